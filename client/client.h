@@ -1,0 +1,120 @@
+/* client.h: the client library. Connect to a relay, join a room, send your
+ * state in a chosen mode, receive the other members' states and notices.
+ *
+ * One struct client is one peer: its own socket (an ENetHost with one peer,
+ * or a plain UDP socket in PROTO_MODE_UDP). A process may run many (bots,
+ * the benchmark) and wait on all their sockets with poll(2).
+ *
+ * The library reads the clock (it is an edge): receive times and latencies
+ * use clock_now_us(). */
+#ifndef RICOCHET_CLIENT_H
+#define RICOCHET_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/control.h"
+#include "../proto/histogram.h"
+#include "../proto/recvstats.h"
+#include "../proto/wire.h"
+
+struct client_config {
+    const char *host;    /* relay address, "127.0.0.1" or a host name */
+    uint16_t port;       /* relay port */
+    const char *room;    /* room to join */
+    const char *name;    /* player name, proto_name_valid() */
+    enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport */
+    bool reflect;        /* ask the relay to send my states back to me */
+    uint32_t timeout_ms; /* connect + join deadline, and peer timeout */
+};
+
+enum client_event_type {
+    CLIENT_EV_WELCOME,      /* joined: client_id() and the roster are set */
+    CLIENT_EV_STATE,        /* a member's state (or my reflected one) */
+    CLIENT_EV_JOINED,       /* a member joined */
+    CLIENT_EV_LEFT,         /* a member left (reason in control->reason) */
+    CLIENT_EV_CHAT,         /* control->text from control->id */
+    CLIENT_EV_ERROR,        /* control->code, control->text from the relay */
+    CLIENT_EV_DISCONNECTED  /* connection lost, refused or timed out; final */
+};
+
+struct client_event {
+    enum client_event_type type;
+    uint32_t id;              /* the member the event is about */
+    struct proto_state state; /* CLIENT_EV_STATE */
+    enum proto_mode arrived_as; /* CLIENT_EV_STATE: mode it was delivered in */
+    uint64_t recv_us;         /* when the library received it */
+    const struct proto_control *control; /* control events; valid until the next client_poll */
+};
+
+/* A member of my room as this client sees it. */
+struct client_member {
+    uint32_t id;
+    char name[PROTO_NAME_MAX + 1];
+    enum proto_mode mode;
+    bool has_state;
+    struct proto_state last;  /* last state received (highest seq) */
+    uint64_t last_recv_us;
+    struct recv_stats stats;  /* per-sender receive statistics */
+};
+
+/* Wire-level figures for reports. ENet's figures are ENet's own view;
+ * ricochet's loss comes from recv_stats. */
+struct client_netinfo {
+    uint32_t enet_rtt_ms;       /* ENet's smoothed RTT (0 in udp mode) */
+    uint32_t enet_rtt_var_ms;
+    double enet_loss;           /* ENet's packetLoss as a fraction (reliable only) */
+    uint64_t bytes_sent, bytes_received;     /* UDP payload bytes on the wire */
+    uint64_t datagrams_sent, datagrams_received;
+};
+
+/* Starts connecting and joining; does not block. Returns NULL with a
+ * one-line message in err on bad config or socket failure. */
+struct client *client_create(const struct client_config *cfg, char *err,
+                             size_t err_cap);
+
+/* Sends leave/disconnects politely (bounded wait, at most ~100 ms) and frees. */
+void client_destroy(struct client *c);
+
+/* Services the connection for at most timeout_ms (0 = do not wait) and
+ * returns the next event: 1 and *ev filled, 0 if none, -1 once the client is
+ * disconnected and every event has been returned. */
+int client_poll(struct client *c, int timeout_ms, struct client_event *ev);
+
+/* Sends my state in the current mode. The library sets s->sender = 0 and
+ * s->seq (its own counter, +1 per call); the caller sets send_us (the
+ * intended send time) and the rest. datagram_len pads the datagram to that
+ * many bytes (0 or < PROTO_STATE_SIZE: no padding; max PROTO_STATE_MAX).
+ * Returns 0, or -1 if not joined yet or the send failed. */
+int client_send_state(struct client *c, const struct proto_state *s,
+                      size_t datagram_len);
+
+/* Sends a chat line (proto_text_valid). Returns 0 or -1. */
+int client_send_chat(struct client *c, const char *text);
+
+/* Switches among the ENet modes live (not to or from udp). Returns 0 or -1. */
+int client_set_mode(struct client *c, enum proto_mode mode);
+
+/* Pushes queued ENet commands out now (client_poll does this too). */
+void client_flush(struct client *c);
+
+bool client_joined(const struct client *c);
+uint32_t client_id(const struct client *c);           /* 0 before welcome */
+enum proto_mode client_mode(const struct client *c);
+uint32_t client_next_seq(const struct client *c);     /* seq the next send gets */
+int client_socket_fd(const struct client *c);         /* for poll(2) */
+
+/* Members of my room (not me), valid until the next client_poll. */
+const struct client_member *client_members(const struct client *c, size_t *n);
+const struct client_member *client_member(const struct client *c, uint32_t id);
+
+/* One-way latency of every state received from others (same-host clock). */
+const struct histogram *client_latency(const struct client *c);
+/* Round trip of my own reflected states (needs reflect), and their stats. */
+const struct histogram *client_rtt(const struct client *c);
+const struct recv_stats *client_reflect_stats(const struct client *c);
+
+void client_netinfo(const struct client *c, struct client_netinfo *info);
+
+#endif

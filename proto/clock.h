@@ -1,0 +1,16 @@
+/* clock.h: the one place that reads the clock. Only programs' main loops
+ * and transport edges call it; pure code takes `now` as an argument. */
+#ifndef RICOCHET_CLOCK_H
+#define RICOCHET_CLOCK_H
+
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in microseconds. Comparable across processes on one host,
+ * which is what one-way latency measurements rely on. */
+uint64_t clock_now_us(void);
+
+/* Sleeps until the monotonic clock reaches deadline_us (returns at once if
+ * it already has). */
+void clock_sleep_until_us(uint64_t deadline_us);
+
+#endif

@@ -1,0 +1,88 @@
+/* control.h: JSON control messages (join, welcome, joined, left, error, chat,
+ * leave, ping, pong), encoded and decoded with cJSON.
+ *
+ * Pure: no I/O. Unknown fields are ignored; a missing or wrong-typed
+ * required field is rejected with a specific code. Layouts and examples are
+ * in proto/PROTOCOL.md. */
+#ifndef RICOCHET_CONTROL_H
+#define RICOCHET_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+#define PROTO_NAME_MAX 32     /* bytes in a player name, NUL excluded */
+#define PROTO_ROOM_MAX 32     /* bytes in a room name, NUL excluded */
+#define PROTO_TEXT_MAX 200    /* bytes in chat text or an error message */
+#define PROTO_CODE_MAX 31     /* bytes in an error code */
+#define PROTO_ROSTER_MAX 256  /* members listed in one welcome */
+#define PROTO_CONTROL_MAX 65536 /* largest control message, bytes */
+
+enum proto_ctl_type {
+    PROTO_CTL_JOIN,    /* client -> relay: room, name, mode, reflect */
+    PROTO_CTL_WELCOME, /* relay -> client: id, room, roster */
+    PROTO_CTL_JOINED,  /* relay -> members: id, name, mode */
+    PROTO_CTL_LEFT,    /* relay -> members: id, name, reason */
+    PROTO_CTL_ERROR,   /* relay -> client: code, text */
+    PROTO_CTL_CHAT,    /* both ways: text (+ id, name from the relay) */
+    PROTO_CTL_LEAVE,   /* client -> relay: leaving now (udp transport) */
+    PROTO_CTL_PING,    /* client -> relay: t (echoed in pong) */
+    PROTO_CTL_PONG     /* relay -> client: t */
+};
+
+enum proto_left_reason {
+    PROTO_LEFT_QUIT,
+    PROTO_LEFT_TIMEOUT,
+    PROTO_LEFT_KICKED
+};
+
+struct proto_member {
+    uint32_t id;
+    char name[PROTO_NAME_MAX + 1];
+    enum proto_mode mode;
+    bool has_state;          /* false until the member sent a state */
+    struct proto_state state; /* last state the relay forwarded */
+};
+
+/* One decoded control message; which fields are meaningful depends on type
+ * (see the enum above). A zeroed struct plus a type is a valid start. */
+struct proto_control {
+    enum proto_ctl_type type;
+    uint32_t id;                        /* welcome: yours; joined/left/chat: subject */
+    char room[PROTO_ROOM_MAX + 1];      /* join, welcome */
+    char name[PROTO_NAME_MAX + 1];      /* join, joined, left, chat */
+    enum proto_mode mode;               /* join, joined */
+    bool reflect;                       /* join: also send my states back to me */
+    enum proto_left_reason reason;      /* left */
+    char code[PROTO_CODE_MAX + 1];      /* error: machine-readable, e.g. "room_full" */
+    char text[PROTO_TEXT_MAX + 1];      /* error: human message; chat: the line */
+    uint64_t t;                         /* ping/pong: opaque, echoed */
+    size_t roster_len;                  /* welcome */
+    struct proto_member roster[PROTO_ROSTER_MAX];
+};
+
+/* Writes m as compact JSON into buf (NUL-terminated). Returns the length
+ * without the NUL, PROTO_E_SPACE if cap is too small, PROTO_E_VALUE if a
+ * field is invalid for sending. */
+int proto_control_encode(char *buf, size_t cap, const struct proto_control *m);
+
+/* Parses len bytes of JSON into m. Returns PROTO_OK or a negative
+ * proto_err; on error, why (if not NULL) gets a one-line reason naming the
+ * field, e.g. "field \"room\" is missing". */
+int proto_control_decode(const char *buf, size_t len, struct proto_control *m,
+                         char *why, size_t why_cap);
+
+/* Name rules shared by relay and clients: 1..PROTO_NAME_MAX (or ROOM_MAX)
+ * bytes of [A-Za-z0-9_.-]. Return 1 if valid. */
+int proto_name_valid(const char *name);
+int proto_room_valid(const char *room);
+
+/* Chat and error text: 1..PROTO_TEXT_MAX bytes, no control characters. */
+int proto_text_valid(const char *text);
+
+const char *proto_ctl_type_name(enum proto_ctl_type type);
+const char *proto_left_reason_name(enum proto_left_reason reason);
+
+#endif

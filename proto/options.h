@@ -1,0 +1,54 @@
+/* options.h: configuration as a table.
+ *
+ * Each program describes its options once, as an array of struct option_def
+ * ending with {0}. The command line (--name VALUE, --name=VALUE, --flag) and
+ * a JSON config file ({"name": value, ...}, given with --config FILE) both
+ * go through that table, so --help, validation and the README cannot drift
+ * apart. Order: defaults, then the config file, then the command line. */
+#ifndef RICOCHET_OPTIONS_H
+#define RICOCHET_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum option_type {
+    OPTION_INT,    /* long; min/max inclusive */
+    OPTION_DOUBLE, /* double; min/max inclusive */
+    OPTION_BOOL,   /* bool; --name sets true, --name=false/0 clears */
+    OPTION_STRING, /* char[cap] with cap = (size_t)max; min = minimum length */
+    OPTION_CHOICE  /* int index into the '|'-separated list in choices */
+};
+
+struct option_def {
+    const char *name;     /* long option without the dashes, e.g. "port" */
+    enum option_type type;
+    size_t offset;        /* offsetof(struct your_config, field) */
+    const char *def;      /* default as text, parsed like a command-line value */
+    double min, max;      /* range (see enum option_type) */
+    const char *choices;  /* OPTION_CHOICE: "unsequenced|sequenced|reliable" */
+    const char *help;     /* one line */
+};
+
+/* Fills cfg from defaults, then --config FILE if present in argv, then the
+ * rest of argv. Returns 0 on success, 1 if --help was given (help printed to
+ * stdout), -1 on error with a one-line message in err (no trailing newline).
+ * Positional arguments are errors. */
+int options_parse(const struct option_def *defs, void *cfg, int argc,
+                  char **argv, char *err, size_t err_cap);
+
+/* Sets one option from text; used by both argv and the config file.
+ * Returns 0 or -1 with a message in err. */
+int options_set(const struct option_def *defs, void *cfg, const char *name,
+                const char *value, char *err, size_t err_cap);
+
+/* Prints "usage: prog [options]", the summary line, and one line per option
+ * with its default and range. */
+void options_print_help(FILE *out, const char *prog, const char *summary,
+                        const struct option_def *defs);
+
+/* Convenience for programs: parses, prints "prog: error" to stderr and
+ * exits 2 on error, exits 0 after --help. */
+void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc,
+                           char **argv, const char *prog, const char *summary);
+
+#endif

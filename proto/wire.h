@@ -1,0 +1,93 @@
+/* wire.h: the binary state message and the names shared by every program.
+ *
+ * Pure: encodes into caller buffers and decodes (buf, len); no I/O, no
+ * allocation, no clock. The byte layout is specified in proto/PROTOCOL.md. */
+#ifndef RICOCHET_WIRE_H
+#define RICOCHET_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1
+#define PROTO_STATE_SIZE 40   /* bytes of the fixed state message */
+#define PROTO_STATE_MAX 1200  /* largest state datagram, padding included */
+#define PROTO_DEFAULT_PORT 7777
+
+/* ENet channels. Reliable traffic never shares a channel with unreliable
+ * state, so a retransmission cannot stall it (head-of-line blocking). */
+enum proto_channel {
+    PROTO_CHANNEL_CONTROL = 0,  /* JSON control messages, reliable */
+    PROTO_CHANNEL_STATE = 1,    /* state, unsequenced or sequenced */
+    PROTO_CHANNEL_RELIABLE = 2, /* state in reliable mode */
+    PROTO_CHANNEL_COUNT = 3
+};
+
+/* How a client's state travels. The first three are ENet; udp is the plain
+ * datagram-socket transport with no ENet at all. */
+enum proto_mode {
+    PROTO_MODE_UNSEQUENCED = 0,
+    PROTO_MODE_SEQUENCED = 1,
+    PROTO_MODE_RELIABLE = 2,
+    PROTO_MODE_UDP = 3,
+    PROTO_MODE_COUNT = 4
+};
+
+enum proto_msg_type { PROTO_MSG_STATE = 1 };
+
+/* Return codes of every proto_* function that can fail (negative). */
+enum proto_err {
+    PROTO_OK = 0,
+    PROTO_E_SHORT = -1,        /* fewer bytes than the message needs */
+    PROTO_E_VERSION = -2,      /* version byte is not PROTO_VERSION */
+    PROTO_E_TYPE = -3,         /* unknown message type */
+    PROTO_E_VALUE = -4,        /* a field is out of range (NaN, too long, bad chars) */
+    PROTO_E_SPACE = -5,        /* caller's buffer too small */
+    PROTO_E_LONG = -6,         /* datagram longer than PROTO_STATE_MAX */
+    PROTO_E_JSON = -7,         /* control message is not a JSON object */
+    PROTO_E_MISSING = -8,      /* a required field is missing */
+    PROTO_E_FIELD_TYPE = -9,   /* a field has the wrong JSON type */
+    PROTO_E_UNKNOWN_TYPE = -10 /* control "type" is not one we know */
+};
+
+/* One entity's state. Positions are in arena units: the arena is
+ * PROTO_ARENA_W x PROTO_ARENA_H with (0,0) at the top left. */
+#define PROTO_ARENA_W 100.0f
+#define PROTO_ARENA_H 100.0f
+struct proto_state {
+    uint32_t sender;  /* relay-assigned id; clients send 0, relay overwrites */
+    uint32_t seq;     /* sender's sequence number, +1 per state, wraps */
+    uint64_t send_us; /* sender's CLOCK_MONOTONIC at the intended send, µs */
+    float x, y;       /* position, arena units */
+    float vx, vy;     /* velocity, arena units per second */
+    float heading;    /* radians, 0 = +x, clockwise on screen (y grows down) */
+};
+
+/* Writes the 40-byte state into buf. Returns PROTO_STATE_SIZE, or
+ * PROTO_E_SPACE if cap is too small, or PROTO_E_VALUE for non-finite floats. */
+int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s);
+
+/* Reads a state datagram of len bytes (padding after byte 40 is allowed and
+ * ignored). Returns PROTO_OK or a negative enum proto_err; s is untouched on
+ * error. */
+int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s);
+
+/* Overwrites the sender id of an already validated state datagram in place:
+ * the relay's stamp. buf must hold at least PROTO_STATE_SIZE bytes. */
+void proto_state_stamp_sender(uint8_t *buf, uint32_t sender);
+
+/* Short lower-case description of a proto_err ("too short", ...). */
+const char *proto_strerror(int err);
+
+/* "unsequenced", "sequenced", "reliable", "udp"; "?" when out of range. */
+const char *proto_mode_name(enum proto_mode mode);
+
+/* Parses a mode name. Returns 0 and sets *mode, or -1. */
+int proto_mode_parse(const char *name, enum proto_mode *mode);
+
+/* Wrap-safe sequence comparison: is a after b (within half the space)? */
+static inline int proto_seq_after(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+
+#endif
