@@ -13,7 +13,7 @@
 
 #define HISTOGRAM_SUB_BUCKETS 2048 /* 2 * 10^3 rounded up to a power of two */
 #define HISTOGRAM_BUCKETS 26       /* powers of two above the first bucket */
-#define HISTOGRAM_MAX_VALUE ((uint64_t)1 << 36) /* ~19 hours in µs */
+#define HISTOGRAM_MAX_VALUE (((uint64_t)1 << 36) - 1) /* ~19 hours in µs */
 
 struct histogram {
     uint64_t total;   /* values recorded */

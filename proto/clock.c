@@ -1,0 +1,21 @@
+#include "clock.h"
+
+#include <errno.h>
+#include <time.h>
+
+uint64_t clock_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void clock_sleep_until_us(uint64_t deadline_us)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t)(deadline_us / 1000000u),
+        .tv_nsec = (long)(deadline_us % 1000000u) * 1000,
+    };
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}

@@ -1,0 +1,485 @@
+/* control.c: JSON control messages through cJSON. Field tables are in
+ * proto/PROTOCOL.md; this file is the reference implementation of them. */
+#include "control.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+static const char *const type_names[] = {
+    "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong"
+};
+static const char *const reason_names[] = { "quit", "timeout", "kicked" };
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *proto_ctl_type_name(enum proto_ctl_type type)
+{
+    return (unsigned)type < COUNT(type_names) ? type_names[type] : "?";
+}
+
+const char *proto_left_reason_name(enum proto_left_reason reason)
+{
+    return (unsigned)reason < COUNT(reason_names) ? reason_names[reason] : "?";
+}
+
+static int name_chars_valid(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+int proto_name_valid(const char *name)
+{
+    return name_chars_valid(name, PROTO_NAME_MAX);
+}
+
+int proto_room_valid(const char *room)
+{
+    return name_chars_valid(room, PROTO_ROOM_MAX);
+}
+
+int proto_text_valid(const char *text)
+{
+    size_t n = strlen(text);
+    if (n == 0 || n > PROTO_TEXT_MAX)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+static cJSON *state_to_json(const struct proto_state *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddNumberToObject(o, "seq", s->seq);
+    cJSON_AddNumberToObject(o, "t", (double)s->send_us);
+    cJSON_AddNumberToObject(o, "x", s->x);
+    cJSON_AddNumberToObject(o, "y", s->y);
+    cJSON_AddNumberToObject(o, "vx", s->vx);
+    cJSON_AddNumberToObject(o, "vy", s->vy);
+    cJSON_AddNumberToObject(o, "heading", s->heading);
+    return o;
+}
+
+static int add_roster(cJSON *o, const struct proto_control *m)
+{
+    cJSON *arr = cJSON_AddArrayToObject(o, "roster");
+    if (!arr || m->roster_len > PROTO_ROSTER_MAX)
+        return PROTO_E_VALUE;
+    for (size_t i = 0; i < m->roster_len; i++) {
+        const struct proto_member *mb = &m->roster[i];
+        cJSON *e = cJSON_CreateObject();
+        if (!e || !proto_name_valid(mb->name) || (unsigned)mb->mode >= PROTO_MODE_COUNT) {
+            cJSON_Delete(e);
+            return PROTO_E_VALUE;
+        }
+        cJSON_AddItemToArray(arr, e);
+        cJSON_AddNumberToObject(e, "id", mb->id);
+        cJSON_AddStringToObject(e, "name", mb->name);
+        cJSON_AddStringToObject(e, "mode", proto_mode_name(mb->mode));
+        if (mb->has_state) {
+            if (!isfinite(mb->state.x) || !isfinite(mb->state.y) || !isfinite(mb->state.vx) ||
+                !isfinite(mb->state.vy) || !isfinite(mb->state.heading))
+                return PROTO_E_VALUE;
+            cJSON_AddItemToObject(e, "state", state_to_json(&mb->state));
+        } else {
+            cJSON_AddNullToObject(e, "state");
+        }
+    }
+    return PROTO_OK;
+}
+
+/* Adds the type-specific fields; checks what the receiver would reject. */
+static int add_fields(cJSON *o, const struct proto_control *m)
+{
+    switch (m->type) {
+    case PROTO_CTL_JOIN:
+        if (!proto_room_valid(m->room) || !proto_name_valid(m->name) ||
+            (unsigned)m->mode >= PROTO_MODE_COUNT)
+            return PROTO_E_VALUE;
+        cJSON_AddStringToObject(o, "room", m->room);
+        cJSON_AddStringToObject(o, "name", m->name);
+        cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
+        cJSON_AddBoolToObject(o, "reflect", m->reflect);
+        return PROTO_OK;
+    case PROTO_CTL_WELCOME:
+        if (!proto_room_valid(m->room))
+            return PROTO_E_VALUE;
+        cJSON_AddNumberToObject(o, "id", m->id);
+        cJSON_AddStringToObject(o, "room", m->room);
+        return add_roster(o, m);
+    case PROTO_CTL_JOINED:
+        if (!proto_name_valid(m->name) || (unsigned)m->mode >= PROTO_MODE_COUNT)
+            return PROTO_E_VALUE;
+        cJSON_AddNumberToObject(o, "id", m->id);
+        cJSON_AddStringToObject(o, "name", m->name);
+        cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
+        return PROTO_OK;
+    case PROTO_CTL_LEFT:
+        if (!proto_name_valid(m->name) || (unsigned)m->reason >= COUNT(reason_names))
+            return PROTO_E_VALUE;
+        cJSON_AddNumberToObject(o, "id", m->id);
+        cJSON_AddStringToObject(o, "name", m->name);
+        cJSON_AddStringToObject(o, "reason", proto_left_reason_name(m->reason));
+        return PROTO_OK;
+    case PROTO_CTL_ERROR:
+        if (m->code[0] == '\0' || !proto_text_valid(m->text))
+            return PROTO_E_VALUE;
+        cJSON_AddStringToObject(o, "code", m->code);
+        cJSON_AddStringToObject(o, "message", m->text);
+        return PROTO_OK;
+    case PROTO_CTL_CHAT:
+        if (!proto_text_valid(m->text))
+            return PROTO_E_VALUE;
+        if (m->id != 0) { /* relay -> members: who said it */
+            if (!proto_name_valid(m->name))
+                return PROTO_E_VALUE;
+            cJSON_AddNumberToObject(o, "id", m->id);
+            cJSON_AddStringToObject(o, "name", m->name);
+        }
+        cJSON_AddStringToObject(o, "text", m->text);
+        return PROTO_OK;
+    case PROTO_CTL_LEAVE:
+        return PROTO_OK;
+    case PROTO_CTL_PING:
+    case PROTO_CTL_PONG:
+        cJSON_AddNumberToObject(o, "t", (double)m->t);
+        return PROTO_OK;
+    }
+    return PROTO_E_VALUE;
+}
+
+int proto_control_encode(char *buf, size_t cap, const struct proto_control *m)
+{
+    cJSON *o;
+    char *text = NULL;
+    size_t len;
+    int rc;
+
+    if ((unsigned)m->type >= COUNT(type_names))
+        return PROTO_E_VALUE;
+    o = cJSON_CreateObject();
+    if (!o)
+        return PROTO_E_SPACE;
+    cJSON_AddStringToObject(o, "type", type_names[m->type]);
+    rc = add_fields(o, m);
+    if (rc == PROTO_OK) {
+        text = cJSON_PrintUnformatted(o);
+        if (!text)
+            rc = PROTO_E_SPACE;
+    }
+    cJSON_Delete(o);
+    if (rc != PROTO_OK)
+        return rc;
+    len = strlen(text);
+    if (len + 1 > cap || len > PROTO_CONTROL_MAX) {
+        cJSON_free(text);
+        return PROTO_E_SPACE;
+    }
+    memcpy(buf, text, len + 1);
+    cJSON_free(text);
+    return (int)len;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+/* Decoding context: the object being read and where the reason goes. */
+struct reader {
+    char *why;
+    size_t why_cap;
+};
+
+static int fail(struct reader *r, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct reader *r, int rc, const char *fmt, ...)
+{
+    if (r->why && r->why_cap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->why, r->why_cap, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* Finds field `name`; returns it, or NULL and sets *rc when it is required
+ * and missing. */
+static const cJSON *field(struct reader *r, const cJSON *o, const char *name,
+                          int required, int *rc)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, name);
+    if ((!f || cJSON_IsNull(f)) && required)
+        *rc = fail(r, PROTO_E_MISSING, "field \"%s\" is missing", name);
+    return f && !cJSON_IsNull(f) ? f : NULL;
+}
+
+/* Reads a string field into dst (cap bytes incl. NUL). Too long or failing
+ * `valid` is PROTO_E_VALUE. */
+static int read_string(struct reader *r, const cJSON *o, const char *name, int required,
+                       char *dst, size_t cap, int (*valid)(const char *))
+{
+    int rc = PROTO_OK;
+    const cJSON *f = field(r, o, name, required, &rc);
+    if (!f)
+        return rc;
+    if (!cJSON_IsString(f))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a string", name);
+    if (strlen(f->valuestring) >= cap || (valid && !valid(f->valuestring)))
+        return fail(r, PROTO_E_VALUE, "field \"%s\" is not a valid value", name);
+    memcpy(dst, f->valuestring, strlen(f->valuestring) + 1);
+    return PROTO_OK;
+}
+
+/* Reads an integer field in [0, max]. */
+static int read_uint(struct reader *r, const cJSON *o, const char *name, int required,
+                     double max, uint64_t *dst)
+{
+    int rc = PROTO_OK;
+    const cJSON *f = field(r, o, name, required, &rc);
+    if (!f)
+        return rc;
+    if (!cJSON_IsNumber(f))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a number", name);
+    if (!(f->valuedouble >= 0 && f->valuedouble <= max) ||
+        f->valuedouble != floor(f->valuedouble))
+        return fail(r, PROTO_E_VALUE, "field \"%s\" is out of range", name);
+    *dst = (uint64_t)f->valuedouble;
+    return PROTO_OK;
+}
+
+static int read_id(struct reader *r, const cJSON *o, const char *name, int required,
+                   uint32_t *dst)
+{
+    uint64_t v = *dst;
+    int rc = read_uint(r, o, name, required, 4294967295.0, &v);
+    *dst = (uint32_t)v;
+    return rc;
+}
+
+static int read_float(struct reader *r, const cJSON *o, const char *name, float *dst)
+{
+    int rc = PROTO_OK;
+    const cJSON *f = field(r, o, name, 1, &rc);
+    if (!f)
+        return rc;
+    if (!cJSON_IsNumber(f))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a number", name);
+    if (!isfinite((float)f->valuedouble))
+        return fail(r, PROTO_E_VALUE, "field \"%s\" is out of range", name);
+    *dst = (float)f->valuedouble;
+    return PROTO_OK;
+}
+
+static int read_mode(struct reader *r, const cJSON *o, int required, enum proto_mode *mode)
+{
+    char name[16] = "";
+    int rc = read_string(r, o, "mode", required, name, sizeof name, NULL);
+    if (rc != PROTO_OK || name[0] == '\0')
+        return rc;
+    if (proto_mode_parse(name, mode) != 0)
+        return fail(r, PROTO_E_VALUE, "field \"mode\" is not a valid value");
+    return PROTO_OK;
+}
+
+static int read_bool(struct reader *r, const cJSON *o, const char *name, bool *dst)
+{
+    int rc = PROTO_OK;
+    const cJSON *f = field(r, o, name, 0, &rc);
+    if (!f)
+        return rc;
+    if (!cJSON_IsBool(f))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be true or false", name);
+    *dst = cJSON_IsTrue(f);
+    return PROTO_OK;
+}
+
+static int read_state(struct reader *r, const cJSON *o, struct proto_state *s)
+{
+    uint64_t seq = 0;
+    int rc;
+
+    if (!cJSON_IsObject(o))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"state\" must be an object or null");
+    memset(s, 0, sizeof *s);
+    if ((rc = read_uint(r, o, "seq", 1, 4294967295.0, &seq)) ||
+        (rc = read_uint(r, o, "t", 1, 9007199254740992.0, &s->send_us)) ||
+        (rc = read_float(r, o, "x", &s->x)) || (rc = read_float(r, o, "y", &s->y)) ||
+        (rc = read_float(r, o, "vx", &s->vx)) || (rc = read_float(r, o, "vy", &s->vy)) ||
+        (rc = read_float(r, o, "heading", &s->heading)))
+        return rc;
+    s->seq = (uint32_t)seq;
+    return PROTO_OK;
+}
+
+static int read_roster(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    int rc = PROTO_OK;
+    const cJSON *arr = field(r, o, "roster", 1, &rc), *e;
+    if (!arr)
+        return rc;
+    if (!cJSON_IsArray(arr))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"roster\" must be an array");
+    m->roster_len = 0;
+    cJSON_ArrayForEach(e, arr) {
+        struct proto_member *mb;
+        const cJSON *st;
+        if (m->roster_len == PROTO_ROSTER_MAX)
+            return fail(r, PROTO_E_VALUE, "field \"roster\" has too many members");
+        if (!cJSON_IsObject(e))
+            return fail(r, PROTO_E_FIELD_TYPE, "roster entries must be objects");
+        mb = &m->roster[m->roster_len];
+        memset(mb, 0, sizeof *mb);
+        if ((rc = read_id(r, e, "id", 1, &mb->id)) ||
+            (rc = read_string(r, e, "name", 1, mb->name, sizeof mb->name, proto_name_valid)) ||
+            (rc = read_mode(r, e, 0, &mb->mode)))
+            return rc;
+        st = cJSON_GetObjectItemCaseSensitive(e, "state");
+        if (st && !cJSON_IsNull(st)) {
+            if ((rc = read_state(r, st, &mb->state)))
+                return rc;
+            mb->state.sender = mb->id;
+            mb->has_state = true;
+        }
+        m->roster_len++;
+    }
+    return PROTO_OK;
+}
+
+static int read_reason(struct reader *r, const cJSON *o, enum proto_left_reason *reason)
+{
+    char name[16];
+    int rc = read_string(r, o, "reason", 1, name, sizeof name, NULL);
+    if (rc != PROTO_OK)
+        return rc;
+    for (size_t i = 0; i < COUNT(reason_names); i++) {
+        if (strcmp(name, reason_names[i]) == 0) {
+            *reason = (enum proto_left_reason)i;
+            return PROTO_OK;
+        }
+    }
+    return fail(r, PROTO_E_VALUE, "field \"reason\" is not a valid value");
+}
+
+/* Error messages from a relay are shown, not trusted: over-long ones are
+ * cut rather than rejected, so the code still gets through. */
+static int read_message(struct reader *r, const cJSON *o, char *dst)
+{
+    int rc = PROTO_OK;
+    const cJSON *f = field(r, o, "message", 1, &rc);
+    if (!f)
+        return rc;
+    if (!cJSON_IsString(f))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"message\" must be a string");
+    snprintf(dst, PROTO_TEXT_MAX + 1, "%s", f->valuestring);
+    for (char *p = dst; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return PROTO_OK;
+}
+
+static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    int rc;
+    uint64_t t = 0;
+
+    switch (m->type) {
+    case PROTO_CTL_JOIN:
+        m->mode = PROTO_MODE_UNSEQUENCED;
+        if ((rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
+            (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)) ||
+            (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)))
+            return rc;
+        return PROTO_OK;
+    case PROTO_CTL_WELCOME:
+        if ((rc = read_id(r, o, "id", 1, &m->id)) ||
+            (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)))
+            return rc;
+        return read_roster(r, o, m);
+    case PROTO_CTL_JOINED:
+        if ((rc = read_id(r, o, "id", 1, &m->id)) ||
+            (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)))
+            return rc;
+        return read_mode(r, o, 0, &m->mode);
+    case PROTO_CTL_LEFT:
+        if ((rc = read_id(r, o, "id", 1, &m->id)) ||
+            (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)))
+            return rc;
+        return read_reason(r, o, &m->reason);
+    case PROTO_CTL_ERROR:
+        if ((rc = read_string(r, o, "code", 1, m->code, sizeof m->code, NULL)))
+            return rc;
+        if (m->code[0] == '\0')
+            return fail(r, PROTO_E_VALUE, "field \"code\" is empty");
+        return read_message(r, o, m->text);
+    case PROTO_CTL_CHAT:
+        if ((rc = read_string(r, o, "text", 1, m->text, sizeof m->text, proto_text_valid)) ||
+            (rc = read_id(r, o, "id", 0, &m->id)))
+            return rc;
+        return read_string(r, o, "name", 0, m->name, sizeof m->name, proto_name_valid);
+    case PROTO_CTL_LEAVE:
+        return PROTO_OK;
+    case PROTO_CTL_PING:
+    case PROTO_CTL_PONG:
+        rc = read_uint(r, o, "t", 0, 9007199254740992.0, &t);
+        m->t = t;
+        return rc;
+    }
+    return PROTO_E_UNKNOWN_TYPE;
+}
+
+int proto_control_decode(const char *buf, size_t len, struct proto_control *m,
+                         char *why, size_t why_cap)
+{
+    struct reader r = { why, why_cap };
+    cJSON *o;
+    const cJSON *type;
+    int rc = PROTO_E_UNKNOWN_TYPE;
+
+    if (why && why_cap)
+        why[0] = '\0';
+    if (len > PROTO_CONTROL_MAX)
+        return fail(&r, PROTO_E_LONG, "control message longer than %d bytes", PROTO_CONTROL_MAX);
+    o = cJSON_ParseWithLength(buf, len);
+    if (!o || !cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return fail(&r, PROTO_E_JSON, "not a JSON object");
+    }
+    /* The roster is large; clear only the header so decoding stays cheap. */
+    memset(m, 0, offsetof(struct proto_control, roster));
+    type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    if (!type) {
+        rc = fail(&r, PROTO_E_MISSING, "field \"type\" is missing");
+    } else if (!cJSON_IsString(type)) {
+        rc = fail(&r, PROTO_E_FIELD_TYPE, "field \"type\" must be a string");
+    } else {
+        for (size_t i = 0; i < COUNT(type_names); i++) {
+            if (strcmp(type->valuestring, type_names[i]) == 0) {
+                m->type = (enum proto_ctl_type)i;
+                rc = read_fields(&r, o, m);
+                break;
+            }
+        }
+        if (rc == PROTO_E_UNKNOWN_TYPE)
+            fail(&r, rc, "unknown type \"%.40s\"", type->valuestring);
+    }
+    cJSON_Delete(o);
+    return rc;
+}

@@ -1,0 +1,277 @@
+/* options.c: one option table for the command line and the config file. */
+#include "options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+static const struct option_def *find(const struct option_def *defs, const char *name,
+                                     size_t len)
+{
+    for (; defs->name; defs++)
+        if (strlen(defs->name) == len && strncmp(defs->name, name, len) == 0)
+            return defs;
+    return NULL;
+}
+
+/* Index of value in the '|'-separated choices, or -1. */
+static int choice_index(const char *choices, const char *value)
+{
+    size_t len = strlen(value);
+    int i = 0;
+    for (const char *p = choices; *p; i++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == len && strncmp(p, value, n) == 0)
+            return i;
+        p += n + (bar ? 1 : 0);
+    }
+    return -1;
+}
+
+int options_set(const struct option_def *defs, void *cfg, const char *name,
+                const char *value, char *err, size_t err_cap)
+{
+    const struct option_def *d = find(defs, name, strlen(name));
+    char *field, *end;
+
+    if (!d) {
+        snprintf(err, err_cap, "unknown option --%s (see --help)", name);
+        return -1;
+    }
+    field = (char *)cfg + d->offset;
+    switch (d->type) {
+    case OPTION_INT: {
+        long v;
+        errno = 0;
+        v = strtol(value, &end, 10);
+        if (errno || end == value || *end) {
+            snprintf(err, err_cap, "--%s: '%s' is not a whole number", name, value);
+            return -1;
+        }
+        if (v < d->min || v > d->max) {
+            snprintf(err, err_cap, "--%s: %ld is out of range [%.0f, %.0f]", name, v,
+                     d->min, d->max);
+            return -1;
+        }
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    case OPTION_DOUBLE: {
+        double v;
+        errno = 0;
+        v = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(v)) {
+            snprintf(err, err_cap, "--%s: '%s' is not a number", name, value);
+            return -1;
+        }
+        if (v < d->min || v > d->max) {
+            snprintf(err, err_cap, "--%s: %g is out of range [%g, %g]", name, v, d->min,
+                     d->max);
+            return -1;
+        }
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    case OPTION_BOOL: {
+        bool v;
+        if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes")) {
+            v = true;
+        } else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no")) {
+            v = false;
+        } else {
+            snprintf(err, err_cap, "--%s: '%s' is not true or false", name, value);
+            return -1;
+        }
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    case OPTION_STRING: {
+        size_t len = strlen(value), cap = (size_t)d->max;
+        if (len < (size_t)d->min || len >= cap) {
+            snprintf(err, err_cap, "--%s: length must be %.0f to %zu characters", name,
+                     d->min, cap - 1);
+            return -1;
+        }
+        memcpy(field, value, len + 1);
+        return 0;
+    }
+    case OPTION_CHOICE: {
+        int v = choice_index(d->choices, value);
+        if (v < 0) {
+            snprintf(err, err_cap, "--%s: '%s' is not one of %s", name, value, d->choices);
+            return -1;
+        }
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+    }
+    snprintf(err, err_cap, "--%s: bad option table entry", name);
+    return -1;
+}
+
+/* Applies a JSON object of {name: value} through options_set. */
+static int load_config(const struct option_def *defs, void *cfg, const char *path,
+                       char *err, size_t err_cap)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL, num[64];
+    long size;
+    cJSON *root = NULL, *item;
+    int rc = -1;
+
+    if (!f) {
+        snprintf(err, err_cap, "--config %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || size > (1 << 20) ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        snprintf(err, err_cap, "--config %s: cannot read (or larger than 1 MiB)", path);
+        goto fail;
+    }
+    text = malloc((size_t)size + 1);
+    if (!text || fread(text, 1, (size_t)size, f) != (size_t)size) {
+        snprintf(err, err_cap, "--config %s: read failed", path);
+        goto fail;
+    }
+    root = cJSON_ParseWithLength(text, (size_t)size);
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, err_cap, "--config %s: not a JSON object", path);
+        goto fail;
+    }
+    cJSON_ArrayForEach(item, root) {
+        const char *value;
+        char sub[200];
+        if (!strcmp(item->string, "config")) {
+            snprintf(err, err_cap, "--config %s: \"config\" cannot nest", path);
+            goto fail;
+        }
+        if (cJSON_IsString(item)) {
+            value = item->valuestring;
+        } else if (cJSON_IsBool(item)) {
+            value = cJSON_IsTrue(item) ? "true" : "false";
+        } else if (cJSON_IsNumber(item)) {
+            snprintf(num, sizeof num, "%.17g", item->valuedouble);
+            value = num;
+        } else {
+            snprintf(err, err_cap, "--config %s: \"%s\" must be a string, number or boolean",
+                     path, item->string);
+            goto fail;
+        }
+        if (options_set(defs, cfg, item->string, value, sub, sizeof sub) != 0) {
+            snprintf(err, err_cap, "--config %s: %s", path, sub);
+            goto fail;
+        }
+    }
+    rc = 0;
+fail:
+    cJSON_Delete(root);
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+int options_parse(const struct option_def *defs, void *cfg, int argc, char **argv,
+                  char *err, size_t err_cap)
+{
+    char name[64];
+
+    for (const struct option_def *d = defs; d->name; d++)
+        if (d->def && options_set(defs, cfg, d->name, d->def, err, err_cap) != 0)
+            return -1;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    /* The config file first, so the command line overrides it. */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) {
+                snprintf(err, err_cap, "--config needs a file name");
+                return -1;
+            }
+            if (load_config(defs, cfg, argv[i + 1], err, err_cap) != 0)
+                return -1;
+        } else if (!strncmp(argv[i], "--config=", 9)) {
+            if (load_config(defs, cfg, argv[i] + 9, err, err_cap) != 0)
+                return -1;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *eq, *value;
+        const struct option_def *d;
+        size_t len;
+
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            snprintf(err, err_cap, "unexpected argument '%s' (see --help)", arg);
+            return -1;
+        }
+        arg += 2;
+        eq = strchr(arg, '=');
+        len = eq ? (size_t)(eq - arg) : strlen(arg);
+        if (len == 6 && !strncmp(arg, "config", 6)) {
+            i += eq ? 0 : 1;
+            continue;
+        }
+        d = find(defs, arg, len);
+        if (!d) {
+            snprintf(err, err_cap, "unknown option --%.*s (see --help)", (int)len, arg);
+            return -1;
+        }
+        if (eq) {
+            value = eq + 1;
+        } else if (d->type == OPTION_BOOL) {
+            value = "true";
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            snprintf(err, err_cap, "--%s needs a value", d->name);
+            return -1;
+        }
+        snprintf(name, sizeof name, "%.*s", (int)len, arg);
+        if (options_set(defs, cfg, name, value, err, err_cap) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void options_print_help(FILE *out, const char *prog, const char *summary,
+                        const struct option_def *defs)
+{
+    fprintf(out, "usage: %s [options]\n%s\n\noptions:\n", prog, summary);
+    for (const struct option_def *d = defs; d->name; d++) {
+        char left[64], range[96] = "";
+        switch (d->type) {
+        case OPTION_INT: snprintf(range, sizeof range, " [%.0f..%.0f]", d->min, d->max); break;
+        case OPTION_DOUBLE: snprintf(range, sizeof range, " [%g..%g]", d->min, d->max); break;
+        case OPTION_CHOICE: snprintf(range, sizeof range, " {%s}", d->choices); break;
+        default: break;
+        }
+        snprintf(left, sizeof left, "--%s%s", d->name, d->type == OPTION_BOOL ? "" : " V");
+        fprintf(out, "  %-22s %s%s", left, d->help, range);
+        if (d->def && d->def[0])
+            fprintf(out, " (default %s)", d->def);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %-22s %s\n", "--config FILE", "read options from a JSON object {\"name\": value}");
+    fprintf(out, "  %-22s %s\n", "--help", "show this help");
+}
+
+void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc, char **argv,
+                           const char *prog, const char *summary)
+{
+    char err[256];
+    int rc = options_parse(defs, cfg, argc, argv, err, sizeof err);
+    if (rc == 1) {
+        options_print_help(stdout, prog, summary, defs);
+        exit(0);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s: error: %s\n", prog, err);
+        exit(2);
+    }
+}

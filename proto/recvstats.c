@@ -1,0 +1,112 @@
+/* recvstats.c: per-sender receive statistics (see recvstats.h).
+ *
+ * A bitmap of the last RECV_STATS_WINDOW sequence numbers, indexed by
+ * seq % WINDOW (WINDOW divides 2^32, so the index survives wraparound),
+ * tells a late arrival from a duplicate. Everything compares sequence
+ * numbers relative to highest_seq, never absolutely, so it is wrap-safe. */
+#include "recvstats.h"
+
+#include <math.h>
+#include <string.h>
+
+_Static_assert((RECV_STATS_WINDOW & (RECV_STATS_WINDOW - 1)) == 0,
+               "window is a power of two");
+
+static int window_test(const struct recv_stats *s, uint32_t seq)
+{
+    uint32_t b = seq % RECV_STATS_WINDOW;
+    return (int)((s->window[b / 64] >> (b % 64)) & 1);
+}
+
+static void window_set(struct recv_stats *s, uint32_t seq)
+{
+    uint32_t b = seq % RECV_STATS_WINDOW;
+    s->window[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
+static void window_clear(struct recv_stats *s, uint32_t seq)
+{
+    uint32_t b = seq % RECV_STATS_WINDOW;
+    s->window[b / 64] &= ~((uint64_t)1 << (b % 64));
+}
+
+void recv_stats_reset(struct recv_stats *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+/* Latency, RFC 3550 jitter and the histogram, for a state counted as new. */
+static void record_timing(struct recv_stats *s, uint64_t send_us,
+                          uint64_t recv_us, struct histogram *h, int first)
+{
+    int64_t transit = (int64_t)(recv_us - send_us);
+    if (!first) {
+        /* J += (|D| - J) / 16, D = difference of successive transits */
+        double d = fabs((double)(transit - s->last_transit_us));
+        s->jitter_us += (d - s->jitter_us) / 16.0;
+    }
+    s->last_transit_us = transit;
+    uint64_t lat = transit > 0 ? (uint64_t)transit : 0;
+    s->latency_sum_us += lat;
+    if (lat > s->latency_max_us)
+        s->latency_max_us = lat;
+    if (h)
+        histogram_record(h, lat);
+}
+
+int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
+                      uint64_t recv_us, struct histogram *h)
+{
+    if (!s->started) {
+        s->started = true;
+        s->first_seq = s->highest_seq = seq;
+        window_set(s, seq);
+        s->received = 1;
+        record_timing(s, send_us, recv_us, h, 1);
+        return 1;
+    }
+    int32_t ahead = (int32_t)(seq - s->highest_seq);
+    if (ahead > 0) {
+        /* forget the slots that now stand for the new sequence numbers */
+        if ((uint32_t)ahead >= RECV_STATS_WINDOW) {
+            memset(s->window, 0, sizeof s->window);
+        } else {
+            for (uint32_t q = s->highest_seq + 1; q != seq; q++)
+                window_clear(s, q);
+            window_clear(s, seq);
+        }
+        s->highest_seq = seq;
+    } else {
+        uint32_t behind = (uint32_t)(-(int64_t)ahead);
+        if (behind >= RECV_STATS_WINDOW) {
+            s->too_old++;
+            return 0;
+        }
+        if (window_test(s, seq)) {
+            s->duplicates++;
+            return 0;
+        }
+        /* a late state from before the first one we saw (the first arrived
+         * out of order): the stream started earlier than we thought */
+        if ((int32_t)(s->first_seq - seq) > 0)
+            s->first_seq = seq;
+        s->reordered++;
+    }
+    window_set(s, seq);
+    s->received++;
+    record_timing(s, send_us, recv_us, h, 0);
+    return 1;
+}
+
+uint64_t recv_stats_expected(const struct recv_stats *s)
+{
+    if (!s->started)
+        return 0;
+    return (uint64_t)(uint32_t)(s->highest_seq - s->first_seq) + 1;
+}
+
+uint64_t recv_stats_lost(const struct recv_stats *s)
+{
+    uint64_t e = recv_stats_expected(s);
+    return e > s->received ? e - s->received : 0;
+}

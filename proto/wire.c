@@ -1,0 +1,148 @@
+/* wire.c: the binary state message. Layout in proto/PROTOCOL.md. */
+#include "wire.h"
+
+#include <math.h>
+#include <string.h>
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    put_u32(p, (uint32_t)(v >> 32));
+    put_u32(p + 4, (uint32_t)v);
+}
+
+/* Floats travel as their IEEE 754 binary32 bits, big-endian. */
+static void put_f32(uint8_t *p, float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    put_u32(p, bits);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+}
+
+static float get_f32(const uint8_t *p)
+{
+    uint32_t bits = get_u32(p);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static int state_values_finite(const struct proto_state *s)
+{
+    return isfinite(s->x) && isfinite(s->y) && isfinite(s->vx) &&
+           isfinite(s->vy) && isfinite(s->heading);
+}
+
+int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s)
+{
+    if (cap < PROTO_STATE_SIZE)
+        return PROTO_E_SPACE;
+    if (!state_values_finite(s))
+        return PROTO_E_VALUE;
+    buf[0] = PROTO_VERSION;
+    buf[1] = PROTO_MSG_STATE;
+    put_u16(buf + 2, 0); /* reserved */
+    put_u32(buf + 4, s->sender);
+    put_u32(buf + 8, s->seq);
+    put_u64(buf + 12, s->send_us);
+    put_f32(buf + 20, s->x);
+    put_f32(buf + 24, s->y);
+    put_f32(buf + 28, s->vx);
+    put_f32(buf + 32, s->vy);
+    put_f32(buf + 36, s->heading);
+    return PROTO_STATE_SIZE;
+}
+
+int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s)
+{
+    struct proto_state tmp;
+
+    if (len < 2)
+        return PROTO_E_SHORT;
+    if (buf[0] != PROTO_VERSION)
+        return PROTO_E_VERSION;
+    if (buf[1] != PROTO_MSG_STATE)
+        return PROTO_E_TYPE;
+    if (len < PROTO_STATE_SIZE)
+        return PROTO_E_SHORT;
+    if (len > PROTO_STATE_MAX)
+        return PROTO_E_LONG;
+    tmp.sender = get_u32(buf + 4);
+    tmp.seq = get_u32(buf + 8);
+    tmp.send_us = get_u64(buf + 12);
+    tmp.x = get_f32(buf + 20);
+    tmp.y = get_f32(buf + 24);
+    tmp.vx = get_f32(buf + 28);
+    tmp.vy = get_f32(buf + 32);
+    tmp.heading = get_f32(buf + 36);
+    if (!state_values_finite(&tmp))
+        return PROTO_E_VALUE;
+    *s = tmp;
+    return PROTO_OK;
+}
+
+void proto_state_stamp_sender(uint8_t *buf, uint32_t sender)
+{
+    put_u32(buf + 4, sender);
+}
+
+const char *proto_strerror(int err)
+{
+    switch (err) {
+    case PROTO_OK: return "ok";
+    case PROTO_E_SHORT: return "too short";
+    case PROTO_E_VERSION: return "bad version";
+    case PROTO_E_TYPE: return "unknown message type";
+    case PROTO_E_VALUE: return "value out of range";
+    case PROTO_E_SPACE: return "buffer too small";
+    case PROTO_E_LONG: return "too long";
+    case PROTO_E_JSON: return "not a JSON object";
+    case PROTO_E_MISSING: return "missing field";
+    case PROTO_E_FIELD_TYPE: return "field has the wrong type";
+    case PROTO_E_UNKNOWN_TYPE: return "unknown control type";
+    default: return "unknown error";
+    }
+}
+
+static const char *const mode_names[PROTO_MODE_COUNT] = {
+    "unsequenced", "sequenced", "reliable", "udp"
+};
+
+const char *proto_mode_name(enum proto_mode mode)
+{
+    return (unsigned)mode < PROTO_MODE_COUNT ? mode_names[mode] : "?";
+}
+
+int proto_mode_parse(const char *name, enum proto_mode *mode)
+{
+    for (int i = 0; i < PROTO_MODE_COUNT; i++) {
+        if (strcmp(name, mode_names[i]) == 0) {
+            *mode = (enum proto_mode)i;
+            return 0;
+        }
+    }
+    return -1;
+}
