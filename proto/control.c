@@ -16,6 +16,10 @@ static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* cJSON prints numbers with 15 significant digits, so larger integers
+ * would not survive a round trip. Times in µs stay below this for 31 years. */
+#define JSON_INT_MAX 999999999999999.0
+
 const char *proto_ctl_type_name(enum proto_ctl_type type)
 {
     return (unsigned)type < COUNT(type_names) ? type_names[type] : "?";
@@ -65,7 +69,10 @@ int proto_text_valid(const char *text)
 
 static cJSON *state_to_json(const struct proto_state *s)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o;
+    if ((double)s->send_us > JSON_INT_MAX)
+        return NULL;
+    o = cJSON_CreateObject();
     if (!o)
         return NULL;
     cJSON_AddNumberToObject(o, "seq", s->seq);
@@ -98,7 +105,10 @@ static int add_roster(cJSON *o, const struct proto_control *m)
             if (!isfinite(mb->state.x) || !isfinite(mb->state.y) || !isfinite(mb->state.vx) ||
                 !isfinite(mb->state.vy) || !isfinite(mb->state.heading))
                 return PROTO_E_VALUE;
-            cJSON_AddItemToObject(e, "state", state_to_json(&mb->state));
+            cJSON *st = state_to_json(&mb->state);
+            if (!st)
+                return PROTO_E_VALUE;
+            cJSON_AddItemToObject(e, "state", st);
         } else {
             cJSON_AddNullToObject(e, "state");
         }
@@ -160,6 +170,8 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         return PROTO_OK;
     case PROTO_CTL_PING:
     case PROTO_CTL_PONG:
+        if ((double)m->t > JSON_INT_MAX)
+            return PROTO_E_VALUE;
         cJSON_AddNumberToObject(o, "t", (double)m->t);
         return PROTO_OK;
     }
@@ -320,7 +332,7 @@ static int read_state(struct reader *r, const cJSON *o, struct proto_state *s)
         return fail(r, PROTO_E_FIELD_TYPE, "field \"state\" must be an object or null");
     memset(s, 0, sizeof *s);
     if ((rc = read_uint(r, o, "seq", 1, 4294967295.0, &seq)) ||
-        (rc = read_uint(r, o, "t", 1, 9007199254740992.0, &s->send_us)) ||
+        (rc = read_uint(r, o, "t", 1, JSON_INT_MAX, &s->send_us)) ||
         (rc = read_float(r, o, "x", &s->x)) || (rc = read_float(r, o, "y", &s->y)) ||
         (rc = read_float(r, o, "vx", &s->vx)) || (rc = read_float(r, o, "vy", &s->vy)) ||
         (rc = read_float(r, o, "heading", &s->heading)))
@@ -438,7 +450,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         return PROTO_OK;
     case PROTO_CTL_PING:
     case PROTO_CTL_PONG:
-        rc = read_uint(r, o, "t", 0, 9007199254740992.0, &t);
+        rc = read_uint(r, o, "t", 0, JSON_INT_MAX, &t);
         m->t = t;
         return rc;
     }

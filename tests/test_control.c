@@ -1,0 +1,262 @@
+/* test_control: JSON control messages; round trips and every rejection. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/control.h"
+
+static struct proto_control *msg;  /* large (roster): one on the heap */
+static char buf[PROTO_CONTROL_MAX];
+static char why[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    msg = calloc(1, sizeof *msg);
+    return msg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(msg);
+    return 0;
+}
+
+static int decode(const char *json)
+{
+    return proto_control_decode(json, strlen(json), msg, why, sizeof why);
+}
+
+static void join_round_trip(void **state)
+{
+    (void)state;
+    struct proto_control in = { .type = PROTO_CTL_JOIN, .mode = PROTO_MODE_RELIABLE,
+                                .reflect = true };
+    strcpy(in.room, "lobby");
+    strcpy(in.name, "alice-1");
+    int n = proto_control_encode(buf, sizeof buf, &in);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, strlen(buf));
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_int_equal(msg->type, PROTO_CTL_JOIN);
+    assert_string_equal(msg->room, "lobby");
+    assert_string_equal(msg->name, "alice-1");
+    assert_int_equal(msg->mode, PROTO_MODE_RELIABLE);
+    assert_true(msg->reflect);
+}
+
+static void join_defaults_and_unknown_fields(void **state)
+{
+    (void)state;
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"colour\":3,"
+                            "\"extra\":{\"nested\":[1,2]}}"), PROTO_OK);
+    assert_int_equal(msg->mode, PROTO_MODE_UNSEQUENCED);
+    assert_false(msg->reflect);
+}
+
+static void welcome_round_trip_with_roster(void **state)
+{
+    (void)state;
+    struct proto_control *in = calloc(1, sizeof *in);
+    in->type = PROTO_CTL_WELCOME;
+    in->id = 7;
+    strcpy(in->room, "arena");
+    in->roster_len = 2;
+    in->roster[0] = (struct proto_member){ .id = 3, .mode = PROTO_MODE_SEQUENCED };
+    strcpy(in->roster[0].name, "bob");
+    in->roster[1] = (struct proto_member){
+        .id = 5, .mode = PROTO_MODE_UDP, .has_state = true,
+        .state = { .sender = 5, .seq = 4000000000u, .send_us = 123456789012ull,
+                   .x = 1.5f, .y = 2.25f, .vx = -0.5f, .vy = 0, .heading = 1 },
+    };
+    strcpy(in->roster[1].name, "carol");
+
+    assert_true(proto_control_encode(buf, sizeof buf, in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_int_equal(msg->type, PROTO_CTL_WELCOME);
+    assert_int_equal(msg->id, 7);
+    assert_string_equal(msg->room, "arena");
+    assert_int_equal(msg->roster_len, 2);
+    assert_false(msg->roster[0].has_state);
+    assert_string_equal(msg->roster[0].name, "bob");
+    assert_int_equal(msg->roster[0].mode, PROTO_MODE_SEQUENCED);
+    assert_true(msg->roster[1].has_state);
+    assert_int_equal(msg->roster[1].state.sender, 5);
+    assert_int_equal(msg->roster[1].state.seq, 4000000000u);
+    assert_true(msg->roster[1].state.send_us == 123456789012ull);
+    assert_true(msg->roster[1].state.y == 2.25f);
+    free(in);
+}
+
+static void notices_round_trip(void **state)
+{
+    (void)state;
+    struct proto_control in = { .type = PROTO_CTL_LEFT, .id = 9, .reason = PROTO_LEFT_TIMEOUT };
+    strcpy(in.name, "dave");
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_non_null(strstr(buf, "\"reason\":\"timeout\""));
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_int_equal(msg->reason, PROTO_LEFT_TIMEOUT);
+    assert_int_equal(msg->id, 9);
+
+    in = (struct proto_control){ .type = PROTO_CTL_ERROR };
+    strcpy(in.code, "room_full");
+    strcpy(in.text, "room 'lobby' is full (8 members)");
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_string_equal(msg->code, "room_full");
+    assert_string_equal(msg->text, "room 'lobby' is full (8 members)");
+
+    in = (struct proto_control){ .type = PROTO_CTL_CHAT, .id = 2 };
+    strcpy(in.name, "eve");
+    strcpy(in.text, "hello, \"world\" \xc3\xa9");
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_string_equal(msg->text, "hello, \"world\" \xc3\xa9");
+    assert_string_equal(msg->name, "eve");
+
+    in = (struct proto_control){ .type = PROTO_CTL_PONG, .t = 999999999999999ull };
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_true(msg->t == 999999999999999ull);
+    in.t = 1000000000000000ull; /* would lose precision in cJSON */
+    assert_int_equal(proto_control_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+}
+
+static void not_json(void **state)
+{
+    (void)state;
+    assert_int_equal(decode(""), PROTO_E_JSON);
+    assert_int_equal(decode("{"), PROTO_E_JSON);
+    assert_int_equal(decode("[1,2]"), PROTO_E_JSON);
+    assert_int_equal(decode("\"join\""), PROTO_E_JSON);
+    assert_int_equal(proto_control_decode("{\"type\":\"leave\"}", 5, msg, why, sizeof why),
+                     PROTO_E_JSON); /* length is honoured: no NUL needed */
+}
+
+static void type_errors(void **state)
+{
+    (void)state;
+    assert_int_equal(decode("{}"), PROTO_E_MISSING);
+    assert_string_equal(why, "field \"type\" is missing");
+    assert_int_equal(decode("{\"type\":3}"), PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"teleport\"}"), PROTO_E_UNKNOWN_TYPE);
+    assert_non_null(strstr(why, "teleport"));
+}
+
+static void missing_and_wrong_typed_fields(void **state)
+{
+    (void)state;
+    assert_int_equal(decode("{\"type\":\"join\",\"name\":\"n\"}"), PROTO_E_MISSING);
+    assert_string_equal(why, "field \"room\" is missing");
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":null,\"name\":\"n\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":5,\"name\":\"n\"}"), PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"reflect\":1}"),
+                     PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"mode\":true}"),
+                     PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"welcome\",\"id\":\"1\",\"room\":\"r\",\"roster\":[]}"),
+                     PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"welcome\",\"id\":1,\"room\":\"r\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"welcome\",\"id\":1,\"room\":\"r\",\"roster\":{}}"),
+                     PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"welcome\",\"id\":1,\"room\":\"r\",\"roster\":[3]}"),
+                     PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"welcome\",\"id\":1,\"room\":\"r\",\"roster\":"
+                            "[{\"id\":2,\"name\":\"b\",\"state\":{\"seq\":1}}]}"),
+                     PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"left\",\"id\":1,\"name\":\"n\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"error\",\"message\":\"m\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"chat\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"ping\",\"t\":\"now\"}"), PROTO_E_FIELD_TYPE);
+}
+
+static void out_of_range_values(void **state)
+{
+    (void)state;
+    char longname[PROTO_NAME_MAX + 10];
+    memset(longname, 'a', sizeof longname);
+    longname[PROTO_NAME_MAX + 1] = '\0';
+    snprintf(buf, sizeof buf, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"%s\"}", longname);
+    assert_int_equal(decode(buf), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"a b\",\"name\":\"n\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"\",\"name\":\"n\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"mode\":\"tcp\"}"),
+                     PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"joined\",\"id\":-1,\"name\":\"n\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"joined\",\"id\":4294967296,\"name\":\"n\"}"),
+                     PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"joined\",\"id\":1.5,\"name\":\"n\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"left\",\"id\":1,\"name\":\"n\",\"reason\":\"bored\"}"),
+                     PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"chat\",\"text\":\"bell\\u0007\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"chat\",\"text\":\"\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"welcome\",\"id\":1,\"room\":\"r\",\"roster\":"
+                            "[{\"id\":2,\"name\":\"b\",\"state\":{\"seq\":1,\"t\":0,\"x\":1e300,"
+                            "\"y\":0,\"vx\":0,\"vy\":0,\"heading\":0}}]}"),
+                     PROTO_E_VALUE);
+}
+
+static void error_message_is_cut_not_rejected(void **state)
+{
+    (void)state;
+    char longtext[PROTO_TEXT_MAX * 2];
+    memset(longtext, 'x', sizeof longtext);
+    longtext[sizeof longtext - 1] = '\0';
+    snprintf(buf, sizeof buf, "{\"type\":\"error\",\"code\":\"c\",\"message\":\"%s\\n\"}",
+             longtext);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_int_equal(strlen(msg->text), PROTO_TEXT_MAX);
+}
+
+static void encode_refuses_invalid_messages(void **state)
+{
+    (void)state;
+    struct proto_control in = { .type = PROTO_CTL_JOIN };
+    strcpy(in.room, "lobby");
+    assert_int_equal(proto_control_encode(buf, sizeof buf, &in), PROTO_E_VALUE); /* no name */
+    strcpy(in.name, "bad name");
+    assert_int_equal(proto_control_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+    strcpy(in.name, "ok");
+    assert_int_equal(proto_control_encode(buf, 10, &in), PROTO_E_SPACE);
+    in.type = (enum proto_ctl_type)99;
+    assert_int_equal(proto_control_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+}
+
+static void validators(void **state)
+{
+    (void)state;
+    assert_true(proto_name_valid("Player_1.x-y"));
+    assert_false(proto_name_valid(""));
+    assert_false(proto_name_valid("caf\xc3\xa9"));
+    assert_false(proto_name_valid("a/b"));
+    assert_true(proto_text_valid("hi there \xc3\xa9"));
+    assert_false(proto_text_valid("tab\there"));
+    assert_string_equal(proto_ctl_type_name(PROTO_CTL_PONG), "pong");
+    assert_string_equal(proto_left_reason_name(PROTO_LEFT_KICKED), "kicked");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(join_round_trip),
+        cmocka_unit_test(join_defaults_and_unknown_fields),
+        cmocka_unit_test(welcome_round_trip_with_roster),
+        cmocka_unit_test(notices_round_trip),
+        cmocka_unit_test(not_json),
+        cmocka_unit_test(type_errors),
+        cmocka_unit_test(missing_and_wrong_typed_fields),
+        cmocka_unit_test(out_of_range_values),
+        cmocka_unit_test(error_message_is_cut_not_rejected),
+        cmocka_unit_test(encode_refuses_invalid_messages),
+        cmocka_unit_test(validators),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

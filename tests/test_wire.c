@@ -1,0 +1,165 @@
+/* test_wire: the binary state codec, every rejection path. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "../proto/wire.h"
+
+static struct proto_state sample(void)
+{
+    struct proto_state s = {
+        .sender = 0xA1B2C3D4u, .seq = 0xFFFFFFFEu, .send_us = 0x0102030405060708ull,
+        .x = 12.5f, .y = -3.25f, .vx = 1e-3f, .vy = 99.0f, .heading = 3.14159f,
+    };
+    return s;
+}
+
+/* Field by field: the struct has padding bytes memcmp would see. */
+static void assert_state_equal(const struct proto_state *a, const struct proto_state *b)
+{
+    assert_int_equal(a->sender, b->sender);
+    assert_int_equal(a->seq, b->seq);
+    assert_true(a->send_us == b->send_us);
+    assert_true(a->x == b->x && a->y == b->y);
+    assert_true(a->vx == b->vx && a->vy == b->vy);
+    assert_true(a->heading == b->heading);
+}
+
+static void round_trip(void **state)
+{
+    (void)state;
+    struct proto_state in = sample(), out;
+    uint8_t buf[PROTO_STATE_SIZE];
+
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_STATE_SIZE);
+    assert_int_equal(proto_state_decode(buf, sizeof buf, &out), PROTO_OK);
+    assert_state_equal(&in, &out);
+}
+
+/* The layout is the contract with other implementations: pin it. */
+static void byte_layout_is_big_endian(void **state)
+{
+    (void)state;
+    struct proto_state in = sample();
+    uint8_t buf[PROTO_STATE_SIZE];
+    const uint8_t head[20] = { 1, 1, 0, 0, 0xA1, 0xB2, 0xC3, 0xD4, 0xFF, 0xFF, 0xFF, 0xFE,
+                               1, 2, 3, 4, 5, 6, 7, 8 };
+    const uint8_t x_12_5[4] = { 0x41, 0x48, 0x00, 0x00 }; /* 12.5f */
+
+    proto_state_encode(buf, sizeof buf, &in);
+    assert_memory_equal(buf, head, sizeof head);
+    assert_memory_equal(buf + 20, x_12_5, 4);
+}
+
+static void encode_needs_space_and_finite_values(void **state)
+{
+    (void)state;
+    struct proto_state in = sample();
+    uint8_t buf[PROTO_STATE_SIZE];
+
+    assert_int_equal(proto_state_encode(buf, PROTO_STATE_SIZE - 1, &in), PROTO_E_SPACE);
+    in.vy = NAN;
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+    in.vy = INFINITY;
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+}
+
+static void decode_rejections(void **state)
+{
+    (void)state;
+    struct proto_state in = sample(), out, untouched;
+    uint8_t buf[PROTO_STATE_MAX + 1] = { 0 };
+
+    proto_state_encode(buf, sizeof buf, &in);
+    memset(&out, 0x5a, sizeof out);
+    untouched = out;
+
+    assert_int_equal(proto_state_decode(buf, 0, &out), PROTO_E_SHORT);
+    assert_int_equal(proto_state_decode(buf, 1, &out), PROTO_E_SHORT);
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE - 1, &out), PROTO_E_SHORT);
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_MAX + 1, &out), PROTO_E_LONG);
+
+    buf[0] = 2;
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VERSION);
+    buf[0] = '{'; /* a JSON datagram on the udp transport is not a state */
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VERSION);
+    buf[0] = PROTO_VERSION;
+    buf[1] = 7;
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_TYPE);
+    buf[1] = PROTO_MSG_STATE;
+
+    /* A NaN x (exponent all ones, mantissa non-zero). */
+    buf[20] = 0x7f; buf[21] = 0xc0; buf[22] = 0; buf[23] = 0;
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VALUE);
+    assert_state_equal(&out, &untouched);
+}
+
+static void padding_is_accepted_up_to_max(void **state)
+{
+    (void)state;
+    struct proto_state in = sample(), out;
+    uint8_t buf[PROTO_STATE_MAX];
+
+    memset(buf, 0xEE, sizeof buf);
+    proto_state_encode(buf, sizeof buf, &in);
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_MAX, &out), PROTO_OK);
+    assert_int_equal(out.seq, in.seq);
+}
+
+static void stamp_overwrites_only_sender(void **state)
+{
+    (void)state;
+    struct proto_state in = sample(), out;
+    uint8_t buf[PROTO_STATE_SIZE];
+
+    proto_state_encode(buf, sizeof buf, &in);
+    proto_state_stamp_sender(buf, 42);
+    assert_int_equal(proto_state_decode(buf, sizeof buf, &out), PROTO_OK);
+    assert_int_equal(out.sender, 42);
+    out.sender = in.sender;
+    assert_state_equal(&in, &out);
+}
+
+static void sequence_comparison_wraps(void **state)
+{
+    (void)state;
+    assert_true(proto_seq_after(1, 0));
+    assert_false(proto_seq_after(0, 1));
+    assert_false(proto_seq_after(5, 5));
+    assert_true(proto_seq_after(0, 0xFFFFFFFFu));
+    assert_true(proto_seq_after(10, 0xFFFFFFF0u));
+    assert_false(proto_seq_after(0xFFFFFFF0u, 10));
+}
+
+static void mode_names_round_trip(void **state)
+{
+    (void)state;
+    enum proto_mode m;
+    for (int i = 0; i < PROTO_MODE_COUNT; i++) {
+        assert_int_equal(proto_mode_parse(proto_mode_name((enum proto_mode)i), &m), 0);
+        assert_int_equal(m, i);
+    }
+    assert_int_equal(proto_mode_parse("tcp", &m), -1);
+    assert_string_equal(proto_mode_name(PROTO_MODE_COUNT), "?");
+    assert_string_equal(proto_strerror(PROTO_E_SHORT), "too short");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(round_trip),
+        cmocka_unit_test(byte_layout_is_big_endian),
+        cmocka_unit_test(encode_needs_space_and_finite_values),
+        cmocka_unit_test(decode_rejections),
+        cmocka_unit_test(padding_is_accepted_up_to_max),
+        cmocka_unit_test(stamp_overwrites_only_sender),
+        cmocka_unit_test(sequence_comparison_wraps),
+        cmocka_unit_test(mode_names_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
