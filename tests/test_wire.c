@@ -56,6 +56,23 @@ static void byte_layout_is_big_endian(void **state)
     assert_memory_equal(buf + 20, x_12_5, 4);
 }
 
+/* The worked example in proto/PROTOCOL.md, byte for byte. */
+static void protocol_md_example(void **state)
+{
+    (void)state;
+    struct proto_state in = { .seq = 1, .send_us = 5000000, .x = 12.5f, .y = 50,
+                              .vy = -1.5f };
+    const uint8_t expect[PROTO_STATE_SIZE] = {
+        0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x4b, 0x40,
+        0x41, 0x48, 0x00, 0x00, 0x42, 0x48, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0xbf, 0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    };
+    uint8_t buf[PROTO_STATE_SIZE];
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_STATE_SIZE);
+    assert_memory_equal(buf, expect, sizeof expect);
+}
+
 static void encode_needs_space_and_finite_values(void **state)
 {
     (void)state;
@@ -154,6 +171,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
         cmocka_unit_test(byte_layout_is_big_endian),
+        cmocka_unit_test(protocol_md_example),
         cmocka_unit_test(encode_needs_space_and_finite_values),
         cmocka_unit_test(decode_rejections),
         cmocka_unit_test(padding_is_accepted_up_to_max),
