@@ -1,0 +1,151 @@
+/* bench.h: ricochet-bench, the latency and loss benchmark.
+ *
+ * A run is one scenario (clients, rate, payload, impairment) in one mode:
+ * the bench starts a relay (unless given one), a ricochet-netsim in between
+ * when the scenario impairs the network, and N clients in one room, each
+ * sending its state at a constant rate and receiving everyone else's.
+ *
+ * Latency is measured from the *intended* send time (k-th send of client i
+ * is due at t0 + phase_i + k/rate), so a sender that falls behind adds its
+ * delay to the measurement instead of hiding it (coordinated omission).
+ * Only states whose intended time lies in the measurement window
+ * [warm-up end, warm-up end + duration) count; sending stops at the window's
+ * end, then the bench drains for a grace period.
+ *
+ * Impairment is given end to end, as a receiver experiences it (sender ->
+ * relay -> receiver) and split over the two hops netsim sees: loss L becomes
+ * p per hop with (1-p)^2 = 1-L, delay and jitter are halved per hop. */
+#ifndef RICOCHET_BENCH_H
+#define RICOCHET_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../proto/histogram.h"
+#include "../proto/wire.h"
+
+/* One point of the sweep grid. */
+struct bench_params {
+    long clients;     /* in one room; each receives every other's state */
+    double rate_hz;   /* states per second per client */
+    long payload;     /* datagram bytes (state padded up to it) */
+    double loss_pct;  /* end-to-end delivery loss */
+    double delay_ms;  /* end-to-end one-way delay */
+    double jitter_ms; /* end-to-end jitter (uniform +- per hop: half of it) */
+};
+
+/* Parameters a sweep can vary; bench_params_set takes their names. */
+enum bench_param {
+    BENCH_P_NONE = -1,
+    BENCH_P_CLIENTS,
+    BENCH_P_RATE,
+    BENCH_P_PAYLOAD,
+    BENCH_P_LOSS,
+    BENCH_P_DELAY,
+    BENCH_P_JITTER,
+    BENCH_P_COUNT
+};
+
+struct bench_config {
+    char bin[512];           /* folder of ricochet-relay and ricochet-netsim */
+    char relay[128];         /* external relay "ADDR:PORT", or "" to start one */
+    long duration_ms;        /* measurement window */
+    long warmup_ms;          /* sending before the window (not measured) */
+    long grace_ms;           /* draining after the window */
+    long setup_timeout_ms;   /* all clients joined and seeing each other */
+    bool force_netsim;       /* use netsim even without impairment */
+    bool reorder;            /* netsim may reorder under jitter */
+    char netsim_args[256];   /* extra arguments for netsim, space-separated */
+    char relay_args[256];    /* extra arguments for a relay we start */
+    uint64_t seed;           /* netsim seed (0: netsim picks and prints one) */
+    bool verbose;            /* progress on stderr */
+};
+
+/* Ground truth from netsim's final counters (datagrams, all traffic). */
+struct bench_netsim_truth {
+    bool valid;
+    uint64_t seed;           /* the seed netsim used */
+    uint64_t received[2], dropped[2], duplicated[2], reordered[2];
+    double drop_pct[2];      /* per direction: dropped / received */
+    double e2e_loss_pct;     /* 1 - (1-up)(1-down): what a delivery should see */
+};
+
+/* Everything one run measured. Counts cover the measurement window. */
+struct bench_result {
+    struct bench_params params;
+    enum proto_mode mode;
+    bool ok;                 /* false: the run failed; error says why */
+    char error[256];
+
+    uint64_t sent;           /* intended sends in the window */
+    uint64_t send_errors;    /* client_send_state failures among them */
+    uint64_t expected;       /* sent x receivers */
+    uint64_t delivered;      /* unique states received */
+    uint64_t duplicates, reordered, too_old;
+    double lost_pct;         /* 100 * (expected - delivered) / expected */
+    struct histogram *latency; /* one-way µs from the intended send (owned) */
+    uint64_t p50_us, p90_us, p99_us, p999_us, max_us;
+    double mean_us;
+    double jitter_us;        /* RFC 3550 J, mean over (receiver, sender) pairs */
+    double enet_rtt_ms;      /* ENet's RTT, mean over clients (0 in udp) */
+    double enet_loss_pct;    /* ENet's packetLoss, mean over clients */
+    uint64_t disconnects;    /* clients that lost their connection */
+
+    bool relay_measured;     /* false with an external relay */
+    double relay_cpu_s;      /* relay CPU in the window + drain */
+    double relay_cpu_pct;    /* of one core */
+    long relay_peak_rss_kb;  /* VmHWM */
+    uint64_t relay_drops;    /* relay's own drop counters, summed */
+    double bench_cpu_pct;    /* this process, of one core: is the bench the bottleneck? */
+
+    uint64_t wire_bytes;     /* UDP payload bytes sent + received by the clients */
+    uint64_t wire_datagrams;
+    double bytes_per_msg;    /* (wire_bytes + 28 per datagram) / delivered */
+
+    bool with_netsim;
+    double hop_loss_pct, hop_delay_ms, hop_jitter_ms; /* what netsim was given */
+    uint64_t netsim_seed;
+    struct bench_netsim_truth truth;
+    double loss_diff_pct;    /* lost_pct - truth.e2e_loss_pct */
+};
+
+void bench_config_default(struct bench_config *cfg);
+
+/* Runs params in mode and fills r (r->latency is allocated; free with
+ * bench_result_free). Returns 0, or -1 with r->ok false and r->error set. */
+int bench_run(const struct bench_config *cfg, const struct bench_params *params,
+              enum proto_mode mode, struct bench_result *r);
+
+void bench_result_free(struct bench_result *r);
+
+/* Asks a running bench_run to stop early (async-signal-safe: for SIGINT
+ * handlers); the run tears down its children and reports an error. */
+void bench_request_stop(void);
+bool bench_stop_requested(void);
+
+/* "clients", "rate", ... or NULL. */
+const char *bench_param_name(enum bench_param p);
+/* Parses a parameter name. Returns it, or BENCH_P_NONE. */
+enum bench_param bench_param_parse(const char *name);
+double bench_param_get(const struct bench_params *p, enum bench_param which);
+/* Sets one parameter, checking its range. Returns 0 or -1 with err. */
+int bench_param_set(struct bench_params *p, enum bench_param which, double v,
+                    char *err, size_t err_cap);
+
+/* Parses the JSON line netsim prints at exit into t. Returns 0 or -1. */
+int bench_parse_netsim(const char *text, struct bench_netsim_truth *t);
+
+/* Reports over n results; swept is the parameter on the x axis of the
+ * sweep plots (BENCH_P_NONE: no sweep). */
+void bench_report_table(FILE *out, const struct bench_result *r, size_t n);
+int bench_report_json(FILE *out, const struct bench_result *r, size_t n,
+                      const char *command);
+int bench_report_csv(FILE *out, const struct bench_result *r, size_t n);
+/* Writes data files, a gnuplot script and PNGs into dir (created). Returns
+ * 0, or -1 with a message in err (gnuplot missing or failing). */
+int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,
+                      enum bench_param swept, char *err, size_t err_cap);
+
+#endif

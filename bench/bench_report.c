@@ -1,0 +1,451 @@
+/* bench_report.c: the human table, JSON, CSV and gnuplot plots of a list of
+ * bench results (one per scenario x mode). */
+#include "bench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static bool same_params(const struct bench_params *a, const struct bench_params *b)
+{
+    return a->clients == b->clients && a->rate_hz == b->rate_hz &&
+           a->payload == b->payload && a->loss_pct == b->loss_pct &&
+           a->delay_ms == b->delay_ms && a->jitter_ms == b->jitter_ms;
+}
+
+static void describe(char *buf, size_t cap, const struct bench_result *r)
+{
+    const struct bench_params *p = &r->params;
+    int len = snprintf(buf, cap, "%ld clients, %g Hz, %ld B, loss %g%%, delay %g ms, jitter %g ms",
+                       p->clients, p->rate_hz, p->payload, p->loss_pct, p->delay_ms,
+                       p->jitter_ms);
+    if (r->with_netsim && len > 0 && (size_t)len < cap)
+        snprintf(buf + len, cap - (size_t)len,
+                 " (netsim per hop: loss %.2f%%, delay %g ms, jitter +-%g ms, seed %llu)",
+                 r->hop_loss_pct, r->hop_delay_ms, r->hop_jitter_ms,
+                 (unsigned long long)r->netsim_seed);
+}
+
+void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || !same_params(&r[i].params, &r[i - 1].params)) {
+            char desc[256];
+            describe(desc, sizeof desc, &r[i]);
+            fprintf(out, "%s== %s\n", i ? "\n" : "", desc);
+            fprintf(out,
+                    "%-11s %7s %8s %9s %6s %5s %5s | %7s %7s %7s %7s %7s %6s | %7s %6s | "
+                    "%6s %6s | %5s %6s %6s\n",
+                    "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "p50ms",
+                    "p90ms", "p99ms", "p999ms", "maxms", "jitms", "netsim%", "diff",
+                    "rttms", "enet%", "cpu%", "rssMB", "B/msg");
+        }
+        const struct bench_result *x = &r[i];
+        if (!x->ok && x->expected == 0) {
+            fprintf(out, "%-11s FAILED: %s\n", proto_mode_name(x->mode), x->error);
+            continue;
+        }
+        char truth[16] = "-", diff[16] = "-", rtt[16] = "-", eloss[16] = "-";
+        char cpu[16] = "-", rss[16] = "-";
+        if (x->truth.valid) {
+            snprintf(truth, sizeof truth, "%.2f", x->truth.e2e_loss_pct);
+            /* ENet retransmits in reliable mode: netsim's drops are not lost */
+            snprintf(diff, sizeof diff, x->mode == PROTO_MODE_RELIABLE ? "retx" : "%+.2f",
+                     x->loss_diff_pct);
+        }
+        if (x->mode != PROTO_MODE_UDP) {
+            snprintf(rtt, sizeof rtt, "%.1f", x->enet_rtt_ms);
+            snprintf(eloss, sizeof eloss, "%.2f", x->enet_loss_pct);
+        }
+        if (x->relay_measured) {
+            snprintf(cpu, sizeof cpu, "%.1f", x->relay_cpu_pct);
+            snprintf(rss, sizeof rss, "%.1f", (double)x->relay_peak_rss_kb / 1024.0);
+        }
+        fprintf(out,
+                "%-11s %7llu %8llu %9llu %6.2f %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
+                "%6.2f | %7s %6s | %6s %6s | %5s %6s %6.1f\n",
+                proto_mode_name(x->mode), (unsigned long long)x->sent,
+                (unsigned long long)x->expected, (unsigned long long)x->delivered,
+                x->lost_pct, (unsigned long long)x->duplicates,
+                (unsigned long long)x->reordered, ms(x->p50_us), ms(x->p90_us),
+                ms(x->p99_us), ms(x->p999_us), ms(x->max_us), x->jitter_us / 1000.0, truth,
+                diff, rtt, eloss, cpu, rss, x->bytes_per_msg);
+        if (!x->ok)
+            fprintf(out, "  warning: %s\n", x->error);
+        if (x->disconnects || x->send_errors)
+            fprintf(out, "  warning: %llu clients disconnected, %llu sends failed\n",
+                    (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
+    }
+    if (n)
+        fprintf(out,
+                "lost%%: of sent x receivers, over the window; latency and jitter (RFC 3550) are\n"
+                "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
+                "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
+                "rttms/enet%%: ENet's own RTT and packetLoss (reliable commands only, recomputed\n"
+                "every 10 s); cpu%%/rssMB: the relay (one core, peak RSS); B/msg: wire bytes incl.\n"
+                "IP/UDP headers, both hops, per delivered state.\n");
+}
+
+/* ---- JSON ---- */
+
+static cJSON *result_json(const struct bench_result *x)
+{
+    cJSON *o = cJSON_CreateObject();
+    const struct bench_params *p = &x->params;
+    cJSON_AddStringToObject(o, "mode", proto_mode_name(x->mode));
+    cJSON_AddBoolToObject(o, "ok", x->ok);
+    if (x->error[0])
+        cJSON_AddStringToObject(o, "error", x->error);
+    cJSON_AddNumberToObject(o, "clients", (double)p->clients);
+    cJSON_AddNumberToObject(o, "rate_hz", p->rate_hz);
+    cJSON_AddNumberToObject(o, "payload", (double)p->payload);
+    cJSON_AddNumberToObject(o, "loss_pct", p->loss_pct);
+    cJSON_AddNumberToObject(o, "delay_ms", p->delay_ms);
+    cJSON_AddNumberToObject(o, "jitter_ms", p->jitter_ms);
+    cJSON_AddNumberToObject(o, "sent", (double)x->sent);
+    cJSON_AddNumberToObject(o, "send_errors", (double)x->send_errors);
+    cJSON_AddNumberToObject(o, "expected", (double)x->expected);
+    cJSON_AddNumberToObject(o, "delivered", (double)x->delivered);
+    cJSON_AddNumberToObject(o, "lost_pct", x->lost_pct);
+    cJSON_AddNumberToObject(o, "delivery_pct", 100.0 - x->lost_pct);
+    cJSON_AddNumberToObject(o, "duplicates", (double)x->duplicates);
+    cJSON_AddNumberToObject(o, "reordered", (double)x->reordered);
+    cJSON_AddNumberToObject(o, "too_old", (double)x->too_old);
+    cJSON *lat = cJSON_AddObjectToObject(o, "latency_ms");
+    cJSON_AddNumberToObject(lat, "p50", ms(x->p50_us));
+    cJSON_AddNumberToObject(lat, "p90", ms(x->p90_us));
+    cJSON_AddNumberToObject(lat, "p99", ms(x->p99_us));
+    cJSON_AddNumberToObject(lat, "p999", ms(x->p999_us));
+    cJSON_AddNumberToObject(lat, "max", ms(x->max_us));
+    cJSON_AddNumberToObject(lat, "mean", x->mean_us / 1000.0);
+    cJSON_AddNumberToObject(o, "jitter_ms", x->jitter_us / 1000.0);
+    cJSON_AddNumberToObject(o, "enet_rtt_ms", x->enet_rtt_ms);
+    cJSON_AddNumberToObject(o, "enet_loss_pct", x->enet_loss_pct);
+    cJSON_AddNumberToObject(o, "disconnects", (double)x->disconnects);
+    if (x->relay_measured) {
+        cJSON_AddNumberToObject(o, "relay_cpu_s", x->relay_cpu_s);
+        cJSON_AddNumberToObject(o, "relay_cpu_pct", x->relay_cpu_pct);
+        cJSON_AddNumberToObject(o, "relay_peak_rss_kb", (double)x->relay_peak_rss_kb);
+        cJSON_AddNumberToObject(o, "relay_drops", (double)x->relay_drops);
+    }
+    cJSON_AddNumberToObject(o, "bench_cpu_pct", x->bench_cpu_pct);
+    cJSON_AddNumberToObject(o, "wire_bytes", (double)x->wire_bytes);
+    cJSON_AddNumberToObject(o, "wire_datagrams", (double)x->wire_datagrams);
+    cJSON_AddNumberToObject(o, "bytes_per_msg", x->bytes_per_msg);
+    if (x->with_netsim) {
+        cJSON *ns = cJSON_AddObjectToObject(o, "netsim");
+        cJSON_AddNumberToObject(ns, "seed", (double)x->netsim_seed);
+        cJSON_AddNumberToObject(ns, "hop_loss_pct", x->hop_loss_pct);
+        cJSON_AddNumberToObject(ns, "hop_delay_ms", x->hop_delay_ms);
+        cJSON_AddNumberToObject(ns, "hop_jitter_ms", x->hop_jitter_ms);
+        if (x->truth.valid) {
+            static const char *const dirs[2] = {"up", "down"};
+            for (int d = 0; d < 2; d++) {
+                cJSON *dj = cJSON_AddObjectToObject(ns, dirs[d]);
+                cJSON_AddNumberToObject(dj, "received", (double)x->truth.received[d]);
+                cJSON_AddNumberToObject(dj, "dropped", (double)x->truth.dropped[d]);
+                cJSON_AddNumberToObject(dj, "drop_pct", x->truth.drop_pct[d]);
+                cJSON_AddNumberToObject(dj, "duplicated", (double)x->truth.duplicated[d]);
+                cJSON_AddNumberToObject(dj, "reordered", (double)x->truth.reordered[d]);
+            }
+            cJSON_AddNumberToObject(ns, "e2e_loss_pct", x->truth.e2e_loss_pct);
+            if (x->mode != PROTO_MODE_RELIABLE)
+                cJSON_AddNumberToObject(ns, "measured_minus_netsim_pct", x->loss_diff_pct);
+        }
+    }
+    return o;
+}
+
+int bench_report_json(FILE *out, const struct bench_result *r, size_t n,
+                      const char *command)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "type", "bench");
+    if (command)
+        cJSON_AddStringToObject(root, "command", command);
+    cJSON *arr = cJSON_AddArrayToObject(root, "results");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, result_json(&r[i]));
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return -1;
+    int rc = fprintf(out, "%s\n", text) < 0 ? -1 : 0;
+    free(text);
+    return rc;
+}
+
+/* ---- CSV ---- */
+
+int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
+{
+    fprintf(out, "mode,ok,clients,rate_hz,payload,loss_pct,delay_ms,jitter_ms,sent,expected,"
+                 "delivered,lost_pct,duplicates,reordered,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
+                 "mean_ms,jitter_ms_measured,enet_rtt_ms,enet_loss_pct,netsim_loss_pct,"
+                 "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
+                 "bytes_per_msg,disconnects,send_errors\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct bench_result *x = &r[i];
+        const struct bench_params *p = &x->params;
+        fprintf(out,
+                "%s,%d,%ld,%g,%ld,%g,%g,%g,%llu,%llu,%llu,%.4f,%llu,%llu,%.3f,%.3f,%.3f,%.3f,"
+                "%.3f,%.3f,%.3f,%.2f,%.3f,",
+                proto_mode_name(x->mode), x->ok ? 1 : 0, p->clients, p->rate_hz, p->payload,
+                p->loss_pct, p->delay_ms, p->jitter_ms, (unsigned long long)x->sent,
+                (unsigned long long)x->expected, (unsigned long long)x->delivered, x->lost_pct,
+                (unsigned long long)x->duplicates, (unsigned long long)x->reordered,
+                ms(x->p50_us), ms(x->p90_us), ms(x->p99_us), ms(x->p999_us), ms(x->max_us),
+                x->mean_us / 1000.0, x->jitter_us / 1000.0, x->enet_rtt_ms, x->enet_loss_pct);
+        if (x->truth.valid)
+            fprintf(out, "%.4f,%.4f,", x->truth.e2e_loss_pct, x->loss_diff_pct);
+        else
+            fprintf(out, ",,");
+        if (x->relay_measured)
+            fprintf(out, "%.3f,%.2f,%ld,", x->relay_cpu_s, x->relay_cpu_pct,
+                    x->relay_peak_rss_kb);
+        else
+            fprintf(out, ",,,");
+        fprintf(out, "%.2f,%.2f,%llu,%llu\n", x->bench_cpu_pct, x->bytes_per_msg,
+                (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+/* ---- plots ---- */
+
+static int mkdir_p(const char *dir)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *q = path + 1; *q; q++) {
+        if (*q == '/') {
+            *q = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                return -1;
+            *q = '/';
+        }
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* File-name label of a scenario: "loss_5" in a sweep, "run" otherwise. */
+static void label(char *buf, size_t cap, const struct bench_result *x, enum bench_param swept,
+                  size_t group)
+{
+    if (swept != BENCH_P_NONE)
+        snprintf(buf, cap, "%s_%g", bench_param_name(swept), bench_param_get(&x->params, swept));
+    else
+        snprintf(buf, cap, group ? "run%zu" : "run", group);
+}
+
+static const char *const axis_name[BENCH_P_COUNT] = {
+    [BENCH_P_CLIENTS] = "clients in the room",
+    [BENCH_P_RATE] = "send rate per client (Hz)",
+    [BENCH_P_PAYLOAD] = "datagram size (bytes)",
+    [BENCH_P_LOSS] = "end-to-end loss (%)",
+    [BENCH_P_DELAY] = "end-to-end delay (ms)",
+    [BENCH_P_JITTER] = "end-to-end jitter (ms)",
+};
+
+/* Runs gnuplot on script inside dir. Returns 0 or -1 with err. */
+static int run_gnuplot(const char *dir, const char *script, char *err, size_t err_cap)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, err_cap, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(126);
+        execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(err, err_cap, "waitpid: %s", strerror(errno));
+            return -1;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        snprintf(err, err_cap, "gnuplot not found (install gnuplot-nox)");
+        return -1;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(err, err_cap, "gnuplot failed on %s/%s", dir, script);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *const mode_color[PROTO_MODE_COUNT] = {
+    "#1f77b4", "#2ca02c", "#d62728", "#7f7f7f"};
+
+/* Latency CDF and tail of every mode of one scenario (results r[a..b)). */
+static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, size_t a,
+                     size_t b, const char *lab)
+{
+    char path[1100], desc[256];
+    snprintf(path, sizeof path, "%s/cdf_%s.dat", dir, lab);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int blocks = 0;
+    size_t block_of[64];
+    for (size_t i = a; i < b && blocks < 64; i++) {
+        const struct histogram *h = r[i].latency;
+        if (!h || h->total == 0)
+            continue;
+        fprintf(f, "# %s: latency_ms cumulative_fraction tail_fraction\n",
+                proto_mode_name(r[i].mode));
+        uint32_t cur = 0;
+        uint64_t v, c, seen = 0;
+        while (histogram_next_bucket(h, &cur, &v, &c)) {
+            double x = ms(v) < 0.01 ? 0.01 : ms(v);
+            seen += c;
+            double tail = 1.0 - (double)seen / (double)h->total;
+            /* the tail plot is log-scale: the last point has tail 0 */
+            fprintf(f, "%.4f %.8f %.8g\n", x, (double)seen / (double)h->total,
+                    tail > 0 ? tail : 0.5 / (double)h->total);
+        }
+        fprintf(f, "\n\n");
+        block_of[blocks++] = i;
+    }
+    fclose(f);
+    if (blocks == 0)
+        return 0;
+    describe(desc, sizeof desc, &r[a]);
+    fprintf(gp,
+            "set terminal pngcairo size 1400,560 font ',10'\n"
+            "set output 'cdf_%s.png'\n"
+            "set multiplot layout 1,2 title \"One-way latency from the intended send time\\n%s\"\n"
+            "set logscale x\nset grid\nset key bottom right\n"
+            "set xlabel 'latency (ms, log)'\nset ylabel 'fraction delivered by then'\n"
+            "set yrange [0:1]\nunset logscale y\nset title 'CDF'\n",
+            lab, desc);
+    fprintf(gp, "plot ");
+    for (int k = 0; k < blocks; k++)
+        fprintf(gp, "%s'cdf_%s.dat' index %d using 1:2 with steps lw 2 lc rgb '%s' title '%s'",
+                k ? ", " : "", lab, k, mode_color[r[block_of[k]].mode],
+                proto_mode_name(r[block_of[k]].mode));
+    fprintf(gp, "\nset logscale y\nset yrange [*:1]\nset key top right\n"
+                "set ylabel 'fraction still undelivered (log)'\n"
+                "set title 'tail: 1 - CDF'\nplot ");
+    for (int k = 0; k < blocks; k++)
+        fprintf(gp, "%s'cdf_%s.dat' index %d using 1:3 with steps lw 2 lc rgb '%s' title '%s'",
+                k ? ", " : "", lab, k, mode_color[r[block_of[k]].mode],
+                proto_mode_name(r[block_of[k]].mode));
+    fprintf(gp, "\nunset multiplot\nunset logscale\nset autoscale\n");
+    return 0;
+}
+
+/* p99 and delivery % against the swept parameter, one line per mode. */
+static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, size_t n,
+                       enum bench_param swept)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/sweep.dat", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int blocks = 0;
+    enum proto_mode modes[PROTO_MODE_COUNT];
+    for (int m = 0; m < PROTO_MODE_COUNT; m++) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++) {
+            if ((int)r[i].mode != m || !r[i].ok || r[i].expected == 0)
+                continue;
+            if (!any)
+                fprintf(f, "# %s: %s p99_ms delivery_pct p50_ms\n", proto_mode_name(r[i].mode),
+                        bench_param_name(swept));
+            any = true;
+            fprintf(f, "%g %.4f %.4f %.4f\n", bench_param_get(&r[i].params, swept),
+                    ms(r[i].p99_us) < 0.01 ? 0.01 : ms(r[i].p99_us), 100.0 - r[i].lost_pct,
+                    ms(r[i].p50_us));
+        }
+        if (any) {
+            fprintf(f, "\n\n");
+            modes[blocks++] = (enum proto_mode)m;
+        }
+    }
+    fclose(f);
+    if (blocks == 0)
+        return 0;
+    const char *xl = axis_name[swept];
+    fprintf(gp,
+            "set terminal pngcairo size 900,560 font ',10'\nset output 'p99.png'\n"
+            "set title 'p99 one-way latency'\nset grid\nset key top left\n"
+            "set xlabel '%s'\nset ylabel 'p99 latency (ms, log)'\nset logscale y\n"
+            "set yrange [*:*]\nplot ",
+            xl);
+    for (int k = 0; k < blocks; k++)
+        fprintf(gp, "%s'sweep.dat' index %d using 1:2 with linespoints lw 2 pt 7 lc rgb '%s' "
+                    "title '%s'",
+                k ? ", " : "", k, mode_color[modes[k]], proto_mode_name(modes[k]));
+    fprintf(gp,
+            "\nunset logscale y\nset output 'delivery.png'\nset title 'delivered (%% of "
+            "expected)'\nset key bottom left\nset ylabel 'delivered (%%)'\n"
+            "set yrange [*:100.5]\nplot ");
+    for (int k = 0; k < blocks; k++)
+        fprintf(gp, "%s'sweep.dat' index %d using 1:3 with linespoints lw 2 pt 7 lc rgb '%s' "
+                    "title '%s'",
+                k ? ", " : "", k, mode_color[modes[k]], proto_mode_name(modes[k]));
+    fprintf(gp, "\nset autoscale\n");
+    return 0;
+}
+
+int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,
+                      enum bench_param swept, char *err, size_t err_cap)
+{
+    if (mkdir_p(dir) != 0) {
+        snprintf(err, err_cap, "mkdir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char path[1100];
+    snprintf(path, sizeof path, "%s/plot.gp", dir);
+    FILE *gp = fopen(path, "w");
+    if (!gp) {
+        snprintf(err, err_cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(gp, "# written by ricochet-bench; run: cd %s && gnuplot plot.gp\n", dir);
+    size_t group = 0;
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+        while (b < n && same_params(&r[b].params, &r[a].params))
+            b++;
+        char lab[64];
+        label(lab, sizeof lab, &r[a], swept, group++);
+        if (write_cdf(gp, dir, r, a, b, lab) != 0) {
+            fclose(gp);
+            snprintf(err, err_cap, "%s: cannot write data: %s", dir, strerror(errno));
+            return -1;
+        }
+        a = b;
+    }
+    if (swept != BENCH_P_NONE && write_sweep(gp, dir, r, n, swept) != 0) {
+        fclose(gp);
+        snprintf(err, err_cap, "%s: cannot write data: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (fclose(gp) != 0) {
+        snprintf(err, err_cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return run_gnuplot(dir, "plot.gp", err, err_cap);
+}

@@ -1,0 +1,825 @@
+/* bench_run.c: one benchmark run (see bench.h): children, clients, the
+ * constant-rate send loop, the measurement, the teardown. */
+#include "bench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "../client/client.h"
+#include "../proto/clock.h"
+#include "../proto/log.h"
+#include "spawn.h"
+
+#define TICK_US 5000           /* service every client at least this often */
+#define EVENTS_PER_DRAIN 4096  /* bound on one client's events per wake-up */
+#define START_LEAD_US 20000    /* first send this long after setup */
+#define CHILD_START_MS 5000    /* "listening on" deadline for relay / netsim */
+#define STOP_WAIT_MS 3000      /* SIGTERM -> exit deadline */
+#define DISCONNECT_WAIT_US 500000 /* clients hearing the relay's goodbye */
+#define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
+#define IPV4_UDP_HEADER 28     /* bytes the kernel adds to every datagram */
+
+static volatile sig_atomic_t stop_flag;
+
+void bench_request_stop(void)
+{
+    stop_flag = 1;
+}
+
+bool bench_stop_requested(void)
+{
+    return stop_flag != 0;
+}
+
+void bench_config_default(struct bench_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->bin, sizeof cfg->bin, "build/bin");
+    cfg->duration_ms = 5000;
+    cfg->warmup_ms = 1000;
+    cfg->grace_ms = 2000;
+    cfg->setup_timeout_ms = 10000;
+    cfg->seed = 1;
+}
+
+void bench_result_free(struct bench_result *r)
+{
+    free(r->latency);
+    r->latency = NULL;
+}
+
+/* ---- sweep parameters ---- */
+
+static const struct {
+    const char *name;
+    double min, max;
+} param_info[BENCH_P_COUNT] = {
+    [BENCH_P_CLIENTS] = {"clients", 2, 1000},
+    [BENCH_P_RATE] = {"rate", 0.1, 10000},
+    [BENCH_P_PAYLOAD] = {"payload", PROTO_STATE_SIZE, PROTO_STATE_MAX},
+    [BENCH_P_LOSS] = {"loss", 0, 99},
+    [BENCH_P_DELAY] = {"delay", 0, 10000},
+    [BENCH_P_JITTER] = {"jitter", 0, 10000},
+};
+
+const char *bench_param_name(enum bench_param p)
+{
+    return p >= 0 && p < BENCH_P_COUNT ? param_info[p].name : NULL;
+}
+
+enum bench_param bench_param_parse(const char *name)
+{
+    for (int i = 0; i < BENCH_P_COUNT; i++)
+        if (!strcmp(name, param_info[i].name))
+            return (enum bench_param)i;
+    return BENCH_P_NONE;
+}
+
+double bench_param_get(const struct bench_params *p, enum bench_param which)
+{
+    switch (which) {
+    case BENCH_P_CLIENTS: return (double)p->clients;
+    case BENCH_P_RATE: return p->rate_hz;
+    case BENCH_P_PAYLOAD: return (double)p->payload;
+    case BENCH_P_LOSS: return p->loss_pct;
+    case BENCH_P_DELAY: return p->delay_ms;
+    case BENCH_P_JITTER: return p->jitter_ms;
+    default: return 0;
+    }
+}
+
+int bench_param_set(struct bench_params *p, enum bench_param which, double v,
+                    char *err, size_t err_cap)
+{
+    if (which < 0 || which >= BENCH_P_COUNT) {
+        snprintf(err, err_cap, "unknown parameter");
+        return -1;
+    }
+    if (!isfinite(v) || v < param_info[which].min || v > param_info[which].max) {
+        snprintf(err, err_cap, "%s %g is out of range [%g, %g]", param_info[which].name,
+                 v, param_info[which].min, param_info[which].max);
+        return -1;
+    }
+    if ((which == BENCH_P_CLIENTS || which == BENCH_P_PAYLOAD) && v != floor(v)) {
+        snprintf(err, err_cap, "%s must be a whole number", param_info[which].name);
+        return -1;
+    }
+    switch (which) {
+    case BENCH_P_CLIENTS: p->clients = (long)v; break;
+    case BENCH_P_RATE: p->rate_hz = v; break;
+    case BENCH_P_PAYLOAD: p->payload = (long)v; break;
+    case BENCH_P_LOSS: p->loss_pct = v; break;
+    case BENCH_P_DELAY: p->delay_ms = v; break;
+    case BENCH_P_JITTER: p->jitter_ms = v; break;
+    default: break;
+    }
+    return 0;
+}
+
+/* ---- netsim's final counters ---- */
+
+static double json_num(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* A direction's counters: "up"/"down" at the top level or under
+ * "dirs"/"directions". */
+static const cJSON *netsim_dir(const cJSON *root, const char *name)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (cJSON_IsObject(d))
+        return d;
+    static const char *const parents[] = {"dirs", "directions", "counters"};
+    for (size_t i = 0; i < sizeof parents / sizeof parents[0]; i++) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, parents[i]);
+        d = cJSON_GetObjectItemCaseSensitive(p, name);
+        if (cJSON_IsObject(d))
+            return d;
+    }
+    return NULL;
+}
+
+static int netsim_fill(const cJSON *root, struct bench_netsim_truth *t)
+{
+    t->seed = (uint64_t)json_num(root, "seed");
+    static const char *const names[2] = {"up", "down"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *d = netsim_dir(root, names[i]);
+        if (!d)
+            return -1;
+        t->received[i] = (uint64_t)json_num(d, "received");
+        t->duplicated[i] = (uint64_t)json_num(d, "duplicated");
+        t->reordered[i] = (uint64_t)json_num(d, "reordered");
+        /* every cause counts: "dropped_loss", "dropped_burst", ... or a
+         * "dropped" object of causes */
+        uint64_t dropped = 0;
+        const cJSON *item;
+        cJSON_ArrayForEach(item, d) {
+            if (!item->string || strncmp(item->string, "dropped", 7) != 0)
+                continue;
+            if (cJSON_IsNumber(item)) {
+                dropped += (uint64_t)item->valuedouble;
+            } else if (cJSON_IsObject(item)) {
+                const cJSON *cause;
+                cJSON_ArrayForEach(cause, item)
+                    if (cJSON_IsNumber(cause))
+                        dropped += (uint64_t)cause->valuedouble;
+            }
+        }
+        t->dropped[i] = dropped;
+        t->drop_pct[i] = t->received[i] ? 100.0 * (double)dropped / (double)t->received[i] : 0;
+    }
+    t->e2e_loss_pct = 100.0 * (1.0 - (1.0 - t->drop_pct[0] / 100.0) *
+                                         (1.0 - t->drop_pct[1] / 100.0));
+    t->valid = true;
+    return 0;
+}
+
+int bench_parse_netsim(const char *text, struct bench_netsim_truth *t)
+{
+    memset(t, 0, sizeof *t);
+    int rc = -1;
+    /* the last line that is a JSON object with both directions */
+    const char *line = text;
+    while (line && *line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len > 0 && line[0] == '{') {
+            cJSON *root = cJSON_ParseWithLength(line, len);
+            struct bench_netsim_truth tmp;
+            memset(&tmp, 0, sizeof tmp);
+            if (root && netsim_fill(root, &tmp) == 0) {
+                *t = tmp;
+                rc = 0;
+            }
+            cJSON_Delete(root);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return rc;
+}
+
+/* Sum of the "drops" object in the relay's last stats line, 0 if none. */
+static uint64_t relay_final_drops(const char *text)
+{
+    uint64_t sum = 0;
+    const char *line = text;
+    while (line && *line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len > 0 && line[0] == '{') {
+            cJSON *root = cJSON_ParseWithLength(line, len);
+            const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops");
+            if (cJSON_IsObject(drops)) {
+                const cJSON *d;
+                sum = 0;
+                cJSON_ArrayForEach(d, drops)
+                    if (cJSON_IsNumber(d))
+                        sum += (uint64_t)d->valuedouble;
+            }
+            cJSON_Delete(root);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return sum;
+}
+
+/* ---- the run ---- */
+
+struct peer {
+    struct client *c;
+    uint32_t id;
+    bool dead;
+    uint64_t next_send_us;  /* intended time of the next state */
+    uint64_t k;             /* states sent so far */
+    uint64_t sent_window;   /* intended sends inside the window */
+    struct client_netinfo net0; /* at the window's start */
+};
+
+struct run {
+    const struct bench_config *cfg;
+    const struct bench_params *params;
+    enum proto_mode mode;
+    struct bench_result *r;
+    size_t n;
+    struct peer *peers;
+    struct recv_stats *rs;  /* n x n: rs[receiver * n + sender] */
+    int32_t *index_of_id;   /* relay id -> peer index, -1 */
+    uint32_t max_id;
+    uint64_t win_start, win_end;
+    uint64_t delivered;
+    uint64_t last_arrival_us; /* of a state from the window */
+    uint64_t max_latency_us;
+    struct spawn_proc relay, netsim;
+    bool relay_started, netsim_started;
+    bool tearing_down;      /* disconnects are expected now */
+};
+
+static void vlog(const struct run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void vlog(const struct run *run, const char *fmt, ...)
+{
+    if (!run->cfg->verbose)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log_info("bench: %s", line);
+}
+
+static int fail(struct run *run, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int fail(struct run *run, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(run->r->error, sizeof run->r->error, fmt, ap);
+    va_end(ap);
+    run->r->ok = false;
+    return -1;
+}
+
+/* Splits s on spaces into args (pointers into buf, a copy of s). */
+static size_t split_args(const char *s, char *buf, size_t buf_cap, const char **args,
+                         size_t max)
+{
+    size_t n = 0;
+    snprintf(buf, buf_cap, "%s", s);
+    for (char *tok = strtok(buf, " \t"); tok && n < max; tok = strtok(NULL, " \t"))
+        args[n++] = tok;
+    return n;
+}
+
+static int start_relay(struct run *run, int *port)
+{
+    const char *args[SPAWN_MAX_ARGS + 1];
+    size_t n = 0;
+    char extra[256];
+    args[n++] = "--bind";
+    args[n++] = "127.0.0.1";
+    args[n++] = "--port";
+    args[n++] = "0";
+    args[n++] = "--transport";
+    args[n++] = run->mode == PROTO_MODE_UDP ? "udp" : "enet";
+    /* the bench's clients all come from 127.0.0.1 and may send fast */
+    args[n++] = "--max-per-address";
+    args[n++] = "0";
+    args[n++] = "--rate-limit";
+    args[n++] = "0";
+    n += split_args(run->cfg->relay_args, extra, sizeof extra, args + n, SPAWN_MAX_ARGS - n);
+    args[n] = NULL;
+    char err[256];
+    if (spawn_start(&run->relay, run->cfg->bin, "ricochet-relay", args, err, sizeof err) != 0)
+        return fail(run, "relay: %s", err);
+    run->relay_started = true;
+    *port = spawn_wait_listening(&run->relay, CHILD_START_MS, err, sizeof err);
+    if (*port < 0)
+        return fail(run, "%s", err);
+    return 0;
+}
+
+static int start_netsim(struct run *run, const char *relay_host, int relay_port,
+                        int *port)
+{
+    struct bench_result *r = run->r;
+    const char *args[SPAWN_MAX_ARGS + 1];
+    char upstream[160], loss[32], delay[32], jitter[32], seed[32], extra[256];
+    size_t n = 0;
+    snprintf(upstream, sizeof upstream, "%s:%d", relay_host, relay_port);
+    snprintf(loss, sizeof loss, "%.6f", r->hop_loss_pct);
+    snprintf(delay, sizeof delay, "%.6f", r->hop_delay_ms);
+    snprintf(jitter, sizeof jitter, "%.6f", r->hop_jitter_ms);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->cfg->seed);
+    args[n++] = "--relay";
+    args[n++] = upstream;
+    args[n++] = "--loss";
+    args[n++] = loss;
+    args[n++] = "--delay";
+    args[n++] = delay;
+    args[n++] = "--jitter";
+    args[n++] = jitter;
+    args[n++] = "--seed";
+    args[n++] = seed;
+    if (run->cfg->reorder)
+        args[n++] = "--reorder";
+    n += split_args(run->cfg->netsim_args, extra, sizeof extra, args + n,
+                    SPAWN_MAX_ARGS - n);
+    args[n] = NULL;
+    char err[256];
+    if (spawn_start(&run->netsim, run->cfg->bin, "ricochet-netsim", args, err,
+                    sizeof err) != 0)
+        return fail(run, "netsim: %s", err);
+    run->netsim_started = true;
+    *port = spawn_wait_listening(&run->netsim, CHILD_START_MS, err, sizeof err);
+    if (*port < 0)
+        return fail(run, "%s", err);
+    return 0;
+}
+
+static int peer_index(const struct run *run, uint32_t id)
+{
+    if (id == 0 || id > run->max_id)
+        return -1;
+    return run->index_of_id[id];
+}
+
+static void on_event(struct run *run, size_t i, const struct client_event *ev)
+{
+    struct peer *p = &run->peers[i];
+    switch (ev->type) {
+    case CLIENT_EV_STATE: {
+        int s = peer_index(run, ev->id);
+        if (s < 0 || (size_t)s == i)
+            return;
+        uint64_t t = ev->state.send_us;
+        if (t < run->win_start || t >= run->win_end)
+            return; /* warm-up, or a stray */
+        if (recv_stats_record(&run->rs[i * run->n + (size_t)s], ev->state.seq, t,
+                              ev->recv_us, run->r->latency) == 1) {
+            run->delivered++;
+            run->last_arrival_us = ev->recv_us;
+            if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
+                run->max_latency_us = ev->recv_us - t;
+        }
+        return;
+    }
+    case CLIENT_EV_DISCONNECTED:
+        if (!p->dead) {
+            p->dead = true;
+            if (run->tearing_down)
+                return;
+            run->r->disconnects++;
+            vlog(run, "client %zu disconnected: %s", i,
+                 ev->control ? ev->control->text : "?");
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* Hands every pending event of client i to on_event. */
+static void drain(struct run *run, size_t i)
+{
+    struct peer *p = &run->peers[i];
+    struct client_event ev;
+    for (int k = 0; k < EVENTS_PER_DRAIN && p->c; k++) {
+        int got = client_poll(p->c, 0, &ev);
+        if (got < 0) {
+            p->dead = true;
+            return;
+        }
+        if (got == 0)
+            return;
+        on_event(run, i, &ev);
+    }
+}
+
+static void send_one(struct run *run, size_t i)
+{
+    struct peer *p = &run->peers[i];
+    uint64_t t = p->next_send_us;
+    struct proto_state s;
+    memset(&s, 0, sizeof s);
+    s.send_us = t;
+    /* each bot circles the arena; the content only has to be valid */
+    float a = (float)((double)p->k * 0.05 + (double)i);
+    s.x = 50.0f + 40.0f * cosf(a);
+    s.y = 50.0f + 40.0f * sinf(a);
+    s.vx = -2.0f * sinf(a);
+    s.vy = 2.0f * cosf(a);
+    s.heading = a;
+    bool in_window = t >= run->win_start && t < run->win_end;
+    if (in_window)
+        p->sent_window++;
+    if (p->dead || client_send_state(p->c, &s, (size_t)run->params->payload) != 0) {
+        if (in_window)
+            run->r->send_errors++;
+    }
+    p->k++;
+}
+
+/* Waits until every client is joined (and, over ENet, sees all the others). */
+static int setup_clients(struct run *run, const char *host, int port)
+{
+    size_t n = run->n;
+    char name[32], err[256];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "bench%zu", i);
+        struct client_config cc = {
+            .host = host,
+            .port = (uint16_t)port,
+            .room = "bench",
+            .name = name,
+            .mode = run->mode,
+            .reflect = false,
+            .timeout_ms = (uint32_t)run->cfg->setup_timeout_ms,
+        };
+        run->peers[i].c = client_create(&cc, err, sizeof err);
+        if (!run->peers[i].c)
+            return fail(run, "client %zu: %s", i, err);
+    }
+    uint64_t deadline = clock_now_us() + (uint64_t)run->cfg->setup_timeout_ms * 1000u;
+    struct client_event ev;
+    for (;;) {
+        size_t ready = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct client *c = run->peers[i].c;
+            int got;
+            while ((got = client_poll(c, 0, &ev)) > 0) {
+                if (ev.type == CLIENT_EV_DISCONNECTED || ev.type == CLIENT_EV_ERROR)
+                    return fail(run, "client %zu: %s: %s", i,
+                                ev.control ? ev.control->code : "?",
+                                ev.control ? ev.control->text : "?");
+            }
+            if (got < 0)
+                return fail(run, "client %zu: disconnected during setup", i);
+            /* Joined means the relay has us in the room. In udp mode the
+             * joined notices are best effort and a lost one is never resent
+             * (the library learns a member from its first state instead), so
+             * only the ENet modes also wait for every member to be known. */
+            size_t members;
+            client_members(c, &members);
+            if (client_joined(c) && (run->mode == PROTO_MODE_UDP || members == n - 1))
+                ready++;
+        }
+        if (ready == n)
+            break;
+        if (stop_flag)
+            return fail(run, "interrupted");
+        if (clock_now_us() > deadline)
+            return fail(run, "setup: only %zu of %zu clients joined and saw everyone "
+                             "within %ld ms", ready, n, run->cfg->setup_timeout_ms);
+        clock_sleep_until_us(clock_now_us() + 1000);
+    }
+    uint32_t max_id = 0;
+    for (size_t i = 0; i < n; i++) {
+        run->peers[i].id = client_id(run->peers[i].c);
+        if (run->peers[i].id > max_id)
+            max_id = run->peers[i].id;
+    }
+    run->max_id = max_id;
+    run->index_of_id = malloc(((size_t)max_id + 1) * sizeof *run->index_of_id);
+    if (!run->index_of_id)
+        return fail(run, "out of memory");
+    for (uint32_t id = 0; id <= max_id; id++)
+        run->index_of_id[id] = -1;
+    for (size_t i = 0; i < n; i++)
+        run->index_of_id[run->peers[i].id] = (int32_t)i;
+    return 0;
+}
+
+static double cpu_self_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The constant-rate loop: sends until the window's end, drains until the
+ * grace period is over or everything arrived. */
+static int measure(struct run *run)
+{
+    size_t n = run->n;
+    struct bench_result *r = run->r;
+    uint64_t period = (uint64_t)llround(1e6 / run->params->rate_hz);
+    if (period == 0)
+        period = 1;
+    uint64_t t0 = clock_now_us() + START_LEAD_US;
+    run->win_start = t0 + (uint64_t)run->cfg->warmup_ms * 1000u;
+    run->win_end = run->win_start + (uint64_t)run->cfg->duration_ms * 1000u;
+    uint64_t drain_end = run->win_end + (uint64_t)run->cfg->grace_ms * 1000u;
+    for (size_t i = 0; i < n; i++)
+        run->peers[i].next_send_us = t0 + period * i / n; /* spread the phases */
+
+    struct pollfd *fds = calloc(n, sizeof *fds);
+    if (!fds)
+        return fail(run, "out of memory");
+    bool window_started = false;
+    struct spawn_usage relay0 = {0};
+    double self0 = 0;
+    uint64_t wall0 = 0, next_tick = 0;
+
+    for (;;) {
+        uint64_t now = clock_now_us();
+        if (!window_started && now >= run->win_start) {
+            window_started = true;
+            for (size_t i = 0; i < n; i++)
+                client_netinfo(run->peers[i].c, &run->peers[i].net0);
+            if (run->relay_started)
+                spawn_usage(&run->relay, &relay0);
+            self0 = cpu_self_s();
+            wall0 = now;
+        }
+        /* sends that are due, late ones included with their intended time */
+        uint64_t earliest = UINT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+            struct peer *p = &run->peers[i];
+            bool sent = false;
+            while (p->next_send_us < run->win_end && p->next_send_us <= now) {
+                send_one(run, i);
+                p->next_send_us += period;
+                sent = true;
+            }
+            if (sent && !p->dead)
+                client_flush(p->c);
+            if (p->next_send_us < run->win_end && p->next_send_us < earliest)
+                earliest = p->next_send_us;
+        }
+        bool sending = earliest != UINT64_MAX;
+        if (!sending) {
+            uint64_t expected = 0;
+            for (size_t i = 0; i < n; i++)
+                expected += run->peers[i].sent_window * (n - 1);
+            if (now >= drain_end || run->delivered >= expected)
+                break;
+            /* Unreliable modes never retransmit and netsim holds a datagram
+             * for a bounded time: once nothing arrived for a while after the
+             * last send, nothing will. Reliable mode can stall silently. */
+            if (run->mode != PROTO_MODE_RELIABLE) {
+                uint64_t last = run->last_arrival_us > run->win_end ? run->last_arrival_us
+                                                                    : run->win_end;
+                uint64_t quiet = 2 * run->max_latency_us;
+                if (quiet < QUIET_MIN_US)
+                    quiet = QUIET_MIN_US;
+                if (now >= last + quiet)
+                    break;
+            }
+        }
+        if (stop_flag) {
+            free(fds);
+            return fail(run, "interrupted");
+        }
+        /* wait for data, the next send, or the service tick */
+        uint64_t wake = next_tick;
+        if (sending && earliest < wake)
+            wake = earliest;
+        if (!sending && drain_end < wake)
+            wake = drain_end;
+        for (size_t i = 0; i < n; i++) {
+            fds[i].fd = run->peers[i].dead ? -1 : client_socket_fd(run->peers[i].c);
+            fds[i].events = POLLIN;
+            fds[i].revents = 0;
+        }
+        now = clock_now_us();
+        if (wake > now) {
+            uint64_t us = wake - now;
+            struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
+            if (ppoll(fds, n, &ts, NULL) < 0 && errno != EINTR) {
+                free(fds);
+                return fail(run, "ppoll: %s", strerror(errno));
+            }
+        }
+        now = clock_now_us();
+        bool tick = now >= next_tick;
+        if (tick)
+            next_tick = now + TICK_US;
+        for (size_t i = 0; i < n; i++)
+            if (!run->peers[i].dead && (tick || (fds[i].revents & (POLLIN | POLLERR))))
+                drain(run, i);
+    }
+    free(fds);
+
+    /* figures at the end of the drain, before anything is stopped */
+    uint64_t now = clock_now_us();
+    double elapsed = (double)(now - wall0) / 1e6;
+    if (elapsed <= 0)
+        elapsed = 1e-6;
+    r->bench_cpu_pct = 100.0 * (cpu_self_s() - self0) / elapsed;
+    if (run->relay_started) {
+        struct spawn_usage u;
+        if (spawn_usage(&run->relay, &u) == 0) {
+            r->relay_measured = true;
+            r->relay_cpu_s = u.cpu_s - relay0.cpu_s;
+            r->relay_cpu_pct = 100.0 * r->relay_cpu_s / elapsed;
+            r->relay_peak_rss_kb = u.hwm_kb;
+        }
+    }
+    size_t enet_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct peer *p = &run->peers[i];
+        struct client_netinfo ni;
+        client_netinfo(p->c, &ni);
+        r->wire_bytes += (ni.bytes_sent - p->net0.bytes_sent) +
+                         (ni.bytes_received - p->net0.bytes_received);
+        r->wire_datagrams += (ni.datagrams_sent - p->net0.datagrams_sent) +
+                             (ni.datagrams_received - p->net0.datagrams_received);
+        if (run->mode != PROTO_MODE_UDP && !p->dead) {
+            r->enet_rtt_ms += ni.enet_rtt_ms;
+            r->enet_loss_pct += 100.0 * ni.enet_loss;
+            enet_n++;
+        }
+    }
+    if (enet_n) {
+        r->enet_rtt_ms /= (double)enet_n;
+        r->enet_loss_pct /= (double)enet_n;
+    }
+    return 0;
+}
+
+static void summarize(struct run *run)
+{
+    struct bench_result *r = run->r;
+    size_t n = run->n;
+    double jsum = 0;
+    size_t jn = 0;
+    for (size_t i = 0; i < n; i++) {
+        r->sent += run->peers[i].sent_window;
+        for (size_t s = 0; s < n; s++) {
+            if (s == i)
+                continue;
+            const struct recv_stats *st = &run->rs[i * n + s];
+            r->delivered += st->received;
+            r->duplicates += st->duplicates;
+            r->reordered += st->reordered;
+            r->too_old += st->too_old;
+            if (st->received >= 2) {
+                jsum += st->jitter_us;
+                jn++;
+            }
+        }
+    }
+    r->expected = r->sent * (n - 1);
+    r->lost_pct = r->expected
+                      ? 100.0 * (double)(r->expected > r->delivered ? r->expected - r->delivered : 0) /
+                            (double)r->expected
+                      : 0;
+    r->jitter_us = jn ? jsum / (double)jn : 0;
+    const struct histogram *h = r->latency;
+    r->p50_us = histogram_percentile(h, 50);
+    r->p90_us = histogram_percentile(h, 90);
+    r->p99_us = histogram_percentile(h, 99);
+    r->p999_us = histogram_percentile(h, 99.9);
+    r->max_us = histogram_percentile(h, 100);
+    r->mean_us = histogram_mean(h);
+    r->bytes_per_msg = r->delivered
+                           ? ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) /
+                                 (double)r->delivered
+                           : 0;
+}
+
+/* Stops the relay first (it says goodbye to the clients through netsim),
+ * then netsim (its counters), then frees the clients. */
+static void teardown(struct run *run)
+{
+    struct bench_result *r = run->r;
+    run->tearing_down = true;
+    if (run->relay_started) {
+        spawn_stop(&run->relay, SIGTERM, STOP_WAIT_MS);
+        char *out = spawn_read_stdout(&run->relay);
+        if (out)
+            r->relay_drops = relay_final_drops(out);
+        free(out);
+        /* let the clients hear the disconnect so destroying them is quick */
+        uint64_t deadline = clock_now_us() + DISCONNECT_WAIT_US;
+        for (;;) {
+            size_t alive = 0;
+            for (size_t i = 0; i < run->n; i++) {
+                if (run->peers && run->peers[i].c && !run->peers[i].dead) {
+                    drain(run, i);
+                    alive += !run->peers[i].dead;
+                }
+            }
+            if (alive == 0 || clock_now_us() >= deadline)
+                break;
+            clock_sleep_until_us(clock_now_us() + 2000);
+        }
+    }
+    if (run->netsim_started) {
+        spawn_stop(&run->netsim, SIGTERM, STOP_WAIT_MS);
+        char *out = spawn_read_stdout(&run->netsim);
+        if (out && bench_parse_netsim(out, &r->truth) == 0 && r->ok)
+            r->loss_diff_pct = r->lost_pct - r->truth.e2e_loss_pct;
+        else if (r->ok)
+            snprintf(r->error, sizeof r->error, "netsim printed no final counters");
+        free(out);
+        if (r->truth.valid)
+            r->netsim_seed = r->truth.seed;
+    }
+    for (size_t i = 0; run->peers && i < run->n; i++)
+        client_destroy(run->peers[i].c);
+    if (run->relay_started)
+        spawn_free(&run->relay);
+    if (run->netsim_started)
+        spawn_free(&run->netsim);
+}
+
+int bench_run(const struct bench_config *cfg, const struct bench_params *params,
+              enum proto_mode mode, struct bench_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->params = *params;
+    r->mode = mode;
+    r->ok = true;
+    struct run run = {.cfg = cfg, .params = params, .mode = mode, .r = r};
+    run.n = (size_t)params->clients;
+    int rc = -1;
+
+    r->latency = calloc(1, sizeof *r->latency);
+    run.peers = calloc(run.n, sizeof *run.peers);
+    run.rs = calloc(run.n * run.n, sizeof *run.rs);
+    if (!r->latency || !run.peers || !run.rs) {
+        fail(&run, "out of memory");
+        goto out;
+    }
+    histogram_reset(r->latency);
+    for (size_t i = 0; i < run.n * run.n; i++)
+        recv_stats_reset(&run.rs[i]);
+
+    /* end to end -> per hop */
+    r->with_netsim = cfg->force_netsim || params->loss_pct > 0 || params->delay_ms > 0 ||
+                     params->jitter_ms > 0 || cfg->netsim_args[0];
+    r->hop_loss_pct = 100.0 * (1.0 - sqrt(1.0 - params->loss_pct / 100.0));
+    r->hop_delay_ms = params->delay_ms / 2;
+    r->hop_jitter_ms = params->jitter_ms / 2;
+    r->netsim_seed = cfg->seed;
+
+    char relay_host[128] = "127.0.0.1";
+    int relay_port = 0, port;
+    if (cfg->relay[0]) {
+        const char *colon = strrchr(cfg->relay, ':');
+        if (!colon || colon == cfg->relay || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+            fail(&run, "--relay wants ADDR:PORT, got \"%s\"", cfg->relay);
+            goto out;
+        }
+        snprintf(relay_host, sizeof relay_host, "%.*s", (int)(colon - cfg->relay), cfg->relay);
+        relay_port = atoi(colon + 1);
+    } else if (start_relay(&run, &relay_port) != 0) {
+        goto out;
+    }
+    port = relay_port;
+    if (r->with_netsim && start_netsim(&run, relay_host, relay_port, &port) != 0)
+        goto out;
+    vlog(&run, "%s: %ld clients at %g Hz -> %s:%d%s", proto_mode_name(mode),
+         params->clients, params->rate_hz, r->with_netsim ? "127.0.0.1" : relay_host, port,
+         r->with_netsim ? " (netsim)" : "");
+    if (setup_clients(&run, r->with_netsim ? "127.0.0.1" : relay_host, port) != 0)
+        goto out;
+    if (measure(&run) != 0)
+        goto out;
+    summarize(&run);
+    rc = 0;
+out:
+    teardown(&run);
+    if (rc == 0 && r->with_netsim && !r->truth.valid)
+        r->ok = false, rc = -1;
+    free(run.index_of_id);
+    free(run.peers);
+    free(run.rs);
+    return rc;
+}

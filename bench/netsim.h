@@ -1,0 +1,188 @@
+/* netsim.h: the network impairment model behind ricochet-netsim.
+ *
+ * ## Impairing the network: ricochet-netsim
+ *
+ * The kernel here has no `tc netem`, so ricochet makes a bad network in user
+ * space: `ricochet-netsim` is a UDP proxy that sits between the clients and
+ * the relay. Clients send to the proxy instead of the relay; for every client
+ * address (ip:port) the proxy opens its own upstream socket, so the relay still
+ * sees one distinct peer per client. Each datagram passes through a model, one
+ * per direction: "up" is client -> relay, "down" is relay -> client.
+ *
+ *     ricochet-netsim --relay 127.0.0.1:7777 --loss 5 --delay 20 --jitter 5 --seed 42
+ *     # stderr: "listening on 127.0.0.1:PORT"; point the clients at that port
+ *
+ * Each model setting comes in three options: `--loss 5` sets both
+ * directions, `--up-loss 1` and `--down-loss 10` override one of them (their
+ * default, -1, means "same as the plain option"). `--jitter-dist`,
+ * `--reorder` and `--max-pending` apply to both directions. Percentages are
+ * 0..100. A datagram goes through these steps, in this order:
+ *
+ * 1. Independent loss (`--loss P`): each datagram is dropped with probability
+ *    P%, whatever happened to the one before.
+ * 2. Bursty loss, Gilbert-Elliott (`--ge-p P --ge-r R --ge-loss-good G
+ *    --ge-loss-bad B`): a two-state chain, good and bad. Before each datagram
+ *    the chain moves good->bad with probability P% and bad->good with R%; the
+ *    datagram is then lost with G% in the good state and B% in the bad one.
+ *    With G=0 and B=100 losses come in bursts of mean length 100/R datagrams,
+ *    and the long-run loss rate is P/(P+R). This is how Wi-Fi and congested
+ *    links lose: several in a row, which hurts more than the same rate spread
+ *    evenly. Both loss models apply; a datagram lost to either is dropped.
+ * 3. Duplication (`--dup P`): a surviving datagram is sent twice with
+ *    probability P%; each copy is delayed on its own.
+ * 4. Rate limit (`--rate-kbps K`, 0 = none): a bottleneck link of K kbit/s
+ *    with a FIFO in front of it. A datagram of L bytes occupies the link for
+ *    L*8/K ms; while the link is busy datagrams wait in the queue, and when
+ *    the queue holds `--queue-limit` datagrams (default 1000) or
+ *    `--queue-bytes` bytes (0 = no limit) a new one is dropped: a drop-tail
+ *    router. A full queue adds queue/rate of delay (bufferbloat).
+ * 5. Delay and jitter (`--delay D --jitter J`, ms): each copy is held for
+ *    D+x ms after it leaves the link, x uniform in [-J, +J]
+ *    (`--jitter-dist uniform`) or normal with standard deviation J clamped to
+ *    +-3J (`--jitter-dist normal`); never below 0.
+ * 6. Order: without `--reorder` a datagram is never delivered before one that
+ *    entered the same direction earlier (its delivery time is raised to the
+ *    previous one's), so jitter only bunches datagrams up; when datagrams
+ *    arrive faster than the jitter range, this pushes most delays towards
+ *    delay+jitter. With `--reorder` a datagram with a short delay overtakes
+ *    one with a long delay, as on a network with several paths. The order
+ *    is kept per direction, across all clients.
+ * 7. `--max-pending N` (default 65536) bounds the datagrams held per
+ *    direction; beyond it they are dropped as "overflow".
+ *
+ * All randomness comes from `--seed` (printed at start; 0 picks one). Each
+ * direction and each model step draws from its own generator, so the same
+ * seed and the same datagrams in a direction give the same decisions, and
+ * adding jitter does not change which datagrams are lost.
+ *
+ * The proxy counts exactly what it did, per direction: received, forwarded,
+ * dropped by cause (loss, burst, queue, overflow), duplicated, reordered
+ * (forwarded after a datagram that entered later: the receivers' definition),
+ * discarded at exit, a histogram of the delay the model chose, and how late
+ * the proxy actually sent (`late_us`, its own scheduling error). It prints
+ * them at exit (SIGINT/SIGTERM or `--duration`) as a table on stderr and one
+ * JSON line {"type":"stats","program":"netsim",...,"up":{...},"down":{...},
+ * "final":true} on stdout; `--stats-json FILE` also writes it to a file,
+ * `--stats-interval S` and SIGUSR1 print intermediate lines. Those counts are
+ * the ground truth that ricochet-bench checks its own measurements against.
+ * For every direction:
+ *     received + duplicated = forwarded + dropped (all causes) + discarded + pending
+ * A client address silent for `--flow-timeout` s (default 60) loses its
+ * upstream socket; `--max-flows` (default 1024) caps them. netsim listens
+ * and forwards only on loopback (127.x.x.x).
+ *
+ * ## The pure core (this header)
+ *
+ * No sockets and no clock: the caller submits datagrams with the current time
+ * and asks which ones are due. Times are microseconds on any monotonic clock.
+ */
+#ifndef RICOCHET_NETSIM_H
+#define RICOCHET_NETSIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/histogram.h"
+
+#define NETSIM_MAX_DATAGRAM 65536 /* bytes; larger submissions are refused */
+
+enum netsim_dir {
+    NETSIM_UP = 0,   /* client -> relay */
+    NETSIM_DOWN = 1, /* relay -> client */
+    NETSIM_DIRS = 2
+};
+
+enum netsim_jitter_dist { NETSIM_JITTER_UNIFORM = 0, NETSIM_JITTER_NORMAL = 1 };
+
+/* One direction's impairments. Probabilities are percentages in [0, 100]. */
+struct netsim_model {
+    double loss_pct;         /* independent loss */
+    double ge_p_pct;         /* Gilbert-Elliott good -> bad per datagram */
+    double ge_r_pct;         /* Gilbert-Elliott bad -> good per datagram */
+    double ge_loss_good_pct; /* loss in the good state */
+    double ge_loss_bad_pct;  /* loss in the bad state */
+    double delay_ms;         /* base one-way delay, >= 0 */
+    double jitter_ms;        /* uniform half-width or normal stddev, >= 0 */
+    int jitter_dist;         /* enum netsim_jitter_dist */
+    int reorder;             /* nonzero: jitter may reorder datagrams */
+    double dup_pct;          /* duplication */
+    double rate_kbps;        /* bottleneck rate in kbit/s; 0 = unlimited */
+    uint64_t queue_packets;  /* bottleneck queue limit in datagrams; 0 = none */
+    uint64_t queue_bytes;    /* bottleneck queue limit in bytes; 0 = none */
+    uint64_t max_pending;    /* copies held in this direction; 0 = no limit */
+};
+
+/* Exact counts for one direction. With everything delivered or discarded:
+ * received + duplicated == forwarded + dropped_loss + dropped_burst +
+ *                          dropped_queue + dropped_overflow + discarded. */
+struct netsim_counters {
+    uint64_t received;         /* datagrams submitted */
+    uint64_t received_bytes;
+    uint64_t forwarded;        /* copies handed out by netsim_next_due */
+    uint64_t forwarded_bytes;
+    uint64_t dropped_loss;     /* independent loss */
+    uint64_t dropped_burst;    /* Gilbert-Elliott loss */
+    uint64_t dropped_queue;    /* rate-limit queue full */
+    uint64_t dropped_overflow; /* max_pending reached */
+    uint64_t duplicated;       /* extra copies made (before the queue) */
+    uint64_t reordered;        /* forwarded after a datagram that entered later
+                                  (recvstats' definition, entry order as seq) */
+    uint64_t discarded;        /* pending copies thrown away by netsim_discard */
+    uint64_t ge_bad_datagrams; /* datagrams that met the chain in its bad state */
+    uint64_t ge_bursts;        /* good -> bad transitions */
+    struct histogram delay_us; /* entry -> due time of every forwarded copy */
+};
+
+/* A datagram handed out by netsim_next_due. */
+struct netsim_datagram {
+    enum netsim_dir dir;
+    uint64_t flow;           /* the caller's key, as submitted */
+    uint64_t entry_us;       /* submit time */
+    uint64_t due_us;         /* delivery time the model chose */
+    size_t len;
+    const unsigned char *bytes; /* valid until the next netsim_* call on sim */
+};
+
+struct netsim;
+
+/* Everything off: a perfect wire. max_pending defaults to 65536. */
+void netsim_model_default(struct netsim_model *m);
+
+/* Checks ranges. Returns 0, or -1 with a one-line message in err. */
+int netsim_model_check(const struct netsim_model *m, char *err, size_t err_cap);
+
+/* Creates a simulator with a model per direction (copied) and a seed.
+ * Returns NULL if a model fails netsim_model_check or memory runs out. */
+struct netsim *netsim_create(const struct netsim_model models[NETSIM_DIRS], uint64_t seed);
+
+/* Frees sim and every pending copy (NULL is fine). */
+void netsim_destroy(struct netsim *sim);
+
+/* Passes one datagram (len bytes, copied) through dir's model at now_us.
+ * Returns how many copies were queued (0 = dropped, 1, or 2 if duplicated;
+ * running out of memory counts as an overflow drop), or -1 if len is 0 or
+ * above NETSIM_MAX_DATAGRAM (nothing counted). now_us must not go backwards. */
+int netsim_submit(struct netsim *sim, enum netsim_dir dir, uint64_t flow,
+                  const void *bytes, size_t len, uint64_t now_us);
+
+/* Pops the copy with the earliest due time if it is due at now_us (copies
+ * due at the same time come out in the order they were queued). Returns 1
+ * and fills out, or 0 if nothing is due yet. */
+int netsim_next_due(struct netsim *sim, uint64_t now_us, struct netsim_datagram *out);
+
+/* Due time of the earliest pending copy, or UINT64_MAX if none. */
+uint64_t netsim_next_deadline(const struct netsim *sim);
+
+/* Copies pending in dir. */
+uint64_t netsim_pending(const struct netsim *sim, enum netsim_dir dir);
+
+/* Throws away every pending copy, counted as discarded (at shutdown). */
+void netsim_discard(struct netsim *sim);
+
+/* Counters of one direction; valid while sim lives. */
+const struct netsim_counters *netsim_counters(const struct netsim *sim, enum netsim_dir dir);
+
+/* "up" or "down". */
+const char *netsim_dir_name(enum netsim_dir dir);
+
+#endif

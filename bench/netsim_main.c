@@ -1,0 +1,693 @@
+/* netsim_main.c: ricochet-netsim, a UDP proxy that impairs the traffic
+ * between clients and a relay (the models are in netsim.h).
+ *
+ * One listening socket faces the clients. Each client address (ip:port) gets
+ * a flow with its own upstream socket connected to the relay, so the relay
+ * sees one peer per client. Client -> relay datagrams go through the "up"
+ * model, relay -> client through "down". One loop: ppoll() on every socket
+ * with the next delivery time as timeout, then hand out what is due. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../proto/clock.h"
+#include "../proto/log.h"
+#include "../proto/options.h"
+#include "netsim.h"
+
+#define PROG "ricochet-netsim"
+#define RECV_BATCH 256         /* datagrams read per socket per loop turn */
+#define TICK_US 100000u        /* flow expiry check */
+#define SOCKET_BUFFER (1 << 21) /* asked for; the kernel may give less */
+
+/* Model settings that exist per direction. Negative values in up/down mean
+ * "same as the plain option" (both). */
+struct dir_opts {
+    double loss, ge_p, ge_r, ge_good, ge_bad, delay, jitter, dup, rate;
+    long queue_limit, queue_bytes;
+};
+
+struct config {
+    char listen[64];
+    char relay[64];
+    char stats_json[256];
+    struct dir_opts both, up, down;
+    int jitter_dist;
+    bool reorder;
+    long seed;
+    double duration;       /* s; 0 = until a signal */
+    long max_pending;
+    long max_flows;
+    double flow_timeout;   /* s */
+    double stats_interval; /* s; 0 = only at exit */
+    int log_level;
+};
+
+#define DIR_DOUBLE(NAME, FIELD, DEF, MAX, HELP)                                              \
+    {NAME, OPTION_DOUBLE, offsetof(struct config, both.FIELD), DEF, 0, MAX, NULL, HELP},     \
+    {"up-" NAME, OPTION_DOUBLE, offsetof(struct config, up.FIELD), "-1", -1, MAX, NULL,      \
+     "client->relay only (-1: as --" NAME ")"},                                              \
+    {"down-" NAME, OPTION_DOUBLE, offsetof(struct config, down.FIELD), "-1", -1, MAX, NULL,  \
+     "relay->client only (-1: as --" NAME ")"}
+#define DIR_INT(NAME, FIELD, DEF, MAX, HELP)                                                 \
+    {NAME, OPTION_INT, offsetof(struct config, both.FIELD), DEF, 0, MAX, NULL, HELP},        \
+    {"up-" NAME, OPTION_INT, offsetof(struct config, up.FIELD), "-1", -1, MAX, NULL,         \
+     "client->relay only (-1: as --" NAME ")"},                                              \
+    {"down-" NAME, OPTION_INT, offsetof(struct config, down.FIELD), "-1", -1, MAX, NULL,     \
+     "relay->client only (-1: as --" NAME ")"}
+
+static const struct option_def option_defs[] = {
+    {"listen", OPTION_STRING, offsetof(struct config, listen), "127.0.0.1:0", 3, 64, NULL,
+     "address:port the clients send to (loopback; port 0 picks one)"},
+    {"relay", OPTION_STRING, offsetof(struct config, relay), "", 0, 64, NULL,
+     "address:port of the relay (loopback; required)"},
+    DIR_DOUBLE("loss", loss, "0", 100, "independent loss, % of datagrams"),
+    DIR_DOUBLE("ge-p", ge_p, "0", 100, "Gilbert-Elliott: % chance good -> bad per datagram"),
+    DIR_DOUBLE("ge-r", ge_r, "0", 100, "Gilbert-Elliott: % chance bad -> good (mean burst 100/r)"),
+    DIR_DOUBLE("ge-loss-good", ge_good, "0", 100, "Gilbert-Elliott: loss % in the good state"),
+    DIR_DOUBLE("ge-loss-bad", ge_bad, "100", 100, "Gilbert-Elliott: loss % in the bad state"),
+    DIR_DOUBLE("delay", delay, "0", 3600000, "one-way delay, ms"),
+    DIR_DOUBLE("jitter", jitter, "0", 3600000,
+               "delay varies by +-jitter ms (uniform) or stddev jitter (normal)"),
+    DIR_DOUBLE("dup", dup, "0", 100, "duplicate % of datagrams"),
+    DIR_DOUBLE("rate-kbps", rate, "0", 1e9, "bottleneck rate, kbit/s (0 = unlimited)"),
+    DIR_INT("queue-limit", queue_limit, "1000", 1e9,
+            "bottleneck queue in datagrams, drops when full (0 = no limit)"),
+    DIR_INT("queue-bytes", queue_bytes, "0", 1e12,
+            "bottleneck queue in bytes, drops when full (0 = no limit)"),
+    {"jitter-dist", OPTION_CHOICE, offsetof(struct config, jitter_dist), "uniform", 0, 0,
+     "uniform|normal", "jitter distribution (normal is clamped at 3 stddev)"},
+    {"reorder", OPTION_BOOL, offsetof(struct config, reorder), "false", 0, 0, NULL,
+     "let jitter reorder datagrams (otherwise order is kept)"},
+    {"seed", OPTION_INT, offsetof(struct config, seed), "0", 0, 9007199254740991.0, NULL,
+     "random seed (0 = pick one; printed at start)"},
+    {"duration", OPTION_DOUBLE, offsetof(struct config, duration), "0", 0, 1e7, NULL,
+     "stop after this many seconds (0 = until SIGINT/SIGTERM)"},
+    {"max-pending", OPTION_INT, offsetof(struct config, max_pending), "65536", 1, 1e8, NULL,
+     "datagrams held per direction at most (beyond: dropped as overflow)"},
+    {"max-flows", OPTION_INT, offsetof(struct config, max_flows), "1024", 1, 60000, NULL,
+     "client addresses served at once"},
+    {"flow-timeout", OPTION_DOUBLE, offsetof(struct config, flow_timeout), "60", 0.1, 1e6,
+     NULL, "seconds without traffic before a client's upstream socket is closed"},
+    {"stats-interval", OPTION_DOUBLE, offsetof(struct config, stats_interval), "0", 0, 1e6,
+     NULL, "print a JSON stats line every this many seconds (0 = only at exit)"},
+    {"stats-json", OPTION_STRING, offsetof(struct config, stats_json), "", 0, 256, NULL,
+     "also write the final JSON stats line to this file"},
+    {"log-level", OPTION_CHOICE, offsetof(struct config, log_level), "info", 0, 0,
+     "debug|info|warn|error|off", "stderr log level"},
+    {0},
+};
+
+static const char summary[] =
+    "UDP proxy between clients and a relay that drops, delays, reorders, duplicates and\n"
+    "rate-limits datagrams, per direction (up = client->relay, down = relay->client).\n"
+    "Plain options set both directions; up-/down- options override one.\n"
+    "At exit prints counters on stderr and one JSON line on stdout.";
+
+struct flow {
+    bool used;
+    struct sockaddr_in client;
+    int fd;             /* connected to the relay */
+    uint64_t last_us;   /* last datagram either way */
+    uint64_t pending;   /* copies in the simulator that name this flow */
+};
+
+struct proxy {
+    struct config cfg;
+    uint64_t seed;
+    struct sockaddr_in listen_addr, relay_addr;
+    int listen_fd;
+    struct netsim *sim;
+    struct flow *flows;
+    size_t n_flows;       /* used slots */
+    struct pollfd *pfds;
+    size_t *pfd_flow;     /* pfds[i] (i >= 1) belongs to flows[pfd_flow[i]] */
+    uint64_t start_us;
+    uint64_t flows_created, flows_expired, flows_refused;
+    uint64_t send_errors[NETSIM_DIRS], recv_errors[NETSIM_DIRS];
+    struct histogram late_us[NETSIM_DIRS]; /* actual send time - model's due time */
+    unsigned char buf[NETSIM_MAX_DATAGRAM];
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stats_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    stats_requested = 1;
+}
+
+static void fail_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, PROG ": error: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    exit(2);
+}
+
+/* Parses "a.b.c.d:port" into addr; the address must be loopback (127/8):
+ * netsim only ever sends to this host. Returns 0 or -1. */
+static int parse_loopback(const char *text, struct sockaddr_in *addr)
+{
+    char host[64];
+    const char *colon = strrchr(text, ':');
+    if (!colon || (size_t)(colon - text) >= sizeof host || colon[1] == '\0')
+        return -1;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || port < 0 || port > 65535)
+        return -1;
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
+        return -1;
+    if ((ntohl(addr->sin_addr.s_addr) >> 24) != 127)
+        return -1;
+    return 0;
+}
+
+static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t cap)
+{
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    snprintf(buf, cap, "%s:%u", ip, ntohs(a->sin_port));
+    return buf;
+}
+
+/* A per-direction value: -1 inherits the plain option; any other negative
+ * value is a typo, not a wish. */
+static double pick(double dir_value, double both, const char *dir, const char *name)
+{
+    if (dir_value == -1)
+        return both;
+    if (dir_value < 0) {
+        fprintf(stderr, PROG ": error: --%s-%s: %g is neither -1 (same as --%s) nor a value\n",
+                dir, name, dir_value, name);
+        exit(2);
+    }
+    return dir_value;
+}
+
+static void model_from(struct netsim_model *m, const struct config *c, const struct dir_opts *d,
+                       const char *dir)
+{
+    const struct dir_opts *b = &c->both;
+#define PICK(F, NAME) pick((double)d->F, (double)b->F, dir, NAME)
+    netsim_model_default(m);
+    m->loss_pct = PICK(loss, "loss");
+    m->ge_p_pct = PICK(ge_p, "ge-p");
+    m->ge_r_pct = PICK(ge_r, "ge-r");
+    m->ge_loss_good_pct = PICK(ge_good, "ge-loss-good");
+    m->ge_loss_bad_pct = PICK(ge_bad, "ge-loss-bad");
+    m->delay_ms = PICK(delay, "delay");
+    m->jitter_ms = PICK(jitter, "jitter");
+    m->dup_pct = PICK(dup, "dup");
+    m->rate_kbps = PICK(rate, "rate-kbps");
+    m->queue_packets = (uint64_t)PICK(queue_limit, "queue-limit");
+    m->queue_bytes = (uint64_t)PICK(queue_bytes, "queue-bytes");
+#undef PICK
+    m->jitter_dist = c->jitter_dist;
+    m->reorder = c->reorder;
+    m->max_pending = (uint64_t)c->max_pending;
+}
+
+static int udp_socket_nonblock(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int size = SOCKET_BUFFER;
+    /* Best effort: a bigger buffer absorbs bursts between two loop turns. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    return fd;
+}
+
+static struct flow *flow_find(struct proxy *px, const struct sockaddr_in *from, size_t *index)
+{
+    for (size_t i = 0; i < (size_t)px->cfg.max_flows; i++) {
+        struct flow *f = &px->flows[i];
+        if (f->used && f->client.sin_port == from->sin_port &&
+            f->client.sin_addr.s_addr == from->sin_addr.s_addr) {
+            *index = i;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Opens an upstream socket for a new client address. Returns the flow, or
+ * NULL (counted) if the table is full or the socket cannot be made. */
+static struct flow *flow_open(struct proxy *px, const struct sockaddr_in *from, uint64_t now,
+                              size_t *index)
+{
+    char a[32];
+    size_t i;
+    for (i = 0; i < (size_t)px->cfg.max_flows && px->flows[i].used; i++)
+        ;
+    if (i == (size_t)px->cfg.max_flows) {
+        if (px->flows_refused++ == 0)
+            log_warn("netsim: %zu flows in use, refusing %s (see --max-flows)", i,
+                     addr_str(from, a, sizeof a));
+        return NULL;
+    }
+    int fd = udp_socket_nonblock();
+    if (fd < 0 || connect(fd, (const struct sockaddr *)&px->relay_addr,
+                          sizeof px->relay_addr) < 0) {
+        log_error("netsim: upstream socket for %s: %s", addr_str(from, a, sizeof a),
+                  strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        px->flows_refused++;
+        return NULL;
+    }
+    struct flow *f = &px->flows[i];
+    *f = (struct flow){.used = true, .client = *from, .fd = fd, .last_us = now};
+    px->n_flows++;
+    px->flows_created++;
+    struct sockaddr_in local;
+    socklen_t len = sizeof local;
+    char b[32];
+    if (getsockname(fd, (struct sockaddr *)&local, &len) == 0)
+        log_debug("netsim: flow %s <-> %s", addr_str(from, a, sizeof a),
+                  addr_str(&local, b, sizeof b));
+    *index = i;
+    return f;
+}
+
+/* Closes flows that have been silent for --flow-timeout and have nothing
+ * left in the simulator (a pending copy needs its socket). */
+static void flows_expire(struct proxy *px, uint64_t now)
+{
+    uint64_t idle = (uint64_t)(px->cfg.flow_timeout * 1e6);
+    for (size_t i = 0; i < (size_t)px->cfg.max_flows; i++) {
+        struct flow *f = &px->flows[i];
+        if (f->used && f->pending == 0 && now - f->last_us >= idle) {
+            char a[32];
+            log_debug("netsim: flow %s expired", addr_str(&f->client, a, sizeof a));
+            close(f->fd);
+            f->used = false;
+            px->n_flows--;
+            px->flows_expired++;
+        }
+    }
+}
+
+static void submit(struct proxy *px, enum netsim_dir dir, size_t index, size_t len, uint64_t now)
+{
+    struct flow *f = &px->flows[index];
+    f->last_us = now;
+    int r = netsim_submit(px->sim, dir, index, px->buf, len, now);
+    if (r > 0)
+        f->pending += (uint64_t)r;
+}
+
+static void read_clients(struct proxy *px, uint64_t now)
+{
+    for (int n = 0; n < RECV_BATCH; n++) {
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        ssize_t len = recvfrom(px->listen_fd, px->buf, sizeof px->buf, 0,
+                               (struct sockaddr *)&from, &fl);
+        if (len < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                px->recv_errors[NETSIM_UP]++;
+                log_debug("netsim: recvfrom: %s", strerror(errno));
+            }
+            return;
+        }
+        if (len == 0 || fl != sizeof from || from.sin_family != AF_INET)
+            continue;
+        size_t index;
+        if (!flow_find(px, &from, &index) && !flow_open(px, &from, now, &index))
+            continue;
+        submit(px, NETSIM_UP, index, (size_t)len, now);
+    }
+}
+
+static void read_relay(struct proxy *px, size_t index, uint64_t now)
+{
+    for (int n = 0; n < RECV_BATCH; n++) {
+        ssize_t len = recv(px->flows[index].fd, px->buf, sizeof px->buf, 0);
+        if (len < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            /* ECONNREFUSED: an earlier send met no relay (ICMP port
+             * unreachable). Counted; the socket stays usable. */
+            px->recv_errors[NETSIM_DOWN]++;
+            log_debug("netsim: recv from relay: %s", strerror(errno));
+            return;
+        }
+        if (len > 0)
+            submit(px, NETSIM_DOWN, index, (size_t)len, now);
+    }
+}
+
+static void deliver_due(struct proxy *px, uint64_t now)
+{
+    struct netsim_datagram dg;
+    while (netsim_next_due(px->sim, now, &dg)) {
+        struct flow *f = &px->flows[dg.flow];
+        f->pending--;
+        /* The proxy's own timing error (wake-up latency), on top of the
+         * modelled delay; the benchmark sees both. */
+        histogram_record(&px->late_us[dg.dir], now - dg.due_us);
+        ssize_t r;
+        if (dg.dir == NETSIM_UP)
+            r = send(f->fd, dg.bytes, dg.len, 0);
+        else
+            r = sendto(px->listen_fd, dg.bytes, dg.len, 0, (const struct sockaddr *)&f->client,
+                       sizeof f->client);
+        if (r < 0) {
+            if (px->send_errors[dg.dir]++ == 0)
+                log_warn("netsim: send %s: %s (counted in send_errors)",
+                         netsim_dir_name(dg.dir), strerror(errno));
+        }
+    }
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void print_dir_json(FILE *out, struct proxy *px, enum netsim_dir dir)
+{
+    const struct netsim_counters *c = netsim_counters(px->sim, dir);
+    const struct histogram *h = &c->delay_us;
+    uint64_t dropped = c->dropped_loss + c->dropped_burst + c->dropped_queue + c->dropped_overflow;
+    fprintf(out,
+            "\"%s\":{\"received\":%llu,\"received_bytes\":%llu,\"forwarded\":%llu,"
+            "\"forwarded_bytes\":%llu,\"dropped\":%llu,\"loss_pct\":%.4f,"
+            "\"drops\":{\"loss\":%llu,\"burst\":%llu,\"queue\":%llu,\"overflow\":%llu},"
+            "\"duplicated\":%llu,\"reordered\":%llu,\"discarded\":%llu,\"pending\":%llu,"
+            "\"ge_bursts\":%llu,\"ge_bad\":%llu,\"send_errors\":%llu,\"recv_errors\":%llu,"
+            "\"delay_us\":{\"min\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"p999\":%llu,"
+            "\"max\":%llu,\"mean\":%.1f},\"late_us\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}}",
+            netsim_dir_name(dir), (unsigned long long)c->received,
+            (unsigned long long)c->received_bytes, (unsigned long long)c->forwarded,
+            (unsigned long long)c->forwarded_bytes, (unsigned long long)dropped,
+            pct(dropped, c->received), (unsigned long long)c->dropped_loss,
+            (unsigned long long)c->dropped_burst, (unsigned long long)c->dropped_queue,
+            (unsigned long long)c->dropped_overflow, (unsigned long long)c->duplicated,
+            (unsigned long long)c->reordered, (unsigned long long)c->discarded,
+            (unsigned long long)netsim_pending(px->sim, dir), (unsigned long long)c->ge_bursts,
+            (unsigned long long)c->ge_bad_datagrams, (unsigned long long)px->send_errors[dir],
+            (unsigned long long)px->recv_errors[dir],
+            (unsigned long long)(h->total ? h->min : 0),
+            (unsigned long long)histogram_percentile(h, 50),
+            (unsigned long long)histogram_percentile(h, 90),
+            (unsigned long long)histogram_percentile(h, 99),
+            (unsigned long long)histogram_percentile(h, 99.9),
+            (unsigned long long)histogram_percentile(h, 100), histogram_mean(h),
+            (unsigned long long)histogram_percentile(&px->late_us[dir], 50),
+            (unsigned long long)histogram_percentile(&px->late_us[dir], 99),
+            (unsigned long long)histogram_percentile(&px->late_us[dir], 100));
+}
+
+/* One JSON line, the same shape the relay uses ("type":"stats"). */
+static void print_json(FILE *out, struct proxy *px, uint64_t now, bool final)
+{
+    fprintf(out,
+            "{\"type\":\"stats\",\"program\":\"netsim\",\"seed\":%llu,\"uptime_s\":%.3f,"
+            "\"flows\":%zu,\"flows_created\":%llu,\"flows_expired\":%llu,"
+            "\"flows_refused\":%llu,",
+            (unsigned long long)px->seed, (double)(now - px->start_us) / 1e6, px->n_flows,
+            (unsigned long long)px->flows_created, (unsigned long long)px->flows_expired,
+            (unsigned long long)px->flows_refused);
+    print_dir_json(out, px, NETSIM_UP);
+    fputc(',', out);
+    print_dir_json(out, px, NETSIM_DOWN);
+    fprintf(out, ",\"final\":%s}\n", final ? "true" : "false");
+    fflush(out);
+}
+
+static void print_human(struct proxy *px, uint64_t now)
+{
+    const struct netsim_counters *u = netsim_counters(px->sim, NETSIM_UP);
+    const struct netsim_counters *d = netsim_counters(px->sim, NETSIM_DOWN);
+    fprintf(stderr,
+            "netsim: seed %llu, %.1f s, flows %zu (created %llu, expired %llu, refused %llu)\n"
+            "  %-18s %12s %12s\n",
+            (unsigned long long)px->seed, (double)(now - px->start_us) / 1e6, px->n_flows,
+            (unsigned long long)px->flows_created, (unsigned long long)px->flows_expired,
+            (unsigned long long)px->flows_refused, "", "up", "down");
+#define ROW(LABEL, EXPR_U, EXPR_D)                                                           \
+    fprintf(stderr, "  %-18s %12llu %12llu\n", LABEL, (unsigned long long)(EXPR_U),          \
+            (unsigned long long)(EXPR_D))
+    ROW("received", u->received, d->received);
+    ROW("forwarded", u->forwarded, d->forwarded);
+    ROW("dropped loss", u->dropped_loss, d->dropped_loss);
+    ROW("dropped burst", u->dropped_burst, d->dropped_burst);
+    ROW("dropped queue", u->dropped_queue, d->dropped_queue);
+    ROW("dropped overflow", u->dropped_overflow, d->dropped_overflow);
+    ROW("duplicated", u->duplicated, d->duplicated);
+    ROW("reordered", u->reordered, d->reordered);
+    ROW("discarded at exit", u->discarded + netsim_pending(px->sim, NETSIM_UP),
+        d->discarded + netsim_pending(px->sim, NETSIM_DOWN));
+    ROW("send errors", px->send_errors[NETSIM_UP], px->send_errors[NETSIM_DOWN]);
+    ROW("recv errors", px->recv_errors[NETSIM_UP], px->recv_errors[NETSIM_DOWN]);
+#undef ROW
+    uint64_t du = u->dropped_loss + u->dropped_burst + u->dropped_queue + u->dropped_overflow;
+    uint64_t dd = d->dropped_loss + d->dropped_burst + d->dropped_queue + d->dropped_overflow;
+    fprintf(stderr, "  %-18s %11.3f%% %11.3f%%\n", "dropped", pct(du, u->received),
+            pct(dd, d->received));
+    const double ps[] = {50, 99, 100};
+    const char *names[] = {"delay p50 ms", "delay p99 ms", "delay max ms"};
+    for (int i = 0; i < 3; i++)
+        fprintf(stderr, "  %-18s %12.3f %12.3f\n", names[i],
+                (double)histogram_percentile(&u->delay_us, ps[i]) / 1000.0,
+                (double)histogram_percentile(&d->delay_us, ps[i]) / 1000.0);
+    fprintf(stderr, "  %-18s %12.3f %12.3f\n", "late p99 ms",
+            (double)histogram_percentile(&px->late_us[NETSIM_UP], 99) / 1000.0,
+            (double)histogram_percentile(&px->late_us[NETSIM_DOWN], 99) / 1000.0);
+}
+
+static int write_stats_file(struct proxy *px, uint64_t now)
+{
+    FILE *f = fopen(px->cfg.stats_json, "w");
+    if (!f) {
+        log_error("netsim: --stats-json %s: %s", px->cfg.stats_json, strerror(errno));
+        return -1;
+    }
+    print_json(f, px, now, true);
+    if (fclose(f) != 0) {
+        log_error("netsim: --stats-json %s: %s", px->cfg.stats_json, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int run(struct proxy *px)
+{
+    const struct config *cfg = &px->cfg;
+    uint64_t end_us = cfg->duration > 0 ? px->start_us + (uint64_t)(cfg->duration * 1e6)
+                                        : UINT64_MAX;
+    uint64_t stats_every = (uint64_t)(cfg->stats_interval * 1e6);
+    uint64_t next_stats = stats_every ? px->start_us + stats_every : UINT64_MAX;
+    uint64_t next_tick = px->start_us + TICK_US;
+
+    /* Signals are blocked except inside ppoll, so a SIGTERM between the flag
+     * check and the wait cannot be missed. */
+    sigset_t block, wait_mask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &block, &wait_mask);
+    sigdelset(&wait_mask, SIGINT);
+    sigdelset(&wait_mask, SIGTERM);
+    sigdelset(&wait_mask, SIGUSR1);
+
+    while (!stop_requested) {
+        uint64_t now = clock_now_us();
+        if (now >= end_us)
+            break;
+        if (stats_requested || now >= next_stats) {
+            stats_requested = 0;
+            print_json(stdout, px, now, false);
+            while (next_stats <= now)
+                next_stats += stats_every;
+        }
+        if (now >= next_tick) {
+            flows_expire(px, now);
+            next_tick = now + TICK_US;
+        }
+
+        size_t n = 0;
+        px->pfds[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
+        for (size_t i = 0; i < (size_t)cfg->max_flows; i++) {
+            if (px->flows[i].used) {
+                px->pfd_flow[n] = i;
+                px->pfds[n++] = (struct pollfd){.fd = px->flows[i].fd, .events = POLLIN};
+            }
+        }
+        uint64_t wake = min_u64(min_u64(netsim_next_deadline(px->sim), end_us),
+                                min_u64(next_tick, next_stats));
+        uint64_t wait_us = wake > now ? wake - now : 0;
+        struct timespec ts = {.tv_sec = (time_t)(wait_us / 1000000u),
+                              .tv_nsec = (long)(wait_us % 1000000u) * 1000};
+        int r = ppoll(px->pfds, n, &ts, &wait_mask);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("netsim: ppoll: %s", strerror(errno));
+            return -1;
+        }
+        now = clock_now_us();
+        if (r > 0) {
+            if (px->pfds[0].revents)
+                read_clients(px, now);
+            for (size_t i = 1; i < n; i++)
+                if (px->pfds[i].revents)
+                    read_relay(px, px->pfd_flow[i], now);
+        }
+        deliver_due(px, clock_now_us());
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct proxy px; /* large (receive buffer); static keeps it off the stack */
+    struct config *cfg = &px.cfg;
+    options_parse_or_exit(option_defs, cfg, argc, argv, PROG, summary);
+    log_threshold = (enum log_level)cfg->log_level;
+
+    if (!cfg->relay[0])
+        fail_usage("--relay ADDR:PORT is required%s", "");
+    if (parse_loopback(cfg->relay, &px.relay_addr) < 0 || px.relay_addr.sin_port == 0)
+        fail_usage("--relay '%s': expected 127.x.x.x:PORT (netsim sends only to loopback)",
+                   cfg->relay);
+    if (parse_loopback(cfg->listen, &px.listen_addr) < 0)
+        fail_usage("--listen '%s': expected 127.x.x.x:PORT (netsim serves only loopback)",
+                   cfg->listen);
+
+    struct netsim_model models[NETSIM_DIRS];
+    model_from(&models[NETSIM_UP], cfg, &cfg->up, "up");
+    model_from(&models[NETSIM_DOWN], cfg, &cfg->down, "down");
+    char err[160];
+    for (int i = 0; i < NETSIM_DIRS; i++) {
+        if (netsim_model_check(&models[i], err, sizeof err) < 0) {
+            fprintf(stderr, PROG ": error: %s: %s\n", netsim_dir_name((enum netsim_dir)i), err);
+            return 2;
+        }
+    }
+
+    px.seed = (uint64_t)cfg->seed;
+    if (px.seed == 0) {
+        /* Small enough to survive a JSON double and to type back in. */
+        uint64_t x = clock_now_us() ^ ((uint64_t)getpid() << 20);
+        x ^= x >> 29;
+        px.seed = (x * 0x9e3779b97f4a7c15u >> 32) | 1;
+    }
+
+    int rc = 1;
+    px.listen_fd = -1;
+    histogram_reset(&px.late_us[NETSIM_UP]);
+    histogram_reset(&px.late_us[NETSIM_DOWN]);
+    px.flows = calloc((size_t)cfg->max_flows, sizeof *px.flows);
+    px.pfds = calloc((size_t)cfg->max_flows + 1, sizeof *px.pfds);
+    px.pfd_flow = calloc((size_t)cfg->max_flows + 1, sizeof *px.pfd_flow);
+    px.sim = netsim_create(models, px.seed);
+    if (!px.flows || !px.pfds || !px.pfd_flow || !px.sim) {
+        log_error("netsim: out of memory");
+        goto done;
+    }
+
+    px.listen_fd = udp_socket_nonblock();
+    if (px.listen_fd < 0 || bind(px.listen_fd, (struct sockaddr *)&px.listen_addr,
+                                 sizeof px.listen_addr) < 0) {
+        log_error("netsim: bind %s: %s", cfg->listen, strerror(errno));
+        goto done;
+    }
+    socklen_t len = sizeof px.listen_addr;
+    getsockname(px.listen_fd, (struct sockaddr *)&px.listen_addr, &len);
+
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char a[32], b[32];
+    log_info("netsim: seed %llu", (unsigned long long)px.seed);
+    for (int i = 0; i < NETSIM_DIRS; i++) {
+        const struct netsim_model *m = &models[i];
+        char ge[96] = "off";
+        if (m->ge_p_pct > 0 || m->ge_loss_good_pct > 0)
+            snprintf(ge, sizeof ge, "p=%g%% r=%g%% loss good=%g%% bad=%g%%", m->ge_p_pct,
+                     m->ge_r_pct, m->ge_loss_good_pct, m->ge_loss_bad_pct);
+        char rate[96] = "unlimited";
+        if (m->rate_kbps > 0)
+            snprintf(rate, sizeof rate, "%g kbit/s queue %llu pkts %llu B (0 = no limit)",
+                     m->rate_kbps, (unsigned long long)m->queue_packets,
+                     (unsigned long long)m->queue_bytes);
+        log_info("netsim: %-4s loss %g%%, ge %s, delay %g ms jitter %g ms %s%s, dup %g%%, "
+                 "rate %s",
+                 netsim_dir_name((enum netsim_dir)i), m->loss_pct, ge, m->delay_ms,
+                 m->jitter_ms, m->jitter_dist == NETSIM_JITTER_NORMAL ? "normal" : "uniform",
+                 m->reorder ? " reorder" : "", m->dup_pct, rate);
+    }
+    /* The space after the port matters: scripts read the port up to it. */
+    log_info("listening on %s (netsim -> relay %s)",
+             addr_str(&px.listen_addr, a, sizeof a), addr_str(&px.relay_addr, b, sizeof b));
+
+    px.start_us = clock_now_us();
+    if (run(&px) < 0)
+        goto done;
+    rc = 0;
+
+done:;
+    uint64_t now = clock_now_us();
+    if (px.sim) {
+        if (px.start_us) {
+            print_human(&px, now);
+            netsim_discard(px.sim);
+            print_json(stdout, &px, now, true);
+            if (cfg->stats_json[0] && write_stats_file(&px, now) < 0)
+                rc = 1;
+        }
+        netsim_destroy(px.sim);
+    }
+    for (size_t i = 0; px.flows && i < (size_t)cfg->max_flows; i++)
+        if (px.flows[i].used)
+            close(px.flows[i].fd);
+    if (px.listen_fd >= 0)
+        close(px.listen_fd);
+    free(px.flows);
+    free(px.pfds);
+    free(px.pfd_flow);
+    return rc;
+}

@@ -1,0 +1,321 @@
+/* spawn.c: see spawn.h. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* pids still to kill at exit; the struct spawn_proc may live anywhere */
+#define REGISTRY_MAX 16
+static pid_t registry[REGISTRY_MAX];
+static bool atexit_done;
+
+static void registry_add(pid_t pid)
+{
+    for (int i = 0; i < REGISTRY_MAX; i++)
+        if (registry[i] == 0) {
+            registry[i] = pid;
+            return;
+        }
+}
+
+static void registry_forget(pid_t pid)
+{
+    for (int i = 0; i < REGISTRY_MAX; i++)
+        if (registry[i] == pid)
+            registry[i] = 0;
+}
+
+void spawn_kill_all(void)
+{
+    for (int i = 0; i < REGISTRY_MAX; i++)
+        if (registry[i] > 0) {
+            kill(registry[i], SIGKILL);
+            waitpid(registry[i], NULL, 0);
+            registry[i] = 0;
+        }
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int make_temp(char *path, size_t cap, const char *what, char *err,
+                     size_t err_cap)
+{
+    snprintf(path, cap, "/tmp/ricochet-bench-%s-XXXXXX", what);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        snprintf(err, err_cap, "mkstemp: %s", strerror(errno));
+    return fd;
+}
+
+int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
+                const char *const *args, char *err, size_t err_cap)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->prog, sizeof p->prog, "%s", prog);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, prog);
+    if (access(path, X_OK) != 0) {
+        snprintf(err, err_cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    const char *argv[SPAWN_MAX_ARGS + 2];
+    size_t argc = 0;
+    argv[argc++] = path;
+    for (size_t i = 0; args && args[i]; i++) {
+        if (argc > SPAWN_MAX_ARGS) {
+            snprintf(err, err_cap, "%s: too many arguments", prog);
+            return -1;
+        }
+        argv[argc++] = args[i];
+    }
+    argv[argc] = NULL;
+
+    int out = make_temp(p->out_path, sizeof p->out_path, "out", err, err_cap);
+    if (out < 0)
+        return -1;
+    int errfd = make_temp(p->err_path, sizeof p->err_path, "err", err, err_cap);
+    if (errfd < 0) {
+        close(out);
+        unlink(p->out_path);
+        return -1;
+    }
+    if (!atexit_done) {
+        atexit(spawn_kill_all);
+        atexit_done = true;
+    }
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, err_cap, "fork: %s", strerror(errno));
+        close(out);
+        close(errfd);
+        unlink(p->out_path);
+        unlink(p->err_path);
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the bench */
+        if (getppid() != parent)
+            _exit(127);
+        dup2(out, STDOUT_FILENO);
+        dup2(errfd, STDERR_FILENO);
+        close(out);
+        close(errfd);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) {
+            dup2(devnull, STDIN_FILENO);
+            close(devnull);
+        }
+        execv(path, (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    close(out);
+    close(errfd);
+    p->pid = pid;
+    registry_add(pid);
+    return 0;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (len + 1 >= cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        if (n == 0)
+            break;
+        len += n;
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+char *spawn_read_stdout(const struct spawn_proc *p)
+{
+    return read_file(p->out_path);
+}
+
+char *spawn_read_stderr(const struct spawn_proc *p)
+{
+    return read_file(p->err_path);
+}
+
+/* Reaps p if it has exited. Returns true while it runs. */
+static bool running(struct spawn_proc *p)
+{
+    if (p->pid <= 0)
+        return false;
+    int status;
+    pid_t r = waitpid(p->pid, &status, WNOHANG);
+    if (r == 0)
+        return true;
+    if (r == p->pid) {
+        p->status = status;
+        p->exited = true;
+    }
+    registry_forget(p->pid);
+    p->pid = 0;
+    return false;
+}
+
+int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
+                         size_t err_cap)
+{
+    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        char *text = spawn_read_stderr(p);
+        const char *at = text ? strstr(text, "listening on ") : NULL;
+        if (at) {
+            /* "listening on 127.0.0.1:PORT ..." */
+            const char *colon = NULL;
+            for (const char *q = at + 13; *q && *q != ' ' && *q != '\n'; q++)
+                if (*q == ':')
+                    colon = q;
+            int port = colon ? atoi(colon + 1) : 0;
+            free(text);
+            if (port > 0 && port < 65536)
+                return port;
+            snprintf(err, err_cap, "%s: cannot read the port in its listening line",
+                     p->prog);
+            return -1;
+        }
+        if (!running(p)) {
+            /* show the child's last line: usually its error */
+            const char *last = "";
+            if (text) {
+                size_t n = strlen(text);
+                while (n > 0 && text[n - 1] == '\n')
+                    text[--n] = '\0';
+                const char *nl = strrchr(text, '\n');
+                last = nl ? nl + 1 : text;
+            }
+            snprintf(err, err_cap, "%s exited before listening: %s", p->prog, last);
+            free(text);
+            return -1;
+        }
+        free(text);
+        if (now_ms() >= deadline) {
+            snprintf(err, err_cap, "%s: no \"listening on\" line within %d ms",
+                     p->prog, timeout_ms);
+            return -1;
+        }
+        sleep_ms(5);
+    }
+}
+
+int spawn_stop(struct spawn_proc *p, int sig, int timeout_ms)
+{
+    if (p->pid <= 0)
+        return p->exited ? (WIFEXITED(p->status) ? WEXITSTATUS(p->status)
+                                                 : 128 + WTERMSIG(p->status))
+                         : -1;
+    if (sig)
+        kill(p->pid, sig);
+    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    while (running(p) && now_ms() < deadline)
+        sleep_ms(2);
+    if (p->pid > 0) {
+        kill(p->pid, SIGKILL);
+        int status;
+        if (waitpid(p->pid, &status, 0) == p->pid) {
+            p->status = status;
+            p->exited = true;
+        }
+        registry_forget(p->pid);
+        p->pid = 0;
+    }
+    if (!p->exited)
+        return -1;
+    if (WIFEXITED(p->status))
+        return WEXITSTATUS(p->status);
+    return 128 + WTERMSIG(p->status);
+}
+
+int spawn_usage(const struct spawn_proc *p, struct spawn_usage *u)
+{
+    char path[64], buf[4096];
+    memset(u, 0, sizeof *u);
+    if (p->pid <= 0)
+        return -1;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* the command name may hold spaces: fields start after the last ')' */
+    const char *q = strrchr(buf, ')');
+    if (!q)
+        return -1;
+    unsigned long utime = 0, stime = 0;
+    /* after ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt utime(14) stime(15) */
+    if (sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+               &utime, &stime) != 2)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    u->cpu_s = (double)(utime + stime) / (double)(hz > 0 ? hz : 100);
+
+    snprintf(path, sizeof path, "/proc/%d/status", (int)p->pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "VmHWM:", 6))
+            u->hwm_kb = strtol(line + 6, NULL, 10);
+        else if (!strncmp(line, "VmRSS:", 6))
+            u->rss_kb = strtol(line + 6, NULL, 10);
+    }
+    fclose(f);
+    return 0;
+}
+
+void spawn_free(struct spawn_proc *p)
+{
+    if (p->pid > 0)
+        spawn_stop(p, SIGKILL, 1000);
+    if (p->out_path[0])
+        unlink(p->out_path);
+    if (p->err_path[0])
+        unlink(p->err_path);
+    p->out_path[0] = p->err_path[0] = '\0';
+}

@@ -1,0 +1,59 @@
+/* spawn.h: child processes of ricochet-bench (the relay and netsim).
+ *
+ * A child's stdout and stderr go to temp files, so no pipe can fill up and
+ * block it; it gets PR_SET_PDEATHSIG(SIGKILL) so it dies with the bench, and
+ * spawn_kill_all (also registered with atexit) kills whatever is left. */
+#ifndef RICOCHET_SPAWN_H
+#define RICOCHET_SPAWN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SPAWN_MAX_ARGS 64
+
+struct spawn_proc {
+    pid_t pid;          /* 0 when not running (reaped) */
+    int status;         /* waitpid status once reaped */
+    bool exited;
+    char prog[64];      /* "ricochet-relay", for messages */
+    char out_path[64];  /* captured stdout */
+    char err_path[64];  /* captured stderr */
+};
+
+/* CPU and memory of a running child, from /proc/PID/stat and status. */
+struct spawn_usage {
+    double cpu_s;       /* user + system seconds so far */
+    long rss_kb;        /* VmRSS now */
+    long hwm_kb;        /* VmHWM: peak resident set */
+};
+
+/* Starts dir/prog with args (NULL-terminated, without argv[0]). Returns 0,
+ * or -1 with a message in err. */
+int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
+                const char *const *args, char *err, size_t err_cap);
+
+/* Waits up to timeout_ms for a "listening on IP:PORT" line on p's stderr.
+ * Returns the port, or -1 with a message in err (timeout or exit). */
+int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
+                         size_t err_cap);
+
+/* Sends sig, waits up to timeout_ms for the exit, then SIGKILLs. Returns
+ * the exit code, 128+signal if killed, -1 if it was not running. */
+int spawn_stop(struct spawn_proc *p, int sig, int timeout_ms);
+
+/* Reads a running child's usage. Returns 0, or -1 (not running, no /proc). */
+int spawn_usage(const struct spawn_proc *p, struct spawn_usage *u);
+
+/* The whole captured stdout or stderr, malloc'ed and NUL-terminated (caller
+ * frees); NULL on error. */
+char *spawn_read_stdout(const struct spawn_proc *p);
+char *spawn_read_stderr(const struct spawn_proc *p);
+
+/* Kills p if still running, reaps it and removes its temp files. */
+void spawn_free(struct spawn_proc *p);
+
+/* SIGKILLs every child still running (atexit and signal paths). */
+void spawn_kill_all(void);
+
+#endif

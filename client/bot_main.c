@@ -1,0 +1,670 @@
+/* bot_main.c: ricochet-bot, headless players.
+ *
+ * Runs --count bots in one process, each its own client (own ENet peer or
+ * own UDP socket), all waited on with one ppoll(2). Each bot moves along a
+ * Lissajous curve drawn from --seed and sends its state at --rate Hz. Send
+ * times are the *intended* times start + k/rate, so a stalled loop shows up
+ * as latency instead of hiding it (coordinated omission). At the end: who
+ * saw whom, delivery, loss, duplicates, reordering, latency and jitter, per
+ * bot and per mode; --json for one machine-readable object. */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "../proto/clock.h"
+#include "../proto/histogram.h"
+#include "../proto/log.h"
+#include "../proto/options.h"
+#include "../proto/rng.h"
+#include "client.h"
+
+#define PROG "ricochet-bot"
+#define MODE_MIXED 4 /* index of "mixed" in the --mode choices */
+#define DRAIN_US 500000 /* keep receiving after the last send */
+#define SETTLE_US 200000 /* after everyone joined, before the first send */
+
+struct bot_options {
+    char host[256];
+    long port;
+    char room[PROTO_ROOM_MAX + 1];
+    char name[20];
+    int mode;
+    double rate;
+    double duration;
+    long count;
+    long seed;
+    long payload;
+    bool reflect;
+    bool json;
+    int log_level;
+    long timeout_ms;
+};
+
+static const struct option_def bot_option_defs[] = {
+    {"host", OPTION_STRING, offsetof(struct bot_options, host), "127.0.0.1", 1, 256, NULL,
+     "relay address"},
+    {"port", OPTION_INT, offsetof(struct bot_options, port), "7777", 1, 65535, NULL,
+     "relay port"},
+    {"room", OPTION_STRING, offsetof(struct bot_options, room), "lobby", 1,
+     PROTO_ROOM_MAX + 1, NULL, "room to join"},
+    {"name", OPTION_STRING, offsetof(struct bot_options, name), "bot", 1, 20, NULL,
+     "name prefix; bots are called PREFIX-1, PREFIX-2, ..."},
+    {"mode", OPTION_CHOICE, offsetof(struct bot_options, mode), "unsequenced", 0, 0,
+     "unsequenced|sequenced|reliable|udp|mixed",
+     "delivery mode; mixed = round-robin over the three ENet modes; udp needs "
+     "a relay with --transport udp"},
+    {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
+     "states per second per bot"},
+    {"duration", OPTION_DOUBLE, offsetof(struct bot_options, duration), "10", 0, 86400,
+     NULL, "seconds of sending; 0 = until SIGINT"},
+    {"count", OPTION_INT, offsetof(struct bot_options, count), "1", 1, 1000, NULL,
+     "bots in this process (each its own connection)"},
+    {"seed", OPTION_INT, offsetof(struct bot_options, seed), "0", 0, 2147483647, NULL,
+     "seed of the paths; 0 = pick one from the clock (printed)"},
+    {"payload", OPTION_INT, offsetof(struct bot_options, payload), "0", 0,
+     PROTO_STATE_MAX, NULL, "pad each state datagram to this many bytes (0 = 40)"},
+    {"reflect", OPTION_BOOL, offsetof(struct bot_options, reflect), "false", 0, 0, NULL,
+     "ask the relay to send my states back (round-trip times)"},
+    {"json", OPTION_BOOL, offsetof(struct bot_options, json), "false", 0, 0, NULL,
+     "print the summary as one JSON object"},
+    {"log-level", OPTION_CHOICE, offsetof(struct bot_options, log_level), "warn", 0, 0,
+     "debug|info|warn|error|off", "stderr log threshold"},
+    {"timeout-ms", OPTION_INT, offsetof(struct bot_options, timeout_ms), "5000", 100,
+     600000, NULL, "connect + join deadline, and connection timeout"},
+    {0}};
+
+/* What a bot learned about one sender. Snapshotted when the sender leaves,
+ * read from the client's member table otherwise. */
+struct seen {
+    uint32_t id;
+    char name[PROTO_NAME_MAX + 1];
+    enum proto_mode mode;
+    bool left;
+    struct recv_stats stats;
+};
+
+struct bot {
+    struct client *c;
+    char name[PROTO_NAME_MAX + 1];
+    enum proto_mode mode;
+    uint32_t id;
+    bool dead;
+    char dead_why[PROTO_TEXT_MAX + 64];
+    uint64_t sent;
+    uint64_t send_failed;
+    uint64_t next_send_us;  /* intended time of the next state */
+    uint64_t offset_us;     /* this bot's phase within a period */
+    uint64_t errors;        /* error events from the relay */
+    /* Lissajous path */
+    double ax, ay, wx, wy, px, py;
+    struct seen *seen;
+    size_t n_seen, cap_seen;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static struct seen *seen_get(struct bot *b, uint32_t id)
+{
+    for (size_t i = 0; i < b->n_seen; i++)
+        if (b->seen[i].id == id)
+            return &b->seen[i];
+    if (b->n_seen == b->cap_seen) {
+        size_t cap = b->cap_seen ? b->cap_seen * 2 : 16;
+        struct seen *bigger = realloc(b->seen, cap * sizeof *bigger);
+        if (!bigger)
+            return NULL;
+        b->seen = bigger;
+        b->cap_seen = cap;
+    }
+    struct seen *s = &b->seen[b->n_seen++];
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    return s;
+}
+
+/* Copies names, modes and stats of the current members into b->seen. */
+static void seen_refresh(struct bot *b)
+{
+    size_t n;
+    const struct client_member *m = client_members(b->c, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct seen *s = seen_get(b, m[i].id);
+        if (!s)
+            continue;
+        if (m[i].name[0])
+            snprintf(s->name, sizeof s->name, "%s", m[i].name);
+        s->mode = m[i].mode;
+        s->stats = m[i].stats;
+    }
+}
+
+/* Position on the bot's path at time t seconds (stays inside the arena). */
+static void bot_path(const struct bot *b, double t, struct proto_state *s)
+{
+    double cx = PROTO_ARENA_W / 2, cy = PROTO_ARENA_H / 2;
+    s->x = (float)(cx + b->ax * sin(b->wx * t + b->px));
+    s->y = (float)(cy + b->ay * sin(b->wy * t + b->py));
+    s->vx = (float)(b->ax * b->wx * cos(b->wx * t + b->px));
+    s->vy = (float)(b->ay * b->wy * cos(b->wy * t + b->py));
+    s->heading = (float)atan2(s->vy, s->vx);
+}
+
+static void bot_init_path(struct bot *b, uint64_t seed, size_t index)
+{
+    struct rng r;
+    rng_seed(&r, seed * 0x9E3779B97F4A7C15ull + index + 1);
+    b->ax = 15 + rng_uniform(&r) * 30; /* 15..45: inside 5..95 */
+    b->ay = 15 + rng_uniform(&r) * 30;
+    b->wx = 0.2 + rng_uniform(&r) * 0.8; /* rad/s */
+    b->wy = 0.2 + rng_uniform(&r) * 0.8;
+    b->px = rng_uniform(&r) * 2 * M_PI;
+    b->py = rng_uniform(&r) * 2 * M_PI;
+}
+
+/* Per-mode aggregates, by the mode a state arrived in. */
+struct mode_agg {
+    struct histogram *lat;
+    uint64_t pairs, expected, received, lost, duplicates, reordered;
+};
+
+static struct mode_agg agg[PROTO_MODE_COUNT];
+
+static void handle_event(struct bot *b, const struct client_event *ev)
+{
+    switch (ev->type) {
+    case CLIENT_EV_WELCOME:
+        b->id = client_id(b->c);
+        log_info("%s: joined as %u", b->name, (unsigned)b->id);
+        seen_refresh(b);
+        break;
+    case CLIENT_EV_JOINED: {
+        struct seen *s = seen_get(b, ev->id);
+        if (s && ev->control) {
+            snprintf(s->name, sizeof s->name, "%s", ev->control->name);
+            s->mode = ev->control->mode;
+        }
+        break;
+    }
+    case CLIENT_EV_LEFT: {
+        /* The member is still in the table during this event: keep its stats. */
+        const struct client_member *m = client_member(b->c, ev->id);
+        struct seen *s = seen_get(b, ev->id);
+        if (s) {
+            if (m) {
+                s->stats = m->stats;
+                s->mode = m->mode;
+                if (m->name[0])
+                    snprintf(s->name, sizeof s->name, "%s", m->name);
+            }
+            s->left = true;
+        }
+        break;
+    }
+    case CLIENT_EV_STATE:
+        if (ev->id != b->id && ev->recv_us >= ev->state.send_us &&
+            ev->arrived_as < PROTO_MODE_COUNT)
+            histogram_record(agg[ev->arrived_as].lat, ev->recv_us - ev->state.send_us);
+        break;
+    case CLIENT_EV_ERROR:
+        b->errors++;
+        log_warn("%s: relay error %s: %s", b->name, ev->control->code,
+                 ev->control->text);
+        break;
+    case CLIENT_EV_DISCONNECTED:
+        b->dead = true;
+        snprintf(b->dead_why, sizeof b->dead_why, "%s (%s)", ev->control->text,
+                 ev->control->code);
+        break;
+    case CLIENT_EV_CHAT:
+        break;
+    }
+}
+
+/* Drains every bot's pending events without waiting. */
+static void service_all(struct bot *bots, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct client_event ev;
+        for (int guard = 0; !bots[i].dead && guard < 10000; guard++) {
+            int r = client_poll(bots[i].c, 0, &ev);
+            if (r <= 0) {
+                if (r < 0)
+                    bots[i].dead = true;
+                break;
+            }
+            handle_event(&bots[i], &ev);
+        }
+    }
+}
+
+/* Waits up to wait_us for any socket to become readable. */
+static void wait_sockets(struct bot *bots, size_t n, struct pollfd *fds,
+                         uint64_t wait_us)
+{
+    nfds_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bots[i].dead)
+            continue;
+        fds[k].fd = client_socket_fd(bots[i].c);
+        fds[k].events = POLLIN;
+        k++;
+    }
+    struct timespec ts = {(time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000};
+    ppoll(fds, k, &ts, NULL);
+}
+
+static uint64_t sender_sent(const struct bot *bots, size_t n, uint32_t id, bool *known)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (bots[i].id == id) {
+            *known = true;
+            return bots[i].sent;
+        }
+    }
+    *known = false;
+    return 0;
+}
+
+/* Delivery figures for one (receiver, sender) pair. For a sender in this
+ * process the truth is what it sent; otherwise the sequence numbers seen. */
+struct pair_fig {
+    uint64_t expected, received, lost;
+    double delivery; /* percent */
+};
+
+static struct pair_fig pair_figures(const struct bot *bots, size_t n,
+                                    const struct seen *s)
+{
+    struct pair_fig f;
+    bool known;
+    uint64_t sent = sender_sent(bots, n, s->id, &known);
+    f.received = s->stats.received;
+    f.expected = known ? sent : recv_stats_expected(&s->stats);
+    if (f.expected < f.received)
+        f.expected = f.received;
+    f.lost = f.expected - f.received;
+    f.delivery = f.expected ? 100.0 * (double)f.received / (double)f.expected : 0;
+    return f;
+}
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
+                        uint64_t seed, double elapsed_s)
+{
+    printf("ricochet-bot: %zu bot%s in room %s at %.1f Hz for %.1f s, seed %llu, "
+           "datagram %ld bytes\n\n",
+           n, n == 1 ? "" : "s", o->room, o->rate, elapsed_s, (unsigned long long)seed,
+           o->payload > PROTO_STATE_SIZE ? o->payload : (long)PROTO_STATE_SIZE);
+    for (size_t i = 0; i < n; i++) {
+        struct bot *b = &bots[i];
+        const struct histogram *lat = client_latency(b->c);
+        printf("%s (id %u, %s): sent %llu, saw %zu other%s%s%s\n", b->name,
+               (unsigned)b->id, proto_mode_name(b->mode), (unsigned long long)b->sent,
+               b->n_seen, b->n_seen == 1 ? "" : "s", b->dead ? ", DISCONNECTED: " : "",
+               b->dead ? b->dead_why : "");
+        for (size_t j = 0; j < b->n_seen; j++) {
+            const struct seen *s = &b->seen[j];
+            struct pair_fig f = pair_figures(bots, n, s);
+            double mean = s->stats.received
+                              ? (double)s->stats.latency_sum_us / (double)s->stats.received
+                              : 0;
+            printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
+                   "reord %llu  lat mean %.2f max %.2f ms  jitter %.3f ms%s\n",
+                   s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
+                   (unsigned long long)f.received, (unsigned long long)f.expected,
+                   f.delivery, (unsigned long long)f.lost,
+                   (unsigned long long)s->stats.duplicates,
+                   (unsigned long long)s->stats.reordered, mean / 1000.0,
+                   ms(s->stats.latency_max_us), s->stats.jitter_us / 1000.0,
+                   s->left ? "  (left)" : "");
+        }
+        if (lat->total)
+            printf("  latency of all received: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+                   ms(histogram_percentile(lat, 50)), ms(histogram_percentile(lat, 99)),
+                   ms(lat->max));
+        if (o->reflect) {
+            const struct histogram *rtt = client_rtt(b->c);
+            const struct recv_stats *rs = client_reflect_stats(b->c);
+            printf("  reflected: %llu of my %llu states back, rtt p50 %.2f ms, p99 %.2f ms\n",
+                   (unsigned long long)rs->received, (unsigned long long)b->sent,
+                   ms(histogram_percentile(rtt, 50)), ms(histogram_percentile(rtt, 99)));
+        }
+    }
+    if (n > 1 && n <= 12) {
+        /* Who saw whom: % of each sender's states that each receiver got. */
+        printf("\nwho saw whom (%% of the sender's states received):\n  %-14s", "receiver \\ from");
+        for (size_t j = 0; j < n; j++)
+            printf(" %8.8s", bots[j].name);
+        printf("\n");
+        for (size_t i = 0; i < n; i++) {
+            printf("  %-14s", bots[i].name);
+            for (size_t j = 0; j < n; j++) {
+                const struct seen *s = NULL;
+                for (size_t k = 0; k < bots[i].n_seen; k++)
+                    if (bots[j].id && bots[i].seen[k].id == bots[j].id)
+                        s = &bots[i].seen[k];
+                if (i == j)
+                    printf(" %8s", "-");
+                else if (!s)
+                    printf(" %8s", "never");
+                else
+                    printf(" %7.1f%%", pair_figures(bots, n, s).delivery);
+            }
+            printf("\n");
+        }
+    }
+    printf("\nper mode (states by the mode they travelled in, all receivers):\n");
+    printf("  %-12s %6s %9s %9s %9s %6s %6s %6s %8s %8s\n", "mode", "pairs", "expected",
+           "received", "delivery", "lost", "dup", "reord", "p50 ms", "p99 ms");
+    for (int m = 0; m < PROTO_MODE_COUNT; m++) {
+        const struct mode_agg *a = &agg[m];
+        if (!a->pairs)
+            continue;
+        printf("  %-12s %6llu %9llu %9llu %8.2f%% %6llu %6llu %6llu %8.2f %8.2f\n",
+               proto_mode_name((enum proto_mode)m), (unsigned long long)a->pairs,
+               (unsigned long long)a->expected, (unsigned long long)a->received,
+               a->expected ? 100.0 * (double)a->received / (double)a->expected : 0.0,
+               (unsigned long long)a->lost, (unsigned long long)a->duplicates,
+               (unsigned long long)a->reordered, ms(histogram_percentile(a->lat, 50)),
+               ms(histogram_percentile(a->lat, 99)));
+    }
+}
+
+static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
+                       uint64_t seed, double elapsed_s)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "type", "bot_summary");
+    cJSON_AddStringToObject(root, "room", o->room);
+    cJSON_AddNumberToObject(root, "seed", (double)seed);
+    cJSON_AddNumberToObject(root, "rate_hz", o->rate);
+    cJSON_AddNumberToObject(root, "duration_s", elapsed_s);
+    cJSON_AddNumberToObject(root, "count", (double)n);
+    cJSON_AddNumberToObject(root, "datagram_bytes",
+                            o->payload > PROTO_STATE_SIZE ? o->payload : PROTO_STATE_SIZE);
+    cJSON *arr = cJSON_AddArrayToObject(root, "bots");
+    for (size_t i = 0; i < n; i++) {
+        struct bot *b = &bots[i];
+        cJSON *jb = cJSON_CreateObject();
+        cJSON_AddStringToObject(jb, "name", b->name);
+        cJSON_AddNumberToObject(jb, "id", b->id);
+        cJSON_AddStringToObject(jb, "mode", proto_mode_name(b->mode));
+        cJSON_AddNumberToObject(jb, "sent", (double)b->sent);
+        cJSON_AddBoolToObject(jb, "connected", !b->dead);
+        if (b->dead)
+            cJSON_AddStringToObject(jb, "error", b->dead_why);
+        cJSON_AddNumberToObject(jb, "errors", (double)b->errors);
+        const struct histogram *lat = client_latency(b->c);
+        cJSON_AddNumberToObject(jb, "latency_p50_us", (double)histogram_percentile(lat, 50));
+        cJSON_AddNumberToObject(jb, "latency_p99_us", (double)histogram_percentile(lat, 99));
+        cJSON_AddNumberToObject(jb, "latency_max_us", (double)lat->max);
+        if (o->reflect) {
+            const struct histogram *rtt = client_rtt(b->c);
+            cJSON_AddNumberToObject(jb, "reflected", (double)client_reflect_stats(b->c)->received);
+            cJSON_AddNumberToObject(jb, "rtt_p50_us", (double)histogram_percentile(rtt, 50));
+            cJSON_AddNumberToObject(jb, "rtt_p99_us", (double)histogram_percentile(rtt, 99));
+        }
+        struct client_netinfo ni;
+        client_netinfo(b->c, &ni);
+        cJSON_AddNumberToObject(jb, "bytes_sent", (double)ni.bytes_sent);
+        cJSON_AddNumberToObject(jb, "bytes_received", (double)ni.bytes_received);
+        cJSON_AddNumberToObject(jb, "enet_rtt_ms", ni.enet_rtt_ms);
+        cJSON *from = cJSON_AddArrayToObject(jb, "from");
+        for (size_t j = 0; j < b->n_seen; j++) {
+            const struct seen *s = &b->seen[j];
+            struct pair_fig f = pair_figures(bots, n, s);
+            cJSON *js = cJSON_CreateObject();
+            cJSON_AddNumberToObject(js, "id", s->id);
+            cJSON_AddStringToObject(js, "name", s->name);
+            cJSON_AddStringToObject(js, "mode", proto_mode_name(s->mode));
+            cJSON_AddBoolToObject(js, "left", s->left);
+            cJSON_AddNumberToObject(js, "received", (double)f.received);
+            cJSON_AddNumberToObject(js, "expected", (double)f.expected);
+            cJSON_AddNumberToObject(js, "delivery_pct", f.delivery);
+            cJSON_AddNumberToObject(js, "lost", (double)f.lost);
+            cJSON_AddNumberToObject(js, "duplicates", (double)s->stats.duplicates);
+            cJSON_AddNumberToObject(js, "reordered", (double)s->stats.reordered);
+            cJSON_AddNumberToObject(js, "latency_mean_us",
+                                    s->stats.received ? (double)s->stats.latency_sum_us /
+                                                            (double)s->stats.received
+                                                      : 0);
+            cJSON_AddNumberToObject(js, "latency_max_us", (double)s->stats.latency_max_us);
+            cJSON_AddNumberToObject(js, "jitter_us", s->stats.jitter_us);
+            cJSON_AddItemToArray(from, js);
+        }
+        cJSON_AddItemToArray(arr, jb);
+    }
+    cJSON *modes = cJSON_AddArrayToObject(root, "modes");
+    for (int m = 0; m < PROTO_MODE_COUNT; m++) {
+        const struct mode_agg *a = &agg[m];
+        if (!a->pairs)
+            continue;
+        cJSON *jm = cJSON_CreateObject();
+        cJSON_AddStringToObject(jm, "mode", proto_mode_name((enum proto_mode)m));
+        cJSON_AddNumberToObject(jm, "pairs", (double)a->pairs);
+        cJSON_AddNumberToObject(jm, "expected", (double)a->expected);
+        cJSON_AddNumberToObject(jm, "received", (double)a->received);
+        cJSON_AddNumberToObject(jm, "delivery_pct",
+                                a->expected ? 100.0 * (double)a->received / (double)a->expected
+                                            : 0.0);
+        cJSON_AddNumberToObject(jm, "lost", (double)a->lost);
+        cJSON_AddNumberToObject(jm, "duplicates", (double)a->duplicates);
+        cJSON_AddNumberToObject(jm, "reordered", (double)a->reordered);
+        cJSON_AddNumberToObject(jm, "latency_p50_us", (double)histogram_percentile(a->lat, 50));
+        cJSON_AddNumberToObject(jm, "latency_p99_us", (double)histogram_percentile(a->lat, 99));
+        cJSON_AddNumberToObject(jm, "latency_max_us", (double)a->lat->max);
+        cJSON_AddItemToArray(modes, jm);
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    cJSON_Delete(root);
+}
+
+/* Adds every (receiver, sender) pair into the per-mode aggregates. */
+static void aggregate(struct bot *bots, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < bots[i].n_seen; j++) {
+            const struct seen *s = &bots[i].seen[j];
+            if (s->mode >= PROTO_MODE_COUNT)
+                continue;
+            struct pair_fig f = pair_figures(bots, n, s);
+            struct mode_agg *a = &agg[s->mode];
+            a->pairs++;
+            a->expected += f.expected;
+            a->received += f.received;
+            a->lost += f.lost;
+            a->duplicates += s->stats.duplicates;
+            a->reordered += s->stats.reordered;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct bot_options o;
+    memset(&o, 0, sizeof o);
+    options_parse_or_exit(bot_option_defs, &o, argc, argv, PROG,
+                          "headless players: join a room, move, send states, report "
+                          "what everyone received");
+    log_threshold = (enum log_level)o.log_level;
+    uint64_t seed = (uint64_t)o.seed;
+    if (seed == 0)
+        seed = (clock_now_us() ^ (uint64_t)time(NULL)) % 2147483647u + 1;
+    size_t n = (size_t)o.count;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = 1;
+    struct bot *bots = calloc(n, sizeof *bots);
+    struct pollfd *fds = calloc(n, sizeof *fds);
+    for (int m = 0; m < PROTO_MODE_COUNT; m++)
+        agg[m].lat = malloc(sizeof *agg[m].lat);
+    if (!bots || !fds || !agg[0].lat || !agg[1].lat || !agg[2].lat || !agg[3].lat) {
+        fprintf(stderr, PROG ": error: out of memory\n");
+        goto out;
+    }
+    for (int m = 0; m < PROTO_MODE_COUNT; m++)
+        histogram_reset(agg[m].lat);
+
+    fprintf(stderr, PROG ": %zu bot%s -> %s:%ld room %s, mode %s, %.1f Hz, seed %llu\n", n,
+            n == 1 ? "" : "s", o.host, o.port, o.room,
+            o.mode == MODE_MIXED ? "mixed" : proto_mode_name((enum proto_mode)o.mode),
+            o.rate, (unsigned long long)seed);
+
+    /* Connect everyone, then wait until all have joined. */
+    for (size_t i = 0; i < n; i++) {
+        struct bot *b = &bots[i];
+        snprintf(b->name, sizeof b->name, "%s-%u", o.name, (unsigned)(i + 1));
+        b->mode = o.mode == MODE_MIXED ? (enum proto_mode)(i % 3) : (enum proto_mode)o.mode;
+        bot_init_path(b, seed, i);
+        struct client_config cc = {.host = o.host, .port = (uint16_t)o.port,
+                                   .room = o.room, .name = b->name, .mode = b->mode,
+                                   .reflect = o.reflect, .timeout_ms = (uint32_t)o.timeout_ms};
+        char err[256];
+        b->c = client_create(&cc, err, sizeof err);
+        if (!b->c) {
+            fprintf(stderr, PROG ": error: %s: %s\n", b->name, err);
+            goto out;
+        }
+    }
+    for (;;) {
+        service_all(bots, n);
+        size_t joined = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (bots[i].dead) {
+                fprintf(stderr, PROG ": error: %s could not join %s:%ld: %s\n", bots[i].name,
+                        o.host, o.port, bots[i].dead_why);
+                goto out;
+            }
+            joined += client_joined(bots[i].c);
+        }
+        if (joined == n)
+            break;
+        if (stop_requested) {
+            fprintf(stderr, PROG ": error: interrupted while joining\n");
+            goto out;
+        }
+        wait_sockets(bots, n, fds, 10000);
+    }
+    uint64_t settle_end = clock_now_us() + SETTLE_US;
+    while (clock_now_us() < settle_end && !stop_requested) {
+        service_all(bots, n);
+        wait_sockets(bots, n, fds, 5000);
+    }
+
+    /* Send at constant rate from intended times; bots spread over a period. */
+    uint64_t period_us = (uint64_t)(1e6 / o.rate);
+    if (period_us == 0)
+        period_us = 1;
+    uint64_t start = clock_now_us();
+    uint64_t end = o.duration > 0 ? start + (uint64_t)(o.duration * 1e6) : UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        bots[i].offset_us = period_us * i / n;
+        bots[i].next_send_us = start + bots[i].offset_us;
+    }
+    size_t alive = n;
+    while (!stop_requested && alive > 0) {
+        uint64_t now = clock_now_us();
+        if (now >= end)
+            break;
+        alive = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct bot *b = &bots[i];
+            if (b->dead)
+                continue;
+            alive++;
+            bool any = false;
+            while (b->next_send_us <= now && b->next_send_us < end) {
+                struct proto_state s;
+                memset(&s, 0, sizeof s);
+                s.send_us = b->next_send_us;
+                bot_path(b, (double)(b->next_send_us - start) / 1e6, &s);
+                if (client_send_state(b->c, &s, (size_t)o.payload) == 0)
+                    b->sent++;
+                else
+                    b->send_failed++;
+                /* From the start, not from the last send: no drift. */
+                uint64_t k = b->sent + b->send_failed;
+                b->next_send_us = start + b->offset_us + (uint64_t)llround((double)k * 1e6 / o.rate);
+                any = true;
+            }
+            if (any)
+                client_flush(b->c);
+        }
+        service_all(bots, n);
+        uint64_t next = end;
+        for (size_t i = 0; i < n; i++)
+            if (!bots[i].dead && bots[i].next_send_us < next)
+                next = bots[i].next_send_us;
+        now = clock_now_us();
+        uint64_t wait = next > now ? next - now : 0;
+        if (wait > 10000)
+            wait = 10000; /* ENet timers (acks, pings) need regular service */
+        if (wait > 0)
+            wait_sockets(bots, n, fds, wait);
+    }
+    uint64_t sent_end = clock_now_us();
+    /* Let the last states arrive. */
+    uint64_t drain_end = sent_end + DRAIN_US;
+    while (clock_now_us() < drain_end) {
+        service_all(bots, n);
+        wait_sockets(bots, n, fds, 5000);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!bots[i].dead)
+            seen_refresh(&bots[i]);
+    aggregate(bots, n);
+    double elapsed_s = (double)(sent_end - start) / 1e6;
+    if (o.json)
+        print_json(&o, bots, n, seed, elapsed_s);
+    else
+        print_human(&o, bots, n, seed, elapsed_s);
+    fflush(stdout);
+
+    rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (bots[i].dead) {
+            fprintf(stderr, PROG ": error: %s lost its connection: %s\n", bots[i].name,
+                    bots[i].dead_why);
+            rc = 1;
+        }
+    }
+out:
+    if (bots) {
+        for (size_t i = 0; i < n; i++) {
+            client_destroy(bots[i].c);
+            free(bots[i].seen);
+        }
+    }
+    free(bots);
+    free(fds);
+    for (int m = 0; m < PROTO_MODE_COUNT; m++)
+        free(agg[m].lat);
+    return rc;
+}

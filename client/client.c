@@ -1,0 +1,852 @@
+/* client.c: the client library (see client.h).
+ *
+ * Two transports behind one API:
+ * - ENet: one ENetHost with one peer. Control JSON on channel 0 (reliable),
+ *   state on channel 1 (unsequenced or sequenced) or 2 (reliable). The join is
+ *   sent as soon as the connection is up.
+ * - udp (PROTO_MODE_UDP): one plain datagram socket, sendto/recvfrom. The
+ *   join is repeated every 250 ms until a welcome or an error arrives; a ping
+ *   keeps the relay (and us) aware the other side is alive; leave on destroy.
+ *
+ * client_poll returns at most one event per received message, so the
+ * control pointer of an event (c->ctl) stays valid until the next poll. */
+#include "client.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <enet/enet.h>
+
+#include "../proto/clock.h"
+#include "../proto/log.h"
+
+#define CLIENT_DEFAULT_TIMEOUT_MS 5000
+#define UDP_JOIN_RETRY_US 250000   /* join resend interval (udp) */
+#define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */
+#define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
+#define DEPARTED_MAX 64            /* ids remembered after they left */
+#define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
+#define UDP_RECV_MAX (PROTO_CONTROL_MAX + 1)
+
+enum client_phase {
+    PHASE_CONNECTING, /* ENet handshake (or udp: sending join) */
+    PHASE_JOINING,    /* join sent, waiting for welcome */
+    PHASE_JOINED,
+    PHASE_DEAD        /* disconnected; DISCONNECTED event still to return */
+};
+
+struct client {
+    char host[256];
+    char room[PROTO_ROOM_MAX + 1];
+    char name[PROTO_NAME_MAX + 1];
+    uint16_t port;
+    bool reflect;
+    uint32_t timeout_ms;
+    enum proto_mode mode;
+    bool udp;                 /* plain-UDP transport */
+
+    enum client_phase phase;
+    bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
+    bool fail_after_event;    /* a join error: disconnect on the next poll */
+    char dead_code[PROTO_CODE_MAX + 1];
+    char dead_text[PROTO_TEXT_MAX + 1];
+    uint64_t created_us;
+    uint32_t id;
+    uint32_t next_seq;
+
+    /* ENet transport */
+    ENetHost *enet;
+    ENetPeer *peer;
+
+    /* udp transport */
+    int fd;
+    struct sockaddr_in relay;
+    uint64_t next_join_us;
+    uint64_t last_send_us, last_recv_us, last_ping_us;
+    uint8_t *rxbuf;           /* UDP_RECV_MAX bytes */
+
+    /* wire counters (ENet's 32-bit host counters are harvested here) */
+    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
+    uint64_t bad_messages;    /* dropped: undecodable or unexpected */
+
+    /* members of my room, not me */
+    struct client_member *members;
+    size_t n_members, cap_members;
+    bool remove_pending;      /* a member left: remove on the next poll */
+    uint32_t remove_id;
+    uint32_t departed[DEPARTED_MAX];
+    size_t departed_next;
+
+    struct histogram latency;     /* one-way latency of others' states */
+    struct histogram rtt;         /* my reflected states */
+    struct recv_stats reflect_stats;
+
+    struct proto_control ctl;     /* last control message, for events */
+};
+
+static bool enet_ready;
+
+static void enet_cleanup(void)
+{
+    enet_deinitialize();
+}
+
+/* ---- members ---- */
+
+static struct client_member *member_find(struct client *c, uint32_t id)
+{
+    for (size_t i = 0; i < c->n_members; i++)
+        if (c->members[i].id == id)
+            return &c->members[i];
+    return NULL;
+}
+
+static bool departed(const struct client *c, uint32_t id)
+{
+    for (size_t i = 0; i < DEPARTED_MAX; i++)
+        if (c->departed[i] == id)
+            return true;
+    return false;
+}
+
+/* Adds (or returns) the member with this id; NULL if out of memory. */
+static struct client_member *member_add(struct client *c, uint32_t id,
+                                        const char *name, enum proto_mode mode)
+{
+    struct client_member *m = member_find(c, id);
+    if (!m) {
+        if (c->n_members == c->cap_members) {
+            size_t cap = c->cap_members ? c->cap_members * 2 : 16;
+            struct client_member *bigger =
+                realloc(c->members, cap * sizeof *bigger);
+            if (!bigger)
+                return NULL;
+            c->members = bigger;
+            c->cap_members = cap;
+        }
+        m = &c->members[c->n_members++];
+        memset(m, 0, sizeof *m);
+        m->id = id;
+        recv_stats_reset(&m->stats);
+    }
+    if (name && *name)
+        snprintf(m->name, sizeof m->name, "%s", name);
+    m->mode = mode;
+    return m;
+}
+
+static void member_remove(struct client *c, uint32_t id)
+{
+    for (size_t i = 0; i < c->n_members; i++) {
+        if (c->members[i].id == id) {
+            c->members[i] = c->members[c->n_members - 1];
+            c->n_members--;
+            break;
+        }
+    }
+    c->departed[c->departed_next] = id;
+    c->departed_next = (c->departed_next + 1) % DEPARTED_MAX;
+}
+
+/* ---- sending ---- */
+
+static void udp_send(struct client *c, const void *buf, size_t len)
+{
+    ssize_t n = sendto(c->fd, buf, len, 0, (const struct sockaddr *)&c->relay,
+                       sizeof c->relay);
+    if (n < 0) {
+        log_debug("client: sendto: %s", strerror(errno));
+        return;
+    }
+    c->bytes_sent += (uint64_t)n;
+    c->dgrams_sent++;
+    c->last_send_us = clock_now_us();
+}
+
+/* Encodes and sends one control message. Returns 0 or -1. */
+static int send_control(struct client *c, const struct proto_control *m)
+{
+    char buf[CTL_SEND_MAX];
+    int len = proto_control_encode(buf, sizeof buf, m);
+    if (len < 0)
+        return -1;
+    if (c->udp) {
+        udp_send(c, buf, (size_t)len);
+        return 0;
+    }
+    if (!c->peer || c->peer->state != ENET_PEER_STATE_CONNECTED)
+        return -1;
+    ENetPacket *p = enet_packet_create(buf, (size_t)len, ENET_PACKET_FLAG_RELIABLE);
+    if (!p)
+        return -1;
+    if (enet_peer_send(c->peer, PROTO_CHANNEL_CONTROL, p) != 0) {
+        enet_packet_destroy(p);
+        return -1;
+    }
+    return 0;
+}
+
+static void send_join(struct client *c)
+{
+    struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_JOIN;
+    snprintf(m.room, sizeof m.room, "%s", c->room);
+    snprintf(m.name, sizeof m.name, "%s", c->name);
+    m.mode = c->mode;
+    m.reflect = c->reflect;
+    if (send_control(c, &m) != 0)
+        log_warn("client %s: could not send join", c->name);
+}
+
+static void send_simple(struct client *c, enum proto_ctl_type type, uint64_t t)
+{
+    struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    m.t = t;
+    send_control(c, &m);
+}
+
+/* ---- receiving ---- */
+
+/* Marks the client dead with a reason; the next poll returns DISCONNECTED. */
+static void go_dead(struct client *c, const char *code, const char *text)
+{
+    if (c->phase == PHASE_DEAD)
+        return;
+    c->phase = PHASE_DEAD;
+    snprintf(c->dead_code, sizeof c->dead_code, "%s", code);
+    snprintf(c->dead_text, sizeof c->dead_text, "%s", text);
+    if (c->peer) {
+        /* Best-effort notice to the relay, then forget the peer. */
+        enet_peer_disconnect_now(c->peer, 0);
+        c->peer = NULL;
+    }
+}
+
+static void bad_message(struct client *c, const char *what, int err)
+{
+    c->bad_messages++;
+    log_debug("client %s: dropped %s: %s", c->name, what, proto_strerror(err));
+}
+
+static int handle_state(struct client *c, const uint8_t *buf, size_t len,
+                        enum proto_mode arrived_as, uint64_t now,
+                        struct client_event *ev)
+{
+    struct proto_state s;
+    int r = proto_state_decode(buf, len, &s);
+    if (r != PROTO_OK) {
+        bad_message(c, "state", r);
+        return 0;
+    }
+    if (c->phase != PHASE_JOINED || s.sender == 0) {
+        bad_message(c, "state before welcome or without sender", PROTO_E_VALUE);
+        return 0;
+    }
+    if (s.sender == c->id) {
+        recv_stats_record(&c->reflect_stats, s.seq, s.send_us, now, &c->rtt);
+    } else {
+        struct client_member *m = member_find(c, s.sender);
+        if (!m) {
+            /* A state may overtake the joined notice (different channels);
+             * a late state from a member who left is dropped. */
+            if (departed(c, s.sender))
+                return 0;
+            m = member_add(c, s.sender, "", arrived_as);
+            if (!m)
+                return 0;
+        }
+        int fresh = recv_stats_record(&m->stats, s.seq, s.send_us, now, &c->latency);
+        if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
+            m->last = s;
+            m->has_state = true;
+        }
+        m->last_recv_us = now;
+    }
+    ev->type = CLIENT_EV_STATE;
+    ev->id = s.sender;
+    ev->state = s;
+    ev->arrived_as = arrived_as;
+    ev->recv_us = now;
+    return 1;
+}
+
+static int handle_control(struct client *c, const char *buf, size_t len,
+                          uint64_t now, struct client_event *ev)
+{
+    char why[128];
+    struct proto_control *m = &c->ctl;
+    int r = proto_control_decode(buf, len, m, why, sizeof why);
+    if (r != PROTO_OK) {
+        c->bad_messages++;
+        log_debug("client %s: dropped control message: %s", c->name, why);
+        return 0;
+    }
+    ev->recv_us = now;
+    ev->control = m;
+    ev->id = m->id;
+    switch (m->type) {
+    case PROTO_CTL_WELCOME:
+        if (c->phase == PHASE_JOINED)
+            return 0; /* udp: answer to a repeated join */
+        if (m->id == 0) {
+            bad_message(c, "welcome with id 0", PROTO_E_VALUE);
+            return 0;
+        }
+        c->id = m->id;
+        c->phase = PHASE_JOINED;
+        c->n_members = 0;
+        for (size_t i = 0; i < m->roster_len; i++) {
+            const struct proto_member *pm = &m->roster[i];
+            if (pm->id == c->id || pm->id == 0)
+                continue;
+            struct client_member *cm = member_add(c, pm->id, pm->name, pm->mode);
+            if (cm && pm->has_state) {
+                /* The last known state, not a delivery: not counted. */
+                cm->has_state = true;
+                cm->last = pm->state;
+                cm->last.sender = pm->id;
+            }
+        }
+        ev->type = CLIENT_EV_WELCOME;
+        log_debug("client %s: joined room %s as %u (%zu others)", c->name,
+                  m->room, (unsigned)c->id, c->n_members);
+        return 1;
+    case PROTO_CTL_JOINED:
+        if (c->phase != PHASE_JOINED || m->id == 0)
+            return 0;
+        if (m->id != c->id)
+            member_add(c, m->id, m->name, m->mode);
+        ev->type = CLIENT_EV_JOINED;
+        return 1;
+    case PROTO_CTL_LEFT:
+        if (c->phase != PHASE_JOINED)
+            return 0;
+        /* Kept until the next poll so the caller can read its stats. */
+        c->remove_pending = true;
+        c->remove_id = m->id;
+        ev->type = CLIENT_EV_LEFT;
+        return 1;
+    case PROTO_CTL_CHAT:
+        ev->type = CLIENT_EV_CHAT;
+        return 1;
+    case PROTO_CTL_ERROR:
+        ev->type = CLIENT_EV_ERROR;
+        ev->id = 0;
+        /* An error before the welcome is the answer to our join. Over udp
+         * the relay cannot close a connection: shutting_down and kicked
+         * are the end of the session. */
+        if (c->phase != PHASE_JOINED ||
+            (c->udp && (strcmp(m->code, "shutting_down") == 0 ||
+                        strcmp(m->code, "kicked") == 0)))
+            c->fail_after_event = true;
+        log_debug("client %s: relay error %s: %s", c->name, m->code, m->text);
+        return 1;
+    case PROTO_CTL_PONG:
+        return 0;
+    default:
+        bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
+        return 0;
+    }
+}
+
+/* ---- ENet transport ---- */
+
+static void harvest_enet_counters(struct client *c)
+{
+    if (!c->enet)
+        return;
+    c->bytes_sent += c->enet->totalSentData;
+    c->bytes_received += c->enet->totalReceivedData;
+    c->dgrams_sent += c->enet->totalSentPackets;
+    c->dgrams_received += c->enet->totalReceivedPackets;
+    c->enet->totalSentData = c->enet->totalReceivedData = 0;
+    c->enet->totalSentPackets = c->enet->totalReceivedPackets = 0;
+}
+
+static int enet_handle_packet(struct client *c, const ENetEvent *e, uint64_t now,
+                              struct client_event *ev)
+{
+    const ENetPacket *p = e->packet;
+    switch (e->channelID) {
+    case PROTO_CHANNEL_CONTROL:
+        return handle_control(c, (const char *)p->data, p->dataLength, now, ev);
+    case PROTO_CHANNEL_STATE:
+        return handle_state(c, p->data, p->dataLength,
+                            (p->flags & ENET_PACKET_FLAG_UNSEQUENCED)
+                                ? PROTO_MODE_UNSEQUENCED
+                                : PROTO_MODE_SEQUENCED,
+                            now, ev);
+    case PROTO_CHANNEL_RELIABLE:
+        return handle_state(c, p->data, p->dataLength, PROTO_MODE_RELIABLE, now, ev);
+    default:
+        bad_message(c, "packet on unknown channel", PROTO_E_VALUE);
+        return 0;
+    }
+}
+
+/* One ENet event, waiting up to wait_ms for it. Returns 1 with *ev, 0. */
+static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
+{
+    ENetEvent e;
+    int r = enet_host_check_events(c->enet, &e);
+    if (r == 0)
+        r = enet_host_service(c->enet, &e, (enet_uint32)(wait_ms > 0 ? wait_ms : 0));
+    harvest_enet_counters(c);
+    if (r < 0) {
+        go_dead(c, "socket", "ENet host service failed");
+        return 0;
+    }
+    if (r == 0)
+        return 0;
+    uint64_t now = clock_now_us();
+    switch (e.type) {
+    case ENET_EVENT_TYPE_CONNECT:
+        /* Throttle off: unreliable sends are never dropped by ENet itself. */
+        enet_peer_throttle_configure(e.peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
+                                     ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+        c->phase = PHASE_JOINING;
+        send_join(c);
+        enet_host_flush(c->enet);
+        return 0;
+    case ENET_EVENT_TYPE_DISCONNECT:
+        c->peer = NULL; /* ENet has reset it already */
+        if (c->phase == PHASE_CONNECTING)
+            go_dead(c, "refused", "could not connect to the relay");
+        else
+            go_dead(c, "disconnected", "the relay closed the connection or timed out");
+        return 0;
+    case ENET_EVENT_TYPE_RECEIVE: {
+        int got = enet_handle_packet(c, &e, now, ev);
+        enet_packet_destroy(e.packet);
+        return got;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* ---- udp transport ---- */
+
+static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
+{
+    uint64_t now = clock_now_us();
+    uint64_t timeout_us = (uint64_t)c->timeout_ms * 1000u;
+    if (c->phase != PHASE_JOINED) {
+        if (now >= c->next_join_us) {
+            send_join(c);
+            c->next_join_us = now + UDP_JOIN_RETRY_US;
+        }
+    } else {
+        if (now - c->last_recv_us > timeout_us) {
+            go_dead(c, "timeout", "the relay went silent");
+            return 0;
+        }
+        /* Keepalive: the relay expires silent members, and we need to hear
+         * from it to know it is there. */
+        if ((now - c->last_send_us >= UDP_PING_IDLE_US ||
+             now - c->last_recv_us >= UDP_PING_IDLE_US) &&
+            now - c->last_ping_us >= UDP_PING_IDLE_US) {
+            send_simple(c, PROTO_CTL_PING, now);
+            c->last_ping_us = now;
+        }
+    }
+
+    struct sockaddr_in from;
+    socklen_t fromlen = sizeof from;
+    ssize_t n = recvfrom(c->fd, c->rxbuf, UDP_RECV_MAX, 0,
+                         (struct sockaddr *)&from, &fromlen);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+            errno == ECONNREFUSED) {
+            if (wait_ms > 0) {
+                /* Wake for the next join retry or ping at the latest. */
+                int cap = c->phase == PHASE_JOINED ? 100 : 50;
+                struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+                poll(&pfd, 1, wait_ms < cap ? wait_ms : cap);
+            }
+            return 0;
+        }
+        char text[PROTO_TEXT_MAX + 1];
+        snprintf(text, sizeof text, "recvfrom: %s", strerror(errno));
+        go_dead(c, "socket", text);
+        return 0;
+    }
+    now = clock_now_us();
+    if (fromlen != sizeof from || from.sin_family != AF_INET ||
+        from.sin_addr.s_addr != c->relay.sin_addr.s_addr ||
+        from.sin_port != c->relay.sin_port) {
+        bad_message(c, "datagram not from the relay", PROTO_E_VALUE);
+        return 0;
+    }
+    c->bytes_received += (uint64_t)n;
+    c->dgrams_received++;
+    c->last_recv_us = now;
+    if (n == 0) {
+        bad_message(c, "empty datagram", PROTO_E_SHORT);
+        return 0;
+    }
+    if (c->rxbuf[0] == '{')
+        return handle_control(c, (const char *)c->rxbuf, (size_t)n, now, ev);
+    return handle_state(c, c->rxbuf, (size_t)n, PROTO_MODE_UDP, now, ev);
+}
+
+/* ---- public API ---- */
+
+struct client *client_create(const struct client_config *cfg, char *err,
+                             size_t err_cap)
+{
+    if (!cfg || !cfg->host || !cfg->room || !cfg->name) {
+        snprintf(err, err_cap, "client: host, room and name are required");
+        return NULL;
+    }
+    if (!proto_room_valid(cfg->room)) {
+        snprintf(err, err_cap, "client: bad room name \"%s\"", cfg->room);
+        return NULL;
+    }
+    if (!proto_name_valid(cfg->name)) {
+        snprintf(err, err_cap, "client: bad player name \"%s\"", cfg->name);
+        return NULL;
+    }
+    if ((int)cfg->mode < 0 || cfg->mode >= PROTO_MODE_COUNT || cfg->port == 0) {
+        snprintf(err, err_cap, "client: bad mode or port");
+        return NULL;
+    }
+    struct client *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, err_cap, "client: out of memory");
+        return NULL;
+    }
+    snprintf(c->host, sizeof c->host, "%s", cfg->host);
+    snprintf(c->room, sizeof c->room, "%s", cfg->room);
+    snprintf(c->name, sizeof c->name, "%s", cfg->name);
+    c->port = cfg->port;
+    c->reflect = cfg->reflect;
+    c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
+    c->mode = cfg->mode;
+    c->udp = cfg->mode == PROTO_MODE_UDP;
+    c->fd = -1;
+    c->next_seq = 1;
+    c->phase = PHASE_CONNECTING;
+    c->created_us = clock_now_us();
+    histogram_reset(&c->latency);
+    histogram_reset(&c->rtt);
+    recv_stats_reset(&c->reflect_stats);
+
+    if (c->udp) {
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
+        struct addrinfo *res = NULL;
+        char port[8];
+        snprintf(port, sizeof port, "%u", (unsigned)cfg->port);
+        int gr = getaddrinfo(cfg->host, port, &hints, &res);
+        if (gr != 0 || !res) {
+            snprintf(err, err_cap, "client: cannot resolve %s: %s", cfg->host,
+                     gai_strerror(gr));
+            goto fail;
+        }
+        memcpy(&c->relay, res->ai_addr, sizeof c->relay);
+        freeaddrinfo(res);
+        c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c->fd < 0) {
+            snprintf(err, err_cap, "client: socket: %s", strerror(errno));
+            goto fail;
+        }
+        c->rxbuf = malloc(UDP_RECV_MAX);
+        if (!c->rxbuf) {
+            snprintf(err, err_cap, "client: out of memory");
+            goto fail;
+        }
+        /* The first sendto binds an ephemeral port; join right away. */
+        c->phase = PHASE_JOINING;
+        c->last_recv_us = c->created_us;
+        c->next_join_us = c->created_us;
+        send_join(c);
+        c->next_join_us = c->created_us + UDP_JOIN_RETRY_US;
+        return c;
+    }
+
+    if (!enet_ready) {
+        if (enet_initialize() != 0) {
+            snprintf(err, err_cap, "client: enet_initialize failed");
+            goto fail;
+        }
+        atexit(enet_cleanup);
+        enet_ready = true;
+    }
+    ENetAddress addr = {.port = cfg->port};
+    if (enet_address_set_host(&addr, cfg->host) != 0) {
+        snprintf(err, err_cap, "client: cannot resolve %s", cfg->host);
+        goto fail;
+    }
+    c->enet = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
+    if (!c->enet) {
+        snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
+        goto fail;
+    }
+    c->peer = enet_host_connect(c->enet, &addr, PROTO_CHANNEL_COUNT, 0);
+    if (!c->peer) {
+        snprintf(err, err_cap, "client: enet_host_connect failed");
+        goto fail;
+    }
+    enet_peer_timeout(c->peer, 0, c->timeout_ms, c->timeout_ms);
+    enet_host_flush(c->enet); /* send the connect request now */
+    harvest_enet_counters(c);
+    return c;
+fail:
+    client_destroy(c);
+    return NULL;
+}
+
+void client_destroy(struct client *c)
+{
+    if (!c)
+        return;
+    if (c->udp) {
+        if (c->fd >= 0) {
+            if (c->phase == PHASE_JOINED || c->phase == PHASE_JOINING)
+                send_simple(c, PROTO_CTL_LEAVE, 0);
+            close(c->fd);
+        }
+    } else if (c->enet) {
+        if (c->peer && c->peer->state == ENET_PEER_STATE_CONNECTED) {
+            enet_peer_disconnect(c->peer, 0);
+            uint64_t deadline = clock_now_us() + DESTROY_WAIT_MS * 1000u;
+            ENetEvent e;
+            for (;;) {
+                uint64_t now = clock_now_us();
+                if (now >= deadline)
+                    break;
+                int r = enet_host_service(c->enet, &e,
+                                          (enet_uint32)((deadline - now + 999) / 1000));
+                if (r < 0)
+                    break;
+                if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+                    enet_packet_destroy(e.packet);
+                if (r > 0 && e.type == ENET_EVENT_TYPE_DISCONNECT) {
+                    c->peer = NULL;
+                    break;
+                }
+            }
+        }
+        if (c->peer)
+            enet_peer_reset(c->peer);
+        enet_host_destroy(c->enet);
+    }
+    free(c->rxbuf);
+    free(c->members);
+    free(c);
+}
+
+int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    if (c->remove_pending) {
+        member_remove(c, c->remove_id);
+        c->remove_pending = false;
+    }
+    uint64_t deadline = clock_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
+    for (;;) {
+        if (c->fail_after_event)
+            go_dead(c, c->phase == PHASE_JOINED ? c->ctl.code : "join_failed",
+                    c->phase == PHASE_JOINED ? "the relay ended the session"
+                                             : "the relay refused the join");
+        if (c->phase == PHASE_DEAD) {
+            if (c->final_returned)
+                return -1;
+            c->final_returned = true;
+            memset(&c->ctl, 0, sizeof c->ctl);
+            c->ctl.type = PROTO_CTL_ERROR;
+            snprintf(c->ctl.code, sizeof c->ctl.code, "%s", c->dead_code);
+            snprintf(c->ctl.text, sizeof c->ctl.text, "%s", c->dead_text);
+            ev->type = CLIENT_EV_DISCONNECTED;
+            ev->id = c->id;
+            ev->recv_us = clock_now_us();
+            ev->control = &c->ctl;
+            return 1;
+        }
+        uint64_t now = clock_now_us();
+        if (c->phase != PHASE_JOINED &&
+            now - c->created_us > (uint64_t)c->timeout_ms * 1000u) {
+            go_dead(c, "timeout",
+                    c->phase == PHASE_CONNECTING ? "no answer from the relay"
+                                                 : "no welcome from the relay");
+            continue;
+        }
+        int wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
+        int got = c->udp ? udp_step(c, wait_ms, ev) : enet_step(c, wait_ms, ev);
+        if (got > 0)
+            return 1;
+        if (c->phase == PHASE_DEAD)
+            continue;
+        if (clock_now_us() >= deadline) {
+            if (!c->udp && c->enet)
+                enet_host_flush(c->enet);
+            return 0;
+        }
+    }
+}
+
+int client_send_state(struct client *c, const struct proto_state *s,
+                      size_t datagram_len)
+{
+    if (c->phase != PHASE_JOINED)
+        return -1;
+    uint8_t buf[PROTO_STATE_MAX];
+    struct proto_state out = *s;
+    out.sender = 0;
+    out.seq = c->next_seq;
+    int len = proto_state_encode(buf, sizeof buf, &out);
+    if (len < 0)
+        return -1;
+    size_t total = (size_t)len;
+    if (datagram_len > total) {
+        if (datagram_len > PROTO_STATE_MAX)
+            datagram_len = PROTO_STATE_MAX;
+        memset(buf + total, 0, datagram_len - total);
+        total = datagram_len;
+    }
+    c->next_seq++;
+    if (c->udp) {
+        udp_send(c, buf, total);
+        return 0;
+    }
+    if (!c->peer)
+        return -1;
+    enet_uint32 flags;
+    enet_uint8 channel;
+    switch (c->mode) {
+    case PROTO_MODE_UNSEQUENCED:
+        flags = ENET_PACKET_FLAG_UNSEQUENCED;
+        channel = PROTO_CHANNEL_STATE;
+        break;
+    case PROTO_MODE_SEQUENCED:
+        flags = 0;
+        channel = PROTO_CHANNEL_STATE;
+        break;
+    default:
+        flags = ENET_PACKET_FLAG_RELIABLE;
+        channel = PROTO_CHANNEL_RELIABLE;
+        break;
+    }
+    ENetPacket *p = enet_packet_create(buf, total, flags);
+    if (!p)
+        return -1;
+    if (enet_peer_send(c->peer, channel, p) != 0) {
+        enet_packet_destroy(p);
+        return -1;
+    }
+    return 0;
+}
+
+int client_send_chat(struct client *c, const char *text)
+{
+    if (c->phase != PHASE_JOINED || !text || !proto_text_valid(text))
+        return -1;
+    struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_CHAT;
+    snprintf(m.text, sizeof m.text, "%s", text);
+    return send_control(c, &m);
+}
+
+int client_set_mode(struct client *c, enum proto_mode mode)
+{
+    if (c->udp || (int)mode < 0 || mode >= PROTO_MODE_UDP)
+        return -1;
+    c->mode = mode;
+    return 0;
+}
+
+void client_flush(struct client *c)
+{
+    if (!c->udp && c->enet) {
+        enet_host_flush(c->enet);
+        harvest_enet_counters(c);
+    }
+}
+
+bool client_joined(const struct client *c)
+{
+    return c->phase == PHASE_JOINED;
+}
+
+uint32_t client_id(const struct client *c)
+{
+    return c->phase == PHASE_JOINED || c->phase == PHASE_DEAD ? c->id : 0;
+}
+
+enum proto_mode client_mode(const struct client *c)
+{
+    return c->mode;
+}
+
+uint32_t client_next_seq(const struct client *c)
+{
+    return c->next_seq;
+}
+
+int client_socket_fd(const struct client *c)
+{
+    if (c->udp)
+        return c->fd;
+    return c->enet ? (int)c->enet->socket : -1;
+}
+
+const struct client_member *client_members(const struct client *c, size_t *n)
+{
+    *n = c->n_members;
+    return c->members;
+}
+
+const struct client_member *client_member(const struct client *c, uint32_t id)
+{
+    for (size_t i = 0; i < c->n_members; i++)
+        if (c->members[i].id == id)
+            return &c->members[i];
+    return NULL;
+}
+
+const struct histogram *client_latency(const struct client *c)
+{
+    return &c->latency;
+}
+
+const struct histogram *client_rtt(const struct client *c)
+{
+    return &c->rtt;
+}
+
+const struct recv_stats *client_reflect_stats(const struct client *c)
+{
+    return &c->reflect_stats;
+}
+
+void client_netinfo(const struct client *c, struct client_netinfo *info)
+{
+    memset(info, 0, sizeof *info);
+    info->bytes_sent = c->bytes_sent;
+    info->bytes_received = c->bytes_received;
+    info->datagrams_sent = c->dgrams_sent;
+    info->datagrams_received = c->dgrams_received;
+    if (!c->udp && c->enet) {
+        info->bytes_sent += c->enet->totalSentData;
+        info->bytes_received += c->enet->totalReceivedData;
+        info->datagrams_sent += c->enet->totalSentPackets;
+        info->datagrams_received += c->enet->totalReceivedPackets;
+        if (c->peer) {
+            info->enet_rtt_ms = c->peer->roundTripTime;
+            info->enet_rtt_var_ms = c->peer->roundTripTimeVariance;
+            info->enet_loss = (double)c->peer->packetLoss / ENET_PEER_PACKET_LOSS_SCALE;
+        }
+    }
+}

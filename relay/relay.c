@@ -1,0 +1,910 @@
+/* relay.c: the relay's pure core (see relay.h).
+ *
+ * Everything here is driven by three inputs (a peer appears, a datagram
+ * arrives, a peer is gone) plus the time the transport read for us. The
+ * core keeps one struct relay_peer per transport slot and one struct
+ * relay_room per live room; rooms hold the slot numbers of their members. */
+#include "relay.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/log.h"
+
+#define MICRO 1000000ull          /* token buckets count in millionths */
+#define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
+#define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
+#define RATE_STREAK_GAP_US 1000000ull /* a pause this long ends an abuse streak */
+#define RATE_WARN_EVERY_US 1000000ull /* at most one rate_limited error per second */
+
+struct relay_room {
+    bool used;
+    char name[PROTO_ROOM_MAX + 1];
+    uint32_t n;        /* members */
+    uint32_t *members; /* peer handles, max_room_size of them */
+};
+
+struct relay_peer {
+    bool connected;
+    bool joined;
+    bool reflect;
+    bool has_state;
+    uint32_t id;   /* relay id while joined, 0 otherwise */
+    uint32_t room; /* index into rooms while joined */
+    enum proto_mode mode;
+    char name[PROTO_NAME_MAX + 1];
+    char addr[RELAY_ADDR_MAX];
+    struct proto_state last; /* last forwarded state, sender stamped */
+
+    uint64_t rl_tokens;      /* rate bucket, millionths of a datagram */
+    uint64_t rl_last_us;     /* last refill */
+    uint64_t rl_streak_us;   /* first drop of the current abuse streak, 0 = none */
+    uint64_t rl_last_drop_us;
+    uint64_t rl_streak_drops;
+    uint64_t rl_warned_us;   /* last rate_limited error, 0 = never */
+    uint64_t strikes;        /* invalid datagrams, millionths, decays 1/s */
+    uint64_t strikes_us;
+    uint64_t err_tokens;     /* error-message budget, millionths */
+    uint64_t err_us;
+};
+
+struct relay {
+    struct relay_config cfg;
+    struct relay_transport tp;
+    struct relay_peer *peers;   /* peer_cap */
+    struct relay_room *rooms;   /* max_rooms */
+    uint32_t *recipients;       /* scratch, max_room_size */
+    uint32_t clients, nrooms, members;
+    uint32_t next_id;
+    struct relay_stats stats;
+    struct proto_control in;    /* decoded control message (large: roster) */
+    struct proto_control out;   /* message being encoded */
+    char json[PROTO_CONTROL_MAX + 1];
+};
+
+static const char *const drop_names[RELAY_DROP_COUNT] = {
+    [RELAY_DROP_NOT_JOINED] = "not_joined",
+    [RELAY_DROP_BAD_STATE] = "bad_state",
+    [RELAY_DROP_BAD_JSON] = "bad_json",
+    [RELAY_DROP_MISSING_FIELD] = "missing_field",
+    [RELAY_DROP_BAD_FIELD] = "bad_field",
+    [RELAY_DROP_UNKNOWN_TYPE] = "unknown_type",
+    [RELAY_DROP_WRONG_CHANNEL] = "wrong_channel",
+    [RELAY_DROP_TOO_BIG] = "too_big",
+    [RELAY_DROP_RATE_LIMITED] = "rate_limited",
+    [RELAY_DROP_ROOM_FULL] = "room_full",
+    [RELAY_DROP_TOO_MANY_ROOMS] = "too_many_rooms",
+    [RELAY_DROP_SERVER_FULL] = "server_full",
+    [RELAY_DROP_BAD_NAME] = "bad_name",
+    [RELAY_DROP_BAD_ROOM] = "bad_room",
+    [RELAY_DROP_ALREADY_JOINED] = "already_joined",
+    [RELAY_DROP_CLOSED] = "closed",
+    [RELAY_DROP_PER_ADDRESS] = "per_address",
+    [RELAY_DROP_SEND_FAILED] = "send_failed",
+};
+
+/* Error code sent to the client for each drop reason (NULL: none). */
+static const char *const drop_codes[RELAY_DROP_COUNT] = {
+    [RELAY_DROP_NOT_JOINED] = "not_joined",
+    [RELAY_DROP_BAD_STATE] = "bad_state",
+    [RELAY_DROP_BAD_JSON] = "bad_json",
+    [RELAY_DROP_MISSING_FIELD] = "missing_field",
+    [RELAY_DROP_BAD_FIELD] = "bad_field",
+    [RELAY_DROP_UNKNOWN_TYPE] = "unknown_type",
+    [RELAY_DROP_WRONG_CHANNEL] = "bad_state",
+    [RELAY_DROP_TOO_BIG] = "too_big",
+    [RELAY_DROP_RATE_LIMITED] = "rate_limited",
+    [RELAY_DROP_ROOM_FULL] = "room_full",
+    [RELAY_DROP_TOO_MANY_ROOMS] = "too_many_rooms",
+    [RELAY_DROP_SERVER_FULL] = "server_full",
+    [RELAY_DROP_BAD_NAME] = "bad_name",
+    [RELAY_DROP_BAD_ROOM] = "bad_room",
+    [RELAY_DROP_ALREADY_JOINED] = "already_joined",
+};
+
+/* Drops that mean the client sent something malformed: they earn a strike. */
+static bool drop_is_strike(enum relay_drop why)
+{
+    switch (why) {
+    case RELAY_DROP_BAD_STATE:
+    case RELAY_DROP_BAD_JSON:
+    case RELAY_DROP_MISSING_FIELD:
+    case RELAY_DROP_BAD_FIELD:
+    case RELAY_DROP_UNKNOWN_TYPE:
+    case RELAY_DROP_WRONG_CHANNEL:
+    case RELAY_DROP_TOO_BIG:
+        return true;
+    default:
+        return false;
+    }
+}
+
+const char *relay_drop_name(enum relay_drop why)
+{
+    if ((unsigned)why >= RELAY_DROP_COUNT)
+        return "?";
+    return drop_names[why];
+}
+
+void relay_default_config(struct relay_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_clients = 1024;
+    cfg->peer_cap = cfg->max_clients + 32;
+    cfg->max_rooms = 256;
+    cfg->max_room_size = PROTO_ROSTER_MAX;
+    cfg->name_max = PROTO_NAME_MAX;
+    cfg->room_max = PROTO_ROOM_MAX;
+    cfg->max_packet_size = 2048;
+    cfg->rate_limit = 180;
+    cfg->rate_burst = 60;
+    cfg->kick_after_ms = 2000;
+    cfg->max_strikes = 20;
+    cfg->datagram = false;
+}
+
+static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+struct relay *relay_create(const struct relay_config *cfg,
+                           const struct relay_transport *transport)
+{
+    struct relay *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->cfg = *cfg;
+    r->cfg.max_clients = clamp_u32(r->cfg.max_clients, 1, UINT32_MAX / 2);
+    r->cfg.peer_cap = clamp_u32(r->cfg.peer_cap, 1, UINT32_MAX / 2);
+    r->cfg.max_rooms = clamp_u32(r->cfg.max_rooms, 1, UINT32_MAX / 2);
+    /* The welcome roster lists the others, so a room of ROSTER_MAX + 1
+     * would still fit; keep the simple bound. */
+    r->cfg.max_room_size = clamp_u32(r->cfg.max_room_size, 1, PROTO_ROSTER_MAX);
+    r->cfg.name_max = clamp_u32(r->cfg.name_max, 1, PROTO_NAME_MAX);
+    r->cfg.room_max = clamp_u32(r->cfg.room_max, 1, PROTO_ROOM_MAX);
+    if (r->cfg.max_packet_size < PROTO_STATE_SIZE)
+        r->cfg.max_packet_size = PROTO_STATE_SIZE;
+    if (r->cfg.rate_burst == 0)
+        r->cfg.rate_burst = 1;
+    r->tp = *transport;
+    r->next_id = 1;
+    r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
+    r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
+    r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
+    if (!r->peers || !r->rooms || !r->recipients) {
+        relay_destroy(r);
+        return NULL;
+    }
+    return r;
+}
+
+void relay_destroy(struct relay *r)
+{
+    if (!r)
+        return;
+    if (r->rooms)
+        for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
+            free(r->rooms[i].members);
+    free(r->rooms);
+    free(r->peers);
+    free(r->recipients);
+    free(r);
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+/* Encodes r->out into r->json. Returns the length or a negative proto_err. */
+static int encode_out(struct relay *r)
+{
+    return proto_control_encode(r->json, sizeof r->json, &r->out);
+}
+
+static void send_json(struct relay *r, uint32_t peer, size_t len)
+{
+    r->stats.control_out++;
+    r->stats.bytes_out += len;
+    r->tp.send_control(r->tp.ctx, peer, r->json, len);
+}
+
+/* Sends r->out to one peer. */
+static void send_out(struct relay *r, uint32_t peer)
+{
+    int n = encode_out(r);
+    if (n < 0) {
+        log_error("relay: cannot encode %s: %s", proto_ctl_type_name(r->out.type),
+                  proto_strerror(n));
+        return;
+    }
+    send_json(r, peer, (size_t)n);
+}
+
+/* Sends r->out to every member of room, except `except` (UINT32_MAX: none).
+ * Encoded once. */
+static void send_out_room(struct relay *r, const struct relay_room *room,
+                          uint32_t except)
+{
+    int n = encode_out(r);
+    if (n < 0) {
+        log_error("relay: cannot encode %s: %s", proto_ctl_type_name(r->out.type),
+                  proto_strerror(n));
+        return;
+    }
+    for (uint32_t i = 0; i < room->n; i++)
+        if (room->members[i] != except)
+            send_json(r, room->members[i], (size_t)n);
+}
+
+/* Refills a millionths bucket at rate per second up to cap (both whole
+ * units). Time going backwards refills nothing. */
+static void bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us,
+                          uint64_t rate, uint64_t cap)
+{
+    uint64_t elapsed = now_us > *last_us ? now_us - *last_us : 0;
+    if (elapsed > 1000ull * MICRO)
+        elapsed = 1000ull * MICRO; /* anything longer refills fully anyway */
+    *tokens += elapsed * rate;
+    if (*tokens > cap * MICRO)
+        *tokens = cap * MICRO;
+    if (now_us > *last_us)
+        *last_us = now_us;
+}
+
+/* Error text must be valid chat-like text: printable ASCII, 1..TEXT_MAX. */
+static void set_error_text(char *dst, const char *fmt, va_list ap)
+{
+    vsnprintf(dst, PROTO_TEXT_MAX + 1, fmt, ap);
+    for (char *c = dst; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
+    if (!dst[0])
+        snprintf(dst, PROTO_TEXT_MAX + 1, "error");
+}
+
+/* Sends error {code, message}. Unless forced, spends from the peer's error
+ * budget so a misbehaving client cannot turn the relay into an amplifier. */
+static void send_error(struct relay *r, uint32_t peer, bool force,
+                       const char *code, uint64_t now_us, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static void send_error(struct relay *r, uint32_t peer, bool force,
+                       const char *code, uint64_t now_us, const char *fmt, ...)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!force) {
+        bucket_refill(&p->err_tokens, &p->err_us, now_us, ERR_BUDGET_RATE,
+                      ERR_BUDGET_BURST);
+        if (p->err_tokens < MICRO) {
+            r->stats.errors_suppressed++;
+            return;
+        }
+        p->err_tokens -= MICRO;
+    }
+    memset(&r->out, 0, offsetof(struct proto_control, roster));
+    r->out.type = PROTO_CTL_ERROR;
+    snprintf(r->out.code, sizeof r->out.code, "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    set_error_text(r->out.text, fmt, ap);
+    va_end(ap);
+    r->stats.errors_sent++;
+    send_out(r, peer);
+}
+
+/* ---- peers and rooms -------------------------------------------------- */
+
+static struct relay_peer *peer_get(struct relay *r, uint32_t peer)
+{
+    if (peer >= r->cfg.peer_cap || !r->peers[peer].connected)
+        return NULL;
+    return &r->peers[peer];
+}
+
+static struct relay_room *room_find(struct relay *r, const char *name)
+{
+    for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
+        if (r->rooms[i].used && strcmp(r->rooms[i].name, name) == 0)
+            return &r->rooms[i];
+    return NULL;
+}
+
+static struct relay_room *room_create(struct relay *r, const char *name)
+{
+    if (r->nrooms >= r->cfg.max_rooms)
+        return NULL;
+    for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
+        struct relay_room *room = &r->rooms[i];
+        if (room->used)
+            continue;
+        room->members = calloc(r->cfg.max_room_size, sizeof *room->members);
+        if (!room->members)
+            return NULL;
+        room->used = true;
+        room->n = 0;
+        snprintf(room->name, sizeof room->name, "%s", name);
+        r->nrooms++;
+        log_debug("relay: room '%s' created", name);
+        return room;
+    }
+    return NULL;
+}
+
+static void room_free(struct relay *r, struct relay_room *room)
+{
+    log_debug("relay: room '%s' empty, freed", room->name);
+    free(room->members);
+    memset(room, 0, sizeof *room);
+    r->nrooms--;
+}
+
+/* Takes a member out of its room, tells the others why, frees the room when
+ * it empties. */
+static void member_remove(struct relay *r, uint32_t peer,
+                          enum proto_left_reason reason)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->joined)
+        return;
+    struct relay_room *room = &r->rooms[p->room];
+    for (uint32_t i = 0; i < room->n; i++) {
+        if (room->members[i] == peer) {
+            room->members[i] = room->members[--room->n];
+            break;
+        }
+    }
+    log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
+             room->name, p->id, p->name, proto_left_reason_name(reason));
+    switch (reason) {
+    case PROTO_LEFT_QUIT: r->stats.leaves++; break;
+    case PROTO_LEFT_TIMEOUT: r->stats.timeouts++; break;
+    case PROTO_LEFT_KICKED: break; /* counted by kick() */
+    }
+    if (room->n > 0) {
+        memset(&r->out, 0, offsetof(struct proto_control, roster));
+        r->out.type = PROTO_CTL_LEFT;
+        r->out.id = p->id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+        r->out.reason = reason;
+        send_out_room(r, room, UINT32_MAX);
+    } else {
+        room_free(r, room);
+    }
+    p->joined = false;
+    p->id = 0;
+    p->has_state = false;
+    r->members--;
+}
+
+static void peer_close(struct relay *r, uint32_t peer)
+{
+    struct relay_peer *p = &r->peers[peer];
+    p->connected = false;
+    r->clients--;
+    r->tp.disconnect(r->tp.ctx, peer);
+}
+
+/* Error kicked to the peer, left {reason: kicked} to its room, disconnect. */
+static void kick(struct relay *r, uint32_t peer, uint64_t now_us,
+                 const char *why)
+{
+    struct relay_peer *p = &r->peers[peer];
+    log_warn("relay: kicking %s (id %" PRIu32 "): %s", p->addr, p->id, why);
+    send_error(r, peer, true, "kicked", now_us, "kicked: %s", why);
+    member_remove(r, peer, PROTO_LEFT_KICKED);
+    r->stats.kicks++;
+    peer_close(r, peer);
+}
+
+int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
+                       uint64_t now_us)
+{
+    if (peer >= r->cfg.peer_cap)
+        return -1;
+    struct relay_peer *p = &r->peers[peer];
+    if (p->connected) {
+        /* A transport reusing a live slot is a bug there; recover. */
+        log_warn("relay: peer %" PRIu32 " connected twice", peer);
+        relay_peer_gone(r, peer, PROTO_LEFT_QUIT, now_us);
+    }
+    memset(p, 0, sizeof *p);
+    snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
+    if (r->clients >= r->cfg.max_clients) {
+        r->stats.drops[RELAY_DROP_SERVER_FULL]++;
+        log_info("relay: refusing %s: server full (%" PRIu32 " clients)", p->addr,
+                 r->clients);
+        send_error(r, peer, true, "server_full", now_us,
+                   "server full: %" PRIu32 " clients", r->cfg.max_clients);
+        r->tp.disconnect(r->tp.ctx, peer);
+        return -1;
+    }
+    p->connected = true;
+    p->rl_tokens = (uint64_t)r->cfg.rate_burst * MICRO;
+    p->rl_last_us = now_us;
+    p->err_tokens = (uint64_t)ERR_BUDGET_BURST * MICRO;
+    p->err_us = now_us;
+    p->strikes_us = now_us;
+    r->clients++;
+    log_debug("relay: %s connected (peer %" PRIu32 ")", p->addr, peer);
+    return 0;
+}
+
+void relay_peer_gone(struct relay *r, uint32_t peer,
+                     enum proto_left_reason reason, uint64_t now_us)
+{
+    (void)now_us;
+    struct relay_peer *p = peer_get(r, peer);
+    if (!p)
+        return;
+    member_remove(r, peer, reason);
+    log_debug("relay: %s gone (%s)", p->addr, proto_left_reason_name(reason));
+    p->connected = false;
+    r->clients--;
+}
+
+void relay_shutdown(struct relay *r, uint64_t now_us)
+{
+    for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
+        struct relay_peer *p = &r->peers[i];
+        if (!p->connected)
+            continue;
+        send_error(r, i, true, "shutting_down", now_us, "relay shutting down");
+        if (p->joined) {
+            /* Everyone is leaving at once: no left notices, just tidy up. */
+            struct relay_room *room = &r->rooms[p->room];
+            room->n = 0;
+            if (room->used)
+                room_free(r, room);
+            p->joined = false;
+            r->members--;
+        }
+        peer_close(r, i);
+    }
+}
+
+void relay_count_drop(struct relay *r, enum relay_drop why)
+{
+    if ((unsigned)why < RELAY_DROP_COUNT)
+        r->stats.drops[why]++;
+}
+
+/* ---- rejecting -------------------------------------------------------- */
+
+/* Adds a strike (decaying at 1/s); returns true if the peer was kicked. */
+static bool strike(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (r->cfg.max_strikes == 0)
+        return false;
+    uint64_t elapsed = now_us > p->strikes_us ? now_us - p->strikes_us : 0;
+    p->strikes = elapsed >= p->strikes ? 0 : p->strikes - elapsed;
+    if (now_us > p->strikes_us)
+        p->strikes_us = now_us;
+    p->strikes += MICRO;
+    if (p->strikes > (uint64_t)r->cfg.max_strikes * MICRO) {
+        char why[64];
+        snprintf(why, sizeof why, "more than %" PRIu32 " invalid messages",
+                 r->cfg.max_strikes);
+        kick(r, peer, now_us, why);
+        return true;
+    }
+    return false;
+}
+
+/* Counts a rejection, tells the client (within its error budget) with code
+ * (NULL: the usual one for why), and adds a strike for malformed input.
+ * Returns the relay_on_datagram code. */
+static int reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
+                     const char *code, uint64_t now_us, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
+                     const char *code, uint64_t now_us, const char *fmt, ...)
+{
+    r->stats.drops[why]++;
+    char text[PROTO_TEXT_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    log_debug("relay: %s: %s: %s", r->peers[peer].addr, drop_names[why], text);
+    if (drop_is_strike(why) && strike(r, peer, now_us))
+        return -1 - (int)why;
+    if (!code)
+        code = drop_codes[why];
+    if (code)
+        send_error(r, peer, false, code, now_us, "%s", text);
+    return -1 - (int)why;
+}
+
+#define reject(r, peer, why, now_us, ...) \
+    reject_as(r, peer, why, NULL, now_us, __VA_ARGS__)
+
+/* Token bucket per peer. Returns 0 to go on, or a drop code (the datagram is
+ * counted; the peer may have been warned or kicked). */
+static int rate_check(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (r->cfg.rate_limit == 0)
+        return 0;
+    bucket_refill(&p->rl_tokens, &p->rl_last_us, now_us, r->cfg.rate_limit,
+                  r->cfg.rate_burst);
+    if (p->rl_tokens >= MICRO) {
+        p->rl_tokens -= MICRO;
+        return 0;
+    }
+    r->stats.drops[RELAY_DROP_RATE_LIMITED]++;
+    /* An abuse streak is a run of drops with no pause of a second or more. */
+    if (p->rl_streak_us == 0 || now_us - p->rl_last_drop_us >= RATE_STREAK_GAP_US) {
+        p->rl_streak_us = now_us ? now_us : 1;
+        p->rl_streak_drops = 0;
+    }
+    p->rl_last_drop_us = now_us;
+    p->rl_streak_drops++;
+    uint64_t streak = now_us > p->rl_streak_us ? now_us - p->rl_streak_us : 0;
+    if (r->cfg.kick_after_ms && streak >= (uint64_t)r->cfg.kick_after_ms * 1000 &&
+        p->rl_streak_drops >= r->cfg.rate_burst) {
+        char why[96];
+        snprintf(why, sizeof why, "over the rate limit of %" PRIu32 "/s for %.1f s",
+                 r->cfg.rate_limit, (double)streak / 1e6);
+        kick(r, peer, now_us, why);
+        return -1 - RELAY_DROP_RATE_LIMITED;
+    }
+    if (p->rl_warned_us == 0 || now_us - p->rl_warned_us >= RATE_WARN_EVERY_US) {
+        p->rl_warned_us = now_us ? now_us : 1;
+        send_error(r, peer, false, "rate_limited", now_us,
+                   "over %" PRIu32 " messages/s (burst %" PRIu32 "): dropped%s",
+                   r->cfg.rate_limit, r->cfg.rate_burst,
+                   r->cfg.kick_after_ms ? "; keep it up and you are kicked" : "");
+    }
+    return -1 - RELAY_DROP_RATE_LIMITED;
+}
+
+/* ---- states ----------------------------------------------------------- */
+
+static int on_state(struct relay *r, uint32_t peer, uint8_t channel,
+                    uint32_t flags, uint8_t *bytes, size_t len, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    struct proto_state s;
+    int err = proto_state_decode(bytes, len, &s);
+    if (err == PROTO_E_LONG)
+        return reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                      "state of %zu bytes, max %d", len, PROTO_STATE_MAX);
+    if (err < 0) {
+        switch (err) {
+        case PROTO_E_SHORT: r->stats.state_errors[0]++; break;
+        case PROTO_E_VERSION: r->stats.state_errors[1]++; break;
+        case PROTO_E_TYPE: r->stats.state_errors[2]++; break;
+        default: r->stats.state_errors[3]++; break;
+        }
+        return reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "state: %s",
+                      proto_strerror(err));
+    }
+    if (!p->joined)
+        return reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                      "state before join: send join first");
+
+    /* The relay is the authority on identity: whatever the client wrote in
+     * the sender field is replaced by its relay id. */
+    proto_state_stamp_sender(bytes, p->id);
+    s.sender = p->id;
+    p->last = s;
+    p->has_state = true;
+    r->stats.states_in++;
+
+    const struct relay_room *room = &r->rooms[p->room];
+    size_t n = 0;
+    for (uint32_t i = 0; i < room->n; i++)
+        if (room->members[i] != peer || p->reflect)
+            r->recipients[n++] = room->members[i];
+    if (n == 0)
+        return 0;
+    r->stats.states_out += n;
+    r->stats.bytes_out += (uint64_t)n * len;
+    r->tp.send_state(r->tp.ctx, r->recipients, n, channel,
+                     flags & (RELAY_FLAG_RELIABLE | RELAY_FLAG_UNSEQUENCED), bytes, len);
+    return 0;
+}
+
+/* ---- control messages ------------------------------------------------- */
+
+static void send_welcome(struct relay *r, uint32_t peer)
+{
+    struct relay_peer *p = &r->peers[peer];
+    const struct relay_room *room = &r->rooms[p->room];
+    memset(&r->out, 0, offsetof(struct proto_control, roster));
+    r->out.type = PROTO_CTL_WELCOME;
+    r->out.id = p->id;
+    snprintf(r->out.room, sizeof r->out.room, "%s", room->name);
+    size_t n = 0;
+    for (uint32_t i = 0; i < room->n && n < PROTO_ROSTER_MAX; i++) {
+        const struct relay_peer *m = &r->peers[room->members[i]];
+        if (room->members[i] == peer)
+            continue;
+        struct proto_member *e = &r->out.roster[n++];
+        memset(e, 0, sizeof *e);
+        e->id = m->id;
+        snprintf(e->name, sizeof e->name, "%s", m->name);
+        e->mode = m->mode;
+        e->has_state = m->has_state;
+        e->state = m->last;
+    }
+    r->out.roster_len = n;
+    int len = encode_out(r);
+    if (len == PROTO_E_SPACE) {
+        /* A full room of long names may not fit with states: send the
+         * roster without them (they follow within one send interval). */
+        for (size_t i = 0; i < n; i++)
+            r->out.roster[i].has_state = false;
+        len = encode_out(r);
+    }
+    if (len < 0) {
+        log_error("relay: cannot encode welcome: %s", proto_strerror(len));
+        return;
+    }
+    send_json(r, peer, (size_t)len);
+}
+
+static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
+                   uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (p->joined) {
+        const struct relay_room *cur = &r->rooms[p->room];
+        if (strcmp(cur->name, m->room) == 0) {
+            /* A repeated join: our welcome may have been lost (plain UDP
+             * retries joins). Same answer, same id. */
+            send_welcome(r, peer);
+            return 0;
+        }
+        return reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
+                      "already in room '%s' as %" PRIu32 ": leave first",
+                      cur->name, p->id);
+    }
+    if (strlen(m->name) > r->cfg.name_max || !proto_name_valid(m->name))
+        return reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
+                      "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
+                      r->cfg.name_max);
+    if (strlen(m->room) > r->cfg.room_max || !proto_room_valid(m->room))
+        return reject(r, peer, RELAY_DROP_BAD_ROOM, now_us,
+                      "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
+                      r->cfg.room_max);
+    enum proto_mode mode = m->mode;
+    if (r->cfg.datagram)
+        mode = PROTO_MODE_UDP;
+    else if (mode == PROTO_MODE_UDP || (unsigned)mode >= PROTO_MODE_COUNT)
+        return reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                      "mode udp needs a relay started with --transport udp");
+
+    struct relay_room *room = room_find(r, m->room);
+    if (room && room->n >= r->cfg.max_room_size)
+        return reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
+                      "room '%s' is full (%" PRIu32 " members)", m->room,
+                      r->cfg.max_room_size);
+    if (!room) {
+        room = room_create(r, m->room);
+        if (!room)
+            return reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
+                          "too many rooms (%" PRIu32 "): join an existing one",
+                          r->cfg.max_rooms);
+    }
+
+    p->joined = true;
+    p->id = r->next_id++;
+    if (r->next_id == 0)
+        r->next_id = 1; /* 2^32 joins later; 0 stays "unassigned" */
+    p->room = (uint32_t)(room - r->rooms);
+    snprintf(p->name, sizeof p->name, "%s", m->name);
+    p->mode = mode;
+    p->reflect = m->reflect;
+    p->has_state = false;
+    room->members[room->n++] = peer;
+    r->members++;
+    r->stats.joins++;
+    log_info("relay: %s joined room '%s' as %" PRIu32 " (%s, %s%s)", p->addr,
+             room->name, p->id, p->name, proto_mode_name(mode),
+             p->reflect ? ", reflect" : "");
+
+    send_welcome(r, peer);
+    if (room->n > 1) {
+        memset(&r->out, 0, offsetof(struct proto_control, roster));
+        r->out.type = PROTO_CTL_JOINED;
+        r->out.id = p->id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+        r->out.mode = mode;
+        send_out_room(r, room, peer);
+    }
+    return 0;
+}
+
+static int on_chat(struct relay *r, uint32_t peer, const struct proto_control *m,
+                   uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->joined)
+        return reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                      "chat before join: send join first");
+    if (!proto_text_valid(m->text))
+        return reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                      "text: 1..%d bytes, no control characters", PROTO_TEXT_MAX);
+    memset(&r->out, 0, offsetof(struct proto_control, roster));
+    r->out.type = PROTO_CTL_CHAT;
+    r->out.id = p->id;
+    snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+    snprintf(r->out.text, sizeof r->out.text, "%s", m->text);
+    send_out_room(r, &r->rooms[p->room], UINT32_MAX);
+    return 0;
+}
+
+static int on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
+                      size_t len, bool datagram, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    char why[PROTO_TEXT_MAX + 1] = "";
+    struct proto_control *m = &r->in;
+    int err = proto_control_decode((const char *)bytes, len, m, why, sizeof why);
+    if (err < 0) {
+        enum relay_drop d;
+        switch (err) {
+        case PROTO_E_JSON: d = RELAY_DROP_BAD_JSON; break;
+        case PROTO_E_MISSING: d = RELAY_DROP_MISSING_FIELD; break;
+        case PROTO_E_UNKNOWN_TYPE: d = RELAY_DROP_UNKNOWN_TYPE; break;
+        default: d = RELAY_DROP_BAD_FIELD; break; /* FIELD_TYPE, VALUE, ... */
+        }
+        /* The decoder checks the name rules itself; give those refusals
+         * their own codes (its reason names the field). */
+        if (err == PROTO_E_VALUE && strstr(why, "\"name\""))
+            d = RELAY_DROP_BAD_NAME;
+        else if (err == PROTO_E_VALUE && strstr(why, "\"room\""))
+            d = RELAY_DROP_BAD_ROOM;
+        return reject(r, peer, d, now_us, "%s", why[0] ? why : proto_strerror(err));
+    }
+    switch (m->type) {
+    case PROTO_CTL_JOIN:
+        r->stats.control_in++;
+        return on_join(r, peer, m, now_us);
+    case PROTO_CTL_CHAT:
+        r->stats.control_in++;
+        return on_chat(r, peer, m, now_us);
+    case PROTO_CTL_LEAVE:
+        r->stats.control_in++;
+        member_remove(r, peer, PROTO_LEFT_QUIT);
+        return 0;
+    case PROTO_CTL_PING:
+        r->stats.control_in++;
+        if (datagram && !p->joined)
+            /* A plain-UDP client we expired: tell it instead of ponging, so
+             * it knows to join again. */
+            return reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                          "not joined (expired?): send join");
+        memset(&r->out, 0, offsetof(struct proto_control, roster));
+        r->out.type = PROTO_CTL_PONG;
+        r->out.t = m->t;
+        send_out(r, peer);
+        return 0;
+    default:
+        return reject(r, peer, RELAY_DROP_UNKNOWN_TYPE, now_us,
+                      "'%s' is sent by the relay, not to it",
+                      proto_ctl_type_name(m->type));
+    }
+}
+
+/* ---- the entry point -------------------------------------------------- */
+
+int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
+                      uint32_t flags, uint8_t *bytes, size_t len,
+                      uint64_t now_us)
+{
+    struct relay_peer *p = peer_get(r, peer);
+    if (!p) {
+        r->stats.drops[RELAY_DROP_CLOSED]++;
+        return -1 - RELAY_DROP_CLOSED;
+    }
+    r->stats.bytes_in += len;
+    int rc = rate_check(r, peer, now_us);
+    if (rc < 0)
+        return rc;
+    if (len > r->cfg.max_packet_size)
+        return reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                      "datagram of %zu bytes, max %zu", len, r->cfg.max_packet_size);
+    if (len == 0 || !bytes) {
+        r->stats.state_errors[0]++;
+        return reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "empty datagram");
+    }
+    bool json = bytes[0] == '{';
+    switch (channel) {
+    case PROTO_CHANNEL_CONTROL:
+        if (bytes[0] == PROTO_VERSION)
+            return reject_as(r, peer, RELAY_DROP_WRONG_CHANNEL, "bad_json", now_us,
+                          "state on channel 0: states go on channel 1 or 2");
+        return on_control(r, peer, bytes, len, false, now_us);
+    case PROTO_CHANNEL_STATE:
+        if (json || (flags & RELAY_FLAG_RELIABLE))
+            return reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
+                          "channel 1 carries unreliable states only");
+        return on_state(r, peer, channel, flags, bytes, len, now_us);
+    case PROTO_CHANNEL_RELIABLE:
+        if (json || !(flags & RELAY_FLAG_RELIABLE))
+            return reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
+                          "channel 2 carries reliable states only");
+        return on_state(r, peer, channel, flags, bytes, len, now_us);
+    case RELAY_CHANNEL_DATAGRAM:
+        if (json)
+            return on_control(r, peer, bytes, len, true, now_us);
+        return on_state(r, peer, channel, 0, bytes, len, now_us);
+    default:
+        return reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
+                      "no channel %u", (unsigned)channel);
+    }
+}
+
+/* ---- queries ---------------------------------------------------------- */
+
+const struct relay_stats *relay_stats(const struct relay *r) { return &r->stats; }
+uint32_t relay_clients(const struct relay *r) { return r->clients; }
+uint32_t relay_rooms(const struct relay *r) { return r->nrooms; }
+uint32_t relay_members(const struct relay *r) { return r->members; }
+
+bool relay_peer_connected(const struct relay *r, uint32_t peer)
+{
+    return peer < r->cfg.peer_cap && r->peers[peer].connected;
+}
+
+bool relay_peer_joined(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_connected(r, peer) && r->peers[peer].joined;
+}
+
+uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_joined(r, peer) ? r->peers[peer].id : 0;
+}
+
+uint32_t relay_room_size(const struct relay *r, const char *room)
+{
+    const struct relay_room *rm = room_find((struct relay *)r, room);
+    return rm ? rm->n : 0;
+}
+
+/* Appends to buf at *off; sets *off past cap on overflow. */
+static void put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
+{
+    if (*off >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *off, cap - *off, fmt, ap);
+    va_end(ap);
+    *off = n < 0 ? cap : *off + (size_t)n;
+}
+
+int relay_stats_json(const struct relay *r, char *buf, size_t cap,
+                     double uptime_s, bool final)
+{
+    const struct relay_stats *s = &r->stats;
+    size_t off = 0;
+    put(buf, cap, &off,
+        "{\"type\":\"stats\",\"uptime_s\":%.3f,\"clients\":%" PRIu32
+        ",\"rooms\":%" PRIu32 ",\"members\":%" PRIu32 ",\"states_in\":%" PRIu64
+        ",\"states_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+        ",\"control_in\":%" PRIu64 ",\"control_out\":%" PRIu64 ",\"joins\":%" PRIu64
+        ",\"leaves\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"kicks\":%" PRIu64
+        ",\"errors_sent\":%" PRIu64 ",\"errors_suppressed\":%" PRIu64 ",\"drops\":{",
+        uptime_s, r->clients, r->nrooms, r->members, s->states_in, s->states_out,
+        s->bytes_in, s->bytes_out, s->control_in, s->control_out, s->joins,
+        s->leaves, s->timeouts, s->kicks, s->errors_sent, s->errors_suppressed);
+    for (int i = 0; i < RELAY_DROP_COUNT; i++)
+        put(buf, cap, &off, "%s\"%s\":%" PRIu64, i ? "," : "", drop_names[i],
+            s->drops[i]);
+    put(buf, cap, &off,
+        "},\"bad_state\":{\"short\":%" PRIu64 ",\"version\":%" PRIu64
+        ",\"type\":%" PRIu64 ",\"value\":%" PRIu64 "},\"final\":%s}\n",
+        s->state_errors[0], s->state_errors[1], s->state_errors[2],
+        s->state_errors[3], final ? "true" : "false");
+    if (off >= cap)
+        return -1;
+    return (int)off;
+}

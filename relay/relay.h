@@ -1,0 +1,166 @@
+/* relay.h: the relay's pure core. Rooms, membership, id assignment,
+ * validation of every incoming datagram, forwarding decisions, rate limits,
+ * kicks and counters.
+ *
+ * The core never touches ENet, a socket or the clock: a transport adapter
+ * (transport_enet.c, transport_udp.c, or a test's fake) reports peers and
+ * datagrams with the current time, and the core answers through the
+ * struct relay_transport callbacks. Peers are small integers the transport
+ * chooses (its slot index), below relay_config.peer_cap. */
+#ifndef RICOCHET_RELAY_H
+#define RICOCHET_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/control.h"
+#include "../proto/wire.h"
+
+/* Send flags, same bit values as ENet's packet flags so the ENet transport
+ * passes them through unchanged. 0 = unreliable sequenced. */
+#define RELAY_FLAG_RELIABLE 1u
+#define RELAY_FLAG_UNSEQUENCED 2u
+
+/* Pseudo channel of the plain-UDP transport: no channels, the first byte
+ * tells a control message ('{') from a state (version byte 1). */
+#define RELAY_CHANNEL_DATAGRAM 255u
+
+#define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
+
+/* Why a datagram (or a join) was rejected. Each has a counter in the stats
+ * record, named by relay_drop_name(). */
+enum relay_drop {
+    RELAY_DROP_NOT_JOINED,     /* state or chat before a successful join */
+    RELAY_DROP_BAD_STATE,      /* state decode failed (short, version, type, value) */
+    RELAY_DROP_BAD_JSON,       /* control is not a JSON object */
+    RELAY_DROP_MISSING_FIELD,  /* control lacks a required field */
+    RELAY_DROP_BAD_FIELD,      /* control field has a wrong type or value */
+    RELAY_DROP_UNKNOWN_TYPE,   /* control type unknown or not client -> relay */
+    RELAY_DROP_WRONG_CHANNEL,  /* state on the control channel, JSON on a state
+                                  channel, reliable on channel 1, ... */
+    RELAY_DROP_TOO_BIG,        /* longer than --max-packet-size / PROTO_STATE_MAX */
+    RELAY_DROP_RATE_LIMITED,   /* over the per-client token bucket */
+    RELAY_DROP_ROOM_FULL,      /* join refused: --max-room-size */
+    RELAY_DROP_TOO_MANY_ROOMS, /* join refused: --max-rooms */
+    RELAY_DROP_SERVER_FULL,    /* connection refused: --max-clients */
+    RELAY_DROP_BAD_NAME,       /* join refused: name rules or --name-max */
+    RELAY_DROP_BAD_ROOM,       /* join refused: room rules or --room-max */
+    RELAY_DROP_ALREADY_JOINED, /* join for another room while a member */
+    RELAY_DROP_CLOSED,         /* datagram from a peer the core already closed */
+    RELAY_DROP_PER_ADDRESS,    /* transport refused: --max-per-address */
+    RELAY_DROP_SEND_FAILED,    /* transport could not queue or send */
+    RELAY_DROP_COUNT
+};
+
+/* Limits and policy. relay_default_config() gives the defaults below. */
+struct relay_config {
+    uint32_t peer_cap;      /* transport handles are < peer_cap (default 1056) */
+    uint32_t max_clients;   /* connected peers; more get server_full (1024) */
+    uint32_t max_rooms;     /* live rooms (256) */
+    uint32_t max_room_size; /* members per room, <= PROTO_ROSTER_MAX (256) */
+    uint32_t name_max;      /* bytes in a name, <= PROTO_NAME_MAX (32) */
+    uint32_t room_max;      /* bytes in a room name, <= PROTO_ROOM_MAX (32) */
+    size_t max_packet_size; /* largest datagram accepted, bytes (2048) */
+    uint32_t rate_limit;    /* datagrams/s per client, 0 = no limit (180) */
+    uint32_t rate_burst;    /* token bucket depth, datagrams (60) */
+    uint32_t kick_after_ms; /* sustained rate-limiting this long -> kick, 0 = never (2000) */
+    uint32_t max_strikes;   /* invalid datagrams (decaying 1/s) before a kick, 0 = never (20) */
+    bool datagram;          /* plain-UDP transport: members' mode is always udp */
+};
+
+/* Callbacks into the transport. The core calls them while handling an
+ * input; bytes passed in are only valid during the call (the transport
+ * copies or, like ENet, reference-counts). */
+struct relay_transport {
+    void *ctx;
+    /* Sends one control JSON message (len bytes, no NUL needed) to peer,
+     * reliably where the transport can (ENet channel 0). */
+    void (*send_control)(void *ctx, uint32_t peer, const char *json, size_t len);
+    /* Sends one stamped state datagram to n peers on channel with flags
+     * (RELAY_FLAG_*). bytes is the buffer given to relay_on_datagram. */
+    void (*send_state)(void *ctx, const uint32_t *peers, size_t n, uint8_t channel,
+                       uint32_t flags, const uint8_t *bytes, size_t len);
+    /* Closes peer after what is already queued to it. The core has already
+     * forgotten it: a later relay_peer_gone() for it is ignored. */
+    void (*disconnect)(void *ctx, uint32_t peer);
+};
+
+struct relay_stats {
+    uint64_t states_in;    /* valid states from members */
+    uint64_t states_out;   /* state copies sent (one per recipient) */
+    uint64_t bytes_in;     /* payload bytes of every datagram received */
+    uint64_t bytes_out;    /* payload bytes of every message sent */
+    uint64_t control_in;   /* valid control messages */
+    uint64_t control_out;  /* control messages sent */
+    uint64_t joins, leaves, timeouts, kicks;
+    uint64_t errors_sent;  /* error messages sent to clients */
+    uint64_t errors_suppressed; /* errors not sent: per-peer error budget */
+    uint64_t drops[RELAY_DROP_COUNT];
+    uint64_t state_errors[4]; /* bad_state by cause: short, version, type, value */
+};
+
+struct relay;
+
+void relay_default_config(struct relay_config *cfg);
+
+/* Allocates a relay. cfg is copied (out-of-range values are clamped);
+ * transport is copied. Returns NULL on allocation failure. */
+struct relay *relay_create(const struct relay_config *cfg,
+                           const struct relay_transport *transport);
+
+/* Frees everything; sends nothing (call relay_shutdown first to notify). */
+void relay_destroy(struct relay *r);
+
+/* A transport peer appeared (ENet CONNECT, or a datagram from a new UDP
+ * address). addr is its "ip:port" for logs. Returns 0, or -1 if refused
+ * (peer out of range or busy: nothing sent; server full: error server_full
+ * sent and disconnect called). */
+int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
+                       uint64_t now_us);
+
+/* A peer is gone (ENet DISCONNECT, UDP expiry or leave). reason is
+ * PROTO_LEFT_QUIT or PROTO_LEFT_TIMEOUT; members of its room get a left
+ * notice. Ignored for a peer the core does not know. */
+void relay_peer_gone(struct relay *r, uint32_t peer,
+                     enum proto_left_reason reason, uint64_t now_us);
+
+/* The one entry point for network bytes: a datagram of len bytes from peer
+ * on channel (PROTO_CHANNEL_* or RELAY_CHANNEL_DATAGRAM) with the flags it
+ * arrived with. Validates, counts, answers, forwards. bytes is modified in
+ * place (the sender id is stamped) and handed to send_state. Returns 0 if
+ * accepted, or -1 - enum relay_drop if dropped. Never crashes on any input. */
+int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
+                      uint32_t flags, uint8_t *bytes, size_t len,
+                      uint64_t now_us);
+
+/* Closes every peer: error shutting_down, then disconnect. */
+void relay_shutdown(struct relay *r, uint64_t now_us);
+
+/* Counts a rejection seen by the transport (per_address, send_failed, ...). */
+void relay_count_drop(struct relay *r, enum relay_drop why);
+
+/* Counters so far; valid until the next call into the core. */
+const struct relay_stats *relay_stats(const struct relay *r);
+
+uint32_t relay_clients(const struct relay *r); /* connected peers */
+uint32_t relay_rooms(const struct relay *r);   /* live rooms */
+uint32_t relay_members(const struct relay *r); /* joined peers */
+
+/* Is peer connected / a member of a room? Its relay id (0 if not joined). */
+bool relay_peer_connected(const struct relay *r, uint32_t peer);
+bool relay_peer_joined(const struct relay *r, uint32_t peer);
+uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
+
+/* Members in room `room` (0 if no such room). */
+uint32_t relay_room_size(const struct relay *r, const char *room);
+
+/* Writes the stats record as one JSON line (with '\n') into buf. Returns
+ * its length, or -1 if cap is too small. */
+int relay_stats_json(const struct relay *r, char *buf, size_t cap,
+                     double uptime_s, bool final);
+
+/* "not_joined", "bad_state", ...; "?" when out of range. */
+const char *relay_drop_name(enum relay_drop why);
+
+#endif

@@ -1,0 +1,245 @@
+/* relay_main.c: ricochet-relay. Options, the one loop, signals, stats.
+ *
+ * The loop: service the transport (wait at most until the next tick), then
+ * do the periodic work on a fixed tick: UDP expiry, stats records. Signal
+ * handlers only set flags; the loop acts on them. */
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/clock.h"
+#include "../proto/log.h"
+#include "../proto/options.h"
+#include "relay.h"
+#include "transport.h"
+
+#define TICK_US 100000 /* periodic work every 100 ms */
+#define DRAIN_MS 500   /* at shutdown, time for the goodbyes to go out */
+
+struct relay_opts {
+    char bind[64];
+    long port;
+    int transport; /* 0 enet, 1 udp */
+    long max_clients;
+    long max_rooms;
+    long max_room_size;
+    long max_per_address;
+    long max_packet_size;
+    long max_waiting_data;
+    long timeout_ms;
+    long rate_limit;
+    long rate_burst;
+    double kick_after;
+    long max_strikes;
+    long name_max;
+    long room_max;
+    double stats_interval;
+    int log_level;
+};
+
+#define O(f) offsetof(struct relay_opts, f)
+static const struct option_def relay_options[] = {
+    { "bind", OPTION_STRING, O(bind), "0.0.0.0", 1, sizeof(((struct relay_opts *)0)->bind),
+      NULL, "local address to bind (IPv4 address or host name)" },
+    { "port", OPTION_INT, O(port), "7777", 0, 65535, NULL,
+      "UDP port to bind; 0 picks a free one (see the 'listening on' line)" },
+    { "transport", OPTION_CHOICE, O(transport), "enet", 0, 0, "enet|udp",
+      "enet: ENet connections and channels; udp: one bare datagram socket" },
+    { "max-clients", OPTION_INT, O(max_clients), "1024", 1, 4000, NULL,
+      "connected clients; more are refused with server_full" },
+    { "max-rooms", OPTION_INT, O(max_rooms), "256", 1, 100000, NULL,
+      "live rooms; a join that would create more gets too_many_rooms" },
+    { "max-room-size", OPTION_INT, O(max_room_size), "256", 1, PROTO_ROSTER_MAX, NULL,
+      "members per room; more get room_full" },
+    { "max-per-address", OPTION_INT, O(max_per_address), "0", 0, 4095, NULL,
+      "clients from one IP address (ENet duplicatePeers); 0 = up to --max-clients" },
+    { "max-packet-size", OPTION_INT, O(max_packet_size), "2048", 64, 65536, NULL,
+      "largest datagram accepted from a client, bytes; longer: too_big" },
+    { "max-waiting-data", OPTION_INT, O(max_waiting_data), "1048576", 4096, 268435456,
+      NULL, "ENet: bytes one peer may have buffered awaiting reassembly or order" },
+    { "timeout-ms", OPTION_INT, O(timeout_ms), "5000", 100, 600000, NULL,
+      "a client silent (udp) or unacknowledging (enet) this long is dropped: timeout" },
+    { "rate-limit", OPTION_INT, O(rate_limit), "180", 0, 1000000, NULL,
+      "datagrams per second per client (token bucket); 0 = no limit" },
+    { "rate-burst", OPTION_INT, O(rate_burst), "60", 1, 1000000, NULL,
+      "token bucket depth: datagrams a client may send at once" },
+    { "kick-after", OPTION_DOUBLE, O(kick_after), "2", 0, 3600, NULL,
+      "seconds of sustained rate limiting before a kick; 0 = never kick" },
+    { "max-strikes", OPTION_INT, O(max_strikes), "20", 0, 1000000, NULL,
+      "invalid messages (forgiven at 1/s) before a kick; 0 = never kick" },
+    { "name-max", OPTION_INT, O(name_max), "32", 1, PROTO_NAME_MAX, NULL,
+      "longest player name, bytes" },
+    { "room-max", OPTION_INT, O(room_max), "32", 1, PROTO_ROOM_MAX, NULL,
+      "longest room name, bytes" },
+    { "stats-interval", OPTION_DOUBLE, O(stats_interval), "5", 0, 86400, NULL,
+      "seconds between stats records on stdout; 0 = only at exit" },
+    { "log-level", OPTION_CHOICE, O(log_level), "info", 0, 0,
+      "debug|info|warn|error|off", "stderr log verbosity" },
+    { 0 }
+};
+#undef O
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stats_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    stats_requested = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a signal should cut the wait in poll() short. */
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void print_stats(const struct relay *r, uint64_t start_us, bool final)
+{
+    char line[4096];
+    double uptime = (double)(clock_now_us() - start_us) / 1e6;
+    if (relay_stats_json(r, line, sizeof line, uptime, final) > 0) {
+        fputs(line, stdout);
+        fflush(stdout);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct relay_opts o;
+    memset(&o, 0, sizeof o);
+    options_parse_or_exit(relay_options, &o, argc, argv, "ricochet-relay",
+                          "ricochet relay: rooms of clients, each client's state "
+                          "datagrams forwarded to the others.");
+    log_threshold = (enum log_level)o.log_level;
+    bool udp = o.transport == 1;
+
+    /* A few slots beyond --max-clients, so that the extra connections get
+     * a polite server_full instead of silence. */
+    uint32_t spare = 32;
+    struct relay_net_config ncfg = {
+        .bind = o.bind,
+        .port = (uint16_t)o.port,
+        .peer_cap = (uint32_t)o.max_clients + spare,
+        .max_per_address = (uint32_t)o.max_per_address,
+        .max_packet_size = (size_t)o.max_packet_size,
+        .max_waiting_data = (size_t)o.max_waiting_data,
+        .timeout_ms = (uint32_t)o.timeout_ms,
+    };
+    struct relay_config rcfg;
+    relay_default_config(&rcfg);
+    rcfg.peer_cap = ncfg.peer_cap;
+    rcfg.max_clients = (uint32_t)o.max_clients;
+    rcfg.max_rooms = (uint32_t)o.max_rooms;
+    rcfg.max_room_size = (uint32_t)o.max_room_size;
+    rcfg.name_max = (uint32_t)o.name_max;
+    rcfg.room_max = (uint32_t)o.room_max;
+    rcfg.max_packet_size = (size_t)o.max_packet_size;
+    rcfg.rate_limit = (uint32_t)o.rate_limit;
+    rcfg.rate_burst = (uint32_t)o.rate_burst;
+    rcfg.kick_after_ms = (uint32_t)(o.kick_after * 1000.0 + 0.5);
+    rcfg.max_strikes = (uint32_t)o.max_strikes;
+    rcfg.datagram = udp;
+
+    char err[256];
+    struct relay_enet *te = NULL;
+    struct relay_udp *tu = NULL;
+    struct relay_transport tp;
+    const char *where;
+    if (udp) {
+        tu = relay_udp_create(&ncfg, err, sizeof err);
+        if (!tu)
+            goto fail_transport;
+        tp = relay_udp_transport(tu);
+        where = relay_udp_address(tu);
+    } else {
+        te = relay_enet_create(&ncfg, err, sizeof err);
+        if (!te)
+            goto fail_transport;
+        tp = relay_enet_transport(te);
+        where = relay_enet_address(te);
+    }
+    struct relay *r = relay_create(&rcfg, &tp);
+    if (!r) {
+        fprintf(stderr, "ricochet-relay: error: out of memory\n");
+        relay_enet_destroy(te);
+        relay_udp_destroy(tu);
+        return 1;
+    }
+    install_signals();
+
+    /* Scripts and tests parse the port from this line: always print it. */
+    const char *tname = udp ? "udp" : "enet";
+    if (log_threshold <= LOG_INFO)
+        log_info("listening on %s (%s)", where, tname);
+    else
+        fprintf(stderr, "listening on %s (%s)\n", where, tname);
+
+    uint64_t start = clock_now_us();
+    uint64_t next_tick = start + TICK_US;
+    uint64_t stats_every = (uint64_t)(o.stats_interval * 1e6);
+    uint64_t next_stats = stats_every ? start + stats_every : UINT64_MAX;
+    int rc = 0;
+
+    while (!stop_requested) {
+        uint64_t now = clock_now_us();
+        int wait_ms = now >= next_tick ? 0 : (int)((next_tick - now + 999) / 1000);
+        int n = udp ? relay_udp_service(tu, r, wait_ms) : relay_enet_service(te, r, wait_ms);
+        if (n < 0) {
+            rc = 1;
+            break;
+        }
+        now = clock_now_us();
+        if (now >= next_tick) {
+            if (udp)
+                relay_udp_tick(tu, r);
+            next_tick += TICK_US;
+            if (next_tick <= now) /* we fell behind: do not catch up in a burst */
+                next_tick = now + TICK_US;
+        }
+        if (now >= next_stats) {
+            print_stats(r, start, false);
+            next_stats += stats_every;
+            if (next_stats <= now)
+                next_stats = now + stats_every;
+        }
+        if (stats_requested) {
+            stats_requested = 0;
+            print_stats(r, start, false);
+        }
+    }
+
+    if (stop_requested)
+        log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
+    relay_shutdown(r, clock_now_us());
+    if (udp)
+        relay_udp_flush(tu, r);
+    else
+        relay_enet_drain(te, r, DRAIN_MS);
+    print_stats(r, start, true);
+    relay_destroy(r);
+    relay_enet_destroy(te);
+    relay_udp_destroy(tu);
+    return rc;
+
+fail_transport:
+    fprintf(stderr, "ricochet-relay: error: %s\n", err);
+    return 1;
+}

@@ -1,0 +1,326 @@
+/* transport_enet.c: the relay's ENet edge (see transport.h).
+ *
+ * ENet gives us connections over UDP: a handshake, per-peer channels,
+ * sequencing, acknowledgements and retransmission of reliable packets,
+ * fragmentation. This file maps its events onto the core:
+ *
+ *   CONNECT     -> relay_peer_connect (peer handle = index in host->peers)
+ *   RECEIVE     -> relay_on_datagram (channel and packet flags as received)
+ *   DISCONNECT  -> relay_peer_gone (quit, or timeout: see disconnect_reason)
+ *
+ * One loop iteration services the host once, drains every ready event, and
+ * flushes once, so ENet packs everything queued for a peer into as few
+ * datagrams as it can. */
+#include "transport.h"
+
+#include <enet/enet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/clock.h"
+#include "../proto/log.h"
+
+_Static_assert(RELAY_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
+_Static_assert(RELAY_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
+
+#define SOCKET_BUFFER (4 << 20) /* kernel buffers: bursts from many peers */
+
+struct relay_enet {
+    ENetHost *host;
+    struct relay_net_config cfg;
+    char addr[RELAY_ADDR_MAX];
+    enet_uint32 *heard;   /* per peer: ENet ms when we last heard from it */
+    ENetPacket *current;  /* packet being handed to the core, reused to forward */
+    struct relay *relay;  /* set while servicing, for counters */
+};
+
+static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
+
+static uint32_t peer_index(const struct relay_enet *t, const ENetPeer *peer)
+{
+    return (uint32_t)(peer - t->host->peers);
+}
+
+static void format_addr(const ENetAddress *a, char *buf, size_t cap)
+{
+    char ip[48]; /* IPv4 text, with room to spare */
+    if (enet_address_get_host_ip(a, ip, sizeof ip) != 0)
+        snprintf(ip, sizeof ip, "?");
+    snprintf(buf, cap, "%s:%u", ip, (unsigned)a->port);
+}
+
+/* ---- callbacks from the core ------------------------------------------ */
+
+static void count_send_failed(struct relay_enet *t, size_t n)
+{
+    if (t->relay)
+        for (size_t i = 0; i < n; i++)
+            relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
+}
+
+static void enet_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
+{
+    struct relay_enet *t = ctx;
+    if (peer >= t->host->peerCount)
+        return;
+    ENetPacket *pk = enet_packet_create(json, len, ENET_PACKET_FLAG_RELIABLE);
+    if (!pk) {
+        count_send_failed(t, 1);
+        return;
+    }
+    if (enet_peer_send(&t->host->peers[peer], PROTO_CHANNEL_CONTROL, pk) < 0) {
+        enet_packet_destroy(pk);
+        count_send_failed(t, 1);
+    }
+}
+
+/* One packet, many recipients: when the core forwards the packet we are
+ * handling (stamped in place), the very same ENetPacket is queued to every
+ * recipient; ENet reference-counts it and frees it after the last send. */
+static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
+                            uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                            size_t len)
+{
+    struct relay_enet *t = ctx;
+    ENetPacket *pk;
+    if (t->current && bytes == t->current->data && len == t->current->dataLength)
+        pk = t->current;
+    else if (!(pk = enet_packet_create(bytes, len, flags))) {
+        count_send_failed(t, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (peers[i] >= t->host->peerCount ||
+            enet_peer_send(&t->host->peers[peers[i]], channel, pk) < 0)
+            count_send_failed(t, 1);
+    if (pk != t->current && pk->referenceCount == 0)
+        enet_packet_destroy(pk);
+}
+
+static void enet_disconnect(void *ctx, uint32_t peer)
+{
+    struct relay_enet *t = ctx;
+    if (peer < t->host->peerCount)
+        /* After what is queued (the error telling it why) has gone out. */
+        enet_peer_disconnect_later(&t->host->peers[peer], 0);
+}
+
+struct relay_transport relay_enet_transport(struct relay_enet *t)
+{
+    return (struct relay_transport){
+        .ctx = t,
+        .send_control = enet_send_control,
+        .send_state = enet_send_state,
+        .disconnect = enet_disconnect,
+    };
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+struct relay_enet *relay_enet_create(const struct relay_net_config *cfg,
+                                     char *err, size_t err_cap)
+{
+    struct relay_enet *t = calloc(1, sizeof *t);
+    ENetAddress addr = { .host = ENET_HOST_ANY, .port = cfg->port };
+    if (!t) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    t->cfg = *cfg;
+    if (cfg->peer_cap < 1 || cfg->peer_cap > ENET_PROTOCOL_MAXIMUM_PEER_ID) {
+        snprintf(err, err_cap, "ENet allows 1..%d peers, not %u",
+                 ENET_PROTOCOL_MAXIMUM_PEER_ID, (unsigned)cfg->peer_cap);
+        goto fail;
+    }
+    if (enet_initialize() != 0) {
+        snprintf(err, err_cap, "enet_initialize failed");
+        goto fail;
+    }
+    if (cfg->bind && *cfg->bind && enet_address_set_host(&addr, cfg->bind) != 0) {
+        snprintf(err, err_cap, "cannot resolve bind address '%s'", cfg->bind);
+        goto fail_deinit;
+    }
+    t->heard = calloc(cfg->peer_cap, sizeof *t->heard);
+    if (!t->heard) {
+        snprintf(err, err_cap, "out of memory");
+        goto fail_deinit;
+    }
+    /* No bandwidth limits: ENet would otherwise throttle to them. */
+    t->host = enet_host_create(&addr, cfg->peer_cap, PROTO_CHANNEL_COUNT, 0, 0);
+    if (!t->host) {
+        snprintf(err, err_cap, "cannot create ENet host on %s:%u (address in use?)",
+                 cfg->bind ? cfg->bind : "0.0.0.0", (unsigned)cfg->port);
+        goto fail_deinit;
+    }
+    /* Caps against abuse (DESIGN.md "ENet facts"): connections from one IP,
+     * reassembly size and buffering per peer. The packet size cap applies to
+     * what we send too, so it is at least the largest welcome; the core
+     * enforces the smaller incoming limit itself (too_big). */
+    t->host->duplicatePeers = cfg->max_per_address ? cfg->max_per_address
+                                                   : ENET_PROTOCOL_MAXIMUM_PEER_ID;
+    t->host->maximumPacketSize = cfg->max_packet_size > PROTO_CONTROL_MAX
+                                     ? cfg->max_packet_size
+                                     : PROTO_CONTROL_MAX;
+    if (cfg->max_waiting_data)
+        t->host->maximumWaitingData = cfg->max_waiting_data;
+    t->host->intercept = intercept_heard;
+    enet_socket_set_option(t->host->socket, ENET_SOCKOPT_RCVBUF, SOCKET_BUFFER);
+    enet_socket_set_option(t->host->socket, ENET_SOCKOPT_SNDBUF, SOCKET_BUFFER);
+
+    ENetAddress bound;
+    if (enet_socket_get_address(t->host->socket, &bound) != 0)
+        bound = addr;
+    format_addr(&bound, t->addr, sizeof t->addr);
+    return t;
+
+fail_deinit:
+    if (t->host)
+        enet_host_destroy(t->host);
+    enet_deinitialize();
+fail:
+    free(t->heard);
+    free(t);
+    return NULL;
+}
+
+const char *relay_enet_address(const struct relay_enet *t)
+{
+    return t->addr;
+}
+
+void relay_enet_destroy(struct relay_enet *t)
+{
+    if (!t)
+        return;
+    enet_host_destroy(t->host);
+    enet_deinitialize();
+    free(t->heard);
+    free(t);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
+{
+    uint32_t idx = peer_index(t, peer);
+    char addr[RELAY_ADDR_MAX];
+    format_addr(&peer->address, addr, sizeof addr);
+    if (peer->channelCount < PROTO_CHANNEL_COUNT) {
+        log_info("relay: refusing %s: %zu channels, need %d", addr,
+                 peer->channelCount, PROTO_CHANNEL_COUNT);
+        enet_peer_disconnect(peer, 0);
+        return;
+    }
+    /* Throttle off: ENet would otherwise drop unreliable sends silently
+     * when the RTT rises, hiding the loss we want to measure. */
+    enet_peer_throttle_configure(peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
+                                 ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+    /* A peer that acknowledges nothing for timeout_ms is disconnected. */
+    enet_peer_timeout(peer, 0, t->cfg.timeout_ms, t->cfg.timeout_ms);
+    peer->data = t; /* for intercept_heard */
+    t->heard[idx] = enet_time_get();
+    relay_peer_connect(r, idx, addr, clock_now_us());
+}
+
+/* ENet 1.3 reports a timeout as a plain DISCONNECT, just like a polite
+ * disconnect. To tell them apart we note when each peer last sent us any
+ * datagram at all (acks of ENet's 500 ms pings included): a polite
+ * disconnect arrives in a datagram just now, a timed-out peer has been
+ * silent for about timeout_ms. */
+static enum proto_left_reason disconnect_reason(const struct relay_enet *t,
+                                                uint32_t idx)
+{
+    enet_uint32 silent = enet_time_get() - t->heard[idx];
+    return silent >= t->cfg.timeout_ms / 2 ? PROTO_LEFT_TIMEOUT : PROTO_LEFT_QUIT;
+}
+
+/* Sees every raw datagram before ENet parses it; the first 16 bits of an
+ * ENet datagram carry the peer id (the index in host->peers) plus flag and
+ * session bits. We only take note of the time and let ENet go on (return 0). */
+static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
+{
+    (void)event;
+    if (host->receivedDataLength < 2)
+        return 0;
+    unsigned id = ((unsigned)host->receivedData[0] << 8 | host->receivedData[1]) &
+                  ~(unsigned)(ENET_PROTOCOL_HEADER_FLAG_MASK |
+                              ENET_PROTOCOL_HEADER_SESSION_MASK) & 0xffffu;
+    if (id >= host->peerCount)
+        return 0;
+    ENetPeer *p = &host->peers[id];
+    struct relay_enet *t = p->data;
+    if (t && p->address.host == host->receivedAddress.host &&
+        p->address.port == host->receivedAddress.port)
+        t->heard[id] = enet_time_get();
+    return 0;
+}
+
+static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
+{
+    uint32_t idx = ev->peer ? peer_index(t, ev->peer) : 0;
+    switch (ev->type) {
+    case ENET_EVENT_TYPE_CONNECT:
+        on_connect(t, r, ev->peer);
+        break;
+    case ENET_EVENT_TYPE_RECEIVE: {
+        ENetPacket *pk = ev->packet;
+        t->heard[idx] = enet_time_get();
+        t->current = pk;
+        relay_on_datagram(r, idx, ev->channelID, pk->flags, pk->data, pk->dataLength,
+                          clock_now_us());
+        t->current = NULL;
+        /* Queued to recipients: ENet frees it after the last send. */
+        if (pk->referenceCount == 0)
+            enet_packet_destroy(pk);
+        break;
+    }
+    case ENET_EVENT_TYPE_DISCONNECT:
+        if (relay_peer_connected(r, idx)) {
+            enum proto_left_reason why = disconnect_reason(t, idx);
+            char addr[RELAY_ADDR_MAX];
+            format_addr(&ev->peer->address, addr, sizeof addr);
+            log_debug("relay: %s disconnected (%s)", addr, proto_left_reason_name(why));
+            relay_peer_gone(r, idx, why, clock_now_us());
+        }
+        break;
+    case ENET_EVENT_TYPE_NONE:
+        break;
+    }
+}
+
+int relay_enet_service(struct relay_enet *t, struct relay *r, int timeout_ms)
+{
+    ENetEvent ev;
+    int n = 0;
+    t->relay = r;
+    int rc = enet_host_service(t->host, &ev, timeout_ms < 0 ? 0 : (enet_uint32)timeout_ms);
+    while (rc > 0) {
+        on_event(t, r, &ev);
+        n++;
+        rc = enet_host_check_events(t->host, &ev);
+    }
+    enet_host_flush(t->host);
+    if (rc < 0) {
+        log_error("relay: enet_host_service failed");
+        return -1;
+    }
+    return n;
+}
+
+void relay_enet_drain(struct relay_enet *t, struct relay *r, int max_ms)
+{
+    uint64_t deadline = clock_now_us() + (uint64_t)max_ms * 1000;
+    for (;;) {
+        size_t busy = 0;
+        for (size_t i = 0; i < t->host->peerCount; i++)
+            if (t->host->peers[i].state != ENET_PEER_STATE_DISCONNECTED)
+                busy++;
+        if (busy == 0 || clock_now_us() >= deadline)
+            break;
+        relay_enet_service(t, r, 10);
+    }
+    for (size_t i = 0; i < t->host->peerCount; i++)
+        if (t->host->peers[i].state != ENET_PEER_STATE_DISCONNECTED)
+            enet_peer_reset(&t->host->peers[i]);
+}

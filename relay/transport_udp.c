@@ -1,0 +1,461 @@
+/* transport_udp.c: the relay over one bare UDP socket, no ENet
+ * (ricochet-relay --transport udp). The baseline, and a lesson.
+ *
+ * A TCP server goes socket() -> bind() -> listen() -> accept(), and accept()
+ * hands it a new socket per client: the kernel keeps track of who is
+ * connected. A datagram (UDP) socket has no listen() and no accept(). We
+ * socket() and bind() once, then recvfrom() datagrams from anyone; each
+ * one comes with the sender's endpoint, an IP address plus a port (a client
+ * gets an ephemeral port, like 127.0.0.1:50123, so two clients on one host
+ * are still two endpoints). We answer with sendto() to that endpoint. The
+ * same socket serves every client.
+ *
+ * So "who is connected" is ours to build: a table from endpoint (ip:port)
+ * to a slot, filled when an endpoint sends a valid join and emptied when it
+ * sends leave or falls silent for --timeout-ms. Nothing is retransmitted,
+ * ordered or acknowledged: the client repeats its join until a welcome
+ * comes back, and notices (joined, left, chat) may simply be lost. ENet
+ * adds all of that (handshake, acks, resends, sequencing, channels,
+ * fragmentation) on top of exactly this kind of socket.
+ *
+ * Batching: recvmmsg() reads up to UDP_BATCH datagrams in one system call
+ * and sendmmsg() sends the copies of a forwarded state (one per recipient)
+ * in one call. The copies all point at the received buffer, stamped in
+ * place by the core: no per-recipient copy. */
+#include "transport.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../proto/clock.h"
+#include "../proto/log.h"
+
+#define UDP_BATCH 64          /* datagrams per recvmmsg */
+#define UDP_SEND_BATCH 256    /* queued state copies before a sendmmsg */
+#define UDP_MAX_BATCHES 16    /* recvmmsg calls per service, then we yield */
+#define SOCKET_BUFFER (4 << 20)
+#define STRAY_REPLIES_PER_S 100 /* replies to endpoints that are not members */
+
+struct udp_slot {
+    bool used;
+    struct sockaddr_in addr; /* the member's endpoint */
+    uint64_t last_us;        /* last datagram from it */
+    int32_t next;            /* hash chain */
+};
+
+struct relay_udp {
+    int fd;
+    struct relay_net_config cfg;
+    char addr[RELAY_ADDR_MAX];
+    struct relay *relay;     /* set while servicing */
+
+    struct udp_slot *slots;  /* peer_cap; the index is the core's peer handle */
+    uint32_t *free_slots;    /* stack of unused slot indexes */
+    uint32_t nfree;
+    int32_t *buckets;        /* endpoint hash -> first slot, -1 = none */
+    uint32_t bucket_mask;
+
+    /* receive batch */
+    struct mmsghdr rmsg[UDP_BATCH];
+    struct iovec riov[UDP_BATCH];
+    struct sockaddr_in rfrom[UDP_BATCH];
+    uint8_t *rbuf;           /* UDP_BATCH buffers of rbuf_size */
+    size_t rbuf_size;
+
+    /* send batch: state copies pointing into rbuf */
+    struct mmsghdr smsg[UDP_SEND_BATCH];
+    struct iovec siov[UDP_SEND_BATCH];
+    struct sockaddr_in sto[UDP_SEND_BATCH];
+    unsigned nsend;
+
+    uint64_t stray_tokens, stray_us; /* reply budget for non-members, whole replies */
+};
+
+static void format_addr(const struct sockaddr_in *a, char *buf, size_t cap)
+{
+    char ip[INET_ADDRSTRLEN];
+    if (!inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip))
+        snprintf(ip, sizeof ip, "?");
+    snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
+}
+
+/* ---- endpoint table --------------------------------------------------- */
+
+static uint32_t endpoint_hash(const struct relay_udp *t, const struct sockaddr_in *a)
+{
+    uint32_t h = a->sin_addr.s_addr * 2654435761u;
+    h ^= (uint32_t)a->sin_port * 40503u;
+    h ^= h >> 15;
+    return h & t->bucket_mask;
+}
+
+static bool same_endpoint(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+    return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+static int32_t slot_find(const struct relay_udp *t, const struct sockaddr_in *a)
+{
+    for (int32_t i = t->buckets[endpoint_hash(t, a)]; i >= 0; i = t->slots[i].next)
+        if (same_endpoint(&t->slots[i].addr, a))
+            return i;
+    return -1;
+}
+
+static int32_t slot_alloc(struct relay_udp *t, const struct sockaddr_in *a,
+                          uint64_t now_us)
+{
+    if (t->nfree == 0)
+        return -1;
+    uint32_t i = t->free_slots[--t->nfree];
+    uint32_t b = endpoint_hash(t, a);
+    t->slots[i] = (struct udp_slot){
+        .used = true, .addr = *a, .last_us = now_us, .next = t->buckets[b]
+    };
+    t->buckets[b] = (int32_t)i;
+    return (int32_t)i;
+}
+
+static void slot_free(struct relay_udp *t, uint32_t i)
+{
+    if (i >= t->cfg.peer_cap || !t->slots[i].used)
+        return;
+    int32_t *link = &t->buckets[endpoint_hash(t, &t->slots[i].addr)];
+    while (*link >= 0 && *link != (int32_t)i)
+        link = &t->slots[*link].next;
+    if (*link == (int32_t)i)
+        *link = t->slots[i].next;
+    t->slots[i].used = false;
+    t->free_slots[t->nfree++] = i;
+}
+
+/* Members from the same IP address (any port). Linear, but only run for a
+ * control datagram from an unknown endpoint. */
+static uint32_t slots_from_ip(const struct relay_udp *t, const struct sockaddr_in *a)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
+        if (t->slots[i].used && t->slots[i].addr.sin_addr.s_addr == a->sin_addr.s_addr)
+            n++;
+    return n;
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+static void count_failed(struct relay_udp *t, size_t n)
+{
+    if (t->relay)
+        for (size_t i = 0; i < n; i++)
+            relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
+}
+
+/* Sends the queued state copies with as few sendmmsg calls as the kernel
+ * allows. A full socket buffer means loss, as UDP always may: counted. */
+static void send_flush(struct relay_udp *t)
+{
+    unsigned off = 0;
+    while (off < t->nsend) {
+        int n = sendmmsg(t->fd, t->smsg + off, t->nsend - off, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_debug("relay: sendmmsg: %s", strerror(errno));
+            count_failed(t, t->nsend - off);
+            /* Skip the datagram that failed and try the rest. */
+            off++;
+            continue;
+        }
+        off += (unsigned)n;
+    }
+    t->nsend = 0;
+}
+
+static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
+                           uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                           size_t len)
+{
+    struct relay_udp *t = ctx;
+    (void)channel; /* a bare socket has no channels and no flags */
+    (void)flags;
+    for (size_t i = 0; i < n; i++) {
+        if (peers[i] >= t->cfg.peer_cap || !t->slots[peers[i]].used)
+            continue;
+        if (t->nsend == UDP_SEND_BATCH)
+            send_flush(t);
+        unsigned k = t->nsend++;
+        t->sto[k] = t->slots[peers[i]].addr;
+        t->siov[k] = (struct iovec){ .iov_base = (void *)bytes, .iov_len = len };
+        t->smsg[k] = (struct mmsghdr){
+            .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = sizeof t->sto[k],
+                         .msg_iov = &t->siov[k], .msg_iovlen = 1 }
+        };
+    }
+}
+
+/* Control goes out at once with sendto(), after any queued states so that,
+ * for one receiver, messages leave in the order the core produced them. */
+static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
+{
+    struct relay_udp *t = ctx;
+    if (peer >= t->cfg.peer_cap || !t->slots[peer].used)
+        return;
+    if (!t->relay || !relay_peer_joined(t->relay, peer)) {
+        /* Anyone can send us a datagram with a forged source address; do not
+         * let strangers make us send much to someone else. */
+        uint64_t now = clock_now_us();
+        uint64_t refill = (now - t->stray_us) * STRAY_REPLIES_PER_S / 1000000u;
+        if (refill > 0) {
+            t->stray_tokens += refill;
+            if (t->stray_tokens > STRAY_REPLIES_PER_S)
+                t->stray_tokens = STRAY_REPLIES_PER_S;
+            t->stray_us = now;
+        }
+        if (t->stray_tokens == 0)
+            return;
+        t->stray_tokens--;
+    }
+    send_flush(t);
+    const struct sockaddr_in *to = &t->slots[peer].addr;
+    while (sendto(t->fd, json, len, 0, (const struct sockaddr *)to, sizeof *to) < 0) {
+        if (errno == EINTR)
+            continue;
+        log_debug("relay: sendto: %s", strerror(errno));
+        count_failed(t, 1);
+        break;
+    }
+}
+
+/* No connection to close: forgetting the endpoint is all there is. */
+static void udp_disconnect(void *ctx, uint32_t peer)
+{
+    slot_free(ctx, peer);
+}
+
+struct relay_transport relay_udp_transport(struct relay_udp *t)
+{
+    return (struct relay_transport){
+        .ctx = t,
+        .send_control = udp_send_control,
+        .send_state = udp_send_state,
+        .disconnect = udp_disconnect,
+    };
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+struct relay_udp *relay_udp_create(const struct relay_net_config *cfg, char *err,
+                                   size_t err_cap)
+{
+    struct relay_udp *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    t->fd = -1;
+    t->cfg = *cfg;
+    if (t->cfg.peer_cap < 1)
+        t->cfg.peer_cap = 1;
+    uint32_t nbuckets = 16;
+    while (nbuckets < 2 * t->cfg.peer_cap)
+        nbuckets <<= 1;
+    t->bucket_mask = nbuckets - 1;
+    /* One byte more than the largest accepted datagram, so a longer one
+     * shows as too long rather than silently cut (MSG_TRUNC). */
+    t->rbuf_size = (cfg->max_packet_size ? cfg->max_packet_size : 2048) + 1;
+    t->slots = calloc(t->cfg.peer_cap, sizeof *t->slots);
+    t->free_slots = calloc(t->cfg.peer_cap, sizeof *t->free_slots);
+    t->buckets = malloc(nbuckets * sizeof *t->buckets);
+    t->rbuf = malloc(UDP_BATCH * t->rbuf_size);
+    if (!t->slots || !t->free_slots || !t->buckets || !t->rbuf) {
+        snprintf(err, err_cap, "out of memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < nbuckets; i++)
+        t->buckets[i] = -1;
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
+        t->free_slots[t->nfree++] = t->cfg.peer_cap - 1 - i; /* slot 0 first */
+    t->stray_tokens = STRAY_REPLIES_PER_S;
+    t->stray_us = clock_now_us();
+
+    /* 1. socket(): an endpoint for datagrams (SOCK_DGRAM = UDP). */
+    t->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t->fd < 0) {
+        snprintf(err, err_cap, "socket: %s", strerror(errno));
+        goto fail;
+    }
+    int size = SOCKET_BUFFER;
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+
+    /* 2. bind(): give it our address and port, so clients know where to
+     * send. Port 0 asks the kernel for any free port. */
+    struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
+    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
+    if (inet_pton(AF_INET, host, &local.sin_addr) != 1) {
+        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
+        struct addrinfo *res = NULL;
+        int gai = getaddrinfo(host, NULL, &hints, &res);
+        if (gai != 0 || !res) {
+            snprintf(err, err_cap, "cannot resolve bind address '%s': %s", host,
+                     gai_strerror(gai));
+            goto fail;
+        }
+        local.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+        freeaddrinfo(res);
+    }
+    if (bind(t->fd, (struct sockaddr *)&local, sizeof local) != 0) {
+        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port,
+                 strerror(errno));
+        goto fail;
+    }
+    /* 3. No listen(), no accept(): from here on we just recvfrom(). */
+    socklen_t len = sizeof local;
+    if (getsockname(t->fd, (struct sockaddr *)&local, &len) != 0) {
+        snprintf(err, err_cap, "getsockname: %s", strerror(errno));
+        goto fail;
+    }
+    format_addr(&local, t->addr, sizeof t->addr);
+
+    for (unsigned i = 0; i < UDP_BATCH; i++)
+        t->riov[i] = (struct iovec){ .iov_base = t->rbuf + i * t->rbuf_size,
+                                     .iov_len = t->rbuf_size };
+    return t;
+
+fail:
+    relay_udp_destroy(t);
+    return NULL;
+}
+
+const char *relay_udp_address(const struct relay_udp *t)
+{
+    return t->addr;
+}
+
+int relay_udp_fd(const struct relay_udp *t)
+{
+    return t->fd;
+}
+
+void relay_udp_destroy(struct relay_udp *t)
+{
+    if (!t)
+        return;
+    if (t->fd >= 0)
+        close(t->fd);
+    free(t->slots);
+    free(t->free_slots);
+    free(t->buckets);
+    free(t->rbuf);
+    free(t);
+}
+
+/* ---- receiving -------------------------------------------------------- */
+
+static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
+{
+    const struct msghdr *h = &t->rmsg[k].msg_hdr;
+    uint8_t *bytes = t->riov[k].iov_base;
+    size_t len = t->rmsg[k].msg_len;
+    const struct sockaddr_in *from = &t->rfrom[k];
+    uint64_t now = clock_now_us();
+
+    if (h->msg_namelen < sizeof *from || from->sin_family != AF_INET)
+        return;
+    if (h->msg_flags & MSG_TRUNC)
+        len = t->rbuf_size; /* longer than max_packet_size: core says too_big */
+
+    int32_t slot = slot_find(t, from);
+    if (slot < 0) {
+        /* An endpoint we do not know. It gets a slot for the length of this
+         * datagram; the slot stays only if the datagram made it a member. */
+        if (len > 0 && bytes[0] == '{' && t->cfg.max_per_address &&
+            slots_from_ip(t, from) >= t->cfg.max_per_address) {
+            relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
+            return;
+        }
+        slot = slot_alloc(t, from, now);
+        if (slot < 0) {
+            relay_count_drop(r, RELAY_DROP_SERVER_FULL);
+            return;
+        }
+        char addr[RELAY_ADDR_MAX];
+        format_addr(from, addr, sizeof addr);
+        if (relay_peer_connect(r, (uint32_t)slot, addr, now) != 0) {
+            slot_free(t, (uint32_t)slot);
+            return;
+        }
+    }
+    t->slots[slot].last_us = now;
+    relay_on_datagram(r, (uint32_t)slot, RELAY_CHANNEL_DATAGRAM, 0, bytes, len, now);
+    /* Not (or no longer) a member: leave sent, join refused, or just noise. */
+    if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot)) {
+        relay_peer_gone(r, (uint32_t)slot, PROTO_LEFT_QUIT, now);
+        slot_free(t, (uint32_t)slot);
+    }
+}
+
+int relay_udp_service(struct relay_udp *t, struct relay *r, int timeout_ms)
+{
+    t->relay = r;
+    struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+    int ready = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
+    if (ready < 0)
+        return errno == EINTR ? 0 : -1;
+    if (ready == 0)
+        return 0;
+    int total = 0;
+    for (int b = 0; b < UDP_MAX_BATCHES; b++) {
+        for (unsigned i = 0; i < UDP_BATCH; i++)
+            t->rmsg[i] = (struct mmsghdr){
+                .msg_hdr = { .msg_name = &t->rfrom[i], .msg_namelen = sizeof t->rfrom[i],
+                             .msg_iov = &t->riov[i], .msg_iovlen = 1 }
+            };
+        /* recvfrom() for up to UDP_BATCH datagrams at once; each comes
+         * with its sender's endpoint in msg_name. */
+        int n = recvmmsg(t->fd, t->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                break;
+            log_error("relay: recvmmsg: %s", strerror(errno));
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            on_datagram(t, r, (unsigned)i);
+        /* The queued copies point into this batch's buffers: send them
+         * before the next recvmmsg overwrites them. */
+        send_flush(t);
+        total += n;
+        if (n < UDP_BATCH)
+            break;
+    }
+    return total;
+}
+
+void relay_udp_tick(struct relay_udp *t, struct relay *r)
+{
+    t->relay = r;
+    uint64_t now = clock_now_us();
+    uint64_t limit = (uint64_t)t->cfg.timeout_ms * 1000;
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++) {
+        if (!t->slots[i].used || now - t->slots[i].last_us < limit)
+            continue;
+        /* Silence is the only sign a UDP client is gone. */
+        relay_peer_gone(r, i, PROTO_LEFT_TIMEOUT, now);
+        slot_free(t, i);
+    }
+    send_flush(t);
+}
+
+void relay_udp_flush(struct relay_udp *t, struct relay *r)
+{
+    t->relay = r;
+    send_flush(t);
+}

@@ -1,0 +1,140 @@
+/* harness.h: support code for integration tests (linked into every test
+ * binary). Spawns ricochet programs, finds the relay's port, stops them with
+ * a signal and reads what they printed; drives several clients until a
+ * condition holds or a deadline passes.
+ *
+ * Children get PR_SET_PDEATHSIG(SIGKILL) and are also killed by an atexit
+ * teardown (harness_kill_all), so a failing test leaves no process behind.
+ * Output goes to temp files (no pipe can fill up and block a child); they
+ * are removed by harness_proc_free / the teardown. */
+#ifndef RICOCHET_HARNESS_H
+#define RICOCHET_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct client;
+struct client_event;
+
+#define HARNESS_MAX_ARGS 64
+
+struct harness_proc {
+    pid_t pid;            /* 0 once reaped */
+    bool exited;
+    int status;           /* waitpid status once exited */
+    char out_path[64];    /* captured stdout */
+    char err_path[64];    /* captured stderr */
+    char prog[64];        /* "ricochet-relay", for messages */
+};
+
+/* Folder of the programs: $RICOCHET_BIN, default "build/asan/bin". */
+const char *harness_bin_dir(void);
+
+/* Starts $RICOCHET_BIN/prog with argv (NULL-terminated, without argv[0]),
+ * stdout and stderr redirected to temp files. Returns 0, or -1 with a
+ * message printed to stderr. */
+int harness_spawn(struct harness_proc *p, const char *prog,
+                  const char *const *args);
+
+/* Waits up to timeout_ms for "listening on IP:PORT" in p's stderr. Returns
+ * the port, or -1 if the line did not come (or the process exited). */
+int harness_wait_listening(struct harness_proc *p, int timeout_ms);
+
+/* Convenience: spawns ricochet-relay --bind 127.0.0.1 --port 0 plus args
+ * (may be NULL) and waits for its port. Returns the port or -1 (the process
+ * is killed on failure). */
+int harness_start_relay(struct harness_proc *p, const char *const *args);
+
+/* Sends sig (0: none) and waits up to timeout_ms for exit; then SIGKILL.
+ * Returns the exit code (0..255), 128+signal if killed by a signal, or -1 if
+ * p was not running. Safe to call twice. */
+int harness_stop(struct harness_proc *p, int sig, int timeout_ms);
+
+/* Whether the child is still running (reaps it if it has exited). */
+bool harness_running(struct harness_proc *p);
+
+/* Whole captured stdout / stderr as a NUL-terminated malloc'ed string
+ * (caller frees), "" if empty, NULL on error. */
+char *harness_read_stdout(const struct harness_proc *p);
+char *harness_read_stderr(const struct harness_proc *p);
+
+/* Kills (SIGKILL) if still running, reaps and removes the temp files. */
+void harness_proc_free(struct harness_proc *p);
+
+/* Kills every child still running (also registered with atexit). */
+void harness_kill_all(void);
+
+/* Finds the last line of text that is a JSON object with "type":"stats"
+ * (with final:true if want_final) and returns the number at a dotted path,
+ * e.g. "states_in" or "drops.bad_state" ("drops.*": sum of all drops).
+ * Returns the value, or -1 if the line or the field is missing (a missing
+ * "drops.X" counts as 0). */
+long long harness_stats_field(const char *text, bool want_final,
+                              const char *path);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t harness_now_ms(void);
+
+/* Calls client_poll on every client (skipping NULL entries) and hands
+ * every event to on_event (may be NULL) until done(ctx) returns true or
+ * timeout_ms passes. poll(2) waits on the clients' sockets in between.
+ * Returns 0 if done() became true, -1 on timeout. Events of a client whose
+ * client_poll returned -1 are over; it is skipped afterwards. */
+int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
+                       void (*on_event)(void *ctx, size_t index,
+                                        const struct client_event *ev),
+                       bool (*done)(void *ctx), void *ctx);
+
+/* Polls the clients (events passed to on_event) for exactly ms, for letting
+ * traffic flow. */
+void harness_poll_for(struct client *const *clients, size_t n, int ms,
+                      void (*on_event)(void *ctx, size_t index,
+                                       const struct client_event *ev),
+                      void *ctx);
+
+/* An event recorder for tests: pass harness_rec_event as on_event and a
+ * struct harness_rec as ctx (set c[] and n first; zero the rest). Counts
+ * per receiving client i, indexed by sender id below HARNESS_MAX_IDS. */
+#define HARNESS_MAX_CLIENTS 8
+#define HARNESS_MAX_IDS 64
+#define HARNESS_MAX_NOTICES 16
+
+#include "../proto/control.h"
+
+struct harness_rec {
+    struct client *c[HARNESS_MAX_CLIENTS];
+    size_t n;
+    void *user;                 /* for the test's done() predicate */
+    bool welcomed[HARNESS_MAX_CLIENTS];
+    bool disconnected[HARNESS_MAX_CLIENTS];
+    uint64_t states[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS]; /* by sender id */
+    uint64_t states_bad_id[HARNESS_MAX_CLIENTS]; /* id 0 or >= HARNESS_MAX_IDS */
+    uint64_t self_states[HARNESS_MAX_CLIENTS];   /* sender == my own id */
+    uint64_t arrived[HARNESS_MAX_CLIENTS][4];    /* by arrived_as mode */
+    enum proto_mode arrived_as[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS]; /* last */
+    struct proto_state last[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS];
+    uint32_t joined[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES];
+    char joined_name[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES][PROTO_NAME_MAX + 1];
+    size_t n_joined[HARNESS_MAX_CLIENTS];
+    uint32_t left[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES];
+    enum proto_left_reason left_reason[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES];
+    size_t n_left[HARNESS_MAX_CLIENTS];
+    char last_error[HARNESS_MAX_CLIENTS][PROTO_CODE_MAX + 1];
+    size_t n_errors[HARNESS_MAX_CLIENTS];
+    size_t n_chat[HARNESS_MAX_CLIENTS];
+};
+
+void harness_rec_event(void *rec, size_t index, const struct client_event *ev);
+
+/* Was a left notice about id (with this reason) seen by client i? */
+bool harness_rec_saw_left(const struct harness_rec *r, size_t i, uint32_t id,
+                          enum proto_left_reason reason);
+
+/* Creates an ENet or udp client for 127.0.0.1:port (timeout 5 s); fails
+ * the test (cmocka) if creation fails. */
+struct client *harness_client(uint16_t port, const char *room, const char *name,
+                              enum proto_mode mode, bool reflect);
+
+#endif

@@ -1,0 +1,159 @@
+/* test_bench_e2e.c: a small ricochet-bench run through netsim (relay,
+ * netsim and bench spawned from $RICOCHET_BIN). The bench's own loss figure
+ * must agree with netsim's drop counts, and reliable mode must deliver
+ * everything although netsim dropped datagrams. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness.h"
+
+static double num(const cJSON *o, const char *path)
+{
+    /* "a.b": nested objects */
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *cur = o;
+    for (char *tok = strtok(buf, "."); tok; tok = strtok(NULL, "."))
+        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+    if (!cJSON_IsNumber(cur)) {
+        print_error("field %s missing\n", path);
+        fail();
+    }
+    return cur->valuedouble;
+}
+
+static const cJSON *find_mode(const cJSON *results, const char *mode)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, results) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "mode");
+        if (cJSON_IsString(m) && !strcmp(m->valuestring, mode))
+            return r;
+    }
+    print_error("no result for mode %s\n", mode);
+    fail();
+    return NULL;
+}
+
+/* Runs the bench with args and returns its parsed JSON (caller deletes). */
+static cJSON *run_bench(const char *const *args)
+{
+    struct harness_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    int code = harness_stop(&p, 0, 120000);
+    char *out = harness_read_stdout(&p);
+    char *err = harness_read_stderr(&p);
+    if (code != 0)
+        print_error("ricochet-bench exited %d; stderr:\n%s\n", code, err ? err : "");
+    assert_int_equal(code, 0);
+    assert_non_null(out);
+    cJSON *root = cJSON_Parse(out);
+    if (!root)
+        print_error("bench stdout is not JSON:\n%s\n", out);
+    assert_non_null(root);
+    free(out);
+    free(err);
+    harness_proc_free(&p);
+    return root;
+}
+
+static void test_loss_matches_netsim(void **state)
+{
+    (void)state;
+    /* 3 clients x 100 Hz x 2 s = 600 states, 1200 expected deliveries per mode */
+    const char *args[] = {"--clients", "3", "--rate", "100", "--duration", "2",
+                          "--warmup", "0.5", "--grace", "3", "--loss", "10",
+                          "--delay", "10", "--jitter", "4", "--seed", "7",
+                          "--modes", "unsequenced,reliable,udp", "--json", "-",
+                          "--quiet", NULL};
+    cJSON *root = run_bench(args);
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
+    assert_int_equal(cJSON_GetArraySize(results), 3);
+
+    const char *lossy[] = {"unsequenced", "udp"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *r = find_mode(results, lossy[i]);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")));
+        double sent = num(r, "sent"), expected = num(r, "expected");
+        double delivered = num(r, "delivered");
+        double lost = num(r, "lost_pct"), truth = num(r, "netsim.e2e_loss_pct");
+        /* every intended send happened: 3 clients, 100 Hz, 2 s (+-1 each) */
+        assert_true(fabs(sent - 600) <= 3);
+        assert_true(expected == 2 * sent);
+        assert_true(fabs(lost - 100.0 * (expected - delivered) / expected) < 1e-6);
+        /* netsim dropped in both directions, about the 5.1% per hop asked */
+        assert_true(num(r, "netsim.up.dropped") > 0);
+        assert_true(num(r, "netsim.down.dropped") > 0);
+        assert_in_range((long)truth, 5, 16);
+        /* our measurement agrees with the ground truth: ~1.1 points is one
+         * standard deviation at this sample size */
+        if (fabs(lost - truth) > 4.0)
+            print_error("%s: measured %.2f%% lost, netsim says %.2f%%\n", lossy[i], lost, truth);
+        assert_true(fabs(lost - truth) <= 4.0);
+        assert_true(fabs(num(r, "netsim.measured_minus_netsim_pct") - (lost - truth)) < 1e-6);
+        /* one-way latency: 10 ms through netsim, jitter +-2 ms per hop */
+        assert_true(num(r, "latency_ms.p50") >= 9.0);
+        assert_true(num(r, "latency_ms.p50") < 100.0);
+    }
+
+    const cJSON *rel = find_mode(results, "reliable");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rel, "ok")));
+    assert_true(num(rel, "expected") > 1000);
+    /* netsim dropped datagrams, ENet retransmitted: everything arrived */
+    assert_true(num(rel, "netsim.down.dropped") + num(rel, "netsim.up.dropped") > 0);
+    assert_true(num(rel, "delivered") == num(rel, "expected"));
+    assert_true(num(rel, "lost_pct") == 0.0);
+    assert_true(num(rel, "duplicates") == 0.0);
+    /* head-of-line blocking: the retransmissions show in the tail */
+    assert_true(num(rel, "latency_ms.p999") > num(find_mode(results, "unsequenced"),
+                                                   "latency_ms.p999"));
+    cJSON_Delete(root);
+}
+
+static void test_no_netsim_no_loss(void **state)
+{
+    (void)state;
+    /* straight to the relay on loopback: nothing may go missing */
+    const char *args[] = {"--clients", "2", "--rate", "50", "--duration", "1",
+                          "--warmup", "0.3", "--grace", "1", "--modes", "sequenced",
+                          "--csv", "-", "--json", "/dev/null", "--quiet", NULL};
+    struct harness_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    assert_int_equal(harness_stop(&p, 0, 60000), 0);
+    char *out = harness_read_stdout(&p);
+    assert_non_null(out);
+    /* header + one record */
+    char *nl = strchr(out, '\n');
+    assert_non_null(nl);
+    assert_true(!strncmp(out, "mode,ok,clients,", 16));
+    char *rec = nl + 1;
+    assert_true(!strncmp(rec, "sequenced,1,2,50,40,0,0,0,", 26));
+    /* sent, expected, delivered, lost_pct follow */
+    unsigned long sent, expected, delivered;
+    double lost;
+    assert_int_equal(sscanf(rec + 26, "%lu,%lu,%lu,%lf", &sent, &expected, &delivered, &lost), 4);
+    assert_true(sent >= 99 && sent <= 101);
+    assert_int_equal(expected, sent);
+    assert_int_equal(delivered, expected);
+    assert_true(lost == 0.0);
+    free(out);
+    harness_proc_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_netsim_no_loss),
+        cmocka_unit_test(test_loss_matches_netsim),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,194 @@
+/* test_bench_report.c: the bench's pure parts: netsim's counters line,
+ * sweep parameters, and the JSON / CSV / table reports of made-up results. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "../bench/bench.h"
+
+/* The shape ricochet-netsim prints at exit (bench/netsim_main.c). */
+static const char netsim_out[] =
+    "{\"type\":\"stats\",\"program\":\"netsim\",\"seed\":7,\"uptime_s\":1.0,\"flows\":1,"
+    "\"up\":{\"received\":1000,\"forwarded\":900,\"dropped\":100,\"loss_pct\":10.0,"
+    "\"drops\":{\"loss\":90,\"burst\":10,\"queue\":0,\"overflow\":0},\"duplicated\":3,"
+    "\"reordered\":2,\"delay_us\":{\"p50\":10}},"
+    "\"down\":{\"received\":2000,\"forwarded\":1900,\"dropped\":100,\"loss_pct\":5.0,"
+    "\"drops\":{\"loss\":100,\"burst\":0,\"queue\":0,\"overflow\":0},\"duplicated\":0,"
+    "\"reordered\":0},\"final\":false}\n"
+    "{\"type\":\"stats\",\"program\":\"netsim\",\"seed\":7,\"uptime_s\":2.0,\"flows\":1,"
+    "\"up\":{\"received\":2000,\"forwarded\":1800,\"dropped\":200,"
+    "\"drops\":{\"loss\":200,\"burst\":0,\"queue\":0,\"overflow\":0},\"duplicated\":0,"
+    "\"reordered\":0},"
+    "\"down\":{\"received\":4000,\"forwarded\":3800,\"dropped\":200,"
+    "\"drops\":{\"loss\":200,\"burst\":0,\"queue\":0,\"overflow\":0},\"duplicated\":0,"
+    "\"reordered\":0},\"final\":true}\n";
+
+static void test_parse_netsim(void **state)
+{
+    (void)state;
+    struct bench_netsim_truth t;
+    assert_int_equal(bench_parse_netsim(netsim_out, &t), 0);
+    assert_true(t.valid);
+    assert_int_equal(t.seed, 7);
+    /* the last line wins, and "dropped" is not counted twice with "drops" */
+    assert_int_equal(t.received[0], 2000);
+    assert_int_equal(t.dropped[0], 200);
+    assert_int_equal(t.dropped[1], 200);
+    assert_true(fabs(t.drop_pct[0] - 10.0) < 1e-9);
+    assert_true(fabs(t.drop_pct[1] - 5.0) < 1e-9);
+    /* 1 - 0.9 * 0.95 */
+    assert_true(fabs(t.e2e_loss_pct - 14.5) < 1e-9);
+
+    assert_int_equal(bench_parse_netsim("", &t), -1);
+    assert_false(t.valid);
+    assert_int_equal(bench_parse_netsim("netsim: seed 7\n{\"up\":{}}\n{broken\n", &t), -1);
+}
+
+static void test_params(void **state)
+{
+    (void)state;
+    struct bench_params p = {.clients = 4, .rate_hz = 60, .payload = 40};
+    char err[160];
+    assert_int_equal(bench_param_parse("loss"), BENCH_P_LOSS);
+    assert_int_equal(bench_param_parse("clients"), BENCH_P_CLIENTS);
+    assert_int_equal(bench_param_parse("nope"), BENCH_P_NONE);
+    assert_string_equal(bench_param_name(BENCH_P_JITTER), "jitter");
+    assert_int_equal(bench_param_set(&p, BENCH_P_LOSS, 5, err, sizeof err), 0);
+    assert_true(bench_param_get(&p, BENCH_P_LOSS) == 5);
+    assert_int_equal(bench_param_set(&p, BENCH_P_LOSS, 100, err, sizeof err), -1);
+    assert_non_null(strstr(err, "loss"));
+    assert_int_equal(bench_param_set(&p, BENCH_P_CLIENTS, 1, err, sizeof err), -1);
+    assert_int_equal(bench_param_set(&p, BENCH_P_CLIENTS, 2.5, err, sizeof err), -1);
+    assert_int_equal(bench_param_set(&p, BENCH_P_CLIENTS, 16, err, sizeof err), 0);
+    assert_int_equal(p.clients, 16);
+    assert_int_equal(bench_param_set(&p, BENCH_P_PAYLOAD, 39, err, sizeof err), -1);
+    assert_int_equal(bench_param_set(&p, BENCH_P_RATE, NAN, err, sizeof err), -1);
+}
+
+static void fake(struct bench_result *r, enum proto_mode mode, double loss)
+{
+    memset(r, 0, sizeof *r);
+    r->params = (struct bench_params){.clients = 4, .rate_hz = 60, .payload = 40,
+                                      .loss_pct = loss, .delay_ms = 20, .jitter_ms = 10};
+    r->mode = mode;
+    r->ok = true;
+    r->sent = 1000;
+    r->expected = 3000;
+    r->delivered = mode == PROTO_MODE_RELIABLE ? 3000 : 2850;
+    r->lost_pct = 100.0 * (double)(r->expected - r->delivered) / (double)r->expected;
+    r->latency = calloc(1, sizeof *r->latency);
+    for (int i = 0; i < 100; i++)
+        histogram_record(r->latency, 20000 + (uint64_t)i * 100);
+    r->p50_us = histogram_percentile(r->latency, 50);
+    r->p99_us = histogram_percentile(r->latency, 99);
+    r->with_netsim = true;
+    r->truth.valid = true;
+    r->truth.e2e_loss_pct = 5.1;
+    r->loss_diff_pct = r->lost_pct - 5.1;
+}
+
+static char *capture(void (*fn)(FILE *, const struct bench_result *, size_t),
+                     const struct bench_result *r, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    fn(f, r, n);
+    fclose(f);
+    return buf;
+}
+
+static void csv(FILE *f, const struct bench_result *r, size_t n)
+{
+    assert_int_equal(bench_report_csv(f, r, n), 0);
+}
+
+static void json(FILE *f, const struct bench_result *r, size_t n)
+{
+    assert_int_equal(bench_report_json(f, r, n, "ricochet-bench --loss 5"), 0);
+}
+
+static void test_reports(void **state)
+{
+    (void)state;
+    struct bench_result r[3];
+    fake(&r[0], PROTO_MODE_UNSEQUENCED, 5);
+    fake(&r[1], PROTO_MODE_RELIABLE, 5);
+    fake(&r[2], PROTO_MODE_UDP, 5);
+    r[2].ok = false;
+    r[2].expected = 0;
+    snprintf(r[2].error, sizeof r[2].error, "relay exited before listening");
+
+    char *text = capture(csv, r, 3);
+    /* header + 3 records, every record with as many fields as the header */
+    int lines = 0;
+    size_t header_commas = 0;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        size_t commas = 0;
+        for (char *q = line; q < nl; q++)
+            commas += *q == ',';
+        if (lines == 0)
+            header_commas = commas;
+        else
+            assert_int_equal(commas, header_commas);
+        lines++;
+        line = nl + 1;
+    }
+    assert_int_equal(lines, 4);
+    assert_non_null(strstr(text, "\nunsequenced,1,4,60,40,5,20,10,1000,3000,2850,5.0000,"));
+    free(text);
+
+    text = capture(json, r, 3);
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "results");
+    assert_int_equal(cJSON_GetArraySize(res), 3);
+    const cJSON *rel = cJSON_GetArrayItem(res, 1);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(rel, "mode")->valuestring, "reliable");
+    assert_true(cJSON_GetObjectItemCaseSensitive(rel, "delivery_pct")->valuedouble == 100.0);
+    /* reliable mode retransmits netsim's drops: no difference to report */
+    const cJSON *ns = cJSON_GetObjectItemCaseSensitive(rel, "netsim");
+    assert_non_null(ns);
+    assert_null(cJSON_GetObjectItemCaseSensitive(ns, "measured_minus_netsim_pct"));
+    ns = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 0), "netsim");
+    assert_true(fabs(cJSON_GetObjectItemCaseSensitive(ns, "measured_minus_netsim_pct")
+                         ->valuedouble - (5.0 - 5.1)) < 1e-9);
+    const cJSON *bad = cJSON_GetArrayItem(res, 2);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(bad, "ok")));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(bad, "error")->valuestring,
+                        "relay exited before listening");
+    cJSON_Delete(root);
+    free(text);
+
+    text = capture(bench_report_table, r, 3);
+    /* one scenario header, the modes side by side, the failure spelled out */
+    assert_non_null(strstr(text, "== 4 clients, 60 Hz, 40 B, loss 5%"));
+    assert_null(strstr(strstr(text, "==") + 2, "=="));
+    assert_non_null(strstr(text, "\nunsequenced "));
+    assert_non_null(strstr(text, "\nreliable "));
+    assert_non_null(strstr(text, "udp         FAILED: relay exited before listening"));
+    free(text);
+    for (int i = 0; i < 3; i++)
+        bench_result_free(&r[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_netsim),
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_reports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,545 @@
+/* test_client.c: the client library against fake relays written here (a
+ * plain UDP socket, and a raw ENet host), so the tests can send exactly the
+ * bytes a real relay never would: garbage, bad versions, states before the
+ * welcome, duplicates and gaps. Also: bad configs and connection failure. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <enet/enet.h>
+
+#include "../client/client.h"
+#include "../proto/clock.h"
+#include "harness.h"
+
+#define WAIT_MS 10000
+
+/* A UDP socket on 127.0.0.1 with an ephemeral port. */
+static int udp_bound(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static struct client *make_client(uint16_t port, enum proto_mode mode, uint32_t timeout_ms)
+{
+    struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = "r1",
+                                .name = "tester", .mode = mode, .timeout_ms = timeout_ms};
+    char err[256];
+    struct client *c = client_create(&cfg, err, sizeof err);
+    assert_non_null(c);
+    return c;
+}
+
+static void test_bad_config(void **state)
+{
+    (void)state;
+    char err[256];
+    struct client_config cfg = {.host = "127.0.0.1", .port = 7777, .room = "ok",
+                                .name = "bad name!", .mode = PROTO_MODE_UNSEQUENCED};
+    err[0] = '\0';
+    assert_null(client_create(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "name"));
+    cfg.name = "fine";
+    cfg.room = "";
+    err[0] = '\0';
+    assert_null(client_create(&cfg, err, sizeof err));
+    assert_non_null(strstr(err, "room"));
+    cfg.room = "ok";
+    cfg.mode = (enum proto_mode)9;
+    assert_null(client_create(&cfg, err, sizeof err));
+    cfg.mode = PROTO_MODE_UDP;
+    cfg.host = "no-such-host.invalid";
+    assert_null(client_create(&cfg, err, sizeof err));
+}
+
+/* Nobody answers: DISCONNECTED within the timeout, then -1 forever. */
+static void check_no_answer(enum proto_mode mode)
+{
+    uint16_t port;
+    int silent = udp_bound(&port); /* bound but never answers */
+    struct client *c = make_client(port, mode, 400);
+    struct proto_state s = {.x = 1};
+    assert_int_equal(client_send_state(c, &s, 0), -1); /* not joined */
+    assert_int_equal(client_id(c), 0);
+    uint64_t start = harness_now_ms();
+    struct client_event ev;
+    int r;
+    while ((r = client_poll(c, 50, &ev)) == 0 && harness_now_ms() - start < WAIT_MS) {
+    }
+    assert_int_equal(r, 1);
+    assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
+    assert_non_null(ev.control);
+    assert_true(strlen(ev.control->text) > 0);
+    assert_true(harness_now_ms() - start >= 350);
+    assert_int_equal(client_poll(c, 0, &ev), -1);
+    assert_int_equal(client_poll(c, 10, &ev), -1);
+    assert_false(client_joined(c));
+    client_destroy(c);
+    close(silent);
+}
+
+static void test_no_answer_enet(void **state)
+{
+    (void)state;
+    check_no_answer(PROTO_MODE_UNSEQUENCED);
+}
+
+static void test_no_answer_udp(void **state)
+{
+    (void)state;
+    check_no_answer(PROTO_MODE_UDP);
+}
+
+/* ---- fake plain-UDP relay ---- */
+
+struct fake_udp {
+    int fd;
+    uint16_t port;
+    struct sockaddr_in peer; /* the client's address */
+    bool have_peer;
+};
+
+/* Receives one datagram (polling the client meanwhile); returns its length
+ * or -1 on timeout. */
+static int fake_recv(struct fake_udp *f, struct client *c, char *buf, size_t cap,
+                     int timeout_ms)
+{
+    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
+    while (harness_now_ms() < deadline) {
+        socklen_t len = sizeof f->peer;
+        ssize_t n = recvfrom(f->fd, buf, cap - 1, 0, (struct sockaddr *)&f->peer, &len);
+        if (n >= 0) {
+            f->have_peer = true;
+            buf[n] = '\0';
+            return (int)n;
+        }
+        struct client_event ev;
+        client_poll(c, 5, &ev); /* keeps the client's timers going */
+    }
+    return -1;
+}
+
+static void fake_send(struct fake_udp *f, const void *buf, size_t len)
+{
+    assert_true(f->have_peer);
+    sendto(f->fd, buf, len, 0, (struct sockaddr *)&f->peer, sizeof f->peer);
+}
+
+static void fake_send_control(struct fake_udp *f, const struct proto_control *m)
+{
+    static char buf[PROTO_CONTROL_MAX];
+    int len = proto_control_encode(buf, sizeof buf, m);
+    assert_true(len > 0);
+    fake_send(f, buf, (size_t)len);
+}
+
+static void fake_send_state(struct fake_udp *f, uint32_t sender, uint32_t seq, float x)
+{
+    struct proto_state s = {.sender = sender, .seq = seq, .send_us = clock_now_us(), .x = x};
+    uint8_t buf[PROTO_STATE_SIZE];
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    fake_send(f, buf, sizeof buf);
+}
+
+/* Polls until an event of type t arrives (others are skipped but counted). */
+static bool wait_event(struct client *c, enum client_event_type t, struct client_event *ev,
+                       int timeout_ms, int *skipped)
+{
+    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
+    while (harness_now_ms() < deadline) {
+        int r = client_poll(c, 10, ev);
+        if (r < 0)
+            return false;
+        if (r == 1) {
+            if (ev->type == t)
+                return true;
+            if (skipped)
+                (*skipped)++;
+        }
+    }
+    return false;
+}
+
+static void test_udp_fake_relay(void **state)
+{
+    (void)state;
+    struct fake_udp f = {0};
+    f.fd = udp_bound(&f.port);
+    struct client *c = make_client(f.port, PROTO_MODE_UDP, 2500);
+    static char buf[PROTO_CONTROL_MAX + 1];
+    static struct proto_control m;
+
+    /* The join comes at once, then again about every 250 ms. */
+    uint64_t t0 = harness_now_ms();
+    assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
+    assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
+    assert_int_equal(m.type, PROTO_CTL_JOIN);
+    assert_string_equal(m.room, "r1");
+    assert_string_equal(m.name, "tester");
+    assert_int_equal(m.mode, PROTO_MODE_UDP);
+    assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
+    assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
+    assert_int_equal(m.type, PROTO_CTL_JOIN);
+    assert_true(harness_now_ms() - t0 >= 200);
+
+    /* Garbage and a state before the welcome: dropped, no event. */
+    fake_send(&f, "", 0);
+    fake_send(&f, "{", 1);
+    fake_send(&f, "{\"type\":\"welcome\"}", 18);
+    fake_send(&f, "\x07garbage", 8);
+    fake_send_state(&f, 7, 1, 1.0f);
+    struct client_event ev;
+    for (int k = 0; k < 20; k++) {
+        int r = client_poll(c, 5, &ev);
+        assert_true(r == 0);
+    }
+    assert_false(client_joined(c));
+
+    /* The welcome: my id 5, one member (7) with a last state. */
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_WELCOME;
+    m.id = 5;
+    snprintf(m.room, sizeof m.room, "r1");
+    m.roster_len = 2;
+    m.roster[0].id = 7;
+    snprintf(m.roster[0].name, sizeof m.roster[0].name, "seven");
+    m.roster[0].mode = PROTO_MODE_UDP;
+    m.roster[0].has_state = true;
+    m.roster[0].state = (struct proto_state){.sender = 7, .seq = 3, .x = 33.0f};
+    m.roster[1].id = 5; /* myself: not a member */
+    snprintf(m.roster[1].name, sizeof m.roster[1].name, "tester");
+    fake_send_control(&f, &m);
+    assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
+    assert_int_equal(client_id(c), 5);
+    assert_true(client_joined(c));
+    size_t n;
+    client_members(c, &n);
+    assert_int_equal(n, 1);
+    const struct client_member *seven = client_member(c, 7);
+    assert_non_null(seven);
+    assert_string_equal(seven->name, "seven");
+    assert_true(seven->has_state);
+    assert_true(seven->last.x == 33.0f);
+    assert_int_equal(seven->stats.received, 0);
+    /* A repeated welcome (answer to a repeated join) is not a new event. */
+    fake_send_control(&f, &m);
+
+    /* States: 1..10, then a duplicate, a late one, a gap (12), and bad
+     * datagrams in between. */
+    for (uint32_t q = 1; q <= 10; q++)
+        fake_send_state(&f, 7, q, (float)q);
+    fake_send_state(&f, 7, 5, 5.0f);  /* duplicate */
+    uint8_t bad[PROTO_STATE_SIZE] = {2, 1};
+    fake_send(&f, bad, sizeof bad);   /* bad version */
+    fake_send(&f, bad, 12);           /* too short */
+    fake_send_state(&f, 7, 12, 12.0f); /* 11 lost */
+    fake_send_state(&f, 0, 13, 1.0f);  /* no sender: invalid */
+    fake_send_state(&f, 9, 1, 9.0f);   /* unknown member 9: added */
+    int states = 0, others = 0;
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (states < 13 && harness_now_ms() < deadline) {
+        int r = client_poll(c, 10, &ev);
+        if (r == 1 && ev.type == CLIENT_EV_STATE) {
+            states++;
+            assert_int_equal(ev.arrived_as, PROTO_MODE_UDP);
+            assert_int_equal(ev.id, ev.state.sender);
+            assert_true(ev.id == 7 || ev.id == 9);
+        } else if (r == 1) {
+            others++;
+        }
+    }
+    /* 10 + duplicate + 12 + member 9 = 13 events */
+    assert_int_equal(states, 13);
+    assert_int_equal(others, 0);
+    seven = client_member(c, 7);
+    assert_non_null(seven);
+    assert_int_equal(seven->stats.received, 11);
+    assert_int_equal(seven->stats.duplicates, 1);
+    assert_int_equal(recv_stats_lost(&seven->stats), 1);
+    assert_int_equal(seven->last.seq, 12);
+    assert_true(seven->last.x == 12.0f);
+    assert_non_null(client_member(c, 9));
+
+    /* A datagram from somewhere else than the relay is ignored. */
+    uint16_t other_port;
+    int other = udp_bound(&other_port);
+    {
+        struct proto_state s = {.sender = 7, .seq = 20, .send_us = clock_now_us()};
+        uint8_t sb[PROTO_STATE_SIZE];
+        proto_state_encode(sb, sizeof sb, &s);
+        sendto(other, sb, sizeof sb, 0, (struct sockaddr *)&f.peer, sizeof f.peer);
+    }
+    for (int k = 0; k < 10; k++)
+        assert_true(client_poll(c, 5, &ev) == 0 || ev.type != CLIENT_EV_STATE);
+    close(other);
+
+    /* Notices: joined 9 (name filled in), left 7 with reason timeout. */
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_JOINED;
+    m.id = 9;
+    snprintf(m.name, sizeof m.name, "nine");
+    m.mode = PROTO_MODE_UDP;
+    fake_send_control(&f, &m);
+    assert_true(wait_event(c, CLIENT_EV_JOINED, &ev, WAIT_MS, NULL));
+    assert_int_equal(ev.id, 9);
+    assert_string_equal(client_member(c, 9)->name, "nine");
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_LEFT;
+    m.id = 7;
+    snprintf(m.name, sizeof m.name, "seven");
+    m.reason = PROTO_LEFT_TIMEOUT;
+    fake_send_control(&f, &m);
+    assert_true(wait_event(c, CLIENT_EV_LEFT, &ev, WAIT_MS, NULL));
+    assert_int_equal(ev.id, 7);
+    assert_int_equal(ev.control->reason, PROTO_LEFT_TIMEOUT);
+    /* Still readable during the event (for final stats), gone after. */
+    assert_non_null(client_member(c, 7));
+    client_poll(c, 0, &ev);
+    assert_null(client_member(c, 7));
+    /* A late state from a member who left does not bring it back. */
+    fake_send_state(&f, 7, 13, 1.0f);
+    for (int k = 0; k < 10; k++)
+        client_poll(c, 5, &ev);
+    assert_null(client_member(c, 7));
+
+    /* The client sends its states to the relay, sender 0, seq from 1. */
+    struct proto_state s = {.sender = 77, .seq = 99, .send_us = 123, .x = 4.0f};
+    assert_int_equal(client_next_seq(c), 1);
+    assert_int_equal(client_send_state(c, &s, 100), 0);
+    assert_int_equal(client_next_seq(c), 2);
+    int len;
+    do {
+        len = fake_recv(&f, c, buf, sizeof buf, WAIT_MS);
+    } while (len > 0 && buf[0] == '{'); /* skip pings */
+    assert_int_equal(len, 100);
+    struct proto_state got;
+    assert_int_equal(proto_state_decode((uint8_t *)buf, (size_t)len, &got), PROTO_OK);
+    assert_int_equal(got.sender, 0);
+    assert_int_equal(got.seq, 1);
+    assert_int_equal(got.send_us, 123);
+    assert_int_equal(client_set_mode(c, PROTO_MODE_RELIABLE), -1); /* udp is fixed */
+
+    /* Silence from the relay: pings go out, then DISCONNECTED. */
+    bool pinged = false;
+    deadline = harness_now_ms() + WAIT_MS;
+    int r = 0;
+    while (harness_now_ms() < deadline) {
+        socklen_t sl = sizeof f.peer;
+        ssize_t k = recvfrom(f.fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&f.peer, &sl);
+        if (k > 0) {
+            buf[k] = '\0';
+            if (proto_control_decode(buf, (size_t)k, &m, NULL, 0) == PROTO_OK &&
+                m.type == PROTO_CTL_PING)
+                pinged = true;
+        }
+        r = client_poll(c, 10, &ev);
+        if (r == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+            break;
+    }
+    assert_true(pinged);
+    assert_int_equal(r, 1);
+    assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
+    assert_int_equal(client_poll(c, 0, &ev), -1);
+    assert_int_equal(client_send_state(c, &s, 0), -1);
+    client_destroy(c);
+    close(f.fd);
+}
+
+/* An error answering the join ends the session: ERROR then DISCONNECTED. */
+static void test_udp_join_refused(void **state)
+{
+    (void)state;
+    struct fake_udp f = {0};
+    f.fd = udp_bound(&f.port);
+    struct client *c = make_client(f.port, PROTO_MODE_UDP, 3000);
+    static char buf[PROTO_CONTROL_MAX + 1];
+    assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
+    static struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_ERROR;
+    snprintf(m.code, sizeof m.code, "room_full");
+    snprintf(m.text, sizeof m.text, "room r1 is full");
+    fake_send_control(&f, &m);
+    struct client_event ev;
+    assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, NULL));
+    assert_string_equal(ev.control->code, "room_full");
+    assert_int_equal(client_poll(c, 100, &ev), 1);
+    assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
+    assert_int_equal(client_poll(c, 0, &ev), -1);
+    client_destroy(c);
+    close(f.fd);
+}
+
+/* ---- fake ENet relay: checks channels, flags and arrived_as ---- */
+
+static void test_enet_fake_relay(void **state)
+{
+    (void)state;
+    assert_int_equal(enet_initialize(), 0);
+    ENetAddress addr = {.port = 0};
+    enet_address_set_host_ip(&addr, "127.0.0.1");
+    ENetHost *srv = enet_host_create(&addr, 4, PROTO_CHANNEL_COUNT, 0, 0);
+    assert_non_null(srv);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    assert_int_equal(getsockname(srv->socket, (struct sockaddr *)&sa, &sl), 0);
+    uint16_t port = ntohs(sa.sin_port);
+
+    struct client *c = make_client(port, PROTO_MODE_SEQUENCED, 5000);
+    ENetPeer *peer = NULL;
+    static struct proto_control m;
+    bool got_join = false;
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    struct client_event ev;
+    ENetEvent e;
+    while (!got_join && harness_now_ms() < deadline) {
+        client_poll(c, 0, &ev);
+        if (enet_host_service(srv, &e, 5) > 0) {
+            if (e.type == ENET_EVENT_TYPE_CONNECT)
+                peer = e.peer;
+            if (e.type == ENET_EVENT_TYPE_RECEIVE) {
+                assert_int_equal(e.channelID, PROTO_CHANNEL_CONTROL);
+                assert_true(e.packet->flags & ENET_PACKET_FLAG_RELIABLE);
+                assert_int_equal(proto_control_decode((const char *)e.packet->data,
+                                                      e.packet->dataLength, &m, NULL, 0),
+                                 PROTO_OK);
+                assert_int_equal(m.type, PROTO_CTL_JOIN);
+                assert_int_equal(m.mode, PROTO_MODE_SEQUENCED);
+                got_join = true;
+                enet_packet_destroy(e.packet);
+            }
+        }
+    }
+    assert_true(got_join);
+    assert_non_null(peer);
+
+    static char json[PROTO_CONTROL_MAX];
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_WELCOME;
+    m.id = 3;
+    snprintf(m.room, sizeof m.room, "r1");
+    int jl = proto_control_encode(json, sizeof json, &m);
+    enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
+                   enet_packet_create(json, (size_t)jl, ENET_PACKET_FLAG_RELIABLE));
+    /* Bad things on every channel, then one good state per mode. */
+    enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
+                   enet_packet_create("{oops", 5, ENET_PACKET_FLAG_RELIABLE));
+    enet_peer_send(peer, PROTO_CHANNEL_STATE,
+                   enet_packet_create("\x01\x01", 2, ENET_PACKET_FLAG_UNSEQUENCED));
+    uint8_t buf[PROTO_STATE_SIZE];
+    const struct {
+        uint8_t channel;
+        uint32_t flags;
+        enum proto_mode expect;
+    } cases[3] = {
+        {PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, PROTO_MODE_UNSEQUENCED},
+        {PROTO_CHANNEL_STATE, 0, PROTO_MODE_SEQUENCED},
+        {PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, PROTO_MODE_RELIABLE},
+    };
+    for (int k = 0; k < 3; k++) {
+        struct proto_state s = {.sender = 11, .seq = (uint32_t)k + 1,
+                                .send_us = clock_now_us(), .x = (float)k};
+        proto_state_encode(buf, sizeof buf, &s);
+        enet_peer_send(peer, cases[k].channel, enet_packet_create(buf, sizeof buf, cases[k].flags));
+        enet_host_flush(srv);
+        /* One at a time, so the arrival order is known. */
+        bool seen = false;
+        deadline = harness_now_ms() + WAIT_MS;
+        while (!seen && harness_now_ms() < deadline) {
+            enet_host_service(srv, &e, 0);
+            if (client_poll(c, 5, &ev) == 1 && ev.type == CLIENT_EV_STATE) {
+                assert_int_equal(ev.id, 11);
+                assert_int_equal(ev.arrived_as, cases[k].expect);
+                seen = true;
+            }
+        }
+        assert_true(seen);
+    }
+    assert_true(client_joined(c));
+    assert_int_equal(client_id(c), 3);
+
+    /* Sending in each mode uses the right channel and flags. */
+    const enum proto_mode modes[3] = {PROTO_MODE_UNSEQUENCED, PROTO_MODE_SEQUENCED,
+                                      PROTO_MODE_RELIABLE};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(client_set_mode(c, modes[k]), 0);
+        assert_int_equal(client_mode(c), modes[k]);
+        struct proto_state s = {.send_us = clock_now_us(), .x = 1};
+        assert_int_equal(client_send_state(c, &s, 0), 0);
+        client_flush(c);
+        bool seen = false;
+        deadline = harness_now_ms() + WAIT_MS;
+        while (!seen && harness_now_ms() < deadline) {
+            client_poll(c, 0, &ev);
+            if (enet_host_service(srv, &e, 5) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE) {
+                assert_int_equal(e.channelID, cases[k].channel);
+                assert_int_equal(e.packet->flags & (ENET_PACKET_FLAG_RELIABLE |
+                                                    ENET_PACKET_FLAG_UNSEQUENCED),
+                                 cases[k].flags);
+                struct proto_state got;
+                assert_int_equal(proto_state_decode(e.packet->data, e.packet->dataLength, &got),
+                                 PROTO_OK);
+                assert_int_equal(got.seq, (uint32_t)k + 1);
+                assert_int_equal(got.sender, 0);
+                enet_packet_destroy(e.packet);
+                seen = true;
+            }
+        }
+        assert_true(seen);
+    }
+    assert_int_equal(client_set_mode(c, PROTO_MODE_UDP), -1);
+
+    struct client_netinfo ni;
+    client_netinfo(c, &ni);
+    assert_true(ni.bytes_sent > 0 && ni.bytes_received > 0);
+    assert_true(ni.datagrams_sent > 0 && ni.datagrams_received > 0);
+
+    /* The relay closes the connection: DISCONNECTED, then -1. */
+    enet_peer_disconnect(peer, 0);
+    bool down = false;
+    deadline = harness_now_ms() + WAIT_MS;
+    while (!down && harness_now_ms() < deadline) {
+        if (enet_host_service(srv, &e, 0) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
+        int r = client_poll(c, 5, &ev);
+        if (r == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+            down = true;
+    }
+    assert_true(down);
+    assert_int_equal(client_poll(c, 0, &ev), -1);
+    client_destroy(c);
+    enet_host_destroy(srv);
+    enet_deinitialize();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_no_answer_enet),
+        cmocka_unit_test(test_no_answer_udp),
+        cmocka_unit_test(test_udp_fake_relay),
+        cmocka_unit_test(test_udp_join_refused),
+        cmocka_unit_test(test_enet_fake_relay),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

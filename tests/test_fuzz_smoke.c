@@ -1,0 +1,301 @@
+/* test_fuzz_smoke.c: the deterministic fuzz run of make test. Every fuzz
+ * entry point of tests/fuzz/ gets its seed corpus, then a seeded mutation
+ * run over it (the same inputs on every run), so CI exercises the decoders
+ * with random bytes each time without libFuzzer.
+ *
+ * The target sources are #included: they are the same files the libFuzzer
+ * programs are built from (tests/fuzz/run.sh), not copies.
+ *   RICOCHET_FUZZ_SEED   mutation seed (default 1; printed)
+ *   RICOCHET_FUZZ_ITERS  mutated inputs per target (default 8000..50000)
+ *   RICOCHET_FUZZ_ONLY   run only this target (cmocka test filter)
+ *   RICOCHET_FUZZ_CORPUS corpus folder (default: tests/fuzz/corpus next to
+ *                        this file) */
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../proto/rng.h"
+#include "fuzz/targets.h"
+
+#include "fuzz/target_control.c"
+#include "fuzz/target_netsim.c"
+#include "fuzz/target_relay.c"
+#include "fuzz/target_state.c"
+
+#define SMOKE_MAX_SEEDS 256
+#define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
+
+struct smoke_target {
+    const char *name;   /* corpus folder name */
+    int (*fn)(const uint8_t *data, size_t size);
+    size_t max_len;     /* mutated inputs are cut to this */
+    int text;           /* mutate with JSON tokens too */
+    long iters;         /* default mutated inputs (a few seconds under ASan) */
+};
+
+static const struct smoke_target smoke_targets[] = {
+    { "state", fuzz_target_state, 1400, 0, 50000 },
+    { "control", fuzz_target_control, 8192, 1, 30000 },
+    { "relay", fuzz_target_relay, 4096, 1, 20000 },
+    { "netsim", fuzz_target_netsim, 4096, 0, 8000 },
+};
+
+struct smoke_seed {
+    uint8_t *data;
+    size_t len;
+};
+
+/* What is running now, for the crash report. */
+static const char *smoke_current_target = "";
+static const uint8_t *smoke_current_data;
+static size_t smoke_current_len;
+
+static void smoke_dump_current(void)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/ricochet-fuzz-smoke-%s.bin", smoke_current_target);
+    fprintf(stderr, "fuzz smoke: crashing input for target %s (%zu bytes), saved to %s:\n",
+            smoke_current_target, smoke_current_len, path);
+    for (size_t i = 0; smoke_current_data && i < smoke_current_len && i < 2048; i++)
+        fprintf(stderr, "%02x%s", smoke_current_data[i], i % 32 == 31 ? "\n" : "");
+    fprintf(stderr, "\n");
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        if (smoke_current_len)
+            fwrite(smoke_current_data, 1, smoke_current_len, f);
+        fclose(f);
+    }
+}
+
+static void smoke_on_abort(int sig)
+{
+    (void)sig;
+    smoke_dump_current();
+    signal(SIGABRT, SIG_DFL);
+    abort();
+}
+
+/* Sanitizer reports end in _exit, not abort: hook them when present. */
+void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+static const char *smoke_corpus_root(char *buf, size_t cap)
+{
+    const char *env = getenv("RICOCHET_FUZZ_CORPUS");
+    if (env && *env)
+        return env;
+    const char *file = __FILE__;
+    const char *slash = strrchr(file, '/');
+    int dir_len = slash ? (int)(slash - file) : 1;
+    snprintf(buf, cap, "%.*s/fuzz/corpus", dir_len, slash ? file : ".");
+    return buf;
+}
+
+static size_t smoke_load_seeds(const char *target, struct smoke_seed *seeds, size_t cap)
+{
+    char root[512], dir[700];
+    snprintf(dir, sizeof dir, "%s/%s", smoke_corpus_root(root, sizeof root), target);
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "fuzz smoke: cannot open corpus %s\n", dir);
+        return 0;
+    }
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < cap) {
+        char path[1024];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        uint8_t *buf = malloc(SMOKE_MAX_INPUT);
+        assert_non_null(buf);
+        size_t len = fread(buf, 1, SMOKE_MAX_INPUT, f);
+        fclose(f);
+        seeds[n].data = buf;
+        seeds[n].len = len;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Runs fn on an exact-size heap copy, so a read past the end is an ASan
+ * error (the fuzzers get the same guarantee from libFuzzer). */
+static void smoke_run_one(const struct smoke_target *t, const uint8_t *data, size_t len)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    if (len)
+        memcpy(copy, data, len);
+    smoke_current_data = copy;
+    smoke_current_len = len;
+    t->fn(copy, len);
+    smoke_current_data = NULL;
+    free(copy);
+}
+
+static const char *const smoke_json_tokens[] = {
+    "{", "}", "[", "]", ",", ":", "\"", "\\", "\\u0000", "\\ud800", "null", "true",
+    "false", "0", "-1", "1e999", "-0", "4294967296", "9007199254740993", "1.5",
+    "\"type\"", "\"join\"", "\"welcome\"", "\"joined\"", "\"left\"", "\"error\"",
+    "\"chat\"", "\"leave\"", "\"ping\"", "\"pong\"", "\"room\"", "\"name\"",
+    "\"mode\"", "\"reliable\"", "\"udp\"", "\"reflect\"", "\"roster\"", "\"state\"",
+    "\"id\"", "\"reason\"", "\"kicked\"", "\"code\"", "\"message\"", "\"text\"",
+    "\"t\"", "\"seq\"", "\"x\"", "\"heading\"", "\"\"", "\xff", "\xc3\xa9",
+};
+
+/* One mutation of buf (len in/out, capacity cap), libFuzzer style. */
+static void smoke_mutate_once(struct rng *r, uint8_t *buf, size_t *len, size_t cap,
+                              const struct smoke_seed *seeds, size_t n_seeds, int text)
+{
+    size_t n = *len;
+    uint32_t op = rng_below(r, text ? 9 : 8);
+    switch (op) {
+    case 0: /* flip a bit */
+        if (n)
+            buf[rng_below(r, (uint32_t)n)] ^= (uint8_t)(1u << rng_below(r, 8));
+        break;
+    case 1: /* random byte */
+        if (n)
+            buf[rng_below(r, (uint32_t)n)] = (uint8_t)rng_u64(r);
+        break;
+    case 2: { /* interesting byte */
+        static const uint8_t v[] = { 0, 1, 2, 0x7f, 0x80, 0xff, '{', '"', '0' };
+        if (n)
+            buf[rng_below(r, (uint32_t)n)] = v[rng_below(r, sizeof v)];
+        break;
+    }
+    case 3: { /* insert random bytes */
+        size_t k = 1 + rng_below(r, 8), at = rng_below(r, (uint32_t)n + 1);
+        if (n + k > cap)
+            break;
+        memmove(buf + at + k, buf + at, n - at);
+        for (size_t i = 0; i < k; i++)
+            buf[at + i] = (uint8_t)rng_u64(r);
+        *len = n + k;
+        break;
+    }
+    case 4: { /* delete a range */
+        if (!n)
+            break;
+        size_t at = rng_below(r, (uint32_t)n);
+        size_t k = 1 + rng_below(r, (uint32_t)(n - at < 16 ? n - at : 16));
+        memmove(buf + at, buf + at + k, n - at - k);
+        *len = n - k;
+        break;
+    }
+    case 5: /* truncate */
+        *len = n ? rng_below(r, (uint32_t)n + 1) : 0;
+        break;
+    case 6: { /* overwrite with 2/4/8 random big-endian-ish bytes (a field) */
+        size_t k = (size_t)2 << rng_below(r, 3);
+        if (n < k)
+            break;
+        size_t at = rng_below(r, (uint32_t)(n - k + 1));
+        uint64_t v = rng_below(r, 4) == 0 ? ~(uint64_t)0 : rng_u64(r);
+        for (size_t i = 0; i < k; i++)
+            buf[at + i] = (uint8_t)(v >> (8 * i));
+        break;
+    }
+    case 7: { /* splice: a chunk of another seed */
+        const struct smoke_seed *s = &seeds[rng_below(r, (uint32_t)n_seeds)];
+        if (!s->len)
+            break;
+        size_t from = rng_below(r, (uint32_t)s->len);
+        size_t k = 1 + rng_below(r, (uint32_t)(s->len - from));
+        size_t at = rng_below(r, (uint32_t)n + 1);
+        if (n + k > cap)
+            break;
+        memmove(buf + at + k, buf + at, n - at);
+        memcpy(buf + at, s->data + from, k);
+        *len = n + k;
+        break;
+    }
+    case 8: { /* a JSON token */
+        const char *tok = smoke_json_tokens[rng_below(
+            r, sizeof smoke_json_tokens / sizeof smoke_json_tokens[0])];
+        size_t k = strlen(tok), at = rng_below(r, (uint32_t)n + 1);
+        if (n + k > cap)
+            break;
+        memmove(buf + at + k, buf + at, n - at);
+        memcpy(buf + at, tok, k);
+        *len = n + k;
+        break;
+    }
+    }
+}
+
+static void smoke_run_target(const struct smoke_target *t)
+{
+    struct smoke_seed seeds[SMOKE_MAX_SEEDS];
+    size_t n_seeds = smoke_load_seeds(t->name, seeds, SMOKE_MAX_SEEDS);
+    const char *env_seed = getenv("RICOCHET_FUZZ_SEED");
+    const char *env_iters = getenv("RICOCHET_FUZZ_ITERS");
+    uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 1;
+    long iters = env_iters ? strtol(env_iters, NULL, 0) : t->iters;
+
+    /* A missing corpus would make the run meaningless: fail. */
+    assert_true(n_seeds >= 4);
+    smoke_current_target = t->name;
+
+    for (size_t i = 0; i < n_seeds; i++)
+        smoke_run_one(t, seeds[i].data, seeds[i].len < t->max_len ? seeds[i].len : t->max_len);
+
+    struct rng r;
+    rng_seed(&r, seed);
+    uint8_t *buf = malloc(t->max_len);
+    assert_non_null(buf);
+    for (long it = 0; it < iters; it++) {
+        const struct smoke_seed *s = &seeds[rng_below(&r, (uint32_t)n_seeds)];
+        size_t len = s->len < t->max_len ? s->len : t->max_len;
+        memcpy(buf, s->data, len);
+        uint32_t rounds = 1 + rng_below(&r, 4);
+        for (uint32_t k = 0; k < rounds; k++)
+            smoke_mutate_once(&r, buf, &len, t->max_len, seeds, n_seeds, t->text);
+        smoke_run_one(t, buf, len);
+    }
+    free(buf);
+    if (t->fn == fuzz_target_relay) {
+        /* The corpus must drive the core through its real paths. */
+        print_message("fuzz smoke relay: %lu welcomes, %lu state sends, %lu errors, "
+                      "%lu kicks\n", fuzz_relay_reached.welcomes, fuzz_relay_reached.states,
+                      fuzz_relay_reached.errors, fuzz_relay_reached.kicks);
+        assert_true(fuzz_relay_reached.welcomes > 0 && fuzz_relay_reached.states > 0);
+        assert_true(fuzz_relay_reached.errors > 0 && fuzz_relay_reached.kicks > 0);
+    }
+    print_message("fuzz smoke %s: %zu seeds + %ld mutated inputs (seed %llu)\n", t->name,
+                  n_seeds, iters, (unsigned long long)seed);
+    for (size_t i = 0; i < n_seeds; i++)
+        free(seeds[i].data);
+}
+
+static void test_fuzz_target(void **state)
+{
+    smoke_run_target(*state);
+}
+
+int main(void)
+{
+    signal(SIGABRT, smoke_on_abort);
+    if (__sanitizer_set_death_callback)
+        __sanitizer_set_death_callback(smoke_dump_current);
+    struct CMUnitTest tests[sizeof smoke_targets / sizeof smoke_targets[0]];
+    for (size_t i = 0; i < sizeof smoke_targets / sizeof smoke_targets[0]; i++) {
+        struct CMUnitTest t = { smoke_targets[i].name, test_fuzz_target, NULL, NULL,
+                                (void *)&smoke_targets[i] };
+        tests[i] = t;
+    }
+    if (getenv("RICOCHET_FUZZ_ONLY"))
+        cmocka_set_test_filter(getenv("RICOCHET_FUZZ_ONLY"));
+    return cmocka_run_group_tests_name("fuzz_smoke", tests, NULL, NULL);
+}

@@ -1,0 +1,609 @@
+/* test_integration.c: the real ricochet-relay (ENet transport) and the
+ * client library over 127.0.0.1: fan-out in every mode, never back to the
+ * sender unless reflect, the relay stamps sender ids, join/leave/timeout
+ * notices, the late joiner's roster, and garbage that must not disturb a
+ * running session. Every wait is bounded (generous: the machine is slow). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <enet/enet.h>
+
+#include "../client/client.h"
+#include "../proto/clock.h"
+#include "../proto/rng.h"
+#include "harness.h"
+
+#define WAIT_MS 15000 /* upper bound of any wait; normally milliseconds */
+
+/* ---- helpers ---- */
+
+static bool all_welcomed(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->c[i] && !r->welcomed[i])
+            return false;
+    return true;
+}
+
+/* Every client sees n-1 members (joined notices or roster processed). */
+static bool all_see_all(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    for (size_t i = 0; i < r->n; i++) {
+        size_t m;
+        client_members(r->c[i], &m);
+        if (!r->welcomed[i] || m != r->n - 1)
+            return false;
+    }
+    return true;
+}
+
+static bool all_disconnected(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->c[i] && !r->disconnected[i])
+            return false;
+    return true;
+}
+
+static void send_one(struct client *c, float x)
+{
+    struct proto_state s;
+    memset(&s, 0, sizeof s);
+    s.send_us = clock_now_us();
+    s.x = x;
+    s.y = 50;
+    assert_int_equal(client_send_state(c, &s, 0), 0);
+    client_flush(c);
+}
+
+/* Each client sends `rounds` states (x = round number), 20 ms apart, while
+ * all are polled. Stays below the relay's default rate limit. */
+static void send_rounds(struct harness_rec *r, int rounds)
+{
+    for (int k = 1; k <= rounds; k++) {
+        for (size_t i = 0; i < r->n; i++)
+            if (r->c[i])
+                send_one(r->c[i], (float)k);
+        harness_poll_for(r->c, r->n, 20, harness_rec_event, r);
+    }
+}
+
+struct want_states {
+    uint64_t count; /* from each other client */
+};
+
+static bool all_received(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    const struct want_states *w = r->user;
+    for (size_t i = 0; i < r->n; i++) {
+        for (size_t j = 0; j < r->n; j++) {
+            if (i == j || !r->c[i] || !r->c[j])
+                continue;
+            uint32_t id = client_id(r->c[j]);
+            if (r->states[i][id] < w->count)
+                return false;
+        }
+    }
+    return true;
+}
+
+static long long stop_relay_stats(struct harness_proc *relay, const char *field)
+{
+    char *out = harness_read_stdout(relay);
+    long long v = harness_stats_field(out, true, field);
+    free(out);
+    return v;
+}
+
+/* ---- a raw ENet peer, for what the library will not do (forged ids, bad
+ * JSON). ---- */
+
+struct raw_enet {
+    ENetHost *host;
+    ENetPeer *peer;
+    uint32_t id;             /* from the welcome */
+    char last_error[PROTO_CODE_MAX + 1];
+    bool disconnected;
+};
+
+static void raw_service(struct raw_enet *raw, int ms)
+{
+    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
+    ENetEvent e;
+    for (;;) {
+        uint64_t now = harness_now_ms();
+        int wait = now >= deadline ? 0 : (int)(deadline - now);
+        int rc = enet_host_service(raw->host, &e, (enet_uint32)(wait > 10 ? 10 : wait));
+        if (rc > 0 && e.type == ENET_EVENT_TYPE_RECEIVE) {
+            if (e.channelID == PROTO_CHANNEL_CONTROL) {
+                struct proto_control *m = calloc(1, sizeof *m);
+                if (m && proto_control_decode((const char *)e.packet->data,
+                                              e.packet->dataLength, m, NULL, 0) == PROTO_OK) {
+                    if (m->type == PROTO_CTL_WELCOME)
+                        raw->id = m->id;
+                    if (m->type == PROTO_CTL_ERROR)
+                        snprintf(raw->last_error, sizeof raw->last_error, "%s", m->code);
+                }
+                free(m);
+            }
+            enet_packet_destroy(e.packet);
+        } else if (rc > 0 && e.type == ENET_EVENT_TYPE_CONNECT) {
+            enet_peer_throttle_configure(e.peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
+                                         ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+        } else if (rc > 0 && e.type == ENET_EVENT_TYPE_DISCONNECT) {
+            raw->disconnected = true;
+            raw->peer = NULL;
+        }
+        if (harness_now_ms() >= deadline)
+            return;
+    }
+}
+
+static void raw_send(struct raw_enet *raw, uint8_t channel, uint32_t flags,
+                     const void *data, size_t len)
+{
+    assert_non_null(raw->peer);
+    ENetPacket *p = enet_packet_create(data, len, flags);
+    assert_non_null(p);
+    if (enet_peer_send(raw->peer, channel, p) != 0)
+        enet_packet_destroy(p);
+    enet_host_flush(raw->host);
+}
+
+static void raw_connect(struct raw_enet *raw, uint16_t port)
+{
+    memset(raw, 0, sizeof *raw);
+    assert_int_equal(enet_initialize(), 0);
+    raw->host = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
+    assert_non_null(raw->host);
+    ENetAddress addr = {.port = port};
+    enet_address_set_host_ip(&addr, "127.0.0.1");
+    raw->peer = enet_host_connect(raw->host, &addr, PROTO_CHANNEL_COUNT, 0);
+    assert_non_null(raw->peer);
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (raw->peer && raw->peer->state != ENET_PEER_STATE_CONNECTED &&
+           harness_now_ms() < deadline)
+        raw_service(raw, 10);
+    assert_non_null(raw->peer);
+    assert_int_equal(raw->peer->state, ENET_PEER_STATE_CONNECTED);
+}
+
+static void raw_join(struct raw_enet *raw, const char *room, const char *name,
+                     enum proto_mode mode)
+{
+    struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_JOIN;
+    snprintf(m.room, sizeof m.room, "%s", room);
+    snprintf(m.name, sizeof m.name, "%s", name);
+    m.mode = mode;
+    char buf[1024];
+    int len = proto_control_encode(buf, sizeof buf, &m);
+    assert_true(len > 0);
+    raw_send(raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, buf, (size_t)len);
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (raw->id == 0 && harness_now_ms() < deadline)
+        raw_service(raw, 10);
+    assert_true(raw->id != 0);
+}
+
+static void raw_close(struct raw_enet *raw)
+{
+    if (raw->peer)
+        enet_peer_reset(raw->peer);
+    if (raw->host)
+        enet_host_destroy(raw->host);
+    enet_deinitialize();
+    memset(raw, 0, sizeof *raw);
+}
+
+/* ---- tests ---- */
+
+/* Three clients, one per ENet mode: each receives every other's states in
+ * the sender's mode, never its own; the relay's counters agree. */
+static void test_fanout_all_modes(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    const enum proto_mode modes[3] = {PROTO_MODE_UNSEQUENCED, PROTO_MODE_SEQUENCED,
+                                      PROTO_MODE_RELIABLE};
+    const char *names[3] = {"uma", "seq", "rel"};
+    r.n = 3;
+    for (size_t i = 0; i < 3; i++)
+        r.c[i] = harness_client((uint16_t)port, "fan", names[i], modes[i], false);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(client_joined(r.c[i]));
+        assert_true(client_id(r.c[i]) > 0);
+        for (size_t j = 0; j < i; j++)
+            assert_int_not_equal(client_id(r.c[i]), client_id(r.c[j]));
+    }
+
+    const int rounds = 30;
+    send_rounds(&r, rounds);
+    struct want_states w = {.count = rounds};
+    r.user = &w;
+    /* Unreliable modes may lose on a busy machine; reliable may not. */
+    harness_poll_until(r.c, r.n, 3000, harness_rec_event, all_received, &r);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(r.self_states[i], 0);
+        assert_int_equal(r.states_bad_id[i], 0);
+        for (size_t j = 0; j < 3; j++) {
+            if (i == j)
+                continue;
+            uint32_t id = client_id(r.c[j]);
+            uint64_t got = r.states[i][id];
+            if (modes[j] == PROTO_MODE_RELIABLE)
+                assert_int_equal(got, rounds);
+            else
+                assert_in_range(got, rounds * 8 / 10, rounds);
+            /* Delivered in the mode it was sent in. */
+            assert_int_equal(r.arrived_as[i][id], modes[j]);
+            /* The library's own statistics agree with the events. */
+            const struct client_member *m = client_member(r.c[i], id);
+            assert_non_null(m);
+            assert_string_equal(m->name, names[j]);
+            assert_int_equal(m->stats.received, got);
+            assert_int_equal(m->stats.duplicates, 0);
+            assert_true(m->has_state);
+            assert_int_equal(m->last.sender, id);
+        }
+        assert_true(client_latency(r.c[i])->total > 0);
+    }
+
+    /* Shutdown: clients hear shutting_down, then the connection closes. */
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event,
+                                        all_disconnected, &r), 0);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(r.last_error[i], "shutting_down");
+    long long in = stop_relay_stats(&relay, "states_in");
+    long long out = stop_relay_stats(&relay, "states_out");
+    assert_true(in >= rounds * 3 * 8 / 10 && in <= rounds * 3);
+    assert_int_equal(out, 2 * in); /* each state to the two others */
+
+    for (size_t i = 0; i < 3; i++)
+        client_destroy(r.c[i]);
+    harness_proc_free(&relay);
+}
+
+/* With reflect, my states come back carrying my id; without, never. */
+static void test_reflect(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = harness_client((uint16_t)port, "mirror", "narcissus", PROTO_MODE_RELIABLE, true);
+    r.c[1] = harness_client((uint16_t)port, "mirror", "echo", PROTO_MODE_RELIABLE, false);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
+    const int rounds = 20;
+    send_rounds(&r, rounds);
+    struct want_states w = {.count = rounds};
+    r.user = &w;
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_received, &r), 0);
+    harness_poll_for(r.c, r.n, 200, harness_rec_event, &r);
+
+    uint32_t me = client_id(r.c[0]);
+    assert_int_equal(r.self_states[0], rounds);
+    assert_int_equal(r.states[0][me], rounds);
+    assert_int_equal(client_reflect_stats(r.c[0])->received, rounds);
+    assert_int_equal(client_rtt(r.c[0])->total, rounds);
+    /* The reflected states are not counted as someone else's. */
+    assert_int_equal(client_latency(r.c[0])->total, rounds);
+    assert_int_equal(r.self_states[1], 0);
+    assert_int_equal(client_reflect_stats(r.c[1])->received, 0);
+    assert_int_equal(r.states[1][me], rounds);
+
+    for (size_t i = 0; i < 2; i++)
+        client_destroy(r.c[i]);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    harness_proc_free(&relay);
+}
+
+/* A state claiming another sender id is stamped with the real one. */
+static void test_forged_sender_overwritten(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    r.c[0] = harness_client((uint16_t)port, "forge", "victim", PROTO_MODE_UNSEQUENCED, false);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
+    uint32_t victim = client_id(r.c[0]);
+
+    struct raw_enet raw;
+    raw_connect(&raw, (uint16_t)port);
+    raw_join(&raw, "forge", "forger", PROTO_MODE_RELIABLE);
+    assert_int_not_equal(raw.id, victim);
+
+    /* Claims: id 999, the victim's own id, and 0. Reliable: all arrive. */
+    const uint32_t claims[3] = {999, victim, 0};
+    for (int k = 0; k < 3; k++) {
+        struct proto_state s;
+        memset(&s, 0, sizeof s);
+        s.sender = claims[k];
+        s.seq = (uint32_t)k + 1;
+        s.send_us = clock_now_us();
+        s.x = 10.0f + (float)k;
+        uint8_t buf[PROTO_STATE_SIZE];
+        assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+        raw_send(&raw, PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, buf, sizeof buf);
+    }
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (r.states[0][raw.id] < 3 && harness_now_ms() < deadline) {
+        raw_service(&raw, 5);
+        harness_poll_for(r.c, r.n, 5, harness_rec_event, &r);
+    }
+    assert_int_equal(r.states[0][raw.id], 3);
+    assert_int_equal(r.self_states[0], 0);      /* never "from" the victim */
+    assert_int_equal(r.states_bad_id[0], 0);    /* 999 never appears */
+    assert_true(r.last[0][raw.id].x == 12.0f);
+    assert_int_equal(r.last[0][raw.id].sender, raw.id);
+    assert_null(client_member(r.c[0], 999));
+
+    raw_close(&raw);
+    client_destroy(r.c[0]);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    harness_proc_free(&relay);
+}
+
+struct left_wait {
+    size_t observer;
+    uint32_t id;
+    enum proto_left_reason reason;
+};
+
+static bool saw_left(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    const struct left_wait *w = r->user;
+    return harness_rec_saw_left(r, w->observer, w->id, w->reason);
+}
+
+static bool saw_joined(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    const struct left_wait *w = r->user;
+    for (size_t k = 0; k < r->n_joined[w->observer]; k++)
+        if (r->joined[w->observer][k] == w->id)
+            return true;
+    return false;
+}
+
+/* joined on arrival; left "quit" on a polite close; left "timeout" when a
+ * client stops answering. */
+static void test_join_leave_timeout_notices(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    const char *args[] = {"--timeout-ms", "1000", NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    r.c[0] = harness_client((uint16_t)port, "notices", "alice", PROTO_MODE_SEQUENCED, false);
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
+
+    /* bob joins: alice hears it with his id and name. */
+    r.n = 2;
+    r.c[1] = harness_client((uint16_t)port, "notices", "bob", PROTO_MODE_SEQUENCED, false);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
+    uint32_t bob = client_id(r.c[1]);
+    struct left_wait w = {.observer = 0, .id = bob, .reason = PROTO_LEFT_QUIT};
+    r.user = &w;
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, saw_joined, &r), 0);
+    assert_string_equal(r.joined_name[0][0], "bob");
+    /* bob's welcome listed alice. */
+    assert_non_null(client_member(r.c[1], client_id(r.c[0])));
+
+    /* bob leaves politely: quit. */
+    client_destroy(r.c[1]);
+    r.c[1] = NULL;
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, saw_left, &r), 0);
+    assert_null(client_member(r.c[0], bob));
+
+    /* carol joins, then stops servicing her connection: timeout. */
+    r.c[1] = harness_client((uint16_t)port, "notices", "carol", PROTO_MODE_SEQUENCED, false);
+    r.welcomed[1] = false;
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
+    struct client *carol = r.c[1];
+    w.id = client_id(carol);
+    w.reason = PROTO_LEFT_TIMEOUT;
+    r.c[1] = NULL; /* no longer polled */
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, saw_left, &r), 0);
+    assert_false(harness_rec_saw_left(&r, 0, w.id, PROTO_LEFT_QUIT));
+    client_destroy(carol);
+
+    client_destroy(r.c[0]);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    harness_proc_free(&relay);
+}
+
+/* A late joiner's welcome lists every member with its last state. */
+static void test_late_joiner_roster(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = harness_client((uint16_t)port, "late", "early1", PROTO_MODE_RELIABLE, false);
+    r.c[1] = harness_client((uint16_t)port, "late", "early2", PROTO_MODE_RELIABLE, false);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
+    send_rounds(&r, 5); /* last x = 5 from both */
+    struct want_states w = {.count = 5};
+    r.user = &w;
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_received, &r), 0);
+    /* early2 has one more state than early1. */
+    send_one(r.c[1], 42.5f);
+    uint32_t e1 = client_id(r.c[0]), e2 = client_id(r.c[1]);
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (r.states[0][e2] < 6 && harness_now_ms() < deadline)
+        harness_poll_for(r.c, 2, 10, harness_rec_event, &r);
+    assert_int_equal(r.states[0][e2], 6);
+
+    r.n = 3;
+    r.c[2] = harness_client((uint16_t)port, "late", "latecomer", PROTO_MODE_UNSEQUENCED, false);
+    assert_int_equal(harness_poll_until(r.c, 3, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
+    size_t n;
+    const struct client_member *m = client_members(r.c[2], &n);
+    assert_int_equal(n, 2);
+    (void)m;
+    const struct client_member *m1 = client_member(r.c[2], e1);
+    const struct client_member *m2 = client_member(r.c[2], e2);
+    assert_non_null(m1);
+    assert_non_null(m2);
+    assert_string_equal(m1->name, "early1");
+    assert_string_equal(m2->name, "early2");
+    assert_int_equal(m1->mode, PROTO_MODE_RELIABLE);
+    assert_true(m1->has_state && m2->has_state);
+    assert_true(m1->last.x == 5.0f);
+    assert_true(m2->last.x == 42.5f);
+    assert_int_equal(m2->last.sender, e2);
+    assert_int_equal(m2->last.seq, 6);
+    /* A roster state is not a delivery. */
+    assert_int_equal(m2->stats.received, 0);
+    /* The two early members hear about the latecomer. */
+    struct left_wait lw = {.observer = 0, .id = client_id(r.c[2])};
+    r.user = &lw;
+    assert_int_equal(harness_poll_until(r.c, 3, WAIT_MS, harness_rec_event, saw_joined, &r), 0);
+
+    for (size_t i = 0; i < 3; i++)
+        client_destroy(r.c[i]);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    harness_proc_free(&relay);
+}
+
+/* Garbage UDP datagrams at the relay's port and bad JSON / bad states from
+ * a connected peer: the session goes on, the relay counts the drops. */
+static void test_garbage_does_not_disturb(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = harness_client((uint16_t)port, "calm", "talker", PROTO_MODE_UNSEQUENCED, false);
+    r.c[1] = harness_client((uint16_t)port, "calm", "listener", PROTO_MODE_RELIABLE, false);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
+    uint32_t talker = client_id(r.c[0]);
+    send_rounds(&r, 20);
+    uint64_t before = r.states[1][talker];
+    assert_true(before >= 16);
+
+    /* 1. Raw UDP garbage from a fresh socket (seeded, printed sizes). */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    struct rng rng;
+    rng_seed(&rng, 2024);
+    uint8_t junk[1500];
+    for (int k = 0; k < 200; k++) {
+        size_t len = rng_below(&rng, sizeof junk);
+        for (size_t b = 0; b < len; b++)
+            junk[b] = (uint8_t)rng_below(&rng, 256);
+        if (k % 10 == 0 && len > 0)
+            junk[0] = '{';
+        sendto(fd, junk, len, 0, (struct sockaddr *)&to, sizeof to);
+    }
+    close(fd);
+
+    /* 2. A connected peer sending nonsense on every channel. */
+    struct raw_enet raw;
+    raw_connect(&raw, (uint16_t)port);
+    raw_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, "{not json", 9);
+    raw_service(&raw, 200);
+    assert_string_equal(raw.last_error, "bad_json");
+    raw_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, "{\"type\":\"warp\"}", 15);
+    raw_join(&raw, "calm", "vandal", PROTO_MODE_UNSEQUENCED);
+    uint8_t shortstate[10] = {1, 1};
+    raw_send(&raw, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, shortstate,
+             sizeof shortstate);
+    uint8_t badversion[PROTO_STATE_SIZE] = {7, 1};
+    raw_send(&raw, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, badversion,
+             sizeof badversion);
+    raw_service(&raw, 100);
+
+    /* The session continues undisturbed. */
+    send_rounds(&r, 20);
+    harness_poll_for(r.c, 2, 200, harness_rec_event, &r);
+    raw_service(&raw, 10);
+    assert_true(r.states[1][talker] - before >= 16);
+    assert_int_equal(r.states[1][raw.id], 0); /* no bad state was forwarded */
+    assert_int_equal(r.states[0][raw.id], 0);
+    assert_false(r.disconnected[0] || r.disconnected[1]);
+    assert_true(harness_running(&relay));
+
+    raw_close(&raw);
+    for (size_t i = 0; i < 2; i++)
+        client_destroy(r.c[i]);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *out = harness_read_stdout(&relay);
+    assert_true(harness_stats_field(out, true, "drops.bad_json") >= 1);
+    assert_true(harness_stats_field(out, true, "drops.bad_state") >= 2);
+    assert_true(harness_stats_field(out, true, "drops.*") >= 3);
+    free(out);
+    harness_proc_free(&relay);
+}
+
+/* A relay that is asked to stop with SIGINT also exits 0 with final stats. */
+static void test_relay_sigint_final_stats(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    assert_int_equal(harness_stop(&relay, SIGINT, WAIT_MS), 0);
+    char *out = harness_read_stdout(&relay);
+    assert_int_equal(harness_stats_field(out, true, "clients"), 0);
+    assert_int_equal(harness_stats_field(out, true, "states_in"), 0);
+    free(out);
+    harness_proc_free(&relay);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fanout_all_modes),
+        cmocka_unit_test(test_reflect),
+        cmocka_unit_test(test_forged_sender_overwritten),
+        cmocka_unit_test(test_join_leave_timeout_notices),
+        cmocka_unit_test(test_late_joiner_roster),
+        cmocka_unit_test(test_garbage_does_not_disturb),
+        cmocka_unit_test(test_relay_sigint_final_stats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

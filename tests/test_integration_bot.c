@@ -1,0 +1,215 @@
+/* test_integration_bot.c: ricochet-bot end to end with the real relay: a
+ * mixed-mode run where every bot sees every other, --json output, the udp
+ * transport, and a one-line error with a non-zero exit when no relay
+ * answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness.h"
+
+#define WAIT_MS 60000
+
+static int run_bot(struct harness_proc *bot, const char *const *args, char **out)
+{
+    assert_int_equal(harness_spawn(bot, "ricochet-bot", args), 0);
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (harness_running(bot) && harness_now_ms() < deadline) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    int rc = harness_stop(bot, SIGKILL, 1000);
+    *out = harness_read_stdout(bot);
+    if (rc != 0) {
+        char *err = harness_read_stderr(bot);
+        fprintf(stderr, "ricochet-bot exited %d:\n%s\n", rc, err ? err : "");
+        free(err);
+    }
+    return rc;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+/* Checks a --json summary of n bots that all saw each other. */
+static void check_summary(const char *out, int n, const char *mode_of_all)
+{
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    assert_string_equal(str(root, "type"), "bot_summary");
+    assert_int_equal((int)num(root, "seed"), 7);
+    const cJSON *bots = cJSON_GetObjectItemCaseSensitive(root, "bots");
+    assert_int_equal(cJSON_GetArraySize(bots), n);
+    const cJSON *b;
+    cJSON_ArrayForEach(b, bots) {
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "connected")));
+        double sent = num(b, "sent");
+        assert_true(sent >= 20); /* 20 Hz for 2 s, give or take */
+        uint32_t my_id = (uint32_t)num(b, "id");
+        const cJSON *from = cJSON_GetObjectItemCaseSensitive(b, "from");
+        assert_int_equal(cJSON_GetArraySize(from), n - 1);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, from) {
+            assert_int_not_equal((uint32_t)num(f, "id"), my_id);
+            assert_true(strncmp(str(f, "name"), "tb-", 3) == 0);
+            double pct = num(f, "delivery_pct");
+            if (strcmp(str(f, "mode"), "reliable") == 0)
+                assert_true(pct == 100.0);
+            else
+                assert_true(pct >= 80.0);
+            assert_true(num(f, "duplicates") == 0);
+        }
+    }
+    const cJSON *modes = cJSON_GetObjectItemCaseSensitive(root, "modes");
+    if (mode_of_all) {
+        assert_int_equal(cJSON_GetArraySize(modes), 1);
+        assert_string_equal(str(cJSON_GetArrayItem(modes, 0), "mode"), mode_of_all);
+    } else {
+        assert_int_equal(cJSON_GetArraySize(modes), 3);
+    }
+    const cJSON *m;
+    cJSON_ArrayForEach(m, modes) {
+        assert_true(num(m, "received") > 0);
+        assert_true(num(m, "latency_p99_us") >= num(m, "latency_p50_us"));
+    }
+    cJSON_Delete(root);
+}
+
+static void test_bot_mixed_json(void **state)
+{
+    (void)state;
+    struct harness_proc relay, bot;
+    const char *rargs[] = {"--max-per-address", "16", NULL};
+    int port = harness_start_relay(&relay, rargs);
+    assert_true(port > 0);
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    const char *args[] = {"--port", p, "--count", "4", "--mode", "mixed", "--rate", "20",
+                          "--duration", "2", "--seed", "7", "--name", "tb", "--json",
+                          NULL};
+    char *out = NULL;
+    assert_int_equal(run_bot(&bot, args, &out), 0);
+    assert_non_null(out);
+    check_summary(out, 4, NULL);
+    free(out);
+    harness_proc_free(&bot);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *rout = harness_read_stdout(&relay);
+    assert_true(harness_stats_field(rout, true, "states_in") >= 4 * 20);
+    free(rout);
+    harness_proc_free(&relay);
+}
+
+static void test_bot_udp_json(void **state)
+{
+    (void)state;
+    struct harness_proc relay, bot;
+    const char *rargs[] = {"--transport", "udp", "--max-per-address", "16", NULL};
+    int port = harness_start_relay(&relay, rargs);
+    assert_true(port > 0);
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    const char *args[] = {"--port", p, "--count", "3", "--mode", "udp", "--rate", "20",
+                          "--duration", "2", "--seed", "7", "--name", "tb", "--json",
+                          "--reflect", NULL};
+    char *out = NULL;
+    assert_int_equal(run_bot(&bot, args, &out), 0);
+    check_summary(out, 3, "udp");
+    cJSON *root = cJSON_Parse(out);
+    const cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "bots"))
+        assert_true(num(b, "reflected") >= num(b, "sent") * 0.8);
+    cJSON_Delete(root);
+    free(out);
+    harness_proc_free(&bot);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    harness_proc_free(&relay);
+}
+
+/* The human summary names who saw whom and the per-mode table. */
+static void test_bot_human_summary(void **state)
+{
+    (void)state;
+    struct harness_proc relay, bot;
+    const char *rargs[] = {"--max-per-address", "16", NULL};
+    int port = harness_start_relay(&relay, rargs);
+    assert_true(port > 0);
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    const char *args[] = {"--port", p, "--count", "2", "--mode", "reliable", "--rate",
+                          "20", "--duration", "1", "--seed", "7", "--name", "hb", NULL};
+    char *out = NULL;
+    assert_int_equal(run_bot(&bot, args, &out), 0);
+    assert_non_null(strstr(out, "hb-1 (id "));
+    assert_non_null(strstr(out, "from hb-2"));
+    assert_non_null(strstr(out, "from hb-1"));
+    assert_non_null(strstr(out, "100.00%"));
+    assert_non_null(strstr(out, "per mode"));
+    assert_non_null(strstr(out, "seed 7"));
+    free(out);
+    harness_proc_free(&bot);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    harness_proc_free(&relay);
+}
+
+/* No relay: exit status 1 and one error line naming the problem. */
+static void test_bot_no_relay(void **state)
+{
+    (void)state;
+    struct harness_proc relay, bot;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    /* The port was just free and the relay is gone: nobody answers. */
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    harness_proc_free(&relay);
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    const char *args[] = {"--port", p, "--timeout-ms", "500", "--duration", "1", NULL};
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", args), 0);
+    assert_int_equal(harness_stop(&bot, 0, WAIT_MS), 1);
+    char *err = harness_read_stderr(&bot);
+    assert_non_null(strstr(err, "ricochet-bot: error: "));
+    assert_non_null(strstr(err, "could not join"));
+    free(err);
+    harness_proc_free(&bot);
+
+    /* A bad option: exit 2, one line. */
+    const char *bad[] = {"--rate", "0", NULL};
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", bad), 0);
+    assert_int_equal(harness_stop(&bot, 0, WAIT_MS), 2);
+    err = harness_read_stderr(&bot);
+    assert_non_null(strstr(err, "ricochet-bot: error: "));
+    free(err);
+    harness_proc_free(&bot);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bot_mixed_json),
+        cmocka_unit_test(test_bot_udp_json),
+        cmocka_unit_test(test_bot_human_summary),
+        cmocka_unit_test(test_bot_no_relay),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,191 @@
+/* test_integration_udp.c: ricochet-relay --transport udp with the client
+ * library's udp mode over 127.0.0.1: join by retried datagram, fan-out,
+ * never back to the sender, leave, expiry of a silent member, and garbage
+ * datagrams counted by the relay while the session goes on. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../client/client.h"
+#include "../proto/clock.h"
+#include "../proto/rng.h"
+#include "harness.h"
+
+#define WAIT_MS 15000
+
+static bool all_see_all(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    for (size_t i = 0; i < r->n; i++) {
+        size_t m;
+        if (!r->c[i])
+            continue;
+        client_members(r->c[i], &m);
+        if (!r->welcomed[i] || m != r->n - 1)
+            return false;
+    }
+    return true;
+}
+
+static void send_rounds(struct harness_rec *r, int rounds)
+{
+    for (int k = 1; k <= rounds; k++) {
+        for (size_t i = 0; i < r->n; i++) {
+            if (!r->c[i])
+                continue;
+            struct proto_state s = {.send_us = clock_now_us(), .x = (float)k, .y = 1};
+            assert_int_equal(client_send_state(r->c[i], &s, 64), 0);
+        }
+        harness_poll_for(r->c, r->n, 20, harness_rec_event, r);
+    }
+}
+
+struct left_wait {
+    uint32_t id;
+    enum proto_left_reason reason;
+};
+
+static bool saw_left(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    const struct left_wait *w = r->user;
+    return harness_rec_saw_left(r, 0, w->id, w->reason);
+}
+
+static void test_udp_session(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    const char *args[] = {"--transport", "udp", "--timeout-ms", "1500", NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 3;
+    r.c[0] = harness_client((uint16_t)port, "plain", "ann", PROTO_MODE_UDP, false);
+    r.c[1] = harness_client((uint16_t)port, "plain", "ben", PROTO_MODE_UDP, false);
+    r.c[2] = harness_client((uint16_t)port, "plain", "cat", PROTO_MODE_UDP, true);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
+    uint32_t id[3];
+    for (size_t i = 0; i < 3; i++) {
+        id[i] = client_id(r.c[i]);
+        assert_true(id[i] > 0);
+    }
+    assert_string_equal(client_member(r.c[0], id[1])->name, "ben");
+    assert_int_equal(client_member(r.c[0], id[1])->mode, PROTO_MODE_UDP);
+
+    const int rounds = 30;
+    send_rounds(&r, rounds);
+    harness_poll_for(r.c, r.n, 300, harness_rec_event, &r);
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < 3; j++) {
+            if (i == j)
+                continue;
+            /* Loopback rarely drops; allow a little. */
+            assert_in_range(r.states[i][id[j]], rounds * 8 / 10, rounds);
+            assert_int_equal(r.arrived_as[i][id[j]], PROTO_MODE_UDP);
+        }
+        assert_int_equal(r.states_bad_id[i], 0);
+        assert_int_equal(r.arrived[i][PROTO_MODE_UNSEQUENCED], 0);
+    }
+    /* Only cat asked for reflection. */
+    assert_int_equal(r.self_states[0], 0);
+    assert_int_equal(r.self_states[1], 0);
+    assert_in_range(r.self_states[2], rounds * 8 / 10, rounds);
+
+    /* Garbage from a stranger's socket, and from nowhere near a protocol. */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    struct rng rng;
+    rng_seed(&rng, 77);
+    uint8_t junk[1400];
+    const char *texts[] = {"{", "{\"type\":\"join\"}", "[1,2,3]", "{\"type\":\"chat\",\"text\":\"hi\"}"};
+    for (int k = 0; k < 4; k++)
+        sendto(fd, texts[k], strlen(texts[k]), 0, (struct sockaddr *)&to, sizeof to);
+    for (int k = 0; k < 50; k++) {
+        size_t len = 1 + rng_below(&rng, sizeof junk - 1);
+        for (size_t b = 0; b < len; b++)
+            junk[b] = (uint8_t)rng_below(&rng, 256);
+        junk[0] = (uint8_t)(k % 2 ? 1 : 0x80); /* half look like states */
+        sendto(fd, junk, len, 0, (struct sockaddr *)&to, sizeof to);
+    }
+    close(fd);
+    uint64_t before = r.states[1][id[0]];
+    send_rounds(&r, 20);
+    harness_poll_for(r.c, r.n, 300, harness_rec_event, &r);
+    assert_true(r.states[1][id[0]] - before >= 16);
+    for (size_t i = 0; i < 3; i++)
+        assert_false(r.disconnected[i]);
+
+    /* ben leaves (a leave datagram): quit. */
+    client_destroy(r.c[1]);
+    r.c[1] = NULL;
+    struct left_wait w = {.id = id[1], .reason = PROTO_LEFT_QUIT};
+    r.user = &w;
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, saw_left, &r), 0);
+
+    /* cat goes silent (no polling, so no pings): the relay expires her. */
+    struct client *cat = r.c[2];
+    r.c[2] = NULL;
+    w.id = id[2];
+    w.reason = PROTO_LEFT_TIMEOUT;
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, saw_left, &r), 0);
+    client_destroy(cat);
+
+    /* ann, idle but polled, stays a member thanks to her pings. */
+    harness_poll_for(r.c, 1, 2500, harness_rec_event, &r);
+    assert_false(r.disconnected[0]);
+    assert_true(client_joined(r.c[0]));
+
+    client_destroy(r.c[0]);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *out = harness_read_stdout(&relay);
+    long long in = harness_stats_field(out, true, "states_in");
+    assert_true(in >= (rounds + 20) * 3 * 8 / 10);
+    assert_true(harness_stats_field(out, true, "drops.*") >= 20);
+    free(out);
+    harness_proc_free(&relay);
+}
+
+/* The relay's shutdown reaches udp members as an error (best effort). */
+static void test_udp_relay_shutdown(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    const char *args[] = {"--transport", "udp", NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    r.c[0] = harness_client((uint16_t)port, "bye", "solo", PROTO_MODE_UDP, false);
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
+    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    harness_poll_for(r.c, 1, 500, harness_rec_event, &r);
+    assert_string_equal(r.last_error[0], "shutting_down");
+    assert_true(r.disconnected[0]);
+    client_destroy(r.c[0]);
+    harness_proc_free(&relay);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_udp_session),
+        cmocka_unit_test(test_udp_relay_shutdown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

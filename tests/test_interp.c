@@ -1,0 +1,345 @@
+/* test_interp.c: the snapshot interpolation buffer: ordering, out-of-order
+ * inserts, duplicates, gaps, extrapolation limit, clock offset, jitter,
+ * uint64 time wrap and uint32 sequence wrap, exact interpolation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <math.h>
+#include <cmocka.h>
+
+#include "../client/interp.h"
+
+#define MS 1000ull
+#define PERIOD (50 * MS) /* 20 Hz */
+#define LIMIT (250 * MS)
+#define MAXGAP (1000 * MS)
+
+/* A state from a sender moving +x at 20 units/s: x = seq (0.05 s apart). */
+static struct proto_state st(uint32_t seq, uint64_t send_us)
+{
+    struct proto_state s = { 0 };
+    s.seq = seq;
+    s.send_us = send_us;
+    s.x = (float)(seq % 1000);
+    s.y = 10.0f;
+    s.vx = 20.0f;
+    s.vy = 0.0f;
+    return s;
+}
+
+/* Pushes seq sent at send0 + k*PERIOD (k counted from seq0, wrap-safe) and
+ * received delay later on a clock offset by skew. */
+static int push(struct interp_buffer *b, uint32_t seq, uint32_t seq0, uint64_t send0,
+                uint64_t skew, uint64_t delay)
+{
+    uint64_t send = send0 + (uint64_t)(uint32_t)(seq - seq0) * PERIOD;
+    struct proto_state s = st(seq, send);
+    return interp_push(b, &s, send + skew + delay);
+}
+
+static void assert_ordered(const struct interp_buffer *b)
+{
+    for (size_t i = 1; i < b->n; i++) {
+        assert_true(proto_seq_after(b->s[i].seq, b->s[i - 1].seq));
+        assert_true((int64_t)(b->s[i].send_us - b->s[i - 1].send_us) > 0);
+    }
+}
+
+static void test_empty(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    interp_init(&b, LIMIT, MAXGAP);
+    assert_int_equal(interp_sample_at(&b, 12345, &r), INTERP_NONE);
+    assert_int_equal(r.kind, INTERP_NONE);
+    assert_false(b.have_raw);
+}
+
+static void test_in_order_and_exact(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    const uint64_t t0 = 5000000, delay = 3 * MS;
+    interp_init(&b, LIMIT, MAXGAP);
+    for (uint32_t q = 0; q < 10; q++)
+        assert_int_equal(push(&b, q, 0, t0, 0, delay), 1);
+    assert_int_equal(b.n, 10);
+    assert_ordered(&b);
+    assert_int_equal(b.offset_us, delay);
+    /* Exactly on sample 4: its position. */
+    assert_int_equal(interp_sample_at(&b, t0 + delay + 4 * PERIOD, &r), INTERP_BETWEEN);
+    assert_float_equal(r.x, 4.0f, 1e-6);
+    /* A quarter of the way from 4 to 5. */
+    interp_sample_at(&b, t0 + delay + 4 * PERIOD + PERIOD / 4, &r);
+    assert_int_equal(r.kind, INTERP_BETWEEN);
+    assert_int_equal(r.seq_a, 4);
+    assert_int_equal(r.seq_b, 5);
+    assert_float_equal(r.x, 4.25f, 1e-5);
+    assert_float_equal(r.y, 10.0f, 1e-6);
+    /* Every point between 2 and 8 is on the line x = t / PERIOD. */
+    for (uint64_t t = 2 * PERIOD; t <= 8 * PERIOD; t += 7 * MS) {
+        interp_sample_at(&b, t0 + delay + t, &r);
+        assert_float_equal(r.x, (double)t / (double)PERIOD, 1e-4);
+    }
+    /* Before the oldest sample: held at it. */
+    assert_int_equal(interp_sample_at(&b, t0 + delay - 1, &r), INTERP_BEFORE);
+    assert_float_equal(r.x, 0.0f, 1e-6);
+}
+
+static void test_out_of_order_insert(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    const uint32_t order[] = { 0, 2, 1, 5, 3, 4, 7, 6 };
+    interp_init(&b, LIMIT, MAXGAP);
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        assert_int_equal(push(&b, order[i], 0, 1000000, 0, 10 * MS), 1);
+    assert_int_equal(b.n, 8);
+    assert_ordered(&b);
+    for (uint32_t q = 0; q < 8; q++)
+        assert_int_equal(b.s[q].seq, q);
+    /* The last arrival is the raw one, even though it is not the newest. */
+    assert_true(b.have_raw);
+    assert_int_equal(b.raw.seq, 6);
+    /* A late sample lands at its own time, not at its arrival time. */
+    interp_sample_at(&b, 1000000 + 10 * MS + 3 * PERIOD + PERIOD / 2, &r);
+    assert_int_equal(r.kind, INTERP_BETWEEN);
+    assert_float_equal(r.x, 3.5f, 1e-5);
+}
+
+static void test_duplicates_and_too_old(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    interp_init(&b, LIMIT, MAXGAP);
+    assert_int_equal(push(&b, 10, 10, 1000000, 0, 0), 1);
+    assert_int_equal(push(&b, 10, 10, 1000000, 0, 0), 0);
+    assert_int_equal(b.n, 1);
+    for (uint32_t q = 11; q < 10 + INTERP_CAP + 5; q++)
+        assert_int_equal(push(&b, q, 10, 1000000, 0, 0), 1);
+    assert_int_equal(b.n, INTERP_CAP);
+    assert_ordered(&b);
+    /* Oldest kept is seq 15; seq 12 is older than everything: dropped. */
+    assert_int_equal(b.s[0].seq, 15);
+    assert_int_equal(push(&b, 12, 10, 1000000, 0, 0), 0);
+    assert_int_equal(b.s[0].seq, 15);
+    /* A hole inside the window is still fillable: make one, then fill it. */
+    {
+        struct interp_buffer g;
+        interp_init(&g, LIMIT, MAXGAP);
+        for (uint32_t q = 0; q < INTERP_CAP; q++)
+            if (q != 3)
+                push(&g, q, 0, 1000000, 0, 0);
+        assert_int_equal(g.n, INTERP_CAP - 1);
+        assert_int_equal(push(&g, 3, 0, 1000000, 0, 0), 1);
+        assert_int_equal(g.n, INTERP_CAP);
+        assert_ordered(&g);
+    }
+    assert_int_equal(b.dropped, 2);
+    assert_int_equal(b.arrivals, 1 + 1 + (INTERP_CAP + 4) + 1);
+}
+
+static void test_gap_interpolates_across_loss(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    const uint64_t t0 = 2000000;
+    interp_init(&b, LIMIT, MAXGAP);
+    /* 3, 4, 5 lost: 2 -> 6 is a 200 ms hole, under max_gap. */
+    push(&b, 1, 0, t0, 0, 0);
+    push(&b, 2, 0, t0, 0, 0);
+    push(&b, 6, 0, t0, 0, 0);
+    interp_sample_at(&b, t0 + 4 * PERIOD, &r);
+    assert_int_equal(r.kind, INTERP_BETWEEN);
+    assert_int_equal(r.seq_a, 2);
+    assert_int_equal(r.seq_b, 6);
+    assert_float_equal(r.x, 4.0f, 1e-5);
+}
+
+static void test_wide_gap_is_not_glided(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    const uint64_t t0 = 2000000;
+    interp_init(&b, LIMIT, MAXGAP);
+    /* 0 then 40: 2 s apart, wider than max_gap (1 s). */
+    push(&b, 0, 0, t0, 0, 0);
+    push(&b, 40, 0, t0, 0, 0);
+    /* 100 ms after 0: extrapolated along velocity (20/s -> +2). */
+    interp_sample_at(&b, t0 + 100 * MS, &r);
+    assert_int_equal(r.kind, INTERP_EXTRAPOLATED);
+    assert_float_equal(r.x, 2.0f, 1e-5);
+    /* 1 s after 0: frozen at the limit (250 ms -> +5). */
+    interp_sample_at(&b, t0 + 1000 * MS, &r);
+    assert_int_equal(r.kind, INTERP_STALE);
+    assert_float_equal(r.x, 5.0f, 1e-5);
+}
+
+static void test_extrapolation_limit(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    const uint64_t t0 = 3000000;
+    interp_init(&b, LIMIT, MAXGAP);
+    push(&b, 0, 0, t0, 0, 0);
+    push(&b, 1, 0, t0, 0, 0);
+    /* 100 ms past the newest (x = 1, vx = 20): 1 + 2 = 3. */
+    assert_int_equal(interp_sample_at(&b, t0 + PERIOD + 100 * MS, &r), INTERP_EXTRAPOLATED);
+    assert_float_equal(r.x, 3.0f, 1e-5);
+    /* Exactly at the limit: still extrapolated, 1 + 5. */
+    assert_int_equal(interp_sample_at(&b, t0 + PERIOD + LIMIT, &r), INTERP_EXTRAPOLATED);
+    assert_float_equal(r.x, 6.0f, 1e-5);
+    /* Just past it: stale, frozen at the limit. */
+    assert_int_equal(interp_sample_at(&b, t0 + PERIOD + LIMIT + 1, &r), INTERP_STALE);
+    assert_float_equal(r.x, 6.0f, 1e-5);
+    /* Far beyond: stale and frozen at the limit. */
+    assert_int_equal(interp_sample_at(&b, t0 + PERIOD + 10 * LIMIT, &r), INTERP_STALE);
+    assert_float_equal(r.x, 6.0f, 1e-5);
+    /* Limit 0: never extrapolate, hold the newest. */
+    interp_init(&b, 0, MAXGAP);
+    push(&b, 7, 7, t0, 0, 0);
+    assert_int_equal(interp_sample_at(&b, t0 + 30 * MS, &r), INTERP_STALE);
+    assert_float_equal(r.x, 7.0f, 1e-6);
+}
+
+static void test_clock_offset_free(void **state)
+{
+    (void)state;
+    struct interp_buffer b, c;
+    struct interp_result rb, rc;
+    const uint64_t skew = 123456789012ull; /* receiver's clock is far ahead */
+    interp_init(&b, LIMIT, MAXGAP);
+    interp_init(&c, LIMIT, MAXGAP);
+    for (uint32_t q = 0; q < 6; q++) {
+        push(&b, q, 0, 1000000, 0, 20 * MS);
+        push(&c, q, 0, 1000000, skew, 20 * MS);
+    }
+    assert_int_equal(b.offset_us, 20 * MS);
+    assert_int_equal(c.offset_us, skew + 20 * MS);
+    /* Same positions at the same moment relative to each receiver's clock. */
+    for (uint64_t t = 0; t < 8 * PERIOD; t += 13 * MS) {
+        interp_sample_at(&b, 1000000 + 20 * MS + t, &rb);
+        interp_sample_at(&c, 1000000 + skew + 20 * MS + t, &rc);
+        assert_int_equal(rb.kind, rc.kind);
+        assert_float_equal(rb.x, rc.x, 1e-6);
+    }
+}
+
+static void test_jitter_is_smoothed(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    const uint64_t t0 = 9000000;
+    /* Network delay jumps between 5 and 45 ms; the timeline follows the
+     * sender's regular clock, with the fastest trip as offset. */
+    const uint64_t delays[] = { 45, 5, 30, 12, 40, 5, 25, 44, 8, 20 };
+    interp_init(&b, LIMIT, MAXGAP);
+    for (uint32_t q = 0; q < 10; q++)
+        push(&b, q, 0, t0, 0, delays[q] * MS);
+    assert_int_equal(b.offset_us, 5 * MS);
+    for (uint64_t t = 0; t <= 9 * PERIOD; t += 5 * MS) {
+        interp_sample_at(&b, t0 + 5 * MS + t, &r);
+        assert_int_equal(r.kind, INTERP_BETWEEN);
+        assert_float_equal(r.x, (double)t / (double)PERIOD, 1e-4);
+    }
+}
+
+static void test_time_wrap(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    /* Sender times cross 2^64 between samples 4 and 5; receive times too. */
+    const uint64_t t0 = UINT64_MAX - 4 * PERIOD + 1 - 7;
+    const uint64_t delay = 2 * MS;
+    interp_init(&b, LIMIT, MAXGAP);
+    for (uint32_t q = 0; q < 8; q++)
+        assert_int_equal(push(&b, q, 0, t0, 0, delay), 1);
+    assert_true(b.s[7].send_us < b.s[0].send_us); /* it really wrapped */
+    assert_ordered(&b);
+    for (uint64_t t = 0; t <= 7 * PERIOD; t += 9 * MS) {
+        interp_sample_at(&b, t0 + delay + t, &r);
+        assert_int_equal(r.kind, INTERP_BETWEEN);
+        assert_float_equal(r.x, (double)t / (double)PERIOD, 1e-4);
+    }
+    interp_sample_at(&b, t0 + delay + 7 * PERIOD + 50 * MS, &r);
+    assert_int_equal(r.kind, INTERP_EXTRAPOLATED);
+    assert_float_equal(r.x, 8.0f, 1e-4);
+    /* Render time behind the oldest, across the wrap: before. */
+    assert_int_equal(interp_sample_at(&b, t0 + delay - 10 * MS, &r), INTERP_BEFORE);
+}
+
+static void test_seq_wrap(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    const uint32_t s0 = UINT32_MAX - 2; /* ..FD FE FF 0 1 2 */
+    const uint32_t order[] = { s0, s0 + 1, s0 + 3, s0 + 2, s0 + 5, s0 + 4 };
+    interp_init(&b, LIMIT, MAXGAP);
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(push(&b, order[i], s0, 4000000, 0, 0), 1);
+    assert_ordered(&b);
+    for (uint32_t k = 0; k < 6; k++)
+        assert_int_equal(b.s[k].seq, (uint32_t)(s0 + k));
+    /* Halfway between seq FFFFFFFF and 0. */
+    interp_sample_at(&b, 4000000 + 2 * PERIOD + PERIOD / 2, &r);
+    assert_int_equal(r.seq_a, UINT32_MAX);
+    assert_int_equal(r.seq_b, 0);
+    /* x = seq % 1000: FFFFFFFF % 1000 = 295, 0 -> 0. */
+    assert_float_equal(r.x, (295.0 + 0.0) / 2, 1e-3);
+    assert_int_equal(push(&b, 0, s0, 4000000, 0, 0), 0); /* duplicate across wrap */
+}
+
+static void test_reset_on_time_jump(void **state)
+{
+    (void)state;
+    struct interp_buffer b;
+    struct interp_result r;
+    struct proto_state s;
+    interp_init(&b, LIMIT, MAXGAP);
+    push(&b, 0, 0, 1000000, 0, 0);
+    push(&b, 1, 0, 1000000, 0, 0);
+    /* The sender's clock jumps 2 minutes: start over, do not glide. */
+    s = st(2, 1000000 + 120000000ull);
+    s.x = 50;
+    assert_int_equal(interp_push(&b, &s, 1000000 + 120000000ull + 10 * MS), 1);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(b.resets, 1);
+    assert_int_equal(b.offset_us, 10 * MS);
+    interp_sample_at(&b, 1000000 + 120000000ull + 10 * MS, &r);
+    assert_float_equal(r.x, 50.0f, 1e-6);
+    interp_clear(&b);
+    assert_int_equal(b.n, 0);
+    assert_false(b.have_raw);
+    assert_int_equal(interp_sample_at(&b, 0, &r), INTERP_NONE);
+    assert_string_equal(interp_kind_name(INTERP_STALE), "stale");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_in_order_and_exact),
+        cmocka_unit_test(test_out_of_order_insert),
+        cmocka_unit_test(test_duplicates_and_too_old),
+        cmocka_unit_test(test_gap_interpolates_across_loss),
+        cmocka_unit_test(test_wide_gap_is_not_glided),
+        cmocka_unit_test(test_extrapolation_limit),
+        cmocka_unit_test(test_clock_offset_free),
+        cmocka_unit_test(test_jitter_is_smoothed),
+        cmocka_unit_test(test_time_wrap),
+        cmocka_unit_test(test_seq_wrap),
+        cmocka_unit_test(test_reset_on_time_jump),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

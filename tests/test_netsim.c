@@ -1,0 +1,721 @@
+/* test_netsim.c: the impairment model (loss rates, Gilbert-Elliott bursts,
+ * reproducibility, order, delay bounds, duplication, rate limit, counters)
+ * and the ricochet-netsim proxy end to end over 127.0.0.1. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../bench/netsim.h"
+#include "harness.h"
+
+#define MS 1000u /* µs */
+
+static struct netsim *new_sim(const struct netsim_model *up, const struct netsim_model *down,
+                              uint64_t seed)
+{
+    struct netsim_model m[NETSIM_DIRS];
+    netsim_model_default(&m[NETSIM_UP]);
+    netsim_model_default(&m[NETSIM_DOWN]);
+    if (up)
+        m[NETSIM_UP] = *up;
+    if (down)
+        m[NETSIM_DOWN] = *down;
+    struct netsim *sim = netsim_create(m, seed);
+    assert_non_null(sim);
+    return sim;
+}
+
+/* Datagram payload: its submit index, so delivery order can be checked. */
+static void put_index(unsigned char *buf, uint32_t i)
+{
+    memcpy(buf, &i, sizeof i);
+}
+
+static uint32_t get_index(const unsigned char *buf)
+{
+    uint32_t i;
+    memcpy(&i, buf, sizeof i);
+    return i;
+}
+
+/* Delivers everything due by now_us; returns how many. */
+static uint64_t drain(struct netsim *sim, uint64_t now_us)
+{
+    struct netsim_datagram dg;
+    uint64_t n = 0;
+    while (netsim_next_due(sim, now_us, &dg))
+        n++;
+    return n;
+}
+
+static uint64_t dropped(const struct netsim_counters *c)
+{
+    return c->dropped_loss + c->dropped_burst + c->dropped_queue + c->dropped_overflow;
+}
+
+/* The conservation law every direction obeys at every moment. */
+static void assert_balanced(struct netsim *sim, enum netsim_dir dir)
+{
+    const struct netsim_counters *c = netsim_counters(sim, dir);
+    assert_int_equal(c->received + c->duplicated,
+                     c->forwarded + dropped(c) + c->discarded + netsim_pending(sim, dir));
+    assert_int_equal(c->delay_us.total, c->forwarded);
+}
+
+static void test_loss_rate(void **state)
+{
+    (void)state;
+    const double rates[] = {0, 1, 10, 50, 100};
+    for (size_t k = 0; k < sizeof rates / sizeof rates[0]; k++) {
+        struct netsim_model m;
+        netsim_model_default(&m);
+        m.loss_pct = rates[k];
+        struct netsim *sim = new_sim(&m, NULL, 1000 + k);
+        unsigned char buf[40] = {1};
+        const uint32_t n = 100000;
+        uint64_t queued = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            int r = netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, i * MS);
+            assert_true(r == 0 || r == 1);
+            queued += (uint64_t)r;
+            drain(sim, i * MS);
+        }
+        const struct netsim_counters *c = netsim_counters(sim, NETSIM_UP);
+        assert_int_equal(c->received, n);
+        assert_int_equal(c->forwarded, queued);
+        assert_int_equal(c->dropped_loss + c->forwarded, n);
+        double measured = 100.0 * (double)c->dropped_loss / n;
+        /* Binomial stddev at 50% is 0.16 points; 0.6 is over 3.5 sigma. */
+        assert_true(fabs(measured - rates[k]) < 0.6);
+        if (rates[k] == 0)
+            assert_int_equal(c->dropped_loss, 0);
+        if (rates[k] == 100)
+            assert_int_equal(c->dropped_loss, n);
+        assert_int_equal(netsim_counters(sim, NETSIM_DOWN)->received, 0);
+        assert_balanced(sim, NETSIM_UP);
+        netsim_destroy(sim);
+    }
+}
+
+static void test_gilbert_elliott_bursts(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.ge_p_pct = 1;
+    m.ge_r_pct = 25;
+    m.ge_loss_good_pct = 0;
+    m.ge_loss_bad_pct = 100;
+    struct netsim *sim = new_sim(NULL, &m, 77);
+    unsigned char buf[8] = {0};
+    const uint32_t n = 200000;
+    uint64_t runs = 0, run_len_sum = 0, lost = 0;
+    bool in_run = false;
+    for (uint32_t i = 0; i < n; i++) {
+        int r = netsim_submit(sim, NETSIM_DOWN, 3, buf, sizeof buf, i * MS);
+        drain(sim, i * MS);
+        if (r == 0) {
+            lost++;
+            run_len_sum++;
+            if (!in_run)
+                runs++;
+            in_run = true;
+        } else {
+            in_run = false;
+        }
+    }
+    const struct netsim_counters *c = netsim_counters(sim, NETSIM_DOWN);
+    assert_int_equal(c->dropped_burst, lost);
+    assert_int_equal(c->dropped_loss, 0);
+    assert_int_equal(c->ge_bad_datagrams, lost); /* bad state loses everything */
+    /* Every stay in the bad state is exactly one run of losses. */
+    assert_int_equal(c->ge_bursts, runs);
+    double mean_burst = (double)run_len_sum / (double)runs;
+    assert_true(fabs(mean_burst - 1.0 / 0.25) < 0.4); /* about 5 sigma */
+    double rate = (double)lost / n, expect = 1.0 / (1.0 + 25.0);
+    assert_true(fabs(rate - expect) < 0.1 * expect);
+    assert_balanced(sim, NETSIM_DOWN);
+    netsim_destroy(sim);
+
+    /* Partial loss in each state: the long-run rate mixes them. */
+    m.ge_p_pct = 10;
+    m.ge_r_pct = 30;
+    m.ge_loss_good_pct = 2;
+    m.ge_loss_bad_pct = 60;
+    sim = new_sim(&m, NULL, 5);
+    for (uint32_t i = 0; i < n; i++) {
+        netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, i * MS);
+        drain(sim, i * MS);
+    }
+    c = netsim_counters(sim, NETSIM_UP);
+    double bad = 10.0 / 40.0; /* stationary share of the bad state */
+    expect = (1 - bad) * 0.02 + bad * 0.60;
+    rate = (double)c->dropped_burst / n;
+    assert_true(fabs(rate - expect) < 0.05 * expect);
+    assert_true(fabs((double)c->ge_bad_datagrams / n - bad) < 0.05 * bad);
+    netsim_destroy(sim);
+}
+
+/* Records every decision and delivery of a fixed input. */
+struct trace {
+    int submit[5000];
+    uint64_t due[12000];
+    uint32_t index[12000];
+    size_t n_due;
+};
+
+static void run_trace(const struct netsim_model *m, uint64_t seed, struct trace *t)
+{
+    struct netsim *sim = new_sim(m, m, seed);
+    unsigned char buf[64];
+    memset(t, 0, sizeof *t);
+    for (uint32_t i = 0; i < 5000; i++) {
+        put_index(buf, i);
+        t->submit[i] = netsim_submit(sim, (enum netsim_dir)(i % 2), i % 7, buf, 16 + i % 48,
+                                     (uint64_t)i * 500);
+        struct netsim_datagram dg;
+        while (netsim_next_due(sim, (uint64_t)i * 500, &dg)) {
+            assert_true(t->n_due < 12000);
+            t->due[t->n_due] = dg.due_us;
+            t->index[t->n_due++] = get_index(dg.bytes);
+        }
+    }
+    netsim_destroy(sim);
+}
+
+static void test_seeded_reproducibility(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.loss_pct = 5;
+    m.ge_p_pct = 2;
+    m.ge_r_pct = 30;
+    m.ge_loss_bad_pct = 80;
+    m.dup_pct = 3;
+    m.delay_ms = 10;
+    m.jitter_ms = 8;
+    m.reorder = 1;
+    struct trace *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    assert_non_null(a);
+    assert_non_null(b);
+
+    run_trace(&m, 42, a);
+    run_trace(&m, 42, b);
+    assert_memory_equal(a, b, sizeof *a);
+    assert_true(a->n_due > 4000);
+
+    run_trace(&m, 43, b);
+    assert_true(memcmp(a->submit, b->submit, sizeof a->submit) != 0);
+    assert_true(memcmp(a->due, b->due, sizeof a->due) != 0);
+
+    /* Each model step has its own generator: more jitter moves delivery
+     * times but does not change which datagrams are lost or duplicated. */
+    m.jitter_dist = NETSIM_JITTER_NORMAL;
+    m.jitter_ms = 3;
+    run_trace(&m, 42, b);
+    assert_memory_equal(a->submit, b->submit, sizeof a->submit);
+    assert_true(memcmp(a->due, b->due, sizeof a->due) != 0);
+    free(a);
+    free(b);
+}
+
+/* Submits one datagram per ms for n ms with m on the up direction and
+ * checks the delivery order; returns the number of late arrivals seen. */
+static uint64_t order_run(const struct netsim_model *m, uint32_t n, uint64_t *counter)
+{
+    struct netsim *sim = new_sim(m, NULL, 9);
+    unsigned char buf[4];
+    uint64_t late = 0, delivered = 0;
+    int64_t highest = -1;
+    struct netsim_datagram dg;
+    for (uint64_t t = 0; t < (uint64_t)n + 1000; t++) {
+        if (t < n) {
+            put_index(buf, (uint32_t)t);
+            assert_int_equal(netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, t * MS), 1);
+        }
+        while (netsim_next_due(sim, t * MS, &dg)) {
+            uint32_t i = get_index(dg.bytes);
+            assert_true(dg.due_us <= t * MS);
+            assert_int_equal(dg.entry_us, (uint64_t)i * MS);
+            if ((int64_t)i < highest)
+                late++;
+            else
+                highest = i;
+            delivered++;
+        }
+    }
+    assert_int_equal(delivered, n);
+    assert_int_equal(netsim_pending(sim, NETSIM_UP), 0);
+    assert_int_equal(netsim_next_deadline(sim), UINT64_MAX);
+    *counter = netsim_counters(sim, NETSIM_UP)->reordered;
+    netsim_destroy(sim);
+    return late;
+}
+
+static void test_delivery_order(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.delay_ms = 20;
+    m.jitter_ms = 15;
+    uint64_t counted;
+
+    /* Without --reorder jitter never lets a datagram overtake another. */
+    m.reorder = 0;
+    assert_int_equal(order_run(&m, 5000, &counted), 0);
+    assert_int_equal(counted, 0);
+
+    /* With it, a datagram 1 ms younger but 15 ms faster arrives first. */
+    m.reorder = 1;
+    uint64_t late = order_run(&m, 5000, &counted);
+    assert_true(late > 500);
+    assert_int_equal(counted, late);
+
+    /* Constant delay never reorders, even when allowed. */
+    m.jitter_ms = 0;
+    assert_int_equal(order_run(&m, 2000, &counted), 0);
+    assert_int_equal(counted, 0);
+}
+
+static void test_delay_bounds(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.delay_ms = 50;
+    m.jitter_ms = 10;
+    m.reorder = 1; /* nothing raised to keep order: the raw distribution */
+    const int dists[] = {NETSIM_JITTER_UNIFORM, NETSIM_JITTER_NORMAL};
+    for (int k = 0; k < 2; k++) {
+        m.jitter_dist = dists[k];
+        struct netsim *sim = new_sim(NULL, &m, 11);
+        unsigned char buf[4] = {0};
+        const uint32_t n = 50000;
+        double sum = 0, sumsq = 0;
+        uint64_t lo = UINT64_MAX, hi = 0;
+        for (uint32_t i = 0; i < n; i++)
+            assert_int_equal(netsim_submit(sim, NETSIM_DOWN, 1, buf, sizeof buf, 1000000), 1);
+        assert_int_equal(netsim_pending(sim, NETSIM_DOWN), n);
+        assert_true(netsim_next_deadline(sim) >= 1000000 + 20 * MS);
+        struct netsim_datagram dg;
+        uint64_t prev_due = 0, got = 0;
+        while (netsim_next_due(sim, UINT64_MAX, &dg)) {
+            uint64_t d = dg.due_us - dg.entry_us;
+            assert_true(dg.due_us >= prev_due); /* the heap hands out in time order */
+            prev_due = dg.due_us;
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+            sum += (double)d;
+            sumsq += (double)d * (double)d;
+            got++;
+        }
+        assert_int_equal(got, n);
+        double mean = sum / n, sd = sqrt(sumsq / n - mean * mean);
+        const struct netsim_counters *c = netsim_counters(sim, NETSIM_DOWN);
+        assert_int_equal(c->delay_us.total, n);
+        assert_true(fabs(mean - 50000) < 300);
+        if (dists[k] == NETSIM_JITTER_UNIFORM) {
+            assert_true(lo >= 40000 && hi <= 60000);
+            assert_true(lo < 40200 && hi > 59800); /* the whole range is used */
+            assert_true(fabs(sd - 10000 / sqrt(3)) < 200);
+        } else {
+            assert_true(lo >= 20000 && hi <= 80000); /* clamped at 3 sigma */
+            assert_true(fabs(sd - 10000) < 300);
+        }
+        assert_true(c->delay_us.min >= lo && c->delay_us.max <= hi + hi / 1000);
+        netsim_destroy(sim);
+    }
+
+    /* Jitter larger than the delay: clamped at zero, never in the past. */
+    m.delay_ms = 2;
+    m.jitter_ms = 5;
+    m.jitter_dist = NETSIM_JITTER_UNIFORM;
+    struct netsim *sim = new_sim(&m, NULL, 12);
+    unsigned char buf[4] = {0};
+    for (uint32_t i = 0; i < 1000; i++)
+        netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, 5000000);
+    struct netsim_datagram dg;
+    uint64_t zero = 0;
+    while (netsim_next_due(sim, UINT64_MAX, &dg)) {
+        assert_true(dg.due_us >= 5000000 && dg.due_us <= 5000000 + 7 * MS);
+        zero += dg.due_us == 5000000;
+    }
+    assert_true(zero > 200); /* 3 of 10 ms of the range are below zero */
+    netsim_destroy(sim);
+}
+
+static void test_duplication(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.dup_pct = 5;
+    struct netsim *sim = new_sim(&m, NULL, 21);
+    unsigned char buf[16];
+    const uint32_t n = 100000;
+    uint64_t twos = 0, pairs = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        put_index(buf, i);
+        int r = netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, i * MS);
+        twos += r == 2;
+        struct netsim_datagram dg;
+        uint32_t seen[2];
+        int k = 0;
+        while (netsim_next_due(sim, i * MS, &dg)) {
+            assert_true(k < 2);
+            assert_int_equal(dg.len, sizeof buf);
+            seen[k++] = get_index(dg.bytes);
+        }
+        assert_int_equal(k, r);
+        if (k == 2 && seen[0] == i && seen[1] == i)
+            pairs++;
+    }
+    const struct netsim_counters *c = netsim_counters(sim, NETSIM_UP);
+    assert_int_equal(c->duplicated, twos);
+    assert_int_equal(pairs, twos);
+    assert_int_equal(c->forwarded, n + twos);
+    assert_int_equal(c->reordered, 0); /* a copy is not a reordering */
+    assert_true(fabs(100.0 * (double)twos / n - 5.0) < 0.3);
+    assert_balanced(sim, NETSIM_UP);
+    netsim_destroy(sim);
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    /* 1000 kbit/s: a 1250-byte datagram occupies the link for 10 ms. */
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.rate_kbps = 1000;
+    m.queue_packets = 10;
+    struct netsim *sim = new_sim(&m, NULL, 31);
+    static unsigned char buf[1250];
+    const uint32_t n = 2000; /* one every 5 ms: twice what the link carries */
+    uint64_t prev_due = 0, first_due = 0, delivered = 0, max_delay = 0;
+    struct netsim_datagram dg;
+    for (uint64_t t = 0; t < 12000; t++) {
+        if (t % 5 == 0 && t / 5 < n)
+            netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, t * MS);
+        while (netsim_next_due(sim, t * MS, &dg)) {
+            if (delivered++ == 0)
+                first_due = dg.due_us;
+            else
+                assert_true(dg.due_us - prev_due >= 10 * MS); /* never faster than the link */
+            prev_due = dg.due_us;
+            uint64_t d = dg.due_us - dg.entry_us;
+            max_delay = d > max_delay ? d : max_delay;
+        }
+    }
+    const struct netsim_counters *c = netsim_counters(sim, NETSIM_UP);
+    assert_int_equal(c->received, n);
+    assert_int_equal(c->forwarded, delivered);
+    /* Throughput: bytes over the delivery span stay at or below the rate. */
+    double kbps = (double)(delivered - 1) * 1250 * 8 / (double)(prev_due - first_due) * 1000;
+    assert_true(kbps <= 1000.5 && kbps > 990);
+    /* The link is saturated the whole 10 s: about half gets through. */
+    assert_true(delivered >= 995 && delivered <= 1012);
+    assert_int_equal(c->dropped_queue, n - delivered);
+    /* Queueing delay is bounded by the queue: 10 datagrams of 10 ms. */
+    assert_true(max_delay <= 100 * MS + 1);
+    assert_true(max_delay >= 90 * MS);
+    assert_balanced(sim, NETSIM_UP);
+    netsim_destroy(sim);
+
+    /* Byte limit: 5000 bytes hold at most 4 datagrams of 1250. Under the
+     * rate nothing is dropped and each waits exactly its own send time. */
+    m.queue_packets = 0;
+    m.queue_bytes = 5000;
+    sim = new_sim(&m, NULL, 32);
+    for (int i = 0; i < 6; i++)
+        netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, 0);
+    c = netsim_counters(sim, NETSIM_UP);
+    assert_int_equal(netsim_pending(sim, NETSIM_UP), 4);
+    assert_int_equal(c->dropped_queue, 2);
+    assert_int_equal(netsim_next_deadline(sim), 10 * MS);
+    assert_int_equal(drain(sim, 40 * MS), 4);
+    for (uint64_t t = 100; t < 1100; t += 20)
+        assert_int_equal(netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, t * MS), 1);
+    while (netsim_next_due(sim, UINT64_MAX, &dg))
+        assert_int_equal(dg.due_us - dg.entry_us, 10 * MS);
+    assert_int_equal(c->dropped_queue, 2);
+    assert_balanced(sim, NETSIM_UP);
+    netsim_destroy(sim);
+}
+
+static void test_counters_add_up(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.loss_pct = 3;
+    m.ge_p_pct = 1;
+    m.ge_r_pct = 20;
+    m.ge_loss_bad_pct = 70;
+    m.dup_pct = 4;
+    m.delay_ms = 30;
+    m.jitter_ms = 20;
+    m.reorder = 1;
+    m.rate_kbps = 400;
+    m.queue_packets = 8;
+    m.max_pending = 30;
+    struct netsim *sim = new_sim(&m, &m, 41);
+    static unsigned char buf[1200];
+    struct netsim_datagram dg;
+    uint64_t per_dir[NETSIM_DIRS] = {0};
+    for (uint32_t i = 0; i < 20000; i++) {
+        enum netsim_dir dir = (enum netsim_dir)(i % 3 == 0);
+        netsim_submit(sim, dir, i % 5, buf, 40 + (i * 37) % 1100, (uint64_t)i * 2 * MS);
+        while (netsim_next_due(sim, (uint64_t)i * 2 * MS, &dg)) {
+            assert_true(dg.flow < 5);
+            per_dir[dg.dir]++;
+        }
+        if (i % 1000 == 0) {
+            assert_balanced(sim, NETSIM_UP);
+            assert_balanced(sim, NETSIM_DOWN);
+        }
+    }
+    for (int d = 0; d < NETSIM_DIRS; d++) {
+        const struct netsim_counters *c = netsim_counters(sim, (enum netsim_dir)d);
+        assert_int_equal(c->forwarded, per_dir[d]);
+        assert_true(c->dropped_loss > 0 && c->dropped_burst > 0 && c->dropped_queue > 0);
+        assert_true(c->duplicated > 0 && c->reordered > 0);
+        assert_true(netsim_pending(sim, (enum netsim_dir)d) > 0);
+        assert_balanced(sim, (enum netsim_dir)d);
+    }
+    uint64_t pending_up = netsim_pending(sim, NETSIM_UP);
+    netsim_discard(sim);
+    assert_int_equal(netsim_counters(sim, NETSIM_UP)->discarded, pending_up);
+    assert_int_equal(netsim_pending(sim, NETSIM_UP) + netsim_pending(sim, NETSIM_DOWN), 0);
+    assert_int_equal(netsim_next_due(sim, UINT64_MAX, &dg), 0);
+    assert_balanced(sim, NETSIM_UP);
+    assert_balanced(sim, NETSIM_DOWN);
+    netsim_destroy(sim);
+
+    /* max_pending bounds the delay line. */
+    netsim_model_default(&m);
+    m.delay_ms = 100;
+    m.max_pending = 5;
+    sim = new_sim(&m, NULL, 42);
+    for (int i = 0; i < 10; i++)
+        netsim_submit(sim, NETSIM_UP, 0, buf, 10, 0);
+    assert_int_equal(netsim_pending(sim, NETSIM_UP), 5);
+    assert_int_equal(netsim_counters(sim, NETSIM_UP)->dropped_overflow, 5);
+    assert_int_equal(drain(sim, 99 * MS), 0);
+    assert_int_equal(drain(sim, 100 * MS), 5);
+    assert_balanced(sim, NETSIM_UP);
+    netsim_destroy(sim); /* frees nothing pending; destroy with pending is below */
+
+    sim = new_sim(&m, NULL, 43);
+    netsim_submit(sim, NETSIM_UP, 0, buf, 10, 0);
+    netsim_destroy(sim); /* ASan checks the pending copy is freed */
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    struct netsim *sim = new_sim(NULL, NULL, 1);
+    static unsigned char big[NETSIM_MAX_DATAGRAM + 1];
+    assert_int_equal(netsim_submit(sim, NETSIM_UP, 0, big, 0, 0), -1);
+    assert_int_equal(netsim_submit(sim, NETSIM_UP, 0, big, sizeof big, 0), -1);
+    assert_int_equal(netsim_counters(sim, NETSIM_UP)->received, 0);
+    assert_int_equal(netsim_submit(sim, NETSIM_UP, 0, big, NETSIM_MAX_DATAGRAM, 0), 1);
+    struct netsim_datagram dg;
+    assert_int_equal(netsim_next_due(sim, 0, &dg), 1);
+    assert_int_equal(dg.len, NETSIM_MAX_DATAGRAM);
+    netsim_destroy(sim);
+    netsim_destroy(NULL);
+
+    struct netsim_model m[NETSIM_DIRS];
+    netsim_model_default(&m[0]);
+    netsim_model_default(&m[1]);
+    char err[128];
+    assert_int_equal(netsim_model_check(&m[0], err, sizeof err), 0);
+    m[1].loss_pct = 101;
+    assert_int_equal(netsim_model_check(&m[1], err, sizeof err), -1);
+    assert_non_null(strstr(err, "loss"));
+    assert_null(netsim_create(m, 1));
+    m[1].loss_pct = NAN;
+    assert_null(netsim_create(m, 1));
+    m[1].loss_pct = 0;
+    m[1].jitter_ms = -1;
+    assert_null(netsim_create(m, 1));
+    m[1].jitter_ms = 0;
+    m[1].jitter_dist = 7;
+    assert_null(netsim_create(m, 1));
+}
+
+/* ---- the proxy, end to end over 127.0.0.1 ---- */
+
+static int udp_socket(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    int size = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static struct sockaddr_in loopback(uint16_t port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    return a;
+}
+
+/* Two clients send through the proxy to a fake relay that echoes each
+ * datagram; what arrived on each side must equal the proxy's own counts. */
+static void test_proxy_end_to_end(void **state)
+{
+    (void)state;
+    uint16_t relay_port, c1_port, c2_port;
+    int relay = udp_socket(&relay_port);
+    int c1 = udp_socket(&c1_port);
+    int c2 = udp_socket(&c2_port);
+    char relay_arg[32];
+    snprintf(relay_arg, sizeof relay_arg, "127.0.0.1:%u", relay_port);
+    const char *args[] = {"--relay", relay_arg, "--loss", "20", "--down-loss", "10",
+                          "--delay", "2", "--jitter", "1", "--seed", "1234",
+                          "--duration", "60", NULL};
+    struct harness_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
+    int port = harness_wait_listening(&p, 10000);
+    assert_true(port > 0);
+    struct sockaddr_in proxy = loopback((uint16_t)port);
+
+    /* 3000 datagrams, every 60th from the second client, paced at 5 per ms
+     * so no socket buffer overflows (that would be loss netsim did not do). */
+    const int n = 3000;
+    int sent = 0, relay_got = 0, echoed = 0, c1_got = 0, c2_got = 0;
+    uint16_t relay_peers[2] = {0, 0};
+    uint64_t start = harness_now_ms(), quiet_since = start, deadline = start + 60000;
+    char buf[2048];
+    while (harness_now_ms() < deadline) {
+        while (sent < n && (uint64_t)sent < (harness_now_ms() - start + 1) * 5) {
+            int fd = sent % 60 == 59 ? c2 : c1;
+            snprintf(buf, sizeof buf, "datagram %d", sent);
+            assert_true(sendto(fd, buf, strlen(buf), 0, (struct sockaddr *)&proxy,
+                               sizeof proxy) > 0);
+            sent++;
+        }
+        struct pollfd pf[3] = {{relay, POLLIN, 0}, {c1, POLLIN, 0}, {c2, POLLIN, 0}};
+        int r = poll(pf, 3, sent < n ? 1 : 20);
+        assert_true(r >= 0);
+        if (r == 0 && sent == n) {
+            if (harness_now_ms() - quiet_since > 300)
+                break;
+            continue;
+        }
+        quiet_since = harness_now_ms();
+        if (pf[0].revents & POLLIN) {
+            struct sockaddr_in from;
+            socklen_t fl = sizeof from;
+            ssize_t len = recvfrom(relay, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+            assert_true(len > 0);
+            relay_got++;
+            uint16_t fp = ntohs(from.sin_port);
+            assert_true(from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+            assert_true(fp != c1_port && fp != c2_port); /* the proxy's upstream sockets */
+            if (relay_peers[0] == 0 || relay_peers[0] == fp)
+                relay_peers[0] = fp;
+            else
+                relay_peers[1] = fp;
+            assert_true(sendto(relay, buf, (size_t)len, 0, (struct sockaddr *)&from, fl) == len);
+            echoed++;
+        }
+        if (pf[1].revents & POLLIN) {
+            assert_true(recv(c1, buf, sizeof buf, 0) > 0);
+            c1_got++;
+        }
+        if (pf[2].revents & POLLIN) {
+            assert_true(recv(c2, buf, sizeof buf, 0) > 0);
+            c2_got++;
+        }
+    }
+    assert_int_equal(harness_stop(&p, SIGTERM, 10000), 0);
+    char *out = harness_read_stdout(&p);
+    char *err = harness_read_stderr(&p);
+    assert_non_null(out);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "seed 1234"));
+    assert_int_equal(harness_stats_field(out, true, "up.received"), sent);
+    assert_int_equal(harness_stats_field(out, true, "up.forwarded"), relay_got);
+    assert_int_equal(harness_stats_field(out, true, "down.received"), echoed);
+    assert_int_equal(harness_stats_field(out, true, "down.forwarded"), c1_got + c2_got);
+    assert_int_equal(harness_stats_field(out, true, "up.drops.loss"), sent - relay_got);
+    assert_int_equal(harness_stats_field(out, true, "flows"), 2);
+    assert_true(relay_peers[0] != 0 && relay_peers[1] != 0); /* one upstream socket each */
+    assert_true(c2_got > 0);
+    double up_loss = 1.0 - (double)relay_got / sent;
+    double down_loss = 1.0 - (double)(c1_got + c2_got) / echoed;
+    assert_true(fabs(up_loss - 0.20) < 0.04);
+    assert_true(fabs(down_loss - 0.10) < 0.04);
+    free(out);
+    free(err);
+    harness_proc_free(&p);
+    close(relay);
+    close(c1);
+    close(c2);
+}
+
+/* The proxy refuses to forward anywhere but loopback, and rejects bad options. */
+static void test_proxy_refuses(void **state)
+{
+    (void)state;
+    const char *bad[][5] = {
+        {"--relay", "10.0.0.1:7777", NULL},
+        {"--relay", "127.0.0.1:7777", "--listen", "0.0.0.0:0", NULL},
+        {"--relay", "127.0.0.1", NULL},
+        {"--loss", "5", NULL},
+        {"--relay", "127.0.0.1:7777", "--loss", "150", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct harness_proc p;
+        assert_int_equal(harness_spawn(&p, "ricochet-netsim", bad[i]), 0);
+        assert_int_equal(harness_stop(&p, 0, 10000), 2);
+        char *err = harness_read_stderr(&p);
+        assert_non_null(err);
+        assert_non_null(strstr(err, "ricochet-netsim: error: "));
+        free(err);
+        harness_proc_free(&p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loss_rate),
+        cmocka_unit_test(test_gilbert_elliott_bursts),
+        cmocka_unit_test(test_seeded_reproducibility),
+        cmocka_unit_test(test_delivery_order),
+        cmocka_unit_test(test_delay_bounds),
+        cmocka_unit_test(test_duplication),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_counters_add_up),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_proxy_end_to_end),
+        cmocka_unit_test(test_proxy_refuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,247 @@
+/* test_recvstats.c: sequence tracking (gaps, duplicates, reordering,
+ * wraparound, too old), latency and RFC 3550 jitter. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <math.h>
+#include <cmocka.h>
+
+#include "../proto/histogram.h"
+#include "../proto/recvstats.h"
+
+#define T0 1000000000ull /* an arbitrary clock origin, µs */
+#define PERIOD 16667ull  /* 60 Hz */
+
+/* Records seq as sent at T0 + seq*PERIOD and received delay_us later. */
+static int rec(struct recv_stats *s, uint32_t seq, uint64_t delay_us,
+               struct histogram *h)
+{
+    uint64_t send = T0 + (uint64_t)seq * PERIOD;
+    return recv_stats_record(s, seq, send, send + delay_us, h);
+}
+
+static void test_fresh(void **state)
+{
+    (void)state;
+    struct recv_stats s;
+    recv_stats_reset(&s);
+    assert_int_equal(recv_stats_expected(&s), 0);
+    assert_int_equal(recv_stats_lost(&s), 0);
+    assert_false(s.started);
+}
+
+static void test_in_order(void **state)
+{
+    (void)state;
+    struct recv_stats s;
+    struct histogram *h = calloc(1, sizeof *h);
+    recv_stats_reset(&s);
+    for (uint32_t q = 10; q < 110; q++)
+        assert_int_equal(rec(&s, q, 5000, h), 1);
+    assert_int_equal(s.first_seq, 10);
+    assert_int_equal(s.highest_seq, 109);
+    assert_int_equal(s.received, 100);
+    assert_int_equal(recv_stats_expected(&s), 100);
+    assert_int_equal(recv_stats_lost(&s), 0);
+    assert_int_equal(s.duplicates, 0);
+    assert_int_equal(s.reordered, 0);
+    assert_int_equal(h->total, 100);
+    assert_int_equal(histogram_percentile(h, 50), 5000);
+    assert_int_equal(s.latency_sum_us, 100 * 5000);
+    assert_int_equal(s.latency_max_us, 5000);
+    /* constant delay: no jitter at all */
+    assert_true(s.jitter_us == 0.0);
+    free(h);
+}
+
+static void test_gaps(void **state)
+{
+    (void)state;
+    struct recv_stats s;
+    recv_stats_reset(&s);
+    for (uint32_t q = 0; q < 1000; q++)
+        if (q % 10 != 3) /* lose every tenth */
+            rec(&s, q, 1000, NULL);
+    rec(&s, 5000, 1000, NULL); /* a jump bigger than the window */
+    assert_int_equal(recv_stats_expected(&s), 5001);
+    assert_int_equal(s.received, 901);
+    assert_int_equal(recv_stats_lost(&s), 5001 - 901);
+    assert_int_equal(s.reordered, 0);
+}
+
+static void test_duplicates(void **state)
+{
+    (void)state;
+    struct recv_stats s;
+    struct histogram *h = calloc(1, sizeof *h);
+    recv_stats_reset(&s);
+    for (uint32_t q = 0; q < 100; q++) {
+        assert_int_equal(rec(&s, q, 1000, h), 1);
+        if (q % 4 == 0)
+            assert_int_equal(rec(&s, q, 2000, h), 0); /* immediate copy */
+    }
+    /* a late copy of an old one, still inside the window */
+    assert_int_equal(rec(&s, 50, 3000, h), 0);
+    assert_int_equal(s.duplicates, 26);
+    assert_int_equal(s.received, 100);
+    assert_int_equal(recv_stats_lost(&s), 0);
+    assert_int_equal(s.reordered, 0);
+    assert_int_equal(h->total, 100); /* copies are not latency samples */
+    /* a duplicate of the very first state */
+    assert_int_equal(rec(&s, 0, 1000, h), 0);
+    assert_int_equal(s.duplicates, 27);
+    free(h);
+}
+
+static void test_reorder(void **state)
+{
+    (void)state;
+    struct recv_stats s;
+    recv_stats_reset(&s);
+    static const uint32_t order[] = {0, 1, 3, 2, 4, 7, 5, 6, 8, 9};
+    for (size_t i = 0; i < 10; i++)
+        assert_int_equal(rec(&s, order[i], 1000, NULL), 1);
+    assert_int_equal(s.received, 10);
+    assert_int_equal(s.reordered, 3); /* 2, 5, 6 came after a higher one */
+    assert_int_equal(recv_stats_lost(&s), 0);
+    assert_int_equal(s.highest_seq, 9);
+    /* a gap that is filled late: lost until it arrives */
+    rec(&s, 12, 1000, NULL);
+    assert_int_equal(recv_stats_lost(&s), 2);
+    rec(&s, 10, 1000, NULL);
+    assert_int_equal(recv_stats_lost(&s), 1);
+    assert_int_equal(s.reordered, 4);
+    /* then a duplicate of the late one */
+    assert_int_equal(rec(&s, 10, 1000, NULL), 0);
+    assert_int_equal(s.duplicates, 1);
+}
+
+static void test_first_arrives_late(void **state)
+{
+    (void)state;
+    /* the stream's first state overtook by its successor: first_seq moves back */
+    struct recv_stats s;
+    recv_stats_reset(&s);
+    rec(&s, 101, 1000, NULL);
+    rec(&s, 100, 1000, NULL);
+    rec(&s, 102, 1000, NULL);
+    assert_int_equal(s.first_seq, 100);
+    assert_int_equal(recv_stats_expected(&s), 3);
+    assert_int_equal(recv_stats_lost(&s), 0);
+    assert_int_equal(s.reordered, 1);
+}
+
+static void test_wraparound(void **state)
+{
+    (void)state;
+    struct recv_stats s;
+    recv_stats_reset(&s);
+    uint32_t start = UINT32_MAX - 99;
+    uint32_t q = start;
+    for (int i = 0; i < 200; i++, q++) {
+        if (i == 150)
+            continue; /* lost, after the wrap */
+        if (i == 99) { /* UINT32_MAX and 0 swap places across the wrap */
+            assert_int_equal(rec(&s, 0, 1000, NULL), 1);
+            assert_int_equal(rec(&s, UINT32_MAX, 1000, NULL), 1);
+            i++, q++;
+            continue;
+        }
+        rec(&s, q, 1000, NULL);
+    }
+    assert_int_equal(s.first_seq, start);
+    assert_int_equal(s.highest_seq, (uint32_t)(start + 199));
+    assert_int_equal(s.highest_seq, 99);
+    assert_int_equal(recv_stats_expected(&s), 200);
+    assert_int_equal(s.received, 199);
+    assert_int_equal(recv_stats_lost(&s), 1);
+    assert_int_equal(s.reordered, 1);
+    assert_int_equal(s.duplicates, 0);
+    /* a duplicate from before the wrap is still recognised */
+    assert_int_equal(rec(&s, UINT32_MAX, 1000, NULL), 0);
+    assert_int_equal(s.duplicates, 1);
+}
+
+static void test_too_old(void **state)
+{
+    (void)state;
+    struct recv_stats s;
+    recv_stats_reset(&s);
+    for (uint32_t q = 0; q < 2000; q++)
+        if (q != 500)
+            rec(&s, q, 1000, NULL);
+    uint64_t lost = recv_stats_lost(&s);
+    assert_int_equal(lost, 1);
+    /* 500 is now 1499 behind: more than the window, cannot judge */
+    assert_int_equal(rec(&s, 500, 1000, NULL), 0);
+    assert_int_equal(s.too_old, 1);
+    assert_int_equal(s.received, 1999);
+    assert_int_equal(recv_stats_lost(&s), 1);
+    assert_int_equal(s.duplicates, 0);
+    /* just inside the window still counts as a duplicate */
+    assert_int_equal(rec(&s, 1999 - (RECV_STATS_WINDOW - 1), 1000, NULL), 0);
+    assert_int_equal(s.duplicates, 1);
+    /* exactly the window behind is too old */
+    assert_int_equal(rec(&s, 1999 - RECV_STATS_WINDOW, 1000, NULL), 0);
+    assert_int_equal(s.too_old, 2);
+    /* a big jump forward clears the window: old seqs within it are new */
+    rec(&s, 1999 + 3000, 1000, NULL);
+    assert_int_equal(rec(&s, 1999 + 3000 - 10, 1000, NULL), 1);
+    assert_int_equal(s.reordered, 1);
+}
+
+static void test_jitter_alternating(void **state)
+{
+    (void)state;
+    /* transit alternates 10 ms, 14 ms: |D| = 4000 µs every time, so J
+     * converges to 4000 from below: J_n = 4000 * (1 - (15/16)^n) */
+    struct recv_stats s;
+    struct histogram *h = calloc(1, sizeof *h);
+    recv_stats_reset(&s);
+    for (uint32_t q = 0; q < 400; q++)
+        rec(&s, q, q % 2 ? 14000 : 10000, h);
+    assert_true(fabs(s.jitter_us - 4000.0) < 1.0);
+    recv_stats_reset(&s);
+    for (uint32_t q = 0; q <= 16; q++)
+        rec(&s, q, q % 2 ? 14000 : 10000, NULL);
+    double want = 4000.0 * (1.0 - pow(15.0 / 16.0, 16));
+    assert_true(fabs(s.jitter_us - want) < 1e-6);
+    /* within the histogram's 3 digits */
+    assert_in_range(histogram_percentile(h, 50), 10000, 10010);
+    assert_int_equal(histogram_percentile(h, 100), 14000);
+    free(h);
+}
+
+static void test_negative_latency(void **state)
+{
+    (void)state;
+    /* receive before send (clock mismatch): latency 0, jitter still sane */
+    struct recv_stats s;
+    struct histogram *h = calloc(1, sizeof *h);
+    recv_stats_reset(&s);
+    assert_int_equal(recv_stats_record(&s, 1, 5000, 4000, h), 1);
+    assert_int_equal(recv_stats_record(&s, 2, 6000, 5000, h), 1);
+    assert_int_equal(h->max, 0);
+    assert_int_equal(s.latency_max_us, 0);
+    assert_true(s.jitter_us == 0.0);
+    free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fresh),
+        cmocka_unit_test(test_in_order),
+        cmocka_unit_test(test_gaps),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_reorder),
+        cmocka_unit_test(test_first_arrives_late),
+        cmocka_unit_test(test_wraparound),
+        cmocka_unit_test(test_too_old),
+        cmocka_unit_test(test_jitter_alternating),
+        cmocka_unit_test(test_negative_latency),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,530 @@
+/* test_tui_e2e.c: drives the real ricochet-client in a detached tmux session
+ * (private socket, fixed size) against a real relay and a ricochet-bot:
+ * the bot's glyph moves, my avatar moves with the keys, the HUD shows a
+ * round-trip time, mode switch, chat and resize work, `q` and SIGTERM exit
+ * with status 0 and the terminal restored (alternate screen left, cursor
+ * shown). Also: without a TTY the client refuses with a pointer to
+ * ricochet-bot. Skipped (with a message) only where tmux cannot run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define COLS 100
+#define ROWS 32
+#define CMD_TIMEOUT_MS 5000
+#define OUT_CAP 65536
+
+static char sock_name[64];
+static char conf_path[64];
+static bool tmux_started;
+static char skip_why[80];
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+}
+
+/* Runs argv (no shell) with stdout captured into out; returns the exit
+ * code, or -1 if it could not run or took longer than CMD_TIMEOUT_MS. */
+static int run(const char *const *argv, char *out, size_t cap)
+{
+    int pfd[2], status = 0;
+    size_t len = 0;
+    pid_t pid;
+    uint64_t deadline = harness_now_ms() + CMD_TIMEOUT_MS;
+
+    if (pipe(pfd) != 0)
+        return -1;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(pfd[1], STDOUT_FILENO);
+        if (devnull >= 0) {
+            dup2(devnull, STDIN_FILENO);
+            dup2(devnull, STDERR_FILENO);
+        }
+        close(pfd[0]);
+        close(pfd[1]);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    for (;;) {
+        struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+        uint64_t now = harness_now_ms();
+        char tmp[4096];
+        ssize_t n;
+        if (now >= deadline)
+            break;
+        if (poll(&p, 1, (int)(deadline - now)) <= 0)
+            continue;
+        n = read(pfd[0], tmp, sizeof tmp);
+        if (n <= 0)
+            break;
+        if (out && cap > 1) {
+            size_t take = (size_t)n < cap - 1 - len ? (size_t)n : cap - 1 - len;
+            memcpy(out + len, tmp, take);
+            len += take;
+        }
+    }
+    close(pfd[0]);
+    if (out && cap)
+        out[len] = '\0';
+    if (harness_now_ms() >= deadline) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return -1;
+    }
+    if (waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* tmux -L SOCK -f CONF <args...> */
+static int tmux(char *out, size_t cap, const char *const *args)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = "tmux";
+    argv[n++] = "-L";
+    argv[n++] = sock_name;
+    argv[n++] = "-f";
+    argv[n++] = conf_path;
+    for (size_t i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    return run(argv, out, cap);
+}
+
+static void tmux_kill_server(void)
+{
+    if (tmux_started) {
+        const char *args[] = { "kill-server", NULL };
+        tmux(NULL, 0, args);
+        tmux_started = false;
+    }
+    if (conf_path[0])
+        unlink(conf_path);
+}
+
+static char *capture(const char *target)
+{
+    static char buf[OUT_CAP];
+    const char *args[] = { "capture-pane", "-p", "-t", target, NULL };
+    if (tmux(buf, sizeof buf, args) != 0)
+        buf[0] = '\0';
+    return buf;
+}
+
+/* A tmux format value for the pane, e.g. "#{pane_dead}". */
+static long pane_format(const char *target, const char *fmt)
+{
+    char out[128];
+    const char *args[] = { "display-message", "-p", "-t", target, fmt, NULL };
+    if (tmux(out, sizeof out, args) != 0 || !out[0])
+        return -1;
+    return strtol(out, NULL, 10);
+}
+
+static void send_keys(const char *target, const char *key)
+{
+    const char *args[] = { "send-keys", "-t", target, key, NULL };
+    assert_int_equal(tmux(NULL, 0, args), 0);
+}
+
+/* Finds glyph inside the arena (rows between the "+- arena" border lines,
+ * between the '|' columns). Returns 1 and the cell, or 0. */
+static int find_in_arena(const char *screen, char glyph, int *row, int *col)
+{
+    int r = 0, in_arena = 0;
+    const char *line = screen;
+    while (*line) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (!in_arena && len > 3 && strncmp(line, "+- arena", 8) == 0) {
+            in_arena = 1;
+        } else if (in_arena) {
+            if (len == 0 || line[0] != '|')
+                return 0; /* bottom border: not found */
+            const char *end = memchr(line + 1, '|', len - 1);
+            size_t inner = end ? (size_t)(end - line) : len;
+            for (size_t c = 1; c < inner; c++) {
+                if (line[c] == glyph) {
+                    *row = r;
+                    *col = (int)c;
+                    return 1;
+                }
+            }
+        }
+        r++;
+        if (!eol)
+            break;
+        line = eol + 1;
+    }
+    return 0;
+}
+
+/* Width of the arena's top border line, or -1. */
+static int arena_width(const char *screen)
+{
+    const char *p = strstr(screen, "+- arena");
+    if (!p)
+        return -1;
+    const char *eol = strchr(p, '\n');
+    size_t len = eol ? (size_t)(eol - p) : strlen(p);
+    while (len > 0 && p[len - 1] == ' ')
+        len--;
+    return (int)len;
+}
+
+/* Polls the pane until its text contains needle (and, if glyph is not 0,
+ * that glyph is in the arena), up to ms. Returns the last capture or NULL. */
+static char *wait_screen(const char *target, const char *needle, char glyph, int ms)
+{
+    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
+    int r, c;
+    do {
+        char *s = capture(target);
+        if ((!needle || strstr(s, needle)) && (!glyph || find_in_arena(s, glyph, &r, &c)))
+            return s;
+        sleep_ms(100);
+    } while (harness_now_ms() < deadline);
+    return NULL;
+}
+
+static bool rtt_shown(const char *s)
+{
+    const char *p = strstr(s, "RTT ");
+    return p && p[4] >= '0' && p[4] <= '9';
+}
+
+static int setup_tmux(void **state)
+{
+    (void)state;
+    char out[256];
+    const char *version[] = { "tmux", "-V", NULL };
+    FILE *f;
+    int fd;
+
+    snprintf(sock_name, sizeof sock_name, "ricochet-e2e-%d", (int)getpid());
+    snprintf(conf_path, sizeof conf_path, "/tmp/ricochet-e2e-%d.conf", (int)getpid());
+    if (run(version, out, sizeof out) != 0) {
+        snprintf(skip_why, sizeof skip_why, "tmux is not installed");
+        conf_path[0] = '\0';
+        return 0; /* the tests skip */
+    }
+    fd = open(conf_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || !(f = fdopen(fd, "w")))
+        return -1;
+    /* remain-on-exit: a finished client leaves its pane, so the exit status
+     * and the restored terminal state can be read. */
+    fprintf(f, "set -g remain-on-exit on\nset -g default-terminal screen\n"
+               "set -g status off\nset -g history-limit 100\n");
+    fclose(f);
+    atexit(tmux_kill_server);
+    /* Can a server actually start here? */
+    {
+        const char *probe[] = { "new-session", "-d", "-s", "probe", "-x", "20", "-y", "5",
+                                "sleep", "1", NULL };
+        tmux_started = true;
+        if (tmux(NULL, 0, probe) != 0) {
+            snprintf(skip_why, sizeof skip_why, "tmux cannot start a server here");
+            tmux_kill_server();
+            conf_path[0] = '\0';
+            return 0;
+        }
+        const char *kill_probe[] = { "kill-session", "-t", "probe", NULL };
+        tmux(NULL, 0, kill_probe);
+    }
+    return 0;
+}
+
+static int teardown_tmux(void **state)
+{
+    (void)state;
+    tmux_kill_server();
+    return 0;
+}
+
+/* Starts session `name` running ricochet-client with the given extra args. */
+static int start_client(const char *name, int port, const char *const *extra)
+{
+    char bin[512], portbuf[16], cols[8], rows[8];
+    const char *args[32];
+    size_t n = 0;
+    snprintf(bin, sizeof bin, "%s/ricochet-client", harness_bin_dir());
+    snprintf(portbuf, sizeof portbuf, "%d", port);
+    snprintf(cols, sizeof cols, "%d", COLS);
+    snprintf(rows, sizeof rows, "%d", ROWS);
+    args[n++] = "new-session";
+    args[n++] = "-d";
+    args[n++] = "-s";
+    args[n++] = name;
+    args[n++] = "-x";
+    args[n++] = cols;
+    args[n++] = "-y";
+    args[n++] = rows;
+    args[n++] = bin;
+    args[n++] = "--host";
+    args[n++] = "127.0.0.1";
+    args[n++] = "--port";
+    args[n++] = portbuf;
+    args[n++] = "--room";
+    args[n++] = "e2e";
+    for (size_t i = 0; extra && extra[i] && n < 31; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    tmux_started = true;
+    return tmux(NULL, 0, args);
+}
+
+static bool tmux_usable(void)
+{
+    return conf_path[0] != '\0';
+}
+
+static int start_relay_and_bot(struct harness_proc *relay, struct harness_proc *bot)
+{
+    char portbuf[16];
+    int port = harness_start_relay(relay, NULL);
+    assert_true(port > 0);
+    snprintf(portbuf, sizeof portbuf, "%d", port);
+    const char *bot_args[] = { "--host", "127.0.0.1", "--port", portbuf, "--room", "e2e",
+                               "--name", "bot", "--rate", "20", "--duration", "60",
+                               "--seed", "7", NULL };
+    assert_int_equal(harness_spawn(bot, "ricochet-bot", bot_args), 0);
+    return port;
+}
+
+static void test_session(void **state)
+{
+    (void)state;
+    struct harness_proc relay, bot;
+    const char *t = "play";
+    char *s;
+    int r0, c0, r1, c1, mr, mc, port;
+
+    if (!tmux_usable()) {
+        print_message("SKIPPED: %s\n", skip_why);
+        skip();
+    }
+    port = start_relay_and_bot(&relay, &bot);
+    const char *extra[] = { "--name", "me", "--seed", "1", "--rate", "20", NULL };
+    assert_int_equal(start_client(t, port, extra), 0);
+
+    /* Joined, the bot is visible in the arena, and a round trip measured. */
+    s = wait_screen(t, "joined room e2e", 'B', 15000);
+    if (!s)
+        fail_msg("client never showed the bot; screen:\n%s", capture(t));
+    uint64_t deadline = harness_now_ms() + 10000;
+    while (!rtt_shown(s = capture(t)) && harness_now_ms() < deadline)
+        sleep_ms(100);
+    if (!rtt_shown(s))
+        fail_msg("no RTT in the HUD; screen:\n%s", s);
+    printf("# screen with a bot:\n%s\n", s);
+
+    /* The bot's glyph moves between captures. */
+    assert_true(find_in_arena(capture(t), 'B', &r0, &c0));
+    bool moved = false;
+    deadline = harness_now_ms() + 8000;
+    while (!moved && harness_now_ms() < deadline) {
+        sleep_ms(300);
+        if (find_in_arena(capture(t), 'B', &r1, &c1))
+            moved = r1 != r0 || c1 != c0;
+    }
+    if (!moved)
+        fail_msg("bot glyph stayed at row %d col %d", r0, c0);
+
+    /* My avatar moves with the keys: steer toward the middle, then stop. */
+    assert_true(find_in_arena(capture(t), 'M', &mr, &mc));
+    bool go_right = mc < COLS / 2;
+    send_keys(t, go_right ? "Right" : "Left");
+    sleep_ms(700);
+    assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
+    if (go_right ? c1 <= mc + 3 : c1 >= mc - 3)
+        fail_msg("avatar did not move %s: col %d -> %d", go_right ? "right" : "left", mc, c1);
+    assert_int_equal(r1, mr);
+    send_keys(t, "x"); /* stop */
+    sleep_ms(200);
+    assert_true(find_in_arena(capture(t), 'M', &mr, &mc));
+    sleep_ms(400);
+    assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
+    assert_int_equal(r1, mr);
+    assert_int_equal(c1, mc);
+    send_keys(t, mr < ROWS / 2 ? "s" : "w"); /* WASD too: vertical this time */
+    sleep_ms(800);
+    assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
+    assert_int_not_equal(r1, mr);
+    send_keys(t, "Space");
+
+    /* Mode switch, send rate, interpolation toggle show in the HUD. */
+    send_keys(t, "3");
+    send_keys(t, "+");
+    send_keys(t, "i");
+    s = wait_screen(t, "mode reliable", 0, 3000);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "send 30 Hz"));
+    assert_non_null(strstr(s, "RAW arrivals"));
+    send_keys(t, "i");
+
+    /* Chat goes through the relay and comes back to me. */
+    send_keys(t, "c");
+    send_keys(t, "hello");
+    send_keys(t, "Enter");
+    assert_non_null(wait_screen(t, "<me> hello", 0, 5000));
+
+    /* The help opens and any key closes it. */
+    send_keys(t, "?");
+    assert_non_null(wait_screen(t, "interpolation on/off", 0, 3000));
+    send_keys(t, "z");
+    sleep_ms(300);
+    assert_null(strstr(capture(t), "interpolation on/off"));
+
+    /* Resize: the arena follows the terminal. */
+    {
+        const char *args[] = { "resize-window", "-t", t, "-x", "80", "-y", "24", NULL };
+        if (tmux(NULL, 0, args) == 0) {
+            deadline = harness_now_ms() + 3000;
+            while (arena_width(s = capture(t)) != 80 && harness_now_ms() < deadline)
+                sleep_ms(100);
+            if (arena_width(s) != 80)
+                fail_msg("arena did not follow a resize to 80 columns:\n%s", s);
+            assert_true(find_in_arena(s, 'M', &r1, &c1));
+        } else {
+            print_message("tmux resize-window unavailable: resize not checked\n");
+        }
+    }
+
+    /* q exits cleanly and the terminal is restored. */
+    assert_int_equal(pane_format(t, "#{alternate_on}"), 1);
+    send_keys(t, "q");
+    deadline = harness_now_ms() + 5000;
+    while (pane_format(t, "#{pane_dead}") != 1 && harness_now_ms() < deadline)
+        sleep_ms(50);
+    s = capture(t);
+    if (pane_format(t, "#{pane_dead}") != 1)
+        fail_msg("client still running after q:\n%s", s);
+    assert_int_equal(pane_format(t, "#{pane_dead_status}"), 0);
+    assert_int_equal(pane_format(t, "#{alternate_on}"), 0); /* endwin left the alt screen */
+    assert_int_equal(pane_format(t, "#{cursor_flag}"), 1);  /* cursor visible again */
+    assert_int_equal(pane_format(t, "#{keypad_cursor_flag}"), 0);
+    assert_null(strstr(s, "+- arena"));
+    assert_non_null(strstr(s, "ricochet-client: left room e2e"));
+
+    assert_int_equal(harness_stop(&bot, SIGTERM, 5000), 0);
+    assert_int_equal(harness_stop(&relay, SIGTERM, 5000), 0);
+    harness_proc_free(&bot);
+    harness_proc_free(&relay);
+}
+
+static void test_sigterm_and_lost_relay(void **state)
+{
+    (void)state;
+    struct harness_proc relay;
+    const char *t = "sig", *u = "lost";
+    char *s;
+    int port;
+    long pid;
+
+    if (!tmux_usable()) {
+        print_message("SKIPPED: %s\n", skip_why);
+        skip();
+    }
+    port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    const char *extra1[] = { "--name", "sig", NULL };
+    const char *extra2[] = { "--name", "lost", "--timeout-ms", "1000", NULL };
+    assert_int_equal(start_client(t, port, extra1), 0);
+    assert_int_equal(start_client(u, port, extra2), 0);
+    assert_non_null(wait_screen(t, "joined room e2e", 0, 15000));
+    assert_non_null(wait_screen(u, "joined room e2e", 0, 15000));
+    /* Each sees the other. */
+    assert_non_null(wait_screen(t, "lost", 'L', 5000));
+
+    /* SIGTERM: the handler sets a flag, the loop ends, endwin runs. */
+    pid = pane_format(t, "#{pane_pid}");
+    assert_true(pid > 1);
+    assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
+    uint64_t deadline = harness_now_ms() + 5000;
+    while (pane_format(t, "#{pane_dead}") != 1 && harness_now_ms() < deadline)
+        sleep_ms(50);
+    assert_int_equal(pane_format(t, "#{pane_dead}"), 1);
+    assert_int_equal(pane_format(t, "#{pane_dead_status}"), 0);
+    assert_int_equal(pane_format(t, "#{alternate_on}"), 0);
+    assert_non_null(strstr(capture(t), "stopped by signal 15"));
+    /* The other client is told. */
+    assert_non_null(wait_screen(u, "sig (#", 0, 5000));
+    assert_non_null(wait_screen(u, "left: quit", 0, 5000));
+
+    /* The relay goes away: shown on screen, the client waits for r or q. */
+    assert_int_equal(harness_stop(&relay, SIGTERM, 5000), 0);
+    s = wait_screen(u, "r: reconnect", 0, 10000);
+    if (!s)
+        fail_msg("lost relay not shown:\n%s", capture(u));
+    assert_non_null(strstr(s, "RELAY LOST"));
+    assert_int_equal(pane_format(u, "#{pane_dead}"), 0);
+    send_keys(u, "r"); /* nobody there: lost again, still running */
+    assert_non_null(wait_screen(u, "connecting to 127.0.0.1", 0, 3000));
+    assert_non_null(wait_screen(u, "r: reconnect", 0, 10000));
+    send_keys(u, "q");
+    deadline = harness_now_ms() + 5000;
+    while (pane_format(u, "#{pane_dead}") != 1 && harness_now_ms() < deadline)
+        sleep_ms(50);
+    assert_int_equal(pane_format(u, "#{pane_dead}"), 1);
+    assert_int_equal(pane_format(u, "#{pane_dead_status}"), 0);
+    assert_int_equal(pane_format(u, "#{alternate_on}"), 0);
+    harness_proc_free(&relay);
+}
+
+static void test_no_tty(void **state)
+{
+    (void)state;
+    struct harness_proc p;
+    const char *args[] = { "--port", "9", NULL };
+    char *err;
+    assert_int_equal(harness_spawn(&p, "ricochet-client", args), 0);
+    assert_int_equal(harness_stop(&p, 0, 5000), 2);
+    err = harness_read_stderr(&p);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "needs a terminal"));
+    assert_non_null(strstr(err, "ricochet-bot"));
+    assert_null(strchr(strchr(err, '\n') + 1, '\n')); /* one line */
+    free(err);
+    harness_proc_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_tty),
+        cmocka_unit_test(test_session),
+        cmocka_unit_test(test_sigterm_and_lost_relay),
+    };
+    int rc = cmocka_run_group_tests(tests, setup_tmux, teardown_tmux);
+    if (!tmux_usable())
+        printf("# test_tui_e2e: SKIPPED the tmux tests: %s\n", skip_why);
+    return rc;
+}
