@@ -110,10 +110,18 @@ relay_pid=""
 echo "== what each bot received (delivery = received / sent by that bot)"
 cat "$tmp/bot.out"
 echo
-echo "== relay's final counters (JSON on its stdout)"
+echo "== the relay's own counters (its final stats line)"
 final=$(grep '"final":true' "$tmp/relay.out" | tail -n 1)
 if [ -n "$final" ]; then
-    echo "$final"
+    field() { echo "$final" | sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+    echo "  joins $(field joins), leaves $(field leaves), timeouts $(field timeouts)"
+    echo "  states in $(field states_in), states out $(field states_out)" \
+         "(each state goes to every other member of the room)"
+    echo "  bytes in $(field bytes_in), bytes out $(field bytes_out)"
+    drops=$(echo "$final" | sed -n 's/.*"drops":{\([^}]*\)}.*/\1/p' | tr ',' '\n' |
+            grep -v ':0$' | tr -d '"' | tr '\n' ' ')
+    echo "  dropped: ${drops:-nothing}"
+    echo "  raw: $final"
 else
     tail -n 1 "$tmp/relay.out"
 fi
