@@ -684,6 +684,10 @@ static void summarize(struct run *run)
             if (s == i)
                 continue;
             const struct recv_stats *st = &run->rs[i * n + s];
+            if (st->received < run->peers[s].sent_window)
+                vlog(run, "client %zu got %llu of %llu states from client %zu", i,
+                     (unsigned long long)st->received,
+                     (unsigned long long)run->peers[s].sent_window, s);
             r->delivered += st->received;
             r->duplicates += st->duplicates;
             r->reordered += st->reordered;

@@ -636,9 +636,9 @@ int main(int argc, char **argv)
         service_all(bots, n);
         wait_sockets(bots, n, fds, 5000);
     }
+    /* The member tables outlive a lost connection: refresh everyone. */
     for (size_t i = 0; i < n; i++)
-        if (!bots[i].dead)
-            seen_refresh(&bots[i]);
+        seen_refresh(&bots[i]);
     aggregate(bots, n);
     double elapsed_s = (double)(sent_end - start) / 1e6;
     if (o.json)
@@ -648,12 +648,18 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (bots[i].dead) {
-            fprintf(stderr, PROG ": error: %s lost its connection: %s\n", bots[i].name,
-                    bots[i].dead_why);
-            rc = 1;
-        }
+    size_t lost = 0, first = 0;
+    for (size_t i = 0; i < n; i++)
+        if (bots[i].dead && lost++ == 0)
+            first = i;
+    if (lost) {
+        /* One line, however many bots. */
+        fprintf(stderr, PROG ": error: %s lost its connection to %s:%ld: %s", bots[first].name,
+                o.host, o.port, bots[first].dead_why);
+        if (lost > 1)
+            fprintf(stderr, " (and %zu other bot%s)", lost - 1, lost == 2 ? "" : "s");
+        fprintf(stderr, "\n");
+        rc = 1;
     }
 out:
     if (bots) {

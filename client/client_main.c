@@ -46,7 +46,7 @@
 #define SNAPS 6               /* recent loss covers SNAPS-1 periods */
 #define DELAY_STEP_MS 25
 #define SIDEBAR_MIN_COLS 110  /* wide terminals get a side panel */
-#define SIDEBAR_W 62
+#define SIDEBAR_W 66
 
 struct tui_config {
     char host[256];
@@ -453,6 +453,7 @@ static void send_state(struct app *a, uint64_t now)
     s.heading = (a->dir_x || a->dir_y) ? (float)atan2(a->dir_y, a->dir_x) : 0.0f;
     if (client_send_state(a->c, &s, 0) == 0)
         a->states_sent++;
+    client_flush(a->c); /* out now, not at the next poll: the RTT would include our frame wait */
     a->next_send_us += period;
     if (a->next_send_us + period < now) /* fell behind (stall): do not burst */
         a->next_send_us = now + period;

@@ -21,8 +21,10 @@
 
 #include "../client/client.h"
 
-/* Children still to be killed at exit: pids and their temp files. A test may
- * keep its struct harness_proc on the stack, so the registry keeps copies. */
+/* Children still to be killed at exit, and temp files still to be removed.
+ * A test may keep its struct harness_proc on the stack, so the registry
+ * keeps copies. pid > 0: maybe running; pid == -1: reaped, files remain;
+ * pid == 0: free slot. */
 #define REGISTRY_MAX 128
 static struct {
     pid_t pid;
@@ -62,10 +64,19 @@ static void registry_add(const struct harness_proc *p)
     }
 }
 
-static void registry_forget(pid_t pid)
+/* The child was reaped: nothing to kill, files still to remove. */
+static void registry_reaped(pid_t pid)
 {
     for (int i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i].pid == pid)
+        if (pid > 0 && registry[i].pid == pid)
+            registry[i].pid = -1;
+}
+
+/* harness_proc_free removed the files: forget the slot. */
+static void registry_drop(const char *out_path)
+{
+    for (int i = 0; i < REGISTRY_MAX; i++)
+        if (registry[i].pid != 0 && strcmp(registry[i].out_path, out_path) == 0)
             registry[i].pid = 0;
 }
 
@@ -75,6 +86,8 @@ void harness_kill_all(void)
         if (registry[i].pid > 0) {
             kill(registry[i].pid, SIGKILL);
             waitpid(registry[i].pid, NULL, 0);
+        }
+        if (registry[i].pid != 0) {
             unlink(registry[i].out_path);
             unlink(registry[i].err_path);
             registry[i].pid = 0;
@@ -205,7 +218,7 @@ bool harness_running(struct harness_proc *p)
     if (r == p->pid) {
         p->exited = true;
         p->status = status;
-        registry_forget(p->pid);
+        registry_reaped(p->pid);
         return false;
     }
     return true;
@@ -288,7 +301,7 @@ int harness_stop(struct harness_proc *p, int sig, int timeout_ms)
             kill(p->pid, SIGKILL);
             if (waitpid(p->pid, &p->status, 0) == p->pid)
                 p->exited = true;
-            registry_forget(p->pid);
+            registry_reaped(p->pid);
         }
     }
     if (WIFEXITED(p->status))
@@ -306,7 +319,8 @@ void harness_proc_free(struct harness_proc *p)
         unlink(p->out_path);
     if (p->err_path[0])
         unlink(p->err_path);
-    registry_forget(p->pid);
+    if (p->out_path[0])
+        registry_drop(p->out_path);
     memset(p, 0, sizeof *p);
 }
 

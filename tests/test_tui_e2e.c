@@ -123,8 +123,14 @@ static void tmux_kill_server(void)
 {
     if (tmux_started) {
         const char *args[] = { "kill-server", NULL };
+        const char *dir = getenv("TMUX_TMPDIR");
+        char path[256];
         tmux(NULL, 0, args);
         tmux_started = false;
+        /* tmux leaves its socket file behind */
+        snprintf(path, sizeof path, "%s/tmux-%d/%s", dir && *dir ? dir : "/tmp",
+                 (int)getuid(), sock_name);
+        unlink(path);
     }
     if (conf_path[0])
         unlink(conf_path);
@@ -139,7 +145,7 @@ static char *capture(const char *target)
     return buf;
 }
 
-/* A tmux format value for the pane, e.g. "#{pane_dead}". */
+/* A tmux format value for the pane, e.g. "#{pane_pid}". */
 static long pane_format(const char *target, const char *fmt)
 {
     char out[128];
@@ -239,9 +245,7 @@ static int setup_tmux(void **state)
     fd = open(conf_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || !(f = fdopen(fd, "w")))
         return -1;
-    /* remain-on-exit: a finished client leaves its pane, so the exit status
-     * and the restored terminal state can be read. */
-    fprintf(f, "set -g remain-on-exit on\nset -g default-terminal screen\n"
+    fprintf(f, "set -g default-terminal screen\n"
                "set -g status off\nset -g history-limit 100\n");
     fclose(f);
     atexit(tmux_kill_server);
@@ -287,6 +291,11 @@ static int start_client(const char *name, int port, const char *const *extra)
     args[n++] = cols;
     args[n++] = "-y";
     args[n++] = rows;
+    /* Through a shell that reports the exit status and stays, so the pane
+     * shows what the terminal looks like once the client is gone. */
+    args[n++] = "sh";
+    args[n++] = "-c";
+    args[n++] = "\"$0\" \"$@\"; echo EXITED $?; exec sleep 60";
     args[n++] = bin;
     args[n++] = "--host";
     args[n++] = "127.0.0.1";
@@ -299,6 +308,42 @@ static int start_client(const char *name, int port, const char *const *extra)
     args[n] = NULL;
     tmux_started = true;
     return tmux(NULL, 0, args);
+}
+
+/* Waits for the shell's "EXITED N" line; returns N, or -1 on timeout. */
+static int wait_exited(const char *target, int ms)
+{
+    char *s = wait_screen(target, "EXITED ", 0, ms);
+    const char *p = s ? strstr(s, "EXITED ") : NULL;
+    return p ? atoi(p + 7) : -1;
+}
+
+/* The client's pid: the child of the pane's shell. */
+static pid_t client_pid(const char *target)
+{
+    char path[64], buf[64];
+    long sh = pane_format(target, "#{pane_pid}");
+    FILE *f;
+    long pid = -1;
+    if (sh <= 1)
+        return -1;
+    snprintf(path, sizeof path, "/proc/%ld/task/%ld/children", sh, sh);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    if (fgets(buf, sizeof buf, f))
+        pid = strtol(buf, NULL, 10);
+    fclose(f);
+    return pid > 1 ? (pid_t)pid : -1;
+}
+
+/* After exit: out of the alternate screen, cursor shown, keypad off. */
+static void assert_terminal_restored(const char *target)
+{
+    assert_int_equal(pane_format(target, "#{alternate_on}"), 0);
+    assert_int_equal(pane_format(target, "#{cursor_flag}"), 1);
+    assert_int_equal(pane_format(target, "#{keypad_cursor_flag}"), 0);
+    assert_null(strstr(capture(target), "+- arena"));
 }
 
 static bool tmux_usable(void)
@@ -421,18 +466,10 @@ static void test_session(void **state)
     /* q exits cleanly and the terminal is restored. */
     assert_int_equal(pane_format(t, "#{alternate_on}"), 1);
     send_keys(t, "q");
-    deadline = harness_now_ms() + 5000;
-    while (pane_format(t, "#{pane_dead}") != 1 && harness_now_ms() < deadline)
-        sleep_ms(50);
-    s = capture(t);
-    if (pane_format(t, "#{pane_dead}") != 1)
-        fail_msg("client still running after q:\n%s", s);
-    assert_int_equal(pane_format(t, "#{pane_dead_status}"), 0);
-    assert_int_equal(pane_format(t, "#{alternate_on}"), 0); /* endwin left the alt screen */
-    assert_int_equal(pane_format(t, "#{cursor_flag}"), 1);  /* cursor visible again */
-    assert_int_equal(pane_format(t, "#{keypad_cursor_flag}"), 0);
-    assert_null(strstr(s, "+- arena"));
-    assert_non_null(strstr(s, "ricochet-client: left room e2e"));
+    if (wait_exited(t, 5000) != 0)
+        fail_msg("client did not exit with 0 after q:\n%s", capture(t));
+    assert_terminal_restored(t);
+    assert_non_null(strstr(capture(t), "ricochet-client: left room e2e"));
 
     assert_int_equal(harness_stop(&bot, SIGTERM, 5000), 0);
     assert_int_equal(harness_stop(&relay, SIGTERM, 5000), 0);
@@ -465,15 +502,12 @@ static void test_sigterm_and_lost_relay(void **state)
     assert_non_null(wait_screen(t, "lost", 'L', 5000));
 
     /* SIGTERM: the handler sets a flag, the loop ends, endwin runs. */
-    pid = pane_format(t, "#{pane_pid}");
+    pid = client_pid(t);
     assert_true(pid > 1);
     assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
-    uint64_t deadline = harness_now_ms() + 5000;
-    while (pane_format(t, "#{pane_dead}") != 1 && harness_now_ms() < deadline)
-        sleep_ms(50);
-    assert_int_equal(pane_format(t, "#{pane_dead}"), 1);
-    assert_int_equal(pane_format(t, "#{pane_dead_status}"), 0);
-    assert_int_equal(pane_format(t, "#{alternate_on}"), 0);
+    if (wait_exited(t, 5000) != 0)
+        fail_msg("client did not exit with 0 after SIGTERM:\n%s", capture(t));
+    assert_terminal_restored(t);
     assert_non_null(strstr(capture(t), "stopped by signal 15"));
     /* The other client is told. */
     assert_non_null(wait_screen(u, "sig (#", 0, 5000));
@@ -485,17 +519,13 @@ static void test_sigterm_and_lost_relay(void **state)
     if (!s)
         fail_msg("lost relay not shown:\n%s", capture(u));
     assert_non_null(strstr(s, "RELAY LOST"));
-    assert_int_equal(pane_format(u, "#{pane_dead}"), 0);
+    assert_null(strstr(capture(u), "EXITED"));
     send_keys(u, "r"); /* nobody there: lost again, still running */
     assert_non_null(wait_screen(u, "connecting to 127.0.0.1", 0, 3000));
     assert_non_null(wait_screen(u, "r: reconnect", 0, 10000));
     send_keys(u, "q");
-    deadline = harness_now_ms() + 5000;
-    while (pane_format(u, "#{pane_dead}") != 1 && harness_now_ms() < deadline)
-        sleep_ms(50);
-    assert_int_equal(pane_format(u, "#{pane_dead}"), 1);
-    assert_int_equal(pane_format(u, "#{pane_dead_status}"), 0);
-    assert_int_equal(pane_format(u, "#{alternate_on}"), 0);
+    assert_int_equal(wait_exited(u, 5000), 0);
+    assert_terminal_restored(u);
     harness_proc_free(&relay);
 }
 

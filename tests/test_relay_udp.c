@@ -1,0 +1,301 @@
+/* test_relay_udp: the plain-UDP transport in process, on 127.0.0.1, driven
+ * by bare datagram sockets (no client library): join by datagram, repeated
+ * join, forwarding with stamped ids, strangers, oversize datagrams, expiry
+ * of silent members, leave, the per-address cap. Every wait is bounded. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../proto/clock.h"
+#include "../proto/control.h"
+#include "../proto/log.h"
+#include "../proto/wire.h"
+#include "../relay/relay.h"
+#include "../relay/transport.h"
+
+#define WAIT_MS 2000 /* generous: this machine is shared and noisy */
+
+struct env {
+    struct relay_udp *t;
+    struct relay *r;
+    struct sockaddr_in relay_addr;
+    struct proto_control *msg;
+};
+
+static struct env E;
+
+static int setup(void **state)
+{
+    (void)state;
+    log_threshold = LOG_OFF;
+    char err[128];
+    struct relay_net_config ncfg = {
+        .bind = "127.0.0.1", .port = 0, .peer_cap = 8, .max_per_address = 3,
+        .max_packet_size = 2048, .timeout_ms = 300,
+    };
+    E.t = relay_udp_create(&ncfg, err, sizeof err);
+    if (!E.t) {
+        fprintf(stderr, "relay_udp_create: %s\n", err);
+        return -1;
+    }
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 8;
+    cfg.max_clients = 6;
+    cfg.datagram = true;
+    cfg.max_packet_size = 2048;
+    struct relay_transport tp = relay_udp_transport(E.t);
+    E.r = relay_create(&cfg, &tp);
+    E.msg = calloc(1, sizeof *E.msg);
+    socklen_t len = sizeof E.relay_addr;
+    getsockname(relay_udp_fd(E.t), (struct sockaddr *)&E.relay_addr, &len);
+    return E.r && E.msg ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    relay_destroy(E.r);
+    relay_udp_destroy(E.t);
+    free(E.msg);
+    return 0;
+}
+
+static void pump(void)
+{
+    assert_true(relay_udp_service(E.t, E.r, 1) >= 0);
+    relay_udp_tick(E.t, E.r);
+}
+
+static int client_socket(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static void send_raw(int fd, const void *buf, size_t len)
+{
+    ssize_t n = sendto(fd, buf, len, 0, (const struct sockaddr *)&E.relay_addr,
+                       sizeof E.relay_addr);
+    assert_int_equal(n, (ssize_t)len);
+}
+
+static void send_json(int fd, const char *json)
+{
+    send_raw(fd, json, strlen(json));
+}
+
+/* Pumps the relay until fd receives a datagram; returns its length or -1. */
+static ssize_t recv_wait(int fd, uint8_t *buf, size_t cap, int ms)
+{
+    uint64_t deadline = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < deadline) {
+        pump();
+        ssize_t n = recv(fd, buf, cap, MSG_DONTWAIT);
+        if (n >= 0)
+            return n;
+    }
+    return -1;
+}
+
+/* Waits for a control message of type on fd (skipping others); decoded
+ * into E.msg. Returns true if it came. */
+static bool wait_ctl(int fd, enum proto_ctl_type type, int ms)
+{
+    uint8_t buf[PROTO_CONTROL_MAX];
+    uint64_t deadline = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < deadline) {
+        ssize_t n = recv_wait(fd, buf, sizeof buf, 50);
+        if (n <= 0 || buf[0] != '{')
+            continue;
+        if (proto_control_decode((char *)buf, (size_t)n, E.msg, NULL, 0) == PROTO_OK &&
+            E.msg->type == type)
+            return true;
+    }
+    return false;
+}
+
+static bool wait_error(int fd, const char *code, int ms)
+{
+    uint64_t deadline = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < deadline)
+        if (wait_ctl(fd, PROTO_CTL_ERROR, 50) && strcmp(E.msg->code, code) == 0)
+            return true;
+    return false;
+}
+
+/* Pumps for ms, throwing away whatever fd receives. */
+static void drain(int fd, int ms)
+{
+    uint8_t buf[PROTO_CONTROL_MAX];
+    uint64_t deadline = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < deadline) {
+        pump();
+        while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) >= 0)
+            ;
+    }
+}
+
+static uint32_t join_as(int fd, const char *room, const char *name)
+{
+    char json[160];
+    snprintf(json, sizeof json,
+             "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"%s\",\"mode\":\"udp\"}", room,
+             name);
+    send_json(fd, json);
+    assert_true(wait_ctl(fd, PROTO_CTL_WELCOME, WAIT_MS));
+    assert_string_equal(E.msg->room, room);
+    return E.msg->id;
+}
+
+static void session_over_bare_udp(void **state)
+{
+    (void)state;
+    int a = client_socket(), b = client_socket(), stranger = client_socket();
+    uint64_t drops0[RELAY_DROP_COUNT];
+    memcpy(drops0, relay_stats(E.r)->drops, sizeof drops0);
+
+    uint32_t ida = join_as(a, "lobby", "alice");
+    uint32_t idb = join_as(b, "lobby", "bob");
+    assert_true(ida > 0 && idb > ida);
+    assert_int_equal(E.msg->roster_len, 1);
+    assert_int_equal(E.msg->roster[0].id, ida);
+    assert_true(wait_ctl(a, PROTO_CTL_JOINED, WAIT_MS));
+    assert_int_equal(E.msg->id, idb);
+
+    /* The join repeated (as if the welcome was lost): same id. */
+    assert_int_equal(join_as(b, "lobby", "bob"), idb);
+    assert_int_equal(relay_members(E.r), 2);
+
+    /* A state with a forged sender reaches b stamped with a's id, and
+     * never comes back to a. */
+    uint8_t st[PROTO_STATE_MAX];
+    struct proto_state s = { .sender = idb, .seq = 9, .send_us = 1, .x = 3, .y = 4 };
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    memset(st + PROTO_STATE_SIZE, 0x5a, 60);
+    send_raw(a, st, PROTO_STATE_SIZE + 60);
+    uint8_t buf[PROTO_CONTROL_MAX];
+    ssize_t n;
+    do
+        n = recv_wait(b, buf, sizeof buf, WAIT_MS);
+    while (n > 0 && buf[0] == '{');
+    assert_int_equal(n, PROTO_STATE_SIZE + 60);
+    struct proto_state got;
+    assert_int_equal(proto_state_decode(buf, (size_t)n, &got), PROTO_OK);
+    assert_int_equal(got.sender, ida);
+    assert_int_equal(got.seq, 9);
+    assert_int_equal(buf[PROTO_STATE_SIZE + 59], 0x5a);
+    drain(a, 50);
+    n = recv(a, buf, sizeof buf, MSG_DONTWAIT);
+    assert_true(n < 0 || buf[0] == '{');
+
+    /* ping -> pong */
+    send_json(a, "{\"type\":\"ping\",\"t\":4242}");
+    assert_true(wait_ctl(a, PROTO_CTL_PONG, WAIT_MS));
+    assert_int_equal(E.msg->t, 4242);
+
+    /* A stranger's state is not forwarded; it is told to join. */
+    send_raw(stranger, st, PROTO_STATE_SIZE);
+    assert_true(wait_error(stranger, "not_joined", WAIT_MS));
+    assert_int_equal(relay_stats(E.r)->drops[RELAY_DROP_NOT_JOINED],
+                     drops0[RELAY_DROP_NOT_JOINED] + 1);
+    assert_int_equal(relay_clients(E.r), 2); /* strangers take no slot */
+
+    /* Longer than --max-packet-size: too_big, even though the kernel cut it. */
+    uint8_t big[3000];
+    memset(big, 1, sizeof big);
+    send_raw(a, big, sizeof big);
+    assert_true(wait_error(a, "too_big", WAIT_MS));
+
+    /* b goes silent: expired after timeout_ms, a is told (a keeps pinging). */
+    uint64_t deadline = clock_now_us() + 3000000;
+    bool left = false;
+    while (!left && clock_now_us() < deadline) {
+        send_json(a, "{\"type\":\"ping\",\"t\":1}");
+        for (int i = 0; i < 10 && !left; i++)
+            if (wait_ctl(a, PROTO_CTL_LEFT, 10))
+                left = true;
+    }
+    assert_true(left);
+    assert_int_equal(E.msg->id, idb);
+    assert_int_equal(E.msg->reason, PROTO_LEFT_TIMEOUT);
+    assert_int_equal(relay_members(E.r), 1);
+    /* An expired member's ping gets not_joined (so it knows to rejoin). */
+    send_json(b, "{\"type\":\"ping\",\"t\":2}");
+    assert_true(wait_error(b, "not_joined", WAIT_MS));
+
+    /* leave: a is gone, the room is freed. */
+    send_json(a, "{\"type\":\"leave\"}");
+    deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (relay_clients(E.r) > 0 && clock_now_us() < deadline)
+        pump();
+    assert_int_equal(relay_clients(E.r), 0);
+    assert_int_equal(relay_rooms(E.r), 0);
+    close(a);
+    close(b);
+    close(stranger);
+}
+
+static void per_address_cap(void **state)
+{
+    (void)state;
+    int fd[4];
+    for (int i = 0; i < 4; i++)
+        fd[i] = client_socket();
+    uint64_t before = relay_stats(E.r)->drops[RELAY_DROP_PER_ADDRESS];
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        join_as(fd[i], "cap", name);
+    }
+    /* The fourth endpoint from 127.0.0.1 is over --max-per-address 3. */
+    send_json(fd[3], "{\"type\":\"join\",\"room\":\"cap\",\"name\":\"p3\"}");
+    drain(fd[3], 200);
+    assert_int_equal(relay_stats(E.r)->drops[RELAY_DROP_PER_ADDRESS], before + 1);
+    assert_int_equal(relay_room_size(E.r, "cap"), 3);
+    for (int i = 0; i < 3; i++)
+        send_json(fd[i], "{\"type\":\"leave\"}");
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (relay_clients(E.r) > 0 && clock_now_us() < deadline)
+        pump();
+    assert_int_equal(relay_clients(E.r), 0);
+    for (int i = 0; i < 4; i++)
+        close(fd[i]);
+}
+
+static void shutdown_reaches_members(void **state)
+{
+    (void)state;
+    int a = client_socket();
+    join_as(a, "bye", "alice");
+    relay_shutdown(E.r, clock_now_us());
+    relay_udp_flush(E.t, E.r);
+    assert_true(wait_error(a, "shutting_down", WAIT_MS));
+    assert_int_equal(relay_clients(E.r), 0);
+    close(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(session_over_bare_udp),
+        cmocka_unit_test(per_address_cap),
+        cmocka_unit_test(shutdown_reaches_members),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
