@@ -47,10 +47,10 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, "%s== %s\n", i ? "\n" : "", desc);
             fprintf(out,
                     "%-11s %7s %8s %9s %6s %5s %5s | %7s %7s %7s %7s %7s %6s | %7s %6s | "
-                    "%6s %6s | %5s %6s %6s\n",
+                    "%6s %6s | %5s %6s %5s %6s\n",
                     "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "p50ms",
                     "p90ms", "p99ms", "p999ms", "maxms", "jitms", "netsim%", "diff",
-                    "rttms", "enet%", "cpu%", "rssMB", "B/msg");
+                    "rttms", "enet%", "cpu%", "rssMB", "bcpu%", "B/msg");
         }
         const struct bench_result *x = &r[i];
         if (!x->ok && x->expected == 0) {
@@ -75,13 +75,13 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
         }
         fprintf(out,
                 "%-11s %7llu %8llu %9llu %6.2f %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
-                "%6.2f | %7s %6s | %6s %6s | %5s %6s %6.1f\n",
+                "%6.2f | %7s %6s | %6s %6s | %5s %6s %5.0f %6.1f\n",
                 proto_mode_name(x->mode), (unsigned long long)x->sent,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 x->lost_pct, (unsigned long long)x->duplicates,
                 (unsigned long long)x->reordered, ms(x->p50_us), ms(x->p90_us),
                 ms(x->p99_us), ms(x->p999_us), ms(x->max_us), x->jitter_us / 1000.0, truth,
-                diff, rtt, eloss, cpu, rss, x->bytes_per_msg);
+                diff, rtt, eloss, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg);
         if (!x->ok)
             fprintf(out, "  warning: %s\n", x->error);
         if (x->disconnects || x->send_errors)
@@ -94,8 +94,9 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                 "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
                 "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
                 "rttms/enet%%: ENet's own RTT and packetLoss (reliable commands only, recomputed\n"
-                "every 10 s); cpu%%/rssMB: the relay (one core, peak RSS); B/msg: wire bytes incl.\n"
-                "IP/UDP headers, both hops, per delivered state.\n");
+                "every 10 s); cpu%%/rssMB: the relay (of one core, peak RSS); bcpu%%: the bench itself\n"
+                "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
+                "both hops, per delivered state.\n");
 }
 
 /* ---- JSON ---- */

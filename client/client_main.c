@@ -703,8 +703,8 @@ static void draw_hud(struct app *a, uint64_t now)
         snprintf(id, sizeof id, "#%u", (unsigned)client_id(a->c));
     else
         snprintf(id, sizeof id, "#-");
-    snprintf(line, sizeof line, " ricochet  room %s  you %c %s %s  mode %s  send %d Hz  %s",
-             a->cfg.room, glyph_of(a->name, 0), id, a->name, proto_mode_name(a->mode), a->rate,
+    snprintf(line, sizeof line, " ricochet  room %s  me %c %s %s  mode %s  send %d Hz  %s",
+             a->cfg.room, glyph_of(a->name, 0), a->name, id, proto_mode_name(a->mode), a->rate,
              rtt);
     attron(pair_attr(a, PAIR_HUD) | A_BOLD);
     mvhline(0, 0, ' ', COLS);
@@ -715,13 +715,18 @@ static void draw_hud(struct app *a, uint64_t now)
         snprintf(line, sizeof line, " connecting to %s:%ld ...", a->cfg.host, a->cfg.port);
     else if (a->conn == CONN_LOST)
         snprintf(line, sizeof line, " RELAY LOST (%s)", a->lost_reason);
-    else
-        snprintf(line, sizeof line, " %s:%ld  players %zu  view %s %llu ms%s  sent %llu  up %llus",
-                 a->cfg.host, a->cfg.port, n + 1,
-                 a->interp_on ? "interpolated" : "RAW arrivals",
-                 (unsigned long long)(a->delay_us / 1000),
-                 a->ghost_on ? "  +ghosts" : "", (unsigned long long)a->states_sent,
+    else {
+        char view[64];
+        if (a->interp_on)
+            snprintf(view, sizeof view, "interpolated, %llu ms behind",
+                     (unsigned long long)(a->delay_us / 1000));
+        else
+            snprintf(view, sizeof view, "RAW arrivals");
+        snprintf(line, sizeof line, " %s:%ld  players %zu  view %s%s  sent %llu  up %llus",
+                 a->cfg.host, a->cfg.port, n + 1, view, a->ghost_on ? " +ghosts" : "",
+                 (unsigned long long)a->states_sent,
                  (unsigned long long)((now - a->started_us) / 1000000));
+    }
     if (a->conn == CONN_LOST)
         attron(pair_attr(a, PAIR_WARN) | A_BOLD);
     mvaddnstr(1, 0, line, COLS);

@@ -302,7 +302,7 @@ static struct relay_peer *peer_get(struct relay *r, uint32_t peer)
     return &r->peers[peer];
 }
 
-static struct relay_room *room_find(struct relay *r, const char *name)
+static struct relay_room *room_find(const struct relay *r, const char *name)
 {
     for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
         if (r->rooms[i].used && strcmp(r->rooms[i].name, name) == 0)
@@ -412,8 +412,10 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
     if (r->clients >= r->cfg.max_clients) {
         r->stats.drops[RELAY_DROP_SERVER_FULL]++;
-        log_info("relay: refusing %s: server full (%" PRIu32 " clients)", p->addr,
-                 r->clients);
+        /* debug, not info: over plain UDP every stranger's datagram lands
+         * here when full, and a flood must not become a log flood. */
+        log_debug("relay: refusing %s: server full (%" PRIu32 " clients)", p->addr,
+                  r->clients);
         send_error(r, peer, true, "server_full", now_us,
                    "server full: %" PRIu32 " clients", r->cfg.max_clients);
         r->tp.disconnect(r->tp.ctx, peer);
@@ -863,7 +865,7 @@ uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
 
 uint32_t relay_room_size(const struct relay *r, const char *room)
 {
-    const struct relay_room *rm = room_find((struct relay *)r, room);
+    const struct relay_room *rm = room_find(r, room);
     return rm ? rm->n : 0;
 }
 

@@ -49,7 +49,7 @@ static const struct option_def relay_options[] = {
       "enet: ENet connections and channels; udp: one bare datagram socket" },
     { "max-clients", OPTION_INT, O(max_clients), "1024", 1, 4000, NULL,
       "connected clients; more are refused with server_full" },
-    { "max-rooms", OPTION_INT, O(max_rooms), "256", 1, 100000, NULL,
+    { "max-rooms", OPTION_INT, O(max_rooms), "256", 1, 4000, NULL,
       "live rooms; a join that would create more gets too_many_rooms" },
     { "max-room-size", OPTION_INT, O(max_room_size), "256", 1, PROTO_ROSTER_MAX, NULL,
       "members per room; more get room_full" },

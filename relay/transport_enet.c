@@ -14,6 +14,7 @@
 #include "transport.h"
 
 #include <enet/enet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,10 +148,13 @@ struct relay_enet *relay_enet_create(const struct relay_net_config *cfg,
         goto fail_deinit;
     }
     /* No bandwidth limits: ENet would otherwise throttle to them. */
+    errno = 0;
     t->host = enet_host_create(&addr, cfg->peer_cap, PROTO_CHANNEL_COUNT, 0, 0);
     if (!t->host) {
-        snprintf(err, err_cap, "cannot create ENet host on %s:%u (address in use?)",
-                 cfg->bind ? cfg->bind : "0.0.0.0", (unsigned)cfg->port);
+        /* ENet does not report why; errno is left over from its bind(). */
+        snprintf(err, err_cap, "cannot create ENet host on %s:%u: %s",
+                 cfg->bind ? cfg->bind : "0.0.0.0", (unsigned)cfg->port,
+                 errno ? strerror(errno) : "unknown error");
         goto fail_deinit;
     }
     /* Caps against abuse (DESIGN.md "ENet facts"): connections from one IP,
