@@ -40,6 +40,9 @@ TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
 
 .PHONY: all test tests demo bench fuzz soak deps install clean
+# Keep objects make considers intermediate (pattern-rule chains), so a second
+# build compiles nothing.
+.SECONDARY:
 all: $(PROGRAMS)
 
 $(BUILD)/obj/%.o: %.c

@@ -84,6 +84,7 @@ static const char *const drop_names[RELAY_DROP_COUNT] = {
     [RELAY_DROP_CLOSED] = "closed",
     [RELAY_DROP_PER_ADDRESS] = "per_address",
     [RELAY_DROP_SEND_FAILED] = "send_failed",
+    [RELAY_DROP_STRAY] = "stray",
 };
 
 /* Error code sent to the client for each drop reason (NULL: none). */

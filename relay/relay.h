@@ -50,6 +50,7 @@ enum relay_drop {
     RELAY_DROP_CLOSED,         /* datagram from a peer the core already closed */
     RELAY_DROP_PER_ADDRESS,    /* transport refused: --max-per-address */
     RELAY_DROP_SEND_FAILED,    /* transport could not queue or send */
+    RELAY_DROP_STRAY,          /* ENet: datagram not from a connected peer, ignored */
     RELAY_DROP_COUNT
 };
 

@@ -38,6 +38,10 @@ struct relay_enet {
 
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
 
+/* The intercept callback gets only the host: this finds our transport. */
+#define MAX_HOSTS 8
+static struct relay_enet *hosts[MAX_HOSTS];
+
 static uint32_t peer_index(const struct relay_enet *t, const ENetPeer *peer)
 {
     return (uint32_t)(peer - t->host->peers);
@@ -168,7 +172,12 @@ struct relay_enet *relay_enet_create(const struct relay_net_config *cfg,
                                      : PROTO_CONTROL_MAX;
     if (cfg->max_waiting_data)
         t->host->maximumWaitingData = cfg->max_waiting_data;
-    t->host->intercept = intercept_heard;
+    for (int i = 0; i < MAX_HOSTS; i++)
+        if (!hosts[i]) {
+            hosts[i] = t;
+            t->host->intercept = intercept_heard;
+            break;
+        }
     enet_socket_set_option(t->host->socket, ENET_SOCKOPT_RCVBUF, SOCKET_BUFFER);
     enet_socket_set_option(t->host->socket, ENET_SOCKOPT_SNDBUF, SOCKET_BUFFER);
 
@@ -197,6 +206,9 @@ void relay_enet_destroy(struct relay_enet *t)
 {
     if (!t)
         return;
+    for (int i = 0; i < MAX_HOSTS; i++)
+        if (hosts[i] == t)
+            hosts[i] = NULL;
     enet_host_destroy(t->host);
     enet_deinitialize();
     free(t->heard);
@@ -222,7 +234,6 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
                                  ENET_PEER_PACKET_THROTTLE_SCALE, 0);
     /* A peer that acknowledges nothing for timeout_ms is disconnected. */
     enet_peer_timeout(peer, 0, t->cfg.timeout_ms, t->cfg.timeout_ms);
-    peer->data = t; /* for intercept_heard */
     t->heard[idx] = enet_time_get();
     relay_peer_connect(r, idx, addr, clock_now_us());
 }
@@ -239,23 +250,67 @@ static enum proto_left_reason disconnect_reason(const struct relay_enet *t,
     return silent >= t->cfg.timeout_ms / 2 ? PROTO_LEFT_TIMEOUT : PROTO_LEFT_QUIT;
 }
 
-/* Sees every raw datagram before ENet parses it; the first 16 bits of an
- * ENet datagram carry the peer id (the index in host->peers) plus flag and
- * session bits. We only take note of the time and let ENet go on (return 0). */
+static struct relay_enet *owner(const ENetHost *host)
+{
+    for (int i = 0; i < MAX_HOSTS; i++)
+        if (hosts[i] && hosts[i]->host == host)
+            return hosts[i];
+    return NULL;
+}
+
+/* Would ENet drop this datagram without a trace? The same tests as ENet
+ * 1.3's enet_protocol_handle_incoming_commands: the first 16 bits carry the
+ * peer id (its index in host->peers, or 0xFFF before a connection) with
+ * flag and session bits; the id, the sender's address and the session must
+ * match a live peer, and an id-less datagram must start with CONNECT. */
+static bool enet_would_ignore(const ENetHost *host, unsigned *peer_id)
+{
+    const enet_uint8 *d = host->receivedData;
+    size_t len = host->receivedDataLength;
+    if (len < 2)
+        return true;
+    unsigned h = (unsigned)d[0] << 8 | d[1];
+    unsigned flags = h & ENET_PROTOCOL_HEADER_FLAG_MASK;
+    unsigned session = (h & ENET_PROTOCOL_HEADER_SESSION_MASK) >>
+                       ENET_PROTOCOL_HEADER_SESSION_SHIFT;
+    unsigned id = h & ~(unsigned)(ENET_PROTOCOL_HEADER_FLAG_MASK |
+                                  ENET_PROTOCOL_HEADER_SESSION_MASK) & 0xffffu;
+    size_t header = (flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? 4 : 2;
+    *peer_id = id;
+    if (flags & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED)
+        return true; /* we set no compressor */
+    if (id == ENET_PROTOCOL_MAXIMUM_PEER_ID)
+        return len < header + 4 ||
+               (d[header] & ENET_PROTOCOL_COMMAND_MASK) != ENET_PROTOCOL_COMMAND_CONNECT;
+    if (id >= host->peerCount)
+        return true;
+    const ENetPeer *p = &host->peers[id];
+    if (p->state == ENET_PEER_STATE_DISCONNECTED || p->state == ENET_PEER_STATE_ZOMBIE)
+        return true;
+    if ((host->receivedAddress.host != p->address.host ||
+         host->receivedAddress.port != p->address.port) &&
+        p->address.host != ENET_HOST_BROADCAST)
+        return true;
+    return p->outgoingPeerID < ENET_PROTOCOL_MAXIMUM_PEER_ID &&
+           session != p->incomingSessionID;
+}
+
+/* Sees every raw datagram before ENet parses it. We count what ENet would
+ * silently ignore (garbage, strangers: "stray") and note when each peer
+ * last sent anything; then let ENet go on (return 0). */
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
 {
     (void)event;
-    if (host->receivedDataLength < 2)
+    struct relay_enet *t = owner(host);
+    unsigned id;
+    if (!t)
         return 0;
-    unsigned id = ((unsigned)host->receivedData[0] << 8 | host->receivedData[1]) &
-                  ~(unsigned)(ENET_PROTOCOL_HEADER_FLAG_MASK |
-                              ENET_PROTOCOL_HEADER_SESSION_MASK) & 0xffffu;
-    if (id >= host->peerCount)
+    if (enet_would_ignore(host, &id)) {
+        if (t->relay)
+            relay_count_drop(t->relay, RELAY_DROP_STRAY);
         return 0;
-    ENetPeer *p = &host->peers[id];
-    struct relay_enet *t = p->data;
-    if (t && p->address.host == host->receivedAddress.host &&
-        p->address.port == host->receivedAddress.port)
+    }
+    if (id < host->peerCount)
         t->heard[id] = enet_time_get();
     return 0;
 }

@@ -14,6 +14,10 @@
 #   SOAK_TRANSPORTS   "enet udp" (default) or one of them
 #   SOAK_SEED         seed of the churn and netsim (default 1; printed)
 #   SOAK_LOSS, SOAK_DELAY, SOAK_JITTER   netsim impairment (2 %, 10 ms, 5 ms)
+#   SOAK_ABUSE=0      no abuse among the churn (default 1: now and then a
+#                     few garbage datagrams at the relay port and a bot sending
+#                     at 1000/s, which the relay must kick; kicks must equal
+#                     the flooders, so no honest bot is kicked)
 #   SOAK_RELAY_WRAPPER  command put before the relay, e.g. valgrind ... (then
 #                       the RSS check is skipped: the wrapper's memory is not
 #                       the relay's)
@@ -40,6 +44,7 @@ delay=${SOAK_DELAY:-10}
 jitter=${SOAK_JITTER:-5}
 tolerance=${SOAK_RSS_TOLERANCE_PCT:-20}
 wrapper=${SOAK_RELAY_WRAPPER:-}
+abuse=${SOAK_ABUSE:-1}
 RANDOM=$seed
 work=$(mktemp -d /tmp/ricochet-soak-XXXXXX)
 failed=0
@@ -47,6 +52,7 @@ failed=0
 # Our children still running (jobs -p lists only this shell's own jobs, so
 # a recycled pid of someone else's process is never signalled).
 child_alive() {
+    jobs >/dev/null 2>&1 # lets bash forget the jobs that have finished
     jobs -p | grep -qx "$1"
 }
 
@@ -124,6 +130,8 @@ soak_one() {
     end=$((start + seconds - 6))
     warm=$((start + (seconds / 5 < 10 ? seconds / 5 : 10)))
     local churn="" vanish_at="" n_join=0 n_vanish=0 n_vanished_bots=0 n_rejoin=0 vanished_names=""
+    local n_flood=0 n_garbage=0 actions=3
+    [ "$abuse" = 1 ] && actions=5
     local k=0
     while now=$(date +%s); [ "$now" -lt "$end" ]; do
         # Reap churn bots that finished; SIGKILL vanishers whose time came.
@@ -142,7 +150,7 @@ soak_one() {
         done
         vanish_at=$keep
         if [ "$(echo $churn | wc -w)" -lt 6 ]; then
-            local via=$nport room="churn$((RANDOM % 3))" action=$((RANDOM % 3))
+            local via=$nport room="churn$((RANDOM % 3))" action=$((RANDOM % actions))
             [ $((RANDOM % 3)) -eq 0 ] && via=$port
             local cmode=$mode
             [ "$t" = enet ] && cmode=$(echo "unsequenced sequenced reliable" | cut -d' ' -f$((RANDOM % 3 + 1)))
@@ -170,6 +178,25 @@ soak_one() {
                     --mode "$cmode" --duration $((1 + RANDOM % 3)) --seed "$k" \
                     >/dev/null 2>>"$dir/churn.err" &
                 n_rejoin=$((n_rejoin + 1)) ;;
+            3) # garbage at the relay port (bash's /dev/udp), straight, no netsim
+                (
+                    for g in 1 2 3 4 5; do
+                        printf '{"type":"teleport"}' >"/dev/udp/127.0.0.1/$port"
+                        printf '{"type":"join","room":5}' >"/dev/udp/127.0.0.1/$port"
+                        printf '\001\001short' >"/dev/udp/127.0.0.1/$port"
+                        head -c $((1 + g * 50)) /dev/urandom >"/dev/udp/127.0.0.1/$port"
+                    done
+                ) 2>/dev/null &
+                n_garbage=$((n_garbage + 20)) ;;
+            4) # a flooder at 1000/s, over the default 180/s: throttled, then kicked
+                if [ "$n_flood" -lt 3 ]; then
+                    "$bin/ricochet-bot" --port "$port" --room "$room" --name "flood$k" \
+                        --mode "$cmode" --rate 1000 --duration 5 --seed "$k" \
+                        >/dev/null 2>>"$dir/churn.err" &
+                    n_flood=$((n_flood + 1))
+                else
+                    (:) &
+                fi ;;
             esac
             churn="$churn $!"
         fi
@@ -190,7 +217,10 @@ soak_one() {
         sleep 0.5
     done
     # Vanishers still pending: kill them now and give the relay time to notice.
-    for entry in $vanish_at; do child_alive "${entry%%@*}" && kill -9 "${entry%%@*}"; done
+    for entry in $vanish_at; do
+        child_alive "${entry%%@*}" && kill -9 "${entry%%@*}"
+        wait "${entry%%@*}" 2>/dev/null
+    done
     for p in $churn; do wait "$p" 2>/dev/null; done
     wait "$steady"
     local steady_rc=$?
@@ -208,7 +238,7 @@ soak_one() {
     # ---- report ---------------------------------------------------------
     local out="$dir/relay.out"
     echo "soak $t: churn: $n_join join+leave, $n_vanish vanish ($n_vanished_bots bots SIGKILLed)," \
-         "$n_rejoin rejoin; each action is 2 bots"
+         "$n_rejoin rejoin (2 bots each); $n_flood flooders, $n_garbage garbage datagrams"
     if [ -z "$wrapper" ]; then
         echo "soak $t: relay memory: VmRSS ${rss0} kB after warm-up -> ${rss1} kB at the end" \
              "(max sampled ${rss_max} kB); VmHWM ${hwm0} -> ${hwm1} kB"
@@ -249,7 +279,8 @@ soak_one() {
              "kicks $kicks, states in $states_in / out $states_out"
         echo "soak $t: relay drops: $(grep '"final":true' "$out" | grep -o '"drops":{[^}]*}' |
              sed 's/"drops"://; s/"//g; s/[{}]//g; s/,/ /g')"
-        [ "${kicks:-1}" -eq 0 ] || fail "$t: $kicks honest bots were kicked"
+        [ "${kicks:-1}" -eq "$n_flood" ] ||
+            fail "$t: $kicks kicks for $n_flood flooders (an honest bot kicked, or a flooder not)"
         [ "${timeouts:-0}" -ge "$n_vanished_bots" ] ||
             fail "$t: $n_vanished_bots bots vanished but only ${timeouts:-0} timeouts"
         [ "${joins:-0}" -gt 0 ] || fail "$t: no joins counted"
