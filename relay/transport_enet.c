@@ -15,6 +15,7 @@
 
 #include <enet/enet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,17 +259,53 @@ static struct relay_enet *owner(const ENetHost *host)
     return NULL;
 }
 
+/* A CONNECT that ENet will refuse without a word: no free peer slot
+ * (server_full), or --max-per-address peers from that IP already
+ * (per_address). The same scan as enet_protocol_handle_connect. Returns the
+ * reason, or RELAY_DROP_COUNT if ENet goes ahead (or it is a resend). */
+static enum relay_drop connect_refusal(const ENetHost *host, const enet_uint8 *cmd)
+{
+    ENetProtocolConnect c;
+    memcpy(&c, cmd, sizeof c);
+    enet_uint32 channels = ENET_NET_TO_HOST_32(c.channelCount);
+    if (channels < ENET_PROTOCOL_MINIMUM_CHANNEL_COUNT ||
+        channels > ENET_PROTOCOL_MAXIMUM_CHANNEL_COUNT)
+        return RELAY_DROP_STRAY;
+    bool free_slot = false;
+    size_t same_ip = 0;
+    for (size_t i = 0; i < host->peerCount; i++) {
+        const ENetPeer *p = &host->peers[i];
+        if (p->state == ENET_PEER_STATE_DISCONNECTED) {
+            free_slot = true;
+        } else if (p->state != ENET_PEER_STATE_CONNECTING &&
+                   p->address.host == host->receivedAddress.host) {
+            if (p->address.port == host->receivedAddress.port &&
+                p->connectID == c.connectID)
+                return RELAY_DROP_COUNT; /* a resent CONNECT: ENet ignores it */
+            same_ip++;
+        }
+    }
+    if (!free_slot)
+        return RELAY_DROP_SERVER_FULL;
+    if (same_ip >= host->duplicatePeers)
+        return RELAY_DROP_PER_ADDRESS;
+    return RELAY_DROP_COUNT;
+}
+
 /* Would ENet drop this datagram without a trace? The same tests as ENet
  * 1.3's enet_protocol_handle_incoming_commands: the first 16 bits carry the
  * peer id (its index in host->peers, or 0xFFF before a connection) with
  * flag and session bits; the id, the sender's address and the session must
- * match a live peer, and an id-less datagram must start with CONNECT. */
-static bool enet_would_ignore(const ENetHost *host, unsigned *peer_id)
+ * match a live peer, and an id-less datagram must start with CONNECT.
+ * Returns why (a relay_drop), or RELAY_DROP_COUNT if ENet takes it; *peer_id
+ * gets the peer id. */
+static enum relay_drop enet_would_ignore(const ENetHost *host, unsigned *peer_id)
 {
     const enet_uint8 *d = host->receivedData;
     size_t len = host->receivedDataLength;
+    *peer_id = ENET_PROTOCOL_MAXIMUM_PEER_ID;
     if (len < 2)
-        return true;
+        return RELAY_DROP_STRAY;
     unsigned h = (unsigned)d[0] << 8 | d[1];
     unsigned flags = h & ENET_PROTOCOL_HEADER_FLAG_MASK;
     unsigned session = (h & ENET_PROTOCOL_HEADER_SESSION_MASK) >>
@@ -278,26 +315,31 @@ static bool enet_would_ignore(const ENetHost *host, unsigned *peer_id)
     size_t header = (flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? 4 : 2;
     *peer_id = id;
     if (flags & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED)
-        return true; /* we set no compressor */
-    if (id == ENET_PROTOCOL_MAXIMUM_PEER_ID)
-        return len < header + 4 ||
-               (d[header] & ENET_PROTOCOL_COMMAND_MASK) != ENET_PROTOCOL_COMMAND_CONNECT;
+        return RELAY_DROP_STRAY; /* we set no compressor */
+    if (id == ENET_PROTOCOL_MAXIMUM_PEER_ID) {
+        if (len < header + sizeof(ENetProtocolConnect) ||
+            (d[header] & ENET_PROTOCOL_COMMAND_MASK) != ENET_PROTOCOL_COMMAND_CONNECT)
+            return RELAY_DROP_STRAY;
+        return connect_refusal(host, d + header);
+    }
     if (id >= host->peerCount)
-        return true;
+        return RELAY_DROP_STRAY;
     const ENetPeer *p = &host->peers[id];
     if (p->state == ENET_PEER_STATE_DISCONNECTED || p->state == ENET_PEER_STATE_ZOMBIE)
-        return true;
+        return RELAY_DROP_STRAY;
     if ((host->receivedAddress.host != p->address.host ||
          host->receivedAddress.port != p->address.port) &&
         p->address.host != ENET_HOST_BROADCAST)
-        return true;
-    return p->outgoingPeerID < ENET_PROTOCOL_MAXIMUM_PEER_ID &&
-           session != p->incomingSessionID;
+        return RELAY_DROP_STRAY;
+    if (p->outgoingPeerID < ENET_PROTOCOL_MAXIMUM_PEER_ID && session != p->incomingSessionID)
+        return RELAY_DROP_STRAY;
+    return RELAY_DROP_COUNT;
 }
 
 /* Sees every raw datagram before ENet parses it. We count what ENet would
- * silently ignore (garbage, strangers: "stray") and note when each peer
- * last sent anything; then let ENet go on (return 0). */
+ * silently ignore (garbage and strangers: stray; refused connects:
+ * server_full, per_address) and note when each peer last sent anything;
+ * then let ENet go on (return 0). */
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
 {
     (void)event;
@@ -305,9 +347,10 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     unsigned id;
     if (!t)
         return 0;
-    if (enet_would_ignore(host, &id)) {
+    enum relay_drop why = enet_would_ignore(host, &id);
+    if (why != RELAY_DROP_COUNT) {
         if (t->relay)
-            relay_count_drop(t->relay, RELAY_DROP_STRAY);
+            relay_count_drop(t->relay, why);
         return 0;
     }
     if (id < host->peerCount)
