@@ -445,7 +445,12 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         if ((rc = read_string(r, o, "text", 1, m->text, sizeof m->text, proto_text_valid)) ||
             (rc = read_id(r, o, "id", 0, &m->id)))
             return rc;
-        return read_string(r, o, "name", 0, m->name, sizeof m->name, proto_name_valid);
+        /* From the relay a chat names its speaker: id and name go together.
+         * Without an id (client -> relay) a name is ignored like any
+         * unknown field. */
+        if (m->id == 0)
+            return PROTO_OK;
+        return read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid);
     case PROTO_CTL_LEAVE:
         return PROTO_OK;
     case PROTO_CTL_PING:
