@@ -78,9 +78,9 @@ static const struct option_def options[] = {
     {"sweep", OPTION_STRING, offsetof(struct config, sweep), "", 0, 512, NULL,
      "PARAM=V1,V2,...: run the grid; PARAM is loss|delay|jitter|clients|rate|payload"},
     {"break-delivery", OPTION_DOUBLE, offsetof(struct config, break_delivery), "0", 0, 100,
-     NULL, "stop the sweep after a value where a mode delivers less than this % (0 = off)"},
+     NULL, "sweep: a mode that delivers less than this % gets no larger values (0 = off)"},
     {"break-p99", OPTION_DOUBLE, offsetof(struct config, break_p99), "0", 0, 1e7, NULL,
-     "stop the sweep after a value where a mode's p99 exceeds this, ms (0 = off)"},
+     "sweep: a mode whose p99 exceeds this (ms) gets no larger values (0 = off)"},
     {"seed", OPTION_INT, offsetof(struct config, seed), "1", 0, 9007199254740991.0, NULL,
      "netsim seed (0 = netsim picks one)"},
     {"json", OPTION_STRING, offsetof(struct config, json), "", 0, 512, NULL,
@@ -263,13 +263,16 @@ int main(int argc, char **argv)
         die("%s", "out of memory");
     size_t n_results = 0;
     int failures = 0;
-    for (size_t v = 0; v < n_points && !bench_stop_requested(); v++) {
+    bool mode_broken[PROTO_MODE_COUNT] = {false};
+    int n_broken = 0;
+    for (size_t v = 0; v < n_points && n_broken < n_modes && !bench_stop_requested(); v++) {
         struct bench_params params = base;
         char err[160];
         if (n_values && bench_param_set(&params, swept, values[v], err, sizeof err) != 0)
             die("%s", err);
-        bool broken = false;
         for (int m = 0; m < n_modes && !bench_stop_requested(); m++) {
+            if (mode_broken[m])
+                continue; /* found its limit at a smaller value */
             struct bench_result *r = &results[n_results++];
             int rc = bench_run(&cfg, &params, modes[m], r);
             if (rc != 0 || !r->ok)
@@ -293,18 +296,17 @@ int main(int argc, char **argv)
                             r->ok ? "" : "; warning: ", r->ok ? "" : r->error);
                 }
             }
-            if (r->expected > 0 &&
-                ((c.break_delivery > 0 && 100.0 - r->lost_pct < c.break_delivery) ||
-                 (c.break_p99 > 0 && (double)r->p99_us / 1000.0 > c.break_p99)))
-                broken = true;
-            if (rc != 0 && r->expected == 0 && (c.break_delivery > 0 || c.break_p99 > 0))
-                broken = true;
-        }
-        if (broken && v + 1 < n_points) {
-            if (!c.quiet)
-                fprintf(stderr, PROG ": %s=%g broke the limits; sweep stops here\n",
-                        bench_param_name(swept), values[v]);
-            break;
+            bool limits = c.break_delivery > 0 || c.break_p99 > 0;
+            bool broke = (c.break_delivery > 0 && 100.0 - r->lost_pct < c.break_delivery) ||
+                         (c.break_p99 > 0 && (double)r->p99_us / 1000.0 > c.break_p99) ||
+                         (rc != 0 && r->expected == 0);
+            if (limits && broke) {
+                mode_broken[m] = true;
+                n_broken++;
+                if (!c.quiet && v + 1 < n_points)
+                    fprintf(stderr, PROG ": %s broke the limits at %s=%g; no larger values for it\n",
+                            proto_mode_name(modes[m]), bench_param_name(swept), values[v]);
+            }
         }
     }
 

@@ -134,4 +134,8 @@ fi
 [ "$relay_rc" -eq 0 ] || fail "ricochet-relay exited with status $relay_rc"
 [ -n "$final" ] || fail "no final stats line from the relay"
 echo "demo: ok (relay and bots stopped, nothing left running)"
+echo
+echo "Loopback loses nothing, so the modes look alike here. To see them differ:"
+echo "  make bench                  loss/delay/jitter sweep through ricochet-netsim"
+echo "  $bin/ricochet-client       play in a terminal (see README.md)"
 exit 0
