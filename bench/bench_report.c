@@ -47,10 +47,10 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, "%s== %s\n", i ? "\n" : "", desc);
             fprintf(out,
                     "%-11s %7s %8s %9s %6s %5s %5s | %7s %7s %7s %7s %7s %6s | %7s %6s | "
-                    "%6s %6s | %5s %6s %5s %6s\n",
+                    "%6s %6s | %6s %5s %6s %5s %6s\n",
                     "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "p50ms",
                     "p90ms", "p99ms", "p999ms", "maxms", "jitms", "netsim%", "diff",
-                    "rttms", "enet%", "cpu%", "rssMB", "bcpu%", "B/msg");
+                    "rttms", "enet%", "cpu_s", "cpu%", "rssMB", "bcpu%", "B/msg");
         }
         const struct bench_result *x = &r[i];
         if (!x->ok && x->expected == 0) {
@@ -58,7 +58,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             continue;
         }
         char truth[16] = "-", diff[16] = "-", rtt[16] = "-", eloss[16] = "-";
-        char cpu[16] = "-", rss[16] = "-";
+        char cpu[16] = "-", cpus[16] = "-", rss[16] = "-";
         if (x->truth.valid) {
             snprintf(truth, sizeof truth, "%.2f", x->truth.e2e_loss_pct);
             /* ENet retransmits in reliable mode: netsim's drops are not lost */
@@ -71,17 +71,18 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
         }
         if (x->relay_measured) {
             snprintf(cpu, sizeof cpu, "%.1f", x->relay_cpu_pct);
+            snprintf(cpus, sizeof cpus, "%.2f", x->relay_cpu_s);
             snprintf(rss, sizeof rss, "%.1f", (double)x->relay_peak_rss_kb / 1024.0);
         }
         fprintf(out,
                 "%-11s %7llu %8llu %9llu %6.2f %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
-                "%6.2f | %7s %6s | %6s %6s | %5s %6s %5.0f %6.1f\n",
+                "%6.2f | %7s %6s | %6s %6s | %6s %5s %6s %5.0f %6.1f\n",
                 proto_mode_name(x->mode), (unsigned long long)x->sent,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 x->lost_pct, (unsigned long long)x->duplicates,
                 (unsigned long long)x->reordered, ms(x->p50_us), ms(x->p90_us),
                 ms(x->p99_us), ms(x->p999_us), ms(x->max_us), x->jitter_us / 1000.0, truth,
-                diff, rtt, eloss, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg);
+                diff, rtt, eloss, cpus, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg);
         if (!x->ok)
             fprintf(out, "  warning: %s\n", x->error);
         if (x->disconnects || x->send_errors)
@@ -94,7 +95,8 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                 "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
                 "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
                 "rttms/enet%%: ENet's own RTT and packetLoss (reliable commands only, recomputed\n"
-                "every 10 s); cpu%%/rssMB: the relay (of one core, peak RSS); bcpu%%: the bench itself\n"
+                "every 10 s); cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
+                "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
                 "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
                 "both hops, per delivered state.\n");
 }
@@ -388,6 +390,13 @@ static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, 
     if (blocks == 0)
         return 0;
     const char *xl = axis_name[swept];
+    /* delivery axis: down to a little below the worst point, at least 95..100 */
+    double lowest = 95;
+    for (size_t i = 0; i < n; i++)
+        if (r[i].ok && r[i].expected && 100.0 - r[i].lost_pct - 2 < lowest)
+            lowest = 100.0 - r[i].lost_pct - 2;
+    if (lowest < 0)
+        lowest = 0;
     fprintf(gp,
             "set terminal pngcairo size 900,560 font ',10'\nset output 'p99.png'\n"
             "set title 'p99 one-way latency'\nset grid\nset key top left\n"
@@ -401,7 +410,7 @@ static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, 
     fprintf(gp,
             "\nunset logscale y\nset output 'delivery.png'\nset title 'delivered (%% of "
             "expected)'\nset key bottom left\nset ylabel 'delivered (%%)'\n"
-            "set yrange [*:100.5]\nplot ");
+            "set yrange [%g:100.5]\nplot ", floor(lowest));
     for (int k = 0; k < blocks; k++)
         fprintf(gp, "%s'sweep.dat' index %d using 1:3 with linespoints lw 2 pt 7 lc rgb '%s' "
                     "title '%s'",

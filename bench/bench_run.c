@@ -261,7 +261,7 @@ struct run {
     uint64_t win_start, win_end;
     uint64_t delivered;
     uint64_t last_arrival_us; /* of a state from the window */
-    uint64_t max_latency_us;
+    uint64_t max_latency_us;  /* of any state received */
     struct spawn_proc relay, netsim;
     bool relay_started, netsim_started;
     bool tearing_down;      /* disconnects are expected now */
@@ -386,14 +386,15 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
         if (s < 0 || (size_t)s == i)
             return;
         uint64_t t = ev->state.send_us;
+        /* any state, warm-up included: how long the path holds one */
+        if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
+            run->max_latency_us = ev->recv_us - t;
         if (t < run->win_start || t >= run->win_end)
             return; /* warm-up, or a stray */
         if (recv_stats_record(&run->rs[i * run->n + (size_t)s], ev->state.seq, t,
                               ev->recv_us, run->r->latency) == 1) {
             run->delivered++;
             run->last_arrival_us = ev->recv_us;
-            if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
-                run->max_latency_us = ev->recv_us - t;
         }
         return;
     }
@@ -724,27 +725,39 @@ static void teardown(struct run *run)
     struct bench_result *r = run->r;
     run->tearing_down = true;
     if (run->relay_started) {
-        spawn_stop(&run->relay, SIGTERM, STOP_WAIT_MS);
-        char *out = spawn_read_stdout(&run->relay);
-        if (out)
-            r->relay_drops = relay_final_drops(out);
-        free(out);
-        /* let the clients hear the disconnect so destroying them is quick */
-        uint64_t deadline = clock_now_us() + DISCONNECT_WAIT_US;
+        /* The relay says goodbye (error shutting_down, ENet disconnect) and
+         * waits for the acknowledgements: keep servicing the clients so they
+         * answer and see their DISCONNECT, which makes freeing them quick. */
+        vlog(run, "stopping the relay");
+        spawn_signal(&run->relay, SIGTERM);
+        uint64_t deadline = clock_now_us() + (uint64_t)STOP_WAIT_MS * 1000u;
         for (;;) {
+            bool relay_up = spawn_running(&run->relay);
             size_t alive = 0;
-            for (size_t i = 0; i < run->n; i++) {
-                if (run->peers && run->peers[i].c && !run->peers[i].dead) {
+            for (size_t i = 0; run->peers && i < run->n; i++) {
+                if (run->peers[i].c && !run->peers[i].dead) {
                     drain(run, i);
                     alive += !run->peers[i].dead;
                 }
             }
-            if (alive == 0 || clock_now_us() >= deadline)
+            /* udp clients are not told reliably; they just close */
+            if (run->mode == PROTO_MODE_UDP)
+                alive = 0;
+            if ((!relay_up && alive == 0) || clock_now_us() >= deadline)
                 break;
-            clock_sleep_until_us(clock_now_us() + 2000);
+            if (!relay_up && clock_now_us() + DISCONNECT_WAIT_US > deadline)
+                deadline = clock_now_us() + DISCONNECT_WAIT_US;
+            clock_sleep_until_us(clock_now_us() + 1000);
         }
+        spawn_stop(&run->relay, SIGKILL, STOP_WAIT_MS); /* if it still runs */
+        vlog(run, "relay stopped");
+        char *out = spawn_read_stdout(&run->relay);
+        if (out)
+            r->relay_drops = relay_final_drops(out);
+        free(out);
     }
     if (run->netsim_started) {
+        vlog(run, "stopping netsim");
         spawn_stop(&run->netsim, SIGTERM, STOP_WAIT_MS);
         char *out = spawn_read_stdout(&run->netsim);
         if (out && bench_parse_netsim(out, &r->truth) == 0 && r->ok)
@@ -755,8 +768,10 @@ static void teardown(struct run *run)
         if (r->truth.valid)
             r->netsim_seed = r->truth.seed;
     }
+    vlog(run, "freeing the clients");
     for (size_t i = 0; run->peers && i < run->n; i++)
         client_destroy(run->peers[i].c);
+    vlog(run, "clients freed");
     if (run->relay_started)
         spawn_free(&run->relay);
     if (run->netsim_started)

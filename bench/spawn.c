@@ -195,6 +195,18 @@ static bool running(struct spawn_proc *p)
     return false;
 }
 
+int spawn_signal(const struct spawn_proc *p, int sig)
+{
+    if (p->pid <= 0)
+        return -1;
+    return kill(p->pid, sig);
+}
+
+bool spawn_running(struct spawn_proc *p)
+{
+    return running(p);
+}
+
 int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
                          size_t err_cap)
 {

@@ -42,6 +42,12 @@ int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
  * the exit code, 128+signal if killed, -1 if it was not running. */
 int spawn_stop(struct spawn_proc *p, int sig, int timeout_ms);
 
+/* Sends sig to a running child (no wait). Returns 0, or -1 if not running. */
+int spawn_signal(const struct spawn_proc *p, int sig);
+
+/* Whether the child still runs (reaps it once it has exited). */
+bool spawn_running(struct spawn_proc *p);
+
 /* Reads a running child's usage. Returns 0, or -1 (not running, no /proc). */
 int spawn_usage(const struct spawn_proc *p, struct spawn_usage *u);
 

@@ -4,8 +4,9 @@
 #   loss/      every mode x end-to-end loss 0,1,5,10,20 % with 20 ms delay and
 #              10 ms jitter through netsim: table.txt results.json results.csv,
 #              cdf_loss_*.png (latency CDF per mode), p99.png, delivery.png
-#   capacity/  clients in one room at 60 Hz, 4 -> 64, no impairment, until
-#              delivery drops below 99 % or p99 exceeds 50 ms
+#   capacity/  clients in one room at 60 Hz, 16 -> 256, no impairment, ENet
+#              unsequenced and plain udp, each until its delivery drops below
+#              99 % or its p99 exceeds 50 ms
 #   summary.txt  both tables and the commands that made them
 set -eu
 
@@ -19,14 +20,14 @@ start=$(date +%s)
 echo "== loss sweep: every mode, 20 ms delay, 10 ms jitter (netsim)" >&2
 "$bench" --clients 4 --rate 60 --payload 40 --delay 20 --jitter 10 \
     --sweep loss=0,1,5,10,20 --modes unsequenced,sequenced,reliable,udp \
-    --duration 4 --warmup 1 --grace 3 --seed 1 \
+    --duration 3 --warmup 1 --grace 3 --seed 1 \
     --table "$out/loss/table.txt" --json "$out/loss/results.json" \
     --csv "$out/loss/results.csv" --plot "$out/loss"
 
 echo "== capacity: clients in one room at 60 Hz until delivery or p99 breaks" >&2
-"$bench" --rate 60 --payload 40 --sweep clients=4,8,16,24,32,48,64 \
+"$bench" --rate 60 --payload 40 --sweep clients=16,32,64,96,128,192,256 \
     --modes unsequenced,udp --break-delivery 99 --break-p99 50 \
-    --duration 3 --warmup 1 --grace 2 \
+    --duration 2 --warmup 1 --grace 2 \
     --table "$out/capacity/table.txt" --json "$out/capacity/results.json" \
     --csv "$out/capacity/results.csv" --plot "$out/capacity"
 

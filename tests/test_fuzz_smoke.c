@@ -42,7 +42,7 @@ struct smoke_target {
 };
 
 static const struct smoke_target smoke_targets[] = {
-    { "state", fuzz_target_state, 1400, 0, 50000 },
+    { "state", fuzz_target_state, 1400, 0, 200000 },
     { "control", fuzz_target_control, 8192, 1, 30000 },
     { "relay", fuzz_target_relay, 4096, 1, 20000 },
     { "netsim", fuzz_target_netsim, 4096, 0, 8000 },
