@@ -20,7 +20,7 @@ start=$(date +%s)
 echo "== loss sweep: every mode, 20 ms delay, 10 ms jitter (netsim)" >&2
 "$bench" --clients 4 --rate 60 --payload 40 --delay 20 --jitter 10 \
     --sweep loss=0,1,5,10,20 --modes unsequenced,sequenced,reliable,udp \
-    --duration 3 --warmup 1 --grace 3 --seed 1 \
+    --duration 5 --warmup 1 --grace 3 --seed 1 \
     --table "$out/loss/table.txt" --json "$out/loss/results.json" \
     --csv "$out/loss/results.csv" --plot "$out/loss"
 
