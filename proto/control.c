@@ -401,6 +401,8 @@ static int read_message(struct reader *r, const cJSON *o, char *dst)
     if (!cJSON_IsString(f))
         return fail(r, PROTO_E_FIELD_TYPE, "field \"message\" must be a string");
     snprintf(dst, PROTO_TEXT_MAX + 1, "%s", f->valuestring);
+    if (dst[0] == '\0') /* "" or "\u0000...": nothing to show */
+        return fail(r, PROTO_E_VALUE, "field \"message\" is empty");
     for (char *p = dst; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = ' ';

@@ -22,7 +22,7 @@
 #include "../client/client.h"
 
 /* Children still to be killed at exit, and temp files still to be removed.
- * A test may keep its struct harness_proc on the stack, so the registry
+ * A test may keep its struct spawn_proc on the stack, so the registry
  * keeps copies. pid > 0: maybe running; pid == -1: reaped, files remain;
  * pid == 0: free slot. */
 #define REGISTRY_MAX 128
@@ -52,7 +52,7 @@ const char *harness_bin_dir(void)
     return dir && *dir ? dir : "build/asan/bin";
 }
 
-static void registry_add(const struct harness_proc *p)
+static void registry_add(const struct spawn_proc *p)
 {
     for (int i = 0; i < REGISTRY_MAX; i++) {
         if (registry[i].pid == 0) {
@@ -104,7 +104,7 @@ static int make_temp(char *path, size_t cap, const char *what)
     return fd;
 }
 
-int harness_spawn(struct harness_proc *p, const char *prog,
+int harness_spawn(struct spawn_proc *p, const char *prog,
                   const char *const *args)
 {
     memset(p, 0, sizeof *p);
@@ -199,17 +199,17 @@ static char *read_file(const char *path)
     return buf;
 }
 
-char *harness_read_stdout(const struct harness_proc *p)
+char *harness_read_stdout(const struct spawn_proc *p)
 {
     return read_file(p->out_path);
 }
 
-char *harness_read_stderr(const struct harness_proc *p)
+char *harness_read_stderr(const struct spawn_proc *p)
 {
     return read_file(p->err_path);
 }
 
-bool harness_running(struct harness_proc *p)
+bool harness_running(struct spawn_proc *p)
 {
     if (p->pid <= 0 || p->exited)
         return false;
@@ -224,7 +224,7 @@ bool harness_running(struct harness_proc *p)
     return true;
 }
 
-int harness_wait_listening(struct harness_proc *p, int timeout_ms)
+int harness_wait_listening(struct spawn_proc *p, int timeout_ms)
 {
     uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
@@ -266,7 +266,7 @@ int harness_wait_listening(struct harness_proc *p, int timeout_ms)
     }
 }
 
-int harness_start_relay(struct harness_proc *p, const char *const *args)
+int harness_start_relay(struct spawn_proc *p, const char *const *args)
 {
     const char *argv[HARNESS_MAX_ARGS + 1];
     size_t n = 0;
@@ -285,7 +285,7 @@ int harness_start_relay(struct harness_proc *p, const char *const *args)
     return port;
 }
 
-int harness_stop(struct harness_proc *p, int sig, int timeout_ms)
+int harness_stop(struct spawn_proc *p, int sig, int timeout_ms)
 {
     if (p->pid <= 0)
         return -1;
@@ -311,7 +311,7 @@ int harness_stop(struct harness_proc *p, int sig, int timeout_ms)
     return -1;
 }
 
-void harness_proc_free(struct harness_proc *p)
+void harness_proc_free(struct spawn_proc *p)
 {
     if (p->pid > 0 && !p->exited)
         harness_stop(p, SIGKILL, 2000);

@@ -15,19 +15,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../bench/spawn.h"
+
 struct client;
 struct client_event;
 
 #define HARNESS_MAX_ARGS 64
 
-struct harness_proc {
-    pid_t pid;            /* 0 once reaped */
-    bool exited;
-    int status;           /* waitpid status once exited */
-    char out_path[64];    /* captured stdout */
-    char err_path[64];    /* captured stderr */
-    char prog[64];        /* "ricochet-relay", for messages */
-};
 
 /* Folder of the programs: $RICOCHET_BIN, default "build/asan/bin". */
 const char *harness_bin_dir(void);
@@ -35,33 +29,33 @@ const char *harness_bin_dir(void);
 /* Starts $RICOCHET_BIN/prog with argv (NULL-terminated, without argv[0]),
  * stdout and stderr redirected to temp files. Returns 0, or -1 with a
  * message printed to stderr. */
-int harness_spawn(struct harness_proc *p, const char *prog,
+int harness_spawn(struct spawn_proc *p, const char *prog,
                   const char *const *args);
 
 /* Waits up to timeout_ms for "listening on IP:PORT" in p's stderr. Returns
  * the port, or -1 if the line did not come (or the process exited). */
-int harness_wait_listening(struct harness_proc *p, int timeout_ms);
+int harness_wait_listening(struct spawn_proc *p, int timeout_ms);
 
 /* Convenience: spawns ricochet-relay --bind 127.0.0.1 --port 0 plus args
  * (may be NULL) and waits for its port. Returns the port or -1 (the process
  * is killed on failure). */
-int harness_start_relay(struct harness_proc *p, const char *const *args);
+int harness_start_relay(struct spawn_proc *p, const char *const *args);
 
 /* Sends sig (0: none) and waits up to timeout_ms for exit; then SIGKILL.
  * Returns the exit code (0..255), 128+signal if killed by a signal, or -1 if
  * p was not running. Safe to call twice. */
-int harness_stop(struct harness_proc *p, int sig, int timeout_ms);
+int harness_stop(struct spawn_proc *p, int sig, int timeout_ms);
 
 /* Whether the child is still running (reaps it if it has exited). */
-bool harness_running(struct harness_proc *p);
+bool harness_running(struct spawn_proc *p);
 
 /* Whole captured stdout / stderr as a NUL-terminated malloc'ed string
  * (caller frees), "" if empty, NULL on error. */
-char *harness_read_stdout(const struct harness_proc *p);
-char *harness_read_stderr(const struct harness_proc *p);
+char *harness_read_stdout(const struct spawn_proc *p);
+char *harness_read_stderr(const struct spawn_proc *p);
 
 /* Kills (SIGKILL) if still running, reaps and removes the temp files. */
-void harness_proc_free(struct harness_proc *p);
+void harness_proc_free(struct spawn_proc *p);
 
 /* Kills every child still running (also registered with atexit). */
 void harness_kill_all(void);

@@ -285,7 +285,7 @@ static int count_stats_lines(const char *text)
 
 /* SIGUSR1, then waits for the new stats line. Returns all of stdout (caller
  * frees), NULL if no line came within 3 s. */
-static char *relay_stats_now(struct harness_proc *relay)
+static char *relay_stats_now(struct spawn_proc *relay)
 {
     char *text = harness_read_stdout(relay);
     int before = count_stats_lines(text);
@@ -305,7 +305,7 @@ static char *relay_stats_now(struct harness_proc *relay)
     return NULL;
 }
 
-static long long relay_stat(struct harness_proc *relay, const char *path)
+static long long relay_stat(struct spawn_proc *relay, const char *path)
 {
     char *text = relay_stats_now(relay);
     assert_non_null(text);
@@ -315,7 +315,7 @@ static long long relay_stat(struct harness_proc *relay, const char *path)
 }
 
 /* SIGTERM: must exit 0 with a final stats line. Returns stdout (caller frees). */
-static char *relay_finish(struct harness_proc *relay)
+static char *relay_finish(struct spawn_proc *relay)
 {
     int code = harness_stop(relay, SIGTERM, 10000);
     char *out = harness_read_stdout(relay);
@@ -592,7 +592,7 @@ static void flood_hook(void *ctx)
 
 static void run_flood(bool udp)
 {
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args_enet[] = { "--log-level", "warn", "--stats-interval", "0", NULL };
     const char *args_udp[] = { "--transport", "udp", "--log-level", "warn",
                                "--stats-interval", "0", NULL };
@@ -686,7 +686,7 @@ static void test_flood_udp(void **state)
 
 static void run_peer_cap(bool udp)
 {
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args_enet[] = { "--max-clients", "4", "--log-level", "warn", NULL };
     const char *args_udp[] = { "--transport", "udp", "--max-clients", "4",
                                "--log-level", "warn", NULL };
@@ -759,7 +759,7 @@ static void test_peer_cap_udp(void **state)
  * it either way). */
 static void run_per_address(bool udp)
 {
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args_enet[] = { "--max-per-address", "2", "--log-level", "warn", NULL };
     const char *args_udp[] = { "--transport", "udp", "--max-per-address", "2",
                                "--log-level", "warn", NULL };
@@ -810,7 +810,7 @@ static void test_per_address_udp(void **state)
 
 static void run_rate_kick(bool udp)
 {
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args_enet[] = { "--rate-limit", "30", "--rate-burst", "10", "--kick-after",
                                 "1.5", "--log-level", "warn", NULL };
     const char *args_udp[] = { "--transport", "udp", "--rate-limit", "30", "--rate-burst",
@@ -964,7 +964,7 @@ static const struct bad_case bad_enet_groups[][8] = {
     },
 };
 
-static void expect_counted(struct harness_proc *relay, const char *what, const char *counter,
+static void expect_counted(struct spawn_proc *relay, const char *what, const char *counter,
                            long long before)
 {
     long long after = relay_stat(relay, counter);
@@ -976,7 +976,7 @@ static void expect_counted(struct harness_proc *relay, const char *what, const c
 static void test_bad_input_enet(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args[] = { "--name-max", "8", "--room-max", "8", "--log-level", "warn", NULL };
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);
@@ -1089,7 +1089,7 @@ static void test_bad_input_enet(void **state)
 static void test_enet_level_rejections(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args[] = { "--log-level", "warn", NULL };
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);
@@ -1134,7 +1134,7 @@ static void test_enet_level_rejections(void **state)
 static void test_bad_input_udp(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args[] = { "--transport", "udp", "--log-level", "warn", NULL };
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);

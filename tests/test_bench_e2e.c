@@ -47,7 +47,7 @@ static const cJSON *find_mode(const cJSON *results, const char *mode)
 /* Runs the bench with args and returns its parsed JSON (caller deletes). */
 static cJSON *run_bench(const char *const *args)
 {
-    struct harness_proc p;
+    struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
     int code = harness_stop(&p, 0, 120000);
     char *out = harness_read_stdout(&p);
@@ -126,7 +126,7 @@ static void test_no_netsim_no_loss(void **state)
     const char *args[] = {"--clients", "2", "--rate", "50", "--duration", "1",
                           "--warmup", "0.3", "--grace", "1", "--modes", "sequenced",
                           "--csv", "-", "--json", "/dev/null", "--quiet", NULL};
-    struct harness_proc p;
+    struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
     assert_int_equal(harness_stop(&p, 0, 60000), 0);
     char *out = harness_read_stdout(&p);

@@ -174,6 +174,7 @@ static void missing_and_wrong_typed_fields(void **state)
                      PROTO_E_MISSING);
     assert_int_equal(decode("{\"type\":\"left\",\"id\":1,\"name\":\"n\"}"), PROTO_E_MISSING);
     assert_int_equal(decode("{\"type\":\"error\",\"message\":\"m\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"error\",\"code\":\"c\",\"message\":\"\"}"), PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"chat\"}"), PROTO_E_MISSING);
     assert_int_equal(decode("{\"type\":\"chat\",\"id\":2,\"text\":\"hi\"}"), PROTO_E_MISSING);
     assert_int_equal(decode("{\"type\":\"ping\",\"t\":\"now\"}"), PROTO_E_FIELD_TYPE);

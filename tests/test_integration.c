@@ -102,7 +102,7 @@ static bool all_received(void *ctx)
     return true;
 }
 
-static long long stop_relay_stats(struct harness_proc *relay, const char *field)
+static long long stop_relay_stats(struct spawn_proc *relay, const char *field)
 {
     char *out = harness_read_stdout(relay);
     long long v = harness_stats_field(out, true, field);
@@ -219,7 +219,7 @@ static void raw_close(struct raw_enet *raw)
 static void test_fanout_all_modes(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
 
@@ -291,7 +291,7 @@ static void test_fanout_all_modes(void **state)
 static void test_reflect(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
     static struct harness_rec r;
@@ -328,7 +328,7 @@ static void test_reflect(void **state)
 static void test_forged_sender_overwritten(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
     static struct harness_rec r;
@@ -402,7 +402,7 @@ static bool saw_joined(void *ctx)
 static void test_join_leave_timeout_notices(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args[] = {"--timeout-ms", "1000", NULL};
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);
@@ -451,7 +451,7 @@ static void test_join_leave_timeout_notices(void **state)
 static void test_late_joiner_roster(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
     static struct harness_rec r;
@@ -509,7 +509,7 @@ static void test_late_joiner_roster(void **state)
 static void test_garbage_does_not_disturb(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
     static struct harness_rec r;
@@ -583,7 +583,7 @@ static void test_garbage_does_not_disturb(void **state)
 static void test_relay_sigint_final_stats(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
     assert_int_equal(harness_stop(&relay, SIGINT, WAIT_MS), 0);

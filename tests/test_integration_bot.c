@@ -19,7 +19,7 @@
 
 #define WAIT_MS 60000
 
-static int run_bot(struct harness_proc *bot, const char *const *args, char **out)
+static int run_bot(struct spawn_proc *bot, const char *const *args, char **out)
 {
     assert_int_equal(harness_spawn(bot, "ricochet-bot", args), 0);
     uint64_t deadline = harness_now_ms() + WAIT_MS;
@@ -98,7 +98,7 @@ static void check_summary(const char *out, int n, const char *mode_of_all)
 static void test_bot_mixed_json(void **state)
 {
     (void)state;
-    struct harness_proc relay, bot;
+    struct spawn_proc relay, bot;
     const char *rargs[] = {"--max-per-address", "16", NULL};
     int port = harness_start_relay(&relay, rargs);
     assert_true(port > 0);
@@ -123,7 +123,7 @@ static void test_bot_mixed_json(void **state)
 static void test_bot_udp_json(void **state)
 {
     (void)state;
-    struct harness_proc relay, bot;
+    struct spawn_proc relay, bot;
     const char *rargs[] = {"--transport", "udp", "--max-per-address", "16", NULL};
     int port = harness_start_relay(&relay, rargs);
     assert_true(port > 0);
@@ -150,7 +150,7 @@ static void test_bot_udp_json(void **state)
 static void test_bot_human_summary(void **state)
 {
     (void)state;
-    struct harness_proc relay, bot;
+    struct spawn_proc relay, bot;
     const char *rargs[] = {"--max-per-address", "16", NULL};
     int port = harness_start_relay(&relay, rargs);
     assert_true(port > 0);
@@ -176,7 +176,7 @@ static void test_bot_human_summary(void **state)
 static void test_bot_no_relay(void **state)
 {
     (void)state;
-    struct harness_proc relay, bot;
+    struct spawn_proc relay, bot;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
     /* The port was just free and the relay is gone: nobody answers. */

@@ -65,7 +65,7 @@ static bool saw_left(void *ctx)
 static void test_udp_session(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args[] = {"--transport", "udp", "--timeout-ms", "1500", NULL};
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);
@@ -164,7 +164,7 @@ static void test_udp_session(void **state)
 static void test_udp_relay_shutdown(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *args[] = {"--transport", "udp", NULL};
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);

@@ -598,7 +598,7 @@ static void test_proxy_end_to_end(void **state)
     const char *args[] = {"--relay", relay_arg, "--loss", "20", "--down-loss", "10",
                           "--delay", "2", "--jitter", "1", "--seed", "1234",
                           "--duration", "60", NULL};
-    struct harness_proc p;
+    struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
     int port = harness_wait_listening(&p, 10000);
     assert_true(port > 0);
@@ -691,7 +691,7 @@ static void test_proxy_refuses(void **state)
         {"--relay", "127.0.0.1:7777", "--loss", "150", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct harness_proc p;
+        struct spawn_proc p;
         assert_int_equal(harness_spawn(&p, "ricochet-netsim", bad[i]), 0);
         assert_int_equal(harness_stop(&p, 0, 10000), 2);
         char *err = harness_read_stderr(&p);

@@ -351,7 +351,7 @@ static bool tmux_usable(void)
     return conf_path[0] != '\0';
 }
 
-static int start_relay_and_bot(struct harness_proc *relay, struct harness_proc *bot)
+static int start_relay_and_bot(struct spawn_proc *relay, struct spawn_proc *bot)
 {
     char portbuf[16];
     int port = harness_start_relay(relay, NULL);
@@ -367,7 +367,7 @@ static int start_relay_and_bot(struct harness_proc *relay, struct harness_proc *
 static void test_session(void **state)
 {
     (void)state;
-    struct harness_proc relay, bot;
+    struct spawn_proc relay, bot;
     const char *t = "play";
     char *s;
     int r0, c0, r1, c1, mr, mc, port;
@@ -482,7 +482,7 @@ static void test_session(void **state)
 static void test_sigterm_and_lost_relay(void **state)
 {
     (void)state;
-    struct harness_proc relay;
+    struct spawn_proc relay;
     const char *t = "sig", *u = "lost";
     char *s;
     int port;
@@ -534,7 +534,7 @@ static void test_sigterm_and_lost_relay(void **state)
 static void test_no_tty(void **state)
 {
     (void)state;
-    struct harness_proc p;
+    struct spawn_proc p;
     const char *args[] = { "--port", "9", NULL };
     char *err;
     assert_int_equal(harness_spawn(&p, "ricochet-client", args), 0);
