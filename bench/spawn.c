@@ -9,61 +9,78 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-/* pids still to kill at exit; the struct spawn_proc may live anywhere */
-#define REGISTRY_MAX 16
-static pid_t registry[REGISTRY_MAX];
+#include "../proto/clock.h"
+#include "../proto/log.h"
+
+/* Children to kill and temp files to remove at exit. The struct spawn_proc
+ * may live anywhere (a test's stack), so the registry keeps copies.
+ * pid > 0: maybe running; pid == -1: reaped, files remain; 0: free slot. */
+static struct {
+    pid_t pid;
+    char out_path[64], err_path[64];
+} registry[SPAWN_MAX_CHILDREN];
 static bool atexit_done;
 
-static void registry_add(pid_t pid)
+static int registry_free_slot(void)
 {
-    for (int i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i] == 0) {
-            registry[i] = pid;
-            return;
-        }
+    for (int i = 0; i < SPAWN_MAX_CHILDREN; i++)
+        if (registry[i].pid == 0)
+            return i;
+    return -1;
 }
 
-static void registry_forget(pid_t pid)
+/* The child was reaped: nothing left to kill, its files still to remove. */
+static void registry_reaped(pid_t pid)
 {
-    for (int i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i] == pid)
-            registry[i] = 0;
+    for (int i = 0; i < SPAWN_MAX_CHILDREN; i++)
+        if (pid > 0 && registry[i].pid == pid)
+            registry[i].pid = -1;
+}
+
+/* spawn_free removed the files: forget the slot. The path is unique while
+ * the file exists, unlike a pid. */
+static void registry_drop(const char *out_path)
+{
+    for (int i = 0; i < SPAWN_MAX_CHILDREN; i++)
+        if (registry[i].pid != 0 && strcmp(registry[i].out_path, out_path) == 0)
+            registry[i].pid = 0;
 }
 
 void spawn_kill_all(void)
 {
-    for (int i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i] > 0) {
-            kill(registry[i], SIGKILL);
-            waitpid(registry[i], NULL, 0);
-            registry[i] = 0;
+    for (int i = 0; i < SPAWN_MAX_CHILDREN; i++) {
+        if (registry[i].pid > 0) {
+            kill(registry[i].pid, SIGKILL);
+            waitpid(registry[i].pid, NULL, 0);
         }
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
+        if (registry[i].pid != 0) {
+            unlink(registry[i].out_path);
+            unlink(registry[i].err_path);
+            registry[i].pid = 0;
+        }
+    }
 }
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return clock_now_us() / 1000u;
 }
 
-static int make_temp(char *path, size_t cap, const char *what, char *err,
-                     size_t err_cap)
+static void sleep_ms(int ms)
 {
-    snprintf(path, cap, "/tmp/ricochet-bench-%s-XXXXXX", what);
+    clock_sleep_until_us(clock_now_us() + (uint64_t)ms * 1000u);
+}
+
+/* prog is a plain file name: it names the file for whoever finds it. */
+static int make_temp(char *path, size_t cap, const char *prog, const char *what,
+                     char *err, size_t err_cap)
+{
+    snprintf(path, cap, "/tmp/%.24s-%s-XXXXXX", prog, what);
     int fd = mkstemp(path);
     if (fd < 0)
-        snprintf(err, err_cap, "mkstemp: %s", strerror(errno));
+        snprintf(err, err_cap, "mkstemp %s: %s", path, strerror(errno));
     return fd;
 }
 
@@ -90,10 +107,17 @@ int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
     }
     argv[argc] = NULL;
 
-    int out = make_temp(p->out_path, sizeof p->out_path, "out", err, err_cap);
+    int slot = registry_free_slot();
+    if (slot < 0) {
+        snprintf(err, err_cap, "%s: more than %d children not freed", prog,
+                 SPAWN_MAX_CHILDREN);
+        return -1;
+    }
+
+    int out = make_temp(p->out_path, sizeof p->out_path, prog, "out", err, err_cap);
     if (out < 0)
         return -1;
-    int errfd = make_temp(p->err_path, sizeof p->err_path, "err", err, err_cap);
+    int errfd = make_temp(p->err_path, sizeof p->err_path, prog, "err", err, err_cap);
     if (errfd < 0) {
         close(out);
         unlink(p->out_path);
@@ -115,7 +139,7 @@ int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
         return -1;
     }
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the bench */
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the parent, even a crashed one */
         if (getppid() != parent)
             _exit(127);
         dup2(out, STDOUT_FILENO);
@@ -134,7 +158,9 @@ int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
     close(out);
     close(errfd);
     p->pid = pid;
-    registry_add(pid);
+    registry[slot].pid = pid;
+    memcpy(registry[slot].out_path, p->out_path, sizeof p->out_path);
+    memcpy(registry[slot].err_path, p->err_path, sizeof p->err_path);
     return 0;
 }
 
@@ -190,7 +216,7 @@ static bool running(struct spawn_proc *p)
         p->status = status;
         p->exited = true;
     }
-    registry_forget(p->pid);
+    registry_reaped(p->pid);
     p->pid = 0;
     return false;
 }
@@ -207,15 +233,55 @@ bool spawn_running(struct spawn_proc *p)
     return running(p);
 }
 
+/* "exit 1" or "signal 6" for a reaped child. */
+static void describe_exit(const struct spawn_proc *p, char *buf, size_t cap)
+{
+    if (!p->exited)
+        snprintf(buf, cap, "status unknown");
+    else if (WIFEXITED(p->status))
+        snprintf(buf, cap, "exit %d", WEXITSTATUS(p->status));
+    else
+        snprintf(buf, cap, "signal %d", WTERMSIG(p->status));
+}
+
+/* err = "PROG exited before listening (exit 1):" and as many whole last
+ * lines of its stderr as fit: usually its error, or the end of a sanitizer
+ * report. */
+static void explain_early_exit(const struct spawn_proc *p, char *text,
+                               char *err, size_t err_cap)
+{
+    char how[32];
+    describe_exit(p, how, sizeof how);
+    int n = snprintf(err, err_cap, "%s exited before listening (%s):", p->prog, how);
+    if (!text || n < 0 || (size_t)n + 2 >= err_cap)
+        return;
+    size_t len = strlen(text);
+    while (len > 0 && text[len - 1] == '\n')
+        text[--len] = '\0';
+    size_t room = err_cap - (size_t)n - 2; /* a separator and the NUL */
+    const char *tail = text;
+    if (len > room) {
+        tail = text + len - room;
+        const char *nl = strchr(tail, '\n');
+        if (nl) /* start at a line; a single too-long line is cut instead */
+            tail = nl + 1;
+    }
+    snprintf(err + n, err_cap - (size_t)n, "%s%s", strchr(tail, '\n') ? "\n" : " ",
+             tail);
+}
+
 int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
                          size_t err_cap)
 {
     uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
     for (;;) {
+        /* check for exit first: a child that exits has written all it will */
+        bool up = running(p);
         char *text = spawn_read_stderr(p);
         const char *at = text ? strstr(text, "listening on ") : NULL;
-        if (at) {
-            /* "listening on 127.0.0.1:PORT ..." */
+        /* "listening on 127.0.0.1:PORT (enet)\n": wait for the whole line,
+         * the port may still be half written */
+        if (at && strchr(at, '\n')) {
             const char *colon = NULL;
             for (const char *q = at + 13; *q && *q != ' ' && *q != '\n'; q++)
                 if (*q == ':')
@@ -228,17 +294,8 @@ int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
                      p->prog);
             return -1;
         }
-        if (!running(p)) {
-            /* show the child's last line: usually its error */
-            const char *last = "";
-            if (text) {
-                size_t n = strlen(text);
-                while (n > 0 && text[n - 1] == '\n')
-                    text[--n] = '\0';
-                const char *nl = strrchr(text, '\n');
-                last = nl ? nl + 1 : text;
-            }
-            snprintf(err, err_cap, "%s exited before listening: %s", p->prog, last);
+        if (!up) {
+            explain_early_exit(p, text, err, err_cap);
             free(text);
             return -1;
         }
@@ -254,23 +311,25 @@ int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
 
 int spawn_stop(struct spawn_proc *p, int sig, int timeout_ms)
 {
-    if (p->pid <= 0)
-        return p->exited ? (WIFEXITED(p->status) ? WEXITSTATUS(p->status)
-                                                 : 128 + WTERMSIG(p->status))
-                         : -1;
-    if (sig)
-        kill(p->pid, sig);
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-    while (running(p) && now_ms() < deadline)
-        sleep_ms(2);
     if (p->pid > 0) {
+        if (sig)
+            kill(p->pid, sig);
+        uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+        while (running(p) && now_ms() < deadline)
+            sleep_ms(2);
+    }
+    if (p->pid > 0) {
+        if (sig != SIGKILL) /* worth knowing: it ignored sig or hangs */
+            log_warn("%s (pid %d) still runs %d ms after signal %d (%s): SIGKILL",
+                     p->prog, (int)p->pid, timeout_ms, sig,
+                     sig ? strsignal(sig) : "none");
         kill(p->pid, SIGKILL);
         int status;
         if (waitpid(p->pid, &status, 0) == p->pid) {
             p->status = status;
             p->exited = true;
         }
-        registry_forget(p->pid);
+        registry_reaped(p->pid);
         p->pid = 0;
     }
     if (!p->exited)
@@ -325,8 +384,10 @@ void spawn_free(struct spawn_proc *p)
 {
     if (p->pid > 0)
         spawn_stop(p, SIGKILL, 1000);
-    if (p->out_path[0])
+    if (p->out_path[0]) {
         unlink(p->out_path);
+        registry_drop(p->out_path);
+    }
     if (p->err_path[0])
         unlink(p->err_path);
     p->out_path[0] = p->err_path[0] = '\0';

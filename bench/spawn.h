@@ -1,8 +1,10 @@
-/* spawn.h: child processes of ricochet-bench (the relay and netsim).
+/* spawn.h: child processes of ricochet-bench and of the tests (the relay,
+ * netsim, bots).
  *
  * A child's stdout and stderr go to temp files, so no pipe can fill up and
- * block it; it gets PR_SET_PDEATHSIG(SIGKILL) so it dies with the bench, and
- * spawn_kill_all (also registered with atexit) kills whatever is left. */
+ * block it; it gets PR_SET_PDEATHSIG(SIGKILL) so it dies with its parent, and
+ * spawn_kill_all (also registered with atexit) kills whatever is left and
+ * removes the temp files spawn_free did not. */
 #ifndef RICOCHET_SPAWN_H
 #define RICOCHET_SPAWN_H
 
@@ -11,6 +13,7 @@
 #include <sys/types.h>
 
 #define SPAWN_MAX_ARGS 64
+#define SPAWN_MAX_CHILDREN 128 /* started and not yet spawn_free'd */
 
 struct spawn_proc {
     pid_t pid;          /* 0 when not running (reaped) */
@@ -28,18 +31,20 @@ struct spawn_usage {
     long hwm_kb;        /* VmHWM: peak resident set */
 };
 
-/* Starts dir/prog with args (NULL-terminated, without argv[0]). Returns 0,
- * or -1 with a message in err. */
+/* Starts dir/prog with args (NULL-terminated, without argv[0]); prog is a
+ * plain file name. Returns 0, or -1 with a message in err. */
 int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
                 const char *const *args, char *err, size_t err_cap);
 
 /* Waits up to timeout_ms for a "listening on IP:PORT" line on p's stderr.
- * Returns the port, or -1 with a message in err (timeout or exit). */
+ * Returns the port, or -1 with a message in err (timeout, or the child
+ * exited: then err names it, its exit status and the end of its stderr). */
 int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
                          size_t err_cap);
 
-/* Sends sig, waits up to timeout_ms for the exit, then SIGKILLs. Returns
- * the exit code, 128+signal if killed, -1 if it was not running. */
+/* Sends sig (0: none, just wait), waits up to timeout_ms for the exit, then
+ * SIGKILLs (with a warning on stderr). Returns the exit code, 128+signal if
+ * killed, -1 if it never ran. Safe to call again: same result. */
 int spawn_stop(struct spawn_proc *p, int sig, int timeout_ms);
 
 /* Sends sig to a running child (no wait). Returns 0, or -1 if not running. */
@@ -59,7 +64,8 @@ char *spawn_read_stderr(const struct spawn_proc *p);
 /* Kills p if still running, reaps it and removes its temp files. */
 void spawn_free(struct spawn_proc *p);
 
-/* SIGKILLs every child still running (atexit and signal paths). */
+/* SIGKILLs every child still running and removes every temp file not yet
+ * removed (atexit and signal paths). */
 void spawn_kill_all(void);
 
 #endif

@@ -8,9 +8,14 @@
  *   join is repeated every 250 ms until a welcome or an error arrives; a ping
  *   keeps the relay (and us) aware the other side is alive; leave on destroy.
  *
+ * Both hand every received message to receive(), which client_receive()
+ * (client_test.h) also calls for tests and fuzzing: the receive path is one
+ * function, testable without a socket.
+ *
  * client_poll returns at most one event per received message, so the
  * control pointer of an event (c->ctl) stays valid until the next poll. */
 #include "client.h"
+#include "client_test.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -33,8 +38,13 @@
 #define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
 #define DEPARTED_MAX 64            /* ids remembered after they left */
+#define MEMBERS_MAX PROTO_ROSTER_MAX /* others in my room: a relay room holds at most this many */
 #define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
-#define UDP_RECV_MAX (PROTO_CONTROL_MAX + 1)
+#define UDP_RECV_MAX (PROTO_CONTROL_MAX + 1) /* above any UDP payload: never truncated */
+
+_Static_assert(CLIENT_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE &&
+                   CLIENT_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED,
+               "client_test.h flags are ENet's packet flags");
 
 enum client_phase {
     PHASE_CONNECTING, /* ENet handshake (or udp: sending join) */
@@ -52,6 +62,7 @@ struct client {
     uint32_t timeout_ms;
     enum proto_mode mode;
     bool udp;                 /* plain-UDP transport */
+    bool detached;            /* no socket: client_create_detached */
 
     enum client_phase phase;
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
@@ -101,7 +112,7 @@ static void enet_cleanup(void)
 
 /* ---- members ---- */
 
-static struct client_member *member_find(struct client *c, uint32_t id)
+static struct client_member *member_find(const struct client *c, uint32_t id)
 {
     for (size_t i = 0; i < c->n_members; i++)
         if (c->members[i].id == id)
@@ -117,12 +128,15 @@ static bool departed(const struct client *c, uint32_t id)
     return false;
 }
 
-/* Adds (or returns) the member with this id; NULL if out of memory. */
+/* Adds (or returns) the member with this id; NULL if the table is full
+ * (only a misbehaving relay announces more) or out of memory. */
 static struct client_member *member_add(struct client *c, uint32_t id,
                                         const char *name, enum proto_mode mode)
 {
     struct client_member *m = member_find(c, id);
     if (!m) {
+        if (c->n_members == MEMBERS_MAX)
+            return NULL;
         if (c->n_members == c->cap_members) {
             size_t cap = c->cap_members ? c->cap_members * 2 : 16;
             struct client_member *bigger =
@@ -160,6 +174,8 @@ static void member_remove(struct client *c, uint32_t id)
 
 static void udp_send(struct client *c, const void *buf, size_t len)
 {
+    if (c->fd < 0)
+        return; /* detached: no socket */
     ssize_t n = sendto(c->fd, buf, len, 0, (const struct sockaddr *)&c->relay,
                        sizeof c->relay);
     if (n < 0) {
@@ -258,13 +274,19 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
     } else {
         struct client_member *m = member_find(c, s.sender);
         if (!m) {
-            /* A state may overtake the joined notice (different channels);
-             * a late state from a member who left is dropped. */
-            if (departed(c, s.sender))
+            /* A state may overtake the joined notice (different channels,
+             * or a lost notice in udp): the sender is listed with no name
+             * until the notice comes. A late state from a member who left
+             * is dropped. */
+            if (departed(c, s.sender)) {
+                bad_message(c, "state from a member who left", PROTO_E_VALUE);
                 return 0;
+            }
             m = member_add(c, s.sender, "", arrived_as);
-            if (!m)
+            if (!m) {
+                bad_message(c, "state from a member too many", PROTO_E_VALUE);
                 return 0;
+            }
         }
         int fresh = recv_stats_record(&m->stats, s.seq, s.send_us, now, &c->latency);
         if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
@@ -292,6 +314,15 @@ static int handle_control(struct client *c, const char *buf, size_t len,
         log_debug("client %s: dropped control message: %s", c->name, why);
         return 0;
     }
+    /* Room notices are about a member (the decoder lets a chat without id
+     * through: that is the client -> relay form), and only once I am in
+     * the room: before the welcome, its roster is the truth. */
+    if ((m->type == PROTO_CTL_JOINED || m->type == PROTO_CTL_LEFT ||
+         m->type == PROTO_CTL_CHAT) &&
+        (c->phase != PHASE_JOINED || m->id == 0)) {
+        bad_message(c, "notice before welcome or without id", PROTO_E_VALUE);
+        return 0;
+    }
     ev->recv_us = now;
     ev->control = m;
     ev->id = m->id;
@@ -305,7 +336,6 @@ static int handle_control(struct client *c, const char *buf, size_t len,
         }
         c->id = m->id;
         c->phase = PHASE_JOINED;
-        c->n_members = 0;
         for (size_t i = 0; i < m->roster_len; i++) {
             const struct proto_member *pm = &m->roster[i];
             if (pm->id == c->id || pm->id == 0)
@@ -323,15 +353,13 @@ static int handle_control(struct client *c, const char *buf, size_t len,
                   m->room, (unsigned)c->id, c->n_members);
         return 1;
     case PROTO_CTL_JOINED:
-        if (c->phase != PHASE_JOINED || m->id == 0)
+        if (m->id != c->id && !member_add(c, m->id, m->name, m->mode)) {
+            bad_message(c, "joined: one member too many", PROTO_E_VALUE);
             return 0;
-        if (m->id != c->id)
-            member_add(c, m->id, m->name, m->mode);
+        }
         ev->type = CLIENT_EV_JOINED;
         return 1;
     case PROTO_CTL_LEFT:
-        if (c->phase != PHASE_JOINED)
-            return 0;
         /* Kept until the next poll so the caller can read its stats. */
         c->remove_pending = true;
         c->remove_id = m->id;
@@ -360,6 +388,53 @@ static int handle_control(struct client *c, const char *buf, size_t len,
     }
 }
 
+/* The receive path of both transports (and of client_receive): one message
+ * that arrived on channel with ENet packet flags (udp: the pseudo channel,
+ * no flags). Returns 1 with *ev, or 0. */
+static int receive(struct client *c, uint8_t channel, uint32_t flags,
+                   const uint8_t *buf, size_t len, uint64_t now,
+                   struct client_event *ev)
+{
+    if (c->udp != (channel == CLIENT_CHANNEL_DATAGRAM)) {
+        bad_message(c, "message on the other transport's channel", PROTO_E_VALUE);
+        return 0;
+    }
+    switch (channel) {
+    case CLIENT_CHANNEL_DATAGRAM:
+        if (len > 0 && buf[0] == '{')
+            return handle_control(c, (const char *)buf, len, now, ev);
+        return handle_state(c, buf, len, PROTO_MODE_UDP, now, ev);
+    case PROTO_CHANNEL_CONTROL:
+        return handle_control(c, (const char *)buf, len, now, ev);
+    case PROTO_CHANNEL_STATE:
+        return handle_state(c, buf, len,
+                            (flags & ENET_PACKET_FLAG_UNSEQUENCED) ? PROTO_MODE_UNSEQUENCED
+                                                                   : PROTO_MODE_SEQUENCED,
+                            now, ev);
+    case PROTO_CHANNEL_RELIABLE:
+        return handle_state(c, buf, len, PROTO_MODE_RELIABLE, now, ev);
+    default:
+        bad_message(c, "packet on unknown channel", PROTO_E_VALUE);
+        return 0;
+    }
+}
+
+/* Applies what the previous event left pending: the removal of a member
+ * who left, the end of the session after a fatal relay error. */
+static void settle(struct client *c)
+{
+    if (c->remove_pending) {
+        member_remove(c, c->remove_id);
+        c->remove_pending = false;
+    }
+    if (c->fail_after_event) {
+        c->fail_after_event = false;
+        go_dead(c, c->phase == PHASE_JOINED ? c->ctl.code : "join_failed",
+                c->phase == PHASE_JOINED ? "the relay ended the session"
+                                         : "the relay refused the join");
+    }
+}
+
 /* ---- ENet transport ---- */
 
 static void harvest_enet_counters(struct client *c)
@@ -372,27 +447,6 @@ static void harvest_enet_counters(struct client *c)
     c->dgrams_received += c->enet->totalReceivedPackets;
     c->enet->totalSentData = c->enet->totalReceivedData = 0;
     c->enet->totalSentPackets = c->enet->totalReceivedPackets = 0;
-}
-
-static int enet_handle_packet(struct client *c, const ENetEvent *e, uint64_t now,
-                              struct client_event *ev)
-{
-    const ENetPacket *p = e->packet;
-    switch (e->channelID) {
-    case PROTO_CHANNEL_CONTROL:
-        return handle_control(c, (const char *)p->data, p->dataLength, now, ev);
-    case PROTO_CHANNEL_STATE:
-        return handle_state(c, p->data, p->dataLength,
-                            (p->flags & ENET_PACKET_FLAG_UNSEQUENCED)
-                                ? PROTO_MODE_UNSEQUENCED
-                                : PROTO_MODE_SEQUENCED,
-                            now, ev);
-    case PROTO_CHANNEL_RELIABLE:
-        return handle_state(c, p->data, p->dataLength, PROTO_MODE_RELIABLE, now, ev);
-    default:
-        bad_message(c, "packet on unknown channel", PROTO_E_VALUE);
-        return 0;
-    }
 }
 
 /* One ENet event, waiting up to wait_ms for it. Returns 1 with *ev, 0. */
@@ -427,7 +481,8 @@ static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
             go_dead(c, "disconnected", "the relay closed the connection or timed out");
         return 0;
     case ENET_EVENT_TYPE_RECEIVE: {
-        int got = enet_handle_packet(c, &e, now, ev);
+        int got = receive(c, e.channelID, e.packet->flags, e.packet->data,
+                          e.packet->dataLength, now, ev);
         enet_packet_destroy(e.packet);
         return got;
     }
@@ -492,21 +547,17 @@ static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
     c->bytes_received += (uint64_t)n;
     c->dgrams_received++;
     c->last_recv_us = now;
-    if (n == 0) {
-        bad_message(c, "empty datagram", PROTO_E_SHORT);
-        return 0;
-    }
-    if (c->rxbuf[0] == '{')
-        return handle_control(c, (const char *)c->rxbuf, (size_t)n, now, ev);
-    return handle_state(c, c->rxbuf, (size_t)n, PROTO_MODE_UDP, now, ev);
+    return receive(c, CLIENT_CHANNEL_DATAGRAM, 0, c->rxbuf, (size_t)n, now, ev);
 }
 
 /* ---- public API ---- */
 
-struct client *client_create(const struct client_config *cfg, char *err,
-                             size_t err_cap)
+/* Checks cfg (host and port only if need_relay) and allocates a client
+ * with no transport yet. Returns NULL with a message in err. */
+static struct client *client_new(const struct client_config *cfg, bool need_relay,
+                                 char *err, size_t err_cap)
 {
-    if (!cfg || !cfg->host || !cfg->room || !cfg->name) {
+    if (!cfg || (need_relay && !cfg->host) || !cfg->room || !cfg->name) {
         snprintf(err, err_cap, "client: host, room and name are required");
         return NULL;
     }
@@ -518,7 +569,7 @@ struct client *client_create(const struct client_config *cfg, char *err,
         snprintf(err, err_cap, "client: bad player name \"%s\"", cfg->name);
         return NULL;
     }
-    if ((int)cfg->mode < 0 || cfg->mode >= PROTO_MODE_COUNT || cfg->port == 0) {
+    if ((int)cfg->mode < 0 || cfg->mode >= PROTO_MODE_COUNT || (need_relay && cfg->port == 0)) {
         snprintf(err, err_cap, "client: bad mode or port");
         return NULL;
     }
@@ -527,7 +578,7 @@ struct client *client_create(const struct client_config *cfg, char *err,
         snprintf(err, err_cap, "client: out of memory");
         return NULL;
     }
-    snprintf(c->host, sizeof c->host, "%s", cfg->host);
+    snprintf(c->host, sizeof c->host, "%s", cfg->host ? cfg->host : "");
     snprintf(c->room, sizeof c->room, "%s", cfg->room);
     snprintf(c->name, sizeof c->name, "%s", cfg->name);
     c->port = cfg->port;
@@ -542,7 +593,15 @@ struct client *client_create(const struct client_config *cfg, char *err,
     histogram_reset(&c->latency);
     histogram_reset(&c->rtt);
     recv_stats_reset(&c->reflect_stats);
+    return c;
+}
 
+struct client *client_create(const struct client_config *cfg, char *err,
+                             size_t err_cap)
+{
+    struct client *c = client_new(cfg, true, err, err_cap);
+    if (!c)
+        return NULL;
     if (c->udp) {
         struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
         struct addrinfo *res = NULL;
@@ -607,6 +666,17 @@ fail:
     return NULL;
 }
 
+struct client *client_create_detached(const struct client_config *cfg, char *err,
+                                      size_t err_cap)
+{
+    struct client *c = client_new(cfg, false, err, err_cap);
+    if (!c)
+        return NULL;
+    c->detached = true;
+    c->phase = PHASE_JOINING;
+    return c;
+}
+
 void client_destroy(struct client *c)
 {
     if (!c)
@@ -650,16 +720,9 @@ void client_destroy(struct client *c)
 int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    if (c->remove_pending) {
-        member_remove(c, c->remove_id);
-        c->remove_pending = false;
-    }
+    settle(c);
     uint64_t deadline = clock_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
     for (;;) {
-        if (c->fail_after_event)
-            go_dead(c, c->phase == PHASE_JOINED ? c->ctl.code : "join_failed",
-                    c->phase == PHASE_JOINED ? "the relay ended the session"
-                                             : "the relay refused the join");
         if (c->phase == PHASE_DEAD) {
             if (c->final_returned)
                 return -1;
@@ -674,6 +737,8 @@ int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
             ev->control = &c->ctl;
             return 1;
         }
+        if (c->detached)
+            return 0; /* nothing to read: client_receive feeds it */
         uint64_t now = clock_now_us();
         if (c->phase != PHASE_JOINED &&
             now - c->created_us > (uint64_t)c->timeout_ms * 1000u) {
@@ -694,6 +759,21 @@ int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
             return 0;
         }
     }
+}
+
+int client_receive(struct client *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                   size_t len, uint64_t now_us, struct client_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    settle(c);
+    if (c->phase == PHASE_DEAD)
+        return -1;
+    return receive(c, channel, flags, bytes, len, now_us, ev);
+}
+
+uint64_t client_bad_messages(const struct client *c)
+{
+    return c->bad_messages;
 }
 
 int client_send_state(struct client *c, const struct proto_state *s,
@@ -782,7 +862,7 @@ bool client_joined(const struct client *c)
 
 uint32_t client_id(const struct client *c)
 {
-    return c->phase == PHASE_JOINED || c->phase == PHASE_DEAD ? c->id : 0;
+    return c->id; /* set by the welcome only */
 }
 
 enum proto_mode client_mode(const struct client *c)
@@ -810,10 +890,7 @@ const struct client_member *client_members(const struct client *c, size_t *n)
 
 const struct client_member *client_member(const struct client *c, uint32_t id)
 {
-    for (size_t i = 0; i < c->n_members; i++)
-        if (c->members[i].id == id)
-            return &c->members[i];
-    return NULL;
+    return member_find(c, id);
 }
 
 const struct histogram *client_latency(const struct client *c)

@@ -1,17 +1,11 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,30 +14,11 @@
 #include <cjson/cJSON.h>
 
 #include "../client/client.h"
-
-/* Children still to be killed at exit, and temp files still to be removed.
- * A test may keep its struct spawn_proc on the stack, so the registry
- * keeps copies. pid > 0: maybe running; pid == -1: reaped, files remain;
- * pid == 0: free slot. */
-#define REGISTRY_MAX 128
-static struct {
-    pid_t pid;
-    char out_path[64], err_path[64];
-} registry[REGISTRY_MAX];
-static bool atexit_done;
+#include "../proto/clock.h"
 
 uint64_t harness_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
+    return clock_now_us() / 1000u;
 }
 
 const char *harness_bin_dir(void)
@@ -52,276 +27,38 @@ const char *harness_bin_dir(void)
     return dir && *dir ? dir : "build/asan/bin";
 }
 
-static void registry_add(const struct spawn_proc *p)
-{
-    for (int i = 0; i < REGISTRY_MAX; i++) {
-        if (registry[i].pid == 0) {
-            registry[i].pid = p->pid;
-            memcpy(registry[i].out_path, p->out_path, sizeof p->out_path);
-            memcpy(registry[i].err_path, p->err_path, sizeof p->err_path);
-            return;
-        }
-    }
-}
-
-/* The child was reaped: nothing to kill, files still to remove. */
-static void registry_reaped(pid_t pid)
-{
-    for (int i = 0; i < REGISTRY_MAX; i++)
-        if (pid > 0 && registry[i].pid == pid)
-            registry[i].pid = -1;
-}
-
-/* harness_proc_free removed the files: forget the slot. */
-static void registry_drop(const char *out_path)
-{
-    for (int i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i].pid != 0 && strcmp(registry[i].out_path, out_path) == 0)
-            registry[i].pid = 0;
-}
-
-void harness_kill_all(void)
-{
-    for (int i = 0; i < REGISTRY_MAX; i++) {
-        if (registry[i].pid > 0) {
-            kill(registry[i].pid, SIGKILL);
-            waitpid(registry[i].pid, NULL, 0);
-        }
-        if (registry[i].pid != 0) {
-            unlink(registry[i].out_path);
-            unlink(registry[i].err_path);
-            registry[i].pid = 0;
-        }
-    }
-}
-
-static int make_temp(char *path, size_t cap, const char *what)
-{
-    snprintf(path, cap, "/tmp/ricochet-test-%s-XXXXXX", what);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        fprintf(stderr, "harness: mkstemp: %s\n", strerror(errno));
-    return fd;
-}
-
 int harness_spawn(struct spawn_proc *p, const char *prog,
                   const char *const *args)
 {
-    memset(p, 0, sizeof *p);
-    snprintf(p->prog, sizeof p->prog, "%s", prog);
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", harness_bin_dir(), prog);
-    if (access(path, X_OK) != 0) {
-        fprintf(stderr, "harness: %s: %s (set RICOCHET_BIN)\n", path,
-                strerror(errno));
+    char err[512];
+    if (spawn_start(p, harness_bin_dir(), prog, args, err, sizeof err) != 0) {
+        fprintf(stderr, "harness: %s (RICOCHET_BIN=%s)\n", err, harness_bin_dir());
         return -1;
     }
-    const char *argv[HARNESS_MAX_ARGS + 2];
-    size_t argc = 0;
-    argv[argc++] = path;
-    for (size_t i = 0; args && args[i] && argc < HARNESS_MAX_ARGS + 1; i++)
-        argv[argc++] = args[i];
-    argv[argc] = NULL;
-
-    int out = make_temp(p->out_path, sizeof p->out_path, "out");
-    if (out < 0)
-        return -1;
-    int err = make_temp(p->err_path, sizeof p->err_path, "err");
-    if (err < 0) {
-        close(out);
-        unlink(p->out_path);
-        return -1;
-    }
-    if (!atexit_done) {
-        atexit(harness_kill_all);
-        atexit_done = true;
-    }
-    pid_t parent = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "harness: fork: %s\n", strerror(errno));
-        close(out);
-        close(err);
-        unlink(p->out_path);
-        unlink(p->err_path);
-        return -1;
-    }
-    if (pid == 0) {
-        /* Die with the test, even if it crashes. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        dup2(out, STDOUT_FILENO);
-        dup2(err, STDERR_FILENO);
-        close(out);
-        close(err);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) {
-            dup2(devnull, STDIN_FILENO);
-            close(devnull);
-        }
-        execv(path, (char *const *)argv);
-        fprintf(stderr, "harness: exec %s: %s\n", path, strerror(errno));
-        _exit(127);
-    }
-    close(out);
-    close(err);
-    p->pid = pid;
-    registry_add(p);
     return 0;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (len + 1 < cap)
-            break;
-        cap *= 2;
-        char *bigger = realloc(buf, cap);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
-
-char *harness_read_stdout(const struct spawn_proc *p)
-{
-    return read_file(p->out_path);
-}
-
-char *harness_read_stderr(const struct spawn_proc *p)
-{
-    return read_file(p->err_path);
-}
-
-bool harness_running(struct spawn_proc *p)
-{
-    if (p->pid <= 0 || p->exited)
-        return false;
-    int status;
-    pid_t r = waitpid(p->pid, &status, WNOHANG);
-    if (r == p->pid) {
-        p->exited = true;
-        p->status = status;
-        registry_reaped(p->pid);
-        return false;
-    }
-    return true;
-}
-
-int harness_wait_listening(struct spawn_proc *p, int timeout_ms)
-{
-    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
-    for (;;) {
-        char *text = harness_read_stderr(p);
-        const char *at = text ? strstr(text, "listening on ") : NULL;
-        if (at) {
-            /* "listening on IP:PORT (...)": the port follows the last ':'
-             * before the first space after the address. */
-            const char *addr = at + strlen("listening on ");
-            const char *end = strchr(addr, ' ');
-            if (!end)
-                end = addr + strlen(addr);
-            const char *colon = NULL;
-            for (const char *c = addr; c < end; c++)
-                if (*c == ':')
-                    colon = c;
-            if (colon && end > colon + 1) {
-                int port = atoi(colon + 1);
-                free(text);
-                if (port > 0 && port < 65536)
-                    return port;
-                return -1;
-            }
-        }
-        free(text);
-        if (!harness_running(p)) {
-            char *err = harness_read_stderr(p);
-            fprintf(stderr, "harness: %s exited before listening:\n%s\n",
-                    p->prog, err ? err : "");
-            free(err);
-            return -1;
-        }
-        if (harness_now_ms() >= deadline) {
-            fprintf(stderr, "harness: %s: no \"listening on\" line within %d ms\n",
-                    p->prog, timeout_ms);
-            return -1;
-        }
-        sleep_ms(10);
-    }
 }
 
 int harness_start_relay(struct spawn_proc *p, const char *const *args)
 {
-    const char *argv[HARNESS_MAX_ARGS + 1];
+    /* one more than spawn_start takes, so that too many is an error there */
+    const char *argv[SPAWN_MAX_ARGS + 2];
     size_t n = 0;
     argv[n++] = "--bind";
     argv[n++] = "127.0.0.1";
     argv[n++] = "--port";
     argv[n++] = "0";
-    for (size_t i = 0; args && args[i] && n < HARNESS_MAX_ARGS; i++)
+    for (size_t i = 0; args && args[i] && n <= SPAWN_MAX_ARGS; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
     if (harness_spawn(p, "ricochet-relay", argv) != 0)
         return -1;
-    int port = harness_wait_listening(p, 10000);
-    if (port < 0)
-        harness_stop(p, SIGKILL, 2000);
-    return port;
-}
-
-int harness_stop(struct spawn_proc *p, int sig, int timeout_ms)
-{
-    if (p->pid <= 0)
-        return -1;
-    if (!p->exited) {
-        if (sig > 0)
-            kill(p->pid, sig);
-        uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
-        while (harness_running(p) && harness_now_ms() < deadline)
-            sleep_ms(5);
-        if (!p->exited) {
-            fprintf(stderr, "harness: %s did not exit within %d ms: SIGKILL\n",
-                    p->prog, timeout_ms);
-            kill(p->pid, SIGKILL);
-            if (waitpid(p->pid, &p->status, 0) == p->pid)
-                p->exited = true;
-            registry_reaped(p->pid);
-        }
+    char err[4096]; /* room for the end of a sanitizer report */
+    int port = spawn_wait_listening(p, 10000, err, sizeof err);
+    if (port < 0) {
+        fprintf(stderr, "harness: %s\n", err);
+        spawn_stop(p, SIGKILL, 2000);
     }
-    if (WIFEXITED(p->status))
-        return WEXITSTATUS(p->status);
-    if (WIFSIGNALED(p->status))
-        return 128 + WTERMSIG(p->status);
-    return -1;
-}
-
-void harness_proc_free(struct spawn_proc *p)
-{
-    if (p->pid > 0 && !p->exited)
-        harness_stop(p, SIGKILL, 2000);
-    if (p->out_path[0])
-        unlink(p->out_path);
-    if (p->err_path[0])
-        unlink(p->err_path);
-    if (p->out_path[0])
-        registry_drop(p->out_path);
-    memset(p, 0, sizeof *p);
+    return port;
 }
 
 long long harness_stats_field(const char *text, bool want_final,
@@ -436,7 +173,7 @@ int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
         if (nfds)
             poll(fds, nfds, wait);
         else
-            sleep_ms(wait);
+            clock_sleep_until_us(clock_now_us() + (uint64_t)wait * 1000u);
     }
 out:
     free(over);

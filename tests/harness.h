@@ -1,64 +1,32 @@
 /* harness.h: support code for integration tests (linked into every test
- * binary). Spawns ricochet programs, finds the relay's port, stops them with
- * a signal and reads what they printed; drives several clients until a
- * condition holds or a deadline passes.
- *
- * Children get PR_SET_PDEATHSIG(SIGKILL) and are also killed by an atexit
- * teardown (harness_kill_all), so a failing test leaves no process behind.
- * Output goes to temp files (no pipe can fill up and block a child); they
- * are removed by harness_proc_free / the teardown. */
+ * binary). Starts ricochet programs from $RICOCHET_BIN through bench/spawn.h
+ * (stop, read output, free: call spawn_* directly), reads the relay's stats
+ * lines, and drives several clients until a condition holds or a deadline
+ * passes. */
 #ifndef RICOCHET_HARNESS_H
 #define RICOCHET_HARNESS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "../bench/spawn.h"
 
 struct client;
 struct client_event;
 
-#define HARNESS_MAX_ARGS 64
-
-
 /* Folder of the programs: $RICOCHET_BIN, default "build/asan/bin". */
 const char *harness_bin_dir(void);
 
-/* Starts $RICOCHET_BIN/prog with argv (NULL-terminated, without argv[0]),
- * stdout and stderr redirected to temp files. Returns 0, or -1 with a
- * message printed to stderr. */
+/* spawn_start of $RICOCHET_BIN/prog with args (NULL-terminated, without
+ * argv[0]). Returns 0, or -1 with the message printed to stderr. */
 int harness_spawn(struct spawn_proc *p, const char *prog,
                   const char *const *args);
 
-/* Waits up to timeout_ms for "listening on IP:PORT" in p's stderr. Returns
- * the port, or -1 if the line did not come (or the process exited). */
-int harness_wait_listening(struct spawn_proc *p, int timeout_ms);
-
-/* Convenience: spawns ricochet-relay --bind 127.0.0.1 --port 0 plus args
- * (may be NULL) and waits for its port. Returns the port or -1 (the process
- * is killed on failure). */
+/* Spawns ricochet-relay --bind 127.0.0.1 --port 0 plus args (may be NULL)
+ * and waits up to 10 s for its port. Returns the port, or -1 with the
+ * reason printed to stderr (the relay is killed; spawn_free it still). */
 int harness_start_relay(struct spawn_proc *p, const char *const *args);
-
-/* Sends sig (0: none) and waits up to timeout_ms for exit; then SIGKILL.
- * Returns the exit code (0..255), 128+signal if killed by a signal, or -1 if
- * p was not running. Safe to call twice. */
-int harness_stop(struct spawn_proc *p, int sig, int timeout_ms);
-
-/* Whether the child is still running (reaps it if it has exited). */
-bool harness_running(struct spawn_proc *p);
-
-/* Whole captured stdout / stderr as a NUL-terminated malloc'ed string
- * (caller frees), "" if empty, NULL on error. */
-char *harness_read_stdout(const struct spawn_proc *p);
-char *harness_read_stderr(const struct spawn_proc *p);
-
-/* Kills (SIGKILL) if still running, reaps and removes the temp files. */
-void harness_proc_free(struct spawn_proc *p);
-
-/* Kills every child still running (also registered with atexit). */
-void harness_kill_all(void);
 
 /* Finds the last line of text that is a JSON object with "type":"stats"
  * (with final:true if want_final) and returns the number at a dotted path,
@@ -68,7 +36,7 @@ void harness_kill_all(void);
 long long harness_stats_field(const char *text, bool want_final,
                               const char *path);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
+/* Milliseconds on CLOCK_MONOTONIC (proto/clock.h). */
 uint64_t harness_now_ms(void);
 
 /* Calls client_poll on every client (skipping NULL entries) and hands

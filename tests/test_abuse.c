@@ -287,13 +287,13 @@ static int count_stats_lines(const char *text)
  * frees), NULL if no line came within 3 s. */
 static char *relay_stats_now(struct spawn_proc *relay)
 {
-    char *text = harness_read_stdout(relay);
+    char *text = spawn_read_stdout(relay);
     int before = count_stats_lines(text);
     free(text);
     kill(relay->pid, SIGUSR1);
     uint64_t deadline = harness_now_ms() + 3000;
     while (harness_now_ms() < deadline) {
-        text = harness_read_stdout(relay);
+        text = spawn_read_stdout(relay);
         if (text && count_stats_lines(text) > before)
             return text;
         free(text);
@@ -301,7 +301,7 @@ static char *relay_stats_now(struct spawn_proc *relay)
         nanosleep(&ts, NULL);
     }
     fprintf(stderr, "relay: no stats line within 3 s of SIGUSR1 (running: %d)\n",
-            harness_running(relay));
+            spawn_running(relay));
     return NULL;
 }
 
@@ -317,10 +317,10 @@ static long long relay_stat(struct spawn_proc *relay, const char *path)
 /* SIGTERM: must exit 0 with a final stats line. Returns stdout (caller frees). */
 static char *relay_finish(struct spawn_proc *relay)
 {
-    int code = harness_stop(relay, SIGTERM, 10000);
-    char *out = harness_read_stdout(relay);
+    int code = spawn_stop(relay, SIGTERM, 10000);
+    char *out = spawn_read_stdout(relay);
     if (code != 0) {
-        char *err = harness_read_stderr(relay);
+        char *err = spawn_read_stderr(relay);
         fprintf(stderr, "relay exit %d; stderr tail:\n%s\n", code,
                 err ? err + (strlen(err) > 3000 ? strlen(err) - 3000 : 0) : "");
         free(err);
@@ -627,7 +627,7 @@ static void run_flood(bool udp)
     session_run(&s, 500, 1000, flood_hook, &f); /* honest traffic after the flood */
     long long rcvbuf1 = udp_snmp("RcvbufErrors");
 
-    assert_true(harness_running(&relay)); /* stayed up */
+    assert_true(spawn_running(&relay)); /* stayed up */
     uint64_t got, want;
     double delivery = session_delivery(&s, &got, &want);
     for (size_t i = 0; i < s.n; i++) {
@@ -667,7 +667,7 @@ static void run_flood(bool udp)
     session_free(&s);
     for (int i = 0; i < FLOOD_SOCKETS; i++)
         close(f.fd[i]);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 static void test_flood_enet(void **state)
@@ -739,7 +739,7 @@ static void run_peer_cap(bool udp)
     assert_int_equal(s.got_unknown[0] + s.got_unknown[1], 0);
     session_free(&s);
     free(relay_finish(&relay));
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 static void test_peer_cap_enet(void **state)
@@ -791,7 +791,7 @@ static void run_per_address(bool udp)
     assert_true(per_address >= 1);
     session_free(&s);
     free(relay_finish(&relay));
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 static void test_per_address_enet(void **state)
@@ -869,7 +869,7 @@ static void run_rate_kick(bool udp)
     assert_true(delivery >= 0.99);
     free(out);
     session_free(&s);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 static void test_rate_kick_enet(void **state)
@@ -1077,7 +1077,7 @@ static void test_bad_input_enet(void **state)
     raw_enet_close(&b);
 
     free(relay_finish(&relay));
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 /* Rejections ENet makes before the core sees anything must be counted too
@@ -1125,7 +1125,7 @@ static void test_enet_level_rejections(void **state)
                   too_big1 - too_big0);
     (void)big_disconnected;
     free(relay_finish(&relay));
-    harness_proc_free(&relay);
+    spawn_free(&relay);
     assert_true(one_refused);
     assert_true(drops1 > drops0);
     assert_true(too_big1 > too_big0);
@@ -1213,7 +1213,7 @@ static void test_bad_input_udp(void **state)
     close(stranger);
     close(fd);
     free(relay_finish(&relay));
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 int main(void)
@@ -1240,7 +1240,7 @@ int main(void)
     if (getenv("RICOCHET_ABUSE_ONLY")) /* e.g. "*flood*" */
         cmocka_set_test_filter(getenv("RICOCHET_ABUSE_ONLY"));
     int rc = cmocka_run_group_tests_name("abuse", tests, NULL, NULL);
-    harness_kill_all();
+    spawn_kill_all();
     enet_deinitialize();
     return rc;
 }

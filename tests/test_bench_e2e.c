@@ -49,9 +49,9 @@ static cJSON *run_bench(const char *const *args)
 {
     struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
-    int code = harness_stop(&p, 0, 120000);
-    char *out = harness_read_stdout(&p);
-    char *err = harness_read_stderr(&p);
+    int code = spawn_stop(&p, 0, 120000);
+    char *out = spawn_read_stdout(&p);
+    char *err = spawn_read_stderr(&p);
     if (code != 0)
         print_error("ricochet-bench exited %d; stderr:\n%s\n", code, err ? err : "");
     assert_int_equal(code, 0);
@@ -62,7 +62,7 @@ static cJSON *run_bench(const char *const *args)
     assert_non_null(root);
     free(out);
     free(err);
-    harness_proc_free(&p);
+    spawn_free(&p);
     return root;
 }
 
@@ -128,8 +128,8 @@ static void test_no_netsim_no_loss(void **state)
                           "--csv", "-", "--json", "/dev/null", "--quiet", NULL};
     struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
-    assert_int_equal(harness_stop(&p, 0, 60000), 0);
-    char *out = harness_read_stdout(&p);
+    assert_int_equal(spawn_stop(&p, 0, 60000), 0);
+    char *out = spawn_read_stdout(&p);
     assert_non_null(out);
     /* header + one record */
     char *nl = strchr(out, '\n');
@@ -146,7 +146,7 @@ static void test_no_netsim_no_loss(void **state)
     assert_int_equal(delivered, expected);
     assert_true(lost == 0.0);
     free(out);
-    harness_proc_free(&p);
+    spawn_free(&p);
 }
 
 int main(void)

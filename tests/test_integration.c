@@ -104,7 +104,7 @@ static bool all_received(void *ctx)
 
 static long long stop_relay_stats(struct spawn_proc *relay, const char *field)
 {
-    char *out = harness_read_stdout(relay);
+    char *out = spawn_read_stdout(relay);
     long long v = harness_stats_field(out, true, field);
     free(out);
     return v;
@@ -272,7 +272,7 @@ static void test_fanout_all_modes(void **state)
     }
 
     /* Shutdown: clients hear shutting_down, then the connection closes. */
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
     assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event,
                                         all_disconnected, &r), 0);
     for (size_t i = 0; i < 3; i++)
@@ -284,7 +284,7 @@ static void test_fanout_all_modes(void **state)
 
     for (size_t i = 0; i < 3; i++)
         client_destroy(r.c[i]);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 /* With reflect, my states come back carrying my id; without, never. */
@@ -320,8 +320,8 @@ static void test_reflect(void **state)
 
     for (size_t i = 0; i < 2; i++)
         client_destroy(r.c[i]);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    harness_proc_free(&relay);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    spawn_free(&relay);
 }
 
 /* A state claiming another sender id is stamped with the real one. */
@@ -370,8 +370,8 @@ static void test_forged_sender_overwritten(void **state)
 
     raw_close(&raw);
     client_destroy(r.c[0]);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    harness_proc_free(&relay);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    spawn_free(&relay);
 }
 
 struct left_wait {
@@ -443,8 +443,8 @@ static void test_join_leave_timeout_notices(void **state)
     client_destroy(carol);
 
     client_destroy(r.c[0]);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    harness_proc_free(&relay);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    spawn_free(&relay);
 }
 
 /* A late joiner's welcome lists every member with its last state. */
@@ -500,8 +500,8 @@ static void test_late_joiner_roster(void **state)
 
     for (size_t i = 0; i < 3; i++)
         client_destroy(r.c[i]);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    harness_proc_free(&relay);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    spawn_free(&relay);
 }
 
 /* Garbage UDP datagrams at the relay's port and bad JSON / bad states from
@@ -565,18 +565,18 @@ static void test_garbage_does_not_disturb(void **state)
     assert_int_equal(r.states[1][raw.id], 0); /* no bad state was forwarded */
     assert_int_equal(r.states[0][raw.id], 0);
     assert_false(r.disconnected[0] || r.disconnected[1]);
-    assert_true(harness_running(&relay));
+    assert_true(spawn_running(&relay));
 
     raw_close(&raw);
     for (size_t i = 0; i < 2; i++)
         client_destroy(r.c[i]);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    char *out = harness_read_stdout(&relay);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&relay);
     assert_true(harness_stats_field(out, true, "drops.bad_json") >= 1);
     assert_true(harness_stats_field(out, true, "drops.bad_state") >= 2);
     assert_true(harness_stats_field(out, true, "drops.*") >= 3);
     free(out);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 /* A relay that is asked to stop with SIGINT also exits 0 with final stats. */
@@ -586,12 +586,12 @@ static void test_relay_sigint_final_stats(void **state)
     struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
-    assert_int_equal(harness_stop(&relay, SIGINT, WAIT_MS), 0);
-    char *out = harness_read_stdout(&relay);
+    assert_int_equal(spawn_stop(&relay, SIGINT, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&relay);
     assert_int_equal(harness_stats_field(out, true, "clients"), 0);
     assert_int_equal(harness_stats_field(out, true, "states_in"), 0);
     free(out);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 int main(void)

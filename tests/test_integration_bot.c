@@ -23,14 +23,14 @@ static int run_bot(struct spawn_proc *bot, const char *const *args, char **out)
 {
     assert_int_equal(harness_spawn(bot, "ricochet-bot", args), 0);
     uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (harness_running(bot) && harness_now_ms() < deadline) {
+    while (spawn_running(bot) && harness_now_ms() < deadline) {
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
-    int rc = harness_stop(bot, SIGKILL, 1000);
-    *out = harness_read_stdout(bot);
+    int rc = spawn_stop(bot, SIGKILL, 1000);
+    *out = spawn_read_stdout(bot);
     if (rc != 0) {
-        char *err = harness_read_stderr(bot);
+        char *err = spawn_read_stderr(bot);
         fprintf(stderr, "ricochet-bot exited %d:\n%s\n", rc, err ? err : "");
         free(err);
     }
@@ -112,12 +112,12 @@ static void test_bot_mixed_json(void **state)
     assert_non_null(out);
     check_summary(out, 4, NULL);
     free(out);
-    harness_proc_free(&bot);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    char *rout = harness_read_stdout(&relay);
+    spawn_free(&bot);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *rout = spawn_read_stdout(&relay);
     assert_true(harness_stats_field(rout, true, "states_in") >= 4 * 20);
     free(rout);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 static void test_bot_udp_json(void **state)
@@ -141,9 +141,9 @@ static void test_bot_udp_json(void **state)
         assert_true(num(b, "reflected") >= num(b, "sent") * 0.8);
     cJSON_Delete(root);
     free(out);
-    harness_proc_free(&bot);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    harness_proc_free(&relay);
+    spawn_free(&bot);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    spawn_free(&relay);
 }
 
 /* The human summary names who saw whom and the per-mode table. */
@@ -167,9 +167,9 @@ static void test_bot_human_summary(void **state)
     assert_non_null(strstr(out, "per mode"));
     assert_non_null(strstr(out, "seed 7"));
     free(out);
-    harness_proc_free(&bot);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    harness_proc_free(&relay);
+    spawn_free(&bot);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    spawn_free(&relay);
 }
 
 /* No relay: exit status 1 and one error line naming the problem. */
@@ -180,27 +180,27 @@ static void test_bot_no_relay(void **state)
     int port = harness_start_relay(&relay, NULL);
     assert_true(port > 0);
     /* The port was just free and the relay is gone: nobody answers. */
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    harness_proc_free(&relay);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    spawn_free(&relay);
     char p[16];
     snprintf(p, sizeof p, "%d", port);
     const char *args[] = {"--port", p, "--timeout-ms", "500", "--duration", "1", NULL};
     assert_int_equal(harness_spawn(&bot, "ricochet-bot", args), 0);
-    assert_int_equal(harness_stop(&bot, 0, WAIT_MS), 1);
-    char *err = harness_read_stderr(&bot);
+    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 1);
+    char *err = spawn_read_stderr(&bot);
     assert_non_null(strstr(err, "ricochet-bot: error: "));
     assert_non_null(strstr(err, "could not join"));
     free(err);
-    harness_proc_free(&bot);
+    spawn_free(&bot);
 
     /* A bad option: exit 2, one line. */
     const char *bad[] = {"--rate", "0", NULL};
     assert_int_equal(harness_spawn(&bot, "ricochet-bot", bad), 0);
-    assert_int_equal(harness_stop(&bot, 0, WAIT_MS), 2);
-    err = harness_read_stderr(&bot);
+    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 2);
+    err = spawn_read_stderr(&bot);
     assert_non_null(strstr(err, "ricochet-bot: error: "));
     free(err);
-    harness_proc_free(&bot);
+    spawn_free(&bot);
 }
 
 int main(void)

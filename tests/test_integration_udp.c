@@ -151,13 +151,13 @@ static void test_udp_session(void **state)
     assert_true(client_joined(r.c[0]));
 
     client_destroy(r.c[0]);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
-    char *out = harness_read_stdout(&relay);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&relay);
     long long in = harness_stats_field(out, true, "states_in");
     assert_true(in >= (rounds + 20) * 3 * 8 / 10);
     assert_true(harness_stats_field(out, true, "drops.*") >= 20);
     free(out);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 /* The relay's shutdown reaches udp members as an error (best effort). */
@@ -173,12 +173,12 @@ static void test_udp_relay_shutdown(void **state)
     r.n = 1;
     r.c[0] = harness_client((uint16_t)port, "bye", "solo", PROTO_MODE_UDP, false);
     assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
-    assert_int_equal(harness_stop(&relay, SIGTERM, WAIT_MS), 0);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
     harness_poll_for(r.c, 1, 500, harness_rec_event, &r);
     assert_string_equal(r.last_error[0], "shutting_down");
     assert_true(r.disconnected[0]);
     client_destroy(r.c[0]);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 int main(void)

@@ -600,8 +600,10 @@ static void test_proxy_end_to_end(void **state)
                           "--duration", "60", NULL};
     struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
-    int port = harness_wait_listening(&p, 10000);
-    assert_true(port > 0);
+    char why[512];
+    int port = spawn_wait_listening(&p, 10000, why, sizeof why);
+    if (port < 0)
+        fail_msg("%s", why);
     struct sockaddr_in proxy = loopback((uint16_t)port);
 
     /* 3000 datagrams, every 60th from the second client, paced at 5 per ms
@@ -653,9 +655,9 @@ static void test_proxy_end_to_end(void **state)
             c2_got++;
         }
     }
-    assert_int_equal(harness_stop(&p, SIGTERM, 10000), 0);
-    char *out = harness_read_stdout(&p);
-    char *err = harness_read_stderr(&p);
+    assert_int_equal(spawn_stop(&p, SIGTERM, 10000), 0);
+    char *out = spawn_read_stdout(&p);
+    char *err = spawn_read_stderr(&p);
     assert_non_null(out);
     assert_non_null(err);
     assert_non_null(strstr(err, "seed 1234"));
@@ -673,7 +675,7 @@ static void test_proxy_end_to_end(void **state)
     assert_true(fabs(down_loss - 0.10) < 0.04);
     free(out);
     free(err);
-    harness_proc_free(&p);
+    spawn_free(&p);
     close(relay);
     close(c1);
     close(c2);
@@ -693,12 +695,12 @@ static void test_proxy_refuses(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct spawn_proc p;
         assert_int_equal(harness_spawn(&p, "ricochet-netsim", bad[i]), 0);
-        assert_int_equal(harness_stop(&p, 0, 10000), 2);
-        char *err = harness_read_stderr(&p);
+        assert_int_equal(spawn_stop(&p, 0, 10000), 2);
+        char *err = spawn_read_stderr(&p);
         assert_non_null(err);
         assert_non_null(strstr(err, "ricochet-netsim: error: "));
         free(err);
-        harness_proc_free(&p);
+        spawn_free(&p);
     }
 }
 

@@ -473,10 +473,10 @@ static void test_session(void **state)
     assert_terminal_restored(t);
     assert_non_null(strstr(capture(t), "ricochet-client: left room e2e"));
 
-    assert_int_equal(harness_stop(&bot, SIGTERM, 5000), 0);
-    assert_int_equal(harness_stop(&relay, SIGTERM, 5000), 0);
-    harness_proc_free(&bot);
-    harness_proc_free(&relay);
+    assert_int_equal(spawn_stop(&bot, SIGTERM, 5000), 0);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
+    spawn_free(&bot);
+    spawn_free(&relay);
 }
 
 static void test_sigterm_and_lost_relay(void **state)
@@ -516,7 +516,7 @@ static void test_sigterm_and_lost_relay(void **state)
     assert_non_null(wait_screen(u, "left: quit", 0, 5000));
 
     /* The relay goes away: shown on screen, the client waits for r or q. */
-    assert_int_equal(harness_stop(&relay, SIGTERM, 5000), 0);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
     s = wait_screen(u, "r: reconnect", 0, 10000);
     if (!s)
         fail_msg("lost relay not shown:\n%s", capture(u));
@@ -528,7 +528,7 @@ static void test_sigterm_and_lost_relay(void **state)
     send_keys(u, "q");
     assert_int_equal(wait_exited(u, 5000), 0);
     assert_terminal_restored(u);
-    harness_proc_free(&relay);
+    spawn_free(&relay);
 }
 
 static void test_no_tty(void **state)
@@ -538,14 +538,14 @@ static void test_no_tty(void **state)
     const char *args[] = { "--port", "9", NULL };
     char *err;
     assert_int_equal(harness_spawn(&p, "ricochet-client", args), 0);
-    assert_int_equal(harness_stop(&p, 0, 5000), 2);
-    err = harness_read_stderr(&p);
+    assert_int_equal(spawn_stop(&p, 0, 5000), 2);
+    err = spawn_read_stderr(&p);
     assert_non_null(err);
     assert_non_null(strstr(err, "needs a terminal"));
     assert_non_null(strstr(err, "ricochet-bot"));
     assert_null(strchr(strchr(err, '\n') + 1, '\n')); /* one line */
     free(err);
-    harness_proc_free(&p);
+    spawn_free(&p);
 }
 
 int main(void)

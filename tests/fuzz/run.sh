@@ -4,7 +4,7 @@
 # seed corpus. New inputs go to $FUZZ_BUILD/corpus/<target> (the seeds in
 # tests/fuzz/corpus/ are only read); crashes to $FUZZ_BUILD/artifacts/.
 # Prints one line per target and exits 1 if any target failed.
-#   FUZZ_BUILD (default build/fuzz), CLANG (default clang), FUZZ_JOBS unused.
+#   FUZZ_BUILD (default build/fuzz), CLANG (default clang).
 set -u
 seconds=${1:-30}
 [ $# -gt 0 ] && shift

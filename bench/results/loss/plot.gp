@@ -119,6 +119,6 @@ set output 'delivery.png'
 set title 'delivered (% of expected)'
 set key bottom left
 set ylabel 'delivered (%)'
-set yrange [75:100.5]
+set yrange [76:100.5]
 plot 'sweep.dat' index 0 using 1:3 with linespoints lw 2 pt 7 lc rgb '#1f77b4' title 'unsequenced', 'sweep.dat' index 1 using 1:3 with linespoints lw 2 pt 7 lc rgb '#2ca02c' title 'sequenced', 'sweep.dat' index 2 using 1:3 with linespoints lw 2 pt 7 lc rgb '#d62728' title 'reliable', 'sweep.dat' index 3 using 1:3 with linespoints lw 2 pt 7 lc rgb '#7f7f7f' title 'udp'
 set autoscale

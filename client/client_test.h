@@ -1,0 +1,47 @@
+/* client_test.h: a socket-free way into the client library's receive path,
+ * for tests and fuzz targets only. Programs use client.h.
+ *
+ * Both transports hand every received message to the same function;
+ * client_receive() calls it with bytes from the caller instead of a socket,
+ * so a test can play the relay's side message by message, deterministically
+ * (the caller passes the receive time). */
+#ifndef RICOCHET_CLIENT_TEST_H
+#define RICOCHET_CLIENT_TEST_H
+
+#include "client.h"
+
+/* The plain-UDP transport has no channels: the first byte of a datagram
+ * tells control ('{') from state. */
+#define CLIENT_CHANNEL_DATAGRAM 255u
+
+/* Received ENet packet flags that matter (same bits as ENet's). A state on
+ * PROTO_CHANNEL_STATE is unsequenced with CLIENT_FLAG_UNSEQUENCED, else
+ * sequenced. */
+#define CLIENT_FLAG_RELIABLE 1u
+#define CLIENT_FLAG_UNSEQUENCED 2u
+
+/* A client with no socket and no ENet host: cfg as for client_create, but
+ * host and port are ignored. It starts as if its join were sent (waiting
+ * for welcome), sends nothing (client_send_* return as if sent, or -1
+ * where the real client needs a connection), and client_poll returns at
+ * once: only the DISCONNECTED event once a relay error ended the session.
+ * cfg->mode PROTO_MODE_UDP gives the udp transport's receive rules.
+ * Returns NULL with a message in err on bad config. Free with
+ * client_destroy. */
+struct client *client_create_detached(const struct client_config *cfg, char *err,
+                                      size_t err_cap);
+
+/* Feeds one received message to c as the transport would: len bytes that
+ * arrived on channel (PROTO_CHANNEL_* for ENet, CLIENT_CHANNEL_DATAGRAM for
+ * udp; the other kind is dropped) with flags (CLIENT_FLAG_*), at now_us.
+ * Like one client_poll: first applies what the previous event left pending.
+ * Returns 1 with *ev filled, 0 if the message was dropped (counted) or
+ * gives no event, -1 if the client is disconnected and reads nothing more
+ * (client_poll returns its DISCONNECTED event). bytes are not kept. */
+int client_receive(struct client *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                   size_t len, uint64_t now_us, struct client_event *ev);
+
+/* Messages dropped so far: undecodable, or unexpected at that point. */
+uint64_t client_bad_messages(const struct client *c);
+
+#endif
