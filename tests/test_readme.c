@@ -1,0 +1,91 @@
+/* test_readme: README.md shows every program's --help exactly as the
+ * program prints it, so the documented options cannot drift from the
+ * option tables. On failure, paste the program's current --help output
+ * into the README's block for it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static char *slurp(FILE *f)
+{
+    size_t cap = 1 << 16, len = 0, n;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+static char *readme;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *path = getenv("RICOCHET_README");
+    FILE *f = fopen(path ? path : "README.md", "r");
+    if (!f)
+        return -1;
+    readme = slurp(f);
+    fclose(f);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(readme);
+    return 0;
+}
+
+static void help_is_in_readme(const char *prog)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/%s --help", harness_bin_dir(), prog);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *help = slurp(p);
+    assert_int_equal(pclose(p), 0);
+    assert_true(strlen(help) > 100);
+
+    /* The README holds it as a fenced block: "```\n" help "```". */
+    size_t need = strlen(help) + 8;
+    char *block = malloc(need);
+    assert_non_null(block);
+    snprintf(block, need, "```\n%s```", help);
+    if (!strstr(readme, block))
+        fail_msg("README.md's copy of `%s --help` is stale or missing: paste the program's "
+                 "current output into it", prog);
+    free(block);
+    free(help);
+}
+
+static void relay_help(void **state) { (void)state; help_is_in_readme("ricochet-relay"); }
+static void bot_help(void **state) { (void)state; help_is_in_readme("ricochet-bot"); }
+static void client_help(void **state) { (void)state; help_is_in_readme("ricochet-client"); }
+static void netsim_help(void **state) { (void)state; help_is_in_readme("ricochet-netsim"); }
+static void bench_help(void **state) { (void)state; help_is_in_readme("ricochet-bench"); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(relay_help),  cmocka_unit_test(bot_help),
+        cmocka_unit_test(client_help), cmocka_unit_test(netsim_help),
+        cmocka_unit_test(bench_help),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
