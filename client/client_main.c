@@ -646,12 +646,12 @@ static void compute_layout(struct layout *l, size_t n_players)
 static void to_cell(const struct rect *r, float x, float y, int *row, int *col)
 {
     int iw = r->w - 2, ih = r->h - 2;
-    int cx = (int)floorf(x / PROTO_ARENA_W * (float)iw);
-    int cy = (int)floorf(y / PROTO_ARENA_H * (float)ih);
-    if (cx < 0) cx = 0;
-    if (cx >= iw) cx = iw - 1;
-    if (cy < 0) cy = 0;
-    if (cy >= ih) cy = ih - 1;
+    /* Clamp in float first: converting an out-of-range float to int is
+     * undefined, and an extrapolated position can be anywhere (fmaxf also
+     * turns a NaN into 0). */
+    float fx = fminf(fmaxf(x / PROTO_ARENA_W * (float)iw, 0.0f), (float)(iw - 1));
+    float fy = fminf(fmaxf(y / PROTO_ARENA_H * (float)ih, 0.0f), (float)(ih - 1));
+    int cx = (int)fx, cy = (int)fy;
     *row = r->y + 1 + cy;
     *col = r->x + 1 + cx;
 }

@@ -70,7 +70,9 @@ int proto_text_valid(const char *text)
 static cJSON *state_to_json(const struct proto_state *s)
 {
     cJSON *o;
-    if ((double)s->send_us > JSON_INT_MAX)
+    uint8_t check[PROTO_STATE_SIZE];
+    /* The binary codec's value rules hold for the JSON form too. */
+    if ((double)s->send_us > JSON_INT_MAX || proto_state_encode(check, sizeof check, s) < 0)
         return NULL;
     o = cJSON_CreateObject();
     if (!o)
@@ -102,9 +104,6 @@ static int add_roster(cJSON *o, const struct proto_control *m)
         cJSON_AddStringToObject(e, "name", mb->name);
         cJSON_AddStringToObject(e, "mode", proto_mode_name(mb->mode));
         if (mb->has_state) {
-            if (!isfinite(mb->state.x) || !isfinite(mb->state.y) || !isfinite(mb->state.vx) ||
-                !isfinite(mb->state.vy) || !isfinite(mb->state.heading))
-                return PROTO_E_VALUE;
             cJSON *st = state_to_json(&mb->state);
             if (!st)
                 return PROTO_E_VALUE;
@@ -294,7 +293,7 @@ static int read_float(struct reader *r, const cJSON *o, const char *name, float 
         return rc;
     if (!cJSON_IsNumber(f))
         return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a number", name);
-    if (!isfinite((float)f->valuedouble))
+    if (!(fabs(f->valuedouble) <= PROTO_VALUE_MAX))
         return fail(r, PROTO_E_VALUE, "field \"%s\" is out of range", name);
     *dst = (float)f->valuedouble;
     return PROTO_OK;

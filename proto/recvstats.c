@@ -42,11 +42,15 @@ static void record_timing(struct recv_stats *s, uint64_t send_us,
     int64_t transit = (int64_t)(recv_us - send_us);
     if (!first) {
         /* J += (|D| - J) / 16, D = difference of successive transits */
-        double d = fabs((double)(transit - s->last_transit_us));
+        /* In double: send_us comes off the wire, and a hostile sender's
+         * extreme values must not overflow int64 arithmetic. */
+        double d = fabs((double)transit - (double)s->last_transit_us);
         s->jitter_us += (d - s->jitter_us) / 16.0;
     }
     s->last_transit_us = transit;
     uint64_t lat = transit > 0 ? (uint64_t)transit : 0;
+    if (lat > HISTOGRAM_MAX_VALUE) /* keeps latency_sum_us from wrapping */
+        lat = HISTOGRAM_MAX_VALUE;
     s->latency_sum_us += lat;
     if (lat > s->latency_max_us)
         s->latency_max_us = lat;

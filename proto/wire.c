@@ -50,17 +50,22 @@ static float get_f32(const uint8_t *p)
     return f;
 }
 
-static int state_values_finite(const struct proto_state *s)
+static int value_ok(float v)
 {
-    return isfinite(s->x) && isfinite(s->y) && isfinite(s->vx) &&
-           isfinite(s->vy) && isfinite(s->heading);
+    return isfinite(v) && fabsf(v) <= PROTO_VALUE_MAX;
+}
+
+static int state_values_ok(const struct proto_state *s)
+{
+    return value_ok(s->x) && value_ok(s->y) && value_ok(s->vx) && value_ok(s->vy) &&
+           value_ok(s->heading);
 }
 
 int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s)
 {
     if (cap < PROTO_STATE_SIZE)
         return PROTO_E_SPACE;
-    if (!state_values_finite(s))
+    if (!state_values_ok(s))
         return PROTO_E_VALUE;
     buf[0] = PROTO_VERSION;
     buf[1] = PROTO_MSG_STATE;
@@ -98,7 +103,7 @@ int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s)
     tmp.vx = get_f32(buf + 28);
     tmp.vy = get_f32(buf + 32);
     tmp.heading = get_f32(buf + 36);
-    if (!state_values_finite(&tmp))
+    if (!state_values_ok(&tmp))
         return PROTO_E_VALUE;
     *s = tmp;
     return PROTO_OK;

@@ -53,6 +53,10 @@ enum proto_err {
  * PROTO_ARENA_W x PROTO_ARENA_H with (0,0) at the top left. */
 #define PROTO_ARENA_W 100.0f
 #define PROTO_ARENA_H 100.0f
+/* Every float of a state must lie within +-PROTO_VALUE_MAX: room to move off
+ * the arena, but no value a receiver could overflow converting to screen
+ * cells or extrapolating for a few seconds. */
+#define PROTO_VALUE_MAX 1e6f
 struct proto_state {
     uint32_t sender;  /* relay-assigned id; clients send 0, relay overwrites */
     uint32_t seq;     /* sender's sequence number, +1 per state, wraps */
@@ -63,7 +67,8 @@ struct proto_state {
 };
 
 /* Writes the 40-byte state into buf. Returns PROTO_STATE_SIZE, or
- * PROTO_E_SPACE if cap is too small, or PROTO_E_VALUE for non-finite floats. */
+ * PROTO_E_SPACE if cap is too small, or PROTO_E_VALUE for a float that is
+ * not finite or beyond +-PROTO_VALUE_MAX. */
 int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s);
 
 /* Reads a state datagram of len bytes (padding after byte 40 is allowed and

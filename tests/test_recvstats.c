@@ -229,6 +229,28 @@ static void test_negative_latency(void **state)
     free(h);
 }
 
+static void test_hostile_send_times(void **state)
+{
+    (void)state;
+    /* send_us comes off the wire: extreme values must not overflow
+     * (UBSan aborts this binary if they do) nor wrap the latency sum. */
+    struct recv_stats s;
+    struct histogram *h = calloc(1, sizeof *h);
+    const uint64_t now = 1000000;
+    recv_stats_reset(&s);
+    assert_int_equal(recv_stats_record(&s, 1, now + 0x7fffffffffffffffull, now, h), 1);
+    assert_int_equal(recv_stats_record(&s, 2, 0, now, h), 1);
+    assert_int_equal(recv_stats_record(&s, 3, 0xffffffffffffffffull, now, h), 1);
+    assert_int_equal(recv_stats_record(&s, 4, 0x8000000000000000ull, now, h), 1);
+    for (uint32_t seq = 5; seq < 100; seq++)
+        recv_stats_record(&s, seq, now - 0x7fffffffffffffffull, now, h);
+    assert_true(isfinite(s.jitter_us));
+    assert_true(s.latency_max_us <= HISTOGRAM_MAX_VALUE);
+    assert_true(s.latency_sum_us <= 100 * (uint64_t)HISTOGRAM_MAX_VALUE);
+    assert_int_equal(s.received, 99);
+    free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_too_old),
         cmocka_unit_test(test_jitter_alternating),
         cmocka_unit_test(test_negative_latency),
+        cmocka_unit_test(test_hostile_send_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

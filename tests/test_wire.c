@@ -84,6 +84,10 @@ static void encode_needs_space_and_finite_values(void **state)
     assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
     in.vy = INFINITY;
     assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+    in.vy = -PROTO_VALUE_MAX;
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_STATE_SIZE);
+    in.vy = -1.5e6f;
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
 }
 
 static void decode_rejections(void **state)
@@ -112,6 +116,9 @@ static void decode_rejections(void **state)
 
     /* A NaN x (exponent all ones, mantissa non-zero). */
     buf[20] = 0x7f; buf[21] = 0xc0; buf[22] = 0; buf[23] = 0;
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VALUE);
+    /* 1e30 is finite but far off any arena: a receiver could overflow on it. */
+    buf[20] = 0x71; buf[21] = 0x49; buf[22] = 0xf2; buf[23] = 0xca;
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VALUE);
     assert_state_equal(&out, &untouched);
 }
