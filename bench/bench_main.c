@@ -1,9 +1,9 @@
 /* bench_main.c: ricochet-bench. Runs a scenario (or a sweep of them) in
  * each requested mode and reports delivery, latency, jitter and cost as a
  * table, JSON, CSV and gnuplot plots. See bench.h for what is measured. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 
 #include "../proto/log.h"
 #include "../proto/options.h"
+#include "../proto/signals.h"
 #include "bench.h"
 #include "spawn.h"
 
@@ -105,19 +106,16 @@ static const char summary[] =
     "bytes per message; checks measured loss against netsim's own drop counts.\n"
     "example: " PROG " --loss 5 --delay 20 --jitter 10 --plot out/";
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    bench_request_stop();
-}
-
-static void die(const char *fmt, const char *arg)
-{
-    fprintf(stderr, PROG ": error: ");
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    exit(2);
-}
+/* What to run: the base parameters, the modes, and the sweep values. */
+struct plan {
+    struct bench_params base;
+    enum proto_mode modes[PROTO_MODE_COUNT];
+    int n_modes;
+    enum bench_param swept;
+    double values[MAX_SWEEP];
+    size_t n_values; /* 0: no sweep, one point */
+    size_t n_points;
+};
 
 static int parse_modes(const char *text, enum proto_mode *modes)
 {
@@ -127,14 +125,15 @@ static int parse_modes(const char *text, enum proto_mode *modes)
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         enum proto_mode m;
         if (proto_mode_parse(tok, &m) != 0)
-            die("--modes: unknown mode '%s' (unsequenced|sequenced|reliable|udp)", tok);
+            options_fail(PROG, "--modes: unknown mode '%s' (unsequenced|sequenced|reliable|udp)",
+                         tok);
         for (int i = 0; i < n; i++)
             if (modes[i] == m)
-                die("--modes: '%s' given twice", tok);
+                options_fail(PROG, "--modes: '%s' given twice", tok);
         modes[n++] = m;
     }
     if (n == 0)
-        die("--modes: %s", "no mode given");
+        options_fail(PROG, "--modes: no mode given");
     return n;
 }
 
@@ -148,11 +147,12 @@ static size_t parse_sweep(const char *text, const struct bench_params *base,
     const char *eq = strchr(text, '=');
     char name[32], err[160];
     if (!eq || eq == text || (size_t)(eq - text) >= sizeof name)
-        die("--sweep: want PARAM=V1,V2,... got '%s'", text);
+        options_fail(PROG, "--sweep: want PARAM=V1,V2,... got '%s'", text);
     snprintf(name, sizeof name, "%.*s", (int)(eq - text), text);
     *which = bench_param_parse(name);
     if (*which == BENCH_P_NONE)
-        die("--sweep: unknown parameter '%s' (loss|delay|jitter|clients|rate|payload)", name);
+        options_fail(PROG, "--sweep: unknown parameter '%s' "
+                     "(loss|delay|jitter|clients|rate|payload)", name);
     size_t n = 0;
     const char *p = eq + 1;
     while (*p) {
@@ -160,18 +160,168 @@ static size_t parse_sweep(const char *text, const struct bench_params *base,
         errno = 0;
         double v = strtod(p, &end);
         if (end == p || errno || (*end && *end != ','))
-            die("--sweep: '%s' is not a list of numbers", eq + 1);
+            options_fail(PROG, "--sweep: '%s' is not a list of numbers", eq + 1);
         struct bench_params tmp = *base;
         if (bench_param_set(&tmp, *which, v, err, sizeof err) != 0)
-            die("--sweep: %s", err);
+            options_fail(PROG, "--sweep: %s", err);
         if (n == MAX_SWEEP)
-            die("--sweep: more than 64 values in '%s'", eq + 1);
+            options_fail(PROG, "--sweep: more than %d values in '%s'", MAX_SWEEP, eq + 1);
         values[n++] = v;
         p = *end ? end + 1 : end;
     }
     if (n == 0)
-        die("--sweep: no values in '%s'", text);
+        options_fail(PROG, "--sweep: no values in '%s'", text);
     return n;
+}
+
+/* --relay ADDR:PORT, checked before any run: a typo is one error line, not
+ * a failed run in every mode. */
+static void check_relay_addr(const char *text)
+{
+    const char *colon = strrchr(text, ':');
+    char *end;
+    long port;
+
+    if (!colon || colon == text)
+        options_fail(PROG, "--relay '%s': want ADDR:PORT, e.g. 127.0.0.1:7777", text);
+    for (const char *p = text; p < colon; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+            options_fail(PROG, "--relay '%s': '%.*s' is not a host name or IPv4 address",
+                         text, (int)(colon - text), text);
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
+        options_fail(PROG, "--relay '%s': the port must be 1 to 65535", text);
+}
+
+/* The folder this program is in: the other programs are built beside it. */
+static void program_folder(char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0)
+        return;
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    if (strlen(self) >= cap)
+        options_fail(PROG, "program folder too long: %s (use --bin)", self);
+    memcpy(out, self, strlen(self) + 1);
+}
+
+static void bench_config_from(const struct config *c, struct bench_config *cfg)
+{
+    bench_config_default(cfg);
+    if (c->bin[0])
+        snprintf(cfg->bin, sizeof cfg->bin, "%s", c->bin);
+    else
+        program_folder(cfg->bin, sizeof cfg->bin);
+    snprintf(cfg->relay, sizeof cfg->relay, "%s", c->relay);
+    cfg->duration_ms = (long)(c->duration * 1000);
+    cfg->warmup_ms = (long)(c->warmup * 1000);
+    cfg->grace_ms = (long)(c->grace * 1000);
+    cfg->setup_timeout_ms = (long)(c->setup_timeout * 1000);
+    cfg->force_netsim = c->netsim;
+    cfg->reorder = c->reorder;
+    snprintf(cfg->netsim_args, sizeof cfg->netsim_args, "%s", c->netsim_args);
+    snprintf(cfg->relay_args, sizeof cfg->relay_args, "%s", c->relay_args);
+    cfg->seed = (uint64_t)c->seed;
+    cfg->verbose = c->log_level <= LOG_INFO;
+}
+
+static void plan_from(const struct config *c, struct plan *p)
+{
+    p->base = (struct bench_params){
+        .clients = c->clients,
+        .rate_hz = c->rate,
+        .payload = c->payload,
+        .loss_pct = c->loss,
+        .delay_ms = c->delay,
+        .jitter_ms = c->jitter,
+    };
+    p->n_modes = parse_modes(c->modes, p->modes);
+    p->n_values = parse_sweep(c->sweep, &p->base, &p->swept, p->values);
+    p->n_points = p->n_values ? p->n_values : 1;
+}
+
+/* The command line, for the JSON record. */
+static void command_line(int argc, char **argv, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < argc && used < cap - 1; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", argv[i]);
+}
+
+/* One line on stderr per run. */
+static void print_progress(const struct plan *p, size_t v, int m, int rc,
+                           const struct bench_result *r)
+{
+    char point[64] = "";
+    if (p->n_values)
+        snprintf(point, sizeof point, "%s=%g ", bench_param_name(p->swept), p->values[v]);
+    if (rc != 0 && r->expected == 0) {
+        fprintf(stderr, PROG ": %s%s: FAILED: %s\n", point, proto_mode_name(p->modes[m]),
+                r->error);
+        return;
+    }
+    char truth[48] = "";
+    if (r->truth.valid)
+        snprintf(truth, sizeof truth, " (netsim: %.2f%% lost)", r->truth.e2e_loss_pct);
+    fprintf(stderr, PROG ": %s%-11s delivered %6.2f%%%s, p50 %.1f ms, p99 %.1f ms%s%s\n", point,
+            proto_mode_name(p->modes[m]), 100.0 - r->lost_pct, truth,
+            (double)r->p50_us / 1000, (double)r->p99_us / 1000, r->ok ? "" : "; warning: ",
+            r->ok ? "" : r->error);
+}
+
+/* Whether a run crossed --break-delivery / --break-p99 (or failed outright)
+ * while such a limit is set. */
+static bool broke_limits(const struct config *c, int rc, const struct bench_result *r)
+{
+    bool limits = c->break_delivery > 0 || c->break_p99 > 0;
+    bool broke = (c->break_delivery > 0 && 100.0 - r->lost_pct < c->break_delivery) ||
+                 (c->break_p99 > 0 && (double)r->p99_us / 1000.0 > c->break_p99) ||
+                 (rc != 0 && r->expected == 0);
+    return limits && broke;
+}
+
+/* Runs every point of the plan in every mode, skipping a mode at larger
+ * values once it broke the limits. Returns the number of results; counts
+ * failed runs in *failures. */
+static size_t run_plan(const struct config *c, const struct bench_config *cfg,
+                       const struct plan *p, struct bench_result *results, int *failures)
+{
+    size_t n_results = 0;
+    bool mode_broken[PROTO_MODE_COUNT] = {false};
+    int n_broken = 0;
+    for (size_t v = 0; v < p->n_points && n_broken < p->n_modes && !bench_stop_requested();
+         v++) {
+        struct bench_params params = p->base;
+        char err[160];
+        if (p->n_values &&
+            bench_param_set(&params, p->swept, p->values[v], err, sizeof err) != 0)
+            options_fail(PROG, "%s", err);
+        for (int m = 0; m < p->n_modes && !bench_stop_requested(); m++) {
+            if (mode_broken[m])
+                continue; /* found its limit at a smaller value */
+            struct bench_result *r = &results[n_results++];
+            int rc = bench_run(cfg, &params, p->modes[m], r);
+            if (rc != 0 || !r->ok)
+                (*failures)++;
+            if (!c->quiet)
+                print_progress(p, v, m, rc, r);
+            if (broke_limits(c, rc, r)) {
+                mode_broken[m] = true;
+                n_broken++;
+                if (!c->quiet && v + 1 < p->n_points)
+                    fprintf(stderr, PROG ": %s broke the limits at %s=%g; no larger values for it\n",
+                            proto_mode_name(p->modes[m]), bench_param_name(p->swept),
+                            p->values[v]);
+            }
+        }
+    }
+    return n_results;
 }
 
 static FILE *open_out(const char *path)
@@ -179,10 +329,8 @@ static FILE *open_out(const char *path)
     if (!strcmp(path, "-"))
         return stdout;
     FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, PROG ": error: %s: %s\n", path, strerror(errno));
-        exit(2);
-    }
+    if (!f)
+        options_fail(PROG, "%s: %s", path, strerror(errno));
     return f;
 }
 
@@ -192,152 +340,66 @@ static void close_out(FILE *f, const char *path)
         fprintf(stderr, PROG ": error: %s: %s\n", path, strerror(errno));
 }
 
+/* The table (stdout unless JSON or CSV goes there), then each file asked
+ * for. Returns the number of reports that failed. */
+static int write_reports(const struct config *c, const struct plan *p,
+                         struct bench_result *results, size_t n_results, const char *command)
+{
+    bool data_on_stdout = !strcmp(c->json, "-") || !strcmp(c->csv, "-");
+    bench_report_table(data_on_stdout ? stderr : stdout, results, n_results);
+    fflush(stdout);
+    if (c->table[0]) {
+        FILE *f = open_out(c->table);
+        fprintf(f, "$ %s\n\n", command);
+        bench_report_table(f, results, n_results);
+        close_out(f, c->table);
+    }
+    if (c->json[0]) {
+        FILE *f = open_out(c->json);
+        bench_report_json(f, results, n_results, command);
+        close_out(f, c->json);
+    }
+    if (c->csv[0]) {
+        FILE *f = open_out(c->csv);
+        bench_report_csv(f, results, n_results);
+        close_out(f, c->csv);
+    }
+    if (c->plot[0]) {
+        char err[256];
+        if (bench_report_plot(c->plot, results, n_results,
+                              p->n_values > 1 ? p->swept : BENCH_P_NONE, err, sizeof err) != 0) {
+            fprintf(stderr, PROG ": error: plot: %s\n", err);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    struct plan plan;
     struct config c;
+    struct bench_config cfg;
+    char command[2048];
+    int failures = 0;
+
     memset(&c, 0, sizeof c);
     options_parse_or_exit(options, &c, argc, argv, PROG, summary);
     log_threshold = (enum log_level)c.log_level;
+    if (c.relay[0])
+        check_relay_addr(c.relay);
+    bench_config_from(&c, &cfg);
+    plan_from(&c, &plan);
+    signals_install(NULL, NULL, bench_request_stop);
+    command_line(argc, argv, command, sizeof command);
 
-    struct bench_config cfg;
-    bench_config_default(&cfg);
-    if (c.bin[0]) {
-        snprintf(cfg.bin, sizeof cfg.bin, "%s", c.bin);
-    } else {
-        /* the programs are built side by side */
-        char self[PATH_MAX];
-        ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (len > 0) {
-            self[len] = '\0';
-            char *slash = strrchr(self, '/');
-            if (slash)
-                *slash = '\0';
-            if (strlen(self) >= sizeof cfg.bin)
-                die("program folder too long: %s (use --bin)", self);
-            memcpy(cfg.bin, self, strlen(self) + 1);
-        }
-    }
-    snprintf(cfg.relay, sizeof cfg.relay, "%s", c.relay);
-    cfg.duration_ms = (long)(c.duration * 1000);
-    cfg.warmup_ms = (long)(c.warmup * 1000);
-    cfg.grace_ms = (long)(c.grace * 1000);
-    cfg.setup_timeout_ms = (long)(c.setup_timeout * 1000);
-    cfg.force_netsim = c.netsim;
-    cfg.reorder = c.reorder;
-    snprintf(cfg.netsim_args, sizeof cfg.netsim_args, "%s", c.netsim_args);
-    snprintf(cfg.relay_args, sizeof cfg.relay_args, "%s", c.relay_args);
-    cfg.seed = (uint64_t)c.seed;
-    cfg.verbose = c.log_level <= LOG_INFO;
-
-    struct bench_params base = {
-        .clients = c.clients,
-        .rate_hz = c.rate,
-        .payload = c.payload,
-        .loss_pct = c.loss,
-        .delay_ms = c.delay,
-        .jitter_ms = c.jitter,
-    };
-    enum proto_mode modes[PROTO_MODE_COUNT];
-    int n_modes = parse_modes(c.modes, modes);
-    enum bench_param swept;
-    double values[MAX_SWEEP];
-    size_t n_values = parse_sweep(c.sweep, &base, &swept, values);
-    size_t n_points = n_values ? n_values : 1;
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    /* the command line, for the JSON record */
-    char command[2048] = "";
-    size_t used = 0;
-    for (int i = 0; i < argc && used < sizeof command - 1; i++)
-        used += (size_t)snprintf(command + used, sizeof command - used, "%s%s", i ? " " : "",
-                                 argv[i]);
-
-    struct bench_result *results = calloc(n_points * (size_t)n_modes, sizeof *results);
+    struct bench_result *results =
+        calloc(plan.n_points * (size_t)plan.n_modes, sizeof *results);
     if (!results)
-        die("%s", "out of memory");
-    size_t n_results = 0;
-    int failures = 0;
-    bool mode_broken[PROTO_MODE_COUNT] = {false};
-    int n_broken = 0;
-    for (size_t v = 0; v < n_points && n_broken < n_modes && !bench_stop_requested(); v++) {
-        struct bench_params params = base;
-        char err[160];
-        if (n_values && bench_param_set(&params, swept, values[v], err, sizeof err) != 0)
-            die("%s", err);
-        for (int m = 0; m < n_modes && !bench_stop_requested(); m++) {
-            if (mode_broken[m])
-                continue; /* found its limit at a smaller value */
-            struct bench_result *r = &results[n_results++];
-            int rc = bench_run(&cfg, &params, modes[m], r);
-            if (rc != 0 || !r->ok)
-                failures++;
-            if (!c.quiet) {
-                char point[64] = "";
-                if (n_values)
-                    snprintf(point, sizeof point, "%s=%g ", bench_param_name(swept), values[v]);
-                if (rc != 0 && r->expected == 0)
-                    fprintf(stderr, PROG ": %s%s: FAILED: %s\n", point,
-                            proto_mode_name(modes[m]), r->error);
-                else {
-                    char truth[48] = "";
-                    if (r->truth.valid)
-                        snprintf(truth, sizeof truth, " (netsim: %.2f%% lost)",
-                                 r->truth.e2e_loss_pct);
-                    fprintf(stderr,
-                            PROG ": %s%-11s delivered %6.2f%%%s, p50 %.1f ms, p99 %.1f ms%s%s\n",
-                            point, proto_mode_name(modes[m]), 100.0 - r->lost_pct, truth,
-                            (double)r->p50_us / 1000, (double)r->p99_us / 1000,
-                            r->ok ? "" : "; warning: ", r->ok ? "" : r->error);
-                }
-            }
-            bool limits = c.break_delivery > 0 || c.break_p99 > 0;
-            bool broke = (c.break_delivery > 0 && 100.0 - r->lost_pct < c.break_delivery) ||
-                         (c.break_p99 > 0 && (double)r->p99_us / 1000.0 > c.break_p99) ||
-                         (rc != 0 && r->expected == 0);
-            if (limits && broke) {
-                mode_broken[m] = true;
-                n_broken++;
-                if (!c.quiet && v + 1 < n_points)
-                    fprintf(stderr, PROG ": %s broke the limits at %s=%g; no larger values for it\n",
-                            proto_mode_name(modes[m]), bench_param_name(swept), values[v]);
-            }
-        }
-    }
+        options_fail(PROG, "out of memory");
+    size_t n_results = run_plan(&c, &cfg, &plan, results, &failures);
+    failures += write_reports(&c, &plan, results, n_results, command);
 
-    /* the table goes to stdout unless JSON or CSV does */
-    bool data_on_stdout = !strcmp(c.json, "-") || !strcmp(c.csv, "-");
-    bench_report_table(data_on_stdout ? stderr : stdout, results, n_results);
-    fflush(stdout);
-    if (c.table[0]) {
-        FILE *f = open_out(c.table);
-        fprintf(f, "$ %s\n\n", command);
-        bench_report_table(f, results, n_results);
-        close_out(f, c.table);
-    }
-    if (c.json[0]) {
-        FILE *f = open_out(c.json);
-        bench_report_json(f, results, n_results, command);
-        close_out(f, c.json);
-    }
-    if (c.csv[0]) {
-        FILE *f = open_out(c.csv);
-        bench_report_csv(f, results, n_results);
-        close_out(f, c.csv);
-    }
-    if (c.plot[0]) {
-        char err[256];
-        if (bench_report_plot(c.plot, results, n_results, n_values > 1 ? swept : BENCH_P_NONE,
-                              err, sizeof err) != 0) {
-            fprintf(stderr, PROG ": error: plot: %s\n", err);
-            failures++;
-        }
-    }
     for (size_t i = 0; i < n_results; i++)
         bench_result_free(&results[i]);
     free(results);

@@ -13,12 +13,14 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,12 +28,15 @@
 #include "../proto/clock.h"
 #include "../proto/log.h"
 #include "../proto/options.h"
+#include "../proto/signals.h"
 #include "netsim.h"
 
 #define PROG "ricochet-netsim"
 #define RECV_BATCH 256         /* datagrams read per socket per loop turn */
 #define TICK_US 100000u        /* flow expiry check */
 #define SOCKET_BUFFER (1 << 21) /* asked for; the kernel may give less */
+#define FD_SPARE 16            /* descriptors besides the flows': stdio, listener, libc */
+#define ERROR_LOG_US 1000000u  /* a repeating error is logged at most this often */
 
 /* Model settings that exist per direction. Negative values in up/down mean
  * "same as the plain option" (both). */
@@ -137,6 +142,8 @@ struct proxy {
     size_t *pfd_flow;     /* pfds[i] (i >= 1) belongs to flows[pfd_flow[i]] */
     uint64_t start_us;
     uint64_t flows_created, flows_expired, flows_refused;
+    uint64_t upstream_unlogged;   /* upstream socket failures not logged yet */
+    uint64_t upstream_next_log_us; /* earliest time to log the next one */
     uint64_t send_errors[NETSIM_DIRS], recv_errors[NETSIM_DIRS];
     struct histogram late_us[NETSIM_DIRS]; /* actual send time - model's due time */
     unsigned char buf[NETSIM_MAX_DATAGRAM];
@@ -145,24 +152,21 @@ struct proxy {
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stats_requested;
 
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+/* Logs at info level, or plainly when the log level hides info: scripts read
+ * the seed and the port from these lines whatever --log-level says. */
+static void say_always(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static void on_usr1(int sig)
+static void say_always(const char *fmt, ...)
 {
-    (void)sig;
-    stats_requested = 1;
-}
-
-static void fail_usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, PROG ": error: ");
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    exit(2);
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (log_threshold <= LOG_INFO)
+        log_info("%s", line);
+    else
+        fprintf(stderr, "%s\n", line);
 }
 
 /* Parses "a.b.c.d:port" into addr; the address must be loopback (127/8):
@@ -204,11 +208,9 @@ static double pick(double dir_value, double both, const char *dir, const char *n
 {
     if (dir_value == -1)
         return both;
-    if (dir_value < 0) {
-        fprintf(stderr, PROG ": error: --%s-%s: %g is neither -1 (same as --%s) nor a value\n",
-                dir, name, dir_value, name);
-        exit(2);
-    }
+    if (dir_value < 0)
+        options_fail(PROG, "--%s-%s: %g is neither -1 (same as --%s) nor a value", dir, name,
+                     dir_value, name);
     return dir_value;
 }
 
@@ -260,6 +262,27 @@ static struct flow *flow_find(struct proxy *px, const struct sockaddr_in *from, 
     return NULL;
 }
 
+/* Logs a failed upstream socket at most once per ERROR_LOG_US: at the
+ * descriptor limit it fails for every datagram of every new client. */
+static void upstream_failed(struct proxy *px, const struct sockaddr_in *from, int err,
+                            uint64_t now)
+{
+    char a[32];
+    if (now < px->upstream_next_log_us) {
+        px->upstream_unlogged++;
+        return;
+    }
+    if (px->upstream_unlogged)
+        log_error("netsim: upstream socket for %s: %s (and %llu more failures since the last "
+                  "report)", addr_str(from, a, sizeof a), strerror(err),
+                  (unsigned long long)px->upstream_unlogged);
+    else
+        log_error("netsim: upstream socket for %s: %s", addr_str(from, a, sizeof a),
+                  strerror(err));
+    px->upstream_unlogged = 0;
+    px->upstream_next_log_us = now + ERROR_LOG_US;
+}
+
 /* Opens an upstream socket for a new client address. Returns the flow, or
  * NULL (counted) if the table is full or the socket cannot be made. */
 static struct flow *flow_open(struct proxy *px, const struct sockaddr_in *from, uint64_t now,
@@ -278,11 +301,11 @@ static struct flow *flow_open(struct proxy *px, const struct sockaddr_in *from, 
     int fd = udp_socket_nonblock();
     if (fd < 0 || connect(fd, (const struct sockaddr *)&px->relay_addr,
                           sizeof px->relay_addr) < 0) {
-        log_error("netsim: upstream socket for %s: %s", addr_str(from, a, sizeof a),
-                  strerror(errno));
+        int err = errno;
         if (fd >= 0)
             close(fd);
         px->flows_refused++;
+        upstream_failed(px, from, err, now);
         return NULL;
     }
     struct flow *f = &px->flows[i];
@@ -576,73 +599,94 @@ static int run(struct proxy *px)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Every flow holds a socket: --max-flows of them must fit under
+ * RLIMIT_NOFILE. Raises the soft limit (up to the hard one) if needed;
+ * exits 2 if they cannot fit. */
+static void fd_limit_fit(long max_flows)
 {
-    static struct proxy px; /* large (receive buffer); static keeps it off the stack */
-    struct config *cfg = &px.cfg;
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_flows + FD_SPARE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= need)
+        return;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+        options_fail(PROG, "--max-flows %ld needs %llu file descriptors, the hard limit is "
+                     "%llu (ulimit -Hn)", max_flows, (unsigned long long)need,
+                     (unsigned long long)rl.rlim_max);
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        options_fail(PROG, "--max-flows %ld: cannot raise the file descriptor limit to %llu: %s",
+                     max_flows, (unsigned long long)need, strerror(errno));
+    log_debug("netsim: raised the file descriptor limit to %llu", (unsigned long long)need);
+}
+
+/* Small enough to survive a JSON double and to type back in. */
+static uint64_t seed_from_clock(void)
+{
+    uint64_t x = clock_now_us() ^ ((uint64_t)getpid() << 20);
+    x ^= x >> 29;
+    return (x * 0x9e3779b97f4a7c15u >> 32) | 1;
+}
+
+/* Options, addresses, models and seed; exits 2 on anything wrong. */
+static void configure(struct proxy *px, struct netsim_model models[NETSIM_DIRS], int argc,
+                      char **argv)
+{
+    struct config *cfg = &px->cfg;
+    char err[160];
+
     options_parse_or_exit(option_defs, cfg, argc, argv, PROG, summary);
     log_threshold = (enum log_level)cfg->log_level;
-
     if (!cfg->relay[0])
-        fail_usage("--relay ADDR:PORT is required%s", "");
-    if (parse_loopback(cfg->relay, &px.relay_addr) < 0 || px.relay_addr.sin_port == 0)
-        fail_usage("--relay '%s': expected 127.x.x.x:PORT (netsim sends only to loopback)",
-                   cfg->relay);
-    if (parse_loopback(cfg->listen, &px.listen_addr) < 0)
-        fail_usage("--listen '%s': expected 127.x.x.x:PORT (netsim serves only loopback)",
-                   cfg->listen);
-
-    struct netsim_model models[NETSIM_DIRS];
+        options_fail(PROG, "--relay ADDR:PORT is required");
+    if (parse_loopback(cfg->relay, &px->relay_addr) < 0 || px->relay_addr.sin_port == 0)
+        options_fail(PROG, "--relay '%s': expected 127.x.x.x:PORT (netsim sends only to "
+                     "loopback)", cfg->relay);
+    if (parse_loopback(cfg->listen, &px->listen_addr) < 0)
+        options_fail(PROG, "--listen '%s': expected 127.x.x.x:PORT (netsim serves only "
+                     "loopback)", cfg->listen);
     model_from(&models[NETSIM_UP], cfg, &cfg->up, "up");
     model_from(&models[NETSIM_DOWN], cfg, &cfg->down, "down");
-    char err[160];
-    for (int i = 0; i < NETSIM_DIRS; i++) {
-        if (netsim_model_check(&models[i], err, sizeof err) < 0) {
-            fprintf(stderr, PROG ": error: %s: %s\n", netsim_dir_name((enum netsim_dir)i), err);
-            return 2;
-        }
-    }
+    for (int i = 0; i < NETSIM_DIRS; i++)
+        if (netsim_model_check(&models[i], err, sizeof err) < 0)
+            options_fail(PROG, "%s: %s", netsim_dir_name((enum netsim_dir)i), err);
+    fd_limit_fit(cfg->max_flows);
+    px->seed = cfg->seed ? (uint64_t)cfg->seed : seed_from_clock();
+}
 
-    px.seed = (uint64_t)cfg->seed;
-    if (px.seed == 0) {
-        /* Small enough to survive a JSON double and to type back in. */
-        uint64_t x = clock_now_us() ^ ((uint64_t)getpid() << 20);
-        x ^= x >> 29;
-        px.seed = (x * 0x9e3779b97f4a7c15u >> 32) | 1;
-    }
+/* Allocates the tables and the simulator and binds the listening socket.
+ * Returns 0, or -1 (logged). */
+static int proxy_open(struct proxy *px, const struct netsim_model models[NETSIM_DIRS])
+{
+    size_t max_flows = (size_t)px->cfg.max_flows;
 
-    int rc = 1;
-    px.listen_fd = -1;
-    histogram_reset(&px.late_us[NETSIM_UP]);
-    histogram_reset(&px.late_us[NETSIM_DOWN]);
-    px.flows = calloc((size_t)cfg->max_flows, sizeof *px.flows);
-    px.pfds = calloc((size_t)cfg->max_flows + 1, sizeof *px.pfds);
-    px.pfd_flow = calloc((size_t)cfg->max_flows + 1, sizeof *px.pfd_flow);
-    px.sim = netsim_create(models, px.seed);
-    if (!px.flows || !px.pfds || !px.pfd_flow || !px.sim) {
+    px->listen_fd = -1;
+    histogram_reset(&px->late_us[NETSIM_UP]);
+    histogram_reset(&px->late_us[NETSIM_DOWN]);
+    px->flows = calloc(max_flows, sizeof *px->flows);
+    px->pfds = calloc(max_flows + 1, sizeof *px->pfds);
+    px->pfd_flow = calloc(max_flows + 1, sizeof *px->pfd_flow);
+    px->sim = netsim_create(models, px->seed);
+    if (!px->flows || !px->pfds || !px->pfd_flow || !px->sim) {
         log_error("netsim: out of memory");
-        goto done;
+        return -1;
     }
-
-    px.listen_fd = udp_socket_nonblock();
-    if (px.listen_fd < 0 || bind(px.listen_fd, (struct sockaddr *)&px.listen_addr,
-                                 sizeof px.listen_addr) < 0) {
-        log_error("netsim: bind %s: %s", cfg->listen, strerror(errno));
-        goto done;
+    px->listen_fd = udp_socket_nonblock();
+    if (px->listen_fd < 0 || bind(px->listen_fd, (struct sockaddr *)&px->listen_addr,
+                                  sizeof px->listen_addr) < 0) {
+        log_error("netsim: bind %s: %s", px->cfg.listen, strerror(errno));
+        return -1;
     }
-    socklen_t len = sizeof px.listen_addr;
-    getsockname(px.listen_fd, (struct sockaddr *)&px.listen_addr, &len);
+    socklen_t len = sizeof px->listen_addr;
+    getsockname(px->listen_fd, (struct sockaddr *)&px->listen_addr, &len);
+    return 0;
+}
 
-    struct sigaction sa = {.sa_handler = on_stop};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_usr1;
-    sigaction(SIGUSR1, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
+/* The seed, each direction's model, and the listening line. */
+static void announce(const struct proxy *px, const struct netsim_model models[NETSIM_DIRS])
+{
     char a[32], b[32];
-    log_info("netsim: seed %llu", (unsigned long long)px.seed);
+    say_always("netsim: seed %llu", (unsigned long long)px->seed);
     for (int i = 0; i < NETSIM_DIRS; i++) {
         const struct netsim_model *m = &models[i];
         char ge[96] = "off";
@@ -661,33 +705,49 @@ int main(int argc, char **argv)
                  m->reorder ? " reorder" : "", m->dup_pct, rate);
     }
     /* The space after the port matters: scripts read the port up to it. */
-    log_info("listening on %s (netsim -> relay %s)",
-             addr_str(&px.listen_addr, a, sizeof a), addr_str(&px.relay_addr, b, sizeof b));
+    say_always("listening on %s (netsim -> relay %s)", addr_str(&px->listen_addr, a, sizeof a),
+               addr_str(&px->relay_addr, b, sizeof b));
+}
 
-    px.start_us = clock_now_us();
-    if (run(&px) < 0)
-        goto done;
-    rc = 0;
-
-done:;
+/* Final report (if the loop ran), then closes everything. Returns the exit
+ * status: rc, or 1 if the --stats-json file could not be written. */
+static int proxy_close(struct proxy *px, int rc)
+{
     uint64_t now = clock_now_us();
-    if (px.sim) {
-        if (px.start_us) {
-            print_human(&px, now);
-            netsim_discard(px.sim);
-            print_json(stdout, &px, now, true);
-            if (cfg->stats_json[0] && write_stats_file(&px, now) < 0)
+    if (px->sim) {
+        if (px->start_us) {
+            print_human(px, now);
+            netsim_discard(px->sim);
+            print_json(stdout, px, now, true);
+            if (px->cfg.stats_json[0] && write_stats_file(px, now) < 0)
                 rc = 1;
         }
-        netsim_destroy(px.sim);
+        netsim_destroy(px->sim);
     }
-    for (size_t i = 0; px.flows && i < (size_t)cfg->max_flows; i++)
-        if (px.flows[i].used)
-            close(px.flows[i].fd);
-    if (px.listen_fd >= 0)
-        close(px.listen_fd);
-    free(px.flows);
-    free(px.pfds);
-    free(px.pfd_flow);
+    for (size_t i = 0; px->flows && i < (size_t)px->cfg.max_flows; i++)
+        if (px->flows[i].used)
+            close(px->flows[i].fd);
+    if (px->listen_fd >= 0)
+        close(px->listen_fd);
+    free(px->flows);
+    free(px->pfds);
+    free(px->pfd_flow);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static struct proxy px; /* large (receive buffer); static keeps it off the stack */
+    struct netsim_model models[NETSIM_DIRS];
+    int rc = 1;
+
+    configure(&px, models, argc, argv);
+    if (proxy_open(&px, models) == 0) {
+        signals_install(&stop_requested, &stats_requested, NULL);
+        announce(&px, models);
+        px.start_us = clock_now_us();
+        if (run(&px) == 0)
+            rc = 0;
+    }
+    return proxy_close(&px, rc);
 }

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "../proto/log.h"
 #include "../proto/options.h"
 #include "../proto/rng.h"
+#include "../proto/signals.h"
 #include "client.h"
 
 #define PROG "ricochet-bot"
@@ -110,12 +110,6 @@ struct bot {
 };
 
 static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static struct seen *seen_get(struct bot *b, uint32_t id)
 {
@@ -500,6 +494,222 @@ static void aggregate(struct bot *bots, size_t n)
     }
 }
 
+/* The bots of this process and what waiting on them needs. */
+struct swarm {
+    const struct bot_options *o;
+    uint64_t seed;
+    struct bot *bots;
+    size_t n;
+    struct pollfd *fds;  /* one per bot, for wait_sockets */
+    uint64_t start_us;   /* first intended send */
+    uint64_t sent_end_us; /* sending stopped */
+};
+
+/* Rooms and the generated names PREFIX-1..PREFIX-count must pass the
+ * relay's rules: a typo is exit 2 here, not a failed join later. */
+static void check_names(const struct bot_options *o)
+{
+    char last[PROTO_NAME_MAX + 32], names[2 * sizeof last];
+    if (!proto_room_valid(o->room))
+        options_fail(PROG, "--room '%s': use 1-%d of [A-Za-z0-9_.-]", o->room, PROTO_ROOM_MAX);
+    /* The prefix's characters are in every name; the longest name is the last. */
+    snprintf(last, sizeof last, "%s-%ld", o->name, o->count);
+    if (proto_name_valid(last))
+        return;
+    if (o->count == 1)
+        snprintf(names, sizeof names, "name %s", last);
+    else
+        snprintf(names, sizeof names, "names %s-1 to %s", o->name, last);
+    options_fail(PROG, "--name '%s': the bot %s must be 1-%d of [A-Za-z0-9_.-]", o->name, names,
+                 PROTO_NAME_MAX);
+}
+
+/* Allocates the bots and the per-mode histograms. Returns 0 or -1. */
+static int swarm_alloc(struct swarm *sw)
+{
+    sw->bots = calloc(sw->n, sizeof *sw->bots);
+    sw->fds = calloc(sw->n, sizeof *sw->fds);
+    for (int m = 0; m < PROTO_MODE_COUNT; m++)
+        agg[m].lat = malloc(sizeof *agg[m].lat);
+    if (!sw->bots || !sw->fds || !agg[0].lat || !agg[1].lat || !agg[2].lat || !agg[3].lat) {
+        fprintf(stderr, PROG ": error: out of memory\n");
+        return -1;
+    }
+    for (int m = 0; m < PROTO_MODE_COUNT; m++)
+        histogram_reset(agg[m].lat);
+    return 0;
+}
+
+static void swarm_free(struct swarm *sw)
+{
+    if (sw->bots) {
+        for (size_t i = 0; i < sw->n; i++) {
+            client_destroy(sw->bots[i].c);
+            free(sw->bots[i].seen);
+        }
+    }
+    free(sw->bots);
+    free(sw->fds);
+    for (int m = 0; m < PROTO_MODE_COUNT; m++)
+        free(agg[m].lat);
+}
+
+/* Creates every bot's client (connecting starts). Returns 0 or -1 (printed). */
+static int swarm_connect(struct swarm *sw)
+{
+    const struct bot_options *o = sw->o;
+    for (size_t i = 0; i < sw->n; i++) {
+        struct bot *b = &sw->bots[i];
+        snprintf(b->name, sizeof b->name, "%.*s-%u", (int)sizeof o->name - 1, o->name,
+                 (unsigned)(i + 1));
+        b->mode = o->mode == MODE_MIXED ? (enum proto_mode)(i % 3) : (enum proto_mode)o->mode;
+        bot_init_path(b, sw->seed, i);
+        struct client_config cc = {.host = o->host, .port = (uint16_t)o->port,
+                                   .room = o->room, .name = b->name, .mode = b->mode,
+                                   .reflect = o->reflect, .timeout_ms = (uint32_t)o->timeout_ms};
+        char err[256];
+        b->c = client_create(&cc, err, sizeof err);
+        if (!b->c) {
+            fprintf(stderr, PROG ": error: %s: %s\n", b->name, err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Waits until every bot has joined, then lets the roster notices settle.
+ * Returns 0, or -1 (printed) if one could not join or a signal came. */
+static int swarm_join(struct swarm *sw)
+{
+    for (;;) {
+        service_all(sw->bots, sw->n);
+        size_t joined = 0;
+        for (size_t i = 0; i < sw->n; i++) {
+            if (sw->bots[i].dead) {
+                fprintf(stderr, PROG ": error: %s could not join %s:%ld: %s\n",
+                        sw->bots[i].name, sw->o->host, sw->o->port, sw->bots[i].dead_why);
+                return -1;
+            }
+            joined += client_joined(sw->bots[i].c);
+        }
+        if (joined == sw->n)
+            break;
+        if (stop_requested) {
+            fprintf(stderr, PROG ": error: interrupted while joining\n");
+            return -1;
+        }
+        wait_sockets(sw->bots, sw->n, sw->fds, 10000);
+    }
+    uint64_t settle_end = clock_now_us() + SETTLE_US;
+    while (clock_now_us() < settle_end && !stop_requested) {
+        service_all(sw->bots, sw->n);
+        wait_sockets(sw->bots, sw->n, sw->fds, 5000);
+    }
+    return 0;
+}
+
+/* Sends every state of b that is due by now (and before end). Send times
+ * count from the start, not from the last send: no drift. */
+static void bot_send_due(struct bot *b, const struct swarm *sw, uint64_t now, uint64_t end)
+{
+    bool any = false;
+    while (b->next_send_us <= now && b->next_send_us < end) {
+        struct proto_state s;
+        memset(&s, 0, sizeof s);
+        s.send_us = b->next_send_us;
+        bot_path(b, (double)(b->next_send_us - sw->start_us) / 1e6, &s);
+        if (client_send_state(b->c, &s, (size_t)sw->o->payload) == 0)
+            b->sent++;
+        else
+            b->send_failed++;
+        uint64_t k = b->sent + b->send_failed;
+        b->next_send_us = sw->start_us + b->offset_us +
+                          (uint64_t)llround((double)k * 1e6 / sw->o->rate);
+        any = true;
+    }
+    if (any)
+        client_flush(b->c);
+}
+
+/* Sends at a constant rate from intended times, bots spread over a period,
+ * until --duration, a signal, or no bot left; then lets the last states
+ * arrive. */
+static void swarm_send(struct swarm *sw)
+{
+    uint64_t period_us = (uint64_t)(1e6 / sw->o->rate);
+    if (period_us == 0)
+        period_us = 1;
+    sw->start_us = clock_now_us();
+    uint64_t end = sw->o->duration > 0 ? sw->start_us + (uint64_t)(sw->o->duration * 1e6)
+                                       : UINT64_MAX;
+    for (size_t i = 0; i < sw->n; i++) {
+        sw->bots[i].offset_us = period_us * i / sw->n;
+        sw->bots[i].next_send_us = sw->start_us + sw->bots[i].offset_us;
+    }
+    size_t alive = sw->n;
+    while (!stop_requested && alive > 0) {
+        uint64_t now = clock_now_us();
+        if (now >= end)
+            break;
+        alive = 0;
+        for (size_t i = 0; i < sw->n; i++) {
+            if (sw->bots[i].dead)
+                continue;
+            alive++;
+            bot_send_due(&sw->bots[i], sw, now, end);
+        }
+        service_all(sw->bots, sw->n);
+        uint64_t next = end;
+        for (size_t i = 0; i < sw->n; i++)
+            if (!sw->bots[i].dead && sw->bots[i].next_send_us < next)
+                next = sw->bots[i].next_send_us;
+        now = clock_now_us();
+        uint64_t wait = next > now ? next - now : 0;
+        if (wait > 10000)
+            wait = 10000; /* ENet timers (acks, pings) need regular service */
+        if (wait > 0)
+            wait_sockets(sw->bots, sw->n, sw->fds, wait);
+    }
+    sw->sent_end_us = clock_now_us();
+    uint64_t drain_end = sw->sent_end_us + DRAIN_US;
+    while (clock_now_us() < drain_end) {
+        service_all(sw->bots, sw->n);
+        wait_sockets(sw->bots, sw->n, sw->fds, 5000);
+    }
+}
+
+/* Prints the summary (human or --json) and one error line if bots lost
+ * their connection. Returns the exit status: 0, or 1 if any did. */
+static int swarm_report(struct swarm *sw)
+{
+    struct bot *bots = sw->bots;
+    size_t n = sw->n;
+    /* The member tables outlive a lost connection: refresh everyone. */
+    for (size_t i = 0; i < n; i++)
+        seen_refresh(&bots[i]);
+    aggregate(bots, n);
+    double elapsed_s = (double)(sw->sent_end_us - sw->start_us) / 1e6;
+    if (sw->o->json)
+        print_json(sw->o, bots, n, sw->seed, elapsed_s);
+    else
+        print_human(sw->o, bots, n, sw->seed, elapsed_s);
+    fflush(stdout);
+
+    size_t lost = 0, first = 0;
+    for (size_t i = 0; i < n; i++)
+        if (bots[i].dead && lost++ == 0)
+            first = i;
+    if (!lost)
+        return 0;
+    /* One line, however many bots. */
+    fprintf(stderr, PROG ": error: %s lost its connection to %s:%ld: %s", bots[first].name,
+            sw->o->host, sw->o->port, bots[first].dead_why);
+    if (lost > 1)
+        fprintf(stderr, " (and %zu other bot%s)", lost - 1, lost == 2 ? "" : "s");
+    fprintf(stderr, "\n");
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     struct bot_options o;
@@ -508,169 +718,24 @@ int main(int argc, char **argv)
                           "headless players: join a room, move, send states, report "
                           "what everyone received");
     log_threshold = (enum log_level)o.log_level;
-    uint64_t seed = (uint64_t)o.seed;
-    if (seed == 0)
-        seed = (clock_now_us() ^ (uint64_t)time(NULL)) % 2147483647u + 1;
-    size_t n = (size_t)o.count;
+    check_names(&o);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    struct swarm sw = {.o = &o, .seed = (uint64_t)o.seed, .n = (size_t)o.count};
+    if (sw.seed == 0)
+        sw.seed = (clock_now_us() ^ (uint64_t)time(NULL)) % 2147483647u + 1;
+    signals_install(&stop_requested, NULL, NULL);
 
     int rc = 1;
-    struct bot *bots = calloc(n, sizeof *bots);
-    struct pollfd *fds = calloc(n, sizeof *fds);
-    for (int m = 0; m < PROTO_MODE_COUNT; m++)
-        agg[m].lat = malloc(sizeof *agg[m].lat);
-    if (!bots || !fds || !agg[0].lat || !agg[1].lat || !agg[2].lat || !agg[3].lat) {
-        fprintf(stderr, PROG ": error: out of memory\n");
-        goto out;
-    }
-    for (int m = 0; m < PROTO_MODE_COUNT; m++)
-        histogram_reset(agg[m].lat);
-
-    fprintf(stderr, PROG ": %zu bot%s -> %s:%ld room %s, mode %s, %.1f Hz, seed %llu\n", n,
-            n == 1 ? "" : "s", o.host, o.port, o.room,
-            o.mode == MODE_MIXED ? "mixed" : proto_mode_name((enum proto_mode)o.mode),
-            o.rate, (unsigned long long)seed);
-
-    /* Connect everyone, then wait until all have joined. */
-    for (size_t i = 0; i < n; i++) {
-        struct bot *b = &bots[i];
-        snprintf(b->name, sizeof b->name, "%s-%u", o.name, (unsigned)(i + 1));
-        b->mode = o.mode == MODE_MIXED ? (enum proto_mode)(i % 3) : (enum proto_mode)o.mode;
-        bot_init_path(b, seed, i);
-        struct client_config cc = {.host = o.host, .port = (uint16_t)o.port,
-                                   .room = o.room, .name = b->name, .mode = b->mode,
-                                   .reflect = o.reflect, .timeout_ms = (uint32_t)o.timeout_ms};
-        char err[256];
-        b->c = client_create(&cc, err, sizeof err);
-        if (!b->c) {
-            fprintf(stderr, PROG ": error: %s: %s\n", b->name, err);
-            goto out;
+    if (swarm_alloc(&sw) == 0) {
+        fprintf(stderr, PROG ": %zu bot%s -> %s:%ld room %s, mode %s, %.1f Hz, seed %llu\n",
+                sw.n, sw.n == 1 ? "" : "s", o.host, o.port, o.room,
+                o.mode == MODE_MIXED ? "mixed" : proto_mode_name((enum proto_mode)o.mode),
+                o.rate, (unsigned long long)sw.seed);
+        if (swarm_connect(&sw) == 0 && swarm_join(&sw) == 0) {
+            swarm_send(&sw);
+            rc = swarm_report(&sw);
         }
     }
-    for (;;) {
-        service_all(bots, n);
-        size_t joined = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (bots[i].dead) {
-                fprintf(stderr, PROG ": error: %s could not join %s:%ld: %s\n", bots[i].name,
-                        o.host, o.port, bots[i].dead_why);
-                goto out;
-            }
-            joined += client_joined(bots[i].c);
-        }
-        if (joined == n)
-            break;
-        if (stop_requested) {
-            fprintf(stderr, PROG ": error: interrupted while joining\n");
-            goto out;
-        }
-        wait_sockets(bots, n, fds, 10000);
-    }
-    uint64_t settle_end = clock_now_us() + SETTLE_US;
-    while (clock_now_us() < settle_end && !stop_requested) {
-        service_all(bots, n);
-        wait_sockets(bots, n, fds, 5000);
-    }
-
-    /* Send at constant rate from intended times; bots spread over a period. */
-    uint64_t period_us = (uint64_t)(1e6 / o.rate);
-    if (period_us == 0)
-        period_us = 1;
-    uint64_t start = clock_now_us();
-    uint64_t end = o.duration > 0 ? start + (uint64_t)(o.duration * 1e6) : UINT64_MAX;
-    for (size_t i = 0; i < n; i++) {
-        bots[i].offset_us = period_us * i / n;
-        bots[i].next_send_us = start + bots[i].offset_us;
-    }
-    size_t alive = n;
-    while (!stop_requested && alive > 0) {
-        uint64_t now = clock_now_us();
-        if (now >= end)
-            break;
-        alive = 0;
-        for (size_t i = 0; i < n; i++) {
-            struct bot *b = &bots[i];
-            if (b->dead)
-                continue;
-            alive++;
-            bool any = false;
-            while (b->next_send_us <= now && b->next_send_us < end) {
-                struct proto_state s;
-                memset(&s, 0, sizeof s);
-                s.send_us = b->next_send_us;
-                bot_path(b, (double)(b->next_send_us - start) / 1e6, &s);
-                if (client_send_state(b->c, &s, (size_t)o.payload) == 0)
-                    b->sent++;
-                else
-                    b->send_failed++;
-                /* From the start, not from the last send: no drift. */
-                uint64_t k = b->sent + b->send_failed;
-                b->next_send_us = start + b->offset_us + (uint64_t)llround((double)k * 1e6 / o.rate);
-                any = true;
-            }
-            if (any)
-                client_flush(b->c);
-        }
-        service_all(bots, n);
-        uint64_t next = end;
-        for (size_t i = 0; i < n; i++)
-            if (!bots[i].dead && bots[i].next_send_us < next)
-                next = bots[i].next_send_us;
-        now = clock_now_us();
-        uint64_t wait = next > now ? next - now : 0;
-        if (wait > 10000)
-            wait = 10000; /* ENet timers (acks, pings) need regular service */
-        if (wait > 0)
-            wait_sockets(bots, n, fds, wait);
-    }
-    uint64_t sent_end = clock_now_us();
-    /* Let the last states arrive. */
-    uint64_t drain_end = sent_end + DRAIN_US;
-    while (clock_now_us() < drain_end) {
-        service_all(bots, n);
-        wait_sockets(bots, n, fds, 5000);
-    }
-    /* The member tables outlive a lost connection: refresh everyone. */
-    for (size_t i = 0; i < n; i++)
-        seen_refresh(&bots[i]);
-    aggregate(bots, n);
-    double elapsed_s = (double)(sent_end - start) / 1e6;
-    if (o.json)
-        print_json(&o, bots, n, seed, elapsed_s);
-    else
-        print_human(&o, bots, n, seed, elapsed_s);
-    fflush(stdout);
-
-    rc = 0;
-    size_t lost = 0, first = 0;
-    for (size_t i = 0; i < n; i++)
-        if (bots[i].dead && lost++ == 0)
-            first = i;
-    if (lost) {
-        /* One line, however many bots. */
-        fprintf(stderr, PROG ": error: %s lost its connection to %s:%ld: %s", bots[first].name,
-                o.host, o.port, bots[first].dead_why);
-        if (lost > 1)
-            fprintf(stderr, " (and %zu other bot%s)", lost - 1, lost == 2 ? "" : "s");
-        fprintf(stderr, "\n");
-        rc = 1;
-    }
-out:
-    if (bots) {
-        for (size_t i = 0; i < n; i++) {
-            client_destroy(bots[i].c);
-            free(bots[i].seen);
-        }
-    }
-    free(bots);
-    free(fds);
-    for (int m = 0; m < PROTO_MODE_COUNT; m++)
-        free(agg[m].lat);
+    swarm_free(&sw);
     return rc;
 }

@@ -33,6 +33,7 @@
 #include "../proto/log.h"
 #include "../proto/options.h"
 #include "../proto/rng.h"
+#include "../proto/signals.h"
 #include "client.h"
 #include "interp.h"
 #include "keys.h"
@@ -149,14 +150,9 @@ struct app {
     bool dirty;    /* draw now, not at the next frame tick */
 };
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal; /* the signal that asked to stop */
 static bool curses_on;
 static int saved_stderr = -1;
-
-static void on_signal(int sig)
-{
-    stop_signal = sig;
-}
 
 /* Gives the terminal and stderr back; safe to call more than once. */
 static void restore_terminal(void)
@@ -970,42 +966,36 @@ static uint64_t next_deadline(const struct app *a)
     return d;
 }
 
-int main(int argc, char **argv)
+/* Options, name and room; exits 2 on anything wrong (before touching the
+ * terminal). Returns the seed. */
+static uint64_t configure(struct app *a, int argc, char **argv)
 {
-    static struct app app; /* large (interpolation buffers): not on the stack */
-    struct app *a = &app;
-    char err[256];
-    struct rng rng;
-    uint64_t seed, now;
-    struct sigaction sa;
-    SCREEN *scr;
-    int exit_code = 0;
-
+    uint64_t seed;
     options_parse_or_exit(option_defs, &a->cfg, argc, argv, PROG,
                           "terminal player: join a room, steer your avatar, watch the others "
                           "move through the relay");
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, PROG ": error: needs a terminal (stdin and stdout must be a TTY); "
-                        "for a headless player use ricochet-bot\n");
-        return 2;
-    }
     log_threshold = (enum log_level)a->cfg.log_level;
     seed = a->cfg.seed ? (uint64_t)a->cfg.seed : (uint64_t)getpid();
-    rng_seed(&rng, seed);
     if (a->cfg.name[0])
         snprintf(a->name, sizeof a->name, "%.*s", PROTO_NAME_MAX, a->cfg.name);
     else
         default_name(a->name, sizeof a->name, seed);
-    if (!proto_name_valid(a->name)) {
-        fprintf(stderr, PROG ": error: --name '%s': use 1-%d of [A-Za-z0-9_.-]\n", a->name,
-                PROTO_NAME_MAX);
-        return 2;
-    }
-    if (!proto_room_valid(a->cfg.room)) {
-        fprintf(stderr, PROG ": error: --room '%s': use 1-%d of [A-Za-z0-9_.-]\n",
-                a->cfg.room, PROTO_ROOM_MAX);
-        return 2;
-    }
+    if (!proto_name_valid(a->name))
+        options_fail(PROG, "--name '%s': use 1-%d of [A-Za-z0-9_.-]", a->name, PROTO_NAME_MAX);
+    if (!proto_room_valid(a->cfg.room))
+        options_fail(PROG, "--room '%s': use 1-%d of [A-Za-z0-9_.-]", a->cfg.room,
+                     PROTO_ROOM_MAX);
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        options_fail(PROG, "needs a terminal (stdin and stdout must be a TTY); "
+                     "for a headless player use ricochet-bot");
+    return seed;
+}
+
+/* Live settings from the options, and a start position drawn from seed. */
+static void app_init(struct app *a, uint64_t seed)
+{
+    struct rng rng;
+    rng_seed(&rng, seed);
     a->mode = (enum proto_mode)a->cfg.mode;
     a->rate = (int)a->cfg.rate;
     a->delay_us = (uint64_t)a->cfg.interp_delay_ms * 1000;
@@ -1015,33 +1005,23 @@ int main(int argc, char **argv)
     log_info(PROG ": seed %llu, name %s, relay %s:%ld, room %s, mode %s",
              (unsigned long long)seed, a->name, a->cfg.host, a->cfg.port, a->cfg.room,
              proto_mode_name(a->mode));
+}
 
-    if (connect_relay(a, err, sizeof err) != 0) {
-        fprintf(stderr, PROG ": error: %s\n", err);
-        return 1;
-    }
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
+/* Hands the terminal to curses (stderr to --log-file meanwhile). Returns
+ * the screen, or NULL (error printed, terminal restored). */
+static SCREEN *screen_open(struct app *a)
+{
+    SCREEN *scr;
     atexit(restore_terminal);
-    if (redirect_stderr(a->cfg.log_file) != 0) {
-        client_destroy(a->c);
-        return 1;
-    }
+    if (redirect_stderr(a->cfg.log_file) != 0)
+        return NULL;
     setlocale(LC_ALL, "");
     scr = newterm(NULL, stdout, stdin);
     if (!scr) {
         restore_terminal();
         fprintf(stderr, PROG ": error: cannot use this terminal (TERM=%s)\n",
                 getenv("TERM") ? getenv("TERM") : "unset");
-        client_destroy(a->c);
-        return 1;
+        return NULL;
     }
     curses_on = true;
     cbreak();
@@ -1052,80 +1032,120 @@ int main(int argc, char **argv)
     set_escdelay(25);
     curs_set(0);
     init_colors(a);
+    return scr;
+}
 
+/* Keys, network, movement, sending and drawing: the work due now. Returns
+ * false when the player quit. */
+static bool do_due_work(struct app *a)
+{
+    uint64_t now = clock_now_us();
+    int ch;
+    while ((ch = getch()) != ERR)
+        if (!handle_key(a, ch, now))
+            return false;
+    service_network(a, now);
+    if (a->conn == CONN_LOST && a->cfg.retry && now >= a->retry_at_us)
+        reconnect(a, now);
     now = clock_now_us();
+    move_me(a, now);
+    send_state(a, now);
+    if (now >= a->next_snap_us) {
+        remotes_snapshot(a);
+        a->next_snap_us = now + SNAP_US;
+    }
+    if (a->dirty || now >= a->next_draw_us) {
+        draw_frame(a, now);
+        a->dirty = false;
+        a->next_draw_us = now + 1000000ull / (uint64_t)a->cfg.fps;
+    }
+    return true;
+}
+
+/* Sleeps in poll(2) on the terminal and the socket until the next deadline.
+ * Returns 0, or -1 with a message in err (poll failed, terminal gone). */
+static int wait_input(struct app *a, char *err, size_t err_cap)
+{
+    struct pollfd pfd[2];
+    int nfd = 0, wait_ms;
+    uint64_t deadline = next_deadline(a), now = clock_now_us();
+
+    wait_ms = deadline > now ? (int)((deadline - now + 999) / 1000) : 0;
+    pfd[nfd++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+    if (a->c && a->conn != CONN_LOST && client_socket_fd(a->c) >= 0)
+        pfd[nfd++] = (struct pollfd){ .fd = client_socket_fd(a->c), .events = POLLIN };
+    if (poll(pfd, (nfds_t)nfd, wait_ms) < 0 && errno != EINTR) {
+        snprintf(err, err_cap, "poll: %s", strerror(errno));
+        return -1;
+    }
+    if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        snprintf(err, err_cap, "terminal closed");
+        return -1;
+    }
+    return 0;
+}
+
+/* Until q, a signal, or an error. Returns the exit status (1: error in err). */
+static int play(struct app *a, uint64_t seed, char *err, size_t err_cap)
+{
+    uint64_t now = clock_now_us();
     a->started_us = a->last_move_us = a->next_draw_us = a->next_snap_us = now;
     add_msg(a, 0, "connecting to %s:%ld as %s (seed %llu)", a->cfg.host, a->cfg.port,
             a->name, (unsigned long long)seed);
-
     while (!stop_signal) {
-        struct pollfd pfd[2];
-        int nfd = 0, ch, wait_ms;
-        bool quit = false;
-        uint64_t deadline;
-
-        now = clock_now_us();
-        while ((ch = getch()) != ERR) {
-            if (!handle_key(a, ch, now)) {
-                quit = true;
-                break;
-            }
-        }
-        if (quit)
+        if (!do_due_work(a))
             break;
-        service_network(a, now);
-        if (a->conn == CONN_LOST && a->cfg.retry && now >= a->retry_at_us)
-            reconnect(a, now);
-        now = clock_now_us();
-        move_me(a, now);
-        send_state(a, now);
-        if (now >= a->next_snap_us) {
-            remotes_snapshot(a);
-            a->next_snap_us = now + SNAP_US;
-        }
-        if (a->dirty || now >= a->next_draw_us) {
-            draw_frame(a, now);
-            a->dirty = false;
-            a->next_draw_us = now + 1000000ull / (uint64_t)a->cfg.fps;
-        }
-
-        deadline = next_deadline(a);
-        now = clock_now_us();
-        wait_ms = deadline > now ? (int)((deadline - now + 999) / 1000) : 0;
-        pfd[nfd++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-        if (a->c && a->conn != CONN_LOST && client_socket_fd(a->c) >= 0)
-            pfd[nfd++] = (struct pollfd){ .fd = client_socket_fd(a->c), .events = POLLIN };
-        if (poll(pfd, (nfds_t)nfd, wait_ms) < 0 && errno != EINTR) {
-            exit_code = 1;
-            snprintf(err, sizeof err, "poll: %s", strerror(errno));
-            break;
-        }
-        if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-            exit_code = 1; /* the terminal went away */
-            snprintf(err, sizeof err, "terminal closed");
-            break;
-        }
+        if (wait_input(a, err, err_cap) != 0)
+            return 1;
     }
+    return 0;
+}
 
+/* The summary printed after the screen is gone. */
+static void print_farewell(const struct app *a, int exit_code, const char *err)
+{
+    const struct histogram *h = a->c ? client_rtt(a->c) : NULL;
+    double up = (double)(clock_now_us() - a->started_us) / 1e6;
+    if (exit_code)
+        fprintf(stderr, PROG ": error: %s\n", err);
+    if (h && h->total)
+        printf(PROG ": left room %s after %.1f s: sent %llu states, rtt p50 %.2f ms "
+                    "p99 %.2f ms\n",
+               a->cfg.room, up, (unsigned long long)a->states_sent,
+               (double)histogram_percentile(h, 50) / 1000.0,
+               (double)histogram_percentile(h, 99) / 1000.0);
+    else
+        printf(PROG ": left room %s after %.1f s: sent %llu states\n", a->cfg.room, up,
+               (unsigned long long)a->states_sent);
+    if (stop_signal)
+        printf(PROG ": stopped by signal %d\n", (int)stop_signal);
+}
+
+int main(int argc, char **argv)
+{
+    static struct app app; /* large (interpolation buffers): not on the stack */
+    struct app *a = &app;
+    char err[256] = "";
+    uint64_t seed = configure(a, argc, argv);
+    SCREEN *scr;
+    int exit_code;
+
+    app_init(a, seed);
+    if (connect_relay(a, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": error: %s\n", err);
+        return 1;
+    }
+    signals_install(&stop_signal, NULL, NULL);
+    signals_stop_on(SIGHUP);
+    scr = screen_open(a);
+    if (!scr) {
+        client_destroy(a->c);
+        return 1;
+    }
+    exit_code = play(a, seed, err, sizeof err);
     restore_terminal();
     delscreen(scr);
-    {
-        const struct histogram *h = a->c ? client_rtt(a->c) : NULL;
-        double up = (double)(clock_now_us() - a->started_us) / 1e6;
-        if (exit_code)
-            fprintf(stderr, PROG ": error: %s\n", err);
-        if (h && h->total)
-            printf(PROG ": left room %s after %.1f s: sent %llu states, rtt p50 %.2f ms "
-                        "p99 %.2f ms\n",
-                   a->cfg.room, up, (unsigned long long)a->states_sent,
-                   (double)histogram_percentile(h, 50) / 1000.0,
-                   (double)histogram_percentile(h, 99) / 1000.0);
-        else
-            printf(PROG ": left room %s after %.1f s: sent %llu states\n", a->cfg.room, up,
-                   (unsigned long long)a->states_sent);
-        if (stop_signal)
-            printf(PROG ": stopped by signal %d\n", (int)stop_signal);
-    }
+    print_farewell(a, exit_code, err);
     if (a->c)
         client_destroy(a->c);
     return exit_code;

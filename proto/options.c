@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,8 +271,17 @@ void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc, c
         options_print_help(stdout, prog, summary, defs);
         exit(0);
     }
-    if (rc < 0) {
-        fprintf(stderr, "%s: error: %s\n", prog, err);
-        exit(2);
-    }
+    if (rc < 0)
+        options_fail(prog, "%s", err);
+}
+
+void options_fail(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: error: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(2);
 }

@@ -51,4 +51,9 @@ void options_print_help(FILE *out, const char *prog, const char *summary,
 void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc,
                            char **argv, const char *prog, const char *summary);
 
+/* For checks a program makes after parsing: prints "prog: error: MESSAGE"
+ * (one line) to stderr and exits 2, like a bad option. */
+void options_fail(const char *prog, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+
 #endif
