@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +68,12 @@ static void help_is_in_readme(const char *prog)
     char *block = malloc(need);
     assert_non_null(block);
     snprintf(block, need, "```\n%s```", help);
-    if (!strstr(readme, block))
-        fail_msg("README.md's copy of `%s --help` is stale or missing: paste the program's "
-                 "current output into it", prog);
+    bool found = strstr(readme, block) != NULL;
     free(block);
     free(help);
+    if (!found)
+        fail_msg("README.md's copy of `%s --help` is stale or missing: paste the program's "
+                 "current output into it", prog);
 }
 
 static void relay_help(void **state) { (void)state; help_is_in_readme("ricochet-relay"); }
