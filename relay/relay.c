@@ -59,6 +59,7 @@ struct relay {
     uint32_t *recipients;       /* scratch, max_room_size */
     uint32_t clients, nrooms, members;
     uint32_t next_id;
+    bool closing;               /* relay_shutdown ran: newcomers are refused */
     struct relay_stats stats;
     struct proto_control in;    /* decoded control message (large: roster) */
     struct proto_control out;   /* message being encoded */
@@ -85,6 +86,7 @@ static const char *const drop_names[RELAY_DROP_COUNT] = {
     [RELAY_DROP_PER_ADDRESS] = "per_address",
     [RELAY_DROP_SEND_FAILED] = "send_failed",
     [RELAY_DROP_STRAY] = "stray",
+    [RELAY_DROP_BAD_CHANNELS] = "bad_channels",
 };
 
 /* Error code sent to the client for each drop reason (NULL: none). */
@@ -411,6 +413,12 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     }
     memset(p, 0, sizeof *p);
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
+    if (r->closing) {
+        /* A handshake that finished during the shutdown drain. */
+        send_error(r, peer, true, "shutting_down", now_us, "relay shutting down");
+        r->tp.disconnect(r->tp.ctx, peer);
+        return -1;
+    }
     if (r->clients >= r->cfg.max_clients) {
         r->stats.drops[RELAY_DROP_SERVER_FULL]++;
         /* debug, not info: over plain UDP every stranger's datagram lands
@@ -448,6 +456,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
 
 void relay_shutdown(struct relay *r, uint64_t now_us)
 {
+    r->closing = true;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         struct relay_peer *p = &r->peers[i];
         if (!p->connected)
@@ -522,6 +531,30 @@ static int reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
 
 #define reject(r, peer, why, now_us, ...) \
     reject_as(r, peer, why, NULL, now_us, __VA_ARGS__)
+
+void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,
+                        bool fatal, uint64_t now_us)
+{
+    struct relay_peer *p = peer_get(r, peer);
+    if (!p)
+        return;
+    if (!fatal) {
+        reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+               "message of %" PRIu64 " bytes, max %" PRIu64 ": dropped", len, max);
+        return;
+    }
+    /* A reliable channel delivers in order: nothing after this message can
+     * ever arrive, so the connection is of no more use. */
+    r->stats.drops[RELAY_DROP_TOO_BIG]++;
+    log_warn("relay: closing %s (id %" PRIu32 "): reliable message of %" PRIu64
+             " bytes, max %" PRIu64, p->addr, p->id, len, max);
+    send_error(r, peer, true, "too_big", now_us,
+               "reliable message of %" PRIu64 " bytes, max %" PRIu64
+               ": its channel cannot go on; closing", len, max);
+    member_remove(r, peer, PROTO_LEFT_KICKED);
+    r->stats.kicks++;
+    peer_close(r, peer);
+}
 
 /* Token bucket per peer. Returns 0 to go on, or a drop code (the datagram is
  * counted; the peer may have been warned or kicked). */

@@ -39,7 +39,8 @@ enum relay_drop {
     RELAY_DROP_UNKNOWN_TYPE,   /* control type unknown or not client -> relay */
     RELAY_DROP_WRONG_CHANNEL,  /* state on the control channel, JSON on a state
                                   channel, reliable on channel 1, ... */
-    RELAY_DROP_TOO_BIG,        /* longer than --max-packet-size / PROTO_STATE_MAX */
+    RELAY_DROP_TOO_BIG,        /* longer than --max-packet-size / PROTO_STATE_MAX,
+                                  or than ENet's maximumPacketSize */
     RELAY_DROP_RATE_LIMITED,   /* over the per-client token bucket */
     RELAY_DROP_ROOM_FULL,      /* join refused: --max-room-size */
     RELAY_DROP_TOO_MANY_ROOMS, /* join refused: --max-rooms */
@@ -51,6 +52,8 @@ enum relay_drop {
     RELAY_DROP_PER_ADDRESS,    /* transport refused: --max-per-address */
     RELAY_DROP_SEND_FAILED,    /* transport could not queue or send */
     RELAY_DROP_STRAY,          /* ENet: datagram not from a connected peer, ignored */
+    RELAY_DROP_BAD_CHANNELS,   /* ENet: connection with fewer than PROTO_CHANNEL_COUNT
+                                  channels, refused */
     RELAY_DROP_COUNT
 };
 
@@ -115,8 +118,12 @@ void relay_destroy(struct relay *r);
 
 /* A transport peer appeared (ENet CONNECT, or a datagram from a new UDP
  * address). addr is its "ip:port" for logs. Returns 0, or -1 if refused
- * (peer out of range or busy: nothing sent; server full: error server_full
- * sent and disconnect called). */
+ * (peer out of range: nothing sent; server full, or after relay_shutdown:
+ * error server_full or shutting_down sent and disconnect called).
+ * A handle the core still holds as connected means the transport missed a
+ * gone: the old session ends first (left quit to its room) and the new
+ * peer is taken, because the transport's slot is the truth (ENet hands a
+ * slot out again only once it is free). */
 int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
                        uint64_t now_us);
 
@@ -135,11 +142,21 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
                       uint32_t flags, uint8_t *bytes, size_t len,
                       uint64_t now_us);
 
-/* Closes every peer: error shutting_down, then disconnect. */
+/* Closes every peer: error shutting_down, then disconnect. Peers that
+ * connect afterwards (during the transport's drain) get the same. */
 void relay_shutdown(struct relay *r, uint64_t now_us);
 
 /* Counts a rejection seen by the transport (per_address, send_failed, ...). */
 void relay_count_drop(struct relay *r, enum relay_drop why);
+
+/* The transport saw peer send a message of len bytes that it will never
+ * deliver (over its own limit max, e.g. ENet's maximumPacketSize). Counts
+ * too_big and answers error too_big (a strike, like any too_big). With
+ * fatal (the message sits on a reliable channel, which can never move past
+ * it) the peer is closed instead: error too_big, left kicked to its room,
+ * disconnect. Ignored for a peer the core does not hold as connected. */
+void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,
+                        bool fatal, uint64_t now_us);
 
 /* Counters so far; valid until the next call into the core. */
 const struct relay_stats *relay_stats(const struct relay *r);

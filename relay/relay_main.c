@@ -16,7 +16,8 @@
 #include "transport.h"
 
 #define TICK_US 100000 /* periodic work every 100 ms */
-#define DRAIN_MS 500   /* at shutdown, time for the goodbyes to go out */
+#define DRAIN_MS 500   /* at shutdown, at most this long for the goodbyes to be
+                          acknowledged; over as soon as none is in flight */
 
 struct relay_opts {
     char bind[64];
@@ -53,7 +54,7 @@ static const struct option_def relay_options[] = {
       "live rooms; a join that would create more gets too_many_rooms" },
     { "max-room-size", OPTION_INT, O(max_room_size), "256", 1, PROTO_ROSTER_MAX, NULL,
       "members per room; more get room_full" },
-    { "max-per-address", OPTION_INT, O(max_per_address), "0", 0, 4095, NULL,
+    { "max-per-address", OPTION_INT, O(max_per_address), "16", 0, 4095, NULL,
       "clients from one IP address (ENet duplicatePeers); 0 = up to --max-clients" },
     { "max-packet-size", OPTION_INT, O(max_packet_size), "2048", 64, 65536, NULL,
       "largest datagram accepted from a client, bytes; longer: too_big" },

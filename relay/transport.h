@@ -10,6 +10,7 @@
 #ifndef RICOCHET_TRANSPORT_H
 #define RICOCHET_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,11 +47,29 @@ const char *relay_enet_address(const struct relay_enet *t);
  * -1 on a host error. */
 int relay_enet_service(struct relay_enet *t, struct relay *r, int timeout_ms);
 
-/* After relay_shutdown(): services until every peer is disconnected or
- * max_ms passed, so the shutting_down errors go out. */
+/* After relay_shutdown(): services until no peer has a goodbye in flight
+ * (connected or disconnecting; half-open handshakes do not count) or max_ms
+ * passed, so the shutting_down errors go out; then resets what is left. */
 void relay_enet_drain(struct relay_enet *t, struct relay *r, int max_ms);
 
 void relay_enet_destroy(struct relay_enet *t);
+
+/* What relay_enet_find_oversize() found. */
+struct relay_enet_oversize {
+    uint32_t total; /* announced packet length, bytes */
+    bool reliable;  /* a reliable fragment: that channel can never move on */
+    bool first;     /* fragment number 0 of its packet */
+};
+
+/* Pure, for the transport's receive hook (and tests): does the ENet
+ * datagram d (len bytes, protocol header included) from a connected peer
+ * with `channels` channels carry, among the commands ENet would process, a
+ * fragment of a packet longer than max_packet (which ENet drops without a
+ * word)? extra_header: 4 if the host checksums datagrams, else 0. Reads
+ * only d[0..len); any bytes are safe. Returns true and fills *o if so. */
+bool relay_enet_find_oversize(const uint8_t *d, size_t len, size_t extra_header,
+                              size_t channels, size_t max_packet,
+                              struct relay_enet_oversize *o);
 
 /* ---- plain UDP ---- */
 

@@ -16,6 +16,7 @@
 #include <enet/enet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,8 +225,11 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
     char addr[RELAY_ADDR_MAX];
     format_addr(&peer->address, addr, sizeof addr);
     if (peer->channelCount < PROTO_CHANNEL_COUNT) {
+        /* No error message: the control protocol has no code for it, and
+         * channel 0 may be all the peer has. */
         log_info("relay: refusing %s: %zu channels, need %d", addr,
                  peer->channelCount, PROTO_CHANNEL_COUNT);
+        relay_count_drop(r, RELAY_DROP_BAD_CHANNELS);
         enet_peer_disconnect(peer, 0);
         return;
     }
@@ -292,6 +296,16 @@ static enum relay_drop connect_refusal(const ENetHost *host, const enet_uint8 *c
     return RELAY_DROP_COUNT;
 }
 
+/* Bytes of the datagram before its first command: the 16-bit peer id with
+ * flags, the sent time if flagged, a checksum if the host uses one. */
+static size_t header_size(const ENetHost *host, unsigned flags)
+{
+    size_t n = (flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? sizeof(ENetProtocolHeader)
+                                                            : offsetof(ENetProtocolHeader,
+                                                                       sentTime);
+    return host->checksum ? n + sizeof(enet_uint32) : n;
+}
+
 /* Would ENet drop this datagram without a trace? The same tests as ENet
  * 1.3's enet_protocol_handle_incoming_commands: the first 16 bits carry the
  * peer id (its index in host->peers, or 0xFFF before a connection) with
@@ -312,7 +326,7 @@ static enum relay_drop enet_would_ignore(const ENetHost *host, unsigned *peer_id
                        ENET_PROTOCOL_HEADER_SESSION_SHIFT;
     unsigned id = h & ~(unsigned)(ENET_PROTOCOL_HEADER_FLAG_MASK |
                                   ENET_PROTOCOL_HEADER_SESSION_MASK) & 0xffffu;
-    size_t header = (flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? 4 : 2;
+    size_t header = header_size(host, flags);
     *peer_id = id;
     if (flags & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED)
         return RELAY_DROP_STRAY; /* we set no compressor */
@@ -336,10 +350,96 @@ static enum relay_drop enet_would_ignore(const ENetHost *host, unsigned *peer_id
     return RELAY_DROP_COUNT;
 }
 
+/* Size of each ENet command before its payload, by command number; 0 for
+ * numbers ENet does not accept (the layouts of enet/protocol.h). */
+static const size_t command_sizes[ENET_PROTOCOL_COMMAND_COUNT] = {
+    [ENET_PROTOCOL_COMMAND_ACKNOWLEDGE] = sizeof(ENetProtocolAcknowledge),
+    [ENET_PROTOCOL_COMMAND_CONNECT] = sizeof(ENetProtocolConnect),
+    [ENET_PROTOCOL_COMMAND_VERIFY_CONNECT] = sizeof(ENetProtocolVerifyConnect),
+    [ENET_PROTOCOL_COMMAND_DISCONNECT] = sizeof(ENetProtocolDisconnect),
+    [ENET_PROTOCOL_COMMAND_PING] = sizeof(ENetProtocolPing),
+    [ENET_PROTOCOL_COMMAND_SEND_RELIABLE] = sizeof(ENetProtocolSendReliable),
+    [ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE] = sizeof(ENetProtocolSendUnreliable),
+    [ENET_PROTOCOL_COMMAND_SEND_FRAGMENT] = sizeof(ENetProtocolSendFragment),
+    [ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED] = sizeof(ENetProtocolSendUnsequenced),
+    [ENET_PROTOCOL_COMMAND_BANDWIDTH_LIMIT] = sizeof(ENetProtocolBandwidthLimit),
+    [ENET_PROTOCOL_COMMAND_THROTTLE_CONFIGURE] = sizeof(ENetProtocolThrottleConfigure),
+    [ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT] = sizeof(ENetProtocolSendFragment),
+};
+
+/* ENet drops a fragment of a packet longer than the host's
+ * maximumPacketSize without a counter, an error or an acknowledgement: a
+ * reliable one is resent forever and its channel never moves on. This walks
+ * the commands the way enet_protocol_handle_incoming_commands does and stops
+ * where it stops (truncated or unknown command, payload past the end, a bad
+ * channel, CONNECT or DISCONNECT, an acknowledged command in a datagram
+ * without a sent time), so only a fragment ENet would reach counts. Every
+ * read is bounds-checked against len. */
+bool relay_enet_find_oversize(const uint8_t *d, size_t len, size_t extra_header,
+                              size_t channels, size_t max_packet,
+                              struct relay_enet_oversize *o)
+{
+    if (len < 2)
+        return false;
+    unsigned flags = ((unsigned)d[0] << 8 | d[1]) & ENET_PROTOCOL_HEADER_FLAG_MASK;
+    size_t off = ((flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? sizeof(ENetProtocolHeader)
+                                                               : offsetof(ENetProtocolHeader,
+                                                                          sentTime)) +
+                 extra_header;
+    while (off < len && len - off >= sizeof(ENetProtocolCommandHeader)) {
+        unsigned cmd = d[off] & ENET_PROTOCOL_COMMAND_MASK;
+        unsigned channel = d[off + 1];
+        if (cmd >= ENET_PROTOCOL_COMMAND_COUNT || command_sizes[cmd] == 0 ||
+            len - off < command_sizes[cmd])
+            return false;
+        size_t size = command_sizes[cmd];
+        size_t payload = 0;
+        switch (cmd) {
+        case ENET_PROTOCOL_COMMAND_CONNECT:    /* refused on a live peer */
+        case ENET_PROTOCOL_COMMAND_DISCONNECT: /* no sends are taken after it */
+            return false;
+        case ENET_PROTOCOL_COMMAND_SEND_RELIABLE:
+        case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE:
+        case ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED:
+            if (channel >= channels)
+                return false;
+            /* dataLength is the command's last field in all three */
+            payload = (size_t)d[off + size - 2] << 8 | d[off + size - 1];
+            break;
+        case ENET_PROTOCOL_COMMAND_SEND_FRAGMENT:
+        case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT: {
+            ENetProtocolSendFragment f;
+            memcpy(&f, d + off, sizeof f);
+            payload = ENET_NET_TO_HOST_16(f.dataLength);
+            uint32_t total = ENET_NET_TO_HOST_32(f.totalLength);
+            if (channel >= channels || payload == 0 || payload > len - off - size)
+                return false; /* ENet rejects it for another reason */
+            if (total > max_packet) {
+                o->total = total;
+                o->reliable = cmd == ENET_PROTOCOL_COMMAND_SEND_FRAGMENT;
+                o->first = ENET_NET_TO_HOST_32(f.fragmentNumber) == 0;
+                return true;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        if (payload > len - off - size)
+            return false;
+        if ((d[off] & ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE) &&
+            !(flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME))
+            return false;
+        off += size + payload;
+    }
+    return false;
+}
+
 /* Sees every raw datagram before ENet parses it. We count what ENet would
  * silently ignore (garbage and strangers: stray; refused connects:
- * server_full, per_address) and note when each peer last sent anything;
- * then let ENet go on (return 0). */
+ * server_full, per_address), catch fragments of packets over ENet's size
+ * limit (too_big; a reliable one closes the peer), and note when each peer
+ * last sent anything; then let ENet go on (return 0). */
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
 {
     (void)event;
@@ -353,8 +453,21 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
             relay_count_drop(t->relay, why);
         return 0;
     }
-    if (id < host->peerCount)
-        t->heard[id] = enet_time_get();
+    if (id >= host->peerCount)
+        return 0;
+    t->heard[id] = enet_time_get();
+    const ENetPeer *p = &host->peers[id];
+    struct relay_enet_oversize o;
+    /* Once per packet: a reliable one closes the peer at its first
+     * fragment seen (the core then ignores the rest and the resends); an
+     * unreliable one counts at its fragment 0. */
+    if (t->relay && p->state == ENET_PEER_STATE_CONNECTED &&
+        relay_enet_find_oversize(host->receivedData, host->receivedDataLength,
+                                 host->checksum ? sizeof(enet_uint32) : 0, p->channelCount,
+                                 host->maximumPacketSize, &o) &&
+        (o.reliable || o.first))
+        relay_peer_too_big(t->relay, id, o.total, host->maximumPacketSize, o.reliable,
+                           clock_now_us());
     return 0;
 }
 
@@ -410,14 +523,31 @@ int relay_enet_service(struct relay_enet *t, struct relay *r, int timeout_ms)
     return n;
 }
 
+/* Is a goodbye to this peer still on its way (or could one be)? Peers
+ * still in the handshake are not: the core never knew them and nothing was
+ * said to them, and a stranger's half-open CONNECT would otherwise hold the
+ * drain for its whole allowance. */
+static bool peer_needs_drain(const ENetPeer *p)
+{
+    switch (p->state) {
+    case ENET_PEER_STATE_CONNECTED:
+    case ENET_PEER_STATE_DISCONNECT_LATER:
+    case ENET_PEER_STATE_DISCONNECTING:
+    case ENET_PEER_STATE_ACKNOWLEDGING_DISCONNECT:
+    case ENET_PEER_STATE_ZOMBIE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 void relay_enet_drain(struct relay_enet *t, struct relay *r, int max_ms)
 {
     uint64_t deadline = clock_now_us() + (uint64_t)max_ms * 1000;
     for (;;) {
         size_t busy = 0;
         for (size_t i = 0; i < t->host->peerCount; i++)
-            if (t->host->peers[i].state != ENET_PEER_STATE_DISCONNECTED)
-                busy++;
+            busy += peer_needs_drain(&t->host->peers[i]);
         if (busy == 0 || clock_now_us() >= deadline)
             break;
         relay_enet_service(t, r, 10);

@@ -98,7 +98,9 @@ json_num() {
 soak_one() {
     local t=$1 dir="$work/$1"
     mkdir -p "$dir"
-    local relay_args="--bind 127.0.0.1 --port 0 --transport $t --timeout-ms 2000 --stats-interval 10 --log-level warn"
+    # Every bot is 127.0.0.1 (through netsim too) and churn plus vanished
+    # peers awaiting their timeout can pass the default --max-per-address 16.
+    local relay_args="--bind 127.0.0.1 --port 0 --transport $t --max-per-address 0 --timeout-ms 2000 --stats-interval 10 --log-level warn"
     # shellcheck disable=SC2086
     $wrapper "$bin/ricochet-relay" $relay_args >"$dir/relay.out" 2>"$dir/relay.err" &
     local relay=$!

@@ -455,7 +455,8 @@ static void raw_enet_service(struct raw_enet *re, int ms, enum proto_ctl_type wa
     } while (harness_now_ms() < deadline);
 }
 
-static int raw_enet_open_channels(struct raw_enet *re, uint16_t port, size_t channels)
+/* Connects with `channels` channels; 0, or -1 if not connected within ms. */
+static int raw_enet_open_within(struct raw_enet *re, uint16_t port, size_t channels, int ms)
 {
     memset(re, 0, sizeof *re);
     re->host = enet_host_create(NULL, 1, channels, 0, 0);
@@ -465,15 +466,21 @@ static int raw_enet_open_channels(struct raw_enet *re, uint16_t port, size_t cha
     re->peer = enet_host_connect(re->host, &a, channels, 0);
     assert_non_null(re->peer);
     ENetEvent ev;
-    uint64_t deadline = harness_now_ms() + 5000;
+    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
     while (harness_now_ms() < deadline) {
         if (enet_host_service(re->host, &ev, 20) > 0 && ev.type == ENET_EVENT_TYPE_CONNECT) {
             enet_peer_throttle_configure(re->peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
                                          ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+            enet_host_flush(re->host); /* the acknowledgement: connected at the relay too */
             return 0;
         }
     }
     return -1;
+}
+
+static int raw_enet_open_channels(struct raw_enet *re, uint16_t port, size_t channels)
+{
+    return raw_enet_open_within(re, port, channels, 5000);
 }
 
 static int raw_enet_open(struct raw_enet *re, uint16_t port)
@@ -1097,9 +1104,11 @@ static void test_enet_level_rejections(void **state)
 
     struct raw_enet one;
     long long drops0 = relay_stat(&relay, "drops.*");
+    long long chan0 = relay_stat(&relay, "drops.bad_channels");
     assert_int_equal(raw_enet_open_channels(&one, (uint16_t)port, 1), 0);
     raw_enet_service(&one, 1500, PROTO_CTL_PONG, NULL, NULL, &msg);
     long long drops1 = relay_stat(&relay, "drops.*");
+    long long chan1 = relay_stat(&relay, "drops.bad_channels");
     bool one_refused = one.disconnected;
     raw_enet_close(&one);
 
@@ -1116,19 +1125,68 @@ static void test_enet_level_rejections(void **state)
     raw_enet_send(&big, 0, ENET_PACKET_FLAG_RELIABLE, buf, n);
     free(buf);
     int answered = raw_enet_expect(&big, PROTO_CTL_ERROR, "too_big", 3000, &msg);
+    /* then the relay closes the connection: nothing can follow on channel 0 */
+    uint64_t deadline = harness_now_ms() + 3000;
+    while (!big.disconnected && harness_now_ms() < deadline)
+        raw_enet_service(&big, 50, PROTO_CTL_PONG, NULL, NULL, &msg);
     long long too_big1 = relay_stat(&relay, "drops.too_big");
     bool big_disconnected = big.disconnected;
     raw_enet_close(&big);
-    print_message("enet-level rejections: 1-channel connection refused %s, drops +%lld; "
-                  "100000-byte packet: error too_big %s, drops.too_big +%lld\n",
-                  one_refused ? "yes" : "no", drops1 - drops0, answered == 0 ? "yes" : "no",
+
+    /* The relay is still fine for the next client. */
+    struct raw_enet after;
+    assert_int_equal(raw_enet_open(&after, (uint16_t)port), 0);
+    const char *ping = "{\"type\":\"ping\",\"t\":7}";
+    raw_enet_send(&after, 0, ENET_PACKET_FLAG_RELIABLE, ping, strlen(ping));
+    int ponged = raw_enet_expect(&after, PROTO_CTL_PONG, NULL, 3000, &msg);
+    raw_enet_close(&after);
+    print_message("enet-level rejections: 1-channel connection refused %s, drops +%lld "
+                  "(bad_channels +%lld); 100000-byte packet: error too_big %s, disconnected "
+                  "%s, drops.too_big +%lld\n",
+                  one_refused ? "yes" : "no", drops1 - drops0, chan1 - chan0,
+                  answered == 0 ? "yes" : "no", big_disconnected ? "yes" : "no",
                   too_big1 - too_big0);
-    (void)big_disconnected;
     free(relay_finish(&relay));
     spawn_free(&relay);
     assert_true(one_refused);
+    assert_int_equal(chan1 - chan0, 1);
     assert_true(drops1 > drops0);
-    assert_true(too_big1 > too_big0);
+    assert_int_equal(answered, 0);
+    assert_true(big_disconnected);
+    assert_int_equal(too_big1 - too_big0, 1); /* once per packet, not per fragment */
+    assert_int_equal(ponged, 0);
+}
+
+/* Without --max-per-address the relay takes 16 connections from one IP
+ * address (a public relay must not give one host every slot): the 17th
+ * from 127.0.0.1 is refused and counted. */
+static void test_per_address_default_enet(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = { "--log-level", "warn", NULL };
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    enum { N = 17 };
+    struct raw_enet re[N];
+    int connected = 0;
+    for (int i = 0; i < N - 1; i++)
+        connected += raw_enet_open(&re[i], (uint16_t)port) == 0;
+    long long per_address0 = relay_stat(&relay, "drops.per_address");
+    int last = raw_enet_open_within(&re[N - 1], (uint16_t)port, PROTO_CHANNEL_COUNT, 1500);
+    long long per_address1 = relay_stat(&relay, "drops.per_address");
+    long long clients = relay_stat(&relay, "clients");
+    for (int i = 0; i < N; i++)
+        raw_enet_close(&re[i]);
+    print_message("per-address default: %d of 16 connected, 17th %s; drops.per_address +%lld; "
+                  "clients %lld\n", connected, last == 0 ? "connected" : "refused",
+                  per_address1 - per_address0, clients);
+    free(relay_finish(&relay));
+    spawn_free(&relay);
+    assert_int_equal(connected, N - 1);
+    assert_int_equal(last, -1);
+    assert_true(per_address1 > per_address0);
+    assert_int_equal(clients, N - 1);
 }
 
 static void test_bad_input_udp(void **state)
@@ -1232,6 +1290,7 @@ int main(void)
         cmocka_unit_test(test_peer_cap_udp),
         cmocka_unit_test(test_per_address_enet),
         cmocka_unit_test(test_per_address_udp),
+        cmocka_unit_test(test_per_address_default_enet),
         cmocka_unit_test(test_rate_kick_enet),
         cmocka_unit_test(test_rate_kick_udp),
         cmocka_unit_test(test_flood_enet),

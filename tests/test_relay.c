@@ -1036,6 +1036,94 @@ static void shutdown_tells_everyone(void **state)
     relay_destroy(r);
 }
 
+/* A handshake that completes during the shutdown drain is told too,
+ * instead of becoming a client that nobody will ever say goodbye to. */
+static void connect_after_shutdown_refused(void **state)
+{
+    (void)state;
+    struct relay *r = make_relay(NULL);
+    connect_peer(r, 0);
+    relay_shutdown(r, now_us);
+    fake_clear();
+    assert_int_equal(relay_peer_connect(r, 1, "127.0.0.1:40001", now_us), -1);
+    assert_string_equal(last_error(1), "shutting_down");
+    assert_true(disconnected(1));
+    assert_false(relay_peer_connected(r, 1));
+    assert_int_equal(relay_clients(r), 0);
+    relay_destroy(r);
+}
+
+/* relay.h: a connect on a handle the core still holds (the transport
+ * missed a gone) ends the old session, with a left notice to its room, and
+ * takes the new peer: the transport's slot is the truth. */
+static void connect_on_busy_handle_replaces_session(void **state)
+{
+    (void)state;
+    struct relay *r = make_relay(NULL);
+    connect_peer(r, 0);
+    connect_peer(r, 1);
+    join(r, 0, "lobby", "old", false);
+    join(r, 1, "lobby", "watcher", false);
+    uint32_t old_id = relay_peer_id(r, 0);
+    fake_clear();
+    assert_int_equal(relay_peer_connect(r, 0, "127.0.0.1:50000", now_us), 0);
+    const struct proto_control *m = last_ctl(1, PROTO_CTL_LEFT);
+    assert_non_null(m);
+    assert_int_equal(m->id, old_id);
+    assert_int_equal(m->reason, PROTO_LEFT_QUIT);
+    assert_int_equal(fk.n_disc, 0); /* the new connection is not closed */
+    assert_true(relay_peer_connected(r, 0));
+    assert_false(relay_peer_joined(r, 0));
+    assert_int_equal(relay_clients(r), 2);
+    assert_int_equal(relay_room_size(r, "lobby"), 1);
+    assert_int_equal(join(r, 0, "lobby", "new", false), 0);
+    assert_true(relay_peer_id(r, 0) > old_id); /* ids are not reused */
+    relay_destroy(r);
+}
+
+/* relay_peer_too_big: what the transport could not deliver (ENet's packet
+ * size cap). Unreliable: counted, answered, the peer stays. Reliable: the
+ * channel can never move on, so the peer is closed like a kick. */
+static void too_big_reported_by_transport(void **state)
+{
+    (void)state;
+    struct relay *r = make_relay(NULL);
+    connect_peer(r, 0);
+    connect_peer(r, 1);
+    join(r, 0, "lobby", "a", false);
+    join(r, 1, "lobby", "b", false);
+    uint32_t id0 = relay_peer_id(r, 0);
+    fake_clear();
+
+    relay_peer_too_big(r, 0, 100000, 65536, false, now_us);
+    assert_int_equal(drops(r, RELAY_DROP_TOO_BIG), 1);
+    assert_string_equal(last_error(0), "too_big");
+    assert_true(relay_peer_joined(r, 0));
+    assert_false(disconnected(0));
+
+    relay_peer_too_big(r, 0, 100000, 65536, true, now_us);
+    assert_int_equal(drops(r, RELAY_DROP_TOO_BIG), 2);
+    assert_string_equal(last_error(0), "too_big");
+    assert_true(disconnected(0));
+    assert_false(relay_peer_connected(r, 0));
+    const struct proto_control *m = last_ctl(1, PROTO_CTL_LEFT);
+    assert_non_null(m);
+    assert_int_equal(m->id, id0);
+    assert_int_equal(m->reason, PROTO_LEFT_KICKED);
+    assert_int_equal(relay_stats(r)->kicks, 1);
+    assert_int_equal(relay_clients(r), 1);
+
+    /* the rest of that packet, resent: the peer is gone, nothing more */
+    size_t n_ctl = fk.n_ctl;
+    relay_peer_too_big(r, 0, 100000, 65536, true, now_us);
+    relay_peer_too_big(r, 7, 100000, 65536, true, now_us); /* never connected */
+    relay_peer_too_big(r, 9999, 100000, 65536, true, now_us); /* out of range */
+    assert_int_equal(drops(r, RELAY_DROP_TOO_BIG), 2);
+    assert_int_equal(fk.n_ctl, n_ctl);
+    assert_int_equal(relay_stats(r)->kicks, 1);
+    relay_destroy(r);
+}
+
 static void stats_record_is_json(void **state)
 {
     (void)state;
@@ -1144,6 +1232,9 @@ int main(void)
         cmocka_unit_test(datagram_transport_rules),
         cmocka_unit_test(enet_refuses_udp_mode),
         cmocka_unit_test(shutdown_tells_everyone),
+        cmocka_unit_test(connect_after_shutdown_refused),
+        cmocka_unit_test(connect_on_busy_handle_replaces_session),
+        cmocka_unit_test(too_big_reported_by_transport),
         cmocka_unit_test(stats_record_is_json),
         cmocka_unit_test(random_garbage_is_survived),
     };

@@ -2,7 +2,11 @@
  * raw ENet client hosts (no client library): a forwarded state keeps its
  * channel and flags and carries the sender's relay id; a polite disconnect
  * is reported as quit, a vanished peer as timeout; a peer with too few
- * channels is refused. Every wait is bounded. */
+ * channels is refused and counted; a packet over ENet's maximumPacketSize
+ * is counted as too_big (reliable: the peer is closed, since its channel
+ * can never move on); hand-made and random datagrams from a connected
+ * peer's own socket never crash the datagram inspection; shutdown's drain
+ * ends as soon as no goodbye is in flight. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +21,7 @@
 #include "../proto/clock.h"
 #include "../proto/control.h"
 #include "../proto/log.h"
+#include "../proto/rng.h"
 #include "../proto/wire.h"
 #include "../relay/relay.h"
 #include "../relay/transport.h"
@@ -268,6 +273,7 @@ static void forwarding_keeps_channel_and_flags(void **state)
 static void too_few_channels_refused(void **state)
 {
     (void)state;
+    uint64_t before = relay_stats(R)->drops[RELAY_DROP_BAD_CHANNELS];
     struct cl c;
     cl_open(&c, 1);
     uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
@@ -275,7 +281,463 @@ static void too_few_channels_refused(void **state)
         pump(&c, 1);
     assert_true(c.disconnected);
     assert_int_equal(relay_clients(R), 0);
+    assert_int_equal(relay_stats(R)->drops[RELAY_DROP_BAD_CHANNELS], before + 1);
     cl_close(&c);
+}
+
+/* Polite disconnect of every open client; pumps until the relay has none. */
+static void close_all(struct cl *cs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cs[i].host && cs[i].connected && !cs[i].disconnected)
+            enet_peer_disconnect(cs[i].peer, 0);
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (relay_clients(R) > 0 && clock_now_us() < deadline)
+        pump(cs, n);
+    assert_int_equal(relay_clients(R), 0);
+    for (size_t i = 0; i < n; i++)
+        cl_close(&cs[i]);
+}
+
+static bool got_error(const struct cl *c, const char *code)
+{
+    for (int k = 0; (k = find_ctl(c, (size_t)k, PROTO_CTL_ERROR)) >= 0; k++)
+        if (strcmp(msg->code, code) == 0)
+            return true;
+    return false;
+}
+
+#define BIG 100000 /* > 65536, the relay's ENet maximumPacketSize here */
+
+/* A reliable packet ENet will never take: error too_big, then the relay
+ * closes the peer (left kicked to the room), counted once for all its
+ * fragments and their resends. Before the fix: silence, and the sender's
+ * channel 0 stalled until it timed out. */
+static void oversize_reliable_closes_peer(void **state)
+{
+    (void)state;
+    struct cl cs[2];
+    cl_open(&cs[0], PROTO_CHANNEL_COUNT);
+    cl_open(&cs[1], PROTO_CHANNEL_COUNT);
+    uint32_t ida = connect_and_join(cs, 2, 0, "alice");
+    connect_and_join(cs, 2, 1, "bob");
+    uint64_t too_big0 = relay_stats(R)->drops[RELAY_DROP_TOO_BIG];
+    uint64_t kicks0 = relay_stats(R)->kicks;
+    uint8_t *big = malloc(BIG);
+    assert_non_null(big);
+    memset(big, '{', BIG);
+    send_on(&cs[0], PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, big, BIG);
+    free(big);
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (!cs[0].disconnected && clock_now_us() < deadline)
+        pump(cs, 2);
+    /* a little more: resent fragments must not be counted again */
+    for (uint64_t end = clock_now_us() + 300000; clock_now_us() < end;)
+        pump(cs, 2);
+    assert_true(cs[0].disconnected);
+    assert_true(got_error(&cs[0], "too_big"));
+    assert_int_equal(relay_stats(R)->drops[RELAY_DROP_TOO_BIG], too_big0 + 1);
+    assert_int_equal(relay_stats(R)->kicks, kicks0 + 1);
+    int k = find_ctl(&cs[1], 0, PROTO_CTL_LEFT);
+    assert_true(k >= 0);
+    assert_int_equal(msg->id, ida);
+    assert_int_equal(msg->reason, PROTO_LEFT_KICKED);
+    assert_false(got_error(&cs[1], "too_big"));
+    close_all(cs, 2);
+}
+
+/* An unreliable fragmented packet over the limit: counted once and
+ * answered; nothing stalls, so the peer stays. */
+static void oversize_unreliable_counted(void **state)
+{
+    (void)state;
+    struct cl c;
+    cl_open(&c, PROTO_CHANNEL_COUNT);
+    connect_and_join(&c, 1, 0, "carol");
+    uint64_t too_big0 = relay_stats(R)->drops[RELAY_DROP_TOO_BIG];
+    uint8_t *big = calloc(1, BIG);
+    assert_non_null(big);
+    send_on(&c, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNRELIABLE_FRAGMENT, big, BIG);
+    free(big);
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (!got_error(&c, "too_big") && clock_now_us() < deadline)
+        pump(&c, 1);
+    for (uint64_t end = clock_now_us() + 200000; clock_now_us() < end;)
+        pump(&c, 1);
+    assert_true(got_error(&c, "too_big"));
+    assert_int_equal(relay_stats(R)->drops[RELAY_DROP_TOO_BIG], too_big0 + 1);
+    assert_false(c.disconnected);
+    assert_int_equal(relay_members(R), 1);
+    close_all(&c, 1);
+}
+
+/* ---- hand-made ENet datagrams ---------------------------------------- */
+
+#define MAX_PACKET 65536
+#define FRAG_SIZE sizeof(ENetProtocolSendFragment)
+
+static size_t put_fragment(uint8_t *b, uint8_t command, uint8_t channel, uint16_t data_len,
+                           uint32_t count, uint32_t number, uint32_t total)
+{
+    ENetProtocolSendFragment f;
+    memset(&f, 0, sizeof f);
+    f.header.command = command;
+    f.header.channelID = channel;
+    f.header.reliableSequenceNumber = ENET_HOST_TO_NET_16(1);
+    f.startSequenceNumber = ENET_HOST_TO_NET_16(1);
+    f.dataLength = ENET_HOST_TO_NET_16(data_len);
+    f.fragmentCount = ENET_HOST_TO_NET_32(count);
+    f.fragmentNumber = ENET_HOST_TO_NET_32(number);
+    f.totalLength = ENET_HOST_TO_NET_32(total);
+    f.fragmentOffset = ENET_HOST_TO_NET_32(number * 1000u);
+    memcpy(b, &f, sizeof f);
+    memset(b + sizeof f, 'x', data_len);
+    return sizeof f + data_len;
+}
+
+#define RELIABLE_FRAGMENT \
+    (ENET_PROTOCOL_COMMAND_SEND_FRAGMENT | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE)
+#define UNRELIABLE_FRAGMENT ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT
+
+/* Runs the inspection on an exact-size heap copy, so that any read past
+ * len is an ASan error. */
+static bool oversize_in(const uint8_t *b, size_t len, size_t extra, struct relay_enet_oversize *o)
+{
+    uint8_t *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, b, len);
+    bool found = relay_enet_find_oversize(copy, len, extra, PROTO_CHANNEL_COUNT, MAX_PACKET, o);
+    free(copy);
+    return found;
+}
+
+static void find_oversize_cases(void **state)
+{
+    (void)state;
+    uint8_t b[4096];
+    struct relay_enet_oversize o;
+    const uint8_t sent_time[4] = { 0x80, 0x05, 0x12, 0x34 }; /* peer 5, sent time */
+    const uint8_t no_time[2] = { 0x00, 0x05 };
+    size_t n;
+
+    /* found: a reliable fragment of a 100000-byte packet */
+    memcpy(b, sent_time, 4);
+    n = 4 + put_fragment(b + 4, RELIABLE_FRAGMENT, 0, 1000, 100, 3, BIG);
+    memset(&o, 0, sizeof o);
+    assert_true(oversize_in(b, n, 0, &o));
+    assert_true(o.reliable);
+    assert_false(o.first);
+    assert_int_equal(o.total, BIG);
+    /* every prefix is cut inside the fragment: never found, never a bad read */
+    for (size_t cut = 0; cut < n; cut++)
+        assert_false(oversize_in(b, cut, 0, &o));
+    /* with a checksum the commands start 4 bytes later */
+    assert_false(oversize_in(b, n, 4, &o));
+    memcpy(b, sent_time, 4);
+    memset(b + 4, 0, 4);
+    n = 8 + put_fragment(b + 8, RELIABLE_FRAGMENT, 0, 1000, 100, 0, BIG);
+    assert_true(oversize_in(b, n, 4, &o));
+    assert_true(o.first);
+    /* exactly the limit is fine */
+    memcpy(b, sent_time, 4);
+    n = 4 + put_fragment(b + 4, RELIABLE_FRAGMENT, 0, 1000, 66, 0, MAX_PACKET);
+    assert_false(oversize_in(b, n, 0, &o));
+
+    /* found after other commands: an acknowledgement, an unreliable send */
+    memcpy(b, sent_time, 4);
+    n = 4;
+    ENetProtocolAcknowledge ack = { .header.command = ENET_PROTOCOL_COMMAND_ACKNOWLEDGE };
+    memcpy(b + n, &ack, sizeof ack);
+    n += sizeof ack;
+    ENetProtocolSendUnreliable su = { .header.command = ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE,
+                                      .header.channelID = 1,
+                                      .dataLength = ENET_HOST_TO_NET_16(40) };
+    memcpy(b + n, &su, sizeof su);
+    n += sizeof su + 40;
+    n += put_fragment(b + n, UNRELIABLE_FRAGMENT, 1, 500, 200, 0, 200000);
+    assert_true(oversize_in(b, n, 0, &o));
+    assert_false(o.reliable);
+    assert_true(o.first);
+    assert_int_equal(o.total, 200000);
+
+    /* not found: where ENet gives up before the fragment, or rejects it for
+     * another reason */
+    struct {
+        const char *what;
+        size_t len;
+    } cases[16];
+    uint8_t bufs[16][2048];
+    size_t nc = 0;
+#define CASE(w) (cases[nc].what = (w), bufs[nc])
+    uint8_t *c;
+    c = CASE("fragment with no payload");
+    memcpy(c, sent_time, 4);
+    cases[nc++].len = 4 + put_fragment(c + 4, RELIABLE_FRAGMENT, 0, 0, 100, 0, BIG);
+    c = CASE("payload past the end");
+    memcpy(c, sent_time, 4);
+    cases[nc++].len = 4 + put_fragment(c + 4, RELIABLE_FRAGMENT, 0, 1000, 100, 0, BIG) - 1;
+    c = CASE("fragment on channel 9");
+    memcpy(c, sent_time, 4);
+    cases[nc++].len = 4 + put_fragment(c + 4, RELIABLE_FRAGMENT, 9, 100, 100, 0, BIG);
+    c = CASE("acknowledged ping without a sent time, then the fragment");
+    memcpy(c, no_time, 2);
+    c[2] = ENET_PROTOCOL_COMMAND_PING | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE;
+    c[3] = 0xFF;
+    c[4] = 0;
+    c[5] = 1;
+    cases[nc++].len = 6 + put_fragment(c + 6, UNRELIABLE_FRAGMENT, 1, 100, 100, 0, BIG);
+    c = CASE("command 0, then the fragment");
+    memcpy(c, sent_time, 4);
+    memset(c + 4, 0, 4);
+    cases[nc++].len = 8 + put_fragment(c + 8, RELIABLE_FRAGMENT, 0, 100, 100, 0, BIG);
+    c = CASE("command 13, then the fragment");
+    memcpy(c, sent_time, 4);
+    c[4] = 13;
+    memset(c + 5, 0, 3);
+    cases[nc++].len = 8 + put_fragment(c + 8, RELIABLE_FRAGMENT, 0, 100, 100, 0, BIG);
+    c = CASE("unreliable send longer than the datagram, then the fragment");
+    memcpy(c, sent_time, 4);
+    su.dataLength = ENET_HOST_TO_NET_16(5000);
+    memcpy(c + 4, &su, sizeof su);
+    cases[nc++].len = 4 + sizeof su + put_fragment(c + 4 + sizeof su, RELIABLE_FRAGMENT, 0, 100,
+                                                   100, 0, BIG);
+    c = CASE("disconnect, then the fragment");
+    memcpy(c, sent_time, 4);
+    ENetProtocolDisconnect dc = { .header.command = ENET_PROTOCOL_COMMAND_DISCONNECT };
+    memcpy(c + 4, &dc, sizeof dc);
+    cases[nc++].len = 4 + sizeof dc + put_fragment(c + 4 + sizeof dc, RELIABLE_FRAGMENT, 0, 100,
+                                                   100, 0, BIG);
+    c = CASE("header only");
+    memcpy(c, sent_time, 4);
+    cases[nc++].len = 4;
+    c = CASE("sent-time flag, 3 bytes");
+    memcpy(c, sent_time, 3);
+    cases[nc++].len = 3;
+    c = CASE("one byte");
+    c[0] = 0x80;
+    cases[nc++].len = 1;
+    c = CASE("empty");
+    cases[nc++].len = 0;
+#undef CASE
+    for (size_t k = 0; k < nc; k++) {
+        if (oversize_in(bufs[k], cases[k].len, 0, &o))
+            fail_msg("found an oversize fragment in: %s", cases[k].what);
+    }
+}
+
+/* Random datagrams, most of them shaped like ENet commands, each in an
+ * exact-size heap buffer: ASan fails the test on any read past the end. */
+static void find_oversize_fuzz(void **state)
+{
+    (void)state;
+    struct rng g;
+    rng_seed(&g, 42);
+    uint8_t b[1600];
+    struct relay_enet_oversize o;
+    size_t found = 0;
+    for (int i = 0; i < 200000; i++) {
+        size_t len = rng_below(&g, 8) == 0 ? rng_below(&g, 1500) : rng_below(&g, 80);
+        for (size_t k = 0; k < len; k++)
+            b[k] = (uint8_t)rng_u64(&g);
+        /* command bytes where commands would start, now and then */
+        if (len > 4 && rng_below(&g, 2)) {
+            size_t off = (b[0] & 0x80) ? 4 : 2;
+            while (off + 4 <= len) {
+                static const uint8_t cmds[] = { RELIABLE_FRAGMENT, UNRELIABLE_FRAGMENT,
+                                                ENET_PROTOCOL_COMMAND_SEND_RELIABLE,
+                                                ENET_PROTOCOL_COMMAND_ACKNOWLEDGE,
+                                                ENET_PROTOCOL_COMMAND_PING };
+                b[off] = cmds[rng_below(&g, sizeof cmds)];
+                b[off + 1] = (uint8_t)rng_below(&g, 4);
+                if (b[off] == RELIABLE_FRAGMENT || b[off] == UNRELIABLE_FRAGMENT) {
+                    if (off + FRAG_SIZE > len)
+                        break;
+                    /* short payloads, so they often fit */
+                    b[off + 6] = 0;
+                    b[off + 7] = (uint8_t)rng_below(&g, 64);
+                }
+                off += 4 + rng_below(&g, 40);
+            }
+        }
+        uint8_t *copy = malloc(len ? len : 1);
+        assert_non_null(copy);
+        memcpy(copy, b, len);
+        found += relay_enet_find_oversize(copy, len, rng_below(&g, 2) * 4, PROTO_CHANNEL_COUNT,
+                                          MAX_PACKET, &o);
+        free(copy);
+    }
+    print_message("find_oversize fuzz: 200000 datagrams, %zu with an oversize fragment\n", found);
+    assert_true(found > 0); /* the generator does reach the interesting case */
+}
+
+/* Hand-made datagrams at the relay from a joined peer's own socket (its
+ * peer id and session, so ENet takes them as that peer's): malformed ones
+ * are not counted as too_big and leave the peer alone; a random stream
+ * does not bring the relay down. */
+static void crafted_datagrams_from_a_peer(void **state)
+{
+    (void)state;
+    struct cl cs[2];
+    cl_open(&cs[0], PROTO_CHANNEL_COUNT);
+    cl_open(&cs[1], PROTO_CHANNEL_COUNT);
+    connect_and_join(cs, 2, 0, "mallory");
+    connect_and_join(cs, 2, 1, "bob");
+    const ENetPeer *pe = cs[0].peer;
+    uint16_t h = (uint16_t)(pe->outgoingPeerID |
+                            (pe->outgoingSessionID << ENET_PROTOCOL_HEADER_SESSION_SHIFT));
+    uint8_t b[1500];
+    uint64_t too_big0 = relay_stats(R)->drops[RELAY_DROP_TOO_BIG];
+
+    /* malformed: each stops ENet (and the inspection) before a fragment */
+    for (int k = 0; k < 6; k++) {
+        size_t n = 0;
+        uint16_t hh = h | ENET_PROTOCOL_HEADER_FLAG_SENT_TIME;
+        b[n++] = (uint8_t)(hh >> 8);
+        b[n++] = (uint8_t)hh;
+        b[n++] = 0;
+        b[n++] = 1;
+        switch (k) {
+        case 0: /* truncated fragment */
+            n += put_fragment(b + n, RELIABLE_FRAGMENT, 0, 100, 100, 0, BIG) - 110;
+            break;
+        case 1: /* payload past the end */
+            n += put_fragment(b + n, RELIABLE_FRAGMENT, 0, 100, 100, 0, BIG) - 1;
+            break;
+        case 2: /* no payload */
+            n += put_fragment(b + n, RELIABLE_FRAGMENT, 0, 0, 100, 0, BIG);
+            break;
+        case 3: /* channel 9 */
+            n += put_fragment(b + n, RELIABLE_FRAGMENT, 9, 100, 100, 0, BIG);
+            break;
+        case 4: /* unknown command first */
+            memset(b + n, 0x0F, 4);
+            n += 4;
+            n += put_fragment(b + n, RELIABLE_FRAGMENT, 0, 100, 100, 0, BIG);
+            break;
+        case 5: /* header only */
+            break;
+        }
+        ENetBuffer eb = { .data = b, .dataLength = n };
+        assert_int_equal(enet_socket_send(cs[0].host->socket, &relay_addr, &eb, 1), (int)n);
+        pump(cs, 2);
+    }
+    for (uint64_t end = clock_now_us() + 200000; clock_now_us() < end;)
+        pump(cs, 2);
+    assert_int_equal(relay_stats(R)->drops[RELAY_DROP_TOO_BIG], too_big0);
+    assert_false(cs[0].disconnected);
+    assert_true(relay_peer_joined(R, pe->outgoingPeerID));
+
+    /* random commands with mallory's header: whatever ENet makes of them,
+     * the relay survives and still answers bob */
+    struct rng g;
+    rng_seed(&g, 7);
+    for (int i = 0; i < 3000; i++) {
+        size_t n = 2 + rng_below(&g, 200);
+        uint16_t hh = h | (rng_below(&g, 2) ? ENET_PROTOCOL_HEADER_FLAG_SENT_TIME : 0);
+        b[0] = (uint8_t)(hh >> 8);
+        b[1] = (uint8_t)hh;
+        for (size_t k = 2; k < n; k++)
+            b[k] = (uint8_t)rng_u64(&g);
+        if (n >= 4 + FRAG_SIZE && rng_below(&g, 2)) {
+            size_t off = (hh & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? 4 : 2;
+            b[off] = rng_below(&g, 2) ? RELIABLE_FRAGMENT : UNRELIABLE_FRAGMENT;
+            b[off + 1] = (uint8_t)rng_below(&g, 4);
+            b[off + 6] = 0;
+            b[off + 7] = (uint8_t)rng_below(&g, 200);
+        }
+        ENetBuffer eb = { .data = b, .dataLength = n };
+        enet_socket_send(cs[0].host->socket, &relay_addr, &eb, 1);
+        if (i % 50 == 0)
+            pump(cs, 2);
+    }
+    const char *ping = "{\"type\":\"ping\",\"t\":99}";
+    send_on(&cs[1], PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, ping, strlen(ping));
+    assert_true(wait_ctl(cs, 2, 1, PROTO_CTL_PONG, WAIT_MS) >= 0);
+    assert_int_equal(msg->t, 99);
+    print_message("crafted: 6 malformed not counted; 3000 random: too_big +%llu, mallory %s\n",
+                  (unsigned long long)(relay_stats(R)->drops[RELAY_DROP_TOO_BIG] - too_big0),
+                  cs[0].disconnected ? "disconnected" : "still connected");
+    /* mallory may have been kicked or disconnected by the noise */
+    enet_peer_reset(cs[0].peer);
+    cl_close(&cs[0]);
+    enet_peer_disconnect(cs[1].peer, 0);
+    uint64_t deadline = clock_now_us() + (uint64_t)(WAIT_MS + TIMEOUT_MS) * 1000;
+    while (relay_clients(R) > 0 && clock_now_us() < deadline)
+        pump(cs, 2);
+    assert_int_equal(relay_clients(R), 0);
+    cl_close(&cs[1]);
+}
+
+/* Shutdown's drain waits for goodbyes only while one is in flight: not
+ * for a client that already left, nor for a stranger's half-open handshake
+ * (a CONNECT never completed), which the core never knew. Its own relay,
+ * since the shutdown is for good. */
+static void drain_ends_when_no_goodbye_is_pending(void **state)
+{
+    (void)state;
+    char err[128];
+    struct relay_net_config ncfg = {
+        .bind = "127.0.0.1", .port = 0, .peer_cap = 8, .max_packet_size = 2048,
+        .max_waiting_data = 1 << 20, .timeout_ms = 10000,
+    };
+    struct relay_enet *t = relay_enet_create(&ncfg, err, sizeof err);
+    assert_non_null(t);
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 8;
+    struct relay_transport tp = relay_enet_transport(t);
+    struct relay *r = relay_create(&cfg, &tp);
+    assert_non_null(r);
+    ENetAddress a;
+    enet_address_set_host(&a, "127.0.0.1");
+    a.port = (enet_uint16)atoi(strrchr(relay_enet_address(t), ':') + 1);
+
+    /* a client that joins and leaves politely */
+    ENetHost *h = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
+    assert_non_null(h);
+    ENetPeer *p = enet_host_connect(h, &a, PROTO_CHANNEL_COUNT, 0);
+    assert_non_null(p);
+    ENetEvent ev;
+    bool up = false, down = false, asked = false;
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (!down && clock_now_us() < deadline) {
+        relay_enet_service(t, r, 1);
+        if (up && !asked && relay_clients(r) == 1) {
+            enet_peer_disconnect(p, 0);
+            asked = true;
+        }
+        while (enet_host_service(h, &ev, 0) > 0) {
+            if (ev.type == ENET_EVENT_TYPE_CONNECT) {
+                up = true;
+            } else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+                down = true;
+            } else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+                enet_packet_destroy(ev.packet);
+            }
+        }
+    }
+    assert_true(up && down);
+    enet_host_destroy(h);
+
+    /* a half-open handshake: CONNECT sent, the relay's answer never acked */
+    ENetHost *ghost = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
+    assert_non_null(ghost);
+    assert_non_null(enet_host_connect(ghost, &a, PROTO_CHANNEL_COUNT, 0));
+    enet_host_flush(ghost);
+    for (uint64_t end = clock_now_us() + 100000; clock_now_us() < end;)
+        relay_enet_service(t, r, 1);
+    assert_int_equal(relay_clients(r), 0);
+
+    relay_shutdown(r, clock_now_us());
+    uint64_t start = clock_now_us();
+    relay_enet_drain(t, r, 5000);
+    uint64_t took_ms = (clock_now_us() - start) / 1000;
+    print_message("drain with a left client and a half-open handshake: %llu ms of 5000\n",
+                  (unsigned long long)took_ms);
+    enet_host_destroy(ghost);
+    relay_destroy(r);
+    relay_enet_destroy(t);
+    assert_true(took_ms < 2500);
 }
 
 int main(void)
@@ -285,6 +747,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(forwarding_keeps_channel_and_flags),
         cmocka_unit_test(too_few_channels_refused),
+        cmocka_unit_test(oversize_reliable_closes_peer),
+        cmocka_unit_test(oversize_unreliable_counted),
+        cmocka_unit_test(find_oversize_cases),
+        cmocka_unit_test(find_oversize_fuzz),
+        cmocka_unit_test(crafted_datagrams_from_a_peer),
+        cmocka_unit_test(drain_ends_when_no_goodbye_is_pending),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     enet_deinitialize();
