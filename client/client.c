@@ -779,7 +779,7 @@ uint64_t client_bad_messages(const struct client *c)
 int client_send_state(struct client *c, const struct proto_state *s,
                       size_t datagram_len)
 {
-    if (c->phase != PHASE_JOINED)
+    if (c->phase != PHASE_JOINED || (!c->udp && !c->peer))
         return -1;
     uint8_t buf[PROTO_STATE_MAX];
     struct proto_state out = *s;
@@ -800,8 +800,6 @@ int client_send_state(struct client *c, const struct proto_state *s,
         udp_send(c, buf, total);
         return 0;
     }
-    if (!c->peer)
-        return -1;
     enet_uint32 flags;
     enet_uint8 channel;
     switch (c->mode) {

@@ -105,7 +105,10 @@ enum proto_mode client_mode(const struct client *c);
 uint32_t client_next_seq(const struct client *c);     /* seq the next send gets */
 int client_socket_fd(const struct client *c);         /* for poll(2) */
 
-/* Members of my room (not me), valid until the next client_poll. */
+/* Members of my room (not me), valid until the next client_poll. A sender
+ * whose state came before its joined notice is listed with an empty name
+ * until the notice arrives; a member who left stays listed until the next
+ * client_poll (so its stats can be read); at most PROTO_ROSTER_MAX. */
 const struct client_member *client_members(const struct client *c, size_t *n);
 const struct client_member *client_member(const struct client *c, uint32_t id);
 

@@ -25,6 +25,7 @@
 #include "../proto/rng.h"
 #include "fuzz/targets.h"
 
+#include "fuzz/target_client.c"
 #include "fuzz/target_control.c"
 #include "fuzz/target_netsim.c"
 #include "fuzz/target_relay.c"
@@ -46,6 +47,7 @@ static const struct smoke_target smoke_targets[] = {
     { "control", fuzz_target_control, 8192, 1, 30000 },
     { "relay", fuzz_target_relay, 4096, 1, 20000 },
     { "netsim", fuzz_target_netsim, 4096, 0, 8000 },
+    { "client", fuzz_target_client, 4096, 1, 20000 },
 };
 
 struct smoke_seed {
@@ -272,6 +274,17 @@ static void smoke_run_target(const struct smoke_target *t)
                       fuzz_relay_reached.errors, fuzz_relay_reached.kicks);
         assert_true(fuzz_relay_reached.welcomes > 0 && fuzz_relay_reached.states > 0);
         assert_true(fuzz_relay_reached.errors > 0 && fuzz_relay_reached.kicks > 0);
+    }
+    if (t->fn == fuzz_target_client) {
+        const struct fuzz_client_reach *cr = &fuzz_client_reached;
+        print_message("fuzz smoke client: %lu welcomes, %lu states, %lu joined, %lu left, "
+                      "%lu chats, %lu errors, %lu disconnects, %lu departed drops, "
+                      "%lu full\n",
+                      cr->welcomes, cr->states, cr->joined, cr->left, cr->chats, cr->errors,
+                      cr->disconnects, cr->departed_drops, cr->table_full);
+        assert_true(cr->welcomes > 0 && cr->states > 0 && cr->joined > 0 && cr->left > 0);
+        assert_true(cr->chats > 0 && cr->errors > 0 && cr->disconnects > 0 &&
+                    cr->departed_drops > 0 && cr->table_full > 0);
     }
     print_message("fuzz smoke %s: %zu seeds + %ld mutated inputs (seed %llu)\n", t->name,
                   n_seeds, iters, (unsigned long long)seed);

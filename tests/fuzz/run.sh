@@ -32,7 +32,8 @@ lib_srcs() {
 targets="state:proto/wire.h::1400
 control:proto/control.h::8192
 relay:relay/relay.h:relay/relay.c:4096
-netsim:bench/netsim.h:bench/netsim.c:4096"
+netsim:bench/netsim.h:bench/netsim.c:4096
+client:client/client_test.h:client/client.c:4096"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -38,4 +38,8 @@ int fuzz_target_relay(const uint8_t *data, size_t size);
  * kept without reorder (target_netsim.c). */
 int fuzz_target_netsim(const uint8_t *data, size_t size);
 
+/* The client library's receive path through client_receive() on a detached
+ * client: events, member table, receive stats (target_client.c). */
+int fuzz_target_client(const uint8_t *data, size_t size);
+
 #endif

@@ -1,0 +1,607 @@
+/* target_client.c: fuzzes the client library's receive path (see targets.h)
+ * through client_receive() on a detached client (client/client_test.h).
+ *
+ * The fuzz bytes are a small program: a config byte (transport, reflect),
+ * then operations that play the relay's side (welcome, joined, left, chat,
+ * error, states on every channel, raw bytes, other control messages), move
+ * the clock, poll, or send. After each one the target checks: events are
+ * well-formed (ids, names, finite states, the mode a state arrived in);
+ * room events come only after the welcome and one welcome only; the member
+ * table has no duplicate, no 0, not me, at most PROTO_ROSTER_MAX entries,
+ * and agrees with the events; a late state from a member who left is
+ * dropped; a member who left is gone after the next call; recv_stats have
+ * received <= expected (for senders whose sequence numbers span less than
+ * 2^31) and the histograms count what they should; every
+ * dropped state is counted; an error that ends the session gives exactly
+ * one DISCONNECTED and then -1. */
+#include <math.h>
+#include <string.h>
+
+#include "../../client/client_test.h"
+#include "../../proto/log.h"
+#include "targets.h"
+
+#define FC_RING 64 /* the client remembers this many departed ids */
+#define FC_WIDE_MAX 64
+#define FC_SPAN_MAX 0x80000000ull /* recv_stats' sequence arithmetic is exact up to this */
+
+struct fuzz_client {
+    struct client *c;
+    bool udp;
+    uint64_t now;
+    bool welcomed;
+    uint32_t my_id;
+    bool end_expected;        /* an error event ended the session */
+    char end_code[PROTO_CODE_MAX + 1];
+    bool dead;                /* ... and a call since has seen it */
+    bool disconnected_seen;   /* client_poll returned DISCONNECTED */
+    bool light;               /* crowd op: check the table once at the end */
+    unsigned long checks;     /* a big table is checked in full every 16th time */
+    /* Senders whose sequence numbers have spanned more than FC_SPAN_MAX: for
+     * them recv_stats_expected() (32-bit, highest - first + 1) can wrap
+     * and fall below received, e.g. a sender jumping by 2^31 - 1 three
+     * times. A known limit of recvstats; not checked for them. Sticky;
+     * all_wide when the list is full. */
+    uint32_t wide[FC_WIDE_MAX];
+    size_t n_wide;
+    bool all_wide;
+    bool left_pending;        /* the last event was LEFT left_id */
+    uint32_t left_id;
+    uint32_t ring[FC_RING];   /* ids of LEFT events, as the client's ring */
+    size_t ring_next, ring_n;
+};
+
+static struct fuzz_client fc;
+
+/* How often the interesting paths ran, summed over all inputs (the smoke
+ * test asserts the corpus reaches them). */
+struct fuzz_client_reach {
+    unsigned long welcomes, states, joined, left, chats, errors, disconnects,
+        departed_drops, table_full;
+};
+static struct fuzz_client_reach fuzz_client_reached;
+
+static const char *const fc_names[] = {
+    "alice", "bob", "carol", "x", "bad name", "", "n_23456789012345678901234567890123",
+    "n2345678901234567890123456789012", /* 32 bytes: the longest valid */
+};
+static const char *const fc_texts[] = {
+    "hi", "", "tab\\there", "caf\\u00e9", "\\u0000x", "hello world",
+};
+static const char *const fc_codes[] = {
+    "room_full", "bad_name", "server_full", "rate_limited", "kicked", "shutting_down",
+    "not_joined", "", "custom_code",
+};
+static const char *const fc_reasons[] = { "quit", "timeout", "kicked", "vanished" };
+static const char *const fc_modes[] = { "unsequenced", "sequenced", "reliable", "udp", "x" };
+
+struct fc_input {
+    const uint8_t *p;
+    size_t left;
+};
+
+static uint8_t fc_byte(struct fc_input *in)
+{
+    if (!in->left)
+        return 0;
+    in->left--;
+    return *in->p++;
+}
+
+/* Member ids: mostly a small pool (collisions are the interesting part),
+ * sometimes 0, my own id or extremes. */
+static uint32_t fc_id(uint8_t b)
+{
+    switch (b >> 5) {
+    case 6: return b & 1 ? 0xFFFFFFFFu : 0x80000000u;
+    case 7: return fc.my_id ? fc.my_id : 1;
+    default: return b % 12; /* 0 included */
+    }
+}
+
+static bool fc_in_ring(uint32_t id)
+{
+    for (size_t i = 0; i < fc.ring_n; i++)
+        if (fc.ring[i] == id)
+            return true;
+    return false;
+}
+
+static bool fc_finite_state(const struct proto_state *s)
+{
+    return isfinite(s->x) && isfinite(s->y) && isfinite(s->vx) && isfinite(s->vy) &&
+           isfinite(s->heading);
+}
+
+static bool fc_is_wide(uint32_t id)
+{
+    if (fc.all_wide)
+        return true;
+    for (size_t i = 0; i < fc.n_wide; i++)
+        if (fc.wide[i] == id)
+            return true;
+    return false;
+}
+
+/* After a state from sender: a span past FC_SPAN_MAX is seen here first,
+ * since one state moves highest_seq by less than 2^31. */
+static void fc_note_span(uint32_t sender)
+{
+    const struct client_member *m = client_member(fc.c, sender);
+    const struct recv_stats *st = sender == fc.my_id ? client_reflect_stats(fc.c)
+                                  : m                ? &m->stats
+                                                     : NULL;
+    if (!st || recv_stats_expected(st) <= FC_SPAN_MAX || fc_is_wide(sender))
+        return;
+    if (fc.n_wide == FC_WIDE_MAX)
+        fc.all_wide = true;
+    else
+        fc.wide[fc.n_wide++] = sender;
+}
+
+static void fc_check_stats(const struct recv_stats *st, uint32_t id)
+{
+    if (!fc_is_wide(id))
+        FUZZ_CHECK(st->received <= recv_stats_expected(st));
+    if (st->received <= recv_stats_expected(st))
+        FUZZ_CHECK(recv_stats_lost(st) == recv_stats_expected(st) - st->received);
+    else
+        FUZZ_CHECK(recv_stats_lost(st) == 0);
+    FUZZ_CHECK(st->started || (st->received == 0 && recv_stats_expected(st) == 0));
+}
+
+static int fc_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void fc_check_table(void)
+{
+    static uint32_t ids[PROTO_ROSTER_MAX + 1];
+    size_t n;
+    const struct client_member *m = client_members(fc.c, &n);
+    FUZZ_CHECK(n <= PROTO_ROSTER_MAX);
+    bool full = !fc.light && (n <= 32 || fc.checks++ % 16 == 0);
+    if (!fc.welcomed)
+        FUZZ_CHECK(n == 0);
+    for (size_t i = 0; i < n && full; i++) {
+        FUZZ_CHECK(m[i].id != 0 && m[i].id != fc.my_id);
+        FUZZ_CHECK(m[i].name[0] == '\0' || proto_name_valid(m[i].name));
+        FUZZ_CHECK((unsigned)m[i].mode < PROTO_MODE_COUNT);
+        if (m[i].has_state)
+            FUZZ_CHECK(m[i].last.sender == m[i].id && fc_finite_state(&m[i].last));
+        fc_check_stats(&m[i].stats, m[i].id);
+        if (i < 8 || i % 31 == 0) /* the lookup finds this entry (sampled: O(n) each) */
+            FUZZ_CHECK(client_member(fc.c, m[i].id) == &m[i]);
+        if (i < sizeof ids / sizeof ids[0])
+            ids[i] = m[i].id;
+    }
+    if (full && n <= sizeof ids / sizeof ids[0]) { /* no duplicate ids */
+        qsort(ids, n, sizeof ids[0], fc_cmp_u32);
+        for (size_t i = 1; i < n; i++)
+            FUZZ_CHECK(ids[i] != ids[i - 1]);
+    }
+    fc_check_stats(client_reflect_stats(fc.c), fc.my_id);
+    FUZZ_CHECK(client_rtt(fc.c)->total == client_reflect_stats(fc.c)->received);
+    FUZZ_CHECK(client_id(fc.c) == fc.my_id);
+    FUZZ_CHECK(client_joined(fc.c) == (fc.welcomed && !fc.dead));
+}
+
+/* What a state sent on channel/flags must arrive as; -1: must be dropped. */
+static int fc_expected_mode(uint8_t channel, uint32_t flags)
+{
+    if (fc.udp)
+        return channel == CLIENT_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : -1;
+    switch (channel) {
+    case PROTO_CHANNEL_STATE:
+        return flags & CLIENT_FLAG_UNSEQUENCED ? PROTO_MODE_UNSEQUENCED : PROTO_MODE_SEQUENCED;
+    case PROTO_CHANNEL_RELIABLE:
+        return PROTO_MODE_RELIABLE;
+    default:
+        return -1;
+    }
+}
+
+/* Checks one event returned by client_receive (r == 1). */
+static void fc_check_event(const struct client_event *ev, uint8_t channel, uint32_t flags,
+                           bool was_member, uint64_t member_received, uint64_t latency_before)
+{
+    FUZZ_CHECK(ev->recv_us == fc.now);
+    const struct proto_control *ctl = ev->control;
+    switch (ev->type) {
+    case CLIENT_EV_WELCOME:
+        FUZZ_CHECK(!fc.welcomed); /* a repeated welcome is no event */
+        FUZZ_CHECK(ev->id != 0 && ctl && ctl->type == PROTO_CTL_WELCOME && ctl->id == ev->id);
+        FUZZ_CHECK(client_joined(fc.c) && client_id(fc.c) == ev->id);
+        fc.welcomed = true;
+        fc.my_id = ev->id;
+        {
+            size_t n, distinct = 0;
+            client_members(fc.c, &n);
+            for (size_t i = 0; i < ctl->roster_len; i++) {
+                uint32_t id = ctl->roster[i].id;
+                bool later = false; /* a later entry for the same id wins */
+                for (size_t j = i + 1; j < ctl->roster_len; j++)
+                    later = later || ctl->roster[j].id == id;
+                if (id == 0 || id == ev->id || later)
+                    continue;
+                distinct++;
+                const struct client_member *m = client_member(fc.c, id);
+                FUZZ_CHECK(m != NULL && m->stats.received == 0);
+                FUZZ_CHECK(strcmp(m->name, ctl->roster[i].name) == 0);
+                FUZZ_CHECK(m->mode == ctl->roster[i].mode);
+            }
+            FUZZ_CHECK(n == distinct);
+        }
+        fuzz_client_reached.welcomes++;
+        break;
+    case CLIENT_EV_STATE: {
+        FUZZ_CHECK(fc.welcomed && ctl == NULL);
+        FUZZ_CHECK(ev->id != 0 && ev->state.sender == ev->id);
+        FUZZ_CHECK(fc_finite_state(&ev->state));
+        FUZZ_CHECK((int)ev->arrived_as == fc_expected_mode(channel, flags));
+        if (ev->id != fc.my_id) {
+            /* documented: a late state from a member who left is dropped;
+             * any other unknown sender is listed with no name yet */
+            FUZZ_CHECK(was_member || !fc_in_ring(ev->id));
+            const struct client_member *m = client_member(fc.c, ev->id);
+            FUZZ_CHECK(m != NULL && m->has_state);
+            FUZZ_CHECK(was_member || m->name[0] == '\0');
+            FUZZ_CHECK(m->last_recv_us == fc.now);
+            uint64_t fresh = m->stats.received - (was_member ? member_received : 0);
+            FUZZ_CHECK(fresh <= 1);
+            FUZZ_CHECK(client_latency(fc.c)->total == latency_before + fresh);
+        } else {
+            FUZZ_CHECK(client_latency(fc.c)->total == latency_before);
+        }
+        fuzz_client_reached.states++;
+        break;
+    }
+    case CLIENT_EV_JOINED:
+        FUZZ_CHECK(fc.welcomed && ev->id != 0 && ctl && ctl->type == PROTO_CTL_JOINED);
+        FUZZ_CHECK(proto_name_valid(ctl->name) && (unsigned)ctl->mode < PROTO_MODE_COUNT);
+        if (ev->id != fc.my_id) {
+            const struct client_member *m = client_member(fc.c, ev->id);
+            FUZZ_CHECK(m != NULL && strcmp(m->name, ctl->name) == 0 && m->mode == ctl->mode);
+        }
+        fuzz_client_reached.joined++;
+        break;
+    case CLIENT_EV_LEFT:
+        FUZZ_CHECK(fc.welcomed && ev->id != 0 && ctl && ctl->type == PROTO_CTL_LEFT);
+        FUZZ_CHECK(proto_name_valid(ctl->name) && (unsigned)ctl->reason <= PROTO_LEFT_KICKED);
+        fc.left_pending = true;
+        fc.left_id = ev->id;
+        fc.ring[fc.ring_next] = ev->id;
+        fc.ring_next = (fc.ring_next + 1) % FC_RING;
+        if (fc.ring_n < FC_RING)
+            fc.ring_n++;
+        fuzz_client_reached.left++;
+        break;
+    case CLIENT_EV_CHAT:
+        FUZZ_CHECK(fc.welcomed && ev->id != 0 && ctl && ctl->type == PROTO_CTL_CHAT);
+        FUZZ_CHECK(proto_name_valid(ctl->name) && proto_text_valid(ctl->text));
+        fuzz_client_reached.chats++;
+        break;
+    case CLIENT_EV_ERROR:
+        FUZZ_CHECK(ev->id == 0 && ctl && ctl->type == PROTO_CTL_ERROR);
+        FUZZ_CHECK(ctl->code[0] != '\0' && ctl->text[0] != '\0');
+        if (!fc.welcomed || (fc.udp && (strcmp(ctl->code, "kicked") == 0 ||
+                                        strcmp(ctl->code, "shutting_down") == 0))) {
+            fc.end_expected = true;
+            snprintf(fc.end_code, sizeof fc.end_code, "%s",
+                     fc.welcomed ? ctl->code : "join_failed");
+        }
+        fuzz_client_reached.errors++;
+        break;
+    default:
+        FUZZ_CHECK(!"client_receive returned a DISCONNECTED or unknown event");
+    }
+}
+
+/* Feeds one message and checks the outcome. must_drop: the message can
+ * give no event; state: it is a state (a drop must be counted). */
+static void fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len,
+                       bool must_drop, bool is_state)
+{
+    uint8_t *copy = malloc(len ? len : 1); /* exact size: over-reads are caught */
+    FUZZ_CHECK(copy != NULL);
+    if (len)
+        memcpy(copy, bytes, len);
+
+    /* the sender of a state, as the client will see it (0 if not a state) */
+    struct proto_state s;
+    uint32_t sender = is_state && proto_state_decode(copy, len, &s) == PROTO_OK ? s.sender : 0;
+    bool pending_removal = fc.left_pending && fc.left_id == sender;
+    const struct client_member *before = sender ? client_member(fc.c, sender) : NULL;
+    bool was_member = before != NULL && !pending_removal;
+    uint64_t member_received = before ? before->stats.received : 0;
+    uint64_t latency_before = client_latency(fc.c)->total;
+    uint64_t bad_before = client_bad_messages(fc.c);
+    uint32_t left_id = fc.left_pending ? fc.left_id : 0;
+
+    struct client_event ev;
+    int r = client_receive(fc.c, channel, flags, copy, len, fc.now, &ev);
+    free(copy);
+    fc.left_pending = false;
+    FUZZ_CHECK(r >= -1 && r <= 1);
+    if (r == -1) {
+        FUZZ_CHECK(fc.end_expected); /* only an error ends a detached client */
+        fc.dead = true;
+    } else {
+        FUZZ_CHECK(!fc.end_expected);
+        FUZZ_CHECK(client_bad_messages(fc.c) >= bad_before);
+        if (r == 1) {
+            FUZZ_CHECK(!must_drop);
+            fc_check_event(&ev, channel, flags, was_member, member_received, latency_before);
+        } else if (is_state) {
+            FUZZ_CHECK(client_bad_messages(fc.c) == bad_before + 1);
+            if (sender && sender != fc.my_id && !was_member && fc.welcomed) {
+                FUZZ_CHECK(client_member(fc.c, sender) == NULL);
+                size_t n;
+                client_members(fc.c, &n);
+                if (fc_in_ring(sender))
+                    fuzz_client_reached.departed_drops++;
+                else if (n == PROTO_ROSTER_MAX)
+                    fuzz_client_reached.table_full++;
+            }
+        }
+    }
+    if (sender)
+        fc_note_span(sender);
+    /* a member who left is gone now, unless this message brought it back */
+    if (left_id && !(r == 1 && ev.type == CLIENT_EV_JOINED && ev.id == left_id))
+        FUZZ_CHECK(client_member(fc.c, left_id) == NULL);
+    fc_check_table();
+}
+
+static void fc_control(bool wrong_channel, bool must_drop, const char *json)
+{
+    uint8_t ch = fc.udp ? CLIENT_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
+    if (wrong_channel)
+        ch = fc.udp ? PROTO_CHANNEL_CONTROL : CLIENT_CHANNEL_DATAGRAM;
+    fc_deliver(ch, CLIENT_FLAG_RELIABLE, (const uint8_t *)json, strlen(json),
+               must_drop || wrong_channel, false);
+}
+
+/* Appends ",\"state\":{...}" or ",\"state\":null" for a roster entry. */
+static size_t fc_roster_state(char *buf, size_t cap, uint8_t b)
+{
+    if (!(b & 1))
+        return (size_t)snprintf(buf, cap, ",\"state\":null");
+    return (size_t)snprintf(buf, cap,
+                            ",\"state\":{\"seq\":%u,\"t\":%llu,\"x\":%d.5,\"y\":%d,\"vx\":0,"
+                            "\"vy\":-1,\"heading\":%s}",
+                            (unsigned)(b >> 1), (unsigned long long)fc.now, b, b >> 4,
+                            b & 2 ? "1e39" : "3.14");
+}
+
+static void fc_op(struct fc_input *in)
+{
+    char json[8192];
+    uint8_t op = fc_byte(in);
+    bool wrong = op >= 0xF8; /* control messages on the other transport's channel */
+
+    switch (op % 12) {
+    case 0: { /* welcome with a roster */
+        uint8_t a = fc_byte(in), k = fc_byte(in) % 9;
+        size_t at = (size_t)snprintf(json, sizeof json,
+                                     "{\"type\":\"welcome\",\"id\":%u,\"room\":\"r\",\"roster\":[",
+                                     (unsigned)fc_id(a));
+        for (uint8_t i = 0; i < k && at < sizeof json - 512; i++) {
+            uint8_t idb = fc_byte(in), nb = fc_byte(in), sb = fc_byte(in);
+            at += (size_t)snprintf(json + at, sizeof json - at,
+                                   "%s{\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\"", i ? "," : "",
+                                   (unsigned)fc_id(idb), fc_names[nb % 8], fc_modes[(nb >> 3) % 5]);
+            at += fc_roster_state(json + at, sizeof json - at, sb);
+            at += (size_t)snprintf(json + at, sizeof json - at, "}");
+        }
+        snprintf(json + at, sizeof json - at, "]}");
+        fc_control(wrong, false, json);
+        break;
+    }
+    case 1: { /* joined */
+        uint8_t a = fc_byte(in), b = fc_byte(in);
+        snprintf(json, sizeof json, "{\"type\":\"joined\",\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\"}",
+                 (unsigned)fc_id(a), fc_names[b % 8], fc_modes[(b >> 3) % 5]);
+        fc_control(wrong, false, json);
+        break;
+    }
+    case 2: { /* left */
+        uint8_t a = fc_byte(in), b = fc_byte(in);
+        snprintf(json, sizeof json, "{\"type\":\"left\",\"id\":%u,\"name\":\"%s\",\"reason\":\"%s\"}",
+                 (unsigned)fc_id(a), fc_names[b % 8], fc_reasons[(b >> 3) % 4]);
+        fc_control(wrong, false, json);
+        break;
+    }
+    case 3: { /* chat, from a member or (id 0) in the client -> relay form */
+        uint8_t a = fc_byte(in), b = fc_byte(in);
+        uint32_t id = fc_id(a);
+        if (id)
+            snprintf(json, sizeof json, "{\"type\":\"chat\",\"id\":%u,\"name\":\"%s\",\"text\":\"%s\"}",
+                     (unsigned)id, fc_names[b % 8], fc_texts[(b >> 3) % 6]);
+        else
+            snprintf(json, sizeof json, "{\"type\":\"chat\",\"text\":\"%s\"}", fc_texts[(b >> 3) % 6]);
+        fc_control(wrong, false, json);
+        break;
+    }
+    case 4: { /* error */
+        uint8_t a = fc_byte(in);
+        snprintf(json, sizeof json, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"%s\"}",
+                 fc_codes[a % 9], fc_texts[(a >> 4) % 6]);
+        fc_control(wrong, false, json);
+        break;
+    }
+    case 5: { /* a state on a channel chosen by sel, maybe padded */
+        uint8_t sel = fc_byte(in), a = fc_byte(in);
+        struct proto_state s = { 0 };
+        s.sender = fc_id(a);
+        if (sel & 0x80) /* any sequence number: jumps and wraps */
+            s.seq = (uint32_t)fc_byte(in) << 24 | (uint32_t)fc_byte(in) << 16 |
+                    (uint32_t)fc_byte(in) << 8 | fc_byte(in);
+        else
+            s.seq = (uint32_t)fc_byte(in) << 8 | fc_byte(in);
+        uint8_t d = fc_byte(in);
+        s.send_us = d == 0xFF ? fc.now + 5000 : fc.now - (uint64_t)d * 100; /* clock skew too */
+        s.x = (float)fc_byte(in);
+        s.y = (float)fc_byte(in) / 3.0f;
+        s.heading = -1.5f;
+        uint8_t buf[PROTO_STATE_MAX + 8];
+        memset(buf, 0xEE, sizeof buf);
+        FUZZ_CHECK(proto_state_encode(buf, sizeof buf, &s) == PROTO_STATE_SIZE);
+        size_t len = PROTO_STATE_SIZE;
+        if (sel & 0x40)
+            len = sel & 0x20 ? PROTO_STATE_MAX + 1 : PROTO_STATE_MAX; /* too long / max */
+        uint8_t channel;
+        uint32_t flags = 0;
+        switch (sel % 8) {
+        case 0: channel = PROTO_CHANNEL_STATE; flags = CLIENT_FLAG_UNSEQUENCED; break;
+        case 1: channel = PROTO_CHANNEL_STATE; break;
+        case 2: channel = PROTO_CHANNEL_RELIABLE; flags = CLIENT_FLAG_RELIABLE; break;
+        case 3: channel = PROTO_CHANNEL_RELIABLE; flags = CLIENT_FLAG_UNSEQUENCED; break;
+        case 4: channel = PROTO_CHANNEL_CONTROL; flags = CLIENT_FLAG_RELIABLE; break;
+        case 5: channel = 7; break;
+        default: channel = CLIENT_CHANNEL_DATAGRAM; break;
+        }
+        if (fc.udp && sel % 8 < 6 && !(sel & 0x10))
+            channel = CLIENT_CHANNEL_DATAGRAM; /* mostly the right one */
+        bool must_drop = s.sender == 0 || !fc.welcomed || len > PROTO_STATE_MAX ||
+                         fc_expected_mode(channel, flags) < 0;
+        fc_deliver(channel, flags, buf, len, must_drop, true);
+        break;
+    }
+    case 6: { /* raw bytes on any channel */
+        uint8_t chsel = fc_byte(in), flags = fc_byte(in) % 4;
+        size_t len = fc_byte(in);
+        if (len >= 0xF0)
+            len = (len - 0xF0) * 300;
+        uint8_t channel = chsel >= 0xF0 ? chsel : (uint8_t)(chsel % 4);
+        if (channel == 3)
+            channel = CLIENT_CHANNEL_DATAGRAM;
+        uint8_t *buf = calloc(1, len ? len : 1);
+        FUZZ_CHECK(buf != NULL);
+        size_t take = len < in->left ? len : in->left;
+        memcpy(buf, in->p, take);
+        in->p += take;
+        in->left -= take;
+        bool is_state = channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE ||
+                        (channel == CLIENT_CHANNEL_DATAGRAM && (len == 0 || buf[0] != '{'));
+        if (fc.udp != (channel == CLIENT_CHANNEL_DATAGRAM))
+            is_state = false; /* dropped before it is looked at */
+        fc_deliver(channel, flags, buf, len, false, is_state);
+        free(buf);
+        break;
+    }
+    case 7: { /* time passes */
+        uint8_t a = fc_byte(in);
+        fc.now += a == 0xFF ? 3600ull * 1000000 : (uint64_t)a * 1000;
+        break;
+    }
+    case 8: { /* other control messages: none gives an event */
+        static const char *const msgs[] = {
+            "{\"type\":\"pong\",\"t\":1}", "{\"type\":\"ping\",\"t\":2}",
+            "{\"type\":\"leave\"}", "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\"}",
+            "{\"type\":\"welcome\",\"id\":0,\"room\":\"r\",\"roster\":[]}",
+            "{\"type\":\"joined\",\"id\":0,\"name\":\"zed\"}",
+            "{\"type\":\"left\",\"id\":0,\"name\":\"zed\",\"reason\":\"quit\"}",
+            "{\"type\":\"nope\"}",
+        };
+        fc_control(wrong, true, msgs[fc_byte(in) % 8]);
+        break;
+    }
+    case 9: { /* poll: detached, it only hands out the end of the session */
+        struct client_event ev;
+        int r = client_poll(fc.c, fc_byte(in) & 1 ? 5 : 0, &ev);
+        fc.left_pending = false;
+        if (fc.end_expected)
+            fc.dead = true;
+        if (fc.end_expected && !fc.disconnected_seen) {
+            FUZZ_CHECK(r == 1 && ev.type == CLIENT_EV_DISCONNECTED && ev.control != NULL);
+            FUZZ_CHECK(ev.id == fc.my_id && !client_joined(fc.c));
+            FUZZ_CHECK(strcmp(ev.control->code, fc.end_code) == 0);
+            fc.disconnected_seen = true;
+            fuzz_client_reached.disconnects++;
+        } else if (fc.end_expected) {
+            FUZZ_CHECK(r == -1);
+        } else {
+            FUZZ_CHECK(r == 0);
+        }
+        fc_check_table();
+        break;
+    }
+    case 11: { /* a crowd: states from many new senders, past the table's cap */
+        uint8_t a = fc_byte(in), b = fc_byte(in);
+        uint32_t base = 1000u + (uint32_t)a * 1000u;
+        fc.light = true;
+        uint32_t count = b & 0x80 ? 240u + b % 32u : b % 16u; /* past the cap, or a few */
+        for (uint32_t i = 0; i < count; i++) {
+            struct proto_state s = { 0 };
+            s.sender = base + i;
+            s.seq = i;
+            s.send_us = fc.now;
+            uint8_t buf[PROTO_STATE_SIZE];
+            FUZZ_CHECK(proto_state_encode(buf, sizeof buf, &s) == PROTO_STATE_SIZE);
+            uint8_t ch = fc.udp ? CLIENT_CHANNEL_DATAGRAM : PROTO_CHANNEL_STATE;
+            fc_deliver(ch, 0, buf, sizeof buf, !fc.welcomed, true);
+            if (fc.dead)
+                break;
+        }
+        fc.light = false;
+        fc.checks = 0; /* the next check is full */
+        fc_check_table();
+        break;
+    }
+    case 10: { /* sending on a detached client: no socket, no crash */
+        uint8_t a = fc_byte(in);
+        bool live = fc.welcomed && !fc.dead;
+        uint32_t seq = client_next_seq(fc.c);
+        if (a & 1) {
+            struct proto_state s = { 0 };
+            s.x = (float)a;
+            int r = client_send_state(fc.c, &s, a);
+            FUZZ_CHECK(r == ((live && fc.udp) ? 0 : -1)); /* ENet: no peer */
+            FUZZ_CHECK(client_next_seq(fc.c) == seq + (r == 0 ? 1u : 0u));
+        } else if (a & 2) {
+            bool empty = a & 4;
+            int r = client_send_chat(fc.c, empty ? "" : "hello");
+            FUZZ_CHECK(r == ((live && fc.udp && !empty) ? 0 : -1)); /* ENet: no peer */
+        } else {
+            enum proto_mode before = client_mode(fc.c);
+            enum proto_mode mode = (enum proto_mode)((a >> 2) % 5);
+            int r = client_set_mode(fc.c, mode);
+            FUZZ_CHECK(r == ((!fc.udp && mode < PROTO_MODE_UDP) ? 0 : -1));
+            FUZZ_CHECK(client_mode(fc.c) == (r == 0 ? mode : before));
+        }
+        break;
+    }
+    }
+}
+
+int fuzz_target_client(const uint8_t *data, size_t size)
+{
+    struct fc_input in = { data, size };
+    memset(&fc, 0, sizeof fc);
+    fc.now = 1000000;
+
+    uint8_t c0 = fc_byte(&in);
+    struct client_config cfg = { 0 };
+    cfg.room = "r";
+    cfg.name = "me";
+    cfg.mode = (enum proto_mode)(c0 % PROTO_MODE_COUNT);
+    cfg.reflect = c0 & 4;
+    fc.udp = cfg.mode == PROTO_MODE_UDP;
+
+    log_threshold = LOG_OFF;
+    char err[128];
+    fc.c = client_create_detached(&cfg, err, sizeof err);
+    FUZZ_CHECK(fc.c != NULL);
+    FUZZ_CHECK(client_id(fc.c) == 0 && !client_joined(fc.c));
+    FUZZ_CHECK(client_mode(fc.c) == cfg.mode);
+    while (in.left > 0)
+        fc_op(&in);
+    fc.checks = 0;
+    fc_check_table();
+    client_destroy(fc.c);
+    fc.c = NULL;
+    return 0;
+}
