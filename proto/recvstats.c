@@ -64,6 +64,7 @@ int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
     if (!s->started) {
         s->started = true;
         s->first_seq = s->highest_seq = seq;
+        s->span = 1;
         window_set(s, seq);
         s->received = 1;
         record_timing(s, send_us, recv_us, h, 1);
@@ -80,6 +81,7 @@ int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
             window_clear(s, seq);
         }
         s->highest_seq = seq;
+        s->span += (uint32_t)ahead;
     } else {
         uint32_t behind = (uint32_t)(-(int64_t)ahead);
         if (behind >= RECV_STATS_WINDOW) {
@@ -92,8 +94,10 @@ int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
         }
         /* a late state from before the first one we saw (the first arrived
          * out of order): the stream started earlier than we thought */
-        if ((int32_t)(s->first_seq - seq) > 0)
+        if ((int32_t)(s->first_seq - seq) > 0) {
+            s->span += (uint32_t)(s->first_seq - seq);
             s->first_seq = seq;
+        }
         s->reordered++;
     }
     window_set(s, seq);
@@ -104,9 +108,7 @@ int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
 
 uint64_t recv_stats_expected(const struct recv_stats *s)
 {
-    if (!s->started)
-        return 0;
-    return (uint64_t)(uint32_t)(s->highest_seq - s->first_seq) + 1;
+    return s->span;
 }
 
 uint64_t recv_stats_lost(const struct recv_stats *s)

@@ -19,6 +19,8 @@ struct recv_stats {
     bool started;
     uint32_t first_seq;    /* first sequence number seen */
     uint32_t highest_seq;  /* highest (wrap-safe) sequence number seen */
+    uint64_t span;         /* sequence numbers from the first to the highest,
+                              counted in 64 bits so jumps cannot wrap it */
     uint64_t received;     /* unique states received */
     uint64_t duplicates;   /* same sequence number seen again */
     uint64_t reordered;    /* arrived after a higher sequence number */
@@ -40,7 +42,7 @@ int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
                       uint64_t recv_us, struct histogram *h);
 
 /* States the sender has sent so far as far as we can tell:
- * highest - first + 1 (0 before the first state). */
+ * highest - first + 1 (0 before the first state), never less than received. */
 uint64_t recv_stats_expected(const struct recv_stats *s);
 
 /* expected - received, never negative. */

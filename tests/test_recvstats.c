@@ -251,6 +251,22 @@ static void test_hostile_send_times(void **state)
     free(h);
 }
 
+static void test_jumps_cannot_wrap_expected(void **state)
+{
+    (void)state;
+    /* A hostile sender jumping almost 2^31 ahead three times: a 32-bit
+     * highest - first would wrap to 1 with 4 states received. */
+    struct recv_stats s;
+    recv_stats_reset(&s);
+    recv_stats_record(&s, 0, 0, 0, NULL);
+    recv_stats_record(&s, 0x7fffffffu, 0, 0, NULL);
+    recv_stats_record(&s, 0xfffffffeu, 0, 0, NULL);
+    recv_stats_record(&s, 0, 0, 0, NULL); /* ahead again, past the wrap */
+    assert_int_equal(s.received, 4);
+    assert_true(recv_stats_expected(&s) >= s.received);
+    assert_true(recv_stats_expected(&s) == 2ull * 0x7fffffffu + 3); /* 0 .. 2^32 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_jitter_alternating),
         cmocka_unit_test(test_negative_latency),
         cmocka_unit_test(test_hostile_send_times),
+        cmocka_unit_test(test_jumps_cannot_wrap_expected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,8 +22,6 @@
 #include "targets.h"
 
 #define FC_RING 64 /* the client remembers this many departed ids */
-#define FC_WIDE_MAX 64
-#define FC_SPAN_MAX 0x80000000ull /* recv_stats' sequence arithmetic is exact up to this */
 
 struct fuzz_client {
     struct client *c;
@@ -37,14 +35,6 @@ struct fuzz_client {
     bool disconnected_seen;   /* client_poll returned DISCONNECTED */
     bool light;               /* crowd op: check the table once at the end */
     unsigned long checks;     /* a big table is checked in full every 16th time */
-    /* Senders whose sequence numbers have spanned more than FC_SPAN_MAX: for
-     * them recv_stats_expected() (32-bit, highest - first + 1) can wrap
-     * and fall below received, e.g. a sender jumping by 2^31 - 1 three
-     * times. A known limit of recvstats; not checked for them. Sticky;
-     * all_wide when the list is full. */
-    uint32_t wide[FC_WIDE_MAX];
-    size_t n_wide;
-    bool all_wide;
     bool left_pending;        /* the last event was LEFT left_id */
     uint32_t left_id;
     uint32_t ring[FC_RING];   /* ids of LEFT events, as the client's ring */
@@ -113,40 +103,10 @@ static bool fc_finite_state(const struct proto_state *s)
            isfinite(s->heading);
 }
 
-static bool fc_is_wide(uint32_t id)
+static void fc_check_stats(const struct recv_stats *st)
 {
-    if (fc.all_wide)
-        return true;
-    for (size_t i = 0; i < fc.n_wide; i++)
-        if (fc.wide[i] == id)
-            return true;
-    return false;
-}
-
-/* After a state from sender: a span past FC_SPAN_MAX is seen here first,
- * since one state moves highest_seq by less than 2^31. */
-static void fc_note_span(uint32_t sender)
-{
-    const struct client_member *m = client_member(fc.c, sender);
-    const struct recv_stats *st = sender == fc.my_id ? client_reflect_stats(fc.c)
-                                  : m                ? &m->stats
-                                                     : NULL;
-    if (!st || recv_stats_expected(st) <= FC_SPAN_MAX || fc_is_wide(sender))
-        return;
-    if (fc.n_wide == FC_WIDE_MAX)
-        fc.all_wide = true;
-    else
-        fc.wide[fc.n_wide++] = sender;
-}
-
-static void fc_check_stats(const struct recv_stats *st, uint32_t id)
-{
-    if (!fc_is_wide(id))
-        FUZZ_CHECK(st->received <= recv_stats_expected(st));
-    if (st->received <= recv_stats_expected(st))
-        FUZZ_CHECK(recv_stats_lost(st) == recv_stats_expected(st) - st->received);
-    else
-        FUZZ_CHECK(recv_stats_lost(st) == 0);
+    FUZZ_CHECK(st->received <= recv_stats_expected(st));
+    FUZZ_CHECK(recv_stats_lost(st) == recv_stats_expected(st) - st->received);
     FUZZ_CHECK(st->started || (st->received == 0 && recv_stats_expected(st) == 0));
 }
 
@@ -171,7 +131,7 @@ static void fc_check_table(void)
         FUZZ_CHECK((unsigned)m[i].mode < PROTO_MODE_COUNT);
         if (m[i].has_state)
             FUZZ_CHECK(m[i].last.sender == m[i].id && fc_finite_state(&m[i].last));
-        fc_check_stats(&m[i].stats, m[i].id);
+        fc_check_stats(&m[i].stats);
         if (i < 8 || i % 31 == 0) /* the lookup finds this entry (sampled: O(n) each) */
             FUZZ_CHECK(client_member(fc.c, m[i].id) == &m[i]);
         if (i < sizeof ids / sizeof ids[0])
@@ -182,7 +142,7 @@ static void fc_check_table(void)
         for (size_t i = 1; i < n; i++)
             FUZZ_CHECK(ids[i] != ids[i - 1]);
     }
-    fc_check_stats(client_reflect_stats(fc.c), fc.my_id);
+    fc_check_stats(client_reflect_stats(fc.c));
     FUZZ_CHECK(client_rtt(fc.c)->total == client_reflect_stats(fc.c)->received);
     FUZZ_CHECK(client_id(fc.c) == fc.my_id);
     FUZZ_CHECK(client_joined(fc.c) == (fc.welcomed && !fc.dead));
@@ -347,8 +307,6 @@ static void fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, si
             }
         }
     }
-    if (sender)
-        fc_note_span(sender);
     /* a member who left is gone now, unless this message brought it back */
     if (left_id && !(r == 1 && ev.type == CLIENT_EV_JOINED && ev.id == left_id))
         FUZZ_CHECK(client_member(fc.c, left_id) == NULL);
