@@ -19,6 +19,8 @@
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
 #define RATE_STREAK_GAP_US 1000000ull /* a pause this long ends an abuse streak */
 #define RATE_WARN_EVERY_US 1000000ull /* at most one rate_limited error per second */
+#define WELCOME_REPEAT_US 250000ull /* udp: at most one welcome per this long */
+#define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
 
 struct relay_room {
     bool used;
@@ -49,6 +51,14 @@ struct relay_peer {
     uint64_t strikes_us;
     uint64_t err_tokens;     /* error-message budget, millionths */
     uint64_t err_us;
+    uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
+};
+
+/* An IP address kicked recently: connections from it are refused until
+ * until_us. A small table: when full, the entry closest to expiry goes. */
+struct relay_ban {
+    char ip[RELAY_ADDR_MAX]; /* "" = free */
+    uint64_t until_us;
 };
 
 struct relay {
@@ -60,83 +70,56 @@ struct relay {
     uint32_t clients, nrooms, members;
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
+    struct relay_ban bans[BAN_SLOTS];
     struct relay_stats stats;
     struct proto_control in;    /* decoded control message (large: roster) */
     struct proto_control out;   /* message being encoded */
     char json[PROTO_CONTROL_MAX + 1];
 };
 
-static const char *const drop_names[RELAY_DROP_COUNT] = {
-    [RELAY_DROP_NOT_JOINED] = "not_joined",
-    [RELAY_DROP_BAD_STATE] = "bad_state",
-    [RELAY_DROP_BAD_JSON] = "bad_json",
-    [RELAY_DROP_MISSING_FIELD] = "missing_field",
-    [RELAY_DROP_BAD_FIELD] = "bad_field",
-    [RELAY_DROP_UNKNOWN_TYPE] = "unknown_type",
-    [RELAY_DROP_WRONG_CHANNEL] = "wrong_channel",
-    [RELAY_DROP_TOO_BIG] = "too_big",
-    [RELAY_DROP_RATE_LIMITED] = "rate_limited",
-    [RELAY_DROP_ROOM_FULL] = "room_full",
-    [RELAY_DROP_TOO_MANY_ROOMS] = "too_many_rooms",
-    [RELAY_DROP_SERVER_FULL] = "server_full",
-    [RELAY_DROP_BAD_NAME] = "bad_name",
-    [RELAY_DROP_BAD_ROOM] = "bad_room",
-    [RELAY_DROP_ALREADY_JOINED] = "already_joined",
-    [RELAY_DROP_CLOSED] = "closed",
-    [RELAY_DROP_PER_ADDRESS] = "per_address",
-    [RELAY_DROP_SEND_FAILED] = "send_failed",
-    [RELAY_DROP_STRAY] = "stray",
-    [RELAY_DROP_BAD_CHANNELS] = "bad_channels",
+/* Every drop reason: its counter in the stats record, the error code the
+ * client is told (NULL: none, or the caller sends its own), and whether it
+ * means malformed input, which earns a strike. */
+static const struct {
+    const char *name;
+    const char *code;
+    bool strike;
+} drop_info[RELAY_DROP_COUNT] = {
+    [RELAY_DROP_NOT_JOINED] = { "not_joined", "not_joined", false },
+    [RELAY_DROP_BAD_STATE] = { "bad_state", "bad_state", true },
+    [RELAY_DROP_BAD_JSON] = { "bad_json", "bad_json", true },
+    [RELAY_DROP_MISSING_FIELD] = { "missing_field", "missing_field", true },
+    [RELAY_DROP_BAD_FIELD] = { "bad_field", "bad_field", true },
+    [RELAY_DROP_UNKNOWN_TYPE] = { "unknown_type", "unknown_type", true },
+    [RELAY_DROP_WRONG_CHANNEL] = { "wrong_channel", "bad_state", true },
+    [RELAY_DROP_TOO_BIG] = { "too_big", "too_big", true },
+    [RELAY_DROP_RATE_LIMITED] = { "rate_limited", "rate_limited", false },
+    [RELAY_DROP_ROOM_FULL] = { "room_full", "room_full", false },
+    [RELAY_DROP_TOO_MANY_ROOMS] = { "too_many_rooms", "too_many_rooms", false },
+    [RELAY_DROP_SERVER_FULL] = { "server_full", "server_full", false },
+    [RELAY_DROP_BAD_NAME] = { "bad_name", "bad_name", false },
+    [RELAY_DROP_BAD_ROOM] = { "bad_room", "bad_room", false },
+    [RELAY_DROP_ALREADY_JOINED] = { "already_joined", "already_joined", false },
+    [RELAY_DROP_CLOSED] = { "closed", NULL, false },
+    [RELAY_DROP_PER_ADDRESS] = { "per_address", NULL, false },
+    [RELAY_DROP_SEND_FAILED] = { "send_failed", NULL, false },
+    [RELAY_DROP_STRAY] = { "stray", NULL, false },
+    [RELAY_DROP_BAD_CHANNELS] = { "bad_channels", NULL, false },
+    [RELAY_DROP_BANNED] = { "banned", "kicked", false },
 };
-
-/* Error code sent to the client for each drop reason (NULL: none). */
-static const char *const drop_codes[RELAY_DROP_COUNT] = {
-    [RELAY_DROP_NOT_JOINED] = "not_joined",
-    [RELAY_DROP_BAD_STATE] = "bad_state",
-    [RELAY_DROP_BAD_JSON] = "bad_json",
-    [RELAY_DROP_MISSING_FIELD] = "missing_field",
-    [RELAY_DROP_BAD_FIELD] = "bad_field",
-    [RELAY_DROP_UNKNOWN_TYPE] = "unknown_type",
-    [RELAY_DROP_WRONG_CHANNEL] = "bad_state",
-    [RELAY_DROP_TOO_BIG] = "too_big",
-    [RELAY_DROP_RATE_LIMITED] = "rate_limited",
-    [RELAY_DROP_ROOM_FULL] = "room_full",
-    [RELAY_DROP_TOO_MANY_ROOMS] = "too_many_rooms",
-    [RELAY_DROP_SERVER_FULL] = "server_full",
-    [RELAY_DROP_BAD_NAME] = "bad_name",
-    [RELAY_DROP_BAD_ROOM] = "bad_room",
-    [RELAY_DROP_ALREADY_JOINED] = "already_joined",
-};
-
-/* Drops that mean the client sent something malformed: they earn a strike. */
-static bool drop_is_strike(enum relay_drop why)
-{
-    switch (why) {
-    case RELAY_DROP_BAD_STATE:
-    case RELAY_DROP_BAD_JSON:
-    case RELAY_DROP_MISSING_FIELD:
-    case RELAY_DROP_BAD_FIELD:
-    case RELAY_DROP_UNKNOWN_TYPE:
-    case RELAY_DROP_WRONG_CHANNEL:
-    case RELAY_DROP_TOO_BIG:
-        return true;
-    default:
-        return false;
-    }
-}
 
 const char *relay_drop_name(enum relay_drop why)
 {
     if ((unsigned)why >= RELAY_DROP_COUNT)
         return "?";
-    return drop_names[why];
+    return drop_info[why].name ? drop_info[why].name : "?";
 }
 
 void relay_default_config(struct relay_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->max_clients = 1024;
-    cfg->peer_cap = cfg->max_clients + 32;
+    cfg->peer_cap = cfg->max_clients + RELAY_SPARE_PEERS;
     cfg->max_rooms = 256;
     cfg->max_room_size = PROTO_ROSTER_MAX;
     cfg->name_max = PROTO_NAME_MAX;
@@ -146,6 +129,7 @@ void relay_default_config(struct relay_config *cfg)
     cfg->rate_burst = 60;
     cfg->kick_after_ms = 2000;
     cfg->max_strikes = 20;
+    cfg->kick_ban_ms = 10000;
     cfg->datagram = false;
 }
 
@@ -388,12 +372,67 @@ static void peer_close(struct relay *r, uint32_t peer)
     r->tp.disconnect(r->tp.ctx, peer);
 }
 
-/* Error kicked to the peer, left {reason: kicked} to its room, disconnect. */
+/* ---- kick bans -------------------------------------------------------- */
+
+/* The IP address part of an "ip:port" text (IPv4: before the last ':'). */
+static void addr_ip(const char *addr, char *ip, size_t cap)
+{
+    const char *colon = strrchr(addr, ':');
+    size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(ip, addr, n);
+    ip[n] = '\0';
+}
+
+/* Refuses addr's IP for kick_ban_ms from now. */
+static void ban_add(struct relay *r, const char *addr, uint64_t now_us)
+{
+    char ip[RELAY_ADDR_MAX];
+    addr_ip(addr, ip, sizeof ip);
+    if (r->cfg.kick_ban_ms == 0 || !ip[0] || strcmp(ip, "?") == 0)
+        return;
+    /* The same IP again, else a free or expired slot, else the one that
+     * expires first. */
+    struct relay_ban *slot = NULL;
+    for (size_t i = 0; i < BAN_SLOTS && !slot; i++)
+        if (strcmp(r->bans[i].ip, ip) == 0)
+            slot = &r->bans[i];
+    for (size_t i = 0; i < BAN_SLOTS && !slot; i++)
+        if (!r->bans[i].ip[0] || r->bans[i].until_us <= now_us)
+            slot = &r->bans[i];
+    if (!slot) {
+        slot = &r->bans[0];
+        for (size_t i = 1; i < BAN_SLOTS; i++)
+            if (r->bans[i].until_us < slot->until_us)
+                slot = &r->bans[i];
+    }
+    snprintf(slot->ip, sizeof slot->ip, "%s", ip);
+    slot->until_us = now_us + (uint64_t)r->cfg.kick_ban_ms * 1000;
+}
+
+/* Microseconds addr's IP is still refused for, 0 if it is not. */
+static uint64_t ban_left_us(const struct relay *r, const char *addr, uint64_t now_us)
+{
+    if (r->cfg.kick_ban_ms == 0)
+        return 0;
+    char ip[RELAY_ADDR_MAX];
+    addr_ip(addr, ip, sizeof ip);
+    for (size_t i = 0; i < BAN_SLOTS; i++)
+        if (r->bans[i].ip[0] && r->bans[i].until_us > now_us &&
+            strcmp(r->bans[i].ip, ip) == 0)
+            return r->bans[i].until_us - now_us;
+    return 0;
+}
+
+/* Error kicked to the peer, left {reason: kicked} to its room, disconnect;
+ * its IP address is refused for kick_ban_ms. */
 static void kick(struct relay *r, uint32_t peer, uint64_t now_us,
                  const char *why)
 {
     struct relay_peer *p = &r->peers[peer];
     log_warn("relay: kicking %s (id %" PRIu32 "): %s", p->addr, p->id, why);
+    ban_add(r, p->addr, now_us);
     send_error(r, peer, true, "kicked", now_us, "kicked: %s", why);
     member_remove(r, peer, PROTO_LEFT_KICKED);
     r->stats.kicks++;
@@ -416,6 +455,18 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     if (r->closing) {
         /* A handshake that finished during the shutdown drain. */
         send_error(r, peer, true, "shutting_down", now_us, "relay shutting down");
+        r->tp.disconnect(r->tp.ctx, peer);
+        return -1;
+    }
+    uint64_t banned_us = ban_left_us(r, p->addr, now_us);
+    if (banned_us) {
+        /* debug: a kicked flooder over plain UDP lands here per datagram. */
+        r->stats.drops[RELAY_DROP_BANNED]++;
+        log_debug("relay: refusing %s: kicked less than %" PRIu32 " ms ago", p->addr,
+                  r->cfg.kick_ban_ms);
+        send_error(r, peer, true, drop_info[RELAY_DROP_BANNED].code, now_us,
+                   "kicked from this address recently: try again in %" PRIu64 " s",
+                   (banned_us + 999999) / 1000000);
         r->tp.disconnect(r->tp.ctx, peer);
         return -1;
     }
@@ -519,11 +570,11 @@ static int reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    log_debug("relay: %s: %s: %s", r->peers[peer].addr, drop_names[why], text);
-    if (drop_is_strike(why) && strike(r, peer, now_us))
+    log_debug("relay: %s: %s: %s", r->peers[peer].addr, drop_info[why].name, text);
+    if (drop_info[why].strike && strike(r, peer, now_us))
         return -1 - (int)why;
     if (!code)
-        code = drop_codes[why];
+        code = drop_info[why].code;
     if (code)
         send_error(r, peer, false, code, now_us, "%s", text);
     return -1 - (int)why;
@@ -609,10 +660,10 @@ static int on_state(struct relay *r, uint32_t peer, uint8_t channel,
                       "state of %zu bytes, max %d", len, PROTO_STATE_MAX);
     if (err < 0) {
         switch (err) {
-        case PROTO_E_SHORT: r->stats.state_errors[0]++; break;
-        case PROTO_E_VERSION: r->stats.state_errors[1]++; break;
-        case PROTO_E_TYPE: r->stats.state_errors[2]++; break;
-        default: r->stats.state_errors[3]++; break;
+        case PROTO_E_SHORT: r->stats.state_errors[RELAY_STATE_ERR_SHORT]++; break;
+        case PROTO_E_VERSION: r->stats.state_errors[RELAY_STATE_ERR_VERSION]++; break;
+        case PROTO_E_TYPE: r->stats.state_errors[RELAY_STATE_ERR_TYPE]++; break;
+        default: r->stats.state_errors[RELAY_STATE_ERR_VALUE]++; break;
         }
         return reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "state: %s",
                       proto_strerror(err));
@@ -645,10 +696,16 @@ static int on_state(struct relay *r, uint32_t peer, uint8_t channel,
 
 /* ---- control messages ------------------------------------------------- */
 
-static void send_welcome(struct relay *r, uint32_t peer)
+/* The welcome: my id, the room, the others with their last states. Over
+ * plain UDP every datagram stays within RELAY_DATAGRAM_MAX: the roster lists
+ * the first members that fit, and each member left out follows in a joined
+ * notice (a client adds a member from a joined notice as from the roster;
+ * only the last state is missing, and the next state brings it). */
+static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
     const struct relay_room *room = &r->rooms[p->room];
+    p->welcome_us = now_us;
     memset(&r->out, 0, offsetof(struct proto_control, roster));
     r->out.type = PROTO_CTL_WELCOME;
     r->out.id = p->id;
@@ -668,9 +725,20 @@ static void send_welcome(struct relay *r, uint32_t peer)
     }
     r->out.roster_len = n;
     int len = encode_out(r);
-    if (len == PROTO_E_SPACE) {
-        /* A full room of long names may not fit with states: send the
-         * roster without them (they follow within one send interval). */
+    size_t fit = n; /* roster members in the welcome */
+    if (r->cfg.datagram && (len == PROTO_E_SPACE || len > RELAY_DATAGRAM_MAX)) {
+        /* Grow from an empty roster: a few short encodes, not many long. */
+        for (fit = 0; fit < n; fit++) {
+            r->out.roster_len = fit + 1;
+            len = encode_out(r);
+            if (len < 0 || len > RELAY_DATAGRAM_MAX)
+                break;
+        }
+        r->out.roster_len = fit;
+        len = encode_out(r);
+    } else if (len == PROTO_E_SPACE) {
+        /* ENet: a full room of long names may not fit with states: send
+         * the roster without them (they follow within one send interval). */
         for (size_t i = 0; i < n; i++)
             r->out.roster[i].has_state = false;
         len = encode_out(r);
@@ -680,6 +748,15 @@ static void send_welcome(struct relay *r, uint32_t peer)
         return;
     }
     send_json(r, peer, (size_t)len);
+    for (size_t i = fit; i < n; i++) {
+        struct proto_member e = r->out.roster[i]; /* the header is reused below */
+        memset(&r->out, 0, offsetof(struct proto_control, roster));
+        r->out.type = PROTO_CTL_JOINED;
+        r->out.id = e.id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", e.name);
+        r->out.mode = e.mode;
+        send_out(r, peer);
+    }
 }
 
 static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
@@ -690,8 +767,15 @@ static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m
         const struct relay_room *cur = &r->rooms[p->room];
         if (strcmp(cur->name, m->room) == 0) {
             /* A repeated join: our welcome may have been lost (plain UDP
-             * retries joins). Same answer, same id. */
-            send_welcome(r, peer);
+             * retries joins every 250 ms). Same answer, same id; over plain
+             * UDP not more often than that, so that a stream of joins with
+             * a forged source cannot aim many welcomes at someone else. */
+            if (r->cfg.datagram && now_us < p->welcome_us + WELCOME_REPEAT_US) {
+                log_debug("relay: %s: repeated join within %llu ms: ignored", p->addr,
+                          WELCOME_REPEAT_US / 1000);
+                return 0;
+            }
+            send_welcome(r, peer, now_us);
             return 0;
         }
         return reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
@@ -742,7 +826,7 @@ static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m
              room->name, p->id, p->name, proto_mode_name(mode),
              p->reflect ? ", reflect" : "");
 
-    send_welcome(r, peer);
+    send_welcome(r, peer, now_us);
     if (room->n > 1) {
         memset(&r->out, 0, offsetof(struct proto_control, roster));
         r->out.type = PROTO_CTL_JOINED;
@@ -828,24 +912,39 @@ static int on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
 
 /* ---- the entry point -------------------------------------------------- */
 
-int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
-                      uint32_t flags, uint8_t *bytes, size_t len,
-                      uint64_t now_us)
+/* What every datagram goes through first: a known peer, counted, within
+ * its rate. Returns 0 to go on or the relay_on_datagram code. */
+static int datagram_admit(struct relay *r, uint32_t peer, size_t len, uint64_t now_us)
 {
-    struct relay_peer *p = peer_get(r, peer);
-    if (!p) {
+    if (!peer_get(r, peer)) {
         r->stats.drops[RELAY_DROP_CLOSED]++;
         return -1 - RELAY_DROP_CLOSED;
     }
     r->stats.bytes_in += len;
-    int rc = rate_check(r, peer, now_us);
+    return rate_check(r, peer, now_us);
+}
+
+int relay_on_truncated(struct relay *r, uint32_t peer, size_t seen, uint64_t now_us)
+{
+    int rc = datagram_admit(r, peer, seen, now_us);
+    if (rc < 0)
+        return rc;
+    return reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                  "datagram of more than %zu bytes, max %zu", seen, r->cfg.max_packet_size);
+}
+
+int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
+                      uint32_t flags, uint8_t *bytes, size_t len,
+                      uint64_t now_us)
+{
+    int rc = datagram_admit(r, peer, len, now_us);
     if (rc < 0)
         return rc;
     if (len > r->cfg.max_packet_size)
         return reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
                       "datagram of %zu bytes, max %zu", len, r->cfg.max_packet_size);
     if (len == 0 || !bytes) {
-        r->stats.state_errors[0]++;
+        r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
         return reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "empty datagram");
     }
     bool json = bytes[0] == '{';
@@ -933,13 +1032,14 @@ int relay_stats_json(const struct relay *r, char *buf, size_t cap,
         s->bytes_in, s->bytes_out, s->control_in, s->control_out, s->joins,
         s->leaves, s->timeouts, s->kicks, s->errors_sent, s->errors_suppressed);
     for (int i = 0; i < RELAY_DROP_COUNT; i++)
-        put(buf, cap, &off, "%s\"%s\":%" PRIu64, i ? "," : "", drop_names[i],
+        put(buf, cap, &off, "%s\"%s\":%" PRIu64, i ? "," : "", relay_drop_name(i),
             s->drops[i]);
     put(buf, cap, &off,
         "},\"bad_state\":{\"short\":%" PRIu64 ",\"version\":%" PRIu64
         ",\"type\":%" PRIu64 ",\"value\":%" PRIu64 "},\"final\":%s}\n",
-        s->state_errors[0], s->state_errors[1], s->state_errors[2],
-        s->state_errors[3], final ? "true" : "false");
+        s->state_errors[RELAY_STATE_ERR_SHORT], s->state_errors[RELAY_STATE_ERR_VERSION],
+        s->state_errors[RELAY_STATE_ERR_TYPE], s->state_errors[RELAY_STATE_ERR_VALUE],
+        final ? "true" : "false");
     if (off >= cap)
         return -1;
     return (int)off;

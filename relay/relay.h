@@ -28,6 +28,16 @@
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
+/* Largest datagram the relay sends over the plain-UDP transport (the
+ * largest state a client may send, too): far below any path MTU's
+ * fragmentation trouble and the 65507-byte UDP limit. A welcome that would
+ * be longer is split (see relay_on_datagram). */
+#define RELAY_DATAGRAM_MAX 1200
+
+/* Peer slots beyond max_clients, so that extra connections get a polite
+ * server_full instead of silence: peer_cap = max_clients + this. */
+#define RELAY_SPARE_PEERS 32
+
 /* Why a datagram (or a join) was rejected. Each has a counter in the stats
  * record, named by relay_drop_name(). */
 enum relay_drop {
@@ -54,6 +64,8 @@ enum relay_drop {
     RELAY_DROP_STRAY,          /* ENet: datagram not from a connected peer, ignored */
     RELAY_DROP_BAD_CHANNELS,   /* ENet: connection with fewer than PROTO_CHANNEL_COUNT
                                   channels, refused */
+    RELAY_DROP_BANNED,         /* connection from an IP address kicked less than
+                                  kick_ban_ms ago, refused (error kicked) */
     RELAY_DROP_COUNT
 };
 
@@ -70,6 +82,7 @@ struct relay_config {
     uint32_t rate_burst;    /* token bucket depth, datagrams (60) */
     uint32_t kick_after_ms; /* sustained rate-limiting this long -> kick, 0 = never (2000) */
     uint32_t max_strikes;   /* invalid datagrams (decaying 1/s) before a kick, 0 = never (20) */
+    uint32_t kick_ban_ms;   /* after a kick, refuse its IP address this long, 0 = off (10000) */
     bool datagram;          /* plain-UDP transport: members' mode is always udp */
 };
 
@@ -90,6 +103,15 @@ struct relay_transport {
     void (*disconnect)(void *ctx, uint32_t peer);
 };
 
+/* Causes of bad_state drops, counted apart in relay_stats.state_errors. */
+enum relay_state_error {
+    RELAY_STATE_ERR_SHORT,   /* shorter than PROTO_STATE_SIZE, or empty */
+    RELAY_STATE_ERR_VERSION, /* first byte is not PROTO_VERSION */
+    RELAY_STATE_ERR_TYPE,    /* unknown message type */
+    RELAY_STATE_ERR_VALUE,   /* a field out of range (NaN, beyond PROTO_VALUE_MAX) */
+    RELAY_STATE_ERR_COUNT
+};
+
 struct relay_stats {
     uint64_t states_in;    /* valid states from members */
     uint64_t states_out;   /* state copies sent (one per recipient) */
@@ -101,7 +123,7 @@ struct relay_stats {
     uint64_t errors_sent;  /* error messages sent to clients */
     uint64_t errors_suppressed; /* errors not sent: per-peer error budget */
     uint64_t drops[RELAY_DROP_COUNT];
-    uint64_t state_errors[4]; /* bad_state by cause: short, version, type, value */
+    uint64_t state_errors[RELAY_STATE_ERR_COUNT]; /* bad_state by cause */
 };
 
 struct relay;
@@ -137,10 +159,21 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
  * on channel (PROTO_CHANNEL_* or RELAY_CHANNEL_DATAGRAM) with the flags it
  * arrived with. Validates, counts, answers, forwards. bytes is modified in
  * place (the sender id is stamped) and handed to send_state. Returns 0 if
- * accepted, or -1 - enum relay_drop if dropped. Never crashes on any input. */
+ * accepted, or -1 - enum relay_drop if dropped. Never crashes on any input.
+ * A repeated join for the member's own room is answered with the same
+ * welcome. With cfg.datagram (where a source address can be forged) at most
+ * once per 250 ms, more are ignored; and a welcome longer than
+ * RELAY_DATAGRAM_MAX lists the first roster members that fit and is
+ * followed by one joined notice per member left out. */
 int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
                       uint32_t flags, uint8_t *bytes, size_t len,
                       uint64_t now_us);
+
+/* The transport received from peer a datagram longer than the seen bytes
+ * it could read (plain UDP: MSG_TRUNC); the real length is unknown. Counted
+ * like a datagram of that size (rate limit, bytes_in), then dropped as
+ * too_big ("more than seen bytes") with a strike. Returns -1 - the drop. */
+int relay_on_truncated(struct relay *r, uint32_t peer, size_t seen, uint64_t now_us);
 
 /* Closes every peer: error shutting_down, then disconnect. Peers that
  * connect afterwards (during the transport's drain) get the same. */

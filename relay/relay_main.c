@@ -2,7 +2,10 @@
  *
  * The loop: service the transport (wait at most until the next tick), then
  * do the periodic work on a fixed tick: UDP expiry, stats records. Signal
- * handlers only set flags; the loop acts on them. */
+ * handlers only set flags; the loop acts on them within one tick: a signal
+ * may cut the udp transport's poll() short, but ENet's enet_host_service
+ * goes back to waiting after EINTR, so the 100 ms tick is what bounds the
+ * reaction. */
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,6 +15,7 @@
 #include "../proto/clock.h"
 #include "../proto/log.h"
 #include "../proto/options.h"
+#include "../proto/signals.h"
 #include "relay.h"
 #include "transport.h"
 
@@ -34,6 +38,7 @@ struct relay_opts {
     long rate_burst;
     double kick_after;
     long max_strikes;
+    long kick_ban_s;
     long name_max;
     long room_max;
     double stats_interval;
@@ -70,6 +75,8 @@ static const struct option_def relay_options[] = {
       "seconds of sustained rate limiting before a kick; 0 = never kick" },
     { "max-strikes", OPTION_INT, O(max_strikes), "20", 0, 1000000, NULL,
       "invalid messages (forgiven at 1/s) before a kick; 0 = never kick" },
+    { "kick-ban-s", OPTION_INT, O(kick_ban_s), "10", 0, 86400, NULL,
+      "seconds a kicked client's IP address is refused (error kicked); 0 = off" },
     { "name-max", OPTION_INT, O(name_max), "32", 1, PROTO_NAME_MAX, NULL,
       "longest player name, bytes" },
     { "room-max", OPTION_INT, O(room_max), "32", 1, PROTO_ROOM_MAX, NULL,
@@ -85,31 +92,13 @@ static const struct option_def relay_options[] = {
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stats_requested;
 
-static void on_stop(int sig)
+/* A positive value below one millisecond would round to 0, which means
+ * "never" for both options: refuse it rather than silently switch off. */
+static void check_not_tiny(const char *name, double seconds)
 {
-    (void)sig;
-    stop_requested = 1;
-}
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    stats_requested = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    /* No SA_RESTART: a signal should cut the wait in poll() short. */
-    sa.sa_handler = on_stop;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_usr1;
-    sigaction(SIGUSR1, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
+    if (seconds > 0 && seconds < 0.001)
+        options_fail("ricochet-relay", "--%s: %g is too small: use 0 (off) or at least 0.001",
+                     name, seconds);
 }
 
 static void print_stats(const struct relay *r, uint64_t start_us, bool final)
@@ -129,16 +118,15 @@ int main(int argc, char **argv)
     options_parse_or_exit(relay_options, &o, argc, argv, "ricochet-relay",
                           "ricochet relay: rooms of clients, each client's state "
                           "datagrams forwarded to the others.");
+    check_not_tiny("kick-after", o.kick_after);
+    check_not_tiny("stats-interval", o.stats_interval);
     log_threshold = (enum log_level)o.log_level;
     bool udp = o.transport == 1;
 
-    /* A few slots beyond --max-clients, so that the extra connections get
-     * a polite server_full instead of silence. */
-    uint32_t spare = 32;
     struct relay_net_config ncfg = {
         .bind = o.bind,
         .port = (uint16_t)o.port,
-        .peer_cap = (uint32_t)o.max_clients + spare,
+        .peer_cap = (uint32_t)o.max_clients + RELAY_SPARE_PEERS,
         .max_per_address = (uint32_t)o.max_per_address,
         .max_packet_size = (size_t)o.max_packet_size,
         .max_waiting_data = (size_t)o.max_waiting_data,
@@ -157,6 +145,7 @@ int main(int argc, char **argv)
     rcfg.rate_burst = (uint32_t)o.rate_burst;
     rcfg.kick_after_ms = (uint32_t)(o.kick_after * 1000.0 + 0.5);
     rcfg.max_strikes = (uint32_t)o.max_strikes;
+    rcfg.kick_ban_ms = (uint32_t)o.kick_ban_s * 1000u;
     rcfg.datagram = udp;
 
     char err[256];
@@ -184,7 +173,7 @@ int main(int argc, char **argv)
         relay_udp_destroy(tu);
         return 1;
     }
-    install_signals();
+    signals_install(&stop_requested, &stats_requested, NULL);
 
     /* Scripts and tests parse the port from this line: always print it. */
     const char *tname = udp ? "udp" : "enet";

@@ -99,4 +99,15 @@ void relay_udp_flush(struct relay_udp *t, struct relay *r);
 
 void relay_udp_destroy(struct relay_udp *t);
 
+struct mmsghdr;
+
+/* The transport's send loop, public for tests: sends msgs[0..n) on fd
+ * through send (sendmmsg(2)'s contract: the number sent, in order, or -1
+ * with errno when the first one failed). A datagram the kernel refuses
+ * (EMSGSIZE, EPERM, ...) is skipped; a full socket buffer (EAGAIN) drops it
+ * and all after it. EINTR retries. Returns how many were not sent, each
+ * counted once. */
+unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
+                              int (*send)(int, struct mmsghdr *, unsigned, int));
+
 #endif

@@ -157,24 +157,41 @@ static void count_failed(struct relay_udp *t, size_t n)
             relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
 }
 
+unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
+                              int (*send)(int, struct mmsghdr *, unsigned, int))
+{
+    unsigned off = 0, failed = 0;
+    while (off < n) {
+        /* sendmmsg sends in order and stops at the first failure: it
+         * returns how many went, or -1 when the very first one failed. */
+        int sent = send(fd, msgs + off, n - off, 0);
+        if (sent > 0) {
+            off += (unsigned)sent;
+            continue;
+        }
+        if (sent < 0 && errno == EINTR)
+            continue;
+        if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+            /* The socket buffer is full: the rest would fail alike. */
+            log_debug("relay: sendmmsg: %s: %u datagrams dropped",
+                      sent == 0 ? "nothing sent" : strerror(errno), n - off);
+            failed += n - off;
+            break;
+        }
+        /* This one datagram is refused (EMSGSIZE, EPERM, ...): skip it. */
+        log_debug("relay: sendmmsg: %s", strerror(errno));
+        failed++;
+        off++;
+    }
+    return failed;
+}
+
 /* Sends the queued state copies with as few sendmmsg calls as the kernel
  * allows. A full socket buffer means loss, as UDP always may: counted. */
 static void send_flush(struct relay_udp *t)
 {
-    unsigned off = 0;
-    while (off < t->nsend) {
-        int n = sendmmsg(t->fd, t->smsg + off, t->nsend - off, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            log_debug("relay: sendmmsg: %s", strerror(errno));
-            count_failed(t, t->nsend - off);
-            /* Skip the datagram that failed and try the rest. */
-            off++;
-            continue;
-        }
-        off += (unsigned)n;
-    }
+    if (t->nsend > 0)
+        count_failed(t, relay_udp_send_batch(t->fd, t->smsg, t->nsend, sendmmsg));
     t->nsend = 0;
 }
 
@@ -207,6 +224,14 @@ static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t 
     struct relay_udp *t = ctx;
     if (peer >= t->cfg.peer_cap || !t->slots[peer].used)
         return;
+    if (len > RELAY_DATAGRAM_MAX) {
+        /* The core splits what could be longer (the welcome); this is a
+         * bug, but never an oversized datagram on the wire. */
+        log_error("relay: control message of %zu bytes over the udp limit %d: not sent",
+                  len, RELAY_DATAGRAM_MAX);
+        count_failed(t, 1);
+        return;
+    }
     if (!t->relay || !relay_peer_joined(t->relay, peer)) {
         /* Anyone can send us a datagram with a forged source address; do not
          * let strangers make us send much to someone else. */
@@ -369,8 +394,9 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
 
     if (h->msg_namelen < sizeof *from || from->sin_family != AF_INET)
         return;
-    if (h->msg_flags & MSG_TRUNC)
-        len = t->rbuf_size; /* longer than max_packet_size: core says too_big */
+    /* Longer than our buffer (max_packet_size + 1): the kernel cut it and
+     * only says so in msg_flags. */
+    bool truncated = (h->msg_flags & MSG_TRUNC) != 0;
 
     int32_t slot = slot_find(t, from);
     if (slot < 0) {
@@ -394,7 +420,10 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
         }
     }
     t->slots[slot].last_us = now;
-    relay_on_datagram(r, (uint32_t)slot, RELAY_CHANNEL_DATAGRAM, 0, bytes, len, now);
+    if (truncated)
+        relay_on_truncated(r, (uint32_t)slot, len, now);
+    else
+        relay_on_datagram(r, (uint32_t)slot, RELAY_CHANNEL_DATAGRAM, 0, bytes, len, now);
     /* Not (or no longer) a member: leave sent, join refused, or just noise. */
     if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot)) {
         relay_peer_gone(r, (uint32_t)slot, PROTO_LEFT_QUIT, now);

@@ -100,7 +100,8 @@ soak_one() {
     mkdir -p "$dir"
     # Every bot is 127.0.0.1 (through netsim too) and churn plus vanished
     # peers awaiting their timeout can pass the default --max-per-address 16.
-    local relay_args="--bind 127.0.0.1 --port 0 --transport $t --max-per-address 0 --timeout-ms 2000 --stats-interval 10 --log-level warn"
+    # Every bot shares 127.0.0.1, so a flooder's kick must not ban the others.
+    local relay_args="--bind 127.0.0.1 --port 0 --transport $t --max-per-address 0 --kick-ban-s 0 --timeout-ms 2000 --stats-interval 10 --log-level warn"
     # shellcheck disable=SC2086
     $wrapper "$bin/ricochet-relay" $relay_args >"$dir/relay.out" 2>"$dir/relay.err" &
     local relay=$!

@@ -1083,6 +1083,27 @@ static void test_bad_input_enet(void **state)
     assert_true(suppressed1 > suppressed0);
     raw_enet_close(&b);
 
+    /* Kicked from 127.0.0.1: a new connection from there is refused for
+     * --kick-ban-s (default 10 s) with error kicked, counted as banned. */
+    struct raw_enet again;
+    long long banned0 = relay_stat(&relay, "drops.banned");
+    assert_int_equal(raw_enet_open(&again, (uint16_t)port), 0);
+    int refused = raw_enet_expect(&again, PROTO_CTL_ERROR, "kicked", 3000, &msg);
+    char refusal[PROTO_TEXT_MAX + 1];
+    snprintf(refusal, sizeof refusal, "%s", refused == 0 ? msg.text : "-");
+    uint64_t until = harness_now_ms() + 3000;
+    while (!again.disconnected && harness_now_ms() < until)
+        raw_enet_service(&again, 50, PROTO_CTL_PONG, NULL, NULL, &msg);
+    long long banned1 = relay_stat(&relay, "drops.banned");
+    print_message("bad input enet: reconnect after the kick: refused %s (%s), disconnected %s, "
+                  "drops.banned +%lld\n", refused == 0 ? "yes" : "no",
+                  refusal, again.disconnected ? "yes" : "no",
+                  banned1 - banned0);
+    assert_int_equal(refused, 0);
+    assert_true(again.disconnected);
+    assert_int_equal(banned1 - banned0, 1);
+    raw_enet_close(&again);
+
     free(relay_finish(&relay));
     spawn_free(&relay);
 }

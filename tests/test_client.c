@@ -118,8 +118,8 @@ struct fake_udp {
     bool have_peer;
 };
 
-/* Receives one datagram (polling the client meanwhile); returns its length
- * or -1 on timeout. */
+/* Receives one datagram (polling the client meanwhile, if any); returns its
+ * length or -1 on timeout. */
 static int fake_recv(struct fake_udp *f, struct client *c, char *buf, size_t cap,
                      int timeout_ms)
 {
@@ -133,7 +133,10 @@ static int fake_recv(struct fake_udp *f, struct client *c, char *buf, size_t cap
             return (int)n;
         }
         struct client_event ev;
-        client_poll(c, 5, &ev); /* keeps the client's timers going */
+        if (c)
+            client_poll(c, 5, &ev); /* keeps the client's timers going */
+        else
+            poll(&(struct pollfd){.fd = f->fd, .events = POLLIN}, 1, 5);
     }
     return -1;
 }
@@ -389,6 +392,294 @@ static void test_udp_join_refused(void **state)
     close(f.fd);
 }
 
+/* ---- udp repairs: rejoin after not_joined, expiry of silent members ---- */
+
+static void fake_welcome(struct fake_udp *f, uint32_t id, const uint32_t *ids,
+                         const char *const *names, size_t n)
+{
+    static struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_WELCOME;
+    m.id = id;
+    snprintf(m.room, sizeof m.room, "r1");
+    for (size_t i = 0; i < n; i++) {
+        m.roster[i].id = ids[i];
+        snprintf(m.roster[i].name, sizeof m.roster[i].name, "%s", names[i]);
+        m.roster[i].mode = PROTO_MODE_UDP;
+    }
+    m.roster_len = n;
+    fake_send_control(f, &m);
+}
+
+static void fake_error(struct fake_udp *f, const char *code)
+{
+    static struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_ERROR;
+    snprintf(m.code, sizeof m.code, "%s", code);
+    snprintf(m.text, sizeof m.text, "not joined (expired?): send join");
+    fake_send_control(f, &m);
+}
+
+/* Waits for the next datagram of the given control type (states and other
+ * control messages are skipped); returns its arrival time in ms or 0. */
+static uint64_t fake_expect(struct fake_udp *f, struct client *c, enum proto_ctl_type type,
+                            int timeout_ms)
+{
+    static char buf[PROTO_CONTROL_MAX + 1];
+    static struct proto_control m;
+    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
+    while (harness_now_ms() < deadline) {
+        int len = fake_recv(f, c, buf, sizeof buf, (int)(deadline - harness_now_ms()) + 1);
+        if (len > 0 && buf[0] == '{' &&
+            proto_control_decode(buf, (size_t)len, &m, NULL, 0) == PROTO_OK && m.type == type)
+            return harness_now_ms();
+    }
+    return 0;
+}
+
+/* Waits for a state datagram from the client; returns its seq, or 0. */
+static uint32_t fake_expect_state(struct fake_udp *f, struct client *c)
+{
+    static char buf[PROTO_CONTROL_MAX + 1];
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (harness_now_ms() < deadline) {
+        int len = fake_recv(f, c, buf, sizeof buf, WAIT_MS);
+        struct proto_state got;
+        if (len > 0 && buf[0] != '{' &&
+            proto_state_decode((uint8_t *)buf, (size_t)len, &got) == PROTO_OK)
+            return got.seq;
+    }
+    return 0;
+}
+
+/* The relay expired me (error not_joined): the client says so, is no longer
+ * joined, joins again, and a new welcome with a new id makes it a member
+ * again with the new roster; states flow both ways. */
+static void test_udp_rejoin(void **state)
+{
+    (void)state;
+    struct fake_udp f = {0};
+    f.fd = udp_bound(&f.port);
+    struct client *c = make_client(f.port, PROTO_MODE_UDP, 3000);
+    assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
+    const uint32_t ids1[] = {7, 8};
+    const char *const names1[] = {"seven", "eight"};
+    fake_welcome(&f, 5, ids1, names1, 2);
+    struct client_event ev;
+    assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
+    assert_int_equal(client_id(c), 5);
+    fake_send_state(&f, 7, 1, 1.0f);
+    assert_true(wait_event(c, CLIENT_EV_STATE, &ev, WAIT_MS, NULL));
+    struct proto_state s = {.send_us = clock_now_us(), .x = 2.0f};
+    assert_int_equal(client_send_state(c, &s, 0), 0);
+    assert_int_equal(fake_expect_state(&f, c), 1);
+
+    /* The relay answers the state with not_joined: it has expired us. */
+    fake_error(&f, "not_joined");
+    int skipped = 0;
+    assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, &skipped));
+    assert_int_equal(skipped, 0);
+    assert_string_equal(ev.control->code, "not_joined");
+    assert_false(client_joined(c));
+    assert_int_equal(client_id(c), 5); /* the old id until the new welcome */
+    assert_int_equal(client_send_state(c, &s, 0), -1);
+    assert_non_null(client_member(c, 7)); /* readable during the event */
+
+    /* It joins again at once, then every 250 ms; the table is empty. */
+    uint64_t t1 = fake_expect(&f, c, PROTO_CTL_JOIN, 2000);
+    assert_true(t1 > 0);
+    uint64_t t2 = fake_expect(&f, c, PROTO_CTL_JOIN, 2000);
+    assert_true(t2 > 0 && t2 - t1 >= 200);
+    size_t n;
+    client_members(c, &n);
+    assert_int_equal(n, 0);
+    assert_false(client_joined(c));
+    /* A stale not_joined (answering something sent before) and a state
+     * while rejoining: no event, and no end of the session. */
+    fake_error(&f, "not_joined");
+    fake_send_state(&f, 7, 2, 1.0f);
+    for (int k = 0; k < 10; k++)
+        assert_int_equal(client_poll(c, 5, &ev), 0);
+
+    /* The new welcome: a new id and roster, a second WELCOME event. */
+    const uint32_t ids2[] = {7, 11};
+    const char *const names2[] = {"seven", "eleven"};
+    fake_welcome(&f, 9, ids2, names2, 2);
+    assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
+    assert_int_equal(ev.id, 9);
+    assert_int_equal(client_id(c), 9);
+    assert_true(client_joined(c));
+    client_members(c, &n);
+    assert_int_equal(n, 2);
+    assert_null(client_member(c, 8));
+    assert_string_equal(client_member(c, 11)->name, "eleven");
+
+    /* States flow again both ways; my seq goes on counting. */
+    fake_send_state(&f, 11, 1, 3.0f);
+    assert_true(wait_event(c, CLIENT_EV_STATE, &ev, WAIT_MS, NULL));
+    assert_int_equal(ev.id, 11);
+    assert_int_equal(client_member(c, 11)->stats.received, 1);
+    assert_int_equal(client_send_state(c, &s, 0), 0);
+    assert_int_equal(fake_expect_state(&f, c), 2);
+    client_destroy(c);
+    assert_true(fake_expect(&f, NULL, PROTO_CTL_LEAVE, 1000) > 0);
+    close(f.fd);
+}
+
+/* A rejoin that gets no welcome gives up after timeout_ms: DISCONNECTED. */
+static void test_udp_rejoin_gives_up(void **state)
+{
+    (void)state;
+    struct fake_udp f = {0};
+    f.fd = udp_bound(&f.port);
+    struct client *c = make_client(f.port, PROTO_MODE_UDP, 700);
+    assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
+    fake_welcome(&f, 5, NULL, NULL, 0);
+    struct client_event ev;
+    assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
+    fake_error(&f, "not_joined");
+    assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, NULL));
+    uint64_t t0 = harness_now_ms();
+    int joins = 0;
+    uint64_t deadline = t0 + WAIT_MS;
+    int r = 0;
+    static char buf[PROTO_CONTROL_MAX + 1];
+    while (harness_now_ms() < deadline) {
+        socklen_t sl = sizeof f.peer;
+        ssize_t k = recvfrom(f.fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&f.peer, &sl);
+        if (k > 0 && strstr(buf, "\"join\""))
+            joins++;
+        r = client_poll(c, 10, &ev);
+        if (r == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+            break;
+        assert_int_equal(r, 0); /* nothing else happens meanwhile */
+    }
+    assert_int_equal(r, 1);
+    assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
+    assert_string_equal(ev.control->code, "timeout");
+    uint64_t took = harness_now_ms() - t0;
+    assert_true(took >= 650 && took < 3000);
+    assert_true(joins >= 2);
+    assert_int_equal(client_poll(c, 0, &ev), -1);
+    client_destroy(c);
+    close(f.fd);
+}
+
+/* udp: a member whose left notice was lost stays silent; the client expires
+ * it after timeout_ms without a state (counted from the welcome for one that
+ * never sent), with a LEFT event like the relay's. A member that keeps
+ * sending stays. An expired member that was only quiet comes back under its
+ * name with its next state, and the relay's own left about a member I
+ * expired gives no second event. */
+static void test_udp_member_expiry(void **state)
+{
+    (void)state;
+    const uint32_t timeout_ms = 600;
+    struct fake_udp f = {0};
+    f.fd = udp_bound(&f.port);
+    struct client *c = make_client(f.port, PROTO_MODE_UDP, timeout_ms);
+    assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
+    /* 7 never sends, 8 stops after 400 ms, 9 keeps sending (and keeps the
+     * relay audible: the client's own timeout is short). */
+    const uint32_t ids[] = {7, 8, 9};
+    const char *const names[] = {"seven", "eight", "nine"};
+    uint64_t t0 = harness_now_ms();
+    fake_welcome(&f, 5, ids, names, 3);
+    uint64_t left_at[10] = {0}, last8 = 0;
+    int lefts = 0, states8 = 0;
+    uint32_t seq = 0;
+    uint64_t next_send = t0;
+    struct client_event ev;
+    while (harness_now_ms() - t0 < 1800) {
+        uint64_t now = harness_now_ms();
+        if (now >= next_send && client_joined(c)) {
+            seq++;
+            fake_send_state(&f, 9, seq, 9.0f);
+            if (now - t0 < 400) {
+                fake_send_state(&f, 8, seq, 8.0f);
+                last8 = now;
+            }
+            next_send = now + 50;
+        }
+        int r = client_poll(c, 5, &ev);
+        assert_true(r >= 0);
+        if (r == 1 && ev.type == CLIENT_EV_STATE && ev.id == 8)
+            states8++;
+        if (r == 1 && ev.type == CLIENT_EV_LEFT) {
+            assert_true(ev.id == 7 || ev.id == 8);
+            assert_int_equal(left_at[ev.id], 0); /* once each */
+            left_at[ev.id] = harness_now_ms();
+            lefts++;
+            assert_non_null(ev.control);
+            assert_int_equal(ev.control->type, PROTO_CTL_LEFT);
+            assert_int_equal(ev.control->id, ev.id);
+            assert_int_equal(ev.control->reason, PROTO_LEFT_TIMEOUT);
+            assert_string_equal(ev.control->name, names[ev.id - 7]);
+            /* still listed during the event, for its stats */
+            const struct client_member *m = client_member(c, ev.id);
+            assert_non_null(m);
+            if (ev.id == 8)
+                assert_true(m->stats.received > 0);
+        }
+        assert_true(r != 1 || ev.type != CLIENT_EV_DISCONNECTED);
+    }
+    assert_int_equal(lefts, 2);
+    assert_true(states8 > 0);
+    assert_true(left_at[7] - t0 >= timeout_ms);
+    assert_true(left_at[8] - last8 >= timeout_ms);
+    assert_null(client_member(c, 7));
+    assert_null(client_member(c, 8));
+    assert_non_null(client_member(c, 9));
+    assert_true(client_joined(c));
+
+    /* 8 was only quiet: its next state lists it again, with its name. */
+    fake_send_state(&f, 9, ++seq, 9.0f); /* 9 (and the relay) still audible */
+    fake_send_state(&f, 8, seq, 8.0f);
+    do
+        assert_true(wait_event(c, CLIENT_EV_STATE, &ev, WAIT_MS, NULL));
+    while (ev.id == 9);
+    assert_int_equal(ev.id, 8);
+    assert_non_null(client_member(c, 8));
+    assert_string_equal(client_member(c, 8)->name, "eight");
+    /* The relay's (late) left about 7: no second event. Then a chat from
+     * 9 shows the notice was handled before it. */
+    fake_send_state(&f, 9, ++seq, 9.0f);
+    static struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_LEFT;
+    m.id = 7;
+    snprintf(m.name, sizeof m.name, "seven");
+    m.reason = PROTO_LEFT_QUIT;
+    fake_send_control(&f, &m);
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_CHAT;
+    m.id = 9;
+    snprintf(m.name, sizeof m.name, "nine");
+    snprintf(m.text, sizeof m.text, "still here");
+    fake_send_control(&f, &m);
+    int skipped = 0;
+    bool chat = false;
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (!chat && harness_now_ms() < deadline) {
+        int r = client_poll(c, 10, &ev);
+        if (r == 1 && ev.type == CLIENT_EV_CHAT)
+            chat = true;
+        else if (r == 1 && !(ev.type == CLIENT_EV_STATE && ev.id == 9))
+            skipped++;
+    }
+    assert_true(chat);
+    assert_int_equal(skipped, 0);
+    /* ... and a late state from 7 now (the relay said it left) is dropped. */
+    fake_send_state(&f, 7, 1, 7.0f);
+    for (int k = 0; k < 10; k++)
+        assert_int_equal(client_poll(c, 5, &ev), 0);
+    assert_null(client_member(c, 7));
+    assert_true(client_joined(c));
+    client_destroy(c);
+    close(f.fd);
+}
+
 /* ---- fake ENet relay: checks channels, flags and arrived_as ---- */
 
 static void test_enet_fake_relay(void **state)
@@ -539,6 +830,9 @@ int main(void)
         cmocka_unit_test(test_no_answer_udp),
         cmocka_unit_test(test_udp_fake_relay),
         cmocka_unit_test(test_udp_join_refused),
+        cmocka_unit_test(test_udp_rejoin),
+        cmocka_unit_test(test_udp_rejoin_gives_up),
+        cmocka_unit_test(test_udp_member_expiry),
         cmocka_unit_test(test_enet_fake_relay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* test_integration_udp.c: ricochet-relay --transport udp with the client
  * library's udp mode over 127.0.0.1: join by retried datagram, fan-out,
- * never back to the sender, leave, expiry of a silent member, and garbage
- * datagrams counted by the relay while the session goes on. */
+ * never back to the sender, leave, expiry of a silent member, garbage
+ * datagrams counted by the relay while the session goes on, and an expired
+ * client joining again. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -181,11 +182,106 @@ static void test_udp_relay_shutdown(void **state)
     spawn_free(&relay);
 }
 
+/* Counts welcomes per client, then records as usual. */
+static size_t welcomes[HARNESS_MAX_CLIENTS];
+
+static void count_event(void *ctx, size_t i, const struct client_event *ev)
+{
+    if (ev->type == CLIENT_EV_WELCOME && i < HARNESS_MAX_CLIENTS)
+        welcomes[i]++;
+    harness_rec_event(ctx, i, ev);
+}
+
+/* Every joined client sends one state (a rejoining one cannot: skipped). */
+static void send_if_joined(struct harness_rec *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (!r->c[i] || !client_joined(r->c[i]))
+            continue;
+        struct proto_state s = {.send_us = clock_now_us(), .x = 5, .y = 5};
+        assert_int_equal(client_send_state(r->c[i], &s, 0), 0);
+    }
+}
+
+/* A udp client that stops servicing past the relay's --timeout-ms is
+ * expired; when it resumes, the relay answers not_joined, the client joins
+ * again (a second WELCOME, a new id) and its states reach the others
+ * again. */
+static void test_udp_expired_rejoins(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--transport", "udp", "--timeout-ms", "500", NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    memset(welcomes, 0, sizeof welcomes);
+    r.n = 2;
+    r.c[0] = harness_client((uint16_t)port, "again", "ann", PROTO_MODE_UDP, false);
+    r.c[1] = harness_client((uint16_t)port, "again", "ben", PROTO_MODE_UDP, false);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, count_event, all_see_all, &r), 0);
+    uint32_t ann = client_id(r.c[0]), old_ben = client_id(r.c[1]);
+
+    /* ben stalls for 1.2 s (no polling, no pings); ann keeps sending, so
+     * the relay keeps her, and hears that ben timed out. */
+    struct client *ben = r.c[1];
+    r.c[1] = NULL;
+    uint64_t t0 = harness_now_ms();
+    while (harness_now_ms() - t0 < 1200) {
+        send_if_joined(&r);
+        harness_poll_for(r.c, r.n, 50, count_event, &r);
+    }
+    assert_true(harness_rec_saw_left(&r, 0, old_ben, PROTO_LEFT_TIMEOUT));
+    assert_true(client_joined(r.c[0]));
+
+    /* ben resumes: not_joined, rejoin, a new welcome; states flow again. */
+    r.c[1] = ben;
+    uint64_t ann_states_before = r.states[1][ann];
+    uint32_t new_ben = 0;
+    uint64_t ann_after_rejoin = 0;
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (harness_now_ms() < deadline) {
+        send_if_joined(&r);
+        harness_poll_for(r.c, r.n, 50, count_event, &r);
+        if (welcomes[1] == 2 && !new_ben) {
+            new_ben = client_id(ben);
+            ann_after_rejoin = r.states[1][ann];
+        }
+        if (new_ben && new_ben < HARNESS_MAX_IDS && r.states[0][new_ben] >= 5 &&
+            r.states[1][ann] >= ann_after_rejoin + 5)
+            break;
+    }
+    assert_int_equal(welcomes[1], 2);
+    assert_int_equal(welcomes[0], 1);
+    assert_string_equal(r.last_error[1], "not_joined");
+    assert_false(r.disconnected[0]);
+    assert_false(r.disconnected[1]);
+    assert_true(new_ben != 0 && new_ben != old_ben && new_ben != ann);
+    assert_true(new_ben < HARNESS_MAX_IDS);
+    assert_true(r.states[0][new_ben] >= 5);                   /* ann hears the new ben */
+    assert_true(r.states[1][ann] >= ann_after_rejoin + 5);     /* and ben hears ann */
+    assert_true(r.states[1][ann] > ann_states_before);
+    assert_non_null(client_member(r.c[0], new_ben));
+    assert_null(client_member(r.c[0], old_ben));
+    assert_non_null(client_member(ben, ann));
+    assert_string_equal(client_member(ben, ann)->name, "ann");
+
+    client_destroy(r.c[0]);
+    client_destroy(r.c[1]);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&relay);
+    assert_true(harness_stats_field(out, true, "drops.not_joined") >= 1);
+    free(out);
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_udp_session),
         cmocka_unit_test(test_udp_relay_shutdown),
+        cmocka_unit_test(test_udp_expired_rejoins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -467,6 +467,7 @@ static void repeated_join_same_welcome_other_room_refused(void **state)
     join(r, 1, "lobby", "b", false);
     join(r, 0, "lobby", "a", false);
     size_t joined_before = count_ctl(1, PROTO_CTL_JOINED);
+    /* ENet proved the address: no 250 ms limit as over plain UDP. */
     assert_int_equal(join(r, 0, "lobby", "a", false), 0);
     assert_int_equal(count_ctl(0, PROTO_CTL_WELCOME), 2);
     assert_int_equal(last_ctl(0, PROTO_CTL_WELCOME)->id, 2);
@@ -898,26 +899,61 @@ static void rate_limit_then_kick(void **state)
     relay_destroy(r);
 }
 
-static void short_bursts_are_not_kicked(void **state)
+/* Sends at 1000/s for burst_us (10x the limit of make_burst_relay). */
+static void burst(struct relay *r, uint32_t peer, uint64_t burst_us, uint32_t *seq)
 {
-    (void)state;
+    uint64_t end = now_us + burst_us;
+    while (now_us < end && relay_peer_connected(r, peer)) {
+        send_state(r, peer, 0, (*seq)++);
+        now_us += 1000;
+    }
+}
+
+static struct relay *make_burst_relay(void)
+{
     struct relay_config cfg;
     relay_default_config(&cfg);
     cfg.peer_cap = 8;
     cfg.rate_limit = 100;
     cfg.rate_burst = 20;
-    cfg.kick_after_ms = 2000;
+    cfg.kick_after_ms = 1000;
     struct relay *r = make_relay(&cfg);
     connect_peer(r, 0);
     join(r, 0, "lobby", "a", false);
-    /* Bursts of 50 every 1.5 s for 10 s: some drops, never a kick. */
-    for (int b = 0; b < 7; b++) {
-        for (int i = 0; i < 50; i++)
-            send_state(r, 0, 0, (uint32_t)i);
-        now_us += 1500000;
+    return r;
+}
+
+/* The kick needs kick_after of rate limiting without a 1 s pause. Bursts
+ * at 10x the limit, each 0.9 s long (so about 0.88 s of drops, just under
+ * the 1 s kick_after), 1.1 s apart: many drops, never a kick. The same
+ * bursts 0.5 s apart form one streak: kicked during the second burst. */
+static void short_bursts_are_not_kicked(void **state)
+{
+    (void)state;
+    struct relay *r = make_burst_relay();
+    uint32_t seq = 0;
+    for (int b = 0; b < 6; b++) {
+        uint64_t dropped = drops(r, RELAY_DROP_RATE_LIMITED);
+        burst(r, 0, 900000, &seq);
+        assert_true(relay_peer_joined(r, 0));
+        assert_true(drops(r, RELAY_DROP_RATE_LIMITED) - dropped > 700);
+        now_us += 1100000;
     }
-    assert_true(drops(r, RELAY_DROP_RATE_LIMITED) > 0);
+    assert_int_equal(relay_stats(r)->kicks, 0);
+    relay_destroy(r);
+
+    r = make_burst_relay();
+    burst(r, 0, 900000, &seq);
     assert_true(relay_peer_joined(r, 0));
+    now_us += 500000;
+    uint64_t second = now_us;
+    burst(r, 0, 900000, &seq);
+    assert_false(relay_peer_connected(r, 0));
+    assert_int_equal(relay_stats(r)->kicks, 1);
+    /* The 0.5 s pause did not end the streak (which began about 20 ms into
+     * the first burst): the first drop of the second burst, once its
+     * refilled bucket is spent (about 20 ms in), is a kick. */
+    assert_in_range(now_us - second, 10000, 60000);
     relay_destroy(r);
 }
 
@@ -975,7 +1011,12 @@ static void datagram_transport_rules(void **state)
 
     assert_int_equal(join_on(r, 0, RELAY_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
     assert_int_equal(join_on(r, 1, RELAY_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
-    /* The join retried (the welcome was lost): same welcome, same id. */
+    /* The join retried (the welcome was lost): same welcome, same id; but
+     * not within 250 ms of the last welcome. */
+    now_us += 249000;
+    assert_int_equal(join_on(r, 1, RELAY_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
+    assert_int_equal(count_ctl(1, PROTO_CTL_WELCOME), 1);
+    now_us += 1000;
     assert_int_equal(join_on(r, 1, RELAY_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
     assert_int_equal(count_ctl(1, PROTO_CTL_WELCOME), 2);
     assert_int_equal(last_ctl(1, PROTO_CTL_WELCOME)->id, 2);
@@ -1203,6 +1244,270 @@ static void random_garbage_is_survived(void **state)
     relay_destroy(r);
 }
 
+/* ---- plain UDP: amplification limits ---------------------------------- */
+
+/* A stream of repeated joins (over udp anyone can send them with a forged
+ * source address) gets at most one welcome per 250 ms. */
+static void repeated_joins_get_few_welcomes(void **state)
+{
+    (void)state;
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 8;
+    cfg.datagram = true;
+    cfg.rate_limit = 0;
+    struct relay *r = make_relay(&cfg);
+    connect_peer(r, 0);
+    assert_int_equal(join_on(r, 0, RELAY_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
+    for (int i = 0; i < 200; i++) { /* 2 s at 100 joins/s */
+        now_us += 10000;
+        assert_int_equal(join_on(r, 0, RELAY_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
+    }
+    size_t welcomes = count_ctl(0, PROTO_CTL_WELCOME);
+    print_message("200 repeated joins in 2 s: %zu welcomes\n", welcomes);
+    assert_in_range(welcomes, 1 + 7, 1 + 8);
+    assert_int_equal(relay_stats(r)->joins, 1);
+    relay_destroy(r);
+}
+
+/* Fills room "big" with n members (peers 0..n-1) named with 32 bytes,
+ * each with a last state. */
+static void fill_big_room(struct relay *r, uint8_t channel, uint32_t n)
+{
+    for (uint32_t p = 0; p < n; p++) {
+        char name[PROTO_NAME_MAX + 1];
+        snprintf(name, sizeof name, "member_%025u", (unsigned)p);
+        connect_peer(r, p);
+        assert_int_equal(join_on(r, p, channel, "big", name, false), 0);
+        fake_clear();
+    }
+    for (uint32_t p = 0; p < n; p++) {
+        uint8_t buf[PROTO_STATE_MAX];
+        size_t len = make_state(buf, 0, p, (float)p, 0);
+        uint32_t flags = channel == RELAY_CHANNEL_DATAGRAM ? 0 : RELAY_FLAG_UNSEQUENCED;
+        uint8_t ch = channel == RELAY_CHANNEL_DATAGRAM ? channel : PROTO_CHANNEL_STATE;
+        assert_int_equal(relay_on_datagram(r, p, ch, flags, buf, len, now_us), 0);
+        fake_clear();
+    }
+}
+
+/* Checks what peer got since the last fake_clear: a welcome first, then
+ * only joined notices; every datagram within RELAY_DATAGRAM_MAX; together
+ * they name each of the n others exactly once (ids 1..n), roster entries
+ * with their state. Returns the roster length of the welcome. */
+static size_t check_split_welcome(uint32_t peer, uint32_t n)
+{
+    bool *seen = calloc(n + 1, sizeof *seen);
+    assert_non_null(seen);
+    bool welcomed = false;
+    size_t named = 0, roster = 0, max_len = 0, total = 0;
+    for (size_t i = 0; i < fk.n_ctl; i++) {
+        if (fk.ctl[i].peer != peer)
+            continue;
+        total += fk.ctl[i].len;
+        if (fk.ctl[i].len > max_len)
+            max_len = fk.ctl[i].len;
+        assert_true(fk.ctl[i].len <= RELAY_DATAGRAM_MAX);
+        const struct proto_control *m = ctl_at(i);
+        if (!welcomed) {
+            assert_int_equal(m->type, PROTO_CTL_WELCOME);
+            welcomed = true;
+            roster = m->roster_len;
+            assert_true(roster >= 1);
+            for (size_t k = 0; k < m->roster_len; k++) {
+                uint32_t id = m->roster[k].id;
+                assert_true(id >= 1 && id <= n && !seen[id]);
+                assert_true(m->roster[k].has_state);
+                assert_int_equal(m->roster[k].mode, PROTO_MODE_UDP);
+                seen[id] = true;
+                named++;
+            }
+            continue;
+        }
+        assert_int_equal(m->type, PROTO_CTL_JOINED);
+        assert_true(m->id >= 1 && m->id <= n && !seen[m->id]);
+        assert_int_equal(strlen(m->name), PROTO_NAME_MAX);
+        assert_int_equal(m->mode, PROTO_MODE_UDP);
+        seen[m->id] = true;
+        named++;
+    }
+    assert_true(welcomed);
+    assert_int_equal(named, n);
+    free(seen);
+    print_message("welcome to a room of %u others: roster of %zu, %zu joined notices; "
+                  "largest datagram %zu bytes, %zu bytes in all\n", (unsigned)n, roster,
+                  n - roster, max_len, total);
+    return roster;
+}
+
+/* Over plain UDP no datagram may exceed RELAY_DATAGRAM_MAX (a 59 KB welcome
+ * was both a 1000x amplifier and, near 64 KB, unsendable): the roster holds
+ * what fits and the rest comes as joined notices, on a repeated join too. */
+static void datagram_welcome_is_split(void **state)
+{
+    (void)state;
+    const uint32_t n = PROTO_ROSTER_MAX - 1;
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = n + 2;
+    cfg.max_clients = n + 2;
+    cfg.max_room_size = n + 1;
+    cfg.datagram = true;
+    cfg.rate_limit = 0;
+    struct relay *r = make_relay(&cfg);
+    fill_big_room(r, RELAY_CHANNEL_DATAGRAM, n);
+
+    connect_peer(r, n);
+    assert_int_equal(join_on(r, n, RELAY_CHANNEL_DATAGRAM, "big", "late", false), 0);
+    size_t roster = check_split_welcome(n, n);
+    assert_true(roster < n);
+    /* The others hear about the newcomer once. */
+    assert_int_equal(count_ctl(0, PROTO_CTL_JOINED), 1);
+    assert_int_equal(last_ctl(0, PROTO_CTL_JOINED)->id, n + 1);
+
+    /* The welcome was "lost": the repeated join gets the same answer. */
+    fake_clear();
+    now_us += 250000;
+    assert_int_equal(join_on(r, n, RELAY_CHANNEL_DATAGRAM, "big", "late", false), 0);
+    assert_int_equal(check_split_welcome(n, n), roster);
+    assert_int_equal(count_ctl(0, PROTO_CTL_JOINED), 0);
+    relay_destroy(r);
+
+    /* A small room still gets the whole roster in the welcome. */
+    r = make_relay(&cfg);
+    fill_big_room(r, RELAY_CHANNEL_DATAGRAM, 2);
+    connect_peer(r, 2);
+    assert_int_equal(join_on(r, 2, RELAY_CHANNEL_DATAGRAM, "big", "late", false), 0);
+    assert_int_equal(check_split_welcome(2, 2), 2);
+    relay_destroy(r);
+}
+
+/* ENet delivers a long reliable message itself: one welcome, whole roster. */
+static void enet_welcome_is_whole(void **state)
+{
+    (void)state;
+    const uint32_t n = PROTO_ROSTER_MAX - 1;
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = n + 2;
+    cfg.max_clients = n + 2;
+    cfg.max_room_size = n + 1;
+    cfg.rate_limit = 0;
+    struct relay *r = make_relay(&cfg);
+    fill_big_room(r, PROTO_CHANNEL_CONTROL, n);
+    connect_peer(r, n);
+    assert_int_equal(join(r, n, "big", "late", false), 0);
+    assert_int_equal(count_ctl(n, PROTO_CTL_WELCOME), 1);
+    assert_int_equal(count_ctl(n, PROTO_CTL_JOINED), 0);
+    const struct proto_control *w = last_ctl(n, PROTO_CTL_WELCOME);
+    assert_int_equal(w->roster_len, n);
+    relay_destroy(r);
+}
+
+/* The transport could not read all of a datagram (MSG_TRUNC): too_big,
+ * worded with what is known, and a strike like any too_big. */
+static void truncated_datagram_is_too_big(void **state)
+{
+    (void)state;
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 8;
+    cfg.datagram = true;
+    struct relay *r = make_relay(&cfg);
+    connect_peer(r, 0);
+    assert_int_equal(relay_on_truncated(r, 0, 2049, now_us), DROP(RELAY_DROP_TOO_BIG));
+    assert_int_equal(drops(r, RELAY_DROP_TOO_BIG), 1);
+    const struct proto_control *m = last_ctl(0, PROTO_CTL_ERROR);
+    assert_non_null(m);
+    assert_string_equal(m->code, "too_big");
+    assert_non_null(strstr(m->text, "more than 2049 bytes"));
+    assert_int_equal(relay_stats(r)->bytes_in, 2049);
+    assert_int_equal(relay_on_truncated(r, 5, 2049, now_us), DROP(RELAY_DROP_CLOSED));
+    relay_destroy(r);
+}
+
+/* ---- kick bans -------------------------------------------------------- */
+
+static int connect_from(struct relay *r, uint32_t peer, const char *addr)
+{
+    return relay_peer_connect(r, peer, addr, now_us);
+}
+
+/* Kicks peer (connected from addr) with fast garbage. */
+static void kick_peer(struct relay *r, uint32_t peer, const char *addr)
+{
+    fake_clear();
+    assert_int_equal(connect_from(r, peer, addr), 0);
+    for (int i = 0; i < 50 && relay_peer_connected(r, peer); i++) {
+        now_us += 1000;
+        send_text(r, peer, "garbage");
+    }
+    assert_false(relay_peer_connected(r, peer));
+    assert_string_equal(last_error(peer), "kicked");
+}
+
+static void kicked_address_is_refused_for_a_while(void **state)
+{
+    (void)state;
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 8;
+    cfg.max_strikes = 3;
+    cfg.kick_ban_ms = 10000;
+    struct relay *r = make_relay(&cfg);
+    kick_peer(r, 0, "127.0.0.1:40000");
+    assert_int_equal(relay_stats(r)->kicks, 1);
+
+    /* Same IP address, another port: refused, told, counted. */
+    fake_clear();
+    assert_int_equal(connect_from(r, 1, "127.0.0.1:40001"), -1);
+    assert_string_equal(last_error(1), "kicked");
+    assert_non_null(strstr(last_ctl(1, PROTO_CTL_ERROR)->text, "try again in 10 s"));
+    assert_true(disconnected(1));
+    assert_false(relay_peer_connected(r, 1));
+    assert_int_equal(drops(r, RELAY_DROP_BANNED), 1);
+    assert_int_equal(relay_clients(r), 0);
+    /* Another address is welcome. */
+    assert_int_equal(connect_from(r, 2, "10.1.2.3:40002"), 0);
+    assert_int_equal(join(r, 2, "lobby", "c", false), 0);
+    /* Until the ban runs out. */
+    now_us += 9999000;
+    assert_int_equal(connect_from(r, 1, "127.0.0.1:40001"), -1);
+    assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
+    now_us += 1000;
+    assert_int_equal(connect_from(r, 1, "127.0.0.1:40001"), 0);
+    assert_int_equal(join(r, 1, "lobby", "b", false), 0);
+    assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
+
+    /* Many kicked addresses: the table forgets the oldest, never fails. */
+    for (uint32_t i = 0; i < 100; i++) {
+        char addr[32];
+        snprintf(addr, sizeof addr, "10.9.%u.%u:5", (unsigned)(i / 250), (unsigned)(i % 250));
+        kick_peer(r, 3, addr);
+    }
+    assert_int_equal(connect_from(r, 4, "10.9.0.99:6"), -1); /* the latest is banned */
+    relay_destroy(r);
+
+    /* kick_ban_ms 0: no ban. */
+    cfg.kick_ban_ms = 0;
+    r = make_relay(&cfg);
+    kick_peer(r, 0, "127.0.0.1:40000");
+    assert_int_equal(connect_from(r, 1, "127.0.0.1:40001"), 0);
+    assert_int_equal(drops(r, RELAY_DROP_BANNED), 0);
+    relay_destroy(r);
+}
+
+/* The default is on: 10 s. */
+static void kick_ban_defaults(void **state)
+{
+    (void)state;
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    assert_int_equal(cfg.kick_ban_ms, 10000);
+    assert_int_equal(cfg.peer_cap, cfg.max_clients + RELAY_SPARE_PEERS);
+    assert_string_equal(relay_drop_name(RELAY_DROP_BANNED), "banned");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1237,6 +1542,12 @@ int main(void)
         cmocka_unit_test(too_big_reported_by_transport),
         cmocka_unit_test(stats_record_is_json),
         cmocka_unit_test(random_garbage_is_survived),
+        cmocka_unit_test(repeated_joins_get_few_welcomes),
+        cmocka_unit_test(datagram_welcome_is_split),
+        cmocka_unit_test(enet_welcome_is_whole),
+        cmocka_unit_test(truncated_datagram_is_too_big),
+        cmocka_unit_test(kicked_address_is_refused_for_a_while),
+        cmocka_unit_test(kick_ban_defaults),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -178,7 +178,9 @@ static void session_over_bare_udp(void **state)
     assert_true(wait_ctl(a, PROTO_CTL_JOINED, WAIT_MS));
     assert_int_equal(E.msg->id, idb);
 
-    /* The join repeated (as if the welcome was lost): same id. */
+    /* The join repeated (as if the welcome was lost): same id; but at most
+     * one welcome per 250 ms, so wait that long first. */
+    drain(b, 260);
     assert_int_equal(join_as(b, "lobby", "bob"), idb);
     assert_int_equal(relay_members(E.r), 2);
 
@@ -216,11 +218,17 @@ static void session_over_bare_udp(void **state)
                      drops0[RELAY_DROP_NOT_JOINED] + 1);
     assert_int_equal(relay_clients(E.r), 2); /* strangers take no slot */
 
-    /* Longer than --max-packet-size: too_big, even though the kernel cut it. */
+    /* Longer than --max-packet-size: too_big, even though the kernel cut it
+     * (at max + 1 bytes): the message says so instead of a wrong size. */
     uint8_t big[3000];
     memset(big, 1, sizeof big);
     send_raw(a, big, sizeof big);
     assert_true(wait_error(a, "too_big", WAIT_MS));
+    assert_non_null(strstr(E.msg->text, "more than 2049 bytes"));
+    /* Exactly max + 1 is not cut: its true size. */
+    send_raw(a, big, 2049);
+    assert_true(wait_error(a, "too_big", WAIT_MS));
+    assert_non_null(strstr(E.msg->text, "datagram of 2049 bytes"));
 
     /* b goes silent: expired after timeout_ms, a is told (a keeps pinging). */
     uint64_t deadline = clock_now_us() + 3000000;
@@ -290,12 +298,102 @@ static void shutdown_reaches_members(void **state)
     close(a);
 }
 
+/* ---- the send loop: exact failure counts ------------------------------ */
+
+/* A fake sendmmsg that behaves like the kernel's for scripted failures:
+ * messages go in order; the first refused one stops the call (-1 with errno
+ * if it is the first of the call, else the count so far). */
+static struct {
+    struct mmsghdr *base;
+    unsigned refuse[8];  /* indexes refused with EMSGSIZE */
+    size_t n_refuse;
+    unsigned full_from;  /* from this index on: EAGAIN (socket buffer full) */
+    int eintr;           /* the first calls fail with EINTR */
+    unsigned calls, sent;
+    bool was_sent[64];
+} fs;
+
+static int fake_sendmmsg(int fd, struct mmsghdr *m, unsigned n, int flags)
+{
+    (void)fd;
+    (void)flags;
+    assert_true(++fs.calls < 1000);
+    if (fs.eintr > 0) {
+        fs.eintr--;
+        errno = EINTR;
+        return -1;
+    }
+    unsigned first = (unsigned)(m - fs.base);
+    for (unsigned k = 0; k < n; k++) {
+        unsigned i = first + k;
+        int err = i >= fs.full_from ? EAGAIN : 0;
+        for (size_t j = 0; j < fs.n_refuse; j++)
+            if (fs.refuse[j] == i)
+                err = EMSGSIZE;
+        if (err) {
+            if (k > 0)
+                return (int)k;
+            errno = err;
+            return -1;
+        }
+        assert_true(i < 64 && !fs.was_sent[i]); /* never sent twice */
+        fs.was_sent[i] = true;
+        fs.sent++;
+    }
+    return (int)n;
+}
+
+static unsigned run_batch(unsigned n)
+{
+    static struct mmsghdr msgs[64];
+    fs.base = msgs;
+    return relay_udp_send_batch(-1, msgs, n, fake_sendmmsg);
+}
+
+static void send_batch_counts_each_failure_once(void **state)
+{
+    (void)state;
+    /* Refused datagrams (first, middle pair, last) are skipped one by one. */
+    memset(&fs, 0, sizeof fs);
+    fs.full_from = UINT32_MAX;
+    unsigned refuse[] = { 0, 5, 6, 19 };
+    memcpy(fs.refuse, refuse, sizeof refuse);
+    fs.n_refuse = 4;
+    assert_int_equal(run_batch(20), 4);
+    assert_int_equal(fs.sent, 16);
+    assert_false(fs.was_sent[0] || fs.was_sent[5] || fs.was_sent[6] || fs.was_sent[19]);
+
+    /* A full socket buffer: that one and all after it, counted once, and
+     * no further attempt. */
+    memset(&fs, 0, sizeof fs);
+    fs.full_from = 10;
+    fs.refuse[0] = 3;
+    fs.n_refuse = 1;
+    assert_int_equal(run_batch(20), 1 + 10);
+    assert_int_equal(fs.sent, 9);
+    assert_int_equal(fs.calls, 4); /* 0-2, refused 3, 4-9, full at 10 */
+
+    /* Interrupted calls are retried. */
+    memset(&fs, 0, sizeof fs);
+    fs.full_from = UINT32_MAX;
+    fs.eintr = 2;
+    assert_int_equal(run_batch(5), 0);
+    assert_int_equal(fs.sent, 5);
+    assert_int_equal(fs.calls, 3);
+
+    /* Nothing to send, nothing called. */
+    memset(&fs, 0, sizeof fs);
+    assert_int_equal(run_batch(0), 0);
+    assert_int_equal(fs.calls, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(session_over_bare_udp),
         cmocka_unit_test(per_address_cap),
         cmocka_unit_test(shutdown_reaches_members),
+        cmocka_unit_test(send_batch_counts_each_failure_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

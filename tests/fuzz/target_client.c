@@ -4,12 +4,17 @@
  * The fuzz bytes are a small program: a config byte (transport, reflect),
  * then operations that play the relay's side (welcome, joined, left, chat,
  * error, states on every channel, raw bytes, other control messages), move
- * the clock, poll, or send. After each one the target checks: events are
- * well-formed (ids, names, finite states, the mode a state arrived in);
- * room events come only after the welcome and one welcome only; the member
- * table has no duplicate, no 0, not me, at most PROTO_ROSTER_MAX entries,
- * and agrees with the events; a late state from a member who left is
- * dropped; a member who left is gone after the next call; recv_stats have
+ * the clock (and run the client's timers), poll, or send. After each one the
+ * target checks: events are well-formed (ids, names, finite states, the mode
+ * a state arrived in); room events come only after the welcome and one
+ * welcome per join; the member table has no duplicate, no 0, not me, at most
+ * PROTO_ROSTER_MAX entries, and agrees with the events; a late state from a
+ * member who left is dropped; a member who left is gone after the next call;
+ * udp only: error not_joined while joined starts a rejoin (not joined, table
+ * empty after the next call, a new welcome accepted) and is ignored while
+ * joining; a member silent for timeout_ms is expired by client_tick (LEFT
+ * timeout), never earlier, comes back under its name with its next state, and
+ * a relay's left about it gives no second event; recv_stats have
  * received <= expected (for senders whose sequence numbers span less than
  * 2^31) and the histograms count what they should; every
  * dropped state is counted; an error that ends the session gives exactly
@@ -23,11 +28,22 @@
 
 #define FC_RING 64 /* the client remembers this many departed ids */
 
+/* The client's ring of departed members, as it must be: one entry per id,
+ * the newest FC_RING notes. */
+struct fc_departed {
+    uint32_t id;              /* 0: free */
+    bool expired;             /* by client_tick, not by the relay */
+    enum proto_mode mode;
+    char name[PROTO_NAME_MAX + 1];
+};
+
 struct fuzz_client {
     struct client *c;
     bool udp;
     uint64_t now;
-    bool welcomed;
+    bool welcomed;            /* joined (udp: false again while rejoining) */
+    bool clear_pending;       /* udp rejoin: the table empties on the next call */
+    uint64_t timeout_us;      /* the client's timeout_ms */
     uint32_t my_id;
     bool end_expected;        /* an error event ended the session */
     char end_code[PROTO_CODE_MAX + 1];
@@ -37,8 +53,8 @@ struct fuzz_client {
     unsigned long checks;     /* a big table is checked in full every 16th time */
     bool left_pending;        /* the last event was LEFT left_id */
     uint32_t left_id;
-    uint32_t ring[FC_RING];   /* ids of LEFT events, as the client's ring */
-    size_t ring_next, ring_n;
+    struct fc_departed ring[FC_RING]; /* LEFT events, as the client's ring */
+    size_t ring_next;
 };
 
 static struct fuzz_client fc;
@@ -47,7 +63,7 @@ static struct fuzz_client fc;
  * test asserts the corpus reaches them). */
 struct fuzz_client_reach {
     unsigned long welcomes, states, joined, left, chats, errors, disconnects,
-        departed_drops, table_full;
+        departed_drops, table_full, rejoins, expiries, comebacks, confirmed_expiries;
 };
 static struct fuzz_client_reach fuzz_client_reached;
 
@@ -89,12 +105,41 @@ static uint32_t fc_id(uint8_t b)
     }
 }
 
-static bool fc_in_ring(uint32_t id)
+static struct fc_departed *fc_ring_find(uint32_t id)
 {
-    for (size_t i = 0; i < fc.ring_n; i++)
-        if (fc.ring[i] == id)
-            return true;
-    return false;
+    for (size_t i = 0; id != 0 && i < FC_RING; i++)
+        if (fc.ring[i].id == id)
+            return &fc.ring[i];
+    return NULL;
+}
+
+/* A LEFT event about id (m: its table entry during the event, or NULL). */
+static void fc_ring_note(uint32_t id, bool expired, const struct client_member *m)
+{
+    struct fc_departed *d = fc_ring_find(id);
+    if (d)
+        d->id = 0;
+    d = &fc.ring[fc.ring_next];
+    fc.ring_next = (fc.ring_next + 1) % FC_RING;
+    memset(d, 0, sizeof *d);
+    d->id = id;
+    d->expired = expired;
+    if (m) {
+        snprintf(d->name, sizeof d->name, "%s", m->name);
+        d->mode = m->mode;
+    }
+}
+
+static void fc_ring_clear(void)
+{
+    memset(fc.ring, 0, sizeof fc.ring);
+    fc.ring_next = 0;
+}
+
+/* When the client last heard from m: udp expiry counts from here. */
+static uint64_t fc_heard(const struct client_member *m)
+{
+    return m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
 }
 
 static bool fc_finite_state(const struct proto_state *s)
@@ -123,12 +168,13 @@ static void fc_check_table(void)
     const struct client_member *m = client_members(fc.c, &n);
     FUZZ_CHECK(n <= PROTO_ROSTER_MAX);
     bool full = !fc.light && (n <= 32 || fc.checks++ % 16 == 0);
-    if (!fc.welcomed)
+    if (!fc.welcomed && !fc.clear_pending)
         FUZZ_CHECK(n == 0);
     for (size_t i = 0; i < n && full; i++) {
         FUZZ_CHECK(m[i].id != 0 && m[i].id != fc.my_id);
         FUZZ_CHECK(m[i].name[0] == '\0' || proto_name_valid(m[i].name));
         FUZZ_CHECK((unsigned)m[i].mode < PROTO_MODE_COUNT);
+        FUZZ_CHECK(m[i].added_us <= fc.now && m[i].last_recv_us <= fc.now);
         if (m[i].has_state)
             FUZZ_CHECK(m[i].last.sender == m[i].id && fc_finite_state(&m[i].last));
         fc_check_stats(&m[i].stats);
@@ -176,6 +222,7 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         FUZZ_CHECK(client_joined(fc.c) && client_id(fc.c) == ev->id);
         fc.welcomed = true;
         fc.my_id = ev->id;
+        fc_ring_clear(); /* the roster replaces what the client knew */
         {
             size_t n, distinct = 0;
             client_members(fc.c, &n);
@@ -189,6 +236,7 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
                 distinct++;
                 const struct client_member *m = client_member(fc.c, id);
                 FUZZ_CHECK(m != NULL && m->stats.received == 0);
+                FUZZ_CHECK(m->added_us == fc.now && m->last_recv_us == 0);
                 FUZZ_CHECK(strcmp(m->name, ctl->roster[i].name) == 0);
                 FUZZ_CHECK(m->mode == ctl->roster[i].mode);
             }
@@ -203,11 +251,21 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         FUZZ_CHECK((int)ev->arrived_as == fc_expected_mode(channel, flags));
         if (ev->id != fc.my_id) {
             /* documented: a late state from a member who left is dropped;
-             * any other unknown sender is listed with no name yet */
-            FUZZ_CHECK(was_member || !fc_in_ring(ev->id));
+             * one I expired myself comes back under its name; any other
+             * unknown sender is listed with no name yet */
             const struct client_member *m = client_member(fc.c, ev->id);
             FUZZ_CHECK(m != NULL && m->has_state);
-            FUZZ_CHECK(was_member || m->name[0] == '\0');
+            if (!was_member) {
+                struct fc_departed *d = fc_ring_find(ev->id);
+                FUZZ_CHECK(d == NULL || d->expired);
+                FUZZ_CHECK(strcmp(m->name, d ? d->name : "") == 0);
+                FUZZ_CHECK(m->added_us == fc.now);
+                if (d) {
+                    FUZZ_CHECK(m->mode == d->mode);
+                    d->id = 0;
+                    fuzz_client_reached.comebacks++;
+                }
+            }
             FUZZ_CHECK(m->last_recv_us == fc.now);
             uint64_t fresh = m->stats.received - (was_member ? member_received : 0);
             FUZZ_CHECK(fresh <= 1);
@@ -232,10 +290,7 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         FUZZ_CHECK(proto_name_valid(ctl->name) && (unsigned)ctl->reason <= PROTO_LEFT_KICKED);
         fc.left_pending = true;
         fc.left_id = ev->id;
-        fc.ring[fc.ring_next] = ev->id;
-        fc.ring_next = (fc.ring_next + 1) % FC_RING;
-        if (fc.ring_n < FC_RING)
-            fc.ring_n++;
+        fc_ring_note(ev->id, false, NULL);
         fuzz_client_reached.left++;
         break;
     case CLIENT_EV_CHAT:
@@ -246,7 +301,14 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
     case CLIENT_EV_ERROR:
         FUZZ_CHECK(ev->id == 0 && ctl && ctl->type == PROTO_CTL_ERROR);
         FUZZ_CHECK(ctl->code[0] != '\0' && ctl->text[0] != '\0');
-        if (!fc.welcomed || (fc.udp && (strcmp(ctl->code, "kicked") == 0 ||
+        if (fc.udp && strcmp(ctl->code, "not_joined") == 0) {
+            /* the relay lost me: rejoin (ignored while joining) */
+            FUZZ_CHECK(fc.welcomed && !client_joined(fc.c) && client_id(fc.c) == fc.my_id);
+            fc.welcomed = false;
+            fc.clear_pending = true;
+            fc_ring_clear();
+            fuzz_client_reached.rejoins++;
+        } else if (!fc.welcomed || (fc.udp && (strcmp(ctl->code, "kicked") == 0 ||
                                         strcmp(ctl->code, "shutting_down") == 0))) {
             fc.end_expected = true;
             snprintf(fc.end_code, sizeof fc.end_code, "%s",
@@ -261,8 +323,8 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
 
 /* Feeds one message and checks the outcome. must_drop: the message can
  * give no event; state: it is a state (a drop must be counted). */
-static void fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len,
-                       bool must_drop, bool is_state)
+static int fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len,
+                      bool must_drop, bool is_state)
 {
     uint8_t *copy = malloc(len ? len : 1); /* exact size: over-reads are caught */
     FUZZ_CHECK(copy != NULL);
@@ -284,6 +346,7 @@ static void fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, si
     int r = client_receive(fc.c, channel, flags, copy, len, fc.now, &ev);
     free(copy);
     fc.left_pending = false;
+    fc.clear_pending = false;
     FUZZ_CHECK(r >= -1 && r <= 1);
     if (r == -1) {
         FUZZ_CHECK(fc.end_expected); /* only an error ends a detached client */
@@ -300,7 +363,9 @@ static void fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, si
                 FUZZ_CHECK(client_member(fc.c, sender) == NULL);
                 size_t n;
                 client_members(fc.c, &n);
-                if (fc_in_ring(sender))
+                struct fc_departed *d = fc_ring_find(sender);
+                FUZZ_CHECK(d == NULL || !d->expired); /* an expired one comes back */
+                if (d)
                     fuzz_client_reached.departed_drops++;
                 else if (n == PROTO_ROSTER_MAX)
                     fuzz_client_reached.table_full++;
@@ -311,15 +376,61 @@ static void fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, si
     if (left_id && !(r == 1 && ev.type == CLIENT_EV_JOINED && ev.id == left_id))
         FUZZ_CHECK(client_member(fc.c, left_id) == NULL);
     fc_check_table();
+    return r;
 }
 
-static void fc_control(bool wrong_channel, bool must_drop, const char *json)
+static int fc_control(bool wrong_channel, bool must_drop, const char *json)
 {
     uint8_t ch = fc.udp ? CLIENT_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
     if (wrong_channel)
         ch = fc.udp ? PROTO_CHANNEL_CONTROL : CLIENT_CHANNEL_DATAGRAM;
-    fc_deliver(ch, CLIENT_FLAG_RELIABLE, (const uint8_t *)json, strlen(json),
-               must_drop || wrong_channel, false);
+    return fc_deliver(ch, CLIENT_FLAG_RELIABLE, (const uint8_t *)json, strlen(json),
+                      must_drop || wrong_channel, false);
+}
+
+/* Runs the client's timers at fc.now until nothing more is due: in udp
+ * mode, while joined, every member silent for more than the timeout gets
+ * one LEFT (timeout) made by the library, and no other does. */
+static void fc_tick(void)
+{
+    for (int k = 0; k <= PROTO_ROSTER_MAX + 1; k++) {
+        uint32_t left_id = fc.left_pending ? fc.left_id : 0;
+        struct client_event ev;
+        int r = client_tick(fc.c, fc.now, &ev);
+        fc.left_pending = false;
+        fc.clear_pending = false;
+        FUZZ_CHECK(r >= -1 && r <= 1);
+        if (left_id)
+            FUZZ_CHECK(client_member(fc.c, left_id) == NULL);
+        if (r == -1) {
+            FUZZ_CHECK(fc.end_expected);
+            fc.dead = true;
+            return;
+        }
+        FUZZ_CHECK(!fc.end_expected);
+        size_t n;
+        const struct client_member *ms = client_members(fc.c, &n);
+        if (r == 0) {
+            for (size_t i = 0; fc.udp && fc.welcomed && i < n; i++)
+                FUZZ_CHECK(fc.now - fc_heard(&ms[i]) <= fc.timeout_us);
+            fc_check_table();
+            return;
+        }
+        FUZZ_CHECK(fc.udp && fc.welcomed && ev.type == CLIENT_EV_LEFT);
+        FUZZ_CHECK(ev.recv_us == fc.now && ev.id != 0 && ev.id != fc.my_id);
+        const struct client_member *m = client_member(fc.c, ev.id);
+        FUZZ_CHECK(m != NULL); /* still listed during the event */
+        FUZZ_CHECK(fc.now > fc_heard(m) && fc.now - fc_heard(m) > fc.timeout_us);
+        const struct proto_control *ctl = ev.control;
+        FUZZ_CHECK(ctl && ctl->type == PROTO_CTL_LEFT && ctl->id == ev.id);
+        FUZZ_CHECK(ctl->reason == PROTO_LEFT_TIMEOUT && strcmp(ctl->name, m->name) == 0);
+        fc_ring_note(ev.id, true, m);
+        fc.left_pending = true;
+        fc.left_id = ev.id;
+        fuzz_client_reached.expiries++;
+        fc_check_table();
+    }
+    FUZZ_CHECK(!"client_tick expired more members than the table holds");
 }
 
 /* Appends ",\"state\":{...}" or ",\"state\":null" for a roster entry. */
@@ -367,9 +478,22 @@ static void fc_op(struct fc_input *in)
     }
     case 2: { /* left */
         uint8_t a = fc_byte(in), b = fc_byte(in);
+        uint32_t id = fc_id(a);
         snprintf(json, sizeof json, "{\"type\":\"left\",\"id\":%u,\"name\":\"%s\",\"reason\":\"%s\"}",
-                 (unsigned)fc_id(a), fc_names[b % 8], fc_reasons[(b >> 3) % 4]);
-        fc_control(wrong, false, json);
+                 (unsigned)id, fc_names[b % 8], fc_reasons[(b >> 3) % 4]);
+        /* about a member I expired myself: the relay confirms, no event */
+        bool valid = !wrong && id != 0 && proto_name_valid(fc_names[b % 8]) &&
+                     (b >> 3) % 4 < 3 && fc.welcomed && !fc.end_expected;
+        bool listed = client_member(fc.c, id) != NULL && !(fc.left_pending && fc.left_id == id);
+        struct fc_departed *d = valid && !listed ? fc_ring_find(id) : NULL;
+        bool confirm = d && d->expired;
+        int r = fc_control(wrong, confirm, json);
+        if (confirm) {
+            d->expired = false;
+            fuzz_client_reached.confirmed_expiries++;
+        } else if (valid) {
+            FUZZ_CHECK(r == 1); /* a relay's left notice is an event */
+        }
         break;
     }
     case 3: { /* chat, from a member or (id 0) in the client -> relay form */
@@ -387,7 +511,10 @@ static void fc_op(struct fc_input *in)
         uint8_t a = fc_byte(in);
         snprintf(json, sizeof json, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"%s\"}",
                  fc_codes[a % 9], fc_texts[(a >> 4) % 6]);
-        fc_control(wrong, false, json);
+        /* udp: a join is never answered not_joined: while joining it is
+         * stale (answers a ping or state sent before) and ignored */
+        fc_control(wrong, fc.udp && !fc.welcomed && strcmp(fc_codes[a % 9], "not_joined") == 0,
+                   json);
         break;
     }
     case 5: { /* a state on a channel chosen by sel, maybe padded */
@@ -450,9 +577,10 @@ static void fc_op(struct fc_input *in)
         free(buf);
         break;
     }
-    case 7: { /* time passes */
+    case 7: { /* time passes, and the client's timers run */
         uint8_t a = fc_byte(in);
         fc.now += a == 0xFF ? 3600ull * 1000000 : (uint64_t)a * 1000;
+        fc_tick();
         break;
     }
     case 8: { /* other control messages: none gives an event */
@@ -471,6 +599,7 @@ static void fc_op(struct fc_input *in)
         struct client_event ev;
         int r = client_poll(fc.c, fc_byte(in) & 1 ? 5 : 0, &ev);
         fc.left_pending = false;
+        fc.clear_pending = false;
         if (fc.end_expected)
             fc.dead = true;
         if (fc.end_expected && !fc.disconnected_seen) {
@@ -547,6 +676,8 @@ int fuzz_target_client(const uint8_t *data, size_t size)
     cfg.name = "me";
     cfg.mode = (enum proto_mode)(c0 % PROTO_MODE_COUNT);
     cfg.reflect = c0 & 4;
+    cfg.timeout_ms = c0 & 8 ? 300 : 0; /* 0: the default, 5 s */
+    fc.timeout_us = (c0 & 8 ? 300u : 5000u) * 1000u;
     fc.udp = cfg.mode == PROTO_MODE_UDP;
 
     log_threshold = LOG_OFF;

@@ -1,0 +1,174 @@
+/* test_relay_main: the ricochet-relay program itself (from $RICOCHET_BIN):
+ * option checks that the option table cannot express, and the kick ban
+ * end to end over plain UDP with bare sockets. Every wait is bounded. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../proto/control.h"
+#include "harness.h"
+
+#define WAIT_MS 5000
+
+/* Runs the relay with args, expecting it to refuse them: exit 2 and one
+ * stderr line "ricochet-relay: error: ..." containing want. */
+static void refused(const char *const *args, const char *want)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-relay", args), 0);
+    int code = spawn_stop(&p, 0, WAIT_MS);
+    char *err = spawn_read_stderr(&p);
+    assert_non_null(err);
+    print_message("%s %s -> exit %d: %s", args[0], args[1], code, err);
+    assert_int_equal(code, 2);
+    assert_non_null(strstr(err, "ricochet-relay: error: "));
+    assert_non_null(strstr(err, want));
+    assert_non_null(strchr(err, '\n'));
+    assert_int_equal(strchr(err, '\n')[1], '\0'); /* one line */
+    free(err);
+    spawn_free(&p);
+}
+
+/* A positive value that would round to 0 (which means "never") is an
+ * error, not a silent switch-off. */
+static void tiny_durations_are_refused(void **state)
+{
+    (void)state;
+    const char *kick[] = { "--kick-after", "0.0001", "--port", "0", NULL };
+    refused(kick, "--kick-after: 0.0001 is too small");
+    const char *stats[] = { "--stats-interval", "1e-7", "--port", "0", NULL };
+    refused(stats, "--stats-interval: 1e-07 is too small");
+    const char *ban[] = { "--kick-ban-s", "-1", "--port", "0", NULL };
+    refused(ban, "--kick-ban-s");
+    const char *ban_frac[] = { "--kick-ban-s", "0.5", "--port", "0", NULL };
+    refused(ban_frac, "--kick-ban-s");
+
+    /* The smallest allowed values, and 0, start fine. */
+    const char *ok[] = { "--kick-after", "0.001", "--stats-interval", "0.001",
+                         "--kick-ban-s", "0", "--log-level", "warn", NULL };
+    struct spawn_proc p;
+    assert_true(harness_start_relay(&p, ok) > 0);
+    struct timespec ts = { 0, 50 * 1000000L };
+    nanosleep(&ts, NULL);
+    assert_int_equal(spawn_stop(&p, SIGTERM, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&p);
+    assert_non_null(out);
+    assert_true(harness_stats_field(out, false, "uptime_s") >= 0); /* a record per ms */
+    free(out);
+    spawn_free(&p);
+}
+
+/* ---- the kick ban over plain UDP ---------------------------------------- */
+
+static int udp_socket(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static void send_to(int fd, uint16_t port, const char *json)
+{
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ssize_t n = sendto(fd, json, strlen(json), 0, (struct sockaddr *)&to, sizeof to);
+    assert_int_equal(n, (ssize_t)strlen(json));
+}
+
+/* Waits for a control message of type (and code, for errors) on fd;
+ * decoded into *m. Returns true if it came within ms. */
+static bool wait_for(int fd, enum proto_ctl_type type, const char *code, int ms,
+                     struct proto_control *m)
+{
+    static char buf[PROTO_CONTROL_MAX];
+    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
+    while (harness_now_ms() < deadline) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            struct timespec ts = { 0, 5 * 1000000L };
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (buf[0] == '{' && proto_control_decode(buf, (size_t)n, m, NULL, 0) == PROTO_OK &&
+            m->type == type && (!code || strcmp(m->code, code) == 0))
+            return true;
+    }
+    return false;
+}
+
+static const char *JOIN_A = "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\",\"mode\":\"udp\"}";
+static const char *JOIN_B = "{\"type\":\"join\",\"room\":\"r\",\"name\":\"b\",\"mode\":\"udp\"}";
+
+static void kicked_udp_address_waits(void **state)
+{
+    (void)state;
+    const char *args[] = { "--transport", "udp", "--max-strikes", "2", "--kick-ban-s", "1",
+                           "--log-level", "warn", NULL };
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    struct proto_control *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    int a = udp_socket(), b = udp_socket();
+
+    send_to(a, (uint16_t)port, JOIN_A);
+    assert_true(wait_for(a, PROTO_CTL_WELCOME, NULL, WAIT_MS, m));
+    for (int i = 0; i < 5; i++)
+        send_to(a, (uint16_t)port, "{nonsense");
+    assert_true(wait_for(a, PROTO_CTL_ERROR, "kicked", WAIT_MS, m));
+    uint64_t kicked_ms = harness_now_ms();
+
+    /* Another port of the same address: refused while the ban lasts. */
+    send_to(b, (uint16_t)port, JOIN_B);
+    assert_true(wait_for(b, PROTO_CTL_ERROR, "kicked", WAIT_MS, m));
+    print_message("udp: join right after the kick: error kicked: %s\n", m->text);
+    assert_non_null(strstr(m->text, "try again in 1 s"));
+
+    /* Then welcome again (the client retries its join every 250 ms). */
+    bool welcomed = false;
+    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    while (!welcomed && harness_now_ms() < deadline) {
+        send_to(b, (uint16_t)port, JOIN_B);
+        welcomed = wait_for(b, PROTO_CTL_WELCOME, NULL, 250, m);
+    }
+    uint64_t waited = harness_now_ms() - kicked_ms;
+    print_message("udp: welcomed again %llu ms after the kick (--kick-ban-s 1)\n",
+                  (unsigned long long)waited);
+    assert_true(welcomed);
+    assert_true(waited >= 900);
+
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&relay);
+    assert_non_null(out);
+    assert_true(harness_stats_field(out, true, "drops.banned") >= 1);
+    assert_int_equal(harness_stats_field(out, true, "kicks"), 1);
+    free(out);
+    spawn_free(&relay);
+    close(a);
+    close(b);
+    free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tiny_durations_are_refused),
+        cmocka_unit_test(kicked_udp_address_waits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
