@@ -16,6 +16,15 @@ CFLAGS ?= -O2 -g
 SAN ?=
 PKG_CONFIG ?= pkg-config
 
+# Quiet by default ("CC proto/wire.c"); make V=1 shows whole commands.
+ifeq ($(V),1)
+Q :=
+say := @true
+else
+Q := @
+say := @printf '  %-4s %s\n'
+endif
+
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP
 ifeq ($(SAN),1)
@@ -24,7 +33,7 @@ SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libenet libcjson 2>/dev/null) -lm
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libenet libcjson 2>/dev/null || echo -lenet -lcjson) -lm
 CURSES_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -47,53 +56,68 @@ all: $(PROGRAMS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
 
 define module_lib
 $(BUILD)/lib/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
 	@mkdir -p $$(@D)
-	rm -f $$@
-	$$(if $$^,ar rcs $$@ $$^,ar rcs $$@)
+	$$(say) AR $$@
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach m,$(MODULES),$(eval $(call module_lib,$(m))))
 
 $(BUILD)/bin/ricochet-%: $(BUILD)/obj/relay/%_main.o $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
 $(BUILD)/bin/ricochet-%: $(BUILD)/obj/bench/%_main.o $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
 $(BUILD)/bin/ricochet-bot: $(BUILD)/obj/client/bot_main.o $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
 $(BUILD)/bin/ricochet-client: $(BUILD)/obj/client/client_main.o $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS) $(CURSES_LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS) $(CURSES_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT)) $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(DEPS_LIBS) $(CMOCKA_LIBS)
+	$(say) LINK $@
+	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(DEPS_LIBS) $(CMOCKA_LIBS)
 
 tests: $(PROGRAMS) $(TESTS)
 
 # Tests always run sanitized, in their own build folder.
 test:
 	@.ci/deps test
-	$(MAKE) BUILD=build/asan SAN=1 tests
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 tests
 	tests/run build/asan
 
-demo: deps all
+# These install missing packages first, then build in a sub-make, which reads
+# pkg-config's answers afresh.
+demo:
+	@.ci/deps
+	@$(MAKE) --no-print-directory all
 	bench/demo.sh $(BUILD)/bin
 
-bench: deps all
+bench:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin bench/results
 
 FUZZ_SECONDS ?= 30
-fuzz: deps
+fuzz:
+	@.ci/deps test
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 SOAK_SECONDS ?= 180
-soak: deps all
+soak:
+	@.ci/deps
+	@$(MAKE) --no-print-directory all
 	tests/soak.sh $(BUILD)/bin $(SOAK_SECONDS)
 
 deps:
