@@ -7,6 +7,10 @@
  * - udp (PROTO_MODE_UDP): one plain datagram socket, sendto/recvfrom. The
  *   join is repeated every 250 ms until a welcome or an error arrives; a ping
  *   keeps the relay (and us) aware the other side is alive; leave on destroy.
+ *   Notices are best effort there, so the client repairs what a lost one
+ *   would leave wrong: error not_joined (the relay expired us or restarted)
+ *   sends it back to joining, and a member silent for timeout_ms is expired
+ *   here as the relay would (LEFT, reason timeout).
  *
  * Both hand every received message to receive(), which client_receive()
  * (client_test.h) also calls for tests and fuzzing: the receive path is one
@@ -46,9 +50,20 @@ _Static_assert(CLIENT_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE &&
                    CLIENT_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED,
                "client_test.h flags are ENet's packet flags");
 
+/* A member that left my room, remembered so that a late state does not list
+ * it again. expired: I expired it myself (udp, no state for timeout_ms) and
+ * the relay may still have it, so a state from it lists it again under its
+ * name. */
+struct departed {
+    uint32_t id;               /* 0: free slot */
+    bool expired;
+    enum proto_mode mode;
+    char name[PROTO_NAME_MAX + 1];
+};
+
 enum client_phase {
     PHASE_CONNECTING, /* ENet handshake (or udp: sending join) */
-    PHASE_JOINING,    /* join sent, waiting for welcome */
+    PHASE_JOINING,    /* join sent, waiting for welcome (udp: also rejoining) */
     PHASE_JOINED,
     PHASE_DEAD        /* disconnected; DISCONNECTED event still to return */
 };
@@ -70,6 +85,8 @@ struct client {
     char dead_code[PROTO_CODE_MAX + 1];
     char dead_text[PROTO_TEXT_MAX + 1];
     uint64_t created_us;
+    uint64_t join_started_us; /* the join (or udp rejoin) deadline counts from here */
+    bool rejoin_pending;      /* udp: expired by the relay; clear the table on the next poll */
     uint32_t id;
     uint32_t next_seq;
 
@@ -92,8 +109,9 @@ struct client {
     struct client_member *members;
     size_t n_members, cap_members;
     bool remove_pending;      /* a member left: remove on the next poll */
+    bool remove_expired;      /* ... and it was my own expiry, not the relay's notice */
     uint32_t remove_id;
-    uint32_t departed[DEPARTED_MAX];
+    struct departed departed[DEPARTED_MAX];
     size_t departed_next;
 
     struct histogram latency;     /* one-way latency of others' states */
@@ -120,18 +138,38 @@ static struct client_member *member_find(const struct client *c, uint32_t id)
     return NULL;
 }
 
-static bool departed(const struct client *c, uint32_t id)
+static struct departed *departed_find(struct client *c, uint32_t id)
 {
-    for (size_t i = 0; i < DEPARTED_MAX; i++)
-        if (c->departed[i] == id)
-            return true;
-    return false;
+    for (size_t i = 0; id != 0 && i < DEPARTED_MAX; i++)
+        if (c->departed[i].id == id)
+            return &c->departed[i];
+    return NULL;
 }
 
-/* Adds (or returns) the member with this id; NULL if the table is full
- * (only a misbehaving relay announces more) or out of memory. */
-static struct client_member *member_add(struct client *c, uint32_t id,
-                                        const char *name, enum proto_mode mode)
+/* Remembers id as departed (m: its last table entry, may be NULL) in a
+ * ring of the last DEPARTED_MAX notes, one entry per id. */
+static void departed_note(struct client *c, uint32_t id, const struct client_member *m,
+                          bool expired)
+{
+    struct departed *d = departed_find(c, id);
+    if (d)
+        d->id = 0; /* one entry per id: the newest */
+    d = &c->departed[c->departed_next];
+    c->departed_next = (c->departed_next + 1) % DEPARTED_MAX;
+    memset(d, 0, sizeof *d);
+    d->id = id;
+    d->expired = expired;
+    if (m) {
+        snprintf(d->name, sizeof d->name, "%s", m->name);
+        d->mode = m->mode;
+    }
+}
+
+/* Adds (or returns) the member with this id, listed since now if new; NULL
+ * if the table is full (only a misbehaving relay announces more) or out of
+ * memory. */
+static struct client_member *member_add(struct client *c, uint32_t id, const char *name,
+                                        enum proto_mode mode, uint64_t now)
 {
     struct client_member *m = member_find(c, id);
     if (!m) {
@@ -149,6 +187,7 @@ static struct client_member *member_add(struct client *c, uint32_t id,
         m = &c->members[c->n_members++];
         memset(m, 0, sizeof *m);
         m->id = id;
+        m->added_us = now;
         recv_stats_reset(&m->stats);
     }
     if (name && *name)
@@ -157,17 +196,60 @@ static struct client_member *member_add(struct client *c, uint32_t id,
     return m;
 }
 
-static void member_remove(struct client *c, uint32_t id)
+/* expired: my own guess (udp), not the relay's word. */
+static void member_remove(struct client *c, uint32_t id, bool expired)
 {
-    for (size_t i = 0; i < c->n_members; i++) {
-        if (c->members[i].id == id) {
-            c->members[i] = c->members[c->n_members - 1];
-            c->n_members--;
-            break;
-        }
+    struct client_member *m = member_find(c, id);
+    departed_note(c, id, m, expired);
+    if (m) {
+        *m = c->members[c->n_members - 1];
+        c->n_members--;
     }
-    c->departed[c->departed_next] = id;
-    c->departed_next = (c->departed_next + 1) % DEPARTED_MAX;
+}
+
+/* The roster of a welcome replaces everything known about the room (after a
+ * udp rejoin the relay may even be a new one that reuses ids). */
+static void members_clear(struct client *c)
+{
+    c->n_members = 0;
+    c->remove_pending = false;
+    memset(c->departed, 0, sizeof c->departed);
+    c->departed_next = 0;
+}
+
+/* udp: the relay's left notice may be lost. A member I have not had a
+ * state from for timeout_ms (counted from when I listed it if it never
+ * sent one) is gone as far as I can tell: LEFT, reason timeout, as the
+ * relay would say. Returns 1 with *ev for the first such member, or 0. */
+static int member_expire(struct client *c, uint64_t now, struct client_event *ev)
+{
+    if (!c->udp || c->phase != PHASE_JOINED || c->remove_pending)
+        return 0;
+    uint64_t timeout_us = (uint64_t)c->timeout_ms * 1000u;
+    for (size_t i = 0; i < c->n_members; i++) {
+        const struct client_member *m = &c->members[i];
+        uint64_t heard = m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
+        if (now <= heard || now - heard <= timeout_us)
+            continue;
+        memset(&c->ctl, 0, sizeof c->ctl);
+        c->ctl.type = PROTO_CTL_LEFT;
+        c->ctl.id = m->id;
+        snprintf(c->ctl.name, sizeof c->ctl.name, "%s", m->name);
+        c->ctl.mode = m->mode;
+        c->ctl.reason = PROTO_LEFT_TIMEOUT;
+        /* Kept until the next poll, like a notice's member. */
+        c->remove_pending = true;
+        c->remove_expired = true;
+        c->remove_id = m->id;
+        ev->type = CLIENT_EV_LEFT;
+        ev->id = m->id;
+        ev->recv_us = now;
+        ev->control = &c->ctl;
+        log_debug("client %s: member %u silent for %u ms: expired", c->name,
+                  (unsigned)m->id, (unsigned)c->timeout_ms);
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- sending ---- */
@@ -277,16 +359,20 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
             /* A state may overtake the joined notice (different channels,
              * or a lost notice in udp): the sender is listed with no name
              * until the notice comes. A late state from a member who left
-             * is dropped. */
-            if (departed(c, s.sender)) {
+             * is dropped; one from a member I expired myself lists it
+             * again (it was only quiet). */
+            struct departed *d = departed_find(c, s.sender);
+            if (d && !d->expired) {
                 bad_message(c, "state from a member who left", PROTO_E_VALUE);
                 return 0;
             }
-            m = member_add(c, s.sender, "", arrived_as);
+            m = member_add(c, s.sender, d ? d->name : "", d ? d->mode : arrived_as, now);
             if (!m) {
                 bad_message(c, "state from a member too many", PROTO_E_VALUE);
                 return 0;
             }
+            if (d)
+                d->id = 0;
         }
         int fresh = recv_stats_record(&m->stats, s.seq, s.send_us, now, &c->latency);
         if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
@@ -336,11 +422,12 @@ static int handle_control(struct client *c, const char *buf, size_t len,
         }
         c->id = m->id;
         c->phase = PHASE_JOINED;
+        members_clear(c);
         for (size_t i = 0; i < m->roster_len; i++) {
             const struct proto_member *pm = &m->roster[i];
             if (pm->id == c->id || pm->id == 0)
                 continue;
-            struct client_member *cm = member_add(c, pm->id, pm->name, pm->mode);
+            struct client_member *cm = member_add(c, pm->id, pm->name, pm->mode, now);
             if (cm && pm->has_state) {
                 /* The last known state, not a delivery: not counted. */
                 cm->has_state = true;
@@ -353,15 +440,24 @@ static int handle_control(struct client *c, const char *buf, size_t len,
                   m->room, (unsigned)c->id, c->n_members);
         return 1;
     case PROTO_CTL_JOINED:
-        if (m->id != c->id && !member_add(c, m->id, m->name, m->mode)) {
+        if (m->id != c->id && !member_add(c, m->id, m->name, m->mode, now)) {
             bad_message(c, "joined: one member too many", PROTO_E_VALUE);
             return 0;
         }
         ev->type = CLIENT_EV_JOINED;
         return 1;
     case PROTO_CTL_LEFT:
+        if (!member_find(c, m->id)) {
+            struct departed *d = departed_find(c, m->id);
+            if (d && d->expired) {
+                /* I expired it already and said so: one LEFT per member. */
+                d->expired = false;
+                return 0;
+            }
+        }
         /* Kept until the next poll so the caller can read its stats. */
         c->remove_pending = true;
+        c->remove_expired = false;
         c->remove_id = m->id;
         ev->type = CLIENT_EV_LEFT;
         return 1;
@@ -371,6 +467,20 @@ static int handle_control(struct client *c, const char *buf, size_t len,
     case PROTO_CTL_ERROR:
         ev->type = CLIENT_EV_ERROR;
         ev->id = 0;
+        if (c->udp && strcmp(m->code, "not_joined") == 0) {
+            /* The relay no longer has me: it expired me (I was silent past
+             * its timeout) or it restarted. A join is never answered so:
+             * while (re)joining this answers a ping or state sent before. */
+            if (c->phase != PHASE_JOINED)
+                return 0;
+            c->phase = PHASE_JOINING;
+            c->rejoin_pending = true;
+            c->join_started_us = now;
+            c->next_join_us = now; /* udp_step sends the join */
+            log_info("client %s: the relay no longer has me as %u: joining again", c->name,
+                     (unsigned)c->id);
+            return 1;
+        }
         /* An error before the welcome is the answer to our join. Over udp
          * the relay cannot close a connection: shutting_down and kicked
          * are the end of the session. */
@@ -424,8 +534,12 @@ static int receive(struct client *c, uint8_t channel, uint32_t flags,
 static void settle(struct client *c)
 {
     if (c->remove_pending) {
-        member_remove(c, c->remove_id);
+        member_remove(c, c->remove_id, c->remove_expired);
         c->remove_pending = false;
+    }
+    if (c->rejoin_pending) {
+        c->rejoin_pending = false;
+        members_clear(c);
     }
     if (c->fail_after_event) {
         c->fail_after_event = false;
@@ -503,10 +617,6 @@ static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
             c->next_join_us = now + UDP_JOIN_RETRY_US;
         }
     } else {
-        if (now - c->last_recv_us > timeout_us) {
-            go_dead(c, "timeout", "the relay went silent");
-            return 0;
-        }
         /* Keepalive: the relay expires silent members, and we need to hear
          * from it to know it is there. */
         if ((now - c->last_send_us >= UDP_PING_IDLE_US ||
@@ -524,6 +634,15 @@ static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
             errno == ECONNREFUSED) {
+            /* Silence is judged with nothing left to read: after a stall,
+             * what waits in the socket is news from the relay and members. */
+            now = clock_now_us();
+            if (c->phase == PHASE_JOINED && now - c->last_recv_us > timeout_us) {
+                go_dead(c, "timeout", "the relay went silent");
+                return 0;
+            }
+            if (member_expire(c, now, ev))
+                return 1;
             if (wait_ms > 0) {
                 /* Wake for the next join retry or ping at the latest. */
                 int cap = c->phase == PHASE_JOINED ? 100 : 50;
@@ -590,6 +709,7 @@ static struct client *client_new(const struct client_config *cfg, bool need_rela
     c->next_seq = 1;
     c->phase = PHASE_CONNECTING;
     c->created_us = clock_now_us();
+    c->join_started_us = c->created_us;
     histogram_reset(&c->latency);
     histogram_reset(&c->rtt);
     recv_stats_reset(&c->reflect_stats);
@@ -740,8 +860,8 @@ int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
         if (c->detached)
             return 0; /* nothing to read: client_receive feeds it */
         uint64_t now = clock_now_us();
-        if (c->phase != PHASE_JOINED &&
-            now - c->created_us > (uint64_t)c->timeout_ms * 1000u) {
+        if (c->phase != PHASE_JOINED && now > c->join_started_us &&
+            now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
             go_dead(c, "timeout",
                     c->phase == PHASE_CONNECTING ? "no answer from the relay"
                                                  : "no welcome from the relay");
@@ -769,6 +889,15 @@ int client_receive(struct client *c, uint8_t channel, uint32_t flags, const uint
     if (c->phase == PHASE_DEAD)
         return -1;
     return receive(c, channel, flags, bytes, len, now_us, ev);
+}
+
+int client_tick(struct client *c, uint64_t now_us, struct client_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    settle(c);
+    if (c->phase == PHASE_DEAD)
+        return -1;
+    return member_expire(c, now_us, ev);
 }
 
 uint64_t client_bad_messages(const struct client *c)

@@ -6,7 +6,20 @@
  * the benchmark) and wait on all their sockets with poll(2).
  *
  * The library reads the clock (it is an edge): receive times and latencies
- * use clock_now_us(). */
+ * use clock_now_us().
+ *
+ * udp mode repairs what a lost notice would leave wrong (notices are best
+ * effort there; the ENet modes have a connection and reliable notices):
+ * - error not_joined while joined means the relay expired me (I was silent
+ *   past its --timeout-ms) or restarted. The client reports it (ERROR), is
+ *   not joined any more, empties the member table and joins again (join
+ *   every 250 ms, for at most timeout_ms, else DISCONNECTED). The new
+ *   welcome is another WELCOME event, usually with a new id.
+ * - a member I had no state from for timeout_ms (counted from when it was
+ *   listed, if it never sent one) gets a LEFT event with reason timeout
+ *   (control made by the library) as if the relay's left notice had come;
+ *   if it was only quiet, its next state lists it again under its name.
+ *   A later left notice from the relay about it gives no second event. */
 #ifndef RICOCHET_CLIENT_H
 #define RICOCHET_CLIENT_H
 
@@ -26,16 +39,20 @@ struct client_config {
     const char *name;    /* player name, proto_name_valid() */
     enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport */
     bool reflect;        /* ask the relay to send my states back to me */
-    uint32_t timeout_ms; /* connect + join deadline, and peer timeout */
+    uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */
 };
 
 enum client_event_type {
-    CLIENT_EV_WELCOME,      /* joined: client_id() and the roster are set */
+    CLIENT_EV_WELCOME,      /* joined: client_id() and the roster are set; udp:
+                             * again after a rejoin, usually with a new id, the
+                             * roster replacing the member table */
     CLIENT_EV_STATE,        /* a member's state (or my reflected one) */
     CLIENT_EV_JOINED,       /* a member joined */
-    CLIENT_EV_LEFT,         /* a member left (reason in control->reason) */
+    CLIENT_EV_LEFT,         /* a member left (reason in control->reason); udp:
+                             * also a member silent for timeout_ms (timeout) */
     CLIENT_EV_CHAT,         /* control->text from control->id */
-    CLIENT_EV_ERROR,        /* control->code, control->text from the relay */
+    CLIENT_EV_ERROR,        /* control->code, control->text from the relay; udp
+                             * not_joined while joined: rejoining (see above) */
     CLIENT_EV_DISCONNECTED  /* connection lost, refused or timed out; final */
 };
 
@@ -55,8 +72,10 @@ struct client_member {
     enum proto_mode mode;
     bool has_state;
     struct proto_state last;  /* last state received (highest seq) */
-    uint64_t last_recv_us;
+    uint64_t last_recv_us;    /* when its last state came; 0: none yet */
     struct recv_stats stats;  /* per-sender receive statistics */
+    uint64_t added_us;        /* when this client listed it (udp expiry counts from
+                               * the later of this and last_recv_us) */
 };
 
 /* Wire-level figures for reports. ENet's figures are ENet's own view;
@@ -99,8 +118,9 @@ int client_set_mode(struct client *c, enum proto_mode mode);
 /* Pushes queued ENet commands out now (client_poll does this too). */
 void client_flush(struct client *c);
 
-bool client_joined(const struct client *c);
-uint32_t client_id(const struct client *c);           /* 0 before welcome */
+bool client_joined(const struct client *c);           /* false while a udp rejoin runs */
+uint32_t client_id(const struct client *c);           /* 0 before welcome; the old id
+                                                       * until a rejoin's welcome */
 enum proto_mode client_mode(const struct client *c);
 uint32_t client_next_seq(const struct client *c);     /* seq the next send gets */
 int client_socket_fd(const struct client *c);         /* for poll(2) */

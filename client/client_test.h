@@ -41,6 +41,15 @@ struct client *client_create_detached(const struct client_config *cfg, char *err
 int client_receive(struct client *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
                    size_t len, uint64_t now_us, struct client_event *ev);
 
+/* The timers of one client_poll that need no socket, at now_us (the
+ * caller's clock, as for client_receive): in udp mode, the expiry of a
+ * member silent for timeout_ms (a LEFT event, reason timeout, one per
+ * call). client_poll runs them with the real clock once the socket is
+ * drained. Like client_receive, first applies what the previous event left
+ * pending. Returns 1 with *ev filled, 0 if nothing is due, -1 if the client
+ * is disconnected. */
+int client_tick(struct client *c, uint64_t now_us, struct client_event *ev);
+
 /* Messages dropped so far: undecodable, or unexpected at that point. */
 uint64_t client_bad_messages(const struct client *c);
 
