@@ -279,12 +279,14 @@ static void smoke_run_target(const struct smoke_target *t)
         const struct fuzz_client_reach *cr = &fuzz_client_reached;
         print_message("fuzz smoke client: %lu welcomes, %lu states, %lu joined, %lu left, "
                       "%lu chats, %lu errors, %lu disconnects, %lu departed drops, "
-                      "%lu full\n",
+                      "%lu full, %lu rejoins, %lu expiries\n",
                       cr->welcomes, cr->states, cr->joined, cr->left, cr->chats, cr->errors,
-                      cr->disconnects, cr->departed_drops, cr->table_full);
+                      cr->disconnects, cr->departed_drops, cr->table_full, cr->rejoins,
+                      cr->expiries);
         assert_true(cr->welcomes > 0 && cr->states > 0 && cr->joined > 0 && cr->left > 0);
         assert_true(cr->chats > 0 && cr->errors > 0 && cr->disconnects > 0 &&
                     cr->departed_drops > 0 && cr->table_full > 0);
+        assert_true(cr->rejoins > 0 && cr->expiries > 0);
     }
     print_message("fuzz smoke %s: %zu seeds + %ld mutated inputs (seed %llu)\n", t->name,
                   n_seeds, iters, (unsigned long long)seed);
