@@ -342,6 +342,9 @@ static void handle_event(struct app *a, const struct client_event *ev, uint64_t 
     switch (ev->type) {
     case CLIENT_EV_WELCOME: {
         size_t n;
+        /* A udp client welcomed again after the relay expired it (or
+         * restarted, reusing ids) starts its view of the others afresh. */
+        remotes_clear(a);
         client_members(a->c, &n);
         a->conn = CONN_JOINED;
         a->next_send_us = now;
