@@ -94,13 +94,13 @@ set ylabel 'fraction delivered by then'
 set yrange [0:1]
 unset logscale y
 set title 'CDF'
-plot 'cdf_clients_128.dat' index 0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_clients_128.dat' index 0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_clients_128.dat' index 1 using 1:2 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
 set logscale y
 set yrange [*:1]
 set key top right
 set ylabel 'fraction still undelivered (log)'
 set title 'tail: 1 - CDF'
-plot 'cdf_clients_128.dat' index 0 using 1:3 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_clients_128.dat' index 0 using 1:3 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_clients_128.dat' index 1 using 1:3 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
 unset multiplot
 unset logscale
 set autoscale
