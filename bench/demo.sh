@@ -136,6 +136,6 @@ fi
 echo "demo: ok (relay and bots stopped, nothing left running)"
 echo
 echo "Loopback loses nothing, so the modes look alike here. To see them differ:"
-echo "  make bench                  loss/delay/jitter sweep through ricochet-netsim"
-echo "  $bin/ricochet-client       play in a terminal (see README.md)"
+printf '  %-28s %s\n' "make bench" "loss/delay/jitter sweep through ricochet-netsim" \
+    "$bin/ricochet-client" "play in a terminal (see README.md)"
 exit 0
