@@ -94,8 +94,8 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                 "lost%%: of sent x receivers, over the window; latency and jitter (RFC 3550) are\n"
                 "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
                 "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
-                "rttms/enet%%: ENet's own RTT and packetLoss (reliable commands only, recomputed\n"
-                "every 10 s); cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
+                "rttms/enet%%: ENet's own RTT and loss: reliable commands each client sent (pings\n"
+                "included) that it retransmitted, command or ack lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
                 "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
                 "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
                 "both hops, per delivered state.\n");

@@ -1050,7 +1050,14 @@ void client_netinfo(const struct client *c, struct client_netinfo *info)
         if (c->peer) {
             info->enet_rtt_ms = c->peer->roundTripTime;
             info->enet_rtt_var_ms = c->peer->roundTripTimeVariance;
-            info->enet_loss = (double)c->peer->packetLoss / ENET_PEER_PACKET_LOSS_SCALE;
+            /* ENet publishes packetLoss only every 10 s
+             * (ENET_PEER_PACKET_LOSS_INTERVAL); until it has, report the
+             * counts it keeps for the current interval: reliable commands
+             * this peer sent, and those it had to retransmit. */
+            if (c->peer->packetLoss == 0 && c->peer->packetsSent > 0)
+                info->enet_loss = (double)c->peer->packetsLost / c->peer->packetsSent;
+            else
+                info->enet_loss = (double)c->peer->packetLoss / ENET_PEER_PACKET_LOSS_SCALE;
         }
     }
 }

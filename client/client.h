@@ -83,7 +83,9 @@ struct client_member {
 struct client_netinfo {
     uint32_t enet_rtt_ms;       /* ENet's smoothed RTT (0 in udp mode) */
     uint32_t enet_rtt_var_ms;
-    double enet_loss;           /* ENet's packetLoss as a fraction (reliable only) */
+    double enet_loss;           /* ENet's loss of reliable commands this peer sent, as a
+                                   fraction (its packetLoss, or before ENet's first 10 s
+                                   update, packetsLost / packetsSent so far) */
     uint64_t bytes_sent, bytes_received;     /* UDP payload bytes on the wire */
     uint64_t datagrams_sent, datagrams_received;
 };
