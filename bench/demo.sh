@@ -121,7 +121,6 @@ if [ -n "$final" ]; then
     drops=$(echo "$final" | sed -n 's/.*"drops":{\([^}]*\)}.*/\1/p' | tr ',' '\n' |
             grep -v ':0$' | tr -d '"' | tr '\n' ' ')
     echo "  dropped: ${drops:-nothing}"
-    echo "  raw: $final"
 else
     tail -n 1 "$tmp/relay.out"
 fi

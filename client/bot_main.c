@@ -169,7 +169,8 @@ static void bot_init_path(struct bot *b, uint64_t seed, size_t index)
     b->py = rng_uniform(&r) * 2 * M_PI;
 }
 
-/* Per-mode aggregates, by the mode a state arrived in. */
+/* Per-mode aggregates: counts by the mode each sender joined with, latency
+ * by the mode each state arrived in (bots never switch modes). */
 struct mode_agg {
     struct histogram *lat;
     uint64_t pairs, expected, received, lost, duplicates, reordered;
@@ -365,7 +366,8 @@ static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
             printf("\n");
         }
     }
-    printf("\nper mode (states by the mode they travelled in, all receivers):\n");
+    printf("\nper mode (each sender under the mode it joined with; latency by the mode each\n"
+           "state arrived in; they differ only for players who switch modes):\n");
     printf("  %-12s %6s %9s %9s %9s %6s %6s %6s %8s %8s\n", "mode", "pairs", "expected",
            "received", "delivery", "lost", "dup", "reord", "p50 ms", "p99 ms");
     for (int m = 0; m < PROTO_MODE_COUNT; m++) {

@@ -809,7 +809,9 @@ void client_destroy(struct client *c)
         }
     } else if (c->enet) {
         if (c->peer && c->peer->state == ENET_PEER_STATE_CONNECTED) {
-            enet_peer_disconnect(c->peer, 0);
+            /* _later: enet_peer_disconnect would drop what is still queued,
+             * such as the last state sent. */
+            enet_peer_disconnect_later(c->peer, 0);
             uint64_t deadline = clock_now_us() + DESTROY_WAIT_MS * 1000u;
             ENetEvent e;
             for (;;) {
