@@ -268,9 +268,9 @@ static void print_progress(const struct plan *p, size_t v, int m, int rc,
     }
     char truth[48] = "";
     if (r->truth.valid)
-        snprintf(truth, sizeof truth, " (netsim: %.2f%% lost)", r->truth.e2e_loss_pct);
-    fprintf(stderr, PROG ": %s%-11s delivered %6.2f%%%s, p50 %.1f ms, p99 %.1f ms%s%s\n", point,
-            proto_mode_name(p->modes[m]), 100.0 - r->lost_pct, truth,
+        snprintf(truth, sizeof truth, " (netsim dropped %.2f%%)", r->truth.e2e_loss_pct);
+    fprintf(stderr, PROG ": %s%-11s lost %6.2f%%%s, p50 %.1f ms, p99 %.1f ms%s%s\n", point,
+            proto_mode_name(p->modes[m]), r->lost_pct, truth,
             (double)r->p50_us / 1000, (double)r->p99_us / 1000, r->ok ? "" : "; warning: ",
             r->ok ? "" : r->error);
 }

@@ -84,6 +84,7 @@ struct client {
     bool fail_after_event;    /* a join error: disconnect on the next poll */
     char dead_code[PROTO_CODE_MAX + 1];
     char dead_text[PROTO_TEXT_MAX + 1];
+    char farewell[PROTO_CODE_MAX + 1]; /* ENet: shutting_down or kicked just received */
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or udp rejoin) deadline counts from here */
     bool rejoin_pending;      /* udp: expired by the relay; clear the table on the next poll */
@@ -488,6 +489,9 @@ static int handle_control(struct client *c, const char *buf, size_t len,
             (c->udp && (strcmp(m->code, "shutting_down") == 0 ||
                         strcmp(m->code, "kicked") == 0)))
             c->fail_after_event = true;
+        /* Over ENet the disconnect follows: say why it came. */
+        if (strcmp(m->code, "shutting_down") == 0 || strcmp(m->code, "kicked") == 0)
+            snprintf(c->farewell, sizeof c->farewell, "%s", m->code);
         log_debug("client %s: relay error %s: %s", c->name, m->code, m->text);
         return 1;
     case PROTO_CTL_PONG:
@@ -591,6 +595,10 @@ static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
         c->peer = NULL; /* ENet has reset it already */
         if (c->phase == PHASE_CONNECTING)
             go_dead(c, "refused", "could not connect to the relay");
+        else if (strcmp(c->farewell, "shutting_down") == 0)
+            go_dead(c, "shutting_down", "the relay shut down");
+        else if (strcmp(c->farewell, "kicked") == 0)
+            go_dead(c, "kicked", "the relay kicked us");
         else
             go_dead(c, "disconnected", "the relay closed the connection or timed out");
         return 0;
