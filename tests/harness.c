@@ -1,11 +1,14 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -269,4 +272,77 @@ struct client *harness_client(uint16_t port, const char *room, const char *name,
     if (!c)
         fail_msg("client_create(%s): %s", name, err);
     return c;
+}
+
+bool harness_all_welcomed(void *ctx)
+{
+    const struct harness_rec *r = ctx;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->c[i] && !r->welcomed[i])
+            return false;
+    return true;
+}
+
+bool harness_all_see_all(void *ctx)
+{
+    const struct harness_rec *r = ctx;
+    for (size_t i = 0; i < r->n; i++) {
+        size_t m;
+        if (!r->c[i])
+            continue;
+        client_members(r->c[i], &m);
+        if (!r->welcomed[i] || m != r->n - 1)
+            return false;
+    }
+    return true;
+}
+
+struct harness_rec *harness_session_start(struct harness_session *s,
+                                          const char *const *args, const char *room,
+                                          const struct harness_member *members, size_t n,
+                                          void (*on_event)(void *ctx, size_t index,
+                                                           const struct client_event *ev),
+                                          int timeout_ms)
+{
+    memset(s, 0, sizeof *s);
+    assert_true(n <= HARNESS_MAX_CLIENTS);
+    int port = harness_start_relay(&s->relay, args);
+    assert_true(port > 0);
+    s->port = (uint16_t)port;
+    s->rec.n = n;
+    for (size_t i = 0; i < n; i++)
+        s->rec.c[i] = harness_client(s->port, room, members[i].name, members[i].mode,
+                                     members[i].reflect);
+    assert_int_equal(harness_poll_until(s->rec.c, n, timeout_ms,
+                                        on_event ? on_event : harness_rec_event,
+                                        harness_all_see_all, &s->rec), 0);
+    return &s->rec;
+}
+
+void harness_session_end(struct harness_session *s, int timeout_ms, char **relay_stdout)
+{
+    for (size_t i = 0; i < HARNESS_MAX_CLIENTS; i++) {
+        if (s->rec.c[i])
+            client_destroy(s->rec.c[i]);
+        s->rec.c[i] = NULL;
+    }
+    assert_int_equal(spawn_stop(&s->relay, SIGTERM, timeout_ms), 0);
+    if (relay_stdout)
+        *relay_stdout = spawn_read_stdout(&s->relay);
+    spawn_free(&s->relay);
+}
+
+int harness_udp_socket(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    if (port) {
+        socklen_t len = sizeof a;
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+        *port = ntohs(a.sin_port);
+    }
+    return fd;
 }

@@ -99,4 +99,47 @@ bool harness_rec_saw_left(const struct harness_rec *r, size_t i, uint32_t id,
 struct client *harness_client(uint16_t port, const char *room, const char *name,
                               enum proto_mode mode, bool reflect);
 
+/* done() predicates for harness_poll_until with a struct harness_rec as
+ * ctx; NULL entries of c[] are skipped. all_welcomed: every client got its
+ * welcome. all_see_all: every client is welcomed and lists the n-1 others. */
+bool harness_all_welcomed(void *rec);
+bool harness_all_see_all(void *rec);
+
+/* One client of a harness session. */
+struct harness_member {
+    const char *name;
+    enum proto_mode mode;
+    bool reflect;
+};
+
+/* A running ricochet-relay and clients in one room, recorded in rec
+ * (rec.c[i] is member i; tests may add, NULL or replace entries). */
+struct harness_session {
+    struct spawn_proc relay;
+    uint16_t port;
+    struct harness_rec rec;
+};
+
+/* Zeroes s, starts the relay with args (may be NULL), creates the n
+ * members (n <= HARNESS_MAX_CLIENTS) in room and polls them, events to
+ * on_event (NULL: harness_rec_event; ctx is &s->rec), until all see all.
+ * Returns &s->rec. Fails the test (cmocka) if the relay does not start or
+ * timeout_ms passes. */
+struct harness_rec *harness_session_start(struct harness_session *s,
+                                          const char *const *args, const char *room,
+                                          const struct harness_member *members, size_t n,
+                                          void (*on_event)(void *ctx, size_t index,
+                                                           const struct client_event *ev),
+                                          int timeout_ms);
+
+/* Destroys every client still in rec.c[], stops the relay with SIGTERM
+ * (fails the test unless it exits 0 within timeout_ms; a relay already
+ * stopped keeps its exit code), stores its stdout in *relay_stdout if not
+ * NULL (malloc'ed, the caller frees) and frees the relay. */
+void harness_session_end(struct harness_session *s, int timeout_ms, char **relay_stdout);
+
+/* A non-blocking UDP socket bound to 127.0.0.1 on an ephemeral port; the
+ * port is stored in *port if not NULL. Fails the test (cmocka) on error. */
+int harness_udp_socket(uint16_t *port);
+
 #endif

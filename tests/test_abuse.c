@@ -343,15 +343,6 @@ static struct sockaddr_in loopback(uint16_t port)
     return a;
 }
 
-static int udp_socket(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in any = loopback(0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&any, sizeof any), 0);
-    return fd;
-}
-
 /* Drains fd; returns bytes read. */
 static uint64_t udp_drain(int fd, uint64_t *datagrams)
 {
@@ -623,7 +614,7 @@ static void run_flood(bool udp)
     rng_seed(&f.rng, ABUSE_SEED);
     f.relay = loopback((uint16_t)port);
     for (int i = 0; i < FLOOD_SOCKETS; i++)
-        f.fd[i] = udp_socket();
+        f.fd[i] = harness_udp_socket(NULL);
     f.per_call = 40; /* ~1 ms per iteration: ~100k in 3-8 s */
     long long rcvbuf0 = udp_snmp("RcvbufErrors");
 
@@ -1218,7 +1209,7 @@ static void test_bad_input_udp(void **state)
     int port = harness_start_relay(&relay, args);
     assert_true(port > 0);
     struct sockaddr_in to = loopback((uint16_t)port);
-    int fd = udp_socket();
+    int fd = harness_udp_socket(NULL);
     static uint8_t buf[4096];
     static struct proto_control msg;
     static const struct bad_case cases[] = {
@@ -1266,7 +1257,7 @@ static void test_bad_input_udp(void **state)
     socklen_t alen = sizeof victim_addr;
     assert_int_equal(getsockname(client_socket_fd(s.c[0]), (struct sockaddr *)&victim_addr,
                                  &alen), 0);
-    int stranger = udp_socket();
+    int stranger = harness_udp_socket(NULL);
     for (size_t k = 0; k < 4; k++) {
         size_t len = make_state(buf, sizeof buf, mallory, 100 + (uint32_t)k, PROTO_STATE_SIZE);
         sendto(stranger, buf, len, 0, (struct sockaddr *)&victim_addr, sizeof victim_addr);

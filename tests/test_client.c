@@ -25,20 +25,6 @@
 
 #define WAIT_MS 10000
 
-/* A UDP socket on 127.0.0.1 with an ephemeral port. */
-static int udp_bound(uint16_t *port)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t len = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
 static struct client *make_client(uint16_t port, enum proto_mode mode, uint32_t timeout_ms)
 {
     struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = "r1",
@@ -75,7 +61,7 @@ static void test_bad_config(void **state)
 static void check_no_answer(enum proto_mode mode)
 {
     uint16_t port;
-    int silent = udp_bound(&port); /* bound but never answers */
+    int silent = harness_udp_socket(&port); /* bound but never answers */
     struct client *c = make_client(port, mode, 400);
     struct proto_state s = {.x = 1};
     assert_int_equal(client_send_state(c, &s, 0), -1); /* not joined */
@@ -141,6 +127,15 @@ static int fake_recv(struct fake_udp *f, struct client *c, char *buf, size_t cap
     return -1;
 }
 
+/* A fake relay on an ephemeral port and a udp client of it (room r1, name
+ * tester) that gives up after timeout_ms. */
+static struct client *fake_udp_open(struct fake_udp *f, uint32_t timeout_ms)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = harness_udp_socket(&f->port);
+    return make_client(f->port, PROTO_MODE_UDP, timeout_ms);
+}
+
 static void fake_send(struct fake_udp *f, const void *buf, size_t len)
 {
     assert_true(f->have_peer);
@@ -161,6 +156,33 @@ static void fake_send_state(struct fake_udp *f, uint32_t sender, uint32_t seq, f
     uint8_t buf[PROTO_STATE_SIZE];
     assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
     fake_send(f, buf, sizeof buf);
+}
+
+/* Sends a notice of type (joined, left or chat) about member id/name:
+ * joined with mode udp, left with reason, chat with text. */
+static void fake_notice(struct fake_udp *f, enum proto_ctl_type type, uint32_t id,
+                        const char *name, enum proto_left_reason reason, const char *text)
+{
+    static struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    m.id = id;
+    snprintf(m.name, sizeof m.name, "%s", name);
+    m.mode = PROTO_MODE_UDP;
+    m.reason = reason;
+    snprintf(m.text, sizeof m.text, "%s", text ? text : "");
+    fake_send_control(f, &m);
+}
+
+/* Sends an error with code and text. */
+static void fake_error(struct fake_udp *f, const char *code, const char *text)
+{
+    static struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_ERROR;
+    snprintf(m.code, sizeof m.code, "%s", code);
+    snprintf(m.text, sizeof m.text, "%s", text);
+    fake_send_control(f, &m);
 }
 
 /* Polls until an event of type t arrives (others are skipped but counted). */
@@ -185,9 +207,8 @@ static bool wait_event(struct client *c, enum client_event_type t, struct client
 static void test_udp_fake_relay(void **state)
 {
     (void)state;
-    struct fake_udp f = {0};
-    f.fd = udp_bound(&f.port);
-    struct client *c = make_client(f.port, PROTO_MODE_UDP, 2500);
+    struct fake_udp f;
+    struct client *c = fake_udp_open(&f, 2500);
     static char buf[PROTO_CONTROL_MAX + 1];
     static struct proto_control m;
 
@@ -284,7 +305,7 @@ static void test_udp_fake_relay(void **state)
 
     /* A datagram from somewhere else than the relay is ignored. */
     uint16_t other_port;
-    int other = udp_bound(&other_port);
+    int other = harness_udp_socket(&other_port);
     {
         struct proto_state s = {.sender = 7, .seq = 20, .send_us = clock_now_us()};
         uint8_t sb[PROTO_STATE_SIZE];
@@ -296,21 +317,11 @@ static void test_udp_fake_relay(void **state)
     close(other);
 
     /* Notices: joined 9 (name filled in), left 7 with reason timeout. */
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_JOINED;
-    m.id = 9;
-    snprintf(m.name, sizeof m.name, "nine");
-    m.mode = PROTO_MODE_UDP;
-    fake_send_control(&f, &m);
+    fake_notice(&f, PROTO_CTL_JOINED, 9, "nine", PROTO_LEFT_QUIT, NULL);
     assert_true(wait_event(c, CLIENT_EV_JOINED, &ev, WAIT_MS, NULL));
     assert_int_equal(ev.id, 9);
     assert_string_equal(client_member(c, 9)->name, "nine");
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_LEFT;
-    m.id = 7;
-    snprintf(m.name, sizeof m.name, "seven");
-    m.reason = PROTO_LEFT_TIMEOUT;
-    fake_send_control(&f, &m);
+    fake_notice(&f, PROTO_CTL_LEFT, 7, "seven", PROTO_LEFT_TIMEOUT, NULL);
     assert_true(wait_event(c, CLIENT_EV_LEFT, &ev, WAIT_MS, NULL));
     assert_int_equal(ev.id, 7);
     assert_int_equal(ev.control->reason, PROTO_LEFT_TIMEOUT);
@@ -371,17 +382,11 @@ static void test_udp_fake_relay(void **state)
 static void test_udp_join_refused(void **state)
 {
     (void)state;
-    struct fake_udp f = {0};
-    f.fd = udp_bound(&f.port);
-    struct client *c = make_client(f.port, PROTO_MODE_UDP, 3000);
+    struct fake_udp f;
+    struct client *c = fake_udp_open(&f, 3000);
     static char buf[PROTO_CONTROL_MAX + 1];
     assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
-    static struct proto_control m;
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_ERROR;
-    snprintf(m.code, sizeof m.code, "room_full");
-    snprintf(m.text, sizeof m.text, "room r1 is full");
-    fake_send_control(&f, &m);
+    fake_error(&f, "room_full", "room r1 is full");
     struct client_event ev;
     assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, NULL));
     assert_string_equal(ev.control->code, "room_full");
@@ -411,14 +416,10 @@ static void fake_welcome(struct fake_udp *f, uint32_t id, const uint32_t *ids,
     fake_send_control(f, &m);
 }
 
-static void fake_error(struct fake_udp *f, const char *code)
+/* The relay's answer to a member it no longer has. */
+static void fake_not_joined(struct fake_udp *f)
 {
-    static struct proto_control m;
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_ERROR;
-    snprintf(m.code, sizeof m.code, "%s", code);
-    snprintf(m.text, sizeof m.text, "not joined (expired?): send join");
-    fake_send_control(f, &m);
+    fake_error(f, "not_joined", "not joined (expired?): send join");
 }
 
 /* Waits for the next datagram of the given control type (states and other
@@ -459,9 +460,8 @@ static uint32_t fake_expect_state(struct fake_udp *f, struct client *c)
 static void test_udp_rejoin(void **state)
 {
     (void)state;
-    struct fake_udp f = {0};
-    f.fd = udp_bound(&f.port);
-    struct client *c = make_client(f.port, PROTO_MODE_UDP, 3000);
+    struct fake_udp f;
+    struct client *c = fake_udp_open(&f, 3000);
     assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
     const uint32_t ids1[] = {7, 8};
     const char *const names1[] = {"seven", "eight"};
@@ -476,7 +476,7 @@ static void test_udp_rejoin(void **state)
     assert_int_equal(fake_expect_state(&f, c), 1);
 
     /* The relay answers the state with not_joined: it has expired us. */
-    fake_error(&f, "not_joined");
+    fake_not_joined(&f);
     int skipped = 0;
     assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, &skipped));
     assert_int_equal(skipped, 0);
@@ -497,7 +497,7 @@ static void test_udp_rejoin(void **state)
     assert_false(client_joined(c));
     /* A stale not_joined (answering something sent before) and a state
      * while rejoining: no event, and no end of the session. */
-    fake_error(&f, "not_joined");
+    fake_not_joined(&f);
     fake_send_state(&f, 7, 2, 1.0f);
     for (int k = 0; k < 10; k++)
         assert_int_equal(client_poll(c, 5, &ev), 0);
@@ -531,14 +531,13 @@ static void test_udp_rejoin(void **state)
 static void test_udp_rejoin_gives_up(void **state)
 {
     (void)state;
-    struct fake_udp f = {0};
-    f.fd = udp_bound(&f.port);
-    struct client *c = make_client(f.port, PROTO_MODE_UDP, 700);
+    struct fake_udp f;
+    struct client *c = fake_udp_open(&f, 700);
     assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
     fake_welcome(&f, 5, NULL, NULL, 0);
     struct client_event ev;
     assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
-    fake_error(&f, "not_joined");
+    fake_not_joined(&f);
     assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, NULL));
     uint64_t t0 = harness_now_ms();
     int joins = 0;
@@ -576,9 +575,8 @@ static void test_udp_member_expiry(void **state)
 {
     (void)state;
     const uint32_t timeout_ms = 600;
-    struct fake_udp f = {0};
-    f.fd = udp_bound(&f.port);
-    struct client *c = make_client(f.port, PROTO_MODE_UDP, timeout_ms);
+    struct fake_udp f;
+    struct client *c = fake_udp_open(&f, timeout_ms);
     assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
     /* 7 never sends, 8 stops after 400 ms, 9 keeps sending (and keeps the
      * relay audible: the client's own timeout is short). */
@@ -645,19 +643,8 @@ static void test_udp_member_expiry(void **state)
     /* The relay's (late) left about 7: no second event. Then a chat from
      * 9 shows the notice was handled before it. */
     fake_send_state(&f, 9, ++seq, 9.0f);
-    static struct proto_control m;
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_LEFT;
-    m.id = 7;
-    snprintf(m.name, sizeof m.name, "seven");
-    m.reason = PROTO_LEFT_QUIT;
-    fake_send_control(&f, &m);
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_CHAT;
-    m.id = 9;
-    snprintf(m.name, sizeof m.name, "nine");
-    snprintf(m.text, sizeof m.text, "still here");
-    fake_send_control(&f, &m);
+    fake_notice(&f, PROTO_CTL_LEFT, 7, "seven", PROTO_LEFT_QUIT, NULL);
+    fake_notice(&f, PROTO_CTL_CHAT, 9, "nine", PROTO_LEFT_QUIT, "still here");
     int skipped = 0;
     bool chat = false;
     uint64_t deadline = harness_now_ms() + WAIT_MS;

@@ -28,28 +28,6 @@
 
 /* ---- helpers ---- */
 
-static bool all_welcomed(void *ctx)
-{
-    struct harness_rec *r = ctx;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->c[i] && !r->welcomed[i])
-            return false;
-    return true;
-}
-
-/* Every client sees n-1 members (joined notices or roster processed). */
-static bool all_see_all(void *ctx)
-{
-    struct harness_rec *r = ctx;
-    for (size_t i = 0; i < r->n; i++) {
-        size_t m;
-        client_members(r->c[i], &m);
-        if (!r->welcomed[i] || m != r->n - 1)
-            return false;
-    }
-    return true;
-}
-
 static bool all_disconnected(void *ctx)
 {
     struct harness_rec *r = ctx;
@@ -102,12 +80,19 @@ static bool all_received(void *ctx)
     return true;
 }
 
-static long long stop_relay_stats(struct spawn_proc *relay, const char *field)
+/* Polls r's clients until each got at least count states from every other
+ * one. Returns 0, or -1 on timeout. */
+static int wait_received(struct harness_rec *r, struct want_states *w, int timeout_ms)
 {
-    char *out = spawn_read_stdout(relay);
-    long long v = harness_stats_field(out, true, field);
-    free(out);
-    return v;
+    r->user = w;
+    return harness_poll_until(r->c, r->n, timeout_ms, harness_rec_event, all_received, r);
+}
+
+/* Polls r's clients until every one is welcomed; fails the test otherwise. */
+static void wait_welcomed(struct harness_rec *r)
+{
+    assert_int_equal(harness_poll_until(r->c, r->n, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, r), 0);
 }
 
 /* ---- a raw ENet peer, for what the library will not do (forged ids, bad
@@ -219,48 +204,41 @@ static void raw_close(struct raw_enet *raw)
 static void test_fanout_all_modes(void **state)
 {
     (void)state;
-    struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-
-    static struct harness_rec r;
-    memset(&r, 0, sizeof r);
     const enum proto_mode modes[3] = {PROTO_MODE_UNSEQUENCED, PROTO_MODE_SEQUENCED,
                                       PROTO_MODE_RELIABLE};
     const char *names[3] = {"uma", "seq", "rel"};
-    r.n = 3;
-    for (size_t i = 0; i < 3; i++)
-        r.c[i] = harness_client((uint16_t)port, "fan", names[i], modes[i], false);
-    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
+    const struct harness_member members[3] = {
+        {names[0], modes[0], false}, {names[1], modes[1], false}, {names[2], modes[2], false}};
+    static struct harness_session s;
+    struct harness_rec *r = harness_session_start(&s, NULL, "fan", members, 3, NULL, WAIT_MS);
     for (size_t i = 0; i < 3; i++) {
-        assert_true(client_joined(r.c[i]));
-        assert_true(client_id(r.c[i]) > 0);
+        assert_true(client_joined(r->c[i]));
+        assert_true(client_id(r->c[i]) > 0);
         for (size_t j = 0; j < i; j++)
-            assert_int_not_equal(client_id(r.c[i]), client_id(r.c[j]));
+            assert_int_not_equal(client_id(r->c[i]), client_id(r->c[j]));
     }
 
     const int rounds = 30;
-    send_rounds(&r, rounds);
+    send_rounds(r, rounds);
     struct want_states w = {.count = rounds};
-    r.user = &w;
     /* Unreliable modes may lose on a busy machine; reliable may not. */
-    harness_poll_until(r.c, r.n, 3000, harness_rec_event, all_received, &r);
+    wait_received(r, &w, 3000);
     for (size_t i = 0; i < 3; i++) {
-        assert_int_equal(r.self_states[i], 0);
-        assert_int_equal(r.states_bad_id[i], 0);
+        assert_int_equal(r->self_states[i], 0);
+        assert_int_equal(r->states_bad_id[i], 0);
         for (size_t j = 0; j < 3; j++) {
             if (i == j)
                 continue;
-            uint32_t id = client_id(r.c[j]);
-            uint64_t got = r.states[i][id];
+            uint32_t id = client_id(r->c[j]);
+            uint64_t got = r->states[i][id];
             if (modes[j] == PROTO_MODE_RELIABLE)
                 assert_int_equal(got, rounds);
             else
                 assert_in_range(got, rounds * 8 / 10, rounds);
             /* Delivered in the mode it was sent in. */
-            assert_int_equal(r.arrived_as[i][id], modes[j]);
+            assert_int_equal(r->arrived_as[i][id], modes[j]);
             /* The library's own statistics agree with the events. */
-            const struct client_member *m = client_member(r.c[i], id);
+            const struct client_member *m = client_member(r->c[i], id);
             assert_non_null(m);
             assert_string_equal(m->name, names[j]);
             assert_int_equal(m->stats.received, got);
@@ -268,110 +246,94 @@ static void test_fanout_all_modes(void **state)
             assert_true(m->has_state);
             assert_int_equal(m->last.sender, id);
         }
-        assert_true(client_latency(r.c[i])->total > 0);
+        assert_true(client_latency(r->c[i])->total > 0);
     }
 
     /* Shutdown: clients hear shutting_down, then the connection closes. */
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event,
-                                        all_disconnected, &r), 0);
+    assert_int_equal(spawn_stop(&s.relay, SIGTERM, WAIT_MS), 0);
+    assert_int_equal(harness_poll_until(r->c, r->n, WAIT_MS, harness_rec_event,
+                                        all_disconnected, r), 0);
     for (size_t i = 0; i < 3; i++)
-        assert_string_equal(r.last_error[i], "shutting_down");
-    long long in = stop_relay_stats(&relay, "states_in");
-    long long out = stop_relay_stats(&relay, "states_out");
+        assert_string_equal(r->last_error[i], "shutting_down");
+    char *out;
+    harness_session_end(&s, WAIT_MS, &out);
+    long long in = harness_stats_field(out, true, "states_in");
+    long long sent = harness_stats_field(out, true, "states_out");
+    free(out);
     assert_true(in >= rounds * 3 * 8 / 10 && in <= rounds * 3);
-    assert_int_equal(out, 2 * in); /* each state to the two others */
-
-    for (size_t i = 0; i < 3; i++)
-        client_destroy(r.c[i]);
-    spawn_free(&relay);
+    assert_int_equal(sent, 2 * in); /* each state to the two others */
 }
 
 /* With reflect, my states come back carrying my id; without, never. */
 static void test_reflect(void **state)
 {
     (void)state;
-    struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 2;
-    r.c[0] = harness_client((uint16_t)port, "mirror", "narcissus", PROTO_MODE_RELIABLE, true);
-    r.c[1] = harness_client((uint16_t)port, "mirror", "echo", PROTO_MODE_RELIABLE, false);
-    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
+    const struct harness_member members[2] = {{"narcissus", PROTO_MODE_RELIABLE, true},
+                                              {"echo", PROTO_MODE_RELIABLE, false}};
+    static struct harness_session s;
+    struct harness_rec *r =
+        harness_session_start(&s, NULL, "mirror", members, 2, NULL, WAIT_MS);
     const int rounds = 20;
-    send_rounds(&r, rounds);
+    send_rounds(r, rounds);
     struct want_states w = {.count = rounds};
-    r.user = &w;
-    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_received, &r), 0);
-    harness_poll_for(r.c, r.n, 200, harness_rec_event, &r);
+    assert_int_equal(wait_received(r, &w, WAIT_MS), 0);
+    harness_poll_for(r->c, r->n, 200, harness_rec_event, r);
 
-    uint32_t me = client_id(r.c[0]);
-    assert_int_equal(r.self_states[0], rounds);
-    assert_int_equal(r.states[0][me], rounds);
-    assert_int_equal(client_reflect_stats(r.c[0])->received, rounds);
-    assert_int_equal(client_rtt(r.c[0])->total, rounds);
+    uint32_t me = client_id(r->c[0]);
+    assert_int_equal(r->self_states[0], rounds);
+    assert_int_equal(r->states[0][me], rounds);
+    assert_int_equal(client_reflect_stats(r->c[0])->received, rounds);
+    assert_int_equal(client_rtt(r->c[0])->total, rounds);
     /* The reflected states are not counted as someone else's. */
-    assert_int_equal(client_latency(r.c[0])->total, rounds);
-    assert_int_equal(r.self_states[1], 0);
-    assert_int_equal(client_reflect_stats(r.c[1])->received, 0);
-    assert_int_equal(r.states[1][me], rounds);
-
-    for (size_t i = 0; i < 2; i++)
-        client_destroy(r.c[i]);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    spawn_free(&relay);
+    assert_int_equal(client_latency(r->c[0])->total, rounds);
+    assert_int_equal(r->self_states[1], 0);
+    assert_int_equal(client_reflect_stats(r->c[1])->received, 0);
+    assert_int_equal(r->states[1][me], rounds);
+    harness_session_end(&s, WAIT_MS, NULL);
 }
 
 /* A state claiming another sender id is stamped with the real one. */
 static void test_forged_sender_overwritten(void **state)
 {
     (void)state;
-    struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 1;
-    r.c[0] = harness_client((uint16_t)port, "forge", "victim", PROTO_MODE_UNSEQUENCED, false);
-    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
-    uint32_t victim = client_id(r.c[0]);
+    const struct harness_member victim_member = {"victim", PROTO_MODE_UNSEQUENCED, false};
+    static struct harness_session s;
+    struct harness_rec *r =
+        harness_session_start(&s, NULL, "forge", &victim_member, 1, NULL, WAIT_MS);
+    uint32_t victim = client_id(r->c[0]);
 
     struct raw_enet raw;
-    raw_connect(&raw, (uint16_t)port);
+    raw_connect(&raw, s.port);
     raw_join(&raw, "forge", "forger", PROTO_MODE_RELIABLE);
     assert_int_not_equal(raw.id, victim);
 
     /* Claims: id 999, the victim's own id, and 0. Reliable: all arrive. */
     const uint32_t claims[3] = {999, victim, 0};
     for (int k = 0; k < 3; k++) {
-        struct proto_state s;
-        memset(&s, 0, sizeof s);
-        s.sender = claims[k];
-        s.seq = (uint32_t)k + 1;
-        s.send_us = clock_now_us();
-        s.x = 10.0f + (float)k;
+        struct proto_state st;
+        memset(&st, 0, sizeof st);
+        st.sender = claims[k];
+        st.seq = (uint32_t)k + 1;
+        st.send_us = clock_now_us();
+        st.x = 10.0f + (float)k;
         uint8_t buf[PROTO_STATE_SIZE];
-        assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+        assert_int_equal(proto_state_encode(buf, sizeof buf, &st), PROTO_STATE_SIZE);
         raw_send(&raw, PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, buf, sizeof buf);
     }
     uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (r.states[0][raw.id] < 3 && harness_now_ms() < deadline) {
+    while (r->states[0][raw.id] < 3 && harness_now_ms() < deadline) {
         raw_service(&raw, 5);
-        harness_poll_for(r.c, r.n, 5, harness_rec_event, &r);
+        harness_poll_for(r->c, r->n, 5, harness_rec_event, r);
     }
-    assert_int_equal(r.states[0][raw.id], 3);
-    assert_int_equal(r.self_states[0], 0);      /* never "from" the victim */
-    assert_int_equal(r.states_bad_id[0], 0);    /* 999 never appears */
-    assert_true(r.last[0][raw.id].x == 12.0f);
-    assert_int_equal(r.last[0][raw.id].sender, raw.id);
-    assert_null(client_member(r.c[0], 999));
+    assert_int_equal(r->states[0][raw.id], 3);
+    assert_int_equal(r->self_states[0], 0);      /* never "from" the victim */
+    assert_int_equal(r->states_bad_id[0], 0);    /* 999 never appears */
+    assert_true(r->last[0][raw.id].x == 12.0f);
+    assert_int_equal(r->last[0][raw.id].sender, raw.id);
+    assert_null(client_member(r->c[0], 999));
 
     raw_close(&raw);
-    client_destroy(r.c[0]);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    spawn_free(&relay);
+    harness_session_end(&s, WAIT_MS, NULL);
 }
 
 struct left_wait {
@@ -397,90 +359,84 @@ static bool saw_joined(void *ctx)
     return false;
 }
 
+/* Polls r's clients until pred (saw_left or saw_joined) holds for w; fails
+ * the test otherwise. */
+static void wait_notice(struct harness_rec *r, bool (*pred)(void *ctx), struct left_wait *w)
+{
+    r->user = w;
+    assert_int_equal(harness_poll_until(r->c, r->n, WAIT_MS, harness_rec_event, pred, r), 0);
+}
+
 /* joined on arrival; left "quit" on a polite close; left "timeout" when a
  * client stops answering. */
 static void test_join_leave_timeout_notices(void **state)
 {
     (void)state;
-    struct spawn_proc relay;
     const char *args[] = {"--timeout-ms", "1000", NULL};
-    int port = harness_start_relay(&relay, args);
-    assert_true(port > 0);
-    static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 1;
-    r.c[0] = harness_client((uint16_t)port, "notices", "alice", PROTO_MODE_SEQUENCED, false);
-    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
+    const struct harness_member alice = {"alice", PROTO_MODE_SEQUENCED, false};
+    static struct harness_session s;
+    struct harness_rec *r =
+        harness_session_start(&s, args, "notices", &alice, 1, NULL, WAIT_MS);
 
     /* bob joins: alice hears it with his id and name. */
-    r.n = 2;
-    r.c[1] = harness_client((uint16_t)port, "notices", "bob", PROTO_MODE_SEQUENCED, false);
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
-    uint32_t bob = client_id(r.c[1]);
+    r->n = 2;
+    r->c[1] = harness_client(s.port, "notices", "bob", PROTO_MODE_SEQUENCED, false);
+    wait_welcomed(r);
+    uint32_t bob = client_id(r->c[1]);
     struct left_wait w = {.observer = 0, .id = bob, .reason = PROTO_LEFT_QUIT};
-    r.user = &w;
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, saw_joined, &r), 0);
-    assert_string_equal(r.joined_name[0][0], "bob");
+    wait_notice(r, saw_joined, &w);
+    assert_string_equal(r->joined_name[0][0], "bob");
     /* bob's welcome listed alice. */
-    assert_non_null(client_member(r.c[1], client_id(r.c[0])));
+    assert_non_null(client_member(r->c[1], client_id(r->c[0])));
 
     /* bob leaves politely: quit. */
-    client_destroy(r.c[1]);
-    r.c[1] = NULL;
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, saw_left, &r), 0);
-    assert_null(client_member(r.c[0], bob));
+    client_destroy(r->c[1]);
+    r->c[1] = NULL;
+    wait_notice(r, saw_left, &w);
+    assert_null(client_member(r->c[0], bob));
 
     /* carol joins, then stops servicing her connection: timeout. */
-    r.c[1] = harness_client((uint16_t)port, "notices", "carol", PROTO_MODE_SEQUENCED, false);
-    r.welcomed[1] = false;
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
-    struct client *carol = r.c[1];
+    r->c[1] = harness_client(s.port, "notices", "carol", PROTO_MODE_SEQUENCED, false);
+    r->welcomed[1] = false;
+    wait_welcomed(r);
+    struct client *carol = r->c[1];
     w.id = client_id(carol);
     w.reason = PROTO_LEFT_TIMEOUT;
-    r.c[1] = NULL; /* no longer polled */
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, saw_left, &r), 0);
-    assert_false(harness_rec_saw_left(&r, 0, w.id, PROTO_LEFT_QUIT));
+    r->c[1] = NULL; /* no longer polled */
+    wait_notice(r, saw_left, &w);
+    assert_false(harness_rec_saw_left(r, 0, w.id, PROTO_LEFT_QUIT));
     client_destroy(carol);
-
-    client_destroy(r.c[0]);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    spawn_free(&relay);
+    harness_session_end(&s, WAIT_MS, NULL);
 }
 
 /* A late joiner's welcome lists every member with its last state. */
 static void test_late_joiner_roster(void **state)
 {
     (void)state;
-    struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 2;
-    r.c[0] = harness_client((uint16_t)port, "late", "early1", PROTO_MODE_RELIABLE, false);
-    r.c[1] = harness_client((uint16_t)port, "late", "early2", PROTO_MODE_RELIABLE, false);
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
-    send_rounds(&r, 5); /* last x = 5 from both */
+    const struct harness_member early[2] = {{"early1", PROTO_MODE_RELIABLE, false},
+                                            {"early2", PROTO_MODE_RELIABLE, false}};
+    static struct harness_session s;
+    struct harness_rec *r = harness_session_start(&s, NULL, "late", early, 2, NULL, WAIT_MS);
+    send_rounds(r, 5); /* last x = 5 from both */
     struct want_states w = {.count = 5};
-    r.user = &w;
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_received, &r), 0);
+    assert_int_equal(wait_received(r, &w, WAIT_MS), 0);
     /* early2 has one more state than early1. */
-    send_one(r.c[1], 42.5f);
-    uint32_t e1 = client_id(r.c[0]), e2 = client_id(r.c[1]);
+    send_one(r->c[1], 42.5f);
+    uint32_t e1 = client_id(r->c[0]), e2 = client_id(r->c[1]);
     uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (r.states[0][e2] < 6 && harness_now_ms() < deadline)
-        harness_poll_for(r.c, 2, 10, harness_rec_event, &r);
-    assert_int_equal(r.states[0][e2], 6);
+    while (r->states[0][e2] < 6 && harness_now_ms() < deadline)
+        harness_poll_for(r->c, 2, 10, harness_rec_event, r);
+    assert_int_equal(r->states[0][e2], 6);
 
-    r.n = 3;
-    r.c[2] = harness_client((uint16_t)port, "late", "latecomer", PROTO_MODE_UNSEQUENCED, false);
-    assert_int_equal(harness_poll_until(r.c, 3, WAIT_MS, harness_rec_event, all_welcomed, &r), 0);
+    r->n = 3;
+    r->c[2] = harness_client(s.port, "late", "latecomer", PROTO_MODE_UNSEQUENCED, false);
+    wait_welcomed(r);
     size_t n;
-    const struct client_member *m = client_members(r.c[2], &n);
+    const struct client_member *m = client_members(r->c[2], &n);
     assert_int_equal(n, 2);
     (void)m;
-    const struct client_member *m1 = client_member(r.c[2], e1);
-    const struct client_member *m2 = client_member(r.c[2], e2);
+    const struct client_member *m1 = client_member(r->c[2], e1);
+    const struct client_member *m2 = client_member(r->c[2], e2);
     assert_non_null(m1);
     assert_non_null(m2);
     assert_string_equal(m1->name, "early1");
@@ -494,14 +450,9 @@ static void test_late_joiner_roster(void **state)
     /* A roster state is not a delivery. */
     assert_int_equal(m2->stats.received, 0);
     /* The two early members hear about the latecomer. */
-    struct left_wait lw = {.observer = 0, .id = client_id(r.c[2])};
-    r.user = &lw;
-    assert_int_equal(harness_poll_until(r.c, 3, WAIT_MS, harness_rec_event, saw_joined, &r), 0);
-
-    for (size_t i = 0; i < 3; i++)
-        client_destroy(r.c[i]);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    spawn_free(&relay);
+    struct left_wait lw = {.observer = 0, .id = client_id(r->c[2])};
+    wait_notice(r, saw_joined, &lw);
+    harness_session_end(&s, WAIT_MS, NULL);
 }
 
 /* Garbage UDP datagrams at the relay's port and bad JSON / bad states from
@@ -509,24 +460,19 @@ static void test_late_joiner_roster(void **state)
 static void test_garbage_does_not_disturb(void **state)
 {
     (void)state;
-    struct spawn_proc relay;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 2;
-    r.c[0] = harness_client((uint16_t)port, "calm", "talker", PROTO_MODE_UNSEQUENCED, false);
-    r.c[1] = harness_client((uint16_t)port, "calm", "listener", PROTO_MODE_RELIABLE, false);
-    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event, all_see_all, &r), 0);
-    uint32_t talker = client_id(r.c[0]);
-    send_rounds(&r, 20);
-    uint64_t before = r.states[1][talker];
+    const struct harness_member members[2] = {{"talker", PROTO_MODE_UNSEQUENCED, false},
+                                              {"listener", PROTO_MODE_RELIABLE, false}};
+    static struct harness_session s;
+    struct harness_rec *r = harness_session_start(&s, NULL, "calm", members, 2, NULL, WAIT_MS);
+    uint32_t talker = client_id(r->c[0]);
+    send_rounds(r, 20);
+    uint64_t before = r->states[1][talker];
     assert_true(before >= 16);
 
     /* 1. Raw UDP garbage from a fresh socket (seeded, printed sizes). */
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     assert_true(fd >= 0);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(s.port)};
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
     struct rng rng;
     rng_seed(&rng, 2024);
@@ -543,7 +489,7 @@ static void test_garbage_does_not_disturb(void **state)
 
     /* 2. A connected peer sending nonsense on every channel. */
     struct raw_enet raw;
-    raw_connect(&raw, (uint16_t)port);
+    raw_connect(&raw, s.port);
     raw_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, "{not json", 9);
     raw_service(&raw, 200);
     assert_string_equal(raw.last_error, "bad_json");
@@ -558,25 +504,22 @@ static void test_garbage_does_not_disturb(void **state)
     raw_service(&raw, 100);
 
     /* The session continues undisturbed. */
-    send_rounds(&r, 20);
-    harness_poll_for(r.c, 2, 200, harness_rec_event, &r);
+    send_rounds(r, 20);
+    harness_poll_for(r->c, 2, 200, harness_rec_event, r);
     raw_service(&raw, 10);
-    assert_true(r.states[1][talker] - before >= 16);
-    assert_int_equal(r.states[1][raw.id], 0); /* no bad state was forwarded */
-    assert_int_equal(r.states[0][raw.id], 0);
-    assert_false(r.disconnected[0] || r.disconnected[1]);
-    assert_true(spawn_running(&relay));
+    assert_true(r->states[1][talker] - before >= 16);
+    assert_int_equal(r->states[1][raw.id], 0); /* no bad state was forwarded */
+    assert_int_equal(r->states[0][raw.id], 0);
+    assert_false(r->disconnected[0] || r->disconnected[1]);
+    assert_true(spawn_running(&s.relay));
 
     raw_close(&raw);
-    for (size_t i = 0; i < 2; i++)
-        client_destroy(r.c[i]);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    char *out = spawn_read_stdout(&relay);
+    char *out;
+    harness_session_end(&s, WAIT_MS, &out);
     assert_true(harness_stats_field(out, true, "drops.bad_json") >= 1);
     assert_true(harness_stats_field(out, true, "drops.bad_state") >= 2);
     assert_true(harness_stats_field(out, true, "drops.*") >= 3);
     free(out);
-    spawn_free(&relay);
 }
 
 /* A relay that is asked to stop with SIGINT also exits 0 with final stats. */

@@ -37,6 +37,26 @@ static int run_bot(struct spawn_proc *bot, const char *const *args, char **out)
     return rc;
 }
 
+/* Starts the relay with args (may be NULL) and writes its port, as text
+ * for a bot's --port, into port_text. */
+static void start_relay(struct spawn_proc *relay, const char *const *args, char *port_text,
+                        size_t cap)
+{
+    int port = harness_start_relay(relay, args);
+    assert_true(port > 0);
+    snprintf(port_text, cap, "%d", port);
+}
+
+/* Stops the relay (SIGTERM, must exit 0), stores its stdout in *out if not
+ * NULL (the caller frees) and frees it. */
+static void stop_relay(struct spawn_proc *relay, char **out)
+{
+    assert_int_equal(spawn_stop(relay, SIGTERM, WAIT_MS), 0);
+    if (out)
+        *out = spawn_read_stdout(relay);
+    spawn_free(relay);
+}
+
 static double num(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -100,10 +120,8 @@ static void test_bot_mixed_json(void **state)
     (void)state;
     struct spawn_proc relay, bot;
     const char *rargs[] = {"--max-per-address", "16", NULL};
-    int port = harness_start_relay(&relay, rargs);
-    assert_true(port > 0);
     char p[16];
-    snprintf(p, sizeof p, "%d", port);
+    start_relay(&relay, rargs, p, sizeof p);
     const char *args[] = {"--port", p, "--count", "4", "--mode", "mixed", "--rate", "20",
                           "--duration", "2", "--seed", "7", "--name", "tb", "--json",
                           NULL};
@@ -113,11 +131,10 @@ static void test_bot_mixed_json(void **state)
     check_summary(out, 4, NULL);
     free(out);
     spawn_free(&bot);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    char *rout = spawn_read_stdout(&relay);
+    char *rout;
+    stop_relay(&relay, &rout);
     assert_true(harness_stats_field(rout, true, "states_in") >= 4 * 20);
     free(rout);
-    spawn_free(&relay);
 }
 
 static void test_bot_udp_json(void **state)
@@ -125,10 +142,8 @@ static void test_bot_udp_json(void **state)
     (void)state;
     struct spawn_proc relay, bot;
     const char *rargs[] = {"--transport", "udp", "--max-per-address", "16", NULL};
-    int port = harness_start_relay(&relay, rargs);
-    assert_true(port > 0);
     char p[16];
-    snprintf(p, sizeof p, "%d", port);
+    start_relay(&relay, rargs, p, sizeof p);
     const char *args[] = {"--port", p, "--count", "3", "--mode", "udp", "--rate", "20",
                           "--duration", "2", "--seed", "7", "--name", "tb", "--json",
                           "--reflect", NULL};
@@ -142,8 +157,7 @@ static void test_bot_udp_json(void **state)
     cJSON_Delete(root);
     free(out);
     spawn_free(&bot);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    spawn_free(&relay);
+    stop_relay(&relay, NULL);
 }
 
 /* The human summary names who saw whom and the per-mode table. */
@@ -152,10 +166,8 @@ static void test_bot_human_summary(void **state)
     (void)state;
     struct spawn_proc relay, bot;
     const char *rargs[] = {"--max-per-address", "16", NULL};
-    int port = harness_start_relay(&relay, rargs);
-    assert_true(port > 0);
     char p[16];
-    snprintf(p, sizeof p, "%d", port);
+    start_relay(&relay, rargs, p, sizeof p);
     const char *args[] = {"--port", p, "--count", "2", "--mode", "reliable", "--rate",
                           "20", "--duration", "1", "--seed", "7", "--name", "hb", NULL};
     char *out = NULL;
@@ -168,39 +180,39 @@ static void test_bot_human_summary(void **state)
     assert_non_null(strstr(out, "seed 7"));
     free(out);
     spawn_free(&bot);
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    spawn_free(&relay);
+    stop_relay(&relay, NULL);
+}
+
+/* Runs ricochet-bot with args until it exits by itself, which must be with
+ * code and an error line on stderr; returns the stderr (the caller frees). */
+static char *bot_fails(const char *const *args, int code)
+{
+    struct spawn_proc bot;
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", args), 0);
+    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), code);
+    char *err = spawn_read_stderr(&bot);
+    assert_non_null(strstr(err, "ricochet-bot: error: "));
+    spawn_free(&bot);
+    return err;
 }
 
 /* No relay: exit status 1 and one error line naming the problem. */
 static void test_bot_no_relay(void **state)
 {
     (void)state;
-    struct spawn_proc relay, bot;
-    int port = harness_start_relay(&relay, NULL);
-    assert_true(port > 0);
-    /* The port was just free and the relay is gone: nobody answers. */
-    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
-    spawn_free(&relay);
+    struct spawn_proc relay;
     char p[16];
-    snprintf(p, sizeof p, "%d", port);
+    start_relay(&relay, NULL, p, sizeof p);
+    /* The port was just free and the relay is gone: nobody answers. */
+    stop_relay(&relay, NULL);
     const char *args[] = {"--port", p, "--timeout-ms", "500", "--duration", "1", NULL};
-    assert_int_equal(harness_spawn(&bot, "ricochet-bot", args), 0);
-    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 1);
-    char *err = spawn_read_stderr(&bot);
-    assert_non_null(strstr(err, "ricochet-bot: error: "));
+    char *err = bot_fails(args, 1);
     assert_non_null(strstr(err, "could not join"));
     free(err);
-    spawn_free(&bot);
 
     /* A bad option: exit 2, one line. */
     const char *bad[] = {"--rate", "0", NULL};
-    assert_int_equal(harness_spawn(&bot, "ricochet-bot", bad), 0);
-    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 2);
-    err = spawn_read_stderr(&bot);
-    assert_non_null(strstr(err, "ricochet-bot: error: "));
-    free(err);
-    spawn_free(&bot);
+    free(bot_fails(bad, 2));
 }
 
 int main(void)

@@ -47,6 +47,16 @@ static void assert_ordered(const struct interp_buffer *b)
     }
 }
 
+/* Samples b at t into *r: the kind (returned and in r->kind) and x (within
+ * eps) must be as given. */
+static void expect_sample(const struct interp_buffer *b, uint64_t t, struct interp_result *r,
+                          enum interp_kind kind, double x, double eps)
+{
+    assert_int_equal(interp_sample_at(b, t, r), kind);
+    assert_int_equal(r->kind, kind);
+    assert_float_equal(r->x, x, eps);
+}
+
 static void test_empty(void **state)
 {
     (void)state;
@@ -71,14 +81,11 @@ static void test_in_order_and_exact(void **state)
     assert_ordered(&b);
     assert_int_equal(b.offset_us, delay);
     /* Exactly on sample 4: its position. */
-    assert_int_equal(interp_sample_at(&b, t0 + delay + 4 * PERIOD, &r), INTERP_BETWEEN);
-    assert_float_equal(r.x, 4.0f, 1e-6);
+    expect_sample(&b, t0 + delay + 4 * PERIOD, &r, INTERP_BETWEEN, 4.0f, 1e-6);
     /* A quarter of the way from 4 to 5. */
-    interp_sample_at(&b, t0 + delay + 4 * PERIOD + PERIOD / 4, &r);
-    assert_int_equal(r.kind, INTERP_BETWEEN);
+    expect_sample(&b, t0 + delay + 4 * PERIOD + PERIOD / 4, &r, INTERP_BETWEEN, 4.25f, 1e-5);
     assert_int_equal(r.seq_a, 4);
     assert_int_equal(r.seq_b, 5);
-    assert_float_equal(r.x, 4.25f, 1e-5);
     assert_float_equal(r.y, 10.0f, 1e-6);
     /* Every point between 2 and 8 is on the line x = t / PERIOD. */
     for (uint64_t t = 2 * PERIOD; t <= 8 * PERIOD; t += 7 * MS) {
@@ -86,8 +93,7 @@ static void test_in_order_and_exact(void **state)
         assert_float_equal(r.x, (double)t / (double)PERIOD, 1e-4);
     }
     /* Before the oldest sample: held at it. */
-    assert_int_equal(interp_sample_at(&b, t0 + delay - 1, &r), INTERP_BEFORE);
-    assert_float_equal(r.x, 0.0f, 1e-6);
+    expect_sample(&b, t0 + delay - 1, &r, INTERP_BEFORE, 0.0f, 1e-6);
 }
 
 static void test_out_of_order_insert(void **state)
@@ -107,9 +113,8 @@ static void test_out_of_order_insert(void **state)
     assert_true(b.have_raw);
     assert_int_equal(b.raw.seq, 6);
     /* A late sample lands at its own time, not at its arrival time. */
-    interp_sample_at(&b, 1000000 + 10 * MS + 3 * PERIOD + PERIOD / 2, &r);
-    assert_int_equal(r.kind, INTERP_BETWEEN);
-    assert_float_equal(r.x, 3.5f, 1e-5);
+    expect_sample(&b, 1000000 + 10 * MS + 3 * PERIOD + PERIOD / 2, &r, INTERP_BETWEEN, 3.5f,
+                  1e-5);
 }
 
 static void test_duplicates_and_too_old(void **state)
@@ -155,11 +160,9 @@ static void test_gap_interpolates_across_loss(void **state)
     push(&b, 1, 0, t0, 0, 0);
     push(&b, 2, 0, t0, 0, 0);
     push(&b, 6, 0, t0, 0, 0);
-    interp_sample_at(&b, t0 + 4 * PERIOD, &r);
-    assert_int_equal(r.kind, INTERP_BETWEEN);
+    expect_sample(&b, t0 + 4 * PERIOD, &r, INTERP_BETWEEN, 4.0f, 1e-5);
     assert_int_equal(r.seq_a, 2);
     assert_int_equal(r.seq_b, 6);
-    assert_float_equal(r.x, 4.0f, 1e-5);
 }
 
 static void test_wide_gap_is_not_glided(void **state)
@@ -173,13 +176,9 @@ static void test_wide_gap_is_not_glided(void **state)
     push(&b, 0, 0, t0, 0, 0);
     push(&b, 40, 0, t0, 0, 0);
     /* 100 ms after 0: extrapolated along velocity (20/s -> +2). */
-    interp_sample_at(&b, t0 + 100 * MS, &r);
-    assert_int_equal(r.kind, INTERP_EXTRAPOLATED);
-    assert_float_equal(r.x, 2.0f, 1e-5);
+    expect_sample(&b, t0 + 100 * MS, &r, INTERP_EXTRAPOLATED, 2.0f, 1e-5);
     /* 1 s after 0: frozen at the limit (250 ms -> +5). */
-    interp_sample_at(&b, t0 + 1000 * MS, &r);
-    assert_int_equal(r.kind, INTERP_STALE);
-    assert_float_equal(r.x, 5.0f, 1e-5);
+    expect_sample(&b, t0 + 1000 * MS, &r, INTERP_STALE, 5.0f, 1e-5);
 }
 
 static void test_extrapolation_limit(void **state)
@@ -192,22 +191,17 @@ static void test_extrapolation_limit(void **state)
     push(&b, 0, 0, t0, 0, 0);
     push(&b, 1, 0, t0, 0, 0);
     /* 100 ms past the newest (x = 1, vx = 20): 1 + 2 = 3. */
-    assert_int_equal(interp_sample_at(&b, t0 + PERIOD + 100 * MS, &r), INTERP_EXTRAPOLATED);
-    assert_float_equal(r.x, 3.0f, 1e-5);
+    expect_sample(&b, t0 + PERIOD + 100 * MS, &r, INTERP_EXTRAPOLATED, 3.0f, 1e-5);
     /* Exactly at the limit: still extrapolated, 1 + 5. */
-    assert_int_equal(interp_sample_at(&b, t0 + PERIOD + LIMIT, &r), INTERP_EXTRAPOLATED);
-    assert_float_equal(r.x, 6.0f, 1e-5);
+    expect_sample(&b, t0 + PERIOD + LIMIT, &r, INTERP_EXTRAPOLATED, 6.0f, 1e-5);
     /* Just past it: stale, frozen at the limit. */
-    assert_int_equal(interp_sample_at(&b, t0 + PERIOD + LIMIT + 1, &r), INTERP_STALE);
-    assert_float_equal(r.x, 6.0f, 1e-5);
+    expect_sample(&b, t0 + PERIOD + LIMIT + 1, &r, INTERP_STALE, 6.0f, 1e-5);
     /* Far beyond: stale and frozen at the limit. */
-    assert_int_equal(interp_sample_at(&b, t0 + PERIOD + 10 * LIMIT, &r), INTERP_STALE);
-    assert_float_equal(r.x, 6.0f, 1e-5);
+    expect_sample(&b, t0 + PERIOD + 10 * LIMIT, &r, INTERP_STALE, 6.0f, 1e-5);
     /* Limit 0: never extrapolate, hold the newest. */
     interp_init(&b, 0, MAXGAP);
     push(&b, 7, 7, t0, 0, 0);
-    assert_int_equal(interp_sample_at(&b, t0 + 30 * MS, &r), INTERP_STALE);
-    assert_float_equal(r.x, 7.0f, 1e-6);
+    expect_sample(&b, t0 + 30 * MS, &r, INTERP_STALE, 7.0f, 1e-6);
 }
 
 static void test_clock_offset_free(void **state)
@@ -247,9 +241,8 @@ static void test_jitter_is_smoothed(void **state)
         push(&b, q, 0, t0, 0, delays[q] * MS);
     assert_int_equal(b.offset_us, 5 * MS);
     for (uint64_t t = 0; t <= 9 * PERIOD; t += 5 * MS) {
-        interp_sample_at(&b, t0 + 5 * MS + t, &r);
-        assert_int_equal(r.kind, INTERP_BETWEEN);
-        assert_float_equal(r.x, (double)t / (double)PERIOD, 1e-4);
+        expect_sample(&b, t0 + 5 * MS + t, &r, INTERP_BETWEEN, (double)t / (double)PERIOD,
+                      1e-4);
     }
 }
 
@@ -267,13 +260,10 @@ static void test_time_wrap(void **state)
     assert_true(b.s[7].send_us < b.s[0].send_us); /* it really wrapped */
     assert_ordered(&b);
     for (uint64_t t = 0; t <= 7 * PERIOD; t += 9 * MS) {
-        interp_sample_at(&b, t0 + delay + t, &r);
-        assert_int_equal(r.kind, INTERP_BETWEEN);
-        assert_float_equal(r.x, (double)t / (double)PERIOD, 1e-4);
+        expect_sample(&b, t0 + delay + t, &r, INTERP_BETWEEN, (double)t / (double)PERIOD,
+                      1e-4);
     }
-    interp_sample_at(&b, t0 + delay + 7 * PERIOD + 50 * MS, &r);
-    assert_int_equal(r.kind, INTERP_EXTRAPOLATED);
-    assert_float_equal(r.x, 8.0f, 1e-4);
+    expect_sample(&b, t0 + delay + 7 * PERIOD + 50 * MS, &r, INTERP_EXTRAPOLATED, 8.0f, 1e-4);
     /* Render time behind the oldest, across the wrap: before. */
     assert_int_equal(interp_sample_at(&b, t0 + delay - 10 * MS, &r), INTERP_BEFORE);
 }

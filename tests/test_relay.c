@@ -261,14 +261,53 @@ static uint64_t drops(const struct relay *r, enum relay_drop why)
 
 #define DROP(why) (-1 - (int)(why))
 
+/* The default config with room for 8 peers. */
+static struct relay_config small_config(void)
+{
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 8;
+    return cfg;
+}
+
+/* A relay as make_relay(cfg) with peers 0..n-1 connected. */
+static struct relay *relay_with_peers(const struct relay_config *cfg, uint32_t n)
+{
+    struct relay *r = make_relay(cfg);
+    for (uint32_t p = 0; p < n; p++)
+        connect_peer(r, p);
+    return r;
+}
+
+/* relay_with_peers(cfg, peers) where "a" (peer 0, id 1) and "b" (peer 1,
+ * id 2) joined room "lobby", without reflect; the transport record cleared. */
+static struct relay *lobby_of_two(const struct relay_config *cfg, uint32_t peers)
+{
+    struct relay *r = relay_with_peers(cfg, peers);
+    assert_int_equal(join(r, 0, "lobby", "a", false), 0);
+    assert_int_equal(join(r, 1, "lobby", "b", false), 0);
+    fake_clear();
+    return r;
+}
+
+/* Checks that peer's last left notice is about id with reason; returns it
+ * (decoded into dec). */
+static const struct proto_control *expect_left(uint32_t peer, uint32_t id,
+                                               enum proto_left_reason reason)
+{
+    const struct proto_control *m = last_ctl(peer, PROTO_CTL_LEFT);
+    assert_non_null(m);
+    assert_int_equal(m->id, id);
+    assert_int_equal(m->reason, reason);
+    return m;
+}
+
 /* ---- rooms and membership --------------------------------------------- */
 
 static void join_assigns_ids_and_welcomes(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
+    struct relay *r = relay_with_peers(NULL, 2);
     assert_int_equal(join(r, 0, "lobby", "alice", false), 0);
     const struct proto_control *w = last_ctl(0, PROTO_CTL_WELCOME);
     assert_non_null(w);
@@ -303,28 +342,18 @@ static void join_assigns_ids_and_welcomes(void **state)
 static void leave_notices_and_empty_room_reclaimed(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    for (uint32_t p = 0; p < 3; p++)
-        connect_peer(r, p);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(NULL, 3);
     join(r, 2, "lobby", "c", false);
 
     /* Explicit leave (plain UDP style): quit, the peer stays connected. */
     assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
-    const struct proto_control *m = last_ctl(0, PROTO_CTL_LEFT);
-    assert_non_null(m);
-    assert_int_equal(m->id, 3);
-    assert_string_equal(m->name, "c");
-    assert_int_equal(m->reason, PROTO_LEFT_QUIT);
+    assert_string_equal(expect_left(0, 3, PROTO_LEFT_QUIT)->name, "c");
     assert_true(relay_peer_connected(r, 2));
     assert_false(relay_peer_joined(r, 2));
 
     /* Disconnect: quit notice. */
     relay_peer_gone(r, 1, PROTO_LEFT_QUIT, now_us);
-    m = last_ctl(0, PROTO_CTL_LEFT);
-    assert_int_equal(m->id, 2);
-    assert_int_equal(m->reason, PROTO_LEFT_QUIT);
+    expect_left(0, 2, PROTO_LEFT_QUIT);
     assert_int_equal(relay_room_size(r, "lobby"), 1);
 
     /* Last member leaves: the room is freed. */
@@ -350,16 +379,9 @@ static void leave_notices_and_empty_room_reclaimed(void **state)
 static void timeout_notice(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(NULL, 2);
     relay_peer_gone(r, 1, PROTO_LEFT_TIMEOUT, now_us);
-    const struct proto_control *m = last_ctl(0, PROTO_CTL_LEFT);
-    assert_non_null(m);
-    assert_int_equal(m->id, 2);
-    assert_int_equal(m->reason, PROTO_LEFT_TIMEOUT);
+    expect_left(0, 2, PROTO_LEFT_TIMEOUT);
     assert_int_equal(relay_stats(r)->timeouts, 1);
     assert_int_equal(relay_stats(r)->leaves, 0);
     relay_destroy(r);
@@ -368,13 +390,9 @@ static void timeout_notice(void **state)
 static void room_full(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_room_size = 2;
-    struct relay *r = make_relay(&cfg);
-    for (uint32_t p = 0; p < 3; p++)
-        connect_peer(r, p);
+    struct relay *r = relay_with_peers(&cfg, 3);
     assert_int_equal(join(r, 0, "lobby", "a", false), 0);
     assert_int_equal(join(r, 1, "lobby", "b", false), 0);
     assert_int_equal(join(r, 2, "lobby", "c", false), DROP(RELAY_DROP_ROOM_FULL));
@@ -390,13 +408,9 @@ static void room_full(void **state)
 static void max_rooms(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_rooms = 1;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
+    struct relay *r = relay_with_peers(&cfg, 2);
     assert_int_equal(join(r, 0, "a", "x", false), 0);
     assert_int_equal(join(r, 1, "b", "y", false), DROP(RELAY_DROP_TOO_MANY_ROOMS));
     assert_string_equal(last_error(1), "too_many_rooms");
@@ -409,13 +423,9 @@ static void max_rooms(void **state)
 static void server_full(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_clients = 2;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
+    struct relay *r = relay_with_peers(&cfg, 2);
     assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:9", now_us), -1);
     assert_string_equal(last_error(2), "server_full");
     assert_true(disconnected(2));
@@ -436,13 +446,10 @@ static void server_full(void **state)
 static void bad_names_and_rooms(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.name_max = 5;
     cfg.room_max = 4;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(&cfg, 1);
     assert_int_equal(join(r, 0, "lobby", "al", false), DROP(RELAY_DROP_BAD_ROOM));
     assert_string_equal(last_error(0), "bad_room");
     assert_int_equal(join(r, 0, "lob", "alice6", false), DROP(RELAY_DROP_BAD_NAME));
@@ -461,9 +468,7 @@ static void bad_names_and_rooms(void **state)
 static void repeated_join_same_welcome_other_room_refused(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
+    struct relay *r = relay_with_peers(NULL, 2);
     join(r, 1, "lobby", "b", false);
     join(r, 0, "lobby", "a", false);
     size_t joined_before = count_ctl(1, PROTO_CTL_JOINED);
@@ -485,11 +490,7 @@ static void repeated_join_same_welcome_other_room_refused(void **state)
 static void forwards_to_others_with_stamped_id(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    for (uint32_t p = 0; p < 4; p++)
-        connect_peer(r, p);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(NULL, 4);
     join(r, 2, "lobby", "c", false);
     join(r, 3, "elsewhere", "d", false);
     fake_clear();
@@ -520,12 +521,7 @@ static void forwards_to_others_with_stamped_id(void **state)
 static void same_channel_and_flags_and_padding(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
-    fake_clear();
+    struct relay *r = lobby_of_two(NULL, 2);
 
     uint64_t out0 = relay_stats(r)->bytes_out;
     uint8_t buf[PROTO_STATE_MAX];
@@ -549,9 +545,7 @@ static void same_channel_and_flags_and_padding(void **state)
 static void reflect_sends_back_to_sender(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
+    struct relay *r = relay_with_peers(NULL, 2);
     join(r, 0, "lobby", "a", true);
     join(r, 1, "lobby", "b", false);
     fake_clear();
@@ -577,9 +571,7 @@ static void reflect_sends_back_to_sender(void **state)
 static void state_before_join_dropped(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
+    struct relay *r = relay_with_peers(NULL, 2);
     join(r, 1, "lobby", "b", false);
     fake_clear();
     assert_int_equal(send_state(r, 0, 0, 1), DROP(RELAY_DROP_NOT_JOINED));
@@ -601,12 +593,7 @@ static void state_before_join_dropped(void **state)
 static void late_joiner_gets_last_states(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    connect_peer(r, 2);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(NULL, 3);
     uint8_t buf[PROTO_STATE_MAX];
     size_t len = make_state(buf, 99, 41, 33.25f, 0);
     relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf, len, now_us);
@@ -640,12 +627,9 @@ static void late_joiner_gets_last_states(void **state)
 static void bad_control_messages(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_strikes = 0; /* this test is about codes, not kicks */
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(&cfg, 1);
     static const struct {
         const char *json;
         enum relay_drop why;
@@ -685,17 +669,10 @@ static void bad_control_messages(void **state)
 static void bad_states_and_sizes(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_strikes = 0;
     cfg.max_packet_size = 1500;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
-    fake_clear();
+    struct relay *r = lobby_of_two(&cfg, 2);
     uint8_t buf[2048];
     size_t len = make_state(buf, 0, 1, 1, 0);
 
@@ -738,16 +715,9 @@ static void bad_states_and_sizes(void **state)
 static void wrong_channels(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_strikes = 0;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
-    fake_clear();
+    struct relay *r = lobby_of_two(&cfg, 2);
     uint8_t buf[PROTO_STATE_MAX];
     size_t len = make_state(buf, 0, 1, 1, 0);
     assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_CONTROL, RELAY_FLAG_RELIABLE, buf,
@@ -770,15 +740,9 @@ static void wrong_channels(void **state)
 static void strikes_lead_to_kick(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_strikes = 5;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(&cfg, 2);
     /* Slow garbage is forgiven (strikes decay at 1/s). */
     for (int i = 0; i < 20; i++) {
         now_us += 1500000;
@@ -795,10 +759,7 @@ static void strikes_lead_to_kick(void **state)
     assert_in_range(i, 5, 7);
     assert_true(disconnected(0));
     assert_string_equal(last_error(0), "kicked");
-    const struct proto_control *m = last_ctl(1, PROTO_CTL_LEFT);
-    assert_non_null(m);
-    assert_int_equal(m->id, 1);
-    assert_int_equal(m->reason, PROTO_LEFT_KICKED);
+    expect_left(1, 1, PROTO_LEFT_KICKED);
     assert_int_equal(relay_stats(r)->kicks, 1);
     relay_destroy(r);
 }
@@ -806,13 +767,10 @@ static void strikes_lead_to_kick(void **state)
 static void error_budget_limits_replies(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_strikes = 0;
     cfg.rate_limit = 0;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(&cfg, 1);
     for (int i = 0; i < 1000; i++)
         send_text(r, 0, "{");
     assert_int_equal(drops(r, RELAY_DROP_BAD_JSON), 1000);
@@ -827,12 +785,7 @@ static void error_budget_limits_replies(void **state)
 static void nominal_rate_is_never_limited(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL); /* defaults: 180/s, burst 60 */
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
-    fake_clear();
+    struct relay *r = lobby_of_two(NULL, 2); /* defaults: 180/s, burst 60 */
     /* 60 Hz for 10 s, with a 1 s stall then catch-up burst of 60 at once. */
     uint32_t seq = 0;
     for (int i = 0; i < 600; i++) {
@@ -850,18 +803,11 @@ static void nominal_rate_is_never_limited(void **state)
 static void rate_limit_then_kick(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.rate_limit = 100;
     cfg.rate_burst = 20;
     cfg.kick_after_ms = 2000;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
-    fake_clear();
+    struct relay *r = lobby_of_two(&cfg, 2);
     /* 10x the limit: 1000/s. */
     uint32_t seq = 0;
     uint64_t start = now_us;
@@ -885,9 +831,7 @@ static void rate_limit_then_kick(void **state)
     assert_in_range(warned, 2, 3);
     assert_string_equal(last_error(0), "kicked");
     assert_true(disconnected(0));
-    const struct proto_control *m = last_ctl(1, PROTO_CTL_LEFT);
-    assert_non_null(m);
-    assert_int_equal(m->reason, PROTO_LEFT_KICKED);
+    expect_left(1, 1, PROTO_LEFT_KICKED);
     assert_int_equal(relay_stats(r)->kicks, 1);
     /* Whatever else it sends is dropped, and the other member is fine. */
     assert_int_equal(send_state(r, 0, 0, seq++), DROP(RELAY_DROP_CLOSED));
@@ -911,14 +855,11 @@ static void burst(struct relay *r, uint32_t peer, uint64_t burst_us, uint32_t *s
 
 static struct relay *make_burst_relay(void)
 {
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.rate_limit = 100;
     cfg.rate_burst = 20;
     cfg.kick_after_ms = 1000;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(&cfg, 1);
     join(r, 0, "lobby", "a", false);
     return r;
 }
@@ -962,11 +903,7 @@ static void short_bursts_are_not_kicked(void **state)
 static void chat_reaches_everyone(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    for (uint32_t p = 0; p < 3; p++)
-        connect_peer(r, p);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(NULL, 3);
     join(r, 2, "other", "c", false);
     assert_int_equal(send_text(r, 1, "{\"type\":\"chat\",\"text\":\"hello there\"}"), 0);
     for (uint32_t p = 0; p < 2; p++) {
@@ -983,8 +920,7 @@ static void chat_reaches_everyone(void **state)
 static void ping_pong(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(NULL, 1);
     assert_int_equal(send_text(r, 0, "{\"type\":\"ping\",\"t\":123456}"), 0);
     const struct proto_control *m = last_ctl(0, PROTO_CTL_PONG);
     assert_non_null(m);
@@ -995,13 +931,9 @@ static void ping_pong(void **state)
 static void datagram_transport_rules(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.datagram = true;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
+    struct relay *r = relay_with_peers(&cfg, 2);
     /* Ping from a stranger (an expired member): not_joined, no pong. */
     char ping[] = "{\"type\":\"ping\",\"t\":5}";
     assert_int_equal(relay_on_datagram(r, 0, RELAY_CHANNEL_DATAGRAM, 0, (uint8_t *)ping,
@@ -1047,8 +979,7 @@ static void datagram_transport_rules(void **state)
 static void enet_refuses_udp_mode(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(NULL, 1);
     assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"room\":\"a\",\"name\":\"b\","
                                      "\"mode\":\"udp\"}"), DROP(RELAY_DROP_BAD_FIELD));
     assert_string_equal(last_error(0), "bad_field");
@@ -1058,11 +989,7 @@ static void enet_refuses_udp_mode(void **state)
 static void shutdown_tells_everyone(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    for (uint32_t p = 0; p < 4; p++)
-        connect_peer(r, p);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(NULL, 4);
     join(r, 2, "x", "c", false);
     fake_clear();
     relay_shutdown(r, now_us);
@@ -1082,8 +1009,7 @@ static void shutdown_tells_everyone(void **state)
 static void connect_after_shutdown_refused(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(NULL, 1);
     relay_shutdown(r, now_us);
     fake_clear();
     assert_int_equal(relay_peer_connect(r, 1, "127.0.0.1:40001", now_us), -1);
@@ -1100,18 +1026,13 @@ static void connect_after_shutdown_refused(void **state)
 static void connect_on_busy_handle_replaces_session(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
+    struct relay *r = relay_with_peers(NULL, 2);
     join(r, 0, "lobby", "old", false);
     join(r, 1, "lobby", "watcher", false);
     uint32_t old_id = relay_peer_id(r, 0);
     fake_clear();
     assert_int_equal(relay_peer_connect(r, 0, "127.0.0.1:50000", now_us), 0);
-    const struct proto_control *m = last_ctl(1, PROTO_CTL_LEFT);
-    assert_non_null(m);
-    assert_int_equal(m->id, old_id);
-    assert_int_equal(m->reason, PROTO_LEFT_QUIT);
+    expect_left(1, old_id, PROTO_LEFT_QUIT);
     assert_int_equal(fk.n_disc, 0); /* the new connection is not closed */
     assert_true(relay_peer_connected(r, 0));
     assert_false(relay_peer_joined(r, 0));
@@ -1128,13 +1049,8 @@ static void connect_on_busy_handle_replaces_session(void **state)
 static void too_big_reported_by_transport(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(NULL, 2);
     uint32_t id0 = relay_peer_id(r, 0);
-    fake_clear();
 
     relay_peer_too_big(r, 0, 100000, 65536, false, now_us);
     assert_int_equal(drops(r, RELAY_DROP_TOO_BIG), 1);
@@ -1147,10 +1063,7 @@ static void too_big_reported_by_transport(void **state)
     assert_string_equal(last_error(0), "too_big");
     assert_true(disconnected(0));
     assert_false(relay_peer_connected(r, 0));
-    const struct proto_control *m = last_ctl(1, PROTO_CTL_LEFT);
-    assert_non_null(m);
-    assert_int_equal(m->id, id0);
-    assert_int_equal(m->reason, PROTO_LEFT_KICKED);
+    expect_left(1, id0, PROTO_LEFT_KICKED);
     assert_int_equal(relay_stats(r)->kicks, 1);
     assert_int_equal(relay_clients(r), 1);
 
@@ -1168,11 +1081,7 @@ static void too_big_reported_by_transport(void **state)
 static void stats_record_is_json(void **state)
 {
     (void)state;
-    struct relay *r = make_relay(NULL);
-    connect_peer(r, 0);
-    connect_peer(r, 1);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(NULL, 2);
     send_state(r, 0, 0, 1);
     send_text(r, 0, "{oops");
     char line[4096];
@@ -1202,16 +1111,10 @@ static void stats_record_is_json(void **state)
 static void random_garbage_is_survived(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_strikes = 0;
     cfg.rate_limit = 0;
-    struct relay *r = make_relay(&cfg);
-    for (uint32_t p = 0; p < 3; p++)
-        connect_peer(r, p);
-    join(r, 0, "lobby", "a", false);
-    join(r, 1, "lobby", "b", false);
+    struct relay *r = lobby_of_two(&cfg, 3);
     struct rng g;
     rng_seed(&g, 42);
     uint8_t buf[600];
@@ -1251,13 +1154,10 @@ static void random_garbage_is_survived(void **state)
 static void repeated_joins_get_few_welcomes(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.datagram = true;
     cfg.rate_limit = 0;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(&cfg, 1);
     assert_int_equal(join_on(r, 0, RELAY_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
     for (int i = 0; i < 200; i++) { /* 2 s at 100 joins/s */
         now_us += 10000;
@@ -1268,6 +1168,20 @@ static void repeated_joins_get_few_welcomes(void **state)
     assert_in_range(welcomes, 1 + 7, 1 + 8);
     assert_int_equal(relay_stats(r)->joins, 1);
     relay_destroy(r);
+}
+
+/* Room for n members and a late joiner (and a spare peer), no rate limit;
+ * datagram: the plain-UDP transport. */
+static struct relay_config big_room_config(uint32_t n, bool datagram)
+{
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = n + 2;
+    cfg.max_clients = n + 2;
+    cfg.max_room_size = n + 1;
+    cfg.datagram = datagram;
+    cfg.rate_limit = 0;
+    return cfg;
 }
 
 /* Fills room "big" with n members (peers 0..n-1) named with 32 bytes,
@@ -1347,13 +1261,7 @@ static void datagram_welcome_is_split(void **state)
 {
     (void)state;
     const uint32_t n = PROTO_ROSTER_MAX - 1;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = n + 2;
-    cfg.max_clients = n + 2;
-    cfg.max_room_size = n + 1;
-    cfg.datagram = true;
-    cfg.rate_limit = 0;
+    struct relay_config cfg = big_room_config(n, true);
     struct relay *r = make_relay(&cfg);
     fill_big_room(r, RELAY_CHANNEL_DATAGRAM, n);
 
@@ -1387,12 +1295,7 @@ static void enet_welcome_is_whole(void **state)
 {
     (void)state;
     const uint32_t n = PROTO_ROSTER_MAX - 1;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = n + 2;
-    cfg.max_clients = n + 2;
-    cfg.max_room_size = n + 1;
-    cfg.rate_limit = 0;
+    struct relay_config cfg = big_room_config(n, false);
     struct relay *r = make_relay(&cfg);
     fill_big_room(r, PROTO_CHANNEL_CONTROL, n);
     connect_peer(r, n);
@@ -1409,12 +1312,9 @@ static void enet_welcome_is_whole(void **state)
 static void truncated_datagram_is_too_big(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.datagram = true;
-    struct relay *r = make_relay(&cfg);
-    connect_peer(r, 0);
+    struct relay *r = relay_with_peers(&cfg, 1);
     assert_int_equal(relay_on_truncated(r, 0, 2049, now_us), DROP(RELAY_DROP_TOO_BIG));
     assert_int_equal(drops(r, RELAY_DROP_TOO_BIG), 1);
     const struct proto_control *m = last_ctl(0, PROTO_CTL_ERROR);
@@ -1449,9 +1349,7 @@ static void kick_peer(struct relay *r, uint32_t peer, const char *addr)
 static void kicked_address_is_refused_for_a_while(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
+    struct relay_config cfg = small_config();
     cfg.max_strikes = 3;
     cfg.kick_ban_ms = 10000;
     struct relay *r = make_relay(&cfg);

@@ -50,30 +50,42 @@ static struct relay *R;
 static ENetAddress relay_addr;
 static struct proto_control *msg;
 
-static int setup(void **state)
+/* An ENet transport on 127.0.0.1 (8 peers, timeout_ms) and a relay core on
+ * it (8 peers; max_clients unless 0), connectable at *addr. Returns the
+ * relay core, or NULL (with *t NULL and a message on stderr if the transport
+ * failed). */
+static struct relay *relay_open(uint32_t timeout_ms, uint32_t max_clients,
+                                struct relay_enet **t, ENetAddress *addr)
 {
-    (void)state;
-    log_threshold = LOG_OFF;
     char err[128];
     struct relay_net_config ncfg = {
         .bind = "127.0.0.1", .port = 0, .peer_cap = 8, .max_packet_size = 2048,
-        .max_waiting_data = 1 << 20, .timeout_ms = TIMEOUT_MS,
+        .max_waiting_data = 1 << 20, .timeout_ms = timeout_ms,
     };
-    T = relay_enet_create(&ncfg, err, sizeof err);
-    if (!T) {
+    *t = relay_enet_create(&ncfg, err, sizeof err);
+    if (!*t) {
         fprintf(stderr, "relay_enet_create: %s\n", err);
-        return -1;
+        return NULL;
     }
     struct relay_config cfg;
     relay_default_config(&cfg);
     cfg.peer_cap = 8;
-    cfg.max_clients = 6;
-    struct relay_transport tp = relay_enet_transport(T);
-    R = relay_create(&cfg, &tp);
+    if (max_clients)
+        cfg.max_clients = max_clients;
+    struct relay_transport tp = relay_enet_transport(*t);
+    enet_address_set_host(addr, "127.0.0.1");
+    addr->port = (enet_uint16)atoi(strrchr(relay_enet_address(*t), ':') + 1);
+    return relay_create(&cfg, &tp);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    log_threshold = LOG_OFF;
+    R = relay_open(TIMEOUT_MS, 6, &T, &relay_addr);
+    if (!T)
+        return -1;
     msg = calloc(1, sizeof *msg);
-    const char *a = relay_enet_address(T);
-    enet_address_set_host(&relay_addr, "127.0.0.1");
-    relay_addr.port = (enet_uint16)atoi(strrchr(a, ':') + 1);
     return R && msg ? 0 : -1;
 }
 
@@ -115,6 +127,16 @@ static void pump(struct cl *cs, size_t n)
             }
         }
     }
+}
+
+/* Pumps until the relay has no client left (up to ms); fails the test
+ * otherwise. */
+static void wait_no_clients(struct cl *cs, size_t n, int ms)
+{
+    uint64_t deadline = clock_now_us() + (uint64_t)ms * 1000;
+    while (relay_clients(R) > 0 && clock_now_us() < deadline)
+        pump(cs, n);
+    assert_int_equal(relay_clients(R), 0);
 }
 
 static void cl_open(struct cl *c, size_t channels)
@@ -261,10 +283,7 @@ static void forwarding_keeps_channel_and_flags(void **state)
     assert_int_equal(relay_stats(R)->leaves, 1);
 
     enet_peer_disconnect(cs[1].peer, 0);
-    deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
-    while (relay_clients(R) > 0 && clock_now_us() < deadline)
-        pump(cs, 3);
-    assert_int_equal(relay_clients(R), 0);
+    wait_no_clients(cs, 3, WAIT_MS);
     assert_int_equal(relay_rooms(R), 0);
     for (int i = 0; i < 3; i++)
         cl_close(&cs[i]);
@@ -291,10 +310,7 @@ static void close_all(struct cl *cs, size_t n)
     for (size_t i = 0; i < n; i++)
         if (cs[i].host && cs[i].connected && !cs[i].disconnected)
             enet_peer_disconnect(cs[i].peer, 0);
-    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
-    while (relay_clients(R) > 0 && clock_now_us() < deadline)
-        pump(cs, n);
-    assert_int_equal(relay_clients(R), 0);
+    wait_no_clients(cs, n, WAIT_MS);
     for (size_t i = 0; i < n; i++)
         cl_close(&cs[i]);
 }
@@ -661,10 +677,7 @@ static void crafted_datagrams_from_a_peer(void **state)
     enet_peer_reset(cs[0].peer);
     cl_close(&cs[0]);
     enet_peer_disconnect(cs[1].peer, 0);
-    uint64_t deadline = clock_now_us() + (uint64_t)(WAIT_MS + TIMEOUT_MS) * 1000;
-    while (relay_clients(R) > 0 && clock_now_us() < deadline)
-        pump(cs, 2);
-    assert_int_equal(relay_clients(R), 0);
+    wait_no_clients(cs, 2, WAIT_MS + TIMEOUT_MS);
     cl_close(&cs[1]);
 }
 
@@ -675,22 +688,11 @@ static void crafted_datagrams_from_a_peer(void **state)
 static void drain_ends_when_no_goodbye_is_pending(void **state)
 {
     (void)state;
-    char err[128];
-    struct relay_net_config ncfg = {
-        .bind = "127.0.0.1", .port = 0, .peer_cap = 8, .max_packet_size = 2048,
-        .max_waiting_data = 1 << 20, .timeout_ms = 10000,
-    };
-    struct relay_enet *t = relay_enet_create(&ncfg, err, sizeof err);
-    assert_non_null(t);
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 8;
-    struct relay_transport tp = relay_enet_transport(t);
-    struct relay *r = relay_create(&cfg, &tp);
-    assert_non_null(r);
+    struct relay_enet *t;
     ENetAddress a;
-    enet_address_set_host(&a, "127.0.0.1");
-    a.port = (enet_uint16)atoi(strrchr(relay_enet_address(t), ':') + 1);
+    struct relay *r = relay_open(10000, 0, &t, &a);
+    assert_non_null(t);
+    assert_non_null(r);
 
     /* a client that joins and leaves politely */
     ENetHost *h = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);

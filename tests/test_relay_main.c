@@ -72,16 +72,6 @@ static void tiny_durations_are_refused(void **state)
 
 /* ---- the kick ban over plain UDP ---------------------------------------- */
 
-static int udp_socket(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    return fd;
-}
-
 static void send_to(int fd, uint16_t port, const char *json)
 {
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -124,7 +114,7 @@ static void kicked_udp_address_waits(void **state)
     assert_true(port > 0);
     struct proto_control *m = calloc(1, sizeof *m);
     assert_non_null(m);
-    int a = udp_socket(), b = udp_socket();
+    int a = harness_udp_socket(NULL), b = harness_udp_socket(NULL);
 
     send_to(a, (uint16_t)port, JOIN_A);
     assert_true(wait_for(a, PROTO_CTL_WELCOME, NULL, WAIT_MS, m));

@@ -23,6 +23,7 @@
 #include "../proto/wire.h"
 #include "../relay/relay.h"
 #include "../relay/transport.h"
+#include "harness.h"
 
 #define WAIT_MS 2000 /* generous: this machine is shared and noisy */
 
@@ -78,16 +79,6 @@ static void pump(void)
     relay_udp_tick(E.t, E.r);
 }
 
-static int client_socket(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = { .sin_family = AF_INET };
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    return fd;
-}
-
 static void send_raw(int fd, const void *buf, size_t len)
 {
     ssize_t n = sendto(fd, buf, len, 0, (const struct sockaddr *)&E.relay_addr,
@@ -139,6 +130,16 @@ static bool wait_error(int fd, const char *code, int ms)
     return false;
 }
 
+/* Pumps the relay until it has no client left (up to WAIT_MS); fails the
+ * test otherwise. */
+static void wait_no_clients(void)
+{
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (relay_clients(E.r) > 0 && clock_now_us() < deadline)
+        pump();
+    assert_int_equal(relay_clients(E.r), 0);
+}
+
 /* Pumps for ms, throwing away whatever fd receives. */
 static void drain(int fd, int ms)
 {
@@ -166,7 +167,8 @@ static uint32_t join_as(int fd, const char *room, const char *name)
 static void session_over_bare_udp(void **state)
 {
     (void)state;
-    int a = client_socket(), b = client_socket(), stranger = client_socket();
+    int a = harness_udp_socket(NULL), b = harness_udp_socket(NULL);
+    int stranger = harness_udp_socket(NULL);
     uint64_t drops0[RELAY_DROP_COUNT];
     memcpy(drops0, relay_stats(E.r)->drops, sizeof drops0);
 
@@ -249,10 +251,7 @@ static void session_over_bare_udp(void **state)
 
     /* leave: a is gone, the room is freed. */
     send_json(a, "{\"type\":\"leave\"}");
-    deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
-    while (relay_clients(E.r) > 0 && clock_now_us() < deadline)
-        pump();
-    assert_int_equal(relay_clients(E.r), 0);
+    wait_no_clients();
     assert_int_equal(relay_rooms(E.r), 0);
     close(a);
     close(b);
@@ -264,7 +263,7 @@ static void per_address_cap(void **state)
     (void)state;
     int fd[4];
     for (int i = 0; i < 4; i++)
-        fd[i] = client_socket();
+        fd[i] = harness_udp_socket(NULL);
     uint64_t before = relay_stats(E.r)->drops[RELAY_DROP_PER_ADDRESS];
     for (int i = 0; i < 3; i++) {
         char name[16];
@@ -278,10 +277,7 @@ static void per_address_cap(void **state)
     assert_int_equal(relay_room_size(E.r, "cap"), 3);
     for (int i = 0; i < 3; i++)
         send_json(fd[i], "{\"type\":\"leave\"}");
-    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
-    while (relay_clients(E.r) > 0 && clock_now_us() < deadline)
-        pump();
-    assert_int_equal(relay_clients(E.r), 0);
+    wait_no_clients();
     for (int i = 0; i < 4; i++)
         close(fd[i]);
 }
@@ -289,7 +285,7 @@ static void per_address_cap(void **state)
 static void shutdown_reaches_members(void **state)
 {
     (void)state;
-    int a = client_socket();
+    int a = harness_udp_socket(NULL);
     join_as(a, "bye", "alice");
     relay_shutdown(E.r, clock_now_us());
     relay_udp_flush(E.t, E.r);
