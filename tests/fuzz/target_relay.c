@@ -403,6 +403,7 @@ int fuzz_target_relay(const uint8_t *data, size_t size)
     fr.cfg.rate_burst = 1 + (c2 >> 2) % 10;
     fr.cfg.kick_after_ms = c2 & 0x40 ? 0 : 300;
     fr.cfg.max_strikes = c2 & 0x80 ? 0 : 5;
+    fr.cfg.kick_ban_ms = c1 & 0x80 ? 0 : 500; /* short enough to expire within an input */
 
     log_threshold = LOG_OFF; /* the core logs every join and kick */
     fr.r = relay_create(&fr.cfg, &tr);
