@@ -81,19 +81,6 @@ static const char *const fc_codes[] = {
 static const char *const fc_reasons[] = { "quit", "timeout", "kicked", "vanished" };
 static const char *const fc_modes[] = { "unsequenced", "sequenced", "reliable", "udp", "x" };
 
-struct fc_input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint8_t fc_byte(struct fc_input *in)
-{
-    if (!in->left)
-        return 0;
-    in->left--;
-    return *in->p++;
-}
-
 /* Member ids: mostly a small pool (collisions are the interesting part),
  * sometimes 0, my own id or extremes. */
 static uint32_t fc_id(uint8_t b)
@@ -448,20 +435,20 @@ static size_t fc_roster_state(char *buf, size_t cap, uint8_t b)
                             b & 2 ? "1e39" : "3.14");
 }
 
-static void fc_op(struct fc_input *in)
+static void fc_op(struct fuzz_input *in)
 {
     char json[8192];
-    uint8_t op = fc_byte(in);
+    uint8_t op = fuzz_byte(in);
     bool wrong = op >= 0xF8; /* control messages on the other transport's channel */
 
     switch (op % 12) {
     case 0: { /* welcome with a roster */
-        uint8_t a = fc_byte(in), k = fc_byte(in) % 9;
+        uint8_t a = fuzz_byte(in), k = fuzz_byte(in) % 9;
         size_t at = (size_t)snprintf(json, sizeof json,
                                      "{\"type\":\"welcome\",\"id\":%u,\"room\":\"r\",\"roster\":[",
                                      (unsigned)fc_id(a));
         for (uint8_t i = 0; i < k && at < sizeof json - 512; i++) {
-            uint8_t idb = fc_byte(in), nb = fc_byte(in), sb = fc_byte(in);
+            uint8_t idb = fuzz_byte(in), nb = fuzz_byte(in), sb = fuzz_byte(in);
             at += (size_t)snprintf(json + at, sizeof json - at,
                                    "%s{\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\"", i ? "," : "",
                                    (unsigned)fc_id(idb), fc_names[nb % 8], fc_modes[(nb >> 3) % 5]);
@@ -473,14 +460,14 @@ static void fc_op(struct fc_input *in)
         break;
     }
     case 1: { /* joined */
-        uint8_t a = fc_byte(in), b = fc_byte(in);
+        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
         snprintf(json, sizeof json, "{\"type\":\"joined\",\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\"}",
                  (unsigned)fc_id(a), fc_names[b % 8], fc_modes[(b >> 3) % 5]);
         fc_control(wrong, false, json);
         break;
     }
     case 2: { /* left */
-        uint8_t a = fc_byte(in), b = fc_byte(in);
+        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
         uint32_t id = fc_id(a);
         snprintf(json, sizeof json, "{\"type\":\"left\",\"id\":%u,\"name\":\"%s\",\"reason\":\"%s\"}",
                  (unsigned)id, fc_names[b % 8], fc_reasons[(b >> 3) % 4]);
@@ -500,7 +487,7 @@ static void fc_op(struct fc_input *in)
         break;
     }
     case 3: { /* chat, from a member or (id 0) in the client -> relay form */
-        uint8_t a = fc_byte(in), b = fc_byte(in);
+        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
         uint32_t id = fc_id(a);
         if (id)
             snprintf(json, sizeof json, "{\"type\":\"chat\",\"id\":%u,\"name\":\"%s\",\"text\":\"%s\"}",
@@ -511,7 +498,7 @@ static void fc_op(struct fc_input *in)
         break;
     }
     case 4: { /* error */
-        uint8_t a = fc_byte(in);
+        uint8_t a = fuzz_byte(in);
         snprintf(json, sizeof json, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"%s\"}",
                  fc_codes[a % 9], fc_texts[(a >> 4) % 6]);
         /* udp: a join is never answered not_joined: while joining it is
@@ -521,18 +508,18 @@ static void fc_op(struct fc_input *in)
         break;
     }
     case 5: { /* a state on a channel chosen by sel, maybe padded */
-        uint8_t sel = fc_byte(in), a = fc_byte(in);
+        uint8_t sel = fuzz_byte(in), a = fuzz_byte(in);
         struct proto_state s = { 0 };
         s.sender = fc_id(a);
         if (sel & 0x80) /* any sequence number: jumps and wraps */
-            s.seq = (uint32_t)fc_byte(in) << 24 | (uint32_t)fc_byte(in) << 16 |
-                    (uint32_t)fc_byte(in) << 8 | fc_byte(in);
+            s.seq = (uint32_t)fuzz_byte(in) << 24 | (uint32_t)fuzz_byte(in) << 16 |
+                    (uint32_t)fuzz_byte(in) << 8 | fuzz_byte(in);
         else
-            s.seq = (uint32_t)fc_byte(in) << 8 | fc_byte(in);
-        uint8_t d = fc_byte(in);
+            s.seq = (uint32_t)fuzz_byte(in) << 8 | fuzz_byte(in);
+        uint8_t d = fuzz_byte(in);
         s.send_us = d == 0xFF ? fc.now + 5000 : fc.now - (uint64_t)d * 100; /* clock skew too */
-        s.x = (float)fc_byte(in);
-        s.y = (float)fc_byte(in) / 3.0f;
+        s.x = (float)fuzz_byte(in);
+        s.y = (float)fuzz_byte(in) / 3.0f;
         s.heading = -1.5f;
         uint8_t buf[PROTO_STATE_MAX + 8];
         memset(buf, 0xEE, sizeof buf);
@@ -559,8 +546,8 @@ static void fc_op(struct fc_input *in)
         break;
     }
     case 6: { /* raw bytes on any channel */
-        uint8_t chsel = fc_byte(in), flags = fc_byte(in) % 4;
-        size_t len = fc_byte(in);
+        uint8_t chsel = fuzz_byte(in), flags = fuzz_byte(in) % 4;
+        size_t len = fuzz_byte(in);
         if (len >= 0xF0)
             len = (len - 0xF0) * 300;
         uint8_t channel = chsel >= 0xF0 ? chsel : (uint8_t)(chsel % 4);
@@ -581,7 +568,7 @@ static void fc_op(struct fc_input *in)
         break;
     }
     case 7: { /* time passes, and the client's timers run */
-        uint8_t a = fc_byte(in);
+        uint8_t a = fuzz_byte(in);
         fc.now += a == 0xFF ? 3600ull * 1000000 : (uint64_t)a * 1000;
         fc_tick();
         break;
@@ -595,12 +582,12 @@ static void fc_op(struct fc_input *in)
             "{\"type\":\"left\",\"id\":0,\"name\":\"zed\",\"reason\":\"quit\"}",
             "{\"type\":\"nope\"}",
         };
-        fc_control(wrong, true, msgs[fc_byte(in) % 8]);
+        fc_control(wrong, true, msgs[fuzz_byte(in) % 8]);
         break;
     }
     case 9: { /* poll: detached, it only hands out the end of the session */
         struct client_event ev;
-        int r = client_poll(fc.c, fc_byte(in) & 1 ? 5 : 0, &ev);
+        int r = client_poll(fc.c, fuzz_byte(in) & 1 ? 5 : 0, &ev);
         fc.left_pending = false;
         fc.clear_pending = false;
         if (fc.end_expected)
@@ -620,7 +607,7 @@ static void fc_op(struct fc_input *in)
         break;
     }
     case 11: { /* a crowd: states from many new senders, past the table's cap */
-        uint8_t a = fc_byte(in), b = fc_byte(in);
+        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
         uint32_t base = 1000u + (uint32_t)a * 1000u;
         fc.light = true;
         uint32_t count = b & 0x80 ? 240u + b % 32u : b % 16u; /* past the cap, or a few */
@@ -642,7 +629,7 @@ static void fc_op(struct fc_input *in)
         break;
     }
     case 10: { /* sending on a detached client: no socket, no crash */
-        uint8_t a = fc_byte(in);
+        uint8_t a = fuzz_byte(in);
         bool live = fc.welcomed && !fc.dead;
         uint32_t seq = client_next_seq(fc.c);
         if (a & 1) {
@@ -669,11 +656,11 @@ static void fc_op(struct fc_input *in)
 
 int fuzz_target_client(const uint8_t *data, size_t size)
 {
-    struct fc_input in = { data, size };
+    struct fuzz_input in = { data, size };
     memset(&fc, 0, sizeof fc);
     fc.now = 1000000;
 
-    uint8_t c0 = fc_byte(&in);
+    uint8_t c0 = fuzz_byte(&in);
     struct client_config cfg = { 0 };
     cfg.room = "r";
     cfg.name = "me";

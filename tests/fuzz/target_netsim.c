@@ -23,22 +23,9 @@ struct fuzz_netsim {
 
 static struct fuzz_netsim fn;
 
-struct fn_input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint8_t fn_byte(struct fn_input *in)
+static void fn_model(struct fuzz_input *in, struct netsim_model *m)
 {
-    if (!in->left)
-        return 0;
-    in->left--;
-    return *in->p++;
-}
-
-static void fn_model(struct fn_input *in, struct netsim_model *m)
-{
-    uint8_t a = fn_byte(in), b = fn_byte(in), c = fn_byte(in), d = fn_byte(in);
+    uint8_t a = fuzz_byte(in), b = fuzz_byte(in), c = fuzz_byte(in), d = fuzz_byte(in);
     netsim_model_default(m);
     m->loss_pct = a & 1 ? (a >> 1) % 101 : 0;
     m->ge_p_pct = b & 1 ? (b >> 1) % 30 : 0;
@@ -101,7 +88,7 @@ static void fn_drain(struct netsim *sim, uint64_t now)
 
 int fuzz_target_netsim(const uint8_t *data, size_t size)
 {
-    struct fn_input in = { data, size };
+    struct fuzz_input in = { data, size };
     uint8_t buf[FN_MAX_LEN];
     uint64_t now = 1000000;
     uint32_t seq = 0;
@@ -110,17 +97,17 @@ int fuzz_target_netsim(const uint8_t *data, size_t size)
     fn.last_seq[0] = fn.last_seq[1] = -1;
     fn_model(&in, &fn.m[NETSIM_UP]);
     fn_model(&in, &fn.m[NETSIM_DOWN]);
-    uint64_t seed = fn_byte(&in);
+    uint64_t seed = fuzz_byte(&in);
     struct netsim *sim = netsim_create(fn.m, seed);
     FUZZ_CHECK(sim != NULL);
 
     while (in.left > 0 && seq < FN_MAX_SEQ) {
-        uint8_t op = fn_byte(&in);
+        uint8_t op = fuzz_byte(&in);
         switch (op % 4) {
         case 0:
         case 1: { /* submit */
             enum netsim_dir dir = (enum netsim_dir)(op >> 7);
-            size_t len = fn_byte(&in);
+            size_t len = fuzz_byte(&in);
             if (len >= 0xF0)
                 len = (len - 0xF0) * 100;
             fn_fill(buf, len, seq);
@@ -138,7 +125,7 @@ int fuzz_target_netsim(const uint8_t *data, size_t size)
             break;
         }
         case 2: /* time passes, then what is due comes out */
-            now += (uint64_t)fn_byte(&in) * (op & 0x80 ? 1000u : 37u);
+            now += (uint64_t)fuzz_byte(&in) * (op & 0x80 ? 1000u : 37u);
             fn_drain(sim, now);
             break;
         case 3:

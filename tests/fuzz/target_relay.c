@@ -148,20 +148,6 @@ static void fr_disconnect(void *ctx, uint32_t peer)
     fr.reflect[peer] = -1;
 }
 
-/* Reads the next fuzz byte (0 once the input is used up). */
-struct fr_input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint8_t fr_byte(struct fr_input *in)
-{
-    if (!in->left)
-        return 0;
-    in->left--;
-    return *in->p++;
-}
-
 static void fr_check_caps(const struct relay_stats *before)
 {
     const struct relay_stats *st = relay_stats(fr.r);
@@ -230,10 +216,10 @@ static void fr_control(uint32_t peer, const char *json)
     fr_datagram(peer, ch, flags, (const uint8_t *)json, strlen(json));
 }
 
-static void fr_op(struct fr_input *in)
+static void fr_op(struct fuzz_input *in)
 {
-    uint8_t op = fr_byte(in);
-    uint32_t peer = fr_byte(in) % FR_PEER_RANGE;
+    uint8_t op = fuzz_byte(in);
+    uint32_t peer = fuzz_byte(in) % FR_PEER_RANGE;
     uint32_t cpeer = peer % FR_PEER_CAP; /* datagrams only come from valid handles */
 
     switch (op % 9) {
@@ -261,7 +247,7 @@ static void fr_op(struct fr_input *in)
     }
     case 1: { /* gone */
         struct relay_stats before = *relay_stats(fr.r);
-        enum proto_left_reason why = fr_byte(in) & 1 ? PROTO_LEFT_TIMEOUT : PROTO_LEFT_QUIT;
+        enum proto_left_reason why = fuzz_byte(in) & 1 ? PROTO_LEFT_TIMEOUT : PROTO_LEFT_QUIT;
         relay_peer_gone(fr.r, peer, why, fr.now);
         if (peer < FR_PEER_CAP) {
             fr.connected[peer] = false;
@@ -272,12 +258,12 @@ static void fr_op(struct fr_input *in)
         break;
     }
     case 2: { /* raw datagram: channel, flags, length, bytes from the input */
-        uint8_t chsel = fr_byte(in);
+        uint8_t chsel = fuzz_byte(in);
         uint8_t channel = chsel % 5 == 4 ? RELAY_CHANNEL_DATAGRAM : (uint8_t)(chsel % 5);
         if (chsel >= 0xF0)
             channel = chsel; /* channels nobody uses */
-        uint32_t flags = fr_byte(in) % 4;
-        size_t len = fr_byte(in);
+        uint32_t flags = fuzz_byte(in) % 4;
+        size_t len = fuzz_byte(in);
         if (len >= 0xF0)
             len = (len - 0xF0) * 300; /* up to 4500 bytes: beyond the caps */
         uint8_t *buf = calloc(1, len ? len : 1);
@@ -291,7 +277,7 @@ static void fr_op(struct fr_input *in)
         break;
     }
     case 3: { /* join from templates */
-        uint8_t a = fr_byte(in), b = fr_byte(in);
+        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
         char json[256];
         const char *room = fr_rooms[a % 4];
         const char *name = fr_names[(a >> 2) % 8];
@@ -310,15 +296,15 @@ static void fr_op(struct fr_input *in)
     case 4: { /* a valid state, maybe forged, maybe padded */
         struct proto_state s = { 0 };
         uint8_t buf[PROTO_STATE_MAX + 64];
-        uint8_t sel = fr_byte(in);
+        uint8_t sel = fuzz_byte(in);
         s.sender = sel & 0x80 ? 0xFFFFFFFFu : (uint32_t)(sel & 7); /* forged ids */
-        s.seq = (uint32_t)fr_byte(in) << 8 | fr_byte(in);
+        s.seq = (uint32_t)fuzz_byte(in) << 8 | fuzz_byte(in);
         s.send_us = fr.now;
-        s.x = (float)fr_byte(in);
-        s.y = (float)fr_byte(in);
+        s.x = (float)fuzz_byte(in);
+        s.y = (float)fuzz_byte(in);
         proto_state_encode(buf, sizeof buf, &s);
         size_t len = PROTO_STATE_SIZE;
-        uint8_t pad = fr_byte(in);
+        uint8_t pad = fuzz_byte(in);
         if (pad & 1)
             len = PROTO_STATE_SIZE + (size_t)pad * 5; /* up to 1315: past the max too */
         memset(buf + PROTO_STATE_SIZE, 0xEE, sizeof buf - PROTO_STATE_SIZE);
@@ -338,19 +324,19 @@ static void fr_op(struct fr_input *in)
             "{\"type\":\"left\",\"id\":1,\"name\":\"a\",\"reason\":\"kicked\"}",
             "{\"type\":\"teleport\"}", "{\"type\":\"join\",\"room\":\"r0\"}",
         };
-        fr_control(cpeer, msgs[fr_byte(in) % 8]);
+        fr_control(cpeer, msgs[fuzz_byte(in) % 8]);
         break;
     }
     case 6: { /* time passes: up to 2.5 s, or a long gap */
-        uint8_t t = fr_byte(in);
+        uint8_t t = fuzz_byte(in);
         fr.now += t == 0xFF ? 60000000u : (uint64_t)t * 10000u;
         break;
     }
     case 7: { /* burst of states: the rate limit and the kick */
         struct proto_state s = { 0 };
         uint8_t buf[PROTO_STATE_SIZE];
-        uint8_t sel = fr_byte(in);
-        unsigned count = fr_byte(in);
+        uint8_t sel = fuzz_byte(in);
+        unsigned count = fuzz_byte(in);
         uint32_t flags;
         uint8_t ch = fr_state_channel(sel, &flags);
         for (unsigned i = 0; i < count; i++) {
@@ -378,7 +364,7 @@ static void fr_op(struct fr_input *in)
 
 int fuzz_target_relay(const uint8_t *data, size_t size)
 {
-    struct fr_input in = { data, size };
+    struct fuzz_input in = { data, size };
     struct relay_transport tr = { NULL, fr_send_control, fr_send_state, fr_disconnect };
 
     memset(&fr, 0, sizeof fr);
@@ -389,7 +375,7 @@ int fuzz_target_relay(const uint8_t *data, size_t size)
     fr.now = 1000000;
 
     /* Small limits so every cap is reachable in a few operations. */
-    uint8_t c0 = fr_byte(&in), c1 = fr_byte(&in), c2 = fr_byte(&in);
+    uint8_t c0 = fuzz_byte(&in), c1 = fuzz_byte(&in), c2 = fuzz_byte(&in);
     relay_default_config(&fr.cfg);
     fr.cfg.peer_cap = FR_PEER_CAP;
     fr.cfg.datagram = c0 & 1;

@@ -23,6 +23,21 @@
         }                                                                     \
     } while (0)
 
+/* The fuzz input as a stream of bytes for targets that turn it into a
+ * sequence of operations; 0 once it is used up. */
+struct fuzz_input {
+    const uint8_t *p;
+    size_t left;
+};
+
+static inline uint8_t fuzz_byte(struct fuzz_input *in)
+{
+    if (!in->left)
+        return 0;
+    in->left--;
+    return *in->p++;
+}
+
 /* proto_state_decode: error codes, untouched output on error, re-encode
  * gives the same bytes, stamping changes only the sender. */
 int fuzz_target_state(const uint8_t *data, size_t size);
