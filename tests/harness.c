@@ -24,6 +24,11 @@ uint64_t harness_now_ms(void)
     return clock_now_us() / 1000u;
 }
 
+void harness_sleep_ms(int ms)
+{
+    clock_sleep_until_us(clock_now_us() + (uint64_t)ms * 1000u);
+}
+
 const char *harness_bin_dir(void)
 {
     const char *dir = getenv("RICOCHET_BIN");

@@ -39,6 +39,9 @@ long long harness_stats_field(const char *text, bool want_final,
 /* Milliseconds on CLOCK_MONOTONIC (proto/clock.h). */
 uint64_t harness_now_ms(void);
 
+/* Sleeps ms milliseconds (through signals). */
+void harness_sleep_ms(int ms);
+
 /* Calls client_poll on every client (skipping NULL entries) and hands
  * every event to on_event (may be NULL) until done(ctx) returns true or
  * timeout_ms passes. poll(2) waits on the clients' sockets in between.

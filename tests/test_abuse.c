@@ -297,8 +297,7 @@ static char *relay_stats_now(struct spawn_proc *relay)
         if (text && count_stats_lines(text) > before)
             return text;
         free(text);
-        struct timespec ts = { 0, 10 * 1000000L };
-        nanosleep(&ts, NULL);
+        harness_sleep_ms(10);
     }
     fprintf(stderr, "relay: no stats line within 3 s of SIGUSR1 (running: %d)\n",
             spawn_running(relay));

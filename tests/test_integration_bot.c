@@ -22,12 +22,7 @@
 static int run_bot(struct spawn_proc *bot, const char *const *args, char **out)
 {
     assert_int_equal(harness_spawn(bot, "ricochet-bot", args), 0);
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (spawn_running(bot) && harness_now_ms() < deadline) {
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    int rc = spawn_stop(bot, SIGKILL, 1000);
+    int rc = spawn_stop(bot, 0, WAIT_MS); /* wait for its exit; SIGKILL past WAIT_MS */
     *out = spawn_read_stdout(bot);
     if (rc != 0) {
         char *err = spawn_read_stderr(bot);

@@ -60,8 +60,7 @@ static void tiny_durations_are_refused(void **state)
                          "--kick-ban-s", "0", "--log-level", "warn", NULL };
     struct spawn_proc p;
     assert_true(harness_start_relay(&p, ok) > 0);
-    struct timespec ts = { 0, 50 * 1000000L };
-    nanosleep(&ts, NULL);
+    harness_sleep_ms(50);
     assert_int_equal(spawn_stop(&p, SIGTERM, WAIT_MS), 0);
     char *out = spawn_read_stdout(&p);
     assert_non_null(out);
@@ -90,8 +89,7 @@ static bool wait_for(int fd, enum proto_ctl_type type, const char *code, int ms,
     while (harness_now_ms() < deadline) {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n <= 0) {
-            struct timespec ts = { 0, 5 * 1000000L };
-            nanosleep(&ts, NULL);
+            harness_sleep_ms(5);
             continue;
         }
         if (buf[0] == '{' && proto_control_decode(buf, (size_t)n, m, NULL, 0) == PROTO_OK &&

@@ -34,13 +34,6 @@ static char conf_path[64];
 static bool tmux_started;
 static char skip_why[80];
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
 /* Runs argv (no shell) with stdout captured into out; returns the exit
  * code, or -1 if it could not run or took longer than CMD_TIMEOUT_MS. */
 static int run(const char *const *argv, char *out, size_t cap)
@@ -216,7 +209,7 @@ static char *wait_screen(const char *target, const char *needle, char glyph, int
         char *s = capture(target);
         if ((!needle || strstr(s, needle)) && (!glyph || find_in_arena(s, glyph, &r, &c)))
             return s;
-        sleep_ms(100);
+        harness_sleep_ms(100);
     } while (harness_now_ms() < deadline);
     return NULL;
 }
@@ -386,7 +379,7 @@ static void test_session(void **state)
         fail_msg("client never showed the bot; screen:\n%s", capture(t));
     uint64_t deadline = harness_now_ms() + 10000;
     while (!rtt_shown(s = capture(t)) && harness_now_ms() < deadline)
-        sleep_ms(100);
+        harness_sleep_ms(100);
     if (!rtt_shown(s))
         fail_msg("no RTT in the HUD; screen:\n%s", s);
     printf("# screen with a bot:\n%s\n", s);
@@ -398,7 +391,7 @@ static void test_session(void **state)
     bool moved = false;
     deadline = harness_now_ms() + 8000;
     while (!moved && harness_now_ms() < deadline) {
-        sleep_ms(300);
+        harness_sleep_ms(300);
         if (find_in_arena(capture(t), 'B', &r1, &c1))
             moved = r1 != r0 || c1 != c0;
     }
@@ -409,20 +402,20 @@ static void test_session(void **state)
     assert_true(find_in_arena(capture(t), 'M', &mr, &mc));
     bool go_right = mc < COLS / 2;
     send_keys(t, go_right ? "Right" : "Left");
-    sleep_ms(700);
+    harness_sleep_ms(700);
     assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
     if (go_right ? c1 <= mc + 3 : c1 >= mc - 3)
         fail_msg("avatar did not move %s: col %d -> %d", go_right ? "right" : "left", mc, c1);
     assert_int_equal(r1, mr);
     send_keys(t, "x"); /* stop */
-    sleep_ms(200);
+    harness_sleep_ms(200);
     assert_true(find_in_arena(capture(t), 'M', &mr, &mc));
-    sleep_ms(400);
+    harness_sleep_ms(400);
     assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
     assert_int_equal(r1, mr);
     assert_int_equal(c1, mc);
     send_keys(t, mr < ROWS / 2 ? "s" : "w"); /* WASD too: vertical this time */
-    sleep_ms(800);
+    harness_sleep_ms(800);
     assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
     assert_int_not_equal(r1, mr);
     send_keys(t, "Space");
@@ -447,7 +440,7 @@ static void test_session(void **state)
     send_keys(t, "?");
     assert_non_null(wait_screen(t, "interpolation on/off", 0, 3000));
     send_keys(t, "z");
-    sleep_ms(300);
+    harness_sleep_ms(300);
     assert_null(strstr(capture(t), "interpolation on/off"));
 
     /* Resize: the arena follows the terminal. */
@@ -456,7 +449,7 @@ static void test_session(void **state)
         if (tmux(NULL, 0, args) == 0) {
             deadline = harness_now_ms() + 3000;
             while (arena_width(s = capture(t)) != 80 && harness_now_ms() < deadline)
-                sleep_ms(100);
+                harness_sleep_ms(100);
             if (arena_width(s) != 80)
                 fail_msg("arena did not follow a resize to 80 columns:\n%s", s);
             assert_true(find_in_arena(s, 'M', &r1, &c1));
