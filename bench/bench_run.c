@@ -187,52 +187,67 @@ static int netsim_fill(const cJSON *root, struct bench_netsim_truth *t)
     return 0;
 }
 
-int bench_parse_netsim(const char *text, struct bench_netsim_truth *t)
+/* Calls fn on every line of text that parses as a JSON object: the
+ * programs' stats lines, among their other output. */
+static void each_json_line(const char *text, void (*fn)(const cJSON *root, void *ctx),
+                           void *ctx)
 {
-    memset(t, 0, sizeof *t);
-    int rc = -1;
-    /* the last line that is a JSON object with both directions */
     const char *line = text;
     while (line && *line) {
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
         if (len > 0 && line[0] == '{') {
             cJSON *root = cJSON_ParseWithLength(line, len);
-            struct bench_netsim_truth tmp;
-            memset(&tmp, 0, sizeof tmp);
-            if (root && netsim_fill(root, &tmp) == 0) {
-                *t = tmp;
-                rc = 0;
-            }
+            if (root)
+                fn(root, ctx);
             cJSON_Delete(root);
         }
         line = nl ? nl + 1 : NULL;
     }
-    return rc;
+}
+
+struct netsim_scan {
+    struct bench_netsim_truth *t;
+    int rc;
+};
+
+static void netsim_line(const cJSON *root, void *ctx)
+{
+    struct netsim_scan *scan = ctx;
+    struct bench_netsim_truth tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (netsim_fill(root, &tmp) == 0) {
+        *scan->t = tmp;
+        scan->rc = 0;
+    }
+}
+
+int bench_parse_netsim(const char *text, struct bench_netsim_truth *t)
+{
+    struct netsim_scan scan = { t, -1 };
+    memset(t, 0, sizeof *t);
+    /* the last line that is a JSON object with both directions */
+    each_json_line(text, netsim_line, &scan);
+    return scan.rc;
+}
+
+static void drops_line(const cJSON *root, void *ctx)
+{
+    uint64_t *sum = ctx;
+    const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops"), *d;
+    if (!cJSON_IsObject(drops))
+        return;
+    *sum = 0;
+    cJSON_ArrayForEach(d, drops)
+        if (cJSON_IsNumber(d))
+            *sum += (uint64_t)d->valuedouble;
 }
 
 /* Sum of the "drops" object in the relay's last stats line, 0 if none. */
 static uint64_t relay_final_drops(const char *text)
 {
     uint64_t sum = 0;
-    const char *line = text;
-    while (line && *line) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (len > 0 && line[0] == '{') {
-            cJSON *root = cJSON_ParseWithLength(line, len);
-            const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops");
-            if (cJSON_IsObject(drops)) {
-                const cJSON *d;
-                sum = 0;
-                cJSON_ArrayForEach(d, drops)
-                    if (cJSON_IsNumber(d))
-                        sum += (uint64_t)d->valuedouble;
-            }
-            cJSON_Delete(root);
-        }
-        line = nl ? nl + 1 : NULL;
-    }
+    each_json_line(text, drops_line, &sum);
     return sum;
 }
 
