@@ -63,16 +63,6 @@ void spawn_kill_all(void)
     }
 }
 
-static uint64_t now_ms(void)
-{
-    return clock_now_us() / 1000u;
-}
-
-static void sleep_ms(int ms)
-{
-    clock_sleep_until_us(clock_now_us() + (uint64_t)ms * 1000u);
-}
-
 /* prog is a plain file name: it names the file for whoever finds it. */
 static int make_temp(char *path, size_t cap, const char *prog, const char *what,
                      char *err, size_t err_cap)
@@ -273,7 +263,7 @@ static void explain_early_exit(const struct spawn_proc *p, char *text,
 int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
                          size_t err_cap)
 {
-    uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         /* check for exit first: a child that exits has written all it will */
         bool up = running(p);
@@ -300,12 +290,12 @@ int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
             return -1;
         }
         free(text);
-        if (now_ms() >= deadline) {
+        if (clock_now_ms() >= deadline) {
             snprintf(err, err_cap, "%s: no \"listening on\" line within %d ms",
                      p->prog, timeout_ms);
             return -1;
         }
-        sleep_ms(5);
+        clock_sleep_ms(5);
     }
 }
 
@@ -314,9 +304,9 @@ int spawn_stop(struct spawn_proc *p, int sig, int timeout_ms)
     if (p->pid > 0) {
         if (sig)
             kill(p->pid, sig);
-        uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-        while (running(p) && now_ms() < deadline)
-            sleep_ms(2);
+        uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+        while (running(p) && clock_now_ms() < deadline)
+            clock_sleep_ms(2);
     }
     if (p->pid > 0) {
         if (sig != SIGKILL) /* worth knowing: it ignored sig or hangs */

@@ -10,6 +10,11 @@ uint64_t clock_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+uint64_t clock_now_ms(void)
+{
+    return clock_now_us() / 1000u;
+}
+
 void clock_sleep_until_us(uint64_t deadline_us)
 {
     struct timespec ts = {
@@ -18,4 +23,9 @@ void clock_sleep_until_us(uint64_t deadline_us)
     };
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
+}
+
+void clock_sleep_ms(unsigned ms)
+{
+    clock_sleep_until_us(clock_now_us() + (uint64_t)ms * 1000u);
 }

@@ -9,8 +9,15 @@
  * which is what one-way latency measurements rely on. */
 uint64_t clock_now_us(void);
 
+/* The same in milliseconds, for deadlines in tests and child-process
+ * handling. */
+uint64_t clock_now_ms(void);
+
 /* Sleeps until the monotonic clock reaches deadline_us (returns at once if
- * it already has). */
+ * it already has); signals do not cut it short. */
 void clock_sleep_until_us(uint64_t deadline_us);
+
+/* Sleeps ms milliseconds. */
+void clock_sleep_ms(unsigned ms);
 
 #endif

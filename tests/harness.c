@@ -19,16 +19,6 @@
 #include "../client/client.h"
 #include "../proto/clock.h"
 
-uint64_t harness_now_ms(void)
-{
-    return clock_now_us() / 1000u;
-}
-
-void harness_sleep_ms(int ms)
-{
-    clock_sleep_until_us(clock_now_us() + (uint64_t)ms * 1000u);
-}
-
 const char *harness_bin_dir(void)
 {
     const char *dir = getenv("RICOCHET_BIN");
@@ -132,7 +122,7 @@ int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
                                         const struct client_event *ev),
                        bool (*done)(void *ctx), void *ctx)
 {
-    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     bool *over = calloc(n ? n : 1, sizeof *over);
     struct pollfd *fds = calloc(n ? n : 1, sizeof *fds);
     int rc = -1;
@@ -160,7 +150,7 @@ int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
             rc = 0;
             goto out;
         }
-        uint64_t now = harness_now_ms();
+        uint64_t now = clock_now_ms();
         if (now >= deadline)
             goto out;
         nfds_t nfds = 0;

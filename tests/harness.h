@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../bench/spawn.h"
+#include "../proto/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
 
 struct client;
 struct client_event;
@@ -36,11 +37,6 @@ int harness_start_relay(struct spawn_proc *p, const char *const *args);
 long long harness_stats_field(const char *text, bool want_final,
                               const char *path);
 
-/* Milliseconds on CLOCK_MONOTONIC (proto/clock.h). */
-uint64_t harness_now_ms(void);
-
-/* Sleeps ms milliseconds (through signals). */
-void harness_sleep_ms(int ms);
 
 /* Calls client_poll on every client (skipping NULL entries) and hands
  * every event to on_event (may be NULL) until done(ctx) returns true or

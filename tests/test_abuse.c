@@ -291,13 +291,13 @@ static char *relay_stats_now(struct spawn_proc *relay)
     int before = count_stats_lines(text);
     free(text);
     kill(relay->pid, SIGUSR1);
-    uint64_t deadline = harness_now_ms() + 3000;
-    while (harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + 3000;
+    while (clock_now_ms() < deadline) {
         text = spawn_read_stdout(relay);
         if (text && count_stats_lines(text) > before)
             return text;
         free(text);
-        harness_sleep_ms(10);
+        clock_sleep_ms(10);
     }
     fprintf(stderr, "relay: no stats line within 3 s of SIGUSR1 (running: %d)\n",
             spawn_running(relay));
@@ -362,9 +362,9 @@ static uint64_t udp_drain(int fd, uint64_t *datagrams)
 static int udp_expect(int fd, enum proto_ctl_type type, const char *code, int ms,
                       struct proto_control *out)
 {
-    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
     char buf[PROTO_CONTROL_MAX + 1];
-    while (harness_now_ms() < deadline) {
+    while (clock_now_ms() < deadline) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
         poll(&p, 1, 20);
         ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
@@ -416,7 +416,7 @@ static void raw_enet_service(struct raw_enet *re, int ms, enum proto_ctl_type wa
                              const char *code, int *found, struct proto_control *out)
 {
     ENetEvent ev;
-    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
     static char json[PROTO_CONTROL_MAX + 1];
     do {
         while (enet_host_service(re->host, &ev, 5) > 0) {
@@ -442,7 +442,7 @@ static void raw_enet_service(struct raw_enet *re, int ms, enum proto_ctl_type wa
             if (found && *found)
                 return;
         }
-    } while (harness_now_ms() < deadline);
+    } while (clock_now_ms() < deadline);
 }
 
 /* Connects with `channels` channels; 0, or -1 if not connected within ms. */
@@ -456,8 +456,8 @@ static int raw_enet_open_within(struct raw_enet *re, uint16_t port, size_t chann
     re->peer = enet_host_connect(re->host, &a, channels, 0);
     assert_non_null(re->peer);
     ENetEvent ev;
-    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
-    while (harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < deadline) {
         if (enet_host_service(re->host, &ev, 20) > 0 && ev.type == ENET_EVENT_TYPE_CONNECT) {
             enet_peer_throttle_configure(re->peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
                                          ENET_PEER_PACKET_THROTTLE_SCALE, 0);
@@ -617,10 +617,10 @@ static void run_flood(bool udp)
     f.per_call = 40; /* ~1 ms per iteration: ~100k in 3-8 s */
     long long rcvbuf0 = udp_snmp("RcvbufErrors");
 
-    uint64_t t0 = harness_now_ms();
-    while (f.sent < FLOOD_TOTAL && harness_now_ms() - t0 < 60000)
+    uint64_t t0 = clock_now_ms();
+    while (f.sent < FLOOD_TOTAL && clock_now_ms() - t0 < 60000)
         session_run(&s, 1000, 0, flood_hook, &f);
-    uint64_t flood_ms = harness_now_ms() - t0;
+    uint64_t flood_ms = clock_now_ms() - t0;
     session_run(&s, 500, 1000, flood_hook, &f); /* honest traffic after the flood */
     long long rcvbuf1 = udp_snmp("RcvbufErrors");
 
@@ -1081,8 +1081,8 @@ static void test_bad_input_enet(void **state)
     int refused = raw_enet_expect(&again, PROTO_CTL_ERROR, "kicked", 3000, &msg);
     char refusal[PROTO_TEXT_MAX + 1];
     snprintf(refusal, sizeof refusal, "%s", refused == 0 ? msg.text : "-");
-    uint64_t until = harness_now_ms() + 3000;
-    while (!again.disconnected && harness_now_ms() < until)
+    uint64_t until = clock_now_ms() + 3000;
+    while (!again.disconnected && clock_now_ms() < until)
         raw_enet_service(&again, 50, PROTO_CTL_PONG, NULL, NULL, &msg);
     long long banned1 = relay_stat(&relay, "drops.banned");
     print_message("bad input enet: reconnect after the kick: refused %s (%s), disconnected %s, "
@@ -1137,8 +1137,8 @@ static void test_enet_level_rejections(void **state)
     free(buf);
     int answered = raw_enet_expect(&big, PROTO_CTL_ERROR, "too_big", 3000, &msg);
     /* then the relay closes the connection: nothing can follow on channel 0 */
-    uint64_t deadline = harness_now_ms() + 3000;
-    while (!big.disconnected && harness_now_ms() < deadline)
+    uint64_t deadline = clock_now_ms() + 3000;
+    while (!big.disconnected && clock_now_ms() < deadline)
         raw_enet_service(&big, 50, PROTO_CTL_PONG, NULL, NULL, &msg);
     long long too_big1 = relay_stat(&relay, "drops.too_big");
     bool big_disconnected = big.disconnected;

@@ -66,16 +66,16 @@ static void check_no_answer(enum proto_mode mode)
     struct proto_state s = {.x = 1};
     assert_int_equal(client_send_state(c, &s, 0), -1); /* not joined */
     assert_int_equal(client_id(c), 0);
-    uint64_t start = harness_now_ms();
+    uint64_t start = clock_now_ms();
     struct client_event ev;
     int r;
-    while ((r = client_poll(c, 50, &ev)) == 0 && harness_now_ms() - start < WAIT_MS) {
+    while ((r = client_poll(c, 50, &ev)) == 0 && clock_now_ms() - start < WAIT_MS) {
     }
     assert_int_equal(r, 1);
     assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
     assert_non_null(ev.control);
     assert_true(strlen(ev.control->text) > 0);
-    assert_true(harness_now_ms() - start >= 350);
+    assert_true(clock_now_ms() - start >= 350);
     assert_int_equal(client_poll(c, 0, &ev), -1);
     assert_int_equal(client_poll(c, 10, &ev), -1);
     assert_false(client_joined(c));
@@ -109,8 +109,8 @@ struct fake_udp {
 static int fake_recv(struct fake_udp *f, struct client *c, char *buf, size_t cap,
                      int timeout_ms)
 {
-    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
-    while (harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    while (clock_now_ms() < deadline) {
         socklen_t len = sizeof f->peer;
         ssize_t n = recvfrom(f->fd, buf, cap - 1, 0, (struct sockaddr *)&f->peer, &len);
         if (n >= 0) {
@@ -189,8 +189,8 @@ static void fake_error(struct fake_udp *f, const char *code, const char *text)
 static bool wait_event(struct client *c, enum client_event_type t, struct client_event *ev,
                        int timeout_ms, int *skipped)
 {
-    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
-    while (harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    while (clock_now_ms() < deadline) {
         int r = client_poll(c, 10, ev);
         if (r < 0)
             return false;
@@ -213,7 +213,7 @@ static void test_udp_fake_relay(void **state)
     static struct proto_control m;
 
     /* The join comes at once, then again about every 250 ms. */
-    uint64_t t0 = harness_now_ms();
+    uint64_t t0 = clock_now_ms();
     assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
     assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
     assert_int_equal(m.type, PROTO_CTL_JOIN);
@@ -223,7 +223,7 @@ static void test_udp_fake_relay(void **state)
     assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
     assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
     assert_int_equal(m.type, PROTO_CTL_JOIN);
-    assert_true(harness_now_ms() - t0 >= 200);
+    assert_true(clock_now_ms() - t0 >= 200);
 
     /* Garbage and a state before the welcome: dropped, no event. */
     fake_send(&f, "", 0);
@@ -279,8 +279,8 @@ static void test_udp_fake_relay(void **state)
     fake_send_state(&f, 0, 13, 1.0f);  /* no sender: invalid */
     fake_send_state(&f, 9, 1, 9.0f);   /* unknown member 9: added */
     int states = 0, others = 0;
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (states < 13 && harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (states < 13 && clock_now_ms() < deadline) {
         int r = client_poll(c, 10, &ev);
         if (r == 1 && ev.type == CLIENT_EV_STATE) {
             states++;
@@ -354,9 +354,9 @@ static void test_udp_fake_relay(void **state)
 
     /* Silence from the relay: pings go out, then DISCONNECTED. */
     bool pinged = false;
-    deadline = harness_now_ms() + WAIT_MS;
+    deadline = clock_now_ms() + WAIT_MS;
     int r = 0;
-    while (harness_now_ms() < deadline) {
+    while (clock_now_ms() < deadline) {
         socklen_t sl = sizeof f.peer;
         ssize_t k = recvfrom(f.fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&f.peer, &sl);
         if (k > 0) {
@@ -429,12 +429,12 @@ static uint64_t fake_expect(struct fake_udp *f, struct client *c, enum proto_ctl
 {
     static char buf[PROTO_CONTROL_MAX + 1];
     static struct proto_control m;
-    uint64_t deadline = harness_now_ms() + (uint64_t)timeout_ms;
-    while (harness_now_ms() < deadline) {
-        int len = fake_recv(f, c, buf, sizeof buf, (int)(deadline - harness_now_ms()) + 1);
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    while (clock_now_ms() < deadline) {
+        int len = fake_recv(f, c, buf, sizeof buf, (int)(deadline - clock_now_ms()) + 1);
         if (len > 0 && buf[0] == '{' &&
             proto_control_decode(buf, (size_t)len, &m, NULL, 0) == PROTO_OK && m.type == type)
-            return harness_now_ms();
+            return clock_now_ms();
     }
     return 0;
 }
@@ -443,8 +443,8 @@ static uint64_t fake_expect(struct fake_udp *f, struct client *c, enum proto_ctl
 static uint32_t fake_expect_state(struct fake_udp *f, struct client *c)
 {
     static char buf[PROTO_CONTROL_MAX + 1];
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (clock_now_ms() < deadline) {
         int len = fake_recv(f, c, buf, sizeof buf, WAIT_MS);
         struct proto_state got;
         if (len > 0 && buf[0] != '{' &&
@@ -539,12 +539,12 @@ static void test_udp_rejoin_gives_up(void **state)
     assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
     fake_not_joined(&f);
     assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, NULL));
-    uint64_t t0 = harness_now_ms();
+    uint64_t t0 = clock_now_ms();
     int joins = 0;
     uint64_t deadline = t0 + WAIT_MS;
     int r = 0;
     static char buf[PROTO_CONTROL_MAX + 1];
-    while (harness_now_ms() < deadline) {
+    while (clock_now_ms() < deadline) {
         socklen_t sl = sizeof f.peer;
         ssize_t k = recvfrom(f.fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&f.peer, &sl);
         if (k > 0 && strstr(buf, "\"join\""))
@@ -557,7 +557,7 @@ static void test_udp_rejoin_gives_up(void **state)
     assert_int_equal(r, 1);
     assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
     assert_string_equal(ev.control->code, "timeout");
-    uint64_t took = harness_now_ms() - t0;
+    uint64_t took = clock_now_ms() - t0;
     assert_true(took >= 650 && took < 3000);
     assert_true(joins >= 2);
     assert_int_equal(client_poll(c, 0, &ev), -1);
@@ -582,15 +582,15 @@ static void test_udp_member_expiry(void **state)
      * relay audible: the client's own timeout is short). */
     const uint32_t ids[] = {7, 8, 9};
     const char *const names[] = {"seven", "eight", "nine"};
-    uint64_t t0 = harness_now_ms();
+    uint64_t t0 = clock_now_ms();
     fake_welcome(&f, 5, ids, names, 3);
     uint64_t left_at[10] = {0}, last8 = 0;
     int lefts = 0, states8 = 0;
     uint32_t seq = 0;
     uint64_t next_send = t0;
     struct client_event ev;
-    while (harness_now_ms() - t0 < 1800) {
-        uint64_t now = harness_now_ms();
+    while (clock_now_ms() - t0 < 1800) {
+        uint64_t now = clock_now_ms();
         if (now >= next_send && client_joined(c)) {
             seq++;
             fake_send_state(&f, 9, seq, 9.0f);
@@ -607,7 +607,7 @@ static void test_udp_member_expiry(void **state)
         if (r == 1 && ev.type == CLIENT_EV_LEFT) {
             assert_true(ev.id == 7 || ev.id == 8);
             assert_int_equal(left_at[ev.id], 0); /* once each */
-            left_at[ev.id] = harness_now_ms();
+            left_at[ev.id] = clock_now_ms();
             lefts++;
             assert_non_null(ev.control);
             assert_int_equal(ev.control->type, PROTO_CTL_LEFT);
@@ -647,8 +647,8 @@ static void test_udp_member_expiry(void **state)
     fake_notice(&f, PROTO_CTL_CHAT, 9, "nine", PROTO_LEFT_QUIT, "still here");
     int skipped = 0;
     bool chat = false;
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (!chat && harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!chat && clock_now_ms() < deadline) {
         int r = client_poll(c, 10, &ev);
         if (r == 1 && ev.type == CLIENT_EV_CHAT)
             chat = true;
@@ -686,10 +686,10 @@ static void test_enet_fake_relay(void **state)
     ENetPeer *peer = NULL;
     static struct proto_control m;
     bool got_join = false;
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
     struct client_event ev;
     ENetEvent e;
-    while (!got_join && harness_now_ms() < deadline) {
+    while (!got_join && clock_now_ms() < deadline) {
         client_poll(c, 0, &ev);
         if (enet_host_service(srv, &e, 5) > 0) {
             if (e.type == ENET_EVENT_TYPE_CONNECT)
@@ -741,8 +741,8 @@ static void test_enet_fake_relay(void **state)
         enet_host_flush(srv);
         /* One at a time, so the arrival order is known. */
         bool seen = false;
-        deadline = harness_now_ms() + WAIT_MS;
-        while (!seen && harness_now_ms() < deadline) {
+        deadline = clock_now_ms() + WAIT_MS;
+        while (!seen && clock_now_ms() < deadline) {
             enet_host_service(srv, &e, 0);
             if (client_poll(c, 5, &ev) == 1 && ev.type == CLIENT_EV_STATE) {
                 assert_int_equal(ev.id, 11);
@@ -765,8 +765,8 @@ static void test_enet_fake_relay(void **state)
         assert_int_equal(client_send_state(c, &s, 0), 0);
         client_flush(c);
         bool seen = false;
-        deadline = harness_now_ms() + WAIT_MS;
-        while (!seen && harness_now_ms() < deadline) {
+        deadline = clock_now_ms() + WAIT_MS;
+        while (!seen && clock_now_ms() < deadline) {
             client_poll(c, 0, &ev);
             if (enet_host_service(srv, &e, 5) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE) {
                 assert_int_equal(e.channelID, cases[k].channel);
@@ -794,8 +794,8 @@ static void test_enet_fake_relay(void **state)
     /* The relay closes the connection: DISCONNECTED, then -1. */
     enet_peer_disconnect(peer, 0);
     bool down = false;
-    deadline = harness_now_ms() + WAIT_MS;
-    while (!down && harness_now_ms() < deadline) {
+    deadline = clock_now_ms() + WAIT_MS;
+    while (!down && clock_now_ms() < deadline) {
         if (enet_host_service(srv, &e, 0) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
             enet_packet_destroy(e.packet);
         int r = client_poll(c, 5, &ev);

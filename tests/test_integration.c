@@ -108,10 +108,10 @@ struct raw_enet {
 
 static void raw_service(struct raw_enet *raw, int ms)
 {
-    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
     ENetEvent e;
     for (;;) {
-        uint64_t now = harness_now_ms();
+        uint64_t now = clock_now_ms();
         int wait = now >= deadline ? 0 : (int)(deadline - now);
         int rc = enet_host_service(raw->host, &e, (enet_uint32)(wait > 10 ? 10 : wait));
         if (rc > 0 && e.type == ENET_EVENT_TYPE_RECEIVE) {
@@ -134,7 +134,7 @@ static void raw_service(struct raw_enet *raw, int ms)
             raw->disconnected = true;
             raw->peer = NULL;
         }
-        if (harness_now_ms() >= deadline)
+        if (clock_now_ms() >= deadline)
             return;
     }
 }
@@ -160,9 +160,9 @@ static void raw_connect(struct raw_enet *raw, uint16_t port)
     enet_address_set_host_ip(&addr, "127.0.0.1");
     raw->peer = enet_host_connect(raw->host, &addr, PROTO_CHANNEL_COUNT, 0);
     assert_non_null(raw->peer);
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
     while (raw->peer && raw->peer->state != ENET_PEER_STATE_CONNECTED &&
-           harness_now_ms() < deadline)
+           clock_now_ms() < deadline)
         raw_service(raw, 10);
     assert_non_null(raw->peer);
     assert_int_equal(raw->peer->state, ENET_PEER_STATE_CONNECTED);
@@ -181,8 +181,8 @@ static void raw_join(struct raw_enet *raw, const char *room, const char *name,
     int len = proto_control_encode(buf, sizeof buf, &m);
     assert_true(len > 0);
     raw_send(raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, buf, (size_t)len);
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (raw->id == 0 && harness_now_ms() < deadline)
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (raw->id == 0 && clock_now_ms() < deadline)
         raw_service(raw, 10);
     assert_true(raw->id != 0);
 }
@@ -320,8 +320,8 @@ static void test_forged_sender_overwritten(void **state)
         assert_int_equal(proto_state_encode(buf, sizeof buf, &st), PROTO_STATE_SIZE);
         raw_send(&raw, PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, buf, sizeof buf);
     }
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (r->states[0][raw.id] < 3 && harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (r->states[0][raw.id] < 3 && clock_now_ms() < deadline) {
         raw_service(&raw, 5);
         harness_poll_for(r->c, r->n, 5, harness_rec_event, r);
     }
@@ -423,8 +423,8 @@ static void test_late_joiner_roster(void **state)
     /* early2 has one more state than early1. */
     send_one(r->c[1], 42.5f);
     uint32_t e1 = client_id(r->c[0]), e2 = client_id(r->c[1]);
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (r->states[0][e2] < 6 && harness_now_ms() < deadline)
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (r->states[0][e2] < 6 && clock_now_ms() < deadline)
         harness_poll_for(r->c, 2, 10, harness_rec_event, r);
     assert_int_equal(r->states[0][e2], 6);
 

@@ -611,10 +611,10 @@ static void test_proxy_end_to_end(void **state)
     const int n = 3000;
     int sent = 0, relay_got = 0, echoed = 0, c1_got = 0, c2_got = 0;
     uint16_t relay_peers[2] = {0, 0};
-    uint64_t start = harness_now_ms(), quiet_since = start, deadline = start + 60000;
+    uint64_t start = clock_now_ms(), quiet_since = start, deadline = start + 60000;
     char buf[2048];
-    while (harness_now_ms() < deadline) {
-        while (sent < n && (uint64_t)sent < (harness_now_ms() - start + 1) * 5) {
+    while (clock_now_ms() < deadline) {
+        while (sent < n && (uint64_t)sent < (clock_now_ms() - start + 1) * 5) {
             int fd = sent % 60 == 59 ? c2 : c1;
             snprintf(buf, sizeof buf, "datagram %d", sent);
             assert_true(sendto(fd, buf, strlen(buf), 0, (struct sockaddr *)&proxy,
@@ -625,11 +625,11 @@ static void test_proxy_end_to_end(void **state)
         int r = poll(pf, 3, sent < n ? 1 : 20);
         assert_true(r >= 0);
         if (r == 0 && sent == n) {
-            if (harness_now_ms() - quiet_since > 300)
+            if (clock_now_ms() - quiet_since > 300)
                 break;
             continue;
         }
-        quiet_since = harness_now_ms();
+        quiet_since = clock_now_ms();
         if (pf[0].revents & POLLIN) {
             struct sockaddr_in from;
             socklen_t fl = sizeof from;

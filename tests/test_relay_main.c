@@ -60,7 +60,7 @@ static void tiny_durations_are_refused(void **state)
                          "--kick-ban-s", "0", "--log-level", "warn", NULL };
     struct spawn_proc p;
     assert_true(harness_start_relay(&p, ok) > 0);
-    harness_sleep_ms(50);
+    clock_sleep_ms(50);
     assert_int_equal(spawn_stop(&p, SIGTERM, WAIT_MS), 0);
     char *out = spawn_read_stdout(&p);
     assert_non_null(out);
@@ -85,11 +85,11 @@ static bool wait_for(int fd, enum proto_ctl_type type, const char *code, int ms,
                      struct proto_control *m)
 {
     static char buf[PROTO_CONTROL_MAX];
-    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
-    while (harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < deadline) {
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n <= 0) {
-            harness_sleep_ms(5);
+            clock_sleep_ms(5);
             continue;
         }
         if (buf[0] == '{' && proto_control_decode(buf, (size_t)n, m, NULL, 0) == PROTO_OK &&
@@ -119,7 +119,7 @@ static void kicked_udp_address_waits(void **state)
     for (int i = 0; i < 5; i++)
         send_to(a, (uint16_t)port, "{nonsense");
     assert_true(wait_for(a, PROTO_CTL_ERROR, "kicked", WAIT_MS, m));
-    uint64_t kicked_ms = harness_now_ms();
+    uint64_t kicked_ms = clock_now_ms();
 
     /* Another port of the same address: refused while the ban lasts. */
     send_to(b, (uint16_t)port, JOIN_B);
@@ -129,12 +129,12 @@ static void kicked_udp_address_waits(void **state)
 
     /* Then welcome again (the client retries its join every 250 ms). */
     bool welcomed = false;
-    uint64_t deadline = harness_now_ms() + WAIT_MS;
-    while (!welcomed && harness_now_ms() < deadline) {
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!welcomed && clock_now_ms() < deadline) {
         send_to(b, (uint16_t)port, JOIN_B);
         welcomed = wait_for(b, PROTO_CTL_WELCOME, NULL, 250, m);
     }
-    uint64_t waited = harness_now_ms() - kicked_ms;
+    uint64_t waited = clock_now_ms() - kicked_ms;
     print_message("udp: welcomed again %llu ms after the kick (--kick-ban-s 1)\n",
                   (unsigned long long)waited);
     assert_true(welcomed);

@@ -41,7 +41,7 @@ static int run(const char *const *argv, char *out, size_t cap)
     int pfd[2], status = 0;
     size_t len = 0;
     pid_t pid;
-    uint64_t deadline = harness_now_ms() + CMD_TIMEOUT_MS;
+    uint64_t deadline = clock_now_ms() + CMD_TIMEOUT_MS;
 
     if (pipe(pfd) != 0)
         return -1;
@@ -67,7 +67,7 @@ static int run(const char *const *argv, char *out, size_t cap)
     close(pfd[1]);
     for (;;) {
         struct pollfd p = { .fd = pfd[0], .events = POLLIN };
-        uint64_t now = harness_now_ms();
+        uint64_t now = clock_now_ms();
         char tmp[4096];
         ssize_t n;
         if (now >= deadline)
@@ -86,7 +86,7 @@ static int run(const char *const *argv, char *out, size_t cap)
     close(pfd[0]);
     if (out && cap)
         out[len] = '\0';
-    if (harness_now_ms() >= deadline) {
+    if (clock_now_ms() >= deadline) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         return -1;
@@ -203,14 +203,14 @@ static int arena_width(const char *screen)
  * that glyph is in the arena), up to ms. Returns the last capture or NULL. */
 static char *wait_screen(const char *target, const char *needle, char glyph, int ms)
 {
-    uint64_t deadline = harness_now_ms() + (uint64_t)ms;
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
     int r, c;
     do {
         char *s = capture(target);
         if ((!needle || strstr(s, needle)) && (!glyph || find_in_arena(s, glyph, &r, &c)))
             return s;
-        harness_sleep_ms(100);
-    } while (harness_now_ms() < deadline);
+        clock_sleep_ms(100);
+    } while (clock_now_ms() < deadline);
     return NULL;
 }
 
@@ -377,9 +377,9 @@ static void test_session(void **state)
     s = wait_screen(t, "joined room e2e", 'B', 15000);
     if (!s)
         fail_msg("client never showed the bot; screen:\n%s", capture(t));
-    uint64_t deadline = harness_now_ms() + 10000;
-    while (!rtt_shown(s = capture(t)) && harness_now_ms() < deadline)
-        harness_sleep_ms(100);
+    uint64_t deadline = clock_now_ms() + 10000;
+    while (!rtt_shown(s = capture(t)) && clock_now_ms() < deadline)
+        clock_sleep_ms(100);
     if (!rtt_shown(s))
         fail_msg("no RTT in the HUD; screen:\n%s", s);
     printf("# screen with a bot:\n%s\n", s);
@@ -389,9 +389,9 @@ static void test_session(void **state)
     assert_non_null(s = wait_screen(t, NULL, 'B', 3000));
     assert_true(find_in_arena(s, 'B', &r0, &c0));
     bool moved = false;
-    deadline = harness_now_ms() + 8000;
-    while (!moved && harness_now_ms() < deadline) {
-        harness_sleep_ms(300);
+    deadline = clock_now_ms() + 8000;
+    while (!moved && clock_now_ms() < deadline) {
+        clock_sleep_ms(300);
         if (find_in_arena(capture(t), 'B', &r1, &c1))
             moved = r1 != r0 || c1 != c0;
     }
@@ -402,20 +402,20 @@ static void test_session(void **state)
     assert_true(find_in_arena(capture(t), 'M', &mr, &mc));
     bool go_right = mc < COLS / 2;
     send_keys(t, go_right ? "Right" : "Left");
-    harness_sleep_ms(700);
+    clock_sleep_ms(700);
     assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
     if (go_right ? c1 <= mc + 3 : c1 >= mc - 3)
         fail_msg("avatar did not move %s: col %d -> %d", go_right ? "right" : "left", mc, c1);
     assert_int_equal(r1, mr);
     send_keys(t, "x"); /* stop */
-    harness_sleep_ms(200);
+    clock_sleep_ms(200);
     assert_true(find_in_arena(capture(t), 'M', &mr, &mc));
-    harness_sleep_ms(400);
+    clock_sleep_ms(400);
     assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
     assert_int_equal(r1, mr);
     assert_int_equal(c1, mc);
     send_keys(t, mr < ROWS / 2 ? "s" : "w"); /* WASD too: vertical this time */
-    harness_sleep_ms(800);
+    clock_sleep_ms(800);
     assert_true(find_in_arena(capture(t), 'M', &r1, &c1));
     assert_int_not_equal(r1, mr);
     send_keys(t, "Space");
@@ -440,16 +440,16 @@ static void test_session(void **state)
     send_keys(t, "?");
     assert_non_null(wait_screen(t, "interpolation on/off", 0, 3000));
     send_keys(t, "z");
-    harness_sleep_ms(300);
+    clock_sleep_ms(300);
     assert_null(strstr(capture(t), "interpolation on/off"));
 
     /* Resize: the arena follows the terminal. */
     {
         const char *args[] = { "resize-window", "-t", t, "-x", "80", "-y", "24", NULL };
         if (tmux(NULL, 0, args) == 0) {
-            deadline = harness_now_ms() + 3000;
-            while (arena_width(s = capture(t)) != 80 && harness_now_ms() < deadline)
-                harness_sleep_ms(100);
+            deadline = clock_now_ms() + 3000;
+            while (arena_width(s = capture(t)) != 80 && clock_now_ms() < deadline)
+                clock_sleep_ms(100);
             if (arena_width(s) != 80)
                 fail_msg("arena did not follow a resize to 80 columns:\n%s", s);
             assert_true(find_in_arena(s, 'M', &r1, &c1));
