@@ -21,6 +21,8 @@
 #define RATE_WARN_EVERY_US 1000000ull /* at most one rate_limited error per second */
 #define WELCOME_REPEAT_US 250000ull /* udp: at most one welcome per this long */
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
+#define TICK_QUEUE 4096           /* states held per tick; a full queue fans out early */
+#define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
 
 struct relay_room {
     bool used;
@@ -61,12 +63,27 @@ struct relay_ban {
     uint64_t until_us;
 };
 
+/* A state held for the end of the tick (cfg.tick_us > 0). */
+struct relay_held {
+    uint32_t peer;  /* sender's handle */
+    uint32_t id;    /* sender's relay id when received: skipped if it changed */
+    uint8_t channel;
+    uint8_t flags;
+    uint16_t len;
+    uint32_t off;   /* bytes, stamped, at held_bytes + off */
+};
+
 struct relay {
     struct relay_config cfg;
     struct relay_transport tp;
     struct relay_peer *peers;   /* peer_cap */
     struct relay_room *rooms;   /* max_rooms */
     uint32_t *recipients;       /* scratch, max_room_size */
+    struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
+    uint32_t nheld;
+    uint8_t *held_bytes;        /* TICK_ARENA */
+    size_t held_used;
+    uint64_t tick_end_us;       /* end of the tick the held states arrived in */
     uint32_t clients, nrooms, members;
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
@@ -162,6 +179,14 @@ struct relay *relay_create(const struct relay_config *cfg,
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
+    if (r->cfg.tick_us) {
+        r->held = calloc(TICK_QUEUE, sizeof *r->held);
+        r->held_bytes = malloc(TICK_ARENA);
+        if (!r->held || !r->held_bytes) {
+            relay_destroy(r);
+            return NULL;
+        }
+    }
     if (!r->peers || !r->rooms || !r->recipients) {
         relay_destroy(r);
         return NULL;
@@ -179,10 +204,14 @@ void relay_destroy(struct relay *r)
     free(r->rooms);
     free(r->peers);
     free(r->recipients);
+    free(r->held);
+    free(r->held_bytes);
     free(r);
 }
 
 /* ---- sending ---------------------------------------------------------- */
+
+static size_t fan_out_held(struct relay *r);
 
 /* Encodes r->out into r->json. Returns the length or a negative proto_err. */
 static int encode_out(struct relay *r)
@@ -507,6 +536,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
 
 void relay_shutdown(struct relay *r, uint64_t now_us)
 {
+    fan_out_held(r);
     r->closing = true;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         struct relay_peer *p = &r->peers[i];
@@ -649,6 +679,64 @@ static int rate_check(struct relay *r, uint32_t peer, uint64_t now_us)
 
 /* ---- states ----------------------------------------------------------- */
 
+/* Sends a stamped state from peer to the other members of its room (and
+ * back to it if it asked for reflection). */
+static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                    const uint8_t *bytes, size_t len)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    const struct relay_room *room = &r->rooms[p->room];
+    size_t n = 0;
+    for (uint32_t i = 0; i < room->n; i++)
+        if (room->members[i] != peer || p->reflect)
+            r->recipients[n++] = room->members[i];
+    if (n == 0)
+        return;
+    r->stats.states_out += n;
+    r->stats.bytes_out += (uint64_t)n * len;
+    r->tp.send_state(r->tp.ctx, r->recipients, n, channel,
+                     flags & (RELAY_FLAG_RELIABLE | RELAY_FLAG_UNSEQUENCED), bytes, len);
+}
+
+/* Sends every held state, in arrival order. A sender that left (or whose
+ * handle now holds another session) since is skipped. */
+static size_t fan_out_held(struct relay *r)
+{
+    size_t sent = 0;
+    for (uint32_t i = 0; i < r->nheld; i++) {
+        const struct relay_held *h = &r->held[i];
+        const struct relay_peer *p = &r->peers[h->peer];
+        if (!p->joined || p->id != h->id)
+            continue;
+        fan_out(r, h->peer, h->channel, h->flags, r->held_bytes + h->off, h->len);
+        sent++;
+    }
+    if (r->nheld)
+        r->stats.ticks++;
+    r->nheld = 0;
+    r->held_used = 0;
+    return sent;
+}
+
+/* Holds a stamped state until the end of its tick. The ticks are a grid
+ * of tick_us from time 0, so the wait is at most tick_us. A full queue is
+ * sent at once: nothing is dropped, it only goes out early. */
+static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                const uint8_t *bytes, size_t len, uint64_t now_us)
+{
+    if (r->nheld == TICK_QUEUE || TICK_ARENA - r->held_used < len)
+        fan_out_held(r);
+    if (r->nheld == 0)
+        r->tick_end_us = now_us - now_us % r->cfg.tick_us + r->cfg.tick_us;
+    struct relay_held *h = &r->held[r->nheld++];
+    *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .channel = channel,
+                              .flags = (uint8_t)flags, .len = (uint16_t)len,
+                              .off = (uint32_t)r->held_used };
+    memcpy(r->held_bytes + r->held_used, bytes, len);
+    r->held_used += len;
+    return 0;
+}
+
 static int on_state(struct relay *r, uint32_t peer, uint8_t channel,
                     uint32_t flags, uint8_t *bytes, size_t len, uint64_t now_us)
 {
@@ -680,18 +768,24 @@ static int on_state(struct relay *r, uint32_t peer, uint8_t channel,
     p->has_state = true;
     r->stats.states_in++;
 
-    const struct relay_room *room = &r->rooms[p->room];
-    size_t n = 0;
-    for (uint32_t i = 0; i < room->n; i++)
-        if (room->members[i] != peer || p->reflect)
-            r->recipients[n++] = room->members[i];
-    if (n == 0)
-        return 0;
-    r->stats.states_out += n;
-    r->stats.bytes_out += (uint64_t)n * len;
-    r->tp.send_state(r->tp.ctx, r->recipients, n, channel,
-                     flags & (RELAY_FLAG_RELIABLE | RELAY_FLAG_UNSEQUENCED), bytes, len);
+    if (r->cfg.tick_us)
+        return hold(r, peer, channel, flags, bytes, len, now_us);
+    fan_out(r, peer, channel, flags, bytes, len);
     return 0;
+}
+
+/* ---- tick batching ---------------------------------------------------- */
+
+size_t relay_tick(struct relay *r, uint64_t now_us)
+{
+    if (r->nheld == 0 || now_us < r->tick_end_us)
+        return 0;
+    return fan_out_held(r);
+}
+
+uint64_t relay_tick_due(const struct relay *r)
+{
+    return r->nheld ? r->tick_end_us : UINT64_MAX;
 }
 
 /* ---- control messages ------------------------------------------------- */
@@ -1027,10 +1121,11 @@ int relay_stats_json(const struct relay *r, char *buf, size_t cap,
         ",\"states_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
         ",\"control_in\":%" PRIu64 ",\"control_out\":%" PRIu64 ",\"joins\":%" PRIu64
         ",\"leaves\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"kicks\":%" PRIu64
-        ",\"errors_sent\":%" PRIu64 ",\"errors_suppressed\":%" PRIu64 ",\"drops\":{",
+        ",\"errors_sent\":%" PRIu64 ",\"errors_suppressed\":%" PRIu64 ",\"ticks\":%" PRIu64
+        ",\"drops\":{",
         uptime_s, r->clients, r->nrooms, r->members, s->states_in, s->states_out,
         s->bytes_in, s->bytes_out, s->control_in, s->control_out, s->joins,
-        s->leaves, s->timeouts, s->kicks, s->errors_sent, s->errors_suppressed);
+        s->leaves, s->timeouts, s->kicks, s->errors_sent, s->errors_suppressed, s->ticks);
     for (int i = 0; i < RELAY_DROP_COUNT; i++)
         put(buf, cap, &off, "%s\"%s\":%" PRIu64, i ? "," : "", relay_drop_name(i),
             s->drops[i]);

@@ -84,6 +84,8 @@ struct relay_config {
     uint32_t max_strikes;   /* invalid datagrams (decaying 1/s) before a kick, 0 = never (20) */
     uint32_t kick_ban_ms;   /* after a kick, refuse its IP address this long, 0 = off (10000) */
     bool datagram;          /* plain-UDP transport: members' mode is always udp */
+    uint32_t tick_us;       /* 0: forward each state at once; else hold states and
+                               fan them out at the end of each tick (0) */
 };
 
 /* Callbacks into the transport. The core calls them while handling an
@@ -122,6 +124,7 @@ struct relay_stats {
     uint64_t joins, leaves, timeouts, kicks;
     uint64_t errors_sent;  /* error messages sent to clients */
     uint64_t errors_suppressed; /* errors not sent: per-peer error budget */
+    uint64_t ticks;        /* tick fan-outs that sent at least one state */
     uint64_t drops[RELAY_DROP_COUNT];
     uint64_t state_errors[RELAY_STATE_ERR_COUNT]; /* bad_state by cause */
 };
@@ -175,7 +178,24 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
  * too_big ("more than seen bytes") with a strike. Returns -1 - the drop. */
 int relay_on_truncated(struct relay *r, uint32_t peer, size_t seen, uint64_t now_us);
 
-/* Closes every peer: error shutting_down, then disconnect. Peers that
+/* Tick batching (cfg.tick_us > 0): relay_on_datagram holds each accepted
+ * state, and relay_tick fans out everything held, in arrival order, once
+ * the tick it arrived in has ended, so a transport that flushes after
+ * relay_tick sends each recipient a whole tick's states at once (ENet packs
+ * them into few datagrams; plain UDP sends them in one sendmmsg). Ticks are
+ * a fixed grid of tick_us, so a state waits at most tick_us. Recipients are
+ * the room's members at fan-out; a sender that left meanwhile is skipped
+ * (its room has had its left notice). With tick_us 0 this does nothing. */
+
+/* Fans out the held states if their tick has ended (now_us >=
+ * relay_tick_due). Call it after every batch of input. Returns the number
+ * of states fanned out. */
+size_t relay_tick(struct relay *r, uint64_t now_us);
+
+/* When the held states are due; UINT64_MAX if none is held. */
+uint64_t relay_tick_due(const struct relay *r);
+
+/* Closes every peer (held states are fanned out first): error shutting_down, then disconnect. Peers that
  * connect afterwards (during the transport's drain) get the same. */
 void relay_shutdown(struct relay *r, uint64_t now_us);
 

@@ -1,7 +1,8 @@
 /* relay_main.c: ricochet-relay. Options, the one loop, signals, stats.
  *
- * The loop: service the transport (wait at most until the next tick), then
- * do the periodic work on a fixed tick: UDP expiry, stats records. Signal
+ * The loop: service the transport (wait at most until the next tick, or
+ * until held states are due with --tick-ms; the transport fans them out),
+ * then do the periodic work on a fixed tick: UDP expiry, stats records. Signal
  * handlers only set flags; the loop acts on them within one tick: a signal
  * may cut the udp transport's poll() short, but ENet's enet_host_service
  * goes back to waiting after EINTR, so the 100 ms tick is what bounds the
@@ -41,6 +42,7 @@ struct relay_opts {
     long kick_ban_s;
     long name_max;
     long room_max;
+    long tick_ms;
     double stats_interval;
     int log_level;
 };
@@ -81,6 +83,9 @@ static const struct option_def relay_options[] = {
       "longest player name, bytes" },
     { "room-max", OPTION_INT, O(room_max), "32", 1, PROTO_ROOM_MAX, NULL,
       "longest room name, bytes" },
+    { "tick-ms", OPTION_INT, O(tick_ms), "0", 0, 1000, NULL,
+      "hold states and fan them out once per tick of this many ms (adds up to that "
+      "much latency, saves datagrams); 0 = forward each at once" },
     { "stats-interval", OPTION_DOUBLE, O(stats_interval), "5", 0, 86400, NULL,
       "seconds between stats records on stdout; 0 = only at exit" },
     { "log-level", OPTION_CHOICE, O(log_level), "info", 0, 0,
@@ -147,6 +152,7 @@ int main(int argc, char **argv)
     rcfg.max_strikes = (uint32_t)o.max_strikes;
     rcfg.kick_ban_ms = (uint32_t)o.kick_ban_s * 1000u;
     rcfg.datagram = udp;
+    rcfg.tick_us = (uint32_t)o.tick_ms * 1000u;
 
     char err[256];
     struct relay_enet *te = NULL;
@@ -190,7 +196,8 @@ int main(int argc, char **argv)
 
     while (!stop_requested) {
         uint64_t now = clock_now_us();
-        int wait_ms = now >= next_tick ? 0 : (int)((next_tick - now + 999) / 1000);
+        uint64_t wake = relay_tick_due(r) < next_tick ? relay_tick_due(r) : next_tick;
+        int wait_ms = now >= wake ? 0 : (int)((wake - now + 999) / 1000);
         int n = udp ? relay_udp_service(tu, r, wait_ms) : relay_enet_service(te, r, wait_ms);
         if (n < 0) {
             rc = 1;

@@ -8,9 +8,9 @@
  *   RECEIVE     -> relay_on_datagram (channel and packet flags as received)
  *   DISCONNECT  -> relay_peer_gone (quit, or timeout: see disconnect_reason)
  *
- * One loop iteration services the host once, drains every ready event, and
- * flushes once, so ENet packs everything queued for a peer into as few
- * datagrams as it can. */
+ * One loop iteration services the host once, drains every ready event, lets
+ * the core fan out a finished tick (relay_tick), and flushes once, so ENet
+ * packs everything queued for a peer into as few datagrams as it can. */
 #include "transport.h"
 
 #include <enet/enet.h>
@@ -515,6 +515,9 @@ int relay_enet_service(struct relay_enet *t, struct relay *r, int timeout_ms)
         n++;
         rc = enet_host_check_events(t->host, &ev);
     }
+    /* With --tick-ms: the tick's states, queued now and flushed together,
+     * so ENet packs each recipient's into as few datagrams as it can. */
+    relay_tick(r, clock_now_us());
     enet_host_flush(t->host);
     if (rc < 0) {
         log_error("relay: enet_host_service failed");

@@ -19,9 +19,10 @@
  * fragmentation) on top of exactly this kind of socket.
  *
  * Batching: recvmmsg() reads up to UDP_BATCH datagrams in one system call
- * and sendmmsg() sends the copies of a forwarded state (one per recipient)
- * in one call. The copies all point at the received buffer, stamped in
- * place by the core: no per-recipient copy. */
+ * and sendmmsg() sends up to UDP_SEND_BATCH queued datagrams in one call:
+ * the copies of the states of one receive batch or, with --tick-ms, of a
+ * whole tick. Each state is copied once into a send buffer and every
+ * recipient's datagram points at that copy: no per-recipient copy. */
 #include "transport.h"
 
 #include <arpa/inet.h>
@@ -39,7 +40,8 @@
 #include "../proto/log.h"
 
 #define UDP_BATCH 64          /* datagrams per recvmmsg */
-#define UDP_SEND_BATCH 256    /* queued state copies before a sendmmsg */
+#define UDP_SEND_BATCH 1024   /* queued datagrams per sendmmsg (UIO_MAXIOV) */
+#define UDP_SEND_BYTES (256 << 10) /* bytes of states those datagrams point at */
 #define UDP_MAX_BATCHES 16    /* recvmmsg calls per service, then we yield */
 #define SOCKET_BUFFER (4 << 20)
 #define STRAY_REPLIES_PER_S 100 /* replies to endpoints that are not members */
@@ -70,7 +72,9 @@ struct relay_udp {
     uint8_t *rbuf;           /* UDP_BATCH buffers of rbuf_size */
     size_t rbuf_size;
 
-    /* send batch: state copies pointing into rbuf */
+    /* send batch: datagrams pointing into sbuf */
+    uint8_t *sbuf;           /* UDP_SEND_BYTES */
+    size_t sbuf_used;
     struct mmsghdr smsg[UDP_SEND_BATCH];
     struct iovec siov[UDP_SEND_BATCH];
     struct sockaddr_in sto[UDP_SEND_BATCH];
@@ -193,6 +197,7 @@ static void send_flush(struct relay_udp *t)
     if (t->nsend > 0)
         count_failed(t, relay_udp_send_batch(t->fd, t->smsg, t->nsend, sendmmsg));
     t->nsend = 0;
+    t->sbuf_used = 0;
 }
 
 static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
@@ -202,14 +207,24 @@ static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
     struct relay_udp *t = ctx;
     (void)channel; /* a bare socket has no channels and no flags */
     (void)flags;
+    if (len > UDP_SEND_BYTES)
+        return; /* cannot happen: the core forwards at most PROTO_STATE_MAX */
+    uint8_t *copy = NULL;
     for (size_t i = 0; i < n; i++) {
         if (peers[i] >= t->cfg.peer_cap || !t->slots[peers[i]].used)
             continue;
-        if (t->nsend == UDP_SEND_BATCH)
+        if (t->nsend == UDP_SEND_BATCH || (!copy && UDP_SEND_BYTES - t->sbuf_used < len)) {
             send_flush(t);
+            copy = NULL;
+        }
+        if (!copy) { /* one copy per state, shared by its recipients */
+            copy = t->sbuf + t->sbuf_used;
+            memcpy(copy, bytes, len);
+            t->sbuf_used += len;
+        }
         unsigned k = t->nsend++;
         t->sto[k] = t->slots[peers[i]].addr;
-        t->siov[k] = (struct iovec){ .iov_base = (void *)bytes, .iov_len = len };
+        t->siov[k] = (struct iovec){ .iov_base = copy, .iov_len = len };
         t->smsg[k] = (struct mmsghdr){
             .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = sizeof t->sto[k],
                          .msg_iov = &t->siov[k], .msg_iovlen = 1 }
@@ -299,7 +314,8 @@ struct relay_udp *relay_udp_create(const struct relay_net_config *cfg, char *err
     t->free_slots = calloc(t->cfg.peer_cap, sizeof *t->free_slots);
     t->buckets = malloc(nbuckets * sizeof *t->buckets);
     t->rbuf = malloc(UDP_BATCH * t->rbuf_size);
-    if (!t->slots || !t->free_slots || !t->buckets || !t->rbuf) {
+    t->sbuf = malloc(UDP_SEND_BYTES);
+    if (!t->slots || !t->free_slots || !t->buckets || !t->rbuf || !t->sbuf) {
         snprintf(err, err_cap, "out of memory");
         goto fail;
     }
@@ -379,6 +395,7 @@ void relay_udp_destroy(struct relay_udp *t)
     free(t->free_slots);
     free(t->buckets);
     free(t->rbuf);
+    free(t->sbuf);
     free(t);
 }
 
@@ -431,15 +448,30 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
     }
 }
 
+static int receive_batches(struct relay_udp *t, struct relay *r);
+
 int relay_udp_service(struct relay_udp *t, struct relay *r, int timeout_ms)
 {
     t->relay = r;
     struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
     int ready = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
-    if (ready < 0)
-        return errno == EINTR ? 0 : -1;
-    if (ready == 0)
-        return 0;
+    if (ready < 0 && errno != EINTR)
+        return -1;
+    int total = 0;
+    if (ready > 0)
+        total = receive_batches(t, r);
+    if (total < 0)
+        return -1;
+    /* With --tick-ms: the tick's states, all in one sendmmsg. */
+    relay_tick(r, clock_now_us());
+    send_flush(t);
+    return total;
+}
+
+/* Reads and handles up to UDP_MAX_BATCHES recvmmsg batches. Returns
+ * datagrams read, or -1 on a socket error. */
+static int receive_batches(struct relay_udp *t, struct relay *r)
+{
     int total = 0;
     for (int b = 0; b < UDP_MAX_BATCHES; b++) {
         for (unsigned i = 0; i < UDP_BATCH; i++)
@@ -458,9 +490,7 @@ int relay_udp_service(struct relay_udp *t, struct relay *r, int timeout_ms)
         }
         for (int i = 0; i < n; i++)
             on_datagram(t, r, (unsigned)i);
-        /* The queued copies point into this batch's buffers: send them
-         * before the next recvmmsg overwrites them. */
-        send_flush(t);
+        send_flush(t); /* without ticks: this batch's states, at once */
         total += n;
         if (n < UDP_BATCH)
             break;
