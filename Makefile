@@ -48,7 +48,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
 
-.PHONY: all test tests demo bench fuzz soak deps install clean
+.PHONY: all test tests demo bench bench-scale fuzz soak deps install clean
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -108,6 +108,11 @@ bench:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin bench/results
+
+bench-scale:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/scale.sh $(BUILD)/bin bench/results/scale
 
 FUZZ_SECONDS ?= 30
 fuzz:

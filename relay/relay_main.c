@@ -21,6 +21,7 @@
 #include "transport.h"
 
 #define TICK_US 100000 /* periodic work every 100 ms */
+#define DEFAULT_TICK_MS 2 /* --tick-ms -1 over ENet */
 #define DRAIN_MS 500   /* at shutdown, at most this long for the goodbyes to be
                           acknowledged; over as soon as none is in flight */
 
@@ -83,9 +84,10 @@ static const struct option_def relay_options[] = {
       "longest player name, bytes" },
     { "room-max", OPTION_INT, O(room_max), "32", 1, PROTO_ROOM_MAX, NULL,
       "longest room name, bytes" },
-    { "tick-ms", OPTION_INT, O(tick_ms), "0", 0, 1000, NULL,
+    { "tick-ms", OPTION_INT, O(tick_ms), "-1", -1, 1000, NULL,
       "hold states and fan them out once per tick of this many ms (adds up to that "
-      "much latency, saves datagrams); 0 = forward each at once" },
+      "much latency, saves datagrams); 0 = forward each at once; -1 = 2 over enet, "
+      "0 over udp (see README)" },
     { "stats-interval", OPTION_DOUBLE, O(stats_interval), "5", 0, 86400, NULL,
       "seconds between stats records on stdout; 0 = only at exit" },
     { "log-level", OPTION_CHOICE, O(log_level), "info", 0, 0,
@@ -152,7 +154,11 @@ int main(int argc, char **argv)
     rcfg.max_strikes = (uint32_t)o.max_strikes;
     rcfg.kick_ban_ms = (uint32_t)o.kick_ban_s * 1000u;
     rcfg.datagram = udp;
-    rcfg.tick_us = (uint32_t)o.tick_ms * 1000u;
+    /* Measured (README, "Tick batching"): over ENet a 2 ms tick cuts the
+     * relay's CPU per delivery ~3.7x for +2 ms p99; over plain udp every
+     * state is its own datagram anyway, and a tick only bunches the sends. */
+    long tick_ms = o.tick_ms >= 0 ? o.tick_ms : udp ? 0 : DEFAULT_TICK_MS;
+    rcfg.tick_us = (uint32_t)tick_ms * 1000u;
 
     char err[256];
     struct relay_enet *te = NULL;
