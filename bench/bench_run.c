@@ -16,12 +16,11 @@
 #include <cjson/cJSON.h>
 
 #include "../client/client.h"
+#include "../client/swarm.h"
 #include "../proto/clock.h"
 #include "../proto/log.h"
 #include "spawn.h"
 
-#define TICK_US 5000           /* service every client at least this often */
-#define EVENTS_PER_DRAIN 4096  /* bound on one client's events per wake-up */
 #define START_LEAD_US 20000    /* first send this long after setup */
 #define CHILD_START_MS 5000    /* "listening on" deadline for relay / netsim */
 #define STOP_WAIT_MS 3000      /* SIGTERM -> exit deadline */
@@ -254,11 +253,9 @@ static uint64_t relay_final_drops(const char *text)
 /* ---- the run ---- */
 
 struct peer {
-    struct client *c;
+    struct client *c;       /* the swarm's client i */
     uint32_t id;
     bool dead;
-    uint64_t next_send_us;  /* intended time of the next state */
-    uint64_t k;             /* states sent so far */
     uint64_t sent_window;   /* intended sends inside the window */
     struct client_netinfo net0; /* at the window's start */
 };
@@ -270,6 +267,7 @@ struct run {
     struct bench_result *r;
     size_t n;
     struct peer *peers;
+    struct swarm *sw;       /* drives the clients */
     struct recv_stats *rs;  /* n x n: rs[receiver * n + sender] */
     int32_t *index_of_id;   /* relay id -> peer index, -1 */
     uint32_t max_id;
@@ -428,100 +426,55 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
     }
 }
 
-/* Hands every pending event of client i to on_event. */
-static void drain(struct run *run, size_t i)
+/* swarm hooks */
+static void swarm_event(void *ctx, size_t i, const struct client_event *ev)
 {
-    struct peer *p = &run->peers[i];
-    struct client_event ev;
-    for (int k = 0; k < EVENTS_PER_DRAIN && p->c; k++) {
-        int got = client_poll(p->c, 0, &ev);
-        if (got < 0) {
-            p->dead = true;
-            return;
-        }
-        if (got == 0)
-            return;
-        on_event(run, i, &ev);
-    }
+    on_event(ctx, i, ev);
 }
 
-static void send_one(struct run *run, size_t i)
+static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
 {
-    struct peer *p = &run->peers[i];
-    uint64_t t = p->next_send_us;
-    struct proto_state s;
-    memset(&s, 0, sizeof s);
-    s.send_us = t;
-    /* each bot circles the arena; the content only has to be valid */
-    float a = (float)((double)p->k * 0.05 + (double)i);
-    s.x = 50.0f + 40.0f * cosf(a);
-    s.y = 50.0f + 40.0f * sinf(a);
-    s.vx = -2.0f * sinf(a);
-    s.vy = 2.0f * cosf(a);
-    s.heading = a;
-    bool in_window = t >= run->win_start && t < run->win_end;
-    if (in_window)
-        p->sent_window++;
-    if (p->dead || client_send_state(p->c, &s, (size_t)run->params->payload) != 0) {
-        if (in_window)
-            run->r->send_errors++;
-    }
-    p->k++;
+    struct run *run = ctx;
+    if (t < run->win_start || t >= run->win_end)
+        return;
+    run->peers[i].sent_window++;
+    if (!ok)
+        run->r->send_errors++;
+}
+
+/* Services the clients for at most wait_us; dead ones are marked. */
+static void service(struct run *run, uint64_t wait_us)
+{
+    swarm_service(run->sw, wait_us);
+    for (size_t i = 0; i < run->n; i++)
+        run->peers[i].dead = swarm_dead(run->sw, i);
 }
 
 /* Waits until every client is joined (and, over ENet, sees all the others). */
 static int setup_clients(struct run *run, const char *host, int port)
 {
     size_t n = run->n;
-    char name[32], err[256];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(name, sizeof name, "bench%zu", i);
-        struct client_config cc = {
-            .host = host,
-            .port = (uint16_t)port,
-            .room = "bench",
-            .name = name,
-            .mode = run->mode,
-            .reflect = false,
-            .timeout_ms = (uint32_t)run->cfg->setup_timeout_ms,
-        };
-        run->peers[i].c = client_create(&cc, err, sizeof err);
-        if (!run->peers[i].c)
-            return fail(run, "client %zu: %s", i, err);
-    }
+    char err[320];
+    struct swarm_config sc = {.host = host, .port = (uint16_t)port, .clients = n,
+                              .room = "bench", .name = "bench", .mode = run->mode,
+                              .timeout_ms = (uint32_t)run->cfg->setup_timeout_ms,
+                              .rate_hz = run->params->rate_hz,
+                              .payload = (size_t)run->params->payload};
+    struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event};
+    /* no window yet: nothing counts before measure() sets it */
+    run->win_start = run->win_end = UINT64_MAX;
+    run->sw = swarm_create(&sc, &hooks, err, sizeof err);
+    if (!run->sw)
+        return fail(run, "%s", err);
+    for (size_t i = 0; i < n; i++)
+        run->peers[i].c = swarm_client(run->sw, i);
+    /* Joined means the relay has us in the room. In udp mode the joined
+     * notices are best effort and a lost one is never resent (the library
+     * learns a member from its first state instead), so only the ENet modes
+     * also wait for every member to be known. */
     uint64_t deadline = clock_now_us() + (uint64_t)run->cfg->setup_timeout_ms * 1000u;
-    struct client_event ev;
-    for (;;) {
-        size_t ready = 0;
-        for (size_t i = 0; i < n; i++) {
-            struct client *c = run->peers[i].c;
-            int got;
-            while ((got = client_poll(c, 0, &ev)) > 0) {
-                if (ev.type == CLIENT_EV_DISCONNECTED || ev.type == CLIENT_EV_ERROR)
-                    return fail(run, "client %zu: %s: %s", i,
-                                ev.control ? ev.control->code : "?",
-                                ev.control ? ev.control->text : "?");
-            }
-            if (got < 0)
-                return fail(run, "client %zu: disconnected during setup", i);
-            /* Joined means the relay has us in the room. In udp mode the
-             * joined notices are best effort and a lost one is never resent
-             * (the library learns a member from its first state instead), so
-             * only the ENet modes also wait for every member to be known. */
-            size_t members;
-            client_members(c, &members);
-            if (client_joined(c) && (run->mode == PROTO_MODE_UDP || members == n - 1))
-                ready++;
-        }
-        if (ready == n)
-            break;
-        if (stop_flag)
-            return fail(run, "interrupted");
-        if (clock_now_us() > deadline)
-            return fail(run, "setup: only %zu of %zu clients joined and saw everyone "
-                             "within %ld ms", ready, n, run->cfg->setup_timeout_ms);
-        clock_sleep_until_us(clock_now_us() + 1000);
-    }
+    if (swarm_wait_ready(run->sw, true, deadline, &stop_flag, err, sizeof err) != 0)
+        return fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
     uint32_t max_id = 0;
     for (size_t i = 0; i < n; i++) {
         run->peers[i].id = client_id(run->peers[i].c);
@@ -553,23 +506,16 @@ static int measure(struct run *run)
 {
     size_t n = run->n;
     struct bench_result *r = run->r;
-    uint64_t period = (uint64_t)llround(1e6 / run->params->rate_hz);
-    if (period == 0)
-        period = 1;
     uint64_t t0 = clock_now_us() + START_LEAD_US;
     run->win_start = t0 + (uint64_t)run->cfg->warmup_ms * 1000u;
     run->win_end = run->win_start + (uint64_t)run->cfg->duration_ms * 1000u;
     uint64_t drain_end = run->win_end + (uint64_t)run->cfg->grace_ms * 1000u;
-    for (size_t i = 0; i < n; i++)
-        run->peers[i].next_send_us = t0 + period * i / n; /* spread the phases */
+    swarm_schedule(run->sw, t0);
 
-    struct pollfd *fds = calloc(n, sizeof *fds);
-    if (!fds)
-        return fail(run, "out of memory");
     bool window_started = false;
     struct spawn_usage relay0 = {0};
     double self0 = 0;
-    uint64_t wall0 = 0, next_tick = 0;
+    uint64_t wall0 = 0;
 
     for (;;) {
         uint64_t now = clock_now_us();
@@ -582,74 +528,32 @@ static int measure(struct run *run)
             self0 = cpu_self_s();
             wall0 = now;
         }
-        /* sends that are due, late ones included with their intended time */
-        uint64_t earliest = UINT64_MAX;
-        for (size_t i = 0; i < n; i++) {
-            struct peer *p = &run->peers[i];
-            bool sent = false;
-            while (p->next_send_us < run->win_end && p->next_send_us <= now) {
-                send_one(run, i);
-                p->next_send_us += period;
-                sent = true;
-            }
-            if (sent && !p->dead)
-                client_flush(p->c);
-            if (p->next_send_us < run->win_end && p->next_send_us < earliest)
-                earliest = p->next_send_us;
-        }
-        bool sending = earliest != UINT64_MAX;
-        if (!sending) {
-            uint64_t expected = 0;
-            for (size_t i = 0; i < n; i++)
-                expected += run->peers[i].sent_window * (n - 1);
-            if (now >= drain_end || run->delivered >= expected)
-                break;
-            /* Unreliable modes never retransmit and netsim holds a datagram
-             * for a bounded time: once nothing arrived for a while after the
-             * last send, nothing will. Reliable mode can stall silently. */
-            if (run->mode != PROTO_MODE_RELIABLE) {
-                uint64_t last = run->last_arrival_us > run->win_end ? run->last_arrival_us
-                                                                    : run->win_end;
-                uint64_t quiet = 2 * run->max_latency_us;
-                if (quiet < QUIET_MIN_US)
-                    quiet = QUIET_MIN_US;
-                if (now >= last + quiet)
-                    break;
-            }
-        }
-        if (stop_flag) {
-            free(fds);
+        if (stop_flag)
             return fail(run, "interrupted");
-        }
-        /* wait for data, the next send, or the service tick */
-        uint64_t wake = next_tick;
-        if (sending && earliest < wake)
-            wake = earliest;
-        if (!sending && drain_end < wake)
-            wake = drain_end;
-        for (size_t i = 0; i < n; i++) {
-            fds[i].fd = run->peers[i].dead ? -1 : client_socket_fd(run->peers[i].c);
-            fds[i].events = POLLIN;
-            fds[i].revents = 0;
-        }
-        now = clock_now_us();
-        if (wake > now) {
-            uint64_t us = wake - now;
-            struct timespec ts = {(time_t)(us / 1000000u), (long)(us % 1000000u) * 1000};
-            if (ppoll(fds, n, &ts, NULL) < 0 && errno != EINTR) {
-                free(fds);
-                return fail(run, "ppoll: %s", strerror(errno));
-            }
-        }
-        now = clock_now_us();
-        bool tick = now >= next_tick;
-        if (tick)
-            next_tick = now + TICK_US;
+        /* sends that are due, late ones included with their intended time */
+        if (swarm_step(run->sw, run->win_end) != UINT64_MAX)
+            continue;
         for (size_t i = 0; i < n; i++)
-            if (!run->peers[i].dead && (tick || (fds[i].revents & (POLLIN | POLLERR))))
-                drain(run, i);
+            run->peers[i].dead = swarm_dead(run->sw, i);
+        uint64_t expected = 0;
+        for (size_t i = 0; i < n; i++)
+            expected += run->peers[i].sent_window * (n - 1);
+        now = clock_now_us();
+        if (now >= drain_end || run->delivered >= expected)
+            break;
+        /* Unreliable modes never retransmit and netsim holds a datagram
+         * for a bounded time: once nothing arrived for a while after the
+         * last send, nothing will. Reliable mode can stall silently. */
+        if (run->mode != PROTO_MODE_RELIABLE) {
+            uint64_t last = run->last_arrival_us > run->win_end ? run->last_arrival_us
+                                                                : run->win_end;
+            uint64_t quiet = 2 * run->max_latency_us;
+            if (quiet < QUIET_MIN_US)
+                quiet = QUIET_MIN_US;
+            if (now >= last + quiet)
+                break;
+        }
     }
-    free(fds);
 
     /* figures at the end of the drain, before anything is stopped */
     uint64_t now = clock_now_us();
@@ -749,12 +653,10 @@ static void teardown(struct run *run)
         for (;;) {
             bool relay_up = spawn_running(&run->relay);
             size_t alive = 0;
-            for (size_t i = 0; run->peers && i < run->n; i++) {
-                if (run->peers[i].c && !run->peers[i].dead) {
-                    drain(run, i);
-                    alive += !run->peers[i].dead;
-                }
-            }
+            if (run->sw)
+                service(run, 0);
+            for (size_t i = 0; run->sw && i < run->n; i++)
+                alive += !run->peers[i].dead;
             /* udp clients are not told reliably; they just close */
             if (run->mode == PROTO_MODE_UDP)
                 alive = 0;
@@ -784,8 +686,7 @@ static void teardown(struct run *run)
             r->netsim_seed = r->truth.seed;
     }
     vlog(run, "freeing the clients");
-    for (size_t i = 0; run->peers && i < run->n; i++)
-        client_destroy(run->peers[i].c);
+    swarm_destroy(run->sw);
     vlog(run, "clients freed");
     if (run->relay_started)
         spawn_free(&run->relay);

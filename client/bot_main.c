@@ -1,7 +1,8 @@
 /* bot_main.c: ricochet-bot, headless players.
  *
- * Runs --count bots in one process, each its own client (own ENet peer or
- * own UDP socket), all waited on with one ppoll(2). Each bot moves along a
+ * Runs --count bots in one process through the swarm driver (swarm.h),
+ * each its own client (own ENet peer or own UDP socket), all waited on
+ * with one ppoll(2). Each bot moves along a
  * Lissajous curve drawn from --seed and sends its state at --rate Hz. Send
  * times are the *intended* times start + k/rate, so a stalled loop shows up
  * as latency instead of hiding it (coordinated omission). At the end: who
@@ -25,6 +26,7 @@
 #include "../proto/rng.h"
 #include "../proto/signals.h"
 #include "client.h"
+#include "swarm.h"
 
 #define PROG "ricochet-bot"
 #define MODE_MIXED 4 /* index of "mixed" in the --mode choices */
@@ -227,39 +229,6 @@ static void handle_event(struct bot *b, const struct client_event *ev)
     case CLIENT_EV_CHAT:
         break;
     }
-}
-
-/* Drains every bot's pending events without waiting. */
-static void service_all(struct bot *bots, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct client_event ev;
-        for (int guard = 0; !bots[i].dead && guard < 10000; guard++) {
-            int r = client_poll(bots[i].c, 0, &ev);
-            if (r <= 0) {
-                if (r < 0)
-                    bots[i].dead = true;
-                break;
-            }
-            handle_event(&bots[i], &ev);
-        }
-    }
-}
-
-/* Waits up to wait_us for any socket to become readable. */
-static void wait_sockets(struct bot *bots, size_t n, struct pollfd *fds,
-                         uint64_t wait_us)
-{
-    nfds_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (bots[i].dead)
-            continue;
-        fds[k].fd = client_socket_fd(bots[i].c);
-        fds[k].events = POLLIN;
-        k++;
-    }
-    struct timespec ts = {(time_t)(wait_us / 1000000), (long)(wait_us % 1000000) * 1000};
-    ppoll(fds, k, &ts, NULL);
 }
 
 static uint64_t sender_sent(const struct bot *bots, size_t n, uint32_t id, bool *known)
@@ -497,13 +466,13 @@ static void aggregate(struct bot *bots, size_t n)
 }
 
 /* The bots of this process and what waiting on them needs. */
-struct swarm {
+struct bot_run {
     const struct bot_options *o;
     uint64_t seed;
     struct bot *bots;
     size_t n;
-    struct pollfd *fds;  /* one per bot, for wait_sockets */
-    uint64_t start_us;   /* first intended send */
+    struct swarm *sw;     /* the clients */
+    uint64_t start_us;    /* first intended send */
     uint64_t sent_end_us; /* sending stopped */
 };
 
@@ -527,13 +496,12 @@ static void check_names(const struct bot_options *o)
 }
 
 /* Allocates the bots and the per-mode histograms. Returns 0 or -1. */
-static int swarm_alloc(struct swarm *sw)
+static int bot_alloc(struct bot_run *sw)
 {
     sw->bots = calloc(sw->n, sizeof *sw->bots);
-    sw->fds = calloc(sw->n, sizeof *sw->fds);
     for (int m = 0; m < PROTO_MODE_COUNT; m++)
         agg[m].lat = malloc(sizeof *agg[m].lat);
-    if (!sw->bots || !sw->fds || !agg[0].lat || !agg[1].lat || !agg[2].lat || !agg[3].lat) {
+    if (!sw->bots || !agg[0].lat || !agg[1].lat || !agg[2].lat || !agg[3].lat) {
         fprintf(stderr, PROG ": error: out of memory\n");
         return -1;
     }
@@ -542,147 +510,109 @@ static int swarm_alloc(struct swarm *sw)
     return 0;
 }
 
-static void swarm_free(struct swarm *sw)
+static void bot_free(struct bot_run *sw)
 {
-    if (sw->bots) {
-        for (size_t i = 0; i < sw->n; i++) {
-            client_destroy(sw->bots[i].c);
+    swarm_destroy(sw->sw);
+    if (sw->bots)
+        for (size_t i = 0; i < sw->n; i++)
             free(sw->bots[i].seen);
-        }
-    }
     free(sw->bots);
-    free(sw->fds);
     for (int m = 0; m < PROTO_MODE_COUNT; m++)
         free(agg[m].lat);
 }
 
+/* swarm hooks: the bot's path, its send counters, its events */
+static void bot_fill(void *ctx, size_t i, uint64_t t_us, struct proto_state *s)
+{
+    struct bot_run *sw = ctx;
+    bot_path(&sw->bots[i], (double)(t_us - sw->start_us) / 1e6, s);
+}
+
+static void bot_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
+{
+    struct bot_run *sw = ctx;
+    (void)t_us;
+    if (ok)
+        sw->bots[i].sent++;
+    else
+        sw->bots[i].send_failed++;
+}
+
+static void bot_event(void *ctx, size_t i, const struct client_event *ev)
+{
+    struct bot_run *sw = ctx;
+    handle_event(&sw->bots[i], ev);
+}
+
 /* Creates every bot's client (connecting starts). Returns 0 or -1 (printed). */
-static int swarm_connect(struct swarm *sw)
+static int bot_connect(struct bot_run *sw)
 {
     const struct bot_options *o = sw->o;
+    struct swarm_config sc = {.host = o->host, .port = (uint16_t)o->port,
+                              .clients = sw->n, .room = o->room, .name = o->name,
+                              .mode = o->mode == MODE_MIXED ? PROTO_MODE_UNSEQUENCED
+                                                            : (enum proto_mode)o->mode,
+                              .mixed = o->mode == MODE_MIXED, .reflect = o->reflect,
+                              .timeout_ms = (uint32_t)o->timeout_ms, .rate_hz = o->rate,
+                              .payload = (size_t)o->payload};
+    struct swarm_hooks hooks = {.ctx = sw, .fill = bot_fill, .sent = bot_sent,
+                                .event = bot_event};
+    char err[320];
+    sw->sw = swarm_create(&sc, &hooks, err, sizeof err);
+    if (!sw->sw) {
+        fprintf(stderr, PROG ": error: %s\n", err);
+        return -1;
+    }
     for (size_t i = 0; i < sw->n; i++) {
         struct bot *b = &sw->bots[i];
-        snprintf(b->name, sizeof b->name, "%.*s-%u", (int)sizeof o->name - 1, o->name,
-                 (unsigned)(i + 1));
-        b->mode = o->mode == MODE_MIXED ? (enum proto_mode)(i % 3) : (enum proto_mode)o->mode;
+        b->c = swarm_client(sw->sw, i);
+        b->mode = swarm_mode(sw->sw, i);
+        snprintf(b->name, sizeof b->name, "%s", swarm_name(sw->sw, i));
         bot_init_path(b, sw->seed, i);
-        struct client_config cc = {.host = o->host, .port = (uint16_t)o->port,
-                                   .room = o->room, .name = b->name, .mode = b->mode,
-                                   .reflect = o->reflect, .timeout_ms = (uint32_t)o->timeout_ms};
-        char err[256];
-        b->c = client_create(&cc, err, sizeof err);
-        if (!b->c) {
-            fprintf(stderr, PROG ": error: %s: %s\n", b->name, err);
-            return -1;
-        }
     }
     return 0;
 }
 
 /* Waits until every bot has joined, then lets the roster notices settle.
  * Returns 0, or -1 (printed) if one could not join or a signal came. */
-static int swarm_join(struct swarm *sw)
+static int bot_join(struct bot_run *sw)
 {
-    for (;;) {
-        service_all(sw->bots, sw->n);
-        size_t joined = 0;
-        for (size_t i = 0; i < sw->n; i++) {
+    char err[320];
+    if (swarm_wait_ready(sw->sw, false, UINT64_MAX, &stop_requested, err, sizeof err) != 0) {
+        for (size_t i = 0; i < sw->n; i++)
             if (sw->bots[i].dead) {
                 fprintf(stderr, PROG ": error: %s could not join %s:%ld: %s\n",
                         sw->bots[i].name, sw->o->host, sw->o->port, sw->bots[i].dead_why);
                 return -1;
             }
-            joined += client_joined(sw->bots[i].c);
-        }
-        if (joined == sw->n)
-            break;
-        if (stop_requested) {
-            fprintf(stderr, PROG ": error: interrupted while joining\n");
-            return -1;
-        }
-        wait_sockets(sw->bots, sw->n, sw->fds, 10000);
+        fprintf(stderr, PROG ": error: %s\n",
+                stop_requested ? "interrupted while joining" : err);
+        return -1;
     }
     uint64_t settle_end = clock_now_us() + SETTLE_US;
-    while (clock_now_us() < settle_end && !stop_requested) {
-        service_all(sw->bots, sw->n);
-        wait_sockets(sw->bots, sw->n, sw->fds, 5000);
-    }
+    while (clock_now_us() < settle_end && !stop_requested)
+        swarm_service(sw->sw, 5000);
     return 0;
-}
-
-/* Sends every state of b that is due by now (and before end). Send times
- * count from the start, not from the last send: no drift. */
-static void bot_send_due(struct bot *b, const struct swarm *sw, uint64_t now, uint64_t end)
-{
-    bool any = false;
-    while (b->next_send_us <= now && b->next_send_us < end) {
-        struct proto_state s;
-        memset(&s, 0, sizeof s);
-        s.send_us = b->next_send_us;
-        bot_path(b, (double)(b->next_send_us - sw->start_us) / 1e6, &s);
-        if (client_send_state(b->c, &s, (size_t)sw->o->payload) == 0)
-            b->sent++;
-        else
-            b->send_failed++;
-        uint64_t k = b->sent + b->send_failed;
-        b->next_send_us = sw->start_us + b->offset_us +
-                          (uint64_t)llround((double)k * 1e6 / sw->o->rate);
-        any = true;
-    }
-    if (any)
-        client_flush(b->c);
 }
 
 /* Sends at a constant rate from intended times, bots spread over a period,
  * until --duration, a signal, or no bot left; then lets the last states
  * arrive. */
-static void swarm_send(struct swarm *sw)
+static void bot_send(struct bot_run *sw)
 {
-    uint64_t period_us = (uint64_t)(1e6 / sw->o->rate);
-    if (period_us == 0)
-        period_us = 1;
     sw->start_us = clock_now_us();
     uint64_t end = sw->o->duration > 0 ? sw->start_us + (uint64_t)(sw->o->duration * 1e6)
                                        : UINT64_MAX;
-    for (size_t i = 0; i < sw->n; i++) {
-        sw->bots[i].offset_us = period_us * i / sw->n;
-        sw->bots[i].next_send_us = sw->start_us + sw->bots[i].offset_us;
-    }
-    size_t alive = sw->n;
-    while (!stop_requested && alive > 0) {
-        uint64_t now = clock_now_us();
-        if (now >= end)
-            break;
-        alive = 0;
-        for (size_t i = 0; i < sw->n; i++) {
-            if (sw->bots[i].dead)
-                continue;
-            alive++;
-            bot_send_due(&sw->bots[i], sw, now, end);
-        }
-        service_all(sw->bots, sw->n);
-        uint64_t next = end;
-        for (size_t i = 0; i < sw->n; i++)
-            if (!sw->bots[i].dead && sw->bots[i].next_send_us < next)
-                next = sw->bots[i].next_send_us;
-        now = clock_now_us();
-        uint64_t wait = next > now ? next - now : 0;
-        if (wait > 10000)
-            wait = 10000; /* ENet timers (acks, pings) need regular service */
-        if (wait > 0)
-            wait_sockets(sw->bots, sw->n, sw->fds, wait);
-    }
+    swarm_schedule(sw->sw, sw->start_us);
+    while (!stop_requested && swarm_alive(sw->sw) > 0 && clock_now_us() < end)
+        swarm_step(sw->sw, end);
     sw->sent_end_us = clock_now_us();
-    uint64_t drain_end = sw->sent_end_us + DRAIN_US;
-    while (clock_now_us() < drain_end) {
-        service_all(sw->bots, sw->n);
-        wait_sockets(sw->bots, sw->n, sw->fds, 5000);
-    }
+    swarm_drain(sw->sw, sw->sent_end_us + DRAIN_US);
 }
 
 /* Prints the summary (human or --json) and one error line if bots lost
  * their connection. Returns the exit status: 0, or 1 if any did. */
-static int swarm_report(struct swarm *sw)
+static int bot_report(struct bot_run *sw)
 {
     struct bot *bots = sw->bots;
     size_t n = sw->n;
@@ -722,22 +652,22 @@ int main(int argc, char **argv)
     log_threshold = (enum log_level)o.log_level;
     check_names(&o);
 
-    struct swarm sw = {.o = &o, .seed = (uint64_t)o.seed, .n = (size_t)o.count};
+    struct bot_run sw = {.o = &o, .seed = (uint64_t)o.seed, .n = (size_t)o.count};
     if (sw.seed == 0)
         sw.seed = (clock_now_us() ^ (uint64_t)time(NULL)) % 2147483647u + 1;
     signals_install(&stop_requested, NULL, NULL);
 
     int rc = 1;
-    if (swarm_alloc(&sw) == 0) {
+    if (bot_alloc(&sw) == 0) {
         fprintf(stderr, PROG ": %zu bot%s -> %s:%ld room %s, mode %s, %.1f Hz, seed %llu\n",
                 sw.n, sw.n == 1 ? "" : "s", o.host, o.port, o.room,
                 o.mode == MODE_MIXED ? "mixed" : proto_mode_name((enum proto_mode)o.mode),
                 o.rate, (unsigned long long)sw.seed);
-        if (swarm_connect(&sw) == 0 && swarm_join(&sw) == 0) {
-            swarm_send(&sw);
-            rc = swarm_report(&sw);
+        if (bot_connect(&sw) == 0 && bot_join(&sw) == 0) {
+            bot_send(&sw);
+            rc = bot_report(&sw);
         }
     }
-    swarm_free(&sw);
+    bot_free(&sw);
     return rc;
 }

@@ -1,0 +1,103 @@
+/* swarm.h: the one driver of many clients in one process (ricochet-bot,
+ * ricochet-bench, the integration tests). It creates N clients, spreads
+ * them over rooms, waits until they are joined, sends each one's state at a
+ * constant *intended* rate (send times start + offset + k / rate, so a
+ * stalled loop shows as latency, not as fewer sends: no coordinated
+ * omission) and hands every event to the caller, who keeps the statistics
+ * it wants. It also keeps the figures every caller needs: sends, failures,
+ * states received from others and their one-way latency.
+ *
+ * The transport (ENet or plain UDP) is chosen once, by cfg.mode, when the
+ * clients are created; nothing below looks at it again.
+ *
+ * An edge: it reads the clock and waits on the clients' sockets. */
+#ifndef RICOCHET_SWARM_H
+#define RICOCHET_SWARM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+
+struct swarm_config {
+    const char *host;      /* relay address */
+    uint16_t port;
+    size_t clients;        /* N */
+    size_t room_size;      /* members per room (client i is in room i / room_size);
+                              0 = every client in one room */
+    const char *room;      /* the room, or with room_size the prefix: ROOM-1, ROOM-2... */
+    const char *name;      /* client i is NAME-(i+1) */
+    enum proto_mode mode;  /* every client's; see mixed */
+    bool mixed;            /* client i gets ENet mode i % 3 instead */
+    bool reflect;
+    uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
+    double rate_hz;        /* states per second per client */
+    size_t payload;        /* datagram bytes (0 = the bare 40-byte state) */
+};
+
+struct swarm_hooks {
+    void *ctx;
+    /* Fills the content of client i's state intended for t_us (send_us is
+     * already t_us; seq and sender are the library's). NULL: a circle. */
+    void (*fill)(void *ctx, size_t i, uint64_t t_us, struct proto_state *s);
+    /* Called after each send (ok false: the send failed). May be NULL. */
+    void (*sent)(void *ctx, size_t i, uint64_t t_us, bool ok);
+    /* Every event of every client, in order per client. May be NULL. */
+    void (*event)(void *ctx, size_t i, const struct client_event *ev);
+};
+
+struct swarm_stats {
+    uint64_t sent, send_failed;   /* states, all clients */
+    uint64_t received;            /* states from others, all clients */
+    struct histogram latency;     /* their one-way latency, µs */
+};
+
+struct swarm;
+
+/* Creates the clients (connecting starts). Raises the soft limit of open
+ * files to what N sockets need, or fails saying what the limit is. Returns
+ * NULL with a one-line message in err. */
+struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
+                           char *err, size_t err_cap);
+
+/* Disconnects every client politely (bounded) and frees. */
+void swarm_destroy(struct swarm *sw);
+
+size_t swarm_size(const struct swarm *sw);
+struct client *swarm_client(const struct swarm *sw, size_t i);
+const char *swarm_name(const struct swarm *sw, size_t i);
+enum proto_mode swarm_mode(const struct swarm *sw, size_t i);
+size_t swarm_room_of(const struct swarm *sw, size_t i);      /* 0-based */
+size_t swarm_room_members(const struct swarm *sw, size_t i); /* in i's room, i included */
+bool swarm_dead(const struct swarm *sw, size_t i);            /* disconnected */
+size_t swarm_alive(const struct swarm *sw);
+const struct swarm_stats *swarm_stats(const struct swarm *sw);
+
+/* Waits at most wait_us for a socket to become readable, then hands the
+ * pending events to the hooks (every client is serviced at least every
+ * 5 ms, for ENet's timers). */
+void swarm_service(struct swarm *sw, uint64_t wait_us);
+
+/* Services until every live client is joined and, if see_room, lists the
+ * other members of its room (ENet; udp notices are best effort), or until
+ * deadline_us or *stop. Returns 0, or -1 with a message in err (a client
+ * disconnected: its name and why; or the deadline: how many were ready). */
+int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
+                     const volatile sig_atomic_t *stop, char *err, size_t err_cap);
+
+/* Sets the schedule: client i's k-th state is intended for
+ * t0_us + period * i / N + k * period. */
+void swarm_schedule(struct swarm *sw, uint64_t t0_us);
+
+/* One loop step: sends every state due by now and intended before end_us,
+ * services the clients, and waits until the next send is due (at most
+ * 5 ms, as ENet's timers need). Returns the earliest next intended send
+ * before end_us, or UINT64_MAX when none is left. */
+uint64_t swarm_step(struct swarm *sw, uint64_t end_us);
+
+/* Services until until_us (draining what is still on its way). */
+void swarm_drain(struct swarm *sw, uint64_t until_us);
+
+#endif
