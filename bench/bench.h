@@ -28,7 +28,7 @@
 
 /* One point of the sweep grid. */
 struct bench_params {
-    long clients;     /* in one room; each receives every other's state */
+    long clients;     /* in all; each receives every other state of its room */
     double rate_hz;   /* states per second per client */
     long payload;     /* datagram bytes (state padded up to it) */
     double loss_pct;  /* end-to-end delivery loss */
@@ -61,7 +61,11 @@ struct bench_config {
     char relay_args[256];    /* extra arguments for a relay we start */
     uint64_t seed;           /* netsim seed (0: netsim picks and prints one) */
     bool verbose;            /* progress on stderr */
+    long room_size;          /* clients per room (0: all in one room) */
+    long procs;              /* generator processes (1: this one); rooms are never split */
 };
+
+#define BENCH_MAX_PROCS 16
 
 /* Ground truth from netsim's final counters (datagrams, all traffic). */
 struct bench_netsim_truth {
@@ -89,16 +93,24 @@ struct bench_result {
     uint64_t p50_us, p90_us, p99_us, p999_us, max_us;
     double mean_us;
     double jitter_us;        /* RFC 3550 J, mean over (receiver, sender) pairs */
+    uint64_t jitter_pairs;   /* ... that many pairs */
+    uint64_t enet_clients;   /* clients the ENet means below are over */
     double enet_rtt_ms;      /* ENet's RTT, mean over clients (0 in udp) */
     double enet_loss_pct;    /* ENet's packetLoss, mean over clients */
     uint64_t disconnects;    /* clients that lost their connection */
+    size_t rooms;            /* rooms the clients were split into */
+    double worst_room_pct;   /* delivery of the worst room, % */
+    size_t rooms_below;      /* rooms that delivered less than 99.9 % */
 
     bool relay_measured;     /* false with an external relay */
     double relay_cpu_s;      /* relay CPU in the window + drain */
     double relay_cpu_pct;    /* of one core */
     long relay_peak_rss_kb;  /* VmHWM */
     uint64_t relay_drops;    /* relay's own drop counters, summed */
-    double bench_cpu_pct;    /* this process, of one core: is the bench the bottleneck? */
+    double bench_cpu_pct;    /* the busiest generator process, of one core: is the bench
+                                the bottleneck? */
+    size_t procs;            /* generator processes (0 or 1: this one) */
+    double proc_cpu_pct[BENCH_MAX_PROCS]; /* each one's CPU, of one core */
 
     uint64_t wire_bytes;     /* UDP payload bytes sent + received by the clients */
     uint64_t wire_datagrams;

@@ -23,6 +23,8 @@ struct config {
     char relay[128];
     char bin[512];
     long clients;
+    long room_size;
+    long procs;
     double rate;
     long payload;
     double duration, warmup, grace, setup_timeout; /* seconds */
@@ -45,8 +47,12 @@ static const struct option_def options[] = {
      "use this relay ADDR:PORT instead of starting one (no CPU/RSS figures)"},
     {"bin", OPTION_STRING, offsetof(struct config, bin), "", 0, 512, NULL,
      "folder of ricochet-relay and ricochet-netsim (default: next to this program)"},
-    {"clients", OPTION_INT, offsetof(struct config, clients), "4", 2, 1000, NULL,
-     "clients in one room; each receives every other's state"},
+    {"clients", OPTION_INT, offsetof(struct config, clients), "4", 2, 4000, NULL,
+     "clients; each receives every other state of its room"},
+    {"room-size", OPTION_INT, offsetof(struct config, room_size), "0", 0, 256, NULL,
+     "clients per room (the last room may be smaller); 0 = all in one room"},
+    {"procs", OPTION_INT, offsetof(struct config, procs), "1", 1, BENCH_MAX_PROCS, NULL,
+     "generator processes, each running whole rooms; results merged exactly"},
     {"rate", OPTION_DOUBLE, offsetof(struct config, rate), "60", 0.1, 10000, NULL,
      "states per second per client (constant rate)"},
     {"payload", OPTION_INT, offsetof(struct config, payload), "40", 40, 1200, NULL,
@@ -228,6 +234,8 @@ static void bench_config_from(const struct config *c, struct bench_config *cfg)
     snprintf(cfg->relay_args, sizeof cfg->relay_args, "%s", c->relay_args);
     cfg->seed = (uint64_t)c->seed;
     cfg->verbose = c->log_level <= LOG_INFO;
+    cfg->room_size = c->room_size;
+    cfg->procs = c->procs;
 }
 
 static void plan_from(const struct config *c, struct plan *p)

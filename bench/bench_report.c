@@ -83,6 +83,20 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                 (unsigned long long)x->reordered, ms(x->p50_us), ms(x->p90_us),
                 ms(x->p99_us), ms(x->p999_us), ms(x->max_us), x->jitter_us / 1000.0, truth,
                 diff, rtt, eloss, cpus, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg);
+        if (x->rooms > 1)
+            fprintf(out, "  %zu rooms of up to %llu: worst room delivered %.2f%%, %zu below 99.9%%\n",
+                     x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
+                                                    (long)x->rooms),
+                     x->worst_room_pct, x->rooms_below);
+        if (x->procs > 1) {
+            fprintf(out, "  generator: %zu processes at", x->procs);
+            for (size_t p = 0; p < x->procs && p < BENCH_MAX_PROCS; p++)
+                fprintf(out, "%s %.0f%%", p ? "," : "", x->proc_cpu_pct[p]);
+            fprintf(out, " of a core\n");
+        }
+        if (x->bench_cpu_pct >= 90)
+            fprintf(out, "  note: a generator process used %.0f%% of a core: the generator, not "
+                         "only the relay, limits these figures\n", x->bench_cpu_pct);
         if (!x->ok)
             fprintf(out, "  warning: %s\n", x->error);
         if (x->disconnects || x->send_errors)

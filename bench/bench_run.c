@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -63,7 +65,7 @@ static const struct {
     const char *name;
     double min, max;
 } param_info[BENCH_P_COUNT] = {
-    [BENCH_P_CLIENTS] = {"clients", 2, 1000},
+    [BENCH_P_CLIENTS] = {"clients", 2, 4000},
     [BENCH_P_RATE] = {"rate", 0.1, 10000},
     [BENCH_P_PAYLOAD] = {"payload", PROTO_STATE_SIZE, PROTO_STATE_MAX},
     [BENCH_P_LOSS] = {"loss", 0, 99},
@@ -266,9 +268,11 @@ struct run {
     enum proto_mode mode;
     struct bench_result *r;
     size_t n;
+    size_t first;           /* number of this process's first client (--procs) */
     struct peer *peers;
     struct swarm *sw;       /* drives the clients */
-    struct recv_stats *rs;  /* n x n: rs[receiver * n + sender] */
+    size_t k;               /* room size (n: one room) */
+    struct recv_stats *rs;  /* n x k: rs[receiver * k + sender's place in the room] */
     int32_t *index_of_id;   /* relay id -> peer index, -1 */
     uint32_t max_id;
     uint64_t win_start, win_end;
@@ -333,6 +337,14 @@ static int start_relay(struct run *run, int *port)
     args[n++] = "0";
     args[n++] = "--rate-limit";
     args[n++] = "0";
+    /* room for every client and room (the relay's defaults are 1024 / 256) */
+    char clients[24], rooms[24];
+    snprintf(clients, sizeof clients, "%zu", run->n > 1024 ? run->n : 1024);
+    snprintf(rooms, sizeof rooms, "%zu", run->n / run->k + 1 > 256 ? run->n / run->k + 1 : 256);
+    args[n++] = "--max-clients";
+    args[n++] = clients;
+    args[n++] = "--max-rooms";
+    args[n++] = rooms;
     n += split_args(run->cfg->relay_args, extra, sizeof extra, args + n, SPAWN_MAX_ARGS - n);
     args[n] = NULL;
     char err[256];
@@ -390,13 +402,27 @@ static int peer_index(const struct run *run, uint32_t id)
     return run->index_of_id[id];
 }
 
+/* Sender s's place in receiver i's row of run->rs; -1 if not in i's room. */
+static long room_slot(const struct run *run, size_t i, size_t s)
+{
+    size_t first = i / run->k * run->k;
+    return s >= first && s < first + run->k ? (long)(s - first) : -1;
+}
+
+/* Members of client i's room (the last room may be smaller). */
+static size_t room_members(const struct run *run, size_t i)
+{
+    size_t first = i / run->k * run->k;
+    return run->n - first < run->k ? run->n - first : run->k;
+}
+
 static void on_event(struct run *run, size_t i, const struct client_event *ev)
 {
     struct peer *p = &run->peers[i];
     switch (ev->type) {
     case CLIENT_EV_STATE: {
         int s = peer_index(run, ev->id);
-        if (s < 0 || (size_t)s == i)
+        if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
             return;
         uint64_t t = ev->state.send_us;
         /* any state, warm-up included: how long the path holds one */
@@ -404,7 +430,8 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
             run->max_latency_us = ev->recv_us - t;
         if (t < run->win_start || t >= run->win_end)
             return; /* warm-up, or a stray */
-        if (recv_stats_record(&run->rs[i * run->n + (size_t)s], ev->state.seq, t,
+        if (recv_stats_record(&run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)],
+                              ev->state.seq, t,
                               ev->recv_us, run->r->latency) == 1) {
             run->delivered++;
             run->last_arrival_us = ev->recv_us;
@@ -456,6 +483,8 @@ static int setup_clients(struct run *run, const char *host, int port)
     size_t n = run->n;
     char err[320];
     struct swarm_config sc = {.host = host, .port = (uint16_t)port, .clients = n,
+                              .first = run->first,
+                              .room_size = run->k < n ? run->k : 0,
                               .room = "bench", .name = "bench", .mode = run->mode,
                               .timeout_ms = (uint32_t)run->cfg->setup_timeout_ms,
                               .rate_hz = run->params->rate_hz,
@@ -502,11 +531,24 @@ static double cpu_self_s(void)
 
 /* The constant-rate loop: sends until the window's end, drains until the
  * grace period is over or everything arrived. */
-static int measure(struct run *run)
+/* The relay's CPU and memory from wall0_us (and its usage then) to now. */
+static void relay_figures(struct run *run, const struct spawn_usage *relay0, uint64_t wall0_us)
+{
+    struct bench_result *r = run->r;
+    double elapsed = (double)(clock_now_us() - wall0_us) / 1e6;
+    struct spawn_usage u;
+    if (!run->relay_started || spawn_usage(&run->relay, &u) != 0)
+        return;
+    r->relay_measured = true;
+    r->relay_cpu_s = u.cpu_s - relay0->cpu_s;
+    r->relay_cpu_pct = 100.0 * r->relay_cpu_s / (elapsed > 0 ? elapsed : 1e-6);
+    r->relay_peak_rss_kb = u.hwm_kb;
+}
+
+static int measure(struct run *run, uint64_t t0)
 {
     size_t n = run->n;
     struct bench_result *r = run->r;
-    uint64_t t0 = clock_now_us() + START_LEAD_US;
     run->win_start = t0 + (uint64_t)run->cfg->warmup_ms * 1000u;
     run->win_end = run->win_start + (uint64_t)run->cfg->duration_ms * 1000u;
     uint64_t drain_end = run->win_end + (uint64_t)run->cfg->grace_ms * 1000u;
@@ -537,7 +579,7 @@ static int measure(struct run *run)
             run->peers[i].dead = swarm_dead(run->sw, i);
         uint64_t expected = 0;
         for (size_t i = 0; i < n; i++)
-            expected += run->peers[i].sent_window * (n - 1);
+            expected += run->peers[i].sent_window * (room_members(run, i) - 1);
         now = clock_now_us();
         if (now >= drain_end || run->delivered >= expected)
             break;
@@ -561,15 +603,7 @@ static int measure(struct run *run)
     if (elapsed <= 0)
         elapsed = 1e-6;
     r->bench_cpu_pct = 100.0 * (cpu_self_s() - self0) / elapsed;
-    if (run->relay_started) {
-        struct spawn_usage u;
-        if (spawn_usage(&run->relay, &u) == 0) {
-            r->relay_measured = true;
-            r->relay_cpu_s = u.cpu_s - relay0.cpu_s;
-            r->relay_cpu_pct = 100.0 * r->relay_cpu_s / elapsed;
-            r->relay_peak_rss_kb = u.hwm_kb;
-        }
-    }
+    relay_figures(run, &relay0, wall0);
     size_t enet_n = 0;
     for (size_t i = 0; i < n; i++) {
         struct peer *p = &run->peers[i];
@@ -589,7 +623,50 @@ static int measure(struct run *run)
         r->enet_rtt_ms /= (double)enet_n;
         r->enet_loss_pct /= (double)enet_n;
     }
+    r->enet_clients = enet_n;
     return 0;
+}
+
+/* The figures that follow from the counts and the histogram. */
+static void derive(struct bench_result *r)
+{
+    r->lost_pct = r->expected
+                      ? 100.0 * (double)(r->expected > r->delivered ? r->expected - r->delivered : 0) /
+                            (double)r->expected
+                      : 0;
+    const struct histogram *h = r->latency;
+    r->p50_us = histogram_percentile(h, 50);
+    r->p90_us = histogram_percentile(h, 90);
+    r->p99_us = histogram_percentile(h, 99);
+    r->p999_us = histogram_percentile(h, 99.9);
+    r->max_us = histogram_percentile(h, 100);
+    r->mean_us = histogram_mean(h);
+    r->bytes_per_msg = r->delivered
+                           ? ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) /
+                                 (double)r->delivered
+                           : 0;
+}
+
+/* Per-room delivery: the worst room, and how many are under 99.9 %. */
+static void summarize_rooms(struct run *run)
+{
+    struct bench_result *r = run->r;
+    r->rooms = (run->n + run->k - 1) / run->k;
+    r->worst_room_pct = 100;
+    for (size_t first = 0; first < run->n; first += run->k) {
+        uint64_t expected = 0, got = 0;
+        size_t m = room_members(run, first);
+        for (size_t i = first; i < first + m; i++)
+            for (size_t s = first; s < first + m; s++)
+                if (s != i) {
+                    expected += run->peers[s].sent_window;
+                    got += run->rs[i * run->k + (s - first)].received;
+                }
+        double pct = expected ? 100.0 * (double)got / (double)expected : 100;
+        if (pct < r->worst_room_pct)
+            r->worst_room_pct = pct;
+        r->rooms_below += pct < 99.9;
+    }
 }
 
 static void summarize(struct run *run)
@@ -600,10 +677,12 @@ static void summarize(struct run *run)
     size_t jn = 0;
     for (size_t i = 0; i < n; i++) {
         r->sent += run->peers[i].sent_window;
-        for (size_t s = 0; s < n; s++) {
+        r->expected += run->peers[i].sent_window * (room_members(run, i) - 1);
+        size_t first = i / run->k * run->k;
+        for (size_t s = first; s < first + room_members(run, i); s++) {
             if (s == i)
                 continue;
-            const struct recv_stats *st = &run->rs[i * n + s];
+            const struct recv_stats *st = &run->rs[i * run->k + (s - first)];
             if (st->received < run->peers[s].sent_window)
                 vlog(run, "client %zu got %llu of %llu states from client %zu", i,
                      (unsigned long long)st->received,
@@ -618,23 +697,210 @@ static void summarize(struct run *run)
             }
         }
     }
-    r->expected = r->sent * (n - 1);
-    r->lost_pct = r->expected
-                      ? 100.0 * (double)(r->expected > r->delivered ? r->expected - r->delivered : 0) /
-                            (double)r->expected
-                      : 0;
+    summarize_rooms(run);
     r->jitter_us = jn ? jsum / (double)jn : 0;
-    const struct histogram *h = r->latency;
-    r->p50_us = histogram_percentile(h, 50);
-    r->p90_us = histogram_percentile(h, 90);
-    r->p99_us = histogram_percentile(h, 99);
-    r->p999_us = histogram_percentile(h, 99.9);
-    r->max_us = histogram_percentile(h, 100);
-    r->mean_us = histogram_mean(h);
-    r->bytes_per_msg = r->delivered
-                           ? ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) /
-                                 (double)r->delivered
-                           : 0;
+    r->jitter_pairs = jn;
+    derive(r);
+}
+
+/* ---- several generator processes (--procs) ----
+ *
+ * The clients are split into P slices of whole rooms, one per child
+ * process (fork), so every state a client hears comes from its own
+ * process and the per-pair figures stay local. Each child joins its
+ * clients and says so; the parent then gives every child the same start
+ * time, measures the relay over the window, and merges what the children
+ * send back: counts add up, histograms merge exactly. */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t got = read(fd, p, len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1;
+        p += got;
+        len -= (size_t)got;
+    }
+    return 0;
+}
+
+/* What a child sends back: its result and its latency histogram. */
+struct part {
+    struct bench_result r; /* r.latency is not valid across processes */
+    struct histogram latency;
+};
+
+/* A child: joins clients [first, first + n), reports ready ('R') or not
+ * ('E'), waits for t0, measures, sends its part, exits. */
+static void child_run(struct run *run, size_t first, size_t n, const char *host, int port,
+                      int up, int down)
+{
+    static struct part pt;
+    run->relay_started = run->netsim_started = false; /* the parent's */
+    run->first = first;
+    run->n = n;
+    run->peers = calloc(n, sizeof *run->peers);
+    run->rs = calloc(n * run->k, sizeof *run->rs);
+    if (!run->peers || !run->rs)
+        _exit(3);
+    for (size_t i = 0; i < n * run->k; i++)
+        recv_stats_reset(&run->rs[i]);
+    int rc = setup_clients(run, host, port);
+    char ready = rc == 0 ? 'R' : 'E';
+    uint64_t t0 = 0;
+    if (write_all(up, &ready, 1) == 0 && rc == 0) {
+        if (read_all(down, &t0, sizeof t0) != 0 || t0 == 0)
+            rc = fail(run, "no start time from the parent");
+        else if ((rc = measure(run, t0)) == 0)
+            summarize(run);
+    }
+    pt.r = *run->r;
+    pt.latency = *run->r->latency;
+    write_all(up, &pt, sizeof pt);
+    /* No polite goodbyes: the parent stops the relay, which ends them. */
+    _exit(rc == 0 ? 0 : 1);
+}
+
+/* Adds a child's part into r (means weighted by what they average over). */
+static void merge_part(struct bench_result *r, const struct part *pt, size_t p)
+{
+    const struct bench_result *x = &pt->r;
+    r->sent += x->sent;
+    r->send_errors += x->send_errors;
+    r->expected += x->expected;
+    r->delivered += x->delivered;
+    r->duplicates += x->duplicates;
+    r->reordered += x->reordered;
+    r->too_old += x->too_old;
+    r->disconnects += x->disconnects;
+    r->wire_bytes += x->wire_bytes;
+    r->wire_datagrams += x->wire_datagrams;
+    r->jitter_us += x->jitter_us * (double)x->jitter_pairs;
+    r->jitter_pairs += x->jitter_pairs;
+    r->enet_rtt_ms += x->enet_rtt_ms * (double)x->enet_clients;
+    r->enet_loss_pct += x->enet_loss_pct * (double)x->enet_clients;
+    r->enet_clients += x->enet_clients;
+    r->rooms += x->rooms;
+    r->rooms_below += x->rooms_below;
+    if (p == 0 || x->worst_room_pct < r->worst_room_pct)
+        r->worst_room_pct = x->worst_room_pct;
+    r->proc_cpu_pct[p] = x->bench_cpu_pct;
+    if (x->bench_cpu_pct > r->bench_cpu_pct)
+        r->bench_cpu_pct = x->bench_cpu_pct;
+    histogram_merge(r->latency, &pt->latency);
+}
+
+struct child {
+    pid_t pid;
+    int up, down; /* child -> parent, parent -> child */
+};
+
+static int fork_children(struct run *run, struct child *ch, size_t procs, const char *host,
+                         int port)
+{
+    size_t rooms = (run->n + run->k - 1) / run->k;
+    for (size_t p = 0; p < procs; p++) {
+        size_t first = rooms * p / procs * run->k, end = rooms * (p + 1) / procs * run->k;
+        if (end > run->n)
+            end = run->n;
+        int up[2], down[2];
+        if (pipe(up) != 0 || pipe(down) != 0)
+            return fail(run, "pipe: %s", strerror(errno));
+        fflush(NULL);
+        ch[p].pid = fork();
+        if (ch[p].pid < 0)
+            return fail(run, "fork: %s", strerror(errno));
+        if (ch[p].pid == 0) {
+            close(up[0]);
+            close(down[1]);
+            child_run(run, first, end - first, host, port, up[1], down[0]);
+        }
+        close(up[1]);
+        close(down[0]);
+        ch[p].up = up[0];
+        ch[p].down = down[1];
+    }
+    return 0;
+}
+
+/* The parent's side of a run with procs children. */
+static int run_procs(struct run *run, size_t procs, const char *host, int port)
+{
+    struct bench_result *r = run->r;
+    if ((run->n + run->k - 1) / run->k < procs)
+        return fail(run, "--procs %zu needs at least %zu rooms (--room-size): a room is never "
+                    "split over processes", procs, procs);
+    struct child ch[BENCH_MAX_PROCS];
+    static struct part pt;
+    memset(ch, 0, sizeof ch);
+    int rc = fork_children(run, ch, procs, host, port);
+    for (size_t p = 0; rc == 0 && p < procs; p++) {
+        char ready = 0;
+        if (read_all(ch[p].up, &ready, 1) != 0)
+            rc = fail(run, "generator process %zu died during setup", p + 1);
+        else if (ready != 'R')
+            rc = read_all(ch[p].up, &pt, sizeof pt) == 0
+                     ? fail(run, "generator process %zu: %s", p + 1, pt.r.error)
+                     : fail(run, "generator process %zu failed", p + 1);
+    }
+    uint64_t t0 = rc == 0 ? clock_now_us() + START_LEAD_US : 0;
+    for (size_t p = 0; p < procs; p++)
+        if (ch[p].pid > 0)
+            write_all(ch[p].down, &t0, sizeof t0); /* 0: give up */
+    if (rc == 0) {
+        run->win_start = t0 + (uint64_t)run->cfg->warmup_ms * 1000u;
+        clock_sleep_until_us(run->win_start);
+        struct spawn_usage relay0 = {0};
+        if (run->relay_started)
+            spawn_usage(&run->relay, &relay0);
+        for (size_t p = 0; rc == 0 && p < procs; p++) {
+            if (read_all(ch[p].up, &pt, sizeof pt) != 0)
+                rc = fail(run, "generator process %zu died", p + 1);
+            else if (!pt.r.ok)
+                rc = fail(run, "generator process %zu: %s", p + 1, pt.r.error);
+            else
+                merge_part(r, &pt, p);
+        }
+        relay_figures(run, &relay0, run->win_start);
+    }
+    r->procs = procs;
+    for (size_t p = 0; p < procs; p++) {
+        if (ch[p].pid > 0) {
+            if (rc != 0)
+                kill(ch[p].pid, SIGTERM);
+            waitpid(ch[p].pid, NULL, 0);
+        }
+        close(ch[p].up);
+        close(ch[p].down);
+    }
+    if (rc == 0) {
+        if (r->jitter_pairs)
+            r->jitter_us /= (double)r->jitter_pairs;
+        if (r->enet_clients) {
+            r->enet_rtt_ms /= (double)r->enet_clients;
+            r->enet_loss_pct /= (double)r->enet_clients;
+        }
+        derive(r);
+    }
+    return rc;
 }
 
 /* Stops the relay first (it says goodbye to the clients through netsim),
@@ -703,17 +969,19 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     r->ok = true;
     struct run run = {.cfg = cfg, .params = params, .mode = mode, .r = r};
     run.n = (size_t)params->clients;
+    run.k = cfg->room_size > 0 && (size_t)cfg->room_size < run.n ? (size_t)cfg->room_size
+                                                                  : run.n;
     int rc = -1;
 
     r->latency = calloc(1, sizeof *r->latency);
     run.peers = calloc(run.n, sizeof *run.peers);
-    run.rs = calloc(run.n * run.n, sizeof *run.rs);
+    run.rs = calloc(run.n * run.k, sizeof *run.rs);
     if (!r->latency || !run.peers || !run.rs) {
         fail(&run, "out of memory");
         goto out;
     }
     histogram_reset(r->latency);
-    for (size_t i = 0; i < run.n * run.n; i++)
+    for (size_t i = 0; i < run.n * run.k; i++)
         recv_stats_reset(&run.rs[i]);
 
     /* end to end -> per hop */
@@ -743,11 +1011,17 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     vlog(&run, "%s: %ld clients at %g Hz -> %s:%d%s", proto_mode_name(mode),
          params->clients, params->rate_hz, r->with_netsim ? "127.0.0.1" : relay_host, port,
          r->with_netsim ? " (netsim)" : "");
-    if (setup_clients(&run, r->with_netsim ? "127.0.0.1" : relay_host, port) != 0)
-        goto out;
-    if (measure(&run) != 0)
-        goto out;
-    summarize(&run);
+    const char *host = r->with_netsim ? "127.0.0.1" : relay_host;
+    if (cfg->procs > 1) {
+        if (run_procs(&run, (size_t)cfg->procs, host, port) != 0)
+            goto out;
+    } else {
+        if (setup_clients(&run, host, port) != 0)
+            goto out;
+        if (measure(&run, clock_now_us() + START_LEAD_US) != 0)
+            goto out;
+        summarize(&run);
+    }
     rc = 0;
 out:
     teardown(&run);

@@ -3,7 +3,8 @@
 
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #include "../proto/clock.h"
 
 #define MAX_WAIT_US 5000      /* ENet's acks and pings need regular service */
+#define FULL_US_PER_CLIENT 20 /* ... every client at least every 5 ms or 20 µs x N:
+                                 data wakes its own client at once, and ENet's
+                                 timers (pings, timeouts) run in hundreds of ms */
 #define EVENTS_PER_DRAIN 4096 /* one client's events per wake-up, at most */
 #define FDS_SPARE 64          /* descriptors beyond the clients' sockets */
 
@@ -21,6 +25,7 @@ struct swarm_member {
     char name[PROTO_NAME_MAX + 1];
     enum proto_mode mode;
     bool dead;
+    bool unwatched;   /* dead, and its socket taken out of the epoll set */
     uint64_t next_us; /* intended time of the next state */
     uint64_t k;       /* states sent or failed so far */
 };
@@ -29,7 +34,8 @@ struct swarm {
     struct swarm_config cfg;
     struct swarm_hooks hooks;
     struct swarm_member *m;
-    struct pollfd *fds;
+    int ep;                      /* epoll: every client's socket, data.u64 = index */
+    struct epoll_event ready[256];
     uint64_t t0_us, period_us;
     uint64_t next_full_us; /* next time every client is serviced */
     struct swarm_stats stats;
@@ -61,7 +67,7 @@ static int ensure_fds(size_t n, char *err, size_t err_cap)
 
 static size_t room_index(const struct swarm *sw, size_t i)
 {
-    return sw->cfg.room_size ? i / sw->cfg.room_size : 0;
+    return sw->cfg.room_size ? (sw->cfg.first + i) / sw->cfg.room_size : 0;
 }
 
 struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
@@ -74,9 +80,17 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     if (ensure_fds(cfg->clients, err, err_cap) != 0)
         return NULL;
     struct swarm *sw = calloc(1, sizeof *sw);
-    if (!sw || !(sw->m = calloc(cfg->clients, sizeof *sw->m)) ||
-        !(sw->fds = calloc(cfg->clients, sizeof *sw->fds))) {
+    if (!sw || !(sw->m = calloc(cfg->clients, sizeof *sw->m))) {
         snprintf(err, err_cap, "out of memory");
+        if (sw)
+            sw->ep = -1;
+        swarm_destroy(sw);
+        return NULL;
+    }
+    /* epoll, not poll: a wait costs what is ready, not N descriptors */
+    sw->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (sw->ep < 0) {
+        snprintf(err, err_cap, "epoll_create1: %s", strerror(errno));
         swarm_destroy(sw);
         return NULL;
     }
@@ -94,14 +108,15 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
             snprintf(room, sizeof room, "%s-%zu", cfg->room, room_index(sw, i) + 1);
         else
             snprintf(room, sizeof room, "%s", cfg->room);
-        snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, i + 1);
+        snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
         m->mode = cfg->mixed ? (enum proto_mode)(i % 3) : cfg->mode;
         struct client_config cc = {.host = cfg->host, .port = cfg->port, .room = room,
                                    .name = m->name, .mode = m->mode,
                                    .reflect = cfg->reflect, .timeout_ms = cfg->timeout_ms};
         m->c = client_create(&cc, why, sizeof why);
-        if (!m->c) {
-            snprintf(err, err_cap, "%s: %s", m->name, why);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+        if (!m->c || epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_socket_fd(m->c), &ev) != 0) {
+            snprintf(err, err_cap, "%s: %s", m->name, m->c ? strerror(errno) : why);
             swarm_destroy(sw);
             return NULL;
         }
@@ -115,8 +130,9 @@ void swarm_destroy(struct swarm *sw)
         return;
     for (size_t i = 0; sw->m && i < sw->cfg.clients; i++)
         client_destroy(sw->m[i].c);
+    if (sw->ep >= 0)
+        close(sw->ep);
     free(sw->m);
-    free(sw->fds);
     free(sw);
 }
 
@@ -133,8 +149,8 @@ size_t swarm_room_members(const struct swarm *sw, size_t i)
     size_t k = sw->cfg.room_size;
     if (k == 0)
         return sw->cfg.clients;
-    size_t first = room_index(sw, i) * k;
-    return sw->cfg.clients - first < k ? sw->cfg.clients - first : k;
+    size_t first = room_index(sw, i) * k, end = sw->cfg.first + sw->cfg.clients;
+    return end - first < k ? end - first : k;
 }
 
 size_t swarm_alive(const struct swarm *sw)
@@ -169,31 +185,36 @@ static void drain_one(struct swarm *sw, size_t i)
         if (got < 0)
             m->dead = true;
         if (got <= 0)
-            return;
+            break;
         on_event(sw, i, &ev);
+    }
+    if (m->dead && !m->unwatched) {
+        /* nobody reads it any more: a readable socket would wake us for ever */
+        epoll_ctl(sw->ep, EPOLL_CTL_DEL, client_socket_fd(m->c), NULL);
+        m->unwatched = true;
     }
 }
 
 /* Waits at most wait_us for sockets, then drains the clients that have
- * data, and every client once per MAX_WAIT_US (ENet's timers: acks,
- * pings, resends; a client with nothing to read still needs them). */
+ * data, and every client now and then (ENet's timers: acks, pings,
+ * resends; a client with nothing to read still needs them). */
 void swarm_service(struct swarm *sw, uint64_t wait_us)
 {
     size_t n = sw->cfg.clients;
-    for (size_t i = 0; i < n; i++) {
-        sw->fds[i].fd = sw->m[i].dead ? -1 : client_socket_fd(sw->m[i].c);
-        sw->fds[i].events = POLLIN;
-        sw->fds[i].revents = 0;
-    }
     struct timespec ts = {(time_t)(wait_us / 1000000u), (long)(wait_us % 1000000u) * 1000};
-    int ready = ppoll(sw->fds, n, &ts, NULL);
+    int ready = epoll_pwait2(sw->ep, sw->ready, sizeof sw->ready / sizeof sw->ready[0], &ts,
+                             NULL);
     uint64_t now = clock_now_us();
-    bool all = now >= sw->next_full_us;
-    if (all)
-        sw->next_full_us = now + MAX_WAIT_US;
-    for (size_t i = 0; i < n; i++)
-        if (all || (ready > 0 && sw->fds[i].revents))
+    if (now >= sw->next_full_us) {
+        uint64_t every = (uint64_t)n * FULL_US_PER_CLIENT;
+        sw->next_full_us = now + (every > MAX_WAIT_US ? every : MAX_WAIT_US);
+        for (size_t i = 0; i < n; i++)
             drain_one(sw, i);
+        return;
+    }
+    for (int k = 0; k < ready; k++)
+        if (sw->ready[k].data.u64 < n)
+            drain_one(sw, (size_t)sw->ready[k].data.u64);
 }
 
 int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,

@@ -25,10 +25,12 @@ struct swarm_config {
     const char *host;      /* relay address */
     uint16_t port;
     size_t clients;        /* N */
-    size_t room_size;      /* members per room (client i is in room i / room_size);
-                              0 = every client in one room */
+    size_t first;          /* number of the first client, for names and rooms when a
+                              swarm is one slice of several (0: the whole) */
+    size_t room_size;      /* members per room (client i is in room (first + i) /
+                              room_size); 0 = every client in one room */
     const char *room;      /* the room, or with room_size the prefix: ROOM-1, ROOM-2... */
-    const char *name;      /* client i is NAME-(i+1) */
+    const char *name;      /* client i is NAME-(first+i+1) */
     enum proto_mode mode;  /* every client's; see mixed */
     bool mixed;            /* client i gets ENet mode i % 3 instead */
     bool reflect;
@@ -76,8 +78,8 @@ size_t swarm_alive(const struct swarm *sw);
 const struct swarm_stats *swarm_stats(const struct swarm *sw);
 
 /* Waits at most wait_us for a socket to become readable, then hands the
- * pending events to the hooks (every client is serviced at least every
- * 5 ms, for ENet's timers). */
+ * pending events to the hooks (a client with data at once; every client
+ * at least every 5 ms, or 20 µs x N in large swarms, for ENet's timers). */
 void swarm_service(struct swarm *sw, uint64_t wait_us);
 
 /* Services until every live client is joined and, if see_room, lists the

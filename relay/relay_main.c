@@ -1,8 +1,9 @@
 /* relay_main.c: ricochet-relay. Options, the one loop, signals, stats.
  *
- * The loop: service the transport (wait at most until the next tick, or
- * until held states are due with --tick-ms; the transport fans them out),
- * then do the periodic work on a fixed tick: UDP expiry, stats records. Signal
+ * The loop: service the transport (wait at most until the next tick; with
+ * --tick-ms, once states are held, sleep until their tick ends and then
+ * read everything at once; the transport fans them out), then do the
+ * periodic work on a fixed tick: UDP expiry, stats records. Signal
  * handlers only set flags; the loop acts on them within one tick: a signal
  * may cut the udp transport's poll() short, but ENet's enet_host_service
  * goes back to waiting after EINTR, so the 100 ms tick is what bounds the
@@ -202,8 +203,15 @@ int main(int argc, char **argv)
 
     while (!stop_requested) {
         uint64_t now = clock_now_us();
-        uint64_t wake = relay_tick_due(r) < next_tick ? relay_tick_due(r) : next_tick;
+        uint64_t due = relay_tick_due(r);
+        uint64_t wake = due < next_tick ? due : next_tick;
         int wait_ms = now >= wake ? 0 : (int)((wake - now + 999) / 1000);
+        if (due != UINT64_MAX && wait_ms > 0) {
+            /* States are held until the tick ends anyway: read them all
+             * then, in one pass, rather than waking for each datagram. */
+            clock_sleep_until_us(wake);
+            wait_ms = 0;
+        }
         int n = udp ? relay_udp_service(tu, r, wait_ms) : relay_enet_service(te, r, wait_ms);
         if (n < 0) {
             rc = 1;

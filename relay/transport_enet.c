@@ -8,9 +8,9 @@
  *   RECEIVE     -> relay_on_datagram (channel and packet flags as received)
  *   DISCONNECT  -> relay_peer_gone (quit, or timeout: see disconnect_reason)
  *
- * One loop iteration services the host once, drains every ready event, lets
- * the core fan out a finished tick (relay_tick), and flushes once, so ENet
- * packs everything queued for a peer into as few datagrams as it can. */
+ * One loop iteration reads everything waiting, lets the core fan out a
+ * finished tick (relay_tick), and flushes once, so ENet packs everything
+ * queued for a peer into as few datagrams as it can. */
 #include "transport.h"
 
 #include <enet/enet.h>
@@ -28,6 +28,8 @@ _Static_assert(RELAY_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
 _Static_assert(RELAY_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
 
 #define SOCKET_BUFFER (4 << 20) /* kernel buffers: bursts from many peers */
+#define DRAIN_ROUNDS 64         /* enet_host_service calls per loop iteration, at most:
+                                   each reads up to 256 datagrams */
 
 struct relay_enet {
     ENetHost *host;
@@ -35,6 +37,7 @@ struct relay_enet {
     char addr[RELAY_ADDR_MAX];
     enet_uint32 *heard;   /* per peer: ENet ms when we last heard from it */
     ENetPacket *current;  /* packet being handed to the core, reused to forward */
+    bool queued;          /* something was queued since the last flush */
     struct relay *relay;  /* set while servicing, for counters */
 };
 
@@ -71,6 +74,7 @@ static void enet_send_control(void *ctx, uint32_t peer, const char *json, size_t
     struct relay_enet *t = ctx;
     if (peer >= t->host->peerCount)
         return;
+    t->queued = true;
     ENetPacket *pk = enet_packet_create(json, len, ENET_PACKET_FLAG_RELIABLE);
     if (!pk) {
         count_send_failed(t, 1);
@@ -91,6 +95,7 @@ static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
 {
     struct relay_enet *t = ctx;
     ENetPacket *pk;
+    t->queued = true;
     if (t->current && bytes == t->current->data && len == t->current->dataLength)
         pk = t->current;
     else if (!(pk = enet_packet_create(bytes, len, flags))) {
@@ -504,21 +509,31 @@ static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
     }
 }
 
+/* Every enet_host_service call walks all peer slots (twice) to send: with
+ * thousands of peers that walk, not the datagrams, is the cost. So one
+ * iteration reads everything waiting (up to DRAIN_ROUNDS services), lets
+ * the core fan out a finished tick, and flushes once, only if something
+ * was queued; ENet packs each peer's queue into as few datagrams as it can. */
 int relay_enet_service(struct relay_enet *t, struct relay *r, int timeout_ms)
 {
     ENetEvent ev;
     int n = 0;
     t->relay = r;
     int rc = enet_host_service(t->host, &ev, timeout_ms < 0 ? 0 : (enet_uint32)timeout_ms);
-    while (rc > 0) {
-        on_event(t, r, &ev);
-        n++;
-        rc = enet_host_check_events(t->host, &ev);
+    for (int round = 1; rc > 0; round++) {
+        while (rc > 0) {
+            on_event(t, r, &ev);
+            n++;
+            rc = enet_host_check_events(t->host, &ev);
+        }
+        if (rc < 0 || round == DRAIN_ROUNDS)
+            break;
+        rc = enet_host_service(t->host, &ev, 0); /* more waiting? */
     }
-    /* With --tick-ms: the tick's states, queued now and flushed together,
-     * so ENet packs each recipient's into as few datagrams as it can. */
     relay_tick(r, clock_now_us());
-    enet_host_flush(t->host);
+    if (t->queued)
+        enet_host_flush(t->host);
+    t->queued = false;
     if (rc < 0) {
         log_error("relay: enet_host_service failed");
         return -1;
