@@ -146,6 +146,11 @@ double bench_param_get(const struct bench_params *p, enum bench_param which);
 int bench_param_set(struct bench_params *p, enum bench_param which, double v,
                     char *err, size_t err_cap);
 
+/* The machine's datagram limit: 40-byte datagrams per second that one
+ * thread sends (sendmmsg) and receives (recvmmsg) through loopback, over ms
+ * milliseconds. Returns the rate, or -1 with errno. */
+double bench_datagram_limit(long ms);
+
 /* Parses the JSON line netsim prints at exit into t. Returns 0 or -1. */
 int bench_parse_netsim(const char *text, struct bench_netsim_truth *t);
 

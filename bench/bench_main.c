@@ -39,6 +39,7 @@ struct config {
     long seed;
     char json[512], csv[512], plot[512], table[512];
     bool quiet;
+    bool datagram_limit;
     int log_level;
 };
 
@@ -98,6 +99,8 @@ static const struct option_def options[] = {
      "also write the human table to this file"},
     {"plot", OPTION_STRING, offsetof(struct config, plot), "", 0, 512, NULL,
      "render latency CDFs (and sweep plots) as PNG into this folder with gnuplot"},
+    {"datagram-limit", OPTION_BOOL, offsetof(struct config, datagram_limit), "false", 0, 0,
+     NULL, "only measure the machine's datagram limit (one thread, loopback, 2 s) and exit"},
     {"quiet", OPTION_BOOL, offsetof(struct config, quiet), "false", 0, 0, NULL,
      "no progress lines on stderr"},
     {"log-level", OPTION_CHOICE, offsetof(struct config, log_level), "warn", 0, 0,
@@ -394,6 +397,16 @@ int main(int argc, char **argv)
     memset(&c, 0, sizeof c);
     options_parse_or_exit(options, &c, argc, argv, PROG, summary);
     log_threshold = (enum log_level)c.log_level;
+    if (c.datagram_limit) {
+        double rate = bench_datagram_limit(2000);
+        if (rate < 0) {
+            fprintf(stderr, PROG ": error: datagram limit: %s\n", strerror(errno));
+            return 1;
+        }
+        printf("datagram limit: %.0f datagrams/s of 40 bytes sent and received by one thread "
+               "on loopback (sendmmsg + recvmmsg)\n", rate);
+        return 0;
+    }
     if (c.relay[0])
         check_relay_addr(c.relay);
     bench_config_from(&c, &cfg);

@@ -158,6 +158,15 @@ static cJSON *result_json(const struct bench_result *x)
         cJSON_AddNumberToObject(o, "relay_drops", (double)x->relay_drops);
     }
     cJSON_AddNumberToObject(o, "bench_cpu_pct", x->bench_cpu_pct);
+    cJSON_AddNumberToObject(o, "rooms", (double)x->rooms);
+    cJSON_AddNumberToObject(o, "worst_room_pct", x->worst_room_pct);
+    cJSON_AddNumberToObject(o, "rooms_below_99_9", (double)x->rooms_below);
+    cJSON_AddNumberToObject(o, "procs", (double)(x->procs ? x->procs : 1));
+    cJSON *pc = cJSON_AddArrayToObject(o, "proc_cpu_pct");
+    for (size_t k = 0; pc && k < x->procs && k < BENCH_MAX_PROCS; k++)
+        cJSON_AddItemToArray(pc, cJSON_CreateNumber(x->proc_cpu_pct[k]));
+    if (pc && x->procs <= 1)
+        cJSON_AddItemToArray(pc, cJSON_CreateNumber(x->bench_cpu_pct));
     cJSON_AddNumberToObject(o, "wire_bytes", (double)x->wire_bytes);
     cJSON_AddNumberToObject(o, "wire_datagrams", (double)x->wire_datagrams);
     cJSON_AddNumberToObject(o, "bytes_per_msg", x->bytes_per_msg);

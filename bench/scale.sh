@@ -1,6 +1,13 @@
 #!/bin/sh
 # bench/scale.sh BIN OUT [REPEATS]: the scale suite (`make bench-scale`).
 # Writes under OUT:
+#   limit.txt  the machine's datagram limit, measured in the same run
+#   rooms/  (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, the
+#           clients in 2 generator processes; relay deliveries/s per core
+#   room/   (b) one room at 60 Hz, clients until delivery < 99.9 % or p99 >
+#           10 ms, without ticks (--tick-ms 0) and with the default tick
+#   memory.txt  relay peak RSS per client and per room (from (a) and one
+#           run with bigger rooms)
 #   tick/   relay CPU and p99 against --tick-ms (0 1 2 4 8 16 50) at 64
 #           clients x 60 Hz in one room, ENet unsequenced and plain udp,
 #           REPEATS (3) rounds; every run in runs.csv, medians with min-max
@@ -14,9 +21,52 @@ out=${2:-bench/results/scale}
 reps=${3:-3}
 bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "scale.sh: $bench not found (run make first)" >&2; exit 2; }
-mkdir -p "$out/tick"
+mkdir -p "$out/tick" "$out/rooms" "$out/room"
 start=$(date +%s)
 ticks="0 1 2 4 8 16 50"
+
+"$bench" --datagram-limit | tee "$out/limit.txt" >&2
+limit=$(awk '{ print $3 }' "$out/limit.txt")
+
+echo "== (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, 2 generator processes" >&2
+"$bench" --room-size 8 --rate 10 --procs 2 --modes unsequenced --relay-args "--tick-ms 50" \
+    --sweep clients=500,1000,2000,4000 --duration 3 --warmup 1 --grace 1 --setup-timeout 90 \
+    --quiet --table "$out/rooms/table.txt" --csv "$out/rooms/results.csv" \
+    --json "$out/rooms/results.json"
+awk -F, -v limit="$limit" '
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
+              print "clients delivered% p99_ms relay_cpu% deliveries/s deliveries/s/core datagram_limit/s peak_rss_MB bench_cpu%"; next }
+    { d = $col["delivered"] / 3; cpu = $col["relay_cpu_pct"] / 100
+      printf "%s %.3f %s %s %.0f %.0f %.0f %.1f %s\n", $col["clients"],
+             100 - $col["lost_pct"], $col["p99_ms"], $col["relay_cpu_pct"], d,
+             (cpu > 0) ? d / cpu : 0, limit, $col["relay_peak_rss_kb"] / 1024, $col["bench_cpu_pct"] }' \
+    "$out/rooms/results.csv" > "$out/rooms/summary.txt"
+cat "$out/rooms/table.txt" "$out/rooms/summary.txt" >&2
+
+echo "== (b) one room at 60 Hz until it breaks, without and with ticks" >&2
+for t in 0 2; do
+    "$bench" --rate 60 --modes unsequenced --relay-args "--tick-ms $t" \
+        --sweep clients=32,64,96,128,192,256 --break-delivery 99.9 --break-p99 10 \
+        --duration 2 --warmup 1 --grace 1 --quiet --table "$out/room/table_tick$t.txt" \
+        --csv "$out/room/results_tick$t.csv"
+done
+cat "$out/room/table_tick0.txt" "$out/room/table_tick2.txt" >&2
+
+echo "== memory: 2000 clients in rooms of 64 (against rooms of 8 in (a))" >&2
+"$bench" --clients 2000 --room-size 64 --rate 10 --procs 2 --modes unsequenced \
+    --relay-args "--tick-ms 50" --duration 1 --warmup 1 --grace 1 --setup-timeout 90 --quiet \
+    --csv "$out/rooms/big_rooms.csv" > /dev/null
+awk -F, '
+    FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    FILENAME ~ /big_rooms/ { big = $col["relay_peak_rss_kb"]; next }
+    { rss[$col["clients"]] = $col["relay_peak_rss_kb"] }
+    END {
+        per_client = (rss[4000] - rss[500]) / 3500
+        rooms8 = 2000 / 8; rooms64 = int((2000 + 63) / 64)
+        per_room = (rss[2000] - big) / (rooms8 - rooms64)
+        printf "relay peak RSS: %d kB at 500 clients, %d kB at 4000 (rooms of 8): %.2f kB per client (its room share included)\n", rss[500], rss[4000], per_client
+        printf "2000 clients: %d kB in %d rooms of 8, %d kB in %d rooms of 64: %.2f kB per room\n", rss[2000], rooms8, big, rooms64, per_room
+    }' "$out/rooms/results.csv" "$out/rooms/big_rooms.csv" | tee "$out/memory.txt" >&2
 
 echo "== (c) relay CPU and p99 against tick length, 64 clients x 60 Hz, $reps rounds" >&2
 runs="$out/tick/runs.csv"

@@ -149,9 +149,39 @@ static void test_no_netsim_no_loss(void **state)
     spawn_free(&p);
 }
 
+/* Rooms split over generator processes: every room whole in one process,
+ * the processes' counts and histograms merged exactly, each one's CPU
+ * reported. 9 clients in rooms of 3: each state has 2 receivers. */
+static void test_rooms_over_procs(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "9", "--room-size", "3", "--procs", "2", "--rate",
+                          "50", "--duration", "1", "--warmup", "0.3", "--grace", "1",
+                          "--modes", "unsequenced,udp", "--json", "-", "--quiet", NULL};
+    cJSON *root = run_bench(args);
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
+    assert_int_equal(cJSON_GetArraySize(results), 2);
+    const char *modes[] = {"unsequenced", "udp"};
+    for (int m = 0; m < 2; m++) {
+        const cJSON *r = find_mode(results, modes[m]);
+        double sent = num(r, "sent");
+        assert_true(sent >= 9 * 50 * 0.9 && sent <= 9 * 50 * 1.1);
+        assert_true(num(r, "expected") == 2 * sent);
+        assert_true(num(r, "delivered") == num(r, "expected")); /* loopback */
+        assert_true(num(r, "rooms") == 3);
+        assert_true(num(r, "worst_room_pct") == 100);
+        assert_true(num(r, "procs") == 2);
+        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r,
+                                                                              "proc_cpu_pct")),
+                         2);
+    }
+    cJSON_Delete(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rooms_over_procs),
         cmocka_unit_test(test_no_netsim_no_loss),
         cmocka_unit_test(test_loss_matches_netsim),
     };
