@@ -133,9 +133,10 @@ static int parse_modes(const char *text, enum proto_mode *modes)
     snprintf(buf, sizeof buf, "%s", text);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         enum proto_mode m;
+        char names[128];
         if (proto_mode_parse(tok, &m) != 0)
-            options_fail(PROG, "--modes: unknown mode '%s' (unsequenced|sequenced|reliable|udp)",
-                         tok);
+            options_fail(PROG, "--modes: unknown mode '%s' (%s)", tok,
+                         proto_mode_choices(names, sizeof names, NULL));
         for (int i = 0; i < n; i++)
             if (modes[i] == m)
                 options_fail(PROG, "--modes: '%s' given twice", tok);

@@ -62,10 +62,10 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
         if (x->truth.valid) {
             snprintf(truth, sizeof truth, "%.2f", x->truth.e2e_loss_pct);
             /* ENet retransmits in reliable mode: netsim's drops are not lost */
-            snprintf(diff, sizeof diff, x->mode == PROTO_MODE_RELIABLE ? "retx" : "%+.2f",
+            snprintf(diff, sizeof diff, (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE) ? "retx" : "%+.2f",
                      x->loss_diff_pct);
         }
-        if (x->mode != PROTO_MODE_UDP) {
+        if (proto_mode_info(x->mode)->enet) {
             snprintf(rtt, sizeof rtt, "%.1f", x->enet_rtt_ms);
             snprintf(eloss, sizeof eloss, "%.2f", x->enet_loss_pct);
         }
@@ -187,7 +187,7 @@ static cJSON *result_json(const struct bench_result *x)
                 cJSON_AddNumberToObject(dj, "reordered", (double)x->truth.reordered[d]);
             }
             cJSON_AddNumberToObject(ns, "e2e_loss_pct", x->truth.e2e_loss_pct);
-            if (x->mode != PROTO_MODE_RELIABLE)
+            if (!(proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE))
                 cJSON_AddNumberToObject(ns, "measured_minus_netsim_pct", x->loss_diff_pct);
         }
     }

@@ -331,7 +331,7 @@ static int start_relay(struct run *run, int *port)
     args[n++] = "--port";
     args[n++] = "0";
     args[n++] = "--transport";
-    args[n++] = run->mode == PROTO_MODE_UDP ? "udp" : "enet";
+    args[n++] = !proto_mode_info(run->mode)->enet ? "udp" : "enet";
     /* the bench's clients all come from 127.0.0.1 and may send fast */
     args[n++] = "--max-per-address";
     args[n++] = "0";
@@ -436,6 +436,14 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
             run->delivered++;
             run->last_arrival_us = ev->recv_us;
         }
+        return;
+    }
+    case CLIENT_EV_TOO_OLD: {
+        /* sequenced: dropped by the client library to keep the sender's order */
+        int s = peer_index(run, ev->id);
+        uint64_t t = ev->state.send_us;
+        if (s >= 0 && (size_t)s != i && t >= run->win_start && t < run->win_end)
+            run->rs[i * run->n + (size_t)s].too_old++;
         return;
     }
     case CLIENT_EV_DISCONNECTED:
@@ -586,7 +594,7 @@ static int measure(struct run *run, uint64_t t0)
         /* Unreliable modes never retransmit and netsim holds a datagram
          * for a bounded time: once nothing arrived for a while after the
          * last send, nothing will. Reliable mode can stall silently. */
-        if (run->mode != PROTO_MODE_RELIABLE) {
+        if (!(proto_mode_info(run->mode)->up_flags & PROTO_FLAG_RELIABLE)) {
             uint64_t last = run->last_arrival_us > run->win_end ? run->last_arrival_us
                                                                 : run->win_end;
             uint64_t quiet = 2 * run->max_latency_us;
@@ -613,7 +621,7 @@ static int measure(struct run *run, uint64_t t0)
                          (ni.bytes_received - p->net0.bytes_received);
         r->wire_datagrams += (ni.datagrams_sent - p->net0.datagrams_sent) +
                              (ni.datagrams_received - p->net0.datagrams_received);
-        if (run->mode != PROTO_MODE_UDP && !p->dead) {
+        if (proto_mode_info(run->mode)->enet && !p->dead) {
             r->enet_rtt_ms += ni.enet_rtt_ms;
             r->enet_loss_pct += 100.0 * ni.enet_loss;
             enet_n++;
@@ -924,7 +932,7 @@ static void teardown(struct run *run)
             for (size_t i = 0; run->sw && i < run->n; i++)
                 alive += !run->peers[i].dead;
             /* udp clients are not told reliably; they just close */
-            if (run->mode == PROTO_MODE_UDP)
+            if (!proto_mode_info(run->mode)->enet)
                 alive = 0;
             if ((!relay_up && alive == 0) || clock_now_us() >= deadline)
                 break;

@@ -29,7 +29,6 @@
 #include "swarm.h"
 
 #define PROG "ricochet-bot"
-#define MODE_MIXED 4 /* index of "mixed" in the --mode choices */
 #define DRAIN_US 500000 /* keep receiving after the last send */
 #define SETTLE_US 200000 /* after everyone joined, before the first send */
 
@@ -38,7 +37,7 @@ struct bot_options {
     long port;
     char room[PROTO_ROOM_MAX + 1];
     char name[20];
-    int mode;
+    int mode_choice; /* index into mode_choices; see bot_mode() */
     double rate;
     double duration;
     long count;
@@ -50,6 +49,9 @@ struct bot_options {
     long timeout_ms;
 };
 
+/* --mode's choices: the mode table's names, then "mixed" (filled in main). */
+static char mode_choices[256];
+
 static const struct option_def bot_option_defs[] = {
     {"host", OPTION_STRING, offsetof(struct bot_options, host), "127.0.0.1", 1, 256, NULL,
      "relay address"},
@@ -59,8 +61,8 @@ static const struct option_def bot_option_defs[] = {
      PROTO_ROOM_MAX + 1, NULL, "room to join"},
     {"name", OPTION_STRING, offsetof(struct bot_options, name), "bot", 1, 20, NULL,
      "name prefix; bots are called PREFIX-1, PREFIX-2, ..."},
-    {"mode", OPTION_CHOICE, offsetof(struct bot_options, mode), "unsequenced", 0, 0,
-     "unsequenced|sequenced|reliable|udp|mixed",
+    {"mode", OPTION_CHOICE, offsetof(struct bot_options, mode_choice), "unsequenced", 0, 0,
+     mode_choices,
      "delivery mode; mixed = round-robin over the three ENet modes; udp needs "
      "a relay with --transport udp"},
     {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
@@ -175,7 +177,7 @@ static void bot_init_path(struct bot *b, uint64_t seed, size_t index)
  * by the mode each state arrived in (bots never switch modes). */
 struct mode_agg {
     struct histogram *lat;
-    uint64_t pairs, expected, received, lost, duplicates, reordered;
+    uint64_t pairs, expected, received, lost, duplicates, reordered, too_old;
 };
 
 static struct mode_agg agg[PROTO_MODE_COUNT];
@@ -183,6 +185,8 @@ static struct mode_agg agg[PROTO_MODE_COUNT];
 static void handle_event(struct bot *b, const struct client_event *ev)
 {
     switch (ev->type) {
+    case CLIENT_EV_TOO_OLD: /* counted in the member's stats */
+        break;
     case CLIENT_EV_WELCOME:
         b->id = client_id(b->c);
         log_info("%s: joined as %u", b->name, (unsigned)b->id);
@@ -291,12 +295,13 @@ static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
                               ? (double)s->stats.latency_sum_us / (double)s->stats.received
                               : 0;
             printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
-                   "reord %llu  lat mean %.2f max %.2f ms  jitter %.3f ms%s\n",
+                   "reord %llu old %llu  lat mean %.2f max %.2f ms  jitter %.3f ms%s\n",
                    s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
                    (unsigned long long)f.received, (unsigned long long)f.expected,
                    f.delivery, (unsigned long long)f.lost,
                    (unsigned long long)s->stats.duplicates,
-                   (unsigned long long)s->stats.reordered, mean / 1000.0,
+                   (unsigned long long)s->stats.reordered,
+                   (unsigned long long)s->stats.too_old, mean / 1000.0,
                    ms(s->stats.latency_max_us), s->stats.jitter_us / 1000.0,
                    s->left ? "  (left)" : "");
         }
@@ -337,18 +342,19 @@ static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
     }
     printf("\nper mode (each sender under the mode it joined with; latency by the mode each\n"
            "state arrived in; they differ only for players who switch modes):\n");
-    printf("  %-12s %6s %9s %9s %9s %6s %6s %6s %8s %8s\n", "mode", "pairs", "expected",
-           "received", "delivery", "lost", "dup", "reord", "p50 ms", "p99 ms");
+    printf("  %-12s %6s %9s %9s %9s %6s %6s %6s %6s %8s %8s\n", "mode", "pairs", "expected",
+           "received", "delivery", "lost", "dup", "reord", "old", "p50 ms", "p99 ms");
     for (int m = 0; m < PROTO_MODE_COUNT; m++) {
         const struct mode_agg *a = &agg[m];
         if (!a->pairs)
             continue;
-        printf("  %-12s %6llu %9llu %9llu %8.2f%% %6llu %6llu %6llu %8.2f %8.2f\n",
+        printf("  %-12s %6llu %9llu %9llu %8.2f%% %6llu %6llu %6llu %6llu %8.2f %8.2f\n",
                proto_mode_name((enum proto_mode)m), (unsigned long long)a->pairs,
                (unsigned long long)a->expected, (unsigned long long)a->received,
                a->expected ? 100.0 * (double)a->received / (double)a->expected : 0.0,
                (unsigned long long)a->lost, (unsigned long long)a->duplicates,
-               (unsigned long long)a->reordered, ms(histogram_percentile(a->lat, 50)),
+               (unsigned long long)a->reordered, (unsigned long long)a->too_old,
+               ms(histogram_percentile(a->lat, 50)),
                ms(histogram_percentile(a->lat, 99)));
     }
 }
@@ -407,6 +413,7 @@ static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
             cJSON_AddNumberToObject(js, "lost", (double)f.lost);
             cJSON_AddNumberToObject(js, "duplicates", (double)s->stats.duplicates);
             cJSON_AddNumberToObject(js, "reordered", (double)s->stats.reordered);
+            cJSON_AddNumberToObject(js, "too_old", (double)s->stats.too_old);
             cJSON_AddNumberToObject(js, "latency_mean_us",
                                     s->stats.received ? (double)s->stats.latency_sum_us /
                                                             (double)s->stats.received
@@ -433,6 +440,7 @@ static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
         cJSON_AddNumberToObject(jm, "lost", (double)a->lost);
         cJSON_AddNumberToObject(jm, "duplicates", (double)a->duplicates);
         cJSON_AddNumberToObject(jm, "reordered", (double)a->reordered);
+        cJSON_AddNumberToObject(jm, "too_old", (double)a->too_old);
         cJSON_AddNumberToObject(jm, "latency_p50_us", (double)histogram_percentile(a->lat, 50));
         cJSON_AddNumberToObject(jm, "latency_p99_us", (double)histogram_percentile(a->lat, 99));
         cJSON_AddNumberToObject(jm, "latency_max_us", (double)a->lat->max);
@@ -461,6 +469,7 @@ static void aggregate(struct bot *bots, size_t n)
             a->lost += f.lost;
             a->duplicates += s->stats.duplicates;
             a->reordered += s->stats.reordered;
+            a->too_old += s->stats.too_old;
         }
     }
 }
@@ -544,15 +553,28 @@ static void bot_event(void *ctx, size_t i, const struct client_event *ev)
     handle_event(&sw->bots[i], ev);
 }
 
+/* The name of the --mode choice (the text of mode_choices, not an index). */
+static const char *mode_choice_name(const struct bot_options *o, char *buf, size_t cap)
+{
+    const char *p = mode_choices;
+    for (int i = 0; i < o->mode_choice && p; i++)
+        if ((p = strchr(p, '|')))
+            p++;
+    size_t n = p ? strcspn(p, "|") : 0;
+    snprintf(buf, cap, "%.*s", (int)n, p ? p : "");
+    return buf;
+}
+
 /* Creates every bot's client (connecting starts). Returns 0 or -1 (printed). */
 static int bot_connect(struct bot_run *sw)
 {
     const struct bot_options *o = sw->o;
+    char name[32];
+    enum proto_mode mode = PROTO_MODE_UNSEQUENCED;
+    bool mixed = proto_mode_parse(mode_choice_name(o, name, sizeof name), &mode) != 0;
     struct swarm_config sc = {.host = o->host, .port = (uint16_t)o->port,
                               .clients = sw->n, .room = o->room, .name = o->name,
-                              .mode = o->mode == MODE_MIXED ? PROTO_MODE_UNSEQUENCED
-                                                            : (enum proto_mode)o->mode,
-                              .mixed = o->mode == MODE_MIXED, .reflect = o->reflect,
+                              .mode = mode, .mixed = mixed, .reflect = o->reflect,
                               .timeout_ms = (uint32_t)o->timeout_ms, .rate_hz = o->rate,
                               .payload = (size_t)o->payload};
     struct swarm_hooks hooks = {.ctx = sw, .fill = bot_fill, .sent = bot_sent,
@@ -646,6 +668,7 @@ int main(int argc, char **argv)
 {
     struct bot_options o;
     memset(&o, 0, sizeof o);
+    proto_mode_choices(mode_choices, sizeof mode_choices, "mixed");
     options_parse_or_exit(bot_option_defs, &o, argc, argv, PROG,
                           "headless players: join a room, move, send states, report "
                           "what everyone received");
@@ -659,10 +682,10 @@ int main(int argc, char **argv)
 
     int rc = 1;
     if (bot_alloc(&sw) == 0) {
+        char mode_name[32];
         fprintf(stderr, PROG ": %zu bot%s -> %s:%ld room %s, mode %s, %.1f Hz, seed %llu\n",
                 sw.n, sw.n == 1 ? "" : "s", o.host, o.port, o.room,
-                o.mode == MODE_MIXED ? "mixed" : proto_mode_name((enum proto_mode)o.mode),
-                o.rate, (unsigned long long)sw.seed);
+                mode_choice_name(&o, mode_name, sizeof mode_name), o.rate, (unsigned long long)sw.seed);
         if (bot_connect(&sw) == 0 && bot_join(&sw) == 0) {
             bot_send(&sw);
             rc = bot_report(&sw);

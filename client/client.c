@@ -46,8 +46,8 @@
 #define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
 #define UDP_RECV_MAX (PROTO_CONTROL_MAX + 1) /* above any UDP payload: never truncated */
 
-_Static_assert(CLIENT_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE &&
-                   CLIENT_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED,
+_Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE &&
+                   PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED,
                "client_test.h flags are ENet's packet flags");
 
 /* A member that left my room, remembered so that a late state does not list
@@ -105,6 +105,8 @@ struct client {
     /* wire counters (ENet's 32-bit host counters are harvested here) */
     uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
     uint64_t bad_messages;    /* dropped: undecodable or unexpected */
+    uint64_t too_old;         /* sequenced states dropped: a newer one from the
+                                 same sender was already delivered */
 
     /* members of my room, not me */
     struct client_member *members;
@@ -375,6 +377,20 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
             if (d)
                 d->id = 0;
         }
+        /* Sequenced keeps each sender's order here, not in ENet: the relay
+         * forwards it unsequenced, so one sender's late state never costs
+         * another sender's (PROTOCOL.md, delivery modes). */
+        if (proto_mode_info(arrived_as)->filter == PROTO_FILTER_DROP_OLD && m->has_state &&
+            !proto_seq_after(s.seq, m->last.seq)) {
+            m->stats.too_old++;
+            c->too_old++;
+            ev->type = CLIENT_EV_TOO_OLD; /* reported, not delivered: benchmarks count it */
+            ev->id = s.sender;
+            ev->state = s;
+            ev->arrived_as = arrived_as;
+            ev->recv_us = now;
+            return 1;
+        }
         int fresh = recv_stats_record(&m->stats, s.seq, s.send_us, now, &c->latency);
         if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
             m->last = s;
@@ -509,27 +525,26 @@ static int receive(struct client *c, uint8_t channel, uint32_t flags,
                    const uint8_t *buf, size_t len, uint64_t now,
                    struct client_event *ev)
 {
-    if (c->udp != (channel == CLIENT_CHANNEL_DATAGRAM)) {
+    if (c->udp != (channel == PROTO_CHANNEL_DATAGRAM)) {
         bad_message(c, "message on the other transport's channel", PROTO_E_VALUE);
         return 0;
     }
     switch (channel) {
-    case CLIENT_CHANNEL_DATAGRAM:
+    case PROTO_CHANNEL_DATAGRAM:
         if (len > 0 && buf[0] == '{')
             return handle_control(c, (const char *)buf, len, now, ev);
         return handle_state(c, buf, len, PROTO_MODE_UDP, now, ev);
     case PROTO_CHANNEL_CONTROL:
         return handle_control(c, (const char *)buf, len, now, ev);
-    case PROTO_CHANNEL_STATE:
-        return handle_state(c, buf, len,
-                            (flags & ENET_PACKET_FLAG_UNSEQUENCED) ? PROTO_MODE_UNSEQUENCED
-                                                                   : PROTO_MODE_SEQUENCED,
-                            now, ev);
-    case PROTO_CHANNEL_RELIABLE:
-        return handle_state(c, buf, len, PROTO_MODE_RELIABLE, now, ev);
-    default:
-        bad_message(c, "packet on unknown channel", PROTO_E_VALUE);
-        return 0;
+    default: {
+        /* A state: the mode table says which mode (channel, flags) is. */
+        enum proto_mode mode;
+        if (proto_mode_from_down(channel, flags, &mode) != 0 || !proto_mode_info(mode)->enet) {
+            bad_message(c, "state on a channel or with flags no mode uses", PROTO_E_VALUE);
+            return 0;
+        }
+        return handle_state(c, buf, len, mode, now, ev);
+    }
     }
 }
 
@@ -674,7 +689,7 @@ static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
     c->bytes_received += (uint64_t)n;
     c->dgrams_received++;
     c->last_recv_us = now;
-    return receive(c, CLIENT_CHANNEL_DATAGRAM, 0, c->rxbuf, (size_t)n, now, ev);
+    return receive(c, PROTO_CHANNEL_DATAGRAM, 0, c->rxbuf, (size_t)n, now, ev);
 }
 
 /* ---- public API ---- */
@@ -712,7 +727,7 @@ static struct client *client_new(const struct client_config *cfg, bool need_rela
     c->reflect = cfg->reflect;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
     c->mode = cfg->mode;
-    c->udp = cfg->mode == PROTO_MODE_UDP;
+    c->udp = !proto_mode_info(cfg->mode)->enet;
     c->fd = -1;
     c->next_seq = 1;
     c->phase = PHASE_CONNECTING;
@@ -910,6 +925,11 @@ int client_tick(struct client *c, uint64_t now_us, struct client_event *ev)
     return member_expire(c, now_us, ev);
 }
 
+uint64_t client_too_old(const struct client *c)
+{
+    return c->too_old;
+}
+
 uint64_t client_bad_messages(const struct client *c)
 {
     return c->bad_messages;
@@ -939,22 +959,9 @@ int client_send_state(struct client *c, const struct proto_state *s,
         udp_send(c, buf, total);
         return 0;
     }
-    enet_uint32 flags;
-    enet_uint8 channel;
-    switch (c->mode) {
-    case PROTO_MODE_UNSEQUENCED:
-        flags = ENET_PACKET_FLAG_UNSEQUENCED;
-        channel = PROTO_CHANNEL_STATE;
-        break;
-    case PROTO_MODE_SEQUENCED:
-        flags = 0;
-        channel = PROTO_CHANNEL_STATE;
-        break;
-    default:
-        flags = ENET_PACKET_FLAG_RELIABLE;
-        channel = PROTO_CHANNEL_RELIABLE;
-        break;
-    }
+    const struct proto_mode_info *mi = proto_mode_info(c->mode);
+    enet_uint32 flags = mi->up_flags;
+    enet_uint8 channel = mi->up_channel;
     ENetPacket *p = enet_packet_create(buf, total, flags);
     if (!p)
         return -1;
@@ -978,7 +985,7 @@ int client_send_chat(struct client *c, const char *text)
 
 int client_set_mode(struct client *c, enum proto_mode mode)
 {
-    if (c->udp || (int)mode < 0 || mode >= PROTO_MODE_UDP)
+    if (c->udp || !proto_mode_info(mode) || !proto_mode_info(mode)->enet)
         return -1;
     c->mode = mode;
     return 0;

@@ -47,6 +47,10 @@ enum client_event_type {
                              * again after a rejoin, usually with a new id, the
                              * roster replacing the member table */
     CLIENT_EV_STATE,        /* a member's state (or my reflected one) */
+    CLIENT_EV_TOO_OLD,      /* a sequenced state NOT delivered: not after the newest
+                             * one from that sender (state, id, arrived_as set;
+                             * counted in the member's stats.too_old). Ignore it
+                             * unless you count. */
     CLIENT_EV_JOINED,       /* a member joined */
     CLIENT_EV_LEFT,         /* a member left (reason in control->reason); udp:
                              * also a member silent for timeout_ms (timeout) */
@@ -133,6 +137,10 @@ int client_socket_fd(const struct client *c);         /* for poll(2) */
  * client_poll (so its stats can be read); at most PROTO_ROSTER_MAX. */
 const struct client_member *client_members(const struct client *c, size_t *n);
 const struct client_member *client_member(const struct client *c, uint32_t id);
+
+/* Sequenced states dropped because a newer state from the same sender was
+ * already delivered (each member's stats.too_old has its share). */
+uint64_t client_too_old(const struct client *c);
 
 /* One-way latency of every state received from others (same-host clock). */
 const struct histogram *client_latency(const struct client *c);

@@ -67,6 +67,10 @@ struct tui_config {
     bool retry;
 };
 
+/* --mode's choices: the mode table's names in enum order (filled in main),
+ * so the chosen index is the enum proto_mode. */
+static char mode_choices[256];
+
 static const struct option_def option_defs[] = {
     { "host", OPTION_STRING, offsetof(struct tui_config, host), "127.0.0.1", 1, 256, NULL,
       "relay host (or a ricochet-netsim in front of it)" },
@@ -77,7 +81,7 @@ static const struct option_def option_defs[] = {
     { "name", OPTION_STRING, offsetof(struct tui_config, name), "", 0, PROTO_NAME_MAX + 1,
       NULL, "player name [A-Za-z0-9_.-] (default: $USER or player)" },
     { "mode", OPTION_CHOICE, offsetof(struct tui_config, mode), "unsequenced", 0, 0,
-      "unsequenced|sequenced|reliable|udp", "delivery mode at start (keys 1/2/3 switch live)" },
+      mode_choices, "delivery mode at start (keys 1/2/3 switch live)" },
     { "rate", OPTION_INT, offsetof(struct tui_config, rate), "20", 1, 120, NULL,
       "states sent per second (keys +/-)" },
     { "interp-delay-ms", OPTION_INT, offsetof(struct tui_config, interp_delay_ms), "100", 0,
@@ -340,6 +344,8 @@ static void handle_event(struct app *a, const struct client_event *ev, uint64_t 
     struct remote *r;
 
     switch (ev->type) {
+    case CLIENT_EV_TOO_OLD: /* counted in the member's stats */
+        break;
     case CLIENT_EV_WELCOME: {
         size_t n;
         /* A udp client welcomed again after the relay expired it (or
@@ -479,7 +485,7 @@ static int rate_next(int rate, int dir)
 
 static void set_mode(struct app *a, enum proto_mode mode)
 {
-    if (a->mode == PROTO_MODE_UDP) {
+    if (!proto_mode_info(a->mode)->enet) {
         add_msg(a, 1, "udp cannot switch live: restart with --mode");
         return;
     }
@@ -529,9 +535,12 @@ static bool handle_key(struct app *a, int ch, uint64_t now)
     case KEYS_LEFT: a->dir_x = -1; a->dir_y = 0; break;
     case KEYS_RIGHT: a->dir_x = 1; a->dir_y = 0; break;
     case KEYS_STOP: a->dir_x = a->dir_y = 0; break;
-    case KEYS_MODE_UNSEQUENCED: set_mode(a, PROTO_MODE_UNSEQUENCED); break;
-    case KEYS_MODE_SEQUENCED: set_mode(a, PROTO_MODE_SEQUENCED); break;
-    case KEYS_MODE_RELIABLE: set_mode(a, PROTO_MODE_RELIABLE); break;
+    case KEYS_MODE: {
+        enum proto_mode m;
+        if (keys_mode_for(ch, &m) == 0)
+            set_mode(a, m);
+        break;
+    }
     case KEYS_RATE_UP:
     case KEYS_RATE_DOWN:
         a->rate = rate_next(a->rate, act == KEYS_RATE_UP ? 1 : -1);
@@ -676,13 +685,8 @@ static void put_glyph(int row, int col, char ch, attr_t attr)
 
 static const char *mode_short(enum proto_mode m)
 {
-    switch (m) {
-    case PROTO_MODE_UNSEQUENCED: return "unseq";
-    case PROTO_MODE_SEQUENCED: return "seq";
-    case PROTO_MODE_RELIABLE: return "rel";
-    case PROTO_MODE_UDP: return "udp";
-    default: return "?";
-    }
+    const struct proto_mode_info *mi = proto_mode_info(m);
+    return mi ? mi->short_name : "?";
 }
 
 static void draw_hud(struct app *a, uint64_t now)
@@ -974,6 +978,7 @@ static uint64_t next_deadline(const struct app *a)
 static uint64_t configure(struct app *a, int argc, char **argv)
 {
     uint64_t seed;
+    proto_mode_choices(mode_choices, sizeof mode_choices, NULL);
     options_parse_or_exit(option_defs, &a->cfg, argc, argv, PROG,
                           "terminal player: join a room, steer your avatar, watch the others "
                           "move through the relay");

@@ -10,16 +10,6 @@
 
 #include "client.h"
 
-/* The plain-UDP transport has no channels: the first byte of a datagram
- * tells control ('{') from state. */
-#define CLIENT_CHANNEL_DATAGRAM 255u
-
-/* Received ENet packet flags that matter (same bits as ENet's). A state on
- * PROTO_CHANNEL_STATE is unsequenced with CLIENT_FLAG_UNSEQUENCED, else
- * sequenced. */
-#define CLIENT_FLAG_RELIABLE 1u
-#define CLIENT_FLAG_UNSEQUENCED 2u
-
 /* A client with no socket and no ENet host: cfg as for client_create, but
  * host and port are ignored. It starts as if its join were sent (waiting
  * for welcome), sends nothing (client_send_* return as if sent, or -1
@@ -32,8 +22,8 @@ struct client *client_create_detached(const struct client_config *cfg, char *err
                                       size_t err_cap);
 
 /* Feeds one received message to c as the transport would: len bytes that
- * arrived on channel (PROTO_CHANNEL_* for ENet, CLIENT_CHANNEL_DATAGRAM for
- * udp; the other kind is dropped) with flags (CLIENT_FLAG_*), at now_us.
+ * arrived on channel (PROTO_CHANNEL_* for ENet, PROTO_CHANNEL_DATAGRAM for
+ * udp; the other kind is dropped) with flags (PROTO_FLAG_*, proto/mode.h), at now_us.
  * Like one client_poll: first applies what the previous event left pending.
  * Returns 1 with *ev filled, 0 if the message was dropped (counted) or
  * gives no event, -1 if the client is disconnected and reads nothing more

@@ -16,9 +16,6 @@ enum keys_action keys_action_for(int ch)
     case KEY_LEFT: case 'a': case 'A': case 'h': return KEYS_LEFT;
     case KEY_RIGHT: case 'd': case 'D': case 'l': return KEYS_RIGHT;
     case ' ': case 'x': case 'X': return KEYS_STOP;
-    case '1': return KEYS_MODE_UNSEQUENCED;
-    case '2': return KEYS_MODE_SEQUENCED;
-    case '3': return KEYS_MODE_RELIABLE;
     case '+': case '=': return KEYS_RATE_UP;
     case '-': case '_': return KEYS_RATE_DOWN;
     case ']': return KEYS_DELAY_UP;
@@ -31,8 +28,23 @@ enum keys_action keys_action_for(int ch)
     case KEY_CTRL('l'): return KEYS_REDRAW;
     case KEY_RESIZE: return KEYS_RESIZE;
     case 'q': case 'Q': return KEYS_QUIT;
-    default: return KEYS_NONE;
+    default: {
+        enum proto_mode m;
+        return keys_mode_for(ch, &m) == 0 ? KEYS_MODE : KEYS_NONE;
     }
+    }
+}
+
+int keys_mode_for(int ch, enum proto_mode *mode)
+{
+    for (int i = 0; i < PROTO_MODE_COUNT; i++) {
+        const struct proto_mode_info *m = proto_mode_info((enum proto_mode)i);
+        if (m->key && m->key == ch) {
+            *mode = (enum proto_mode)i;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 const char *keys_action_name(enum keys_action a)
@@ -40,9 +52,7 @@ const char *keys_action_name(enum keys_action a)
     static const char *const names[KEYS_ACTION_COUNT] = {
         [KEYS_NONE] = "none", [KEYS_UP] = "up", [KEYS_DOWN] = "down",
         [KEYS_LEFT] = "left", [KEYS_RIGHT] = "right", [KEYS_STOP] = "stop",
-        [KEYS_MODE_UNSEQUENCED] = "mode-unsequenced",
-        [KEYS_MODE_SEQUENCED] = "mode-sequenced",
-        [KEYS_MODE_RELIABLE] = "mode-reliable", [KEYS_RATE_UP] = "rate-up",
+        [KEYS_MODE] = "mode", [KEYS_RATE_UP] = "rate-up",
         [KEYS_RATE_DOWN] = "rate-down", [KEYS_DELAY_UP] = "delay-up",
         [KEYS_DELAY_DOWN] = "delay-down", [KEYS_TOGGLE_INTERP] = "toggle-interp",
         [KEYS_TOGGLE_GHOST] = "toggle-ghost", [KEYS_CHAT] = "chat",

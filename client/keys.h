@@ -16,9 +16,7 @@ enum keys_action {
     KEYS_LEFT,            /* steer left (arrow, a, h) */
     KEYS_RIGHT,           /* steer right (arrow, d, l) */
     KEYS_STOP,            /* stop moving (space, x) */
-    KEYS_MODE_UNSEQUENCED, /* 1 */
-    KEYS_MODE_SEQUENCED,  /* 2 */
-    KEYS_MODE_RELIABLE,   /* 3 */
+    KEYS_MODE,            /* a mode's key in the mode table (1 2 3): keys_mode_for */
     KEYS_RATE_UP,         /* + = */
     KEYS_RATE_DOWN,       /* - _ */
     KEYS_DELAY_UP,        /* ] : more interpolation delay */
@@ -36,6 +34,10 @@ enum keys_action {
 
 /* Action for a key code in normal (not chat) input. KEYS_NONE if unbound. */
 enum keys_action keys_action_for(int ch);
+
+/* The mode whose key (proto/mode.c's table) is ch: returns 0 and sets
+ * *mode, or -1. */
+int keys_mode_for(int ch, enum proto_mode *mode);
 
 /* Short name of an action ("up", "quit", ...) for logs and tests. */
 const char *keys_action_name(enum keys_action a);

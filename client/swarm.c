@@ -70,6 +70,17 @@ static size_t room_index(const struct swarm *sw, size_t i)
     return sw->cfg.room_size ? (sw->cfg.first + i) / sw->cfg.room_size : 0;
 }
 
+/* Client i's mode under mixed: the mode table's in_mixed modes in turn. */
+static enum proto_mode mixed_mode(size_t i)
+{
+    enum proto_mode modes[PROTO_MODE_COUNT];
+    size_t n = 0;
+    for (int k = 0; k < PROTO_MODE_COUNT; k++)
+        if (proto_mode_info((enum proto_mode)k)->in_mixed)
+            modes[n++] = (enum proto_mode)k;
+    return modes[i % n];
+}
+
 struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
                            char *err, size_t err_cap)
 {
@@ -109,7 +120,7 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
         else
             snprintf(room, sizeof room, "%s", cfg->room);
         snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
-        m->mode = cfg->mixed ? (enum proto_mode)(i % 3) : cfg->mode;
+        m->mode = cfg->mixed ? mixed_mode(i) : cfg->mode;
         struct client_config cc = {.host = cfg->host, .port = cfg->port, .room = room,
                                    .name = m->name, .mode = m->mode,
                                    .reflect = cfg->reflect, .timeout_ms = cfg->timeout_ms};
@@ -233,7 +244,7 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
             size_t members;
             client_members(m->c, &members);
             ready += client_joined(m->c) &&
-                     (!see_room || m->mode == PROTO_MODE_UDP ||
+                     (!see_room || !proto_mode_info(m->mode)->enet ||
                       members + 1 >= swarm_room_members(sw, i));
         }
         if (ready == sw->cfg.clients)

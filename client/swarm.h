@@ -32,7 +32,8 @@ struct swarm_config {
     const char *room;      /* the room, or with room_size the prefix: ROOM-1, ROOM-2... */
     const char *name;      /* client i is NAME-(first+i+1) */
     enum proto_mode mode;  /* every client's; see mixed */
-    bool mixed;            /* client i gets ENet mode i % 3 instead */
+    bool mixed;            /* client i gets the i-th of the mode table's in_mixed modes
+                              (round-robin) instead */
     bool reflect;
     uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
     double rate_hz;        /* states per second per client */

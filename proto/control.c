@@ -127,6 +127,7 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         cJSON_AddStringToObject(o, "name", m->name);
         cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
         cJSON_AddBoolToObject(o, "reflect", m->reflect);
+        cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
         return PROTO_OK;
     case PROTO_CTL_WELCOME:
         if (!proto_room_valid(m->room))
@@ -169,9 +170,11 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         return PROTO_OK;
     case PROTO_CTL_PING:
     case PROTO_CTL_PONG:
-        if ((double)m->t > JSON_INT_MAX)
+        if ((double)m->t > JSON_INT_MAX || (double)m->relay_t > JSON_INT_MAX)
             return PROTO_E_VALUE;
         cJSON_AddNumberToObject(o, "t", (double)m->t);
+        if (m->type == PROTO_CTL_PONG && m->relay_t)
+            cJSON_AddNumberToObject(o, "relay_t", (double)m->relay_t);
         return PROTO_OK;
     }
     return PROTO_E_VALUE;
@@ -416,7 +419,9 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     switch (m->type) {
     case PROTO_CTL_JOIN:
         m->mode = PROTO_MODE_UNSEQUENCED;
-        if ((rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
+        m->version = 1; /* version 1 clients did not say */
+        if ((rc = read_id(r, o, "version", 0, &m->version)) ||
+            (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
             (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)) ||
             (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)))
             return rc;
@@ -458,6 +463,11 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_PONG:
         rc = read_uint(r, o, "t", 0, JSON_INT_MAX, &t);
         m->t = t;
+        if (rc == PROTO_OK && m->type == PROTO_CTL_PONG) {
+            t = 0;
+            rc = read_uint(r, o, "relay_t", 0, JSON_INT_MAX, &t);
+            m->relay_t = t;
+        }
         return rc;
     }
     return PROTO_E_UNKNOWN_TYPE;

@@ -58,7 +58,11 @@ struct proto_control {
     enum proto_left_reason reason;      /* left */
     char code[PROTO_CODE_MAX + 1];      /* error: machine-readable, e.g. "room_full" */
     char text[PROTO_TEXT_MAX + 1];      /* error: human message; chat: the line */
+    uint32_t version;                   /* join: protocol version the client speaks
+                                           (sent as PROTO_VERSION; absent = 1) */
     uint64_t t;                         /* ping/pong: opaque, echoed */
+    uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
+                                           (0: none; clock offset, PROTOCOL.md) */
     size_t roster_len;                  /* welcome */
     struct proto_member roster[PROTO_ROSTER_MAX];
 };

@@ -85,7 +85,7 @@ int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
     } else {
         uint32_t behind = (uint32_t)(-(int64_t)ahead);
         if (behind >= RECV_STATS_WINDOW) {
-            s->too_old++;
+            s->out_of_window++;
             return 0;
         }
         if (window_test(s, seq)) {

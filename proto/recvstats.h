@@ -24,7 +24,9 @@ struct recv_stats {
     uint64_t received;     /* unique states received */
     uint64_t duplicates;   /* same sequence number seen again */
     uint64_t reordered;    /* arrived after a higher sequence number */
-    uint64_t too_old;      /* older than the window: cannot tell, not counted as received */
+    uint64_t out_of_window; /* older than the window: cannot tell, not counted as received */
+    uint64_t too_old;      /* dropped by the client library (sequenced): not after the
+                              newest state already delivered from this sender */
     double jitter_us;      /* RFC 3550 J, smoothed 1/16 */
     int64_t last_transit_us;
     uint64_t latency_sum_us; /* for the mean */

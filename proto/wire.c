@@ -67,7 +67,7 @@ int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s)
         return PROTO_E_SPACE;
     if (!state_values_ok(s))
         return PROTO_E_VALUE;
-    buf[0] = PROTO_VERSION;
+    buf[0] = PROTO_STATE_VERSION;
     buf[1] = PROTO_MSG_STATE;
     put_u16(buf + 2, 0); /* reserved */
     put_u32(buf + 4, s->sender);
@@ -87,7 +87,7 @@ int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s)
 
     if (len < 2)
         return PROTO_E_SHORT;
-    if (buf[0] != PROTO_VERSION)
+    if (buf[0] != PROTO_STATE_VERSION)
         return PROTO_E_VERSION;
     if (buf[1] != PROTO_MSG_STATE)
         return PROTO_E_TYPE;
@@ -130,24 +130,4 @@ const char *proto_strerror(int err)
     case PROTO_E_UNKNOWN_TYPE: return "unknown control type";
     default: return "unknown error";
     }
-}
-
-static const char *const mode_names[PROTO_MODE_COUNT] = {
-    "unsequenced", "sequenced", "reliable", "udp"
-};
-
-const char *proto_mode_name(enum proto_mode mode)
-{
-    return (unsigned)mode < PROTO_MODE_COUNT ? mode_names[mode] : "?";
-}
-
-int proto_mode_parse(const char *name, enum proto_mode *mode)
-{
-    for (int i = 0; i < PROTO_MODE_COUNT; i++) {
-        if (strcmp(name, mode_names[i]) == 0) {
-            *mode = (enum proto_mode)i;
-            return 0;
-        }
-    }
-    return -1;
 }

@@ -8,29 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 1
+#include "mode.h"
+
+/* Protocol version, sent in join; PROTOCOL.md lists the changes from 1.
+ * A relay refuses a join of another version (error bad_version). */
+#define PROTO_VERSION 2
+/* Format of the binary state (its byte 0): unchanged in protocol 2. */
+#define PROTO_STATE_VERSION 1
 #define PROTO_STATE_SIZE 40   /* bytes of the fixed state message */
 #define PROTO_STATE_MAX 1200  /* largest state datagram, padding included */
 #define PROTO_DEFAULT_PORT 7777
-
-/* ENet channels. Reliable traffic never shares a channel with unreliable
- * state, so a retransmission cannot stall it (head-of-line blocking). */
-enum proto_channel {
-    PROTO_CHANNEL_CONTROL = 0,  /* JSON control messages, reliable */
-    PROTO_CHANNEL_STATE = 1,    /* state, unsequenced or sequenced */
-    PROTO_CHANNEL_RELIABLE = 2, /* state in reliable mode */
-    PROTO_CHANNEL_COUNT = 3
-};
-
-/* How a client's state travels. The first three are ENet; udp is the plain
- * datagram-socket transport with no ENet at all. */
-enum proto_mode {
-    PROTO_MODE_UNSEQUENCED = 0,
-    PROTO_MODE_SEQUENCED = 1,
-    PROTO_MODE_RELIABLE = 2,
-    PROTO_MODE_UDP = 3,
-    PROTO_MODE_COUNT = 4
-};
 
 enum proto_msg_type { PROTO_MSG_STATE = 1 };
 
@@ -38,7 +25,7 @@ enum proto_msg_type { PROTO_MSG_STATE = 1 };
 enum proto_err {
     PROTO_OK = 0,
     PROTO_E_SHORT = -1,        /* fewer bytes than the message needs */
-    PROTO_E_VERSION = -2,      /* version byte is not PROTO_VERSION */
+    PROTO_E_VERSION = -2,      /* version byte is not PROTO_STATE_VERSION */
     PROTO_E_TYPE = -3,         /* unknown message type */
     PROTO_E_VALUE = -4,        /* a field is out of range (NaN, too long, bad chars) */
     PROTO_E_SPACE = -5,        /* caller's buffer too small */
@@ -82,12 +69,6 @@ void proto_state_stamp_sender(uint8_t *buf, uint32_t sender);
 
 /* Short lower-case description of a proto_err ("too short", ...). */
 const char *proto_strerror(int err);
-
-/* "unsequenced", "sequenced", "reliable", "udp"; "?" when out of range. */
-const char *proto_mode_name(enum proto_mode mode);
-
-/* Parses a mode name. Returns 0 and sets *mode, or -1. */
-int proto_mode_parse(const char *name, enum proto_mode *mode);
 
 /* Wrap-safe sequence comparison: is a after b (within half the space)? */
 static inline int proto_seq_after(uint32_t a, uint32_t b)

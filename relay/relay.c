@@ -123,6 +123,8 @@ static const struct {
     [RELAY_DROP_STRAY] = { "stray", NULL, false },
     [RELAY_DROP_BAD_CHANNELS] = { "bad_channels", NULL, false },
     [RELAY_DROP_BANNED] = { "banned", "kicked", false },
+    [RELAY_DROP_BAD_VERSION] = { "bad_version", "bad_version", false },
+    [RELAY_DROP_TOO_OLD] = { "too_old", NULL, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)
@@ -695,7 +697,7 @@ static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t fl
     r->stats.states_out += n;
     r->stats.bytes_out += (uint64_t)n * len;
     r->tp.send_state(r->tp.ctx, r->recipients, n, channel,
-                     flags & (RELAY_FLAG_RELIABLE | RELAY_FLAG_UNSEQUENCED), bytes, len);
+                     flags & PROTO_FLAGS_MASK, bytes, len);
 }
 
 /* Sends every held state, in arrival order. A sender that left (or whose
@@ -737,8 +739,8 @@ static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
     return 0;
 }
 
-static int on_state(struct relay *r, uint32_t peer, uint8_t channel,
-                    uint32_t flags, uint8_t *bytes, size_t len, uint64_t now_us)
+static int on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
+                    uint8_t *bytes, size_t len, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
     struct proto_state s;
@@ -760,6 +762,15 @@ static int on_state(struct relay *r, uint32_t peer, uint8_t channel,
         return reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                       "state before join: send join first");
 
+    /* A mode ordered per sender: a state that arrived after a newer one
+     * from the same sender is dropped here, not forwarded (counted). */
+    const struct proto_mode_info *mi = proto_mode_info(mode);
+    if (mi->filter == PROTO_FILTER_DROP_OLD && p->has_state &&
+        !proto_seq_after(s.seq, p->last.seq)) {
+        r->stats.drops[RELAY_DROP_TOO_OLD]++;
+        return -1 - (int)RELAY_DROP_TOO_OLD; /* counted, no error: not the client's fault */
+    }
+
     /* The relay is the authority on identity: whatever the client wrote in
      * the sender field is replaced by its relay id. */
     proto_state_stamp_sender(bytes, p->id);
@@ -768,9 +779,11 @@ static int on_state(struct relay *r, uint32_t peer, uint8_t channel,
     p->has_state = true;
     r->stats.states_in++;
 
+    /* Downstream channel and flags come from the mode table: a sequenced
+     * state goes down unsequenced, its order kept per sender by seq. */
     if (r->cfg.tick_us)
-        return hold(r, peer, channel, flags, bytes, len, now_us);
-    fan_out(r, peer, channel, flags, bytes, len);
+        return hold(r, peer, mi->down_channel, mi->down_flags, bytes, len, now_us);
+    fan_out(r, peer, mi->down_channel, mi->down_flags, bytes, len);
     return 0;
 }
 
@@ -876,6 +889,10 @@ static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m
                       "already in room '%s' as %" PRIu32 ": leave first",
                       cur->name, p->id);
     }
+    if (m->version != PROTO_VERSION)
+        return reject(r, peer, RELAY_DROP_BAD_VERSION, now_us,
+                      "client speaks protocol version %" PRIu32 ", this relay %d: upgrade the client",
+                      m->version, PROTO_VERSION);
     if (strlen(m->name) > r->cfg.name_max || !proto_name_valid(m->name))
         return reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
                       "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
@@ -887,7 +904,7 @@ static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m
     enum proto_mode mode = m->mode;
     if (r->cfg.datagram)
         mode = PROTO_MODE_UDP;
-    else if (mode == PROTO_MODE_UDP || (unsigned)mode >= PROTO_MODE_COUNT)
+    else if (!proto_mode_info(mode) || !proto_mode_info(mode)->enet)
         return reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
                       "mode udp needs a relay started with --transport udp");
 
@@ -995,6 +1012,7 @@ static int on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         memset(&r->out, 0, offsetof(struct proto_control, roster));
         r->out.type = PROTO_CTL_PONG;
         r->out.t = m->t;
+        r->out.relay_t = now_us; /* clients estimate their clock offset from it */
         send_out(r, peer);
         return 0;
     default:
@@ -1044,27 +1062,25 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     bool json = bytes[0] == '{';
     switch (channel) {
     case PROTO_CHANNEL_CONTROL:
-        if (bytes[0] == PROTO_VERSION)
+        if (bytes[0] == PROTO_STATE_VERSION)
             return reject_as(r, peer, RELAY_DROP_WRONG_CHANNEL, "bad_json", now_us,
-                          "state on channel 0: states go on channel 1 or 2");
+                          "state on channel 0: states go on channel %u or %u",
+                          PROTO_CHANNEL_STATE, PROTO_CHANNEL_RELIABLE);
         return on_control(r, peer, bytes, len, false, now_us);
-    case PROTO_CHANNEL_STATE:
-        if (json || (flags & RELAY_FLAG_RELIABLE))
-            return reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
-                          "channel 1 carries unreliable states only");
-        return on_state(r, peer, channel, flags, bytes, len, now_us);
-    case PROTO_CHANNEL_RELIABLE:
-        if (json || !(flags & RELAY_FLAG_RELIABLE))
-            return reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
-                          "channel 2 carries reliable states only");
-        return on_state(r, peer, channel, flags, bytes, len, now_us);
-    case RELAY_CHANNEL_DATAGRAM:
+    case PROTO_CHANNEL_DATAGRAM:
         if (json)
             return on_control(r, peer, bytes, len, true, now_us);
-        return on_state(r, peer, channel, 0, bytes, len, now_us);
-    default:
-        return reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
-                      "no channel %u", (unsigned)channel);
+        return on_state(r, peer, PROTO_MODE_UDP, bytes, len, now_us);
+    default: {
+        /* A state channel: the table says which mode (channel, flags) is. */
+        enum proto_mode mode;
+        if (json || proto_mode_from_up(channel, flags, &mode) != 0 ||
+            !proto_mode_info(mode)->enet)
+            return reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
+                          "no state mode sends on channel %u with flags %u (see PROTOCOL.md)",
+                          (unsigned)channel, (unsigned)(flags & PROTO_FLAGS_MASK));
+        return on_state(r, peer, mode, bytes, len, now_us);
+    }
     }
 }
 

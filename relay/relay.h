@@ -17,15 +17,6 @@
 #include "../proto/control.h"
 #include "../proto/wire.h"
 
-/* Send flags, same bit values as ENet's packet flags so the ENet transport
- * passes them through unchanged. 0 = unreliable sequenced. */
-#define RELAY_FLAG_RELIABLE 1u
-#define RELAY_FLAG_UNSEQUENCED 2u
-
-/* Pseudo channel of the plain-UDP transport: no channels, the first byte
- * tells a control message ('{') from a state (version byte 1). */
-#define RELAY_CHANNEL_DATAGRAM 255u
-
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
 /* Largest datagram the relay sends over the plain-UDP transport (the
@@ -66,6 +57,9 @@ enum relay_drop {
                                   channels, refused */
     RELAY_DROP_BANNED,         /* connection from an IP address kicked less than
                                   kick_ban_ms ago, refused (error kicked) */
+    RELAY_DROP_BAD_VERSION,    /* join from a client of another protocol version */
+    RELAY_DROP_TOO_OLD,        /* sequenced state not after the sender's newest: it
+                                  arrived late, its order is kept by dropping it */
     RELAY_DROP_COUNT
 };
 
@@ -97,7 +91,7 @@ struct relay_transport {
      * reliably where the transport can (ENet channel 0). */
     void (*send_control)(void *ctx, uint32_t peer, const char *json, size_t len);
     /* Sends one stamped state datagram to n peers on channel with flags
-     * (RELAY_FLAG_*). bytes is the buffer given to relay_on_datagram. */
+     * (PROTO_FLAG_*). bytes is the buffer given to relay_on_datagram. */
     void (*send_state)(void *ctx, const uint32_t *peers, size_t n, uint8_t channel,
                        uint32_t flags, const uint8_t *bytes, size_t len);
     /* Closes peer after what is already queued to it. The core has already
@@ -108,7 +102,7 @@ struct relay_transport {
 /* Causes of bad_state drops, counted apart in relay_stats.state_errors. */
 enum relay_state_error {
     RELAY_STATE_ERR_SHORT,   /* shorter than PROTO_STATE_SIZE, or empty */
-    RELAY_STATE_ERR_VERSION, /* first byte is not PROTO_VERSION */
+    RELAY_STATE_ERR_VERSION, /* first byte is not PROTO_STATE_VERSION */
     RELAY_STATE_ERR_TYPE,    /* unknown message type */
     RELAY_STATE_ERR_VALUE,   /* a field out of range (NaN, beyond PROTO_VALUE_MAX) */
     RELAY_STATE_ERR_COUNT
@@ -159,7 +153,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
                      enum proto_left_reason reason, uint64_t now_us);
 
 /* The one entry point for network bytes: a datagram of len bytes from peer
- * on channel (PROTO_CHANNEL_* or RELAY_CHANNEL_DATAGRAM) with the flags it
+ * on channel (PROTO_CHANNEL_* or PROTO_CHANNEL_DATAGRAM) with the flags it
  * arrived with. Validates, counts, answers, forwards. bytes is modified in
  * place (the sender id is stamped) and handed to send_state. Returns 0 if
  * accepted, or -1 - enum relay_drop if dropped. Never crashes on any input.

@@ -24,8 +24,8 @@
 #include "../proto/clock.h"
 #include "../proto/log.h"
 
-_Static_assert(RELAY_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
-_Static_assert(RELAY_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
+_Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
+_Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
 
 #define SOCKET_BUFFER (4 << 20) /* kernel buffers: bursts from many peers */
 #define DRAIN_ROUNDS 64         /* enet_host_service calls per loop iteration, at most:
@@ -96,9 +96,12 @@ static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
     struct relay_enet *t = ctx;
     ENetPacket *pk;
     t->queued = true;
-    if (t->current && bytes == t->current->data && len == t->current->dataLength)
+    if (t->current && bytes == t->current->data && len == t->current->dataLength) {
+        /* The received packet goes out again, with the downstream flags of
+         * its mode (a sequenced state arrives sequenced, leaves unsequenced). */
         pk = t->current;
-    else if (!(pk = enet_packet_create(bytes, len, flags))) {
+        pk->flags = (pk->flags & ~(enet_uint32)PROTO_FLAGS_MASK) | flags;
+    } else if (!(pk = enet_packet_create(bytes, len, flags))) {
         count_send_failed(t, n);
         return;
     }

@@ -440,7 +440,7 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
     if (truncated)
         relay_on_truncated(r, (uint32_t)slot, len, now);
     else
-        relay_on_datagram(r, (uint32_t)slot, RELAY_CHANNEL_DATAGRAM, 0, bytes, len, now);
+        relay_on_datagram(r, (uint32_t)slot, PROTO_CHANNEL_DATAGRAM, 0, bytes, len, now);
     /* Not (or no longer) a member: leave sent, join refused, or just noise. */
     if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot)) {
         relay_peer_gone(r, (uint32_t)slot, PROTO_LEFT_QUIT, now);

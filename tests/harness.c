@@ -199,6 +199,8 @@ void harness_rec_event(void *ctx, size_t i, const struct client_event *ev)
     if (i >= HARNESS_MAX_CLIENTS)
         return;
     switch (ev->type) {
+    case CLIENT_EV_TOO_OLD: /* counted in the member's stats */
+        break;
     case CLIENT_EV_WELCOME:
         r->welcomed[i] = true;
         break;

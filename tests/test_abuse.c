@@ -558,7 +558,7 @@ static size_t flood_make(struct flood *f, uint8_t *buf)
         break;
     case 3: { /* JSON-ish */
         static const char *const j[] = {
-            "{", "{\"type\":\"join\"", "{\"type\":\"join\",\"room\":\"lobby\",\"name\":7}",
+            "{", "{\"type\":\"join\"", "{\"type\":\"join\",\"version\":2,\"room\":\"lobby\",\"name\":7}",
             "{\"type\":\"teleport\"}", "{\"type\":\"ping\",\"t\":-1}", "{}",
         };
         const char *s = j[rng_below(&f->rng, 6)];
@@ -928,16 +928,16 @@ static size_t bad_bytes(const struct bad_case *bc, uint8_t *buf, size_t cap)
 static const struct bad_case bad_enet_groups[][8] = {
     {
         { "state before join", BAD_STATE, 1, U, NULL, 0, "not_joined", "drops.not_joined" },
-        { "invalid JSON", BAD_JSON, 0, R, "{\"type\":\"join\",", 0, "bad_json", "drops.bad_json" },
+        { "invalid JSON", BAD_JSON, 0, R, "{\"type\":\"join\",\"version\":2,", 0, "bad_json", "drops.bad_json" },
         { "JSON array", BAD_JSON, 0, R, "[1,2,3]", 0, "bad_json", "drops.bad_json" },
         { "unknown type", BAD_JSON, 0, R, "{\"type\":\"teleport\",\"x\":1}", 0,
           "unknown_type", "drops.unknown_type" },
         { "relay-only type", BAD_JSON, 0, R,
           "{\"type\":\"welcome\",\"id\":1,\"room\":\"x\",\"roster\":[]}", 0, "unknown_type",
           "drops.unknown_type" },
-        { "missing field", BAD_JSON, 0, R, "{\"type\":\"join\",\"name\":\"a\"}", 0,
+        { "missing field", BAD_JSON, 0, R, "{\"type\":\"join\",\"version\":2,\"name\":\"a\"}", 0,
           "missing_field", "drops.missing_field" },
-        { "wrong field type", BAD_JSON, 0, R, "{\"type\":\"join\",\"room\":5,\"name\":\"a\"}",
+        { "wrong field type", BAD_JSON, 0, R, "{\"type\":\"join\",\"version\":2,\"room\":5,\"name\":\"a\"}",
           0, "bad_field", "drops.bad_field" },
         { NULL },
     },
@@ -953,10 +953,10 @@ static const struct bad_case bad_enet_groups[][8] = {
           "drops.too_big" },
         { "control of 3000 bytes", BAD_BIG_JSON, 0, R, NULL, 3000, "too_big", "drops.too_big" },
         { "name longer than --name-max 8", BAD_JSON, 0, R,
-          "{\"type\":\"join\",\"room\":\"r\",\"name\":\"abcdefghij\"}", 0, "bad_name",
+          "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"abcdefghij\"}", 0, "bad_name",
           "drops.bad_name" },
         { "room longer than --room-max 8", BAD_JSON, 0, R,
-          "{\"type\":\"join\",\"room\":\"abcdefghij\",\"name\":\"n\"}", 0, "bad_room",
+          "{\"type\":\"join\",\"version\":2,\"room\":\"abcdefghij\",\"name\":\"n\"}", 0, "bad_room",
           "drops.bad_room" },
     },
 };
@@ -1003,14 +1003,14 @@ static void test_bad_input_enet(void **state)
     /* Joined: a second join elsewhere, a repeated join, forged chat, ping. */
     struct raw_enet a;
     assert_int_equal(raw_enet_open(&a, (uint16_t)port), 0);
-    const char *join = "{\"type\":\"join\",\"room\":\"forge\",\"name\":\"mallory\","
+    const char *join = "{\"type\":\"join\",\"version\":2,\"room\":\"forge\",\"name\":\"mallory\","
                        "\"mode\":\"unsequenced\"}";
     raw_enet_send(&a, 0, R, join, strlen(join));
     assert_int_equal(raw_enet_expect(&a, PROTO_CTL_WELCOME, NULL, 3000, &msg), 0);
     uint32_t mallory = a.id;
     assert_true(mallory != 0);
     long long before = relay_stat(&relay, "drops.already_joined");
-    const char *join2 = "{\"type\":\"join\",\"room\":\"other\",\"name\":\"mallory\"}";
+    const char *join2 = "{\"type\":\"join\",\"version\":2,\"room\":\"other\",\"name\":\"mallory\"}";
     raw_enet_send(&a, 0, R, join2, strlen(join2));
     assert_int_equal(raw_enet_expect(&a, PROTO_CTL_ERROR, "already_joined", 3000, &msg), 0);
     expect_counted(&relay, "join elsewhere", "drops.already_joined", before);
@@ -1216,7 +1216,7 @@ static void test_bad_input_udp(void **state)
         { "invalid JSON", BAD_JSON, 0, 0, "{\"type\":", 0, "bad_json", "drops.bad_json" },
         { "unknown type", BAD_JSON, 0, 0, "{\"type\":\"teleport\"}", 0, "unknown_type",
           "drops.unknown_type" },
-        { "missing field", BAD_JSON, 0, 0, "{\"type\":\"join\",\"room\":\"r\"}", 0,
+        { "missing field", BAD_JSON, 0, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"r\"}", 0,
           "missing_field", "drops.missing_field" },
         { "state version 2", BAD_STATE_V2, 0, 0, NULL, 0, "bad_state", "drops.bad_state" },
         { "state of 1300 bytes", BAD_STATE_PADDED, 0, 0, NULL, 1300, "too_big",
@@ -1241,7 +1241,7 @@ static void test_bad_input_udp(void **state)
     session_init(&s);
     session_add(&s, (uint16_t)port, "forge", "victim", PROTO_MODE_UDP, true, 0);
     session_wait_ready(&s, 0, 1);
-    const char *join = "{\"type\":\"join\",\"room\":\"forge\",\"name\":\"mallory\",\"mode\":\"udp\"}";
+    const char *join = "{\"type\":\"join\",\"version\":2,\"room\":\"forge\",\"name\":\"mallory\",\"mode\":\"udp\"}";
     sendto(fd, join, strlen(join), 0, (struct sockaddr *)&to, sizeof to);
     assert_int_equal(udp_expect(fd, PROTO_CTL_WELCOME, NULL, 3000, &msg), 0);
     uint32_t mallory = msg.id;

@@ -20,6 +20,7 @@
 #include <enet/enet.h>
 
 #include "../client/client.h"
+#include "../client/client_test.h"
 #include "../proto/clock.h"
 #include "harness.h"
 
@@ -669,6 +670,66 @@ static void test_udp_member_expiry(void **state)
 
 /* ---- fake ENet relay: checks channels, flags and arrived_as ---- */
 
+/* Feeds one state from sender with seq in mode, as the relay forwards it
+ * (the mode table's downstream channel and flags). Returns 1 if it was
+ * delivered, 0 if reported too old. */
+static int feed_state(struct client *c, uint32_t sender, uint32_t seq, enum proto_mode mode)
+{
+    uint8_t buf[PROTO_STATE_SIZE];
+    struct proto_state s = {.sender = sender, .seq = seq, .send_us = 1000};
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    const struct proto_mode_info *mi = proto_mode_info(mode);
+    struct client_event ev;
+    assert_int_equal(client_receive(c, mi->down_channel, mi->down_flags, buf, sizeof buf, 2000,
+                                    &ev), 1);
+    assert_int_equal(ev.arrived_as, mode);
+    assert_int_equal(ev.id, sender);
+    assert_int_equal(ev.state.seq, seq);
+    return ev.type == CLIENT_EV_STATE;
+}
+
+/* Sequenced keeps each sender's order: a state not after the newest one
+ * already delivered from that sender is dropped and counted as too old;
+ * another sender's newer state costs it nothing, and unsequenced states
+ * are never filtered. Wrap-safe at 2^32. */
+static void test_sequenced_filter_per_sender(void **state)
+{
+    (void)state;
+    char err[256];
+    struct client_config cfg = {.host = "127.0.0.1", .port = 1, .room = "r1",
+                                .name = "tester", .mode = PROTO_MODE_SEQUENCED};
+    struct client *c = client_create_detached(&cfg, err, sizeof err);
+    assert_non_null(c);
+    struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_WELCOME;
+    m.id = 1;
+    snprintf(m.room, sizeof m.room, "r1");
+    static char json[PROTO_CONTROL_MAX];
+    int jl = proto_control_encode(json, sizeof json, &m);
+    struct client_event ev;
+    assert_int_equal(client_receive(c, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
+                                    (const uint8_t *)json, (size_t)jl, 1000, &ev), 1);
+    const enum proto_mode S = PROTO_MODE_SEQUENCED, U = PROTO_MODE_UNSEQUENCED;
+    assert_int_equal(feed_state(c, 7, 10, S), 1);
+    assert_int_equal(feed_state(c, 8, 20, S), 1);
+    assert_int_equal(feed_state(c, 7, 11, S), 1); /* 8's newer state does not matter */
+    assert_int_equal(feed_state(c, 7, 9, S), 0);  /* 7's own late state: too old */
+    assert_int_equal(feed_state(c, 7, 11, S), 0); /* repeated: too old */
+    assert_int_equal(feed_state(c, 8, 19, U), 1); /* unsequenced: any order */
+    assert_int_equal(feed_state(c, 8, 0xfffffff0u, S), 0); /* half the space behind */
+    assert_int_equal(client_member(c, 7)->stats.too_old, 2);
+    assert_int_equal(client_member(c, 8)->stats.too_old, 1);
+    assert_int_equal(client_too_old(c), 3);
+    assert_int_equal(client_member(c, 7)->stats.received, 2);
+    /* Across the wrap: 0xffffffff, then 0 and 1 are newer. */
+    assert_int_equal(feed_state(c, 9, 0xffffffffu, S), 1);
+    assert_int_equal(feed_state(c, 9, 0, S), 1);
+    assert_int_equal(feed_state(c, 9, 0xfffffffeu, S), 0);
+    assert_int_equal(feed_state(c, 9, 1, S), 1);
+    client_destroy(c);
+}
+
 static void test_enet_fake_relay(void **state)
 {
     (void)state;
@@ -730,7 +791,7 @@ static void test_enet_fake_relay(void **state)
         enum proto_mode expect;
     } cases[3] = {
         {PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, PROTO_MODE_UNSEQUENCED},
-        {PROTO_CHANNEL_STATE, 0, PROTO_MODE_SEQUENCED},
+        {PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_UNSEQUENCED, PROTO_MODE_SEQUENCED},
         {PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, PROTO_MODE_RELIABLE},
     };
     for (int k = 0; k < 3; k++) {
@@ -820,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_udp_rejoin),
         cmocka_unit_test(test_udp_rejoin_gives_up),
         cmocka_unit_test(test_udp_member_expiry),
+        cmocka_unit_test(test_sequenced_filter_per_sender),
         cmocka_unit_test(test_enet_fake_relay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

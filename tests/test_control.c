@@ -55,7 +55,7 @@ static void join_round_trip(void **state)
 static void join_defaults_and_unknown_fields(void **state)
 {
     (void)state;
-    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"colour\":3,"
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"n\",\"colour\":3,"
                             "\"extra\":{\"nested\":[1,2]}}"), PROTO_OK);
     assert_int_equal(msg->mode, PROTO_MODE_UNSEQUENCED);
     assert_false(msg->reflect);
@@ -154,13 +154,13 @@ static void type_errors(void **state)
 static void missing_and_wrong_typed_fields(void **state)
 {
     (void)state;
-    assert_int_equal(decode("{\"type\":\"join\",\"name\":\"n\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"name\":\"n\"}"), PROTO_E_MISSING);
     assert_string_equal(why, "field \"room\" is missing");
-    assert_int_equal(decode("{\"type\":\"join\",\"room\":null,\"name\":\"n\"}"), PROTO_E_MISSING);
-    assert_int_equal(decode("{\"type\":\"join\",\"room\":5,\"name\":\"n\"}"), PROTO_E_FIELD_TYPE);
-    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"reflect\":1}"),
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":null,\"name\":\"n\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":5,\"name\":\"n\"}"), PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"n\",\"reflect\":1}"),
                      PROTO_E_FIELD_TYPE);
-    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"mode\":true}"),
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"n\",\"mode\":true}"),
                      PROTO_E_FIELD_TYPE);
     assert_int_equal(decode("{\"type\":\"welcome\",\"id\":\"1\",\"room\":\"r\",\"roster\":[]}"),
                      PROTO_E_FIELD_TYPE);
@@ -186,11 +186,11 @@ static void out_of_range_values(void **state)
     char longname[PROTO_NAME_MAX + 10];
     memset(longname, 'a', sizeof longname);
     longname[PROTO_NAME_MAX + 1] = '\0';
-    snprintf(buf, sizeof buf, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"%s\"}", longname);
+    snprintf(buf, sizeof buf, "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"%s\"}", longname);
     assert_int_equal(decode(buf), PROTO_E_VALUE);
-    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"a b\",\"name\":\"n\"}"), PROTO_E_VALUE);
-    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"\",\"name\":\"n\"}"), PROTO_E_VALUE);
-    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"mode\":\"tcp\"}"),
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"a b\",\"name\":\"n\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"\",\"name\":\"n\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"n\",\"mode\":\"tcp\"}"),
                      PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"joined\",\"id\":-1,\"name\":\"n\"}"), PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"joined\",\"id\":4294967296,\"name\":\"n\"}"),

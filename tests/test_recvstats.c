@@ -176,7 +176,7 @@ static void test_too_old(void **state)
     assert_int_equal(lost, 1);
     /* 500 is now 1499 behind: more than the window, cannot judge */
     assert_int_equal(rec(&s, 500, 1000, NULL), 0);
-    assert_int_equal(s.too_old, 1);
+    assert_int_equal(s.out_of_window, 1);
     assert_int_equal(s.received, 1999);
     assert_int_equal(recv_stats_lost(&s), 1);
     assert_int_equal(s.duplicates, 0);
@@ -185,7 +185,7 @@ static void test_too_old(void **state)
     assert_int_equal(s.duplicates, 1);
     /* exactly the window behind is too old */
     assert_int_equal(rec(&s, 1999 - RECV_STATS_WINDOW, 1000, NULL), 0);
-    assert_int_equal(s.too_old, 2);
+    assert_int_equal(s.out_of_window, 2);
     /* a big jump forward clears the window: old seqs within it are new */
     rec(&s, 1999 + 3000, 1000, NULL);
     assert_int_equal(rec(&s, 1999 + 3000 - 10, 1000, NULL), 1);

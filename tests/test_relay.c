@@ -155,7 +155,7 @@ static int send_text(struct relay *r, uint32_t peer, const char *json)
     size_t len = strlen(json);
     uint8_t *copy = malloc(len ? len : 1);
     memcpy(copy, json, len);
-    int rc = relay_on_datagram(r, peer, PROTO_CHANNEL_CONTROL, RELAY_FLAG_RELIABLE, copy,
+    int rc = relay_on_datagram(r, peer, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, copy,
                                len, now_us);
     free(copy);
     return rc;
@@ -169,12 +169,12 @@ static int join_on(struct relay *r, uint32_t peer, uint8_t channel, const char *
     m.type = PROTO_CTL_JOIN;
     snprintf(m.room, sizeof m.room, "%s", room);
     snprintf(m.name, sizeof m.name, "%s", name);
-    m.mode = channel == RELAY_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : PROTO_MODE_UNSEQUENCED;
+    m.mode = channel == PROTO_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : PROTO_MODE_UNSEQUENCED;
     m.reflect = reflect;
     char buf[512];
     int n = proto_control_encode(buf, sizeof buf, &m);
     assert_true(n > 0);
-    return relay_on_datagram(r, peer, channel, RELAY_FLAG_RELIABLE, (uint8_t *)buf,
+    return relay_on_datagram(r, peer, channel, PROTO_FLAG_RELIABLE, (uint8_t *)buf,
                              (size_t)n, now_us);
 }
 
@@ -198,7 +198,7 @@ static int send_state(struct relay *r, uint32_t peer, uint32_t forged, uint32_t 
 {
     uint8_t buf[PROTO_STATE_MAX];
     size_t len = make_state(buf, forged, seq, 12.5f, 0);
-    return relay_on_datagram(r, peer, PROTO_CHANNEL_STATE, RELAY_FLAG_UNSEQUENCED, buf, len,
+    return relay_on_datagram(r, peer, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf, len,
                              now_us);
 }
 
@@ -456,10 +456,10 @@ static void bad_names_and_rooms(void **state)
     assert_string_equal(last_error(0), "bad_room");
     assert_int_equal(join(r, 0, "lob", "alice6", false), DROP(RELAY_DROP_BAD_NAME));
     assert_string_equal(last_error(0), "bad_name");
-    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"room\":\"lob\",\"name\":\"a b\"}"),
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"lob\",\"name\":\"a b\"}"),
                      DROP(RELAY_DROP_BAD_NAME));
     assert_string_equal(last_error(0), "bad_name");
-    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"room\":\"l/b\",\"name\":\"ab\"}"),
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"l/b\",\"name\":\"ab\"}"),
                      DROP(RELAY_DROP_BAD_ROOM));
     assert_int_equal(join(r, 0, "lob", "alice", false), 0);
     assert_int_equal(drops(r, RELAY_DROP_BAD_NAME), 2);
@@ -512,7 +512,7 @@ static void forwards_to_others_with_stamped_id(void **state)
         assert_int_equal(s.seq, 7);
         assert_true(s.x == 12.5f);
         assert_int_equal(fk.states[i].channel, PROTO_CHANNEL_STATE);
-        assert_int_equal(fk.states[i].flags, RELAY_FLAG_UNSEQUENCED);
+        assert_int_equal(fk.states[i].flags, PROTO_FLAG_UNSEQUENCED);
     }
     const struct relay_stats *st = relay_stats(r);
     assert_int_equal(st->states_in, 1);
@@ -520,6 +520,8 @@ static void forwards_to_others_with_stamped_id(void **state)
     relay_destroy(r);
 }
 
+/* Forwarded on the downstream channel and flags of the mode it arrived in
+ * (proto/mode.c), padding kept. */
 static void same_channel_and_flags_and_padding(void **state)
 {
     (void)state;
@@ -528,19 +530,55 @@ static void same_channel_and_flags_and_padding(void **state)
     uint64_t out0 = relay_stats(r)->bytes_out;
     uint8_t buf[PROTO_STATE_MAX];
     size_t len = make_state(buf, 0, 1, 1, 300); /* padded: bytes 40.. are 0xab */
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_RELIABLE, RELAY_FLAG_RELIABLE, buf,
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE, buf,
                                        len, now_us), 0);
     len = make_state(buf, 0, 2, 1, 0);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf, len, now_us), 0);
-    assert_int_equal(fk.n_states, 2);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_UNSEQUENCED, buf,
+                                       len, now_us), 0);
+    len = make_state(buf, 0, 3, 1, 0);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
+                                       len, now_us), 0);
+    assert_int_equal(fk.n_states, 3);
     assert_int_equal(fk.states[0].channel, PROTO_CHANNEL_RELIABLE);
-    assert_int_equal(fk.states[0].flags, RELAY_FLAG_RELIABLE);
+    assert_int_equal(fk.states[0].flags, PROTO_FLAG_RELIABLE);
     assert_int_equal(fk.states[0].len, 300);
     for (size_t i = PROTO_STATE_SIZE; i < 300; i++)
         assert_int_equal(fk.states[0].bytes[i], 0xab);
-    assert_int_equal(fk.states[1].channel, PROTO_CHANNEL_STATE);
-    assert_int_equal(fk.states[1].flags, 0); /* sequenced */
-    assert_int_equal(relay_stats(r)->bytes_out - out0, 300 + PROTO_STATE_SIZE);
+    for (int k = 1; k < 3; k++) {
+        enum proto_mode m = k == 1 ? PROTO_MODE_SEQUENCED : PROTO_MODE_UNSEQUENCED;
+        assert_int_equal(fk.states[k].channel, proto_mode_info(m)->down_channel);
+        assert_int_equal(fk.states[k].flags, proto_mode_info(m)->down_flags);
+    }
+    assert_int_equal(relay_stats(r)->bytes_out - out0, 300 + 2 * PROTO_STATE_SIZE);
+    relay_destroy(r);
+}
+
+/* Sequenced is ordered per sender: a state older than the sender's newest
+ * is dropped and counted as too old; other senders and modes are not. */
+static void sequenced_drops_a_senders_late_state(void **state)
+{
+    (void)state;
+    struct relay *r = lobby_of_two(NULL, 3);
+    uint8_t buf[PROTO_STATE_MAX];
+    const struct { uint32_t peer, seq; uint8_t ch; uint32_t flags; bool forwarded; } steps[] = {
+        {0, 5, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_UNSEQUENCED, true},
+        {0, 4, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_UNSEQUENCED, false}, /* late */
+        {0, 5, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_UNSEQUENCED, false}, /* repeated */
+        {1, 1, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_UNSEQUENCED, true},  /* another sender */
+        {0, 3, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, true},     /* unsequenced: any order */
+        {0, 6, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_UNSEQUENCED, true},
+    };
+    size_t out = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        size_t len = make_state(buf, 0, steps[i].seq, 1, 0);
+        assert_int_equal(relay_on_datagram(r, steps[i].peer, steps[i].ch, steps[i].flags, buf,
+                                           len, now_us),
+                         steps[i].forwarded ? 0 : DROP(RELAY_DROP_TOO_OLD));
+        out += steps[i].forwarded;
+        assert_int_equal(fk.n_states, out);
+    }
+    assert_int_equal(drops(r, RELAY_DROP_TOO_OLD), 2);
+    assert_int_equal(count_ctl(0, PROTO_CTL_ERROR), 0); /* no error: the network's doing */
     relay_destroy(r);
 }
 
@@ -598,9 +636,9 @@ static void late_joiner_gets_last_states(void **state)
     struct relay *r = lobby_of_two(NULL, 3);
     uint8_t buf[PROTO_STATE_MAX];
     size_t len = make_state(buf, 99, 41, 33.25f, 0);
-    relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf, len, now_us);
+    relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf, len, now_us);
     len = make_state(buf, 0, 42, 44.5f, 0);
-    relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf, len, now_us);
+    relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf, len, now_us);
 
     assert_int_equal(join(r, 2, "lobby", "c", false), 0);
     const struct proto_control *w = last_ctl(2, PROTO_CTL_WELCOME);
@@ -643,9 +681,9 @@ static void bad_control_messages(void **state)
         { "{\"type\":\"dance\"}", RELAY_DROP_UNKNOWN_TYPE, "unknown_type" },
         { "{\"type\":\"welcome\",\"id\":1,\"room\":\"x\",\"roster\":[]}",
           RELAY_DROP_UNKNOWN_TYPE, "unknown_type" },
-        { "{\"type\":\"join\",\"name\":\"a\"}", RELAY_DROP_MISSING_FIELD, "missing_field" },
+        { "{\"type\":\"join\",\"version\":2,\"name\":\"a\"}", RELAY_DROP_MISSING_FIELD, "missing_field" },
         { "{\"room\":\"a\"}", RELAY_DROP_MISSING_FIELD, "missing_field" },
-        { "{\"type\":\"join\",\"room\":5,\"name\":\"a\"}", RELAY_DROP_BAD_FIELD, "bad_field" },
+        { "{\"type\":\"join\",\"version\":2,\"room\":5,\"name\":\"a\"}", RELAY_DROP_BAD_FIELD, "bad_field" },
         { "{\"type\":\"chat\",\"text\":\"hi\"}", RELAY_DROP_NOT_JOINED, "not_joined" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -663,7 +701,7 @@ static void bad_control_messages(void **state)
     assert_int_equal(drops(r, RELAY_DROP_NOT_JOINED), 1);
     assert_true(relay_peer_connected(r, 0)); /* bad input is not fatal */
     /* Unknown fields are ignored. */
-    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"room\":\"a\",\"name\":\"b\","
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"a\",\"name\":\"b\","
                                      "\"colour\":\"red\"}"), 0);
     relay_destroy(r);
 }
@@ -680,20 +718,20 @@ static void bad_states_and_sizes(void **state)
 
     buf[0] = 2; /* bad version */
     now_us += 1000000;
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf, len, now_us),
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf, len, now_us),
                      DROP(RELAY_DROP_BAD_STATE));
     assert_string_equal(last_error(0), "bad_state");
     buf[0] = 1;
     now_us += 1000000;
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf, 20, now_us),
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf, 20, now_us),
                      DROP(RELAY_DROP_BAD_STATE)); /* short */
     now_us += 1000000;
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf, 0, now_us),
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf, 0, now_us),
                      DROP(RELAY_DROP_BAD_STATE)); /* empty */
     /* Longer than PROTO_STATE_MAX but within max_packet_size. */
     memset(buf + PROTO_STATE_SIZE, 0, sizeof buf - PROTO_STATE_SIZE);
     now_us += 1000000;
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf,
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
                                        PROTO_STATE_MAX + 1, now_us),
                      DROP(RELAY_DROP_TOO_BIG));
     assert_string_equal(last_error(0), "too_big");
@@ -709,7 +747,7 @@ static void bad_states_and_sizes(void **state)
     assert_int_equal(fk.n_states, 0); /* nothing bad was forwarded */
     /* Exactly PROTO_STATE_MAX is fine. */
     len = make_state(buf, 0, 2, 1, PROTO_STATE_MAX);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, buf, len, now_us), 0);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf, len, now_us), 0);
     assert_int_equal(fk.n_states, 1);
     relay_destroy(r);
 }
@@ -722,11 +760,11 @@ static void wrong_channels(void **state)
     struct relay *r = lobby_of_two(&cfg, 2);
     uint8_t buf[PROTO_STATE_MAX];
     size_t len = make_state(buf, 0, 1, 1, 0);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_CONTROL, RELAY_FLAG_RELIABLE, buf,
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, buf,
                                        len, now_us), DROP(RELAY_DROP_WRONG_CHANNEL));
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, RELAY_FLAG_RELIABLE, buf,
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_RELIABLE, buf,
                                        len, now_us), DROP(RELAY_DROP_WRONG_CHANNEL));
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_RELIABLE, RELAY_FLAG_UNSEQUENCED,
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, 0, /* sequenced of v1 */
                                        buf, len, now_us), DROP(RELAY_DROP_WRONG_CHANNEL));
     assert_int_equal(relay_on_datagram(r, 0, 7, 0, buf, len, now_us),
                      DROP(RELAY_DROP_WRONG_CHANNEL));
@@ -938,41 +976,41 @@ static void datagram_transport_rules(void **state)
     struct relay *r = relay_with_peers(&cfg, 2);
     /* Ping from a stranger (an expired member): not_joined, no pong. */
     char ping[] = "{\"type\":\"ping\",\"t\":5}";
-    assert_int_equal(relay_on_datagram(r, 0, RELAY_CHANNEL_DATAGRAM, 0, (uint8_t *)ping,
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, (uint8_t *)ping,
                                        strlen(ping), now_us), DROP(RELAY_DROP_NOT_JOINED));
     assert_string_equal(last_error(0), "not_joined");
     assert_int_equal(count_ctl(0, PROTO_CTL_PONG), 0);
 
-    assert_int_equal(join_on(r, 0, RELAY_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
-    assert_int_equal(join_on(r, 1, RELAY_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
+    assert_int_equal(join_on(r, 0, PROTO_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
+    assert_int_equal(join_on(r, 1, PROTO_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
     /* The join retried (the welcome was lost): same welcome, same id; but
      * not within 250 ms of the last welcome. */
     now_us += 249000;
-    assert_int_equal(join_on(r, 1, RELAY_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
+    assert_int_equal(join_on(r, 1, PROTO_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
     assert_int_equal(count_ctl(1, PROTO_CTL_WELCOME), 1);
     now_us += 1000;
-    assert_int_equal(join_on(r, 1, RELAY_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
+    assert_int_equal(join_on(r, 1, PROTO_CHANNEL_DATAGRAM, "lobby", "b", false), 0);
     assert_int_equal(count_ctl(1, PROTO_CTL_WELCOME), 2);
     assert_int_equal(last_ctl(1, PROTO_CTL_WELCOME)->id, 2);
     assert_int_equal(last_ctl(1, PROTO_CTL_WELCOME)->roster[0].mode, PROTO_MODE_UDP);
     assert_int_equal(count_ctl(0, PROTO_CTL_JOINED), 1);
 
-    assert_int_equal(relay_on_datagram(r, 0, RELAY_CHANNEL_DATAGRAM, 0, (uint8_t *)ping,
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, (uint8_t *)ping,
                                        strlen(ping), now_us), 0);
     assert_int_equal(last_ctl(0, PROTO_CTL_PONG)->t, 5);
 
     fake_clear();
     uint8_t buf[PROTO_STATE_MAX];
     size_t len = make_state(buf, 0, 1, 1, 0);
-    assert_int_equal(relay_on_datagram(r, 0, RELAY_CHANNEL_DATAGRAM, 0, buf, len, now_us),
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, buf, len, now_us),
                      0);
     assert_int_equal(states_to(1), 1);
     /* Garbage whose first byte is neither '{' nor 1 is a bad state. */
     buf[0] = 'x';
-    assert_int_equal(relay_on_datagram(r, 0, RELAY_CHANNEL_DATAGRAM, 0, buf, len, now_us),
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, buf, len, now_us),
                      DROP(RELAY_DROP_BAD_STATE));
     char leave[] = "{\"type\":\"leave\"}";
-    assert_int_equal(relay_on_datagram(r, 0, RELAY_CHANNEL_DATAGRAM, 0, (uint8_t *)leave,
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, (uint8_t *)leave,
                                        strlen(leave), now_us), 0);
     assert_int_equal(last_ctl(1, PROTO_CTL_LEFT)->reason, PROTO_LEFT_QUIT);
     relay_destroy(r);
@@ -982,7 +1020,7 @@ static void enet_refuses_udp_mode(void **state)
 {
     (void)state;
     struct relay *r = relay_with_peers(NULL, 1);
-    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"room\":\"a\",\"name\":\"b\","
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"a\",\"name\":\"b\","
                                      "\"mode\":\"udp\"}"), DROP(RELAY_DROP_BAD_FIELD));
     assert_string_equal(last_error(0), "bad_field");
     relay_destroy(r);
@@ -1131,7 +1169,7 @@ static void random_garbage_is_survived(void **state)
             buf[0] = 1, buf[1] = 1;
         uint8_t ch = (uint8_t)rng_below(&g, 4);
         if (ch == 3)
-            ch = RELAY_CHANNEL_DATAGRAM;
+            ch = PROTO_CHANNEL_DATAGRAM;
         uint32_t flags = rng_below(&g, 4);
         int rc = relay_on_datagram(r, rng_below(&g, 4), ch, flags, buf, len, now_us);
         rejected += rc < 0;
@@ -1160,10 +1198,10 @@ static void repeated_joins_get_few_welcomes(void **state)
     cfg.datagram = true;
     cfg.rate_limit = 0;
     struct relay *r = relay_with_peers(&cfg, 1);
-    assert_int_equal(join_on(r, 0, RELAY_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
+    assert_int_equal(join_on(r, 0, PROTO_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
     for (int i = 0; i < 200; i++) { /* 2 s at 100 joins/s */
         now_us += 10000;
-        assert_int_equal(join_on(r, 0, RELAY_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
+        assert_int_equal(join_on(r, 0, PROTO_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
     }
     size_t welcomes = count_ctl(0, PROTO_CTL_WELCOME);
     print_message("200 repeated joins in 2 s: %zu welcomes\n", welcomes);
@@ -1200,8 +1238,8 @@ static void fill_big_room(struct relay *r, uint8_t channel, uint32_t n)
     for (uint32_t p = 0; p < n; p++) {
         uint8_t buf[PROTO_STATE_MAX];
         size_t len = make_state(buf, 0, p, (float)p, 0);
-        uint32_t flags = channel == RELAY_CHANNEL_DATAGRAM ? 0 : RELAY_FLAG_UNSEQUENCED;
-        uint8_t ch = channel == RELAY_CHANNEL_DATAGRAM ? channel : PROTO_CHANNEL_STATE;
+        uint32_t flags = channel == PROTO_CHANNEL_DATAGRAM ? 0 : PROTO_FLAG_UNSEQUENCED;
+        uint8_t ch = channel == PROTO_CHANNEL_DATAGRAM ? channel : PROTO_CHANNEL_STATE;
         assert_int_equal(relay_on_datagram(r, p, ch, flags, buf, len, now_us), 0);
         fake_clear();
     }
@@ -1265,10 +1303,10 @@ static void datagram_welcome_is_split(void **state)
     const uint32_t n = PROTO_ROSTER_MAX - 1;
     struct relay_config cfg = big_room_config(n, true);
     struct relay *r = make_relay(&cfg);
-    fill_big_room(r, RELAY_CHANNEL_DATAGRAM, n);
+    fill_big_room(r, PROTO_CHANNEL_DATAGRAM, n);
 
     connect_peer(r, n);
-    assert_int_equal(join_on(r, n, RELAY_CHANNEL_DATAGRAM, "big", "late", false), 0);
+    assert_int_equal(join_on(r, n, PROTO_CHANNEL_DATAGRAM, "big", "late", false), 0);
     size_t roster = check_split_welcome(n, n);
     assert_true(roster < n);
     /* The others hear about the newcomer once. */
@@ -1278,16 +1316,16 @@ static void datagram_welcome_is_split(void **state)
     /* The welcome was "lost": the repeated join gets the same answer. */
     fake_clear();
     now_us += 250000;
-    assert_int_equal(join_on(r, n, RELAY_CHANNEL_DATAGRAM, "big", "late", false), 0);
+    assert_int_equal(join_on(r, n, PROTO_CHANNEL_DATAGRAM, "big", "late", false), 0);
     assert_int_equal(check_split_welcome(n, n), roster);
     assert_int_equal(count_ctl(0, PROTO_CTL_JOINED), 0);
     relay_destroy(r);
 
     /* A small room still gets the whole roster in the welcome. */
     r = make_relay(&cfg);
-    fill_big_room(r, RELAY_CHANNEL_DATAGRAM, 2);
+    fill_big_room(r, PROTO_CHANNEL_DATAGRAM, 2);
     connect_peer(r, 2);
-    assert_int_equal(join_on(r, 2, RELAY_CHANNEL_DATAGRAM, "big", "late", false), 0);
+    assert_int_equal(join_on(r, 2, PROTO_CHANNEL_DATAGRAM, "big", "late", false), 0);
     assert_int_equal(check_split_welcome(2, 2), 2);
     relay_destroy(r);
 }
@@ -1578,6 +1616,7 @@ int main(void)
         cmocka_unit_test(repeated_join_same_welcome_other_room_refused),
         cmocka_unit_test(forwards_to_others_with_stamped_id),
         cmocka_unit_test(same_channel_and_flags_and_padding),
+        cmocka_unit_test(sequenced_drops_a_senders_late_state),
         cmocka_unit_test(reflect_sends_back_to_sender),
         cmocka_unit_test(state_before_join_dropped),
         cmocka_unit_test(late_joiner_gets_last_states),

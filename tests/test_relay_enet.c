@@ -195,7 +195,7 @@ static uint32_t connect_and_join(struct cl *cs, size_t n, size_t who, const char
         pump(cs, n);
     assert_true(cs[who].connected);
     char json[128];
-    snprintf(json, sizeof json, "{\"type\":\"join\",\"room\":\"lobby\",\"name\":\"%s\"}",
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"room\":\"lobby\",\"name\":\"%s\"}",
              name);
     send_on(&cs[who], PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, json, strlen(json));
     assert_true(wait_ctl(cs, n, who, PROTO_CTL_WELCOME, WAIT_MS) >= 0);
@@ -216,7 +216,7 @@ static void forwarding_keeps_channel_and_flags(void **state)
     uint8_t st[PROTO_STATE_SIZE];
     static const struct { uint8_t ch; uint32_t flags; } ways[] = {
         { PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED },
-        { PROTO_CHANNEL_STATE, 0 },
+        { PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_UNSEQUENCED }, /* sequenced */
         { PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE },
     };
     for (uint32_t w = 0; w < 3; w++) {

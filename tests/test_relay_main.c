@@ -99,8 +99,8 @@ static bool wait_for(int fd, enum proto_ctl_type type, const char *code, int ms,
     return false;
 }
 
-static const char *JOIN_A = "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\",\"mode\":\"udp\"}";
-static const char *JOIN_B = "{\"type\":\"join\",\"room\":\"r\",\"name\":\"b\",\"mode\":\"udp\"}";
+static const char *JOIN_A = "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"a\",\"mode\":\"udp\"}";
+static const char *JOIN_B = "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"b\",\"mode\":\"udp\"}";
 
 static void kicked_udp_address_waits(void **state)
 {

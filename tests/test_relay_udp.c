@@ -156,7 +156,7 @@ static uint32_t join_as(int fd, const char *room, const char *name)
 {
     char json[160];
     snprintf(json, sizeof json,
-             "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"%s\",\"mode\":\"udp\"}", room,
+             "{\"type\":\"join\",\"version\":2,\"room\":\"%s\",\"name\":\"%s\",\"mode\":\"udp\"}", room,
              name);
     send_json(fd, json);
     assert_true(wait_ctl(fd, PROTO_CTL_WELCOME, WAIT_MS));
@@ -271,7 +271,7 @@ static void per_address_cap(void **state)
         join_as(fd[i], "cap", name);
     }
     /* The fourth endpoint from 127.0.0.1 is over --max-per-address 3. */
-    send_json(fd[3], "{\"type\":\"join\",\"room\":\"cap\",\"name\":\"p3\"}");
+    send_json(fd[3], "{\"type\":\"join\",\"version\":2,\"room\":\"cap\",\"name\":\"p3\"}");
     drain(fd[3], 200);
     assert_int_equal(relay_stats(E.r)->drops[RELAY_DROP_PER_ADDRESS], before + 1);
     assert_int_equal(relay_room_size(E.r, "cap"), 3);

@@ -109,7 +109,7 @@ static void decode_rejections(void **state)
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VERSION);
     buf[0] = '{'; /* a JSON datagram on the udp transport is not a state */
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VERSION);
-    buf[0] = PROTO_VERSION;
+    buf[0] = PROTO_STATE_VERSION;
     buf[1] = 7;
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_TYPE);
     buf[1] = PROTO_MSG_STATE;

@@ -185,10 +185,10 @@ static void fc_check_table(void)
 static int fc_expected_mode(uint8_t channel, uint32_t flags)
 {
     if (fc.udp)
-        return channel == CLIENT_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : -1;
+        return channel == PROTO_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : -1;
     switch (channel) {
     case PROTO_CHANNEL_STATE:
-        return flags & CLIENT_FLAG_UNSEQUENCED ? PROTO_MODE_UNSEQUENCED : PROTO_MODE_SEQUENCED;
+        return flags & PROTO_FLAG_UNSEQUENCED ? PROTO_MODE_UNSEQUENCED : PROTO_MODE_SEQUENCED;
     case PROTO_CHANNEL_RELIABLE:
         return PROTO_MODE_RELIABLE;
     default:
@@ -371,10 +371,10 @@ static int fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, siz
 
 static int fc_control(bool wrong_channel, bool must_drop, const char *json)
 {
-    uint8_t ch = fc.udp ? CLIENT_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
+    uint8_t ch = fc.udp ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
     if (wrong_channel)
-        ch = fc.udp ? PROTO_CHANNEL_CONTROL : CLIENT_CHANNEL_DATAGRAM;
-    return fc_deliver(ch, CLIENT_FLAG_RELIABLE, (const uint8_t *)json, strlen(json),
+        ch = fc.udp ? PROTO_CHANNEL_CONTROL : PROTO_CHANNEL_DATAGRAM;
+    return fc_deliver(ch, PROTO_FLAG_RELIABLE, (const uint8_t *)json, strlen(json),
                       must_drop || wrong_channel, false);
 }
 
@@ -530,16 +530,16 @@ static void fc_op(struct fuzz_input *in)
         uint8_t channel;
         uint32_t flags = 0;
         switch (sel % 8) {
-        case 0: channel = PROTO_CHANNEL_STATE; flags = CLIENT_FLAG_UNSEQUENCED; break;
+        case 0: channel = PROTO_CHANNEL_STATE; flags = PROTO_FLAG_UNSEQUENCED; break;
         case 1: channel = PROTO_CHANNEL_STATE; break;
-        case 2: channel = PROTO_CHANNEL_RELIABLE; flags = CLIENT_FLAG_RELIABLE; break;
-        case 3: channel = PROTO_CHANNEL_RELIABLE; flags = CLIENT_FLAG_UNSEQUENCED; break;
-        case 4: channel = PROTO_CHANNEL_CONTROL; flags = CLIENT_FLAG_RELIABLE; break;
+        case 2: channel = PROTO_CHANNEL_RELIABLE; flags = PROTO_FLAG_RELIABLE; break;
+        case 3: channel = PROTO_CHANNEL_RELIABLE; flags = PROTO_FLAG_UNSEQUENCED; break;
+        case 4: channel = PROTO_CHANNEL_CONTROL; flags = PROTO_FLAG_RELIABLE; break;
         case 5: channel = 7; break;
-        default: channel = CLIENT_CHANNEL_DATAGRAM; break;
+        default: channel = PROTO_CHANNEL_DATAGRAM; break;
         }
         if (fc.udp && sel % 8 < 6 && !(sel & 0x10))
-            channel = CLIENT_CHANNEL_DATAGRAM; /* mostly the right one */
+            channel = PROTO_CHANNEL_DATAGRAM; /* mostly the right one */
         bool must_drop = s.sender == 0 || !fc.welcomed || len > PROTO_STATE_MAX ||
                          fc_expected_mode(channel, flags) < 0;
         fc_deliver(channel, flags, buf, len, must_drop, true);
@@ -552,7 +552,7 @@ static void fc_op(struct fuzz_input *in)
             len = (len - 0xF0) * 300;
         uint8_t channel = chsel >= 0xF0 ? chsel : (uint8_t)(chsel % 4);
         if (channel == 3)
-            channel = CLIENT_CHANNEL_DATAGRAM;
+            channel = PROTO_CHANNEL_DATAGRAM;
         uint8_t *buf = calloc(1, len ? len : 1);
         FUZZ_CHECK(buf != NULL);
         size_t take = len < in->left ? len : in->left;
@@ -560,8 +560,8 @@ static void fc_op(struct fuzz_input *in)
         in->p += take;
         in->left -= take;
         bool is_state = channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE ||
-                        (channel == CLIENT_CHANNEL_DATAGRAM && (len == 0 || buf[0] != '{'));
-        if (fc.udp != (channel == CLIENT_CHANNEL_DATAGRAM))
+                        (channel == PROTO_CHANNEL_DATAGRAM && (len == 0 || buf[0] != '{'));
+        if (fc.udp != (channel == PROTO_CHANNEL_DATAGRAM))
             is_state = false; /* dropped before it is looked at */
         fc_deliver(channel, flags, buf, len, false, is_state);
         free(buf);
@@ -576,7 +576,7 @@ static void fc_op(struct fuzz_input *in)
     case 8: { /* other control messages: none gives an event */
         static const char *const msgs[] = {
             "{\"type\":\"pong\",\"t\":1}", "{\"type\":\"ping\",\"t\":2}",
-            "{\"type\":\"leave\"}", "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\"}",
+            "{\"type\":\"leave\"}", "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"a\"}",
             "{\"type\":\"welcome\",\"id\":0,\"room\":\"r\",\"roster\":[]}",
             "{\"type\":\"joined\",\"id\":0,\"name\":\"zed\"}",
             "{\"type\":\"left\",\"id\":0,\"name\":\"zed\",\"reason\":\"quit\"}",
@@ -618,7 +618,7 @@ static void fc_op(struct fuzz_input *in)
             s.send_us = fc.now;
             uint8_t buf[PROTO_STATE_SIZE];
             FUZZ_CHECK(proto_state_encode(buf, sizeof buf, &s) == PROTO_STATE_SIZE);
-            uint8_t ch = fc.udp ? CLIENT_CHANNEL_DATAGRAM : PROTO_CHANNEL_STATE;
+            uint8_t ch = fc.udp ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_STATE;
             fc_deliver(ch, 0, buf, sizeof buf, !fc.welcomed, true);
             if (fc.dead)
                 break;

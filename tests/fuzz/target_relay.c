@@ -199,20 +199,20 @@ static uint8_t fr_state_channel(uint8_t sel, uint32_t *flags)
 {
     if (fr.cfg.datagram) {
         *flags = 0;
-        return RELAY_CHANNEL_DATAGRAM;
+        return PROTO_CHANNEL_DATAGRAM;
     }
     switch (sel % 4) {
-    case 0: *flags = RELAY_FLAG_UNSEQUENCED; return PROTO_CHANNEL_STATE;
+    case 0: *flags = PROTO_FLAG_UNSEQUENCED; return PROTO_CHANNEL_STATE;
     case 1: *flags = 0; return PROTO_CHANNEL_STATE;
-    case 2: *flags = RELAY_FLAG_RELIABLE; return PROTO_CHANNEL_RELIABLE;
-    default: *flags = RELAY_FLAG_RELIABLE; return PROTO_CHANNEL_STATE; /* wrong */
+    case 2: *flags = PROTO_FLAG_RELIABLE; return PROTO_CHANNEL_RELIABLE;
+    default: *flags = PROTO_FLAG_RELIABLE; return PROTO_CHANNEL_STATE; /* wrong */
     }
 }
 
 static void fr_control(uint32_t peer, const char *json)
 {
-    uint8_t ch = fr.cfg.datagram ? RELAY_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
-    uint32_t flags = fr.cfg.datagram ? 0 : RELAY_FLAG_RELIABLE;
+    uint8_t ch = fr.cfg.datagram ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
+    uint32_t flags = fr.cfg.datagram ? 0 : PROTO_FLAG_RELIABLE;
     fr_datagram(peer, ch, flags, (const uint8_t *)json, strlen(json));
 }
 
@@ -259,7 +259,7 @@ static void fr_op(struct fuzz_input *in)
     }
     case 2: { /* raw datagram: channel, flags, length, bytes from the input */
         uint8_t chsel = fuzz_byte(in);
-        uint8_t channel = chsel % 5 == 4 ? RELAY_CHANNEL_DATAGRAM : (uint8_t)(chsel % 5);
+        uint8_t channel = chsel % 5 == 4 ? PROTO_CHANNEL_DATAGRAM : (uint8_t)(chsel % 5);
         if (chsel >= 0xF0)
             channel = chsel; /* channels nobody uses */
         uint32_t flags = fuzz_byte(in) % 4;
@@ -284,7 +284,7 @@ static void fr_op(struct fuzz_input *in)
         enum proto_mode mode = (enum proto_mode)(b % PROTO_MODE_COUNT);
         bool reflect = (b >> 2) & 1;
         snprintf(json, sizeof json,
-                 "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"%s\",\"mode\":\"%s\","
+                 "{\"type\":\"join\",\"version\":2,\"room\":\"%s\",\"name\":\"%s\",\"mode\":\"%s\","
                  "\"reflect\":%s}",
                  room, name, proto_mode_name(mode), reflect ? "true" : "false");
         bool was_joined = relay_peer_joined(fr.r, cpeer);
@@ -322,7 +322,7 @@ static void fr_op(struct fuzz_input *in)
             "{\"type\":\"chat\",\"id\":1,\"name\":\"mallory\",\"text\":\"forged\"}",
             "{\"type\":\"welcome\",\"id\":1,\"room\":\"r0\",\"roster\":[]}",
             "{\"type\":\"left\",\"id\":1,\"name\":\"a\",\"reason\":\"kicked\"}",
-            "{\"type\":\"teleport\"}", "{\"type\":\"join\",\"room\":\"r0\"}",
+            "{\"type\":\"teleport\"}", "{\"type\":\"join\",\"version\":2,\"room\":\"r0\"}",
         };
         fr_control(cpeer, msgs[fuzz_byte(in) % 8]);
         break;

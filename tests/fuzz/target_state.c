@@ -37,7 +37,7 @@ int fuzz_target_state(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_CHECK(size >= PROTO_STATE_SIZE && size <= PROTO_STATE_MAX);
-    FUZZ_CHECK(data[0] == PROTO_VERSION && data[1] == PROTO_MSG_STATE);
+    FUZZ_CHECK(data[0] == PROTO_STATE_VERSION && data[1] == PROTO_MSG_STATE);
 
     /* Whatever decodes must encode again, to the same bytes except the
      * reserved pair (2..3), which the encoder writes as zero. */

@@ -1,0 +1,104 @@
+/* mode.c: the one table of delivery modes (see mode.h and PROTOCOL.md). */
+#include "mode.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Sequenced travels unsequenced on channel 2 both ways, and its order is
+ * kept by seq, per sender: by the relay on the way up and by the receiving
+ * client library on the way down (PROTO_FILTER_DROP_OLD), each drop
+ * counted as too old. ENet's own sequencing would run over the whole
+ * relay->receiver link, across senders, and drop A's state because B's
+ * newer one came first; upstream its drops would be silent. */
+static const struct proto_mode_info modes[PROTO_MODE_COUNT] = {
+    [PROTO_MODE_UNSEQUENCED] = {
+        "unsequenced", "unseq", '1', true, true,
+        PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED,
+        PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED,
+        PROTO_ORDER_NONE, PROTO_FILTER_NONE,
+        "may lose, may arrive out of order, never waits" },
+    [PROTO_MODE_SEQUENCED] = {
+        "sequenced", "seq", '2', true, true,
+        PROTO_CHANNEL_RELIABLE, PROTO_FLAG_UNSEQUENCED,
+        PROTO_CHANNEL_RELIABLE, PROTO_FLAG_UNSEQUENCED,
+        PROTO_ORDER_PER_SENDER, PROTO_FILTER_DROP_OLD,
+        "may lose, drops a sender's late states to keep its order, never waits" },
+    [PROTO_MODE_RELIABLE] = {
+        "reliable", "rel", '3', true, true,
+        PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE,
+        PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE,
+        PROTO_ORDER_PER_LINK, PROTO_FILTER_NONE,
+        "everything, in order; one loss stalls every reliable sender behind it" },
+    [PROTO_MODE_UDP] = {
+        "udp", "udp", 0, false, false,
+        PROTO_CHANNEL_DATAGRAM, 0, PROTO_CHANNEL_DATAGRAM, 0,
+        PROTO_ORDER_NONE, PROTO_FILTER_NONE,
+        "what the network gives, nothing more: the baseline" },
+};
+
+const struct proto_mode_info *proto_mode_info(enum proto_mode mode)
+{
+    return (unsigned)mode < PROTO_MODE_COUNT ? &modes[mode] : NULL;
+}
+
+const char *proto_mode_name(enum proto_mode mode)
+{
+    const struct proto_mode_info *m = proto_mode_info(mode);
+    return m ? m->name : "?";
+}
+
+int proto_mode_parse(const char *name, enum proto_mode *mode)
+{
+    for (int i = 0; i < PROTO_MODE_COUNT; i++) {
+        if (strcmp(name, modes[i].name) == 0) {
+            *mode = (enum proto_mode)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int find(bool up, uint8_t channel, uint32_t flags, enum proto_mode *mode)
+{
+    flags &= PROTO_FLAGS_MASK;
+    for (int i = 0; i < PROTO_MODE_COUNT; i++) {
+        const struct proto_mode_info *m = &modes[i];
+        if (channel == (up ? m->up_channel : m->down_channel) &&
+            flags == (up ? m->up_flags : m->down_flags)) {
+            *mode = (enum proto_mode)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int proto_mode_from_up(uint8_t channel, uint32_t flags, enum proto_mode *mode)
+{
+    return find(true, channel, flags, mode);
+}
+
+int proto_mode_from_down(uint8_t channel, uint32_t flags, enum proto_mode *mode)
+{
+    return find(false, channel, flags, mode);
+}
+
+char *proto_mode_choices(char *buf, size_t cap, const char *extra)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < PROTO_MODE_COUNT && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? "|" : "", modes[i].name);
+    if (extra && n < cap)
+        snprintf(buf + n, cap - n, "|%s", extra);
+    return buf;
+}
+
+const char *proto_order_name(enum proto_order order)
+{
+    switch (order) {
+    case PROTO_ORDER_NONE: return "none";
+    case PROTO_ORDER_PER_SENDER: return "per sender";
+    case PROTO_ORDER_PER_LINK: return "per link (all reliable senders)";
+    default: return "?";
+    }
+}
