@@ -46,9 +46,9 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             describe(desc, sizeof desc, &r[i]);
             fprintf(out, "%s== %s\n", i ? "\n" : "", desc);
             fprintf(out,
-                    "%-11s %7s %8s %9s %6s %5s %5s | %7s %7s %7s %7s %7s %6s | %7s %6s | "
+                    "%-11s %7s %8s %9s %6s %5s %5s %5s | %7s %7s %7s %7s %7s %6s | %7s %6s | "
                     "%6s %6s | %6s %5s %6s %5s %6s\n",
-                    "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "p50ms",
+                    "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "old", "p50ms",
                     "p90ms", "p99ms", "p999ms", "maxms", "jitms", "netsim%", "diff",
                     "rttms", "enet%", "cpu_s", "cpu%", "rssMB", "bcpu%", "B/msg");
         }
@@ -75,12 +75,13 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             snprintf(rss, sizeof rss, "%.1f", (double)x->relay_peak_rss_kb / 1024.0);
         }
         fprintf(out,
-                "%-11s %7llu %8llu %9llu %6.2f %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
+                "%-11s %7llu %8llu %9llu %6.2f %5llu %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
                 "%6.2f | %7s %6s | %6s %6s | %6s %5s %6s %5.0f %6.1f\n",
                 proto_mode_name(x->mode), (unsigned long long)x->sent,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 x->lost_pct, (unsigned long long)x->duplicates,
-                (unsigned long long)x->reordered, ms(x->p50_us), ms(x->p90_us),
+                (unsigned long long)x->reordered, (unsigned long long)x->too_old,
+                ms(x->p50_us), ms(x->p90_us),
                 ms(x->p99_us), ms(x->p999_us), ms(x->max_us), x->jitter_us / 1000.0, truth,
                 diff, rtt, eloss, cpus, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg);
         if (x->rooms > 1)
@@ -105,7 +106,9 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
     }
     if (n)
         fprintf(out,
-                "lost%%: of sent x receivers, over the window; latency and jitter (RFC 3550) are\n"
+                "lost%%: of sent x receivers, over the window; old: sequenced states receivers\n"
+                "dropped as older than the sender's newest (the relay's own: relay_drops in JSON);\n"
+                "latency and jitter (RFC 3550) are\n"
                 "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
                 "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
                 "rttms/enet%%: ENet's own RTT and loss: reliable commands each client sent (pings\n"

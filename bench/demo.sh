@@ -60,7 +60,7 @@ echo "A relay receives each player's position datagrams and forwards them to the
 echo "other players in the same room. $bots bots join one room and send their"
 echo "state $rate times a second for $seconds s, round-robin over the three ENet modes:"
 echo "  unsequenced  may lose, may arrive out of order, never waits"
-echo "  sequenced    may lose, drops late ones to keep order, never waits"
+echo "  sequenced    may lose, drops a sender's late ones to keep its order, never waits"
 echo "  reliable     everything, in order (a loss would stall the channel)"
 echo
 

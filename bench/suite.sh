@@ -7,14 +7,18 @@
 #   capacity/  clients in one room at 60 Hz, 16 -> 256, no impairment, ENet
 #              unsequenced and plain udp, each until its delivery drops below
 #              99 % or its p99 exceeds 50 ms
-#   summary.txt  both tables and the commands that made them
+#   order/     ordering domains: 8 clients, --reorder, 40 ms delay, 30 ms jitter,
+#              loss 0 and 5 %: per mode loss, reordered and too-old counts
+#   hol/       reliable against room size (2, 4, 8, 16 at 5 % loss): the tail
+#              as more senders share one ordered relay->receiver channel
+#   summary.txt  every table and the commands that made them
 set -eu
 
 bin=${1:-build/bin}
 out=${2:-bench/results}
 bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "suite.sh: $bench not found (run make first)" >&2; exit 2; }
-mkdir -p "$out/loss" "$out/capacity"
+mkdir -p "$out/loss" "$out/capacity" "$out/order" "$out/hol"
 start=$(date +%s)
 
 echo "== loss sweep: every mode, 20 ms delay, 10 ms jitter (netsim)" >&2
@@ -31,6 +35,20 @@ echo "== capacity: clients in one room at 60 Hz until delivery or p99 breaks" >&
     --table "$out/capacity/table.txt" --json "$out/capacity/results.json" \
     --csv "$out/capacity/results.csv" --plot "$out/capacity"
 
+echo "== ordering domains: 8 clients, reordering network, loss 0 and 5 %" >&2
+"$bench" --clients 8 --rate 30 --payload 40 --delay 40 --jitter 30 --reorder \
+    --sweep loss=0,5 --modes unsequenced,sequenced,reliable \
+    --duration 4 --warmup 1 --grace 2 --seed 1 \
+    --table "$out/order/table.txt" --json "$out/order/results.json" \
+    --csv "$out/order/results.csv"
+
+echo "== reliable head-of-line blocking against room size, 5 % loss" >&2
+"$bench" --rate 30 --payload 40 --loss 5 --delay 20 --jitter 10 \
+    --sweep clients=2,4,8,16 --modes reliable \
+    --duration 4 --warmup 1 --grace 3 --seed 1 \
+    --table "$out/hol/table.txt" --json "$out/hol/results.json" \
+    --csv "$out/hol/results.csv"
+
 {
     echo "ricochet-bench standard suite ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
          "$(($(date +%s) - start)) s)"
@@ -38,5 +56,9 @@ echo "== capacity: clients in one room at 60 Hz until delivery or p99 breaks" >&
     cat "$out/loss/table.txt"
     echo
     cat "$out/capacity/table.txt"
+    echo
+    cat "$out/order/table.txt"
+    echo
+    cat "$out/hol/table.txt"
 } > "$out/summary.txt"
 echo "suite.sh: results in $out/ ($(($(date +%s) - start)) s)" >&2

@@ -186,14 +186,15 @@ static int fc_expected_mode(uint8_t channel, uint32_t flags)
 {
     if (fc.udp)
         return channel == PROTO_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : -1;
-    switch (channel) {
-    case PROTO_CHANNEL_STATE:
-        return flags & PROTO_FLAG_UNSEQUENCED ? PROTO_MODE_UNSEQUENCED : PROTO_MODE_SEQUENCED;
-    case PROTO_CHANNEL_RELIABLE:
+    /* PROTOCOL.md's channel table, written out (not read from proto/mode.c) */
+    flags &= PROTO_FLAG_RELIABLE | PROTO_FLAG_UNSEQUENCED;
+    if (channel == PROTO_CHANNEL_STATE && flags == PROTO_FLAG_UNSEQUENCED)
+        return PROTO_MODE_UNSEQUENCED;
+    if (channel == PROTO_CHANNEL_RELIABLE && flags == PROTO_FLAG_UNSEQUENCED)
+        return PROTO_MODE_SEQUENCED;
+    if (channel == PROTO_CHANNEL_RELIABLE && flags == PROTO_FLAG_RELIABLE)
         return PROTO_MODE_RELIABLE;
-    default:
-        return -1;
-    }
+    return -1;
 }
 
 /* Checks one event returned by client_receive (r == 1). */
@@ -303,6 +304,16 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         }
         fuzz_client_reached.errors++;
         break;
+    case CLIENT_EV_TOO_OLD: {
+        /* sequenced only, from a member whose newest state is not older */
+        FUZZ_CHECK(fc.welcomed && ctl == NULL);
+        FUZZ_CHECK(ev->arrived_as == PROTO_MODE_SEQUENCED &&
+                   fc_expected_mode(channel, flags) == PROTO_MODE_SEQUENCED);
+        const struct client_member *m = client_member(fc.c, ev->id);
+        FUZZ_CHECK(m != NULL && m->has_state && m->stats.too_old > 0);
+        FUZZ_CHECK(!proto_seq_after(ev->state.seq, m->last.seq));
+        break;
+    }
     default:
         FUZZ_CHECK(!"client_receive returned a DISCONNECTED or unknown event");
     }

@@ -59,6 +59,7 @@ static int fr_error_code_known(const char *code)
         "bad_json", "missing_field", "bad_field", "unknown_type", "not_joined",
         "already_joined", "bad_name", "bad_room", "room_full", "too_many_rooms",
         "server_full", "bad_state", "too_big", "rate_limited", "kicked", "shutting_down",
+        "bad_version",
     };
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         if (strcmp(code, codes[i]) == 0)
