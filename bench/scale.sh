@@ -6,8 +6,7 @@
 #           clients in 2 generator processes; relay deliveries/s per core
 #   room/   (b) one room at 60 Hz, clients until delivery < 99.9 % or p99 >
 #           10 ms, without ticks (--tick-ms 0) and with the default tick
-#   memory.txt  relay peak RSS per client and per room (from (a) and one
-#           run with bigger rooms)
+#   memory.txt  relay peak RSS per client and per room, quiet clients
 #   tick/   relay CPU and p99 against --tick-ms (0 1 2 4 8 16 50) at 64
 #           clients x 60 Hz in one room, ENet unsequenced and plain udp,
 #           REPEATS (3) rounds; every run in runs.csv, medians with min-max
@@ -52,21 +51,20 @@ for t in 0 2; do
 done
 cat "$out/room/table_tick0.txt" "$out/room/table_tick2.txt" >&2
 
-echo "== memory: 2000 clients in rooms of 64 (against rooms of 8 in (a))" >&2
-"$bench" --clients 2000 --room-size 64 --rate 10 --procs 2 --modes unsequenced \
-    --relay-args "--tick-ms 50" --duration 1 --warmup 1 --grace 1 --setup-timeout 90 --quiet \
-    --csv "$out/rooms/big_rooms.csv" > /dev/null
-awk -F, '
-    FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    FILENAME ~ /big_rooms/ { big = $col["relay_peak_rss_kb"]; next }
-    { rss[$col["clients"]] = $col["relay_peak_rss_kb"] }
-    END {
-        per_client = (rss[4000] - rss[500]) / 3500
-        rooms8 = 2000 / 8; rooms64 = int((2000 + 63) / 64)
-        per_room = (rss[2000] - big) / (rooms8 - rooms64)
-        printf "relay peak RSS: %d kB at 500 clients, %d kB at 4000 (rooms of 8): %.2f kB per client (its room share included)\n", rss[500], rss[4000], per_client
-        printf "2000 clients: %d kB in %d rooms of 8, %d kB in %d rooms of 64: %.2f kB per room\n", rss[2000], rooms8, big, rooms64, per_room
-    }' "$out/rooms/results.csv" "$out/rooms/big_rooms.csv" | tee "$out/memory.txt" >&2
+echo "== memory: relay peak RSS with quiet clients (1 Hz): 500 and 4000 in rooms of 2, 4000 in rooms of 4" >&2
+mem() { # clients room_size -> peak RSS kB
+    "$bench" --clients "$1" --room-size "$2" --rate 1 --procs 2 --modes unsequenced \
+        --duration 1 --warmup 0.5 --grace 0.5 --setup-timeout 90 --quiet --csv - 2> /dev/null |
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+             { print $col["relay_peak_rss_kb"] }'
+}
+m500=$(mem 500 2); m4000=$(mem 4000 2); m4000r4=$(mem 4000 4)
+awk -v a="$m500" -v b="$m4000" -v c="$m4000r4" 'BEGIN {
+    printf "relay peak RSS, quiet clients (1 Hz), ENet: %d kB with 500 clients in rooms of 2, %d kB with 4000\n", a, b
+    printf "  -> %.2f kB per client (with half a room each)\n", (b - a) / 3500
+    printf "4000 clients: %d kB in 2000 rooms of 2, %d kB in 1000 rooms of 4\n", b, c
+    printf "  -> %.2f kB per room\n", (b - c) / 1000
+}' | tee "$out/memory.txt" >&2
 
 echo "== (c) relay CPU and p99 against tick length, 64 clients x 60 Hz, $reps rounds" >&2
 runs="$out/tick/runs.csv"
