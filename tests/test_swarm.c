@@ -1,0 +1,122 @@
+/* test_swarm.c: the swarm driver (client/swarm.c) against a real relay on
+ * 127.0.0.1, both transports: clients in rooms hear exactly their room,
+ * every state sent is received by every other member once, the schedule
+ * is the intended one, and names and rooms follow the slice (first). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../client/swarm.h"
+#include "../proto/clock.h"
+#include "harness.h"
+
+#define N 7 /* rooms of 3: 3 + 3 + 1 */
+#define RATE 50.0
+#define SEND_US 400000
+
+struct seen {
+    uint64_t sent[N];
+    uint64_t from[N][N]; /* [receiver][sender index] */
+    uint64_t bad_time;   /* a send not on the intended schedule */
+    uint64_t t0;
+    struct swarm *sw;
+};
+
+static void on_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
+{
+    struct seen *s = ctx;
+    assert_true(ok);
+    /* client i's k-th state is intended for t0 + period * i / N + k * period */
+    uint64_t period = (uint64_t)(1e6 / RATE), phase = period * i / N;
+    if ((t_us - s->t0 - phase) % period != 0)
+        s->bad_time++;
+    s->sent[i]++;
+}
+
+static void on_event(void *ctx, size_t i, const struct client_event *ev)
+{
+    struct seen *s = ctx;
+    if (ev->type != CLIENT_EV_STATE)
+        return;
+    for (size_t j = 0; j < N; j++)
+        if (client_id(swarm_client(s->sw, j)) == ev->id)
+            s->from[i][j]++;
+}
+
+static void swarm_session(const char *transport, enum proto_mode mode)
+{
+    struct spawn_proc relay;
+    const char *args[] = {"--transport", transport, "--max-per-address", "0", NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    static struct seen s;
+    memset(&s, 0, sizeof s);
+    struct swarm_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port, .clients = N,
+                               .first = 3, .room_size = 3, .room = "r", .name = "sw",
+                               .mode = mode, .timeout_ms = 5000, .rate_hz = RATE};
+    struct swarm_hooks hooks = {.ctx = &s, .sent = on_sent, .event = on_event};
+    char err[256];
+    s.sw = swarm_create(&cfg, &hooks, err, sizeof err);
+    assert_non_null(s.sw);
+    /* first = 3: clients are sw-4.. and rooms start at r-2 (3 / 3 + 1) */
+    assert_string_equal(swarm_name(s.sw, 0), "sw-4");
+    assert_int_equal(swarm_room_of(s.sw, 0), 1);
+    assert_int_equal(swarm_room_of(s.sw, 6), 3);
+    assert_int_equal(swarm_room_members(s.sw, 0), 3);
+    assert_int_equal(swarm_room_members(s.sw, 6), 1); /* the last room: 1 member */
+    assert_int_equal(swarm_wait_ready(s.sw, true, clock_now_us() + 10000000, NULL, err,
+                                      sizeof err), 0);
+    s.t0 = clock_now_us() + 10000;
+    swarm_schedule(s.sw, s.t0);
+    uint64_t end = s.t0 + SEND_US;
+    while (swarm_step(s.sw, end) != UINT64_MAX)
+        ;
+    swarm_drain(s.sw, clock_now_us() + 300000);
+
+    assert_int_equal(s.bad_time, 0);
+    uint64_t expected = 0;
+    for (size_t i = 0; i < N; i++) {
+        assert_true(s.sent[i] >= SEND_US * RATE / 1e6 - 1);
+        for (size_t j = 0; j < N; j++) {
+            bool same_room = swarm_room_of(s.sw, i) == swarm_room_of(s.sw, j);
+            /* loopback loses nothing: all of the room's states, none of others' */
+            assert_int_equal(s.from[i][j], same_room && i != j ? s.sent[j] : 0);
+            if (same_room && i != j)
+                expected += s.sent[j];
+        }
+    }
+    const struct swarm_stats *st = swarm_stats(s.sw);
+    assert_int_equal(st->received, expected);
+    assert_int_equal(st->latency.total, expected);
+    assert_int_equal(swarm_alive(s.sw), N);
+    swarm_destroy(s.sw);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
+    spawn_free(&relay);
+}
+
+static void test_swarm_enet(void **state)
+{
+    (void)state;
+    swarm_session("enet", PROTO_MODE_UNSEQUENCED);
+}
+
+static void test_swarm_udp(void **state)
+{
+    (void)state;
+    swarm_session("udp", PROTO_MODE_UDP);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_swarm_enet),
+        cmocka_unit_test(test_swarm_udp),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
