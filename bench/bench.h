@@ -88,6 +88,7 @@ struct bench_result {
     uint64_t expected;       /* sent x receivers */
     uint64_t delivered;      /* unique states received */
     uint64_t duplicates, reordered, too_old;
+    uint64_t clock_bound_us; /* largest error bound of a latency (clock offsets to the relay) */
     double lost_pct;         /* 100 * (expected - delivered) / expected */
     struct histogram *latency; /* one-way µs from the intended send (owned) */
     uint64_t p50_us, p90_us, p99_us, p999_us, max_us;

@@ -143,6 +143,7 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "duplicates", (double)x->duplicates);
     cJSON_AddNumberToObject(o, "reordered", (double)x->reordered);
     cJSON_AddNumberToObject(o, "too_old", (double)x->too_old);
+    cJSON_AddNumberToObject(o, "clock_bound_ms", (double)x->clock_bound_us / 1000.0);
     cJSON *lat = cJSON_AddObjectToObject(o, "latency_ms");
     cJSON_AddNumberToObject(lat, "p50", ms(x->p50_us));
     cJSON_AddNumberToObject(lat, "p90", ms(x->p90_us));

@@ -93,6 +93,7 @@ struct seen {
     enum proto_mode mode;
     bool left;
     struct recv_stats stats;
+    uint64_t lat_bound_us; /* largest error bound of its states' latency (clock offsets) */
 };
 
 struct bot {
@@ -181,6 +182,7 @@ struct mode_agg {
 };
 
 static struct mode_agg agg[PROTO_MODE_COUNT];
+static uint64_t lat_bound_max_us; /* largest latency error bound of any state */
 
 static void handle_event(struct bot *b, const struct client_event *ev)
 {
@@ -215,11 +217,19 @@ static void handle_event(struct bot *b, const struct client_event *ev)
         }
         break;
     }
-    case CLIENT_EV_STATE:
-        if (ev->id != b->id && ev->recv_us >= ev->state.send_us &&
-            ev->arrived_as < PROTO_MODE_COUNT)
-            histogram_record(agg[ev->arrived_as].lat, ev->recv_us - ev->state.send_us);
+    case CLIENT_EV_STATE: {
+        if (ev->id == b->id || ev->arrived_as >= PROTO_MODE_COUNT)
+            break;
+        /* corrected by the clocks' offsets to the relay: right across machines */
+        if (ev->latency_us >= 0)
+            histogram_record(agg[ev->arrived_as].lat, (uint64_t)ev->latency_us);
+        struct seen *s = seen_get(b, ev->id);
+        if (s && ev->latency_bound_us > s->lat_bound_us)
+            s->lat_bound_us = ev->latency_bound_us;
+        if (ev->latency_bound_us > lat_bound_max_us)
+            lat_bound_max_us = ev->latency_bound_us;
         break;
+    }
     case CLIENT_EV_ERROR:
         b->errors++;
         log_warn("%s: relay error %s: %s", b->name, ev->control->code,
@@ -295,20 +305,21 @@ static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
                               ? (double)s->stats.latency_sum_us / (double)s->stats.received
                               : 0;
             printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
-                   "reord %llu old %llu  lat mean %.2f max %.2f ms  jitter %.3f ms%s\n",
+                   "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f)  jitter %.3f ms%s\n",
                    s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
                    (unsigned long long)f.received, (unsigned long long)f.expected,
                    f.delivery, (unsigned long long)f.lost,
                    (unsigned long long)s->stats.duplicates,
                    (unsigned long long)s->stats.reordered,
                    (unsigned long long)s->stats.too_old, mean / 1000.0,
-                   ms(s->stats.latency_max_us), s->stats.jitter_us / 1000.0,
+                   ms(s->stats.latency_max_us), ms(s->lat_bound_us), s->stats.jitter_us / 1000.0,
                    s->left ? "  (left)" : "");
         }
         if (lat->total)
-            printf("  latency of all received: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+            printf("  latency of all received: p50 %.2f ms, p99 %.2f ms, max %.2f ms "
+                   "(clock offsets: +-%.2f ms)\n",
                    ms(histogram_percentile(lat, 50)), ms(histogram_percentile(lat, 99)),
-                   ms(lat->max));
+                   ms(lat->max), ms(lat_bound_max_us));
         if (o->reflect) {
             const struct histogram *rtt = client_rtt(b->c);
             const struct recv_stats *rs = client_reflect_stats(b->c);
@@ -414,6 +425,7 @@ static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
             cJSON_AddNumberToObject(js, "duplicates", (double)s->stats.duplicates);
             cJSON_AddNumberToObject(js, "reordered", (double)s->stats.reordered);
             cJSON_AddNumberToObject(js, "too_old", (double)s->stats.too_old);
+            cJSON_AddNumberToObject(js, "latency_bound_us", (double)s->lat_bound_us);
             cJSON_AddNumberToObject(js, "latency_mean_us",
                                     s->stats.received ? (double)s->stats.latency_sum_us /
                                                             (double)s->stats.received
@@ -444,6 +456,7 @@ static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
         cJSON_AddNumberToObject(jm, "latency_p50_us", (double)histogram_percentile(a->lat, 50));
         cJSON_AddNumberToObject(jm, "latency_p99_us", (double)histogram_percentile(a->lat, 99));
         cJSON_AddNumberToObject(jm, "latency_max_us", (double)a->lat->max);
+        cJSON_AddNumberToObject(jm, "latency_bound_us", (double)lat_bound_max_us);
         cJSON_AddItemToArray(modes, jm);
     }
     char *text = cJSON_PrintUnformatted(root);

@@ -40,6 +40,10 @@
 #define CLIENT_DEFAULT_TIMEOUT_MS 5000
 #define UDP_JOIN_RETRY_US 250000   /* join resend interval (udp) */
 #define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */
+#define CLOCK_PING_US 1000000      /* clock pings, both transports */
+#define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
+#define CLOCK_FAST_PINGS 10
+#define CLOCK_ANNOUNCE_US 5000000  /* my offset to the room, at least this often */
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
 #define DEPARTED_MAX 64            /* ids remembered after they left */
 #define MEMBERS_MAX PROTO_ROSTER_MAX /* others in my room: a relay room holds at most this many */
@@ -122,6 +126,13 @@ struct client {
     struct recv_stats reflect_stats;
 
     struct proto_control ctl;     /* last control message, for events */
+
+    /* clock offset to the relay (pings, PROTOCOL.md "Clock offset") */
+    struct clock_sync clock;
+    uint64_t next_ping_us;        /* next clock ping */
+    uint64_t next_clock_us;       /* next announcement of my offset to the room */
+    unsigned clock_samples;
+    bool clock_changed;           /* announce it at the next step */
 };
 
 static bool enet_ready;
@@ -317,6 +328,31 @@ static void send_simple(struct client *c, enum proto_ctl_type type, uint64_t t)
     send_control(c, &m);
 }
 
+/* Clock offset to the relay: a ping every CLOCK_PING_US (faster for the
+ * first few samples), and my offset announced to the room when it changed
+ * and every CLOCK_ANNOUNCE_US (late joiners learn it so). */
+static void clock_step(struct client *c, uint64_t now)
+{
+    if (c->phase != PHASE_JOINED)
+        return;
+    if (now >= c->next_ping_us) {
+        send_simple(c, PROTO_CTL_PING, now);
+        c->last_ping_us = now;
+        c->next_ping_us = now + (c->clock_samples < CLOCK_FAST_PINGS ? CLOCK_FAST_PING_US
+                                                                      : CLOCK_PING_US);
+    }
+    if (c->clock.valid && (c->clock_changed || now >= c->next_clock_us)) {
+        struct proto_control m;
+        memset(&m, 0, sizeof m);
+        m.type = PROTO_CTL_CLOCK;
+        m.clock_offset_us = c->clock.offset_us;
+        m.clock_bound_us = c->clock.bound_us;
+        send_control(c, &m);
+        c->clock_changed = false;
+        c->next_clock_us = now + CLOCK_ANNOUNCE_US;
+    }
+}
+
 /* ---- receiving ---- */
 
 /* Marks the client dead with a reason; the next poll returns DISCONNECTED. */
@@ -350,6 +386,8 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
         bad_message(c, "state", r);
         return 0;
     }
+    int64_t lat = (int64_t)(now - s.send_us); /* my own reflected state: my clock */
+    uint64_t bound = 0;
     if (c->phase != PHASE_JOINED || s.sender == 0) {
         bad_message(c, "state before welcome or without sender", PROTO_E_VALUE);
         return 0;
@@ -391,7 +429,12 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
             ev->recv_us = now;
             return 1;
         }
-        int fresh = recv_stats_record(&m->stats, s.seq, s.send_us, now, &c->latency);
+        /* One-way latency corrected by both clocks' offsets to the relay
+         * (the same as now - send_us on one host); recv_stats takes the
+         * send time on my clock. */
+        lat = clock_sync_latency(&c->clock, &m->clock, s.send_us, now, &bound);
+        m->lat_bound_us = bound;
+        int fresh = recv_stats_record(&m->stats, s.seq, now - (uint64_t)lat, now, &c->latency);
         if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
             m->last = s;
             m->has_state = true;
@@ -401,6 +444,8 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
     ev->type = CLIENT_EV_STATE;
     ev->id = s.sender;
     ev->state = s;
+    ev->latency_us = lat;
+    ev->latency_bound_us = bound;
     ev->arrived_as = arrived_as;
     ev->recv_us = now;
     return 1;
@@ -511,7 +556,17 @@ static int handle_control(struct client *c, const char *buf, size_t len,
         log_debug("client %s: relay error %s: %s", c->name, m->code, m->text);
         return 1;
     case PROTO_CTL_PONG:
+        if (m->relay_t && clock_sync_sample(&c->clock, m->t, m->relay_t, now) == 1)
+            c->clock_changed = true;
+        c->clock_samples++;
         return 0;
+    case PROTO_CTL_CLOCK: {
+        struct client_member *cm = m->id ? member_find(c, m->id) : NULL;
+        if (cm)
+            cm->clock = (struct clock_sync){.valid = true, .offset_us = m->clock_offset_us,
+                                            .bound_us = m->clock_bound_us, .at_us = now};
+        return 0;
+    }
     default:
         bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;
@@ -892,7 +947,11 @@ int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
                                                  : "no welcome from the relay");
             continue;
         }
+        clock_step(c, now);
         int wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
+        if (c->phase == PHASE_JOINED && c->next_ping_us > now &&
+            (c->next_ping_us - now) / 1000 < (uint64_t)wait_ms)
+            wait_ms = (int)((c->next_ping_us - now) / 1000) + 1; /* wake for the ping */
         int got = c->udp ? udp_step(c, wait_ms, ev) : enet_step(c, wait_ms, ev);
         if (got > 0)
             return 1;

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../proto/clocksync.h"
 #include "../proto/control.h"
 #include "../proto/histogram.h"
 #include "../proto/recvstats.h"
@@ -66,6 +67,9 @@ struct client_event {
     struct proto_state state; /* CLIENT_EV_STATE */
     enum proto_mode arrived_as; /* CLIENT_EV_STATE: mode it was delivered in */
     uint64_t recv_us;         /* when the library received it */
+    int64_t latency_us;       /* CLIENT_EV_STATE: one-way latency, corrected by both
+                                 clocks' offsets to the relay when they differ */
+    uint64_t latency_bound_us; /* ... |error| <= this (0: offsets not known yet) */
     const struct proto_control *control; /* control events; valid until the next client_poll */
 };
 
@@ -77,7 +81,9 @@ struct client_member {
     bool has_state;
     struct proto_state last;  /* last state received (highest seq) */
     uint64_t last_recv_us;    /* when its last state came; 0: none yet */
-    struct recv_stats stats;  /* per-sender receive statistics */
+    struct recv_stats stats;  /* per-sender receive statistics (latency corrected) */
+    struct clock_sync clock;  /* its clock offset to the relay, as it announced it */
+    uint64_t lat_bound_us;    /* error bound of its latest state's latency (0: unknown) */
     uint64_t added_us;        /* when this client listed it (udp expiry counts from
                                * the later of this and last_recv_us) */
 };

@@ -810,8 +810,8 @@ static void draw_table(struct app *a, const struct layout *l, uint64_t now)
     int row = r->y;
 
     attron(A_UNDERLINE);
-    snprintf(line, sizeof line, "  %-10s %4s %-5s %6s %6s %5s %6s %6s %-6s", "player", "id",
-             "mode", "loss", "5s", "reord", "jit ms", "lat ms", "view");
+    snprintf(line, sizeof line, "  %-10s %4s %-5s %6s %6s %5s %6s %6s %5s %-6s", "player", "id",
+             "mode", "loss", "5s", "reord", "jit ms", "lat ms", "+-ms", "view");
     mvaddnstr(row++, r->x, line, r->w);
     attroff(A_UNDERLINE);
     for (size_t i = 0; i < n && row < r->y + r->h; i++) {
@@ -823,7 +823,9 @@ static void draw_table(struct app *a, const struct layout *l, uint64_t now)
         double lat = m->stats.received
                          ? (double)m->stats.latency_sum_us / (double)m->stats.received / 1000.0
                          : 0;
-        char recent_s[16];
+        char recent_s[16], bound_s[16] = "    ?"; /* ?: clock offsets not known yet */
+        if (m->lat_bound_us)
+            snprintf(bound_s, sizeof bound_s, "%5.1f", (double)m->lat_bound_us / 1000.0);
         const char *view = "-";
         if (recent >= 0)
             snprintf(recent_s, sizeof recent_s, "%5.1f%%", recent);
@@ -839,11 +841,11 @@ static void draw_table(struct app *a, const struct layout *l, uint64_t now)
         attron(pair_attr(a, id_pair(m->id)) | A_BOLD);
         mvaddch(row, r->x, (chtype)(unsigned char)glyph_of(m->name, m->id));
         attroff(pair_attr(a, id_pair(m->id)) | A_BOLD);
-        snprintf(line, sizeof line, " %-10.10s %4u %-5s %5.1f%% %s %5llu %6.1f %6.1f %-6s",
+        snprintf(line, sizeof line, " %-10.10s %4u %-5s %5.1f%% %s %5llu %6.1f %6.1f %s %-6s",
                  m->name[0] ? m->name : "?", (unsigned)m->id,
                  rm && rm->seen_mode ? mode_short(rm->arrived_as) : mode_short(m->mode), loss,
                  recent_s, (unsigned long long)m->stats.reordered, m->stats.jitter_us / 1000.0,
-                 lat, view);
+                 lat, bound_s, view);
         mvaddnstr(row++, r->x + 1, line, r->w - 1);
     }
     if (n == 0 && row < r->y + r->h)

@@ -179,8 +179,8 @@ static void on_event(struct swarm *sw, size_t i, const struct client_event *ev)
         m->dead = true;
     if (ev->type == CLIENT_EV_STATE && ev->id != client_id(m->c)) {
         sw->stats.received++;
-        if (ev->recv_us >= ev->state.send_us)
-            histogram_record(&sw->stats.latency, ev->recv_us - ev->state.send_us);
+        if (ev->latency_us >= 0) /* corrected by the clocks' offsets to the relay */
+            histogram_record(&sw->stats.latency, (uint64_t)ev->latency_us);
     }
     if (sw->hooks.event)
         sw->hooks.event(sw->hooks.ctx, i, ev);

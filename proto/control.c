@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 static const char *const type_names[] = {
-    "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong"
+    "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock"
 };
 static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
@@ -168,6 +168,15 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         return PROTO_OK;
     case PROTO_CTL_LEAVE:
         return PROTO_OK;
+    case PROTO_CTL_CLOCK:
+        if (fabs((double)m->clock_offset_us) > JSON_INT_MAX ||
+            (double)m->clock_bound_us > JSON_INT_MAX)
+            return PROTO_E_VALUE;
+        if (m->id != 0)
+            cJSON_AddNumberToObject(o, "id", m->id);
+        cJSON_AddNumberToObject(o, "offset_us", (double)m->clock_offset_us);
+        cJSON_AddNumberToObject(o, "bound_us", (double)m->clock_bound_us);
+        return PROTO_OK;
     case PROTO_CTL_PING:
     case PROTO_CTL_PONG:
         if ((double)m->t > JSON_INT_MAX || (double)m->relay_t > JSON_INT_MAX)
@@ -276,6 +285,22 @@ static int read_uint(struct reader *r, const cJSON *o, const char *name, int req
         f->valuedouble != floor(f->valuedouble))
         return fail(r, PROTO_E_VALUE, "field \"%s\" is out of range", name);
     *dst = (uint64_t)f->valuedouble;
+    return PROTO_OK;
+}
+
+/* Reads a required integer field in [-max, max]. */
+static int read_int(struct reader *r, const cJSON *o, const char *name, double max,
+                    int64_t *dst)
+{
+    int rc = PROTO_OK;
+    const cJSON *f = field(r, o, name, 1, &rc);
+    if (!f)
+        return rc;
+    if (!cJSON_IsNumber(f))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a number", name);
+    if (!(fabs(f->valuedouble) <= max) || f->valuedouble != floor(f->valuedouble))
+        return fail(r, PROTO_E_VALUE, "field \"%s\" is out of range", name);
+    *dst = (int64_t)f->valuedouble;
     return PROTO_OK;
 }
 
@@ -459,6 +484,12 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         return read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid);
     case PROTO_CTL_LEAVE:
         return PROTO_OK;
+    case PROTO_CTL_CLOCK:
+        if ((rc = read_id(r, o, "id", 0, &m->id)) ||
+            (rc = read_uint(r, o, "bound_us", 1, JSON_INT_MAX, &t)))
+            return rc;
+        m->clock_bound_us = t;
+        return read_int(r, o, "offset_us", JSON_INT_MAX, &m->clock_offset_us);
     case PROTO_CTL_PING:
     case PROTO_CTL_PONG:
         rc = read_uint(r, o, "t", 0, JSON_INT_MAX, &t);

@@ -29,7 +29,9 @@ enum proto_ctl_type {
     PROTO_CTL_CHAT,    /* both ways: text (+ id, name from the relay) */
     PROTO_CTL_LEAVE,   /* client -> relay: leaving now (udp transport) */
     PROTO_CTL_PING,    /* client -> relay: t (echoed in pong) */
-    PROTO_CTL_PONG     /* relay -> client: t */
+    PROTO_CTL_PONG,    /* relay -> client: t, relay_t */
+    PROTO_CTL_CLOCK    /* client -> relay: clock_offset_us, clock_bound_us;
+                          relay -> members: the same + id (whose clock) */
 };
 
 enum proto_left_reason {
@@ -63,6 +65,8 @@ struct proto_control {
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */
+    int64_t clock_offset_us;            /* clock: relay clock - sender's clock, µs */
+    uint64_t clock_bound_us;            /* clock: |error of clock_offset_us| <= this */
     size_t roster_len;                  /* welcome */
     struct proto_member roster[PROTO_ROSTER_MAX];
 };

@@ -968,6 +968,24 @@ static int on_chat(struct relay *r, uint32_t peer, const struct proto_control *m
     return 0;
 }
 
+/* A member's clock offset to the relay goes to the others in its room, so
+ * they can correct the one-way latency of its states (PROTOCOL.md). */
+static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *m,
+                    uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->joined)
+        return reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                      "clock before join: send join first");
+    memset(&r->out, 0, offsetof(struct proto_control, roster));
+    r->out.type = PROTO_CTL_CLOCK;
+    r->out.id = p->id;
+    r->out.clock_offset_us = m->clock_offset_us;
+    r->out.clock_bound_us = m->clock_bound_us;
+    send_out_room(r, &r->rooms[p->room], peer);
+    return 0;
+}
+
 static int on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
                       size_t len, bool datagram, uint64_t now_us)
 {
@@ -1002,6 +1020,9 @@ static int on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         r->stats.control_in++;
         member_remove(r, peer, PROTO_LEFT_QUIT);
         return 0;
+    case PROTO_CTL_CLOCK:
+        r->stats.control_in++;
+        return on_clock(r, peer, m, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
         if (datagram && !p->joined)

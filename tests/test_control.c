@@ -50,6 +50,37 @@ static void join_round_trip(void **state)
     assert_string_equal(msg->name, "alice-1");
     assert_int_equal(msg->mode, PROTO_MODE_RELIABLE);
     assert_true(msg->reflect);
+    assert_int_equal(msg->version, PROTO_VERSION);
+    /* a version-1 client says nothing: version 1 */
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\"}"), PROTO_OK);
+    assert_int_equal(msg->version, 1);
+}
+
+/* pong carries the relay's clock; clock carries a signed offset and its bound. */
+static void clock_messages_round_trip(void **state)
+{
+    (void)state;
+    struct proto_control in = { .type = PROTO_CTL_PONG, .t = 12345, .relay_t = 999999999999 };
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_int_equal(msg->t, 12345);
+    assert_int_equal(msg->relay_t, 999999999999);
+    const int64_t offsets[] = { -10800000000ll, 0, 42 };
+    for (size_t i = 0; i < 3; i++) {
+        in = (struct proto_control){ .type = PROTO_CTL_CLOCK, .id = (uint32_t)i,
+                                     .clock_offset_us = offsets[i], .clock_bound_us = 150 };
+        assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+        assert_int_equal(decode(buf), PROTO_OK);
+        assert_int_equal(msg->type, PROTO_CTL_CLOCK);
+        assert_int_equal(msg->id, i);
+        assert_true(msg->clock_offset_us == offsets[i]);
+        assert_int_equal(msg->clock_bound_us, 150);
+    }
+    assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":1.5,\"bound_us\":1}"),
+                     PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":1}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":-1e16,\"bound_us\":1}"),
+                     PROTO_E_VALUE);
 }
 
 static void join_defaults_and_unknown_fields(void **state)
@@ -250,6 +281,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_round_trip),
         cmocka_unit_test(join_defaults_and_unknown_fields),
+        cmocka_unit_test(clock_messages_round_trip),
         cmocka_unit_test(welcome_round_trip_with_roster),
         cmocka_unit_test(notices_round_trip),
         cmocka_unit_test(not_json),

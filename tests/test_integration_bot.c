@@ -210,6 +210,75 @@ static void test_bot_no_relay(void **state)
     free(bot_fails(bad, 2));
 }
 
+/* The "from" entry of bot JSON out for the sender called name (freed with root). */
+static const cJSON *from_of(const cJSON *root, const char *name)
+{
+    const cJSON *b = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "bots"), 0);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(b, "from"))
+        if (strcmp(str(f, "name"), name) == 0)
+            return f;
+    fail_msg("no states from %s", name);
+    return NULL;
+}
+
+/* Checks that the latency a bot reports from the other stays within its
+ * printed bound (true one-way latency on loopback: well under 20 ms). */
+static void check_latency_within_bound(const char *out, const char *from)
+{
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    const cJSON *f = from_of(root, from);
+    double mean = num(f, "latency_mean_us"), max = num(f, "latency_max_us");
+    double bound = num(f, "latency_bound_us");
+    print_message("from %s: latency mean %.0f us, max %.0f us, bound +-%.0f us\n", from, mean,
+                  max, bound);
+    assert_true(num(f, "received") >= 20);
+    assert_true(bound > 0 && bound < 20000);
+    assert_true(mean <= bound + 20000);
+    assert_true(max <= bound + 200000);
+    cJSON_Delete(root);
+}
+
+/* Clocks three hours apart (a time namespace: CLOCK_MONOTONIC shifted for
+ * one bot): each bot's one-way latency from the other, corrected by the
+ * clock offsets both estimated to the relay, stays within its bound. */
+static void test_bot_clock_offset(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, far, near;
+    const char *rargs[] = {"--max-per-address", "16", NULL};
+    char p[16], bot[512];
+    start_relay(&relay, rargs, p, sizeof p);
+    snprintf(bot, sizeof bot, "%s/ricochet-bot", harness_bin_dir());
+    const char *fargs[] = {"--time", "--monotonic", "10800", "--fork", bot, "--port", p,
+                           "--name", "far", "--rate", "20", "--duration", "3", "--seed", "3",
+                           "--json", NULL};
+    char err[256];
+    if (spawn_start(&far, "/usr/bin", "unshare", fargs, err, sizeof err) != 0) {
+        stop_relay(&relay, NULL);
+        fail_msg("unshare: %s", err);
+    }
+    const char *nargs[] = {"--port", p, "--name", "near", "--rate", "20", "--duration", "3",
+                           "--seed", "4", "--json", NULL};
+    char *nout = NULL;
+    assert_int_equal(run_bot(&near, nargs, &nout), 0);
+    int rc = spawn_stop(&far, 0, WAIT_MS);
+    char *fout = spawn_read_stdout(&far), *ferr = spawn_read_stderr(&far);
+    if (rc != 0)
+        fprintf(stderr, "unshare ... ricochet-bot exited %d (time namespaces need root "
+                        "and Linux >= 5.6):\n%s\n", rc, ferr ? ferr : "");
+    assert_int_equal(rc, 0);
+    check_latency_within_bound(nout, "far-1");
+    check_latency_within_bound(fout, "near-1");
+    free(nout);
+    free(fout);
+    free(ferr);
+    spawn_free(&near);
+    spawn_free(&far);
+    stop_relay(&relay, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_bot_udp_json),
         cmocka_unit_test(test_bot_human_summary),
         cmocka_unit_test(test_bot_no_relay),
+        cmocka_unit_test(test_bot_clock_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
