@@ -506,6 +506,7 @@ static int handle_control(struct client *c, const char *buf, size_t len,
             bad_message(c, "joined: one member too many", PROTO_E_VALUE);
             return 0;
         }
+        c->clock_changed = true; /* the newcomer needs my clock offset now, not in 5 s */
         ev->type = CLIENT_EV_JOINED;
         return 1;
     case PROTO_CTL_LEFT:
