@@ -43,7 +43,6 @@
 #define CLOCK_PING_US 1000000      /* clock pings, both transports */
 #define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
 #define CLOCK_FAST_PINGS 10
-#define CLOCK_ANNOUNCE_US 5000000  /* my offset to the room, at least this often */
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
 #define DEPARTED_MAX 64            /* ids remembered after they left */
 #define MEMBERS_MAX PROTO_ROSTER_MAX /* others in my room: a relay room holds at most this many */
@@ -130,7 +129,7 @@ struct client {
     /* clock offset to the relay (pings, PROTOCOL.md "Clock offset") */
     struct clock_sync clock;
     uint64_t next_ping_us;        /* next clock ping */
-    uint64_t next_clock_us;       /* next announcement of my offset to the room */
+    struct clock_sync announced;  /* the estimate the room has (valid: announced) */
     unsigned clock_samples;
     bool clock_changed;           /* announce it at the next step */
 };
@@ -328,9 +327,22 @@ static void send_simple(struct client *c, enum proto_ctl_type type, uint64_t t)
     send_control(c, &m);
 }
 
+/* Is the estimate different enough from the one the room has? Every
+ * announcement goes to every member, so only a bound halved or doubled, or
+ * an offset moved past the announced bound (drift) is worth one: a few per
+ * session. Later joiners get it in their welcome's roster. */
+static bool clock_worth_announcing(const struct client *c)
+{
+    const struct clock_sync *now = &c->clock, *ann = &c->announced;
+    int64_t moved = now->offset_us - ann->offset_us;
+    uint64_t dist = moved < 0 ? (uint64_t)0 - (uint64_t)moved : (uint64_t)moved;
+    return !ann->valid || now->bound_us * 2 < ann->bound_us ||
+           now->bound_us > ann->bound_us * 2 || dist > ann->bound_us;
+}
+
 /* Clock offset to the relay: a ping every CLOCK_PING_US (faster for the
  * first few samples), and my offset announced to the room when it changed
- * and every CLOCK_ANNOUNCE_US (late joiners learn it so). */
+ * enough. */
 static void clock_step(struct client *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED)
@@ -341,16 +353,16 @@ static void clock_step(struct client *c, uint64_t now)
         c->next_ping_us = now + (c->clock_samples < CLOCK_FAST_PINGS ? CLOCK_FAST_PING_US
                                                                       : CLOCK_PING_US);
     }
-    if (c->clock.valid && (c->clock_changed || now >= c->next_clock_us)) {
+    if (c->clock.valid && c->clock_changed && clock_worth_announcing(c)) {
         struct proto_control m;
         memset(&m, 0, sizeof m);
         m.type = PROTO_CTL_CLOCK;
         m.clock_offset_us = c->clock.offset_us;
         m.clock_bound_us = c->clock.bound_us;
         send_control(c, &m);
-        c->clock_changed = false;
-        c->next_clock_us = now + CLOCK_ANNOUNCE_US;
+        c->announced = c->clock;
     }
+    c->clock_changed = false;
 }
 
 /* ---- receiving ---- */
@@ -490,6 +502,9 @@ static int handle_control(struct client *c, const char *buf, size_t len,
             if (pm->id == c->id || pm->id == 0)
                 continue;
             struct client_member *cm = member_add(c, pm->id, pm->name, pm->mode, now);
+            if (cm && pm->has_clock)
+                cm->clock = (struct clock_sync){.valid = true, .offset_us = pm->clock_offset_us,
+                                                .bound_us = pm->clock_bound_us, .at_us = now};
             if (cm && pm->has_state) {
                 /* The last known state, not a delivery: not counted. */
                 cm->has_state = true;
@@ -506,7 +521,6 @@ static int handle_control(struct client *c, const char *buf, size_t len,
             bad_message(c, "joined: one member too many", PROTO_E_VALUE);
             return 0;
         }
-        c->clock_changed = true; /* the newcomer needs my clock offset now, not in 5 s */
         ev->type = CLIENT_EV_JOINED;
         return 1;
     case PROTO_CTL_LEFT:

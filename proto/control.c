@@ -111,6 +111,14 @@ static int add_roster(cJSON *o, const struct proto_control *m)
         } else {
             cJSON_AddNullToObject(e, "state");
         }
+        if (mb->has_clock) {
+            cJSON *ck = cJSON_AddObjectToObject(e, "clock");
+            if (!ck || fabs((double)mb->clock_offset_us) > JSON_INT_MAX ||
+                (double)mb->clock_bound_us > JSON_INT_MAX)
+                return PROTO_E_VALUE;
+            cJSON_AddNumberToObject(ck, "offset_us", (double)mb->clock_offset_us);
+            cJSON_AddNumberToObject(ck, "bound_us", (double)mb->clock_bound_us);
+        }
     }
     return PROTO_OK;
 }
@@ -396,6 +404,17 @@ static int read_roster(struct reader *r, const cJSON *o, struct proto_control *m
                 return rc;
             mb->state.sender = mb->id;
             mb->has_state = true;
+        }
+        const cJSON *ck = cJSON_GetObjectItemCaseSensitive(e, "clock");
+        if (ck && !cJSON_IsNull(ck)) {
+            uint64_t bound = 0;
+            if (!cJSON_IsObject(ck))
+                return fail(r, PROTO_E_FIELD_TYPE, "roster \"clock\" must be an object");
+            if ((rc = read_int(r, ck, "offset_us", JSON_INT_MAX, &mb->clock_offset_us)) ||
+                (rc = read_uint(r, ck, "bound_us", 1, JSON_INT_MAX, &bound)))
+                return rc;
+            mb->clock_bound_us = bound;
+            mb->has_clock = true;
         }
         m->roster_len++;
     }

@@ -46,6 +46,9 @@ struct proto_member {
     enum proto_mode mode;
     bool has_state;          /* false until the member sent a state */
     struct proto_state state; /* last state the relay forwarded */
+    bool has_clock;           /* false until the member announced its clock offset */
+    int64_t clock_offset_us;  /* relay clock - its clock, µs */
+    uint64_t clock_bound_us;  /* |error of clock_offset_us| <= this */
 };
 
 /* One decoded control message; which fields are meaningful depends on type

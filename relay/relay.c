@@ -42,6 +42,9 @@ struct relay_peer {
     char name[PROTO_NAME_MAX + 1];
     char addr[RELAY_ADDR_MAX];
     struct proto_state last; /* last forwarded state, sender stamped */
+    bool has_clock;          /* announced its clock offset (for later joiners' rosters) */
+    int64_t clock_offset_us;
+    uint64_t clock_bound_us;
 
     uint64_t rl_tokens;      /* rate bucket, millionths of a datagram */
     uint64_t rl_last_us;     /* last refill */
@@ -392,6 +395,7 @@ static void member_remove(struct relay *r, uint32_t peer,
     p->joined = false;
     p->id = 0;
     p->has_state = false;
+    p->has_clock = false;
     r->members--;
 }
 
@@ -829,6 +833,9 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
         e->mode = m->mode;
         e->has_state = m->has_state;
         e->state = m->last;
+        e->has_clock = m->has_clock;
+        e->clock_offset_us = m->clock_offset_us;
+        e->clock_bound_us = m->clock_bound_us;
     }
     r->out.roster_len = n;
     int len = encode_out(r);
@@ -847,7 +854,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
         /* ENet: a full room of long names may not fit with states: send
          * the roster without them (they follow within one send interval). */
         for (size_t i = 0; i < n; i++)
-            r->out.roster[i].has_state = false;
+            r->out.roster[i].has_state = r->out.roster[i].has_clock = false;
         len = encode_out(r);
     }
     if (len < 0) {
@@ -930,6 +937,7 @@ static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m
     p->mode = mode;
     p->reflect = m->reflect;
     p->has_state = false;
+    p->has_clock = false;
     room->members[room->n++] = peer;
     r->members++;
     r->stats.joins++;
@@ -977,6 +985,9 @@ static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *
     if (!p->joined)
         return reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                       "clock before join: send join first");
+    p->has_clock = true; /* later joiners get it in their welcome's roster */
+    p->clock_offset_us = m->clock_offset_us;
+    p->clock_bound_us = m->clock_bound_us;
     memset(&r->out, 0, offsetof(struct proto_control, roster));
     r->out.type = PROTO_CTL_CLOCK;
     r->out.id = p->id;

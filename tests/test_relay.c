@@ -630,6 +630,33 @@ static void state_before_join_dropped(void **state)
     relay_destroy(r);
 }
 
+/* A member's clock offset goes to the others (not back), stamped with its
+ * id, and later joiners find it in the welcome's roster. */
+static void clock_offsets_reach_the_room(void **state)
+{
+    (void)state;
+    struct relay *r = lobby_of_two(NULL, 3);
+    assert_int_equal(send_text(r, 2, "{\"type\":\"clock\",\"offset_us\":5,\"bound_us\":1}"),
+                     DROP(RELAY_DROP_NOT_JOINED));
+    assert_int_equal(send_text(r, 0, "{\"type\":\"clock\",\"offset_us\":-10800000000,"
+                                     "\"bound_us\":150}"), 0);
+    const struct proto_control *m = last_ctl(1, PROTO_CTL_CLOCK);
+    assert_non_null(m);
+    assert_int_equal(m->id, 1);
+    assert_true(m->clock_offset_us == -10800000000ll);
+    assert_int_equal(m->clock_bound_us, 150);
+    assert_null(last_ctl(0, PROTO_CTL_CLOCK));
+    assert_int_equal(join(r, 2, "lobby", "c", false), 0);
+    const struct proto_control *w = last_ctl(2, PROTO_CTL_WELCOME);
+    assert_non_null(w);
+    for (size_t i = 0; i < w->roster_len; i++) {
+        assert_int_equal(w->roster[i].has_clock, w->roster[i].id == 1);
+        if (w->roster[i].id == 1)
+            assert_true(w->roster[i].clock_offset_us == -10800000000ll);
+    }
+    relay_destroy(r);
+}
+
 static void late_joiner_gets_last_states(void **state)
 {
     (void)state;
@@ -1620,6 +1647,7 @@ int main(void)
         cmocka_unit_test(reflect_sends_back_to_sender),
         cmocka_unit_test(state_before_join_dropped),
         cmocka_unit_test(late_joiner_gets_last_states),
+        cmocka_unit_test(clock_offsets_reach_the_room),
         cmocka_unit_test(bad_control_messages),
         cmocka_unit_test(bad_states_and_sizes),
         cmocka_unit_test(wrong_channels),
