@@ -30,6 +30,7 @@
 #include "fuzz/target_netsim.c"
 #include "fuzz/target_relay.c"
 #include "fuzz/target_state.c"
+#include "fuzz/target_statescan.c"
 
 #define SMOKE_MAX_SEEDS 256
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
@@ -48,6 +49,7 @@ static const struct smoke_target smoke_targets[] = {
     { "relay", fuzz_target_relay, 4096, 1, 20000 },
     { "netsim", fuzz_target_netsim, 4096, 0, 8000 },
     { "client", fuzz_target_client, 4096, 1, 20000 },
+    { "statescan", fuzz_target_statescan, 1500, 0, 50000 },
 };
 
 struct smoke_seed {

@@ -33,7 +33,8 @@ targets="state:proto/wire.h::1400
 control:proto/control.h::8192
 relay:relay/relay.h:relay/relay.c:4096
 netsim:bench/netsim.h:bench/netsim.c:4096
-client:client/client_test.h:client/client.c:4096"
+client:client/client_test.h:client/client.c:4096
+statescan:bench/statescan.h:bench/statescan.c:1500"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -57,4 +57,8 @@ int fuzz_target_netsim(const uint8_t *data, size_t size);
  * client: events, member table, receive stats (target_client.c). */
 int fuzz_target_client(const uint8_t *data, size_t size);
 
+/* statescan_datagram over udp or ENet bytes: no over-read, every state found
+ * fits the input (target_statescan.c). */
+int fuzz_target_statescan(const uint8_t *data, size_t size);
+
 #endif

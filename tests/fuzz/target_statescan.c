@@ -1,0 +1,38 @@
+/* target_statescan.c: fuzzes statescan_datagram (see targets.h). The first
+ * byte picks the wire (udp or ENet), the rest is the datagram. Checked: no
+ * read beyond the input (ASan), every state found starts with a state header
+ * inside the input, and a udp datagram holds at most one state. */
+#include <string.h>
+
+#include "../../bench/statescan.h"
+#include "../../proto/wire.h"
+#include "targets.h"
+
+int fuzz_target_statescan(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    enum statescan_wire wire = data[0] & 1 ? STATESCAN_ENET : STATESCAN_UDP;
+    struct statescan_ref out[STATESCAN_MAX];
+    struct statescan_result r = statescan_datagram(wire, data + 1, size - 1, out);
+    FUZZ_CHECK(r.states * 12 <= size - 1); /* each needs its 12-byte header */
+    if (wire == STATESCAN_UDP) {
+        FUZZ_CHECK(r.states <= 1 && r.commands == 0 && !r.compressed);
+        if (r.states == 1) {
+            struct proto_state s;
+            FUZZ_CHECK(size - 1 >= PROTO_STATE_SIZE);
+            FUZZ_CHECK(out[0].kind == STATESCAN_PLAIN);
+            if (proto_state_decode(data + 1, size - 1, &s) == PROTO_OK)
+                FUZZ_CHECK(s.sender == out[0].sender && s.seq == out[0].seq);
+        }
+        return 0;
+    }
+    FUZZ_CHECK(!(r.compressed && (r.states || r.commands)));
+    FUZZ_CHECK(r.states <= r.commands);
+    for (size_t i = 0; i < r.states && i < STATESCAN_MAX; i++) {
+        FUZZ_CHECK(out[i].channel != PROTO_CHANNEL_CONTROL);
+        FUZZ_CHECK(out[i].kind >= STATESCAN_RELIABLE && out[i].kind <= STATESCAN_FRAGMENT);
+        FUZZ_CHECK(strcmp(statescan_kind_name(out[i].kind), "?") != 0);
+    }
+    return 0;
+}
