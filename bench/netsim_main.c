@@ -29,7 +29,9 @@
 #include "../proto/log.h"
 #include "../proto/options.h"
 #include "../proto/signals.h"
+#include "droplog.h"
 #include "netsim.h"
+#include "statescan.h"
 
 #define PROG "ricochet-netsim"
 #define RECV_BATCH 256         /* datagrams read per socket per loop turn */
@@ -49,6 +51,8 @@ struct config {
     char listen[64];
     char relay[64];
     char stats_json[256];
+    char drop_log[256];    /* "" = none */
+    int wire;              /* enum statescan_wire: how --drop-log reads datagrams */
     struct dir_opts both, up, down;
     int jitter_dist;
     bool reorder;
@@ -111,6 +115,10 @@ static const struct option_def option_defs[] = {
      NULL, "print a JSON stats line every this many seconds (0 = only at exit)"},
     {"stats-json", OPTION_STRING, offsetof(struct config, stats_json), "", 0, 256, NULL,
      "also write the final JSON stats line to this file"},
+    {"drop-log", OPTION_STRING, offsetof(struct config, drop_log), "", 0, 256, NULL,
+     "write one line per state dropped, duplicated or forwarded to this file"},
+    {"wire", OPTION_CHOICE, offsetof(struct config, wire), "enet", 0, 0, "udp|enet",
+     "how --drop-log finds states in datagrams: plain udp or ENet commands"},
     {"log-level", OPTION_CHOICE, offsetof(struct config, log_level), "info", 0, 0,
      "debug|info|warn|error|off", "stderr log level"},
     {0},
@@ -146,6 +154,8 @@ struct proxy {
     uint64_t upstream_next_log_us; /* earliest time to log the next one */
     uint64_t send_errors[NETSIM_DIRS], recv_errors[NETSIM_DIRS];
     struct histogram late_us[NETSIM_DIRS]; /* actual send time - model's due time */
+    FILE *drop_log;                        /* --drop-log, or NULL */
+    struct droplog_counts drop_counts;
     unsigned char buf[NETSIM_MAX_DATAGRAM];
 };
 
@@ -340,13 +350,32 @@ static void flows_expire(struct proxy *px, uint64_t now)
     }
 }
 
+/* --drop-log: one line per state for each event one datagram met. */
+static void log_states(struct proxy *px, enum droplog_event ev, enum netsim_dir dir,
+                       const struct flow *f, uint64_t now, uint64_t delay_us,
+                       const unsigned char *bytes, size_t len)
+{
+    char a[32];
+    droplog_datagram(px->drop_log, &px->drop_counts, (enum statescan_wire)px->cfg.wire, ev, dir,
+                     addr_str(&f->client, a, sizeof a), now, delay_us, bytes, len);
+}
+
 static void submit(struct proxy *px, enum netsim_dir dir, size_t index, size_t len, uint64_t now)
 {
     struct flow *f = &px->flows[index];
+    struct droplog_mark before, after;
     f->last_us = now;
+    if (px->drop_log)
+        droplog_mark(&before, netsim_counters(px->sim, dir));
     int r = netsim_submit(px->sim, dir, index, px->buf, len, now);
     if (r > 0)
         f->pending += (uint64_t)r;
+    if (!px->drop_log)
+        return;
+    droplog_mark(&after, netsim_counters(px->sim, dir));
+    for (int ev = 0; ev < DROPLOG_FWD; ev++)
+        if (after.n[ev] != before.n[ev])
+            log_states(px, (enum droplog_event)ev, dir, f, now, 0, px->buf, len);
 }
 
 static void read_clients(struct proxy *px, uint64_t now)
@@ -399,6 +428,9 @@ static void deliver_due(struct proxy *px, uint64_t now)
         /* The proxy's own timing error (wake-up latency), on top of the
          * modelled delay; the benchmark sees both. */
         histogram_record(&px->late_us[dg.dir], now - dg.due_us);
+        if (px->drop_log)
+            log_states(px, DROPLOG_FWD, dg.dir, f, now, dg.due_us - dg.entry_us, dg.bytes,
+                       dg.len);
         ssize_t r;
         if (dg.dir == NETSIM_UP)
             r = send(f->fd, dg.bytes, dg.len, 0);
@@ -654,6 +686,43 @@ static void configure(struct proxy *px, struct netsim_model models[NETSIM_DIRS],
     px->seed = cfg->seed ? (uint64_t)cfg->seed : seed_from_clock();
 }
 
+/* --drop-log: opens the file and writes its header. Returns 0 or -1 (logged). */
+static int drop_log_open(struct proxy *px)
+{
+    if (!px->cfg.drop_log[0])
+        return 0;
+    px->drop_log = fopen(px->cfg.drop_log, "w");
+    if (!px->drop_log) {
+        log_error("netsim: --drop-log %s: %s", px->cfg.drop_log, strerror(errno));
+        return -1;
+    }
+    droplog_header(px->drop_log, (enum statescan_wire)px->cfg.wire);
+    return 0;
+}
+
+/* Closes the drop log with a summary line. Returns 0, or -1 if writing failed. */
+static int drop_log_close(struct proxy *px)
+{
+    if (!px->drop_log)
+        return 0;
+    const struct droplog_counts *c = &px->drop_counts;
+    fprintf(px->drop_log, "# states: loss %llu burst %llu queue %llu overflow %llu dup %llu "
+                          "fwd %llu; unreadable datagrams %llu\n",
+            (unsigned long long)c->states[DROPLOG_LOSS],
+            (unsigned long long)c->states[DROPLOG_BURST],
+            (unsigned long long)c->states[DROPLOG_QUEUE],
+            (unsigned long long)c->states[DROPLOG_OVERFLOW],
+            (unsigned long long)c->states[DROPLOG_DUP], (unsigned long long)c->states[DROPLOG_FWD],
+            (unsigned long long)c->unreadable);
+    bool bad = ferror(px->drop_log);
+    if (fclose(px->drop_log) != 0 || bad) {
+        log_error("netsim: --drop-log %s: write failed", px->cfg.drop_log);
+        return -1;
+    }
+    px->drop_log = NULL;
+    return 0;
+}
+
 /* Allocates the tables and the simulator and binds the listening socket.
  * Returns 0, or -1 (logged). */
 static int proxy_open(struct proxy *px, const struct netsim_model models[NETSIM_DIRS])
@@ -679,7 +748,7 @@ static int proxy_open(struct proxy *px, const struct netsim_model models[NETSIM_
     }
     socklen_t len = sizeof px->listen_addr;
     getsockname(px->listen_fd, (struct sockaddr *)&px->listen_addr, &len);
-    return 0;
+    return drop_log_open(px);
 }
 
 /* The seed, each direction's model, and the listening line. */
@@ -724,6 +793,8 @@ static int proxy_close(struct proxy *px, int rc)
         }
         netsim_destroy(px->sim);
     }
+    if (drop_log_close(px) < 0)
+        rc = 1;
     for (size_t i = 0; px->flows && i < (size_t)px->cfg.max_flows; i++)
         if (px->flows[i].used)
             close(px->flows[i].fd);

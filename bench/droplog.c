@@ -1,0 +1,53 @@
+/* droplog.c: lines of ricochet-netsim --drop-log (see droplog.h). */
+#include "droplog.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static const char *const droplog_names[DROPLOG_EVENTS] = {"loss", "burst", "queue",
+                                                          "overflow", "dup", "fwd"};
+
+const char *droplog_event_name(enum droplog_event ev)
+{
+    return (unsigned)ev < DROPLOG_EVENTS ? droplog_names[ev] : "?";
+}
+
+int droplog_event_parse(const char *name)
+{
+    for (int i = 0; i < DROPLOG_EVENTS; i++)
+        if (strcmp(name, droplog_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void droplog_header(FILE *out, enum statescan_wire wire)
+{
+    fprintf(out, "# ricochet-netsim drop log, %s datagrams\n"
+                 "# t_us event dir flow sender seq kind delay_us\n",
+            wire == STATESCAN_ENET ? "enet" : "udp");
+}
+
+void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire wire,
+                      enum droplog_event ev, enum netsim_dir dir, const char *flow,
+                      uint64_t t_us, uint64_t delay_us, const uint8_t *buf, size_t len)
+{
+    struct statescan_ref refs[STATESCAN_MAX];
+    struct statescan_result r = statescan_datagram(wire, buf, len, refs);
+    if (r.malformed || r.compressed)
+        c->unreadable++;
+    for (size_t i = 0; i < r.states && i < STATESCAN_MAX; i++) {
+        fprintf(out, "%" PRIu64 " %s %s %s %" PRIu32 " %" PRIu32 " %s %" PRIu64 "\n", t_us,
+                droplog_event_name(ev), netsim_dir_name(dir), flow, refs[i].sender,
+                refs[i].seq, statescan_kind_name(refs[i].kind), delay_us);
+        c->states[ev]++;
+    }
+}
+
+void droplog_mark(struct droplog_mark *m, const struct netsim_counters *c)
+{
+    m->n[DROPLOG_LOSS] = c->dropped_loss;
+    m->n[DROPLOG_BURST] = c->dropped_burst;
+    m->n[DROPLOG_QUEUE] = c->dropped_queue;
+    m->n[DROPLOG_OVERFLOW] = c->dropped_overflow;
+    m->n[DROPLOG_DUP] = c->duplicated;
+}

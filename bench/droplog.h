@@ -1,0 +1,62 @@
+/* droplog.h: ricochet-netsim --drop-log, what netsim did to each state.
+ *
+ * One line per state (found by statescan.h inside each datagram) per event:
+ *
+ *     T_US EVENT DIR FLOW SENDER SEQ KIND DELAY_US
+ *
+ * T_US: netsim's monotonic clock, µs. EVENT: loss, burst, queue, overflow
+ * (dropped, by cause), dup (an extra copy was made; both copies later show
+ * as fwd), fwd (handed to the socket; DELAY_US is the delay the model chose,
+ * 0 for the other events). DIR: up or down. FLOW: the client's ip:port, the
+ * same on both directions. SENDER: the id in the state (0 on the uplink: the
+ * relay stamps it downstream). KIND: statescan_kind_name. Copies thrown away
+ * at exit are counted in the stats, not logged. Lines starting with # are
+ * comments. */
+#ifndef RICOCHET_DROPLOG_H
+#define RICOCHET_DROPLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "netsim.h"
+#include "statescan.h"
+
+/* What happened to a datagram. */
+enum droplog_event {
+    DROPLOG_LOSS = 0,
+    DROPLOG_BURST,
+    DROPLOG_QUEUE,
+    DROPLOG_OVERFLOW,
+    DROPLOG_DUP,
+    DROPLOG_FWD,
+    DROPLOG_EVENTS
+};
+
+struct droplog_counts {
+    uint64_t states[DROPLOG_EVENTS]; /* state lines written per event */
+    uint64_t unreadable;             /* datagrams statescan called malformed or compressed */
+};
+
+/* Writes the comment header to out. */
+void droplog_header(FILE *out, enum statescan_wire wire);
+
+/* Writes one line per state in the datagram; counts them in c. */
+void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire wire,
+                      enum droplog_event ev, enum netsim_dir dir, const char *flow,
+                      uint64_t t_us, uint64_t delay_us, const uint8_t *buf, size_t len);
+
+/* The counters of one direction that name an event (loss .. dup), taken
+ * before and after a netsim_submit: each one that moved is what happened to
+ * that datagram (a duplicated datagram may also lose a copy to the queue). */
+struct droplog_mark {
+    uint64_t n[DROPLOG_FWD];
+};
+void droplog_mark(struct droplog_mark *m, const struct netsim_counters *c);
+
+/* "loss", "burst", "queue", "overflow", "dup", "fwd"; parses back with
+ * droplog_event_parse (-1 if unknown). */
+const char *droplog_event_name(enum droplog_event ev);
+int droplog_event_parse(const char *name);
+
+#endif

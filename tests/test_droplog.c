@@ -1,0 +1,163 @@
+/* test_droplog.c: ricochet-netsim --drop-log. The line format on a memory
+ * stream, then netsim end to end over 127.0.0.1 in udp mode: every state a
+ * fake relay did not receive has a loss line, every copy it received has a
+ * fwd line, and duplicates show as dup. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../bench/droplog.h"
+#include "../bench/spawn.h"
+#include "../proto/clock.h"
+#include "../proto/wire.h"
+#include "harness.h"
+
+#define N_STATES 800
+
+static void put_state(uint8_t *buf, uint32_t seq)
+{
+    struct proto_state s = {.seq = seq, .send_us = 1};
+    assert_int_equal(proto_state_encode(buf, PROTO_STATE_SIZE, &s), PROTO_STATE_SIZE);
+}
+
+static void test_line_format(void **unused)
+{
+    (void)unused;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct droplog_counts c = {0};
+    uint8_t st[PROTO_STATE_SIZE];
+    put_state(st, 42);
+    droplog_header(f, STATESCAN_UDP);
+    droplog_datagram(f, &c, STATESCAN_UDP, DROPLOG_FWD, NETSIM_DOWN, "127.0.0.1:5", 100, 7, st,
+                     sizeof st);
+    droplog_datagram(f, &c, STATESCAN_UDP, DROPLOG_LOSS, NETSIM_UP, "127.0.0.1:5", 101, 0,
+                     (const uint8_t *)"{}", 2);
+    fclose(f);
+    assert_non_null(strstr(text, "\n100 fwd down 127.0.0.1:5 0 42 plain 7\n"));
+    assert_null(strstr(text, "101 loss"));
+    assert_int_equal(c.states[DROPLOG_FWD], 1);
+    assert_int_equal(c.states[DROPLOG_LOSS], 0);
+    assert_int_equal(droplog_event_parse("burst"), DROPLOG_BURST);
+    assert_int_equal(droplog_event_parse("nope"), -1);
+    free(text);
+}
+
+/* Sends N_STATES states through netsim to a socket playing the relay;
+ * fills got[seq] with the copies that arrived. Returns netsim's stdout. */
+static char *run_through_netsim(const char *log_path, int got[N_STATES])
+{
+    uint16_t relay_port, client_port;
+    int relay = harness_udp_socket(&relay_port);
+    int client = harness_udp_socket(&client_port);
+    char relay_arg[32];
+    snprintf(relay_arg, sizeof relay_arg, "127.0.0.1:%u", relay_port);
+    const char *args[] = {"--relay", relay_arg, "--loss", "20", "--dup", "5", "--wire", "udp",
+                          "--seed", "99", "--drop-log", log_path, "--duration", "60", NULL};
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
+    char why[512];
+    int port = spawn_wait_listening(&p, 10000, why, sizeof why);
+    if (port < 0)
+        fail_msg("%s", why);
+    struct sockaddr_in proxy = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    uint8_t buf[2048];
+    int sent = 0;
+    uint64_t quiet_since = clock_now_ms(), deadline = clock_now_ms() + 60000;
+    while (clock_now_ms() < deadline) {
+        for (int k = 0; k < 4 && sent < N_STATES; k++, sent++) { /* paced: no buffer loss */
+            put_state(buf, (uint32_t)sent);
+            assert_true(sendto(client, buf, PROTO_STATE_SIZE, 0, (struct sockaddr *)&proxy,
+                               sizeof proxy) == PROTO_STATE_SIZE);
+        }
+        struct pollfd pf = {relay, POLLIN, 0};
+        int r = poll(&pf, 1, sent < N_STATES ? 1 : 20);
+        if (r == 0 && sent == N_STATES && clock_now_ms() - quiet_since > 300)
+            break;
+        if (r <= 0)
+            continue;
+        quiet_since = clock_now_ms();
+        struct proto_state s;
+        ssize_t len = recv(relay, buf, sizeof buf, 0);
+        assert_int_equal(proto_state_decode(buf, (size_t)len, &s), PROTO_OK);
+        assert_true(s.seq < N_STATES);
+        got[s.seq]++;
+    }
+    assert_int_equal(spawn_stop(&p, SIGTERM, 10000), 0);
+    char *out = spawn_read_stdout(&p);
+    spawn_free(&p);
+    close(relay);
+    close(client);
+    return out;
+}
+
+static void test_every_state_accounted(void **unused)
+{
+    (void)unused;
+    static int got[N_STATES], fwd[N_STATES], lost[N_STATES], dup[N_STATES];
+    char path[] = "/tmp/ricochet-droplog-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char *out = run_through_netsim(path, got);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256], ev[16], dir[8], flow[32], kind[16];
+    uint64_t t, delay;
+    uint32_t sender, seq;
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        assert_int_equal(sscanf(line, "%" SCNu64 " %15s %7s %31s %" SCNu32 " %" SCNu32
+                                      " %15s %" SCNu64, &t, ev, dir, flow, &sender, &seq,
+                                kind, &delay), 8);
+        assert_string_equal(dir, "up");
+        assert_string_equal(kind, "plain");
+        assert_true(seq < N_STATES);
+        int e = droplog_event_parse(ev);
+        assert_true(e == DROPLOG_FWD || e == DROPLOG_LOSS || e == DROPLOG_DUP);
+        (e == DROPLOG_FWD ? fwd : e == DROPLOG_LOSS ? lost : dup)[seq]++;
+        lines++;
+    }
+    fclose(f);
+    unlink(path);
+    int n_lost = 0, n_dup = 0;
+    for (int i = 0; i < N_STATES; i++) {
+        assert_int_equal(fwd[i], got[i]);          /* every copy received was logged */
+        assert_int_equal(lost[i], got[i] == 0);    /* every state missed was a loss */
+        assert_int_equal(fwd[i], dup[i] ? 2 : !lost[i]);
+        n_lost += lost[i];
+        n_dup += dup[i];
+    }
+    assert_int_equal(harness_stats_field(out, true, "up.drops.loss"), n_lost);
+    assert_int_equal(harness_stats_field(out, true, "up.duplicated"), n_dup);
+    assert_true(n_lost > N_STATES / 10 && n_dup > 0);
+    print_message("drop log: %d lines, %d lost, %d duplicated of %d\n", lines, n_lost, n_dup,
+                  N_STATES);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_line_format),
+        cmocka_unit_test(test_every_state_accounted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
