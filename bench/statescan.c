@@ -40,7 +40,7 @@ static void scan_payload(const uint8_t *p, size_t len, size_t min_len, uint8_t c
                          uint8_t kind, struct statescan_result *r,
                          struct statescan_ref out[STATESCAN_MAX])
 {
-    if (len < min_len || p[0] != PROTO_VERSION || p[1] != PROTO_MSG_STATE)
+    if (len < min_len || p[0] != PROTO_STATE_VERSION || p[1] != PROTO_MSG_STATE)
         return;
     if (r->states < STATESCAN_MAX)
         out[r->states] = (struct statescan_ref){
