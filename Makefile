@@ -32,8 +32,8 @@ ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-om
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libenet libcjson 2>/dev/null || echo -lenet -lcjson) -lm
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libenet libcjson libpcap 2>/dev/null || echo -lenet -lcjson -lpcap) -lm
 CURSES_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "../proto/log.h"
 #include "../proto/options.h"
 #include "../proto/signals.h"
+#include "capture.h"
 #include "droplog.h"
 #include "netsim.h"
 #include "statescan.h"
@@ -52,6 +54,7 @@ struct config {
     char relay[64];
     char stats_json[256];
     char drop_log[256];    /* "" = none */
+    char pcap[256];        /* "" = none; dropped datagrams go to PCAP.dropped */
     int wire;              /* enum statescan_wire: how --drop-log reads datagrams */
     struct dir_opts both, up, down;
     int jitter_dist;
@@ -117,6 +120,8 @@ static const struct option_def option_defs[] = {
      "also write the final JSON stats line to this file"},
     {"drop-log", OPTION_STRING, offsetof(struct config, drop_log), "", 0, 256, NULL,
      "write one line per state dropped, duplicated or forwarded to this file"},
+    {"pcap", OPTION_STRING, offsetof(struct config, pcap), "", 0, 240, NULL,
+     "write forwarded datagrams to this pcap file, dropped ones to FILE.dropped"},
     {"wire", OPTION_CHOICE, offsetof(struct config, wire), "enet", 0, 0, "udp|enet",
      "how --drop-log finds states in datagrams: plain udp or ENet commands"},
     {"log-level", OPTION_CHOICE, offsetof(struct config, log_level), "info", 0, 0,
@@ -156,6 +161,7 @@ struct proxy {
     struct histogram late_us[NETSIM_DIRS]; /* actual send time - model's due time */
     FILE *drop_log;                        /* --drop-log, or NULL */
     struct droplog_counts drop_counts;
+    struct capture *cap_fwd, *cap_drop;    /* --pcap, or NULL */
     unsigned char buf[NETSIM_MAX_DATAGRAM];
 };
 
@@ -360,22 +366,36 @@ static void log_states(struct proxy *px, enum droplog_event ev, enum netsim_dir 
                      addr_str(&f->client, a, sizeof a), now, delay_us, bytes, len);
 }
 
+/* --pcap: one datagram as the client and the relay see it, at wall-clock now. */
+static void capture(struct proxy *px, struct capture *cap, enum netsim_dir dir,
+                    const struct flow *f, const unsigned char *bytes, size_t len)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    if (dir == NETSIM_UP)
+        capture_write(cap, &f->client, &px->relay_addr, bytes, len, tv);
+    else
+        capture_write(cap, &px->relay_addr, &f->client, bytes, len, tv);
+}
+
 static void submit(struct proxy *px, enum netsim_dir dir, size_t index, size_t len, uint64_t now)
 {
     struct flow *f = &px->flows[index];
     struct droplog_mark before, after;
     f->last_us = now;
-    if (px->drop_log)
-        droplog_mark(&before, netsim_counters(px->sim, dir));
+    droplog_mark(&before, netsim_counters(px->sim, dir));
     int r = netsim_submit(px->sim, dir, index, px->buf, len, now);
     if (r > 0)
         f->pending += (uint64_t)r;
-    if (!px->drop_log)
-        return;
     droplog_mark(&after, netsim_counters(px->sim, dir));
-    for (int ev = 0; ev < DROPLOG_FWD; ev++)
-        if (after.n[ev] != before.n[ev])
+    for (int ev = 0; ev < DROPLOG_FWD; ev++) {
+        if (after.n[ev] == before.n[ev])
+            continue;
+        if (px->drop_log)
             log_states(px, (enum droplog_event)ev, dir, f, now, 0, px->buf, len);
+        if (px->cap_drop && ev != DROPLOG_DUP)
+            capture(px, px->cap_drop, dir, f, px->buf, len);
+    }
 }
 
 static void read_clients(struct proxy *px, uint64_t now)
@@ -431,6 +451,8 @@ static void deliver_due(struct proxy *px, uint64_t now)
         if (px->drop_log)
             log_states(px, DROPLOG_FWD, dg.dir, f, now, dg.due_us - dg.entry_us, dg.bytes,
                        dg.len);
+        if (px->cap_fwd)
+            capture(px, px->cap_fwd, dg.dir, f, dg.bytes, dg.len);
         ssize_t r;
         if (dg.dir == NETSIM_UP)
             r = send(f->fd, dg.bytes, dg.len, 0);
@@ -723,6 +745,41 @@ static int drop_log_close(struct proxy *px)
     return 0;
 }
 
+/* --pcap: FILE for what was forwarded, FILE.dropped for what was dropped.
+ * Returns 0 or -1 (logged). */
+static int pcap_open(struct proxy *px)
+{
+    char path[sizeof px->cfg.pcap + 16], err[256];
+    if (!px->cfg.pcap[0])
+        return 0;
+    snprintf(path, sizeof path, "%s.dropped", px->cfg.pcap);
+    px->cap_fwd = capture_open(px->cfg.pcap, err, sizeof err);
+    if (px->cap_fwd)
+        px->cap_drop = capture_open(path, err, sizeof err);
+    if (!px->cap_fwd || !px->cap_drop) {
+        log_error("netsim: --pcap: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Closes the captures, saying how many datagrams each holds. Returns 0, or
+ * -1 if writing failed. */
+static int pcap_close(struct proxy *px)
+{
+    if (!px->cap_fwd)
+        return 0;
+    if (px->cap_drop)
+        log_info("netsim: --pcap: %llu forwarded datagrams in %s, %llu dropped in %s.dropped",
+                 (unsigned long long)capture_count(px->cap_fwd), px->cfg.pcap,
+                 (unsigned long long)capture_count(px->cap_drop), px->cfg.pcap);
+    int rc = capture_close(px->cap_fwd) | capture_close(px->cap_drop);
+    px->cap_fwd = px->cap_drop = NULL;
+    if (rc)
+        log_error("netsim: --pcap %s: write failed", px->cfg.pcap);
+    return rc ? -1 : 0;
+}
+
 /* Allocates the tables and the simulator and binds the listening socket.
  * Returns 0, or -1 (logged). */
 static int proxy_open(struct proxy *px, const struct netsim_model models[NETSIM_DIRS])
@@ -748,7 +805,7 @@ static int proxy_open(struct proxy *px, const struct netsim_model models[NETSIM_
     }
     socklen_t len = sizeof px->listen_addr;
     getsockname(px->listen_fd, (struct sockaddr *)&px->listen_addr, &len);
-    return drop_log_open(px);
+    return drop_log_open(px) < 0 || pcap_open(px) < 0 ? -1 : 0;
 }
 
 /* The seed, each direction's model, and the listening line. */
@@ -793,7 +850,7 @@ static int proxy_close(struct proxy *px, int rc)
         }
         netsim_destroy(px->sim);
     }
-    if (drop_log_close(px) < 0)
+    if (drop_log_close(px) < 0 || pcap_close(px) < 0)
         rc = 1;
     for (size_t i = 0; px->flows && i < (size_t)px->cfg.max_flows; i++)
         if (px->flows[i].used)

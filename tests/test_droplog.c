@@ -1,7 +1,8 @@
-/* test_droplog.c: ricochet-netsim --drop-log. The line format on a memory
- * stream, then netsim end to end over 127.0.0.1 in udp mode: every state a
- * fake relay did not receive has a loss line, every copy it received has a
- * fwd line, and duplicates show as dup. */
+/* test_droplog.c: ricochet-netsim --drop-log and --pcap. The line format on
+ * a memory stream, then netsim end to end over 127.0.0.1 in udp mode: every
+ * state a fake relay did not receive has a loss line, every copy it received
+ * has a fwd line, duplicates show as dup, and tcpdump -r counts in the two
+ * capture files exactly what netsim says it forwarded and dropped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,7 +60,7 @@ static void test_line_format(void **unused)
 
 /* Sends N_STATES states through netsim to a socket playing the relay;
  * fills got[seq] with the copies that arrived. Returns netsim's stdout. */
-static char *run_through_netsim(const char *log_path, int got[N_STATES])
+static char *run_through_netsim(const char *log_path, const char *pcap_path, int got[N_STATES])
 {
     uint16_t relay_port, client_port;
     int relay = harness_udp_socket(&relay_port);
@@ -69,7 +70,8 @@ static char *run_through_netsim(const char *log_path, int got[N_STATES])
     char relay_arg[32];
     snprintf(relay_arg, sizeof relay_arg, "127.0.0.1:%u", relay_port);
     const char *args[] = {"--relay", relay_arg, "--loss", "20", "--dup", "5", "--wire", "udp",
-                          "--seed", "99", "--drop-log", log_path, "--duration", "60", NULL};
+                          "--seed", "99", "--drop-log", log_path, "--pcap", pcap_path,
+                          "--duration", "60", NULL};
     struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
     char why[512];
@@ -110,6 +112,19 @@ static char *run_through_netsim(const char *log_path, int got[N_STATES])
     return out;
 }
 
+/* Datagrams in a pcap file as tcpdump -r reads them, or -1. */
+static long tcpdump_count(const char *path)
+{
+    char cmd[512], line[512];
+    snprintf(cmd, sizeof cmd, "tcpdump -n -r '%s' 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    long n = 0;
+    while (fgets(line, sizeof line, p))
+        n += strstr(line, " UDP, length ") != NULL;
+    return pclose(p) == 0 ? n : -1;
+}
+
 static void test_every_state_accounted(void **unused)
 {
     (void)unused;
@@ -118,7 +133,10 @@ static void test_every_state_accounted(void **unused)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    char *out = run_through_netsim(path, got);
+    char pcap[64], dropped[80];
+    snprintf(pcap, sizeof pcap, "%s.pcap", path);
+    snprintf(dropped, sizeof dropped, "%s.dropped", pcap);
+    char *out = run_through_netsim(path, pcap, got);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     char line[256], ev[16], dir[8], flow[32], kind[16];
@@ -156,6 +174,11 @@ static void test_every_state_accounted(void **unused)
     assert_int_equal(harness_stats_field(out, true, "up.duplicated"), n_dup);
     assert_int_equal(harness_stats_field(out, true, "up.send_errors"), 0);
     assert_true(n_lost > N_STATES / 10 && n_dup > 0);
+    /* The captures hold what netsim reported, and tcpdump can read them. */
+    assert_int_equal(tcpdump_count(pcap), harness_stats_field(out, true, "up.forwarded"));
+    assert_int_equal(tcpdump_count(dropped), harness_stats_field(out, true, "up.dropped"));
+    unlink(pcap);
+    unlink(dropped);
     print_message("drop log: %d lines, %d lost, %d duplicated of %d\n", lines, n_lost, n_dup,
                   N_STATES);
     free(out);
