@@ -393,7 +393,8 @@ static void submit(struct proxy *px, enum netsim_dir dir, size_t index, size_t l
             continue;
         if (px->drop_log)
             log_states(px, (enum droplog_event)ev, dir, f, now, 0, px->buf, len);
-        if (px->cap_drop && ev != DROPLOG_DUP)
+        /* Both copies of a duplicated datagram may be dropped: one record each. */
+        for (uint64_t k = before.n[ev]; px->cap_drop && ev != DROPLOG_DUP && k < after.n[ev]; k++)
             capture(px, px->cap_drop, dir, f, px->buf, len);
     }
 }
