@@ -128,6 +128,7 @@ static const struct {
     [RELAY_DROP_BANNED] = { "banned", "kicked", false },
     [RELAY_DROP_BAD_VERSION] = { "bad_version", "bad_version", false },
     [RELAY_DROP_TOO_OLD] = { "too_old", NULL, false },
+    [RELAY_DROP_ENET_GUARD] = { "enet_guard", NULL, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

@@ -60,6 +60,8 @@ enum relay_drop {
     RELAY_DROP_BAD_VERSION,    /* join from a client of another protocol version */
     RELAY_DROP_TOO_OLD,        /* sequenced state not after the sender's newest: it
                                   arrived late, its order is kept by dropping it */
+    RELAY_DROP_ENET_GUARD,     /* ENet: a datagram Debian's ENet 1.3.17 mishandles
+                                  (relay/enet_internals.h), refused before it */
     RELAY_DROP_COUNT
 };
 

@@ -23,6 +23,7 @@
 
 #include "../proto/clock.h"
 #include "../proto/log.h"
+#include "enet_internals.h"
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
 _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
@@ -143,6 +144,8 @@ struct relay_enet *relay_enet_create(const struct relay_net_config *cfg,
         return NULL;
     }
     t->cfg = *cfg;
+    if (relay_enet_internals_check(err, err_cap) != 0)
+        goto fail;
     if (cfg->peer_cap < 1 || cfg->peer_cap > ENET_PROTOCOL_MAXIMUM_PEER_ID) {
         snprintf(err, err_cap, "ENet allows 1..%d peers, not %u",
                  ENET_PROTOCOL_MAXIMUM_PEER_ID, (unsigned)cfg->peer_cap);
@@ -271,178 +274,6 @@ static struct relay_enet *owner(const ENetHost *host)
     return NULL;
 }
 
-/* A CONNECT that ENet will refuse without a word: no free peer slot
- * (server_full), or --max-per-address peers from that IP already
- * (per_address). The same scan as enet_protocol_handle_connect. Returns the
- * reason, or RELAY_DROP_COUNT if ENet goes ahead (or it is a resend). */
-static enum relay_drop connect_refusal(const ENetHost *host, const enet_uint8 *cmd)
-{
-    ENetProtocolConnect c;
-    memcpy(&c, cmd, sizeof c);
-    enet_uint32 channels = ENET_NET_TO_HOST_32(c.channelCount);
-    if (channels < ENET_PROTOCOL_MINIMUM_CHANNEL_COUNT ||
-        channels > ENET_PROTOCOL_MAXIMUM_CHANNEL_COUNT)
-        return RELAY_DROP_STRAY;
-    bool free_slot = false;
-    size_t same_ip = 0;
-    for (size_t i = 0; i < host->peerCount; i++) {
-        const ENetPeer *p = &host->peers[i];
-        if (p->state == ENET_PEER_STATE_DISCONNECTED) {
-            free_slot = true;
-        } else if (p->state != ENET_PEER_STATE_CONNECTING &&
-                   p->address.host == host->receivedAddress.host) {
-            if (p->address.port == host->receivedAddress.port &&
-                p->connectID == c.connectID)
-                return RELAY_DROP_COUNT; /* a resent CONNECT: ENet ignores it */
-            same_ip++;
-        }
-    }
-    if (!free_slot)
-        return RELAY_DROP_SERVER_FULL;
-    if (same_ip >= host->duplicatePeers)
-        return RELAY_DROP_PER_ADDRESS;
-    return RELAY_DROP_COUNT;
-}
-
-/* Bytes of the datagram before its first command: the 16-bit peer id with
- * flags, the sent time if flagged, a checksum if the host uses one. */
-static size_t header_size(const ENetHost *host, unsigned flags)
-{
-    size_t n = (flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? sizeof(ENetProtocolHeader)
-                                                            : offsetof(ENetProtocolHeader,
-                                                                       sentTime);
-    return host->checksum ? n + sizeof(enet_uint32) : n;
-}
-
-/* Would ENet drop this datagram without a trace? The same tests as ENet
- * 1.3's enet_protocol_handle_incoming_commands: the first 16 bits carry the
- * peer id (its index in host->peers, or 0xFFF before a connection) with
- * flag and session bits; the id, the sender's address and the session must
- * match a live peer, and an id-less datagram must start with CONNECT.
- * Returns why (a relay_drop), or RELAY_DROP_COUNT if ENet takes it; *peer_id
- * gets the peer id. */
-static enum relay_drop enet_would_ignore(const ENetHost *host, unsigned *peer_id)
-{
-    const enet_uint8 *d = host->receivedData;
-    size_t len = host->receivedDataLength;
-    *peer_id = ENET_PROTOCOL_MAXIMUM_PEER_ID;
-    if (len < 2)
-        return RELAY_DROP_STRAY;
-    unsigned h = (unsigned)d[0] << 8 | d[1];
-    unsigned flags = h & ENET_PROTOCOL_HEADER_FLAG_MASK;
-    unsigned session = (h & ENET_PROTOCOL_HEADER_SESSION_MASK) >>
-                       ENET_PROTOCOL_HEADER_SESSION_SHIFT;
-    unsigned id = h & ~(unsigned)(ENET_PROTOCOL_HEADER_FLAG_MASK |
-                                  ENET_PROTOCOL_HEADER_SESSION_MASK) & 0xffffu;
-    size_t header = header_size(host, flags);
-    *peer_id = id;
-    if (flags & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED)
-        return RELAY_DROP_STRAY; /* we set no compressor */
-    if (id == ENET_PROTOCOL_MAXIMUM_PEER_ID) {
-        if (len < header + sizeof(ENetProtocolConnect) ||
-            (d[header] & ENET_PROTOCOL_COMMAND_MASK) != ENET_PROTOCOL_COMMAND_CONNECT)
-            return RELAY_DROP_STRAY;
-        return connect_refusal(host, d + header);
-    }
-    if (id >= host->peerCount)
-        return RELAY_DROP_STRAY;
-    const ENetPeer *p = &host->peers[id];
-    if (p->state == ENET_PEER_STATE_DISCONNECTED || p->state == ENET_PEER_STATE_ZOMBIE)
-        return RELAY_DROP_STRAY;
-    if ((host->receivedAddress.host != p->address.host ||
-         host->receivedAddress.port != p->address.port) &&
-        p->address.host != ENET_HOST_BROADCAST)
-        return RELAY_DROP_STRAY;
-    if (p->outgoingPeerID < ENET_PROTOCOL_MAXIMUM_PEER_ID && session != p->incomingSessionID)
-        return RELAY_DROP_STRAY;
-    return RELAY_DROP_COUNT;
-}
-
-/* Size of each ENet command before its payload, by command number; 0 for
- * numbers ENet does not accept (the layouts of enet/protocol.h). */
-static const size_t command_sizes[ENET_PROTOCOL_COMMAND_COUNT] = {
-    [ENET_PROTOCOL_COMMAND_ACKNOWLEDGE] = sizeof(ENetProtocolAcknowledge),
-    [ENET_PROTOCOL_COMMAND_CONNECT] = sizeof(ENetProtocolConnect),
-    [ENET_PROTOCOL_COMMAND_VERIFY_CONNECT] = sizeof(ENetProtocolVerifyConnect),
-    [ENET_PROTOCOL_COMMAND_DISCONNECT] = sizeof(ENetProtocolDisconnect),
-    [ENET_PROTOCOL_COMMAND_PING] = sizeof(ENetProtocolPing),
-    [ENET_PROTOCOL_COMMAND_SEND_RELIABLE] = sizeof(ENetProtocolSendReliable),
-    [ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE] = sizeof(ENetProtocolSendUnreliable),
-    [ENET_PROTOCOL_COMMAND_SEND_FRAGMENT] = sizeof(ENetProtocolSendFragment),
-    [ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED] = sizeof(ENetProtocolSendUnsequenced),
-    [ENET_PROTOCOL_COMMAND_BANDWIDTH_LIMIT] = sizeof(ENetProtocolBandwidthLimit),
-    [ENET_PROTOCOL_COMMAND_THROTTLE_CONFIGURE] = sizeof(ENetProtocolThrottleConfigure),
-    [ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT] = sizeof(ENetProtocolSendFragment),
-};
-
-/* ENet drops a fragment of a packet longer than the host's
- * maximumPacketSize without a counter, an error or an acknowledgement: a
- * reliable one is resent forever and its channel never moves on. This walks
- * the commands the way enet_protocol_handle_incoming_commands does and stops
- * where it stops (truncated or unknown command, payload past the end, a bad
- * channel, CONNECT or DISCONNECT, an acknowledged command in a datagram
- * without a sent time), so only a fragment ENet would reach counts. Every
- * read is bounds-checked against len. */
-bool relay_enet_find_oversize(const uint8_t *d, size_t len, size_t extra_header,
-                              size_t channels, size_t max_packet,
-                              struct relay_enet_oversize *o)
-{
-    if (len < 2)
-        return false;
-    unsigned flags = ((unsigned)d[0] << 8 | d[1]) & ENET_PROTOCOL_HEADER_FLAG_MASK;
-    size_t off = ((flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) ? sizeof(ENetProtocolHeader)
-                                                               : offsetof(ENetProtocolHeader,
-                                                                          sentTime)) +
-                 extra_header;
-    while (off < len && len - off >= sizeof(ENetProtocolCommandHeader)) {
-        unsigned cmd = d[off] & ENET_PROTOCOL_COMMAND_MASK;
-        unsigned channel = d[off + 1];
-        if (cmd >= ENET_PROTOCOL_COMMAND_COUNT || command_sizes[cmd] == 0 ||
-            len - off < command_sizes[cmd])
-            return false;
-        size_t size = command_sizes[cmd];
-        size_t payload = 0;
-        switch (cmd) {
-        case ENET_PROTOCOL_COMMAND_CONNECT:    /* refused on a live peer */
-        case ENET_PROTOCOL_COMMAND_DISCONNECT: /* no sends are taken after it */
-            return false;
-        case ENET_PROTOCOL_COMMAND_SEND_RELIABLE:
-        case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE:
-        case ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED:
-            if (channel >= channels)
-                return false;
-            /* dataLength is the command's last field in all three */
-            payload = (size_t)d[off + size - 2] << 8 | d[off + size - 1];
-            break;
-        case ENET_PROTOCOL_COMMAND_SEND_FRAGMENT:
-        case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT: {
-            ENetProtocolSendFragment f;
-            memcpy(&f, d + off, sizeof f);
-            payload = ENET_NET_TO_HOST_16(f.dataLength);
-            uint32_t total = ENET_NET_TO_HOST_32(f.totalLength);
-            if (channel >= channels || payload == 0 || payload > len - off - size)
-                return false; /* ENet rejects it for another reason */
-            if (total > max_packet) {
-                o->total = total;
-                o->reliable = cmd == ENET_PROTOCOL_COMMAND_SEND_FRAGMENT;
-                o->first = ENET_NET_TO_HOST_32(f.fragmentNumber) == 0;
-                return true;
-            }
-            break;
-        }
-        default:
-            break;
-        }
-        if (payload > len - off - size)
-            return false;
-        if ((d[off] & ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE) &&
-            !(flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME))
-            return false;
-        off += size + payload;
-    }
-    return false;
-}
-
 /* Sees every raw datagram before ENet parses it. We count what ENet would
  * silently ignore (garbage and strangers: stray; refused connects:
  * server_full, per_address), catch fragments of packets over ENet's size
@@ -455,7 +286,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     unsigned id;
     if (!t)
         return 0;
-    enum relay_drop why = enet_would_ignore(host, &id);
+    enum relay_drop why = relay_enet_would_ignore(host, &id);
     if (why != RELAY_DROP_COUNT) {
         if (t->relay)
             relay_count_drop(t->relay, why);
@@ -463,6 +294,13 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     }
     if (id >= host->peerCount)
         return 0;
+    size_t extra = host->checksum ? sizeof(enet_uint32) : 0;
+    if (relay_enet_refusal(host->receivedData, host->receivedDataLength, extra) !=
+        RELAY_DROP_COUNT) {
+        if (t->relay)
+            relay_count_drop(t->relay, RELAY_DROP_ENET_GUARD);
+        return 1; /* ENet never sees it */
+    }
     t->heard[id] = enet_time_get();
     const ENetPeer *p = &host->peers[id];
     struct relay_enet_oversize o;
@@ -471,7 +309,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
      * unreliable one counts at its fragment 0. */
     if (t->relay && p->state == ENET_PEER_STATE_CONNECTED &&
         relay_enet_find_oversize(host->receivedData, host->receivedDataLength,
-                                 host->checksum ? sizeof(enet_uint32) : 0, p->channelCount,
+                                 extra, p->channelCount,
                                  host->maximumPacketSize, &o) &&
         (o.reliable || o.first))
         relay_peer_too_big(t->relay, id, o.total, host->maximumPacketSize, o.reliable,

@@ -23,6 +23,7 @@
 #include "../proto/log.h"
 #include "../proto/rng.h"
 #include "../proto/wire.h"
+#include "../relay/enet_internals.h"
 #include "../relay/relay.h"
 #include "../relay/transport.h"
 
@@ -742,6 +743,59 @@ static void drain_ends_when_no_goodbye_is_pending(void **state)
     assert_true(took_ms < 2500);
 }
 
+/* The relay's ENet guards (relay/enet_internals.c) copy checks from ENet
+ * 1.3.17's protocol.c and read its structures. This fails loudly when the
+ * installed ENet is another version: header and library must both be
+ * 1.3.17, and the wire layouts the guards read must not have moved. */
+static void enet_internals_match_enet(void **state)
+{
+    (void)state;
+    char err[160] = "";
+    int rc = relay_enet_internals_check(err, sizeof err);
+    if (rc != 0)
+        fail_msg("%s: re-read ENet's protocol.c and redo relay/enet_internals.c", err);
+    assert_int_equal(ENET_VERSION, RELAY_ENET_WRITTEN_FOR);
+    assert_int_equal(enet_linked_version(), RELAY_ENET_WRITTEN_FOR);
+    assert_int_equal(offsetof(ENetProtocolSendFragment, dataLength), 6);
+    assert_int_equal(offsetof(ENetProtocolSendFragment, fragmentCount), 8);
+    assert_int_equal(offsetof(ENetProtocolSendFragment, totalLength), 16);
+    assert_int_equal(offsetof(ENetProtocolSendReliable, dataLength), 4);
+    assert_int_equal(offsetof(ENetProtocolSendUnsequenced, dataLength), 6);
+    assert_int_equal(ENET_PROTOCOL_HEADER_FLAG_SENT_TIME, 1 << 15);
+    assert_int_equal(ENET_PROTOCOL_HEADER_SESSION_SHIFT, 12);
+    assert_int_equal(ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE, 1 << 7);
+}
+
+/* relay_enet_refusal on hand-made datagrams: what ENet mishandles is
+ * refused, what a real ENet peer sends is not. */
+static void enet_refusal_cases(void **state)
+{
+    (void)state;
+    /* peer 0, sent time; RELIABLE ch 0 seq 1, 2 bytes "{}" */
+    uint8_t ok[] = { 0x80, 0, 0, 0, 0x86, 0, 0, 1, 0, 2, '{', '}' };
+    assert_int_equal(relay_enet_refusal(ok, sizeof ok, 0), RELAY_DROP_COUNT);
+    uint8_t empty[] = { 0x80, 0, 0, 0, 0x86, 0, 0, 1, 0, 0 };
+    assert_int_equal(relay_enet_refusal(empty, sizeof empty, 0), RELAY_DROP_ENET_GUARD);
+    /* no sent time, DISCONNECT with the acknowledge flag: a ghost */
+    uint8_t ghost[] = { 0x00, 0, 0x84, 0xff, 0, 1, 0, 0, 0, 0 };
+    assert_int_equal(relay_enet_refusal(ghost, sizeof ghost, 0), RELAY_DROP_ENET_GUARD);
+    /* the same without the acknowledge flag: ENet handles it (zombie) */
+    uint8_t polite[] = { 0x00, 0, 0x04, 0xff, 0, 1, 0, 0, 0, 0 };
+    assert_int_equal(relay_enet_refusal(polite, sizeof polite, 0), RELAY_DROP_COUNT);
+    /* fragment: count 4, number 0, total 100, offset 0, 1 byte: fine */
+    uint8_t frag[] = { 0x80, 0, 0, 0, 0x88, 0, 0, 1, 0, 1, 0, 1, 0, 0, 0, 4,
+                       0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 'x' };
+    assert_int_equal(relay_enet_refusal(frag, sizeof frag, 0), RELAY_DROP_COUNT);
+    frag[23] = 3; /* totalLength 3 < fragmentCount 4 */
+    assert_int_equal(relay_enet_refusal(frag, sizeof frag, 0), RELAY_DROP_ENET_GUARD);
+    frag[23] = 100;
+    frag[27] = 100; /* offset past the end */
+    assert_int_equal(relay_enet_refusal(frag, sizeof frag, 0), RELAY_DROP_ENET_GUARD);
+    /* bounds: every prefix is safe and never refused for what it lacks */
+    for (size_t n = 0; n < sizeof ok; n++)
+        assert_int_equal(relay_enet_refusal(ok, n, 0), RELAY_DROP_COUNT);
+}
+
 int main(void)
 {
     if (enet_initialize() != 0)
@@ -751,6 +805,8 @@ int main(void)
         cmocka_unit_test(too_few_channels_refused),
         cmocka_unit_test(oversize_reliable_closes_peer),
         cmocka_unit_test(oversize_unreliable_counted),
+        cmocka_unit_test(enet_internals_match_enet),
+        cmocka_unit_test(enet_refusal_cases),
         cmocka_unit_test(find_oversize_cases),
         cmocka_unit_test(find_oversize_fuzz),
         cmocka_unit_test(crafted_datagrams_from_a_peer),

@@ -1,0 +1,41 @@
+/* enet_internals.h: everything in the relay that depends on how Debian's
+ * ENet 1.3.17 works inside (protocol.c's checks, its wire layouts, fields
+ * of ENetHost and ENetPeer that are not API). One file, so an ENet upgrade
+ * is reviewed in one place: enet_internals.c refuses to compile against
+ * another ENet version, and relay_enet_internals_check() refuses to run
+ * against another shared library (test_relay_enet checks both). */
+#ifndef RICOCHET_ENET_INTERNALS_H
+#define RICOCHET_ENET_INTERNALS_H
+
+#include <enet/enet.h>
+#include <stddef.h>
+
+#include "relay.h"
+
+/* The ENet these internals were read from. */
+#define RELAY_ENET_WRITTEN_FOR ENET_VERSION_CREATE(1, 3, 17)
+
+/* 0 if the linked ENet is the one this file was written for; else -1 with
+ * a one-line message in err. */
+int relay_enet_internals_check(char *err, size_t err_cap);
+
+/* Would ENet drop the datagram just received by host (host->receivedData)
+ * without a trace? Returns why (stray, server_full, per_address), or
+ * RELAY_DROP_COUNT if ENet takes it; *peer_id gets the header's peer id. */
+enum relay_drop relay_enet_would_ignore(const ENetHost *host, unsigned *peer_id);
+
+/* Pure: does the datagram d (len bytes, header included; extra_header 4 if
+ * the host checksums, else 0) from a live peer carry a command that ENet
+ * 1.3.17 mishandles? Returns RELAY_DROP_ENET_GUARD for
+ *   - an acknowledged command in a datagram without a sent time (ENet
+ *     handles a DISCONNECT there, queues no ack, and the peer stays in
+ *     ACKNOWLEDGING_DISCONNECT forever: a ghost);
+ *   - a fragment whose fields are inconsistent (totalLength < fragmentCount
+ *     and the rest of the checks upstream added in 1.3.18: a 2^20-fragment
+ *     packet of 1 byte allocates a 128 KiB bitmap and counts 1 byte);
+ *   - a data command of zero bytes (held ahead of the window at 0 bytes
+ *     against maximumWaitingData; no client of ours sends one);
+ * else RELAY_DROP_COUNT. Reads only d[0..len). */
+enum relay_drop relay_enet_refusal(const uint8_t *d, size_t len, size_t extra_header);
+
+#endif
