@@ -129,6 +129,7 @@ static const struct {
     [RELAY_DROP_BAD_VERSION] = { "bad_version", "bad_version", false },
     [RELAY_DROP_TOO_OLD] = { "too_old", NULL, false },
     [RELAY_DROP_ENET_GUARD] = { "enet_guard", NULL, false },
+    [RELAY_DROP_HALF_OPEN] = { "half_open", NULL, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

@@ -29,6 +29,12 @@ _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
 _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
 
 #define SOCKET_BUFFER (4 << 20) /* kernel buffers: bursts from many peers */
+/* A handshake not completed within this is forgotten (ENet's default keeps a
+ * half-open peer for its 30 s timeout: a flood of CONNECTs that never
+ * complete would lock everyone out that long). An honest handshake is one
+ * round trip; this leaves room for a few resends of VERIFY_CONNECT. */
+#define HALF_OPEN_MS 3000
+#define SWEEP_MS 100
 #define DRAIN_ROUNDS 64         /* enet_host_service calls per loop iteration, at most:
                                    each reads up to 256 datagrams */
 
@@ -37,6 +43,8 @@ struct relay_enet {
     struct relay_net_config cfg;
     char addr[RELAY_ADDR_MAX];
     enet_uint32 *heard;   /* per peer: ENet ms when we last heard from it */
+    enet_uint32 *opened;  /* per peer: ENet ms its handshake was first seen, 0 = none */
+    enet_uint32 swept;    /* ENet ms of the last half-open sweep */
     ENetPacket *current;  /* packet being handed to the core, reused to forward */
     bool queued;          /* something was queued since the last flush */
     struct relay *relay;  /* set while servicing, for counters */
@@ -160,7 +168,8 @@ struct relay_enet *relay_enet_create(const struct relay_net_config *cfg,
         goto fail_deinit;
     }
     t->heard = calloc(cfg->peer_cap, sizeof *t->heard);
-    if (!t->heard) {
+    t->opened = calloc(cfg->peer_cap, sizeof *t->opened);
+    if (!t->heard || !t->opened) {
         snprintf(err, err_cap, "out of memory");
         goto fail_deinit;
     }
@@ -206,6 +215,7 @@ fail_deinit:
     enet_deinitialize();
 fail:
     free(t->heard);
+    free(t->opened);
     free(t);
     return NULL;
 }
@@ -225,6 +235,7 @@ void relay_enet_destroy(struct relay_enet *t)
     enet_host_destroy(t->host);
     enet_deinitialize();
     free(t->heard);
+    free(t->opened);
     free(t);
 }
 
@@ -355,6 +366,29 @@ static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
  * iteration reads everything waiting (up to DRAIN_ROUNDS services), lets
  * the core fan out a finished tick, and flushes once, only if something
  * was queued; ENet packs each peer's queue into as few datagrams as it can. */
+/* Forgets handshakes older than HALF_OPEN_MS (counted as half_open): the
+ * slot is free again for a client that completes its handshake. The core
+ * never knew these peers. */
+static void sweep_half_open(struct relay_enet *t, struct relay *r)
+{
+    enet_uint32 now = enet_time_get() | 1; /* 0 means "none" */
+    if (now - t->swept < SWEEP_MS)
+        return;
+    t->swept = now;
+    for (size_t i = 0; i < t->host->peerCount; i++) {
+        ENetPeer *p = &t->host->peers[i];
+        if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT) {
+            t->opened[i] = 0;
+        } else if (!t->opened[i]) {
+            t->opened[i] = now;
+        } else if (now - t->opened[i] >= HALF_OPEN_MS) {
+            enet_peer_reset(p);
+            t->opened[i] = 0;
+            relay_count_drop(r, RELAY_DROP_HALF_OPEN);
+        }
+    }
+}
+
 int relay_enet_service(struct relay_enet *t, struct relay *r, int timeout_ms)
 {
     ENetEvent ev;
@@ -371,6 +405,7 @@ int relay_enet_service(struct relay_enet *t, struct relay *r, int timeout_ms)
             break;
         rc = enet_host_service(t->host, &ev, 0); /* more waiting? */
     }
+    sweep_half_open(t, r);
     relay_tick(r, clock_now_us());
     if (t->queued)
         enet_host_flush(t->host);

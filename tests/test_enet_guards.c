@@ -287,11 +287,66 @@ static void test_fragment_bomb(void **state)
     assert_int_equal(clients, 1); /* the forger is refused, not the relay */
 }
 
+/* ---- handshake flood -------------------------------------------------- */
+
+#define FLOOD_SLOTS (8 + 32) /* --max-clients + RELAY_SPARE_PEERS: every ENet slot */
+
+/* Fills every ENet slot of a --max-clients 8 relay with CONNECTs from 127.0.0.2..41
+ * that never complete (the host is destroyed right after sending), then
+ * measures how long an honest client is locked out. ENet alone keeps a
+ * half-open peer for its 30 s default timeout; the relay forgets it after
+ * 3 s. */
+static void test_handshake_flood(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = { "--max-clients", "8", "--max-per-address", "0", "--log-level",
+                           "warn", NULL };
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    ENetAddress to = { .port = (uint16_t)port };
+    enet_address_set_host(&to, "127.0.0.1");
+    for (int i = 0; i < FLOOD_SLOTS; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "127.0.0.%d", 2 + i);
+        ENetAddress from = { .port = 0 };
+        enet_address_set_host(&from, ip);
+        ENetHost *h = enet_host_create(&from, 1, PROTO_CHANNEL_COUNT, 0, 0);
+        assert_non_null(h);
+        assert_non_null(enet_host_connect(h, &to, PROTO_CHANNEL_COUNT, 0));
+        enet_host_flush(h);
+        enet_host_destroy(h);
+    }
+    clock_sleep_ms(200);
+    uint64_t t0 = clock_now_ms();
+    struct forger f;
+    bool in = false;
+    while (!in && clock_now_ms() - t0 < 10000) {
+        in = forger_try_open(&f, (uint16_t)port, 0);
+        if (!in)
+            enet_host_destroy(f.host);
+    }
+    uint64_t locked_ms = clock_now_ms() - t0;
+    long long half_open = stat_now(&relay, "drops.half_open");
+    if (in) {
+        enet_peer_disconnect_now(f.peer, 0);
+        enet_host_destroy(f.host);
+    }
+    print_message("handshake flood: %d half-open CONNECTs filled every slot; an honest "
+                  "client %s after %llu ms; drops.half_open %lld\n",
+                  FLOOD_SLOTS, in ? "got in" : "was still locked out",
+                  (unsigned long long)locked_ms, half_open);
+    stop_relay(&relay);
+    assert_true(in);
+    assert_int_equal(half_open, FLOOD_SLOTS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ghost_peers),
         cmocka_unit_test(test_fragment_bomb),
+        cmocka_unit_test(test_handshake_flood),
     };
     assert_int_equal(enet_initialize(), 0);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
