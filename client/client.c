@@ -40,6 +40,7 @@
 #define CLIENT_DEFAULT_TIMEOUT_MS 5000
 #define UDP_JOIN_RETRY_US 250000   /* join resend interval (udp) */
 #define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */
+#define UDP_CTL_MIN 64             /* control datagrams padded to this (udp_pad) */
 #define CLOCK_PING_US 1000000      /* clock pings, both transports */
 #define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
 #define CLOCK_FAST_PINGS 10
@@ -87,6 +88,7 @@ struct client {
     bool fail_after_event;    /* a join error: disconnect on the next poll */
     char dead_code[PROTO_CODE_MAX + 1];
     char dead_text[PROTO_TEXT_MAX + 1];
+    char cookie[PROTO_COOKIE_LEN + 1]; /* udp: the relay's last cookie, echoed in joins */
     char farewell[PROTO_CODE_MAX + 1]; /* ENet: shutting_down or kicked just received */
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or udp rejoin) deadline counts from here */
@@ -282,6 +284,23 @@ static void udp_send(struct client *c, const void *buf, size_t len)
     c->last_send_us = clock_now_us();
 }
 
+/* The relay answers an endpoint it has not verified with no more bytes
+ * than it sent (PROTOCOL.md, return routability): a short ping after the
+ * relay forgot us would get no not_joined. Pads buf (CTL_SEND_MAX) with an
+ * unknown field up to UDP_CTL_MIN bytes; returns the new length. */
+static size_t udp_pad(char *buf, size_t len)
+{
+    if (len >= UDP_CTL_MIN || len < 2 || buf[len - 1] != '}')
+        return len;
+    size_t pad = UDP_CTL_MIN - len; /* ,"pad":"" is 9 bytes, then pad - 9 x */
+    if (pad < 9)
+        pad = 9;
+    memcpy(buf + len - 1, ",\"pad\":\"", 8);
+    memset(buf + len + 7, 'x', pad - 9);
+    memcpy(buf + len + pad - 2, "\"}", 2);
+    return len + pad;
+}
+
 /* Encodes and sends one control message. Returns 0 or -1. */
 static int send_control(struct client *c, const struct proto_control *m)
 {
@@ -290,7 +309,7 @@ static int send_control(struct client *c, const struct proto_control *m)
     if (len < 0)
         return -1;
     if (c->udp) {
-        udp_send(c, buf, (size_t)len);
+        udp_send(c, buf, (size_t)udp_pad(buf, (size_t)len));
         return 0;
     }
     if (!c->peer || c->peer->state != ENET_PEER_STATE_CONNECTED)
@@ -314,6 +333,7 @@ static void send_join(struct client *c)
     snprintf(m.name, sizeof m.name, "%s", c->name);
     m.mode = c->mode;
     m.reflect = c->reflect;
+    memcpy(m.cookie, c->cookie, sizeof m.cookie);
     if (send_control(c, &m) != 0)
         log_warn("client %s: could not send join", c->name);
 }
@@ -570,6 +590,13 @@ static int handle_control(struct client *c, const char *buf, size_t len,
             snprintf(c->farewell, sizeof c->farewell, "%s", m->code);
         log_debug("client %s: relay error %s: %s", c->name, m->code, m->text);
         return 1;
+    case PROTO_CTL_COOKIE:
+        /* udp: the relay wants proof that we receive at our address. */
+        if (c->udp && c->phase != PHASE_JOINED) {
+            memcpy(c->cookie, m->cookie, sizeof c->cookie);
+            c->next_join_us = now; /* udp_step joins again at once */
+        }
+        return 0;
     case PROTO_CTL_PONG:
         if (m->relay_t && clock_sync_sample(&c->clock, m->t, m->relay_t, now) == 1)
             c->clock_changed = true;

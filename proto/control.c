@@ -10,7 +10,8 @@
 #include <cjson/cJSON.h>
 
 static const char *const type_names[] = {
-    "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock"
+    "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock",
+    "cookie"
 };
 static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
@@ -136,6 +137,8 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
         cJSON_AddBoolToObject(o, "reflect", m->reflect);
         cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
+        if (m->cookie[0])
+            cJSON_AddStringToObject(o, "cookie", m->cookie);
         return PROTO_OK;
     case PROTO_CTL_WELCOME:
         if (!proto_room_valid(m->room))
@@ -192,6 +195,9 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         cJSON_AddNumberToObject(o, "t", (double)m->t);
         if (m->type == PROTO_CTL_PONG && m->relay_t)
             cJSON_AddNumberToObject(o, "relay_t", (double)m->relay_t);
+        return PROTO_OK;
+    case PROTO_CTL_COOKIE:
+        cJSON_AddStringToObject(o, "cookie", m->cookie);
         return PROTO_OK;
     }
     return PROTO_E_VALUE;
@@ -469,7 +475,9 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
             (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)) ||
             (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)))
             return rc;
-        return PROTO_OK;
+        return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
+    case PROTO_CTL_COOKIE:
+        return read_string(r, o, "cookie", 1, m->cookie, sizeof m->cookie, NULL);
     case PROTO_CTL_WELCOME:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)))

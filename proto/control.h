@@ -30,9 +30,12 @@ enum proto_ctl_type {
     PROTO_CTL_LEAVE,   /* client -> relay: leaving now (udp transport) */
     PROTO_CTL_PING,    /* client -> relay: t (echoed in pong) */
     PROTO_CTL_PONG,    /* relay -> client: t, relay_t */
-    PROTO_CTL_CLOCK    /* client -> relay: clock_offset_us, clock_bound_us;
+    PROTO_CTL_CLOCK,   /* client -> relay: clock_offset_us, clock_bound_us;
                           relay -> members: the same + id (whose clock) */
+    PROTO_CTL_COOKIE   /* relay -> client (udp): cookie, to echo in the join */
 };
+
+#define PROTO_COOKIE_LEN 16 /* hex digits of a plain-UDP return-routability cookie */
 
 enum proto_left_reason {
     PROTO_LEFT_QUIT,
@@ -65,6 +68,7 @@ struct proto_control {
     char text[PROTO_TEXT_MAX + 1];      /* error: human message; chat: the line */
     uint32_t version;                   /* join: protocol version the client speaks
                                            (sent as PROTO_VERSION; absent = 1) */
+    char cookie[PROTO_COOKIE_LEN + 1];  /* cookie; join (udp): echoed, "" = none */
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */

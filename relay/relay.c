@@ -20,6 +20,7 @@
 #define RATE_STREAK_GAP_US 1000000ull /* a pause this long ends an abuse streak */
 #define RATE_WARN_EVERY_US 1000000ull /* at most one rate_limited error per second */
 #define WELCOME_REPEAT_US 250000ull /* udp: at most one welcome per this long */
+#define WELCOME_MAX 8 /* udp: and at most this many per membership */
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
 #define TICK_QUEUE 4096           /* states held per tick; a full queue fans out early */
 #define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
@@ -57,6 +58,7 @@ struct relay_peer {
     uint64_t err_tokens;     /* error-message budget, millionths */
     uint64_t err_us;
     uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
+    uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
 };
 
 /* An IP address kicked recently: connections from it are refused until
@@ -127,6 +129,7 @@ static const struct {
     [RELAY_DROP_BAD_CHANNELS] = { "bad_channels", NULL, false },
     [RELAY_DROP_BANNED] = { "banned", "kicked", false },
     [RELAY_DROP_BAD_VERSION] = { "bad_version", "bad_version", false },
+    [RELAY_DROP_UNVERIFIED] = { "unverified", NULL, false },
     [RELAY_DROP_TOO_OLD] = { "too_old", NULL, false },
     [RELAY_DROP_ENET_GUARD] = { "enet_guard", NULL, false },
     [RELAY_DROP_HALF_OPEN] = { "half_open", NULL, false },
@@ -819,6 +822,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     struct relay_peer *p = &r->peers[peer];
     const struct relay_room *room = &r->rooms[p->room];
     p->welcome_us = now_us;
+    p->welcomes++;
     memset(&r->out, 0, offsetof(struct proto_control, roster));
     r->out.type = PROTO_CTL_WELCOME;
     r->out.id = p->id;
@@ -886,7 +890,8 @@ static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m
              * retries joins every 250 ms). Same answer, same id; over plain
              * UDP not more often than that, so that a stream of joins with
              * a forged source cannot aim many welcomes at someone else. */
-            if (r->cfg.datagram && now_us < p->welcome_us + WELCOME_REPEAT_US) {
+            if (r->cfg.datagram && (now_us < p->welcome_us + WELCOME_REPEAT_US ||
+                                    p->welcomes >= WELCOME_MAX)) {
                 log_debug("relay: %s: repeated join within %llu ms: ignored", p->addr,
                           WELCOME_REPEAT_US / 1000);
                 return 0;

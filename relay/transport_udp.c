@@ -33,11 +33,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "../proto/clock.h"
 #include "../proto/log.h"
+#include "../proto/siphash.h"
+#include "../proto/wire.h"
 
 #define UDP_BATCH 64          /* datagrams per recvmmsg */
 #define UDP_SEND_BATCH 1024   /* queued datagrams per sendmmsg (UIO_MAXIOV) */
@@ -45,6 +50,7 @@
 #define UDP_MAX_BATCHES 16    /* recvmmsg calls per service, then we yield */
 #define SOCKET_BUFFER (4 << 20)
 #define STRAY_REPLIES_PER_S 100 /* replies to endpoints that are not members */
+#define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
 
 struct udp_slot {
     bool used;
@@ -81,6 +87,7 @@ struct relay_udp {
     unsigned nsend;
 
     uint64_t stray_tokens, stray_us; /* reply budget for non-members, whole replies */
+    uint8_t cookie_key[16];  /* random per relay start */
 };
 
 static void format_addr(const struct sockaddr_in *a, char *buf, size_t cap)
@@ -232,6 +239,24 @@ static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
     }
 }
 
+/* Replies to endpoints that are not members, at most STRAY_REPLIES_PER_S:
+ * takes one token, or returns false. */
+static bool stray_budget(struct relay_udp *t)
+{
+    uint64_t now = clock_now_us();
+    uint64_t refill = (now - t->stray_us) * STRAY_REPLIES_PER_S / 1000000u;
+    if (refill > 0) {
+        t->stray_tokens += refill;
+        if (t->stray_tokens > STRAY_REPLIES_PER_S)
+            t->stray_tokens = STRAY_REPLIES_PER_S;
+        t->stray_us = now;
+    }
+    if (t->stray_tokens == 0)
+        return false;
+    t->stray_tokens--;
+    return true;
+}
+
 /* Control goes out at once with sendto(), after any queued states so that,
  * for one receiver, messages leave in the order the core produced them. */
 static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
@@ -248,19 +273,9 @@ static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t 
         return;
     }
     if (!t->relay || !relay_peer_joined(t->relay, peer)) {
-        /* Anyone can send us a datagram with a forged source address; do not
-         * let strangers make us send much to someone else. */
-        uint64_t now = clock_now_us();
-        uint64_t refill = (now - t->stray_us) * STRAY_REPLIES_PER_S / 1000000u;
-        if (refill > 0) {
-            t->stray_tokens += refill;
-            if (t->stray_tokens > STRAY_REPLIES_PER_S)
-                t->stray_tokens = STRAY_REPLIES_PER_S;
-            t->stray_us = now;
-        }
-        if (t->stray_tokens == 0)
+        /* A verified endpoint whose join was refused: its one error. */
+        if (!stray_budget(t))
             return;
-        t->stray_tokens--;
     }
     send_flush(t);
     const struct sockaddr_in *to = &t->slots[peer].addr;
@@ -325,6 +340,10 @@ struct relay_udp *relay_udp_create(const struct relay_net_config *cfg, char *err
         t->free_slots[t->nfree++] = t->cfg.peer_cap - 1 - i; /* slot 0 first */
     t->stray_tokens = STRAY_REPLIES_PER_S;
     t->stray_us = clock_now_us();
+    if (getrandom(t->cookie_key, sizeof t->cookie_key, 0) != sizeof t->cookie_key) {
+        snprintf(err, err_cap, "getrandom: %s", strerror(errno));
+        goto fail;
+    }
 
     /* 1. socket(): an endpoint for datagrams (SOCK_DGRAM = UDP). */
     t->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -399,6 +418,86 @@ void relay_udp_destroy(struct relay_udp *t)
     free(t);
 }
 
+/* ---- return routability ---------------------------------------------
+ * Anyone can put any source address on a datagram. Before the relay keeps
+ * state for an endpoint, answers it with more than it sent, or tells a room
+ * about it, the endpoint must prove it receives at its address: its join
+ * echoes a cookie the relay sent there. The cookie is a keyed hash of the
+ * endpoint and a 10 s window, so the relay remembers nothing until then (as
+ * DTLS HelloVerifyRequest, QUIC Retry, netcode.io connect tokens). */
+
+static uint64_t cookie_for(const struct relay_udp *t, const struct sockaddr_in *a,
+                           uint64_t window)
+{
+    uint8_t in[14];
+    memcpy(in, &a->sin_addr.s_addr, 4);
+    memcpy(in + 4, &a->sin_port, 2);
+    for (int i = 0; i < 8; i++)
+        in[6 + i] = (uint8_t)(window >> (8 * i));
+    return siphash24(t->cookie_key, in, sizeof in);
+}
+
+/* The current window's cookie, or the previous window's too. */
+static bool cookie_valid(const struct relay_udp *t, const struct sockaddr_in *a,
+                         const char *text, uint64_t now_us)
+{
+    char *end;
+    if (!text || strlen(text) != 16)
+        return false;
+    uint64_t c = strtoull(text, &end, 16);
+    if (*end)
+        return false;
+    uint64_t w = now_us / COOKIE_WINDOW_US;
+    return c == cookie_for(t, a, w) || (w > 0 && c == cookie_for(t, a, w - 1));
+}
+
+/* Sends json to a stranger only if it is no longer than what the stranger
+ * sent (amplification at most 1x) and the stray budget allows. */
+static void reply_stranger(struct relay_udp *t, const struct sockaddr_in *to,
+                           const char *json, size_t request_len)
+{
+    size_t len = strlen(json);
+    if (len > request_len || !stray_budget(t))
+        return;
+    send_flush(t);
+    if (sendto(t->fd, json, len, 0, (const struct sockaddr *)to, sizeof *to) < 0)
+        count_failed(t, 1);
+}
+
+/* A datagram from an endpoint that is not a member. Returns true if it is a
+ * join of this version echoing a valid cookie (go on as a member to be);
+ * otherwise answers it (cookie, bad_version or not_joined, never longer than
+ * the datagram), counts it and returns false. */
+static bool stranger_verified(struct relay_udp *t, struct relay *r,
+                              const struct sockaddr_in *from, const uint8_t *bytes,
+                              size_t len, uint64_t now_us)
+{
+    cJSON *o = len > 0 && bytes[0] == '{' ? cJSON_ParseWithLength((const char *)bytes, len)
+                                          : NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    bool join = cJSON_IsString(type) && strcmp(type->valuestring, "join") == 0;
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(o, "version");
+    const cJSON *cookie = cJSON_GetObjectItemCaseSensitive(o, "cookie");
+    bool ok = false;
+    char reply[64];
+    if (!join) {
+        relay_count_drop(r, RELAY_DROP_NOT_JOINED);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"join\"}", len);
+    } else if (!cJSON_IsNumber(version) || version->valuedouble != PROTO_VERSION) {
+        relay_count_drop(r, RELAY_DROP_BAD_VERSION);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}", len);
+    } else if (cJSON_IsString(cookie) && cookie_valid(t, from, cookie->valuestring, now_us)) {
+        ok = true;
+    } else {
+        relay_count_drop(r, RELAY_DROP_UNVERIFIED);
+        snprintf(reply, sizeof reply, "{\"type\":\"cookie\",\"cookie\":\"%016llx\"}",
+                 (unsigned long long)cookie_for(t, from, now_us / COOKIE_WINDOW_US));
+        reply_stranger(t, from, reply, len);
+    }
+    cJSON_Delete(o);
+    return ok;
+}
+
 /* ---- receiving -------------------------------------------------------- */
 
 static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
@@ -416,6 +515,12 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
     bool truncated = (h->msg_flags & MSG_TRUNC) != 0;
 
     int32_t slot = slot_find(t, from);
+    if (slot < 0 && truncated) {
+        relay_count_drop(r, RELAY_DROP_TOO_BIG);
+        return;
+    }
+    if (slot < 0 && !stranger_verified(t, r, from, bytes, len, now))
+        return; /* no state, no notice, a reply no longer than the datagram */
     if (slot < 0) {
         /* An endpoint we do not know. It gets a slot for the length of this
          * datagram; the slot stays only if the datagram made it a member. */

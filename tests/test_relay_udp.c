@@ -152,13 +152,39 @@ static void drain(int fd, int ms)
     }
 }
 
+static void join_json(char *json, size_t cap, const char *room, const char *name,
+                      const char *cookie)
+{
+    snprintf(json, cap,
+             "{\"type\":\"join\",\"version\":2,\"room\":\"%s\",\"name\":\"%s\","
+             "\"mode\":\"udp\"%s%s%s}",
+             room, name, cookie ? ",\"cookie\":\"" : "", cookie ? cookie : "",
+             cookie ? "\"" : "");
+}
+
+/* The return-routability step: a join without a cookie is answered with one
+ * (no longer than the join). Returns it (static). */
+static const char *fetch_cookie(int fd, const char *room, const char *name)
+{
+    static char cookie[PROTO_COOKIE_LEN + 1];
+    char json[200];
+    join_json(json, sizeof json, room, name, NULL);
+    send_json(fd, json);
+    assert_true(wait_ctl(fd, PROTO_CTL_COOKIE, WAIT_MS));
+    snprintf(cookie, sizeof cookie, "%s", E.msg->cookie);
+    return cookie;
+}
+
+static void send_join_with(int fd, const char *room, const char *name, const char *cookie)
+{
+    char json[200];
+    join_json(json, sizeof json, room, name, cookie);
+    send_json(fd, json);
+}
+
 static uint32_t join_as(int fd, const char *room, const char *name)
 {
-    char json[160];
-    snprintf(json, sizeof json,
-             "{\"type\":\"join\",\"version\":2,\"room\":\"%s\",\"name\":\"%s\",\"mode\":\"udp\"}", room,
-             name);
-    send_json(fd, json);
+    send_join_with(fd, room, name, fetch_cookie(fd, room, name));
     assert_true(wait_ctl(fd, PROTO_CTL_WELCOME, WAIT_MS));
     assert_string_equal(E.msg->room, room);
     return E.msg->id;
@@ -183,7 +209,9 @@ static void session_over_bare_udp(void **state)
     /* The join repeated (as if the welcome was lost): same id; but at most
      * one welcome per 250 ms, so wait that long first. */
     drain(b, 260);
-    assert_int_equal(join_as(b, "lobby", "bob"), idb);
+    send_join_with(b, "lobby", "bob", NULL); /* a member needs no cookie */
+    assert_true(wait_ctl(b, PROTO_CTL_WELCOME, WAIT_MS));
+    assert_int_equal(E.msg->id, idb);
     assert_int_equal(relay_members(E.r), 2);
 
     /* A state with a forged sender reaches b stamped with a's id, and
@@ -214,7 +242,7 @@ static void session_over_bare_udp(void **state)
     assert_int_equal(E.msg->t, 4242);
 
     /* A stranger's state is not forwarded; it is told to join. */
-    send_raw(stranger, st, PROTO_STATE_SIZE);
+    send_raw(stranger, st, PROTO_STATE_SIZE + 20); /* a reply fits in 60 bytes */
     assert_true(wait_error(stranger, "not_joined", WAIT_MS));
     assert_int_equal(relay_stats(E.r)->drops[RELAY_DROP_NOT_JOINED],
                      drops0[RELAY_DROP_NOT_JOINED] + 1);
@@ -246,7 +274,11 @@ static void session_over_bare_udp(void **state)
     assert_int_equal(E.msg->reason, PROTO_LEFT_TIMEOUT);
     assert_int_equal(relay_members(E.r), 1);
     /* An expired member's ping gets not_joined (so it knows to rejoin). */
+    /* It is a stranger now: the answer is no longer than the ping, so a
+     * short one gets nothing; the client library pads it. */
     send_json(b, "{\"type\":\"ping\",\"t\":2}");
+    drain(b, 100);
+    send_json(b, "{\"type\":\"ping\",\"t\":2,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxx\"}");
     assert_true(wait_error(b, "not_joined", WAIT_MS));
 
     /* leave: a is gone, the room is freed. */
@@ -271,7 +303,7 @@ static void per_address_cap(void **state)
         join_as(fd[i], "cap", name);
     }
     /* The fourth endpoint from 127.0.0.1 is over --max-per-address 3. */
-    send_json(fd[3], "{\"type\":\"join\",\"version\":2,\"room\":\"cap\",\"name\":\"p3\"}");
+    send_join_with(fd[3], "cap", "p3", fetch_cookie(fd[3], "cap", "p3"));
     drain(fd[3], 200);
     assert_int_equal(relay_stats(E.r)->drops[RELAY_DROP_PER_ADDRESS], before + 1);
     assert_int_equal(relay_room_size(E.r, "cap"), 3);
@@ -292,6 +324,98 @@ static void shutdown_reaches_members(void **state)
     assert_true(wait_error(a, "shutting_down", WAIT_MS));
     assert_int_equal(relay_clients(E.r), 0);
     close(a);
+}
+
+/* ---- forged sources: amplification and bans ---------------------------- */
+
+/* Bytes waiting on fd, read and thrown away; pongs (answers to fd's own
+ * keepalive) not counted. */
+static size_t drain_bytes(int fd)
+{
+    uint8_t buf[PROTO_CONTROL_MAX];
+    size_t total = 0;
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) >= 0)
+        if (!(n > 0 && buf[0] == '{' &&
+              proto_control_decode((char *)buf, (size_t)n, E.msg, NULL, 0) == PROTO_OK &&
+              E.msg->type == PROTO_CTL_PONG))
+            total += (size_t)n;
+    return total;
+}
+
+/* A source that never echoes a cookie stands for a forged one: everything
+ * the relay sends because of its joins (to it, and notices to the room)
+ * must add up to no more than it sent. Before cookies each repeated join
+ * got a roster and the room a joined notice: several times the join. */
+static void forged_joins_do_not_amplify(void **state)
+{
+    (void)state;
+    int a = harness_udp_socket(NULL), b = harness_udp_socket(NULL);
+    int spoof = harness_udp_socket(NULL);
+    join_as(a, "amp", "alice");
+    join_as(b, "amp", "bob");
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = { .seq = 1, .send_us = 1000, .x = 12.5f, .y = 99.25f,
+                             .vx = -3.125f, .vy = 7.5f, .heading = 1.5f };
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    send_raw(a, st, sizeof st);
+    send_raw(b, st, sizeof st);
+    drain(a, 100);
+    drain(b, 100);
+    uint32_t clients = relay_clients(E.r);
+
+    char json[200];
+    join_json(json, sizeof json, "amp", "mallory", NULL);
+    size_t sent = 0, got = 0;
+    for (int i = 0; i < 12; i++) { /* past the 250 ms between repeated welcomes */
+        send_json(spoof, json);
+        sent += strlen(json);
+        send_json(a, "{\"type\":\"ping\",\"t\":1}"); /* a and b stay members */
+        send_json(b, "{\"type\":\"ping\",\"t\":1}");
+        uint64_t until = clock_now_us() + 130000;
+        while (clock_now_us() < until) {
+            pump();
+            got += drain_bytes(spoof) + drain_bytes(a) + drain_bytes(b);
+        }
+    }
+    double amplification = (double)got / (double)sent;
+    print_message("forged joins: %zu bytes in, %zu bytes out: %.2fx\n", sent, got,
+                  amplification);
+    assert_true(amplification <= 1.0);
+    assert_int_equal(relay_clients(E.r), clients); /* no state kept */
+    send_json(a, "{\"type\":\"leave\"}");
+    send_json(b, "{\"type\":\"leave\"}");
+    wait_no_clients();
+    close(a);
+    close(b);
+    close(spoof);
+}
+
+/* Strikes and kick bans need a verified endpoint: a forged source sending
+ * junk from its victim's address (here: its IP, another port) cannot get
+ * that address banned. */
+static void spoofed_source_cannot_get_victim_banned(void **state)
+{
+    (void)state;
+    int spoof = harness_udp_socket(NULL), victim = harness_udp_socket(NULL);
+    uint64_t banned = relay_stats(E.r)->drops[RELAY_DROP_BANNED];
+    uint64_t kicks = relay_stats(E.r)->kicks;
+    char json[200];
+    join_json(json, sizeof json, "ban", "mallory", NULL);
+    send_json(spoof, json);
+    for (int i = 0; i < 60; i++) {
+        send_json(spoof, "{\"type\":\"chat\"}");
+        send_json(spoof, "{not json at all, nor a state}");
+        pump();
+    }
+    drain(spoof, 100);
+    assert_int_equal(relay_stats(E.r)->kicks, kicks);
+    join_as(victim, "ban", "victim");
+    assert_int_equal(relay_stats(E.r)->drops[RELAY_DROP_BANNED], banned);
+    send_json(victim, "{\"type\":\"leave\"}");
+    wait_no_clients();
+    close(spoof);
+    close(victim);
 }
 
 /* ---- the send loop: exact failure counts ------------------------------ */
@@ -388,6 +512,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(session_over_bare_udp),
         cmocka_unit_test(per_address_cap),
+        cmocka_unit_test(forged_joins_do_not_amplify),
+        cmocka_unit_test(spoofed_source_cannot_get_victim_banned),
         cmocka_unit_test(shutdown_reaches_members),
         cmocka_unit_test(send_batch_counts_each_failure_once),
     };
