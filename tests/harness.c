@@ -343,3 +343,40 @@ int harness_udp_socket(uint16_t *port)
     }
     return fd;
 }
+
+/* Waits up to deadline_ms for a decodable control datagram on fd. */
+static bool udp_next_control(int fd, uint64_t deadline_ms, struct proto_control *m)
+{
+    static char buf[PROTO_CONTROL_MAX + 1];
+    while (clock_now_ms() < deadline_ms) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        poll(&p, 1, 20);
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0 && buf[0] == '{' && proto_control_decode(buf, (size_t)n, m, NULL, 0) == PROTO_OK)
+            return true;
+    }
+    return false;
+}
+
+bool harness_udp_join(int fd, uint16_t port, const char *join_json, struct proto_control *m,
+                      int ms)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    size_t len = strlen(join_json);
+    assert_true(len > 2 && len < 400 && join_json[len - 1] == '}');
+    sendto(fd, join_json, len, 0, (struct sockaddr *)&to, sizeof to);
+    char json[512];
+    bool have = false;
+    while (!have && udp_next_control(fd, deadline, m))
+        have = m->type == PROTO_CTL_COOKIE;
+    if (!have)
+        return false;
+    snprintf(json, sizeof json, "%.*s,\"cookie\":\"%s\"}", (int)len - 1, join_json, m->cookie);
+    sendto(fd, json, strlen(json), 0, (struct sockaddr *)&to, sizeof to);
+    while (udp_next_control(fd, deadline, m))
+        if (m->type == PROTO_CTL_WELCOME || m->type == PROTO_CTL_ERROR)
+            return true;
+    return false;
+}

@@ -141,4 +141,11 @@ void harness_session_end(struct harness_session *s, int timeout_ms, char **relay
  * port is stored in *port if not NULL. Fails the test (cmocka) on error. */
 int harness_udp_socket(uint16_t *port);
 
+/* Joins a plain-UDP relay on 127.0.0.1:port from fd by hand, with the
+ * cookie exchange: sends join_json (a join object without "cookie"), waits
+ * for the relay's cookie, sends the join again with it. Returns true when
+ * the answer (welcome or error) came within ms, decoded into *m. */
+bool harness_udp_join(int fd, uint16_t port, const char *join_json, struct proto_control *m,
+                      int ms);
+
 #endif
