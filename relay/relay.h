@@ -62,7 +62,7 @@ enum relay_drop {
                                   arrived late, its order is kept by dropping it */
     RELAY_DROP_ENET_GUARD,     /* ENet: a datagram Debian's ENet 1.3.17 mishandles
                                   (relay/enet_internals.h), refused before it */
-    RELAY_DROP_HALF_OPEN,      /* ENet: handshake not completed within 3 s, forgotten */
+    RELAY_DROP_HALF_OPEN,      /* ENet: handshake not completed within 5 s, forgotten */
     RELAY_DROP_UNVERIFIED,     /* udp: join without a valid cookie, answered with one */
     RELAY_DROP_COUNT
 };

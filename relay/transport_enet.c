@@ -32,8 +32,9 @@ _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag val
 /* A handshake not completed within this is forgotten (ENet's default keeps a
  * half-open peer for its 30 s timeout: a flood of CONNECTs that never
  * complete would lock everyone out that long). An honest handshake is one
- * round trip; this leaves room for a few resends of VERIFY_CONNECT. */
-#define HALF_OPEN_MS 3000
+ * round trip; this leaves room for ENet to resend VERIFY_CONNECT at 0.5,
+ * 1.5 and 3.5 s (its backoff doubles from 500 ms) under heavy loss. */
+#define HALF_OPEN_MS 5000
 #define SWEEP_MS 100
 #define DRAIN_ROUNDS 64         /* enet_host_service calls per loop iteration, at most:
                                    each reads up to 256 datagrams */

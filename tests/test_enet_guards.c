@@ -295,7 +295,7 @@ static void test_fragment_bomb(void **state)
  * that never complete (the host is destroyed right after sending), then
  * measures how long an honest client is locked out. ENet alone keeps a
  * half-open peer for its 30 s default timeout; the relay forgets it after
- * 3 s. */
+ * 5 s. */
 static void test_handshake_flood(void **state)
 {
     (void)state;
