@@ -57,8 +57,8 @@ static int value_ok(float v)
 
 static int state_values_ok(const struct proto_state *s)
 {
-    return value_ok(s->x) && value_ok(s->y) && value_ok(s->vx) && value_ok(s->vy) &&
-           value_ok(s->heading);
+    return s->send_us <= PROTO_TIME_MAX && value_ok(s->x) && value_ok(s->y) &&
+           value_ok(s->vx) && value_ok(s->vy) && value_ok(s->heading);
 }
 
 int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s)

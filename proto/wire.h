@@ -44,6 +44,9 @@ enum proto_err {
  * the arena, but no value a receiver could overflow converting to screen
  * cells or extrapolating for a few seconds. */
 #define PROTO_VALUE_MAX 1e6f
+/* send_us must not exceed this (31.7 years of a monotonic clock): every
+ * accepted state is echoed in JSON rosters, whose integers keep 15 digits. */
+#define PROTO_TIME_MAX 999999999999999ull
 struct proto_state {
     uint32_t sender;  /* relay-assigned id; clients send 0, relay overwrites */
     uint32_t seq;     /* sender's sequence number, +1 per state, wraps */
@@ -55,7 +58,7 @@ struct proto_state {
 
 /* Writes the 40-byte state into buf. Returns PROTO_STATE_SIZE, or
  * PROTO_E_SPACE if cap is too small, or PROTO_E_VALUE for a float that is
- * not finite or beyond +-PROTO_VALUE_MAX. */
+ * not finite or beyond +-PROTO_VALUE_MAX, or send_us over PROTO_TIME_MAX. */
 int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s);
 
 /* Reads a state datagram of len bytes (padding after byte 40 is allowed and

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "../proto/control.h"
+#include "../proto/rng.h"
+#include "../proto/wire.h"
 
 static struct proto_control *msg;  /* large (roster): one on the heap */
 static char buf[PROTO_CONTROL_MAX];
@@ -276,6 +278,74 @@ static void validators(void **state)
     assert_string_equal(proto_left_reason_name(PROTO_LEFT_KICKED), "kicked");
 }
 
+/* A float that is often an edge: a bound, zero, a NaN or infinity's bits. */
+static float edge_float(struct rng *r)
+{
+    static const float edges[] = { 0.0f, -0.0f, 1e6f, -1e6f, 1.0000001e6f, 1e-45f, 100.0f };
+    if (rng_below(r, 2))
+        return edges[rng_below(r, sizeof edges / sizeof edges[0])];
+    uint32_t bits = (uint32_t)rng_u64(r);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static uint64_t edge_time(struct rng *r)
+{
+    static const uint64_t edges[] = { 0, 1, 999999999999999ull, 1000000000000000ull,
+                                      UINT64_MAX, 1ull << 53 };
+    return rng_below(r, 2) ? edges[rng_below(r, sizeof edges / sizeof edges[0])]
+                           : rng_u64(r) >> rng_below(r, 64);
+}
+
+/* Issue 8, bug 3: everything the relay accepts as a state must be echoed
+ * in a welcome's roster; a state it could not encode blocked every later
+ * join to its room. Seeded: random and edge values through the binary
+ * decoder, then every accepted one through a welcome and back. */
+static void accepted_states_round_trip_through_roster(void **state)
+{
+    (void)state;
+    struct rng r;
+    static struct proto_control roster_msg;
+    struct proto_control *in = &roster_msg;
+    uint8_t dgram[PROTO_STATE_SIZE];
+    int accepted = 0;
+    rng_seed(&r, 8);
+    for (int i = 0; i < 20000; i++) {
+        struct proto_state s = { .sender = 9, .seq = (uint32_t)rng_u64(&r),
+                                 .send_us = edge_time(&r), .x = edge_float(&r),
+                                 .y = edge_float(&r), .vx = edge_float(&r),
+                                 .vy = edge_float(&r), .heading = edge_float(&r) };
+        struct proto_state got;
+        memset(dgram, 0, sizeof dgram);
+        dgram[0] = PROTO_STATE_VERSION;
+        dgram[1] = PROTO_MSG_STATE;
+        for (int b = 0; b < 8; b++)
+            dgram[12 + b] = (uint8_t)(s.send_us >> (56 - 8 * b));
+        if (proto_state_encode(dgram, sizeof dgram, &s) < 0)
+            ; /* bad floats: the raw bytes still go to the decoder */
+        if (proto_state_decode(dgram, sizeof dgram, &got) != PROTO_OK)
+            continue;
+        accepted++;
+        *in = (struct proto_control){ .type = PROTO_CTL_WELCOME, .id = 1, .roster_len = 1 };
+        strcpy(in->room, "r");
+        in->roster[0] = (struct proto_member){ .id = 9, .mode = PROTO_MODE_UNSEQUENCED,
+                                               .has_state = true, .state = got };
+        strcpy(in->roster[0].name, "n");
+        if (proto_control_encode(buf, sizeof buf, in) <= 0)
+            fail_msg("accepted state not encodable in a roster: send_us %llu",
+                     (unsigned long long)got.send_us);
+        assert_int_equal(decode(buf), PROTO_OK);
+        assert_true(msg->roster[0].has_state);
+        assert_true(msg->roster[0].state.send_us == got.send_us);
+        assert_int_equal(msg->roster[0].state.seq, got.seq);
+        assert_true(msg->roster[0].state.x == got.x && msg->roster[0].state.y == got.y);
+        assert_true(msg->roster[0].state.vx == got.vx && msg->roster[0].state.vy == got.vy);
+        assert_true(msg->roster[0].state.heading == got.heading);
+    }
+    assert_true(accepted > 1000); /* the generator reaches the accepting side */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +361,7 @@ int main(void)
         cmocka_unit_test(error_message_is_cut_not_rejected),
         cmocka_unit_test(encode_refuses_invalid_messages),
         cmocka_unit_test(validators),
+        cmocka_unit_test(accepted_states_round_trip_through_roster),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -13,7 +13,7 @@
 static struct proto_state sample(void)
 {
     struct proto_state s = {
-        .sender = 0xA1B2C3D4u, .seq = 0xFFFFFFFEu, .send_us = 0x0102030405060708ull,
+        .sender = 0xA1B2C3D4u, .seq = 0xFFFFFFFEu, .send_us = 0x0003040506070809ull, /* < PROTO_TIME_MAX */
         .x = 12.5f, .y = -3.25f, .vx = 1e-3f, .vy = 99.0f, .heading = 3.14159f,
     };
     return s;
@@ -48,7 +48,7 @@ static void byte_layout_is_big_endian(void **state)
     struct proto_state in = sample();
     uint8_t buf[PROTO_STATE_SIZE];
     const uint8_t head[20] = { 1, 1, 0, 0, 0xA1, 0xB2, 0xC3, 0xD4, 0xFF, 0xFF, 0xFF, 0xFE,
-                               1, 2, 3, 4, 5, 6, 7, 8 };
+                               0, 3, 4, 5, 6, 7, 8, 9 };
     const uint8_t x_12_5[4] = { 0x41, 0x48, 0x00, 0x00 }; /* 12.5f */
 
     proto_state_encode(buf, sizeof buf, &in);
@@ -104,6 +104,14 @@ static void decode_rejections(void **state)
     assert_int_equal(proto_state_decode(buf, 1, &out), PROTO_E_SHORT);
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE - 1, &out), PROTO_E_SHORT);
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_MAX + 1, &out), PROTO_E_LONG);
+
+    /* A time the JSON roster could not echo (issue 8, bug 3). */
+    in.send_us = PROTO_TIME_MAX + 1;
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+    buf[12] = 0xff; /* send_us >= 2^56, far past PROTO_TIME_MAX */
+    assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VALUE);
+    in.send_us = PROTO_TIME_MAX;
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_STATE_SIZE);
 
     buf[0] = 2;
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE, &out), PROTO_E_VERSION);
