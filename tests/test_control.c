@@ -322,8 +322,8 @@ static void accepted_states_round_trip_through_roster(void **state)
         dgram[1] = PROTO_MSG_STATE;
         for (int b = 0; b < 8; b++)
             dgram[12 + b] = (uint8_t)(s.send_us >> (56 - 8 * b));
-        if (proto_state_encode(dgram, sizeof dgram, &s) < 0)
-            ; /* bad floats: the raw bytes still go to the decoder */
+        /* Bad floats are refused here; the raw bytes still go to the decoder. */
+        (void)proto_state_encode(dgram, sizeof dgram, &s);
         if (proto_state_decode(dgram, sizeof dgram, &got) != PROTO_OK)
             continue;
         accepted++;
@@ -346,6 +346,40 @@ static void accepted_states_round_trip_through_roster(void **state)
     assert_true(accepted > 1000); /* the generator reaches the accepting side */
 }
 
+/* Issue 8, bug 4: text is strict UTF-8 without NUL or controls. Each of
+ * these was accepted (and forwarded, or cut after validation) before. */
+static void text_is_strict_utf8_without_nul(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "{\"type\":\"chat\",\"text\":\"a\xff" "b\"}",          /* invalid byte */
+        "{\"type\":\"chat\",\"text\":\"a\xc0\xaf\"}",          /* overlong '/' */
+        "{\"type\":\"chat\",\"text\":\"a\xe0\x80\xaf\"}",     /* overlong, 3 bytes */
+        "{\"type\":\"chat\",\"text\":\"a\xed\xa0\x80\"}",     /* surrogate U+D800 */
+        "{\"type\":\"chat\",\"text\":\"a\xf4\x90\x80\x80\"}", /* past U+10FFFF */
+        "{\"type\":\"chat\",\"text\":\"a\xc3\"}",              /* cut sequence */
+        "{\"type\":\"chat\",\"text\":\"a\\u0000b\"}",          /* escaped NUL */
+        "{\"type\":\"chat\",\"text\":\"a\\u009bb\"}",          /* C1 CSI, escaped */
+        "{\"type\":\"chat\",\"text\":\"a\xc2\x9b" "b\"}",       /* C1 CSI, raw */
+        "{\"type\":\"join\",\"room\":\"r\",\"name\":\"ok\\u0000\\u001bevil\","
+        "\"mode\":\"unsequenced\",\"version\":2}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = decode(bad[i]);
+        if (rc == PROTO_OK)
+            fail_msg("accepted bad text #%zu: %s", i, bad[i]);
+    }
+    /* A raw NUL byte inside the datagram. */
+    assert_int_not_equal(proto_control_decode("{\"type\":\"chat\",\"text\":\"a\0b\"}", 26,
+                                              msg, why, sizeof why), PROTO_OK);
+    /* What stays valid: multi-byte text, escapes, an escaped backslash before u0000. */
+    assert_int_equal(decode("{\"type\":\"chat\",\"text\":\"caf\xc3\xa9 \xe2\x82\xac "
+                            "\xf0\x9f\x8e\xae \\u00e9 \\\\u0000\"}"), PROTO_OK);
+    assert_string_equal(msg->text, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xae \xc3\xa9 \\u0000");
+    assert_false(proto_text_valid("a\xc2\x85" "b")); /* NEL, C1 */
+    assert_true(proto_text_valid("a\xc2\xa0" "b"));  /* NBSP is text */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +396,7 @@ int main(void)
         cmocka_unit_test(encode_refuses_invalid_messages),
         cmocka_unit_test(validators),
         cmocka_unit_test(accepted_states_round_trip_through_roster),
+        cmocka_unit_test(text_is_strict_utf8_without_nul),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
