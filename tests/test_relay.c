@@ -779,6 +779,46 @@ static void bad_states_and_sizes(void **state)
     relay_destroy(r);
 }
 
+/* Issue 8 item 3: a state whose send_us the roster cannot echo (>= 10^15)
+ * is a bad_state, so it never blocks the welcome of a later joiner; the
+ * largest echoable one is forwarded and echoed. */
+static void unechoable_state_is_dropped(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    cfg.max_strikes = 0;
+    struct relay *r = lobby_of_two(&cfg, 3);
+    uint8_t buf[PROTO_STATE_MAX];
+    size_t len = make_state(buf, 0, 1, 1, 0);
+    const uint64_t big = 1000000000000000ull; /* 10^15 */
+    for (int i = 0; i < 8; i++)
+        buf[12 + i] = (uint8_t)(big >> (56 - 8 * i));
+    now_us += 1000000;
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
+                                       len, now_us),
+                     DROP(RELAY_DROP_BAD_STATE));
+    assert_string_equal(last_error(0), "bad_state");
+    assert_int_equal(fk.n_states, 0);
+    /* One below: accepted, forwarded, and echoed in the next welcome. */
+    for (int i = 0; i < 8; i++)
+        buf[12 + i] = (uint8_t)((big - 1) >> (56 - 8 * i));
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
+                                       len, now_us), 0);
+    assert_int_equal(fk.n_states, 1);
+    assert_int_equal(join(r, 2, "lobby", "c", false), 0);
+    const struct proto_control *w = last_ctl(2, PROTO_CTL_WELCOME);
+    assert_non_null(w);
+    assert_int_equal(w->roster_len, 2); /* the others */
+    bool seen = false;
+    for (size_t i = 0; i < w->roster_len; i++)
+        if (w->roster[i].has_state) {
+            assert_true(w->roster[i].state.send_us == big - 1);
+            seen = true;
+        }
+    assert_true(seen);
+    relay_destroy(r);
+}
+
 static void wrong_channels(void **state)
 {
     (void)state;
@@ -1650,6 +1690,7 @@ int main(void)
         cmocka_unit_test(clock_offsets_reach_the_room),
         cmocka_unit_test(bad_control_messages),
         cmocka_unit_test(bad_states_and_sizes),
+        cmocka_unit_test(unechoable_state_is_dropped),
         cmocka_unit_test(wrong_channels),
         cmocka_unit_test(strikes_lead_to_kick),
         cmocka_unit_test(error_budget_limits_replies),
