@@ -116,55 +116,148 @@ int options_set(const struct option_def *defs, void *cfg, const char *name,
     return -1;
 }
 
-/* Applies a JSON object of {name: value} through options_set. */
-static int load_config(const struct option_def *defs, void *cfg, const char *path,
-                       char *err, size_t err_cap)
+/* 1-based line and column (in characters, not bytes) of offset in text. */
+static void text_position(const char *text, size_t offset, unsigned *line, unsigned *column)
+{
+    *line = 1;
+    *column = 1;
+    for (size_t i = 0; i < offset; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if (((unsigned char)text[i] & 0xC0) != 0x80) { /* not a UTF-8 continuation */
+            (*column)++;
+        }
+    }
+}
+
+static const char *json_type_name(const cJSON *item)
+{
+    if (cJSON_IsString(item))
+        return "a string";
+    if (cJSON_IsNumber(item))
+        return "a number";
+    if (cJSON_IsBool(item))
+        return "a boolean";
+    if (cJSON_IsNull(item))
+        return "null";
+    if (cJSON_IsArray(item))
+        return "an array";
+    return "an object";
+}
+
+/* The JSON type an option takes in a config file: the command line's text
+ * "7790" is a number there, but {"port": "7790"} is a mistake we refuse
+ * rather than guess about. */
+static bool json_type_fits(const struct option_def *d, const cJSON *item,
+                           const char **wanted)
+{
+    switch (d->type) {
+    case OPTION_INT:
+    case OPTION_DOUBLE: *wanted = "a number"; return cJSON_IsNumber(item);
+    case OPTION_BOOL: *wanted = "true or false"; return cJSON_IsBool(item);
+    case OPTION_STRING:
+    case OPTION_CHOICE: *wanted = "a string"; return cJSON_IsString(item);
+    }
+    *wanted = "?";
+    return false;
+}
+
+/* Applies one {name: value} member of a config file through options_set. */
+static int apply_config_item(const struct option_def *defs, void *cfg, const cJSON *item,
+                             char *err, size_t err_cap)
+{
+    const struct option_def *d = find(defs, item->string, strlen(item->string));
+    const char *value, *wanted;
+    char num[64];
+
+    if (!strcmp(item->string, "config")) {
+        snprintf(err, err_cap, "\"config\" cannot nest");
+        return -1;
+    }
+    if (!d) {
+        snprintf(err, err_cap, "unknown option --%s (see --help)", item->string);
+        return -1;
+    }
+    if (!json_type_fits(d, item, &wanted)) {
+        snprintf(err, err_cap, "\"%s\" must be %s, not %s", item->string, wanted,
+                 json_type_name(item));
+        return -1;
+    }
+    if (cJSON_IsString(item)) {
+        value = item->valuestring;
+    } else if (cJSON_IsBool(item)) {
+        value = cJSON_IsTrue(item) ? "true" : "false";
+    } else {
+        snprintf(num, sizeof num, "%.17g", item->valuedouble);
+        value = num;
+    }
+    return options_set(defs, cfg, item->string, value, err, err_cap);
+}
+
+/* Reads the whole file (at most 1 MiB) into a NUL-terminated buffer the
+ * caller frees. */
+static char *read_small_file(const char *path, size_t *size, char *err, size_t err_cap)
 {
     FILE *f = fopen(path, "rb");
-    char *text = NULL, num[64];
-    long size;
-    cJSON *root = NULL, *item;
-    int rc = -1;
+    char *text = NULL;
+    long n;
 
     if (!f) {
         snprintf(err, err_cap, "--config %s: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || size > (1 << 20) ||
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 20) ||
         fseek(f, 0, SEEK_SET) != 0) {
         snprintf(err, err_cap, "--config %s: cannot read (or larger than 1 MiB)", path);
         goto fail;
     }
-    text = malloc((size_t)size + 1);
-    if (!text || fread(text, 1, (size_t)size, f) != (size_t)size) {
+    text = malloc((size_t)n + 1);
+    if (!text || fread(text, 1, (size_t)n, f) != (size_t)n) {
         snprintf(err, err_cap, "--config %s: read failed", path);
+        free(text);
+        text = NULL;
         goto fail;
     }
-    root = cJSON_ParseWithLength(text, (size_t)size);
+    text[n] = '\0';
+    *size = (size_t)n;
+fail:
+    fclose(f);
+    return text;
+}
+
+/* Applies a JSON object of {name: value} through options_set. A syntax
+ * error names its line and column; anything after the object is one. */
+static int load_config(const struct option_def *defs, void *cfg, const char *path,
+                       char *err, size_t err_cap)
+{
+    size_t size = 0;
+    char *text = read_small_file(path, &size, err, err_cap);
+    const char *end = NULL;
+    cJSON *root = NULL, *item;
+    char sub[200];
+    int rc = -1;
+
+    if (!text)
+        return -1;
+    if (strlen(text) != size) {
+        snprintf(err, err_cap, "--config %s: contains a NUL byte", path);
+        goto fail;
+    }
+    root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        unsigned line, column;
+        text_position(text, end ? (size_t)(end - text) : 0, &line, &column);
+        snprintf(err, err_cap, "--config %s: JSON syntax error at line %u, column %u", path,
+                 line, column);
+        goto fail;
+    }
     if (!cJSON_IsObject(root)) {
         snprintf(err, err_cap, "--config %s: not a JSON object", path);
         goto fail;
     }
     cJSON_ArrayForEach(item, root) {
-        const char *value;
-        char sub[200];
-        if (!strcmp(item->string, "config")) {
-            snprintf(err, err_cap, "--config %s: \"config\" cannot nest", path);
-            goto fail;
-        }
-        if (cJSON_IsString(item)) {
-            value = item->valuestring;
-        } else if (cJSON_IsBool(item)) {
-            value = cJSON_IsTrue(item) ? "true" : "false";
-        } else if (cJSON_IsNumber(item)) {
-            snprintf(num, sizeof num, "%.17g", item->valuedouble);
-            value = num;
-        } else {
-            snprintf(err, err_cap, "--config %s: \"%s\" must be a string, number or boolean",
-                     path, item->string);
-            goto fail;
-        }
-        if (options_set(defs, cfg, item->string, value, sub, sizeof sub) != 0) {
+        if (apply_config_item(defs, cfg, item, sub, sizeof sub) != 0) {
             snprintf(err, err_cap, "--config %s: %s", path, sub);
             goto fail;
         }
@@ -173,7 +266,6 @@ static int load_config(const struct option_def *defs, void *cfg, const char *pat
 fail:
     cJSON_Delete(root);
     free(text);
-    fclose(f);
     return rc;
 }
 

@@ -143,7 +143,7 @@ static void config_file_errors(void **state)
     assert_non_null(strstr(err, "unknown option --nosuch"));
     unlink(path);
 
-    path = write_temp("not json");
+    path = write_temp("[1, 2]");
     argv[2] = path;
     assert_int_equal(parse(&c, 3, argv), -1);
     assert_non_null(strstr(err, "not a JSON object"));
@@ -152,6 +152,66 @@ static void config_file_errors(void **state)
     argv[2] = "/nonexistent/ricochet.json";
     assert_int_equal(parse(&c, 3, argv), -1);
     assert_non_null(strstr(err, "No such file"));
+}
+
+/* Loads text as a config file; returns parse()'s result, err holds the message. */
+static int parse_config_text(struct cfg *c, const char *text)
+{
+    char *path = write_temp(text);
+    char *argv[] = { "prog", "--config", path, NULL };
+    int rc = parse(c, 3, argv);
+    unlink(path);
+    return rc;
+}
+
+/* A syntax error says where, as an editor counts: lines from 1, columns in
+ * characters from 1 (the é is one column, two bytes). */
+static void config_syntax_error_says_where(void **state)
+{
+    (void)state;
+    struct cfg c;
+    struct { const char *text, *where; } cases[] = {
+        { "not json", "JSON syntax error at line 1, column 1" },
+        { "{\"port\": 9000,\n \"room\": }", "JSON syntax error at line 2, column 10" },
+        { "{\n  \"room\": \"\xc3\xa9\",\n  \"loss\": 5 x\n}", "at line 3, column 13" },
+        { "{\"port\": 9000} trailing", "JSON syntax error at line 1, column 16" },
+        { "", "JSON syntax error at line 1, column 1" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(parse_config_text(&c, cases[i].text), -1);
+        if (!strstr(err, cases[i].where))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].where);
+        assert_null(strchr(err, '\n'));
+    }
+}
+
+/* {"port": "7790"} was accepted as 7790: each option takes one JSON type. */
+static void config_value_of_wrong_type_is_an_error(void **state)
+{
+    (void)state;
+    struct cfg c;
+    struct { const char *text, *expect; } cases[] = {
+        { "{\"port\": \"7790\"}", "\"port\" must be a number, not a string" },
+        { "{\"loss\": true}", "\"loss\" must be a number, not a boolean" },
+        { "{\"reflect\": \"true\"}", "\"reflect\" must be true or false, not a string" },
+        { "{\"reflect\": 1}", "\"reflect\" must be true or false, not a number" },
+        { "{\"room\": 5}", "\"room\" must be a string, not a number" },
+        { "{\"mode\": null}", "\"mode\" must be a string, not null" },
+        { "{\"port\": [7790]}", "\"port\" must be a number, not an array" },
+        { "{\"port\": 7790.5}", "--port: '7790.5' is not a whole number" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(parse_config_text(&c, cases[i].text), -1);
+        if (!strstr(err, cases[i].expect))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
+    }
+    assert_int_equal(parse_config_text(&c, "{\"port\": 7790, \"loss\": 2.5, \"reflect\": false,"
+                                           " \"room\": \"r\", \"mode\": \"reliable\"}"), 0);
+    assert_int_equal(c.port, 7790);
+    assert_true(c.loss == 2.5);
+    assert_false(c.reflect);
+    assert_string_equal(c.room, "r");
+    assert_int_equal(c.mode, 2);
 }
 
 static void help_lists_every_option(void **state)
@@ -177,6 +237,8 @@ int main(void)
         cmocka_unit_test(help_wins),
         cmocka_unit_test(config_file_then_command_line),
         cmocka_unit_test(config_file_errors),
+        cmocka_unit_test(config_syntax_error_says_where),
+        cmocka_unit_test(config_value_of_wrong_type_is_an_error),
         cmocka_unit_test(help_lists_every_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
