@@ -37,6 +37,16 @@ int relay_enet_internals_check(char *err, size_t err_cap)
     return -1;
 }
 
+void *relay_enet_intercept_ctx(ENetEvent *event)
+{
+    if (!event)
+        return NULL;
+    struct relay_enet_service_event *se =
+        (struct relay_enet_service_event *)((char *)event -
+                                            offsetof(struct relay_enet_service_event, event));
+    return se->ctx;
+}
+
 /* A CONNECT that ENet will refuse without a word: no free peer slot
  * (server_full), or --max-per-address peers from that IP already
  * (per_address). The same scan as enet_protocol_handle_connect. Returns the

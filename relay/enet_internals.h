@@ -19,6 +19,21 @@
  * a one-line message in err. */
 int relay_enet_internals_check(char *err, size_t err_cap);
 
+/* host->intercept has no user-data argument, but ENet 1.3.17 hands it the
+ * very event pointer given to enet_host_service (protocol.c,
+ * enet_protocol_receive_incoming_commands, its only caller). So the caller
+ * services with the event inside this struct, and the callback finds its
+ * context beside it: per host and per call, no global table (test_relay_enet
+ * checks that ENet still passes the pointer on). */
+struct relay_enet_service_event {
+    ENetEvent event; /* what enet_host_service and enet_host_check_events get */
+    void *ctx;
+};
+
+/* The ctx of the relay_enet_service_event whose event an intercept
+ * callback got; NULL for a NULL event. */
+void *relay_enet_intercept_ctx(ENetEvent *event);
+
 /* Would ENet drop the datagram just received by host (host->receivedData)
  * without a trace? Returns why (stray, server_full, per_address), or
  * RELAY_DROP_COUNT if ENet takes it; *peer_id gets the header's peer id. */

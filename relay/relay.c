@@ -157,7 +157,6 @@ void relay_default_config(struct relay_config *cfg)
     cfg->kick_after_ms = 2000;
     cfg->max_strikes = 20;
     cfg->kick_ban_ms = 10000;
-    cfg->datagram = false;
 }
 
 static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
@@ -812,10 +811,10 @@ uint64_t relay_tick_due(const struct relay *r)
 
 /* ---- control messages ------------------------------------------------- */
 
-/* The welcome: my id, the room, the others with their last states. Over
- * plain UDP every datagram stays within RELAY_DATAGRAM_MAX: the roster lists
- * the first members that fit, and each member left out follows in a joined
- * notice (a client adds a member from a joined notice as from the roster;
+/* The welcome: my id, the room, the others with their last states. Over a
+ * transport with a message_max (plain UDP) every datagram stays within it:
+ * the roster lists the first members that fit, and each member left out
+ * follows in a joined notice (a client adds a member from a joined notice as from the roster;
  * only the last state is missing, and the next state brings it). */
 static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
 {
@@ -846,19 +845,21 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     r->out.roster_len = n;
     int len = encode_out(r);
     size_t fit = n; /* roster members in the welcome */
-    if (r->cfg.datagram && (len == PROTO_E_SPACE || len > RELAY_DATAGRAM_MAX)) {
+    size_t max = r->tp.message_max;
+    if (max && (len == PROTO_E_SPACE || (size_t)len > max)) {
         /* Grow from an empty roster: a few short encodes, not many long. */
         for (fit = 0; fit < n; fit++) {
             r->out.roster_len = fit + 1;
             len = encode_out(r);
-            if (len < 0 || len > RELAY_DATAGRAM_MAX)
+            if (len < 0 || (size_t)len > max)
                 break;
         }
         r->out.roster_len = fit;
         len = encode_out(r);
     } else if (len == PROTO_E_SPACE) {
-        /* ENet: a full room of long names may not fit with states: send
-         * the roster without them (they follow within one send interval). */
+        /* A transport that fragments: a full room of long names may not fit
+         * with states: send the roster without them (they follow within
+         * one send interval). */
         for (size_t i = 0; i < n; i++)
             r->out.roster[i].has_state = r->out.roster[i].has_clock = false;
         len = encode_out(r);
@@ -879,30 +880,45 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     }
 }
 
+/* Is modes (a relay_transport.modes) a single mode? Then *mode gets it. */
+static bool only_mode(uint32_t modes, enum proto_mode *mode)
+{
+    if (modes == 0 || (modes & (modes - 1)) != 0)
+        return false;
+    *mode = (enum proto_mode)__builtin_ctz(modes);
+    return true;
+}
+
+/* A join from a member: the same room is a repeated join (our welcome may
+ * have been lost: plain UDP retries joins every 250 ms), answered with the
+ * same welcome and id; where a source can be forged not more often than
+ * that, so that a stream of joins cannot aim many welcomes at someone else.
+ * Another room is refused. */
+static int on_join_again(struct relay *r, uint32_t peer, const struct proto_control *m,
+                         uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    const struct relay_room *cur = &r->rooms[p->room];
+    if (strcmp(cur->name, m->room) != 0)
+        return reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
+                      "already in room '%s' as %" PRIu32 ": leave first",
+                      cur->name, p->id);
+    if (r->tp.forgeable && (now_us < p->welcome_us + WELCOME_REPEAT_US ||
+                            p->welcomes >= WELCOME_MAX)) {
+        log_debug("relay: %s: repeated join within %llu ms: ignored", p->addr,
+                  WELCOME_REPEAT_US / 1000);
+        return 0;
+    }
+    send_welcome(r, peer, now_us);
+    return 0;
+}
+
 static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
                    uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
-    if (p->joined) {
-        const struct relay_room *cur = &r->rooms[p->room];
-        if (strcmp(cur->name, m->room) == 0) {
-            /* A repeated join: our welcome may have been lost (plain UDP
-             * retries joins every 250 ms). Same answer, same id; over plain
-             * UDP not more often than that, so that a stream of joins with
-             * a forged source cannot aim many welcomes at someone else. */
-            if (r->cfg.datagram && (now_us < p->welcome_us + WELCOME_REPEAT_US ||
-                                    p->welcomes >= WELCOME_MAX)) {
-                log_debug("relay: %s: repeated join within %llu ms: ignored", p->addr,
-                          WELCOME_REPEAT_US / 1000);
-                return 0;
-            }
-            send_welcome(r, peer, now_us);
-            return 0;
-        }
-        return reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
-                      "already in room '%s' as %" PRIu32 ": leave first",
-                      cur->name, p->id);
-    }
+    if (p->joined)
+        return on_join_again(r, peer, m, now_us);
     if (m->version != PROTO_VERSION)
         return reject(r, peer, RELAY_DROP_BAD_VERSION, now_us,
                       "client speaks protocol version %" PRIu32 ", this relay %d: upgrade the client",
@@ -916,9 +932,8 @@ static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m
                       "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
                       r->cfg.room_max);
     enum proto_mode mode = m->mode;
-    if (r->cfg.datagram)
-        mode = PROTO_MODE_UDP;
-    else if (!proto_mode_info(mode) || !proto_mode_info(mode)->enet)
+    if (!only_mode(r->tp.modes, &mode) && /* one mode carried: every member's */
+        (!proto_mode_info(mode) || !(r->tp.modes & (1u << mode))))
         return reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
                       "mode udp needs a relay started with --transport udp");
 
@@ -1075,15 +1090,6 @@ static int datagram_admit(struct relay *r, uint32_t peer, size_t len, uint64_t n
     return rate_check(r, peer, now_us);
 }
 
-int relay_on_truncated(struct relay *r, uint32_t peer, size_t seen, uint64_t now_us)
-{
-    int rc = datagram_admit(r, peer, seen, now_us);
-    if (rc < 0)
-        return rc;
-    return reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
-                  "datagram of more than %zu bytes, max %zu", seen, r->cfg.max_packet_size);
-}
-
 int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
                       uint32_t flags, uint8_t *bytes, size_t len,
                       uint64_t now_us)
@@ -1091,6 +1097,9 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     int rc = datagram_admit(r, peer, len, now_us);
     if (rc < 0)
         return rc;
+    if (flags & RELAY_IN_TRUNCATED)
+        return reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                      "datagram of more than %zu bytes, max %zu", len, r->cfg.max_packet_size);
     if (len > r->cfg.max_packet_size)
         return reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
                       "datagram of %zu bytes, max %zu", len, r->cfg.max_packet_size);

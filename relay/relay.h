@@ -2,11 +2,12 @@
  * validation of every incoming datagram, forwarding decisions, rate limits,
  * kicks and counters.
  *
- * The core never touches ENet, a socket or the clock: a transport adapter
- * (transport_enet.c, transport_udp.c, or a test's fake) reports peers and
- * datagrams with the current time, and the core answers through the
- * struct relay_transport callbacks. Peers are small integers the transport
- * chooses (its slot index), below relay_config.peer_cap. */
+ * The core never touches ENet, a socket or the clock, and never asks which
+ * transport it runs on: a transport (transport_enet.c, transport_udp.c, or
+ * a test's fake) reports peers and datagrams with the current time, says
+ * what it can carry as data (struct relay_transport's capabilities), and
+ * the core answers through its callbacks. Peers are small integers the
+ * transport chooses (its slot index), below relay_config.peer_cap. */
 #ifndef RICOCHET_RELAY_H
 #define RICOCHET_RELAY_H
 
@@ -19,10 +20,10 @@
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
-/* Largest datagram the relay sends over the plain-UDP transport (the
- * largest state a client may send, too): far below any path MTU's
- * fragmentation trouble and the 65507-byte UDP limit. A welcome that would
- * be longer is split (see relay_on_datagram). */
+/* Largest datagram a transport without fragmentation (plain UDP) sends, its
+ * relay_transport.message_max: far below any path MTU's fragmentation
+ * trouble and the 65507-byte UDP limit. A welcome that would be longer is
+ * split (see relay_on_datagram). */
 #define RELAY_DATAGRAM_MAX 1200
 
 /* Peer slots beyond max_clients, so that extra connections get a polite
@@ -30,7 +31,9 @@
 #define RELAY_SPARE_PEERS 32
 
 /* Why a datagram (or a join) was rejected. Each has a counter in the stats
- * record, named by relay_drop_name(). */
+ * record, named by relay_drop_name(); the order is the record's. The core
+ * counts most; the ones marked "transport" only a transport counts (through
+ * relay_count_drop), for what it refuses before the core sees a datagram. */
 enum relay_drop {
     RELAY_DROP_NOT_JOINED,     /* state or chat before a successful join */
     RELAY_DROP_BAD_STATE,      /* state decode failed (short, version, type, value) */
@@ -52,18 +55,20 @@ enum relay_drop {
     RELAY_DROP_CLOSED,         /* datagram from a peer the core already closed */
     RELAY_DROP_PER_ADDRESS,    /* transport refused: --max-per-address */
     RELAY_DROP_SEND_FAILED,    /* transport could not queue or send */
-    RELAY_DROP_STRAY,          /* ENet: datagram not from a connected peer, ignored */
-    RELAY_DROP_BAD_CHANNELS,   /* ENet: connection with fewer than PROTO_CHANNEL_COUNT
-                                  channels, refused */
+    RELAY_DROP_STRAY,          /* transport: a datagram from no peer it knows (garbage,
+                                  strangers), ignored without an answer */
+    RELAY_DROP_BAD_CHANNELS,   /* transport: a connection asking for fewer channels
+                                  than PROTO_CHANNEL_COUNT, refused */
     RELAY_DROP_BANNED,         /* connection from an IP address kicked less than
                                   kick_ban_ms ago, refused (error kicked) */
     RELAY_DROP_BAD_VERSION,    /* join from a client of another protocol version */
     RELAY_DROP_TOO_OLD,        /* sequenced state not after the sender's newest: it
                                   arrived late, its order is kept by dropping it */
-    RELAY_DROP_ENET_GUARD,     /* ENet: a datagram Debian's ENet 1.3.17 mishandles
-                                  (relay/enet_internals.h), refused before it */
-    RELAY_DROP_HALF_OPEN,      /* ENet: handshake not completed within 5 s, forgotten */
-    RELAY_DROP_UNVERIFIED,     /* udp: join without a valid cookie, answered with one */
+    RELAY_DROP_ENET_GUARD,     /* transport: a datagram its library mishandles (Debian's
+                                  ENet 1.3.17, relay/enet_internals.h), refused before it */
+    RELAY_DROP_HALF_OPEN,      /* transport: a handshake not completed within 5 s, forgotten */
+    RELAY_DROP_UNVERIFIED,     /* transport: a join from a source address not yet shown
+                                  to receive (no valid cookie), answered with a cookie */
     RELAY_DROP_COUNT
 };
 
@@ -81,16 +86,23 @@ struct relay_config {
     uint32_t kick_after_ms; /* sustained rate-limiting this long -> kick, 0 = never (2000) */
     uint32_t max_strikes;   /* invalid datagrams (decaying 1/s) before a kick, 0 = never (20) */
     uint32_t kick_ban_ms;   /* after a kick, refuse its IP address this long, 0 = off (10000) */
-    bool datagram;          /* plain-UDP transport: members' mode is always udp */
     uint32_t tick_us;       /* 0: forward each state at once; else hold states and
                                fan them out at the end of each tick (0) */
 };
 
-/* Callbacks into the transport. The core calls them while handling an
- * input; bytes passed in are only valid during the call (the transport
- * copies or, like ENet, reference-counts). */
+/* A transport as the core sees it: what it can carry (data, so the core
+ * never asks which transport it runs on) and callbacks. The core calls them
+ * while handling an input; bytes passed in are only valid during the call
+ * (the transport copies or, like ENet, reference-counts). */
 struct relay_transport {
     void *ctx;
+    size_t message_max; /* longest message it sends in one datagram, bytes; 0 = any
+                           (it fragments). A longer welcome is split. */
+    bool forgeable;     /* anyone can send as a peer (no handshake binds a source
+                           address): a repeated join is answered at most every
+                           250 ms, 8 times a membership */
+    uint32_t modes;     /* bit (1u << mode) per enum proto_mode it carries; with one
+                           bit, every member gets that mode whatever its join asks */
     /* Sends one control JSON message (len bytes, no NUL needed) to peer,
      * reliably where the transport can (ENet channel 0). */
     void (*send_control)(void *ctx, uint32_t peer, const char *json, size_t len);
@@ -139,8 +151,8 @@ struct relay *relay_create(const struct relay_config *cfg,
 /* Frees everything; sends nothing (call relay_shutdown first to notify). */
 void relay_destroy(struct relay *r);
 
-/* A transport peer appeared (ENet CONNECT, or a datagram from a new UDP
- * address). addr is its "ip:port" for logs. Returns 0, or -1 if refused
+/* A transport peer appeared (a handshake completed, or a verified join
+ * from a new address). addr is its "ip:port" for logs. Returns 0, or -1 if refused
  * (peer out of range: nothing sent; server full, or after relay_shutdown:
  * error server_full or shutting_down sent and disconnect called).
  * A handle the core still holds as connected means the transport missed a
@@ -150,31 +162,34 @@ void relay_destroy(struct relay *r);
 int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
                        uint64_t now_us);
 
-/* A peer is gone (ENet DISCONNECT, UDP expiry or leave). reason is
+/* A peer is gone (disconnected, silent too long, or not a member after its
+ * datagram). reason is
  * PROTO_LEFT_QUIT or PROTO_LEFT_TIMEOUT; members of its room get a left
  * notice. Ignored for a peer the core does not know. */
 void relay_peer_gone(struct relay *r, uint32_t peer,
                      enum proto_left_reason reason, uint64_t now_us);
+
+/* A flag relay_on_datagram takes beside the PROTO_FLAG_* a datagram arrived
+ * with: the transport could read only the first len bytes of a longer one
+ * (a datagram socket's MSG_TRUNC); the real length is unknown. */
+#define RELAY_IN_TRUNCATED 0x80000000u
 
 /* The one entry point for network bytes: a datagram of len bytes from peer
  * on channel (PROTO_CHANNEL_* or PROTO_CHANNEL_DATAGRAM) with the flags it
  * arrived with. Validates, counts, answers, forwards. bytes is modified in
  * place (the sender id is stamped) and handed to send_state. Returns 0 if
  * accepted, or -1 - enum relay_drop if dropped. Never crashes on any input.
+ * With RELAY_IN_TRUNCATED it is counted like a datagram of len bytes (rate
+ * limit, bytes_in), then dropped as too_big ("more than len bytes") with a
+ * strike.
  * A repeated join for the member's own room is answered with the same
- * welcome. With cfg.datagram (where a source address can be forged) at most
- * once per 250 ms, more are ignored; and a welcome longer than
- * RELAY_DATAGRAM_MAX lists the first roster members that fit and is
- * followed by one joined notice per member left out. */
+ * welcome; over a forgeable transport at most once per 250 ms, more are
+ * ignored. A welcome longer than the transport's message_max lists the
+ * first roster members that fit and is followed by one joined notice per
+ * member left out. */
 int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
                       uint32_t flags, uint8_t *bytes, size_t len,
                       uint64_t now_us);
-
-/* The transport received from peer a datagram longer than the seen bytes
- * it could read (plain UDP: MSG_TRUNC); the real length is unknown. Counted
- * like a datagram of that size (rate limit, bytes_in), then dropped as
- * too_big ("more than seen bytes") with a strike. Returns -1 - the drop. */
-int relay_on_truncated(struct relay *r, uint32_t peer, size_t seen, uint64_t now_us);
 
 /* Tick batching (cfg.tick_us > 0): relay_on_datagram holds each accepted
  * state, and relay_tick fans out everything held, in arrival order, once
@@ -201,7 +216,7 @@ void relay_shutdown(struct relay *r, uint64_t now_us);
 void relay_count_drop(struct relay *r, enum relay_drop why);
 
 /* The transport saw peer send a message of len bytes that it will never
- * deliver (over its own limit max, e.g. ENet's maximumPacketSize). Counts
+ * deliver (over its own reassembly limit max). Counts
  * too_big and answers error too_big (a strike, like any too_big). With
  * fatal (the message sits on a reliable channel, which can never move past
  * it) the peer is closed instead: error too_big, left kicked to its room,

@@ -1,9 +1,11 @@
 /* relay_main.c: ricochet-relay. Options, the one loop, signals, stats.
  *
- * The loop: service the transport (wait at most until the next tick; with
- * --tick-ms, once states are held, read in batches every 5 ms or at the
- * tick's end; the transport fans them out), then do the periodic work on a
- * fixed tick: UDP expiry, stats records. Signal
+ * --transport picks one entry of relay_transports (transport.h); the loop
+ * only calls its operations. The loop: service the transport (wait at most
+ * until the next tick; with --tick-ms, once states are held, read in
+ * batches every 5 ms or at the tick's end; the transport fans them out),
+ * then do the periodic work on a fixed tick: the transport's tick (plain
+ * UDP's expiry), stats records. Signal
  * handlers only set flags; the loop acts on them within one tick: a signal
  * may cut the udp transport's poll() short, but ENet's enet_host_service
  * goes back to waiting after EINTR, so the 100 ms tick is what bounds the
@@ -22,7 +24,6 @@
 #include "transport.h"
 
 #define TICK_US 100000 /* periodic work every 100 ms */
-#define DEFAULT_TICK_MS 2 /* --tick-ms -1 over ENet */
 #define READ_EVERY_US 5000 /* with states held: read batches this often */
 #define DRAIN_MS 500   /* at shutdown, at most this long for the goodbyes to be
                           acknowledged; over as soon as none is in flight */
@@ -30,7 +31,7 @@
 struct relay_opts {
     char bind[64];
     long port;
-    int transport; /* 0 enet, 1 udp */
+    int transport; /* index into relay_transports */
     long max_clients;
     long max_rooms;
     long max_room_size;
@@ -56,7 +57,7 @@ static const struct option_def relay_options[] = {
       NULL, "local address to bind (IPv4 address or host name)" },
     { "port", OPTION_INT, O(port), "7777", 0, 65535, NULL,
       "UDP port to bind; 0 picks a free one (see the 'listening on' line)" },
-    { "transport", OPTION_CHOICE, O(transport), "enet", 0, 0, "enet|udp",
+    { "transport", OPTION_CHOICE, O(transport), "enet", 0, 0, RELAY_TRANSPORT_CHOICES,
       "enet: ENet connections and channels; udp: one bare datagram socket" },
     { "max-clients", OPTION_INT, O(max_clients), "1024", 1, 4000, NULL,
       "connected clients; more are refused with server_full" },
@@ -120,111 +121,70 @@ static void print_stats(const struct relay *r, uint64_t start_us, bool final)
     }
 }
 
-int main(int argc, char **argv)
+/* The transport's and the core's settings from the options. */
+static void configure(const struct relay_opts *o, const struct relay_transport_ops *ops,
+                      struct relay_net_config *ncfg, struct relay_config *rcfg)
 {
-    struct relay_opts o;
-    memset(&o, 0, sizeof o);
-    options_parse_or_exit(relay_options, &o, argc, argv, "ricochet-relay",
-                          "ricochet relay: rooms of clients, each client's state "
-                          "datagrams forwarded to the others.");
-    check_not_tiny("kick-after", o.kick_after);
-    check_not_tiny("stats-interval", o.stats_interval);
-    log_threshold = (enum log_level)o.log_level;
-    bool udp = o.transport == 1;
-
-    struct relay_net_config ncfg = {
-        .bind = o.bind,
-        .port = (uint16_t)o.port,
-        .peer_cap = (uint32_t)o.max_clients + RELAY_SPARE_PEERS,
-        .max_per_address = (uint32_t)o.max_per_address,
-        .max_packet_size = (size_t)o.max_packet_size,
-        .max_waiting_data = (size_t)o.max_waiting_data,
-        .timeout_ms = (uint32_t)o.timeout_ms,
+    *ncfg = (struct relay_net_config){
+        .bind = o->bind,
+        .port = (uint16_t)o->port,
+        .peer_cap = (uint32_t)o->max_clients + RELAY_SPARE_PEERS,
+        .max_per_address = (uint32_t)o->max_per_address,
+        .max_packet_size = (size_t)o->max_packet_size,
+        .max_waiting_data = (size_t)o->max_waiting_data,
+        .timeout_ms = (uint32_t)o->timeout_ms,
     };
-    struct relay_config rcfg;
-    relay_default_config(&rcfg);
-    rcfg.peer_cap = ncfg.peer_cap;
-    rcfg.max_clients = (uint32_t)o.max_clients;
-    rcfg.max_rooms = (uint32_t)o.max_rooms;
-    rcfg.max_room_size = (uint32_t)o.max_room_size;
-    rcfg.name_max = (uint32_t)o.name_max;
-    rcfg.room_max = (uint32_t)o.room_max;
-    rcfg.max_packet_size = (size_t)o.max_packet_size;
-    rcfg.rate_limit = (uint32_t)o.rate_limit;
-    rcfg.rate_burst = (uint32_t)o.rate_burst;
-    rcfg.kick_after_ms = (uint32_t)(o.kick_after * 1000.0 + 0.5);
-    rcfg.max_strikes = (uint32_t)o.max_strikes;
-    rcfg.kick_ban_ms = (uint32_t)o.kick_ban_s * 1000u;
-    rcfg.datagram = udp;
-    /* Measured (README, "Tick batching"): over ENet a 2 ms tick cuts the
-     * relay's CPU per delivery ~4x for +1-2 ms p99; over plain udp every
-     * state is its own datagram anyway, and a tick only bunches the sends. */
-    long tick_ms = o.tick_ms >= 0 ? o.tick_ms : udp ? 0 : DEFAULT_TICK_MS;
-    rcfg.tick_us = (uint32_t)tick_ms * 1000u;
+    relay_default_config(rcfg);
+    rcfg->peer_cap = ncfg->peer_cap;
+    rcfg->max_clients = (uint32_t)o->max_clients;
+    rcfg->max_rooms = (uint32_t)o->max_rooms;
+    rcfg->max_room_size = (uint32_t)o->max_room_size;
+    rcfg->name_max = (uint32_t)o->name_max;
+    rcfg->room_max = (uint32_t)o->room_max;
+    rcfg->max_packet_size = (size_t)o->max_packet_size;
+    rcfg->rate_limit = (uint32_t)o->rate_limit;
+    rcfg->rate_burst = (uint32_t)o->rate_burst;
+    rcfg->kick_after_ms = (uint32_t)(o->kick_after * 1000.0 + 0.5);
+    rcfg->max_strikes = (uint32_t)o->max_strikes;
+    rcfg->kick_ban_ms = (uint32_t)o->kick_ban_s * 1000u;
+    long tick_ms = o->tick_ms >= 0 ? o->tick_ms : (long)ops->default_tick_ms;
+    rcfg->tick_us = (uint32_t)tick_ms * 1000u;
+}
 
-    char err[256];
-    struct relay_enet *te = NULL;
-    struct relay_udp *tu = NULL;
-    struct relay_transport tp;
-    const char *where;
-    if (udp) {
-        tu = relay_udp_create(&ncfg, err, sizeof err);
-        if (!tu)
-            goto fail_transport;
-        tp = relay_udp_transport(tu);
-        where = relay_udp_address(tu);
-    } else {
-        te = relay_enet_create(&ncfg, err, sizeof err);
-        if (!te)
-            goto fail_transport;
-        tp = relay_enet_transport(te);
-        where = relay_enet_address(te);
+/* How long the next service may wait: until the held states' tick ends or
+ * the periodic work is due. With states held, it sleeps in slices instead
+ * and returns 0 (see below). */
+static int service_wait_ms(const struct relay *r, uint64_t next_tick)
+{
+    uint64_t now = clock_now_us();
+    uint64_t due = relay_tick_due(r);
+    uint64_t wake = due < next_tick ? due : next_tick;
+    int wait_ms = now >= wake ? 0 : (int)((wake - now + 999) / 1000);
+    if (due != UINT64_MAX && wait_ms > 0) {
+        /* States are held until the tick ends anyway: read what came
+         * in batches, every READ_EVERY_US at most, rather than waking
+         * for each datagram (ENet walks every peer per service). Not a
+         * whole long tick: the socket buffer would overflow. */
+        uint64_t until = now + READ_EVERY_US < wake ? now + READ_EVERY_US : wake;
+        clock_sleep_until_us(until);
+        wait_ms = 0;
     }
-    struct relay *r = relay_create(&rcfg, &tp);
-    if (!r) {
-        fprintf(stderr, "ricochet-relay: error: out of memory\n");
-        relay_enet_destroy(te);
-        relay_udp_destroy(tu);
-        return 1;
-    }
-    signals_install(&stop_requested, &stats_requested, NULL);
+    return wait_ms;
+}
 
-    /* Scripts and tests parse the port from this line: always print it. */
-    const char *tname = udp ? "udp" : "enet";
-    if (log_threshold <= LOG_INFO)
-        log_info("listening on %s (%s)", where, tname);
-    else
-        fprintf(stderr, "listening on %s (%s)\n", where, tname);
-
-    uint64_t start = clock_now_us();
+/* The one loop, until a signal asks to stop or the transport fails (1). */
+static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
+               uint64_t start, double stats_interval)
+{
     uint64_t next_tick = start + TICK_US;
-    uint64_t stats_every = (uint64_t)(o.stats_interval * 1e6);
+    uint64_t stats_every = (uint64_t)(stats_interval * 1e6);
     uint64_t next_stats = stats_every ? start + stats_every : UINT64_MAX;
-    int rc = 0;
-
     while (!stop_requested) {
+        if (ops->service(t, r, service_wait_ms(r, next_tick)) < 0)
+            return 1;
         uint64_t now = clock_now_us();
-        uint64_t due = relay_tick_due(r);
-        uint64_t wake = due < next_tick ? due : next_tick;
-        int wait_ms = now >= wake ? 0 : (int)((wake - now + 999) / 1000);
-        if (due != UINT64_MAX && wait_ms > 0) {
-            /* States are held until the tick ends anyway: read what came
-             * in batches, every READ_EVERY_US at most, rather than waking
-             * for each datagram (ENet walks every peer per service). Not a
-             * whole long tick: the socket buffer would overflow. */
-            uint64_t until = now + READ_EVERY_US < wake ? now + READ_EVERY_US : wake;
-            clock_sleep_until_us(until);
-            wait_ms = 0;
-        }
-        int n = udp ? relay_udp_service(tu, r, wait_ms) : relay_enet_service(te, r, wait_ms);
-        if (n < 0) {
-            rc = 1;
-            break;
-        }
-        now = clock_now_us();
         if (now >= next_tick) {
-            if (udp)
-                relay_udp_tick(tu, r);
+            ops->tick(t, r);
             next_tick += TICK_US;
             if (next_tick <= now) /* we fell behind: do not catch up in a burst */
                 next_tick = now + TICK_US;
@@ -240,21 +200,53 @@ int main(int argc, char **argv)
             print_stats(r, start, false);
         }
     }
+    return 0;
+}
 
+int main(int argc, char **argv)
+{
+    struct relay_opts o;
+    memset(&o, 0, sizeof o);
+    options_parse_or_exit(relay_options, &o, argc, argv, "ricochet-relay",
+                          "ricochet relay: rooms of clients, each client's state "
+                          "datagrams forwarded to the others.");
+    check_not_tiny("kick-after", o.kick_after);
+    check_not_tiny("stats-interval", o.stats_interval);
+    log_threshold = (enum log_level)o.log_level;
+    const struct relay_transport_ops *ops = relay_transports[o.transport];
+    struct relay_net_config ncfg;
+    struct relay_config rcfg;
+    configure(&o, ops, &ncfg, &rcfg);
+
+    char err[256];
+    void *t = ops->create(&ncfg, err, sizeof err);
+    if (!t) {
+        fprintf(stderr, "ricochet-relay: error: %s\n", err);
+        return 1;
+    }
+    struct relay_transport tp = ops->core(t);
+    struct relay *r = relay_create(&rcfg, &tp);
+    if (!r) {
+        fprintf(stderr, "ricochet-relay: error: out of memory\n");
+        ops->destroy(t);
+        return 1;
+    }
+    signals_install(&stop_requested, &stats_requested, NULL);
+
+    /* Scripts and tests parse the port from this line: always print it. */
+    if (log_threshold <= LOG_INFO)
+        log_info("listening on %s (%s)", ops->address(t), ops->name);
+    else
+        fprintf(stderr, "listening on %s (%s)\n", ops->address(t), ops->name);
+
+    uint64_t start = clock_now_us();
+    int rc = run(ops, t, r, start, o.stats_interval);
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
     relay_shutdown(r, clock_now_us());
-    if (udp)
-        relay_udp_flush(tu, r);
-    else
-        relay_enet_drain(te, r, DRAIN_MS);
+    ops->drain(t, r, DRAIN_MS);
     print_stats(r, start, true);
     relay_destroy(r);
-    relay_enet_destroy(te);
-    relay_udp_destroy(tu);
+    ops->destroy(t);
     return rc;
-
-fail_transport:
-    fprintf(stderr, "ricochet-relay: error: %s\n", err);
-    return 1;
 }

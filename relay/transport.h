@@ -1,12 +1,19 @@
-/* transport.h: the relay's two network edges. Each owns a socket, turns
- * what arrives into calls on the pure core (relay.h) and carries out the
- * core's sends through a struct relay_transport.
+/* transport.h: the relay's network edges. Each owns a socket, turns what
+ * arrives into calls on the pure core (relay.h) and carries out the core's
+ * sends through the struct relay_transport it hands the core (with what it
+ * can carry, as data). The program drives each through the same table of
+ * operations, struct relay_transport_ops:
  *
- *   transport_enet.c  ENet host: connections, channels, acks, resends.
- *   transport_udp.c   one bare UDP socket: socket(), bind(), recvfrom(),
- *                     sendto(); "who is joined" is our own address table.
+ *   transport_enet.c  relay_enet_ops: ENet host: connections, channels, acks,
+ *                     resends.
+ *   transport_udp.c   relay_udp_ops: one bare UDP socket: socket(), bind(),
+ *                     recvfrom(), sendto(); "who is joined" is our own
+ *                     address table.
+ *   (tests)           test_relay.c's fake: the core's side only.
  *
- * These are edges: they read the clock (proto/clock.h) and call the OS. */
+ * Adding a transport: a file with its ops, a row in transport.c, its name in
+ * RELAY_TRANSPORT_CHOICES. These are edges: they read the clock
+ * (proto/clock.h) and call the OS. */
 #ifndef RICOCHET_TRANSPORT_H
 #define RICOCHET_TRANSPORT_H
 
@@ -27,32 +34,45 @@ struct relay_net_config {
     uint32_t timeout_ms;       /* ENet peer timeout; udp: silence before expiry */
 };
 
-/* ---- ENet ---- */
+/* A transport as the program sees it: one table of operations per
+ * transport (in the manner of Redis's ae backends), so ricochet-relay picks
+ * one by name and never asks which it has. t is the transport's own state,
+ * from create. */
+struct relay_transport_ops {
+    const char *name;         /* --transport value, and the "listening on" line */
+    uint32_t default_tick_ms; /* --tick-ms -1: the tick measured best for it (README,
+                                 "Tick batching") */
+    /* Creates and binds. Returns NULL with a one-line message in err. */
+    void *(*create)(const struct relay_net_config *cfg, char *err, size_t err_cap);
+    /* The capabilities and callbacks to give relay_create(). */
+    struct relay_transport (*core)(void *t);
+    /* "ip:port" actually bound (the real port when 0 was asked). */
+    const char *(*address)(const void *t);
+    /* One loop iteration: waits at most timeout_ms for input, feeds all of
+     * it to r, lets r fan out a finished tick (relay_tick), sends. Returns
+     * the inputs handled, or -1 on a socket or host error. */
+    int (*service)(void *t, struct relay *r, int timeout_ms);
+    /* Periodic work, every 100 ms (expiring silent peers). */
+    void (*tick)(void *t, struct relay *r);
+    /* After relay_shutdown(): sends what is queued, and waits at most max_ms
+     * for the goodbyes to be acknowledged where the transport acknowledges. */
+    void (*drain)(void *t, struct relay *r, int max_ms);
+    void (*destroy)(void *t); /* NULL is fine */
+};
 
-struct relay_enet;
+/* Every transport, in the order of RELAY_TRANSPORT_CHOICES (an option's
+ * list; test_relay_main checks the two agree). */
+#define RELAY_TRANSPORT_CHOICES "enet|udp"
+extern const struct relay_transport_ops *const relay_transports[];
 
-/* Creates the ENet host (PROTO_CHANNEL_COUNT channels, peer_cap peers) bound
- * to cfg->bind:port. Returns NULL with a one-line message in err. */
-struct relay_enet *relay_enet_create(const struct relay_net_config *cfg,
-                                     char *err, size_t err_cap);
+/* ---- ENet: connections, channels, acks, resends ---- */
 
-/* The callbacks to give relay_create(). */
-struct relay_transport relay_enet_transport(struct relay_enet *t);
-
-/* "ip:port" actually bound (the real port when 0 was asked). */
-const char *relay_enet_address(const struct relay_enet *t);
-
-/* One loop iteration: enet_host_service once (waiting at most timeout_ms),
- * drain every ready event into r, flush once. Returns events handled, or
- * -1 on a host error. */
-int relay_enet_service(struct relay_enet *t, struct relay *r, int timeout_ms);
-
-/* After relay_shutdown(): services until no peer has a goodbye in flight
- * (connected or disconnecting; half-open handshakes do not count) or max_ms
- * passed, so the shutting_down errors go out; then resets what is left. */
-void relay_enet_drain(struct relay_enet *t, struct relay *r, int max_ms);
-
-void relay_enet_destroy(struct relay_enet *t);
+/* enet_host_service once per iteration (then drained without waiting), every
+ * ready event into the core, one flush; handshakes not completed within
+ * 5 s are forgotten. drain services until no peer has a goodbye in flight
+ * (connected or disconnecting; half-open handshakes do not count), then
+ * resets what is left. */
+extern const struct relay_transport_ops relay_enet_ops;
 
 /* What relay_enet_find_oversize() found. */
 struct relay_enet_oversize {
@@ -71,33 +91,17 @@ bool relay_enet_find_oversize(const uint8_t *d, size_t len, size_t extra_header,
                               size_t channels, size_t max_packet,
                               struct relay_enet_oversize *o);
 
-/* ---- plain UDP ---- */
+/* ---- plain UDP: one bare socket, our own endpoint table ---- */
+
+/* service waits for the socket, reads in batches (recvmmsg), feeds the core,
+ * sends (sendmmsg); tick expires members silent for timeout_ms (left reason
+ * timeout); drain sends whatever is still queued. */
+extern const struct relay_transport_ops relay_udp_ops;
 
 struct relay_udp;
 
-/* Creates and binds the UDP socket. Returns NULL with a message in err. */
-struct relay_udp *relay_udp_create(const struct relay_net_config *cfg,
-                                   char *err, size_t err_cap);
-
-struct relay_transport relay_udp_transport(struct relay_udp *t);
-const char *relay_udp_address(const struct relay_udp *t);
-
-/* The socket, for callers that want to poll(2) it themselves. */
+/* The socket of a relay_udp_ops transport, for tests that poll(2) it. */
 int relay_udp_fd(const struct relay_udp *t);
-
-/* One loop iteration: waits at most timeout_ms for the socket to be
- * readable, reads what is there in batches (recvmmsg), feeds r, sends
- * (sendmmsg). Returns datagrams read, or -1 on a socket error. */
-int relay_udp_service(struct relay_udp *t, struct relay *r, int timeout_ms);
-
-/* Expires members silent for timeout_ms (left reason timeout). Call every
- * tick. */
-void relay_udp_tick(struct relay_udp *t, struct relay *r);
-
-/* Sends whatever is still queued (after relay_shutdown()). */
-void relay_udp_flush(struct relay_udp *t, struct relay *r);
-
-void relay_udp_destroy(struct relay_udp *t);
 
 struct mmsghdr;
 

@@ -294,10 +294,15 @@ static void udp_disconnect(void *ctx, uint32_t peer)
     slot_free(ctx, peer);
 }
 
-struct relay_transport relay_udp_transport(struct relay_udp *t)
+/* A bare socket: no fragmentation (RELAY_DATAGRAM_MAX), no handshake (a
+ * member's source address can be forged), one mode. */
+static struct relay_transport udp_core(void *t)
 {
     return (struct relay_transport){
         .ctx = t,
+        .message_max = RELAY_DATAGRAM_MAX,
+        .forgeable = true,
+        .modes = 1u << PROTO_MODE_UDP,
         .send_control = udp_send_control,
         .send_state = udp_send_state,
         .disconnect = udp_disconnect,
@@ -306,8 +311,55 @@ struct relay_transport relay_udp_transport(struct relay_udp *t)
 
 /* ---- lifecycle -------------------------------------------------------- */
 
-struct relay_udp *relay_udp_create(const struct relay_net_config *cfg, char *err,
-                                   size_t err_cap)
+/* socket(), bind(), and the address we got. Returns 0, or -1 with a
+ * message in err. */
+static int udp_bind(struct relay_udp *t, const struct relay_net_config *cfg, char *err,
+                    size_t err_cap)
+{
+    /* 1. socket(): an endpoint for datagrams (SOCK_DGRAM = UDP). */
+    t->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t->fd < 0) {
+        snprintf(err, err_cap, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int size = SOCKET_BUFFER;
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+
+    /* 2. bind(): give it our address and port, so clients know where to
+     * send. Port 0 asks the kernel for any free port. */
+    struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
+    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
+    if (inet_pton(AF_INET, host, &local.sin_addr) != 1) {
+        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
+        struct addrinfo *res = NULL;
+        int gai = getaddrinfo(host, NULL, &hints, &res);
+        if (gai != 0 || !res) {
+            snprintf(err, err_cap, "cannot resolve bind address '%s': %s", host,
+                     gai_strerror(gai));
+            return -1;
+        }
+        local.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+        freeaddrinfo(res);
+    }
+    if (bind(t->fd, (struct sockaddr *)&local, sizeof local) != 0) {
+        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port,
+                 strerror(errno));
+        return -1;
+    }
+    /* 3. No listen(), no accept(): from here on we just recvfrom(). */
+    socklen_t len = sizeof local;
+    if (getsockname(t->fd, (struct sockaddr *)&local, &len) != 0) {
+        snprintf(err, err_cap, "getsockname: %s", strerror(errno));
+        return -1;
+    }
+    format_addr(&local, t->addr, sizeof t->addr);
+    return 0;
+}
+
+static void udp_destroy(void *ctx);
+
+static void *udp_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
 {
     struct relay_udp *t = calloc(1, sizeof *t);
     if (!t) {
@@ -345,57 +397,21 @@ struct relay_udp *relay_udp_create(const struct relay_net_config *cfg, char *err
         goto fail;
     }
 
-    /* 1. socket(): an endpoint for datagrams (SOCK_DGRAM = UDP). */
-    t->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (t->fd < 0) {
-        snprintf(err, err_cap, "socket: %s", strerror(errno));
+    if (udp_bind(t, cfg, err, err_cap) != 0)
         goto fail;
-    }
-    int size = SOCKET_BUFFER;
-    setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-
-    /* 2. bind(): give it our address and port, so clients know where to
-     * send. Port 0 asks the kernel for any free port. */
-    struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
-    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
-    if (inet_pton(AF_INET, host, &local.sin_addr) != 1) {
-        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
-        struct addrinfo *res = NULL;
-        int gai = getaddrinfo(host, NULL, &hints, &res);
-        if (gai != 0 || !res) {
-            snprintf(err, err_cap, "cannot resolve bind address '%s': %s", host,
-                     gai_strerror(gai));
-            goto fail;
-        }
-        local.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-        freeaddrinfo(res);
-    }
-    if (bind(t->fd, (struct sockaddr *)&local, sizeof local) != 0) {
-        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port,
-                 strerror(errno));
-        goto fail;
-    }
-    /* 3. No listen(), no accept(): from here on we just recvfrom(). */
-    socklen_t len = sizeof local;
-    if (getsockname(t->fd, (struct sockaddr *)&local, &len) != 0) {
-        snprintf(err, err_cap, "getsockname: %s", strerror(errno));
-        goto fail;
-    }
-    format_addr(&local, t->addr, sizeof t->addr);
-
     for (unsigned i = 0; i < UDP_BATCH; i++)
         t->riov[i] = (struct iovec){ .iov_base = t->rbuf + i * t->rbuf_size,
                                      .iov_len = t->rbuf_size };
     return t;
 
 fail:
-    relay_udp_destroy(t);
+    udp_destroy(t);
     return NULL;
 }
 
-const char *relay_udp_address(const struct relay_udp *t)
+static const char *udp_address(const void *ctx)
 {
+    const struct relay_udp *t = ctx;
     return t->addr;
 }
 
@@ -404,8 +420,9 @@ int relay_udp_fd(const struct relay_udp *t)
     return t->fd;
 }
 
-void relay_udp_destroy(struct relay_udp *t)
+static void udp_destroy(void *ctx)
 {
+    struct relay_udp *t = ctx;
     if (!t)
         return;
     if (t->fd >= 0)
@@ -542,10 +559,8 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
         }
     }
     t->slots[slot].last_us = now;
-    if (truncated)
-        relay_on_truncated(r, (uint32_t)slot, len, now);
-    else
-        relay_on_datagram(r, (uint32_t)slot, PROTO_CHANNEL_DATAGRAM, 0, bytes, len, now);
+    relay_on_datagram(r, (uint32_t)slot, PROTO_CHANNEL_DATAGRAM,
+                      truncated ? RELAY_IN_TRUNCATED : 0, bytes, len, now);
     /* Not (or no longer) a member: leave sent, join refused, or just noise. */
     if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot)) {
         relay_peer_gone(r, (uint32_t)slot, PROTO_LEFT_QUIT, now);
@@ -555,8 +570,9 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
 
 static int receive_batches(struct relay_udp *t, struct relay *r);
 
-int relay_udp_service(struct relay_udp *t, struct relay *r, int timeout_ms)
+static int udp_service(void *ctx, struct relay *r, int timeout_ms)
 {
+    struct relay_udp *t = ctx;
     t->relay = r;
     struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
     int ready = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
@@ -603,8 +619,9 @@ static int receive_batches(struct relay_udp *t, struct relay *r)
     return total;
 }
 
-void relay_udp_tick(struct relay_udp *t, struct relay *r)
+static void udp_tick(void *ctx, struct relay *r)
 {
+    struct relay_udp *t = ctx;
     t->relay = r;
     uint64_t now = clock_now_us();
     uint64_t limit = (uint64_t)t->cfg.timeout_ms * 1000;
@@ -618,8 +635,25 @@ void relay_udp_tick(struct relay_udp *t, struct relay *r)
     send_flush(t);
 }
 
-void relay_udp_flush(struct relay_udp *t, struct relay *r)
+/* Nothing is acknowledged: sending what is queued is all a goodbye takes. */
+static void udp_drain(void *ctx, struct relay *r, int max_ms)
 {
+    struct relay_udp *t = ctx;
+    (void)max_ms;
     t->relay = r;
     send_flush(t);
 }
+
+const struct relay_transport_ops relay_udp_ops = {
+    .name = "udp",
+    /* Every state is its own datagram anyway: a tick would only bunch the
+     * sends (README, "Tick batching"). */
+    .default_tick_ms = 0,
+    .create = udp_create,
+    .core = udp_core,
+    .address = udp_address,
+    .service = udp_service,
+    .tick = udp_tick,
+    .drain = udp_drain,
+    .destroy = udp_destroy,
+};

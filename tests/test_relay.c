@@ -90,8 +90,26 @@ static void fake_disconnect(void *ctx, uint32_t peer)
     fk.disc[fk.n_disc++] = peer;
 }
 
+/* The third transport, as the core sees it: records what the core sends.
+ * Two sets of capabilities: those of a transport with channels (like ENet:
+ * it fragments, a handshake binds a peer, the ENet modes) and those of a
+ * bare datagram socket (like plain UDP). */
+#define FAKE_CHANNEL_MODES ((1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) | \
+                            (1u << PROTO_MODE_RELIABLE))
 static const struct relay_transport fake_tp = {
     .ctx = &fk,
+    .message_max = 0,
+    .forgeable = false,
+    .modes = FAKE_CHANNEL_MODES,
+    .send_control = fake_send_control,
+    .send_state = fake_send_state,
+    .disconnect = fake_disconnect,
+};
+static const struct relay_transport fake_datagram_tp = {
+    .ctx = &fk,
+    .message_max = RELAY_DATAGRAM_MAX,
+    .forgeable = true,
+    .modes = 1u << PROTO_MODE_UDP,
     .send_control = fake_send_control,
     .send_state = fake_send_state,
     .disconnect = fake_disconnect,
@@ -127,7 +145,9 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct relay *make_relay(const struct relay_config *cfg)
+/* A relay on transport tp (NULL: fake_tp) with cfg (NULL: 64 peers). */
+static struct relay *make_relay_on(const struct relay_config *cfg,
+                                   const struct relay_transport *tp)
 {
     struct relay_config def;
     if (!cfg) {
@@ -137,9 +157,14 @@ static struct relay *make_relay(const struct relay_config *cfg)
         cfg = &def;
     }
     fake_clear();
-    struct relay *r = relay_create(cfg, &fake_tp);
+    struct relay *r = relay_create(cfg, tp ? tp : &fake_tp);
     assert_non_null(r);
     return r;
+}
+
+static struct relay *make_relay(const struct relay_config *cfg)
+{
+    return make_relay_on(cfg, NULL);
 }
 
 static void connect_peer(struct relay *r, uint32_t peer)
@@ -272,13 +297,19 @@ static struct relay_config small_config(void)
     return cfg;
 }
 
-/* A relay as make_relay(cfg) with peers 0..n-1 connected. */
-static struct relay *relay_with_peers(const struct relay_config *cfg, uint32_t n)
+/* A relay as make_relay_on(cfg, tp) with peers 0..n-1 connected. */
+static struct relay *relay_with_peers_on(const struct relay_config *cfg,
+                                         const struct relay_transport *tp, uint32_t n)
 {
-    struct relay *r = make_relay(cfg);
+    struct relay *r = make_relay_on(cfg, tp);
     for (uint32_t p = 0; p < n; p++)
         connect_peer(r, p);
     return r;
+}
+
+static struct relay *relay_with_peers(const struct relay_config *cfg, uint32_t n)
+{
+    return relay_with_peers_on(cfg, NULL, n);
 }
 
 /* relay_with_peers(cfg, peers) where "a" (peer 0, id 1) and "b" (peer 1,
@@ -1039,8 +1070,7 @@ static void datagram_transport_rules(void **state)
 {
     (void)state;
     struct relay_config cfg = small_config();
-    cfg.datagram = true;
-    struct relay *r = relay_with_peers(&cfg, 2);
+    struct relay *r = relay_with_peers_on(&cfg, &fake_datagram_tp, 2);
     /* Ping from a stranger (an expired member): not_joined, no pong. */
     char ping[] = "{\"type\":\"ping\",\"t\":5}";
     assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, (uint8_t *)ping,
@@ -1262,9 +1292,8 @@ static void repeated_joins_get_few_welcomes(void **state)
 {
     (void)state;
     struct relay_config cfg = small_config();
-    cfg.datagram = true;
     cfg.rate_limit = 0;
-    struct relay *r = relay_with_peers(&cfg, 1);
+    struct relay *r = relay_with_peers_on(&cfg, &fake_datagram_tp, 1);
     assert_int_equal(join_on(r, 0, PROTO_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
     for (int i = 0; i < 200; i++) { /* 2 s at 100 joins/s */
         now_us += 10000;
@@ -1277,16 +1306,14 @@ static void repeated_joins_get_few_welcomes(void **state)
     relay_destroy(r);
 }
 
-/* Room for n members and a late joiner (and a spare peer), no rate limit;
- * datagram: the plain-UDP transport. */
-static struct relay_config big_room_config(uint32_t n, bool datagram)
+/* Room for n members and a late joiner (and a spare peer), no rate limit. */
+static struct relay_config big_room_config(uint32_t n)
 {
     struct relay_config cfg;
     relay_default_config(&cfg);
     cfg.peer_cap = n + 2;
     cfg.max_clients = n + 2;
     cfg.max_room_size = n + 1;
-    cfg.datagram = datagram;
     cfg.rate_limit = 0;
     return cfg;
 }
@@ -1368,8 +1395,8 @@ static void datagram_welcome_is_split(void **state)
 {
     (void)state;
     const uint32_t n = PROTO_ROSTER_MAX - 1;
-    struct relay_config cfg = big_room_config(n, true);
-    struct relay *r = make_relay(&cfg);
+    struct relay_config cfg = big_room_config(n);
+    struct relay *r = make_relay_on(&cfg, &fake_datagram_tp);
     fill_big_room(r, PROTO_CHANNEL_DATAGRAM, n);
 
     connect_peer(r, n);
@@ -1389,7 +1416,7 @@ static void datagram_welcome_is_split(void **state)
     relay_destroy(r);
 
     /* A small room still gets the whole roster in the welcome. */
-    r = make_relay(&cfg);
+    r = make_relay_on(&cfg, &fake_datagram_tp);
     fill_big_room(r, PROTO_CHANNEL_DATAGRAM, 2);
     connect_peer(r, 2);
     assert_int_equal(join_on(r, 2, PROTO_CHANNEL_DATAGRAM, "big", "late", false), 0);
@@ -1402,7 +1429,7 @@ static void enet_welcome_is_whole(void **state)
 {
     (void)state;
     const uint32_t n = PROTO_ROSTER_MAX - 1;
-    struct relay_config cfg = big_room_config(n, false);
+    struct relay_config cfg = big_room_config(n);
     struct relay *r = make_relay(&cfg);
     fill_big_room(r, PROTO_CHANNEL_CONTROL, n);
     connect_peer(r, n);
@@ -1420,16 +1447,19 @@ static void truncated_datagram_is_too_big(void **state)
 {
     (void)state;
     struct relay_config cfg = small_config();
-    cfg.datagram = true;
-    struct relay *r = relay_with_peers(&cfg, 1);
-    assert_int_equal(relay_on_truncated(r, 0, 2049, now_us), DROP(RELAY_DROP_TOO_BIG));
+    struct relay *r = relay_with_peers_on(&cfg, &fake_datagram_tp, 1);
+    static uint8_t cut[2049]; /* the first 2049 bytes of a longer datagram */
+    memset(cut, 'x', sizeof cut);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, RELAY_IN_TRUNCATED, cut,
+                                       sizeof cut, now_us), DROP(RELAY_DROP_TOO_BIG));
     assert_int_equal(drops(r, RELAY_DROP_TOO_BIG), 1);
     const struct proto_control *m = last_ctl(0, PROTO_CTL_ERROR);
     assert_non_null(m);
     assert_string_equal(m->code, "too_big");
     assert_non_null(strstr(m->text, "more than 2049 bytes"));
     assert_int_equal(relay_stats(r)->bytes_in, 2049);
-    assert_int_equal(relay_on_truncated(r, 5, 2049, now_us), DROP(RELAY_DROP_CLOSED));
+    assert_int_equal(relay_on_datagram(r, 5, PROTO_CHANNEL_DATAGRAM, RELAY_IN_TRUNCATED, cut,
+                                       sizeof cut, now_us), DROP(RELAY_DROP_CLOSED));
     relay_destroy(r);
 }
 

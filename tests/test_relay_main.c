@@ -1,5 +1,6 @@
 /* test_relay_main: the ricochet-relay program itself (from $RICOCHET_BIN):
- * option checks that the option table cannot express, and the kick ban
+ * its list of transports, option checks that the option table cannot
+ * express, and the kick ban
  * end to end over plain UDP with bare sockets. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "../proto/control.h"
+#include "../relay/transport.h"
 #include "harness.h"
 
 #define WAIT_MS 5000
@@ -155,9 +157,30 @@ static void kicked_udp_address_waits(void **state)
     free(m);
 }
 
+/* --transport VALUE picks relay_transports[the index of VALUE in
+ * RELAY_TRANSPORT_CHOICES]: the list and the option's choices agree, and
+ * every transport has every operation. */
+static void transport_choices_match_the_list(void **state)
+{
+    (void)state;
+    char choices[] = RELAY_TRANSPORT_CHOICES;
+    size_t i = 0;
+    for (char *save = NULL, *name = strtok_r(choices, "|", &save); name;
+         name = strtok_r(NULL, "|", &save), i++) {
+        const struct relay_transport_ops *ops = relay_transports[i];
+        assert_non_null(ops);
+        assert_string_equal(ops->name, name);
+        assert_true(ops->create && ops->core && ops->address && ops->service &&
+                    ops->tick && ops->drain && ops->destroy);
+    }
+    assert_true(i >= 2);
+    assert_null(relay_transports[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(transport_choices_match_the_list),
         cmocka_unit_test(tiny_durations_are_refused),
         cmocka_unit_test(kicked_udp_address_waits),
     };

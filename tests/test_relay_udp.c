@@ -45,18 +45,17 @@ static int setup(void **state)
         .bind = "127.0.0.1", .port = 0, .peer_cap = 8, .max_per_address = 3,
         .max_packet_size = 2048, .timeout_ms = 300,
     };
-    E.t = relay_udp_create(&ncfg, err, sizeof err);
+    E.t = relay_udp_ops.create(&ncfg, err, sizeof err);
     if (!E.t) {
-        fprintf(stderr, "relay_udp_create: %s\n", err);
+        fprintf(stderr, "relay_udp_ops.create: %s\n", err);
         return -1;
     }
     struct relay_config cfg;
     relay_default_config(&cfg);
     cfg.peer_cap = 8;
     cfg.max_clients = 6;
-    cfg.datagram = true;
     cfg.max_packet_size = 2048;
-    struct relay_transport tp = relay_udp_transport(E.t);
+    struct relay_transport tp = relay_udp_ops.core(E.t);
     E.r = relay_create(&cfg, &tp);
     E.msg = calloc(1, sizeof *E.msg);
     socklen_t len = sizeof E.relay_addr;
@@ -68,15 +67,15 @@ static int teardown(void **state)
 {
     (void)state;
     relay_destroy(E.r);
-    relay_udp_destroy(E.t);
+    relay_udp_ops.destroy(E.t);
     free(E.msg);
     return 0;
 }
 
 static void pump(void)
 {
-    assert_true(relay_udp_service(E.t, E.r, 1) >= 0);
-    relay_udp_tick(E.t, E.r);
+    assert_true(relay_udp_ops.service(E.t, E.r, 1) >= 0);
+    relay_udp_ops.tick(E.t, E.r);
 }
 
 static void send_raw(int fd, const void *buf, size_t len)
@@ -320,7 +319,7 @@ static void shutdown_reaches_members(void **state)
     int a = harness_udp_socket(NULL);
     join_as(a, "bye", "alice");
     relay_shutdown(E.r, clock_now_us());
-    relay_udp_flush(E.t, E.r);
+    relay_udp_ops.drain(E.t, E.r, 0);
     assert_true(wait_error(a, "shutting_down", WAIT_MS));
     assert_int_equal(relay_clients(E.r), 0);
     close(a);

@@ -25,6 +25,7 @@
 struct fuzz_relay {
     struct relay *r;
     struct relay_config cfg;
+    bool datagram;                  /* on a bare datagram transport's capabilities */
     uint64_t now;
     bool connected[FR_PEER_RANGE]; /* the fake's view: connect ok, no disconnect yet */
     uint32_t id[FR_PEER_RANGE];     /* relay id from the last welcome, 0 if none */
@@ -198,7 +199,7 @@ static void fr_datagram(uint32_t peer, uint8_t channel, uint32_t flags, const ui
 
 static uint8_t fr_state_channel(uint8_t sel, uint32_t *flags)
 {
-    if (fr.cfg.datagram) {
+    if (fr.datagram) {
         *flags = 0;
         return PROTO_CHANNEL_DATAGRAM;
     }
@@ -212,8 +213,8 @@ static uint8_t fr_state_channel(uint8_t sel, uint32_t *flags)
 
 static void fr_control(uint32_t peer, const char *json)
 {
-    uint8_t ch = fr.cfg.datagram ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
-    uint32_t flags = fr.cfg.datagram ? 0 : PROTO_FLAG_RELIABLE;
+    uint8_t ch = fr.datagram ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
+    uint32_t flags = fr.datagram ? 0 : PROTO_FLAG_RELIABLE;
     fr_datagram(peer, ch, flags, (const uint8_t *)json, strlen(json));
 }
 
@@ -366,7 +367,9 @@ static void fr_op(struct fuzz_input *in)
 int fuzz_target_relay(const uint8_t *data, size_t size)
 {
     struct fuzz_input in = { data, size };
-    struct relay_transport tr = { NULL, fr_send_control, fr_send_state, fr_disconnect };
+    struct relay_transport tr = { .send_control = fr_send_control,
+                                  .send_state = fr_send_state,
+                                  .disconnect = fr_disconnect };
 
     memset(&fr, 0, sizeof fr);
     fr.connecting = -1;
@@ -379,7 +382,14 @@ int fuzz_target_relay(const uint8_t *data, size_t size)
     uint8_t c0 = fuzz_byte(&in), c1 = fuzz_byte(&in), c2 = fuzz_byte(&in);
     relay_default_config(&fr.cfg);
     fr.cfg.peer_cap = FR_PEER_CAP;
-    fr.cfg.datagram = c0 & 1;
+    fr.datagram = c0 & 1;
+    /* The capabilities of a bare datagram socket (plain UDP) or of a
+     * transport with channels (ENet). */
+    tr.message_max = fr.datagram ? RELAY_DATAGRAM_MAX : 0;
+    tr.forgeable = fr.datagram;
+    tr.modes = fr.datagram ? 1u << PROTO_MODE_UDP
+                           : (1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) |
+                                 (1u << PROTO_MODE_RELIABLE);
     fr.cfg.max_clients = 1 + (c0 >> 1) % 7;
     fr.cfg.max_rooms = 1 + (c0 >> 4) % 3;
     fr.cfg.max_room_size = 1 + c1 % 5;

@@ -1,0 +1,8 @@
+/* transport.c: the list of the relay's transports (see transport.h). */
+#include "transport.h"
+
+const struct relay_transport_ops *const relay_transports[] = {
+    &relay_enet_ops,
+    &relay_udp_ops,
+    NULL,
+};
