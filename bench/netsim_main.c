@@ -28,6 +28,7 @@
 
 #include "../proto/clock.h"
 #include "../proto/log.h"
+#include "../proto/netaddr.h"
 #include "../proto/options.h"
 #include "../proto/signals.h"
 #include "capture.h"
@@ -83,9 +84,10 @@ struct config {
 
 static const struct option_def option_defs[] = {
     {"listen", OPTION_STRING, offsetof(struct config, listen), "127.0.0.1:0", 3, 64, NULL,
-     "address:port the clients send to (loopback; port 0 picks one)"},
+     "address:port the clients send to (0.0.0.0:P or [::]:P for every interface; "
+     "port 0 picks one)"},
     {"relay", OPTION_STRING, offsetof(struct config, relay), "", 0, 64, NULL,
-     "address:port of the relay (loopback; required)"},
+     "address:port of the relay, [v6]:port for IPv6 (required)"},
     DIR_DOUBLE("loss", loss, "0", 100, "independent loss, % of datagrams"),
     DIR_DOUBLE("ge-p", ge_p, "0", 100, "Gilbert-Elliott: % chance good -> bad per datagram"),
     DIR_DOUBLE("ge-r", ge_r, "0", 100, "Gilbert-Elliott: % chance bad -> good (mean burst 100/r)"),
@@ -137,7 +139,7 @@ static const char summary[] =
 
 struct flow {
     bool used;
-    struct sockaddr_in client;
+    union netaddr client;
     int fd;             /* connected to the relay */
     uint64_t last_us;   /* last datagram either way */
     uint64_t pending;   /* copies in the simulator that name this flow */
@@ -146,7 +148,7 @@ struct flow {
 struct proxy {
     struct config cfg;
     uint64_t seed;
-    struct sockaddr_in listen_addr, relay_addr;
+    union netaddr listen_addr, relay_addr;
     int listen_fd;
     struct netsim *sim;
     struct flow *flows;
@@ -185,39 +187,6 @@ static void say_always(const char *fmt, ...)
         fprintf(stderr, "%s\n", line);
 }
 
-/* Parses "a.b.c.d:port" into addr; the address must be loopback (127/8):
- * netsim only ever sends to this host. Returns 0 or -1. */
-static int parse_loopback(const char *text, struct sockaddr_in *addr)
-{
-    char host[64];
-    const char *colon = strrchr(text, ':');
-    if (!colon || (size_t)(colon - text) >= sizeof host || colon[1] == '\0')
-        return -1;
-    memcpy(host, text, (size_t)(colon - text));
-    host[colon - text] = '\0';
-    char *end;
-    errno = 0;
-    long port = strtol(colon + 1, &end, 10);
-    if (errno || *end || port < 0 || port > 65535)
-        return -1;
-    memset(addr, 0, sizeof *addr);
-    addr->sin_family = AF_INET;
-    addr->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
-        return -1;
-    if ((ntohl(addr->sin_addr.s_addr) >> 24) != 127)
-        return -1;
-    return 0;
-}
-
-static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t cap)
-{
-    char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-    snprintf(buf, cap, "%s:%u", ip, ntohs(a->sin_port));
-    return buf;
-}
-
 /* A per-direction value: -1 inherits the plain option; any other negative
  * value is a typo, not a wish. */
 static double pick(double dir_value, double both, const char *dir, const char *name)
@@ -253,9 +222,10 @@ static void model_from(struct netsim_model *m, const struct config *c, const str
     m->max_pending = (uint64_t)c->max_pending;
 }
 
-static int udp_socket_nonblock(void)
+/* A socket of addr's family. */
+static int udp_socket_nonblock(const union netaddr *family)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = netaddr_udp_socket(family, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return -1;
     int size = SOCKET_BUFFER;
@@ -265,12 +235,11 @@ static int udp_socket_nonblock(void)
     return fd;
 }
 
-static struct flow *flow_find(struct proxy *px, const struct sockaddr_in *from, size_t *index)
+static struct flow *flow_find(struct proxy *px, const union netaddr *from, size_t *index)
 {
     for (size_t i = 0; i < (size_t)px->cfg.max_flows; i++) {
         struct flow *f = &px->flows[i];
-        if (f->used && f->client.sin_port == from->sin_port &&
-            f->client.sin_addr.s_addr == from->sin_addr.s_addr) {
+        if (f->used && netaddr_equal(&f->client, from)) {
             *index = i;
             return f;
         }
@@ -280,20 +249,20 @@ static struct flow *flow_find(struct proxy *px, const struct sockaddr_in *from, 
 
 /* Logs a failed upstream socket at most once per ERROR_LOG_US: at the
  * descriptor limit it fails for every datagram of every new client. */
-static void upstream_failed(struct proxy *px, const struct sockaddr_in *from, int err,
+static void upstream_failed(struct proxy *px, const union netaddr *from, int err,
                             uint64_t now)
 {
-    char a[32];
+    char a[NETADDR_STR_MAX];
     if (now < px->upstream_next_log_us) {
         px->upstream_unlogged++;
         return;
     }
     if (px->upstream_unlogged)
         log_error("netsim: upstream socket for %s: %s (and %llu more failures since the last "
-                  "report)", addr_str(from, a, sizeof a), strerror(err),
+                  "report)", netaddr_format(from, a, sizeof a), strerror(err),
                   (unsigned long long)px->upstream_unlogged);
     else
-        log_error("netsim: upstream socket for %s: %s", addr_str(from, a, sizeof a),
+        log_error("netsim: upstream socket for %s: %s", netaddr_format(from, a, sizeof a),
                   strerror(err));
     px->upstream_unlogged = 0;
     px->upstream_next_log_us = now + ERROR_LOG_US;
@@ -301,22 +270,21 @@ static void upstream_failed(struct proxy *px, const struct sockaddr_in *from, in
 
 /* Opens an upstream socket for a new client address. Returns the flow, or
  * NULL (counted) if the table is full or the socket cannot be made. */
-static struct flow *flow_open(struct proxy *px, const struct sockaddr_in *from, uint64_t now,
+static struct flow *flow_open(struct proxy *px, const union netaddr *from, uint64_t now,
                               size_t *index)
 {
-    char a[32];
+    char a[NETADDR_STR_MAX];
     size_t i;
     for (i = 0; i < (size_t)px->cfg.max_flows && px->flows[i].used; i++)
         ;
     if (i == (size_t)px->cfg.max_flows) {
         if (px->flows_refused++ == 0)
             log_warn("netsim: %zu flows in use, refusing %s (see --max-flows)", i,
-                     addr_str(from, a, sizeof a));
+                     netaddr_format(from, a, sizeof a));
         return NULL;
     }
-    int fd = udp_socket_nonblock();
-    if (fd < 0 || connect(fd, (const struct sockaddr *)&px->relay_addr,
-                          sizeof px->relay_addr) < 0) {
+    int fd = udp_socket_nonblock(&px->relay_addr);
+    if (fd < 0 || connect(fd, &px->relay_addr.sa, netaddr_len(&px->relay_addr)) < 0) {
         int err = errno;
         if (fd >= 0)
             close(fd);
@@ -328,12 +296,12 @@ static struct flow *flow_open(struct proxy *px, const struct sockaddr_in *from, 
     *f = (struct flow){.used = true, .client = *from, .fd = fd, .last_us = now};
     px->n_flows++;
     px->flows_created++;
-    struct sockaddr_in local;
+    union netaddr local;
     socklen_t len = sizeof local;
-    char b[32];
+    char b[NETADDR_STR_MAX];
     if (getsockname(fd, (struct sockaddr *)&local, &len) == 0)
-        log_debug("netsim: flow %s <-> %s", addr_str(from, a, sizeof a),
-                  addr_str(&local, b, sizeof b));
+        log_debug("netsim: flow %s <-> %s", netaddr_format(from, a, sizeof a),
+                  netaddr_format(&local, b, sizeof b));
     *index = i;
     return f;
 }
@@ -346,8 +314,8 @@ static void flows_expire(struct proxy *px, uint64_t now)
     for (size_t i = 0; i < (size_t)px->cfg.max_flows; i++) {
         struct flow *f = &px->flows[i];
         if (f->used && f->pending == 0 && now - f->last_us >= idle) {
-            char a[32];
-            log_debug("netsim: flow %s expired", addr_str(&f->client, a, sizeof a));
+            char a[NETADDR_STR_MAX];
+            log_debug("netsim: flow %s expired", netaddr_format(&f->client, a, sizeof a));
             close(f->fd);
             f->used = false;
             px->n_flows--;
@@ -361,9 +329,9 @@ static void log_states(struct proxy *px, enum droplog_event ev, enum netsim_dir 
                        const struct flow *f, uint64_t now, uint64_t delay_us,
                        const unsigned char *bytes, size_t len)
 {
-    char a[32];
+    char a[NETADDR_STR_MAX];
     droplog_datagram(px->drop_log, &px->drop_counts, (enum statescan_wire)px->cfg.wire, ev, dir,
-                     addr_str(&f->client, a, sizeof a), now, delay_us, bytes, len);
+                     netaddr_format(&f->client, a, sizeof a), now, delay_us, bytes, len);
 }
 
 /* --pcap: one datagram as the client and the relay see it, at wall-clock now. */
@@ -402,7 +370,7 @@ static void submit(struct proxy *px, enum netsim_dir dir, size_t index, size_t l
 static void read_clients(struct proxy *px, uint64_t now)
 {
     for (int n = 0; n < RECV_BATCH; n++) {
-        struct sockaddr_in from;
+        union netaddr from;
         socklen_t fl = sizeof from;
         ssize_t len = recvfrom(px->listen_fd, px->buf, sizeof px->buf, 0,
                                (struct sockaddr *)&from, &fl);
@@ -413,7 +381,7 @@ static void read_clients(struct proxy *px, uint64_t now)
             }
             return;
         }
-        if (len == 0 || fl != sizeof from || from.sin_family != AF_INET)
+        if (len == 0 || netaddr_from_sockaddr(&from, &from.sa, fl) != 0)
             continue;
         size_t index;
         if (!flow_find(px, &from, &index) && !flow_open(px, &from, now, &index))
@@ -458,8 +426,8 @@ static void deliver_due(struct proxy *px, uint64_t now)
         if (dg.dir == NETSIM_UP)
             r = send(f->fd, dg.bytes, dg.len, 0);
         else
-            r = sendto(px->listen_fd, dg.bytes, dg.len, 0, (const struct sockaddr *)&f->client,
-                       sizeof f->client);
+            r = sendto(px->listen_fd, dg.bytes, dg.len, 0, &f->client.sa,
+                       netaddr_len(&f->client));
         if (r < 0) {
             if (px->send_errors[dg.dir]++ == 0)
                 log_warn("netsim: send %s: %s (counted in send_errors)",
@@ -683,23 +651,36 @@ static uint64_t seed_from_clock(void)
     return (x * 0x9e3779b97f4a7c15u >> 32) | 1;
 }
 
+/* netsim between machines: allowed, but said aloud, since a typo in --relay
+ * then sends impaired traffic to someone else's host. */
+static void warn_if_not_loopback(const struct proxy *px)
+{
+    if (!netaddr_is_loopback(&px->listen_addr))
+        log_warn("netsim: --listen %s is not a loopback address: clients on other machines "
+                 "can send through this proxy", px->cfg.listen);
+    if (!netaddr_is_loopback(&px->relay_addr))
+        log_warn("netsim: --relay %s is not a loopback address: datagrams leave this machine "
+                 "(netsim adds its impairments to the network's own)", px->cfg.relay);
+}
+
 /* Options, addresses, models and seed; exits 2 on anything wrong. */
 static void configure(struct proxy *px, struct netsim_model models[NETSIM_DIRS], int argc,
                       char **argv)
 {
     struct config *cfg = &px->cfg;
-    char err[160];
+    char err[256];
 
     options_parse_or_exit(option_defs, cfg, argc, argv, PROG, summary);
     log_threshold = (enum log_level)cfg->log_level;
     if (!cfg->relay[0])
         options_fail(PROG, "--relay ADDR:PORT is required");
-    if (parse_loopback(cfg->relay, &px->relay_addr) < 0 || px->relay_addr.sin_port == 0)
-        options_fail(PROG, "--relay '%s': expected 127.x.x.x:PORT (netsim sends only to "
-                     "loopback)", cfg->relay);
-    if (parse_loopback(cfg->listen, &px->listen_addr) < 0)
-        options_fail(PROG, "--listen '%s': expected 127.x.x.x:PORT (netsim serves only "
-                     "loopback)", cfg->listen);
+    if (netaddr_parse_endpoint(cfg->relay, &px->relay_addr, err, sizeof err) < 0)
+        options_fail(PROG, "--relay %s", err);
+    if (netaddr_port(&px->relay_addr) == 0)
+        options_fail(PROG, "--relay '%s': the relay's port cannot be 0", cfg->relay);
+    if (netaddr_parse_endpoint(cfg->listen, &px->listen_addr, err, sizeof err) < 0)
+        options_fail(PROG, "--listen %s", err);
+    warn_if_not_loopback(px);
     model_from(&models[NETSIM_UP], cfg, &cfg->up, "up");
     model_from(&models[NETSIM_DOWN], cfg, &cfg->down, "down");
     for (int i = 0; i < NETSIM_DIRS; i++)
@@ -798,21 +779,21 @@ static int proxy_open(struct proxy *px, const struct netsim_model models[NETSIM_
         log_error("netsim: out of memory");
         return -1;
     }
-    px->listen_fd = udp_socket_nonblock();
-    if (px->listen_fd < 0 || bind(px->listen_fd, (struct sockaddr *)&px->listen_addr,
-                                  sizeof px->listen_addr) < 0) {
+    px->listen_fd = udp_socket_nonblock(&px->listen_addr);
+    if (px->listen_fd < 0 || bind(px->listen_fd, &px->listen_addr.sa,
+                                  netaddr_len(&px->listen_addr)) < 0) {
         log_error("netsim: bind %s: %s", px->cfg.listen, strerror(errno));
         return -1;
     }
     socklen_t len = sizeof px->listen_addr;
-    getsockname(px->listen_fd, (struct sockaddr *)&px->listen_addr, &len);
+    getsockname(px->listen_fd, &px->listen_addr.sa, &len);
     return drop_log_open(px) < 0 || pcap_open(px) < 0 ? -1 : 0;
 }
 
 /* The seed, each direction's model, and the listening line. */
 static void announce(const struct proxy *px, const struct netsim_model models[NETSIM_DIRS])
 {
-    char a[32], b[32];
+    char a[NETADDR_STR_MAX], b[NETADDR_STR_MAX];
     say_always("netsim: seed %llu", (unsigned long long)px->seed);
     for (int i = 0; i < NETSIM_DIRS; i++) {
         const struct netsim_model *m = &models[i];
@@ -832,8 +813,8 @@ static void announce(const struct proxy *px, const struct netsim_model models[NE
                  m->reorder ? " reorder" : "", m->dup_pct, rate);
     }
     /* The space after the port matters: scripts read the port up to it. */
-    say_always("listening on %s (netsim -> relay %s)", addr_str(&px->listen_addr, a, sizeof a),
-               addr_str(&px->relay_addr, b, sizeof b));
+    say_always("listening on %s (netsim -> relay %s)", netaddr_format(&px->listen_addr, a, sizeof a),
+               netaddr_format(&px->relay_addr, b, sizeof b));
 }
 
 /* Final report (if the loop ran), then closes everything. Returns the exit

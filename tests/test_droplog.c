@@ -20,9 +20,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../bench/capture.h"
 #include "../bench/droplog.h"
 #include "../bench/spawn.h"
 #include "../proto/clock.h"
+#include "../proto/netaddr.h"
 #include "../proto/wire.h"
 #include "harness.h"
 
@@ -184,11 +186,56 @@ static void test_every_state_accounted(void **unused)
     free(out);
 }
 
+/* With an IPv6 endpoint the capture holds IPv6 packets (an IPv4 side as
+ * ::ffff:a.b.c.d) whose mandatory UDP checksum tcpdump finds right, for odd
+ * and even lengths; two IPv4 endpoints still give IPv4. */
+static void test_pcap_ipv6(void **unused)
+{
+    (void)unused;
+    char path[] = "/tmp/ricochet-test-pcap6-XXXXXX", err[256], cmd[512], line[512];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct capture *cap = capture_open(path, err, sizeof err);
+    assert_non_null(cap);
+    union netaddr c6, r6, c4, r4;
+    assert_int_equal(netaddr_parse_endpoint("[::1]:40000", &c6, err, sizeof err), 0);
+    assert_int_equal(netaddr_parse_endpoint("[2001:db8::7]:7777", &r6, err, sizeof err), 0);
+    assert_int_equal(netaddr_parse_endpoint("127.0.0.1:40001", &c4, err, sizeof err), 0);
+    assert_int_equal(netaddr_parse_endpoint("127.0.0.1:7777", &r4, err, sizeof err), 0);
+    struct timeval tv = {1, 0};
+    const uint8_t bytes[] = "0123456789";
+    capture_write(cap, &c6, &r6, bytes, 10, tv);
+    capture_write(cap, &r6, &c6, bytes, 7, tv);
+    capture_write(cap, &c4, &r6, bytes, 3, tv);
+    capture_write(cap, &c4, &r4, bytes, 5, tv);
+    assert_int_equal(capture_close(cap), 0);
+    snprintf(cmd, sizeof cmd, "tcpdump -vv -n -r '%s' 2>/dev/null", path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    int sum_ok = 0, v6 = 0, mapped = 0, v4 = 0;
+    while (fgets(line, sizeof line, p)) {
+        sum_ok += strstr(line, "[udp sum ok]") != NULL;
+        v6 += strstr(line, "::1.40000 > 2001:db8::7.7777") != NULL;
+        v6 += strstr(line, "2001:db8::7.7777 > ::1.40000") != NULL;
+        mapped += strstr(line, "::ffff:127.0.0.1.40001 > 2001:db8::7.7777") != NULL;
+        v4 += strstr(line, "127.0.0.1.40001 > 127.0.0.1.7777") != NULL &&
+              strstr(line, "::ffff") == NULL;
+    }
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(v6, 2);
+    assert_int_equal(mapped, 1);
+    assert_int_equal(v4, 1);
+    assert_int_equal(sum_ok, 3); /* the IPv4 one has no checksum */
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_format),
         cmocka_unit_test(test_every_state_accounted),
+        cmocka_unit_test(test_pcap_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

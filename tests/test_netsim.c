@@ -17,10 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "../bench/netsim.h"
+#include "../proto/netaddr.h"
 #include "harness.h"
 
 #define MS 1000u /* µs */
@@ -681,14 +684,15 @@ static void test_proxy_end_to_end(void **state)
     close(c2);
 }
 
-/* The proxy refuses to forward anywhere but loopback, and rejects bad options. */
+/* The proxy rejects bad options with a one-line error and exit status 2. */
 static void test_proxy_refuses(void **state)
 {
     (void)state;
     const char *bad[][5] = {
-        {"--relay", "10.0.0.1:7777", NULL},
-        {"--relay", "127.0.0.1:7777", "--listen", "0.0.0.0:0", NULL},
         {"--relay", "127.0.0.1", NULL},
+        {"--relay", "::1:7777", NULL},          /* IPv6 needs brackets next to a port */
+        {"--relay", "127.0.0.1:0", NULL},
+        {"--relay", "[::1]:7777", "--listen", "[::1]", NULL},
         {"--loss", "5", NULL},
         {"--relay", "127.0.0.1:7777", "--loss", "150", NULL},
     };
@@ -702,6 +706,162 @@ static void test_proxy_refuses(void **state)
         free(err);
         spawn_free(&p);
     }
+}
+
+/* Any address is accepted (netsim between machines), with a warning for
+ * each side that is not loopback. Nothing is sent here: no client, so no
+ * flow and no datagram to 10.0.0.1 or 192.0.2.1. */
+static void test_proxy_accepts_any_address(void **state)
+{
+    (void)state;
+    const char *cases[][7] = {
+        {"--relay", "10.0.0.1:7777", "--duration", "0.2", NULL},
+        {"--relay", "[2001:db8::1]:7777", "--duration", "0.2", NULL},
+        {"--relay", "192.0.2.1:7777", "--listen", "0.0.0.0:0", "--duration", "0.2"},
+    };
+    const char *warn_relay = "is not a loopback address: datagrams leave this machine";
+    const char *warn_listen = "--listen 0.0.0.0:0 is not a loopback address";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct spawn_proc p;
+        const char *args[8] = {0};
+        memcpy(args, cases[i], sizeof cases[i]);
+        assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
+        assert_int_equal(spawn_stop(&p, 0, 10000), 0);
+        char *err = spawn_read_stderr(&p);
+        assert_non_null(err);
+        if (!strstr(err, warn_relay))
+            fail_msg("case %zu: no relay warning in: %s", i, err);
+        assert_true((strstr(err, warn_listen) != NULL) == (i == 2));
+        assert_non_null(strstr(err, "listening on "));
+        free(err);
+        spawn_free(&p);
+    }
+}
+
+/* A socket bound to host (numeric, either family) on a free port. */
+static int bound_socket(const char *host, uint16_t *port)
+{
+    char err[256];
+    union netaddr a;
+    if (netaddr_resolve(host, 0, &a, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    int fd = netaddr_udp_socket(&a, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, &a.sa, netaddr_len(&a)), 0);
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, &a.sa, &len), 0);
+    *port = netaddr_port(&a);
+    return fd;
+}
+
+/* Runs netsim --listen listen --relay relay_host:P (no impairment) with a
+ * fake relay bound to relay_host that echoes; one client bound to
+ * client_host sends 200 datagrams to send_host:netsim's port. Every one
+ * must come back. Returns netsim's stderr (the caller frees). All hosts
+ * are addresses of this machine. */
+static char *echo_through(const char *listen, const char *relay_host, const char *client_host,
+                          const char *send_host)
+{
+    uint16_t relay_port, client_port;
+    int relay = bound_socket(relay_host, &relay_port);
+    int client = bound_socket(client_host, &client_port);
+    char relay_arg[96], err[256];
+    snprintf(relay_arg, sizeof relay_arg, strchr(relay_host, ':') ? "[%s]:%u" : "%s:%u",
+             relay_host, relay_port);
+    const char *args[] = {"--relay", relay_arg, "--listen", listen, "--duration", "30", NULL};
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
+    int port = spawn_wait_listening(&p, 10000, err, sizeof err);
+    if (port < 0)
+        fail_msg("%s", err);
+    union netaddr to;
+    assert_int_equal(netaddr_resolve(send_host, (uint16_t)port, &to, err, sizeof err), 0);
+    int sent = 0, echoed = 0, back = 0;
+    char buf[64];
+    uint64_t deadline = clock_now_ms() + 10000;
+    while (back < 200 && clock_now_ms() < deadline) {
+        if (sent < 200 && sent - back < 20) {
+            snprintf(buf, sizeof buf, "datagram %d", sent++);
+            assert_true(sendto(client, buf, strlen(buf), 0, &to.sa, netaddr_len(&to)) > 0);
+        }
+        struct pollfd pf[2] = {{relay, POLLIN, 0}, {client, POLLIN, 0}};
+        assert_true(poll(pf, 2, 10) >= 0);
+        if (pf[0].revents & POLLIN) {
+            union netaddr from;
+            socklen_t fl = sizeof from;
+            ssize_t len = recvfrom(relay, buf, sizeof buf, 0, &from.sa, &fl);
+            assert_true(len > 0);
+            assert_true(sendto(relay, buf, (size_t)len, 0, &from.sa, fl) == len);
+            echoed++;
+        }
+        if ((pf[1].revents & POLLIN) && recv(client, buf, sizeof buf, 0) > 0)
+            back++;
+    }
+    assert_int_equal(spawn_stop(&p, SIGTERM, 10000), 0);
+    char *out = spawn_read_stdout(&p), *text = spawn_read_stderr(&p);
+    assert_non_null(out);
+    assert_non_null(text);
+    assert_int_equal(back, 200);
+    assert_int_equal(echoed, 200);
+    assert_int_equal(harness_stats_field(out, true, "up.forwarded"), 200);
+    assert_int_equal(harness_stats_field(out, true, "down.forwarded"), 200);
+    free(out);
+    spawn_free(&p);
+    close(relay);
+    close(client);
+    return text;
+}
+
+/* An IPv4 address of this machine other than loopback, or "" (then the
+ * test uses 127.0.0.1 for the relay, and only the listening side is not
+ * loopback). Datagrams to it never leave the machine. */
+static void local_non_loopback_ipv4(char *out, size_t cap)
+{
+    struct ifaddrs *ifs = NULL;
+    out[0] = '\0';
+    if (getifaddrs(&ifs) != 0)
+        return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        union netaddr a;
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+            netaddr_from_sockaddr(&a, i->ifa_addr, sizeof a.v4) != 0 || netaddr_is_loopback(&a))
+            continue;
+        inet_ntop(AF_INET, &a.v4.sin_addr, out, (socklen_t)cap);
+        break;
+    }
+    freeifaddrs(ifs);
+}
+
+/* Listening on every interface (0.0.0.0), forwarding to a relay on a local
+ * non-loopback address when the machine has one: works, and warns. */
+static void test_proxy_any_local_address(void **state)
+{
+    (void)state;
+    char local[INET_ADDRSTRLEN];
+    local_non_loopback_ipv4(local, sizeof local);
+    const char *relay_host = local[0] ? local : "127.0.0.1";
+    print_message("relay on %s\n", relay_host);
+    char *err = echo_through("0.0.0.0:0", relay_host, "127.0.0.1", "127.0.0.1");
+    assert_non_null(strstr(err, "--listen 0.0.0.0:0 is not a loopback address"));
+    assert_true((strstr(err, "datagrams leave this machine") != NULL) == (local[0] != '\0'));
+    free(err);
+}
+
+/* IPv6 on both sides ([::1]), and a dual-stack [::] listener that serves
+ * an IPv4 client while the relay is IPv6, and the reverse. */
+static void test_proxy_ipv6(void **state)
+{
+    (void)state;
+    char *err = echo_through("[::1]:0", "::1", "::1", "::1");
+    assert_null(strstr(err, "not a loopback address"));
+    assert_non_null(strstr(err, "listening on [::1]:"));
+    free(err);
+    err = echo_through("[::]:0", "::1", "127.0.0.1", "127.0.0.1");
+    assert_non_null(strstr(err, "--listen [::]:0 is not a loopback address"));
+    free(err);
+    err = echo_through("127.0.0.1:0", "::1", "127.0.0.1", "127.0.0.1");
+    assert_null(strstr(err, "not a loopback address"));
+    free(err);
 }
 
 int main(void)
@@ -718,6 +878,9 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_proxy_end_to_end),
         cmocka_unit_test(test_proxy_refuses),
+        cmocka_unit_test(test_proxy_accepts_any_address),
+        cmocka_unit_test(test_proxy_any_local_address),
+        cmocka_unit_test(test_proxy_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
