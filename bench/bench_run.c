@@ -458,8 +458,7 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
             if (run->tearing_down)
                 return;
             run->r->disconnects++;
-            vlog(run, "client %zu disconnected: %s", i,
-                 ev->control ? ev->control->text : "?");
+            vlog(run, "client %zu disconnected: %s", i, client_end_reason(p->c));
         }
         return;
     default:

@@ -102,7 +102,7 @@ struct bot {
     enum proto_mode mode;
     uint32_t id;
     bool dead;
-    char dead_why[PROTO_TEXT_MAX + 64];
+    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* client_end_reason() */
     uint64_t sent;
     uint64_t send_failed;
     uint64_t next_send_us;  /* intended time of the next state */
@@ -237,8 +237,7 @@ static void handle_event(struct bot *b, const struct client_event *ev)
         break;
     case CLIENT_EV_DISCONNECTED:
         b->dead = true;
-        snprintf(b->dead_why, sizeof b->dead_why, "%s (%s)", ev->control->text,
-                 ev->control->code);
+        snprintf(b->dead_why, sizeof b->dead_why, "%s", client_end_reason(b->c));
         break;
     case CLIENT_EV_CHAT:
         break;

@@ -35,6 +35,7 @@
 #include <enet/enet.h>
 
 #include "../proto/clock.h"
+#include "../proto/errors.h"
 #include "../proto/log.h"
 
 #define CLIENT_DEFAULT_TIMEOUT_MS 5000
@@ -88,8 +89,12 @@ struct client {
     bool fail_after_event;    /* a join error: disconnect on the next poll */
     char dead_code[PROTO_CODE_MAX + 1];
     char dead_text[PROTO_TEXT_MAX + 1];
+    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* client_end_reason() */
     char cookie[PROTO_COOKIE_LEN + 1]; /* udp: the relay's last cookie, echoed in joins */
-    char farewell[PROTO_CODE_MAX + 1]; /* ENet: shutting_down or kicked just received */
+    /* ENet: the last error that ends a session (kicked, shutting_down, ...):
+     * the disconnect that follows is explained by it ("" = none yet). */
+    char farewell_code[PROTO_CODE_MAX + 1];
+    char farewell_text[PROTO_TEXT_MAX + 1];
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or udp rejoin) deadline counts from here */
     bool rejoin_pending;      /* udp: expired by the relay; clear the table on the next poll */
@@ -392,6 +397,13 @@ static void go_dead(struct client *c, const char *code, const char *text)
 {
     if (c->phase == PHASE_DEAD)
         return;
+    /* A relay's error code: it refused the join, or ended the session. */
+    enum proto_error_code relay_code = proto_error_from_name(code);
+    if (relay_code != PROTO_ERROR_NONE)
+        proto_error_describe(c->dead_why, sizeof c->dead_why, relay_code, text,
+                             c->phase == PHASE_JOINED);
+    else
+        snprintf(c->dead_why, sizeof c->dead_why, "%s (%s)", text, code);
     c->phase = PHASE_DEAD;
     snprintf(c->dead_code, sizeof c->dead_code, "%s", code);
     snprintf(c->dead_text, sizeof c->dead_text, "%s", text);
@@ -561,10 +573,13 @@ static int handle_control(struct client *c, const char *buf, size_t len,
     case PROTO_CTL_CHAT:
         ev->type = CLIENT_EV_CHAT;
         return 1;
-    case PROTO_CTL_ERROR:
+    case PROTO_CTL_ERROR: {
         ev->type = CLIENT_EV_ERROR;
         ev->id = 0;
-        if (c->udp && strcmp(m->code, "not_joined") == 0) {
+        enum proto_error_code code = proto_error_from_name(m->code);
+        const struct proto_error_info *info = proto_error_info(code);
+        bool ends = info && info->ends_session;
+        if (c->udp && code == PROTO_ERROR_NOT_JOINED) {
             /* The relay no longer has me: it expired me (I was silent past
              * its timeout) or it restarted. A join is never answered so:
              * while (re)joining this answers a ping or state sent before. */
@@ -578,18 +593,20 @@ static int handle_control(struct client *c, const char *buf, size_t len,
                      (unsigned)c->id);
             return 1;
         }
-        /* An error before the welcome is the answer to our join. Over udp
-         * the relay cannot close a connection: shutting_down and kicked
-         * are the end of the session. */
-        if (c->phase != PHASE_JOINED ||
-            (c->udp && (strcmp(m->code, "shutting_down") == 0 ||
-                        strcmp(m->code, "kicked") == 0)))
+        /* An error before the welcome is the answer to our join (the
+         * session ends with the relay's code and message). Over udp the
+         * relay cannot close a connection: an error that ends the session
+         * (kicked, shutting_down) is the end. */
+        if (c->phase != PHASE_JOINED || (c->udp && ends))
             c->fail_after_event = true;
         /* Over ENet the disconnect follows: say why it came. */
-        if (strcmp(m->code, "shutting_down") == 0 || strcmp(m->code, "kicked") == 0)
-            snprintf(c->farewell, sizeof c->farewell, "%s", m->code);
+        if (ends) {
+            snprintf(c->farewell_code, sizeof c->farewell_code, "%s", m->code);
+            snprintf(c->farewell_text, sizeof c->farewell_text, "%s", m->text);
+        }
         log_debug("client %s: relay error %s: %s", c->name, m->code, m->text);
         return 1;
+    }
     case PROTO_CTL_COOKIE:
         /* udp: the relay wants proof that we receive at our address. */
         if (c->udp && c->phase != PHASE_JOINED) {
@@ -658,10 +675,10 @@ static void settle(struct client *c)
         members_clear(c);
     }
     if (c->fail_after_event) {
+        /* The relay's own code and message, whether it refused the join
+         * (server_full, room_full, kicked at connect, ...) or ended it. */
         c->fail_after_event = false;
-        go_dead(c, c->phase == PHASE_JOINED ? c->ctl.code : "join_failed",
-                c->phase == PHASE_JOINED ? "the relay ended the session"
-                                         : "the relay refused the join");
+        go_dead(c, c->ctl.code, c->ctl.text);
     }
 }
 
@@ -677,6 +694,22 @@ static void harvest_enet_counters(struct client *c)
     c->dgrams_received += c->enet->totalReceivedPackets;
     c->enet->totalSentData = c->enet->totalReceivedData = 0;
     c->enet->totalSentPackets = c->enet->totalReceivedPackets = 0;
+}
+
+/* The relay closed the connection (or it timed out). Why: the error that
+ * came before it, else the code in the disconnect data (PROTOCOL.md: a
+ * relay that closes a peer sends its error code there too), else a guess. */
+static void enet_disconnected(struct client *c, enet_uint32 data)
+{
+    const struct proto_error_info *info = proto_error_info((enum proto_error_code)data);
+    if (c->farewell_code[0])
+        go_dead(c, c->farewell_code, c->farewell_text);
+    else if (info)
+        go_dead(c, info->name, info->text);
+    else if (c->phase == PHASE_CONNECTING)
+        go_dead(c, "refused", "could not connect to the relay");
+    else
+        go_dead(c, "disconnected", "the relay closed the connection or timed out");
 }
 
 /* One ENet event, waiting up to wait_ms for it. Returns 1 with *ev, 0. */
@@ -705,14 +738,7 @@ static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
         return 0;
     case ENET_EVENT_TYPE_DISCONNECT:
         c->peer = NULL; /* ENet has reset it already */
-        if (c->phase == PHASE_CONNECTING)
-            go_dead(c, "refused", "could not connect to the relay");
-        else if (strcmp(c->farewell, "shutting_down") == 0)
-            go_dead(c, "shutting_down", "the relay shut down");
-        else if (strcmp(c->farewell, "kicked") == 0)
-            go_dead(c, "kicked", "the relay kicked us");
-        else
-            go_dead(c, "disconnected", "the relay closed the connection or timed out");
+        enet_disconnected(c, e.data);
         return 0;
     case ENET_EVENT_TYPE_RECEIVE: {
         int got = receive(c, e.channelID, e.packet->flags, e.packet->data,
@@ -1098,6 +1124,11 @@ void client_flush(struct client *c)
         enet_host_flush(c->enet);
         harvest_enet_counters(c);
     }
+}
+
+const char *client_end_reason(const struct client *c)
+{
+    return c->phase == PHASE_DEAD ? c->dead_why : "";
 }
 
 bool client_joined(const struct client *c)

@@ -58,7 +58,14 @@ enum client_event_type {
     CLIENT_EV_CHAT,         /* control->text from control->id */
     CLIENT_EV_ERROR,        /* control->code, control->text from the relay; udp
                              * not_joined while joined: rejoining (see above) */
-    CLIENT_EV_DISCONNECTED  /* connection lost, refused or timed out; final */
+    CLIENT_EV_DISCONNECTED  /* connection lost, refused or timed out; final.
+                             * control->code and ->text: the relay's error code
+                             * and message when it refused the join or ended
+                             * the session (server_full, room_full, kicked, ...;
+                             * ENet: also from the disconnect data), else the
+                             * library's: timeout, refused (no connection),
+                             * disconnected, socket. client_end_reason() says
+                             * it in one line. */
 };
 
 struct client_event {
@@ -129,6 +136,12 @@ int client_set_mode(struct client *c, enum proto_mode mode);
 
 /* Pushes queued ENet commands out now (client_poll does this too). */
 void client_flush(struct client *c);
+
+/* Why the session ended, one line for people; "" while it has not: e.g.
+ * "relay refused the join: server_full (the relay is full: 1024 clients)",
+ * "relay ended the session: kicked (kicked: ...)", or for the library's own
+ * reasons "no answer from the relay (timeout)". */
+const char *client_end_reason(const struct client *c);
 
 bool client_joined(const struct client *c);           /* false while a udp rejoin runs */
 uint32_t client_id(const struct client *c);           /* 0 before welcome; the old id

@@ -237,8 +237,8 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
         for (size_t i = 0; i < sw->cfg.clients; i++) {
             struct swarm_member *m = &sw->m[i];
             if (m->dead) {
-                snprintf(err, err_cap, "%s could not join %s:%u", m->name, sw->cfg.host,
-                         (unsigned)sw->cfg.port);
+                snprintf(err, err_cap, "%s could not join %s:%u: %s", m->name, sw->cfg.host,
+                         (unsigned)sw->cfg.port, client_end_reason(m->c));
                 return -1;
             }
             size_t members;

@@ -243,10 +243,9 @@ void tui_model_on_event(struct tui_model *m, const struct client_event *ev, uint
         add_msg(m, now, TUI_MSG_WARN, "relay error %s: %s", ctl->code, ctl->text);
         break;
     case CLIENT_EV_DISCONNECTED: {
-        char why[sizeof m->lost_reason];
-        snprintf(why, sizeof why, "%s%s%s", ctl ? ctl->text : "disconnected",
-                 ctl && ctl->code[0] ? " / " : "", ctl ? ctl->code : "");
-        lose_relay(m, now, why);
+        /* "relay refused the join: server_full (...)", "... (timeout)" */
+        const char *why = m->c ? client_end_reason(m->c) : "";
+        lose_relay(m, now, why[0] ? why : "disconnected");
         break;
     }
     }

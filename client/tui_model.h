@@ -81,7 +81,7 @@ struct tui_model {
     tui_open_client_fn open_client;
     struct client *c;     /* NULL while lost after a failed attempt */
     enum tui_conn conn;
-    char lost_reason[PROTO_TEXT_MAX + PROTO_CODE_MAX + 8];
+    char lost_reason[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* client_end_reason() */
     uint64_t retry_at_us;
     int attempts;         /* connections opened */
     enum proto_mode mode;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../proto/errors.h"
 #include "../proto/log.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
@@ -100,39 +101,39 @@ struct relay {
 };
 
 /* Every drop reason: its counter in the stats record, the error code the
- * client is told (NULL: none, or the caller sends its own), and whether it
+ * client is told (NONE: none, or the caller sends its own), and whether it
  * means malformed input, which earns a strike. */
 static const struct {
     const char *name;
-    const char *code;
+    enum proto_error_code code;
     bool strike;
 } drop_info[RELAY_DROP_COUNT] = {
-    [RELAY_DROP_NOT_JOINED] = { "not_joined", "not_joined", false },
-    [RELAY_DROP_BAD_STATE] = { "bad_state", "bad_state", true },
-    [RELAY_DROP_BAD_JSON] = { "bad_json", "bad_json", true },
-    [RELAY_DROP_MISSING_FIELD] = { "missing_field", "missing_field", true },
-    [RELAY_DROP_BAD_FIELD] = { "bad_field", "bad_field", true },
-    [RELAY_DROP_UNKNOWN_TYPE] = { "unknown_type", "unknown_type", true },
-    [RELAY_DROP_WRONG_CHANNEL] = { "wrong_channel", "bad_state", true },
-    [RELAY_DROP_TOO_BIG] = { "too_big", "too_big", true },
-    [RELAY_DROP_RATE_LIMITED] = { "rate_limited", "rate_limited", false },
-    [RELAY_DROP_ROOM_FULL] = { "room_full", "room_full", false },
-    [RELAY_DROP_TOO_MANY_ROOMS] = { "too_many_rooms", "too_many_rooms", false },
-    [RELAY_DROP_SERVER_FULL] = { "server_full", "server_full", false },
-    [RELAY_DROP_BAD_NAME] = { "bad_name", "bad_name", false },
-    [RELAY_DROP_BAD_ROOM] = { "bad_room", "bad_room", false },
-    [RELAY_DROP_ALREADY_JOINED] = { "already_joined", "already_joined", false },
-    [RELAY_DROP_CLOSED] = { "closed", NULL, false },
-    [RELAY_DROP_PER_ADDRESS] = { "per_address", NULL, false },
-    [RELAY_DROP_SEND_FAILED] = { "send_failed", NULL, false },
-    [RELAY_DROP_STRAY] = { "stray", NULL, false },
-    [RELAY_DROP_BAD_CHANNELS] = { "bad_channels", NULL, false },
-    [RELAY_DROP_BANNED] = { "banned", "kicked", false },
-    [RELAY_DROP_BAD_VERSION] = { "bad_version", "bad_version", false },
-    [RELAY_DROP_UNVERIFIED] = { "unverified", NULL, false },
-    [RELAY_DROP_TOO_OLD] = { "too_old", NULL, false },
-    [RELAY_DROP_ENET_GUARD] = { "enet_guard", NULL, false },
-    [RELAY_DROP_HALF_OPEN] = { "half_open", NULL, false },
+    [RELAY_DROP_NOT_JOINED] = { "not_joined", PROTO_ERROR_NOT_JOINED, false },
+    [RELAY_DROP_BAD_STATE] = { "bad_state", PROTO_ERROR_BAD_STATE, true },
+    [RELAY_DROP_BAD_JSON] = { "bad_json", PROTO_ERROR_BAD_JSON, true },
+    [RELAY_DROP_MISSING_FIELD] = { "missing_field", PROTO_ERROR_MISSING_FIELD, true },
+    [RELAY_DROP_BAD_FIELD] = { "bad_field", PROTO_ERROR_BAD_FIELD, true },
+    [RELAY_DROP_UNKNOWN_TYPE] = { "unknown_type", PROTO_ERROR_UNKNOWN_TYPE, true },
+    [RELAY_DROP_WRONG_CHANNEL] = { "wrong_channel", PROTO_ERROR_BAD_STATE, true },
+    [RELAY_DROP_TOO_BIG] = { "too_big", PROTO_ERROR_TOO_BIG, true },
+    [RELAY_DROP_RATE_LIMITED] = { "rate_limited", PROTO_ERROR_RATE_LIMITED, false },
+    [RELAY_DROP_ROOM_FULL] = { "room_full", PROTO_ERROR_ROOM_FULL, false },
+    [RELAY_DROP_TOO_MANY_ROOMS] = { "too_many_rooms", PROTO_ERROR_TOO_MANY_ROOMS, false },
+    [RELAY_DROP_SERVER_FULL] = { "server_full", PROTO_ERROR_SERVER_FULL, false },
+    [RELAY_DROP_BAD_NAME] = { "bad_name", PROTO_ERROR_BAD_NAME, false },
+    [RELAY_DROP_BAD_ROOM] = { "bad_room", PROTO_ERROR_BAD_ROOM, false },
+    [RELAY_DROP_ALREADY_JOINED] = { "already_joined", PROTO_ERROR_ALREADY_JOINED, false },
+    [RELAY_DROP_CLOSED] = { "closed", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_PER_ADDRESS] = { "per_address", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_SEND_FAILED] = { "send_failed", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_STRAY] = { "stray", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_BAD_CHANNELS] = { "bad_channels", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_BANNED] = { "banned", PROTO_ERROR_KICKED, false },
+    [RELAY_DROP_BAD_VERSION] = { "bad_version", PROTO_ERROR_BAD_VERSION, false },
+    [RELAY_DROP_UNVERIFIED] = { "unverified", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_TOO_OLD] = { "too_old", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_ENET_GUARD] = { "enet_guard", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_HALF_OPEN] = { "half_open", PROTO_ERROR_NONE, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)
@@ -292,10 +293,10 @@ static void set_error_text(char *dst, const char *fmt, va_list ap)
 /* Sends error {code, message}. Unless forced, spends from the peer's error
  * budget so a misbehaving client cannot turn the relay into an amplifier. */
 static void send_error(struct relay *r, uint32_t peer, bool force,
-                       const char *code, uint64_t now_us, const char *fmt, ...)
+                       enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 static void send_error(struct relay *r, uint32_t peer, bool force,
-                       const char *code, uint64_t now_us, const char *fmt, ...)
+                       enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
 {
     struct relay_peer *p = &r->peers[peer];
     if (!force) {
@@ -309,7 +310,7 @@ static void send_error(struct relay *r, uint32_t peer, bool force,
     }
     memset(&r->out, 0, offsetof(struct proto_control, roster));
     r->out.type = PROTO_CTL_ERROR;
-    snprintf(r->out.code, sizeof r->out.code, "%s", code);
+    snprintf(r->out.code, sizeof r->out.code, "%s", proto_error_name(code));
     va_list ap;
     va_start(ap, fmt);
     set_error_text(r->out.text, fmt, ap);
@@ -403,12 +404,12 @@ static void member_remove(struct relay *r, uint32_t peer,
     r->members--;
 }
 
-static void peer_close(struct relay *r, uint32_t peer)
+static void peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
 {
     struct relay_peer *p = &r->peers[peer];
     p->connected = false;
     r->clients--;
-    r->tp.disconnect(r->tp.ctx, peer);
+    r->tp.disconnect(r->tp.ctx, peer, why);
 }
 
 /* ---- kick bans -------------------------------------------------------- */
@@ -472,10 +473,10 @@ static void kick(struct relay *r, uint32_t peer, uint64_t now_us,
     struct relay_peer *p = &r->peers[peer];
     log_warn("relay: kicking %s (id %" PRIu32 "): %s", p->addr, p->id, why);
     ban_add(r, p->addr, now_us);
-    send_error(r, peer, true, "kicked", now_us, "kicked: %s", why);
+    send_error(r, peer, true, PROTO_ERROR_KICKED, now_us, "kicked: %s", why);
     member_remove(r, peer, PROTO_LEFT_KICKED);
     r->stats.kicks++;
-    peer_close(r, peer);
+    peer_close(r, peer, PROTO_ERROR_KICKED);
 }
 
 int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
@@ -493,8 +494,8 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
     if (r->closing) {
         /* A handshake that finished during the shutdown drain. */
-        send_error(r, peer, true, "shutting_down", now_us, "relay shutting down");
-        r->tp.disconnect(r->tp.ctx, peer);
+        send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
+        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_SHUTTING_DOWN);
         return -1;
     }
     uint64_t banned_us = ban_left_us(r, p->addr, now_us);
@@ -506,7 +507,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         send_error(r, peer, true, drop_info[RELAY_DROP_BANNED].code, now_us,
                    "kicked from this address recently: try again in %" PRIu64 " s",
                    (banned_us + 999999) / 1000000);
-        r->tp.disconnect(r->tp.ctx, peer);
+        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_KICKED);
         return -1;
     }
     if (r->clients >= r->cfg.max_clients) {
@@ -515,9 +516,9 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
          * here when full, and a flood must not become a log flood. */
         log_debug("relay: refusing %s: server full (%" PRIu32 " clients)", p->addr,
                   r->clients);
-        send_error(r, peer, true, "server_full", now_us,
-                   "server full: %" PRIu32 " clients", r->cfg.max_clients);
-        r->tp.disconnect(r->tp.ctx, peer);
+        send_error(r, peer, true, PROTO_ERROR_SERVER_FULL, now_us, "%s: %" PRIu32 " clients",
+                   proto_error_info(PROTO_ERROR_SERVER_FULL)->text, r->cfg.max_clients);
+        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_SERVER_FULL);
         return -1;
     }
     p->connected = true;
@@ -552,7 +553,7 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
         struct relay_peer *p = &r->peers[i];
         if (!p->connected)
             continue;
-        send_error(r, i, true, "shutting_down", now_us, "relay shutting down");
+        send_error(r, i, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
         if (p->joined) {
             /* Everyone is leaving at once: no left notices, just tidy up. */
             struct relay_room *room = &r->rooms[p->room];
@@ -562,7 +563,7 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
             p->joined = false;
             r->members--;
         }
-        peer_close(r, i);
+        peer_close(r, i, PROTO_ERROR_SHUTTING_DOWN);
     }
 }
 
@@ -596,13 +597,13 @@ static bool strike(struct relay *r, uint32_t peer, uint64_t now_us)
 }
 
 /* Counts a rejection, tells the client (within its error budget) with code
- * (NULL: the usual one for why), and adds a strike for malformed input.
+ * (NONE: the usual one for why), and adds a strike for malformed input.
  * Returns the relay_on_datagram code. */
 static int reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
-                     const char *code, uint64_t now_us, const char *fmt, ...)
+                     enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 static int reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
-                     const char *code, uint64_t now_us, const char *fmt, ...)
+                     enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
 {
     r->stats.drops[why]++;
     char text[PROTO_TEXT_MAX + 1];
@@ -613,15 +614,15 @@ static int reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
     log_debug("relay: %s: %s: %s", r->peers[peer].addr, drop_info[why].name, text);
     if (drop_info[why].strike && strike(r, peer, now_us))
         return -1 - (int)why;
-    if (!code)
+    if (code == PROTO_ERROR_NONE)
         code = drop_info[why].code;
-    if (code)
+    if (code != PROTO_ERROR_NONE)
         send_error(r, peer, false, code, now_us, "%s", text);
     return -1 - (int)why;
 }
 
 #define reject(r, peer, why, now_us, ...) \
-    reject_as(r, peer, why, NULL, now_us, __VA_ARGS__)
+    reject_as(r, peer, why, PROTO_ERROR_NONE, now_us, __VA_ARGS__)
 
 void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,
                         bool fatal, uint64_t now_us)
@@ -639,12 +640,12 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
     r->stats.drops[RELAY_DROP_TOO_BIG]++;
     log_warn("relay: closing %s (id %" PRIu32 "): reliable message of %" PRIu64
              " bytes, max %" PRIu64, p->addr, p->id, len, max);
-    send_error(r, peer, true, "too_big", now_us,
+    send_error(r, peer, true, PROTO_ERROR_TOO_BIG, now_us,
                "reliable message of %" PRIu64 " bytes, max %" PRIu64
                ": its channel cannot go on; closing", len, max);
     member_remove(r, peer, PROTO_LEFT_KICKED);
     r->stats.kicks++;
-    peer_close(r, peer);
+    peer_close(r, peer, PROTO_ERROR_TOO_BIG);
 }
 
 /* Token bucket per peer. Returns 0 to go on, or a drop code (the datagram is
@@ -679,7 +680,7 @@ static int rate_check(struct relay *r, uint32_t peer, uint64_t now_us)
     }
     if (p->rl_warned_us == 0 || now_us - p->rl_warned_us >= RATE_WARN_EVERY_US) {
         p->rl_warned_us = now_us ? now_us : 1;
-        send_error(r, peer, false, "rate_limited", now_us,
+        send_error(r, peer, false, PROTO_ERROR_RATE_LIMITED, now_us,
                    "over %" PRIu32 " messages/s (burst %" PRIu32 "): dropped%s",
                    r->cfg.rate_limit, r->cfg.rate_burst,
                    r->cfg.kick_after_ms ? "; keep it up and you are kicked" : "");
@@ -1111,7 +1112,7 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     switch (channel) {
     case PROTO_CHANNEL_CONTROL:
         if (bytes[0] == PROTO_STATE_VERSION)
-            return reject_as(r, peer, RELAY_DROP_WRONG_CHANNEL, "bad_json", now_us,
+            return reject_as(r, peer, RELAY_DROP_WRONG_CHANNEL, PROTO_ERROR_BAD_JSON, now_us,
                           "state on channel 0: states go on channel %u or %u",
                           PROTO_CHANNEL_STATE, PROTO_CHANNEL_RELIABLE);
         return on_control(r, peer, bytes, len, false, now_us);

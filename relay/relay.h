@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../proto/control.h"
+#include "../proto/errors.h"
 #include "../proto/wire.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
@@ -110,9 +111,11 @@ struct relay_transport {
      * (PROTO_FLAG_*). bytes is the buffer given to relay_on_datagram. */
     void (*send_state)(void *ctx, const uint32_t *peers, size_t n, uint8_t channel,
                        uint32_t flags, const uint8_t *bytes, size_t len);
-    /* Closes peer after what is already queued to it. The core has already
-     * forgotten it: a later relay_peer_gone() for it is ignored. */
-    void (*disconnect)(void *ctx, uint32_t peer);
+    /* Closes peer after what is already queued to it (the error telling it
+     * why; why is that error's code, which ENet also sends as the disconnect
+     * data). The core has already forgotten it: a later relay_peer_gone()
+     * for it is ignored. */
+    void (*disconnect)(void *ctx, uint32_t peer, enum proto_error_code why);
 };
 
 /* Causes of bad_state drops, counted apart in relay_stats.state_errors. */

@@ -119,12 +119,13 @@ static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
         enet_packet_destroy(pk);
 }
 
-static void enet_disconnect(void *ctx, uint32_t peer)
+static void enet_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 {
     struct relay_enet *t = ctx;
     if (peer < t->host->peerCount)
-        /* After what is queued (the error telling it why) has gone out. */
-        enet_peer_disconnect_later(&t->host->peers[peer], 0);
+        /* After what is queued (the error telling it why) has gone out; the
+         * code goes along as the disconnect data (PROTOCOL.md). */
+        enet_peer_disconnect_later(&t->host->peers[peer], (enet_uint32)why);
 }
 
 /* ENet fragments, binds a peer by its handshake, and carries the modes

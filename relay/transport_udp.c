@@ -289,8 +289,9 @@ static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t 
 }
 
 /* No connection to close: forgetting the endpoint is all there is. */
-static void udp_disconnect(void *ctx, uint32_t peer)
+static void udp_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 {
+    (void)why; /* the error message was the only way to say it */
     slot_free(ctx, peer);
 }
 

@@ -21,6 +21,7 @@
 
 #include "../client/client.h"
 #include "../client/client_test.h"
+#include "../proto/errors.h"
 #include "../proto/clock.h"
 #include "harness.h"
 
@@ -391,11 +392,68 @@ static void test_udp_join_refused(void **state)
     struct client_event ev;
     assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, NULL));
     assert_string_equal(ev.control->code, "room_full");
+    assert_string_equal(client_end_reason(c), "");
     assert_int_equal(client_poll(c, 100, &ev), 1);
     assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
+    /* The relay's code and message, not a generic join failure. */
+    assert_string_equal(ev.control->code, "room_full");
+    assert_string_equal(ev.control->text, "room r1 is full");
+    assert_string_equal(client_end_reason(c), "relay refused the join: room_full (room r1 is full)");
     assert_int_equal(client_poll(c, 0, &ev), -1);
     client_destroy(c);
     close(f.fd);
+}
+
+/* Every refusal keeps its own code: a full relay, too many rooms, a ban at
+ * connect (kicked before the welcome) are told apart; a kick after the
+ * welcome ends the session (udp: at once). */
+static void test_refusals_distinguishable(void **state)
+{
+    (void)state;
+    const struct {
+        const char *code, *text, *reason;
+        bool joined;
+    } cases[] = {
+        {"server_full", "the relay is full: 1 clients",
+         "relay refused the join: server_full (the relay is full: 1 clients)", false},
+        {"too_many_rooms", "too many rooms (1): join an existing one",
+         "relay refused the join: too_many_rooms (too many rooms (1): join an existing one)",
+         false},
+        {"room_full", "room 'r1' is full (2 members)",
+         "relay refused the join: room_full (room 'r1' is full (2 members))", false},
+        {"kicked", "kicked from this address recently: try again in 9 s",
+         "relay refused the join: kicked (kicked from this address recently: try again in 9 s)",
+         false},
+        {"kicked", "kicked: more than 20 invalid messages",
+         "relay ended the session: kicked (kicked: more than 20 invalid messages)", true},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        struct client_config cfg = {.room = "r1", .name = "me", .mode = PROTO_MODE_UDP,
+                                    .timeout_ms = 5000};
+        char err[128], json[512];
+        struct client *c = client_create_detached(&cfg, err, sizeof err);
+        assert_non_null(c);
+        struct client_event ev;
+        uint64_t t = 1000000;
+        if (cases[k].joined) {
+            int n = snprintf(json, sizeof json,
+                             "{\"type\":\"welcome\",\"id\":4,\"room\":\"r1\",\"roster\":[]}");
+            assert_int_equal(client_receive(c, PROTO_CHANNEL_DATAGRAM, 0, (uint8_t *)json,
+                                            (size_t)n, t, &ev), 1);
+            assert_int_equal(ev.type, CLIENT_EV_WELCOME);
+        }
+        int n = snprintf(json, sizeof json, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"%s\"}",
+                         cases[k].code, cases[k].text);
+        assert_int_equal(client_receive(c, PROTO_CHANNEL_DATAGRAM, 0, (uint8_t *)json,
+                                        (size_t)n, t, &ev), 1);
+        assert_int_equal(ev.type, CLIENT_EV_ERROR);
+        assert_int_equal(client_poll(c, 0, &ev), 1);
+        assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
+        assert_string_equal(ev.control->code, cases[k].code);
+        assert_string_equal(ev.control->text, cases[k].text);
+        assert_string_equal(client_end_reason(c), cases[k].reason);
+        client_destroy(c);
+    }
 }
 
 /* ---- udp repairs: rejoin after not_joined, expiry of silent members ---- */
@@ -730,9 +788,10 @@ static void test_sequenced_filter_per_sender(void **state)
     client_destroy(c);
 }
 
-static void test_enet_fake_relay(void **state)
+/* An ENet host on 127.0.0.1 playing the relay (enet_initialize'd; the
+ * caller destroys it and deinitializes); its port in *port. */
+static ENetHost *fake_enet_relay(uint16_t *port)
 {
-    (void)state;
     assert_int_equal(enet_initialize(), 0);
     ENetAddress addr = {.port = 0};
     enet_address_set_host_ip(&addr, "127.0.0.1");
@@ -741,8 +800,15 @@ static void test_enet_fake_relay(void **state)
     struct sockaddr_in sa;
     socklen_t sl = sizeof sa;
     assert_int_equal(getsockname(srv->socket, (struct sockaddr *)&sa, &sl), 0);
-    uint16_t port = ntohs(sa.sin_port);
+    *port = ntohs(sa.sin_port);
+    return srv;
+}
 
+static void test_enet_fake_relay(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
     struct client *c = make_client(port, PROTO_MODE_SEQUENCED, 5000);
     ENetPeer *peer = NULL;
     static struct proto_control m;
@@ -875,6 +941,39 @@ static void test_enet_fake_relay(void **state)
     enet_deinitialize();
 }
 
+/* A relay that refuses with nothing but the ENet disconnect data (the code,
+ * PROTOCOL.md): the client still says which refusal it was. */
+static void test_enet_refused_by_disconnect_data(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
+    struct client *c = make_client(port, PROTO_MODE_UNSEQUENCED, 5000);
+    struct client_event ev;
+    ENetEvent e;
+    bool down = false, closed = false;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!down && clock_now_ms() < deadline) {
+        if (client_poll(c, 5, &ev) == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+            down = true;
+        if (enet_host_service(srv, &e, 0) <= 0)
+            continue;
+        if (e.type == ENET_EVENT_TYPE_RECEIVE) {
+            enet_packet_destroy(e.packet); /* the join: refused without an error */
+            if (!closed)
+                enet_peer_disconnect(e.peer, PROTO_ERROR_TOO_MANY_ROOMS);
+            closed = true;
+        }
+    }
+    assert_true(down);
+    assert_string_equal(ev.control->code, "too_many_rooms");
+    assert_string_equal(client_end_reason(c), "relay refused the join: too_many_rooms "
+                                              "(the relay has as many rooms as it allows)");
+    client_destroy(c);
+    enet_host_destroy(srv);
+    enet_deinitialize();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -883,6 +982,8 @@ int main(void)
         cmocka_unit_test(test_no_answer_udp),
         cmocka_unit_test(test_udp_fake_relay),
         cmocka_unit_test(test_udp_join_refused),
+        cmocka_unit_test(test_refusals_distinguishable),
+        cmocka_unit_test(test_enet_refused_by_disconnect_data),
         cmocka_unit_test(test_udp_rejoin),
         cmocka_unit_test(test_udp_rejoin_gives_up),
         cmocka_unit_test(test_udp_member_expiry),

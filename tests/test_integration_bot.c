@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../client/client.h"
 #include "harness.h"
 
 #define WAIT_MS 60000
@@ -210,6 +211,55 @@ static void test_bot_no_relay(void **state)
     free(bot_fails(bad, 2));
 }
 
+/* The bot says which refusal it got, with the relay's code and message:
+ * a --max-clients 1 relay is server_full, a --max-rooms 1 relay whose room
+ * is taken is too_many_rooms; over ENet and over plain UDP. */
+static void check_refusals(bool udp)
+{
+    struct spawn_proc relay;
+    const char *rargs[] = {"--max-clients", "1", "--max-rooms", "1", "--max-per-address",
+                           "16", udp ? "--transport" : NULL, "udp", NULL};
+    char p[16];
+    start_relay(&relay, rargs, p, sizeof p);
+    const char *mode = udp ? "udp" : "unsequenced";
+    const char *two[] = {"--port", p, "--count", "2", "--mode", mode, "--duration", "1", NULL};
+    char *err = bot_fails(two, 1);
+    print_message("%s, --max-clients 1: %s", mode, err);
+    assert_non_null(strstr(err, "relay refused the join: server_full (the relay is full: 1 "
+                                "clients)"));
+    free(err);
+    stop_relay(&relay, NULL);
+
+    const char *rargs2[] = {"--max-rooms", "1", "--max-per-address", "16",
+                            udp ? "--transport" : NULL, "udp", NULL};
+    start_relay(&relay, rargs2, p, sizeof p);
+    struct harness_rec rec = {.n = 1};
+    rec.c[0] = harness_client((uint16_t)atoi(p), "taken", "first",
+                              udp ? PROTO_MODE_UDP : PROTO_MODE_UNSEQUENCED, false);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &rec), 0);
+    const char *other[] = {"--port", p, "--room", "other", "--mode", mode, "--duration", "1",
+                           NULL};
+    err = bot_fails(other, 1);
+    print_message("%s, --max-rooms 1: %s", mode, err);
+    assert_non_null(strstr(err, "relay refused the join: too_many_rooms (too many rooms (1)"));
+    free(err);
+    client_destroy(rec.c[0]);
+    stop_relay(&relay, NULL);
+}
+
+static void test_bot_refusals_enet(void **state)
+{
+    (void)state;
+    check_refusals(false);
+}
+
+static void test_bot_refusals_udp(void **state)
+{
+    (void)state;
+    check_refusals(true);
+}
+
 /* The "from" entry of bot JSON out for the sender called name (freed with root). */
 static const cJSON *from_of(const cJSON *root, const char *name)
 {
@@ -286,6 +336,8 @@ int main(void)
         cmocka_unit_test(test_bot_udp_json),
         cmocka_unit_test(test_bot_human_summary),
         cmocka_unit_test(test_bot_no_relay),
+        cmocka_unit_test(test_bot_refusals_enet),
+        cmocka_unit_test(test_bot_refusals_udp),
         cmocka_unit_test(test_bot_clock_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,6 +46,7 @@ struct fake {
     struct sent_state *states; /* MAX_STATES */
     size_t n_states;
     uint32_t disc[MAX_DISC];
+    enum proto_error_code disc_why[MAX_DISC]; /* the code the core closed it with */
     size_t n_disc;
 };
 
@@ -83,10 +84,11 @@ static void fake_send_state(void *ctx, const uint32_t *peers, size_t n, uint8_t 
     }
 }
 
-static void fake_disconnect(void *ctx, uint32_t peer)
+static void fake_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 {
     (void)ctx;
     assert_true(fk.n_disc < MAX_DISC);
+    fk.disc_why[fk.n_disc] = why;
     fk.disc[fk.n_disc++] = peer;
 }
 
@@ -281,6 +283,16 @@ static bool disconnected(uint32_t peer)
     return false;
 }
 
+/* The wire name of the code peer was last disconnected with ("" if never). */
+static const char *disconnect_why(uint32_t peer)
+{
+    const char *why = "";
+    for (size_t i = 0; i < fk.n_disc; i++)
+        if (fk.disc[i] == peer)
+            why = proto_error_name(fk.disc_why[i]);
+    return why;
+}
+
 static uint64_t drops(const struct relay *r, enum relay_drop why)
 {
     return relay_stats(r)->drops[why];
@@ -462,6 +474,7 @@ static void server_full(void **state)
     assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:9", now_us), -1);
     assert_string_equal(last_error(2), "server_full");
     assert_true(disconnected(2));
+    assert_string_equal(disconnect_why(2), "server_full"); /* ENet disconnect data */
     assert_false(relay_peer_connected(r, 2));
     assert_int_equal(drops(r, RELAY_DROP_SERVER_FULL), 1);
     /* Datagrams from the refused peer are dropped as closed. */
@@ -897,6 +910,7 @@ static void strikes_lead_to_kick(void **state)
     assert_in_range(i, 5, 7);
     assert_true(disconnected(0));
     assert_string_equal(last_error(0), "kicked");
+    assert_string_equal(disconnect_why(0), "kicked");
     expect_left(1, 1, PROTO_LEFT_KICKED);
     assert_int_equal(relay_stats(r)->kicks, 1);
     relay_destroy(r);
@@ -1133,6 +1147,7 @@ static void shutdown_tells_everyone(void **state)
     for (uint32_t p = 0; p < 4; p++) {
         assert_string_equal(last_error(p), "shutting_down");
         assert_true(disconnected(p));
+        assert_string_equal(disconnect_why(p), "shutting_down");
         assert_int_equal(count_ctl(p, PROTO_CTL_LEFT), 0);
     }
     assert_int_equal(relay_clients(r), 0);

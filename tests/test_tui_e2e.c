@@ -514,6 +514,8 @@ static void test_sigterm_and_lost_relay(void **state)
     if (!s)
         fail_msg("lost relay not shown:\n%s", capture(u));
     assert_non_null(strstr(s, "RELAY LOST"));
+    /* why, in the relay's words */
+    assert_non_null(strstr(s, "relay ended the session: shutting_down"));
     assert_null(strstr(capture(u), "EXITED"));
     send_keys(u, "r"); /* nobody there: lost again, still running */
     assert_non_null(wait_screen(u, "connecting to 127.0.0.1", 0, 3000));
@@ -521,6 +523,36 @@ static void test_sigterm_and_lost_relay(void **state)
     send_keys(u, "q");
     assert_int_equal(wait_exited(u, 5000), 0);
     assert_terminal_restored(u);
+    spawn_free(&relay);
+}
+
+/* A refused join is shown with the relay's code and message: a
+ * --max-rooms 1 relay whose room is taken refuses another room with
+ * too_many_rooms, which the screen tells apart from a lost relay. */
+static void test_refusal_shown(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    if (!tmux_usable()) {
+        print_message("SKIPPED: %s\n", skip_why);
+        skip();
+    }
+    const char *rargs[] = { "--max-rooms", "1", NULL };
+    int port = harness_start_relay(&relay, rargs);
+    assert_true(port > 0);
+    const char *first[] = { "--name", "first", NULL };
+    const char *other[] = { "--name", "other", "--room", "elsewhere", NULL };
+    assert_int_equal(start_client("first", port, first), 0);
+    assert_non_null(wait_screen("first", "joined room e2e", 0, 15000));
+    assert_int_equal(start_client("other", port, other), 0);
+    char *s = wait_screen("other", "relay refused the join: too_many_rooms", 0, 15000);
+    if (!s)
+        fail_msg("refusal not shown:\n%s", capture("other"));
+    send_keys("other", "q");
+    assert_int_equal(wait_exited("other", 5000), 0);
+    send_keys("first", "q");
+    assert_int_equal(wait_exited("first", 5000), 0);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
     spawn_free(&relay);
 }
 
@@ -547,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_no_tty),
         cmocka_unit_test(test_session),
         cmocka_unit_test(test_sigterm_and_lost_relay),
+        cmocka_unit_test(test_refusal_shown),
     };
     int rc = cmocka_run_group_tests(tests, setup_tmux, teardown_tmux);
     if (!tmux_usable())

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../../client/client_test.h"
+#include "../../proto/errors.h"
 #include "../../proto/log.h"
 #include "targets.h"
 
@@ -83,6 +84,13 @@ static const char *const fc_modes[] = { "unsequenced", "sequenced", "reliable", 
 
 /* Member ids: mostly a small pool (collisions are the interesting part),
  * sometimes 0, my own id or extremes. */
+/* An error the relay ends a session with (PROTOCOL.md, Error codes). */
+static bool ends_session(const char *code)
+{
+    const struct proto_error_info *e = proto_error_info(proto_error_from_name(code));
+    return e && e->ends_session;
+}
+
 static uint32_t fc_id(uint8_t b)
 {
     switch (b >> 5) {
@@ -296,11 +304,10 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
             fc.clear_pending = true;
             fc_ring_clear();
             fuzz_client_reached.rejoins++;
-        } else if (!fc.welcomed || (fc.udp && (strcmp(ctl->code, "kicked") == 0 ||
-                                        strcmp(ctl->code, "shutting_down") == 0))) {
+        } else if (!fc.welcomed || (fc.udp && ends_session(ctl->code))) {
+            /* the session ends with the relay's code, refusal or not */
             fc.end_expected = true;
-            snprintf(fc.end_code, sizeof fc.end_code, "%s",
-                     fc.welcomed ? ctl->code : "join_failed");
+            snprintf(fc.end_code, sizeof fc.end_code, "%s", ctl->code);
         }
         fuzz_client_reached.errors++;
         break;

@@ -140,9 +140,11 @@ static void fr_send_state(void *ctx, const uint32_t *peers, size_t n, uint8_t ch
     }
 }
 
-static void fr_disconnect(void *ctx, uint32_t peer)
+static void fr_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 {
     (void)ctx;
+    /* the core says why it closes a peer (the ENet disconnect data) */
+    FUZZ_CHECK(proto_error_info(why) != NULL);
     FUZZ_CHECK(peer < FR_PEER_CAP);
     FUZZ_CHECK(fr.connected[peer] || (int)peer == fr.connecting);
     fr.connected[peer] = false;

@@ -1,0 +1,63 @@
+/* errors.c: the error code table (see errors.h and PROTOCOL.md, Error codes). */
+#include "errors.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
+    [PROTO_ERROR_BAD_JSON] = {"bad_json", "a control message that is not a JSON object", false},
+    [PROTO_ERROR_MISSING_FIELD] = {"missing_field", "a required field is missing", false},
+    [PROTO_ERROR_BAD_FIELD] = {"bad_field", "a field has a wrong type or value", false},
+    [PROTO_ERROR_UNKNOWN_TYPE] = {"unknown_type", "a message type the relay does not take",
+                                  false},
+    [PROTO_ERROR_BAD_NAME] = {"bad_name", "the name breaks the relay's name rules", false},
+    [PROTO_ERROR_BAD_ROOM] = {"bad_room", "the room name breaks the relay's name rules",
+                              false},
+    [PROTO_ERROR_NOT_JOINED] = {"not_joined", "not a member of a room: join first", false},
+    [PROTO_ERROR_ALREADY_JOINED] = {"already_joined", "already a member of another room",
+                                    false},
+    [PROTO_ERROR_ROOM_FULL] = {"room_full", "the room is full", false},
+    [PROTO_ERROR_TOO_MANY_ROOMS] = {"too_many_rooms", "the relay has as many rooms as it allows",
+                                    false},
+    [PROTO_ERROR_SERVER_FULL] = {"server_full", "the relay is full", true},
+    [PROTO_ERROR_BAD_STATE] = {"bad_state", "a state datagram failed validation", false},
+    [PROTO_ERROR_BAD_VERSION] = {"bad_version", "the relay speaks another protocol version",
+                                 false},
+    [PROTO_ERROR_TOO_BIG] = {"too_big", "a message larger than the relay accepts", false},
+    [PROTO_ERROR_RATE_LIMITED] = {"rate_limited", "sending faster than the relay's rate limit",
+                                  false},
+    [PROTO_ERROR_KICKED] = {"kicked", "kicked by the relay", true},
+    [PROTO_ERROR_SHUTTING_DOWN] = {"shutting_down", "the relay is shutting down", true},
+};
+
+const struct proto_error_info *proto_error_info(enum proto_error_code code)
+{
+    if ((unsigned)code >= PROTO_ERROR_COUNT || !errors[code].name)
+        return NULL;
+    return &errors[code];
+}
+
+const char *proto_error_name(enum proto_error_code code)
+{
+    const struct proto_error_info *e = proto_error_info(code);
+    return e ? e->name : "?";
+}
+
+enum proto_error_code proto_error_from_name(const char *name)
+{
+    for (int i = 1; name && i < PROTO_ERROR_COUNT; i++)
+        if (errors[i].name && strcmp(name, errors[i].name) == 0)
+            return (enum proto_error_code)i;
+    return PROTO_ERROR_NONE;
+}
+
+int proto_error_describe(char *buf, size_t cap, enum proto_error_code code,
+                         const char *message, bool joined)
+{
+    const struct proto_error_info *e = proto_error_info(code);
+    if (!message || !message[0])
+        message = e ? e->text : "no reason given";
+    return snprintf(buf, cap, "relay %s: %s (%s)",
+                    joined ? "ended the session" : "refused the join",
+                    proto_error_name(code), message);
+}

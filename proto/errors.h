@@ -1,0 +1,61 @@
+/* errors.h: the error codes of the control protocol, in one table.
+ *
+ * Every code the relay sends in an "error" message is a row of proto/errors.c:
+ * its wire name, its number (the ENet disconnect data that carries it when a
+ * relay closes a peer), a human sentence for programs that have only the
+ * code, and whether the relay ends the session with it. The relay sends
+ * them, the client library and programs read them; nobody compares code
+ * strings by hand. Adding a code: the enum here, a row in errors.c, a line
+ * in PROTOCOL.md's table. Pure: no I/O. */
+#ifndef RICOCHET_ERRORS_H
+#define RICOCHET_ERRORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The values are the wire numbers (ENet disconnect data): never renumber. */
+enum proto_error_code {
+    PROTO_ERROR_NONE = 0,        /* no code (disconnect data 0: no reason given) */
+    PROTO_ERROR_BAD_JSON = 1,
+    PROTO_ERROR_MISSING_FIELD = 2,
+    PROTO_ERROR_BAD_FIELD = 3,
+    PROTO_ERROR_UNKNOWN_TYPE = 4,
+    PROTO_ERROR_BAD_NAME = 5,
+    PROTO_ERROR_BAD_ROOM = 6,
+    PROTO_ERROR_NOT_JOINED = 7,
+    PROTO_ERROR_ALREADY_JOINED = 8,
+    PROTO_ERROR_ROOM_FULL = 9,
+    PROTO_ERROR_TOO_MANY_ROOMS = 10,
+    PROTO_ERROR_SERVER_FULL = 11,
+    PROTO_ERROR_BAD_STATE = 12,
+    PROTO_ERROR_BAD_VERSION = 13,
+    PROTO_ERROR_TOO_BIG = 14,
+    PROTO_ERROR_RATE_LIMITED = 15,
+    PROTO_ERROR_KICKED = 16,
+    PROTO_ERROR_SHUTTING_DOWN = 17,
+    PROTO_ERROR_COUNT
+};
+
+struct proto_error_info {
+    const char *name;  /* on the wire: "server_full" */
+    const char *text;  /* for people, when the relay's message is not at hand */
+    bool ends_session; /* the relay disconnects the peer after sending it */
+};
+
+/* The row of code, or NULL for PROTO_ERROR_NONE and values out of range. */
+const struct proto_error_info *proto_error_info(enum proto_error_code code);
+
+/* The wire name of code ("?" for none or out of range). */
+const char *proto_error_name(enum proto_error_code code);
+
+/* The code named name, or PROTO_ERROR_NONE if no row has that name. */
+enum proto_error_code proto_error_from_name(const char *name);
+
+/* One line for people about a session the relay refused or ended:
+ * "relay refused the join: server_full (the relay is full: 1024 clients)",
+ * or with joined "relay ended the session: kicked (...)". message may be
+ * NULL or empty (the table's text is used). Returns snprintf's result. */
+int proto_error_describe(char *buf, size_t cap, enum proto_error_code code,
+                         const char *message, bool joined);
+
+#endif
