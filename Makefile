@@ -5,6 +5,7 @@
 #   make demo       a 10 s session on loopback: relay + bots, then a summary
 #   make bench      the standard benchmark suite into bench/results/
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
+#   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
 #   make deps       install missing Debian packages (or print the command)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -32,23 +33,74 @@ ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-om
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
+# Packages: compile flags for all; each program links only those it names.
+PACKAGES := libenet libcjson libpcap ncursesw cmocka
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libenet libcjson libpcap 2>/dev/null || echo -lenet -lcjson -lpcap) -lm
-CURSES_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null || echo -lncursesw)
-CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+fallback_libenet := -lenet
+fallback_libcjson := -lcjson
+fallback_libpcap := -lpcap
+fallback_ncursesw := -lncursesw
+fallback_cmocka := -lcmocka
+$(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
+    $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
+pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
-# Every folder is a static library of its .c files; a file named X_main.c is
-# the main of program ricochet-X (client_main.c is the terminal client).
+# Every folder is a static library of its .c files but its mains (X_main.c).
 MODULES := proto relay client bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
-LIBS := $(foreach m,bench client relay proto,$(BUILD)/lib/lib$(m).a)
-PROGRAMS := $(foreach f,$(MAINS),$(BUILD)/bin/ricochet-$(notdir $(f:_main.c=)))
+lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(m).a)
+objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+# The programs: the main's source, the folders' libraries it links (a
+# library before those it uses) and the packages it links.
+PROGRAM_NAMES := relay bot client netsim bench
+relay_MAIN := relay/relay_main.c
+relay_LIBS := relay proto
+relay_PKGS := libenet libcjson
+bot_MAIN := client/bot_main.c
+bot_LIBS := client proto
+bot_PKGS := libenet libcjson
+client_MAIN := client/client_main.c
+client_LIBS := client proto
+client_PKGS := libenet libcjson ncursesw
+netsim_MAIN := bench/netsim_main.c
+netsim_LIBS := bench proto
+netsim_PKGS := libpcap libcjson
+bench_MAIN := bench/bench_main.c
+bench_LIBS := bench client proto
+bench_PKGS := libenet libcjson
+PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
+
+# Tests: one binary per tests/test_*.c, with the tests' support files and
+# every library.
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
+TEST_LIBS := bench client relay proto
+TEST_PKGS := libenet libcjson libpcap cmocka
 
-.PHONY: all test tests demo bench bench-scale fuzz soak deps install clean
+# libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
+# clang with the project's warnings into $(FUZZ_BUILD), then run by
+# tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
+FUZZ_NAMES := state control relay netsim client statescan
+fuzz_state_LIBS := proto
+fuzz_control_LIBS := proto
+fuzz_relay_LIBS := relay proto
+fuzz_netsim_LIBS := bench proto
+fuzz_client_LIBS := client proto
+fuzz_statescan_LIBS := bench proto
+FUZZ_PKGS := libenet libcjson
+FUZZ_BUILD ?= build/fuzz
+CLANG ?= clang
+ifeq ($(FUZZ),1)
+ALL_CFLAGS += -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
+endif
+FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
+
+.PHONY: all test tests demo bench bench-scale fuzz fuzzers fuzz-targets soak deps install clean
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -67,27 +119,21 @@ $(BUILD)/lib/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
 endef
 $(foreach m,$(MODULES),$(eval $(call module_lib,$(m))))
 
-$(BUILD)/bin/ricochet-%: $(BUILD)/obj/relay/%_main.o $(LIBS)
-	@mkdir -p $(@D)
-	$(say) LINK $@
-	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
-$(BUILD)/bin/ricochet-%: $(BUILD)/obj/bench/%_main.o $(LIBS)
-	@mkdir -p $(@D)
-	$(say) LINK $@
-	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
-$(BUILD)/bin/ricochet-bot: $(BUILD)/obj/client/bot_main.o $(LIBS)
-	@mkdir -p $(@D)
-	$(say) LINK $@
-	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS)
-$(BUILD)/bin/ricochet-client: $(BUILD)/obj/client/client_main.o $(LIBS)
-	@mkdir -p $(@D)
-	$(say) LINK $@
-	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(DEPS_LIBS) $(CURSES_LIBS)
-
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT)) $(LIBS)
-	@mkdir -p $(@D)
-	$(say) LINK $@
-	$(Q)$(CC) $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS) $(DEPS_LIBS) $(CMOCKA_LIBS)
+# link_rule TARGET, OBJECTS, LIBRARIES (folders), PACKAGES
+define link_rule
+$(1): $(2) $(call lib_archives,$(3))
+	@mkdir -p $$(@D)
+	$$(say) LINK $$@
+	$$(Q)$$(CC) $$(SAN_LDFLAGS) $$(LDFLAGS) -o $$@ $(2) $(call lib_archives,$(3)) \
+	    $(call pkg_libs,$(4))
+endef
+$(foreach p,$(PROGRAM_NAMES),$(eval $(call link_rule,$(BUILD)/bin/ricochet-$(p),\
+    $(call objs,$($(p)_MAIN)),$($(p)_LIBS),$($(p)_PKGS))))
+$(foreach t,$(TEST_SRCS),$(eval $(call link_rule,$(patsubst tests/%.c,$(BUILD)/tests/%,$(t)),\
+    $(call objs,$(t) $(TEST_SUPPORT)),$(TEST_LIBS),$(TEST_PKGS))))
+$(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
+    $(call objs,tests/fuzz/fuzz_$(f).c tests/fuzz/target_$(f).c),$(fuzz_$(f)_LIBS),\
+    $(FUZZ_PKGS))))
 
 tests: $(PROGRAMS) $(TESTS)
 
@@ -117,7 +163,13 @@ bench-scale:
 FUZZ_SECONDS ?= 30
 fuzz:
 	@.ci/deps test
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory fuzzers
+	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The libFuzzer programs only (clang, in their own build folder).
+fuzzers:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(CLANG) FUZZ=1 fuzz-targets
+fuzz-targets: $(FUZZERS)
 
 SOAK_SECONDS ?= 180
 soak:

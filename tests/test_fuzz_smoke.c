@@ -4,7 +4,7 @@
  * with random bytes each time without libFuzzer.
  *
  * The target sources are #included: they are the same files the libFuzzer
- * programs are built from (tests/fuzz/run.sh), not copies.
+ * programs are built from (make fuzzers), not copies.
  *   RICOCHET_FUZZ_SEED   mutation seed (default 1; printed)
  *   RICOCHET_FUZZ_ITERS  mutated inputs per target (default 8000..50000)
  *   RICOCHET_FUZZ_ONLY   run only this target (cmocka test filter)

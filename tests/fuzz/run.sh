@@ -1,40 +1,25 @@
 #!/bin/sh
-# run.sh SECONDS [TARGET...]: builds every libFuzzer target (clang,
-# -fsanitize=fuzzer,address,undefined) and runs each for SECONDS with its
-# seed corpus. New inputs go to $FUZZ_BUILD/corpus/<target> (the seeds in
-# tests/fuzz/corpus/ are only read); crashes to $FUZZ_BUILD/artifacts/.
-# Prints one line per target and exits 1 if any target failed.
-#   FUZZ_BUILD (default build/fuzz), CLANG (default clang).
+# run.sh SECONDS [TARGET...]: runs every libFuzzer target (built by
+# `make fuzzers` into $FUZZ_BUILD/bin/fuzz_<target>; `make fuzz` builds and
+# runs) for SECONDS with its seed corpus. New inputs go to
+# $FUZZ_BUILD/corpus/<target> (the seeds in tests/fuzz/corpus/ are only
+# read); crashes to $FUZZ_BUILD/artifacts/. Prints one line per target and
+# exits 1 if any target failed or is not built.
+#   FUZZ_BUILD (default build/fuzz).
 set -u
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
 cd "$(dirname "$0")/../.." || exit 2
 out=${FUZZ_BUILD:-build/fuzz}
-cc=${CLANG:-clang}
-mkdir -p "$out/bin" "$out/corpus" "$out/artifacts" "$out/logs"
+mkdir -p "$out/corpus" "$out/artifacts" "$out/logs"
 
-deps_cflags=$(pkg-config --cflags libenet libcjson 2>/dev/null)
-deps_libs="$(pkg-config --libs libenet libcjson 2>/dev/null || echo -lenet -lcjson) -lm"
-cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
- -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
- -Wall -Wextra -Wno-missing-field-initializers"
-
-# Library sources of a module folder (no *_main.c).
-lib_srcs() {
-    for f in "$1"/*.c; do
-        [ -e "$f" ] || continue
-        case "$f" in *_main.c) ;; *) printf '%s ' "$f" ;; esac
-    done
-}
-
-# target name, the header it needs (skipped with a note when missing),
-# extra sources (a folder means its library sources), max input length
-targets="state:proto/wire.h::1400
-control:proto/control.h::8192
-relay:relay/relay.h:relay/relay.c:4096
-netsim:bench/netsim.h:bench/netsim.c:4096
-client:client/client_test.h:client/client.c:4096
-statescan:bench/statescan.h:bench/statescan.c:1500"
+# target name and max input length (the Makefile's FUZZ_NAMES)
+targets="state:1400
+control:8192
+relay:4096
+netsim:4096
+client:4096
+statescan:1500"
 
 want() {
     [ -z "$selected" ] && return 0
@@ -45,25 +30,12 @@ selected="$*"
 failed=0
 summary=""
 for spec in $targets; do
-    name=${spec%%:*}; rest=${spec#*:}
-    header=${rest%%:*}; rest=${rest#*:}
-    mods=${rest%%:*}; maxlen=${rest#*:}
+    name=${spec%%:*}; maxlen=${spec#*:}
     want "$name" || continue
-    if [ ! -f "$header" ] || [ ! -f "tests/fuzz/target_$name.c" ]; then
-        summary="$summary
-fuzz $name: skipped ($header or tests/fuzz/target_$name.c missing)"
-        continue
-    fi
-    srcs="tests/fuzz/fuzz_$name.c tests/fuzz/target_$name.c $(lib_srcs proto)"
-    for m in $mods; do
-        if [ -d "$m" ]; then srcs="$srcs $(lib_srcs "$m")"; else srcs="$srcs $m"; fi
-    done
     bin="$out/bin/fuzz_$name"
-    echo "== building $bin"
-    # shellcheck disable=SC2086
-    if ! $cc $cflags $deps_cflags -o "$bin" $srcs $deps_libs; then
+    if [ ! -x "$bin" ]; then
         summary="$summary
-fuzz $name: BUILD FAILED"
+fuzz $name: NOT BUILT ($bin missing: make fuzzers)"
         failed=1
         continue
     fi
