@@ -37,6 +37,8 @@
 #include "../proto/clock.h"
 #include "../proto/errors.h"
 #include "../proto/log.h"
+#include "../proto/netaddr.h"
+#include "../proto/sniff.h"
 
 #define CLIENT_DEFAULT_TIMEOUT_MS 5000
 #define UDP_JOIN_RETRY_US 250000   /* join resend interval (udp) */
@@ -101,13 +103,15 @@ struct client {
     uint32_t id;
     uint32_t next_seq;
 
+    union netaddr relay;      /* IPv4 or IPv6 (udp); IPv4 (ENet) */
+    bool other_transport;     /* the relay answered in the other transport's tongue */
+
     /* ENet transport */
     ENetHost *enet;
     ENetPeer *peer;
 
     /* udp transport */
     int fd;
-    struct sockaddr_in relay;
     uint64_t next_join_us;
     uint64_t last_send_us, last_recv_us, last_ping_us;
     uint8_t *rxbuf;           /* UDP_RECV_MAX bytes */
@@ -278,8 +282,7 @@ static void udp_send(struct client *c, const void *buf, size_t len)
 {
     if (c->fd < 0)
         return; /* detached: no socket */
-    ssize_t n = sendto(c->fd, buf, len, 0, (const struct sockaddr *)&c->relay,
-                       sizeof c->relay);
+    ssize_t n = sendto(c->fd, buf, len, 0, &c->relay.sa, netaddr_len(&c->relay));
     if (n < 0) {
         log_debug("client: sendto: %s", strerror(errno));
         return;
@@ -713,6 +716,29 @@ static void enet_disconnected(struct client *c, enet_uint32 data)
 }
 
 /* One ENet event, waiting up to wait_ms for it. Returns 1 with *ev, 0. */
+/* The relay speaks the other transport: say so now rather than time out. */
+static void wrong_transport(struct client *c, const char *speaks, const char *advice)
+{
+    char addr[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
+    snprintf(text, sizeof text, "the relay at %s speaks %s; %s",
+             netaddr_format(&c->relay, addr, sizeof addr), speaks, advice);
+    go_dead(c, "wrong_transport", text);
+}
+
+/* Sees every datagram before ENet parses it. A JSON datagram from the relay
+ * is a plain-UDP relay's answer to our connect: ENet would drop it unseen. */
+static int ENET_CALLBACK enet_intercept(ENetHost *host, ENetEvent *event)
+{
+    (void)event;
+    struct client *c = host->peerCount > 0 ? host->peers[0].data : NULL;
+    if (!c || host->receivedAddress.host != c->relay.v4.sin_addr.s_addr ||
+        host->receivedAddress.port != netaddr_port(&c->relay) ||
+        !sniff_is_json(host->receivedData, host->receivedDataLength))
+        return 0;
+    c->other_transport = true;
+    return 1; /* consumed */
+}
+
 static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
 {
     ENetEvent e;
@@ -722,6 +748,12 @@ static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
     harvest_enet_counters(c);
     if (r < 0) {
         go_dead(c, "socket", "ENet host service failed");
+        return 0;
+    }
+    if (c->other_transport) {
+        wrong_transport(c, "plain UDP", "use --mode udp");
+        if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
         return 0;
     }
     if (r == 0)
@@ -773,7 +805,7 @@ static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
         }
     }
 
-    struct sockaddr_in from;
+    union netaddr from;
     socklen_t fromlen = sizeof from;
     ssize_t n = recvfrom(c->fd, c->rxbuf, UDP_RECV_MAX, 0,
                          (struct sockaddr *)&from, &fromlen);
@@ -803,10 +835,15 @@ static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
         return 0;
     }
     now = clock_now_us();
-    if (fromlen != sizeof from || from.sin_family != AF_INET ||
-        from.sin_addr.s_addr != c->relay.sin_addr.s_addr ||
-        from.sin_port != c->relay.sin_port) {
+    if (netaddr_from_sockaddr(&from, &from.sa, fromlen) != 0 ||
+        !netaddr_equal(&from, &c->relay)) {
         bad_message(c, "datagram not from the relay", PROTO_E_VALUE);
+        return 0;
+    }
+    if (c->phase != PHASE_JOINED && sniff_is_enet_reply(c->rxbuf, (size_t)n)) {
+        /* An ENet relay's answer to our JSON join (PROTOCOL.md, "Transport
+         * mismatch"); before a welcome nothing else is binary. */
+        wrong_transport(c, "ENet", "use --mode unsequenced, sequenced or reliable");
         return 0;
     }
     c->bytes_received += (uint64_t)n;
@@ -868,20 +905,20 @@ struct client *client_create(const struct client_config *cfg, char *err,
     struct client *c = client_new(cfg, true, err, err_cap);
     if (!c)
         return NULL;
+    union netaddr relay;
+    char why[200];
+    if (netaddr_resolve(cfg->host, cfg->port, &relay, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "client: %s", why);
+        goto fail;
+    }
+    if (!c->udp && relay.sa.sa_family != AF_INET) {
+        snprintf(err, err_cap, "client: %s is IPv6: ENet 1.3 speaks IPv4 only; use --mode udp "
+                 "(a relay with --transport udp) for IPv6", cfg->host);
+        goto fail;
+    }
+    c->relay = relay;
     if (c->udp) {
-        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
-        struct addrinfo *res = NULL;
-        char port[8];
-        snprintf(port, sizeof port, "%u", (unsigned)cfg->port);
-        int gr = getaddrinfo(cfg->host, port, &hints, &res);
-        if (gr != 0 || !res) {
-            snprintf(err, err_cap, "client: cannot resolve %s: %s", cfg->host,
-                     gai_strerror(gr));
-            goto fail;
-        }
-        memcpy(&c->relay, res->ai_addr, sizeof c->relay);
-        freeaddrinfo(res);
-        c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        c->fd = netaddr_udp_socket(&relay, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c->fd < 0) {
             snprintf(err, err_cap, "client: socket: %s", strerror(errno));
             goto fail;
@@ -908,11 +945,7 @@ struct client *client_create(const struct client_config *cfg, char *err,
         atexit(enet_cleanup);
         enet_ready = true;
     }
-    ENetAddress addr = {.port = cfg->port};
-    if (enet_address_set_host(&addr, cfg->host) != 0) {
-        snprintf(err, err_cap, "client: cannot resolve %s", cfg->host);
-        goto fail;
-    }
+    ENetAddress addr = {.host = relay.v4.sin_addr.s_addr, .port = cfg->port};
     c->enet = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
     if (!c->enet) {
         snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
@@ -923,6 +956,8 @@ struct client *client_create(const struct client_config *cfg, char *err,
         snprintf(err, err_cap, "client: enet_host_connect failed");
         goto fail;
     }
+    c->peer->data = c;               /* for enet_intercept */
+    c->enet->intercept = enet_intercept;
     enet_peer_timeout(c->peer, 0, c->timeout_ms, c->timeout_ms);
     enet_host_flush(c->enet); /* send the connect request now */
     harvest_enet_counters(c);

@@ -54,7 +54,8 @@ struct relay_opts {
 #define O(f) offsetof(struct relay_opts, f)
 static const struct option_def relay_options[] = {
     { "bind", OPTION_STRING, O(bind), "0.0.0.0", 1, sizeof(((struct relay_opts *)0)->bind),
-      NULL, "local address to bind (IPv4 address or host name)" },
+      NULL, "local address to bind: IPv4, IPv6 with --transport udp (:: also serves IPv4), "
+      "or a host name" },
     { "port", OPTION_INT, O(port), "7777", 0, 65535, NULL,
       "UDP port to bind; 0 picks a free one (see the 'listening on' line)" },
     { "transport", OPTION_CHOICE, O(transport), "enet", 0, 0, RELAY_TRANSPORT_CHOICES,

@@ -114,4 +114,10 @@ struct mmsghdr;
 unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
                               int (*send)(int, struct mmsghdr *, unsigned, int));
 
+union netaddr;
+
+/* The return-routability cookie, public for tests: SipHash-2-4 under key of
+ * the endpoint's whole address (4 or 16 bytes), its port and the window. */
+uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_t window);
+
 #endif

@@ -23,6 +23,8 @@
 
 #include "../proto/clock.h"
 #include "../proto/log.h"
+#include "../proto/netaddr.h"
+#include "../proto/sniff.h"
 #include "enet_internals.h"
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
@@ -36,6 +38,7 @@ _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag val
  * 1.5 and 3.5 s (its backoff doubles from 500 ms) under heavy loss. */
 #define HALF_OPEN_MS 5000
 #define SWEEP_MS 100
+#define HINTS_PER_S 100        /* "we speak ENet" answers to JSON datagrams */
 #define DRAIN_ROUNDS 64         /* enet_host_service calls per loop iteration, at most:
                                    each reads up to 256 datagrams */
 
@@ -49,6 +52,8 @@ struct relay_enet {
     ENetPacket *current;  /* packet being handed to the core, reused to forward */
     bool queued;          /* something was queued since the last flush */
     struct relay *relay;  /* set while servicing, for counters */
+    enet_uint32 hint_ms;  /* ENet ms of the last "we speak ENet" answer */
+    unsigned hints;       /* answers sent in that millisecond's second */
 };
 
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
@@ -149,6 +154,25 @@ static struct relay_transport enet_core(void *t)
 
 /* ---- lifecycle -------------------------------------------------------- */
 
+/* The ENet host for bind (a name or an IPv4 literal); ENet 1.3 has no
+ * IPv6, so an IPv6 address gets a clear refusal, not "cannot resolve". */
+static int enet_bind_address(const char *bind, ENetAddress *addr, char *err, size_t err_cap)
+{
+    union netaddr a;
+    char why[200];
+    if (netaddr_resolve(bind, addr->port, &a, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "bind address: %s", why);
+        return -1;
+    }
+    if (a.sa.sa_family != AF_INET) {
+        snprintf(err, err_cap, "bind address %s is IPv6: ENet 1.3 speaks IPv4 only; use "
+                 "--transport udp for IPv6", bind);
+        return -1;
+    }
+    addr->host = a.v4.sin_addr.s_addr;
+    return 0;
+}
+
 static void *enet_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
 {
     struct relay_enet *t = calloc(1, sizeof *t);
@@ -169,10 +193,8 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
         snprintf(err, err_cap, "enet_initialize failed");
         goto fail;
     }
-    if (cfg->bind && *cfg->bind && enet_address_set_host(&addr, cfg->bind) != 0) {
-        snprintf(err, err_cap, "cannot resolve bind address '%s'", cfg->bind);
+    if (cfg->bind && *cfg->bind && enet_bind_address(cfg->bind, &addr, err, err_cap) != 0)
         goto fail_deinit;
-    }
     t->heard = calloc(cfg->peer_cap, sizeof *t->heard);
     t->opened = calloc(cfg->peer_cap, sizeof *t->opened);
     if (!t->heard || !t->opened) {
@@ -277,6 +299,26 @@ static enum proto_left_reason disconnect_reason(const struct relay_enet *t,
     return silent >= t->cfg.timeout_ms / 2 ? PROTO_LEFT_TIMEOUT : PROTO_LEFT_QUIT;
 }
 
+/* A JSON datagram is a plain-UDP client's join: answer with a 10-byte ENet
+ * datagram (never longer than what came; at most HINTS_PER_S a second) so
+ * it can say "this relay speaks ENet" at once (PROTOCOL.md, "Transport
+ * mismatch"). ENet itself would drop it unanswered. */
+static void hint_plain_udp_client(struct relay_enet *t, ENetHost *host)
+{
+    enet_uint32 now = enet_time_get();
+    if (now - t->hint_ms >= 1000) {
+        t->hint_ms = now;
+        t->hints = 0;
+    }
+    if (host->receivedDataLength < SNIFF_ENET_REPLY_LEN || t->hints >= HINTS_PER_S)
+        return;
+    t->hints++;
+    uint8_t reply[SNIFF_ENET_REPLY_LEN];
+    sniff_enet_reply(reply);
+    ENetBuffer b = {.data = reply, .dataLength = sizeof reply};
+    enet_socket_send(host->socket, &host->receivedAddress, &b, 1);
+}
+
 /* Sees every raw datagram before ENet parses it. We count what ENet would
  * silently ignore (garbage and strangers: stray; refused connects:
  * server_full, per_address), catch fragments of packets over ENet's size
@@ -288,6 +330,8 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     unsigned id;
     if (!t)
         return 0;
+    if (sniff_is_json(host->receivedData, host->receivedDataLength))
+        hint_plain_udp_client(t, host);
     enum relay_drop why = relay_enet_would_ignore(host, &id);
     if (why != RELAY_DROP_COUNT) {
         if (t->relay)

@@ -41,7 +41,9 @@
 
 #include "../proto/clock.h"
 #include "../proto/log.h"
+#include "../proto/netaddr.h"
 #include "../proto/siphash.h"
+#include "../proto/sniff.h"
 #include "../proto/wire.h"
 
 #define UDP_BATCH 64          /* datagrams per recvmmsg */
@@ -54,7 +56,7 @@
 
 struct udp_slot {
     bool used;
-    struct sockaddr_in addr; /* the member's endpoint */
+    union netaddr addr;      /* the member's endpoint, IPv4 or IPv6 */
     uint64_t last_us;        /* last datagram from it */
     int32_t next;            /* hash chain */
 };
@@ -74,7 +76,7 @@ struct relay_udp {
     /* receive batch */
     struct mmsghdr rmsg[UDP_BATCH];
     struct iovec riov[UDP_BATCH];
-    struct sockaddr_in rfrom[UDP_BATCH];
+    union netaddr rfrom[UDP_BATCH];
     uint8_t *rbuf;           /* UDP_BATCH buffers of rbuf_size */
     size_t rbuf_size;
 
@@ -83,45 +85,38 @@ struct relay_udp {
     size_t sbuf_used;
     struct mmsghdr smsg[UDP_SEND_BATCH];
     struct iovec siov[UDP_SEND_BATCH];
-    struct sockaddr_in sto[UDP_SEND_BATCH];
+    union netaddr sto[UDP_SEND_BATCH];
     unsigned nsend;
 
     uint64_t stray_tokens, stray_us; /* reply budget for non-members, whole replies */
     uint8_t cookie_key[16];  /* random per relay start */
 };
 
-static void format_addr(const struct sockaddr_in *a, char *buf, size_t cap)
-{
-    char ip[INET_ADDRSTRLEN];
-    if (!inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip))
-        snprintf(ip, sizeof ip, "?");
-    snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
-}
-
 /* ---- endpoint table --------------------------------------------------- */
 
-static uint32_t endpoint_hash(const struct relay_udp *t, const struct sockaddr_in *a)
+/* Bucket of an endpoint: every byte of the address and port, mixed
+ * (FNV-1a; the table is not exposed to chosen collisions beyond what
+ * max_per_address and the cookie already bound). */
+static uint32_t endpoint_hash(const struct relay_udp *t, const union netaddr *a)
 {
-    uint32_t h = a->sin_addr.s_addr * 2654435761u;
-    h ^= (uint32_t)a->sin_port * 40503u;
+    uint8_t key[NETADDR_KEY_MAX];
+    size_t n = netaddr_key(a, key);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ key[i]) * 16777619u;
     h ^= h >> 15;
     return h & t->bucket_mask;
 }
 
-static bool same_endpoint(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-    return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
-}
-
-static int32_t slot_find(const struct relay_udp *t, const struct sockaddr_in *a)
+static int32_t slot_find(const struct relay_udp *t, const union netaddr *a)
 {
     for (int32_t i = t->buckets[endpoint_hash(t, a)]; i >= 0; i = t->slots[i].next)
-        if (same_endpoint(&t->slots[i].addr, a))
+        if (netaddr_equal(&t->slots[i].addr, a))
             return i;
     return -1;
 }
 
-static int32_t slot_alloc(struct relay_udp *t, const struct sockaddr_in *a,
+static int32_t slot_alloc(struct relay_udp *t, const union netaddr *a,
                           uint64_t now_us)
 {
     if (t->nfree == 0)
@@ -150,11 +145,11 @@ static void slot_free(struct relay_udp *t, uint32_t i)
 
 /* Members from the same IP address (any port). Linear, but only run for a
  * control datagram from an unknown endpoint. */
-static uint32_t slots_from_ip(const struct relay_udp *t, const struct sockaddr_in *a)
+static uint32_t slots_from_ip(const struct relay_udp *t, const union netaddr *a)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
-        if (t->slots[i].used && t->slots[i].addr.sin_addr.s_addr == a->sin_addr.s_addr)
+        if (t->slots[i].used && netaddr_same_host(&t->slots[i].addr, a))
             n++;
     return n;
 }
@@ -233,7 +228,7 @@ static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
         t->sto[k] = t->slots[peers[i]].addr;
         t->siov[k] = (struct iovec){ .iov_base = copy, .iov_len = len };
         t->smsg[k] = (struct mmsghdr){
-            .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = sizeof t->sto[k],
+            .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = netaddr_len(&t->sto[k]),
                          .msg_iov = &t->siov[k], .msg_iovlen = 1 }
         };
     }
@@ -278,8 +273,8 @@ static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t 
             return;
     }
     send_flush(t);
-    const struct sockaddr_in *to = &t->slots[peer].addr;
-    while (sendto(t->fd, json, len, 0, (const struct sockaddr *)to, sizeof *to) < 0) {
+    const union netaddr *to = &t->slots[peer].addr;
+    while (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0) {
         if (errno == EINTR)
             continue;
         log_debug("relay: sendto: %s", strerror(errno));
@@ -317,8 +312,17 @@ static struct relay_transport udp_core(void *t)
 static int udp_bind(struct relay_udp *t, const struct relay_net_config *cfg, char *err,
                     size_t err_cap)
 {
-    /* 1. socket(): an endpoint for datagrams (SOCK_DGRAM = UDP). */
-    t->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /* 0. Which address: IPv4 or IPv6, a literal or a name. */
+    union netaddr local;
+    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
+    char why[200];
+    if (netaddr_resolve(host, cfg->port, &local, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "bind address: %s", why);
+        return -1;
+    }
+    /* 1. socket(): an endpoint for datagrams (SOCK_DGRAM = UDP), of the
+     * address's family; bound to :: it serves IPv4 clients too. */
+    t->fd = netaddr_udp_socket(&local, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (t->fd < 0) {
         snprintf(err, err_cap, "socket: %s", strerror(errno));
         return -1;
@@ -329,32 +333,18 @@ static int udp_bind(struct relay_udp *t, const struct relay_net_config *cfg, cha
 
     /* 2. bind(): give it our address and port, so clients know where to
      * send. Port 0 asks the kernel for any free port. */
-    struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
-    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
-    if (inet_pton(AF_INET, host, &local.sin_addr) != 1) {
-        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
-        struct addrinfo *res = NULL;
-        int gai = getaddrinfo(host, NULL, &hints, &res);
-        if (gai != 0 || !res) {
-            snprintf(err, err_cap, "cannot resolve bind address '%s': %s", host,
-                     gai_strerror(gai));
-            return -1;
-        }
-        local.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-        freeaddrinfo(res);
-    }
-    if (bind(t->fd, (struct sockaddr *)&local, sizeof local) != 0) {
+    if (bind(t->fd, &local.sa, netaddr_len(&local)) != 0) {
         snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port,
                  strerror(errno));
         return -1;
     }
     /* 3. No listen(), no accept(): from here on we just recvfrom(). */
     socklen_t len = sizeof local;
-    if (getsockname(t->fd, (struct sockaddr *)&local, &len) != 0) {
+    if (getsockname(t->fd, &local.sa, &len) != 0) {
         snprintf(err, err_cap, "getsockname: %s", strerror(errno));
         return -1;
     }
-    format_addr(&local, t->addr, sizeof t->addr);
+    netaddr_format(&local, t->addr, sizeof t->addr);
     return 0;
 }
 
@@ -444,19 +434,23 @@ static void udp_destroy(void *ctx)
  * endpoint and a 10 s window, so the relay remembers nothing until then (as
  * DTLS HelloVerifyRequest, QUIC Retry, netcode.io connect tokens). */
 
-static uint64_t cookie_for(const struct relay_udp *t, const struct sockaddr_in *a,
+uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_t window)
+{
+    uint8_t in[NETADDR_KEY_MAX + 8];
+    size_t n = netaddr_key(a, in); /* the whole address (4 or 16 bytes) and the port */
+    for (int i = 0; i < 8; i++)
+        in[n + (size_t)i] = (uint8_t)(window >> (8 * i));
+    return siphash24(key, in, n + 8);
+}
+
+static uint64_t cookie_for(const struct relay_udp *t, const union netaddr *a,
                            uint64_t window)
 {
-    uint8_t in[14];
-    memcpy(in, &a->sin_addr.s_addr, 4);
-    memcpy(in + 4, &a->sin_port, 2);
-    for (int i = 0; i < 8; i++)
-        in[6 + i] = (uint8_t)(window >> (8 * i));
-    return siphash24(t->cookie_key, in, sizeof in);
+    return relay_udp_cookie(t->cookie_key, a, window);
 }
 
 /* The current window's cookie, or the previous window's too. */
-static bool cookie_valid(const struct relay_udp *t, const struct sockaddr_in *a,
+static bool cookie_valid(const struct relay_udp *t, const union netaddr *a,
                          const char *text, uint64_t now_us)
 {
     char *end;
@@ -471,14 +465,14 @@ static bool cookie_valid(const struct relay_udp *t, const struct sockaddr_in *a,
 
 /* Sends json to a stranger only if it is no longer than what the stranger
  * sent (amplification at most 1x) and the stray budget allows. */
-static void reply_stranger(struct relay_udp *t, const struct sockaddr_in *to,
+static void reply_stranger(struct relay_udp *t, const union netaddr *to,
                            const char *json, size_t request_len)
 {
     size_t len = strlen(json);
     if (len > request_len || !stray_budget(t))
         return;
     send_flush(t);
-    if (sendto(t->fd, json, len, 0, (const struct sockaddr *)to, sizeof *to) < 0)
+    if (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0)
         count_failed(t, 1);
 }
 
@@ -487,7 +481,7 @@ static void reply_stranger(struct relay_udp *t, const struct sockaddr_in *to,
  * otherwise answers it (cookie, bad_version or not_joined, never longer than
  * the datagram), counts it and returns false. */
 static bool stranger_verified(struct relay_udp *t, struct relay *r,
-                              const struct sockaddr_in *from, const uint8_t *bytes,
+                              const union netaddr *from, const uint8_t *bytes,
                               size_t len, uint64_t now_us)
 {
     cJSON *o = len > 0 && bytes[0] == '{' ? cJSON_ParseWithLength((const char *)bytes, len)
@@ -498,7 +492,13 @@ static bool stranger_verified(struct relay_udp *t, struct relay *r,
     const cJSON *cookie = cJSON_GetObjectItemCaseSensitive(o, "cookie");
     bool ok = false;
     char reply[64];
-    if (!join) {
+    if (!join && sniff_is_enet_connect(bytes, len)) {
+        /* An ENet client: the usual answer is longer than its 52-byte
+         * connect, this one is not, and it tells the client we are plain
+         * UDP (PROTOCOL.md, "Transport mismatch"). */
+        relay_count_drop(r, RELAY_DROP_NOT_JOINED);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"udp\"}", len);
+    } else if (!join) {
         relay_count_drop(r, RELAY_DROP_NOT_JOINED);
         reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"join\"}", len);
     } else if (!cJSON_IsNumber(version) || version->valuedouble != PROTO_VERSION) {
@@ -523,10 +523,10 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
     const struct msghdr *h = &t->rmsg[k].msg_hdr;
     uint8_t *bytes = t->riov[k].iov_base;
     size_t len = t->rmsg[k].msg_len;
-    const struct sockaddr_in *from = &t->rfrom[k];
+    union netaddr *from = &t->rfrom[k];
     uint64_t now = clock_now_us();
 
-    if (h->msg_namelen < sizeof *from || from->sin_family != AF_INET)
+    if (netaddr_from_sockaddr(from, &from->sa, h->msg_namelen) != 0)
         return;
     /* Longer than our buffer (max_packet_size + 1): the kernel cut it and
      * only says so in msg_flags. */
@@ -553,7 +553,7 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
             return;
         }
         char addr[RELAY_ADDR_MAX];
-        format_addr(from, addr, sizeof addr);
+        netaddr_format(from, addr, sizeof addr);
         if (relay_peer_connect(r, (uint32_t)slot, addr, now) != 0) {
             slot_free(t, (uint32_t)slot);
             return;

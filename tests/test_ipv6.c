@@ -1,0 +1,188 @@
+/* test_ipv6: IPv6 where the transport can carry it, over ::1 only.
+ * ricochet-relay --transport udp --bind ::1 with the client library's udp
+ * mode exchanging states; a dual-stack relay (--bind ::) serving an IPv4
+ * and an IPv6 client in one room; the plain-UDP cookie over whole IPv6
+ * endpoints; and ENet's one-line refusal of IPv6 in the relay, the client
+ * library and ricochet-bot. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../client/client.h"
+#include "../proto/clock.h"
+#include "../proto/netaddr.h"
+#include "../proto/siphash.h"
+#include "../relay/transport.h"
+#include "harness.h"
+
+#define WAIT_MS 15000
+#define ENET_REFUSAL "ENet 1.3 speaks IPv4 only"
+
+static struct client *udp_client(const char *host, uint16_t port, const char *name)
+{
+    struct client_config cfg = {.host = host, .port = port, .room = "six", .name = name,
+                                .mode = PROTO_MODE_UDP, .timeout_ms = 5000};
+    char err[256] = "";
+    struct client *c = client_create(&cfg, err, sizeof err);
+    if (!c)
+        fail_msg("client_create(%s, %s): %s", host, name, err);
+    return c;
+}
+
+/* Starts a udp relay bound to bind, joins one udp client per host, has
+ * each send rounds states and checks every other one got most of them
+ * (loopback rarely drops). Returns the relay's stderr (the caller frees). */
+static char *exchange_states(const char *bind, const char *const hosts[], size_t n)
+{
+    const char *args[] = {"--transport", "udp", "--bind", bind, NULL};
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = n;
+    char name[32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "six-%zu", i);
+        r.c[i] = udp_client(hosts[i], (uint16_t)port, name);
+    }
+    assert_int_equal(harness_poll_until(r.c, n, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    const int rounds = 30;
+    for (int k = 1; k <= rounds; k++) {
+        for (size_t i = 0; i < n; i++) {
+            struct proto_state s = {.send_us = clock_now_us(), .x = (float)k, .y = 1};
+            assert_int_equal(client_send_state(r.c[i], &s, 64), 0);
+        }
+        harness_poll_for(r.c, n, 20, harness_rec_event, &r);
+    }
+    harness_poll_for(r.c, n, 300, harness_rec_event, &r);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            uint32_t id = client_id(r.c[j]);
+            if (i != j)
+                assert_in_range(r.states[i][id], rounds * 8 / 10, rounds);
+        }
+        assert_int_equal(r.states_bad_id[i], 0);
+    }
+    for (size_t i = 0; i < n; i++)
+        client_destroy(r.c[i]);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
+    char *err = spawn_read_stderr(&relay);
+    assert_non_null(err);
+    spawn_free(&relay);
+    return err;
+}
+
+static void test_udp_relay_on_ipv6_loopback(void **state)
+{
+    (void)state;
+    const char *hosts[] = {"::1", "[::1]", "::1"};
+    char *err = exchange_states("::1", hosts, 3);
+    assert_non_null(strstr(err, "listening on [::1]:"));
+    assert_non_null(strstr(err, "relay: [::1]:")); /* members logged as [ip]:port */
+    free(err);
+}
+
+/* Bound to ::, one socket serves both families; the IPv4 member is logged
+ * as 127.0.0.1:port, not ::ffff:127.0.0.1. */
+static void test_udp_relay_dual_stack(void **state)
+{
+    (void)state;
+    const char *hosts[] = {"127.0.0.1", "::1"};
+    char *err = exchange_states("::", hosts, 2);
+    assert_non_null(strstr(err, "listening on [::]:"));
+    assert_non_null(strstr(err, "relay: 127.0.0.1:"));
+    assert_non_null(strstr(err, "relay: [::1]:"));
+    assert_null(strstr(err, "::ffff:"));
+    free(err);
+}
+
+/* The cookie hashes the whole endpoint: the 16 address bytes, the port and
+ * the window, as SipHash-2-4 of exactly those bytes; IPv4 keeps its 4 + 2
+ * + 8 layout. A cookie for one IPv6 endpoint is no good for another that
+ * differs in any one byte. */
+static void test_cookie_covers_ipv6_endpoints(void **state)
+{
+    (void)state;
+    const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    char err[256];
+    union netaddr a;
+    assert_int_equal(netaddr_parse_endpoint("[2001:db8::42]:7777", &a, err, sizeof err), 0);
+    const uint64_t window = 0x0102030405060708ull;
+    uint8_t in[26];
+    memcpy(in, &a.v6.sin6_addr, 16);
+    in[16] = 7777 >> 8;
+    in[17] = 7777 & 0xff;
+    for (int i = 0; i < 8; i++)
+        in[18 + i] = (uint8_t)(window >> (8 * i));
+    uint64_t c = relay_udp_cookie(key, &a, window);
+    assert_true(c == siphash24(key, in, sizeof in));
+    for (int byte = 0; byte < 16; byte++) {
+        union netaddr b = a;
+        b.v6.sin6_addr.s6_addr[byte] ^= 1;
+        assert_true(relay_udp_cookie(key, &b, window) != c);
+    }
+    union netaddr p = a;
+    netaddr_set_port(&p, 7778);
+    assert_true(relay_udp_cookie(key, &p, window) != c);
+    assert_true(relay_udp_cookie(key, &a, window + 1) != c);
+
+    union netaddr v4;
+    assert_int_equal(netaddr_parse_endpoint("192.0.2.9:7777", &v4, err, sizeof err), 0);
+    uint8_t in4[14] = {192, 0, 2, 9, 7777 >> 8, 7777 & 0xff};
+    memcpy(in4 + 6, in + 18, 8);
+    assert_true(relay_udp_cookie(key, &v4, window) == siphash24(key, in4, sizeof in4));
+}
+
+/* ENet 1.3 has no IPv6: the relay, the client library and the bot say so
+ * in one line and point at the plain-UDP transport. */
+static void test_enet_refuses_ipv6(void **state)
+{
+    (void)state;
+    const char *relay_args[] = {"--bind", "::1", "--port", "0", NULL};
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-relay", relay_args), 0);
+    assert_true(spawn_stop(&p, 0, 10000) > 0);
+    char *err = spawn_read_stderr(&p);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "ricochet-relay: error: bind address ::1 is IPv6: "
+                                ENET_REFUSAL "; use --transport udp for IPv6\n"));
+    free(err);
+    spawn_free(&p);
+
+    struct client_config cfg = {.host = "::1", .port = 7777, .room = "six", .name = "e",
+                                .mode = PROTO_MODE_UNSEQUENCED};
+    char text[256] = "";
+    assert_null(client_create(&cfg, text, sizeof text));
+    assert_non_null(strstr(text, ENET_REFUSAL));
+    assert_non_null(strstr(text, "--mode udp"));
+    assert_null(strchr(text, '\n'));
+
+    const char *bot_args[] = {"--host", "::1", "--port", "7777", "--duration", "1", NULL};
+    assert_int_equal(harness_spawn(&p, "ricochet-bot", bot_args), 0);
+    assert_true(spawn_stop(&p, 0, 10000) != 0);
+    err = spawn_read_stderr(&p);
+    assert_non_null(err);
+    assert_non_null(strstr(err, ENET_REFUSAL));
+    free(err);
+    spawn_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_udp_relay_on_ipv6_loopback),
+        cmocka_unit_test(test_udp_relay_dual_stack),
+        cmocka_unit_test(test_cookie_covers_ipv6_endpoints),
+        cmocka_unit_test(test_enet_refuses_ipv6),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
