@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "../proto/histogram.h"
+#include "../proto/netaddr.h"
 #include "../proto/wire.h"
 
 /* One point of the sweep grid. */
@@ -63,6 +64,8 @@ struct bench_config {
     bool verbose;            /* progress on stderr */
     long room_size;          /* clients per room (0: all in one room) */
     long procs;              /* generator processes (1: this one); rooms are never split */
+    char drop_log_dir[256];  /* keep netsim's drop log of each run here ("": a temporary
+                                file, removed once read) */
 };
 
 #define BENCH_MAX_PROCS 16
@@ -75,6 +78,63 @@ struct bench_netsim_truth {
     double drop_pct[2];      /* per direction: dropped / received */
     double e2e_loss_pct;     /* 1 - (1-up)(1-down): what a delivery should see */
 };
+
+/* One direction of one client as netsim's drop log names it. */
+struct bench_flow {
+    union netaddr ep; /* the client's endpoint, as netsim sees it */
+    int16_t peer;     /* ENet header peer id; -1: udp (the log's "-") */
+};
+
+#define BENCH_AUDIT_LIST 64 /* problem states listed per result */
+
+/* Where a listed state was last seen in netsim's log. */
+enum bench_audit_where {
+    BENCH_WHERE_NONE = 0,  /* nowhere: netsim never read it from the sender */
+    BENCH_WHERE_UP_FWD,    /* forwarded to the relay, never towards the receiver */
+    BENCH_WHERE_DOWN_FWD,  /* forwarded to the receiver, who never got it */
+    BENCH_WHERE_UP_DROP,   /* reliable: dropped on the uplink, never forwarded */
+    BENCH_WHERE_DOWN_DROP  /* reliable: dropped on the downlink, never forwarded */
+};
+
+struct bench_audit_item {
+    uint32_t sender, seq;  /* relay id of the sender, its sequence number */
+    uint32_t receiver;     /* relay id; 0 for an uplink drop (reliable) */
+    uint8_t where;         /* enum bench_audit_where */
+    struct bench_flow sender_flow, receiver_flow; /* up / down, as in the log */
+};
+
+/* The reconciliation of the run with netsim's drop log (audit.h). A missed
+ * state is one a sender sent in the window that a receiver never got. */
+struct bench_audit {
+    bool done;               /* false: not audited (no netsim, --procs > 1, no log) */
+    char skipped[96];        /* ... why not, when it should have been */
+    uint64_t missed;         /* = up + down + too_old + too_old_relay + enet_window +
+                                overflow + late + unexplained */
+    uint64_t up, down;       /* dropped by netsim on the sender's uplink / the receiver's
+                                downlink */
+    uint64_t too_old;        /* filtered by the receiver's sequenced order */
+    uint64_t too_old_relay;  /* filtered by the relay: netsim had forwarded it a newer state
+                                of that sender first (sequenced) */
+    uint64_t enet_window;    /* forwarded, then discarded by the receiving ENet peer as
+                                older than its unsequenced window (reordered across the
+                                edge of a 1024-group window; netsim's log replayed) */
+    uint64_t overflow;       /* forwarded, then lost in the receiver's full socket buffer
+                                (at most the kernel's drop count on that socket) */
+    uint64_t late;           /* forwarded after the bench stopped listening */
+    uint64_t unexplained;    /* a bug somewhere: listed */
+    uint64_t not_sent;       /* receivers x sends that failed (send_errors): not missed */
+    uint64_t socket_drops;   /* datagrams the kernel dropped on the clients' sockets */
+    uint64_t state_drops;    /* reliable: netsim's drops of window states, each matched: */
+    uint64_t retransmitted;  /* ... the same state forwarded on that flow later */
+    uint64_t redundant;      /* ... a copy dropped after one had been forwarded */
+    uint64_t unretransmitted; /* ... never forwarded on that flow: listed */
+    uint64_t log_states;     /* state lines in the drop log */
+    size_t listed;
+    struct bench_audit_item items[BENCH_AUDIT_LIST];
+};
+
+/* Audited and nothing unexplained or unretransmitted. */
+bool bench_audit_clean(const struct bench_audit *a);
 
 /* Everything one run measured. Counts cover the measurement window. */
 struct bench_result {
@@ -122,6 +182,7 @@ struct bench_result {
     uint64_t netsim_seed;
     struct bench_netsim_truth truth;
     double loss_diff_pct;    /* lost_pct - truth.e2e_loss_pct */
+    struct bench_audit audit; /* every missed state against netsim's drop log */
 };
 
 void bench_config_default(struct bench_config *cfg);

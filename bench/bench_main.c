@@ -38,6 +38,7 @@ struct config {
     double break_delivery, break_p99;
     long seed;
     char json[512], csv[512], plot[512], table[512];
+    char drop_log_dir[256];
     bool quiet;
     bool datagram_limit;
     int log_level;
@@ -97,6 +98,8 @@ static const struct option_def options[] = {
      "write CSV results to this file (- = stdout)"},
     {"table", OPTION_STRING, offsetof(struct config, table), "", 0, 512, NULL,
      "also write the human table to this file"},
+    {"drop-log-dir", OPTION_STRING, offsetof(struct config, drop_log_dir), "", 0, 256, NULL,
+     "keep netsim's drop log of each run in this folder (default: a temporary file)"},
     {"plot", OPTION_STRING, offsetof(struct config, plot), "", 0, 512, NULL,
      "render latency CDFs (and sweep plots) as PNG into this folder with gnuplot"},
     {"datagram-limit", OPTION_BOOL, offsetof(struct config, datagram_limit), "false", 0, 0,
@@ -112,7 +115,8 @@ static const char summary[] =
     "Latency and loss benchmark: a relay (started or given), optionally netsim in between,\n"
     "N clients in one room sending at a constant rate in each mode. Reports delivery, one-way\n"
     "latency from the intended send time, RFC 3550 jitter, ENet's view, relay CPU/RSS and\n"
-    "bytes per message; checks measured loss against netsim's own drop counts.\n"
+    "bytes per message; checks measured loss against netsim's own drop counts, and every\n"
+    "missed state against netsim's drop log: exit status 3 if one is unexplained.\n"
     "example: " PROG " --loss 5 --delay 20 --jitter 10 --plot out/";
 
 /* What to run: the base parameters, the modes, and the sweep values. */
@@ -240,6 +244,7 @@ static void bench_config_from(const struct config *c, struct bench_config *cfg)
     cfg->verbose = c->log_level <= LOG_INFO;
     cfg->room_size = c->room_size;
     cfg->procs = c->procs;
+    snprintf(cfg->drop_log_dir, sizeof cfg->drop_log_dir, "%s", c->drop_log_dir);
 }
 
 static void plan_from(const struct config *c, struct plan *p)
@@ -281,10 +286,31 @@ static void print_progress(const struct plan *p, size_t v, int m, int rc,
     char truth[48] = "";
     if (r->truth.valid)
         snprintf(truth, sizeof truth, " (netsim dropped %.2f%%)", r->truth.e2e_loss_pct);
-    fprintf(stderr, PROG ": %s%-11s lost %6.2f%%%s, p50 %.1f ms, p99 %.1f ms%s%s\n", point,
-            proto_mode_name(p->modes[m]), r->lost_pct, truth,
+    char audit[64] = "";
+    if (r->audit.done)
+        snprintf(audit, sizeof audit, ", %llu unexplained",
+                 (unsigned long long)(r->audit.unexplained + r->audit.unretransmitted));
+    fprintf(stderr, PROG ": %s%-11s lost %6.2f%%%s%s, p50 %.1f ms, p99 %.1f ms%s%s\n", point,
+            proto_mode_name(p->modes[m]), r->lost_pct, truth, audit,
             (double)r->p50_us / 1000, (double)r->p99_us / 1000, r->ok ? "" : "; warning: ",
             r->ok ? "" : r->error);
+}
+
+/* Says on stderr (whatever --quiet) what a run's audit could not explain.
+ * Returns 1 if something, else 0. */
+static int report_unexplained(const struct plan *p, size_t v, const struct bench_result *r)
+{
+    const struct bench_audit *a = &r->audit;
+    if (!a->done || bench_audit_clean(a))
+        return 0;
+    char point[64] = "";
+    if (p->n_values)
+        snprintf(point, sizeof point, " at %s=%g", bench_param_name(p->swept), p->values[v]);
+    fprintf(stderr, PROG ": AUDIT FAILED: %s%s: %llu of %llu lost states unexplained by "
+                    "netsim's drop log, %llu drops never retransmitted (listed in --json)\n",
+            proto_mode_name(r->mode), point, (unsigned long long)a->unexplained,
+            (unsigned long long)a->missed, (unsigned long long)a->unretransmitted);
+    return 1;
 }
 
 /* Whether a run crossed --break-delivery / --break-p99 (or failed outright)
@@ -302,7 +328,8 @@ static bool broke_limits(const struct config *c, int rc, const struct bench_resu
  * values once it broke the limits. Returns the number of results; counts
  * failed runs in *failures. */
 static size_t run_plan(const struct config *c, const struct bench_config *cfg,
-                       const struct plan *p, struct bench_result *results, int *failures)
+                       const struct plan *p, struct bench_result *results, int *failures,
+                       int *unexplained)
 {
     size_t n_results = 0;
     bool mode_broken[PROTO_MODE_COUNT] = {false};
@@ -323,6 +350,7 @@ static size_t run_plan(const struct config *c, const struct bench_config *cfg,
                 (*failures)++;
             if (!c->quiet)
                 print_progress(p, v, m, rc, r);
+            *unexplained += report_unexplained(p, v, r);
             if (broke_limits(c, rc, r)) {
                 mode_broken[m] = true;
                 n_broken++;
@@ -393,7 +421,7 @@ int main(int argc, char **argv)
     struct config c;
     struct bench_config cfg;
     char command[2048];
-    int failures = 0;
+    int failures = 0, unexplained = 0;
 
     memset(&c, 0, sizeof c);
     options_parse_or_exit(options, &c, argc, argv, PROG, summary);
@@ -410,6 +438,8 @@ int main(int argc, char **argv)
     }
     if (c.relay[0])
         check_relay_addr(c.relay);
+    if (c.drop_log_dir[0] && access(c.drop_log_dir, W_OK | X_OK) != 0)
+        options_fail(PROG, "--drop-log-dir %s: %s", c.drop_log_dir, strerror(errno));
     bench_config_from(&c, &cfg);
     plan_from(&c, &plan);
     signals_install(NULL, NULL, bench_request_stop);
@@ -419,7 +449,7 @@ int main(int argc, char **argv)
         calloc(plan.n_points * (size_t)plan.n_modes, sizeof *results);
     if (!results)
         options_fail(PROG, "out of memory");
-    size_t n_results = run_plan(&c, &cfg, &plan, results, &failures);
+    size_t n_results = run_plan(&c, &cfg, &plan, results, &failures, &unexplained);
     failures += write_reports(&c, &plan, results, n_results, command);
 
     for (size_t i = 0; i < n_results; i++)
@@ -430,5 +460,7 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": interrupted\n");
         return 130;
     }
-    return failures ? 1 : 0;
+    if (failures)
+        return 1;
+    return unexplained ? 3 : 0;
 }

@@ -13,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "audit.h"
+
 static double ms(uint64_t us)
 {
     return (double)us / 1000.0;
@@ -36,6 +38,40 @@ static void describe(char *buf, size_t cap, const struct bench_result *r)
                  " (netsim per hop: loss %.2f%%, delay %g ms, jitter +-%g ms, seed %llu)",
                  r->hop_loss_pct, r->hop_delay_ms, r->hop_jitter_ms,
                  (unsigned long long)r->netsim_seed);
+}
+
+static uint64_t audit_explained(const struct bench_audit *a)
+{
+    return a->up + a->down + a->too_old + a->too_old_relay + a->enet_window + a->overflow +
+           a->late;
+}
+
+/* The audit's line under a result: what explains the missed states. */
+static void table_audit(FILE *out, const struct bench_result *x)
+{
+    const struct bench_audit *a = &x->audit;
+    if (!a->done) {
+        if (a->skipped[0])
+            fprintf(out, "  audit: not done: %s\n", a->skipped);
+        return;
+    }
+    fprintf(out, "  audit: %llu missed, %llu explained (netsim up %llu, down %llu, too old %llu "
+                 "+ %llu at the relay, ENet window %llu, socket overflow %llu, late %llu), "
+                 "%llu unexplained\n",
+            (unsigned long long)a->missed, (unsigned long long)audit_explained(a),
+            (unsigned long long)a->up, (unsigned long long)a->down,
+            (unsigned long long)a->too_old, (unsigned long long)a->too_old_relay,
+            (unsigned long long)a->enet_window, (unsigned long long)a->overflow,
+            (unsigned long long)a->late, (unsigned long long)a->unexplained);
+    if (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE)
+        fprintf(out, "  audit: netsim dropped %llu window states: %llu retransmitted, %llu "
+                     "redundant copies, %llu never forwarded after\n",
+                (unsigned long long)a->state_drops, (unsigned long long)a->retransmitted,
+                (unsigned long long)a->redundant, (unsigned long long)a->unretransmitted);
+    if (!bench_audit_clean(a))
+        fprintf(out, "  AUDIT FAILED: %llu lost states unexplained, %llu drops never "
+                     "retransmitted (listed in the JSON)\n",
+                (unsigned long long)a->unexplained, (unsigned long long)a->unretransmitted);
 }
 
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
@@ -98,6 +134,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
         if (x->bench_cpu_pct >= 90)
             fprintf(out, "  note: a generator process used %.0f%% of a core: the generator, not "
                          "only the relay, limits these figures\n", x->bench_cpu_pct);
+        table_audit(out, x);
         if (!x->ok)
             fprintf(out, "  warning: %s\n", x->error);
         if (x->disconnects || x->send_errors)
@@ -115,10 +152,73 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                 "included) that it retransmitted, command or ack lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
                 "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
                 "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
-                "both hops, per delivered state.\n");
+                "both hops, per delivered state; audit: every missed state matched to netsim's\n"
+                "drop log (README: auditing a run).\n");
 }
 
 /* ---- JSON ---- */
+
+static void json_audit_items(cJSON *o, const struct bench_audit *a, const char *name,
+                             bool drops)
+{
+    cJSON *arr = cJSON_AddArrayToObject(o, name);
+    for (size_t k = 0; arr && k < a->listed; k++) {
+        const struct bench_audit_item *it = &a->items[k];
+        bool is_drop = it->where == BENCH_WHERE_UP_DROP || it->where == BENCH_WHERE_DOWN_DROP;
+        if (is_drop != drops)
+            continue;
+        char flow[40];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "sender", it->sender);
+        cJSON_AddNumberToObject(j, "seq", it->seq);
+        if (it->receiver)
+            cJSON_AddNumberToObject(j, "receiver", it->receiver);
+        cJSON_AddStringToObject(j, "where", audit_where_name(it->where));
+        audit_flow_str(&it->sender_flow, flow, sizeof flow);
+        cJSON_AddStringToObject(j, "sender_flow", flow);
+        if (it->receiver) {
+            audit_flow_str(&it->receiver_flow, flow, sizeof flow);
+            cJSON_AddStringToObject(j, "receiver_flow", flow);
+        }
+        cJSON_AddItemToArray(arr, j);
+    }
+}
+
+static void json_audit(cJSON *o, const struct bench_result *x)
+{
+    const struct bench_audit *a = &x->audit;
+    cJSON *j = cJSON_AddObjectToObject(o, "audit");
+    cJSON_AddBoolToObject(j, "done", a->done);
+    if (!a->done) {
+        if (a->skipped[0])
+            cJSON_AddStringToObject(j, "skipped", a->skipped);
+        return;
+    }
+    cJSON_AddBoolToObject(j, "clean", bench_audit_clean(a));
+    cJSON_AddNumberToObject(j, "missed", (double)a->missed);
+    cJSON_AddNumberToObject(j, "explained", (double)audit_explained(a));
+    cJSON *e = cJSON_AddObjectToObject(j, "explained_by");
+    cJSON_AddNumberToObject(e, "netsim_up", (double)a->up);
+    cJSON_AddNumberToObject(e, "netsim_down", (double)a->down);
+    cJSON_AddNumberToObject(e, "too_old", (double)a->too_old);
+    cJSON_AddNumberToObject(e, "too_old_relay", (double)a->too_old_relay);
+    cJSON_AddNumberToObject(e, "enet_window", (double)a->enet_window);
+    cJSON_AddNumberToObject(e, "socket_overflow", (double)a->overflow);
+    cJSON_AddNumberToObject(e, "late", (double)a->late);
+    cJSON_AddNumberToObject(j, "unexplained", (double)a->unexplained);
+    json_audit_items(j, a, "unexplained_states", false);
+    cJSON_AddNumberToObject(j, "not_sent", (double)a->not_sent);
+    cJSON_AddNumberToObject(j, "socket_drops", (double)a->socket_drops);
+    cJSON_AddNumberToObject(j, "log_states", (double)a->log_states);
+    if (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE) {
+        cJSON_AddNumberToObject(j, "state_drops", (double)a->state_drops);
+        cJSON_AddNumberToObject(j, "retransmitted", (double)a->retransmitted);
+        cJSON_AddNumberToObject(j, "redundant", (double)a->redundant);
+        cJSON_AddNumberToObject(j, "unretransmitted", (double)a->unretransmitted);
+        json_audit_items(j, a, "unretransmitted_states", true);
+    }
+    cJSON_AddNumberToObject(j, "listed_max", BENCH_AUDIT_LIST);
+}
 
 static cJSON *result_json(const struct bench_result *x)
 {
@@ -195,6 +295,7 @@ static cJSON *result_json(const struct bench_result *x)
             if (!(proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE))
                 cJSON_AddNumberToObject(ns, "measured_minus_netsim_pct", x->loss_diff_pct);
         }
+        json_audit(o, x);
     }
     return o;
 }
@@ -226,7 +327,8 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "delivered,lost_pct,duplicates,reordered,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
                  "mean_ms,jitter_ms_measured,enet_rtt_ms,enet_loss_pct,netsim_loss_pct,"
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
-                 "bytes_per_msg,disconnects,send_errors\n");
+                 "bytes_per_msg,disconnects,send_errors,audit_missed,audit_explained,"
+                 "audit_unexplained,audit_too_old,audit_unretransmitted\n");
     for (size_t i = 0; i < n; i++) {
         const struct bench_result *x = &r[i];
         const struct bench_params *p = &x->params;
@@ -248,8 +350,16 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                     x->relay_peak_rss_kb);
         else
             fprintf(out, ",,,");
-        fprintf(out, "%.2f,%.2f,%llu,%llu\n", x->bench_cpu_pct, x->bytes_per_msg,
+        fprintf(out, "%.2f,%.2f,%llu,%llu,", x->bench_cpu_pct, x->bytes_per_msg,
                 (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
+        const struct bench_audit *a = &x->audit;
+        if (a->done) /* empty when not audited */
+            fprintf(out, "%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)a->missed,
+                    (unsigned long long)audit_explained(a), (unsigned long long)a->unexplained,
+                    (unsigned long long)(a->too_old + a->too_old_relay),
+                    (unsigned long long)a->unretransmitted);
+        else
+            fprintf(out, ",,,,\n");
     }
     return ferror(out) ? -1 : 0;
 }

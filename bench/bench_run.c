@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +25,7 @@
 #include "../client/swarm.h"
 #include "../proto/clock.h"
 #include "../proto/log.h"
+#include "audit.h"
 #include "spawn.h"
 
 #define START_LEAD_US 20000    /* first send this long after setup */
@@ -282,6 +287,11 @@ struct run {
     struct spawn_proc relay, netsim;
     bool relay_started, netsim_started;
     bool tearing_down;      /* disconnects are expected now */
+    /* the audit (audit.h), when netsim writes a drop log for us */
+    struct audit_track *track;
+    struct audit_client *aclients; /* n */
+    char drop_log[512];     /* netsim's --drop-log ("" = none) */
+    uint64_t listen_end_us; /* when the bench stopped counting arrivals */
 };
 
 static void vlog(const struct run *run, const char *fmt, ...)
@@ -357,6 +367,30 @@ static int start_relay(struct run *run, int *port)
     return 0;
 }
 
+/* Where netsim writes its drop log for the audit: in --drop-log-dir, named
+ * after the run, or a temporary file. Returns 0 or -1. */
+static int drop_log_path(struct run *run)
+{
+    const struct bench_params *p = run->params;
+    if (run->cfg->drop_log_dir[0]) {
+        snprintf(run->drop_log, sizeof run->drop_log,
+                 "%s/drops_%s_clients%ld_rate%g_loss%g_delay%g_jitter%g.log",
+                 run->cfg->drop_log_dir, proto_mode_name(run->mode), p->clients, p->rate_hz,
+                 p->loss_pct, p->delay_ms, p->jitter_ms);
+        return 0;
+    }
+    const char *dir = getenv("TMPDIR");
+    snprintf(run->drop_log, sizeof run->drop_log, "%s/ricochet-bench-drops-XXXXXX",
+             dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(run->drop_log);
+    if (fd < 0) {
+        run->drop_log[0] = '\0';
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 static int start_netsim(struct run *run, const char *relay_host, int relay_port,
                         int *port)
 {
@@ -381,6 +415,21 @@ static int start_netsim(struct run *run, const char *relay_host, int relay_port,
     args[n++] = seed;
     if (run->cfg->reorder)
         args[n++] = "--reorder";
+    /* the audit: one line per state netsim dropped or forwarded */
+    if (run->cfg->procs <= 1) {
+        if (drop_log_path(run) == 0) {
+            args[n++] = "--drop-log";
+            args[n++] = run->drop_log;
+            args[n++] = "--wire";
+            args[n++] = proto_mode_info(run->mode)->enet ? "enet" : "udp";
+        } else {
+            snprintf(r->audit.skipped, sizeof r->audit.skipped, "no drop log: %s",
+                     strerror(errno));
+        }
+    } else {
+        snprintf(r->audit.skipped, sizeof r->audit.skipped,
+                 "--procs > 1: receivers are in other processes");
+    }
     n += split_args(run->cfg->netsim_args, extra, sizeof extra, args + n,
                     SPAWN_MAX_ARGS - n);
     args[n] = NULL;
@@ -434,6 +483,8 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
          * here: the same clock, so uncorrected; the bound shows it) */
         if (ev->latency_bound_us > run->r->clock_bound_us)
             run->r->clock_bound_us = ev->latency_bound_us;
+        if (run->track && !run->tearing_down)
+            audit_track_got(run->track, i, (size_t)s, ev->state.seq, false);
         if (recv_stats_record(&run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)],
                               ev->state.seq, ev->recv_us - (uint64_t)ev->latency_us,
                               ev->recv_us, run->r->latency) == 1) {
@@ -448,8 +499,11 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
         uint64_t t = ev->state.send_us;
         if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
             return;
-        if (t >= run->win_start && t < run->win_end)
-            run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)].too_old++;
+        if (t < run->win_start || t >= run->win_end)
+            return;
+        run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)].too_old++;
+        if (run->track && !run->tearing_down)
+            audit_track_got(run->track, i, (size_t)s, ev->state.seq, true);
         return;
     }
     case CLIENT_EV_DISCONNECTED:
@@ -480,6 +534,10 @@ static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
     run->peers[i].sent_window++;
     if (!ok)
         run->r->send_errors++;
+    if (run->track && ok) /* the library numbered it just now */
+        audit_track_sent(run->track, i, client_next_seq(run->peers[i].c) - 1);
+    else if (run->track)
+        audit_track_failed(run->track, i);
 }
 
 /* Services the clients for at most wait_us; dead ones are marked. */
@@ -488,6 +546,45 @@ static void service(struct run *run, uint64_t wait_us)
     swarm_service(run->sw, wait_us);
     for (size_t i = 0; i < run->n; i++)
         run->peers[i].dead = swarm_dead(run->sw, i);
+}
+
+/* Client c's flows as netsim names them: the endpoint it sends from (the
+ * address the kernel picks towards 127.0.0.1 if bound to any) and ENet's
+ * header peer ids. Returns 0 or -1. */
+static int client_flows(struct client *c, struct audit_client *ac)
+{
+    union netaddr ep;
+    socklen_t len = sizeof ep;
+    if (getsockname(client_socket_fd(c), &ep.sa, &len) != 0 ||
+        netaddr_from_sockaddr(&ep, &ep.sa, len) != 0)
+        return -1;
+    if (ep.sa.sa_family == AF_INET && ep.v4.sin_addr.s_addr == htonl(INADDR_ANY))
+        ep.v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else if (ep.sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&ep.v6.sin6_addr))
+        ep.v6.sin6_addr = in6addr_loopback;
+    struct client_netinfo ni;
+    client_netinfo(c, &ni);
+    ac->id = client_id(c);
+    ac->up = (struct bench_flow){.ep = ep, .peer = (int16_t)ni.enet_peer_out};
+    ac->down = ac->up;
+    ac->down.peer = (int16_t)ni.enet_peer_in;
+    return 0;
+}
+
+/* The audit's records: every client's flows, and room for the states of
+ * the window (each sender's at most duration / period + 2). */
+static int audit_setup(struct run *run)
+{
+    uint64_t period = (uint64_t)llround(1e6 / run->params->rate_hz);
+    size_t cap = (size_t)((uint64_t)run->cfg->duration_ms * 1000u / (period ? period : 1)) + 2;
+    run->aclients = calloc(run->n, sizeof *run->aclients);
+    run->track = audit_track_new(run->n, run->k, cap);
+    if (!run->aclients || !run->track)
+        return fail(run, "out of memory (audit of %zu clients)", run->n);
+    for (size_t i = 0; i < run->n; i++)
+        if (client_flows(run->peers[i].c, &run->aclients[i]) != 0)
+            return fail(run, "getsockname: %s", strerror(errno));
+    return 0;
 }
 
 /* Waits until every client is joined (and, over ENet, sees all the others). */
@@ -531,7 +628,7 @@ static int setup_clients(struct run *run, const char *host, int port)
         run->index_of_id[id] = -1;
     for (size_t i = 0; i < n; i++)
         run->index_of_id[run->peers[i].id] = (int32_t)i;
-    return 0;
+    return run->drop_log[0] ? audit_setup(run) : 0;
 }
 
 static double cpu_self_s(void)
@@ -556,6 +653,30 @@ static void relay_figures(struct run *run, const struct spawn_usage *relay0, uin
     r->relay_cpu_s = u.cpu_s - relay0->cpu_s;
     r->relay_cpu_pct = 100.0 * r->relay_cpu_s / (elapsed > 0 ? elapsed : 1e-6);
     r->relay_peak_rss_kb = u.hwm_kb;
+}
+
+/* The kernel's count of datagrams dropped on each client's socket (receive
+ * buffer full): /proc/net/udp's last column, found by the socket's inode. */
+static void socket_drops(struct run *run)
+{
+    FILE *f = fopen("/proc/net/udp", "r");
+    if (!f)
+        return;
+    char line[512];
+    unsigned long inode;
+    unsigned long long drops;
+    while (fgets(line, sizeof line, f)) {
+        /* sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops */
+        if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu %*s %*s %llu", &inode,
+                   &drops) != 2)
+            continue;
+        for (size_t i = 0; i < run->n; i++) {
+            struct stat st;
+            if (fstat(client_socket_fd(run->peers[i].c), &st) == 0 && st.st_ino == inode)
+                run->aclients[i].socket_drops = drops;
+        }
+    }
+    fclose(f);
 }
 
 static int measure(struct run *run, uint64_t t0)
@@ -637,6 +758,9 @@ static int measure(struct run *run, uint64_t t0)
         r->enet_loss_pct /= (double)enet_n;
     }
     r->enet_clients = enet_n;
+    run->listen_end_us = clock_now_us();
+    if (run->aclients)
+        socket_drops(run);
     return 0;
 }
 
@@ -975,6 +1099,35 @@ static void teardown(struct run *run)
         spawn_free(&run->netsim);
 }
 
+/* Reconciles the run with netsim's drop log (netsim has stopped: the log
+ * is complete), then removes a temporary log and the records. */
+static void audit_finish(struct run *run, bool ok)
+{
+    struct bench_audit *a = &run->r->audit;
+    if (ok && run->track) {
+        char err[160];
+        FILE *f = fopen(run->drop_log, "r");
+        struct audit_log *log = f ? audit_log_read(f, err, sizeof err) : NULL;
+        if (!f)
+            snprintf(err, sizeof err, "%.100s: %s", run->drop_log, strerror(errno));
+        if (f)
+            fclose(f);
+        if (log) {
+            audit_reconcile(run->track, run->aclients, log, run->mode, run->listen_end_us, a);
+            a->done = true;
+        } else {
+            snprintf(a->skipped, sizeof a->skipped, "drop log: %.80s", err);
+        }
+        audit_log_free(log);
+    }
+    if (run->drop_log[0] && !run->cfg->drop_log_dir[0])
+        unlink(run->drop_log);
+    audit_track_free(run->track);
+    free(run->aclients);
+    run->track = NULL;
+    run->aclients = NULL;
+}
+
 int bench_run(const struct bench_config *cfg, const struct bench_params *params,
               enum proto_mode mode, struct bench_result *r)
 {
@@ -1042,6 +1195,7 @@ out:
     teardown(&run);
     if (rc == 0 && r->with_netsim && !r->truth.valid)
         r->ok = false, rc = -1;
+    audit_finish(&run, rc == 0 && r->ok);
     free(run.index_of_id);
     free(run.peers);
     free(run.rs);

@@ -2,6 +2,7 @@
 #include "droplog.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const droplog_names[DROPLOG_EVENTS] = {"loss", "burst", "queue",
@@ -23,7 +24,7 @@ int droplog_event_parse(const char *name)
 void droplog_header(FILE *out, enum statescan_wire wire)
 {
     fprintf(out, "# ricochet-netsim drop log, %s datagrams\n"
-                 "# t_us event dir flow sender seq kind delay_us\n",
+                 "# t_us event dir flow sender seq kind delay_us peer group\n",
             wire == STATESCAN_ENET ? "enet" : "udp");
 }
 
@@ -35,10 +36,16 @@ void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire w
     struct statescan_result r = statescan_datagram(wire, buf, len, refs);
     if (r.malformed || r.compressed)
         c->unreadable++;
+    char peer[12] = "-";
+    if (r.peer >= 0)
+        snprintf(peer, sizeof peer, "%d", r.peer);
     for (size_t i = 0; i < r.states && i < STATESCAN_MAX; i++) {
-        fprintf(out, "%" PRIu64 " %s %s %s %" PRIu32 " %" PRIu32 " %s %" PRIu64 "\n", t_us,
+        char group[8] = "-";
+        if (refs[i].kind == STATESCAN_UNSEQUENCED)
+            snprintf(group, sizeof group, "%u", (unsigned)refs[i].group);
+        fprintf(out, "%" PRIu64 " %s %s %s %" PRIu32 " %" PRIu32 " %s %" PRIu64 " %s %s\n", t_us,
                 droplog_event_name(ev), netsim_dir_name(dir), flow, refs[i].sender,
-                refs[i].seq, statescan_kind_name(refs[i].kind), delay_us);
+                refs[i].seq, statescan_kind_name(refs[i].kind), delay_us, peer, group);
         c->states[ev]++;
     }
 }

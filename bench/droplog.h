@@ -2,14 +2,21 @@
  *
  * One line per state (found by statescan.h inside each datagram) per event:
  *
- *     T_US EVENT DIR FLOW SENDER SEQ KIND DELAY_US
+ *     T_US EVENT DIR FLOW SENDER SEQ KIND DELAY_US PEER GROUP
  *
  * T_US: netsim's monotonic clock, µs. EVENT: loss, burst, queue, overflow
  * (dropped, by cause), dup (an extra copy was made; both copies later show
  * as fwd), fwd (handed to the socket; DELAY_US is the delay the model chose,
  * 0 for the other events). DIR: up or down. FLOW: the client's ip:port, the
  * same on both directions. SENDER: the id in the state (0 on the uplink: the
- * relay stamps it downstream). KIND: statescan_kind_name. Copies thrown away
+ * relay stamps it downstream). KIND: statescan_kind_name. PEER: over ENet
+ * the peer id in the datagram's header (the receiving host's slot for the
+ * sending one: on the uplink the relay's id for the client, on the downlink
+ * the client host's own), which tells apart clients sharing one socket; "-"
+ * for udp. GROUP: an unsequenced command's group ("-" for other kinds):
+ * ENet's receiver discards one older than its window of 1024 groups, so a
+ * state reordered across that window's edge is lost although forwarded.
+ * Copies thrown away
  * at exit are counted in the stats, not logged. Lines starting with # are
  * comments. */
 #ifndef RICOCHET_DROPLOG_H

@@ -92,10 +92,14 @@ static size_t scan_command(const uint8_t *buf, size_t len, size_t at, struct sta
     uint8_t channel = buf[at + 1];
     if (channel == PROTO_CHANNEL_CONTROL)
         return size + data;
+    size_t before = r->states;
     if (kind != STATESCAN_FRAGMENT)
         scan_payload(payload, data, PROTO_STATE_SIZE, channel, kind, r, out);
     else if (get32(buf + at + offsetof(ENetProtocolSendFragment, fragmentOffset)) == 0)
         scan_payload(payload, data, SCAN_STATE_HEAD, channel, kind, r, out);
+    if (kind == STATESCAN_UNSEQUENCED && r->states > before && before < STATESCAN_MAX)
+        out[before].group =
+            get16(buf + at + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup));
     return size + data;
 }
 
@@ -107,6 +111,7 @@ static void scan_enet(const uint8_t *buf, size_t len, struct statescan_result *r
         return;
     }
     uint16_t flags = get16(buf) & ENET_PROTOCOL_HEADER_FLAG_MASK;
+    r->peer = get16(buf) & ENET_PROTOCOL_MAXIMUM_PEER_ID;
     if (flags & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED) {
         r->compressed = 1;
         return;
@@ -130,7 +135,7 @@ static void scan_enet(const uint8_t *buf, size_t len, struct statescan_result *r
 struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8_t *buf,
                                            size_t len, struct statescan_ref out[STATESCAN_MAX])
 {
-    struct statescan_result r = {0};
+    struct statescan_result r = {.peer = -1};
     if (wire == STATESCAN_ENET)
         scan_enet(buf, len, &r, out);
     else /* anything else on a udp flow (join, control) is no state */

@@ -36,6 +36,8 @@ struct statescan_ref {
     uint32_t seq;     /* the sender's sequence number */
     uint8_t channel;  /* ENet channel (0 for udp) */
     uint8_t kind;     /* enum statescan_kind */
+    uint16_t group;   /* STATESCAN_UNSEQUENCED: the command's unsequenced group (ENet's
+                         receiver discards a group older than its window) */
 };
 
 struct statescan_result {
@@ -43,6 +45,8 @@ struct statescan_result {
     size_t commands;  /* ENet commands walked */
     int malformed;    /* 1: stopped at a command ENet would refuse, or too short */
     int compressed;   /* 1: ENet compressed datagram, not read */
+    int peer;         /* ENet: the header's peer id (session and flag bits masked off):
+                         the receiver's slot for the sender; -1 for udp or too short */
 };
 
 /* Scans one datagram of len bytes. Fills out[0..min(states, STATESCAN_MAX))

@@ -1226,12 +1226,15 @@ void client_netinfo(const struct client *c, struct client_netinfo *info)
     info->bytes_received = c->bytes_received;
     info->datagrams_sent = c->dgrams_sent;
     info->datagrams_received = c->dgrams_received;
+    info->enet_peer_out = info->enet_peer_in = -1;
     if (!c->udp && c->enet) {
         info->bytes_sent += c->enet->totalSentData;
         info->bytes_received += c->enet->totalReceivedData;
         info->datagrams_sent += c->enet->totalSentPackets;
         info->datagrams_received += c->enet->totalReceivedPackets;
         if (c->peer) {
+            info->enet_peer_out = c->peer->outgoingPeerID;
+            info->enet_peer_in = c->peer->incomingPeerID;
             info->enet_rtt_ms = c->peer->roundTripTime;
             info->enet_rtt_var_ms = c->peer->roundTripTimeVariance;
             /* ENet publishes packetLoss only every 10 s

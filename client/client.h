@@ -105,6 +105,9 @@ struct client_netinfo {
                                    update, packetsLost / packetsSent so far) */
     uint64_t bytes_sent, bytes_received;     /* UDP payload bytes on the wire */
     uint64_t datagrams_sent, datagrams_received;
+    int enet_peer_out;          /* ENet header peer id of my datagrams (the relay's slot
+                                   for me), -1 in udp mode or unconnected */
+    int enet_peer_in;           /* ... of the relay's datagrams to me (my host's slot) */
 };
 
 /* Starts connecting and joining; does not block. Returns NULL with a

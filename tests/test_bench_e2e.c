@@ -44,26 +44,53 @@ static const cJSON *find_mode(const cJSON *results, const char *mode)
     return NULL;
 }
 
-/* Runs the bench with args and returns its parsed JSON (caller deletes). */
-static cJSON *run_bench(const char *const *args)
+/* Runs the bench with args, expects exit status want and returns its
+ * parsed JSON (caller deletes); its stderr in *err_out if not NULL. */
+static cJSON *run_bench_status(const char *const *args, int want, char **err_out)
 {
     struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
     int code = spawn_stop(&p, 0, 120000);
     char *out = spawn_read_stdout(&p);
     char *err = spawn_read_stderr(&p);
-    if (code != 0)
+    if (code != want)
         print_error("ricochet-bench exited %d; stderr:\n%s\n", code, err ? err : "");
-    assert_int_equal(code, 0);
+    assert_int_equal(code, want);
     assert_non_null(out);
     cJSON *root = cJSON_Parse(out);
     if (!root)
         print_error("bench stdout is not JSON:\n%s\n", out);
     assert_non_null(root);
     free(out);
-    free(err);
+    if (err_out)
+        *err_out = err;
+    else
+        free(err);
     spawn_free(&p);
     return root;
+}
+
+static cJSON *run_bench(const char *const *args)
+{
+    return run_bench_status(args, 0, NULL);
+}
+
+/* The audit of an unreliable run: every missed state is in one category,
+ * and the categories add up to what the bench counted as lost. */
+static void check_audit_sums(const cJSON *r)
+{
+    double missed = num(r, "audit.missed"), explained = num(r, "audit.explained");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "audit"), "done")));
+    assert_true(missed == num(r, "expected") - num(r, "delivered"));
+    assert_true(explained + num(r, "audit.unexplained") == missed);
+    assert_true(explained == num(r, "audit.explained_by.netsim_up") +
+                                 num(r, "audit.explained_by.netsim_down") +
+                                 num(r, "audit.explained_by.too_old") +
+                                 num(r, "audit.explained_by.too_old_relay") +
+                                 num(r, "audit.explained_by.enet_window") +
+                                 num(r, "audit.explained_by.socket_overflow") +
+                                 num(r, "audit.explained_by.late"));
 }
 
 static void test_loss_matches_netsim(void **state)
@@ -100,6 +127,16 @@ static void test_loss_matches_netsim(void **state)
             print_error("%s: measured %.2f%% lost, netsim says %.2f%%\n", lossy[i], lost, truth);
         assert_true(fabs(lost - truth) <= 4.0);
         assert_true(fabs(num(r, "netsim.measured_minus_netsim_pct") - (lost - truth)) < 1e-6);
+        /* the audit: every missed state matched to a netsim drop, on the
+         * sender's uplink or the receiver's downlink (issue 13) */
+        check_audit_sums(r);
+        if (num(r, "audit.unexplained") != 0)
+            print_error("%s: %.0f of %.0f missed states unexplained\n", lossy[i],
+                        num(r, "audit.unexplained"), num(r, "audit.missed"));
+        assert_true(num(r, "audit.unexplained") == 0);
+        assert_true(num(r, "audit.explained_by.netsim_up") > 0);
+        assert_true(num(r, "audit.explained_by.netsim_down") > 0);
+        assert_true(num(r, "audit.explained_by.socket_overflow") == 0);
         /* one-way latency: 10 ms through netsim, jitter +-2 ms per hop */
         assert_true(num(r, "latency_ms.p50") >= 9.0);
         assert_true(num(r, "latency_ms.p50") < 100.0);
@@ -113,6 +150,12 @@ static void test_loss_matches_netsim(void **state)
     assert_true(num(rel, "delivered") == num(rel, "expected"));
     assert_true(num(rel, "lost_pct") == 0.0);
     assert_true(num(rel, "duplicates") == 0.0);
+    /* every drop of a measured state was followed by its retransmission */
+    assert_true(num(rel, "audit.state_drops") > 0);
+    assert_true(num(rel, "audit.retransmitted") > 0);
+    assert_true(num(rel, "audit.unretransmitted") == 0);
+    assert_true(num(rel, "audit.state_drops") ==
+                num(rel, "audit.retransmitted") + num(rel, "audit.redundant"));
     /* head-of-line blocking: the retransmissions show in the tail */
     assert_true(num(rel, "latency_ms.p999") > num(find_mode(results, "unsequenced"),
                                                    "latency_ms.p999"));
@@ -150,6 +193,51 @@ static void test_sequenced_per_sender(void **state)
     assert_true(lost >= too_old);
     assert_true(lost - too_old <= 7 * relay_too_old); /* the relay counts over the whole run */
     assert_true(100.0 * lost / expected <= 1.5 * uns_reord_pct + 2.0);
+    cJSON_Delete(root);
+}
+
+/* A loss hidden from netsim's drop log: the relay's rate limit drops states
+ * netsim forwarded to it. The audit must flag them as unexplained, each last
+ * seen going up to the relay, and the bench must exit with status 3. */
+static void test_audit_flags_hidden_loss(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "3", "--rate", "60", "--duration", "1",
+                          "--warmup", "0.5", "--grace", "1", "--loss", "4",
+                          "--delay", "10", "--seed", "5", "--modes", "udp,unsequenced",
+                          "--relay-args", "--rate-limit 45 --rate-burst 5 --kick-after 0",
+                          "--json", "-", "--quiet", NULL};
+    char *err = NULL;
+    cJSON *root = run_bench_status(args, 3, &err);
+    assert_non_null(strstr(err, "AUDIT FAILED: udp"));
+    assert_non_null(strstr(err, "AUDIT FAILED: unsequenced"));
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
+    const char *modes[] = {"udp", "unsequenced"};
+    for (int m = 0; m < 2; m++) {
+        const cJSON *r = find_mode(results, modes[m]);
+        check_audit_sums(r);
+        double unexplained = num(r, "audit.unexplained");
+        print_message("%s: relay dropped %.0f datagrams (whole run); %.0f of %.0f missed "
+                      "states unexplained\n", modes[m], num(r, "relay_drops"), unexplained,
+                      num(r, "audit.missed"));
+        assert_true(unexplained > 0);
+        /* each one the relay dropped is missed by both other clients */
+        assert_true(unexplained <= 2 * num(r, "relay_drops"));
+        assert_true(num(r, "audit.explained_by.netsim_up") > 0); /* netsim's own loss */
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(r, "audit"), "unexplained_states");
+        assert_int_equal(cJSON_GetArraySize(list),
+                         unexplained < num(r, "audit.listed_max") ? unexplained
+                                                                  : num(r, "audit.listed_max"));
+        const cJSON *it;
+        cJSON_ArrayForEach(it, list) {
+            const cJSON *where = cJSON_GetObjectItemCaseSensitive(it, "where");
+            assert_true(cJSON_IsString(where));
+            assert_string_equal(where->valuestring, "up_fwd");
+            assert_true(num(it, "sender") != num(it, "receiver"));
+        }
+    }
+    free(err);
     cJSON_Delete(root);
 }
 
@@ -219,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_no_netsim_no_loss),
         cmocka_unit_test(test_sequenced_per_sender),
         cmocka_unit_test(test_loss_matches_netsim),
+        cmocka_unit_test(test_audit_flags_hidden_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,12 +197,77 @@ static void test_reports(void **state)
         bench_result_free(&r[i]);
 }
 
+/* The audit in each report: the table's lines, the JSON's counts and the
+ * listed states with their flows, the CSV's columns. */
+static void test_audit_reports(void **state)
+{
+    (void)state;
+    struct bench_result r[2];
+    fake(&r[0], PROTO_MODE_UNSEQUENCED, 5);
+    fake(&r[1], PROTO_MODE_RELIABLE, 5);
+    struct bench_audit *a = &r[0].audit;
+    *a = (struct bench_audit){.done = true, .missed = 150, .up = 80, .down = 67,
+                              .enet_window = 1, .unexplained = 2, .listed = 2};
+    a->items[0] = (struct bench_audit_item){.sender = 2, .seq = 77, .receiver = 3,
+                                            .where = BENCH_WHERE_UP_FWD,
+                                            .sender_flow.peer = 1};
+    char err[128];
+    assert_int_equal(netaddr_parse_endpoint("127.0.0.1:4000", &a->items[0].sender_flow.ep, err,
+                                            sizeof err), 0);
+    assert_int_equal(netaddr_parse_endpoint("[::1]:4001", &a->items[0].receiver_flow.ep, err,
+                                            sizeof err), 0);
+    a->items[1] = a->items[0];
+    a->items[1].seq = 78;
+    r[1].audit = (struct bench_audit){.done = true, .state_drops = 9, .retransmitted = 8,
+                                      .redundant = 1};
+    char *text = capture(bench_report_table, r, 2);
+    assert_non_null(strstr(text, "  audit: 150 missed, 148 explained (netsim up 80, down 67, "));
+    assert_non_null(strstr(text, "ENet window 1, "));
+    assert_non_null(strstr(text, "  AUDIT FAILED: 2 lost states unexplained"));
+    assert_non_null(strstr(text, "netsim dropped 9 window states: 8 retransmitted, 1 redundant"));
+    assert_null(strstr(strstr(text, "\nreliable "), "AUDIT FAILED"));
+    free(text);
+
+    r[0].with_netsim = r[1].with_netsim = true;
+    text = capture(json, r, 2);
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    assert_no_duplicate_keys(root);
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "results");
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 0), "audit");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "clean")));
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "explained")->valueint, 148);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "unexplained")->valueint, 2);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "unexplained_states");
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    const cJSON *it = cJSON_GetArrayItem(list, 1);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(it, "seq")->valueint, 78);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(it, "where")->valuestring, "up_fwd");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(it, "sender_flow")->valuestring,
+                        "127.0.0.1:4000#1");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(it, "receiver_flow")->valuestring,
+                        "[::1]:4001#0");
+    j = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 1), "audit");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "clean")));
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(j, "retransmitted")->valueint, 8);
+    cJSON_Delete(root);
+    free(text);
+
+    text = capture(csv, r, 2);
+    assert_non_null(strstr(text, ",audit_missed,audit_explained,audit_unexplained,"));
+    assert_non_null(strstr(text, ",150,148,2,0,0\n"));
+    free(text);
+    for (int i = 0; i < 2; i++)
+        bench_result_free(&r[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_netsim),
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_audit_reports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

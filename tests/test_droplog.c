@@ -51,7 +51,7 @@ static void test_line_format(void **unused)
     droplog_datagram(f, &c, STATESCAN_UDP, DROPLOG_LOSS, NETSIM_UP, "127.0.0.1:5", 101, 0,
                      (const uint8_t *)"{}", 2);
     fclose(f);
-    assert_non_null(strstr(text, "\n100 fwd down 127.0.0.1:5 0 42 plain 7\n"));
+    assert_non_null(strstr(text, "\n100 fwd down 127.0.0.1:5 0 42 plain 7 - -\n"));
     assert_null(strstr(text, "101 loss"));
     assert_int_equal(c.states[DROPLOG_FWD], 1);
     assert_int_equal(c.states[DROPLOG_LOSS], 0);
@@ -141,7 +141,7 @@ static void test_every_state_accounted(void **unused)
     char *out = run_through_netsim(path, pcap, got);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
-    char line[256], ev[16], dir[8], flow[32], kind[16];
+    char line[256], ev[16], dir[8], flow[32], kind[16], peer[8];
     uint64_t t, delay;
     uint32_t sender, seq;
     int lines = 0;
@@ -149,9 +149,10 @@ static void test_every_state_accounted(void **unused)
         if (line[0] == '#')
             continue;
         assert_int_equal(sscanf(line, "%" SCNu64 " %15s %7s %31s %" SCNu32 " %" SCNu32
-                                      " %15s %" SCNu64, &t, ev, dir, flow, &sender, &seq,
-                                kind, &delay), 8);
+                                      " %15s %" SCNu64 " %7s", &t, ev, dir, flow, &sender,
+                                &seq, kind, &delay, peer), 9);
         assert_string_equal(dir, "up");
+        assert_string_equal(peer, "-"); /* udp: no ENet header */
         assert_string_equal(kind, "plain");
         assert_true(seq < N_STATES);
         int e = droplog_event_parse(ev);

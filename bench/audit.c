@@ -1,0 +1,520 @@
+/* audit.c: a bench run reconciled with netsim's drop log (see audit.h). */
+#include "audit.h"
+
+#include <enet/enet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "droplog.h"
+
+/* ---- what the run saw ---- */
+
+struct audit_track {
+    size_t n, k, cap, words;  /* clients, room size, window sends per sender, bitmap words */
+    uint32_t *base;           /* per sender: seq of its first window send */
+    bool *based;
+    uint64_t *failed;         /* per sender: window sends that failed */
+    uint64_t *sent;           /* n x words: window seqs sent, bit seq - base */
+    uint64_t *got, *old;      /* n x k x words: per (receiver, sender's place in its room) */
+};
+
+struct audit_track *audit_track_new(size_t n, size_t k, size_t cap)
+{
+    struct audit_track *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->n = n;
+    t->k = k;
+    t->cap = cap;
+    t->words = cap / 64 + 1;
+    t->base = calloc(n, sizeof *t->base);
+    t->based = calloc(n, sizeof *t->based);
+    t->failed = calloc(n, sizeof *t->failed);
+    t->sent = calloc(n * t->words, sizeof *t->sent);
+    t->got = calloc(n * k * t->words, sizeof *t->got);
+    t->old = calloc(n * k * t->words, sizeof *t->old);
+    if (!t->base || !t->based || !t->failed || !t->sent || !t->got || !t->old) {
+        audit_track_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void audit_track_free(struct audit_track *t)
+{
+    if (!t)
+        return;
+    free(t->base);
+    free(t->based);
+    free(t->failed);
+    free(t->sent);
+    free(t->got);
+    free(t->old);
+    free(t);
+}
+
+/* Bit of s's seq, or -1 if s has no window send or seq is outside it. */
+static long track_bit(const struct audit_track *t, size_t s, uint32_t seq)
+{
+    if (s >= t->n || !t->based[s])
+        return -1;
+    uint32_t d = seq - t->base[s]; /* wrap-safe: seqs count up from the base */
+    return d < t->cap ? (long)d : -1;
+}
+
+static bool bit_get(const uint64_t *map, long b)
+{
+    return map[b / 64] >> (b % 64) & 1;
+}
+
+static void bit_set(uint64_t *map, long b)
+{
+    map[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
+void audit_track_sent(struct audit_track *t, size_t s, uint32_t seq)
+{
+    if (s >= t->n)
+        return;
+    if (!t->based[s]) {
+        t->based[s] = true;
+        t->base[s] = seq;
+    }
+    long b = track_bit(t, s, seq);
+    if (b >= 0)
+        bit_set(t->sent + s * t->words, b);
+}
+
+void audit_track_failed(struct audit_track *t, size_t s)
+{
+    if (s < t->n)
+        t->failed[s]++;
+}
+
+/* Receiver i's row for sender s, or NULL if s is not in i's room. */
+static size_t pair_of(const struct audit_track *t, size_t i, size_t s, bool *ok)
+{
+    size_t first = i / t->k * t->k;
+    *ok = i < t->n && s >= first && s < first + t->k && s < t->n;
+    return (i * t->k + (s - first)) * t->words;
+}
+
+void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq, bool too_old)
+{
+    bool ok;
+    size_t row = pair_of(t, i, s, &ok);
+    long b = track_bit(t, s, seq);
+    if (ok && b >= 0)
+        bit_set((too_old ? t->old : t->got) + row, b);
+}
+
+/* ---- netsim's log ---- */
+
+struct audit_key {
+    struct bench_flow flow;
+    uint32_t sender, seq;
+    uint8_t dir;
+};
+
+struct audit_entry {
+    struct audit_key key;
+    bool used;
+    uint32_t drops, fwds;
+    uint32_t discards;        /* fwds ENet's unsequenced window discards at the receiver */
+    uint64_t first_fwd_us, last_fwd_us, last_drop_us;
+    /* a flow's own entry (dir + AUDIT_FLOW_DIR, sender and seq 0): the
+     * receiving ENet peer's unsequenced window, replayed */
+    uint16_t incoming;
+    uint32_t *window;         /* ENET_PEER_UNSEQUENCED_WINDOW_SIZE bits, or NULL */
+};
+
+#define AUDIT_FLOW_DIR 2
+#define WINDOW_WORDS (ENET_PEER_UNSEQUENCED_WINDOW_SIZE / 32)
+
+struct audit_log {
+    struct audit_entry *slots;
+    size_t cap, used;  /* cap a power of two, used <= cap / 2 */
+    size_t states;
+};
+
+static uint64_t key_hash(const struct audit_key *k)
+{
+    uint8_t ep[NETADDR_KEY_MAX];
+    size_t len = netaddr_key(&k->flow.ep, ep);
+    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a over the endpoint */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ ep[i]) * 0x100000001b3u;
+    h ^= ((uint64_t)k->sender << 32 | k->seq) * 0x9e3779b97f4a7c15u ^
+         ((uint64_t)(uint16_t)k->flow.peer << 8 | k->dir);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return h;
+}
+
+static bool key_equal(const struct audit_key *a, const struct audit_key *b)
+{
+    return a->sender == b->sender && a->seq == b->seq && a->dir == b->dir &&
+           a->flow.peer == b->flow.peer && netaddr_equal(&a->flow.ep, &b->flow.ep);
+}
+
+/* The slot of key: its entry, or the empty slot where it would go. */
+static struct audit_entry *log_slot(const struct audit_log *log, const struct audit_key *key)
+{
+    size_t mask = log->cap - 1;
+    for (size_t i = key_hash(key) & mask;; i = (i + 1) & mask)
+        if (!log->slots[i].used || key_equal(&log->slots[i].key, key))
+            return &log->slots[i];
+}
+
+static int log_grow(struct audit_log *log)
+{
+    struct audit_log bigger = {.cap = log->cap ? log->cap * 2 : 1024, .used = log->used,
+                               .states = log->states};
+    bigger.slots = calloc(bigger.cap, sizeof *bigger.slots);
+    if (!bigger.slots)
+        return -1;
+    for (size_t i = 0; i < log->cap; i++)
+        if (log->slots[i].used)
+            *log_slot(&bigger, &log->slots[i].key) = log->slots[i];
+    free(log->slots);
+    *log = bigger;
+    return 0;
+}
+
+/* ENet 1.3.17's enet_protocol_handle_send_unsequenced, replayed: whether the
+ * receiving peer discards a command of unsequenced group g (older than its
+ * window, or a duplicate), updating the window as ENet does. */
+static bool enet_discards(uint16_t *incoming, uint32_t *window, uint16_t g16)
+{
+    uint32_t g = g16, index = g % ENET_PEER_UNSEQUENCED_WINDOW_SIZE;
+    if (g < *incoming)
+        g += 0x10000;
+    if (g >= (uint32_t)*incoming +
+                 ENET_PEER_FREE_UNSEQUENCED_WINDOWS * ENET_PEER_UNSEQUENCED_WINDOW_SIZE)
+        return true;
+    g &= 0xFFFF;
+    if (g - index != *incoming) {
+        *incoming = (uint16_t)(g - index);
+        memset(window, 0, WINDOW_WORDS * sizeof *window);
+    } else if (window[index / 32] & (uint32_t)1 << (index % 32)) {
+        return true;
+    }
+    window[index / 32] |= (uint32_t)1 << (index % 32);
+    return false;
+}
+
+/* The entry of key, created if new. NULL: out of memory. */
+static struct audit_entry *log_entry(struct audit_log *log, const struct audit_key *key)
+{
+    if ((log->used + 1) * 2 > log->cap && log_grow(log) != 0)
+        return NULL;
+    struct audit_entry *x = log_slot(log, key);
+    if (!x->used) {
+        x->used = true;
+        x->key = *key;
+        log->used++;
+    }
+    return x;
+}
+
+/* A forward of an unsequenced state of group g: replays the receiver's
+ * window of that flow. Returns 0 or -1 (out of memory). */
+static int replay_unsequenced(struct audit_log *log, const struct audit_key *key,
+                              uint16_t g, bool *discarded)
+{
+    struct audit_key fk = *key;
+    fk.dir += AUDIT_FLOW_DIR;
+    fk.sender = fk.seq = 0;
+    struct audit_entry *flow = log_entry(log, &fk);
+    if (!flow)
+        return -1;
+    if (!flow->window && !(flow->window = calloc(WINDOW_WORDS, sizeof *flow->window)))
+        return -1;
+    *discarded = enet_discards(&flow->incoming, flow->window, g);
+    return 0;
+}
+
+/* One line into log. Returns 0 (recorded or not a state event) or -1. */
+static int log_line(struct audit_log *log, const char *line)
+{
+    char ev[16], dir[8], flow[48], kind[16], peer[8] = "-", group[8] = "-";
+    uint64_t t_us, delay;
+    uint32_t sender, seq;
+    int got = sscanf(line, "%" SCNu64 " %15s %7s %47s %" SCNu32 " %" SCNu32 " %15s %" SCNu64
+                           " %7s %7s", &t_us, ev, dir, flow, &sender, &seq, kind, &delay, peer,
+                     group);
+    if (got < 8) /* logs older than the peer and group columns have 8 */
+        return -1;
+    int e = droplog_event_parse(ev);
+    struct audit_key key = {.sender = sender, .seq = seq,
+                            .dir = !strcmp(dir, "up") ? NETSIM_UP : NETSIM_DOWN};
+    char why[160];
+    /* the log's flows are numeric: no name is ever looked up */
+    if (e < 0 || (strcmp(dir, "up") && strcmp(dir, "down")) || !strchr("0123456789[", flow[0]) ||
+        netaddr_parse_endpoint(flow, &key.flow.ep, why, sizeof why) != 0)
+        return -1;
+    key.flow.peer = (int16_t)(strcmp(peer, "-") ? atoi(peer) : -1);
+    log->states++;
+    if (e == DROPLOG_DUP)
+        return 0; /* both copies show as fwd (or as a drop) */
+    bool discarded = false;
+    if (e == DROPLOG_FWD && strcmp(group, "-") &&
+        replay_unsequenced(log, &key, (uint16_t)atoi(group), &discarded) != 0)
+        return -1;
+    struct audit_entry *x = log_entry(log, &key);
+    if (!x)
+        return -1;
+    if (e == DROPLOG_FWD) {
+        if (x->fwds++ == 0)
+            x->first_fwd_us = t_us;
+        x->last_fwd_us = t_us;
+        x->discards += discarded;
+    } else {
+        x->drops++;
+        x->last_drop_us = t_us;
+    }
+    return 0;
+}
+
+struct audit_log *audit_log_read(FILE *f, char *err, size_t err_cap)
+{
+    struct audit_log *log = calloc(1, sizeof *log);
+    if (!log || log_grow(log) != 0) {
+        snprintf(err, err_cap, "out of memory");
+        audit_log_free(log);
+        return NULL;
+    }
+    char line[256];
+    for (size_t n = 1; fgets(line, sizeof line, f); n++) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (log_line(log, line) != 0) {
+            snprintf(err, err_cap, "drop log line %zu unreadable: %.60s", n, line);
+            audit_log_free(log);
+            return NULL;
+        }
+    }
+    return log;
+}
+
+void audit_log_free(struct audit_log *log)
+{
+    if (!log)
+        return;
+    for (size_t i = 0; i < log->cap; i++)
+        free(log->slots[i].window);
+    free(log->slots);
+    free(log);
+}
+
+size_t audit_log_states(const struct audit_log *log)
+{
+    return log->states;
+}
+
+static const struct audit_entry *log_find(const struct audit_log *log, int dir,
+                                          const struct bench_flow *f, uint32_t sender,
+                                          uint32_t seq)
+{
+    struct audit_key key = {.flow = *f, .sender = sender, .seq = seq, .dir = (uint8_t)dir};
+    const struct audit_entry *x = log_slot(log, &key);
+    return x->used ? x : NULL;
+}
+
+/* ---- reconciliation ---- */
+
+const char *audit_where_name(int where)
+{
+    static const char *const names[] = {"none", "up_fwd", "down_fwd", "up_drop", "down_drop"};
+    return where >= 0 && where <= BENCH_WHERE_DOWN_DROP ? names[where] : "?";
+}
+
+void audit_flow_str(const struct bench_flow *f, char *buf, size_t cap)
+{
+    netaddr_format(&f->ep, buf, cap);
+    size_t len = strlen(buf);
+    if (f->peer >= 0 && len + 1 < cap)
+        snprintf(buf + len, cap - (size_t)len, "#%d", f->peer);
+}
+
+static void list_item(struct bench_audit *a, const struct audit_client *cl, long s, long i,
+                      uint32_t seq, int where)
+{
+    if (a->listed >= BENCH_AUDIT_LIST)
+        return;
+    struct bench_audit_item *it = &a->items[a->listed++];
+    memset(it, 0, sizeof *it);
+    it->seq = seq;
+    it->where = (uint8_t)where;
+    if (s >= 0) {
+        it->sender = cl[s].id;
+        it->sender_flow = cl[s].up;
+    }
+    if (i >= 0) {
+        it->receiver = cl[i].id;
+        it->receiver_flow = cl[i].down;
+    }
+}
+
+#define AUDIT_REORDER_SPAN 256 /* newer seqs looked at for one that overtook a state */
+
+/* Whether netsim forwarded a newer state of the same sender on flow up
+ * before t_us: then the relay's sequenced filter drops the older one. */
+static bool overtaken(const struct audit_log *log, const struct bench_flow *up, uint32_t seq,
+                      uint64_t t_us)
+{
+    for (uint32_t d = 1; d <= AUDIT_REORDER_SPAN; d++) {
+        const struct audit_entry *x = log_find(log, NETSIM_UP, up, 0, seq + d);
+        if (x && x->fwds && x->first_fwd_us < t_us)
+            return true;
+    }
+    return false;
+}
+
+/* One missed state: s's seq, never delivered to i. budget: what is left of
+ * i's socket drops to explain states netsim did hand to its socket. */
+static void explain_miss(const struct audit_client *cl, const struct audit_log *log, size_t s,
+                         size_t i, uint32_t seq, uint64_t listen_end_us, uint64_t *budget,
+                         bool filter_old, struct bench_audit *a)
+{
+    const struct audit_entry *up = log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
+    const struct audit_entry *down = log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+    int where;
+    if (down && down->fwds) {
+        if (down->discards == down->fwds) {
+            a->enet_window++;
+            return;
+        }
+        if (down->first_fwd_us >= listen_end_us) {
+            a->late++;
+            return;
+        }
+        if (*budget > 0) {
+            (*budget)--;
+            a->overflow++;
+            return;
+        }
+        where = BENCH_WHERE_DOWN_FWD;
+    } else if (down && down->drops) {
+        a->down++;
+        return;
+    } else if (up && up->fwds) {
+        if (up->discards == up->fwds) {
+            a->enet_window++;
+            return;
+        }
+        if (filter_old && overtaken(log, &cl[s].up, seq, up->first_fwd_us)) {
+            a->too_old_relay++;
+            return;
+        }
+        where = BENCH_WHERE_UP_FWD;
+    } else if (up && up->drops) {
+        a->up++;
+        return;
+    } else {
+        where = BENCH_WHERE_NONE;
+    }
+    a->unexplained++;
+    list_item(a, cl, (long)s, (long)i, seq, where);
+}
+
+/* Every state sent in the window that a room member did not get. */
+static void reconcile_misses(const struct audit_track *t, const struct audit_client *cl,
+                             const struct audit_log *log, uint64_t listen_end_us,
+                             bool filter_old, struct bench_audit *a)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        uint64_t budget = cl[i].socket_drops;
+        size_t first = i / t->k * t->k;
+        for (size_t s = first; s < first + t->k && s < t->n; s++) {
+            if (s == i)
+                continue;
+            bool ok;
+            size_t row = pair_of(t, i, s, &ok);
+            const uint64_t *sent = t->sent + s * t->words;
+            for (long b = 0; b < (long)t->cap; b++) {
+                if (!bit_get(sent, b) || bit_get(t->got + row, b))
+                    continue;
+                a->missed++;
+                if (bit_get(t->old + row, b))
+                    a->too_old++;
+                else
+                    explain_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
+                                 &budget, filter_old, a);
+            }
+        }
+    }
+}
+
+/* Client whose flow in direction dir is f, or -1 (linear: runs through
+ * netsim have few clients, and only drops are looked up). */
+static long client_of_flow(const struct audit_client *cl, size_t n, int dir,
+                           const struct bench_flow *f)
+{
+    for (size_t c = 0; c < n; c++) {
+        const struct bench_flow *g = dir == NETSIM_UP ? &cl[c].up : &cl[c].down;
+        if (g->peer == f->peer && netaddr_equal(&g->ep, &f->ep))
+            return (long)c;
+    }
+    return -1;
+}
+
+static long client_of_id(const struct audit_client *cl, size_t n, uint32_t id)
+{
+    for (size_t c = 0; c < n; c++)
+        if (cl[c].id == id)
+            return (long)c;
+    return -1;
+}
+
+/* Reliable: every drop of a window state is followed by a forward of it. */
+static void reconcile_retransmissions(const struct audit_track *t,
+                                      const struct audit_client *cl,
+                                      const struct audit_log *log, struct bench_audit *a)
+{
+    for (size_t k = 0; k < log->cap; k++) {
+        const struct audit_entry *x = &log->slots[k];
+        if (!x->used || x->drops == 0)
+            continue;
+        long c = client_of_flow(cl, t->n, x->key.dir, &x->key.flow);
+        bool up = x->key.dir == NETSIM_UP;
+        long s = up ? c : client_of_id(cl, t->n, x->key.sender);
+        long b = c >= 0 && s >= 0 ? track_bit(t, (size_t)s, x->key.seq) : -1;
+        if (b < 0 || !bit_get(t->sent + (size_t)s * t->words, b))
+            continue; /* not a state of the window (or not one of ours) */
+        a->state_drops += x->drops;
+        if (x->fwds && x->last_fwd_us > x->last_drop_us) {
+            a->retransmitted += x->drops;
+        } else if (x->fwds) {
+            a->redundant += x->drops;
+        } else {
+            a->unretransmitted += x->drops;
+            list_item(a, cl, s, up ? -1 : c, x->key.seq,
+                      up ? BENCH_WHERE_UP_DROP : BENCH_WHERE_DOWN_DROP);
+        }
+    }
+}
+
+void audit_reconcile(const struct audit_track *t, const struct audit_client *clients,
+                     const struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
+                     struct bench_audit *a)
+{
+    const struct proto_mode_info *mi = proto_mode_info(mode);
+    a->log_states = log->states;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t first = i / t->k * t->k;
+        size_t members = t->n - first < t->k ? t->n - first : t->k;
+        a->not_sent += t->failed[i] * (members - 1);
+        a->socket_drops += clients[i].socket_drops;
+    }
+    reconcile_misses(t, clients, log, listen_end_us, mi->filter == PROTO_FILTER_DROP_OLD, a);
+    if (mi->up_flags & PROTO_FLAG_RELIABLE)
+        reconcile_retransmissions(t, clients, log, a);
+}
+
+bool bench_audit_clean(const struct bench_audit *a)
+{
+    return a->done && a->unexplained == 0 && a->unretransmitted == 0;
+}

@@ -1,0 +1,75 @@
+/* audit.h: the bench's reconciliation with netsim's --drop-log (droplog.h).
+ *
+ * Every state a receiver missed is matched to what netsim did to it: a drop
+ * on the sender's uplink or on the receiver's downlink explains it; so does
+ * the sequenced order (too old: filtered by the receiver, or by the relay
+ * because netsim had forwarded a newer state of that sender before), the
+ * receiver's socket overflowing
+ * after netsim had forwarded the state (the kernel's drop count on that
+ * socket bounds how many), or a forward after the bench stopped listening
+ * (late). Anything else is unexplained: a bug in the relay, the client, the
+ * bench or netsim. In reliable mode every drop of a measured state must be
+ * followed by a forward of the same state on the same flow (ENet's
+ * retransmission).
+ *
+ * A flow is what netsim's log names: the client's endpoint and, over ENet,
+ * the header's peer id, which differs by direction (the receiving host's
+ * slot for the sender) and tells apart clients that share one socket.
+ *
+ * Pure except audit_log_read, which reads the FILE it is given. */
+#ifndef RICOCHET_AUDIT_H
+#define RICOCHET_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bench.h"
+
+/* A client of the run: its relay id and its flows. */
+struct audit_client {
+    uint32_t id;
+    struct bench_flow up, down;
+    uint64_t socket_drops; /* datagrams the kernel dropped on its socket (full buffer) */
+};
+
+/* What the states seen by the run were: who sent which seq in the window,
+ * who received (or filtered as too old) which. n clients in rooms of k
+ * (client i is in room i / k); each sends at most cap states in the window. */
+struct audit_track;
+
+struct audit_track *audit_track_new(size_t n, size_t k, size_t cap);
+void audit_track_free(struct audit_track *t);
+/* Sender s sent seq in the window (its first such call fixes its base). */
+void audit_track_sent(struct audit_track *t, size_t s, uint32_t seq);
+/* A send of s in the window failed (no seq reached the wire). */
+void audit_track_failed(struct audit_track *t, size_t s);
+/* Receiver i got (or, too_old, filtered) s's window state seq. */
+void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq, bool too_old);
+
+/* netsim's drop log, indexed by (dir, flow, sender, seq). */
+struct audit_log;
+
+/* Reads a whole --drop-log. Returns NULL with a one-line message in err
+ * (unreadable line: its number). */
+struct audit_log *audit_log_read(FILE *f, char *err, size_t err_cap);
+void audit_log_free(struct audit_log *log);
+size_t audit_log_states(const struct audit_log *log); /* state lines read */
+
+/* Reconciles: fills a (every field but done) from the tracked states, the
+ * clients (n, as tracked), the log and the mode. listen_end_us: when the
+ * bench stopped receiving (netsim's clock is the same CLOCK_MONOTONIC). */
+void audit_reconcile(const struct audit_track *t, const struct audit_client *clients,
+                     const struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
+                     struct bench_audit *a);
+
+
+/* "none", "up_fwd", "down_fwd", "up_drop", "down_drop": where a listed
+ * state was last seen (enum bench_audit_where). */
+const char *audit_where_name(int where);
+
+/* "127.0.0.1:5000" or "[::1]:5000", + "#peer" over ENet, into buf. */
+void audit_flow_str(const struct bench_flow *f, char *buf, size_t cap);
+
+#endif

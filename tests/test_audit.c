@@ -1,0 +1,305 @@
+/* test_audit.c: the bench's reconciliation with netsim's drop log, on a
+ * hand-written log. Each missed state must land in exactly its category:
+ * a drop on someone else's flow, or on a client sharing the socket (another
+ * ENet peer id), must not explain it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../bench/audit.h"
+
+/* A (id 1) and B (id 2) are two ENet peers of one socket, port 5001; C
+ * (id 3) has its own, port 5003. Over ENet the header's peer id is the
+ * receiver's slot for the sender: the relay's slots 0, 1, 2 upwards, the
+ * client host's own (0 for C, 0 and 1 on the shared host) downwards. */
+static struct audit_client clients[3];
+
+static struct bench_flow flow(uint16_t port, int peer)
+{
+    struct bench_flow f = {.peer = (int16_t)peer};
+    char err[128];
+    assert_int_equal(netaddr_resolve("127.0.0.1", port, &f.ep, err, sizeof err), 0);
+    return f;
+}
+
+static int setup_clients(void **unused)
+{
+    (void)unused;
+    clients[0] = (struct audit_client){.id = 1, .up = flow(5001, 0), .down = flow(5001, 0)};
+    clients[1] = (struct audit_client){.id = 2, .up = flow(5001, 1), .down = flow(5001, 1)};
+    clients[2] = (struct audit_client){.id = 3, .up = flow(5003, 2), .down = flow(5003, 0),
+                                       .socket_drops = 1};
+    return 0;
+}
+
+static struct audit_log *read_log(const char *text)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    assert_non_null(f);
+    char err[160] = "";
+    struct audit_log *log = audit_log_read(f, err, sizeof err);
+    fclose(f);
+    if (!log)
+        fail_msg("%s", err);
+    return log;
+}
+
+/* A sends 100..109 in the window; B and C receive, except as noted. */
+static const char miss_log[] =
+    "# t_us event dir flow sender seq kind delay_us peer\n"
+    "10 fwd up 127.0.0.1:5001 0 100 unsequenced 0 0\n"
+    "11 fwd down 127.0.0.1:5001 1 100 unsequenced 0 1\n"
+    "11 fwd down 127.0.0.1:5003 1 100 unsequenced 0 0\n"
+    /* 101: lost on A's uplink: explained for B and C */
+    "20 loss up 127.0.0.1:5001 0 101 unsequenced 0 0\n"
+    /* 102: lost on B's downlink: explained for B */
+    "30 fwd up 127.0.0.1:5001 0 102 unsequenced 0 0\n"
+    "31 burst down 127.0.0.1:5001 1 102 unsequenced 0 1\n"
+    "31 fwd down 127.0.0.1:5003 1 102 unsequenced 0 0\n"
+    /* 103: a drop on A's own downlink (peer 0 of the shared socket) is not B's */
+    "40 fwd up 127.0.0.1:5001 0 103 unsequenced 0 0\n"
+    "41 loss down 127.0.0.1:5001 1 103 unsequenced 0 0\n"
+    "41 fwd down 127.0.0.1:5003 1 103 unsequenced 0 0\n"
+    /* 104: B's own state 104 lost on its uplink explains nothing of A's */
+    "50 fwd up 127.0.0.1:5001 0 104 unsequenced 0 0\n"
+    "50 loss up 127.0.0.1:5001 0 104 unsequenced 0 1\n"
+    /* 105: forwarded to both; C's socket dropped one datagram, B's none */
+    "60 fwd up 127.0.0.1:5001 0 105 unsequenced 0 0\n"
+    "61 fwd down 127.0.0.1:5001 1 105 unsequenced 0 1\n"
+    "61 fwd down 127.0.0.1:5003 1 105 unsequenced 0 0\n"
+    /* 106: reached B after the bench stopped listening (at 1000) */
+    "70 fwd up 127.0.0.1:5001 0 106 unsequenced 0 0\n"
+    "1000 fwd down 127.0.0.1:5001 1 106 unsequenced 0 1\n"
+    "71 fwd down 127.0.0.1:5003 1 106 unsequenced 0 0\n"
+    /* 107: C filtered it as too old (sequenced) */
+    "80 fwd up 127.0.0.1:5001 0 107 unsequenced 0 0\n"
+    "81 fwd down 127.0.0.1:5001 1 107 unsequenced 0 1\n"
+    "81 fwd down 127.0.0.1:5003 1 107 unsequenced 0 0\n"
+    /* 108: netsim never saw it */
+    /* 109: duplicated */
+    "90 dup up 127.0.0.1:5001 0 109 unsequenced 0 0\n"
+    "91 fwd up 127.0.0.1:5001 0 109 unsequenced 0 0\n"
+    "92 fwd up 127.0.0.1:5001 0 109 unsequenced 0 0\n";
+
+static void test_every_miss_in_its_category(void **unused)
+{
+    (void)unused;
+    struct audit_track *t = audit_track_new(3, 3, 16);
+    assert_non_null(t);
+    for (uint32_t seq = 100; seq < 110; seq++) {
+        audit_track_sent(t, 0, seq);
+        if (seq != 101 && seq != 102 && seq != 103 && seq != 104 && seq != 105 &&
+            seq != 106 && seq != 108)
+            audit_track_got(t, 1, 0, seq, false);
+        if (seq != 101 && seq != 104 && seq != 105 && seq != 107)
+            audit_track_got(t, 2, 0, seq, false);
+    }
+    audit_track_got(t, 2, 0, 107, true);
+    audit_track_got(t, 1, 0, 150, false); /* outside the window: ignored */
+    audit_track_failed(t, 0);             /* a send that never reached the wire */
+    struct audit_log *log = read_log(miss_log);
+    assert_int_equal(audit_log_states(log), 24);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
+    assert_int_equal(a.missed, 11);
+    assert_int_equal(a.up, 2);
+    assert_int_equal(a.down, 1);
+    assert_int_equal(a.too_old, 1);
+    assert_int_equal(a.overflow, 1);
+    assert_int_equal(a.late, 1);
+    assert_int_equal(a.unexplained, 5);
+    assert_int_equal(a.not_sent, 2); /* two receivers */
+    assert_int_equal(a.socket_drops, 1);
+    assert_int_equal(a.state_drops, 0); /* not reliable: not looked at */
+    /* listed in receiver order, then sender, then seq */
+    static const struct {
+        uint32_t seq, receiver;
+        int where;
+    } want[5] = {{103, 2, BENCH_WHERE_UP_FWD}, {104, 2, BENCH_WHERE_UP_FWD},
+                 {105, 2, BENCH_WHERE_DOWN_FWD}, {108, 2, BENCH_WHERE_NONE},
+                 {104, 3, BENCH_WHERE_UP_FWD}};
+    assert_int_equal(a.listed, 5);
+    for (size_t k = 0; k < 5; k++) {
+        assert_int_equal(a.items[k].sender, 1);
+        assert_int_equal(a.items[k].seq, want[k].seq);
+        assert_int_equal(a.items[k].receiver, want[k].receiver);
+        assert_int_equal(a.items[k].where, want[k].where);
+    }
+    char flow[40];
+    audit_flow_str(&a.items[0].receiver_flow, flow, sizeof flow);
+    assert_string_equal(flow, "127.0.0.1:5001#1");
+    assert_string_equal(audit_where_name(BENCH_WHERE_UP_FWD), "up_fwd");
+    assert_false(bench_audit_clean(&a)); /* not done */
+    a.done = true;
+    assert_false(bench_audit_clean(&a));
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* Reliable: every drop of a window state is followed by a forward of it on
+ * the same flow (a retransmission), or followed one (a redundant copy). */
+static void test_reliable_drops_matched(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        "10 loss up 127.0.0.1:5001 0 100 reliable 0 0\n"
+        "20 fwd up 127.0.0.1:5001 0 100 reliable 0 0\n"
+        "30 fwd down 127.0.0.1:5003 1 101 reliable 0 0\n"
+        "40 queue down 127.0.0.1:5003 1 101 reliable 0 0\n"
+        "50 loss down 127.0.0.1:5001 1 102 reliable 0 1\n"
+        "50 loss down 127.0.0.1:5001 1 102 reliable 0 1\n"
+        "60 loss up 127.0.0.1:5001 0 500 reliable 0 0\n"  /* not a window state */
+        "70 loss down 127.0.0.1:5001 9 100 reliable 0 1\n" /* not a client of ours */
+        "80 loss up 127.0.0.1:6000 0 100 reliable 0 0\n"; /* not a flow of ours */
+    struct audit_track *t = audit_track_new(3, 3, 16);
+    for (uint32_t seq = 100; seq < 103; seq++) {
+        audit_track_sent(t, 0, seq);
+        audit_track_got(t, 1, 0, seq, false);
+        audit_track_got(t, 2, 0, seq, false);
+    }
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, clients, log, PROTO_MODE_RELIABLE, 1000, &a);
+    a.done = true;
+    assert_int_equal(a.missed, 0);
+    assert_int_equal(a.state_drops, 4);
+    assert_int_equal(a.retransmitted, 1);
+    assert_int_equal(a.redundant, 1);
+    assert_int_equal(a.unretransmitted, 2);
+    assert_int_equal(a.listed, 1); /* one state, dropped twice */
+    assert_int_equal(a.items[0].seq, 102);
+    assert_int_equal(a.items[0].receiver, 2);
+    assert_int_equal(a.items[0].where, BENCH_WHERE_DOWN_DROP);
+    assert_false(bench_audit_clean(&a));
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* Sequenced: a state netsim forwarded to the relay after a newer one of the
+ * same sender is dropped there by design (too old at the relay); without
+ * the overtaking, or in a mode without that filter, it is unexplained. */
+static void test_too_old_at_the_relay(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        "40 fwd up 127.0.0.1:5003 0 4 unreliable 0 2\n"
+        "50 fwd up 127.0.0.1:5003 0 3 unreliable 0 2\n"
+        "60 fwd up 127.0.0.1:5003 0 5 unreliable 0 2\n"
+        "61 fwd up 127.0.0.1:5001 0 6 unreliable 0 0\n"; /* someone else's newer seq */
+    struct audit_track *t = audit_track_new(3, 3, 8);
+    for (uint32_t seq = 3; seq < 6; seq++)
+        audit_track_sent(t, 2, seq);
+    audit_track_got(t, 0, 2, 4, false);
+    audit_track_got(t, 1, 2, 4, false);
+    struct audit_log *log = read_log(text);
+    static const enum proto_mode modes[2] = {PROTO_MODE_SEQUENCED, PROTO_MODE_UNSEQUENCED};
+    for (int m = 0; m < 2; m++) {
+        struct bench_audit a;
+        memset(&a, 0, sizeof a);
+        audit_reconcile(t, clients, log, modes[m], 1000, &a);
+        assert_int_equal(a.missed, 4); /* 3 and 5, at A and B */
+        assert_int_equal(a.too_old_relay, m == 0 ? 2 : 0);
+        assert_int_equal(a.unexplained, m == 0 ? 2 : 4);
+        assert_int_equal(a.items[0].seq, m == 0 ? 5 : 3);
+        assert_int_equal(a.items[0].where, BENCH_WHERE_UP_FWD);
+    }
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* ENet's receiver discards an unsequenced command whose group is older than
+ * its window of 1024 groups: replayed from the forwards netsim logged, in
+ * their order, per flow. */
+static void test_enet_unsequenced_window(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        "1 fwd up 127.0.0.1:5001 0 200 unsequenced 0 0 1\n"
+        "2 fwd up 127.0.0.1:5001 0 201 unsequenced 0 0 2\n"
+        "3 fwd up 127.0.0.1:5001 0 203 unsequenced 0 0 4\n"
+        "3 fwd up 127.0.0.1:5001 0 202 unsequenced 0 0 3\n" /* same window: kept */
+        "4 fwd up 127.0.0.1:5001 0 204 unsequenced 0 0 5\n"
+        "10 fwd down 127.0.0.1:5003 1 200 unsequenced 0 0 1020\n"
+        "11 fwd down 127.0.0.1:5003 1 201 unsequenced 0 0 1021\n"
+        "12 fwd down 127.0.0.1:5003 1 203 unsequenced 0 0 1025\n" /* the next window */
+        "13 fwd down 127.0.0.1:5003 1 202 unsequenced 0 0 1022\n" /* now too old */
+        "14 fwd down 127.0.0.1:5003 1 204 unsequenced 0 0 1026\n"
+        "14 fwd down 127.0.0.1:5003 1 204 unsequenced 0 0 1026\n"; /* a duplicate */
+    struct audit_track *t = audit_track_new(3, 3, 8);
+    for (uint32_t seq = 200; seq < 205; seq++) {
+        audit_track_sent(t, 0, seq);
+        audit_track_got(t, 1, 0, seq, false);
+        if (seq != 202)
+            audit_track_got(t, 2, 0, seq, false);
+    }
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
+    assert_int_equal(a.missed, 1);
+    assert_int_equal(a.enet_window, 1);
+    assert_int_equal(a.unexplained, 0);
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* udp: no peer column ("-", or absent in logs older than it). */
+static void test_udp_flows_and_bad_lines(void **unused)
+{
+    (void)unused;
+    const struct audit_client udp[2] = {
+        {.id = 7, .up = flow(4000, -1), .down = flow(4000, -1)},
+        {.id = 8, .up = flow(4001, -1), .down = flow(4001, -1)},
+    };
+    struct audit_track *t = audit_track_new(2, 2, 4);
+    audit_track_sent(t, 0, 0);
+    audit_track_sent(t, 0, 1);
+    audit_track_sent(t, 1, 0);
+    struct audit_log *log = read_log("1 loss up 127.0.0.1:4000 0 0 plain 0 -\n"
+                                     "2 overflow down 127.0.0.1:4000 8 0 plain 0\n");
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, udp, log, PROTO_MODE_UDP, 1000, &a);
+    assert_int_equal(a.missed, 3);
+    assert_int_equal(a.up, 1);
+    assert_int_equal(a.down, 1);
+    assert_int_equal(a.unexplained, 1); /* 7's seq 1 */
+    assert_int_equal(a.items[0].seq, 1);
+    assert_int_equal(a.items[0].where, BENCH_WHERE_NONE);
+    audit_log_free(log);
+    audit_track_free(t);
+
+    static const char *const bad[] = {"1 loss sideways 127.0.0.1:1 0 0 plain 0 -\n",
+                                      "1 vanish up 127.0.0.1:1 0 0 plain 0 -\n",
+                                      "1 loss up localhost:1 0 0 plain 0 -\n",
+                                      "1 loss up [::1]:99999 0 0 plain 0 -\n",
+                                      "1 loss up 127.0.0.1 0 0 plain 0 -\n",
+                                      "1 loss up\n"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char text[128], err[160] = "";
+        snprintf(text, sizeof text, "# header\n%s", bad[k]);
+        FILE *f = fmemopen(text, strlen(text), "r");
+        assert_null(audit_log_read(f, err, sizeof err));
+        fclose(f);
+        assert_non_null(strstr(err, "line 2"));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_miss_in_its_category),
+        cmocka_unit_test(test_reliable_drops_matched),
+        cmocka_unit_test(test_too_old_at_the_relay),
+        cmocka_unit_test(test_enet_unsequenced_window),
+        cmocka_unit_test(test_udp_flows_and_bad_lines),
+    };
+    return cmocka_run_group_tests(tests, setup_clients, NULL);
+}
