@@ -28,6 +28,9 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                   false},
     [PROTO_ERROR_KICKED] = {"kicked", "kicked by the relay", true},
     [PROTO_ERROR_SHUTTING_DOWN] = {"shutting_down", "the relay is shutting down", true},
+    [PROTO_ERROR_SLOW_READER] = {"slow_reader",
+                                 "you read (acknowledge) too slowly for your room's traffic",
+                                 true},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

@@ -134,6 +134,15 @@ enum relay_drop relay_enet_would_ignore(const ENetHost *host, unsigned *peer_id)
     return RELAY_DROP_COUNT;
 }
 
+enet_uint32 relay_enet_connect_id(const ENetHost *host)
+{
+    const enet_uint8 *d = host->receivedData;
+    unsigned flags = ((unsigned)d[0] << 8 | d[1]) & ENET_PROTOCOL_HEADER_FLAG_MASK;
+    ENetProtocolConnect c;
+    memcpy(&c, d + header_size(host, flags), sizeof c);
+    return c.connectID; /* as ENet compares it: unconverted */
+}
+
 /* Size of each ENet command before its payload, by command number; 0 for
  * numbers ENet does not accept (the layouts of enet/protocol.h). */
 static const size_t command_sizes[ENET_PROTOCOL_COMMAND_COUNT] = {
@@ -238,6 +247,14 @@ static bool fragment_inconsistent(const enet_uint8 *cmd, size_t payload)
  * relay_enet_find_oversize). */
 enum relay_drop relay_enet_refusal(const uint8_t *d, size_t len, size_t extra_header)
 {
+    size_t data_commands;
+    return relay_enet_scan(d, len, extra_header, &data_commands);
+}
+
+enum relay_drop relay_enet_scan(const uint8_t *d, size_t len, size_t extra_header,
+                                size_t *data_commands)
+{
+    *data_commands = 0;
     if (len < 2)
         return RELAY_DROP_COUNT;
     bool sent_time = (((unsigned)d[0] << 8 | d[1]) & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) != 0;
@@ -272,7 +289,70 @@ enum relay_drop relay_enet_refusal(const uint8_t *d, size_t len, size_t extra_he
         }
         if (payload > len - off - size)
             return RELAY_DROP_COUNT;
+        *data_commands += payload > 0;
         off += size + payload;
     }
     return RELAY_DROP_COUNT;
+}
+
+/* ---- what ENet holds per peer (its lists, walked with a limit) --------- */
+
+void relay_enet_backlog(const ENetPeer *p, size_t max_packets, struct relay_enet_backlog *b)
+{
+    const ENetList *lists[] = { &p->outgoingCommands, &p->sentReliableCommands };
+    b->packets = 0;
+    b->bytes = 0;
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+        for (ENetListIterator it = enet_list_begin(lists[i]);
+             it != enet_list_end(lists[i]) && b->packets <= max_packets;
+             it = enet_list_next(it)) {
+            const ENetOutgoingCommand *c = (const ENetOutgoingCommand *)it;
+            if (!c->packet)
+                continue; /* ping, disconnect...: ENet's own, no payload */
+            b->packets++;
+            b->bytes += c->fragmentLength;
+        }
+}
+
+size_t relay_enet_purge_outgoing(ENetPeer *p, unsigned keep_channel)
+{
+    size_t n = 0;
+    ENetListIterator it = enet_list_begin(&p->outgoingCommands);
+    while (it != enet_list_end(&p->outgoingCommands)) {
+        ENetOutgoingCommand *c = (ENetOutgoingCommand *)it;
+        it = enet_list_next(it);
+        if (!c->packet || c->command.header.channelID == keep_channel)
+            continue;
+        enet_list_remove(&c->outgoingCommandList);
+        if (--c->packet->referenceCount == 0)
+            enet_packet_destroy(c->packet);
+        enet_free(c);
+        n++;
+    }
+    return n;
+}
+
+bool relay_enet_holds_none(const ENetPeer *p)
+{
+    for (size_t i = 0; i < p->channelCount; i++) {
+        const ENetChannel *c = &p->channels[i];
+        if (!enet_list_empty(&c->incomingReliableCommands) ||
+            !enet_list_empty(&c->incomingUnreliableCommands))
+            return false;
+    }
+    return true;
+}
+
+size_t relay_enet_held(const ENetPeer *p, size_t limit)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->channelCount && n <= limit; i++) {
+        const ENetList *lists[] = { &p->channels[i].incomingReliableCommands,
+                                    &p->channels[i].incomingUnreliableCommands };
+        for (size_t j = 0; j < 2; j++)
+            for (ENetListIterator it = enet_list_begin(lists[j]);
+                 it != enet_list_end(lists[j]) && n <= limit; it = enet_list_next(it))
+                n++;
+    }
+    return n;
 }

@@ -39,6 +39,10 @@ void *relay_enet_intercept_ctx(ENetEvent *event);
  * RELAY_DROP_COUNT if ENet takes it; *peer_id gets the header's peer id. */
 enum relay_drop relay_enet_would_ignore(const ENetHost *host, unsigned *peer_id);
 
+/* The connectID of the CONNECT just received by host; only after
+ * relay_enet_would_ignore() took it (peer id 0xFFF, RELAY_DROP_COUNT). */
+enet_uint32 relay_enet_connect_id(const ENetHost *host);
+
 /* Pure: does the datagram d (len bytes, header included; extra_header 4 if
  * the host checksums, else 0) from a live peer carry a command that ENet
  * 1.3.17 mishandles? Returns RELAY_DROP_ENET_GUARD for
@@ -52,5 +56,38 @@ enum relay_drop relay_enet_would_ignore(const ENetHost *host, unsigned *peer_id)
  *     against maximumWaitingData; no client of ours sends one);
  * else RELAY_DROP_COUNT. Reads only d[0..len). */
 enum relay_drop relay_enet_refusal(const uint8_t *d, size_t len, size_t extra_header);
+
+/* relay_enet_refusal that also counts, in *data_commands, the data
+ * commands (sends and fragments with a payload) ENet would take from d:
+ * each one it may hold out of order until the ones before it arrive. */
+enum relay_drop relay_enet_scan(const uint8_t *d, size_t len, size_t extra_header,
+                                size_t *data_commands);
+
+/* What ENet has queued to a peer and not yet had acknowledged: commands
+ * with a payload in its outgoing list (not sent yet, or due for a resend)
+ * and its sent-reliable list (awaiting an acknowledgement). */
+struct relay_enet_backlog {
+    size_t packets; /* commands with a payload (a fragment counts as one) */
+    size_t bytes;   /* their payload bytes */
+};
+
+/* Walks p's outgoing and sent-reliable lists, stopping once more than
+ * max_packets were counted (O(max_packets)): b->packets > max_packets
+ * then means "at least that many". */
+void relay_enet_backlog(const ENetPeer *p, size_t max_packets, struct relay_enet_backlog *b);
+
+/* Frees every command with a payload queued to p and not yet sent on a
+ * channel other than keep_channel (the peer is being closed: what it could
+ * not read is of no more use, and what is said on keep_channel, the reason,
+ * should still reach it). Returns how many were freed. */
+size_t relay_enet_purge_outgoing(ENetPeer *p, unsigned keep_channel);
+
+/* Does ENet hold no incoming command from p waiting for order (every
+ * channel's incoming reliable and unreliable queue empty)? O(channels). */
+bool relay_enet_holds_none(const ENetPeer *p);
+
+/* Incoming commands ENet holds from p waiting for order, counted up to
+ * limit + 1 (O(limit)). */
+size_t relay_enet_held(const ENetPeer *p, size_t limit);
 
 #endif

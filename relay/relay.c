@@ -134,6 +134,8 @@ static const struct {
     [RELAY_DROP_TOO_OLD] = { "too_old", PROTO_ERROR_NONE, false },
     [RELAY_DROP_ENET_GUARD] = { "enet_guard", PROTO_ERROR_NONE, false },
     [RELAY_DROP_HALF_OPEN] = { "half_open", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_SLOW_READER] = { "slow_reader", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_HELD_COMMANDS] = { "held_commands", PROTO_ERROR_NONE, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)
@@ -638,14 +640,25 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
     /* A reliable channel delivers in order: nothing after this message can
      * ever arrive, so the connection is of no more use. */
     r->stats.drops[RELAY_DROP_TOO_BIG]++;
-    log_warn("relay: closing %s (id %" PRIu32 "): reliable message of %" PRIu64
-             " bytes, max %" PRIu64, p->addr, p->id, len, max);
-    send_error(r, peer, true, PROTO_ERROR_TOO_BIG, now_us,
-               "reliable message of %" PRIu64 " bytes, max %" PRIu64
-               ": its channel cannot go on; closing", len, max);
+    char text[PROTO_TEXT_MAX + 1];
+    snprintf(text, sizeof text,
+             "reliable message of %" PRIu64 " bytes, max %" PRIu64
+             ": its channel cannot go on; closing", len, max);
+    relay_peer_evict(r, peer, PROTO_ERROR_TOO_BIG, text, now_us);
+}
+
+void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code,
+                      const char *text, uint64_t now_us)
+{
+    struct relay_peer *p = peer_get(r, peer);
+    if (!p)
+        return;
+    log_warn("relay: closing %s (id %" PRIu32 "): %s: %s", p->addr, p->id,
+             proto_error_name(code), text);
+    send_error(r, peer, true, code, now_us, "%s", text);
     member_remove(r, peer, PROTO_LEFT_KICKED);
     r->stats.kicks++;
-    peer_close(r, peer, PROTO_ERROR_TOO_BIG);
+    peer_close(r, peer, code);
 }
 
 /* Token bucket per peer. Returns 0 to go on, or a drop code (the datagram is

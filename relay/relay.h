@@ -67,9 +67,14 @@ enum relay_drop {
                                   arrived late, its order is kept by dropping it */
     RELAY_DROP_ENET_GUARD,     /* transport: a datagram its library mishandles (Debian's
                                   ENet 1.3.17, relay/enet_internals.h), refused before it */
-    RELAY_DROP_HALF_OPEN,      /* transport: a handshake not completed within 5 s, forgotten */
+    RELAY_DROP_HALF_OPEN,      /* transport: a handshake not completed within 5 s, forgotten;
+                                  or refused or cut short over --max-half-open (ENet) */
     RELAY_DROP_UNVERIFIED,     /* transport: a join from a source address not yet shown
                                   to receive (no valid cookie), answered with a cookie */
+    RELAY_DROP_SLOW_READER,    /* ENet: unreliable state not queued to a peer whose
+                                  backlog is over --max-queued-packets/-bytes */
+    RELAY_DROP_HELD_COMMANDS,  /* ENet: datagram refused, its sender would have more
+                                  than --max-held-commands held out of order */
     RELAY_DROP_COUNT
 };
 
@@ -226,6 +231,13 @@ void relay_count_drop(struct relay *r, enum relay_drop why);
  * disconnect. Ignored for a peer the core does not hold as connected. */
 void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,
                         bool fatal, uint64_t now_us);
+
+/* The transport closes peer for a reason of its own: error `code` with
+ * `text` to it (forced past its error budget), left kicked to its room, a
+ * kick counted, disconnect (with code). Ignored for a peer the core does
+ * not hold as connected. */
+void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code,
+                      const char *text, uint64_t now_us);
 
 /* Counters so far; valid until the next call into the core. */
 const struct relay_stats *relay_stats(const struct relay *r);

@@ -39,6 +39,11 @@ struct relay_opts {
     long max_packet_size;
     long max_waiting_data;
     long timeout_ms;
+    long max_queued_packets;
+    long max_queued_bytes;
+    long slow_reader_ms;
+    long max_held_commands;
+    long max_half_open;
     long rate_limit;
     long rate_burst;
     double kick_after;
@@ -74,6 +79,21 @@ static const struct option_def relay_options[] = {
       NULL, "ENet: bytes one peer may have buffered awaiting reassembly or order" },
     { "timeout-ms", OPTION_INT, O(timeout_ms), "5000", 100, 600000, NULL,
       "a client silent (udp) or unacknowledging (enet) this long is dropped: timeout" },
+    { "max-queued-packets", OPTION_INT, O(max_queued_packets), "1024", 0, 1000000, NULL,
+      "ENet: packets queued to one client unacknowledged past which its unreliable "
+      "states are dropped (slow_reader); 0 = no limit" },
+    { "max-queued-bytes", OPTION_INT, O(max_queued_bytes), "262144", 0, 268435456, NULL,
+      "ENet: the same bound in bytes; 0 = no limit" },
+    { "slow-reader-ms", OPTION_INT, O(slow_reader_ms), "2000", 0, 600000, NULL,
+      "ENet: a client over a queue bound this long (or at twice one) is closed: "
+      "error slow_reader; 0 = never" },
+    { "max-held-commands", OPTION_INT, O(max_held_commands), "1024", 0, 1000000, NULL,
+      "ENet: commands one client may have held out of order; datagrams past it are "
+      "refused (held_commands); 0 = no limit" },
+    { "max-half-open", OPTION_INT, O(max_half_open), "128", 1, 4095, NULL,
+      "ENet: handshakes in progress at once (at most a quarter of the peer slots); "
+      "past it a CONNECT takes the place of the oldest if that is 250 ms old and its "
+      "address has none in progress, else it is refused (half_open)" },
     { "rate-limit", OPTION_INT, O(rate_limit), "180", 0, 1000000, NULL,
       "datagrams per second per client (token bucket); 0 = no limit" },
     { "rate-burst", OPTION_INT, O(rate_burst), "60", 1, 1000000, NULL,
@@ -134,6 +154,11 @@ static void configure(const struct relay_opts *o, const struct relay_transport_o
         .max_packet_size = (size_t)o->max_packet_size,
         .max_waiting_data = (size_t)o->max_waiting_data,
         .timeout_ms = (uint32_t)o->timeout_ms,
+        .max_queued_packets = (uint32_t)o->max_queued_packets,
+        .max_queued_bytes = (size_t)o->max_queued_bytes,
+        .slow_reader_ms = (uint32_t)o->slow_reader_ms,
+        .max_held_commands = (uint32_t)o->max_held_commands,
+        .max_half_open = (uint32_t)o->max_half_open,
     };
     relay_default_config(rcfg);
     rcfg->peer_cap = ncfg->peer_cap;

@@ -32,6 +32,15 @@ struct relay_net_config {
                                   PROTO_CONTROL_MAX); udp: receive buffer */
     size_t max_waiting_data;   /* ENet: bytes a peer may have buffered for reassembly */
     uint32_t timeout_ms;       /* ENet peer timeout; udp: silence before expiry */
+    /* ENet only (0 = no limit): */
+    uint32_t max_queued_packets; /* packets queued to one peer (unsent or unacknowledged)
+                                    past which its unreliable states are dropped */
+    size_t max_queued_bytes;     /* the same in payload bytes */
+    uint32_t slow_reader_ms;     /* a peer over either bound this long is closed
+                                    (slow_reader); at twice a bound at once */
+    uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
+    uint32_t max_half_open;      /* handshakes in progress (at most a quarter of
+                                    the peer slots) */
 };
 
 /* A transport as the program sees it: one table of operations per

@@ -14,6 +14,7 @@
 #include "transport.h"
 
 #include <enet/enet.h>
+#include <enet/time.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +42,26 @@ _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag val
 #define HINTS_PER_S 100        /* "we speak ENet" answers to JSON datagrams */
 #define DRAIN_ROUNDS 64         /* enet_host_service calls per loop iteration, at most:
                                    each reads up to 256 datagrams */
+/* ENet's lists of a peer are walked (O(the bound)) at most this often per
+ * peer on the send and receive paths; in between, what we queue or it
+ * sends is added to the last count, an upper bound. */
+#define WALK_MS 10
+/* Under --max-half-open, the oldest handshake gives way to a new one only
+ * if it is older than this: a loopback or LAN handshake is done well
+ * within it, and a flood must send max_half_open CONNECTs per this period
+ * to keep a newcomer out. */
+#define HALF_OPEN_EVICT_MS 250
+
+/* What the relay keeps per peer slot to bound what ENet keeps for it. */
+struct peer_guard {
+    size_t out_packets;     /* queued to it (unsent or unacknowledged): at the last
+                               walk plus what we queued since, an upper bound */
+    size_t out_bytes;       /* the same in payload bytes */
+    enet_uint32 out_walked; /* ENet ms of that walk */
+    enet_uint32 over_since; /* ENet ms since when its backlog is over a bound, 0 = not */
+    size_t held;            /* upper bound of the commands ENet holds from it */
+    enet_uint32 held_walked;/* ENet ms held was last counted exactly */
+};
 
 struct relay_enet {
     ENetHost *host;
@@ -48,6 +69,8 @@ struct relay_enet {
     char addr[RELAY_ADDR_MAX];
     enet_uint32 *heard;   /* per peer: ENet ms when we last heard from it */
     enet_uint32 *opened;  /* per peer: ENet ms its handshake was first seen, 0 = none */
+    struct peer_guard *guard; /* per peer */
+    size_t half_open_cap; /* handshakes in progress at once */
     enet_uint32 swept;    /* ENet ms of the last half-open sweep */
     ENetPacket *current;  /* packet being handed to the core, reused to forward */
     bool queued;          /* something was queued since the last flush */
@@ -73,11 +96,62 @@ static void format_addr(const ENetAddress *a, char *buf, size_t cap)
 
 /* ---- callbacks from the core ------------------------------------------ */
 
-static void count_send_failed(struct relay_enet *t, size_t n)
+/* Counts a drop the transport saw (outside a service there is no core). */
+static void count(struct relay_enet *t, enum relay_drop why)
 {
     if (t->relay)
-        for (size_t i = 0; i < n; i++)
-            relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
+        relay_count_drop(t->relay, why);
+}
+
+static void count_send_failed(struct relay_enet *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        count(t, RELAY_DROP_SEND_FAILED);
+}
+
+/* ---- slow readers: what is queued to a peer ---------------------------- */
+
+/* Counts what ENet holds queued to peer idx (up to twice the packet bound). */
+static void backlog_walk(struct relay_enet *t, uint32_t idx)
+{
+    struct peer_guard *g = &t->guard[idx];
+    struct relay_enet_backlog b;
+    size_t limit = t->cfg.max_queued_packets ? 2 * (size_t)t->cfg.max_queued_packets
+                                             : SIZE_MAX / 2;
+    relay_enet_backlog(&t->host->peers[idx], limit, &b);
+    g->out_packets = b.packets;
+    g->out_bytes = b.bytes;
+    g->out_walked = t->host->serviceTime;
+}
+
+/* How far over its bounds the backlog is: 0 within them, 1 over one, 2 at
+ * twice one or more. */
+static int backlog_level(const struct relay_enet *t, const struct peer_guard *g)
+{
+    size_t p = t->cfg.max_queued_packets, b = t->cfg.max_queued_bytes;
+    if ((p && g->out_packets >= 2 * p) || (b && g->out_bytes >= 2 * b))
+        return 2;
+    return (p && g->out_packets >= p) || (b && g->out_bytes >= b);
+}
+
+/* Would queueing len more bytes to peer idx take it over a bound? The
+ * estimate only grows between walks, so it is recounted (at most every
+ * WALK_MS) before it can refuse. */
+static bool backlog_full(struct relay_enet *t, uint32_t idx, size_t len)
+{
+    struct peer_guard *g = &t->guard[idx];
+    size_t p = t->cfg.max_queued_packets, b = t->cfg.max_queued_bytes;
+    if ((!p || g->out_packets < p) && (!b || g->out_bytes + len <= b))
+        return false;
+    if (t->host->serviceTime - g->out_walked >= WALK_MS)
+        backlog_walk(t, idx);
+    return (p && g->out_packets >= p) || (b && g->out_bytes + len > b);
+}
+
+static void backlog_add(struct relay_enet *t, uint32_t idx, size_t len)
+{
+    t->guard[idx].out_packets++;
+    t->guard[idx].out_bytes += len;
 }
 
 static void enet_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
@@ -94,8 +168,34 @@ static void enet_send_control(void *ctx, uint32_t peer, const char *json, size_t
     if (enet_peer_send(&t->host->peers[peer], PROTO_CHANNEL_CONTROL, pk) < 0) {
         enet_packet_destroy(pk);
         count_send_failed(t, 1);
+        return;
     }
+    backlog_add(t, peer, len);
 }
+
+/* Queues pk to peer idx, unless it is an unreliable state and the peer's
+ * backlog is full (slow_reader: a reader that acknowledges late, or
+ * advertised a tiny window, would otherwise make ENet queue without
+ * bound, and walk that queue on every service). A reliable one is queued
+ * anyway: the sweep closes a peer whose backlog stays over the bound. */
+static void send_state_to(struct relay_enet *t, uint32_t idx, uint8_t channel,
+                          ENetPacket *pk)
+{
+    if (idx >= t->host->peerCount) {
+        count_send_failed(t, 1);
+        return;
+    }
+    if (!(pk->flags & ENET_PACKET_FLAG_RELIABLE) && backlog_full(t, idx, pk->dataLength)) {
+        count(t, RELAY_DROP_SLOW_READER);
+        return;
+    }
+    if (enet_peer_send(&t->host->peers[idx], channel, pk) < 0) {
+        count_send_failed(t, 1);
+        return;
+    }
+    backlog_add(t, idx, pk->dataLength);
+}
+
 
 /* One packet, many recipients: when the core forwards the packet we are
  * handling (stamped in place), the very same ENetPacket is queued to every
@@ -117,9 +217,7 @@ static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (peers[i] >= t->host->peerCount ||
-            enet_peer_send(&t->host->peers[peers[i]], channel, pk) < 0)
-            count_send_failed(t, 1);
+        send_state_to(t, peers[i], channel, pk);
     if (pk != t->current && pk->referenceCount == 0)
         enet_packet_destroy(pk);
 }
@@ -197,7 +295,8 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
         goto fail_deinit;
     t->heard = calloc(cfg->peer_cap, sizeof *t->heard);
     t->opened = calloc(cfg->peer_cap, sizeof *t->opened);
-    if (!t->heard || !t->opened) {
+    t->guard = calloc(cfg->peer_cap, sizeof *t->guard);
+    if (!t->heard || !t->opened || !t->guard) {
         snprintf(err, err_cap, "out of memory");
         goto fail_deinit;
     }
@@ -222,6 +321,11 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
                                      : PROTO_CONTROL_MAX;
     if (cfg->max_waiting_data)
         t->host->maximumWaitingData = cfg->max_waiting_data;
+    /* Half-open peers may hold at most a quarter of the slots: the rest
+     * are kept for connections that complete. */
+    t->half_open_cap = cfg->peer_cap / 4 ? cfg->peer_cap / 4 : 1;
+    if (cfg->max_half_open && cfg->max_half_open < t->half_open_cap)
+        t->half_open_cap = cfg->max_half_open;
     t->host->intercept = intercept_heard;
     enet_socket_set_option(t->host->socket, ENET_SOCKOPT_RCVBUF, SOCKET_BUFFER);
     enet_socket_set_option(t->host->socket, ENET_SOCKOPT_SNDBUF, SOCKET_BUFFER);
@@ -239,6 +343,7 @@ fail_deinit:
 fail:
     free(t->heard);
     free(t->opened);
+    free(t->guard);
     free(t);
     return NULL;
 }
@@ -258,6 +363,7 @@ static void enet_destroy(void *ctx)
     enet_deinitialize();
     free(t->heard);
     free(t->opened);
+    free(t->guard);
     free(t);
 }
 
@@ -284,6 +390,7 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
     /* A peer that acknowledges nothing for timeout_ms is disconnected. */
     enet_peer_timeout(peer, 0, t->cfg.timeout_ms, t->cfg.timeout_ms);
     t->heard[idx] = enet_time_get();
+    memset(&t->guard[idx], 0, sizeof t->guard[idx]);
     relay_peer_connect(r, idx, addr, clock_now_us());
 }
 
@@ -319,11 +426,86 @@ static void hint_plain_udp_client(struct relay_enet *t, ENetHost *host)
     enet_socket_send(host->socket, &host->receivedAddress, &b, 1);
 }
 
+/* A CONNECT ENet is about to take (it will use its first free slot). At
+ * most half_open_cap handshakes may be in progress. Past it, a CONNECT from
+ * an address that has one in progress already is refused; from another
+ * address, the oldest handshake gives way if older than
+ * HALF_OPEN_EVICT_MS, else it is refused too (all counted half_open).
+ * Without the cap a flood of CONNECTs that never complete holds every
+ * slot; with it, three quarters of the slots are only reachable by
+ * completing a handshake, and a newcomer is kept out only by a flood from
+ * more than half_open_cap addresses sending half_open_cap CONNECTs per
+ * HALF_OPEN_EVICT_MS. Returns true to refuse it. O(peer slots), like ENet's
+ * own scan for a free slot. */
+static bool half_open_refuse(struct relay_enet *t)
+{
+    ENetHost *host = t->host;
+    enet_uint32 now = enet_time_get() | 1, id = relay_enet_connect_id(host);
+    size_t open = 0, same_ip = 0, slot = SIZE_MAX, oldest = SIZE_MAX;
+    for (size_t i = 0; i < host->peerCount; i++) {
+        const ENetPeer *p = &host->peers[i];
+        if (p->state == ENET_PEER_STATE_DISCONNECTED && slot == SIZE_MAX)
+            slot = i;
+        if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT)
+            continue;
+        if (p->address.host == host->receivedAddress.host) {
+            if (p->address.port == host->receivedAddress.port && p->connectID == id)
+                return false; /* a resend: ENet ignores it */
+            same_ip++;
+        }
+        open++;
+        if (oldest == SIZE_MAX || ENET_TIME_LESS(t->opened[i], t->opened[oldest]))
+            oldest = i;
+    }
+    if (open >= t->half_open_cap) {
+        count(t, RELAY_DROP_HALF_OPEN);
+        if (same_ip || !t->opened[oldest] || now - t->opened[oldest] < HALF_OPEN_EVICT_MS)
+            return true;
+        enet_peer_reset(&host->peers[oldest]);
+        t->opened[oldest] = 0;
+        if (oldest < slot)
+            slot = oldest;
+    }
+    if (slot < host->peerCount)
+        t->opened[slot] = now;
+    return false;
+}
+
+/* ENet holds a command that arrives ahead of one missing on its channel
+ * (~200 bytes each, whatever its size) and counts only its payload against
+ * --max-waiting-data. Refuses the datagram (counted held_commands) if it
+ * could take what ENet holds from peer id past --max-held-commands: an
+ * upper bound kept in O(1) per datagram (reset whenever ENet holds nothing,
+ * plus the datagram's data commands), recounted exactly, at most every
+ * WALK_MS, only when it would refuse. */
+static bool held_refuse(struct relay_enet *t, unsigned id, size_t data_commands)
+{
+    struct peer_guard *g = &t->guard[id];
+    const ENetPeer *p = &t->host->peers[id];
+    size_t max = t->cfg.max_held_commands;
+    if (relay_enet_holds_none(p))
+        g->held = 0;
+    if (max && g->held + data_commands > max) {
+        if (t->host->serviceTime - g->held_walked >= WALK_MS) {
+            g->held = relay_enet_held(p, max);
+            g->held_walked = t->host->serviceTime;
+        }
+        if (g->held + data_commands > max) {
+            count(t, RELAY_DROP_HELD_COMMANDS);
+            return true;
+        }
+    }
+    g->held += data_commands;
+    return false;
+}
+
 /* Sees every raw datagram before ENet parses it. We count what ENet would
  * silently ignore (garbage and strangers: stray; refused connects:
- * server_full, per_address), catch fragments of packets over ENet's size
- * limit (too_big; a reliable one closes the peer), and note when each peer
- * last sent anything; then let ENet go on (return 0). */
+ * server_full, per_address), refuse what it mishandles (enet_guard,
+ * held_commands, half_open: return 1, ENet never sees it), catch fragments
+ * of packets over ENet's size limit (too_big; a reliable one closes the
+ * peer), and note when each peer last sent anything; then let ENet go on
+ * (return 0). */
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
 {
     struct relay_enet *t = relay_enet_intercept_ctx(event);
@@ -334,20 +516,23 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
         hint_plain_udp_client(t, host);
     enum relay_drop why = relay_enet_would_ignore(host, &id);
     if (why != RELAY_DROP_COUNT) {
-        if (t->relay)
-            relay_count_drop(t->relay, why);
+        count(t, why);
         return 0;
     }
+    if (id == ENET_PROTOCOL_MAXIMUM_PEER_ID)
+        return half_open_refuse(t); /* a CONNECT ENet would take */
     if (id >= host->peerCount)
         return 0;
     size_t extra = host->checksum ? sizeof(enet_uint32) : 0;
-    if (relay_enet_refusal(host->receivedData, host->receivedDataLength, extra) !=
-        RELAY_DROP_COUNT) {
-        if (t->relay)
-            relay_count_drop(t->relay, RELAY_DROP_ENET_GUARD);
+    size_t data_commands;
+    if (relay_enet_scan(host->receivedData, host->receivedDataLength, extra,
+                        &data_commands) != RELAY_DROP_COUNT) {
+        count(t, RELAY_DROP_ENET_GUARD);
         return 1; /* ENet never sees it */
     }
     t->heard[id] = enet_time_get();
+    if (held_refuse(t, id, data_commands))
+        return 1;
     const ENetPeer *p = &host->peers[id];
     struct relay_enet_oversize o;
     /* Once per packet: a reliable one closes the peer at its first
@@ -396,34 +581,83 @@ static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
     }
 }
 
-/* Every enet_host_service call walks all peer slots (twice) to send: with
- * thousands of peers that walk, not the datagrams, is the cost. So one
- * iteration reads everything waiting (up to DRAIN_ROUNDS services), lets
- * the core fan out a finished tick, and flushes once, only if something
- * was queued; ENet packs each peer's queue into as few datagrams as it can. */
-/* Forgets handshakes older than HALF_OPEN_MS (counted as half_open): the
+/* Forgets a handshake older than HALF_OPEN_MS (counted as half_open): the
  * slot is free again for a client that completes its handshake. The core
  * never knew these peers. */
-static void sweep_half_open(struct relay_enet *t, struct relay *r)
+static void sweep_half_open(struct relay_enet *t, struct relay *r, uint32_t idx,
+                            enet_uint32 now)
+{
+    ENetPeer *p = &t->host->peers[idx];
+    if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT) {
+        t->opened[idx] = 0;
+    } else if (!t->opened[idx]) {
+        t->opened[idx] = now;
+    } else if (now - t->opened[idx] >= HALF_OPEN_MS) {
+        enet_peer_reset(p);
+        t->opened[idx] = 0;
+        relay_count_drop(r, RELAY_DROP_HALF_OPEN);
+    }
+}
+
+/* Closes a peer whose backlog stayed over a bound (slow_reader): what is
+ * queued to it on the state channels is freed at once, and the reason,
+ * queued on the control channel, still goes out before ENet's disconnect. */
+static void close_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
+                              enet_uint32 over_ms)
+{
+    const struct peer_guard *g = &t->guard[idx];
+    char text[PROTO_TEXT_MAX + 1];
+    snprintf(text, sizeof text,
+             "%zu packets (%zu bytes) queued to you unacknowledged for %u ms "
+             "(limits %u packets, %zu bytes): you read too slowly; closing",
+             g->out_packets, g->out_bytes, (unsigned)over_ms,
+             (unsigned)t->cfg.max_queued_packets, t->cfg.max_queued_bytes);
+    relay_enet_purge_outgoing(&t->host->peers[idx], PROTO_CHANNEL_CONTROL);
+    relay_peer_evict(r, idx, PROTO_ERROR_SLOW_READER, text, clock_now_us());
+    backlog_walk(t, idx);
+}
+
+/* A connected peer's backlog over a bound for --slow-reader-ms, or at
+ * twice a bound, closes it. */
+static void sweep_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
+                              enet_uint32 now)
+{
+    struct peer_guard *g = &t->guard[idx];
+    if (t->host->peers[idx].state != ENET_PEER_STATE_CONNECTED ||
+        !relay_peer_connected(r, idx)) {
+        g->over_since = 0;
+        return;
+    }
+    backlog_walk(t, idx);
+    int level = backlog_level(t, g);
+    if (level == 0) {
+        g->over_since = 0;
+        return;
+    }
+    if (!g->over_since)
+        g->over_since = now;
+    enet_uint32 over_ms = now - g->over_since;
+    if (t->cfg.slow_reader_ms && (level == 2 || over_ms >= t->cfg.slow_reader_ms))
+        close_slow_reader(t, r, idx, over_ms);
+}
+
+static void sweep(struct relay_enet *t, struct relay *r)
 {
     enet_uint32 now = enet_time_get() | 1; /* 0 means "none" */
     if (now - t->swept < SWEEP_MS)
         return;
     t->swept = now;
-    for (size_t i = 0; i < t->host->peerCount; i++) {
-        ENetPeer *p = &t->host->peers[i];
-        if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT) {
-            t->opened[i] = 0;
-        } else if (!t->opened[i]) {
-            t->opened[i] = now;
-        } else if (now - t->opened[i] >= HALF_OPEN_MS) {
-            enet_peer_reset(p);
-            t->opened[i] = 0;
-            relay_count_drop(r, RELAY_DROP_HALF_OPEN);
-        }
+    for (uint32_t i = 0; i < t->host->peerCount; i++) {
+        sweep_half_open(t, r, i, now);
+        sweep_slow_reader(t, r, i, now);
     }
 }
 
+/* Every enet_host_service call walks all peer slots (twice) to send: with
+ * thousands of peers that walk, not the datagrams, is the cost. So one
+ * iteration reads everything waiting (up to DRAIN_ROUNDS services), lets
+ * the core fan out a finished tick, and flushes once, only if something
+ * was queued; ENet packs each peer's queue into as few datagrams as it can. */
 static int enet_service(void *ctx, struct relay *r, int timeout_ms)
 {
     struct relay_enet *t = ctx;
@@ -443,7 +677,7 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
             break;
         rc = enet_host_service(t->host, ev, 0); /* more waiting? */
     }
-    sweep_half_open(t, r);
+    sweep(t, r);
     relay_tick(r, clock_now_us());
     if (t->queued)
         enet_host_flush(t->host);
@@ -490,8 +724,8 @@ static void enet_drain(void *ctx, struct relay *r, int max_ms)
             enet_peer_reset(&t->host->peers[i]);
 }
 
-/* Nothing periodic: ENet times peers out itself, and the half-open sweep
- * runs with every service. */
+/* Nothing periodic: ENet times peers out itself, and the sweep (half-open
+ * handshakes, slow readers) runs with every service. */
 static void enet_tick(void *ctx, struct relay *r)
 {
     (void)ctx;

@@ -833,6 +833,15 @@ static void enet_refusal_cases(void **state)
     /* bounds: every prefix is safe and never refused for what it lacks */
     for (size_t n = 0; n < sizeof ok; n++)
         assert_int_equal(relay_enet_refusal(ok, n, 0), RELAY_DROP_COUNT);
+    /* data commands counted (what ENet may hold out of order): the send,
+     * not a PING after it, nor a truncated one */
+    uint8_t two[] = { 0x80, 0, 0, 0, 0x86, 0, 0, 1, 0, 2, '{', '}', 0x85, 0xff, 0, 2,
+                      0x07, 1, 0, 3, 0, 1, 0, 1, 'x' };
+    size_t data = 99;
+    assert_int_equal(relay_enet_scan(two, sizeof two, 0, &data), RELAY_DROP_COUNT);
+    assert_int_equal(data, 2); /* RELIABLE "{}" and UNRELIABLE "x"; PING has none */
+    assert_int_equal(relay_enet_scan(two, sizeof two - 1, 0, &data), RELAY_DROP_COUNT);
+    assert_int_equal(data, 1); /* the unreliable one runs past the end: ENet stops */
 }
 
 int main(void)
