@@ -76,7 +76,7 @@ PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 # every library.
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
-TEST_SUPPORT := $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
+TEST_SUPPORT := $(wildcard tests/support/*.c) $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
 TEST_LIBS := bench client relay proto
 TEST_PKGS := libenet libcjson libpcap cmocka
 

@@ -70,7 +70,7 @@ struct relay_transport_ops {
 };
 
 /* Every transport, in the order of RELAY_TRANSPORT_CHOICES (an option's
- * list; test_relay_main checks the two agree). */
+ * list; test_e2e_relay_main checks the two agree). */
 #define RELAY_TRANSPORT_CHOICES "enet|udp"
 extern const struct relay_transport_ops *const relay_transports[];
 

@@ -23,7 +23,7 @@
 #include "../proto/wire.h"
 #include "../relay/relay.h"
 #include "../relay/transport.h"
-#include "harness.h"
+#include "support/harness.h"
 
 #define WAIT_MS 2000 /* generous: this machine is shared and noisy */
 

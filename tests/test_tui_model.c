@@ -482,8 +482,10 @@ static void test_default_name(void **state)
     assert_string_equal(name, "player345");
     tui_model_default_name(name, sizeof name, "!!!", 7);
     assert_string_equal(name, "player7");
-    tui_model_default_name(name, sizeof name,
-                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 7);
+    char user[3 * PROTO_NAME_MAX];
+    memset(user, 'a', sizeof user - 1);
+    user[sizeof user - 1] = '\0';
+    tui_model_default_name(name, sizeof name, user, 7); /* cut at PROTO_NAME_MAX */
     assert_int_equal(strlen(name), PROTO_NAME_MAX);
 }
 

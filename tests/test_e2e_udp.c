@@ -1,4 +1,4 @@
-/* test_integration_udp.c: ricochet-relay --transport udp with the client
+/* test_e2e_udp.c: ricochet-relay --transport udp with the client
  * library's udp mode over 127.0.0.1: join by retried datagram, fan-out,
  * never back to the sender, leave, expiry of a silent member, garbage
  * datagrams counted by the relay while the session goes on, and an expired
@@ -20,7 +20,7 @@
 #include "../client/client.h"
 #include "../proto/clock.h"
 #include "../proto/rng.h"
-#include "harness.h"
+#include "support/harness.h"
 
 #define WAIT_MS 15000
 

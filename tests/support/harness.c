@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "../client/client.h"
-#include "../proto/clock.h"
+#include "../../client/client.h"
+#include "../../proto/clock.h"
 
 const char *harness_bin_dir(void)
 {
@@ -56,6 +56,16 @@ int harness_start_relay(struct spawn_proc *p, const char *const *args)
         fprintf(stderr, "harness: %s\n", err);
         spawn_stop(p, SIGKILL, 2000);
     }
+    return port;
+}
+
+int harness_start_netsim(struct spawn_proc *p, const char *const *args)
+{
+    char why[4096]; /* room for the end of a sanitizer report */
+    assert_int_equal(harness_spawn(p, "ricochet-netsim", args), 0);
+    int port = spawn_wait_listening(p, 10000, why, sizeof why);
+    if (port < 0)
+        fail_msg("%s", why);
     return port;
 }
 
@@ -116,6 +126,64 @@ long long harness_stats_field(const char *text, bool want_final,
     }
     return result;
 }
+
+/* ---- a spawned relay's counters ---- */
+
+static int count_stats_lines(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, "\"type\":\"stats\"")) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* SIGUSR1, then waits for the new stats line. Returns all of stdout (caller
+ * frees), NULL if no line came within 5 s. */
+char *harness_relay_stats_now(struct spawn_proc *relay)
+{
+    char *text = spawn_read_stdout(relay);
+    int before = count_stats_lines(text);
+    free(text);
+    kill(relay->pid, SIGUSR1);
+    uint64_t deadline = clock_now_ms() + 5000;
+    while (clock_now_ms() < deadline) {
+        text = spawn_read_stdout(relay);
+        if (text && count_stats_lines(text) > before)
+            return text;
+        free(text);
+        clock_sleep_ms(10);
+    }
+    fprintf(stderr, "relay: no stats line within 5 s of SIGUSR1 (running: %d)\n",
+            spawn_running(relay));
+    return NULL;
+}
+
+long long harness_relay_stat(struct spawn_proc *relay, const char *path)
+{
+    char *text = harness_relay_stats_now(relay);
+    assert_non_null(text);
+    long long v = harness_stats_field(text, false, path);
+    free(text);
+    return v;
+}
+
+/* SIGTERM: must exit 0 with a final stats line. Returns stdout (caller frees). */
+char *harness_relay_finish(struct spawn_proc *relay)
+{
+    int code = spawn_stop(relay, SIGTERM, 10000);
+    char *out = spawn_read_stdout(relay);
+    if (code != 0) {
+        char *err = spawn_read_stderr(relay);
+        fprintf(stderr, "relay exit %d; stderr tail:\n%s\n", code,
+                err ? err + (strlen(err) > 3000 ? strlen(err) - 3000 : 0) : "");
+        free(err);
+    }
+    assert_int_equal(code, 0);
+    assert_non_null(out);
+    assert_true(harness_stats_field(out, true, "uptime_s") >= 0);
+    return out;
+}
+
 
 int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
                        void (*on_event)(void *ctx, size_t index,

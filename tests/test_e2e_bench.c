@@ -1,4 +1,4 @@
-/* test_bench_e2e.c: a small ricochet-bench run through netsim (relay,
+/* test_e2e_bench.c: a small ricochet-bench run through netsim (relay,
  * netsim and bench spawned from $RICOCHET_BIN). The bench's own loss figure
  * must agree with netsim's drop counts, and reliable mode must deliver
  * everything although netsim dropped datagrams. */
@@ -14,7 +14,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "harness.h"
+#include "support/harness.h"
 
 static double num(const cJSON *o, const char *path)
 {

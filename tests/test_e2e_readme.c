@@ -1,4 +1,4 @@
-/* test_readme: README.md shows every program's --help exactly as the
+/* test_e2e_readme.c: README.md shows every program's --help exactly as the
  * program prints it, so the documented options cannot drift from the
  * option tables. On failure, paste the program's current --help output
  * into the README's block for it. */
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "support/harness.h"
 
 static char *slurp(FILE *f)
 {

@@ -1,4 +1,4 @@
-/* test_integration_tick.c: ricochet-relay --tick-ms over 127.0.0.1, both
+/* test_e2e_tick.c: ricochet-relay --tick-ms over 127.0.0.1, both
  * transports: every state reaches every other member once and in order
  * through the real loop (the core's tests check the latency bound with a
  * fake clock), and the relay counts fewer fan-outs than states. */
@@ -12,7 +12,7 @@
 
 #include "../client/client.h"
 #include "../proto/clock.h"
-#include "harness.h"
+#include "support/harness.h"
 
 #define WAIT_MS 15000
 #define ROUNDS 40

@@ -1,4 +1,4 @@
-/* test_integration.c: the real ricochet-relay (ENet transport) and the
+/* test_e2e_enet.c: the real ricochet-relay (ENet transport) and the
  * client library over 127.0.0.1: fan-out in every mode, never back to the
  * sender unless reflect, the relay stamps sender ids, join/leave/timeout
  * notices, the late joiner's roster, and garbage that must not disturb a
@@ -22,7 +22,8 @@
 #include "../client/client.h"
 #include "../proto/clock.h"
 #include "../proto/rng.h"
-#include "harness.h"
+#include "support/harness.h"
+#include "support/raw.h"
 
 #define WAIT_MS 15000 /* upper bound of any wait; normally milliseconds */
 
@@ -95,106 +96,19 @@ static void wait_welcomed(struct harness_rec *r)
                                         harness_all_welcomed, r), 0);
 }
 
-/* ---- a raw ENet peer, for what the library will not do (forged ids, bad
- * JSON). ---- */
-
-struct raw_enet {
-    ENetHost *host;
-    ENetPeer *peer;
-    uint32_t id;             /* from the welcome */
-    char last_error[PROTO_CODE_MAX + 1];
-    bool disconnected;
-};
-
-static void raw_service(struct raw_enet *raw, int ms)
-{
-    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
-    ENetEvent e;
-    for (;;) {
-        uint64_t now = clock_now_ms();
-        int wait = now >= deadline ? 0 : (int)(deadline - now);
-        int rc = enet_host_service(raw->host, &e, (enet_uint32)(wait > 10 ? 10 : wait));
-        if (rc > 0 && e.type == ENET_EVENT_TYPE_RECEIVE) {
-            if (e.channelID == PROTO_CHANNEL_CONTROL) {
-                struct proto_control *m = calloc(1, sizeof *m);
-                if (m && proto_control_decode((const char *)e.packet->data,
-                                              e.packet->dataLength, m, NULL, 0) == PROTO_OK) {
-                    if (m->type == PROTO_CTL_WELCOME)
-                        raw->id = m->id;
-                    if (m->type == PROTO_CTL_ERROR)
-                        snprintf(raw->last_error, sizeof raw->last_error, "%s", m->code);
-                }
-                free(m);
-            }
-            enet_packet_destroy(e.packet);
-        } else if (rc > 0 && e.type == ENET_EVENT_TYPE_CONNECT) {
-            enet_peer_throttle_configure(e.peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
-                                         ENET_PEER_PACKET_THROTTLE_SCALE, 0);
-        } else if (rc > 0 && e.type == ENET_EVENT_TYPE_DISCONNECT) {
-            raw->disconnected = true;
-            raw->peer = NULL;
-        }
-        if (clock_now_ms() >= deadline)
-            return;
-    }
-}
-
-static void raw_send(struct raw_enet *raw, uint8_t channel, uint32_t flags,
-                     const void *data, size_t len)
-{
-    assert_non_null(raw->peer);
-    ENetPacket *p = enet_packet_create(data, len, flags);
-    assert_non_null(p);
-    if (enet_peer_send(raw->peer, channel, p) != 0)
-        enet_packet_destroy(p);
-    enet_host_flush(raw->host);
-}
+/* ---- a raw ENet peer (support/raw.h), for what the library will not do
+ * (forged ids, bad JSON). ---- */
 
 static void raw_connect(struct raw_enet *raw, uint16_t port)
 {
-    memset(raw, 0, sizeof *raw);
-    assert_int_equal(enet_initialize(), 0);
-    raw->host = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
-    assert_non_null(raw->host);
-    ENetAddress addr = {.port = port};
-    enet_address_set_host_ip(&addr, "127.0.0.1");
-    raw->peer = enet_host_connect(raw->host, &addr, PROTO_CHANNEL_COUNT, 0);
-    assert_non_null(raw->peer);
-    uint64_t deadline = clock_now_ms() + WAIT_MS;
-    while (raw->peer && raw->peer->state != ENET_PEER_STATE_CONNECTED &&
-           clock_now_ms() < deadline)
-        raw_service(raw, 10);
-    assert_non_null(raw->peer);
-    assert_int_equal(raw->peer->state, ENET_PEER_STATE_CONNECTED);
-}
-
-static void raw_join(struct raw_enet *raw, const char *room, const char *name,
-                     enum proto_mode mode)
-{
-    struct proto_control m;
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_JOIN;
-    snprintf(m.room, sizeof m.room, "%s", room);
-    snprintf(m.name, sizeof m.name, "%s", name);
-    m.mode = mode;
-    char buf[1024];
-    int len = proto_control_encode(buf, sizeof buf, &m);
-    assert_true(len > 0);
-    raw_send(raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, buf, (size_t)len);
-    uint64_t deadline = clock_now_ms() + WAIT_MS;
-    while (raw->id == 0 && clock_now_ms() < deadline)
-        raw_service(raw, 10);
-    assert_true(raw->id != 0);
+    assert_int_equal(enet_initialize(), 0); /* paired in raw_close */
+    assert_int_equal(raw_enet_open_within(raw, port, PROTO_CHANNEL_COUNT, WAIT_MS), 0);
 }
 
 static void raw_close(struct raw_enet *raw)
 {
-    if (raw->peer)
-        enet_peer_reset(raw->peer);
-    if (raw->host)
-        enet_host_destroy(raw->host);
+    raw_enet_close(raw);
     enet_deinitialize();
-    memset(raw, 0, sizeof *raw);
 }
 
 /* ---- tests ---- */
@@ -304,7 +218,7 @@ static void test_forged_sender_overwritten(void **state)
 
     struct raw_enet raw;
     raw_connect(&raw, s.port);
-    raw_join(&raw, "forge", "forger", PROTO_MODE_RELIABLE);
+    assert_int_equal(raw_enet_join(&raw, "forge", "forger", PROTO_MODE_RELIABLE, WAIT_MS), 0);
     assert_int_not_equal(raw.id, victim);
 
     /* Claims: id 999, the victim's own id, and 0. Reliable: all arrive. */
@@ -318,11 +232,11 @@ static void test_forged_sender_overwritten(void **state)
         st.x = 10.0f + (float)k;
         uint8_t buf[PROTO_STATE_SIZE];
         assert_int_equal(proto_state_encode(buf, sizeof buf, &st), PROTO_STATE_SIZE);
-        raw_send(&raw, PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, buf, sizeof buf);
+        raw_enet_send(&raw, PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, buf, sizeof buf);
     }
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     while (r->states[0][raw.id] < 3 && clock_now_ms() < deadline) {
-        raw_service(&raw, 5);
+        raw_enet_service(&raw, 5, 0, NULL, NULL, NULL);
         harness_poll_for(r->c, r->n, 5, harness_rec_event, r);
     }
     assert_int_equal(r->states[0][raw.id], 3);
@@ -490,23 +404,24 @@ static void test_garbage_does_not_disturb(void **state)
     /* 2. A connected peer sending nonsense on every channel. */
     struct raw_enet raw;
     raw_connect(&raw, s.port);
-    raw_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, "{not json", 9);
-    raw_service(&raw, 200);
+    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, "{not json", 9);
+    raw_enet_service(&raw, 200, 0, NULL, NULL, NULL);
     assert_string_equal(raw.last_error, "bad_json");
-    raw_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, "{\"type\":\"warp\"}", 15);
-    raw_join(&raw, "calm", "vandal", PROTO_MODE_UNSEQUENCED);
+    raw_enet_send(&raw, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE,
+                  "{\"type\":\"warp\"}", 15);
+    assert_int_equal(raw_enet_join(&raw, "calm", "vandal", PROTO_MODE_UNSEQUENCED, WAIT_MS), 0);
     uint8_t shortstate[10] = {1, 1};
-    raw_send(&raw, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, shortstate,
+    raw_enet_send(&raw, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, shortstate,
              sizeof shortstate);
     uint8_t badversion[PROTO_STATE_SIZE] = {7, 1};
-    raw_send(&raw, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, badversion,
+    raw_enet_send(&raw, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, badversion,
              sizeof badversion);
-    raw_service(&raw, 100);
+    raw_enet_service(&raw, 100, 0, NULL, NULL, NULL);
 
     /* The session continues undisturbed. */
     send_rounds(r, 20);
     harness_poll_for(r->c, 2, 200, harness_rec_event, r);
-    raw_service(&raw, 10);
+    raw_enet_service(&raw, 10, 0, NULL, NULL, NULL);
     assert_true(r->states[1][talker] - before >= 16);
     assert_int_equal(r->states[1][raw.id], 0); /* no bad state was forwarded */
     assert_int_equal(r->states[0][raw.id], 0);

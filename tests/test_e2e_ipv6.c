@@ -1,4 +1,4 @@
-/* test_ipv6: IPv6 where the transport can carry it, over ::1 only.
+/* test_e2e_ipv6.c: IPv6 where the transport can carry it, over ::1 only.
  * ricochet-relay --transport udp --bind ::1 with the client library's udp
  * mode exchanging states; a dual-stack relay (--bind ::) serving an IPv4
  * and an IPv6 client in one room; the plain-UDP cookie over whole IPv6
@@ -20,7 +20,7 @@
 #include "../proto/netaddr.h"
 #include "../proto/siphash.h"
 #include "../relay/transport.h"
-#include "harness.h"
+#include "support/harness.h"
 
 #define WAIT_MS 15000
 #define ENET_REFUSAL "ENet 1.3 speaks IPv4 only"

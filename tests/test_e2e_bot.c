@@ -1,4 +1,4 @@
-/* test_integration_bot.c: ricochet-bot end to end with the real relay: a
+/* test_e2e_bot.c: ricochet-bot end to end with the real relay: a
  * mixed-mode run where every bot sees every other, --json output, the udp
  * transport, and a one-line error with a non-zero exit when no relay
  * answers. */
@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "../client/client.h"
-#include "harness.h"
+#include "support/harness.h"
 
 #define WAIT_MS 60000
 

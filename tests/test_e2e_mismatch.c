@@ -1,4 +1,4 @@
-/* test_mismatch: a client and a relay of different transports say so at
+/* test_e2e_mismatch.c: a client and a relay of different transports say so at
  * once. An ENet client against ricochet-relay --transport udp, and a
  * plain-UDP client against an ENet relay, end with "wrong_transport" and a
  * sentence naming what the relay speaks, instead of "no welcome (timeout)"
@@ -18,7 +18,7 @@
 
 #include "../client/client.h"
 #include "../proto/sniff.h"
-#include "harness.h"
+#include "support/harness.h"
 
 struct ending {
     struct harness_rec rec;

@@ -1,4 +1,4 @@
-/* test_swarm.c: the swarm driver (client/swarm.c) against a real relay on
+/* test_e2e_swarm.c: the swarm driver (client/swarm.c) against a real relay on
  * 127.0.0.1, both transports: clients in rooms hear exactly their room,
  * every state sent is received by every other member once, the schedule
  * is the intended one, and names and rooms follow the slice (first). */
@@ -14,7 +14,7 @@
 
 #include "../client/swarm.h"
 #include "../proto/clock.h"
-#include "harness.h"
+#include "support/harness.h"
 
 #define N 7 /* rooms of 3: 3 + 3 + 1 */
 #define RATE 50.0

@@ -1,4 +1,4 @@
-/* test_tui_e2e.c: drives the real ricochet-client in a detached tmux session
+/* test_e2e_tui.c: drives the real ricochet-client in a detached tmux session
  * (private socket, fixed size) against a real relay and a ricochet-bot:
  * the bot's glyph moves, my avatar moves with the keys, the HUD shows a
  * round-trip time, mode switch, chat and resize work, `q` and SIGTERM exit
@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "harness.h"
+#include "support/harness.h"
 
 #define COLS 100
 #define ROWS 32
@@ -583,6 +583,6 @@ int main(void)
     };
     int rc = cmocka_run_group_tests(tests, setup_tmux, teardown_tmux);
     if (!tmux_usable())
-        printf("# test_tui_e2e: SKIPPED the tmux tests: %s\n", skip_why);
+        printf("# test_e2e_tui: SKIPPED the tmux tests: %s\n", skip_why);
     return rc;
 }

@@ -1,4 +1,4 @@
-/* test_relay_main: the ricochet-relay program itself (from $RICOCHET_BIN):
+/* test_e2e_relay_main.c: the ricochet-relay program itself (from $RICOCHET_BIN):
  * its list of transports, option checks that the option table cannot
  * express, and the kick ban
  * end to end over plain UDP with bare sockets. Every wait is bounded. */
@@ -20,7 +20,7 @@
 
 #include "../proto/control.h"
 #include "../relay/transport.h"
-#include "harness.h"
+#include "support/harness.h"
 
 #define WAIT_MS 5000
 

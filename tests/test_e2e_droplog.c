@@ -1,4 +1,4 @@
-/* test_droplog.c: ricochet-netsim --drop-log and --pcap. The line format on
+/* test_e2e_droplog.c: ricochet-netsim --drop-log and --pcap. The line format on
  * a memory stream, then netsim end to end over 127.0.0.1 in udp mode: every
  * state a fake relay did not receive has a loss line, every copy it received
  * has a fwd line, duplicates show as dup, and tcpdump -r counts in the two
@@ -26,7 +26,7 @@
 #include "../proto/clock.h"
 #include "../proto/netaddr.h"
 #include "../proto/wire.h"
-#include "harness.h"
+#include "support/harness.h"
 
 #define N_STATES 800
 
@@ -75,11 +75,7 @@ static char *run_through_netsim(const char *log_path, const char *pcap_path, int
                           "--seed", "99", "--drop-log", log_path, "--pcap", pcap_path,
                           "--duration", "60", NULL};
     struct spawn_proc p;
-    assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
-    char why[512];
-    int port = spawn_wait_listening(&p, 10000, why, sizeof why);
-    if (port < 0)
-        fail_msg("%s", why);
+    int port = harness_start_netsim(&p, args);
     struct sockaddr_in proxy = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     uint8_t buf[2048];

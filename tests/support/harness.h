@@ -1,8 +1,8 @@
-/* harness.h: support code for integration tests (linked into every test
- * binary). Starts ricochet programs from $RICOCHET_BIN through bench/spawn.h
- * (stop, read output, free: call spawn_* directly), reads the relay's stats
- * lines, and drives several clients until a condition holds or a deadline
- * passes. */
+/* harness.h: support code for integration tests (tests/support/, linked
+ * into every test binary). Starts ricochet programs from $RICOCHET_BIN
+ * through bench/spawn.h (stop, read output, free: call spawn_* directly),
+ * reads the relay's stats lines, and drives several clients until a
+ * condition holds or a deadline passes. */
 #ifndef RICOCHET_HARNESS_H
 #define RICOCHET_HARNESS_H
 
@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bench/spawn.h"
-#include "../proto/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
+#include "../../bench/spawn.h"
+#include "../../proto/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
 
 struct client;
 struct client_event;
@@ -29,6 +29,10 @@ int harness_spawn(struct spawn_proc *p, const char *prog,
  * reason printed to stderr (the relay is killed; spawn_free it still). */
 int harness_start_relay(struct spawn_proc *p, const char *const *args);
 
+/* Spawns ricochet-netsim with args and waits up to 10 s for its listening
+ * port. Returns the port; fails the test (cmocka) otherwise. */
+int harness_start_netsim(struct spawn_proc *p, const char *const *args);
+
 /* Finds the last line of text that is a JSON object with "type":"stats"
  * (with final:true if want_final) and returns the number at a dotted path,
  * e.g. "states_in" or "drops.bad_state" ("drops.*": sum of all drops).
@@ -36,6 +40,19 @@ int harness_start_relay(struct spawn_proc *p, const char *const *args);
  * "drops.X" counts as 0). */
 long long harness_stats_field(const char *text, bool want_final,
                               const char *path);
+
+/* Sends the relay SIGUSR1 and waits up to 5 s for the stats line it
+ * prints. Returns all of its stdout (the caller frees), or NULL (why on
+ * stderr). */
+char *harness_relay_stats_now(struct spawn_proc *relay);
+
+/* The field at path (harness_stats_field) of a fresh stats line; fails the
+ * test if none came. */
+long long harness_relay_stat(struct spawn_proc *relay, const char *path);
+
+/* Stops the relay with SIGTERM: it must exit 0 with a final stats line
+ * (fails the test otherwise). Returns its stdout (the caller frees). */
+char *harness_relay_finish(struct spawn_proc *relay);
 
 
 /* Calls client_poll on every client (skipping NULL entries) and hands
@@ -62,7 +79,7 @@ void harness_poll_for(struct client *const *clients, size_t n, int ms,
 #define HARNESS_MAX_IDS 64
 #define HARNESS_MAX_NOTICES 16
 
-#include "../proto/control.h"
+#include "../../proto/control.h"
 
 struct harness_rec {
     struct client *c[HARNESS_MAX_CLIENTS];

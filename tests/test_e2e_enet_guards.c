@@ -1,4 +1,4 @@
-/* test_enet_guards.c: datagrams in ENet's wire format that Debian's ENet
+/* test_e2e_enet_guards.c: datagrams in ENet's wire format that Debian's ENet
  * 1.3.17 mishandles, forged on 127.0.0.1 against the real relay (issue 8):
  *   - ghost peers: DISCONNECT with the acknowledge flag in a datagram
  *     without a sent time leaves the peer in ACKNOWLEDGING_DISCONNECT
@@ -25,33 +25,9 @@
 #include "../proto/clock.h"
 #include "../proto/control.h"
 #include "../proto/wire.h"
-#include "harness.h"
+#include "support/harness.h"
 
 /* ---- the relay's stats and memory ------------------------------------ */
-
-static long long stat_now(struct spawn_proc *relay, const char *path)
-{
-    char *text = spawn_read_stdout(relay);
-    size_t before = 0;
-    for (const char *p = text; p && (p = strstr(p, "\"type\":\"stats\"")); p++)
-        before++;
-    free(text);
-    kill(relay->pid, SIGUSR1);
-    for (uint64_t end = clock_now_ms() + 5000; clock_now_ms() < end; clock_sleep_ms(10)) {
-        text = spawn_read_stdout(relay);
-        size_t n = 0;
-        for (const char *p = text; p && (p = strstr(p, "\"type\":\"stats\"")); p++)
-            n++;
-        if (n > before) {
-            long long v = harness_stats_field(text, false, path);
-            free(text);
-            return v;
-        }
-        free(text);
-    }
-    fail_msg("no stats line within 5 s of SIGUSR1");
-    return -1;
-}
 
 /* Resident set of a process, KiB (VmRSS in /proc/pid/status). */
 static long rss_kib(pid_t pid)
@@ -227,11 +203,11 @@ static void test_ghost_peers(void **state)
         forge_send(&f, b, n);
         enet_host_destroy(f.host); /* gone without a word */
     }
-    long long members0 = stat_now(&relay, "members");
+    long long members0 = harness_relay_stat(&relay, "members");
     clock_sleep_ms(3 * GHOST_TIMEOUT_MS);
-    long long clients = stat_now(&relay, "clients");
-    long long members = stat_now(&relay, "members");
-    long long refused = stat_now(&relay, "drops.enet_guard");
+    long long clients = harness_relay_stat(&relay, "clients");
+    long long members = harness_relay_stat(&relay, "members");
+    long long refused = harness_relay_stat(&relay, "drops.enet_guard");
     struct forger late;
     bool late_in = forger_try_open(&late, (uint16_t)port, 99);
     enet_peer_disconnect_now(late.peer, 0);
@@ -299,13 +275,13 @@ static void test_fragment_bomb(void **state)
     struct forger f;
     forger_open(&f, (uint16_t)port, 0);
     long rss0 = rss_kib(relay.pid);
-    long long refused0 = stat_now(&relay, "drops.enet_guard");
+    long long refused0 = harness_relay_stat(&relay, "drops.enet_guard");
     send_batches(&f, 1000, BOMBS, BOMBS_PER_DGRAM, put_bomb);
-    long long refused1 = stat_now(&relay, "drops.enet_guard");
+    long long refused1 = harness_relay_stat(&relay, "drops.enet_guard");
     long rss1 = rss_kib(relay.pid);
     send_batches(&f, 3000, EMPTIES, EMPTIES_PER_DGRAM, put_empty);
-    long long refused2 = stat_now(&relay, "drops.enet_guard");
-    long long clients = stat_now(&relay, "clients");
+    long long refused2 = harness_relay_stat(&relay, "drops.enet_guard");
+    long long clients = harness_relay_stat(&relay, "clients");
     print_message("fragment bomb: %d forged fragments of 2^20-fragment packets: relay RSS "
                   "%ld -> %ld KiB, drops.enet_guard +%lld; %d zero-length reliable: "
                   "drops.enet_guard +%lld\n",
@@ -353,11 +329,11 @@ static void test_held_commands(void **state)
     struct forger f;
     forger_open(&f, (uint16_t)port, 0);
     long rss0 = rss_kib(relay.pid);
-    long long held0 = stat_now(&relay, "drops.held_commands");
+    long long held0 = harness_relay_stat(&relay, "drops.held_commands");
     send_batches(&f, 1, HELD, HELD_PER_DGRAM, put_held);
-    long long held1 = stat_now(&relay, "drops.held_commands");
+    long long held1 = harness_relay_stat(&relay, "drops.held_commands");
     long rss1 = rss_kib(relay.pid);
-    long long clients = stat_now(&relay, "clients");
+    long long clients = harness_relay_stat(&relay, "clients");
     print_message("held commands: %d one-byte commands held out of order (%d a datagram): "
                   "relay RSS %ld -> %ld KiB (+%ld); drops.held_commands +%lld of %d "
                   "datagrams\n",
@@ -427,7 +403,7 @@ static void test_handshake_flood(void **state)
     clock_sleep_ms(200);
     bool in;
     uint64_t locked_ms = honest_lockout_ms((uint16_t)port, 10000, &in);
-    long long half_open = stat_now(&relay, "drops.half_open");
+    long long half_open = harness_relay_stat(&relay, "drops.half_open");
     print_message("handshake flood: %d half-open CONNECTs filled every slot; an honest "
                   "client %s after %llu ms; drops.half_open %lld\n",
                   FLOOD_SLOTS, in ? "got in" : "was still locked out",
@@ -552,7 +528,7 @@ static void test_sustained_flood(void **state)
     close(fds[0]);
     int status;
     assert_int_equal(waitpid(child, &status, 0), child);
-    long long half_open = stat_now(&relay, "drops.half_open");
+    long long half_open = harness_relay_stat(&relay, "drops.half_open");
     double amp = tot.bytes_sent ? (double)tot.bytes_received / (double)tot.bytes_sent : 0;
     print_message("sustained flood: %llu CONNECTs from %d addresses over %d ms (%llu bytes): "
                   "an honest client trying from %d ms %s after %llu ms; the relay sent the "
@@ -705,8 +681,8 @@ static void test_slow_readers(void **state)
     long long cpu = cpu_ms(relay.pid) - cpu0;
     long rss_tail = slow_loop(s, relay.pid, SLOW_TAIL_MS, false);
     rss_max = rss_tail > rss_max ? rss_tail : rss_max;
-    long long slow = stat_now(&relay, "drops.slow_reader");
-    long long kicks = stat_now(&relay, "kicks");
+    long long slow = harness_relay_stat(&relay, "drops.slow_reader");
+    long long kicks = harness_relay_stat(&relay, "kicks");
     qsort(s->lat_us, s->lat_n, sizeof *s->lat_us, cmp_u64);
     uint64_t p99 = s->lat_n ? s->lat_us[s->lat_n * 99 / 100] : 0;
     /* The reader gets every sender's states but not its own: all of them. */

@@ -1,0 +1,226 @@
+/* raw.c: hand-driven UDP sockets and ENet peers for tests (see raw.h). */
+#include "raw.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "../../proto/clock.h"
+#include "../../proto/wire.h"
+
+struct sockaddr_in raw_loopback(uint16_t port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+/* Drains fd; returns bytes read. */
+uint64_t raw_udp_drain(int fd, uint64_t *datagrams)
+{
+    uint8_t buf[2048];
+    uint64_t bytes = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0)
+            break;
+        bytes += (uint64_t)n;
+        if (datagrams)
+            (*datagrams)++;
+    }
+    return bytes;
+}
+
+/* Waits up to ms for a control datagram of type (and code if not NULL). */
+int raw_udp_expect(int fd, enum proto_ctl_type type, const char *code, int ms,
+                      struct proto_control *out)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    char buf[PROTO_CONTROL_MAX + 1];
+    while (clock_now_ms() < deadline) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        poll(&p, 1, 20);
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0 || buf[0] != '{')
+            continue;
+        if (proto_control_decode(buf, (size_t)n, out, NULL, 0) != PROTO_OK)
+            continue;
+        if (out->type == type && (!code || strcmp(out->code, code) == 0))
+            return 0;
+    }
+    return -1;
+}
+
+/* UDP "Udp:" counters of the whole host, for drops the kernel made. */
+long long raw_udp_snmp(const char *field)
+{
+    FILE *f = fopen("/proc/net/snmp", "r");
+    if (!f)
+        return -1;
+    char head[1024], vals[1024];
+    long long result = -1;
+    while (fgets(head, sizeof head, f)) {
+        if (strncmp(head, "Udp:", 4) != 0 || !fgets(vals, sizeof vals, f))
+            continue;
+        char *hs, *vs;
+        char *h = strtok_r(head, " \n", &hs), *v = strtok_r(vals, " \n", &vs);
+        while (h && v) {
+            if (strcmp(h, field) == 0)
+                result = atoll(v);
+            h = strtok_r(NULL, " \n", &hs);
+            v = strtok_r(NULL, " \n", &vs);
+        }
+        break;
+    }
+    fclose(f);
+    return result;
+}
+
+
+/* A control message that arrived at re: remembers the welcome's id and the
+ * last error's code. Returns true if it is type want (and code). */
+static bool raw_enet_control(struct raw_enet *re, const ENetPacket *pk, enum proto_ctl_type want,
+                             const char *code, struct proto_control *out)
+{
+    static char json[PROTO_CONTROL_MAX + 1];
+    memcpy(json, pk->data, pk->dataLength);
+    if (proto_control_decode(json, pk->dataLength, out, NULL, 0) != PROTO_OK)
+        return false;
+    if (out->type == PROTO_CTL_WELCOME)
+        re->id = out->id;
+    if (out->type == PROTO_CTL_ERROR)
+        snprintf(re->last_error, sizeof re->last_error, "%s", out->code);
+    return out->type == want && (!code || strcmp(out->code, code) == 0);
+}
+
+void raw_enet_service(struct raw_enet *re, int ms, enum proto_ctl_type want,
+                      const char *code, int *found, struct proto_control *out)
+{
+    static struct proto_control scratch;
+    ENetEvent ev;
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    if (!out)
+        out = &scratch;
+    do {
+        while (enet_host_service(re->host, &ev, 5) > 0) {
+            if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
+                re->disconnected = true;
+            } else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+                if (ev.channelID == PROTO_CHANNEL_CONTROL &&
+                    ev.packet->dataLength <= PROTO_CONTROL_MAX) {
+                    if (raw_enet_control(re, ev.packet, want, code, out) && found)
+                        *found = 1;
+                } else {
+                    re->states_received++;
+                }
+                enet_packet_destroy(ev.packet);
+            }
+            if (found && *found)
+                return;
+        }
+    } while (clock_now_ms() < deadline);
+}
+
+/* Connects with `channels` channels; 0, or -1 if not connected within ms. */
+int raw_enet_open_within(struct raw_enet *re, uint16_t port, size_t channels, int ms)
+{
+    memset(re, 0, sizeof *re);
+    re->host = enet_host_create(NULL, 1, channels, 0, 0);
+    assert_non_null(re->host);
+    ENetAddress a = { .port = port };
+    enet_address_set_host(&a, "127.0.0.1");
+    re->peer = enet_host_connect(re->host, &a, channels, 0);
+    assert_non_null(re->peer);
+    ENetEvent ev;
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < deadline) {
+        if (enet_host_service(re->host, &ev, 20) > 0 && ev.type == ENET_EVENT_TYPE_CONNECT) {
+            enet_peer_throttle_configure(re->peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
+                                         ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+            enet_host_flush(re->host); /* the acknowledgement: connected at the relay too */
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int raw_enet_open_channels(struct raw_enet *re, uint16_t port, size_t channels)
+{
+    return raw_enet_open_within(re, port, channels, 5000);
+}
+
+int raw_enet_open(struct raw_enet *re, uint16_t port)
+{
+    return raw_enet_open_channels(re, port, PROTO_CHANNEL_COUNT);
+}
+
+void raw_enet_send(struct raw_enet *re, uint8_t channel, uint32_t flags,
+                          const void *bytes, size_t len)
+{
+    ENetPacket *p = enet_packet_create(bytes, len, flags);
+    assert_non_null(p);
+    assert_int_equal(enet_peer_send(re->peer, channel, p), 0);
+    enet_host_flush(re->host);
+}
+
+int raw_enet_expect(struct raw_enet *re, enum proto_ctl_type type, const char *code,
+                           int ms, struct proto_control *out)
+{
+    int found = 0;
+    raw_enet_service(re, ms, type, code, &found, out);
+    return found ? 0 : -1;
+}
+
+int raw_enet_join(struct raw_enet *re, const char *room, const char *name,
+                  enum proto_mode mode, int ms)
+{
+    struct proto_control m;
+    char buf[1024];
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_JOIN;
+    snprintf(m.room, sizeof m.room, "%s", room);
+    snprintf(m.name, sizeof m.name, "%s", name);
+    m.mode = mode;
+    int len = proto_control_encode(buf, sizeof buf, &m);
+    assert_true(len > 0);
+    raw_enet_send(re, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, buf, (size_t)len);
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    while (re->id == 0 && clock_now_ms() < deadline)
+        raw_enet_service(re, 10, 0, NULL, NULL, NULL);
+    return re->id != 0 ? 0 : -1;
+}
+
+void raw_enet_close(struct raw_enet *re)
+{
+    if (!re->host)
+        return;
+    if (!re->disconnected) {
+        enet_peer_disconnect_now(re->peer, 0);
+        enet_host_flush(re->host);
+    }
+    enet_host_destroy(re->host);
+    re->host = NULL;
+}
+
+size_t raw_state_bytes(uint8_t *buf, size_t cap, uint32_t sender, uint32_t seq, size_t len)
+{
+    struct proto_state s = { 0 };
+    s.sender = sender;
+    s.seq = seq;
+    s.send_us = clock_now_us();
+    s.x = 1;
+    s.y = 2;
+    memset(buf, 0, cap);
+    assert_int_equal(proto_state_encode(buf, cap, &s), PROTO_STATE_SIZE);
+    return len < PROTO_STATE_SIZE ? PROTO_STATE_SIZE : len;
+}
