@@ -66,6 +66,7 @@ struct bench_config {
     long procs;              /* generator processes (1: this one); rooms are never split */
     char drop_log_dir[256];  /* keep netsim's drop log of each run here ("": a temporary
                                 file, removed once read) */
+    long per_host;           /* ENet clients per shared host (swarm_config.per_host) */
 };
 
 #define BENCH_MAX_PROCS 16

@@ -25,6 +25,7 @@ struct config {
     long clients;
     long room_size;
     long procs;
+    long per_host;
     double rate;
     long payload;
     double duration, warmup, grace, setup_timeout; /* seconds */
@@ -55,6 +56,8 @@ static const struct option_def options[] = {
      "clients per room (the last room may be smaller); 0 = all in one room"},
     {"procs", OPTION_INT, offsetof(struct config, procs), "1", 1, BENCH_MAX_PROCS, NULL,
      "generator processes, each running whole rooms; results merged exactly"},
+    {"per-host", OPTION_INT, offsetof(struct config, per_host), "64", 1, 4095, NULL,
+     "ENet clients sharing one socket (one ENet host) in a generator; 1 = each its own"},
     {"rate", OPTION_DOUBLE, offsetof(struct config, rate), "60", 0.1, 10000, NULL,
      "states per second per client (constant rate)"},
     {"payload", OPTION_INT, offsetof(struct config, payload), "40", 40, 1200, NULL,
@@ -245,6 +248,7 @@ static void bench_config_from(const struct config *c, struct bench_config *cfg)
     cfg->room_size = c->room_size;
     cfg->procs = c->procs;
     snprintf(cfg->drop_log_dir, sizeof cfg->drop_log_dir, "%s", c->drop_log_dir);
+    cfg->per_host = c->per_host;
 }
 
 static void plan_from(const struct config *c, struct plan *p)

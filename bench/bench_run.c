@@ -264,7 +264,6 @@ struct peer {
     uint32_t id;
     bool dead;
     uint64_t sent_window;   /* intended sends inside the window */
-    struct client_netinfo net0; /* at the window's start */
 };
 
 struct run {
@@ -598,7 +597,8 @@ static int setup_clients(struct run *run, const char *host, int port)
                               .room = "bench", .name = "bench", .mode = run->mode,
                               .timeout_ms = (uint32_t)run->cfg->setup_timeout_ms,
                               .rate_hz = run->params->rate_hz,
-                              .payload = (size_t)run->params->payload};
+                              .payload = (size_t)run->params->payload,
+                              .per_host = (size_t)run->cfg->per_host};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event};
     /* no window yet: nothing counts before measure() sets it */
     run->win_start = run->win_end = UINT64_MAX;
@@ -689,6 +689,7 @@ static int measure(struct run *run, uint64_t t0)
     swarm_schedule(run->sw, t0);
 
     bool window_started = false;
+    struct client_netinfo wire0 = {0}; /* at the window's start */
     struct spawn_usage relay0 = {0};
     double self0 = 0;
     uint64_t wall0 = 0;
@@ -697,8 +698,7 @@ static int measure(struct run *run, uint64_t t0)
         uint64_t now = clock_now_us();
         if (!window_started && now >= run->win_start) {
             window_started = true;
-            for (size_t i = 0; i < n; i++)
-                client_netinfo(run->peers[i].c, &run->peers[i].net0);
+            swarm_wire(run->sw, &wire0);
             if (run->relay_started)
                 spawn_usage(&run->relay, &relay0);
             self0 = cpu_self_s();
@@ -738,15 +738,17 @@ static int measure(struct run *run, uint64_t t0)
         elapsed = 1e-6;
     r->bench_cpu_pct = 100.0 * (cpu_self_s() - self0) / elapsed;
     relay_figures(run, &relay0, wall0);
+    struct client_netinfo wire;
+    swarm_wire(run->sw, &wire);
+    r->wire_bytes = (wire.bytes_sent - wire0.bytes_sent) +
+                    (wire.bytes_received - wire0.bytes_received);
+    r->wire_datagrams = (wire.datagrams_sent - wire0.datagrams_sent) +
+                        (wire.datagrams_received - wire0.datagrams_received);
     size_t enet_n = 0;
     for (size_t i = 0; i < n; i++) {
         struct peer *p = &run->peers[i];
         struct client_netinfo ni;
         client_netinfo(p->c, &ni);
-        r->wire_bytes += (ni.bytes_sent - p->net0.bytes_sent) +
-                         (ni.bytes_received - p->net0.bytes_received);
-        r->wire_datagrams += (ni.datagrams_sent - p->net0.datagrams_sent) +
-                             (ni.datagrams_received - p->net0.datagrams_received);
         if (proto_mode_info(run->mode)->enet && !p->dead) {
             r->enet_rtt_ms += ni.enet_rtt_ms;
             r->enet_loss_pct += 100.0 * ni.enet_loss;

@@ -588,7 +588,9 @@ static int bot_connect(struct bot_run *sw)
                               .clients = sw->n, .room = o->room, .name = o->name,
                               .mode = mode, .mixed = mixed, .reflect = o->reflect,
                               .timeout_ms = (uint32_t)o->timeout_ms, .rate_hz = o->rate,
-                              .payload = (size_t)o->payload};
+                              .payload = (size_t)o->payload,
+                              .per_host = 1 /* each bot its own socket: the JSON
+                                               reports each bot's bytes */};
     struct swarm_hooks hooks = {.ctx = sw, .fill = bot_fill, .sent = bot_sent,
                                 .event = bot_event};
     char err[320];

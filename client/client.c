@@ -1,9 +1,10 @@
 /* client.c: the client library (see client.h).
  *
  * Two transports behind one API:
- * - ENet: one ENetHost with one peer. Control JSON on channel 0 (reliable),
- *   state on channel 1 (unsequenced or sequenced) or 2 (reliable). The join is
- *   sent as soon as the connection is up.
+ * - ENet: one ENetHost with one peer, or one peer of a shared host (a hub).
+ *   Control JSON on channel 0 (reliable), state on channel 1 (unsequenced or
+ *   sequenced) or 2 (reliable). The join is sent as soon as the connection is
+ *   up. Both kinds hand ENet's events to enet_handle.
  * - udp (PROTO_MODE_UDP): one plain datagram socket, sendto/recvfrom. The
  *   join is repeated every 250 ms until a welcome or an error arrives; a ping
  *   keeps the relay (and us) aware the other side is alive; leave on destroy.
@@ -52,6 +53,10 @@
 #define MEMBERS_MAX PROTO_ROSTER_MAX /* others in my room: a relay room holds at most this many */
 #define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
 #define UDP_RECV_MAX (PROTO_CONTROL_MAX + 1) /* above any UDP payload: never truncated */
+#define HUB_SOCKET_BUFFER (4 << 20) /* a hub's socket takes bursts for all its clients */
+#define HUB_ROUNDS 64               /* enet_host_service calls per client_hub_service, at
+                                       most: each reads up to 256 datagrams and walks
+                                       every peer slot to send */
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE &&
                    PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED,
@@ -107,8 +112,10 @@ struct client {
     bool other_transport;     /* the relay answered in the other transport's tongue */
 
     /* ENet transport */
-    ENetHost *enet;
+    ENetHost *enet;           /* my own host (NULL on a hub) */
     ENetPeer *peer;
+    struct client_hub *hub;   /* the shared host I am a peer of, or NULL */
+    void *user;               /* cfg.user, for the hub's callback */
 
     /* udp transport */
     int fd;
@@ -145,11 +152,31 @@ struct client {
     bool clock_changed;           /* announce it at the next step */
 };
 
+struct client_hub {
+    ENetHost *host;
+    /* wire counters (ENet's 32-bit host counters are harvested here) */
+    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
+};
+
 static bool enet_ready;
 
 static void enet_cleanup(void)
 {
     enet_deinitialize();
+}
+
+/* ENet once per process. Returns 0, or -1 with a message in err. */
+static int enet_init_once(char *err, size_t err_cap)
+{
+    if (enet_ready)
+        return 0;
+    if (enet_initialize() != 0) {
+        snprintf(err, err_cap, "client: enet_initialize failed");
+        return -1;
+    }
+    atexit(enet_cleanup);
+    enet_ready = true;
+    return 0;
 }
 
 /* ---- members ---- */
@@ -411,7 +438,9 @@ static void go_dead(struct client *c, const char *code, const char *text)
     snprintf(c->dead_code, sizeof c->dead_code, "%s", code);
     snprintf(c->dead_text, sizeof c->dead_text, "%s", text);
     if (c->peer) {
-        /* Best-effort notice to the relay, then forget the peer. */
+        /* Best-effort notice to the relay, then forget the peer (a hub
+         * must not hand its slot's later events to me). */
+        c->peer->data = NULL;
         enet_peer_disconnect_now(c->peer, 0);
         c->peer = NULL;
     }
@@ -715,7 +744,6 @@ static void enet_disconnected(struct client *c, enet_uint32 data)
         go_dead(c, "disconnected", "the relay closed the connection or timed out");
 }
 
-/* One ENet event, waiting up to wait_ms for it. Returns 1 with *ev, 0. */
 /* The relay speaks the other transport: say so now rather than time out. */
 static void wrong_transport(struct client *c, const char *speaks, const char *advice)
 {
@@ -739,6 +767,39 @@ static int ENET_CALLBACK enet_intercept(ENetHost *host, ENetEvent *event)
     return 1; /* consumed */
 }
 
+/* One ENet event of my peer (own host or hub). Returns 1 with *ev, or 0;
+ * destroys a received packet. */
+static int enet_handle(struct client *c, ENetEvent *e, struct client_event *ev)
+{
+    uint64_t now = clock_now_us();
+    switch (e->type) {
+    case ENET_EVENT_TYPE_CONNECT:
+        /* Throttle off: unreliable sends are never dropped by ENet itself. */
+        enet_peer_throttle_configure(e->peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
+                                     ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+        c->phase = PHASE_JOINING;
+        send_join(c);
+        if (!c->hub) /* a hub flushes once for all its clients */
+            enet_host_flush(c->enet);
+        return 0;
+    case ENET_EVENT_TYPE_DISCONNECT:
+        e->peer->data = NULL; /* ENet has reset it already; a hub may reuse the slot */
+        c->peer = NULL;
+        enet_disconnected(c, e->data);
+        return 0;
+    case ENET_EVENT_TYPE_RECEIVE: {
+        int got = receive(c, e->channelID, e->packet->flags, e->packet->data,
+                          e->packet->dataLength, now, ev);
+        enet_packet_destroy(e->packet);
+        return got;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* One event of my own host, waiting up to wait_ms for it. Returns 1 with
+ * *ev, or 0. */
 static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
 {
     ENetEvent e;
@@ -756,31 +817,7 @@ static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
             enet_packet_destroy(e.packet);
         return 0;
     }
-    if (r == 0)
-        return 0;
-    uint64_t now = clock_now_us();
-    switch (e.type) {
-    case ENET_EVENT_TYPE_CONNECT:
-        /* Throttle off: unreliable sends are never dropped by ENet itself. */
-        enet_peer_throttle_configure(e.peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
-                                     ENET_PEER_PACKET_THROTTLE_SCALE, 0);
-        c->phase = PHASE_JOINING;
-        send_join(c);
-        enet_host_flush(c->enet);
-        return 0;
-    case ENET_EVENT_TYPE_DISCONNECT:
-        c->peer = NULL; /* ENet has reset it already */
-        enet_disconnected(c, e.data);
-        return 0;
-    case ENET_EVENT_TYPE_RECEIVE: {
-        int got = receive(c, e.channelID, e.packet->flags, e.packet->data,
-                          e.packet->dataLength, now, ev);
-        enet_packet_destroy(e.packet);
-        return got;
-    }
-    default:
-        return 0;
-    }
+    return r > 0 ? enet_handle(c, &e, ev) : 0;
 }
 
 /* ---- udp transport ---- */
@@ -937,29 +974,30 @@ struct client *client_create(const struct client_config *cfg, char *err,
         return c;
     }
 
-    if (!enet_ready) {
-        if (enet_initialize() != 0) {
-            snprintf(err, err_cap, "client: enet_initialize failed");
+    if (enet_init_once(err, err_cap) != 0)
+        goto fail;
+    ENetAddress addr = {.host = relay.v4.sin_addr.s_addr, .port = cfg->port};
+    c->hub = cfg->hub;
+    c->user = cfg->user;
+    if (!c->hub) {
+        c->enet = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
+        if (!c->enet) {
+            snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
             goto fail;
         }
-        atexit(enet_cleanup);
-        enet_ready = true;
     }
-    ENetAddress addr = {.host = relay.v4.sin_addr.s_addr, .port = cfg->port};
-    c->enet = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
-    if (!c->enet) {
-        snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
-        goto fail;
-    }
-    c->peer = enet_host_connect(c->enet, &addr, PROTO_CHANNEL_COUNT, 0);
+    ENetHost *host = c->hub ? c->hub->host : c->enet;
+    c->peer = enet_host_connect(host, &addr, PROTO_CHANNEL_COUNT, 0);
     if (!c->peer) {
-        snprintf(err, err_cap, "client: enet_host_connect failed");
+        snprintf(err, err_cap, c->hub ? "client: the hub has no free peer slot"
+                                      : "client: enet_host_connect failed");
         goto fail;
     }
-    c->peer->data = c;               /* for enet_intercept */
-    c->enet->intercept = enet_intercept;
+    c->peer->data = c; /* how a hub (and enet_intercept) finds me */
+    if (!c->hub) /* hubs do not sniff: against a plain-UDP relay their clients time out */
+        c->enet->intercept = enet_intercept;
     enet_peer_timeout(c->peer, 0, c->timeout_ms, c->timeout_ms);
-    enet_host_flush(c->enet); /* send the connect request now */
+    enet_host_flush(host); /* send the connect request now */
     harvest_enet_counters(c);
     return c;
 fail:
@@ -987,6 +1025,15 @@ void client_destroy(struct client *c)
             if (c->phase == PHASE_JOINED || c->phase == PHASE_JOINING)
                 send_simple(c, PROTO_CTL_LEAVE, 0);
             close(c->fd);
+        }
+    } else if (c->hub) {
+        /* The hub sends the goodbye and waits for it (client_hub_destroy). */
+        if (c->peer) {
+            c->peer->data = NULL;
+            if (c->peer->state == ENET_PEER_STATE_CONNECTED)
+                enet_peer_disconnect_later(c->peer, 0);
+            else
+                enet_peer_reset(c->peer);
         }
     } else if (c->enet) {
         if (c->peer && c->peer->state == ENET_PEER_STATE_CONNECTED) {
@@ -1051,6 +1098,8 @@ int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
             continue;
         }
         clock_step(c, now);
+        if (c->hub)
+            return 0; /* the hub reads for me (client_hub_service) */
         int wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
         if (c->phase == PHASE_JOINED && c->next_ping_us > now &&
             (c->next_ping_us - now) / 1000 < (uint64_t)wait_ms)
@@ -1155,6 +1204,8 @@ int client_set_mode(struct client *c, enum proto_mode mode)
 
 void client_flush(struct client *c)
 {
+    if (c->hub)
+        client_hub_flush(c->hub);
     if (!c->udp && c->enet) {
         enet_host_flush(c->enet);
         harvest_enet_counters(c);
@@ -1190,6 +1241,8 @@ int client_socket_fd(const struct client *c)
 {
     if (c->udp)
         return c->fd;
+    if (c->hub)
+        return client_hub_fd(c->hub);
     return c->enet ? (int)c->enet->socket : -1;
 }
 
@@ -1227,24 +1280,152 @@ void client_netinfo(const struct client *c, struct client_netinfo *info)
     info->datagrams_sent = c->dgrams_sent;
     info->datagrams_received = c->dgrams_received;
     info->enet_peer_out = info->enet_peer_in = -1;
-    if (!c->udp && c->enet) {
+    if (c->enet) {
         info->bytes_sent += c->enet->totalSentData;
         info->bytes_received += c->enet->totalReceivedData;
         info->datagrams_sent += c->enet->totalSentPackets;
         info->datagrams_received += c->enet->totalReceivedPackets;
-        if (c->peer) {
-            info->enet_peer_out = c->peer->outgoingPeerID;
-            info->enet_peer_in = c->peer->incomingPeerID;
-            info->enet_rtt_ms = c->peer->roundTripTime;
-            info->enet_rtt_var_ms = c->peer->roundTripTimeVariance;
-            /* ENet publishes packetLoss only every 10 s
-             * (ENET_PEER_PACKET_LOSS_INTERVAL); until it has, report the
-             * counts it keeps for the current interval: reliable commands
-             * this peer sent, and those it had to retransmit. */
-            if (c->peer->packetLoss == 0 && c->peer->packetsSent > 0)
-                info->enet_loss = (double)c->peer->packetsLost / c->peer->packetsSent;
-            else
-                info->enet_loss = (double)c->peer->packetLoss / ENET_PEER_PACKET_LOSS_SCALE;
-        }
     }
+    if (!c->udp && c->peer) {
+        info->enet_peer_out = c->peer->outgoingPeerID;
+        info->enet_peer_in = c->peer->incomingPeerID;
+        info->enet_rtt_ms = c->peer->roundTripTime;
+        info->enet_rtt_var_ms = c->peer->roundTripTimeVariance;
+        /* ENet publishes packetLoss only every 10 s
+         * (ENET_PEER_PACKET_LOSS_INTERVAL); until it has, report the
+         * counts it keeps for the current interval: reliable commands
+         * this peer sent, and those it had to retransmit. */
+        if (c->peer->packetLoss == 0 && c->peer->packetsSent > 0)
+            info->enet_loss = (double)c->peer->packetsLost / c->peer->packetsSent;
+        else
+            info->enet_loss = (double)c->peer->packetLoss / ENET_PEER_PACKET_LOSS_SCALE;
+    }
+}
+
+/* ---- hubs ---- */
+
+struct client_hub *client_hub_create(size_t max_clients, char *err, size_t err_cap)
+{
+    if (max_clients == 0 || max_clients > ENET_PROTOCOL_MAXIMUM_PEER_ID) {
+        snprintf(err, err_cap, "client: a hub holds 1 to %d clients",
+                 ENET_PROTOCOL_MAXIMUM_PEER_ID);
+        return NULL;
+    }
+    if (enet_init_once(err, err_cap) != 0)
+        return NULL;
+    struct client_hub *hub = calloc(1, sizeof *hub);
+    if (!hub) {
+        snprintf(err, err_cap, "client: out of memory");
+        return NULL;
+    }
+    hub->host = enet_host_create(NULL, max_clients, PROTO_CHANNEL_COUNT, 0, 0);
+    if (!hub->host) {
+        snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
+        free(hub);
+        return NULL;
+    }
+    /* ENet's 256 kB is one client's worth; the kernel caps it at rmem_max */
+    enet_socket_set_option(hub->host->socket, ENET_SOCKOPT_RCVBUF, HUB_SOCKET_BUFFER);
+    enet_socket_set_option(hub->host->socket, ENET_SOCKOPT_SNDBUF, HUB_SOCKET_BUFFER);
+    return hub;
+}
+
+static void hub_harvest(struct client_hub *hub)
+{
+    ENetHost *h = hub->host;
+    hub->bytes_sent += h->totalSentData;
+    hub->bytes_received += h->totalReceivedData;
+    hub->dgrams_sent += h->totalSentPackets;
+    hub->dgrams_received += h->totalReceivedPackets;
+    h->totalSentData = h->totalReceivedData = 0;
+    h->totalSentPackets = h->totalReceivedPackets = 0;
+}
+
+/* Is a goodbye to or from this peer still on its way? */
+static bool hub_peer_leaving(const ENetPeer *p)
+{
+    return p->state == ENET_PEER_STATE_DISCONNECT_LATER ||
+           p->state == ENET_PEER_STATE_DISCONNECTING ||
+           p->state == ENET_PEER_STATE_ACKNOWLEDGING_DISCONNECT;
+}
+
+void client_hub_destroy(struct client_hub *hub)
+{
+    if (!hub)
+        return;
+    uint64_t deadline = clock_now_us() + DESTROY_WAIT_MS * 1000u;
+    for (uint64_t now = clock_now_us(); now < deadline; now = clock_now_us()) {
+        size_t leaving = 0;
+        for (size_t i = 0; i < hub->host->peerCount; i++)
+            leaving += hub_peer_leaving(&hub->host->peers[i]);
+        if (leaving == 0)
+            break;
+        ENetEvent e;
+        int r = enet_host_service(hub->host, &e, (enet_uint32)((deadline - now + 999) / 1000));
+        if (r < 0)
+            break;
+        if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
+    }
+    enet_host_destroy(hub->host);
+    free(hub);
+}
+
+/* Hands one ENet event to its client, then what that client has pending
+ * (its DISCONNECTED event, after a fatal one). */
+static void hub_dispatch(ENetEvent *e, client_hub_fn fn, void *ctx)
+{
+    struct client *c = e->peer ? e->peer->data : NULL;
+    if (c)
+        settle(c); /* what its previous event left pending, as client_poll does */
+    struct client_event ev;
+    memset(&ev, 0, sizeof ev);
+    if (!c || c->phase == PHASE_DEAD) { /* destroyed, or done: nobody reads it */
+        if (e->type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e->packet);
+    } else if (enet_handle(c, e, &ev) == 1) {
+        fn(ctx, c, c->user, &ev);
+    }
+    while (c && c->phase == PHASE_DEAD && client_poll(c, 0, &ev) == 1)
+        fn(ctx, c, c->user, &ev);
+}
+
+int client_hub_service(struct client_hub *hub, client_hub_fn fn, void *ctx)
+{
+    ENetEvent e;
+    int n = 0;
+    int r = enet_host_service(hub->host, &e, 0);
+    for (int round = 1; r > 0; round++) {
+        while (r > 0) {
+            hub_dispatch(&e, fn, ctx);
+            n++;
+            r = enet_host_check_events(hub->host, &e);
+        }
+        if (r < 0 || round == HUB_ROUNDS)
+            break;
+        r = enet_host_service(hub->host, &e, 0); /* more waiting? */
+    }
+    hub_harvest(hub);
+    return r < 0 ? -1 : n;
+}
+
+void client_hub_flush(struct client_hub *hub)
+{
+    enet_host_flush(hub->host);
+    hub_harvest(hub);
+}
+
+int client_hub_fd(const struct client_hub *hub)
+{
+    return (int)hub->host->socket;
+}
+
+void client_hub_netinfo(const struct client_hub *hub, struct client_netinfo *info)
+{
+    memset(info, 0, sizeof *info);
+    const ENetHost *h = hub->host;
+    info->bytes_sent = hub->bytes_sent + h->totalSentData;
+    info->bytes_received = hub->bytes_received + h->totalReceivedData;
+    info->datagrams_sent = hub->dgrams_sent + h->totalSentPackets;
+    info->datagrams_received = hub->dgrams_received + h->totalReceivedPackets;
 }

@@ -3,7 +3,9 @@
  *
  * One struct client is one peer: its own socket (an ENetHost with one peer,
  * or a plain UDP socket in PROTO_MODE_UDP). A process may run many (bots,
- * the benchmark) and wait on all their sockets with poll(2).
+ * the benchmark) and wait on all their sockets with poll(2); or, over ENet,
+ * put many on one client_hub: one ENetHost (one socket, one local port)
+ * whose peers they are, serviced once for all of them (see below).
  *
  * The library reads the clock (it is an edge): receive times and latencies
  * use clock_now_us().
@@ -41,6 +43,9 @@ struct client_config {
     enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport */
     bool reflect;        /* ask the relay to send my states back to me */
     uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */
+    struct client_hub *hub; /* ENet modes: be a peer of this shared host (NULL: my own
+                               host and socket); ignored in udp mode */
+    void *user;          /* handed back with my events by client_hub_service */
 };
 
 enum client_event_type {
@@ -111,9 +116,49 @@ struct client_netinfo {
 };
 
 /* Starts connecting and joining; does not block. Returns NULL with a
- * one-line message in err on bad config or socket failure. */
+ * one-line message in err on bad config or socket failure (or a full hub). */
 struct client *client_create(const struct client_config *cfg, char *err,
                              size_t err_cap);
+
+/* ---- hubs: many ENet clients on one host ----
+ *
+ * A hub is one ENetHost with room for max_clients peers: one socket and
+ * one local port for all its clients, which the relay and ENet tell apart
+ * by the peer id in every datagram's header (and the connect id of the
+ * handshake). One client_hub_service reads the socket and runs ENet's
+ * timers for every client on it, where clients with their own hosts need
+ * one service (and system calls) each; one flush sends what all of them
+ * queued. A hub client's client_poll reads nothing: it applies what the
+ * last event left pending, runs the client's own timers (join deadline,
+ * clock pings) and returns its DISCONNECTED event; it never waits. */
+struct client_hub;
+
+typedef void (*client_hub_fn)(void *ctx, struct client *c, void *user,
+                              const struct client_event *ev);
+
+/* An ENet host for up to max_clients (1..4095, ENet's peer ids) clients.
+ * Returns NULL with a one-line message in err. */
+struct client_hub *client_hub_create(size_t max_clients, char *err, size_t err_cap);
+
+/* Frees the host; destroy its clients first (their goodbyes are sent,
+ * waiting at most ~100 ms for the relay's acknowledgements). */
+void client_hub_destroy(struct client_hub *hub);
+
+/* Reads what the socket holds and runs ENet's timers, without waiting;
+ * every event of every client on the hub goes to fn (with the client's
+ * cfg.user), in order per client; the control pointer of an event is
+ * valid until that client's next event or client_poll. Returns the number
+ * of ENet events handled, or -1 if the socket failed. */
+int client_hub_service(struct client_hub *hub, client_hub_fn fn, void *ctx);
+
+/* Pushes every client's queued ENet commands out now, one pass for all. */
+void client_hub_flush(struct client_hub *hub);
+
+int client_hub_fd(const struct client_hub *hub);      /* for poll(2)/epoll */
+
+/* The hub's wire figures (bytes and datagrams, all its clients); the
+ * clients' own client_netinfo count none of them. */
+void client_hub_netinfo(const struct client_hub *hub, struct client_netinfo *info);
 
 /* Sends leave/disconnects politely (bounded wait, at most ~100 ms) and frees. */
 void client_destroy(struct client *c);
@@ -137,7 +182,8 @@ int client_send_chat(struct client *c, const char *text);
 /* Switches among the ENet modes live (not to or from udp). Returns 0 or -1. */
 int client_set_mode(struct client *c, enum proto_mode mode);
 
-/* Pushes queued ENet commands out now (client_poll does this too). */
+/* Pushes queued ENet commands out now (client_poll does this too; on a
+ * hub, every client's: client_hub_flush). */
 void client_flush(struct client *c);
 
 /* Why the session ended, one line for people; "" while it has not: e.g.
@@ -151,7 +197,7 @@ uint32_t client_id(const struct client *c);           /* 0 before welcome; the o
                                                        * until a rejoin's welcome */
 enum proto_mode client_mode(const struct client *c);
 uint32_t client_next_seq(const struct client *c);     /* seq the next send gets */
-int client_socket_fd(const struct client *c);         /* for poll(2) */
+int client_socket_fd(const struct client *c);         /* for poll(2); on a hub, the hub's */
 
 /* Members of my room (not me), valid until the next client_poll. A sender
  * whose state came before its joined notice is listed with an empty name
@@ -170,6 +216,8 @@ const struct histogram *client_latency(const struct client *c);
 const struct histogram *client_rtt(const struct client *c);
 const struct recv_stats *client_reflect_stats(const struct client *c);
 
+/* On a hub: ENet's RTT and loss of my peer, no bytes or datagrams (the
+ * hub's, client_hub_netinfo). */
 void client_netinfo(const struct client *c, struct client_netinfo *info);
 
 #endif

@@ -19,9 +19,12 @@
                                  timers (pings, timeouts) run in hundreds of ms */
 #define EVENTS_PER_DRAIN 4096 /* one client's events per wake-up, at most */
 #define FDS_SPARE 64          /* descriptors beyond the clients' sockets */
+#define HUB_TAG (UINT64_C(1) << 63) /* epoll data: a hub's index, not a client's */
+#define CREATE_SERVICE_EVERY 64     /* clients created between services in swarm_create */
 
 struct swarm_member {
     struct client *c;
+    size_t hub;       /* index in hubs, or SIZE_MAX: its own socket */
     char name[PROTO_NAME_MAX + 1];
     enum proto_mode mode;
     bool dead;
@@ -34,15 +37,22 @@ struct swarm {
     struct swarm_config cfg;
     struct swarm_hooks hooks;
     struct swarm_member *m;
-    int ep;                      /* epoll: every client's socket, data.u64 = index */
+    int ep;                      /* epoll: every hub's socket (data.u64 = HUB_TAG | hub)
+                                    and every other client's (data.u64 = index) */
     struct epoll_event ready[256];
+    struct client_hub **hubs;    /* ENet clients, per_host to a hub (client i: i / per_host) */
+    bool *hub_dirty;             /* sends queued since its last flush */
+    size_t n_hubs, per_host;
+    size_t n_own;                /* clients with their own socket */
+    size_t cursor;               /* the client whose send is due next (swarm_schedule) */
     uint64_t t0_us, period_us;
     uint64_t next_full_us; /* next time every client is serviced */
     struct swarm_stats stats;
 };
 
-/* N sockets need N descriptors: raise the soft limit up to the hard one. */
-static int ensure_fds(size_t n, char *err, size_t err_cap)
+/* n sockets (for clients) need n descriptors: raise the soft limit up to
+ * the hard one. */
+static int ensure_fds(size_t n, size_t clients, char *err, size_t err_cap)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -51,7 +61,7 @@ static int ensure_fds(size_t n, char *err, size_t err_cap)
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
         if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
             snprintf(err, err_cap, "%zu clients need %llu open files; the hard limit is "
-                     "%llu (ulimit -Hn)", n, (unsigned long long)need,
+                     "%llu (ulimit -Hn)", clients, (unsigned long long)need,
                      (unsigned long long)rl.rlim_max);
             return -1;
         }
@@ -81,6 +91,83 @@ static enum proto_mode mixed_mode(size_t i)
     return modes[i % n];
 }
 
+static enum proto_mode member_mode(const struct swarm_config *cfg, size_t i)
+{
+    return cfg->mixed ? mixed_mode(i) : cfg->mode;
+}
+
+static void service_ready(struct swarm *sw, uint64_t wait_us);
+
+/* Does client i share a hub (an ENet mode, and hubs on)? */
+static bool on_hub(const struct swarm_config *cfg, size_t per_host, size_t i)
+{
+    return per_host > 1 && proto_mode_info(member_mode(cfg, i))->enet;
+}
+
+/* Sockets the swarm opens: one per hub, one per other client. */
+static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->clients; i++)
+        n += !on_hub(cfg, per_host, i) || i % per_host == 0;
+    return n;
+}
+
+/* The hub of client i, created (and watched) with its first client. */
+static struct client_hub *hub_of(struct swarm *sw, size_t i, char *err, size_t err_cap)
+{
+    size_t h = i / sw->per_host;
+    if (sw->hubs[h])
+        return sw->hubs[h];
+    size_t left = sw->cfg.clients - h * sw->per_host;
+    struct client_hub *hub = client_hub_create(left < sw->per_host ? left : sw->per_host,
+                                               err, err_cap);
+    if (!hub)
+        return NULL;
+    sw->hubs[h] = hub;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = HUB_TAG | h};
+    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_hub_fd(hub), &ev) != 0) {
+        snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
+        return NULL;
+    }
+    return hub;
+}
+
+/* Creates client i (on its hub, or with its own watched socket). */
+static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
+{
+    const struct swarm_config *cfg = &sw->cfg;
+    struct swarm_member *m = &sw->m[i];
+    char room[PROTO_ROOM_MAX + 1], why[256];
+    if (cfg->room_size)
+        snprintf(room, sizeof room, "%s-%zu", cfg->room, room_index(sw, i) + 1);
+    else
+        snprintf(room, sizeof room, "%s", cfg->room);
+    snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
+    m->mode = member_mode(cfg, i);
+    m->hub = SIZE_MAX;
+    struct client_config cc = {.host = cfg->host, .port = cfg->port, .room = room,
+                               .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
+                               .timeout_ms = cfg->timeout_ms, .user = m};
+    if (on_hub(cfg, sw->per_host, i)) {
+        if (!(cc.hub = hub_of(sw, i, why, sizeof why)))
+            goto fail;
+        m->hub = i / sw->per_host;
+    }
+    if (!(m->c = client_create(&cc, why, sizeof why)))
+        goto fail;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+    if (!cc.hub && epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_socket_fd(m->c), &ev) != 0) {
+        snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));
+        goto fail;
+    }
+    sw->n_own += !cc.hub;
+    return 0;
+fail:
+    snprintf(err, err_cap, "%s: %s", m->name, why);
+    return -1;
+}
+
 struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
                            char *err, size_t err_cap)
 {
@@ -88,13 +175,25 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
         snprintf(err, err_cap, "a swarm needs clients and a rate");
         return NULL;
     }
-    if (ensure_fds(cfg->clients, err, err_cap) != 0)
+    size_t per_host = cfg->per_host ? cfg->per_host : SWARM_PER_HOST;
+    if (per_host > SWARM_PER_HOST_MAX)
+        per_host = SWARM_PER_HOST_MAX;
+    if (ensure_fds(sockets_needed(cfg, per_host), cfg->clients, err, err_cap) != 0)
         return NULL;
     struct swarm *sw = calloc(1, sizeof *sw);
-    if (!sw || !(sw->m = calloc(cfg->clients, sizeof *sw->m))) {
+    if (!sw) {
         snprintf(err, err_cap, "out of memory");
-        if (sw)
-            sw->ep = -1;
+        return NULL;
+    }
+    sw->ep = -1;
+    sw->cfg = *cfg;
+    sw->per_host = per_host;
+    sw->n_hubs = (cfg->clients + per_host - 1) / per_host;
+    sw->m = calloc(cfg->clients, sizeof *sw->m);
+    sw->hubs = calloc(sw->n_hubs, sizeof *sw->hubs);
+    sw->hub_dirty = calloc(sw->n_hubs, sizeof *sw->hub_dirty);
+    if (!sw->m || !sw->hubs || !sw->hub_dirty) {
+        snprintf(err, err_cap, "out of memory");
         swarm_destroy(sw);
         return NULL;
     }
@@ -105,7 +204,6 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
         swarm_destroy(sw);
         return NULL;
     }
-    sw->cfg = *cfg;
     if (hooks)
         sw->hooks = *hooks;
     histogram_reset(&sw->stats.latency);
@@ -113,24 +211,14 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     if (sw->period_us == 0)
         sw->period_us = 1;
     for (size_t i = 0; i < cfg->clients; i++) {
-        struct swarm_member *m = &sw->m[i];
-        char room[PROTO_ROOM_MAX + 1], why[256];
-        if (cfg->room_size)
-            snprintf(room, sizeof room, "%s-%zu", cfg->room, room_index(sw, i) + 1);
-        else
-            snprintf(room, sizeof room, "%s", cfg->room);
-        snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
-        m->mode = cfg->mixed ? mixed_mode(i) : cfg->mode;
-        struct client_config cc = {.host = cfg->host, .port = cfg->port, .room = room,
-                                   .name = m->name, .mode = m->mode,
-                                   .reflect = cfg->reflect, .timeout_ms = cfg->timeout_ms};
-        m->c = client_create(&cc, why, sizeof why);
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
-        if (!m->c || epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_socket_fd(m->c), &ev) != 0) {
-            snprintf(err, err_cap, "%s: %s", m->name, m->c ? strerror(errno) : why);
+        if (member_create(sw, i, err, err_cap) != 0) {
             swarm_destroy(sw);
             return NULL;
         }
+        /* Thousands of clients take a while to create: answer the relay's
+         * handshakes meanwhile, or it forgets them as half-open. */
+        if (i % CREATE_SERVICE_EVERY == CREATE_SERVICE_EVERY - 1)
+            service_ready(sw, 0);
     }
     return sw;
 }
@@ -141,9 +229,13 @@ void swarm_destroy(struct swarm *sw)
         return;
     for (size_t i = 0; sw->m && i < sw->cfg.clients; i++)
         client_destroy(sw->m[i].c);
+    for (size_t h = 0; sw->hubs && h < sw->n_hubs; h++)
+        client_hub_destroy(sw->hubs[h]); /* after its clients: sends their goodbyes */
     if (sw->ep >= 0)
         close(sw->ep);
     free(sw->m);
+    free(sw->hubs);
+    free(sw->hub_dirty);
     free(sw);
 }
 
@@ -162,6 +254,24 @@ size_t swarm_room_members(const struct swarm *sw, size_t i)
         return sw->cfg.clients;
     size_t first = room_index(sw, i) * k, end = sw->cfg.first + sw->cfg.clients;
     return end - first < k ? end - first : k;
+}
+
+void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
+{
+    memset(total, 0, sizeof *total);
+    struct client_netinfo ni;
+    for (size_t k = 0; k < sw->cfg.clients + sw->n_hubs; k++) {
+        if (k < sw->cfg.clients)
+            client_netinfo(sw->m[k].c, &ni);
+        else if (sw->hubs[k - sw->cfg.clients])
+            client_hub_netinfo(sw->hubs[k - sw->cfg.clients], &ni);
+        else
+            continue;
+        total->bytes_sent += ni.bytes_sent;
+        total->bytes_received += ni.bytes_received;
+        total->datagrams_sent += ni.datagrams_sent;
+        total->datagrams_received += ni.datagrams_received;
+    }
 }
 
 size_t swarm_alive(const struct swarm *sw)
@@ -186,7 +296,22 @@ static void on_event(struct swarm *sw, size_t i, const struct client_event *ev)
         sw->hooks.event(sw->hooks.ctx, i, ev);
 }
 
-/* Hands client i's pending events to on_event, without waiting. */
+/* A hub's event: cfg.user is the member. */
+static void on_hub_event(void *ctx, struct client *c, void *user, const struct client_event *ev)
+{
+    struct swarm *sw = ctx;
+    (void)c;
+    on_event(sw, (size_t)((struct swarm_member *)user - sw->m), ev);
+}
+
+static void service_hub(struct swarm *sw, size_t h)
+{
+    if (sw->hubs[h] && client_hub_service(sw->hubs[h], on_hub_event, sw) >= 0)
+        sw->hub_dirty[h] = false; /* a service sends what was queued */
+}
+
+/* Hands client i's pending events to on_event, without waiting (on a hub:
+ * its timers and what its last event left; the hub reads for it). */
 static void drain_one(struct swarm *sw, size_t i)
 {
     struct swarm_member *m = &sw->m[i];
@@ -199,33 +324,45 @@ static void drain_one(struct swarm *sw, size_t i)
             break;
         on_event(sw, i, &ev);
     }
-    if (m->dead && !m->unwatched) {
+    if (m->dead && !m->unwatched && m->hub == SIZE_MAX) {
         /* nobody reads it any more: a readable socket would wake us for ever */
         epoll_ctl(sw->ep, EPOLL_CTL_DEL, client_socket_fd(m->c), NULL);
         m->unwatched = true;
     }
 }
 
-/* Waits at most wait_us for sockets, then drains the clients that have
- * data, and every client now and then (ENet's timers: acks, pings,
- * resends; a client with nothing to read still needs them). */
-void swarm_service(struct swarm *sw, uint64_t wait_us)
+/* Waits at most wait_us for sockets, then drains the hubs and clients that
+ * have data (only those: safe while swarm_create is still adding some). */
+static void service_ready(struct swarm *sw, uint64_t wait_us)
 {
-    size_t n = sw->cfg.clients;
     struct timespec ts = {(time_t)(wait_us / 1000000u), (long)(wait_us % 1000000u) * 1000};
     int ready = epoll_pwait2(sw->ep, sw->ready, sizeof sw->ready / sizeof sw->ready[0], &ts,
                              NULL);
+    for (int k = 0; k < ready; k++) {
+        uint64_t d = sw->ready[k].data.u64;
+        if (d & HUB_TAG)
+            service_hub(sw, (size_t)(d & ~HUB_TAG));
+        else if (d < sw->cfg.clients)
+            drain_one(sw, (size_t)d);
+    }
+}
+
+/* service_ready, and all hubs and clients now and then (ENet's timers:
+ * acks, pings, resends; a client with nothing to read still needs them). */
+void swarm_service(struct swarm *sw, uint64_t wait_us)
+{
+    size_t n = sw->cfg.clients;
     uint64_t now = clock_now_us();
-    if (now >= sw->next_full_us) {
-        uint64_t every = (uint64_t)n * FULL_US_PER_CLIENT;
-        sw->next_full_us = now + (every > MAX_WAIT_US ? every : MAX_WAIT_US);
-        for (size_t i = 0; i < n; i++)
-            drain_one(sw, i);
+    if (now < sw->next_full_us) {
+        service_ready(sw, wait_us);
         return;
     }
-    for (int k = 0; k < ready; k++)
-        if (sw->ready[k].data.u64 < n)
-            drain_one(sw, (size_t)sw->ready[k].data.u64);
+    uint64_t every = (uint64_t)sw->n_own * FULL_US_PER_CLIENT;
+    sw->next_full_us = now + (every > MAX_WAIT_US ? every : MAX_WAIT_US);
+    for (size_t i = 0; i < n; i++)
+        drain_one(sw, i); /* timers first: the hubs then send their pings */
+    for (size_t h = 0; h < sw->n_hubs; h++)
+        service_hub(sw, h);
 }
 
 int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
@@ -265,6 +402,7 @@ void swarm_schedule(struct swarm *sw, uint64_t t0_us)
 {
     size_t n = sw->cfg.clients;
     sw->t0_us = t0_us;
+    sw->cursor = 0; /* client 0's phase is the earliest */
     for (size_t i = 0; i < n; i++) {
         sw->m[i].k = 0;
         sw->m[i].next_us = t0_us + sw->period_us * i / n; /* phases spread */
@@ -307,20 +445,42 @@ static void send_due(struct swarm *sw, size_t i, uint64_t now, uint64_t end)
         m->next_us = sw->t0_us + sw->period_us * i / sw->cfg.clients + m->k * sw->period_us;
         any = true;
     }
-    if (any && !m->dead)
-        client_flush(m->c);
+    if (any && !m->dead) {
+        if (m->hub != SIZE_MAX)
+            sw->hub_dirty[m->hub] = true; /* one flush for all its clients */
+        else
+            client_flush(m->c);
+    }
+}
+
+/* The schedule visits the clients in a fixed cyclic order (client i's
+ * phase is period * i / N, every period the same), so the next send due is
+ * always the cursor's: a step costs what it sends, not N. Returns the
+ * earliest intended send before end_us, or UINT64_MAX. */
+static uint64_t send_all_due(struct swarm *sw, uint64_t now, uint64_t end_us)
+{
+    size_t n = sw->cfg.clients;
+    for (size_t visited = 0; visited < n; visited++) {
+        struct swarm_member *m = &sw->m[sw->cursor];
+        if (m->next_us > now || m->next_us >= end_us)
+            break;
+        send_due(sw, sw->cursor, now, end_us);
+        sw->cursor = (sw->cursor + 1) % n;
+    }
+    for (size_t h = 0; h < sw->n_hubs; h++) {
+        if (sw->hub_dirty[h]) {
+            client_hub_flush(sw->hubs[h]);
+            sw->hub_dirty[h] = false;
+        }
+    }
+    uint64_t next = sw->m[sw->cursor].next_us;
+    return next < end_us ? next : UINT64_MAX;
 }
 
 uint64_t swarm_step(struct swarm *sw, uint64_t end_us)
 {
+    uint64_t earliest = send_all_due(sw, clock_now_us(), end_us);
     uint64_t now = clock_now_us();
-    uint64_t earliest = UINT64_MAX;
-    for (size_t i = 0; i < sw->cfg.clients; i++) {
-        send_due(sw, i, now, end_us);
-        if (sw->m[i].next_us < end_us && sw->m[i].next_us < earliest)
-            earliest = sw->m[i].next_us;
-    }
-    now = clock_now_us();
     uint64_t wait = earliest > now ? earliest - now : 0;
     if (wait > MAX_WAIT_US)
         wait = MAX_WAIT_US;

@@ -8,7 +8,11 @@
  * states received from others and their one-way latency.
  *
  * The transport (ENet or plain UDP) is chosen once, by cfg.mode, when the
- * clients are created; nothing below looks at it again.
+ * clients are created; nothing below looks at it again. ENet clients share
+ * hosts (client.h, hubs): clients i / per_host alike are peers of one host,
+ * one socket and one local port, so the relay sees per_host ENet peers per
+ * client address:port, told apart by ENet's peer ids. udp clients have a
+ * socket each (the wire has no peer id).
  *
  * An edge: it reads the clock and waits on the clients' sockets. */
 #ifndef RICOCHET_SWARM_H
@@ -20,6 +24,13 @@
 #include <stdint.h>
 
 #include "client.h"
+
+/* ENet clients per shared host by default. A host's every service and
+ * flush walks all its peer slots (ENet's send pass), so a few dozen peers
+ * per host keep that walk short while cutting thousands of sockets (and a
+ * service call each) to a few dozen. */
+#define SWARM_PER_HOST 64
+#define SWARM_PER_HOST_MAX 4095 /* ENet's peer ids */
 
 struct swarm_config {
     const char *host;      /* relay address */
@@ -38,6 +49,8 @@ struct swarm_config {
     uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
     double rate_hz;        /* states per second per client */
     size_t payload;        /* datagram bytes (0 = the bare 40-byte state) */
+    size_t per_host;       /* ENet clients sharing one host and socket (0: SWARM_PER_HOST;
+                              1: each its own, with its own byte counts) */
 };
 
 struct swarm_hooks {
@@ -78,9 +91,14 @@ bool swarm_dead(const struct swarm *sw, size_t i);            /* disconnected */
 size_t swarm_alive(const struct swarm *sw);
 const struct swarm_stats *swarm_stats(const struct swarm *sw);
 
+/* Wire bytes and datagrams of all clients and hubs so far (the byte and
+ * datagram fields of client_netinfo, summed). */
+void swarm_wire(const struct swarm *sw, struct client_netinfo *total);
+
 /* Waits at most wait_us for a socket to become readable, then hands the
- * pending events to the hooks (a client with data at once; every client
- * at least every 5 ms, or 20 µs x N in large swarms, for ENet's timers). */
+ * pending events to the hooks (a hub or client with data at once; every
+ * one at least every 5 ms, or 20 µs per client with its own socket in
+ * large swarms, for ENet's timers). */
 void swarm_service(struct swarm *sw, uint64_t wait_us);
 
 /* Services until every live client is joined and, if see_room, lists the

@@ -1,13 +1,17 @@
 /* test_e2e_swarm.c: the swarm driver (client/swarm.c) against a real relay on
  * 127.0.0.1, both transports: clients in rooms hear exactly their room,
  * every state sent is received by every other member once, the schedule
- * is the intended one, and names and rooms follow the slice (first). */
+ * is the intended one, and names and rooms follow the slice (first).
+ * ENet clients share hosts per_host at a time (one local port each host),
+ * udp clients never. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +53,30 @@ static void on_event(void *ctx, size_t i, const struct client_event *ev)
             s->from[i][j]++;
 }
 
-static void swarm_session(const char *transport, enum proto_mode mode)
+static uint16_t local_port(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    return ntohs(a.sin_port);
+}
+
+/* Clients i and j share a socket exactly when both are ENet clients of the
+ * same block of per_host. */
+static void check_sockets(const struct swarm *sw, size_t per_host, bool enet)
+{
+    for (size_t i = 0; i < N; i++) {
+        for (size_t j = 0; j < N; j++) {
+            int fi = client_socket_fd(swarm_client(sw, i));
+            int fj = client_socket_fd(swarm_client(sw, j));
+            bool shared = enet && per_host > 1 && i / per_host == j / per_host;
+            assert_int_equal(fi == fj, i == j || shared);
+            assert_int_equal(local_port(fi) == local_port(fj), i == j || shared);
+        }
+    }
+}
+
+static void swarm_session(const char *transport, enum proto_mode mode, size_t per_host)
 {
     struct spawn_proc relay;
     const char *args[] = {"--transport", transport, "--max-per-address", "0", NULL};
@@ -59,7 +86,8 @@ static void swarm_session(const char *transport, enum proto_mode mode)
     memset(&s, 0, sizeof s);
     struct swarm_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port, .clients = N,
                                .first = 3, .room_size = 3, .room = "r", .name = "sw",
-                               .mode = mode, .timeout_ms = 5000, .rate_hz = RATE};
+                               .mode = mode, .timeout_ms = 5000, .rate_hz = RATE,
+                               .per_host = per_host};
     struct swarm_hooks hooks = {.ctx = &s, .sent = on_sent, .event = on_event};
     char err[256];
     s.sw = swarm_create(&cfg, &hooks, err, sizeof err);
@@ -70,6 +98,7 @@ static void swarm_session(const char *transport, enum proto_mode mode)
     assert_int_equal(swarm_room_of(s.sw, 6), 3);
     assert_int_equal(swarm_room_members(s.sw, 0), 3);
     assert_int_equal(swarm_room_members(s.sw, 6), 1); /* the last room: 1 member */
+    check_sockets(s.sw, per_host ? per_host : SWARM_PER_HOST, proto_mode_info(mode)->enet);
     assert_int_equal(swarm_wait_ready(s.sw, true, clock_now_us() + 10000000, NULL, err,
                                       sizeof err), 0);
     s.t0 = clock_now_us() + 10000;
@@ -95,6 +124,10 @@ static void swarm_session(const char *transport, enum proto_mode mode)
     assert_int_equal(st->received, expected);
     assert_int_equal(st->latency.total, expected);
     assert_int_equal(swarm_alive(s.sw), N);
+    struct client_netinfo wire;
+    swarm_wire(s.sw, &wire);
+    assert_true(wire.datagrams_sent >= st->sent); /* hubs' counts included */
+    assert_true(wire.datagrams_received > 0);
     swarm_destroy(s.sw);
     assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
     spawn_free(&relay);
@@ -103,19 +136,33 @@ static void swarm_session(const char *transport, enum proto_mode mode)
 static void test_swarm_enet(void **state)
 {
     (void)state;
-    swarm_session("enet", PROTO_MODE_UNSEQUENCED);
+    swarm_session("enet", PROTO_MODE_UNSEQUENCED, 0); /* one hub (SWARM_PER_HOST) */
+}
+
+static void test_swarm_enet_hubs(void **state)
+{
+    (void)state;
+    swarm_session("enet", PROTO_MODE_UNSEQUENCED, 3); /* 3 hubs, the last holds 1 */
+}
+
+static void test_swarm_enet_own_hosts(void **state)
+{
+    (void)state;
+    swarm_session("enet", PROTO_MODE_UNSEQUENCED, 1);
 }
 
 static void test_swarm_udp(void **state)
 {
     (void)state;
-    swarm_session("udp", PROTO_MODE_UDP);
+    swarm_session("udp", PROTO_MODE_UDP, 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_swarm_enet),
+        cmocka_unit_test(test_swarm_enet_hubs),
+        cmocka_unit_test(test_swarm_enet_own_hosts),
         cmocka_unit_test(test_swarm_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
