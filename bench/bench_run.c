@@ -1024,13 +1024,15 @@ static int run_procs(struct run *run, size_t procs, const char *host, int port)
     }
     r->procs = procs;
     for (size_t p = 0; p < procs; p++) {
+        /* Closed first: a child still writing its part (a failed run stops
+         * reading) gets EPIPE instead of blocking our waitpid for ever. */
+        close(ch[p].up);
+        close(ch[p].down);
         if (ch[p].pid > 0) {
             if (rc != 0)
                 kill(ch[p].pid, SIGTERM);
             waitpid(ch[p].pid, NULL, 0);
         }
-        close(ch[p].up);
-        close(ch[p].down);
     }
     if (rc == 0) {
         if (r->jitter_pairs)

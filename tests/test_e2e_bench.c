@@ -300,10 +300,31 @@ static void test_rooms_over_procs(void **state)
     cJSON_Delete(root);
 }
 
+/* Both generator processes fail their setup (the relay takes 2 clients of
+ * 9): the bench must say so and exit, not wait for ever on a process that
+ * is blocked writing its report into a pipe nobody reads any more. */
+static void test_procs_failing_setup_exit(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "9", "--room-size", "3", "--procs", "2",
+                          "--relay-args", "--max-clients 2", "--setup-timeout", "2",
+                          "--duration", "0.5", "--modes", "unsequenced", "--quiet", NULL};
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    int code = spawn_stop(&p, 0, 30000); /* setup fails within ~2 s */
+    char *out = spawn_read_stdout(&p);
+    assert_true(code > 0 && code < 128); /* a failure exit, not a kill after the wait */
+    assert_non_null(out);
+    assert_non_null(strstr(out, "FAILED: generator process"));
+    free(out);
+    spawn_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rooms_over_procs),
+        cmocka_unit_test(test_procs_failing_setup_exit),
         cmocka_unit_test(test_no_netsim_no_loss),
         cmocka_unit_test(test_sequenced_per_sender),
         cmocka_unit_test(test_loss_matches_netsim),
