@@ -100,7 +100,7 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all test tests demo bench bench-scale fuzz fuzzers fuzz-targets soak deps install clean
+.PHONY: all test tests demo bench bench-scale fuzz fuzzers fuzz-targets soak deps install clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -110,6 +110,16 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
+
+# The version: RICOCHET_VERSION_BASE in proto/version.h, plus what `git
+# describe` says in a git checkout. Only version.o sees it; the stamp file
+# changes (and version.o is rebuilt) only when the description does.
+GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null)
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(GIT_DESCRIBE)' | cmp -s - $@ || echo '$(GIT_DESCRIBE)' > $@
+$(BUILD)/obj/proto/version.o: $(BUILD)/version.stamp
+$(BUILD)/obj/proto/version.o: ALL_CFLAGS += -DRICOCHET_GIT_DESCRIBE='"$(GIT_DESCRIBE)"'
 
 define module_lib
 $(BUILD)/lib/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))

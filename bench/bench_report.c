@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../proto/version.h"
 #include "audit.h"
 
 static double ms(uint64_t us)
@@ -305,6 +306,8 @@ int bench_report_json(FILE *out, const struct bench_result *r, size_t n,
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "type", "bench");
+    cJSON_AddStringToObject(root, "version", version_ricochet());
+    cJSON_AddStringToObject(root, "enet_version", version_enet());
     if (command)
         cJSON_AddStringToObject(root, "command", command);
     cJSON *arr = cJSON_AddArrayToObject(root, "results");

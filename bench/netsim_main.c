@@ -31,6 +31,7 @@
 #include "../proto/netaddr.h"
 #include "../proto/options.h"
 #include "../proto/signals.h"
+#include "../proto/version.h"
 #include "capture.h"
 #include "droplog.h"
 #include "netsim.h"
@@ -479,10 +480,12 @@ static void print_dir_json(FILE *out, struct proxy *px, enum netsim_dir dir)
 static void print_json(FILE *out, struct proxy *px, uint64_t now, bool final)
 {
     fprintf(out,
-            "{\"type\":\"stats\",\"program\":\"netsim\",\"seed\":%llu,\"uptime_s\":%.3f,"
+            "{\"type\":\"stats\",\"program\":\"netsim\",\"version\":\"%s\",\"seed\":%llu,"
+            "\"uptime_s\":%.3f,"
             "\"flows\":%zu,\"flows_created\":%llu,\"flows_expired\":%llu,"
             "\"flows_refused\":%llu,",
-            (unsigned long long)px->seed, (double)(now - px->start_us) / 1e6, px->n_flows,
+            version_ricochet(), (unsigned long long)px->seed, (double)(now - px->start_us) / 1e6,
+            px->n_flows,
             (unsigned long long)px->flows_created, (unsigned long long)px->flows_expired,
             (unsigned long long)px->flows_refused);
     print_dir_json(out, px, NETSIM_UP);

@@ -25,6 +25,7 @@
 #include "../proto/options.h"
 #include "../proto/rng.h"
 #include "../proto/signals.h"
+#include "../proto/version.h"
 #include "client.h"
 #include "swarm.h"
 
@@ -374,6 +375,8 @@ static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "type", "bot_summary");
+    cJSON_AddStringToObject(root, "version", version_ricochet());
+    cJSON_AddStringToObject(root, "enet_version", version_enet());
     cJSON_AddStringToObject(root, "room", o->room);
     cJSON_AddNumberToObject(root, "seed", (double)seed);
     cJSON_AddNumberToObject(root, "rate_hz", o->rate);

@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "version.h"
+
 static const struct option_def *find(const struct option_def *defs, const char *name,
                                      size_t len)
 {
@@ -279,7 +281,10 @@ int options_parse(const struct option_def *defs, void *cfg, int argc, char **arg
             return -1;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return 1;
+            return OPTIONS_HELP;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--version"))
+            return OPTIONS_VERSION;
     /* The config file first, so the command line overrides it. */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--config")) {
@@ -352,6 +357,7 @@ void options_print_help(FILE *out, const char *prog, const char *summary,
     }
     fprintf(out, "  %-22s %s\n", "--config FILE", "read options from a JSON object {\"name\": value}");
     fprintf(out, "  %-22s %s\n", "--help", "show this help");
+    fprintf(out, "  %-22s %s\n", "--version", "print the version and the ENet and cJSON versions");
 }
 
 void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc, char **argv,
@@ -359,8 +365,14 @@ void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc, c
 {
     char err[256];
     int rc = options_parse(defs, cfg, argc, argv, err, sizeof err);
-    if (rc == 1) {
+    if (rc == OPTIONS_HELP) {
         options_print_help(stdout, prog, summary, defs);
+        exit(0);
+    }
+    if (rc == OPTIONS_VERSION) {
+        char line[256];
+        version_line(line, sizeof line, prog);
+        printf("%s\n", line);
         exit(0);
     }
     if (rc < 0)

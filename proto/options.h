@@ -29,10 +29,17 @@ struct option_def {
     const char *help;     /* one line */
 };
 
+/* What options_parse found besides options: a request to print something. */
+enum options_request {
+    OPTIONS_HELP = 1,    /* --help or -h */
+    OPTIONS_VERSION = 2  /* --version */
+};
+
 /* Fills cfg from defaults, then --config FILE if present in argv, then the
- * rest of argv. Returns 0 on success, 1 if --help was given (help printed to
- * stdout), -1 on error with a one-line message in err (no trailing newline).
- * Positional arguments are errors. */
+ * rest of argv. Returns 0 on success, an enum options_request if --help or
+ * --version was given (nothing printed; --help wins), -1 on error with a
+ * one-line message in err (no trailing newline). Positional arguments are
+ * errors. */
 int options_parse(const struct option_def *defs, void *cfg, int argc,
                   char **argv, char *err, size_t err_cap);
 
@@ -47,7 +54,8 @@ void options_print_help(FILE *out, const char *prog, const char *summary,
                         const struct option_def *defs);
 
 /* Convenience for programs: parses, prints "prog: error" to stderr and
- * exits 2 on error, exits 0 after --help. */
+ * exits 2 on error; prints the help or the version line (version.h) to
+ * stdout and exits 0 after --help or --version. */
 void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc,
                            char **argv, const char *prog, const char *summary);
 

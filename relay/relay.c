@@ -14,6 +14,7 @@
 
 #include "../proto/errors.h"
 #include "../proto/log.h"
+#include "../proto/version.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
@@ -1194,14 +1195,15 @@ int relay_stats_json(const struct relay *r, char *buf, size_t cap,
     const struct relay_stats *s = &r->stats;
     size_t off = 0;
     put(buf, cap, &off,
-        "{\"type\":\"stats\",\"uptime_s\":%.3f,\"clients\":%" PRIu32
+        "{\"type\":\"stats\",\"program\":\"relay\",\"version\":\"%s\","
+        "\"enet_version\":\"%s\",\"uptime_s\":%.3f,\"clients\":%" PRIu32
         ",\"rooms\":%" PRIu32 ",\"members\":%" PRIu32 ",\"states_in\":%" PRIu64
         ",\"states_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
         ",\"control_in\":%" PRIu64 ",\"control_out\":%" PRIu64 ",\"joins\":%" PRIu64
         ",\"leaves\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"kicks\":%" PRIu64
         ",\"errors_sent\":%" PRIu64 ",\"errors_suppressed\":%" PRIu64 ",\"ticks\":%" PRIu64
         ",\"drops\":{",
-        uptime_s, r->clients, r->nrooms, r->members, s->states_in, s->states_out,
+        version_ricochet(), version_enet(), uptime_s, r->clients, r->nrooms, r->members, s->states_in, s->states_out,
         s->bytes_in, s->bytes_out, s->control_in, s->control_out, s->joins,
         s->leaves, s->timeouts, s->kicks, s->errors_sent, s->errors_suppressed, s->ticks);
     for (int i = 0; i < RELAY_DROP_COUNT; i++)

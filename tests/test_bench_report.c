@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 
 #include "../bench/bench.h"
+#include "../proto/version.h"
+#include "support/json_strict.h"
 
 /* The shape ricochet-netsim prints at exit (bench/netsim_main.c). */
 static const char netsim_out[] =
@@ -117,19 +119,6 @@ static void json(FILE *f, const struct bench_result *r, size_t n)
     assert_int_equal(bench_report_json(f, r, n, "ricochet-bench --loss 5"), 0);
 }
 
-/* Ordinary JSON parsers keep only one of two equal keys: every object of a
- * report must name each key once (cJSON keeps both, so look). */
-static void assert_no_duplicate_keys(const cJSON *node)
-{
-    for (const cJSON *a = node ? node->child : NULL; a; a = a->next) {
-        if (cJSON_IsObject(node))
-            for (const cJSON *b = a->next; b; b = b->next)
-                if (strcmp(a->string, b->string) == 0)
-                    fail_msg("duplicate JSON key \"%s\"", a->string);
-        assert_no_duplicate_keys(a);
-    }
-}
-
 static void test_reports(void **state)
 {
     (void)state;
@@ -165,7 +154,9 @@ static void test_reports(void **state)
     text = capture(json, r, 3);
     cJSON *root = cJSON_Parse(text);
     assert_non_null(root);
-    assert_no_duplicate_keys(root);
+    json_strict_no_duplicate_keys(root);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "version")->valuestring,
+                        version_ricochet());
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "results");
     assert_int_equal(cJSON_GetArraySize(res), 3);
     const cJSON *rel = cJSON_GetArrayItem(res, 1);
@@ -232,7 +223,7 @@ static void test_audit_reports(void **state)
     text = capture(json, r, 2);
     cJSON *root = cJSON_Parse(text);
     assert_non_null(root);
-    assert_no_duplicate_keys(root);
+    json_strict_no_duplicate_keys(root);
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "results");
     const cJSON *j = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 0), "audit");
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "clean")));

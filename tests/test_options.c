@@ -102,6 +102,16 @@ static void help_wins(void **state)
     assert_int_equal(parse(&c, 4, argv), 1);
 }
 
+static void version_is_a_request(void **state)
+{
+    (void)state;
+    struct cfg c;
+    char *argv[] = { "prog", "--port", "99999", "--version", NULL };
+    assert_int_equal(parse(&c, 4, argv), OPTIONS_VERSION);
+    char *both[] = { "prog", "--version", "--help", NULL };
+    assert_int_equal(parse(&c, 3, both), OPTIONS_HELP);
+}
+
 static char *write_temp(const char *text)
 {
     static char path[] = "/tmp/ricochet-test-options-XXXXXX";
@@ -226,6 +236,7 @@ static void help_lists_every_option(void **state)
     assert_non_null(strstr(text, "(default 7777)"));
     assert_non_null(strstr(text, "[0..65535]"));
     assert_non_null(strstr(text, "--config FILE"));
+    assert_non_null(strstr(text, "--version"));
 }
 
 int main(void)
@@ -235,6 +246,7 @@ int main(void)
         cmocka_unit_test(both_spellings_and_flags),
         cmocka_unit_test(errors_are_one_line),
         cmocka_unit_test(help_wins),
+        cmocka_unit_test(version_is_a_request),
         cmocka_unit_test(config_file_then_command_line),
         cmocka_unit_test(config_file_errors),
         cmocka_unit_test(config_syntax_error_says_where),

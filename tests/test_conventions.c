@@ -1,0 +1,159 @@
+/* test_conventions.c: what every program does alike. --version names the
+ * program, ricochet's version and the ENet and cJSON versions; every JSON
+ * output (relay stats, netsim stats, bot --json, bench --json) parses with
+ * each key once per object and says which version produced it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <enet/enet.h>
+
+#include "../proto/version.h"
+#include "support/harness.h"
+#include "support/json_strict.h"
+
+#define WAIT_MS 60000
+
+static const char *const programs[] = {"ricochet-relay", "ricochet-bot", "ricochet-client",
+                                       "ricochet-netsim", "ricochet-bench"};
+
+/* Runs prog with args to its exit; returns its stdout (the caller frees)
+ * and stores the exit code in *code. */
+static char *run(const char *prog, const char *const *args, int *code)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, prog, args), 0);
+    *code = spawn_stop(&p, 0, WAIT_MS);
+    char *out = spawn_read_stdout(&p);
+    if (*code != 0) {
+        char *err = spawn_read_stderr(&p);
+        print_error("%s exited %d:\n%s\n", prog, *code, err ? err : "");
+        free(err);
+    }
+    spawn_free(&p);
+    assert_non_null(out);
+    return out;
+}
+
+static void version_on_every_program(void **state)
+{
+    (void)state;
+    char want[256];
+    /* The header's versions: the libraries these programs were built with. */
+    char libs[96];
+    snprintf(libs, sizeof libs, " (ENet %d.%d.%d, cJSON %d.%d.%d)\n", ENET_VERSION_MAJOR,
+             ENET_VERSION_MINOR, ENET_VERSION_PATCH, CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR,
+             CJSON_VERSION_PATCH);
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        /* --version wins over a bad option, like --help */
+        const char *args[] = {"--port", "99999999", "--version", NULL};
+        int code;
+        char *out = run(programs[i], args, &code);
+        assert_int_equal(code, 0);
+        snprintf(want, sizeof want, "%s %s%s", programs[i], version_ricochet(), libs);
+        assert_string_equal(out, want);
+        free(out);
+    }
+}
+
+/* The "version" (and "enet_version" unless enet is false) of a record. */
+static void assert_versions(const cJSON *o, bool enet)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
+    assert_true(cJSON_IsString(v));
+    assert_string_equal(v->valuestring, version_ricochet());
+    if (!enet)
+        return;
+    v = cJSON_GetObjectItemCaseSensitive(o, "enet_version");
+    assert_true(cJSON_IsString(v));
+    assert_string_equal(v->valuestring, version_enet());
+}
+
+/* json_strict_lines callbacks: a record with both versions, or only ours. */
+static void with_enet(const cJSON *o, void *ctx)
+{
+    (void)ctx;
+    assert_versions(o, true);
+}
+
+static void without_enet(const cJSON *o, void *ctx)
+{
+    (void)ctx;
+    assert_versions(o, false);
+}
+
+/* A relay (stats every 0.2 s), netsim in front of it (stats every 0.2 s)
+ * and a bot through netsim: every JSON line each prints. */
+static void relay_netsim_bot_json(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, netsim;
+    const char *rargs[] = {"--stats-interval", "0.2", NULL};
+    int port = harness_start_relay(&relay, rargs);
+    assert_true(port > 0);
+    char upstream[64], err[256], nport[16];
+    snprintf(upstream, sizeof upstream, "127.0.0.1:%d", port);
+    const char *nargs[] = {"--relay", upstream, "--stats-interval", "0.2", "--loss", "1",
+                           "--seed", "3", NULL};
+    assert_int_equal(harness_spawn(&netsim, "ricochet-netsim", nargs), 0);
+    int np = spawn_wait_listening(&netsim, 10000, err, sizeof err);
+    if (np < 0)
+        fail_msg("netsim: %s", err);
+    snprintf(nport, sizeof nport, "%d", np);
+
+    const char *bargs[] = {"--port", nport, "--count", "3", "--mode", "mixed", "--rate", "50",
+                           "--duration", "1", "--seed", "5", "--json", NULL};
+    int code;
+    char *out = run("ricochet-bot", bargs, &code);
+    assert_int_equal(code, 0);
+    assert_int_equal(json_strict_lines("ricochet-bot --json", out, with_enet, NULL), 1);
+    free(out);
+
+    assert_int_equal(spawn_stop(&netsim, SIGTERM, WAIT_MS), 0);
+    out = spawn_read_stdout(&netsim);
+    assert_non_null(out);
+    assert_true(json_strict_lines("ricochet-netsim stats", out, without_enet, NULL) >= 2);
+    free(out);
+    spawn_free(&netsim);
+
+    assert_int_equal(spawn_stop(&relay, SIGTERM, WAIT_MS), 0);
+    out = spawn_read_stdout(&relay);
+    assert_non_null(out);
+    assert_true(json_strict_lines("ricochet-relay stats", out, with_enet, NULL) >= 2);
+    free(out);
+    spawn_free(&relay);
+}
+
+static void bench_json(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "2", "--rate", "50", "--duration", "0.5", "--warmup",
+                          "0", "--grace", "0.5", "--loss", "2", "--modes",
+                          "unsequenced,reliable", "--json", "-", "--quiet", NULL};
+    int code;
+    char *out = run("ricochet-bench", args, &code);
+    assert_int_equal(code, 0);
+    cJSON *root = json_strict_parse("ricochet-bench --json", out);
+    assert_versions(root, true);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "results")), 2);
+    cJSON_Delete(root);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(version_on_every_program),
+        cmocka_unit_test(relay_netsim_bot_json),
+        cmocka_unit_test(bench_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
