@@ -8,10 +8,13 @@
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
 #   make deps       install missing Debian packages (or print the command)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    programs and manual pages; PREFIX=/usr/local DESTDIR=
+#   make uninstall  removes what install put there (same PREFIX, DESTDIR)
 
 CC ?= cc
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 CFLAGS ?= -O2 -g
 SAN ?=
@@ -71,6 +74,7 @@ bench_MAIN := bench/bench_main.c
 bench_LIBS := bench client proto
 bench_PKGS := libenet libcjson
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
+MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 
 # Tests: one binary per tests/test_*.c, with the tests' support files and
 # every library.
@@ -100,11 +104,11 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all test tests demo bench bench-scale fuzz fuzzers fuzz-targets soak deps install clean FORCE
+.PHONY: all test tests demo bench bench-scale fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(MANPAGES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -145,7 +149,15 @@ $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
     $(call objs,tests/fuzz/fuzz_$(f).c tests/fuzz/target_$(f).c),$(fuzz_$(f)_LIBS),\
     $(FUZZ_PKGS))))
 
-tests: $(PROGRAMS) $(TESTS)
+# Each program writes its own manual page from its option table (--man,
+# proto/options_man.c): the page shows the rows of --help and cannot drift.
+# Not help2man: that parses --help text back and needs perl.
+$(BUILD)/man/%.1: $(BUILD)/bin/%
+	@mkdir -p $(@D)
+	$(say) MAN $@
+	$(Q)$< --man > $@.tmp && mv $@.tmp $@
+
+tests: $(PROGRAMS) $(MANPAGES) $(TESTS)
 
 # Tests always run sanitized, in their own build folder.
 test:
@@ -191,8 +203,13 @@ deps:
 	@.ci/deps
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANPAGES)))
 
 clean:
 	rm -rf build

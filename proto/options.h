@@ -8,6 +8,7 @@
 #ifndef RICOCHET_OPTIONS_H
 #define RICOCHET_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -32,12 +33,13 @@ struct option_def {
 /* What options_parse found besides options: a request to print something. */
 enum options_request {
     OPTIONS_HELP = 1,    /* --help or -h */
-    OPTIONS_VERSION = 2  /* --version */
+    OPTIONS_VERSION = 2, /* --version */
+    OPTIONS_MAN = 3      /* --man (not in --help): the manual page, for make */
 };
 
 /* Fills cfg from defaults, then --config FILE if present in argv, then the
- * rest of argv. Returns 0 on success, an enum options_request if --help or
- * --version was given (nothing printed; --help wins), -1 on error with a
+ * rest of argv. Returns 0 on success, an enum options_request if --help,
+ * --version or --man was given (nothing printed; --help wins), -1 on error with a
  * one-line message in err (no trailing newline). Positional arguments are
  * errors. */
 int options_parse(const struct option_def *defs, void *cfg, int argc,
@@ -48,14 +50,32 @@ int options_parse(const struct option_def *defs, void *cfg, int argc,
 int options_set(const struct option_def *defs, void *cfg, const char *name,
                 const char *value, char *err, size_t err_cap);
 
+/* One row of --help: the option as typed and its text, which ends with the
+ * range and the default. The manual page shows the same rows. */
+struct options_row {
+    char left[64];  /* "--port V", "--reflect", "--config FILE" */
+    char text[512]; /* "UDP port [0..65535] (default 7777)" */
+};
+
+/* Row i of the help of defs: the table's options in order, then --config,
+ * --help and --version. Returns false (row untouched) past the last. */
+bool options_help_row(const struct option_def *defs, size_t i, struct options_row *row);
+
 /* Prints "usage: prog [options]", the summary line, and one line per option
  * with its default and range. */
 void options_print_help(FILE *out, const char *prog, const char *summary,
                         const struct option_def *defs);
 
+/* The manual page of prog in roff (man(7) macros): NAME and DESCRIPTION
+ * from the summary (its first sentence is the NAME line), OPTIONS from the
+ * same rows as --help, then the config file, exit status and the other
+ * programs. make writes it to BUILD/man/prog.1 with prog --man. */
+void options_print_man(FILE *out, const char *prog, const char *summary,
+                       const struct option_def *defs);
+
 /* Convenience for programs: parses, prints "prog: error" to stderr and
- * exits 2 on error; prints the help or the version line (version.h) to
- * stdout and exits 0 after --help or --version. */
+ * exits 2 on error; prints the help, the version line (version.h) or the
+ * manual page to stdout and exits 0 after --help, --version or --man. */
 void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc,
                            char **argv, const char *prog, const char *summary);
 

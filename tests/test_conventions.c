@@ -1,5 +1,6 @@
 /* test_conventions.c: what every program does alike. --version names the
- * program, ricochet's version and the ENet and cJSON versions; every JSON
+ * program, ricochet's version and the ENet and cJSON versions; the manual
+ * page make built shows every row of --help; every JSON
  * output (relay stats, netsim stats, bot --json, bench --json) parses with
  * each key once per object and says which version produced it. */
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,22 +27,34 @@
 static const char *const programs[] = {"ricochet-relay", "ricochet-bot", "ricochet-client",
                                        "ricochet-netsim", "ricochet-bench"};
 
-/* Runs prog with args to its exit; returns its stdout (the caller frees)
- * and stores the exit code in *code. */
-static char *run(const char *prog, const char *const *args, int *code)
+/* Runs dir/prog (dir NULL: a ricochet program) with args to its exit;
+ * returns its stdout (the caller frees), stores the exit code in *code and,
+ * if errout is not NULL, its stderr in *errout (the caller frees). */
+static char *run_in(const char *dir, const char *prog, const char *const *args, int *code,
+                    char **errout)
 {
     struct spawn_proc p;
-    assert_int_equal(harness_spawn(&p, prog, args), 0);
+    char why[256];
+    if (!dir)
+        assert_int_equal(harness_spawn(&p, prog, args), 0);
+    else if (spawn_start(&p, dir, prog, args, why, sizeof why) != 0)
+        fail_msg("%s/%s: %s", dir, prog, why);
     *code = spawn_stop(&p, 0, WAIT_MS);
-    char *out = spawn_read_stdout(&p);
-    if (*code != 0) {
-        char *err = spawn_read_stderr(&p);
+    char *out = spawn_read_stdout(&p), *err = spawn_read_stderr(&p);
+    if (*code != 0)
         print_error("%s exited %d:\n%s\n", prog, *code, err ? err : "");
-        free(err);
-    }
     spawn_free(&p);
     assert_non_null(out);
+    if (errout)
+        *errout = err;
+    else
+        free(err);
     return out;
+}
+
+static char *run(const char *prog, const char *const *args, int *code)
+{
+    return run_in(NULL, prog, args, code, NULL);
 }
 
 static void version_on_every_program(void **state)
@@ -61,6 +75,55 @@ static void version_on_every_program(void **state)
         snprintf(want, sizeof want, "%s %s%s", programs[i], version_ricochet(), libs);
         assert_string_equal(out, want);
         free(out);
+    }
+}
+
+/* text with every run of white space made one space, in place. */
+static char *squeeze(char *text)
+{
+    char *w = text;
+    for (const char *r = text; *r; r++)
+        if (!isspace((unsigned char)*r))
+            *w++ = *r;
+        else if (w > text && w[-1] != ' ')
+            *w++ = ' ';
+    *w = '\0';
+    return text;
+}
+
+/* make writes BIN/../man/PROG.1 with PROG --man. Rendered by groff (as man
+ * would: no hyphenation, ASCII), it shows every row of PROG --help: the
+ * option, its help, range and default, word for word. */
+static void man_page_lists_every_option(void **state)
+{
+    (void)state;
+    char path[1024];
+    int code;
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        snprintf(path, sizeof path, "%s/../man/%s.1", harness_bin_dir(), programs[i]);
+        const char *groff[] = {"-man", "-Tascii", "-P-cbou", "-rHY=0", "-ww", path, NULL};
+        char *warnings;
+        char *page = squeeze(run_in("/usr/bin", "groff", groff, &code, &warnings));
+        assert_int_equal(code, 0);
+        if (warnings && warnings[0])
+            fail_msg("groff on %s.1: %s", programs[i], warnings);
+        free(warnings);
+        assert_non_null(strstr(page, "NAME"));
+        const char *args[] = {"--help", NULL};
+        char *help = run(programs[i], args, &code);
+        assert_int_equal(code, 0);
+        int rows = 0;
+        char *save = NULL;
+        for (char *line = strtok_r(help, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            if (strncmp(line, "  --", 4) != 0)
+                continue;
+            rows++;
+            if (!strstr(page, squeeze(line + 2)))
+                fail_msg("%s.1 lacks the --help row '%s'", programs[i], line + 2);
+        }
+        assert_true(rows >= 5);
+        free(help);
+        free(page);
     }
 }
 
@@ -152,6 +215,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(version_on_every_program),
+        cmocka_unit_test(man_page_lists_every_option),
         cmocka_unit_test(relay_netsim_bot_json),
         cmocka_unit_test(bench_json),
     };

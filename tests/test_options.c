@@ -239,6 +239,25 @@ static void help_lists_every_option(void **state)
     assert_non_null(strstr(text, "--version"));
 }
 
+static void man_page_is_the_help_rows(void **state)
+{
+    (void)state;
+    char text[8192] = "", want[128];
+    FILE *f = fmemopen(text, sizeof text - 1, "w");
+    options_print_man(f, "my-prog", "does things. More words.\n.starts with a dot", defs);
+    fclose(f);
+    assert_non_null(strstr(text, ".TH MY\\-PROG 1 "));
+    /* NAME is the first sentence; a summary line is never read as a request */
+    assert_non_null(strstr(text, "\n.SH NAME\nmy\\-prog \\- does things\n"));
+    assert_non_null(strstr(text, "\n\\&.starts with a dot\n"));
+    for (const struct option_def *d = defs; d->name; d++) {
+        snprintf(want, sizeof want, "\n.TP\n\\fB\\-\\-%s\\fR", d->name);
+        assert_non_null(strstr(text, want));
+    }
+    assert_non_null(strstr(text, "\\fB\\-\\-port\\fR \\fIV\\fR\n\\&UDP port [0..65535] (default 7777)\n"));
+    assert_non_null(strstr(text, "\\fB\\-\\-version\\fR\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +271,7 @@ int main(void)
         cmocka_unit_test(config_syntax_error_says_where),
         cmocka_unit_test(config_value_of_wrong_type_is_an_error),
         cmocka_unit_test(help_lists_every_option),
+        cmocka_unit_test(man_page_is_the_help_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
