@@ -1219,3 +1219,43 @@ int relay_stats_json(const struct relay *r, char *buf, size_t cap,
         return -1;
     return (int)off;
 }
+
+/* Per second over interval_s: a rate for the line on a terminal. */
+static double per_s(uint64_t now, uint64_t before, double interval_s)
+{
+    return interval_s > 0 && now >= before ? (double)(now - before) / interval_s : 0;
+}
+
+int relay_stats_text(const struct relay *r, const struct relay_stats *prev, double interval_s,
+                     char *buf, size_t cap, double uptime_s, bool final)
+{
+    static const struct relay_stats zero;
+    const struct relay_stats *s = &r->stats;
+    uint64_t dropped = 0;
+    size_t off = 0;
+    if (!prev)
+        prev = &zero;
+    for (int i = 0; i < RELAY_DROP_COUNT; i++)
+        dropped += s->drops[i];
+    put(buf, cap, &off,
+        "relay %.1fs%s: %" PRIu32 " clients, %" PRIu32 " joined, %" PRIu32 " rooms | states "
+        "%.0f/s in, %.0f/s out | %.1f kB/s in, %.1f kB/s out | joins %" PRIu64
+        ", leaves %" PRIu64 ", timeouts %" PRIu64 ", kicks %" PRIu64 " | drops %" PRIu64,
+        uptime_s, final ? " (final, rates over the run)" : "", r->clients, r->members, r->nrooms,
+        per_s(s->states_in, prev->states_in, interval_s),
+        per_s(s->states_out, prev->states_out, interval_s),
+        per_s(s->bytes_in, prev->bytes_in, interval_s) / 1e3,
+        per_s(s->bytes_out, prev->bytes_out, interval_s) / 1e3, s->joins, s->leaves,
+        s->timeouts, s->kicks, dropped);
+    /* only the reasons that happened, most of the 26 never do */
+    const char *sep = " (";
+    for (int i = 0; i < RELAY_DROP_COUNT; i++)
+        if (s->drops[i]) {
+            put(buf, cap, &off, "%s%s %" PRIu64, sep, relay_drop_name(i), s->drops[i]);
+            sep = ", ";
+        }
+    put(buf, cap, &off, "%s\n", dropped ? ")" : "");
+    if (off >= cap)
+        return -1;
+    return (int)off;
+}

@@ -259,6 +259,15 @@ uint32_t relay_room_size(const struct relay *r, const char *room);
 int relay_stats_json(const struct relay *r, char *buf, size_t cap,
                      double uptime_s, bool final);
 
+/* The stats record as one line for a person at a terminal (with '\n'):
+ * clients, members and rooms now; states and bytes per second over the
+ * last interval_s seconds, since the counters were prev (NULL: zero, for
+ * averages over the run); session totals; the drop total with each reason
+ * that is not zero.
+ * Returns its length, or -1 if cap is too small. */
+int relay_stats_text(const struct relay *r, const struct relay_stats *prev, double interval_s,
+                     char *buf, size_t cap, double uptime_s, bool final);
+
 /* "not_joined", "bad_state", ...; "?" when out of range. */
 const char *relay_drop_name(enum relay_drop why);
 

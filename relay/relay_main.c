@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../proto/clock.h"
 #include "../proto/log.h"
@@ -53,6 +54,7 @@ struct relay_opts {
     long room_max;
     long tick_ms;
     double stats_interval;
+    bool stats_json;
     int log_level;
 };
 
@@ -114,6 +116,8 @@ static const struct option_def relay_options[] = {
       "0 over udp (see README)" },
     { "stats-interval", OPTION_DOUBLE, O(stats_interval), "5", 0, 86400, NULL,
       "seconds between stats records on stdout; 0 = only at exit" },
+    { "stats-json", OPTION_BOOL, O(stats_json), "false", 0, 0, NULL,
+      "stats records as JSON lines on a terminal too (piped or redirected: always JSON)" },
     { "log-level", OPTION_CHOICE, O(log_level), "info", 0, 0,
       "debug|info|warn|error|off", "stderr log verbosity" },
     { 0 }
@@ -132,11 +136,32 @@ static void check_not_tiny(const char *name, double seconds)
                      name, seconds);
 }
 
-static void print_stats(const struct relay *r, uint64_t start_us, bool final)
+/* Where the stats records go: JSON lines for programs (stdout piped or
+ * redirected, or --stats-json), one readable line for a person at a
+ * terminal, with rates since the previous record. */
+struct stats_out {
+    bool json;
+    uint64_t start_us;       /* the relay's start, for uptime */
+    struct relay_stats prev; /* counters at the previous record */
+    uint64_t prev_us;        /* and when */
+};
+
+static void print_stats(const struct relay *r, struct stats_out *so, bool final)
 {
     char line[4096];
-    double uptime = (double)(clock_now_us() - start_us) / 1e6;
-    if (relay_stats_json(r, line, sizeof line, uptime, final) > 0) {
+    uint64_t now = clock_now_us();
+    double uptime = (double)(now - so->start_us) / 1e6;
+    int n;
+    if (so->json)
+        n = relay_stats_json(r, line, sizeof line, uptime, final);
+    else if (final)
+        n = relay_stats_text(r, NULL, uptime, line, sizeof line, uptime, true);
+    else
+        n = relay_stats_text(r, &so->prev, (double)(now - so->prev_us) / 1e6, line,
+                             sizeof line, uptime, false);
+    so->prev = *relay_stats(r);
+    so->prev_us = now;
+    if (n > 0) {
         fputs(line, stdout);
         fflush(stdout);
     }
@@ -200,8 +225,9 @@ static int service_wait_ms(const struct relay *r, uint64_t next_tick)
 
 /* The one loop, until a signal asks to stop or the transport fails (1). */
 static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
-               uint64_t start, double stats_interval)
+               struct stats_out *so, double stats_interval)
 {
+    uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
     uint64_t stats_every = (uint64_t)(stats_interval * 1e6);
     uint64_t next_stats = stats_every ? start + stats_every : UINT64_MAX;
@@ -216,14 +242,14 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
                 next_tick = now + TICK_US;
         }
         if (now >= next_stats) {
-            print_stats(r, start, false);
+            print_stats(r, so, false);
             next_stats += stats_every;
             if (next_stats <= now)
                 next_stats = now + stats_every;
         }
         if (stats_requested) {
             stats_requested = 0;
-            print_stats(r, start, false);
+            print_stats(r, so, false);
         }
     }
     return 0;
@@ -266,12 +292,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "listening on %s (%s)\n", ops->address(t), ops->name);
 
     uint64_t start = clock_now_us();
-    int rc = run(ops, t, r, start, o.stats_interval);
+    struct stats_out so = {.json = o.stats_json || !isatty(STDOUT_FILENO), .start_us = start,
+                           .prev_us = start};
+    int rc = run(ops, t, r, &so, o.stats_interval);
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
     relay_shutdown(r, clock_now_us());
     ops->drain(t, r, DRAIN_MS);
-    print_stats(r, start, true);
+    print_stats(r, &so, true);
     relay_destroy(r);
     ops->destroy(t);
     return rc;

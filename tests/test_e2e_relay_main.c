@@ -1,7 +1,8 @@
 /* test_e2e_relay_main.c: the ricochet-relay program itself (from $RICOCHET_BIN):
  * its list of transports, option checks that the option table cannot
- * express, and the kick ban
- * end to end over plain UDP with bare sockets. Every wait is bounded. */
+ * express, the kick ban end to end over plain UDP with bare sockets, and
+ * its stats records on a terminal (one readable line) and not (JSON
+ * lines). Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,18 +10,25 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "../proto/control.h"
 #include "../relay/transport.h"
 #include "support/harness.h"
+#include "support/json_strict.h"
 
 #define WAIT_MS 5000
 
@@ -177,12 +185,116 @@ static void transport_choices_match_the_list(void **state)
     assert_null(relay_transports[i]);
 }
 
+/* A ricochet-relay whose stdout and stderr are a pseudo-terminal, as when
+ * a person starts it in a shell. */
+struct tty_relay {
+    pid_t pid;
+    int master;        /* what the terminal shows, read here */
+    char text[16384];  /* everything read so far */
+    size_t len;
+};
+
+static void tty_relay_start(struct tty_relay *t, const char *const *extra)
+{
+    const char *argv[16] = {"ricochet-relay", "--bind", "127.0.0.1", "--port", "0",
+                            "--transport", "udp", "--stats-interval", "0.3"};
+    size_t n = 9;
+    for (; extra && *extra && n < 15; extra++)
+        argv[n++] = *extra;
+    argv[n] = NULL;
+    char path[512];
+    snprintf(path, sizeof path, "%s/ricochet-relay", harness_bin_dir());
+    memset(t, 0, sizeof *t);
+    t->master = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(t->master >= 0);
+    assert_int_equal(grantpt(t->master), 0);
+    assert_int_equal(unlockpt(t->master), 0);
+    const char *slave = ptsname(t->master);
+    assert_non_null(slave);
+    t->pid = fork();
+    assert_true(t->pid >= 0);
+    if (t->pid == 0) {
+        int fd = open(slave, O_RDWR);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+}
+
+/* Reads what the terminal shows until it contains want (NULL: until the
+ * relay closed it) or ms pass. Returns whether want was found. */
+static bool tty_relay_read(struct tty_relay *t, const char *want, int ms)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    while (!(want && strstr(t->text, want)) && clock_now_ms() < deadline) {
+        struct pollfd p = {.fd = t->master, .events = POLLIN};
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        ssize_t n = read(t->master, t->text + t->len, sizeof t->text - 1 - t->len);
+        if (n <= 0) /* EIO: the relay exited and closed the terminal */
+            return want == NULL;
+        t->len += (size_t)n;
+        t->text[t->len] = '\0';
+    }
+    return want && strstr(t->text, want);
+}
+
+/* SIGTERM, then what it printed until it closed the terminal; exit 0. */
+static void tty_relay_stop(struct tty_relay *t)
+{
+    int status;
+    assert_int_equal(kill(t->pid, SIGTERM), 0);
+    tty_relay_read(t, NULL, WAIT_MS);
+    assert_int_equal(waitpid(t->pid, &status, 0), t->pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    close(t->master);
+}
+
+/* On a terminal: one short line per record, with the drop reasons that
+ * happened; --stats-json gives JSON lines there too (piped, JSON is the
+ * default: test_conventions and every harness test read those). */
+static void stats_on_a_terminal(void **state)
+{
+    (void)state;
+    struct tty_relay t;
+    tty_relay_start(&t, NULL);
+    assert_true(tty_relay_read(&t, " (udp)", WAIT_MS));
+    const char *colon = strstr(t.text, "listening on 127.0.0.1:");
+    assert_non_null(colon);
+    uint16_t port = (uint16_t)atoi(colon + strlen("listening on 127.0.0.1:"));
+    int fd = harness_udp_socket(NULL);
+    send_to(fd, port, "{\"type\":\"ping\",\"t\":1}"); /* before a join: not_joined */
+    assert_true(tty_relay_read(&t, "(not_joined 1)", WAIT_MS));
+    tty_relay_stop(&t);
+    close(fd);
+    print_message("%s", t.text);
+    assert_null(strchr(t.text, '{'));
+    const char *line = strstr(t.text, "relay ");
+    assert_non_null(line);
+    assert_non_null(strstr(line, " clients, 0 joined, 0 rooms | states 0/s in, 0/s out | "));
+    const char *final = strstr(t.text, " (final, rates over the run): ");
+    assert_non_null(final);
+    assert_non_null(strstr(final, "| drops 1 (not_joined 1)"));
+    /* a record is one line of a terminal's width or so, not ~900 characters */
+    assert_true(strcspn(line, "\r\n") < 200);
+
+    const char *json[] = {"--stats-json", NULL};
+    tty_relay_start(&t, json);
+    assert_true(tty_relay_read(&t, "{\"type\":\"stats\"", WAIT_MS));
+    tty_relay_stop(&t);
+    assert_true(json_strict_lines("ricochet-relay --stats-json on a terminal", t.text, NULL,
+                                  NULL) >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(transport_choices_match_the_list),
         cmocka_unit_test(tiny_durations_are_refused),
         cmocka_unit_test(kicked_udp_address_waits),
+        cmocka_unit_test(stats_on_a_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
