@@ -26,6 +26,7 @@
 #include "../proto/rng.h"
 #include "../proto/signals.h"
 #include "../proto/version.h"
+#include "bot_progress.h"
 #include "client.h"
 #include "swarm.h"
 
@@ -46,6 +47,7 @@ struct bot_options {
     long payload;
     bool reflect;
     bool json;
+    double interval;
     int log_level;
     long timeout_ms;
 };
@@ -80,6 +82,9 @@ static const struct option_def bot_option_defs[] = {
      "ask the relay to send my states back (round-trip times)"},
     {"json", OPTION_BOOL, offsetof(struct bot_options, json), "false", 0, 0, NULL,
      "print the summary as one JSON object"},
+    {"interval", OPTION_DOUBLE, offsetof(struct bot_options, interval), "0", 0, 86400, NULL,
+     "every this many seconds of sending, a row of what was sent and received in it "
+     "(--json: one JSON record per line, before the summary's); 0 = only the summary"},
     {"log-level", OPTION_CHOICE, offsetof(struct bot_options, log_level), "warn", 0, 0,
      "debug|info|warn|error|off", "stderr log threshold"},
     {"timeout-ms", OPTION_INT, offsetof(struct bot_options, timeout_ms), "5000", 100,
@@ -496,6 +501,7 @@ struct bot_run {
     struct bot *bots;
     size_t n;
     struct swarm *sw;     /* the clients */
+    struct bot_progress *progress; /* --interval reports, or NULL */
     uint64_t start_us;    /* first intended send */
     uint64_t sent_end_us; /* sending stopped */
 };
@@ -536,6 +542,7 @@ static int bot_alloc(struct bot_run *sw)
 
 static void bot_free(struct bot_run *sw)
 {
+    bot_progress_destroy(sw->progress);
     swarm_destroy(sw->sw);
     if (sw->bots)
         for (size_t i = 0; i < sw->n; i++)
@@ -565,7 +572,37 @@ static void bot_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
 static void bot_event(void *ctx, size_t i, const struct client_event *ev)
 {
     struct bot_run *sw = ctx;
-    handle_event(&sw->bots[i], ev);
+    struct bot *b = &sw->bots[i];
+    if (sw->progress && ev->type == CLIENT_EV_STATE && ev->id != b->id && ev->latency_us >= 0)
+        bot_progress_latency(sw->progress, (uint64_t)ev->latency_us);
+    handle_event(b, ev);
+}
+
+/* The counters --interval reports grow from: every bot, every sender it
+ * has seen (those that left keep their last counters in b->seen). */
+static void progress_totals(struct bot_run *sw, struct bot_progress_totals *t)
+{
+    memset(t, 0, sizeof *t);
+    t->bots = sw->n;
+    t->connected = swarm_alive(sw->sw);
+    for (size_t i = 0; i < sw->n; i++) {
+        struct bot *b = &sw->bots[i];
+        t->sent += b->sent;
+        seen_refresh(b);
+        for (size_t j = 0; j < b->n_seen; j++) {
+            uint64_t expected = recv_stats_expected(&b->seen[j].stats);
+            t->received += b->seen[j].stats.received;
+            t->expected += expected > b->seen[j].stats.received ? expected
+                                                                : b->seen[j].stats.received;
+        }
+    }
+}
+
+static void progress_report(struct bot_run *sw, uint64_t now_us)
+{
+    struct bot_progress_totals t;
+    progress_totals(sw, &t);
+    bot_progress_report(sw->progress, now_us, &t);
 }
 
 /* The name of the --mode choice (the text of mode_choices, not an index). */
@@ -643,9 +680,23 @@ static void bot_send(struct bot_run *sw)
     uint64_t end = sw->o->duration > 0 ? sw->start_us + (uint64_t)(sw->o->duration * 1e6)
                                        : UINT64_MAX;
     swarm_schedule(sw->sw, sw->start_us);
-    while (!stop_requested && swarm_alive(sw->sw) > 0 && clock_now_us() < end)
+    if (sw->o->interval > 0) {
+        sw->progress = bot_progress_create(sw->o->interval, sw->o->json, sw->start_us, stdout);
+        if (!sw->progress)
+            fprintf(stderr, PROG ": warning: out of memory: no --interval reports\n");
+    }
+    while (!stop_requested && swarm_alive(sw->sw) > 0 && clock_now_us() < end) {
         swarm_step(sw->sw, end);
+        if (sw->progress && clock_now_us() >= bot_progress_due(sw->progress))
+            progress_report(sw, clock_now_us());
+    }
     sw->sent_end_us = clock_now_us();
+    /* the last, shorter interval (unless sending stopped right on a row) */
+    if (sw->progress && sw->sent_end_us >= bot_progress_due(sw->progress) -
+                                               (uint64_t)(sw->o->interval * 1e6) + 10000)
+        progress_report(sw, sw->sent_end_us);
+    if (sw->progress && !sw->o->json)
+        fputc('\n', stdout); /* the rows, then the summary */
     swarm_drain(sw->sw, sw->sent_end_us + DRAIN_US);
 }
 
@@ -691,6 +742,8 @@ int main(int argc, char **argv)
                           "what everyone received");
     log_threshold = (enum log_level)o.log_level;
     check_names(&o);
+    if (o.interval > 0 && o.interval < 0.1)
+        options_fail(PROG, "--interval: %g is too small: use 0 (off) or at least 0.1", o.interval);
 
     struct bot_run sw = {.o = &o, .seed = (uint64_t)o.seed, .n = (size_t)o.count};
     if (sw.seed == 0)

@@ -1,5 +1,5 @@
 /* test_e2e_bot.c: ricochet-bot end to end with the real relay: a
- * mixed-mode run where every bot sees every other, --json output, the udp
+ * mixed-mode run where every bot sees every other, --json output, --interval, the udp
  * transport, and a one-line error with a non-zero exit when no relay
  * answers. */
 #include <setjmp.h>
@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,71 @@ static void test_bot_udp_json(void **state)
     cJSON_Delete(root);
     free(out);
     spawn_free(&bot);
+    stop_relay(&relay, NULL);
+}
+
+/* --interval 0.5 over 2 s with --json: one bot_interval record per half
+ * second on the grid, whose sends add up to the summary's, then the
+ * summary; without --json, a table row per interval before the summary. */
+static void test_bot_interval(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, bot;
+    char p[16];
+    start_relay(&relay, NULL, p, sizeof p);
+    const char *args[] = {"--port", p, "--count", "2", "--rate", "50", "--duration", "2",
+                          "--seed", "7", "--name", "tb", "--interval", "0.5", "--json", NULL};
+    char *out = NULL;
+    assert_int_equal(run_bot(&bot, args, &out), 0);
+    spawn_free(&bot);
+    double sent = 0, received = 0;
+    int rows = 0;
+    char *save = NULL, *summary = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *o = cJSON_Parse(line);
+        assert_non_null(o);
+        if (strcmp(str(o, "type"), "bot_summary") == 0) {
+            summary = line;
+        } else {
+            assert_string_equal(str(o, "type"), "bot_interval");
+            assert_null(summary); /* every interval before the summary */
+            assert_true(fabs(num(o, "start_s") - 0.5 * rows) < 1e-9);
+            if (rows < 4) /* a full interval; a 5th would be the last few ms */
+                assert_true(fabs(num(o, "end_s") - 0.5 * (rows + 1)) < 1e-9);
+            assert_true(num(o, "received") <= num(o, "expected"));
+            assert_true(num(o, "connected") == 2);
+            sent += num(o, "sent");
+            received += num(o, "received");
+            rows++;
+        }
+        cJSON_Delete(o);
+    }
+    assert_true(rows == 4 || rows == 5);
+    assert_non_null(summary);
+    cJSON *root = cJSON_Parse(summary);
+    double sent_total = 0, received_total = 0;
+    const cJSON *b, *f;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "bots")) {
+        sent_total += num(b, "sent");
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(b, "from"))
+            received_total += num(f, "received");
+    }
+    cJSON_Delete(root);
+    print_message("%d intervals: sent %.0f of %.0f, received %.0f of %.0f\n", rows, sent,
+                  sent_total, received, received_total);
+    assert_true(sent == sent_total && sent >= 180);
+    assert_true(received <= received_total && received >= 0.9 * received_total);
+    free(out);
+
+    const char *human[] = {"--port", p, "--count", "2", "--rate", "50", "--duration", "1",
+                           "--seed", "7", "--name", "tb", "--interval", "0.5", NULL};
+    assert_int_equal(run_bot(&bot, human, &out), 0);
+    spawn_free(&bot);
+    const char *head = strstr(out, "interval s ");
+    assert_true(head == out);
+    assert_non_null(strstr(head, "\n0.0-0.5 "));
+    assert_true(strstr(head, "\n0.5-1.0 ") < strstr(head, "ricochet-bot: 2 bots in room"));
+    free(out);
     stop_relay(&relay, NULL);
 }
 
@@ -335,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_bot_mixed_json),
         cmocka_unit_test(test_bot_udp_json),
         cmocka_unit_test(test_bot_human_summary),
+        cmocka_unit_test(test_bot_interval),
         cmocka_unit_test(test_bot_no_relay),
         cmocka_unit_test(test_bot_refusals_enet),
         cmocka_unit_test(test_bot_refusals_udp),
