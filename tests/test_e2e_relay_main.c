@@ -254,7 +254,7 @@ static void tty_relay_stop(struct tty_relay *t)
 
 /* On a terminal: one short line per record, with the drop reasons that
  * happened; --stats-json gives JSON lines there too (piped, JSON is the
- * default: test_conventions and every harness test read those). */
+ * default: test_e2e_conventions and every harness test read those). */
 static void stats_on_a_terminal(void **state)
 {
     (void)state;

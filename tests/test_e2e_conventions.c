@@ -1,4 +1,4 @@
-/* test_conventions.c: what every program does alike. --version names the
+/* test_e2e_conventions.c: what every program does alike. --version names the
  * program, ricochet's version and the ENet and cJSON versions; the manual
  * page make built shows every row of --help; every JSON output (relay
  * stats, netsim stats, bot --json with --interval records, bench --json)
