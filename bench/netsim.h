@@ -68,8 +68,9 @@
  * For every direction:
  *     received + duplicated = forwarded + dropped (all causes) + discarded + pending
  * A client address silent for `--flow-timeout` s (default 60) loses its
- * upstream socket; `--max-flows` (default 1024) caps them. netsim listens
- * and forwards only on loopback (127.x.x.x).
+ * upstream socket; `--max-flows` (default 1024) caps them. `--listen` and
+ * `--relay` take any IPv4 or IPv6 endpoint; each side that is not loopback
+ * is warned about at start (netsim between machines).
  *
  * ## The pure core (this header)
  *

@@ -22,6 +22,7 @@
 #include "../proto/clock.h"
 #include "../proto/histogram.h"
 #include "../proto/log.h"
+#include "../proto/netaddr.h"
 #include "../proto/options.h"
 #include "../proto/rng.h"
 #include "../proto/signals.h"
@@ -657,8 +658,10 @@ static int bot_join(struct bot_run *sw)
     if (swarm_wait_ready(sw->sw, false, UINT64_MAX, &stop_requested, err, sizeof err) != 0) {
         for (size_t i = 0; i < sw->n; i++)
             if (sw->bots[i].dead) {
-                fprintf(stderr, PROG ": error: %s could not join %s:%ld: %s\n",
-                        sw->bots[i].name, sw->o->host, sw->o->port, sw->bots[i].dead_why);
+                char relay[NETADDR_STR_MAX + 256];
+                fprintf(stderr, PROG ": error: %s could not join %s: %s\n", sw->bots[i].name,
+                        netaddr_host_port(sw->o->host, sw->o->port, relay, sizeof relay),
+                        sw->bots[i].dead_why);
                 return -1;
             }
         fprintf(stderr, PROG ": error: %s\n",
@@ -724,8 +727,10 @@ static int bot_report(struct bot_run *sw)
     if (!lost)
         return 0;
     /* One line, however many bots. */
-    fprintf(stderr, PROG ": error: %s lost its connection to %s:%ld: %s", bots[first].name,
-            sw->o->host, sw->o->port, bots[first].dead_why);
+    char relay[NETADDR_STR_MAX + 256];
+    fprintf(stderr, PROG ": error: %s lost its connection to %s: %s", bots[first].name,
+            netaddr_host_port(sw->o->host, sw->o->port, relay, sizeof relay),
+            bots[first].dead_why);
     if (lost > 1)
         fprintf(stderr, " (and %zu other bot%s)", lost - 1, lost == 2 ? "" : "s");
     fprintf(stderr, "\n");
@@ -752,9 +757,10 @@ int main(int argc, char **argv)
 
     int rc = 1;
     if (bot_alloc(&sw) == 0) {
-        char mode_name[32];
-        fprintf(stderr, PROG ": %zu bot%s -> %s:%ld room %s, mode %s, %.1f Hz, seed %llu\n",
-                sw.n, sw.n == 1 ? "" : "s", o.host, o.port, o.room,
+        char mode_name[32], relay[NETADDR_STR_MAX + 256];
+        fprintf(stderr, PROG ": %zu bot%s -> %s room %s, mode %s, %.1f Hz, seed %llu\n",
+                sw.n, sw.n == 1 ? "" : "s", netaddr_host_port(o.host, o.port, relay, sizeof relay),
+                o.room,
                 mode_choice_name(&o, mode_name, sizeof mode_name), o.rate, (unsigned long long)sw.seed);
         if (bot_connect(&sw) == 0 && bot_join(&sw) == 0) {
             bot_send(&sw);

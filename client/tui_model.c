@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../proto/log.h"
+#include "../proto/netaddr.h"
 #include "../proto/rng.h"
 
 #define PROG "ricochet-client"
@@ -491,8 +492,10 @@ void tui_model_init(struct tui_model *m, const struct tui_config *cfg, const cha
     m->interp_on = true;
     m->x = (float)(10.0 + 80.0 * rng_uniform(&rng));
     m->y = (float)(10.0 + 80.0 * rng_uniform(&rng));
-    log_info(PROG ": seed %llu, name %s, relay %s:%ld, room %s, mode %s",
-             (unsigned long long)seed, m->name, cfg->host, cfg->port, cfg->room,
+    char relay[NETADDR_STR_MAX + 256];
+    log_info(PROG ": seed %llu, name %s, relay %s, room %s, mode %s",
+             (unsigned long long)seed, m->name,
+             netaddr_host_port(cfg->host, cfg->port, relay, sizeof relay), cfg->room,
              proto_mode_name(m->mode));
 }
 

@@ -146,6 +146,13 @@ const char *netaddr_format(const union netaddr *a, char *buf, size_t cap)
     return buf;
 }
 
+const char *netaddr_host_port(const char *host, long port, char *buf, size_t cap)
+{
+    bool bare_v6 = strchr(host, ':') && host[0] != '[';
+    snprintf(buf, cap, bare_v6 ? "[%s]:%ld" : "%s:%ld", host, port);
+    return buf;
+}
+
 bool netaddr_same_host(const union netaddr *a, const union netaddr *b)
 {
     if (a->sa.sa_family != b->sa.sa_family)

@@ -50,6 +50,11 @@ void netaddr_set_port(union netaddr *a, uint16_t port);
  * client of a dual-stack socket) prints as IPv4. Returns buf. */
 const char *netaddr_format(const union netaddr *a, char *buf, size_t cap);
 
+/* host (as the user wrote it) and port as one endpoint for messages:
+ * "127.0.0.1:7777", "relay.lan:7777", "[::1]:7777" (brackets added to an
+ * IPv6 address). Returns buf. */
+const char *netaddr_host_port(const char *host, long port, char *buf, size_t cap);
+
 /* Same family, address (and scope) and port. */
 bool netaddr_equal(const union netaddr *a, const union netaddr *b);
 /* Same family and address, any port. */

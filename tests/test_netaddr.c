@@ -43,6 +43,9 @@ static void endpoints_print_as_written(void **state)
     assert_int_equal(netaddr_resolve("127.0.0.1", 80, &a, err, sizeof err), 0);
     assert_int_equal(netaddr_len(&a), sizeof(struct sockaddr_in));
     assert_int_equal(netaddr_port(&a), 80);
+    assert_string_equal(netaddr_host_port("::1", 7, buf, sizeof buf), "[::1]:7");
+    assert_string_equal(netaddr_host_port("[::1]", 7, buf, sizeof buf), "[::1]:7");
+    assert_string_equal(netaddr_host_port("localhost", 7, buf, sizeof buf), "localhost:7");
     /* A name with both families (/etc/hosts: 127.0.0.1 and often ::1) gives IPv4. */
     a = parse_ok("localhost:7");
     assert_string_equal(netaddr_format(&a, buf, sizeof buf), "127.0.0.1:7");
