@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../proto/log.h"
+#include "../proto/netaddr.h"
 #include "../proto/options.h"
 #include "../proto/signals.h"
 #include "bench.h"
@@ -47,7 +48,8 @@ struct config {
 
 static const struct option_def options[] = {
     {"relay", OPTION_STRING, offsetof(struct config, relay), "", 0, 128, NULL,
-     "use this relay ADDR:PORT instead of starting one (no CPU/RSS figures)"},
+     "use this relay ADDR:PORT ([::1]:PORT for IPv6) instead of starting one (no CPU/RSS "
+     "figures)"},
     {"bin", OPTION_STRING, offsetof(struct config, bin), "", 0, 512, NULL,
      "folder of ricochet-relay and ricochet-netsim (default: next to this program)"},
     {"clients", OPTION_INT, offsetof(struct config, clients), "4", 2, 4000, NULL,
@@ -191,23 +193,15 @@ static size_t parse_sweep(const char *text, const struct bench_params *base,
     return n;
 }
 
-/* --relay ADDR:PORT, checked before any run: a typo is one error line, not
- * a failed run in every mode. */
+/* --relay ADDR:PORT or [IPv6]:PORT, checked before any run: a typo is one
+ * error line, not a failed run in every mode. */
 static void check_relay_addr(const char *text)
 {
-    const char *colon = strrchr(text, ':');
-    char *end;
-    long port;
-
-    if (!colon || colon == text)
-        options_fail(PROG, "--relay '%s': want ADDR:PORT, e.g. 127.0.0.1:7777", text);
-    for (const char *p = text; p < colon; p++)
-        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-            options_fail(PROG, "--relay '%s': '%.*s' is not a host name or IPv4 address",
-                         text, (int)(colon - text), text);
-    errno = 0;
-    port = strtol(colon + 1, &end, 10);
-    if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
+    union netaddr a;
+    char err[256];
+    if (netaddr_parse_endpoint(text, &a, err, sizeof err) != 0)
+        options_fail(PROG, "--relay %s", err);
+    if (netaddr_port(&a) == 0)
         options_fail(PROG, "--relay '%s': the port must be 1 to 65535", text);
 }
 

@@ -3,7 +3,7 @@
  * mode exchanging states; a dual-stack relay (--bind ::) serving an IPv4
  * and an IPv6 client in one room; the plain-UDP cookie over whole IPv6
  * endpoints; and ENet's one-line refusal of IPv6 in the relay, the client
- * library and ricochet-bot. */
+ * library and ricochet-bot; ricochet-bench against an IPv6 relay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "../client/client.h"
 #include "../proto/clock.h"
@@ -176,6 +178,49 @@ static void test_enet_refuses_ipv6(void **state)
     spawn_free(&p);
 }
 
+/* ricochet-bench against a relay on [::1] (clients on IPv6, then through
+ * a netsim that listens on 127.0.0.1 and forwards to [::1]); an IPv6
+ * address without brackets is a one-line error. */
+static void test_bench_against_ipv6_relay(void **state)
+{
+    (void)state;
+    const char *relay_args[] = {"--transport", "udp", "--bind", "::1", "--max-per-address",
+                                "0", "--rate-limit", "0", NULL};
+    struct spawn_proc relay, bench;
+    int port = harness_start_relay(&relay, relay_args);
+    assert_true(port > 0);
+    char target[64];
+    snprintf(target, sizeof target, "[::1]:%d", port);
+    for (int netsim = 0; netsim < 2; netsim++) {
+        const char *args[] = {"--relay", target, "--modes", "udp", "--clients", "2",
+                              "--duration", "0.5", "--warmup", "0.2", "--grace", "0.5",
+                              "--json", "-", netsim ? "--netsim" : NULL, NULL};
+        assert_int_equal(harness_spawn(&bench, "ricochet-bench", args), 0);
+        assert_int_equal(spawn_stop(&bench, 0, 60000), 0);
+        char *out = spawn_read_stdout(&bench);
+        assert_non_null(out);
+        cJSON *report = cJSON_Parse(out);
+        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(report, "results"), 0);
+        if (!cJSON_IsTrue(cJSON_GetObjectItem(first, "ok")))
+            fail_msg("bench (netsim %d): %s", netsim, out);
+        assert_true(cJSON_GetObjectItem(first, "delivered")->valuedouble > 0);
+        cJSON_Delete(report);
+        free(out);
+        spawn_free(&bench);
+    }
+    snprintf(target, sizeof target, "::1:%d", port);
+    const char *bad[] = {"--relay", target, "--modes", "udp", NULL};
+    assert_int_equal(harness_spawn(&bench, "ricochet-bench", bad), 0);
+    assert_int_equal(spawn_stop(&bench, 0, 10000), 2);
+    char *err = spawn_read_stderr(&bench);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "write an IPv6 address in brackets, [ADDR]:PORT"));
+    free(err);
+    spawn_free(&bench);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_udp_relay_dual_stack),
         cmocka_unit_test(test_cookie_covers_ipv6_endpoints),
         cmocka_unit_test(test_enet_refuses_ipv6),
+        cmocka_unit_test(test_bench_against_ipv6_relay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
