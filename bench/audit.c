@@ -2,6 +2,7 @@
 #include "audit.h"
 
 #include <enet/enet.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,46 @@ static const struct audit_entry *log_find(const struct audit_log *log, int dir,
     struct audit_key key = {.flow = *f, .sender = sender, .seq = seq, .dir = (uint8_t)dir};
     const struct audit_entry *x = log_slot(log, &key);
     return x->used ? x : NULL;
+}
+
+/* ---- the kernel's drops ---- */
+
+/* One /proc/net/udp* file: drops[i] for each line whose inode is inodes[i]. */
+static int proc_udp_drops(const char *path, const ino_t *inodes, size_t n, uint64_t *drops)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    unsigned long inode;
+    unsigned long long count;
+    while (fgets(line, sizeof line, f)) {
+        /* sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops */
+        if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu %*s %*s %llu", &inode,
+                   &count) != 2)
+            continue; /* the header */
+        for (size_t i = 0; i < n; i++)
+            if (inodes[i] == (ino_t)inode)
+                drops[i] = count;
+    }
+    fclose(f);
+    return 0;
+}
+
+int audit_socket_drops(const int *fds, size_t n, uint64_t *drops)
+{
+    ino_t *inodes = calloc(n ? n : 1, sizeof *inodes);
+    if (!inodes)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        inodes[i] = fstat(fds[i], &st) == 0 ? st.st_ino : 0;
+        drops[i] = 0;
+    }
+    int v4 = proc_udp_drops("/proc/net/udp", inodes, n, drops);
+    int v6 = proc_udp_drops("/proc/net/udp6", inodes, n, drops);
+    free(inodes);
+    return v4 == 0 || v6 == 0 ? 0 : -1;
 }
 
 /* ---- reconciliation ---- */

@@ -16,7 +16,8 @@
  * the header's peer id, which differs by direction (the receiving host's
  * slot for the sender) and tells apart clients that share one socket.
  *
- * Pure except audit_log_read, which reads the FILE it is given. */
+ * Pure except audit_log_read, which reads the FILE it is given, and
+ * audit_socket_drops, which reads /proc. */
 #ifndef RICOCHET_AUDIT_H
 #define RICOCHET_AUDIT_H
 
@@ -64,6 +65,12 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
                      const struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
                      struct bench_audit *a);
 
+
+/* The kernel's count of datagrams it dropped on each socket fds[i] (receive
+ * buffer full) into drops[i] (0 if not found): /proc/net/udp and udp6's
+ * last column, matched by the socket's inode. Returns 0, or -1 if /proc
+ * cannot be read. */
+int audit_socket_drops(const int *fds, size_t n, uint64_t *drops);
 
 /* "none", "up_fwd", "down_fwd", "up_drop", "down_drop": where a listed
  * state was last seen (enum bench_audit_where). */

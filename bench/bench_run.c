@@ -14,7 +14,6 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -655,28 +654,20 @@ static void relay_figures(struct run *run, const struct spawn_usage *relay0, uin
     r->relay_peak_rss_kb = u.hwm_kb;
 }
 
-/* The kernel's count of datagrams dropped on each client's socket (receive
- * buffer full): /proc/net/udp's last column, found by the socket's inode. */
+/* The kernel's count of datagrams dropped on each client's socket. */
 static void socket_drops(struct run *run)
 {
-    FILE *f = fopen("/proc/net/udp", "r");
-    if (!f)
-        return;
-    char line[512];
-    unsigned long inode;
-    unsigned long long drops;
-    while (fgets(line, sizeof line, f)) {
-        /* sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops */
-        if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu %*s %*s %llu", &inode,
-                   &drops) != 2)
-            continue;
-        for (size_t i = 0; i < run->n; i++) {
-            struct stat st;
-            if (fstat(client_socket_fd(run->peers[i].c), &st) == 0 && st.st_ino == inode)
-                run->aclients[i].socket_drops = drops;
-        }
+    int *fds = calloc(run->n, sizeof *fds);
+    uint64_t *drops = calloc(run->n, sizeof *drops);
+    if (fds && drops) {
+        for (size_t i = 0; i < run->n; i++)
+            fds[i] = client_socket_fd(run->peers[i].c);
+        audit_socket_drops(fds, run->n, drops);
+        for (size_t i = 0; i < run->n; i++)
+            run->aclients[i].socket_drops = drops[i];
     }
-    fclose(f);
+    free(fds);
+    free(drops);
 }
 
 static int measure(struct run *run, uint64_t t0)

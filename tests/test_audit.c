@@ -8,8 +8,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../bench/audit.h"
 
@@ -292,6 +296,39 @@ static void test_udp_flows_and_bad_lines(void **unused)
     }
 }
 
+/* The kernel's own count of datagrams a full receive buffer dropped, read
+ * back by socket: what arrived plus what it dropped is what was sent. */
+static void test_socket_drops(void **unused)
+{
+    (void)unused;
+    int rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    int tx = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(rx >= 0 && tx >= 0);
+    int small = 1; /* the kernel rounds it up to its minimum: a few datagrams */
+    assert_int_equal(setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(rx, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(rx, (struct sockaddr *)&a, &len), 0);
+    char buf[1000] = {0};
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(sendto(tx, buf, sizeof buf, 0, (struct sockaddr *)&a, sizeof a),
+                         (ssize_t)sizeof buf);
+    int fds[2] = {rx, tx};
+    uint64_t drops[2] = {7, 7};
+    assert_int_equal(audit_socket_drops(fds, 2, drops), 0);
+    int got = 0;
+    while (recv(rx, buf, sizeof buf, 0) > 0)
+        got++;
+    print_message("200 sent: %d received, %llu dropped by the kernel\n", got,
+                  (unsigned long long)drops[0]);
+    assert_true(drops[0] > 0);
+    assert_int_equal((uint64_t)got + drops[0], 200);
+    assert_int_equal(drops[1], 0); /* found, nothing dropped */
+    close(rx);
+    close(tx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_too_old_at_the_relay),
         cmocka_unit_test(test_enet_unsequenced_window),
         cmocka_unit_test(test_udp_flows_and_bad_lines),
+        cmocka_unit_test(test_socket_drops),
     };
     return cmocka_run_group_tests(tests, setup_clients, NULL);
 }
