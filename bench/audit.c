@@ -1,8 +1,10 @@
 /* audit.c: a bench run reconciled with netsim's drop log (see audit.h). */
 #include "audit.h"
 
+#include <dirent.h>
 #include <enet/enet.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -364,6 +366,63 @@ int audit_socket_drops(const int *fds, size_t n, uint64_t *drops)
     return v4 == 0 || v6 == 0 ? 0 : -1;
 }
 
+/* The inodes of the sockets pid holds, in a new array. Returns the count,
+ * or -1. */
+static long process_sockets(pid_t pid, ino_t **out)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    size_t n = 0, cap = 16;
+    ino_t *inodes = malloc(cap * sizeof *inodes);
+    struct dirent *e;
+    while (inodes && (e = readdir(d))) {
+        char link[96], target[64];
+        unsigned long inode;
+        snprintf(link, sizeof link, "%s/%.20s", path, e->d_name);
+        ssize_t len = readlink(link, target, sizeof target - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (sscanf(target, "socket:[%lu]", &inode) != 1)
+            continue;
+        if (n == cap) {
+            ino_t *bigger = realloc(inodes, (cap *= 2) * sizeof *inodes);
+            if (!bigger) {
+                free(inodes);
+                inodes = NULL;
+                break;
+            }
+            inodes = bigger;
+        }
+        inodes[n++] = (ino_t)inode;
+    }
+    closedir(d);
+    *out = inodes;
+    return inodes ? (long)n : -1;
+}
+
+int audit_process_socket_drops(pid_t pid, uint64_t *drops)
+{
+    ino_t *inodes = NULL;
+    long n = process_sockets(pid, &inodes);
+    uint64_t *each = n > 0 ? calloc((size_t)n, sizeof *each) : NULL;
+    *drops = 0;
+    if (n < 0 || (n > 0 && !each)) {
+        free(inodes);
+        return -1;
+    }
+    proc_udp_drops("/proc/net/udp", inodes, (size_t)n, each);
+    proc_udp_drops("/proc/net/udp6", inodes, (size_t)n, each);
+    for (long i = 0; i < n; i++)
+        *drops += each[i];
+    free(each);
+    free(inodes);
+    return 0;
+}
+
 /* ---- reconciliation ---- */
 
 const char *audit_where_name(int where)
@@ -458,6 +517,7 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
         where = BENCH_WHERE_NONE;
     }
     a->unexplained++;
+    a->unexplained_where[where]++;
     list_item(a, cl, (long)s, (long)i, seq, where);
 }
 

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "bench.h"
 
@@ -71,6 +72,10 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
  * last column, matched by the socket's inode. Returns 0, or -1 if /proc
  * cannot be read. */
 int audit_socket_drops(const int *fds, size_t n, uint64_t *drops);
+
+/* The same, summed over every socket process pid holds (its /proc/PID/fd).
+ * Returns 0, or -1 if /proc cannot be read. */
+int audit_process_socket_drops(pid_t pid, uint64_t *drops);
 
 /* "none", "up_fwd", "down_fwd", "up_drop", "down_drop": where a listed
  * state was last seen (enum bench_audit_where). */

@@ -123,8 +123,12 @@ struct bench_audit {
                                 (at most the kernel's drop count on that socket) */
     uint64_t late;           /* forwarded after the bench stopped listening */
     uint64_t unexplained;    /* a bug somewhere: listed */
+    uint64_t unexplained_where[3]; /* ... by where last seen: none, up_fwd, down_fwd */
     uint64_t not_sent;       /* receivers x sends that failed (send_errors): not missed */
     uint64_t socket_drops;   /* datagrams the kernel dropped on the clients' sockets */
+    uint64_t netsim_socket_drops, relay_socket_drops; /* ... on netsim's, the relay's
+                                (whole run, every datagram: an overloaded host, when an
+                                unexplained state was never read by them) */
     uint64_t state_drops;    /* reliable: netsim's drops of window states, each matched: */
     uint64_t retransmitted;  /* ... the same state forwarded on that flow later */
     uint64_t redundant;      /* ... a copy dropped after one had been forwarded */

@@ -304,10 +304,15 @@ static int report_unexplained(const struct plan *p, size_t v, const struct bench
     char point[64] = "";
     if (p->n_values)
         snprintf(point, sizeof point, " at %s=%g", bench_param_name(p->swept), p->values[v]);
+    char overload[128] = "";
+    if (a->netsim_socket_drops + a->relay_socket_drops)
+        snprintf(overload, sizeof overload, "; full socket buffers at netsim and the relay "
+                 "dropped %llu datagrams: an overloaded host",
+                 (unsigned long long)(a->netsim_socket_drops + a->relay_socket_drops));
     fprintf(stderr, PROG ": AUDIT FAILED: %s%s: %llu of %llu lost states unexplained by "
-                    "netsim's drop log, %llu drops never retransmitted (listed in --json)\n",
+                    "netsim's drop log, %llu drops never retransmitted (listed in --json)%s\n",
             proto_mode_name(r->mode), point, (unsigned long long)a->unexplained,
-            (unsigned long long)a->missed, (unsigned long long)a->unretransmitted);
+            (unsigned long long)a->missed, (unsigned long long)a->unretransmitted, overload);
     return 1;
 }
 

@@ -73,6 +73,11 @@ static void table_audit(FILE *out, const struct bench_result *x)
         fprintf(out, "  AUDIT FAILED: %llu lost states unexplained, %llu drops never "
                      "retransmitted (listed in the JSON)\n",
                 (unsigned long long)a->unexplained, (unsigned long long)a->unretransmitted);
+    if (a->netsim_socket_drops || a->relay_socket_drops)
+        fprintf(out, "  note: full socket buffers dropped %llu datagrams at netsim and %llu at "
+                     "the relay: this host was overloaded, not only the modelled network\n",
+                (unsigned long long)a->netsim_socket_drops,
+                (unsigned long long)a->relay_socket_drops);
 }
 
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
@@ -207,9 +212,14 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(e, "socket_overflow", (double)a->overflow);
     cJSON_AddNumberToObject(e, "late", (double)a->late);
     cJSON_AddNumberToObject(j, "unexplained", (double)a->unexplained);
+    cJSON *w = cJSON_AddObjectToObject(j, "unexplained_where");
+    for (int k = BENCH_WHERE_NONE; k <= BENCH_WHERE_DOWN_FWD; k++)
+        cJSON_AddNumberToObject(w, audit_where_name(k), (double)a->unexplained_where[k]);
     json_audit_items(j, a, "unexplained_states", false);
     cJSON_AddNumberToObject(j, "not_sent", (double)a->not_sent);
     cJSON_AddNumberToObject(j, "socket_drops", (double)a->socket_drops);
+    cJSON_AddNumberToObject(j, "netsim_socket_drops", (double)a->netsim_socket_drops);
+    cJSON_AddNumberToObject(j, "relay_socket_drops", (double)a->relay_socket_drops);
     cJSON_AddNumberToObject(j, "log_states", (double)a->log_states);
     if (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE) {
         cJSON_AddNumberToObject(j, "state_drops", (double)a->state_drops);

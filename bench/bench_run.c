@@ -654,7 +654,8 @@ static void relay_figures(struct run *run, const struct spawn_usage *relay0, uin
     r->relay_peak_rss_kb = u.hwm_kb;
 }
 
-/* The kernel's count of datagrams dropped on each client's socket. */
+/* The kernel's count of datagrams dropped on each client's socket, and on
+ * netsim's and the relay's. */
 static void socket_drops(struct run *run)
 {
     int *fds = calloc(run->n, sizeof *fds);
@@ -668,6 +669,12 @@ static void socket_drops(struct run *run)
     }
     free(fds);
     free(drops);
+    /* and the path's: a state netsim or the relay never read shows here */
+    struct bench_audit *a = &run->r->audit;
+    if (run->netsim_started)
+        audit_process_socket_drops(run->netsim.pid, &a->netsim_socket_drops);
+    if (run->relay_started)
+        audit_process_socket_drops(run->relay.pid, &a->relay_socket_drops);
 }
 
 static int measure(struct run *run, uint64_t t0)

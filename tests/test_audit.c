@@ -118,6 +118,9 @@ static void test_every_miss_in_its_category(void **unused)
     assert_int_equal(a.overflow, 1);
     assert_int_equal(a.late, 1);
     assert_int_equal(a.unexplained, 5);
+    assert_int_equal(a.unexplained_where[BENCH_WHERE_NONE], 1);
+    assert_int_equal(a.unexplained_where[BENCH_WHERE_UP_FWD], 3);
+    assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
     assert_int_equal(a.not_sent, 2); /* two receivers */
     assert_int_equal(a.socket_drops, 1);
     assert_int_equal(a.state_drops, 0); /* not reliable: not looked at */
@@ -325,6 +328,11 @@ static void test_socket_drops(void **unused)
     assert_true(drops[0] > 0);
     assert_int_equal((uint64_t)got + drops[0], 200);
     assert_int_equal(drops[1], 0); /* found, nothing dropped */
+    /* a process's sockets, found through its /proc/PID/fd: ours hold rx */
+    uint64_t mine = 0;
+    assert_int_equal(audit_process_socket_drops(getpid(), &mine), 0);
+    assert_true(mine >= drops[0]);
+    assert_int_equal(audit_process_socket_drops(0x7ffffff0, &mine), -1); /* no such process */
     close(rx);
     close(tx);
 }
