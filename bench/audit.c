@@ -19,7 +19,8 @@ struct audit_track {
     bool *based;
     uint64_t *failed;         /* per sender: window sends that failed */
     uint64_t *sent;           /* n x words: window seqs sent, bit seq - base */
-    uint64_t *got, *old;      /* n x k x words: per (receiver, sender's place in its room) */
+    uint64_t *got[3];         /* per enum audit_got, n x k x words: per (receiver, sender's
+                                 place in its room) */
 };
 
 struct audit_track *audit_track_new(size_t n, size_t k, size_t cap)
@@ -35,9 +36,10 @@ struct audit_track *audit_track_new(size_t n, size_t k, size_t cap)
     t->based = calloc(n, sizeof *t->based);
     t->failed = calloc(n, sizeof *t->failed);
     t->sent = calloc(n * t->words, sizeof *t->sent);
-    t->got = calloc(n * k * t->words, sizeof *t->got);
-    t->old = calloc(n * k * t->words, sizeof *t->old);
-    if (!t->base || !t->based || !t->failed || !t->sent || !t->got || !t->old) {
+    bool ok = t->base && t->based && t->failed && t->sent;
+    for (int g = 0; g < 3; g++)
+        ok = (t->got[g] = calloc(n * k * t->words, sizeof *t->got[g])) && ok;
+    if (!ok) {
         audit_track_free(t);
         return NULL;
     }
@@ -52,8 +54,8 @@ void audit_track_free(struct audit_track *t)
     free(t->based);
     free(t->failed);
     free(t->sent);
-    free(t->got);
-    free(t->old);
+    for (int g = 0; g < 3; g++)
+        free(t->got[g]);
     free(t);
 }
 
@@ -103,13 +105,14 @@ static size_t pair_of(const struct audit_track *t, size_t i, size_t s, bool *ok)
     return (i * t->k + (s - first)) * t->words;
 }
 
-void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq, bool too_old)
+void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq,
+                     enum audit_got how)
 {
     bool ok;
     size_t row = pair_of(t, i, s, &ok);
     long b = track_bit(t, s, seq);
-    if (ok && b >= 0)
-        bit_set((too_old ? t->old : t->got) + row, b);
+    if (ok && b >= 0 && (unsigned)how < 3)
+        bit_set(t->got[how] + row, b);
 }
 
 /* ---- netsim's log ---- */
@@ -124,6 +127,7 @@ struct audit_entry {
     struct audit_key key;
     bool used;
     uint32_t drops, fwds;
+    uint32_t exits;           /* copies still held when netsim stopped */
     uint32_t discards;        /* fwds ENet's unsequenced window discards at the receiver */
     uint64_t first_fwd_us, last_fwd_us, last_drop_us;
     /* a flow's own entry (dir + AUDIT_FLOW_DIR, sender and seq 0): the
@@ -274,6 +278,8 @@ static int log_line(struct audit_log *log, const char *line)
             x->first_fwd_us = t_us;
         x->last_fwd_us = t_us;
         x->discards += discarded;
+    } else if (e == DROPLOG_EXIT) {
+        x->exits++;
     } else {
         x->drops++;
         x->last_drop_us = t_us;
@@ -500,6 +506,9 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
     } else if (down && down->drops) {
         a->down++;
         return;
+    } else if (down && down->exits) {
+        a->late++; /* still in netsim when the run ended */
+        return;
     } else if (up && up->fwds) {
         if (up->discards == up->fwds) {
             a->enet_window++;
@@ -512,6 +521,9 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
         where = BENCH_WHERE_UP_FWD;
     } else if (up && up->drops) {
         a->up++;
+        return;
+    } else if (up && up->exits) {
+        a->late++;
         return;
     } else {
         where = BENCH_WHERE_NONE;
@@ -536,11 +548,13 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
             size_t row = pair_of(t, i, s, &ok);
             const uint64_t *sent = t->sent + s * t->words;
             for (long b = 0; b < (long)t->cap; b++) {
-                if (!bit_get(sent, b) || bit_get(t->got + row, b))
+                if (!bit_get(sent, b) || bit_get(t->got[AUDIT_GOT] + row, b))
                     continue;
                 a->missed++;
-                if (bit_get(t->old + row, b))
+                if (bit_get(t->got[AUDIT_TOO_OLD] + row, b))
                     a->too_old++;
+                else if (bit_get(t->got[AUDIT_GOT_LATE] + row, b))
+                    a->late++;
                 else
                     explain_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
                                  &budget, filter_old, a);

@@ -47,8 +47,14 @@ void audit_track_free(struct audit_track *t);
 void audit_track_sent(struct audit_track *t, size_t s, uint32_t seq);
 /* A send of s in the window failed (no seq reached the wire). */
 void audit_track_failed(struct audit_track *t, size_t s);
-/* Receiver i got (or, too_old, filtered) s's window state seq. */
-void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq, bool too_old);
+/* What receiver i's client did with one of s's window states. */
+enum audit_got {
+    AUDIT_GOT = 0,     /* delivered, counted */
+    AUDIT_TOO_OLD,     /* filtered by the sequenced order */
+    AUDIT_GOT_LATE     /* arrived after the bench stopped counting */
+};
+void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq,
+                     enum audit_got how);
 
 /* netsim's drop log, indexed by (dir, flow, sender, seq). */
 struct audit_log;

@@ -121,7 +121,8 @@ struct bench_audit {
                                 edge of a 1024-group window; netsim's log replayed) */
     uint64_t overflow;       /* forwarded, then lost in the receiver's full socket buffer
                                 (at most the kernel's drop count on that socket) */
-    uint64_t late;           /* forwarded after the bench stopped listening */
+    uint64_t late;           /* in flight when the counting ended: arrived after it, forwarded
+                                after it, or still held by netsim when it stopped */
     uint64_t unexplained;    /* a bug somewhere: listed */
     uint64_t unexplained_where[3]; /* ... by where last seen: none, up_fwd, down_fwd */
     uint64_t not_sent;       /* receivers x sends that failed (send_errors): not missed */

@@ -481,8 +481,9 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
          * here: the same clock, so uncorrected; the bound shows it) */
         if (ev->latency_bound_us > run->r->clock_bound_us)
             run->r->clock_bound_us = ev->latency_bound_us;
-        if (run->track && !run->tearing_down)
-            audit_track_got(run->track, i, (size_t)s, ev->state.seq, false);
+        if (run->track) /* while tearing down: arrived after the counting */
+            audit_track_got(run->track, i, (size_t)s, ev->state.seq,
+                            run->tearing_down ? AUDIT_GOT_LATE : AUDIT_GOT);
         if (recv_stats_record(&run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)],
                               ev->state.seq, ev->recv_us - (uint64_t)ev->latency_us,
                               ev->recv_us, run->r->latency) == 1) {
@@ -501,7 +502,7 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
             return;
         run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)].too_old++;
         if (run->track && !run->tearing_down)
-            audit_track_got(run->track, i, (size_t)s, ev->state.seq, true);
+            audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_TOO_OLD);
         return;
     }
     case CLIENT_EV_DISCONNECTED:

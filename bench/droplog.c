@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const droplog_names[DROPLOG_EVENTS] = {"loss", "burst", "queue",
-                                                          "overflow", "dup", "fwd"};
+static const char *const droplog_names[DROPLOG_EVENTS] = {"loss", "burst", "queue", "overflow",
+                                                          "dup", "fwd", "exit"};
 
 const char *droplog_event_name(enum droplog_event ev)
 {

@@ -7,7 +7,8 @@
  * T_US: netsim's monotonic clock, µs. EVENT: loss, burst, queue, overflow
  * (dropped, by cause), dup (an extra copy was made; both copies later show
  * as fwd), fwd (handed to the socket; DELAY_US is the delay the model chose,
- * 0 for the other events). DIR: up or down. FLOW: the client's ip:port, the
+ * 0 for the other events), exit (still held when netsim stopped: thrown
+ * away, in the stats' "discarded at exit"). DIR: up or down. FLOW: the client's ip:port, the
  * same on both directions. SENDER: the id in the state (0 on the uplink: the
  * relay stamps it downstream). KIND: statescan_kind_name. PEER: over ENet
  * the peer id in the datagram's header (the receiving host's slot for the
@@ -16,9 +17,7 @@
  * for udp. GROUP: an unsequenced command's group ("-" for other kinds):
  * ENet's receiver discards one older than its window of 1024 groups, so a
  * state reordered across that window's edge is lost although forwarded.
- * Copies thrown away
- * at exit are counted in the stats, not logged. Lines starting with # are
- * comments. */
+ * Lines starting with # are comments. */
 #ifndef RICOCHET_DROPLOG_H
 #define RICOCHET_DROPLOG_H
 
@@ -37,6 +36,7 @@ enum droplog_event {
     DROPLOG_OVERFLOW,
     DROPLOG_DUP,
     DROPLOG_FWD,
+    DROPLOG_EXIT,
     DROPLOG_EVENTS
 };
 
@@ -61,7 +61,7 @@ struct droplog_mark {
 };
 void droplog_mark(struct droplog_mark *m, const struct netsim_counters *c);
 
-/* "loss", "burst", "queue", "overflow", "dup", "fwd"; parses back with
+/* "loss", "burst", "queue", "overflow", "dup", "fwd", "exit"; parses back with
  * droplog_event_parse (-1 if unknown). */
 const char *droplog_event_name(enum droplog_event ev);
 int droplog_event_parse(const char *name);

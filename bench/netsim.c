@@ -391,6 +391,18 @@ void netsim_discard(struct netsim *sim)
     sim->heap_len = 0;
 }
 
+void netsim_each_pending(const struct netsim *sim,
+                         void (*fn)(void *ctx, const struct netsim_datagram *dg), void *ctx)
+{
+    for (size_t i = 0; i < sim->heap_len; i++) {
+        const struct netsim_item *it = sim->heap[i];
+        struct netsim_datagram dg = {.dir = (enum netsim_dir)it->dir, .flow = it->flow,
+                                     .entry_us = it->entry_us, .due_us = it->due_us,
+                                     .len = it->len, .bytes = it->bytes};
+        fn(ctx, &dg);
+    }
+}
+
 const struct netsim_counters *netsim_counters(const struct netsim *sim, enum netsim_dir dir)
 {
     return &sim->d[dir].c;

@@ -180,6 +180,11 @@ uint64_t netsim_pending(const struct netsim *sim, enum netsim_dir dir);
 /* Throws away every pending copy, counted as discarded (at shutdown). */
 void netsim_discard(struct netsim *sim);
 
+/* Calls fn on every pending copy (in no particular order) without taking it
+ * out: what netsim_discard would throw away. dg is valid during the call. */
+void netsim_each_pending(const struct netsim *sim,
+                         void (*fn)(void *ctx, const struct netsim_datagram *dg), void *ctx);
+
 /* Counters of one direction; valid while sim lives. */
 const struct netsim_counters *netsim_counters(const struct netsim *sim, enum netsim_dir dir);
 

@@ -714,13 +714,13 @@ static int drop_log_close(struct proxy *px)
         return 0;
     const struct droplog_counts *c = &px->drop_counts;
     fprintf(px->drop_log, "# states: loss %llu burst %llu queue %llu overflow %llu dup %llu "
-                          "fwd %llu; unreadable datagrams %llu\n",
+                          "fwd %llu exit %llu; unreadable datagrams %llu\n",
             (unsigned long long)c->states[DROPLOG_LOSS],
             (unsigned long long)c->states[DROPLOG_BURST],
             (unsigned long long)c->states[DROPLOG_QUEUE],
             (unsigned long long)c->states[DROPLOG_OVERFLOW],
             (unsigned long long)c->states[DROPLOG_DUP], (unsigned long long)c->states[DROPLOG_FWD],
-            (unsigned long long)c->unreadable);
+            (unsigned long long)c->states[DROPLOG_EXIT], (unsigned long long)c->unreadable);
     bool bad = ferror(px->drop_log);
     if (fclose(px->drop_log) != 0 || bad) {
         log_error("netsim: --drop-log %s: write failed", px->cfg.drop_log);
@@ -820,6 +820,14 @@ static void announce(const struct proxy *px, const struct netsim_model models[NE
                netaddr_format(&px->relay_addr, b, sizeof b));
 }
 
+/* --drop-log: a copy still held at exit, about to be thrown away. */
+static void log_exit(void *ctx, const struct netsim_datagram *dg)
+{
+    struct proxy *px = ctx;
+    log_states(px, DROPLOG_EXIT, dg->dir, &px->flows[dg->flow], clock_now_us(), 0, dg->bytes,
+               dg->len);
+}
+
 /* Final report (if the loop ran), then closes everything. Returns the exit
  * status: rc, or 1 if the --stats-json file could not be written. */
 static int proxy_close(struct proxy *px, int rc)
@@ -828,6 +836,8 @@ static int proxy_close(struct proxy *px, int rc)
     if (px->sim) {
         if (px->start_us) {
             print_human(px, now);
+            if (px->drop_log)
+                netsim_each_pending(px->sim, log_exit, px);
             netsim_discard(px->sim);
             print_json(stdout, px, now, true);
             if (px->cfg.stats_json[0] && write_stats_file(px, now) < 0)

@@ -99,12 +99,12 @@ static void test_every_miss_in_its_category(void **unused)
         audit_track_sent(t, 0, seq);
         if (seq != 101 && seq != 102 && seq != 103 && seq != 104 && seq != 105 &&
             seq != 106 && seq != 108)
-            audit_track_got(t, 1, 0, seq, false);
+            audit_track_got(t, 1, 0, seq, AUDIT_GOT);
         if (seq != 101 && seq != 104 && seq != 105 && seq != 107)
-            audit_track_got(t, 2, 0, seq, false);
+            audit_track_got(t, 2, 0, seq, AUDIT_GOT);
     }
-    audit_track_got(t, 2, 0, 107, true);
-    audit_track_got(t, 1, 0, 150, false); /* outside the window: ignored */
+    audit_track_got(t, 2, 0, 107, AUDIT_TOO_OLD);
+    audit_track_got(t, 1, 0, 150, AUDIT_GOT); /* outside the window: ignored */
     audit_track_failed(t, 0);             /* a send that never reached the wire */
     struct audit_log *log = read_log(miss_log);
     assert_int_equal(audit_log_states(log), 24);
@@ -167,8 +167,8 @@ static void test_reliable_drops_matched(void **unused)
     struct audit_track *t = audit_track_new(3, 3, 16);
     for (uint32_t seq = 100; seq < 103; seq++) {
         audit_track_sent(t, 0, seq);
-        audit_track_got(t, 1, 0, seq, false);
-        audit_track_got(t, 2, 0, seq, false);
+        audit_track_got(t, 1, 0, seq, AUDIT_GOT);
+        audit_track_got(t, 2, 0, seq, AUDIT_GOT);
     }
     struct audit_log *log = read_log(text);
     struct bench_audit a;
@@ -203,8 +203,8 @@ static void test_too_old_at_the_relay(void **unused)
     struct audit_track *t = audit_track_new(3, 3, 8);
     for (uint32_t seq = 3; seq < 6; seq++)
         audit_track_sent(t, 2, seq);
-    audit_track_got(t, 0, 2, 4, false);
-    audit_track_got(t, 1, 2, 4, false);
+    audit_track_got(t, 0, 2, 4, AUDIT_GOT);
+    audit_track_got(t, 1, 2, 4, AUDIT_GOT);
     struct audit_log *log = read_log(text);
     static const enum proto_mode modes[2] = {PROTO_MODE_SEQUENCED, PROTO_MODE_UNSEQUENCED};
     for (int m = 0; m < 2; m++) {
@@ -242,9 +242,9 @@ static void test_enet_unsequenced_window(void **unused)
     struct audit_track *t = audit_track_new(3, 3, 8);
     for (uint32_t seq = 200; seq < 205; seq++) {
         audit_track_sent(t, 0, seq);
-        audit_track_got(t, 1, 0, seq, false);
+        audit_track_got(t, 1, 0, seq, AUDIT_GOT);
         if (seq != 202)
-            audit_track_got(t, 2, 0, seq, false);
+            audit_track_got(t, 2, 0, seq, AUDIT_GOT);
     }
     struct audit_log *log = read_log(text);
     struct bench_audit a;
@@ -253,6 +253,33 @@ static void test_enet_unsequenced_window(void **unused)
     assert_int_equal(a.missed, 1);
     assert_int_equal(a.enet_window, 1);
     assert_int_equal(a.unexplained, 0);
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* Late: a state that arrived after the bench stopped counting, or that
+ * netsim still held when it stopped (logged as exit on either hop). */
+static void test_late_and_exit(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        "1 fwd up 127.0.0.1:5001 0 300 unsequenced 0 0 1\n"
+        "2 fwd up 127.0.0.1:5001 0 301 unsequenced 0 0 2\n"
+        "3 exit down 127.0.0.1:5003 1 301 unsequenced 0 0 2\n"
+        "4 exit up 127.0.0.1:5001 0 302 unsequenced 0 0 3\n";
+    struct audit_track *t = audit_track_new(3, 3, 8);
+    for (uint32_t seq = 300; seq < 303; seq++) {
+        audit_track_sent(t, 0, seq);
+        audit_track_got(t, 1, 0, seq, AUDIT_GOT);
+    }
+    audit_track_got(t, 2, 0, 300, AUDIT_GOT_LATE);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
+    assert_int_equal(a.missed, 3);
+    assert_int_equal(a.late, 3);
+    assert_int_equal(a.up + a.down + a.unexplained, 0);
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -344,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_reliable_drops_matched),
         cmocka_unit_test(test_too_old_at_the_relay),
         cmocka_unit_test(test_enet_unsequenced_window),
+        cmocka_unit_test(test_late_and_exit),
         cmocka_unit_test(test_udp_flows_and_bad_lines),
         cmocka_unit_test(test_socket_drops),
     };

@@ -56,6 +56,7 @@ static void test_line_format(void **unused)
     assert_int_equal(c.states[DROPLOG_FWD], 1);
     assert_int_equal(c.states[DROPLOG_LOSS], 0);
     assert_int_equal(droplog_event_parse("burst"), DROPLOG_BURST);
+    assert_int_equal(droplog_event_parse("exit"), DROPLOG_EXIT);
     assert_int_equal(droplog_event_parse("nope"), -1);
     free(text);
 }

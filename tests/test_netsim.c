@@ -451,6 +451,14 @@ static void test_rate_limit(void **state)
     netsim_destroy(sim);
 }
 
+/* netsim_each_pending: every pending copy, once, untouched. */
+static void count_pending(void *ctx, const struct netsim_datagram *dg)
+{
+    uint64_t *per_dir = ctx;
+    assert_true(dg->len >= 40 && dg->due_us >= dg->entry_us);
+    per_dir[dg->dir]++;
+}
+
 static void test_counters_add_up(void **state)
 {
     (void)state;
@@ -491,7 +499,11 @@ static void test_counters_add_up(void **state)
         assert_true(netsim_pending(sim, (enum netsim_dir)d) > 0);
         assert_balanced(sim, (enum netsim_dir)d);
     }
-    uint64_t pending_up = netsim_pending(sim, NETSIM_UP);
+    uint64_t pending_up = netsim_pending(sim, NETSIM_UP), seen[NETSIM_DIRS] = {0};
+    netsim_each_pending(sim, count_pending, seen);
+    assert_int_equal(seen[NETSIM_UP], pending_up);
+    assert_int_equal(seen[NETSIM_DOWN], netsim_pending(sim, NETSIM_DOWN));
+    assert_int_equal(netsim_pending(sim, NETSIM_UP), pending_up); /* nothing taken out */
     netsim_discard(sim);
     assert_int_equal(netsim_counters(sim, NETSIM_UP)->discarded, pending_up);
     assert_int_equal(netsim_pending(sim, NETSIM_UP) + netsim_pending(sim, NETSIM_DOWN), 0);
