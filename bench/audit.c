@@ -538,8 +538,13 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
                              const struct audit_log *log, uint64_t listen_end_us,
                              bool filter_old, struct bench_audit *a)
 {
+    /* what is left of each socket's drops, kept at its first client */
+    uint64_t *budget = calloc(t->n ? t->n : 1, sizeof *budget);
+    for (size_t i = 0; budget && i < t->n; i++)
+        budget[i] = cl[i].socket_owner == i ? cl[i].socket_drops : 0;
+    uint64_t none = 0;
     for (size_t i = 0; i < t->n; i++) {
-        uint64_t budget = cl[i].socket_drops;
+        uint64_t *left = budget && cl[i].socket_owner < t->n ? &budget[cl[i].socket_owner] : &none;
         size_t first = i / t->k * t->k;
         for (size_t s = first; s < first + t->k && s < t->n; s++) {
             if (s == i)
@@ -557,10 +562,11 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
                     a->late++;
                 else
                     explain_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
-                                 &budget, filter_old, a);
+                                 left, filter_old, a);
             }
         }
     }
+    free(budget);
 }
 
 /* Client whose flow in direction dir is f, or -1 (linear: runs through
@@ -622,7 +628,8 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
         size_t first = i / t->k * t->k;
         size_t members = t->n - first < t->k ? t->n - first : t->k;
         a->not_sent += t->failed[i] * (members - 1);
-        a->socket_drops += clients[i].socket_drops;
+        if (clients[i].socket_owner == i) /* a shared socket once */
+            a->socket_drops += clients[i].socket_drops;
     }
     reconcile_misses(t, clients, log, listen_end_us, mi->filter == PROTO_FILTER_DROP_OLD, a);
     if (mi->up_flags & PROTO_FLAG_RELIABLE)

@@ -34,6 +34,8 @@ struct audit_client {
     uint32_t id;
     struct bench_flow up, down;
     uint64_t socket_drops; /* datagrams the kernel dropped on its socket (full buffer) */
+    size_t socket_owner;   /* the first client on the same socket (itself if alone): clients
+                              sharing a socket (an ENet hub) share its drops */
 };
 
 /* What the states seen by the run were: who sent which seq in the window,

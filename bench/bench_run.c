@@ -665,8 +665,15 @@ static void socket_drops(struct run *run)
         for (size_t i = 0; i < run->n; i++)
             fds[i] = client_socket_fd(run->peers[i].c);
         audit_socket_drops(fds, run->n, drops);
-        for (size_t i = 0; i < run->n; i++)
+        for (size_t i = 0; i < run->n; i++) {
+            /* clients of one ENet hub (consecutive in the swarm) share its
+             * socket, and its drops */
+            size_t owner = i;
+            while (owner > 0 && fds[owner - 1] == fds[i])
+                owner--;
             run->aclients[i].socket_drops = drops[i];
+            run->aclients[i].socket_owner = owner;
+        }
     }
     free(fds);
     free(drops);

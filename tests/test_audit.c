@@ -35,9 +35,10 @@ static int setup_clients(void **unused)
 {
     (void)unused;
     clients[0] = (struct audit_client){.id = 1, .up = flow(5001, 0), .down = flow(5001, 0)};
-    clients[1] = (struct audit_client){.id = 2, .up = flow(5001, 1), .down = flow(5001, 1)};
+    clients[1] = (struct audit_client){.id = 2, .up = flow(5001, 1), .down = flow(5001, 1),
+                                       .socket_owner = 0};
     clients[2] = (struct audit_client){.id = 3, .up = flow(5003, 2), .down = flow(5003, 0),
-                                       .socket_drops = 1};
+                                       .socket_drops = 1, .socket_owner = 2};
     return 0;
 }
 
@@ -284,13 +285,43 @@ static void test_late_and_exit(void **unused)
     audit_track_free(t);
 }
 
+/* Two receivers on one socket (an ENet hub) share its drop count: one
+ * datagram dropped explains one state, not one per client. */
+static void test_shared_socket_drops(void **unused)
+{
+    (void)unused;
+    struct audit_client hub[3] = {
+        {.id = 1, .up = flow(5001, 0), .down = flow(5001, 0)},
+        {.id = 2, .up = flow(6000, 1), .down = flow(6000, 0), .socket_drops = 1,
+         .socket_owner = 1},
+        {.id = 3, .up = flow(6000, 2), .down = flow(6000, 1), .socket_drops = 1,
+         .socket_owner = 1},
+    };
+    static const char text[] = "1 fwd up 127.0.0.1:5001 0 9 unsequenced 0 0 1\n"
+                               "2 fwd down 127.0.0.1:6000 1 9 unsequenced 0 0 1\n"
+                               "2 fwd down 127.0.0.1:6000 1 9 unsequenced 0 1 1\n";
+    struct audit_track *t = audit_track_new(3, 3, 4);
+    audit_track_sent(t, 0, 9);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, hub, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
+    assert_int_equal(a.missed, 2);
+    assert_int_equal(a.socket_drops, 1); /* the socket's, once */
+    assert_int_equal(a.overflow, 1);
+    assert_int_equal(a.unexplained, 1);
+    assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
 /* udp: no peer column ("-", or absent in logs older than it). */
 static void test_udp_flows_and_bad_lines(void **unused)
 {
     (void)unused;
     const struct audit_client udp[2] = {
         {.id = 7, .up = flow(4000, -1), .down = flow(4000, -1)},
-        {.id = 8, .up = flow(4001, -1), .down = flow(4001, -1)},
+        {.id = 8, .up = flow(4001, -1), .down = flow(4001, -1), .socket_owner = 1},
     };
     struct audit_track *t = audit_track_new(2, 2, 4);
     audit_track_sent(t, 0, 0);
@@ -372,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_too_old_at_the_relay),
         cmocka_unit_test(test_enet_unsequenced_window),
         cmocka_unit_test(test_late_and_exit),
+        cmocka_unit_test(test_shared_socket_drops),
         cmocka_unit_test(test_udp_flows_and_bad_lines),
         cmocka_unit_test(test_socket_drops),
     };
