@@ -3,7 +3,7 @@
  * of ENetHost and ENetPeer that are not API). One file, so an ENet upgrade
  * is reviewed in one place: enet_internals.c refuses to compile against
  * another ENet version, and relay_enet_internals_check() refuses to run
- * against another shared library (test_relay_enet checks both). */
+ * against another shared library (test_transport_enet checks both). */
 #ifndef RICOCHET_ENET_INTERNALS_H
 #define RICOCHET_ENET_INTERNALS_H
 
@@ -23,7 +23,7 @@ int relay_enet_internals_check(char *err, size_t err_cap);
  * very event pointer given to enet_host_service (protocol.c,
  * enet_protocol_receive_incoming_commands, its only caller). So the caller
  * services with the event inside this struct, and the callback finds its
- * context beside it: per host and per call, no global table (test_relay_enet
+ * context beside it: per host and per call, no global table (test_transport_enet
  * checks that ENet still passes the pointer on). */
 struct relay_enet_service_event {
     ENetEvent event; /* what enet_host_service and enet_host_check_events get */

@@ -9,7 +9,7 @@
  *   transport_udp.c   relay_udp_ops: one bare UDP socket: socket(), bind(),
  *                     recvfrom(), sendto(); "who is joined" is our own
  *                     address table.
- *   (tests)           test_relay.c's fake: the core's side only.
+ *   (tests)           tests/support/fake_relay.c: the core's side only.
  *
  * Adding a transport: a file with its ops, a row in transport.c, its name in
  * RELAY_TRANSPORT_CHOICES. These are edges: they read the clock

@@ -1,4 +1,4 @@
-/* test_relay_enet: the ENet transport in process, on 127.0.0.1, driven by
+/* test_transport_enet.c: the ENet transport in process, on 127.0.0.1, driven by
  * raw ENet client hosts (no client library): a forwarded state keeps its
  * channel and flags and carries the sender's relay id; a polite disconnect
  * is reported as quit, a vanished peer as timeout; a peer with too few

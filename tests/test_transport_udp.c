@@ -1,4 +1,4 @@
-/* test_relay_udp: the plain-UDP transport in process, on 127.0.0.1, driven
+/* test_transport_udp.c: the plain-UDP transport in process, on 127.0.0.1, driven
  * by bare datagram sockets (no client library): join by datagram, repeated
  * join, forwarding with stamped ids, strangers, oversize datagrams, expiry
  * of silent members, leave, the per-address cap. Every wait is bounded. */

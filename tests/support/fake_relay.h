@@ -1,0 +1,122 @@
+/* fake_relay.h: the relay core (relay/relay.h) driven through a fake
+ * transport and a fake clock, for the relay's unit tests (test_relay_*.c):
+ * the transport records every control message, state and disconnect the
+ * core sends (in fk); helpers connect peers, join them, send states and
+ * text, and read back what the core sent. The clock is now_us, moved by
+ * the tests. */
+#ifndef RICOCHET_TEST_FAKE_RELAY_H
+#define RICOCHET_TEST_FAKE_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../proto/control.h"
+#include "../../proto/wire.h"
+#include "../../relay/relay.h"
+
+#define MAX_CTL 4096
+#define MAX_STATES 8192
+#define MAX_DISC 64
+
+#define FAKE_CHANNEL_MODES ((1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) | \
+                            (1u << PROTO_MODE_RELIABLE))
+
+struct sent_ctl {
+    uint32_t peer;
+    char *json;
+    size_t len;
+};
+
+struct sent_state {
+    uint32_t peer;
+    uint8_t channel;
+    uint32_t flags;
+    size_t len;
+    uint64_t at_us; /* fake clock when sent */
+    uint8_t bytes[PROTO_STATE_MAX];
+};
+
+struct fake {
+    struct sent_ctl ctl[MAX_CTL];
+    size_t n_ctl;
+    struct sent_state *states; /* MAX_STATES */
+    size_t n_states;
+    uint32_t disc[MAX_DISC];
+    enum proto_error_code disc_why[MAX_DISC]; /* the code the core closed it with */
+    size_t n_disc;
+};
+
+extern struct fake fk;               /* what the core sent since fake_clear */
+extern struct proto_control *dec;    /* last decoded control (large) */
+extern uint64_t now_us;              /* the fake clock */
+/* The third transport, as the core sees it: one with channels (like ENet)
+ * and a bare datagram socket (like plain UDP). */
+extern const struct relay_transport fake_tp, fake_datagram_tp;
+
+/* The negative return of relay_on_datagram for a drop reason. */
+#define DROP(why) (-1 - (int)(why))
+
+/* Forgets what the core sent. */
+void fake_clear(void);
+
+int fake_relay_setup(void **state);
+
+int fake_relay_teardown(void **state);
+
+/* A relay on transport tp (NULL: fake_tp) with cfg (NULL: 64 peers). */
+struct relay *make_relay_on(const struct relay_config *cfg, const struct relay_transport *tp);
+
+struct relay *make_relay(const struct relay_config *cfg);
+
+void connect_peer(struct relay *r, uint32_t peer);
+
+/* Sends raw text as a control message on channel 0. */
+int send_text(struct relay *r, uint32_t peer, const char *json);
+
+int join_on(struct relay *r, uint32_t peer, uint8_t channel, const char *room, const char *name,
+            bool reflect);
+
+int join(struct relay *r, uint32_t peer, const char *room, const char *name, bool reflect);
+
+size_t make_state(uint8_t *buf, uint32_t sender, uint32_t seq, float x, size_t len);
+
+int send_state(struct relay *r, uint32_t peer, uint32_t forged, uint32_t seq);
+
+/* Decodes control message i into dec. */
+const struct proto_control *ctl_at(size_t i);
+
+/* Last control of type sent to peer, decoded into dec; NULL if none. */
+const struct proto_control *last_ctl(uint32_t peer, enum proto_ctl_type type);
+
+size_t count_ctl(uint32_t peer, enum proto_ctl_type type);
+
+const char *last_error(uint32_t peer);
+
+size_t states_to(uint32_t peer);
+
+bool disconnected(uint32_t peer);
+
+/* The wire name of the code peer was last disconnected with ("" if never). */
+const char *disconnect_why(uint32_t peer);
+
+uint64_t drops(const struct relay *r, enum relay_drop why);
+
+/* The default config with room for 8 peers. */
+struct relay_config small_config(void);
+
+/* A relay as make_relay_on(cfg, tp) with peers 0..n-1 connected. */
+struct relay *relay_with_peers_on(const struct relay_config *cfg, const struct relay_transport *tp,
+                                  uint32_t n);
+
+struct relay *relay_with_peers(const struct relay_config *cfg, uint32_t n);
+
+/* relay_with_peers(cfg, peers) where "a" (peer 0, id 1) and "b" (peer 1,
+ * id 2) joined room "lobby", without reflect; the transport record cleared. */
+struct relay *lobby_of_two(const struct relay_config *cfg, uint32_t peers);
+
+/* Checks that peer's last left notice is about id with reason; returns it
+ * (decoded into dec). */
+const struct proto_control *expect_left(uint32_t peer, uint32_t id, enum proto_left_reason reason);
+
+#endif

@@ -1,0 +1,190 @@
+/* test_relay_tick.c: the relay core through a fake transport and a fake clock
+ * (support/fake_relay.h): tick batching: order kept and nothing lost with a bounded
+ * latency, held to the end of the tick, senders who left skipped, a full queue and
+ * shutdown. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "../proto/control.h"
+#include "../proto/log.h"
+#include "../proto/rng.h"
+#include "../proto/wire.h"
+#include "../relay/relay.h"
+#include "support/fake_relay.h"
+
+/* ---- tick batching ---------------------------------------------------- */
+
+#define TICK_US 10000u /* 10 ms ticks in these tests */
+
+static struct relay *tick_room(uint32_t members, bool reflect_first)
+{
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 64;
+    cfg.max_clients = 60;
+    cfg.rate_limit = 0;
+    cfg.tick_us = TICK_US;
+    struct relay *r = relay_with_peers(&cfg, members);
+    for (uint32_t p = 0; p < members; p++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%u", (unsigned)p);
+        assert_int_equal(join(r, p, "lobby", name, reflect_first && p == 0), 0);
+    }
+    fake_clear();
+    return r;
+}
+
+/* Senders at random moments over many ticks: every recipient gets every
+ * other sender's states exactly once, in the order sent, each at most one
+ * tick after the relay received it, and never before its tick ended. */
+static void tick_keeps_order_loses_nothing_bounds_latency(void **state)
+{
+    (void)state;
+    enum { MEMBERS = 4, PER_SENDER = 150 };
+    struct relay *r = tick_room(MEMBERS, false);
+    uint64_t recv_at[MEMBERS][PER_SENDER + 1];
+    uint32_t next_seq[MEMBERS] = { 0 };
+    struct rng g;
+    rng_seed(&g, 7);
+    size_t sent_total = 0;
+    while (sent_total < (size_t)MEMBERS * PER_SENDER) {
+        /* The next arrival 0..4 ms later: several per tick. Like the
+         * transports, wake for the tick when it is due before that. */
+        uint64_t next = now_us + rng_below(&g, 4000);
+        if (relay_tick_due(r) <= next) {
+            now_us = relay_tick_due(r);
+            assert_true(relay_tick(r, now_us) > 0);
+        }
+        now_us = next;
+        uint32_t peer = rng_below(&g, MEMBERS);
+        if (next_seq[peer] == PER_SENDER)
+            continue;
+        uint32_t seq = ++next_seq[peer];
+        size_t before = fk.n_states;
+        assert_int_equal(send_state(r, peer, 0, seq), 0);
+        assert_int_equal(fk.n_states, before); /* held, not sent */
+        recv_at[peer][seq] = now_us;
+        assert_true(relay_tick_due(r) > now_us);
+        assert_true(relay_tick_due(r) - now_us <= TICK_US);
+        sent_total++;
+    }
+    now_us = relay_tick_due(r);
+    relay_tick(r, now_us);
+    assert_int_equal(relay_tick_due(r), UINT64_MAX);
+
+    /* Re-read what the fake transport sent, per (recipient, sender). */
+    uint32_t last[MEMBERS][MEMBERS] = { { 0 } };
+    size_t got = 0;
+    for (size_t i = 0; i < fk.n_states; i++) {
+        struct proto_state s;
+        assert_int_equal(proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s),
+                         PROTO_OK);
+        uint32_t from = s.sender - 1, to = fk.states[i].peer; /* ids 1..4 = peers 0..3 */
+        assert_true(from < MEMBERS && to < MEMBERS && from != to);
+        assert_int_equal(s.seq, last[to][from] + 1); /* in order, no gap, no dup */
+        last[to][from] = s.seq;
+        uint64_t waited = fk.states[i].at_us - recv_at[from][s.seq];
+        assert_true(waited <= TICK_US);
+        /* never before the end of the tick it arrived in */
+        assert_true(fk.states[i].at_us >= (recv_at[from][s.seq] / TICK_US + 1) * TICK_US);
+        got++;
+    }
+    for (uint32_t to = 0; to < MEMBERS; to++)
+        for (uint32_t from = 0; from < MEMBERS; from++)
+            if (to != from)
+                assert_int_equal(last[to][from], PER_SENDER);
+    assert_int_equal(got, (size_t)MEMBERS * PER_SENDER * (MEMBERS - 1));
+    const struct relay_stats *st = relay_stats(r);
+    assert_int_equal(st->states_in, (uint64_t)MEMBERS * PER_SENDER);
+    assert_int_equal(st->states_out, got);
+    assert_true(st->ticks > 0 && st->ticks < st->states_in); /* batched */
+    relay_destroy(r);
+}
+
+/* One tick's states leave in one fan-out, each a single send_state call
+ * for all its recipients, and the fan-out waits for the tick's end. */
+static void tick_holds_until_the_end_of_the_tick(void **state)
+{
+    (void)state;
+    struct relay *r = tick_room(3, true);
+    now_us = 5 * TICK_US + 100;
+    assert_int_equal(relay_tick_due(r), UINT64_MAX);
+    assert_int_equal(send_state(r, 0, 0, 1), 0);
+    assert_int_equal(relay_tick_due(r), 6 * TICK_US);
+    now_us += 1000;
+    assert_int_equal(send_state(r, 1, 0, 1), 0);
+    assert_int_equal(relay_tick(r, 6 * TICK_US - 1), 0);
+    assert_int_equal(fk.n_states, 0);
+    assert_int_equal(relay_tick(r, 6 * TICK_US), 2);
+    /* peer 0 reflects: its state goes to all 3; peer 1's to the 2 others */
+    assert_int_equal(fk.n_states, 5);
+    assert_int_equal(relay_tick(r, 7 * TICK_US), 0);
+    assert_int_equal(relay_stats(r)->ticks, 1);
+    relay_destroy(r);
+}
+
+/* A sender that leaves before its tick ends: its held states are not
+ * sent after its left notice; a new session on the same handle does not
+ * inherit them either. Others' states still go out. */
+static void tick_skips_senders_who_left(void **state)
+{
+    (void)state;
+    struct relay *r = tick_room(3, false);
+    assert_int_equal(send_state(r, 0, 0, 1), 0);
+    assert_int_equal(send_state(r, 1, 0, 1), 0);
+    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
+    connect_peer(r, 0);
+    assert_int_equal(join(r, 0, "lobby", "again", false), 0);
+    size_t n = fk.n_states;
+    assert_int_equal(relay_tick(r, now_us + TICK_US), 1);
+    assert_int_equal(fk.n_states - n, 2); /* peer 1's state, to peers 2 and 0 */
+    for (size_t i = n; i < fk.n_states; i++) {
+        struct proto_state s;
+        assert_int_equal(proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s),
+                         PROTO_OK);
+        assert_int_equal(s.sender, 2);
+    }
+    relay_destroy(r);
+}
+
+/* More states in one tick than the queue holds: the queue goes out early,
+ * in order; nothing is lost. Shutdown sends what is held. */
+static void tick_full_queue_and_shutdown_send_everything(void **state)
+{
+    (void)state;
+    struct relay *r = tick_room(2, false);
+    const uint32_t n = 5000; /* over TICK_QUEUE (4096) */
+    for (uint32_t seq = 1; seq <= n; seq++)
+        assert_int_equal(send_state(r, 0, 0, seq), 0);
+    assert_true(fk.n_states > 0 && fk.n_states < n); /* the early fan-out */
+    relay_shutdown(r, now_us);
+    assert_int_equal(fk.n_states, n);
+    for (uint32_t i = 0; i < n; i++) {
+        struct proto_state s;
+        assert_int_equal(proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s),
+                         PROTO_OK);
+        assert_int_equal(s.seq, i + 1);
+        assert_int_equal(fk.states[i].peer, 1);
+    }
+    relay_destroy(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tick_keeps_order_loses_nothing_bounds_latency),
+        cmocka_unit_test(tick_holds_until_the_end_of_the_tick),
+        cmocka_unit_test(tick_skips_senders_who_left),
+        cmocka_unit_test(tick_full_queue_and_shutdown_send_everything),
+    };
+    return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
+}
