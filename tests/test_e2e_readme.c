@@ -1,7 +1,8 @@
 /* test_e2e_readme.c: README.md shows every program's --help exactly as the
  * program prints it, so the documented options cannot drift from the
- * option tables. On failure, paste the program's current --help output
- * into the README's block for it. */
+ * option tables (on failure, paste the program's current --help output
+ * into the README's block for it), and lists every key of the terminal
+ * client's own help. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../client/keys.h"
 #include "support/harness.h"
 
 static char *slurp(FILE *f)
@@ -82,12 +84,29 @@ static void client_help(void **state) { (void)state; help_is_in_readme("ricochet
 static void netsim_help(void **state) { (void)state; help_is_in_readme("ricochet-netsim"); }
 static void bench_help(void **state) { (void)state; help_is_in_readme("ricochet-bench"); }
 
+/* The README's key table has a row for every key the client's own help
+ * lists (keys.c), spelled the same: "| Ctrl-L | ...". */
+static void keys_in_readme(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct keys_help_row *rows = keys_help(&n);
+    assert_true(n > 5);
+    for (size_t i = 0; i < n; i++) {
+        char cell[64];
+        snprintf(cell, sizeof cell, "\n| %s | ", rows[i].keys);
+        if (!strstr(readme, cell))
+            fail_msg("README.md's key table has no row '| %s |' (%s)", rows[i].keys,
+                     rows[i].what);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(relay_help),  cmocka_unit_test(bot_help),
         cmocka_unit_test(client_help), cmocka_unit_test(netsim_help),
-        cmocka_unit_test(bench_help),
+        cmocka_unit_test(bench_help),  cmocka_unit_test(keys_in_readme),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
