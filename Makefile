@@ -3,7 +3,8 @@
 #   make            build release binaries into build/bin/
 #   make test       build with ASan+UBSan into build/asan/ and run every test
 #   make demo       a 10 s session on loopback: relay + bots, then a summary
-#   make bench      the standard benchmark suite into bench/results/
+#   make bench      the standard benchmark suite into build/bench-results/
+#                   (make bench-reference: into the committed bench/results/)
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
@@ -104,7 +105,7 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all test tests demo bench bench-scale fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
+.PHONY: all test tests demo bench bench-reference bench-scale bench-scale-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -172,15 +173,24 @@ demo:
 	@$(MAKE) --no-print-directory all
 	bench/demo.sh $(BUILD)/bin
 
-bench:
+# make bench and make bench-scale write a fresh run into BENCH_OUT, which
+# git does not track (each script empties its part first). The committed
+# reference results in bench/results/ change only on purpose:
+# make bench-reference, make bench-scale-reference. REPEAT: runs per
+# scenario, reported as medians with min-max (REPEAT=1 for a quick look).
+BENCH_OUT ?= $(BUILD)/bench-results
+REPEAT ?= 3
+bench bench-reference: BENCH_DIR = $(if $(filter bench-reference,$@),bench/results,$(BENCH_OUT))
+bench bench-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
-	bench/suite.sh $(BUILD)/bin bench/results
+	bench/suite.sh $(BUILD)/bin $(BENCH_DIR) $(REPEAT)
 
-bench-scale:
+bench-scale bench-scale-reference: SCALE_DIR = $(if $(filter bench-scale-reference,$@),bench/results,$(BENCH_OUT))/scale
+bench-scale bench-scale-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
-	bench/scale.sh $(BUILD)/bin bench/results/scale
+	bench/scale.sh $(BUILD)/bin $(SCALE_DIR) $(REPEAT)
 
 FUZZ_SECONDS ?= 30
 fuzz:

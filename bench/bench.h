@@ -142,6 +142,31 @@ struct bench_audit {
 /* Audited and nothing unexplained or unretransmitted. */
 bool bench_audit_clean(const struct bench_audit *a);
 
+/* The figures --repeat reports as the median of the runs with their
+ * min-max, in the unit the reports print them in. */
+enum bench_figure {
+    BENCH_F_LOST,        /* lost_pct, % */
+    BENCH_F_P50,         /* latency, ms */
+    BENCH_F_P90,
+    BENCH_F_P99,
+    BENCH_F_P999,
+    BENCH_F_MAX,
+    BENCH_F_MEAN,
+    BENCH_F_JITTER,      /* RFC 3550, ms */
+    BENCH_F_RELAY_CPU,   /* relay_cpu_pct, % of a core */
+    BENCH_F_BENCH_CPU,   /* bench_cpu_pct */
+    BENCH_F_BYTES,       /* bytes_per_msg */
+    BENCH_F_COUNT
+};
+
+/* Min and max of each figure over the runs of a --repeat (runs 1: both
+ * are the value). */
+struct bench_spread {
+    size_t runs;             /* runs the figures are over (failed ones left out) */
+    size_t repeats;          /* runs made */
+    double min[BENCH_F_COUNT], max[BENCH_F_COUNT];
+};
+
 /* Everything one run measured. Counts cover the measurement window. */
 struct bench_result {
     struct bench_params params;
@@ -189,6 +214,8 @@ struct bench_result {
     struct bench_netsim_truth truth;
     double loss_diff_pct;    /* lost_pct - truth.e2e_loss_pct */
     struct bench_audit audit; /* every missed state against netsim's drop log */
+
+    struct bench_spread spread; /* over the runs of --repeat (bench_merge_runs) */
 };
 
 void bench_config_default(struct bench_config *cfg);
@@ -199,6 +226,20 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
               enum proto_mode mode, struct bench_result *r);
 
 void bench_result_free(struct bench_result *r);
+
+/* The figure's name in JSON and CSV ("lost_pct", "p99_ms", ...) and its
+ * value in r, in that unit. */
+const char *bench_figure_name(enum bench_figure f);
+double bench_figure(const struct bench_result *r, enum bench_figure f);
+
+/* Sets out to n runs of one scenario and mode (--repeat): each figure the
+ * median of the runs that measured something (failed ones left out; n even:
+ * the mean of the middle two), with min-max in out->spread; counts (sent,
+ * delivered, netsim's, the audit's) summed; the latency histograms merged
+ * (the CDFs pool every run); ok only if every run was. Takes the runs'
+ * histograms (the caller frees only the array). Returns 0, or -1 when out
+ * of memory (out is then runs[0], the rest freed). */
+int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *out);
 
 /* Asks a running bench_run to stop early (async-signal-safe: for SIGINT
  * handlers); the run tears down its children and reports an error. */
@@ -222,15 +263,23 @@ double bench_datagram_limit(long ms);
 /* Parses the JSON line netsim prints at exit into t. Returns 0 or -1. */
 int bench_parse_netsim(const char *text, struct bench_netsim_truth *t);
 
-/* Reports over n results; swept is the parameter on the x axis of the
- * sweep plots (BENCH_P_NONE: no sweep). */
+/* Reports over n results (one per scenario and mode). */
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n);
 int bench_report_json(FILE *out, const struct bench_result *r, size_t n,
                       const char *command);
 int bench_report_csv(FILE *out, const struct bench_result *r, size_t n);
-/* Writes data files, a gnuplot script and PNGs into dir (created). Returns
+/* What the plots show besides the results. */
+struct bench_plot_opts {
+    enum bench_param swept;    /* x axis of the sweep plots (BENCH_P_NONE: no sweep) */
+    double break_p99_ms;       /* --break-p99, drawn on p99.png (0: none) */
+    double break_delivery_pct; /* --break-delivery, drawn on delivery.png (0: none) */
+};
+
+/* Writes data files, a gnuplot script and PNGs into dir (created): per
+ * scenario the latency CDF and its tail over every sent state; for a sweep
+ * p99.png and delivery.png with --repeat's min-max as error bars. Returns
  * 0, or -1 with a message in err (gnuplot missing or failing). */
 int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,
-                      enum bench_param swept, char *err, size_t err_cap);
+                      const struct bench_plot_opts *opts, char *err, size_t err_cap);
 
 #endif

@@ -39,6 +39,7 @@ struct config {
     char sweep[512];
     double break_delivery, break_p99;
     long seed;
+    long repeat;
     char json[512], csv[512], plot[512], table[512];
     char drop_log_dir[256];
     bool quiet;
@@ -97,6 +98,9 @@ static const struct option_def options[] = {
      "sweep: a mode whose p99 exceeds this (ms) gets no larger values (0 = off)"},
     {"seed", OPTION_INT, offsetof(struct config, seed), "1", 0, 9007199254740991.0, NULL,
      "netsim seed (0 = netsim picks one)"},
+    {"repeat", OPTION_INT, offsetof(struct config, repeat), "1", 1, 100, NULL,
+     "run each scenario and mode this many times (netsim seeds seed, seed+1, ...) and "
+     "report each figure's median with its min-max"},
     {"json", OPTION_STRING, offsetof(struct config, json), "", 0, 512, NULL,
      "write JSON results to this file (- = stdout)"},
     {"csv", OPTION_STRING, offsetof(struct config, csv), "", 0, 512, NULL,
@@ -269,13 +273,16 @@ static void command_line(int argc, char **argv, char *out, size_t cap)
         used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", argv[i]);
 }
 
-/* One line on stderr per run. */
+/* One line on stderr per run (k of n for --repeat). */
 static void print_progress(const struct plan *p, size_t v, int m, int rc,
-                           const struct bench_result *r)
+                           const struct bench_result *r, long k, long n)
 {
-    char point[64] = "";
+    char point[96] = "";
+    int len = 0;
     if (p->n_values)
-        snprintf(point, sizeof point, "%s=%g ", bench_param_name(p->swept), p->values[v]);
+        len = snprintf(point, sizeof point, "%s=%g ", bench_param_name(p->swept), p->values[v]);
+    if (n > 1 && len >= 0 && (size_t)len < sizeof point)
+        snprintf(point + len, sizeof point - (size_t)len, "run %ld/%ld ", k + 1, n);
     if (rc != 0 && r->expected == 0) {
         fprintf(stderr, PROG ": %s%s: FAILED: %s\n", point, proto_mode_name(p->modes[m]),
                 r->error);
@@ -316,6 +323,38 @@ static int report_unexplained(const struct plan *p, size_t v, const struct bench
     return 1;
 }
 
+/* Runs one point of the plan in one mode --repeat times (netsim seed + k
+ * for run k, so the runs are independent samples) and merges the runs into
+ * r. Returns 0, or -1 if a run failed (counted in *failures). */
+static int run_repeated(const struct config *c, const struct bench_config *cfg,
+                        const struct plan *p, size_t v, int m,
+                        const struct bench_params *params, struct bench_result *r,
+                        int *failures, int *unexplained)
+{
+    struct bench_result *runs = calloc((size_t)c->repeat, sizeof *runs);
+    if (!runs)
+        options_fail(PROG, "out of memory");
+    int rc = 0;
+    long k = 0;
+    for (; k < c->repeat && (k == 0 || !bench_stop_requested()); k++) {
+        struct bench_config one = *cfg;
+        if (one.seed)
+            one.seed += (uint64_t)k;
+        int run_rc = bench_run(&one, params, p->modes[m], &runs[k]);
+        if (run_rc != 0 || !runs[k].ok) {
+            (*failures)++;
+            rc = -1;
+        }
+        if (!c->quiet)
+            print_progress(p, v, m, run_rc, &runs[k], k, c->repeat);
+        *unexplained += report_unexplained(p, v, &runs[k]);
+    }
+    if (bench_merge_runs(runs, (size_t)k, r) != 0)
+        fprintf(stderr, PROG ": warning: out of memory: reporting only the first run\n");
+    free(runs);
+    return rc;
+}
+
 /* Whether a run crossed --break-delivery / --break-p99 (or failed outright)
  * while such a limit is set. */
 static bool broke_limits(const struct config *c, int rc, const struct bench_result *r)
@@ -348,12 +387,7 @@ static size_t run_plan(const struct config *c, const struct bench_config *cfg,
             if (mode_broken[m])
                 continue; /* found its limit at a smaller value */
             struct bench_result *r = &results[n_results++];
-            int rc = bench_run(cfg, &params, p->modes[m], r);
-            if (rc != 0 || !r->ok)
-                (*failures)++;
-            if (!c->quiet)
-                print_progress(p, v, m, rc, r);
-            *unexplained += report_unexplained(p, v, r);
+            int rc = run_repeated(c, cfg, p, v, m, &params, r, failures, unexplained);
             if (broke_limits(c, rc, r)) {
                 mode_broken[m] = true;
                 n_broken++;
@@ -409,8 +443,10 @@ static int write_reports(const struct config *c, const struct plan *p,
     }
     if (c->plot[0]) {
         char err[256];
-        if (bench_report_plot(c->plot, results, n_results,
-                              p->n_values > 1 ? p->swept : BENCH_P_NONE, err, sizeof err) != 0) {
+        struct bench_plot_opts po = {.swept = p->n_values > 1 ? p->swept : BENCH_P_NONE,
+                                     .break_p99_ms = c->break_p99,
+                                     .break_delivery_pct = c->break_delivery};
+        if (bench_report_plot(c->plot, results, n_results, &po, err, sizeof err) != 0) {
             fprintf(stderr, PROG ": error: plot: %s\n", err);
             return 1;
         }

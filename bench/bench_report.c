@@ -80,6 +80,50 @@ static void table_audit(FILE *out, const struct bench_result *x)
                 (unsigned long long)a->relay_socket_drops);
 }
 
+/* Under a row of --repeat: how many runs its medians are over, and each
+ * figure's min-max. */
+static void print_spread(FILE *out, const struct bench_result *x)
+{
+    static const char *const label[BENCH_F_COUNT] = {
+        [BENCH_F_LOST] = "lost%", [BENCH_F_P50] = "p50", [BENCH_F_P90] = "p90",
+        [BENCH_F_P99] = "p99", [BENCH_F_P999] = "p999", [BENCH_F_MAX] = "max",
+        [BENCH_F_MEAN] = "mean", [BENCH_F_JITTER] = "jit", [BENCH_F_RELAY_CPU] = "cpu%",
+        [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg"};
+    fprintf(out, "  median of %zu run%s, min-max:", x->spread.runs,
+            x->spread.runs == 1 ? "" : "s");
+    for (int f = 0; f < BENCH_F_COUNT; f++)
+        if (f != BENCH_F_MEAN)
+            fprintf(out, " %s %.*f-%.*f", label[f], f == BENCH_F_BYTES ? 1 : 2,
+                    x->spread.min[f], f == BENCH_F_BYTES ? 1 : 2, x->spread.max[f]);
+    if (x->spread.runs < x->spread.repeats)
+        fprintf(out, " (%zu of %zu runs failed)", x->spread.repeats - x->spread.runs,
+                x->spread.repeats);
+    fputc('\n', out);
+}
+
+/* What the table's columns mean, under it. */
+static void print_legend(FILE *out, const struct bench_result *r, size_t n)
+{
+    if (!n)
+        return;
+    fprintf(out,
+            "lost%%: of sent x receivers, over the window; old: sequenced states receivers\n"
+            "dropped as older than the sender's newest (the relay's own: relay_drops in JSON);\n"
+            "latency and jitter (RFC 3550) are\n"
+            "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
+            "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
+            "rttms/enet%%: ENet's own RTT and loss: reliable commands each client sent (pings\n"
+            "included) that it retransmitted, command or ack lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
+            "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
+            "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
+            "both hops, per delivered state; audit: every missed state matched to netsim's\n"
+            "drop log (README: auditing a run).\n");
+    if (r[0].spread.repeats > 1)
+        fprintf(out, "--repeat %zu: each figure is the median of the runs (counts: their total); "
+                     "the line under a row\ngives each figure's min-max over the runs.\n",
+                r[0].spread.repeats);
+}
+
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -126,6 +170,8 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                 ms(x->p50_us), ms(x->p90_us),
                 ms(x->p99_us), ms(x->p999_us), ms(x->max_us), x->jitter_us / 1000.0, truth,
                 diff, rtt, eloss, cpus, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg);
+        if (x->spread.repeats > 1)
+            print_spread(out, x);
         if (x->rooms > 1)
             fprintf(out, "  %zu rooms of up to %llu: worst room delivered %.2f%%, %zu below 99.9%%\n",
                      x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
@@ -147,19 +193,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, "  warning: %llu clients disconnected, %llu sends failed\n",
                     (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
     }
-    if (n)
-        fprintf(out,
-                "lost%%: of sent x receivers, over the window; old: sequenced states receivers\n"
-                "dropped as older than the sender's newest (the relay's own: relay_drops in JSON);\n"
-                "latency and jitter (RFC 3550) are\n"
-                "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
-                "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
-                "rttms/enet%%: ENet's own RTT and loss: reliable commands each client sent (pings\n"
-                "included) that it retransmitted, command or ack lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
-                "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
-                "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
-                "both hops, per delivered state; audit: every missed state matched to netsim's\n"
-                "drop log (README: auditing a run).\n");
+    print_legend(out, r, n);
 }
 
 /* ---- JSON ---- */
@@ -231,6 +265,19 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(j, "listed_max", BENCH_AUDIT_LIST);
 }
 
+/* --repeat: the runs the medians are over, and each figure's min-max. */
+static void add_spread(cJSON *o, const struct bench_result *x)
+{
+    cJSON_AddNumberToObject(o, "runs", (double)x->spread.runs);
+    cJSON_AddNumberToObject(o, "repeats", (double)(x->spread.repeats ? x->spread.repeats : 1));
+    cJSON *spread = cJSON_AddObjectToObject(o, "spread");
+    for (int f = 0; spread && f < BENCH_F_COUNT; f++) {
+        cJSON *mm = cJSON_AddObjectToObject(spread, bench_figure_name((enum bench_figure)f));
+        cJSON_AddNumberToObject(mm, "min", x->spread.min[f]);
+        cJSON_AddNumberToObject(mm, "max", x->spread.max[f]);
+    }
+}
+
 static cJSON *result_json(const struct bench_result *x)
 {
     cJSON *o = cJSON_CreateObject();
@@ -286,6 +333,7 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "wire_bytes", (double)x->wire_bytes);
     cJSON_AddNumberToObject(o, "wire_datagrams", (double)x->wire_datagrams);
     cJSON_AddNumberToObject(o, "bytes_per_msg", x->bytes_per_msg);
+    add_spread(o, x);
     if (x->with_netsim) {
         cJSON *ns = cJSON_AddObjectToObject(o, "netsim");
         cJSON_AddNumberToObject(ns, "seed", (double)x->netsim_seed);
@@ -340,8 +388,12 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "delivered,lost_pct,duplicates,reordered,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
                  "mean_ms,jitter_ms_measured,enet_rtt_ms,enet_loss_pct,netsim_loss_pct,"
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
-                 "bytes_per_msg,disconnects,send_errors,audit_missed,audit_explained,"
-                 "audit_unexplained,audit_too_old,audit_unretransmitted\n");
+                 "bytes_per_msg,disconnects,send_errors,runs");
+    for (int f = 0; f < BENCH_F_COUNT; f++)
+        fprintf(out, ",%s_min,%s_max", bench_figure_name((enum bench_figure)f),
+                bench_figure_name((enum bench_figure)f));
+    fprintf(out, ",audit_missed,audit_explained,audit_unexplained,audit_too_old,"
+                 "audit_unretransmitted\n");
     for (size_t i = 0; i < n; i++) {
         const struct bench_result *x = &r[i];
         const struct bench_params *p = &x->params;
@@ -363,8 +415,11 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                     x->relay_peak_rss_kb);
         else
             fprintf(out, ",,,");
-        fprintf(out, "%.2f,%.2f,%llu,%llu,", x->bench_cpu_pct, x->bytes_per_msg,
-                (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
+        fprintf(out, "%.2f,%.2f,%llu,%llu,%zu,", x->bench_cpu_pct, x->bytes_per_msg,
+                (unsigned long long)x->disconnects, (unsigned long long)x->send_errors,
+                x->spread.runs);
+        for (int f = 0; f < BENCH_F_COUNT; f++)
+            fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
         const struct bench_audit *a = &x->audit;
         if (a->done) /* empty when not audited */
             fprintf(out, "%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)a->missed,
@@ -447,10 +502,45 @@ static int run_gnuplot(const char *dir, const char *script, char *err, size_t er
     return 0;
 }
 
-static const char *const mode_color[PROTO_MODE_COUNT] = {
-    "#1f77b4", "#2ca02c", "#d62728", "#7f7f7f"};
+/* How each mode is drawn. Unsequenced and sequenced often lie on top of
+ * each other: every mode has its own dash and point type, and the modes are
+ * drawn from the last to the first, so unsequenced comes out on top. */
+static const struct {
+    const char *color;
+    int dash;   /* gnuplot dt */
+    int point;  /* gnuplot pt */
+    double width;
+} mode_style[PROTO_MODE_COUNT] = {
+    [PROTO_MODE_UNSEQUENCED] = {"#1f77b4", 1, 7, 2.5},
+    [PROTO_MODE_SEQUENCED] = {"#2ca02c", 2, 5, 2},
+    [PROTO_MODE_RELIABLE] = {"#d62728", 1, 9, 2},
+    [PROTO_MODE_UDP] = {"#7f7f7f", 4, 11, 2},
+};
 
-/* Latency CDF and tail of every mode of one scenario (results r[a..b)). */
+/* The style of mode m: "lw 2.5 dt 1 pt 7 lc rgb '#1f77b4'" (pt only for
+ * points: gnuplot refuses it on steps). */
+static const char *style(enum proto_mode m, bool points)
+{
+    static char buf[96];
+    char pt[16] = "";
+    if (points)
+        snprintf(pt, sizeof pt, " pt %d", mode_style[m].point);
+    snprintf(buf, sizeof buf, "lw %g dt %d%s lc rgb '%s'", mode_style[m].width,
+             mode_style[m].dash, pt, mode_style[m].color);
+    return buf;
+}
+
+/* Settings every plot shares: plain tick labels ("1", "0.001", never
+ * "1.0000000"), the legend right of the plot where it covers no curve. */
+static void plot_defaults(FILE *gp)
+{
+    fprintf(gp, "set grid\nset format x '%%g'\nset format y '%%g'\n"
+                "set key outside right top vertical Left reverse\n");
+}
+
+/* Latency of the states sent in one scenario (results r[a..b)), a CDF and
+ * its tail per mode. Over every *sent* state: a lost one never arrives, so
+ * a curve ends at the mode's delivery, and the tail at its loss. */
 static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, size_t a,
                      size_t b, const char *lab)
 {
@@ -461,23 +551,33 @@ static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, si
         return -1;
     int blocks = 0;
     size_t block_of[64];
+    double right = 1; /* the x axis ends here: where "never" is drawn */
+    for (size_t i = a; i < b; i++)
+        if (r[i].latency && r[i].latency->total && ms(r[i].latency->max) * 2 > right)
+            right = ms(r[i].latency->max) * 2;
     for (size_t i = a; i < b && blocks < 64; i++) {
         const struct histogram *h = r[i].latency;
         if (!h || h->total == 0)
             continue;
-        fprintf(f, "# %s: latency_ms cumulative_fraction tail_fraction\n",
-                proto_mode_name(r[i].mode));
+        double sent = (double)(r[i].expected > h->total ? r[i].expected : h->total);
+        fprintf(f, "# %s: latency_ms fraction_of_sent_delivered fraction_of_sent_not_yet "
+                   "(%llu sent x receivers, %llu delivered)\n",
+                proto_mode_name(r[i].mode), (unsigned long long)sent,
+                (unsigned long long)h->total);
         uint32_t cur = 0;
         uint64_t v, c, seen = 0;
+        double tail = 1;
         while (histogram_next_bucket(h, &cur, &v, &c)) {
-            double x = ms(v) < 0.01 ? 0.01 : ms(v);
             seen += c;
-            double tail = 1.0 - (double)seen / (double)h->total;
-            /* the tail plot is log-scale: the last point has tail 0 */
-            fprintf(f, "%.4f %.8f %.8g\n", x, (double)seen / (double)h->total,
-                    tail > 0 ? tail : 0.5 / (double)h->total);
+            tail = 1.0 - (double)seen / sent;
+            /* the tail plot is log-scale: everything delivered is drawn
+             * half a state above 0 */
+            fprintf(f, "%.4f %.8f %.8g\n", ms(v) < 0.01 ? 0.01 : ms(v), (double)seen / sent,
+                    tail > 0 ? tail : 0.5 / sent);
         }
-        fprintf(f, "\n\n");
+        /* the lost ones, never: the curve stays at its height to the end */
+        fprintf(f, "%.4f %.8f %.8g\n\n\n", right, (double)seen / sent,
+                tail > 0 ? tail : 0.5 / sent);
         block_of[blocks++] = i;
     }
     fclose(f);
@@ -485,32 +585,78 @@ static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, si
         return 0;
     describe(desc, sizeof desc, &r[a]);
     fprintf(gp,
-            "set terminal pngcairo size 1400,560 font ',10'\n"
-            "set output 'cdf_%s.png'\n"
-            "set multiplot layout 1,2 title \"One-way latency from the intended send time\\n%s\"\n"
-            "set logscale x\nset grid\nset key bottom right\n"
-            "set xlabel 'latency (ms, log)'\nset ylabel 'fraction delivered by then'\n"
-            "set yrange [0:1]\nunset logscale y\nset title 'CDF'\n",
-            lab, desc);
-    fprintf(gp, "plot ");
-    for (int k = 0; k < blocks; k++)
-        fprintf(gp, "%s'cdf_%s.dat' index %d using 1:2 with steps lw 2 lc rgb '%s' title '%s'",
-                k ? ", " : "", lab, k, mode_color[r[block_of[k]].mode],
-                proto_mode_name(r[block_of[k]].mode));
-    fprintf(gp, "\nset logscale y\nset yrange [*:1]\nset key top right\n"
-                "set ylabel 'fraction still undelivered (log)'\n"
-                "set title 'tail: 1 - CDF'\nplot ");
-    for (int k = 0; k < blocks; k++)
-        fprintf(gp, "%s'cdf_%s.dat' index %d using 1:3 with steps lw 2 lc rgb '%s' title '%s'",
-                k ? ", " : "", lab, k, mode_color[r[block_of[k]].mode],
-                proto_mode_name(r[block_of[k]].mode));
+            "set terminal pngcairo size 1500,560 font ',10'\nset output 'cdf_%s.png'\n",
+            lab);
+    plot_defaults(gp);
+    fprintf(gp,
+            "set multiplot layout 1,2 title \"One-way latency of every state sent, from its "
+            "intended send time (a lost state never arrives)\\n%s\" noenhanced\n"
+            "set logscale x\nset xrange [*:%g]\nset xlabel 'latency (ms, log)'\n"
+            "set ylabel 'fraction of sent states delivered by then'\n"
+            "set yrange [0:1]\nunset logscale y\nset title 'CDF (ends at the delivery %%)'\n"
+            "plot ",
+            desc, right);
+    for (int k = blocks - 1; k >= 0; k--)
+        fprintf(gp, "'cdf_%s.dat' index %d using 1:2 with steps %s title '%s'%s", lab, k,
+                style(r[block_of[k]].mode, false), proto_mode_name(r[block_of[k]].mode),
+                k ? ", " : "");
+    fprintf(gp, "\nset logscale y\nset yrange [*:1]\n"
+                "set ylabel 'fraction of sent states not delivered by then (log)'\n"
+                "set title 'tail: 1 - CDF (ends at the loss)'\nplot ");
+    for (int k = blocks - 1; k >= 0; k--)
+        fprintf(gp, "'cdf_%s.dat' index %d using 1:3 with steps %s title '%s'%s", lab, k,
+                style(r[block_of[k]].mode, false), proto_mode_name(r[block_of[k]].mode),
+                k ? ", " : "");
     fprintf(gp, "\nunset multiplot\nunset logscale\nset autoscale\n");
     return 0;
 }
 
-/* p99 and delivery % against the swept parameter, one line per mode. */
-static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, size_t n,
-                       enum bench_param swept)
+/* The scenario of a sweep, with the swept parameter on the x axis. */
+static void describe_sweep(char *buf, size_t cap, const struct bench_result *r,
+                           enum bench_param swept)
+{
+    const struct bench_params *p = &r->params;
+    char part[BENCH_P_COUNT][48];
+    snprintf(part[BENCH_P_CLIENTS], sizeof part[0], "%ld clients", p->clients);
+    snprintf(part[BENCH_P_RATE], sizeof part[0], "%g Hz", p->rate_hz);
+    snprintf(part[BENCH_P_PAYLOAD], sizeof part[0], "%ld B", p->payload);
+    snprintf(part[BENCH_P_LOSS], sizeof part[0], "loss %g%%", p->loss_pct);
+    snprintf(part[BENCH_P_DELAY], sizeof part[0], "delay %g ms", p->delay_ms);
+    snprintf(part[BENCH_P_JITTER], sizeof part[0], "jitter %g ms", p->jitter_ms);
+    snprintf(part[swept], sizeof part[0], "%s: x axis", bench_param_name(swept));
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < BENCH_P_COUNT && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", part[i]);
+    if (used < cap && r->spread.repeats > 1)
+        snprintf(buf + used, cap - used, "; median and min-max of %zu runs per point",
+                 r->spread.repeats);
+}
+
+/* A dashed line at a --break-* limit, labelled. */
+static void plot_limit(FILE *gp, double value, const char *what)
+{
+    fprintf(gp, "set arrow 1 from graph 0, first %g to graph 1, first %g nohead dt 3 lw 1.5 "
+                "lc rgb '#000000' front\n"
+                "set label 1 '%s' at graph 0.99, first %g right offset 0,0.7 front noenhanced\n",
+            value, value, what, value);
+}
+
+/* One sweep plot: column col (min-max in cols lo, hi) of every mode. */
+static void plot_sweep_column(FILE *gp, const enum proto_mode *modes, int blocks, int col,
+                              int lo, int hi)
+{
+    fprintf(gp, "plot ");
+    for (int k = blocks - 1; k >= 0; k--)
+        fprintf(gp, "'sweep.dat' index %d using 1:%d:%d:%d with yerrorlines %s title '%s'%s",
+                k, col, lo, hi, style(modes[k], true), proto_mode_name(modes[k]), k ? ", " : "");
+    fprintf(gp, "\nunset arrow 1\nunset label 1\n");
+}
+
+/* sweep.dat: per mode, the swept value, p99, delivery, p50 and the
+ * min-max of p99 and delivery. Returns the modes written, or -1. */
+static int write_sweep_data(const char *dir, const struct bench_result *r, size_t n,
+                            enum bench_param swept, enum proto_mode *modes)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/sweep.dat", dir);
@@ -518,19 +664,25 @@ static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, 
     if (!f)
         return -1;
     int blocks = 0;
-    enum proto_mode modes[PROTO_MODE_COUNT];
     for (int m = 0; m < PROTO_MODE_COUNT; m++) {
         bool any = false;
         for (size_t i = 0; i < n; i++) {
-            if ((int)r[i].mode != m || !r[i].ok || r[i].expected == 0)
+            const struct bench_result *x = &r[i];
+            if ((int)x->mode != m || !x->ok || x->expected == 0)
                 continue;
             if (!any)
-                fprintf(f, "# %s: %s p99_ms delivery_pct p50_ms\n", proto_mode_name(r[i].mode),
-                        bench_param_name(swept));
+                fprintf(f, "# %s: %s p99_ms delivery_pct p50_ms p99_min p99_max "
+                           "delivery_min delivery_max\n",
+                        proto_mode_name(x->mode), bench_param_name(swept));
             any = true;
-            fprintf(f, "%g %.4f %.4f %.4f\n", bench_param_get(&r[i].params, swept),
-                    ms(r[i].p99_us) < 0.01 ? 0.01 : ms(r[i].p99_us), 100.0 - r[i].lost_pct,
-                    ms(r[i].p50_us));
+            double lo = x->spread.repeats > 1 ? x->spread.min[BENCH_F_P99] : ms(x->p99_us);
+            double hi = x->spread.repeats > 1 ? x->spread.max[BENCH_F_P99] : ms(x->p99_us);
+            double dlo = 100.0 - (x->spread.repeats > 1 ? x->spread.max[BENCH_F_LOST] : x->lost_pct);
+            double dhi = 100.0 - (x->spread.repeats > 1 ? x->spread.min[BENCH_F_LOST] : x->lost_pct);
+            fprintf(f, "%g %.4f %.4f %.4f %.4f %.4f %.4f %.4f\n",
+                    bench_param_get(&x->params, swept), fmax(ms(x->p99_us), 0.01),
+                    100.0 - x->lost_pct, ms(x->p50_us), fmax(lo, 0.01), fmax(hi, 0.01), dlo,
+                    dhi);
         }
         if (any) {
             fprintf(f, "\n\n");
@@ -538,41 +690,62 @@ static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, 
         }
     }
     fclose(f);
-    if (blocks == 0)
-        return 0;
-    const char *xl = axis_name[swept];
+    return blocks;
+}
+
+/* p99 and delivery % against the swept parameter, one line per mode, with
+ * the spread of --repeat as error bars and the --break-* limits drawn. */
+static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, size_t n,
+                       const struct bench_plot_opts *o)
+{
+    enum proto_mode modes[PROTO_MODE_COUNT];
+    int blocks = write_sweep_data(dir, r, n, o->swept, modes);
+    if (blocks <= 0)
+        return blocks;
+    char desc[256], what[96];
+    describe_sweep(desc, sizeof desc, &r[0], o->swept);
     /* delivery axis: down to a little below the worst point, at least 95..100 */
     double lowest = 95;
     for (size_t i = 0; i < n; i++)
-        if (r[i].ok && r[i].expected && 100.0 - r[i].lost_pct - 2 < lowest)
-            lowest = 100.0 - r[i].lost_pct - 2;
-    if (lowest < 0)
-        lowest = 0;
-    fprintf(gp,
-            "set terminal pngcairo size 900,560 font ',10'\nset output 'p99.png'\n"
-            "set title 'p99 one-way latency'\nset grid\nset key top left\n"
-            "set xlabel '%s'\nset ylabel 'p99 latency (ms, log)'\nset logscale y\n"
-            "set yrange [*:*]\nplot ",
-            xl);
-    for (int k = 0; k < blocks; k++)
-        fprintf(gp, "%s'sweep.dat' index %d using 1:2 with linespoints lw 2 pt 7 lc rgb '%s' "
-                    "title '%s'",
-                k ? ", " : "", k, mode_color[modes[k]], proto_mode_name(modes[k]));
-    fprintf(gp,
-            "\nunset logscale y\nset output 'delivery.png'\nset title 'delivered (%% of "
-            "expected)'\nset key bottom left\nset ylabel 'delivered (%%)'\n"
-            "set yrange [%g:100.5]\nplot ", floor(lowest));
-    for (int k = 0; k < blocks; k++)
-        fprintf(gp, "%s'sweep.dat' index %d using 1:3 with linespoints lw 2 pt 7 lc rgb '%s' "
-                    "title '%s'",
-                k ? ", " : "", k, mode_color[modes[k]], proto_mode_name(modes[k]));
-    fprintf(gp, "\nset autoscale\n");
+        if (r[i].ok && r[i].expected) {
+            double worst = 100.0 - (r[i].spread.repeats > 1 ? r[i].spread.max[BENCH_F_LOST]
+                                                             : r[i].lost_pct);
+            lowest = fmin(lowest, worst - 2);
+        }
+    if (o->break_delivery_pct > 0)
+        lowest = fmin(lowest, o->break_delivery_pct - 1);
+    fprintf(gp, "set terminal pngcairo size 1000,560 font ',10'\nset output 'p99.png'\n");
+    plot_defaults(gp);
+    /* room left and right for the error bars of the first and last value */
+    fprintf(gp, "set autoscale xfix\nset offsets graph 0.03, graph 0.03, 0, 0\n");
+    fprintf(gp, "set title \"p99 one-way latency\\n%s\" noenhanced\n"
+                "set xlabel '%s'\nset ylabel 'p99 latency (ms, log)'\nset logscale y\n"
+                "set yrange [*:*]\n",
+            desc, axis_name[o->swept]);
+    if (o->break_p99_ms > 0) {
+        snprintf(what, sizeof what, "--break-p99 %g ms: a mode past it is not run further",
+                 o->break_p99_ms);
+        plot_limit(gp, o->break_p99_ms, what);
+    }
+    plot_sweep_column(gp, modes, blocks, 2, 5, 6);
+    fprintf(gp, "unset logscale y\nset output 'delivery.png'\n"
+                "set title \"delivered (%% of expected)\\n%s\" noenhanced\n"
+                "set ylabel 'delivered (%%)'\nset yrange [%g:100.5]\n",
+            desc, fmax(floor(lowest), 0));
+    if (o->break_delivery_pct > 0) {
+        snprintf(what, sizeof what, "--break-delivery %g%%: a mode below it is not run further",
+                 o->break_delivery_pct);
+        plot_limit(gp, o->break_delivery_pct, what);
+    }
+    plot_sweep_column(gp, modes, blocks, 3, 7, 8);
+    fprintf(gp, "set autoscale\nset offsets 0, 0, 0, 0\n");
     return 0;
 }
 
 int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,
-                      enum bench_param swept, char *err, size_t err_cap)
+                      const struct bench_plot_opts *opts, char *err, size_t err_cap)
 {
+    enum bench_param swept = opts->swept;
     if (mkdir_p(dir) != 0) {
         snprintf(err, err_cap, "mkdir %s: %s", dir, strerror(errno));
         return -1;
@@ -599,7 +772,7 @@ int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,
         }
         a = b;
     }
-    if (swept != BENCH_P_NONE && write_sweep(gp, dir, r, n, swept) != 0) {
+    if (swept != BENCH_P_NONE && write_sweep(gp, dir, r, n, opts) != 0) {
         fclose(gp);
         snprintf(err, err_cap, "%s: cannot write data: %s", dir, strerror(errno));
         return -1;

@@ -1,6 +1,7 @@
 #!/bin/sh
-# bench/scale.sh BIN OUT [REPEATS]: the scale suite (`make bench-scale`).
-# Writes under OUT:
+# bench/scale.sh BIN OUT [REPEATS]: the scale suite (`make bench-scale` into
+# build/bench-results/scale/, `make bench-scale-reference` into the committed
+# bench/results/scale/). Empties, then writes under OUT:
 #   limit.txt  the machine's datagram limit, measured in the same run
 #   rooms/  (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, the
 #           clients in 2 generator processes; relay deliveries/s per core
@@ -16,10 +17,11 @@
 set -eu
 
 bin=${1:-build/bin}
-out=${2:-bench/results/scale}
+out=${2:-build/bench-results/scale}
 reps=${3:-3}
 bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "scale.sh: $bench not found (run make first)" >&2; exit 2; }
+rm -rf "$out/tick" "$out/rooms" "$out/room" "$out/limit.txt" "$out/memory.txt"
 mkdir -p "$out/tick" "$out/rooms" "$out/room"
 start=$(date +%s)
 ticks="0 1 2 4 8 16 50"
@@ -119,18 +121,19 @@ if command -v gnuplot > /dev/null; then
         p99) ylabel="p99 one-way latency (ms)"; scale="set logscale y" ;;
         esac
         gnuplot <<GP
-set terminal pngcairo size 800,500
+set terminal pngcairo size 900,500
 set output "$out/tick/$what.png"
 set title "64 clients x 60 Hz in one room (median, min-max of $reps rounds)"
 set xlabel "--tick-ms"
 set ylabel "$ylabel"
 set xtics ("0" 0, "1" 1, "2" 2, "4" 3, "8" 4, "16" 5, "50" 6)
-set key top left
+set key outside right top
+set format y "%g"
 set grid
 $scale
 pos(t) = t == 0 ? 0 : t == 1 ? 1 : t == 2 ? 2 : t == 4 ? 3 : t == 8 ? 4 : t == 16 ? 5 : 6
-plot "< grep ^unsequenced $out/tick/$what.dat" using (pos(\$2)):3:4:5 with yerrorlines title "ENet unsequenced", \
-     "< grep ^udp $out/tick/$what.dat" using (pos(\$2)):3:4:5 with yerrorlines title "plain udp"
+plot "< grep ^unsequenced $out/tick/$what.dat" using (pos(\$2)):3:4:5 with yerrorlines lw 2 pt 7 title "ENet unsequenced", \
+     "< grep ^udp $out/tick/$what.dat" using (pos(\$2)):3:4:5 with yerrorlines lw 2 dt 4 pt 11 title "plain udp"
 GP
     done
 fi

@@ -252,6 +252,66 @@ static void test_audit_reports(void **state)
         bench_result_free(&r[i]);
 }
 
+/* --repeat: three runs (one of them failed before measuring) become one
+ * result whose figures are the medians of the measured runs, with min-max,
+ * whose counts are the totals and whose latency pools every run. */
+static void test_merge_runs(void **state)
+{
+    (void)state;
+    struct bench_result runs[4], m;
+    const uint64_t p99[3] = {30000, 10000, 20000};
+    const double lost[3] = {3, 1, 2};
+    for (int i = 0; i < 3; i++) {
+        fake(&runs[i], PROTO_MODE_SEQUENCED, 5);
+        runs[i].p99_us = p99[i];
+        runs[i].lost_pct = lost[i];
+        runs[i].truth.received[0] = 100;
+        runs[i].truth.dropped[0] = 5;
+    }
+    fake(&runs[3], PROTO_MODE_SEQUENCED, 5);
+    runs[3].ok = false;
+    runs[3].expected = runs[3].delivered = runs[3].sent = 0;
+    runs[3].p99_us = 999000; /* measured nothing: must not count */
+    snprintf(runs[3].error, sizeof runs[3].error, "relay exited");
+    assert_int_equal(bench_merge_runs(runs, 4, &m), 0);
+    assert_int_equal(m.spread.runs, 3);
+    assert_int_equal(m.spread.repeats, 4);
+    assert_int_equal(m.p99_us, 20000);
+    assert_true(m.spread.min[BENCH_F_P99] == 10.0 && m.spread.max[BENCH_F_P99] == 30.0);
+    assert_true(m.lost_pct == 2.0);
+    assert_true(m.spread.min[BENCH_F_LOST] == 1.0 && m.spread.max[BENCH_F_LOST] == 3.0);
+    assert_true(bench_figure(&m, BENCH_F_P99) == 20.0);
+    assert_int_equal(m.sent, 3000);
+    assert_int_equal(m.expected, 9000);
+    assert_int_equal(m.latency->total, 400);
+    assert_true(fabs(m.truth.drop_pct[0] - 5.0) < 1e-9);
+    assert_false(m.ok);
+    assert_string_equal(m.error, "relay exited");
+
+    /* every report carries the spread; the CSV stays rectangular */
+    char *text = capture(json, &m, 1);
+    cJSON *root = json_strict_parse("bench --json --repeat", text);
+    const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "results"), 0);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(r0, "runs")->valueint, 3);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r0, "spread"), "p99_ms");
+    assert_true(cJSON_GetObjectItemCaseSensitive(p, "max")->valuedouble == 30.0);
+    cJSON_Delete(root);
+    free(text);
+    text = capture(bench_report_table, &m, 1);
+    assert_non_null(strstr(text, "median of 3 runs, min-max: lost% 1.00-3.00 "));
+    assert_non_null(strstr(text, " p99 10.00-30.00 "));
+    free(text);
+    bench_result_free(&m);
+
+    /* one run: the spread is the value itself */
+    fake(&runs[0], PROTO_MODE_UDP, 5);
+    assert_int_equal(bench_merge_runs(runs, 1, &m), 0);
+    assert_int_equal(m.spread.runs, 1);
+    assert_true(m.spread.min[BENCH_F_P99] == bench_figure(&m, BENCH_F_P99));
+    bench_result_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +319,7 @@ int main(void)
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_audit_reports),
+        cmocka_unit_test(test_merge_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
