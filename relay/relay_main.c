@@ -92,10 +92,11 @@ static const struct option_def relay_options[] = {
     { "max-held-commands", OPTION_INT, O(max_held_commands), "1024", 0, 1000000, NULL,
       "ENet: commands one client may have held out of order; datagrams past it are "
       "refused (held_commands); 0 = no limit" },
-    { "max-half-open", OPTION_INT, O(max_half_open), "128", 1, 4095, NULL,
-      "ENet: handshakes in progress at once (at most a quarter of the peer slots); "
-      "past it a CONNECT takes the place of the oldest if that is 250 ms old and its "
-      "address has none in progress, else it is refused (half_open)" },
+    { "max-half-open", OPTION_INT, O(max_half_open), "0", 0, 4095, NULL,
+      "ENet: handshakes in progress at once, at most (and 0 =) a quarter of the peer "
+      "slots; past it a CONNECT takes the place of the oldest if that is 250 ms old and "
+      "its address has none in progress (any, with --max-per-address 0), else it is "
+      "refused (half_open)" },
     { "rate-limit", OPTION_INT, O(rate_limit), "180", 0, 1000000, NULL,
       "datagrams per second per client (token bucket); 0 = no limit" },
     { "rate-burst", OPTION_INT, O(rate_burst), "60", 1, 1000000, NULL,

@@ -39,8 +39,8 @@ struct relay_net_config {
     uint32_t slow_reader_ms;     /* a peer over either bound this long is closed
                                     (slow_reader); at twice a bound at once */
     uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
-    uint32_t max_half_open;      /* handshakes in progress (at most a quarter of
-                                    the peer slots) */
+    uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a
+                                    quarter of the peer slots) */
 };
 
 /* A transport as the program sees it: one table of operations per

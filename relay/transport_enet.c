@@ -48,8 +48,8 @@ _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag val
 #define WALK_MS 10
 /* Under --max-half-open, the oldest handshake gives way to a new one only
  * if it is older than this: a loopback or LAN handshake is done well
- * within it, and a flood must send max_half_open CONNECTs per this period
- * to keep a newcomer out. */
+ * within it, and a flood must send --max-half-open CONNECTs per this
+ * period to keep a newcomer out. */
 #define HALF_OPEN_EVICT_MS 250
 
 /* What the relay keeps per peer slot to bound what ENet keeps for it. */
@@ -321,8 +321,8 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
                                      : PROTO_CONTROL_MAX;
     if (cfg->max_waiting_data)
         t->host->maximumWaitingData = cfg->max_waiting_data;
-    /* Half-open peers may hold at most a quarter of the slots: the rest
-     * are kept for connections that complete. */
+    /* Half-open peers may hold at most a quarter of the slots (the
+     * default): the rest are kept for connections that complete. */
     t->half_open_cap = cfg->peer_cap / 4 ? cfg->peer_cap / 4 : 1;
     if (cfg->max_half_open && cfg->max_half_open < t->half_open_cap)
         t->half_open_cap = cfg->max_half_open;
@@ -428,8 +428,9 @@ static void hint_plain_udp_client(struct relay_enet *t, ENetHost *host)
 
 /* A CONNECT ENet is about to take (it will use its first free slot). At
  * most half_open_cap handshakes may be in progress. Past it, a CONNECT from
- * an address that has one in progress already is refused; from another
- * address, the oldest handshake gives way if older than
+ * an address that has one in progress already is refused (unless
+ * --max-per-address is 0: one address may be everyone, as in the
+ * benchmark); otherwise the oldest handshake gives way if older than
  * HALF_OPEN_EVICT_MS, else it is refused too (all counted half_open).
  * Without the cap a flood of CONNECTs that never complete holds every
  * slot; with it, three quarters of the slots are only reachable by
@@ -459,7 +460,8 @@ static bool half_open_refuse(struct relay_enet *t)
     }
     if (open >= t->half_open_cap) {
         count(t, RELAY_DROP_HALF_OPEN);
-        if (same_ip || !t->opened[oldest] || now - t->opened[oldest] < HALF_OPEN_EVICT_MS)
+        if ((same_ip && t->cfg.max_per_address) || !t->opened[oldest] ||
+            now - t->opened[oldest] < HALF_OPEN_EVICT_MS)
             return true;
         enet_peer_reset(&host->peers[oldest]);
         t->opened[oldest] = 0;
