@@ -600,14 +600,15 @@ static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, si
         fprintf(gp, "'cdf_%s.dat' index %d using 1:2 with steps %s title '%s'%s", lab, k,
                 style(r[block_of[k]].mode, false), proto_mode_name(r[block_of[k]].mode),
                 k ? ", " : "");
-    fprintf(gp, "\nset logscale y\nset yrange [*:1]\n"
+    /* powers of ten: %g would print 1e-05 */
+    fprintf(gp, "\nset logscale y\nset format y '10^{%%T}'\nset yrange [*:1]\n"
                 "set ylabel 'fraction of sent states not delivered by then (log)'\n"
                 "set title 'tail: 1 - CDF (ends at the loss)'\nplot ");
     for (int k = blocks - 1; k >= 0; k--)
         fprintf(gp, "'cdf_%s.dat' index %d using 1:3 with steps %s title '%s'%s", lab, k,
                 style(r[block_of[k]].mode, false), proto_mode_name(r[block_of[k]].mode),
                 k ? ", " : "");
-    fprintf(gp, "\nunset multiplot\nunset logscale\nset autoscale\n");
+    fprintf(gp, "\nunset multiplot\nunset logscale\nset format y '%%g'\nset autoscale\n");
     return 0;
 }
 
