@@ -1,124 +1,152 @@
 # written by ricochet-bench; run: cd bench/results/loss && gnuplot plot.gp
-set terminal pngcairo size 1400,560 font ',10'
+set terminal pngcairo size 1500,560 font ',10'
 set output 'cdf_loss_0.png'
-set multiplot layout 1,2 title "One-way latency from the intended send time\n4 clients, 60 Hz, 40 B, loss 0%, delay 20 ms, jitter 10 ms (netsim per hop: loss 0.00%, delay 10 ms, jitter +-5 ms, seed 1)"
-set logscale x
 set grid
-set key bottom right
+set format x '%g'
+set format y '%g'
+set key outside right top vertical Left reverse
+set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 0%, delay 20 ms, jitter 10 ms (netsim per hop: loss 0.00%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set logscale x
+set xrange [*:182.024]
 set xlabel 'latency (ms, log)'
-set ylabel 'fraction delivered by then'
+set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
-set title 'CDF'
-plot 'cdf_loss_0.dat' index 0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_0.dat' index 1 using 1:2 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_0.dat' index 2 using 1:2 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_0.dat' index 3 using 1:2 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set title 'CDF (ends at the delivery %)'
+plot 'cdf_loss_0.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_0.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_0.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_0.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
+set format y '10^{%T}'
 set yrange [*:1]
-set key top right
-set ylabel 'fraction still undelivered (log)'
-set title 'tail: 1 - CDF'
-plot 'cdf_loss_0.dat' index 0 using 1:3 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_0.dat' index 1 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_0.dat' index 2 using 1:3 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_0.dat' index 3 using 1:3 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set ylabel 'fraction of sent states not delivered by then (log)'
+set title 'tail: 1 - CDF (ends at the loss)'
+plot 'cdf_loss_0.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_0.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_0.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_0.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
+set format y '%g'
 set autoscale
-set terminal pngcairo size 1400,560 font ',10'
+set terminal pngcairo size 1500,560 font ',10'
 set output 'cdf_loss_1.png'
-set multiplot layout 1,2 title "One-way latency from the intended send time\n4 clients, 60 Hz, 40 B, loss 1%, delay 20 ms, jitter 10 ms (netsim per hop: loss 0.50%, delay 10 ms, jitter +-5 ms, seed 1)"
-set logscale x
 set grid
-set key bottom right
+set format x '%g'
+set format y '%g'
+set key outside right top vertical Left reverse
+set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 1%, delay 20 ms, jitter 10 ms (netsim per hop: loss 0.50%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set logscale x
+set xrange [*:660.288]
 set xlabel 'latency (ms, log)'
-set ylabel 'fraction delivered by then'
+set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
-set title 'CDF'
-plot 'cdf_loss_1.dat' index 0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_1.dat' index 1 using 1:2 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_1.dat' index 2 using 1:2 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_1.dat' index 3 using 1:2 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set title 'CDF (ends at the delivery %)'
+plot 'cdf_loss_1.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_1.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_1.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_1.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
+set format y '10^{%T}'
 set yrange [*:1]
-set key top right
-set ylabel 'fraction still undelivered (log)'
-set title 'tail: 1 - CDF'
-plot 'cdf_loss_1.dat' index 0 using 1:3 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_1.dat' index 1 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_1.dat' index 2 using 1:3 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_1.dat' index 3 using 1:3 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set ylabel 'fraction of sent states not delivered by then (log)'
+set title 'tail: 1 - CDF (ends at the loss)'
+plot 'cdf_loss_1.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_1.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_1.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_1.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
+set format y '%g'
 set autoscale
-set terminal pngcairo size 1400,560 font ',10'
+set terminal pngcairo size 1500,560 font ',10'
 set output 'cdf_loss_5.png'
-set multiplot layout 1,2 title "One-way latency from the intended send time\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)"
-set logscale x
 set grid
-set key bottom right
+set format x '%g'
+set format y '%g'
+set key outside right top vertical Left reverse
+set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set logscale x
+set xrange [*:548.964]
 set xlabel 'latency (ms, log)'
-set ylabel 'fraction delivered by then'
+set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
-set title 'CDF'
-plot 'cdf_loss_5.dat' index 0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_5.dat' index 1 using 1:2 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_5.dat' index 2 using 1:2 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_5.dat' index 3 using 1:2 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set title 'CDF (ends at the delivery %)'
+plot 'cdf_loss_5.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_5.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_5.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_5.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
+set format y '10^{%T}'
 set yrange [*:1]
-set key top right
-set ylabel 'fraction still undelivered (log)'
-set title 'tail: 1 - CDF'
-plot 'cdf_loss_5.dat' index 0 using 1:3 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_5.dat' index 1 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_5.dat' index 2 using 1:3 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_5.dat' index 3 using 1:3 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set ylabel 'fraction of sent states not delivered by then (log)'
+set title 'tail: 1 - CDF (ends at the loss)'
+plot 'cdf_loss_5.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_5.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_5.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_5.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
+set format y '%g'
 set autoscale
-set terminal pngcairo size 1400,560 font ',10'
+set terminal pngcairo size 1500,560 font ',10'
 set output 'cdf_loss_10.png'
-set multiplot layout 1,2 title "One-way latency from the intended send time\n4 clients, 60 Hz, 40 B, loss 10%, delay 20 ms, jitter 10 ms (netsim per hop: loss 5.13%, delay 10 ms, jitter +-5 ms, seed 1)"
-set logscale x
 set grid
-set key bottom right
+set format x '%g'
+set format y '%g'
+set key outside right top vertical Left reverse
+set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 10%, delay 20 ms, jitter 10 ms (netsim per hop: loss 5.13%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set logscale x
+set xrange [*:1216.06]
 set xlabel 'latency (ms, log)'
-set ylabel 'fraction delivered by then'
+set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
-set title 'CDF'
-plot 'cdf_loss_10.dat' index 0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_10.dat' index 1 using 1:2 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_10.dat' index 2 using 1:2 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_10.dat' index 3 using 1:2 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set title 'CDF (ends at the delivery %)'
+plot 'cdf_loss_10.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_10.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_10.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_10.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
+set format y '10^{%T}'
 set yrange [*:1]
-set key top right
-set ylabel 'fraction still undelivered (log)'
-set title 'tail: 1 - CDF'
-plot 'cdf_loss_10.dat' index 0 using 1:3 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_10.dat' index 1 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_10.dat' index 2 using 1:3 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_10.dat' index 3 using 1:3 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set ylabel 'fraction of sent states not delivered by then (log)'
+set title 'tail: 1 - CDF (ends at the loss)'
+plot 'cdf_loss_10.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_10.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_10.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_10.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
+set format y '%g'
 set autoscale
-set terminal pngcairo size 1400,560 font ',10'
+set terminal pngcairo size 1500,560 font ',10'
 set output 'cdf_loss_20.png'
-set multiplot layout 1,2 title "One-way latency from the intended send time\n4 clients, 60 Hz, 40 B, loss 20%, delay 20 ms, jitter 10 ms (netsim per hop: loss 10.56%, delay 10 ms, jitter +-5 ms, seed 1)"
-set logscale x
 set grid
-set key bottom right
+set format x '%g'
+set format y '%g'
+set key outside right top vertical Left reverse
+set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 20%, delay 20 ms, jitter 10 ms (netsim per hop: loss 10.56%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set logscale x
+set xrange [*:2632.52]
 set xlabel 'latency (ms, log)'
-set ylabel 'fraction delivered by then'
+set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
-set title 'CDF'
-plot 'cdf_loss_20.dat' index 0 using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_20.dat' index 1 using 1:2 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_20.dat' index 2 using 1:2 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_20.dat' index 3 using 1:2 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set title 'CDF (ends at the delivery %)'
+plot 'cdf_loss_20.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_20.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_20.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_20.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
+set format y '10^{%T}'
 set yrange [*:1]
-set key top right
-set ylabel 'fraction still undelivered (log)'
-set title 'tail: 1 - CDF'
-plot 'cdf_loss_20.dat' index 0 using 1:3 with steps lw 2 lc rgb '#1f77b4' title 'unsequenced', 'cdf_loss_20.dat' index 1 using 1:3 with steps lw 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_20.dat' index 2 using 1:3 with steps lw 2 lc rgb '#d62728' title 'reliable', 'cdf_loss_20.dat' index 3 using 1:3 with steps lw 2 lc rgb '#7f7f7f' title 'udp'
+set ylabel 'fraction of sent states not delivered by then (log)'
+set title 'tail: 1 - CDF (ends at the loss)'
+plot 'cdf_loss_20.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_20.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_20.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_20.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
+set format y '%g'
 set autoscale
-set terminal pngcairo size 900,560 font ',10'
+set terminal pngcairo size 1000,560 font ',10'
 set output 'p99.png'
-set title 'p99 one-way latency'
 set grid
-set key top left
+set format x '%g'
+set format y '%g'
+set key outside right top vertical Left reverse
+set autoscale xfix
+set offsets graph 0.03, graph 0.03, 0, 0
+set title "p99 one-way latency\n4 clients, 60 Hz, 40 B, loss: x axis, delay 20 ms, jitter 10 ms; median and min-max of 3 runs per point" noenhanced
 set xlabel 'end-to-end loss (%)'
 set ylabel 'p99 latency (ms, log)'
 set logscale y
 set yrange [*:*]
-plot 'sweep.dat' index 0 using 1:2 with linespoints lw 2 pt 7 lc rgb '#1f77b4' title 'unsequenced', 'sweep.dat' index 1 using 1:2 with linespoints lw 2 pt 7 lc rgb '#2ca02c' title 'sequenced', 'sweep.dat' index 2 using 1:2 with linespoints lw 2 pt 7 lc rgb '#d62728' title 'reliable', 'sweep.dat' index 3 using 1:2 with linespoints lw 2 pt 7 lc rgb '#7f7f7f' title 'udp'
+plot 'sweep.dat' index 3 using 1:2:5:6 with yerrorlines lw 2 dt 4 pt 11 lc rgb '#7f7f7f' title 'udp', 'sweep.dat' index 2 using 1:2:5:6 with yerrorlines lw 2 dt 1 pt 9 lc rgb '#d62728' title 'reliable', 'sweep.dat' index 1 using 1:2:5:6 with yerrorlines lw 2 dt 2 pt 5 lc rgb '#2ca02c' title 'sequenced', 'sweep.dat' index 0 using 1:2:5:6 with yerrorlines lw 2.5 dt 1 pt 7 lc rgb '#1f77b4' title 'unsequenced'
+unset arrow 1
+unset label 1
 unset logscale y
 set output 'delivery.png'
-set title 'delivered (% of expected)'
-set key bottom left
+set title "delivered (% of expected)\n4 clients, 60 Hz, 40 B, loss: x axis, delay 20 ms, jitter 10 ms; median and min-max of 3 runs per point" noenhanced
 set ylabel 'delivered (%)'
 set yrange [76:100.5]
-plot 'sweep.dat' index 0 using 1:3 with linespoints lw 2 pt 7 lc rgb '#1f77b4' title 'unsequenced', 'sweep.dat' index 1 using 1:3 with linespoints lw 2 pt 7 lc rgb '#2ca02c' title 'sequenced', 'sweep.dat' index 2 using 1:3 with linespoints lw 2 pt 7 lc rgb '#d62728' title 'reliable', 'sweep.dat' index 3 using 1:3 with linespoints lw 2 pt 7 lc rgb '#7f7f7f' title 'udp'
+plot 'sweep.dat' index 3 using 1:3:7:8 with yerrorlines lw 2 dt 4 pt 11 lc rgb '#7f7f7f' title 'udp', 'sweep.dat' index 2 using 1:3:7:8 with yerrorlines lw 2 dt 1 pt 9 lc rgb '#d62728' title 'reliable', 'sweep.dat' index 1 using 1:3:7:8 with yerrorlines lw 2 dt 2 pt 5 lc rgb '#2ca02c' title 'sequenced', 'sweep.dat' index 0 using 1:3:7:8 with yerrorlines lw 2.5 dt 1 pt 7 lc rgb '#1f77b4' title 'unsequenced'
+unset arrow 1
+unset label 1
 set autoscale
+set offsets 0, 0, 0, 0
