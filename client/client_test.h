@@ -1,7 +1,7 @@
 /* client_test.h: a socket-free way into the client library's receive path,
  * for tests and fuzz targets only. Programs use client.h.
  *
- * Both transports hand every received message to the same function;
+ * Every transport hands every received message to the same function;
  * client_receive() calls it with bytes from the caller instead of a socket,
  * so a test can play the relay's side message by message, deterministically
  * (the caller passes the receive time). */
@@ -10,8 +10,9 @@
 
 #include "client.h"
 
-/* A client with no socket and no ENet host: cfg as for client_create, but
- * host and port are ignored. It starts as if its join were sent (waiting
+/* A client on the third transport, the test double (client_detached.c):
+ * no socket and no ENet host; cfg as for client_create, but host and port
+ * are ignored. It starts as if its join were sent (waiting
  * for welcome), sends nothing (client_send_* return as if sent, or -1
  * where the real client needs a connection), and client_poll returns at
  * once: only the DISCONNECTED event once a relay error ended the session.

@@ -20,6 +20,7 @@
 #include <enet/enet.h>
 
 #include "../client/client.h"
+#include "../client/client_internal.h"
 #include "../client/client_test.h"
 #include "../proto/errors.h"
 #include "../proto/clock.h"
@@ -974,9 +975,26 @@ static void test_enet_refused_by_disconnect_data(void **state)
     enet_deinitialize();
 }
 
+/* The config's mode picks the transport whose caps.modes has it: every
+ * mode has exactly one, and it is the one the mode table says (ENet modes
+ * over ENet, with channels and a connection). */
+static void test_every_mode_has_one_transport(void **state)
+{
+    (void)state;
+    for (unsigned m = 0; m < PROTO_MODE_COUNT; m++) {
+        bool enet = client_enet_ops.caps.modes & (1u << m);
+        bool udp = client_udp_ops.caps.modes & (1u << m);
+        assert_true(enet != udp);
+        assert_int_equal(enet, proto_mode_info((enum proto_mode)m)->enet);
+    }
+    assert_true(client_enet_ops.caps.channels && client_enet_ops.caps.connection);
+    assert_false(client_udp_ops.caps.channels || client_udp_ops.caps.connection);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_mode_has_one_transport),
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_no_answer_enet),
         cmocka_unit_test(test_no_answer_udp),

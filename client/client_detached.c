@@ -1,0 +1,88 @@
+/* client_detached.c: the client library's third transport, the test double
+ * (client_create_detached in client_test.h; see client_internal.h).
+ *
+ * No socket and no clock: client_receive and client_tick feed the session
+ * with the caller's bytes and times. It has the capabilities of the
+ * transport the mode would pick (client_create_detached copies them), so a
+ * test sees that transport's receive rules; and it sends as that transport
+ * would with no socket: without a connection into the void (0), with one
+ * not at all (-1: the connection never came up). */
+#include "client_internal.h"
+
+static int detached_open(struct client *c, const struct client_config *cfg, char *err,
+                         size_t err_cap)
+{
+    (void)cfg;
+    (void)err;
+    (void)err_cap;
+    c->phase = PHASE_JOINING; /* as if the join were sent */
+    return 0;
+}
+
+static void detached_nothing(struct client *c)
+{
+    (void)c;
+}
+
+/* Nothing ever arrives: client_receive feeds it. */
+static int detached_service(struct client *c, uint64_t deadline_us, struct client_event *ev)
+{
+    (void)c;
+    (void)deadline_us;
+    (void)ev;
+    return 0;
+}
+
+static int detached_step(struct client *c, int wait_ms, struct client_event *ev)
+{
+    (void)wait_ms;
+    return detached_service(c, 0, ev);
+}
+
+static bool detached_ready(const struct client *c)
+{
+    return !c->caps.connection;
+}
+
+static int detached_send_control(struct client *c, char *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    return detached_ready(c) ? 0 : -1;
+}
+
+static int detached_send_state(struct client *c, const struct proto_mode_info *mi,
+                               const uint8_t *buf, size_t len)
+{
+    (void)mi;
+    (void)buf;
+    (void)len;
+    return detached_ready(c) ? 0 : -1;
+}
+
+static int detached_fd(const struct client *c)
+{
+    (void)c;
+    return -1;
+}
+
+static void detached_netinfo(const struct client *c, struct client_netinfo *info)
+{
+    (void)c;
+    (void)info;
+}
+
+const struct client_transport_ops client_detached_ops = {
+    .caps = { 0 }, /* replaced by the mode's transport's (client_create_detached) */
+    .open = detached_open,
+    .close = detached_nothing,
+    .service = detached_service,
+    .step = detached_step,
+    .ready = detached_ready,
+    .send_control = detached_send_control,
+    .send_state = detached_send_state,
+    .hang_up = detached_nothing,
+    .flush = detached_nothing,
+    .fd = detached_fd,
+    .netinfo = detached_netinfo,
+};

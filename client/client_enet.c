@@ -1,0 +1,512 @@
+/* client_enet.c: the client library over ENet (see client_internal.h).
+ *
+ * One ENetHost with one peer, or one peer of a shared host (a hub, see
+ * client.h). Control JSON on channel 0 (reliable), state on channel 1
+ * (unsequenced or sequenced) or 2 (reliable), as the mode table says. The
+ * join is sent as soon as the connection is up; the relay's close (or
+ * ENet's timeout) ends the session. Both kinds hand ENet's events to
+ * enet_handle. */
+#include "client_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <enet/enet.h>
+
+#include "../proto/clock.h"
+#include "../proto/errors.h"
+#include "../proto/netaddr.h"
+#include "../proto/sniff.h"
+
+#define HUB_SOCKET_BUFFER (4 << 20) /* a hub's socket takes bursts for all its clients */
+#define HUB_ROUNDS 64               /* enet_host_service calls per client_hub_service, at
+                                       most: each reads up to 256 datagrams and walks
+                                       every peer slot to send */
+
+_Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE &&
+                   PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED,
+               "client_test.h flags are ENet's packet flags");
+
+struct client_enet {
+    ENetHost *own;           /* my own host (NULL on a hub) */
+    struct client_hub *hub;  /* the shared host I am a peer of, or NULL */
+    ENetPeer *peer;          /* NULL once ENet has reset it */
+    bool other_transport;    /* the relay answered in plain UDP's tongue */
+    void *user;              /* cfg.user, for the hub's callback */
+};
+
+struct client_hub {
+    ENetHost *host;
+    /* wire counters (ENet's 32-bit host counters are harvested here) */
+    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
+};
+
+static bool enet_ready;
+
+static void enet_cleanup(void)
+{
+    enet_deinitialize();
+}
+
+/* ENet once per process. Returns 0, or -1 with a message in err. */
+static int enet_init_once(char *err, size_t err_cap)
+{
+    if (enet_ready)
+        return 0;
+    if (enet_initialize() != 0) {
+        snprintf(err, err_cap, "client: enet_initialize failed");
+        return -1;
+    }
+    atexit(enet_cleanup);
+    enet_ready = true;
+    return 0;
+}
+
+/* My own host's 32-bit counters, moved into the client's 64-bit ones (a
+ * hub harvests its own). */
+static void harvest_counters(struct client *c)
+{
+    struct client_enet *t = c->tp;
+    if (!t || !t->own)
+        return;
+    c->bytes_sent += t->own->totalSentData;
+    c->bytes_received += t->own->totalReceivedData;
+    c->dgrams_sent += t->own->totalSentPackets;
+    c->dgrams_received += t->own->totalReceivedPackets;
+    t->own->totalSentData = t->own->totalReceivedData = 0;
+    t->own->totalSentPackets = t->own->totalReceivedPackets = 0;
+}
+
+/* Sees every datagram before ENet parses it. A JSON datagram from the relay
+ * is a plain-UDP relay's answer to our connect: ENet would drop it unseen. */
+static int ENET_CALLBACK enet_intercept(ENetHost *host, ENetEvent *event)
+{
+    (void)event;
+    struct client *c = host->peerCount > 0 ? host->peers[0].data : NULL;
+    if (!c || host->receivedAddress.host != c->relay.v4.sin_addr.s_addr ||
+        host->receivedAddress.port != netaddr_port(&c->relay) ||
+        !sniff_is_json(host->receivedData, host->receivedDataLength))
+        return 0;
+    ((struct client_enet *)c->tp)->other_transport = true;
+    return 1; /* consumed */
+}
+
+static int enet_open(struct client *c, const struct client_config *cfg, char *err,
+                     size_t err_cap)
+{
+    if (c->relay.sa.sa_family != AF_INET) {
+        snprintf(err, err_cap, "client: %s is IPv6: ENet 1.3 speaks IPv4 only; use --mode udp "
+                 "(a relay with --transport udp) for IPv6", cfg->host);
+        return -1;
+    }
+    struct client_enet *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, err_cap, "client: out of memory");
+        return -1;
+    }
+    c->tp = t;
+    if (enet_init_once(err, err_cap) != 0)
+        return -1;
+    ENetAddress addr = {.host = c->relay.v4.sin_addr.s_addr, .port = cfg->port};
+    t->hub = cfg->hub;
+    t->user = cfg->user;
+    if (!t->hub) {
+        t->own = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
+        if (!t->own) {
+            snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
+            return -1;
+        }
+    }
+    ENetHost *host = t->hub ? t->hub->host : t->own;
+    t->peer = enet_host_connect(host, &addr, PROTO_CHANNEL_COUNT, 0);
+    if (!t->peer) {
+        snprintf(err, err_cap, t->hub ? "client: the hub has no free peer slot"
+                                      : "client: enet_host_connect failed");
+        return -1;
+    }
+    t->peer->data = c; /* how a hub (and enet_intercept) finds me */
+    if (!t->hub) /* hubs do not sniff: against a plain-UDP relay their clients time out */
+        t->own->intercept = enet_intercept;
+    enet_peer_timeout(t->peer, 0, c->timeout_ms, c->timeout_ms);
+    enet_host_flush(host); /* send the connect request now */
+    harvest_counters(c);
+    return 0;
+}
+
+/* My own host: disconnects politely, waiting at most DESTROY_WAIT_MS for
+ * ENet's acknowledgement. */
+static void close_own(struct client_enet *t)
+{
+    if (t->peer && t->peer->state == ENET_PEER_STATE_CONNECTED) {
+        /* _later: enet_peer_disconnect would drop what is still queued,
+         * such as the last state sent. */
+        enet_peer_disconnect_later(t->peer, 0);
+        uint64_t deadline = clock_now_us() + DESTROY_WAIT_MS * 1000u;
+        ENetEvent e;
+        for (;;) {
+            uint64_t now = clock_now_us();
+            if (now >= deadline)
+                break;
+            int r = enet_host_service(t->own, &e, (enet_uint32)((deadline - now + 999) / 1000));
+            if (r < 0)
+                break;
+            if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+                enet_packet_destroy(e.packet);
+            if (r > 0 && e.type == ENET_EVENT_TYPE_DISCONNECT) {
+                t->peer = NULL;
+                break;
+            }
+        }
+    }
+    if (t->peer)
+        enet_peer_reset(t->peer);
+    enet_host_destroy(t->own);
+}
+
+static void enet_close(struct client *c)
+{
+    struct client_enet *t = c->tp;
+    if (!t)
+        return;
+    if (t->hub) {
+        /* The hub sends the goodbye and waits for it (client_hub_destroy). */
+        if (t->peer) {
+            t->peer->data = NULL;
+            if (t->peer->state == ENET_PEER_STATE_CONNECTED)
+                enet_peer_disconnect_later(t->peer, 0);
+            else
+                enet_peer_reset(t->peer);
+        }
+    } else if (t->own) {
+        close_own(t);
+    }
+    free(t);
+    c->tp = NULL;
+}
+
+/* The relay closed the connection (or it timed out). Why: the error that
+ * came before it, else the code in the disconnect data (PROTOCOL.md: a
+ * relay that closes a peer sends its error code there too), else a guess. */
+static void on_disconnect(struct client *c, enet_uint32 data)
+{
+    const struct proto_error_info *info = proto_error_info((enum proto_error_code)data);
+    if (c->farewell_code[0])
+        client_go_dead(c, c->farewell_code, c->farewell_text);
+    else if (info)
+        client_go_dead(c, info->name, info->text);
+    else if (c->phase == PHASE_CONNECTING)
+        client_go_dead(c, "refused", "could not connect to the relay");
+    else
+        client_go_dead(c, "disconnected", "the relay closed the connection or timed out");
+}
+
+/* One ENet event of my peer (own host or hub). Returns 1 with *ev, or 0;
+ * destroys a received packet. */
+static int enet_handle(struct client *c, ENetEvent *e, struct client_event *ev)
+{
+    struct client_enet *t = c->tp;
+    switch (e->type) {
+    case ENET_EVENT_TYPE_CONNECT:
+        /* Throttle off: unreliable sends are never dropped by ENet itself. */
+        enet_peer_throttle_configure(e->peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
+                                     ENET_PEER_PACKET_THROTTLE_SCALE, 0);
+        c->phase = PHASE_JOINING;
+        client_send_join(c);
+        if (!t->hub) /* a hub flushes once for all its clients */
+            enet_host_flush(t->own);
+        return 0;
+    case ENET_EVENT_TYPE_DISCONNECT:
+        e->peer->data = NULL; /* ENet has reset it already; a hub may reuse the slot */
+        t->peer = NULL;
+        on_disconnect(c, e->data);
+        return 0;
+    case ENET_EVENT_TYPE_RECEIVE: {
+        int got = client_receive_message(c, e->channelID, e->packet->flags, e->packet->data,
+                                         e->packet->dataLength, clock_now_us(), ev);
+        enet_packet_destroy(e->packet);
+        return got;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* One event of my own host, waiting up to wait_ms for it. Returns 1 with
+ * *ev, or 0. */
+static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
+{
+    struct client_enet *t = c->tp;
+    ENetEvent e;
+    int r = enet_host_check_events(t->own, &e);
+    if (r == 0)
+        r = enet_host_service(t->own, &e, (enet_uint32)(wait_ms > 0 ? wait_ms : 0));
+    harvest_counters(c);
+    if (r < 0) {
+        client_go_dead(c, "socket", "ENet host service failed");
+        return 0;
+    }
+    if (t->other_transport) {
+        client_wrong_transport(c, "plain UDP", "use --mode udp");
+        if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
+        return 0;
+    }
+    return r > 0 ? enet_handle(c, &e, ev) : 0;
+}
+
+/* On a hub the hub reads for me (client_hub_service): only my own timers
+ * run here, and nothing waits. */
+static int enet_service(struct client *c, uint64_t deadline_us, struct client_event *ev)
+{
+    struct client_enet *t = c->tp;
+    if (!t->hub)
+        return client_service(c, deadline_us, ev);
+    client_timers(c, clock_now_us());
+    return 0;
+}
+
+static bool enet_ready_to_send(const struct client *c)
+{
+    const struct client_enet *t = c->tp;
+    return t && t->peer;
+}
+
+static int enet_send(struct client *c, uint8_t channel, uint32_t flags, const void *buf,
+                     size_t len)
+{
+    struct client_enet *t = c->tp;
+    ENetPacket *p = enet_packet_create(buf, len, flags);
+    if (!p)
+        return -1;
+    if (enet_peer_send(t->peer, channel, p) != 0) {
+        enet_packet_destroy(p);
+        return -1;
+    }
+    return 0;
+}
+
+static int enet_send_control(struct client *c, char *buf, size_t len)
+{
+    const struct client_enet *t = c->tp;
+    if (!t || !t->peer || t->peer->state != ENET_PEER_STATE_CONNECTED)
+        return -1;
+    return enet_send(c, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, buf, len);
+}
+
+static int enet_send_state(struct client *c, const struct proto_mode_info *mi,
+                           const uint8_t *buf, size_t len)
+{
+    return enet_send(c, mi->up_channel, mi->up_flags, buf, len);
+}
+
+/* Best-effort notice to the relay, then forget the peer (a hub must not
+ * hand its slot's later events to me). */
+static void enet_hang_up(struct client *c)
+{
+    struct client_enet *t = c->tp;
+    if (t && t->peer) {
+        t->peer->data = NULL;
+        enet_peer_disconnect_now(t->peer, 0);
+        t->peer = NULL;
+    }
+}
+
+static void enet_flush(struct client *c)
+{
+    struct client_enet *t = c->tp;
+    if (t && t->hub)
+        client_hub_flush(t->hub);
+    if (t && t->own) {
+        enet_host_flush(t->own);
+        harvest_counters(c);
+    }
+}
+
+static int enet_fd(const struct client *c)
+{
+    const struct client_enet *t = c->tp;
+    if (t && t->hub)
+        return client_hub_fd(t->hub);
+    return t && t->own ? (int)t->own->socket : -1;
+}
+
+/* My own host's bytes not yet harvested; my peer's ENet figures (a hub
+ * client's bytes are the hub's: client_hub_netinfo). */
+static void enet_netinfo(const struct client *c, struct client_netinfo *info)
+{
+    const struct client_enet *t = c->tp;
+    if (!t)
+        return;
+    if (t->own) {
+        info->bytes_sent += t->own->totalSentData;
+        info->bytes_received += t->own->totalReceivedData;
+        info->datagrams_sent += t->own->totalSentPackets;
+        info->datagrams_received += t->own->totalReceivedPackets;
+    }
+    const ENetPeer *p = t->peer;
+    if (!p)
+        return;
+    info->enet_peer_out = p->outgoingPeerID;
+    info->enet_peer_in = p->incomingPeerID;
+    info->enet_rtt_ms = p->roundTripTime;
+    info->enet_rtt_var_ms = p->roundTripTimeVariance;
+    /* ENet publishes packetLoss only every 10 s
+     * (ENET_PEER_PACKET_LOSS_INTERVAL); until it has, report the counts it
+     * keeps for the current interval: reliable commands this peer sent, and
+     * those it had to retransmit. */
+    if (p->packetLoss == 0 && p->packetsSent > 0)
+        info->enet_loss = (double)p->packetsLost / p->packetsSent;
+    else
+        info->enet_loss = (double)p->packetLoss / ENET_PEER_PACKET_LOSS_SCALE;
+}
+
+const struct client_transport_ops client_enet_ops = {
+    .caps = {
+        .modes = (1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) |
+                 (1u << PROTO_MODE_RELIABLE),
+        .channels = true,
+        .connection = true,
+    },
+    .open = enet_open,
+    .close = enet_close,
+    .service = enet_service,
+    .step = enet_step,
+    .ready = enet_ready_to_send,
+    .send_control = enet_send_control,
+    .send_state = enet_send_state,
+    .hang_up = enet_hang_up,
+    .flush = enet_flush,
+    .fd = enet_fd,
+    .netinfo = enet_netinfo,
+};
+
+/* ---- hubs: many ENet clients on one host (client.h) ---- */
+
+struct client_hub *client_hub_create(size_t max_clients, char *err, size_t err_cap)
+{
+    if (max_clients == 0 || max_clients > ENET_PROTOCOL_MAXIMUM_PEER_ID) {
+        snprintf(err, err_cap, "client: a hub holds 1 to %d clients",
+                 ENET_PROTOCOL_MAXIMUM_PEER_ID);
+        return NULL;
+    }
+    if (enet_init_once(err, err_cap) != 0)
+        return NULL;
+    struct client_hub *hub = calloc(1, sizeof *hub);
+    if (!hub) {
+        snprintf(err, err_cap, "client: out of memory");
+        return NULL;
+    }
+    hub->host = enet_host_create(NULL, max_clients, PROTO_CHANNEL_COUNT, 0, 0);
+    if (!hub->host) {
+        snprintf(err, err_cap, "client: enet_host_create failed: %s", strerror(errno));
+        free(hub);
+        return NULL;
+    }
+    /* ENet's 256 kB is one client's worth; the kernel caps it at rmem_max */
+    enet_socket_set_option(hub->host->socket, ENET_SOCKOPT_RCVBUF, HUB_SOCKET_BUFFER);
+    enet_socket_set_option(hub->host->socket, ENET_SOCKOPT_SNDBUF, HUB_SOCKET_BUFFER);
+    return hub;
+}
+
+static void hub_harvest(struct client_hub *hub)
+{
+    ENetHost *h = hub->host;
+    hub->bytes_sent += h->totalSentData;
+    hub->bytes_received += h->totalReceivedData;
+    hub->dgrams_sent += h->totalSentPackets;
+    hub->dgrams_received += h->totalReceivedPackets;
+    h->totalSentData = h->totalReceivedData = 0;
+    h->totalSentPackets = h->totalReceivedPackets = 0;
+}
+
+/* Is a goodbye to or from this peer still on its way? */
+static bool hub_peer_leaving(const ENetPeer *p)
+{
+    return p->state == ENET_PEER_STATE_DISCONNECT_LATER ||
+           p->state == ENET_PEER_STATE_DISCONNECTING ||
+           p->state == ENET_PEER_STATE_ACKNOWLEDGING_DISCONNECT;
+}
+
+void client_hub_destroy(struct client_hub *hub)
+{
+    if (!hub)
+        return;
+    uint64_t deadline = clock_now_us() + DESTROY_WAIT_MS * 1000u;
+    for (uint64_t now = clock_now_us(); now < deadline; now = clock_now_us()) {
+        size_t leaving = 0;
+        for (size_t i = 0; i < hub->host->peerCount; i++)
+            leaving += hub_peer_leaving(&hub->host->peers[i]);
+        if (leaving == 0)
+            break;
+        ENetEvent e;
+        int r = enet_host_service(hub->host, &e, (enet_uint32)((deadline - now + 999) / 1000));
+        if (r < 0)
+            break;
+        if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
+    }
+    enet_host_destroy(hub->host);
+    free(hub);
+}
+
+/* Hands one ENet event to its client, then what that client has pending
+ * (its DISCONNECTED event, after a fatal one). */
+static void hub_dispatch(ENetEvent *e, client_hub_fn fn, void *ctx)
+{
+    struct client *c = e->peer ? e->peer->data : NULL;
+    if (c)
+        client_settle(c); /* what its previous event left pending, as client_poll does */
+    struct client_event ev;
+    memset(&ev, 0, sizeof ev);
+    void *user = c ? ((struct client_enet *)c->tp)->user : NULL;
+    if (!c || c->phase == PHASE_DEAD) { /* destroyed, or done: nobody reads it */
+        if (e->type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e->packet);
+    } else if (enet_handle(c, e, &ev) == 1) {
+        fn(ctx, c, user, &ev);
+    }
+    while (c && c->phase == PHASE_DEAD && client_poll(c, 0, &ev) == 1)
+        fn(ctx, c, user, &ev);
+}
+
+int client_hub_service(struct client_hub *hub, client_hub_fn fn, void *ctx)
+{
+    ENetEvent e;
+    int n = 0;
+    int r = enet_host_service(hub->host, &e, 0);
+    for (int round = 1; r > 0; round++) {
+        while (r > 0) {
+            hub_dispatch(&e, fn, ctx);
+            n++;
+            r = enet_host_check_events(hub->host, &e);
+        }
+        if (r < 0 || round == HUB_ROUNDS)
+            break;
+        r = enet_host_service(hub->host, &e, 0); /* more waiting? */
+    }
+    hub_harvest(hub);
+    return r < 0 ? -1 : n;
+}
+
+void client_hub_flush(struct client_hub *hub)
+{
+    enet_host_flush(hub->host);
+    hub_harvest(hub);
+}
+
+int client_hub_fd(const struct client_hub *hub)
+{
+    return (int)hub->host->socket;
+}
+
+void client_hub_netinfo(const struct client_hub *hub, struct client_netinfo *info)
+{
+    memset(info, 0, sizeof *info);
+    const ENetHost *h = hub->host;
+    info->bytes_sent = hub->bytes_sent + h->totalSentData;
+    info->bytes_received = hub->bytes_received + h->totalReceivedData;
+    info->datagrams_sent = hub->dgrams_sent + h->totalSentPackets;
+    info->datagrams_received = hub->dgrams_received + h->totalReceivedPackets;
+}

@@ -1,0 +1,202 @@
+/* client_internal.h: inside the client library (client.c and its
+ * transports); programs use client.h, tests client_test.h.
+ *
+ * client.c holds the session: phases, members, the receive path, clock
+ * pings, the public API. A transport carries bytes for it through one table
+ * of operations (in the manner of Redis's ae backends):
+ *
+ *   client_enet.c      client_enet_ops: one ENetHost with one peer.
+ *   client_udp.c       client_udp_ops: one plain datagram socket.
+ *   client_detached.c  client_detached_ops: no socket at all; tests and fuzz
+ *                      targets feed it with client_receive (client_test.h).
+ *
+ * What the session must know of a transport is data (struct
+ * client_transport_caps), so client.c never asks which one it has. */
+#ifndef RICOCHET_CLIENT_INTERNAL_H
+#define RICOCHET_CLIENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "../proto/netaddr.h"
+
+#define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
+#define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
+#define DEPARTED_MAX 64            /* ids remembered after they left */
+
+struct client;
+
+/* What a transport can do, as the session needs to know it. */
+struct client_transport_caps {
+    uint32_t modes;  /* bit (1u << mode) per enum proto_mode it carries; the
+                        config's mode picks the transport. With one bit the
+                        mode cannot be switched live. */
+    bool channels;   /* messages arrive on PROTO_CHANNEL_*; else all on
+                        PROTO_CHANNEL_DATAGRAM (any other is dropped) */
+    bool connection; /* a connection carries the session: joins go out once it
+                        is up, notices are reliable, its close ends the
+                        session. Without one (plain UDP): joins are repeated
+                        with the relay's cookie, error not_joined means
+                        join again, a member silent for timeout_ms is
+                        expired here, and the relay's shutting_down or
+                        kicked is itself the end of the session. */
+};
+
+struct client_transport_ops {
+    struct client_transport_caps caps;
+    /* Opens the socket towards c->relay (resolved from cfg) and starts the
+     * session (an ENet connect, or the first join). Returns 0, or -1 with a
+     * message in err; close is called either way. */
+    int (*open)(struct client *c, const struct client_config *cfg, char *err,
+                size_t err_cap);
+    /* Says goodbye within DESTROY_WAIT_MS and frees c->tp (NULL is fine). */
+    void (*close)(struct client *c);
+    /* Services until an event (1 with *ev) or deadline (0; also 0 once the
+     * client is dead). client_service() is the socket transports' loop. */
+    int (*service)(struct client *c, uint64_t deadline_us, struct client_event *ev);
+    /* One step of client_service: waits at most wait_ms for one message
+     * and hands it to client_receive_message. Returns 1 with *ev, or 0. */
+    int (*step)(struct client *c, int wait_ms, struct client_event *ev);
+    /* Can a state be sent now (a connection that is up, or none needed)? */
+    bool (*ready)(const struct client *c);
+    /* Sends one control message: len bytes in buf, which has CTL_SEND_MAX
+     * bytes of room (a transport may pad). Returns 0 or -1. */
+    int (*send_control)(struct client *c, char *buf, size_t len);
+    /* Sends one state datagram as mode mi goes up. Returns 0 or -1. */
+    int (*send_state)(struct client *c, const struct proto_mode_info *mi,
+                      const uint8_t *buf, size_t len);
+    void (*hang_up)(struct client *c);  /* the session is dead: drop the link now */
+    void (*flush)(struct client *c);    /* queued sends out now; counters harvested */
+    int (*fd)(const struct client *c);  /* for poll(2); -1: none */
+    /* Adds the transport's own figures (not yet harvested bytes, RTT). */
+    void (*netinfo)(const struct client *c, struct client_netinfo *info);
+};
+
+extern const struct client_transport_ops client_enet_ops;
+extern const struct client_transport_ops client_udp_ops;
+extern const struct client_transport_ops client_detached_ops;
+
+/* A member that left my room, remembered so that a late state does not list
+ * it again. expired: I expired it myself (no connection, no state for
+ * timeout_ms) and the relay may still have it, so a state from it lists it
+ * again under its name. */
+struct departed {
+    uint32_t id;               /* 0: free slot */
+    bool expired;
+    enum proto_mode mode;
+    char name[PROTO_NAME_MAX + 1];
+};
+
+enum client_phase {
+    PHASE_CONNECTING, /* handshake (ENet) */
+    PHASE_JOINING,    /* join sent, waiting for welcome (no connection: also rejoining) */
+    PHASE_JOINED,
+    PHASE_DEAD        /* disconnected; DISCONNECTED event still to return */
+};
+
+struct client {
+    char host[256];
+    char room[PROTO_ROOM_MAX + 1];
+    char name[PROTO_NAME_MAX + 1];
+    uint16_t port;
+    bool reflect;
+    uint32_t timeout_ms;
+    enum proto_mode mode;
+    const struct client_transport_ops *ops;
+    struct client_transport_caps caps; /* ops->caps, or (detached) those of the
+                                          transport the mode would pick */
+    void *tp;                 /* the transport's own state */
+
+    enum client_phase phase;
+    bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
+    bool fail_after_event;    /* a join error: disconnect on the next poll */
+    char dead_code[PROTO_CODE_MAX + 1];
+    char dead_text[PROTO_TEXT_MAX + 1];
+    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* client_end_reason() */
+    char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins */
+    /* With a connection: the last error that ends a session (kicked,
+     * shutting_down, ...): the close that follows is explained by it
+     * ("" = none yet). */
+    char farewell_code[PROTO_CODE_MAX + 1];
+    char farewell_text[PROTO_TEXT_MAX + 1];
+    uint64_t created_us;
+    uint64_t join_started_us; /* the join (or rejoin) deadline counts from here */
+    uint64_t next_join_us;    /* no connection: when the join goes out again */
+    uint64_t last_ping_us;    /* last ping sent */
+    bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
+    uint32_t id;
+    uint32_t next_seq;
+    union netaddr relay;      /* resolved by client_create: IPv4 or IPv6 */
+
+    /* wire counters (ENet's 32-bit host counters are harvested here) */
+    uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
+    uint64_t bad_messages;    /* dropped: undecodable or unexpected */
+    uint64_t too_old;         /* sequenced states dropped: a newer one from the
+                                 same sender was already delivered */
+
+    /* members of my room, not me */
+    struct client_member *members;
+    size_t n_members, cap_members;
+    bool remove_pending;      /* a member left: remove on the next poll */
+    bool remove_expired;      /* ... and it was my own expiry, not the relay's notice */
+    uint32_t remove_id;
+    struct departed departed[DEPARTED_MAX];
+    size_t departed_next;
+
+    struct histogram latency;     /* one-way latency of others' states */
+    struct histogram rtt;         /* my reflected states */
+    struct recv_stats reflect_stats;
+
+    struct proto_control ctl;     /* last control message, for events */
+
+    /* clock offset to the relay (pings, PROTOCOL.md "Clock offset") */
+    struct clock_sync clock;
+    uint64_t next_ping_us;        /* next clock ping */
+    struct clock_sync announced;  /* the estimate the room has (valid: announced) */
+    unsigned clock_samples;
+    bool clock_changed;           /* announce it at the next step */
+};
+
+/* ---- what client.c offers its transports ---- */
+
+/* The receive path of every transport (and of client_receive): one message
+ * that arrived on channel with flags (PROTO_FLAG_*; PROTO_CHANNEL_DATAGRAM:
+ * none). Returns 1 with *ev, or 0. */
+int client_receive_message(struct client *c, uint8_t channel, uint32_t flags,
+                           const uint8_t *buf, size_t len, uint64_t now,
+                           struct client_event *ev);
+
+/* Marks the client dead with a reason; the next poll returns DISCONNECTED. */
+void client_go_dead(struct client *c, const char *code, const char *text);
+
+/* The relay speaks the other transport: the session ends now with
+ * wrong_transport ("the relay at X speaks <speaks>; <advice>") rather than
+ * timing out. */
+void client_wrong_transport(struct client *c, const char *speaks, const char *advice);
+
+/* Counts and logs a dropped message. */
+void client_bad_message(struct client *c, const char *what, int err);
+
+void client_send_join(struct client *c);
+/* Sends a control message of type with t (ping, leave). */
+void client_send_simple(struct client *c, enum proto_ctl_type type, uint64_t t);
+
+/* No connection: a member silent for timeout_ms becomes a LEFT event
+ * (reason timeout). Returns 1 with *ev for the first such member, or 0. */
+int client_member_expire(struct client *c, uint64_t now, struct client_event *ev);
+
+/* Applies what the previous event left pending: the removal of a member
+ * who left, the end of the session after a fatal relay error. */
+void client_settle(struct client *c);
+
+/* The session's own timers at now: the join deadline (false: it passed,
+ * the client is dead), clock pings. */
+bool client_timers(struct client *c, uint64_t now);
+
+/* The service loop of a transport with a socket: client_timers, then
+ * ops->step until an event or the deadline. */
+int client_service(struct client *c, uint64_t deadline_us, struct client_event *ev);
+
+#endif
