@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +38,111 @@ static int choice_index(const char *choices, const char *value)
     return -1;
 }
 
+/* A whole number in [d->min, d->max] from value, into *v. */
+static int parse_whole(const struct option_def *d, const char *value, long *v, char *err,
+                       size_t err_cap)
+{
+    char *end;
+    errno = 0;
+    *v = strtol(value, &end, 10);
+    if (errno || end == value || *end) {
+        snprintf(err, err_cap, "--%s: '%s' is not a whole number", d->name, value);
+        return -1;
+    }
+    if (*v < d->min || *v > d->max) {
+        snprintf(err, err_cap, "--%s: %ld is out of range [%.0f, %.0f]", d->name, *v, d->min,
+                 d->max);
+        return -1;
+    }
+    return 0;
+}
+
+/* A finite number in [d->min, d->max] from value, into *v. */
+static int parse_number(const struct option_def *d, const char *value, double *v, char *err,
+                        size_t err_cap)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(value, &end);
+    if (errno || end == value || *end || !isfinite(*v)) {
+        snprintf(err, err_cap, "--%s: '%s' is not a number", d->name, value);
+        return -1;
+    }
+    if (*v < d->min || *v > d->max) {
+        snprintf(err, err_cap, "--%s: %g is out of range [%g, %g]", d->name, *v, d->min,
+                 d->max);
+        return -1;
+    }
+    return 0;
+}
+
+static unsigned long long scale_of(const struct option_def *d)
+{
+    return d->type == OPTION_SECONDS ? 1000 : d->scale ? d->scale : 1;
+}
+
+/* An OPTION_UINT or OPTION_SECONDS field: its width, 0 if the table entry
+ * is wrong (an unknown size, or a range that does not fit it scaled). */
+static size_t uint_size(const struct option_def *d)
+{
+    size_t size = d->type == OPTION_SECONDS ? sizeof(uint32_t) : d->size;
+    double top = size == 2 ? UINT16_MAX : size == 4 ? UINT32_MAX : size == 8 ? 9e18 : 0;
+    if (d->min < 0 || d->max * (double)scale_of(d) > top)
+        return 0;
+    return size;
+}
+
+static void store_uint(void *field, size_t size, unsigned long long v)
+{
+    uint16_t v16 = (uint16_t)v;
+    uint32_t v32 = (uint32_t)v;
+    uint64_t v64 = v;
+    memcpy(field, size == 2 ? (void *)&v16 : size == 4 ? (void *)&v32 : (void *)&v64, size);
+}
+
+static unsigned long long load_uint(const void *field, size_t size)
+{
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v64;
+    memcpy(size == 2 ? (void *)&v16 : size == 4 ? (void *)&v32 : (void *)&v64, field, size);
+    return size == 2 ? v16 : size == 4 ? v32 : v64;
+}
+
+/* OPTION_UINT and OPTION_SECONDS: the value, scaled, into its field. */
+static int set_uint(const struct option_def *d, char *field, const char *value, char *err,
+                    size_t err_cap)
+{
+    size_t size = uint_size(d);
+    if (!size) {
+        snprintf(err, err_cap, "--%s: bad option table entry", d->name);
+        return -1;
+    }
+    if (d->type == OPTION_UINT) {
+        long v;
+        if (parse_whole(d, value, &v, err, err_cap) != 0)
+            return -1;
+        store_uint(field, size, (unsigned long long)v * scale_of(d));
+        return 0;
+    }
+    double v;
+    if (parse_number(d, value, &v, err, err_cap) != 0)
+        return -1;
+    /* Rounded to 0 it would mean "off", or whatever 0 means: refuse it. */
+    if (v > 0 && v < 0.001) {
+        snprintf(err, err_cap, "--%s: %g is too small: use 0 (off) or at least 0.001",
+                 d->name, v);
+        return -1;
+    }
+    store_uint(field, size, (unsigned long long)(v * 1000.0 + 0.5));
+    return 0;
+}
+
 int options_set(const struct option_def *defs, void *cfg, const char *name,
                 const char *value, char *err, size_t err_cap)
 {
     const struct option_def *d = find(defs, name, strlen(name));
-    char *field, *end;
+    char *field;
 
     if (!d) {
         snprintf(err, err_cap, "unknown option --%s (see --help)", name);
@@ -51,36 +152,21 @@ int options_set(const struct option_def *defs, void *cfg, const char *name,
     switch (d->type) {
     case OPTION_INT: {
         long v;
-        errno = 0;
-        v = strtol(value, &end, 10);
-        if (errno || end == value || *end) {
-            snprintf(err, err_cap, "--%s: '%s' is not a whole number", name, value);
+        if (parse_whole(d, value, &v, err, err_cap) != 0)
             return -1;
-        }
-        if (v < d->min || v > d->max) {
-            snprintf(err, err_cap, "--%s: %ld is out of range [%.0f, %.0f]", name, v,
-                     d->min, d->max);
-            return -1;
-        }
         memcpy(field, &v, sizeof v);
         return 0;
     }
     case OPTION_DOUBLE: {
         double v;
-        errno = 0;
-        v = strtod(value, &end);
-        if (errno || end == value || *end || !isfinite(v)) {
-            snprintf(err, err_cap, "--%s: '%s' is not a number", name, value);
+        if (parse_number(d, value, &v, err, err_cap) != 0)
             return -1;
-        }
-        if (v < d->min || v > d->max) {
-            snprintf(err, err_cap, "--%s: %g is out of range [%g, %g]", name, v, d->min,
-                     d->max);
-            return -1;
-        }
         memcpy(field, &v, sizeof v);
         return 0;
     }
+    case OPTION_UINT:
+    case OPTION_SECONDS:
+        return set_uint(d, field, value, err, err_cap);
     case OPTION_BOOL: {
         bool v;
         if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes")) {
@@ -116,6 +202,42 @@ int options_set(const struct option_def *defs, void *cfg, const char *name,
     }
     snprintf(err, err_cap, "--%s: bad option table entry", name);
     return -1;
+}
+
+int options_defaults(const struct option_def *defs, void *cfg, char *err, size_t err_cap)
+{
+    for (const struct option_def *d = defs; d->name; d++)
+        if (d->def && options_set(defs, cfg, d->name, d->def, err, err_cap) != 0)
+            return -1;
+    return 0;
+}
+
+static double clamp(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+void options_clamp(const struct option_def *defs, void *cfg)
+{
+    for (const struct option_def *d = defs; d->name; d++) {
+        char *field = (char *)cfg + d->offset;
+        if (d->type == OPTION_INT) {
+            long v;
+            memcpy(&v, field, sizeof v);
+            v = (long)clamp((double)v, d->min, d->max);
+            memcpy(field, &v, sizeof v);
+        } else if (d->type == OPTION_DOUBLE) {
+            double v;
+            memcpy(&v, field, sizeof v);
+            v = clamp(v, d->min, d->max);
+            memcpy(field, &v, sizeof v);
+        } else if ((d->type == OPTION_UINT || d->type == OPTION_SECONDS) && uint_size(d)) {
+            size_t size = uint_size(d);
+            double k = (double)scale_of(d);
+            double v = clamp((double)load_uint(field, size), d->min * k, d->max * k);
+            store_uint(field, size, (unsigned long long)v);
+        }
+    }
 }
 
 /* 1-based line and column (in characters, not bytes) of offset in text. */
@@ -156,7 +278,9 @@ static bool json_type_fits(const struct option_def *d, const cJSON *item,
 {
     switch (d->type) {
     case OPTION_INT:
-    case OPTION_DOUBLE: *wanted = "a number"; return cJSON_IsNumber(item);
+    case OPTION_DOUBLE:
+    case OPTION_UINT:
+    case OPTION_SECONDS: *wanted = "a number"; return cJSON_IsNumber(item);
     case OPTION_BOOL: *wanted = "true or false"; return cJSON_IsBool(item);
     case OPTION_STRING:
     case OPTION_CHOICE: *wanted = "a string"; return cJSON_IsString(item);
@@ -276,9 +400,8 @@ int options_parse(const struct option_def *defs, void *cfg, int argc, char **arg
 {
     char name[64];
 
-    for (const struct option_def *d = defs; d->name; d++)
-        if (d->def && options_set(defs, cfg, d->name, d->def, err, err_cap) != 0)
-            return -1;
+    if (options_defaults(defs, cfg, err, err_cap) != 0)
+        return -1;
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return OPTIONS_HELP;
@@ -361,8 +484,10 @@ bool options_help_row(const struct option_def *defs, size_t i, struct options_ro
     const struct option_def *d = &defs[i];
     char range[96] = "", def[96] = "";
     switch (d->type) {
-    case OPTION_INT: snprintf(range, sizeof range, " [%.0f..%.0f]", d->min, d->max); break;
-    case OPTION_DOUBLE: snprintf(range, sizeof range, " [%g..%g]", d->min, d->max); break;
+    case OPTION_INT:
+    case OPTION_UINT: snprintf(range, sizeof range, " [%.0f..%.0f]", d->min, d->max); break;
+    case OPTION_DOUBLE:
+    case OPTION_SECONDS: snprintf(range, sizeof range, " [%g..%g]", d->min, d->max); break;
     case OPTION_CHOICE: snprintf(range, sizeof range, " {%s}", d->choices); break;
     default: break;
     }

@@ -17,7 +17,14 @@ enum option_type {
     OPTION_DOUBLE, /* double; min/max inclusive */
     OPTION_BOOL,   /* bool; --name sets true, --name=false/0 clears */
     OPTION_STRING, /* char[cap] with cap = (size_t)max; min = minimum length */
-    OPTION_CHOICE  /* int index into the '|'-separated list in choices */
+    OPTION_CHOICE, /* int index into the '|'-separated list in choices */
+    OPTION_UINT,   /* a whole number, min/max inclusive (0 <= min), into an unsigned
+                      field of `size` bytes (2: uint16_t, 4: uint32_t, 8: uint64_t or
+                      size_t) that holds it times `scale` (0 means 1; 1000: whole
+                      seconds given, milliseconds kept) */
+    OPTION_SECONDS /* seconds, decimals allowed, min/max inclusive (0 <= min), into a
+                      uint32_t of milliseconds (rounded); a positive value under
+                      0.001 is refused rather than rounded to 0 */
 };
 
 struct option_def {
@@ -28,6 +35,8 @@ struct option_def {
     double min, max;      /* range (see enum option_type) */
     const char *choices;  /* OPTION_CHOICE: "unsequenced|sequenced|reliable" */
     const char *help;     /* one line */
+    size_t size;          /* OPTION_UINT: sizeof the field */
+    unsigned scale;       /* OPTION_UINT: the field holds value * scale (0 = 1) */
 };
 
 /* What options_parse found besides options: a request to print something. */
@@ -44,6 +53,14 @@ enum options_request {
  * errors. */
 int options_parse(const struct option_def *defs, void *cfg, int argc,
                   char **argv, char *err, size_t err_cap);
+
+/* Sets every option that has one to its default. Returns 0 or -1 with a
+ * message in err (a default outside its own range: a table bug). */
+int options_defaults(const struct option_def *defs, void *cfg, char *err, size_t err_cap);
+
+/* Brings every number in cfg into its option's range (for structures
+ * filled by code rather than parsed). */
+void options_clamp(const struct option_def *defs, void *cfg);
 
 /* Sets one option from text; used by both argv and the config file.
  * Returns 0 or -1 with a message in err. */

@@ -146,28 +146,6 @@ const char *relay_drop_name(enum relay_drop why)
     return drop_info[why].name ? drop_info[why].name : "?";
 }
 
-void relay_default_config(struct relay_config *cfg)
-{
-    memset(cfg, 0, sizeof *cfg);
-    cfg->max_clients = 1024;
-    cfg->peer_cap = cfg->max_clients + RELAY_SPARE_PEERS;
-    cfg->max_rooms = 256;
-    cfg->max_room_size = PROTO_ROSTER_MAX;
-    cfg->name_max = PROTO_NAME_MAX;
-    cfg->room_max = PROTO_ROOM_MAX;
-    cfg->max_packet_size = 2048;
-    cfg->rate_limit = 180;
-    cfg->rate_burst = 60;
-    cfg->kick_after_ms = 2000;
-    cfg->max_strikes = 20;
-    cfg->kick_ban_ms = 10000;
-}
-
-static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
 struct relay *relay_create(const struct relay_config *cfg,
                            const struct relay_transport *transport)
 {
@@ -175,18 +153,13 @@ struct relay *relay_create(const struct relay_config *cfg,
     if (!r)
         return NULL;
     r->cfg = *cfg;
-    r->cfg.max_clients = clamp_u32(r->cfg.max_clients, 1, UINT32_MAX / 2);
-    r->cfg.peer_cap = clamp_u32(r->cfg.peer_cap, 1, UINT32_MAX / 2);
-    r->cfg.max_rooms = clamp_u32(r->cfg.max_rooms, 1, UINT32_MAX / 2);
-    /* The welcome roster lists the others, so a room of ROSTER_MAX + 1
-     * would still fit; keep the simple bound. */
-    r->cfg.max_room_size = clamp_u32(r->cfg.max_room_size, 1, PROTO_ROSTER_MAX);
-    r->cfg.name_max = clamp_u32(r->cfg.name_max, 1, PROTO_NAME_MAX);
-    r->cfg.room_max = clamp_u32(r->cfg.room_max, 1, PROTO_ROOM_MAX);
-    if (r->cfg.max_packet_size < PROTO_STATE_SIZE)
-        r->cfg.max_packet_size = PROTO_STATE_SIZE;
-    if (r->cfg.rate_burst == 0)
-        r->cfg.rate_burst = 1;
+    /* The option table's ranges (settings.c): max_room_size <= PROTO_ROSTER_MAX
+     * (the welcome roster lists the others, so a room of ROSTER_MAX + 1 would
+     * still fit; keep the simple bound), name and room lengths within the
+     * protocol's, max_packet_size above a state, rate_burst >= 1. */
+    relay_config_clamp(&r->cfg);
+    if (r->cfg.peer_cap < 1 || r->cfg.peer_cap > UINT32_MAX / 2)
+        r->cfg.peer_cap = r->cfg.peer_cap < 1 ? 1 : UINT32_MAX / 2;
     r->tp = *transport;
     r->next_id = 1;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);

@@ -78,22 +78,29 @@ enum relay_drop {
     RELAY_DROP_COUNT
 };
 
-/* Limits and policy. relay_default_config() gives the defaults below. */
+/* Limits and policy. Each limit's default and range is declared once, in
+ * ricochet-relay's option table (settings.c, the row named in brackets):
+ * relay_default_config() gives those defaults, relay_create() clamps to
+ * those ranges. */
 struct relay_config {
-    uint32_t peer_cap;      /* transport handles are < peer_cap (default 1056) */
-    uint32_t max_clients;   /* connected peers; more get server_full (1024) */
-    uint32_t max_rooms;     /* live rooms (256) */
-    uint32_t max_room_size; /* members per room, <= PROTO_ROSTER_MAX (256) */
-    uint32_t name_max;      /* bytes in a name, <= PROTO_NAME_MAX (32) */
-    uint32_t room_max;      /* bytes in a room name, <= PROTO_ROOM_MAX (32) */
-    size_t max_packet_size; /* largest datagram accepted, bytes (2048) */
-    uint32_t rate_limit;    /* datagrams/s per client, 0 = no limit (180) */
-    uint32_t rate_burst;    /* token bucket depth, datagrams (60) */
-    uint32_t kick_after_ms; /* sustained rate-limiting this long -> kick, 0 = never (2000) */
-    uint32_t max_strikes;   /* invalid datagrams (decaying 1/s) before a kick, 0 = never (20) */
-    uint32_t kick_ban_ms;   /* after a kick, refuse its IP address this long, 0 = off (10000) */
-    uint32_t tick_us;       /* 0: forward each state at once; else hold states and
-                               fan them out at the end of each tick (0) */
+    uint32_t peer_cap;      /* transport handles are < peer_cap (max_clients +
+                               RELAY_SPARE_PEERS) */
+    uint32_t max_clients;   /* connected peers; more get server_full [max-clients] */
+    uint32_t max_rooms;     /* live rooms [max-rooms] */
+    uint32_t max_room_size; /* members per room [max-room-size] */
+    uint32_t name_max;      /* bytes in a name [name-max] */
+    uint32_t room_max;      /* bytes in a room name [room-max] */
+    size_t max_packet_size; /* largest datagram accepted, bytes [max-packet-size] */
+    uint32_t rate_limit;    /* datagrams/s per client, 0 = no limit [rate-limit] */
+    uint32_t rate_burst;    /* token bucket depth, datagrams [rate-burst] */
+    uint32_t kick_after_ms; /* sustained rate-limiting this long -> kick, 0 = never
+                               [kick-after] */
+    uint32_t max_strikes;   /* invalid datagrams (decaying 1/s) before a kick, 0 = never
+                               [max-strikes] */
+    uint32_t kick_ban_ms;   /* after a kick, refuse its IP address this long, 0 = off
+                               [kick-ban-s] */
+    uint32_t tick_us;       /* 0 (the default here): forward each state at once; else
+                               hold states and fan them out at the end of each tick */
 };
 
 /* A transport as the core sees it: what it can carry (data, so the core
@@ -150,6 +157,9 @@ struct relay_stats {
 struct relay;
 
 void relay_default_config(struct relay_config *cfg);
+
+/* Brings every limit into its option's range (relay_create does). */
+void relay_config_clamp(struct relay_config *cfg);
 
 /* Allocates a relay. cfg is copied (out-of-range values are clamped);
  * transport is copied. Returns NULL on allocation failure. */

@@ -258,6 +258,95 @@ static void man_page_is_the_help_rows(void **state)
     assert_non_null(strstr(text, "\\fB\\-\\-version\\fR\n"));
 }
 
+/* ---- typed fields: OPTION_UINT and OPTION_SECONDS ---- */
+
+struct typed {
+    uint16_t port;
+    uint32_t clients;
+    size_t bytes;
+    uint32_t ban_ms;   /* given in whole seconds */
+    uint32_t after_ms; /* given in seconds with decimals */
+};
+
+#define T(f) offsetof(struct typed, f)
+static const struct option_def typed_defs[] = {
+    { "port", OPTION_UINT, T(port), "7777", 0, 65535, NULL, "port", sizeof(uint16_t) },
+    { "clients", OPTION_UINT, T(clients), "1024", 1, 4000, NULL, "clients", sizeof(uint32_t) },
+    { "bytes", OPTION_UINT, T(bytes), "1048576", 4096, 268435456, NULL, "bytes",
+      sizeof(size_t) },
+    { "ban-s", OPTION_UINT, T(ban_ms), "10", 0, 86400, NULL, "ban", sizeof(uint32_t), 1000 },
+    { "after", OPTION_SECONDS, T(after_ms), "2", 0, 3600, NULL, "after" },
+    { 0 }
+};
+#undef T
+
+/* Each into a field of its own width, scaled, with the messages of
+ * OPTION_INT and OPTION_DOUBLE; defaults and clamping from the same rows. */
+static void typed_fields(void **state)
+{
+    (void)state;
+    struct typed t;
+    memset(&t, 0x77, sizeof t);
+    assert_int_equal(options_defaults(typed_defs, &t, err, sizeof err), 0);
+    assert_int_equal(t.port, 7777);
+    assert_int_equal(t.clients, 1024);
+    assert_int_equal(t.bytes, 1048576);
+    assert_int_equal(t.ban_ms, 10000);
+    assert_int_equal(t.after_ms, 2000);
+
+    char *argv[] = { "prog", "--port=65535", "--clients", "4000", "--bytes", "268435456",
+                     "--ban-s", "86400", "--after", "0.0015", NULL };
+    assert_int_equal(options_parse(typed_defs, &t, 10, argv, err, sizeof err), 0);
+    assert_int_equal(t.port, 65535);
+    assert_int_equal(t.clients, 4000);
+    assert_int_equal(t.bytes, 268435456);
+    assert_int_equal(t.ban_ms, 86400000u);
+    assert_int_equal(t.after_ms, 2); /* rounded */
+
+    struct { const char *name, *value, *expect; } bad[] = {
+        { "port", "65536", "--port: 65536 is out of range [0, 65535]" },
+        { "clients", "1.5", "--clients: '1.5' is not a whole number" },
+        { "ban-s", "0.5", "--ban-s: '0.5' is not a whole number" },
+        { "after", "0.0001", "--after: 0.0001 is too small: use 0 (off) or at least 0.001" },
+        { "after", "x", "--after: 'x' is not a number" },
+        { "after", "3601", "--after: 3601 is out of range [0, 3600]" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(options_set(typed_defs, &t, bad[i].name, bad[i].value, err,
+                                     sizeof err), -1);
+        assert_string_equal(err, bad[i].expect);
+    }
+    assert_int_equal(options_set(typed_defs, &t, "after", "0", err, sizeof err), 0);
+    assert_int_equal(t.after_ms, 0);
+
+    /* Filled by code: brought into range, scaled bounds for scaled fields. */
+    t = (struct typed){ .port = 1, .clients = 0, .bytes = 1, .ban_ms = 4000000000u,
+                        .after_ms = 4000000000u };
+    options_clamp(typed_defs, &t);
+    assert_int_equal(t.port, 1);
+    assert_int_equal(t.clients, 1);
+    assert_int_equal(t.bytes, 4096);
+    assert_int_equal(t.ban_ms, 86400000u);
+    assert_int_equal(t.after_ms, 3600000u);
+}
+
+/* A row whose range does not fit its field (scaled) is refused, not
+ * silently truncated. */
+static void typed_table_errors(void **state)
+{
+    (void)state;
+    uint32_t v = 0;
+    const struct option_def wide[] = {
+        { "big", OPTION_UINT, 0, "1", 0, 5000000, NULL, "too wide scaled", sizeof v, 1000 },
+        { "odd", OPTION_UINT, 0, "1", 0, 10, NULL, "no such width", 3 },
+        { 0 }
+    };
+    assert_int_equal(options_set(wide, &v, "big", "1", err, sizeof err), -1);
+    assert_string_equal(err, "--big: bad option table entry");
+    assert_int_equal(options_set(wide, &v, "odd", "1", err, sizeof err), -1);
+    assert_int_equal(options_defaults(wide, &v, err, sizeof err), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +361,8 @@ int main(void)
         cmocka_unit_test(config_value_of_wrong_type_is_an_error),
         cmocka_unit_test(help_lists_every_option),
         cmocka_unit_test(man_page_is_the_help_rows),
+        cmocka_unit_test(typed_fields),
+        cmocka_unit_test(typed_table_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include "../proto/rng.h"
 #include "../proto/wire.h"
 #include "../relay/relay.h"
+#include "../relay/settings.h"
 #include "support/fake_relay.h"
 
 /* ---- rate limit ------------------------------------------------------- */
@@ -219,6 +220,58 @@ static void kick_ban_defaults(void **state)
     assert_string_equal(relay_drop_name(RELAY_DROP_BANNED), "banned");
 }
 
+/* Every limit is declared once, as a row of ricochet-relay's option table
+ * (relay/settings.c): the core's defaults and its clamp come from that row. */
+static void limits_come_from_the_option_table(void **state)
+{
+    (void)state;
+    char why[128];
+    struct relay_settings s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(options_defaults(relay_settings_options, &s, why, sizeof why), 0);
+
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    assert_int_equal(cfg.max_clients, 1024);
+    assert_int_equal(cfg.max_rooms, 256);
+    assert_int_equal(cfg.max_room_size, PROTO_ROSTER_MAX);
+    assert_int_equal(cfg.name_max, PROTO_NAME_MAX);
+    assert_int_equal(cfg.room_max, PROTO_ROOM_MAX);
+    assert_int_equal(cfg.max_packet_size, 2048);
+    assert_int_equal(cfg.rate_limit, 180);
+    assert_int_equal(cfg.rate_burst, 60);
+    assert_int_equal(cfg.kick_after_ms, 2000);
+    assert_int_equal(cfg.max_strikes, 20);
+    assert_int_equal(cfg.tick_us, 0);
+
+    /* A config filled by code is clamped to the rows' ranges. */
+    cfg.max_room_size = 100000;
+    cfg.name_max = 0;
+    cfg.room_max = 1000;
+    cfg.max_packet_size = 1;
+    cfg.rate_burst = 0;
+    cfg.max_clients = 0;
+    cfg.kick_ban_ms = UINT32_MAX;
+    relay_config_clamp(&cfg);
+    assert_int_equal(cfg.max_room_size, PROTO_ROSTER_MAX);
+    assert_int_equal(cfg.name_max, 1);
+    assert_int_equal(cfg.room_max, PROTO_ROOM_MAX);
+    assert_true(cfg.max_packet_size >= PROTO_STATE_SIZE);
+    assert_int_equal(cfg.rate_burst, 1);
+    assert_int_equal(cfg.max_clients, 1);
+    assert_int_equal(cfg.kick_ban_ms, 86400u * 1000u);
+
+    /* The program's derived settings: peer slots, the tick per transport. */
+    s.tick_ms = -1;
+    for (int i = 0; relay_transports[i]; i++) {
+        s.transport = i;
+        relay_settings_derive(&s);
+        assert_int_equal(s.net.peer_cap, s.core.max_clients + RELAY_SPARE_PEERS);
+        assert_int_equal(s.core.tick_us, relay_transports[i]->default_tick_ms * 1000u);
+        assert_int_equal(s.net.max_packet_size, s.core.max_packet_size);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +280,7 @@ int main(void)
         cmocka_unit_test(short_bursts_are_not_kicked),
         cmocka_unit_test(kicked_address_is_refused_for_a_while),
         cmocka_unit_test(kick_ban_defaults),
+        cmocka_unit_test(limits_come_from_the_option_table),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

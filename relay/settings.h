@@ -1,0 +1,43 @@
+/* settings.h: every setting of ricochet-relay, each declared once.
+ *
+ * One option table (proto/options.h) whose rows point straight into the
+ * structures the code reads: struct relay_config (the core's limits and
+ * policy, relay.h) and struct relay_net_config (the transport's,
+ * transport.h), both inside struct relay_settings. --help, the command
+ * line, the JSON config file and range checks (options.c), the core's
+ * defaults (relay_default_config) and its clamp (relay_config_clamp) all
+ * read that one row. Adding a limit: a field in one of the structures and a
+ * row in settings.c. */
+#ifndef RICOCHET_SETTINGS_H
+#define RICOCHET_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../proto/options.h"
+#include "relay.h"
+#include "transport.h"
+
+struct relay_settings {
+    struct relay_config core;    /* what relay_create gets */
+    struct relay_net_config net; /* what the transport's create gets */
+    char bind[64];               /* net.bind points here */
+    int transport;               /* index into relay_transports */
+    long tick_ms;                /* -1: the transport's default_tick_ms */
+    uint32_t stats_interval_ms;  /* between stats records; 0 = only at exit */
+    bool stats_json;             /* JSON stats records on a terminal too */
+    int log_level;               /* enum log_level */
+};
+
+/* The table, ending with {0}. */
+extern const struct option_def relay_settings_options[];
+
+/* Fills s from the table's defaults (no derived fields). */
+void relay_settings_defaults(struct relay_settings *s);
+
+/* What follows from the settings, for the program: peer_cap (max_clients
+ * + RELAY_SPARE_PEERS) in both structures, the transport's packet size and
+ * bind address, the tick (tick_ms, or the transport's default). */
+void relay_settings_derive(struct relay_settings *s);
+
+#endif
