@@ -137,6 +137,7 @@ static const struct {
     [RELAY_DROP_HALF_OPEN] = { "half_open", PROTO_ERROR_NONE, false },
     [RELAY_DROP_SLOW_READER] = { "slow_reader", PROTO_ERROR_NONE, false },
     [RELAY_DROP_HELD_COMMANDS] = { "held_commands", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_SEND_CLOSING] = { "send_closing", PROTO_ERROR_NONE, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

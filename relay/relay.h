@@ -55,7 +55,8 @@ enum relay_drop {
     RELAY_DROP_ALREADY_JOINED, /* join for another room while a member */
     RELAY_DROP_CLOSED,         /* datagram from a peer the core already closed */
     RELAY_DROP_PER_ADDRESS,    /* transport refused: --max-per-address */
-    RELAY_DROP_SEND_FAILED,    /* transport could not queue or send */
+    RELAY_DROP_SEND_FAILED,    /* transport could not queue or send (out of memory,
+                                  a socket error) */
     RELAY_DROP_STRAY,          /* transport: a datagram from no peer it knows (garbage,
                                   strangers), ignored without an answer */
     RELAY_DROP_BAD_CHANNELS,   /* transport: a connection asking for fewer channels
@@ -75,6 +76,9 @@ enum relay_drop {
                                   backlog is over --max-queued-packets/-bytes */
     RELAY_DROP_HELD_COMMANDS,  /* ENet: datagram refused, its sender would have more
                                   than --max-held-commands held out of order */
+    RELAY_DROP_SEND_CLOSING,   /* transport: not queued to a peer already disconnecting
+                                  (its departure not reported yet): expected churn,
+                                  not a failure */
     RELAY_DROP_COUNT
 };
 

@@ -154,6 +154,27 @@ static void backlog_add(struct relay_enet *t, uint32_t idx, size_t len)
     t->guard[idx].out_bytes += len;
 }
 
+/* Queues pk to peer on channel; counts what did not go. ENet refuses sends
+ * to a peer that is disconnecting (our disconnect_later, or its DISCONNECT
+ * read but its event not handled yet): that is churn (send_closing), not
+ * a failure of the transport (send_failed). Returns enet_peer_send's. */
+static int send_counted(struct relay_enet *t, uint32_t peer, uint8_t channel, ENetPacket *pk)
+{
+    if (peer >= t->host->peerCount) {
+        count_send_failed(t, 1);
+        return -1;
+    }
+    ENetPeer *p = &t->host->peers[peer];
+    if (p->state != ENET_PEER_STATE_CONNECTED) {
+        count(t, RELAY_DROP_SEND_CLOSING);
+        return -1;
+    }
+    int rc = enet_peer_send(p, channel, pk);
+    if (rc < 0)
+        count_send_failed(t, 1);
+    return rc;
+}
+
 static void enet_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
 {
     struct relay_enet *t = ctx;
@@ -165,9 +186,8 @@ static void enet_send_control(void *ctx, uint32_t peer, const char *json, size_t
         count_send_failed(t, 1);
         return;
     }
-    if (enet_peer_send(&t->host->peers[peer], PROTO_CHANNEL_CONTROL, pk) < 0) {
+    if (send_counted(t, peer, PROTO_CHANNEL_CONTROL, pk) < 0) {
         enet_packet_destroy(pk);
-        count_send_failed(t, 1);
         return;
     }
     backlog_add(t, peer, len);
@@ -189,13 +209,10 @@ static void send_state_to(struct relay_enet *t, uint32_t idx, uint8_t channel,
         count(t, RELAY_DROP_SLOW_READER);
         return;
     }
-    if (enet_peer_send(&t->host->peers[idx], channel, pk) < 0) {
-        count_send_failed(t, 1);
+    if (send_counted(t, idx, channel, pk) < 0)
         return;
-    }
     backlog_add(t, idx, pk->dataLength);
 }
-
 
 /* One packet, many recipients: when the core forwards the packet we are
  * handling (stamped in place), the very same ENetPacket is queued to every

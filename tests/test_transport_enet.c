@@ -42,6 +42,7 @@ struct cl {
     ENetHost *host;
     ENetPeer *peer;
     bool connected, disconnected;
+    uint32_t disconnect_data; /* the DISCONNECT event's data: the relay's error code */
     struct got *ev; /* MAX_EVENTS received packets */
     size_t n;
 };
@@ -115,6 +116,7 @@ static void pump(struct cl *cs, size_t n)
                                              ENET_PEER_PACKET_THROTTLE_SCALE, 0);
             } else if (ev.type == ENET_EVENT_TYPE_DISCONNECT) {
                 c->disconnected = true;
+                c->disconnect_data = ev.data;
             } else if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
                 if (c->n < MAX_EVENTS && ev.packet->dataLength <= PROTO_CONTROL_MAX) {
                     struct got *g = &c->ev[c->n++];
@@ -686,6 +688,47 @@ static void crafted_datagrams_from_a_peer(void **state)
  * for a client that already left, nor for a stranger's half-open handshake
  * (a CONNECT never completed), which the core never knew. Its own relay,
  * since the shutdown is for good. */
+/* A send to a peer that is already disconnecting is churn, counted as
+ * send_closing, not as a failed send (issue 8 item 9: send_failed grew with
+ * every departure); the peer's DISCONNECT carries the code it was closed
+ * with. */
+static void send_to_closing_peer_is_not_a_failure(void **state)
+{
+    (void)state;
+    struct cl cs[1];
+    cl_open(&cs[0], PROTO_CHANNEL_COUNT);
+    connect_and_join(cs, 1, 0, "leaving");
+    uint32_t idx = 0;
+    while (idx < 8 && !relay_peer_joined(R, idx))
+        idx++;
+    assert_true(idx < 8);
+    const struct relay_stats *st = relay_stats(R);
+    uint64_t failed0 = st->drops[RELAY_DROP_SEND_FAILED];
+    uint64_t closing0 = st->drops[RELAY_DROP_SEND_CLOSING];
+
+    struct relay_transport tp = relay_enet_ops.core(T);
+    tp.disconnect(tp.ctx, idx, PROTO_ERROR_KICKED);
+    uint8_t bytes[PROTO_STATE_SIZE];
+    struct proto_state s = {.seq = 1, .send_us = 1};
+    assert_int_equal(proto_state_encode(bytes, sizeof bytes, &s), PROTO_STATE_SIZE);
+    tp.send_state(tp.ctx, &idx, 1, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, bytes,
+                  sizeof bytes);
+    tp.send_control(tp.ctx, idx, "{\"type\":\"pong\",\"t\":1}", 20);
+    print_message("sends to a disconnecting peer: send_closing +%llu, send_failed +%llu\n",
+                  (unsigned long long)(st->drops[RELAY_DROP_SEND_CLOSING] - closing0),
+                  (unsigned long long)(st->drops[RELAY_DROP_SEND_FAILED] - failed0));
+    assert_int_equal(st->drops[RELAY_DROP_SEND_CLOSING] - closing0, 2);
+    assert_int_equal(st->drops[RELAY_DROP_SEND_FAILED] - failed0, 0);
+
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (!cs[0].disconnected && clock_now_us() < deadline)
+        pump(cs, 1);
+    assert_true(cs[0].disconnected);
+    assert_int_equal(cs[0].disconnect_data, PROTO_ERROR_KICKED);
+    wait_no_clients(cs, 1, WAIT_MS);
+    cl_close(&cs[0]);
+}
+
 static void drain_ends_when_no_goodbye_is_pending(void **state)
 {
     (void)state;
@@ -859,6 +902,7 @@ int main(void)
         cmocka_unit_test(find_oversize_cases),
         cmocka_unit_test(find_oversize_fuzz),
         cmocka_unit_test(crafted_datagrams_from_a_peer),
+        cmocka_unit_test(send_to_closing_peer_is_not_a_failure),
         cmocka_unit_test(drain_ends_when_no_goodbye_is_pending),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
