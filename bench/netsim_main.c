@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "../proto/clock.h"
 #include "../proto/log.h"
 #include "../proto/netaddr.h"
@@ -442,56 +444,85 @@ static double pct(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void print_dir_json(FILE *out, struct proxy *px, enum netsim_dir dir)
+/* Adds the named numbers to o, in order. */
+struct stat_field {
+    const char *name;
+    double v;
+};
+
+static void add_fields(cJSON *o, const struct stat_field *f, size_t n)
+{
+    for (size_t i = 0; o && i < n; i++)
+        cJSON_AddNumberToObject(o, f[i].name, f[i].v);
+}
+
+static double rounded(double v, double scale)
+{
+    return round(v * scale) / scale;
+}
+
+/* One direction of the stats record (STATS.md, netsim kind). */
+static void add_dir_json(cJSON *root, struct proxy *px, enum netsim_dir dir)
 {
     const struct netsim_counters *c = netsim_counters(px->sim, dir);
     const struct histogram *h = &c->delay_us;
+    const struct histogram *late = &px->late_us[dir];
     uint64_t dropped = c->dropped_loss + c->dropped_burst + c->dropped_queue + c->dropped_overflow;
-    fprintf(out,
-            "\"%s\":{\"received\":%llu,\"received_bytes\":%llu,\"forwarded\":%llu,"
-            "\"forwarded_bytes\":%llu,\"dropped\":%llu,\"loss_pct\":%.4f,"
-            "\"drops\":{\"loss\":%llu,\"burst\":%llu,\"queue\":%llu,\"overflow\":%llu},"
-            "\"duplicated\":%llu,\"reordered\":%llu,\"discarded\":%llu,\"pending\":%llu,"
-            "\"ge_bursts\":%llu,\"ge_bad\":%llu,\"send_errors\":%llu,\"recv_errors\":%llu,"
-            "\"delay_us\":{\"min\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"p999\":%llu,"
-            "\"max\":%llu,\"mean\":%.1f},\"late_us\":{\"p50\":%llu,\"p99\":%llu,\"max\":%llu}}",
-            netsim_dir_name(dir), (unsigned long long)c->received,
-            (unsigned long long)c->received_bytes, (unsigned long long)c->forwarded,
-            (unsigned long long)c->forwarded_bytes, (unsigned long long)dropped,
-            pct(dropped, c->received), (unsigned long long)c->dropped_loss,
-            (unsigned long long)c->dropped_burst, (unsigned long long)c->dropped_queue,
-            (unsigned long long)c->dropped_overflow, (unsigned long long)c->duplicated,
-            (unsigned long long)c->reordered, (unsigned long long)c->discarded,
-            (unsigned long long)netsim_pending(px->sim, dir), (unsigned long long)c->ge_bursts,
-            (unsigned long long)c->ge_bad_datagrams, (unsigned long long)px->send_errors[dir],
-            (unsigned long long)px->recv_errors[dir],
-            (unsigned long long)(h->total ? h->min : 0),
-            (unsigned long long)histogram_percentile(h, 50),
-            (unsigned long long)histogram_percentile(h, 90),
-            (unsigned long long)histogram_percentile(h, 99),
-            (unsigned long long)histogram_percentile(h, 99.9),
-            (unsigned long long)histogram_percentile(h, 100), histogram_mean(h),
-            (unsigned long long)histogram_percentile(&px->late_us[dir], 50),
-            (unsigned long long)histogram_percentile(&px->late_us[dir], 99),
-            (unsigned long long)histogram_percentile(&px->late_us[dir], 100));
+    cJSON *o = cJSON_AddObjectToObject(root, netsim_dir_name(dir));
+    const struct stat_field head[] = {
+        {"received", (double)c->received}, {"received_bytes", (double)c->received_bytes},
+        {"forwarded", (double)c->forwarded}, {"forwarded_bytes", (double)c->forwarded_bytes},
+        {"dropped", (double)dropped}, {"loss_pct", rounded(pct(dropped, c->received), 1e4)}};
+    add_fields(o, head, sizeof head / sizeof head[0]);
+    const struct stat_field drops[] = {
+        {"loss", (double)c->dropped_loss}, {"burst", (double)c->dropped_burst},
+        {"queue", (double)c->dropped_queue}, {"overflow", (double)c->dropped_overflow}};
+    add_fields(o ? cJSON_AddObjectToObject(o, "drops") : NULL, drops, 4);
+    const struct stat_field tail[] = {
+        {"duplicated", (double)c->duplicated}, {"reordered", (double)c->reordered},
+        {"discarded", (double)c->discarded}, {"pending", (double)netsim_pending(px->sim, dir)},
+        {"ge_bursts", (double)c->ge_bursts}, {"ge_bad", (double)c->ge_bad_datagrams},
+        {"send_errors", (double)px->send_errors[dir]},
+        {"recv_errors", (double)px->recv_errors[dir]}};
+    add_fields(o, tail, sizeof tail / sizeof tail[0]);
+    const struct stat_field delay[] = {
+        {"min", (double)(h->total ? h->min : 0)},
+        {"p50", (double)histogram_percentile(h, 50)},
+        {"p90", (double)histogram_percentile(h, 90)},
+        {"p99", (double)histogram_percentile(h, 99)},
+        {"p999", (double)histogram_percentile(h, 99.9)},
+        {"max", (double)histogram_percentile(h, 100)},
+        {"mean", rounded(histogram_mean(h), 10)}};
+    add_fields(o ? cJSON_AddObjectToObject(o, "delay_us") : NULL, delay, 7);
+    const struct stat_field late_f[] = {{"p50", (double)histogram_percentile(late, 50)},
+                                        {"p99", (double)histogram_percentile(late, 99)},
+                                        {"max", (double)histogram_percentile(late, 100)}};
+    add_fields(o ? cJSON_AddObjectToObject(o, "late_us") : NULL, late_f, 3);
 }
 
-/* One JSON line, the same shape the relay uses ("type":"stats"). */
+/* The stats record, netsim kind (STATS.md): one JSON line, one writer. */
 static void print_json(FILE *out, struct proxy *px, uint64_t now, bool final)
 {
-    fprintf(out,
-            "{\"type\":\"stats\",\"program\":\"netsim\",\"version\":\"%s\",\"seed\":%llu,"
-            "\"uptime_s\":%.3f,"
-            "\"flows\":%zu,\"flows_created\":%llu,\"flows_expired\":%llu,"
-            "\"flows_refused\":%llu,",
-            version_ricochet(), (unsigned long long)px->seed, (double)(now - px->start_us) / 1e6,
-            px->n_flows,
-            (unsigned long long)px->flows_created, (unsigned long long)px->flows_expired,
-            (unsigned long long)px->flows_refused);
-    print_dir_json(out, px, NETSIM_UP);
-    fputc(',', out);
-    print_dir_json(out, px, NETSIM_DOWN);
-    fprintf(out, ",\"final\":%s}\n", final ? "true" : "false");
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return;
+    cJSON_AddStringToObject(root, "type", "stats");
+    cJSON_AddStringToObject(root, "program", "netsim");
+    cJSON_AddStringToObject(root, "version", version_ricochet());
+    const struct stat_field head[] = {
+        {"seed", (double)px->seed}, {"uptime_s", rounded((double)(now - px->start_us) / 1e6, 1e3)},
+        {"flows", (double)px->n_flows}, {"flows_created", (double)px->flows_created},
+        {"flows_expired", (double)px->flows_expired},
+        {"flows_refused", (double)px->flows_refused}};
+    add_fields(root, head, sizeof head / sizeof head[0]);
+    add_dir_json(root, px, NETSIM_UP);
+    add_dir_json(root, px, NETSIM_DOWN);
+    cJSON_AddBoolToObject(root, "final", final);
+    char *text = cJSON_PrintUnformatted(root);
+    if (text)
+        fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(root);
     fflush(out);
 }
 

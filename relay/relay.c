@@ -7,10 +7,13 @@
 #include "relay.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "../proto/errors.h"
 #include "../proto/log.h"
@@ -1149,6 +1152,60 @@ uint32_t relay_room_size(const struct relay *r, const char *room)
     return rm ? rm->n : 0;
 }
 
+/* The stats record, relay kind (STATS.md): one writer, cJSON. Field names
+ * and order are the record's schema; tests and the bench read them. */
+static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
+{
+    const struct relay_stats *s = &r->stats;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "type", "stats");
+    cJSON_AddStringToObject(o, "program", "relay");
+    cJSON_AddStringToObject(o, "version", version_ricochet());
+    cJSON_AddStringToObject(o, "enet_version", version_enet());
+    cJSON_AddNumberToObject(o, "uptime_s", round(uptime_s * 1000) / 1000);
+    const struct {
+        const char *name;
+        uint64_t v;
+    } counters[] = {
+        {"clients", r->clients}, {"rooms", r->nrooms}, {"members", r->members},
+        {"states_in", s->states_in}, {"states_out", s->states_out},
+        {"bytes_in", s->bytes_in}, {"bytes_out", s->bytes_out},
+        {"control_in", s->control_in}, {"control_out", s->control_out},
+        {"joins", s->joins}, {"leaves", s->leaves}, {"timeouts", s->timeouts},
+        {"kicks", s->kicks}, {"errors_sent", s->errors_sent},
+        {"errors_suppressed", s->errors_suppressed}, {"ticks", s->ticks},
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        cJSON_AddNumberToObject(o, counters[i].name, (double)counters[i].v);
+    cJSON *drops = cJSON_AddObjectToObject(o, "drops");
+    for (int i = 0; drops && i < RELAY_DROP_COUNT; i++)
+        cJSON_AddNumberToObject(drops, relay_drop_name(i), (double)s->drops[i]);
+    cJSON *bad = cJSON_AddObjectToObject(o, "bad_state");
+    static const char *const causes[RELAY_STATE_ERR_COUNT] = {"short", "version", "type",
+                                                              "value"};
+    for (int i = 0; bad && i < RELAY_STATE_ERR_COUNT; i++)
+        cJSON_AddNumberToObject(bad, causes[i], (double)s->state_errors[i]);
+    cJSON_AddBoolToObject(o, "final", final);
+    return o;
+}
+
+int relay_stats_json(const struct relay *r, char *buf, size_t cap,
+                     double uptime_s, bool final)
+{
+    cJSON *o = stats_record(r, uptime_s, final);
+    /* cJSON wants 5 bytes of slack; one more for the newline. */
+    bool ok = o && cap > 6 && cJSON_PrintPreallocated(o, buf, (int)(cap - 6), false);
+    cJSON_Delete(o);
+    if (!ok)
+        return -1;
+    size_t len = strlen(buf);
+    buf[len] = '\n';
+    buf[len + 1] = '\0';
+    return (int)len + 1;
+}
+
 /* Appends to buf at *off; sets *off past cap on overflow. */
 static void put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -1161,37 +1218,6 @@ static void put(char *buf, size_t cap, size_t *off, const char *fmt, ...)
     int n = vsnprintf(buf + *off, cap - *off, fmt, ap);
     va_end(ap);
     *off = n < 0 ? cap : *off + (size_t)n;
-}
-
-int relay_stats_json(const struct relay *r, char *buf, size_t cap,
-                     double uptime_s, bool final)
-{
-    const struct relay_stats *s = &r->stats;
-    size_t off = 0;
-    put(buf, cap, &off,
-        "{\"type\":\"stats\",\"program\":\"relay\",\"version\":\"%s\","
-        "\"enet_version\":\"%s\",\"uptime_s\":%.3f,\"clients\":%" PRIu32
-        ",\"rooms\":%" PRIu32 ",\"members\":%" PRIu32 ",\"states_in\":%" PRIu64
-        ",\"states_out\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
-        ",\"control_in\":%" PRIu64 ",\"control_out\":%" PRIu64 ",\"joins\":%" PRIu64
-        ",\"leaves\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"kicks\":%" PRIu64
-        ",\"errors_sent\":%" PRIu64 ",\"errors_suppressed\":%" PRIu64 ",\"ticks\":%" PRIu64
-        ",\"drops\":{",
-        version_ricochet(), version_enet(), uptime_s, r->clients, r->nrooms, r->members, s->states_in, s->states_out,
-        s->bytes_in, s->bytes_out, s->control_in, s->control_out, s->joins,
-        s->leaves, s->timeouts, s->kicks, s->errors_sent, s->errors_suppressed, s->ticks);
-    for (int i = 0; i < RELAY_DROP_COUNT; i++)
-        put(buf, cap, &off, "%s\"%s\":%" PRIu64, i ? "," : "", relay_drop_name(i),
-            s->drops[i]);
-    put(buf, cap, &off,
-        "},\"bad_state\":{\"short\":%" PRIu64 ",\"version\":%" PRIu64
-        ",\"type\":%" PRIu64 ",\"value\":%" PRIu64 "},\"final\":%s}\n",
-        s->state_errors[RELAY_STATE_ERR_SHORT], s->state_errors[RELAY_STATE_ERR_VERSION],
-        s->state_errors[RELAY_STATE_ERR_TYPE], s->state_errors[RELAY_STATE_ERR_VALUE],
-        final ? "true" : "false");
-    if (off >= cap)
-        return -1;
-    return (int)off;
 }
 
 /* Per second over interval_s: a rate for the line on a terminal. */

@@ -229,6 +229,39 @@ static void stats_record_is_json(void **state)
     relay_destroy(r);
 }
 
+/* Every field of the relay's stats record, drops and bad_state causes
+ * included, is documented in proto/STATS.md (as `name`): a new counter
+ * cannot go out undocumented. */
+static void stats_record_is_documented(void **state)
+{
+    (void)state;
+    const char *path = getenv("RICOCHET_STATS_MD");
+    FILE *f = fopen(path ? path : "proto/STATS.md", "r");
+    assert_non_null(f);
+    static char doc[1 << 16];
+    doc[fread(doc, 1, sizeof doc - 1, f)] = '\0';
+    fclose(f);
+    struct relay *r = relay_with_peers(NULL, 1);
+    char line[4096];
+    assert_true(relay_stats_json(r, line, sizeof line, 1.5, false) > 0);
+    cJSON *j = cJSON_Parse(line);
+    assert_non_null(j);
+    const cJSON *top, *sub;
+    cJSON_ArrayForEach(top, j) {
+        char key[80];
+        snprintf(key, sizeof key, "`%s`", top->string);
+        if (!strstr(doc, key) && !cJSON_IsObject(top))
+            fail_msg("proto/STATS.md does not document the relay record's %s", key);
+        cJSON_ArrayForEach(sub, top) {
+            snprintf(key, sizeof key, "`%s`", sub->string);
+            if (!strstr(doc, key))
+                fail_msg("proto/STATS.md does not document %s.%s", top->string, sub->string);
+        }
+    }
+    cJSON_Delete(j);
+    relay_destroy(r);
+}
+
 /* Random bytes on every channel from members and strangers: no crash, no
  * forwarding of anything that is not a valid state, counters add up. */
 static void random_garbage_is_survived(void **state)
@@ -282,6 +315,7 @@ int main(void)
         cmocka_unit_test(connect_on_busy_handle_replaces_session),
         cmocka_unit_test(too_big_reported_by_transport),
         cmocka_unit_test(stats_record_is_json),
+        cmocka_unit_test(stats_record_is_documented),
         cmocka_unit_test(random_garbage_is_survived),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
