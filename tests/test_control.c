@@ -380,6 +380,56 @@ static void text_is_strict_utf8_without_nul(void **state)
     assert_true(proto_text_valid("a\xc2\xa0" "b"));  /* NBSP is text */
 }
 
+/* PROTOCOL.md "Encoding", line by line: what the decoder accepts and
+ * refuses (and as what), the reference relay's leniencies included, so the
+ * spec cannot drift from the code. */
+static void encoding_section_pinned(void **state)
+{
+    (void)state;
+    static struct proto_control m;
+    const struct {
+        const char *json;
+        int rc;
+        uint64_t t; /* ping: the t read */
+    } cases[] = {
+        {"{\"type\":\"ping\",\"t\":1000}", PROTO_OK, 1000},
+        {"{\"type\":\"ping\",\"t\":1000.0}", PROTO_OK, 1000},
+        {"{\"type\":\"ping\",\"t\":1e3}", PROTO_OK, 1000},
+        {"{\"type\":\"ping\",\"t\":1E3}", PROTO_OK, 1000},
+        {"{\"type\":\"ping\",\"t\":-0}", PROTO_OK, 0},
+        {"{\"type\":\"ping\",\"t\":1.5}", PROTO_E_VALUE, 0},
+        {"{\"type\":\"ping\",\"t\":1e400}", PROTO_E_VALUE, 0},
+        {"{\"type\":\"ping\",\"t\":1000000000000000}", PROTO_E_VALUE, 0},
+        {"{\"type\":\"ping\",\"t\":\"5\"}", PROTO_E_FIELD_TYPE, 0},
+        {"{\"type\":\"ping\",\"t\":+1}", PROTO_E_JSON, 0},
+        {"{\"type\":\"ping\",\"t\":.5}", PROTO_E_JSON, 0},
+        {"{\"type\":\"ping\",\"t\":0x10}", PROTO_E_JSON, 0},
+        {"{\"type\":\"ping\",\"t\":NaN}", PROTO_E_JSON, 0},
+        {"{\"type\":\"ping\",\"t\":Infinity}", PROTO_E_JSON, 0},
+        {"{\"type\":\"chat\",\"text\":\"\\ud83d\\ude00\"}", PROTO_OK, 0},
+        {"{\"type\":\"chat\",\"text\":\"a\\/b\\\"c\\\\d\"}", PROTO_OK, 0},
+        {"{\"type\":\"chat\",\"text\":\"\\ud800\"}", PROTO_E_JSON, 0},
+        {"{\"type\":\"chat\",\"text\":\"a\\qb\"}", PROTO_E_JSON, 0},
+        {"{\"type\":\"chat\",\"text\":\"a\\u001bb\"}", PROTO_E_VALUE, 0},
+        {"{\"type\":\"chat\",\"text\":\"a\\tb\"}", PROTO_E_VALUE, 0},
+        {"{\"type\":\"chat\",\"text\":\"a\\u0085b\"}", PROTO_E_VALUE, 0},
+        {"{\"type\":\"join\",\"room\":\"r\",\"name\":\"\\u00e9\"}", PROTO_E_VALUE, 0},
+        {"{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"reflect\":1}", PROTO_E_FIELD_TYPE, 0},
+        /* the reference relay's leniencies */
+        {"\xef\xbb\xbf {\"type\":\"ping\",\"t\":7} ", PROTO_OK, 7},
+        {"{\"type\":\"ping\",\"t\":7} trailing", PROTO_OK, 7},
+        {"{\"type\":\"ping\",\"t\":007}", PROTO_OK, 7},
+        {"{\"type\":\"ping\",\"t\":7,\"t\":8}", PROTO_OK, 7},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = proto_control_decode(cases[i].json, strlen(cases[i].json), &m, NULL, 0);
+        if (rc != cases[i].rc)
+            fail_msg("%s: %d, PROTOCOL.md says %d", cases[i].json, rc, cases[i].rc);
+        if (rc == PROTO_OK && m.type == PROTO_CTL_PING)
+            assert_int_equal(m.t, cases[i].t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +447,7 @@ int main(void)
         cmocka_unit_test(validators),
         cmocka_unit_test(accepted_states_round_trip_through_roster),
         cmocka_unit_test(text_is_strict_utf8_without_nul),
+        cmocka_unit_test(encoding_section_pinned),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -219,6 +219,106 @@ static void error_budget_limits_replies(void **state)
     relay_destroy(r);
 }
 
+/* Checks that rc is the drop `why`, counted once, and that peer was told
+ * `code` ("" = nothing). */
+static void expect_refused(struct relay *r, uint32_t peer, int rc, enum relay_drop why,
+                           const char *code, const char *what)
+{
+    if (rc != DROP(why))
+        fail_msg("%s: refused as %s, expected %s", what,
+                 rc < 0 ? relay_drop_name((enum relay_drop)(-1 - rc)) : "nothing",
+                 relay_drop_name(why));
+    assert_int_equal(drops(r, why), 1);
+    assert_string_equal(last_error(peer), code);
+}
+
+/* A datagram with two faults is refused for the one checked first, in the
+ * order PROTOCOL.md ("Validation order") gives: admission (peer, rate),
+ * size, channel, decoding (a control message's fields in the decoder's
+ * order), then membership and the join's own checks (version, name, room,
+ * mode, room_full / too_many_rooms). */
+static void validation_order_pinned(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    cfg.rate_limit = 1;
+    cfg.rate_burst = 1;
+    struct relay *r = relay_with_peers(&cfg, 1);
+    assert_int_equal(send_text(r, 0, "{\"type\":\"ping\"}"), 0); /* the one token */
+    expect_refused(r, 0, send_text(r, 0, "{oops"), RELAY_DROP_RATE_LIMITED, "rate_limited",
+                   "over the rate and not JSON");
+    assert_int_equal(drops(r, RELAY_DROP_BAD_JSON), 0); /* and no strike */
+    relay_destroy(r);
+
+    cfg = small_config();
+    cfg.max_packet_size = 100;
+    r = relay_with_peers(&cfg, 1);
+    char big[201];
+    memset(big, 'x', 200);
+    big[200] = '\0';
+    expect_refused(r, 0, send_text(r, 0, big), RELAY_DROP_TOO_BIG, "too_big",
+                   "over --max-packet-size and not JSON");
+    relay_destroy(r);
+
+    /* A state: decoded before membership is looked at. */
+    r = relay_with_peers(NULL, 1);
+    uint8_t buf[PROTO_STATE_MAX];
+    size_t len = make_state(buf, 0, 1, 1, 0);
+    buf[0] = 2;
+    expect_refused(r, 0,
+                   relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
+                                     len, now_us),
+                   RELAY_DROP_BAD_STATE, "bad_state", "state of version 2 before join");
+    relay_destroy(r);
+    r = relay_with_peers(NULL, 1);
+    len = make_state(buf, 0, 1, 1, 1300);
+    expect_refused(r, 0,
+                   relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
+                                     len, now_us),
+                   RELAY_DROP_TOO_BIG, "too_big", "state of 1300 bytes before join");
+    relay_destroy(r);
+    r = relay_with_peers(NULL, 1);
+    len = make_state(buf, 0, 1, 1, 0);
+    expect_refused(r, 0,
+                   relay_on_datagram(r, 0, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, buf, len,
+                                     now_us),
+                   RELAY_DROP_WRONG_CHANNEL, "bad_json", "state on channel 0 before join");
+    relay_destroy(r);
+
+    /* Control: the decoder's field checks come before membership and the
+     * join's version. */
+    r = relay_with_peers(NULL, 1);
+    expect_refused(r, 0, send_text(r, 0, "{\"type\":\"chat\",\"text\":\"a\\u001bb\"}"),
+                   RELAY_DROP_BAD_FIELD, "bad_field", "chat with a control before join");
+    relay_destroy(r);
+    r = relay_with_peers(NULL, 1);
+    expect_refused(r, 0, send_text(r, 0, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a b\"}"),
+                   RELAY_DROP_BAD_NAME, "bad_name", "version-1 join with a bad name");
+    relay_destroy(r);
+    r = relay_with_peers(NULL, 1);
+    expect_refused(r, 0,
+                   send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"r r\","
+                                   "\"name\":\"a b\"}"),
+                   RELAY_DROP_BAD_ROOM, "bad_room", "join with a bad room and a bad name");
+    relay_destroy(r);
+
+    /* The join's own checks: version, then the relay's name limit, then
+     * the room's capacity. */
+    cfg = small_config();
+    cfg.max_room_size = 1;
+    cfg.name_max = 4;
+    r = relay_with_peers(&cfg, 3);
+    assert_int_equal(join(r, 0, "lobby", "a", false), 0);
+    expect_refused(r, 1, send_text(r, 1, "{\"type\":\"join\",\"room\":\"lobby\",\"name\":\"b\"}"),
+                   RELAY_DROP_BAD_VERSION, "bad_version", "version-1 join to a full room");
+    expect_refused(r, 2, join(r, 2, "lobby", "longname", false), RELAY_DROP_BAD_NAME,
+                   "bad_name", "name over --name-max to a full room");
+    expect_refused(r, 0, send_text(r, 0, "{\"type\":\"join\",\"room\":\"other\",\"name\":\"a\"}"),
+                   RELAY_DROP_ALREADY_JOINED, "already_joined",
+                   "a member's version-1 join to another room");
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +328,7 @@ int main(void)
         cmocka_unit_test(wrong_channels),
         cmocka_unit_test(strikes_lead_to_kick),
         cmocka_unit_test(error_budget_limits_replies),
+        cmocka_unit_test(validation_order_pinned),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }
