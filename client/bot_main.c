@@ -92,10 +92,20 @@ static const struct option_def bot_option_defs[] = {
      600000, NULL, "connect + join deadline, and connection timeout"},
     {0}};
 
-/* What a bot learned about one sender. Snapshotted when the sender leaves,
- * read from the client's member table otherwise. */
+/* What a bot sent in one session: as id, sequence numbers [first_seq, end_seq). */
+struct membership {
+    uint32_t id;
+    uint32_t first_seq, end_seq;
+    uint64_t sent;
+};
+
+/* What a bot learned about one sender in one of its own sessions (welcomes:
+ * after a udp rejoin, e.g. when the relay restarted, ids start again and id
+ * 2 may be another bot, or the same bot with a fresh sequence). Snapshotted
+ * when the sender leaves, read from the client's member table otherwise. */
 struct seen {
     uint32_t id;
+    uint32_t session;      /* the receiver's welcome it was seen under, from 1 */
     char name[PROTO_NAME_MAX + 1];
     enum proto_mode mode;
     bool left;
@@ -119,14 +129,18 @@ struct bot {
     double ax, ay, wx, wy, px, py;
     struct seen *seen;
     size_t n_seen, cap_seen;
+    uint32_t session;       /* welcomes so far: a udp rejoin starts another */
+    struct membership *ms;  /* one per welcome: what this bot sent as which id */
+    size_t n_ms, cap_ms;
 };
 
 static volatile sig_atomic_t stop_requested;
 
+/* The sender id in the bot's current session (a new one after a rejoin). */
 static struct seen *seen_get(struct bot *b, uint32_t id)
 {
     for (size_t i = 0; i < b->n_seen; i++)
-        if (b->seen[i].id == id)
+        if (b->seen[i].id == id && b->seen[i].session == b->session)
             return &b->seen[i];
     if (b->n_seen == b->cap_seen) {
         size_t cap = b->cap_seen ? b->cap_seen * 2 : 16;
@@ -139,7 +153,25 @@ static struct seen *seen_get(struct bot *b, uint32_t id)
     struct seen *s = &b->seen[b->n_seen++];
     memset(s, 0, sizeof *s);
     s->id = id;
+    s->session = b->session;
     return s;
+}
+
+/* A new session (welcome): states sent from now on go out as id, from the
+ * client's next seq. Returns -1 out of memory (the stats then merge). */
+static int membership_start(struct bot *b, uint32_t id)
+{
+    if (b->n_ms == b->cap_ms) {
+        size_t cap = b->cap_ms ? b->cap_ms * 2 : 4;
+        struct membership *bigger = realloc(b->ms, cap * sizeof *bigger);
+        if (!bigger)
+            return -1;
+        b->ms = bigger;
+        b->cap_ms = cap;
+    }
+    uint32_t seq = client_next_seq(b->c);
+    b->ms[b->n_ms++] = (struct membership){.id = id, .first_seq = seq, .end_seq = seq};
+    return 0;
 }
 
 /* Copies names, modes and stats of the current members into b->seen. */
@@ -198,7 +230,10 @@ static void handle_event(struct bot *b, const struct client_event *ev)
         break;
     case CLIENT_EV_WELCOME:
         b->id = client_id(b->c);
-        log_info("%s: joined as %u", b->name, (unsigned)b->id);
+        if (membership_start(b, b->id) == 0)
+            b->session++;
+        log_info("%s: joined as %u (session %u)", b->name, (unsigned)b->id,
+                 (unsigned)b->session);
         seen_refresh(b);
         break;
     case CLIENT_EV_JOINED: {
@@ -238,6 +273,9 @@ static void handle_event(struct bot *b, const struct client_event *ev)
         break;
     }
     case CLIENT_EV_ERROR:
+        /* udp not_joined: the client empties its member table at the next
+         * poll and joins again; keep this session's last figures. */
+        seen_refresh(b);
         b->errors++;
         log_warn("%s: relay error %s: %s", b->name, ev->control->code,
                  ev->control->text);
@@ -251,12 +289,19 @@ static void handle_event(struct bot *b, const struct client_event *ev)
     }
 }
 
-static uint64_t sender_sent(const struct bot *bots, size_t n, uint32_t id, bool *known)
+/* What a sender of this process sent in the session s saw it in: the
+ * membership with its id whose sequence numbers hold the first one s
+ * received (ids repeat across relay restarts, sequence numbers do not). */
+static uint64_t sender_sent(const struct bot *bots, size_t n, const struct seen *s, bool *known)
 {
     for (size_t i = 0; i < n; i++) {
-        if (bots[i].id == id) {
-            *known = true;
-            return bots[i].sent;
+        for (size_t k = 0; k < bots[i].n_ms; k++) {
+            const struct membership *m = &bots[i].ms[k];
+            if (m->id == s->id && s->stats.started &&
+                s->stats.first_seq - m->first_seq < m->end_seq - m->first_seq) {
+                *known = true;
+                return m->sent;
+            }
         }
     }
     *known = false;
@@ -275,7 +320,7 @@ static struct pair_fig pair_figures(const struct bot *bots, size_t n,
 {
     struct pair_fig f;
     bool known;
-    uint64_t sent = sender_sent(bots, n, s->id, &known);
+    uint64_t sent = sender_sent(bots, n, s, &known);
     f.received = s->stats.received;
     f.expected = known ? sent : recv_stats_expected(&s->stats);
     if (f.expected < f.received)
@@ -311,7 +356,7 @@ static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
                               ? (double)s->stats.latency_sum_us / (double)s->stats.received
                               : 0;
             printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
-                   "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f)  jitter %.3f ms%s\n",
+                   "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f)  jitter %.3f ms%s%s\n",
                    s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
                    (unsigned long long)f.received, (unsigned long long)f.expected,
                    f.delivery, (unsigned long long)f.lost,
@@ -319,7 +364,8 @@ static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
                    (unsigned long long)s->stats.reordered,
                    (unsigned long long)s->stats.too_old, mean / 1000.0,
                    ms(s->stats.latency_max_us), ms(s->lat_bound_us), s->stats.jitter_us / 1000.0,
-                   s->left ? "  (left)" : "");
+                   s->left ? "  (left)" : "",
+                   s->session < b->session ? "  (before a rejoin)" : "");
         }
         if (lat->total)
             printf("  latency of all received: p50 %.2f ms, p99 %.2f ms, max %.2f ms "
@@ -345,8 +391,9 @@ static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
             for (size_t j = 0; j < n; j++) {
                 const struct seen *s = NULL;
                 for (size_t k = 0; k < bots[i].n_seen; k++)
-                    if (bots[j].id && bots[i].seen[k].id == bots[j].id)
-                        s = &bots[i].seen[k];
+                    if (bots[j].id && bots[i].seen[k].id == bots[j].id &&
+                        bots[i].seen[k].session == bots[i].session)
+                        s = &bots[i].seen[k]; /* as they are now */
                 if (i == j)
                     printf(" %8s", "-");
                 else if (!s)
@@ -423,6 +470,7 @@ static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
             struct pair_fig f = pair_figures(bots, n, s);
             cJSON *js = cJSON_CreateObject();
             cJSON_AddNumberToObject(js, "id", s->id);
+            cJSON_AddNumberToObject(js, "session", s->session);
             cJSON_AddStringToObject(js, "name", s->name);
             cJSON_AddStringToObject(js, "mode", proto_mode_name(s->mode));
             cJSON_AddBoolToObject(js, "left", s->left);
@@ -546,8 +594,10 @@ static void bot_free(struct bot_run *sw)
     bot_progress_destroy(sw->progress);
     swarm_destroy(sw->sw);
     if (sw->bots)
-        for (size_t i = 0; i < sw->n; i++)
+        for (size_t i = 0; i < sw->n; i++) {
             free(sw->bots[i].seen);
+            free(sw->bots[i].ms);
+        }
     free(sw->bots);
     for (int m = 0; m < PROTO_MODE_COUNT; m++)
         free(agg[m].lat);
@@ -564,10 +614,16 @@ static void bot_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
 {
     struct bot_run *sw = ctx;
     (void)t_us;
-    if (ok)
-        sw->bots[i].sent++;
-    else
-        sw->bots[i].send_failed++;
+    struct bot *b = &sw->bots[i];
+    if (ok) {
+        b->sent++;
+        if (b->n_ms) {
+            b->ms[b->n_ms - 1].sent++;
+            b->ms[b->n_ms - 1].end_seq = client_next_seq(b->c);
+        }
+    } else {
+        b->send_failed++;
+    }
 }
 
 static void bot_event(void *ctx, size_t i, const struct client_event *ev)
