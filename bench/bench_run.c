@@ -24,6 +24,7 @@
 #include "../client/swarm.h"
 #include "../proto/clock.h"
 #include "../proto/log.h"
+#include "../proto/statsrec.h"
 #include "audit.h"
 #include "spawn.h"
 
@@ -139,50 +140,19 @@ static double json_num(const cJSON *obj, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-/* A direction's counters: "up"/"down" at the top level or under
- * "dirs"/"directions". */
-static const cJSON *netsim_dir(const cJSON *root, const char *name)
-{
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, name);
-    if (cJSON_IsObject(d))
-        return d;
-    static const char *const parents[] = {"dirs", "directions", "counters"};
-    for (size_t i = 0; i < sizeof parents / sizeof parents[0]; i++) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, parents[i]);
-        d = cJSON_GetObjectItemCaseSensitive(p, name);
-        if (cJSON_IsObject(d))
-            return d;
-    }
-    return NULL;
-}
-
 static int netsim_fill(const cJSON *root, struct bench_netsim_truth *t)
 {
     t->seed = (uint64_t)json_num(root, "seed");
     static const char *const names[2] = {"up", "down"};
     for (int i = 0; i < 2; i++) {
-        const cJSON *d = netsim_dir(root, names[i]);
-        if (!d)
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, names[i]);
+        if (!cJSON_IsObject(d))
             return -1;
         t->received[i] = (uint64_t)json_num(d, "received");
         t->duplicated[i] = (uint64_t)json_num(d, "duplicated");
         t->reordered[i] = (uint64_t)json_num(d, "reordered");
-        /* every cause counts: "dropped_loss", "dropped_burst", ... or a
-         * "dropped" object of causes */
-        uint64_t dropped = 0;
-        const cJSON *item;
-        cJSON_ArrayForEach(item, d) {
-            if (!item->string || strncmp(item->string, "dropped", 7) != 0)
-                continue;
-            if (cJSON_IsNumber(item)) {
-                dropped += (uint64_t)item->valuedouble;
-            } else if (cJSON_IsObject(item)) {
-                const cJSON *cause;
-                cJSON_ArrayForEach(cause, item)
-                    if (cJSON_IsNumber(cause))
-                        dropped += (uint64_t)cause->valuedouble;
-            }
-        }
+        /* every cause: "dropped" is the sum of "drops" (STATS.md) */
+        uint64_t dropped = (uint64_t)json_num(d, "dropped");
         t->dropped[i] = dropped;
         t->drop_pct[i] = t->received[i] ? 100.0 * (double)dropped / (double)t->received[i] : 0;
     }
@@ -192,67 +162,30 @@ static int netsim_fill(const cJSON *root, struct bench_netsim_truth *t)
     return 0;
 }
 
-/* Calls fn on every line of text that parses as a JSON object: the
- * programs' stats lines, among their other output. */
-static void each_json_line(const char *text, void (*fn)(const cJSON *root, void *ctx),
-                           void *ctx)
-{
-    const char *line = text;
-    while (line && *line) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (len > 0 && line[0] == '{') {
-            cJSON *root = cJSON_ParseWithLength(line, len);
-            if (root)
-                fn(root, ctx);
-            cJSON_Delete(root);
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-}
-
-struct netsim_scan {
-    struct bench_netsim_truth *t;
-    int rc;
-};
-
-static void netsim_line(const cJSON *root, void *ctx)
-{
-    struct netsim_scan *scan = ctx;
-    struct bench_netsim_truth tmp;
-    memset(&tmp, 0, sizeof tmp);
-    if (netsim_fill(root, &tmp) == 0) {
-        *scan->t = tmp;
-        scan->rc = 0;
-    }
-}
-
 int bench_parse_netsim(const char *text, struct bench_netsim_truth *t)
 {
-    struct netsim_scan scan = { t, -1 };
     memset(t, 0, sizeof *t);
-    /* the last line that is a JSON object with both directions */
-    each_json_line(text, netsim_line, &scan);
-    return scan.rc;
+    /* netsim's last record (proto/STATS.md) */
+    cJSON *root = statsrec_last(text, "netsim", false);
+    struct bench_netsim_truth tmp;
+    memset(&tmp, 0, sizeof tmp);
+    int rc = root && netsim_fill(root, &tmp) == 0 ? 0 : -1;
+    if (rc == 0)
+        *t = tmp;
+    cJSON_Delete(root);
+    return rc;
 }
 
-static void drops_line(const cJSON *root, void *ctx)
-{
-    uint64_t *sum = ctx;
-    const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops"), *d;
-    if (!cJSON_IsObject(drops))
-        return;
-    *sum = 0;
-    cJSON_ArrayForEach(d, drops)
-        if (cJSON_IsNumber(d))
-            *sum += (uint64_t)d->valuedouble;
-}
-
-/* Sum of the "drops" object in the relay's last stats line, 0 if none. */
+/* Sum of the "drops" object in the relay's last stats record, 0 if none. */
 static uint64_t relay_final_drops(const char *text)
 {
     uint64_t sum = 0;
-    each_json_line(text, drops_line, &sum);
+    cJSON *root = statsrec_last(text, "relay", false);
+    const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops"), *d;
+    cJSON_ArrayForEach(d, drops)
+        if (cJSON_IsNumber(d))
+            sum += (uint64_t)d->valuedouble;
+    cJSON_Delete(root);
     return sum;
 }
 

@@ -18,6 +18,7 @@
 
 #include "../../client/client.h"
 #include "../../proto/clock.h"
+#include "../../proto/statsrec.h"
 
 const char *harness_bin_dir(void)
 {
@@ -72,58 +73,39 @@ int harness_start_netsim(struct spawn_proc *p, const char *const *args)
 long long harness_stats_field(const char *text, bool want_final,
                               const char *path)
 {
-    long long result = -1;
-    if (!text)
+    cJSON *obj = statsrec_last(text, NULL, want_final);
+    if (!obj)
         return -1;
-    /* Scan every line; keep the last one that matches. */
-    const char *line = text;
-    while (*line) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        cJSON *obj = len && line[0] == '{' ? cJSON_ParseWithLength(line, len) : NULL;
-        const cJSON *type = obj ? cJSON_GetObjectItemCaseSensitive(obj, "type") : NULL;
-        if (cJSON_IsString(type) && strcmp(type->valuestring, "stats") == 0 &&
-            (!want_final ||
-             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "final")))) {
-            const cJSON *node = obj;
-            char key[128];
-            const char *k = path;
-            long long sum = -1;
-            while (node && *k) {
-                if (strcmp(k, "*") == 0) {
-                    /* "drops.*": the sum of every counter in the object */
-                    const cJSON *item;
-                    sum = 0;
-                    cJSON_ArrayForEach(item, node)
-                        if (cJSON_IsNumber(item))
-                            sum += (long long)item->valuedouble;
-                    break;
-                }
-                const char *dot = strchr(k, '.');
-                size_t kl = dot ? (size_t)(dot - k) : strlen(k);
-                if (kl >= sizeof key)
-                    kl = sizeof key - 1;
-                memcpy(key, k, kl);
-                key[kl] = '\0';
-                node = cJSON_GetObjectItemCaseSensitive(node, key);
-                k = dot ? dot + 1 : k + kl;
-            }
-            /* A line without the field (e.g. no drops yet) counts as 0 for
-             * "drops.*", missing otherwise. */
-            if (sum >= 0)
-                result = sum;
-            else if (cJSON_IsNumber(node))
-                result = (long long)node->valuedouble;
-            else if (strncmp(path, "drops.", 6) == 0)
-                result = 0;
-            else
-                result = -1;
-        }
-        cJSON_Delete(obj);
-        if (!eol)
+    const cJSON *node = obj;
+    char key[128];
+    const char *k = path;
+    long long result = -1;
+    while (node && *k) {
+        if (strcmp(k, "*") == 0) {
+            /* "drops.*": the sum of every counter in the object */
+            const cJSON *item;
+            result = 0;
+            cJSON_ArrayForEach(item, node)
+                if (cJSON_IsNumber(item))
+                    result += (long long)item->valuedouble;
             break;
-        line = eol + 1;
+        }
+        const char *dot = strchr(k, '.');
+        size_t kl = dot ? (size_t)(dot - k) : strlen(k);
+        if (kl >= sizeof key)
+            kl = sizeof key - 1;
+        memcpy(key, k, kl);
+        key[kl] = '\0';
+        node = cJSON_GetObjectItemCaseSensitive(node, key);
+        k = dot ? dot + 1 : k + kl;
     }
+    /* A record without the field (e.g. no drops yet) counts as 0 for
+     * "drops.*", missing otherwise. */
+    if (result < 0 && cJSON_IsNumber(node) && !*k)
+        result = (long long)node->valuedouble;
+    else if (result < 0 && strncmp(path, "drops.", 6) == 0)
+        result = 0;
+    cJSON_Delete(obj);
     return result;
 }
 
