@@ -1,5 +1,10 @@
-/* log.h: leveled logging to stderr, one line per call:
- *   2026-11-21 12:00:00.123 INFO  relay: joined 127.0.0.1:50123 as 3 */
+/* log.h: leveled logging, one line per call. Where lines go is a sink the
+ * program chooses; the default, log_stderr_sink, writes
+ *   2026-11-21 12:00:00.123 INFO  relay: joined 127.0.0.1:50123 as 3
+ * to stderr. log_msg itself reads no clock: the time is the sink's
+ * business, so pure code that logs (the relay core, the terminal client's
+ * model) never reaches the wall clock through the logger, and a test can
+ * catch its lines with a sink of its own. */
 #ifndef RICOCHET_LOG_H
 #define RICOCHET_LOG_H
 
@@ -9,6 +14,17 @@ extern enum log_level log_threshold; /* lines below it are not printed */
 
 /* Parses "debug|info|warn|error|off". Returns 0, or -1 if unknown. */
 int log_level_parse(const char *name, enum log_level *level);
+
+/* Receives every line at or above log_threshold: its level and the
+ * formatted message (no newline, no time). ctx is log_set_sink's. */
+typedef void (*log_sink)(void *ctx, enum log_level level, const char *msg);
+
+/* Sends every later line to sink(ctx, ...); NULL restores log_stderr_sink. */
+void log_set_sink(log_sink sink, void *ctx);
+
+/* The default sink: the wall-clock time, the level and msg as one line on
+ * stderr (one fprintf, so lines from one process never interleave). */
+void log_stderr_sink(void *ctx, enum log_level level, const char *msg);
 
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

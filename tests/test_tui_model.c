@@ -24,6 +24,14 @@
 #define SEC 1000000ull
 
 static int opened;       /* connections the model asked for */
+static char logged[256];  /* the model's last log line (our sink: no clock, no stderr) */
+
+static void log_to_buffer(void *ctx, enum log_level level, const char *msg)
+{
+    (void)ctx;
+    (void)level;
+    snprintf(logged, sizeof logged, "%s", msg);
+}
 static bool refuse_open; /* the next connections fail */
 
 static struct client *open_detached(const struct client_config *cfg, char *err,
@@ -257,6 +265,7 @@ static void test_lost_relay_waits_for_r_without_retry(void **state)
     assert_int_equal(m->conn, TUI_LOST);
     assert_string_equal(m->lost_reason, "disconnected");
     assert_string_equal(last_msg(m), "relay lost: disconnected");
+    assert_string_equal(logged, "relay lost: disconnected"); /* logged, unstamped */
     assert_int_equal(m->retry_at_us, T0 + 3 * SEC);
     tui_model_service(m, T0 + 60 * SEC); /* no --retry: stays lost */
     assert_int_equal(m->conn, TUI_LOST);
@@ -491,7 +500,7 @@ static void test_default_name(void **state)
 
 int main(void)
 {
-    log_threshold = LOG_WARN; /* the model logs every message at info */
+    log_set_sink(log_to_buffer, NULL); /* the model logs every message at info */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_moves_with_the_keys),
         cmocka_unit_test(test_bounces_off_walls_and_never_teleports),

@@ -1,0 +1,122 @@
+/* test_log.c: the logger's sink. An injected sink gets each line at or
+ * above the threshold with its level and the formatted text, and nothing
+ * else; the default sink writes "YYYY-MM-DD HH:MM:SS.mmm LEVEL text" to
+ * stderr; log_set_sink(NULL) brings it back; the level names parse. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../proto/log.h"
+
+struct caught {
+    int n;
+    enum log_level level[8];
+    char msg[8][64];
+};
+
+static void catch_line(void *ctx, enum log_level level, const char *msg)
+{
+    struct caught *c = ctx;
+    if (c->n < 8) {
+        c->level[c->n] = level;
+        snprintf(c->msg[c->n], sizeof c->msg[c->n], "%s", msg);
+    }
+    c->n++;
+}
+
+static void test_injected_sink_gets_lines_above_threshold(void **state)
+{
+    (void)state;
+    struct caught c = { 0 };
+    log_set_sink(catch_line, &c);
+    log_threshold = LOG_INFO;
+    log_debug("hidden %d", 1);
+    log_info("joined %s as %u", "127.0.0.1:5000", 3u);
+    log_warn("slow");
+    log_error("gone");
+    log_msg(LOG_OFF, "never: OFF is a threshold, not a level");
+    log_threshold = LOG_ERROR;
+    log_warn("hidden too");
+    log_set_sink(NULL, NULL);
+    log_threshold = LOG_INFO;
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.level[0], LOG_INFO);
+    assert_string_equal(c.msg[0], "joined 127.0.0.1:5000 as 3");
+    assert_int_equal(c.level[1], LOG_WARN);
+    assert_string_equal(c.msg[1], "slow");
+    assert_int_equal(c.level[2], LOG_ERROR);
+    assert_string_equal(c.msg[2], "gone");
+}
+
+/* Runs log_warn(text) with stderr sent to a temporary file; returns what
+ * was written (static). */
+static const char *stderr_of_warn(const char *text)
+{
+    static char out[256];
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+    log_warn("%s", text);
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof out - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    return out;
+}
+
+static void test_default_sink_writes_stamped_lines_to_stderr(void **state)
+{
+    (void)state;
+    struct caught c = { 0 };
+    log_set_sink(catch_line, &c);
+    log_set_sink(NULL, NULL); /* back to the default */
+    const char *line = stderr_of_warn("relay: hello");
+    assert_int_equal(c.n, 0);
+    /* 2026-11-21 12:00:00.123 WARN  relay: hello\n */
+    int y, mo, d, h, mi, s, ms;
+    char tag[8], rest[64];
+    assert_int_equal(sscanf(line, "%4d-%2d-%2d %2d:%2d:%2d.%3d %7s %63[^\n]", &y, &mo, &d, &h,
+                            &mi, &s, &ms, tag, rest), 9);
+    assert_true(y >= 2024 && mo >= 1 && mo <= 12 && ms >= 0 && ms <= 999);
+    assert_string_equal(tag, "WARN");
+    assert_string_equal(rest, "relay: hello");
+    assert_string_equal(line + strlen(line) - 1, "\n");
+}
+
+static void test_level_names(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "debug", "info", "warn", "error", "off" };
+    for (int i = LOG_DEBUG; i <= LOG_OFF; i++) {
+        enum log_level l = LOG_ERROR;
+        assert_int_equal(log_level_parse(names[i], &l), 0);
+        assert_int_equal(l, i);
+    }
+    enum log_level l = LOG_WARN;
+    assert_int_equal(log_level_parse("verbose", &l), -1);
+    assert_int_equal(log_level_parse("INFO", &l), -1);
+    assert_int_equal(l, LOG_WARN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_injected_sink_gets_lines_above_threshold),
+        cmocka_unit_test(test_default_sink_writes_stamped_lines_to_stderr),
+        cmocka_unit_test(test_level_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
