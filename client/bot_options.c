@@ -1,0 +1,93 @@
+/* bot_options.c: ricochet-bot's command line (see bot_options.h). */
+#include "bot_options.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../proto/log.h"
+#include "../proto/mode.h"
+#include "../proto/options.h"
+
+/* --mode's choices: the mode table's names, then "mixed" (filled in main). */
+static char mode_choices[256];
+
+static const struct option_def bot_option_defs[] = {
+    {"host", OPTION_STRING, offsetof(struct bot_options, host), "127.0.0.1", 1, 256, NULL,
+     "relay address"},
+    {"port", OPTION_INT, offsetof(struct bot_options, port), "7777", 1, 65535, NULL,
+     "relay port"},
+    {"room", OPTION_STRING, offsetof(struct bot_options, room), "lobby", 1,
+     PROTO_ROOM_MAX + 1, NULL, "room to join"},
+    {"name", OPTION_STRING, offsetof(struct bot_options, name), "bot", 1, 20, NULL,
+     "name prefix; bots are called PREFIX-1, PREFIX-2, ..."},
+    {"mode", OPTION_CHOICE, offsetof(struct bot_options, mode_choice), "unsequenced", 0, 0,
+     mode_choices,
+     "delivery mode; mixed = round-robin over the three ENet modes; udp needs "
+     "a relay with --transport udp"},
+    {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
+     "states per second per bot"},
+    {"duration", OPTION_DOUBLE, offsetof(struct bot_options, duration), "10", 0, 86400,
+     NULL, "seconds of sending; 0 = until SIGINT"},
+    {"count", OPTION_INT, offsetof(struct bot_options, count), "1", 1, 1000, NULL,
+     "bots in this process (each its own connection)"},
+    {"seed", OPTION_INT, offsetof(struct bot_options, seed), "0", 0, 2147483647, NULL,
+     "seed of the paths; 0 = pick one from the clock (printed)"},
+    {"payload", OPTION_INT, offsetof(struct bot_options, payload), "0", 0,
+     PROTO_STATE_MAX, NULL, "pad each state datagram to this many bytes (0 = 40)"},
+    {"reflect", OPTION_BOOL, offsetof(struct bot_options, reflect), "false", 0, 0, NULL,
+     "ask the relay to send my states back (round-trip times)"},
+    {"json", OPTION_BOOL, offsetof(struct bot_options, json), "false", 0, 0, NULL,
+     "print the summary as one JSON object"},
+    {"interval", OPTION_DOUBLE, offsetof(struct bot_options, interval), "0", 0, 86400, NULL,
+     "every this many seconds of sending, a row of what was sent and received in it "
+     "(--json: one JSON record per line, before the summary's); 0 = only the summary"},
+    {"log-level", OPTION_CHOICE, offsetof(struct bot_options, log_level), "warn", 0, 0,
+     "debug|info|warn|error|off", "stderr log threshold"},
+    {"timeout-ms", OPTION_INT, offsetof(struct bot_options, timeout_ms), "5000", 100,
+     600000, NULL, "connect + join deadline, and connection timeout"},
+    {0}};
+
+/* Rooms and the generated names PREFIX-1..PREFIX-count must pass the
+ * relay's rules: a typo is exit 2 here, not a failed join later. */
+static void check_names(const struct bot_options *o)
+{
+    char last[PROTO_NAME_MAX + 32], names[2 * sizeof last];
+    if (!proto_room_valid(o->room))
+        options_fail(BOT_PROG, "--room '%s': use 1-%d of [A-Za-z0-9_.-]", o->room, PROTO_ROOM_MAX);
+    /* The prefix's characters are in every name; the longest name is the last. */
+    snprintf(last, sizeof last, "%s-%ld", o->name, o->count);
+    if (proto_name_valid(last))
+        return;
+    if (o->count == 1)
+        snprintf(names, sizeof names, "name %s", last);
+    else
+        snprintf(names, sizeof names, "names %s-1 to %s", o->name, last);
+    options_fail(BOT_PROG, "--name '%s': the bot %s must be 1-%d of [A-Za-z0-9_.-]", o->name, names,
+                 PROTO_NAME_MAX);
+}
+
+/* The name of the --mode choice (the text of mode_choices, not an index). */
+const char *bot_mode_choice_name(const struct bot_options *o, char *buf, size_t cap)
+{
+    const char *p = mode_choices;
+    for (int i = 0; i < o->mode_choice && p; i++)
+        if ((p = strchr(p, '|')))
+            p++;
+    size_t n = p ? strcspn(p, "|") : 0;
+    snprintf(buf, cap, "%.*s", (int)n, p ? p : "");
+    return buf;
+}
+
+void bot_options_parse(struct bot_options *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    proto_mode_choices(mode_choices, sizeof mode_choices, "mixed");
+    options_parse_or_exit(bot_option_defs, o, argc, argv, BOT_PROG,
+                          "headless players: join a room, move, send states, report "
+                          "what everyone received");
+    log_threshold = (enum log_level)o->log_level;
+    check_names(o);
+    if (o->interval > 0 && o->interval < 0.1)
+        options_fail(BOT_PROG, "--interval: %g is too small: use 0 (off) or at least 0.1",
+                     o->interval);
+}

@@ -1,0 +1,39 @@
+/* bot_options.h: ricochet-bot's command line: the option table (with
+ * --mode's choices: the mode table's names, then "mixed"), the checks the
+ * table cannot express, and the name of the chosen --mode. */
+#ifndef RICOCHET_BOT_OPTIONS_H
+#define RICOCHET_BOT_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../proto/control.h"
+
+#define BOT_PROG "ricochet-bot"
+
+struct bot_options {
+    char host[256];
+    long port;
+    char room[PROTO_ROOM_MAX + 1];
+    char name[20];
+    int mode_choice; /* index into mode_choices; see bot_mode() */
+    double rate;
+    double duration;
+    long count;
+    long seed;
+    long payload;
+    bool reflect;
+    bool json;
+    double interval;
+    int log_level;
+    long timeout_ms;
+};
+
+/* Fills o from argv (and --config): exits 2 on anything wrong, 0 after
+ * --help or --version; sets the log threshold. */
+void bot_options_parse(struct bot_options *o, int argc, char **argv);
+
+/* The name of the --mode choice ("unsequenced", ..., "mixed") in buf. */
+const char *bot_mode_choice_name(const struct bot_options *o, char *buf, size_t cap);
+
+#endif
