@@ -15,75 +15,77 @@ static double ms(uint64_t us)
     return (double)us / 1000.0;
 }
 
-static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
-                        uint64_t seed, double elapsed_s, const struct bot_totals *t)
+/* One bot's lines: what it sent, every sender it saw, its latency and
+ * (--reflect) round trips. */
+static void print_bot_human(const struct bot_options *o, struct bot *bots, size_t n,
+                            const struct bot *b, const struct bot_totals *t)
 {
-    printf("ricochet-bot: %zu bot%s in room %s at %.1f Hz for %.1f s, seed %llu, "
-           "datagram %ld bytes\n\n",
-           n, n == 1 ? "" : "s", o->room, o->rate, elapsed_s, (unsigned long long)seed,
-           o->payload > PROTO_STATE_SIZE ? o->payload : (long)PROTO_STATE_SIZE);
+    const struct histogram *lat = client_latency(b->c);
+    printf("%s (id %u, %s): sent %llu, saw %zu other%s%s%s\n", b->name,
+           (unsigned)b->id, proto_mode_name(b->mode), (unsigned long long)b->sent,
+           b->n_seen, b->n_seen == 1 ? "" : "s", b->dead ? ", DISCONNECTED: " : "",
+           b->dead ? b->dead_why : "");
+    for (size_t j = 0; j < b->n_seen; j++) {
+        const struct seen *s = &b->seen[j];
+        struct pair_fig f = bot_pair_figures(bots, n, s);
+        double mean = s->stats.received
+                          ? (double)s->stats.latency_sum_us / (double)s->stats.received
+                          : 0;
+        printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
+               "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f)  jitter %.3f ms%s%s\n",
+               s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
+               (unsigned long long)f.received, (unsigned long long)f.expected,
+               f.delivery, (unsigned long long)f.lost,
+               (unsigned long long)s->stats.duplicates,
+               (unsigned long long)s->stats.reordered,
+               (unsigned long long)s->stats.too_old, mean / 1000.0,
+               ms(s->stats.latency_max_us), ms(s->lat_bound_us), s->stats.jitter_us / 1000.0,
+               s->left ? "  (left)" : "",
+               s->session < b->session ? "  (before a rejoin)" : "");
+    }
+    if (lat->total)
+        printf("  latency of all received: p50 %.2f ms, p99 %.2f ms, max %.2f ms "
+               "(clock offsets: +-%.2f ms)\n",
+               ms(histogram_percentile(lat, 50)), ms(histogram_percentile(lat, 99)),
+               ms(lat->max), ms(t->lat_bound_max_us));
+    if (o->reflect) {
+        const struct histogram *rtt = client_rtt(b->c);
+        const struct recv_stats *rs = client_reflect_stats(b->c);
+        printf("  reflected: %llu of my %llu states back, rtt p50 %.2f ms, p99 %.2f ms\n",
+               (unsigned long long)rs->received, (unsigned long long)b->sent,
+               ms(histogram_percentile(rtt, 50)), ms(histogram_percentile(rtt, 99)));
+    }
+}
+
+/* Who saw whom: % of each sender's states that each receiver got. */
+static void print_who_saw_whom(struct bot *bots, size_t n)
+{
+    printf("\nwho saw whom (%% of the sender's states received):\n  %-14s", "receiver \\ from");
+    for (size_t j = 0; j < n; j++)
+        printf(" %8.8s", bots[j].name);
+    printf("\n");
     for (size_t i = 0; i < n; i++) {
-        struct bot *b = &bots[i];
-        const struct histogram *lat = client_latency(b->c);
-        printf("%s (id %u, %s): sent %llu, saw %zu other%s%s%s\n", b->name,
-               (unsigned)b->id, proto_mode_name(b->mode), (unsigned long long)b->sent,
-               b->n_seen, b->n_seen == 1 ? "" : "s", b->dead ? ", DISCONNECTED: " : "",
-               b->dead ? b->dead_why : "");
-        for (size_t j = 0; j < b->n_seen; j++) {
-            const struct seen *s = &b->seen[j];
-            struct pair_fig f = bot_pair_figures(bots, n, s);
-            double mean = s->stats.received
-                              ? (double)s->stats.latency_sum_us / (double)s->stats.received
-                              : 0;
-            printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
-                   "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f)  jitter %.3f ms%s%s\n",
-                   s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
-                   (unsigned long long)f.received, (unsigned long long)f.expected,
-                   f.delivery, (unsigned long long)f.lost,
-                   (unsigned long long)s->stats.duplicates,
-                   (unsigned long long)s->stats.reordered,
-                   (unsigned long long)s->stats.too_old, mean / 1000.0,
-                   ms(s->stats.latency_max_us), ms(s->lat_bound_us), s->stats.jitter_us / 1000.0,
-                   s->left ? "  (left)" : "",
-                   s->session < b->session ? "  (before a rejoin)" : "");
+        printf("  %-14s", bots[i].name);
+        for (size_t j = 0; j < n; j++) {
+            const struct seen *s = NULL;
+            for (size_t k = 0; k < bots[i].n_seen; k++)
+                if (bots[j].id && bots[i].seen[k].id == bots[j].id &&
+                    bots[i].seen[k].session == bots[i].session)
+                    s = &bots[i].seen[k]; /* as they are now */
+            if (i == j)
+                printf(" %8s", "-");
+            else if (!s)
+                printf(" %8s", "never");
+            else
+                printf(" %7.1f%%", bot_pair_figures(bots, n, s).delivery);
         }
-        if (lat->total)
-            printf("  latency of all received: p50 %.2f ms, p99 %.2f ms, max %.2f ms "
-                   "(clock offsets: +-%.2f ms)\n",
-                   ms(histogram_percentile(lat, 50)), ms(histogram_percentile(lat, 99)),
-                   ms(lat->max), ms(t->lat_bound_max_us));
-        if (o->reflect) {
-            const struct histogram *rtt = client_rtt(b->c);
-            const struct recv_stats *rs = client_reflect_stats(b->c);
-            printf("  reflected: %llu of my %llu states back, rtt p50 %.2f ms, p99 %.2f ms\n",
-                   (unsigned long long)rs->received, (unsigned long long)b->sent,
-                   ms(histogram_percentile(rtt, 50)), ms(histogram_percentile(rtt, 99)));
-        }
-    }
-    if (n > 1 && n <= 12) {
-        /* Who saw whom: % of each sender's states that each receiver got. */
-        printf("\nwho saw whom (%% of the sender's states received):\n  %-14s", "receiver \\ from");
-        for (size_t j = 0; j < n; j++)
-            printf(" %8.8s", bots[j].name);
         printf("\n");
-        for (size_t i = 0; i < n; i++) {
-            printf("  %-14s", bots[i].name);
-            for (size_t j = 0; j < n; j++) {
-                const struct seen *s = NULL;
-                for (size_t k = 0; k < bots[i].n_seen; k++)
-                    if (bots[j].id && bots[i].seen[k].id == bots[j].id &&
-                        bots[i].seen[k].session == bots[i].session)
-                        s = &bots[i].seen[k]; /* as they are now */
-                if (i == j)
-                    printf(" %8s", "-");
-                else if (!s)
-                    printf(" %8s", "never");
-                else
-                    printf(" %7.1f%%", bot_pair_figures(bots, n, s).delivery);
-            }
-            printf("\n");
-        }
     }
+}
+
+/* The per-mode table. */
+static void print_modes_human(const struct bot_totals *t)
+{
     printf("\nper mode (each sender under the mode it joined with; latency by the mode each\n"
            "state arrived in; they differ only for players who switch modes):\n");
     printf("  %-12s %6s %9s %9s %9s %6s %6s %6s %6s %8s %8s\n", "mode", "pairs", "expected",
@@ -103,6 +105,103 @@ static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
     }
 }
 
+static void print_human(const struct bot_options *o, struct bot *bots, size_t n,
+                        uint64_t seed, double elapsed_s, const struct bot_totals *t)
+{
+    printf("ricochet-bot: %zu bot%s in room %s at %.1f Hz for %.1f s, seed %llu, "
+           "datagram %ld bytes\n\n",
+           n, n == 1 ? "" : "s", o->room, o->rate, elapsed_s, (unsigned long long)seed,
+           o->payload > PROTO_STATE_SIZE ? o->payload : (long)PROTO_STATE_SIZE);
+    for (size_t i = 0; i < n; i++)
+        print_bot_human(o, bots, n, &bots[i], t);
+    if (n > 1 && n <= 12)
+        print_who_saw_whom(bots, n);
+    print_modes_human(t);
+}
+
+/* --json: what one bot saw of one sender. */
+static cJSON *json_sender(struct bot *bots, size_t n, const struct seen *s)
+{
+    struct pair_fig f = bot_pair_figures(bots, n, s);
+    cJSON *js = cJSON_CreateObject();
+    cJSON_AddNumberToObject(js, "id", s->id);
+    cJSON_AddNumberToObject(js, "session", s->session);
+    cJSON_AddStringToObject(js, "name", s->name);
+    cJSON_AddStringToObject(js, "mode", proto_mode_name(s->mode));
+    cJSON_AddBoolToObject(js, "left", s->left);
+    cJSON_AddNumberToObject(js, "received", (double)f.received);
+    cJSON_AddNumberToObject(js, "expected", (double)f.expected);
+    cJSON_AddNumberToObject(js, "delivery_pct", f.delivery);
+    cJSON_AddNumberToObject(js, "lost", (double)f.lost);
+    cJSON_AddNumberToObject(js, "duplicates", (double)s->stats.duplicates);
+    cJSON_AddNumberToObject(js, "reordered", (double)s->stats.reordered);
+    cJSON_AddNumberToObject(js, "too_old", (double)s->stats.too_old);
+    cJSON_AddNumberToObject(js, "latency_bound_us", (double)s->lat_bound_us);
+    cJSON_AddNumberToObject(js, "latency_mean_us",
+                            s->stats.received ? (double)s->stats.latency_sum_us /
+                                                    (double)s->stats.received
+                                              : 0);
+    cJSON_AddNumberToObject(js, "latency_max_us", (double)s->stats.latency_max_us);
+    cJSON_AddNumberToObject(js, "jitter_us", s->stats.jitter_us);
+    return js;
+}
+
+/* --json: one bot, and every sender it saw. */
+static cJSON *json_bot(const struct bot_options *o, struct bot *bots, size_t n,
+                       const struct bot *b)
+{
+    cJSON *jb = cJSON_CreateObject();
+    cJSON_AddStringToObject(jb, "name", b->name);
+    cJSON_AddNumberToObject(jb, "id", b->id);
+    cJSON_AddStringToObject(jb, "mode", proto_mode_name(b->mode));
+    cJSON_AddNumberToObject(jb, "sent", (double)b->sent);
+    cJSON_AddBoolToObject(jb, "connected", !b->dead);
+    if (b->dead)
+        cJSON_AddStringToObject(jb, "error", b->dead_why);
+    cJSON_AddNumberToObject(jb, "errors", (double)b->errors);
+    const struct histogram *lat = client_latency(b->c);
+    cJSON_AddNumberToObject(jb, "latency_p50_us", (double)histogram_percentile(lat, 50));
+    cJSON_AddNumberToObject(jb, "latency_p99_us", (double)histogram_percentile(lat, 99));
+    cJSON_AddNumberToObject(jb, "latency_max_us", (double)lat->max);
+    if (o->reflect) {
+        const struct histogram *rtt = client_rtt(b->c);
+        cJSON_AddNumberToObject(jb, "reflected", (double)client_reflect_stats(b->c)->received);
+        cJSON_AddNumberToObject(jb, "rtt_p50_us", (double)histogram_percentile(rtt, 50));
+        cJSON_AddNumberToObject(jb, "rtt_p99_us", (double)histogram_percentile(rtt, 99));
+    }
+    struct client_netinfo ni;
+    client_netinfo(b->c, &ni);
+    cJSON_AddNumberToObject(jb, "bytes_sent", (double)ni.bytes_sent);
+    cJSON_AddNumberToObject(jb, "bytes_received", (double)ni.bytes_received);
+    cJSON_AddNumberToObject(jb, "enet_rtt_ms", ni.enet_rtt_ms);
+    cJSON *from = cJSON_AddArrayToObject(jb, "from");
+    for (size_t j = 0; j < b->n_seen; j++)
+        cJSON_AddItemToArray(from, json_sender(bots, n, &b->seen[j]));
+    return jb;
+}
+
+/* --json: one mode's totals. */
+static cJSON *json_mode(int m, const struct mode_agg *a, const struct bot_totals *t)
+{
+    cJSON *jm = cJSON_CreateObject();
+    cJSON_AddStringToObject(jm, "mode", proto_mode_name((enum proto_mode)m));
+    cJSON_AddNumberToObject(jm, "pairs", (double)a->pairs);
+    cJSON_AddNumberToObject(jm, "expected", (double)a->expected);
+    cJSON_AddNumberToObject(jm, "received", (double)a->received);
+    cJSON_AddNumberToObject(jm, "delivery_pct",
+                            a->expected ? 100.0 * (double)a->received / (double)a->expected
+                                        : 0.0);
+    cJSON_AddNumberToObject(jm, "lost", (double)a->lost);
+    cJSON_AddNumberToObject(jm, "duplicates", (double)a->duplicates);
+    cJSON_AddNumberToObject(jm, "reordered", (double)a->reordered);
+    cJSON_AddNumberToObject(jm, "too_old", (double)a->too_old);
+    cJSON_AddNumberToObject(jm, "latency_p50_us", (double)histogram_percentile(a->lat, 50));
+    cJSON_AddNumberToObject(jm, "latency_p99_us", (double)histogram_percentile(a->lat, 99));
+    cJSON_AddNumberToObject(jm, "latency_max_us", (double)a->lat->max);
+    cJSON_AddNumberToObject(jm, "latency_bound_us", (double)t->lat_bound_max_us);
+    return jm;
+}
+
 static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
                        uint64_t seed, double elapsed_s, const struct bot_totals *t)
 {
@@ -118,82 +217,14 @@ static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
     cJSON_AddNumberToObject(root, "datagram_bytes",
                             o->payload > PROTO_STATE_SIZE ? o->payload : PROTO_STATE_SIZE);
     cJSON *arr = cJSON_AddArrayToObject(root, "bots");
-    for (size_t i = 0; i < n; i++) {
-        struct bot *b = &bots[i];
-        cJSON *jb = cJSON_CreateObject();
-        cJSON_AddStringToObject(jb, "name", b->name);
-        cJSON_AddNumberToObject(jb, "id", b->id);
-        cJSON_AddStringToObject(jb, "mode", proto_mode_name(b->mode));
-        cJSON_AddNumberToObject(jb, "sent", (double)b->sent);
-        cJSON_AddBoolToObject(jb, "connected", !b->dead);
-        if (b->dead)
-            cJSON_AddStringToObject(jb, "error", b->dead_why);
-        cJSON_AddNumberToObject(jb, "errors", (double)b->errors);
-        const struct histogram *lat = client_latency(b->c);
-        cJSON_AddNumberToObject(jb, "latency_p50_us", (double)histogram_percentile(lat, 50));
-        cJSON_AddNumberToObject(jb, "latency_p99_us", (double)histogram_percentile(lat, 99));
-        cJSON_AddNumberToObject(jb, "latency_max_us", (double)lat->max);
-        if (o->reflect) {
-            const struct histogram *rtt = client_rtt(b->c);
-            cJSON_AddNumberToObject(jb, "reflected", (double)client_reflect_stats(b->c)->received);
-            cJSON_AddNumberToObject(jb, "rtt_p50_us", (double)histogram_percentile(rtt, 50));
-            cJSON_AddNumberToObject(jb, "rtt_p99_us", (double)histogram_percentile(rtt, 99));
-        }
-        struct client_netinfo ni;
-        client_netinfo(b->c, &ni);
-        cJSON_AddNumberToObject(jb, "bytes_sent", (double)ni.bytes_sent);
-        cJSON_AddNumberToObject(jb, "bytes_received", (double)ni.bytes_received);
-        cJSON_AddNumberToObject(jb, "enet_rtt_ms", ni.enet_rtt_ms);
-        cJSON *from = cJSON_AddArrayToObject(jb, "from");
-        for (size_t j = 0; j < b->n_seen; j++) {
-            const struct seen *s = &b->seen[j];
-            struct pair_fig f = bot_pair_figures(bots, n, s);
-            cJSON *js = cJSON_CreateObject();
-            cJSON_AddNumberToObject(js, "id", s->id);
-            cJSON_AddNumberToObject(js, "session", s->session);
-            cJSON_AddStringToObject(js, "name", s->name);
-            cJSON_AddStringToObject(js, "mode", proto_mode_name(s->mode));
-            cJSON_AddBoolToObject(js, "left", s->left);
-            cJSON_AddNumberToObject(js, "received", (double)f.received);
-            cJSON_AddNumberToObject(js, "expected", (double)f.expected);
-            cJSON_AddNumberToObject(js, "delivery_pct", f.delivery);
-            cJSON_AddNumberToObject(js, "lost", (double)f.lost);
-            cJSON_AddNumberToObject(js, "duplicates", (double)s->stats.duplicates);
-            cJSON_AddNumberToObject(js, "reordered", (double)s->stats.reordered);
-            cJSON_AddNumberToObject(js, "too_old", (double)s->stats.too_old);
-            cJSON_AddNumberToObject(js, "latency_bound_us", (double)s->lat_bound_us);
-            cJSON_AddNumberToObject(js, "latency_mean_us",
-                                    s->stats.received ? (double)s->stats.latency_sum_us /
-                                                            (double)s->stats.received
-                                                      : 0);
-            cJSON_AddNumberToObject(js, "latency_max_us", (double)s->stats.latency_max_us);
-            cJSON_AddNumberToObject(js, "jitter_us", s->stats.jitter_us);
-            cJSON_AddItemToArray(from, js);
-        }
-        cJSON_AddItemToArray(arr, jb);
-    }
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, json_bot(o, bots, n, &bots[i]));
     cJSON *modes = cJSON_AddArrayToObject(root, "modes");
     for (int m = 0; m < PROTO_MODE_COUNT; m++) {
         const struct mode_agg *a = &t->agg[m];
         if (!a->pairs)
             continue;
-        cJSON *jm = cJSON_CreateObject();
-        cJSON_AddStringToObject(jm, "mode", proto_mode_name((enum proto_mode)m));
-        cJSON_AddNumberToObject(jm, "pairs", (double)a->pairs);
-        cJSON_AddNumberToObject(jm, "expected", (double)a->expected);
-        cJSON_AddNumberToObject(jm, "received", (double)a->received);
-        cJSON_AddNumberToObject(jm, "delivery_pct",
-                                a->expected ? 100.0 * (double)a->received / (double)a->expected
-                                            : 0.0);
-        cJSON_AddNumberToObject(jm, "lost", (double)a->lost);
-        cJSON_AddNumberToObject(jm, "duplicates", (double)a->duplicates);
-        cJSON_AddNumberToObject(jm, "reordered", (double)a->reordered);
-        cJSON_AddNumberToObject(jm, "too_old", (double)a->too_old);
-        cJSON_AddNumberToObject(jm, "latency_p50_us", (double)histogram_percentile(a->lat, 50));
-        cJSON_AddNumberToObject(jm, "latency_p99_us", (double)histogram_percentile(a->lat, 99));
-        cJSON_AddNumberToObject(jm, "latency_max_us", (double)a->lat->max);
-        cJSON_AddNumberToObject(jm, "latency_bound_us", (double)t->lat_bound_max_us);
-        cJSON_AddItemToArray(modes, jm);
+        cJSON_AddItemToArray(modes, json_mode(m, a, t));
     }
     char *text = cJSON_PrintUnformatted(root);
     if (text)
