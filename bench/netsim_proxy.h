@@ -1,0 +1,69 @@
+/* netsim_proxy.h: ricochet-netsim's proxy: one listening socket faces the
+ * clients; each client address (ip:port) gets a flow with its own upstream
+ * socket connected to the relay, so the relay sees one peer per client.
+ * Client -> relay datagrams go through the "up" model, relay -> client
+ * through "down". One loop: ppoll() on every socket with the next delivery
+ * time as timeout, then hand out what is due. --drop-log and --pcap record
+ * what each datagram met. */
+#ifndef RICOCHET_NETSIM_PROXY_H
+#define RICOCHET_NETSIM_PROXY_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../proto/histogram.h"
+#include "../proto/netaddr.h"
+#include "capture.h"
+#include "droplog.h"
+#include "netsim.h"
+#include "netsim_options.h"
+
+struct netsim_flow {
+    bool used;
+    union netaddr client;
+    int fd;             /* connected to the relay */
+    uint64_t last_us;   /* last datagram either way */
+    uint64_t pending;   /* copies in the simulator that name this flow */
+};
+
+struct netsim_proxy {
+    struct netsim_options cfg;
+    volatile sig_atomic_t *stop;  /* a signal asked to stop */
+    volatile sig_atomic_t *stats; /* a signal asked for a stats line */
+    uint64_t seed;
+    union netaddr listen_addr, relay_addr;
+    int listen_fd;
+    struct netsim *sim;
+    struct netsim_flow *flows;
+    size_t n_flows;       /* used slots */
+    struct pollfd *pfds;
+    size_t *pfd_flow;     /* pfds[i] (i >= 1) belongs to flows[pfd_flow[i]] */
+    uint64_t start_us;
+    uint64_t flows_created, flows_expired, flows_refused;
+    uint64_t upstream_unlogged;   /* upstream socket failures not logged yet */
+    uint64_t upstream_next_log_us; /* earliest time to log the next one */
+    uint64_t send_errors[NETSIM_DIRS], recv_errors[NETSIM_DIRS];
+    struct histogram late_us[NETSIM_DIRS]; /* actual send time - model's due time */
+    FILE *drop_log;                        /* --drop-log, or NULL */
+    struct droplog_counts drop_counts;
+    struct capture *cap_fwd, *cap_drop;    /* --pcap, or NULL */
+    unsigned char buf[NETSIM_MAX_DATAGRAM];
+};
+
+/* Allocates the tables and the simulator, binds the listening socket, opens
+ * --drop-log and --pcap. Returns 0, or -1 (logged). */
+int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_model models[NETSIM_DIRS]);
+
+/* The loop, from px->start_us until --duration or *px->stop (a stats line
+ * on stdout whenever *px->stats is set or --stats-interval passed). Returns
+ * 0, or -1 if waiting failed (logged). */
+int netsim_proxy_run(struct netsim_proxy *px);
+
+/* Final report (if the loop ran), then closes everything. Returns the exit
+ * status: rc, or 1 if the --stats-json file could not be written. */
+int netsim_proxy_close(struct netsim_proxy *px, int rc);
+
+#endif
