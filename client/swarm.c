@@ -420,51 +420,47 @@ static void fill_default(size_t i, uint64_t k, struct proto_state *s)
     s->heading = a;
 }
 
-/* Sends client i's states due by now and intended before end. Intended
+/* Sends client i's next state (the caller checked it is due). Intended
  * times count from the schedule, not from the last send: no drift. */
-static void send_due(struct swarm *sw, size_t i, uint64_t now, uint64_t end)
+static void send_next(struct swarm *sw, size_t i)
 {
     struct swarm_member *m = &sw->m[i];
-    bool any = false;
-    while (m->next_us <= now && m->next_us < end) {
-        struct proto_state s;
-        memset(&s, 0, sizeof s);
-        s.send_us = m->next_us;
-        if (sw->hooks.fill)
-            sw->hooks.fill(sw->hooks.ctx, i, m->next_us, &s);
-        else
-            fill_default(i, m->k, &s);
-        bool ok = !m->dead && client_send_state(m->c, &s, sw->cfg.payload) == 0;
-        if (ok)
-            sw->stats.sent++;
-        else
-            sw->stats.send_failed++;
-        if (sw->hooks.sent)
-            sw->hooks.sent(sw->hooks.ctx, i, m->next_us, ok);
-        m->k++;
-        m->next_us = sw->t0_us + sw->period_us * i / sw->cfg.clients + m->k * sw->period_us;
-        any = true;
-    }
-    if (any && !m->dead) {
-        if (m->hub != SIZE_MAX)
-            sw->hub_dirty[m->hub] = true; /* one flush for all its clients */
-        else
-            client_flush(m->c);
-    }
+    struct proto_state s;
+    memset(&s, 0, sizeof s);
+    s.send_us = m->next_us;
+    if (sw->hooks.fill)
+        sw->hooks.fill(sw->hooks.ctx, i, m->next_us, &s);
+    else
+        fill_default(i, m->k, &s);
+    bool ok = !m->dead && client_send_state(m->c, &s, sw->cfg.payload) == 0;
+    if (ok)
+        sw->stats.sent++;
+    else
+        sw->stats.send_failed++;
+    if (sw->hooks.sent)
+        sw->hooks.sent(sw->hooks.ctx, i, m->next_us, ok);
+    m->k++;
+    m->next_us = sw->t0_us + sw->period_us * i / sw->cfg.clients + m->k * sw->period_us;
+    if (ok && m->hub != SIZE_MAX)
+        sw->hub_dirty[m->hub] = true; /* one flush for all its clients */
+    else if (ok)
+        client_flush(m->c);
 }
 
-/* The schedule visits the clients in a fixed cyclic order (client i's
- * phase is period * i / N, every period the same), so the next send due is
- * always the cursor's: a step costs what it sends, not N. Returns the
- * earliest intended send before end_us, or UINT64_MAX. */
+/* Every intended send time is t0 + period * i / N + k * period: in time
+ * order the clients come in a fixed cycle (0, 1, ... N-1, 0, ...), one
+ * state each per lap. So the next send due is always the cursor's, and
+ * sending one state per visit keeps that order even after a stall of
+ * several periods (a step costs what it sends, not a walk of N clients).
+ * Returns the earliest intended send before end_us, or UINT64_MAX. */
 static uint64_t send_all_due(struct swarm *sw, uint64_t now, uint64_t end_us)
 {
     size_t n = sw->cfg.clients;
-    for (size_t visited = 0; visited < n; visited++) {
+    for (;;) {
         struct swarm_member *m = &sw->m[sw->cursor];
         if (m->next_us > now || m->next_us >= end_us)
             break;
-        send_due(sw, sw->cursor, now, end_us);
+        send_next(sw, sw->cursor);
         sw->cursor = (sw->cursor + 1) % n;
     }
     for (size_t h = 0; h < sw->n_hubs; h++) {

@@ -104,14 +104,25 @@ static void swarm_session(const char *transport, enum proto_mode mode, size_t pe
     s.t0 = clock_now_us() + 10000;
     swarm_schedule(s.sw, s.t0);
     uint64_t end = s.t0 + SEND_US;
-    while (swarm_step(s.sw, end) != UINT64_MAX)
-        ;
+    /* A stall of 2.5 periods a third of the way in (a descheduled
+     * generator): the late states go out with their intended times and
+     * none is skipped or left behind at the end. */
+    uint64_t period = (uint64_t)(1e6 / RATE);
+    bool stalled = false;
+    while (swarm_step(s.sw, end) != UINT64_MAX) {
+        if (!stalled && clock_now_us() > s.t0 + SEND_US / 3) {
+            clock_sleep_until_us(clock_now_us() + period * 5 / 2);
+            stalled = true;
+        }
+    }
     swarm_drain(s.sw, clock_now_us() + 300000);
 
     assert_int_equal(s.bad_time, 0);
     uint64_t expected = 0;
     for (size_t i = 0; i < N; i++) {
-        assert_true(s.sent[i] >= SEND_US * RATE / 1e6 - 1);
+        /* every intended time t0 + phase + k * period before end, exactly */
+        uint64_t phase = period * i / N, slots = (SEND_US - phase + period - 1) / period;
+        assert_int_equal(s.sent[i], slots);
         for (size_t j = 0; j < N; j++) {
             bool same_room = swarm_room_of(s.sw, i) == swarm_room_of(s.sw, j);
             /* loopback loses nothing: all of the room's states, none of others' */
