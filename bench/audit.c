@@ -130,6 +130,8 @@ struct audit_entry {
     uint32_t exits;           /* copies still held when netsim stopped */
     uint32_t discards;        /* fwds ENet's unsequenced window discards at the receiver */
     uint64_t first_fwd_us, last_fwd_us, last_drop_us;
+    size_t first_fwd_line;    /* its line in the log: netsim's sending order, also
+                               * among datagrams it sent in the same microsecond */
     /* a flow's own entry (dir + AUDIT_FLOW_DIR, sender and seq 0): the
      * receiving ENet peer's unsequenced window, replayed */
     uint16_t incoming;
@@ -274,8 +276,10 @@ static int log_line(struct audit_log *log, const char *line)
     if (!x)
         return -1;
     if (e == DROPLOG_FWD) {
-        if (x->fwds++ == 0)
+        if (x->fwds++ == 0) {
             x->first_fwd_us = t_us;
+            x->first_fwd_line = log->states;
+        }
         x->last_fwd_us = t_us;
         x->discards += discarded;
     } else if (e == DROPLOG_EXIT) {
@@ -467,13 +471,15 @@ static void list_item(struct bench_audit *a, const struct audit_client *cl, long
 #define AUDIT_REORDER_SPAN 256 /* newer seqs looked at for one that overtook a state */
 
 /* Whether netsim forwarded a newer state of the same sender on flow up
- * before t_us: then the relay's sequenced filter drops the older one. */
+ * before the log's line `line`: then the relay's sequenced filter drops the
+ * older one. By line, not time: a loaded netsim sends a batch of due
+ * datagrams in one microsecond, a newer state before an older one. */
 static bool overtaken(const struct audit_log *log, const struct bench_flow *up, uint32_t seq,
-                      uint64_t t_us)
+                      size_t line)
 {
     for (uint32_t d = 1; d <= AUDIT_REORDER_SPAN; d++) {
         const struct audit_entry *x = log_find(log, NETSIM_UP, up, 0, seq + d);
-        if (x && x->fwds && x->first_fwd_us < t_us)
+        if (x && x->fwds && x->first_fwd_line < line)
             return true;
     }
     return false;
@@ -514,7 +520,7 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
             a->enet_window++;
             return;
         }
-        if (filter_old && overtaken(log, &cl[s].up, seq, up->first_fwd_us)) {
+        if (filter_old && overtaken(log, &cl[s].up, seq, up->first_fwd_line)) {
             a->too_old_relay++;
             return;
         }
