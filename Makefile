@@ -50,7 +50,7 @@ $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c).
-MODULES := proto relay client bench
+MODULES := proto stats sys relay client bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(m).a)
@@ -60,19 +60,19 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay proto
+relay_LIBS := relay proto stats sys
 relay_PKGS := libenet libcjson
 bot_MAIN := client/bot_main.c
-bot_LIBS := client proto
+bot_LIBS := client proto stats sys
 bot_PKGS := libenet libcjson
 client_MAIN := client/client_main.c
-client_LIBS := client proto
+client_LIBS := client proto stats sys
 client_PKGS := libenet libcjson ncursesw
 netsim_MAIN := bench/netsim_main.c
-netsim_LIBS := bench proto
+netsim_LIBS := bench proto stats sys
 netsim_PKGS := libpcap libcjson
 bench_MAIN := bench/bench_main.c
-bench_LIBS := bench client proto
+bench_LIBS := bench client proto stats sys
 bench_PKGS := libenet libcjson
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
@@ -81,20 +81,20 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 # every library.
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
-TEST_SUPPORT := $(wildcard tests/support/*.c) $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
-TEST_LIBS := bench client relay proto
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+TEST_LIBS := bench client relay proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
 FUZZ_NAMES := state control relay netsim client statescan
-fuzz_state_LIBS := proto
-fuzz_control_LIBS := proto
-fuzz_relay_LIBS := relay proto
-fuzz_netsim_LIBS := bench proto
-fuzz_client_LIBS := client proto
-fuzz_statescan_LIBS := bench proto
+fuzz_state_LIBS := proto stats sys
+fuzz_control_LIBS := proto stats sys
+fuzz_relay_LIBS := relay proto stats sys
+fuzz_netsim_LIBS := bench proto stats sys
+fuzz_client_LIBS := client proto stats sys
+fuzz_statescan_LIBS := bench proto stats sys
 FUZZ_PKGS := libenet libcjson
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
@@ -116,15 +116,15 @@ $(BUILD)/obj/%.o: %.c
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
 
-# The version: RICOCHET_VERSION_BASE in proto/version.h, plus what `git
+# The version: RICOCHET_VERSION_BASE in sys/version.h, plus what `git
 # describe` says in a git checkout. Only version.o sees it; the stamp file
 # changes (and version.o is rebuilt) only when the description does.
 GIT_DESCRIBE := $(shell git describe --tags --always --dirty 2>/dev/null)
 $(BUILD)/version.stamp: FORCE
 	@mkdir -p $(@D)
 	@echo '$(GIT_DESCRIBE)' | cmp -s - $@ || echo '$(GIT_DESCRIBE)' > $@
-$(BUILD)/obj/proto/version.o: $(BUILD)/version.stamp
-$(BUILD)/obj/proto/version.o: ALL_CFLAGS += -DRICOCHET_GIT_DESCRIBE='"$(GIT_DESCRIBE)"'
+$(BUILD)/obj/sys/version.o: $(BUILD)/version.stamp
+$(BUILD)/obj/sys/version.o: ALL_CFLAGS += -DRICOCHET_GIT_DESCRIBE='"$(GIT_DESCRIBE)"'
 
 define module_lib
 $(BUILD)/lib/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
@@ -151,7 +151,7 @@ $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
     $(FUZZ_PKGS))))
 
 # Each program writes its own manual page from its option table (--man,
-# proto/options_man.c): the page shows the rows of --help and cannot drift.
+# sys/options_man.c): the page shows the rows of --help and cannot drift.
 # Not help2man: that parses --help text back and needs perl.
 $(BUILD)/man/%.1: $(BUILD)/bin/%
 	@mkdir -p $(@D)

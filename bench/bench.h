@@ -23,8 +23,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../proto/histogram.h"
-#include "../proto/netaddr.h"
+#include "../stats/histogram.h"
+#include "../sys/netaddr.h"
 #include "../proto/wire.h"
 
 /* One point of the sweep grid. */

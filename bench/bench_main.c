@@ -10,12 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../proto/log.h"
-#include "../proto/netaddr.h"
-#include "../proto/options.h"
-#include "../proto/signals.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
+#include "../sys/options.h"
+#include "../sys/signals.h"
 #include "bench.h"
-#include "spawn.h"
+#include "../sys/spawn.h"
 
 #define PROG "ricochet-bench"
 #define MAX_SWEEP 64

@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../proto/version.h"
+#include "../sys/version.h"
 #include "audit.h"
 
 static double ms(uint64_t us)

@@ -22,11 +22,11 @@
 
 #include "../client/client.h"
 #include "../client/swarm.h"
-#include "../proto/clock.h"
-#include "../proto/log.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
 #include "../proto/statsrec.h"
 #include "audit.h"
-#include "spawn.h"
+#include "../sys/spawn.h"
 
 #define START_LEAD_US 20000    /* first send this long after setup */
 #define CHILD_START_MS 5000    /* "listening on" deadline for relay / netsim */

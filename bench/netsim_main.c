@@ -10,10 +10,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../proto/clock.h"
-#include "../proto/log.h"
-#include "../proto/netaddr.h"
-#include "../proto/signals.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
+#include "../sys/signals.h"
 #include "netsim.h"
 #include "netsim_options.h"
 #include "netsim_proxy.h"

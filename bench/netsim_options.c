@@ -8,9 +8,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../proto/clock.h"
-#include "../proto/log.h"
-#include "../proto/options.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/options.h"
 #include "netsim_proxy.h"
 
 #define FD_SPARE 16            /* descriptors besides the flows': stdio, listener, libc */

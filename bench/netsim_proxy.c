@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../proto/clock.h"
-#include "../proto/log.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
 #include "netsim_report.h"
 #include "statescan.h"
 

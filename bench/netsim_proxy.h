@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../proto/histogram.h"
-#include "../proto/netaddr.h"
+#include "../stats/histogram.h"
+#include "../sys/netaddr.h"
 #include "capture.h"
 #include "droplog.h"
 #include "netsim.h"

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/histogram.h"
-#include "../proto/recvstats.h"
+#include "../stats/histogram.h"
+#include "../stats/recvstats.h"
 #include "bot_options.h"
 #include "bot_progress.h"
 #include "client.h"

@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "../proto/errors.h"
-#include "../proto/log.h"
-#include "../proto/netaddr.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
 
 #define CLIENT_DEFAULT_TIMEOUT_MS 5000
 #define CLOCK_PING_US 1000000      /* clock pings, every transport */

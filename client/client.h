@@ -31,8 +31,8 @@
 
 #include "../proto/clocksync.h"
 #include "../proto/control.h"
-#include "../proto/histogram.h"
-#include "../proto/recvstats.h"
+#include "../stats/histogram.h"
+#include "../stats/recvstats.h"
 #include "../proto/wire.h"
 
 struct client_config {

@@ -15,9 +15,9 @@
 
 #include <enet/enet.h>
 
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "../proto/errors.h"
-#include "../proto/netaddr.h"
+#include "../sys/netaddr.h"
 #include "../proto/sniff.h"
 
 #define HUB_SOCKET_BUFFER (4 << 20) /* a hub's socket takes bursts for all its clients */

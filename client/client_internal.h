@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "client.h"
-#include "../proto/netaddr.h"
+#include "../sys/netaddr.h"
 
 #define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */

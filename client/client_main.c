@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../proto/clock.h"
-#include "../proto/histogram.h"
-#include "../proto/log.h"
-#include "../proto/options.h"
-#include "../proto/signals.h"
+#include "../sys/clock.h"
+#include "../stats/histogram.h"
+#include "../sys/log.h"
+#include "../sys/options.h"
+#include "../sys/signals.h"
 #include "tui_draw.h"
 #include "tui_model.h"
 

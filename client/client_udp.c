@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/clock.h"
-#include "../proto/log.h"
-#include "../proto/netaddr.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
 #include "../proto/sniff.h"
 
 #define UDP_JOIN_RETRY_US 250000   /* join resend interval */

@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 
 #define MAX_WAIT_US 5000      /* ENet's acks and pings need regular service */
 #define FULL_US_PER_CLIENT 20 /* ... every client at least every 5 ms or 20 µs x N:

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../proto/log.h"
-#include "../proto/netaddr.h"
-#include "../proto/rng.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
+#include "../stats/rng.h"
 
 #define PROG "ricochet-client"
 

@@ -16,8 +16,8 @@
 #include <cjson/cJSON.h>
 
 #include "../proto/errors.h"
-#include "../proto/log.h"
-#include "../proto/version.h"
+#include "../sys/log.h"
+#include "../sys/version.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../proto/clock.h"
-#include "../proto/log.h"
-#include "../proto/options.h"
-#include "../proto/signals.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/options.h"
+#include "../sys/signals.h"
 #include "relay.h"
 #include "settings.h"
 #include "transport.h"

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../proto/log.h"
+#include "../sys/log.h"
 
 #define SET(f) offsetof(struct relay_settings, f)
 #define CORE(f) offsetof(struct relay_settings, core.f)

@@ -1,6 +1,6 @@
 /* settings.h: every setting of ricochet-relay, each declared once.
  *
- * One option table (proto/options.h) whose rows point straight into the
+ * One option table (sys/options.h) whose rows point straight into the
  * structures the code reads: struct relay_config (the core's limits and
  * policy, relay.h) and struct relay_net_config (the transport's,
  * transport.h), both inside struct relay_settings. --help, the command
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../proto/options.h"
+#include "../sys/options.h"
 #include "relay.h"
 #include "transport.h"
 

@@ -13,7 +13,7 @@
  *
  * Adding a transport: a file with its ops, a row in transport.c, its name in
  * RELAY_TRANSPORT_CHOICES. These are edges: they read the clock
- * (proto/clock.h) and call the OS. */
+ * (sys/clock.h) and call the OS. */
 #ifndef RICOCHET_TRANSPORT_H
 #define RICOCHET_TRANSPORT_H
 

@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/clock.h"
-#include "../proto/log.h"
-#include "../proto/netaddr.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
 #include "../proto/sniff.h"
 #include "enet_internals.h"
 

@@ -39,9 +39,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../proto/clock.h"
-#include "../proto/log.h"
-#include "../proto/netaddr.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
 #include "../proto/siphash.h"
 #include "../proto/sniff.h"
 #include "../proto/wire.h"

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "../bench/bench.h"
-#include "../proto/version.h"
+#include "../sys/version.h"
 #include "support/json_strict.h"
 
 /* The shape ricochet-netsim prints at exit (bench/netsim_main.c). */

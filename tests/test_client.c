@@ -23,7 +23,7 @@
 #include "../client/client_internal.h"
 #include "../client/client_test.h"
 #include "../proto/errors.h"
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "support/harness.h"
 
 #define WAIT_MS 10000

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../proto/control.h"
-#include "../proto/rng.h"
+#include "../stats/rng.h"
 #include "../proto/wire.h"
 
 static struct proto_control *msg;  /* large (roster): one on the heap */

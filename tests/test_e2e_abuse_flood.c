@@ -21,9 +21,9 @@
 #include <enet/enet.h>
 
 #include "../client/client.h"
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "../proto/control.h"
-#include "../proto/rng.h"
+#include "../stats/rng.h"
 #include "../proto/wire.h"
 #include "support/harness.h"
 #include "support/raw.h"

@@ -20,7 +20,7 @@
 #include <enet/enet.h>
 
 #include "../client/client.h"
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "../proto/control.h"
 #include "../proto/wire.h"
 #include "support/harness.h"

@@ -18,7 +18,7 @@
 #include <cjson/cJSON.h>
 #include <enet/enet.h>
 
-#include "../proto/version.h"
+#include "../sys/version.h"
 #include "support/harness.h"
 #include "support/json_strict.h"
 

@@ -22,9 +22,9 @@
 
 #include "../bench/capture.h"
 #include "../bench/droplog.h"
-#include "../bench/spawn.h"
-#include "../proto/clock.h"
-#include "../proto/netaddr.h"
+#include "../sys/spawn.h"
+#include "../sys/clock.h"
+#include "../sys/netaddr.h"
 #include "../proto/wire.h"
 #include "support/harness.h"
 

@@ -20,8 +20,8 @@
 #include <enet/enet.h>
 
 #include "../client/client.h"
-#include "../proto/clock.h"
-#include "../proto/rng.h"
+#include "../sys/clock.h"
+#include "../stats/rng.h"
 #include "support/harness.h"
 #include "support/raw.h"
 

@@ -22,7 +22,7 @@
 #include <cmocka.h>
 #include <enet/enet.h>
 
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "../proto/control.h"
 #include "../proto/wire.h"
 #include "support/harness.h"

@@ -18,8 +18,8 @@
 #include <cjson/cJSON.h>
 
 #include "../client/client.h"
-#include "../proto/clock.h"
-#include "../proto/netaddr.h"
+#include "../sys/clock.h"
+#include "../sys/netaddr.h"
 #include "../proto/siphash.h"
 #include "../relay/transport.h"
 #include "support/harness.h"

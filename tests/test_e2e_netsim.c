@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "../bench/netsim.h"
-#include "../proto/netaddr.h"
+#include "../sys/netaddr.h"
 #include "support/harness.h"
 #include "support/raw.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "../client/swarm.h"
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "support/harness.h"
 
 #define N 7 /* rooms of 3: 3 + 3 + 1 */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "../client/client.h"
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "support/harness.h"
 
 #define WAIT_MS 15000

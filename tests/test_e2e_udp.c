@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "../client/client.h"
-#include "../proto/clock.h"
-#include "../proto/rng.h"
+#include "../sys/clock.h"
+#include "../stats/rng.h"
 #include "support/harness.h"
 
 #define WAIT_MS 15000

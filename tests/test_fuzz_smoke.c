@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "../proto/rng.h"
+#include "../stats/rng.h"
 #include "fuzz/targets.h"
 
 #include "fuzz/target_client.c"

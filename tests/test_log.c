@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../proto/log.h"
+#include "../sys/log.h"
 
 struct caught {
     int n;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../proto/options.h"
+#include "../sys/options.h"
 
 struct cfg {
     long port;

@@ -8,8 +8,8 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "../proto/histogram.h"
-#include "../proto/recvstats.h"
+#include "../stats/histogram.h"
+#include "../stats/recvstats.h"
 
 #define T0 1000000000ull /* an arbitrary clock origin, µs */
 #define PERIOD 16667ull  /* 60 Hz */

@@ -15,8 +15,8 @@
 #include <cjson/cJSON.h>
 
 #include "../proto/control.h"
-#include "../proto/log.h"
-#include "../proto/rng.h"
+#include "../sys/log.h"
+#include "../stats/rng.h"
 #include "../proto/wire.h"
 #include "../relay/relay.h"
 #include "../relay/settings.h"

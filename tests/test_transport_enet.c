@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "../proto/control.h"
-#include "../proto/log.h"
-#include "../proto/rng.h"
+#include "../sys/log.h"
+#include "../stats/rng.h"
 #include "../proto/wire.h"
 #include "../relay/enet_internals.h"
 #include "../relay/relay.h"

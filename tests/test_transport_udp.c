@@ -17,9 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../proto/clock.h"
+#include "../sys/clock.h"
 #include "../proto/control.h"
-#include "../proto/log.h"
+#include "../sys/log.h"
 #include "../proto/wire.h"
 #include "../relay/relay.h"
 #include "../relay/transport.h"

@@ -17,7 +17,7 @@
 
 #include "../client/client_test.h"
 #include "../client/tui_model.h"
-#include "../proto/log.h"
+#include "../sys/log.h"
 
 #define T0 1000000000ull /* the session starts here on the monotonic clock */
 #define MS 1000ull

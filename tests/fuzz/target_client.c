@@ -24,7 +24,7 @@
 
 #include "../../client/client_test.h"
 #include "../../proto/errors.h"
-#include "../../proto/log.h"
+#include "../../sys/log.h"
 #include "targets.h"
 
 #define FC_RING 64 /* the client remembers this many departed ids */

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../proto/control.h"
-#include "../../proto/log.h"
+#include "../../sys/log.h"
 #include "../../proto/wire.h"
 #include "../../relay/relay.h"
 #include "targets.h"

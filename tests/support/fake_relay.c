@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../proto/log.h"
+#include "../../sys/log.h"
 struct fake fk;
 struct proto_control *dec; /* decoded control (large) */
 uint64_t now_us;

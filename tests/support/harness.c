@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../client/client.h"
-#include "../../proto/clock.h"
+#include "../../sys/clock.h"
 #include "../../proto/statsrec.h"
 
 const char *harness_bin_dir(void)

@@ -1,6 +1,6 @@
 /* harness.h: support code for integration tests (tests/support/, linked
  * into every test binary). Starts ricochet programs from $RICOCHET_BIN
- * through bench/spawn.h (stop, read output, free: call spawn_* directly),
+ * through sys/spawn.h (stop, read output, free: call spawn_* directly),
  * reads the relay's stats lines, and drives several clients until a
  * condition holds or a deadline passes. */
 #ifndef RICOCHET_HARNESS_H
@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../bench/spawn.h"
-#include "../../proto/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
+#include "../../sys/spawn.h"
+#include "../../sys/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
 
 struct client;
 struct client_event;

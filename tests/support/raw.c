@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../proto/clock.h"
+#include "../../sys/clock.h"
 #include "../../proto/wire.h"
 
 struct sockaddr_in raw_loopback(uint16_t port)

@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../proto/clock.h"
-#include "../proto/log.h"
+#include "clock.h"
+#include "log.h"
 
 /* Children to kill and temp files to remove at exit. The struct spawn_proc
  * may live anywhere (a test's stack), so the registry keeps copies.
