@@ -1,0 +1,306 @@
+/* test_client_enet.c: the client library's ENet side against a fake ENet
+ * relay written here (a raw ENet host): channels, flags and the mode each
+ * state arrived in, sequenced's per-sender too-old filter (wrap included),
+ * a refusal carried in the disconnect data, one transport per mode. The
+ * plain-UDP side is test_client.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <enet/enet.h>
+
+#include "../client/client.h"
+#include "../client/client_internal.h"
+#include "../client/client_test.h"
+#include "../proto/errors.h"
+#include "../sys/clock.h"
+#include "support/harness.h"
+
+
+#define WAIT_MS 10000
+
+/* ---- fake ENet relay: checks channels, flags and arrived_as ---- */
+
+/* Feeds one state from sender with seq in mode, as the relay forwards it
+ * (the mode table's downstream channel and flags). Returns 1 if it was
+ * delivered, 0 if reported too old. */
+static int feed_state(struct client *c, uint32_t sender, uint32_t seq, enum proto_mode mode)
+{
+    uint8_t buf[PROTO_STATE_SIZE];
+    struct proto_state s = {.sender = sender, .seq = seq, .send_us = 1000};
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    const struct proto_mode_info *mi = proto_mode_info(mode);
+    struct client_event ev;
+    assert_int_equal(client_receive(c, mi->down_channel, mi->down_flags, buf, sizeof buf, 2000,
+                                    &ev), 1);
+    assert_int_equal(ev.arrived_as, mode);
+    assert_int_equal(ev.id, sender);
+    assert_int_equal(ev.state.seq, seq);
+    return ev.type == CLIENT_EV_STATE;
+}
+
+/* Sequenced keeps each sender's order: a state not after the newest one
+ * already delivered from that sender is dropped and counted as too old;
+ * another sender's newer state costs it nothing, and unsequenced states
+ * are never filtered. Wrap-safe at 2^32. */
+static void test_sequenced_filter_per_sender(void **state)
+{
+    (void)state;
+    char err[256];
+    struct client_config cfg = {.host = "127.0.0.1", .port = 1, .room = "r1",
+                                .name = "tester", .mode = PROTO_MODE_SEQUENCED};
+    struct client *c = client_create_detached(&cfg, err, sizeof err);
+    assert_non_null(c);
+    struct proto_control m;
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_WELCOME;
+    m.id = 1;
+    snprintf(m.room, sizeof m.room, "r1");
+    static char json[PROTO_CONTROL_MAX];
+    int jl = proto_control_encode(json, sizeof json, &m);
+    struct client_event ev;
+    assert_int_equal(client_receive(c, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
+                                    (const uint8_t *)json, (size_t)jl, 1000, &ev), 1);
+    const enum proto_mode S = PROTO_MODE_SEQUENCED, U = PROTO_MODE_UNSEQUENCED;
+    assert_int_equal(feed_state(c, 7, 10, S), 1);
+    assert_int_equal(feed_state(c, 8, 20, S), 1);
+    assert_int_equal(feed_state(c, 7, 11, S), 1); /* 8's newer state does not matter */
+    assert_int_equal(feed_state(c, 7, 9, S), 0);  /* 7's own late state: too old */
+    assert_int_equal(feed_state(c, 7, 11, S), 0); /* repeated: too old */
+    assert_int_equal(feed_state(c, 8, 19, U), 1); /* unsequenced: any order */
+    assert_int_equal(feed_state(c, 8, 0xfffffff0u, S), 0); /* half the space behind */
+    assert_int_equal(client_member(c, 7)->stats.too_old, 2);
+    assert_int_equal(client_member(c, 8)->stats.too_old, 1);
+    assert_int_equal(client_too_old(c), 3);
+    assert_int_equal(client_member(c, 7)->stats.received, 2);
+    /* Across the wrap: 0xffffffff, then 0 and 1 are newer. */
+    assert_int_equal(feed_state(c, 9, 0xffffffffu, S), 1);
+    assert_int_equal(feed_state(c, 9, 0, S), 1);
+    assert_int_equal(feed_state(c, 9, 0xfffffffeu, S), 0);
+    assert_int_equal(feed_state(c, 9, 1, S), 1);
+    client_destroy(c);
+}
+
+/* An ENet host on 127.0.0.1 playing the relay (enet_initialize'd; the
+ * caller destroys it and deinitializes); its port in *port. */
+static ENetHost *fake_enet_relay(uint16_t *port)
+{
+    assert_int_equal(enet_initialize(), 0);
+    ENetAddress addr = {.port = 0};
+    enet_address_set_host_ip(&addr, "127.0.0.1");
+    ENetHost *srv = enet_host_create(&addr, 4, PROTO_CHANNEL_COUNT, 0, 0);
+    assert_non_null(srv);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    assert_int_equal(getsockname(srv->socket, (struct sockaddr *)&sa, &sl), 0);
+    *port = ntohs(sa.sin_port);
+    return srv;
+}
+
+static void test_enet_fake_relay(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
+    struct client *c = harness_client(port, "r1", "tester", PROTO_MODE_SEQUENCED, false);
+    ENetPeer *peer = NULL;
+    static struct proto_control m;
+    bool got_join = false;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    struct client_event ev;
+    ENetEvent e;
+    while (!got_join && clock_now_ms() < deadline) {
+        client_poll(c, 0, &ev);
+        if (enet_host_service(srv, &e, 5) > 0) {
+            if (e.type == ENET_EVENT_TYPE_CONNECT)
+                peer = e.peer;
+            if (e.type == ENET_EVENT_TYPE_RECEIVE) {
+                assert_int_equal(e.channelID, PROTO_CHANNEL_CONTROL);
+                assert_true(e.packet->flags & ENET_PACKET_FLAG_RELIABLE);
+                assert_int_equal(proto_control_decode((const char *)e.packet->data,
+                                                      e.packet->dataLength, &m, NULL, 0),
+                                 PROTO_OK);
+                assert_int_equal(m.type, PROTO_CTL_JOIN);
+                assert_int_equal(m.mode, PROTO_MODE_SEQUENCED);
+                got_join = true;
+                enet_packet_destroy(e.packet);
+            }
+        }
+    }
+    assert_true(got_join);
+    assert_non_null(peer);
+
+    static char json[PROTO_CONTROL_MAX];
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_WELCOME;
+    m.id = 3;
+    snprintf(m.room, sizeof m.room, "r1");
+    int jl = proto_control_encode(json, sizeof json, &m);
+    enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
+                   enet_packet_create(json, (size_t)jl, ENET_PACKET_FLAG_RELIABLE));
+    /* Bad things on every channel, then one good state per mode. */
+    enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
+                   enet_packet_create("{oops", 5, ENET_PACKET_FLAG_RELIABLE));
+    enet_peer_send(peer, PROTO_CHANNEL_STATE,
+                   enet_packet_create("\x01\x01", 2, ENET_PACKET_FLAG_UNSEQUENCED));
+    uint8_t buf[PROTO_STATE_SIZE];
+    const struct {
+        uint8_t channel;
+        uint32_t flags;
+        enum proto_mode expect;
+    } cases[3] = {
+        {PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, PROTO_MODE_UNSEQUENCED},
+        {PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_UNSEQUENCED, PROTO_MODE_SEQUENCED},
+        {PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, PROTO_MODE_RELIABLE},
+    };
+    for (int k = 0; k < 3; k++) {
+        struct proto_state s = {.sender = 11, .seq = (uint32_t)k + 1,
+                                .send_us = clock_now_us(), .x = (float)k};
+        proto_state_encode(buf, sizeof buf, &s);
+        enet_peer_send(peer, cases[k].channel, enet_packet_create(buf, sizeof buf, cases[k].flags));
+        enet_host_flush(srv);
+        /* One at a time, so the arrival order is known. */
+        bool seen = false;
+        deadline = clock_now_ms() + WAIT_MS;
+        while (!seen && clock_now_ms() < deadline) {
+            if (enet_host_service(srv, &e, 0) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+                enet_packet_destroy(e.packet); /* the client's clock pings */
+            if (client_poll(c, 5, &ev) == 1 && ev.type == CLIENT_EV_STATE) {
+                assert_int_equal(ev.id, 11);
+                assert_int_equal(ev.arrived_as, cases[k].expect);
+                seen = true;
+            }
+        }
+        assert_true(seen);
+    }
+    assert_true(client_joined(c));
+    assert_int_equal(client_id(c), 3);
+
+    /* Sending in each mode uses the right channel and flags. */
+    const enum proto_mode modes[3] = {PROTO_MODE_UNSEQUENCED, PROTO_MODE_SEQUENCED,
+                                      PROTO_MODE_RELIABLE};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(client_set_mode(c, modes[k]), 0);
+        assert_int_equal(client_mode(c), modes[k]);
+        struct proto_state s = {.send_us = clock_now_us(), .x = 1};
+        assert_int_equal(client_send_state(c, &s, 0), 0);
+        client_flush(c);
+        bool seen = false;
+        deadline = clock_now_ms() + WAIT_MS;
+        while (!seen && clock_now_ms() < deadline) {
+            client_poll(c, 0, &ev);
+            if (enet_host_service(srv, &e, 5) <= 0 || e.type != ENET_EVENT_TYPE_RECEIVE)
+                continue;
+            if (e.channelID == PROTO_CHANNEL_CONTROL) {
+                enet_packet_destroy(e.packet); /* the client's clock pings */
+            } else {
+                assert_int_equal(e.channelID, cases[k].channel);
+                assert_int_equal(e.packet->flags & (ENET_PACKET_FLAG_RELIABLE |
+                                                    ENET_PACKET_FLAG_UNSEQUENCED),
+                                 cases[k].flags);
+                struct proto_state got;
+                assert_int_equal(proto_state_decode(e.packet->data, e.packet->dataLength, &got),
+                                 PROTO_OK);
+                assert_int_equal(got.seq, (uint32_t)k + 1);
+                assert_int_equal(got.sender, 0);
+                enet_packet_destroy(e.packet);
+                seen = true;
+            }
+        }
+        assert_true(seen);
+    }
+    assert_int_equal(client_set_mode(c, PROTO_MODE_UDP), -1);
+
+    struct client_netinfo ni;
+    client_netinfo(c, &ni);
+    assert_true(ni.bytes_sent > 0 && ni.bytes_received > 0);
+    assert_true(ni.datagrams_sent > 0 && ni.datagrams_received > 0);
+
+    /* The relay closes the connection: DISCONNECTED, then -1. */
+    enet_peer_disconnect(peer, 0);
+    bool down = false;
+    deadline = clock_now_ms() + WAIT_MS;
+    while (!down && clock_now_ms() < deadline) {
+        if (enet_host_service(srv, &e, 0) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
+        int r = client_poll(c, 5, &ev);
+        if (r == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+            down = true;
+    }
+    assert_true(down);
+    assert_int_equal(client_poll(c, 0, &ev), -1);
+    client_destroy(c);
+    enet_host_destroy(srv);
+    enet_deinitialize();
+}
+
+/* A relay that refuses with nothing but the ENet disconnect data (the code,
+ * PROTOCOL.md): the client still says which refusal it was. */
+static void test_enet_refused_by_disconnect_data(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
+    struct client *c = harness_client(port, "r1", "tester", PROTO_MODE_UNSEQUENCED, false);
+    struct client_event ev;
+    ENetEvent e;
+    bool down = false, closed = false;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!down && clock_now_ms() < deadline) {
+        if (client_poll(c, 5, &ev) == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+            down = true;
+        if (enet_host_service(srv, &e, 0) <= 0)
+            continue;
+        if (e.type == ENET_EVENT_TYPE_RECEIVE) {
+            enet_packet_destroy(e.packet); /* the join: refused without an error */
+            if (!closed)
+                enet_peer_disconnect(e.peer, PROTO_ERROR_TOO_MANY_ROOMS);
+            closed = true;
+        }
+    }
+    assert_true(down);
+    assert_string_equal(ev.control->code, "too_many_rooms");
+    assert_string_equal(client_end_reason(c), "relay refused the join: too_many_rooms "
+                                              "(the relay has as many rooms as it allows)");
+    client_destroy(c);
+    enet_host_destroy(srv);
+    enet_deinitialize();
+}
+
+/* The config's mode picks the transport whose caps.modes has it: every
+ * mode has exactly one, and it is the one the mode table says (ENet modes
+ * over ENet, with channels and a connection). */
+static void test_every_mode_has_one_transport(void **state)
+{
+    (void)state;
+    for (unsigned m = 0; m < PROTO_MODE_COUNT; m++) {
+        bool enet = client_enet_ops.caps.modes & (1u << m);
+        bool udp = client_udp_ops.caps.modes & (1u << m);
+        assert_true(enet != udp);
+        assert_int_equal(enet, proto_mode_info((enum proto_mode)m)->enet);
+    }
+    assert_true(client_enet_ops.caps.channels && client_enet_ops.caps.connection);
+    assert_false(client_udp_ops.caps.channels || client_udp_ops.caps.connection);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_mode_has_one_transport),
+        cmocka_unit_test(test_enet_refused_by_disconnect_data),
+        cmocka_unit_test(test_sequenced_filter_per_sender),
+        cmocka_unit_test(test_enet_fake_relay),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
