@@ -618,30 +618,77 @@ static void socket_drops(struct run *run)
         audit_process_socket_drops(run->relay.pid, &a->relay_socket_drops);
 }
 
-static int measure(struct run *run, uint64_t t0)
+/* What measure() takes at the start of the window, to report differences. */
+struct window_start {
+    struct client_netinfo wire;
+    struct spawn_usage relay;
+    double self_cpu_s;
+    uint64_t wall_us;
+};
+
+/* The run's figures at the end of the drain, before anything is stopped:
+ * bench CPU, relay CPU/RSS, wire bytes and datagrams since w0, ENet's view
+ * (averaged over the live ENet clients) and the socket drops. */
+static void record_figures(struct run *run, const struct window_start *w0)
 {
     size_t n = run->n;
     struct bench_result *r = run->r;
+    uint64_t now = clock_now_us();
+    double elapsed = (double)(now - w0->wall_us) / 1e6;
+    if (elapsed <= 0)
+        elapsed = 1e-6;
+    r->bench_cpu_pct = 100.0 * (cpu_self_s() - w0->self_cpu_s) / elapsed;
+    relay_figures(run, &w0->relay, w0->wall_us);
+    struct client_netinfo wire;
+    swarm_wire(run->sw, &wire);
+    r->wire_bytes = (wire.bytes_sent - w0->wire.bytes_sent) +
+                    (wire.bytes_received - w0->wire.bytes_received);
+    r->wire_datagrams = (wire.datagrams_sent - w0->wire.datagrams_sent) +
+                        (wire.datagrams_received - w0->wire.datagrams_received);
+    size_t enet_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct peer *p = &run->peers[i];
+        struct client_netinfo ni;
+        client_netinfo(p->c, &ni);
+        if (proto_mode_info(run->mode)->enet && !p->dead) {
+            r->enet_rtt_ms += ni.enet_rtt_ms;
+            r->enet_loss_pct += 100.0 * ni.enet_loss;
+            enet_n++;
+        }
+    }
+    if (enet_n) {
+        r->enet_rtt_ms /= (double)enet_n;
+        r->enet_loss_pct /= (double)enet_n;
+    }
+    r->enet_clients = enet_n;
+    run->listen_end_us = clock_now_us();
+    if (run->aclients)
+        socket_drops(run);
+}
+
+/* Sends from t0 through the warmup and the window, drains until every
+ * expected state arrived (or the grace ran out, or an unreliable mode went
+ * quiet), then records the figures. Returns 0, or fail() if interrupted. */
+static int measure(struct run *run, uint64_t t0)
+{
+    size_t n = run->n;
     run->win_start = t0 + (uint64_t)run->cfg->warmup_ms * 1000u;
     run->win_end = run->win_start + (uint64_t)run->cfg->duration_ms * 1000u;
     uint64_t drain_end = run->win_end + (uint64_t)run->cfg->grace_ms * 1000u;
     swarm_schedule(run->sw, t0);
 
     bool window_started = false;
-    struct client_netinfo wire0 = {0}; /* at the window's start */
-    struct spawn_usage relay0 = {0};
-    double self0 = 0;
-    uint64_t wall0 = 0;
+    struct window_start w0 = {0};
 
     for (;;) {
         uint64_t now = clock_now_us();
         if (!window_started && now >= run->win_start) {
             window_started = true;
-            swarm_wire(run->sw, &wire0);
+            swarm_wire(run->sw, &w0.wire);
             if (run->relay_started)
-                spawn_usage(&run->relay, &relay0);
-            self0 = cpu_self_s();
-            wall0 = now;
+                spawn_usage(&run->relay, &w0.relay);
+            w0.self_cpu_s = cpu_self_s();
+            w0.wall_us = now;
         }
         if (stop_flag)
             return fail(run, "interrupted");
@@ -670,38 +717,7 @@ static int measure(struct run *run, uint64_t t0)
         }
     }
 
-    /* figures at the end of the drain, before anything is stopped */
-    uint64_t now = clock_now_us();
-    double elapsed = (double)(now - wall0) / 1e6;
-    if (elapsed <= 0)
-        elapsed = 1e-6;
-    r->bench_cpu_pct = 100.0 * (cpu_self_s() - self0) / elapsed;
-    relay_figures(run, &relay0, wall0);
-    struct client_netinfo wire;
-    swarm_wire(run->sw, &wire);
-    r->wire_bytes = (wire.bytes_sent - wire0.bytes_sent) +
-                    (wire.bytes_received - wire0.bytes_received);
-    r->wire_datagrams = (wire.datagrams_sent - wire0.datagrams_sent) +
-                        (wire.datagrams_received - wire0.datagrams_received);
-    size_t enet_n = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct peer *p = &run->peers[i];
-        struct client_netinfo ni;
-        client_netinfo(p->c, &ni);
-        if (proto_mode_info(run->mode)->enet && !p->dead) {
-            r->enet_rtt_ms += ni.enet_rtt_ms;
-            r->enet_loss_pct += 100.0 * ni.enet_loss;
-            enet_n++;
-        }
-    }
-    if (enet_n) {
-        r->enet_rtt_ms /= (double)enet_n;
-        r->enet_loss_pct /= (double)enet_n;
-    }
-    r->enet_clients = enet_n;
-    run->listen_end_us = clock_now_us();
-    if (run->aclients)
-        socket_drops(run);
+    record_figures(run, &w0);
     return 0;
 }
 
