@@ -376,9 +376,7 @@ int audit_socket_drops(const int *fds, size_t n, uint64_t *drops)
     return v4 == 0 || v6 == 0 ? 0 : -1;
 }
 
-/* The inodes of the sockets pid holds, in a new array. Returns the count,
- * or -1. */
-static long process_sockets(pid_t pid, ino_t **out)
+long audit_process_sockets(pid_t pid, ino_t **out)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/fd", (long)pid);
@@ -417,7 +415,7 @@ static long process_sockets(pid_t pid, ino_t **out)
 int audit_process_socket_drops(pid_t pid, uint64_t *drops)
 {
     ino_t *inodes = NULL;
-    long n = process_sockets(pid, &inodes);
+    long n = audit_process_sockets(pid, &inodes);
     uint64_t *each = n > 0 ? calloc((size_t)n, sizeof *each) : NULL;
     *drops = 0;
     if (n < 0 || (n > 0 && !each)) {

@@ -81,6 +81,10 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
  * cannot be read. */
 int audit_socket_drops(const int *fds, size_t n, uint64_t *drops);
 
+/* The inodes of the sockets process pid holds (its /proc/PID/fd), in a new
+ * array *out the caller frees. Returns the count, or -1. */
+long audit_process_sockets(pid_t pid, ino_t **out);
+
 /* The same, summed over every socket process pid holds (its /proc/PID/fd).
  * Returns 0, or -1 if /proc cannot be read. */
 int audit_process_socket_drops(pid_t pid, uint64_t *drops);

@@ -325,6 +325,7 @@ static void test_bad_input_udp(void **state)
     assert_true(port > 0);
     struct sockaddr_in to = raw_loopback((uint16_t)port);
     int fd = harness_udp_socket(NULL);
+    harness_udp_connect(fd, (uint16_t)port); /* only the relay's answers */
     static uint8_t buf[4096];
     static struct proto_control msg;
     /* A stranger's state (long enough for the answer, see PROTOCOL.md's

@@ -85,30 +85,27 @@ static void test_proxy_end_to_end(void **state)
             continue;
         }
         quiet_since = clock_now_ms();
-        if (pf[0].revents & POLLIN) {
-            struct sockaddr_in from;
-            socklen_t fl = sizeof from;
-            ssize_t len = recvfrom(relay, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
-            assert_true(len > 0);
+        union netaddr from;
+        ssize_t len = -1;
+        if ((pf[0].revents & POLLIN) &&
+            (len = harness_recv_from_pid(relay, p.pid, buf, sizeof buf, &from)) >= 0) {
             relay_got++;
-            uint16_t fp = ntohs(from.sin_port);
-            assert_true(from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+            uint16_t fp = ntohs(from.v4.sin_port);
+            assert_true(from.v4.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
             assert_true(fp != c1_port && fp != c2_port); /* the proxy's upstream sockets */
             if (relay_peers[0] == 0 || relay_peers[0] == fp)
                 relay_peers[0] = fp;
             else
                 relay_peers[1] = fp;
-            assert_true(sendto(relay, buf, (size_t)len, 0, (struct sockaddr *)&from, fl) == len);
+            assert_true(sendto(relay, buf, (size_t)len, 0, &from.sa, sizeof from.v4) == len);
             echoed++;
         }
-        if (pf[1].revents & POLLIN) {
-            assert_true(recv(c1, buf, sizeof buf, 0) > 0);
+        if ((pf[1].revents & POLLIN) &&
+            harness_recv_from_pid(c1, p.pid, buf, sizeof buf, NULL) >= 0)
             c1_got++;
-        }
-        if (pf[2].revents & POLLIN) {
-            assert_true(recv(c2, buf, sizeof buf, 0) > 0);
+        if ((pf[2].revents & POLLIN) &&
+            harness_recv_from_pid(c2, p.pid, buf, sizeof buf, NULL) >= 0)
             c2_got++;
-        }
     }
     assert_int_equal(spawn_stop(&p, SIGTERM, 10000), 0);
     char *out = spawn_read_stdout(&p);
@@ -235,15 +232,15 @@ static char *echo_through(const char *listen, const char *relay_host, const char
         }
         struct pollfd pf[2] = {{relay, POLLIN, 0}, {client, POLLIN, 0}};
         assert_true(poll(pf, 2, 10) >= 0);
-        if (pf[0].revents & POLLIN) {
-            union netaddr from;
-            socklen_t fl = sizeof from;
-            ssize_t len = recvfrom(relay, buf, sizeof buf, 0, &from.sa, &fl);
-            assert_true(len > 0);
-            assert_true(sendto(relay, buf, (size_t)len, 0, &from.sa, fl) == len);
+        union netaddr from;
+        ssize_t len = -1;
+        if ((pf[0].revents & POLLIN) &&
+            (len = harness_recv_from_pid(relay, p.pid, buf, sizeof buf, &from)) >= 0) {
+            assert_true(sendto(relay, buf, (size_t)len, 0, &from.sa, netaddr_len(&from)) == len);
             echoed++;
         }
-        if ((pf[1].revents & POLLIN) && recv(client, buf, sizeof buf, 0) > 0)
+        if ((pf[1].revents & POLLIN) &&
+            harness_recv_from_pid(client, p.pid, buf, sizeof buf, NULL) >= 0)
             back++;
     }
     assert_int_equal(spawn_stop(&p, SIGTERM, 10000), 0);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "../../bench/audit.h"
 #include "../../client/client.h"
 #include "../../sys/clock.h"
 #include "../../proto/statsrec.h"
@@ -394,6 +395,13 @@ int harness_udp_socket(uint16_t *port)
     return fd;
 }
 
+void harness_udp_connect(int fd, uint16_t port)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+}
+
 /* Waits up to deadline_ms for a decodable control datagram on fd. */
 static bool udp_next_control(int fd, uint64_t deadline_ms, struct proto_control *m)
 {
@@ -416,6 +424,7 @@ bool harness_udp_join(int fd, uint16_t port, const char *join_json, struct proto
     uint64_t deadline = clock_now_ms() + (uint64_t)ms;
     size_t len = strlen(join_json);
     assert_true(len > 2 && len < 400 && join_json[len - 1] == '}');
+    harness_udp_connect(fd, port); /* a stray cookie or error is not the relay's answer */
     sendto(fd, join_json, len, 0, (struct sockaddr *)&to, sizeof to);
     char json[512];
     bool have = false;
@@ -429,4 +438,79 @@ bool harness_udp_join(int fd, uint16_t port, const char *join_json, struct proto
         if (m->type == PROTO_CTL_WELCOME || m->type == PROTO_CTL_ERROR)
             return true;
     return false;
+}
+
+/* The inodes of the UDP sockets bound to local port (/proc/net/udp and
+ * udp6) into inodes[cap]; returns how many. */
+static size_t udp_port_inodes(uint16_t port, unsigned long *inodes, size_t cap)
+{
+    static const char *const tables[] = {"/proc/net/udp", "/proc/net/udp6"};
+    size_t n = 0;
+    for (size_t t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+        char line[512], local[64];
+        unsigned long inode;
+        while (f && fgets(line, sizeof line, f)) {
+            /* sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode */
+            if (sscanf(line, "%*s %63s %*s %*s %*s %*s %*s %*s %*s %lu", local, &inode) != 2)
+                continue; /* the header */
+            char *colon = strrchr(local, ':');
+            if (colon && strtoul(colon + 1, NULL, 16) == port && n < cap)
+                inodes[n++] = inode;
+        }
+        if (f)
+            fclose(f);
+    }
+    return n;
+}
+
+/* Whether process pid holds a UDP socket bound to local port. */
+static bool pid_owns_udp_port(pid_t pid, uint16_t port)
+{
+    unsigned long inodes[8];
+    size_t n = udp_port_inodes(port, inodes, 8);
+    ino_t *held = NULL;
+    long n_held = n ? audit_process_sockets(pid, &held) : 0;
+    bool owns = false;
+    for (long k = 0; k < n_held && !owns; k++)
+        for (size_t i = 0; i < n; i++)
+            owns = owns || held[k] == (ino_t)inodes[i];
+    free(held);
+    return owns;
+}
+
+ssize_t harness_recv_from_pid(int fd, pid_t pid, void *buf, size_t cap, union netaddr *from)
+{
+    /* The ports found to be pid's: /proc is read once per new port. */
+    static pid_t known_pid;
+    static uint16_t known[16];
+    static size_t n_known;
+    if (known_pid != pid) {
+        known_pid = pid;
+        n_known = 0;
+    }
+    for (;;) {
+        union netaddr a;
+        socklen_t alen = sizeof a;
+        ssize_t len = recvfrom(fd, buf, cap, MSG_DONTWAIT, &a.sa, &alen);
+        if (len < 0)
+            return -1;
+        uint16_t port = netaddr_port(&a);
+        bool ours = false;
+        for (size_t i = 0; i < n_known && !ours; i++)
+            ours = known[i] == port;
+        if (!ours && pid_owns_udp_port(pid, port)) {
+            ours = true;
+            if (n_known < 16)
+                known[n_known++] = port;
+        }
+        if (!ours) {
+            print_message("harness: dropped a %zd-byte datagram from port %u, not process %ld's\n",
+                          len, port, (long)pid);
+            continue;
+        }
+        if (from)
+            *from = a;
+        return len;
+    }
 }

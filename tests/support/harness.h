@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../../sys/spawn.h"
 #include "../../sys/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
@@ -80,6 +81,7 @@ void harness_poll_for(struct client *const *clients, size_t n, int ms,
 #define HARNESS_MAX_NOTICES 16
 
 #include "../../proto/control.h"
+#include "../../sys/netaddr.h"
 
 struct harness_rec {
     struct client *c[HARNESS_MAX_CLIENTS];
@@ -158,11 +160,27 @@ void harness_session_end(struct harness_session *s, int timeout_ms, char **relay
  * port is stored in *port if not NULL. Fails the test (cmocka) on error. */
 int harness_udp_socket(uint16_t *port);
 
+/* Connects fd to 127.0.0.1:port: the kernel then gives fd only what that
+ * endpoint sends (on a shared loopback another test's relay may still be
+ * sending to fd's port, a moment ago its client's). sendto another address
+ * still works. */
+void harness_udp_connect(int fd, uint16_t port);
+
 /* Joins a plain-UDP relay on 127.0.0.1:port from fd by hand, with the
  * cookie exchange: sends join_json (a join object without "cookie"), waits
  * for the relay's cookie, sends the join again with it. Returns true when
- * the answer (welcome or error) came within ms, decoded into *m. */
+ * the answer (welcome or error) came within ms, decoded into *m. fd is
+ * connected to the relay (harness_udp_connect). */
 bool harness_udp_join(int fd, uint16_t port, const char *join_json, struct proto_control *m,
                       int ms);
+
+/* A fake relay's receive: the next datagram on fd (non-blocking) that came
+ * from a UDP socket of process pid (the program under test, or getpid() for
+ * an in-process client), into buf, its sender into *from if not NULL.
+ * Datagrams from anyone else are dropped: on a shared loopback, another
+ * test's relay may still be sending to this ephemeral port, which was its
+ * client's a moment ago. Returns the length, or -1 when nothing from pid is
+ * waiting. */
+ssize_t harness_recv_from_pid(int fd, pid_t pid, void *buf, size_t cap, union netaddr *from);
 
 #endif
