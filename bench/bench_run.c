@@ -31,6 +31,7 @@
 #define START_LEAD_US 20000    /* first send this long after setup */
 #define CHILD_START_MS 5000    /* "listening on" deadline for relay / netsim */
 #define STOP_WAIT_MS 3000      /* SIGTERM -> exit deadline */
+#define REPORT_SLACK_MS 5000   /* a generator's report after its own deadline */
 #define DISCONNECT_WAIT_US 500000 /* clients hearing the relay's goodbye */
 #define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
 #define IPV4_UDP_HEADER 28     /* bytes the kernel adds to every datagram */
@@ -535,6 +536,10 @@ static int setup_clients(struct run *run, const char *host, int port)
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event};
     /* no window yet: nothing counts before measure() sets it */
     run->win_start = run->win_end = UINT64_MAX;
+    /* from before the clients are created: thousands take a while, and
+     * --setup-timeout bounds the whole setup (the parent of --procs counts
+     * on that) */
+    uint64_t deadline = clock_now_us() + (uint64_t)run->cfg->setup_timeout_ms * 1000u;
     run->sw = swarm_create(&sc, &hooks, err, sizeof err);
     if (!run->sw)
         return fail(run, "%s", err);
@@ -544,7 +549,6 @@ static int setup_clients(struct run *run, const char *host, int port)
      * notices are best effort and a lost one is never resent (the library
      * learns a member from its first state instead), so only the ENet modes
      * also wait for every member to be known. */
-    uint64_t deadline = clock_now_us() + (uint64_t)run->cfg->setup_timeout_ms * 1000u;
     if (swarm_wait_ready(run->sw, true, deadline, &stop_flag, err, sizeof err) != 0)
         return fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
     uint32_t max_id = 0;
@@ -821,10 +825,24 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static int read_all(int fd, void *buf, size_t len)
+/* Reads len bytes from a pipe; gives up (-2) at deadline_us or on a stop
+ * request: a generator stuck anywhere cannot hold the bench for ever, nor
+ * a parent gone quiet its generator. Returns 0, -1 (closed, error) or -2. */
+static int read_until(int fd, void *buf, size_t len, uint64_t deadline_us)
 {
     char *p = buf;
     while (len > 0) {
+        uint64_t now = clock_now_us();
+        if (stop_flag || now >= deadline_us)
+            return -2;
+        uint64_t wait_ms = (deadline_us - now + 999) / 1000;
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        /* at most 100 ms: a signal just before poll is seen in time */
+        int r = poll(&pf, 1, wait_ms < 100 ? (int)wait_ms : 100);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (r <= 0)
+            continue;
         ssize_t got = read(fd, p, len);
         if (got < 0 && errno == EINTR)
             continue;
@@ -861,7 +879,7 @@ static void child_run(struct run *run, size_t first, size_t n, const char *host,
     char ready = rc == 0 ? 'R' : 'E';
     uint64_t t0 = 0;
     if (write_all(up, &ready, 1) == 0 && rc == 0) {
-        if (read_all(down, &t0, sizeof t0) != 0 || t0 == 0)
+        if (read_until(down, &t0, sizeof t0, UINT64_MAX) != 0 || t0 == 0)
             rc = fail(run, "no start time from the parent");
         else if ((rc = measure(run, t0)) == 0)
             summarize(run);
@@ -937,6 +955,35 @@ static int fork_children(struct run *run, struct child *ch, size_t procs, const 
     return 0;
 }
 
+/* Closes the pipes and reaps the children; after a failure each gets
+ * SIGTERM and, if it is not gone within STOP_WAIT_MS (stuck, stopped),
+ * SIGKILL: waitpid must not wait for ever either. */
+static void reap_children(struct child *ch, size_t procs, bool failed)
+{
+    for (size_t p = 0; p < procs; p++) {
+        /* Closed first: a child still writing its part (a failed run stops
+         * reading) gets EPIPE instead of blocking our waitpid for ever. */
+        close(ch[p].up);
+        close(ch[p].down);
+        if (ch[p].pid > 0 && failed)
+            kill(ch[p].pid, SIGTERM);
+    }
+    uint64_t kill_at = clock_now_us() + (uint64_t)STOP_WAIT_MS * 1000u;
+    for (size_t p = 0; p < procs; p++) {
+        if (ch[p].pid <= 0)
+            continue;
+        pid_t gone = 0;
+        while (failed && (gone = waitpid(ch[p].pid, NULL, WNOHANG)) == 0 &&
+               clock_now_us() < kill_at)
+            clock_sleep_ms(10);
+        if (!failed || gone == 0) {
+            if (failed)
+                kill(ch[p].pid, SIGKILL);
+            waitpid(ch[p].pid, NULL, 0);
+        }
+    }
+}
+
 /* The parent's side of a run with procs children. */
 static int run_procs(struct run *run, size_t procs, const char *host, int port)
 {
@@ -947,13 +994,23 @@ static int run_procs(struct run *run, size_t procs, const char *host, int port)
     struct child ch[BENCH_MAX_PROCS];
     static struct part pt;
     memset(ch, 0, sizeof ch);
+    /* each generator's setup ends by its own --setup-timeout (see
+     * setup_clients); what it reports comes a little later */
+    uint64_t ready_by = clock_now_us() +
+                        (uint64_t)(run->cfg->setup_timeout_ms + REPORT_SLACK_MS) * 1000u;
     int rc = fork_children(run, ch, procs, host, port);
     for (size_t p = 0; rc == 0 && p < procs; p++) {
         char ready = 0;
-        if (read_all(ch[p].up, &ready, 1) != 0)
+        int got = read_until(ch[p].up, &ready, 1, ready_by);
+        if (got == -2)
+            rc = stop_flag ? fail(run, "interrupted")
+                           : fail(run, "generator process %zu did not finish its setup "
+                                       "within %ld ms", p + 1,
+                                  run->cfg->setup_timeout_ms + REPORT_SLACK_MS);
+        else if (got != 0)
             rc = fail(run, "generator process %zu died during setup", p + 1);
         else if (ready != 'R')
-            rc = read_all(ch[p].up, &pt, sizeof pt) == 0
+            rc = read_until(ch[p].up, &pt, sizeof pt, ready_by) == 0
                      ? fail(run, "generator process %zu: %s", p + 1, pt.r.error)
                      : fail(run, "generator process %zu failed", p + 1);
     }
@@ -967,8 +1024,16 @@ static int run_procs(struct run *run, size_t procs, const char *host, int port)
         struct spawn_usage relay0 = {0};
         if (run->relay_started)
             spawn_usage(&run->relay, &relay0);
+        uint64_t parts_by = run->win_start + (uint64_t)(run->cfg->duration_ms +
+                                                         run->cfg->grace_ms +
+                                                         REPORT_SLACK_MS) * 1000u;
         for (size_t p = 0; rc == 0 && p < procs; p++) {
-            if (read_all(ch[p].up, &pt, sizeof pt) != 0)
+            int got = read_until(ch[p].up, &pt, sizeof pt, parts_by);
+            if (got == -2)
+                rc = stop_flag ? fail(run, "interrupted")
+                               : fail(run, "generator process %zu sent no result within "
+                                           "%d ms of the drain's end", p + 1, REPORT_SLACK_MS);
+            else if (got != 0)
                 rc = fail(run, "generator process %zu died", p + 1);
             else if (!pt.r.ok)
                 rc = fail(run, "generator process %zu: %s", p + 1, pt.r.error);
@@ -978,17 +1043,7 @@ static int run_procs(struct run *run, size_t procs, const char *host, int port)
         relay_figures(run, &relay0, run->win_start);
     }
     r->procs = procs;
-    for (size_t p = 0; p < procs; p++) {
-        /* Closed first: a child still writing its part (a failed run stops
-         * reading) gets EPIPE instead of blocking our waitpid for ever. */
-        close(ch[p].up);
-        close(ch[p].down);
-        if (ch[p].pid > 0) {
-            if (rc != 0)
-                kill(ch[p].pid, SIGTERM);
-            waitpid(ch[p].pid, NULL, 0);
-        }
-    }
+    reap_children(ch, procs, rc != 0);
     if (rc == 0) {
         if (r->jitter_pairs)
             r->jitter_us /= (double)r->jitter_pairs;

@@ -13,6 +13,9 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "support/harness.h"
 
@@ -319,11 +322,78 @@ static void test_procs_failing_setup_exit(void **state)
     spawn_free(&p);
 }
 
+/* The processes whose parent is ppid (from /proc/PID/stat), up to cap. */
+static size_t children_of(pid_t ppid, pid_t *out, size_t cap)
+{
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < cap) {
+        char path[300], stat[512];
+        snprintf(path, sizeof path, "/proc/%.20s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+        stat[len] = '\0';
+        const char *close_paren = strrchr(stat, ')'); /* the name may hold spaces */
+        long pid = atol(stat), parent;
+        if (close_paren && sscanf(close_paren + 1, " %*c %ld", &parent) == 1 &&
+            parent == (long)ppid)
+            out[n++] = (pid_t)pid;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A generator process that never reports (stopped here at once: it stands
+ * for one stuck anywhere, as a 2000-client sweep once was for more than 10
+ * minutes) must not keep the bench waiting: --setup-timeout bounds the
+ * wait for every generator, then the bench kills them and says which. */
+static void test_procs_stuck_generator_exit(void **state)
+{
+    (void)state;
+    uint16_t silent_port;
+    int silent = harness_udp_socket(&silent_port); /* a relay that never answers */
+    char relay[32];
+    snprintf(relay, sizeof relay, "127.0.0.1:%u", silent_port);
+    const char *args[] = {"--relay", relay, "--clients", "4", "--room-size", "2", "--procs",
+                          "2", "--setup-timeout", "1", "--duration", "0.5", "--modes",
+                          "unsequenced", "--quiet", NULL};
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    pid_t kids[2];
+    size_t n = 0;
+    for (uint64_t until = clock_now_ms() + 10000; n < 2 && clock_now_ms() < until;) {
+        n = children_of(p.pid, kids, 2);
+        for (size_t i = 0; i < n; i++)
+            kill(kids[i], SIGSTOP);
+    }
+    assert_int_equal(n, 2);
+    uint64_t t0 = clock_now_ms();
+    int code = spawn_stop(&p, 0, 30000);
+    uint64_t took = clock_now_ms() - t0;
+    for (size_t i = 0; i < n; i++)
+        kill(kids[i], SIGKILL); /* without the bench's own kill they would stay stopped */
+    char *out = spawn_read_stdout(&p);
+    print_message("bench with stopped generators: exit %d after %llu ms\n", code,
+                  (unsigned long long)took);
+    assert_true(code > 0 && code < 128); /* a failure exit, not a kill after the wait */
+    assert_non_null(out);
+    assert_non_null(strstr(out, "FAILED: generator process"));
+    free(out);
+    spawn_free(&p);
+    close(silent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rooms_over_procs),
         cmocka_unit_test(test_procs_failing_setup_exit),
+        cmocka_unit_test(test_procs_stuck_generator_exit),
         cmocka_unit_test(test_no_netsim_no_loss),
         cmocka_unit_test(test_sequenced_per_sender),
         cmocka_unit_test(test_loss_matches_netsim),
