@@ -424,10 +424,13 @@ static void test_session(void **state)
     send_keys(t, "3");
     send_keys(t, "+");
     send_keys(t, "i");
-    s = wait_screen(t, "mode reliable", 0, 3000);
+    /* the client reads the three keys one at a time: wait for each */
+    assert_non_null(wait_screen(t, "mode reliable", 0, 3000));
+    assert_non_null(wait_screen(t, "send 30 Hz", 0, 3000));
+    s = wait_screen(t, "RAW arrivals", 0, 3000);
     assert_non_null(s);
+    assert_non_null(strstr(s, "mode reliable"));
     assert_non_null(strstr(s, "send 30 Hz"));
-    assert_non_null(strstr(s, "RAW arrivals"));
     send_keys(t, "i");
 
     /* Chat goes through the relay and comes back to me. */
