@@ -83,6 +83,17 @@ static void pump(void)
     relay_udp_ops.tick(E.t, E.r);
 }
 
+/* A socket of a client of the relay under test, connected to it: another
+ * test's relay may still send to this ephemeral port (a moment ago its
+ * client's), and an error or the bytes counted against amplification must
+ * be this relay's. */
+static int relay_socket(void)
+{
+    int fd = harness_udp_socket(NULL);
+    harness_udp_connect(fd, ntohs(E.relay_addr.sin_port));
+    return fd;
+}
+
 static void send_raw(int fd, const void *buf, size_t len)
 {
     ssize_t n = sendto(fd, buf, len, 0, (const struct sockaddr *)&E.relay_addr,
@@ -197,8 +208,8 @@ static uint32_t join_as(int fd, const char *room, const char *name)
 static void session_over_bare_udp(void **state)
 {
     (void)state;
-    int a = harness_udp_socket(NULL), b = harness_udp_socket(NULL);
-    int stranger = harness_udp_socket(NULL);
+    int a = relay_socket(), b = relay_socket();
+    int stranger = relay_socket();
     uint64_t drops0[RELAY_DROP_COUNT];
     memcpy(drops0, relay_stats(E.r)->drops, sizeof drops0);
 
@@ -299,7 +310,7 @@ static void per_address_cap(void **state)
     (void)state;
     int fd[4];
     for (int i = 0; i < 4; i++)
-        fd[i] = harness_udp_socket(NULL);
+        fd[i] = relay_socket();
     uint64_t before = relay_stats(E.r)->drops[RELAY_DROP_PER_ADDRESS];
     for (int i = 0; i < 3; i++) {
         char name[16];
@@ -326,7 +337,7 @@ static void per_address_cap(void **state)
 static void shutdown_reaches_members(void **state)
 {
     (void)state;
-    int a = harness_udp_socket(NULL);
+    int a = relay_socket();
     join_as(a, "bye", "alice");
     relay_shutdown(E.r, clock_now_us());
     relay_udp_ops.drain(E.t, E.r, 0);
@@ -359,8 +370,8 @@ static size_t drain_bytes(int fd)
 static void forged_joins_do_not_amplify(void **state)
 {
     (void)state;
-    int a = harness_udp_socket(NULL), b = harness_udp_socket(NULL);
-    int spoof = harness_udp_socket(NULL);
+    int a = relay_socket(), b = relay_socket();
+    int spoof = relay_socket();
     join_as(a, "amp", "alice");
     join_as(b, "amp", "bob");
     uint8_t st[PROTO_STATE_SIZE];
@@ -406,7 +417,7 @@ static void forged_joins_do_not_amplify(void **state)
 static void spoofed_source_cannot_get_victim_banned(void **state)
 {
     (void)state;
-    int spoof = harness_udp_socket(NULL), victim = harness_udp_socket(NULL);
+    int spoof = relay_socket(), victim = relay_socket();
     uint64_t banned = relay_stats(E.r)->drops[RELAY_DROP_BANNED];
     uint64_t kicks = relay_stats(E.r)->kicks;
     char json[200];
