@@ -31,12 +31,15 @@ struct swarm_member {
     bool unwatched;   /* dead, and its socket taken out of the epoll set */
     uint64_t next_us; /* intended time of the next state */
     uint64_t k;       /* states sent or failed so far */
+    uint64_t period_us; /* between its states; 0: it never sends (adopted at rate 0) */
+    uint64_t phase_us;  /* its first state's offset from the schedule's t0 */
 };
 
 struct swarm {
     struct swarm_config cfg;
     struct swarm_hooks hooks;
-    struct swarm_member *m;
+    struct swarm_member *m;      /* the cfg.clients made, then the adopted */
+    size_t n, cap;               /* members, room in m */
     int ep;                      /* epoll: every hub's socket (data.u64 = HUB_TAG | hub)
                                     and every other client's (data.u64 = index) */
     struct epoll_event ready[256];
@@ -44,7 +47,7 @@ struct swarm {
     bool *hub_dirty;             /* sends queued since its last flush */
     size_t n_hubs, per_host;
     size_t n_own;                /* clients with their own socket */
-    size_t cursor;               /* the client whose send is due next (swarm_schedule) */
+    size_t cursor;               /* the made client whose send is due next */
     uint64_t t0_us, period_us;
     uint64_t next_full_us; /* next time every client is serviced */
     struct swarm_stats stats;
@@ -98,6 +101,15 @@ static enum proto_mode member_mode(const struct swarm_config *cfg, size_t i)
 
 static void service_ready(struct swarm *sw, uint64_t wait_us);
 
+/* µs between states at rate_hz (0 for a rate of 0: never). */
+static uint64_t period_of(double rate_hz)
+{
+    if (!(rate_hz > 0))
+        return 0;
+    uint64_t p = (uint64_t)llround(1e6 / rate_hz);
+    return p ? p : 1;
+}
+
 /* Does client i share a hub (an ENet mode, and hubs on)? */
 static bool on_hub(const struct swarm_config *cfg, size_t per_host, size_t i)
 {
@@ -148,7 +160,9 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     m->hub = SIZE_MAX;
     struct client_config cc = {.host = cfg->host, .port = cfg->port, .room = room,
                                .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
-                               .timeout_ms = cfg->timeout_ms, .user = m};
+                               .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i};
+    m->period_us = sw->period_us;
+    m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
     if (on_hub(cfg, sw->per_host, i)) {
         if (!(cc.hub = hub_of(sw, i, why, sizeof why)))
             goto fail;
@@ -171,8 +185,8 @@ fail:
 struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
                            char *err, size_t err_cap)
 {
-    if (cfg->clients == 0 || !(cfg->rate_hz > 0)) {
-        snprintf(err, err_cap, "a swarm needs clients and a rate");
+    if (cfg->clients > 0 && !(cfg->rate_hz > 0)) {
+        snprintf(err, err_cap, "a swarm of clients needs a rate");
         return NULL;
     }
     size_t per_host = cfg->per_host ? cfg->per_host : SWARM_PER_HOST;
@@ -189,9 +203,11 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     sw->cfg = *cfg;
     sw->per_host = per_host;
     sw->n_hubs = (cfg->clients + per_host - 1) / per_host;
-    sw->m = calloc(cfg->clients, sizeof *sw->m);
-    sw->hubs = calloc(sw->n_hubs, sizeof *sw->hubs);
-    sw->hub_dirty = calloc(sw->n_hubs, sizeof *sw->hub_dirty);
+    sw->n = cfg->clients;
+    sw->cap = cfg->clients ? cfg->clients : 1;
+    sw->m = calloc(sw->cap, sizeof *sw->m);
+    sw->hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hubs);
+    sw->hub_dirty = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hub_dirty);
     if (!sw->m || !sw->hubs || !sw->hub_dirty) {
         snprintf(err, err_cap, "out of memory");
         swarm_destroy(sw);
@@ -207,9 +223,7 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     if (hooks)
         sw->hooks = *hooks;
     histogram_reset(&sw->stats.latency);
-    sw->period_us = (uint64_t)llround(1e6 / cfg->rate_hz);
-    if (sw->period_us == 0)
-        sw->period_us = 1;
+    sw->period_us = period_of(cfg->rate_hz);
     for (size_t i = 0; i < cfg->clients; i++) {
         if (member_create(sw, i, err, err_cap) != 0) {
             swarm_destroy(sw);
@@ -227,7 +241,7 @@ void swarm_destroy(struct swarm *sw)
 {
     if (!sw)
         return;
-    for (size_t i = 0; sw->m && i < sw->cfg.clients; i++)
+    for (size_t i = 0; sw->m && i < sw->n; i++)
         client_destroy(sw->m[i].c);
     for (size_t h = 0; sw->hubs && h < sw->n_hubs; h++)
         client_hub_destroy(sw->hubs[h]); /* after its clients: sends their goodbyes */
@@ -239,16 +253,51 @@ void swarm_destroy(struct swarm *sw)
     free(sw);
 }
 
-size_t swarm_size(const struct swarm *sw) { return sw->cfg.clients; }
+int swarm_adopt(struct swarm *sw, struct client *c, const char *name, double rate_hz,
+                char *err, size_t err_cap)
+{
+    if (!(rate_hz >= 0)) {
+        snprintf(err, err_cap, "%s: a rate must be 0 or more", name);
+        return -1;
+    }
+    if (sw->n == sw->cap) {
+        struct swarm_member *m = realloc(sw->m, 2 * sw->cap * sizeof *m);
+        if (!m) {
+            snprintf(err, err_cap, "out of memory");
+            return -1;
+        }
+        sw->m = m;
+        sw->cap *= 2;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = sw->n};
+    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_socket_fd(c), &ev) != 0) {
+        snprintf(err, err_cap, "%s: epoll_ctl: %s", name, strerror(errno));
+        return -1;
+    }
+    struct swarm_member *m = &sw->m[sw->n++];
+    *m = (struct swarm_member){.c = c, .hub = SIZE_MAX, .mode = client_mode(c),
+                               .next_us = UINT64_MAX, .period_us = period_of(rate_hz)};
+    snprintf(m->name, sizeof m->name, "%s", name);
+    sw->n_own++;
+    return 0;
+}
+
+size_t swarm_size(const struct swarm *sw) { return sw->n; }
 struct client *swarm_client(const struct swarm *sw, size_t i) { return sw->m[i].c; }
 const char *swarm_name(const struct swarm *sw, size_t i) { return sw->m[i].name; }
 enum proto_mode swarm_mode(const struct swarm *sw, size_t i) { return sw->m[i].mode; }
 bool swarm_dead(const struct swarm *sw, size_t i) { return sw->m[i].dead; }
 const struct swarm_stats *swarm_stats(const struct swarm *sw) { return &sw->stats; }
-size_t swarm_room_of(const struct swarm *sw, size_t i) { return room_index(sw, i); }
+
+size_t swarm_room_of(const struct swarm *sw, size_t i)
+{
+    return i < sw->cfg.clients ? room_index(sw, i) : SIZE_MAX;
+}
 
 size_t swarm_room_members(const struct swarm *sw, size_t i)
 {
+    if (i >= sw->cfg.clients)
+        return 0;
     size_t k = sw->cfg.room_size;
     if (k == 0)
         return sw->cfg.clients;
@@ -260,11 +309,11 @@ void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
 {
     memset(total, 0, sizeof *total);
     struct client_netinfo ni;
-    for (size_t k = 0; k < sw->cfg.clients + sw->n_hubs; k++) {
-        if (k < sw->cfg.clients)
+    for (size_t k = 0; k < sw->n + sw->n_hubs; k++) {
+        if (k < sw->n)
             client_netinfo(sw->m[k].c, &ni);
-        else if (sw->hubs[k - sw->cfg.clients])
-            client_hub_netinfo(sw->hubs[k - sw->cfg.clients], &ni);
+        else if (sw->hubs[k - sw->n])
+            client_hub_netinfo(sw->hubs[k - sw->n], &ni);
         else
             continue;
         total->bytes_sent += ni.bytes_sent;
@@ -277,7 +326,7 @@ void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
 size_t swarm_alive(const struct swarm *sw)
 {
     size_t n = 0;
-    for (size_t i = 0; i < sw->cfg.clients; i++)
+    for (size_t i = 0; i < sw->n; i++)
         n += !sw->m[i].dead;
     return n;
 }
@@ -296,12 +345,11 @@ static void on_event(struct swarm *sw, size_t i, const struct client_event *ev)
         sw->hooks.event(sw->hooks.ctx, i, ev);
 }
 
-/* A hub's event: cfg.user is the member. */
+/* A hub's event: cfg.user is the member's index (m may move: swarm_adopt). */
 static void on_hub_event(void *ctx, struct client *c, void *user, const struct client_event *ev)
 {
-    struct swarm *sw = ctx;
     (void)c;
-    on_event(sw, (size_t)((struct swarm_member *)user - sw->m), ev);
+    on_event(ctx, (size_t)(uintptr_t)user, ev);
 }
 
 static void service_hub(struct swarm *sw, size_t h)
@@ -342,7 +390,7 @@ static void service_ready(struct swarm *sw, uint64_t wait_us)
         uint64_t d = sw->ready[k].data.u64;
         if (d & HUB_TAG)
             service_hub(sw, (size_t)(d & ~HUB_TAG));
-        else if (d < sw->cfg.clients)
+        else if (d < sw->n)
             drain_one(sw, (size_t)d);
     }
 }
@@ -351,7 +399,7 @@ static void service_ready(struct swarm *sw, uint64_t wait_us)
  * acks, pings, resends; a client with nothing to read still needs them). */
 void swarm_service(struct swarm *sw, uint64_t wait_us)
 {
-    size_t n = sw->cfg.clients;
+    size_t n = sw->n;
     uint64_t now = clock_now_us();
     if (now < sw->next_full_us) {
         service_ready(sw, wait_us);
@@ -371,7 +419,7 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
     for (;;) {
         swarm_service(sw, 1000);
         size_t ready = 0;
-        for (size_t i = 0; i < sw->cfg.clients; i++) {
+        for (size_t i = 0; i < sw->n; i++) {
             struct swarm_member *m = &sw->m[i];
             if (m->dead) {
                 snprintf(err, err_cap, "%s could not join %s:%u: %s", m->name, sw->cfg.host,
@@ -380,11 +428,12 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
             }
             size_t members;
             client_members(m->c, &members);
+            /* an adopted client's room is the caller's business */
             ready += client_joined(m->c) &&
-                     (!see_room || !proto_mode_info(m->mode)->enet ||
+                     (!see_room || i >= sw->cfg.clients || !proto_mode_info(m->mode)->enet ||
                       members + 1 >= swarm_room_members(sw, i));
         }
-        if (ready == sw->cfg.clients)
+        if (ready == sw->n)
             return 0;
         if (stop && *stop) {
             snprintf(err, err_cap, "interrupted");
@@ -392,7 +441,7 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
         }
         if (clock_now_us() > deadline_us) {
             snprintf(err, err_cap, "only %zu of %zu clients joined%s in time", ready,
-                     sw->cfg.clients, see_room ? " and saw their room" : "");
+                     sw->n, see_room ? " and saw their room" : "");
             return -1;
         }
     }
@@ -400,12 +449,12 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
 
 void swarm_schedule(struct swarm *sw, uint64_t t0_us)
 {
-    size_t n = sw->cfg.clients;
     sw->t0_us = t0_us;
     sw->cursor = 0; /* client 0's phase is the earliest */
-    for (size_t i = 0; i < n; i++) {
-        sw->m[i].k = 0;
-        sw->m[i].next_us = t0_us + sw->period_us * i / n; /* phases spread */
+    for (size_t i = 0; i < sw->n; i++) {
+        struct swarm_member *m = &sw->m[i];
+        m->k = 0;
+        m->next_us = m->period_us ? t0_us + m->phase_us : UINT64_MAX;
     }
 }
 
@@ -440,28 +489,37 @@ static void send_next(struct swarm *sw, size_t i)
     if (sw->hooks.sent)
         sw->hooks.sent(sw->hooks.ctx, i, m->next_us, ok);
     m->k++;
-    m->next_us = sw->t0_us + sw->period_us * i / sw->cfg.clients + m->k * sw->period_us;
+    m->next_us = sw->t0_us + m->phase_us + m->k * m->period_us;
     if (ok && m->hub != SIZE_MAX)
         sw->hub_dirty[m->hub] = true; /* one flush for all its clients */
     else if (ok)
         client_flush(m->c);
 }
 
-/* Every intended send time is t0 + period * i / N + k * period: in time
- * order the clients come in a fixed cycle (0, 1, ... N-1, 0, ...), one
- * state each per lap. So the next send due is always the cursor's, and
- * sending one state per visit keeps that order even after a stall of
- * several periods (a step costs what it sends, not a walk of N clients).
- * Returns the earliest intended send before end_us, or UINT64_MAX. */
+/* Every intended send time of a made client is t0 + period * i / N +
+ * k * period: in time order they come in a fixed cycle (0, 1, ... N-1,
+ * 0, ...), one state each per lap. So the next send due is always the
+ * cursor's, and sending one state per visit keeps that order even after a
+ * stall of several periods (a step costs what it sends, not a walk of N
+ * clients). Adopted clients have rates of their own; they are few and
+ * walked. Returns the earliest intended send before end_us, or UINT64_MAX. */
 static uint64_t send_all_due(struct swarm *sw, uint64_t now, uint64_t end_us)
 {
-    size_t n = sw->cfg.clients;
-    for (;;) {
+    size_t made = sw->cfg.clients;
+    uint64_t next = UINT64_MAX;
+    for (; made > 0; sw->cursor = (sw->cursor + 1) % made) {
         struct swarm_member *m = &sw->m[sw->cursor];
         if (m->next_us > now || m->next_us >= end_us)
             break;
         send_next(sw, sw->cursor);
-        sw->cursor = (sw->cursor + 1) % n;
+    }
+    if (made > 0)
+        next = sw->m[sw->cursor].next_us;
+    for (size_t i = made; i < sw->n; i++) {
+        struct swarm_member *m = &sw->m[i];
+        while (m->next_us <= now && m->next_us < end_us)
+            send_next(sw, i);
+        next = m->next_us < next ? m->next_us : next;
     }
     for (size_t h = 0; h < sw->n_hubs; h++) {
         if (sw->hub_dirty[h]) {
@@ -469,7 +527,6 @@ static uint64_t send_all_due(struct swarm *sw, uint64_t now, uint64_t end_us)
             sw->hub_dirty[h] = false;
         }
     }
-    uint64_t next = sw->m[sw->cursor].next_us;
     return next < end_us ? next : UINT64_MAX;
 }
 

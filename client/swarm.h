@@ -14,6 +14,10 @@
  * client address:port, told apart by ENet's peer ids. udp clients have a
  * socket each (the wire has no peer id).
  *
+ * A caller may also hand it clients it made itself (swarm_adopt: its own
+ * rooms, names, modes, a rate each, 0 for one that only listens), after
+ * the made ones; tests mix honest and abusive clients that way.
+ *
  * An edge: it reads the clock and waits on the clients' sockets. */
 #ifndef RICOCHET_SWARM_H
 #define RICOCHET_SWARM_H
@@ -35,7 +39,7 @@
 struct swarm_config {
     const char *host;      /* relay address */
     uint16_t port;
-    size_t clients;        /* N */
+    size_t clients;        /* N (0: none made; a swarm of adopted clients) */
     size_t first;          /* number of the first client, for names and rooms when a
                               swarm is one slice of several (0: the whole) */
     size_t room_size;      /* members per room (client i is in room (first + i) /
@@ -47,7 +51,7 @@ struct swarm_config {
                               (round-robin) instead */
     bool reflect;
     uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
-    double rate_hz;        /* states per second per client */
+    double rate_hz;        /* states per second per made client */
     size_t payload;        /* datagram bytes (0 = the bare 40-byte state) */
     size_t per_host;       /* ENet clients sharing one host and socket (0: SWARM_PER_HOST;
                               1: each its own, with its own byte counts) */
@@ -72,21 +76,32 @@ struct swarm_stats {
 
 struct swarm;
 
-/* Creates the clients (connecting starts). Raises the soft limit of open
- * files to what N sockets need, or fails saying what the limit is. Returns
- * NULL with a one-line message in err. */
+/* Creates the clients 0..N-1 (connecting starts). Raises the soft limit of
+ * open files to what N sockets need, or fails saying what the limit is.
+ * Returns NULL with a one-line message in err. */
 struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
                            char *err, size_t err_cap);
 
 /* Disconnects every client politely (bounded) and frees. */
 void swarm_destroy(struct swarm *sw);
 
+/* Adds a client the caller created, with its own socket (not on a hub), as
+ * client swarm_size() - 1; the swarm owns it from then on (serviced, its
+ * events to the hooks, destroyed with the swarm). It sends rate_hz states
+ * a second from the next swarm_schedule, its first at t0 (0: never sends),
+ * padded to cfg.payload. name is for messages. Returns 0, or -1 with a
+ * message in err (the client is still the caller's). */
+int swarm_adopt(struct swarm *sw, struct client *c, const char *name, double rate_hz,
+                char *err, size_t err_cap);
+
 size_t swarm_size(const struct swarm *sw);
 struct client *swarm_client(const struct swarm *sw, size_t i);
 const char *swarm_name(const struct swarm *sw, size_t i);
 enum proto_mode swarm_mode(const struct swarm *sw, size_t i);
-size_t swarm_room_of(const struct swarm *sw, size_t i);      /* 0-based */
-size_t swarm_room_members(const struct swarm *sw, size_t i); /* in i's room, i included */
+/* A made client's room (0-based) and its members, i included; an adopted
+ * client's are unknown: SIZE_MAX and 0. */
+size_t swarm_room_of(const struct swarm *sw, size_t i);
+size_t swarm_room_members(const struct swarm *sw, size_t i);
 bool swarm_dead(const struct swarm *sw, size_t i);            /* disconnected */
 size_t swarm_alive(const struct swarm *sw);
 const struct swarm_stats *swarm_stats(const struct swarm *sw);
@@ -101,15 +116,17 @@ void swarm_wire(const struct swarm *sw, struct client_netinfo *total);
  * large swarms, for ENet's timers). */
 void swarm_service(struct swarm *sw, uint64_t wait_us);
 
-/* Services until every live client is joined and, if see_room, lists the
- * other members of its room (ENet; udp notices are best effort), or until
+/* Services until every live client is joined and, if see_room, every made
+ * one lists the other members of its room (ENet; udp notices are best
+ * effort), or until
  * deadline_us or *stop. Returns 0, or -1 with a message in err (a client
  * disconnected: its name and why; or the deadline: how many were ready). */
 int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
                      const volatile sig_atomic_t *stop, char *err, size_t err_cap);
 
-/* Sets the schedule: client i's k-th state is intended for
- * t0_us + period * i / N + k * period. */
+/* Sets the schedule: made client i's k-th state is intended for
+ * t0_us + period * i / N + k * period; an adopted one's for
+ * t0_us + k * its own period. */
 void swarm_schedule(struct swarm *sw, uint64_t t0_us);
 
 /* One loop step: sends every state due by now and intended before end_us,

@@ -120,9 +120,9 @@ static void run_per_address(bool udp)
 
     char err[256];
     struct client_config cfg = { "127.0.0.1", (uint16_t)port, "lobby", "c", mode, false, 1500 };
-    s.c[s.n] = client_create(&cfg, err, sizeof err);
-    assert_non_null(s.c[s.n]);
-    s.honest[s.n++] = false;
+    struct client *third = client_create(&cfg, err, sizeof err);
+    assert_non_null(third);
+    assert_int_equal(session_adopt(&s, third, "c", false, 0), 2);
     session_run(&s, 2500, 300, NULL, NULL);
     bool third_refused = s.dead[2] && !client_joined(s.c[2]);
     long long per_address = harness_relay_stat(&relay, "drops.per_address");

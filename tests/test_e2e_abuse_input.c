@@ -187,7 +187,7 @@ static void test_bad_input_enet(void **state)
         raw_enet_send(&a, 1, U, buf, len);
     }
     s.id[1] = mallory; /* count states stamped with mallory's id as from index 1 */
-    s.n = 2;           /* index 1 has no client: session_poll skips it */
+    s.n = 2;           /* index 1 has no client (the swarm has only the victim) */
     session_run(&s, 300, 500, NULL, NULL);
     raw_enet_service(&a, 50, PROTO_CTL_PONG, NULL, NULL, &msg);
     print_message("bad input enet: %d cases answered and counted; forged states seen by the "

@@ -3,7 +3,8 @@
  * every state sent is received by every other member once, the schedule
  * is the intended one, and names and rooms follow the slice (first).
  * ENet clients share hosts per_host at a time (one local port each host),
- * udp clients never. */
+ * udp clients never. Clients the test made itself join the swarm
+ * (swarm_adopt) with modes and rates of their own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,8 @@ struct seen {
     uint64_t from[N][N]; /* [receiver][sender index] */
     uint64_t bad_time;   /* a send not on the intended schedule */
     uint64_t t0;
+    size_t made;         /* clients 0..made-1 made by the swarm, the rest adopted */
+    uint64_t period[N];  /* each client's, µs */
     struct swarm *sw;
 };
 
@@ -36,8 +39,9 @@ static void on_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
 {
     struct seen *s = ctx;
     assert_true(ok);
-    /* client i's k-th state is intended for t0 + period * i / N + k * period */
-    uint64_t period = (uint64_t)(1e6 / RATE), phase = period * i / N;
+    /* made client i's k-th state is intended for t0 + period * i / made +
+     * k * period, an adopted one's for t0 + k * its period */
+    uint64_t period = s->period[i], phase = i < s->made ? period * i / s->made : 0;
     if ((t_us - s->t0 - phase) % period != 0)
         s->bad_time++;
     s->sent[i]++;
@@ -48,7 +52,7 @@ static void on_event(void *ctx, size_t i, const struct client_event *ev)
     struct seen *s = ctx;
     if (ev->type != CLIENT_EV_STATE)
         return;
-    for (size_t j = 0; j < N; j++)
+    for (size_t j = 0; j < swarm_size(s->sw); j++)
         if (client_id(swarm_client(s->sw, j)) == ev->id)
             s->from[i][j]++;
 }
@@ -84,6 +88,9 @@ static void swarm_session(const char *transport, enum proto_mode mode, size_t pe
     assert_true(port > 0);
     static struct seen s;
     memset(&s, 0, sizeof s);
+    s.made = N;
+    for (size_t i = 0; i < N; i++)
+        s.period[i] = (uint64_t)(1e6 / RATE);
     struct swarm_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port, .clients = N,
                                .first = 3, .room_size = 3, .room = "r", .name = "sw",
                                .mode = mode, .timeout_ms = 5000, .rate_hz = RATE,
@@ -168,6 +175,90 @@ static void test_swarm_udp(void **state)
     swarm_session("udp", PROTO_MODE_UDP, 0);
 }
 
+/* made clients of the swarm, then three the test made (its own modes, one
+ * room "a"), adopted at 20 Hz, 0 (it only listens) and 40 Hz: each sends
+ * on its own schedule and hears every other. ASan sees the swarm free them. */
+static void adopted_session(size_t made)
+{
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    static struct seen s;
+    memset(&s, 0, sizeof s);
+    s.made = made;
+    struct swarm_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port, .clients = made,
+                               .room = "a", .name = "made", .mode = PROTO_MODE_SEQUENCED,
+                               .timeout_ms = 5000, .rate_hz = RATE};
+    struct swarm_hooks hooks = {.ctx = &s, .sent = on_sent, .event = on_event};
+    char err[256];
+    s.sw = swarm_create(&cfg, &hooks, err, sizeof err);
+    assert_non_null(s.sw);
+    const enum proto_mode modes[] = {PROTO_MODE_RELIABLE, PROTO_MODE_UNSEQUENCED,
+                                     PROTO_MODE_SEQUENCED};
+    const double rates[] = {20.0, 0.0, 40.0};
+    for (size_t i = 0; i < made; i++)
+        s.period[i] = (uint64_t)(1e6 / RATE);
+    for (size_t a = 0; a < 3; a++) {
+        char name[16];
+        snprintf(name, sizeof name, "own-%zu", a);
+        struct client *c = harness_client((uint16_t)port, "a", name, modes[a], false);
+        assert_int_equal(swarm_adopt(s.sw, c, name, rates[a], err, sizeof err), 0);
+        s.period[made + a] = rates[a] > 0 ? (uint64_t)(1e6 / rates[a]) : 0;
+        assert_int_equal(swarm_size(s.sw), made + a + 1);
+        assert_ptr_equal(swarm_client(s.sw, made + a), c);
+        assert_string_equal(swarm_name(s.sw, made + a), name);
+        assert_int_equal(swarm_mode(s.sw, made + a), modes[a]);
+        assert_int_equal(swarm_room_of(s.sw, made + a), SIZE_MAX);
+    }
+    size_t n = made + 3;
+    assert_int_equal(swarm_wait_ready(s.sw, true, clock_now_us() + 10000000, NULL, err,
+                                      sizeof err), 0);
+    /* every one sees the whole room before anything is sent */
+    uint64_t by = clock_now_us() + 5000000;
+    for (size_t i = 0; i < n; i++) {
+        size_t members;
+        while (client_members(swarm_client(s.sw, i), &members), members < n - 1 &&
+               clock_now_us() < by)
+            swarm_service(s.sw, 1000);
+        assert_int_equal(members, n - 1);
+    }
+    s.t0 = clock_now_us() + 10000;
+    swarm_schedule(s.sw, s.t0);
+    uint64_t end = s.t0 + SEND_US;
+    while (swarm_step(s.sw, end) != UINT64_MAX)
+        ;
+    swarm_drain(s.sw, clock_now_us() + 300000);
+
+    assert_int_equal(s.bad_time, 0);
+    uint64_t expected = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t p = s.period[i], phase = i < made ? p * i / made : 0;
+        assert_int_equal(s.sent[i], p ? (SEND_US - phase + p - 1) / p : 0);
+        for (size_t j = 0; j < n; j++) {
+            /* loopback loses nothing, whatever the modes */
+            assert_int_equal(s.from[i][j], i != j ? s.sent[j] : 0);
+            expected += i != j ? s.sent[j] : 0;
+        }
+    }
+    assert_int_equal(swarm_stats(s.sw)->received, expected);
+    assert_int_equal(swarm_alive(s.sw), n);
+    swarm_destroy(s.sw);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
+    spawn_free(&relay);
+}
+
+static void test_swarm_adopted_after_made(void **state)
+{
+    (void)state;
+    adopted_session(2);
+}
+
+static void test_swarm_adopted_only(void **state)
+{
+    (void)state;
+    adopted_session(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +266,8 @@ int main(void)
         cmocka_unit_test(test_swarm_enet_hubs),
         cmocka_unit_test(test_swarm_enet_own_hosts),
         cmocka_unit_test(test_swarm_udp),
+        cmocka_unit_test(test_swarm_adopted_after_made),
+        cmocka_unit_test(test_swarm_adopted_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

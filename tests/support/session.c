@@ -1,7 +1,6 @@
 /* session.c: a session of clients for abuse tests (see session.h). */
 #include "session.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,7 +28,8 @@ static int session_index_of(const struct session *s, uint32_t id)
     return -1;
 }
 
-void session_on_event(void *ctx, size_t i, const struct client_event *ev)
+/* Counts one event of client i (the swarm's event hook; ctx is s). */
+static void session_on_event(void *ctx, size_t i, const struct client_event *ev)
 {
     struct session *s = ctx;
     switch (ev->type) {
@@ -72,21 +72,46 @@ void session_on_event(void *ctx, size_t i, const struct client_event *ev)
     }
 }
 
-int session_add(struct session *s, uint16_t port, const char *room,
-                       const char *name, enum proto_mode mode, bool honest, double rate_hz)
+static void session_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
+{
+    struct session *s = ctx;
+    (void)t_us;
+    s->sent[i] += ok;
+}
+
+int session_adopt(struct session *s, struct client *c, const char *name, bool honest,
+                  double rate_hz)
 {
     char err[256];
-    struct client_config cfg = { "127.0.0.1", port, room, name, mode, false, 5000 };
     assert_true(s->n < SESSION_MAX_PEERS);
+    if (!s->sw) {
+        struct swarm_config cfg = {.host = "127.0.0.1"}; /* no client of its own */
+        struct swarm_hooks hooks = {.ctx = s, .sent = session_sent, .event = session_on_event};
+        s->sw = swarm_create(&cfg, &hooks, err, sizeof err);
+        assert_non_null(s->sw);
+    }
+    assert_int_equal(swarm_size(s->sw), s->n); /* session index = swarm index */
+    if (swarm_adopt(s->sw, c, name, rate_hz, err, sizeof err) != 0) {
+        fprintf(stderr, "swarm_adopt %s: %s\n", name, err);
+        client_destroy(c);
+        return -1;
+    }
+    s->c[s->n] = c;
+    s->honest[s->n] = honest;
+    return (int)s->n++;
+}
+
+int session_add(struct session *s, uint16_t port, const char *room, const char *name,
+                enum proto_mode mode, bool honest, double rate_hz)
+{
+    char err[256];
+    struct client_config cfg = {"127.0.0.1", port, room, name, mode, false, 5000};
     struct client *c = client_create(&cfg, err, sizeof err);
     if (!c) {
         fprintf(stderr, "client_create %s: %s\n", name, err);
         return -1;
     }
-    s->c[s->n] = c;
-    s->honest[s->n] = honest;
-    s->rate_hz[s->n] = rate_hz;
-    return (int)s->n++;
+    return session_adopt(s, c, name, honest, rate_hz);
 }
 
 bool session_has_error(const struct session *s, size_t i, const char *code)
@@ -98,103 +123,40 @@ bool session_has_error(const struct session *s, size_t i, const char *code)
 }
 
 /* Everyone in [from, to) is welcomed and sees the others of that range. */
-struct ready_ctx {
-    struct session *s;
-    size_t from, to;
-};
-
-static bool session_ready(void *ctx)
+static bool session_ready(struct session *s, size_t from, size_t to)
 {
-    struct ready_ctx *rc = ctx;
-    struct session *s = rc->s;
-    for (size_t i = rc->from; i < rc->to; i++) {
+    for (size_t i = from; i < to; i++) {
         if (!client_joined(s->c[i]))
             return false;
         s->id[i] = client_id(s->c[i]);
-        for (size_t j = rc->from; j < rc->to; j++)
+        for (size_t j = from; j < to; j++)
             if (j != i && (!s->id[j] || !client_member(s->c[i], s->id[j])))
                 return false;
     }
     return true;
 }
 
-static void session_on_event_thunk(void *ctx, size_t i, const struct client_event *ev)
-{
-    session_on_event(((struct ready_ctx *)ctx)->s, i, ev);
-}
-
 void session_wait_ready(struct session *s, size_t from, size_t to)
 {
-    struct ready_ctx rc = { s, from, to };
-    int r = harness_poll_until(s->c, s->n, 15000, session_on_event_thunk, session_ready, &rc);
-    if (r != 0)
+    uint64_t deadline = clock_now_us() + 15000000;
+    while (!session_ready(s, from, to) && clock_now_us() < deadline)
+        swarm_service(s->sw, 1000);
+    if (!session_ready(s, from, to))
         fprintf(stderr, "session: clients %zu..%zu not all joined and visible\n", from, to);
-    assert_int_equal(r, 0);
+    assert_true(session_ready(s, from, to));
 }
 
-/* Polls every live client once (all pending events). */
-void session_poll(struct session *s)
+void session_run(struct session *s, int ms, int ms_drain, void (*hook)(void *ctx),
+                 void *hook_ctx)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        if (!s->c[i] || s->dead[i])
-            continue;
-        struct client_event ev;
-        for (int guard = 0; guard < 10000; guard++) {
-            int r = client_poll(s->c[i], 0, &ev);
-            if (r <= 0) {
-                if (r < 0)
-                    s->dead[i] = true;
-                break;
-            }
-            session_on_event(s, i, &ev);
-        }
+    uint64_t end = clock_now_us() + (uint64_t)ms * 1000u;
+    swarm_schedule(s->sw, clock_now_us());
+    while (clock_now_us() < end) {
+        swarm_step(s->sw, end);
+        if (hook)
+            hook(hook_ctx);
     }
-}
-
-/* Runs the session for ms: each live, joined client sends at its rate;
- * hook(ctx) runs every iteration (the abuse). Then ms_drain of polling only,
- * so reliable resends and late datagrams arrive. */
-void session_run(struct session *s, int ms, int ms_drain,
-                        void (*hook)(void *ctx), void *hook_ctx)
-{
-    uint64_t start = clock_now_us();
-    uint64_t end = start + (uint64_t)ms * 1000u;
-    uint64_t drain_end = end + (uint64_t)ms_drain * 1000u;
-    for (size_t i = 0; i < s->n; i++)
-        s->next_send_us[i] = start;
-    for (;;) {
-        uint64_t now = clock_now_us();
-        if (now >= drain_end)
-            break;
-        if (now < end) {
-            for (size_t i = 0; i < s->n; i++) {
-                if (!s->c[i] || s->dead[i] || s->rate_hz[i] <= 0 || !client_joined(s->c[i]))
-                    continue;
-                uint64_t period = (uint64_t)(1e6 / s->rate_hz[i]);
-                /* Catch up at most a few: a stalled loop must not burst. */
-                for (int k = 0; k < 16 && now >= s->next_send_us[i]; k++) {
-                    struct proto_state st = { 0 };
-                    st.send_us = s->next_send_us[i];
-                    st.x = (float)(i * 5);
-                    st.y = (float)(s->sent[i] % 100);
-                    if (client_send_state(s->c[i], &st, 0) == 0)
-                        s->sent[i]++;
-                    s->next_send_us[i] += period;
-                }
-                if (now >= s->next_send_us[i])
-                    s->next_send_us[i] = now + period;
-            }
-            if (hook)
-                hook(hook_ctx);
-        }
-        session_poll(s);
-        struct pollfd fds[SESSION_MAX_PEERS];
-        nfds_t nfds = 0;
-        for (size_t i = 0; i < s->n; i++)
-            if (s->c[i] && !s->dead[i] && client_socket_fd(s->c[i]) >= 0)
-                fds[nfds++] = (struct pollfd){ .fd = client_socket_fd(s->c[i]), .events = POLLIN };
-        poll(fds, nfds, 1);
-    }
+    swarm_drain(s->sw, end + (uint64_t)ms_drain * 1000u);
 }
 
 /* Delivery among honest clients: received / sent over every ordered pair. */
@@ -220,9 +182,8 @@ double session_delivery(const struct session *s, uint64_t *got_out, uint64_t *wa
 
 void session_free(struct session *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->c[i])
-            client_destroy(s->c[i]);
+    swarm_destroy(s->sw);
+    s->sw = NULL;
     s->n = 0;
 }
 

@@ -1,6 +1,7 @@
-/* session.h: a session of clients (client library) in one room of a
- * spawned relay, honest or not, for abuse tests: each sends at its own
- * rate while a hook misbehaves next to them; events are counted per
+/* session.h: a session of clients (client library) of a spawned relay,
+ * honest or not, for abuse tests: each sends at its own rate (the swarm
+ * driver, client/swarm.h: client i of the session is the swarm's adopted
+ * client i) while a hook misbehaves next to them; events are counted per
  * receiver (states by sender, errors, left notices, disconnects), so a test
  * can tell what the honest ones still got. */
 #ifndef RICOCHET_TEST_SESSION_H
@@ -11,17 +12,17 @@
 #include <stdint.h>
 
 #include "../../client/client.h"
+#include "../../client/swarm.h"
 #include "../../proto/control.h"
 
 #define SESSION_MAX_PEERS 16
 
 struct session {
-    struct client *c[SESSION_MAX_PEERS];
+    struct swarm *sw;                   /* drives the clients (NULL until the first) */
+    struct client *c[SESSION_MAX_PEERS]; /* swarm_client(sw, i), for the tests */
     size_t n;
     bool honest[SESSION_MAX_PEERS];
-    double rate_hz[SESSION_MAX_PEERS];  /* states per second while running */
-    uint64_t sent[SESSION_MAX_PEERS];
-    uint64_t next_send_us[SESSION_MAX_PEERS];
+    uint64_t sent[SESSION_MAX_PEERS];   /* states sent (failed sends not counted) */
     uint32_t id[SESSION_MAX_PEERS];     /* relay id once welcomed */
     bool dead[SESSION_MAX_PEERS];       /* DISCONNECTED seen */
     uint64_t got_from[SESSION_MAX_PEERS][SESSION_MAX_PEERS]; /* states receiver <- sender index */
@@ -38,27 +39,28 @@ struct session {
 /* Zeroes s (no client yet). */
 void session_init(struct session *s);
 
-/* Counts one event of client i (a harness on_event callback; ctx is s). */
-void session_on_event(void *ctx, size_t i, const struct client_event *ev);
-
 /* Adds a client of 127.0.0.1:port in room, sending rate_hz states a second
- * while the session runs. Returns its index, or -1 (message on stderr). */
+ * while the session runs (0: never). Returns its index, or -1 (message on
+ * stderr). */
 int session_add(struct session *s, uint16_t port, const char *room, const char *name,
                 enum proto_mode mode, bool honest, double rate_hz);
+
+/* session_add for a client the test created (its own config); the session
+ * owns it from then on. Returns its index, or -1 (message on stderr). */
+int session_adopt(struct session *s, struct client *c, const char *name, bool honest,
+                  double rate_hz);
 
 /* Did client i receive an error with code? */
 bool session_has_error(const struct session *s, size_t i, const char *code);
 
-/* Polls until every client in [from, to) is welcomed and sees the others of
- * that range; fails the test after 15 s. */
+/* Services until every client in [from, to) is welcomed and sees the others
+ * of that range; fails the test after 15 s. */
 void session_wait_ready(struct session *s, size_t from, size_t to);
 
-/* Polls every live client once (all pending events). */
-void session_poll(struct session *s);
-
-/* Runs the session for ms: each live, joined client sends at its rate;
- * hook(ctx) runs every iteration (the abuse). Then ms_drain of polling only,
- * so reliable resends and late datagrams arrive. */
+/* Runs the session for ms: each client sends at its rate from now (a send
+ * while not joined fails and is not counted); hook(ctx) runs after every
+ * step of the swarm (the abuse; a few ms apart at most). Then ms_drain of
+ * servicing only, so reliable resends and late datagrams arrive. */
 void session_run(struct session *s, int ms, int ms_drain, void (*hook)(void *ctx),
                  void *hook_ctx);
 
@@ -66,7 +68,7 @@ void session_run(struct session *s, int ms, int ms_drain, void (*hook)(void *ctx
  * (got and want stored when not NULL). */
 double session_delivery(const struct session *s, uint64_t *got_out, uint64_t *want_out);
 
-/* Destroys every client. */
+/* Destroys every client (the swarm). */
 void session_free(struct session *s);
 
 struct CMUnitTest;
