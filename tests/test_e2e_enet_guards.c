@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <enet/enet.h>
 
+#include "../client/swarm.h"
 #include "../sys/clock.h"
 #include "../proto/control.h"
 #include "../proto/wire.h"
@@ -548,40 +549,35 @@ static void test_sustained_flood(void **state)
 
 #define SLOW_READERS 16
 #define SENDERS 4           /* the last one sends unsequenced, the others reliable */
+#define READER SENDERS      /* the swarm's client after the senders: an honest reader */
 #define SEND_HZ 100
 #define STATE_BYTES 1200    /* PROTO_STATE_MAX: a state padded to the largest */
 #define SLOW_ACK_MS 1000    /* a slow reader reads (and acknowledges) once a second */
 #define SLOW_RUN_MS 8000
 #define SLOW_TAIL_MS 3000   /* after the senders stop: the backlogs drain */
-#define LAT_MAX (SENDERS * SEND_HZ * SLOW_RUN_MS / 1000)
+#define LAT_MAX (SENDERS * (SEND_HZ * SLOW_RUN_MS / 1000 + 1))
 
 struct slow_run {
-    struct forger senders[SENDERS], reader, slow[SLOW_READERS];
-    uint32_t seq;
-    size_t sent, received, lat_n, told; /* told: slow readers that got slow_reader */
+    struct swarm *sw;   /* the senders (SEND_HZ each) and the honest reader */
+    struct forger slow[SLOW_READERS];
+    size_t received, lat_n, told; /* told: slow readers that got slow_reader */
     uint64_t lat_us[LAT_MAX];
 };
 
-static void slow_send_all(struct slow_run *s)
+/* The swarm's events: the honest reader's states, with their latency from
+ * the intended send time. */
+static void slow_swarm_event(void *ctx, size_t i, const struct client_event *ev)
 {
-    uint8_t b[STATE_BYTES] = { 0 };
-    struct proto_state st = { .seq = ++s->seq, .send_us = clock_now_us() };
-    assert_int_equal(proto_state_encode(b, sizeof b, &st), PROTO_STATE_SIZE);
-    for (int i = 0; i < SENDERS; i++) {
-        bool reliable = i < SENDERS - 1;
-        ENetPacket *pk = enet_packet_create(b, sizeof b, reliable ? ENET_PACKET_FLAG_RELIABLE
-                                                                  : ENET_PACKET_FLAG_UNSEQUENCED);
-        assert_int_equal(enet_peer_send(s->senders[i].peer,
-                                        reliable ? PROTO_CHANNEL_RELIABLE : PROTO_CHANNEL_STATE,
-                                        pk),
-                         0);
-        s->sent++;
-    }
+    struct slow_run *s = ctx;
+    if (i != READER || ev->type != CLIENT_EV_STATE)
+        return;
+    s->received++;
+    if (s->lat_n < LAT_MAX)
+        s->lat_us[s->lat_n++] = ev->recv_us - ev->state.send_us;
 }
 
-/* Services one host without waiting; the honest reader's states are
- * counted with their latency, an error slow_reader to anyone is noted. */
-static void slow_service(struct slow_run *s, struct forger *f, bool count)
+/* Services a slow reader without waiting; an error slow_reader is noted. */
+static void slow_service(struct slow_run *s, struct forger *f)
 {
     ENetEvent ev;
     while (enet_host_service(f->host, &ev, 0) > 0) {
@@ -590,13 +586,6 @@ static void slow_service(struct slow_run *s, struct forger *f, bool count)
         if (ev.channelID == PROTO_CHANNEL_CONTROL &&
             memmem(ev.packet->data, ev.packet->dataLength, "\"slow_reader\"", 13))
             s->told++;
-        struct proto_state st;
-        if (count && ev.channelID != PROTO_CHANNEL_CONTROL &&
-            proto_state_decode(ev.packet->data, ev.packet->dataLength, &st) == PROTO_OK) {
-            s->received++;
-            if (s->lat_n < LAT_MAX)
-                s->lat_us[s->lat_n++] = clock_now_us() - st.send_us;
-        }
         enet_packet_destroy(ev.packet);
     }
 }
@@ -607,34 +596,54 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Runs the room for ms: senders at SEND_HZ (if sending), honest hosts
- * serviced every millisecond, slow ones every SLOW_ACK_MS. Returns the
- * relay's largest RSS seen, KiB. */
+/* Runs the room for ms: the swarm's senders at SEND_HZ (if sending) and
+ * its clients serviced as they need, the slow readers every SLOW_ACK_MS.
+ * Returns the relay's largest RSS seen, KiB. */
 static long slow_loop(struct slow_run *s, pid_t relay, uint64_t ms, bool sending)
 {
-    uint64_t now = clock_now_ms(), end = now + ms, next_send = now, next_slow = now;
+    uint64_t now = clock_now_us(), end = now + ms * 1000u, next_slow = now, next_rss = now;
     long rss_max = 0;
-    for (uint64_t next_rss = now; now < end; now = clock_now_ms()) {
-        if (sending && now >= next_send) {
-            slow_send_all(s);
-            next_send += 1000 / SEND_HZ;
-        }
-        for (int i = 0; i < SENDERS; i++)
-            slow_service(s, &s->senders[i], false);
-        slow_service(s, &s->reader, true);
+    if (sending)
+        swarm_schedule(s->sw, now);
+    for (; now < end; now = clock_now_us()) {
+        if (sending)
+            swarm_step(s->sw, end);
+        else
+            swarm_service(s->sw, 1000);
         if (now >= next_slow) {
             for (int i = 0; i < SLOW_READERS; i++)
-                slow_service(s, &s->slow[i], false);
-            next_slow += SLOW_ACK_MS;
+                slow_service(s, &s->slow[i]);
+            next_slow += SLOW_ACK_MS * 1000u;
         }
         if (now >= next_rss) {
             long kib = rss_kib(relay);
             rss_max = kib > rss_max ? kib : rss_max;
-            next_rss += 250;
+            next_rss += 250000;
         }
-        clock_sleep_ms(1);
     }
     return rss_max;
+}
+
+/* The senders and the honest reader: clients of a swarm, in room "s". */
+static void slow_swarm(struct slow_run *s, uint16_t port)
+{
+    struct swarm_config cfg = {.host = "127.0.0.1", .port = port, .payload = STATE_BYTES};
+    struct swarm_hooks hooks = {.ctx = s, .event = slow_swarm_event};
+    char err[256], name[32];
+    s->sw = swarm_create(&cfg, &hooks, err, sizeof err);
+    assert_non_null(s->sw);
+    for (int i = 0; i <= READER; i++) {
+        if (i == READER)
+            snprintf(name, sizeof name, "reader");
+        else
+            snprintf(name, sizeof name, "sender%d", i);
+        enum proto_mode mode = i < SENDERS - 1 ? PROTO_MODE_RELIABLE : PROTO_MODE_UNSEQUENCED;
+        struct client *c = harness_client(port, "s", name, mode, false);
+        assert_int_equal(swarm_adopt(s->sw, c, name, i == READER ? 0 : SEND_HZ, err,
+                                     sizeof err), 0);
+    }
+    assert_int_equal(swarm_wait_ready(s->sw, false, clock_now_us() + 10000000, NULL, err,
+                                      sizeof err), 0);
 }
 
 /* Sixteen readers that acknowledge once a second with a small window, in a
@@ -664,12 +673,8 @@ static void test_slow_readers(void **state)
         unsetenv("ASAN_OPTIONS");
     free(saved);
     assert_true(port > 0);
+    slow_swarm(s, (uint16_t)port);
     char name[32];
-    for (int i = 0; i < SENDERS; i++) {
-        snprintf(name, sizeof name, "sender%d", i);
-        assert_true(forger_try_join(&s->senders[i], (uint16_t)port, "s", name, 0));
-    }
-    assert_true(forger_try_join(&s->reader, (uint16_t)port, "s", "reader", 0));
     for (int i = 0; i < SLOW_READERS; i++) {
         snprintf(name, sizeof name, "slow%d", i);
         assert_true(forger_try_join(&s->slow[i], (uint16_t)port, "s", name, 1));
@@ -685,6 +690,7 @@ static void test_slow_readers(void **state)
     long long kicks = harness_relay_stat(&relay, "kicks");
     qsort(s->lat_us, s->lat_n, sizeof *s->lat_us, cmp_u64);
     uint64_t p99 = s->lat_n ? s->lat_us[s->lat_n * 99 / 100] : 0;
+    size_t sent = (size_t)swarm_stats(s->sw)->sent; /* the reader sends none */
     /* The reader gets every sender's states but not its own: all of them. */
     print_message("slow readers: %d readers acking every %d ms, %d senders x %d Hz x %d B for "
                   "%d ms: relay RSS %ld -> max %ld KiB (+%ld); drops.slow_reader %lld, kicks "
@@ -692,16 +698,14 @@ static void test_slow_readers(void **state)
                   "of %zu states (%.1f%%), p99 %.1f ms\n",
                   SLOW_READERS, SLOW_ACK_MS, SENDERS, SEND_HZ, STATE_BYTES, SLOW_RUN_MS, rss0,
                   rss_max, rss_max - rss0, slow, kicks, s->told,
-                  100.0 * (double)cpu / SLOW_RUN_MS, s->received, s->sent,
-                  s->sent ? 100.0 * (double)s->received / (double)s->sent : 0.0,
+                  100.0 * (double)cpu / SLOW_RUN_MS, s->received, sent,
+                  sent ? 100.0 * (double)s->received / (double)sent : 0.0,
                   (double)p99 / 1000.0);
-    for (int i = 0; i < SENDERS; i++)
-        enet_host_destroy(s->senders[i].host);
-    enet_host_destroy(s->reader.host);
+    swarm_destroy(s->sw);
     for (int i = 0; i < SLOW_READERS; i++)
         enet_host_destroy(s->slow[i].host);
     stop_relay(&relay);
-    size_t sent = s->sent, received = s->received, told = s->told;
+    size_t received = s->received, told = s->told;
     free(s);
     assert_true(rss_max - rss0 < 6 * 1024);
     assert_int_equal(kicks, SLOW_READERS);
