@@ -28,19 +28,21 @@ static void print_bot_human(const struct bot_options *o, struct bot *bots, size_
     for (size_t j = 0; j < b->n_seen; j++) {
         const struct seen *s = &b->seen[j];
         struct pair_fig f = bot_pair_figures(bots, n, s);
-        double mean = s->stats.received
-                          ? (double)s->stats.latency_sum_us / (double)s->stats.received
-                          : 0;
+        /* states that came before both clock offsets were known: no latency */
+        char untimed[48] = "";
+        if (s->stats.no_latency)
+            snprintf(untimed, sizeof untimed, ", %llu before clock offsets",
+                     (unsigned long long)s->stats.no_latency);
         printf("  from %-12s id %-3u %-11s %6llu/%-6llu %6.2f%%  lost %llu dup %llu "
-               "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f)  jitter %.3f ms%s%s\n",
+               "reord %llu old %llu  lat mean %.2f max %.2f ms (+-%.2f%s)  jitter %.3f ms%s%s\n",
                s->name[0] ? s->name : "?", (unsigned)s->id, proto_mode_name(s->mode),
                (unsigned long long)f.received, (unsigned long long)f.expected,
                f.delivery, (unsigned long long)f.lost,
                (unsigned long long)s->stats.duplicates,
                (unsigned long long)s->stats.reordered,
-               (unsigned long long)s->stats.too_old, mean / 1000.0,
-               ms(s->stats.latency_max_us), ms(s->lat_bound_us), s->stats.jitter_us / 1000.0,
-               s->left ? "  (left)" : "",
+               (unsigned long long)s->stats.too_old, recv_stats_latency_mean(&s->stats) / 1000.0,
+               ms(s->stats.latency_max_us), ms(s->lat_bound_us), untimed,
+               s->stats.jitter_us / 1000.0, s->left ? "  (left)" : "",
                s->session < b->session ? "  (before a rejoin)" : "");
     }
     if (lat->total)
@@ -137,12 +139,11 @@ static cJSON *json_sender(struct bot *bots, size_t n, const struct seen *s)
     cJSON_AddNumberToObject(js, "reordered", (double)s->stats.reordered);
     cJSON_AddNumberToObject(js, "too_old", (double)s->stats.too_old);
     cJSON_AddNumberToObject(js, "latency_bound_us", (double)s->lat_bound_us);
-    cJSON_AddNumberToObject(js, "latency_mean_us",
-                            s->stats.received ? (double)s->stats.latency_sum_us /
-                                                    (double)s->stats.received
-                                              : 0);
+    cJSON_AddNumberToObject(js, "latency_mean_us", recv_stats_latency_mean(&s->stats));
     cJSON_AddNumberToObject(js, "latency_max_us", (double)s->stats.latency_max_us);
     cJSON_AddNumberToObject(js, "jitter_us", s->stats.jitter_us);
+    /* received before both clock offsets were known: in received, not in latency */
+    cJSON_AddNumberToObject(js, "no_latency", (double)s->stats.no_latency);
     return js;
 }
 

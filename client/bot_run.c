@@ -131,8 +131,9 @@ static void bot_handle_event(struct bot *b, const struct client_event *ev,
     case CLIENT_EV_STATE: {
         if (ev->id == b->id || ev->arrived_as >= PROTO_MODE_COUNT)
             break;
-        /* corrected by the clocks' offsets to the relay: right across machines */
-        if (ev->latency_us >= 0)
+        /* corrected by the clocks' offsets to the relay: right across machines
+         * (none until both are known) */
+        if (ev->latency_known && ev->latency_us >= 0)
             histogram_record(t->agg[ev->arrived_as].lat, (uint64_t)ev->latency_us);
         struct seen *s = seen_get(b, ev->id);
         if (s && ev->latency_bound_us > s->lat_bound_us)
@@ -270,7 +271,8 @@ static void bot_event(void *ctx, size_t i, const struct client_event *ev)
 {
     struct bot_run *sw = ctx;
     struct bot *b = &sw->bots[i];
-    if (sw->progress && ev->type == CLIENT_EV_STATE && ev->id != b->id && ev->latency_us >= 0)
+    if (sw->progress && ev->type == CLIENT_EV_STATE && ev->id != b->id && ev->latency_known &&
+        ev->latency_us >= 0)
         bot_progress_latency(sw->progress, (uint64_t)ev->latency_us);
     bot_handle_event(b, ev, &sw->totals);
 }

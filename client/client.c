@@ -279,6 +279,7 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
     }
     int64_t lat = (int64_t)(now - s.send_us); /* my own reflected state: my clock */
     uint64_t bound = 0;
+    bool lat_known = true;
     if (c->phase != PHASE_JOINED || s.sender == 0) {
         client_bad_message(c, "state before welcome or without sender", PROTO_E_VALUE);
         return 0;
@@ -322,10 +323,14 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
         }
         /* One-way latency corrected by both clocks' offsets to the relay
          * (the same as now - send_us on one host); recv_stats takes the
-         * send time on my clock. */
-        lat = clock_sync_latency(&c->clock, &m->clock, s.send_us, now, &bound);
+         * send time on my clock. Until both offsets are known the clocks
+         * may be hours apart: the state is delivered and counted, its
+         * latency recorded nowhere. */
+        lat_known = clock_sync_latency(&c->clock, &m->clock, s.send_us, now, &lat, &bound);
         m->lat_bound_us = bound;
-        int fresh = recv_stats_record(&m->stats, s.seq, now - (uint64_t)lat, now, &c->latency);
+        int fresh = lat_known ? recv_stats_record(&m->stats, s.seq, now - (uint64_t)lat, now,
+                                                  &c->latency)
+                              : recv_stats_record_untimed(&m->stats, s.seq);
         if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
             m->last = s;
             m->has_state = true;
@@ -336,6 +341,7 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
     ev->id = s.sender;
     ev->state = s;
     ev->latency_us = lat;
+    ev->latency_known = lat_known;
     ev->latency_bound_us = bound;
     ev->arrived_as = arrived_as;
     ev->recv_us = now;

@@ -81,6 +81,10 @@ struct client_event {
     uint64_t recv_us;         /* when the library received it */
     int64_t latency_us;       /* CLIENT_EV_STATE: one-way latency, corrected by both
                                  clocks' offsets to the relay when they differ */
+    bool latency_known;       /* ... both offsets are known; false: latency_us is
+                                 recv_us - send_us, right only if sender and receiver
+                                 share a clock, and the library recorded no latency
+                                 (the member's stats.no_latency counts it) */
     uint64_t latency_bound_us; /* ... |error| <= this (0: offsets not known yet) */
     const struct proto_control *control; /* control events; valid until the next client_poll */
 };
@@ -93,7 +97,8 @@ struct client_member {
     bool has_state;
     struct proto_state last;  /* last state received (highest seq) */
     uint64_t last_recv_us;    /* when its last state came; 0: none yet */
-    struct recv_stats stats;  /* per-sender receive statistics (latency corrected) */
+    struct recv_stats stats;  /* per-sender receive statistics (latency corrected; states
+                               * before both clock offsets were known: no_latency) */
     struct clock_sync clock;  /* its clock offset to the relay, as it announced it */
     uint64_t lat_bound_us;    /* error bound of its latest state's latency (0: unknown) */
     uint64_t added_us;        /* when this client listed it (udp expiry counts from
@@ -210,7 +215,8 @@ const struct client_member *client_member(const struct client *c, uint32_t id);
  * already delivered (each member's stats.too_old has its share). */
 uint64_t client_too_old(const struct client *c);
 
-/* One-way latency of every state received from others (same-host clock). */
+/* One-way latency of every state received from others, corrected by the
+ * clocks' offsets to the relay (states before both were known: none). */
 const struct histogram *client_latency(const struct client *c);
 /* Round trip of my own reflected states (needs reflect), and their stats. */
 const struct histogram *client_rtt(const struct client *c);

@@ -315,9 +315,7 @@ static void draw_table_row(const struct tui_model *m, const struct client_member
     uint64_t exp = recv_stats_expected(&mb->stats);
     double loss = exp ? 100.0 * (double)recv_stats_lost(&mb->stats) / (double)exp : 0;
     double recent = rm ? tui_model_recent_loss(rm, mb) : -1;
-    double lat = mb->stats.received
-                     ? (double)mb->stats.latency_sum_us / (double)mb->stats.received / 1000.0
-                     : 0;
+    double lat = recv_stats_latency_mean(&mb->stats) / 1000.0;
     char line[256], recent_s[16], bound_s[16] = "    ?"; /* ?: clock offsets not known yet */
     if (mb->lat_bound_us)
         snprintf(bound_s, sizeof bound_s, "%5.1f", (double)mb->lat_bound_us / 1000.0);

@@ -23,21 +23,23 @@ static uint64_t abs64(int64_t v)
     return v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 }
 
-int64_t clock_sync_latency(const struct clock_sync *mine, const struct clock_sync *sender,
-                           uint64_t send_us, uint64_t recv_us, uint64_t *bound_us)
+bool clock_sync_latency(const struct clock_sync *mine, const struct clock_sync *sender,
+                        uint64_t send_us, uint64_t recv_us, int64_t *latency_us,
+                        uint64_t *bound_us)
 {
     int64_t raw = (int64_t)(recv_us - send_us);
-    if (!mine->valid || !sender->valid) {
-        *bound_us = 0;
-        return raw;
-    }
+    *latency_us = raw;
+    *bound_us = 0;
+    if (!mine->valid || !sender->valid)
+        return false;
     /* my clock - sender's clock = sender's offset - mine */
     int64_t diff = sender->offset_us - mine->offset_us;
     uint64_t bounds = mine->bound_us + sender->bound_us;
     if (abs64(diff) > bounds) {
         *bound_us = bounds;
-        return raw - diff;
+        *latency_us = raw - diff;
+    } else {
+        *bound_us = abs64(diff) + bounds;
     }
-    *bound_us = abs64(diff) + bounds;
-    return raw;
+    return true;
 }

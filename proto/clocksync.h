@@ -32,13 +32,16 @@ int clock_sync_sample(struct clock_sync *c, uint64_t sent_us, uint64_t relay_us,
                       uint64_t recv_us);
 
 /* One-way latency of a state sent at send_us on the sender's clock and
- * received at recv_us on mine, given both offsets to the relay. When both
- * are valid and they differ by more than their bounds together, the
+ * received at recv_us on mine, given both offsets to the relay, into
+ * *latency_us. When they differ by more than their bounds together, the
  * clocks differ: the latency is corrected, *bound_us = the two bounds.
  * Otherwise the clocks are taken as one (same host: exactly as without
- * correction) and *bound_us = |offset difference| + both bounds, or 0 when
- * either offset is unknown (then same clock is assumed, unbounded). */
-int64_t clock_sync_latency(const struct clock_sync *mine, const struct clock_sync *sender,
-                           uint64_t send_us, uint64_t recv_us, uint64_t *bound_us);
+ * correction) and *bound_us = |offset difference| + both bounds.
+ * Returns false while either offset is unknown: then *latency_us is
+ * recv_us - send_us, right only if the two share a clock, and *bound_us = 0;
+ * such a latency is not to be recorded (PROTOCOL.md, "Clock offset"). */
+bool clock_sync_latency(const struct clock_sync *mine, const struct clock_sync *sender,
+                        uint64_t send_us, uint64_t recv_us, int64_t *latency_us,
+                        uint64_t *bound_us);
 
 #endif

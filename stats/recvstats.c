@@ -35,12 +35,19 @@ void recv_stats_reset(struct recv_stats *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Latency, RFC 3550 jitter and the histogram, for a state counted as new. */
+/* States recorded with a latency so far. */
+static uint64_t timed(const struct recv_stats *s)
+{
+    return s->received - s->no_latency;
+}
+
+/* Latency, RFC 3550 jitter and the histogram, for a state just counted as
+ * new (the first with a latency has no predecessor for the jitter). */
 static void record_timing(struct recv_stats *s, uint64_t send_us,
-                          uint64_t recv_us, struct histogram *h, int first)
+                          uint64_t recv_us, struct histogram *h)
 {
     int64_t transit = (int64_t)(recv_us - send_us);
-    if (!first) {
+    if (timed(s) > 1) {
         /* J += (|D| - J) / 16, D = difference of successive transits */
         /* In double: send_us comes off the wire, and a hostile sender's
          * extreme values must not overflow int64 arithmetic. */
@@ -58,8 +65,9 @@ static void record_timing(struct recv_stats *s, uint64_t send_us,
         histogram_record(h, lat);
 }
 
-int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
-                      uint64_t recv_us, struct histogram *h)
+/* Counts seq: received, duplicate, reordered or out of the window.
+ * Returns 1 for a new state, 0 otherwise. */
+static int record_seq(struct recv_stats *s, uint32_t seq)
 {
     if (!s->started) {
         s->started = true;
@@ -67,7 +75,6 @@ int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
         s->span = 1;
         window_set(s, seq);
         s->received = 1;
-        record_timing(s, send_us, recv_us, h, 1);
         return 1;
     }
     int32_t ahead = (int32_t)(seq - s->highest_seq);
@@ -102,8 +109,29 @@ int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
     }
     window_set(s, seq);
     s->received++;
-    record_timing(s, send_us, recv_us, h, 0);
     return 1;
+}
+
+int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
+                      uint64_t recv_us, struct histogram *h)
+{
+    if (!record_seq(s, seq))
+        return 0;
+    record_timing(s, send_us, recv_us, h);
+    return 1;
+}
+
+int recv_stats_record_untimed(struct recv_stats *s, uint32_t seq)
+{
+    if (!record_seq(s, seq))
+        return 0;
+    s->no_latency++;
+    return 1;
+}
+
+double recv_stats_latency_mean(const struct recv_stats *s)
+{
+    return timed(s) ? (double)s->latency_sum_us / (double)timed(s) : 0;
 }
 
 uint64_t recv_stats_expected(const struct recv_stats *s)

@@ -3,8 +3,9 @@
  * latency and RFC 3550 interarrival jitter.
  *
  * Pure: the receive time is passed in. One-way latency needs sender and
- * receiver to share a clock (same host, CLOCK_MONOTONIC); across hosts use
- * the relay's reflect option and measure round trips instead. */
+ * receiver to share a clock (same host, CLOCK_MONOTONIC), or a send time
+ * the caller corrected to the receiver's clock (clocksync.h); a state whose
+ * latency the caller cannot know is recorded without one. */
 #ifndef RICOCHET_RECVSTATS_H
 #define RICOCHET_RECVSTATS_H
 
@@ -27,9 +28,11 @@ struct recv_stats {
     uint64_t out_of_window; /* older than the window: cannot tell, not counted as received */
     uint64_t too_old;      /* dropped by the client library (sequenced): not after the
                               newest state already delivered from this sender */
-    double jitter_us;      /* RFC 3550 J, smoothed 1/16 */
+    uint64_t no_latency;   /* received without a usable latency (recv_stats_record_untimed):
+                              in received, not in the latency figures or the jitter */
+    double jitter_us;      /* RFC 3550 J, smoothed 1/16, over the states with a latency */
     int64_t last_transit_us;
-    uint64_t latency_sum_us; /* for the mean */
+    uint64_t latency_sum_us; /* for the mean (recv_stats_latency_mean) */
     uint64_t latency_max_us;
     uint64_t window[RECV_STATS_WINDOW / 64]; /* bit per recent sequence number */
 };
@@ -42,6 +45,15 @@ void recv_stats_reset(struct recv_stats *s);
  * a duplicate or one too old to judge. */
 int recv_stats_record(struct recv_stats *s, uint32_t seq, uint64_t send_us,
                       uint64_t recv_us, struct histogram *h);
+
+/* Records one state whose one-way latency is not known (e.g. the clocks'
+ * offsets are not known yet): as recv_stats_record for received, loss,
+ * duplicates and reordering, and counted in no_latency, but it leaves the
+ * latency figures and the jitter alone. Returns as recv_stats_record. */
+int recv_stats_record_untimed(struct recv_stats *s, uint32_t seq);
+
+/* Mean one-way latency of the states recorded with one, µs (0: none). */
+double recv_stats_latency_mean(const struct recv_stats *s);
 
 /* States the sender has sent so far as far as we can tell:
  * highest - first + 1 (0 before the first state), never less than received. */

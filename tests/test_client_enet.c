@@ -1,8 +1,9 @@
 /* test_client_enet.c: the client library's ENet side against a fake ENet
  * relay written here (a raw ENet host): channels, flags and the mode each
  * state arrived in, sequenced's per-sender too-old filter (wrap included),
- * a refusal carried in the disconnect data, one transport per mode. The
- * plain-UDP side is test_client.c. */
+ * a refusal carried in the disconnect data, one transport per mode; latency
+ * recorded only once both clocks' offsets are known. The plain-UDP side is
+ * test_client.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,34 +33,12 @@
 
 /* ---- fake ENet relay: checks channels, flags and arrived_as ---- */
 
-/* Feeds one state from sender with seq in mode, as the relay forwards it
- * (the mode table's downstream channel and flags). Returns 1 if it was
- * delivered, 0 if reported too old. */
-static int feed_state(struct client *c, uint32_t sender, uint32_t seq, enum proto_mode mode)
+/* A detached client in mode that got its welcome (id 1, nobody else) at now_us. */
+static struct client *joined_detached(enum proto_mode mode, uint64_t now_us)
 {
-    uint8_t buf[PROTO_STATE_SIZE];
-    struct proto_state s = {.sender = sender, .seq = seq, .send_us = 1000};
-    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
-    const struct proto_mode_info *mi = proto_mode_info(mode);
-    struct client_event ev;
-    assert_int_equal(client_receive(c, mi->down_channel, mi->down_flags, buf, sizeof buf, 2000,
-                                    &ev), 1);
-    assert_int_equal(ev.arrived_as, mode);
-    assert_int_equal(ev.id, sender);
-    assert_int_equal(ev.state.seq, seq);
-    return ev.type == CLIENT_EV_STATE;
-}
-
-/* Sequenced keeps each sender's order: a state not after the newest one
- * already delivered from that sender is dropped and counted as too old;
- * another sender's newer state costs it nothing, and unsequenced states
- * are never filtered. Wrap-safe at 2^32. */
-static void test_sequenced_filter_per_sender(void **state)
-{
-    (void)state;
     char err[256];
     struct client_config cfg = {.host = "127.0.0.1", .port = 1, .room = "r1",
-                                .name = "tester", .mode = PROTO_MODE_SEQUENCED};
+                                .name = "tester", .mode = mode};
     struct client *c = client_create_detached(&cfg, err, sizeof err);
     assert_non_null(c);
     struct proto_control m;
@@ -71,7 +50,56 @@ static void test_sequenced_filter_per_sender(void **state)
     int jl = proto_control_encode(json, sizeof json, &m);
     struct client_event ev;
     assert_int_equal(client_receive(c, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
-                                    (const uint8_t *)json, (size_t)jl, 1000, &ev), 1);
+                                    (const uint8_t *)json, (size_t)jl, now_us, &ev), 1);
+    assert_int_equal(ev.type, CLIENT_EV_WELCOME);
+    return c;
+}
+
+/* Feeds one control message m as the relay sends it, at now_us. */
+static void feed_control(struct client *c, const struct proto_control *m, uint64_t now_us)
+{
+    static char json[PROTO_CONTROL_MAX];
+    int jl = proto_control_encode(json, sizeof json, m);
+    assert_true(jl > 0);
+    struct client_event ev;
+    assert_true(client_receive(c, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
+                               (const uint8_t *)json, (size_t)jl, now_us, &ev) >= 0);
+}
+
+/* Feeds one state from sender with seq in mode, as the relay forwards it
+ * (the mode table's downstream channel and flags), sent at send_us on the
+ * sender's clock and received at now_us on mine. Returns its event. */
+static struct client_event feed_state_at(struct client *c, uint32_t sender, uint32_t seq,
+                                         enum proto_mode mode, uint64_t send_us, uint64_t now_us)
+{
+    uint8_t buf[PROTO_STATE_SIZE];
+    struct proto_state s = {.sender = sender, .seq = seq, .send_us = send_us};
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    const struct proto_mode_info *mi = proto_mode_info(mode);
+    struct client_event ev;
+    assert_int_equal(client_receive(c, mi->down_channel, mi->down_flags, buf, sizeof buf, now_us,
+                                    &ev), 1);
+    assert_int_equal(ev.arrived_as, mode);
+    assert_int_equal(ev.id, sender);
+    assert_int_equal(ev.state.seq, seq);
+    return ev;
+}
+
+/* The same, sent at 1000, received at 2000. Returns 1 if it was delivered,
+ * 0 if reported too old. */
+static int feed_state(struct client *c, uint32_t sender, uint32_t seq, enum proto_mode mode)
+{
+    return feed_state_at(c, sender, seq, mode, 1000, 2000).type == CLIENT_EV_STATE;
+}
+
+/* Sequenced keeps each sender's order: a state not after the newest one
+ * already delivered from that sender is dropped and counted as too old;
+ * another sender's newer state costs it nothing, and unsequenced states
+ * are never filtered. Wrap-safe at 2^32. */
+static void test_sequenced_filter_per_sender(void **state)
+{
+    (void)state;
+    struct client *c = joined_detached(PROTO_MODE_SEQUENCED, 1000);
     const enum proto_mode S = PROTO_MODE_SEQUENCED, U = PROTO_MODE_UNSEQUENCED;
     assert_int_equal(feed_state(c, 7, 10, S), 1);
     assert_int_equal(feed_state(c, 8, 20, S), 1);
@@ -89,6 +117,65 @@ static void test_sequenced_filter_per_sender(void **state)
     assert_int_equal(feed_state(c, 9, 0, S), 1);
     assert_int_equal(feed_state(c, 9, 0xfffffffeu, S), 0);
     assert_int_equal(feed_state(c, 9, 1, S), 1);
+    client_destroy(c);
+}
+
+/* Clocks three hours apart (the sender's behind mine, the relay's 5 s
+ * ahead of mine): a state that arrives before both offsets to the relay
+ * are known (the sender's, and mine) is delivered and counted, but its
+ * latency (3 h off) enters neither the latency figures nor the jitter;
+ * once both are known, latencies are corrected and recorded. */
+static void test_latency_waits_for_both_clock_offsets(void **state)
+{
+    (void)state;
+    const uint64_t T = 20000000000;           /* my clock, µs (5.5 h) */
+    const uint64_t BEHIND = 10800000000;      /* the sender's clock: 3 h behind mine */
+    const uint64_t RELAY_AHEAD = 5000000;     /* the relay's clock: 5 s ahead of mine */
+    const enum proto_mode U = PROTO_MODE_UNSEQUENCED;
+    struct client *c = joined_detached(U, T);
+    struct proto_control m;
+    /* neither offset known: sent 2 ms before it arrived */
+    struct client_event ev = feed_state_at(c, 7, 1, U, T - BEHIND - 2000, T);
+    assert_int_equal(ev.type, CLIENT_EV_STATE);
+    assert_false(ev.latency_known);
+    assert_int_equal(ev.latency_bound_us, 0);
+    /* my offset known (pong: round trip 200 µs), the sender's not yet */
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_PONG;
+    m.t = T + 1000;
+    m.relay_t = T + 1100 + RELAY_AHEAD;
+    feed_control(c, &m, T + 1200);
+    feed_state_at(c, 7, 2, U, T + 10000 - BEHIND - 2000, T + 10000);
+    const struct client_member *mb = client_member(c, 7);
+    assert_non_null(mb);
+    assert_int_equal(mb->stats.received, 2);
+    assert_int_equal(recv_stats_lost(&mb->stats), 0);
+    assert_int_equal(mb->stats.no_latency, 2);
+    assert_int_equal(client_latency(c)->total, 0);
+    assert_int_equal(mb->stats.latency_sum_us, 0);
+    assert_int_equal(mb->stats.latency_max_us, 0);
+    /* the sender's offset announced (relay clock - its clock, +-100 µs) */
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_CLOCK;
+    m.id = 7;
+    m.clock_offset_us = (int64_t)(RELAY_AHEAD + BEHIND);
+    m.clock_bound_us = 100;
+    feed_control(c, &m, T + 20000);
+    ev = feed_state_at(c, 7, 3, U, T + 30000 - BEHIND - 2000, T + 30000);
+    assert_true(ev.latency_known);
+    assert_true(ev.latency_bound_us > 0 && ev.latency_bound_us <= 200);
+    assert_int_equal(ev.latency_us, 2000);
+    ev = feed_state_at(c, 7, 4, U, T + 40000 - BEHIND - 2800, T + 40000);
+    assert_int_equal(ev.latency_us, 2800);
+    mb = client_member(c, 7);
+    assert_int_equal(mb->stats.received, 4);
+    assert_int_equal(mb->stats.no_latency, 2);
+    assert_true(recv_stats_latency_mean(&mb->stats) == 2400.0);
+    assert_int_equal(client_latency(c)->total, 2);
+    assert_int_equal(client_latency(c)->max, 2800);
+    assert_int_equal(mb->stats.latency_sum_us, 2000 + 2800);
+    assert_int_equal(mb->stats.latency_max_us, 2800);
+    assert_true(mb->stats.jitter_us == 800.0 / 16.0); /* from the two corrected only */
     client_destroy(c);
 }
 
@@ -300,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_every_mode_has_one_transport),
         cmocka_unit_test(test_enet_refused_by_disconnect_data),
         cmocka_unit_test(test_sequenced_filter_per_sender),
+        cmocka_unit_test(test_latency_waits_for_both_clock_offsets),
         cmocka_unit_test(test_enet_fake_relay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,12 +68,14 @@ static void latency_corrected_across_clocks(void **state)
     struct clock_sync snd = {.valid = true, .offset_us = -4 * HOUR_US, .bound_us = 20};
     uint64_t t_mine = (uint64_t)(10 * HOUR_US), bound = 0;
     uint64_t send = t_mine + (uint64_t)(3 * HOUR_US);
-    assert_int_equal(clock_sync_latency(&mine, &snd, send, t_mine + 500, &bound), 500);
+    int64_t lat = 0;
+    assert_true(clock_sync_latency(&mine, &snd, send, t_mine + 500, &lat, &bound));
+    assert_int_equal(lat, 500);
     assert_int_equal(bound, 30);
     /* the estimates are off by their bounds: the error stays within them */
     snd.offset_us += 20;
     mine.offset_us -= 10;
-    int64_t lat = clock_sync_latency(&mine, &snd, send, t_mine + 500, &bound);
+    assert_true(clock_sync_latency(&mine, &snd, send, t_mine + 500, &lat, &bound));
     assert_true(lat >= 500 - 30 && lat <= 500 + 30);
 }
 
@@ -83,12 +85,29 @@ static void same_clock_is_left_alone(void **state)
     struct clock_sync mine = {.valid = true, .offset_us = 3, .bound_us = 10};
     struct clock_sync snd = {.valid = true, .offset_us = -2, .bound_us = 10};
     uint64_t bound = 0;
-    assert_int_equal(clock_sync_latency(&mine, &snd, 1000, 1700, &bound), 700);
+    int64_t lat = 0;
+    assert_true(clock_sync_latency(&mine, &snd, 1000, 1700, &lat, &bound));
+    assert_int_equal(lat, 700);
     assert_int_equal(bound, 25); /* |difference| + both bounds */
+}
+
+/* Either offset unknown: not a usable latency (false), whatever the clocks;
+ * the uncorrected figure is handed back, without a bound. */
+static void unknown_offset_is_no_latency(void **state)
+{
+    (void)state;
+    struct clock_sync known = {.valid = true, .offset_us = -HOUR_US, .bound_us = 10};
     struct clock_sync unknown = {0};
-    assert_int_equal(clock_sync_latency(&mine, &unknown, 1000, 1700, &bound), 700);
+    uint64_t bound = 99;
+    int64_t lat = 0;
+    assert_false(clock_sync_latency(&known, &unknown, 1000, 1700, &lat, &bound));
+    assert_int_equal(lat, 700);
     assert_int_equal(bound, 0);
-    assert_int_equal(clock_sync_latency(&unknown, &snd, 1000, 900, &bound), -100);
+    bound = 99;
+    assert_false(clock_sync_latency(&unknown, &known, 1000, 900, &lat, &bound));
+    assert_int_equal(lat, -100);
+    assert_int_equal(bound, 0);
+    assert_false(clock_sync_latency(&unknown, &unknown, 1000, 1700, &lat, &bound));
 }
 
 int main(void)
@@ -98,6 +117,7 @@ int main(void)
         cmocka_unit_test(tightest_sample_kept_old_one_replaced),
         cmocka_unit_test(latency_corrected_across_clocks),
         cmocka_unit_test(same_clock_is_left_alone),
+        cmocka_unit_test(unknown_offset_is_no_latency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -411,6 +411,10 @@ static void check_latency_within_bound(const char *out, const char *from)
     print_message("from %s: latency mean %.0f us, max %.0f us, bound +-%.0f us\n", from, mean,
                   max, bound);
     assert_true(num(f, "received") >= 20);
+    /* states before both clock offsets were known: delivered, without a latency */
+    print_message("from %s: %.0f of %.0f states without a latency\n", from,
+                  num(f, "no_latency"), num(f, "received"));
+    assert_true(num(f, "no_latency") < num(f, "received"));
     assert_true(bound > 0 && bound < 20000);
     assert_true(mean <= bound + 20000);
     assert_true(max <= bound + 200000);

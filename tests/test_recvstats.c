@@ -1,5 +1,6 @@
 /* test_recvstats.c: sequence tracking (gaps, duplicates, reordering,
- * wraparound, too old), latency and RFC 3550 jitter. */
+ * wraparound, too old), latency and RFC 3550 jitter, states without a
+ * latency. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -251,6 +252,35 @@ static void test_hostile_send_times(void **state)
     free(h);
 }
 
+/* States without a usable latency (clock offsets not known yet) count for
+ * delivery like any other, and stay out of the latency, its mean and the
+ * jitter: the first timed state has no predecessor for the jitter. */
+static void test_untimed(void **state)
+{
+    (void)state;
+    struct recv_stats s;
+    struct histogram *h = calloc(1, sizeof *h);
+    recv_stats_reset(&s);
+    assert_int_equal(recv_stats_record_untimed(&s, 10), 1);
+    assert_int_equal(recv_stats_record_untimed(&s, 12), 1);
+    assert_int_equal(recv_stats_record_untimed(&s, 12), 0); /* duplicate */
+    assert_true(recv_stats_latency_mean(&s) == 0.0);
+    assert_int_equal(rec(&s, 11, 7000, h), 1);              /* reordered, timed */
+    assert_int_equal(rec(&s, 13, 9000, h), 1);
+    assert_int_equal(recv_stats_record_untimed(&s, 15), 1);
+    assert_int_equal(s.received, 5);
+    assert_int_equal(s.no_latency, 3);
+    assert_int_equal(s.duplicates, 1);
+    assert_int_equal(s.reordered, 1);
+    assert_int_equal(recv_stats_lost(&s), 1); /* 14 */
+    assert_int_equal(h->total, 2);
+    assert_int_equal(s.latency_sum_us, 16000);
+    assert_int_equal(s.latency_max_us, 9000);
+    assert_true(recv_stats_latency_mean(&s) == 8000.0);
+    assert_true(s.jitter_us == 2000.0 / 16.0);
+    free(h);
+}
+
 static void test_jumps_cannot_wrap_expected(void **state)
 {
     (void)state;
@@ -282,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_negative_latency),
         cmocka_unit_test(test_hostile_send_times),
         cmocka_unit_test(test_jumps_cannot_wrap_expected),
+        cmocka_unit_test(test_untimed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
