@@ -861,7 +861,7 @@ struct part {
 };
 
 /* A child: joins clients [first, first + n), reports ready ('R') or not
- * ('E'), waits for t0, measures, sends its part, exits. */
+ * ('E'), waits for t0 (servicing its clients), measures, sends its part, exits. */
 static void child_run(struct run *run, size_t first, size_t n, const char *host, int port,
                       int up, int down)
 {
@@ -879,7 +879,11 @@ static void child_run(struct run *run, size_t first, size_t n, const char *host,
     char ready = rc == 0 ? 'R' : 'E';
     uint64_t t0 = 0;
     if (write_all(up, &ready, 1) == 0 && rc == 0) {
-        if (read_until(down, &t0, sizeof t0, UINT64_MAX) != 0 || t0 == 0)
+        /* The other generators may still be joining (thousands of clients
+         * take seconds): ours are serviced meanwhile, or the relay times
+         * out their ENet peers (udp: expires them) before the start. */
+        if (swarm_wait_readable(run->sw, down, UINT64_MAX, &stop_flag) != 0 ||
+            read_until(down, &t0, sizeof t0, UINT64_MAX) != 0 || t0 == 0)
             rc = fail(run, "no start time from the parent");
         else if ((rc = measure(run, t0)) == 0)
             summarize(run);

@@ -20,6 +20,7 @@
 #define EVENTS_PER_DRAIN 4096 /* one client's events per wake-up, at most */
 #define FDS_SPARE 64          /* descriptors beyond the clients' sockets */
 #define HUB_TAG (UINT64_C(1) << 63) /* epoll data: a hub's index, not a client's */
+#define OUTSIDE_TAG (HUB_TAG - 1)   /* ... swarm_wait_readable's fd */
 #define CREATE_SERVICE_EVERY 64     /* clients created between services in swarm_create */
 
 struct swarm_member {
@@ -50,6 +51,7 @@ struct swarm {
     size_t cursor;               /* the made client whose send is due next */
     uint64_t t0_us, period_us;
     uint64_t next_full_us; /* next time every client is serviced */
+    bool outside_ready;    /* swarm_wait_readable's fd became readable */
     struct swarm_stats stats;
 };
 
@@ -388,7 +390,9 @@ static void service_ready(struct swarm *sw, uint64_t wait_us)
                              NULL);
     for (int k = 0; k < ready; k++) {
         uint64_t d = sw->ready[k].data.u64;
-        if (d & HUB_TAG)
+        if (d == OUTSIDE_TAG)
+            sw->outside_ready = true;
+        else if (d & HUB_TAG)
             service_hub(sw, (size_t)(d & ~HUB_TAG));
         else if (d < sw->n)
             drain_one(sw, (size_t)d);
@@ -539,6 +543,23 @@ uint64_t swarm_step(struct swarm *sw, uint64_t end_us)
         wait = MAX_WAIT_US;
     swarm_service(sw, wait);
     return earliest;
+}
+
+int swarm_wait_readable(struct swarm *sw, int fd, uint64_t deadline_us,
+                        const volatile sig_atomic_t *stop)
+{
+    /* in the clients' epoll set: the wait ends at once either way */
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = OUTSIDE_TAG};
+    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return -1;
+    sw->outside_ready = false;
+    for (uint64_t now = clock_now_us(); !sw->outside_ready && !(stop && *stop) &&
+                                        now < deadline_us; now = clock_now_us()) {
+        uint64_t wait = deadline_us - now;
+        swarm_service(sw, wait > MAX_WAIT_US ? MAX_WAIT_US : wait);
+    }
+    epoll_ctl(sw->ep, EPOLL_CTL_DEL, fd, NULL);
+    return sw->outside_ready ? 0 : -1;
 }
 
 void swarm_drain(struct swarm *sw, uint64_t until_us)

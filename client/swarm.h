@@ -138,4 +138,13 @@ uint64_t swarm_step(struct swarm *sw, uint64_t end_us);
 /* Services until until_us (draining what is still on its way). */
 void swarm_drain(struct swarm *sw, uint64_t until_us);
 
+/* Services the clients until fd (not one of theirs: a pipe from a process
+ * that coordinates several swarms, a timer) is readable, deadline_us
+ * passes or *stop is set (stop may be NULL): who waits for something else
+ * keeps the clients alive meanwhile (ENet's acks and pings, udp's
+ * keepalive), or the relay times them out. Reads nothing from fd. Returns
+ * 0 once fd is readable (or closed at the other end), else -1. */
+int swarm_wait_readable(struct swarm *sw, int fd, uint64_t deadline_us,
+                        const volatile sig_atomic_t *stop);
+
 #endif

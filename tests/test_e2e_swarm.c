@@ -4,7 +4,8 @@
  * is the intended one, and names and rooms follow the slice (first).
  * ENet clients share hosts per_host at a time (one local port each host),
  * udp clients never. Clients the test made itself join the swarm
- * (swarm_adopt) with modes and rates of their own. */
+ * (swarm_adopt) with modes and rates of their own. A swarm waiting for
+ * something else keeps its clients alive (swarm_wait_readable). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +14,11 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../client/swarm.h"
 #include "../sys/clock.h"
@@ -259,6 +262,66 @@ static void test_swarm_adopted_only(void **state)
     adopted_session(0);
 }
 
+#define QUIET_RELAY_MS "1500" /* the relay's --timeout-ms */
+#define WAIT_S 3                /* twice that: unserviced, every client is gone */
+
+/* Clients joined, then WAIT_S of swarm_wait_readable on a timer (as a
+ * generator waits for its start time): they are serviced all along, so the
+ * relay (--timeout-ms 1500) times none out. Without the servicing, ENet's
+ * peers miss the relay's pings and udp clients go silent: all gone. */
+static void wait_readable_session(const char *transport, enum proto_mode mode)
+{
+    struct spawn_proc relay;
+    const char *args[] = {"--transport", transport, "--timeout-ms", QUIET_RELAY_MS, NULL};
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    struct swarm_config cfg = {.host = "127.0.0.1", .port = (uint16_t)port, .clients = 3,
+                               .room = "w", .name = "w", .mode = mode, .timeout_ms = 5000,
+                               .rate_hz = RATE};
+    char err[256];
+    struct swarm *sw = swarm_create(&cfg, NULL, err, sizeof err);
+    assert_non_null(sw);
+    assert_int_equal(swarm_wait_ready(sw, true, clock_now_us() + 10000000, NULL, err,
+                                      sizeof err), 0);
+    int never[2]; /* a pipe nobody writes: the deadline ends the wait */
+    assert_int_equal(pipe(never), 0);
+    uint64_t t = clock_now_us();
+    assert_int_equal(swarm_wait_readable(sw, never[0], t + 100000, NULL), -1);
+    assert_true(clock_now_us() >= t + 100000);
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+    assert_true(tfd >= 0);
+    struct itimerspec its = {.it_value = {.tv_sec = WAIT_S}};
+    assert_int_equal(timerfd_settime(tfd, 0, &its, NULL), 0);
+    t = clock_now_us();
+    assert_int_equal(swarm_wait_readable(sw, tfd, t + 20000000, NULL), 0);
+    assert_true(clock_now_us() >= t + WAIT_S * 1000000u - 1000); /* the timer ended it */
+    long long timeouts = harness_relay_stat(&relay, "timeouts");
+    long long clients = harness_relay_stat(&relay, "clients");
+    print_message("wait_readable %s: %d s waiting, relay --timeout-ms %s: clients %lld, "
+                  "timeouts %lld\n", transport, WAIT_S, QUIET_RELAY_MS, clients, timeouts);
+    assert_int_equal(timeouts, 0);
+    assert_int_equal(clients, 3);
+    assert_int_equal(swarm_alive(sw), 3);
+    close(tfd);
+    close(never[0]);
+    close(never[1]);
+    swarm_destroy(sw);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
+    spawn_free(&relay);
+}
+
+static void test_swarm_wait_readable_enet(void **state)
+{
+    (void)state;
+    wait_readable_session("enet", PROTO_MODE_RELIABLE);
+}
+
+static void test_swarm_wait_readable_udp(void **state)
+{
+    (void)state;
+    wait_readable_session("udp", PROTO_MODE_UDP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +331,8 @@ int main(void)
         cmocka_unit_test(test_swarm_udp),
         cmocka_unit_test(test_swarm_adopted_after_made),
         cmocka_unit_test(test_swarm_adopted_only),
+        cmocka_unit_test(test_swarm_wait_readable_enet),
+        cmocka_unit_test(test_swarm_wait_readable_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
