@@ -29,6 +29,7 @@
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
 #define TICK_QUEUE 4096           /* states held per tick; a full queue fans out early */
 #define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
+#define TICK_PHASE_US 5000        /* rooms' ticks are staggered on this grid */
 
 struct relay_room {
     bool used;
@@ -81,6 +82,7 @@ struct relay_held {
     uint8_t flags;
     uint16_t len;
     uint32_t off;   /* bytes, stamped, at held_bytes + off */
+    uint64_t due_us; /* end of the sender's room's tick it arrived in */
 };
 
 struct relay {
@@ -93,7 +95,7 @@ struct relay {
     uint32_t nheld;
     uint8_t *held_bytes;        /* TICK_ARENA */
     size_t held_used;
-    uint64_t tick_end_us;       /* end of the tick the held states arrived in */
+    uint64_t tick_due_us;       /* the earliest held state's due_us */
     uint32_t clients, nrooms, members;
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
@@ -700,40 +702,76 @@ static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t fl
                      flags & PROTO_FLAGS_MASK, bytes, len);
 }
 
-/* Sends every held state, in arrival order. A sender that left (or whose
+/* Sends the held states due by now_us, in arrival order, and keeps the
+ * others (in order, packed at the front). A sender that left (or whose
  * handle now holds another session) since is skipped. */
-static size_t fan_out_held(struct relay *r)
+static size_t fan_out_due(struct relay *r, uint64_t now_us)
 {
     size_t sent = 0;
+    uint32_t kept = 0;
+    size_t kept_bytes = 0;
+    r->tick_due_us = UINT64_MAX;
     for (uint32_t i = 0; i < r->nheld; i++) {
-        const struct relay_held *h = &r->held[i];
+        struct relay_held *h = &r->held[i];
+        if (h->due_us > now_us) {
+            /* Later states only move down: memmove is safe. */
+            memmove(r->held_bytes + kept_bytes, r->held_bytes + h->off, h->len);
+            h->off = (uint32_t)kept_bytes;
+            kept_bytes += h->len;
+            if (h->due_us < r->tick_due_us)
+                r->tick_due_us = h->due_us;
+            r->held[kept++] = *h;
+            continue;
+        }
         const struct relay_peer *p = &r->peers[h->peer];
         if (!p->joined || p->id != h->id)
             continue;
         fan_out(r, h->peer, h->channel, h->flags, r->held_bytes + h->off, h->len);
         sent++;
     }
-    if (r->nheld)
+    if (kept < r->nheld)
         r->stats.ticks++;
-    r->nheld = 0;
-    r->held_used = 0;
+    r->nheld = kept;
+    r->held_used = kept_bytes;
     return sent;
 }
 
-/* Holds a stamped state until the end of its tick. The ticks are a grid
- * of tick_us from time 0, so the wait is at most tick_us. A full queue is
+/* Sends every held state (a full queue, shutdown). */
+static size_t fan_out_held(struct relay *r)
+{
+    return fan_out_due(r, UINT64_MAX);
+}
+
+/* When a state that room slot `room` receives at now_us is due. Ticks are
+ * a fixed grid of tick_us, so the wait is at most tick_us. With many rooms
+ * and a long tick, the rooms' grids are staggered: K = tick_us / 5 ms
+ * phases (rounded up), room slot i ends its ticks (i mod K) x tick_us / K
+ * after phase 0's. Each room still gets its whole tick in one fan-out, but
+ * the relay sends a K-th of the rooms every 5 ms rather than all of them at
+ * once: the fan-out of 2000 rooms' tick takes tens of ms, and the last
+ * recipients would wait that long on top of the tick. */
+static uint64_t tick_due(const struct relay *r, uint32_t room, uint64_t now_us)
+{
+    uint64_t tick = r->cfg.tick_us;
+    uint64_t phases = (tick + TICK_PHASE_US - 1) / TICK_PHASE_US;
+    uint64_t offset = room % phases * (tick / phases);
+    return now_us - (now_us + tick - offset) % tick + tick;
+}
+
+/* Holds a stamped state until the end of its room's tick. A full queue is
  * sent at once: nothing is dropped, it only goes out early. */
 static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                 const uint8_t *bytes, size_t len, uint64_t now_us)
 {
     if (r->nheld == TICK_QUEUE || TICK_ARENA - r->held_used < len)
         fan_out_held(r);
-    if (r->nheld == 0)
-        r->tick_end_us = now_us - now_us % r->cfg.tick_us + r->cfg.tick_us;
+    uint64_t due = tick_due(r, r->peers[peer].room, now_us);
+    if (r->nheld == 0 || due < r->tick_due_us)
+        r->tick_due_us = due;
     struct relay_held *h = &r->held[r->nheld++];
     *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .channel = channel,
                               .flags = (uint8_t)flags, .len = (uint16_t)len,
-                              .off = (uint32_t)r->held_used };
+                              .off = (uint32_t)r->held_used, .due_us = due };
     memcpy(r->held_bytes + r->held_used, bytes, len);
     r->held_used += len;
     return 0;
@@ -791,14 +829,14 @@ static int on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
 
 size_t relay_tick(struct relay *r, uint64_t now_us)
 {
-    if (r->nheld == 0 || now_us < r->tick_end_us)
+    if (r->nheld == 0 || now_us < r->tick_due_us)
         return 0;
-    return fan_out_held(r);
+    return fan_out_due(r, now_us);
 }
 
 uint64_t relay_tick_due(const struct relay *r)
 {
-    return r->nheld ? r->tick_end_us : UINT64_MAX;
+    return r->nheld ? r->tick_due_us : UINT64_MAX;
 }
 
 /* ---- control messages ------------------------------------------------- */

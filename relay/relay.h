@@ -218,7 +218,9 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
  * the tick it arrived in has ended, so a transport that flushes after
  * relay_tick sends each recipient a whole tick's states at once (ENet packs
  * them into few datagrams; plain UDP sends them in one sendmmsg). Ticks are
- * a fixed grid of tick_us, so a state waits at most tick_us. Recipients are
+ * a fixed grid of tick_us, so a state waits at most tick_us; with a tick
+ * over 5 ms the rooms' grids are staggered on a 5 ms grid, so a fan-out
+ * sends a slice of the rooms, not all of them at once. Recipients are
  * the room's members at fan-out; a sender that left meanwhile is skipped
  * (its room has had its left notice). With tick_us 0 this does nothing. */
 
@@ -227,7 +229,7 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
  * of states fanned out. */
 size_t relay_tick(struct relay *r, uint64_t now_us);
 
-/* When the held states are due; UINT64_MAX if none is held. */
+/* When the earliest held state is due; UINT64_MAX if none is held. */
 uint64_t relay_tick_due(const struct relay *r);
 
 /* Closes every peer (held states are fanned out first): error shutting_down, then disconnect. Peers that

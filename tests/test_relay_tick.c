@@ -1,7 +1,7 @@
 /* test_relay_tick.c: the relay core through a fake transport and a fake clock
  * (support/fake_relay.h): tick batching: order kept and nothing lost with a bounded
  * latency, held to the end of the tick, senders who left skipped, a full queue and
- * shutdown. */
+ * shutdown, rooms' ticks staggered. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -178,6 +178,63 @@ static void tick_full_queue_and_shutdown_send_everything(void **state)
     relay_destroy(r);
 }
 
+/* Many rooms with a long tick: the rooms' ticks are staggered over it on
+ * a 5 ms grid (room slot i ends its ticks (i mod K) x tick/K after the
+ * grid's, K = tick/5 ms), so the relay fans out a slice of the rooms every
+ * 5 ms instead of every room at once. Each room still gets all its tick's
+ * states in one fan-out, each waits at most one tick, and a pass sends
+ * only the rooms whose tick has ended. */
+static void tick_staggers_rooms_over_the_tick(void **state)
+{
+    (void)state;
+    enum { ROOMS = 12, TICK = 50000, STEP = 5000, PHASES = TICK / STEP };
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 64;
+    cfg.max_clients = 60;
+    cfg.rate_limit = 0;
+    cfg.tick_us = TICK;
+    struct relay *r = relay_with_peers(&cfg, 2 * ROOMS);
+    for (uint32_t p = 0; p < 2 * ROOMS; p++) {
+        char room[16], name[16];
+        snprintf(room, sizeof room, "r%u", (unsigned)(p / 2));
+        snprintf(name, sizeof name, "p%u", (unsigned)p);
+        assert_int_equal(join(r, p, room, name, false), 0);
+    }
+    fake_clear();
+    now_us = 10 * (uint64_t)TICK + 1000; /* 1 ms into a tick of the grid */
+    for (uint32_t p = 0; p < 2 * ROOMS; p++)
+        assert_int_equal(send_state(r, p, 0, 1), 0);
+    assert_int_equal(fk.n_states, 0);
+    assert_int_equal(relay_tick_due(r), 10 * (uint64_t)TICK + STEP); /* room 1's */
+    size_t before = 0;
+    for (uint32_t k = 1; k <= PHASES; k++) {
+        uint64_t at = 10 * (uint64_t)TICK + (uint64_t)k * STEP;
+        assert_int_equal(relay_tick_due(r), at);
+        assert_int_equal(relay_tick(r, at - 1), 0);
+        /* phase k % PHASES: rooms k and k + 10 (the ones that exist) */
+        size_t rooms = 0;
+        for (uint32_t room = 0; room < ROOMS; room++)
+            rooms += room % PHASES == k % PHASES;
+        assert_int_equal(relay_tick(r, at), 2 * rooms);
+        assert_int_equal(fk.n_states - before, 2 * rooms); /* each to its one roommate */
+        for (size_t i = before; i < fk.n_states; i++) {
+            struct proto_state s;
+            assert_int_equal(proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s),
+                             PROTO_OK);
+            uint32_t from = s.sender - 1, to = fk.states[i].peer; /* ids 1.. = peers 0.. */
+            assert_int_equal(from / 2, to / 2);          /* within the room */
+            assert_int_equal((from / 2) % PHASES, k % PHASES); /* the room's phase */
+            assert_true(at - now_us <= TICK);
+        }
+        before = fk.n_states;
+    }
+    assert_int_equal(fk.n_states, 2 * ROOMS);
+    assert_int_equal(relay_tick_due(r), UINT64_MAX);
+    assert_int_equal(relay_stats(r)->ticks, PHASES);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +242,7 @@ int main(void)
         cmocka_unit_test(tick_holds_until_the_end_of_the_tick),
         cmocka_unit_test(tick_skips_senders_who_left),
         cmocka_unit_test(tick_full_queue_and_shutdown_send_everything),
+        cmocka_unit_test(tick_staggers_rooms_over_the_tick),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }
