@@ -96,6 +96,7 @@ struct relay {
     uint8_t *held_bytes;        /* TICK_ARENA */
     size_t held_used;
     uint64_t tick_due_us;       /* the earliest held state's due_us */
+    uint64_t arrived_after_us;  /* relay_arrived_after: the batch's earliest arrival */
     uint32_t clients, nrooms, members;
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
@@ -765,7 +766,9 @@ static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
 {
     if (r->nheld == TICK_QUEUE || TICK_ARENA - r->held_used < len)
         fan_out_held(r);
-    uint64_t due = tick_due(r, r->peers[peer].room, now_us);
+    uint64_t arrived = r->arrived_after_us && r->arrived_after_us < now_us ? r->arrived_after_us
+                                                                             : now_us;
+    uint64_t due = tick_due(r, r->peers[peer].room, arrived);
     if (r->nheld == 0 || due < r->tick_due_us)
         r->tick_due_us = due;
     struct relay_held *h = &r->held[r->nheld++];
@@ -832,6 +835,11 @@ size_t relay_tick(struct relay *r, uint64_t now_us)
     if (r->nheld == 0 || now_us < r->tick_due_us)
         return 0;
     return fan_out_due(r, now_us);
+}
+
+void relay_arrived_after(struct relay *r, uint64_t us)
+{
+    r->arrived_after_us = us;
 }
 
 uint64_t relay_tick_due(const struct relay *r)

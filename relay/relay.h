@@ -229,6 +229,14 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
  * of states fanned out. */
 size_t relay_tick(struct relay *r, uint64_t now_us);
 
+/* A transport that reads in batches says, before each, when its previous
+ * read ended: what it hands over next arrived after that, and a held
+ * state counts as arrived then for its tick (not at now_us, which may be
+ * after the tick's end), so a late read never pushes a state into the next
+ * tick. Everything else (pongs' clock, rate limits) keeps now_us. Without
+ * it (or with a time after now_us) the state's now_us counts. */
+void relay_arrived_after(struct relay *r, uint64_t us);
+
 /* When the earliest held state is due; UINT64_MAX if none is held. */
 uint64_t relay_tick_due(const struct relay *r);
 

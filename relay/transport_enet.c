@@ -74,6 +74,7 @@ struct relay_enet {
     enet_uint32 swept;    /* ENet ms of the last half-open sweep */
     ENetPacket *current;  /* packet being handed to the core, reused to forward */
     bool queued;          /* something was queued since the last flush */
+    uint64_t read_end_us; /* when the previous service stopped reading */
     struct relay *relay;  /* set while servicing, for counters */
     enet_uint32 hint_ms;  /* ENet ms of the last "we speak ENet" answer */
     unsigned hints;       /* answers sent in that millisecond's second */
@@ -685,6 +686,8 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
     ENetEvent *ev = &se.event;
     int n = 0;
     t->relay = r;
+    if (t->read_end_us)
+        relay_arrived_after(r, t->read_end_us);
     int rc = enet_host_service(t->host, ev, timeout_ms < 0 ? 0 : (enet_uint32)timeout_ms);
     for (int round = 1; rc > 0; round++) {
         while (rc > 0) {
@@ -696,6 +699,10 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
             break;
         rc = enet_host_service(t->host, ev, 0); /* more waiting? */
     }
+    /* What the next call reads arrived after this moment (see
+     * relay_arrived_after): reading in batches never pushes a state into a
+     * later tick. */
+    t->read_end_us = clock_now_us();
     sweep(t, r);
     relay_tick(r, clock_now_us());
     if (t->queued)

@@ -88,6 +88,7 @@ struct relay_udp {
     union netaddr sto[UDP_SEND_BATCH];
     unsigned nsend;
 
+    uint64_t read_end_us;    /* when the previous service stopped reading */
     uint64_t stray_tokens, stray_us; /* reply budget for non-members, whole replies */
     uint8_t cookie_key[16];  /* random per relay start */
 };
@@ -575,6 +576,8 @@ static int udp_service(void *ctx, struct relay *r, int timeout_ms)
 {
     struct relay_udp *t = ctx;
     t->relay = r;
+    if (t->read_end_us)
+        relay_arrived_after(r, t->read_end_us);
     struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
     int ready = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
     if (ready < 0 && errno != EINTR)
@@ -584,6 +587,7 @@ static int udp_service(void *ctx, struct relay *r, int timeout_ms)
         total = receive_batches(t, r);
     if (total < 0)
         return -1;
+    t->read_end_us = clock_now_us(); /* the next read's floor: relay_arrived_after */
     /* With --tick-ms: the tick's states, all in one sendmmsg. */
     relay_tick(r, clock_now_us());
     send_flush(t);

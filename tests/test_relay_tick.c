@@ -1,7 +1,7 @@
 /* test_relay_tick.c: the relay core through a fake transport and a fake clock
  * (support/fake_relay.h): tick batching: order kept and nothing lost with a bounded
  * latency, held to the end of the tick, senders who left skipped, a full queue and
- * shutdown, rooms' ticks staggered. */
+ * shutdown, rooms' ticks staggered, a batch's arrival time. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -235,6 +235,29 @@ static void tick_staggers_rooms_over_the_tick(void **state)
     relay_destroy(r);
 }
 
+/* A transport that reads in batches says when its previous read ended:
+ * a state read just after its tick ended, but that arrived before, goes
+ * out with that tick. Only the tick takes that time: a pong in the same
+ * batch still carries the relay's clock when it answered. */
+static void tick_takes_the_batch_arrival(void **state)
+{
+    (void)state;
+    struct relay *r = tick_room(2, false);
+    now_us = 7 * TICK_US + 2000; /* read 2 ms after the tick ended at 7 ticks... */
+    relay_arrived_after(r, 7 * TICK_US - 3000); /* ...of a batch that began 3 ms before */
+    assert_int_equal(send_state(r, 0, 0, 1), 0);
+    assert_int_equal(relay_tick_due(r), 7 * TICK_US); /* its own tick, already over */
+    assert_int_equal(relay_tick(r, now_us), 1);
+    assert_int_equal(states_to(1), 1);
+    assert_int_equal(send_text(r, 0, "{\"type\":\"ping\",\"t\":5}"), 0);
+    assert_int_equal(last_ctl(0, PROTO_CTL_PONG)->relay_t, now_us);
+    /* A floor after now (a transport's clock ahead of the state's): now counts. */
+    relay_arrived_after(r, now_us + 5000);
+    assert_int_equal(send_state(r, 0, 0, 2), 0);
+    assert_int_equal(relay_tick_due(r), 8 * TICK_US);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +266,7 @@ int main(void)
         cmocka_unit_test(tick_skips_senders_who_left),
         cmocka_unit_test(tick_full_queue_and_shutdown_send_everything),
         cmocka_unit_test(tick_staggers_rooms_over_the_tick),
+        cmocka_unit_test(tick_takes_the_batch_arrival),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

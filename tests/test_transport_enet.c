@@ -6,7 +6,9 @@
  * is counted as too_big (reliable: the peer is closed, since its channel
  * can never move on); hand-made and random datagrams from a connected
  * peer's own socket never crash the datagram inspection; shutdown's drain
- * ends as soon as no goodbye is in flight. Every wait is bounded. */
+ * ends as soon as no goodbye is in flight; with a tick, a state read after
+ * its tick ended (the relay reads in batches) still goes out with that
+ * tick. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -56,7 +58,7 @@ static struct proto_control *msg;
  * it (8 peers; max_clients unless 0), connectable at *addr. Returns the
  * relay core, or NULL (with *t NULL and a message on stderr if the transport
  * failed). */
-static struct relay *relay_open(uint32_t timeout_ms, uint32_t max_clients,
+static struct relay *relay_open(uint32_t timeout_ms, uint32_t max_clients, uint32_t tick_us,
                                 struct relay_enet **t, ENetAddress *addr)
 {
     char err[128];
@@ -74,6 +76,7 @@ static struct relay *relay_open(uint32_t timeout_ms, uint32_t max_clients,
     cfg.peer_cap = 8;
     if (max_clients)
         cfg.max_clients = max_clients;
+    cfg.tick_us = tick_us;
     struct relay_transport tp = relay_enet_ops.core(*t);
     enet_address_set_host(addr, "127.0.0.1");
     addr->port = (enet_uint16)atoi(strrchr(relay_enet_ops.address(*t), ':') + 1);
@@ -84,7 +87,7 @@ static int setup(void **state)
 {
     (void)state;
     log_threshold = LOG_OFF;
-    R = relay_open(TIMEOUT_MS, 6, &T, &relay_addr);
+    R = relay_open(TIMEOUT_MS, 6, 0, &T, &relay_addr);
     if (!T)
         return -1;
     msg = calloc(1, sizeof *msg);
@@ -734,7 +737,7 @@ static void drain_ends_when_no_goodbye_is_pending(void **state)
     (void)state;
     struct relay_enet *t;
     ENetAddress a;
-    struct relay *r = relay_open(10000, 0, &t, &a);
+    struct relay *r = relay_open(10000, 0, 0, &t, &a);
     assert_non_null(t);
     assert_non_null(r);
 
@@ -887,6 +890,62 @@ static void enet_refusal_cases(void **state)
     assert_int_equal(data, 1); /* the unreliable one runs past the end: ENet stops */
 }
 
+/* With --tick-ms the relay reads its socket in batches. A state that
+ * reached the socket before its tick ended but is read after belongs to
+ * that tick: it goes out in the same service that reads it, not a tick
+ * later. (A 200 ms tick: room "lobby" is slot 0, whose ticks end on the
+ * 200 ms grid of the monotonic clock.) */
+static void late_read_state_keeps_its_tick(void **state)
+{
+    (void)state;
+    enum { TICK = 200000 };
+    struct relay_enet *keep_t = T;
+    struct relay *keep_r = R;
+    ENetAddress keep_a = relay_addr;
+    R = relay_open(TIMEOUT_MS, 6, TICK, &T, &relay_addr);
+    assert_non_null(T);
+    assert_non_null(R);
+    struct cl cs[2];
+    for (int i = 0; i < 2; i++)
+        cl_open(&cs[i], PROTO_CHANNEL_COUNT);
+    uint32_t ida = connect_and_join(cs, 2, 0, "alice");
+    assert_true(ida && connect_and_join(cs, 2, 1, "bob"));
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = { .seq = 1, .send_us = 1 };
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+
+    bool placed = false;
+    for (int attempt = 0; attempt < 5 && !placed; attempt++) {
+        /* Everything so far read and sent; then the state reaches the
+         * relay's socket well before the tick's end, unread. */
+        pump(cs, 2);
+        uint64_t end = (clock_now_us() / TICK + 1) * TICK;
+        if (end - clock_now_us() < TICK / 4) {
+            clock_sleep_until_us(end); /* too close to the end: take the next tick */
+            continue;
+        }
+        relay_enet_ops.service(T, R, 0);
+        uint64_t before = relay_stats(R)->states_out;
+        send_on(&cs[0], PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, st, sizeof st);
+        enet_host_flush(cs[0].host);
+        if (clock_now_us() + 20000 > end)
+            continue; /* the machine stalled: try again */
+        placed = true;
+        clock_sleep_until_us(end + 20000);
+        relay_enet_ops.service(T, R, 0); /* reads it 20 ms after its tick ended */
+        assert_int_equal(relay_stats(R)->states_out - before, 1);
+        s.seq++;
+        assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    }
+    assert_true(placed);
+    close_all(cs, 2);
+    relay_destroy(R);
+    relay_enet_ops.destroy(T);
+    T = keep_t;
+    R = keep_r;
+    relay_addr = keep_a;
+}
+
 int main(void)
 {
     if (enet_initialize() != 0)
@@ -904,6 +963,7 @@ int main(void)
         cmocka_unit_test(crafted_datagrams_from_a_peer),
         cmocka_unit_test(send_to_closing_peer_is_not_a_failure),
         cmocka_unit_test(drain_ends_when_no_goodbye_is_pending),
+        cmocka_unit_test(late_read_state_keeps_its_tick),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     enet_deinitialize();

@@ -1,7 +1,8 @@
 /* test_transport_udp.c: the plain-UDP transport in process, on 127.0.0.1, driven
  * by bare datagram sockets (no client library): join by datagram, repeated
  * join, forwarding with stamped ids, strangers, oversize datagrams, expiry
- * of silent members, leave, the per-address cap. Every wait is bounded. */
+ * of silent members, leave, the per-address cap; with a tick, a state read
+ * after its tick ended still goes out with that tick. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -41,17 +42,16 @@ struct env {
 
 static struct env E;
 
-static int setup(void **state)
+/* A udp transport on 127.0.0.1 and a relay core on it (tick_us: its tick). */
+static int env_open(struct env *e, uint32_t tick_us)
 {
-    (void)state;
-    log_threshold = LOG_OFF;
     char err[128];
     struct relay_net_config ncfg = {
         .bind = "127.0.0.1", .port = 0, .peer_cap = 8, .max_per_address = 3,
         .max_packet_size = 2048, .timeout_ms = MEMBER_TIMEOUT_MS,
     };
-    E.t = relay_udp_ops.create(&ncfg, err, sizeof err);
-    if (!E.t) {
+    e->t = relay_udp_ops.create(&ncfg, err, sizeof err);
+    if (!e->t) {
         fprintf(stderr, "relay_udp_ops.create: %s\n", err);
         return -1;
     }
@@ -60,20 +60,33 @@ static int setup(void **state)
     cfg.peer_cap = 8;
     cfg.max_clients = 6;
     cfg.max_packet_size = 2048;
-    struct relay_transport tp = relay_udp_ops.core(E.t);
-    E.r = relay_create(&cfg, &tp);
-    E.msg = calloc(1, sizeof *E.msg);
-    socklen_t len = sizeof E.relay_addr;
-    getsockname(relay_udp_fd(E.t), (struct sockaddr *)&E.relay_addr, &len);
-    return E.r && E.msg ? 0 : -1;
+    cfg.tick_us = tick_us;
+    struct relay_transport tp = relay_udp_ops.core(e->t);
+    e->r = relay_create(&cfg, &tp);
+    e->msg = calloc(1, sizeof *e->msg);
+    socklen_t len = sizeof e->relay_addr;
+    getsockname(relay_udp_fd(e->t), (struct sockaddr *)&e->relay_addr, &len);
+    return e->r && e->msg ? 0 : -1;
+}
+
+static void env_close(struct env *e)
+{
+    relay_destroy(e->r);
+    relay_udp_ops.destroy(e->t);
+    free(e->msg);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    log_threshold = LOG_OFF;
+    return env_open(&E, 0);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    relay_destroy(E.r);
-    relay_udp_ops.destroy(E.t);
-    free(E.msg);
+    env_close(&E);
     return 0;
 }
 
@@ -527,6 +540,51 @@ static void send_batch_counts_each_failure_once(void **state)
     assert_int_equal(fs.calls, 0);
 }
 
+/* With --tick-ms the relay reads its socket in batches. A state that
+ * reached the socket before its tick ended but is read after belongs to
+ * that tick: it goes out in the same service that reads it, not a tick
+ * later. (A 200 ms tick: room "lobby" is slot 0, whose ticks end on the
+ * 200 ms grid of the monotonic clock.) */
+static void late_read_state_keeps_its_tick(void **state)
+{
+    (void)state;
+    enum { TICK = 200000 };
+    struct env keep = E;
+    assert_int_equal(env_open(&E, TICK), 0);
+    int a = relay_socket(), b = relay_socket();
+    assert_true(join_as(a, "lobby", "alice") > 0);
+    assert_true(join_as(b, "lobby", "bob") > 0);
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = { .seq = 1, .send_us = 1 };
+    bool placed = false;
+    for (int attempt = 0; attempt < 5 && !placed; attempt++) {
+        /* Everything so far read and sent; then the state reaches the
+         * relay's socket well before the tick's end, unread. */
+        pump();
+        uint64_t end = (clock_now_us() / TICK + 1) * TICK;
+        if (end - clock_now_us() < TICK / 4) {
+            clock_sleep_until_us(end); /* too close to the end: take the next tick */
+            continue;
+        }
+        relay_udp_ops.service(E.t, E.r, 0);
+        uint64_t before = relay_stats(E.r)->states_out;
+        assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+        send_raw(a, st, sizeof st);
+        s.seq++;
+        if (clock_now_us() + 20000 > end)
+            continue; /* the machine stalled: try again */
+        placed = true;
+        clock_sleep_until_us(end + 20000);
+        relay_udp_ops.service(E.t, E.r, 0); /* reads it 20 ms after its tick ended */
+        assert_int_equal(relay_stats(E.r)->states_out - before, 1);
+    }
+    assert_true(placed);
+    close(a);
+    close(b);
+    env_close(&E);
+    E = keep;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -536,6 +594,7 @@ int main(void)
         cmocka_unit_test(spoofed_source_cannot_get_victim_banned),
         cmocka_unit_test(shutdown_reaches_members),
         cmocka_unit_test(send_batch_counts_each_failure_once),
+        cmocka_unit_test(late_read_state_keeps_its_tick),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
