@@ -156,6 +156,7 @@ enum bench_figure {
     BENCH_F_RELAY_CPU,   /* relay_cpu_pct, % of a core */
     BENCH_F_BENCH_CPU,   /* bench_cpu_pct */
     BENCH_F_BYTES,       /* bytes_per_msg */
+    BENCH_F_LATE99,      /* late_p99_us: the generator's own delay, ms */
     BENCH_F_COUNT
 };
 
@@ -184,6 +185,9 @@ struct bench_result {
     struct histogram *latency; /* one-way µs from the intended send (owned) */
     uint64_t p50_us, p90_us, p99_us, p999_us, max_us;
     double mean_us;
+    struct histogram *send_late; /* µs each send left after its intended time (owned):
+                                    the generator's own delay, inside every latency */
+    uint64_t late_p50_us, late_p99_us;
     double jitter_us;        /* RFC 3550 J, mean over (receiver, sender) pairs */
     uint64_t jitter_pairs;   /* ... that many pairs */
     uint64_t enet_clients;   /* clients the ENet means below are over */

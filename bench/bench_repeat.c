@@ -33,6 +33,8 @@ static const struct {
                            FIG_DOUBLE},
     [BENCH_F_BYTES] = {"bytes_per_msg", offsetof(struct bench_result, bytes_per_msg),
                        FIG_DOUBLE},
+    [BENCH_F_LATE99] = {"send_late_p99_ms", offsetof(struct bench_result, late_p99_us),
+                        FIG_U64_US},
 };
 
 const char *bench_figure_name(enum bench_figure f)
@@ -210,6 +212,7 @@ int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *o
         return lat || n < 2 ? 0 : -1;
     }
     histogram_reset(lat);
+    out->send_late = NULL; /* runs[0]'s, freed below; its figures become medians */
     size_t good = take_medians(runs, n, out);
     out->ok = true;
     zero_pooled(out);

@@ -16,6 +16,9 @@
 #include "../sys/version.h"
 #include "audit.h"
 
+/* A generator this late (p99) shaped a latency figure it is a quarter of. */
+#define GENERATOR_LATE_US 5000
+
 static double ms(uint64_t us)
 {
     return (double)us / 1000.0;
@@ -80,6 +83,25 @@ static void table_audit(FILE *out, const struct bench_result *x)
                 (unsigned long long)a->relay_socket_drops);
 }
 
+/* The generator's line: its CPU, and how late it sent (inside every
+ * latency figure); a note when it, not only the relay, shaped the figures. */
+static void table_generator(FILE *out, const struct bench_result *x)
+{
+    size_t procs = x->procs > 1 ? x->procs : 1;
+    fprintf(out, "  generator: %zu process%s at", procs, procs > 1 ? "es" : "");
+    for (size_t p = 0; p < procs && p < BENCH_MAX_PROCS; p++)
+        fprintf(out, "%s %.0f%%", p ? "," : "",
+                x->procs > 1 ? x->proc_cpu_pct[p] : x->bench_cpu_pct);
+    fprintf(out, " of a core; sends left p99 %.2f ms after their intended time\n",
+            ms(x->late_p99_us));
+    if (x->bench_cpu_pct >= 90)
+        fprintf(out, "  note: a generator process used %.0f%% of a core: the generator, not "
+                     "only the relay, limits these figures\n", x->bench_cpu_pct);
+    else if (x->late_p99_us >= GENERATOR_LATE_US && x->late_p99_us * 4 >= x->p99_us)
+        fprintf(out, "  note: the generator itself sent late (p99 %.1f ms): the latency "
+                     "figures include that delay\n", ms(x->late_p99_us));
+}
+
 /* Under a row of --repeat: how many runs its medians are over, and each
  * figure's min-max. */
 static void print_spread(FILE *out, const struct bench_result *x)
@@ -88,7 +110,7 @@ static void print_spread(FILE *out, const struct bench_result *x)
         [BENCH_F_LOST] = "lost%", [BENCH_F_P50] = "p50", [BENCH_F_P90] = "p90",
         [BENCH_F_P99] = "p99", [BENCH_F_P999] = "p999", [BENCH_F_MAX] = "max",
         [BENCH_F_MEAN] = "mean", [BENCH_F_JITTER] = "jit", [BENCH_F_RELAY_CPU] = "cpu%",
-        [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg"};
+        [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg", [BENCH_F_LATE99] = "late99"};
     fprintf(out, "  median of %zu run%s, min-max:", x->spread.runs,
             x->spread.runs == 1 ? "" : "s");
     for (int f = 0; f < BENCH_F_COUNT; f++)
@@ -177,15 +199,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                      x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
                                                     (long)x->rooms),
                      x->worst_room_pct, x->rooms_below);
-        if (x->procs > 1) {
-            fprintf(out, "  generator: %zu processes at", x->procs);
-            for (size_t p = 0; p < x->procs && p < BENCH_MAX_PROCS; p++)
-                fprintf(out, "%s %.0f%%", p ? "," : "", x->proc_cpu_pct[p]);
-            fprintf(out, " of a core\n");
-        }
-        if (x->bench_cpu_pct >= 90)
-            fprintf(out, "  note: a generator process used %.0f%% of a core: the generator, not "
-                         "only the relay, limits these figures\n", x->bench_cpu_pct);
+        table_generator(out, x);
         table_audit(out, x);
         if (!x->ok)
             fprintf(out, "  warning: %s\n", x->error);
@@ -309,6 +323,9 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(lat, "p999", ms(x->p999_us));
     cJSON_AddNumberToObject(lat, "max", ms(x->max_us));
     cJSON_AddNumberToObject(lat, "mean", x->mean_us / 1000.0);
+    cJSON *late = cJSON_AddObjectToObject(o, "send_late_ms");
+    cJSON_AddNumberToObject(late, "p50", ms(x->late_p50_us));
+    cJSON_AddNumberToObject(late, "p99", ms(x->late_p99_us));
     /* measured (RFC 3550), beside the configured "jitter_ms": named as in the CSV */
     cJSON_AddNumberToObject(o, "jitter_ms_measured", x->jitter_us / 1000.0);
     cJSON_AddNumberToObject(o, "enet_rtt_ms", x->enet_rtt_ms);
@@ -388,7 +405,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "delivered,lost_pct,duplicates,reordered,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
                  "mean_ms,jitter_ms_measured,enet_rtt_ms,enet_loss_pct,netsim_loss_pct,"
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
-                 "bytes_per_msg,disconnects,send_errors,runs");
+                 "bytes_per_msg,disconnects,send_errors,runs,send_late_p99_ms");
     for (int f = 0; f < BENCH_F_COUNT; f++)
         fprintf(out, ",%s_min,%s_max", bench_figure_name((enum bench_figure)f),
                 bench_figure_name((enum bench_figure)f));
@@ -415,9 +432,9 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                     x->relay_peak_rss_kb);
         else
             fprintf(out, ",,,");
-        fprintf(out, "%.2f,%.2f,%llu,%llu,%zu,", x->bench_cpu_pct, x->bytes_per_msg,
+        fprintf(out, "%.2f,%.2f,%llu,%llu,%zu,%.3f,", x->bench_cpu_pct, x->bytes_per_msg,
                 (unsigned long long)x->disconnects, (unsigned long long)x->send_errors,
-                x->spread.runs);
+                x->spread.runs, ms(x->late_p99_us));
         for (int f = 0; f < BENCH_F_COUNT; f++)
             fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
         const struct bench_audit *a = &x->audit;

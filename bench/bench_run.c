@@ -63,6 +63,8 @@ void bench_result_free(struct bench_result *r)
 {
     free(r->latency);
     r->latency = NULL;
+    free(r->send_late);
+    r->send_late = NULL;
 }
 
 /* ---- sweep parameters ---- */
@@ -465,6 +467,8 @@ static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
     if (t < run->win_start || t >= run->win_end)
         return;
     run->peers[i].sent_window++;
+    uint64_t now = clock_now_us();
+    histogram_record(run->r->send_late, now > t ? now - t : 0);
     if (!ok)
         run->r->send_errors++;
     if (run->track && ok) /* the library numbered it just now */
@@ -739,6 +743,8 @@ static void derive(struct bench_result *r)
     r->p999_us = histogram_percentile(h, 99.9);
     r->max_us = histogram_percentile(h, 100);
     r->mean_us = histogram_mean(h);
+    r->late_p50_us = histogram_percentile(r->send_late, 50);
+    r->late_p99_us = histogram_percentile(r->send_late, 99);
     r->bytes_per_msg = r->delivered
                            ? ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) /
                                  (double)r->delivered
@@ -854,10 +860,10 @@ static int read_until(int fd, void *buf, size_t len, uint64_t deadline_us)
     return 0;
 }
 
-/* What a child sends back: its result and its latency histogram. */
+/* What a child sends back: its result and its histograms. */
 struct part {
-    struct bench_result r; /* r.latency is not valid across processes */
-    struct histogram latency;
+    struct bench_result r; /* r.latency, r.send_late are not valid across processes */
+    struct histogram latency, send_late;
 };
 
 /* A child: joins clients [first, first + n), reports ready ('R') or not
@@ -890,6 +896,7 @@ static void child_run(struct run *run, size_t first, size_t n, const char *host,
     }
     pt.r = *run->r;
     pt.latency = *run->r->latency;
+    pt.send_late = *run->r->send_late;
     write_all(up, &pt, sizeof pt);
     /* No polite goodbyes: the parent stops the relay, which ends them. */
     _exit(rc == 0 ? 0 : 1);
@@ -924,6 +931,7 @@ static void merge_part(struct bench_result *r, const struct part *pt, size_t p)
     if (x->bench_cpu_pct > r->bench_cpu_pct)
         r->bench_cpu_pct = x->bench_cpu_pct;
     histogram_merge(r->latency, &pt->latency);
+    histogram_merge(r->send_late, &pt->send_late);
 }
 
 struct child {
@@ -1160,13 +1168,15 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     int rc = -1;
 
     r->latency = calloc(1, sizeof *r->latency);
+    r->send_late = calloc(1, sizeof *r->send_late);
     run.peers = calloc(run.n, sizeof *run.peers);
     run.rs = calloc(run.n * run.k, sizeof *run.rs);
-    if (!r->latency || !run.peers || !run.rs) {
+    if (!r->latency || !r->send_late || !run.peers || !run.rs) {
         fail(&run, "out of memory");
         goto out;
     }
     histogram_reset(r->latency);
+    histogram_reset(r->send_late);
     for (size_t i = 0; i < run.n * run.k; i++)
         recv_stats_reset(&run.rs[i]);
 

@@ -137,6 +137,8 @@ static void test_reports(void **state)
     r[2].ok = false;
     r[2].expected = 0;
     snprintf(r[2].error, sizeof r[2].error, "relay exited before listening");
+    r[0].late_p99_us = 12000; /* the generator sent late: a note, since p99 is ~30 ms */
+    r[1].late_p99_us = 1500;
 
     char *text = capture(csv, r, 3);
     /* header + 3 records, every record with as many fields as the header */
@@ -157,6 +159,7 @@ static void test_reports(void **state)
     }
     assert_int_equal(lines, 4);
     assert_non_null(strstr(text, "\nunsequenced,1,4,60,40,5,20,10,1000,3000,2850,5.0000,"));
+    assert_non_null(strstr(text, ",runs,send_late_p99_ms,"));
     free(text);
 
     text = capture(json, r, 3);
@@ -177,6 +180,9 @@ static void test_reports(void **state)
     ns = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 0), "netsim");
     assert_true(fabs(cJSON_GetObjectItemCaseSensitive(ns, "measured_minus_netsim_pct")
                          ->valuedouble - (5.0 - 5.1)) < 1e-9);
+    const cJSON *late = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 0),
+                                                         "send_late_ms");
+    assert_true(cJSON_GetObjectItemCaseSensitive(late, "p99")->valuedouble == 12.0);
     const cJSON *bad = cJSON_GetArrayItem(res, 2);
     assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(bad, "ok")));
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(bad, "error")->valuestring,
@@ -191,6 +197,11 @@ static void test_reports(void **state)
     assert_non_null(strstr(text, "\nunsequenced "));
     assert_non_null(strstr(text, "\nreliable "));
     assert_non_null(strstr(text, "udp         FAILED: relay exited before listening"));
+    /* how late the generator sent, and a note where that shaped the figures */
+    assert_non_null(strstr(text, "sends left p99 12.00 ms after their intended time\n"
+                                 "  note: the generator itself sent late (p99 12.0 ms)"));
+    assert_non_null(strstr(text, "sends left p99 1.50 ms after their intended time\n"));
+    assert_null(strstr(text, "(p99 1.5 ms)"));
     free(text);
     for (int i = 0; i < 3; i++)
         bench_result_free(&r[i]);
