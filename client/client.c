@@ -139,8 +139,7 @@ int client_member_expire(struct client *c, uint64_t now, struct client_event *ev
         uint64_t heard = m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
         if (now <= heard || now - heard <= timeout_us)
             continue;
-        memset(&c->ctl, 0, sizeof c->ctl);
-        c->ctl.type = PROTO_CTL_LEFT;
+        proto_control_init(&c->ctl, PROTO_CTL_LEFT);
         c->ctl.id = m->id;
         snprintf(c->ctl.name, sizeof c->ctl.name, "%s", m->name);
         c->ctl.mode = m->mode;
@@ -176,8 +175,7 @@ static int send_control(struct client *c, const struct proto_control *m)
 void client_send_join(struct client *c)
 {
     struct proto_control m;
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_JOIN;
+    proto_control_init(&m, PROTO_CTL_JOIN);
     snprintf(m.room, sizeof m.room, "%s", c->room);
     snprintf(m.name, sizeof m.name, "%s", c->name);
     m.mode = c->mode;
@@ -190,8 +188,7 @@ void client_send_join(struct client *c)
 void client_send_simple(struct client *c, enum proto_ctl_type type, uint64_t t)
 {
     struct proto_control m;
-    memset(&m, 0, sizeof m);
-    m.type = type;
+    proto_control_init(&m, type);
     m.t = t;
     send_control(c, &m);
 }
@@ -224,8 +221,7 @@ static void clock_step(struct client *c, uint64_t now)
     }
     if (c->clock.valid && c->clock_changed && clock_worth_announcing(c)) {
         struct proto_control m;
-        memset(&m, 0, sizeof m);
-        m.type = PROTO_CTL_CLOCK;
+        proto_control_init(&m, PROTO_CTL_CLOCK);
         m.clock_offset_us = c->clock.offset_us;
         m.clock_bound_us = c->clock.bound_us;
         send_control(c, &m);
@@ -658,8 +654,7 @@ static int final_event(struct client *c, struct client_event *ev)
     if (c->final_returned)
         return -1;
     c->final_returned = true;
-    memset(&c->ctl, 0, sizeof c->ctl);
-    c->ctl.type = PROTO_CTL_ERROR;
+    proto_control_init(&c->ctl, PROTO_CTL_ERROR);
     snprintf(c->ctl.code, sizeof c->ctl.code, "%s", c->dead_code);
     snprintf(c->ctl.text, sizeof c->ctl.text, "%s", c->dead_text);
     ev->type = CLIENT_EV_DISCONNECTED;
@@ -774,8 +769,7 @@ int client_send_chat(struct client *c, const char *text)
     if (c->phase != PHASE_JOINED || !text || !proto_text_valid(text))
         return -1;
     struct proto_control m;
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_CHAT;
+    proto_control_init(&m, PROTO_CTL_CHAT);
     snprintf(m.text, sizeof m.text, "%s", text);
     return send_control(c, &m);
 }

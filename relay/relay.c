@@ -291,8 +291,7 @@ static void send_error(struct relay *r, uint32_t peer, bool force,
         }
         p->err_tokens -= MICRO;
     }
-    memset(&r->out, 0, offsetof(struct proto_control, roster));
-    r->out.type = PROTO_CTL_ERROR;
+    proto_control_init(&r->out, PROTO_CTL_ERROR);
     snprintf(r->out.code, sizeof r->out.code, "%s", proto_error_name(code));
     va_list ap;
     va_start(ap, fmt);
@@ -371,8 +370,7 @@ static void member_remove(struct relay *r, uint32_t peer,
     case PROTO_LEFT_KICKED: break; /* counted by kick() */
     }
     if (room->n > 0) {
-        memset(&r->out, 0, offsetof(struct proto_control, roster));
-        r->out.type = PROTO_CTL_LEFT;
+        proto_control_init(&r->out, PROTO_CTL_LEFT);
         r->out.id = p->id;
         snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
         r->out.reason = reason;
@@ -860,8 +858,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     const struct relay_room *room = &r->rooms[p->room];
     p->welcome_us = now_us;
     p->welcomes++;
-    memset(&r->out, 0, offsetof(struct proto_control, roster));
-    r->out.type = PROTO_CTL_WELCOME;
+    proto_control_init(&r->out, PROTO_CTL_WELCOME);
     r->out.id = p->id;
     snprintf(r->out.room, sizeof r->out.room, "%s", room->name);
     size_t n = 0;
@@ -909,8 +906,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     send_json(r, peer, (size_t)len);
     for (size_t i = fit; i < n; i++) {
         struct proto_member e = r->out.roster[i]; /* the header is reused below */
-        memset(&r->out, 0, offsetof(struct proto_control, roster));
-        r->out.type = PROTO_CTL_JOINED;
+        proto_control_init(&r->out, PROTO_CTL_JOINED);
         r->out.id = e.id;
         snprintf(r->out.name, sizeof r->out.name, "%s", e.name);
         r->out.mode = e.mode;
@@ -1007,8 +1003,7 @@ static int on_join(struct relay *r, uint32_t peer, const struct proto_control *m
 
     send_welcome(r, peer, now_us);
     if (room->n > 1) {
-        memset(&r->out, 0, offsetof(struct proto_control, roster));
-        r->out.type = PROTO_CTL_JOINED;
+        proto_control_init(&r->out, PROTO_CTL_JOINED);
         r->out.id = p->id;
         snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
         r->out.mode = mode;
@@ -1027,8 +1022,7 @@ static int on_chat(struct relay *r, uint32_t peer, const struct proto_control *m
     if (!proto_text_valid(m->text))
         return reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
                       "text: 1..%d bytes, no control characters", PROTO_TEXT_MAX);
-    memset(&r->out, 0, offsetof(struct proto_control, roster));
-    r->out.type = PROTO_CTL_CHAT;
+    proto_control_init(&r->out, PROTO_CTL_CHAT);
     r->out.id = p->id;
     snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
     snprintf(r->out.text, sizeof r->out.text, "%s", m->text);
@@ -1048,8 +1042,7 @@ static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *
     p->has_clock = true; /* later joiners get it in their welcome's roster */
     p->clock_offset_us = m->clock_offset_us;
     p->clock_bound_us = m->clock_bound_us;
-    memset(&r->out, 0, offsetof(struct proto_control, roster));
-    r->out.type = PROTO_CTL_CLOCK;
+    proto_control_init(&r->out, PROTO_CTL_CLOCK);
     r->out.id = p->id;
     r->out.clock_offset_us = m->clock_offset_us;
     r->out.clock_bound_us = m->clock_bound_us;
@@ -1101,8 +1094,7 @@ static int on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
              * it knows to join again. */
             return reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                           "not joined (expired?): send join");
-        memset(&r->out, 0, offsetof(struct proto_control, roster));
-        r->out.type = PROTO_CTL_PONG;
+        proto_control_init(&r->out, PROTO_CTL_PONG);
         r->out.t = m->t;
         r->out.relay_t = now_us; /* clients estimate their clock offset from it */
         send_out(r, peer);

@@ -58,6 +58,30 @@ static void join_round_trip(void **state)
     assert_int_equal(msg->version, 1);
 }
 
+/* init zeroes every field but the roster (left as it was: clearing its
+ * 28 KB per ping was a tenth of a 4000-client generator's CPU) and sets
+ * the type; the result encodes like a zeroed struct with that type. */
+static void init_clears_all_but_the_roster(void **state)
+{
+    (void)state;
+    memset(msg, 0xa5, sizeof *msg);
+    proto_control_init(msg, PROTO_CTL_PING);
+    assert_int_equal(msg->type, PROTO_CTL_PING);
+    const unsigned char *b = (const unsigned char *)msg;
+    size_t nonzero = 0;
+    for (size_t i = sizeof msg->type; i < offsetof(struct proto_control, roster); i++)
+        nonzero += b[i] != 0;
+    assert_int_equal(nonzero, 0);
+    assert_int_equal(b[offsetof(struct proto_control, roster)], 0xa5);
+    static struct proto_control zeroed;
+    zeroed.type = PROTO_CTL_PING;
+    char other[PROTO_CONTROL_MAX + 1];
+    int n = proto_control_encode(buf, sizeof buf, msg);
+    assert_true(n > 0);
+    assert_int_equal(proto_control_encode(other, sizeof other, &zeroed), n);
+    assert_string_equal(buf, other);
+}
+
 /* pong carries the relay's clock; clock carries a signed offset and its bound. */
 static void clock_messages_round_trip(void **state)
 {
@@ -434,6 +458,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_round_trip),
+        cmocka_unit_test(init_clears_all_but_the_roster),
         cmocka_unit_test(join_defaults_and_unknown_fields),
         cmocka_unit_test(clock_messages_round_trip),
         cmocka_unit_test(welcome_round_trip_with_roster),
