@@ -537,7 +537,18 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
     list_item(a, cl, (long)s, (long)i, seq, where);
 }
 
-/* Every state sent in the window that a room member did not get. */
+/* Whether netsim's log shows s's seq dropped on its way to i and never
+ * forwarded there: on s's uplink, or on i's downlink. */
+static bool dropped_on_the_way(const struct audit_client *cl, const struct audit_log *log,
+                               size_t s, size_t i, uint32_t seq)
+{
+    const struct audit_entry *up = log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
+    const struct audit_entry *down = log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+    return (up && up->drops && !up->fwds) || (down && down->drops && !down->fwds);
+}
+
+/* Every state sent in the window to every room member: what netsim
+ * dropped of them (from the log alone), and each one a member did not get. */
 static void reconcile_misses(const struct audit_track *t, const struct audit_client *cl,
                              const struct audit_log *log, uint64_t listen_end_us,
                              bool filter_old, struct bench_audit *a)
@@ -557,7 +568,10 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
             size_t row = pair_of(t, i, s, &ok);
             const uint64_t *sent = t->sent + s * t->words;
             for (long b = 0; b < (long)t->cap; b++) {
-                if (!bit_get(sent, b) || bit_get(t->got[AUDIT_GOT] + row, b))
+                if (!bit_get(sent, b))
+                    continue;
+                a->netsim_dropped += dropped_on_the_way(cl, log, s, i, t->base[s] + (uint32_t)b);
+                if (bit_get(t->got[AUDIT_GOT] + row, b))
                     continue;
                 a->missed++;
                 if (bit_get(t->got[AUDIT_TOO_OLD] + row, b))

@@ -124,6 +124,11 @@ struct bench_audit {
     uint64_t late;           /* in flight when the counting ended: arrived after it, forwarded
                                 after it, or still held by netsim when it stopped */
     uint64_t unexplained;    /* a bug somewhere: listed */
+    uint64_t netsim_dropped; /* (window state, receiver) pairs netsim's log shows dropped on
+                                the way (sender's uplink or receiver's downlink) and never
+                                forwarded there, counted from the log whether missed or not:
+                                the network's loss per state. = up + down unless a state
+                                netsim dropped was counted as delivered (a bug) */
     uint64_t unexplained_where[3]; /* ... by where last seen: none, up_fwd, down_fwd */
     uint64_t not_sent;       /* receivers x sends that failed (send_errors): not missed */
     uint64_t socket_drops;   /* datagrams the kernel dropped on the clients' sockets */

@@ -158,12 +158,12 @@ static void pool_audit(const struct bench_audit *x, struct bench_audit *out, boo
     }
     uint64_t *sum[] = {&out->missed, &out->up, &out->down, &out->too_old, &out->too_old_relay,
                        &out->enet_window, &out->overflow, &out->late, &out->unexplained,
-                       &out->not_sent, &out->socket_drops, &out->state_drops,
+                       &out->netsim_dropped, &out->not_sent, &out->socket_drops, &out->state_drops,
                        &out->retransmitted, &out->redundant, &out->unretransmitted,
                        &out->log_states};
     const uint64_t add[] = {x->missed, x->up, x->down, x->too_old, x->too_old_relay,
                             x->enet_window, x->overflow, x->late, x->unexplained,
-                            x->not_sent, x->socket_drops, x->state_drops,
+                            x->netsim_dropped, x->not_sent, x->socket_drops, x->state_drops,
                             x->retransmitted, x->redundant, x->unretransmitted,
                             x->log_states};
     for (size_t i = 0; i < sizeof add / sizeof add[0]; i++)

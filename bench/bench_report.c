@@ -260,6 +260,7 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(e, "socket_overflow", (double)a->overflow);
     cJSON_AddNumberToObject(e, "late", (double)a->late);
     cJSON_AddNumberToObject(j, "unexplained", (double)a->unexplained);
+    cJSON_AddNumberToObject(j, "netsim_dropped", (double)a->netsim_dropped);
     cJSON *w = cJSON_AddObjectToObject(j, "unexplained_where");
     for (int k = BENCH_WHERE_NONE; k <= BENCH_WHERE_DOWN_FWD; k++)
         cJSON_AddNumberToObject(w, audit_where_name(k), (double)a->unexplained_where[k]);

@@ -119,6 +119,8 @@ static void test_every_miss_in_its_category(void **unused)
     assert_int_equal(a.overflow, 1);
     assert_int_equal(a.late, 1);
     assert_int_equal(a.unexplained, 5);
+    /* from the log: 101 for B and C, 102 for B; 103 and 104 were others' */
+    assert_int_equal(a.netsim_dropped, 3);
     assert_int_equal(a.unexplained_where[BENCH_WHERE_NONE], 1);
     assert_int_equal(a.unexplained_where[BENCH_WHERE_UP_FWD], 3);
     assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
@@ -181,11 +183,46 @@ static void test_reliable_drops_matched(void **unused)
     assert_int_equal(a.retransmitted, 1);
     assert_int_equal(a.redundant, 1);
     assert_int_equal(a.unretransmitted, 2);
+    assert_int_equal(a.netsim_dropped, 1); /* 102 to B: never forwarded, yet counted */
     assert_int_equal(a.listed, 1); /* one state, dropped twice */
     assert_int_equal(a.items[0].seq, 102);
     assert_int_equal(a.items[0].receiver, 2);
     assert_int_equal(a.items[0].where, BENCH_WHERE_DOWN_DROP);
     assert_false(bench_audit_clean(&a));
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* What netsim dropped, per state and receiver, is read from the log for
+ * every state sent, missed or not: it equals the misses netsim explains
+ * (up + down) only if no state it dropped was counted as delivered. */
+static void test_netsim_dropped_from_the_log(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        "10 loss up 127.0.0.1:5001 0 100 unsequenced 0 0\n"   /* A's 100: nobody's */
+        "20 fwd up 127.0.0.1:5001 0 101 unsequenced 0 0\n"
+        "21 loss down 127.0.0.1:5003 1 101 unsequenced 0 0\n" /* C's 101 */
+        "21 fwd down 127.0.0.1:5001 1 101 unsequenced 0 1\n"
+        "30 loss up 127.0.0.1:5001 0 102 unsequenced 0 0\n"   /* dropped, then */
+        "31 fwd up 127.0.0.1:5001 0 102 unsequenced 0 0\n"    /* ... a copy through */
+        "32 fwd down 127.0.0.1:5001 1 102 unsequenced 0 1\n"
+        "32 fwd down 127.0.0.1:5003 1 102 unsequenced 0 0\n";
+    struct audit_track *t = audit_track_new(3, 3, 16);
+    for (uint32_t seq = 100; seq < 103; seq++)
+        audit_track_sent(t, 0, seq);
+    audit_track_got(t, 1, 0, 100, AUDIT_GOT); /* B "got" 100 netsim never forwarded */
+    audit_track_got(t, 1, 0, 101, AUDIT_GOT);
+    audit_track_got(t, 1, 0, 102, AUDIT_GOT);
+    audit_track_got(t, 2, 0, 102, AUDIT_GOT);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
+    assert_int_equal(a.missed, 2);         /* C: 100, 101 */
+    assert_int_equal(a.up, 1);
+    assert_int_equal(a.down, 1);
+    assert_int_equal(a.netsim_dropped, 3); /* 100 to B and C, 101 to C */
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -431,6 +468,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_miss_in_its_category),
         cmocka_unit_test(test_reliable_drops_matched),
+        cmocka_unit_test(test_netsim_dropped_from_the_log),
         cmocka_unit_test(test_too_old_at_the_relay),
         cmocka_unit_test(test_too_old_at_the_relay_same_microsecond),
         cmocka_unit_test(test_enet_unsequenced_window),
