@@ -4,7 +4,8 @@
 # bench/results/scale/). Empties, then writes under OUT:
 #   limit.txt  the machine's datagram limit, measured in the same run
 #   rooms/  (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, the
-#           clients in 2 generator processes; relay deliveries/s per core
+#           clients in 2 generator processes, REPEATS runs (medians with
+#           min-max); relay deliveries/s per core
 #   room/   (b) one room at 60 Hz, clients until delivery < 99.9 % or p99 >
 #           10 ms, without ticks (--tick-ms 0) and with the default tick
 #   memory.txt  relay peak RSS per client and per room, quiet clients
@@ -29,27 +30,34 @@ ticks="0 1 2 4 8 16 50"
 "$bench" --datagram-limit | tee "$out/limit.txt" >&2
 limit=$(awk '{ print $3 }' "$out/limit.txt")
 
-echo "== (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, 2 generator processes" >&2
+echo "== (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, 2 generator processes, $reps runs each" >&2
+# --warmup 2: each client sends 10 clock pings in its first second after
+# joining (then one a second); 4000 of them at once are 40,000 pings a
+# second on top of the states, which the window should not measure.
 "$bench" --room-size 8 --rate 10 --procs 2 --modes unsequenced --relay-args "--tick-ms 50" \
-    --sweep clients=500,1000,2000,4000 --duration 3 --warmup 1 --grace 1 --setup-timeout 90 \
-    --quiet --table "$out/rooms/table.txt" --csv "$out/rooms/results.csv" \
+    --sweep clients=500,1000,2000,4000 --duration 3 --warmup 2 --grace 1 --setup-timeout 90 \
+    --repeat "$reps" --quiet --table "$out/rooms/table.txt" --csv "$out/rooms/results.csv" \
     --json "$out/rooms/results.json"
 awk -F, -v limit="$limit" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
-              print "clients delivered% p99_ms relay_cpu% deliveries/s deliveries/s/core datagram_limit/s peak_rss_MB bench_cpu%"; next }
-    { d = $col["delivered"] / 3; cpu = $col["relay_cpu_pct"] / 100
-      printf "%s %.3f %s %s %.0f %.0f %.0f %.1f %s\n", $col["clients"],
-             100 - $col["lost_pct"], $col["p99_ms"], $col["relay_cpu_pct"], d,
-             (cpu > 0) ? d / cpu : 0, limit, $col["relay_peak_rss_kb"] / 1024, $col["bench_cpu_pct"] }' \
+              print "clients delivered%(min-max) p99_ms(min-max) relay_cpu%(min-max) deliveries/s deliveries/s/core datagram_limit/s peak_rss_MB bench_cpu% send_late_p99_ms"; next }
+    { runs = $col["runs"] > 0 ? $col["runs"] : 1
+      d = $col["delivered"] / 3 / runs; cpu = $col["relay_cpu_pct"] / 100
+      printf "%s %.3f(%.3f-%.3f) %s(%s-%s) %s(%s-%s) %.0f %.0f %.0f %.1f %s %s\n", $col["clients"],
+             100 - $col["lost_pct"], 100 - $col["lost_pct_max"], 100 - $col["lost_pct_min"],
+             $col["p99_ms"], $col["p99_ms_min"], $col["p99_ms_max"],
+             $col["relay_cpu_pct"], $col["relay_cpu_pct_min"], $col["relay_cpu_pct_max"], d,
+             (cpu > 0) ? d / cpu : 0, limit, $col["relay_peak_rss_kb"] / 1024, $col["bench_cpu_pct"],
+             $col["send_late_p99_ms"] }' \
     "$out/rooms/results.csv" > "$out/rooms/summary.txt"
 cat "$out/rooms/table.txt" "$out/rooms/summary.txt" >&2
 
-echo "== (b) one room at 60 Hz until it breaks, without and with ticks" >&2
+echo "== (b) one room at 60 Hz until it breaks, without and with ticks, $reps runs each" >&2
 for t in 0 2; do
     "$bench" --rate 60 --modes unsequenced --relay-args "--tick-ms $t" \
         --sweep clients=32,64,96,128,192,256 --break-delivery 99.9 --break-p99 10 \
-        --duration 2 --warmup 1 --grace 1 --quiet --table "$out/room/table_tick$t.txt" \
-        --csv "$out/room/results_tick$t.csv"
+        --duration 2 --warmup 1 --grace 1 --repeat "$reps" --quiet \
+        --table "$out/room/table_tick$t.txt" --csv "$out/room/results_tick$t.csv"
 done
 cat "$out/room/table_tick0.txt" "$out/room/table_tick2.txt" >&2
 
@@ -73,8 +81,8 @@ runs="$out/tick/runs.csv"
 echo "round,tick_ms,mode,delivered,expected,relay_cpu_s,us_per_delivery,p50_ms,p99_ms,relay_cpu_pct,bench_cpu_pct" > "$runs"
 for rep in $(seq 1 "$reps"); do
     for t in $ticks; do
-        "$bench" --clients 64 --rate 60 --modes unsequenced,udp --duration 3 --warmup 1 \
-            --grace 1 --quiet --relay-args "--tick-ms $t" --csv "$out/tick/one.csv" > /dev/null
+        "$bench" --clients 64 --rate 60 --modes unsequenced,udp --duration 2 --warmup 0.5 \
+            --grace 0.5 --quiet --relay-args "--tick-ms $t" --csv "$out/tick/one.csv" > /dev/null
         awk -F, -v rep="$rep" -v t="$t" '
             NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
             { d = $col["delivered"]; c = $col["relay_cpu_s"]; u = (d > 0) ? c * 1e6 / d : 0
