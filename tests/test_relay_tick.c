@@ -25,15 +25,21 @@
 
 #define TICK_US 10000u /* 10 ms ticks in these tests */
 
-static struct relay *tick_room(uint32_t members, bool reflect_first)
+/* A relay with ticks of tick_us and peers 0..n-1 connected, no rate limit. */
+static struct relay *tick_relay(uint32_t tick_us, uint32_t n)
 {
     struct relay_config cfg;
     relay_default_config(&cfg);
     cfg.peer_cap = 64;
     cfg.max_clients = 60;
     cfg.rate_limit = 0;
-    cfg.tick_us = TICK_US;
-    struct relay *r = relay_with_peers(&cfg, members);
+    cfg.tick_us = tick_us;
+    return relay_with_peers(&cfg, n);
+}
+
+static struct relay *tick_room(uint32_t members, bool reflect_first)
+{
+    struct relay *r = tick_relay(TICK_US, members);
     for (uint32_t p = 0; p < members; p++) {
         char name[16];
         snprintf(name, sizeof name, "p%u", (unsigned)p);
@@ -188,13 +194,7 @@ static void tick_staggers_rooms_over_the_tick(void **state)
 {
     (void)state;
     enum { ROOMS = 12, TICK = 50000, STEP = 5000, PHASES = TICK / STEP };
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 64;
-    cfg.max_clients = 60;
-    cfg.rate_limit = 0;
-    cfg.tick_us = TICK;
-    struct relay *r = relay_with_peers(&cfg, 2 * ROOMS);
+    struct relay *r = tick_relay(TICK, 2 * ROOMS);
     for (uint32_t p = 0; p < 2 * ROOMS; p++) {
         char room[16], name[16];
         snprintf(room, sizeof room, "r%u", (unsigned)(p / 2));
