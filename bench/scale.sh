@@ -43,7 +43,7 @@ awk -F, -v limit="$limit" '
               print "clients delivered%(min-max) p99_ms(min-max) relay_cpu%(min-max) deliveries/s deliveries/s/core datagram_limit/s peak_rss_MB bench_cpu% send_late_p99_ms"; next }
     { runs = $col["runs"] > 0 ? $col["runs"] : 1
       d = $col["delivered"] / 3 / runs; cpu = $col["relay_cpu_pct"] / 100
-      printf "%s %.3f(%.3f-%.3f) %s(%s-%s) %s(%s-%s) %.0f %.0f %.0f %.1f %s %s\n", $col["clients"],
+      printf "%s %.3f(%.3f-%.3f) %.1f(%.1f-%.1f) %.1f(%.1f-%.1f) %.0f %.0f %.0f %.1f %.0f %.1f\n", $col["clients"],
              100 - $col["lost_pct"], 100 - $col["lost_pct_max"], 100 - $col["lost_pct_min"],
              $col["p99_ms"], $col["p99_ms_min"], $col["p99_ms_max"],
              $col["relay_cpu_pct"], $col["relay_cpu_pct_min"], $col["relay_cpu_pct_max"], d,
