@@ -40,15 +40,15 @@ echo "== (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, 2 generator
     --json "$out/rooms/results.json"
 awk -F, -v limit="$limit" '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
-              print "clients delivered%(min-max) p99_ms(min-max) relay_cpu%(min-max) deliveries/s deliveries/s/core datagram_limit/s peak_rss_MB bench_cpu% send_late_p99_ms"; next }
+              print "clients delivered%(min-max) p50_ms p99_ms(min-max) relay_cpu%(min-max) deliveries/s deliveries/s/core datagram_limit/s peak_rss_MB bench_cpu% send_late_p99_ms(min-max)"; next }
     { runs = $col["runs"] > 0 ? $col["runs"] : 1
       d = $col["delivered"] / 3 / runs; cpu = $col["relay_cpu_pct"] / 100
-      printf "%s %.3f(%.3f-%.3f) %.1f(%.1f-%.1f) %.1f(%.1f-%.1f) %.0f %.0f %.0f %.1f %.0f %.1f\n", $col["clients"],
+      printf "%s %.3f(%.3f-%.3f) %.1f %.1f(%.1f-%.1f) %.1f(%.1f-%.1f) %.0f %.0f %.0f %.1f %.0f %.1f(%.1f-%.1f)\n", $col["clients"],
              100 - $col["lost_pct"], 100 - $col["lost_pct_max"], 100 - $col["lost_pct_min"],
-             $col["p99_ms"], $col["p99_ms_min"], $col["p99_ms_max"],
+             $col["p50_ms"], $col["p99_ms"], $col["p99_ms_min"], $col["p99_ms_max"],
              $col["relay_cpu_pct"], $col["relay_cpu_pct_min"], $col["relay_cpu_pct_max"], d,
              (cpu > 0) ? d / cpu : 0, limit, $col["relay_peak_rss_kb"] / 1024, $col["bench_cpu_pct"],
-             $col["send_late_p99_ms"] }' \
+             $col["send_late_p99_ms"], $col["send_late_p99_ms_min"], $col["send_late_p99_ms_max"] }' \
     "$out/rooms/results.csv" > "$out/rooms/summary.txt"
 cat "$out/rooms/table.txt" "$out/rooms/summary.txt" >&2
 
