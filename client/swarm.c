@@ -340,8 +340,11 @@ static void on_event(struct swarm *sw, size_t i, const struct client_event *ev)
         m->dead = true;
     if (ev->type == CLIENT_EV_STATE && ev->id != client_id(m->c)) {
         sw->stats.received++;
-        if (ev->latency_us >= 0) /* corrected by the clocks' offsets to the relay */
+        /* corrected by the clocks' offsets to the relay; not yet known: none */
+        if (ev->latency_known && ev->latency_us >= 0)
             histogram_record(&sw->stats.latency, (uint64_t)ev->latency_us);
+        else
+            sw->stats.no_latency++;
     }
     if (sw->hooks.event)
         sw->hooks.event(sw->hooks.ctx, i, ev);

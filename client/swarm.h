@@ -71,7 +71,8 @@ struct swarm_hooks {
 struct swarm_stats {
     uint64_t sent, send_failed;   /* states, all clients */
     uint64_t received;            /* states from others, all clients */
-    struct histogram latency;     /* their one-way latency, µs */
+    uint64_t no_latency;          /* ... of them before both clock offsets were known */
+    struct histogram latency;     /* the others' one-way latency, µs */
 };
 
 struct swarm;
