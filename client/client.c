@@ -206,9 +206,18 @@ static bool clock_worth_announcing(const struct client *c)
            now->bound_us > ann->bound_us * 2 || dist > ann->bound_us;
 }
 
-/* Clock offset to the relay: a ping every CLOCK_PING_US (faster for the
- * first few samples), and my offset announced to the room when it changed
- * enough. */
+/* The wait before the next clock ping: CLOCK_PING_US (CLOCK_FAST_PING_US
+ * for the first samples), give or take a quarter at random, so that clients
+ * that started together (a swarm's thousands) do not all ping in the same
+ * millisecond each second: 4000 pings at once held a relay 40-50 ms. */
+static uint64_t ping_interval(struct client *c)
+{
+    uint64_t base = c->clock_samples < CLOCK_FAST_PINGS ? CLOCK_FAST_PING_US : CLOCK_PING_US;
+    return base - base / 4 + rng_below(&c->ping_rng, (uint32_t)(base / 2));
+}
+
+/* Clock offset to the relay: a ping every ping_interval(), and my offset
+ * announced to the room when it changed enough. */
 static void clock_step(struct client *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED)
@@ -216,8 +225,7 @@ static void clock_step(struct client *c, uint64_t now)
     if (now >= c->next_ping_us) {
         client_send_simple(c, PROTO_CTL_PING, now);
         c->last_ping_us = now;
-        c->next_ping_us = now + (c->clock_samples < CLOCK_FAST_PINGS ? CLOCK_FAST_PING_US
-                                                                      : CLOCK_PING_US);
+        c->next_ping_us = now + ping_interval(c);
     }
     if (c->clock.valid && c->clock_changed && clock_worth_announcing(c)) {
         struct proto_control m;
@@ -598,6 +606,10 @@ static struct client *client_new(const struct client_config *cfg, bool need_rela
     c->phase = PHASE_CONNECTING;
     c->created_us = clock_now_us();
     c->join_started_us = c->created_us;
+    uint64_t seed = 1469598103934665603ull ^ c->port; /* FNV-1a over the name */
+    for (const char *p = c->name; *p; p++)
+        seed = (seed ^ (unsigned char)*p) * 1099511628211ull;
+    rng_seed(&c->ping_rng, seed);
     histogram_reset(&c->latency);
     histogram_reset(&c->rtt);
     recv_stats_reset(&c->reflect_stats);

@@ -21,6 +21,7 @@
 
 #include "client.h"
 #include "../sys/netaddr.h"
+#include "../stats/rng.h"
 
 #define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
@@ -154,6 +155,7 @@ struct client {
     /* clock offset to the relay (pings, PROTOCOL.md "Clock offset") */
     struct clock_sync clock;
     uint64_t next_ping_us;        /* next clock ping */
+    struct rng ping_rng;          /* its jitter, seeded from my name and port */
     struct clock_sync announced;  /* the estimate the room has (valid: announced) */
     unsigned clock_samples;
     bool clock_changed;           /* announce it at the next step */

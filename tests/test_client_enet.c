@@ -381,6 +381,77 @@ static void test_every_mode_has_one_transport(void **state)
     assert_false(client_udp_ops.caps.channels || client_udp_ops.caps.connection);
 }
 
+/* The times client c pings at, clock timers run every ms from t to end,
+ * each ping answered 1 ms later (the relay's clock 5 ms ahead). */
+static size_t ping_times(struct client *c, uint64_t t, uint64_t end, uint64_t *at, size_t cap)
+{
+    size_t n = 0;
+    uint64_t answer_at = 0, asked = 0;
+    for (; t < end; t += 1000) {
+        uint64_t before = c->next_ping_us;
+        client_timers(c, t);
+        if (c->next_ping_us != before && n < cap) {
+            at[n++] = t;
+            asked = t;
+            answer_at = t + 1000;
+        }
+        if (answer_at && t >= answer_at) {
+            struct proto_control m;
+            proto_control_init(&m, PROTO_CTL_PONG);
+            m.t = asked;
+            m.relay_t = asked + 5000;
+            feed_control(c, &m, t);
+            answer_at = 0;
+        }
+    }
+    return n;
+}
+
+/* Clock pings come every 100 ms for the first 10 samples, then every
+ * second, each give or take a quarter at random: clients that joined
+ * together drift apart instead of pinging a relay in the same millisecond
+ * every second. The jitter is seeded by the client's name: two clients of
+ * one swarm differ. */
+static void clock_pings_are_jittered(void **state)
+{
+    (void)state;
+    enum { CAP = 64 };
+    uint64_t a[CAP], b[CAP];
+    struct client *c = joined_detached(PROTO_MODE_UNSEQUENCED, 1000);
+    size_t n = ping_times(c, 1000, 21000000, a, CAP);
+    assert_true(n >= 10 + 16); /* 10 fast, then one every 0.75-1.25 s for ~19 s */
+    uint64_t lo[2] = { UINT64_MAX, UINT64_MAX }, hi[2] = { 0, 0 };
+    for (size_t i = 1; i < n; i++) {
+        uint64_t gap = a[i] - a[i - 1];
+        int slow = i > 10;
+        uint64_t base = slow ? 1000000 : 100000;
+        assert_true(gap >= base * 3 / 4 && gap <= base * 5 / 4 + 1000);
+        lo[slow] = gap < lo[slow] ? gap : lo[slow];
+        hi[slow] = gap > hi[slow] ? gap : hi[slow];
+    }
+    assert_true(hi[0] - lo[0] >= 10000);  /* not one fixed period */
+    assert_true(hi[1] - lo[1] >= 100000);
+    client_destroy(c);
+
+    /* another client (another name) on the same clock: other times */
+    char err[256];
+    struct client_config cfg = {.host = "127.0.0.1", .port = 1, .room = "r1",
+                                .name = "tester-2", .mode = PROTO_MODE_UNSEQUENCED};
+    struct client *d = client_create_detached(&cfg, err, sizeof err);
+    assert_non_null(d);
+    struct proto_control w;
+    proto_control_init(&w, PROTO_CTL_WELCOME);
+    w.id = 2;
+    snprintf(w.room, sizeof w.room, "r1");
+    feed_control(d, &w, 1000);
+    size_t m = ping_times(d, 1000, 21000000, b, CAP);
+    size_t same = 0;
+    for (size_t i = 1; i < n && i < m; i++)
+        same += a[i] == b[i];
+    assert_true(same < 3);
+    client_destroy(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_sequenced_filter_per_sender),
         cmocka_unit_test(test_latency_waits_for_both_clock_offsets),
         cmocka_unit_test(test_enet_fake_relay),
+        cmocka_unit_test(clock_pings_are_jittered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
