@@ -33,12 +33,14 @@
 
 /* ---- fake ENet relay: checks channels, flags and arrived_as ---- */
 
-/* A detached client in mode that got its welcome (id 1, nobody else) at now_us. */
-static struct client *joined_detached(enum proto_mode mode, uint64_t now_us)
+/* A detached client named name in mode that got its welcome (id 1, nobody
+ * else) at now_us. */
+static struct client *joined_detached_as(const char *name, enum proto_mode mode,
+                                         uint64_t now_us)
 {
     char err[256];
     struct client_config cfg = {.host = "127.0.0.1", .port = 1, .room = "r1",
-                                .name = "tester", .mode = mode};
+                                .name = name, .mode = mode};
     struct client *c = client_create_detached(&cfg, err, sizeof err);
     assert_non_null(c);
     struct proto_control m;
@@ -53,6 +55,11 @@ static struct client *joined_detached(enum proto_mode mode, uint64_t now_us)
                                     (const uint8_t *)json, (size_t)jl, now_us, &ev), 1);
     assert_int_equal(ev.type, CLIENT_EV_WELCOME);
     return c;
+}
+
+static struct client *joined_detached(enum proto_mode mode, uint64_t now_us)
+{
+    return joined_detached_as("tester", mode, now_us);
 }
 
 /* Feeds one control message m as the relay sends it, at now_us. */
@@ -434,16 +441,7 @@ static void clock_pings_are_jittered(void **state)
     client_destroy(c);
 
     /* another client (another name) on the same clock: other times */
-    char err[256];
-    struct client_config cfg = {.host = "127.0.0.1", .port = 1, .room = "r1",
-                                .name = "tester-2", .mode = PROTO_MODE_UNSEQUENCED};
-    struct client *d = client_create_detached(&cfg, err, sizeof err);
-    assert_non_null(d);
-    struct proto_control w;
-    proto_control_init(&w, PROTO_CTL_WELCOME);
-    w.id = 2;
-    snprintf(w.room, sizeof w.room, "r1");
-    feed_control(d, &w, 1000);
+    struct client *d = joined_detached_as("tester-2", PROTO_MODE_UNSEQUENCED, 1000);
     size_t m = ping_times(d, 1000, 21000000, b, CAP);
     size_t same = 0;
     for (size_t i = 1; i < n && i < m; i++)
