@@ -3,9 +3,9 @@
 # build/bench-results/scale/, `make bench-scale-reference` into the committed
 # bench/results/scale/). Empties, then writes under OUT:
 #   limit.txt  the machine's datagram limit, measured in the same run
-#   rooms/  (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, the
-#           clients in 2 generator processes, REPEATS runs (medians with
-#           min-max); relay deliveries/s per core
+#   rooms/  (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, one
+#           generator process, REPEATS runs (medians with min-max); relay
+#           deliveries/s per core
 #   room/   (b) one room at 60 Hz, clients until delivery < 99.9 % or p99 >
 #           10 ms, without ticks (--tick-ms 0) and with the default tick
 #   memory.txt  relay peak RSS per client and per room, quiet clients
@@ -30,11 +30,16 @@ ticks="0 1 2 4 8 16 50"
 "$bench" --datagram-limit | tee "$out/limit.txt" >&2
 limit=$(awk '{ print $3 }' "$out/limit.txt")
 
-echo "== (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, 2 generator processes, $reps runs each" >&2
+echo "== (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, one generator process, $reps runs each" >&2
 # --warmup 2: each client sends 10 clock pings in its first second after
 # joining (then one a second); 4000 of them at once are 40,000 pings a
 # second on top of the states, which the window should not measure.
-"$bench" --room-size 8 --rate 10 --procs 2 --modes unsequenced --relay-args "--tick-ms 50" \
+# --procs 1: on 2 cores, the relay (~0.6 core at 4000) and one generator
+# (~0.8) each keep a core; with 2 generator processes three busy processes
+# shared two cores, and once the relay fell behind it stayed behind for
+# seconds (4000 clients side by side, 4 runs each: p99 59 ms median with
+# one process, 115 ms with two).
+"$bench" --room-size 8 --rate 10 --procs 1 --modes unsequenced --relay-args "--tick-ms 50" \
     --sweep clients=500,1000,2000,4000 --duration 3 --warmup 2 --grace 1 --setup-timeout 90 \
     --repeat "$reps" --quiet --table "$out/rooms/table.txt" --csv "$out/rooms/results.csv" \
     --json "$out/rooms/results.json"
