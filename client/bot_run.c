@@ -160,11 +160,15 @@ static void bot_handle_event(struct bot *b, const struct client_event *ev,
 }
 
 /* What a sender of this process sent in the session s saw it in: the
- * membership with its id whose sequence numbers hold the first one s
- * received (ids repeat across relay restarts, sequence numbers do not). */
+ * sender's (by name) membership with its id whose sequence numbers hold the
+ * first one s received (ids repeat across relay restarts, a sender's
+ * sequence numbers do not; two bots' do, and after a restart they may have
+ * swapped ids). */
 static uint64_t sender_sent(const struct bot *bots, size_t n, const struct seen *s, bool *known)
 {
     for (size_t i = 0; i < n; i++) {
+        if (s->name[0] && strcmp(bots[i].name, s->name) != 0)
+            continue;
         for (size_t k = 0; k < bots[i].n_ms; k++) {
             const struct membership *m = &bots[i].ms[k];
             if (m->id == s->id && s->stats.started &&
