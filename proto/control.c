@@ -617,8 +617,9 @@ int proto_control_decode(const char *buf, size_t len, struct proto_control *m,
         cJSON_Delete(o);
         return fail(&r, PROTO_E_JSON, "not a JSON object");
     }
-    /* The roster is large; clear only the header so decoding stays cheap. */
-    memset(m, 0, offsetof(struct proto_control, roster));
+    /* The roster is large: cleared only as far as proto_control_init does;
+     * the type is read below. */
+    proto_control_init(m, (enum proto_ctl_type)0);
     type = cJSON_GetObjectItemCaseSensitive(o, "type");
     if (!type) {
         rc = fail(&r, PROTO_E_MISSING, "field \"type\" is missing");

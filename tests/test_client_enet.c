@@ -44,8 +44,7 @@ static struct client *joined_detached_as(const char *name, enum proto_mode mode,
     struct client *c = client_create_detached(&cfg, err, sizeof err);
     assert_non_null(c);
     struct proto_control m;
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_WELCOME;
+    proto_control_init(&m, PROTO_CTL_WELCOME);
     m.id = 1;
     snprintf(m.room, sizeof m.room, "r1");
     static char json[PROTO_CONTROL_MAX];

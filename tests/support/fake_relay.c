@@ -147,8 +147,7 @@ int send_text(struct relay *r, uint32_t peer, const char *json)
 int join_on(struct relay *r, uint32_t peer, uint8_t channel, const char *room, const char *name, bool reflect)
 {
     struct proto_control m;
-    memset(&m, 0, offsetof(struct proto_control, roster));
-    m.type = PROTO_CTL_JOIN;
+    proto_control_init(&m, PROTO_CTL_JOIN);
     snprintf(m.room, sizeof m.room, "%s", room);
     snprintf(m.name, sizeof m.name, "%s", name);
     m.mode = channel == PROTO_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : PROTO_MODE_UNSEQUENCED;
