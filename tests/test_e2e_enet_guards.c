@@ -133,6 +133,22 @@ static void forger_open(struct forger *f, uint16_t port, int i)
     assert_true(forger_try_open(f, port, i));
 }
 
+/* Gone at once: a disconnect that waits for nothing, and the host freed. */
+static void forger_close(struct forger *f)
+{
+    enet_peer_disconnect_now(f->peer, 0);
+    enet_host_destroy(f->host);
+}
+
+/* A relay that logs warnings only, and forger 0 joined to it. */
+static void relay_with_forger(struct spawn_proc *relay, struct forger *f)
+{
+    const char *args[] = { "--log-level", "warn", NULL };
+    int port = harness_start_relay(relay, args);
+    assert_true(port > 0);
+    forger_open(f, (uint16_t)port, 0);
+}
+
 /* Writes the 2-byte peer header (our id at the relay, session, flags) and,
  * with sent_time, the 2-byte sent time. Returns its length. */
 static size_t forge_header(const struct forger *f, uint8_t *b, bool sent_time)
@@ -211,8 +227,7 @@ static void test_ghost_peers(void **state)
     long long refused = harness_relay_stat(&relay, "drops.enet_guard");
     struct forger late;
     bool late_in = forger_try_open(&late, (uint16_t)port, 99);
-    enet_peer_disconnect_now(late.peer, 0);
-    enet_host_destroy(late.host);
+    forger_close(&late);
     print_message("ghost peers: %d forged, members right after %lld, after %d ms: "
                   "clients %lld, members %lld, drops.enet_guard %lld; a new client %s\n",
                   GHOSTS, members0, 3 * GHOST_TIMEOUT_MS, clients, members, refused,
@@ -270,11 +285,8 @@ static void test_fragment_bomb(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    const char *args[] = { "--log-level", "warn", NULL };
-    int port = harness_start_relay(&relay, args);
-    assert_true(port > 0);
     struct forger f;
-    forger_open(&f, (uint16_t)port, 0);
+    relay_with_forger(&relay, &f);
     long rss0 = rss_kib(relay.pid);
     long long refused0 = harness_relay_stat(&relay, "drops.enet_guard");
     send_batches(&f, 1000, BOMBS, BOMBS_PER_DGRAM, put_bomb);
@@ -287,8 +299,7 @@ static void test_fragment_bomb(void **state)
                   "%ld -> %ld KiB, drops.enet_guard +%lld; %d zero-length reliable: "
                   "drops.enet_guard +%lld\n",
                   BOMBS, rss0, rss1, refused1 - refused0, EMPTIES, refused2 - refused1);
-    enet_peer_disconnect_now(f.peer, 0);
-    enet_host_destroy(f.host);
+    forger_close(&f);
     stop_relay(&relay);
     assert_true(rss1 - rss0 < 16 * 1024); /* unguarded: +125 MiB of bitmaps */
     assert_int_equal(refused1 - refused0, (BOMBS + BOMBS_PER_DGRAM - 1) / BOMBS_PER_DGRAM);
@@ -324,11 +335,8 @@ static void test_held_commands(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    const char *args[] = { "--log-level", "warn", NULL };
-    int port = harness_start_relay(&relay, args);
-    assert_true(port > 0);
     struct forger f;
-    forger_open(&f, (uint16_t)port, 0);
+    relay_with_forger(&relay, &f);
     long rss0 = rss_kib(relay.pid);
     long long held0 = harness_relay_stat(&relay, "drops.held_commands");
     send_batches(&f, 1, HELD, HELD_PER_DGRAM, put_held);
@@ -340,8 +348,7 @@ static void test_held_commands(void **state)
                   "datagrams\n",
                   HELD, HELD_PER_DGRAM, rss0, rss1, rss1 - rss0, held1 - held0,
                   (HELD + HELD_PER_DGRAM - 1) / HELD_PER_DGRAM);
-    enet_peer_disconnect_now(f.peer, 0);
-    enet_host_destroy(f.host);
+    forger_close(&f);
     stop_relay(&relay);
     assert_true(rss1 - rss0 < 3 * 1024); /* unguarded: +12 MB release, more with ASan */
     /* 1024 / 150: the seventh datagram is the first past the bound */
@@ -364,10 +371,8 @@ static uint64_t honest_lockout_ms(uint16_t port, uint64_t max_ms, bool *in)
             enet_host_destroy(f.host);
     }
     uint64_t ms = clock_now_ms() - t0;
-    if (*in) {
-        enet_peer_disconnect_now(f.peer, 0);
-        enet_host_destroy(f.host);
-    }
+    if (*in)
+        forger_close(&f);
     return ms;
 }
 
