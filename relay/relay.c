@@ -160,13 +160,6 @@ struct relay *relay_create(const struct relay_config *cfg,
     if (!r)
         return NULL;
     r->cfg = *cfg;
-    /* The option table's ranges (settings.c): max_room_size <= PROTO_ROSTER_MAX
-     * (the welcome roster lists the others, so a room of ROSTER_MAX + 1 would
-     * still fit; keep the simple bound), name and room lengths within the
-     * protocol's, max_packet_size above a state, rate_burst >= 1. */
-    relay_config_clamp(&r->cfg);
-    if (r->cfg.peer_cap < 1 || r->cfg.peer_cap > UINT32_MAX / 2)
-        r->cfg.peer_cap = r->cfg.peer_cap < 1 ? 1 : UINT32_MAX / 2;
     r->tp = *transport;
     r->next_id = 1;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);

@@ -83,9 +83,9 @@ enum relay_drop {
 };
 
 /* Limits and policy. Each limit's default and range is declared once, in
- * ricochet-relay's option table (settings.c, the row named in brackets):
- * relay_default_config() gives those defaults, relay_create() clamps to
- * those ranges. */
+ * ricochet-relay's option table (settings.c, the row named in brackets);
+ * the core takes a config within those ranges and does not check it again
+ * (settings.h: relay_default_config, relay_config_clamp). */
 struct relay_config {
     uint32_t peer_cap;      /* transport handles are < peer_cap (max_clients +
                                RELAY_SPARE_PEERS) */
@@ -160,13 +160,9 @@ struct relay_stats {
 
 struct relay;
 
-void relay_default_config(struct relay_config *cfg);
-
-/* Brings every limit into its option's range (relay_create does). */
-void relay_config_clamp(struct relay_config *cfg);
-
-/* Allocates a relay. cfg is copied (out-of-range values are clamped);
- * transport is copied. Returns NULL on allocation failure. */
+/* Allocates a relay. cfg (within the option table's ranges, see struct
+ * relay_config) and transport are copied. Returns NULL on allocation
+ * failure. */
 struct relay *relay_create(const struct relay_config *cfg,
                            const struct relay_transport *transport);
 

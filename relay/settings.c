@@ -10,73 +10,96 @@
 #define CORE(f) offsetof(struct relay_settings, core.f)
 #define NET(f) offsetof(struct relay_settings, net.f)
 #define SIZE(f) sizeof(((struct relay_settings *)0)->f)
-#define U32 sizeof(uint32_t)
 
 const struct option_def relay_settings_options[] = {
-    { "bind", OPTION_STRING, SET(bind), "0.0.0.0", 1, SIZE(bind), NULL,
-      "local address to bind: IPv4, IPv6 with --transport udp (:: also serves IPv4), "
-      "or a host name" },
-    { "port", OPTION_UINT, NET(port), "7777", 0, 65535, NULL,
-      "UDP port to bind; 0 picks a free one (see the 'listening on' line)", SIZE(net.port) },
-    { "transport", OPTION_CHOICE, SET(transport), "enet", 0, 0, RELAY_TRANSPORT_CHOICES,
-      "enet: ENet connections and channels; udp: one bare datagram socket" },
-    { "max-clients", OPTION_UINT, CORE(max_clients), "1024", 1, 4000, NULL,
-      "connected clients; more are refused with server_full", U32 },
-    { "max-rooms", OPTION_UINT, CORE(max_rooms), "256", 1, 4000, NULL,
-      "live rooms; a join that would create more gets too_many_rooms", U32 },
-    { "max-room-size", OPTION_UINT, CORE(max_room_size), "256", 1, PROTO_ROSTER_MAX, NULL,
-      "members per room; more get room_full", U32 },
-    { "max-per-address", OPTION_UINT, NET(max_per_address), "16", 0, 4095, NULL,
-      "clients from one IP address (ENet duplicatePeers); 0 = up to --max-clients", U32 },
-    { "max-packet-size", OPTION_UINT, CORE(max_packet_size), "2048", 64, 65536, NULL,
-      "largest datagram accepted from a client, bytes; longer: too_big",
-      SIZE(core.max_packet_size) },
-    { "max-waiting-data", OPTION_UINT, NET(max_waiting_data), "1048576", 4096, 268435456,
-      NULL, "ENet: bytes one peer may have buffered awaiting reassembly or order",
-      SIZE(net.max_waiting_data) },
-    { "timeout-ms", OPTION_UINT, NET(timeout_ms), "5000", 100, 600000, NULL,
-      "a client silent (udp) or unacknowledging (enet) this long is dropped: timeout", U32 },
-    { "max-queued-packets", OPTION_UINT, NET(max_queued_packets), "1024", 0, 1000000, NULL,
-      "ENet: packets queued to one client unacknowledged past which its unreliable "
-      "states are dropped (slow_reader); 0 = no limit", U32 },
-    { "max-queued-bytes", OPTION_UINT, NET(max_queued_bytes), "262144", 0, 268435456, NULL,
-      "ENet: the same bound in bytes; 0 = no limit", SIZE(net.max_queued_bytes) },
-    { "slow-reader-ms", OPTION_UINT, NET(slow_reader_ms), "2000", 0, 600000, NULL,
-      "ENet: a client over a queue bound this long (or at twice one) is closed: "
-      "error slow_reader; 0 = never", U32 },
-    { "max-held-commands", OPTION_UINT, NET(max_held_commands), "1024", 0, 1000000, NULL,
-      "ENet: commands one client may have held out of order; datagrams past it are "
-      "refused (held_commands); 0 = no limit", U32 },
-    { "max-half-open", OPTION_UINT, NET(max_half_open), "0", 0, 4095, NULL,
-      "ENet: handshakes in progress at once, at most (and 0 =) a quarter of the peer "
-      "slots; past it a CONNECT takes the place of the oldest if that is 250 ms old and "
-      "its address has none in progress (any, with --max-per-address 0), else it is "
-      "refused (half_open)", U32 },
-    { "rate-limit", OPTION_UINT, CORE(rate_limit), "180", 0, 1000000, NULL,
-      "datagrams per second per client (token bucket); 0 = no limit", U32 },
-    { "rate-burst", OPTION_UINT, CORE(rate_burst), "60", 1, 1000000, NULL,
-      "token bucket depth: datagrams a client may send at once", U32 },
-    { "kick-after", OPTION_SECONDS, CORE(kick_after_ms), "2", 0, 3600, NULL,
-      "seconds of sustained rate limiting before a kick; 0 = never kick" },
-    { "max-strikes", OPTION_UINT, CORE(max_strikes), "20", 0, 1000000, NULL,
-      "invalid messages (forgiven at 1/s) before a kick; 0 = never kick", U32 },
-    { "kick-ban-s", OPTION_UINT, CORE(kick_ban_ms), "10", 0, 86400, NULL,
-      "seconds a kicked client's IP address is refused (error kicked); 0 = off", U32,
-      1000 },
-    { "name-max", OPTION_UINT, CORE(name_max), "32", 1, PROTO_NAME_MAX, NULL,
-      "longest player name, bytes", U32 },
-    { "room-max", OPTION_UINT, CORE(room_max), "32", 1, PROTO_ROOM_MAX, NULL,
-      "longest room name, bytes", U32 },
-    { "tick-ms", OPTION_INT, SET(tick_ms), "-1", -1, 1000, NULL,
-      "hold states and fan them out once per tick of this many ms (adds up to that "
-      "much latency, saves datagrams); 0 = forward each at once; -1 = 2 over enet, "
-      "0 over udp (see README)" },
-    { "stats-interval", OPTION_SECONDS, SET(stats_interval_ms), "5", 0, 86400, NULL,
-      "seconds between stats records on stdout; 0 = only at exit" },
-    { "stats-json", OPTION_BOOL, SET(stats_json), "false", 0, 0, NULL,
-      "stats records as JSON lines on a terminal too (piped or redirected: always JSON)" },
-    { "log-level", OPTION_CHOICE, SET(log_level), "info", 0, 0,
-      "debug|info|warn|error|off", "stderr log verbosity" },
+    { .name = "bind", .type = OPTION_STRING, .offset = SET(bind), .def = "0.0.0.0",
+      .min = 1, .max = SIZE(bind), /* a string's max is its buffer's size */
+      .help = "local address to bind: IPv4, IPv6 with --transport udp (:: also serves "
+              "IPv4), or a host name" },
+    { .name = "port", .type = OPTION_UINT, .offset = NET(port), .size = SIZE(net.port),
+      .def = "7777", .min = 0, .max = 65535,
+      .help = "UDP port to bind; 0 picks a free one (see the 'listening on' line)" },
+    { .name = "transport", .type = OPTION_CHOICE, .offset = SET(transport), .def = "enet",
+      .choices = RELAY_TRANSPORT_CHOICES,
+      .help = "enet: ENet connections and channels; udp: one bare datagram socket" },
+    { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
+      .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = 4000,
+      .help = "connected clients; more are refused with server_full" },
+    { .name = "max-rooms", .type = OPTION_UINT, .offset = CORE(max_rooms),
+      .size = SIZE(core.max_rooms), .def = "256", .min = 1, .max = 4000,
+      .help = "live rooms; a join that would create more gets too_many_rooms" },
+    { .name = "max-room-size", .type = OPTION_UINT, .offset = CORE(max_room_size),
+      .size = SIZE(core.max_room_size), .def = "256", .min = 1, .max = PROTO_ROSTER_MAX,
+      .help = "members per room; more get room_full" },
+    { .name = "max-per-address", .type = OPTION_UINT, .offset = NET(max_per_address),
+      .size = SIZE(net.max_per_address), .def = "16", .min = 0, .max = 4095,
+      .help = "clients from one IP address (ENet duplicatePeers); 0 = up to --max-clients" },
+    { .name = "max-packet-size", .type = OPTION_UINT, .offset = CORE(max_packet_size),
+      .size = SIZE(core.max_packet_size), .def = "2048", .min = 64, .max = 65536,
+      .help = "largest datagram accepted from a client, bytes; longer: too_big" },
+    { .name = "max-waiting-data", .type = OPTION_UINT, .offset = NET(max_waiting_data),
+      .size = SIZE(net.max_waiting_data), .def = "1048576", .min = 4096, .max = 268435456,
+      .help = "ENet: bytes one peer may have buffered awaiting reassembly or order" },
+    { .name = "timeout-ms", .type = OPTION_UINT, .offset = NET(timeout_ms),
+      .size = SIZE(net.timeout_ms), .def = "5000", .min = 100, .max = 600000,
+      .help = "a client silent (udp) or unacknowledging (enet) this long is dropped: "
+              "timeout" },
+    { .name = "max-queued-packets", .type = OPTION_UINT, .offset = NET(max_queued_packets),
+      .size = SIZE(net.max_queued_packets), .def = "1024", .min = 0, .max = 1000000,
+      .help = "ENet: packets queued to one client unacknowledged past which its "
+              "unreliable states are dropped (slow_reader); 0 = no limit" },
+    { .name = "max-queued-bytes", .type = OPTION_UINT, .offset = NET(max_queued_bytes),
+      .size = SIZE(net.max_queued_bytes), .def = "262144", .min = 0, .max = 268435456,
+      .help = "ENet: the same bound in bytes; 0 = no limit" },
+    { .name = "slow-reader-ms", .type = OPTION_UINT, .offset = NET(slow_reader_ms),
+      .size = SIZE(net.slow_reader_ms), .def = "2000", .min = 0, .max = 600000,
+      .help = "ENet: a client over a queue bound this long (or at twice one) is closed: "
+              "error slow_reader; 0 = never" },
+    { .name = "max-held-commands", .type = OPTION_UINT, .offset = NET(max_held_commands),
+      .size = SIZE(net.max_held_commands), .def = "1024", .min = 0, .max = 1000000,
+      .help = "ENet: commands one client may have held out of order; datagrams past it "
+              "are refused (held_commands); 0 = no limit" },
+    { .name = "max-half-open", .type = OPTION_UINT, .offset = NET(max_half_open),
+      .size = SIZE(net.max_half_open), .def = "0", .min = 0, .max = 4095,
+      .help = "ENet: handshakes in progress at once, at most (and 0 =) a quarter of the "
+              "peer slots; past it a CONNECT takes the place of the oldest if that is "
+              "250 ms old and its address has none in progress (any, with "
+              "--max-per-address 0), else it is refused (half_open)" },
+    { .name = "rate-limit", .type = OPTION_UINT, .offset = CORE(rate_limit),
+      .size = SIZE(core.rate_limit), .def = "180", .min = 0, .max = 1000000,
+      .help = "datagrams per second per client (token bucket); 0 = no limit" },
+    { .name = "rate-burst", .type = OPTION_UINT, .offset = CORE(rate_burst),
+      .size = SIZE(core.rate_burst), .def = "60", .min = 1, .max = 1000000,
+      .help = "token bucket depth: datagrams a client may send at once" },
+    { .name = "kick-after", .type = OPTION_SECONDS, .offset = CORE(kick_after_ms),
+      .def = "2", .min = 0, .max = 3600,
+      .help = "seconds of sustained rate limiting before a kick; 0 = never kick" },
+    { .name = "max-strikes", .type = OPTION_UINT, .offset = CORE(max_strikes),
+      .size = SIZE(core.max_strikes), .def = "20", .min = 0, .max = 1000000,
+      .help = "invalid messages (forgiven at 1/s) before a kick; 0 = never kick" },
+    { .name = "kick-ban-s", .type = OPTION_UINT, .offset = CORE(kick_ban_ms),
+      .size = SIZE(core.kick_ban_ms), .scale = 1000, /* whole seconds given, ms kept */
+      .def = "10", .min = 0, .max = 86400,
+      .help = "seconds a kicked client's IP address is refused (error kicked); 0 = off" },
+    { .name = "name-max", .type = OPTION_UINT, .offset = CORE(name_max),
+      .size = SIZE(core.name_max), .def = "32", .min = 1, .max = PROTO_NAME_MAX,
+      .help = "longest player name, bytes" },
+    { .name = "room-max", .type = OPTION_UINT, .offset = CORE(room_max),
+      .size = SIZE(core.room_max), .def = "32", .min = 1, .max = PROTO_ROOM_MAX,
+      .help = "longest room name, bytes" },
+    { .name = "tick-ms", .type = OPTION_INT, .offset = SET(tick_ms), .def = "-1",
+      .min = -1, .max = 1000,
+      .help = "hold states and fan them out once per tick of this many ms (adds up to "
+              "that much latency, saves datagrams); 0 = forward each at once; -1 = 2 "
+              "over enet, 0 over udp (see README)" },
+    { .name = "stats-interval", .type = OPTION_SECONDS, .offset = SET(stats_interval_ms),
+      .def = "5", .min = 0, .max = 86400,
+      .help = "seconds between stats records on stdout; 0 = only at exit" },
+    { .name = "stats-json", .type = OPTION_BOOL, .offset = SET(stats_json), .def = "false",
+      .help = "stats records as JSON lines on a terminal too (piped or redirected: "
+              "always JSON)" },
+    { .name = "log-level", .type = OPTION_CHOICE, .offset = SET(log_level), .def = "info",
+      .choices = "debug|info|warn|error|off", .help = "stderr log verbosity" },
     { 0 }
 };
 

@@ -35,6 +35,13 @@ extern const struct option_def relay_settings_options[];
 /* Fills s from the table's defaults (no derived fields). */
 void relay_settings_defaults(struct relay_settings *s);
 
+/* The core's limits at their options' defaults, with peer_cap (max_clients
+ * + RELAY_SPARE_PEERS): a config relay_create() takes as it is. */
+void relay_default_config(struct relay_config *cfg);
+
+/* Brings every limit of a config filled by code into its option's range. */
+void relay_config_clamp(struct relay_config *cfg);
+
 /* What follows from the settings, for the program: peer_cap (max_clients
  * + RELAY_SPARE_PEERS) in both structures, the transport's packet size and
  * bind address, the tick (tick_ms, or the transport's default). */

@@ -18,6 +18,7 @@
 #include "../stats/rng.h"
 #include "../proto/wire.h"
 #include "../relay/relay.h"
+#include "../relay/settings.h"
 #include "support/fake_relay.h"
 
 /* ---- plain UDP: amplification limits ---------------------------------- */

@@ -19,6 +19,7 @@
 #include "../stats/rng.h"
 #include "../proto/wire.h"
 #include "../relay/relay.h"
+#include "../relay/settings.h"
 #include "support/fake_relay.h"
 
 /* ---- tick batching ---------------------------------------------------- */

@@ -27,6 +27,7 @@
 #include "../proto/wire.h"
 #include "../relay/enet_internals.h"
 #include "../relay/relay.h"
+#include "../relay/settings.h"
 #include "../relay/transport.h"
 
 #define WAIT_MS 3000

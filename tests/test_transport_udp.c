@@ -23,6 +23,7 @@
 #include "../sys/log.h"
 #include "../proto/wire.h"
 #include "../relay/relay.h"
+#include "../relay/settings.h"
 #include "../relay/transport.h"
 #include "support/harness.h"
 

@@ -16,6 +16,7 @@
 #include "../../sys/log.h"
 #include "../../proto/wire.h"
 #include "../../relay/relay.h"
+#include "../../relay/settings.h"
 #include "targets.h"
 
 #define FR_PEER_CAP 8    /* transport handles 0..7 */

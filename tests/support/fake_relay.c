@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "../../relay/settings.h"
 #include "../../sys/log.h"
 struct fake fk;
 struct proto_control *dec; /* decoded control (large) */
