@@ -49,11 +49,12 @@ $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
-# Every folder is a static library of its .c files but its mains (X_main.c).
-MODULES := proto stats sys relay client bench
+# Every folder is a static library of its .c files but its mains (X_main.c):
+# client/bot's is build/lib/libclient_bot.a.
+MODULES := proto stats sys relay client client/bot client/tui bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
-lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(m).a)
+lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # The programs: the main's source, the folders' libraries it links (a
@@ -62,11 +63,11 @@ PROGRAM_NAMES := relay bot client netsim bench
 relay_MAIN := relay/relay_main.c
 relay_LIBS := relay proto stats sys
 relay_PKGS := libenet libcjson
-bot_MAIN := client/bot_main.c
-bot_LIBS := client proto stats sys
+bot_MAIN := client/bot/bot_main.c
+bot_LIBS := client/bot client proto stats sys
 bot_PKGS := libenet libcjson
-client_MAIN := client/client_main.c
-client_LIBS := client proto stats sys
+client_MAIN := client/tui/client_main.c
+client_LIBS := client/tui client proto stats sys
 client_PKGS := libenet libcjson ncursesw
 netsim_MAIN := bench/netsim_main.c
 netsim_LIBS := bench proto stats sys
@@ -82,7 +83,7 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench client relay proto stats sys
+TEST_LIBS := bench client/tui client relay proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
@@ -127,7 +128,7 @@ $(BUILD)/obj/sys/version.o: $(BUILD)/version.stamp
 $(BUILD)/obj/sys/version.o: ALL_CFLAGS += -DRICOCHET_GIT_DESCRIBE='"$(GIT_DESCRIBE)"'
 
 define module_lib
-$(BUILD)/lib/lib$(1).a: $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
+$(call lib_archives,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
 	@mkdir -p $$(@D)
 	$$(say) AR $$@
 	$$(Q)rm -f $$@ && ar rcs $$@ $$^

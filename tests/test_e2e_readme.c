@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/keys.h"
+#include "../client/tui/keys.h"
 #include "support/harness.h"
 
 static char *slurp(FILE *f)

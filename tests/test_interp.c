@@ -9,7 +9,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "../client/interp.h"
+#include "../client/tui/interp.h"
 
 #define MS 1000ull
 #define PERIOD (50 * MS) /* 20 Hz */

@@ -16,7 +16,7 @@
 #include <curses.h> /* KEY_* constants only; nothing is called */
 
 #include "../client/client_test.h"
-#include "../client/tui_model.h"
+#include "../client/tui/tui_model.h"
 #include "../sys/log.h"
 
 #define T0 1000000000ull /* the session starts here on the monotonic clock */

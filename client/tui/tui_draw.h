@@ -1,5 +1,5 @@
 /* tui_draw.h: ricochet-client's terminal: curses setup and teardown, keys,
- * and one frame of the model (client/tui_model.h) per call.
+ * and one frame of the model (client/tui/tui_model.h) per call.
  *
  * The only module of the client that calls ncurses. While the screen is in
  * use, stderr goes to a log file or /dev/null so logs cannot scribble over

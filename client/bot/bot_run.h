@@ -10,12 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../stats/histogram.h"
-#include "../stats/recvstats.h"
+#include "../../stats/histogram.h"
+#include "../../stats/recvstats.h"
 #include "bot_options.h"
 #include "bot_progress.h"
-#include "client.h"
-#include "swarm.h"
+#include "../client.h"
+#include "../swarm.h"
 
 /* What a bot sent in one session: as id, sequence numbers [first_seq, end_seq). */
 struct membership {

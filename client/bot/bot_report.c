@@ -7,8 +7,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../sys/netaddr.h"
-#include "../sys/version.h"
+#include "../../sys/netaddr.h"
+#include "../../sys/version.h"
 
 static double ms(uint64_t us)
 {

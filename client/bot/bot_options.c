@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../sys/log.h"
-#include "../proto/mode.h"
-#include "../sys/options.h"
+#include "../../sys/log.h"
+#include "../../proto/mode.h"
+#include "../../sys/options.h"
 
 /* --mode's choices: the mode table's names, then "mixed" (filled in main). */
 static char mode_choices[256];

@@ -3,8 +3,8 @@
  * One loop: read keys (never blocking), service the relay connection, move
  * my avatar and send its state at --rate Hz, draw a frame at --fps in one
  * refresh, then poll(2) on the terminal and the socket until the next
- * deadline. What the client knows and does is client/tui_model.h (pure,
- * given the time); the screen is client/tui_draw.h; this file reads the
+ * deadline. What the client knows and does is client/tui/tui_model.h (pure,
+ * given the time); the screen is client/tui/tui_draw.h; this file reads the
  * clock, waits, and wires them together.
  *
  * The terminal is restored on every exit path: normal quit, SIGINT/SIGTERM/
@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../stats/histogram.h"
-#include "../sys/log.h"
-#include "../sys/options.h"
-#include "../sys/signals.h"
+#include "../../sys/clock.h"
+#include "../../stats/histogram.h"
+#include "../../sys/log.h"
+#include "../../sys/options.h"
+#include "../../sys/signals.h"
 #include "tui_draw.h"
 #include "tui_model.h"
 

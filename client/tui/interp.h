@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/wire.h"
+#include "../../proto/wire.h"
 
 #define INTERP_CAP 32 /* samples kept per player (1.6 s at 20 Hz) */
 /* A sample further than this from the newest one (sender restarted, clock

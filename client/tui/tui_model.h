@@ -6,7 +6,7 @@
  * the message log. It changes only through the calls below, each given
  * `now` (CLOCK_MONOTONIC, microseconds) by the caller: a key code
  * (keys.h's), a client event, or the passing of time. It never reads a
- * clock and never touches the screen; client/tui_draw.h draws it and
+ * clock and never touches the screen; client/tui/tui_draw.h draws it and
  * client_main.c runs the loop. Tests drive it with detached clients
  * (client/client_test.h). */
 #ifndef RICOCHET_TUI_MODEL_H
@@ -17,8 +17,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "../proto/control.h"
-#include "client.h"
+#include "../../proto/control.h"
+#include "../client.h"
 #include "interp.h"
 #include "keys.h"
 

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../proto/control.h"
+#include "../../proto/control.h"
 
 #define BOT_PROG "ricochet-bot"
 

@@ -19,7 +19,7 @@
 
 #include <curses.h>
 
-#include "../stats/histogram.h"
+#include "../../stats/histogram.h"
 
 #define SIDEBAR_MIN_COLS 110  /* wide terminals get a side panel */
 #define SIDEBAR_W 66
