@@ -38,13 +38,14 @@ SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
 # Packages: compile flags for all; each program links only those it names.
-PACKAGES := libenet libcjson libpcap ncursesw cmocka
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap 2>/dev/null)
+PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
 fallback_libpcap := -lpcap
 fallback_ncursesw := -lncursesw
 fallback_cmocka := -lcmocka
+fallback_libmicrohttpd := -lmicrohttpd
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
@@ -62,7 +63,7 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROGRAM_NAMES := relay bot client netsim bench
 relay_MAIN := relay/relay_main.c
 relay_LIBS := relay proto stats sys
-relay_PKGS := libenet libcjson
+relay_PKGS := libenet libcjson libmicrohttpd
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client proto stats sys
 bot_PKGS := libenet libcjson
@@ -71,7 +72,7 @@ client_LIBS := client/tui client proto stats sys
 client_PKGS := libenet libcjson ncursesw
 netsim_MAIN := bench/netsim_main.c
 netsim_LIBS := bench proto stats sys
-netsim_PKGS := libpcap libcjson
+netsim_PKGS := libpcap libcjson libmicrohttpd
 bench_MAIN := bench/bench_main.c
 bench_LIBS := bench client proto stats sys
 bench_PKGS := libenet libcjson
@@ -84,7 +85,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := bench client/tui client relay proto stats sys
-TEST_PKGS := libenet libcjson libpcap cmocka
+TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by

@@ -1,0 +1,35 @@
+/* http.h: a plain HTTP/1.0 client for tests: one request, one TCP
+ * connection, every wait bounded. For the relay's --metrics endpoint and
+ * for the real servers the tests start (Prometheus' query API). */
+#ifndef RICOCHET_TEST_HTTP_H
+#define RICOCHET_TEST_HTTP_H
+
+#include <stddef.h>
+
+struct http_response {
+    int status;    /* 200, 404, ... */
+    char *headers; /* the header lines as received, NUL-terminated */
+    char *body;    /* NUL-terminated (len bytes before the NUL) */
+    size_t len;
+};
+
+/* Sends "METHOD path HTTP/1.0" to endpoint ("127.0.0.1:PORT") and reads the
+ * whole answer within timeout_ms. Returns 0, or -1 (why on stderr; out
+ * zeroed). */
+int http_request(const char *endpoint, const char *method, const char *path, int timeout_ms,
+                 struct http_response *out);
+
+/* http_request with GET and a 5 s timeout; fails the test (cmocka) unless
+ * the answer came. */
+struct http_response http_get(const char *endpoint, const char *path);
+
+/* The value of header name (case-insensitive) into buf; NULL if absent. */
+const char *http_header(const struct http_response *r, const char *name, char *buf,
+                        size_t cap);
+
+void http_response_free(struct http_response *r);
+
+/* Percent-encodes s for a query string into buf. Returns buf. */
+const char *http_query_escape(const char *s, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,158 @@
+/* test_httpd.c: the operators' HTTP server over loopback. --metrics values
+ * parse (a bare port is loopback); routes answer with their status, type
+ * and body (static or allocated), HEAD gets no body, other methods 405,
+ * unknown paths 404, a handler that fails 500; a busy port is a one-line
+ * error; every handler runs in the server's one thread. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sys/httpd.h"
+#include "support/http.h"
+
+static void listen_values_parse(void **state)
+{
+    (void)state;
+    union netaddr a;
+    char err[128], text[NETADDR_STR_MAX];
+    assert_int_equal(httpd_parse_listen("9100", &a, err, sizeof err), 0);
+    assert_string_equal(netaddr_format(&a, text, sizeof text), "127.0.0.1:9100");
+    assert_int_equal(httpd_parse_listen("0.0.0.0:80", &a, err, sizeof err), 0);
+    assert_string_equal(netaddr_format(&a, text, sizeof text), "0.0.0.0:80");
+    assert_int_equal(httpd_parse_listen("[::1]:9100", &a, err, sizeof err), 0);
+    assert_string_equal(netaddr_format(&a, text, sizeof text), "[::1]:9100");
+    assert_int_equal(httpd_parse_listen("65536", &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "65535"));
+    assert_int_equal(httpd_parse_listen("000000009", &a, err, sizeof err), -1);
+    assert_int_equal(httpd_parse_listen("localhost", &a, err, sizeof err), -1);
+    assert_int_equal(httpd_parse_listen("", &a, err, sizeof err), -1);
+    assert_null(strchr(err, '\n'));
+}
+
+struct served {
+    pthread_t threads[8];
+    int n;
+};
+
+static void note_thread(struct served *s)
+{
+    if (s->n < 8)
+        s->threads[s->n++] = pthread_self();
+}
+
+static void hello(void *ctx, struct httpd_reply *r)
+{
+    note_thread(ctx);
+    r->content_type = "text/plain; charset=utf-8";
+    r->static_body = "hello\n";
+    r->len = 6;
+}
+
+static void made(void *ctx, struct httpd_reply *r)
+{
+    note_thread(ctx);
+    r->status = 503;
+    r->content_type = "application/json";
+    r->body = strdup("{\"ready\":false}");
+    r->len = strlen(r->body);
+}
+
+static void fails(void *ctx, struct httpd_reply *r)
+{
+    note_thread(ctx);
+    (void)r; /* no body: as if out of memory */
+}
+
+static const struct httpd_route routes[] = {
+    { "/", hello }, { "/made", made }, { "/fails", fails }, { 0 }
+};
+
+static struct httpd *start(struct served *s)
+{
+    union netaddr a;
+    char err[128];
+    assert_int_equal(httpd_parse_listen("0", &a, err, sizeof err), 0);
+    struct httpd *h = httpd_start(&a, routes, s, err, sizeof err);
+    assert_non_null(h);
+    assert_int_not_equal(strcmp(httpd_address(h), "127.0.0.1:0"), 0);
+    return h;
+}
+
+static void routes_answer(void **state)
+{
+    (void)state;
+    struct served s = { 0 };
+    struct httpd *h = start(&s);
+    const char *at = httpd_address(h);
+    char type[128];
+
+    struct http_response r = http_get(at, "/");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "hello\n");
+    assert_string_equal(http_header(&r, "content-type", type, sizeof type),
+                        "text/plain; charset=utf-8");
+    assert_string_equal(http_header(&r, "Cache-Control", type, sizeof type), "no-store");
+    http_response_free(&r);
+
+    r = http_get(at, "/made?x=1"); /* the query string is not part of the path */
+    assert_int_equal(r.status, 503);
+    assert_string_equal(r.body, "{\"ready\":false}");
+    assert_string_equal(http_header(&r, "Content-Type", type, sizeof type), "application/json");
+    http_response_free(&r);
+
+    r = http_get(at, "/fails");
+    assert_int_equal(r.status, 500);
+    http_response_free(&r);
+
+    r = http_get(at, "/nothing");
+    assert_int_equal(r.status, 404);
+    http_response_free(&r);
+
+    assert_int_equal(http_request(at, "HEAD", "/", 5000, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.len, 0);
+    http_response_free(&r);
+
+    assert_int_equal(http_request(at, "POST", "/", 5000, &r), 0);
+    assert_int_equal(r.status, 405);
+    http_response_free(&r);
+
+    httpd_stop(h);
+    /* Every handler ran in the server's one thread, never this one. */
+    assert_int_equal(s.n, 4);
+    for (int i = 0; i < s.n; i++) {
+        assert_true(pthread_equal(s.threads[i], s.threads[0]));
+        assert_false(pthread_equal(s.threads[i], pthread_self()));
+    }
+}
+
+static void a_busy_port_is_an_error(void **state)
+{
+    (void)state;
+    struct served s = { 0 };
+    struct httpd *h = start(&s);
+    union netaddr a;
+    char err[128];
+    assert_int_equal(httpd_parse_listen(httpd_address(h), &a, err, sizeof err), 0);
+    assert_null(httpd_start(&a, routes, &s, err, sizeof err));
+    assert_non_null(strstr(err, httpd_address(h)));
+    assert_null(strchr(err, '\n'));
+    httpd_stop(h);
+    httpd_stop(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(listen_values_parse),
+        cmocka_unit_test(routes_answer),
+        cmocka_unit_test(a_busy_port_is_an_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
