@@ -44,6 +44,68 @@ void log_stderr_sink(void *ctx, enum log_level level, const char *msg)
     fprintf(stderr, "%s.%03ld %s %s\n", stamp, (long)(tv.tv_usec / 1000), tags[level], msg);
 }
 
+/* Length of the UTF-8 sequence at s (1-4), or 0 if it is not one (overlong
+ * forms, surrogates and values past U+10FFFF included). */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+    if (n == 0 || s[0] > 0xf4 || s[0] == 0xc0 || s[0] == 0xc1)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* msg as the inside of a JSON string into out (cap >= 8). Truncates at a
+ * whole character. */
+static void json_escape(const char *msg, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const unsigned char *s = (const unsigned char *)msg; *s;) {
+        char esc[8];
+        size_t n = 1;
+        const char *put = esc;
+        if (*s == '"' || *s == '\\')
+            snprintf(esc, sizeof esc, "\\%c", *s);
+        else if (*s < 0x20 || *s == 0x7f)
+            snprintf(esc, sizeof esc, "\\u%04x", *s);
+        else if (*s < 0x80)
+            snprintf(esc, sizeof esc, "%c", *s);
+        else if ((n = utf8_len(s)) != 0)
+            snprintf(esc, sizeof esc, "%.*s", (int)n, (const char *)s);
+        else {
+            put = "\\ufffd";
+            n = 1;
+        }
+        size_t len = strlen(put);
+        if (o + len >= cap)
+            break;
+        memcpy(out + o, put, len);
+        o += len;
+        s += n;
+    }
+    out[o] = '\0';
+}
+
+void log_json_sink(void *ctx, enum log_level level, const char *msg)
+{
+    char stamp[32], text[2048];
+    struct timeval tv;
+    struct tm tm;
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    json_escape(msg, text, sizeof text);
+    fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"program\":\"%s\","
+                    "\"msg\":\"%s\"}\n",
+            stamp, (long)(tv.tv_usec / 1000), level_names[level], (const char *)ctx, text);
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     char line[1024];

@@ -26,6 +26,12 @@ void log_set_sink(log_sink sink, void *ctx);
  * stderr (one fprintf, so lines from one process never interleave). */
 void log_stderr_sink(void *ctx, enum log_level level, const char *msg);
 
+/* A sink for log collectors (--log-json): one JSON object per line on
+ * stderr, {"time":"2026-11-21T12:00:00.123Z","level":"info",
+ * "program":ctx,"msg":msg}, ctx being the program's name (a const char *).
+ * msg is escaped; bytes that are not UTF-8 become U+FFFD. */
+void log_json_sink(void *ctx, enum log_level level, const char *msg);
+
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

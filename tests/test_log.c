@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "../sys/log.h"
 
 struct caught {
@@ -96,6 +98,30 @@ static void test_default_sink_writes_stamped_lines_to_stderr(void **state)
     assert_string_equal(line + strlen(line) - 1, "\n");
 }
 
+/* --log-json: one JSON object per line, UTC time, the level's name, the
+ * program, and the message escaped so any bytes stay one valid line. */
+static void test_json_sink_writes_one_object_per_line(void **state)
+{
+    (void)state;
+    log_set_sink(log_json_sink, "ricochet-relay");
+    const char *line = stderr_of_warn("bad \"name\" a\\b\nc\x01 caf\xc3\xa9 \xff\xc3(");
+    log_set_sink(NULL, NULL);
+    assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1); /* one line */
+    cJSON *o = cJSON_Parse(line);
+    assert_non_null(o);
+    assert_string_equal(cJSON_GetObjectItem(o, "level")->valuestring, "warn");
+    assert_string_equal(cJSON_GetObjectItem(o, "program")->valuestring, "ricochet-relay");
+    assert_string_equal(cJSON_GetObjectItem(o, "msg")->valuestring,
+                        "bad \"name\" a\\b\nc\x01 caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd(");
+    const char *t = cJSON_GetObjectItem(o, "time")->valuestring;
+    int y, mo, d, h, mi, sec, ms;
+    char z;
+    assert_int_equal(sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &y, &mo, &d, &h, &mi, &sec,
+                            &ms, &z), 8);
+    assert_int_equal(z, 'Z');
+    cJSON_Delete(o);
+}
+
 static void test_level_names(void **state)
 {
     (void)state;
@@ -116,6 +142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_injected_sink_gets_lines_above_threshold),
         cmocka_unit_test(test_default_sink_writes_stamped_lines_to_stderr),
+        cmocka_unit_test(test_json_sink_writes_one_object_per_line),
         cmocka_unit_test(test_level_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
