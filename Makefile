@@ -52,7 +52,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto stats sys relay client client/bot client/tui bench
+MODULES := proto stats sys relay/core relay client client/bot client/tui bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
@@ -62,7 +62,7 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay proto stats sys
+relay_LIBS := relay relay/core proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client proto stats sys
@@ -84,7 +84,7 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench client/tui client relay proto stats sys
+TEST_LIBS := bench client/tui client relay relay/core proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
@@ -93,7 +93,7 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd
 FUZZ_NAMES := state control relay netsim client statescan
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay proto stats sys
+fuzz_relay_LIBS := relay relay/core proto stats sys
 fuzz_netsim_LIBS := bench proto stats sys
 fuzz_client_LIBS := client proto stats sys
 fuzz_statescan_LIBS := bench proto stats sys

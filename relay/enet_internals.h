@@ -10,7 +10,7 @@
 #include <enet/enet.h>
 #include <stddef.h>
 
-#include "relay.h"
+#include "core/relay.h"
 
 /* The ENet these internals were read from. */
 #define RELAY_ENET_WRITTEN_FOR ENET_VERSION_CREATE(1, 3, 17)

@@ -21,8 +21,9 @@
 #include "../sys/log.h"
 #include "../sys/options.h"
 #include "../sys/signals.h"
-#include "relay.h"
+#include "core/relay.h"
 #include "settings.h"
+#include "stats_record.h"
 #include "transport.h"
 
 #define TICK_US 100000 /* periodic work every 100 ms */

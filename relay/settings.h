@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "../sys/options.h"
-#include "relay.h"
+#include "core/relay.h"
 #include "transport.h"
 
 struct relay_settings {

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "relay.h"
+#include "core/relay.h"
 
 struct relay_net_config {
     const char *bind;          /* local address to bind, "0.0.0.0" */

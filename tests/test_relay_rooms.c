@@ -17,7 +17,7 @@
 #include "../sys/log.h"
 #include "../stats/rng.h"
 #include "../proto/wire.h"
-#include "../relay/relay.h"
+#include "../relay/core/relay.h"
 #include "support/fake_relay.h"
 
 /* ---- rooms and membership --------------------------------------------- */

@@ -18,7 +18,8 @@
 #include "../sys/log.h"
 #include "../stats/rng.h"
 #include "../proto/wire.h"
-#include "../relay/relay.h"
+#include "../relay/core/relay.h"
+#include "../relay/stats_record.h"
 #include "support/fake_relay.h"
 
 /* ---- chat, ping, datagram transport, shutdown ------------------------- */

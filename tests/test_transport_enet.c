@@ -26,7 +26,7 @@
 #include "../stats/rng.h"
 #include "../proto/wire.h"
 #include "../relay/enet_internals.h"
-#include "../relay/relay.h"
+#include "../relay/core/relay.h"
 #include "../relay/settings.h"
 #include "../relay/transport.h"
 

@@ -22,7 +22,7 @@
 #include "../proto/control.h"
 #include "../sys/log.h"
 #include "../proto/wire.h"
-#include "../relay/relay.h"
+#include "../relay/core/relay.h"
 #include "../relay/settings.h"
 #include "../relay/transport.h"
 #include "support/harness.h"

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/control.h"
-#include "../proto/errors.h"
-#include "../proto/wire.h"
+#include "../../proto/control.h"
+#include "../../proto/errors.h"
+#include "../../proto/wire.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
@@ -273,20 +273,6 @@ uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
 
 /* Members in room `room` (0 if no such room). */
 uint32_t relay_room_size(const struct relay *r, const char *room);
-
-/* Writes the stats record as one JSON line (with '\n') into buf. Returns
- * its length, or -1 if cap is too small. */
-int relay_stats_json(const struct relay *r, char *buf, size_t cap,
-                     double uptime_s, bool final);
-
-/* The stats record as one line for a person at a terminal (with '\n'):
- * clients, members and rooms now; states and bytes per second over the
- * last interval_s seconds, since the counters were prev (NULL: zero, for
- * averages over the run); session totals; the drop total with each reason
- * that is not zero.
- * Returns its length, or -1 if cap is too small. */
-int relay_stats_text(const struct relay *r, const struct relay_stats *prev, double interval_s,
-                     char *buf, size_t cap, double uptime_s, bool final);
 
 /* "not_joined", "bad_state", ...; "?" when out of range. */
 const char *relay_drop_name(enum relay_drop why);

@@ -1,0 +1,100 @@
+/* control.c: control messages from clients (see core.h): decoded, then
+ * join (join.c), leave, chat, clock, ping. */
+#include "core.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int on_chat(struct relay *r, uint32_t peer, const struct proto_control *m,
+                   uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->joined)
+        return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                           "chat before join: send join first");
+    if (!proto_text_valid(m->text))
+        return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                           "text: 1..%d bytes, no control characters", PROTO_TEXT_MAX);
+    proto_control_init(&r->out, PROTO_CTL_CHAT);
+    r->out.id = p->id;
+    snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+    snprintf(r->out.text, sizeof r->out.text, "%s", m->text);
+    core_send_out_room(r, &r->rooms[p->room], UINT32_MAX);
+    return 0;
+}
+
+/* A member's clock offset to the relay goes to the others in its room, so
+ * they can correct the one-way latency of its states (PROTOCOL.md). */
+static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *m,
+                    uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->joined)
+        return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                           "clock before join: send join first");
+    p->has_clock = true; /* later joiners get it in their welcome's roster */
+    p->clock_offset_us = m->clock_offset_us;
+    p->clock_bound_us = m->clock_bound_us;
+    proto_control_init(&r->out, PROTO_CTL_CLOCK);
+    r->out.id = p->id;
+    r->out.clock_offset_us = m->clock_offset_us;
+    r->out.clock_bound_us = m->clock_bound_us;
+    core_send_out_room(r, &r->rooms[p->room], peer);
+    return 0;
+}
+
+int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
+                    size_t len, bool datagram, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    char why[PROTO_TEXT_MAX + 1] = "";
+    struct proto_control *m = &r->in;
+    int err = proto_control_decode((const char *)bytes, len, m, why, sizeof why);
+    if (err < 0) {
+        enum relay_drop d;
+        switch (err) {
+        case PROTO_E_JSON: d = RELAY_DROP_BAD_JSON; break;
+        case PROTO_E_MISSING: d = RELAY_DROP_MISSING_FIELD; break;
+        case PROTO_E_UNKNOWN_TYPE: d = RELAY_DROP_UNKNOWN_TYPE; break;
+        default: d = RELAY_DROP_BAD_FIELD; break; /* FIELD_TYPE, VALUE, ... */
+        }
+        /* The decoder checks the name rules itself; give those refusals
+         * their own codes (its reason names the field). */
+        if (err == PROTO_E_VALUE && strstr(why, "\"name\""))
+            d = RELAY_DROP_BAD_NAME;
+        else if (err == PROTO_E_VALUE && strstr(why, "\"room\""))
+            d = RELAY_DROP_BAD_ROOM;
+        return core_reject(r, peer, d, now_us, "%s", why[0] ? why : proto_strerror(err));
+    }
+    switch (m->type) {
+    case PROTO_CTL_JOIN:
+        r->stats.control_in++;
+        return core_on_join(r, peer, m, now_us);
+    case PROTO_CTL_CHAT:
+        r->stats.control_in++;
+        return on_chat(r, peer, m, now_us);
+    case PROTO_CTL_LEAVE:
+        r->stats.control_in++;
+        core_member_remove(r, peer, PROTO_LEFT_QUIT);
+        return 0;
+    case PROTO_CTL_CLOCK:
+        r->stats.control_in++;
+        return on_clock(r, peer, m, now_us);
+    case PROTO_CTL_PING:
+        r->stats.control_in++;
+        if (datagram && !p->joined)
+            /* A plain-UDP client we expired: tell it instead of ponging, so
+             * it knows to join again. */
+            return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                               "not joined (expired?): send join");
+        proto_control_init(&r->out, PROTO_CTL_PONG);
+        r->out.t = m->t;
+        r->out.relay_t = now_us; /* clients estimate their clock offset from it */
+        core_send_out(r, peer);
+        return 0;
+    default:
+        return core_reject(r, peer, RELAY_DROP_UNKNOWN_TYPE, now_us,
+                           "'%s' is sent by the relay, not to it",
+                           proto_ctl_type_name(m->type));
+    }
+}

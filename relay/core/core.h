@@ -1,0 +1,228 @@
+/* core.h: the relay core's own structures and the calls its files make
+ * to each other. Only relay/core/ includes it; everything else goes
+ * through relay.h.
+ *
+ * The core keeps one struct relay_peer per transport slot and one struct
+ * relay_room per live room; rooms hold the slot numbers of their members.
+ * Its files, one object each:
+ *   relay.c     the relay: create, destroy, the entry point for datagrams
+ *   peers.c     peers: connect, gone, kick, evict, shutdown
+ *   rooms.c     rooms and their members
+ *   join.c      joins and welcomes
+ *   control.c   the other control messages: chat, clock, ping, leave
+ *   states.c    states: validate, stamp, fan out
+ *   tick.c      tick batching: states held for the end of their tick
+ *   refusals.c  drop reasons: counted, answered, strikes
+ *   rate.c      token buckets: the rate limit and the error budget
+ *   bans.c      addresses kicked recently
+ *   send.c      control messages out: encoded once, counted */
+#ifndef RICOCHET_CORE_H
+#define RICOCHET_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relay.h"
+
+#define MICRO 1000000ull          /* token buckets count in millionths */
+#define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
+#define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
+#define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
+#define TICK_QUEUE 4096           /* states held per tick; a full queue fans out early */
+#define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
+
+struct relay_room {
+    bool used;
+    char name[PROTO_ROOM_MAX + 1];
+    uint32_t n;        /* members */
+    uint32_t *members; /* peer handles, max_room_size of them */
+};
+
+struct relay_peer {
+    bool connected;
+    bool joined;
+    bool reflect;
+    bool has_state;
+    uint32_t id;   /* relay id while joined, 0 otherwise */
+    uint32_t room; /* index into rooms while joined */
+    enum proto_mode mode;
+    char name[PROTO_NAME_MAX + 1];
+    char addr[RELAY_ADDR_MAX];
+    struct proto_state last; /* last forwarded state, sender stamped */
+    bool has_clock;          /* announced its clock offset (for later joiners' rosters) */
+    int64_t clock_offset_us;
+    uint64_t clock_bound_us;
+
+    uint64_t rl_tokens;      /* rate bucket, millionths of a datagram */
+    uint64_t rl_last_us;     /* last refill */
+    uint64_t rl_streak_us;   /* first drop of the current abuse streak, 0 = none */
+    uint64_t rl_last_drop_us;
+    uint64_t rl_streak_drops;
+    uint64_t rl_warned_us;   /* last rate_limited error, 0 = never */
+    uint64_t strikes;        /* invalid datagrams, millionths, decays 1/s */
+    uint64_t strikes_us;
+    uint64_t err_tokens;     /* error-message budget, millionths */
+    uint64_t err_us;
+    uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
+    uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
+};
+
+/* An IP address kicked recently: connections from it are refused until
+ * until_us. A small table: when full, the entry closest to expiry goes. */
+struct relay_ban {
+    char ip[RELAY_ADDR_MAX]; /* "" = free */
+    uint64_t until_us;
+};
+
+/* A state held for the end of the tick (cfg.tick_us > 0). */
+struct relay_held {
+    uint32_t peer;  /* sender's handle */
+    uint32_t id;    /* sender's relay id when received: skipped if it changed */
+    uint8_t channel;
+    uint8_t flags;
+    uint16_t len;
+    uint32_t off;   /* bytes, stamped, at held_bytes + off */
+    uint64_t due_us; /* end of the sender's room's tick it arrived in */
+};
+
+struct relay {
+    struct relay_config cfg;
+    struct relay_transport tp;
+    struct relay_peer *peers;   /* peer_cap */
+    struct relay_room *rooms;   /* max_rooms */
+    uint32_t *recipients;       /* scratch, max_room_size */
+    struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
+    uint32_t nheld;
+    uint8_t *held_bytes;        /* TICK_ARENA */
+    size_t held_used;
+    uint64_t tick_due_us;       /* the earliest held state's due_us */
+    uint64_t arrived_after_us;  /* relay_arrived_after: the batch's earliest arrival */
+    uint32_t clients, nrooms, members;
+    uint32_t next_id;
+    bool closing;               /* relay_shutdown ran: newcomers are refused */
+    struct relay_ban bans[BAN_SLOTS];
+    struct relay_stats stats;
+    struct proto_control in;    /* decoded control message (large: roster) */
+    struct proto_control out;   /* message being encoded */
+    char json[PROTO_CONTROL_MAX + 1];
+};
+
+/* ---- send.c ---- */
+
+/* Encodes r->out into r->json. Returns the length or a negative proto_err. */
+int core_encode_out(struct relay *r);
+
+/* Sends r->json's first len bytes to peer, counted. */
+void core_send_json(struct relay *r, uint32_t peer, size_t len);
+
+/* Sends r->out to one peer. */
+void core_send_out(struct relay *r, uint32_t peer);
+
+/* Sends r->out to every member of room, except `except` (UINT32_MAX: none).
+ * Encoded once. */
+void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except);
+
+/* Sends error {code, message}. Unless forced, spends from the peer's error
+ * budget so a misbehaving client cannot turn the relay into an amplifier. */
+void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_error_code code,
+                     uint64_t now_us, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* ---- rate.c ---- */
+
+/* Refills a millionths bucket at rate per second up to cap (both whole
+ * units). Time going backwards refills nothing. */
+void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us, uint64_t rate,
+                        uint64_t cap);
+
+/* Token bucket per peer. Returns 0 to go on, or a drop code (the datagram is
+ * counted; the peer may have been warned or kicked). */
+int core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us);
+
+/* ---- refusals.c ---- */
+
+/* Counts a rejection, tells the client (within its error budget) with code
+ * (NONE: the usual one for why), and adds a strike for malformed input.
+ * Returns the relay_on_datagram code. */
+int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
+                   enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* core_reject_as with the usual code for why. */
+#define core_reject(r, peer, why, now_us, ...) \
+    core_reject_as(r, peer, why, PROTO_ERROR_NONE, now_us, __VA_ARGS__)
+
+/* ---- bans.c ---- */
+
+/* Refuses addr's IP for kick_ban_ms from now. */
+void core_ban_add(struct relay *r, const char *addr, uint64_t now_us);
+
+/* Microseconds addr's IP is still refused for, 0 if it is not. */
+uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us);
+
+/* ---- peers.c ---- */
+
+/* The connected peer at handle peer, or NULL. */
+struct relay_peer *core_peer_get(struct relay *r, uint32_t peer);
+
+/* Forgets peer and has the transport close it (why: the error code). */
+void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why);
+
+/* Error kicked to the peer, left {reason: kicked} to its room, disconnect;
+ * its IP address is refused for kick_ban_ms. */
+void core_kick(struct relay *r, uint32_t peer, uint64_t now_us, const char *why);
+
+/* ---- rooms.c ---- */
+
+/* The live room called name, or NULL. */
+struct relay_room *core_room_find(const struct relay *r, const char *name);
+
+/* A new empty room called name; NULL if max_rooms are live (or out of
+ * memory). */
+struct relay_room *core_room_create(struct relay *r, const char *name);
+
+/* Frees an empty room's slot. */
+void core_room_free(struct relay *r, struct relay_room *room);
+
+/* Takes a member out of its room, tells the others why, frees the room when
+ * it empties. Does nothing for a peer that is not a member. */
+void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
+
+/* ---- join.c ---- */
+
+/* A join from peer: checked, then a welcome to it and a joined notice to
+ * its room. Returns 0 or the relay_on_datagram code. */
+int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
+                 uint64_t now_us);
+
+/* ---- control.c ---- */
+
+/* A control message of len bytes (JSON) from peer; datagram: it came over
+ * a bare datagram socket. Returns 0 or the relay_on_datagram code. */
+int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len,
+                    bool datagram, uint64_t now_us);
+
+/* ---- states.c ---- */
+
+/* A state of len bytes from peer in mode: validated, stamped, forwarded (or
+ * held for the tick). Returns 0 or the relay_on_datagram code. */
+int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode, uint8_t *bytes,
+                  size_t len, uint64_t now_us);
+
+/* Sends a stamped state from peer to the other members of its room (and
+ * back to it if it asked for reflection). */
+void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                  const uint8_t *bytes, size_t len);
+
+/* ---- tick.c ---- */
+
+/* Holds a stamped state until the end of its room's tick. A full queue is
+ * sent at once: nothing is dropped, it only goes out early. Returns 0. */
+int core_hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+              const uint8_t *bytes, size_t len, uint64_t now_us);
+
+/* Sends every held state (a full queue, shutdown). Returns how many. */
+size_t core_fan_out_held(struct relay *r);
+
+#endif

@@ -1,0 +1,178 @@
+/* join.c: joins (see core.h): the checks, the room, the id, the
+ * welcome and the notice to the others. */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../sys/log.h"
+
+#define WELCOME_REPEAT_US 250000ull /* udp: at most one welcome per this long */
+#define WELCOME_MAX 8 /* udp: and at most this many per membership */
+
+/* The welcome: my id, the room, the others with their last states. Over a
+ * transport with a message_max (plain UDP) every datagram stays within it:
+ * the roster lists the first members that fit, and each member left out
+ * follows in a joined notice (a client adds a member from a joined notice as from the roster;
+ * only the last state is missing, and the next state brings it). */
+static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    const struct relay_room *room = &r->rooms[p->room];
+    p->welcome_us = now_us;
+    p->welcomes++;
+    proto_control_init(&r->out, PROTO_CTL_WELCOME);
+    r->out.id = p->id;
+    snprintf(r->out.room, sizeof r->out.room, "%s", room->name);
+    size_t n = 0;
+    for (uint32_t i = 0; i < room->n && n < PROTO_ROSTER_MAX; i++) {
+        const struct relay_peer *m = &r->peers[room->members[i]];
+        if (room->members[i] == peer)
+            continue;
+        struct proto_member *e = &r->out.roster[n++];
+        memset(e, 0, sizeof *e);
+        e->id = m->id;
+        snprintf(e->name, sizeof e->name, "%s", m->name);
+        e->mode = m->mode;
+        e->has_state = m->has_state;
+        e->state = m->last;
+        e->has_clock = m->has_clock;
+        e->clock_offset_us = m->clock_offset_us;
+        e->clock_bound_us = m->clock_bound_us;
+    }
+    r->out.roster_len = n;
+    int len = core_encode_out(r);
+    size_t fit = n; /* roster members in the welcome */
+    size_t max = r->tp.message_max;
+    if (max && (len == PROTO_E_SPACE || (size_t)len > max)) {
+        /* Grow from an empty roster: a few short encodes, not many long. */
+        for (fit = 0; fit < n; fit++) {
+            r->out.roster_len = fit + 1;
+            len = core_encode_out(r);
+            if (len < 0 || (size_t)len > max)
+                break;
+        }
+        r->out.roster_len = fit;
+        len = core_encode_out(r);
+    } else if (len == PROTO_E_SPACE) {
+        /* A transport that fragments: a full room of long names may not fit
+         * with states: send the roster without them (they follow within
+         * one send interval). */
+        for (size_t i = 0; i < n; i++)
+            r->out.roster[i].has_state = r->out.roster[i].has_clock = false;
+        len = core_encode_out(r);
+    }
+    if (len < 0) {
+        log_error("relay: cannot encode welcome: %s", proto_strerror(len));
+        return;
+    }
+    core_send_json(r, peer, (size_t)len);
+    for (size_t i = fit; i < n; i++) {
+        struct proto_member e = r->out.roster[i]; /* the header is reused below */
+        proto_control_init(&r->out, PROTO_CTL_JOINED);
+        r->out.id = e.id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", e.name);
+        r->out.mode = e.mode;
+        core_send_out(r, peer);
+    }
+}
+
+/* Is modes (a relay_transport.modes) a single mode? Then *mode gets it. */
+static bool only_mode(uint32_t modes, enum proto_mode *mode)
+{
+    if (modes == 0 || (modes & (modes - 1)) != 0)
+        return false;
+    *mode = (enum proto_mode)__builtin_ctz(modes);
+    return true;
+}
+
+/* A join from a member: the same room is a repeated join (our welcome may
+ * have been lost: plain UDP retries joins every 250 ms), answered with the
+ * same welcome and id; where a source can be forged not more often than
+ * that, so that a stream of joins cannot aim many welcomes at someone else.
+ * Another room is refused. */
+static int on_join_again(struct relay *r, uint32_t peer, const struct proto_control *m,
+                         uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    const struct relay_room *cur = &r->rooms[p->room];
+    if (strcmp(cur->name, m->room) != 0)
+        return core_reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
+                           "already in room '%s' as %" PRIu32 ": leave first",
+                           cur->name, p->id);
+    if (r->tp.forgeable && (now_us < p->welcome_us + WELCOME_REPEAT_US ||
+                            p->welcomes >= WELCOME_MAX)) {
+        log_debug("relay: %s: repeated join within %llu ms: ignored", p->addr,
+                  WELCOME_REPEAT_US / 1000);
+        return 0;
+    }
+    send_welcome(r, peer, now_us);
+    return 0;
+}
+
+int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
+                 uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (p->joined)
+        return on_join_again(r, peer, m, now_us);
+    if (m->version != PROTO_VERSION)
+        return core_reject(r, peer, RELAY_DROP_BAD_VERSION, now_us,
+                           "client speaks protocol version %" PRIu32
+                           ", this relay %d: upgrade the client",
+                           m->version, PROTO_VERSION);
+    if (strlen(m->name) > r->cfg.name_max || !proto_name_valid(m->name))
+        return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
+                           "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
+                           r->cfg.name_max);
+    if (strlen(m->room) > r->cfg.room_max || !proto_room_valid(m->room))
+        return core_reject(r, peer, RELAY_DROP_BAD_ROOM, now_us,
+                           "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
+                           r->cfg.room_max);
+    enum proto_mode mode = m->mode;
+    if (!only_mode(r->tp.modes, &mode) && /* one mode carried: every member's */
+        (!proto_mode_info(mode) || !(r->tp.modes & (1u << mode))))
+        return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                           "mode udp needs a relay started with --transport udp");
+
+    struct relay_room *room = core_room_find(r, m->room);
+    if (room && room->n >= r->cfg.max_room_size)
+        return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
+                           "room '%s' is full (%" PRIu32 " members)", m->room,
+                           r->cfg.max_room_size);
+    if (!room) {
+        room = core_room_create(r, m->room);
+        if (!room)
+            return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
+                               "too many rooms (%" PRIu32 "): join an existing one",
+                               r->cfg.max_rooms);
+    }
+
+    p->joined = true;
+    p->id = r->next_id++;
+    if (r->next_id == 0)
+        r->next_id = 1; /* 2^32 joins later; 0 stays "unassigned" */
+    p->room = (uint32_t)(room - r->rooms);
+    snprintf(p->name, sizeof p->name, "%s", m->name);
+    p->mode = mode;
+    p->reflect = m->reflect;
+    p->has_state = false;
+    p->has_clock = false;
+    room->members[room->n++] = peer;
+    r->members++;
+    r->stats.joins++;
+    log_info("relay: %s joined room '%s' as %" PRIu32 " (%s, %s%s)", p->addr,
+             room->name, p->id, p->name, proto_mode_name(mode),
+             p->reflect ? ", reflect" : "");
+
+    send_welcome(r, peer, now_us);
+    if (room->n > 1) {
+        proto_control_init(&r->out, PROTO_CTL_JOINED);
+        r->out.id = p->id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+        r->out.mode = mode;
+        core_send_out_room(r, room, peer);
+    }
+    return 0;
+}

@@ -1,0 +1,153 @@
+/* peers.c: peers (see core.h): a transport slot connects, goes, is
+ * kicked or evicted, or is told the relay shuts down. */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../sys/log.h"
+
+struct relay_peer *core_peer_get(struct relay *r, uint32_t peer)
+{
+    if (peer >= r->cfg.peer_cap || !r->peers[peer].connected)
+        return NULL;
+    return &r->peers[peer];
+}
+
+void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
+{
+    struct relay_peer *p = &r->peers[peer];
+    p->connected = false;
+    r->clients--;
+    r->tp.disconnect(r->tp.ctx, peer, why);
+}
+
+void core_kick(struct relay *r, uint32_t peer, uint64_t now_us,
+               const char *why)
+{
+    struct relay_peer *p = &r->peers[peer];
+    log_warn("relay: kicking %s (id %" PRIu32 "): %s", p->addr, p->id, why);
+    core_ban_add(r, p->addr, now_us);
+    core_send_error(r, peer, true, PROTO_ERROR_KICKED, now_us, "kicked: %s", why);
+    core_member_remove(r, peer, PROTO_LEFT_KICKED);
+    r->stats.kicks++;
+    core_peer_close(r, peer, PROTO_ERROR_KICKED);
+}
+
+int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
+                       uint64_t now_us)
+{
+    if (peer >= r->cfg.peer_cap)
+        return -1;
+    struct relay_peer *p = &r->peers[peer];
+    if (p->connected) {
+        /* A transport reusing a live slot is a bug there; recover. */
+        log_warn("relay: peer %" PRIu32 " connected twice", peer);
+        relay_peer_gone(r, peer, PROTO_LEFT_QUIT, now_us);
+    }
+    memset(p, 0, sizeof *p);
+    snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
+    if (r->closing) {
+        /* A handshake that finished during the shutdown drain. */
+        core_send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
+        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_SHUTTING_DOWN);
+        return -1;
+    }
+    uint64_t banned_us = core_ban_left_us(r, p->addr, now_us);
+    if (banned_us) {
+        /* debug: a kicked flooder over plain UDP lands here per datagram. */
+        r->stats.drops[RELAY_DROP_BANNED]++;
+        log_debug("relay: refusing %s: kicked less than %" PRIu32 " ms ago", p->addr,
+                  r->cfg.kick_ban_ms);
+        core_send_error(r, peer, true, PROTO_ERROR_KICKED, now_us,
+                        "kicked from this address recently: try again in %" PRIu64 " s",
+                        (banned_us + 999999) / 1000000);
+        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_KICKED);
+        return -1;
+    }
+    if (r->clients >= r->cfg.max_clients) {
+        r->stats.drops[RELAY_DROP_SERVER_FULL]++;
+        /* debug, not info: over plain UDP every stranger's datagram lands
+         * here when full, and a flood must not become a log flood. */
+        log_debug("relay: refusing %s: server full (%" PRIu32 " clients)", p->addr,
+                  r->clients);
+        core_send_error(r, peer, true, PROTO_ERROR_SERVER_FULL, now_us, "%s: %" PRIu32 " clients",
+                        proto_error_info(PROTO_ERROR_SERVER_FULL)->text, r->cfg.max_clients);
+        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_SERVER_FULL);
+        return -1;
+    }
+    p->connected = true;
+    p->rl_tokens = (uint64_t)r->cfg.rate_burst * MICRO;
+    p->rl_last_us = now_us;
+    p->err_tokens = (uint64_t)ERR_BUDGET_BURST * MICRO;
+    p->err_us = now_us;
+    p->strikes_us = now_us;
+    r->clients++;
+    log_debug("relay: %s connected (peer %" PRIu32 ")", p->addr, peer);
+    return 0;
+}
+
+void relay_peer_gone(struct relay *r, uint32_t peer,
+                     enum proto_left_reason reason, uint64_t now_us)
+{
+    (void)now_us;
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!p)
+        return;
+    core_member_remove(r, peer, reason);
+    log_debug("relay: %s gone (%s)", p->addr, proto_left_reason_name(reason));
+    p->connected = false;
+    r->clients--;
+}
+
+void relay_shutdown(struct relay *r, uint64_t now_us)
+{
+    core_fan_out_held(r);
+    r->closing = true;
+    for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
+        struct relay_peer *p = &r->peers[i];
+        if (!p->connected)
+            continue;
+        core_send_error(r, i, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
+        if (p->joined) {
+            /* Everyone is leaving at once: no left notices, just tidy up. */
+            struct relay_room *room = &r->rooms[p->room];
+            room->n = 0;
+            if (room->used)
+                core_room_free(r, room);
+            p->joined = false;
+            r->members--;
+        }
+        core_peer_close(r, i, PROTO_ERROR_SHUTTING_DOWN);
+    }
+}
+
+void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code,
+                      const char *text, uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!p)
+        return;
+    log_warn("relay: closing %s (id %" PRIu32 "): %s: %s", p->addr, p->id,
+             proto_error_name(code), text);
+    core_send_error(r, peer, true, code, now_us, "%s", text);
+    core_member_remove(r, peer, PROTO_LEFT_KICKED);
+    r->stats.kicks++;
+    core_peer_close(r, peer, code);
+}
+
+bool relay_peer_connected(const struct relay *r, uint32_t peer)
+{
+    return peer < r->cfg.peer_cap && r->peers[peer].connected;
+}
+
+bool relay_peer_joined(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_connected(r, peer) && r->peers[peer].joined;
+}
+
+uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_joined(r, peer) ? r->peers[peer].id : 0;
+}

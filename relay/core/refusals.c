@@ -1,0 +1,123 @@
+/* refusals.c: why a datagram is refused (see core.h): each reason's
+ * counter, the error its sender is told, and strikes for malformed input
+ * (too many and the sender is kicked). */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "../../sys/log.h"
+
+/* Every drop reason: its counter in the stats record, the error code the
+ * client is told (NONE: none, or the caller sends its own), and whether it
+ * means malformed input, which earns a strike. */
+static const struct {
+    const char *name;
+    enum proto_error_code code;
+    bool strike;
+} drop_info[RELAY_DROP_COUNT] = {
+    [RELAY_DROP_NOT_JOINED] = { "not_joined", PROTO_ERROR_NOT_JOINED, false },
+    [RELAY_DROP_BAD_STATE] = { "bad_state", PROTO_ERROR_BAD_STATE, true },
+    [RELAY_DROP_BAD_JSON] = { "bad_json", PROTO_ERROR_BAD_JSON, true },
+    [RELAY_DROP_MISSING_FIELD] = { "missing_field", PROTO_ERROR_MISSING_FIELD, true },
+    [RELAY_DROP_BAD_FIELD] = { "bad_field", PROTO_ERROR_BAD_FIELD, true },
+    [RELAY_DROP_UNKNOWN_TYPE] = { "unknown_type", PROTO_ERROR_UNKNOWN_TYPE, true },
+    [RELAY_DROP_WRONG_CHANNEL] = { "wrong_channel", PROTO_ERROR_BAD_STATE, true },
+    [RELAY_DROP_TOO_BIG] = { "too_big", PROTO_ERROR_TOO_BIG, true },
+    [RELAY_DROP_RATE_LIMITED] = { "rate_limited", PROTO_ERROR_RATE_LIMITED, false },
+    [RELAY_DROP_ROOM_FULL] = { "room_full", PROTO_ERROR_ROOM_FULL, false },
+    [RELAY_DROP_TOO_MANY_ROOMS] = { "too_many_rooms", PROTO_ERROR_TOO_MANY_ROOMS, false },
+    [RELAY_DROP_SERVER_FULL] = { "server_full", PROTO_ERROR_SERVER_FULL, false },
+    [RELAY_DROP_BAD_NAME] = { "bad_name", PROTO_ERROR_BAD_NAME, false },
+    [RELAY_DROP_BAD_ROOM] = { "bad_room", PROTO_ERROR_BAD_ROOM, false },
+    [RELAY_DROP_ALREADY_JOINED] = { "already_joined", PROTO_ERROR_ALREADY_JOINED, false },
+    [RELAY_DROP_CLOSED] = { "closed", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_PER_ADDRESS] = { "per_address", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_SEND_FAILED] = { "send_failed", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_STRAY] = { "stray", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_BAD_CHANNELS] = { "bad_channels", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_BANNED] = { "banned", PROTO_ERROR_KICKED, false },
+    [RELAY_DROP_BAD_VERSION] = { "bad_version", PROTO_ERROR_BAD_VERSION, false },
+    [RELAY_DROP_UNVERIFIED] = { "unverified", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_TOO_OLD] = { "too_old", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_ENET_GUARD] = { "enet_guard", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_HALF_OPEN] = { "half_open", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_SLOW_READER] = { "slow_reader", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_HELD_COMMANDS] = { "held_commands", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_SEND_CLOSING] = { "send_closing", PROTO_ERROR_NONE, false },
+};
+
+const char *relay_drop_name(enum relay_drop why)
+{
+    if ((unsigned)why >= RELAY_DROP_COUNT)
+        return "?";
+    return drop_info[why].name ? drop_info[why].name : "?";
+}
+
+void relay_count_drop(struct relay *r, enum relay_drop why)
+{
+    if ((unsigned)why < RELAY_DROP_COUNT)
+        r->stats.drops[why]++;
+}
+
+/* Adds a strike (decaying at 1/s); returns true if the peer was kicked. */
+static bool strike(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (r->cfg.max_strikes == 0)
+        return false;
+    uint64_t elapsed = now_us > p->strikes_us ? now_us - p->strikes_us : 0;
+    p->strikes = elapsed >= p->strikes ? 0 : p->strikes - elapsed;
+    if (now_us > p->strikes_us)
+        p->strikes_us = now_us;
+    p->strikes += MICRO;
+    if (p->strikes > (uint64_t)r->cfg.max_strikes * MICRO) {
+        char why[64];
+        snprintf(why, sizeof why, "more than %" PRIu32 " invalid messages",
+                 r->cfg.max_strikes);
+        core_kick(r, peer, now_us, why);
+        return true;
+    }
+    return false;
+}
+
+int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
+                   enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
+{
+    r->stats.drops[why]++;
+    char text[PROTO_TEXT_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    log_debug("relay: %s: %s: %s", r->peers[peer].addr, drop_info[why].name, text);
+    if (drop_info[why].strike && strike(r, peer, now_us))
+        return -1 - (int)why;
+    if (code == PROTO_ERROR_NONE)
+        code = drop_info[why].code;
+    if (code != PROTO_ERROR_NONE)
+        core_send_error(r, peer, false, code, now_us, "%s", text);
+    return -1 - (int)why;
+}
+
+void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,
+                        bool fatal, uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!p)
+        return;
+    if (!fatal) {
+        core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                    "message of %" PRIu64 " bytes, max %" PRIu64 ": dropped", len, max);
+        return;
+    }
+    /* A reliable channel delivers in order: nothing after this message can
+     * ever arrive, so the connection is of no more use. */
+    r->stats.drops[RELAY_DROP_TOO_BIG]++;
+    char text[PROTO_TEXT_MAX + 1];
+    snprintf(text, sizeof text,
+             "reliable message of %" PRIu64 " bytes, max %" PRIu64
+             ": its channel cannot go on; closing", len, max);
+    relay_peer_evict(r, peer, PROTO_ERROR_TOO_BIG, text, now_us);
+}

@@ -1,0 +1,92 @@
+/* rooms.c: rooms and their members (see core.h). */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../sys/log.h"
+
+struct relay_room *core_room_find(const struct relay *r, const char *name)
+{
+    for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
+        if (r->rooms[i].used && strcmp(r->rooms[i].name, name) == 0)
+            return &r->rooms[i];
+    return NULL;
+}
+
+struct relay_room *core_room_create(struct relay *r, const char *name)
+{
+    if (r->nrooms >= r->cfg.max_rooms)
+        return NULL;
+    for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
+        struct relay_room *room = &r->rooms[i];
+        if (room->used)
+            continue;
+        room->members = calloc(r->cfg.max_room_size, sizeof *room->members);
+        if (!room->members)
+            return NULL;
+        room->used = true;
+        room->n = 0;
+        snprintf(room->name, sizeof room->name, "%s", name);
+        r->nrooms++;
+        log_debug("relay: room '%s' created", name);
+        return room;
+    }
+    return NULL;
+}
+
+void core_room_free(struct relay *r, struct relay_room *room)
+{
+    log_debug("relay: room '%s' empty, freed", room->name);
+    free(room->members);
+    memset(room, 0, sizeof *room);
+    r->nrooms--;
+}
+
+void core_member_remove(struct relay *r, uint32_t peer,
+                        enum proto_left_reason reason)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->joined)
+        return;
+    struct relay_room *room = &r->rooms[p->room];
+    for (uint32_t i = 0; i < room->n; i++) {
+        if (room->members[i] == peer) {
+            room->members[i] = room->members[--room->n];
+            break;
+        }
+    }
+    log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
+             room->name, p->id, p->name, proto_left_reason_name(reason));
+    switch (reason) {
+    case PROTO_LEFT_QUIT: r->stats.leaves++; break;
+    case PROTO_LEFT_TIMEOUT: r->stats.timeouts++; break;
+    case PROTO_LEFT_KICKED: break; /* counted by core_kick() */
+    }
+    if (room->n > 0) {
+        proto_control_init(&r->out, PROTO_CTL_LEFT);
+        r->out.id = p->id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+        r->out.reason = reason;
+        core_send_out_room(r, room, UINT32_MAX);
+    } else {
+        core_room_free(r, room);
+    }
+    p->joined = false;
+    p->id = 0;
+    p->has_state = false;
+    p->has_clock = false;
+    r->members--;
+}
+
+uint32_t relay_room_size(const struct relay *r, const char *room)
+{
+    const struct relay_room *rm = core_room_find(r, room);
+    return rm ? rm->n : 0;
+}
+
+
+uint32_t relay_rooms(const struct relay *r) { return r->nrooms; }
+uint32_t relay_members(const struct relay *r) { return r->members; }

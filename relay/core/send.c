@@ -1,0 +1,78 @@
+/* send.c: control messages out: encoded once, counted (see core.h). */
+#include "core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "../../sys/log.h"
+
+int core_encode_out(struct relay *r)
+{
+    return proto_control_encode(r->json, sizeof r->json, &r->out);
+}
+
+void core_send_json(struct relay *r, uint32_t peer, size_t len)
+{
+    r->stats.control_out++;
+    r->stats.bytes_out += len;
+    r->tp.send_control(r->tp.ctx, peer, r->json, len);
+}
+
+void core_send_out(struct relay *r, uint32_t peer)
+{
+    int n = core_encode_out(r);
+    if (n < 0) {
+        log_error("relay: cannot encode %s: %s", proto_ctl_type_name(r->out.type),
+                  proto_strerror(n));
+        return;
+    }
+    core_send_json(r, peer, (size_t)n);
+}
+
+void core_send_out_room(struct relay *r, const struct relay_room *room,
+                        uint32_t except)
+{
+    int n = core_encode_out(r);
+    if (n < 0) {
+        log_error("relay: cannot encode %s: %s", proto_ctl_type_name(r->out.type),
+                  proto_strerror(n));
+        return;
+    }
+    for (uint32_t i = 0; i < room->n; i++)
+        if (room->members[i] != except)
+            core_send_json(r, room->members[i], (size_t)n);
+}
+
+/* Error text must be valid chat-like text: printable ASCII, 1..TEXT_MAX. */
+static void set_error_text(char *dst, const char *fmt, va_list ap)
+{
+    vsnprintf(dst, PROTO_TEXT_MAX + 1, fmt, ap);
+    for (char *c = dst; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
+    if (!dst[0])
+        snprintf(dst, PROTO_TEXT_MAX + 1, "error");
+}
+
+void core_send_error(struct relay *r, uint32_t peer, bool force,
+                     enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!force) {
+        core_bucket_refill(&p->err_tokens, &p->err_us, now_us, ERR_BUDGET_RATE,
+                           ERR_BUDGET_BURST);
+        if (p->err_tokens < MICRO) {
+            r->stats.errors_suppressed++;
+            return;
+        }
+        p->err_tokens -= MICRO;
+    }
+    proto_control_init(&r->out, PROTO_CTL_ERROR);
+    snprintf(r->out.code, sizeof r->out.code, "%s", proto_error_name(code));
+    va_list ap;
+    va_start(ap, fmt);
+    set_error_text(r->out.text, fmt, ap);
+    va_end(ap);
+    r->stats.errors_sent++;
+    core_send_out(r, peer);
+}

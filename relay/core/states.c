@@ -1,0 +1,68 @@
+/* states.c: states (see core.h): validated, stamped with their
+ * sender's relay id, forwarded to the sender's room. */
+#include "core.h"
+
+void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                  const uint8_t *bytes, size_t len)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    const struct relay_room *room = &r->rooms[p->room];
+    size_t n = 0;
+    for (uint32_t i = 0; i < room->n; i++)
+        if (room->members[i] != peer || p->reflect)
+            r->recipients[n++] = room->members[i];
+    if (n == 0)
+        return;
+    r->stats.states_out += n;
+    r->stats.bytes_out += (uint64_t)n * len;
+    r->tp.send_state(r->tp.ctx, r->recipients, n, channel,
+                     flags & PROTO_FLAGS_MASK, bytes, len);
+}
+
+int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
+                  uint8_t *bytes, size_t len, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    struct proto_state s;
+    int err = proto_state_decode(bytes, len, &s);
+    if (err == PROTO_E_LONG)
+        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                           "state of %zu bytes, max %d", len, PROTO_STATE_MAX);
+    if (err < 0) {
+        switch (err) {
+        case PROTO_E_SHORT: r->stats.state_errors[RELAY_STATE_ERR_SHORT]++; break;
+        case PROTO_E_VERSION: r->stats.state_errors[RELAY_STATE_ERR_VERSION]++; break;
+        case PROTO_E_TYPE: r->stats.state_errors[RELAY_STATE_ERR_TYPE]++; break;
+        default: r->stats.state_errors[RELAY_STATE_ERR_VALUE]++; break;
+        }
+        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "state: %s",
+                           proto_strerror(err));
+    }
+    if (!p->joined)
+        return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                           "state before join: send join first");
+
+    /* A mode ordered per sender: a state that arrived after a newer one
+     * from the same sender is dropped here, not forwarded (counted). */
+    const struct proto_mode_info *mi = proto_mode_info(mode);
+    if (mi->filter == PROTO_FILTER_DROP_OLD && p->has_state &&
+        !proto_seq_after(s.seq, p->last.seq)) {
+        r->stats.drops[RELAY_DROP_TOO_OLD]++;
+        return -1 - (int)RELAY_DROP_TOO_OLD; /* counted, no error: not the client's fault */
+    }
+
+    /* The relay is the authority on identity: whatever the client wrote in
+     * the sender field is replaced by its relay id. */
+    proto_state_stamp_sender(bytes, p->id);
+    s.sender = p->id;
+    p->last = s;
+    p->has_state = true;
+    r->stats.states_in++;
+
+    /* Downstream channel and flags come from the mode table: a sequenced
+     * state goes down unsequenced, its order kept per sender by seq. */
+    if (r->cfg.tick_us)
+        return core_hold(r, peer, mi->down_channel, mi->down_flags, bytes, len, now_us);
+    core_fan_out(r, peer, mi->down_channel, mi->down_flags, bytes, len);
+    return 0;
+}
