@@ -19,6 +19,7 @@
 
 #include "../sys/clock.h"
 #include "../sys/log.h"
+#include "../sys/netaddr.h"
 #include "../sys/options.h"
 #include "../sys/signals.h"
 #include "core/relay.h"
@@ -118,6 +119,19 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
     return 0;
 }
 
+/* Nothing is authenticated or encrypted, so listening where other machines
+ * can reach the relay is allowed but said once, at start. */
+static void warn_if_beyond_loopback(const char *bind)
+{
+    union netaddr a;
+    char err[128];
+    if (netaddr_resolve(bind, 0, &a, err, sizeof err) == 0 && netaddr_is_loopback(&a))
+        return;
+    log_warn("relay: --bind %s listens beyond this machine: anyone who reaches it can join, "
+             "and nothing is authenticated or encrypted (--bind 127.0.0.1 keeps it local)",
+             bind);
+}
+
 int main(int argc, char **argv)
 {
     struct relay_settings s;
@@ -149,6 +163,8 @@ int main(int argc, char **argv)
         log_info("listening on %s (%s)", ops->address(t), ops->name);
     else
         fprintf(stderr, "listening on %s (%s)\n", ops->address(t), ops->name);
+
+    warn_if_beyond_loopback(s.net.bind);
 
     uint64_t start = clock_now_us();
     struct stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO), .start_us = start,

@@ -165,6 +165,38 @@ static void kicked_udp_address_waits(void **state)
     free(m);
 }
 
+/* How many times the relay started with args warns that it listens beyond
+ * this machine (nothing is sent anywhere: it only binds). */
+static int beyond_loopback_warnings(const char *const *args)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-relay", args), 0);
+    char err[256];
+    assert_true(spawn_wait_listening(&p, WAIT_MS, err, sizeof err) > 0);
+    assert_int_equal(spawn_stop(&p, SIGTERM, WAIT_MS), 0);
+    char *text = spawn_read_stderr(&p);
+    int n = 0;
+    for (const char *s = text; (s = strstr(s, "beyond this machine")) != NULL; s++)
+        n++;
+    free(text);
+    spawn_free(&p);
+    return n;
+}
+
+/* Every interface (the default bind) is said once, loudly; loopback is not. */
+static void warns_once_beyond_loopback(void **state)
+{
+    (void)state;
+    const char *any[] = { "--bind", "0.0.0.0", "--port", "0", NULL };
+    assert_int_equal(beyond_loopback_warnings(any), 1);
+    const char *any_udp[] = { "--bind", "0.0.0.0", "--port", "0", "--transport", "udp", NULL };
+    assert_int_equal(beyond_loopback_warnings(any_udp), 1);
+    const char *local[] = { "--bind", "127.0.0.1", "--port", "0", NULL };
+    assert_int_equal(beyond_loopback_warnings(local), 0);
+    const char *local6[] = { "--bind", "::1", "--port", "0", "--transport", "udp", NULL };
+    assert_int_equal(beyond_loopback_warnings(local6), 0);
+}
+
 /* --transport VALUE picks relay_transports[the index of VALUE in
  * RELAY_TRANSPORT_CHOICES]: the list and the option's choices agree, and
  * every transport has every operation. */
@@ -292,6 +324,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(transport_choices_match_the_list),
+        cmocka_unit_test(warns_once_beyond_loopback),
         cmocka_unit_test(tiny_durations_are_refused),
         cmocka_unit_test(kicked_udp_address_waits),
         cmocka_unit_test(stats_on_a_terminal),
