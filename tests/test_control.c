@@ -322,7 +322,7 @@ static uint64_t edge_time(struct rng *r)
                            : rng_u64(r) >> rng_below(r, 64);
 }
 
-/* Issue 8, bug 3: everything the relay accepts as a state must be echoed
+/* Everything the relay accepts as a state must be echoed
  * in a welcome's roster; a state it could not encode blocked every later
  * join to its room. Seeded: random and edge values through the binary
  * decoder, then every accepted one through a welcome and back. */
@@ -370,7 +370,7 @@ static void accepted_states_round_trip_through_roster(void **state)
     assert_true(accepted > 1000); /* the generator reaches the accepting side */
 }
 
-/* Issue 8, bug 4: text is strict UTF-8 without NUL or controls. Each of
+/* Text is strict UTF-8 without NUL or controls. Each of
  * these was accepted (and forwarded, or cut after validation) before. */
 static void text_is_strict_utf8_without_nul(void **state)
 {

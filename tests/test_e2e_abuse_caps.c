@@ -1,5 +1,5 @@
 /* test_e2e_abuse_caps.c: the relay under abuse, over 127.0.0.1 with the
- * real relay (issue 5): more connections than --max-clients, more than
+ * real relay: more connections than --max-clients, more than
  * --max-per-address, more than the default per-address cap; honest
  * clients already in keep their session and every refusal is counted.
  * Everything is bounded in time; the relay and sockets are closed on every

@@ -1,5 +1,5 @@
 /* test_e2e_abuse_flood.c: the relay under abuse, over 127.0.0.1 with the
- * real relay (issue 5): honest clients (client library) run a session while
+ * real relay: honest clients (client library) run a session while
  * 100k random datagrams hit the relay port (ENet and udp transports); they
  * must still get their states. Randomness: seed 5 (printed).
  * Everything is bounded in time; the relay and sockets are closed on every

@@ -1,5 +1,5 @@
 /* test_e2e_abuse_input.c: the relay under abuse, over 127.0.0.1 with the
- * real relay (issue 5): oversize packets, invalid JSON, unknown types,
+ * real relay: oversize packets, invalid JSON, unknown types,
  * states before join, wrong channels, forged sender ids, ENet-level
  * rejections: each answered with its error code and counted under its drop
  * reason (read back through SIGUSR1).

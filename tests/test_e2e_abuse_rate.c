@@ -1,5 +1,5 @@
 /* test_e2e_abuse_rate.c: the relay under abuse, over 127.0.0.1 with the
- * real relay (issue 5): a client sending 10x its rate limit is throttled,
+ * real relay: a client sending 10x its rate limit is throttled,
  * then kicked, while honest clients next to it are unaffected.
  * Everything is bounded in time; the relay and sockets are closed on every
  * path (the harness kills children at exit). */

@@ -204,7 +204,7 @@ static void test_loss_matches_netsim(void **state)
         assert_true(num(r, "audit.explained_by.too_old") == 0); /* no sequenced filter */
         assert_true(num(r, "audit.explained_by.too_old_relay") == 0);
         /* the audit: every missed state matched to a netsim drop, on the
-         * sender's uplink or the receiver's downlink (issue 13) */
+         * sender's uplink or the receiver's downlink */
         check_audit_sums(r);
         if (num(r, "audit.unexplained") != 0)
             print_error("%s: %.0f of %.0f missed states unexplained\n", lossy[i],
@@ -237,7 +237,7 @@ static void test_loss_matches_netsim(void **state)
     cJSON_Delete(root);
 }
 
-/* Sequenced means per sender (issue 9): 8 clients through netsim with
+/* Sequenced means per sender: 8 clients through netsim with
  * reordering and no loss. ENet's sequencing on the relay->receiver link
  * ran across senders and dropped about half; now only a sender's own late
  * states are dropped, by the relay (its drops.too_old, each a loss for the 7

@@ -332,7 +332,7 @@ static void test_bot_refusals_udp(void **state)
  * against what the sender sent in that session, so together they add up
  * to what it sent. Before, the second session overwrote the first one's
  * statistics under the same id and was measured against everything the
- * sender ever sent (46-70% delivery reported, issue 8 item 9). */
+ * sender ever sent (46-70% delivery reported). */
 static void test_bot_relay_restart(void **state)
 {
     (void)state;

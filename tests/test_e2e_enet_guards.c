@@ -1,5 +1,5 @@
 /* test_e2e_enet_guards.c: datagrams in ENet's wire format that Debian's ENet
- * 1.3.17 mishandles, forged on 127.0.0.1 against the real relay (issue 8):
+ * 1.3.17 mishandles, forged on 127.0.0.1 against the real relay:
  *   - ghost peers: DISCONNECT with the acknowledge flag in a datagram
  *     without a sent time leaves the peer in ACKNOWLEDGING_DISCONNECT
  *     forever (no ack queued, so no timeout, no DISCONNECT event);

@@ -110,7 +110,7 @@ static void bad_states_and_sizes(void **state)
     relay_destroy(r);
 }
 
-/* Issue 8 item 3: a state whose send_us the roster cannot echo (>= 10^15)
+/* A state whose send_us the roster cannot echo (>= 10^15)
  * is a bad_state, so it never blocks the welcome of a later joiner; the
  * largest echoable one is forwarded and echoed. */
 static void unechoable_state_is_dropped(void **state)

@@ -693,7 +693,7 @@ static void crafted_datagrams_from_a_peer(void **state)
  * (a CONNECT never completed), which the core never knew. Its own relay,
  * since the shutdown is for good. */
 /* A send to a peer that is already disconnecting is churn, counted as
- * send_closing, not as a failed send (issue 8 item 9: send_failed grew with
+ * send_closing, not as a failed send (send_failed grew with
  * every departure); the peer's DISCONNECT carries the code it was closed
  * with. */
 static void send_to_closing_peer_is_not_a_failure(void **state)

@@ -105,7 +105,7 @@ static void decode_rejections(void **state)
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_SIZE - 1, &out), PROTO_E_SHORT);
     assert_int_equal(proto_state_decode(buf, PROTO_STATE_MAX + 1, &out), PROTO_E_LONG);
 
-    /* A time the JSON roster could not echo (issue 8, bug 3). */
+    /* A time the JSON roster could not echo. */
     in.send_us = PROTO_TIME_MAX + 1;
     assert_int_equal(proto_state_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
     buf[12] = 0xff; /* send_us >= 2^56, far past PROTO_TIME_MAX */
