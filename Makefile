@@ -1,4 +1,4 @@
-# ricochet: a UDP game-state relay. See README.md.
+# ricochet: a UDP game-state relay. See README.md and docs/.
 #
 #   make            build release binaries into build/bin/
 #   make test       build with ASan+UBSan into build/asan/ and run every test

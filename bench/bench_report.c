@@ -139,7 +139,7 @@ static void print_legend(FILE *out, const struct bench_result *r, size_t n)
             "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
             "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
             "both hops, per delivered state; audit: every missed state matched to netsim's\n"
-            "drop log (README: auditing a run).\n");
+            "drop log (docs/benchmarks.md: auditing a run).\n");
     if (r[0].spread.repeats > 1)
         fprintf(out, "--repeat %zu: each figure is the median of the runs (counts: their total); "
                      "the line under a row\ngives each figure's min-max over the runs.\n",

@@ -136,5 +136,5 @@ echo "demo: ok (relay and bots stopped, nothing left running)"
 echo
 echo "Loopback loses nothing, so the modes look alike here. To see them differ:"
 printf '  %-28s %s\n' "make bench" "loss/delay/jitter sweep through ricochet-netsim" \
-    "$bin/ricochet-client" "play in a terminal (see README.md)"
+    "$bin/ricochet-client" "play in a terminal (see docs/clients.md)"
 exit 0

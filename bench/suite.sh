@@ -14,7 +14,7 @@
 #   hol/       reliable against room size (2, 4, 8, 16 at 5 % loss): the tail
 #              as more senders share one ordered relay->receiver channel
 #   summary.txt  every table and the commands that made them
-# Every run through netsim is audited (README: auditing a run): a lost state
+# Every run through netsim is audited (docs/benchmarks.md: auditing a run): a lost state
 # netsim's drop log does not explain makes the bench exit 3; the suite goes
 # on and exits 3 at the end, saying which section.
 set -eu

@@ -91,7 +91,7 @@ const struct option_def relay_settings_options[] = {
       .min = -1, .max = 1000,
       .help = "hold states and fan them out once per tick of this many ms (adds up to "
               "that much latency, saves datagrams); 0 = forward each at once; -1 = 2 "
-              "over enet, 0 over udp (see README)" },
+              "over enet, 0 over udp (see docs/benchmarks.md)" },
     { .name = "stats-interval", .type = OPTION_SECONDS, .offset = SET(stats_interval_ms),
       .def = "5", .min = 0, .max = 86400,
       .help = "seconds between stats records on stdout; 0 = only at exit" },

@@ -760,7 +760,7 @@ static void enet_tick(void *ctx, struct relay *r)
 
 const struct relay_transport_ops relay_enet_ops = {
     .name = "enet",
-    /* Measured (README, "Tick batching"): a 2 ms tick cuts the relay's CPU
+    /* Measured (docs/benchmarks.md, "Tick batching"): a 2 ms tick cuts the relay's CPU
      * per delivery ~4x for +1-2 ms p99 (ENet packs a tick's states for a
      * peer into few datagrams). */
     .default_tick_ms = 2,

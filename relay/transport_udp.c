@@ -652,7 +652,7 @@ static void udp_drain(void *ctx, struct relay *r, int max_ms)
 const struct relay_transport_ops relay_udp_ops = {
     .name = "udp",
     /* Every state is its own datagram anyway: a tick would only bunch the
-     * sends (README, "Tick batching"). */
+     * sends (docs/benchmarks.md, "Tick batching"). */
     .default_tick_ms = 0,
     .create = udp_create,
     .core = udp_core,

@@ -3,7 +3,7 @@
  * Each program describes its options once, as an array of struct option_def
  * ending with {0}. The command line (--name VALUE, --name=VALUE, --flag) and
  * a JSON config file ({"name": value, ...}, given with --config FILE) both
- * go through that table, so --help, validation and the README cannot drift
+ * go through that table, so --help, validation and the manual pages cannot drift
  * apart. Order: defaults, then the config file, then the command line. */
 #ifndef RICOCHET_OPTIONS_H
 #define RICOCHET_OPTIONS_H
