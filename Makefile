@@ -38,21 +38,22 @@ SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
 # Packages: compile flags for all; each program links only those it names.
-PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd 2>/dev/null)
+PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
 fallback_libpcap := -lpcap
 fallback_ncursesw := -lncursesw
 fallback_cmocka := -lcmocka
 fallback_libmicrohttpd := -lmicrohttpd
+fallback_libsodium := -lsodium
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto stats sys relay/core relay client client/bot client/tui bench
+MODULES := proto stats sys relay/core relay client client/bot client/tui bench ticket
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
@@ -60,7 +61,7 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 # The programs: the main's source, the folders' libraries it links (a
 # library before those it uses) and the packages it links.
-PROGRAM_NAMES := relay bot client netsim bench
+PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/core proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd
@@ -76,6 +77,9 @@ netsim_PKGS := libpcap libcjson libmicrohttpd
 bench_MAIN := bench/bench_main.c
 bench_LIBS := bench client proto stats sys
 bench_PKGS := libenet libcjson
+ticket_MAIN := ticket/ticket_main.c
+ticket_LIBS := ticket proto sys
+ticket_PKGS := libenet libcjson libsodium
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 
@@ -84,20 +88,21 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench client/tui client relay relay/core proto stats sys
-TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd
+TEST_LIBS := bench client/tui client relay relay/core ticket proto stats sys
+TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan
+FUZZ_NAMES := state control relay netsim client statescan ticket
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/core proto stats sys
 fuzz_netsim_LIBS := bench proto stats sys
 fuzz_client_LIBS := client proto stats sys
 fuzz_statescan_LIBS := bench proto stats sys
-FUZZ_PKGS := libenet libcjson
+fuzz_ticket_LIBS := proto stats sys
+FUZZ_PKGS := libenet libcjson libsodium
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)

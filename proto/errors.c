@@ -31,6 +31,18 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
     [PROTO_ERROR_SLOW_READER] = {"slow_reader",
                                  "you read (acknowledge) too slowly for your room's traffic",
                                  true},
+    [PROTO_ERROR_TICKET_REQUIRED] = {"ticket_required",
+                                     "this relay admits only joins with a ticket", true},
+    [PROTO_ERROR_TICKET_EXPIRED] = {"ticket_expired", "the ticket is out of its validity",
+                                    true},
+    [PROTO_ERROR_TICKET_WRONG_RELAY] = {"ticket_wrong_relay",
+                                        "the ticket is valid for other relays", true},
+    [PROTO_ERROR_TICKET_TAMPERED] = {"ticket_tampered",
+                                     "the ticket was changed or sealed under another key",
+                                     true},
+    [PROTO_ERROR_TICKET_REPLAYED] = {"ticket_replayed",
+                                     "the ticket is in use by a live session", true},
+    [PROTO_ERROR_TICKET_MALFORMED] = {"ticket_malformed", "the ticket cannot be read", true},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

@@ -15,6 +15,13 @@ uint64_t clock_now_ms(void)
     return clock_now_us() / 1000u;
 }
 
+uint64_t clock_unix_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec < 0 ? 0 : (uint64_t)ts.tv_sec;
+}
+
 void clock_sleep_until_us(uint64_t deadline_us)
 {
     struct timespec ts = {

@@ -13,6 +13,10 @@ uint64_t clock_now_us(void);
  * handling. */
 uint64_t clock_now_ms(void);
 
+/* Wall-clock time (CLOCK_REALTIME), Unix seconds: what tickets expire by,
+ * shared with the machine that minted them. Never for intervals. */
+uint64_t clock_unix_s(void);
+
 /* Sleeps until the monotonic clock reaches deadline_us (returns at once if
  * it already has); signals do not cut it short. */
 void clock_sleep_until_us(uint64_t deadline_us);

@@ -31,6 +31,7 @@
 #include "fuzz/target_relay.c"
 #include "fuzz/target_state.c"
 #include "fuzz/target_statescan.c"
+#include "fuzz/target_ticket.c"
 
 #define SMOKE_MAX_SEEDS 256
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
@@ -50,6 +51,7 @@ static const struct smoke_target smoke_targets[] = {
     { "netsim", fuzz_target_netsim, 4096, 0, 8000 },
     { "client", fuzz_target_client, 4096, 1, 20000 },
     { "statescan", fuzz_target_statescan, 1500, 0, 50000 },
+    { "ticket", fuzz_target_ticket, 1024, 0, 20000 },
 };
 
 struct smoke_seed {

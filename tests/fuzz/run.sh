@@ -19,7 +19,8 @@ control:8192
 relay:4096
 netsim:4096
 client:4096
-statescan:1500"
+statescan:1500
+ticket:1024"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -61,4 +61,8 @@ int fuzz_target_client(const uint8_t *data, size_t size);
  * fits the input (target_statescan.c). */
 int fuzz_target_statescan(const uint8_t *data, size_t size);
 
+/* ticket_verify, ticket_read and seal_open: known codes only, and what they
+ * accept is valid (target_ticket.c). */
+int fuzz_target_ticket(const uint8_t *data, size_t size);
+
 #endif

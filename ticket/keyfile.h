@@ -1,0 +1,31 @@
+/* keyfile.h: the backend's ticket keys on disk, and tickets given on a
+ * command line.
+ *
+ * A key file holds 64 hexadecimal digits (32 random bytes) and a newline;
+ * ricochet-ticket keygen writes it readable by its owner only, and the
+ * backend (ricochet-ticket mint, or any program using ticket_mint) and every
+ * relay of the fleet (--ticket-key) read the same file. */
+#ifndef RICOCHET_KEYFILE_H
+#define RICOCHET_KEYFILE_H
+
+#include <stddef.h>
+
+#include "../proto/ticket.h"
+
+/* Writes a new random key to path, created with mode 0600; an existing file
+ * is never overwritten. Returns 0, or -1 with a one-line message in err. */
+int keyfile_generate(const char *path, char *err, size_t err_cap);
+
+/* Reads the key file at path into key (its id computed). Returns 0, or -1
+ * with a one-line message in err (unreadable, not 64 hex digits). */
+int keyfile_load(const char *path, struct ticket_key *key, char *err, size_t err_cap);
+
+/* The tickets an option names (--ticket): arg itself, or with "@FILE" the
+ * lines of FILE (blank lines skipped, white space around each trimmed).
+ * Copies them into out[0..max) and returns how many (at least 1), or -1
+ * with a one-line message (unreadable file, a line too long, no ticket,
+ * more than max). Only the form is checked here, not the tickets. */
+int keyfile_read_tickets(const char *arg, char (*out)[TICKET_TEXT_MAX + 1], int max,
+                         char *err, size_t err_cap);
+
+#endif

@@ -1,0 +1,134 @@
+/* ticket_main.c: ricochet-ticket, the backend's side of join tickets.
+ *
+ *   ricochet-ticket keygen KEYFILE
+ *   ricochet-ticket mint --key KEYFILE --room R --name N [--ttl SECONDS]
+ *                        [--fleet F | --relay HOST:PORT[,HOST:PORT...]] [--count N]
+ *
+ * mint prints each ticket on its own line of stdout. The relays of the fleet
+ * run with --ticket-key KEYFILE (the same key). */
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/ticket.h"
+#include "../sys/clock.h"
+#include "../sys/netaddr.h"
+#include "../sys/options.h"
+#include "keyfile.h"
+
+#define PROG "ricochet-ticket"
+#define SUMMARY                                                                              \
+    "Join tickets for ricochet-relay --ticket-key. Commands: 'keygen KEYFILE' writes a "   \
+    "new random key (mode 0600; an existing file is never overwritten); 'mint' prints a "   \
+    "ticket for one player (--count N: N tickets, one a line, for the names NAME-1 .. "    \
+    "NAME-N of ricochet-bot --count N) under --key, valid for --ttl seconds in --fleet, "   \
+    "or on the --relay endpoints only. A relay accepts it with the same key as "           \
+    "--ticket-key (or --ticket-key-previous)."
+
+struct mint_options {
+    char key[256];
+    char room[PROTO_ROOM_MAX + 1];
+    char name[PROTO_NAME_MAX + 1];
+    long ttl;
+    char fleet[TICKET_FLEET_MAX + 1];
+    char relay[256];
+    long count;
+};
+
+#define OFF(FIELD) offsetof(struct mint_options, FIELD)
+static const struct option_def option_defs[] = {
+    {"key", OPTION_STRING, OFF(key), "", 0, 255, NULL,
+     "mint: the key file (from keygen) to seal tickets under (required)"},
+    {"room", OPTION_STRING, OFF(room), "", 0, PROTO_ROOM_MAX, NULL,
+     "mint: the room the ticket admits to (required)"},
+    {"name", OPTION_STRING, OFF(name), "", 0, PROTO_NAME_MAX, NULL,
+     "mint: the player's name (required; with --count, the prefix of NAME-1 .. NAME-N)"},
+    {"ttl", OPTION_INT, OFF(ttl), "3600", 1, TICKET_TTL_MAX_S, NULL,
+     "mint: seconds the ticket stays valid from now"},
+    {"fleet", OPTION_STRING, OFF(fleet), "ricochet", 1, TICKET_FLEET_MAX, NULL,
+     "mint: the fleet whose relays accept it (their --fleet-name)"},
+    {"relay", OPTION_STRING, OFF(relay), "", 0, 255, NULL,
+     "mint: instead of a fleet, up to 4 relay endpoints HOST:PORT, comma-separated"},
+    {"count", OPTION_INT, OFF(count), "1", 1, 1000, NULL,
+     "mint: tickets to print, one a line, for NAME-1 .. NAME-N (1: NAME itself)"},
+    {0}};
+
+/* The --relay list as canonical endpoints ("127.0.0.1:7777") into claims. */
+static void parse_relays(const char *list, struct ticket_claims *claims)
+{
+    char copy[256], err[256];
+    snprintf(copy, sizeof copy, "%s", list);
+    char *save = NULL;
+    for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        union netaddr addr;
+        if (claims->n_relays == TICKET_RELAYS_MAX)
+            options_fail(PROG, "--relay names more than %d relays", TICKET_RELAYS_MAX);
+        if (netaddr_parse_endpoint(e, &addr, err, sizeof err) != 0)
+            options_fail(PROG, "--relay %s: %s", e, err);
+        char text[NETADDR_STR_MAX];
+        netaddr_format(&addr, text, sizeof text);
+        if (strlen(text) > TICKET_ENDPOINT_MAX)
+            options_fail(PROG, "--relay %s: too long for a ticket", e);
+        memcpy(claims->relays[claims->n_relays++], text, strlen(text) + 1);
+    }
+}
+
+static int mint(int argc, char **argv)
+{
+    struct mint_options o;
+    options_parse_or_exit(option_defs, &o, argc, argv, PROG, SUMMARY);
+    if (!o.key[0] || !o.room[0] || !o.name[0])
+        options_fail(PROG, "mint needs --key KEYFILE, --room R and --name N");
+    struct ticket_key key;
+    char err[512];
+    if (ticket_crypto_init() != 0 || keyfile_load(o.key, &key, err, sizeof err) != 0)
+        options_fail(PROG, "%s", o.key[0] ? err : "libsodium cannot start");
+    struct ticket_claims claims = {0};
+    if (o.relay[0])
+        parse_relays(o.relay, &claims);
+    else
+        snprintf(claims.fleet, sizeof claims.fleet, "%s", o.fleet);
+    snprintf(claims.room, sizeof claims.room, "%s", o.room);
+    claims.issued_s = clock_unix_s();
+    claims.expires_s = claims.issued_s + (uint64_t)o.ttl;
+    for (long i = 1; i <= o.count; i++) {
+        char text[TICKET_TEXT_MAX + 1];
+        if (o.count == 1)
+            snprintf(claims.name, sizeof claims.name, "%s", o.name);
+        else if (snprintf(claims.name, sizeof claims.name, "%s-%ld", o.name, i) >=
+                 (int)sizeof claims.name)
+            options_fail(PROG, "--name %s-%ld is longer than %d bytes", o.name, i,
+                         PROTO_NAME_MAX);
+        const char *bad = ticket_claims_invalid(&claims);
+        if (bad)
+            options_fail(PROG, "%s", bad);
+        if (ticket_mint(&key, &claims, text, sizeof text) < 0)
+            options_fail(PROG, "cannot mint the ticket");
+        printf("%s\n", text);
+    }
+    sodium_memzero(&key, sizeof key);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    if (argc >= 2 && strcmp(argv[1], "mint") == 0)
+        return mint(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "keygen") == 0) {
+        if (argc != 3 || argv[2][0] == '-') {
+            struct mint_options o; /* --help, --version */
+            options_parse_or_exit(option_defs, &o, argc - 1, argv + 1, PROG, SUMMARY);
+            options_fail(PROG, "usage: " PROG " keygen KEYFILE");
+        }
+        if (keyfile_generate(argv[2], err, sizeof err) != 0)
+            options_fail(PROG, "%s", err);
+        return 0;
+    }
+    struct mint_options o;
+    options_parse_or_exit(option_defs, &o, argc, argv, PROG, SUMMARY);
+    options_fail(PROG, "a command first: keygen KEYFILE, or mint --key KEYFILE --room R "
+                       "--name N (see --help)");
+}
