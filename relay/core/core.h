@@ -10,10 +10,12 @@
  *   rooms.c     rooms and their members
  *   join.c      joins and welcomes
  *   control.c   the other control messages: chat, clock, ping, leave
- *   states.c    states: validate, stamp, fan out
+ *   states.c    states: validate, stamp, forward or hold
+ *   fanout.c    a state to the members of its sender's room
  *   tick.c      tick batching: states held for the end of their tick
  *   refusals.c  drop reasons: counted, answered, strikes
- *   rate.c      token buckets: the rate limit and the error budget
+ *   rate.c      each peer's rate limit
+ *   bucket.c    token buckets (the rate limit, the error budget)
  *   bans.c      addresses kicked recently
  *   send.c      control messages out: encoded once, counted */
 #ifndef RICOCHET_CORE_H
@@ -129,12 +131,14 @@ void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_erro
                      uint64_t now_us, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* ---- rate.c ---- */
+/* ---- bucket.c ---- */
 
 /* Refills a millionths bucket at rate per second up to cap (both whole
  * units). Time going backwards refills nothing. */
 void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us, uint64_t rate,
                         uint64_t cap);
+
+/* ---- rate.c ---- */
 
 /* Token bucket per peer. Returns 0 to go on, or a drop code (the datagram is
  * counted; the peer may have been warned or kicked). */
@@ -209,6 +213,8 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t
  * held for the tick). Returns 0 or the relay_on_datagram code. */
 int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode, uint8_t *bytes,
                   size_t len, uint64_t now_us);
+
+/* ---- fanout.c ---- */
 
 /* Sends a stamped state from peer to the other members of its room (and
  * back to it if it asked for reflection). */

@@ -1,5 +1,5 @@
-/* rate.c: token buckets (see core.h): each peer's rate limit, and the
- * refill its error budget uses too. */
+/* rate.c: each peer's rate limit (see core.h): a token bucket, a warning
+ * at most once a second, a kick after kick_after_ms of abuse. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -7,19 +7,6 @@
 
 #define RATE_STREAK_GAP_US 1000000ull /* a pause this long ends an abuse streak */
 #define RATE_WARN_EVERY_US 1000000ull /* at most one rate_limited error per second */
-
-void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us,
-                        uint64_t rate, uint64_t cap)
-{
-    uint64_t elapsed = now_us > *last_us ? now_us - *last_us : 0;
-    if (elapsed > 1000ull * MICRO)
-        elapsed = 1000ull * MICRO; /* anything longer refills fully anyway */
-    *tokens += elapsed * rate;
-    if (*tokens > cap * MICRO)
-        *tokens = cap * MICRO;
-    if (now_us > *last_us)
-        *last_us = now_us;
-}
 
 int core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us)
 {
