@@ -38,13 +38,14 @@ SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
 # Packages: compile flags for all; each program links only those it names.
-PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium 2>/dev/null)
+PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
 fallback_libpcap := -lpcap
 fallback_ncursesw := -lncursesw
 fallback_cmocka := -lcmocka
+fallback_hiredis := -lhiredis
 fallback_libmicrohttpd := -lmicrohttpd
 fallback_libsodium := -lsodium
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
@@ -53,7 +54,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto stats sys relay/core relay client client/bot client/tui bench ticket
+MODULES := proto stats sys fleet relay/core relay client client/bot client/tui bench ticket
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
@@ -88,8 +89,8 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench client/tui client relay relay/core ticket proto stats sys
-TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium
+TEST_LIBS := bench client/tui client relay relay/core ticket fleet proto stats sys
+TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by

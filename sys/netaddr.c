@@ -56,9 +56,9 @@ int netaddr_resolve(const char *host, uint16_t port, union netaddr *out, char *e
     return 0;
 }
 
-int netaddr_parse_endpoint(const char *text, union netaddr *out, char *err, size_t err_cap)
+int netaddr_split_endpoint(const char *text, char *host, size_t host_cap, uint16_t *port,
+                           char *err, size_t err_cap)
 {
-    char host[256];
     const char *colon, *host_start = text, *host_end;
 
     if (text[0] == '[') {
@@ -78,20 +78,30 @@ int netaddr_parse_endpoint(const char *text, union netaddr *out, char *err, size
         }
         host_end = colon;
     }
-    if (!colon || host_end == host_start || (size_t)(host_end - host_start) >= sizeof host) {
+    if (!colon || host_end == host_start || (size_t)(host_end - host_start) >= host_cap) {
         snprintf(err, err_cap, "'%s': expected HOST:PORT", text);
         return -1;
     }
     char *end;
     errno = 0;
-    long port = strtol(colon + 1, &end, 10);
-    if (errno || end == colon + 1 || *end || port < 0 || port > 65535) {
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || p < 0 || p > 65535) {
         snprintf(err, err_cap, "'%s': the port must be 0 to 65535", text);
         return -1;
     }
     memcpy(host, host_start, (size_t)(host_end - host_start));
     host[host_end - host_start] = '\0';
-    return netaddr_resolve(host, (uint16_t)port, out, err, err_cap);
+    *port = (uint16_t)p;
+    return 0;
+}
+
+int netaddr_parse_endpoint(const char *text, union netaddr *out, char *err, size_t err_cap)
+{
+    char host[256];
+    uint16_t port;
+    if (netaddr_split_endpoint(text, host, sizeof host, &port, err, err_cap) != 0)
+        return -1;
+    return netaddr_resolve(host, port, out, err, err_cap);
 }
 
 int netaddr_from_sockaddr(union netaddr *out, const struct sockaddr *sa, socklen_t len)

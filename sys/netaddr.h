@@ -36,6 +36,12 @@ int netaddr_resolve(const char *host, uint16_t port, union netaddr *out, char *e
  * it like netaddr_resolve. Returns 0, or -1 with a one-line message. */
 int netaddr_parse_endpoint(const char *text, union netaddr *out, char *err, size_t err_cap);
 
+/* Splits "host:port" or "[v6 address]:port" (port 0..65535) without
+ * resolving: host gets the name or address (brackets removed; host_cap
+ * bytes at most, NUL included). Returns 0, or -1 with a one-line message. */
+int netaddr_split_endpoint(const char *text, char *host, size_t host_cap, uint16_t *port,
+                           char *err, size_t err_cap);
+
 /* Copies a kernel-filled address (recvfrom, getsockname) of len bytes; sa
  * may be out's own storage (then it checks the family and clears padding).
  * Returns 0, or -1 if it is neither IPv4 nor IPv6. */

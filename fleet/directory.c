@@ -1,0 +1,317 @@
+/* directory.c: see directory.h. Every change goes through one of the
+ * schema's scripts by EVALSHA (loaded at connect; loaded again if Redis
+ * answers NOSCRIPT after a restart), so each is atomic on the server. */
+#include "directory.h"
+
+#include <hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
+#define HEARTBEAT_FIXED 9   /* ARGV before the (room, value) pairs */
+
+struct directory {
+    struct directory_config cfg;
+    redisContext *c;                     /* NULL when not connected */
+    char sha[FLEET_SCRIPT_COUNT][41];    /* SCRIPT LOAD's answers */
+    char values[HEARTBEAT_CHUNK][FLEET_VALUE_MAX]; /* a heartbeat's claim values */
+};
+
+struct directory *directory_create(const struct directory_config *cfg)
+{
+    struct directory *d = calloc(1, sizeof *d);
+    if (d)
+        d->cfg = *cfg;
+    return d;
+}
+
+static void drop(struct directory *d)
+{
+    if (d->c)
+        redisFree(d->c);
+    d->c = NULL;
+}
+
+void directory_destroy(struct directory *d)
+{
+    if (!d)
+        return;
+    drop(d);
+    free(d);
+}
+
+bool directory_connected(const struct directory *d)
+{
+    return d->c != NULL;
+}
+
+/* A reply that is not an error, or NULL with err set (and the connection
+ * dropped if the failure was I/O). The caller frees the reply. */
+static redisReply *checked(struct directory *d, redisReply *r, const char *what, char *err,
+                           size_t err_cap)
+{
+    if (!r) {
+        snprintf(err, err_cap, "redis %s:%u: %s: %s", d->cfg.url.host, d->cfg.url.port, what,
+                 d->c && d->c->errstr[0] ? d->c->errstr : "no reply");
+        drop(d);
+        return NULL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(err, err_cap, "redis %s: %s", what, r->str);
+        freeReplyObject(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int load_scripts(struct directory *d, char *err, size_t err_cap)
+{
+    for (int s = 0; s < FLEET_SCRIPT_COUNT; s++) {
+        redisReply *r = checked(d, redisCommand(d->c, "SCRIPT LOAD %s",
+                                                fleet_script_source((enum fleet_script)s)),
+                                "SCRIPT LOAD", err, err_cap);
+        if (!r)
+            return -1;
+        bool ok = r->type == REDIS_REPLY_STRING && r->len == 40;
+        if (ok)
+            memcpy(d->sha[s], r->str, 41);
+        freeReplyObject(r);
+        if (!ok) {
+            snprintf(err, err_cap, "redis SCRIPT LOAD: unexpected reply");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int directory_connect(struct directory *d, char *err, size_t err_cap)
+{
+    drop(d);
+    struct timeval tv = {.tv_sec = d->cfg.timeout_ms / 1000,
+                         .tv_usec = (d->cfg.timeout_ms % 1000) * 1000};
+    d->c = redisConnectWithTimeout(d->cfg.url.host, d->cfg.url.port, tv);
+    if (!d->c || d->c->err) {
+        snprintf(err, err_cap, "redis %s:%u: %s", d->cfg.url.host, d->cfg.url.port,
+                 d->c ? d->c->errstr : "out of memory");
+        drop(d);
+        return -1;
+    }
+    if (redisSetTimeout(d->c, tv) != REDIS_OK) {
+        snprintf(err, err_cap, "redis: cannot set the timeout");
+        drop(d);
+        return -1;
+    }
+    if (d->cfg.url.db) {
+        redisReply *r = checked(d, redisCommand(d->c, "SELECT %u", d->cfg.url.db), "SELECT",
+                                err, err_cap);
+        if (!r)
+            goto fail;
+        freeReplyObject(r);
+    }
+    if (load_scripts(d, err, err_cap) != 0)
+        goto fail;
+    return 0;
+fail:
+    drop(d);
+    return -1;
+}
+
+/* EVALSHA of script s with no keys and argc arguments. Returns the reply
+ * (the caller frees it) or NULL with err set. */
+static redisReply *run(struct directory *d, enum fleet_script s, int argc,
+                       const char **argv, char *err, size_t err_cap)
+{
+    if (!d->c) {
+        snprintf(err, err_cap, "redis %s:%u: not connected", d->cfg.url.host,
+                 d->cfg.url.port);
+        return NULL;
+    }
+    const char **full = malloc(sizeof *full * (size_t)(argc + 3));
+    if (!full) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    full[0] = "EVALSHA";
+    full[1] = d->sha[s];
+    full[2] = "0";
+    memcpy(full + 3, argv, sizeof *full * (size_t)argc);
+    redisReply *r = NULL;
+    for (int attempt = 0; attempt < 2 && d->c; attempt++) {
+        r = redisCommandArgv(d->c, argc + 3, full, NULL);
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            freeReplyObject(r); /* Redis restarted without our scripts */
+            r = NULL;
+            if (load_scripts(d, err, err_cap) != 0)
+                break;
+            continue;
+        }
+        r = checked(d, r, "EVALSHA", err, err_cap);
+        break;
+    }
+    free(full);
+    return r;
+}
+
+static void ttl_text(const struct directory *d, char buf[16])
+{
+    snprintf(buf, 16, "%" PRIu32, d->cfg.ttl_ms);
+}
+
+/* Applies one heartbeat reply (triples room, status, value) to held[0..n). */
+static int apply_renewals(const redisReply *r, struct fleet_claim *held, size_t n,
+                          enum directory_renewal *res, char *err, size_t err_cap)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 0)
+        goto bad;
+    for (size_t k = 0; k < r->elements; k += 3) {
+        const redisReply *room = r->element[k], *st = r->element[k + 1],
+                         *val = r->element[k + 2];
+        if (room->type != REDIS_REPLY_STRING || st->type != REDIS_REPLY_STRING ||
+            val->type != REDIS_REPLY_STRING)
+            goto bad;
+        size_t i = 0;
+        while (i < n && strcmp(held[i].room, room->str) != 0)
+            i++;
+        if (i == n || fleet_claim_parse(room->str, val->str, &held[i]) != 0)
+            goto bad;
+        res[i] = strcmp(st->str, "lost") == 0 ? DIRECTORY_LOST : DIRECTORY_RECLAIMED;
+    }
+    return 0;
+bad:
+    snprintf(err, err_cap, "redis: unexpected heartbeat reply");
+    return -1;
+}
+
+/* One heartbeat call: head[] (the fixed ARGV) and held[0..n) renewed, n <=
+ * HEARTBEAT_CHUNK. */
+static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT_FIXED],
+                           struct fleet_claim *held, size_t n, enum directory_renewal *res,
+                           char *err, size_t err_cap)
+{
+    const char *argv[HEARTBEAT_FIXED + 2 * HEARTBEAT_CHUNK];
+    memcpy(argv, head, sizeof *argv * HEARTBEAT_FIXED);
+    for (size_t i = 0; i < n; i++) {
+        res[i] = DIRECTORY_RENEWED;
+        if (fleet_claim_format(&held[i], d->values[i], sizeof d->values[i]) < 0) {
+            snprintf(err, err_cap, "claim of room %s does not fit", held[i].room);
+            return -1;
+        }
+        argv[HEARTBEAT_FIXED + 2 * i] = held[i].room;
+        argv[HEARTBEAT_FIXED + 2 * i + 1] = d->values[i];
+    }
+    redisReply *r = run(d, FLEET_SCRIPT_HEARTBEAT, HEARTBEAT_FIXED + 2 * (int)n, argv, err,
+                        err_cap);
+    if (!r)
+        return -1;
+    int rc = apply_renewals(r, held, n, res, err, err_cap);
+    freeReplyObject(r);
+    return rc;
+}
+
+int directory_heartbeat(struct directory *d, const struct directory_load *load,
+                        struct fleet_claim *held, size_t n, enum directory_renewal *res,
+                        char *err, size_t err_cap)
+{
+    char ttl[16], capacity[16], rooms[16], clients[16];
+    ttl_text(d, ttl);
+    snprintf(capacity, sizeof capacity, "%" PRIu32, d->cfg.capacity);
+    snprintf(rooms, sizeof rooms, "%" PRIu32, load->rooms);
+    snprintf(clients, sizeof clients, "%" PRIu32, load->clients);
+    const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
+                                         d->cfg.instance, d->cfg.transport, capacity,
+                                         rooms, clients, load->draining ? "1" : "0"};
+    size_t done = 0;
+    do { /* at least once: with no claims it still registers */
+        size_t k = n - done < HEARTBEAT_CHUNK ? n - done : HEARTBEAT_CHUNK;
+        if (heartbeat_chunk(d, head, held + done, k, res + done, err, err_cap) != 0)
+            return -1;
+        done += k;
+    } while (done < n);
+    return 0;
+}
+
+int directory_deregister(struct directory *d, char *err, size_t err_cap)
+{
+    char key[FLEET_KEY_MAX], set[FLEET_KEY_MAX];
+    if (!d->c) {
+        snprintf(err, err_cap, "redis: not connected");
+        return -1;
+    }
+    fleet_key(key, sizeof key, d->cfg.prefix, "relay", d->cfg.addr);
+    fleet_key(set, sizeof set, d->cfg.prefix, "relays", NULL);
+    redisReply *r = checked(d, redisCommand(d->c, "DEL %s", key), "DEL", err, err_cap);
+    if (!r)
+        return -1;
+    freeReplyObject(r);
+    r = checked(d, redisCommand(d->c, "SREM %s %s", set, d->cfg.addr), "SREM", err, err_cap);
+    if (!r)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+int directory_place(struct directory *d, const char *room, struct fleet_claim *out,
+                    char *err, size_t err_cap)
+{
+    char ttl[16];
+    ttl_text(d, ttl);
+    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl};
+    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 4, argv, err, err_cap);
+    if (!r)
+        return -1;
+    int rc = 0;
+    if (r->type == REDIS_REPLY_STRING)
+        rc = fleet_claim_parse(room, r->str, out) == 0 ? 1 : -1;
+    else if (r->type != REDIS_REPLY_NIL)
+        rc = -1;
+    if (rc < 0)
+        snprintf(err, err_cap, "redis: unexpected placement reply for room %s", room);
+    freeReplyObject(r);
+    return rc;
+}
+
+int directory_release(struct directory *d, const struct fleet_claim *c, char *err,
+                      size_t err_cap)
+{
+    char value[FLEET_VALUE_MAX];
+    fleet_claim_format(c, value, sizeof value);
+    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr};
+    redisReply *r = run(d, FLEET_SCRIPT_RELEASE, 4, argv, err, err_cap);
+    if (!r)
+        return -1;
+    int rc = r->type == REDIS_REPLY_INTEGER ? (int)r->integer : -1;
+    if (rc < 0)
+        snprintf(err, err_cap, "redis: unexpected release reply");
+    freeReplyObject(r);
+    return rc;
+}
+
+int directory_handover(struct directory *d, const struct fleet_claim *c,
+                       struct fleet_claim *out, char *err, size_t err_cap)
+{
+    char value[FLEET_VALUE_MAX], ttl[16];
+    fleet_claim_format(c, value, sizeof value);
+    ttl_text(d, ttl);
+    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, ttl};
+    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, 5, argv, err, err_cap);
+    if (!r)
+        return -1;
+    int rc = -1;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_STRING &&
+        r->element[1]->type == REDIS_REPLY_STRING) {
+        const char *st = r->element[0]->str, *v = r->element[1]->str;
+        if (strcmp(st, "gone") == 0) {
+            memset(out, 0, sizeof *out);
+            rc = 0;
+        } else if (fleet_claim_parse(c->room, v, out) == 0) {
+            rc = strcmp(st, "moved") == 0 ? 1 : 2;
+        }
+    }
+    if (rc < 0)
+        snprintf(err, err_cap, "redis: unexpected handover reply for room %s", c->room);
+    freeReplyObject(r);
+    return rc;
+}

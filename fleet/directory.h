@@ -1,0 +1,87 @@
+/* directory.h: one relay's conversation with the fleet's directory in
+ * Redis (fleet/schema.h): register and heartbeat, place rooms, renew,
+ * release and hand over claims.
+ *
+ * Synchronous hiredis calls, each bounded by the timeout: for the
+ * directory thread only, never the relay's loop. A call that fails on I/O
+ * (refused, timed out, connection lost) drops the connection and returns
+ * -1; directory_connect makes a new one. Not thread-safe: one thread owns
+ * a struct directory. */
+#ifndef RICOCHET_FLEET_DIRECTORY_H
+#define RICOCHET_FLEET_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema.h"
+
+struct directory_config {
+    struct fleet_redis_url url;
+    char prefix[FLEET_NAME_MAX + 1];          /* --fleet-name: every key starts with it */
+    char addr[FLEET_ADDR_MAX];                /* --advertise host:port */
+    char transport[FLEET_TRANSPORT_MAX];      /* "enet" | "udp" */
+    char instance[FLEET_INSTANCE_LEN + 1];    /* this run (random hex) */
+    uint32_t capacity;                        /* clients this relay takes, >= 1 */
+    uint32_t ttl_ms;                          /* registration and claims expire after */
+    uint32_t timeout_ms;                      /* connect and each command */
+};
+
+/* What a heartbeat publishes about this relay. */
+struct directory_load {
+    uint32_t rooms;
+    uint32_t clients;
+    bool draining; /* placements skip it */
+};
+
+/* What a heartbeat found for one claim this relay held. */
+enum directory_renewal {
+    DIRECTORY_RENEWED,   /* still ours, expiry pushed back */
+    DIRECTORY_RECLAIMED, /* it had lapsed with nobody holding it: ours again, new epoch */
+    DIRECTORY_LOST       /* another live relay holds it now */
+};
+
+struct directory;
+
+/* Copies cfg; no I/O. Returns NULL if out of memory. */
+struct directory *directory_create(const struct directory_config *cfg);
+void directory_destroy(struct directory *d); /* NULL is fine */
+
+/* Connects (dropping any earlier connection), selects the database, loads
+ * the scripts. Returns 0, or -1 with a one-line message in err. */
+int directory_connect(struct directory *d, char *err, size_t err_cap);
+
+bool directory_connected(const struct directory *d);
+
+/* Registers this relay (or renews its registration) with load, and renews
+ * the n claims in held[]: res[i] says what became of held[i], and held[i]
+ * is updated to the claim as it now stands (new epoch if reclaimed, the
+ * other holder if lost). Returns 0, or -1 with a message in err (then
+ * nothing is known about the claims). */
+int directory_heartbeat(struct directory *d, const struct directory_load *load,
+                        struct fleet_claim *held, size_t n, enum directory_renewal *res,
+                        char *err, size_t err_cap);
+
+/* Removes this relay's registration (placements stop choosing it; its
+ * claims then count as abandoned). Returns 0, or -1 with a message. */
+int directory_deregister(struct directory *d, char *err, size_t err_cap);
+
+/* Where room lives: its live holder's claim, or a new claim on the
+ * least-loaded live relay (this one on a tie). Returns 1 with *out filled,
+ * 0 if no live relay can take it, -1 with a message in err. */
+int directory_place(struct directory *d, const char *room, struct fleet_claim *out,
+                    char *err, size_t err_cap);
+
+/* Deletes the claim if it is still exactly *c. Returns 1 if deleted, 0 if
+ * it was not ours any more, -1 with a message. */
+int directory_release(struct directory *d, const struct fleet_claim *c, char *err,
+                      size_t err_cap);
+
+/* Moves the claim *c (held by this relay) to the least-loaded other live
+ * relay, under a new epoch. Returns 1 with *out the new claim, 2 with *out
+ * the live holder's claim if it was not ours any more, 0 if no other relay
+ * can take it (the claim is deleted), -1 with a message in err. */
+int directory_handover(struct directory *d, const struct fleet_claim *c,
+                       struct fleet_claim *out, char *err, size_t err_cap);
+
+#endif

@@ -1,0 +1,253 @@
+/* schema.c: see schema.h. The Lua scripts run inside Redis, one at a time
+ * (a script is atomic), so "look, then claim" cannot interleave with
+ * another relay's claim: that is what makes racing joins land on one
+ * relay. Keys (P = the fleet name):
+ *   P:relay:ADDR  hash {instance, transport, capacity, rooms, clients,
+ *                 draining}, expires after the TTL unless a heartbeat renews it
+ *   P:relays      set of ADDR (an index; a member whose hash expired is dropped)
+ *   P:room:ROOM   string "EPOCH ADDR TRANSPORT INSTANCE", expires after the TTL
+ *                 unless its holder renews it
+ *   P:epoch       counter: every claim takes the next value (INCR) */
+#include "schema.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sys/netaddr.h"
+
+int fleet_claim_format(const struct fleet_claim *c, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%" PRIu64 " %s %s %s", c->epoch, c->addr, c->transport,
+                     c->instance);
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+/* Copies the next space-separated word of *s into out (cap bytes with the
+ * NUL) and moves *s past it. Returns -1 if there is none or it is too long. */
+static int next_word(const char **s, char *out, size_t cap)
+{
+    const char *w = *s;
+    size_t n = strcspn(w, " ");
+    if (n == 0 || n >= cap)
+        return -1;
+    memcpy(out, w, n);
+    out[n] = '\0';
+    *s = w[n] == ' ' ? w + n + 1 : w + n;
+    return 0;
+}
+
+int fleet_claim_parse(const char *room, const char *value, struct fleet_claim *c)
+{
+    memset(c, 0, sizeof *c);
+    char epoch[24];
+    const char *s = value;
+    if (strlen(room) > PROTO_ROOM_MAX || next_word(&s, epoch, sizeof epoch) != 0 ||
+        next_word(&s, c->addr, sizeof c->addr) != 0 ||
+        next_word(&s, c->transport, sizeof c->transport) != 0 ||
+        next_word(&s, c->instance, sizeof c->instance) != 0 || *s != '\0')
+        goto fail;
+    char *end;
+    errno = 0;
+    unsigned long long e = strtoull(epoch, &end, 10);
+    if (errno || *end || e == 0 || epoch[0] == '-')
+        goto fail;
+    c->epoch = e;
+    strcpy(c->room, room);
+    return 0;
+fail:
+    memset(c, 0, sizeof *c);
+    return -1;
+}
+
+int fleet_key(char *buf, size_t cap, const char *prefix, const char *kind, const char *name)
+{
+    int n = name ? snprintf(buf, cap, "%s:%s:%s", prefix, kind, name)
+                 : snprintf(buf, cap, "%s:%s", prefix, kind);
+    return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+bool fleet_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 1 && n <= FLEET_NAME_MAX && proto_room_valid(name);
+}
+
+int fleet_addr_check(const char *addr, char *err, size_t err_cap)
+{
+    char host[FLEET_ADDR_MAX];
+    uint16_t port;
+    if (strlen(addr) >= FLEET_ADDR_MAX || strchr(addr, ' ')) {
+        snprintf(err, err_cap, "'%s': expected HOST:PORT (no spaces, under %d bytes)", addr,
+                 FLEET_ADDR_MAX);
+        return -1;
+    }
+    if (netaddr_split_endpoint(addr, host, sizeof host, &port, err, err_cap) != 0)
+        return -1;
+    if (port == 0) {
+        snprintf(err, err_cap, "'%s': the port must be 1 to 65535", addr);
+        return -1;
+    }
+    return 0;
+}
+
+int fleet_redis_url_parse(const char *url, struct fleet_redis_url *u, char *err,
+                          size_t err_cap)
+{
+    static const char scheme[] = "redis://";
+    memset(u, 0, sizeof *u);
+    if (strncmp(url, scheme, sizeof scheme - 1) != 0) {
+        snprintf(err, err_cap, "'%s': expected redis://HOST:PORT[/DB]", url);
+        return -1;
+    }
+    char hostport[300];
+    const char *rest = url + sizeof scheme - 1;
+    size_t n = strcspn(rest, "/");
+    if (n >= sizeof hostport) {
+        snprintf(err, err_cap, "'%s': the host is too long", url);
+        return -1;
+    }
+    memcpy(hostport, rest, n);
+    hostport[n] = '\0';
+    if (netaddr_split_endpoint(hostport, u->host, sizeof u->host, &u->port, err, err_cap) != 0)
+        return -1;
+    if (u->port == 0) {
+        snprintf(err, err_cap, "'%s': the port must be 1 to 65535", url);
+        return -1;
+    }
+    if (rest[n] == '/') {
+        char *end;
+        errno = 0;
+        unsigned long db = strtoul(rest + n + 1, &end, 10);
+        if (errno || end == rest + n + 1 || *end || db > 65535) {
+            snprintf(err, err_cap, "'%s': the database must be a number", url);
+            return -1;
+        }
+        u->db = (unsigned)db;
+    }
+    return 0;
+}
+
+/* Shared by the scripts that place a room. alive(p, v): does the relay
+ * named in claim value v still run as the same instance (its hash exists
+ * and names that instance)? pick(p, asker, exclude): the live relay, not
+ * draining, not full, not `exclude`, with the fewest rooms for its
+ * capacity (ties go to `asker`); takes the next epoch, counts the room on
+ * that relay and returns the new claim value, or nil if none can take it. */
+#define LUA_COMMON \
+    "local function alive(p, v)\n" \
+    "  local _, a, _, i = string.match(v, '^(%d+) (%S+) (%S+) (%S+)$')\n" \
+    "  return a ~= nil and redis.call('HGET', p .. ':relay:' .. a, 'instance') == i\n" \
+    "end\n" \
+    "local function pick(p, asker, exclude)\n" \
+    "  local best, bscore, binst, btr\n" \
+    "  for _, a in ipairs(redis.call('SMEMBERS', p .. ':relays')) do\n" \
+    "    local h = redis.call('HMGET', p .. ':relay:' .. a, 'instance', 'transport',\n" \
+    "                         'capacity', 'rooms', 'clients', 'draining')\n" \
+    "    if not h[1] then\n" \
+    "      redis.call('SREM', p .. ':relays', a)\n" \
+    "    elseif a ~= exclude and h[6] ~= '1' and tonumber(h[5]) < tonumber(h[3]) then\n" \
+    "      local score = tonumber(h[4]) / tonumber(h[3])\n" \
+    "      if not best or score < bscore or (score == bscore and a == asker) then\n" \
+    "        best, bscore, binst, btr = a, score, h[1], h[2]\n" \
+    "      end\n" \
+    "    end\n" \
+    "  end\n" \
+    "  if not best then return nil end\n" \
+    "  local e = redis.call('INCR', p .. ':epoch')\n" \
+    "  redis.call('HINCRBY', p .. ':relay:' .. best, 'rooms', 1)\n" \
+    "  return e .. ' ' .. best .. ' ' .. btr .. ' ' .. binst\n" \
+    "end\n"
+
+/* PLACE. ARGV: prefix, room, asker's address, TTL ms. Returns the claim
+ * value: the existing one if its holder is alive, else a new claim (SET NX,
+ * or XX over a dead holder's claim) on the relay pick() chose; nil if no
+ * relay can take the room. */
+static const char place_lua[] = LUA_COMMON
+    "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
+    "local cur = redis.call('GET', rk)\n"
+    "if cur and alive(p, cur) then return cur end\n"
+    "local v = pick(p, ARGV[3], '')\n"
+    "if not v then return false end\n"
+    "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ARGV[4])\n"
+    "return v\n";
+
+/* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
+ * rooms, clients, draining (0|1), then pairs of room and the claim value
+ * this relay holds. Registers the relay (hash, TTL, index), then renews
+ * each claim whose value is unchanged. Returns a flat array of triples for
+ * the others: room, 'lost' and the live holder's value; or room,
+ * 'reclaimed' and a new value (the claim had expired or its later holder
+ * is gone: nobody holds it, so the epoch moves on and this relay keeps it).
+ * The epoch counter is first raised to the highest epoch held, so epochs
+ * keep growing even after Redis lost its data. */
+static const char heartbeat_lua[] = LUA_COMMON
+    "local p, me, ttl = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local k = p .. ':relay:' .. me\n"
+    "redis.call('HSET', k, 'instance', ARGV[4], 'transport', ARGV[5], 'capacity', ARGV[6],\n"
+    "           'rooms', ARGV[7], 'clients', ARGV[8], 'draining', ARGV[9])\n"
+    "redis.call('PEXPIRE', k, ttl)\n"
+    "redis.call('SADD', p .. ':relays', me)\n"
+    "local floor = 0\n"
+    "for i = 11, #ARGV, 2 do\n"
+    "  floor = math.max(floor, tonumber(string.match(ARGV[i], '^%d+')) or 0)\n"
+    "end\n"
+    "if (tonumber(redis.call('GET', p .. ':epoch')) or 0) < floor then\n"
+    "  redis.call('SET', p .. ':epoch', string.format('%d', floor))\n"
+    "end\n"
+    "local out = {}\n"
+    "for i = 10, #ARGV - 1, 2 do\n"
+    "  local rk = p .. ':room:' .. ARGV[i]\n"
+    "  local cur = redis.call('GET', rk)\n"
+    "  if cur == ARGV[i + 1] then\n"
+    "    redis.call('PEXPIRE', rk, ttl)\n"
+    "  elseif cur and alive(p, cur) then\n"
+    "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'lost'; out[#out + 1] = cur\n"
+    "  else\n"
+    "    local v = redis.call('INCR', p .. ':epoch') .. ' ' .. me .. ' ' .. ARGV[5] ..\n"
+    "              ' ' .. ARGV[4]\n"
+    "    redis.call('SET', rk, v, 'PX', ttl)\n"
+    "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'reclaimed'; out[#out + 1] = v\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+/* RELEASE. ARGV: prefix, room, the value held, the holder's address.
+ * Deletes the claim if it is still that value; returns 1 if it did. */
+static const char release_lua[] =
+    "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
+    "if redis.call('GET', rk) ~= ARGV[3] then return 0 end\n"
+    "redis.call('DEL', rk)\n"
+    "local k = p .. ':relay:' .. ARGV[4]\n"
+    "if redis.call('EXISTS', k) == 1 then redis.call('HINCRBY', k, 'rooms', -1) end\n"
+    "return 1\n";
+
+/* HANDOVER. ARGV: prefix, room, the value held, the holder's address, TTL
+ * ms. Moves the claim to the relay pick() chooses among the others.
+ * Returns {'moved', new value}, {'lost', the live holder's value} if this
+ * relay no longer held it, or {'gone', ''} (claim deleted) if no other
+ * relay can take it. */
+static const char handover_lua[] = LUA_COMMON
+    "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
+    "local cur = redis.call('GET', rk)\n"
+    "if cur ~= ARGV[3] and cur and alive(p, cur) then return {'lost', cur} end\n"
+    "local v = pick(p, '', ARGV[4])\n"
+    "if not v then\n"
+    "  redis.call('DEL', rk)\n"
+    "  return {'gone', ''}\n"
+    "end\n"
+    "redis.call('SET', rk, v, 'PX', ARGV[5])\n"
+    "return {'moved', v}\n";
+
+const char *fleet_script_source(enum fleet_script s)
+{
+    static const char *const sources[FLEET_SCRIPT_COUNT] = {
+        [FLEET_SCRIPT_PLACE] = place_lua,
+        [FLEET_SCRIPT_HEARTBEAT] = heartbeat_lua,
+        [FLEET_SCRIPT_RELEASE] = release_lua,
+        [FLEET_SCRIPT_HANDOVER] = handover_lua,
+    };
+    return (unsigned)s < FLEET_SCRIPT_COUNT ? sources[s] : NULL;
+}

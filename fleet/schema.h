@@ -1,0 +1,76 @@
+/* schema.h: the fleet's directory in Redis, as data: key names, the claim
+ * value, the redis:// address, and the Lua scripts that change the keys
+ * atomically. proto/FLEET.md describes the keys and their invariants.
+ *
+ * Pure: no I/O (fleet/directory.c runs the scripts). */
+#ifndef RICOCHET_FLEET_SCHEMA_H
+#define RICOCHET_FLEET_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/control.h"
+
+#define FLEET_NAME_MAX 32      /* bytes in a fleet name (the key prefix), NUL excluded */
+#define FLEET_ADDR_MAX 64      /* a relay's advertised "host:port", NUL included */
+#define FLEET_TRANSPORT_MAX 8  /* "enet", "udp", NUL included */
+#define FLEET_INSTANCE_LEN 16  /* hex digits naming one run of a relay */
+#define FLEET_VALUE_MAX 128    /* a claim's value, NUL included */
+#define FLEET_KEY_MAX 160      /* any key, NUL included */
+
+/* A room's claim: which relay process holds it, under which fencing epoch. */
+struct fleet_claim {
+    char room[PROTO_ROOM_MAX + 1];
+    uint64_t epoch;                          /* from INCR PREFIX:epoch; 0 = none */
+    char addr[FLEET_ADDR_MAX];               /* the holder's --advertise host:port */
+    char transport[FLEET_TRANSPORT_MAX];     /* what its clients speak */
+    char instance[FLEET_INSTANCE_LEN + 1];   /* the holder's run */
+};
+
+/* The claim's value as stored: "EPOCH ADDR TRANSPORT INSTANCE". Returns
+ * its length, or -1 if it does not fit in cap. */
+int fleet_claim_format(const struct fleet_claim *c, char *buf, size_t cap);
+
+/* Parses a stored value for room into c. Returns 0, or -1 if value is not
+ * a well-formed claim (c is then zeroed). */
+int fleet_claim_parse(const char *room, const char *value, struct fleet_claim *c);
+
+/* The key PREFIX:KIND or PREFIX:KIND:NAME (name may be NULL). Returns its
+ * length, or -1 if it does not fit. */
+int fleet_key(char *buf, size_t cap, const char *prefix, const char *kind, const char *name);
+
+/* Fleet names, like rooms: 1..FLEET_NAME_MAX bytes of [A-Za-z0-9_.-]. */
+bool fleet_name_valid(const char *name);
+
+/* An advertised address as it goes into a claim: "host:port" or
+ * "[v6]:port", port 1..65535, no spaces, shorter than FLEET_ADDR_MAX (it is
+ * not resolved: clients resolve it). Returns 0, or -1 with a one-line
+ * message in err. */
+int fleet_addr_check(const char *addr, char *err, size_t err_cap);
+
+/* redis://HOST:PORT[/DB] (HOST may be [v6]). */
+struct fleet_redis_url {
+    char host[256];
+    uint16_t port;
+    unsigned db;
+};
+
+/* Returns 0, or -1 with a one-line message in err. */
+int fleet_redis_url_parse(const char *url, struct fleet_redis_url *u, char *err,
+                          size_t err_cap);
+
+/* The scripts (EVALSHA with no KEYS; the prefix is always ARGV[1]). What
+ * each takes and returns is written above it in schema.c. */
+enum fleet_script {
+    FLEET_SCRIPT_PLACE,     /* find or claim a room */
+    FLEET_SCRIPT_HEARTBEAT, /* register this relay, renew its claims */
+    FLEET_SCRIPT_RELEASE,   /* drop a claim this relay holds */
+    FLEET_SCRIPT_HANDOVER,  /* move a claim to another live relay */
+    FLEET_SCRIPT_COUNT
+};
+
+/* The Lua source of script s. */
+const char *fleet_script_source(enum fleet_script s);
+
+#endif

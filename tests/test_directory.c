@@ -1,0 +1,379 @@
+/* test_directory: the fleet's directory against a real redis-server that
+ * each test starts on a free loopback port and stops: placement by load,
+ * the claim race, renewal, a lost claim, takeover from a dead relay,
+ * release and handover, and Redis down and back. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fleet/directory.h"
+#include "../sys/clock.h"
+#include "support/redis.h"
+
+static char err[512];
+
+/* A relay's directory: address 127.0.0.1:700N, instance of letter inst. */
+static struct directory *relay_dir_as(const struct test_redis *r, int n, char inst,
+                                      uint32_t ttl_ms)
+{
+    struct directory_config c = {.capacity = 100, .ttl_ms = ttl_ms, .timeout_ms = 500};
+    assert_int_equal(fleet_redis_url_parse(r->url, &c.url, err, sizeof err), 0);
+    strcpy(c.prefix, "test");
+    snprintf(c.addr, sizeof c.addr, "127.0.0.1:%d", 7000 + n);
+    strcpy(c.transport, n % 2 ? "udp" : "enet");
+    memset(c.instance, inst, FLEET_INSTANCE_LEN);
+    struct directory *d = directory_create(&c);
+    assert_non_null(d);
+    if (directory_connect(d, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return d;
+}
+
+/* Relay N: 127.0.0.1:700N, instance of the Nth letter after 'a'. */
+static struct directory *relay_dir(const struct test_redis *r, int n, uint32_t ttl_ms)
+{
+    return relay_dir_as(r, n, (char)('a' + n), ttl_ms);
+}
+
+static void beat(struct directory *d, uint32_t rooms, uint32_t clients, bool draining)
+{
+    struct directory_load load = {.rooms = rooms, .clients = clients, .draining = draining};
+    if (directory_heartbeat(d, &load, NULL, 0, NULL, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+static struct fleet_claim place(struct directory *d, const char *room)
+{
+    struct fleet_claim c;
+    if (directory_place(d, room, &c, err, sizeof err) != 1)
+        fail_msg("place %s: %s", room, err);
+    return c;
+}
+
+static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    struct fleet_claim c;
+    assert_int_equal(directory_place(a, "r1", &c, err, sizeof err), 0); /* nobody registered */
+    beat(a, 0, 0, false);
+    beat(b, 0, 0, false);
+    c = place(a, "r1");
+    assert_string_equal(c.addr, "127.0.0.1:7001");
+    assert_string_equal(c.transport, "udp");
+    uint64_t e1 = c.epoch;
+    c = place(a, "r2"); /* a holds one room now, b none */
+    assert_string_equal(c.addr, "127.0.0.1:7002");
+    assert_string_equal(c.transport, "enet");
+    assert_true(c.epoch > e1);
+    c = place(b, "r3"); /* one each: b asked */
+    assert_string_equal(c.addr, "127.0.0.1:7002");
+    c = place(b, "r1"); /* held: the same answer for everyone */
+    assert_string_equal(c.addr, "127.0.0.1:7001");
+    assert_int_equal(c.epoch, e1);
+    /* A draining or full relay is not chosen. */
+    beat(b, 2, 0, true);
+    c = place(b, "r4");
+    assert_string_equal(c.addr, "127.0.0.1:7001");
+    beat(a, 2, 100, false);
+    assert_int_equal(directory_place(b, "r5", &c, err, sizeof err), 0);
+    char out[256];
+    test_redis_cmd(&r, out, sizeof out, "HGET test:relay:127.0.0.1:7001 clients");
+    assert_string_equal(out, "100");
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* The claim race: relays in threads place the same rooms at once. */
+#define RACERS 10
+#define RACE_ROOMS 200
+
+struct racer {
+    struct directory *d;
+    struct fleet_claim got[RACE_ROOMS];
+    int failures;
+};
+
+static void *race(void *arg)
+{
+    struct racer *x = arg;
+    char e[256];
+    for (int i = 0; i < RACE_ROOMS; i++) {
+        char room[16];
+        snprintf(room, sizeof room, "race%d", i);
+        if (directory_place(x->d, room, &x->got[i], e, sizeof e) != 1)
+            x->failures++;
+    }
+    return NULL;
+}
+
+static void racing_placements_agree_on_one_relay_per_room(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    static struct racer x[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        x[i] = (struct racer){.d = relay_dir(&r, i, 10000)};
+        beat(x[i].d, 0, 0, false);
+    }
+    pthread_t t[RACERS];
+    for (int i = 0; i < RACERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, race, &x[i]), 0);
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    int holders[RACERS] = {0};
+    for (int room = 0; room < RACE_ROOMS; room++) {
+        for (int i = 0; i < RACERS; i++) {
+            assert_int_equal(x[i].failures, 0);
+            assert_int_equal(x[i].got[room].epoch, x[0].got[room].epoch);
+            assert_string_equal(x[i].got[room].addr, x[0].got[room].addr);
+            assert_string_equal(x[i].got[room].instance, x[0].got[room].instance);
+        }
+        holders[atoi(strchr(x[0].got[room].addr, ':') + 1) - 7000]++;
+    }
+    /* Spread by load: no relay got more than its share plus one. */
+    for (int i = 0; i < RACERS; i++)
+        assert_in_range(holders[i], RACE_ROOMS / RACERS - 1, RACE_ROOMS / RACERS + 1);
+    for (int i = 0; i < RACERS; i++)
+        directory_destroy(x[i].d);
+    test_redis_stop(&r);
+}
+
+static long long pttl(const struct test_redis *r, const char *key)
+{
+    char out[64];
+    test_redis_cmd(r, out, sizeof out, "PTTL %s", key);
+    return atoll(out);
+}
+
+static void heartbeats_renew_registration_and_claims(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 1000);
+    beat(a, 0, 0, false);
+    struct fleet_claim held[1] = {place(a, "kept")};
+    uint64_t until = clock_now_ms() + 2500; /* past two TTLs */
+    while (clock_now_ms() < until) {
+        enum directory_renewal res[1];
+        assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 2, false}, held, 1,
+                                             res, err, sizeof err), 0);
+        assert_int_equal(res[0], DIRECTORY_RENEWED);
+        assert_in_range(pttl(&r, "test:room:kept"), 800, 1000);
+        assert_in_range(pttl(&r, "test:relay:127.0.0.1:7001"), 800, 1000);
+        clock_sleep_ms(300);
+    }
+    char out[128];
+    test_redis_cmd(&r, out, sizeof out, "SMEMBERS test:relays");
+    assert_string_equal(out, "127.0.0.1:7001");
+    /* Without heartbeats both lapse. */
+    clock_sleep_ms(1100);
+    test_redis_cmd(&r, out, sizeof out, "EXISTS test:room:kept test:relay:127.0.0.1:7001");
+    assert_string_equal(out, "0");
+    directory_destroy(a);
+    test_redis_stop(&r);
+}
+
+/* A relay that stops heartbeating (paused, partitioned) past the TTL loses
+ * its rooms to a live relay; its next heartbeat reports them lost, and a
+ * claim that lapsed with nobody taking it comes back under a new epoch. */
+static void a_lapsed_relay_loses_its_claims(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 400), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false);
+    beat(b, 5, 0, false); /* busier: a gets the rooms */
+    struct fleet_claim held[2] = {place(a, "taken"), place(a, "quiet")};
+    assert_string_equal(held[0].addr, "127.0.0.1:7001");
+    assert_string_equal(held[1].addr, "127.0.0.1:7001");
+    uint64_t quiet_epoch = held[1].epoch;
+    clock_sleep_ms(500); /* a's registration and claims lapse */
+    struct fleet_claim now = place(b, "taken");
+    assert_string_equal(now.addr, "127.0.0.1:7002");
+    assert_true(now.epoch > held[0].epoch);
+    enum directory_renewal res[2];
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){2, 0, false}, held, 2, res,
+                                         err, sizeof err), 0);
+    assert_int_equal(res[0], DIRECTORY_LOST);
+    assert_string_equal(held[0].addr, "127.0.0.1:7002");
+    assert_int_equal(held[0].epoch, now.epoch);
+    assert_int_equal(res[1], DIRECTORY_RECLAIMED);
+    assert_string_equal(held[1].addr, "127.0.0.1:7001");
+    assert_true(held[1].epoch > quiet_epoch);
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* A claim whose holder's registration is gone (SIGKILL) is taken over at
+ * once, before the claim itself expires. */
+static void a_dead_holders_room_is_taken_over(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false);
+    beat(b, 9, 0, false);
+    struct fleet_claim c = place(a, "orphan");
+    assert_string_equal(c.addr, "127.0.0.1:7001");
+    assert_int_equal(directory_deregister(a, err, sizeof err), 0);
+    struct fleet_claim now = place(b, "orphan");
+    assert_string_equal(now.addr, "127.0.0.1:7002");
+    assert_true(now.epoch > c.epoch);
+    /* A new run at the same address (another instance) takes over what the
+     * earlier run held. */
+    beat(a, 0, 0, false);
+    c = place(a, "reborn");
+    assert_string_equal(c.instance, "bbbbbbbbbbbbbbbb");
+    struct directory *a2 = relay_dir_as(&r, 1, 'z', 10000);
+    beat(a2, 0, 0, false);
+    now = place(a2, "reborn");
+    assert_string_equal(now.addr, "127.0.0.1:7001");
+    assert_string_equal(now.instance, "zzzzzzzzzzzzzzzz");
+    assert_true(now.epoch > c.epoch);
+    directory_destroy(a);
+    directory_destroy(a2);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+static void release_and_handover_only_what_is_held(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false);
+    beat(b, 3, 0, false);
+    struct fleet_claim c = place(a, "gone"), stale = c, out;
+    stale.epoch++;
+    assert_int_equal(directory_release(a, &stale, err, sizeof err), 0);
+    assert_int_equal(directory_release(a, &c, err, sizeof err), 1);
+    char text[128];
+    test_redis_cmd(&r, text, sizeof text, "EXISTS test:room:gone");
+    assert_string_equal(text, "0");
+    /* Handover: to b under a new epoch; a stale holder learns who has it. */
+    c = place(a, "moving");
+    assert_string_equal(c.addr, "127.0.0.1:7001");
+    beat(a, 1, 0, true);
+    assert_int_equal(directory_handover(a, &c, &out, err, sizeof err), 1);
+    assert_string_equal(out.addr, "127.0.0.1:7002");
+    assert_true(out.epoch > c.epoch);
+    struct fleet_claim again;
+    assert_int_equal(directory_handover(a, &c, &again, err, sizeof err), 2);
+    assert_int_equal(again.epoch, out.epoch);
+    /* With nobody else to take it the claim is deleted. */
+    assert_int_equal(directory_deregister(b, err, sizeof err), 0);
+    beat(a, 0, 0, false);
+    c = place(a, "last");
+    assert_int_equal(directory_handover(a, &c, &out, err, sizeof err), 0);
+    test_redis_cmd(&r, text, sizeof text, "EXISTS test:room:last");
+    assert_string_equal(text, "0");
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* Redis stopped: calls fail within the timeout and drop the connection;
+ * paused (SIGSTOP): the same, bounded by the timeout; back (empty, as
+ * after a restart without persistence): reconnect, and a heartbeat
+ * reclaims every room under new epochs. */
+static void redis_down_and_back(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000);
+    beat(a, 0, 0, false);
+    struct fleet_claim held[2] = {place(a, "one"), place(a, "two")};
+    enum directory_renewal res[2];
+    struct directory_load load = {2, 4, false};
+
+    kill(r.proc.pid, SIGSTOP);
+    uint64_t t0 = clock_now_ms();
+    assert_int_equal(directory_heartbeat(a, &load, held, 2, res, err, sizeof err), -1);
+    assert_true(clock_now_ms() - t0 < 3000); /* bounded by the timeout, not hung */
+    assert_false(directory_connected(a));
+    kill(r.proc.pid, SIGCONT);
+
+    test_redis_stop(&r);
+    assert_int_equal(directory_connect(a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "127.0.0.1"));
+    struct fleet_claim c;
+    assert_int_equal(directory_place(a, "three", &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not connected"));
+
+    test_redis_restart(&r);
+    assert_int_equal(directory_connect(a, err, sizeof err), 0);
+    uint64_t e0 = held[0].epoch, e1 = held[1].epoch;
+    assert_int_equal(directory_heartbeat(a, &load, held, 2, res, err, sizeof err), 0);
+    assert_int_equal(res[0], DIRECTORY_RECLAIMED);
+    assert_int_equal(res[1], DIRECTORY_RECLAIMED);
+    /* The counter restarted empty too: epochs still move forward. */
+    assert_true(held[0].epoch > e0 && held[1].epoch > e1);
+    c = place(a, "one");
+    assert_int_equal(c.epoch, held[0].epoch);
+    directory_destroy(a);
+    test_redis_stop(&r);
+}
+
+/* Many claims renew in several script calls (chunks) and a lost one among
+ * them is found. */
+static void many_claims_renew_in_chunks(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false);
+    beat(b, 100000, 0, false);
+    enum { N = 600 };
+    static struct fleet_claim held[N];
+    static enum directory_renewal res[N];
+    for (int i = 0; i < N; i++) {
+        char room[16];
+        snprintf(room, sizeof room, "m%d", i);
+        held[i] = place(a, room);
+    }
+    char out[64];
+    test_redis_cmd(&r, out, sizeof out, "SET test:room:m555 %s", "1 127.0.0.1:7002 enet cccccccccccccccc");
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){N, 0, false}, held, N, res,
+                                         err, sizeof err), 0);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(res[i], i == 555 ? DIRECTORY_LOST : DIRECTORY_RENEWED);
+    assert_string_equal(held[555].addr, "127.0.0.1:7002");
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rooms_go_to_the_least_loaded_relay_ties_to_the_asker),
+        cmocka_unit_test(racing_placements_agree_on_one_relay_per_room),
+        cmocka_unit_test(heartbeats_renew_registration_and_claims),
+        cmocka_unit_test(a_lapsed_relay_loses_its_claims),
+        cmocka_unit_test(a_dead_holders_room_is_taken_over),
+        cmocka_unit_test(release_and_handover_only_what_is_held),
+        cmocka_unit_test(redis_down_and_back),
+        cmocka_unit_test(many_claims_renew_in_chunks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

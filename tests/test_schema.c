@@ -1,0 +1,127 @@
+/* test_schema: the directory's data without Redis: claim values both ways,
+ * key names, fleet names, advertised addresses and redis:// addresses. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "../fleet/schema.h"
+
+static char err[256];
+
+static void claim_value_round_trips(void **state)
+{
+    (void)state;
+    struct fleet_claim c = {.room = "lobby", .epoch = 42, .addr = "[::1]:7001",
+                            .transport = "enet", .instance = "0123456789abcdef"};
+    char v[FLEET_VALUE_MAX];
+    int n = fleet_claim_format(&c, v, sizeof v);
+    assert_string_equal(v, "42 [::1]:7001 enet 0123456789abcdef");
+    assert_int_equal(n, (int)strlen(v));
+    struct fleet_claim back;
+    assert_int_equal(fleet_claim_parse("lobby", v, &back), 0);
+    assert_string_equal(back.room, c.room);
+    assert_int_equal(back.epoch, c.epoch);
+    assert_string_equal(back.addr, c.addr);
+    assert_string_equal(back.transport, c.transport);
+    assert_string_equal(back.instance, c.instance);
+    assert_int_equal(fleet_claim_format(&c, v, 10), -1); /* does not fit */
+}
+
+static void malformed_claim_values_are_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"", "42", "42 a:1 enet", "42 a:1 enet x y", "0 a:1 enet x",
+                         "-1 a:1 enet x", "4x a:1 enet x", "42  a:1 enet x",
+                         "42 a:1 enet 0123456789abcdef0", "42 a:1 transport x",
+                         "99999999999999999999999 a:1 enet x"};
+    struct fleet_claim c;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (fleet_claim_parse("r", bad[i], &c) != -1)
+            fail_msg("'%s' was accepted", bad[i]);
+        assert_int_equal(c.epoch, 0);
+    }
+    char room[PROTO_ROOM_MAX + 2];
+    memset(room, 'r', sizeof room - 1);
+    room[sizeof room - 1] = '\0';
+    assert_int_equal(fleet_claim_parse(room, "1 a:1 udp x", &c), -1);
+}
+
+static void keys_and_names(void **state)
+{
+    (void)state;
+    char k[FLEET_KEY_MAX];
+    assert_int_equal(fleet_key(k, sizeof k, "ricochet", "room", "lobby"), 19);
+    assert_string_equal(k, "ricochet:room:lobby");
+    fleet_key(k, sizeof k, "eu-1", "relays", NULL);
+    assert_string_equal(k, "eu-1:relays");
+    assert_int_equal(fleet_key(k, 8, "ricochet", "room", "lobby"), -1);
+    assert_true(fleet_name_valid("ricochet"));
+    assert_true(fleet_name_valid("eu-west.1_a"));
+    assert_false(fleet_name_valid(""));
+    assert_false(fleet_name_valid("a:b"));
+    assert_false(fleet_name_valid("a b"));
+    assert_false(fleet_name_valid("0123456789012345678901234567890123"));
+}
+
+static void advertised_addresses(void **state)
+{
+    (void)state;
+    assert_int_equal(fleet_addr_check("relay-1.example:7777", err, sizeof err), 0);
+    assert_int_equal(fleet_addr_check("[fd00::2]:7001", err, sizeof err), 0);
+    struct { const char *addr, *expect; } bad[] = {
+        {"relay", "expected HOST:PORT"},
+        {"relay:0", "the port must be 1 to 65535"},
+        {"relay:70000", "the port must be 0 to 65535"},
+        {"::1:7001", "brackets"},
+        {"a b:1", "no spaces"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(fleet_addr_check(bad[i].addr, err, sizeof err), -1);
+        if (!strstr(err, bad[i].expect))
+            fail_msg("'%s': '%s' lacks '%s'", bad[i].addr, err, bad[i].expect);
+    }
+}
+
+static void redis_urls(void **state)
+{
+    (void)state;
+    struct fleet_redis_url u;
+    assert_int_equal(fleet_redis_url_parse("redis://127.0.0.1:6379", &u, err, sizeof err), 0);
+    assert_string_equal(u.host, "127.0.0.1");
+    assert_int_equal(u.port, 6379);
+    assert_int_equal(u.db, 0);
+    assert_int_equal(fleet_redis_url_parse("redis://[::1]:6380/3", &u, err, sizeof err), 0);
+    assert_string_equal(u.host, "::1");
+    assert_int_equal(u.port, 6380);
+    assert_int_equal(u.db, 3);
+    const char *bad[] = {"127.0.0.1:6379", "redis://127.0.0.1", "redis://h:0",
+                         "redis://h:6379/", "redis://h:6379/x", "rediss://h:1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (fleet_redis_url_parse(bad[i], &u, err, sizeof err) != -1)
+            fail_msg("'%s' was accepted", bad[i]);
+}
+
+static void every_script_has_a_source(void **state)
+{
+    (void)state;
+    for (int s = 0; s < FLEET_SCRIPT_COUNT; s++)
+        assert_true(strstr(fleet_script_source((enum fleet_script)s), "ARGV[1]") != NULL);
+    assert_null(fleet_script_source(FLEET_SCRIPT_COUNT));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(claim_value_round_trips),
+        cmocka_unit_test(malformed_claim_values_are_refused),
+        cmocka_unit_test(keys_and_names),
+        cmocka_unit_test(advertised_addresses),
+        cmocka_unit_test(redis_urls),
+        cmocka_unit_test(every_script_has_a_source),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
