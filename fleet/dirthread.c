@@ -1,0 +1,405 @@
+/* dirthread.c: see dirthread.h. The thread sleeps in poll(2) on its
+ * request ring's eventfd until a request comes or timed work is due: the
+ * heartbeat (registration and every held claim, one script call per 256
+ * claims), a reconnect, Agones' /ready retry, /health and labels. */
+#include "dirthread.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/ring.h"
+
+#define SHUTDOWN_ATTEMPTS 3 /* POST /shutdown tries at exit */
+
+struct dirthread {
+    struct dirthread_config cfg;
+    struct ring *in;               /* loop -> thread */
+    struct ring *out;              /* thread -> loop */
+    pthread_t tid;
+    bool stopping;                 /* FLEET_STOP seen */
+    /* Redis */
+    struct directory *dir;
+    struct fleet_claim *held;      /* claims this relay holds */
+    enum directory_renewal *res;   /* a heartbeat's answer per held claim */
+    size_t n_held, cap_held;
+    struct directory_load load;
+    bool unreachable;              /* as last told to the loop */
+    uint64_t next_beat, next_connect; /* ms */
+    /* Agones */
+    bool ready;                    /* /ready answered 2xx */
+    uint64_t next_ready, next_health, next_label; /* ms */
+    struct directory_load labelled; /* what the labels say */
+    bool labels_set;
+};
+
+static void post(struct dirthread *t, const struct fleet_msg *m)
+{
+    if (!ring_push(t->out, m))
+        log_warn("fleet: result ring full, a %d result was dropped", (int)m->type);
+}
+
+/* ---- the held set ---- */
+
+static size_t held_find(const struct dirthread *t, const char *room)
+{
+    size_t i = 0;
+    while (i < t->n_held && strcmp(t->held[i].room, room) != 0)
+        i++;
+    return i;
+}
+
+static void held_put(struct dirthread *t, const struct fleet_claim *c)
+{
+    size_t i = held_find(t, c->room);
+    if (i == t->n_held) {
+        if (t->n_held == t->cap_held) {
+            size_t cap = t->cap_held ? 2 * t->cap_held : 64;
+            struct fleet_claim *h = realloc(t->held, cap * sizeof *h);
+            enum directory_renewal *r = h ? realloc(t->res, cap * sizeof *r) : NULL;
+            if (h)
+                t->held = h;
+            if (!r) {
+                log_error("fleet: out of memory: room %s is not renewed", c->room);
+                return;
+            }
+            t->res = r;
+            t->cap_held = cap;
+        }
+        t->n_held++;
+    }
+    t->held[i] = *c;
+}
+
+static void held_remove(struct dirthread *t, size_t i)
+{
+    t->held[i] = t->held[--t->n_held];
+}
+
+static bool mine(const struct dirthread *t, const struct fleet_claim *c)
+{
+    return strcmp(c->addr, t->cfg.dir.addr) == 0 &&
+           strcmp(c->instance, t->cfg.dir.instance) == 0;
+}
+
+/* ---- Redis ---- */
+
+static void set_reachable(struct dirthread *t, bool reachable, const char *why)
+{
+    if (t->unreachable == !reachable)
+        return;
+    t->unreachable = !reachable;
+    if (reachable)
+        log_info("fleet: directory reachable again");
+    else
+        log_warn("fleet: directory unreachable: %s", why);
+    post(t, &(struct fleet_msg){.type = FLEET_REACHABLE, .unreachable = !reachable});
+}
+
+static void heartbeat(struct dirthread *t, uint64_t now_ms);
+
+/* Connected, or tried to connect if a retry is due. On a new connection
+ * the heartbeat runs at once: registration and claims reconciled first. */
+static bool connected(struct dirthread *t, uint64_t now_ms)
+{
+    if (!t->cfg.use_directory)
+        return false;
+    if (directory_connected(t->dir))
+        return true;
+    if (now_ms < t->next_connect)
+        return false;
+    char err[256];
+    t->next_connect = now_ms + t->cfg.retry_ms;
+    if (directory_connect(t->dir, err, sizeof err) != 0) {
+        set_reachable(t, false, err);
+        return false;
+    }
+    heartbeat(t, now_ms);
+    return directory_connected(t->dir);
+}
+
+/* Registration and every held claim; the loop hears of each claim lost or
+ * reclaimed, then that all others stand (FLEET_CONFIRMED). */
+static void heartbeat(struct dirthread *t, uint64_t now_ms)
+{
+    char err[256];
+    uint64_t at = clock_now_us(); /* before the call: the lease runs from here */
+    t->next_beat = now_ms + t->cfg.heartbeat_ms;
+    if (directory_heartbeat(t->dir, &t->load, t->held, t->n_held, t->res, err, sizeof err) !=
+        0) {
+        set_reachable(t, false, err);
+        return;
+    }
+    set_reachable(t, true, NULL);
+    for (size_t i = t->n_held; i-- > 0;) {
+        if (t->res[i] == DIRECTORY_RENEWED)
+            continue;
+        bool lost = t->res[i] == DIRECTORY_LOST;
+        post(t, &(struct fleet_msg){.type = lost ? FLEET_LOST : FLEET_RECLAIMED,
+                                    .claim = t->held[i], .at_us = at});
+        if (lost)
+            held_remove(t, i);
+    }
+    post(t, &(struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = at});
+}
+
+static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
+{
+    char err[256];
+    struct fleet_msg r = {.type = FLEET_UNPLACED, .claim = m->claim, .at_us = clock_now_us()};
+    if (t->load.draining) {
+        post(t, &r); /* a draining relay places nothing */
+        return;
+    }
+    int rc = connected(t, now_ms)
+                 ? directory_place(t->dir, m->claim.room, &r.claim, err, sizeof err)
+                 : -1;
+    if (rc == 1) {
+        r.type = FLEET_PLACED;
+        if (mine(t, &r.claim))
+            held_put(t, &r.claim);
+    } else {
+        r.unreachable = rc < 0;
+        strcpy(r.claim.room, m->claim.room);
+        if (rc < 0 && directory_connected(t->dir))
+            log_warn("fleet: %s", err); /* an answer, but not one we understand */
+        else if (rc < 0)
+            set_reachable(t, false, err);
+    }
+    post(t, &r);
+}
+
+static void release(struct dirthread *t, const struct fleet_claim *c, uint64_t now_ms)
+{
+    char err[256];
+    size_t i = held_find(t, c->room);
+    if (i < t->n_held && t->held[i].epoch == c->epoch)
+        held_remove(t, i);
+    /* Unreachable: the claim lapses by itself after the TTL. */
+    if (connected(t, now_ms) && directory_release(t->dir, c, err, sizeof err) < 0)
+        log_warn("fleet: release of room %s: %s", c->room, err);
+}
+
+/* Every held room to another relay; the loop learns where each went. */
+static void drain(struct dirthread *t, uint64_t now_ms)
+{
+    char err[256];
+    t->load.draining = true;
+    if (connected(t, now_ms))
+        heartbeat(t, now_ms); /* placements stop choosing this relay */
+    while (t->n_held > 0) {
+        struct fleet_msg r = {.type = FLEET_HANDED, .at_us = clock_now_us()};
+        const struct fleet_claim *c = &t->held[t->n_held - 1];
+        int rc = connected(t, now_ms) ? directory_handover(t->dir, c, &r.claim, err, sizeof err)
+                                      : -1;
+        if (rc < 0)
+            log_warn("fleet: room %s not handed over: %s", c->room, err);
+        if (rc <= 0) { /* nowhere to go: epoch 0 */
+            memset(&r.claim, 0, sizeof r.claim);
+            strcpy(r.claim.room, c->room);
+        }
+        post(t, &r);
+        t->n_held--;
+    }
+    if (connected(t, now_ms) && directory_deregister(t->dir, err, sizeof err) != 0)
+        log_warn("fleet: deregister: %s", err);
+    post(t, &(struct fleet_msg){.type = FLEET_DRAINED, .at_us = clock_now_us()});
+}
+
+/* ---- Agones ---- */
+
+static void agones_due(struct dirthread *t, uint64_t now_ms)
+{
+    char err[256];
+    if (!t->ready && now_ms >= t->next_ready) {
+        int st = agones_ready(&t->cfg.agones, err, sizeof err);
+        t->ready = st >= 200 && st < 300;
+        t->next_ready = now_ms + t->cfg.retry_ms;
+        if (t->ready)
+            log_info("fleet: Agones: ready");
+        else if (st > 0)
+            log_warn("fleet: Agones /ready answered %d", st);
+    }
+    if (now_ms >= t->next_health) {
+        agones_health(&t->cfg.agones, err, sizeof err); /* a miss is retried next period */
+        t->next_health = now_ms + t->cfg.health_ms;
+    }
+    bool changed = !t->labels_set || t->labelled.rooms != t->load.rooms ||
+                   t->labelled.clients != t->load.clients;
+    if (t->ready && changed && now_ms >= t->next_label) {
+        char rooms[16], clients[16];
+        snprintf(rooms, sizeof rooms, "%u", (unsigned)t->load.rooms);
+        snprintf(clients, sizeof clients, "%u", (unsigned)t->load.clients);
+        int a = agones_label(&t->cfg.agones, "rooms", rooms, err, sizeof err);
+        int b = agones_label(&t->cfg.agones, "clients", clients, err, sizeof err);
+        t->labels_set = a >= 200 && a < 300 && b >= 200 && b < 300;
+        if (t->labels_set)
+            t->labelled = t->load;
+        t->next_label = now_ms + t->cfg.health_ms; /* at most once a period */
+    }
+}
+
+static void agones_goodbye(struct dirthread *t)
+{
+    char err[256];
+    for (int i = 0; i < SHUTDOWN_ATTEMPTS; i++) {
+        int st = agones_shutdown(&t->cfg.agones, err, sizeof err);
+        if (st >= 200 && st < 300)
+            return;
+        if (st > 0)
+            snprintf(err, sizeof err, "answered %d", st);
+    }
+    log_warn("fleet: Agones /shutdown: %s", err);
+}
+
+/* ---- the thread ---- */
+
+static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
+{
+    switch (m->type) {
+    case FLEET_PLACE:
+        place(t, m, now_ms);
+        break;
+    case FLEET_RELEASE:
+        release(t, &m->claim, now_ms);
+        break;
+    case FLEET_LOAD:
+        t->load.rooms = m->rooms;
+        t->load.clients = m->clients;
+        break;
+    case FLEET_DRAIN:
+        drain(t, now_ms);
+        break;
+    case FLEET_STOP:
+        t->stopping = true;
+        break;
+    default:
+        break; /* results never come this way */
+    }
+}
+
+static uint64_t next_due(const struct dirthread *t)
+{
+    uint64_t due = UINT64_MAX;
+    if (t->cfg.use_directory)
+        due = directory_connected(t->dir) ? t->next_beat : t->next_connect;
+    if (t->cfg.use_agones) {
+        if (!t->ready && t->next_ready < due)
+            due = t->next_ready;
+        if (t->next_health < due)
+            due = t->next_health;
+    }
+    return due;
+}
+
+static void *run(void *arg)
+{
+    struct dirthread *t = arg;
+    while (!t->stopping) {
+        uint64_t now = clock_now_ms(), due = next_due(t);
+        int wait = due == UINT64_MAX ? -1 : due > now ? (int)(due - now) : 0;
+        struct pollfd p = {.fd = ring_fd(t->in), .events = POLLIN};
+        if (poll(&p, 1, wait) < 0 && errno != EINTR)
+            log_error("fleet: poll: %s", strerror(errno));
+        ring_ack(t->in);
+        struct fleet_msg m;
+        while (!t->stopping && ring_pop(t->in, &m))
+            handle(t, &m, clock_now_ms());
+        now = clock_now_ms();
+        if (t->cfg.use_directory && connected(t, now) && now >= t->next_beat)
+            heartbeat(t, now);
+        if (t->cfg.use_agones)
+            agones_due(t, clock_now_ms());
+    }
+    char err[256];
+    bool up = t->cfg.use_directory && directory_connected(t->dir);
+    for (size_t i = 0; i < t->n_held && up; i++)
+        directory_release(t->dir, &t->held[i], err, sizeof err);
+    if (up)
+        directory_deregister(t->dir, err, sizeof err);
+    if (t->cfg.use_agones)
+        agones_goodbye(t);
+    return NULL;
+}
+
+static void destroy(struct dirthread *t)
+{
+    ring_destroy(t->in);
+    ring_destroy(t->out);
+    directory_destroy(t->dir);
+    free(t->held);
+    free(t->res);
+    free(t);
+}
+
+struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
+                                  size_t err_cap)
+{
+    struct dirthread *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, err_cap, "fleet: out of memory");
+        return NULL;
+    }
+    t->cfg = *cfg;
+    t->in = ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap);
+    t->out = t->in ? ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap) : NULL;
+    if (cfg->use_directory && t->out && !(t->dir = directory_create(&cfg->dir)))
+        snprintf(err, err_cap, "fleet: out of memory");
+    if (!t->out || (cfg->use_directory && !t->dir))
+        goto fail;
+    int rc = pthread_create(&t->tid, NULL, run, t);
+    if (rc != 0) {
+        snprintf(err, err_cap, "fleet: pthread_create: %s", strerror(rc));
+        goto fail;
+    }
+    return t;
+fail:
+    destroy(t);
+    return NULL;
+}
+
+bool dirthread_post(struct dirthread *t, const struct fleet_msg *m)
+{
+    return ring_push(t->in, m);
+}
+
+bool dirthread_poll(struct dirthread *t, struct fleet_msg *m)
+{
+    return ring_pop(t->out, m);
+}
+
+int dirthread_fd(const struct dirthread *t)
+{
+    return ring_fd(t->out);
+}
+
+void dirthread_ack(struct dirthread *t)
+{
+    ring_ack(t->out);
+}
+
+uint64_t dirthread_refused_requests(const struct dirthread *t)
+{
+    return ring_refused(t->in);
+}
+
+uint64_t dirthread_refused_results(const struct dirthread *t)
+{
+    return ring_refused(t->out);
+}
+
+void dirthread_stop(struct dirthread *t)
+{
+    if (!t)
+        return;
+    struct fleet_msg m = {.type = FLEET_STOP};
+    while (!ring_push(t->in, &m))
+        clock_sleep_ms(1); /* the thread empties its ring on every turn */
+    pthread_join(t->tid, NULL);
+    destroy(t);
+}

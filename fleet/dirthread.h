@@ -1,0 +1,86 @@
+/* dirthread.h: the directory thread, beside the relay's loop
+ * (docs/design.md): it does all of the relay's Redis directory work
+ * (fleet/directory.h) and its Agones SDK calls (fleet/agones.h), and meets
+ * the loop only through two rings (sys/ring.h) of struct fleet_msg.
+ *
+ * The loop posts requests and polls results; neither ever blocks it (a
+ * full ring refuses the message and counts it). The thread may block on
+ * Redis or the sidecar, each call bounded by its timeout. It never calls
+ * exit() and never touches a relay structure. */
+#ifndef RICOCHET_FLEET_DIRTHREAD_H
+#define RICOCHET_FLEET_DIRTHREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agones.h"
+#include "directory.h"
+#include "schema.h"
+
+enum fleet_msg_type {
+    /* loop -> thread */
+    FLEET_PLACE,     /* claim.room: where it lives; claim it if nobody holds it */
+    FLEET_RELEASE,   /* claim: a room this relay held is over */
+    FLEET_LOAD,      /* rooms, clients: for heartbeats and Agones labels */
+    FLEET_DRAIN,     /* take no new rooms; hand each held room to another relay */
+    FLEET_STOP,      /* release what is left, deregister, Agones shutdown, end */
+    /* thread -> loop */
+    FLEET_PLACED,    /* claim: the room's holder (this relay or another); at_us: asked at */
+    FLEET_UNPLACED,  /* claim.room: cannot be placed now; unreachable: why */
+    FLEET_LOST,      /* claim: another relay now holds a room this relay served */
+    FLEET_RECLAIMED, /* claim: a served room's claim under a new epoch */
+    FLEET_CONFIRMED, /* at_us: every claim held then is this relay's until at_us + TTL */
+    FLEET_HANDED,    /* claim: where a drained room went (epoch 0: nowhere) */
+    FLEET_REACHABLE, /* unreachable: the directory stopped (true) or resumed answering */
+    FLEET_DRAINED    /* every held room handed over (or given up) */
+};
+
+/* One message either way; which fields count depends on type. */
+struct fleet_msg {
+    enum fleet_msg_type type;
+    struct fleet_claim claim;
+    uint64_t at_us;      /* CLOCK_MONOTONIC, µs */
+    uint32_t rooms;      /* FLEET_LOAD */
+    uint32_t clients;    /* FLEET_LOAD */
+    bool unreachable;    /* FLEET_UNPLACED, FLEET_REACHABLE */
+};
+
+struct dirthread_config {
+    bool use_directory;          /* --directory given */
+    struct directory_config dir;
+    uint32_t heartbeat_ms;       /* registration and claims renewed this often */
+    uint32_t retry_ms;           /* reconnect, and retry /ready, this often */
+    bool use_agones;             /* AGONES_SDK_HTTP_PORT set */
+    struct agones_sdk agones;
+    uint32_t health_ms;          /* POST /health this often (Agones wants <= its period) */
+    size_t ring_slots;           /* each direction */
+};
+
+struct dirthread;
+
+/* Creates the rings and starts the thread. Returns NULL with a one-line
+ * message in err. */
+struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
+                                  size_t err_cap);
+
+/* Loop: posts a request. Returns false if the ring was full (counted). */
+bool dirthread_post(struct dirthread *t, const struct fleet_msg *m);
+
+/* Loop: the next result, if any. Call dirthread_ack first when draining
+ * after a wake-up through dirthread_fd. */
+bool dirthread_poll(struct dirthread *t, struct fleet_msg *m);
+
+/* Loop: readable when results wait (an eventfd, for poll(2)). */
+int dirthread_fd(const struct dirthread *t);
+void dirthread_ack(struct dirthread *t);
+
+/* Messages refused by a full ring: loop -> thread, thread -> loop. */
+uint64_t dirthread_refused_requests(const struct dirthread *t);
+uint64_t dirthread_refused_results(const struct dirthread *t);
+
+/* Loop, at exit: posts FLEET_STOP (retrying while the ring is full), waits
+ * for the thread to finish and frees everything. NULL is fine. */
+void dirthread_stop(struct dirthread *t);
+
+#endif

@@ -1,0 +1,257 @@
+/* test_dirthread: the directory thread as the relay's loop sees it, through
+ * its two rings, against a real redis-server and a stand-in Agones
+ * sidecar: placement, confirmations, a lost claim, Redis down and back,
+ * a drain, and the Agones call sequence with a sidecar that starts late. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fleet/dirthread.h"
+#include "../sys/clock.h"
+#include "support/agones_sdk.h"
+#include "support/redis.h"
+
+#define TTL_MS 1000
+
+static char err[512];
+
+static struct dirthread_config config(const struct test_redis *r, int n)
+{
+    struct dirthread_config c = {.heartbeat_ms = TTL_MS / 10, .retry_ms = 100,
+                                 .health_ms = 200, .ring_slots = 256};
+    if (r) {
+        c.use_directory = true;
+        c.dir = (struct directory_config){.capacity = 100, .ttl_ms = TTL_MS,
+                                          .timeout_ms = 300};
+        assert_int_equal(fleet_redis_url_parse(r->url, &c.dir.url, err, sizeof err), 0);
+        strcpy(c.dir.prefix, "t");
+        snprintf(c.dir.addr, sizeof c.dir.addr, "127.0.0.1:%d", 7000 + n);
+        strcpy(c.dir.transport, "enet");
+        memset(c.dir.instance, 'a' + n, FLEET_INSTANCE_LEN);
+    }
+    return c;
+}
+
+static struct dirthread *start(const struct dirthread_config *c)
+{
+    struct dirthread *t = dirthread_start(c, err, sizeof err);
+    if (!t)
+        fail_msg("%s", err);
+    return t;
+}
+
+/* The next result of this type (for room, if not NULL) within timeout_ms,
+ * as the loop would wait for it; others are skipped. Fails otherwise. */
+static struct fleet_msg wait_for(struct dirthread *t, enum fleet_msg_type type,
+                                 const char *room, int timeout_ms)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    struct fleet_msg m;
+    for (;;) {
+        dirthread_ack(t);
+        while (dirthread_poll(t, &m))
+            if (m.type == type && (!room || strcmp(m.claim.room, room) == 0))
+                return m;
+        uint64_t now = clock_now_ms();
+        if (now >= deadline)
+            fail_msg("no result of type %d%s%s within %d ms", (int)type, room ? " for " : "",
+                     room ? room : "", timeout_ms);
+        struct pollfd p = {.fd = dirthread_fd(t), .events = POLLIN};
+        poll(&p, 1, (int)(deadline - now));
+    }
+}
+
+static void post(struct dirthread *t, enum fleet_msg_type type, const char *room)
+{
+    struct fleet_msg m = {.type = type};
+    if (room)
+        snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
+    assert_true(dirthread_post(t, &m));
+}
+
+static struct fleet_claim placed(struct dirthread *t, const char *room)
+{
+    post(t, FLEET_PLACE, room);
+    return wait_for(t, FLEET_PLACED, room, 3000).claim;
+}
+
+static void places_and_confirms_through_the_rings(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
+    struct dirthread *a = start(&ca), *b = start(&cb);
+    wait_for(a, FLEET_CONFIRMED, NULL, 3000); /* registered */
+    wait_for(b, FLEET_CONFIRMED, NULL, 3000);
+    struct fleet_claim c = placed(a, "lobby");
+    assert_string_equal(c.addr, "127.0.0.1:7001");
+    struct fleet_claim seen = placed(b, "lobby");
+    assert_string_equal(seen.addr, "127.0.0.1:7001");
+    assert_int_equal(seen.epoch, c.epoch);
+    /* Renewed for three TTLs: the claim stays, confirmations keep coming. */
+    uint64_t last = 0;
+    for (int i = 0; i < 30; i++) {
+        struct fleet_msg m = wait_for(a, FLEET_CONFIRMED, NULL, 1000);
+        assert_true(m.at_us > last);
+        last = m.at_us;
+    }
+    char out[128];
+    test_redis_cmd(&r, out, sizeof out, "GET t:room:lobby");
+    assert_non_null(strstr(out, "127.0.0.1:7001"));
+    dirthread_stop(a);
+    /* Stopping released the room and deregistered. */
+    test_redis_cmd(&r, out, sizeof out, "EXISTS t:room:lobby t:relay:127.0.0.1:7001");
+    assert_string_equal(out, "0");
+    dirthread_stop(b);
+    test_redis_stop(&r);
+}
+
+static void a_claim_taken_by_another_relay_is_reported_lost(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
+    struct dirthread *a = start(&ca), *b = start(&cb);
+    wait_for(b, FLEET_CONFIRMED, NULL, 3000);
+    struct fleet_claim c = placed(a, "arena");
+    assert_string_equal(c.addr, "127.0.0.1:7001");
+    char out[64];
+    test_redis_cmd(&r, out, sizeof out, "SET t:room:arena %s",
+                   "999 127.0.0.1:7002 enet cccccccccccccccc");
+    struct fleet_msg m = wait_for(a, FLEET_LOST, "arena", 2000);
+    assert_string_equal(m.claim.addr, "127.0.0.1:7002");
+    assert_int_equal(m.claim.epoch, 999);
+    dirthread_stop(a);
+    dirthread_stop(b);
+    test_redis_stop(&r);
+}
+
+static void redis_down_and_back_is_reconciled(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct dirthread_config ca = config(&r, 1);
+    struct dirthread *a = start(&ca);
+    struct fleet_claim c = placed(a, "kept");
+    test_redis_stop(&r);
+    struct fleet_msg m = wait_for(a, FLEET_REACHABLE, NULL, 3000);
+    assert_true(m.unreachable);
+    post(a, FLEET_PLACE, "new");
+    m = wait_for(a, FLEET_UNPLACED, "new", 3000);
+    assert_true(m.unreachable);
+    test_redis_restart(&r);
+    m = wait_for(a, FLEET_REACHABLE, NULL, 3000);
+    assert_false(m.unreachable);
+    m = wait_for(a, FLEET_RECLAIMED, "kept", 1000);
+    assert_string_equal(m.claim.addr, "127.0.0.1:7001");
+    assert_true(m.claim.epoch > c.epoch);
+    wait_for(a, FLEET_CONFIRMED, NULL, 1000);
+    char out[128];
+    test_redis_cmd(&r, out, sizeof out, "GET t:room:kept");
+    assert_non_null(strstr(out, "127.0.0.1:7001"));
+    dirthread_stop(a);
+    test_redis_stop(&r);
+}
+
+static void a_drain_hands_every_room_to_a_live_relay(void **state)
+{
+    (void)state;
+    struct test_redis r;
+    test_redis_start(&r);
+    struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
+    struct dirthread *a = start(&ca);
+    const char *rooms[] = {"r1", "r2", "r3"};
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(placed(a, rooms[i]).addr, "127.0.0.1:7001");
+    struct dirthread *b = start(&cb);
+    wait_for(b, FLEET_CONFIRMED, NULL, 3000);
+    post(a, FLEET_DRAIN, NULL);
+    bool handed[3] = {false};
+    for (int k = 0; k < 3; k++) {
+        struct fleet_msg m = wait_for(a, FLEET_HANDED, NULL, 3000);
+        assert_string_equal(m.claim.addr, "127.0.0.1:7002");
+        for (int i = 0; i < 3; i++)
+            handed[i] |= strcmp(m.claim.room, rooms[i]) == 0;
+    }
+    assert_true(handed[0] && handed[1] && handed[2]);
+    wait_for(a, FLEET_DRAINED, NULL, 1000);
+    post(a, FLEET_PLACE, "late");
+    assert_false(wait_for(a, FLEET_UNPLACED, "late", 1000).unreachable);
+    char out[128];
+    test_redis_cmd(&r, out, sizeof out, "EXISTS t:relay:127.0.0.1:7001");
+    assert_string_equal(out, "0");
+    assert_string_equal(placed(b, "r2").addr, "127.0.0.1:7002");
+    dirthread_stop(a);
+    dirthread_stop(b);
+    test_redis_stop(&r);
+}
+
+/* Agones without a directory: /ready retried until the sidecar answers,
+ * /health at least every 2 s, labels from the load, /shutdown last. */
+static void agones_call_sequence(void **state)
+{
+    (void)state;
+    struct stand_in_sdk *sdk = sdk_start(0);
+    uint16_t port = sdk_port(sdk);
+    sdk_stop(sdk); /* the sidecar is not up yet */
+    struct dirthread_config c = config(NULL, 0);
+    c.use_agones = true;
+    c.agones = (struct agones_sdk){.port = port, .timeout_ms = 500};
+    struct dirthread *t = start(&c);
+    struct fleet_msg load = {.type = FLEET_LOAD, .rooms = 3, .clients = 17};
+    assert_true(dirthread_post(t, &load));
+    clock_sleep_ms(300);
+    sdk = sdk_start(port);
+    struct sdk_call calls[64];
+    uint64_t deadline = clock_now_ms() + 5000;
+    size_t n;
+    while ((n = sdk_calls(sdk, calls, 64)) < 8 && clock_now_ms() < deadline)
+        clock_sleep_ms(50);
+    post(t, FLEET_DRAIN, NULL);
+    wait_for(t, FLEET_DRAINED, NULL, 1000);
+    dirthread_stop(t);
+    n = sdk_calls(sdk, calls, 64);
+    assert_true(n >= 8 && n <= 64);
+    size_t ready = n, rooms = n, clients = n, health = 0;
+    uint64_t last_health = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(calls[i].path, "/ready") == 0 && ready == n)
+            ready = i;
+        if (strstr(calls[i].body, "\"key\":\"rooms\",\"value\":\"3\""))
+            rooms = i;
+        if (strstr(calls[i].body, "\"key\":\"clients\",\"value\":\"17\""))
+            clients = i;
+        if (strcmp(calls[i].path, "/health") == 0) {
+            if (health++)
+                assert_true(calls[i].at_ms - last_health <= 2000);
+            last_health = calls[i].at_ms;
+        }
+    }
+    assert_true(ready < rooms && rooms < n && clients < n);
+    assert_true(health >= 2);
+    assert_string_equal(calls[n - 1].path, "/shutdown");
+    assert_string_equal(calls[n - 1].method, "POST");
+    sdk_stop(sdk);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(places_and_confirms_through_the_rings),
+        cmocka_unit_test(a_claim_taken_by_another_relay_is_reported_lost),
+        cmocka_unit_test(redis_down_and_back_is_reconciled),
+        cmocka_unit_test(a_drain_hands_every_room_to_a_live_relay),
+        cmocka_unit_test(agones_call_sequence),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
