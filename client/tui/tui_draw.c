@@ -21,8 +21,7 @@
 
 #include "../../stats/histogram.h"
 
-#define SIDEBAR_MIN_COLS 110  /* wide terminals get a side panel */
-#define SIDEBAR_W 66
+#define SIDEBAR_MIN_COLS 110  /* wide terminals get a side panel, as wide as the table */
 
 static bool curses_on;
 static SCREEN *screen;
@@ -116,12 +115,21 @@ struct layout {
     int status_row;
 };
 
+/* The players' table's header; its length is the table's width (each row
+ * is as wide). Returns the length. */
+static int table_header(char *buf, size_t cap)
+{
+    return snprintf(buf, cap, "  %-10s %4s %-5s %6s %6s %5s %6s %6s %5s %-6s", "player", "id",
+                    "mode", "loss", "5s", "reord", "jit ms", "lat ms", "+-ms", "view");
+}
+
 static void compute_layout(struct layout *l, size_t n_players)
 {
     int rows = LINES, cols = COLS;
     l->status_row = rows - 1;
     if (cols >= SIDEBAR_MIN_COLS) {
-        int side = SIDEBAR_W;
+        char header[128];
+        int side = table_header(header, sizeof header);
         int table_h = (int)n_players + 2 + (n_players == 0);
         l->arena = (struct rect){ 2, 0, rows - 3, cols - side - 1 };
         if (table_h > (rows - 3) / 2)
@@ -343,8 +351,7 @@ static void draw_table(const struct tui_model *m, const struct layout *l, uint64
     int row = r->y;
 
     attron(A_UNDERLINE);
-    snprintf(line, sizeof line, "  %-10s %4s %-5s %6s %6s %5s %6s %6s %5s %-6s", "player", "id",
-             "mode", "loss", "5s", "reord", "jit ms", "lat ms", "+-ms", "view");
+    table_header(line, sizeof line);
     mvaddnstr(row++, r->x, line, r->w);
     attroff(A_UNDERLINE);
     for (size_t i = 0; i < n && row < r->y + r->h; i++)
