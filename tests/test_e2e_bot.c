@@ -245,6 +245,51 @@ static void test_bot_human_summary(void **state)
     stop_relay(&relay, NULL);
 }
 
+/* A bot alone in its room saw nobody: it says what to do about it (on
+ * stderr, so --json stays one object), and still exits 0. With --reflect
+ * it hears itself and needs no hint; two bots see each other. And --rate's
+ * help names the relay's limit. */
+static void test_bot_alone_gets_a_hint(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, bot;
+    char p[16];
+    start_relay(&relay, NULL, p, sizeof p);
+    const char *alone[] = {"--port", p, "--duration", "0.5", "--room", "empty", NULL};
+    const char *reflect[] = {"--port", p, "--duration", "0.5", "--room", "mirror",
+                             "--reflect", NULL};
+    const char *pair[] = {"--port", p, "--duration", "0.5", "--count", "2", NULL};
+    const char *const *runs[] = {alone, reflect, pair};
+    for (size_t i = 0; i < 3; i++) {
+        char *out = NULL;
+        assert_int_equal(run_bot(&bot, runs[i], &out), 0);
+        char *err = spawn_read_stderr(&bot);
+        bool hint = strstr(err, "nobody else was in room") != NULL;
+        if (hint != (i == 0))
+            fail_msg("run %zu: hint %s expected; stderr:\n%s", i, i == 0 ? "" : "not ", err);
+        if (i == 0) {
+            assert_non_null(strstr(err, "--count 2"));
+            assert_non_null(strstr(err, "--reflect"));
+        }
+        free(err);
+        free(out);
+        spawn_free(&bot);
+    }
+    stop_relay(&relay, NULL);
+
+    /* --rate goes past what a default relay allows: its help says so. */
+    const char *help[] = {"--help", NULL};
+    char *out = NULL;
+    assert_int_equal(run_bot(&bot, help, &out), 0);
+    const char *row = strstr(out, "--rate ");
+    assert_non_null(row);
+    const char *eol = strchr(row, '\n');
+    const char *limit = strstr(row, "--rate-limit");
+    assert_true(limit && eol && limit < eol);
+    free(out);
+    spawn_free(&bot);
+}
+
 /* Runs ricochet-bot with args until it exits by itself, which must be with
  * code and an error line on stderr; returns the stderr (the caller frees). */
 static char *bot_fails(const char *const *args, int code)
@@ -466,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_bot_mixed_json),
         cmocka_unit_test(test_bot_udp_json),
         cmocka_unit_test(test_bot_human_summary),
+        cmocka_unit_test(test_bot_alone_gets_a_hint),
         cmocka_unit_test(test_bot_interval),
         cmocka_unit_test(test_bot_no_relay),
         cmocka_unit_test(test_bot_refusals_enet),

@@ -25,7 +25,8 @@ static const struct option_def bot_option_defs[] = {
      "delivery mode; mixed = round-robin over the three ENet modes; udp needs "
      "a relay with --transport udp"},
     {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
-     "states per second per bot"},
+     "states per second per bot; a relay kicks a client above its --rate-limit (default 180 "
+     "datagrams a second)"},
     {"duration", OPTION_DOUBLE, offsetof(struct bot_options, duration), "10", 0, 86400,
      NULL, "seconds of sending; 0 = until SIGINT"},
     {"count", OPTION_INT, offsetof(struct bot_options, count), "1", 1, 1000, NULL,

@@ -234,6 +234,21 @@ static void print_json(const struct bot_options *o, struct bot *bots, size_t n,
     cJSON_Delete(root);
 }
 
+/* A first run often starts one bot alone: an empty table is then no
+ * failure, but it needs a word on what to do (stderr: --json stays one
+ * object). */
+static void hint_if_alone(const struct bot_options *o, const struct bot *bots, size_t n)
+{
+    if (o->reflect)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (bots[i].n_seen > 0 || bots[i].dead)
+            return;
+    fprintf(stderr, "ricochet-bot: nobody else was in room %s: run --count 2 or more, start "
+            "another bot or a ricochet-client in that room, or pass --reflect to get your "
+            "own states back\n", o->room);
+}
+
 /* Prints the summary (human or --json) and one error line if bots lost
  * their connection. Returns the exit status: 0, or 1 if any did. */
 int bot_report(struct bot_run *sw)
@@ -250,6 +265,7 @@ int bot_report(struct bot_run *sw)
     else
         print_human(sw->o, bots, n, sw->seed, elapsed_s, &sw->totals);
     fflush(stdout);
+    hint_if_alone(sw->o, bots, n);
 
     size_t lost = 0, first = 0;
     for (size_t i = 0; i < n; i++)
