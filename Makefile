@@ -9,13 +9,17 @@
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
 #   make deps       install missing Debian packages (or print the command)
-#   make install    programs and manual pages; PREFIX=/usr/local DESTDIR=
+#   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
+#   make install    programs, libricochet and manual pages; PREFIX=/usr/local DESTDIR=
 #   make uninstall  removes what install put there (same PREFIX, DESTDIR)
 
 CC ?= cc
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 BUILD ?= build
 CFLAGS ?= -O2 -g
 SAN ?=
@@ -31,7 +35,9 @@ say := @printf '  %-4s %s\n'
 endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP
+# -fPIC and hidden visibility everywhere: one object serves the programs and
+# libricochet, which exports only what ricochet.h marks RICOCHET_API.
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP -fPIC -fvisibility=hidden
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LDFLAGS := -fsanitize=address,undefined
@@ -113,13 +119,21 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all test tests demo bench bench-reference bench-scale bench-scale-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
+.PHONY: all lib test tests demo bench bench-reference bench-scale bench-scale-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
 all: $(PROGRAMS) $(MANPAGES)
 
-$(BUILD)/obj/%.o: %.c
+# Objects are rebuilt when the compile flags change (flags.stamp), not only
+# their sources: one build folder never mixes objects compiled two ways.
+# (Expanded here, once: a target's own additions, version.o's, stay out.)
+COMPILE_LINE := $(CC) $(ALL_CFLAGS) $(DEPS_CFLAGS)
+$(BUILD)/flags.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(COMPILE_LINE)' | cmp -s - $@ || echo '$(COMPILE_LINE)' > $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/flags.stamp
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPS_CFLAGS) -c -o $@ $<
@@ -157,6 +171,54 @@ $(foreach t,$(TEST_SRCS),$(eval $(call link_rule,$(patsubst tests/%.c,$(BUILD)/t
 $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
     $(call objs,tests/fuzz/fuzz_$(f).c tests/fuzz/target_$(f).c),$(fuzz_$(f)_LIBS),\
     $(FUZZ_PKGS))))
+
+# libricochet, the client library as a game links it: client/ricochet.o and
+# what it needs of the client, proto, stats and sys archives. The shared
+# library exports only ricochet_* (client/libricochet.map, besides hidden
+# visibility); the static one is the same code as one object whose other
+# symbols are made local, so they cannot clash with a game's. The soname is
+# the header's major version (docs/library.md, "Versions").
+LIB_VERSION := $(shell sed -n 's/^\#define RICOCHET_VERSION_[A-Z]* \([0-9][0-9]*\)$$/\1/p' \
+    client/ricochet.h | paste -sd.)
+LIB_SOVERSION := $(firstword $(subst ., ,$(LIB_VERSION)))
+LIB_SONAME := libricochet.so.$(LIB_SOVERSION)
+LIB_PARTS := $(BUILD)/obj/client/ricochet.o $(call lib_archives,client proto stats sys)
+LIB_SO := $(BUILD)/lib/libricochet.so.$(LIB_VERSION)
+LIB_A := $(BUILD)/lib/libricochet.a
+LIB_PC := $(BUILD)/lib/ricochet.pc
+LIB_MAN := $(BUILD)/man/ricochet.3
+lib: $(LIB_SO) $(LIB_A) $(LIB_PC) $(LIB_MAN)
+
+$(LIB_SO): $(LIB_PARTS) client/libricochet.map
+	$(say) LINK $@
+	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/libricochet.map \
+	    -Wl,-z,defs $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_PARTS) \
+	    $(call pkg_libs,libenet libcjson)
+	$(Q)ln -sf $(notdir $@) $(@D)/$(LIB_SONAME) && ln -sf $(LIB_SONAME) $(@D)/libricochet.so
+
+$(LIB_A): $(LIB_PARTS)
+	$(say) AR $@
+	$(Q)$(LD) -r -o $(BUILD)/obj/libricochet.o $(firstword $(LIB_PARTS)) \
+	    --start-group $(wordlist 2,99,$(LIB_PARTS)) --end-group
+	$(Q)objcopy --localize-hidden $(BUILD)/obj/libricochet.o
+	$(Q)rm -f $@ && ar rcs $@ $(BUILD)/obj/libricochet.o
+
+# ricochet.pc for PREFIX: rewritten when PREFIX or LIBDIR changes.
+$(BUILD)/lib/pc.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIB_VERSION)' | cmp -s - $@ || \
+	    echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIB_VERSION)' > $@
+$(LIB_PC): client/ricochet.pc.in $(BUILD)/lib/pc.stamp
+	$(say) GEN $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+
+# The library's manual page is its header, rendered (client/header_man.awk):
+# the reference is written once, in ricochet.h.
+$(LIB_MAN): client/ricochet.h client/header_man.awk
+	@mkdir -p $(@D)
+	$(say) MAN $@
+	$(Q)awk -v version=$(LIB_VERSION) -f client/header_man.awk $< > $@.tmp && mv $@.tmp $@
 
 # Each program writes its own manual page from its option table (--man,
 # sys/options_man.c): the page shows the rows of --help and cannot drift.
@@ -220,14 +282,28 @@ soak:
 deps:
 	@.ci/deps
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+install: all lib
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ricochet $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(LIB_MAN) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 client/ricochet.h $(DESTDIR)$(INCLUDEDIR)/ricochet/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libricochet.so
+	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MANPAGES)))
+	rm -f $(DESTDIR)$(MANDIR)/man3/$(notdir $(LIB_MAN))
+	rm -f $(DESTDIR)$(INCLUDEDIR)/ricochet/ricochet.h
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/ricochet 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(LIB_SO)) $(LIB_SONAME) libricochet.so \
+	    $(notdir $(LIB_A)))
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/ricochet.pc
 
 clean:
 	rm -rf build

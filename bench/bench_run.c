@@ -195,7 +195,7 @@ static uint64_t relay_final_drops(const char *text)
 /* ---- the run ---- */
 
 struct peer {
-    struct client *c;       /* the swarm's client i */
+    struct ricochet *c;       /* the swarm's client i */
     uint32_t id;
     bool dead;
     uint64_t sent_window;   /* intended sends inside the window */
@@ -399,11 +399,11 @@ static size_t room_members(const struct run *run, size_t i)
     return run->n - first < run->k ? run->n - first : run->k;
 }
 
-static void on_event(struct run *run, size_t i, const struct client_event *ev)
+static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
 {
     struct peer *p = &run->peers[i];
     switch (ev->type) {
-    case CLIENT_EV_STATE: {
+    case RICOCHET_EV_STATE: {
         int s = peer_index(run, ev->id);
         if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
             return;
@@ -428,7 +428,7 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
         }
         return;
     }
-    case CLIENT_EV_TOO_OLD: {
+    case RICOCHET_EV_TOO_OLD: {
         /* sequenced: dropped by the client library to keep the sender's order */
         int s = peer_index(run, ev->id);
         uint64_t t = ev->state.send_us;
@@ -441,13 +441,13 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
             audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_TOO_OLD);
         return;
     }
-    case CLIENT_EV_DISCONNECTED:
+    case RICOCHET_EV_DISCONNECTED:
         if (!p->dead) {
             p->dead = true;
             if (run->tearing_down)
                 return;
             run->r->disconnects++;
-            vlog(run, "client %zu disconnected: %s", i, client_end_reason(p->c));
+            vlog(run, "client %zu disconnected: %s", i, ricochet_end_reason(p->c));
         }
         return;
     default:
@@ -456,7 +456,7 @@ static void on_event(struct run *run, size_t i, const struct client_event *ev)
 }
 
 /* swarm hooks */
-static void swarm_event(void *ctx, size_t i, const struct client_event *ev)
+static void swarm_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     on_event(ctx, i, ev);
 }
@@ -488,11 +488,11 @@ static void service(struct run *run, uint64_t wait_us)
 /* Client c's flows as netsim names them: the endpoint it sends from (the
  * address the kernel picks towards 127.0.0.1 if bound to any) and ENet's
  * header peer ids. Returns 0 or -1. */
-static int client_flows(struct client *c, struct audit_client *ac)
+static int client_flows(struct ricochet *c, struct audit_client *ac)
 {
     union netaddr ep;
     socklen_t len = sizeof ep;
-    if (getsockname(client_socket_fd(c), &ep.sa, &len) != 0 ||
+    if (getsockname(ricochet_fd(c), &ep.sa, &len) != 0 ||
         netaddr_from_sockaddr(&ep, &ep.sa, len) != 0)
         return -1;
     if (ep.sa.sa_family == AF_INET && ep.v4.sin_addr.s_addr == htonl(INADDR_ANY))
@@ -501,7 +501,7 @@ static int client_flows(struct client *c, struct audit_client *ac)
         ep.v6.sin6_addr = in6addr_loopback;
     struct client_netinfo ni;
     client_netinfo(c, &ni);
-    ac->id = client_id(c);
+    ac->id = ricochet_id(c);
     ac->up = (struct bench_flow){.ep = ep, .peer = (int16_t)ni.enet_peer_out};
     ac->down = ac->up;
     ac->down.peer = (int16_t)ni.enet_peer_in;
@@ -557,7 +557,7 @@ static int setup_clients(struct run *run, const char *host, int port)
         return fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
     uint32_t max_id = 0;
     for (size_t i = 0; i < n; i++) {
-        run->peers[i].id = client_id(run->peers[i].c);
+        run->peers[i].id = ricochet_id(run->peers[i].c);
         if (run->peers[i].id > max_id)
             max_id = run->peers[i].id;
     }
@@ -604,7 +604,7 @@ static void socket_drops(struct run *run)
     uint64_t *drops = calloc(run->n, sizeof *drops);
     if (fds && drops) {
         for (size_t i = 0; i < run->n; i++)
-            fds[i] = client_socket_fd(run->peers[i].c);
+            fds[i] = ricochet_fd(run->peers[i].c);
         audit_socket_drops(fds, run->n, drops);
         for (size_t i = 0; i < run->n; i++) {
             /* clients of one ENet hub (consecutive in the swarm) share its

@@ -15,8 +15,9 @@
  * which client_receive() (client_test.h) also calls for tests and fuzzing:
  * the receive path is one function, testable without a socket.
  *
- * client_poll returns at most one event per received message, so the
- * control pointer of an event (c->ctl) stays valid until the next poll. */
+ * A control message is decoded into the caller's stack, not into the
+ * client: its roster alone is 28 KB, and a swarm holds thousands of
+ * clients. An event carries what it needs of it by value. */
 #include "client.h"
 #include "client_internal.h"
 #include "client_test.h"
@@ -38,7 +39,7 @@
 
 /* ---- members ---- */
 
-static struct client_member *member_find(const struct client *c, uint32_t id)
+static struct client_member *member_find(const struct ricochet *c, uint32_t id)
 {
     for (size_t i = 0; i < c->n_members; i++)
         if (c->members[i].id == id)
@@ -46,7 +47,7 @@ static struct client_member *member_find(const struct client *c, uint32_t id)
     return NULL;
 }
 
-static struct departed *departed_find(struct client *c, uint32_t id)
+static struct departed *departed_find(struct ricochet *c, uint32_t id)
 {
     for (size_t i = 0; id != 0 && i < DEPARTED_MAX; i++)
         if (c->departed[i].id == id)
@@ -56,7 +57,7 @@ static struct departed *departed_find(struct client *c, uint32_t id)
 
 /* Remembers id as departed (m: its last table entry, may be NULL) in a
  * ring of the last DEPARTED_MAX notes, one entry per id. */
-static void departed_note(struct client *c, uint32_t id, const struct client_member *m,
+static void departed_note(struct ricochet *c, uint32_t id, const struct client_member *m,
                           bool expired)
 {
     struct departed *d = departed_find(c, id);
@@ -76,7 +77,7 @@ static void departed_note(struct client *c, uint32_t id, const struct client_mem
 /* Adds (or returns) the member with this id, listed since now if new; NULL
  * if the table is full (only a misbehaving relay announces more) or out of
  * memory. */
-static struct client_member *member_add(struct client *c, uint32_t id, const char *name,
+static struct client_member *member_add(struct ricochet *c, uint32_t id, const char *name,
                                         enum proto_mode mode, uint64_t now)
 {
     struct client_member *m = member_find(c, id);
@@ -105,7 +106,7 @@ static struct client_member *member_add(struct client *c, uint32_t id, const cha
 }
 
 /* expired: my own guess (no connection), not the relay's word. */
-static void member_remove(struct client *c, uint32_t id, bool expired)
+static void member_remove(struct ricochet *c, uint32_t id, bool expired)
 {
     struct client_member *m = member_find(c, id);
     departed_note(c, id, m, expired);
@@ -117,7 +118,7 @@ static void member_remove(struct client *c, uint32_t id, bool expired)
 
 /* The roster of a welcome replaces everything known about the room (after a
  * rejoin the relay may even be a new one that reuses ids). */
-static void members_clear(struct client *c)
+static void members_clear(struct ricochet *c)
 {
     c->n_members = 0;
     c->remove_pending = false;
@@ -129,7 +130,7 @@ static void members_clear(struct client *c)
  * not had a state from for timeout_ms (counted from when I listed it if it
  * never sent one) is gone as far as I can tell: LEFT, reason timeout, as
  * the relay would say. */
-int client_member_expire(struct client *c, uint64_t now, struct client_event *ev)
+int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event *ev)
 {
     if (c->caps.connection || c->phase != PHASE_JOINED || c->remove_pending)
         return 0;
@@ -139,19 +140,16 @@ int client_member_expire(struct client *c, uint64_t now, struct client_event *ev
         uint64_t heard = m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
         if (now <= heard || now - heard <= timeout_us)
             continue;
-        proto_control_init(&c->ctl, PROTO_CTL_LEFT);
-        c->ctl.id = m->id;
-        snprintf(c->ctl.name, sizeof c->ctl.name, "%s", m->name);
-        c->ctl.mode = m->mode;
-        c->ctl.reason = PROTO_LEFT_TIMEOUT;
         /* Kept until the next poll, like a notice's member. */
         c->remove_pending = true;
         c->remove_expired = true;
         c->remove_id = m->id;
-        ev->type = CLIENT_EV_LEFT;
+        ev->type = RICOCHET_EV_LEFT;
         ev->id = m->id;
         ev->recv_us = now;
-        ev->control = &c->ctl;
+        ev->mode = client_public_mode(m->mode);
+        snprintf(ev->name, sizeof ev->name, "%s", m->name);
+        snprintf(ev->code, sizeof ev->code, "%s", proto_left_reason_name(PROTO_LEFT_TIMEOUT));
         log_debug("client %s: member %u silent for %u ms: expired", c->name,
                   (unsigned)m->id, (unsigned)c->timeout_ms);
         return 1;
@@ -162,7 +160,7 @@ int client_member_expire(struct client *c, uint64_t now, struct client_event *ev
 /* ---- sending ---- */
 
 /* Encodes and sends one control message. Returns 0 or -1. */
-static int send_control(struct client *c, const struct proto_control *m)
+static int send_control(struct ricochet *c, const struct proto_control *m)
 {
     char buf[CTL_SEND_MAX];
     _Static_assert(sizeof buf == CTL_SEND_MAX, "the transport may pad up to CTL_SEND_MAX");
@@ -172,7 +170,7 @@ static int send_control(struct client *c, const struct proto_control *m)
     return c->ops->send_control(c, buf, (size_t)len);
 }
 
-void client_send_join(struct client *c)
+void client_send_join(struct ricochet *c)
 {
     struct proto_control m;
     proto_control_init(&m, PROTO_CTL_JOIN);
@@ -185,7 +183,7 @@ void client_send_join(struct client *c)
         log_warn("client %s: could not send join", c->name);
 }
 
-void client_send_simple(struct client *c, enum proto_ctl_type type, uint64_t t)
+void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t)
 {
     struct proto_control m;
     proto_control_init(&m, type);
@@ -197,7 +195,7 @@ void client_send_simple(struct client *c, enum proto_ctl_type type, uint64_t t)
  * announcement goes to every member, so only a bound halved or doubled, or
  * an offset moved past the announced bound (drift) is worth one: a few per
  * session. Later joiners get it in their welcome's roster. */
-static bool clock_worth_announcing(const struct client *c)
+static bool clock_worth_announcing(const struct ricochet *c)
 {
     const struct clock_sync *now = &c->clock, *ann = &c->announced;
     int64_t moved = now->offset_us - ann->offset_us;
@@ -210,7 +208,7 @@ static bool clock_worth_announcing(const struct client *c)
  * for the first samples), give or take a quarter at random, so that clients
  * that started together (a swarm's thousands) do not all ping in the same
  * millisecond each second: 4000 pings at once held a relay 40-50 ms. */
-static uint64_t ping_interval(struct client *c)
+static uint64_t ping_interval(struct ricochet *c)
 {
     uint64_t base = c->clock_samples < CLOCK_FAST_PINGS ? CLOCK_FAST_PING_US : CLOCK_PING_US;
     return base - base / 4 + rng_below(&c->ping_rng, (uint32_t)(base / 2));
@@ -218,7 +216,7 @@ static uint64_t ping_interval(struct client *c)
 
 /* Clock offset to the relay: a ping every ping_interval(), and my offset
  * announced to the room when it changed enough. */
-static void clock_step(struct client *c, uint64_t now)
+static void clock_step(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED)
         return;
@@ -240,7 +238,7 @@ static void clock_step(struct client *c, uint64_t now)
 
 /* ---- receiving ---- */
 
-void client_go_dead(struct client *c, const char *code, const char *text)
+void client_go_dead(struct ricochet *c, const char *code, const char *text)
 {
     if (c->phase == PHASE_DEAD)
         return;
@@ -257,23 +255,23 @@ void client_go_dead(struct client *c, const char *code, const char *text)
     c->ops->hang_up(c);
 }
 
-void client_wrong_transport(struct client *c, const char *speaks, const char *advice)
+void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice)
 {
     char addr[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
     snprintf(text, sizeof text, "the relay at %s speaks %s; %s",
              netaddr_format(&c->relay, addr, sizeof addr), speaks, advice);
-    client_go_dead(c, "wrong_transport", text);
+    client_go_dead(c, RICOCHET_END_WRONG_TRANSPORT, text);
 }
 
-void client_bad_message(struct client *c, const char *what, int err)
+void client_bad_message(struct ricochet *c, const char *what, int err)
 {
     c->bad_messages++;
     log_debug("client %s: dropped %s: %s", c->name, what, proto_strerror(err));
 }
 
-static int handle_state(struct client *c, const uint8_t *buf, size_t len,
+static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
                         enum proto_mode arrived_as, uint64_t now,
-                        struct client_event *ev)
+                        struct ricochet_event *ev)
 {
     struct proto_state s;
     int r = proto_state_decode(buf, len, &s);
@@ -289,7 +287,7 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
         return 0;
     }
     if (s.sender == c->id) {
-        recv_stats_record(&c->reflect_stats, s.seq, s.send_us, now, &c->rtt);
+        recv_stats_record(&c->reflect_stats, s.seq, s.send_us, now, c->rtt);
     } else {
         struct client_member *m = member_find(c, s.sender);
         if (!m) {
@@ -318,10 +316,10 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
             !proto_seq_after(s.seq, m->last.seq)) {
             m->stats.too_old++;
             c->too_old++;
-            ev->type = CLIENT_EV_TOO_OLD; /* reported, not delivered: benchmarks count it */
+            ev->type = RICOCHET_EV_TOO_OLD; /* reported, not delivered: benchmarks count it */
             ev->id = s.sender;
-            ev->state = s;
-            ev->arrived_as = arrived_as;
+            client_public_state(&s, &ev->state);
+            ev->mode = client_public_mode(arrived_as);
             ev->recv_us = now;
             return 1;
         }
@@ -333,7 +331,7 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
         lat_known = clock_sync_latency(&c->clock, &m->clock, s.send_us, now, &lat, &bound);
         m->lat_bound_us = bound;
         int fresh = lat_known ? recv_stats_record(&m->stats, s.seq, now - (uint64_t)lat, now,
-                                                  &c->latency)
+                                                  c->latency)
                               : recv_stats_record_untimed(&m->stats, s.seq);
         if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
             m->last = s;
@@ -341,20 +339,20 @@ static int handle_state(struct client *c, const uint8_t *buf, size_t len,
         }
         m->last_recv_us = now;
     }
-    ev->type = CLIENT_EV_STATE;
+    ev->type = RICOCHET_EV_STATE;
     ev->id = s.sender;
-    ev->state = s;
+    client_public_state(&s, &ev->state);
     ev->latency_us = lat;
     ev->latency_known = lat_known;
     ev->latency_bound_us = bound;
-    ev->arrived_as = arrived_as;
+    ev->mode = client_public_mode(arrived_as);
     ev->recv_us = now;
     return 1;
 }
 
 /* The welcome: my id, and a roster that replaces the member table. */
-static int on_welcome(struct client *c, const struct proto_control *m, uint64_t now,
-                      struct client_event *ev)
+static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_t now,
+                      struct ricochet_event *ev)
 {
     if (c->phase == PHASE_JOINED)
         return 0; /* an answer to a repeated join (no connection) */
@@ -380,7 +378,9 @@ static int on_welcome(struct client *c, const struct proto_control *m, uint64_t 
             cm->last.sender = pm->id;
         }
     }
-    ev->type = CLIENT_EV_WELCOME;
+    ev->type = RICOCHET_EV_WELCOME;
+    ev->id = c->id;
+    ev->mode = client_public_mode(c->mode);
     log_debug("client %s: joined room %s as %u (%zu others)", c->name,
               m->room, (unsigned)c->id, c->n_members);
     return 1;
@@ -388,10 +388,10 @@ static int on_welcome(struct client *c, const struct proto_control *m, uint64_t 
 
 /* An error from the relay: the answer to my join, the end of the session,
  * or (no connection) word that the relay no longer has me. */
-static int on_error(struct client *c, const struct proto_control *m, uint64_t now,
-                    struct client_event *ev)
+static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t now,
+                    struct ricochet_event *ev)
 {
-    ev->type = CLIENT_EV_ERROR;
+    ev->type = RICOCHET_EV_ERROR;
     ev->id = 0;
     enum proto_error_code code = proto_error_from_name(m->code);
     const struct proto_error_info *info = proto_error_info(code);
@@ -414,8 +414,11 @@ static int on_error(struct client *c, const struct proto_control *m, uint64_t no
      * ends with the relay's code and message). Without a connection the
      * relay cannot close one: an error that ends the session (kicked,
      * shutting_down) is the end. */
-    if (c->phase != PHASE_JOINED || (!c->caps.connection && ends))
+    if (c->phase != PHASE_JOINED || (!c->caps.connection && ends)) {
         c->fail_after_event = true;
+        snprintf(c->fail_code, sizeof c->fail_code, "%s", m->code);
+        snprintf(c->fail_text, sizeof c->fail_text, "%s", m->text);
+    }
     /* With a connection its close follows: say why it came. */
     if (ends) {
         snprintf(c->farewell_code, sizeof c->farewell_code, "%s", m->code);
@@ -425,11 +428,23 @@ static int on_error(struct client *c, const struct proto_control *m, uint64_t no
     return 1;
 }
 
-static int handle_control(struct client *c, const char *buf, size_t len,
-                          uint64_t now, struct client_event *ev)
+/* What an event says of a control message: who, and its words. */
+static void event_words(struct ricochet_event *ev, const struct proto_control *m)
+{
+    ev->id = m->id;
+    ev->mode = client_public_mode(m->mode);
+    snprintf(ev->name, sizeof ev->name, "%s", m->name);
+    snprintf(ev->code, sizeof ev->code, "%s",
+             m->type == PROTO_CTL_LEFT ? proto_left_reason_name(m->reason) : m->code);
+    snprintf(ev->text, sizeof ev->text, "%s", m->text);
+}
+
+static int handle_control(struct ricochet *c, const char *buf, size_t len,
+                          uint64_t now, struct ricochet_event *ev)
 {
     char why[128];
-    struct proto_control *m = &c->ctl;
+    struct proto_control ctl; /* on the stack: see the top of this file */
+    struct proto_control *m = &ctl;
     int r = proto_control_decode(buf, len, m, why, sizeof why);
     if (r != PROTO_OK) {
         c->bad_messages++;
@@ -446,8 +461,7 @@ static int handle_control(struct client *c, const char *buf, size_t len,
         return 0;
     }
     ev->recv_us = now;
-    ev->control = m;
-    ev->id = m->id;
+    event_words(ev, m);
     switch (m->type) {
     case PROTO_CTL_WELCOME:
         return on_welcome(c, m, now, ev);
@@ -456,7 +470,7 @@ static int handle_control(struct client *c, const char *buf, size_t len,
             client_bad_message(c, "joined: one member too many", PROTO_E_VALUE);
             return 0;
         }
-        ev->type = CLIENT_EV_JOINED;
+        ev->type = RICOCHET_EV_JOINED;
         return 1;
     case PROTO_CTL_LEFT:
         if (!member_find(c, m->id)) {
@@ -471,10 +485,10 @@ static int handle_control(struct client *c, const char *buf, size_t len,
         c->remove_pending = true;
         c->remove_expired = false;
         c->remove_id = m->id;
-        ev->type = CLIENT_EV_LEFT;
+        ev->type = RICOCHET_EV_LEFT;
         return 1;
     case PROTO_CTL_CHAT:
-        ev->type = CLIENT_EV_CHAT;
+        ev->type = RICOCHET_EV_CHAT;
         return 1;
     case PROTO_CTL_ERROR:
         return on_error(c, m, now, ev);
@@ -504,9 +518,9 @@ static int handle_control(struct client *c, const char *buf, size_t len,
     }
 }
 
-int client_receive_message(struct client *c, uint8_t channel, uint32_t flags,
+int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
-                           struct client_event *ev)
+                           struct ricochet_event *ev)
 {
     if (c->caps.channels == (channel == PROTO_CHANNEL_DATAGRAM)) {
         client_bad_message(c, "message on the other transport's channel", PROTO_E_VALUE);
@@ -532,7 +546,7 @@ int client_receive_message(struct client *c, uint8_t channel, uint32_t flags,
     }
 }
 
-void client_settle(struct client *c)
+void client_settle(struct ricochet *c)
 {
     if (c->remove_pending) {
         member_remove(c, c->remove_id, c->remove_expired);
@@ -546,7 +560,7 @@ void client_settle(struct client *c)
         /* The relay's own code and message, whether it refused the join
          * (server_full, room_full, kicked at connect, ...) or ended it. */
         c->fail_after_event = false;
-        client_go_dead(c, c->ctl.code, c->ctl.text);
+        client_go_dead(c, c->fail_code, c->fail_text);
     }
 }
 
@@ -570,7 +584,7 @@ static const struct client_transport_ops *client_transport_for(enum proto_mode m
 
 /* Checks cfg (host and port only if need_relay) and allocates a client
  * with no transport yet. Returns NULL with a message in err. */
-static struct client *client_new(const struct client_config *cfg, bool need_relay,
+static struct ricochet *client_new(const struct client_config *cfg, bool need_relay,
                                  char *err, size_t err_cap)
 {
     if (!cfg || (need_relay && !cfg->host) || !cfg->room || !cfg->name) {
@@ -589,7 +603,7 @@ static struct client *client_new(const struct client_config *cfg, bool need_rela
         snprintf(err, err_cap, "client: bad mode or port");
         return NULL;
     }
-    struct client *c = calloc(1, sizeof *c);
+    struct ricochet *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, err_cap, "client: out of memory");
         return NULL;
@@ -610,77 +624,86 @@ static struct client *client_new(const struct client_config *cfg, bool need_rela
     for (const char *p = c->name; *p; p++)
         seed = (seed ^ (unsigned char)*p) * 1099511628211ull;
     rng_seed(&c->ping_rng, seed);
-    histogram_reset(&c->latency);
-    histogram_reset(&c->rtt);
     recv_stats_reset(&c->reflect_stats);
+    if (!cfg->no_histograms) {
+        c->latency = malloc(sizeof *c->latency);
+        c->rtt = malloc(sizeof *c->rtt);
+        if (!c->latency || !c->rtt) {
+            snprintf(err, err_cap, "client: out of memory");
+            ricochet_close(c);
+            return NULL;
+        }
+        histogram_reset(c->latency);
+        histogram_reset(c->rtt);
+    }
     return c;
 }
 
-struct client *client_create(const struct client_config *cfg, char *err,
+struct ricochet *client_create(const struct client_config *cfg, char *err,
                              size_t err_cap)
 {
-    struct client *c = client_new(cfg, true, err, err_cap);
+    struct ricochet *c = client_new(cfg, true, err, err_cap);
     if (!c)
         return NULL;
     c->ops = client_transport_for(cfg->mode);
     char why[200];
     if (netaddr_resolve(cfg->host, cfg->port, &c->relay, why, sizeof why) != 0) {
         snprintf(err, err_cap, "client: %s", why);
-        client_destroy(c);
+        ricochet_close(c);
         return NULL;
     }
     if (c->ops->open(c, cfg, err, err_cap) != 0) {
-        client_destroy(c);
+        ricochet_close(c);
         return NULL;
     }
     return c;
 }
 
-struct client *client_create_detached(const struct client_config *cfg, char *err,
+struct ricochet *client_create_detached(const struct client_config *cfg, char *err,
                                       size_t err_cap)
 {
-    struct client *c = client_new(cfg, false, err, err_cap);
+    struct ricochet *c = client_new(cfg, false, err, err_cap);
     if (!c)
         return NULL;
     c->ops = &client_detached_ops; /* c->caps stay the mode's transport's */
     if (c->ops->open(c, cfg, err, err_cap) != 0) {
-        client_destroy(c);
+        ricochet_close(c);
         return NULL;
     }
     return c;
 }
 
-void client_destroy(struct client *c)
+void ricochet_close(struct ricochet *c)
 {
     if (!c)
         return;
     if (c->ops)
         c->ops->close(c);
     free(c->members);
+    free(c->latency);
+    free(c->rtt);
     free(c);
 }
 
 /* The DISCONNECTED event, once: 1 with *ev, then -1. */
-static int final_event(struct client *c, struct client_event *ev)
+static int final_event(struct ricochet *c, struct ricochet_event *ev)
 {
     if (c->final_returned)
         return -1;
     c->final_returned = true;
-    proto_control_init(&c->ctl, PROTO_CTL_ERROR);
-    snprintf(c->ctl.code, sizeof c->ctl.code, "%s", c->dead_code);
-    snprintf(c->ctl.text, sizeof c->ctl.text, "%s", c->dead_text);
-    ev->type = CLIENT_EV_DISCONNECTED;
+    ev->type = RICOCHET_EV_DISCONNECTED;
     ev->id = c->id;
     ev->recv_us = clock_now_us();
-    ev->control = &c->ctl;
+    snprintf(ev->code, sizeof ev->code, "%s", c->dead_code);
+    snprintf(ev->text, sizeof ev->text, "%s", c->dead_text);
     return 1;
 }
 
-bool client_timers(struct client *c, uint64_t now)
+bool client_timers(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED && now > c->join_started_us &&
         now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
-        client_go_dead(c, "timeout",
+        client_go_dead(c, RICOCHET_END_TIMEOUT,
                        c->phase == PHASE_CONNECTING ? "no answer from the relay"
                                                     : "no welcome from the relay");
         return false;
@@ -689,7 +712,7 @@ bool client_timers(struct client *c, uint64_t now)
     return true;
 }
 
-int client_service(struct client *c, uint64_t deadline, struct client_event *ev)
+int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event *ev)
 {
     while (c->phase != PHASE_DEAD) {
         uint64_t now = clock_now_us();
@@ -709,7 +732,7 @@ int client_service(struct client *c, uint64_t deadline, struct client_event *ev)
     return 0;
 }
 
-int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
+int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     client_settle(c);
@@ -724,8 +747,8 @@ int client_poll(struct client *c, int timeout_ms, struct client_event *ev)
     }
 }
 
-int client_receive(struct client *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
-                   size_t len, uint64_t now_us, struct client_event *ev)
+int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                   size_t len, uint64_t now_us, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     client_settle(c);
@@ -734,7 +757,7 @@ int client_receive(struct client *c, uint8_t channel, uint32_t flags, const uint
     return client_receive_message(c, channel, flags, bytes, len, now_us, ev);
 }
 
-int client_tick(struct client *c, uint64_t now_us, struct client_event *ev)
+int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     client_settle(c);
@@ -743,28 +766,28 @@ int client_tick(struct client *c, uint64_t now_us, struct client_event *ev)
     return client_member_expire(c, now_us, ev);
 }
 
-uint64_t client_too_old(const struct client *c)
+uint64_t client_too_old(const struct ricochet *c)
 {
     return c->too_old;
 }
 
-uint64_t client_bad_messages(const struct client *c)
+uint64_t client_bad_messages(const struct ricochet *c)
 {
     return c->bad_messages;
 }
 
-int client_send_state(struct client *c, const struct proto_state *s,
+int client_send_state(struct ricochet *c, const struct proto_state *s,
                       size_t datagram_len)
 {
     if (c->phase != PHASE_JOINED || !c->ops->ready(c))
-        return -1;
+        return RICOCHET_E_NOT_JOINED;
     uint8_t buf[PROTO_STATE_MAX];
     struct proto_state out = *s;
     out.sender = 0;
     out.seq = c->next_seq;
     int len = proto_state_encode(buf, sizeof buf, &out);
     if (len < 0)
-        return -1;
+        return RICOCHET_E_INVALID;
     size_t total = (size_t)len;
     if (datagram_len > total) {
         if (datagram_len > PROTO_STATE_MAX)
@@ -773,97 +796,47 @@ int client_send_state(struct client *c, const struct proto_state *s,
         total = datagram_len;
     }
     c->next_seq++;
-    return c->ops->send_state(c, proto_mode_info(c->mode), buf, total);
+    return c->ops->send_state(c, proto_mode_info(c->mode), buf, total) == 0 ? RICOCHET_OK
+                                                                             : RICOCHET_E_SEND;
 }
 
-int client_send_chat(struct client *c, const char *text)
+int ricochet_send_chat(struct ricochet *c, const char *text)
 {
-    if (c->phase != PHASE_JOINED || !text || !proto_text_valid(text))
-        return -1;
+    if (!c || !text || !proto_text_valid(text))
+        return RICOCHET_E_INVALID;
+    if (c->phase != PHASE_JOINED)
+        return RICOCHET_E_NOT_JOINED;
     struct proto_control m;
     proto_control_init(&m, PROTO_CTL_CHAT);
     snprintf(m.text, sizeof m.text, "%s", text);
-    return send_control(c, &m);
+    return send_control(c, &m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
 
-int client_set_mode(struct client *c, enum proto_mode mode)
+int ricochet_set_mode(struct ricochet *c, enum ricochet_mode mode)
 {
+    enum proto_mode pm = (enum proto_mode)mode;
+    if (!c || !proto_mode_info(pm))
+        return RICOCHET_E_INVALID;
     /* Among the modes of the transport, if it has more than one. */
     uint32_t modes = c->caps.modes;
-    if (!proto_mode_info(mode) || !(modes & (1u << mode)) || (modes & (modes - 1)) == 0)
-        return -1;
-    c->mode = mode;
-    return 0;
+    if (!(modes & (1u << pm)) || (modes & (modes - 1)) == 0)
+        return RICOCHET_E_UNSUPPORTED;
+    c->mode = pm;
+    return RICOCHET_OK;
 }
 
-void client_flush(struct client *c)
+void ricochet_flush(struct ricochet *c)
 {
     c->ops->flush(c);
 }
 
-const char *client_end_reason(const struct client *c)
-{
-    return c->phase == PHASE_DEAD ? c->dead_why : "";
-}
-
-bool client_joined(const struct client *c)
-{
-    return c->phase == PHASE_JOINED;
-}
-
-uint32_t client_id(const struct client *c)
-{
-    return c->id; /* set by the welcome only */
-}
-
-enum proto_mode client_mode(const struct client *c)
-{
-    return c->mode;
-}
-
-uint32_t client_next_seq(const struct client *c)
-{
-    return c->next_seq;
-}
-
-int client_socket_fd(const struct client *c)
-{
-    return c->ops->fd(c);
-}
-
-const struct client_member *client_members(const struct client *c, size_t *n)
+const struct client_member *client_members(const struct ricochet *c, size_t *n)
 {
     *n = c->n_members;
     return c->members;
 }
 
-const struct client_member *client_member(const struct client *c, uint32_t id)
+const struct client_member *client_member(const struct ricochet *c, uint32_t id)
 {
     return member_find(c, id);
-}
-
-const struct histogram *client_latency(const struct client *c)
-{
-    return &c->latency;
-}
-
-const struct histogram *client_rtt(const struct client *c)
-{
-    return &c->rtt;
-}
-
-const struct recv_stats *client_reflect_stats(const struct client *c)
-{
-    return &c->reflect_stats;
-}
-
-void client_netinfo(const struct client *c, struct client_netinfo *info)
-{
-    memset(info, 0, sizeof *info);
-    info->bytes_sent = c->bytes_sent;
-    info->bytes_received = c->bytes_received;
-    info->datagrams_sent = c->dgrams_sent;
-    info->datagrams_received = c->dgrams_received;
-    info->enet_peer_out = info->enet_peer_in = -1;
-    c->ops->netinfo(c, info);
 }

@@ -9,7 +9,7 @@
  * not at all (-1: the connection never came up). */
 #include "client_internal.h"
 
-static int detached_open(struct client *c, const struct client_config *cfg, char *err,
+static int detached_open(struct ricochet *c, const struct client_config *cfg, char *err,
                          size_t err_cap)
 {
     (void)cfg;
@@ -19,13 +19,13 @@ static int detached_open(struct client *c, const struct client_config *cfg, char
     return 0;
 }
 
-static void detached_nothing(struct client *c)
+static void detached_nothing(struct ricochet *c)
 {
     (void)c;
 }
 
 /* Nothing ever arrives: client_receive feeds it. */
-static int detached_service(struct client *c, uint64_t deadline_us, struct client_event *ev)
+static int detached_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev)
 {
     (void)c;
     (void)deadline_us;
@@ -33,25 +33,25 @@ static int detached_service(struct client *c, uint64_t deadline_us, struct clien
     return 0;
 }
 
-static int detached_step(struct client *c, int wait_ms, struct client_event *ev)
+static int detached_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     (void)wait_ms;
     return detached_service(c, 0, ev);
 }
 
-static bool detached_ready(const struct client *c)
+static bool detached_ready(const struct ricochet *c)
 {
     return !c->caps.connection;
 }
 
-static int detached_send_control(struct client *c, char *buf, size_t len)
+static int detached_send_control(struct ricochet *c, char *buf, size_t len)
 {
     (void)buf;
     (void)len;
     return detached_ready(c) ? 0 : -1;
 }
 
-static int detached_send_state(struct client *c, const struct proto_mode_info *mi,
+static int detached_send_state(struct ricochet *c, const struct proto_mode_info *mi,
                                const uint8_t *buf, size_t len)
 {
     (void)mi;
@@ -60,13 +60,13 @@ static int detached_send_state(struct client *c, const struct proto_mode_info *m
     return detached_ready(c) ? 0 : -1;
 }
 
-static int detached_fd(const struct client *c)
+static int detached_fd(const struct ricochet *c)
 {
     (void)c;
     return -1;
 }
 
-static void detached_netinfo(const struct client *c, struct client_netinfo *info)
+static void detached_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
     (void)c;
     (void)info;

@@ -66,7 +66,7 @@ static int enet_init_once(char *err, size_t err_cap)
 
 /* My own host's 32-bit counters, moved into the client's 64-bit ones (a
  * hub harvests its own). */
-static void harvest_counters(struct client *c)
+static void harvest_counters(struct ricochet *c)
 {
     struct client_enet *t = c->tp;
     if (!t || !t->own)
@@ -84,7 +84,7 @@ static void harvest_counters(struct client *c)
 static int ENET_CALLBACK enet_intercept(ENetHost *host, ENetEvent *event)
 {
     (void)event;
-    struct client *c = host->peerCount > 0 ? host->peers[0].data : NULL;
+    struct ricochet *c = host->peerCount > 0 ? host->peers[0].data : NULL;
     if (!c || host->receivedAddress.host != c->relay.v4.sin_addr.s_addr ||
         host->receivedAddress.port != netaddr_port(&c->relay) ||
         !sniff_is_json(host->receivedData, host->receivedDataLength))
@@ -93,7 +93,7 @@ static int ENET_CALLBACK enet_intercept(ENetHost *host, ENetEvent *event)
     return 1; /* consumed */
 }
 
-static int enet_open(struct client *c, const struct client_config *cfg, char *err,
+static int enet_open(struct ricochet *c, const struct client_config *cfg, char *err,
                      size_t err_cap)
 {
     if (c->relay.sa.sa_family != AF_INET) {
@@ -165,7 +165,7 @@ static void close_own(struct client_enet *t)
     enet_host_destroy(t->own);
 }
 
-static void enet_close(struct client *c)
+static void enet_close(struct ricochet *c)
 {
     struct client_enet *t = c->tp;
     if (!t)
@@ -189,7 +189,7 @@ static void enet_close(struct client *c)
 /* The relay closed the connection (or it timed out). Why: the error that
  * came before it, else the code in the disconnect data (PROTOCOL.md: a
  * relay that closes a peer sends its error code there too), else a guess. */
-static void on_disconnect(struct client *c, enet_uint32 data)
+static void on_disconnect(struct ricochet *c, enet_uint32 data)
 {
     const struct proto_error_info *info = proto_error_info((enum proto_error_code)data);
     if (c->farewell_code[0])
@@ -197,14 +197,15 @@ static void on_disconnect(struct client *c, enet_uint32 data)
     else if (info)
         client_go_dead(c, info->name, info->text);
     else if (c->phase == PHASE_CONNECTING)
-        client_go_dead(c, "refused", "could not connect to the relay");
+        client_go_dead(c, RICOCHET_END_REFUSED, "could not connect to the relay");
     else
-        client_go_dead(c, "disconnected", "the relay closed the connection or timed out");
+        client_go_dead(c, RICOCHET_END_DISCONNECTED,
+                       "the relay closed the connection or timed out");
 }
 
 /* One ENet event of my peer (own host or hub). Returns 1 with *ev, or 0;
  * destroys a received packet. */
-static int enet_handle(struct client *c, ENetEvent *e, struct client_event *ev)
+static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *ev)
 {
     struct client_enet *t = c->tp;
     switch (e->type) {
@@ -235,7 +236,7 @@ static int enet_handle(struct client *c, ENetEvent *e, struct client_event *ev)
 
 /* One event of my own host, waiting up to wait_ms for it. Returns 1 with
  * *ev, or 0. */
-static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
+static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     struct client_enet *t = c->tp;
     ENetEvent e;
@@ -244,7 +245,7 @@ static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
         r = enet_host_service(t->own, &e, (enet_uint32)(wait_ms > 0 ? wait_ms : 0));
     harvest_counters(c);
     if (r < 0) {
-        client_go_dead(c, "socket", "ENet host service failed");
+        client_go_dead(c, RICOCHET_END_SOCKET, "ENet host service failed");
         return 0;
     }
     if (t->other_transport) {
@@ -258,7 +259,7 @@ static int enet_step(struct client *c, int wait_ms, struct client_event *ev)
 
 /* On a hub the hub reads for me (client_hub_service): only my own timers
  * run here, and nothing waits. */
-static int enet_service(struct client *c, uint64_t deadline_us, struct client_event *ev)
+static int enet_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev)
 {
     struct client_enet *t = c->tp;
     if (!t->hub)
@@ -267,13 +268,13 @@ static int enet_service(struct client *c, uint64_t deadline_us, struct client_ev
     return 0;
 }
 
-static bool enet_ready_to_send(const struct client *c)
+static bool enet_ready_to_send(const struct ricochet *c)
 {
     const struct client_enet *t = c->tp;
     return t && t->peer;
 }
 
-static int enet_send(struct client *c, uint8_t channel, uint32_t flags, const void *buf,
+static int enet_send(struct ricochet *c, uint8_t channel, uint32_t flags, const void *buf,
                      size_t len)
 {
     struct client_enet *t = c->tp;
@@ -287,7 +288,7 @@ static int enet_send(struct client *c, uint8_t channel, uint32_t flags, const vo
     return 0;
 }
 
-static int enet_send_control(struct client *c, char *buf, size_t len)
+static int enet_send_control(struct ricochet *c, char *buf, size_t len)
 {
     const struct client_enet *t = c->tp;
     if (!t || !t->peer || t->peer->state != ENET_PEER_STATE_CONNECTED)
@@ -295,7 +296,7 @@ static int enet_send_control(struct client *c, char *buf, size_t len)
     return enet_send(c, PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, buf, len);
 }
 
-static int enet_send_state(struct client *c, const struct proto_mode_info *mi,
+static int enet_send_state(struct ricochet *c, const struct proto_mode_info *mi,
                            const uint8_t *buf, size_t len)
 {
     return enet_send(c, mi->up_channel, mi->up_flags, buf, len);
@@ -303,7 +304,7 @@ static int enet_send_state(struct client *c, const struct proto_mode_info *mi,
 
 /* Best-effort notice to the relay, then forget the peer (a hub must not
  * hand its slot's later events to me). */
-static void enet_hang_up(struct client *c)
+static void enet_hang_up(struct ricochet *c)
 {
     struct client_enet *t = c->tp;
     if (t && t->peer) {
@@ -313,7 +314,7 @@ static void enet_hang_up(struct client *c)
     }
 }
 
-static void enet_flush(struct client *c)
+static void enet_flush(struct ricochet *c)
 {
     struct client_enet *t = c->tp;
     if (t && t->hub)
@@ -324,7 +325,7 @@ static void enet_flush(struct client *c)
     }
 }
 
-static int enet_fd(const struct client *c)
+static int enet_fd(const struct ricochet *c)
 {
     const struct client_enet *t = c->tp;
     if (t && t->hub)
@@ -334,7 +335,7 @@ static int enet_fd(const struct client *c)
 
 /* My own host's bytes not yet harvested; my peer's ENet figures (a hub
  * client's bytes are the hub's: client_hub_netinfo). */
-static void enet_netinfo(const struct client *c, struct client_netinfo *info)
+static void enet_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
     const struct client_enet *t = c->tp;
     if (!t)
@@ -455,10 +456,10 @@ void client_hub_destroy(struct client_hub *hub)
  * (its DISCONNECTED event, after a fatal one). */
 static void hub_dispatch(ENetEvent *e, client_hub_fn fn, void *ctx)
 {
-    struct client *c = e->peer ? e->peer->data : NULL;
+    struct ricochet *c = e->peer ? e->peer->data : NULL;
     if (c)
         client_settle(c); /* what its previous event left pending, as client_poll does */
-    struct client_event ev;
+    struct ricochet_event ev;
     memset(&ev, 0, sizeof ev);
     void *user = c ? ((struct client_enet *)c->tp)->user : NULL;
     if (!c || c->phase == PHASE_DEAD) { /* destroyed, or done: nobody reads it */
@@ -467,7 +468,7 @@ static void hub_dispatch(ENetEvent *e, client_hub_fn fn, void *ctx)
     } else if (enet_handle(c, e, &ev) == 1) {
         fn(ctx, c, user, &ev);
     }
-    while (c && c->phase == PHASE_DEAD && client_poll(c, 0, &ev) == 1)
+    while (c && c->phase == PHASE_DEAD && ricochet_poll(c, 0, &ev) == 1)
         fn(ctx, c, user, &ev);
 }
 

@@ -27,7 +27,7 @@
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
 #define DEPARTED_MAX 64            /* ids remembered after they left */
 
-struct client;
+struct ricochet;
 
 /* What a transport can do, as the session needs to know it. */
 struct client_transport_caps {
@@ -50,29 +50,29 @@ struct client_transport_ops {
     /* Opens the socket towards c->relay (resolved from cfg) and starts the
      * session (an ENet connect, or the first join). Returns 0, or -1 with a
      * message in err; close is called either way. */
-    int (*open)(struct client *c, const struct client_config *cfg, char *err,
+    int (*open)(struct ricochet *c, const struct client_config *cfg, char *err,
                 size_t err_cap);
     /* Says goodbye within DESTROY_WAIT_MS and frees c->tp (NULL is fine). */
-    void (*close)(struct client *c);
+    void (*close)(struct ricochet *c);
     /* Services until an event (1 with *ev) or deadline (0; also 0 once the
      * client is dead). client_service() is the socket transports' loop. */
-    int (*service)(struct client *c, uint64_t deadline_us, struct client_event *ev);
+    int (*service)(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
     /* One step of client_service: waits at most wait_ms for one message
      * and hands it to client_receive_message. Returns 1 with *ev, or 0. */
-    int (*step)(struct client *c, int wait_ms, struct client_event *ev);
+    int (*step)(struct ricochet *c, int wait_ms, struct ricochet_event *ev);
     /* Can a state be sent now (a connection that is up, or none needed)? */
-    bool (*ready)(const struct client *c);
+    bool (*ready)(const struct ricochet *c);
     /* Sends one control message: len bytes in buf, which has CTL_SEND_MAX
      * bytes of room (a transport may pad). Returns 0 or -1. */
-    int (*send_control)(struct client *c, char *buf, size_t len);
+    int (*send_control)(struct ricochet *c, char *buf, size_t len);
     /* Sends one state datagram as mode mi goes up. Returns 0 or -1. */
-    int (*send_state)(struct client *c, const struct proto_mode_info *mi,
+    int (*send_state)(struct ricochet *c, const struct proto_mode_info *mi,
                       const uint8_t *buf, size_t len);
-    void (*hang_up)(struct client *c);  /* the session is dead: drop the link now */
-    void (*flush)(struct client *c);    /* queued sends out now; counters harvested */
-    int (*fd)(const struct client *c);  /* for poll(2); -1: none */
+    void (*hang_up)(struct ricochet *c);  /* the session is dead: drop the link now */
+    void (*flush)(struct ricochet *c);    /* queued sends out now; counters harvested */
+    int (*fd)(const struct ricochet *c);  /* for poll(2); -1: none */
     /* Adds the transport's own figures (not yet harvested bytes, RTT). */
-    void (*netinfo)(const struct client *c, struct client_netinfo *info);
+    void (*netinfo)(const struct ricochet *c, struct client_netinfo *info);
 };
 
 extern const struct client_transport_ops client_enet_ops;
@@ -97,7 +97,7 @@ enum client_phase {
     PHASE_DEAD        /* disconnected; DISCONNECTED event still to return */
 };
 
-struct client {
+struct ricochet {
     char host[256];
     char room[PROTO_ROOM_MAX + 1];
     char name[PROTO_NAME_MAX + 1];
@@ -113,9 +113,11 @@ struct client {
     enum client_phase phase;
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
     bool fail_after_event;    /* a join error: disconnect on the next poll */
+    char fail_code[PROTO_CODE_MAX + 1]; /* ... with the relay's code and message */
+    char fail_text[PROTO_TEXT_MAX + 1];
     char dead_code[PROTO_CODE_MAX + 1];
     char dead_text[PROTO_TEXT_MAX + 1];
-    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* client_end_reason() */
+    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* ricochet_end_reason() */
     char cookie[PROTO_COOKIE_LEN + 1]; /* the relay's last cookie, echoed in joins */
     /* With a connection: the last error that ends a session (kicked,
      * shutting_down, ...): the close that follows is explained by it
@@ -146,11 +148,10 @@ struct client {
     struct departed departed[DEPARTED_MAX];
     size_t departed_next;
 
-    struct histogram latency;     /* one-way latency of others' states */
-    struct histogram rtt;         /* my reflected states */
+    struct histogram *latency;    /* one-way latency of others' states (NULL: not kept,
+                                     cfg.no_histograms) */
+    struct histogram *rtt;        /* my reflected states (NULL: not kept) */
     struct recv_stats reflect_stats;
-
-    struct proto_control ctl;     /* last control message, for events */
 
     /* clock offset to the relay (pings, PROTOCOL.md "Clock offset") */
     struct clock_sync clock;
@@ -161,44 +162,49 @@ struct client {
     bool clock_changed;           /* announce it at the next step */
 };
 
-/* ---- what client.c offers its transports ---- */
+/* ---- what client.c and ricochet.c offer each other and the transports ---- */
+
+/* The public names of a mode and a state (ricochet.c). */
+enum ricochet_mode client_public_mode(enum proto_mode mode);
+void client_public_state(const struct proto_state *in, struct ricochet_state *out);
+
 
 /* The receive path of every transport (and of client_receive): one message
  * that arrived on channel with flags (PROTO_FLAG_*; PROTO_CHANNEL_DATAGRAM:
  * none). Returns 1 with *ev, or 0. */
-int client_receive_message(struct client *c, uint8_t channel, uint32_t flags,
+int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
-                           struct client_event *ev);
+                           struct ricochet_event *ev);
 
 /* Marks the client dead with a reason; the next poll returns DISCONNECTED. */
-void client_go_dead(struct client *c, const char *code, const char *text);
+void client_go_dead(struct ricochet *c, const char *code, const char *text);
 
 /* The relay speaks the other transport: the session ends now with
  * wrong_transport ("the relay at X speaks <speaks>; <advice>") rather than
  * timing out. */
-void client_wrong_transport(struct client *c, const char *speaks, const char *advice);
+void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice);
 
 /* Counts and logs a dropped message. */
-void client_bad_message(struct client *c, const char *what, int err);
+void client_bad_message(struct ricochet *c, const char *what, int err);
 
-void client_send_join(struct client *c);
+void client_send_join(struct ricochet *c);
 /* Sends a control message of type with t (ping, leave). */
-void client_send_simple(struct client *c, enum proto_ctl_type type, uint64_t t);
+void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t);
 
 /* No connection: a member silent for timeout_ms becomes a LEFT event
  * (reason timeout). Returns 1 with *ev for the first such member, or 0. */
-int client_member_expire(struct client *c, uint64_t now, struct client_event *ev);
+int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event *ev);
 
 /* Applies what the previous event left pending: the removal of a member
  * who left, the end of the session after a fatal relay error. */
-void client_settle(struct client *c);
+void client_settle(struct ricochet *c);
 
 /* The session's own timers at now: the join deadline (false: it passed,
  * the client is dead), clock pings. */
-bool client_timers(struct client *c, uint64_t now);
+bool client_timers(struct ricochet *c, uint64_t now);
 
 /* The service loop of a transport with a socket: client_timers, then
  * ops->step until an event or the deadline. */
-int client_service(struct client *c, uint64_t deadline_us, struct client_event *ev);
+int client_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
 
 #endif

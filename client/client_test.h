@@ -1,5 +1,5 @@
 /* client_test.h: a socket-free way into the client library's receive path,
- * for tests and fuzz targets only. Programs use client.h.
+ * for tests and fuzz targets only. Programs use ricochet.h (and client.h).
  *
  * Every transport hands every received message to the same function;
  * client_receive() calls it with bytes from the caller instead of a socket,
@@ -19,8 +19,13 @@
  * cfg->mode PROTO_MODE_UDP gives the udp transport's receive rules.
  * Returns NULL with a message in err on bad config. Free with
  * client_destroy. */
-struct client *client_create_detached(const struct client_config *cfg, char *err,
+struct ricochet *client_create_detached(const struct client_config *cfg, char *err,
                                       size_t err_cap);
+
+/* client_create_detached from a public configuration (as ricochet_connect
+ * takes one): for programs that open sessions through ricochet.h. */
+struct ricochet *client_connect_detached(const struct ricochet_config *cfg, char *err,
+                                         size_t err_cap);
 
 /* Feeds one received message to c as the transport would: len bytes that
  * arrived on channel (PROTO_CHANNEL_* for ENet, PROTO_CHANNEL_DATAGRAM for
@@ -29,8 +34,8 @@ struct client *client_create_detached(const struct client_config *cfg, char *err
  * Returns 1 with *ev filled, 0 if the message was dropped (counted) or
  * gives no event, -1 if the client is disconnected and reads nothing more
  * (client_poll returns its DISCONNECTED event). bytes are not kept. */
-int client_receive(struct client *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
-                   size_t len, uint64_t now_us, struct client_event *ev);
+int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                   size_t len, uint64_t now_us, struct ricochet_event *ev);
 
 /* The timers of one client_poll that need no socket, at now_us (the
  * caller's clock, as for client_receive): in udp mode, the expiry of a
@@ -39,9 +44,9 @@ int client_receive(struct client *c, uint8_t channel, uint32_t flags, const uint
  * drained. Like client_receive, first applies what the previous event left
  * pending. Returns 1 with *ev filled, 0 if nothing is due, -1 if the client
  * is disconnected. */
-int client_tick(struct client *c, uint64_t now_us, struct client_event *ev);
+int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev);
 
 /* Messages dropped so far: undecodable, or unexpected at that point. */
-uint64_t client_bad_messages(const struct client *c);
+uint64_t client_bad_messages(const struct ricochet *c);
 
 #endif

@@ -32,7 +32,7 @@ struct client_udp {
     uint8_t rxbuf[UDP_RECV_MAX];
 };
 
-static void udp_send(struct client *c, const void *buf, size_t len)
+static void udp_send(struct ricochet *c, const void *buf, size_t len)
 {
     struct client_udp *t = c->tp;
     ssize_t n = sendto(t->fd, buf, len, 0, &c->relay.sa, netaddr_len(&c->relay));
@@ -62,7 +62,7 @@ static size_t udp_pad(char *buf, size_t len)
     return len + pad;
 }
 
-static int udp_open(struct client *c, const struct client_config *cfg, char *err,
+static int udp_open(struct ricochet *c, const struct client_config *cfg, char *err,
                     size_t err_cap)
 {
     struct client_udp *t = calloc(1, sizeof *t);
@@ -89,7 +89,7 @@ static int udp_open(struct client *c, const struct client_config *cfg, char *err
 
 /* No connection to close: a leave tells the relay at once (it would
  * expire us after its timeout anyway). */
-static void udp_close(struct client *c)
+static void udp_close(struct ricochet *c)
 {
     struct client_udp *t = c->tp;
     if (!t)
@@ -106,7 +106,7 @@ static void udp_close(struct client *c)
 /* Joins again while not joined (every UDP_JOIN_RETRY_US); once joined,
  * pings when either way has been quiet: the relay expires silent members,
  * and we need to hear from it to know it is there. */
-static void udp_timers(struct client *c, uint64_t now)
+static void udp_timers(struct ricochet *c, uint64_t now)
 {
     struct client_udp *t = c->tp;
     if (c->phase != PHASE_JOINED) {
@@ -126,12 +126,12 @@ static void udp_timers(struct client *c, uint64_t now)
  * stall, what waits in the socket is news from the relay and members.
  * Returns 1 with *ev (a member expired), or 0 after waiting at most
  * wait_ms for the next datagram. */
-static int udp_idle(struct client *c, int wait_ms, struct client_event *ev)
+static int udp_idle(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     struct client_udp *t = c->tp;
     uint64_t now = clock_now_us();
     if (c->phase == PHASE_JOINED && now - t->last_recv_us > (uint64_t)c->timeout_ms * 1000u) {
-        client_go_dead(c, "timeout", "the relay went silent");
+        client_go_dead(c, RICOCHET_END_TIMEOUT, "the relay went silent");
         return 0;
     }
     if (client_member_expire(c, now, ev))
@@ -145,7 +145,7 @@ static int udp_idle(struct client *c, int wait_ms, struct client_event *ev)
     return 0;
 }
 
-static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
+static int udp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     struct client_udp *t = c->tp;
     udp_timers(c, clock_now_us());
@@ -157,7 +157,7 @@ static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
             return udp_idle(c, wait_ms, ev);
         char text[PROTO_TEXT_MAX + 1];
         snprintf(text, sizeof text, "recvfrom: %s", strerror(errno));
-        client_go_dead(c, "socket", text);
+        client_go_dead(c, RICOCHET_END_SOCKET, text);
         return 0;
     }
     uint64_t now = clock_now_us();
@@ -178,19 +178,19 @@ static int udp_step(struct client *c, int wait_ms, struct client_event *ev)
     return client_receive_message(c, PROTO_CHANNEL_DATAGRAM, 0, t->rxbuf, (size_t)n, now, ev);
 }
 
-static bool udp_ready(const struct client *c)
+static bool udp_ready(const struct ricochet *c)
 {
     (void)c;
     return true; /* no connection to wait for */
 }
 
-static int udp_send_control(struct client *c, char *buf, size_t len)
+static int udp_send_control(struct ricochet *c, char *buf, size_t len)
 {
     udp_send(c, buf, udp_pad(buf, len));
     return 0;
 }
 
-static int udp_send_state(struct client *c, const struct proto_mode_info *mi,
+static int udp_send_state(struct ricochet *c, const struct proto_mode_info *mi,
                           const uint8_t *buf, size_t len)
 {
     (void)mi; /* a bare socket has no channels and no flags */
@@ -198,18 +198,18 @@ static int udp_send_state(struct client *c, const struct proto_mode_info *mi,
     return 0;
 }
 
-static void udp_nothing(struct client *c)
+static void udp_nothing(struct ricochet *c)
 {
     (void)c; /* nothing queued, no link to drop */
 }
 
-static int udp_fd(const struct client *c)
+static int udp_fd(const struct ricochet *c)
 {
     const struct client_udp *t = c->tp;
     return t ? t->fd : -1;
 }
 
-static void udp_netinfo(const struct client *c, struct client_netinfo *info)
+static void udp_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
     (void)c; /* every byte is counted as it goes; no RTT of our own */
     (void)info;

@@ -25,7 +25,7 @@
 #define CREATE_SERVICE_EVERY 64     /* clients created between services in swarm_create */
 
 struct swarm_member {
-    struct client *c;
+    struct ricochet *c;
     size_t hub;       /* index in hubs, or SIZE_MAX: its own socket */
     char name[PROTO_NAME_MAX + 1];
     enum proto_mode mode;
@@ -166,7 +166,8 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     m->hub = SIZE_MAX;
     struct client_config cc = {.host = cfg->host, .port = cfg->port, .room = room,
                                .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
-                               .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i};
+                               .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
+                               .no_histograms = !cfg->client_histograms};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
     if (on_hub(cfg, sw->per_host, i)) {
@@ -177,7 +178,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     if (!(m->c = client_create(&cc, why, sizeof why)))
         goto fail;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
-    if (!cc.hub && epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_socket_fd(m->c), &ev) != 0) {
+    if (!cc.hub && epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &ev) != 0) {
         snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));
         goto fail;
     }
@@ -248,7 +249,7 @@ void swarm_destroy(struct swarm *sw)
     if (!sw)
         return;
     for (size_t i = 0; sw->m && i < sw->n; i++)
-        client_destroy(sw->m[i].c);
+        ricochet_close(sw->m[i].c);
     for (size_t h = 0; sw->hubs && h < sw->n_hubs; h++)
         client_hub_destroy(sw->hubs[h]); /* after its clients: sends their goodbyes */
     if (sw->ep >= 0)
@@ -259,7 +260,7 @@ void swarm_destroy(struct swarm *sw)
     free(sw);
 }
 
-int swarm_adopt(struct swarm *sw, struct client *c, const char *name, double rate_hz,
+int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double rate_hz,
                 char *err, size_t err_cap)
 {
     if (!(rate_hz >= 0)) {
@@ -276,7 +277,7 @@ int swarm_adopt(struct swarm *sw, struct client *c, const char *name, double rat
         sw->cap *= 2;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = sw->n};
-    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_socket_fd(c), &ev) != 0) {
+    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(c), &ev) != 0) {
         snprintf(err, err_cap, "%s: epoll_ctl: %s", name, strerror(errno));
         return -1;
     }
@@ -289,7 +290,7 @@ int swarm_adopt(struct swarm *sw, struct client *c, const char *name, double rat
 }
 
 size_t swarm_size(const struct swarm *sw) { return sw->n; }
-struct client *swarm_client(const struct swarm *sw, size_t i) { return sw->m[i].c; }
+struct ricochet *swarm_client(const struct swarm *sw, size_t i) { return sw->m[i].c; }
 const char *swarm_name(const struct swarm *sw, size_t i) { return sw->m[i].name; }
 enum proto_mode swarm_mode(const struct swarm *sw, size_t i) { return sw->m[i].mode; }
 bool swarm_dead(const struct swarm *sw, size_t i) { return sw->m[i].dead; }
@@ -337,12 +338,12 @@ size_t swarm_alive(const struct swarm *sw)
     return n;
 }
 
-static void on_event(struct swarm *sw, size_t i, const struct client_event *ev)
+static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev)
 {
     struct swarm_member *m = &sw->m[i];
-    if (ev->type == CLIENT_EV_DISCONNECTED)
+    if (ev->type == RICOCHET_EV_DISCONNECTED)
         m->dead = true;
-    if (ev->type == CLIENT_EV_STATE && ev->id != client_id(m->c)) {
+    if (ev->type == RICOCHET_EV_STATE && ev->id != ricochet_id(m->c)) {
         sw->stats.received++;
         /* corrected by the clocks' offsets to the relay; not yet known: none */
         if (ev->latency_known && ev->latency_us >= 0)
@@ -355,7 +356,7 @@ static void on_event(struct swarm *sw, size_t i, const struct client_event *ev)
 }
 
 /* A hub's event: cfg.user is the member's index (m may move: swarm_adopt). */
-static void on_hub_event(void *ctx, struct client *c, void *user, const struct client_event *ev)
+static void on_hub_event(void *ctx, struct ricochet *c, void *user, const struct ricochet_event *ev)
 {
     (void)c;
     on_event(ctx, (size_t)(uintptr_t)user, ev);
@@ -372,9 +373,9 @@ static void service_hub(struct swarm *sw, size_t h)
 static void drain_one(struct swarm *sw, size_t i)
 {
     struct swarm_member *m = &sw->m[i];
-    struct client_event ev;
+    struct ricochet_event ev;
     for (int k = 0; k < EVENTS_PER_DRAIN && !m->dead; k++) {
-        int got = client_poll(m->c, 0, &ev);
+        int got = ricochet_poll(m->c, 0, &ev);
         if (got < 0)
             m->dead = true;
         if (got <= 0)
@@ -383,7 +384,7 @@ static void drain_one(struct swarm *sw, size_t i)
     }
     if (m->dead && !m->unwatched && m->hub == SIZE_MAX) {
         /* nobody reads it any more: a readable socket would wake us for ever */
-        epoll_ctl(sw->ep, EPOLL_CTL_DEL, client_socket_fd(m->c), NULL);
+        epoll_ctl(sw->ep, EPOLL_CTL_DEL, ricochet_fd(m->c), NULL);
         m->unwatched = true;
     }
 }
@@ -440,13 +441,13 @@ int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
             struct swarm_member *m = &sw->m[i];
             if (m->dead) {
                 snprintf(err, err_cap, "%s could not join %s:%u: %s", m->name, sw->cfg.host,
-                         (unsigned)sw->cfg.port, client_end_reason(m->c));
+                         (unsigned)sw->cfg.port, ricochet_end_reason(m->c));
                 return -1;
             }
             size_t members;
             client_members(m->c, &members);
             /* an adopted client's room is the caller's business */
-            ready += client_joined(m->c) &&
+            ready += ricochet_joined(m->c) &&
                      (!see_room || i >= sw->cfg.clients || !proto_mode_info(m->mode)->enet ||
                       members + 1 >= swarm_room_members(sw, i));
         }
@@ -477,7 +478,7 @@ void swarm_schedule(struct swarm *sw, uint64_t t0_us)
 }
 
 /* A circle per client: the content only has to be valid. */
-static void fill_default(size_t i, uint64_t k, struct proto_state *s)
+static void fill_default(size_t i, uint64_t k, struct ricochet_state *s)
 {
     float a = (float)((double)k * 0.05 + (double)i);
     s->x = 50.0f + 40.0f * cosf(a);
@@ -492,14 +493,14 @@ static void fill_default(size_t i, uint64_t k, struct proto_state *s)
 static void send_next(struct swarm *sw, size_t i)
 {
     struct swarm_member *m = &sw->m[i];
-    struct proto_state s;
-    memset(&s, 0, sizeof s);
-    s.send_us = m->next_us;
+    struct ricochet_state s = {.send_us = m->next_us};
     if (sw->hooks.fill)
         sw->hooks.fill(sw->hooks.ctx, i, m->next_us, &s);
     else
         fill_default(i, m->k, &s);
-    bool ok = !m->dead && client_send_state(m->c, &s, sw->cfg.payload) == 0;
+    struct proto_state ps = {.send_us = m->next_us, .x = s.x, .y = s.y, .vx = s.vx,
+                             .vy = s.vy, .heading = s.heading};
+    bool ok = !m->dead && client_send_state(m->c, &ps, sw->cfg.payload) == 0;
     if (ok)
         sw->stats.sent++;
     else
@@ -511,7 +512,7 @@ static void send_next(struct swarm *sw, size_t i)
     if (ok && m->hub != SIZE_MAX)
         sw->hub_dirty[m->hub] = true; /* one flush for all its clients */
     else if (ok)
-        client_flush(m->c);
+        ricochet_flush(m->c);
 }
 
 /* Every intended send time of a made client is t0 + period * i / N +

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "ricochet.h"
 
 /* ENet clients per shared host by default. A host's every service and
  * flush walks all its peer slots (ENet's send pass), so a few dozen peers
@@ -55,17 +56,20 @@ struct swarm_config {
     size_t payload;        /* datagram bytes (0 = the bare 40-byte state) */
     size_t per_host;       /* ENet clients sharing one host and socket (0: SWARM_PER_HOST;
                               1: each its own, with its own byte counts) */
+    bool client_histograms; /* each made client keeps its latency and round-trip
+                               histograms (ricochet_latency, _rtt): 220 KB a client;
+                               false: only the swarm's own latency histogram */
 };
 
 struct swarm_hooks {
     void *ctx;
     /* Fills the content of client i's state intended for t_us (send_us is
      * already t_us; seq and sender are the library's). NULL: a circle. */
-    void (*fill)(void *ctx, size_t i, uint64_t t_us, struct proto_state *s);
+    void (*fill)(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s);
     /* Called after each send (ok false: the send failed). May be NULL. */
     void (*sent)(void *ctx, size_t i, uint64_t t_us, bool ok);
     /* Every event of every client, in order per client. May be NULL. */
-    void (*event)(void *ctx, size_t i, const struct client_event *ev);
+    void (*event)(void *ctx, size_t i, const struct ricochet_event *ev);
 };
 
 struct swarm_stats {
@@ -92,11 +96,11 @@ void swarm_destroy(struct swarm *sw);
  * a second from the next swarm_schedule, its first at t0 (0: never sends),
  * padded to cfg.payload. name is for messages. Returns 0, or -1 with a
  * message in err (the client is still the caller's). */
-int swarm_adopt(struct swarm *sw, struct client *c, const char *name, double rate_hz,
+int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double rate_hz,
                 char *err, size_t err_cap);
 
 size_t swarm_size(const struct swarm *sw);
-struct client *swarm_client(const struct swarm *sw, size_t i);
+struct ricochet *swarm_client(const struct swarm *sw, size_t i);
 const char *swarm_name(const struct swarm *sw, size_t i);
 enum proto_mode swarm_mode(const struct swarm *sw, size_t i);
 /* A made client's room (0-based) and its members, i included; an adopted

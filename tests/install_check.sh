@@ -1,7 +1,9 @@
 #!/bin/sh
 # install_check.sh: make install puts the five programs and their manual
-# pages under DESTDIR/PREFIX, and make uninstall (same variables) removes
-# every file install put there. Builds the release programs if needed.
+# pages, and libricochet (header, shared and static library, pkg-config
+# file, manual page), under DESTDIR/PREFIX, and make uninstall (same
+# variables) removes every file install put there. Builds the release
+# programs if needed.
 set -eu
 cd "$(dirname "$0")/.."
 dest=$(mktemp -d)
@@ -13,9 +15,13 @@ for p in relay bot client netsim bench; do
     test -s "$dest$prefix/share/man/man1/ricochet-$p.1" ||
         { echo "install_check: no share/man/man1/ricochet-$p.1"; exit 1; }
 done
-installed=$(find "$dest" -type f | wc -l)
+for f in include/ricochet/ricochet.h lib/libricochet.so lib/libricochet.a \
+    lib/pkgconfig/ricochet.pc share/man/man3/ricochet.3; do
+    test -e "$dest$prefix/$f" || { echo "install_check: no $f"; exit 1; }
+done
+installed=$(find "$dest" -type f -o -type l | wc -l)
 make -s uninstall DESTDIR="$dest" PREFIX="$prefix"
-left=$(find "$dest" -type f)
+left=$(find "$dest" -type f -o -type l)
 if [ -n "$left" ]; then
     echo "install_check: uninstall left: $left"
     exit 1

@@ -29,12 +29,12 @@
 
 #define WAIT_MS 10000
 
-static struct client *make_client(uint16_t port, enum proto_mode mode, uint32_t timeout_ms)
+static struct ricochet *make_client(uint16_t port, enum proto_mode mode, uint32_t timeout_ms)
 {
     struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = "r1",
                                 .name = "tester", .mode = mode, .timeout_ms = timeout_ms};
     char err[256];
-    struct client *c = client_create(&cfg, err, sizeof err);
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
     assert_non_null(c);
     return c;
 }
@@ -66,24 +66,24 @@ static void check_no_answer(enum proto_mode mode)
 {
     uint16_t port;
     int silent = harness_udp_socket(&port); /* bound but never answers */
-    struct client *c = make_client(port, mode, 400);
+    struct ricochet *c = make_client(port, mode, 400);
     struct proto_state s = {.x = 1};
-    assert_int_equal(client_send_state(c, &s, 0), -1); /* not joined */
-    assert_int_equal(client_id(c), 0);
+    assert_int_equal(client_send_state(c, &s, 0), RICOCHET_E_NOT_JOINED); /* not joined */
+    assert_int_equal(ricochet_id(c), 0);
     uint64_t start = clock_now_ms();
-    struct client_event ev;
+    struct ricochet_event ev;
     int r;
-    while ((r = client_poll(c, 50, &ev)) == 0 && clock_now_ms() - start < WAIT_MS) {
+    while ((r = ricochet_poll(c, 50, &ev)) == 0 && clock_now_ms() - start < WAIT_MS) {
     }
     assert_int_equal(r, 1);
-    assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
-    assert_non_null(ev.control);
-    assert_true(strlen(ev.control->text) > 0);
+    assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
+    assert_true(strlen(ev.code) > 0);
+    assert_true(strlen(ev.text) > 0);
     assert_true(clock_now_ms() - start >= 350);
-    assert_int_equal(client_poll(c, 0, &ev), -1);
-    assert_int_equal(client_poll(c, 10, &ev), -1);
-    assert_false(client_joined(c));
-    client_destroy(c);
+    assert_int_equal(ricochet_poll(c, 0, &ev), -1);
+    assert_int_equal(ricochet_poll(c, 10, &ev), -1);
+    assert_false(ricochet_joined(c));
+    ricochet_close(c);
     close(silent);
 }
 
@@ -124,7 +124,7 @@ static ssize_t fake_recv_now(struct fake_udp *f, char *buf, size_t cap)
 
 /* Receives one datagram (polling the client meanwhile, if any); returns its
  * length or -1 on timeout. */
-static int fake_recv(struct fake_udp *f, struct client *c, char *buf, size_t cap,
+static int fake_recv(struct fake_udp *f, struct ricochet *c, char *buf, size_t cap,
                      int timeout_ms)
 {
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
@@ -132,9 +132,9 @@ static int fake_recv(struct fake_udp *f, struct client *c, char *buf, size_t cap
         ssize_t n = fake_recv_now(f, buf, cap - 1);
         if (n >= 0)
             return (int)n;
-        struct client_event ev;
+        struct ricochet_event ev;
         if (c)
-            client_poll(c, 5, &ev); /* keeps the client's timers going */
+            ricochet_poll(c, 5, &ev); /* keeps the client's timers going */
         else
             poll(&(struct pollfd){.fd = f->fd, .events = POLLIN}, 1, 5);
     }
@@ -143,7 +143,7 @@ static int fake_recv(struct fake_udp *f, struct client *c, char *buf, size_t cap
 
 /* A fake relay on an ephemeral port and a udp client of it (room r1, name
  * tester) that gives up after timeout_ms. */
-static struct client *fake_udp_open(struct fake_udp *f, uint32_t timeout_ms)
+static struct ricochet *fake_udp_open(struct fake_udp *f, uint32_t timeout_ms)
 {
     memset(f, 0, sizeof *f);
     f->fd = harness_udp_socket(&f->port);
@@ -200,12 +200,12 @@ static void fake_error(struct fake_udp *f, const char *code, const char *text)
 }
 
 /* Polls until an event of type t arrives (others are skipped but counted). */
-static bool wait_event(struct client *c, enum client_event_type t, struct client_event *ev,
+static bool wait_event(struct ricochet *c, enum ricochet_event_type t, struct ricochet_event *ev,
                        int timeout_ms, int *skipped)
 {
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     while (clock_now_ms() < deadline) {
-        int r = client_poll(c, 10, ev);
+        int r = ricochet_poll(c, 10, ev);
         if (r < 0)
             return false;
         if (r == 1) {
@@ -222,7 +222,7 @@ static void test_udp_fake_relay(void **state)
 {
     (void)state;
     struct fake_udp f;
-    struct client *c = fake_udp_open(&f, 2500);
+    struct ricochet *c = fake_udp_open(&f, 2500);
     static char buf[PROTO_CONTROL_MAX + 1];
     static struct proto_control m;
 
@@ -245,12 +245,12 @@ static void test_udp_fake_relay(void **state)
     fake_send(&f, "{\"type\":\"welcome\"}", 18);
     fake_send(&f, "\x07garbage", 8);
     fake_send_state(&f, 7, 1, 1.0f);
-    struct client_event ev;
+    struct ricochet_event ev;
     for (int k = 0; k < 20; k++) {
-        int r = client_poll(c, 5, &ev);
+        int r = ricochet_poll(c, 5, &ev);
         assert_true(r == 0);
     }
-    assert_false(client_joined(c));
+    assert_false(ricochet_joined(c));
 
     /* The welcome: my id 5, one member (7) with a last state. */
     memset(&m, 0, sizeof m);
@@ -266,9 +266,9 @@ static void test_udp_fake_relay(void **state)
     m.roster[1].id = 5; /* myself: not a member */
     snprintf(m.roster[1].name, sizeof m.roster[1].name, "tester");
     fake_send_control(&f, &m);
-    assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
-    assert_int_equal(client_id(c), 5);
-    assert_true(client_joined(c));
+    assert_true(wait_event(c, RICOCHET_EV_WELCOME, &ev, WAIT_MS, NULL));
+    assert_int_equal(ricochet_id(c), 5);
+    assert_true(ricochet_joined(c));
     size_t n;
     client_members(c, &n);
     assert_int_equal(n, 1);
@@ -295,10 +295,10 @@ static void test_udp_fake_relay(void **state)
     int states = 0, others = 0;
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     while (states < 13 && clock_now_ms() < deadline) {
-        int r = client_poll(c, 10, &ev);
-        if (r == 1 && ev.type == CLIENT_EV_STATE) {
+        int r = ricochet_poll(c, 10, &ev);
+        if (r == 1 && ev.type == RICOCHET_EV_STATE) {
             states++;
-            assert_int_equal(ev.arrived_as, PROTO_MODE_UDP);
+            assert_int_equal(ev.mode, PROTO_MODE_UDP);
             assert_int_equal(ev.id, ev.state.sender);
             assert_true(ev.id == 7 || ev.id == 9);
         } else if (r == 1) {
@@ -327,26 +327,26 @@ static void test_udp_fake_relay(void **state)
         sendto(other, sb, sizeof sb, 0, (struct sockaddr *)&f.peer, sizeof f.peer);
     }
     for (int k = 0; k < 10; k++)
-        assert_true(client_poll(c, 5, &ev) == 0 || ev.type != CLIENT_EV_STATE);
+        assert_true(ricochet_poll(c, 5, &ev) == 0 || ev.type != RICOCHET_EV_STATE);
     close(other);
 
     /* Notices: joined 9 (name filled in), left 7 with reason timeout. */
     fake_notice(&f, PROTO_CTL_JOINED, 9, "nine", PROTO_LEFT_QUIT, NULL);
-    assert_true(wait_event(c, CLIENT_EV_JOINED, &ev, WAIT_MS, NULL));
+    assert_true(wait_event(c, RICOCHET_EV_JOINED, &ev, WAIT_MS, NULL));
     assert_int_equal(ev.id, 9);
     assert_string_equal(client_member(c, 9)->name, "nine");
     fake_notice(&f, PROTO_CTL_LEFT, 7, "seven", PROTO_LEFT_TIMEOUT, NULL);
-    assert_true(wait_event(c, CLIENT_EV_LEFT, &ev, WAIT_MS, NULL));
+    assert_true(wait_event(c, RICOCHET_EV_LEFT, &ev, WAIT_MS, NULL));
     assert_int_equal(ev.id, 7);
-    assert_int_equal(ev.control->reason, PROTO_LEFT_TIMEOUT);
+    assert_string_equal(ev.code, "timeout");
     /* Still readable during the event (for final stats), gone after. */
     assert_non_null(client_member(c, 7));
-    client_poll(c, 0, &ev);
+    ricochet_poll(c, 0, &ev);
     assert_null(client_member(c, 7));
     /* A late state from a member who left does not bring it back. */
     fake_send_state(&f, 7, 13, 1.0f);
     for (int k = 0; k < 10; k++)
-        client_poll(c, 5, &ev);
+        ricochet_poll(c, 5, &ev);
     assert_null(client_member(c, 7));
 
     /* The client sends its states to the relay, sender 0, seq from 1. */
@@ -364,7 +364,8 @@ static void test_udp_fake_relay(void **state)
     assert_int_equal(got.sender, 0);
     assert_int_equal(got.seq, 1);
     assert_int_equal(got.send_us, 123);
-    assert_int_equal(client_set_mode(c, PROTO_MODE_RELIABLE), -1); /* udp is fixed */
+    /* udp is fixed */
+    assert_int_equal(ricochet_set_mode(c, RICOCHET_MODE_RELIABLE), RICOCHET_E_UNSUPPORTED);
 
     /* Silence from the relay: pings go out, then DISCONNECTED. */
     bool pinged = false;
@@ -378,16 +379,16 @@ static void test_udp_fake_relay(void **state)
                 m.type == PROTO_CTL_PING)
                 pinged = true;
         }
-        r = client_poll(c, 10, &ev);
-        if (r == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+        r = ricochet_poll(c, 10, &ev);
+        if (r == 1 && ev.type == RICOCHET_EV_DISCONNECTED)
             break;
     }
     assert_true(pinged);
     assert_int_equal(r, 1);
-    assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
-    assert_int_equal(client_poll(c, 0, &ev), -1);
-    assert_int_equal(client_send_state(c, &s, 0), -1);
-    client_destroy(c);
+    assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
+    assert_int_equal(ricochet_poll(c, 0, &ev), -1);
+    assert_int_equal(client_send_state(c, &s, 0), RICOCHET_E_NOT_JOINED);
+    ricochet_close(c);
     close(f.fd);
 }
 
@@ -396,22 +397,23 @@ static void test_udp_join_refused(void **state)
 {
     (void)state;
     struct fake_udp f;
-    struct client *c = fake_udp_open(&f, 3000);
+    struct ricochet *c = fake_udp_open(&f, 3000);
     static char buf[PROTO_CONTROL_MAX + 1];
     assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
     fake_error(&f, "room_full", "room r1 is full");
-    struct client_event ev;
-    assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, NULL));
-    assert_string_equal(ev.control->code, "room_full");
-    assert_string_equal(client_end_reason(c), "");
-    assert_int_equal(client_poll(c, 100, &ev), 1);
-    assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
+    struct ricochet_event ev;
+    assert_true(wait_event(c, RICOCHET_EV_ERROR, &ev, WAIT_MS, NULL));
+    assert_string_equal(ev.code, "room_full");
+    assert_string_equal(ricochet_end_reason(c), "");
+    assert_int_equal(ricochet_poll(c, 100, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
     /* The relay's code and message, not a generic join failure. */
-    assert_string_equal(ev.control->code, "room_full");
-    assert_string_equal(ev.control->text, "room r1 is full");
-    assert_string_equal(client_end_reason(c), "relay refused the join: room_full (room r1 is full)");
-    assert_int_equal(client_poll(c, 0, &ev), -1);
-    client_destroy(c);
+    assert_string_equal(ev.code, "room_full");
+    assert_string_equal(ev.text, "room r1 is full");
+    assert_string_equal(ricochet_end_reason(c),
+                        "relay refused the join: room_full (room r1 is full)");
+    assert_int_equal(ricochet_poll(c, 0, &ev), -1);
+    ricochet_close(c);
     close(f.fd);
 }
 
@@ -442,28 +444,28 @@ static void test_refusals_distinguishable(void **state)
         struct client_config cfg = {.room = "r1", .name = "me", .mode = PROTO_MODE_UDP,
                                     .timeout_ms = 5000};
         char err[128], json[512];
-        struct client *c = client_create_detached(&cfg, err, sizeof err);
+        struct ricochet *c = client_create_detached(&cfg, err, sizeof err);
         assert_non_null(c);
-        struct client_event ev;
+        struct ricochet_event ev;
         uint64_t t = 1000000;
         if (cases[k].joined) {
             int n = snprintf(json, sizeof json,
                              "{\"type\":\"welcome\",\"id\":4,\"room\":\"r1\",\"roster\":[]}");
             assert_int_equal(client_receive(c, PROTO_CHANNEL_DATAGRAM, 0, (uint8_t *)json,
                                             (size_t)n, t, &ev), 1);
-            assert_int_equal(ev.type, CLIENT_EV_WELCOME);
+            assert_int_equal(ev.type, RICOCHET_EV_WELCOME);
         }
         int n = snprintf(json, sizeof json, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"%s\"}",
                          cases[k].code, cases[k].text);
         assert_int_equal(client_receive(c, PROTO_CHANNEL_DATAGRAM, 0, (uint8_t *)json,
                                         (size_t)n, t, &ev), 1);
-        assert_int_equal(ev.type, CLIENT_EV_ERROR);
-        assert_int_equal(client_poll(c, 0, &ev), 1);
-        assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
-        assert_string_equal(ev.control->code, cases[k].code);
-        assert_string_equal(ev.control->text, cases[k].text);
-        assert_string_equal(client_end_reason(c), cases[k].reason);
-        client_destroy(c);
+        assert_int_equal(ev.type, RICOCHET_EV_ERROR);
+        assert_int_equal(ricochet_poll(c, 0, &ev), 1);
+        assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
+        assert_string_equal(ev.code, cases[k].code);
+        assert_string_equal(ev.text, cases[k].text);
+        assert_string_equal(ricochet_end_reason(c), cases[k].reason);
+        ricochet_close(c);
     }
 }
 
@@ -494,7 +496,7 @@ static void fake_not_joined(struct fake_udp *f)
 
 /* Waits for the next datagram of the given control type (states and other
  * control messages are skipped); returns its arrival time in ms or 0. */
-static uint64_t fake_expect(struct fake_udp *f, struct client *c, enum proto_ctl_type type,
+static uint64_t fake_expect(struct fake_udp *f, struct ricochet *c, enum proto_ctl_type type,
                             int timeout_ms)
 {
     static char buf[PROTO_CONTROL_MAX + 1];
@@ -510,7 +512,7 @@ static uint64_t fake_expect(struct fake_udp *f, struct client *c, enum proto_ctl
 }
 
 /* Waits for a state datagram from the client; returns its seq, or 0. */
-static uint32_t fake_expect_state(struct fake_udp *f, struct client *c)
+static uint32_t fake_expect_state(struct fake_udp *f, struct ricochet *c)
 {
     static char buf[PROTO_CONTROL_MAX + 1];
     uint64_t deadline = clock_now_ms() + WAIT_MS;
@@ -531,16 +533,16 @@ static void test_udp_rejoin(void **state)
 {
     (void)state;
     struct fake_udp f;
-    struct client *c = fake_udp_open(&f, 3000);
+    struct ricochet *c = fake_udp_open(&f, 3000);
     assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
     const uint32_t ids1[] = {7, 8};
     const char *const names1[] = {"seven", "eight"};
     fake_welcome(&f, 5, ids1, names1, 2);
-    struct client_event ev;
-    assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
-    assert_int_equal(client_id(c), 5);
+    struct ricochet_event ev;
+    assert_true(wait_event(c, RICOCHET_EV_WELCOME, &ev, WAIT_MS, NULL));
+    assert_int_equal(ricochet_id(c), 5);
     fake_send_state(&f, 7, 1, 1.0f);
-    assert_true(wait_event(c, CLIENT_EV_STATE, &ev, WAIT_MS, NULL));
+    assert_true(wait_event(c, RICOCHET_EV_STATE, &ev, WAIT_MS, NULL));
     struct proto_state s = {.send_us = clock_now_us(), .x = 2.0f};
     assert_int_equal(client_send_state(c, &s, 0), 0);
     assert_int_equal(fake_expect_state(&f, c), 1);
@@ -548,12 +550,12 @@ static void test_udp_rejoin(void **state)
     /* The relay answers the state with not_joined: it has expired us. */
     fake_not_joined(&f);
     int skipped = 0;
-    assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, &skipped));
+    assert_true(wait_event(c, RICOCHET_EV_ERROR, &ev, WAIT_MS, &skipped));
     assert_int_equal(skipped, 0);
-    assert_string_equal(ev.control->code, "not_joined");
-    assert_false(client_joined(c));
-    assert_int_equal(client_id(c), 5); /* the old id until the new welcome */
-    assert_int_equal(client_send_state(c, &s, 0), -1);
+    assert_string_equal(ev.code, "not_joined");
+    assert_false(ricochet_joined(c));
+    assert_int_equal(ricochet_id(c), 5); /* the old id until the new welcome */
+    assert_int_equal(client_send_state(c, &s, 0), RICOCHET_E_NOT_JOINED);
     assert_non_null(client_member(c, 7)); /* readable during the event */
 
     /* It joins again at once, then every 250 ms; the table is empty. */
@@ -564,22 +566,22 @@ static void test_udp_rejoin(void **state)
     size_t n;
     client_members(c, &n);
     assert_int_equal(n, 0);
-    assert_false(client_joined(c));
+    assert_false(ricochet_joined(c));
     /* A stale not_joined (answering something sent before) and a state
      * while rejoining: no event, and no end of the session. */
     fake_not_joined(&f);
     fake_send_state(&f, 7, 2, 1.0f);
     for (int k = 0; k < 10; k++)
-        assert_int_equal(client_poll(c, 5, &ev), 0);
+        assert_int_equal(ricochet_poll(c, 5, &ev), 0);
 
     /* The new welcome: a new id and roster, a second WELCOME event. */
     const uint32_t ids2[] = {7, 11};
     const char *const names2[] = {"seven", "eleven"};
     fake_welcome(&f, 9, ids2, names2, 2);
-    assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
+    assert_true(wait_event(c, RICOCHET_EV_WELCOME, &ev, WAIT_MS, NULL));
     assert_int_equal(ev.id, 9);
-    assert_int_equal(client_id(c), 9);
-    assert_true(client_joined(c));
+    assert_int_equal(ricochet_id(c), 9);
+    assert_true(ricochet_joined(c));
     client_members(c, &n);
     assert_int_equal(n, 2);
     assert_null(client_member(c, 8));
@@ -587,12 +589,12 @@ static void test_udp_rejoin(void **state)
 
     /* States flow again both ways; my seq goes on counting. */
     fake_send_state(&f, 11, 1, 3.0f);
-    assert_true(wait_event(c, CLIENT_EV_STATE, &ev, WAIT_MS, NULL));
+    assert_true(wait_event(c, RICOCHET_EV_STATE, &ev, WAIT_MS, NULL));
     assert_int_equal(ev.id, 11);
     assert_int_equal(client_member(c, 11)->stats.received, 1);
     assert_int_equal(client_send_state(c, &s, 0), 0);
     assert_int_equal(fake_expect_state(&f, c), 2);
-    client_destroy(c);
+    ricochet_close(c);
     assert_true(fake_expect(&f, NULL, PROTO_CTL_LEAVE, 1000) > 0);
     close(f.fd);
 }
@@ -602,13 +604,13 @@ static void test_udp_rejoin_gives_up(void **state)
 {
     (void)state;
     struct fake_udp f;
-    struct client *c = fake_udp_open(&f, 700);
+    struct ricochet *c = fake_udp_open(&f, 700);
     assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
     fake_welcome(&f, 5, NULL, NULL, 0);
-    struct client_event ev;
-    assert_true(wait_event(c, CLIENT_EV_WELCOME, &ev, WAIT_MS, NULL));
+    struct ricochet_event ev;
+    assert_true(wait_event(c, RICOCHET_EV_WELCOME, &ev, WAIT_MS, NULL));
     fake_not_joined(&f);
-    assert_true(wait_event(c, CLIENT_EV_ERROR, &ev, WAIT_MS, NULL));
+    assert_true(wait_event(c, RICOCHET_EV_ERROR, &ev, WAIT_MS, NULL));
     uint64_t t0 = clock_now_ms();
     int joins = 0;
     uint64_t deadline = t0 + WAIT_MS;
@@ -618,19 +620,19 @@ static void test_udp_rejoin_gives_up(void **state)
         ssize_t k = fake_recv_now(&f, buf, sizeof buf - 1);
         if (k > 0 && strstr(buf, "\"join\""))
             joins++;
-        r = client_poll(c, 10, &ev);
-        if (r == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+        r = ricochet_poll(c, 10, &ev);
+        if (r == 1 && ev.type == RICOCHET_EV_DISCONNECTED)
             break;
         assert_int_equal(r, 0); /* nothing else happens meanwhile */
     }
     assert_int_equal(r, 1);
-    assert_int_equal(ev.type, CLIENT_EV_DISCONNECTED);
-    assert_string_equal(ev.control->code, "timeout");
+    assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
+    assert_string_equal(ev.code, "timeout");
     uint64_t took = clock_now_ms() - t0;
     assert_true(took >= 650 && took < 3000);
     assert_true(joins >= 2);
-    assert_int_equal(client_poll(c, 0, &ev), -1);
-    client_destroy(c);
+    assert_int_equal(ricochet_poll(c, 0, &ev), -1);
+    ricochet_close(c);
     close(f.fd);
 }
 
@@ -645,7 +647,7 @@ static void test_udp_member_expiry(void **state)
     (void)state;
     const uint32_t timeout_ms = 600;
     struct fake_udp f;
-    struct client *c = fake_udp_open(&f, timeout_ms);
+    struct ricochet *c = fake_udp_open(&f, timeout_ms);
     assert_true(fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS) > 0);
     /* 7 never sends, 8 stops after 400 ms, 9 keeps sending (and keeps the
      * relay audible: the client's own timeout is short). */
@@ -657,10 +659,10 @@ static void test_udp_member_expiry(void **state)
     int lefts = 0, states8 = 0;
     uint32_t seq = 0;
     uint64_t next_send = t0;
-    struct client_event ev;
+    struct ricochet_event ev;
     while (clock_now_ms() - t0 < 1800) {
         uint64_t now = clock_now_ms();
-        if (now >= next_send && client_joined(c)) {
+        if (now >= next_send && ricochet_joined(c)) {
             seq++;
             fake_send_state(&f, 9, seq, 9.0f);
             if (now - t0 < 400) {
@@ -669,27 +671,24 @@ static void test_udp_member_expiry(void **state)
             }
             next_send = now + 50;
         }
-        int r = client_poll(c, 5, &ev);
+        int r = ricochet_poll(c, 5, &ev);
         assert_true(r >= 0);
-        if (r == 1 && ev.type == CLIENT_EV_STATE && ev.id == 8)
+        if (r == 1 && ev.type == RICOCHET_EV_STATE && ev.id == 8)
             states8++;
-        if (r == 1 && ev.type == CLIENT_EV_LEFT) {
+        if (r == 1 && ev.type == RICOCHET_EV_LEFT) {
             assert_true(ev.id == 7 || ev.id == 8);
             assert_int_equal(left_at[ev.id], 0); /* once each */
             left_at[ev.id] = clock_now_ms();
             lefts++;
-            assert_non_null(ev.control);
-            assert_int_equal(ev.control->type, PROTO_CTL_LEFT);
-            assert_int_equal(ev.control->id, ev.id);
-            assert_int_equal(ev.control->reason, PROTO_LEFT_TIMEOUT);
-            assert_string_equal(ev.control->name, names[ev.id - 7]);
+            assert_string_equal(ev.code, "timeout");
+            assert_string_equal(ev.name, names[ev.id - 7]);
             /* still listed during the event, for its stats */
             const struct client_member *m = client_member(c, ev.id);
             assert_non_null(m);
             if (ev.id == 8)
                 assert_true(m->stats.received > 0);
         }
-        assert_true(r != 1 || ev.type != CLIENT_EV_DISCONNECTED);
+        assert_true(r != 1 || ev.type != RICOCHET_EV_DISCONNECTED);
     }
     assert_int_equal(lefts, 2);
     assert_true(states8 > 0);
@@ -698,13 +697,13 @@ static void test_udp_member_expiry(void **state)
     assert_null(client_member(c, 7));
     assert_null(client_member(c, 8));
     assert_non_null(client_member(c, 9));
-    assert_true(client_joined(c));
+    assert_true(ricochet_joined(c));
 
     /* 8 was only quiet: its next state lists it again, with its name. */
     fake_send_state(&f, 9, ++seq, 9.0f); /* 9 (and the relay) still audible */
     fake_send_state(&f, 8, seq, 8.0f);
     do
-        assert_true(wait_event(c, CLIENT_EV_STATE, &ev, WAIT_MS, NULL));
+        assert_true(wait_event(c, RICOCHET_EV_STATE, &ev, WAIT_MS, NULL));
     while (ev.id == 9);
     assert_int_equal(ev.id, 8);
     assert_non_null(client_member(c, 8));
@@ -718,10 +717,10 @@ static void test_udp_member_expiry(void **state)
     bool chat = false;
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     while (!chat && clock_now_ms() < deadline) {
-        int r = client_poll(c, 10, &ev);
-        if (r == 1 && ev.type == CLIENT_EV_CHAT)
+        int r = ricochet_poll(c, 10, &ev);
+        if (r == 1 && ev.type == RICOCHET_EV_CHAT)
             chat = true;
-        else if (r == 1 && !(ev.type == CLIENT_EV_STATE && ev.id == 9))
+        else if (r == 1 && !(ev.type == RICOCHET_EV_STATE && ev.id == 9))
             skipped++;
     }
     assert_true(chat);
@@ -729,10 +728,10 @@ static void test_udp_member_expiry(void **state)
     /* ... and a late state from 7 now (the relay said it left) is dropped. */
     fake_send_state(&f, 7, 1, 7.0f);
     for (int k = 0; k < 10; k++)
-        assert_int_equal(client_poll(c, 5, &ev), 0);
+        assert_int_equal(ricochet_poll(c, 5, &ev), 0);
     assert_null(client_member(c, 7));
-    assert_true(client_joined(c));
-    client_destroy(c);
+    assert_true(ricochet_joined(c));
+    ricochet_close(c);
     close(f.fd);
 }
 

@@ -35,13 +35,13 @@
 
 /* A detached client named name in mode that got its welcome (id 1, nobody
  * else) at now_us. */
-static struct client *joined_detached_as(const char *name, enum proto_mode mode,
+static struct ricochet *joined_detached_as(const char *name, enum proto_mode mode,
                                          uint64_t now_us)
 {
     char err[256];
     struct client_config cfg = {.host = "127.0.0.1", .port = 1, .room = "r1",
                                 .name = name, .mode = mode};
-    struct client *c = client_create_detached(&cfg, err, sizeof err);
+    struct ricochet *c = client_create_detached(&cfg, err, sizeof err);
     assert_non_null(c);
     struct proto_control m;
     proto_control_init(&m, PROTO_CTL_WELCOME);
@@ -49,25 +49,25 @@ static struct client *joined_detached_as(const char *name, enum proto_mode mode,
     snprintf(m.room, sizeof m.room, "r1");
     static char json[PROTO_CONTROL_MAX];
     int jl = proto_control_encode(json, sizeof json, &m);
-    struct client_event ev;
+    struct ricochet_event ev;
     assert_int_equal(client_receive(c, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
                                     (const uint8_t *)json, (size_t)jl, now_us, &ev), 1);
-    assert_int_equal(ev.type, CLIENT_EV_WELCOME);
+    assert_int_equal(ev.type, RICOCHET_EV_WELCOME);
     return c;
 }
 
-static struct client *joined_detached(enum proto_mode mode, uint64_t now_us)
+static struct ricochet *joined_detached(enum proto_mode mode, uint64_t now_us)
 {
     return joined_detached_as("tester", mode, now_us);
 }
 
 /* Feeds one control message m as the relay sends it, at now_us. */
-static void feed_control(struct client *c, const struct proto_control *m, uint64_t now_us)
+static void feed_control(struct ricochet *c, const struct proto_control *m, uint64_t now_us)
 {
     static char json[PROTO_CONTROL_MAX];
     int jl = proto_control_encode(json, sizeof json, m);
     assert_true(jl > 0);
-    struct client_event ev;
+    struct ricochet_event ev;
     assert_true(client_receive(c, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
                                (const uint8_t *)json, (size_t)jl, now_us, &ev) >= 0);
 }
@@ -75,17 +75,17 @@ static void feed_control(struct client *c, const struct proto_control *m, uint64
 /* Feeds one state from sender with seq in mode, as the relay forwards it
  * (the mode table's downstream channel and flags), sent at send_us on the
  * sender's clock and received at now_us on mine. Returns its event. */
-static struct client_event feed_state_at(struct client *c, uint32_t sender, uint32_t seq,
+static struct ricochet_event feed_state_at(struct ricochet *c, uint32_t sender, uint32_t seq,
                                          enum proto_mode mode, uint64_t send_us, uint64_t now_us)
 {
     uint8_t buf[PROTO_STATE_SIZE];
     struct proto_state s = {.sender = sender, .seq = seq, .send_us = send_us};
     assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
     const struct proto_mode_info *mi = proto_mode_info(mode);
-    struct client_event ev;
+    struct ricochet_event ev;
     assert_int_equal(client_receive(c, mi->down_channel, mi->down_flags, buf, sizeof buf, now_us,
                                     &ev), 1);
-    assert_int_equal(ev.arrived_as, mode);
+    assert_int_equal(ev.mode, mode);
     assert_int_equal(ev.id, sender);
     assert_int_equal(ev.state.seq, seq);
     return ev;
@@ -93,9 +93,9 @@ static struct client_event feed_state_at(struct client *c, uint32_t sender, uint
 
 /* The same, sent at 1000, received at 2000. Returns 1 if it was delivered,
  * 0 if reported too old. */
-static int feed_state(struct client *c, uint32_t sender, uint32_t seq, enum proto_mode mode)
+static int feed_state(struct ricochet *c, uint32_t sender, uint32_t seq, enum proto_mode mode)
 {
-    return feed_state_at(c, sender, seq, mode, 1000, 2000).type == CLIENT_EV_STATE;
+    return feed_state_at(c, sender, seq, mode, 1000, 2000).type == RICOCHET_EV_STATE;
 }
 
 /* Sequenced keeps each sender's order: a state not after the newest one
@@ -105,7 +105,7 @@ static int feed_state(struct client *c, uint32_t sender, uint32_t seq, enum prot
 static void test_sequenced_filter_per_sender(void **state)
 {
     (void)state;
-    struct client *c = joined_detached(PROTO_MODE_SEQUENCED, 1000);
+    struct ricochet *c = joined_detached(PROTO_MODE_SEQUENCED, 1000);
     const enum proto_mode S = PROTO_MODE_SEQUENCED, U = PROTO_MODE_UNSEQUENCED;
     assert_int_equal(feed_state(c, 7, 10, S), 1);
     assert_int_equal(feed_state(c, 8, 20, S), 1);
@@ -123,7 +123,7 @@ static void test_sequenced_filter_per_sender(void **state)
     assert_int_equal(feed_state(c, 9, 0, S), 1);
     assert_int_equal(feed_state(c, 9, 0xfffffffeu, S), 0);
     assert_int_equal(feed_state(c, 9, 1, S), 1);
-    client_destroy(c);
+    ricochet_close(c);
 }
 
 /* Clocks three hours apart (the sender's behind mine, the relay's 5 s
@@ -138,11 +138,11 @@ static void test_latency_waits_for_both_clock_offsets(void **state)
     const uint64_t BEHIND = 10800000000;      /* the sender's clock: 3 h behind mine */
     const uint64_t RELAY_AHEAD = 5000000;     /* the relay's clock: 5 s ahead of mine */
     const enum proto_mode U = PROTO_MODE_UNSEQUENCED;
-    struct client *c = joined_detached(U, T);
+    struct ricochet *c = joined_detached(U, T);
     struct proto_control m;
     /* neither offset known: sent 2 ms before it arrived */
-    struct client_event ev = feed_state_at(c, 7, 1, U, T - BEHIND - 2000, T);
-    assert_int_equal(ev.type, CLIENT_EV_STATE);
+    struct ricochet_event ev = feed_state_at(c, 7, 1, U, T - BEHIND - 2000, T);
+    assert_int_equal(ev.type, RICOCHET_EV_STATE);
     assert_false(ev.latency_known);
     assert_int_equal(ev.latency_bound_us, 0);
     /* my offset known (pong: round trip 200 µs), the sender's not yet */
@@ -182,7 +182,7 @@ static void test_latency_waits_for_both_clock_offsets(void **state)
     assert_int_equal(mb->stats.latency_sum_us, 2000 + 2800);
     assert_int_equal(mb->stats.latency_max_us, 2800);
     assert_true(mb->stats.jitter_us == 800.0 / 16.0); /* from the two corrected only */
-    client_destroy(c);
+    ricochet_close(c);
 }
 
 /* An ENet host on 127.0.0.1 playing the relay (enet_initialize'd; the
@@ -206,15 +206,15 @@ static void test_enet_fake_relay(void **state)
     (void)state;
     uint16_t port;
     ENetHost *srv = fake_enet_relay(&port);
-    struct client *c = harness_client(port, "r1", "tester", PROTO_MODE_SEQUENCED, false);
+    struct ricochet *c = harness_client(port, "r1", "tester", PROTO_MODE_SEQUENCED, false);
     ENetPeer *peer = NULL;
     static struct proto_control m;
     bool got_join = false;
     uint64_t deadline = clock_now_ms() + WAIT_MS;
-    struct client_event ev;
+    struct ricochet_event ev;
     ENetEvent e;
     while (!got_join && clock_now_ms() < deadline) {
-        client_poll(c, 0, &ev);
+        ricochet_poll(c, 0, &ev);
         if (enet_host_service(srv, &e, 5) > 0) {
             if (e.type == ENET_EVENT_TYPE_CONNECT)
                 peer = e.peer;
@@ -269,30 +269,30 @@ static void test_enet_fake_relay(void **state)
         while (!seen && clock_now_ms() < deadline) {
             if (enet_host_service(srv, &e, 0) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
                 enet_packet_destroy(e.packet); /* the client's clock pings */
-            if (client_poll(c, 5, &ev) == 1 && ev.type == CLIENT_EV_STATE) {
+            if (ricochet_poll(c, 5, &ev) == 1 && ev.type == RICOCHET_EV_STATE) {
                 assert_int_equal(ev.id, 11);
-                assert_int_equal(ev.arrived_as, cases[k].expect);
+                assert_int_equal(ev.mode, cases[k].expect);
                 seen = true;
             }
         }
         assert_true(seen);
     }
-    assert_true(client_joined(c));
-    assert_int_equal(client_id(c), 3);
+    assert_true(ricochet_joined(c));
+    assert_int_equal(ricochet_id(c), 3);
 
     /* Sending in each mode uses the right channel and flags. */
     const enum proto_mode modes[3] = {PROTO_MODE_UNSEQUENCED, PROTO_MODE_SEQUENCED,
                                       PROTO_MODE_RELIABLE};
     for (int k = 0; k < 3; k++) {
-        assert_int_equal(client_set_mode(c, modes[k]), 0);
+        assert_int_equal(ricochet_set_mode(c, (enum ricochet_mode)modes[k]), RICOCHET_OK);
         assert_int_equal(client_mode(c), modes[k]);
         struct proto_state s = {.send_us = clock_now_us(), .x = 1};
         assert_int_equal(client_send_state(c, &s, 0), 0);
-        client_flush(c);
+        ricochet_flush(c);
         bool seen = false;
         deadline = clock_now_ms() + WAIT_MS;
         while (!seen && clock_now_ms() < deadline) {
-            client_poll(c, 0, &ev);
+            ricochet_poll(c, 0, &ev);
             if (enet_host_service(srv, &e, 5) <= 0 || e.type != ENET_EVENT_TYPE_RECEIVE)
                 continue;
             if (e.channelID == PROTO_CHANNEL_CONTROL) {
@@ -313,7 +313,7 @@ static void test_enet_fake_relay(void **state)
         }
         assert_true(seen);
     }
-    assert_int_equal(client_set_mode(c, PROTO_MODE_UDP), -1);
+    assert_int_equal(ricochet_set_mode(c, RICOCHET_MODE_UDP), RICOCHET_E_UNSUPPORTED);
 
     struct client_netinfo ni;
     client_netinfo(c, &ni);
@@ -327,13 +327,13 @@ static void test_enet_fake_relay(void **state)
     while (!down && clock_now_ms() < deadline) {
         if (enet_host_service(srv, &e, 0) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
             enet_packet_destroy(e.packet);
-        int r = client_poll(c, 5, &ev);
-        if (r == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+        int r = ricochet_poll(c, 5, &ev);
+        if (r == 1 && ev.type == RICOCHET_EV_DISCONNECTED)
             down = true;
     }
     assert_true(down);
-    assert_int_equal(client_poll(c, 0, &ev), -1);
-    client_destroy(c);
+    assert_int_equal(ricochet_poll(c, 0, &ev), -1);
+    ricochet_close(c);
     enet_host_destroy(srv);
     enet_deinitialize();
 }
@@ -345,13 +345,13 @@ static void test_enet_refused_by_disconnect_data(void **state)
     (void)state;
     uint16_t port;
     ENetHost *srv = fake_enet_relay(&port);
-    struct client *c = harness_client(port, "r1", "tester", PROTO_MODE_UNSEQUENCED, false);
-    struct client_event ev;
+    struct ricochet *c = harness_client(port, "r1", "tester", PROTO_MODE_UNSEQUENCED, false);
+    struct ricochet_event ev;
     ENetEvent e;
     bool down = false, closed = false;
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     while (!down && clock_now_ms() < deadline) {
-        if (client_poll(c, 5, &ev) == 1 && ev.type == CLIENT_EV_DISCONNECTED)
+        if (ricochet_poll(c, 5, &ev) == 1 && ev.type == RICOCHET_EV_DISCONNECTED)
             down = true;
         if (enet_host_service(srv, &e, 0) <= 0)
             continue;
@@ -363,10 +363,10 @@ static void test_enet_refused_by_disconnect_data(void **state)
         }
     }
     assert_true(down);
-    assert_string_equal(ev.control->code, "too_many_rooms");
-    assert_string_equal(client_end_reason(c), "relay refused the join: too_many_rooms "
+    assert_string_equal(ev.code, "too_many_rooms");
+    assert_string_equal(ricochet_end_reason(c), "relay refused the join: too_many_rooms "
                                               "(the relay has as many rooms as it allows)");
-    client_destroy(c);
+    ricochet_close(c);
     enet_host_destroy(srv);
     enet_deinitialize();
 }
@@ -389,7 +389,7 @@ static void test_every_mode_has_one_transport(void **state)
 
 /* The times client c pings at, clock timers run every ms from t to end,
  * each ping answered 1 ms later (the relay's clock 5 ms ahead). */
-static size_t ping_times(struct client *c, uint64_t t, uint64_t end, uint64_t *at, size_t cap)
+static size_t ping_times(struct ricochet *c, uint64_t t, uint64_t end, uint64_t *at, size_t cap)
 {
     size_t n = 0;
     uint64_t answer_at = 0, asked = 0;
@@ -423,7 +423,7 @@ static void clock_pings_are_jittered(void **state)
     (void)state;
     enum { CAP = 64 };
     uint64_t a[CAP], b[CAP];
-    struct client *c = joined_detached(PROTO_MODE_UNSEQUENCED, 1000);
+    struct ricochet *c = joined_detached(PROTO_MODE_UNSEQUENCED, 1000);
     size_t n = ping_times(c, 1000, 21000000, a, CAP);
     assert_true(n >= 10 + 16); /* 10 fast, then one every 0.75-1.25 s for ~19 s */
     uint64_t lo[2] = { UINT64_MAX, UINT64_MAX }, hi[2] = { 0, 0 };
@@ -437,16 +437,16 @@ static void clock_pings_are_jittered(void **state)
     }
     assert_true(hi[0] - lo[0] >= 10000);  /* not one fixed period */
     assert_true(hi[1] - lo[1] >= 100000);
-    client_destroy(c);
+    ricochet_close(c);
 
     /* another client (another name) on the same clock: other times */
-    struct client *d = joined_detached_as("tester-2", PROTO_MODE_UNSEQUENCED, 1000);
+    struct ricochet *d = joined_detached_as("tester-2", PROTO_MODE_UNSEQUENCED, 1000);
     size_t m = ping_times(d, 1000, 21000000, b, CAP);
     size_t same = 0;
     for (size_t i = 1; i < n && i < m; i++)
         same += a[i] == b[i];
     assert_true(same < 3);
-    client_destroy(d);
+    ricochet_close(d);
 }
 
 int main(void)

@@ -57,13 +57,13 @@ static void run_peer_cap(bool udp)
 
     size_t welcomed = 0, refused = 0;
     for (size_t i = 2; i < s.n; i++) {
-        if (client_joined(s.c[i]) && !s.dead[i])
+        if (ricochet_joined(s.c[i]) && !s.dead[i])
             welcomed++;
         else if (s.dead[i] && session_has_error(&s, i, "server_full"))
             refused++;
         else
             fprintf(stderr, "extra %zu: joined %d dead %d errors %zu\n", i,
-                    client_joined(s.c[i]), s.dead[i], s.n_errors[i]);
+                    ricochet_joined(s.c[i]), s.dead[i], s.n_errors[i]);
     }
     uint64_t got, want;
     double delivery = session_delivery(&s, &got, &want);
@@ -79,7 +79,7 @@ static void run_peer_cap(bool udp)
     assert_true(server_full >= 6);
     assert_int_equal(clients, 4);
     assert_false(s.dead[0] || s.dead[1]);
-    assert_true(client_joined(s.c[0]) && client_joined(s.c[1]));
+    assert_true(ricochet_joined(s.c[0]) && ricochet_joined(s.c[1]));
     assert_true(delivery >= 0.99);
     /* The session's room never saw the extras. */
     assert_int_equal(s.got_unknown[0] + s.got_unknown[1], 0);
@@ -120,11 +120,11 @@ static void run_per_address(bool udp)
 
     char err[256];
     struct client_config cfg = { "127.0.0.1", (uint16_t)port, "lobby", "c", mode, false, 1500 };
-    struct client *third = client_create(&cfg, err, sizeof err);
+    struct ricochet *third = client_create(&cfg, err, sizeof err);
     assert_non_null(third);
     assert_int_equal(session_adopt(&s, third, "c", false, 0), 2);
     session_run(&s, 2500, 300, NULL, NULL);
-    bool third_refused = s.dead[2] && !client_joined(s.c[2]);
+    bool third_refused = s.dead[2] && !ricochet_joined(s.c[2]);
     long long per_address = harness_relay_stat(&relay, "drops.per_address");
     uint64_t got, want;
     double delivery = session_delivery(&s, &got, &want);

@@ -147,7 +147,7 @@ static void run_flood(bool udp)
     double delivery = session_delivery(&s, &got, &want);
     for (size_t i = 0; i < s.n; i++) {
         assert_false(s.dead[i]);
-        assert_true(client_joined(s.c[i]));
+        assert_true(ricochet_joined(s.c[i]));
         assert_int_equal(s.got_unknown[i], 0); /* no state from a stranger got through */
     }
     char *out = harness_relay_finish(&relay);

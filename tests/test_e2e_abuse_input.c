@@ -383,7 +383,7 @@ static void test_bad_input_udp(void **state)
     /* Datagrams at the victim's own socket from a stranger are ignored. */
     struct sockaddr_in victim_addr;
     socklen_t alen = sizeof victim_addr;
-    assert_int_equal(getsockname(client_socket_fd(s.c[0]), (struct sockaddr *)&victim_addr,
+    assert_int_equal(getsockname(ricochet_fd(s.c[0]), (struct sockaddr *)&victim_addr,
                                  &alen), 0);
     int stranger = harness_udp_socket(NULL);
     for (size_t k = 0; k < 4; k++) {
@@ -405,7 +405,7 @@ static void test_bad_input_udp(void **state)
     assert_int_equal(s.got_as_self[0], 0);
     assert_int_equal(s.got_unknown[0], 0);
     assert_int_equal(s.n_left[0], 0);
-    assert_true(client_joined(s.c[0]));
+    assert_true(ricochet_joined(s.c[0]));
     s.n = 1;
     session_free(&s);
     close(stranger);

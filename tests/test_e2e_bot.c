@@ -355,7 +355,7 @@ static void check_refusals(bool udp)
     print_message("%s, --max-rooms 1: %s", mode, err);
     assert_non_null(strstr(err, "relay refused the join: too_many_rooms (too many rooms (1)"));
     free(err);
-    client_destroy(rec.c[0]);
+    ricochet_close(rec.c[0]);
     stop_relay(&relay, NULL);
 }
 

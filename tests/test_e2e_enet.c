@@ -38,7 +38,7 @@ static bool all_disconnected(void *ctx)
     return true;
 }
 
-static void send_one(struct client *c, float x)
+static void send_one(struct ricochet *c, float x)
 {
     struct proto_state s;
     memset(&s, 0, sizeof s);
@@ -46,7 +46,7 @@ static void send_one(struct client *c, float x)
     s.x = x;
     s.y = 50;
     assert_int_equal(client_send_state(c, &s, 0), 0);
-    client_flush(c);
+    ricochet_flush(c);
 }
 
 /* Each client sends `rounds` states (x = round number), 20 ms apart, while
@@ -73,7 +73,7 @@ static bool all_received(void *ctx)
         for (size_t j = 0; j < r->n; j++) {
             if (i == j || !r->c[i] || !r->c[j])
                 continue;
-            uint32_t id = client_id(r->c[j]);
+            uint32_t id = ricochet_id(r->c[j]);
             if (r->states[i][id] < w->count)
                 return false;
         }
@@ -126,10 +126,10 @@ static void test_fanout_all_modes(void **state)
     static struct harness_session s;
     struct harness_rec *r = harness_session_start(&s, NULL, "fan", members, 3, NULL, WAIT_MS);
     for (size_t i = 0; i < 3; i++) {
-        assert_true(client_joined(r->c[i]));
-        assert_true(client_id(r->c[i]) > 0);
+        assert_true(ricochet_joined(r->c[i]));
+        assert_true(ricochet_id(r->c[i]) > 0);
         for (size_t j = 0; j < i; j++)
-            assert_int_not_equal(client_id(r->c[i]), client_id(r->c[j]));
+            assert_int_not_equal(ricochet_id(r->c[i]), ricochet_id(r->c[j]));
     }
 
     const int rounds = 30;
@@ -143,7 +143,7 @@ static void test_fanout_all_modes(void **state)
         for (size_t j = 0; j < 3; j++) {
             if (i == j)
                 continue;
-            uint32_t id = client_id(r->c[j]);
+            uint32_t id = ricochet_id(r->c[j]);
             uint64_t got = r->states[i][id];
             if (modes[j] == PROTO_MODE_RELIABLE)
                 assert_int_equal(got, rounds);
@@ -193,14 +193,14 @@ static void test_reflect(void **state)
     assert_int_equal(wait_received(r, &w, WAIT_MS), 0);
     harness_poll_for(r->c, r->n, 200, harness_rec_event, r);
 
-    uint32_t me = client_id(r->c[0]);
+    uint32_t me = ricochet_id(r->c[0]);
     assert_int_equal(r->self_states[0], rounds);
     assert_int_equal(r->states[0][me], rounds);
     assert_int_equal(client_reflect_stats(r->c[0])->received, rounds);
     assert_int_equal(client_rtt(r->c[0])->total, rounds);
     /* The reflected states are not counted as someone else's (echo's
      * states before both clock offsets were known have no latency). */
-    const struct client_member *echo = client_member(r->c[0], client_id(r->c[1]));
+    const struct client_member *echo = client_member(r->c[0], ricochet_id(r->c[1]));
     assert_non_null(echo);
     assert_int_equal(client_latency(r->c[0])->total + echo->stats.no_latency, rounds);
     assert_int_equal(r->self_states[1], 0);
@@ -217,7 +217,7 @@ static void test_forged_sender_overwritten(void **state)
     static struct harness_session s;
     struct harness_rec *r =
         harness_session_start(&s, NULL, "forge", &victim_member, 1, NULL, WAIT_MS);
-    uint32_t victim = client_id(r->c[0]);
+    uint32_t victim = ricochet_id(r->c[0]);
 
     struct raw_enet raw;
     raw_connect(&raw, s.port);
@@ -299,15 +299,15 @@ static void test_join_leave_timeout_notices(void **state)
     r->n = 2;
     r->c[1] = harness_client(s.port, "notices", "bob", PROTO_MODE_SEQUENCED, false);
     wait_welcomed(r);
-    uint32_t bob = client_id(r->c[1]);
+    uint32_t bob = ricochet_id(r->c[1]);
     struct left_wait w = {.observer = 0, .id = bob, .reason = PROTO_LEFT_QUIT};
     wait_notice(r, saw_joined, &w);
     assert_string_equal(r->joined_name[0][0], "bob");
     /* bob's welcome listed alice. */
-    assert_non_null(client_member(r->c[1], client_id(r->c[0])));
+    assert_non_null(client_member(r->c[1], ricochet_id(r->c[0])));
 
     /* bob leaves politely: quit. */
-    client_destroy(r->c[1]);
+    ricochet_close(r->c[1]);
     r->c[1] = NULL;
     wait_notice(r, saw_left, &w);
     assert_null(client_member(r->c[0], bob));
@@ -316,13 +316,13 @@ static void test_join_leave_timeout_notices(void **state)
     r->c[1] = harness_client(s.port, "notices", "carol", PROTO_MODE_SEQUENCED, false);
     r->welcomed[1] = false;
     wait_welcomed(r);
-    struct client *carol = r->c[1];
-    w.id = client_id(carol);
+    struct ricochet *carol = r->c[1];
+    w.id = ricochet_id(carol);
     w.reason = PROTO_LEFT_TIMEOUT;
     r->c[1] = NULL; /* no longer polled */
     wait_notice(r, saw_left, &w);
     assert_false(harness_rec_saw_left(r, 0, w.id, PROTO_LEFT_QUIT));
-    client_destroy(carol);
+    ricochet_close(carol);
     harness_session_end(&s, WAIT_MS, NULL);
 }
 
@@ -339,7 +339,7 @@ static void test_late_joiner_roster(void **state)
     assert_int_equal(wait_received(r, &w, WAIT_MS), 0);
     /* early2 has one more state than early1. */
     send_one(r->c[1], 42.5f);
-    uint32_t e1 = client_id(r->c[0]), e2 = client_id(r->c[1]);
+    uint32_t e1 = ricochet_id(r->c[0]), e2 = ricochet_id(r->c[1]);
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     while (r->states[0][e2] < 6 && clock_now_ms() < deadline)
         harness_poll_for(r->c, 2, 10, harness_rec_event, r);
@@ -367,7 +367,7 @@ static void test_late_joiner_roster(void **state)
     /* A roster state is not a delivery. */
     assert_int_equal(m2->stats.received, 0);
     /* The two early members hear about the latecomer. */
-    struct left_wait lw = {.observer = 0, .id = client_id(r->c[2])};
+    struct left_wait lw = {.observer = 0, .id = ricochet_id(r->c[2])};
     wait_notice(r, saw_joined, &lw);
     harness_session_end(&s, WAIT_MS, NULL);
 }
@@ -381,7 +381,7 @@ static void test_garbage_does_not_disturb(void **state)
                                               {"listener", PROTO_MODE_RELIABLE, false}};
     static struct harness_session s;
     struct harness_rec *r = harness_session_start(&s, NULL, "calm", members, 2, NULL, WAIT_MS);
-    uint32_t talker = client_id(r->c[0]);
+    uint32_t talker = ricochet_id(r->c[0]);
     send_rounds(r, 20);
     uint64_t before = r->states[1][talker];
     assert_true(before >= 16);

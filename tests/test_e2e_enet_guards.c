@@ -571,10 +571,10 @@ struct slow_run {
 
 /* The swarm's events: the honest reader's states, with their latency from
  * the intended send time. */
-static void slow_swarm_event(void *ctx, size_t i, const struct client_event *ev)
+static void slow_swarm_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct slow_run *s = ctx;
-    if (i != READER || ev->type != CLIENT_EV_STATE)
+    if (i != READER || ev->type != RICOCHET_EV_STATE)
         return;
     s->received++;
     if (s->lat_n < LAT_MAX)
@@ -643,7 +643,7 @@ static void slow_swarm(struct slow_run *s, uint16_t port)
         else
             snprintf(name, sizeof name, "sender%d", i);
         enum proto_mode mode = i < SENDERS - 1 ? PROTO_MODE_RELIABLE : PROTO_MODE_UNSEQUENCED;
-        struct client *c = harness_client(port, "s", name, mode, false);
+        struct ricochet *c = harness_client(port, "s", name, mode, false);
         assert_int_equal(swarm_adopt(s->sw, c, name, i == READER ? 0 : SEND_HZ, err,
                                      sizeof err), 0);
     }

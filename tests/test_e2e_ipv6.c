@@ -27,12 +27,12 @@
 #define WAIT_MS 15000
 #define ENET_REFUSAL "ENet 1.3 speaks IPv4 only"
 
-static struct client *udp_client(const char *host, uint16_t port, const char *name)
+static struct ricochet *udp_client(const char *host, uint16_t port, const char *name)
 {
     struct client_config cfg = {.host = host, .port = port, .room = "six", .name = name,
                                 .mode = PROTO_MODE_UDP, .timeout_ms = 5000};
     char err[256] = "";
-    struct client *c = client_create(&cfg, err, sizeof err);
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
     if (!c)
         fail_msg("client_create(%s, %s): %s", host, name, err);
     return c;
@@ -68,14 +68,14 @@ static char *exchange_states(const char *bind, const char *const hosts[], size_t
     harness_poll_for(r.c, n, 300, harness_rec_event, &r);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) {
-            uint32_t id = client_id(r.c[j]);
+            uint32_t id = ricochet_id(r.c[j]);
             if (i != j)
                 assert_in_range(r.states[i][id], rounds * 8 / 10, rounds);
         }
         assert_int_equal(r.states_bad_id[i], 0);
     }
     for (size_t i = 0; i < n; i++)
-        client_destroy(r.c[i]);
+        ricochet_close(r.c[i]);
     assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
     char *err = spawn_read_stderr(&relay);
     assert_non_null(err);

@@ -26,13 +26,13 @@ struct ending {
     char text[PROTO_TEXT_MAX + 1];
 };
 
-static void on_event(void *ctx, size_t i, const struct client_event *ev)
+static void on_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct ending *e = ctx;
     harness_rec_event(&e->rec, i, ev);
-    if (ev->type == CLIENT_EV_DISCONNECTED && ev->control) {
-        snprintf(e->code, sizeof e->code, "%s", ev->control->code);
-        snprintf(e->text, sizeof e->text, "%s", ev->control->text);
+    if (ev->type == RICOCHET_EV_DISCONNECTED) {
+        snprintf(e->code, sizeof e->code, "%s", ev->code);
+        snprintf(e->text, sizeof e->text, "%s", ev->text);
     }
 }
 
@@ -54,7 +54,7 @@ static void end_of(const char *const *relay_args, enum proto_mode mode, struct e
     e->rec.c[0] = harness_client((uint16_t)port, "lobby", "mismatch", mode, false);
     assert_int_equal(harness_poll_until(e->rec.c, 1, 15000, on_event, ended, e), 0);
     assert_false(e->rec.welcomed[0]);
-    client_destroy(e->rec.c[0]);
+    ricochet_close(e->rec.c[0]);
     assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
     spawn_free(&relay);
 }

@@ -50,13 +50,13 @@ static void on_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
     s->sent[i]++;
 }
 
-static void on_event(void *ctx, size_t i, const struct client_event *ev)
+static void on_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct seen *s = ctx;
-    if (ev->type != CLIENT_EV_STATE)
+    if (ev->type != RICOCHET_EV_STATE)
         return;
     for (size_t j = 0; j < swarm_size(s->sw); j++)
-        if (client_id(swarm_client(s->sw, j)) == ev->id)
+        if (ricochet_id(swarm_client(s->sw, j)) == ev->id)
             s->from[i][j]++;
 }
 
@@ -74,8 +74,8 @@ static void check_sockets(const struct swarm *sw, size_t per_host, bool enet)
 {
     for (size_t i = 0; i < N; i++) {
         for (size_t j = 0; j < N; j++) {
-            int fi = client_socket_fd(swarm_client(sw, i));
-            int fj = client_socket_fd(swarm_client(sw, j));
+            int fi = ricochet_fd(swarm_client(sw, i));
+            int fj = ricochet_fd(swarm_client(sw, j));
             bool shared = enet && per_host > 1 && i / per_host == j / per_host;
             assert_int_equal(fi == fj, i == j || shared);
             assert_int_equal(local_port(fi) == local_port(fj), i == j || shared);
@@ -205,7 +205,7 @@ static void adopted_session(size_t made)
     for (size_t a = 0; a < 3; a++) {
         char name[16];
         snprintf(name, sizeof name, "own-%zu", a);
-        struct client *c = harness_client((uint16_t)port, "a", name, modes[a], false);
+        struct ricochet *c = harness_client((uint16_t)port, "a", name, modes[a], false);
         assert_int_equal(swarm_adopt(s.sw, c, name, rates[a], err, sizeof err), 0);
         s.period[made + a] = rates[a] > 0 ? (uint64_t)(1e6 / rates[a]) : 0;
         assert_int_equal(swarm_size(s.sw), made + a + 1);

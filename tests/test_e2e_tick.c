@@ -29,7 +29,7 @@ static void tick_session(enum proto_mode mode, const char *transport)
     struct harness_rec *r = harness_session_start(&s, args, "tick", members, 3, NULL, WAIT_MS);
     uint32_t id[3];
     for (size_t i = 0; i < 3; i++)
-        id[i] = client_id(r->c[i]);
+        id[i] = ricochet_id(r->c[i]);
     for (int k = 1; k <= ROUNDS; k++) {
         for (size_t i = 0; i < 3; i++) {
             struct proto_state st = {.send_us = clock_now_us(), .x = (float)k, .y = 1};

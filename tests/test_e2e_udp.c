@@ -60,7 +60,7 @@ static void test_udp_session(void **state)
     struct harness_rec *r = harness_session_start(&s, args, "plain", members, 3, NULL, WAIT_MS);
     uint32_t id[3];
     for (size_t i = 0; i < 3; i++) {
-        id[i] = client_id(r->c[i]);
+        id[i] = ricochet_id(r->c[i]);
         assert_true(id[i] > 0);
     }
     assert_string_equal(client_member(r->c[0], id[1])->name, "ben");
@@ -112,24 +112,24 @@ static void test_udp_session(void **state)
         assert_false(r->disconnected[i]);
 
     /* ben leaves (a leave datagram): quit. */
-    client_destroy(r->c[1]);
+    ricochet_close(r->c[1]);
     r->c[1] = NULL;
     struct left_wait w = {.id = id[1], .reason = PROTO_LEFT_QUIT};
     r->user = &w;
     assert_int_equal(harness_poll_until(r->c, r->n, WAIT_MS, harness_rec_event, saw_left, r), 0);
 
     /* cat goes silent (no polling, so no pings): the relay expires her. */
-    struct client *cat = r->c[2];
+    struct ricochet *cat = r->c[2];
     r->c[2] = NULL;
     w.id = id[2];
     w.reason = PROTO_LEFT_TIMEOUT;
     assert_int_equal(harness_poll_until(r->c, r->n, WAIT_MS, harness_rec_event, saw_left, r), 0);
-    client_destroy(cat);
+    ricochet_close(cat);
 
     /* ann, idle but polled, stays a member thanks to her pings. */
     harness_poll_for(r->c, 1, 2500, harness_rec_event, r);
     assert_false(r->disconnected[0]);
-    assert_true(client_joined(r->c[0]));
+    assert_true(ricochet_joined(r->c[0]));
 
     char *out;
     harness_session_end(&s, WAIT_MS, &out);
@@ -157,9 +157,9 @@ static void test_udp_relay_shutdown(void **state)
 /* Counts welcomes per client, then records as usual. */
 static size_t welcomes[HARNESS_MAX_CLIENTS];
 
-static void count_event(void *ctx, size_t i, const struct client_event *ev)
+static void count_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
-    if (ev->type == CLIENT_EV_WELCOME && i < HARNESS_MAX_CLIENTS)
+    if (ev->type == RICOCHET_EV_WELCOME && i < HARNESS_MAX_CLIENTS)
         welcomes[i]++;
     harness_rec_event(ctx, i, ev);
 }
@@ -168,7 +168,7 @@ static void count_event(void *ctx, size_t i, const struct client_event *ev)
 static void send_if_joined(struct harness_rec *r)
 {
     for (size_t i = 0; i < r->n; i++) {
-        if (!r->c[i] || !client_joined(r->c[i]))
+        if (!r->c[i] || !ricochet_joined(r->c[i]))
             continue;
         struct proto_state s = {.send_us = clock_now_us(), .x = 5, .y = 5};
         assert_int_equal(client_send_state(r->c[i], &s, 0), 0);
@@ -189,11 +189,11 @@ static void test_udp_expired_rejoins(void **state)
     memset(welcomes, 0, sizeof welcomes);
     struct harness_rec *r =
         harness_session_start(&s, args, "again", members, 2, count_event, WAIT_MS);
-    uint32_t ann = client_id(r->c[0]), old_ben = client_id(r->c[1]);
+    uint32_t ann = ricochet_id(r->c[0]), old_ben = ricochet_id(r->c[1]);
 
     /* ben stalls for 1.2 s (no polling, no pings); ann keeps sending, so
      * the relay keeps her, and hears that ben timed out. */
-    struct client *ben = r->c[1];
+    struct ricochet *ben = r->c[1];
     r->c[1] = NULL;
     uint64_t t0 = clock_now_ms();
     while (clock_now_ms() - t0 < 1200) {
@@ -201,7 +201,7 @@ static void test_udp_expired_rejoins(void **state)
         harness_poll_for(r->c, r->n, 50, count_event, r);
     }
     assert_true(harness_rec_saw_left(r, 0, old_ben, PROTO_LEFT_TIMEOUT));
-    assert_true(client_joined(r->c[0]));
+    assert_true(ricochet_joined(r->c[0]));
 
     /* ben resumes: not_joined, rejoin, a new welcome; states flow again. */
     r->c[1] = ben;
@@ -213,7 +213,7 @@ static void test_udp_expired_rejoins(void **state)
         send_if_joined(r);
         harness_poll_for(r->c, r->n, 50, count_event, r);
         if (welcomes[1] == 2 && !new_ben) {
-            new_ben = client_id(ben);
+            new_ben = ricochet_id(ben);
             ann_after_rejoin = r->states[1][ann];
         }
         if (new_ben && new_ben < HARNESS_MAX_IDS && r->states[0][new_ben] >= 5 &&

@@ -17,9 +17,9 @@
 #define MAXGAP (1000 * MS)
 
 /* A state from a sender moving +x at 20 units/s: x = seq (0.05 s apart). */
-static struct proto_state st(uint32_t seq, uint64_t send_us)
+static struct ricochet_state st(uint32_t seq, uint64_t send_us)
 {
-    struct proto_state s = { 0 };
+    struct ricochet_state s = { 0 };
     s.seq = seq;
     s.send_us = send_us;
     s.x = (float)(seq % 1000);
@@ -35,7 +35,7 @@ static int push(struct interp_buffer *b, uint32_t seq, uint32_t seq0, uint64_t s
                 uint64_t skew, uint64_t delay)
 {
     uint64_t send = send0 + (uint64_t)(uint32_t)(seq - seq0) * PERIOD;
-    struct proto_state s = st(seq, send);
+    struct ricochet_state s = st(seq, send);
     return interp_push(b, &s, send + skew + delay);
 }
 
@@ -295,7 +295,7 @@ static void test_reset_on_time_jump(void **state)
     (void)state;
     struct interp_buffer b;
     struct interp_result r;
-    struct proto_state s;
+    struct ricochet_state s;
     interp_init(&b, LIMIT, MAXGAP);
     push(&b, 0, 0, 1000000, 0, 0);
     push(&b, 1, 0, 1000000, 0, 0);

@@ -34,15 +34,15 @@ static void log_to_buffer(void *ctx, enum log_level level, const char *msg)
 }
 static bool refuse_open; /* the next connections fail */
 
-static struct client *open_detached(const struct client_config *cfg, char *err,
-                                    size_t err_cap)
+static struct ricochet *open_detached(const struct ricochet_config *cfg, char *err,
+                                      size_t err_cap)
 {
     opened++;
     if (refuse_open) {
-        snprintf(err, err_cap, "cannot resolve %s", cfg->host);
+        snprintf(err, err_cap, "cannot resolve the relay");
         return NULL;
     }
-    return client_create_detached(cfg, err, err_cap);
+    return client_connect_detached(cfg, err, err_cap);
 }
 
 static void default_config(struct tui_config *cfg, enum proto_mode mode)
@@ -87,7 +87,7 @@ static uint8_t control_channel(const struct tui_model *m)
 static int relay_says(struct tui_model *m, const struct proto_control *ctl, uint64_t now)
 {
     static char json[PROTO_CONTROL_MAX];
-    struct client_event ev;
+    struct ricochet_event ev;
     int len = proto_control_encode(json, sizeof json, ctl);
     assert_true(len > 0);
     int r = client_receive(m->c, control_channel(m), PROTO_FLAG_RELIABLE,
@@ -132,7 +132,7 @@ static void relay_state(struct tui_model *m, uint32_t sender, uint32_t seq, floa
     uint8_t buf[PROTO_STATE_SIZE];
     struct proto_state s = { .sender = sender, .seq = seq, .send_us = send_us, .x = x, .y = 50 };
     const struct proto_mode_info *mi = proto_mode_info(m->mode);
-    struct client_event ev;
+    struct ricochet_event ev;
     assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
     assert_int_equal(client_receive(m->c, mi->down_channel, mi->down_flags, buf, sizeof buf,
                                      now, &ev), 1);
@@ -257,7 +257,7 @@ static void test_lost_relay_waits_for_r_without_retry(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UDP, false);
-    struct client_event ev = { .type = CLIENT_EV_DISCONNECTED };
+    struct ricochet_event ev = { .type = RICOCHET_EV_DISCONNECTED };
     welcome(m, 3, 0, T0);
     tui_model_advance(m, T0);
     assert_int_equal(m->states_sent, 1);
@@ -306,7 +306,7 @@ static void test_retry_reconnects_every_two_seconds(void **state)
     assert_int_equal(opened, 2);
     assert_null(m->c);
     assert_int_equal(m->conn, TUI_LOST);
-    assert_string_equal(m->lost_reason, "cannot resolve 127.0.0.1");
+    assert_string_equal(m->lost_reason, "cannot resolve the relay");
     assert_int_equal(m->retry_at_us, T0 + 4001 * MS);
     refuse_open = false;
     tui_model_service(m, T0 + 4001 * MS);
@@ -355,11 +355,13 @@ static void test_recent_loss_over_the_snapshots(void **state)
     relay_state(m, 7, 1, 10, 1000, T0 + 10 * MS);
     tui_model_advance(m, T0 + 1 * SEC); /* snapshot 1: expected 1, received 1 */
     const struct tui_remote *r = tui_model_remote(m, 7);
-    const struct client_member *bob = client_member(m->c, 7);
-    assert_float_equal(tui_model_recent_loss(r, bob), -1, 0); /* one snapshot: no window */
-    relay_state(m, 7, 5, 10, 5000, T0 + 1500 * MS);          /* 2, 3, 4 lost */
+    struct ricochet_member bob;
+    assert_int_equal(ricochet_member(m->c, 7, &bob), RICOCHET_OK);
+    assert_float_equal(tui_model_recent_loss(r, &bob), -1, 0); /* one snapshot: no window */
+    relay_state(m, 7, 5, 10, 5000, T0 + 1500 * MS);           /* 2, 3, 4 lost */
     tui_model_advance(m, T0 + 2 * SEC);
-    assert_float_equal(tui_model_recent_loss(r, bob), 75.0, 1e-9);
+    assert_int_equal(ricochet_member(m->c, 7, &bob), RICOCHET_OK);
+    assert_float_equal(tui_model_recent_loss(r, &bob), 75.0, 1e-9);
     tui_model_close(m);
 }
 

@@ -20,7 +20,8 @@ static double ms(uint64_t us)
 static void print_bot_human(const struct bot_options *o, struct bot *bots, size_t n,
                             const struct bot *b, const struct bot_totals *t)
 {
-    const struct histogram *lat = client_latency(b->c);
+    struct ricochet_distribution lat;
+    ricochet_latency(b->c, &lat);
     printf("%s (id %u, %s): sent %llu, saw %zu other%s%s%s\n", b->name,
            (unsigned)b->id, proto_mode_name(b->mode), (unsigned long long)b->sent,
            b->n_seen, b->n_seen == 1 ? "" : "s", b->dead ? ", DISCONNECTED: " : "",
@@ -40,22 +41,22 @@ static void print_bot_human(const struct bot_options *o, struct bot *bots, size_
                f.delivery, (unsigned long long)f.lost,
                (unsigned long long)s->stats.duplicates,
                (unsigned long long)s->stats.reordered,
-               (unsigned long long)s->stats.too_old, recv_stats_latency_mean(&s->stats) / 1000.0,
+               (unsigned long long)s->stats.too_old, s->stats.latency_mean_us / 1000.0,
                ms(s->stats.latency_max_us), ms(s->lat_bound_us), untimed,
                s->stats.jitter_us / 1000.0, s->left ? "  (left)" : "",
                s->session < b->session ? "  (before a rejoin)" : "");
     }
-    if (lat->total)
+    if (lat.count)
         printf("  latency of all received: p50 %.2f ms, p99 %.2f ms, max %.2f ms "
                "(clock offsets: +-%.2f ms)\n",
-               ms(histogram_percentile(lat, 50)), ms(histogram_percentile(lat, 99)),
-               ms(lat->max), ms(t->lat_bound_max_us));
+               ms(lat.p50_us), ms(lat.p99_us), ms(lat.max_us), ms(t->lat_bound_max_us));
     if (o->reflect) {
-        const struct histogram *rtt = client_rtt(b->c);
-        const struct recv_stats *rs = client_reflect_stats(b->c);
+        struct ricochet_distribution rtt;
+        struct ricochet_stats rs;
+        ricochet_rtt(b->c, &rtt, &rs);
         printf("  reflected: %llu of my %llu states back, rtt p50 %.2f ms, p99 %.2f ms\n",
-               (unsigned long long)rs->received, (unsigned long long)b->sent,
-               ms(histogram_percentile(rtt, 50)), ms(histogram_percentile(rtt, 99)));
+               (unsigned long long)rs.received, (unsigned long long)b->sent, ms(rtt.p50_us),
+               ms(rtt.p99_us));
     }
 }
 
@@ -139,7 +140,7 @@ static cJSON *json_sender(struct bot *bots, size_t n, const struct seen *s)
     cJSON_AddNumberToObject(js, "reordered", (double)s->stats.reordered);
     cJSON_AddNumberToObject(js, "too_old", (double)s->stats.too_old);
     cJSON_AddNumberToObject(js, "latency_bound_us", (double)s->lat_bound_us);
-    cJSON_AddNumberToObject(js, "latency_mean_us", recv_stats_latency_mean(&s->stats));
+    cJSON_AddNumberToObject(js, "latency_mean_us", s->stats.latency_mean_us);
     cJSON_AddNumberToObject(js, "latency_max_us", (double)s->stats.latency_max_us);
     cJSON_AddNumberToObject(js, "jitter_us", s->stats.jitter_us);
     /* received before both clock offsets were known: in received, not in latency */
@@ -160,15 +161,17 @@ static cJSON *json_bot(const struct bot_options *o, struct bot *bots, size_t n,
     if (b->dead)
         cJSON_AddStringToObject(jb, "error", b->dead_why);
     cJSON_AddNumberToObject(jb, "errors", (double)b->errors);
-    const struct histogram *lat = client_latency(b->c);
-    cJSON_AddNumberToObject(jb, "latency_p50_us", (double)histogram_percentile(lat, 50));
-    cJSON_AddNumberToObject(jb, "latency_p99_us", (double)histogram_percentile(lat, 99));
-    cJSON_AddNumberToObject(jb, "latency_max_us", (double)lat->max);
+    struct ricochet_distribution lat, rtt;
+    struct ricochet_stats rs;
+    ricochet_latency(b->c, &lat);
+    cJSON_AddNumberToObject(jb, "latency_p50_us", (double)lat.p50_us);
+    cJSON_AddNumberToObject(jb, "latency_p99_us", (double)lat.p99_us);
+    cJSON_AddNumberToObject(jb, "latency_max_us", (double)lat.max_us);
     if (o->reflect) {
-        const struct histogram *rtt = client_rtt(b->c);
-        cJSON_AddNumberToObject(jb, "reflected", (double)client_reflect_stats(b->c)->received);
-        cJSON_AddNumberToObject(jb, "rtt_p50_us", (double)histogram_percentile(rtt, 50));
-        cJSON_AddNumberToObject(jb, "rtt_p99_us", (double)histogram_percentile(rtt, 99));
+        ricochet_rtt(b->c, &rtt, &rs);
+        cJSON_AddNumberToObject(jb, "reflected", (double)rs.received);
+        cJSON_AddNumberToObject(jb, "rtt_p50_us", (double)rtt.p50_us);
+        cJSON_AddNumberToObject(jb, "rtt_p99_us", (double)rtt.p99_us);
     }
     struct client_netinfo ni;
     client_netinfo(b->c, &ni);

@@ -52,24 +52,29 @@ static int membership_start(struct bot *b, uint32_t id)
     return 0;
 }
 
+/* Copies the name, mode and stats of member m into s. */
+static void seen_update(struct seen *s, const struct ricochet_member *m)
+{
+    if (m->name[0])
+        snprintf(s->name, sizeof s->name, "%s", m->name);
+    s->mode = (enum proto_mode)m->mode;
+    s->stats = m->stats;
+}
+
 /* Copies names, modes and stats of the current members into b->seen. */
 void bot_seen_refresh(struct bot *b)
 {
-    size_t n;
-    const struct client_member *m = client_members(b->c, &n);
-    for (size_t i = 0; i < n; i++) {
+    struct ricochet_member m[RICOCHET_MEMBERS_MAX];
+    size_t n = ricochet_members(b->c, m, RICOCHET_MEMBERS_MAX);
+    for (size_t i = 0; i < n && i < RICOCHET_MEMBERS_MAX; i++) {
         struct seen *s = seen_get(b, m[i].id);
-        if (!s)
-            continue;
-        if (m[i].name[0])
-            snprintf(s->name, sizeof s->name, "%s", m[i].name);
-        s->mode = m[i].mode;
-        s->stats = m[i].stats;
+        if (s)
+            seen_update(s, &m[i]);
     }
 }
 
 /* Position on the bot's path at time t seconds (stays inside the arena). */
-static void bot_path(const struct bot *b, double t, struct proto_state *s)
+static void bot_path(const struct bot *b, double t, struct ricochet_state *s)
 {
     double cx = PROTO_ARENA_W / 2, cy = PROTO_ARENA_H / 2;
     s->x = (float)(cx + b->ax * sin(b->wx * t + b->px));
@@ -91,70 +96,70 @@ static void bot_init_path(struct bot *b, uint64_t seed, size_t index)
     b->py = rng_uniform(&r) * 2 * M_PI;
 }
 
-static void bot_handle_event(struct bot *b, const struct client_event *ev,
+static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
                          struct bot_totals *t)
 {
     switch (ev->type) {
-    case CLIENT_EV_TOO_OLD: /* counted in the member's stats */
+    case RICOCHET_EV_TOO_OLD: /* counted in the member's stats */
         break;
-    case CLIENT_EV_WELCOME:
-        b->id = client_id(b->c);
+    case RICOCHET_EV_WELCOME:
+        b->id = ricochet_id(b->c);
         if (membership_start(b, b->id) == 0)
             b->session++;
         log_info("%s: joined as %u (session %u)", b->name, (unsigned)b->id,
                  (unsigned)b->session);
         bot_seen_refresh(b);
         break;
-    case CLIENT_EV_JOINED: {
+    case RICOCHET_EV_JOINED: {
         struct seen *s = seen_get(b, ev->id);
-        if (s && ev->control) {
-            snprintf(s->name, sizeof s->name, "%s", ev->control->name);
-            s->mode = ev->control->mode;
+        if (s) {
+            snprintf(s->name, sizeof s->name, "%s", ev->name);
+            s->mode = (enum proto_mode)ev->mode;
         }
         break;
     }
-    case CLIENT_EV_LEFT: {
+    case RICOCHET_EV_LEFT: {
         /* The member is still in the table during this event: keep its stats. */
-        const struct client_member *m = client_member(b->c, ev->id);
+        struct ricochet_member m;
         struct seen *s = seen_get(b, ev->id);
         if (s) {
-            if (m) {
-                s->stats = m->stats;
-                s->mode = m->mode;
-                if (m->name[0])
-                    snprintf(s->name, sizeof s->name, "%s", m->name);
-            }
+            if (ricochet_member(b->c, ev->id, &m) == RICOCHET_OK)
+                seen_update(s, &m);
             s->left = true;
         }
         break;
     }
-    case CLIENT_EV_STATE: {
-        if (ev->id == b->id || ev->arrived_as >= PROTO_MODE_COUNT)
+    case RICOCHET_EV_STATE: {
+        if (ev->id == b->id || (unsigned)ev->mode >= PROTO_MODE_COUNT)
             break;
         /* corrected by the clocks' offsets to the relay: right across machines
          * (none until both are known) */
         if (ev->latency_known && ev->latency_us >= 0)
-            histogram_record(t->agg[ev->arrived_as].lat, (uint64_t)ev->latency_us);
+            histogram_record(t->agg[ev->mode].lat, (uint64_t)ev->latency_us);
         struct seen *s = seen_get(b, ev->id);
+        if (s && !s->started) {
+            s->started = true;
+            s->first_seq = ev->state.seq;
+        }
         if (s && ev->latency_bound_us > s->lat_bound_us)
             s->lat_bound_us = ev->latency_bound_us;
         if (ev->latency_bound_us > t->lat_bound_max_us)
             t->lat_bound_max_us = ev->latency_bound_us;
         break;
     }
-    case CLIENT_EV_ERROR:
+    case RICOCHET_EV_ERROR:
         /* udp not_joined: the client empties its member table at the next
          * poll and joins again; keep this session's last figures. */
         bot_seen_refresh(b);
         b->errors++;
-        log_warn("%s: relay error %s: %s", b->name, ev->control->code,
-                 ev->control->text);
+        log_warn("%s: relay error %s: %s", b->name, ev->code,
+                 ev->text);
         break;
-    case CLIENT_EV_DISCONNECTED:
+    case RICOCHET_EV_DISCONNECTED:
         b->dead = true;
-        snprintf(b->dead_why, sizeof b->dead_why, "%s", client_end_reason(b->c));
+        snprintf(b->dead_why, sizeof b->dead_why, "%s", ricochet_end_reason(b->c));
         break;
-    case CLIENT_EV_CHAT:
+    case RICOCHET_EV_CHAT:
         break;
     }
 }
@@ -171,8 +176,8 @@ static uint64_t sender_sent(const struct bot *bots, size_t n, const struct seen 
             continue;
         for (size_t k = 0; k < bots[i].n_ms; k++) {
             const struct membership *m = &bots[i].ms[k];
-            if (m->id == s->id && s->stats.started &&
-                s->stats.first_seq - m->first_seq < m->end_seq - m->first_seq) {
+            if (m->id == s->id && s->started &&
+                s->first_seq - m->first_seq < m->end_seq - m->first_seq) {
                 *known = true;
                 return m->sent;
             }
@@ -189,7 +194,7 @@ struct pair_fig bot_pair_figures(const struct bot *bots, size_t n,
     bool known;
     uint64_t sent = sender_sent(bots, n, s, &known);
     f.received = s->stats.received;
-    f.expected = known ? sent : recv_stats_expected(&s->stats);
+    f.expected = known ? sent : s->stats.expected;
     if (f.expected < f.received)
         f.expected = f.received;
     f.lost = f.expected - f.received;
@@ -249,7 +254,7 @@ void bot_run_free(struct bot_run *sw)
 }
 
 /* swarm hooks: the bot's path, its send counters, its events */
-static void bot_fill(void *ctx, size_t i, uint64_t t_us, struct proto_state *s)
+static void bot_fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
 {
     struct bot_run *sw = ctx;
     bot_path(&sw->bots[i], (double)(t_us - sw->start_us) / 1e6, s);
@@ -271,11 +276,11 @@ static void bot_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
     }
 }
 
-static void bot_event(void *ctx, size_t i, const struct client_event *ev)
+static void bot_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct bot_run *sw = ctx;
     struct bot *b = &sw->bots[i];
-    if (sw->progress && ev->type == CLIENT_EV_STATE && ev->id != b->id && ev->latency_known &&
+    if (sw->progress && ev->type == RICOCHET_EV_STATE && ev->id != b->id && ev->latency_known &&
         ev->latency_us >= 0)
         bot_progress_latency(sw->progress, (uint64_t)ev->latency_us);
     bot_handle_event(b, ev, &sw->totals);
@@ -293,7 +298,7 @@ static void progress_totals(struct bot_run *sw, struct bot_progress_totals *t)
         t->sent += b->sent;
         bot_seen_refresh(b);
         for (size_t j = 0; j < b->n_seen; j++) {
-            uint64_t expected = recv_stats_expected(&b->seen[j].stats);
+            uint64_t expected = b->seen[j].stats.expected;
             t->received += b->seen[j].stats.received;
             t->expected += expected > b->seen[j].stats.received ? expected
                                                                 : b->seen[j].stats.received;
@@ -319,7 +324,7 @@ int bot_run_connect(struct bot_run *sw)
                               .clients = sw->n, .room = o->room, .name = o->name,
                               .mode = mode, .mixed = mixed, .reflect = o->reflect,
                               .timeout_ms = (uint32_t)o->timeout_ms, .rate_hz = o->rate,
-                              .payload = (size_t)o->payload,
+                              .payload = (size_t)o->payload, .client_histograms = true,
                               .per_host = 1 /* each bot its own socket: the JSON
                                                reports each bot's bytes */};
     struct swarm_hooks hooks = {.ctx = sw, .fill = bot_fill, .sent = bot_sent,

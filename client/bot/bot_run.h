@@ -11,11 +11,10 @@
 #include <stdint.h>
 
 #include "../../stats/histogram.h"
-#include "../../stats/recvstats.h"
+#include "../ricochet.h"
+#include "../swarm.h"
 #include "bot_options.h"
 #include "bot_progress.h"
-#include "../client.h"
-#include "../swarm.h"
 
 /* What a bot sent in one session: as id, sequence numbers [first_seq, end_seq). */
 struct membership {
@@ -34,17 +33,19 @@ struct seen {
     char name[PROTO_NAME_MAX + 1];
     enum proto_mode mode;
     bool left;
-    struct recv_stats stats;
+    struct ricochet_stats stats;
+    bool started;          /* a state came: first_seq is set */
+    uint32_t first_seq;    /* the first state's sequence number */
     uint64_t lat_bound_us; /* largest error bound of its states' latency (clock offsets) */
 };
 
 struct bot {
-    struct client *c;
+    struct ricochet *c;
     char name[PROTO_NAME_MAX + 1];
     enum proto_mode mode;
     uint32_t id;
     bool dead;
-    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* client_end_reason() */
+    char dead_why[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* ricochet_end_reason() */
     uint64_t sent;
     uint64_t send_failed;
     uint64_t next_send_us;  /* intended time of the next state */

@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "../../sys/clock.h"
-#include "../../stats/histogram.h"
 #include "../../sys/log.h"
 #include "../../sys/options.h"
 #include "../../sys/signals.h"
@@ -127,8 +126,8 @@ static int wait_input(const struct tui_model *m, char *err, size_t err_cap)
 
     wait_ms = deadline > now ? (int)((deadline - now + 999) / 1000) : 0;
     pfd[nfd++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-    if (m->c && m->conn != TUI_LOST && client_socket_fd(m->c) >= 0)
-        pfd[nfd++] = (struct pollfd){ .fd = client_socket_fd(m->c), .events = POLLIN };
+    if (m->c && m->conn != TUI_LOST && ricochet_fd(m->c) >= 0)
+        pfd[nfd++] = (struct pollfd){ .fd = ricochet_fd(m->c), .events = POLLIN };
     if (poll(pfd, (nfds_t)nfd, wait_ms) < 0 && errno != EINTR) {
         snprintf(err, err_cap, "poll: %s", strerror(errno));
         return -1;
@@ -156,16 +155,17 @@ static int play(struct tui_model *m, uint64_t seed, char *err, size_t err_cap)
 /* The summary printed after the screen is gone. */
 static void print_farewell(const struct tui_model *m, int exit_code, const char *err)
 {
-    const struct histogram *h = m->c ? client_rtt(m->c) : NULL;
+    struct ricochet_distribution h = {0};
     double up = (double)(clock_now_us() - m->started_us) / 1e6;
+    if (m->c)
+        ricochet_rtt(m->c, &h, NULL);
     if (exit_code)
         fprintf(stderr, PROG ": error: %s\n", err);
-    if (h && h->total)
+    if (h.count)
         printf(PROG ": left room %s after %.1f s: sent %llu states, rtt p50 %.2f ms "
                     "p99 %.2f ms\n",
                m->cfg.room, up, (unsigned long long)m->states_sent,
-               (double)histogram_percentile(h, 50) / 1000.0,
-               (double)histogram_percentile(h, 99) / 1000.0);
+               (double)h.p50_us / 1000.0, (double)h.p99_us / 1000.0);
     else
         printf(PROG ": left room %s after %.1f s: sent %llu states\n", m->cfg.room, up,
                (unsigned long long)m->states_sent);

@@ -29,7 +29,7 @@ uint64_t interp_local_time(const struct interp_buffer *b, size_t i)
     return b->s[i].send_us + b->offset_us;
 }
 
-int interp_push(struct interp_buffer *b, const struct proto_state *st, uint64_t recv_us)
+int interp_push(struct interp_buffer *b, const struct ricochet_state *st, uint64_t recv_us)
 {
     struct interp_sample smp = {
         .seq = st->seq, .send_us = st->send_us, .recv_us = recv_us,

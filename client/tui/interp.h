@@ -20,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/wire.h"
+#include "../../proto/wire.h" /* proto_seq_after */
+#include "../ricochet.h"
 
 #define INTERP_CAP 32 /* samples kept per player (1.6 s at 20 Hz) */
 /* A sample further than this from the newest one (sender restarted, clock
@@ -72,7 +73,7 @@ void interp_clear(struct interp_buffer *b);
 
 /* Records a state received at recv_us. Returns 1 if stored, 0 if it was a
  * duplicate or older than everything in a full buffer (raw still updated). */
-int interp_push(struct interp_buffer *b, const struct proto_state *st,
+int interp_push(struct interp_buffer *b, const struct ricochet_state *st,
                 uint64_t recv_us);
 
 /* Position at render_us on my clock (normally now - delay). Returns the

@@ -19,7 +19,6 @@
 
 #include <curses.h>
 
-#include "../../stats/histogram.h"
 
 #define SIDEBAR_MIN_COLS 110  /* wide terminals get a side panel, as wide as the table */
 
@@ -193,18 +192,18 @@ static const char *mode_short(enum proto_mode m)
 static void draw_hud(const struct tui_model *m, uint64_t now)
 {
     char line[512], rtt[96], id[16];
-    const struct histogram *h = m->c ? client_rtt(m->c) : NULL;
-    size_t n = 0;
+    struct ricochet_distribution h = {0};
+    size_t n = m->n_members;
 
     if (m->c)
-        client_members(m->c, &n);
-    if (m->have_rtt && h && h->total > 0)
+        ricochet_rtt(m->c, &h, NULL);
+    if (m->have_rtt && h.count > 0)
         snprintf(rtt, sizeof rtt, "RTT %.1f ms (avg %.1f, p99 %.1f)", m->rtt_last_ms,
-                 m->rtt_avg_ms, (double)histogram_percentile(h, 99) / 1000.0);
+                 m->rtt_avg_ms, (double)h.p99_us / 1000.0);
     else
         snprintf(rtt, sizeof rtt, "RTT --");
-    if (m->c && client_id(m->c))
-        snprintf(id, sizeof id, "#%u", (unsigned)client_id(m->c));
+    if (m->c && ricochet_id(m->c))
+        snprintf(id, sizeof id, "#%u", (unsigned)ricochet_id(m->c));
     else
         snprintf(id, sizeof id, "#-");
     snprintf(line, sizeof line, " ricochet  room %s  me %c %s %s  mode %s  send %d Hz  %s",
@@ -241,8 +240,8 @@ static void draw_hud(const struct tui_model *m, uint64_t now)
 static void draw_arena(const struct tui_model *m, const struct layout *l, uint64_t now)
 {
     const struct rect *r = &l->arena;
-    size_t n = 0;
-    const struct client_member *ms = m->c ? client_members(m->c, &n) : NULL;
+    size_t n = m->n_members;
+    const struct ricochet_member *ms = m->members;
     int row, col;
 
     draw_box(r);
@@ -316,17 +315,17 @@ static const char *view_name(const struct tui_model *m, const struct tui_remote 
 }
 
 /* One member's row of the players' table. */
-static void draw_table_row(const struct tui_model *m, const struct client_member *mb,
+static void draw_table_row(const struct tui_model *m, const struct ricochet_member *mb,
                            const struct rect *r, int row, uint64_t now)
 {
     const struct tui_remote *rm = tui_model_remote(m, mb->id);
-    uint64_t exp = recv_stats_expected(&mb->stats);
-    double loss = exp ? 100.0 * (double)recv_stats_lost(&mb->stats) / (double)exp : 0;
+    uint64_t exp = mb->stats.expected;
+    double loss = exp ? 100.0 * (double)mb->stats.lost / (double)exp : 0;
     double recent = rm ? tui_model_recent_loss(rm, mb) : -1;
-    double lat = recv_stats_latency_mean(&mb->stats) / 1000.0;
+    double lat = mb->stats.latency_mean_us / 1000.0;
     char line[256], recent_s[16], bound_s[16] = "    ?"; /* ?: clock offsets not known yet */
-    if (mb->lat_bound_us)
-        snprintf(bound_s, sizeof bound_s, "%5.1f", (double)mb->lat_bound_us / 1000.0);
+    if (mb->stats.latency_bound_us)
+        snprintf(bound_s, sizeof bound_s, "%5.1f", (double)mb->stats.latency_bound_us / 1000.0);
     if (recent >= 0)
         snprintf(recent_s, sizeof recent_s, "%5.1f%%", recent);
     else
@@ -336,7 +335,8 @@ static void draw_table_row(const struct tui_model *m, const struct client_member
     attroff(pair_attr(id_pair(mb->id)) | A_BOLD);
     snprintf(line, sizeof line, " %-10.10s %4u %-5s %5.1f%% %s %5llu %6.1f %6.1f %s %-6s",
              mb->name[0] ? mb->name : "?", (unsigned)mb->id,
-             rm && rm->seen_mode ? mode_short(rm->arrived_as) : mode_short(mb->mode), loss,
+             rm && rm->seen_mode ? mode_short(rm->arrived_as)
+                                 : mode_short((enum proto_mode)mb->mode), loss,
              recent_s, (unsigned long long)mb->stats.reordered, mb->stats.jitter_us / 1000.0,
              lat, bound_s, view_name(m, rm, now));
     mvaddnstr(row, r->x + 1, line, r->w - 1);
@@ -345,8 +345,8 @@ static void draw_table_row(const struct tui_model *m, const struct client_member
 static void draw_table(const struct tui_model *m, const struct layout *l, uint64_t now)
 {
     const struct rect *r = &l->table;
-    size_t n = 0;
-    const struct client_member *ms = m->c ? client_members(m->c, &n) : NULL;
+    size_t n = m->n_members;
+    const struct ricochet_member *ms = m->members;
     char line[256];
     int row = r->y;
 
@@ -442,8 +442,7 @@ void tui_draw_frame(struct tui_model *m, uint64_t now)
         refresh();
         return;
     }
-    if (m->c)
-        client_members(m->c, &n);
+    n = m->n_members;
     compute_layout(&l, n);
     draw_hud(m, now);
     draw_arena(m, &l, now);

@@ -80,28 +80,27 @@ static void remotes_clear(struct tui_model *m)
  * loss over the last few seconds, which reacts when someone switches mode. */
 static void remotes_snapshot(struct tui_model *m)
 {
-    size_t n = 0;
-    const struct client_member *ms = m->c ? client_members(m->c, &n) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        struct tui_remote *r = remote_find(m, ms[i].id, false);
+    for (size_t i = 0; i < m->n_members; i++) {
+        const struct ricochet_member *mb = &m->members[i];
+        struct tui_remote *r = remote_find(m, mb->id, false);
         if (!r)
             continue;
-        r->snap_expected[r->snap_head] = recv_stats_expected(&ms[i].stats);
-        r->snap_received[r->snap_head] = ms[i].stats.received;
+        r->snap_expected[r->snap_head] = mb->stats.expected;
+        r->snap_received[r->snap_head] = mb->stats.received;
         r->snap_head = (r->snap_head + 1) % TUI_SNAPS;
         if (r->snaps < TUI_SNAPS)
             r->snaps++;
     }
 }
 
-double tui_model_recent_loss(const struct tui_remote *r, const struct client_member *member)
+double tui_model_recent_loss(const struct tui_remote *r, const struct ricochet_member *member)
 {
     int oldest;
     uint64_t exp, rec;
     if (r->snaps < 2)
         return -1;
     oldest = r->snaps < TUI_SNAPS ? 0 : r->snap_head;
-    exp = recv_stats_expected(&member->stats) - r->snap_expected[oldest];
+    exp = member->stats.expected - r->snap_expected[oldest];
     rec = member->stats.received - r->snap_received[oldest];
     if (exp == 0)
         return -1;
@@ -112,14 +111,29 @@ double tui_model_recent_loss(const struct tui_remote *r, const struct client_mem
 
 /* ---- connection ---- */
 
+/* The members as the session lists them now, into the model. */
+static void members_refresh(struct tui_model *m)
+{
+    size_t n = m->c ? ricochet_members(m->c, m->members, TUI_MAX_REMOTES) : 0;
+    m->n_members = n < TUI_MAX_REMOTES ? n : TUI_MAX_REMOTES;
+}
+
 int tui_model_connect(struct tui_model *m, char *err, size_t err_cap)
 {
-    struct client_config cc = {
-        .host = m->cfg.host, .port = (uint16_t)m->cfg.port, .room = m->cfg.room,
-        .name = m->name, .mode = m->mode, .reflect = true,
-        .timeout_ms = (uint32_t)m->cfg.timeout_ms,
-    };
-    m->c = m->open_client(&cc, err, err_cap);
+    struct ricochet_config *cc = ricochet_config_new();
+    if (!cc || ricochet_config_set_relay(cc, m->cfg.host, (uint16_t)m->cfg.port) != 0 ||
+        ricochet_config_set_room(cc, m->cfg.room) != 0 ||
+        ricochet_config_set_name(cc, m->name) != 0 ||
+        ricochet_config_set_mode(cc, (enum ricochet_mode)m->mode) != 0 ||
+        ricochet_config_set_reflect(cc, true) != 0 ||
+        ricochet_config_set_timeout_ms(cc, (uint32_t)m->cfg.timeout_ms) != 0) {
+        snprintf(err, err_cap, "client: bad relay, room, name, mode or timeout");
+        ricochet_config_free(cc);
+        return -1;
+    }
+    m->c = m->open_client(cc, err, err_cap);
+    ricochet_config_free(cc);
+    members_refresh(m);
     if (!m->c)
         return -1;
     m->conn = TUI_CONNECTING;
@@ -143,7 +157,7 @@ static void reconnect(struct tui_model *m, uint64_t now)
 {
     char err[256];
     if (m->c) {
-        client_destroy(m->c);
+        ricochet_close(m->c);
         m->c = NULL;
     }
     add_msg(m, now, TUI_MSG_PLAIN, "connecting to %s:%ld ...", m->cfg.host, m->cfg.port);
@@ -158,40 +172,42 @@ static void reconnect(struct tui_model *m, uint64_t now)
 void tui_model_close(struct tui_model *m)
 {
     if (m->c)
-        client_destroy(m->c);
+        ricochet_close(m->c);
     m->c = NULL;
 }
 
 /* ---- events from the relay ---- */
 
-static const char *member_name(struct tui_model *m, uint32_t id, const char *fallback)
+/* The event's name, else the member's, copied into buf. */
+static const char *member_name(struct tui_model *m, uint32_t id, const char *fallback,
+                               char *buf, size_t cap)
 {
-    const struct client_member *cm;
+    struct ricochet_member cm;
     if (fallback && fallback[0])
         return fallback;
-    cm = m->c ? client_member(m->c, id) : NULL;
-    return cm && cm->name[0] ? cm->name : "?";
+    bool known = m->c && ricochet_member(m->c, id, &cm) == RICOCHET_OK && cm.name[0];
+    snprintf(buf, cap, "%s", known ? cm.name : "?");
+    return buf;
 }
 
 static void on_welcome(struct tui_model *m, uint64_t now)
 {
-    size_t n;
     /* A udp client welcomed again after the relay expired it (or
      * restarted, reusing ids) starts its view of the others afresh. */
     remotes_clear(m);
-    client_members(m->c, &n);
+    size_t n = ricochet_members(m->c, NULL, 0);
     m->conn = TUI_JOINED;
     m->next_send_us = now;
     add_msg(m, now, TUI_MSG_OK, "joined room %s as #%u, %zu other%s here", m->cfg.room,
-            (unsigned)client_id(m->c), n, n == 1 ? "" : "s");
+            (unsigned)ricochet_id(m->c), n, n == 1 ? "" : "s");
 }
 
 /* My own state reflected by the relay gives the round-trip time; anyone
  * else's goes into their interpolation buffer. */
-static void on_state(struct tui_model *m, const struct client_event *ev)
+static void on_state(struct tui_model *m, const struct ricochet_event *ev)
 {
     struct tui_remote *r;
-    if (ev->id == client_id(m->c)) {
+    if (ev->id == ricochet_id(m->c)) {
         double rtt = (double)(int64_t)(ev->recv_us - ev->state.send_us) / 1000.0;
         if (rtt < 0)
             rtt = 0;
@@ -206,47 +222,48 @@ static void on_state(struct tui_model *m, const struct client_event *ev)
     r = remote_find(m, ev->id, true);
     if (r) {
         interp_push(&r->ib, &ev->state, ev->recv_us);
-        r->arrived_as = ev->arrived_as;
+        r->arrived_as = (enum proto_mode)ev->mode;
         r->seen_mode = true;
     }
 }
 
-void tui_model_on_event(struct tui_model *m, const struct client_event *ev, uint64_t now)
+void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, uint64_t now)
 {
-    const struct proto_control *ctl = ev->control;
+    char name[RICOCHET_NAME_MAX + 1];
     struct tui_remote *r;
 
     switch (ev->type) {
-    case CLIENT_EV_TOO_OLD: /* counted in the member's stats */
+    case RICOCHET_EV_TOO_OLD: /* counted in the member's stats */
         break;
-    case CLIENT_EV_WELCOME:
+    case RICOCHET_EV_WELCOME:
         on_welcome(m, now);
         break;
-    case CLIENT_EV_STATE:
+    case RICOCHET_EV_STATE:
         on_state(m, ev);
         break;
-    case CLIENT_EV_JOINED:
-        add_msg(m, now, TUI_MSG_OK, "%s (#%u) joined, %s", ctl->name, (unsigned)ctl->id,
-                proto_mode_name(ctl->mode));
+    case RICOCHET_EV_JOINED:
+        add_msg(m, now, TUI_MSG_OK, "%s (#%u) joined, %s", ev->name, (unsigned)ev->id,
+                ricochet_mode_name(ev->mode));
         break;
-    case CLIENT_EV_LEFT:
+    case RICOCHET_EV_LEFT:
         add_msg(m, now, TUI_MSG_LEFT, "%s (#%u) left: %s",
-                member_name(m, ctl->id, ctl->name), (unsigned)ctl->id,
-                proto_left_reason_name(ctl->reason));
-        r = remote_find(m, ctl->id, false);
+                member_name(m, ev->id, ev->name, name, sizeof name), (unsigned)ev->id,
+                ev->code);
+        r = remote_find(m, ev->id, false);
         if (r)
             r->used = false;
         break;
-    case CLIENT_EV_CHAT:
-        add_msg(m, now, TUI_MSG_CHAT, "<%s> %s", member_name(m, ctl->id, ctl->name), ctl->text);
+    case RICOCHET_EV_CHAT:
+        add_msg(m, now, TUI_MSG_CHAT, "<%s> %s",
+                member_name(m, ev->id, ev->name, name, sizeof name), ev->text);
         break;
-    case CLIENT_EV_ERROR:
-        add_msg(m, now, TUI_MSG_WARN, "relay error %s: %s", ctl->code, ctl->text);
+    case RICOCHET_EV_ERROR:
+        add_msg(m, now, TUI_MSG_WARN, "relay error %s: %s", ev->code, ev->text);
         break;
-    case CLIENT_EV_DISCONNECTED: {
+    case RICOCHET_EV_DISCONNECTED: {
         /* "relay refused the join: server_full (...)", "... (timeout)" */
-        const char *why = m->c ? client_end_reason(m->c) : "";
-        lose_relay(m, now, why[0] ? why : "disconnected");
+        const char *why = m->c ? ricochet_end_reason(m->c) : "";
+        lose_relay(m, now, why[0] ? why : RICOCHET_END_DISCONNECTED);
         break;
     }
     }
@@ -254,14 +271,14 @@ void tui_model_on_event(struct tui_model *m, const struct client_event *ev, uint
 
 void tui_model_service(struct tui_model *m, uint64_t now)
 {
-    struct client_event ev;
+    struct ricochet_event ev;
     int budget = 2000; /* keep the screen responsive under a flood */
 
     if (m->c && m->conn != TUI_LOST) {
         while (budget-- > 0) {
-            int r = client_poll(m->c, 0, &ev);
+            int r = ricochet_poll(m->c, 0, &ev);
             if (r < 0) {
-                lose_relay(m, now, "disconnected");
+                lose_relay(m, now, RICOCHET_END_DISCONNECTED);
                 break;
             }
             if (r == 0)
@@ -269,6 +286,7 @@ void tui_model_service(struct tui_model *m, uint64_t now)
             tui_model_on_event(m, &ev, now);
         }
     }
+    members_refresh(m);
     if (m->conn == TUI_LOST && m->cfg.retry && now >= m->retry_at_us)
         reconnect(m, now);
 }
@@ -298,16 +316,16 @@ static void send_state(struct tui_model *m, uint64_t now)
         return;
     if (now < m->next_send_us)
         return;
-    struct proto_state s = { 0 };
+    struct ricochet_state s = { 0 };
     s.send_us = now;
     s.x = m->x;
     s.y = m->y;
     s.vx = (float)(m->dir_x * m->cfg.speed);
     s.vy = (float)(m->dir_y * m->cfg.speed);
     s.heading = (m->dir_x || m->dir_y) ? (float)atan2(m->dir_y, m->dir_x) : 0.0f;
-    if (client_send_state(m->c, &s, 0) == 0)
+    if (ricochet_send_state(m->c, &s) == RICOCHET_OK)
         m->states_sent++;
-    client_flush(m->c); /* out now, not at the next poll: the RTT would include our frame wait */
+    ricochet_flush(m->c); /* out now, not at the next poll: the RTT would include our frame wait */
     m->next_send_us += period;
     if (m->next_send_us + period < now) /* fell behind (stall): do not burst */
         m->next_send_us = now + period;
@@ -318,6 +336,7 @@ void tui_model_advance(struct tui_model *m, uint64_t now)
     move_me(m, now);
     send_state(m, now);
     if (now >= m->next_snap_us) {
+        members_refresh(m);
         remotes_snapshot(m);
         m->next_snap_us = now + TUI_SNAP_US;
     }
@@ -358,7 +377,7 @@ static void set_mode(struct tui_model *m, enum proto_mode mode, uint64_t now)
         add_msg(m, now, TUI_MSG_WARN, "udp cannot switch live: restart with --mode");
         return;
     }
-    if (m->c && client_set_mode(m->c, mode) != 0) {
+    if (m->c && ricochet_set_mode(m->c, (enum ricochet_mode)mode) != RICOCHET_OK) {
         add_msg(m, now, TUI_MSG_WARN, "could not switch to %s", proto_mode_name(mode));
         return;
     }
@@ -376,7 +395,7 @@ static void chat_key(struct tui_model *m, int ch, uint64_t now)
             break;
         if (!proto_text_valid(m->line.text))
             add_msg(m, now, TUI_MSG_WARN, "cannot send that line");
-        else if (!m->c || m->conn != TUI_JOINED || client_send_chat(m->c, m->line.text) != 0)
+        else if (!m->c || m->conn != TUI_JOINED || ricochet_send_chat(m->c, m->line.text) != 0)
             add_msg(m, now, TUI_MSG_WARN, "not connected: chat not sent");
         keys_line_clear(&m->line);
         break;
@@ -484,7 +503,7 @@ void tui_model_init(struct tui_model *m, const struct tui_config *cfg, const cha
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
     snprintf(m->name, sizeof m->name, "%s", name);
-    m->open_client = client_create;
+    m->open_client = ricochet_connect;
     rng_seed(&rng, seed);
     m->mode = (enum proto_mode)cfg->mode;
     m->rate = (int)cfg->rate;

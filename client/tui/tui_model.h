@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "../../proto/control.h"
-#include "../client.h"
+#include "../ricochet.h"
 #include "interp.h"
 #include "keys.h"
 
@@ -70,18 +70,18 @@ struct tui_message {
     enum tui_msg_color color;
 };
 
-/* Opens a connection to the relay: client_create, or in tests
- * client_create_detached. */
-typedef struct client *(*tui_open_client_fn)(const struct client_config *cfg, char *err,
-                                             size_t err_cap);
+/* Opens a connection to the relay: ricochet_connect, or in tests
+ * client_connect_detached. */
+typedef struct ricochet *(*tui_open_client_fn)(const struct ricochet_config *cfg, char *err,
+                                               size_t err_cap);
 
 struct tui_model {
     struct tui_config cfg;
     char name[PROTO_NAME_MAX + 1];
     tui_open_client_fn open_client;
-    struct client *c;     /* NULL while lost after a failed attempt */
+    struct ricochet *c;     /* NULL while lost after a failed attempt */
     enum tui_conn conn;
-    char lost_reason[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* client_end_reason() */
+    char lost_reason[PROTO_TEXT_MAX + PROTO_CODE_MAX + 64]; /* ricochet_end_reason() */
     uint64_t retry_at_us;
     int attempts;         /* connections opened */
     enum proto_mode mode;
@@ -102,6 +102,9 @@ struct tui_model {
     float echo_x, echo_y; /* my own state as the relay sent it back */
 
     struct tui_remote remotes[TUI_MAX_REMOTES];
+    struct ricochet_member members[TUI_MAX_REMOTES]; /* the room as the last service or
+                                                       advance saw it (what is drawn) */
+    size_t n_members;
     struct tui_message msgs[TUI_MSG_CAP];
     size_t n_msgs;        /* total ever added; ring index = n % TUI_MSG_CAP */
     bool dirty;           /* draw now, not at the next frame tick */
@@ -109,7 +112,7 @@ struct tui_model {
 };
 
 /* Live settings from cfg, name as given (already valid), a start position
- * drawn from seed; connections through client_create. No connection yet. */
+ * drawn from seed; connections through ricochet_connect. No connection yet. */
 void tui_model_init(struct tui_model *m, const struct tui_config *cfg, const char *name,
                     uint64_t seed);
 
@@ -124,7 +127,7 @@ void tui_model_start(struct tui_model *m, uint64_t now, time_t wall, uint64_t se
 bool tui_model_key(struct tui_model *m, int ch, uint64_t now);
 
 /* One event from the client (m->c's). */
-void tui_model_on_event(struct tui_model *m, const struct client_event *ev, uint64_t now);
+void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, uint64_t now);
 
 /* Reads what the connection has (at most a screenful of events, so a flood
  * cannot freeze the screen) and reconnects when --retry's timer is due. */
@@ -142,7 +145,7 @@ const struct tui_remote *tui_model_remote(const struct tui_model *m, uint32_t id
 
 /* Loss % of member over the snapshot window, or -1 when there is too little
  * data. */
-double tui_model_recent_loss(const struct tui_remote *r, const struct client_member *member);
+double tui_model_recent_loss(const struct tui_remote *r, const struct ricochet_member *member);
 
 /* The next send rate up (dir > 0) or down on the rate key's scale. */
 int tui_model_rate_next(int rate, int dir);

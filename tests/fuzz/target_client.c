@@ -39,7 +39,7 @@ struct fc_departed {
 };
 
 struct fuzz_client {
-    struct client *c;
+    struct ricochet *c;
     bool udp;
     uint64_t now;
     bool welcomed;            /* joined (udp: false again while rejoining) */
@@ -137,10 +137,9 @@ static uint64_t fc_heard(const struct client_member *m)
     return m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
 }
 
-static bool fc_finite_state(const struct proto_state *s)
+static bool fc_finite(float x, float y, float vx, float vy, float heading)
 {
-    return isfinite(s->x) && isfinite(s->y) && isfinite(s->vx) && isfinite(s->vy) &&
-           isfinite(s->heading);
+    return isfinite(x) && isfinite(y) && isfinite(vx) && isfinite(vy) && isfinite(heading);
 }
 
 static void fc_check_stats(const struct recv_stats *st)
@@ -172,7 +171,9 @@ static void fc_check_table(void)
         FUZZ_CHECK((unsigned)m[i].mode < PROTO_MODE_COUNT);
         FUZZ_CHECK(m[i].added_us <= fc.now && m[i].last_recv_us <= fc.now);
         if (m[i].has_state)
-            FUZZ_CHECK(m[i].last.sender == m[i].id && fc_finite_state(&m[i].last));
+            FUZZ_CHECK(m[i].last.sender == m[i].id &&
+                       fc_finite(m[i].last.x, m[i].last.y, m[i].last.vx, m[i].last.vy,
+                                 m[i].last.heading));
         fc_check_stats(&m[i].stats);
         if (i < 8 || i % 31 == 0) /* the lookup finds this entry (sampled: O(n) each) */
             FUZZ_CHECK(client_member(fc.c, m[i].id) == &m[i]);
@@ -186,8 +187,8 @@ static void fc_check_table(void)
     }
     fc_check_stats(client_reflect_stats(fc.c));
     FUZZ_CHECK(client_rtt(fc.c)->total == client_reflect_stats(fc.c)->received);
-    FUZZ_CHECK(client_id(fc.c) == fc.my_id);
-    FUZZ_CHECK(client_joined(fc.c) == (fc.welcomed && !fc.dead));
+    FUZZ_CHECK(ricochet_id(fc.c) == fc.my_id);
+    FUZZ_CHECK(ricochet_joined(fc.c) == (fc.welcomed && !fc.dead));
 }
 
 /* What a state sent on channel/flags must arrive as; -1: must be dropped. */
@@ -206,17 +207,30 @@ static int fc_expected_mode(uint8_t channel, uint32_t flags)
     return -1;
 }
 
-/* Checks one event returned by client_receive (r == 1). */
-static void fc_check_event(const struct client_event *ev, uint8_t channel, uint32_t flags,
-                           bool was_member, uint64_t member_received, uint64_t latency_before)
+/* A notice's words travel in its event: the member's name, the code (a
+ * left notice's reason), the text. */
+static void fc_check_words(const struct ricochet_event *ev, const struct proto_control *ctl)
+{
+    const char *code = ctl->type == PROTO_CTL_LEFT ? proto_left_reason_name(ctl->reason)
+                                                   : ctl->code;
+    FUZZ_CHECK(strcmp(ev->name, ctl->name) == 0 && strcmp(ev->text, ctl->text) == 0 &&
+               strcmp(ev->code, code) == 0);
+}
+
+/* Checks one event returned by client_receive (r == 1); ctl: the message
+ * as the wire's decoder reads it, NULL if it is no control message. */
+static void fc_check_event(const struct ricochet_event *ev, const struct proto_control *ctl,
+                           uint8_t channel, uint32_t flags, bool was_member,
+                           uint64_t member_received, uint64_t latency_before)
 {
     FUZZ_CHECK(ev->recv_us == fc.now);
-    const struct proto_control *ctl = ev->control;
+    if (ctl && ev->type != RICOCHET_EV_WELCOME)
+        fc_check_words(ev, ctl);
     switch (ev->type) {
-    case CLIENT_EV_WELCOME:
+    case RICOCHET_EV_WELCOME:
         FUZZ_CHECK(!fc.welcomed); /* a repeated welcome is no event */
         FUZZ_CHECK(ev->id != 0 && ctl && ctl->type == PROTO_CTL_WELCOME && ctl->id == ev->id);
-        FUZZ_CHECK(client_joined(fc.c) && client_id(fc.c) == ev->id);
+        FUZZ_CHECK(ricochet_joined(fc.c) && ricochet_id(fc.c) == ev->id);
         fc.welcomed = true;
         fc.my_id = ev->id;
         fc_ring_clear(); /* the roster replaces what the client knew */
@@ -241,11 +255,12 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         }
         fuzz_client_reached.welcomes++;
         break;
-    case CLIENT_EV_STATE: {
+    case RICOCHET_EV_STATE: {
         FUZZ_CHECK(fc.welcomed && ctl == NULL);
         FUZZ_CHECK(ev->id != 0 && ev->state.sender == ev->id);
-        FUZZ_CHECK(fc_finite_state(&ev->state));
-        FUZZ_CHECK((int)ev->arrived_as == fc_expected_mode(channel, flags));
+        FUZZ_CHECK(fc_finite(ev->state.x, ev->state.y, ev->state.vx, ev->state.vy,
+                             ev->state.heading));
+        FUZZ_CHECK((int)ev->mode == fc_expected_mode(channel, flags));
         if (ev->id != fc.my_id) {
             /* documented: a late state from a member who left is dropped;
              * one I expired myself comes back under its name; any other
@@ -275,7 +290,7 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         fuzz_client_reached.states++;
         break;
     }
-    case CLIENT_EV_JOINED:
+    case RICOCHET_EV_JOINED:
         FUZZ_CHECK(fc.welcomed && ev->id != 0 && ctl && ctl->type == PROTO_CTL_JOINED);
         FUZZ_CHECK(proto_name_valid(ctl->name) && (unsigned)ctl->mode < PROTO_MODE_COUNT);
         if (ev->id != fc.my_id) {
@@ -284,7 +299,7 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         }
         fuzz_client_reached.joined++;
         break;
-    case CLIENT_EV_LEFT:
+    case RICOCHET_EV_LEFT:
         FUZZ_CHECK(fc.welcomed && ev->id != 0 && ctl && ctl->type == PROTO_CTL_LEFT);
         FUZZ_CHECK(proto_name_valid(ctl->name) && (unsigned)ctl->reason <= PROTO_LEFT_KICKED);
         fc.left_pending = true;
@@ -292,17 +307,17 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         fc_ring_note(ev->id, false, NULL);
         fuzz_client_reached.left++;
         break;
-    case CLIENT_EV_CHAT:
+    case RICOCHET_EV_CHAT:
         FUZZ_CHECK(fc.welcomed && ev->id != 0 && ctl && ctl->type == PROTO_CTL_CHAT);
         FUZZ_CHECK(proto_name_valid(ctl->name) && proto_text_valid(ctl->text));
         fuzz_client_reached.chats++;
         break;
-    case CLIENT_EV_ERROR:
+    case RICOCHET_EV_ERROR:
         FUZZ_CHECK(ev->id == 0 && ctl && ctl->type == PROTO_CTL_ERROR);
         FUZZ_CHECK(ctl->code[0] != '\0' && ctl->text[0] != '\0');
         if (fc.udp && strcmp(ctl->code, "not_joined") == 0) {
             /* the relay lost me: rejoin (ignored while joining) */
-            FUZZ_CHECK(fc.welcomed && !client_joined(fc.c) && client_id(fc.c) == fc.my_id);
+            FUZZ_CHECK(fc.welcomed && !ricochet_joined(fc.c) && ricochet_id(fc.c) == fc.my_id);
             fc.welcomed = false;
             fc.clear_pending = true;
             fc_ring_clear();
@@ -314,10 +329,10 @@ static void fc_check_event(const struct client_event *ev, uint8_t channel, uint3
         }
         fuzz_client_reached.errors++;
         break;
-    case CLIENT_EV_TOO_OLD: {
+    case RICOCHET_EV_TOO_OLD: {
         /* sequenced only, from a member whose newest state is not older */
         FUZZ_CHECK(fc.welcomed && ctl == NULL);
-        FUZZ_CHECK(ev->arrived_as == PROTO_MODE_SEQUENCED &&
+        FUZZ_CHECK(ev->mode == RICOCHET_MODE_SEQUENCED &&
                    fc_expected_mode(channel, flags) == PROTO_MODE_SEQUENCED);
         const struct client_member *m = client_member(fc.c, ev->id);
         FUZZ_CHECK(m != NULL && m->has_state && m->stats.too_old > 0);
@@ -350,7 +365,12 @@ static int fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, siz
     uint64_t bad_before = client_bad_messages(fc.c);
     uint32_t left_id = fc.left_pending ? fc.left_id : 0;
 
-    struct client_event ev;
+    /* the message as a control message, decoded apart from the client's */
+    static struct proto_control ctl;
+    bool is_control = !is_state && proto_control_decode((const char *)copy, len, &ctl, NULL,
+                                                        0) == PROTO_OK;
+
+    struct ricochet_event ev;
     int r = client_receive(fc.c, channel, flags, copy, len, fc.now, &ev);
     free(copy);
     fc.left_pending = false;
@@ -364,7 +384,8 @@ static int fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, siz
         FUZZ_CHECK(client_bad_messages(fc.c) >= bad_before);
         if (r == 1) {
             FUZZ_CHECK(!must_drop);
-            fc_check_event(&ev, channel, flags, was_member, member_received, latency_before);
+            fc_check_event(&ev, is_control ? &ctl : NULL, channel, flags, was_member,
+                           member_received, latency_before);
         } else if (is_state) {
             FUZZ_CHECK(client_bad_messages(fc.c) == bad_before + 1);
             if (sender && sender != fc.my_id && !was_member && fc.welcomed) {
@@ -384,7 +405,7 @@ static int fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, siz
         }
     }
     /* a member who left is gone now, unless this message brought it back */
-    if (left_id && !(r == 1 && ev.type == CLIENT_EV_JOINED && ev.id == left_id))
+    if (left_id && !(r == 1 && ev.type == RICOCHET_EV_JOINED && ev.id == left_id))
         FUZZ_CHECK(client_member(fc.c, left_id) == NULL);
     fc_check_table();
     return r;
@@ -406,7 +427,7 @@ static void fc_tick(void)
 {
     for (int k = 0; k <= PROTO_ROSTER_MAX + 1; k++) {
         uint32_t left_id = fc.left_pending ? fc.left_id : 0;
-        struct client_event ev;
+        struct ricochet_event ev;
         int r = client_tick(fc.c, fc.now, &ev);
         fc.left_pending = false;
         fc.clear_pending = false;
@@ -427,14 +448,12 @@ static void fc_tick(void)
             fc_check_table();
             return;
         }
-        FUZZ_CHECK(fc.udp && fc.welcomed && ev.type == CLIENT_EV_LEFT);
+        FUZZ_CHECK(fc.udp && fc.welcomed && ev.type == RICOCHET_EV_LEFT);
         FUZZ_CHECK(ev.recv_us == fc.now && ev.id != 0 && ev.id != fc.my_id);
         const struct client_member *m = client_member(fc.c, ev.id);
         FUZZ_CHECK(m != NULL); /* still listed during the event */
         FUZZ_CHECK(fc.now > fc_heard(m) && fc.now - fc_heard(m) > fc.timeout_us);
-        const struct proto_control *ctl = ev.control;
-        FUZZ_CHECK(ctl && ctl->type == PROTO_CTL_LEFT && ctl->id == ev.id);
-        FUZZ_CHECK(ctl->reason == PROTO_LEFT_TIMEOUT && strcmp(ctl->name, m->name) == 0);
+        FUZZ_CHECK(strcmp(ev.code, "timeout") == 0 && strcmp(ev.name, m->name) == 0);
         fc_ring_note(ev.id, true, m);
         fc.left_pending = true;
         fc.left_id = ev.id;
@@ -442,6 +461,40 @@ static void fc_tick(void)
         fc_check_table();
     }
     FUZZ_CHECK(!"client_tick expired more members than the table holds");
+}
+
+/* Sends on the detached client as byte a says: a state, a chat line or a
+ * mode switch, each answered as documented (ricochet.h's status codes). */
+static void fc_send(uint8_t a)
+{
+    bool live = fc.welcomed && !fc.dead;
+    uint32_t seq = client_next_seq(fc.c);
+    if (a & 1) {
+        struct proto_state s = { 0 };
+        s.x = (float)a;
+        int r = client_send_state(fc.c, &s, a);
+        /* ENet: no peer, so not ready to send a state */
+        FUZZ_CHECK(r == ((live && fc.udp) ? RICOCHET_OK : RICOCHET_E_NOT_JOINED));
+        FUZZ_CHECK(client_next_seq(fc.c) == seq + (r == 0 ? 1u : 0u));
+    } else if (a & 2) {
+        bool empty = a & 4;
+        int r = ricochet_send_chat(fc.c, empty ? "" : "hello");
+        /* an empty line is invalid before all else; a detached ENet client
+         * has no peer to send on */
+        int want = empty ? RICOCHET_E_INVALID
+                   : !live ? RICOCHET_E_NOT_JOINED
+                   : fc.udp ? RICOCHET_OK : RICOCHET_E_SEND;
+        FUZZ_CHECK(r == want);
+    } else {
+        enum proto_mode before = client_mode(fc.c);
+        enum proto_mode mode = (enum proto_mode)((a >> 2) % 5);
+        int r = ricochet_set_mode(fc.c, (enum ricochet_mode)mode);
+        int want = mode >= PROTO_MODE_COUNT ? RICOCHET_E_INVALID
+                   : (!fc.udp && mode < PROTO_MODE_UDP) ? RICOCHET_OK
+                   : RICOCHET_E_UNSUPPORTED;
+        FUZZ_CHECK(r == want);
+        FUZZ_CHECK(client_mode(fc.c) == (r == 0 ? mode : before));
+    }
 }
 
 /* Appends ",\"state\":{...}" or ",\"state\":null" for a roster entry. */
@@ -607,16 +660,16 @@ static void fc_op(struct fuzz_input *in)
         break;
     }
     case 9: { /* poll: detached, it only hands out the end of the session */
-        struct client_event ev;
-        int r = client_poll(fc.c, fuzz_byte(in) & 1 ? 5 : 0, &ev);
+        struct ricochet_event ev;
+        int r = ricochet_poll(fc.c, fuzz_byte(in) & 1 ? 5 : 0, &ev);
         fc.left_pending = false;
         fc.clear_pending = false;
         if (fc.end_expected)
             fc.dead = true;
         if (fc.end_expected && !fc.disconnected_seen) {
-            FUZZ_CHECK(r == 1 && ev.type == CLIENT_EV_DISCONNECTED && ev.control != NULL);
-            FUZZ_CHECK(ev.id == fc.my_id && !client_joined(fc.c));
-            FUZZ_CHECK(strcmp(ev.control->code, fc.end_code) == 0);
+            FUZZ_CHECK(r == 1 && ev.type == RICOCHET_EV_DISCONNECTED && ev.code[0] != '\0');
+            FUZZ_CHECK(ev.id == fc.my_id && !ricochet_joined(fc.c));
+            FUZZ_CHECK(strcmp(ev.code, fc.end_code) == 0);
             fc.disconnected_seen = true;
             fuzz_client_reached.disconnects++;
         } else if (fc.end_expected) {
@@ -649,29 +702,9 @@ static void fc_op(struct fuzz_input *in)
         fc_check_table();
         break;
     }
-    case 10: { /* sending on a detached client: no socket, no crash */
-        uint8_t a = fuzz_byte(in);
-        bool live = fc.welcomed && !fc.dead;
-        uint32_t seq = client_next_seq(fc.c);
-        if (a & 1) {
-            struct proto_state s = { 0 };
-            s.x = (float)a;
-            int r = client_send_state(fc.c, &s, a);
-            FUZZ_CHECK(r == ((live && fc.udp) ? 0 : -1)); /* ENet: no peer */
-            FUZZ_CHECK(client_next_seq(fc.c) == seq + (r == 0 ? 1u : 0u));
-        } else if (a & 2) {
-            bool empty = a & 4;
-            int r = client_send_chat(fc.c, empty ? "" : "hello");
-            FUZZ_CHECK(r == ((live && fc.udp && !empty) ? 0 : -1)); /* ENet: no peer */
-        } else {
-            enum proto_mode before = client_mode(fc.c);
-            enum proto_mode mode = (enum proto_mode)((a >> 2) % 5);
-            int r = client_set_mode(fc.c, mode);
-            FUZZ_CHECK(r == ((!fc.udp && mode < PROTO_MODE_UDP) ? 0 : -1));
-            FUZZ_CHECK(client_mode(fc.c) == (r == 0 ? mode : before));
-        }
+    case 10: /* sending on a detached client: no socket, no crash */
+        fc_send(fuzz_byte(in));
         break;
-    }
     }
 }
 
@@ -695,13 +728,13 @@ int fuzz_target_client(const uint8_t *data, size_t size)
     char err[128];
     fc.c = client_create_detached(&cfg, err, sizeof err);
     FUZZ_CHECK(fc.c != NULL);
-    FUZZ_CHECK(client_id(fc.c) == 0 && !client_joined(fc.c));
+    FUZZ_CHECK(ricochet_id(fc.c) == 0 && !ricochet_joined(fc.c));
     FUZZ_CHECK(client_mode(fc.c) == cfg.mode);
     while (in.left > 0)
         fc_op(&in);
     fc.checks = 0;
     fc_check_table();
-    client_destroy(fc.c);
+    ricochet_close(fc.c);
     fc.c = NULL;
     return 0;
 }

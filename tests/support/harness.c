@@ -168,9 +168,9 @@ char *harness_relay_finish(struct spawn_proc *relay)
 }
 
 
-int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
+int harness_poll_until(struct ricochet *const *clients, size_t n, int timeout_ms,
                        void (*on_event)(void *ctx, size_t index,
-                                        const struct client_event *ev),
+                                        const struct ricochet_event *ev),
                        bool (*done)(void *ctx), void *ctx)
 {
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
@@ -184,9 +184,9 @@ int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
         for (size_t i = 0; i < n; i++) {
             if (!clients[i] || over[i])
                 continue;
-            struct client_event ev;
+            struct ricochet_event ev;
             for (int guard = 0; guard < 100000; guard++) {
-                int r = client_poll(clients[i], 0, &ev);
+                int r = ricochet_poll(clients[i], 0, &ev);
                 if (r == 0)
                     break;
                 if (r < 0) {
@@ -208,7 +208,7 @@ int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
         for (size_t i = 0; i < n; i++) {
             if (!clients[i] || over[i])
                 continue;
-            int fd = client_socket_fd(clients[i]);
+            int fd = ricochet_fd(clients[i]);
             if (fd >= 0) {
                 fds[nfds].fd = fd;
                 fds[nfds].events = POLLIN;
@@ -236,68 +236,74 @@ static bool never(void *ctx)
     return false;
 }
 
-void harness_poll_for(struct client *const *clients, size_t n, int ms,
+void harness_poll_for(struct ricochet *const *clients, size_t n, int ms,
                       void (*on_event)(void *ctx, size_t index,
-                                       const struct client_event *ev),
+                                       const struct ricochet_event *ev),
                       void *ctx)
 {
     harness_poll_until(clients, n, ms, on_event, never, ctx);
 }
 
-void harness_rec_event(void *ctx, size_t i, const struct client_event *ev)
+void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct harness_rec *r = ctx;
     if (i >= HARNESS_MAX_CLIENTS)
         return;
     switch (ev->type) {
-    case CLIENT_EV_TOO_OLD: /* counted in the member's stats */
+    case RICOCHET_EV_TOO_OLD: /* counted in the member's stats */
         break;
-    case CLIENT_EV_WELCOME:
+    case RICOCHET_EV_WELCOME:
         r->welcomed[i] = true;
         break;
-    case CLIENT_EV_STATE: {
+    case RICOCHET_EV_STATE: {
         uint32_t id = ev->state.sender;
         if (id != ev->id || id == 0 || id >= HARNESS_MAX_IDS) {
             r->states_bad_id[i]++;
             break;
         }
-        if (id == client_id(r->c[i]))
+        if (id == ricochet_id(r->c[i]))
             r->self_states[i]++;
         r->states[i][id]++;
-        if (ev->arrived_as < 4)
-            r->arrived[i][ev->arrived_as]++;
-        r->arrived_as[i][id] = ev->arrived_as;
+        if (ev->mode < 4)
+            r->arrived[i][ev->mode]++;
+        r->arrived_as[i][id] = (enum proto_mode)ev->mode;
         r->last[i][id] = ev->state;
         break;
     }
-    case CLIENT_EV_JOINED:
+    case RICOCHET_EV_JOINED:
         if (r->n_joined[i] < HARNESS_MAX_NOTICES) {
             r->joined[i][r->n_joined[i]] = ev->id;
             snprintf(r->joined_name[i][r->n_joined[i]], PROTO_NAME_MAX + 1, "%s",
-                     ev->control ? ev->control->name : "");
+                     ev->name);
             r->n_joined[i]++;
         }
         break;
-    case CLIENT_EV_LEFT:
+    case RICOCHET_EV_LEFT:
         if (r->n_left[i] < HARNESS_MAX_NOTICES) {
             r->left[i][r->n_left[i]] = ev->id;
-            r->left_reason[i][r->n_left[i]] =
-                ev->control ? ev->control->reason : PROTO_LEFT_QUIT;
+            r->left_reason[i][r->n_left[i]] = harness_left_reason(ev);
             r->n_left[i]++;
         }
         break;
-    case CLIENT_EV_ERROR:
+    case RICOCHET_EV_ERROR:
         r->n_errors[i]++;
-        snprintf(r->last_error[i], sizeof r->last_error[i], "%s",
-                 ev->control ? ev->control->code : "");
+        snprintf(r->last_error[i], sizeof r->last_error[i], "%s", ev->code);
         break;
-    case CLIENT_EV_CHAT:
+    case RICOCHET_EV_CHAT:
         r->n_chat[i]++;
         break;
-    case CLIENT_EV_DISCONNECTED:
+    case RICOCHET_EV_DISCONNECTED:
         r->disconnected[i] = true;
         break;
     }
+}
+
+enum proto_left_reason harness_left_reason(const struct ricochet_event *ev)
+{
+    for (int k = PROTO_LEFT_QUIT; k <= PROTO_LEFT_KICKED; k++)
+        if (strcmp(ev->code, proto_left_reason_name((enum proto_left_reason)k)) == 0)
+            return (enum proto_left_reason)k;
+    return (enum proto_left_reason)-1;
 }
 
 bool harness_rec_saw_left(const struct harness_rec *r, size_t i, uint32_t id,
@@ -309,14 +315,14 @@ bool harness_rec_saw_left(const struct harness_rec *r, size_t i, uint32_t id,
     return false;
 }
 
-struct client *harness_client(uint16_t port, const char *room, const char *name,
+struct ricochet *harness_client(uint16_t port, const char *room, const char *name,
                               enum proto_mode mode, bool reflect)
 {
     struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = room,
                                 .name = name, .mode = mode, .reflect = reflect,
                                 .timeout_ms = 5000};
     char err[256] = "";
-    struct client *c = client_create(&cfg, err, sizeof err);
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
     if (!c)
         fail_msg("client_create(%s): %s", name, err);
     return c;
@@ -349,7 +355,7 @@ struct harness_rec *harness_session_start(struct harness_session *s,
                                           const char *const *args, const char *room,
                                           const struct harness_member *members, size_t n,
                                           void (*on_event)(void *ctx, size_t index,
-                                                           const struct client_event *ev),
+                                                           const struct ricochet_event *ev),
                                           int timeout_ms)
 {
     memset(s, 0, sizeof *s);
@@ -371,7 +377,7 @@ void harness_session_end(struct harness_session *s, int timeout_ms, char **relay
 {
     for (size_t i = 0; i < HARNESS_MAX_CLIENTS; i++) {
         if (s->rec.c[i])
-            client_destroy(s->rec.c[i]);
+            ricochet_close(s->rec.c[i]);
         s->rec.c[i] = NULL;
     }
     assert_int_equal(spawn_stop(&s->relay, SIGTERM, timeout_ms), 0);

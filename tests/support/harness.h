@@ -11,11 +11,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../../client/ricochet.h"
 #include "../../sys/spawn.h"
 #include "../../sys/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
 
-struct client;
-struct client_event;
+struct ricochet;
+struct ricochet_event;
 
 /* Folder of the programs: $RICOCHET_BIN, default "build/asan/bin". */
 const char *harness_bin_dir(void);
@@ -61,16 +62,16 @@ char *harness_relay_finish(struct spawn_proc *relay);
  * timeout_ms passes. poll(2) waits on the clients' sockets in between.
  * Returns 0 if done() became true, -1 on timeout. Events of a client whose
  * client_poll returned -1 are over; it is skipped afterwards. */
-int harness_poll_until(struct client *const *clients, size_t n, int timeout_ms,
+int harness_poll_until(struct ricochet *const *clients, size_t n, int timeout_ms,
                        void (*on_event)(void *ctx, size_t index,
-                                        const struct client_event *ev),
+                                        const struct ricochet_event *ev),
                        bool (*done)(void *ctx), void *ctx);
 
 /* Polls the clients (events passed to on_event) for exactly ms, for letting
  * traffic flow. */
-void harness_poll_for(struct client *const *clients, size_t n, int ms,
+void harness_poll_for(struct ricochet *const *clients, size_t n, int ms,
                       void (*on_event)(void *ctx, size_t index,
-                                       const struct client_event *ev),
+                                       const struct ricochet_event *ev),
                       void *ctx);
 
 /* An event recorder for tests: pass harness_rec_event as on_event and a
@@ -84,7 +85,7 @@ void harness_poll_for(struct client *const *clients, size_t n, int ms,
 #include "../../sys/netaddr.h"
 
 struct harness_rec {
-    struct client *c[HARNESS_MAX_CLIENTS];
+    struct ricochet *c[HARNESS_MAX_CLIENTS];
     size_t n;
     void *user;                 /* for the test's done() predicate */
     bool welcomed[HARNESS_MAX_CLIENTS];
@@ -94,7 +95,7 @@ struct harness_rec {
     uint64_t self_states[HARNESS_MAX_CLIENTS];   /* sender == my own id */
     uint64_t arrived[HARNESS_MAX_CLIENTS][4];    /* by arrived_as mode */
     enum proto_mode arrived_as[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS]; /* last */
-    struct proto_state last[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS];
+    struct ricochet_state last[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS];
     uint32_t joined[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES];
     char joined_name[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES][PROTO_NAME_MAX + 1];
     size_t n_joined[HARNESS_MAX_CLIENTS];
@@ -106,7 +107,11 @@ struct harness_rec {
     size_t n_chat[HARNESS_MAX_CLIENTS];
 };
 
-void harness_rec_event(void *rec, size_t index, const struct client_event *ev);
+void harness_rec_event(void *rec, size_t index, const struct ricochet_event *ev);
+
+/* The reason of a LEFT event (its code, "quit", ...) as the wire's enum;
+ * (enum proto_left_reason)-1 for a code that is none. */
+enum proto_left_reason harness_left_reason(const struct ricochet_event *ev);
 
 /* Was a left notice about id (with this reason) seen by client i? */
 bool harness_rec_saw_left(const struct harness_rec *r, size_t i, uint32_t id,
@@ -114,7 +119,7 @@ bool harness_rec_saw_left(const struct harness_rec *r, size_t i, uint32_t id,
 
 /* Creates an ENet or udp client for 127.0.0.1:port (timeout 5 s); fails
  * the test (cmocka) if creation fails. */
-struct client *harness_client(uint16_t port, const char *room, const char *name,
+struct ricochet *harness_client(uint16_t port, const char *room, const char *name,
                               enum proto_mode mode, bool reflect);
 
 /* done() predicates for harness_poll_until with a struct harness_rec as
@@ -147,7 +152,7 @@ struct harness_rec *harness_session_start(struct harness_session *s,
                                           const char *const *args, const char *room,
                                           const struct harness_member *members, size_t n,
                                           void (*on_event)(void *ctx, size_t index,
-                                                           const struct client_event *ev),
+                                                           const struct ricochet_event *ev),
                                           int timeout_ms);
 
 /* Destroys every client still in rec.c[], stops the relay with SIGTERM

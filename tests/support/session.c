@@ -29,14 +29,14 @@ static int session_index_of(const struct session *s, uint32_t id)
 }
 
 /* Counts one event of client i (the swarm's event hook; ctx is s). */
-static void session_on_event(void *ctx, size_t i, const struct client_event *ev)
+static void session_on_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct session *s = ctx;
     switch (ev->type) {
-    case CLIENT_EV_WELCOME:
-        s->id[i] = client_id(s->c[i]);
+    case RICOCHET_EV_WELCOME:
+        s->id[i] = ricochet_id(s->c[i]);
         break;
-    case CLIENT_EV_STATE: {
+    case RICOCHET_EV_STATE: {
         if (ev->id == s->id[i]) {
             s->got_as_self[i]++;
             break;
@@ -48,23 +48,23 @@ static void session_on_event(void *ctx, size_t i, const struct client_event *ev)
             s->got_from[i][j]++;
         break;
     }
-    case CLIENT_EV_ERROR:
+    case RICOCHET_EV_ERROR:
         if (s->n_errors[i] < 8) {
             snprintf(s->errors[i][s->n_errors[i]], PROTO_CODE_MAX + 1, "%s",
-                     ev->control->code);
-            if (strcmp(ev->control->code, "kicked") == 0 && s->kicked_error_at[i] < 0)
+                     ev->code);
+            if (strcmp(ev->code, "kicked") == 0 && s->kicked_error_at[i] < 0)
                 s->kicked_error_at[i] = (int)s->n_errors[i];
             s->n_errors[i]++;
         }
         break;
-    case CLIENT_EV_LEFT:
+    case RICOCHET_EV_LEFT:
         if (s->n_left[i] < 8) {
             s->left_id[i][s->n_left[i]] = ev->id;
-            s->left_reason[i][s->n_left[i]] = ev->control->reason;
+            s->left_reason[i][s->n_left[i]] = harness_left_reason(ev);
             s->n_left[i]++;
         }
         break;
-    case CLIENT_EV_DISCONNECTED:
+    case RICOCHET_EV_DISCONNECTED:
         s->dead[i] = true;
         break;
     default:
@@ -79,7 +79,7 @@ static void session_sent(void *ctx, size_t i, uint64_t t_us, bool ok)
     s->sent[i] += ok;
 }
 
-int session_adopt(struct session *s, struct client *c, const char *name, bool honest,
+int session_adopt(struct session *s, struct ricochet *c, const char *name, bool honest,
                   double rate_hz)
 {
     char err[256];
@@ -93,7 +93,7 @@ int session_adopt(struct session *s, struct client *c, const char *name, bool ho
     assert_int_equal(swarm_size(s->sw), s->n); /* session index = swarm index */
     if (swarm_adopt(s->sw, c, name, rate_hz, err, sizeof err) != 0) {
         fprintf(stderr, "swarm_adopt %s: %s\n", name, err);
-        client_destroy(c);
+        ricochet_close(c);
         return -1;
     }
     s->c[s->n] = c;
@@ -106,7 +106,7 @@ int session_add(struct session *s, uint16_t port, const char *room, const char *
 {
     char err[256];
     struct client_config cfg = {"127.0.0.1", port, room, name, mode, false, 5000};
-    struct client *c = client_create(&cfg, err, sizeof err);
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
     if (!c) {
         fprintf(stderr, "client_create %s: %s\n", name, err);
         return -1;
@@ -126,9 +126,9 @@ bool session_has_error(const struct session *s, size_t i, const char *code)
 static bool session_ready(struct session *s, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++) {
-        if (!client_joined(s->c[i]))
+        if (!ricochet_joined(s->c[i]))
             return false;
-        s->id[i] = client_id(s->c[i]);
+        s->id[i] = ricochet_id(s->c[i]);
         for (size_t j = from; j < to; j++)
             if (j != i && (!s->id[j] || !client_member(s->c[i], s->id[j])))
                 return false;

@@ -19,7 +19,7 @@
 
 struct session {
     struct swarm *sw;                   /* drives the clients (NULL until the first) */
-    struct client *c[SESSION_MAX_PEERS]; /* swarm_client(sw, i), for the tests */
+    struct ricochet *c[SESSION_MAX_PEERS]; /* swarm_client(sw, i), for the tests */
     size_t n;
     bool honest[SESSION_MAX_PEERS];
     uint64_t sent[SESSION_MAX_PEERS];   /* states sent (failed sends not counted) */
@@ -47,7 +47,7 @@ int session_add(struct session *s, uint16_t port, const char *room, const char *
 
 /* session_add for a client the test created (its own config); the session
  * owns it from then on. Returns its index, or -1 (message on stderr). */
-int session_adopt(struct session *s, struct client *c, const char *name, bool honest,
+int session_adopt(struct session *s, struct ricochet *c, const char *name, bool honest,
                   double rate_hz);
 
 /* Did client i receive an error with code? */

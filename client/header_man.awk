@@ -1,0 +1,93 @@
+# header_man.awk: renders client/ricochet.h as the manual page ricochet(3).
+# The header is the reference: its first comment becomes DESCRIPTION, every
+# later comment a paragraph, every declaration a literal block, and each
+# "/* ---- name ---- */" a subsection. Include guards, includes and the
+# export macro are left out. Usage: awk -v version=1.0.0 -f header_man.awk ricochet.h
+function esc(s) {
+    gsub(/\\/, "\\e", s)
+    if (s ~ /^[.']/)
+        s = "\\&" s
+    return s
+}
+function end_code() {
+    if (in_code) {
+        print ".fi"
+        in_code = 0
+    }
+}
+BEGIN {
+    print ".TH RICOCHET 3 \"\" \"ricochet " version "\" \"libricochet\""
+    print ".SH NAME"
+    print "ricochet \\- client library of the ricochet game-state relay"
+    print ".SH SYNOPSIS"
+    print ".nf"
+    print ".B #include <ricochet/ricochet.h>"
+    print ".PP"
+    print "cc game.c $(pkg-config --cflags --libs ricochet)"
+    print ".fi"
+    print ".SH DESCRIPTION"
+    first = 1
+}
+# A comment at the start of a line: prose.
+/^\/\*/ && !in_comment {
+    end_code()
+    in_comment = 1
+    line = $0
+    sub(/^\/\* ?/, "", line)
+    if (first)
+        sub(/^ricochet\.h: /, "", line)
+    section = (line ~ /^---- .* ----/)
+    if (section) {
+        gsub(/^---- | ----.*$/, "", line)
+        print ".SS " esc(line)
+        in_comment = 0
+        next
+    }
+    if (!first)
+        print ".PP"
+    first = 0
+}
+in_comment {
+    if (!started) {
+        started = 1
+    } else {
+        line = $0
+        sub(/^ \* ?/, "", line)
+    }
+    closing = (line ~ /\*\/ *$/)
+    sub(/ *\*\/ *$/, "", line)
+    if (line == "")
+        print ".PP"
+    else
+        print esc(line)
+    if (closing) {
+        in_comment = 0
+        started = 0
+    }
+    next
+}
+# What a reader of the page does not need.
+/^#(ifndef|ifdef|if|else|endif|include)/ || /^#define RICOCHET_(H|API)/ ||
+/^extern "C"/ || /^}$/ {
+    next
+}
+/^[ \t]*$/ {
+    end_code()
+    next
+}
+{
+    if (!in_code) {
+        print ".PP"
+        print ".nf"
+        in_code = 1
+    }
+    line = $0
+    gsub(/RICOCHET_API /, "", line)
+    print esc(line)
+}
+END {
+    end_code()
+    print ".SH SEE ALSO"
+    print "docs/library.md in the ricochet sources: a guide, the examples and the"
+    print "version policy; proto/PROTOCOL.md: the wire."
+}

@@ -1,0 +1,381 @@
+/* ricochet.c: the public API's plain side (ricochet.h): the configuration,
+ * what a session knows copied out as plain numbers, versions, modes and
+ * logs. The session itself (connect, poll, send) is client.c. */
+#include "client.h"
+#include "client_internal.h"
+#include "client_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/version.h"
+
+#define CONFIG_TIMEOUT_MAX_MS 3600000u
+
+/* The public header repeats the wire's limits and enums (it includes
+ * nothing of ricochet's); they must agree. */
+_Static_assert(RICOCHET_NAME_MAX == PROTO_NAME_MAX && RICOCHET_ROOM_MAX == PROTO_ROOM_MAX &&
+                   RICOCHET_TEXT_MAX == PROTO_TEXT_MAX && RICOCHET_CODE_MAX == PROTO_CODE_MAX &&
+                   RICOCHET_MEMBERS_MAX == PROTO_ROSTER_MAX &&
+                   RICOCHET_DEFAULT_PORT == PROTO_DEFAULT_PORT,
+               "ricochet.h's limits are the protocol's");
+_Static_assert((int)RICOCHET_MODE_UNSEQUENCED == (int)PROTO_MODE_UNSEQUENCED &&
+                   (int)RICOCHET_MODE_SEQUENCED == (int)PROTO_MODE_SEQUENCED &&
+                   (int)RICOCHET_MODE_RELIABLE == (int)PROTO_MODE_RELIABLE &&
+                   (int)RICOCHET_MODE_UDP == (int)PROTO_MODE_UDP,
+               "ricochet.h's modes are the mode table's");
+_Static_assert((int)RICOCHET_LOG_DEBUG == (int)LOG_DEBUG && (int)RICOCHET_LOG_OFF == (int)LOG_OFF,
+               "ricochet.h's log levels are log.h's");
+
+struct ricochet_config {
+    char host[256];
+    uint16_t port;
+    char room[PROTO_ROOM_MAX + 1];
+    char name[PROTO_NAME_MAX + 1];
+    enum proto_mode mode;
+    bool reflect;
+    uint32_t timeout_ms;
+};
+
+enum ricochet_mode client_public_mode(enum proto_mode mode)
+{
+    return (enum ricochet_mode)mode;
+}
+
+void client_public_state(const struct proto_state *in, struct ricochet_state *out)
+{
+    *out = (struct ricochet_state){.sender = in->sender, .seq = in->seq, .send_us = in->send_us,
+                                   .x = in->x, .y = in->y, .vx = in->vx, .vy = in->vy,
+                                   .heading = in->heading};
+}
+
+/* ---- versions and modes ---- */
+
+const char *ricochet_version(void)
+{
+    return version_ricochet();
+}
+
+unsigned ricochet_version_number(void)
+{
+    return RICOCHET_VERSION_NUMBER;
+}
+
+unsigned ricochet_protocol_version(void)
+{
+    return PROTO_VERSION;
+}
+
+const char *ricochet_mode_name(enum ricochet_mode mode)
+{
+    const struct proto_mode_info *mi = proto_mode_info((enum proto_mode)mode);
+    return mi ? mi->name : NULL;
+}
+
+int ricochet_mode_parse(const char *name, enum ricochet_mode *mode)
+{
+    enum proto_mode pm;
+    if (!name || !mode || proto_mode_parse(name, &pm) != 0)
+        return RICOCHET_E_INVALID;
+    *mode = client_public_mode(pm);
+    return RICOCHET_OK;
+}
+
+/* ---- configuration ---- */
+
+struct ricochet_config *ricochet_config_new(void)
+{
+    struct ricochet_config *cfg = calloc(1, sizeof *cfg);
+    if (cfg) {
+        cfg->port = PROTO_DEFAULT_PORT;
+        cfg->mode = PROTO_MODE_UNSEQUENCED;
+    }
+    return cfg; /* timeout_ms 0: the library's default */
+}
+
+void ricochet_config_free(struct ricochet_config *cfg)
+{
+    free(cfg);
+}
+
+int ricochet_config_set_relay(struct ricochet_config *cfg, const char *host, uint16_t port)
+{
+    if (!cfg || !host || !*host || strlen(host) >= sizeof cfg->host || port == 0)
+        return RICOCHET_E_INVALID;
+    snprintf(cfg->host, sizeof cfg->host, "%s", host);
+    cfg->port = port;
+    return RICOCHET_OK;
+}
+
+int ricochet_config_set_room(struct ricochet_config *cfg, const char *room)
+{
+    if (!cfg || !room || !proto_room_valid(room))
+        return RICOCHET_E_INVALID;
+    snprintf(cfg->room, sizeof cfg->room, "%s", room);
+    return RICOCHET_OK;
+}
+
+int ricochet_config_set_name(struct ricochet_config *cfg, const char *name)
+{
+    if (!cfg || !name || !proto_name_valid(name))
+        return RICOCHET_E_INVALID;
+    snprintf(cfg->name, sizeof cfg->name, "%s", name);
+    return RICOCHET_OK;
+}
+
+int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mode)
+{
+    if (!cfg || !proto_mode_info((enum proto_mode)mode))
+        return RICOCHET_E_INVALID;
+    cfg->mode = (enum proto_mode)mode;
+    return RICOCHET_OK;
+}
+
+int ricochet_config_set_reflect(struct ricochet_config *cfg, bool reflect)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    cfg->reflect = reflect;
+    return RICOCHET_OK;
+}
+
+int ricochet_config_set_timeout_ms(struct ricochet_config *cfg, uint32_t timeout_ms)
+{
+    if (!cfg || timeout_ms == 0 || timeout_ms > CONFIG_TIMEOUT_MAX_MS)
+        return RICOCHET_E_INVALID;
+    cfg->timeout_ms = timeout_ms;
+    return RICOCHET_OK;
+}
+
+static void config_from_public(const struct ricochet_config *pub, struct client_config *cfg)
+{
+    *cfg = (struct client_config){.host = pub->host[0] ? pub->host : NULL,
+                                  .port = pub->port,
+                                  .room = pub->room[0] ? pub->room : NULL,
+                                  .name = pub->name[0] ? pub->name : NULL,
+                                  .mode = pub->mode,
+                                  .reflect = pub->reflect,
+                                  .timeout_ms = pub->timeout_ms};
+}
+
+/* ricochet_connect, with the socket's transport or the test double. */
+static struct ricochet *connect_with(struct ricochet *(*create)(const struct client_config *,
+                                                                 char *, size_t),
+                                     const struct ricochet_config *cfg, char *err,
+                                     size_t err_cap)
+{
+    char none[1];
+    if (!err || err_cap == 0) {
+        err = none;
+        err_cap = sizeof none;
+    }
+    if (!cfg) {
+        snprintf(err, err_cap, "client: no configuration");
+        return NULL;
+    }
+    struct client_config cc;
+    config_from_public(cfg, &cc);
+    return create(&cc, err, err_cap);
+}
+
+struct ricochet *ricochet_connect(const struct ricochet_config *cfg, char *err, size_t err_cap)
+{
+    return connect_with(client_create, cfg, err, err_cap);
+}
+
+struct ricochet *client_connect_detached(const struct ricochet_config *cfg, char *err,
+                                         size_t err_cap)
+{
+    return connect_with(client_create_detached, cfg, err, err_cap);
+}
+
+/* ---- what the session knows ---- */
+
+const char *ricochet_end_reason(const struct ricochet *c)
+{
+    return c->phase == PHASE_DEAD ? c->dead_why : "";
+}
+
+bool ricochet_joined(const struct ricochet *c)
+{
+    return c->phase == PHASE_JOINED;
+}
+
+uint32_t ricochet_id(const struct ricochet *c)
+{
+    return c->id; /* set by the welcome only */
+}
+
+enum ricochet_mode ricochet_mode(const struct ricochet *c)
+{
+    return client_public_mode(c->mode);
+}
+
+enum proto_mode client_mode(const struct ricochet *c)
+{
+    return c->mode;
+}
+
+uint32_t client_next_seq(const struct ricochet *c)
+{
+    return c->next_seq;
+}
+
+int ricochet_fd(const struct ricochet *c)
+{
+    return c->ops->fd(c);
+}
+
+const char *ricochet_relay_host(const struct ricochet *c)
+{
+    return c->host;
+}
+
+uint16_t ricochet_relay_port(const struct ricochet *c)
+{
+    return c->port;
+}
+
+/* A receiver's statistics of one sender as plain numbers. */
+static void public_stats(const struct recv_stats *rs, uint64_t bound_us,
+                         struct ricochet_stats *out)
+{
+    *out = (struct ricochet_stats){.received = rs->received,
+                                   .expected = recv_stats_expected(rs),
+                                   .lost = recv_stats_lost(rs),
+                                   .duplicates = rs->duplicates,
+                                   .reordered = rs->reordered,
+                                   .too_old = rs->too_old,
+                                   .no_latency = rs->no_latency,
+                                   .latency_max_us = rs->latency_max_us,
+                                   .latency_bound_us = bound_us,
+                                   .latency_mean_us = recv_stats_latency_mean(rs),
+                                   .jitter_us = rs->jitter_us};
+}
+
+static void public_member(const struct client_member *m, struct ricochet_member *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = m->id;
+    snprintf(out->name, sizeof out->name, "%s", m->name);
+    out->mode = client_public_mode(m->mode);
+    out->has_state = m->has_state;
+    if (m->has_state)
+        client_public_state(&m->last, &out->last);
+    out->last_recv_us = m->last_recv_us;
+    public_stats(&m->stats, m->lat_bound_us, &out->stats);
+}
+
+size_t ricochet_members(const struct ricochet *c, struct ricochet_member *out, size_t cap)
+{
+    for (size_t i = 0; i < c->n_members && i < cap; i++)
+        public_member(&c->members[i], &out[i]);
+    return c->n_members;
+}
+
+int ricochet_member(const struct ricochet *c, uint32_t id, struct ricochet_member *out)
+{
+    const struct client_member *m = client_member(c, id);
+    if (!m)
+        return RICOCHET_E_INVALID;
+    public_member(m, out);
+    return RICOCHET_OK;
+}
+
+void ricochet_clock(const struct ricochet *c, struct ricochet_clock *out)
+{
+    *out = (struct ricochet_clock){.known = c->clock.valid,
+                                   .offset_us = c->clock.offset_us,
+                                   .bound_us = c->clock.bound_us};
+}
+
+static void public_distribution(const struct histogram *h, struct ricochet_distribution *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!h || h->total == 0)
+        return;
+    out->count = h->total;
+    out->p50_us = histogram_percentile(h, 50);
+    out->p90_us = histogram_percentile(h, 90);
+    out->p99_us = histogram_percentile(h, 99);
+    out->max_us = h->max;
+    out->mean_us = (uint64_t)llround(histogram_mean(h));
+}
+
+void ricochet_latency(const struct ricochet *c, struct ricochet_distribution *out)
+{
+    public_distribution(c->latency, out);
+}
+
+void ricochet_rtt(const struct ricochet *c, struct ricochet_distribution *out,
+                  struct ricochet_stats *stats)
+{
+    public_distribution(c->rtt, out);
+    if (stats)
+        public_stats(&c->reflect_stats, 0, stats);
+}
+
+const struct histogram *client_latency(const struct ricochet *c)
+{
+    return c->latency;
+}
+
+const struct histogram *client_rtt(const struct ricochet *c)
+{
+    return c->rtt;
+}
+
+const struct recv_stats *client_reflect_stats(const struct ricochet *c)
+{
+    return &c->reflect_stats;
+}
+
+void client_netinfo(const struct ricochet *c, struct client_netinfo *info)
+{
+    memset(info, 0, sizeof *info);
+    info->bytes_sent = c->bytes_sent;
+    info->bytes_received = c->bytes_received;
+    info->datagrams_sent = c->dgrams_sent;
+    info->datagrams_received = c->dgrams_received;
+    info->enet_peer_out = info->enet_peer_in = -1;
+    c->ops->netinfo(c, info);
+}
+
+/* ---- sending a state, time and logs ---- */
+
+int ricochet_send_state(struct ricochet *c, const struct ricochet_state *s)
+{
+    if (!c || !s)
+        return RICOCHET_E_INVALID;
+    struct proto_state ps = {.send_us = s->send_us ? s->send_us : clock_now_us(),
+                             .x = s->x, .y = s->y, .vx = s->vx, .vy = s->vy,
+                             .heading = s->heading};
+    return client_send_state(c, &ps, 0);
+}
+
+uint64_t ricochet_now_us(void)
+{
+    return clock_now_us();
+}
+
+/* The program's log function (process-wide, as log.h's sink is). */
+static ricochet_log_fn log_fn;
+static void *log_fn_ctx;
+
+static void log_to_program(void *ctx, enum log_level level, const char *msg)
+{
+    (void)ctx;
+    log_fn(log_fn_ctx, (enum ricochet_log_level)level, msg);
+}
+
+void ricochet_set_log(enum ricochet_log_level level, ricochet_log_fn fn, void *ctx)
+{
+    log_threshold = (unsigned)level <= RICOCHET_LOG_OFF ? (enum log_level)level : LOG_OFF;
+    log_fn = fn;
+    log_fn_ctx = ctx;
+    log_set_sink(fn ? log_to_program : NULL, NULL);
+}

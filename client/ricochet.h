@@ -1,0 +1,347 @@
+/* ricochet.h: libricochet, the client library of the ricochet game-state
+ * relay. Connect to a relay, join a room, send your state, and poll for the
+ * other members' states and notices.
+ *
+ * One struct ricochet is one session with one relay: its own socket, no
+ * global state, no hidden threads. The program drives it: ricochet_poll
+ * services the socket and returns one event at a time; ricochet_fd gives
+ * the socket for the program's own poll(2) or epoll loop.
+ *
+ * Ownership: every handle is created and freed by the library's own calls;
+ * every buffer (events, members, statistics) is the caller's, filled by the
+ * library. Strings passed in are copied; none is kept.
+ *
+ * Threads: thread-compatible. A handle (struct ricochet, struct
+ * ricochet_config) is used by one thread at a time; different handles may
+ * be used by different threads at once. The library's log lines
+ * (ricochet_set_log) are process-wide.
+ *
+ * Times: microseconds of the library's clock (CLOCK_MONOTONIC, see
+ * ricochet_now_us), unless a name says otherwise.
+ *
+ * Compatibility: enum values are never renumbered (new ones are added at
+ * the end: a program must ignore an event type it does not know); struct
+ * sizes and fields of this header do not change without a new soname
+ * (docs/library.md, "Versions"). */
+#ifndef RICOCHET_H
+#define RICOCHET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RICOCHET_API __attribute__((visibility("default")))
+#else
+#define RICOCHET_API
+#endif
+
+/* The version of this header. ricochet_version_number() is the library's. */
+#define RICOCHET_VERSION_MAJOR 1
+#define RICOCHET_VERSION_MINOR 0
+#define RICOCHET_VERSION_PATCH 0
+#define RICOCHET_VERSION_NUMBER                                                         \
+    (RICOCHET_VERSION_MAJOR * 10000 + RICOCHET_VERSION_MINOR * 100 + RICOCHET_VERSION_PATCH)
+
+#define RICOCHET_DEFAULT_PORT 7777
+#define RICOCHET_NAME_MAX 32    /* bytes in a player name, NUL excluded */
+#define RICOCHET_ROOM_MAX 32    /* bytes in a room name, NUL excluded */
+#define RICOCHET_TEXT_MAX 200   /* bytes in a chat line or an error message */
+#define RICOCHET_CODE_MAX 31    /* bytes in an error code or a left reason */
+#define RICOCHET_MEMBERS_MAX 256 /* members of a room, me included */
+
+/* The library's own reasons for the end of a session (the code of a
+ * RICOCHET_EV_DISCONNECTED event that is not the relay's error code). */
+#define RICOCHET_END_TIMEOUT "timeout"           /* no answer, or the relay went silent */
+#define RICOCHET_END_REFUSED "refused"           /* no connection could be made */
+#define RICOCHET_END_DISCONNECTED "disconnected" /* the relay closed the connection */
+#define RICOCHET_END_SOCKET "socket"             /* the socket failed */
+#define RICOCHET_END_WRONG_TRANSPORT "wrong_transport" /* the relay speaks the other
+                                                          transport (ENet or plain UDP) */
+
+/* Return codes of the calls that return int, unless a call says otherwise. */
+enum ricochet_status {
+    RICOCHET_OK = 0,
+    RICOCHET_E_INVALID = -1,     /* a bad argument: NULL, a bad name, mode or value */
+    RICOCHET_E_NOT_JOINED = -2,  /* not in a room: not yet, or not any more */
+    RICOCHET_E_SEND = -3,        /* the transport could not send it */
+    RICOCHET_E_UNSUPPORTED = -4  /* not on this transport (e.g. switching to or from udp) */
+};
+
+/* How my states travel, and how the relay sends them on (PROTOCOL.md).
+ * udp is the plain-UDP transport; the others are ENet's. */
+enum ricochet_mode {
+    RICOCHET_MODE_UNSEQUENCED = 0, /* may be lost or reordered; never waits */
+    RICOCHET_MODE_SEQUENCED = 1,   /* may be lost; a sender's late state is dropped */
+    RICOCHET_MODE_RELIABLE = 2,    /* all, in order; a loss stalls what follows */
+    RICOCHET_MODE_UDP = 3          /* plain datagrams, no ENet: the baseline */
+};
+
+enum ricochet_event_type {
+    RICOCHET_EV_WELCOME = 0,  /* I joined: id is mine; ricochet_members lists the room.
+                                 udp: again after a rejoin (the relay had lost me),
+                                 usually with a new id */
+    RICOCHET_EV_STATE = 1,    /* a member's state (id, state, mode, latency_*); or my
+                                 own, reflected, if I asked for that */
+    RICOCHET_EV_TOO_OLD = 2,  /* a sequenced state dropped, not delivered: a newer one
+                                 from that sender came first (id, state, mode). Ignore
+                                 it unless you count */
+    RICOCHET_EV_JOINED = 3,   /* a member joined (id, name, mode) */
+    RICOCHET_EV_LEFT = 4,     /* a member left (id, name; code: "quit", "timeout" or
+                                 "kicked"). Its statistics stay readable until the
+                                 next ricochet_poll */
+    RICOCHET_EV_CHAT = 5,     /* a chat line (id, name, text) */
+    RICOCHET_EV_ERROR = 6,    /* the relay reported an error (code, text); an error
+                                 that ends the session is followed by DISCONNECTED */
+    RICOCHET_EV_DISCONNECTED = 7 /* the session is over; the last event. code and
+                                    text: the relay's error code and message when it
+                                    refused the join or ended the session
+                                    (server_full, room_full, kicked, ...), else one
+                                    of RICOCHET_END_*. ricochet_end_reason says it in
+                                    one line */
+};
+
+/* One entity's state: what a game sends, and receives from the others. */
+struct ricochet_state {
+    uint32_t sender;  /* the relay's id of the sender (set by the relay) */
+    uint32_t seq;     /* the sender's sequence number (set by the library) */
+    uint64_t send_us; /* the sender's clock at the send */
+    float x, y;       /* position, arena units (the arena is 100 x 100) */
+    float vx, vy;     /* velocity, arena units per second */
+    float heading;    /* radians, 0 = +x, clockwise on screen (y grows down) */
+};
+
+/* One event from ricochet_poll; which fields mean something depends on the
+ * type (see enum ricochet_event_type); the others are zero. */
+struct ricochet_event {
+    enum ricochet_event_type type;
+    uint32_t id;                /* the member the event is about (WELCOME: me) */
+    enum ricochet_mode mode;    /* STATE, TOO_OLD: how it was delivered; JOINED: the
+                                   member's mode; WELCOME: mine */
+    struct ricochet_state state; /* STATE, TOO_OLD */
+    uint64_t recv_us;           /* when the library received it */
+    int64_t latency_us;         /* STATE: one-way latency, corrected by both clocks'
+                                   offsets to the relay */
+    uint64_t latency_bound_us;  /* STATE: |error of latency_us| <= this */
+    bool latency_known;         /* STATE: both offsets are known; false: latency_us is
+                                   recv_us - send_us, right only on one machine */
+    char name[RICOCHET_NAME_MAX + 1]; /* JOINED, LEFT, CHAT: the member's name */
+    char code[RICOCHET_CODE_MAX + 1]; /* ERROR, DISCONNECTED: the code; LEFT: reason */
+    char text[RICOCHET_TEXT_MAX + 1]; /* ERROR, DISCONNECTED: the message; CHAT: line */
+};
+
+/* What I received from one sender, as plain numbers. */
+struct ricochet_stats {
+    uint64_t received;        /* distinct states received */
+    uint64_t expected;        /* states sent as far as I can tell (sequence numbers
+                                 from the first to the highest seen) */
+    uint64_t lost;            /* expected - received */
+    uint64_t duplicates;      /* the same state again */
+    uint64_t reordered;       /* arrived after a later one */
+    uint64_t too_old;         /* sequenced: dropped, a later one came first */
+    uint64_t no_latency;      /* received before both clock offsets were known: in
+                                 received, not in the latency figures */
+    uint64_t latency_max_us;  /* one-way latency, corrected: the largest */
+    uint64_t latency_bound_us; /* error bound of the latest state's latency (0: unknown) */
+    double latency_mean_us;   /* ... the mean (0: none yet) */
+    double jitter_us;         /* RFC 3550 interarrival jitter */
+};
+
+/* A member of my room (not me), as this session sees it. */
+struct ricochet_member {
+    uint32_t id;
+    char name[RICOCHET_NAME_MAX + 1]; /* "" until its joined notice came */
+    enum ricochet_mode mode;
+    bool has_state;               /* last is set */
+    struct ricochet_state last;   /* its newest state */
+    uint64_t last_recv_us;        /* when that came (0: none yet) */
+    struct ricochet_stats stats;
+};
+
+/* My clock's offset to the relay's, from pings (PROTOCOL.md, "Clock offset"). */
+struct ricochet_clock {
+    bool known;          /* false until the first answer */
+    int64_t offset_us;   /* relay clock - my clock */
+    uint64_t bound_us;   /* |error of offset_us| <= this */
+};
+
+/* A distribution of times, µs: one-way latency or round trip. */
+struct ricochet_distribution {
+    uint64_t count;
+    uint64_t p50_us, p90_us, p99_us, max_us;
+    uint64_t mean_us;
+};
+
+struct ricochet;        /* a session */
+struct ricochet_config; /* what ricochet_connect needs */
+
+/* ---- versions ---- */
+
+/* The library's version, "1.0.0" or more ("1.0.0+gabc1234" from a git
+ * checkout). A static string. */
+RICOCHET_API const char *ricochet_version(void);
+
+/* The library's RICOCHET_VERSION_NUMBER (compare with the header's). */
+RICOCHET_API unsigned ricochet_version_number(void);
+
+/* The wire protocol version the library speaks (PROTOCOL.md). */
+RICOCHET_API unsigned ricochet_protocol_version(void);
+
+/* ---- modes ---- */
+
+/* The mode's name ("unsequenced", "sequenced", "reliable", "udp"), or NULL
+ * for a value that is no mode. A static string. */
+RICOCHET_API const char *ricochet_mode_name(enum ricochet_mode mode);
+
+/* Parses a mode's name into *mode. Returns RICOCHET_OK or RICOCHET_E_INVALID. */
+RICOCHET_API int ricochet_mode_parse(const char *name, enum ricochet_mode *mode);
+
+/* ---- configuration ---- */
+
+/* A configuration with the defaults: port RICOCHET_DEFAULT_PORT, mode
+ * unsequenced, no reflection, timeout 5000 ms; host, room and name unset.
+ * Returns NULL if out of memory. Free with ricochet_config_free. */
+RICOCHET_API struct ricochet_config *ricochet_config_new(void);
+
+/* Frees cfg (NULL is fine). Sessions made from it do not need it. */
+RICOCHET_API void ricochet_config_free(struct ricochet_config *cfg);
+
+/* The relay: an IPv4 or IPv6 address or a host name (resolved by
+ * ricochet_connect), and its port (1..65535). RICOCHET_OK or
+ * RICOCHET_E_INVALID (host NULL, empty or over 255 bytes; port 0). */
+RICOCHET_API int ricochet_config_set_relay(struct ricochet_config *cfg, const char *host,
+                                           uint16_t port);
+
+/* The room to join and my name in it: 1..32 bytes of [A-Za-z0-9_.-] each.
+ * RICOCHET_OK or RICOCHET_E_INVALID. */
+RICOCHET_API int ricochet_config_set_room(struct ricochet_config *cfg, const char *room);
+RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const char *name);
+
+/* The delivery mode; RICOCHET_MODE_UDP selects the plain-UDP transport,
+ * the others ENet. RICOCHET_OK or RICOCHET_E_INVALID. */
+RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mode);
+
+/* Ask the relay to send my own states back to me (RICOCHET_EV_STATE with
+ * my id; ricochet_rtt measures their round trip). RICOCHET_OK or
+ * RICOCHET_E_INVALID (cfg NULL). */
+RICOCHET_API int ricochet_config_set_reflect(struct ricochet_config *cfg, bool reflect);
+
+/* The deadline of connecting and joining, and how long a silent relay (or,
+ * in udp mode, a silent member) is waited for, ms (1..3600000).
+ * RICOCHET_OK or RICOCHET_E_INVALID. */
+RICOCHET_API int ricochet_config_set_timeout_ms(struct ricochet_config *cfg,
+                                                uint32_t timeout_ms);
+
+/* ---- a session ---- */
+
+/* Starts connecting to the relay and joining the room; does not block
+ * (the events say how it went: RICOCHET_EV_WELCOME or _DISCONNECTED).
+ * Returns a session to free with ricochet_close, or NULL with a one-line
+ * message in err (err_cap bytes, may be 0): host, room or name unset,
+ * the host not resolved, the socket not opened. */
+RICOCHET_API struct ricochet *ricochet_connect(const struct ricochet_config *cfg, char *err,
+                                               size_t err_cap);
+
+/* Leaves politely (waits at most ~100 ms for the relay's acknowledgement)
+ * and frees r (NULL is fine). */
+RICOCHET_API void ricochet_close(struct ricochet *r);
+
+/* Services the socket for at most timeout_ms (0: do not wait) and returns
+ * the next event: 1 with *ev filled, 0 if none came in time, -1 once the
+ * session is over and its RICOCHET_EV_DISCONNECTED was returned. */
+RICOCHET_API int ricochet_poll(struct ricochet *r, int timeout_ms, struct ricochet_event *ev);
+
+/* The socket to wait on in the caller's own poll(2) or epoll (readable:
+ * call ricochet_poll with timeout 0). Call ricochet_poll at least every
+ * 10 ms even without data: the library has timers. -1: none (closed). */
+RICOCHET_API int ricochet_fd(const struct ricochet *r);
+
+/* Sends my state in the current mode. The library sets s->sender and
+ * s->seq (its own counter, +1 per send); send_us 0 means now. RICOCHET_OK,
+ * RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID (a value not finite or beyond
+ * 1e6) or RICOCHET_E_SEND. Queued sends go out at the next poll or
+ * ricochet_flush. */
+RICOCHET_API int ricochet_send_state(struct ricochet *r, const struct ricochet_state *s);
+
+/* Sends a chat line to the room (1..200 bytes of printable UTF-8).
+ * RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_send_chat(struct ricochet *r, const char *text);
+
+/* Switches among the ENet modes live. RICOCHET_OK, RICOCHET_E_INVALID, or
+ * RICOCHET_E_UNSUPPORTED to or from udp. */
+RICOCHET_API int ricochet_set_mode(struct ricochet *r, enum ricochet_mode mode);
+
+/* Sends what is queued now rather than at the next poll. */
+RICOCHET_API void ricochet_flush(struct ricochet *r);
+
+/* ---- what the session knows ---- */
+
+RICOCHET_API bool ricochet_joined(const struct ricochet *r); /* in the room now */
+RICOCHET_API uint32_t ricochet_id(const struct ricochet *r); /* mine; 0 before the welcome */
+RICOCHET_API enum ricochet_mode ricochet_mode(const struct ricochet *r);
+
+/* The relay this session talks to (host as configured), and its port. The
+ * string lives as long as r. */
+RICOCHET_API const char *ricochet_relay_host(const struct ricochet *r);
+RICOCHET_API uint16_t ricochet_relay_port(const struct ricochet *r);
+
+/* Why the session ended, one line for people ("" while it has not), e.g.
+ * "relay refused the join: room_full (...)". The string lives as long as r
+ * and may change at the next poll. */
+RICOCHET_API const char *ricochet_end_reason(const struct ricochet *r);
+
+/* Copies the members of my room (not me) into out, at most cap of them.
+ * Returns how many there are (more than cap: the rest not copied). A
+ * member who left is listed until the next ricochet_poll. */
+RICOCHET_API size_t ricochet_members(const struct ricochet *r, struct ricochet_member *out,
+                                     size_t cap);
+
+/* Copies member id into *out. RICOCHET_OK, or RICOCHET_E_INVALID if no
+ * member has that id. */
+RICOCHET_API int ricochet_member(const struct ricochet *r, uint32_t id,
+                                 struct ricochet_member *out);
+
+/* My clock's offset to the relay's into *out. */
+RICOCHET_API void ricochet_clock(const struct ricochet *r, struct ricochet_clock *out);
+
+/* The one-way latency of every state received from the others (corrected;
+ * states before both clock offsets were known are not in it) into *out. */
+RICOCHET_API void ricochet_latency(const struct ricochet *r, struct ricochet_distribution *out);
+
+/* The round trip of my own reflected states (ricochet_config_set_reflect)
+ * into *out, and what arrived of them into *stats (may be NULL). */
+RICOCHET_API void ricochet_rtt(const struct ricochet *r, struct ricochet_distribution *out,
+                               struct ricochet_stats *stats);
+
+/* ---- time and logs ---- */
+
+/* The library's clock, µs (CLOCK_MONOTONIC): recv_us and send_us use it. */
+RICOCHET_API uint64_t ricochet_now_us(void);
+
+/* Log levels of ricochet_set_log. */
+enum ricochet_log_level {
+    RICOCHET_LOG_DEBUG = 0,
+    RICOCHET_LOG_INFO = 1,
+    RICOCHET_LOG_WARN = 2,
+    RICOCHET_LOG_ERROR = 3,
+    RICOCHET_LOG_OFF = 4
+};
+
+typedef void (*ricochet_log_fn)(void *ctx, enum ricochet_log_level level, const char *line);
+
+/* Process-wide: the library's log lines at level and above go to fn(ctx,
+ * level, line) (one line, no newline); fn NULL: to stderr with the time.
+ * The default is RICOCHET_LOG_INFO to stderr. Not thread-safe: call it
+ * before sessions run on several threads. */
+RICOCHET_API void ricochet_set_log(enum ricochet_log_level level, ricochet_log_fn fn,
+                                   void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
