@@ -1,8 +1,10 @@
 /* test_e2e_docs.c: the documentation holds together. Every relative link in
  * README.md, docs/ and proto/ reaches a file that exists and, with an
  * #anchor, a heading of that file; the README's key table lists every key of
- * the terminal client's own help; and nothing in the repository reads like a
- * lab notebook (how the software was written is not the software). */
+ * the terminal client's own help; nothing in the repository reads like a
+ * lab notebook (how the software was written is not the software); and the
+ * quick start's requirements hold (.ci/deps needs no apt when pkg-config
+ * finds every library). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -42,7 +44,7 @@ static char *read_text(const char *path)
 
 /* The documents whose links are checked: README.md, docs/*.md, proto/*.md. */
 #define MAX_DOCS 64
-static char doc_paths[MAX_DOCS][256];
+static char doc_paths[MAX_DOCS][512];
 static size_t n_docs;
 
 static void add_folder(const char *dir)
@@ -254,6 +256,44 @@ static void no_lab_notebook(void **state)
     assert_int_equal(hits, 0);
 }
 
+/* Runs .ci/deps with PATH holding only links to the tools it may use (no
+ * dpkg, no apt-get) and env prepended ("" for none); returns its exit
+ * status, its stderr in err. */
+static int deps_without_apt(const char *env, char *err, size_t cap)
+{
+    char dir[] = "/tmp/ricochet-deps-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "for t in sh cc make pkg-config; do p=$(command -v $t) && ln -s \"$p\" %s/$t; done; "
+             "%s PATH=%s .ci/deps 2>&1 >/dev/null; echo \"rc=$?\"; rm -rf %s",
+             dir, env, dir, dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = fread(err, 1, cap - 1, p);
+    err[len] = '\0';
+    pclose(p);
+    const char *rc = strstr(err, "rc=");
+    assert_non_null(rc);
+    return atoi(rc + 3);
+}
+
+/* The quick start's promise: with every library there (pkg-config says so)
+ * nothing asks for dpkg or apt-get; with one missing and no apt-get, one
+ * line names it. */
+static void deps_found_without_apt(void **state)
+{
+    (void)state;
+    char err[4096];
+    int rc = deps_without_apt("", err, sizeof err);
+    if (rc != 0)
+        fail_msg(".ci/deps failed on a machine with every library but no apt:\n%s", err);
+    rc = deps_without_apt("PKG_CONFIG_LIBDIR=/nonexistent PKG_CONFIG_PATH=", err, sizeof err);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(err, "libenet-dev"));
+    assert_null(strstr(err, "apt-get: not found"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +301,7 @@ int main(void)
         cmocka_unit_test(relative_links_resolve),
         cmocka_unit_test(keys_in_readme),
         cmocka_unit_test(no_lab_notebook),
+        cmocka_unit_test(deps_found_without_apt),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
