@@ -42,7 +42,7 @@ static char *read_text(const char *path)
     return buf;
 }
 
-/* The documents whose links are checked: README.md, docs/*.md, proto/*.md. */
+/* The documents whose links are checked: README.md and the .md files of docs/ and proto/. */
 #define MAX_DOCS 64
 static char doc_paths[MAX_DOCS][512];
 static size_t n_docs;
