@@ -11,7 +11,7 @@
 
 static const char *const type_names[] = {
     "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock",
-    "cookie"
+    "cookie", "sealed"
 };
 static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
@@ -53,6 +53,13 @@ int proto_name_valid(const char *name)
 int proto_room_valid(const char *room)
 {
     return name_chars_valid(room, PROTO_ROOM_MAX);
+}
+
+/* A sealed session's salt: exactly PROTO_SALT_LEN lowercase hex digits. */
+static int salt_valid(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return n == PROTO_SALT_LEN && s[n] == '\0';
 }
 
 /* Length of the UTF-8 sequence at p (at most n bytes), or 0 where it is
@@ -181,11 +188,19 @@ static int add_fields(cJSON *o, const struct proto_control *m)
 {
     switch (m->type) {
     case PROTO_CTL_JOIN:
-        if (!proto_room_valid(m->room) || !proto_name_valid(m->name) ||
-            (unsigned)m->mode >= PROTO_MODE_COUNT)
+        /* With a ticket the room and name are the ticket's: may be left out. */
+        if ((!m->ticket[0] || m->room[0]) && !proto_room_valid(m->room))
             return PROTO_E_VALUE;
-        cJSON_AddStringToObject(o, "room", m->room);
-        cJSON_AddStringToObject(o, "name", m->name);
+        if ((!m->ticket[0] || m->name[0]) && !proto_name_valid(m->name))
+            return PROTO_E_VALUE;
+        if ((unsigned)m->mode >= PROTO_MODE_COUNT)
+            return PROTO_E_VALUE;
+        if (m->ticket[0])
+            cJSON_AddStringToObject(o, "ticket", m->ticket);
+        if (m->room[0])
+            cJSON_AddStringToObject(o, "room", m->room);
+        if (m->name[0])
+            cJSON_AddStringToObject(o, "name", m->name);
         cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
         cJSON_AddBoolToObject(o, "reflect", m->reflect);
         cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
@@ -250,6 +265,11 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         return PROTO_OK;
     case PROTO_CTL_COOKIE:
         cJSON_AddStringToObject(o, "cookie", m->cookie);
+        return PROTO_OK;
+    case PROTO_CTL_SEALED:
+        if (!salt_valid(m->salt))
+            return PROTO_E_VALUE;
+        cJSON_AddStringToObject(o, "salt", m->salt);
         return PROTO_OK;
     }
     return PROTO_E_VALUE;
@@ -533,13 +553,19 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         m->mode = PROTO_MODE_UNSEQUENCED;
         m->version = 1; /* version 1 clients did not say */
         if ((rc = read_id(r, o, "version", 0, &m->version)) ||
-            (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
-            (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)) ||
+            (rc = read_string(r, o, "ticket", 0, m->ticket, sizeof m->ticket, NULL)))
+            return rc;
+        /* A ticket names the room and the player: then they are optional. */
+        int need = m->ticket[0] == '\0';
+        if ((rc = read_string(r, o, "room", need, m->room, sizeof m->room, proto_room_valid)) ||
+            (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
             (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)))
             return rc;
         return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
     case PROTO_CTL_COOKIE:
         return read_string(r, o, "cookie", 1, m->cookie, sizeof m->cookie, NULL);
+    case PROTO_CTL_SEALED:
+        return read_string(r, o, "salt", 1, m->salt, sizeof m->salt, salt_valid);
     case PROTO_CTL_WELCOME:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)))

@@ -21,7 +21,7 @@
 #define PROTO_CONTROL_MAX 65536 /* largest control message, bytes */
 
 enum proto_ctl_type {
-    PROTO_CTL_JOIN,    /* client -> relay: room, name, mode, reflect */
+    PROTO_CTL_JOIN,    /* client -> relay: room, name, mode, reflect, ticket */
     PROTO_CTL_WELCOME, /* relay -> client: id, room, roster */
     PROTO_CTL_JOINED,  /* relay -> members: id, name, mode */
     PROTO_CTL_LEFT,    /* relay -> members: id, name, reason */
@@ -32,10 +32,13 @@ enum proto_ctl_type {
     PROTO_CTL_PONG,    /* relay -> client: t, relay_t */
     PROTO_CTL_CLOCK,   /* client -> relay: clock_offset_us, clock_bound_us;
                           relay -> members: the same + id (whose clock) */
-    PROTO_CTL_COOKIE   /* relay -> client (udp): cookie, to echo in the join */
+    PROTO_CTL_COOKIE,  /* relay -> client (udp): cookie, to echo in the join */
+    PROTO_CTL_SEALED   /* relay -> client: salt; what follows is sealed (PROTOCOL.md) */
 };
 
 #define PROTO_COOKIE_LEN 16 /* hex digits of a plain-UDP return-routability cookie */
+#define PROTO_TICKET_MAX 514 /* characters of a ticket's pass (TICKET_PASS_TEXT_MAX) */
+#define PROTO_SALT_LEN 32    /* hex digits of a sealed session's salt (16 bytes) */
 
 enum proto_left_reason {
     PROTO_LEFT_QUIT,
@@ -69,6 +72,9 @@ struct proto_control {
     uint32_t version;                   /* join: protocol version the client speaks
                                            (sent as PROTO_VERSION; absent = 1) */
     char cookie[PROTO_COOKIE_LEN + 1];  /* cookie; join (udp): echoed, "" = none */
+    char ticket[PROTO_TICKET_MAX + 1];  /* join: a ticket's pass, "" = none; then room
+                                           and name may be "" (the ticket's count) */
+    char salt[PROTO_SALT_LEN + 1];      /* sealed: the session's salt, hex */
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */

@@ -28,6 +28,32 @@ static void make_nonce(uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES
         nonce[4 + i] = (uint8_t)counter;
 }
 
+void seal_session_key(uint8_t out[SEAL_KEY_BYTES], const uint8_t ticket_key[SEAL_KEY_BYTES],
+                      const uint8_t salt[SEAL_SALT_BYTES])
+{
+    static const char label[] = "ricochet-session";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, ticket_key, SEAL_KEY_BYTES, SEAL_KEY_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label - 1);
+    crypto_generichash_update(&st, salt, SEAL_SALT_BYTES);
+    crypto_generichash_final(&st, out, SEAL_KEY_BYTES);
+}
+
+void seal_salt_format(const uint8_t salt[SEAL_SALT_BYTES], char *hex)
+{
+    sodium_bin2hex(hex, 2 * SEAL_SALT_BYTES + 1, salt, SEAL_SALT_BYTES);
+}
+
+int seal_salt_parse(const char *hex, uint8_t salt[SEAL_SALT_BYTES])
+{
+    size_t n = 0;
+    if (strlen(hex) != 2 * SEAL_SALT_BYTES ||
+        sodium_hex2bin(salt, SEAL_SALT_BYTES, hex, strlen(hex), NULL, &n, NULL) != 0 ||
+        n != SEAL_SALT_BYTES)
+        return -1;
+    return 0;
+}
+
 void seal_tx_init(struct seal_tx *tx, const uint8_t key[SEAL_KEY_BYTES])
 {
     memset(tx, 0, sizeof *tx);

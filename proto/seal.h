@@ -57,6 +57,22 @@ struct seal_rx {
     } lane[SEAL_LANES];
 };
 
+#define SEAL_SALT_BYTES 16
+
+/* The key of one direction of one session: BLAKE2b-256 keyed with the
+ * ticket's key of that direction, of "ricochet-session" and the salt the
+ * relay drew for the session (its `sealed` message). A fresh salt gives
+ * fresh keys, so counters that start again at 0 never repeat a nonce
+ * under a key, and nothing recorded from an earlier session with the same
+ * ticket opens in a later one. */
+void seal_session_key(uint8_t out[SEAL_KEY_BYTES], const uint8_t ticket_key[SEAL_KEY_BYTES],
+                      const uint8_t salt[SEAL_SALT_BYTES]);
+
+/* A salt as the `sealed` message carries it: 32 lowercase hex digits (hex
+ * holds 33 bytes), and back (returns 0, or -1 if hex is not one). */
+void seal_salt_format(const uint8_t salt[SEAL_SALT_BYTES], char *hex);
+int seal_salt_parse(const char *hex, uint8_t salt[SEAL_SALT_BYTES]);
+
 /* Start a direction under key (copied); counters and windows at zero. */
 void seal_tx_init(struct seal_tx *tx, const uint8_t key[SEAL_KEY_BYTES]);
 void seal_rx_init(struct seal_rx *rx, const uint8_t key[SEAL_KEY_BYTES]);

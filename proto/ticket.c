@@ -12,6 +12,7 @@ _Static_assert(TICKET_PASS_HEADER == 1 + 4 + 8 + 8 + NONCE_BYTES, "pass header l
 _Static_assert(TICKET_ID_BYTES == crypto_aead_xchacha20poly1305_ietf_ABYTES, "id is the tag");
 _Static_assert(1 + TICKET_FLEET_MAX + 1 <= 1 + 1 + TICKET_RELAYS_MAX * (1 + TICKET_ENDPOINT_MAX),
                "a fleet is shorter than the most relays");
+_Static_assert(TICKET_PASS_TEXT_MAX == PROTO_TICKET_MAX, "a join holds a pass");
 _Static_assert(TICKET_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "key size");
 
 /* A cursor over a caller's buffer; ok turns false at the first overrun. */
@@ -247,6 +248,18 @@ int ticket_read(const char *text, struct ticket_claims *claims, char *pass, size
         sodium_bin2base64(pass, pass_cap, p, pass_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(bytes, sizeof bytes);
     return rc;
+}
+
+int ticket_pass_id(const char *pass, uint8_t id[TICKET_ID_BYTES])
+{
+    uint8_t bytes[TICKET_PASS_MAX];
+    struct ticket_claims cl;
+    uint32_t key_id;
+    long n = strlen(pass) <= TICKET_PASS_TEXT_MAX ? from_base64(pass, bytes, sizeof bytes) : -1;
+    if (n < 0 || read_header(bytes, (size_t)n, &key_id, &cl) != 0)
+        return -1;
+    memcpy(id, cl.id, TICKET_ID_BYTES);
+    return 0;
 }
 
 static bool scope_matches(const struct ticket_claims *cl, const struct ticket_self *self)

@@ -95,6 +95,11 @@ int ticket_mint(const struct ticket_key *key, struct ticket_claims *claims, char
  * Returns 0, or -1 if text is not a well-formed ticket. */
 int ticket_read(const char *text, struct ticket_claims *claims, char *pass, size_t pass_cap);
 
+/* The id (tag) of a pass, unverified: how a relay tells a member's
+ * repeated join with the same ticket. Returns 0, or -1 if pass cannot be
+ * one. */
+int ticket_pass_id(const char *pass, uint8_t id[TICKET_ID_BYTES]);
+
 /* Relay side: checks pass (NUL-terminated base64url) against keys[0..n)
  * at now_s (Unix seconds) for self. On success fills claims and returns
  * PROTO_ERROR_NONE; otherwise one of PROTO_ERROR_TICKET_MALFORMED,

@@ -96,6 +96,7 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
     uint64_t stats_every = (uint64_t)stats_interval_ms * 1000u;
     uint64_t next_stats = stats_every ? start + stats_every : UINT64_MAX;
     while (!stop_requested) {
+        relay_set_unix_time(r, clock_unix_s()); /* tickets expire by the wall clock */
         if (ops->service(t, r, service_wait_ms(r, next_tick)) < 0)
             return 1;
         uint64_t now = clock_now_us();
@@ -119,17 +120,23 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
     return 0;
 }
 
-/* Nothing is authenticated or encrypted, so listening where other machines
- * can reach the relay is allowed but said once, at start. */
-static void warn_if_beyond_loopback(const char *bind)
+/* Without tickets anyone who reaches the relay joins, and without
+ * --encrypt sessions travel in clear: listening where other machines can
+ * reach it is allowed, but said once, at start. */
+static void warn_if_beyond_loopback(const char *bind, const struct relay_config *cfg)
 {
     union netaddr a;
     char err[128];
-    if (netaddr_resolve(bind, 0, &a, err, sizeof err) == 0 && netaddr_is_loopback(&a))
+    if ((netaddr_resolve(bind, 0, &a, err, sizeof err) == 0 && netaddr_is_loopback(&a)) ||
+        cfg->encrypt)
         return;
-    log_warn("relay: --bind %s listens beyond this machine: anyone who reaches it can join, "
-             "and nothing is authenticated or encrypted (--bind 127.0.0.1 keeps it local)",
-             bind);
+    if (cfg->n_ticket_keys)
+        log_warn("relay: --bind %s listens beyond this machine: joins need a ticket, but "
+                 "sessions travel in clear (--encrypt seals them)", bind);
+    else
+        log_warn("relay: --bind %s listens beyond this machine: anyone who reaches it can "
+                 "join, and nothing is authenticated or encrypted (--ticket-key admits only "
+                 "tickets, --encrypt seals sessions, --bind 127.0.0.1 keeps it local)", bind);
 }
 
 int main(int argc, char **argv)
@@ -143,12 +150,15 @@ int main(int argc, char **argv)
     log_threshold = (enum log_level)s.log_level;
     const struct relay_transport_ops *ops = relay_transports[s.transport];
 
-    char err[256];
+    char err[512];
+    if (relay_settings_tickets(&s, err, sizeof err) != 0)
+        options_fail("ricochet-relay", "%s", err);
     void *t = ops->create(&s.net, err, sizeof err);
     if (!t) {
         fprintf(stderr, "ricochet-relay: error: %s\n", err);
         return 1;
     }
+    relay_settings_endpoint(&s, ops->address(t));
     struct relay_transport tp = ops->core(t);
     struct relay *r = relay_create(&s.core, &tp);
     if (!r) {
@@ -164,7 +174,7 @@ int main(int argc, char **argv)
     else
         fprintf(stderr, "listening on %s (%s)\n", ops->address(t), ops->name);
 
-    warn_if_beyond_loopback(s.net.bind);
+    warn_if_beyond_loopback(s.net.bind, &s.core);
 
     uint64_t start = clock_now_us();
     struct stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO), .start_us = start,

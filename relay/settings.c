@@ -1,10 +1,14 @@
 /* settings.c: ricochet-relay's option table (see settings.h). */
 #include "settings.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../sys/log.h"
+#include "../sys/netaddr.h"
+#include "../ticket/keyfile.h"
 
 #define SET(f) offsetof(struct relay_settings, f)
 #define CORE(f) offsetof(struct relay_settings, core.f)
@@ -92,6 +96,21 @@ const struct option_def relay_settings_options[] = {
       .help = "hold states and fan them out once per tick of this many ms (adds up to "
               "that much latency, saves datagrams); 0 = forward each at once; -1 = 2 "
               "over enet, 0 over udp (see docs/benchmarks.md)" },
+    { .name = "ticket-key", .type = OPTION_STRING, .offset = SET(ticket_key), .def = "",
+      .min = 0, .max = SIZE(ticket_key),
+      .help = "key file (ricochet-ticket keygen): admit only joins with a ticket minted "
+              "under it (or --ticket-key-previous); error ticket_required otherwise" },
+    { .name = "ticket-key-previous", .type = OPTION_STRING,
+      .offset = SET(ticket_key_previous), .def = "", .min = 0,
+      .max = SIZE(ticket_key_previous),
+      .help = "key file of the previous ticket key, still accepted while keys are rotated" },
+    { .name = "encrypt", .type = OPTION_BOOL, .offset = CORE(encrypt), .def = "false",
+      .help = "seal every state and control message of a session with its ticket's keys "
+              "(ChaCha20-Poly1305); needs --ticket-key" },
+    { .name = "fleet-name", .type = OPTION_STRING, .offset = CORE(fleet_name),
+      .def = "ricochet", .min = 1, .max = SIZE(core.fleet_name),
+      .help = "the fleet this relay belongs to: tickets minted for it (mint --fleet) are "
+              "valid here" },
     { .name = "stats-interval", .type = OPTION_SECONDS, .offset = SET(stats_interval_ms),
       .def = "5", .min = 0, .max = 86400,
       .help = "seconds between stats records on stdout; 0 = only at exit" },
@@ -120,6 +139,36 @@ void relay_settings_derive(struct relay_settings *s)
     s->net.bind = s->bind;
     long tick_ms = s->tick_ms >= 0 ? s->tick_ms : (long)ops->default_tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;
+}
+
+int relay_settings_tickets(struct relay_settings *s, char *err, size_t err_cap)
+{
+    const char *files[2] = {s->ticket_key, s->ticket_key_previous};
+    if (!s->ticket_key[0] && (s->ticket_key_previous[0] || s->core.encrypt)) {
+        snprintf(err, err_cap, "%s needs --ticket-key",
+                 s->core.encrypt ? "--encrypt" : "--ticket-key-previous");
+        return -1;
+    }
+    s->core.n_ticket_keys = 0;
+    for (int i = 0; i < 2 && files[i][0]; i++)
+        if (keyfile_load(files[i], &s->core.ticket_keys[s->core.n_ticket_keys++], err,
+                         err_cap) != 0)
+            return -1;
+    return 0;
+}
+
+void relay_settings_endpoint(struct relay_settings *s, const char *address)
+{
+    union netaddr a;
+    char why[128], text[NETADDR_STR_MAX];
+    if (netaddr_parse_endpoint(address, &a, why, sizeof why) != 0)
+        return;
+    bool any = a.sa.sa_family == AF_INET ? a.v4.sin_addr.s_addr == htonl(INADDR_ANY)
+                                         : IN6_IS_ADDR_UNSPECIFIED(&a.v6.sin6_addr);
+    netaddr_format(&a, text, sizeof text);
+    if (any || strlen(text) > TICKET_ENDPOINT_MAX || s->core.n_endpoints == 2)
+        return;
+    memcpy(s->core.endpoints[s->core.n_endpoints++], text, strlen(text) + 1);
 }
 
 void relay_default_config(struct relay_config *cfg)

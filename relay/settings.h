@@ -12,6 +12,7 @@
 #define RICOCHET_SETTINGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../sys/options.h"
@@ -27,6 +28,8 @@ struct relay_settings {
     uint32_t stats_interval_ms;  /* between stats records; 0 = only at exit */
     bool stats_json;             /* JSON stats records on a terminal too */
     int log_level;               /* enum log_level */
+    char ticket_key[256];        /* key file: joins need a ticket sealed under it */
+    char ticket_key_previous[256]; /* key file: ... or under this one (rotation) */
 };
 
 /* The table, ending with {0}. */
@@ -46,5 +49,14 @@ void relay_config_clamp(struct relay_config *cfg);
  * + RELAY_SPARE_PEERS) in both structures, the transport's packet size and
  * bind address, the tick (tick_ms, or the transport's default). */
 void relay_settings_derive(struct relay_settings *s);
+
+/* Tickets: reads the key files of --ticket-key and --ticket-key-previous
+ * into the core's config; --encrypt needs --ticket-key. Returns 0, or -1
+ * with a one-line message in err. */
+int relay_settings_tickets(struct relay_settings *s, char *err, size_t err_cap);
+
+/* The endpoint a ticket may name this relay by, once bound: address (the
+ * transport's "ip:port"), unless it is the wildcard (0.0.0.0, ::). */
+void relay_settings_endpoint(struct relay_settings *s, const char *address);
 
 #endif

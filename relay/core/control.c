@@ -50,6 +50,16 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     char why[PROTO_TEXT_MAX + 1] = "";
     struct proto_control *m = &r->in;
     int err = proto_control_decode((const char *)bytes, len, m, why, sizeof why);
+    if (p->sealed && r->in_clear && (err < 0 || m->type != PROTO_CTL_JOIN)) {
+        /* Nothing but a join may come in clear in a sealed session, and
+         * what anyone could have sent earns the member no strike. */
+        r->stats.drops[RELAY_DROP_UNSEALED]++;
+        return -1 - (int)RELAY_DROP_UNSEALED;
+    }
+    if (err == PROTO_E_VALUE && strstr(why, "\"ticket\"") && r->cfg.n_ticket_keys &&
+        !p->joined)
+        return core_ticket_refuse(r, peer, PROTO_ERROR_TICKET_MALFORMED, now_us,
+                                  "longer than any ticket");
     if (err < 0) {
         enum relay_drop d;
         switch (err) {
@@ -82,9 +92,10 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         return on_clock(r, peer, m, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
-        if (datagram && !p->joined)
+        if ((datagram || r->cfg.n_ticket_keys) && !p->joined)
             /* A plain-UDP client we expired: tell it instead of ponging, so
-             * it knows to join again. */
+             * it knows to join again. Before a ticket admits a peer, a pong
+             * would be longer than its ping. */
             return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                                "not joined (expired?): send join");
         proto_control_init(&r->out, PROTO_CTL_PONG);

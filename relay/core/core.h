@@ -17,7 +17,8 @@
  *   rate.c      each peer's rate limit
  *   bucket.c    token buckets (the rate limit, the error budget)
  *   bans.c      addresses kicked recently
- *   send.c      control messages out: encoded once, counted */
+ *   send.c      control messages out: encoded once, counted
+ *   tickets.c   a join's ticket, the tickets in use, sealed sessions */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -25,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../proto/seal.h"
 #include "relay.h"
 
 #define MICRO 1000000ull          /* token buckets count in millionths */
@@ -68,6 +70,24 @@ struct relay_peer {
     uint64_t err_us;
     uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
     uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
+    bool ticketed;           /* joined with a ticket: ticket_id is in r->passes */
+    bool sealed;             /* its session is sealed both ways (r->seals[peer]) */
+    uint8_t ticket_id[TICKET_ID_BYTES];
+};
+
+/* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
+struct core_seal {
+    struct seal_tx tx;       /* relay -> client, the session's down key */
+    struct seal_rx rx;       /* client -> relay, the session's up key */
+    uint8_t salt[SEAL_SALT_BYTES];
+};
+
+/* The tickets live sessions hold: an open-addressing set of ticket ids
+ * (random tags: their first bytes are the hash), 2 slots per peer. */
+struct core_passes {
+    uint8_t (*id)[TICKET_ID_BYTES];
+    uint32_t *peer;          /* UINT32_MAX: a free slot */
+    uint32_t cap;            /* a power of two */
 };
 
 /* An IP address kicked recently: connections from it are refused until
@@ -103,6 +123,14 @@ struct relay {
     uint32_t clients, nrooms, members;
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
+    uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
+    size_t reply_cap;           /* an answer to the datagram in hand may not be longer
+                                   (its sender holds no ticket yet); 0 = any length */
+    bool in_clear;              /* the datagram in hand was not sealed */
+    struct core_passes passes;  /* with tickets */
+    struct core_seal *seals;    /* peer_cap, with cfg.encrypt */
+    uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
+    uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     struct relay_ban bans[BAN_SLOTS];
     struct relay_stats stats;
     struct proto_control in;    /* decoded control message (large: roster) */
@@ -220,6 +248,55 @@ int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode, uint8_t 
  * back to it if it asked for reflection). */
 void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                   const uint8_t *bytes, size_t len);
+
+/* ---- tickets.c ---- */
+
+/* Allocates what cfg's tickets and sealing need; core_tickets_free frees
+ * it. Returns 0 or -1 (out of memory). */
+int core_tickets_alloc(struct relay *r);
+void core_tickets_free(struct relay *r);
+
+/* A new join's ticket (m->ticket), when the relay takes tickets: checked
+ * (PROTOCOL.md, Tickets) and not in use by a live session. On success the
+ * claims say the room and the name; nothing is kept yet. A refusal is
+ * counted, answered with its code (no longer than the join) and closes
+ * the peer. Returns 0 or the relay_on_datagram code. */
+int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
+                      struct ticket_claims *claims, uint64_t now_us);
+
+/* Refuses peer's join with a ticket error code: counted, answered (no
+ * longer than the join: r->reply_cap), the peer closed. Returns the
+ * relay_on_datagram code. */
+int core_ticket_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
+                       uint64_t now_us, const char *text);
+
+/* Whether a member's repeated join carries the ticket it joined with. */
+bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);
+
+/* The join was admitted: peer holds the ticket until it leaves; with
+ * cfg.encrypt its session is sealed from here on (keys from a fresh salt,
+ * sent in a `sealed` message first). */
+void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims *claims);
+
+/* Sends a sealed member its session's salt again (a repeated welcome). */
+void core_ticket_send_salt(struct relay *r, uint32_t peer);
+
+/* The member left: its ticket is free again, its session's keys wiped. */
+void core_ticket_release(struct relay *r, uint32_t peer);
+
+/* An incoming datagram of a peer: a sealed one is opened (*bytes, *len
+ * then point at the message inside; sets r->in_clear false); a clear one
+ * from a sealed session other than JSON is dropped. Counted, never
+ * answered. Returns 0 or the relay_on_datagram code. */
+int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len);
+
+/* bytes for peer as they go out: sealed on lane when its session is
+ * (into r->sealed_out, or a per-call buffer of cap bytes), else bytes.
+ * Returns the bytes and their length in *out_len, or NULL if sealing
+ * failed (counted send_failed). */
+const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,
+                             const uint8_t *bytes, size_t len, uint8_t *buf, size_t cap,
+                             size_t *out_len);
 
 /* ---- tick.c ---- */
 

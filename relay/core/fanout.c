@@ -2,6 +2,26 @@
  * core.h), at once (states.c) or at the end of its tick (tick.c). */
 #include "core.h"
 
+/* Sealed sessions: the state sealed again for each of the n recipients
+ * (r->recipients), each under its own key and counter. */
+static void fan_out_sealed(struct relay *r, size_t n, uint8_t channel, uint32_t flags,
+                           const uint8_t *bytes, size_t len)
+{
+    enum seal_lane lane = flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE : SEAL_LANE_STATE;
+    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    for (size_t i = 0; i < n; i++) {
+        size_t out;
+        const uint8_t *b = core_seal_for(r, r->recipients[i], lane, bytes, len, box,
+                                         sizeof box, &out);
+        if (!b)
+            continue;
+        r->stats.states_out++;
+        r->stats.bytes_out += out;
+        r->tp.send_state(r->tp.ctx, &r->recipients[i], 1, channel, flags & PROTO_FLAGS_MASK,
+                         b, out);
+    }
+}
+
 void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                   const uint8_t *bytes, size_t len)
 {
@@ -13,6 +33,10 @@ void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
             r->recipients[n++] = room->members[i];
     if (n == 0)
         return;
+    if (r->cfg.encrypt) {
+        fan_out_sealed(r, n, channel, flags, bytes, len);
+        return;
+    }
     r->stats.states_out += n;
     r->stats.bytes_out += (uint64_t)n * len;
     r->tp.send_state(r->tp.ctx, r->recipients, n, channel,

@@ -3,6 +3,7 @@
 #include "core.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,8 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     int len = core_encode_out(r);
     size_t fit = n; /* roster members in the welcome */
     size_t max = r->tp.message_max;
+    if (max && p->sealed)
+        max -= SEAL_OVERHEAD; /* the datagram holds the sealed welcome */
     if (max && (len == PROTO_E_SPACE || (size_t)len > max)) {
         /* Grow from an empty roster: a few short encodes, not many long. */
         for (fit = 0; fit < n; fit++) {
@@ -97,7 +100,8 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
 {
     struct relay_peer *p = &r->peers[peer];
     const struct relay_room *cur = &r->rooms[p->room];
-    if (strcmp(cur->name, m->room) != 0)
+    /* With a ticket, the same ticket is the same room. */
+    if (p->ticketed ? !core_ticket_same(r, peer, m) : strcmp(cur->name, m->room) != 0)
         return core_reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
                            "already in room '%s' as %" PRIu32 ": leave first",
                            cur->name, p->id);
@@ -107,7 +111,89 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
                   WELCOME_REPEAT_US / 1000);
         return 0;
     }
+    if (p->sealed)
+        core_ticket_send_salt(r, peer); /* it may be what was lost */
     send_welcome(r, peer, now_us);
+    return 0;
+}
+
+/* The room and the name a join asks for: the ticket's, on a relay that
+ * takes tickets (admitted here, or refused and closed), else the join's
+ * own. Returns 0 or the relay_on_datagram code. */
+static int join_identity(struct relay *r, uint32_t peer, const struct proto_control *m,
+                         struct ticket_claims *claims, uint64_t now_us)
+{
+    if (r->cfg.n_ticket_keys)
+        return core_ticket_admit(r, peer, m, claims, now_us);
+    if (!m->room[0] || !m->name[0])
+        return core_reject(r, peer, RELAY_DROP_MISSING_FIELD, now_us,
+                           "field \"%s\" is missing (this relay takes no tickets)",
+                           m->room[0] ? "name" : "room");
+    snprintf(claims->room, sizeof claims->room, "%s", m->room);
+    snprintf(claims->name, sizeof claims->name, "%s", m->name);
+    return 0;
+}
+
+/* The join's checks past its identity, then the membership: the room, the
+ * id, the ticket held, the welcome, the notice to the others. */
+static int join_room(struct relay *r, uint32_t peer, const struct proto_control *m,
+                     const struct ticket_claims *who, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (strlen(who->name) > r->cfg.name_max || !proto_name_valid(who->name))
+        return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
+                           "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
+                           r->cfg.name_max);
+    if (strlen(who->room) > r->cfg.room_max || !proto_room_valid(who->room))
+        return core_reject(r, peer, RELAY_DROP_BAD_ROOM, now_us,
+                           "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
+                           r->cfg.room_max);
+    enum proto_mode mode = m->mode;
+    if (!only_mode(r->tp.modes, &mode) && /* one mode carried: every member's */
+        (!proto_mode_info(mode) || !(r->tp.modes & (1u << mode))))
+        return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                           "mode udp needs a relay started with --transport udp");
+
+    struct relay_room *room = core_room_find(r, who->room);
+    if (room && room->n >= r->cfg.max_room_size)
+        return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
+                           "room '%s' is full (%" PRIu32 " members)", who->room,
+                           r->cfg.max_room_size);
+    if (!room) {
+        room = core_room_create(r, who->room);
+        if (!room)
+            return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
+                               "too many rooms (%" PRIu32 "): join an existing one",
+                               r->cfg.max_rooms);
+    }
+
+    p->joined = true;
+    p->id = r->next_id++;
+    if (r->next_id == 0)
+        r->next_id = 1; /* 2^32 joins later; 0 stays "unassigned" */
+    p->room = (uint32_t)(room - r->rooms);
+    snprintf(p->name, sizeof p->name, "%s", who->name);
+    p->mode = mode;
+    p->reflect = m->reflect;
+    p->has_state = false;
+    p->has_clock = false;
+    room->members[room->n++] = peer;
+    r->members++;
+    r->stats.joins++;
+    if (r->cfg.n_ticket_keys)
+        core_ticket_bind(r, peer, who); /* sealed from the welcome on, with encrypt */
+    log_info("relay: %s joined room '%s' as %" PRIu32 " (%s, %s%s%s)", p->addr,
+             room->name, p->id, p->name, proto_mode_name(mode),
+             p->reflect ? ", reflect" : "", p->sealed ? ", sealed" : "");
+
+    send_welcome(r, peer, now_us);
+    if (room->n > 1) {
+        proto_control_init(&r->out, PROTO_CTL_JOINED);
+        r->out.id = p->id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+        r->out.mode = mode;
+        core_send_out_room(r, room, peer);
+    }
     return 0;
 }
 
@@ -122,57 +208,11 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
                            "client speaks protocol version %" PRIu32
                            ", this relay %d: upgrade the client",
                            m->version, PROTO_VERSION);
-    if (strlen(m->name) > r->cfg.name_max || !proto_name_valid(m->name))
-        return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
-                           "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
-                           r->cfg.name_max);
-    if (strlen(m->room) > r->cfg.room_max || !proto_room_valid(m->room))
-        return core_reject(r, peer, RELAY_DROP_BAD_ROOM, now_us,
-                           "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
-                           r->cfg.room_max);
-    enum proto_mode mode = m->mode;
-    if (!only_mode(r->tp.modes, &mode) && /* one mode carried: every member's */
-        (!proto_mode_info(mode) || !(r->tp.modes & (1u << mode))))
-        return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
-                           "mode udp needs a relay started with --transport udp");
-
-    struct relay_room *room = core_room_find(r, m->room);
-    if (room && room->n >= r->cfg.max_room_size)
-        return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
-                           "room '%s' is full (%" PRIu32 " members)", m->room,
-                           r->cfg.max_room_size);
-    if (!room) {
-        room = core_room_create(r, m->room);
-        if (!room)
-            return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
-                               "too many rooms (%" PRIu32 "): join an existing one",
-                               r->cfg.max_rooms);
-    }
-
-    p->joined = true;
-    p->id = r->next_id++;
-    if (r->next_id == 0)
-        r->next_id = 1; /* 2^32 joins later; 0 stays "unassigned" */
-    p->room = (uint32_t)(room - r->rooms);
-    snprintf(p->name, sizeof p->name, "%s", m->name);
-    p->mode = mode;
-    p->reflect = m->reflect;
-    p->has_state = false;
-    p->has_clock = false;
-    room->members[room->n++] = peer;
-    r->members++;
-    r->stats.joins++;
-    log_info("relay: %s joined room '%s' as %" PRIu32 " (%s, %s%s)", p->addr,
-             room->name, p->id, p->name, proto_mode_name(mode),
-             p->reflect ? ", reflect" : "");
-
-    send_welcome(r, peer, now_us);
-    if (room->n > 1) {
-        proto_control_init(&r->out, PROTO_CTL_JOINED);
-        r->out.id = p->id;
-        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
-        r->out.mode = mode;
-        core_send_out_room(r, room, peer);
-    }
-    return 0;
+    struct ticket_claims who;
+    int rc = join_identity(r, peer, m, &who, now_us);
+    if (rc < 0)
+        return rc;
+    rc = join_room(r, peer, m, &who, now_us);
+    sodium_memzero(&who, sizeof who);
+    return rc;
 }

@@ -118,6 +118,7 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
                 core_room_free(r, room);
             p->joined = false;
             r->members--;
+            core_ticket_release(r, i);
         }
         core_peer_close(r, i, PROTO_ERROR_SHUTTING_DOWN);
     }

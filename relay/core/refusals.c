@@ -46,6 +46,16 @@ static const struct {
     [RELAY_DROP_SLOW_READER] = { "slow_reader", PROTO_ERROR_NONE, false },
     [RELAY_DROP_HELD_COMMANDS] = { "held_commands", PROTO_ERROR_NONE, false },
     [RELAY_DROP_SEND_CLOSING] = { "send_closing", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_TICKET_REQUIRED] = { "ticket_required", PROTO_ERROR_TICKET_REQUIRED, false },
+    [RELAY_DROP_TICKET_EXPIRED] = { "ticket_expired", PROTO_ERROR_TICKET_EXPIRED, false },
+    [RELAY_DROP_TICKET_WRONG_RELAY] = { "ticket_wrong_relay", PROTO_ERROR_TICKET_WRONG_RELAY,
+                                        false },
+    [RELAY_DROP_TICKET_TAMPERED] = { "ticket_tampered", PROTO_ERROR_TICKET_TAMPERED, false },
+    [RELAY_DROP_TICKET_REPLAYED] = { "ticket_replayed", PROTO_ERROR_TICKET_REPLAYED, false },
+    [RELAY_DROP_TICKET_MALFORMED] = { "ticket_malformed", PROTO_ERROR_TICKET_MALFORMED, false },
+    [RELAY_DROP_SEAL_FORGED] = { "seal_forged", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_SEAL_REPLAYED] = { "seal_replayed", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_UNSEALED] = { "unsealed", PROTO_ERROR_NONE, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

@@ -26,7 +26,7 @@ struct relay *relay_create(const struct relay_config *cfg,
             return NULL;
         }
     }
-    if (!r->peers || !r->rooms || !r->recipients) {
+    if (!r->peers || !r->rooms || !r->recipients || core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
     }
@@ -45,6 +45,7 @@ void relay_destroy(struct relay *r)
     free(r->recipients);
     free(r->held);
     free(r->held_bytes);
+    core_tickets_free(r);
     free(r);
 }
 
@@ -60,9 +61,8 @@ static int datagram_admit(struct relay *r, uint32_t peer, size_t len, uint64_t n
     return core_rate_check(r, peer, now_us);
 }
 
-int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
-                      uint32_t flags, uint8_t *bytes, size_t len,
-                      uint64_t now_us)
+static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                       uint8_t *bytes, size_t len, uint64_t now_us)
 {
     int rc = datagram_admit(r, peer, len, now_us);
     if (rc < 0)
@@ -74,6 +74,8 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     if (len > r->cfg.max_packet_size)
         return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
                            "datagram of %zu bytes, max %zu", len, r->cfg.max_packet_size);
+    if (bytes && len > 0 && (rc = core_unseal(r, peer, &bytes, &len)) < 0)
+        return rc;
     if (len == 0 || !bytes) {
         r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
         return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "empty datagram");
@@ -103,5 +105,19 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     }
 }
 
+int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
+                      uint32_t flags, uint8_t *bytes, size_t len,
+                      uint64_t now_us)
+{
+    /* Before a ticket admits it, a peer gets no answer longer than what it
+     * sent (PROTOCOL.md, Tickets): nothing to amplify. */
+    const struct relay_peer *p = core_peer_get(r, peer);
+    r->reply_cap = r->cfg.n_ticket_keys && p && !p->joined ? (len ? len : 1) : 0;
+    int rc = on_datagram(r, peer, channel, flags, bytes, len, now_us);
+    r->reply_cap = 0;
+    return rc;
+}
+
+void relay_set_unix_time(struct relay *r, uint64_t unix_s) { r->unix_s = unix_s; }
 const struct relay_stats *relay_stats(const struct relay *r) { return &r->stats; }
 uint32_t relay_clients(const struct relay *r) { return r->clients; }

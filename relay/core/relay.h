@@ -17,6 +17,7 @@
 
 #include "../../proto/control.h"
 #include "../../proto/errors.h"
+#include "../../proto/ticket.h"
 #include "../../proto/wire.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
@@ -79,6 +80,16 @@ enum relay_drop {
     RELAY_DROP_SEND_CLOSING,   /* transport: not queued to a peer already disconnecting
                                   (its departure not reported yet): expected churn,
                                   not a failure */
+    RELAY_DROP_TICKET_REQUIRED,   /* join without a ticket to a relay that needs one */
+    RELAY_DROP_TICKET_EXPIRED,    /* join whose ticket is out of its validity */
+    RELAY_DROP_TICKET_WRONG_RELAY, /* join whose ticket names another fleet or relays */
+    RELAY_DROP_TICKET_TAMPERED,   /* join whose ticket's seal does not open */
+    RELAY_DROP_TICKET_REPLAYED,   /* join whose ticket a live session holds */
+    RELAY_DROP_TICKET_MALFORMED,  /* join whose ticket cannot be one */
+    RELAY_DROP_SEAL_FORGED,    /* sealed message whose tag does not match (or from a
+                                  peer without a sealed session): no error, no strike */
+    RELAY_DROP_SEAL_REPLAYED,  /* sealed message opened already, or older than the window */
+    RELAY_DROP_UNSEALED,       /* clear message (but a join) from a sealed session */
     RELAY_DROP_COUNT
 };
 
@@ -105,6 +116,16 @@ struct relay_config {
                                [kick-ban-s] */
     uint32_t tick_us;       /* 0 (the default here): forward each state at once; else
                                hold states and fan them out at the end of each tick */
+    /* Tickets: with n_ticket_keys > 0 a join is admitted only with a ticket's
+     * pass sealed under one of ticket_keys [ticket-key, ticket-key-previous],
+     * valid at the time given by relay_set_unix_time, naming fleet_name
+     * [fleet-name] or one of endpoints (the relay's own "ip:port"). */
+    struct ticket_key ticket_keys[2];
+    uint32_t n_ticket_keys;
+    bool encrypt;           /* tickets' sessions sealed both ways [encrypt] */
+    char fleet_name[TICKET_FLEET_MAX + 1];
+    char endpoints[2][TICKET_ENDPOINT_MAX + 1];
+    uint32_t n_endpoints;
 };
 
 /* A transport as the core sees it: what it can carry (data, so the core
@@ -258,6 +279,11 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
  * not hold as connected. */
 void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code,
                       const char *text, uint64_t now_us);
+
+/* The wall clock, Unix seconds, which tickets expire by (the core's other
+ * times are the transport's monotonic now_us). The loop sets it before
+ * each batch of input. */
+void relay_set_unix_time(struct relay *r, uint64_t unix_s);
 
 /* Counters so far; valid until the next call into the core. */
 const struct relay_stats *relay_stats(const struct relay *r);

@@ -79,6 +79,7 @@ void core_member_remove(struct relay *r, uint32_t peer,
     p->has_state = false;
     p->has_clock = false;
     r->members--;
+    core_ticket_release(r, peer);
 }
 
 uint32_t relay_room_size(const struct relay *r, const char *room)

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../../sys/log.h"
 
@@ -13,9 +14,14 @@ int core_encode_out(struct relay *r)
 
 void core_send_json(struct relay *r, uint32_t peer, size_t len)
 {
+    size_t n;
+    const uint8_t *b = core_seal_for(r, peer, SEAL_LANE_CONTROL, (const uint8_t *)r->json, len,
+                                     r->sealed_out, PROTO_CONTROL_MAX + SEAL_OVERHEAD, &n);
+    if (!b)
+        return;
     r->stats.control_out++;
-    r->stats.bytes_out += len;
-    r->tp.send_control(r->tp.ctx, peer, r->json, len);
+    r->stats.bytes_out += n;
+    r->tp.send_control(r->tp.ctx, peer, (const char *)b, n);
 }
 
 void core_send_out(struct relay *r, uint32_t peer)
@@ -73,6 +79,17 @@ void core_send_error(struct relay *r, uint32_t peer, bool force,
     va_start(ap, fmt);
     set_error_text(r->out.text, fmt, ap);
     va_end(ap);
+    int n = core_encode_out(r);
+    /* Cut the message to what the peer sent, if it must be no longer. */
+    while (n > 0 && r->reply_cap && (size_t)n > r->reply_cap && strlen(r->out.text) > 1) {
+        size_t over = (size_t)n - r->reply_cap, len = strlen(r->out.text);
+        r->out.text[len > over ? len - over : 1] = '\0';
+        n = core_encode_out(r);
+    }
+    if (n < 0 || (r->reply_cap && (size_t)n > r->reply_cap)) {
+        r->stats.errors_suppressed++;
+        return;
+    }
     r->stats.errors_sent++;
-    core_send_out(r, peer);
+    core_send_json(r, peer, (size_t)n);
 }

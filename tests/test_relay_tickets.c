@@ -1,0 +1,450 @@
+/* test_relay_tickets: the relay core with --ticket-key (and --encrypt),
+ * through the fake transport. A join without a ticket, or with one that is
+ * expired, for another fleet, changed, unreadable or in use by a live
+ * session, is refused with its own code, counted, answered with no more
+ * bytes than the join and closed, and leaves no room or member behind; an
+ * admitted one takes its room and name from the ticket; the previous key
+ * still admits. Sealed: the session's salt goes first in clear, everything
+ * after is sealed under the keys derived from it; a state is opened once
+ * and sealed again for each recipient; a changed, replayed or clear
+ * message is dropped and counted, without an error or a strike. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/seal.h"
+#include "../proto/ticket.h"
+#include "../relay/settings.h"
+#include "support/fake_relay.h"
+
+#define NOW_S 1800000000ull
+
+static struct ticket_key key_now, key_before, key_other;
+
+static int setup(void **state)
+{
+    uint8_t a[TICKET_KEY_BYTES] = {1}, b[TICKET_KEY_BYTES] = {2}, c[TICKET_KEY_BYTES] = {3};
+    if (ticket_crypto_init() != 0)
+        return -1;
+    ticket_key_from_secret(&key_now, a);
+    ticket_key_from_secret(&key_before, b);
+    ticket_key_from_secret(&key_other, c);
+    return fake_relay_setup(state);
+}
+
+/* A relay taking tickets under key_now and key_before, in fleet
+ * "ricochet", at 127.0.0.1:7777; sealed sessions with encrypt. */
+static struct relay *ticket_relay(const struct relay_transport *tp, bool encrypt, uint32_t peers)
+{
+    struct relay_config cfg = small_config();
+    cfg.ticket_keys[0] = key_now;
+    cfg.ticket_keys[1] = key_before;
+    cfg.n_ticket_keys = 2;
+    cfg.encrypt = encrypt;
+    snprintf(cfg.fleet_name, sizeof cfg.fleet_name, "ricochet");
+    snprintf(cfg.endpoints[0], sizeof cfg.endpoints[0], "127.0.0.1:7777");
+    cfg.n_endpoints = 1;
+    struct relay *r = relay_with_peers_on(&cfg, tp, peers);
+    relay_set_unix_time(r, NOW_S);
+    fake_clear();
+    return r;
+}
+
+/* A ticket for name in room under key, valid 60 s from NOW_S in fleet (NULL:
+ * for the relay at endpoint instead). Its pass goes into pass, the claims
+ * (with the session keys) into c. */
+static void mint(const struct ticket_key *key, const char *room, const char *name,
+                 const char *fleet, const char *endpoint, char *pass, struct ticket_claims *c)
+{
+    char text[TICKET_TEXT_MAX + 1];
+    struct ticket_claims want = {0};
+    snprintf(want.room, sizeof want.room, "%s", room);
+    snprintf(want.name, sizeof want.name, "%s", name);
+    if (fleet)
+        snprintf(want.fleet, sizeof want.fleet, "%s", fleet);
+    else {
+        snprintf(want.relays[0], sizeof want.relays[0], "%s", endpoint);
+        want.n_relays = 1;
+    }
+    want.issued_s = NOW_S;
+    want.expires_s = NOW_S + 60;
+    assert_true(ticket_mint(key, &want, text, sizeof text) > 0);
+    assert_int_equal(ticket_read(text, c, pass, TICKET_PASS_TEXT_MAX + 1), 0);
+}
+
+/* Sends a join with pass ("" for none) on channel 0; returns the core's
+ * code and the join's length in *len. */
+static int join_with(struct relay *r, uint32_t peer, const char *pass, size_t *len)
+{
+    static char json[TICKET_PASS_TEXT_MAX + 256];
+    if (pass[0])
+        snprintf(json, sizeof json,
+                 "{\"type\":\"join\",\"version\":2,\"ticket\":\"%s\",\"room\":\"asked\","
+                 "\"name\":\"asked\"}", pass);
+    else
+        snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"room\":\"a\","
+                 "\"name\":\"b\",\"pad\":\"%064d\"}", 0); /* padded, as clients do */
+    if (len)
+        *len = strlen(json);
+    return send_text(r, peer, json);
+}
+
+/* Every byte the core sent peer, in all. */
+static size_t bytes_to(uint32_t peer)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fk.n_ctl; i++)
+        n += fk.ctl[i].peer == peer ? fk.ctl[i].len : 0;
+    return n;
+}
+
+/* A refused join: its code, counted, closed with it, nothing longer than
+ * the join sent, no room or member kept. */
+static void expect_refused(struct relay *r, uint32_t peer, int rc, size_t join_len,
+                           enum relay_drop drop, const char *code)
+{
+    assert_int_equal(rc, DROP(drop));
+    assert_int_equal(drops(r, drop), 1);
+    assert_string_equal(last_error(peer), code);
+    assert_string_equal(disconnect_why(peer), code);
+    assert_true(bytes_to(peer) <= join_len);
+    assert_false(relay_peer_connected(r, peer));
+    assert_int_equal(relay_rooms(r), 0);
+    assert_int_equal(relay_members(r), 0);
+}
+
+static void without_ticket_required(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, false, 2);
+    size_t len;
+    int rc = join_with(r, 0, "", &len);
+    expect_refused(r, 0, rc, len, RELAY_DROP_TICKET_REQUIRED, "ticket_required");
+    /* shorter than any error: nothing is sent, the disconnect carries the code */
+    fake_clear();
+    rc = send_text(r, 1, "{\"type\":\"join\",\"version\":2,\"room\":\"a\",\"name\":\"b\"}");
+    assert_int_equal(rc, DROP(RELAY_DROP_TICKET_REQUIRED));
+    assert_true(bytes_to(1) <= 48);
+    assert_string_equal(disconnect_why(1), "ticket_required");
+    relay_destroy(r);
+}
+
+static void each_refusal_has_its_code(void **state)
+{
+    (void)state;
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims c;
+    struct {
+        const struct ticket_key *key;
+        const char *fleet, *endpoint;
+        uint64_t at_s;
+        int change; /* a character of the pass changed */
+        enum relay_drop drop;
+        const char *code;
+    } cases[] = {
+        {&key_now, "ricochet", NULL, NOW_S + 60 + TICKET_SKEW_S, 0, RELAY_DROP_TICKET_EXPIRED,
+         "ticket_expired"},
+        {&key_now, "eu-west", NULL, NOW_S, 0, RELAY_DROP_TICKET_WRONG_RELAY,
+         "ticket_wrong_relay"},
+        {&key_now, NULL, "127.0.0.1:7778", NOW_S, 0, RELAY_DROP_TICKET_WRONG_RELAY,
+         "ticket_wrong_relay"},
+        {&key_other, "ricochet", NULL, NOW_S, 0, RELAY_DROP_TICKET_TAMPERED, "ticket_tampered"},
+        {&key_now, "ricochet", NULL, NOW_S, 100, RELAY_DROP_TICKET_TAMPERED, "ticket_tampered"},
+        {&key_now, "ricochet", NULL, NOW_S, -1, RELAY_DROP_TICKET_MALFORMED,
+         "ticket_malformed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct relay *r = ticket_relay(NULL, false, 1);
+        relay_set_unix_time(r, cases[i].at_s);
+        mint(cases[i].key, "lobby", "alice", cases[i].fleet, cases[i].endpoint, pass, &c);
+        if (cases[i].change > 0)
+            pass[cases[i].change] = pass[cases[i].change] == 'A' ? 'B' : 'A';
+        else if (cases[i].change < 0)
+            snprintf(pass, sizeof pass, "not-a-ticket!");
+        size_t len;
+        int rc = join_with(r, 0, pass, &len);
+        expect_refused(r, 0, rc, len, cases[i].drop, cases[i].code);
+        relay_destroy(r);
+    }
+}
+
+static void room_and_name_from_the_ticket(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, false, 3);
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims c;
+    mint(&key_now, "lobby", "alice", NULL, "127.0.0.1:7777", pass, &c);
+    assert_int_equal(join_with(r, 0, pass, NULL), 0);
+    const struct proto_control *w = last_ctl(0, PROTO_CTL_WELCOME);
+    assert_non_null(w);
+    assert_string_equal(w->room, "lobby"); /* not "asked" */
+    assert_int_equal(relay_room_size(r, "lobby"), 1);
+    assert_int_equal(relay_room_size(r, "asked"), 0);
+    /* the previous key still admits; others see the ticket's name */
+    mint(&key_before, "lobby", "bob", "ricochet", NULL, pass, &c);
+    assert_int_equal(join_with(r, 1, pass, NULL), 0);
+    const struct proto_control *j = last_ctl(0, PROTO_CTL_JOINED);
+    assert_non_null(j);
+    assert_string_equal(j->name, "bob");
+    /* a join may leave room and name out */
+    mint(&key_now, "lobby", "carol", "ricochet", NULL, pass, &c);
+    char json[TICKET_PASS_TEXT_MAX + 64];
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"ticket\":\"%s\"}", pass);
+    assert_int_equal(send_text(r, 2, json), 0);
+    assert_int_equal(relay_room_size(r, "lobby"), 3);
+    relay_destroy(r);
+}
+
+/* A ticket admits one live session: a second is refused while the first
+ * lasts, and admitted once it has left. */
+static void replayed_while_live(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, false, 3);
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims c;
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
+    assert_int_equal(join_with(r, 0, pass, NULL), 0);
+    fake_clear();
+    size_t len;
+    int rc = join_with(r, 1, pass, &len);
+    assert_int_equal(rc, DROP(RELAY_DROP_TICKET_REPLAYED));
+    assert_string_equal(last_error(1), "ticket_replayed");
+    assert_true(bytes_to(1) <= len);
+    assert_int_equal(relay_members(r), 1);
+    /* the member's own repeated join is not a replay: the same welcome */
+    assert_int_equal(join_with(r, 0, pass, NULL), 0);
+    assert_int_equal(count_ctl(0, PROTO_CTL_WELCOME), 1);
+    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(join_with(r, 2, pass, NULL), 0);
+    assert_int_equal(relay_members(r), 1);
+    relay_destroy(r);
+}
+
+/* Before a ticket admits a peer nothing it is sent is longer than what it
+ * sent: a ping gets not_joined, not a pong. */
+static void no_answer_longer_than_the_request(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, false, 1);
+    const char *ping = "{\"type\":\"ping\",\"t\":123456789012345,\"pad\":\"xxxxxxx\"}";
+    assert_int_equal(send_text(r, 0, ping), DROP(RELAY_DROP_NOT_JOINED));
+    assert_int_equal(count_ctl(0, PROTO_CTL_PONG), 0);
+    assert_string_equal(last_error(0), "not_joined");
+    assert_true(bytes_to(0) <= strlen(ping));
+    fake_clear();
+    uint8_t st[PROTO_STATE_MAX];
+    size_t len = make_state(st, 0, 1, 1.0f, 0);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
+                                       len, now_us),
+                     DROP(RELAY_DROP_NOT_JOINED));
+    assert_true(bytes_to(0) <= len);
+    relay_destroy(r);
+}
+
+/* ---- sealed sessions ---- */
+
+/* What a client holds of its sealed session. */
+struct sealed_client {
+    struct ticket_claims c;
+    struct seal_tx tx;
+    struct seal_rx rx;
+    bool keyed;
+};
+
+/* Joins peer with a fresh ticket for name; reads the salt the relay sent
+ * first and derives the session's keys as a client does. */
+static void sealed_join(struct relay *r, uint32_t peer, const char *name,
+                        struct sealed_client *sc)
+{
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    mint(&key_now, "lobby", name, "ricochet", NULL, pass, &sc->c);
+    size_t first = fk.n_ctl;
+    assert_int_equal(join_with(r, peer, pass, NULL), 0);
+    size_t i = first;
+    while (i < fk.n_ctl && fk.ctl[i].peer != peer)
+        i++;
+    assert_true(i < fk.n_ctl);
+    const struct proto_control *m = ctl_at(i); /* the first message to it: clear */
+    assert_int_equal(m->type, PROTO_CTL_SEALED);
+    uint8_t salt[SEAL_SALT_BYTES], key[SEAL_KEY_BYTES];
+    assert_int_equal(seal_salt_parse(m->salt, salt), 0);
+    seal_session_key(key, sc->c.up_key, salt);
+    seal_tx_init(&sc->tx, key);
+    seal_session_key(key, sc->c.down_key, salt);
+    seal_rx_init(&sc->rx, key);
+    sc->keyed = true;
+}
+
+/* Opens control message i (sent sealed) and decodes it into dec. */
+static const struct proto_control *open_ctl(struct sealed_client *sc, size_t i)
+{
+    uint8_t plain[PROTO_CONTROL_MAX + 1];
+    int n = seal_open(&sc->rx, (const uint8_t *)fk.ctl[i].json, fk.ctl[i].len, plain,
+                      sizeof plain - 1, NULL);
+    assert_true(n > 0);
+    assert_int_equal(proto_control_decode((const char *)plain, (size_t)n, dec, NULL, 0), 0);
+    return dec;
+}
+
+static int send_sealed(struct relay *r, uint32_t peer, struct sealed_client *sc,
+                       enum seal_lane lane, uint8_t channel, uint32_t flags,
+                       const uint8_t *msg, size_t len, uint8_t *box)
+{
+    int n = seal_box(&sc->tx, lane, msg, len, box, len + SEAL_OVERHEAD);
+    assert_int_equal(n, (int)(len + SEAL_OVERHEAD));
+    uint8_t copy[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    memcpy(copy, box, (size_t)n); /* the core stamps in place */
+    return relay_on_datagram(r, peer, channel, flags, copy, (size_t)n, now_us);
+}
+
+static void sealed_after_the_salt(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, true, 2);
+    struct sealed_client a = {0}, b = {0};
+    sealed_join(r, 0, "alice", &a);
+    /* after the salt, the welcome: sealed, opened with the derived key */
+    size_t i = fk.n_ctl - 1;
+    assert_int_equal(fk.ctl[i].peer, 0);
+    assert_true(seal_is_sealed((const uint8_t *)fk.ctl[i].json, fk.ctl[i].len));
+    assert_int_equal(open_ctl(&a, i)->type, PROTO_CTL_WELCOME);
+    assert_string_equal(dec->room, "lobby");
+    fake_clear();
+    sealed_join(r, 1, "bob", &b);
+    /* alice's joined notice about bob: sealed for alice */
+    size_t k;
+    for (k = 0; k < fk.n_ctl && fk.ctl[k].peer != 0; k++)
+        ;
+    assert_true(k < fk.n_ctl);
+    assert_int_equal(open_ctl(&a, k)->type, PROTO_CTL_JOINED);
+    assert_string_equal(dec->name, "bob");
+
+    /* a state: opened once, stamped, sealed again for bob under his key */
+    fake_clear();
+    uint8_t st[PROTO_STATE_MAX], box[PROTO_STATE_SIZE + SEAL_OVERHEAD];
+    make_state(st, 99, 1, 5.0f, 0);
+    assert_int_equal(send_sealed(r, 0, &a, SEAL_LANE_STATE, PROTO_CHANNEL_STATE,
+                                 PROTO_FLAG_UNSEQUENCED, st, PROTO_STATE_SIZE, box),
+                     0);
+    assert_int_equal(fk.n_states, 1);
+    assert_int_equal(fk.states[0].peer, 1);
+    assert_int_equal(fk.states[0].len, PROTO_STATE_SIZE + SEAL_OVERHEAD);
+    assert_int_equal(fk.states[0].bytes[0], SEAL_PREFIX | SEAL_LANE_STATE);
+    uint8_t plain[PROTO_STATE_SIZE];
+    assert_int_equal(seal_open(&b.rx, fk.states[0].bytes, fk.states[0].len, plain,
+                               sizeof plain, NULL),
+                     PROTO_STATE_SIZE);
+    struct proto_state s;
+    assert_int_equal(proto_state_decode(plain, sizeof plain, &s), PROTO_OK);
+    assert_int_equal(s.sender, relay_peer_id(r, 0)); /* not 99 */
+    assert_true(s.x == 5.0f);
+    /* alice's key does not open what bob got */
+    assert_true(seal_open(&a.rx, fk.states[0].bytes, fk.states[0].len, plain, sizeof plain,
+                          NULL) < 0);
+    relay_destroy(r);
+}
+
+static void changed_replayed_or_clear_dropped(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, true, 2);
+    struct sealed_client a = {0}, b = {0};
+    sealed_join(r, 0, "alice", &a);
+    sealed_join(r, 1, "bob", &b);
+    fake_clear();
+    uint8_t st[PROTO_STATE_MAX], box[PROTO_STATE_SIZE + SEAL_OVERHEAD];
+    make_state(st, 0, 1, 5.0f, 0);
+    int n = seal_box(&a.tx, SEAL_LANE_STATE, st, PROTO_STATE_SIZE, box, sizeof box);
+    for (int i = 0; i < n; i++) { /* one byte changed, anywhere */
+        uint8_t bad[sizeof box];
+        memcpy(bad, box, sizeof box);
+        bad[i] ^= 0x01;
+        now_us += 10000; /* within the rate limit */
+        int rc = relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, bad,
+                                   (size_t)n, now_us);
+        assert_int_equal(rc, DROP(RELAY_DROP_SEAL_FORGED)); /* byte 0: another lane */
+    }
+    assert_int_equal(drops(r, RELAY_DROP_SEAL_FORGED), (uint64_t)n);
+    assert_int_equal(fk.n_states, 0);
+    /* the real one, then again */
+    uint8_t copy[sizeof box];
+    memcpy(copy, box, sizeof box);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, copy,
+                                       (size_t)n, now_us), 0);
+    memcpy(copy, box, sizeof box);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, copy,
+                                       (size_t)n, now_us),
+                     DROP(RELAY_DROP_SEAL_REPLAYED));
+    assert_int_equal(fk.n_states, 1);
+    /* in clear: a state, a chat, garbage (many: no strikes, no kick) */
+    make_state(st, 0, 2, 5.0f, 0);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
+                                       PROTO_STATE_SIZE, now_us),
+                     DROP(RELAY_DROP_UNSEALED));
+    assert_int_equal(send_text(r, 0, "{\"type\":\"chat\",\"text\":\"hi\"}"),
+                     DROP(RELAY_DROP_UNSEALED));
+    for (int i = 0; i < 100; i++, now_us += 10000)
+        assert_int_equal(send_text(r, 0, "{\"type\":"), DROP(RELAY_DROP_UNSEALED));
+    assert_true(relay_peer_joined(r, 0));
+    assert_int_equal(fk.n_ctl, 0); /* never answered */
+    assert_int_equal(fk.n_states, 1);
+    /* a sealed chat goes through, sealed to both */
+    const char *chat = "{\"type\":\"chat\",\"text\":\"hi\"}";
+    uint8_t cbox[64];
+    assert_int_equal(send_sealed(r, 0, &a, SEAL_LANE_CONTROL, PROTO_CHANNEL_CONTROL,
+                                 PROTO_FLAG_RELIABLE, (const uint8_t *)chat, strlen(chat), cbox),
+                     0);
+    assert_int_equal(open_ctl(&b, fk.n_ctl - 1)->type, PROTO_CTL_CHAT);
+    assert_string_equal(dec->text, "hi");
+    relay_destroy(r);
+}
+
+/* Plain UDP: a repeated join (the welcome was lost) gets the salt again,
+ * then the welcome. */
+static void sealed_over_datagrams(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(&fake_datagram_tp, true, 1);
+    struct sealed_client a = {0};
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &a.c);
+    char json[TICKET_PASS_TEXT_MAX + 128];
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"ticket\":\"%s\"}", pass);
+    uint8_t *copy = (uint8_t *)strdup(json);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, copy, strlen(json),
+                                       now_us), 0);
+    free(copy);
+    assert_int_equal(fk.n_ctl, 2);
+    assert_int_equal(ctl_at(0)->type, PROTO_CTL_SEALED);
+    now_us += 300000;
+    copy = (uint8_t *)strdup(json);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, copy, strlen(json),
+                                       now_us), 0);
+    free(copy);
+    assert_int_equal(fk.n_ctl, 4);
+    assert_int_equal(ctl_at(2)->type, PROTO_CTL_SEALED);
+    relay_destroy(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(without_ticket_required),
+        cmocka_unit_test(each_refusal_has_its_code),
+        cmocka_unit_test(room_and_name_from_the_ticket),
+        cmocka_unit_test(replayed_while_live),
+        cmocka_unit_test(no_answer_longer_than_the_request),
+        cmocka_unit_test(sealed_after_the_salt),
+        cmocka_unit_test(changed_replayed_or_clear_dropped),
+        cmocka_unit_test(sealed_over_datagrams),
+    };
+    return cmocka_run_group_tests(tests, setup, fake_relay_teardown);
+}
