@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "droplog.h"
+#include "netsim/droplog.h"
 
 /* ---- what the run saw ---- */
 

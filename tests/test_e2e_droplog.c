@@ -20,8 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../bench/capture.h"
-#include "../bench/droplog.h"
+#include "../bench/netsim/capture.h"
+#include "../bench/netsim/droplog.h"
 #include "../sys/spawn.h"
 #include "../sys/clock.h"
 #include "../sys/netaddr.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/netsim.h"
+#include "../bench/netsim/netsim.h"
 
 #define MS 1000u /* µs */
 

@@ -4,7 +4,7 @@
  * inside the input, and a udp datagram holds at most one state. */
 #include <string.h>
 
-#include "../../bench/statescan.h"
+#include "../../bench/netsim/statescan.h"
 #include "../../proto/wire.h"
 #include "targets.h"
 

@@ -8,10 +8,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/options.h"
-#include "netsim_proxy.h"
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+#include "../../sys/options.h"
 
 #define FD_SPARE 16            /* descriptors besides the flows': stdio, listener, libc */
 
@@ -151,39 +150,39 @@ static uint64_t seed_from_clock(void)
 
 /* netsim between machines: allowed, but said aloud, since a typo in --relay
  * then sends impaired traffic to someone else's host. */
-static void warn_if_not_loopback(const struct netsim_proxy *px)
+static void warn_if_not_loopback(const struct netsim_options *cfg,
+                                 const struct netsim_setup *setup)
 {
-    if (!netaddr_is_loopback(&px->listen_addr))
+    if (!netaddr_is_loopback(&setup->listen_addr))
         log_warn("netsim: --listen %s is not a loopback address: clients on other machines "
-                 "can send through this proxy", px->cfg.listen);
-    if (!netaddr_is_loopback(&px->relay_addr))
+                 "can send through this proxy", cfg->listen);
+    if (!netaddr_is_loopback(&setup->relay_addr))
         log_warn("netsim: --relay %s is not a loopback address: datagrams leave this machine "
-                 "(netsim adds its impairments to the network's own)", px->cfg.relay);
+                 "(netsim adds its impairments to the network's own)", cfg->relay);
 }
 
-/* Options, addresses, models and seed; exits 2 on anything wrong. */
-void netsim_configure(struct netsim_proxy *px, struct netsim_model models[NETSIM_DIRS], int argc,
+void netsim_configure(struct netsim_options *cfg, struct netsim_setup *setup, int argc,
                       char **argv)
 {
-    struct netsim_options *cfg = &px->cfg;
+    struct netsim_model *models = setup->models;
     char err[256];
 
     options_parse_or_exit(option_defs, cfg, argc, argv, NETSIM_PROG, summary);
     log_threshold = (enum log_level)cfg->log_level;
     if (!cfg->relay[0])
         options_fail(NETSIM_PROG, "--relay ADDR:PORT is required");
-    if (netaddr_parse_endpoint(cfg->relay, &px->relay_addr, err, sizeof err) < 0)
+    if (netaddr_parse_endpoint(cfg->relay, &setup->relay_addr, err, sizeof err) < 0)
         options_fail(NETSIM_PROG, "--relay %s", err);
-    if (netaddr_port(&px->relay_addr) == 0)
+    if (netaddr_port(&setup->relay_addr) == 0)
         options_fail(NETSIM_PROG, "--relay '%s': the relay's port cannot be 0", cfg->relay);
-    if (netaddr_parse_endpoint(cfg->listen, &px->listen_addr, err, sizeof err) < 0)
+    if (netaddr_parse_endpoint(cfg->listen, &setup->listen_addr, err, sizeof err) < 0)
         options_fail(NETSIM_PROG, "--listen %s", err);
-    warn_if_not_loopback(px);
+    warn_if_not_loopback(cfg, setup);
     model_from(&models[NETSIM_UP], cfg, &cfg->up, "up");
     model_from(&models[NETSIM_DOWN], cfg, &cfg->down, "down");
     for (int i = 0; i < NETSIM_DIRS; i++)
         if (netsim_model_check(&models[i], err, sizeof err) < 0)
             options_fail(NETSIM_PROG, "%s: %s", netsim_dir_name((enum netsim_dir)i), err);
     fd_limit_fit(cfg->max_flows);
-    px->seed = cfg->seed ? (uint64_t)cfg->seed : seed_from_clock();
+    setup->seed = cfg->seed ? (uint64_t)cfg->seed : seed_from_clock();
 }

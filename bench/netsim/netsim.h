@@ -83,7 +83,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../stats/histogram.h"
+#include "../../stats/histogram.h"
 
 #define NETSIM_MAX_DATAGRAM 65536 /* bytes; larger submissions are refused */
 

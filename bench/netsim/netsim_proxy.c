@@ -9,9 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "netsim_report.h"
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
 #include "statescan.h"
 
 #define RECV_BATCH 256         /* datagrams read per socket per loop turn */
@@ -76,7 +75,7 @@ static struct netsim_flow *flow_open(struct netsim_proxy *px, const union netadd
     for (i = 0; i < (size_t)px->cfg.max_flows && px->flows[i].used; i++)
         ;
     if (i == (size_t)px->cfg.max_flows) {
-        if (px->flows_refused++ == 0)
+        if (px->counts.flows_refused++ == 0)
             log_warn("netsim: %zu flows in use, refusing %s (see --max-flows)", i,
                      netaddr_format(from, a, sizeof a));
         return NULL;
@@ -86,14 +85,14 @@ static struct netsim_flow *flow_open(struct netsim_proxy *px, const union netadd
         int err = errno;
         if (fd >= 0)
             close(fd);
-        px->flows_refused++;
+        px->counts.flows_refused++;
         upstream_failed(px, from, err, now);
         return NULL;
     }
     struct netsim_flow *f = &px->flows[i];
     *f = (struct netsim_flow){.used = true, .client = *from, .fd = fd, .last_us = now};
-    px->n_flows++;
-    px->flows_created++;
+    px->counts.flows++;
+    px->counts.flows_created++;
     union netaddr local;
     socklen_t len = sizeof local;
     char b[NETADDR_STR_MAX];
@@ -116,8 +115,8 @@ static void flows_expire(struct netsim_proxy *px, uint64_t now)
             log_debug("netsim: flow %s expired", netaddr_format(&f->client, a, sizeof a));
             close(f->fd);
             f->used = false;
-            px->n_flows--;
-            px->flows_expired++;
+            px->counts.flows--;
+            px->counts.flows_expired++;
         }
     }
 }
@@ -175,7 +174,7 @@ static void read_clients(struct netsim_proxy *px, uint64_t now)
                                (struct sockaddr *)&from, &fl);
         if (len < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                px->recv_errors[NETSIM_UP]++;
+                px->counts.recv_errors[NETSIM_UP]++;
                 log_debug("netsim: recvfrom: %s", strerror(errno));
             }
             return;
@@ -198,7 +197,7 @@ static void read_relay(struct netsim_proxy *px, size_t index, uint64_t now)
                 return;
             /* ECONNREFUSED: an earlier send met no relay (ICMP port
              * unreachable). Counted; the socket stays usable. */
-            px->recv_errors[NETSIM_DOWN]++;
+            px->counts.recv_errors[NETSIM_DOWN]++;
             log_debug("netsim: recv from relay: %s", strerror(errno));
             return;
         }
@@ -215,7 +214,7 @@ static void deliver_due(struct netsim_proxy *px, uint64_t now)
         f->pending--;
         /* The proxy's own timing error (wake-up latency), on top of the
          * modelled delay; the benchmark sees both. */
-        histogram_record(&px->late_us[dg.dir], now - dg.due_us);
+        histogram_record(&px->counts.late_us[dg.dir], now - dg.due_us);
         if (px->drop_log)
             log_states(px, DROPLOG_FWD, dg.dir, f, now, dg.due_us - dg.entry_us, dg.bytes,
                        dg.len);
@@ -228,7 +227,7 @@ static void deliver_due(struct netsim_proxy *px, uint64_t now)
             r = sendto(px->listen_fd, dg.bytes, dg.len, 0, &f->client.sa,
                        netaddr_len(&f->client));
         if (r < 0) {
-            if (px->send_errors[dg.dir]++ == 0)
+            if (px->counts.send_errors[dg.dir]++ == 0)
                 log_warn("netsim: send %s: %s (counted in send_errors)",
                          netsim_dir_name(dg.dir), strerror(errno));
         }
@@ -243,11 +242,11 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 int netsim_proxy_run(struct netsim_proxy *px)
 {
     const struct netsim_options *cfg = &px->cfg;
-    uint64_t end_us = cfg->duration > 0 ? px->start_us + (uint64_t)(cfg->duration * 1e6)
+    uint64_t end_us = cfg->duration > 0 ? px->counts.start_us + (uint64_t)(cfg->duration * 1e6)
                                         : UINT64_MAX;
     uint64_t stats_every = (uint64_t)(cfg->stats_interval * 1e6);
-    uint64_t next_stats = stats_every ? px->start_us + stats_every : UINT64_MAX;
-    uint64_t next_tick = px->start_us + TICK_US;
+    uint64_t next_stats = stats_every ? px->counts.start_us + stats_every : UINT64_MAX;
+    uint64_t next_tick = px->counts.start_us + TICK_US;
 
     /* Signals are blocked except inside ppoll, so a SIGTERM between the flag
      * check and the wait cannot be missed. */
@@ -267,7 +266,7 @@ int netsim_proxy_run(struct netsim_proxy *px)
             break;
         if (*px->stats || now >= next_stats) {
             *px->stats = 0;
-            netsim_report_json(stdout, px, now, false);
+            netsim_report_json(stdout, px->sim, &px->counts, now, false);
             while (next_stats <= now)
                 next_stats += stats_every;
         }
@@ -381,19 +380,20 @@ static int pcap_close(struct netsim_proxy *px)
     return rc ? -1 : 0;
 }
 
-/* Allocates the tables and the simulator and binds the listening socket.
- * Returns 0, or -1 (logged). */
-int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_model models[NETSIM_DIRS])
+int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup)
 {
     size_t max_flows = (size_t)px->cfg.max_flows;
 
     px->listen_fd = -1;
-    histogram_reset(&px->late_us[NETSIM_UP]);
-    histogram_reset(&px->late_us[NETSIM_DOWN]);
+    px->listen_addr = setup->listen_addr;
+    px->relay_addr = setup->relay_addr;
+    px->counts.seed = setup->seed;
+    histogram_reset(&px->counts.late_us[NETSIM_UP]);
+    histogram_reset(&px->counts.late_us[NETSIM_DOWN]);
     px->flows = calloc(max_flows, sizeof *px->flows);
     px->pfds = calloc(max_flows + 1, sizeof *px->pfds);
     px->pfd_flow = calloc(max_flows + 1, sizeof *px->pfd_flow);
-    px->sim = netsim_create(models, px->seed);
+    px->sim = netsim_create(setup->models, px->counts.seed);
     if (!px->flows || !px->pfds || !px->pfd_flow || !px->sim) {
         log_error("netsim: out of memory");
         return -1;
@@ -423,13 +423,14 @@ int netsim_proxy_close(struct netsim_proxy *px, int rc)
 {
     uint64_t now = clock_now_us();
     if (px->sim) {
-        if (px->start_us) {
-            netsim_report_human(px, now);
+        if (px->counts.start_us) {
+            netsim_report_human(px->sim, &px->counts, now);
             if (px->drop_log)
                 netsim_each_pending(px->sim, log_exit, px);
             netsim_discard(px->sim);
-            netsim_report_json(stdout, px, now, true);
-            if (px->cfg.stats_json[0] && netsim_report_file(px, now) < 0)
+            netsim_report_json(stdout, px->sim, &px->counts, now, true);
+            if (px->cfg.stats_json[0] &&
+                netsim_report_file(px->cfg.stats_json, px->sim, &px->counts, now) < 0)
                 rc = 1;
         }
         netsim_destroy(px->sim);

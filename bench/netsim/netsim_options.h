@@ -5,7 +5,9 @@
 #define RICOCHET_NETSIM_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "../../sys/netaddr.h"
 #include "netsim.h"
 
 #define NETSIM_PROG "ricochet-netsim"
@@ -36,12 +38,17 @@ struct netsim_options {
     int log_level;
 };
 
-struct netsim_proxy;
+/* What follows from the options. */
+struct netsim_setup {
+    union netaddr listen_addr, relay_addr; /* --listen, --relay */
+    uint64_t seed;                         /* --seed, or one from the clock */
+    struct netsim_model models[NETSIM_DIRS];
+};
 
-/* Options, addresses, models and seed of px from argv; exits 2 on anything
- * wrong (0 after --help), warns about addresses that are not loopback, and
- * raises the descriptor limit to fit --max-flows. */
-void netsim_configure(struct netsim_proxy *px, struct netsim_model models[NETSIM_DIRS], int argc,
+/* cfg and setup from argv; exits 2 on anything wrong (0 after --help),
+ * warns about addresses that are not loopback, and raises the descriptor
+ * limit to fit --max-flows. */
+void netsim_configure(struct netsim_options *cfg, struct netsim_setup *setup, int argc,
                       char **argv);
 
 #endif

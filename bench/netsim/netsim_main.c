@@ -10,10 +10,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "../sys/clock.h"
-#include "../sys/log.h"
-#include "../sys/netaddr.h"
-#include "../sys/signals.h"
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+#include "../../sys/netaddr.h"
+#include "../../sys/signals.h"
 #include "netsim.h"
 #include "netsim_options.h"
 #include "netsim_proxy.h"
@@ -42,7 +42,7 @@ static void say_always(const char *fmt, ...)
 static void announce(const struct netsim_proxy *px, const struct netsim_model models[NETSIM_DIRS])
 {
     char a[NETADDR_STR_MAX], b[NETADDR_STR_MAX];
-    say_always("netsim: seed %llu", (unsigned long long)px->seed);
+    say_always("netsim: seed %llu", (unsigned long long)px->counts.seed);
     for (int i = 0; i < NETSIM_DIRS; i++) {
         const struct netsim_model *m = &models[i];
         char ge[96] = "off";
@@ -69,16 +69,16 @@ static void announce(const struct netsim_proxy *px, const struct netsim_model mo
 int main(int argc, char **argv)
 {
     static struct netsim_proxy px; /* large (receive buffer); static keeps it off the stack */
-    struct netsim_model models[NETSIM_DIRS];
+    struct netsim_setup setup;
     int rc = 1;
 
     px.stop = &stop_requested;
     px.stats = &stats_requested;
-    netsim_configure(&px, models, argc, argv);
-    if (netsim_proxy_open(&px, models) == 0) {
+    netsim_configure(&px.cfg, &setup, argc, argv);
+    if (netsim_proxy_open(&px, &setup) == 0) {
         signals_install(&stop_requested, &stats_requested, NULL);
-        announce(&px, models);
-        px.start_us = clock_now_us();
+        announce(&px, setup.models);
+        px.counts.start_us = clock_now_us();
         if (netsim_proxy_run(&px) == 0)
             rc = 0;
     }

@@ -5,7 +5,7 @@
 
 #include <enet/protocol.h>
 
-#include "../proto/wire.h"
+#include "../../proto/wire.h"
 
 #define SCAN_STATE_HEAD 12 /* version, type, reserved, sender, seq */
 

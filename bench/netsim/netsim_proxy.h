@@ -14,12 +14,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../stats/histogram.h"
-#include "../sys/netaddr.h"
+#include "../../stats/histogram.h"
+#include "../../sys/netaddr.h"
 #include "capture.h"
 #include "droplog.h"
 #include "netsim.h"
 #include "netsim_options.h"
+#include "netsim_report.h"
 
 struct netsim_flow {
     bool used;
@@ -33,29 +34,25 @@ struct netsim_proxy {
     struct netsim_options cfg;
     volatile sig_atomic_t *stop;  /* a signal asked to stop */
     volatile sig_atomic_t *stats; /* a signal asked for a stats line */
-    uint64_t seed;
     union netaddr listen_addr, relay_addr;
     int listen_fd;
     struct netsim *sim;
-    struct netsim_flow *flows;
-    size_t n_flows;       /* used slots */
+    struct netsim_flow *flows; /* counts.flows of them used */
     struct pollfd *pfds;
     size_t *pfd_flow;     /* pfds[i] (i >= 1) belongs to flows[pfd_flow[i]] */
-    uint64_t start_us;
-    uint64_t flows_created, flows_expired, flows_refused;
+    struct netsim_proxy_counts counts; /* what the reports show (start_us: the loop's) */
     uint64_t upstream_unlogged;   /* upstream socket failures not logged yet */
     uint64_t upstream_next_log_us; /* earliest time to log the next one */
-    uint64_t send_errors[NETSIM_DIRS], recv_errors[NETSIM_DIRS];
-    struct histogram late_us[NETSIM_DIRS]; /* actual send time - model's due time */
     FILE *drop_log;                        /* --drop-log, or NULL */
     struct droplog_counts drop_counts;
     struct capture *cap_fwd, *cap_drop;    /* --pcap, or NULL */
     unsigned char buf[NETSIM_MAX_DATAGRAM];
 };
 
-/* Allocates the tables and the simulator, binds the listening socket, opens
- * --drop-log and --pcap. Returns 0, or -1 (logged). */
-int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_model models[NETSIM_DIRS]);
+/* With px->cfg set: takes setup's addresses and seed, allocates the tables
+ * and the simulator, binds the listening socket, opens --drop-log and
+ * --pcap. Returns 0, or -1 (logged). */
+int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup);
 
 /* The loop, from px->start_us until --duration or *px->stop (a stats line
  * on stdout whenever *px->stats is set or --stats-interval passed). Returns

@@ -7,8 +7,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../sys/log.h"
-#include "../sys/version.h"
+#include "../../sys/log.h"
+#include "../../sys/version.h"
 
 static double pct(uint64_t part, uint64_t whole)
 {
@@ -33,11 +33,12 @@ static double rounded(double v, double scale)
 }
 
 /* One direction of the stats record (STATS.md, netsim kind). */
-static void add_dir_json(cJSON *root, struct netsim_proxy *px, enum netsim_dir dir)
+static void add_dir_json(cJSON *root, const struct netsim *sim,
+                         const struct netsim_proxy_counts *pc, enum netsim_dir dir)
 {
-    const struct netsim_counters *c = netsim_counters(px->sim, dir);
+    const struct netsim_counters *c = netsim_counters(sim, dir);
     const struct histogram *h = &c->delay_us;
-    const struct histogram *late = &px->late_us[dir];
+    const struct histogram *late = &pc->late_us[dir];
     uint64_t dropped = c->dropped_loss + c->dropped_burst + c->dropped_queue + c->dropped_overflow;
     cJSON *o = cJSON_AddObjectToObject(root, netsim_dir_name(dir));
     const struct stat_field head[] = {
@@ -51,10 +52,10 @@ static void add_dir_json(cJSON *root, struct netsim_proxy *px, enum netsim_dir d
     add_fields(o ? cJSON_AddObjectToObject(o, "drops") : NULL, drops, 4);
     const struct stat_field tail[] = {
         {"duplicated", (double)c->duplicated}, {"reordered", (double)c->reordered},
-        {"discarded", (double)c->discarded}, {"pending", (double)netsim_pending(px->sim, dir)},
+        {"discarded", (double)c->discarded}, {"pending", (double)netsim_pending(sim, dir)},
         {"ge_bursts", (double)c->ge_bursts}, {"ge_bad", (double)c->ge_bad_datagrams},
-        {"send_errors", (double)px->send_errors[dir]},
-        {"recv_errors", (double)px->recv_errors[dir]}};
+        {"send_errors", (double)pc->send_errors[dir]},
+        {"recv_errors", (double)pc->recv_errors[dir]}};
     add_fields(o, tail, sizeof tail / sizeof tail[0]);
     const struct stat_field delay[] = {
         {"min", (double)(h->total ? h->min : 0)},
@@ -72,7 +73,8 @@ static void add_dir_json(cJSON *root, struct netsim_proxy *px, enum netsim_dir d
 }
 
 /* The stats record, netsim kind (STATS.md): one JSON line, one writer. */
-void netsim_report_json(FILE *out, struct netsim_proxy *px, uint64_t now, bool final)
+void netsim_report_json(FILE *out, const struct netsim *sim, const struct netsim_proxy_counts *pc,
+                        uint64_t now, bool final)
 {
     cJSON *root = cJSON_CreateObject();
     if (!root)
@@ -81,13 +83,13 @@ void netsim_report_json(FILE *out, struct netsim_proxy *px, uint64_t now, bool f
     cJSON_AddStringToObject(root, "program", "netsim");
     cJSON_AddStringToObject(root, "version", version_ricochet());
     const struct stat_field head[] = {
-        {"seed", (double)px->seed}, {"uptime_s", rounded((double)(now - px->start_us) / 1e6, 1e3)},
-        {"flows", (double)px->n_flows}, {"flows_created", (double)px->flows_created},
-        {"flows_expired", (double)px->flows_expired},
-        {"flows_refused", (double)px->flows_refused}};
+        {"seed", (double)pc->seed}, {"uptime_s", rounded((double)(now - pc->start_us) / 1e6, 1e3)},
+        {"flows", (double)pc->flows}, {"flows_created", (double)pc->flows_created},
+        {"flows_expired", (double)pc->flows_expired},
+        {"flows_refused", (double)pc->flows_refused}};
     add_fields(root, head, sizeof head / sizeof head[0]);
-    add_dir_json(root, px, NETSIM_UP);
-    add_dir_json(root, px, NETSIM_DOWN);
+    add_dir_json(root, sim, pc, NETSIM_UP);
+    add_dir_json(root, sim, pc, NETSIM_DOWN);
     cJSON_AddBoolToObject(root, "final", final);
     char *text = cJSON_PrintUnformatted(root);
     if (text)
@@ -97,16 +99,17 @@ void netsim_report_json(FILE *out, struct netsim_proxy *px, uint64_t now, bool f
     fflush(out);
 }
 
-void netsim_report_human(struct netsim_proxy *px, uint64_t now)
+void netsim_report_human(const struct netsim *sim, const struct netsim_proxy_counts *pc,
+                         uint64_t now)
 {
-    const struct netsim_counters *u = netsim_counters(px->sim, NETSIM_UP);
-    const struct netsim_counters *d = netsim_counters(px->sim, NETSIM_DOWN);
+    const struct netsim_counters *u = netsim_counters(sim, NETSIM_UP);
+    const struct netsim_counters *d = netsim_counters(sim, NETSIM_DOWN);
     fprintf(stderr,
             "netsim: seed %llu, %.1f s, flows %zu (created %llu, expired %llu, refused %llu)\n"
             "  %-18s %12s %12s\n",
-            (unsigned long long)px->seed, (double)(now - px->start_us) / 1e6, px->n_flows,
-            (unsigned long long)px->flows_created, (unsigned long long)px->flows_expired,
-            (unsigned long long)px->flows_refused, "", "up", "down");
+            (unsigned long long)pc->seed, (double)(now - pc->start_us) / 1e6, pc->flows,
+            (unsigned long long)pc->flows_created, (unsigned long long)pc->flows_expired,
+            (unsigned long long)pc->flows_refused, "", "up", "down");
 #define ROW(LABEL, EXPR_U, EXPR_D)                                                           \
     fprintf(stderr, "  %-18s %12llu %12llu\n", LABEL, (unsigned long long)(EXPR_U),          \
             (unsigned long long)(EXPR_D))
@@ -118,10 +121,10 @@ void netsim_report_human(struct netsim_proxy *px, uint64_t now)
     ROW("dropped overflow", u->dropped_overflow, d->dropped_overflow);
     ROW("duplicated", u->duplicated, d->duplicated);
     ROW("reordered", u->reordered, d->reordered);
-    ROW("discarded at exit", u->discarded + netsim_pending(px->sim, NETSIM_UP),
-        d->discarded + netsim_pending(px->sim, NETSIM_DOWN));
-    ROW("send errors", px->send_errors[NETSIM_UP], px->send_errors[NETSIM_DOWN]);
-    ROW("recv errors", px->recv_errors[NETSIM_UP], px->recv_errors[NETSIM_DOWN]);
+    ROW("discarded at exit", u->discarded + netsim_pending(sim, NETSIM_UP),
+        d->discarded + netsim_pending(sim, NETSIM_DOWN));
+    ROW("send errors", pc->send_errors[NETSIM_UP], pc->send_errors[NETSIM_DOWN]);
+    ROW("recv errors", pc->recv_errors[NETSIM_UP], pc->recv_errors[NETSIM_DOWN]);
 #undef ROW
     uint64_t du = u->dropped_loss + u->dropped_burst + u->dropped_queue + u->dropped_overflow;
     uint64_t dd = d->dropped_loss + d->dropped_burst + d->dropped_queue + d->dropped_overflow;
@@ -134,20 +137,21 @@ void netsim_report_human(struct netsim_proxy *px, uint64_t now)
                 (double)histogram_percentile(&u->delay_us, ps[i]) / 1000.0,
                 (double)histogram_percentile(&d->delay_us, ps[i]) / 1000.0);
     fprintf(stderr, "  %-18s %12.3f %12.3f\n", "late p99 ms",
-            (double)histogram_percentile(&px->late_us[NETSIM_UP], 99) / 1000.0,
-            (double)histogram_percentile(&px->late_us[NETSIM_DOWN], 99) / 1000.0);
+            (double)histogram_percentile(&pc->late_us[NETSIM_UP], 99) / 1000.0,
+            (double)histogram_percentile(&pc->late_us[NETSIM_DOWN], 99) / 1000.0);
 }
 
-int netsim_report_file(struct netsim_proxy *px, uint64_t now)
+int netsim_report_file(const char *path, const struct netsim *sim,
+                       const struct netsim_proxy_counts *pc, uint64_t now)
 {
-    FILE *f = fopen(px->cfg.stats_json, "w");
+    FILE *f = fopen(path, "w");
     if (!f) {
-        log_error("netsim: --stats-json %s: %s", px->cfg.stats_json, strerror(errno));
+        log_error("netsim: --stats-json %s: %s", path, strerror(errno));
         return -1;
     }
-    netsim_report_json(f, px, now, true);
+    netsim_report_json(f, sim, pc, now, true);
     if (fclose(f) != 0) {
-        log_error("netsim: --stats-json %s: %s", px->cfg.stats_json, strerror(errno));
+        log_error("netsim: --stats-json %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -1,0 +1,193 @@
+/* bench_children.c: the relay and the netsim a run starts (see
+ * run_internal.h), and what their last stats records say. */
+#include "run_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../proto/statsrec.h"
+
+#define CHILD_START_MS 5000    /* "listening on" deadline for relay / netsim */
+
+static double json_num(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static int netsim_fill(const cJSON *root, struct bench_netsim_truth *t)
+{
+    t->seed = (uint64_t)json_num(root, "seed");
+    static const char *const names[2] = {"up", "down"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, names[i]);
+        if (!cJSON_IsObject(d))
+            return -1;
+        t->received[i] = (uint64_t)json_num(d, "received");
+        t->duplicated[i] = (uint64_t)json_num(d, "duplicated");
+        t->reordered[i] = (uint64_t)json_num(d, "reordered");
+        /* every cause: "dropped" is the sum of "drops" (STATS.md) */
+        uint64_t dropped = (uint64_t)json_num(d, "dropped");
+        t->dropped[i] = dropped;
+        t->drop_pct[i] = t->received[i] ? 100.0 * (double)dropped / (double)t->received[i] : 0;
+    }
+    t->e2e_loss_pct = 100.0 * (1.0 - (1.0 - t->drop_pct[0] / 100.0) *
+                                         (1.0 - t->drop_pct[1] / 100.0));
+    t->valid = true;
+    return 0;
+}
+
+int bench_parse_netsim(const char *text, struct bench_netsim_truth *t)
+{
+    memset(t, 0, sizeof *t);
+    /* netsim's last record (proto/STATS.md) */
+    cJSON *root = statsrec_last(text, "netsim", false);
+    struct bench_netsim_truth tmp;
+    memset(&tmp, 0, sizeof tmp);
+    int rc = root && netsim_fill(root, &tmp) == 0 ? 0 : -1;
+    if (rc == 0)
+        *t = tmp;
+    cJSON_Delete(root);
+    return rc;
+}
+
+uint64_t run_relay_final_drops(const char *text)
+{
+    uint64_t sum = 0;
+    cJSON *root = statsrec_last(text, "relay", false);
+    const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops"), *d;
+    cJSON_ArrayForEach(d, drops)
+        if (cJSON_IsNumber(d))
+            sum += (uint64_t)d->valuedouble;
+    cJSON_Delete(root);
+    return sum;
+}
+
+/* Splits s on spaces into args (pointers into buf, a copy of s). */
+static size_t split_args(const char *s, char *buf, size_t buf_cap, const char **args,
+                         size_t max)
+{
+    size_t n = 0;
+    snprintf(buf, buf_cap, "%s", s);
+    for (char *tok = strtok(buf, " \t"); tok && n < max; tok = strtok(NULL, " \t"))
+        args[n++] = tok;
+    return n;
+}
+
+int run_start_relay(struct run *run, int *port)
+{
+    const char *args[SPAWN_MAX_ARGS + 1];
+    size_t n = 0;
+    char extra[256];
+    args[n++] = "--bind";
+    args[n++] = "127.0.0.1";
+    args[n++] = "--port";
+    args[n++] = "0";
+    args[n++] = "--transport";
+    args[n++] = !proto_mode_info(run->mode)->enet ? "udp" : "enet";
+    /* the bench's clients all come from 127.0.0.1 and may send fast */
+    args[n++] = "--max-per-address";
+    args[n++] = "0";
+    args[n++] = "--rate-limit";
+    args[n++] = "0";
+    /* room for every client and room (the relay's defaults are 1024 / 256) */
+    char clients[24], rooms[24];
+    snprintf(clients, sizeof clients, "%zu", run->n > 1024 ? run->n : 1024);
+    snprintf(rooms, sizeof rooms, "%zu", run->n / run->k + 1 > 256 ? run->n / run->k + 1 : 256);
+    args[n++] = "--max-clients";
+    args[n++] = clients;
+    args[n++] = "--max-rooms";
+    args[n++] = rooms;
+    n += split_args(run->cfg->relay_args, extra, sizeof extra, args + n, SPAWN_MAX_ARGS - n);
+    args[n] = NULL;
+    char err[256];
+    if (spawn_start(&run->relay, run->cfg->bin, "ricochet-relay", args, err, sizeof err) != 0)
+        return run_fail(run, "relay: %s", err);
+    run->relay_started = true;
+    *port = spawn_wait_listening(&run->relay, CHILD_START_MS, err, sizeof err);
+    if (*port < 0)
+        return run_fail(run, "%s", err);
+    return 0;
+}
+
+/* Where netsim writes its drop log for the audit: in --drop-log-dir, named
+ * after the run, or a temporary file. Returns 0 or -1. */
+static int drop_log_path(struct run *run)
+{
+    const struct bench_params *p = run->params;
+    if (run->cfg->drop_log_dir[0]) {
+        snprintf(run->drop_log, sizeof run->drop_log,
+                 "%s/drops_%s_clients%ld_rate%g_loss%g_delay%g_jitter%g.log",
+                 run->cfg->drop_log_dir, proto_mode_name(run->mode), p->clients, p->rate_hz,
+                 p->loss_pct, p->delay_ms, p->jitter_ms);
+        return 0;
+    }
+    const char *dir = getenv("TMPDIR");
+    snprintf(run->drop_log, sizeof run->drop_log, "%s/ricochet-bench-drops-XXXXXX",
+             dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(run->drop_log);
+    if (fd < 0) {
+        run->drop_log[0] = '\0';
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
+                     int *port)
+{
+    struct bench_result *r = run->r;
+    const char *args[SPAWN_MAX_ARGS + 1];
+    char upstream[160], loss[32], delay[32], jitter[32], seed[32], extra[256];
+    size_t n = 0;
+    snprintf(upstream, sizeof upstream, "%s:%d", relay_host, relay_port);
+    snprintf(loss, sizeof loss, "%.6f", r->hop_loss_pct);
+    snprintf(delay, sizeof delay, "%.6f", r->hop_delay_ms);
+    snprintf(jitter, sizeof jitter, "%.6f", r->hop_jitter_ms);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->cfg->seed);
+    args[n++] = "--relay";
+    args[n++] = upstream;
+    args[n++] = "--loss";
+    args[n++] = loss;
+    args[n++] = "--delay";
+    args[n++] = delay;
+    args[n++] = "--jitter";
+    args[n++] = jitter;
+    args[n++] = "--seed";
+    args[n++] = seed;
+    if (run->cfg->reorder)
+        args[n++] = "--reorder";
+    /* the audit: one line per state netsim dropped or forwarded */
+    if (run->cfg->procs <= 1) {
+        if (drop_log_path(run) == 0) {
+            args[n++] = "--drop-log";
+            args[n++] = run->drop_log;
+            args[n++] = "--wire";
+            args[n++] = proto_mode_info(run->mode)->enet ? "enet" : "udp";
+        } else {
+            snprintf(r->audit.skipped, sizeof r->audit.skipped, "no drop log: %s",
+                     strerror(errno));
+        }
+    } else {
+        snprintf(r->audit.skipped, sizeof r->audit.skipped,
+                 "--procs > 1: receivers are in other processes");
+    }
+    n += split_args(run->cfg->netsim_args, extra, sizeof extra, args + n,
+                    SPAWN_MAX_ARGS - n);
+    args[n] = NULL;
+    char err[256];
+    if (spawn_start(&run->netsim, run->cfg->bin, "ricochet-netsim", args, err,
+                    sizeof err) != 0)
+        return run_fail(run, "netsim: %s", err);
+    run->netsim_started = true;
+    *port = spawn_wait_listening(&run->netsim, CHILD_START_MS, err, sizeof err);
+    if (*port < 0)
+        return run_fail(run, "%s", err);
+    return 0;
+}

@@ -1,0 +1,476 @@
+/* bench_measure.c: one process's part of a run (see run_internal.h): its
+ * clients, the constant-rate loop over the window, the figures; and what
+ * every part of a run shares: its error, its progress lines, the request
+ * to stop. */
+#include "run_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "../sys/clock.h"
+#include "../sys/log.h"
+
+#define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
+#define IPV4_UDP_HEADER 28     /* bytes the kernel adds to every datagram */
+
+volatile sig_atomic_t run_stop;
+
+void bench_request_stop(void)
+{
+    run_stop = 1;
+}
+
+bool bench_stop_requested(void)
+{
+    return run_stop != 0;
+}
+
+void run_log(const struct run *run, const char *fmt, ...)
+{
+    if (!run->cfg->verbose)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log_info("bench: %s", line);
+}
+
+int run_fail(struct run *run, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(run->r->error, sizeof run->r->error, fmt, ap);
+    va_end(ap);
+    run->r->ok = false;
+    return -1;
+}
+
+static int peer_index(const struct run *run, uint32_t id)
+{
+    if (id == 0 || id > run->max_id)
+        return -1;
+    return run->index_of_id[id];
+}
+
+/* Sender s's place in receiver i's row of run->rs; -1 if not in i's room. */
+static long room_slot(const struct run *run, size_t i, size_t s)
+{
+    size_t first = i / run->k * run->k;
+    return s >= first && s < first + run->k ? (long)(s - first) : -1;
+}
+
+/* Members of client i's room (the last room may be smaller). */
+static size_t room_members(const struct run *run, size_t i)
+{
+    size_t first = i / run->k * run->k;
+    return run->n - first < run->k ? run->n - first : run->k;
+}
+
+static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
+{
+    struct peer *p = &run->peers[i];
+    switch (ev->type) {
+    case RICOCHET_EV_STATE: {
+        int s = peer_index(run, ev->id);
+        if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
+            return;
+        uint64_t t = ev->state.send_us;
+        /* any state, warm-up included: how long the path holds one */
+        if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
+            run->max_latency_us = ev->recv_us - t;
+        if (t < run->win_start || t >= run->win_end)
+            return; /* warm-up, or a stray */
+        /* latency corrected by the clocks' offsets to the relay (one process
+         * here: the same clock, so uncorrected; the bound shows it) */
+        if (ev->latency_bound_us > run->r->clock_bound_us)
+            run->r->clock_bound_us = ev->latency_bound_us;
+        if (run->track) /* while tearing down: arrived after the counting */
+            audit_track_got(run->track, i, (size_t)s, ev->state.seq,
+                            run->tearing_down ? AUDIT_GOT_LATE : AUDIT_GOT);
+        if (recv_stats_record(&run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)],
+                              ev->state.seq, ev->recv_us - (uint64_t)ev->latency_us,
+                              ev->recv_us, run->r->latency) == 1) {
+            run->delivered++;
+            run->last_arrival_us = ev->recv_us;
+        }
+        return;
+    }
+    case RICOCHET_EV_TOO_OLD: {
+        /* sequenced: dropped by the client library to keep the sender's order */
+        int s = peer_index(run, ev->id);
+        uint64_t t = ev->state.send_us;
+        if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
+            return;
+        if (t < run->win_start || t >= run->win_end)
+            return;
+        run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)].too_old++;
+        if (run->track && !run->tearing_down)
+            audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_TOO_OLD);
+        return;
+    }
+    case RICOCHET_EV_DISCONNECTED:
+        if (!p->dead) {
+            p->dead = true;
+            if (run->tearing_down)
+                return;
+            run->r->disconnects++;
+            run_log(run, "client %zu disconnected: %s", i, ricochet_end_reason(p->c));
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* swarm hooks */
+static void swarm_event(void *ctx, size_t i, const struct ricochet_event *ev)
+{
+    on_event(ctx, i, ev);
+}
+
+static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
+{
+    struct run *run = ctx;
+    if (t < run->win_start || t >= run->win_end)
+        return;
+    run->peers[i].sent_window++;
+    uint64_t now = clock_now_us();
+    histogram_record(run->r->send_late, now > t ? now - t : 0);
+    if (!ok)
+        run->r->send_errors++;
+    if (run->track && ok) /* the library numbered it just now */
+        audit_track_sent(run->track, i, client_next_seq(run->peers[i].c) - 1);
+    else if (run->track)
+        audit_track_failed(run->track, i);
+}
+
+void run_service(struct run *run, uint64_t wait_us)
+{
+    swarm_service(run->sw, wait_us);
+    for (size_t i = 0; i < run->n; i++)
+        run->peers[i].dead = swarm_dead(run->sw, i);
+}
+
+/* Client c's flows as netsim names them: the endpoint it sends from (the
+ * address the kernel picks towards 127.0.0.1 if bound to any) and ENet's
+ * header peer ids. Returns 0 or -1. */
+static int client_flows(struct ricochet *c, struct audit_client *ac)
+{
+    union netaddr ep;
+    socklen_t len = sizeof ep;
+    if (getsockname(ricochet_fd(c), &ep.sa, &len) != 0 ||
+        netaddr_from_sockaddr(&ep, &ep.sa, len) != 0)
+        return -1;
+    if (ep.sa.sa_family == AF_INET && ep.v4.sin_addr.s_addr == htonl(INADDR_ANY))
+        ep.v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    else if (ep.sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&ep.v6.sin6_addr))
+        ep.v6.sin6_addr = in6addr_loopback;
+    struct client_netinfo ni;
+    client_netinfo(c, &ni);
+    ac->id = ricochet_id(c);
+    ac->up = (struct bench_flow){.ep = ep, .peer = (int16_t)ni.enet_peer_out};
+    ac->down = ac->up;
+    ac->down.peer = (int16_t)ni.enet_peer_in;
+    return 0;
+}
+
+/* The audit's records: every client's flows, and room for the states of
+ * the window (each sender's at most duration / period + 2). */
+static int audit_setup(struct run *run)
+{
+    uint64_t period = (uint64_t)llround(1e6 / run->params->rate_hz);
+    size_t cap = (size_t)((uint64_t)run->cfg->duration_ms * 1000u / (period ? period : 1)) + 2;
+    run->aclients = calloc(run->n, sizeof *run->aclients);
+    run->track = audit_track_new(run->n, run->k, cap);
+    if (!run->aclients || !run->track)
+        return run_fail(run, "out of memory (audit of %zu clients)", run->n);
+    for (size_t i = 0; i < run->n; i++)
+        if (client_flows(run->peers[i].c, &run->aclients[i]) != 0)
+            return run_fail(run, "getsockname: %s", strerror(errno));
+    return 0;
+}
+
+int run_setup_clients(struct run *run, const char *host, int port)
+{
+    size_t n = run->n;
+    char err[320];
+    struct swarm_config sc = {.host = host, .port = (uint16_t)port, .clients = n,
+                              .first = run->first,
+                              .room_size = run->k < n ? run->k : 0,
+                              .room = "bench", .name = "bench", .mode = run->mode,
+                              .timeout_ms = (uint32_t)run->cfg->setup_timeout_ms,
+                              .rate_hz = run->params->rate_hz,
+                              .payload = (size_t)run->params->payload,
+                              .per_host = (size_t)run->cfg->per_host};
+    struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event};
+    /* no window yet: nothing counts before run_measure() sets it */
+    run->win_start = run->win_end = UINT64_MAX;
+    /* from before the clients are created: thousands take a while, and
+     * --setup-timeout bounds the whole setup (the parent of --procs counts
+     * on that) */
+    uint64_t deadline = clock_now_us() + (uint64_t)run->cfg->setup_timeout_ms * 1000u;
+    run->sw = swarm_create(&sc, &hooks, err, sizeof err);
+    if (!run->sw)
+        return run_fail(run, "%s", err);
+    for (size_t i = 0; i < n; i++)
+        run->peers[i].c = swarm_client(run->sw, i);
+    /* Joined means the relay has us in the room. In udp mode the joined
+     * notices are best effort and a lost one is never resent (the library
+     * learns a member from its first state instead), so only the ENet modes
+     * also wait for every member to be known. */
+    if (swarm_wait_ready(run->sw, true, deadline, &run_stop, err, sizeof err) != 0)
+        return run_fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
+    uint32_t max_id = 0;
+    for (size_t i = 0; i < n; i++) {
+        run->peers[i].id = ricochet_id(run->peers[i].c);
+        if (run->peers[i].id > max_id)
+            max_id = run->peers[i].id;
+    }
+    run->max_id = max_id;
+    run->index_of_id = malloc(((size_t)max_id + 1) * sizeof *run->index_of_id);
+    if (!run->index_of_id)
+        return run_fail(run, "out of memory");
+    for (uint32_t id = 0; id <= max_id; id++)
+        run->index_of_id[id] = -1;
+    for (size_t i = 0; i < n; i++)
+        run->index_of_id[run->peers[i].id] = (int32_t)i;
+    return run->drop_log[0] ? audit_setup(run) : 0;
+}
+
+static double cpu_self_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+void run_relay_figures(struct run *run, const struct spawn_usage *relay0, uint64_t wall0_us)
+{
+    struct bench_result *r = run->r;
+    double elapsed = (double)(clock_now_us() - wall0_us) / 1e6;
+    struct spawn_usage u;
+    if (!run->relay_started || spawn_usage(&run->relay, &u) != 0)
+        return;
+    r->relay_measured = true;
+    r->relay_cpu_s = u.cpu_s - relay0->cpu_s;
+    r->relay_cpu_pct = 100.0 * r->relay_cpu_s / (elapsed > 0 ? elapsed : 1e-6);
+    r->relay_peak_rss_kb = u.hwm_kb;
+}
+
+/* The kernel's count of datagrams dropped on each client's socket, and on
+ * netsim's and the relay's. */
+static void socket_drops(struct run *run)
+{
+    int *fds = calloc(run->n, sizeof *fds);
+    uint64_t *drops = calloc(run->n, sizeof *drops);
+    if (fds && drops) {
+        for (size_t i = 0; i < run->n; i++)
+            fds[i] = ricochet_fd(run->peers[i].c);
+        audit_socket_drops(fds, run->n, drops);
+        for (size_t i = 0; i < run->n; i++) {
+            /* clients of one ENet hub (consecutive in the swarm) share its
+             * socket, and its drops */
+            size_t owner = i;
+            while (owner > 0 && fds[owner - 1] == fds[i])
+                owner--;
+            run->aclients[i].socket_drops = drops[i];
+            run->aclients[i].socket_owner = owner;
+        }
+    }
+    free(fds);
+    free(drops);
+    /* and the path's: a state netsim or the relay never read shows here */
+    struct bench_audit *a = &run->r->audit;
+    if (run->netsim_started)
+        audit_process_socket_drops(run->netsim.pid, &a->netsim_socket_drops);
+    if (run->relay_started)
+        audit_process_socket_drops(run->relay.pid, &a->relay_socket_drops);
+}
+
+/* What run_measure() takes at the start of the window, to report differences. */
+struct window_start {
+    struct client_netinfo wire;
+    struct spawn_usage relay;
+    double self_cpu_s;
+    uint64_t wall_us;
+};
+
+/* The run's figures at the end of the drain, before anything is stopped:
+ * bench CPU, relay CPU/RSS, wire bytes and datagrams since w0, ENet's view
+ * (averaged over the live ENet clients) and the socket drops. */
+static void record_figures(struct run *run, const struct window_start *w0)
+{
+    size_t n = run->n;
+    struct bench_result *r = run->r;
+    uint64_t now = clock_now_us();
+    double elapsed = (double)(now - w0->wall_us) / 1e6;
+    if (elapsed <= 0)
+        elapsed = 1e-6;
+    r->bench_cpu_pct = 100.0 * (cpu_self_s() - w0->self_cpu_s) / elapsed;
+    run_relay_figures(run, &w0->relay, w0->wall_us);
+    struct client_netinfo wire;
+    swarm_wire(run->sw, &wire);
+    r->wire_bytes = (wire.bytes_sent - w0->wire.bytes_sent) +
+                    (wire.bytes_received - w0->wire.bytes_received);
+    r->wire_datagrams = (wire.datagrams_sent - w0->wire.datagrams_sent) +
+                        (wire.datagrams_received - w0->wire.datagrams_received);
+    size_t enet_n = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct peer *p = &run->peers[i];
+        struct client_netinfo ni;
+        client_netinfo(p->c, &ni);
+        if (proto_mode_info(run->mode)->enet && !p->dead) {
+            r->enet_rtt_ms += ni.enet_rtt_ms;
+            r->enet_loss_pct += 100.0 * ni.enet_loss;
+            enet_n++;
+        }
+    }
+    if (enet_n) {
+        r->enet_rtt_ms /= (double)enet_n;
+        r->enet_loss_pct /= (double)enet_n;
+    }
+    r->enet_clients = enet_n;
+    run->listen_end_us = clock_now_us();
+    if (run->aclients)
+        socket_drops(run);
+}
+
+int run_measure(struct run *run, uint64_t t0)
+{
+    size_t n = run->n;
+    run->win_start = t0 + (uint64_t)run->cfg->warmup_ms * 1000u;
+    run->win_end = run->win_start + (uint64_t)run->cfg->duration_ms * 1000u;
+    uint64_t drain_end = run->win_end + (uint64_t)run->cfg->grace_ms * 1000u;
+    swarm_schedule(run->sw, t0);
+
+    bool window_started = false;
+    struct window_start w0 = {0};
+
+    for (;;) {
+        uint64_t now = clock_now_us();
+        if (!window_started && now >= run->win_start) {
+            window_started = true;
+            swarm_wire(run->sw, &w0.wire);
+            if (run->relay_started)
+                spawn_usage(&run->relay, &w0.relay);
+            w0.self_cpu_s = cpu_self_s();
+            w0.wall_us = now;
+        }
+        if (run_stop)
+            return run_fail(run, "interrupted");
+        /* sends that are due, late ones included with their intended time */
+        if (swarm_step(run->sw, run->win_end) != UINT64_MAX)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            run->peers[i].dead = swarm_dead(run->sw, i);
+        uint64_t expected = 0;
+        for (size_t i = 0; i < n; i++)
+            expected += run->peers[i].sent_window * (room_members(run, i) - 1);
+        now = clock_now_us();
+        if (now >= drain_end || run->delivered >= expected)
+            break;
+        /* Unreliable modes never retransmit and netsim holds a datagram
+         * for a bounded time: once nothing arrived for a while after the
+         * last send, nothing will. Reliable mode can stall silently. */
+        if (!(proto_mode_info(run->mode)->up_flags & PROTO_FLAG_RELIABLE)) {
+            uint64_t last = run->last_arrival_us > run->win_end ? run->last_arrival_us
+                                                                : run->win_end;
+            uint64_t quiet = 2 * run->max_latency_us;
+            if (quiet < QUIET_MIN_US)
+                quiet = QUIET_MIN_US;
+            if (now >= last + quiet)
+                break;
+        }
+    }
+
+    record_figures(run, &w0);
+    return 0;
+}
+
+void run_derive(struct bench_result *r)
+{
+    r->lost_pct = r->expected
+                      ? 100.0 * (double)(r->expected > r->delivered ? r->expected - r->delivered : 0) /
+                            (double)r->expected
+                      : 0;
+    const struct histogram *h = r->latency;
+    r->p50_us = histogram_percentile(h, 50);
+    r->p90_us = histogram_percentile(h, 90);
+    r->p99_us = histogram_percentile(h, 99);
+    r->p999_us = histogram_percentile(h, 99.9);
+    r->max_us = histogram_percentile(h, 100);
+    r->mean_us = histogram_mean(h);
+    r->late_p50_us = histogram_percentile(r->send_late, 50);
+    r->late_p99_us = histogram_percentile(r->send_late, 99);
+    r->bytes_per_msg = r->delivered
+                           ? ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) /
+                                 (double)r->delivered
+                           : 0;
+}
+
+/* Per-room delivery: the worst room, and how many are under 99.9 %. */
+static void summarize_rooms(struct run *run)
+{
+    struct bench_result *r = run->r;
+    r->rooms = (run->n + run->k - 1) / run->k;
+    r->worst_room_pct = 100;
+    for (size_t first = 0; first < run->n; first += run->k) {
+        uint64_t expected = 0, got = 0;
+        size_t m = room_members(run, first);
+        for (size_t i = first; i < first + m; i++)
+            for (size_t s = first; s < first + m; s++)
+                if (s != i) {
+                    expected += run->peers[s].sent_window;
+                    got += run->rs[i * run->k + (s - first)].received;
+                }
+        double pct = expected ? 100.0 * (double)got / (double)expected : 100;
+        if (pct < r->worst_room_pct)
+            r->worst_room_pct = pct;
+        r->rooms_below += pct < 99.9;
+    }
+}
+
+void run_summarize(struct run *run)
+{
+    struct bench_result *r = run->r;
+    size_t n = run->n;
+    double jsum = 0;
+    size_t jn = 0;
+    for (size_t i = 0; i < n; i++) {
+        r->sent += run->peers[i].sent_window;
+        r->expected += run->peers[i].sent_window * (room_members(run, i) - 1);
+        size_t first = i / run->k * run->k;
+        for (size_t s = first; s < first + room_members(run, i); s++) {
+            if (s == i)
+                continue;
+            const struct recv_stats *st = &run->rs[i * run->k + (s - first)];
+            if (st->received < run->peers[s].sent_window)
+                run_log(run, "client %zu got %llu of %llu states from client %zu", i,
+                        (unsigned long long)st->received,
+                        (unsigned long long)run->peers[s].sent_window, s);
+            r->delivered += st->received;
+            r->duplicates += st->duplicates;
+            r->reordered += st->reordered;
+            r->too_old += st->too_old;
+            if (st->received >= 2) {
+                jsum += st->jitter_us;
+                jn++;
+            }
+        }
+    }
+    summarize_rooms(run);
+    r->jitter_us = jn ? jsum / (double)jn : 0;
+    r->jitter_pairs = jn;
+    run_derive(r);
+}

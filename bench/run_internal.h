@@ -1,0 +1,116 @@
+/* run_internal.h: one benchmark run's insides, shared by the files that
+ * make it (bench.h has the bench's API):
+ *   bench_run.c       bench_run(): the order of things, the teardown, the audit
+ *   bench_children.c  the relay and the netsim it starts, their last records
+ *   bench_measure.c   this process's clients, the window, the figures; the
+ *                     run's error, progress lines and stop request
+ *   bench_procs.c     --procs: the clients over several generator processes */
+#ifndef RICOCHET_RUN_INTERNAL_H
+#define RICOCHET_RUN_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../client/client.h"
+#include "../client/swarm.h"
+#include "../stats/recvstats.h"
+#include "../sys/spawn.h"
+#include "audit.h"
+#include "bench.h"
+
+#define START_LEAD_US 20000    /* first send this long after setup */
+#define STOP_WAIT_MS 3000      /* SIGTERM -> exit deadline */
+
+struct peer {
+    struct ricochet *c;     /* the swarm's client i */
+    uint32_t id;
+    bool dead;
+    uint64_t sent_window;   /* intended sends inside the window */
+};
+
+struct run {
+    const struct bench_config *cfg;
+    const struct bench_params *params;
+    enum proto_mode mode;
+    struct bench_result *r;
+    size_t n;
+    size_t first;           /* number of this process's first client (--procs) */
+    struct peer *peers;
+    struct swarm *sw;       /* drives the clients */
+    size_t k;               /* room size (n: one room) */
+    struct recv_stats *rs;  /* n x k: rs[receiver * k + sender's place in the room] */
+    int32_t *index_of_id;   /* relay id -> peer index, -1 */
+    uint32_t max_id;
+    uint64_t win_start, win_end;
+    uint64_t delivered;
+    uint64_t last_arrival_us; /* of a state from the window */
+    uint64_t max_latency_us;  /* of any state received */
+    struct spawn_proc relay, netsim;
+    bool relay_started, netsim_started;
+    bool tearing_down;      /* disconnects are expected now */
+    /* the audit (audit.h), when netsim writes a drop log for us */
+    struct audit_track *track;
+    struct audit_client *aclients; /* n */
+    char drop_log[512];     /* netsim's --drop-log ("" = none) */
+    uint64_t listen_end_us; /* when the bench stopped counting arrivals */
+};
+
+/* ---- bench_measure.c ---- */
+
+/* Set by bench_request_stop(): every wait of a run gives up on it. */
+extern volatile sig_atomic_t run_stop;
+
+/* A progress line on the log, with --verbose only. */
+void run_log(const struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Fails the run: the message into run->r->error, r->ok false. Returns -1. */
+int run_fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Creates this process's clients (run->first, run->n) towards host:port
+ * and waits until every one is joined (and, over ENet, sees all the
+ * others), within --setup-timeout. Returns 0 or run_fail(). */
+int run_setup_clients(struct run *run, const char *host, int port);
+
+/* Services the clients for at most wait_us; dead ones are marked. */
+void run_service(struct run *run, uint64_t wait_us);
+
+/* Sends from t0 through the warmup and the window, drains until every
+ * expected state arrived (or the grace ran out, or an unreliable mode went
+ * quiet), then records the figures. Returns 0, or run_fail() if
+ * interrupted. */
+int run_measure(struct run *run, uint64_t t0);
+
+/* The result's counts from every client's receive statistics, then
+ * run_derive(). */
+void run_summarize(struct run *run);
+
+/* The figures that follow from the counts and the histogram. */
+void run_derive(struct bench_result *r);
+
+/* The relay's CPU and memory from wall0_us (and its usage then) to now. */
+void run_relay_figures(struct run *run, const struct spawn_usage *relay0, uint64_t wall0_us);
+
+/* ---- bench_children.c ---- */
+
+/* Starts ricochet-relay on a free loopback port for the run's transport
+ * and clients; *port gets it. Returns 0 or run_fail(). */
+int run_start_relay(struct run *run, int *port);
+
+/* Starts ricochet-netsim in front of relay_host:relay_port with the run's
+ * per-hop impairment (and a drop log for the audit); *port gets its
+ * listening port. Returns 0 or run_fail(). */
+int run_start_netsim(struct run *run, const char *relay_host, int relay_port, int *port);
+
+/* Sum of the "drops" object in the relay's last stats record, 0 if none. */
+uint64_t run_relay_final_drops(const char *text);
+
+/* ---- bench_procs.c ---- */
+
+/* The parent's side of a run with procs generator processes: forks them,
+ * starts them together, measures the relay, merges their results.
+ * Returns 0 or run_fail(). */
+int run_procs(struct run *run, size_t procs, const char *host, int port);
+
+#endif
