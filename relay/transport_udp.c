@@ -534,7 +534,9 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
     bool truncated = (h->msg_flags & MSG_TRUNC) != 0;
 
     int32_t slot = slot_find(t, from);
-    if (slot < 0 && truncated) {
+    if (slot < 0 && len >= t->rbuf_size) {
+        /* A stranger's datagram over max_packet_size (a cut one is
+         * rbuf_size long too): the first check, and no reply. */
         relay_count_drop(r, RELAY_DROP_TOO_BIG);
         return;
     }

@@ -277,6 +277,27 @@ static void session_over_bare_udp(void **state)
                      drops0[RELAY_DROP_NOT_JOINED] + 1);
     assert_int_equal(relay_clients(E.r), 2); /* strangers take no slot */
 
+    /* A stranger's datagram longer than --max-packet-size gets no reply at
+     * all, whatever it holds (a join, a ping): counted too_big and dropped
+     * before anything else is looked at. */
+    char long_join[2049 + 1], long_ping[2049 + 1];
+    uint64_t too_big0 = relay_stats(E.r)->drops[RELAY_DROP_TOO_BIG];
+    int n_join = snprintf(long_join, sizeof long_join,
+                          "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"s\","
+                          "\"pad\":\"%*s\"}", 2049 - 58, "");
+    int n_ping = snprintf(long_ping, sizeof long_ping, "{\"type\":\"ping\",\"pad\":\"%*s\"}",
+                          2049 - 24, "");
+    assert_int_equal(n_join, 2049);
+    assert_int_equal(n_ping, 2049);
+    send_raw(stranger, long_join, 2049);
+    send_raw(stranger, long_ping, 2049);
+    uint64_t deadline0 = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (relay_stats(E.r)->drops[RELAY_DROP_TOO_BIG] < too_big0 + 2 &&
+           clock_now_us() < deadline0)
+        pump();
+    assert_int_equal(relay_stats(E.r)->drops[RELAY_DROP_TOO_BIG], too_big0 + 2);
+    assert_int_equal(recv_wait(stranger, buf, sizeof buf, 100), -1);
+
     /* Longer than --max-packet-size: too_big, even though the kernel cut it
      * (at max + 1 bytes): the message says so instead of a wrong size. */
     uint8_t big[3000];
