@@ -270,13 +270,14 @@ enum relay_drop relay_enet_scan(const uint8_t *d, size_t len, size_t extra_heade
         if ((d[off] & ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE) && !sent_time)
             return RELAY_DROP_ENET_GUARD;
         size_t payload = 0;
+        bool data = true;
         switch (cmd) {
         case ENET_PROTOCOL_COMMAND_SEND_RELIABLE:
         case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE:
         case ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED:
+            /* An empty one is a packet like any other (the core refuses
+             * it); held out of order it counts like any other too. */
             payload = (size_t)d[off + size - 2] << 8 | d[off + size - 1];
-            if (payload == 0)
-                return RELAY_DROP_ENET_GUARD;
             break;
         case ENET_PROTOCOL_COMMAND_SEND_FRAGMENT:
         case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT:
@@ -285,11 +286,12 @@ enum relay_drop relay_enet_scan(const uint8_t *d, size_t len, size_t extra_heade
                 return RELAY_DROP_ENET_GUARD;
             break;
         default:
+            data = false;
             break;
         }
         if (payload > len - off - size)
             return RELAY_DROP_COUNT;
-        *data_commands += payload > 0;
+        *data_commands += data;
         off += size + payload;
     }
     return RELAY_DROP_COUNT;

@@ -51,15 +51,17 @@ enet_uint32 relay_enet_connect_id(const ENetHost *host);
  *     ACKNOWLEDGING_DISCONNECT forever: a ghost);
  *   - a fragment whose fields are inconsistent (totalLength < fragmentCount
  *     and the rest of the checks upstream added in 1.3.18: a 2^20-fragment
- *     packet of 1 byte allocates a 128 KiB bitmap and counts 1 byte);
- *   - a data command of zero bytes (held ahead of the window at 0 bytes
- *     against maximumWaitingData; no client of ours sends one);
- * else RELAY_DROP_COUNT. Reads only d[0..len). */
+ *     packet of 1 byte allocates a 128 KiB bitmap and counts 1 byte;
+ *     zero-length fragments too);
+ * else RELAY_DROP_COUNT. An empty packet (a send command of zero bytes) is
+ * taken: ENet delivers it, and the core refuses it as bad_state. Reads only
+ * d[0..len). */
 enum relay_drop relay_enet_refusal(const uint8_t *d, size_t len, size_t extra_header);
 
 /* relay_enet_refusal that also counts, in *data_commands, the data
- * commands (sends and fragments with a payload) ENet would take from d:
- * each one it may hold out of order until the ones before it arrive. */
+ * commands (sends, empty ones included, and fragments) ENet would take
+ * from d: each one it may hold out of order until the ones before it
+ * arrive, whatever its size. */
 enum relay_drop relay_enet_scan(const uint8_t *d, size_t len, size_t extra_header,
                                 size_t *data_commands);
 

@@ -316,6 +316,50 @@ static void test_enet_level_rejections(void **state)
     assert_int_equal(ponged, 0);
 }
 
+/* An empty ENet packet is a command like any other: refused with
+ * bad_state (validation step 3), acknowledged, and the session goes on. If
+ * the whole datagram were refused, ENet would resend the empty command in
+ * every later datagram and the peer would time out. */
+static void test_empty_packets_enet(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = { "--log-level", "warn", NULL };
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    static struct proto_control msg;
+    static const struct {
+        uint8_t channel;
+        uint32_t flags;
+    } empties[] = { { 0, R }, { 2, R }, { 1, U }, { 2, U } };
+    struct raw_enet re;
+    assert_int_equal(raw_enet_open(&re, (uint16_t)port), 0);
+    int answered = 0, ponged = 0;
+    for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++) {
+        long long before = harness_relay_stat(&relay, "drops.bad_state");
+        raw_enet_send(&re, empties[i].channel, empties[i].flags, NULL, 0);
+        if (raw_enet_expect(&re, PROTO_CTL_ERROR, "bad_state", 3000, &msg) == 0) {
+            answered++;
+            expect_counted(&relay, "empty packet", "drops.bad_state", before);
+        }
+        const char *ping = "{\"type\":\"ping\",\"t\":5}";
+        raw_enet_send(&re, 0, R, ping, strlen(ping));
+        ponged += raw_enet_expect(&re, PROTO_CTL_PONG, NULL, 3000, &msg) == 0;
+    }
+    int joined = raw_enet_join(&re, "empty", "e", PROTO_MODE_UNSEQUENCED, 3000);
+    bool disconnected = re.disconnected;
+    raw_enet_close(&re);
+    print_message("empty enet packets: %d of 4 answered bad_state, %d pings answered after "
+                  "them, join %s, disconnected %s\n", answered, ponged,
+                  joined == 0 ? "welcomed" : "not welcomed", disconnected ? "yes" : "no");
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    assert_int_equal(answered, 4);
+    assert_int_equal(ponged, 4);
+    assert_int_equal(joined, 0);
+    assert_false(disconnected);
+}
+
 static void test_bad_input_udp(void **state)
 {
     (void)state;
@@ -421,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_enet),
         cmocka_unit_test(test_bad_input_udp),
         cmocka_unit_test(test_enet_level_rejections),
+        cmocka_unit_test(test_empty_packets_enet),
     };
     return session_run_tests("abuse_input", tests, sizeof tests / sizeof tests[0]);
 }

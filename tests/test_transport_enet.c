@@ -860,8 +860,13 @@ static void enet_refusal_cases(void **state)
     /* peer 0, sent time; RELIABLE ch 0 seq 1, 2 bytes "{}" */
     uint8_t ok[] = { 0x80, 0, 0, 0, 0x86, 0, 0, 1, 0, 2, '{', '}' };
     assert_int_equal(relay_enet_refusal(ok, sizeof ok, 0), RELAY_DROP_COUNT);
+    /* an empty packet is taken (the core answers bad_state), and counts as
+     * a data command ENet may hold */
     uint8_t empty[] = { 0x80, 0, 0, 0, 0x86, 0, 0, 1, 0, 0 };
-    assert_int_equal(relay_enet_refusal(empty, sizeof empty, 0), RELAY_DROP_ENET_GUARD);
+    assert_int_equal(relay_enet_refusal(empty, sizeof empty, 0), RELAY_DROP_COUNT);
+    size_t data_commands;
+    assert_int_equal(relay_enet_scan(empty, sizeof empty, 0, &data_commands), RELAY_DROP_COUNT);
+    assert_int_equal(data_commands, 1);
     /* no sent time, DISCONNECT with the acknowledge flag: a ghost */
     uint8_t ghost[] = { 0x00, 0, 0x84, 0xff, 0, 1, 0, 0, 0, 0 };
     assert_int_equal(relay_enet_refusal(ghost, sizeof ghost, 0), RELAY_DROP_ENET_GUARD);
@@ -877,6 +882,9 @@ static void enet_refusal_cases(void **state)
     frag[23] = 100;
     frag[27] = 100; /* offset past the end */
     assert_int_equal(relay_enet_refusal(frag, sizeof frag, 0), RELAY_DROP_ENET_GUARD);
+    frag[27] = 0;
+    frag[11] = 0; /* a fragment of zero bytes: refused, as ENet 1.3.18 does */
+    assert_int_equal(relay_enet_refusal(frag, sizeof frag - 1, 0), RELAY_DROP_ENET_GUARD);
     /* bounds: every prefix is safe and never refused for what it lacks */
     for (size_t n = 0; n < sizeof ok; n++)
         assert_int_equal(relay_enet_refusal(ok, n, 0), RELAY_DROP_COUNT);
