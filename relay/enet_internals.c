@@ -247,14 +247,14 @@ static bool fragment_inconsistent(const enet_uint8 *cmd, size_t payload)
  * relay_enet_find_oversize). */
 enum relay_drop relay_enet_refusal(const uint8_t *d, size_t len, size_t extra_header)
 {
-    size_t data_commands;
-    return relay_enet_scan(d, len, extra_header, &data_commands);
+    struct relay_enet_scanned scanned;
+    return relay_enet_scan(d, len, extra_header, &scanned);
 }
 
 enum relay_drop relay_enet_scan(const uint8_t *d, size_t len, size_t extra_header,
-                                size_t *data_commands)
+                                struct relay_enet_scanned *out)
 {
-    *data_commands = 0;
+    *out = (struct relay_enet_scanned){ 0 };
     if (len < 2)
         return RELAY_DROP_COUNT;
     bool sent_time = (((unsigned)d[0] << 8 | d[1]) & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME) != 0;
@@ -285,13 +285,17 @@ enum relay_drop relay_enet_scan(const uint8_t *d, size_t len, size_t extra_heade
             if (payload == 0 || fragment_inconsistent(d + off, payload))
                 return RELAY_DROP_ENET_GUARD;
             break;
+        case ENET_PROTOCOL_COMMAND_DISCONNECT:
+            out->disconnect = true;
+            data = false;
+            break;
         default:
             data = false;
             break;
         }
         if (payload > len - off - size)
             return RELAY_DROP_COUNT;
-        *data_commands += data;
+        out->data_commands += data;
         off += size + payload;
     }
     return RELAY_DROP_COUNT;

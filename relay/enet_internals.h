@@ -8,6 +8,7 @@
 #define RICOCHET_ENET_INTERNALS_H
 
 #include <enet/enet.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/relay.h"
@@ -58,12 +59,18 @@ enet_uint32 relay_enet_connect_id(const ENetHost *host);
  * d[0..len). */
 enum relay_drop relay_enet_refusal(const uint8_t *d, size_t len, size_t extra_header);
 
-/* relay_enet_refusal that also counts, in *data_commands, the data
- * commands (sends, empty ones included, and fragments) ENet would take
- * from d: each one it may hold out of order until the ones before it
- * arrive, whatever its size. */
+/* What relay_enet_scan saw in a datagram ENet takes. */
+struct relay_enet_scanned {
+    size_t data_commands; /* sends (empty ones included) and fragments: each one
+                             ENet may hold out of order until the ones before it
+                             arrive, whatever its size */
+    bool disconnect;      /* a DISCONNECT: ENet 1.3.17 then discards the peer's
+                             packets it has not handed over yet */
+};
+
+/* relay_enet_refusal that also says what ENet would take from d (*out). */
 enum relay_drop relay_enet_scan(const uint8_t *d, size_t len, size_t extra_header,
-                                size_t *data_commands);
+                                struct relay_enet_scanned *out);
 
 /* What ENet has queued to a peer and not yet had acknowledged: commands
  * with a payload in its outgoing list (not sent yet, or due for a resend)

@@ -519,6 +519,31 @@ static bool held_refuse(struct relay_enet *t, unsigned id, size_t data_commands)
     return false;
 }
 
+/* Hands a packet ENet received from peer idx on channel to the core, which
+ * may queue it to recipients as it is (t->current); freed unless queued. */
+static void deliver(struct relay_enet *t, struct relay *r, uint32_t idx, uint8_t channel,
+                    ENetPacket *pk)
+{
+    t->current = pk;
+    relay_on_datagram(r, idx, channel, pk->flags, pk->data, pk->dataLength, clock_now_us());
+    t->current = NULL;
+    /* Queued to recipients: ENet frees it after the last send. */
+    if (pk->referenceCount == 0)
+        enet_packet_destroy(pk);
+}
+
+/* A DISCONNECT makes ENet 1.3.17 discard the packets of its peer that it
+ * has received but not handed over yet (enet_peer_reset_queues): read in
+ * the same batch as the sender's last states, those would be lost without
+ * a trace. So they go to the core first. */
+static void deliver_undispatched(struct relay_enet *t, ENetPeer *p)
+{
+    enet_uint8 channel;
+    ENetPacket *pk;
+    while (t->relay && (pk = enet_peer_receive(p, &channel)) != NULL)
+        deliver(t, t->relay, peer_index(t, p), channel, pk);
+}
+
 /* Sees every raw datagram before ENet parses it. We count what ENet would
  * silently ignore (garbage and strangers: stray; refused connects:
  * server_full, per_address), refuse what it mishandles (enet_guard,
@@ -544,16 +569,18 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     if (id >= host->peerCount)
         return 0;
     size_t extra = host->checksum ? sizeof(enet_uint32) : 0;
-    size_t data_commands;
+    struct relay_enet_scanned scanned;
     if (relay_enet_scan(host->receivedData, host->receivedDataLength, extra,
-                        &data_commands) != RELAY_DROP_COUNT) {
+                        &scanned) != RELAY_DROP_COUNT) {
         count(t, RELAY_DROP_ENET_GUARD);
         return 1; /* ENet never sees it */
     }
     t->heard[id] = enet_time_get();
-    if (held_refuse(t, id, data_commands))
+    if (held_refuse(t, id, scanned.data_commands))
         return 1;
-    const ENetPeer *p = &host->peers[id];
+    ENetPeer *p = &host->peers[id];
+    if (scanned.disconnect)
+        deliver_undispatched(t, p);
     struct relay_enet_oversize o;
     /* Once per packet: a reliable one closes the peer at its first
      * fragment seen (the core then ignores the rest and the resends); an
@@ -575,18 +602,10 @@ static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
     case ENET_EVENT_TYPE_CONNECT:
         on_connect(t, r, ev->peer);
         break;
-    case ENET_EVENT_TYPE_RECEIVE: {
-        ENetPacket *pk = ev->packet;
+    case ENET_EVENT_TYPE_RECEIVE:
         t->heard[idx] = enet_time_get();
-        t->current = pk;
-        relay_on_datagram(r, idx, ev->channelID, pk->flags, pk->data, pk->dataLength,
-                          clock_now_us());
-        t->current = NULL;
-        /* Queued to recipients: ENet frees it after the last send. */
-        if (pk->referenceCount == 0)
-            enet_packet_destroy(pk);
+        deliver(t, r, idx, ev->channelID, ev->packet);
         break;
-    }
     case ENET_EVENT_TYPE_DISCONNECT:
         if (relay_peer_connected(r, idx)) {
             enum proto_left_reason why = disconnect_reason(t, idx);

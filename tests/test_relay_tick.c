@@ -139,28 +139,46 @@ static void tick_holds_until_the_end_of_the_tick(void **state)
     relay_destroy(r);
 }
 
-/* A sender that leaves before its tick ends: its held states are not
- * sent after its left notice; a new session on the same handle does not
- * inherit them either. Others' states still go out. */
-static void tick_skips_senders_who_left(void **state)
+/* A sender that leaves before its tick ends: its held states go out at
+ * once, before its left notice (every state in is out or counted); a new
+ * session on the same handle inherits none. Others' states wait for the
+ * tick's end. */
+static void tick_sends_a_leavers_states_before_its_left(void **state)
 {
     (void)state;
-    struct relay *r = tick_room(3, false);
-    assert_int_equal(send_state(r, 0, 0, 1), 0);
-    assert_int_equal(send_state(r, 1, 0, 1), 0);
-    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
-    connect_peer(r, 0);
-    assert_int_equal(join(r, 0, "lobby", "again", false), 0);
-    size_t n = fk.n_states;
-    assert_int_equal(relay_tick(r, now_us + TICK_US), 1);
-    assert_int_equal(fk.n_states - n, 2); /* peer 1's state, to peers 2 and 0 */
-    for (size_t i = n; i < fk.n_states; i++) {
-        struct proto_state s;
-        assert_int_equal(proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s),
-                         PROTO_OK);
-        assert_int_equal(s.sender, 2);
+    static const enum proto_left_reason reasons[] = { PROTO_LEFT_QUIT, PROTO_LEFT_TIMEOUT };
+    for (size_t k = 0; k < 2; k++) {
+        struct relay *r = tick_room(3, false);
+        assert_int_equal(send_state(r, 0, 0, 1), 0);
+        assert_int_equal(send_state(r, 1, 0, 1), 0);
+        assert_int_equal(send_state(r, 0, 0, 2), 0);
+        assert_int_equal(fk.n_states, 0); /* held */
+        relay_peer_gone(r, 0, reasons[k], now_us);
+        /* peer 0's two states to peers 1 and 2, then the left notices */
+        assert_int_equal(fk.n_states, 4);
+        for (size_t i = 0; i < fk.n_states; i++) {
+            struct proto_state s;
+            assert_int_equal(proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s),
+                             PROTO_OK);
+            assert_int_equal(s.sender, 1);
+            assert_int_equal(s.seq, 1 + i / 2);
+        }
+        assert_int_equal(count_ctl(1, PROTO_CTL_LEFT), 1);
+        for (size_t i = 0; i < fk.n_ctl; i++)
+            assert_int_equal(fk.ctl[i].states_before, 4);
+        connect_peer(r, 0);
+        assert_int_equal(join(r, 0, "lobby", "again", false), 0);
+        size_t n = fk.n_states;
+        assert_int_equal(relay_tick(r, now_us + TICK_US), 1);
+        assert_int_equal(fk.n_states - n, 2); /* peer 1's state, to peers 2 and 0 */
+        for (size_t i = n; i < fk.n_states; i++) {
+            struct proto_state s;
+            assert_int_equal(proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s),
+                             PROTO_OK);
+            assert_int_equal(s.sender, 2);
+        }
+        relay_destroy(r);
     }
-    relay_destroy(r);
 }
 
 /* More states in one tick than the queue holds: the queue goes out early,
@@ -264,7 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tick_keeps_order_loses_nothing_bounds_latency),
         cmocka_unit_test(tick_holds_until_the_end_of_the_tick),
-        cmocka_unit_test(tick_skips_senders_who_left),
+        cmocka_unit_test(tick_sends_a_leavers_states_before_its_left),
         cmocka_unit_test(tick_full_queue_and_shutdown_send_everything),
         cmocka_unit_test(tick_staggers_rooms_over_the_tick),
         cmocka_unit_test(tick_takes_the_batch_arrival),

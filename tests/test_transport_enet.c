@@ -864,9 +864,10 @@ static void enet_refusal_cases(void **state)
      * a data command ENet may hold */
     uint8_t empty[] = { 0x80, 0, 0, 0, 0x86, 0, 0, 1, 0, 0 };
     assert_int_equal(relay_enet_refusal(empty, sizeof empty, 0), RELAY_DROP_COUNT);
-    size_t data_commands;
-    assert_int_equal(relay_enet_scan(empty, sizeof empty, 0, &data_commands), RELAY_DROP_COUNT);
-    assert_int_equal(data_commands, 1);
+    struct relay_enet_scanned scanned;
+    assert_int_equal(relay_enet_scan(empty, sizeof empty, 0, &scanned), RELAY_DROP_COUNT);
+    assert_int_equal(scanned.data_commands, 1);
+    assert_false(scanned.disconnect);
     /* no sent time, DISCONNECT with the acknowledge flag: a ghost */
     uint8_t ghost[] = { 0x00, 0, 0x84, 0xff, 0, 1, 0, 0, 0, 0 };
     assert_int_equal(relay_enet_refusal(ghost, sizeof ghost, 0), RELAY_DROP_ENET_GUARD);
@@ -892,11 +893,14 @@ static void enet_refusal_cases(void **state)
      * not a PING after it, nor a truncated one */
     uint8_t two[] = { 0x80, 0, 0, 0, 0x86, 0, 0, 1, 0, 2, '{', '}', 0x85, 0xff, 0, 2,
                       0x07, 1, 0, 3, 0, 1, 0, 1, 'x' };
-    size_t data = 99;
-    assert_int_equal(relay_enet_scan(two, sizeof two, 0, &data), RELAY_DROP_COUNT);
-    assert_int_equal(data, 2); /* RELIABLE "{}" and UNRELIABLE "x"; PING has none */
-    assert_int_equal(relay_enet_scan(two, sizeof two - 1, 0, &data), RELAY_DROP_COUNT);
-    assert_int_equal(data, 1); /* the unreliable one runs past the end: ENet stops */
+    assert_int_equal(relay_enet_scan(two, sizeof two, 0, &scanned), RELAY_DROP_COUNT);
+    assert_int_equal(scanned.data_commands, 2); /* RELIABLE "{}" and UNRELIABLE "x"; PING has none */
+    assert_int_equal(relay_enet_scan(two, sizeof two - 1, 0, &scanned), RELAY_DROP_COUNT);
+    assert_int_equal(scanned.data_commands, 1); /* the unreliable one runs past the end */
+    /* a DISCONNECT is noted (ENet discards what it has not handed over) */
+    assert_int_equal(relay_enet_scan(polite, sizeof polite, 0, &scanned), RELAY_DROP_COUNT);
+    assert_true(scanned.disconnect);
+    assert_int_equal(scanned.data_commands, 0);
 }
 
 /* With --tick-ms the relay reads its socket in batches. A state that

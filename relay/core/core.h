@@ -308,4 +308,8 @@ int core_hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
 /* Sends every held state (a full queue, shutdown). Returns how many. */
 size_t core_fan_out_held(struct relay *r);
 
+/* Sends a member's held states now, before it leaves its room (its left
+ * notice follows them). */
+void core_fan_out_leaver(struct relay *r, uint32_t peer);
+
 #endif

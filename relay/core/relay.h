@@ -238,8 +238,9 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
  * a fixed grid of tick_us, so a state waits at most tick_us; with a tick
  * over 5 ms the rooms' grids are staggered on a 5 ms grid, so a fan-out
  * sends a slice of the rooms, not all of them at once. Recipients are
- * the room's members at fan-out; a sender that left meanwhile is skipped
- * (its room has had its left notice). With tick_us 0 this does nothing. */
+ * the room's members at fan-out; a sender that leaves has its held states
+ * fanned out at once, before its left notice. With tick_us 0 this does
+ * nothing. */
 
 /* Fans out the held states if their tick has ended (now_us >=
  * relay_tick_due). Call it after every batch of input. Returns the number

@@ -51,6 +51,7 @@ void core_member_remove(struct relay *r, uint32_t peer,
     struct relay_peer *p = &r->peers[peer];
     if (!p->joined)
         return;
+    core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
     struct relay_room *room = &r->rooms[p->room];
     for (uint32_t i = 0; i < room->n; i++) {
         if (room->members[i] == peer) {

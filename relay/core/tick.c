@@ -46,6 +46,18 @@ size_t core_fan_out_held(struct relay *r)
     return fan_out_due(r, UINT64_MAX);
 }
 
+void core_fan_out_leaver(struct relay *r, uint32_t peer)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    for (uint32_t i = 0; i < r->nheld; i++) {
+        struct relay_held *h = &r->held[i];
+        if (h->peer != peer || h->id != p->id)
+            continue;
+        core_fan_out(r, peer, h->channel, h->flags, r->held_bytes + h->off, h->len);
+        h->id = 0; /* sent: no relay id is 0, so its tick skips it */
+    }
+}
+
 /* When a state that room slot `room` receives at now_us is due. Ticks are
  * a fixed grid of tick_us, so the wait is at most tick_us. With many rooms
  * and a long tick, the rooms' grids are staggered: K = tick_us / 5 ms

@@ -26,6 +26,7 @@ static void fake_send_control(void *ctx, uint32_t peer, const char *json, size_t
     memcpy(c->json, json, len);
     c->json[len] = '\0';
     c->len = len;
+    c->states_before = fk.n_states;
 }
 
 static void fake_send_state(void *ctx, const uint32_t *peers, size_t n, uint8_t channel,

@@ -26,6 +26,7 @@ struct sent_ctl {
     uint32_t peer;
     char *json;
     size_t len;
+    size_t states_before; /* fk.n_states when it was sent: the order of the two */
 };
 
 struct sent_state {
