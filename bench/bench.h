@@ -274,8 +274,18 @@ int bench_parse_netsim(const char *text, struct bench_netsim_truth *t);
 
 /* Reports over n results (one per scenario and mode). */
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n);
+/* What a JSON report says about the run beside its results: the command
+ * line (bench_command_line) and when it started ("2026-11-23 04:10 UTC");
+ * either may be NULL. */
+struct bench_run_info {
+    const char *command;
+    const char *date;
+};
 int bench_report_json(FILE *out, const struct bench_result *r, size_t n,
-                      const char *command);
+                      const struct bench_run_info *info);
+/* argv as one line a shell would run again: an argument with a space or a
+ * shell character is single-quoted ("--relay-args '--tick-ms 50'"). */
+void bench_command_line(int argc, char **argv, char *out, size_t cap);
 int bench_report_csv(FILE *out, const struct bench_result *r, size_t n);
 /* What the plots show besides the results. */
 struct bench_plot_opts {

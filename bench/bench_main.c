@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../sys/options.h"
 #include "../sys/signals.h"
@@ -12,15 +13,6 @@
 #include "../sys/spawn.h"
 
 #define PROG BENCH_PROG
-
-/* The command line, for the JSON record. */
-static void command_line(int argc, char **argv, char *out, size_t cap)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < argc && used < cap - 1; i++)
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", argv[i]);
-}
 
 static FILE *open_out(const char *path)
 {
@@ -41,20 +33,21 @@ static void close_out(FILE *f, const char *path)
 /* The table (stdout unless JSON or CSV goes there), then each file asked
  * for. Returns the number of reports that failed. */
 static int write_reports(const struct bench_options *c, const struct bench_plan *p,
-                         struct bench_result *results, size_t n_results, const char *command)
+                         struct bench_result *results, size_t n_results,
+                         const struct bench_run_info *info)
 {
     bool data_on_stdout = !strcmp(c->json, "-") || !strcmp(c->csv, "-");
     bench_report_table(data_on_stdout ? stderr : stdout, results, n_results);
     fflush(stdout);
     if (c->table[0]) {
         FILE *f = open_out(c->table);
-        fprintf(f, "$ %s\n\n", command);
+        fprintf(f, "$ %s\n%s\n\n", info->command, info->date);
         bench_report_table(f, results, n_results);
         close_out(f, c->table);
     }
     if (c->json[0]) {
         FILE *f = open_out(c->json);
-        bench_report_json(f, results, n_results, command);
+        bench_report_json(f, results, n_results, info);
         close_out(f, c->json);
     }
     if (c->csv[0]) {
@@ -96,14 +89,18 @@ int main(int argc, char **argv)
     }
     bench_options_apply(&c, &cfg, &plan);
     signals_install(NULL, NULL, bench_request_stop);
-    command_line(argc, argv, command, sizeof command);
+    bench_command_line(argc, argv, command, sizeof command);
+    char date[32];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
+    struct bench_run_info info = {command, date};
 
     struct bench_result *results =
         calloc(plan.n_points * (size_t)plan.n_modes, sizeof *results);
     if (!results)
         options_fail(PROG, "out of memory");
     size_t n_results = bench_plan_run(&c, &cfg, &plan, results, &failures, &unexplained);
-    failures += write_reports(&c, &plan, results, n_results, command);
+    failures += write_reports(&c, &plan, results, n_results, &info);
 
     for (size_t i = 0; i < n_results; i++)
         bench_result_free(&results[i]);

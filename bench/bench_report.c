@@ -377,15 +377,31 @@ static cJSON *result_json(const struct bench_result *x)
     return o;
 }
 
+void bench_command_line(int argc, char **argv, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < argc && used < cap - 1; i++) {
+        bool quote = argv[i][0] == '\0' || strpbrk(argv[i], " \t\"'$`\\*?;&|<>()#~") != NULL;
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? " " : "", quote ? "'" : "");
+        for (const char *c = argv[i]; *c && used < cap - 1; c++) /* ' -> '\'' */
+            used += (size_t)snprintf(out + used, cap - used, *c == '\'' ? "'\\''" : "%c", *c);
+        if (quote && used < cap - 1)
+            used += (size_t)snprintf(out + used, cap - used, "'");
+    }
+}
+
 int bench_report_json(FILE *out, const struct bench_result *r, size_t n,
-                      const char *command)
+                      const struct bench_run_info *info)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "type", "bench");
     cJSON_AddStringToObject(root, "version", version_ricochet());
     cJSON_AddStringToObject(root, "enet_version", version_enet());
-    if (command)
-        cJSON_AddStringToObject(root, "command", command);
+    if (info && info->command)
+        cJSON_AddStringToObject(root, "command", info->command);
+    if (info && info->date)
+        cJSON_AddStringToObject(root, "date", info->date);
     cJSON *arr = cJSON_AddArrayToObject(root, "results");
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(arr, result_json(&r[i]));

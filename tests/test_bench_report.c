@@ -124,7 +124,8 @@ static void csv(FILE *f, const struct bench_result *r, size_t n)
 
 static void json(FILE *f, const struct bench_result *r, size_t n)
 {
-    assert_int_equal(bench_report_json(f, r, n, "ricochet-bench --loss 5"), 0);
+    struct bench_run_info info = {"ricochet-bench --loss 5", "2026-11-23 04:10 UTC"};
+    assert_int_equal(bench_report_json(f, r, n, &info), 0);
 }
 
 static void test_reports(void **state)
@@ -168,6 +169,8 @@ static void test_reports(void **state)
     json_strict_no_duplicate_keys(root);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "version")->valuestring,
                         version_ricochet());
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "date")->valuestring,
+                        "2026-11-23 04:10 UTC");
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "results");
     assert_int_equal(cJSON_GetArraySize(res), 3);
     const cJSON *rel = cJSON_GetArrayItem(res, 1);
@@ -331,6 +334,19 @@ static void test_merge_runs(void **state)
     bench_result_free(&m);
 }
 
+/* The command in the JSON runs again as written: an argument with a space
+ * or a shell character keeps its quotes. */
+static void test_command_line_quotes(void **state)
+{
+    (void)state;
+    char *argv[] = {"build/bin/ricochet-bench", "--relay-args", "--tick-ms 50",
+                    "--netsim-args", "it's", "--loss", "5", ""};
+    char out[256];
+    bench_command_line(8, argv, out, sizeof out);
+    assert_string_equal(out, "build/bin/ricochet-bench --relay-args '--tick-ms 50' "
+                             "--netsim-args 'it'\\''s' --loss 5 ''");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_reports),
         cmocka_unit_test(test_audit_reports),
         cmocka_unit_test(test_merge_runs),
+        cmocka_unit_test(test_command_line_quotes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
