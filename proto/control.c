@@ -11,7 +11,7 @@
 
 static const char *const type_names[] = {
     "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock",
-    "cookie", "sealed"
+    "cookie", "sealed", "moved"
 };
 static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
@@ -60,6 +60,20 @@ static int salt_valid(const char *s)
 {
     size_t n = strspn(s, "0123456789abcdef");
     return n == PROTO_SALT_LEN && s[n] == '\0';
+}
+
+int proto_host_valid(const char *host)
+{
+    size_t n = strlen(host);
+    if (n == 0 || n > PROTO_HOST_MAX)
+        return 0;
+    for (; *host; host++) {
+        char c = *host;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '_'))
+            return 0;
+    }
+    return 1;
 }
 
 /* Length of the UTF-8 sequence at p (at most n bytes), or 0 where it is
@@ -206,6 +220,11 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
         if (m->cookie[0])
             cJSON_AddStringToObject(o, "cookie", m->cookie);
+        if (m->epoch) {
+            if ((double)m->epoch > JSON_INT_MAX)
+                return PROTO_E_VALUE;
+            cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
+        }
         return PROTO_OK;
     case PROTO_CTL_WELCOME:
         if (!proto_room_valid(m->room))
@@ -270,6 +289,16 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         if (!salt_valid(m->salt))
             return PROTO_E_VALUE;
         cJSON_AddStringToObject(o, "salt", m->salt);
+        return PROTO_OK;
+    case PROTO_CTL_MOVED:
+        if (!proto_room_valid(m->room) || !proto_host_valid(m->host) || m->port == 0 ||
+            m->epoch == 0 || (double)m->epoch > JSON_INT_MAX)
+            return PROTO_E_VALUE;
+        cJSON_AddStringToObject(o, "room", m->room);
+        cJSON_AddStringToObject(o, "host", m->host);
+        cJSON_AddNumberToObject(o, "port", m->port);
+        cJSON_AddStringToObject(o, "transport", m->transport == PROTO_MODE_UDP ? "udp" : "enet");
+        cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
         return PROTO_OK;
     }
     return PROTO_E_VALUE;
@@ -520,6 +549,32 @@ static int read_reason(struct reader *r, const cJSON *o, enum proto_left_reason 
     return fail(r, PROTO_E_VALUE, "field \"reason\" is not a valid value");
 }
 
+/* moved: where the room lives. */
+static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    int rc;
+    uint64_t port = 0;
+    char transport[8];
+    if ((rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
+        (rc = read_string(r, o, "host", 1, m->host, sizeof m->host, proto_host_valid)) ||
+        (rc = read_uint(r, o, "port", 1, 65535, &port)) ||
+        (rc = read_string(r, o, "transport", 1, transport, sizeof transport, NULL)) ||
+        (rc = read_uint(r, o, "epoch", 1, JSON_INT_MAX, &m->epoch)))
+        return rc;
+    if (port == 0)
+        return fail(r, PROTO_E_VALUE, "field \"port\" is out of range");
+    if (m->epoch == 0)
+        return fail(r, PROTO_E_VALUE, "field \"epoch\" is out of range");
+    m->port = (uint16_t)port;
+    if (strcmp(transport, "udp") == 0)
+        m->transport = PROTO_MODE_UDP;
+    else if (strcmp(transport, "enet") == 0)
+        m->transport = PROTO_MODE_UNSEQUENCED;
+    else
+        return fail(r, PROTO_E_VALUE, "field \"transport\" is not a valid value");
+    return PROTO_OK;
+}
+
 /* Error messages from a relay are shown, not trusted: over-long ones are
  * cut rather than rejected, so the code still gets through. */
 static int read_message(struct reader *r, const cJSON *o, char *dst)
@@ -561,11 +616,15 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
             (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
             (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)))
             return rc;
+        if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)))
+            return rc;
         return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
     case PROTO_CTL_COOKIE:
         return read_string(r, o, "cookie", 1, m->cookie, sizeof m->cookie, NULL);
     case PROTO_CTL_SEALED:
         return read_string(r, o, "salt", 1, m->salt, sizeof m->salt, salt_valid);
+    case PROTO_CTL_MOVED:
+        return read_moved(r, o, m);
     case PROTO_CTL_WELCOME:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
             (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)))

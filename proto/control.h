@@ -33,12 +33,15 @@ enum proto_ctl_type {
     PROTO_CTL_CLOCK,   /* client -> relay: clock_offset_us, clock_bound_us;
                           relay -> members: the same + id (whose clock) */
     PROTO_CTL_COOKIE,  /* relay -> client (udp): cookie, to echo in the join */
-    PROTO_CTL_SEALED   /* relay -> client: salt; what follows is sealed (PROTOCOL.md) */
+    PROTO_CTL_SEALED,  /* relay -> client: salt; what follows is sealed (PROTOCOL.md) */
+    PROTO_CTL_MOVED    /* relay -> client: room, host, port, transport, epoch: join
+                          there instead (a fleet of relays, proto/FLEET.md) */
 };
 
 #define PROTO_COOKIE_LEN 16 /* hex digits of a plain-UDP return-routability cookie */
 #define PROTO_TICKET_MAX 514 /* characters of a ticket's pass (TICKET_PASS_TEXT_MAX) */
 #define PROTO_SALT_LEN 32    /* hex digits of a sealed session's salt (16 bytes) */
+#define PROTO_HOST_MAX 63   /* bytes in a moved's host, NUL excluded */
 
 enum proto_left_reason {
     PROTO_LEFT_QUIT,
@@ -75,6 +78,13 @@ struct proto_control {
     char ticket[PROTO_TICKET_MAX + 1];  /* join: a ticket's pass, "" = none; then room
                                            and name may be "" (the ticket's count) */
     char salt[PROTO_SALT_LEN + 1];      /* sealed: the session's salt, hex */
+    char host[PROTO_HOST_MAX + 1];      /* moved: the relay to join (name or address,
+                                           an IPv6 one without brackets) */
+    uint16_t port;                      /* moved: its port, 1..65535 */
+    enum proto_mode transport;          /* moved: UDP for a plain-UDP relay, else
+                                           UNSEQUENCED for ENet */
+    uint64_t epoch;                     /* moved: the room's claim; join: the epoch
+                                           of the moved that sent you (0: none) */
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */
@@ -104,6 +114,10 @@ int proto_control_decode(const char *buf, size_t len, struct proto_control *m,
  * bytes of [A-Za-z0-9_.-]. Return 1 if valid. */
 int proto_name_valid(const char *name);
 int proto_room_valid(const char *room);
+
+/* A moved's host: 1..PROTO_HOST_MAX bytes of [A-Za-z0-9._:-] (a DNS name,
+ * an IPv4 address, or an IPv6 address without brackets). Returns 1 if valid. */
+int proto_host_valid(const char *host);
 
 /* Chat and error text: 1..PROTO_TEXT_MAX bytes, no control characters. */
 int proto_text_valid(const char *text);

@@ -43,6 +43,11 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
     [PROTO_ERROR_TICKET_REPLAYED] = {"ticket_replayed",
                                      "the ticket is in use by a live session", true},
     [PROTO_ERROR_TICKET_MALFORMED] = {"ticket_malformed", "the ticket cannot be read", true},
+    [PROTO_ERROR_DIRECTORY_UNAVAILABLE] = {"directory_unavailable",
+                                           "the fleet's directory cannot place a new room "
+                                           "now: try again",
+                                           true},
+    [PROTO_ERROR_MOVED] = {"moved", "the room lives on another relay", true},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

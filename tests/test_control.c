@@ -58,6 +58,55 @@ static void join_round_trip(void **state)
     assert_int_equal(msg->version, 1);
 }
 
+/* A fleet's moved, and the epoch a join carries after one. */
+static void moved_round_trip(void **state)
+{
+    (void)state;
+    struct proto_control in = {.type = PROTO_CTL_MOVED, .port = 7001,
+                               .transport = PROTO_MODE_UDP, .epoch = 999999999999999ull};
+    strcpy(in.room, "lobby");
+    strcpy(in.host, "fd00::7");
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_non_null(strstr(buf, "\"transport\":\"udp\""));
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_int_equal(msg->type, PROTO_CTL_MOVED);
+    assert_string_equal(msg->room, "lobby");
+    assert_string_equal(msg->host, "fd00::7");
+    assert_int_equal(msg->port, 7001);
+    assert_int_equal(msg->transport, PROTO_MODE_UDP);
+    assert_int_equal(msg->epoch, 999999999999999ull);
+    assert_int_equal(decode("{\"type\":\"moved\",\"room\":\"r\",\"host\":\"relay-2.lan\","
+                            "\"port\":7777,\"transport\":\"enet\",\"epoch\":3}"),
+                     PROTO_OK);
+    assert_int_equal(msg->transport, PROTO_MODE_UNSEQUENCED);
+    const char *bad[] = {
+        "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"h\",\"port\":0,\"transport\":\"enet\",\"epoch\":3}",
+        "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"h\",\"port\":65536,\"transport\":\"enet\",\"epoch\":3}",
+        "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"h\",\"port\":1,\"transport\":\"tcp\",\"epoch\":3}",
+        "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"h\",\"port\":1,\"transport\":\"enet\",\"epoch\":0}",
+        "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"[::1]\",\"port\":1,\"transport\":\"enet\",\"epoch\":1}",
+        "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"a b\",\"port\":1,\"transport\":\"enet\",\"epoch\":1}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (decode(bad[i]) != PROTO_E_VALUE)
+            fail_msg("accepted: %s", bad[i]);
+    assert_int_equal(decode("{\"type\":\"moved\",\"room\":\"r\",\"port\":1,"
+                            "\"transport\":\"enet\",\"epoch\":1}"),
+                     PROTO_E_MISSING);
+    in.epoch = 0; /* a moved always names its claim */
+    assert_int_equal(proto_control_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+
+    struct proto_control join = {.type = PROTO_CTL_JOIN, .epoch = 42};
+    strcpy(join.room, "lobby");
+    strcpy(join.name, "a");
+    assert_true(proto_control_encode(buf, sizeof buf, &join) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_int_equal(msg->epoch, 42);
+    join.epoch = 0; /* none: not sent */
+    assert_true(proto_control_encode(buf, sizeof buf, &join) > 0);
+    assert_null(strstr(buf, "epoch"));
+}
+
 /* init zeroes every field but the roster (left as it was: clearing its
  * 28 KB per ping was a tenth of a 4000-client generator's CPU) and sets
  * the type; the result encodes like a zeroed struct with that type. */
@@ -458,6 +507,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_round_trip),
+        cmocka_unit_test(moved_round_trip),
         cmocka_unit_test(init_clears_all_but_the_roster),
         cmocka_unit_test(join_defaults_and_unknown_fields),
         cmocka_unit_test(clock_messages_round_trip),
