@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "../sys/clock.h"
 
 int agones_port_from_env(uint16_t *port, char *err, size_t err_cap)
@@ -94,54 +96,59 @@ static int send_all(int fd, const char *buf, size_t len, uint64_t deadline)
     return 0;
 }
 
-/* Reads until the status line is complete. Returns the status or -1. */
-static int read_status(int fd, uint64_t deadline)
+/* Reads the whole answer (the sidecar closes after it) into buf, NUL
+ * ended, cut at cap - 1 bytes. Returns its length or -1 on a timeout. */
+static ssize_t read_answer(int fd, char *buf, size_t cap, uint64_t deadline)
 {
-    char buf[256];
     size_t used = 0;
-    while (used < sizeof buf - 1) {
-        ssize_t n = recv(fd, buf + used, sizeof buf - 1 - used, 0);
-        if (n > 0) {
+    while (used < cap - 1) {
+        ssize_t n = recv(fd, buf + used, cap - 1 - used, 0);
+        if (n > 0)
             used += (size_t)n;
-            buf[used] = '\0';
-            if (strchr(buf, '\n'))
-                break;
-        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
             break;
-        } else if (wait_fd(fd, POLLIN, deadline) != 0) {
+        else if (wait_fd(fd, POLLIN, deadline) != 0)
             return -1;
-        }
     }
     buf[used] = '\0';
-    int status;
-    if (sscanf(buf, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 100)
-        return -1;
-    return status;
+    return (ssize_t)used;
 }
 
-int agones_call(const struct agones_sdk *s, const char *method, const char *path,
-                const char *body, char *err, size_t err_cap)
+int agones_request(const struct agones_sdk *s, const char *method, const char *path,
+                   const char *body, char *answer, size_t answer_cap, char *err,
+                   size_t err_cap)
 {
     uint64_t deadline = clock_now_ms() + s->timeout_ms;
     int fd = connect_local(s, deadline, err, err_cap);
     if (fd < 0)
         return -1;
-    char req[1024];
+    /* HTTP/1.0: the answer is never chunked and ends when the sidecar closes. */
+    char req[1024], resp[AGONES_ANSWER_MAX];
     int n = snprintf(req, sizeof req,
-                     "%s %s HTTP/1.1\r\nHost: localhost:%u\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s",
+                     "%s %s HTTP/1.0\r\nHost: localhost:%u\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                      method, path, s->port, strlen(body), body);
     int status = -1;
     if (n < 0 || (size_t)n >= sizeof req)
         snprintf(err, err_cap, "agones sdk: %s %s: request too long", method, path);
     else if (send_all(fd, req, (size_t)n, deadline) != 0)
         snprintf(err, err_cap, "agones sdk: %s %s: cannot send", method, path);
-    else if ((status = read_status(fd, deadline)) < 0)
+    else if (read_answer(fd, resp, sizeof resp, deadline) < 0 ||
+             sscanf(resp, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 100)
         snprintf(err, err_cap, "agones sdk: %s %s: no HTTP answer within %u ms", method, path,
                  (unsigned)s->timeout_ms);
     close(fd);
-    return status;
+    if (status >= 100 && answer) {
+        const char *b = strstr(resp, "\r\n\r\n");
+        snprintf(answer, answer_cap, "%s", b ? b + 4 : "");
+    }
+    return status < 100 ? -1 : status;
+}
+
+int agones_call(const struct agones_sdk *s, const char *method, const char *path,
+                const char *body, char *err, size_t err_cap)
+{
+    return agones_request(s, method, path, body, NULL, 0, err, err_cap);
 }
 
 int agones_ready(const struct agones_sdk *s, char *err, size_t err_cap)
@@ -189,4 +196,45 @@ int agones_label(const struct agones_sdk *s, const char *key, const char *value,
     char body[200]; /* the label syntax needs no JSON escapes */
     snprintf(body, sizeof body, "{\"key\":\"%s\",\"value\":\"%s\"}", key, value);
     return agones_call(s, "PUT", "/metadata/label", body, err, err_cap);
+}
+
+/* The GameServer's status.address and the port named "default" (else the
+ * first) in a GET /gameserver answer. */
+static int parse_gameserver(const char *json, char *host, size_t host_cap, uint16_t *port)
+{
+    cJSON *gs = cJSON_Parse(json);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(gs, "status");
+    const cJSON *addr = cJSON_GetObjectItemCaseSensitive(st, "address");
+    const cJSON *ports = cJSON_GetObjectItemCaseSensitive(st, "ports");
+    const cJSON *chosen = NULL, *p;
+    cJSON_ArrayForEach(p, ports) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
+        if (!chosen || (cJSON_IsString(name) && strcmp(name->valuestring, "default") == 0))
+            chosen = p;
+    }
+    const cJSON *num = cJSON_GetObjectItemCaseSensitive(chosen, "port");
+    int rc = -1;
+    if (cJSON_IsString(addr) && addr->valuestring[0] && strlen(addr->valuestring) < host_cap &&
+        cJSON_IsNumber(num) && num->valuedouble >= 1 && num->valuedouble <= 65535) {
+        snprintf(host, host_cap, "%s", addr->valuestring);
+        *port = (uint16_t)num->valuedouble;
+        rc = 0;
+    }
+    cJSON_Delete(gs);
+    return rc;
+}
+
+int agones_gameserver_address(const struct agones_sdk *s, char *host, size_t host_cap,
+                              uint16_t *port, char *err, size_t err_cap)
+{
+    char answer[AGONES_ANSWER_MAX];
+    int st = agones_request(s, "GET", "/gameserver", "", answer, sizeof answer, err, err_cap);
+    if (st < 0)
+        return -1;
+    if (st < 200 || st >= 300 || parse_gameserver(answer, host, host_cap, port) != 0) {
+        snprintf(err, err_cap, "agones sdk: GET /gameserver (%d): no status.address and port "
+                 "yet", st);
+        return -1;
+    }
+    return 0;
 }

@@ -103,18 +103,50 @@ static void set_reachable(struct dirthread *t, bool reachable, const char *why)
 
 static void heartbeat(struct dirthread *t, uint64_t now_ms);
 
+/* The directory, once this relay's address is known: --advertise, or under
+ * Agones the GameServer's address (asked until the sidecar knows it). */
+static struct directory *make_directory(struct dirthread *t, char *err, size_t err_cap)
+{
+    if (!t->cfg.dir.addr[0]) {
+        char host[256];
+        uint16_t port;
+        if (!t->cfg.use_agones) {
+            snprintf(err, err_cap, "no address to advertise");
+            return NULL;
+        }
+        if (agones_gameserver_address(&t->cfg.agones, host, sizeof host, &port, err,
+                                      err_cap) != 0)
+            return NULL;
+        const char *fmt = strchr(host, ':') ? "[%s]:%u" : "%s:%u";
+        snprintf(t->cfg.dir.addr, sizeof t->cfg.dir.addr, fmt, host, (unsigned)port);
+        if (fleet_addr_check(t->cfg.dir.addr, err, err_cap) != 0) {
+            t->cfg.dir.addr[0] = '\0';
+            return NULL;
+        }
+        log_info("fleet: Agones says this relay is at %s", t->cfg.dir.addr);
+    }
+    struct directory *d = directory_create(&t->cfg.dir);
+    if (!d)
+        snprintf(err, err_cap, "out of memory");
+    return d;
+}
+
 /* Connected, or tried to connect if a retry is due. On a new connection
  * the heartbeat runs at once: registration and claims reconciled first. */
 static bool connected(struct dirthread *t, uint64_t now_ms)
 {
     if (!t->cfg.use_directory)
         return false;
-    if (directory_connected(t->dir))
+    if (t->dir && directory_connected(t->dir))
         return true;
     if (now_ms < t->next_connect)
         return false;
     char err[256];
     t->next_connect = now_ms + t->cfg.retry_ms;
+    if (!t->dir && !(t->dir = make_directory(t, err, sizeof err))) {
+        set_reachable(t, false, err);
+        return false;
+    }
     if (directory_connect(t->dir, err, sizeof err) != 0) {
         set_reachable(t, false, err);
         return false;
@@ -166,7 +198,7 @@ static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_m
     } else {
         r.unreachable = rc < 0;
         strcpy(r.claim.room, m->claim.room);
-        if (rc < 0 && directory_connected(t->dir))
+        if (rc < 0 && t->dir && directory_connected(t->dir))
             log_warn("fleet: %s", err); /* an answer, but not one we understand */
         else if (rc < 0)
             set_reachable(t, false, err);
@@ -213,6 +245,8 @@ static void drain(struct dirthread *t, uint64_t now_ms)
 
 /* ---- Agones ---- */
 
+static void agones_labels(struct dirthread *t, uint64_t now_ms);
+
 static void agones_due(struct dirthread *t, uint64_t now_ms)
 {
     char err[256];
@@ -229,19 +263,30 @@ static void agones_due(struct dirthread *t, uint64_t now_ms)
         agones_health(&t->cfg.agones, err, sizeof err); /* a miss is retried next period */
         t->next_health = now_ms + t->cfg.health_ms;
     }
-    bool changed = !t->labels_set || t->labelled.rooms != t->load.rooms ||
-                   t->labelled.clients != t->load.clients;
-    if (t->ready && changed && now_ms >= t->next_label) {
-        char rooms[16], clients[16];
-        snprintf(rooms, sizeof rooms, "%u", (unsigned)t->load.rooms);
-        snprintf(clients, sizeof clients, "%u", (unsigned)t->load.clients);
-        int a = agones_label(&t->cfg.agones, "rooms", rooms, err, sizeof err);
-        int b = agones_label(&t->cfg.agones, "clients", clients, err, sizeof err);
-        t->labels_set = a >= 200 && a < 300 && b >= 200 && b < 300;
-        if (t->labels_set)
-            t->labelled = t->load;
-        t->next_label = now_ms + t->cfg.health_ms; /* at most once a period */
-    }
+    if (t->ready && now_ms >= t->next_label)
+        agones_labels(t, now_ms);
+}
+
+/* Labels, at most once a period: rooms and clients when they changed;
+ * gs-session-ready every time (an allocation sets it to "false"; Agones'
+ * high-density pattern leaves setting it back to the game server), "true"
+ * while this relay takes more clients and is not draining. */
+static void agones_labels(struct dirthread *t, uint64_t now_ms)
+{
+    char err[256], rooms[16], clients[16];
+    t->next_label = now_ms + t->cfg.health_ms;
+    bool more = !t->load.draining && t->load.clients < t->cfg.dir.capacity;
+    agones_label(&t->cfg.agones, "gs-session-ready", more ? "true" : "false", err, sizeof err);
+    if (t->labels_set && t->labelled.rooms == t->load.rooms &&
+        t->labelled.clients == t->load.clients)
+        return;
+    snprintf(rooms, sizeof rooms, "%u", (unsigned)t->load.rooms);
+    snprintf(clients, sizeof clients, "%u", (unsigned)t->load.clients);
+    int a = agones_label(&t->cfg.agones, "rooms", rooms, err, sizeof err);
+    int b = agones_label(&t->cfg.agones, "clients", clients, err, sizeof err);
+    t->labels_set = a >= 200 && a < 300 && b >= 200 && b < 300;
+    if (t->labels_set)
+        t->labelled = t->load;
 }
 
 static void agones_goodbye(struct dirthread *t)
@@ -287,7 +332,7 @@ static uint64_t next_due(const struct dirthread *t)
 {
     uint64_t due = UINT64_MAX;
     if (t->cfg.use_directory)
-        due = directory_connected(t->dir) ? t->next_beat : t->next_connect;
+        due = t->dir && directory_connected(t->dir) ? t->next_beat : t->next_connect;
     if (t->cfg.use_agones) {
         if (!t->ready && t->next_ready < due)
             due = t->next_ready;
@@ -317,7 +362,7 @@ static void *run(void *arg)
             agones_due(t, clock_now_ms());
     }
     char err[256];
-    bool up = t->cfg.use_directory && directory_connected(t->dir);
+    bool up = t->cfg.use_directory && t->dir && directory_connected(t->dir);
     for (size_t i = 0; i < t->n_held && up; i++)
         directory_release(t->dir, &t->held[i], err, sizeof err);
     if (up)
@@ -348,9 +393,7 @@ struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
     t->cfg = *cfg;
     t->in = ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap);
     t->out = t->in ? ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap) : NULL;
-    if (cfg->use_directory && t->out && !(t->dir = directory_create(&cfg->dir)))
-        snprintf(err, err_cap, "fleet: out of memory");
-    if (!t->out || (cfg->use_directory && !t->dir))
+    if (!t->out)
         goto fail;
     int rc = pthread_create(&t->tid, NULL, run, t);
     if (rc != 0) {

@@ -45,6 +45,29 @@ static void calls_reach_the_sidecar_as_documented(void **state)
     sdk_stop(sdk);
 }
 
+static void the_gameserver_says_where_players_reach_it(void **state)
+{
+    (void)state;
+    struct stand_in_sdk *sdk = sdk_start(0);
+    struct agones_sdk s = {.port = sdk_port(sdk), .timeout_ms = 2000};
+    char host[64];
+    uint16_t port = 0;
+    assert_int_equal(agones_gameserver_address(&s, host, sizeof host, &port, err, sizeof err),
+                     -1); /* not scheduled yet */
+    assert_non_null(strstr(err, "no status.address"));
+    sdk_gameserver(sdk, "{\"object_meta\":{\"name\":\"r-1\"},\"status\":{\"state\":"
+                        "\"Scheduled\",\"address\":\"203.0.113.9\",\"ports\":[{\"name\":"
+                        "\"metrics\",\"port\":9100},{\"name\":\"default\",\"port\":7412}]}}");
+    assert_int_equal(agones_gameserver_address(&s, host, sizeof host, &port, err, sizeof err), 0);
+    assert_string_equal(host, "203.0.113.9");
+    assert_int_equal(port, 7412);
+    struct sdk_call c[4];
+    assert_int_equal(sdk_calls(sdk, c, 4), 2);
+    assert_string_equal(c[1].method, "GET");
+    assert_string_equal(c[1].path, "/gameserver");
+    sdk_stop(sdk);
+}
+
 static void labels_must_be_kubernetes_labels(void **state)
 {
     (void)state;
@@ -109,6 +132,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(calls_reach_the_sidecar_as_documented),
+        cmocka_unit_test(the_gameserver_says_where_players_reach_it),
         cmocka_unit_test(labels_must_be_kubernetes_labels),
         cmocka_unit_test(a_missing_sidecar_is_a_quick_failure),
         cmocka_unit_test(a_silent_sidecar_times_out),

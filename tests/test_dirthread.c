@@ -205,6 +205,7 @@ static void agones_call_sequence(void **state)
     uint16_t port = sdk_port(sdk);
     sdk_stop(sdk); /* the sidecar is not up yet */
     struct dirthread_config c = config(NULL, 0);
+    c.dir.capacity = 100;
     c.use_agones = true;
     c.agones = (struct agones_sdk){.port = port, .timeout_ms = 500};
     struct dirthread *t = start(&c);
@@ -222,7 +223,7 @@ static void agones_call_sequence(void **state)
     dirthread_stop(t);
     n = sdk_calls(sdk, calls, 64);
     assert_true(n >= 8 && n <= 64);
-    size_t ready = n, rooms = n, clients = n, health = 0;
+    size_t ready = n, rooms = n, clients = n, session = n, health = 0;
     uint64_t last_health = 0;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(calls[i].path, "/ready") == 0 && ready == n)
@@ -231,13 +232,15 @@ static void agones_call_sequence(void **state)
             rooms = i;
         if (strstr(calls[i].body, "\"key\":\"clients\",\"value\":\"17\""))
             clients = i;
+        if (strstr(calls[i].body, "\"key\":\"gs-session-ready\",\"value\":\"true\""))
+            session = i;
         if (strcmp(calls[i].path, "/health") == 0) {
             if (health++)
                 assert_true(calls[i].at_ms - last_health <= 2000);
             last_health = calls[i].at_ms;
         }
     }
-    assert_true(ready < rooms && rooms < n && clients < n);
+    assert_true(ready < rooms && rooms < n && clients < n && session < n);
     assert_true(health >= 2);
     assert_string_equal(calls[n - 1].path, "/shutdown");
     assert_string_equal(calls[n - 1].method, "POST");

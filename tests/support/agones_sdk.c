@@ -23,6 +23,7 @@ struct stand_in_sdk {
     uint16_t port;
     pthread_mutex_t lock;
     int status;                      /* the answer to give */
+    char gameserver[1024];           /* GET /gameserver's body */
     size_t n;                        /* calls recorded (may exceed SDK_MAX_CALLS) */
     struct sdk_call calls[SDK_MAX_CALLS];
 };
@@ -62,10 +63,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     s->n++;
     int status = s->status;
+    char answer[sizeof s->gameserver];
+    snprintf(answer, sizeof answer, "%s",
+             strcmp(url, "/gameserver") == 0 ? s->gameserver : "{}");
     pthread_mutex_unlock(&s->lock);
-    static char empty[] = "{}";
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(2, empty, MHD_RESPMEM_PERSISTENT);
+        MHD_create_response_from_buffer(strlen(answer), answer, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -87,6 +90,7 @@ struct stand_in_sdk *sdk_start(uint16_t port)
     assert_non_null(s);
     pthread_mutex_init(&s->lock, NULL);
     s->status = 200;
+    strcpy(s->gameserver, "{}");
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, port, NULL,
@@ -108,6 +112,13 @@ void sdk_answer(struct stand_in_sdk *s, int status)
 {
     pthread_mutex_lock(&s->lock);
     s->status = status;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void sdk_gameserver(struct stand_in_sdk *s, const char *json)
+{
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->gameserver, sizeof s->gameserver, "%s", json);
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -25,6 +25,10 @@ uint16_t sdk_port(const struct stand_in_sdk *s);
 /* Answers later requests with this status instead. */
 void sdk_answer(struct stand_in_sdk *s, int status);
 
+/* What GET /gameserver answers from now on (JSON, copied; the default
+ * is "{}", a GameServer not scheduled yet). */
+void sdk_gameserver(struct stand_in_sdk *s, const char *json);
+
 /* Copies up to cap recorded calls, oldest first; returns how many were
  * recorded in all. */
 size_t sdk_calls(struct stand_in_sdk *s, struct sdk_call *out, size_t cap);
