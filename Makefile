@@ -70,8 +70,8 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/core ticket proto stats sys
-relay_PKGS := libenet libcjson libmicrohttpd libsodium
+relay_LIBS := relay relay/core ticket fleet proto stats sys
+relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client proto stats sys
 bot_PKGS := libenet libcjson

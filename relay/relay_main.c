@@ -23,6 +23,7 @@
 #include "../sys/options.h"
 #include "../sys/signals.h"
 #include "core/relay.h"
+#include "fleet.h"
 #include "settings.h"
 #include "stats_record.h"
 #include "transport.h"
@@ -31,6 +32,7 @@
 #define READ_EVERY_US 5000 /* with states held: read batches this often */
 #define DRAIN_MS 500   /* at shutdown, at most this long for the goodbyes to be
                           acknowledged; over as soon as none is in flight */
+#define FLEET_DRAIN_US 10000000 /* in a fleet, at most this long for the rooms to move */
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stats_requested;
@@ -87,21 +89,43 @@ static int service_wait_ms(const struct relay *r, uint64_t next_tick)
     return wait_ms;
 }
 
-/* The one loop, until a signal asks to stop or the transport fails (1). */
+/* Is the loop over? Not until a signal asks; then, in a fleet, not until
+ * its rooms have moved to other relays (at most FLEET_DRAIN_US). */
+static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *drain_until)
+{
+    if (!stop_requested)
+        return false;
+    if (!f)
+        return true;
+    uint64_t now = clock_now_us();
+    if (!*drain_until) {
+        log_info("relay: draining: no new rooms, moving %u rooms to other relays",
+                 (unsigned)relay_rooms(r));
+        relay_fleet_drain(f, now);
+        *drain_until = now + FLEET_DRAIN_US;
+    }
+    return relay_fleet_drained(f) || now >= *drain_until;
+}
+
+/* The one loop, until a signal asks to stop (and a fleet's drain is over)
+ * or the transport fails (1). */
 static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
-               struct stats_out *so, uint32_t stats_interval_ms)
+               struct relay_fleet *f, struct stats_out *so, uint32_t stats_interval_ms)
 {
     uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
     uint64_t stats_every = (uint64_t)stats_interval_ms * 1000u;
     uint64_t next_stats = stats_every ? start + stats_every : UINT64_MAX;
-    while (!stop_requested) {
+    uint64_t drain_until = 0;
+    while (!loop_over(r, f, &drain_until)) {
         relay_set_unix_time(r, clock_unix_s()); /* tickets expire by the wall clock */
-        if (ops->service(t, r, service_wait_ms(r, next_tick)) < 0)
+        if (ops->service(t, r, relay_fleet_wait_ms(f, service_wait_ms(r, next_tick))) < 0)
             return 1;
         uint64_t now = clock_now_us();
+        relay_fleet_poll(f, now);
         if (now >= next_tick) {
             ops->tick(t, r);
+            relay_fleet_tick(f, now);
             next_tick += TICK_US;
             if (next_tick <= now) /* we fell behind: do not catch up in a burst */
                 next_tick = now + TICK_US;
@@ -175,15 +199,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "listening on %s (%s)\n", ops->address(t), ops->name);
 
     warn_if_beyond_loopback(s.net.bind, &s.core);
+    struct relay_fleet *f;
+    if (relay_fleet_start(&f, &s.fleet, s.core.fleet_name, r, ops->name, s.core.max_clients,
+                          err, sizeof err))
+        options_fail("ricochet-relay", "%s", err);
 
     uint64_t start = clock_now_us();
     struct stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO), .start_us = start,
                            .prev_us = start};
-    int rc = run(ops, t, r, &so, s.stats_interval_ms);
+    int rc = run(ops, t, r, f, &so, s.stats_interval_ms);
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
     relay_shutdown(r, clock_now_us());
     ops->drain(t, r, DRAIN_MS);
+    relay_fleet_stop(f); /* after the goodbyes: Agones' /shutdown comes last */
     print_stats(r, &so, true);
     relay_destroy(r);
     ops->destroy(t);

@@ -13,6 +13,7 @@
 #define SET(f) offsetof(struct relay_settings, f)
 #define CORE(f) offsetof(struct relay_settings, core.f)
 #define NET(f) offsetof(struct relay_settings, net.f)
+#define FLEET(f) offsetof(struct relay_settings, fleet.f)
 #define SIZE(f) sizeof(((struct relay_settings *)0)->f)
 
 const struct option_def relay_settings_options[] = {
@@ -110,7 +111,28 @@ const struct option_def relay_settings_options[] = {
     { .name = "fleet-name", .type = OPTION_STRING, .offset = CORE(fleet_name),
       .def = "ricochet", .min = 1, .max = SIZE(core.fleet_name),
       .help = "the fleet this relay belongs to: tickets minted for it (mint --fleet) are "
-              "valid here" },
+              "valid here; with --directory, the prefix of every directory key" },
+    { .name = "directory", .type = OPTION_STRING, .offset = FLEET(directory), .def = "",
+      .min = 0, .max = SIZE(fleet.directory),
+      .help = "redis://HOST:PORT[/DB]: join the fleet whose directory is there (rooms "
+              "placed across relays, proto/FLEET.md); \"\" = a relay on its own" },
+    { .name = "advertise", .type = OPTION_STRING, .offset = FLEET(advertise), .def = "",
+      .min = 0, .max = SIZE(fleet.advertise),
+      .help = "HOST:PORT clients reach this relay at, given to them in moved; needed with "
+              "--directory, except under Agones (asked of the SDK)" },
+    { .name = "directory-ttl", .type = OPTION_SECONDS, .offset = FLEET(ttl_ms), .def = "10",
+      .min = 1, .max = 600,
+      .help = "seconds a relay's registration and claims outlive its last heartbeat: how "
+              "soon a dead relay's rooms move, and how long rooms ride out a directory "
+              "outage" },
+    { .name = "park-ms", .type = OPTION_UINT, .offset = FLEET(park_ms),
+      .size = SIZE(fleet.park_ms), .def = "2000", .min = 100, .max = 60000,
+      .help = "a join for a new room waits this long for the directory, then is refused "
+              "directory_unavailable" },
+    { .name = "park-max", .type = OPTION_UINT, .offset = FLEET(park_max),
+      .size = SIZE(fleet.park_max), .def = "1024", .min = 1, .max = 65536,
+      .help = "joins waiting for the directory at once; more are refused "
+              "directory_unavailable" },
     { .name = "stats-interval", .type = OPTION_SECONDS, .offset = SET(stats_interval_ms),
       .def = "5", .min = 0, .max = 86400,
       .help = "seconds between stats records on stdout; 0 = only at exit" },

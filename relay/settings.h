@@ -17,6 +17,7 @@
 
 #include "../sys/options.h"
 #include "core/relay.h"
+#include "fleet.h"
 #include "transport.h"
 
 struct relay_settings {
@@ -30,6 +31,7 @@ struct relay_settings {
     int log_level;               /* enum log_level */
     char ticket_key[256];        /* key file: joins need a ticket sealed under it */
     char ticket_key_previous[256]; /* key file: ... or under this one (rotation) */
+    struct relay_fleet_settings fleet; /* --directory and the rest of a fleet */
 };
 
 /* The table, ending with {0}. */

@@ -18,7 +18,8 @@
  *   bucket.c    token buckets (the rate limit, the error budget)
  *   bans.c      addresses kicked recently
  *   send.c      control messages out: encoded once, counted
- *   tickets.c   a join's ticket, the tickets in use, sealed sessions */
+ *   tickets.c   a join's ticket, the tickets in use, sealed sessions
+ *   fleet.c     a fleet's say on joins: parked joins, moved, rooms moved or held */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -38,9 +39,19 @@
 
 struct relay_room {
     bool used;
+    bool held;         /* fleet: claim unconfirmed, states dropped */
     char name[PROTO_ROOM_MAX + 1];
     uint32_t n;        /* members */
     uint32_t *members; /* peer handles, max_room_size of them */
+};
+
+/* What a parked join needs to go on later (fleet): who it is (its room
+ * and name, or its ticket's claims) and what it asked for. */
+struct relay_parked_join {
+    struct ticket_claims who;
+    enum proto_mode mode;
+    bool reflect;
+    uint64_t epoch;
 };
 
 struct relay_peer {
@@ -68,6 +79,7 @@ struct relay_peer {
     uint64_t strikes_us;
     uint64_t err_tokens;     /* error-message budget, millionths */
     uint64_t err_us;
+    struct relay_parked_join *parked; /* fleet: its join, waiting for the directory */
     uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
     uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
     bool ticketed;           /* joined with a ticket: ticket_id is in r->passes */
@@ -132,6 +144,7 @@ struct relay {
     uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
     uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     struct relay_ban bans[BAN_SLOTS];
+    struct relay_fleet_hooks fleet; /* zero: no fleet */
     struct relay_stats stats;
     struct proto_control in;    /* decoded control message (large: roster) */
     struct proto_control out;   /* message being encoded */
@@ -227,6 +240,23 @@ void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason r
  * its room. Returns 0 or the relay_on_datagram code. */
 int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
                  uint64_t now_us);
+
+/* ---- fleet.c ---- */
+
+/* A valid join (for who's room, which this relay does not have): asks the
+ * fleet's place hook; a parked join keeps a copy of who and m's mode. Returns true if the room may be created here; otherwise the
+ * join was parked, moved or refused (*rc: the relay_on_datagram code). */
+bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
+                      const struct ticket_claims *who, uint64_t now_us, int *rc);
+
+/* Sends moved (room, *to) to peer and closes it (code moved). */
+void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
+                      const struct relay_moved_to *to);
+
+/* Refuses a join the fleet could not place: error code, closed, counted
+ * (unplaced). Returns the relay_on_datagram code. */
+int core_fleet_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
+                      uint64_t now_us);
 
 /* ---- control.c ---- */
 

@@ -1,10 +1,11 @@
 /* join.c: joins (see core.h): the checks, the room, the id, the
- * welcome and the notice to the others. */
+ * welcome and the notice to the others; a fleet's parked joins settled. */
 #include "core.h"
 
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../sys/log.h"
@@ -159,6 +160,9 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
                            "room '%s' is full (%" PRIu32 " members)", who->room,
                            r->cfg.max_room_size);
+    int rc;
+    if (!room && !core_fleet_admit(r, peer, m, who, now_us, &rc))
+        return rc; /* parked, moved or refused by the fleet */
     if (!room) {
         room = core_room_create(r, who->room);
         if (!room)
@@ -203,6 +207,8 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
     struct relay_peer *p = &r->peers[peer];
     if (p->joined)
         return on_join_again(r, peer, m, now_us);
+    if (p->parked)
+        return 0; /* a repeated join (plain UDP retries) while the directory answers */
     if (m->version != PROTO_VERSION)
         return core_reject(r, peer, RELAY_DROP_BAD_VERSION, now_us,
                            "client speaks protocol version %" PRIu32
@@ -215,4 +221,36 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
     rc = join_room(r, peer, m, &who, now_us);
     sodium_memzero(&who, sizeof who);
     return rc;
+}
+
+void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
+                       const struct relay_moved_to *to, enum proto_error_code code,
+                       uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!p || !p->parked)
+        return;
+    struct relay_parked_join *pj = p->parked;
+    p->parked = NULL;
+    struct proto_control *m = &r->in; /* what join_room reads of the join */
+    proto_control_init(m, PROTO_CTL_JOIN);
+    m->mode = pj->mode;
+    m->reflect = pj->reflect;
+    m->epoch = pj->epoch;
+    switch (verdict) {
+    case RELAY_PLACE_HERE:
+        join_room(r, peer, m, &pj->who, now_us);
+        break;
+    case RELAY_PLACE_MOVED:
+        core_fleet_moved(r, peer, pj->who.room, to);
+        break;
+    case RELAY_PLACE_REFUSED:
+        core_fleet_refuse(r, peer, code, now_us);
+        break;
+    case RELAY_PLACE_WAIT: /* not a settlement: the directory did not answer */
+        core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+        break;
+    }
+    sodium_memzero(pj, sizeof *pj);
+    free(pj);
 }

@@ -3,7 +3,9 @@
 #include "core.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../sys/log.h"
@@ -15,9 +17,23 @@ struct relay_peer *core_peer_get(struct relay *r, uint32_t peer)
     return &r->peers[peer];
 }
 
+/* peer is going away: a join it had parked is forgotten, the fleet told. */
+static void forget_parked(struct relay *r, uint32_t peer)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->parked)
+        return;
+    sodium_memzero(p->parked, sizeof *p->parked); /* a ticket's session keys */
+    free(p->parked);
+    p->parked = NULL;
+    if (r->fleet.peer_gone)
+        r->fleet.peer_gone(r->fleet.ctx, peer);
+}
+
 void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
 {
     struct relay_peer *p = &r->peers[peer];
+    forget_parked(r, peer);
     p->connected = false;
     r->clients--;
     r->tp.disconnect(r->tp.ctx, peer, why);
@@ -96,6 +112,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
     if (!p)
         return;
     core_member_remove(r, peer, reason);
+    forget_parked(r, peer);
     log_debug("relay: %s gone (%s)", p->addr, proto_left_reason_name(reason));
     p->connected = false;
     r->clients--;

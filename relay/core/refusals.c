@@ -56,6 +56,8 @@ static const struct {
     [RELAY_DROP_SEAL_FORGED] = { "seal_forged", PROTO_ERROR_NONE, false },
     [RELAY_DROP_SEAL_REPLAYED] = { "seal_replayed", PROTO_ERROR_NONE, false },
     [RELAY_DROP_UNSEALED] = { "unsealed", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_UNCONFIRMED] = { "unconfirmed", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_UNPLACED] = { "unplaced", PROTO_ERROR_DIRECTORY_UNAVAILABLE, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

@@ -4,6 +4,8 @@
  * the time the transport read for us; core.h says which file holds what. */
 #include "core.h"
 
+#include <sodium.h>
+
 #include <stdlib.h>
 
 struct relay *relay_create(const struct relay_config *cfg,
@@ -41,6 +43,11 @@ void relay_destroy(struct relay *r)
         for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
             free(r->rooms[i].members);
     free(r->rooms);
+    for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
+        if (r->peers[i].parked) { /* a fleet's join still waiting */
+            sodium_memzero(r->peers[i].parked, sizeof *r->peers[i].parked);
+            free(r->peers[i].parked);
+        }
     free(r->peers);
     free(r->recipients);
     free(r->held);

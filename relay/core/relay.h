@@ -90,6 +90,10 @@ enum relay_drop {
                                   peer without a sealed session): no error, no strike */
     RELAY_DROP_SEAL_REPLAYED,  /* sealed message opened already, or older than the window */
     RELAY_DROP_UNSEALED,       /* clear message (but a join) from a sealed session */
+    RELAY_DROP_UNCONFIRMED,    /* fleet: state of a room whose claim the directory has
+                                  not confirmed within the lease: held back, not split */
+    RELAY_DROP_UNPLACED,       /* fleet: join refused, the directory could not place its
+                                  room (unreachable, too slow, or too many waiting) */
     RELAY_DROP_COUNT
 };
 
@@ -175,6 +179,8 @@ struct relay_stats {
     uint64_t errors_sent;  /* error messages sent to clients */
     uint64_t errors_suppressed; /* errors not sent: per-peer error budget */
     uint64_t ticks;        /* tick fan-outs that sent at least one state */
+    uint64_t moved;        /* fleet: sessions sent to another relay (moved) */
+    uint64_t parked;       /* fleet: joins that waited for the directory */
     uint64_t drops[RELAY_DROP_COUNT];
     uint64_t state_errors[RELAY_STATE_ERR_COUNT]; /* bad_state by cause */
 };
@@ -300,6 +306,62 @@ uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
 
 /* Members in room `room` (0 if no such room). */
 uint32_t relay_room_size(const struct relay *r, const char *room);
+
+/* ---- a fleet of relays (ricochet-relay --directory; proto/FLEET.md) ---- */
+
+/* Where a join for a room this relay does not have may go. */
+enum relay_place {
+    RELAY_PLACE_HERE,    /* create the room here */
+    RELAY_PLACE_WAIT,    /* park the join: no member, no room, until relay_join_settle */
+    RELAY_PLACE_MOVED,   /* answer moved (another relay holds it); nothing is kept */
+    RELAY_PLACE_REFUSED  /* refuse the join with a code */
+};
+
+/* Where a moved sends a client. */
+struct relay_moved_to {
+    char host[PROTO_HOST_MAX + 1];
+    uint16_t port;
+    enum proto_mode transport; /* PROTO_MODE_UDP: plain UDP; else ENet */
+    uint64_t epoch;
+};
+
+/* The fleet's say on joins; every callback may be NULL. They are called
+ * from inside relay calls and must not call back into the core. */
+struct relay_fleet_hooks {
+    /* A valid join for a room this relay does not have. MOVED fills *to;
+     * REFUSED fills *code (sent with its table text). */
+    enum relay_place (*place)(void *ctx, uint32_t peer, const char *room,
+                              uint64_t seen_epoch, struct relay_moved_to *to,
+                              enum proto_error_code *code);
+    /* A room emptied and was freed (not after relay_room_move). */
+    void (*room_closed)(void *ctx, const char *room);
+    /* A peer whose join was parked went away. */
+    void (*peer_gone)(void *ctx, uint32_t peer);
+    void *ctx;
+};
+
+/* Installs the hooks (copied); without them every new room is created here. */
+void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks);
+
+/* Settles peer's parked join: HERE joins it now (the place hook is asked
+ * again), MOVED answers moved to *to and closes the session (code moved),
+ * REFUSED answers code and closes. Ignored for a peer without a parked join. */
+void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
+                       const struct relay_moved_to *to, enum proto_error_code code,
+                       uint64_t now_us);
+
+/* Sends every member of room moved to *to (to NULL: error shutting_down)
+ * and closes them; the room is freed. Returns how many members it had. */
+uint32_t relay_room_move(struct relay *r, const char *room, const struct relay_moved_to *to,
+                         uint64_t now_us);
+
+/* While a room is held its states are dropped (drops.unconfirmed): its
+ * claim is not confirmed and another relay may hold it. */
+void relay_room_hold(struct relay *r, const char *room, bool held);
+
+/* Calls each(ctx, name) for every live room (each must not change rooms). */
+void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *room),
+                     void *ctx);
 
 /* "not_joined", "bad_state", ...; "?" when out of range. */
 const char *relay_drop_name(enum relay_drop why);

@@ -73,7 +73,11 @@ void core_member_remove(struct relay *r, uint32_t peer,
         r->out.reason = reason;
         core_send_out_room(r, room, UINT32_MAX);
     } else {
+        char name[PROTO_ROOM_MAX + 1];
+        snprintf(name, sizeof name, "%s", room->name);
         core_room_free(r, room);
+        if (r->fleet.room_closed)
+            r->fleet.room_closed(r->fleet.ctx, name);
     }
     p->joined = false;
     p->id = 0;

@@ -34,6 +34,13 @@ int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
         return -1 - (int)RELAY_DROP_TOO_OLD; /* counted, no error: not the client's fault */
     }
 
+    /* A fleet's room whose claim is unconfirmed: another relay may hold it
+     * now, so its states wait rather than flow on two relays. */
+    if (r->rooms[p->room].held) {
+        r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
+        return -1 - (int)RELAY_DROP_UNCONFIRMED;
+    }
+
     /* The relay is the authority on identity: whatever the client wrote in
      * the sender field is replaced by its relay id. */
     proto_state_stamp_sender(bytes, p->id);

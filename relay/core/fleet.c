@@ -1,0 +1,133 @@
+/* fleet.c: a fleet's say on joins (see core.h and relay.h): a join for a
+ * room this relay does not have is created here, parked until the
+ * directory answers, answered moved, or refused; rooms move to another
+ * relay whole, or are held while their claim is unconfirmed. The core
+ * keeps no room and no member for a parked or moved join. */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../sys/log.h"
+
+void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks)
+{
+    r->fleet = *hooks;
+}
+
+void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
+                       const struct relay_moved_to *to)
+{
+    proto_control_init(&r->out, PROTO_CTL_MOVED);
+    snprintf(r->out.room, sizeof r->out.room, "%s", room);
+    snprintf(r->out.host, sizeof r->out.host, "%s", to->host);
+    r->out.port = to->port;
+    r->out.transport = to->transport;
+    r->out.epoch = to->epoch;
+    log_debug("relay: %s: room '%s' is at %s:%u (epoch %" PRIu64 "): moved",
+              r->peers[peer].addr, room, to->host, (unsigned)to->port, to->epoch);
+    core_send_out(r, peer);
+    r->stats.moved++;
+    core_peer_close(r, peer, PROTO_ERROR_MOVED);
+}
+
+int core_fleet_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
+                  uint64_t now_us)
+{
+    const struct proto_error_info *info = proto_error_info(code);
+    r->stats.drops[RELAY_DROP_UNPLACED]++;
+    core_send_error(r, peer, true, code, now_us, "%s", info ? info->text : "refused");
+    core_peer_close(r, peer, code);
+    return -1 - (int)RELAY_DROP_UNPLACED;
+}
+
+bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
+                      const struct ticket_claims *who, uint64_t now_us, int *rc)
+{
+    *rc = 0;
+    if (!r->fleet.place)
+        return true;
+    struct relay_moved_to to;
+    enum proto_error_code code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
+    memset(&to, 0, sizeof to);
+    struct relay_peer *p = &r->peers[peer];
+    switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch, &to, &code)) {
+    case RELAY_PLACE_HERE:
+        return true;
+    case RELAY_PLACE_WAIT:
+        if (!p->parked && !(p->parked = malloc(sizeof *p->parked))) {
+            *rc = core_fleet_refuse(r, peer, PROTO_ERROR_DIRECTORY_UNAVAILABLE, now_us);
+            return false;
+        }
+        r->stats.parked++;
+        *p->parked = (struct relay_parked_join){.who = *who, .mode = m->mode,
+                                                .reflect = m->reflect, .epoch = m->epoch};
+        return false;
+    case RELAY_PLACE_MOVED:
+        core_fleet_moved(r, peer, who->room, &to);
+        return false;
+    case RELAY_PLACE_REFUSED:
+        *rc = core_fleet_refuse(r, peer, code, now_us);
+        return false;
+    }
+    return true;
+}
+
+uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_moved_to *to,
+                         uint64_t now_us)
+{
+    struct relay_room *room = core_room_find(r, name);
+    if (!room)
+        return 0;
+    core_fan_out_held(r); /* what the room said before it moves still goes out */
+    uint32_t n = room->n;
+    if (to) {
+        proto_control_init(&r->out, PROTO_CTL_MOVED);
+        snprintf(r->out.room, sizeof r->out.room, "%s", name);
+        snprintf(r->out.host, sizeof r->out.host, "%s", to->host);
+        r->out.port = to->port;
+        r->out.transport = to->transport;
+        r->out.epoch = to->epoch;
+        core_send_out_room(r, room, UINT32_MAX);
+    }
+    log_info("relay: room '%s' (%" PRIu32 " members) %s%s:%u", name, n,
+             to ? "moves to " : "closes: nowhere to move it", to ? to->host : "",
+             to ? (unsigned)to->port : 0u);
+    /* Everyone leaves at once: no left notices, as at shutdown. */
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t peer = room->members[i];
+        struct relay_peer *p = &r->peers[peer];
+        if (!to)
+            core_send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us,
+                            "relay shutting down: its room could not move");
+        p->joined = false;
+        p->id = 0;
+        r->members--;
+        r->stats.moved += to != NULL;
+        core_peer_close(r, peer, to ? PROTO_ERROR_MOVED : PROTO_ERROR_SHUTTING_DOWN);
+    }
+    room->n = 0;
+    core_room_free(r, room);
+    return n;
+}
+
+void relay_room_hold(struct relay *r, const char *name, bool held)
+{
+    struct relay_room *room = core_room_find(r, name);
+    if (room && room->held != held) {
+        room->held = held;
+        log_warn("relay: room '%s': %s", name,
+                 held ? "claim not confirmed in time: its states are held back"
+                      : "claim confirmed again: states flow");
+    }
+}
+
+void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *room),
+                     void *ctx)
+{
+    for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
+        if (r->rooms[i].used)
+            each(ctx, r->rooms[i].name);
+}
