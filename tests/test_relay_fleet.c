@@ -1,0 +1,206 @@
+/* test_relay_fleet.c: the relay core's fleet hooks through a fake transport
+ * and a fake clock (support/fake_relay.h): a join for a new room parked
+ * with nothing kept, settled here, moved or refused; a parked peer that
+ * leaves; a room moved whole; a held room's states; a closed room. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "../relay/core/relay.h"
+#include "support/fake_relay.h"
+
+/* What the hooks were asked and answer. */
+static struct {
+    enum relay_place answer;
+    enum proto_error_code code;
+    uint32_t asked, gone_peer, gone;
+    uint64_t seen_epoch;
+    char closed[64];
+    uint32_t n_closed;
+} hk;
+
+static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
+                              struct relay_moved_to *to, enum proto_error_code *code)
+{
+    (void)ctx;
+    (void)peer;
+    (void)room;
+    hk.asked++;
+    hk.seen_epoch = seen_epoch;
+    strcpy(to->host, "10.0.0.2");
+    to->port = 7002;
+    to->transport = PROTO_MODE_UNSEQUENCED;
+    to->epoch = 9;
+    *code = hk.code;
+    return hk.answer;
+}
+
+static void room_closed(void *ctx, const char *room)
+{
+    (void)ctx;
+    strcpy(hk.closed, room);
+    hk.n_closed++;
+}
+
+static void peer_gone(void *ctx, uint32_t peer)
+{
+    (void)ctx;
+    hk.gone_peer = peer;
+    hk.gone++;
+}
+
+static struct relay *fleet_relay(uint32_t peers, enum relay_place answer)
+{
+    memset(&hk, 0, sizeof hk);
+    hk.answer = answer;
+    struct relay *r = relay_with_peers(NULL, peers);
+    relay_set_fleet(r, &(struct relay_fleet_hooks){.place = place, .room_closed = room_closed,
+                                                    .peer_gone = peer_gone});
+    return r;
+}
+
+static void a_parked_join_keeps_nothing_until_settled(void **state)
+{
+    (void)state;
+    struct relay *r = fleet_relay(3, RELAY_PLACE_WAIT);
+    assert_int_equal(join(r, 0, "lobby", "alice", false), 0);
+    assert_int_equal(hk.asked, 1);
+    assert_int_equal(relay_rooms(r), 0);
+    assert_int_equal(relay_members(r), 0);
+    assert_int_equal(count_ctl(0, PROTO_CTL_WELCOME), 0);
+    assert_int_equal(join(r, 0, "lobby", "alice", false), 0); /* a retry: still parked */
+    assert_int_equal(hk.asked, 1);
+    assert_int_equal(relay_stats(r)->parked, 1);
+    /* The directory says here: the join goes on as it came. */
+    hk.answer = RELAY_PLACE_HERE;
+    relay_join_settle(r, 0, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
+    const struct proto_control *w = last_ctl(0, PROTO_CTL_WELCOME);
+    assert_non_null(w);
+    assert_string_equal(w->room, "lobby");
+    assert_int_equal(relay_room_size(r, "lobby"), 1);
+    /* The room exists now: the next join does not ask. */
+    assert_int_equal(join(r, 1, "lobby", "bob", false), 0);
+    assert_int_equal(hk.asked, 2); /* the settlement's own join asked once more */
+    assert_int_equal(relay_room_size(r, "lobby"), 2);
+    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us); /* not parked */
+    assert_int_equal(relay_room_size(r, "lobby"), 2);
+    relay_destroy(r);
+}
+
+static void moved_and_refused_joins_are_closed(void **state)
+{
+    (void)state;
+    struct relay *r = fleet_relay(3, RELAY_PLACE_MOVED);
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"arena\","
+                                     "\"name\":\"a\",\"epoch\":5}"),
+                     0);
+    assert_int_equal(hk.seen_epoch, 5);
+    const struct proto_control *m = last_ctl(0, PROTO_CTL_MOVED);
+    assert_non_null(m);
+    assert_string_equal(m->room, "arena");
+    assert_string_equal(m->host, "10.0.0.2");
+    assert_int_equal(m->port, 7002);
+    assert_int_equal(m->epoch, 9);
+    assert_true(disconnected(0));
+    assert_string_equal(disconnect_why(0), "moved");
+    assert_int_equal(relay_rooms(r), 0);
+    assert_int_equal(relay_stats(r)->moved, 1);
+
+    hk.answer = RELAY_PLACE_REFUSED;
+    hk.code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
+    assert_int_equal(join(r, 1, "arena", "b", false), DROP(RELAY_DROP_UNPLACED));
+    assert_string_equal(last_error(1), "directory_unavailable");
+    assert_string_equal(disconnect_why(1), "directory_unavailable");
+    /* A parked join the directory refuses later. */
+    hk.answer = RELAY_PLACE_WAIT;
+    join(r, 2, "arena", "c", false);
+    relay_join_settle(r, 2, RELAY_PLACE_REFUSED, NULL, PROTO_ERROR_SERVER_FULL, now_us);
+    assert_string_equal(last_error(2), "server_full");
+    assert_true(disconnected(2));
+    assert_int_equal(drops(r, RELAY_DROP_UNPLACED), 2);
+    assert_int_equal(relay_clients(r), 0);
+    relay_destroy(r);
+}
+
+static void a_parked_peer_that_leaves_is_forgotten(void **state)
+{
+    (void)state;
+    struct relay *r = fleet_relay(3, RELAY_PLACE_WAIT);
+    join(r, 2, "lobby", "c", false);
+    relay_peer_gone(r, 2, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(hk.gone, 1);
+    assert_int_equal(hk.gone_peer, 2);
+    relay_join_settle(r, 2, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us); /* ignored */
+    assert_int_equal(relay_rooms(r), 0);
+    relay_peer_gone(r, 2, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(hk.gone, 1);
+    relay_destroy(r);
+}
+
+static void a_room_moves_whole_and_a_closed_room_is_told(void **state)
+{
+    (void)state;
+    struct relay *r = fleet_relay(4, RELAY_PLACE_HERE);
+    join(r, 0, "lobby", "a", false);
+    join(r, 1, "lobby", "b", false);
+    join(r, 2, "other", "c", false);
+    fake_clear();
+    struct relay_moved_to to = {.host = "10.0.0.3", .port = 7003,
+                                .transport = PROTO_MODE_UDP, .epoch = 12};
+    assert_int_equal(relay_room_move(r, "lobby", &to, now_us), 2);
+    for (uint32_t p = 0; p < 2; p++) {
+        const struct proto_control *m = last_ctl(p, PROTO_CTL_MOVED);
+        assert_non_null(m);
+        assert_int_equal(m->port, 7003);
+        assert_int_equal(m->transport, PROTO_MODE_UDP);
+        assert_string_equal(disconnect_why(p), "moved");
+        assert_int_equal(count_ctl(p, PROTO_CTL_LEFT), 0);
+    }
+    assert_int_equal(relay_rooms(r), 1);
+    assert_int_equal(relay_members(r), 1);
+    assert_int_equal(hk.n_closed, 0); /* moved, not closed */
+    /* Nowhere to go: shutting_down. */
+    assert_int_equal(relay_room_move(r, "other", NULL, now_us), 1);
+    assert_string_equal(last_error(2), "shutting_down");
+    assert_int_equal(relay_room_move(r, "nope", &to, now_us), 0);
+    /* A room that empties the ordinary way is reported closed. */
+    join(r, 3, "solo", "d", false);
+    relay_peer_gone(r, 3, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(hk.n_closed, 1);
+    assert_string_equal(hk.closed, "solo");
+    relay_destroy(r);
+}
+
+static void a_held_room_drops_its_states(void **state)
+{
+    (void)state;
+    struct relay *r = fleet_relay(3, RELAY_PLACE_HERE);
+    join(r, 0, "lobby", "a", false);
+    join(r, 1, "lobby", "b", false);
+    assert_int_equal(send_state(r, 0, 0, 1), 0);
+    assert_int_equal(states_to(1), 1);
+    relay_room_hold(r, "lobby", true);
+    assert_int_equal(send_state(r, 0, 0, 2), DROP(RELAY_DROP_UNCONFIRMED));
+    assert_int_equal(states_to(1), 1);
+    relay_room_hold(r, "lobby", false);
+    assert_int_equal(send_state(r, 0, 0, 3), 0);
+    assert_int_equal(states_to(1), 2);
+    assert_int_equal(drops(r, RELAY_DROP_UNCONFIRMED), 1);
+    relay_destroy(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_parked_join_keeps_nothing_until_settled),
+        cmocka_unit_test(moved_and_refused_joins_are_closed),
+        cmocka_unit_test(a_parked_peer_that_leaves_is_forgotten),
+        cmocka_unit_test(a_room_moves_whole_and_a_closed_room_is_told),
+        cmocka_unit_test(a_held_room_drops_its_states),
+    };
+    return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
+}
