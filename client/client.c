@@ -178,6 +178,7 @@ void client_send_join(struct ricochet *c)
     snprintf(m.name, sizeof m.name, "%s", c->name);
     m.mode = c->mode;
     m.reflect = c->reflect;
+    m.epoch = c->join_epoch;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     if (send_control(c, &m) != 0)
         log_warn("client %s: could not send join", c->name);
@@ -238,9 +239,47 @@ static void clock_step(struct ricochet *c, uint64_t now)
 
 /* ---- receiving ---- */
 
+/* Codes of a relay lost (not of a refusal): a fleet's session rejoins. */
+static bool relay_lost(const char *code)
+{
+    static const char *const lost[] = {RICOCHET_END_TIMEOUT, RICOCHET_END_DISCONNECTED,
+                                       RICOCHET_END_REFUSED, "shutting_down",
+                                       "directory_unavailable", "moved"};
+    for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++)
+        if (strcmp(code, lost[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A fleet's session that lost its relay joins again through the address it
+ * started from, within its rejoin window; true if it will. */
+static bool rejoin(struct ricochet *c, const char *code)
+{
+    uint64_t now = clock_now_us();
+    if (!c->rejoin_ms || !(c->was_joined || c->lost_us) || !relay_lost(code) ||
+        (c->lost_us && now - c->lost_us > (uint64_t)c->rejoin_ms * 1000u))
+        return false;
+    if (!c->lost_us) {
+        c->lost_us = now;
+        log_info("client %s: relay %s:%u lost (%s): joining again through %s:%u", c->name,
+                 c->host, (unsigned)c->port, code, c->entry_host, (unsigned)c->entry_port);
+    }
+    c->ops->hang_up(c);
+    c->hop_pending = true;
+    c->hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
+    snprintf(c->hop_host, sizeof c->hop_host, "%s", c->entry_host);
+    c->hop_port = c->entry_port;
+    c->hop_epoch = 0;
+    c->hops = 0;
+    snprintf(c->hop_code, sizeof c->hop_code, "rejoin");
+    return true;
+}
+
 void client_go_dead(struct ricochet *c, const char *code, const char *text)
 {
-    if (c->phase == PHASE_DEAD)
+    if (c->phase == PHASE_DEAD || c->hop_pending)
+        return; /* dead already, or leaving this relay for another (it closes) */
+    if (rejoin(c, code))
         return;
     /* A relay's error code: it refused the join, or ended the session. */
     enum proto_error_code relay_code = proto_error_from_name(code);
@@ -362,6 +401,10 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     }
     c->id = m->id;
     c->phase = PHASE_JOINED;
+    c->was_joined = true;
+    c->lost_us = 0;
+    c->hops = 0;
+    c->join_epoch = 0;
     members_clear(c);
     for (size_t i = 0; i < m->roster_len; i++) {
         const struct proto_member *pm = &m->roster[i];
@@ -383,6 +426,82 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     ev->mode = client_public_mode(c->mode);
     log_debug("client %s: joined room %s as %u (%zu others)", c->name,
               m->room, (unsigned)c->id, c->n_members);
+    return 1;
+}
+
+/* A fleet's relay sends me to the one that holds my room: at most
+ * CLIENT_HOPS_MAX times per join, never back to a relay of this join. The
+ * hop itself happens at the next poll (this runs inside the transport). */
+static void on_moved(struct ricochet *c, const struct proto_control *m)
+{
+    char to[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
+    netaddr_host_port(m->host, m->port, to, sizeof to);
+    if (strcmp(m->room, c->room) != 0 || c->phase == PHASE_DEAD) {
+        client_bad_message(c, "moved for another room", PROTO_E_VALUE);
+        return;
+    }
+    if (!(c->caps.modes & (1u << (m->transport == PROTO_MODE_UDP ? PROTO_MODE_UDP
+                                                                   : PROTO_MODE_UNSEQUENCED)))) {
+        client_wrong_transport(c, m->transport == PROTO_MODE_UDP ? "udp" : "enet",
+                               "its room lives on a relay of the other transport");
+        return;
+    }
+    netaddr_host_port(c->host, c->port, c->visited[c->hops], sizeof c->visited[0]);
+    bool back = false;
+    for (unsigned i = 0; i <= c->hops; i++)
+        back |= strcmp(c->visited[i], to) == 0;
+    if (back || c->hops >= CLIENT_HOPS_MAX) {
+        snprintf(text, sizeof text, "%s %s after %s", back ? "sent back to" : "sent on to",
+                 to, c->visited[0]);
+        client_go_dead(c, RICOCHET_END_MOVED_TOO_FAR, text);
+        return;
+    }
+    c->hops++;
+    c->ops->hang_up(c);
+    c->hop_pending = true;
+    c->hop_at_us = 0;
+    snprintf(c->hop_host, sizeof c->hop_host, "%s", m->host);
+    c->hop_port = m->port;
+    c->hop_epoch = m->epoch;
+    snprintf(c->hop_code, sizeof c->hop_code, "moved");
+}
+
+/* Goes to hop_host:hop_port: a fresh link, the join again (with the
+ * moved's epoch), the room's members forgotten (a WELCOME lists them).
+ * Fills *ev with the MOVED event; returns 1, or 0 if the session died. */
+static int hop(struct ricochet *c, struct ricochet_event *ev)
+{
+    char err[256];
+    c->hop_pending = false;
+    c->ops->close(c); /* the link is hung up already: nothing to wait for */
+    snprintf(c->host, sizeof c->host, "%s", c->hop_host);
+    c->port = c->hop_port;
+    c->join_epoch = c->hop_epoch;
+    c->phase = PHASE_CONNECTING;
+    c->id = 0;
+    members_clear(c);
+    c->remove_pending = c->rejoin_pending = c->fail_after_event = false;
+    c->farewell_code[0] = c->cookie[0] = '\0';
+    c->join_started_us = c->next_join_us = clock_now_us();
+    memset(&c->clock, 0, sizeof c->clock);
+    memset(&c->announced, 0, sizeof c->announced);
+    c->clock_samples = 0;
+    c->clock_changed = false;
+    c->next_ping_us = 0;
+    struct client_config cfg = {.host = c->host, .port = c->port, .room = c->room,
+                                .name = c->name, .mode = c->mode, .reflect = c->reflect,
+                                .timeout_ms = c->timeout_ms, .hub = c->hub, .user = c->user};
+    if (netaddr_resolve(c->host, c->port, &c->relay, err, sizeof err) != 0 ||
+        c->ops->open(c, &cfg, err, sizeof err) != 0) {
+        client_go_dead(c, RICOCHET_END_REFUSED, err);
+        return 0;
+    }
+    memset(ev, 0, sizeof *ev);
+    ev->type = RICOCHET_EV_MOVED;
+    ev->recv_us = clock_now_us();
+    snprintf(ev->code, sizeof ev->code, "%s", c->hop_code);
+    netaddr_host_port(c->host, c->port, ev->text, sizeof ev->text);
+    log_info("client %s: %s: joining %s at %s", c->name, c->hop_code, c->room, ev->text);
     return 1;
 }
 
@@ -492,6 +611,9 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len,
         return 1;
     case PROTO_CTL_ERROR:
         return on_error(c, m, now, ev);
+    case PROTO_CTL_MOVED:
+        on_moved(c, m);
+        return 0;
     case PROTO_CTL_COOKIE:
         /* No connection: the relay wants proof that we receive at our
          * address. */
@@ -612,6 +734,11 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     snprintf(c->room, sizeof c->room, "%s", cfg->room);
     snprintf(c->name, sizeof c->name, "%s", cfg->name);
     c->port = cfg->port;
+    snprintf(c->entry_host, sizeof c->entry_host, "%s", c->host);
+    c->entry_port = cfg->port;
+    c->hub = cfg->hub;
+    c->user = cfg->user;
+    c->rejoin_ms = cfg->rejoin_ms;
     c->reflect = cfg->reflect;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
     c->mode = cfg->mode;
@@ -714,7 +841,7 @@ bool client_timers(struct ricochet *c, uint64_t now)
 
 int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event *ev)
 {
-    while (c->phase != PHASE_DEAD) {
+    while (c->phase != PHASE_DEAD && !c->hop_pending) {
         uint64_t now = clock_now_us();
         if (!client_timers(c, now))
             break;
@@ -738,11 +865,20 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
     client_settle(c);
     uint64_t deadline = clock_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
     for (;;) {
+        if (c->hop_pending) {
+            uint64_t now = clock_now_us();
+            if (now < c->hop_at_us && now < deadline)
+                clock_sleep_until_us(c->hop_at_us < deadline ? c->hop_at_us : deadline);
+            if (clock_now_us() < c->hop_at_us)
+                return 0;
+            if (hop(c, ev))
+                return 1;
+        }
         if (c->phase == PHASE_DEAD)
             return final_event(c, ev);
         if (c->ops->service(c, deadline, ev) > 0)
             return 1;
-        if (c->phase != PHASE_DEAD)
+        if (c->phase != PHASE_DEAD && !c->hop_pending)
             return 0;
     }
 }

@@ -53,6 +53,8 @@ struct client_config {
     void *user;          /* handed back with my events by client_hub_service */
     bool no_histograms;  /* keep no latency or round-trip histogram (220 KB): a swarm
                             keeps its own; ricochet_latency and _rtt then say count 0 */
+    uint32_t rejoin_ms;  /* a fleet: a lost relay is rejoined through host:port for
+                            this long (0: the session ends); ricochet_config_set_rejoin */
 };
 
 /* A member of my room as this client sees it. */

@@ -26,6 +26,8 @@
 #define CTL_SEND_MAX 2048          /* our outgoing control messages are small */
 #define DESTROY_WAIT_MS 100        /* bounded polite disconnect */
 #define DEPARTED_MAX 64            /* ids remembered after they left */
+#define CLIENT_HOPS_MAX 2          /* moves followed per join (proto/FLEET.md) */
+#define REJOIN_PAUSE_US 250000     /* between attempts to rejoin a fleet */
 
 struct ricochet;
 
@@ -132,6 +134,24 @@ struct ricochet {
     uint32_t id;
     uint32_t next_seq;
     union netaddr relay;      /* resolved by client_create: IPv4 or IPv6 */
+
+    /* a fleet (proto/FLEET.md): moved followed, a lost relay rejoined */
+    struct client_hub *hub;   /* the config's, to open a link on the next relay */
+    void *user;
+    char entry_host[256];     /* where the session started: rejoins go there */
+    uint16_t entry_port;
+    uint64_t join_epoch;      /* sent in the join: the epoch of the moved followed */
+    unsigned hops;            /* moves followed since the last welcome or rejoin */
+    char visited[CLIENT_HOPS_MAX + 1][NETADDR_STR_MAX]; /* relays of this join */
+    uint32_t rejoin_ms;       /* 0: a lost relay ends the session */
+    uint64_t lost_us;         /* the relay was lost then, and not rejoined yet (0: no) */
+    bool was_joined;          /* welcomed at least once */
+    bool hop_pending;         /* go to hop_host:hop_port at the next poll */
+    uint64_t hop_at_us;       /* ... not before this */
+    char hop_host[256];
+    uint16_t hop_port;
+    uint64_t hop_epoch;
+    char hop_code[PROTO_CODE_MAX + 1]; /* the MOVED event's: "moved" or "rejoin" */
 
     /* wire counters (ENet's 32-bit host counters are harvested here) */
     uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;

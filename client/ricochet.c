@@ -39,6 +39,7 @@ struct ricochet_config {
     enum proto_mode mode;
     bool reflect;
     uint32_t timeout_ms;
+    uint32_t rejoin_ms;
 };
 
 enum ricochet_mode client_public_mode(enum proto_mode mode)
@@ -151,6 +152,14 @@ int ricochet_config_set_timeout_ms(struct ricochet_config *cfg, uint32_t timeout
     return RICOCHET_OK;
 }
 
+int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms)
+{
+    if (!cfg || window_ms > CONFIG_TIMEOUT_MAX_MS)
+        return RICOCHET_E_INVALID;
+    cfg->rejoin_ms = window_ms;
+    return RICOCHET_OK;
+}
+
 static void config_from_public(const struct ricochet_config *pub, struct client_config *cfg)
 {
     *cfg = (struct client_config){.host = pub->host[0] ? pub->host : NULL,
@@ -159,7 +168,8 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .name = pub->name[0] ? pub->name : NULL,
                                   .mode = pub->mode,
                                   .reflect = pub->reflect,
-                                  .timeout_ms = pub->timeout_ms};
+                                  .timeout_ms = pub->timeout_ms,
+                                  .rejoin_ms = pub->rejoin_ms};
 }
 
 /* ricochet_connect, with the socket's transport or the test double. */

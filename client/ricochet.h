@@ -60,6 +60,8 @@ extern "C" {
 #define RICOCHET_END_REFUSED "refused"           /* no connection could be made */
 #define RICOCHET_END_DISCONNECTED "disconnected" /* the relay closed the connection */
 #define RICOCHET_END_SOCKET "socket"             /* the socket failed */
+#define RICOCHET_END_MOVED_TOO_FAR "moved_too_far" /* a fleet sent me on more than
+                                                    twice, or back where I had been */
 #define RICOCHET_END_WRONG_TRANSPORT "wrong_transport" /* the relay speaks the other
                                                           transport (ENet or plain UDP) */
 
@@ -97,12 +99,17 @@ enum ricochet_event_type {
     RICOCHET_EV_CHAT = 5,     /* a chat line (id, name, text) */
     RICOCHET_EV_ERROR = 6,    /* the relay reported an error (code, text); an error
                                  that ends the session is followed by DISCONNECTED */
-    RICOCHET_EV_DISCONNECTED = 7 /* the session is over; the last event. code and
+    RICOCHET_EV_DISCONNECTED = 7, /* the session is over; the last event. code and
                                     text: the relay's error code and message when it
                                     refused the join or ended the session
                                     (server_full, room_full, kicked, ...), else one
                                     of RICOCHET_END_*. ricochet_end_reason says it in
                                     one line */
+    RICOCHET_EV_MOVED = 8     /* a fleet: the session goes on at another relay (text:
+                                 its "host:port"; code "moved": the relay sent me
+                                 there, "rejoin": my relay was lost and I join again
+                                 through the address I started from). The members
+                                 are forgotten; a WELCOME follows */
 };
 
 /* One entity's state: what a game sends, and receives from the others. */
@@ -236,6 +243,16 @@ RICOCHET_API int ricochet_config_set_reflect(struct ricochet_config *cfg, bool r
 RICOCHET_API int ricochet_config_set_timeout_ms(struct ricochet_config *cfg,
                                                 uint32_t timeout_ms);
 
+/* A fleet of relays (proto/FLEET.md): when my relay is lost (it timed out,
+ * closed, or shut down without moving my room), join the room again
+ * through the address of ricochet_config_set_relay, any relay of the
+ * fleet, for up to window_ms (RICOCHET_EV_MOVED with code "rejoin", then a
+ * WELCOME); 0 (the default): a lost relay ends the session. Following a
+ * relay's moved needs nothing: the library does it always (at most two
+ * hops per join, never back to a relay of the same join). RICOCHET_OK or
+ * RICOCHET_E_INVALID (cfg NULL, window over 3600000 ms). */
+RICOCHET_API int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms);
+
 /* ---- a session ---- */
 
 /* Starts connecting to the relay and joining the room; does not block
@@ -284,8 +301,8 @@ RICOCHET_API bool ricochet_joined(const struct ricochet *r); /* in the room now 
 RICOCHET_API uint32_t ricochet_id(const struct ricochet *r); /* mine; 0 before the welcome */
 RICOCHET_API enum ricochet_mode ricochet_mode(const struct ricochet *r);
 
-/* The relay this session talks to (host as configured), and its port. The
- * string lives as long as r. */
+/* The relay this session talks to (host as configured, or as a fleet's
+ * moved named it), and its port. The string lives as long as r. */
 RICOCHET_API const char *ricochet_relay_host(const struct ricochet *r);
 RICOCHET_API uint16_t ricochet_relay_port(const struct ricochet *r);
 

@@ -449,10 +449,70 @@ static void clock_pings_are_jittered(void **state)
     ricochet_close(d);
 }
 
+/* A fleet's moved: the session goes on at the named relay (a MOVED event at
+ * the next poll), at most twice per join and never back; a moved for
+ * another room or to the other transport is not followed. */
+static void feed_moved(struct ricochet *c, const char *room, const char *host, uint16_t port,
+                       enum proto_mode transport)
+{
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_MOVED);
+    snprintf(m.room, sizeof m.room, "%s", room);
+    snprintf(m.host, sizeof m.host, "%s", host);
+    m.port = port;
+    m.transport = transport;
+    m.epoch = 7;
+    feed_control(c, &m, 1000);
+}
+
+static void test_moved_followed_twice_never_back(void **state)
+{
+    (void)state;
+    struct ricochet *c = joined_detached(PROTO_MODE_RELIABLE, 1000);
+    struct ricochet_event ev;
+    feed_moved(c, "r1", "10.0.0.2", 7002, PROTO_MODE_UNSEQUENCED);
+    assert_int_equal(ricochet_poll(c, 0, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_MOVED);
+    assert_string_equal(ev.code, "moved");
+    assert_string_equal(ev.text, "10.0.0.2:7002");
+    assert_string_equal(ricochet_relay_host(c), "10.0.0.2");
+    assert_int_equal(ricochet_relay_port(c), 7002);
+    assert_false(ricochet_joined(c));
+    feed_moved(c, "r1", "10.0.0.3", 7003, PROTO_MODE_UNSEQUENCED);
+    assert_int_equal(ricochet_poll(c, 0, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_MOVED);
+    feed_moved(c, "r1", "10.0.0.4", 7004, PROTO_MODE_UNSEQUENCED); /* a third hop */
+    assert_int_equal(ricochet_poll(c, 0, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
+    assert_string_equal(ev.code, RICOCHET_END_MOVED_TOO_FAR);
+    assert_non_null(strstr(ricochet_end_reason(c), "10.0.0.4:7004"));
+    ricochet_close(c);
+
+    c = joined_detached(PROTO_MODE_RELIABLE, 1000);
+    feed_moved(c, "r1", "10.0.0.2", 7002, PROTO_MODE_UNSEQUENCED);
+    assert_int_equal(ricochet_poll(c, 0, &ev), 1);
+    feed_moved(c, "r1", "127.0.0.1", 1, PROTO_MODE_UNSEQUENCED); /* where it started */
+    assert_int_equal(ricochet_poll(c, 0, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
+    assert_non_null(strstr(ricochet_end_reason(c), "sent back to 127.0.0.1:1"));
+    ricochet_close(c);
+
+    c = joined_detached(PROTO_MODE_RELIABLE, 1000);
+    feed_moved(c, "other", "10.0.0.2", 7002, PROTO_MODE_UNSEQUENCED);
+    assert_int_equal(ricochet_poll(c, 0, &ev), 0);
+    assert_true(ricochet_joined(c));
+    feed_moved(c, "r1", "10.0.0.2", 7002, PROTO_MODE_UDP);
+    assert_int_equal(ricochet_poll(c, 0, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_DISCONNECTED);
+    assert_string_equal(ev.code, RICOCHET_END_WRONG_TRANSPORT);
+    ricochet_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_mode_has_one_transport),
+        cmocka_unit_test(test_moved_followed_twice_never_back),
         cmocka_unit_test(test_enet_refused_by_disconnect_data),
         cmocka_unit_test(test_sequenced_filter_per_sender),
         cmocka_unit_test(test_latency_waits_for_both_clock_offsets),

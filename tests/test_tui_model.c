@@ -210,7 +210,7 @@ static void test_sends_at_the_rate_once_joined(void **state)
     assert_int_equal(m->conn, TUI_CONNECTING);
     welcome(m, 3, 0, T0 + 100 * MS);
     assert_int_equal(m->conn, TUI_JOINED);
-    assert_string_equal(last_msg(m), "joined room lobby as #3, 0 others here");
+    assert_string_equal(last_msg(m), "joined room lobby as #3 at 127.0.0.1:7777, 0 others here");
     tui_model_advance(m, T0 + 100 * MS); /* due at once */
     assert_int_equal(m->states_sent, 1);
     assert_int_equal(client_next_seq(m->c), 2); /* seq 1 went out */
@@ -325,7 +325,7 @@ static void test_remote_players_and_round_trip(void **state)
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UNSEQUENCED, false);
     welcome(m, 3, 7, T0);
-    assert_string_equal(last_msg(m), "joined room lobby as #3, 1 other here");
+    assert_string_equal(last_msg(m), "joined room lobby as #3 at 127.0.0.1:7777, 1 other here");
     relay_state(m, 7, 1, 10, 500, T0 + 10 * MS);
     relay_state(m, 7, 2, 20, 50500, T0 + 60 * MS);
     const struct tui_remote *r = tui_model_remote(m, 7);

@@ -22,10 +22,11 @@ static void print_bot_human(const struct bot_options *o, struct bot *bots, size_
 {
     struct ricochet_distribution lat;
     ricochet_latency(b->c, &lat);
-    printf("%s (id %u, %s): sent %llu, saw %zu other%s%s%s\n", b->name,
-           (unsigned)b->id, proto_mode_name(b->mode), (unsigned long long)b->sent,
-           b->n_seen, b->n_seen == 1 ? "" : "s", b->dead ? ", DISCONNECTED: " : "",
-           b->dead ? b->dead_why : "");
+    printf("%s (id %u, %s, relay %s:%u%s): sent %llu, saw %zu other%s%s%s\n", b->name,
+           (unsigned)b->id, proto_mode_name(b->mode), ricochet_relay_host(b->c),
+           (unsigned)ricochet_relay_port(b->c), b->moves ? ", moved" : "",
+           (unsigned long long)b->sent, b->n_seen, b->n_seen == 1 ? "" : "s",
+           b->dead ? ", DISCONNECTED: " : "", b->dead ? b->dead_why : "");
     for (size_t j = 0; j < b->n_seen; j++) {
         const struct seen *s = &b->seen[j];
         struct pair_fig f = bot_pair_figures(bots, n, s);
@@ -161,6 +162,11 @@ static cJSON *json_bot(const struct bot_options *o, struct bot *bots, size_t n,
     if (b->dead)
         cJSON_AddStringToObject(jb, "error", b->dead_why);
     cJSON_AddNumberToObject(jb, "errors", (double)b->errors);
+    char relay[NETADDR_STR_MAX];
+    netaddr_host_port(ricochet_relay_host(b->c), ricochet_relay_port(b->c), relay,
+                      sizeof relay);
+    cJSON_AddStringToObject(jb, "relay", relay);
+    cJSON_AddNumberToObject(jb, "moves", b->moves);
     struct ricochet_distribution lat, rtt;
     struct ricochet_stats rs;
     ricochet_latency(b->c, &lat);

@@ -161,6 +161,14 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
         break;
     case RICOCHET_EV_CHAT:
         break;
+    case RICOCHET_EV_MOVED:
+        /* A fleet: the next welcome starts a new membership on that relay. */
+        bot_seen_refresh(b);
+        b->moves++;
+        log_info("%s: %s to the relay at %s", b->name,
+                 strcmp(ev->code, "rejoin") == 0 ? "joining again, through" : "moved",
+                 ev->text);
+        break;
     }
 }
 

@@ -51,6 +51,7 @@ struct bot {
     uint64_t next_send_us;  /* intended time of the next state */
     uint64_t offset_us;     /* this bot's phase within a period */
     uint64_t errors;        /* error events from the relay */
+    uint32_t moves;         /* a fleet: relays it moved to (moved or rejoin) */
     /* Lissajous path */
     double ax, ay, wx, wy, px, py;
     struct seen *seen;

@@ -225,8 +225,11 @@ static void draw_hud(const struct tui_model *m, uint64_t now)
                      (unsigned long long)(m->delay_us / 1000));
         else
             snprintf(view, sizeof view, "RAW arrivals");
-        snprintf(line, sizeof line, " %s:%ld  players %zu  view %s%s  sent %llu  up %llus",
-                 m->cfg.host, m->cfg.port, n + 1, view, m->ghost_on ? " +ghosts" : "",
+        /* The relay it ended on: a fleet may have moved it from cfg.host. */
+        snprintf(line, sizeof line, " %s:%u  players %zu  view %s%s  sent %llu  up %llus",
+                 m->c ? ricochet_relay_host(m->c) : m->cfg.host,
+                 m->c ? (unsigned)ricochet_relay_port(m->c) : (unsigned)m->cfg.port, n + 1,
+                 view, m->ghost_on ? " +ghosts" : "",
                  (unsigned long long)m->states_sent,
                  (unsigned long long)((now - m->started_us) / 1000000));
     }

@@ -198,8 +198,9 @@ static void on_welcome(struct tui_model *m, uint64_t now)
     size_t n = ricochet_members(m->c, NULL, 0);
     m->conn = TUI_JOINED;
     m->next_send_us = now;
-    add_msg(m, now, TUI_MSG_OK, "joined room %s as #%u, %zu other%s here", m->cfg.room,
-            (unsigned)ricochet_id(m->c), n, n == 1 ? "" : "s");
+    add_msg(m, now, TUI_MSG_OK, "joined room %s as #%u at %s:%u, %zu other%s here",
+            m->cfg.room, (unsigned)ricochet_id(m->c), ricochet_relay_host(m->c),
+            (unsigned)ricochet_relay_port(m->c), n, n == 1 ? "" : "s");
 }
 
 /* My own state reflected by the relay gives the round-trip time; anyone
@@ -259,6 +260,11 @@ void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, ui
         break;
     case RICOCHET_EV_ERROR:
         add_msg(m, now, TUI_MSG_WARN, "relay error %s: %s", ev->code, ev->text);
+        break;
+    case RICOCHET_EV_MOVED:
+        add_msg(m, now, TUI_MSG_OK, "%s: relay %s",
+                strcmp(ev->code, "rejoin") == 0 ? "relay lost, joining again" : "room moved",
+                ev->text);
         break;
     case RICOCHET_EV_DISCONNECTED: {
         /* "relay refused the join: server_full (...)", "... (timeout)" */

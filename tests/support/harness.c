@@ -255,6 +255,9 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
     case RICOCHET_EV_WELCOME:
         r->welcomed[i] = true;
         break;
+    case RICOCHET_EV_MOVED:
+        r->moved[i]++;
+        break;
     case RICOCHET_EV_STATE: {
         uint32_t id = ev->state.sender;
         if (id != ev->id || id == 0 || id >= HARNESS_MAX_IDS) {

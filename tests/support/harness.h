@@ -89,6 +89,7 @@ struct harness_rec {
     size_t n;
     void *user;                 /* for the test's done() predicate */
     bool welcomed[HARNESS_MAX_CLIENTS];
+    unsigned moved[HARNESS_MAX_CLIENTS];  /* MOVED events (a fleet) */
     bool disconnected[HARNESS_MAX_CLIENTS];
     uint64_t states[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS]; /* by sender id */
     uint64_t states_bad_id[HARNESS_MAX_CLIENTS]; /* id 0 or >= HARNESS_MAX_IDS */

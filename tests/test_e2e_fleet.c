@@ -1,0 +1,377 @@
+/* test_e2e_fleet: relays sharing a directory in a real redis-server (each
+ * test starts its own on a free loopback port): a moved reply followed,
+ * racing joins on one relay, a lost claim that stops service, SIGKILL
+ * failover, a SIGTERM drain, Redis down and back, and the Agones call
+ * sequence of a relay under a stand-in SDK sidecar. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../client/client.h"
+#include "support/agones_sdk.h"
+#include "support/harness.h"
+#include "support/redis.h"
+
+#define TTL "2"        /* --directory-ttl: short, so failover tests stay short */
+#define WAIT_MS 15000
+
+struct relay {
+    struct spawn_proc p;
+    uint16_t port;
+};
+
+/* A free UDP port on 127.0.0.1 (the relay advertises it before binding). */
+static uint16_t free_udp_port(void)
+{
+    uint16_t port;
+    int fd = harness_udp_socket(&port);
+    close(fd);
+    return port;
+}
+
+static void start_relay(struct relay *r, const struct test_redis *redis, const char *extra)
+{
+    char port[8], advertise[32];
+    r->port = free_udp_port();
+    snprintf(port, sizeof port, "%u", r->port);
+    snprintf(advertise, sizeof advertise, "127.0.0.1:%u", r->port);
+    const char *args[] = {"--port", port, "--directory", redis->url, "--advertise", advertise,
+                          "--directory-ttl", TTL, "--stats-interval", "0", extra, NULL};
+    int got = harness_start_relay(&r->p, args);
+    if (got != r->port)
+        fail_msg("relay on port %u did not start (%d)", r->port, got);
+}
+
+/* A client joining room through relay `via`; rejoin_ms > 0: it rejoins a
+ * lost relay through `via`. */
+static struct ricochet *client(const struct relay *via, const char *room, const char *name,
+                               uint32_t rejoin_ms)
+{
+    char err[256];
+    struct client_config cfg = {.host = "127.0.0.1", .port = via->port, .room = room,
+                                .name = name, .mode = PROTO_MODE_RELIABLE, .timeout_ms = 1500,
+                                .rejoin_ms = rejoin_ms};
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    if (!c)
+        fail_msg("%s", err);
+    return c;
+}
+
+/* Sends a state from every joined client, so the others see it. */
+static bool all_welcomed(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->c[i] && !ricochet_joined(r->c[i]))
+            return false;
+    return true;
+}
+
+/* Polls until every client is joined, then lets states flow until each
+ * has states from every other. */
+static void until_all_see_all(struct harness_rec *rec, int timeout_ms)
+{
+    assert_int_equal(harness_poll_until(rec->c, rec->n, timeout_ms, harness_rec_event,
+                                        all_welcomed, rec), 0);
+    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        bool done = true;
+        for (size_t i = 0; i < rec->n; i++) {
+            struct ricochet_state s = {.x = 1, .y = 2};
+            ricochet_send_state(rec->c[i], &s);
+            size_t members = ricochet_members(rec->c[i], NULL, 0);
+            done &= members + 1 == rec->n;
+            struct ricochet_member m[HARNESS_MAX_CLIENTS];
+            size_t k = ricochet_members(rec->c[i], m, HARNESS_MAX_CLIENTS);
+            for (size_t j = 0; j < k; j++)
+                done &= m[j].stats.received > 0;
+        }
+        if (done)
+            return;
+        if (clock_now_ms() > deadline)
+            fail_msg("clients do not all see each other");
+        harness_poll_for(rec->c, rec->n, 50, harness_rec_event, rec);
+    }
+}
+
+static void destroy_clients(struct harness_rec *rec)
+{
+    for (size_t i = 0; i < rec->n; i++)
+        ricochet_close(rec->c[i]);
+}
+
+static long long relay_stat(struct relay *r, const char *path)
+{
+    return harness_relay_stat(&r->p, path);
+}
+
+static void a_moved_reply_is_followed(void **state)
+{
+    (void)state;
+    struct test_redis redis;
+    test_redis_start(&redis);
+    struct relay a, b;
+    start_relay(&a, &redis, NULL);
+    start_relay(&b, &redis, NULL);
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = client(&a, "lobby", "alice", 0);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &(struct harness_rec){.c = {rec.c[0]}, .n = 1}),
+                     0);
+    rec.c[1] = client(&b, "lobby", "bob", 0); /* through the other relay */
+    until_all_see_all(&rec, WAIT_MS);
+    assert_int_equal(ricochet_relay_port(rec.c[1]), a.port);
+    assert_int_equal(rec.moved[1], 1);
+    assert_int_equal(relay_stat(&b, "moved"), 1);
+    assert_int_equal(relay_stat(&b, "members"), 0);
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+}
+
+/* Six clients per room join at once, through three relays in turn. */
+static void racing_joins_end_on_one_relay(void **state)
+{
+    (void)state;
+    struct test_redis redis;
+    test_redis_start(&redis);
+    struct relay r[3];
+    for (int i = 0; i < 3; i++)
+        start_relay(&r[i], &redis, NULL);
+    for (int room = 0; room < 3; room++) {
+        char name[24], rname[16];
+        struct harness_rec rec = {.n = 6};
+        snprintf(rname, sizeof rname, "race%d", room);
+        for (size_t i = 0; i < rec.n; i++) {
+            snprintf(name, sizeof name, "p%zu", i);
+            rec.c[i] = client(&r[i % 3], rname, name, 0);
+        }
+        until_all_see_all(&rec, WAIT_MS);
+        for (size_t i = 1; i < rec.n; i++)
+            assert_int_equal(ricochet_relay_port(rec.c[i]), ricochet_relay_port(rec.c[0]));
+        destroy_clients(&rec);
+    }
+    for (int i = 0; i < 3; i++)
+        free(harness_relay_finish(&r[i].p));
+    test_redis_stop(&redis);
+}
+
+/* A relay paused past the TTL loses its room to the relay a newcomer
+ * joined through; woken, it sends its members there instead of serving a
+ * split room. */
+static void a_lost_claim_stops_service(void **state)
+{
+    (void)state;
+    struct test_redis redis;
+    test_redis_start(&redis);
+    struct relay a, b;
+    start_relay(&a, &redis, NULL);
+    start_relay(&b, &redis, NULL);
+    struct harness_rec rec = {.n = 3};
+    rec.c[0] = client(&a, "arena", "a1", 0);
+    rec.c[1] = client(&a, "arena", "a2", 0);
+    rec.n = 2;
+    until_all_see_all(&rec, WAIT_MS);
+    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
+    spawn_signal(&a.p, SIGSTOP);
+    clock_sleep_ms(3000); /* past the 2 s TTL: a's registration lapses */
+    rec.c[2] = client(&b, "arena", "b1", 0);
+    struct harness_rec one = {.c = {rec.c[2]}, .n = 1};
+    assert_int_equal(harness_poll_until(one.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &one), 0);
+    assert_int_equal(ricochet_relay_port(rec.c[2]), b.port); /* taken over */
+    spawn_signal(&a.p, SIGCONT);
+    rec.n = 3;
+    until_all_see_all(&rec, WAIT_MS); /* a's members moved to b */
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(ricochet_relay_port(rec.c[i]), b.port);
+    assert_int_equal(relay_stat(&a, "rooms"), 0);
+    assert_true(relay_stat(&a, "moved") >= 2);
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+}
+
+/* SIGKILL: the clients rejoin through the relay they came in by, and the
+ * room goes on there once the dead relay's registration has lapsed. */
+static bool both_rejoined(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    return r->moved[0] >= 2 && r->moved[1] >= 2 && all_welcomed(ctx);
+}
+
+static void sigkill_failover(void **state)
+{
+    (void)state;
+    struct test_redis redis;
+    test_redis_start(&redis);
+    struct relay a, b;
+    start_relay(&a, &redis, NULL);
+    start_relay(&b, &redis, NULL);
+    struct harness_rec first = {.n = 1};
+    first.c[0] = client(&a, "room", "w", 0); /* the room goes to a */
+    assert_int_equal(harness_poll_until(first.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &first), 0);
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = client(&b, "room", "x", 20000); /* through b, moved to a */
+    rec.c[1] = client(&b, "room", "y", 20000);
+    until_all_see_all(&rec, WAIT_MS);
+    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
+    spawn_stop(&a.p, SIGKILL, 2000);
+    assert_int_equal(harness_poll_until(rec.c, rec.n, 2 * WAIT_MS, harness_rec_event,
+                                        both_rejoined, &rec), 0);
+    until_all_see_all(&rec, WAIT_MS);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(ricochet_relay_port(rec.c[i]), b.port);
+        assert_true(rec.moved[i] >= 2); /* moved to a, then rejoined through b */
+    }
+    destroy_clients(&rec);
+    destroy_clients(&first);
+    spawn_free(&a.p);
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+}
+
+/* SIGTERM: the relay hands its room to another, its members follow, it
+ * exits 0. */
+static void sigterm_drain(void **state)
+{
+    (void)state;
+    struct test_redis redis;
+    test_redis_start(&redis);
+    struct relay a, b;
+    start_relay(&a, &redis, NULL);
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = client(&a, "hall", "x", 0);
+    rec.c[1] = client(&a, "hall", "y", 0);
+    until_all_see_all(&rec, WAIT_MS);
+    start_relay(&b, &redis, NULL);
+    char *out = harness_relay_finish(&a.p); /* SIGTERM, exit 0 */
+    assert_int_equal(harness_stats_field(out, true, "moved"), 2);
+    free(out);
+    until_all_see_all(&rec, WAIT_MS);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(ricochet_relay_port(rec.c[i]), b.port);
+        assert_int_equal(rec.moved[i], 1);
+    }
+    destroy_clients(&rec);
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+}
+
+/* Redis stopped: new rooms are refused (directory_unavailable), the room
+ * that exists goes on; Redis back: new rooms are placed again. */
+static void redis_down_and_back(void **state)
+{
+    (void)state;
+    struct test_redis redis;
+    test_redis_start(&redis);
+    struct relay a;
+    start_relay(&a, &redis, NULL);
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = client(&a, "kept", "x", 0);
+    rec.c[1] = client(&a, "kept", "y", 0);
+    until_all_see_all(&rec, WAIT_MS);
+    test_redis_stop(&redis);
+    clock_sleep_ms(500); /* a heartbeat fails: the relay knows */
+    struct ricochet *late = client(&a, "new", "z", 0);
+    struct ricochet_event ev;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (ricochet_poll(late, 50, &ev) >= 0 && ev.type != RICOCHET_EV_DISCONNECTED)
+        assert_true(clock_now_ms() < deadline);
+    assert_string_equal(ev.code, "directory_unavailable");
+    ricochet_close(late);
+    for (size_t i = 0; i < rec.n; i++) /* the existing room still flows */
+        memset(&rec.states[i], 0, sizeof rec.states[i]);
+    long long before = relay_stat(&a, "states_out");
+    harness_poll_for(rec.c, rec.n, 300, harness_rec_event, &rec);
+    for (size_t i = 0; i < rec.n; i++) {
+        struct ricochet_state s = {.x = 3};
+        ricochet_send_state(rec.c[i], &s);
+    }
+    harness_poll_for(rec.c, rec.n, 300, harness_rec_event, &rec);
+    assert_true(relay_stat(&a, "states_out") > before);
+    test_redis_restart(&redis);
+    /* Refused until the relay has reconnected (within its 500 ms retry). */
+    deadline = clock_now_ms() + WAIT_MS;
+    for (bool in = false; !in;) {
+        late = client(&a, "new", "z", 0);
+        while (ricochet_poll(late, 50, &ev) >= 0 && ev.type != RICOCHET_EV_WELCOME &&
+               ev.type != RICOCHET_EV_DISCONNECTED)
+            assert_true(clock_now_ms() < deadline);
+        in = ev.type == RICOCHET_EV_WELCOME;
+        ricochet_close(late);
+        assert_true(clock_now_ms() < deadline);
+    }
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    test_redis_stop(&redis);
+}
+
+/* A relay under Agones: /ready once it listens, /health, labels, and after
+ * the SIGTERM drain /shutdown, last. */
+static void agones_call_sequence(void **state)
+{
+    (void)state;
+    struct stand_in_sdk *sdk = sdk_start(0);
+    char port[8];
+    snprintf(port, sizeof port, "%u", sdk_port(sdk));
+    setenv("AGONES_SDK_HTTP_PORT", port, 1);
+    struct spawn_proc p;
+    int relay_port = harness_start_relay(&p, NULL);
+    unsetenv("AGONES_SDK_HTTP_PORT");
+    assert_true(relay_port > 0);
+    struct harness_rec rec = {.n = 1};
+    rec.c[0] = harness_client((uint16_t)relay_port, "agones", "x", PROTO_MODE_RELIABLE, false);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &rec), 0);
+    struct sdk_call calls[256];
+    size_t n;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    bool labelled = false;
+    while (!labelled && clock_now_ms() < deadline) {
+        harness_poll_for(rec.c, 1, 100, harness_rec_event, &rec);
+        n = sdk_calls(sdk, calls, 256);
+        for (size_t i = 0; i < n && i < 256; i++)
+            labelled |= strstr(calls[i].body, "\"key\":\"clients\",\"value\":\"1\"") != NULL;
+    }
+    assert_true(labelled);
+    free(harness_relay_finish(&p));
+    n = sdk_calls(sdk, calls, 256);
+    assert_true(n >= 4 && n <= 256);
+    assert_string_equal(calls[0].path, "/ready");
+    assert_string_equal(calls[n - 1].path, "/shutdown");
+    size_t health = 0;
+    for (size_t i = 0; i < n; i++)
+        health += strcmp(calls[i].path, "/health") == 0;
+    assert_true(health >= 1);
+    ricochet_close(rec.c[0]);
+    sdk_stop(sdk);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_moved_reply_is_followed),
+        cmocka_unit_test(racing_joins_end_on_one_relay),
+        cmocka_unit_test(a_lost_claim_stops_service),
+        cmocka_unit_test(sigkill_failover),
+        cmocka_unit_test(sigterm_drain),
+        cmocka_unit_test(redis_down_and_back),
+        cmocka_unit_test(agones_call_sequence),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
