@@ -48,7 +48,8 @@ static int fuzz_control_same(const struct proto_control *a,
         strcmp(a->name, b->name) != 0 || a->mode != b->mode ||
         a->reflect != b->reflect || a->reason != b->reason ||
         strcmp(a->code, b->code) != 0 || strcmp(a->text, b->text) != 0 ||
-        a->t != b->t || a->roster_len != b->roster_len)
+        a->t != b->t || a->roster_len != b->roster_len || strcmp(a->host, b->host) != 0 ||
+        a->port != b->port || a->transport != b->transport || a->epoch != b->epoch)
         return 0;
     for (size_t i = 0; i < a->roster_len; i++)
         if (!fuzz_member_same(&a->roster[i], &b->roster[i]))
@@ -59,12 +60,13 @@ static int fuzz_control_same(const struct proto_control *a,
 /* The decoded message is well formed whatever the input was. */
 static void fuzz_control_check_fields(const struct proto_control *m)
 {
-    FUZZ_CHECK((unsigned)m->type <= PROTO_CTL_PONG);
+    FUZZ_CHECK((unsigned)m->type <= PROTO_CTL_MOVED); /* the last type */
     FUZZ_CHECK(strcmp(proto_ctl_type_name(m->type), "?") != 0);
     FUZZ_CHECK(fuzz_str_ok(m->room, sizeof m->room));
     FUZZ_CHECK(fuzz_str_ok(m->name, sizeof m->name));
     FUZZ_CHECK(fuzz_str_ok(m->code, sizeof m->code));
     FUZZ_CHECK(fuzz_str_ok(m->text, sizeof m->text));
+    FUZZ_CHECK(fuzz_str_ok(m->host, sizeof m->host));
     FUZZ_CHECK((unsigned)m->mode < PROTO_MODE_COUNT);
     FUZZ_CHECK((unsigned)m->reason <= PROTO_LEFT_KICKED);
     FUZZ_CHECK(m->roster_len <= PROTO_ROSTER_MAX);
@@ -72,7 +74,11 @@ static void fuzz_control_check_fields(const struct proto_control *m)
         FUZZ_CHECK(fuzz_str_ok(m->roster[i].name, sizeof m->roster[i].name));
         FUZZ_CHECK((unsigned)m->roster[i].mode < PROTO_MODE_COUNT);
     }
-    /* What the relay acts on must pass the shared name rules. */
+    /* What the relay or a client acts on must pass the shared rules. */
+    if (m->type == PROTO_CTL_MOVED) {
+        FUZZ_CHECK(proto_room_valid(m->room) && proto_host_valid(m->host));
+        FUZZ_CHECK(m->port != 0 && m->epoch != 0);
+    }
     if (m->type == PROTO_CTL_JOIN) {
         FUZZ_CHECK(proto_room_valid(m->room));
         FUZZ_CHECK(proto_name_valid(m->name));
