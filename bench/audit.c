@@ -466,28 +466,11 @@ static void list_item(struct bench_audit *a, const struct audit_client *cl, long
     }
 }
 
-#define AUDIT_REORDER_SPAN 256 /* newer seqs looked at for one that overtook a state */
-
-/* Whether netsim forwarded a newer state of the same sender on flow up
- * before the log's line `line`: then the relay's sequenced filter drops the
- * older one. By line, not time: a loaded netsim sends a batch of due
- * datagrams in one microsecond, a newer state before an older one. */
-static bool overtaken(const struct audit_log *log, const struct bench_flow *up, uint32_t seq,
-                      size_t line)
-{
-    for (uint32_t d = 1; d <= AUDIT_REORDER_SPAN; d++) {
-        const struct audit_entry *x = log_find(log, NETSIM_UP, up, 0, seq + d);
-        if (x && x->fwds && x->first_fwd_line < line)
-            return true;
-    }
-    return false;
-}
-
 /* One missed state: s's seq, never delivered to i. budget: what is left of
  * i's socket drops to explain states netsim did hand to its socket. */
 static void explain_miss(const struct audit_client *cl, const struct audit_log *log, size_t s,
                          size_t i, uint32_t seq, uint64_t listen_end_us, uint64_t *budget,
-                         bool filter_old, struct bench_audit *a)
+                         struct bench_audit *a)
 {
     const struct audit_entry *up = log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
     const struct audit_entry *down = log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
@@ -516,10 +499,6 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
     } else if (up && up->fwds) {
         if (up->discards == up->fwds) {
             a->enet_window++;
-            return;
-        }
-        if (filter_old && overtaken(log, &cl[s].up, seq, up->first_fwd_line)) {
-            a->too_old_relay++;
             return;
         }
         where = BENCH_WHERE_UP_FWD;
@@ -551,7 +530,7 @@ static bool dropped_on_the_way(const struct audit_client *cl, const struct audit
  * dropped of them (from the log alone), and each one a member did not get. */
 static void reconcile_misses(const struct audit_track *t, const struct audit_client *cl,
                              const struct audit_log *log, uint64_t listen_end_us,
-                             bool filter_old, struct bench_audit *a)
+                             struct bench_audit *a)
 {
     /* what is left of each socket's drops, kept at its first client */
     uint64_t *budget = calloc(t->n ? t->n : 1, sizeof *budget);
@@ -580,7 +559,7 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
                     a->late++;
                 else
                     explain_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
-                                 left, filter_old, a);
+                                 left, a);
             }
         }
     }
@@ -649,7 +628,7 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
         if (clients[i].socket_owner == i) /* a shared socket once */
             a->socket_drops += clients[i].socket_drops;
     }
-    reconcile_misses(t, clients, log, listen_end_us, mi->filter == PROTO_FILTER_DROP_OLD, a);
+    reconcile_misses(t, clients, log, listen_end_us, a);
     if (mi->up_flags & PROTO_FLAG_RELIABLE)
         reconcile_retransmissions(t, clients, log, a);
 }

@@ -2,9 +2,8 @@
  *
  * Every state a receiver missed is matched to what netsim did to it: a drop
  * on the sender's uplink or on the receiver's downlink explains it; so does
- * the sequenced order (too old: filtered by the receiver, or by the relay
- * because netsim had forwarded a newer state of that sender before), the
- * receiver's socket overflowing
+ * the sequenced order (too old: filtered by the receiver; the relay drops
+ * no state for being late), the receiver's socket overflowing
  * after netsim had forwarded the state (the kernel's drop count on that
  * socket bounds how many), or a forward after the bench stopped listening
  * (late). Anything else is unexplained: a bug in the relay, the client, the

@@ -46,8 +46,7 @@ static void describe(char *buf, size_t cap, const struct bench_result *r)
 
 static uint64_t audit_explained(const struct bench_audit *a)
 {
-    return a->up + a->down + a->too_old + a->too_old_relay + a->enet_window + a->overflow +
-           a->late;
+    return a->up + a->down + a->too_old + a->enet_window + a->overflow + a->late;
 }
 
 /* The audit's line under a result: what explains the missed states. */
@@ -59,12 +58,11 @@ static void table_audit(FILE *out, const struct bench_result *x)
             fprintf(out, "  audit: not done: %s\n", a->skipped);
         return;
     }
-    fprintf(out, "  audit: %llu missed, %llu explained (netsim up %llu, down %llu, too old %llu "
-                 "+ %llu at the relay, ENet window %llu, socket overflow %llu, late %llu), "
-                 "%llu unexplained\n",
+    fprintf(out, "  audit: %llu missed, %llu explained (netsim up %llu, down %llu, too old %llu, "
+                 "ENet window %llu, socket overflow %llu, late %llu), %llu unexplained\n",
             (unsigned long long)a->missed, (unsigned long long)audit_explained(a),
             (unsigned long long)a->up, (unsigned long long)a->down,
-            (unsigned long long)a->too_old, (unsigned long long)a->too_old_relay,
+            (unsigned long long)a->too_old,
             (unsigned long long)a->enet_window, (unsigned long long)a->overflow,
             (unsigned long long)a->late, (unsigned long long)a->unexplained);
     if (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE)
@@ -130,7 +128,7 @@ static void print_legend(FILE *out, const struct bench_result *r, size_t n)
         return;
     fprintf(out,
             "lost%%: of sent x receivers, over the window; old: sequenced states receivers\n"
-            "dropped as older than the sender's newest (the relay's own: relay_drops in JSON);\n"
+            "dropped as older than the sender's newest (the relay drops none for that);\n"
             "latency and jitter (RFC 3550) are\n"
             "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
             "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
@@ -255,7 +253,6 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(e, "netsim_up", (double)a->up);
     cJSON_AddNumberToObject(e, "netsim_down", (double)a->down);
     cJSON_AddNumberToObject(e, "too_old", (double)a->too_old);
-    cJSON_AddNumberToObject(e, "too_old_relay", (double)a->too_old_relay);
     cJSON_AddNumberToObject(e, "enet_window", (double)a->enet_window);
     cJSON_AddNumberToObject(e, "socket_overflow", (double)a->overflow);
     cJSON_AddNumberToObject(e, "late", (double)a->late);
@@ -458,7 +455,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
         if (a->done) /* empty when not audited */
             fprintf(out, "%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)a->missed,
                     (unsigned long long)audit_explained(a), (unsigned long long)a->unexplained,
-                    (unsigned long long)(a->too_old + a->too_old_relay),
+                    (unsigned long long)a->too_old,
                     (unsigned long long)a->unretransmitted);
         else
             fprintf(out, ",,,,\n");

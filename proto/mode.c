@@ -5,11 +5,11 @@
 #include <string.h>
 
 /* Sequenced travels unsequenced on channel 2 both ways, and its order is
- * kept by seq, per sender: by the relay on the way up and by the receiving
- * client library on the way down (PROTO_FILTER_DROP_OLD), each drop
- * counted as too old. ENet's own sequencing would run over the whole
- * relay->receiver link, across senders, and drop A's state because B's
- * newer one came first; upstream its drops would be silent. */
+ * kept by seq, per sender, by the receiving client library alone
+ * (PROTO_FILTER_DROP_OLD), each drop counted as too old: a state late at
+ * the relay may be in time at a receiver. ENet's own sequencing would run
+ * over the whole relay->receiver link, across senders, and drop A's state
+ * because B's newer one came first; upstream its drops would be silent. */
 static const struct proto_mode_info modes[PROTO_MODE_COUNT] = {
     [PROTO_MODE_UNSEQUENCED] = {
         "unsequenced", "unseq", '1', true, true,

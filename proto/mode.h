@@ -54,9 +54,9 @@ enum proto_order {
 /* What the client library does to a state before handing it on. */
 enum proto_filter {
     PROTO_FILTER_NONE,    /* deliver every valid state */
-    PROTO_FILTER_DROP_OLD /* drop a state whose seq is not after the newest already
-                             forwarded (relay) or delivered (client) from that sender,
-                             counted as too old */
+    PROTO_FILTER_DROP_OLD /* the receiver drops a state whose seq is not after the
+                             newest it delivered from that sender in any mode, counted
+                             as too old (the relay forwards it) */
 };
 
 struct proto_mode_info {

@@ -126,6 +126,25 @@ static void test_sequenced_filter_per_sender(void **state)
     ricochet_close(c);
 }
 
+/* A sender that switches modes: the newest state delivered from it in any
+ * mode is what a sequenced state must be after (PROTOCOL.md, delivery
+ * modes), so its position never goes back. */
+static void test_sequenced_after_a_mode_switch(void **state)
+{
+    (void)state;
+    struct ricochet *c = joined_detached(PROTO_MODE_SEQUENCED, 1000);
+    const enum proto_mode S = PROTO_MODE_SEQUENCED, U = PROTO_MODE_UNSEQUENCED,
+                          R = PROTO_MODE_RELIABLE;
+    assert_int_equal(feed_state(c, 7, 600, U), 1);
+    assert_int_equal(feed_state(c, 7, 550, S), 0); /* older than unsequenced 600 */
+    assert_int_equal(feed_state(c, 7, 500, U), 1); /* unsequenced: never filtered */
+    assert_int_equal(feed_state(c, 7, 700, R), 1);
+    assert_int_equal(feed_state(c, 7, 650, S), 0); /* older than reliable 700 */
+    assert_int_equal(feed_state(c, 7, 701, S), 1);
+    assert_int_equal(client_member(c, 7)->stats.too_old, 2);
+    ricochet_close(c);
+}
+
 /* Clocks three hours apart (the sender's behind mine, the relay's 5 s
  * ahead of mine): a state that arrives before both offsets to the relay
  * are known (the sender's, and mine) is delivered and counted, but its
@@ -515,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_moved_followed_twice_never_back),
         cmocka_unit_test(test_enet_refused_by_disconnect_data),
         cmocka_unit_test(test_sequenced_filter_per_sender),
+        cmocka_unit_test(test_sequenced_after_a_mode_switch),
         cmocka_unit_test(test_latency_waits_for_both_clock_offsets),
         cmocka_unit_test(test_enet_fake_relay),
         cmocka_unit_test(clock_pings_are_jittered),

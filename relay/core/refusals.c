@@ -40,7 +40,6 @@ static const struct {
     [RELAY_DROP_BANNED] = { "banned", PROTO_ERROR_KICKED, false },
     [RELAY_DROP_BAD_VERSION] = { "bad_version", PROTO_ERROR_BAD_VERSION, false },
     [RELAY_DROP_UNVERIFIED] = { "unverified", PROTO_ERROR_NONE, false },
-    [RELAY_DROP_TOO_OLD] = { "too_old", PROTO_ERROR_NONE, false },
     [RELAY_DROP_ENET_GUARD] = { "enet_guard", PROTO_ERROR_NONE, false },
     [RELAY_DROP_HALF_OPEN] = { "half_open", PROTO_ERROR_NONE, false },
     [RELAY_DROP_SLOW_READER] = { "slow_reader", PROTO_ERROR_NONE, false },

@@ -65,8 +65,6 @@ enum relay_drop {
     RELAY_DROP_BANNED,         /* connection from an IP address kicked less than
                                   kick_ban_ms ago, refused (error kicked) */
     RELAY_DROP_BAD_VERSION,    /* join from a client of another protocol version */
-    RELAY_DROP_TOO_OLD,        /* sequenced state not after the sender's newest: it
-                                  arrived late, its order is kept by dropping it */
     RELAY_DROP_ENET_GUARD,     /* transport: a datagram its library mishandles (Debian's
                                   ENet 1.3.17, relay/enet_internals.h), refused before it */
     RELAY_DROP_HALF_OPEN,      /* transport: a handshake not completed within 5 s, forgotten;

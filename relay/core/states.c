@@ -25,15 +25,6 @@ int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
         return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                            "state before join: send join first");
 
-    /* A mode ordered per sender: a state that arrived after a newer one
-     * from the same sender is dropped here, not forwarded (counted). */
-    const struct proto_mode_info *mi = proto_mode_info(mode);
-    if (mi->filter == PROTO_FILTER_DROP_OLD && p->has_state &&
-        !proto_seq_after(s.seq, p->last.seq)) {
-        r->stats.drops[RELAY_DROP_TOO_OLD]++;
-        return -1 - (int)RELAY_DROP_TOO_OLD; /* counted, no error: not the client's fault */
-    }
-
     /* A fleet's room whose claim is unconfirmed: another relay may hold it
      * now, so its states wait rather than flow on two relays. */
     if (r->rooms[p->room].held) {
@@ -45,9 +36,15 @@ int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
      * the sender field is replaced by its relay id. */
     proto_state_stamp_sender(bytes, p->id);
     s.sender = p->id;
-    p->last = s;
+    /* Later joiners' rosters get the sender's newest state. A late one is
+     * still forwarded, in every mode: only the receiver can tell whether
+     * it is late where it arrives (a sequenced state late here may be in
+     * time there, behind a newer one lost on the way down). */
+    if (!p->has_state || proto_seq_after(s.seq, p->last.seq))
+        p->last = s;
     p->has_state = true;
     r->stats.states_in++;
+    const struct proto_mode_info *mi = proto_mode_info(mode);
 
     /* Downstream channel and flags come from the mode table: a sequenced
      * state goes down unsequenced, its order kept per sender by seq. */
