@@ -156,6 +156,17 @@ static void clock_messages_round_trip(void **state)
     assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":1}"), PROTO_E_MISSING);
     assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":-1e16,\"bound_us\":1}"),
                      PROTO_E_VALUE);
+    /* bound_us: an integer 0 to 999999999999999, as every time (PROTOCOL.md) */
+    assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":0,"
+                            "\"bound_us\":999999999999999}"), PROTO_OK);
+    assert_int_equal(msg->clock_bound_us, 999999999999999ull);
+    assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":0,\"bound_us\":0}"), PROTO_OK);
+    assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":0,\"bound_us\":1e15}"),
+                     PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":0,"
+                            "\"bound_us\":9007199254740992}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":0,\"bound_us\":-1}"),
+                     PROTO_E_VALUE);
 }
 
 static void join_defaults_and_unknown_fields(void **state)

@@ -369,6 +369,98 @@ static void per_address_cap(void **state)
         close(fd[i]);
 }
 
+/* A client socket at 127.0.0.host (all of 127/8 reaches lo), connected to
+ * the relay under test. */
+static int relay_socket_from(int host)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    a.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)host);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&E.relay_addr, sizeof E.relay_addr), 0);
+    return fd;
+}
+
+/* Sends len bytes from fd and waits for error code back; the drop counter
+ * why must have gone up by one, and nothing else among the drops. */
+static void expect_refused_with(int fd, const void *bytes, size_t len, const char *code,
+                                enum relay_drop why, const char *what)
+{
+    uint64_t before[RELAY_DROP_COUNT];
+    memcpy(before, relay_stats(E.r)->drops, sizeof before);
+    send_raw(fd, bytes, len);
+    if (!wait_error(fd, code, WAIT_MS))
+        fail_msg("%s: no error %s", what, code);
+    for (int d = 0; d < RELAY_DROP_COUNT; d++)
+        if (relay_stats(E.r)->drops[d] != before[d] + (d == (int)why))
+            fail_msg("%s: drops.%s went %llu -> %llu", what, relay_drop_name((enum relay_drop)d),
+                     (unsigned long long)before[d],
+                     (unsigned long long)relay_stats(E.r)->drops[d]);
+}
+
+/* Plain UDP's validation order where it differs from ENet's
+ * (PROTOCOL.md, validation order): a non-member is answered by step 1
+ * whatever its datagram holds (a NaN state, a chat with a control
+ * character, bytes that are neither JSON nor a state: not_joined, never
+ * bad_state or bad_field); a member's datagram whose first byte is neither
+ * '{' nor 1 is decoded as a state (bad_state); a verified join to a full
+ * relay gets server_full. */
+static void udp_validation_order_pinned(void **state)
+{
+    (void)state;
+    int stranger = relay_socket();
+    uint8_t st[60];
+    struct proto_state s = { .seq = 1, .send_us = 1, .x = 1 };
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    memset(st + PROTO_STATE_SIZE, 0, sizeof st - PROTO_STATE_SIZE);
+    static const uint8_t nan[4] = { 0x7f, 0xc0, 0, 0 };
+    memcpy(st + 20, nan, sizeof nan); /* x */
+    expect_refused_with(stranger, st, sizeof st, "not_joined", RELAY_DROP_NOT_JOINED,
+                        "a stranger's NaN state");
+    const char *chat = "{\"type\":\"chat\",\"text\":\"a\\u001bb\",\"pad\":\"xxxxxxxxxxxxxxxxxx\"}";
+    expect_refused_with(stranger, chat, strlen(chat), "not_joined", RELAY_DROP_NOT_JOINED,
+                        "a stranger's chat with a control character");
+    char odd[60];
+    memset(odd, 'h', sizeof odd);
+    expect_refused_with(stranger, odd, sizeof odd, "not_joined", RELAY_DROP_NOT_JOINED,
+                        "a stranger's bytes, neither JSON nor a state");
+
+    int a = relay_socket();
+    join_as(a, "pin", "a");
+    drain(a, 50);
+    expect_refused_with(a, odd, sizeof odd, "bad_state", RELAY_DROP_BAD_STATE,
+                        "a member's bytes, neither JSON nor a state");
+    st[0] = 2;
+    expect_refused_with(a, st, sizeof st, "bad_state", RELAY_DROP_BAD_STATE,
+                        "a member's state of version 2");
+
+    /* --max-clients 6 (3 per address): five more members, then a seventh
+     * verified join is refused with server_full, and forgotten. */
+    int fd[6] = { a };
+    for (int i = 1; i < 6; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "m%d", i);
+        fd[i] = relay_socket_from(i < 3 ? 1 : 2);
+        join_as(fd[i], "pin", name);
+    }
+    int late = relay_socket_from(3);
+    const char *cookie = fetch_cookie(late, "pin", "late");
+    char json[200];
+    join_json(json, sizeof json, "pin", "late", cookie);
+    expect_refused_with(late, json, strlen(json), "server_full", RELAY_DROP_SERVER_FULL,
+                        "a verified join to a full relay");
+    assert_int_equal(relay_clients(E.r), 6);
+    for (int i = 0; i < 6; i++) {
+        send_json(fd[i], "{\"type\":\"leave\"}");
+    }
+    wait_no_clients();
+    for (int i = 0; i < 6; i++)
+        close(fd[i]);
+    close(late);
+    close(stranger);
+}
+
 static void shutdown_reaches_members(void **state)
 {
     (void)state;
@@ -612,6 +704,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(session_over_bare_udp),
         cmocka_unit_test(per_address_cap),
+        cmocka_unit_test(udp_validation_order_pinned),
         cmocka_unit_test(forged_joins_do_not_amplify),
         cmocka_unit_test(spoofed_source_cannot_get_victim_banned),
         cmocka_unit_test(shutdown_reaches_members),
