@@ -60,7 +60,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto stats sys fleet relay/core relay client client/bot client/tui bench/netsim bench ticket
+MODULES := proto proto/enet stats sys fleet relay/core relay client client/bot client/tui bench/netsim bench ticket
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
@@ -70,19 +70,19 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/core ticket fleet proto stats sys
+relay_LIBS := relay relay/core ticket fleet proto/enet proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis
 bot_MAIN := client/bot/bot_main.c
-bot_LIBS := client/bot client proto stats sys
+bot_LIBS := client/bot client proto/enet proto stats sys
 bot_PKGS := libenet libcjson
 client_MAIN := client/tui/client_main.c
-client_LIBS := client/tui client proto stats sys
+client_LIBS := client/tui client proto/enet proto stats sys
 client_PKGS := libenet libcjson ncursesw
 netsim_MAIN := bench/netsim/netsim_main.c
-netsim_LIBS := bench/netsim proto stats sys
+netsim_LIBS := bench/netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd
 bench_MAIN := bench/bench_main.c
-bench_LIBS := bench bench/netsim client proto stats sys
+bench_LIBS := bench bench/netsim client proto/enet proto stats sys
 bench_PKGS := libenet libcjson
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := ticket proto sys
@@ -95,7 +95,7 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench bench/netsim client/tui client relay relay/core ticket fleet proto stats sys
+TEST_LIBS := bench bench/netsim client/tui client relay relay/core ticket fleet proto/enet proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
@@ -104,10 +104,10 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis
 FUZZ_NAMES := state control relay netsim client statescan ticket
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/core ticket proto stats sys
-fuzz_netsim_LIBS := bench/netsim proto stats sys
-fuzz_client_LIBS := client proto stats sys
-fuzz_statescan_LIBS := bench/netsim proto stats sys
+fuzz_relay_LIBS := relay relay/core ticket proto/enet proto stats sys
+fuzz_netsim_LIBS := bench/netsim proto/enet proto stats sys
+fuzz_client_LIBS := client proto/enet proto stats sys
+fuzz_statescan_LIBS := bench/netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium
 FUZZ_BUILD ?= build/fuzz
@@ -182,7 +182,7 @@ LIB_VERSION := $(shell sed -n 's/^\#define RICOCHET_VERSION_[A-Z]* \([0-9][0-9]*
     client/ricochet.h | paste -sd.)
 LIB_SOVERSION := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SONAME := libricochet.so.$(LIB_SOVERSION)
-LIB_PARTS := $(BUILD)/obj/client/ricochet.o $(call lib_archives,client proto stats sys)
+LIB_PARTS := $(BUILD)/obj/client/ricochet.o $(call lib_archives,client proto/enet proto stats sys)
 LIB_SO := $(BUILD)/lib/libricochet.so.$(LIB_VERSION)
 LIB_A := $(BUILD)/lib/libricochet.a
 LIB_PC := $(BUILD)/lib/ricochet.pc

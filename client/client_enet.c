@@ -18,7 +18,7 @@
 #include "../sys/clock.h"
 #include "../proto/errors.h"
 #include "../sys/netaddr.h"
-#include "../proto/sniff.h"
+#include "../proto/enet/sniff.h"
 
 #define HUB_SOCKET_BUFFER (4 << 20) /* a hub's socket takes bursts for all its clients */
 #define HUB_ROUNDS 64               /* enet_host_service calls per client_hub_service, at

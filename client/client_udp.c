@@ -19,7 +19,7 @@
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
-#include "../proto/sniff.h"
+#include "../proto/enet/sniff.h"
 
 #define UDP_JOIN_RETRY_US 250000   /* join resend interval */
 #define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */

@@ -1,8 +1,9 @@
 /* enet_internals.h: everything in the relay that depends on how Debian's
- * ENet 1.3.17 works inside (protocol.c's checks, its wire layouts, fields
- * of ENetHost and ENetPeer that are not API). One file, so an ENet upgrade
- * is reviewed in one place: enet_internals.c refuses to compile against
- * another ENet version, and relay_enet_internals_check() refuses to run
+ * ENet 1.3.17 works inside (protocol.c's checks, its scan of peer slots,
+ * fields of ENetHost and ENetPeer that are not API). Its datagrams are
+ * read by proto/enet/enet_wire.h; the two are what an ENet upgrade
+ * reviews. Both refuse to compile against another ENet version
+ * (ENET_WIRE_VERSION), and relay_enet_internals_check() refuses to run
  * against another shared library (test_transport_enet checks both). */
 #ifndef RICOCHET_ENET_INTERNALS_H
 #define RICOCHET_ENET_INTERNALS_H
@@ -11,10 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../proto/enet/enet_wire.h"
 #include "core/relay.h"
 
-/* The ENet these internals were read from. */
-#define RELAY_ENET_WRITTEN_FOR ENET_VERSION_CREATE(1, 3, 17)
+/* The ENet these internals were read from: ENET_WIRE_VERSION. */
 
 /* 0 if the linked ENet is the one this file was written for; else -1 with
  * a one-line message in err. */
@@ -40,9 +41,24 @@ void *relay_enet_intercept_ctx(ENetEvent *event);
  * RELAY_DROP_COUNT if ENet takes it; *peer_id gets the header's peer id. */
 enum relay_drop relay_enet_would_ignore(const ENetHost *host, unsigned *peer_id);
 
-/* The connectID of the CONNECT just received by host; only after
- * relay_enet_would_ignore() took it (peer id 0xFFF, RELAY_DROP_COUNT). */
-enet_uint32 relay_enet_connect_id(const ENetHost *host);
+/* What ENet's scan of its peer slots finds for the CONNECT just received by
+ * host (only after relay_enet_would_ignore() took it: peer id 0xFFF,
+ * RELAY_DROP_COUNT), and the half-open handshakes (peers in
+ * ACKNOWLEDGING_CONNECT) beside it. */
+struct relay_enet_connect {
+    bool resend;              /* its address and connectID are a live peer's: ENet ignores it */
+    size_t slot;              /* the slot ENet gives it (its first free one), SIZE_MAX: none */
+    size_t same_ip;           /* other live peers from its IP address (ENet's duplicatePeers count) */
+    size_t half_open;         /* handshakes in progress */
+    size_t half_open_same_ip; /* ... of them from its IP address */
+    size_t oldest;            /* the half-open slot with the earliest opened[] time,
+                                 SIZE_MAX: none (or opened NULL) */
+};
+
+/* Scans host's peer slots once (O(peer slots), like ENet's own scan);
+ * opened[i] is when slot i's handshake was first seen (may be NULL). */
+void relay_enet_connect_scan(const ENetHost *host, const enet_uint32 *opened,
+                             struct relay_enet_connect *c);
 
 /* Pure: does the datagram d (len bytes, header included; extra_header 4 if
  * the host checksums, else 0) from a live peer carry a command that ENet

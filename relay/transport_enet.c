@@ -25,7 +25,7 @@
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
-#include "../proto/sniff.h"
+#include "../proto/enet/sniff.h"
 #include "enet_internals.h"
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
@@ -459,32 +459,21 @@ static void hint_plain_udp_client(struct relay_enet *t, ENetHost *host)
 static bool half_open_refuse(struct relay_enet *t)
 {
     ENetHost *host = t->host;
-    enet_uint32 now = enet_time_get() | 1, id = relay_enet_connect_id(host);
-    size_t open = 0, same_ip = 0, slot = SIZE_MAX, oldest = SIZE_MAX;
-    for (size_t i = 0; i < host->peerCount; i++) {
-        const ENetPeer *p = &host->peers[i];
-        if (p->state == ENET_PEER_STATE_DISCONNECTED && slot == SIZE_MAX)
-            slot = i;
-        if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT)
-            continue;
-        if (p->address.host == host->receivedAddress.host) {
-            if (p->address.port == host->receivedAddress.port && p->connectID == id)
-                return false; /* a resend: ENet ignores it */
-            same_ip++;
-        }
-        open++;
-        if (oldest == SIZE_MAX || ENET_TIME_LESS(t->opened[i], t->opened[oldest]))
-            oldest = i;
-    }
-    if (open >= t->half_open_cap) {
+    enet_uint32 now = enet_time_get() | 1;
+    struct relay_enet_connect c;
+    relay_enet_connect_scan(host, t->opened, &c);
+    if (c.resend)
+        return false; /* ENet ignores it */
+    size_t slot = c.slot;
+    if (c.half_open >= t->half_open_cap) {
         count(t, RELAY_DROP_HALF_OPEN);
-        if ((same_ip && t->cfg.max_per_address) || !t->opened[oldest] ||
-            now - t->opened[oldest] < HALF_OPEN_EVICT_MS)
+        if ((c.half_open_same_ip && t->cfg.max_per_address) || !t->opened[c.oldest] ||
+            now - t->opened[c.oldest] < HALF_OPEN_EVICT_MS)
             return true;
-        enet_peer_reset(&host->peers[oldest]);
-        t->opened[oldest] = 0;
-        if (oldest < slot)
-            slot = oldest;
+        enet_peer_reset(&host->peers[c.oldest]);
+        t->opened[c.oldest] = 0;
+        if (c.oldest < slot)
+            slot = c.oldest;
     }
     if (slot < host->peerCount)
         t->opened[slot] = now;

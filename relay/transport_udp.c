@@ -43,7 +43,7 @@
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
 #include "../proto/siphash.h"
-#include "../proto/sniff.h"
+#include "../proto/enet/sniff.h"
 #include "../proto/wire.h"
 
 #define UDP_BATCH 64          /* datagrams per recvmmsg */

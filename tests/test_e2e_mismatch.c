@@ -17,7 +17,7 @@
 #include <enet/enet.h>
 
 #include "../client/client.h"
-#include "../proto/sniff.h"
+#include "../proto/enet/sniff.h"
 #include "support/harness.h"
 
 struct ending {

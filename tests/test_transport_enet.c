@@ -801,8 +801,8 @@ static void enet_internals_match_enet(void **state)
     int rc = relay_enet_internals_check(err, sizeof err);
     if (rc != 0)
         fail_msg("%s: re-read ENet's protocol.c and redo relay/enet_internals.c", err);
-    assert_int_equal(ENET_VERSION, RELAY_ENET_WRITTEN_FOR);
-    assert_int_equal(enet_linked_version(), RELAY_ENET_WRITTEN_FOR);
+    assert_int_equal(ENET_VERSION, ENET_WIRE_VERSION);
+    assert_int_equal(enet_linked_version(), ENET_WIRE_VERSION);
     assert_int_equal(offsetof(ENetProtocolSendFragment, dataLength), 6);
     assert_int_equal(offsetof(ENetProtocolSendFragment, fragmentCount), 8);
     assert_int_equal(offsetof(ENetProtocolSendFragment, totalLength), 16);

@@ -1,34 +1,14 @@
 /* statescan.c: the states inside a udp or ENet datagram (see statescan.h).
- * The ENet walk mirrors enet_protocol_handle_incoming_commands (1.3.17):
- * same command sizes, same stop on a short or unknown command. */
+ * ENet's header and commands are read by proto/enet/enet_wire.h, which
+ * stops where ENet 1.3.17 stops. */
 #include "statescan.h"
 
 #include <enet/protocol.h>
 
+#include "../../proto/enet/enet_wire.h"
 #include "../../proto/wire.h"
 
 #define SCAN_STATE_HEAD 12 /* version, type, reserved, sender, seq */
-
-/* sizeof each command's fixed part, indexed by command number; 0 = unknown. */
-static const uint8_t scan_cmd_size[ENET_PROTOCOL_COMMAND_COUNT] = {
-    [ENET_PROTOCOL_COMMAND_ACKNOWLEDGE] = sizeof(ENetProtocolAcknowledge),
-    [ENET_PROTOCOL_COMMAND_CONNECT] = sizeof(ENetProtocolConnect),
-    [ENET_PROTOCOL_COMMAND_VERIFY_CONNECT] = sizeof(ENetProtocolVerifyConnect),
-    [ENET_PROTOCOL_COMMAND_DISCONNECT] = sizeof(ENetProtocolDisconnect),
-    [ENET_PROTOCOL_COMMAND_PING] = sizeof(ENetProtocolPing),
-    [ENET_PROTOCOL_COMMAND_SEND_RELIABLE] = sizeof(ENetProtocolSendReliable),
-    [ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE] = sizeof(ENetProtocolSendUnreliable),
-    [ENET_PROTOCOL_COMMAND_SEND_FRAGMENT] = sizeof(ENetProtocolSendFragment),
-    [ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED] = sizeof(ENetProtocolSendUnsequenced),
-    [ENET_PROTOCOL_COMMAND_BANDWIDTH_LIMIT] = sizeof(ENetProtocolBandwidthLimit),
-    [ENET_PROTOCOL_COMMAND_THROTTLE_CONFIGURE] = sizeof(ENetProtocolThrottleConfigure),
-    [ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT] = sizeof(ENetProtocolSendFragment),
-};
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -48,88 +28,61 @@ static void scan_payload(const uint8_t *p, size_t len, size_t min_len, uint8_t c
     r->states++;
 }
 
-/* Offset of the data length field in a command that carries data, or 0. */
-static size_t scan_length_at(int cmd, uint8_t *kind)
+/* How a command carries its payload, or -1 if it carries none. */
+static int scan_kind(unsigned command)
 {
-    switch (cmd) {
-    case ENET_PROTOCOL_COMMAND_SEND_RELIABLE:
-        *kind = STATESCAN_RELIABLE;
-        return offsetof(ENetProtocolSendReliable, dataLength);
-    case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE:
-        *kind = STATESCAN_UNRELIABLE;
-        return offsetof(ENetProtocolSendUnreliable, dataLength);
-    case ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED:
-        *kind = STATESCAN_UNSEQUENCED;
-        return offsetof(ENetProtocolSendUnsequenced, dataLength);
+    switch (command) {
+    case ENET_PROTOCOL_COMMAND_SEND_RELIABLE: return STATESCAN_RELIABLE;
+    case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE: return STATESCAN_UNRELIABLE;
+    case ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED: return STATESCAN_UNSEQUENCED;
     case ENET_PROTOCOL_COMMAND_SEND_FRAGMENT:
-    case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT:
-        *kind = STATESCAN_FRAGMENT;
-        return offsetof(ENetProtocolSendFragment, dataLength);
-    default:
-        return 0;
+    case ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE_FRAGMENT: return STATESCAN_FRAGMENT;
+    default: return -1;
     }
 }
 
-/* One command at buf[at]; returns its total length (data included), or 0 if
- * ENet would stop here. */
-static size_t scan_command(const uint8_t *buf, size_t len, size_t at, struct statescan_result *r,
-                           struct statescan_ref out[STATESCAN_MAX])
+/* The state a command (whose payload fits) carries, if any. */
+static void scan_command(const struct enet_wire_command *c, struct statescan_result *r,
+                         struct statescan_ref out[STATESCAN_MAX])
 {
-    if (len - at < sizeof(ENetProtocolCommandHeader))
-        return 0;
-    int cmd = buf[at] & ENET_PROTOCOL_COMMAND_MASK;
-    size_t size = cmd < ENET_PROTOCOL_COMMAND_COUNT ? scan_cmd_size[cmd] : 0;
-    if (size == 0 || len - at < size)
-        return 0;
-    uint8_t kind = 0;
-    size_t length_at = scan_length_at(cmd, &kind);
-    if (!length_at)
-        return size;
-    size_t data = get16(buf + at + length_at);
-    if (len - at - size < data)
-        return 0;
-    const uint8_t *payload = buf + at + size;
-    uint8_t channel = buf[at + 1];
-    if (channel == PROTO_CHANNEL_CONTROL)
-        return size + data;
+    int kind = scan_kind(c->command);
+    if (kind < 0 || c->channel == PROTO_CHANNEL_CONTROL)
+        return;
     size_t before = r->states;
     if (kind != STATESCAN_FRAGMENT)
-        scan_payload(payload, data, PROTO_STATE_SIZE, channel, kind, r, out);
-    else if (get32(buf + at + offsetof(ENetProtocolSendFragment, fragmentOffset)) == 0)
-        scan_payload(payload, data, SCAN_STATE_HEAD, channel, kind, r, out);
+        scan_payload(c->data, c->data_len, PROTO_STATE_SIZE, c->channel, (uint8_t)kind, r, out);
+    else if (c->fragment_offset == 0)
+        scan_payload(c->data, c->data_len, SCAN_STATE_HEAD, c->channel, (uint8_t)kind, r, out);
     if (kind == STATESCAN_UNSEQUENCED && r->states > before && before < STATESCAN_MAX)
-        out[before].group =
-            get16(buf + at + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup));
-    return size + data;
+        out[before].group = c->unsequenced_group;
 }
 
 static void scan_enet(const uint8_t *buf, size_t len, struct statescan_result *r,
                       struct statescan_ref out[STATESCAN_MAX])
 {
-    if (len < 2) {
+    struct enet_wire_header h;
+    if (enet_wire_header(buf, len, 0, &h) != 0) {
         r->malformed = 1;
         return;
     }
-    uint16_t flags = get16(buf) & ENET_PROTOCOL_HEADER_FLAG_MASK;
-    r->peer = get16(buf) & ENET_PROTOCOL_MAXIMUM_PEER_ID;
-    if (flags & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED) {
+    r->peer = (int)h.peer_id;
+    if (h.compressed) {
         r->compressed = 1;
         return;
     }
-    size_t at = flags & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME ? sizeof(ENetProtocolHeader) : 2;
-    if (len < at) {
+    if (len < h.size) {
         r->malformed = 1;
         return;
     }
-    while (at < len) {
-        size_t n = scan_command(buf, len, at, r, out);
-        if (n == 0) {
-            r->malformed = 1;
-            return;
-        }
+    size_t at = h.size;
+    struct enet_wire_command c;
+    int rc;
+    while ((rc = enet_wire_next(buf, len, &at, &c)) > 0 && c.data_fits) {
         r->commands++;
-        at += n;
+        scan_command(&c, r, out);
     }
+    if (rc != 0)
+        r->malformed = 1;
 }
 
 struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8_t *buf,

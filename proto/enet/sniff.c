@@ -5,31 +5,23 @@
 
 #include <enet/protocol.h>
 
+#include "enet_wire.h"
+
 bool sniff_is_json(const uint8_t *bytes, size_t len)
 {
     return len > 0 && bytes[0] == '{';
 }
 
-/* Offset of the first command header after ENet's protocol header, or 0 if
- * the header is not one we read (compressed). */
-static size_t enet_command_offset(const uint8_t *bytes, size_t len, unsigned *peer_id)
-{
-    if (len < 2)
-        return 0;
-    unsigned word = (unsigned)bytes[0] << 8 | bytes[1];
-    if (word & ENET_PROTOCOL_HEADER_FLAG_COMPRESSED)
-        return 0;
-    *peer_id = word & ENET_PROTOCOL_MAXIMUM_PEER_ID;
-    return word & ENET_PROTOCOL_HEADER_FLAG_SENT_TIME ? 4 : 2;
-}
-
 bool sniff_is_enet_connect(const uint8_t *bytes, size_t len)
 {
-    unsigned peer_id = 0;
-    size_t off = enet_command_offset(bytes, len, &peer_id);
-    return off > 0 && peer_id == ENET_PROTOCOL_MAXIMUM_PEER_ID &&
-           len >= off + sizeof(ENetProtocolConnect) &&
-           (bytes[off] & ENET_PROTOCOL_COMMAND_MASK) == ENET_PROTOCOL_COMMAND_CONNECT;
+    struct enet_wire_header h;
+    struct enet_wire_command c;
+    if (enet_wire_header(bytes, len, 0, &h) != 0 || h.compressed ||
+        h.peer_id != ENET_WIRE_NO_PEER)
+        return false;
+    size_t off = h.size;
+    return enet_wire_next(bytes, len, &off, &c) > 0 &&
+           c.command == ENET_PROTOCOL_COMMAND_CONNECT;
 }
 
 void sniff_enet_reply(uint8_t out[SNIFF_ENET_REPLY_LEN])
