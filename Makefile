@@ -11,6 +11,7 @@
 #   make deps       install missing Debian packages (or print the command)
 #   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
 #   make install    programs, libricochet and manual pages; PREFIX=/usr/local DESTDIR=
+#                   (make install-lib: libricochet only)
 #   make uninstall  removes what install put there (same PREFIX, DESTDIR)
 
 CC ?= cc
@@ -119,7 +120,7 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib test tests demo bench bench-reference bench-scale bench-scale-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
+.PHONY: all lib install-lib test tests demo bench bench-reference bench-scale bench-scale-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -282,11 +283,15 @@ soak:
 deps:
 	@.ci/deps
 
-install: all lib
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
-	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ricochet $(DESTDIR)$(PKGCONFIGDIR)
+install: all install-lib
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+
+# libricochet alone, as a game's build needs it (tests/test_e2e_library.c).
+install-lib: lib
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ricochet \
+	    $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 $(LIB_MAN) $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 client/ricochet.h $(DESTDIR)$(INCLUDEDIR)/ricochet/
 	install -m 755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/

@@ -137,27 +137,57 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
 
 /* My own host: disconnects politely, waiting at most DESTROY_WAIT_MS for
  * ENet's acknowledgement. */
+/* Services my own host until done(peer) or the deadline; false if the
+ * peer is gone (disconnected) or the socket failed. */
+static bool serve_own_until(struct client_enet *t, bool (*done)(ENetPeer *),
+                            uint64_t deadline)
+{
+    ENetEvent e;
+    while (!done(t->peer)) {
+        uint64_t now = clock_now_us();
+        if (now >= deadline)
+            return true;
+        int r = enet_host_service(t->own, &e, (enet_uint32)((deadline - now + 999) / 1000));
+        if (r < 0)
+            return false;
+        if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet);
+        if (r > 0 && e.type == ENET_EVENT_TYPE_DISCONNECT) {
+            t->peer = NULL;
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool reliable_acked(ENetPeer *peer)
+{
+    return enet_list_empty(&peer->sentReliableCommands) &&
+           enet_list_empty(&peer->outgoingCommands);
+}
+
+static bool never(ENetPeer *peer)
+{
+    (void)peer;
+    return false;
+}
+
 static void close_own(struct client_enet *t)
 {
     if (t->peer && t->peer->state == ENET_PEER_STATE_CONNECTED) {
-        /* _later: enet_peer_disconnect would drop what is still queued,
-         * such as the last state sent. */
-        enet_peer_disconnect_later(t->peer, 0);
-        uint64_t deadline = clock_now_us() + DESTROY_WAIT_MS * 1000u;
-        ENetEvent e;
-        for (;;) {
-            uint64_t now = clock_now_us();
-            if (now >= deadline)
-                break;
-            int r = enet_host_service(t->own, &e, (enet_uint32)((deadline - now + 999) / 1000));
-            if (r < 0)
-                break;
-            if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
-                enet_packet_destroy(e.packet);
-            if (r > 0 && e.type == ENET_EVENT_TYPE_DISCONNECT) {
-                t->peer = NULL;
-                break;
-            }
+        uint64_t start = clock_now_us();
+        /* What is queued goes out first, with a ping, and the ping's
+         * acknowledgement is awaited (half the wait at most): a relay drops
+         * the commands of a peer it has not handed on yet when the
+         * disconnect arrives with them, such as the last state sent just
+         * before closing. Then the disconnect, which drops only the ping
+         * if no acknowledgement came. */
+        enet_peer_ping(t->peer);
+        enet_host_flush(t->own);
+        if (serve_own_until(t, reliable_acked, start + DESTROY_WAIT_MS * 500u)) {
+            enet_peer_disconnect(t->peer, 0);
+            enet_host_flush(t->own);
+            serve_own_until(t, never, start + DESTROY_WAIT_MS * 1000u);
         }
     }
     if (t->peer)

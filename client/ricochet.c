@@ -12,7 +12,6 @@
 
 #include "../sys/clock.h"
 #include "../sys/log.h"
-#include "../sys/version.h"
 
 #define CONFIG_TIMEOUT_MAX_MS 3600000u
 
@@ -56,9 +55,13 @@ void client_public_state(const struct proto_state *in, struct ricochet_state *ou
 
 /* ---- versions and modes ---- */
 
+#define STRINGIFY(x) #x
+#define VERSION_STRING(a, b, c) STRINGIFY(a) "." STRINGIFY(b) "." STRINGIFY(c)
+
 const char *ricochet_version(void)
 {
-    return version_ricochet();
+    return VERSION_STRING(RICOCHET_VERSION_MAJOR, RICOCHET_VERSION_MINOR,
+                          RICOCHET_VERSION_PATCH);
 }
 
 unsigned ricochet_version_number(void)

@@ -188,8 +188,8 @@ struct ricochet_config; /* what ricochet_connect needs */
 
 /* ---- versions ---- */
 
-/* The library's version, "1.0.0" or more ("1.0.0+gabc1234" from a git
- * checkout). A static string. */
+/* The library's version, "1.0.0": the API's (RICOCHET_VERSION_*), not the
+ * programs' release. A static string. */
 RICOCHET_API const char *ricochet_version(void);
 
 /* The library's RICOCHET_VERSION_NUMBER (compare with the header's). */

@@ -1,0 +1,290 @@
+/* test_e2e_library.c: libricochet as a game developer gets it. `make
+ * install-lib` into a scratch DESTDIR; only ricochet_* is exported, by the
+ * shared library and by the static one; the examples (client/examples/)
+ * build with nothing but `pkg-config --cflags --libs ricochet` against that
+ * install (hello also against libricochet.a alone) and play against a
+ * relay: hello joins, sends its ten states and lists who else is there, and
+ * two tag players pass "it" between them through the relay. The README's
+ * excerpt of hello.c is checked against the file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../client/client.h"
+#include "support/harness.h"
+
+static char scratch[64]; /* the DESTDIR, and where the examples are built */
+
+/* Runs a shell command line; fails the test (with its output) unless it exits 0. */
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "failed (%d): %s\n", rc, cmd);
+    assert_int_equal(rc, 0);
+}
+
+/* The standard output of a shell command line, malloc'ed (the caller frees). */
+static char *sh_out(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 65536, len = 0, got;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    while (len + 1 < cap && (got = fread(out + len, 1, cap - 1 - len, p)) > 0)
+        len += got;
+    out[len] = '\0';
+    assert_int_equal(pclose(p), 0);
+    return out;
+}
+
+/* Installs the library into a fresh scratch DESTDIR (PREFIX /usr), as a
+ * release build: not the sanitized objects this test runs on. */
+static int install(void **state)
+{
+    (void)state;
+    snprintf(scratch, sizeof scratch, "/tmp/ricochet-lib-XXXXXX");
+    if (!mkdtemp(scratch))
+        return -1;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s install-lib BUILD=build SAN= "
+             "FUZZ= DESTDIR=%s PREFIX=/usr > %s/make.log 2>&1 || { cat %s/make.log; exit 1; }",
+             scratch, scratch, scratch);
+    if (system(cmd) != 0)
+        return -1;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/usr/lib/pkgconfig", scratch);
+    setenv("PKG_CONFIG_PATH", dir, 1);
+    setenv("PKG_CONFIG_SYSROOT_DIR", scratch, 1);
+    return 0;
+}
+
+static int uninstall(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", scratch);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Every name nm lists (one per line, the last word) starts with ricochet_. */
+static size_t all_ricochet(const char *listing)
+{
+    size_t n = 0;
+    for (const char *line = listing; *line;) {
+        const char *end = strchr(line, '\n'), *word = line;
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        for (const char *p = line; p < line + len; p++)
+            if (*p == ' ')
+                word = p + 1;
+        if (word < line + len) {
+            if (strncmp(word, "ricochet_", 9) != 0)
+                fprintf(stderr, "exported: %.*s\n", (int)(line + len - word), word);
+            assert_int_equal(strncmp(word, "ricochet_", 9), 0);
+            n++;
+        }
+        line += len + (end ? 1 : 0);
+    }
+    return n;
+}
+
+static void test_only_ricochet_symbols_are_exported(void **state)
+{
+    (void)state;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "nm -D --defined-only %s/usr/lib/libricochet.so", scratch);
+    char *dyn = sh_out(cmd);
+    assert_non_null(strstr(dyn, " ricochet_connect\n"));
+    size_t n_dyn = all_ricochet(dyn);
+    snprintf(cmd, sizeof cmd, "nm -g --defined-only %s/usr/lib/libricochet.a | grep ' '",
+             scratch);
+    char *st = sh_out(cmd);
+    assert_int_equal(all_ricochet(st), n_dyn); /* the same functions, nothing else */
+    snprintf(cmd, sizeof cmd, "readelf -d %s/usr/lib/libricochet.so | grep SONAME", scratch);
+    char *soname = sh_out(cmd);
+    char want[64];
+    snprintf(want, sizeof want, "[libricochet.so.%d]", RICOCHET_VERSION_MAJOR);
+    assert_non_null(strstr(soname, want));
+    free(dyn);
+    free(st);
+    free(soname);
+}
+
+static void test_pkg_config_gives_the_install(void **state)
+{
+    (void)state;
+    char *flags = sh_out("pkg-config --cflags --libs ricochet");
+    char want[256];
+    snprintf(want, sizeof want, "-I%s/usr/include -L%s/usr/lib -lricochet", scratch, scratch);
+    assert_non_null(strstr(flags, want));
+    free(flags);
+    snprintf(want, sizeof want, "%s/usr/include/ricochet/ricochet.h", scratch);
+    assert_int_equal(access(want, R_OK), 0);
+    snprintf(want, sizeof want, "%s/usr/share/man/man3/ricochet.3", scratch);
+    assert_int_equal(access(want, R_OK), 0);
+}
+
+/* Runs DESTDIR's prog with args until it exits (at most wait_ms), polling
+ * the watcher meanwhile (may be NULL). Returns its stdout (caller frees). */
+static char *play(const char *prog, const char *const *args, struct harness_rec *watcher,
+                  int wait_ms)
+{
+    struct spawn_proc p;
+    char err[256];
+    assert_int_equal(spawn_start(&p, scratch, prog, args, err, sizeof err), 0);
+    uint64_t deadline = clock_now_ms() + (uint64_t)wait_ms;
+    while (spawn_running(&p) && clock_now_ms() < deadline) {
+        if (watcher)
+            harness_poll_for(watcher->c, watcher->n, 20, harness_rec_event, watcher);
+        else
+            clock_sleep_ms(20);
+    }
+    int code = spawn_stop(&p, SIGTERM, 5000);
+    char *out = spawn_read_stdout(&p);
+    fprintf(stderr, "%s (exit %d):\n%s", prog, code, out ? out : "");
+    assert_int_equal(code, 0);
+    assert_non_null(out);
+    spawn_free(&p);
+    return out;
+}
+
+static void test_hello_joins_and_sends_ten_states(void **state)
+{
+    (void)state;
+    sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello client/examples/hello.c "
+       "$(pkg-config --cflags --libs ricochet)", scratch);
+    /* the static library alone, with what ricochet.pc lists as private */
+    sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello-static client/examples/hello.c "
+       "$(pkg-config --cflags ricochet) %s/usr/lib/libricochet.a -lenet -lcjson -lm",
+       scratch, scratch);
+    sh("! readelf -d %s/hello-static | grep -q libricochet", scratch);
+
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    static struct harness_rec watcher;
+    memset(&watcher, 0, sizeof watcher);
+    watcher.n = 1;
+    watcher.c[0] = harness_client((uint16_t)port, "lobby", "watcher", PROTO_MODE_UNSEQUENCED,
+                                  false);
+    assert_int_equal(harness_poll_until(watcher.c, 1, 5000, harness_rec_event,
+                                        harness_all_welcomed, &watcher), 0);
+    char port_s[16], lib[128];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(lib, sizeof lib, "%s/usr/lib", scratch);
+    const char *args[] = {"127.0.0.1", port_s, "lobby", NULL};
+
+    setenv("LD_LIBRARY_PATH", lib, 1);
+    char *out = play("hello", args, &watcher, 15000);
+    unsetenv("LD_LIBRARY_PATH");
+    assert_non_null(strstr(out, "sent 10 states; 1 other here"));
+    assert_non_null(strstr(out, " watcher: "));
+    free(out);
+    harness_poll_for(watcher.c, 1, 200, harness_rec_event, &watcher); /* the last in flight */
+    assert_int_equal(watcher.n_joined[0], 1);
+    assert_int_equal(watcher.states[0][watcher.joined[0][0]], 10);
+
+    out = play("hello-static", args, &watcher, 15000);
+    assert_non_null(strstr(out, "sent 10 states; 1 other here"));
+    free(out);
+    ricochet_close(watcher.c[0]);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* A whole file, malloc'ed (the caller frees). */
+static char *slurp(const char *path)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "cat %s", path);
+    return sh_out(cmd);
+}
+
+/* The README's excerpt of hello.c is hello.c's, word for word. */
+static void test_readme_shows_the_real_hello(void **state)
+{
+    (void)state;
+    char *readme = slurp("README.md"), *hello = slurp("client/examples/hello.c");
+    char *section = strstr(readme, "## Using ricochet from your game");
+    assert_non_null(section);
+    char *block = strstr(section, "```c\n");
+    assert_non_null(block);
+    block += 5;
+    char *end = strstr(block, "```");
+    assert_non_null(end);
+    *end = '\0';
+    assert_true(strlen(block) > 200);
+    assert_non_null(strstr(hello, block));
+    free(readme);
+    free(hello);
+}
+
+/* "tag: #1 saw 3 touches; ..." -> 3 */
+static unsigned touches(const char *out)
+{
+    unsigned id, n;
+    const char *line = strstr(out, "tag: #");
+    assert_non_null(line);
+    assert_int_equal(sscanf(line, "tag: #%u saw %u touches", &id, &n), 2);
+    return n;
+}
+
+static void test_tag_passes_it_through_the_relay(void **state)
+{
+    (void)state;
+    sh("cc -std=c11 -Wall -Wextra -Werror -o %s/tag client/examples/tag.c "
+       "$(pkg-config --cflags --libs ricochet) -lm", scratch);
+    struct spawn_proc relay, a, b;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    char port_s[16], lib[128], err[256];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(lib, sizeof lib, "%s/usr/lib", scratch);
+    /* Two players for 12 s on their own: "it" runs twice as fast as the
+     * other and reaches it in well under that, wherever they start. */
+    const char *args[] = {"127.0.0.1", port_s, "tag", "--auto", "12", NULL};
+    setenv("LD_LIBRARY_PATH", lib, 1);
+    assert_int_equal(spawn_start(&a, scratch, "tag", args, err, sizeof err), 0);
+    assert_int_equal(spawn_start(&b, scratch, "tag", args, err, sizeof err), 0);
+    unsetenv("LD_LIBRARY_PATH");
+    assert_int_equal(spawn_stop(&a, 0, 30000), 0);
+    assert_int_equal(spawn_stop(&b, 0, 30000), 0);
+    char *out_a = spawn_read_stdout(&a), *out_b = spawn_read_stdout(&b);
+    fprintf(stderr, "%s%s", out_a, out_b);
+    assert_true(touches(out_a) >= 1);
+    assert_true(touches(out_b) >= 1);
+    free(out_a);
+    free(out_b);
+    spawn_free(&a);
+    spawn_free(&b);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_only_ricochet_symbols_are_exported),
+        cmocka_unit_test(test_pkg_config_gives_the_install),
+        cmocka_unit_test(test_readme_shows_the_real_hello),
+        cmocka_unit_test(test_hello_joins_and_sends_ten_states),
+        cmocka_unit_test(test_tag_passes_it_through_the_relay),
+    };
+    return cmocka_run_group_tests(tests, install, uninstall);
+}
