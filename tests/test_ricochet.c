@@ -46,6 +46,7 @@ static void test_enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_EV_CHAT, 5);
     assert_int_equal(RICOCHET_EV_ERROR, 6);
     assert_int_equal(RICOCHET_EV_DISCONNECTED, 7);
+    assert_int_equal(RICOCHET_EV_MOVED, 8);
     assert_int_equal(RICOCHET_LOG_DEBUG, 0);
     assert_int_equal(RICOCHET_LOG_INFO, 1);
     assert_int_equal(RICOCHET_LOG_WARN, 2);
@@ -61,6 +62,7 @@ static void test_enum_values_are_pinned(void **state)
     assert_string_equal(RICOCHET_END_DISCONNECTED, "disconnected");
     assert_string_equal(RICOCHET_END_SOCKET, "socket");
     assert_string_equal(RICOCHET_END_WRONG_TRANSPORT, "wrong_transport");
+    assert_string_equal(RICOCHET_END_MOVED_TOO_FAR, "moved_too_far");
 }
 
 #define ASSERT_LAYOUT(type, field, offset) assert_int_equal(offsetof(type, field), offset)
