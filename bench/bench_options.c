@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../client/swarm.h"
+#include "../relay/core/relay.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
 #include "../sys/options.h"
@@ -21,13 +23,15 @@ static const struct option_def options[] = {
      "figures)"},
     {"bin", OPTION_STRING, offsetof(struct bench_options, bin), "", 0, 512, NULL,
      "folder of ricochet-relay and ricochet-netsim (default: next to this program)"},
-    {"clients", OPTION_INT, offsetof(struct bench_options, clients), "4", 2, 4000, NULL,
+    {"clients", OPTION_INT, offsetof(struct bench_options, clients), "4", 2,
+     RELAY_CLIENTS_MAX, NULL,
      "clients; each receives every other state of its room"},
     {"room-size", OPTION_INT, offsetof(struct bench_options, room_size), "0", 0, 256, NULL,
      "clients per room (the last room may be smaller); 0 = all in one room"},
     {"procs", OPTION_INT, offsetof(struct bench_options, procs), "1", 1, BENCH_MAX_PROCS, NULL,
      "generator processes, each running whole rooms; results merged exactly"},
-    {"per-host", OPTION_INT, offsetof(struct bench_options, per_host), "64", 1, 4095, NULL,
+    {"per-host", OPTION_INT, offsetof(struct bench_options, per_host), "64", 1,
+     SWARM_PER_HOST_MAX, NULL,
      "ENet clients sharing one socket (one ENet host) in a generator; 1 = each its own"},
     {"rate", OPTION_DOUBLE, offsetof(struct bench_options, rate), "60", 0.1, 10000, NULL,
      "states per second per client (constant rate)"},

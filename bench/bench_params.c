@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../relay/core/relay.h"
+
 static const struct {
     const char *name;
     double min, max;
 } param_info[BENCH_P_COUNT] = {
-    [BENCH_P_CLIENTS] = {"clients", 2, 4000},
+    [BENCH_P_CLIENTS] = {"clients", 2, RELAY_CLIENTS_MAX},
     [BENCH_P_RATE] = {"rate", 0.1, 10000},
     [BENCH_P_PAYLOAD] = {"payload", PROTO_STATE_SIZE, PROTO_STATE_MAX},
     [BENCH_P_LOSS] = {"loss", 0, 99},

@@ -31,7 +31,6 @@
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
 
-#define CLIENT_DEFAULT_TIMEOUT_MS 5000
 #define CLOCK_PING_US 1000000      /* clock pings, every transport */
 #define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
 #define CLOCK_FAST_PINGS 10
@@ -740,7 +739,7 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     c->user = cfg->user;
     c->rejoin_ms = cfg->rejoin_ms;
     c->reflect = cfg->reflect;
-    c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
+    c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PROTO_TIMEOUT_MS;
     c->mode = cfg->mode;
     c->caps = client_transport_for(cfg->mode)->caps;
     c->next_seq = 1;

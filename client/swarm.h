@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../proto/enet/enet_wire.h"
 #include "client.h"
 #include "ricochet.h"
 
@@ -35,7 +36,7 @@
  * per host keep that walk short while cutting thousands of sockets (and a
  * service call each) to a few dozen. */
 #define SWARM_PER_HOST 64
-#define SWARM_PER_HOST_MAX 4095 /* ENet's peer ids */
+#define SWARM_PER_HOST_MAX ENET_WIRE_PEERS_MAX
 
 struct swarm_config {
     const char *host;      /* relay address */

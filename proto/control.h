@@ -19,6 +19,8 @@
 #define PROTO_CODE_MAX 31     /* bytes in an error code */
 #define PROTO_ROSTER_MAX 256  /* members listed in one welcome */
 #define PROTO_CONTROL_MAX 65536 /* largest control message, bytes */
+#define PROTO_TIMEOUT_MS 5000  /* a peer silent this long is gone, by default: the relay's
+                                  --timeout-ms, the client's timeout */
 
 enum proto_ctl_type {
     PROTO_CTL_JOIN,    /* client -> relay: room, name, mode, reflect, ticket */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../proto/enet/enet_wire.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
 #include "../ticket/keyfile.h"
@@ -28,16 +29,17 @@ const struct option_def relay_settings_options[] = {
       .choices = RELAY_TRANSPORT_CHOICES,
       .help = "enet: ENet connections and channels; udp: one bare datagram socket" },
     { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
-      .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = 4000,
+      .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "connected clients; more are refused with server_full" },
     { .name = "max-rooms", .type = OPTION_UINT, .offset = CORE(max_rooms),
-      .size = SIZE(core.max_rooms), .def = "256", .min = 1, .max = 4000,
+      .size = SIZE(core.max_rooms), .def = "256", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "live rooms; a join that would create more gets too_many_rooms" },
     { .name = "max-room-size", .type = OPTION_UINT, .offset = CORE(max_room_size),
       .size = SIZE(core.max_room_size), .def = "256", .min = 1, .max = PROTO_ROSTER_MAX,
       .help = "members per room; more get room_full" },
     { .name = "max-per-address", .type = OPTION_UINT, .offset = NET(max_per_address),
-      .size = SIZE(net.max_per_address), .def = "16", .min = 0, .max = 4095,
+      .size = SIZE(net.max_per_address), .def = "16", .min = 0,
+      .max = ENET_WIRE_PEERS_MAX,
       .help = "clients from one IP address (ENet duplicatePeers); 0 = up to --max-clients" },
     { .name = "max-packet-size", .type = OPTION_UINT, .offset = CORE(max_packet_size),
       .size = SIZE(core.max_packet_size), .def = "2048", .min = 64, .max = 65536,
@@ -46,7 +48,8 @@ const struct option_def relay_settings_options[] = {
       .size = SIZE(net.max_waiting_data), .def = "1048576", .min = 4096, .max = 268435456,
       .help = "ENet: bytes one peer may have buffered awaiting reassembly or order" },
     { .name = "timeout-ms", .type = OPTION_UINT, .offset = NET(timeout_ms),
-      .size = SIZE(net.timeout_ms), .def = "5000", .min = 100, .max = 600000,
+      .size = SIZE(net.timeout_ms), .def = OPTION_DEF(PROTO_TIMEOUT_MS), .min = 100,
+      .max = 600000,
       .help = "a client silent (udp) or unacknowledging (enet) this long is dropped: "
               "timeout" },
     { .name = "max-queued-packets", .type = OPTION_UINT, .offset = NET(max_queued_packets),
@@ -65,7 +68,8 @@ const struct option_def relay_settings_options[] = {
       .help = "ENet: commands one client may have held out of order; datagrams past it "
               "are refused (held_commands); 0 = no limit" },
     { .name = "max-half-open", .type = OPTION_UINT, .offset = NET(max_half_open),
-      .size = SIZE(net.max_half_open), .def = "0", .min = 0, .max = 4095,
+      .size = SIZE(net.max_half_open), .def = "0", .min = 0,
+      .max = ENET_WIRE_PEERS_MAX,
       .help = "ENet: handshakes in progress at once, at most (and 0 =) a quarter of the "
               "peer slots; past it a CONNECT takes the place of the oldest if that is "
               "250 ms old and its address has none in progress (any, with "

@@ -30,6 +30,7 @@
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
 _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
+_Static_assert(RELAY_CLIENTS_MAX + RELAY_SPARE_PEERS <= ENET_WIRE_PEERS_MAX, "one host's peers");
 
 #define SOCKET_BUFFER (4 << 20) /* kernel buffers: bursts from many peers */
 /* A handshake not completed within this is forgotten (ENet's default keeps a

@@ -27,6 +27,11 @@ enum option_type {
                       0.001 is refused rather than rounded to 0 */
 };
 
+/* An option's default from a numeric macro, as the text def wants:
+ * OPTION_DEF(PROTO_TIMEOUT_MS) is "5000". */
+#define OPTION_DEF(n) OPTION_DEF_TEXT(n)
+#define OPTION_DEF_TEXT(n) #n
+
 struct option_def {
     const char *name;     /* long option without the dashes, e.g. "port" */
     enum option_type type;

@@ -44,7 +44,8 @@ static const struct option_def bot_option_defs[] = {
      "(--json: one JSON record per line, before the summary's); 0 = only the summary"},
     {"log-level", OPTION_CHOICE, offsetof(struct bot_options, log_level), "warn", 0, 0,
      "debug|info|warn|error|off", "stderr log threshold"},
-    {"timeout-ms", OPTION_INT, offsetof(struct bot_options, timeout_ms), "5000", 100,
+    {"timeout-ms", OPTION_INT, offsetof(struct bot_options, timeout_ms),
+     OPTION_DEF(PROTO_TIMEOUT_MS), 100,
      600000, NULL, "connect + join deadline, and connection timeout"},
     {0}};
 

@@ -21,6 +21,7 @@ _Static_assert(sizeof(ENetProtocolSendUnsequenced) == 8, "ENet send layout");
 _Static_assert(sizeof(ENetProtocolSendFragment) == 24, "ENet fragment layout");
 _Static_assert(sizeof(ENetProtocolConnect) == 48, "ENet connect layout");
 _Static_assert(ENET_PROTOCOL_MAXIMUM_PEER_ID == ENET_WIRE_NO_PEER, "ENet peer id range");
+_Static_assert(ENET_WIRE_PEERS_MAX == ENET_PROTOCOL_MAXIMUM_PEER_ID, "ENet's peer count limit");
 
 /* Size of each command before its payload, by command number; 0 for
  * numbers ENet does not accept. */

@@ -21,6 +21,8 @@
 #define ENET_WIRE_VERSION ENET_VERSION_CREATE(1, 3, 17)
 
 #define ENET_WIRE_NO_PEER 0xFFFu /* the peer id of a datagram to no peer yet (CONNECT) */
+#define ENET_WIRE_PEERS_MAX 4095 /* peers one host holds: the ids below ENET_WIRE_NO_PEER
+                                    (enet_host_create refuses more) */
 
 /* A datagram's protocol header. */
 struct enet_wire_header {

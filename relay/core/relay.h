@@ -32,6 +32,10 @@
  * server_full instead of silence: peer_cap = max_clients + this. */
 #define RELAY_SPARE_PEERS 32
 
+/* The most clients (--max-clients) and rooms (--max-rooms) one relay
+ * serves: with RELAY_SPARE_PEERS within one ENet host's 4095 peers. */
+#define RELAY_CLIENTS_MAX 4000
+
 /* Why a datagram (or a join) was rejected. Each has a counter in the stats
  * record, named by relay_drop_name(); the order is the record's. The core
  * counts most; the ones marked "transport" only a transport counts (through

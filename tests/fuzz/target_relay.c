@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../proto/control.h"
+#include "../../proto/errors.h"
 #include "../../sys/log.h"
 #include "../../proto/wire.h"
 #include "../../relay/core/relay.h"
@@ -55,18 +56,10 @@ static const char *const fr_rooms[] = { "r0", "r1", "r2", "lobby" };
 static const char *const fr_names[] = { "alice", "bob", "carol", "dave", "eve", "x",
                                         "bad name", "" };
 
+/* A code from proto/errors' table (the relay names its codes from it too). */
 static int fr_error_code_known(const char *code)
 {
-    static const char *const codes[] = {
-        "bad_json", "missing_field", "bad_field", "unknown_type", "not_joined",
-        "already_joined", "bad_name", "bad_room", "room_full", "too_many_rooms",
-        "server_full", "bad_state", "too_big", "rate_limited", "kicked", "shutting_down",
-        "bad_version",
-    };
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (strcmp(code, codes[i]) == 0)
-            return 1;
-    return 0;
+    return proto_error_from_name(code) != PROTO_ERROR_NONE;
 }
 
 static void fr_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
