@@ -74,17 +74,17 @@ relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/core ticket fleet proto/enet proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis
 bot_MAIN := client/bot/bot_main.c
-bot_LIBS := client/bot client proto/enet proto stats sys
-bot_PKGS := libenet libcjson
+bot_LIBS := client/bot client ticket proto/enet proto stats sys
+bot_PKGS := libenet libcjson libsodium
 client_MAIN := client/tui/client_main.c
-client_LIBS := client/tui client proto/enet proto stats sys
-client_PKGS := libenet libcjson ncursesw
+client_LIBS := client/tui client ticket proto/enet proto stats sys
+client_PKGS := libenet libcjson ncursesw libsodium
 netsim_MAIN := bench/netsim/netsim_main.c
 netsim_LIBS := bench/netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd
 bench_MAIN := bench/bench_main.c
-bench_LIBS := bench bench/netsim client proto/enet proto stats sys
-bench_PKGS := libenet libcjson
+bench_LIBS := bench bench/netsim client ticket proto/enet proto stats sys
+bench_PKGS := libenet libcjson libsodium
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := ticket proto sys
 ticket_PKGS := libenet libcjson libsodium
@@ -194,7 +194,7 @@ $(LIB_SO): $(LIB_PARTS) client/libricochet.map
 	$(say) LINK $@
 	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/libricochet.map \
 	    -Wl,-z,defs $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_PARTS) \
-	    $(call pkg_libs,libenet libcjson)
+	    $(call pkg_libs,libenet libcjson libsodium)
 	$(Q)ln -sf $(notdir $@) $(@D)/$(LIB_SONAME) && ln -sf $(LIB_SONAME) $(@D)/libricochet.so
 
 $(LIB_A): $(LIB_PARTS)

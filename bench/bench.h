@@ -67,6 +67,12 @@ struct bench_config {
     char drop_log_dir[256];  /* keep netsim's drop log of each run here ("": a temporary
                                 file, removed once read) */
     long per_host;           /* ENet clients per shared host (swarm_config.per_host) */
+    bool encrypt;            /* sealed sessions: the bench's relay runs with --encrypt and
+                                a key of the run's, the clients with tickets it mints; a
+                                session the relay does not seal fails the run */
+    const char **tickets;    /* --ticket (with --relay): client i's is tickets[i]; one
+                                block with the texts, free(tickets) frees it */
+    size_t n_tickets;
 };
 
 #define BENCH_MAX_PROCS 16

@@ -103,6 +103,11 @@ int run_start_relay(struct run *run, int *port)
     args[n++] = clients;
     args[n++] = "--max-rooms";
     args[n++] = rooms;
+    if (run->cfg->encrypt) {
+        args[n++] = "--ticket-key";
+        args[n++] = run->tickets.key_file;
+        args[n++] = "--encrypt";
+    }
     n += split_args(run->cfg->relay_args, extra, sizeof extra, args + n, SPAWN_MAX_ARGS - n);
     args[n] = NULL;
     char err[256];
@@ -164,7 +169,11 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
     if (run->cfg->reorder)
         args[n++] = "--reorder";
     /* the audit: one line per state netsim dropped or forwarded */
-    if (run->cfg->procs <= 1) {
+    if (run->cfg->encrypt) {
+        snprintf(r->audit.skipped, sizeof r->audit.skipped,
+                 "sealed states: netsim sees flows, sizes and ENet headers, not who sent "
+                 "what (docs/tickets.md)");
+    } else if (run->cfg->procs <= 1) {
         if (drop_log_path(run) == 0) {
             args[n++] = "--drop-log";
             args[n++] = run->drop_log;

@@ -105,6 +105,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_results; i++)
         bench_result_free(&results[i]);
     free(results);
+    free(cfg.tickets);
     spawn_kill_all();
     if (bench_stop_requested()) {
         fprintf(stderr, PROG ": interrupted\n");

@@ -211,7 +211,8 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .timeout_ms = (uint32_t)run->cfg->setup_timeout_ms,
                               .rate_hz = run->params->rate_hz,
                               .payload = (size_t)run->params->payload,
-                              .per_host = (size_t)run->cfg->per_host};
+                              .per_host = (size_t)run->cfg->per_host,
+                              .tickets = run->tickets.list};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event};
     /* no window yet: nothing counts before run_measure() sets it */
     run->win_start = run->win_end = UINT64_MAX;
@@ -230,6 +231,10 @@ int run_setup_clients(struct run *run, const char *host, int port)
      * also wait for every member to be known. */
     if (swarm_wait_ready(run->sw, true, deadline, &run_stop, err, sizeof err) != 0)
         return run_fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
+    for (size_t i = 0; run->cfg->encrypt && i < n; i++)
+        if (!ricochet_sealed(run->peers[i].c))
+            return run_fail(run, "%s: the relay did not seal its session (is it run with "
+                            "--encrypt?)", swarm_name(run->sw, i));
     uint32_t max_id = 0;
     for (size_t i = 0; i < n; i++) {
         run->peers[i].id = ricochet_id(run->peers[i].c);

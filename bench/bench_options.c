@@ -13,6 +13,7 @@
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
 #include "../sys/options.h"
+#include "../ticket/keyfile.h"
 #include "bench_options.h"
 
 #define PROG BENCH_PROG
@@ -89,6 +90,12 @@ static const struct option_def options[] = {
      "no progress lines on stderr"},
     {"log-level", OPTION_CHOICE, offsetof(struct bench_options, log_level), "warn", 0, 0,
      "debug|info|warn|error|off", "stderr log level"},
+    {"encrypt", OPTION_BOOL, offsetof(struct bench_options, encrypt), "false", 0, 0, NULL,
+     "sealed sessions: the relay started with --ticket-key (a key of the run's) and "
+     "--encrypt, each client with a ticket minted for it; with --relay, --ticket gives them"},
+    {"ticket", OPTION_STRING, offsetof(struct bench_options, ticket), "", 0, 1024, NULL,
+     "with --relay: @FILE, one ticket a line, line i for client i (room bench or bench-R "
+     "with --room-size, name bench-I: ricochet-ticket mint --count N --name bench --room bench)"},
     {0},
 };
 
@@ -209,6 +216,32 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->procs = c->procs;
     snprintf(cfg->drop_log_dir, sizeof cfg->drop_log_dir, "%s", c->drop_log_dir);
     cfg->per_host = c->per_host;
+    cfg->encrypt = c->encrypt;
+}
+
+/* --ticket @FILE: the tickets, in one block (cfg->tickets, then their
+ * texts) the caller frees with free(cfg->tickets). */
+static void read_tickets(const struct bench_options *c, struct bench_config *cfg)
+{
+    char err[512], why[480];
+    if (!c->relay[0])
+        options_fail(PROG, "--ticket needs --relay: the bench mints the tickets of its own "
+                           "relay (--encrypt)");
+    const char **list = calloc(1, 4000 * sizeof *list + 4001 * (TICKET_TEXT_MAX + 1));
+    if (!list)
+        options_fail(PROG, "out of memory");
+    char (*texts)[TICKET_TEXT_MAX + 1] = (void *)(list + 4000);
+    int n = keyfile_read_tickets(c->ticket, texts, 4001, why, sizeof why);
+    if (n < 0 || n > 4000) {
+        snprintf(err, sizeof err, "--ticket: %s",
+                 n < 0 ? why : "more tickets than --clients can use (4000)");
+        free(list);
+        options_fail(PROG, "%s", err);
+    }
+    for (int i = 0; i < n; i++)
+        list[i] = texts[i];
+    cfg->tickets = list;
+    cfg->n_tickets = (size_t)n;
 }
 
 static void plan_from(const struct bench_options *c, struct bench_plan *p)
@@ -241,5 +274,10 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
     if (c->drop_log_dir[0] && access(c->drop_log_dir, W_OK | X_OK) != 0)
         options_fail(PROG, "--drop-log-dir %s: %s", c->drop_log_dir, strerror(errno));
     bench_config_from(c, cfg);
+    if (c->ticket[0])
+        read_tickets(c, cfg);
+    else if (c->encrypt && c->relay[0])
+        options_fail(PROG, "--encrypt with --relay needs --ticket @FILE: the bench cannot "
+                           "mint for a relay whose key it does not hold");
     plan_from(c, p);
 }

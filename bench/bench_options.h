@@ -36,6 +36,8 @@ struct bench_options {
     bool quiet;
     bool datagram_limit;
     int log_level;
+    bool encrypt;
+    char ticket[1024];
 };
 
 /* What to run: the base parameters, the modes, and the sweep values. */

@@ -154,8 +154,13 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     r->hop_jitter_ms = params->jitter_ms / 2;
     r->netsim_seed = cfg->seed;
 
-    char relay_host[128] = "127.0.0.1";
+    char relay_host[128] = "127.0.0.1", why[320];
     int relay_port = 0, port;
+    if (bench_tickets_open(&run.tickets, cfg->encrypt && !cfg->relay[0], cfg->tickets,
+                           cfg->n_tickets, run.n, run.k, why, sizeof why) != 0) {
+        run_fail(&run, "%s", why);
+        goto out;
+    }
     if (cfg->relay[0]) {
         const char *colon = strrchr(cfg->relay, ':');
         if (!colon || colon == cfg->relay || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
@@ -190,6 +195,7 @@ out:
     if (rc == 0 && r->with_netsim && !r->truth.valid)
         r->ok = false, rc = -1;
     audit_finish(&run, rc == 0 && r->ok);
+    bench_tickets_close(&run.tickets);
     free(run.index_of_id);
     free(run.peers);
     free(run.rs);

@@ -19,6 +19,7 @@
 #include "../sys/spawn.h"
 #include "audit.h"
 #include "bench.h"
+#include "bench_tickets.h"
 
 #define START_LEAD_US 20000    /* first send this long after setup */
 #define STOP_WAIT_MS 3000      /* SIGTERM -> exit deadline */
@@ -37,6 +38,7 @@ struct run {
     struct bench_result *r;
     size_t n;
     size_t first;           /* number of this process's first client (--procs) */
+    struct bench_tickets tickets; /* the clients' (--encrypt, --ticket) */
     struct peer *peers;
     struct swarm *sw;       /* drives the clients */
     size_t k;               /* room size (n: one room) */

@@ -158,23 +158,50 @@ int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event
 
 /* ---- sending ---- */
 
-/* Encodes and sends one control message. Returns 0 or -1. */
+/* Pads a JSON object of len bytes in buf (CTL_SEND_MAX) with an unknown
+ * field up to min bytes (caps.control_min); returns the new length. */
+static size_t pad_control(char *buf, size_t len, size_t min)
+{
+    if (len >= min || len < 2 || buf[len - 1] != '}')
+        return len;
+    size_t pad = min - len; /* ,"pad":"" is 9 bytes, then pad - 9 x */
+    if (pad < 9)
+        pad = 9;
+    memcpy(buf + len - 1, ",\"pad\":\"", 8);
+    memset(buf + len + 7, 'x', pad - 9);
+    memcpy(buf + len + pad - 2, "\"}", 2);
+    return len + pad;
+}
+
+/* Encodes and sends one control message, padded to the transport's
+ * minimum, sealed in a sealed session (but the join, which carries what
+ * the relay needs to know the session). Returns 0 or -1. */
 static int send_control(struct ricochet *c, const struct proto_control *m)
 {
     char buf[CTL_SEND_MAX];
-    _Static_assert(sizeof buf == CTL_SEND_MAX, "the transport may pad up to CTL_SEND_MAX");
-    int len = proto_control_encode(buf, sizeof buf, m);
+    uint8_t box[CTL_SEND_MAX + SEAL_OVERHEAD];
+    int len = proto_control_encode(buf, sizeof buf - 64, m); /* room for the padding */
     if (len < 0)
         return -1;
-    return c->ops->send_control(c, buf, (size_t)len);
+    bool seal = client_ticket_sealed(c) && m->type != PROTO_CTL_JOIN;
+    size_t min = c->caps.control_min, n;
+    n = pad_control(buf, (size_t)len, seal && min > SEAL_OVERHEAD ? min - SEAL_OVERHEAD : min);
+    const uint8_t *out = (const uint8_t *)buf;
+    if (seal && !(out = client_ticket_seal(c, SEAL_LANE_CONTROL, out, n, box, &n)))
+        return -1;
+    return c->ops->send_control(c, out, n);
 }
 
 void client_send_join(struct ricochet *c)
 {
     struct proto_control m;
     proto_control_init(&m, PROTO_CTL_JOIN);
-    snprintf(m.room, sizeof m.room, "%s", c->room);
-    snprintf(m.name, sizeof m.name, "%s", c->name);
+    if (c->ticket) /* the room and the name are the ticket's: not in clear */
+        memcpy(m.ticket, c->ticket->pass, sizeof m.ticket);
+    else {
+        snprintf(m.room, sizeof m.room, "%s", c->room);
+        snprintf(m.name, sizeof m.name, "%s", c->name);
+    }
     m.mode = c->mode;
     m.reflect = c->reflect;
     m.epoch = c->join_epoch;
@@ -487,6 +514,7 @@ static int hop(struct ricochet *c, struct ricochet_event *ev)
     c->clock_samples = 0;
     c->clock_changed = false;
     c->next_ping_us = 0;
+    client_ticket_restart(c); /* the next relay draws the next session's salt */
     struct client_config cfg = {.host = c->host, .port = c->port, .room = c->room,
                                 .name = c->name, .mode = c->mode, .reflect = c->reflect,
                                 .timeout_ms = c->timeout_ms, .hub = c->hub, .user = c->user};
@@ -557,7 +585,15 @@ static void event_words(struct ricochet_event *ev, const struct proto_control *m
     snprintf(ev->text, sizeof ev->text, "%s", m->text);
 }
 
-static int handle_control(struct ricochet *c, const char *buf, size_t len,
+/* What a relay may send in clear in a sealed session: the salt of the
+ * next, its transport's answers to an endpoint it does not know (plain
+ * UDP's not_joined after an expiry, a cookie). */
+static bool clear_allowed(enum proto_ctl_type type)
+{
+    return type == PROTO_CTL_SEALED || type == PROTO_CTL_ERROR || type == PROTO_CTL_COOKIE;
+}
+
+static int handle_control(struct ricochet *c, const char *buf, size_t len, bool clear,
                           uint64_t now, struct ricochet_event *ev)
 {
     char why[128];
@@ -567,6 +603,10 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len,
     if (r != PROTO_OK) {
         c->bad_messages++;
         log_debug("client %s: dropped control message: %s", c->name, why);
+        return 0;
+    }
+    if (clear && client_ticket_sealed(c) && !clear_allowed(m->type)) {
+        client_bad_message(c, "a message in clear in a sealed session", PROTO_E_VALUE);
         return 0;
     }
     /* Room notices are about a member (the decoder lets a chat without id
@@ -613,6 +653,9 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len,
     case PROTO_CTL_MOVED:
         on_moved(c, m);
         return 0;
+    case PROTO_CTL_SEALED:
+        client_ticket_salt(c, m->salt);
+        return 0;
     case PROTO_CTL_COOKIE:
         /* No connection: the relay wants proof that we receive at our
          * address. */
@@ -639,21 +682,26 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len,
     }
 }
 
-int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
-                           const uint8_t *buf, size_t len, uint64_t now,
-                           struct ricochet_event *ev)
+/* A message as it arrived (clear) or opened, by channel. */
+static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const uint8_t *buf,
+                    size_t len, bool clear, uint64_t now, struct ricochet_event *ev)
 {
     if (c->caps.channels == (channel == PROTO_CHANNEL_DATAGRAM)) {
         client_bad_message(c, "message on the other transport's channel", PROTO_E_VALUE);
         return 0;
     }
+    bool json = len > 0 && buf[0] == '{';
+    if (clear && client_ticket_sealed(c) && !json) {
+        client_bad_message(c, "a state in clear in a sealed session", PROTO_E_VALUE);
+        return 0;
+    }
     switch (channel) {
     case PROTO_CHANNEL_DATAGRAM:
-        if (len > 0 && buf[0] == '{')
-            return handle_control(c, (const char *)buf, len, now, ev);
+        if (json)
+            return handle_control(c, (const char *)buf, len, clear, now, ev);
         return handle_state(c, buf, len, PROTO_MODE_UDP, now, ev);
     case PROTO_CHANNEL_CONTROL:
-        return handle_control(c, (const char *)buf, len, now, ev);
+        return handle_control(c, (const char *)buf, len, clear, now, ev);
     default: {
         /* A state: the mode table says which mode (channel, flags) is. */
         enum proto_mode mode;
@@ -665,6 +713,27 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
         return handle_state(c, buf, len, mode, now, ev);
     }
     }
+}
+
+int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
+                           const uint8_t *buf, size_t len, uint64_t now,
+                           struct ricochet_event *ev)
+{
+    if (!c->ticket || !seal_is_sealed(buf, len))
+        return dispatch(c, channel, flags, buf, len, true, now, ev);
+    /* A sealed message: states and most notices fit the stack, a welcome
+     * may not (up to PROTO_CONTROL_MAX). */
+    uint8_t small[2048];
+    uint8_t *plain = len <= sizeof small ? small : malloc(len);
+    int n = plain ? client_ticket_open(c, buf, len, plain) : -1;
+    int rc = 0;
+    if (n < 0)
+        client_bad_message(c, "a sealed message that does not open", PROTO_E_VALUE);
+    else
+        rc = dispatch(c, channel, flags, plain, (size_t)n, false, now, ev);
+    if (plain != small)
+        free(plain);
+    return rc;
 }
 
 void client_settle(struct ricochet *c)
@@ -708,15 +777,16 @@ static const struct client_transport_ops *client_transport_for(enum proto_mode m
 static struct ricochet *client_new(const struct client_config *cfg, bool need_relay,
                                  char *err, size_t err_cap)
 {
-    if (!cfg || (need_relay && !cfg->host) || !cfg->room || !cfg->name) {
-        snprintf(err, err_cap, "client: host, room and name are required");
+    bool named = cfg && cfg->ticket; /* the ticket says the room and the name */
+    if (!cfg || (need_relay && !cfg->host) || (!named && (!cfg->room || !cfg->name))) {
+        snprintf(err, err_cap, "client: host, room and name (or a ticket) are required");
         return NULL;
     }
-    if (!proto_room_valid(cfg->room)) {
+    if (!named && !proto_room_valid(cfg->room)) {
         snprintf(err, err_cap, "client: bad room name \"%s\"", cfg->room);
         return NULL;
     }
-    if (!proto_name_valid(cfg->name)) {
+    if (!named && !proto_name_valid(cfg->name)) {
         snprintf(err, err_cap, "client: bad player name \"%s\"", cfg->name);
         return NULL;
     }
@@ -730,8 +800,14 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
         return NULL;
     }
     snprintf(c->host, sizeof c->host, "%s", cfg->host ? cfg->host : "");
-    snprintf(c->room, sizeof c->room, "%s", cfg->room);
-    snprintf(c->name, sizeof c->name, "%s", cfg->name);
+    if (named && client_ticket_take(c, cfg->ticket, err, err_cap) != 0) {
+        ricochet_close(c);
+        return NULL;
+    }
+    if (!named) {
+        snprintf(c->room, sizeof c->room, "%s", cfg->room);
+        snprintf(c->name, sizeof c->name, "%s", cfg->name);
+    }
     c->port = cfg->port;
     snprintf(c->entry_host, sizeof c->entry_host, "%s", c->host);
     c->entry_port = cfg->port;
@@ -805,6 +881,7 @@ void ricochet_close(struct ricochet *c)
         return;
     if (c->ops)
         c->ops->close(c);
+    client_ticket_free(c);
     free(c->members);
     free(c->latency);
     free(c->rtt);
@@ -931,8 +1008,12 @@ int client_send_state(struct ricochet *c, const struct proto_state *s,
         total = datagram_len;
     }
     c->next_seq++;
-    return c->ops->send_state(c, proto_mode_info(c->mode), buf, total) == 0 ? RICOCHET_OK
-                                                                             : RICOCHET_E_SEND;
+    const struct proto_mode_info *mi = proto_mode_info(c->mode);
+    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    enum seal_lane lane = mi->up_flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE
+                                                             : SEAL_LANE_STATE;
+    const uint8_t *wire = client_ticket_seal(c, lane, buf, total, box, &total);
+    return wire && c->ops->send_state(c, mi, wire, total) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
 
 int ricochet_send_chat(struct ricochet *c, const char *text)

@@ -43,8 +43,8 @@
 struct client_config {
     const char *host;    /* relay address, "127.0.0.1" or a host name */
     uint16_t port;       /* relay port */
-    const char *room;    /* room to join */
-    const char *name;    /* player name, proto_name_valid() */
+    const char *room;    /* room to join (NULL with a ticket: the ticket's) */
+    const char *name;    /* player name, proto_name_valid() (NULL with a ticket) */
     enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport */
     bool reflect;        /* ask the relay to send my states back to me */
     uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */
@@ -55,6 +55,9 @@ struct client_config {
                             keeps its own; ricochet_latency and _rtt then say count 0 */
     uint32_t rejoin_ms;  /* a fleet: a lost relay is rejoined through host:port for
                             this long (0: the session ends); ricochet_config_set_rejoin */
+    const char *ticket;  /* a ticket (ricochet-ticket mint): its room and name are the
+                            session's, its pass goes in the join, and a relay run with
+                            --encrypt seals the session with its keys; NULL: none */
 };
 
 /* A member of my room as this client sees it. */
@@ -140,6 +143,7 @@ int client_send_state(struct ricochet *c, const struct proto_state *s,
                       size_t datagram_len);
 
 enum proto_mode client_mode(const struct ricochet *c);
+const char *client_name(const struct ricochet *c);      /* the config's, or the ticket's */
 uint32_t client_next_seq(const struct ricochet *c);     /* seq the next send gets */
 
 /* Members of my room (not me), valid until the next ricochet_poll. A

@@ -44,7 +44,7 @@ static bool detached_ready(const struct ricochet *c)
     return !c->caps.connection;
 }
 
-static int detached_send_control(struct ricochet *c, char *buf, size_t len)
+static int detached_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
 {
     (void)buf;
     (void)len;

@@ -318,7 +318,7 @@ static int enet_send(struct ricochet *c, uint8_t channel, uint32_t flags, const 
     return 0;
 }
 
-static int enet_send_control(struct ricochet *c, char *buf, size_t len)
+static int enet_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
 {
     const struct client_enet *t = c->tp;
     if (!t || !t->peer || t->peer->state != ENET_PEER_STATE_CONNECTED)

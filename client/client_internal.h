@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "../proto/seal.h"
 #include "../sys/netaddr.h"
 #include "../stats/rng.h"
 
@@ -38,6 +39,9 @@ struct client_transport_caps {
                         mode cannot be switched live. */
     bool channels;   /* messages arrive on PROTO_CHANNEL_*; else all on
                         PROTO_CHANNEL_DATAGRAM (any other is dropped) */
+    size_t control_min; /* control messages are padded to at least this many bytes
+                           (sealed included): a relay answers a stranger's datagram only
+                           with as many bytes (plain UDP's return routability) */
     bool connection; /* a connection carries the session: joins go out once it
                         is up, notices are reliable, its close ends the
                         session. Without one (plain UDP): joins are repeated
@@ -64,9 +68,8 @@ struct client_transport_ops {
     int (*step)(struct ricochet *c, int wait_ms, struct ricochet_event *ev);
     /* Can a state be sent now (a connection that is up, or none needed)? */
     bool (*ready)(const struct ricochet *c);
-    /* Sends one control message: len bytes in buf, which has CTL_SEND_MAX
-     * bytes of room (a transport may pad). Returns 0 or -1. */
-    int (*send_control)(struct ricochet *c, char *buf, size_t len);
+    /* Sends one control message (len bytes, sealed or JSON). Returns 0 or -1. */
+    int (*send_control)(struct ricochet *c, const uint8_t *buf, size_t len);
     /* Sends one state datagram as mode mi goes up. Returns 0 or -1. */
     int (*send_state)(struct ricochet *c, const struct proto_mode_info *mi,
                       const uint8_t *buf, size_t len);
@@ -90,6 +93,17 @@ struct departed {
     bool expired;
     enum proto_mode mode;
     char name[PROTO_NAME_MAX + 1];
+};
+
+/* A session's ticket (client_ticket.c); a client without one has none. */
+struct client_ticket {
+    char pass[PROTO_TICKET_MAX + 1];   /* the part for the relay, sent in each join */
+    uint8_t up_key[SEAL_KEY_BYTES];    /* the ticket's keys, from which each session's */
+    uint8_t down_key[SEAL_KEY_BYTES];  /* keys are derived with the relay's salt */
+    bool sealed;                       /* the relay sealed the session (its `sealed`) */
+    uint8_t salt[SEAL_SALT_BYTES];
+    struct seal_tx tx;                 /* what I send */
+    struct seal_rx rx;                 /* what the relay sends */
 };
 
 enum client_phase {
@@ -134,6 +148,7 @@ struct ricochet {
     uint32_t id;
     uint32_t next_seq;
     union netaddr relay;      /* resolved by client_create: IPv4 or IPv6 */
+    struct client_ticket *ticket; /* NULL: no ticket (the config's room and name) */
 
     /* a fleet (proto/FLEET.md): moved followed, a lost relay rejoined */
     struct client_hub *hub;   /* the config's, to open a link on the next relay */
@@ -181,6 +196,37 @@ struct ricochet {
     unsigned clock_samples;
     bool clock_changed;           /* announce it at the next step */
 };
+
+/* ---- client_ticket.c: a ticket and its sealed session ---- */
+
+/* Reads ticket (text) into c->ticket; the ticket's room and name become the
+ * session's. Returns 0, or -1 with a one-line message in err. */
+int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t err_cap);
+
+/* The relay's `sealed` message: the session is sealed from now on, under
+ * keys derived from salt (hex). Before the welcome any salt is taken (a
+ * new session); once joined only the session's own (a repeated welcome). */
+void client_ticket_salt(struct ricochet *c, const char *salt_hex);
+
+/* Opens a sealed message of len bytes into out (len bytes of room).
+ * Returns the length inside, or -1 (no sealed session, forged, replayed). */
+int client_ticket_open(struct ricochet *c, const uint8_t *in, size_t len, uint8_t *out);
+
+/* in sealed on lane into out (len + SEAL_OVERHEAD of room) when the session
+ * is sealed; else in itself. Returns what to send (its length in *out_len),
+ * or NULL if it cannot be sealed. */
+const uint8_t *client_ticket_seal(struct ricochet *c, enum seal_lane lane, const uint8_t *in,
+                                  size_t len, uint8_t *out, size_t *out_len);
+
+/* Whether the session is sealed. */
+bool client_ticket_sealed(const struct ricochet *c);
+
+/* A new session with the same ticket (another relay of the fleet): in
+ * clear until that relay's `sealed` message. */
+void client_ticket_restart(struct ricochet *c);
+
+/* Wipes and frees c->ticket. */
+void client_ticket_free(struct ricochet *c);
 
 /* ---- what client.c and ricochet.c offer each other and the transports ---- */
 

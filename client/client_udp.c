@@ -23,7 +23,7 @@
 
 #define UDP_JOIN_RETRY_US 250000   /* join resend interval */
 #define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */
-#define UDP_CTL_MIN 64             /* control datagrams padded to this (udp_pad) */
+#define UDP_CTL_MIN 64             /* control datagrams padded to this (caps.control_min) */
 #define UDP_RECV_MAX (PROTO_CONTROL_MAX + 1) /* above any UDP payload: never truncated */
 
 struct client_udp {
@@ -43,23 +43,6 @@ static void udp_send(struct ricochet *c, const void *buf, size_t len)
     c->bytes_sent += (uint64_t)n;
     c->dgrams_sent++;
     t->last_send_us = clock_now_us();
-}
-
-/* The relay answers an endpoint it has not verified with no more bytes
- * than it sent (PROTOCOL.md, return routability): a short ping after the
- * relay forgot us would get no not_joined. Pads buf (CTL_SEND_MAX) with an
- * unknown field up to UDP_CTL_MIN bytes; returns the new length. */
-static size_t udp_pad(char *buf, size_t len)
-{
-    if (len >= UDP_CTL_MIN || len < 2 || buf[len - 1] != '}')
-        return len;
-    size_t pad = UDP_CTL_MIN - len; /* ,"pad":"" is 9 bytes, then pad - 9 x */
-    if (pad < 9)
-        pad = 9;
-    memcpy(buf + len - 1, ",\"pad\":\"", 8);
-    memset(buf + len + 7, 'x', pad - 9);
-    memcpy(buf + len + pad - 2, "\"}", 2);
-    return len + pad;
 }
 
 static int udp_open(struct ricochet *c, const struct client_config *cfg, char *err,
@@ -184,9 +167,9 @@ static bool udp_ready(const struct ricochet *c)
     return true; /* no connection to wait for */
 }
 
-static int udp_send_control(struct ricochet *c, char *buf, size_t len)
+static int udp_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
 {
-    udp_send(c, buf, udp_pad(buf, len));
+    udp_send(c, buf, len);
     return 0;
 }
 
@@ -219,6 +202,10 @@ const struct client_transport_ops client_udp_ops = {
     .caps = {
         .modes = 1u << PROTO_MODE_UDP,
         .channels = false,
+        /* The relay answers an endpoint it has not verified with no more
+         * bytes than it sent (PROTOCOL.md, return routability): a short
+         * ping after the relay forgot us would get no not_joined. */
+        .control_min = UDP_CTL_MIN,
         .connection = false,
     },
     .open = udp_open,

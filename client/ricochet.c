@@ -6,10 +6,12 @@
 #include "client_test.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../proto/ticket.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 
@@ -20,7 +22,8 @@
 _Static_assert(RICOCHET_NAME_MAX == PROTO_NAME_MAX && RICOCHET_ROOM_MAX == PROTO_ROOM_MAX &&
                    RICOCHET_TEXT_MAX == PROTO_TEXT_MAX && RICOCHET_CODE_MAX == PROTO_CODE_MAX &&
                    RICOCHET_MEMBERS_MAX == PROTO_ROSTER_MAX &&
-                   RICOCHET_DEFAULT_PORT == PROTO_DEFAULT_PORT,
+                   RICOCHET_DEFAULT_PORT == PROTO_DEFAULT_PORT &&
+                   RICOCHET_TICKET_MAX == TICKET_TEXT_MAX,
                "ricochet.h's limits are the protocol's");
 _Static_assert((int)RICOCHET_MODE_UNSEQUENCED == (int)PROTO_MODE_UNSEQUENCED &&
                    (int)RICOCHET_MODE_SEQUENCED == (int)PROTO_MODE_SEQUENCED &&
@@ -39,6 +42,7 @@ struct ricochet_config {
     bool reflect;
     uint32_t timeout_ms;
     uint32_t rejoin_ms;
+    char ticket[RICOCHET_TICKET_MAX + 1]; /* "" = none */
 };
 
 enum ricochet_mode client_public_mode(enum proto_mode mode)
@@ -103,6 +107,8 @@ struct ricochet_config *ricochet_config_new(void)
 
 void ricochet_config_free(struct ricochet_config *cfg)
 {
+    if (cfg)
+        sodium_memzero(cfg->ticket, sizeof cfg->ticket); /* it holds keys */
     free(cfg);
 }
 
@@ -163,6 +169,23 @@ int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms)
     return RICOCHET_OK;
 }
 
+int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket)
+{
+    struct ticket_claims claims;
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    if (!ticket) {
+        sodium_memzero(cfg->ticket, sizeof cfg->ticket);
+        return RICOCHET_OK;
+    }
+    if (strlen(ticket) > RICOCHET_TICKET_MAX || ticket_read(ticket, &claims, pass, sizeof pass))
+        return RICOCHET_E_INVALID;
+    sodium_memzero(&claims, sizeof claims);
+    snprintf(cfg->ticket, sizeof cfg->ticket, "%s", ticket);
+    return RICOCHET_OK;
+}
+
 static void config_from_public(const struct ricochet_config *pub, struct client_config *cfg)
 {
     *cfg = (struct client_config){.host = pub->host[0] ? pub->host : NULL,
@@ -172,7 +195,8 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .mode = pub->mode,
                                   .reflect = pub->reflect,
                                   .timeout_ms = pub->timeout_ms,
-                                  .rejoin_ms = pub->rejoin_ms};
+                                  .rejoin_ms = pub->rejoin_ms,
+                                  .ticket = pub->ticket[0] ? pub->ticket : NULL};
 }
 
 /* ricochet_connect, with the socket's transport or the test double. */
@@ -218,6 +242,11 @@ bool ricochet_joined(const struct ricochet *c)
     return c->phase == PHASE_JOINED;
 }
 
+bool ricochet_sealed(const struct ricochet *c)
+{
+    return client_ticket_sealed(c);
+}
+
 uint32_t ricochet_id(const struct ricochet *c)
 {
     return c->id; /* set by the welcome only */
@@ -231,6 +260,11 @@ enum ricochet_mode ricochet_mode(const struct ricochet *c)
 enum proto_mode client_mode(const struct ricochet *c)
 {
     return c->mode;
+}
+
+const char *client_name(const struct ricochet *c)
+{
+    return c->name;
 }
 
 uint32_t client_next_seq(const struct ricochet *c)

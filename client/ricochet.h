@@ -53,6 +53,7 @@ extern "C" {
 #define RICOCHET_TEXT_MAX 200   /* bytes in a chat line or an error message */
 #define RICOCHET_CODE_MAX 31    /* bytes in an error code or a left reason */
 #define RICOCHET_MEMBERS_MAX 256 /* members of a room, me included */
+#define RICOCHET_TICKET_MAX 950 /* characters of a ticket (ricochet-ticket mint) */
 
 /* The library's own reasons for the end of a session (the code of a
  * RICOCHET_EV_DISCONNECTED event that is not the relay's error code). */
@@ -253,6 +254,15 @@ RICOCHET_API int ricochet_config_set_timeout_ms(struct ricochet_config *cfg,
  * RICOCHET_E_INVALID (cfg NULL, window over 3600000 ms). */
 RICOCHET_API int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms);
 
+/* A ticket from the game's backend (ricochet-ticket mint; docs/tickets.md):
+ * the join carries it (a relay run with --ticket-key admits no other), the
+ * room and the name are the ticket's (then ricochet_config_set_room and
+ * _set_name are not needed, and not used), and a relay run with --encrypt
+ * seals the session with its keys. The ticket holds the session's keys:
+ * keep it as secret as a password. NULL: no ticket. RICOCHET_OK or
+ * RICOCHET_E_INVALID (not a ticket). */
+RICOCHET_API int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket);
+
 /* ---- a session ---- */
 
 /* Starts connecting to the relay and joining the room; does not block
@@ -298,6 +308,9 @@ RICOCHET_API void ricochet_flush(struct ricochet *r);
 /* ---- what the session knows ---- */
 
 RICOCHET_API bool ricochet_joined(const struct ricochet *r); /* in the room now */
+/* The relay sealed the session (its --encrypt): every message after the
+ * join travels sealed both ways, and none in clear is taken. */
+RICOCHET_API bool ricochet_sealed(const struct ricochet *r);
 RICOCHET_API uint32_t ricochet_id(const struct ricochet *r); /* mine; 0 before the welcome */
 RICOCHET_API enum ricochet_mode ricochet_mode(const struct ricochet *r);
 

@@ -167,7 +167,8 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     struct client_config cc = {.host = cfg->host, .port = cfg->port, .room = room,
                                .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
                                .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
-                               .no_histograms = !cfg->client_histograms};
+                               .no_histograms = !cfg->client_histograms,
+                               .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
     if (on_hub(cfg, sw->per_host, i)) {
@@ -177,6 +178,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     }
     if (!(m->c = client_create(&cc, why, sizeof why)))
         goto fail;
+    snprintf(m->name, sizeof m->name, "%s", client_name(m->c)); /* a ticket's, if any */
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
     if (!cc.hub && epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &ev) != 0) {
         snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));

@@ -60,6 +60,8 @@ struct swarm_config {
     bool client_histograms; /* each made client keeps its latency and round-trip
                                histograms (ricochet_latency, _rtt): 220 KB a client;
                                false: only the swarm's own latency histogram */
+    const char *const *tickets; /* client i joins with tickets[first + i], which says its
+                                   room and name (NULL: no tickets; room and name above) */
 };
 
 struct swarm_hooks {

@@ -1,9 +1,15 @@
-/* test_e2e_ticket.c: ricochet-ticket, the program. keygen writes a key the
- * library loads (and refuses to overwrite it); mint prints tickets that a
- * client reads and a relay holding the key opens, with the room, name,
- * fleet or canonical relay endpoints and lifetime asked for; --count N
- * prints N tickets for NAME-1 .. NAME-N; mistakes end with exit 2 and one
- * line. */
+/* test_e2e_ticket.c: tickets end to end. ricochet-ticket: keygen writes a
+ * key the library loads (and refuses to overwrite it); mint prints tickets
+ * that a client reads and a relay holding the key opens, with the room,
+ * name, fleet or canonical relay endpoints and lifetime asked for; --count
+ * N prints N tickets for NAME-1 .. NAME-N; mistakes end with exit 2 and one
+ * line. ricochet-relay --ticket-key (--encrypt), both transports, with the
+ * client library: ticketed clients join the ticket's room under the
+ * ticket's names, sealed with --encrypt, and exchange states and chat; a
+ * client without a ticket ends with ticket_required; the previous key
+ * still admits while a key file that is not the relay's does not; a relay
+ * whose monotonic clock is hours off (a time namespace) judges tickets by
+ * the wall clock; ricochet-bot --ticket @FILE, one per bot. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +20,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <sys/types.h>
+
+#include "../client/client.h"
 #include "../sys/clock.h"
 #include "../ticket/keyfile.h"
 #include "support/harness.h"
 
+#define WAIT_MS 10000
+
 static char dir[] = "/tmp/test_e2e_ticket.XXXXXX";
-static char key_path[256];
+static char key_path[256], old_key_path[256];
 
 static int setup(void **state)
 {
@@ -27,7 +39,9 @@ static int setup(void **state)
     if (!mkdtemp(dir) || ticket_crypto_init() != 0)
         return -1;
     snprintf(key_path, sizeof key_path, "%s/backend.key", dir);
-    return 0;
+    snprintf(old_key_path, sizeof old_key_path, "%s/old.key", dir);
+    char err[256];
+    return keyfile_generate(old_key_path, err, sizeof err);
 }
 
 static int teardown(void **state)
@@ -142,12 +156,245 @@ static void mistakes_are_one_line(void **state)
     }
 }
 
+/* ---- the relay and the client library ---- */
+
+/* A ticket for name in room under the key at path, issued at issued_s for
+ * ttl_s, in fleet "ricochet", into text. */
+static void mint_at(const char *path, const char *room, const char *name, uint64_t issued_s,
+                    uint64_t ttl_s, char text[TICKET_TEXT_MAX + 1])
+{
+    struct ticket_key key;
+    char err[256];
+    assert_int_equal(keyfile_load(path, &key, err, sizeof err), 0);
+    struct ticket_claims c = {.issued_s = issued_s, .expires_s = issued_s + ttl_s};
+    snprintf(c.room, sizeof c.room, "%s", room);
+    snprintf(c.name, sizeof c.name, "%s", name);
+    snprintf(c.fleet, sizeof c.fleet, "ricochet");
+    assert_true(ticket_mint(&key, &c, text, TICKET_TEXT_MAX + 1) > 0);
+}
+
+static struct ricochet *ticket_client(uint16_t port, enum proto_mode mode, const char *ticket)
+{
+    struct client_config cfg = {.host = "127.0.0.1", .port = port, .mode = mode,
+                                .ticket = ticket, .timeout_ms = 5000};
+    char err[256] = "";
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    if (!c)
+        fail_msg("client_create: %s", err);
+    return c;
+}
+
+/* Polls c until its session ends; returns ricochet_end_reason's copy. */
+static void end_reason(struct ricochet *c, char *why, size_t cap)
+{
+    struct ricochet_event ev;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (ricochet_poll(c, 10, &ev) >= 0 && clock_now_ms() < deadline)
+        ;
+    snprintf(why, cap, "%s", ricochet_end_reason(c));
+}
+
+/* Two ticketed clients in one room: they see each other under the
+ * tickets' names and get each other's states and chat. */
+static void two_ticketed_talk(struct harness_rec *rec, uint16_t port, enum proto_mode mode,
+                              bool sealed)
+{
+    char ta[TICKET_TEXT_MAX + 1], tb[TICKET_TEXT_MAX + 1];
+    mint_at(key_path, "lobby", "alice", clock_unix_s(), 60, ta);
+    mint_at(old_key_path, "lobby", "bob", clock_unix_s(), 60, tb); /* the previous key */
+    memset(rec, 0, sizeof *rec);
+    rec->c[0] = ticket_client(port, mode, ta);
+    rec->c[1] = ticket_client(port, mode, tb);
+    rec->n = 2;
+    assert_int_equal(harness_poll_until(rec->c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, rec), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ricochet_sealed(rec->c[i]), sealed);
+    assert_string_equal(rec->joined_name[0][0], "bob");
+    assert_string_equal(client_name(rec->c[1]), "bob");
+    for (uint32_t k = 0; k < 20; k++)
+        for (int i = 0; i < 2; i++) {
+            struct ricochet_state st = {.x = 10.0f + (float)k, .y = 20.0f};
+            assert_int_equal(ricochet_send_state(rec->c[i], &st), RICOCHET_OK);
+            harness_poll_for(rec->c, 2, 5, harness_rec_event, rec);
+        }
+    assert_int_equal(ricochet_send_chat(rec->c[0], "sealed hello"), RICOCHET_OK);
+    harness_poll_for(rec->c, 2, 300, harness_rec_event, rec);
+    uint32_t a = ricochet_id(rec->c[0]), b = ricochet_id(rec->c[1]);
+    assert_true(rec->states[1][a] >= 18 && rec->states[0][b] >= 18);
+    assert_true(rec->n_chat[1] >= 1);
+}
+
+static void relay_takes_tickets(void **state)
+{
+    (void)state;
+    const enum proto_mode modes[] = {PROTO_MODE_RELIABLE, PROTO_MODE_UDP};
+    for (int encrypt = 0; encrypt < 2; encrypt++)
+        for (size_t m = 0; m < 2; m++) {
+            const char *args[] = {"--ticket-key", key_path, "--ticket-key-previous",
+                                  old_key_path, "--transport",
+                                  modes[m] == PROTO_MODE_UDP ? "udp" : "enet",
+                                  encrypt ? "--encrypt" : NULL, NULL};
+            struct harness_session s;
+            memset(&s, 0, sizeof s);
+            int port = harness_start_relay(&s.relay, args);
+            assert_true(port > 0);
+            two_ticketed_talk(&s.rec, (uint16_t)port, modes[m], encrypt);
+            /* no ticket: a clear refusal, counted */
+            struct ricochet *none = harness_client((uint16_t)port, "lobby", "eve", modes[m],
+                                                   false);
+            char why[256];
+            end_reason(none, why, sizeof why);
+            ricochet_close(none);
+            assert_non_null(strstr(why, "ticket_required"));
+            assert_int_equal(harness_relay_stat(&s.relay, "drops.ticket_required"), 1);
+            assert_int_equal(harness_relay_stat(&s.relay, "drops.seal_forged"), 0);
+            harness_session_end(&s, WAIT_MS, NULL);
+        }
+}
+
+/* The relay holds only the new key: a ticket under the old one is refused. */
+static void other_key_refused(void **state)
+{
+    (void)state;
+    const char *args[] = {"--ticket-key", key_path, NULL};
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    char t[TICKET_TEXT_MAX + 1], why[256];
+    mint_at(old_key_path, "lobby", "mallory", clock_unix_s(), 60, t);
+    struct ricochet *c = ticket_client((uint16_t)port, PROTO_MODE_UNSEQUENCED, t);
+    end_reason(c, why, sizeof why);
+    ricochet_close(c);
+    assert_non_null(strstr(why, "ticket_tampered"));
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* The pid of the process unshare --fork started (its only child). */
+static pid_t unshare_child(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    int child = 0;
+    if (f) {
+        if (fscanf(f, "%d", &child) != 1)
+            child = 0;
+        fclose(f);
+    }
+    return (pid_t)child;
+}
+
+/* Tickets expire by the wall clock, which time namespaces do not move: a
+ * relay whose monotonic clock is 3 hours ahead admits a ticket minted now
+ * and refuses one that expired an hour ago. */
+static void wall_clock_in_a_time_namespace(void **state)
+{
+    (void)state;
+    char relay_bin[512], err[256];
+    snprintf(relay_bin, sizeof relay_bin, "%s/ricochet-relay", harness_bin_dir());
+    const char *args[] = {"--time", "--monotonic", "10800", "--fork", relay_bin, "--bind",
+                          "127.0.0.1", "--port", "0", "--ticket-key", key_path, "--encrypt",
+                          NULL};
+    struct spawn_proc p;
+    if (spawn_start(&p, "/usr/bin", "unshare", args, err, sizeof err) != 0)
+        fail_msg("unshare: %s", err);
+    int port = spawn_wait_listening(&p, WAIT_MS, err, sizeof err);
+    if (port <= 0)
+        fail_msg("relay in a time namespace (needs root and Linux >= 5.6): %s", err);
+    char fresh[TICKET_TEXT_MAX + 1], stale[TICKET_TEXT_MAX + 1], why[256];
+    mint_at(key_path, "lobby", "now", clock_unix_s(), 60, fresh);
+    mint_at(key_path, "lobby", "then", clock_unix_s() - 7200, 3600, stale);
+    struct harness_rec rec = {.n = 1};
+    rec.c[0] = ticket_client((uint16_t)port, PROTO_MODE_UNSEQUENCED, fresh);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &rec), 0);
+    assert_true(ricochet_sealed(rec.c[0]));
+    struct ricochet *late = ticket_client((uint16_t)port, PROTO_MODE_UNSEQUENCED, stale);
+    end_reason(late, why, sizeof why);
+    ricochet_close(late);
+    ricochet_close(rec.c[0]);
+    assert_non_null(strstr(why, "ticket_expired"));
+    pid_t relay = unshare_child(p.pid); /* unshare itself ignores SIGTERM */
+    assert_true(relay > 0);
+    kill(relay, SIGTERM);
+    assert_int_equal(spawn_stop(&p, 0, WAIT_MS), 0);
+    spawn_free(&p);
+}
+
+/* ricochet-bot --ticket @FILE: one ticket per bot, the tickets' names. */
+static void bot_with_tickets(void **state)
+{
+    (void)state;
+    const char *args[] = {"--ticket-key", key_path, "--encrypt", NULL};
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    char file[300], p[16], arg[310];
+    snprintf(file, sizeof file, "%s/bots.tickets", dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 2; i++) {
+        char t[TICKET_TEXT_MAX + 1], name[24];
+        snprintf(name, sizeof name, "rider-%d", i + 1);
+        mint_at(key_path, "track", name, clock_unix_s(), 60, t);
+        fprintf(f, "%s\n", t);
+    }
+    fclose(f);
+    snprintf(p, sizeof p, "%d", port);
+    snprintf(arg, sizeof arg, "@%s", file);
+    const char *bargs[] = {"--port", p, "--count", "2", "--ticket", arg, "--duration", "1",
+                           "--json", NULL};
+    struct spawn_proc bot;
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", bargs), 0);
+    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&bot);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "\"rider-2\""));
+    free(out);
+    spawn_free(&bot);
+    /* one ticket for two bots: exit 2 before connecting */
+    const char *few[] = {"--port", p, "--count", "3", "--ticket", arg, NULL};
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", few), 0);
+    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 2);
+    spawn_free(&bot);
+    assert_int_equal(harness_relay_stat(&relay, "joins"), 2);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* The relay's own mistakes: --encrypt without a key, a key file that is
+ * none: exit 2, one line. */
+static void relay_option_mistakes(void **state)
+{
+    (void)state;
+    const char *no_key[] = {"--port", "0", "--encrypt", NULL};
+    const char *missing[] = {"--port", "0", "--ticket-key", "/nonexistent/key", NULL};
+    const char *const *cases[] = {no_key, missing};
+    for (size_t i = 0; i < 2; i++) {
+        struct spawn_proc p;
+        assert_int_equal(harness_spawn(&p, "ricochet-relay", cases[i]), 0);
+        assert_int_equal(spawn_stop(&p, 0, WAIT_MS), 2);
+        char *err = spawn_read_stderr(&p);
+        assert_non_null(err);
+        assert_true(strncmp(err, "ricochet-relay: error: ", 23) == 0);
+        free(err);
+        spawn_free(&p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keygen_then_mint),
         cmocka_unit_test(mint_relays_and_count),
         cmocka_unit_test(mistakes_are_one_line),
+        cmocka_unit_test(relay_takes_tickets),
+        cmocka_unit_test(other_key_refused),
+        cmocka_unit_test(wall_clock_in_a_time_namespace),
+        cmocka_unit_test(bot_with_tickets),
+        cmocka_unit_test(relay_option_mistakes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
  * bot and per mode; --json for one machine-readable object. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "../../sys/clock.h"
@@ -45,5 +46,6 @@ int main(int argc, char **argv)
         }
     }
     bot_run_free(&sw);
+    free(o.tickets);
     return rc;
 }

@@ -2,11 +2,13 @@
 #include "bot_options.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../sys/log.h"
 #include "../../proto/mode.h"
 #include "../../sys/options.h"
+#include "../../ticket/keyfile.h"
 
 /* --mode's choices: the mode table's names, then "mixed" (filled in main). */
 static char mode_choices[256];
@@ -47,6 +49,9 @@ static const struct option_def bot_option_defs[] = {
     {"timeout-ms", OPTION_INT, offsetof(struct bot_options, timeout_ms),
      OPTION_DEF(PROTO_TIMEOUT_MS), 100,
      600000, NULL, "connect + join deadline, and connection timeout"},
+    {"ticket", OPTION_STRING, offsetof(struct bot_options, ticket), "", 0, 1024, NULL,
+     "join with a ticket (ricochet-ticket mint), or @FILE: one ticket a line, one per bot "
+     "(--count); the tickets say the rooms and names (--room and --name are not used)"},
     {0}};
 
 /* Rooms and the generated names PREFIX-1..PREFIX-count must pass the
@@ -80,6 +85,51 @@ const char *bot_mode_choice_name(const struct bot_options *o, char *buf, size_t 
     return buf;
 }
 
+/* --ticket: count tickets into list (texts after the pointers), o->room
+ * the first one's. Returns NULL, or why not (into err). */
+static const char *ticket_list(struct bot_options *o, const char **list, char *err,
+                               size_t err_cap)
+{
+    size_t n_max = (size_t)o->count + 1;
+    char (*texts)[TICKET_TEXT_MAX + 1] = (void *)(list + n_max);
+    char why[480];
+    int n = keyfile_read_tickets(o->ticket, texts, (int)n_max, why, sizeof why);
+    if (n < 0)
+        snprintf(err, err_cap, "--ticket: %s", why);
+    else if (n != o->count)
+        snprintf(err, err_cap, "--ticket gives %d ticket%s for --count %ld: one per bot", n,
+                 n == 1 ? "" : "s", o->count);
+    struct ticket_claims claims;
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    for (int i = 0; n == o->count && i < n; i++) {
+        if (ticket_read(texts[i], &claims, pass, sizeof pass) != 0) {
+            snprintf(err, err_cap, "--ticket: ticket %d is not a ticket (ricochet-ticket "
+                     "mint prints them)", i + 1);
+            return err;
+        }
+        if (i == 0)
+            snprintf(o->room, sizeof o->room, "%s", claims.room);
+        list[i] = texts[i];
+    }
+    return n == o->count ? NULL : err;
+}
+
+/* --ticket: one ticket per bot, or exit 2; o->tickets then their texts in
+ * one block (free(o->tickets) frees it). */
+static void read_tickets(struct bot_options *o)
+{
+    char err[512];
+    size_t n_max = (size_t)o->count + 1;
+    const char **list = calloc(1, n_max * (sizeof *list + TICKET_TEXT_MAX + 1));
+    if (!list)
+        options_fail(BOT_PROG, "out of memory");
+    if (ticket_list(o, list, err, sizeof err)) {
+        free(list);
+        options_fail(BOT_PROG, "%s", err);
+    }
+    o->tickets = list;
+}
+
 void bot_options_parse(struct bot_options *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
@@ -88,6 +138,8 @@ void bot_options_parse(struct bot_options *o, int argc, char **argv)
                           "headless players: join a room, move, send states, report "
                           "what everyone received");
     log_threshold = (enum log_level)o->log_level;
+    if (o->ticket[0])
+        read_tickets(o);
     check_names(o);
     if (o->interval > 0 && o->interval < 0.1)
         options_fail(BOT_PROG, "--interval: %g is too small: use 0 (off) or at least 0.1",

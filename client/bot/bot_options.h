@@ -27,10 +27,15 @@ struct bot_options {
     double interval;
     int log_level;
     long timeout_ms;
+    char ticket[1024];           /* --ticket: a ticket or @FILE */
+    const char **tickets;        /* bot i's ticket (count of them), or NULL: none; one
+                                    block with the texts: free(tickets) frees it */
 };
 
 /* Fills o from argv (and --config): exits 2 on anything wrong, 0 after
- * --help or --version; sets the log threshold. */
+ * --help or --version; sets the log threshold. With --ticket, reads one
+ * ticket per bot (o->tickets, kept for the process's life; o->room is the
+ * first ticket's room). */
 void bot_options_parse(struct bot_options *o, int argc, char **argv);
 
 /* The name of the --mode choice ("unsequenced", ..., "mixed") in buf. */

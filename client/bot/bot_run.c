@@ -333,6 +333,7 @@ int bot_run_connect(struct bot_run *sw)
                               .mode = mode, .mixed = mixed, .reflect = o->reflect,
                               .timeout_ms = (uint32_t)o->timeout_ms, .rate_hz = o->rate,
                               .payload = (size_t)o->payload, .client_histograms = true,
+                              .tickets = o->tickets,
                               .per_host = 1 /* each bot its own socket: the JSON
                                                reports each bot's bytes */};
     struct swarm_hooks hooks = {.ctx = sw, .fill = bot_fill, .sent = bot_sent,

@@ -24,6 +24,7 @@
 #include "../../sys/log.h"
 #include "../../sys/options.h"
 #include "../../sys/signals.h"
+#include "../../ticket/keyfile.h"
 #include "tui_draw.h"
 #include "tui_model.h"
 
@@ -65,10 +66,29 @@ static const struct option_def option_defs[] = {
       "append logs here while the screen is in use (default: discarded)" },
     { "retry", OPTION_BOOL, offsetof(struct tui_config, retry), "false", 0, 0, NULL,
       "reconnect by itself when the relay is lost (else: r reconnects, q quits)" },
+    { "ticket", OPTION_STRING, offsetof(struct tui_config, ticket), "", 0, 1024, NULL,
+      "join with a ticket (ricochet-ticket mint), or @FILE holding one; the ticket says the "
+      "room and the name (--room and --name are not used)" },
     { 0 }
 };
 
 static volatile sig_atomic_t stop_signal; /* the signal that asked to stop */
+
+/* --ticket T or @FILE: the ticket into cfg->ticket, its room and name into
+ * cfg->room and cfg->name; exits 2 if it is not one ticket. */
+static void read_ticket(struct tui_config *cfg)
+{
+    char texts[2][TICKET_TEXT_MAX + 1], err[512], pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims claims;
+    int n = keyfile_read_tickets(cfg->ticket, texts, 2, err, sizeof err);
+    if (n != 1)
+        options_fail(PROG, "--ticket: %s", n < 0 ? err : "one ticket, not several");
+    if (ticket_read(texts[0], &claims, pass, sizeof pass) != 0)
+        options_fail(PROG, "--ticket: not a ticket (ricochet-ticket mint prints one)");
+    snprintf(cfg->ticket, sizeof cfg->ticket, "%s", texts[0]);
+    snprintf(cfg->room, sizeof cfg->room, "%s", claims.room);
+    snprintf(cfg->name, sizeof cfg->name, "%s", claims.name);
+}
 
 /* Options, name and room; exits 2 on anything wrong (before touching the
  * terminal). Returns the seed; the player's name in name. */
@@ -82,6 +102,8 @@ static uint64_t configure(struct tui_config *cfg, char *name, size_t name_cap, i
                           "move through the relay");
     log_threshold = (enum log_level)cfg->log_level;
     seed = cfg->seed ? (uint64_t)cfg->seed : (uint64_t)getpid();
+    if (cfg->ticket[0])
+        read_ticket(cfg);
     if (cfg->name[0])
         snprintf(name, name_cap, "%.*s", PROTO_NAME_MAX, cfg->name);
     else

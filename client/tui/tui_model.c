@@ -126,8 +126,9 @@ int tui_model_connect(struct tui_model *m, char *err, size_t err_cap)
         ricochet_config_set_name(cc, m->name) != 0 ||
         ricochet_config_set_mode(cc, (enum ricochet_mode)m->mode) != 0 ||
         ricochet_config_set_reflect(cc, true) != 0 ||
-        ricochet_config_set_timeout_ms(cc, (uint32_t)m->cfg.timeout_ms) != 0) {
-        snprintf(err, err_cap, "client: bad relay, room, name, mode or timeout");
+        ricochet_config_set_timeout_ms(cc, (uint32_t)m->cfg.timeout_ms) != 0 ||
+        (m->cfg.ticket[0] && ricochet_config_set_ticket(cc, m->cfg.ticket) != 0)) {
+        snprintf(err, err_cap, "client: bad relay, room, name, mode, timeout or ticket");
         ricochet_config_free(cc);
         return -1;
     }

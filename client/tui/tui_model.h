@@ -48,6 +48,7 @@ struct tui_config {
     int log_level;          /* enum log_level */
     char log_file[256];
     bool retry;
+    char ticket[1024];      /* --ticket: a ticket or @FILE; after configure, the ticket */
 };
 
 enum tui_conn { TUI_CONNECTING, TUI_JOINED, TUI_LOST };

@@ -111,7 +111,7 @@ int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control
 {
     if (!m->ticket[0])
         return core_ticket_refuse(r, peer, PROTO_ERROR_TICKET_REQUIRED, now_us,
-                      "this relay admits a join with a ticket only");
+                      "this relay admits tickets only");
     const char *endpoints[2] = {r->cfg.endpoints[0], r->cfg.endpoints[1]};
     const struct ticket_self self = {r->cfg.fleet_name, endpoints, r->cfg.n_endpoints};
     char why[96];

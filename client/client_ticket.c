@@ -1,0 +1,104 @@
+/* client_ticket.c: a session's ticket and its sealed session (see
+ * client_internal.h; PROTOCOL.md, Tickets and Sealed sessions). */
+#include "client_internal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/ticket.h"
+#include "../sys/log.h"
+
+int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t err_cap)
+{
+    struct ticket_claims claims;
+    if (ticket_crypto_init() != 0) {
+        snprintf(err, err_cap, "client: libsodium cannot start");
+        return -1;
+    }
+    c->ticket = calloc(1, sizeof *c->ticket);
+    if (!c->ticket) {
+        snprintf(err, err_cap, "client: out of memory");
+        return -1;
+    }
+    if (ticket_read(ticket, &claims, c->ticket->pass, sizeof c->ticket->pass) != 0) {
+        snprintf(err, err_cap, "client: not a ticket (ricochet-ticket mint prints one)");
+        return -1;
+    }
+    memcpy(c->ticket->up_key, claims.up_key, SEAL_KEY_BYTES);
+    memcpy(c->ticket->down_key, claims.down_key, SEAL_KEY_BYTES);
+    snprintf(c->room, sizeof c->room, "%s", claims.room);
+    snprintf(c->name, sizeof c->name, "%s", claims.name);
+    sodium_memzero(&claims, sizeof claims);
+    return 0;
+}
+
+void client_ticket_salt(struct ricochet *c, const char *salt_hex)
+{
+    struct client_ticket *t = c->ticket;
+    uint8_t salt[SEAL_SALT_BYTES], key[SEAL_KEY_BYTES];
+    if (!t || seal_salt_parse(salt_hex, salt) != 0) {
+        client_bad_message(c, "a sealed session without a ticket", PROTO_E_VALUE);
+        return;
+    }
+    if (c->phase == PHASE_JOINED && (!t->sealed || memcmp(salt, t->salt, sizeof salt) != 0)) {
+        client_bad_message(c, "another session's salt while joined", PROTO_E_VALUE);
+        return;
+    }
+    if (t->sealed && memcmp(salt, t->salt, sizeof salt) == 0)
+        return; /* before a repeated welcome: the same session */
+    memcpy(t->salt, salt, sizeof salt);
+    seal_session_key(key, t->up_key, salt);
+    seal_tx_init(&t->tx, key);
+    seal_session_key(key, t->down_key, salt);
+    seal_rx_init(&t->rx, key);
+    sodium_memzero(key, sizeof key);
+    t->sealed = true;
+    log_debug("client %s: the relay seals this session", c->name);
+}
+
+int client_ticket_open(struct ricochet *c, const uint8_t *in, size_t len, uint8_t *out)
+{
+    if (!c->ticket || !c->ticket->sealed)
+        return -1;
+    int n = seal_open(&c->ticket->rx, in, len, out, len, NULL);
+    return n < 0 ? -1 : n;
+}
+
+const uint8_t *client_ticket_seal(struct ricochet *c, enum seal_lane lane, const uint8_t *in,
+                                  size_t len, uint8_t *out, size_t *out_len)
+{
+    if (!client_ticket_sealed(c)) {
+        *out_len = len;
+        return in;
+    }
+    int n = seal_box(&c->ticket->tx, lane, in, len, out, len + SEAL_OVERHEAD);
+    if (n < 0)
+        return NULL;
+    *out_len = (size_t)n;
+    return out;
+}
+
+bool client_ticket_sealed(const struct ricochet *c)
+{
+    return c->ticket && c->ticket->sealed;
+}
+
+void client_ticket_restart(struct ricochet *c)
+{
+    if (!c->ticket)
+        return;
+    seal_tx_wipe(&c->ticket->tx);
+    seal_rx_wipe(&c->ticket->rx);
+    c->ticket->sealed = false;
+}
+
+void client_ticket_free(struct ricochet *c)
+{
+    if (!c->ticket)
+        return;
+    sodium_memzero(c->ticket, sizeof *c->ticket);
+    free(c->ticket);
+    c->ticket = NULL;
+}
