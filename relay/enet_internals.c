@@ -39,6 +39,13 @@ void *relay_enet_intercept_ctx(ENetEvent *event)
     return se->ctx;
 }
 
+bool relay_enet_read_all(int rc, const ENetEvent *returned, unsigned reads)
+{
+    if (reads >= RELAY_ENET_READS_PER_SERVICE)
+        return false;
+    return rc == 0 || returned->type == ENET_EVENT_TYPE_RECEIVE;
+}
+
 static size_t checksum_size(const ENetHost *host)
 {
     return host->checksum ? sizeof(enet_uint32) : 0;

@@ -36,6 +36,20 @@ struct relay_enet_service_event {
  * callback got; NULL for a NULL event. */
 void *relay_enet_intercept_ctx(ENetEvent *event);
 
+/* Datagrams one enet_host_service call reads at most (protocol.c,
+ * enet_protocol_receive_incoming_commands): it stops there, or when the
+ * socket is empty, or as soon as a datagram makes a CONNECT or DISCONNECT
+ * event. */
+#define RELAY_ENET_READS_PER_SERVICE 256
+
+/* Did the enet_host_service call that returned rc with *returned (its
+ * event) read the socket until it was empty, having read `reads`
+ * datagrams (counted by the intercept callback)? A RECEIVE event comes only
+ * from the dispatch after the read loop (when the dispatch queue was empty
+ * at the call: the caller drained it with enet_host_check_events), a
+ * CONNECT or DISCONNECT may have cut the loop short. */
+bool relay_enet_read_all(int rc, const ENetEvent *returned, unsigned reads);
+
 /* Would ENet drop the datagram just received by host (host->receivedData)
  * without a trace? Returns why (stray, server_full, per_address), or
  * RELAY_DROP_COUNT if ENet takes it; *peer_id gets the header's peer id. */

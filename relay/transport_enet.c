@@ -79,6 +79,7 @@ struct relay_enet {
     struct relay *relay;  /* set while servicing, for counters */
     enet_uint32 hint_ms;  /* ENet ms of the last "we speak ENet" answer */
     unsigned hints;       /* answers sent in that millisecond's second */
+    unsigned reads;       /* datagrams the current enet_host_service call read */
 };
 
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
@@ -406,8 +407,15 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
      * when the RTT rises, hiding the loss we want to measure. */
     enet_peer_throttle_configure(peer, ENET_PEER_PACKET_THROTTLE_INTERVAL,
                                  ENET_PEER_PACKET_THROTTLE_SCALE, 0);
-    /* A peer that acknowledges nothing for timeout_ms is disconnected. */
+    /* A peer that acknowledges nothing for timeout_ms is disconnected, and
+     * one we hear nothing from for timeout_ms is expired (sweep_silent). So
+     * ENet's pings need not come every 500 ms, its default: one after
+     * timeout_ms / 2 without an acknowledgement keeps a peer that only
+     * listens talking (its acknowledgement), and saves two datagrams a
+     * second per peer (ping and acknowledgement) while states flow, which
+     * ENet never acknowledges. */
     enet_peer_timeout(peer, 0, t->cfg.timeout_ms, t->cfg.timeout_ms);
+    enet_peer_ping_interval(peer, t->cfg.timeout_ms / 2);
     t->heard[idx] = enet_time_get();
     memset(&t->guard[idx], 0, sizeof t->guard[idx]);
     relay_peer_connect(r, idx, addr, clock_now_us());
@@ -415,7 +423,7 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
 
 /* ENet 1.3 reports a timeout as a plain DISCONNECT, just like a polite
  * disconnect. To tell them apart we note when each peer last sent us any
- * datagram at all (acks of ENet's 500 ms pings included): a polite
+ * datagram at all (its pings and acknowledgements included): a polite
  * disconnect arrives in a datagram just now, a timed-out peer has been
  * silent for about timeout_ms. */
 static enum proto_left_reason disconnect_reason(const struct relay_enet *t,
@@ -547,6 +555,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     unsigned id;
     if (!t)
         return 0;
+    t->reads++;
     if (sniff_is_json(host->receivedData, host->receivedDataLength))
         hint_plain_udp_client(t, host);
     enum relay_drop why = relay_enet_would_ignore(host, &id);
@@ -670,7 +679,24 @@ static void sweep_slow_reader(struct relay_enet *t, struct relay *r, uint32_t id
         close_slow_reader(t, r, idx, over_ms);
 }
 
-static void sweep(struct relay_enet *t, struct relay *r)
+/* A connected peer we heard nothing from for timeout_ms is expired
+ * (timeout), since ENet times out only a peer that leaves something of
+ * ours unacknowledged. Only after a read that emptied the socket: what
+ * is still in it may be that peer's. */
+static void sweep_silent(struct relay_enet *t, struct relay *r, uint32_t idx,
+                         enet_uint32 now)
+{
+    ENetPeer *p = &t->host->peers[idx];
+    if (p->state != ENET_PEER_STATE_CONNECTED || now - t->heard[idx] < t->cfg.timeout_ms ||
+        !relay_peer_connected(r, idx))
+        return;
+    log_debug("relay: peer %u silent for %u ms: expired", (unsigned)idx,
+              (unsigned)(now - t->heard[idx]));
+    relay_peer_gone(r, idx, PROTO_LEFT_TIMEOUT, clock_now_us());
+    enet_peer_disconnect_now(p, PROTO_ERROR_NONE);
+}
+
+static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
 {
     enet_uint32 now = enet_time_get() | 1; /* 0 means "none" */
     if (now - t->swept < SWEEP_MS)
@@ -679,6 +705,8 @@ static void sweep(struct relay_enet *t, struct relay *r)
     for (uint32_t i = 0; i < t->host->peerCount; i++) {
         sweep_half_open(t, r, i, now);
         sweep_slow_reader(t, r, i, now);
+        if (read_all)
+            sweep_silent(t, r, i, now);
     }
 }
 
@@ -697,22 +725,28 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
     t->relay = r;
     if (t->read_end_us)
         relay_arrived_after(r, t->read_end_us);
+    t->reads = 0;
     int rc = enet_host_service(t->host, ev, timeout_ms < 0 ? 0 : (enet_uint32)timeout_ms);
-    for (int round = 1; rc > 0; round++) {
+    bool read_all = false;
+    for (int round = 1; rc >= 0; round++) {
+        /* Another call only if this one may have left datagrams unread:
+         * each call walks every peer slot twice. */
+        read_all = relay_enet_read_all(rc, ev, t->reads);
         while (rc > 0) {
             on_event(t, r, ev);
             n++;
             rc = enet_host_check_events(t->host, ev);
         }
-        if (rc < 0 || round == DRAIN_ROUNDS)
+        if (rc < 0 || read_all || round == DRAIN_ROUNDS)
             break;
-        rc = enet_host_service(t->host, ev, 0); /* more waiting? */
+        t->reads = 0;
+        rc = enet_host_service(t->host, ev, 0);
     }
     /* What the next call reads arrived after this moment (see
      * relay_arrived_after): reading in batches never pushes a state into a
      * later tick. */
     t->read_end_us = clock_now_us();
-    sweep(t, r);
+    sweep(t, r, read_all);
     relay_tick(r, clock_now_us());
     if (t->queued)
         enet_host_flush(t->host);

@@ -1,7 +1,8 @@
 /* test_transport_enet.c: the ENet transport in process, on 127.0.0.1, driven by
  * raw ENet client hosts (no client library): a forwarded state keeps its
  * channel and flags and carries the sender's relay id; a polite disconnect
- * is reported as quit, a vanished peer as timeout; a peer with too few
+ * is reported as quit, a vanished peer as timeout, a member that only
+ * listens is kept; a peer with too few
  * channels is refused and counted; a packet over ENet's maximumPacketSize
  * is counted as too_big (reliable: the peer is closed, since its channel
  * can never move on); hand-made and random datagrams from a connected
@@ -294,6 +295,27 @@ static void forwarding_keeps_channel_and_flags(void **state)
     assert_int_equal(relay_rooms(R), 0);
     for (int i = 0; i < 3; i++)
         cl_close(&cs[i]);
+}
+
+/* A member that sends nothing at all (its own ENet pings off) is not
+ * expired: the relay's pings, one per half timeout without an
+ * acknowledgement, have it acknowledge, and that is heard. */
+static void listening_member_is_kept(void **state)
+{
+    (void)state;
+    struct cl c;
+    cl_open(&c, PROTO_CHANNEL_COUNT);
+    assert_true(connect_and_join(&c, 1, 0, "listener") != 0);
+    enet_peer_ping_interval(c.peer, 60000);
+    uint64_t timeouts = relay_stats(R)->timeouts;
+    uint64_t until = clock_now_us() + (uint64_t)TIMEOUT_MS * 3 * 1000;
+    while (clock_now_us() < until)
+        pump(&c, 1);
+    assert_int_equal(relay_members(R), 1);
+    assert_int_equal(relay_stats(R)->timeouts, timeouts);
+    enet_peer_disconnect(c.peer, 0);
+    wait_no_clients(&c, 1, WAIT_MS);
+    cl_close(&c);
 }
 
 static void too_few_channels_refused(void **state)
@@ -965,6 +987,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(forwarding_keeps_channel_and_flags),
+        cmocka_unit_test(listening_member_is_kept),
         cmocka_unit_test(too_few_channels_refused),
         cmocka_unit_test(oversize_reliable_closes_peer),
         cmocka_unit_test(oversize_unreliable_counted),
