@@ -69,10 +69,13 @@ static void print_stats(const struct relay *r, struct stats_out *so, bool final)
 }
 
 /* How long the next service may wait: until the held states' tick ends or
- * the periodic work is due. With states held, it sleeps in slices instead
- * and returns 0 (see below). */
-static int service_wait_ms(const struct relay *r, uint64_t next_tick)
+ * the periodic work is due; not at all while the transport has a backlog
+ * to read. With states held, it sleeps in slices instead and returns 0
+ * (see below). */
+static int service_wait_ms(const struct relay *r, uint64_t next_tick, bool backlog)
 {
+    if (backlog)
+        return 0;
     uint64_t now = clock_now_us();
     uint64_t due = relay_tick_due(r);
     uint64_t wake = due < next_tick ? due : next_tick;
@@ -119,7 +122,7 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
     uint64_t drain_until = 0;
     while (!loop_over(r, f, &drain_until)) {
         relay_set_unix_time(r, clock_unix_s()); /* tickets expire by the wall clock */
-        if (ops->service(t, r, relay_fleet_wait_ms(f, service_wait_ms(r, next_tick))) < 0)
+        if (ops->service(t, r, relay_fleet_wait_ms(f, service_wait_ms(r, next_tick, ops->backlog(t)))) < 0)
             return 1;
         uint64_t now = clock_now_us();
         relay_fleet_poll(f, now);

@@ -11,6 +11,8 @@
 #include "../sys/netaddr.h"
 #include "../ticket/keyfile.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a number macro as text, for help strings */
 #define SET(f) offsetof(struct relay_settings, f)
 #define CORE(f) offsetof(struct relay_settings, core.f)
 #define NET(f) offsetof(struct relay_settings, net.f)
@@ -101,6 +103,12 @@ const struct option_def relay_settings_options[] = {
       .help = "hold states and fan them out once per tick of this many ms (adds up to "
               "that much latency, saves datagrams); 0 = forward each at once; -1 = 2 "
               "over enet, 0 over udp (see docs/benchmarks.md)" },
+    { .name = "stale-ms", .type = OPTION_INT, .offset = SET(stale_ms), .def = "-1",
+      .min = -1, .max = 60000,
+      .help = "an unreliable state whose fan-out comes more than this many ms after it "
+              "arrived (the relay fell behind) is dropped, counted as stale; 0 = never; "
+              "-1 = two ticks, at least " STR(RELAY_STALE_MIN_MS) " ms (a relay a few ms late "
+              "is jitter, not behind)" },
     { .name = "ticket-key", .type = OPTION_STRING, .offset = SET(ticket_key), .def = "",
       .min = 0, .max = SIZE(ticket_key),
       .help = "key file (ricochet-ticket keygen): admit only joins with a ticket minted "
@@ -165,6 +173,8 @@ void relay_settings_derive(struct relay_settings *s)
     s->net.bind = s->bind;
     long tick_ms = s->tick_ms >= 0 ? s->tick_ms : (long)ops->default_tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;
+    long stale_ms = 2 * tick_ms > RELAY_STALE_MIN_MS ? 2 * tick_ms : RELAY_STALE_MIN_MS;
+    s->core.stale_us = (uint32_t)(s->stale_ms >= 0 ? s->stale_ms : stale_ms) * 1000u;
 }
 
 int relay_settings_tickets(struct relay_settings *s, char *err, size_t err_cap)

@@ -20,12 +20,16 @@
 #include "fleet.h"
 #include "transport.h"
 
+/* --stale-ms -1: two ticks, but never under this. */
+#define RELAY_STALE_MIN_MS 20
+
 struct relay_settings {
     struct relay_config core;    /* what relay_create gets */
     struct relay_net_config net; /* what the transport's create gets */
     char bind[64];               /* net.bind points here */
     int transport;               /* index into relay_transports */
     long tick_ms;                /* -1: the transport's default_tick_ms */
+    long stale_ms;               /* -1: two ticks, at least RELAY_STALE_MIN_MS */
     uint32_t stats_interval_ms;  /* between stats records; 0 = only at exit */
     bool stats_json;             /* JSON stats records on a terminal too */
     int log_level;               /* enum log_level */

@@ -61,6 +61,11 @@ struct relay_transport_ops {
      * it to r, lets r fan out a finished tick (relay_tick), sends. Returns
      * the inputs handled, or -1 on a socket or host error. */
     int (*service)(void *t, struct relay *r, int timeout_ms);
+    /* Did the last service stop reading with datagrams still waiting? It
+     * reads a bounded batch, so that a relay that fell behind still fans
+     * out its ticks and sends between batches; the loop then services again
+     * without waiting. */
+    bool (*backlog)(const void *t);
     /* Periodic work, every 100 ms (expiring silent peers). */
     void (*tick)(void *t, struct relay *r);
     /* After relay_shutdown(): sends what is queued, and waits at most max_ms

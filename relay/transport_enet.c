@@ -41,8 +41,9 @@ _Static_assert(RELAY_CLIENTS_MAX + RELAY_SPARE_PEERS <= ENET_WIRE_PEERS_MAX, "on
 #define HALF_OPEN_MS 5000
 #define SWEEP_MS 100
 #define HINTS_PER_S 100        /* "we speak ENet" answers to JSON datagrams */
-#define DRAIN_ROUNDS 64         /* enet_host_service calls per loop iteration, at most:
-                                   each reads up to 256 datagrams */
+#define DRAIN_ROUNDS 4          /* enet_host_service calls per loop iteration, at most:
+                                   each reads up to 256 datagrams; more waiting is a
+                                   backlog, read after this turn's fan-out and flush */
 /* ENet's lists of a peer are walked (O(the bound)) at most this often per
  * peer on the send and receive paths; in between, what we queue or it
  * sends is added to the last count, an upper bound. */
@@ -75,11 +76,12 @@ struct relay_enet {
     enet_uint32 swept;    /* ENet ms of the last half-open sweep */
     ENetPacket *current;  /* packet being handed to the core, reused to forward */
     bool queued;          /* something was queued since the last flush */
-    uint64_t read_end_us; /* when the previous service stopped reading */
+    uint64_t read_end_us; /* when a service last read the socket empty */
     struct relay *relay;  /* set while servicing, for counters */
     enet_uint32 hint_ms;  /* ENet ms of the last "we speak ENet" answer */
     unsigned hints;       /* answers sent in that millisecond's second */
     unsigned reads;       /* datagrams the current enet_host_service call read */
+    bool backlog;         /* the last service left datagrams unread */
 };
 
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
@@ -723,8 +725,6 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
     ENetEvent *ev = &se.event;
     int n = 0;
     t->relay = r;
-    if (t->read_end_us)
-        relay_arrived_after(r, t->read_end_us);
     t->reads = 0;
     int rc = enet_host_service(t->host, ev, timeout_ms < 0 ? 0 : (enet_uint32)timeout_ms);
     bool read_all = false;
@@ -732,6 +732,9 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
         /* Another call only if this one may have left datagrams unread:
          * each call walks every peer slot twice. */
         read_all = relay_enet_read_all(rc, ev, t->reads);
+        /* The events come from what this call read: after the previous
+         * read ended, and by when the kernel received the last of it. */
+        relay_arrived(r, t->read_end_us, t->reads ? clock_socket_received_us(t->host->socket) : 0);
         while (rc > 0) {
             on_event(t, r, ev);
             n++;
@@ -742,10 +745,11 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
         t->reads = 0;
         rc = enet_host_service(t->host, ev, 0);
     }
-    /* What the next call reads arrived after this moment (see
-     * relay_arrived_after): reading in batches never pushes a state into a
-     * later tick. */
-    t->read_end_us = clock_now_us();
+    /* What the next call reads arrived after the last moment the socket
+     * was empty (see relay_arrived). */
+    t->backlog = rc >= 0 && !read_all;
+    if (!t->backlog)
+        t->read_end_us = clock_now_us();
     sweep(t, r, read_all);
     relay_tick(r, clock_now_us());
     if (t->queued)
@@ -762,6 +766,12 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
  * still in the handshake are not: the core never knew them and nothing was
  * said to them, and a stranger's half-open CONNECT would otherwise hold the
  * drain for its whole allowance. */
+static bool enet_backlog(const void *ctx)
+{
+    const struct relay_enet *t = ctx;
+    return t->backlog;
+}
+
 static bool peer_needs_drain(const ENetPeer *p)
 {
     switch (p->state) {
@@ -811,6 +821,7 @@ const struct relay_transport_ops relay_enet_ops = {
     .core = enet_core,
     .address = enet_address,
     .service = enet_service,
+    .backlog = enet_backlog,
     .tick = enet_tick,
     .drain = enet_drain,
     .destroy = enet_destroy,

@@ -49,7 +49,8 @@
 #define UDP_BATCH 64          /* datagrams per recvmmsg */
 #define UDP_SEND_BATCH 1024   /* queued datagrams per sendmmsg (UIO_MAXIOV) */
 #define UDP_SEND_BYTES (256 << 10) /* bytes of states those datagrams point at */
-#define UDP_MAX_BATCHES 16    /* recvmmsg calls per service, then we yield */
+#define UDP_MAX_BATCHES 16    /* recvmmsg calls per service; more waiting is a backlog,
+                                 read after this turn's fan-out and sends */
 #define SOCKET_BUFFER (4 << 20)
 #define STRAY_REPLIES_PER_S 100 /* replies to endpoints that are not members */
 #define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
@@ -88,7 +89,8 @@ struct relay_udp {
     union netaddr sto[UDP_SEND_BATCH];
     unsigned nsend;
 
-    uint64_t read_end_us;    /* when the previous service stopped reading */
+    uint64_t read_end_us;    /* when a service last read the socket empty */
+    bool backlog;            /* the last service left datagrams unread */
     uint64_t stray_tokens, stray_us; /* reply budget for non-members, whole replies */
     uint8_t cookie_key[16];  /* random per relay start */
 };
@@ -578,8 +580,7 @@ static int udp_service(void *ctx, struct relay *r, int timeout_ms)
 {
     struct relay_udp *t = ctx;
     t->relay = r;
-    if (t->read_end_us)
-        relay_arrived_after(r, t->read_end_us);
+    t->backlog = false;
     struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
     int ready = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
     if (ready < 0 && errno != EINTR)
@@ -589,7 +590,8 @@ static int udp_service(void *ctx, struct relay *r, int timeout_ms)
         total = receive_batches(t, r);
     if (total < 0)
         return -1;
-    t->read_end_us = clock_now_us(); /* the next read's floor: relay_arrived_after */
+    if (!t->backlog) /* the next read's floor (relay_arrived) */
+        t->read_end_us = clock_now_us();
     /* With --tick-ms: the tick's states, all in one sendmmsg. */
     relay_tick(r, clock_now_us());
     send_flush(t);
@@ -611,19 +613,31 @@ static int receive_batches(struct relay_udp *t, struct relay *r)
          * with its sender's endpoint in msg_name. */
         int n = recvmmsg(t->fd, t->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
         if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return total;
+            if (errno == EINTR)
                 break;
             log_error("relay: recvmmsg: %s", strerror(errno));
             return -1;
         }
+        /* They arrived after the socket was last empty, and by when the
+         * kernel received the last of them. */
+        relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
         for (int i = 0; i < n; i++)
             on_datagram(t, r, (unsigned)i);
         send_flush(t); /* without ticks: this batch's states, at once */
         total += n;
         if (n < UDP_BATCH)
-            break;
+            return total;
     }
+    t->backlog = true;
     return total;
+}
+
+static bool udp_backlog(const void *ctx)
+{
+    const struct relay_udp *t = ctx;
+    return t->backlog;
 }
 
 static void udp_tick(void *ctx, struct relay *r)
@@ -660,6 +674,7 @@ const struct relay_transport_ops relay_udp_ops = {
     .core = udp_core,
     .address = udp_address,
     .service = udp_service,
+    .backlog = udp_backlog,
     .tick = udp_tick,
     .drain = udp_drain,
     .destroy = udp_destroy,

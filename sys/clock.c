@@ -1,13 +1,20 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <time.h>
+
+static uint64_t timespec_us(const struct timespec *ts)
+{
+    return (uint64_t)ts->tv_sec * 1000000u + (uint64_t)ts->tv_nsec / 1000u;
+}
 
 uint64_t clock_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return timespec_us(&ts);
 }
 
 uint64_t clock_now_ms(void)
@@ -20,6 +27,19 @@ uint64_t clock_unix_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return ts.tv_sec < 0 ? 0 : (uint64_t)ts.tv_sec;
+}
+
+uint64_t clock_socket_received_us(int fd)
+{
+    struct timespec stamp, real, mono;
+    if (ioctl(fd, SIOCGSTAMPNS, &stamp) != 0 || stamp.tv_sec < 0)
+        return 0;
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    uint64_t ago = timespec_us(&real) > timespec_us(&stamp)
+                       ? timespec_us(&real) - timespec_us(&stamp) : 0;
+    uint64_t now = timespec_us(&mono);
+    return ago < now ? now - ago : 0;
 }
 
 void clock_sleep_until_us(uint64_t deadline_us)

@@ -17,6 +17,12 @@ uint64_t clock_now_ms(void);
  * shared with the machine that minted them. Never for intervals. */
 uint64_t clock_unix_s(void);
 
+/* When the kernel received the last datagram read from socket fd, on
+ * clock_now_us()'s clock (the kernel stamps in wall-clock time: converted
+ * by the clocks' difference now, so a wall-clock step between the two
+ * shifts it). Never after now. Returns it, or 0 if the socket cannot say. */
+uint64_t clock_socket_received_us(int fd);
+
 /* Sleeps until the monotonic clock reaches deadline_us (returns at once if
  * it already has); signals do not cut it short. */
 void clock_sleep_until_us(uint64_t deadline_us);

@@ -1,7 +1,8 @@
 /* test_relay_tick.c: the relay core through a fake transport and a fake clock
  * (support/fake_relay.h): tick batching: order kept and nothing lost with a bounded
  * latency, held to the end of the tick, senders who left skipped, a full queue and
- * shutdown, rooms' ticks staggered, a batch's arrival time. */
+ * shutdown, rooms' ticks staggered, a batch's arrival time; a relay that fell
+ * behind sheds its stale unreliable states, never a reliable one. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -263,7 +264,7 @@ static void tick_takes_the_batch_arrival(void **state)
     (void)state;
     struct relay *r = tick_room(2, false);
     now_us = 7 * TICK_US + 2000; /* read 2 ms after the tick ended at 7 ticks... */
-    relay_arrived_after(r, 7 * TICK_US - 3000); /* ...of a batch that began 3 ms before */
+    relay_arrived(r, 7 * TICK_US - 3000, 0); /* ...of a batch that began 3 ms before */
     assert_int_equal(send_state(r, 0, 0, 1), 0);
     assert_int_equal(relay_tick_due(r), 7 * TICK_US); /* its own tick, already over */
     assert_int_equal(relay_tick(r, now_us), 1);
@@ -271,10 +272,81 @@ static void tick_takes_the_batch_arrival(void **state)
     assert_int_equal(send_text(r, 0, "{\"type\":\"ping\",\"t\":5}"), 0);
     assert_int_equal(last_ctl(0, PROTO_CTL_PONG)->relay_t, now_us);
     /* A floor after now (a transport's clock ahead of the state's): now counts. */
-    relay_arrived_after(r, now_us + 5000);
+    relay_arrived(r, now_us + 5000, 0);
     assert_int_equal(send_state(r, 0, 0, 2), 0);
     assert_int_equal(relay_tick_due(r), 8 * TICK_US);
     relay_destroy(r);
+}
+
+/* Sends a state of seq from peer, reliable or not. */
+static int send_state_as(struct relay *r, uint32_t peer, uint32_t seq, bool reliable)
+{
+    uint8_t buf[PROTO_STATE_MAX];
+    size_t len = make_state(buf, 0, seq, 1, 0);
+    return relay_on_datagram(r, peer, reliable ? PROTO_CHANNEL_RELIABLE : PROTO_CHANNEL_STATE,
+                             reliable ? PROTO_FLAG_RELIABLE : PROTO_FLAG_UNSEQUENCED, buf, len,
+                             now_us);
+}
+
+/* The seqs of the states sent to peer, in order, into seqs; how many. */
+static size_t seqs_to(uint32_t peer, uint32_t *seqs, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fk.n_states && n < cap; i++) {
+        struct proto_state s;
+        if (fk.states[i].peer == peer &&
+            proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s) == PROTO_OK)
+            seqs[n++] = s.seq;
+    }
+    return n;
+}
+
+/* A relay that fell behind sheds: an unreliable state whose fan-out comes
+ * more than stale_us after it arrived is dropped and counted (stale), a
+ * reliable one never is, one within the bound goes out. Its age counts
+ * from when the kernel received it (relay_arrived's by_us): one that
+ * waited in the socket is as old as that wait. With a tick, the fan-out
+ * at the tick's end is what comes late; without, the read. */
+static void stale_unreliable_shed_reliable_kept(void **state)
+{
+    (void)state;
+    const uint32_t ticks[] = { TICK_US, 0 };
+    for (size_t k = 0; k < 2; k++) {
+        struct relay_config cfg;
+        relay_default_config(&cfg);
+        cfg.peer_cap = 8;
+        cfg.max_clients = 4;
+        cfg.rate_limit = 0;
+        cfg.tick_us = ticks[k];
+        cfg.stale_us = 3 * TICK_US;
+        struct relay *r = relay_with_peers(&cfg, 2);
+        assert_int_equal(join(r, 0, "lobby", "a", false), 0);
+        assert_int_equal(join(r, 1, "lobby", "b", false), 0);
+        fake_clear();
+        now_us = 100 * TICK_US + 500;
+        /* Waited 4 ticks in the socket: seq 1 is shed, reliable seq 2 is not. */
+        relay_arrived(r, 0, now_us - 4 * TICK_US);
+        assert_int_equal(send_state_as(r, 0, 1, false), ticks[k] ? 0 : DROP(RELAY_DROP_STALE));
+        assert_int_equal(send_state_as(r, 0, 2, true), 0);
+        /* Waited 2 ticks: within the bound, even at the tick's end. */
+        relay_arrived(r, 0, now_us - 2 * TICK_US + 1000);
+        assert_int_equal(send_state_as(r, 0, 3, false), 0);
+        relay_tick(r, now_us);
+        relay_tick(r, relay_tick_due(r));
+        if (ticks[k]) { /* fresh when read, but its tick's fan-out comes 4 ticks late */
+            relay_arrived(r, 0, 0);
+            assert_int_equal(send_state_as(r, 0, 4, false), 0);
+            assert_int_equal(relay_tick(r, now_us + 4 * TICK_US), 0);
+        }
+        uint32_t seqs[8];
+        size_t n = seqs_to(1, seqs, 8);
+        assert_int_equal(n, 2);
+        assert_int_equal(seqs[0], 2);
+        assert_int_equal(seqs[1], 3);
+        assert_int_equal(drops(r, RELAY_DROP_STALE), ticks[k] ? 2 : 1);
+        assert_int_equal(relay_stats(r)->states_in, ticks[k] ? 4 : 3);
+        relay_destroy(r);
+    }
 }
 
 int main(void)
@@ -286,6 +358,7 @@ int main(void)
         cmocka_unit_test(tick_full_queue_and_shutdown_send_everything),
         cmocka_unit_test(tick_staggers_rooms_over_the_tick),
         cmocka_unit_test(tick_takes_the_batch_arrival),
+        cmocka_unit_test(stale_unreliable_shed_reliable_kept),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

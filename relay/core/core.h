@@ -118,6 +118,7 @@ struct relay_held {
     uint16_t len;
     uint32_t off;   /* bytes, stamped, at held_bytes + off */
     uint64_t due_us; /* end of the sender's room's tick it arrived in */
+    uint64_t arrived_us; /* by when it arrived (relay_arrived), for its age */
 };
 
 struct relay {
@@ -131,7 +132,8 @@ struct relay {
     uint8_t *held_bytes;        /* TICK_ARENA */
     size_t held_used;
     uint64_t tick_due_us;       /* the earliest held state's due_us */
-    uint64_t arrived_after_us;  /* relay_arrived_after: the batch's earliest arrival */
+    uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
+    uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
     uint32_t clients, nrooms, members;
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
@@ -335,8 +337,17 @@ const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane
 int core_hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
               const uint8_t *bytes, size_t len, uint64_t now_us);
 
-/* Sends every held state (a full queue, shutdown). Returns how many. */
-size_t core_fan_out_held(struct relay *r);
+/* Sends every held state (a full queue, shutdown), but those stale at
+ * now_us (0: none is). Returns how many. */
+size_t core_fan_out_held(struct relay *r, uint64_t now_us);
+
+/* By when the datagram in hand arrived (relay_arrived's by_us, or now_us). */
+uint64_t core_arrived_by(const struct relay *r, uint64_t now_us);
+
+/* Is a state sent with flags, arrived at arrived_us, stale at now_us
+ * (unreliable, and older than cfg.stale_us)? If so it is counted (stale)
+ * and the caller drops it. */
+bool core_shed_stale(struct relay *r, uint32_t flags, uint64_t arrived_us, uint64_t now_us);
 
 /* Sends a member's held states now, before it leaves its room (its left
  * notice follows them). */

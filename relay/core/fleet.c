@@ -81,7 +81,7 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     struct relay_room *room = core_room_find(r, name);
     if (!room)
         return 0;
-    core_fan_out_held(r); /* what the room said before it moves still goes out */
+    core_fan_out_held(r, 0); /* what the room said before it moves still goes out */
     uint32_t n = room->n;
     if (to) {
         proto_control_init(&r->out, PROTO_CTL_MOVED);

@@ -120,7 +120,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
 
 void relay_shutdown(struct relay *r, uint64_t now_us)
 {
-    core_fan_out_held(r);
+    core_fan_out_held(r, 0);
     r->closing = true;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         struct relay_peer *p = &r->peers[i];

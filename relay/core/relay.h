@@ -96,6 +96,8 @@ enum relay_drop {
                                   not confirmed within the lease: held back, not split */
     RELAY_DROP_UNPLACED,       /* fleet: join refused, the directory could not place its
                                   room (unreachable, too slow, or too many waiting) */
+    RELAY_DROP_STALE,          /* unreliable state whose fan-out came more than stale_us
+                                  after it arrived (the relay fell behind): shed */
     RELAY_DROP_COUNT
 };
 
@@ -122,6 +124,9 @@ struct relay_config {
                                [kick-ban-s] */
     uint32_t tick_us;       /* 0 (the default here): forward each state at once; else
                                hold states and fan them out at the end of each tick */
+    uint32_t stale_us;      /* an unreliable state whose fan-out comes later than this
+                               after it arrived is dropped (stale); 0 (the default
+                               here) = never [stale-ms] */
     /* Tickets: with n_ticket_keys > 0 a join is admitted only with a ticket's
      * pass sealed under one of ticket_keys [ticket-key, ticket-key-previous],
      * valid at the time given by relay_set_unix_time, naming fleet_name
@@ -255,13 +260,17 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
  * of states fanned out. */
 size_t relay_tick(struct relay *r, uint64_t now_us);
 
-/* A transport that reads in batches says, before each, when its previous
- * read ended: what it hands over next arrived after that, and a held
- * state counts as arrived then for its tick (not at now_us, which may be
- * after the tick's end), so a late read never pushes a state into the next
- * tick. Everything else (pongs' clock, rate limits) keeps now_us. Without
- * it (or with a time after now_us) the state's now_us counts. */
-void relay_arrived_after(struct relay *r, uint64_t us);
+/* A transport that reads in batches says, before each, what it knows of
+ * when the datagrams it hands over next arrived: after after_us (its
+ * previous read ended then) and by by_us (when the kernel received the
+ * batch's last datagram). A held state counts as arrived at after_us for
+ * its tick (not at now_us, which may be after the tick's end), so a late
+ * read never pushes a state into the next tick; and as arrived at by_us
+ * for its age, so a state that waited in the socket while the relay was
+ * behind is shed as stale (cfg.stale_us) rather than forwarded late, and
+ * no state is taken for older than it is. Everything else (pongs' clock,
+ * rate limits) keeps now_us. A 0, or a time after now_us, means now_us. */
+void relay_arrived(struct relay *r, uint64_t after_us, uint64_t by_us);
 
 /* When the earliest held state is due; UINT64_MAX if none is held. */
 uint64_t relay_tick_due(const struct relay *r);

@@ -50,6 +50,8 @@ int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
      * state goes down unsequenced, its order kept per sender by seq. */
     if (r->cfg.tick_us)
         return core_hold(r, peer, mi->down_channel, mi->down_flags, bytes, len, now_us);
+    if (core_shed_stale(r, mi->down_flags, core_arrived_by(r, now_us), now_us))
+        return -1 - (int)RELAY_DROP_STALE; /* counted, no error: the relay fell behind */
     core_fan_out(r, peer, mi->down_channel, mi->down_flags, bytes, len);
     return 0;
 }
