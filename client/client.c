@@ -1,5 +1,6 @@
 /* client.c: the client library's session (see client.h): phases, the
- * member table, the receive path, clock pings, the public API. The bytes go
+ * receive path, a session's life (create, poll, close); the member table is
+ * client_members.c, what it sends client_send.c. The bytes go
  * through one of three transports behind struct client_transport_ops
  * (client_internal.h): client_enet.c, client_udp.c, and client_detached.c
  * for tests. What differs between them reaches this file only as data,
@@ -31,237 +32,6 @@
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
 
-#define CLOCK_PING_US 1000000      /* clock pings, every transport */
-#define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
-#define CLOCK_FAST_PINGS 10
-#define MEMBERS_MAX PROTO_ROSTER_MAX /* others in my room: a relay room holds at most this many */
-
-/* ---- members ---- */
-
-static struct client_member *member_find(const struct ricochet *c, uint32_t id)
-{
-    for (size_t i = 0; i < c->n_members; i++)
-        if (c->members[i].id == id)
-            return &c->members[i];
-    return NULL;
-}
-
-static struct departed *departed_find(struct ricochet *c, uint32_t id)
-{
-    for (size_t i = 0; id != 0 && i < DEPARTED_MAX; i++)
-        if (c->departed[i].id == id)
-            return &c->departed[i];
-    return NULL;
-}
-
-/* Remembers id as departed (m: its last table entry, may be NULL) in a
- * ring of the last DEPARTED_MAX notes, one entry per id. */
-static void departed_note(struct ricochet *c, uint32_t id, const struct client_member *m,
-                          bool expired)
-{
-    struct departed *d = departed_find(c, id);
-    if (d)
-        d->id = 0; /* one entry per id: the newest */
-    d = &c->departed[c->departed_next];
-    c->departed_next = (c->departed_next + 1) % DEPARTED_MAX;
-    memset(d, 0, sizeof *d);
-    d->id = id;
-    d->expired = expired;
-    if (m) {
-        snprintf(d->name, sizeof d->name, "%s", m->name);
-        d->mode = m->mode;
-    }
-}
-
-/* Adds (or returns) the member with this id, listed since now if new; NULL
- * if the table is full (only a misbehaving relay announces more) or out of
- * memory. */
-static struct client_member *member_add(struct ricochet *c, uint32_t id, const char *name,
-                                        enum proto_mode mode, uint64_t now)
-{
-    struct client_member *m = member_find(c, id);
-    if (!m) {
-        if (c->n_members == MEMBERS_MAX)
-            return NULL;
-        if (c->n_members == c->cap_members) {
-            size_t cap = c->cap_members ? c->cap_members * 2 : 16;
-            struct client_member *bigger =
-                realloc(c->members, cap * sizeof *bigger);
-            if (!bigger)
-                return NULL;
-            c->members = bigger;
-            c->cap_members = cap;
-        }
-        m = &c->members[c->n_members++];
-        memset(m, 0, sizeof *m);
-        m->id = id;
-        m->added_us = now;
-        recv_stats_reset(&m->stats);
-    }
-    if (name && *name)
-        snprintf(m->name, sizeof m->name, "%s", name);
-    m->mode = mode;
-    return m;
-}
-
-/* expired: my own guess (no connection), not the relay's word. */
-static void member_remove(struct ricochet *c, uint32_t id, bool expired)
-{
-    struct client_member *m = member_find(c, id);
-    departed_note(c, id, m, expired);
-    if (m) {
-        *m = c->members[c->n_members - 1];
-        c->n_members--;
-    }
-}
-
-/* The roster of a welcome replaces everything known about the room (after a
- * rejoin the relay may even be a new one that reuses ids). */
-static void members_clear(struct ricochet *c)
-{
-    c->n_members = 0;
-    c->remove_pending = false;
-    memset(c->departed, 0, sizeof c->departed);
-    c->departed_next = 0;
-}
-
-/* Without a connection the relay's left notice may be lost. A member I have
- * not had a state from for timeout_ms (counted from when I listed it if it
- * never sent one) is gone as far as I can tell: LEFT, reason timeout, as
- * the relay would say. */
-int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event *ev)
-{
-    if (c->caps.connection || c->phase != PHASE_JOINED || c->remove_pending)
-        return 0;
-    uint64_t timeout_us = (uint64_t)c->timeout_ms * 1000u;
-    for (size_t i = 0; i < c->n_members; i++) {
-        const struct client_member *m = &c->members[i];
-        uint64_t heard = m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
-        if (now <= heard || now - heard <= timeout_us)
-            continue;
-        /* Kept until the next poll, like a notice's member. */
-        c->remove_pending = true;
-        c->remove_expired = true;
-        c->remove_id = m->id;
-        ev->type = RICOCHET_EV_LEFT;
-        ev->id = m->id;
-        ev->recv_us = now;
-        ev->mode = client_public_mode(m->mode);
-        snprintf(ev->name, sizeof ev->name, "%s", m->name);
-        snprintf(ev->code, sizeof ev->code, "%s", proto_left_reason_name(PROTO_LEFT_TIMEOUT));
-        log_debug("client %s: member %u silent for %u ms: expired", c->name,
-                  (unsigned)m->id, (unsigned)c->timeout_ms);
-        return 1;
-    }
-    return 0;
-}
-
-/* ---- sending ---- */
-
-/* Pads a JSON object of len bytes in buf (CTL_SEND_MAX) with an unknown
- * field up to min bytes (caps.control_min); returns the new length. */
-static size_t pad_control(char *buf, size_t len, size_t min)
-{
-    if (len >= min || len < 2 || buf[len - 1] != '}')
-        return len;
-    size_t pad = min - len; /* ,"pad":"" is 9 bytes, then pad - 9 x */
-    if (pad < 9)
-        pad = 9;
-    memcpy(buf + len - 1, ",\"pad\":\"", 8);
-    memset(buf + len + 7, 'x', pad - 9);
-    memcpy(buf + len + pad - 2, "\"}", 2);
-    return len + pad;
-}
-
-/* Encodes and sends one control message, padded to the transport's
- * minimum, sealed in a sealed session (but the join, which carries what
- * the relay needs to know the session). Returns 0 or -1. */
-static int send_control(struct ricochet *c, const struct proto_control *m)
-{
-    char buf[CTL_SEND_MAX];
-    uint8_t box[CTL_SEND_MAX + SEAL_OVERHEAD];
-    int len = proto_control_encode(buf, sizeof buf - 64, m); /* room for the padding */
-    if (len < 0)
-        return -1;
-    bool seal = client_ticket_sealed(c) && m->type != PROTO_CTL_JOIN;
-    size_t min = c->caps.control_min, n;
-    n = pad_control(buf, (size_t)len, seal && min > SEAL_OVERHEAD ? min - SEAL_OVERHEAD : min);
-    const uint8_t *out = (const uint8_t *)buf;
-    if (seal && !(out = client_ticket_seal(c, SEAL_LANE_CONTROL, out, n, box, &n)))
-        return -1;
-    return c->ops->send_control(c, out, n);
-}
-
-void client_send_join(struct ricochet *c)
-{
-    struct proto_control m;
-    proto_control_init(&m, PROTO_CTL_JOIN);
-    if (c->ticket) /* the room and the name are the ticket's: not in clear */
-        memcpy(m.ticket, c->ticket->pass, sizeof m.ticket);
-    else {
-        snprintf(m.room, sizeof m.room, "%s", c->room);
-        snprintf(m.name, sizeof m.name, "%s", c->name);
-    }
-    m.mode = c->mode;
-    m.reflect = c->reflect;
-    m.epoch = c->join_epoch;
-    memcpy(m.cookie, c->cookie, sizeof m.cookie);
-    if (send_control(c, &m) != 0)
-        log_warn("client %s: could not send join", c->name);
-}
-
-void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t)
-{
-    struct proto_control m;
-    proto_control_init(&m, type);
-    m.t = t;
-    send_control(c, &m);
-}
-
-/* Is the estimate different enough from the one the room has? Every
- * announcement goes to every member, so only a bound halved or doubled, or
- * an offset moved past the announced bound (drift) is worth one: a few per
- * session. Later joiners get it in their welcome's roster. */
-static bool clock_worth_announcing(const struct ricochet *c)
-{
-    const struct clock_sync *now = &c->clock, *ann = &c->announced;
-    int64_t moved = now->offset_us - ann->offset_us;
-    uint64_t dist = moved < 0 ? (uint64_t)0 - (uint64_t)moved : (uint64_t)moved;
-    return !ann->valid || now->bound_us * 2 < ann->bound_us ||
-           now->bound_us > ann->bound_us * 2 || dist > ann->bound_us;
-}
-
-/* The wait before the next clock ping: CLOCK_PING_US (CLOCK_FAST_PING_US
- * for the first samples), give or take a quarter at random, so that clients
- * that started together (a swarm's thousands) do not all ping in the same
- * millisecond each second: 4000 pings at once held a relay 40-50 ms. */
-static uint64_t ping_interval(struct ricochet *c)
-{
-    uint64_t base = c->clock_samples < CLOCK_FAST_PINGS ? CLOCK_FAST_PING_US : CLOCK_PING_US;
-    return base - base / 4 + rng_below(&c->ping_rng, (uint32_t)(base / 2));
-}
-
-/* Clock offset to the relay: a ping every ping_interval(), and my offset
- * announced to the room when it changed enough. */
-static void clock_step(struct ricochet *c, uint64_t now)
-{
-    if (c->phase != PHASE_JOINED)
-        return;
-    if (now >= c->next_ping_us) {
-        client_send_simple(c, PROTO_CTL_PING, now);
-        c->last_ping_us = now;
-        c->next_ping_us = now + ping_interval(c);
-    }
-    if (c->clock.valid && c->clock_changed && clock_worth_announcing(c)) {
-        struct proto_control m;
-        proto_control_init(&m, PROTO_CTL_CLOCK);
-        m.clock_offset_us = c->clock.offset_us;
-        m.clock_bound_us = c->clock.bound_us;
-        send_control(c, &m);
-        c->announced = c->clock;
-    }
-    c->clock_changed = false;
-}
 
 /* ---- receiving ---- */
 
@@ -354,19 +124,19 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
     if (s.sender == c->id) {
         recv_stats_record(&c->reflect_stats, s.seq, s.send_us, now, c->rtt);
     } else {
-        struct client_member *m = member_find(c, s.sender);
+        struct client_member *m = client_member_find(c, s.sender);
         if (!m) {
             /* A state may overtake the joined notice (different channels,
              * or a lost notice without a connection): the sender is listed with no name
              * until the notice comes. A late state from a member who left
              * is dropped; one from a member I expired myself lists it
              * again (it was only quiet). */
-            struct departed *d = departed_find(c, s.sender);
+            struct departed *d = client_departed_find(c, s.sender);
             if (d && !d->expired) {
                 client_bad_message(c, "state from a member who left", PROTO_E_VALUE);
                 return 0;
             }
-            m = member_add(c, s.sender, d ? d->name : "", d ? d->mode : arrived_as, now);
+            m = client_member_add(c, s.sender, d ? d->name : "", d ? d->mode : arrived_as, now);
             if (!m) {
                 client_bad_message(c, "state from a member too many", PROTO_E_VALUE);
                 return 0;
@@ -431,12 +201,12 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     c->lost_us = 0;
     c->hops = 0;
     c->join_epoch = 0;
-    members_clear(c);
+    client_members_clear(c);
     for (size_t i = 0; i < m->roster_len; i++) {
         const struct proto_member *pm = &m->roster[i];
         if (pm->id == c->id || pm->id == 0)
             continue;
-        struct client_member *cm = member_add(c, pm->id, pm->name, pm->mode, now);
+        struct client_member *cm = client_member_add(c, pm->id, pm->name, pm->mode, now);
         if (cm && pm->has_clock)
             cm->clock = (struct clock_sync){.valid = true, .offset_us = pm->clock_offset_us,
                                             .bound_us = pm->clock_bound_us, .at_us = now};
@@ -505,7 +275,7 @@ static int hop(struct ricochet *c, struct ricochet_event *ev)
     c->join_epoch = c->hop_epoch;
     c->phase = PHASE_CONNECTING;
     c->id = 0;
-    members_clear(c);
+    client_members_clear(c);
     c->remove_pending = c->rejoin_pending = c->fail_after_event = false;
     c->farewell_code[0] = c->cookie[0] = '\0';
     c->join_started_us = c->next_join_us = clock_now_us();
@@ -624,15 +394,15 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_WELCOME:
         return on_welcome(c, m, now, ev);
     case PROTO_CTL_JOINED:
-        if (m->id != c->id && !member_add(c, m->id, m->name, m->mode, now)) {
+        if (m->id != c->id && !client_member_add(c, m->id, m->name, m->mode, now)) {
             client_bad_message(c, "joined: one member too many", PROTO_E_VALUE);
             return 0;
         }
         ev->type = RICOCHET_EV_JOINED;
         return 1;
     case PROTO_CTL_LEFT:
-        if (!member_find(c, m->id)) {
-            struct departed *d = departed_find(c, m->id);
+        if (!client_member_find(c, m->id)) {
+            struct departed *d = client_departed_find(c, m->id);
             if (d && d->expired) {
                 /* I expired it already and said so: one LEFT per member. */
                 d->expired = false;
@@ -670,7 +440,7 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
         c->clock_samples++;
         return 0;
     case PROTO_CTL_CLOCK: {
-        struct client_member *cm = m->id ? member_find(c, m->id) : NULL;
+        struct client_member *cm = m->id ? client_member_find(c, m->id) : NULL;
         if (cm)
             cm->clock = (struct clock_sync){.valid = true, .offset_us = m->clock_offset_us,
                                             .bound_us = m->clock_bound_us, .at_us = now};
@@ -739,12 +509,12 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
 void client_settle(struct ricochet *c)
 {
     if (c->remove_pending) {
-        member_remove(c, c->remove_id, c->remove_expired);
+        client_member_remove(c, c->remove_id, c->remove_expired);
         c->remove_pending = false;
     }
     if (c->rejoin_pending) {
         c->rejoin_pending = false;
-        members_clear(c);
+        client_members_clear(c);
     }
     if (c->fail_after_event) {
         /* The relay's own code and message, whether it refused the join
@@ -911,7 +681,7 @@ bool client_timers(struct ricochet *c, uint64_t now)
                                                     : "no welcome from the relay");
         return false;
     }
-    clock_step(c, now);
+    client_clock_step(c, now);
     return true;
 }
 
@@ -988,46 +758,6 @@ uint64_t client_bad_messages(const struct ricochet *c)
     return c->bad_messages;
 }
 
-int client_send_state(struct ricochet *c, const struct proto_state *s,
-                      size_t datagram_len)
-{
-    if (c->phase != PHASE_JOINED || !c->ops->ready(c))
-        return RICOCHET_E_NOT_JOINED;
-    uint8_t buf[PROTO_STATE_MAX];
-    struct proto_state out = *s;
-    out.sender = 0;
-    out.seq = c->next_seq;
-    int len = proto_state_encode(buf, sizeof buf, &out);
-    if (len < 0)
-        return RICOCHET_E_INVALID;
-    size_t total = (size_t)len;
-    if (datagram_len > total) {
-        if (datagram_len > PROTO_STATE_MAX)
-            datagram_len = PROTO_STATE_MAX;
-        memset(buf + total, 0, datagram_len - total);
-        total = datagram_len;
-    }
-    c->next_seq++;
-    const struct proto_mode_info *mi = proto_mode_info(c->mode);
-    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
-    enum seal_lane lane = mi->up_flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE
-                                                             : SEAL_LANE_STATE;
-    const uint8_t *wire = client_ticket_seal(c, lane, buf, total, box, &total);
-    return wire && c->ops->send_state(c, mi, wire, total) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
-}
-
-int ricochet_send_chat(struct ricochet *c, const char *text)
-{
-    if (!c || !text || !proto_text_valid(text))
-        return RICOCHET_E_INVALID;
-    if (c->phase != PHASE_JOINED)
-        return RICOCHET_E_NOT_JOINED;
-    struct proto_control m;
-    proto_control_init(&m, PROTO_CTL_CHAT);
-    snprintf(m.text, sizeof m.text, "%s", text);
-    return send_control(c, &m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
-}
-
 int ricochet_set_mode(struct ricochet *c, enum ricochet_mode mode)
 {
     enum proto_mode pm = (enum proto_mode)mode;
@@ -1044,15 +774,4 @@ int ricochet_set_mode(struct ricochet *c, enum ricochet_mode mode)
 void ricochet_flush(struct ricochet *c)
 {
     c->ops->flush(c);
-}
-
-const struct client_member *client_members(const struct ricochet *c, size_t *n)
-{
-    *n = c->n_members;
-    return c->members;
-}
-
-const struct client_member *client_member(const struct ricochet *c, uint32_t id)
-{
-    return member_find(c, id);
 }

@@ -253,9 +253,36 @@ void client_wrong_transport(struct ricochet *c, const char *speaks, const char *
 /* Counts and logs a dropped message. */
 void client_bad_message(struct ricochet *c, const char *what, int err);
 
+/* ---- sending (client_send.c) ---- */
+
 void client_send_join(struct ricochet *c);
 /* Sends a control message of type with t (ping, leave). */
 void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t);
+/* Joined: the clock ping when due, and my clock offset announced to the
+ * room when it changed enough. */
+void client_clock_step(struct ricochet *c, uint64_t now);
+
+/* ---- the member table (client_members.c) ---- */
+
+/* The member with this id, or NULL. */
+struct client_member *client_member_find(const struct ricochet *c, uint32_t id);
+
+/* The note of a member who left lately, or NULL. */
+struct departed *client_departed_find(struct ricochet *c, uint32_t id);
+
+/* Adds (or returns) the member with this id, listed since now if new;
+ * name ("" or NULL: keep the one known) and mode as given. NULL if the
+ * table is full (only a misbehaving relay announces more) or out of
+ * memory. */
+struct client_member *client_member_add(struct ricochet *c, uint32_t id, const char *name,
+                                        enum proto_mode mode, uint64_t now);
+
+/* Removes member id and notes it as departed; expired: my own guess (no
+ * connection), not the relay's word. */
+void client_member_remove(struct ricochet *c, uint32_t id, bool expired);
+
+/* Forgets every member and departed note (a welcome's roster replaces them). */
+void client_members_clear(struct ricochet *c);
 
 /* No connection: a member silent for timeout_ms becomes a LEFT event
  * (reason timeout). Returns 1 with *ev for the first such member, or 0. */

@@ -1,0 +1,137 @@
+/* client_members.c: the client library's member table (see
+ * client_internal.h): the members of my room as this session sees them,
+ * those who left lately (so that a late state does not list them again),
+ * and, without a connection, the expiry of a member gone silent. */
+#include "client.h"
+#include "client_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sys/log.h"
+
+#define MEMBERS_MAX PROTO_ROSTER_MAX /* others in my room: a relay room holds at most this many */
+
+struct client_member *client_member_find(const struct ricochet *c, uint32_t id)
+{
+    for (size_t i = 0; i < c->n_members; i++)
+        if (c->members[i].id == id)
+            return &c->members[i];
+    return NULL;
+}
+
+struct departed *client_departed_find(struct ricochet *c, uint32_t id)
+{
+    for (size_t i = 0; id != 0 && i < DEPARTED_MAX; i++)
+        if (c->departed[i].id == id)
+            return &c->departed[i];
+    return NULL;
+}
+
+/* Remembers id as departed (m: its last table entry, may be NULL) in a
+ * ring of the last DEPARTED_MAX notes, one entry per id. */
+static void departed_note(struct ricochet *c, uint32_t id, const struct client_member *m,
+                          bool expired)
+{
+    struct departed *d = client_departed_find(c, id);
+    if (d)
+        d->id = 0; /* one entry per id: the newest */
+    d = &c->departed[c->departed_next];
+    c->departed_next = (c->departed_next + 1) % DEPARTED_MAX;
+    memset(d, 0, sizeof *d);
+    d->id = id;
+    d->expired = expired;
+    if (m) {
+        snprintf(d->name, sizeof d->name, "%s", m->name);
+        d->mode = m->mode;
+    }
+}
+
+struct client_member *client_member_add(struct ricochet *c, uint32_t id, const char *name,
+                                        enum proto_mode mode, uint64_t now)
+{
+    struct client_member *m = client_member_find(c, id);
+    if (!m) {
+        if (c->n_members == MEMBERS_MAX)
+            return NULL;
+        if (c->n_members == c->cap_members) {
+            size_t cap = c->cap_members ? c->cap_members * 2 : 16;
+            struct client_member *bigger =
+                realloc(c->members, cap * sizeof *bigger);
+            if (!bigger)
+                return NULL;
+            c->members = bigger;
+            c->cap_members = cap;
+        }
+        m = &c->members[c->n_members++];
+        memset(m, 0, sizeof *m);
+        m->id = id;
+        m->added_us = now;
+        recv_stats_reset(&m->stats);
+    }
+    if (name && *name)
+        snprintf(m->name, sizeof m->name, "%s", name);
+    m->mode = mode;
+    return m;
+}
+
+void client_member_remove(struct ricochet *c, uint32_t id, bool expired)
+{
+    struct client_member *m = client_member_find(c, id);
+    departed_note(c, id, m, expired);
+    if (m) {
+        *m = c->members[c->n_members - 1];
+        c->n_members--;
+    }
+}
+
+void client_members_clear(struct ricochet *c)
+{
+    c->n_members = 0;
+    c->remove_pending = false;
+    memset(c->departed, 0, sizeof c->departed);
+    c->departed_next = 0;
+}
+
+/* Without a connection the relay's left notice may be lost. A member I have
+ * not had a state from for timeout_ms (counted from when I listed it if it
+ * never sent one) is gone as far as I can tell: LEFT, reason timeout, as
+ * the relay would say. */
+int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event *ev)
+{
+    if (c->caps.connection || c->phase != PHASE_JOINED || c->remove_pending)
+        return 0;
+    uint64_t timeout_us = (uint64_t)c->timeout_ms * 1000u;
+    for (size_t i = 0; i < c->n_members; i++) {
+        const struct client_member *m = &c->members[i];
+        uint64_t heard = m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
+        if (now <= heard || now - heard <= timeout_us)
+            continue;
+        /* Kept until the next poll, like a notice's member. */
+        c->remove_pending = true;
+        c->remove_expired = true;
+        c->remove_id = m->id;
+        ev->type = RICOCHET_EV_LEFT;
+        ev->id = m->id;
+        ev->recv_us = now;
+        ev->mode = client_public_mode(m->mode);
+        snprintf(ev->name, sizeof ev->name, "%s", m->name);
+        snprintf(ev->code, sizeof ev->code, "%s", proto_left_reason_name(PROTO_LEFT_TIMEOUT));
+        log_debug("client %s: member %u silent for %u ms: expired", c->name,
+                  (unsigned)m->id, (unsigned)c->timeout_ms);
+        return 1;
+    }
+    return 0;
+}
+
+const struct client_member *client_members(const struct ricochet *c, size_t *n)
+{
+    *n = c->n_members;
+    return c->members;
+}
+
+const struct client_member *client_member(const struct ricochet *c, uint32_t id)
+{
+    return client_member_find(c, id);
+}

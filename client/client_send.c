@@ -1,0 +1,159 @@
+/* client_send.c: what the client library sends (see client_internal.h):
+ * control messages (the join, pings, chat, my clock offset for the room)
+ * and states, encoded, padded and sealed here and handed to the transport. */
+#include "client.h"
+#include "client_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../sys/log.h"
+
+#define CLOCK_PING_US 1000000      /* clock pings, every transport */
+#define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
+#define CLOCK_FAST_PINGS 10
+
+/* Pads a JSON object of len bytes in buf (CTL_SEND_MAX) with an unknown
+ * field up to min bytes (caps.control_min); returns the new length. */
+static size_t pad_control(char *buf, size_t len, size_t min)
+{
+    if (len >= min || len < 2 || buf[len - 1] != '}')
+        return len;
+    size_t pad = min - len; /* ,"pad":"" is 9 bytes, then pad - 9 x */
+    if (pad < 9)
+        pad = 9;
+    memcpy(buf + len - 1, ",\"pad\":\"", 8);
+    memset(buf + len + 7, 'x', pad - 9);
+    memcpy(buf + len + pad - 2, "\"}", 2);
+    return len + pad;
+}
+
+/* Encodes and sends one control message, padded to the transport's
+ * minimum, sealed in a sealed session (but the join, which carries what
+ * the relay needs to know the session). Returns 0 or -1. */
+static int send_control(struct ricochet *c, const struct proto_control *m)
+{
+    char buf[CTL_SEND_MAX];
+    uint8_t box[CTL_SEND_MAX + SEAL_OVERHEAD];
+    int len = proto_control_encode(buf, sizeof buf - 64, m); /* room for the padding */
+    if (len < 0)
+        return -1;
+    bool seal = client_ticket_sealed(c) && m->type != PROTO_CTL_JOIN;
+    size_t min = c->caps.control_min, n;
+    n = pad_control(buf, (size_t)len, seal && min > SEAL_OVERHEAD ? min - SEAL_OVERHEAD : min);
+    const uint8_t *out = (const uint8_t *)buf;
+    if (seal && !(out = client_ticket_seal(c, SEAL_LANE_CONTROL, out, n, box, &n)))
+        return -1;
+    return c->ops->send_control(c, out, n);
+}
+
+void client_send_join(struct ricochet *c)
+{
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_JOIN);
+    if (c->ticket) /* the room and the name are the ticket's: not in clear */
+        memcpy(m.ticket, c->ticket->pass, sizeof m.ticket);
+    else {
+        snprintf(m.room, sizeof m.room, "%s", c->room);
+        snprintf(m.name, sizeof m.name, "%s", c->name);
+    }
+    m.mode = c->mode;
+    m.reflect = c->reflect;
+    m.epoch = c->join_epoch;
+    memcpy(m.cookie, c->cookie, sizeof m.cookie);
+    if (send_control(c, &m) != 0)
+        log_warn("client %s: could not send join", c->name);
+}
+
+void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t)
+{
+    struct proto_control m;
+    proto_control_init(&m, type);
+    m.t = t;
+    send_control(c, &m);
+}
+
+/* Is the estimate different enough from the one the room has? Every
+ * announcement goes to every member, so only a bound halved or doubled, or
+ * an offset moved past the announced bound (drift) is worth one: a few per
+ * session. Later joiners get it in their welcome's roster. */
+static bool clock_worth_announcing(const struct ricochet *c)
+{
+    const struct clock_sync *now = &c->clock, *ann = &c->announced;
+    int64_t moved = now->offset_us - ann->offset_us;
+    uint64_t dist = moved < 0 ? (uint64_t)0 - (uint64_t)moved : (uint64_t)moved;
+    return !ann->valid || now->bound_us * 2 < ann->bound_us ||
+           now->bound_us > ann->bound_us * 2 || dist > ann->bound_us;
+}
+
+/* The wait before the next clock ping: CLOCK_PING_US (CLOCK_FAST_PING_US
+ * for the first samples), give or take a quarter at random, so that clients
+ * that started together (a swarm's thousands) do not all ping in the same
+ * millisecond each second: 4000 pings at once held a relay 40-50 ms. */
+static uint64_t ping_interval(struct ricochet *c)
+{
+    uint64_t base = c->clock_samples < CLOCK_FAST_PINGS ? CLOCK_FAST_PING_US : CLOCK_PING_US;
+    return base - base / 4 + rng_below(&c->ping_rng, (uint32_t)(base / 2));
+}
+
+/* Clock offset to the relay: a ping every ping_interval(), and my offset
+ * announced to the room when it changed enough. */
+void client_clock_step(struct ricochet *c, uint64_t now)
+{
+    if (c->phase != PHASE_JOINED)
+        return;
+    if (now >= c->next_ping_us) {
+        client_send_simple(c, PROTO_CTL_PING, now);
+        c->last_ping_us = now;
+        c->next_ping_us = now + ping_interval(c);
+    }
+    if (c->clock.valid && c->clock_changed && clock_worth_announcing(c)) {
+        struct proto_control m;
+        proto_control_init(&m, PROTO_CTL_CLOCK);
+        m.clock_offset_us = c->clock.offset_us;
+        m.clock_bound_us = c->clock.bound_us;
+        send_control(c, &m);
+        c->announced = c->clock;
+    }
+    c->clock_changed = false;
+}
+
+int client_send_state(struct ricochet *c, const struct proto_state *s,
+                      size_t datagram_len)
+{
+    if (c->phase != PHASE_JOINED || !c->ops->ready(c))
+        return RICOCHET_E_NOT_JOINED;
+    uint8_t buf[PROTO_STATE_MAX];
+    struct proto_state out = *s;
+    out.sender = 0;
+    out.seq = c->next_seq;
+    int len = proto_state_encode(buf, sizeof buf, &out);
+    if (len < 0)
+        return RICOCHET_E_INVALID;
+    size_t total = (size_t)len;
+    if (datagram_len > total) {
+        if (datagram_len > PROTO_STATE_MAX)
+            datagram_len = PROTO_STATE_MAX;
+        memset(buf + total, 0, datagram_len - total);
+        total = datagram_len;
+    }
+    c->next_seq++;
+    const struct proto_mode_info *mi = proto_mode_info(c->mode);
+    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    enum seal_lane lane = mi->up_flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE
+                                                             : SEAL_LANE_STATE;
+    const uint8_t *wire = client_ticket_seal(c, lane, buf, total, box, &total);
+    return wire && c->ops->send_state(c, mi, wire, total) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+}
+
+int ricochet_send_chat(struct ricochet *c, const char *text)
+{
+    if (!c || !text || !proto_text_valid(text))
+        return RICOCHET_E_INVALID;
+    if (c->phase != PHASE_JOINED)
+        return RICOCHET_E_NOT_JOINED;
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_CHAT);
+    snprintf(m.text, sizeof m.text, "%s", text);
+    return send_control(c, &m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+}
