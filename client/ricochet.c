@@ -23,7 +23,8 @@ _Static_assert(RICOCHET_NAME_MAX == PROTO_NAME_MAX && RICOCHET_ROOM_MAX == PROTO
                    RICOCHET_TEXT_MAX == PROTO_TEXT_MAX && RICOCHET_CODE_MAX == PROTO_CODE_MAX &&
                    RICOCHET_MEMBERS_MAX == PROTO_ROSTER_MAX &&
                    RICOCHET_DEFAULT_PORT == PROTO_DEFAULT_PORT &&
-                   RICOCHET_TICKET_MAX == TICKET_TEXT_MAX,
+                   RICOCHET_TICKET_MAX == TICKET_TEXT_MAX &&
+                   RICOCHET_DEFAULT_TIMEOUT_MS == PROTO_TIMEOUT_MS,
                "ricochet.h's limits are the protocol's");
 _Static_assert((int)RICOCHET_MODE_UNSEQUENCED == (int)PROTO_MODE_UNSEQUENCED &&
                    (int)RICOCHET_MODE_SEQUENCED == (int)PROTO_MODE_SEQUENCED &&

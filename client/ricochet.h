@@ -48,6 +48,7 @@ extern "C" {
     (RICOCHET_VERSION_MAJOR * 10000 + RICOCHET_VERSION_MINOR * 100 + RICOCHET_VERSION_PATCH)
 
 #define RICOCHET_DEFAULT_PORT 7777
+#define RICOCHET_DEFAULT_TIMEOUT_MS 5000 /* ricochet_config_set_timeout_ms's default */
 #define RICOCHET_NAME_MAX 32    /* bytes in a player name, NUL excluded */
 #define RICOCHET_ROOM_MAX 32    /* bytes in a room name, NUL excluded */
 #define RICOCHET_TEXT_MAX 200   /* bytes in a chat line or an error message */
@@ -211,8 +212,9 @@ RICOCHET_API int ricochet_mode_parse(const char *name, enum ricochet_mode *mode)
 /* ---- configuration ---- */
 
 /* A configuration with the defaults: port RICOCHET_DEFAULT_PORT, mode
- * unsequenced, no reflection, timeout 5000 ms; host, room and name unset.
- * Returns NULL if out of memory. Free with ricochet_config_free. */
+ * unsequenced, no reflection, timeout RICOCHET_DEFAULT_TIMEOUT_MS; host,
+ * room and name unset. Returns NULL if out of memory. Free with
+ * ricochet_config_free. */
 RICOCHET_API struct ricochet_config *ricochet_config_new(void);
 
 /* Frees cfg (NULL is fine). Sessions made from it do not need it. */

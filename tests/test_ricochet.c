@@ -57,6 +57,9 @@ static void test_enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_TEXT_MAX, 200);
     assert_int_equal(RICOCHET_CODE_MAX, 31);
     assert_int_equal(RICOCHET_MEMBERS_MAX, 256);
+    assert_int_equal(RICOCHET_DEFAULT_PORT, 7777);
+    assert_int_equal(RICOCHET_DEFAULT_TIMEOUT_MS, 5000);
+    assert_int_equal(RICOCHET_TICKET_MAX, 950);
     assert_string_equal(RICOCHET_END_TIMEOUT, "timeout");
     assert_string_equal(RICOCHET_END_REFUSED, "refused");
     assert_string_equal(RICOCHET_END_DISCONNECTED, "disconnected");
