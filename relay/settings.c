@@ -54,6 +54,11 @@ const struct option_def relay_settings_options[] = {
       .max = 600000,
       .help = "a client silent (udp) or unacknowledging (enet) this long is dropped: "
               "timeout" },
+    { .name = "join-timeout-ms", .type = OPTION_UINT, .offset = CORE(join_timeout_ms),
+      .size = SIZE(core.join_timeout_ms), .def = "2000", .min = 100, .max = 600000,
+      .help = "ENet: a connection that is not in a room this long (from its handshake, or "
+              "since it left one) is closed: error not_joined, so connections that never "
+              "join cannot hold the slots" },
     { .name = "max-queued-packets", .type = OPTION_UINT, .offset = NET(max_queued_packets),
       .size = SIZE(net.max_queued_packets), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: packets queued to one client unacknowledged past which its "

@@ -66,7 +66,7 @@ struct relay_transport_ops {
      * out its ticks and sends between batches; the loop then services again
      * without waiting. */
     bool (*backlog)(const void *t);
-    /* Periodic work, every 100 ms (expiring silent peers). */
+    /* Periodic work, every 100 ms: expiring silent peers, relay_sweep. */
     void (*tick)(void *t, struct relay *r);
     /* After relay_shutdown(): sends what is queued, and waits at most max_ms
      * for the goodbyes to be acknowledged where the transport acknowledges. */

@@ -803,12 +803,14 @@ static void enet_drain(void *ctx, struct relay *r, int max_ms)
             enet_peer_reset(&t->host->peers[i]);
 }
 
-/* Nothing periodic: ENet times peers out itself, and the sweep (half-open
- * handshakes, slow readers) runs with every service. */
+/* ENet times peers out itself, and the sweep (half-open handshakes, slow
+ * readers) runs with every service: what is left is the core's (peers that
+ * never join). */
 static void enet_tick(void *ctx, struct relay *r)
 {
-    (void)ctx;
-    (void)r;
+    struct relay_enet *t = ctx;
+    t->relay = r;
+    relay_sweep(r, clock_now_us());
 }
 
 const struct relay_transport_ops relay_enet_ops = {

@@ -653,6 +653,7 @@ static void udp_tick(void *ctx, struct relay *r)
         relay_peer_gone(r, i, PROTO_LEFT_TIMEOUT, now);
         slot_free(t, i);
     }
+    relay_sweep(r, now);
     send_flush(t);
 }
 

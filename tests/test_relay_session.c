@@ -170,6 +170,47 @@ static void connect_on_busy_handle_replaces_session(void **state)
 /* relay_peer_too_big: what the transport could not deliver (ENet's packet
  * size cap). Unreliable: counted, answered, the peer stays. Reliable: the
  * channel can never move on, so the peer is closed like a kick. */
+/* A connection that is not a member for join_timeout_ms (from its
+ * connection, or since it left) is closed with not_joined and counted; a
+ * member is not, and neither pings nor a leave from outside a room put the
+ * deadline off. */
+static void join_deadline_closes_who_never_joins(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    assert_int_equal(cfg.join_timeout_ms, 2000); /* the option's default */
+    cfg.rate_limit = 0;
+    uint64_t t0 = now_us;
+    struct relay *r = relay_with_peers(&cfg, 3);
+    assert_int_equal(join(r, 0, "lobby", "member", false), 0);
+    assert_int_equal(join(r, 2, "lobby", "leaver", false), 0);
+    now_us = t0 + 1500000;
+    assert_int_equal(send_text(r, 2, "{\"type\":\"leave\"}"), 0);
+    for (int i = 0; i < 5; i++) {
+        now_us = t0 + 1800000 + (uint64_t)i * 30000;
+        assert_int_equal(send_text(r, 1, "{\"type\":\"ping\",\"t\":1}"), 0);
+        assert_int_equal(send_text(r, 1, "{\"type\":\"leave\"}"), 0);
+    }
+    relay_sweep(r, t0 + 1999999);
+    assert_int_equal(fk.n_disc, 0);
+    relay_sweep(r, t0 + 2000000);
+    assert_true(disconnected(1));
+    assert_string_equal(disconnect_why(1), "not_joined");
+    assert_string_equal(last_error(1), "not_joined");
+    assert_false(disconnected(0));
+    assert_false(disconnected(2));
+    relay_sweep(r, t0 + 3499999);
+    assert_false(disconnected(2));
+    relay_sweep(r, t0 + 3500000);
+    assert_true(disconnected(2));
+    assert_string_equal(disconnect_why(2), "not_joined");
+    relay_sweep(r, t0 + 60000000);
+    assert_false(disconnected(0)); /* a member, however long */
+    assert_int_equal(drops(r, RELAY_DROP_JOIN_TIMEOUT), 2);
+    assert_int_equal(relay_clients(r), 1);
+    relay_destroy(r);
+}
+
 static void too_big_reported_by_transport(void **state)
 {
     (void)state;
@@ -314,6 +355,7 @@ int main(void)
         cmocka_unit_test(shutdown_tells_everyone),
         cmocka_unit_test(connect_after_shutdown_refused),
         cmocka_unit_test(connect_on_busy_handle_replaces_session),
+        cmocka_unit_test(join_deadline_closes_who_never_joins),
         cmocka_unit_test(too_big_reported_by_transport),
         cmocka_unit_test(stats_record_is_json),
         cmocka_unit_test(stats_record_is_documented),

@@ -85,6 +85,8 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         return on_chat(r, peer, m, now_us);
     case PROTO_CTL_LEAVE:
         r->stats.control_in++;
+        if (p->joined) /* from now, outside any room: join_timeout_ms */
+            p->outside_us = now_us;
         core_member_remove(r, peer, PROTO_LEFT_QUIT);
         return 0;
     case PROTO_CTL_CLOCK:

@@ -80,6 +80,7 @@ struct relay_peer {
     uint64_t err_tokens;     /* error-message budget, millionths */
     uint64_t err_us;
     struct relay_parked_join *parked; /* fleet: its join, waiting for the directory */
+    uint64_t outside_us;     /* connected and not a member since (join_timeout_ms) */
     uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
     uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
     bool ticketed;           /* joined with a ticket: ticket_id is in r->passes */

@@ -99,9 +99,27 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     p->err_tokens = (uint64_t)ERR_BUDGET_BURST * MICRO;
     p->err_us = now_us;
     p->strikes_us = now_us;
+    p->outside_us = now_us;
     r->clients++;
     log_debug("relay: %s connected (peer %" PRIu32 ")", p->addr, peer);
     return 0;
+}
+
+void relay_sweep(struct relay *r, uint64_t now_us)
+{
+    uint64_t limit = (uint64_t)r->cfg.join_timeout_ms * 1000;
+    for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
+        const struct relay_peer *p = &r->peers[i];
+        /* A parked join did come: the fleet's own deadline answers it. */
+        if (!p->connected || p->joined || p->parked || now_us < p->outside_us + limit)
+            continue;
+        r->stats.drops[RELAY_DROP_JOIN_TIMEOUT]++;
+        log_debug("relay: closing %s: not a member for %" PRIu32 " ms", p->addr,
+                  r->cfg.join_timeout_ms);
+        core_send_error(r, i, true, PROTO_ERROR_NOT_JOINED, now_us,
+                        "no join within %" PRIu32 " ms: closing", r->cfg.join_timeout_ms);
+        core_peer_close(r, i, PROTO_ERROR_NOT_JOINED);
+    }
 }
 
 void relay_peer_gone(struct relay *r, uint32_t peer,

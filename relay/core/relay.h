@@ -98,6 +98,8 @@ enum relay_drop {
                                   room (unreachable, too slow, or too many waiting) */
     RELAY_DROP_STALE,          /* unreliable state whose fan-out came more than stale_us
                                   after it arrived (the relay fell behind): shed */
+    RELAY_DROP_JOIN_TIMEOUT,   /* a connection not a member for join_timeout_ms, closed
+                                  (error not_joined): it held a slot without joining */
     RELAY_DROP_COUNT
 };
 
@@ -127,6 +129,10 @@ struct relay_config {
     uint32_t stale_us;      /* an unreliable state whose fan-out comes later than this
                                after it arrived is dropped (stale); 0 (the default
                                here) = never [stale-ms] */
+    uint32_t join_timeout_ms; /* a connected peer that is not a member this long (from
+                               its connection, or since it left) is closed, error
+                               not_joined; a parked join waits for the fleet
+                               [join-timeout-ms] */
     /* Tickets: with n_ticket_keys > 0 a join is admitted only with a ticket's
      * pass sealed under one of ticket_keys [ticket-key, ticket-key-previous],
      * valid at the time given by relay_set_unix_time, naming fleet_name
@@ -278,6 +284,12 @@ uint64_t relay_tick_due(const struct relay *r);
 /* Closes every peer (held states are fanned out first): error shutting_down, then disconnect. Peers that
  * connect afterwards (during the transport's drain) get the same. */
 void relay_shutdown(struct relay *r, uint64_t now_us);
+
+/* Periodic work, every 100 ms or so: closes each peer that has been
+ * connected without being a member for join_timeout_ms (error not_joined,
+ * counted join_timeout), so connections that never join cannot hold the
+ * slots newcomers need. */
+void relay_sweep(struct relay *r, uint64_t now_us);
 
 /* Counts a rejection seen by the transport (per_address, send_failed, ...). */
 void relay_count_drop(struct relay *r, enum relay_drop why);
