@@ -58,7 +58,7 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     }
     if (err == PROTO_E_VALUE && strstr(why, "\"ticket\"") && r->cfg.n_ticket_keys &&
         !p->joined)
-        return core_ticket_refuse(r, peer, PROTO_ERROR_TICKET_MALFORMED, now_us,
+        return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_MALFORMED, now_us,
                                   "longer than any ticket");
     if (err < 0) {
         enum relay_drop d;

@@ -18,7 +18,8 @@
  *   bucket.c    token buckets (the rate limit, the error budget)
  *   bans.c      addresses kicked recently
  *   send.c      control messages out: encoded once, counted
- *   tickets.c   a join's ticket, the tickets in use, sealed sessions
+ *   tickets.c   a join's ticket, the tickets in use
+ *   seal.c      sealed sessions' keys: open in, seal out
  *   fleet.c     a fleet's say on joins: parked joins, moved, rooms moved or held */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
@@ -201,6 +202,12 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
 #define core_reject(r, peer, why, now_us, ...) \
     core_reject_as(r, peer, why, PROTO_ERROR_NONE, now_us, __VA_ARGS__)
 
+/* Refuses peer's join with a ticket error code: counted, answered (no
+ * longer than the join: r->reply_cap), the peer closed. Returns the
+ * relay_on_datagram code. */
+int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
+                       uint64_t now_us, const char *text);
+
 /* ---- bans.c ---- */
 
 /* Refuses addr's IP for kick_ban_ms from now. */
@@ -297,12 +304,6 @@ void core_tickets_free(struct relay *r);
 int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
                       struct ticket_claims *claims, uint64_t now_us);
 
-/* Refuses peer's join with a ticket error code: counted, answered (no
- * longer than the join: r->reply_cap), the peer closed. Returns the
- * relay_on_datagram code. */
-int core_ticket_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
-                       uint64_t now_us, const char *text);
-
 /* Whether a member's repeated join carries the ticket it joined with. */
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);
 
@@ -316,6 +317,20 @@ void core_ticket_send_salt(struct relay *r, uint32_t peer);
 
 /* The member left: its ticket is free again, its session's keys wiped. */
 void core_ticket_release(struct relay *r, uint32_t peer);
+
+/* ---- seal.c ---- */
+
+/* With cfg.encrypt: each peer's session keys and the buffers to open and
+ * seal in. Returns 0 or -1 (out of memory); core_seals_free frees them. */
+int core_seals_alloc(struct relay *r);
+void core_seals_free(struct relay *r);
+
+/* Starts peer's sealed session: keys from its ticket's and a fresh salt
+ * (r->seals[peer].salt, which the peer is sent next). */
+void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims);
+
+/* Ends it: the keys wiped. */
+void core_seal_stop(struct relay *r, uint32_t peer);
 
 /* An incoming datagram of a peer: a sealed one is opened (*bytes, *len
  * then point at the message inside; sets r->in_clear false); a clear one

@@ -134,3 +134,26 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
              ": its channel cannot go on; closing", len, max);
     relay_peer_evict(r, peer, PROTO_ERROR_TOO_BIG, text, now_us);
 }
+
+static enum relay_drop ticket_drop(enum proto_error_code code)
+{
+    switch (code) {
+    case PROTO_ERROR_TICKET_EXPIRED: return RELAY_DROP_TICKET_EXPIRED;
+    case PROTO_ERROR_TICKET_WRONG_RELAY: return RELAY_DROP_TICKET_WRONG_RELAY;
+    case PROTO_ERROR_TICKET_TAMPERED: return RELAY_DROP_TICKET_TAMPERED;
+    case PROTO_ERROR_TICKET_REPLAYED: return RELAY_DROP_TICKET_REPLAYED;
+    case PROTO_ERROR_TICKET_REQUIRED: return RELAY_DROP_TICKET_REQUIRED;
+    default: return RELAY_DROP_TICKET_MALFORMED;
+    }
+}
+
+int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
+                       uint64_t now_us, const char *text)
+{
+    enum relay_drop why = ticket_drop(code);
+    r->stats.drops[why]++;
+    log_debug("relay: %s: %s: %s", r->peers[peer].addr, relay_drop_name(why), text);
+    core_send_error(r, peer, true, code, now_us, "%s", text);
+    core_peer_close(r, peer, code);
+    return -1 - (int)why;
+}

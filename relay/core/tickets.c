@@ -1,15 +1,12 @@
-/* tickets.c: tickets and sealed sessions (see core.h; PROTOCOL.md, Tickets
- * and Sealed sessions): a join's ticket checked, the tickets live sessions
- * hold, and each sealed session's keys: messages opened on the way in,
- * sealed on the way out. */
+/* tickets.c: tickets (see core.h; PROTOCOL.md, Tickets): a join's ticket
+ * checked, the tickets live sessions hold, a sealed session started
+ * (seal.c keeps its keys). */
 #include "core.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "../../sys/log.h"
 
 #define NO_PEER UINT32_MAX
 
@@ -26,23 +23,12 @@ int core_tickets_alloc(struct relay *r)
         return -1;
     for (uint32_t i = 0; i < ps->cap; i++)
         ps->peer[i] = NO_PEER;
-    if (r->cfg.encrypt) {
-        r->seals = calloc(r->cfg.peer_cap, sizeof *r->seals);
-        r->opened = malloc(r->cfg.max_packet_size);
-        r->sealed_out = malloc(PROTO_CONTROL_MAX + SEAL_OVERHEAD);
-        if (!r->seals || !r->opened || !r->sealed_out)
-            return -1;
-    }
-    return ticket_crypto_init();
+    return core_seals_alloc(r) == 0 ? ticket_crypto_init() : -1;
 }
 
 void core_tickets_free(struct relay *r)
 {
-    if (r->seals)
-        sodium_memzero(r->seals, r->cfg.peer_cap * sizeof *r->seals);
-    free(r->seals);
-    free(r->opened);
-    free(r->sealed_out);
+    core_seals_free(r);
     free(r->passes.id);
     free(r->passes.peer);
 }
@@ -83,35 +69,12 @@ static void pass_remove(struct core_passes *ps, uint32_t i)
 
 /* ---- admission ---- */
 
-static enum relay_drop drop_of(enum proto_error_code code)
-{
-    switch (code) {
-    case PROTO_ERROR_TICKET_EXPIRED: return RELAY_DROP_TICKET_EXPIRED;
-    case PROTO_ERROR_TICKET_WRONG_RELAY: return RELAY_DROP_TICKET_WRONG_RELAY;
-    case PROTO_ERROR_TICKET_TAMPERED: return RELAY_DROP_TICKET_TAMPERED;
-    case PROTO_ERROR_TICKET_REPLAYED: return RELAY_DROP_TICKET_REPLAYED;
-    case PROTO_ERROR_TICKET_REQUIRED: return RELAY_DROP_TICKET_REQUIRED;
-    default: return RELAY_DROP_TICKET_MALFORMED;
-    }
-}
-
-int core_ticket_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
-                       uint64_t now_us, const char *text)
-{
-    enum relay_drop why = drop_of(code);
-    r->stats.drops[why]++;
-    log_debug("relay: %s: %s: %s", r->peers[peer].addr, relay_drop_name(why), text);
-    core_send_error(r, peer, true, code, now_us, "%s", text);
-    core_peer_close(r, peer, code);
-    return -1 - (int)why;
-}
-
 int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
                       struct ticket_claims *claims, uint64_t now_us)
 {
     if (!m->ticket[0])
-        return core_ticket_refuse(r, peer, PROTO_ERROR_TICKET_REQUIRED, now_us,
-                      "this relay admits tickets only");
+        return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_REQUIRED, now_us,
+                                  "this relay admits tickets only");
     const char *endpoints[2] = {r->cfg.endpoints[0], r->cfg.endpoints[1]};
     const struct ticket_self self = {r->cfg.fleet_name, endpoints, r->cfg.n_endpoints};
     char why[96];
@@ -123,7 +86,7 @@ int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control
         code = PROTO_ERROR_TICKET_REPLAYED;
         snprintf(why, sizeof why, "in use by a live session");
     }
-    return code == PROTO_ERROR_NONE ? 0 : core_ticket_refuse(r, peer, code, now_us, why);
+    return code == PROTO_ERROR_NONE ? 0 : core_refuse_ticket(r, peer, code, now_us, why);
 }
 
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m)
@@ -159,14 +122,7 @@ void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims
     p->ticketed = true;
     if (!r->cfg.encrypt)
         return;
-    struct core_seal *s = &r->seals[peer];
-    uint8_t key[SEAL_KEY_BYTES];
-    randombytes_buf(s->salt, sizeof s->salt);
-    seal_session_key(key, claims->down_key, s->salt);
-    seal_tx_init(&s->tx, key);
-    seal_session_key(key, claims->up_key, s->salt);
-    seal_rx_init(&s->rx, key);
-    sodium_memzero(key, sizeof key);
+    core_seal_start(r, peer, claims);
     core_ticket_send_salt(r, peer);
     p->sealed = true;
 }
@@ -181,56 +137,7 @@ void core_ticket_release(struct relay *r, uint32_t peer)
         p->ticketed = false;
     }
     if (p->sealed) {
-        seal_tx_wipe(&r->seals[peer].tx);
-        seal_rx_wipe(&r->seals[peer].rx);
+        core_seal_stop(r, peer);
         p->sealed = false;
     }
-}
-
-/* ---- sealed sessions ---- */
-
-static int dropped(struct relay *r, enum relay_drop why)
-{
-    r->stats.drops[why]++;
-    return -1 - (int)why;
-}
-
-int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len)
-{
-    const struct relay_peer *p = &r->peers[peer];
-    r->in_clear = !seal_is_sealed(*bytes, *len);
-    if (!r->cfg.encrypt)
-        return 0;
-    if (r->in_clear)
-        /* A join may come in clear (plain UDP repeats it until the
-         * welcome); control.c drops any other clear control message. */
-        return p->sealed && (*bytes)[0] != '{' ? dropped(r, RELAY_DROP_UNSEALED) : 0;
-    if (!p->sealed)
-        return dropped(r, RELAY_DROP_SEAL_FORGED); /* nothing could have sealed it */
-    int n = seal_open(&r->seals[peer].rx, *bytes, *len, r->opened, r->cfg.max_packet_size,
-                      NULL);
-    if (n == SEAL_E_REPLAY)
-        return dropped(r, RELAY_DROP_SEAL_REPLAYED);
-    if (n < 0)
-        return dropped(r, RELAY_DROP_SEAL_FORGED);
-    *bytes = r->opened;
-    *len = (size_t)n;
-    return 0;
-}
-
-const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,
-                             const uint8_t *bytes, size_t len, uint8_t *buf, size_t cap,
-                             size_t *out_len)
-{
-    if (!r->peers[peer].sealed) {
-        *out_len = len;
-        return bytes;
-    }
-    int n = seal_box(&r->seals[peer].tx, lane, bytes, len, buf, cap);
-    if (n < 0) {
-        r->stats.drops[RELAY_DROP_SEND_FAILED]++;
-        return NULL;
-    }
-    *out_len = (size_t)n;
-    return buf;
 }

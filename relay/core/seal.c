@@ -1,0 +1,89 @@
+/* seal.c: sealed sessions' keys (see core.h; PROTOCOL.md, Sealed
+ * sessions): messages opened on the way in, sealed on the way out. */
+#include "core.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+
+int core_seals_alloc(struct relay *r)
+{
+    if (!r->cfg.encrypt)
+        return 0;
+    r->seals = calloc(r->cfg.peer_cap, sizeof *r->seals);
+    r->opened = malloc(r->cfg.max_packet_size);
+    r->sealed_out = malloc(PROTO_CONTROL_MAX + SEAL_OVERHEAD);
+    return r->seals && r->opened && r->sealed_out ? 0 : -1;
+}
+
+void core_seals_free(struct relay *r)
+{
+    if (r->seals)
+        sodium_memzero(r->seals, r->cfg.peer_cap * sizeof *r->seals);
+    free(r->seals);
+    free(r->opened);
+    free(r->sealed_out);
+}
+
+void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims)
+{
+    struct core_seal *s = &r->seals[peer];
+    uint8_t key[SEAL_KEY_BYTES];
+    randombytes_buf(s->salt, sizeof s->salt);
+    seal_session_key(key, claims->down_key, s->salt);
+    seal_tx_init(&s->tx, key);
+    seal_session_key(key, claims->up_key, s->salt);
+    seal_rx_init(&s->rx, key);
+    sodium_memzero(key, sizeof key);
+}
+
+void core_seal_stop(struct relay *r, uint32_t peer)
+{
+    seal_tx_wipe(&r->seals[peer].tx);
+    seal_rx_wipe(&r->seals[peer].rx);
+}
+
+static int dropped(struct relay *r, enum relay_drop why)
+{
+    r->stats.drops[why]++;
+    return -1 - (int)why;
+}
+
+int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    r->in_clear = !seal_is_sealed(*bytes, *len);
+    if (!r->cfg.encrypt)
+        return 0;
+    if (r->in_clear)
+        /* A join may come in clear (plain UDP repeats it until the
+         * welcome); control.c drops any other clear control message. */
+        return p->sealed && (*bytes)[0] != '{' ? dropped(r, RELAY_DROP_UNSEALED) : 0;
+    if (!p->sealed)
+        return dropped(r, RELAY_DROP_SEAL_FORGED); /* nothing could have sealed it */
+    int n = seal_open(&r->seals[peer].rx, *bytes, *len, r->opened, r->cfg.max_packet_size,
+                      NULL);
+    if (n == SEAL_E_REPLAY)
+        return dropped(r, RELAY_DROP_SEAL_REPLAYED);
+    if (n < 0)
+        return dropped(r, RELAY_DROP_SEAL_FORGED);
+    *bytes = r->opened;
+    *len = (size_t)n;
+    return 0;
+}
+
+const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,
+                             const uint8_t *bytes, size_t len, uint8_t *buf, size_t cap,
+                             size_t *out_len)
+{
+    if (!r->peers[peer].sealed) {
+        *out_len = len;
+        return bytes;
+    }
+    int n = seal_box(&r->seals[peer].tx, lane, bytes, len, buf, cap);
+    if (n < 0) {
+        r->stats.drops[RELAY_DROP_SEND_FAILED]++;
+        return NULL;
+    }
+    *out_len = (size_t)n;
+    return buf;
+}
