@@ -276,6 +276,13 @@ double bench_datagram_limit(long ms);
 /* Parses the JSON line netsim prints at exit into t. Returns 0 or -1. */
 int bench_parse_netsim(const char *text, struct bench_netsim_truth *t);
 
+/* Do a and b describe the same scenario? */
+bool bench_params_equal(const struct bench_params *a, const struct bench_params *b);
+
+/* r's scenario in words ("4 clients, 60 Hz, ..." and netsim's per-hop
+ * settings), into buf. */
+void bench_result_describe(char *buf, size_t cap, const struct bench_result *r);
+
 /* Reports over n results (one per scenario and mode). */
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n);
 /* What a JSON report says about the run beside its results: the command

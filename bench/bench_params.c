@@ -73,3 +73,10 @@ int bench_param_set(struct bench_params *p, enum bench_param which, double v,
     }
     return 0;
 }
+
+bool bench_params_equal(const struct bench_params *a, const struct bench_params *b)
+{
+    return a->clients == b->clients && a->rate_hz == b->rate_hz &&
+           a->payload == b->payload && a->loss_pct == b->loss_pct &&
+           a->delay_ms == b->delay_ms && a->jitter_ms == b->jitter_ms;
+}

@@ -1,15 +1,10 @@
-/* bench_report.c: the human table, JSON, CSV and gnuplot plots of a list of
- * bench results (one per scenario x mode). */
+/* bench_report.c: the human table, JSON and CSV of a list of bench results
+ * (one per scenario x mode); bench_plot.c draws them. */
 #include "bench.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -24,14 +19,7 @@ static double ms(uint64_t us)
     return (double)us / 1000.0;
 }
 
-static bool same_params(const struct bench_params *a, const struct bench_params *b)
-{
-    return a->clients == b->clients && a->rate_hz == b->rate_hz &&
-           a->payload == b->payload && a->loss_pct == b->loss_pct &&
-           a->delay_ms == b->delay_ms && a->jitter_ms == b->jitter_ms;
-}
-
-static void describe(char *buf, size_t cap, const struct bench_result *r)
+void bench_result_describe(char *buf, size_t cap, const struct bench_result *r)
 {
     const struct bench_params *p = &r->params;
     int len = snprintf(buf, cap, "%ld clients, %g Hz, %ld B, loss %g%%, delay %g ms, jitter %g ms",
@@ -147,9 +135,9 @@ static void print_legend(FILE *out, const struct bench_result *r, size_t n)
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || !same_params(&r[i].params, &r[i - 1].params)) {
+        if (i == 0 || !bench_params_equal(&r[i].params, &r[i - 1].params)) {
             char desc[256];
-            describe(desc, sizeof desc, &r[i]);
+            bench_result_describe(desc, sizeof desc, &r[i]);
             fprintf(out, "%s== %s\n", i ? "\n" : "", desc);
             fprintf(out,
                     "%-11s %7s %8s %9s %6s %5s %5s %5s | %7s %7s %7s %7s %7s %6s | %7s %6s | "
@@ -290,6 +278,31 @@ static void add_spread(cJSON *o, const struct bench_result *x)
     }
 }
 
+/* What netsim was given and what it did, and the audit, under a result. */
+static void json_netsim(cJSON *o, const struct bench_result *x)
+{
+    cJSON *ns = cJSON_AddObjectToObject(o, "netsim");
+    cJSON_AddNumberToObject(ns, "seed", (double)x->netsim_seed);
+    cJSON_AddNumberToObject(ns, "hop_loss_pct", x->hop_loss_pct);
+    cJSON_AddNumberToObject(ns, "hop_delay_ms", x->hop_delay_ms);
+    cJSON_AddNumberToObject(ns, "hop_jitter_ms", x->hop_jitter_ms);
+    if (x->truth.valid) {
+        static const char *const dirs[2] = {"up", "down"};
+        for (int d = 0; d < 2; d++) {
+            cJSON *dj = cJSON_AddObjectToObject(ns, dirs[d]);
+            cJSON_AddNumberToObject(dj, "received", (double)x->truth.received[d]);
+            cJSON_AddNumberToObject(dj, "dropped", (double)x->truth.dropped[d]);
+            cJSON_AddNumberToObject(dj, "drop_pct", x->truth.drop_pct[d]);
+            cJSON_AddNumberToObject(dj, "duplicated", (double)x->truth.duplicated[d]);
+            cJSON_AddNumberToObject(dj, "reordered", (double)x->truth.reordered[d]);
+        }
+        cJSON_AddNumberToObject(ns, "e2e_loss_pct", x->truth.e2e_loss_pct);
+        if (!(proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE))
+            cJSON_AddNumberToObject(ns, "measured_minus_netsim_pct", x->loss_diff_pct);
+    }
+    json_audit(o, x);
+}
+
 static cJSON *result_json(const struct bench_result *x)
 {
     cJSON *o = cJSON_CreateObject();
@@ -349,28 +362,8 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "wire_datagrams", (double)x->wire_datagrams);
     cJSON_AddNumberToObject(o, "bytes_per_msg", x->bytes_per_msg);
     add_spread(o, x);
-    if (x->with_netsim) {
-        cJSON *ns = cJSON_AddObjectToObject(o, "netsim");
-        cJSON_AddNumberToObject(ns, "seed", (double)x->netsim_seed);
-        cJSON_AddNumberToObject(ns, "hop_loss_pct", x->hop_loss_pct);
-        cJSON_AddNumberToObject(ns, "hop_delay_ms", x->hop_delay_ms);
-        cJSON_AddNumberToObject(ns, "hop_jitter_ms", x->hop_jitter_ms);
-        if (x->truth.valid) {
-            static const char *const dirs[2] = {"up", "down"};
-            for (int d = 0; d < 2; d++) {
-                cJSON *dj = cJSON_AddObjectToObject(ns, dirs[d]);
-                cJSON_AddNumberToObject(dj, "received", (double)x->truth.received[d]);
-                cJSON_AddNumberToObject(dj, "dropped", (double)x->truth.dropped[d]);
-                cJSON_AddNumberToObject(dj, "drop_pct", x->truth.drop_pct[d]);
-                cJSON_AddNumberToObject(dj, "duplicated", (double)x->truth.duplicated[d]);
-                cJSON_AddNumberToObject(dj, "reordered", (double)x->truth.reordered[d]);
-            }
-            cJSON_AddNumberToObject(ns, "e2e_loss_pct", x->truth.e2e_loss_pct);
-            if (!(proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE))
-                cJSON_AddNumberToObject(ns, "measured_minus_netsim_pct", x->loss_diff_pct);
-        }
-        json_audit(o, x);
-    }
+    if (x->with_netsim)
+        json_netsim(o, x);
     return o;
 }
 
@@ -461,357 +454,4 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, ",,,,\n");
     }
     return ferror(out) ? -1 : 0;
-}
-
-/* ---- plots ---- */
-
-static int mkdir_p(const char *dir)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *q = path + 1; *q; q++) {
-        if (*q == '/') {
-            *q = '\0';
-            if (mkdir(path, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *q = '/';
-        }
-    }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-/* File-name label of a scenario: "loss_5" in a sweep, "run" otherwise. */
-static void label(char *buf, size_t cap, const struct bench_result *x, enum bench_param swept,
-                  size_t group)
-{
-    if (swept != BENCH_P_NONE)
-        snprintf(buf, cap, "%s_%g", bench_param_name(swept), bench_param_get(&x->params, swept));
-    else
-        snprintf(buf, cap, group ? "run%zu" : "run", group);
-}
-
-static const char *const axis_name[BENCH_P_COUNT] = {
-    [BENCH_P_CLIENTS] = "clients in the room",
-    [BENCH_P_RATE] = "send rate per client (Hz)",
-    [BENCH_P_PAYLOAD] = "datagram size (bytes)",
-    [BENCH_P_LOSS] = "end-to-end loss (%)",
-    [BENCH_P_DELAY] = "end-to-end delay (ms)",
-    [BENCH_P_JITTER] = "end-to-end jitter (ms)",
-};
-
-/* Runs gnuplot on script inside dir. Returns 0 or -1 with err. */
-static int run_gnuplot(const char *dir, const char *script, char *err, size_t err_cap)
-{
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, err_cap, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        if (chdir(dir) != 0)
-            _exit(126);
-        execlp("gnuplot", "gnuplot", script, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            snprintf(err, err_cap, "waitpid: %s", strerror(errno));
-            return -1;
-        }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        snprintf(err, err_cap, "gnuplot not found (install gnuplot-nox)");
-        return -1;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(err, err_cap, "gnuplot failed on %s/%s", dir, script);
-        return -1;
-    }
-    return 0;
-}
-
-/* How each mode is drawn. Unsequenced and sequenced often lie on top of
- * each other: every mode has its own dash and point type, and the modes are
- * drawn from the last to the first, so unsequenced comes out on top. */
-static const struct {
-    const char *color;
-    int dash;   /* gnuplot dt */
-    int point;  /* gnuplot pt */
-    double width;
-} mode_style[PROTO_MODE_COUNT] = {
-    [PROTO_MODE_UNSEQUENCED] = {"#1f77b4", 1, 7, 2.5},
-    [PROTO_MODE_SEQUENCED] = {"#2ca02c", 2, 5, 2},
-    [PROTO_MODE_RELIABLE] = {"#d62728", 1, 9, 2},
-    [PROTO_MODE_UDP] = {"#7f7f7f", 4, 11, 2},
-};
-
-/* The style of mode m: "lw 2.5 dt 1 pt 7 lc rgb '#1f77b4'" (pt only for
- * points: gnuplot refuses it on steps). */
-static const char *style(enum proto_mode m, bool points)
-{
-    static char buf[96];
-    char pt[16] = "";
-    if (points)
-        snprintf(pt, sizeof pt, " pt %d", mode_style[m].point);
-    snprintf(buf, sizeof buf, "lw %g dt %d%s lc rgb '%s'", mode_style[m].width,
-             mode_style[m].dash, pt, mode_style[m].color);
-    return buf;
-}
-
-/* Settings every plot shares: plain tick labels ("1", "0.001", never
- * "1.0000000"), the legend right of the plot where it covers no curve. */
-static void plot_defaults(FILE *gp)
-{
-    fprintf(gp, "set grid\nset format x '%%g'\nset format y '%%g'\n"
-                "set key outside right top vertical Left reverse\n");
-}
-
-/* Latency of the states sent in one scenario (results r[a..b)), a CDF and
- * its tail per mode. Over every *sent* state: a lost one never arrives, so
- * a curve ends at the mode's delivery, and the tail at its loss. */
-static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, size_t a,
-                     size_t b, const char *lab)
-{
-    char path[1100], desc[256];
-    snprintf(path, sizeof path, "%s/cdf_%s.dat", dir, lab);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    int blocks = 0;
-    size_t block_of[64];
-    double right = 1; /* the x axis ends here: where "never" is drawn */
-    for (size_t i = a; i < b; i++)
-        if (r[i].latency && r[i].latency->total && ms(r[i].latency->max) * 2 > right)
-            right = ms(r[i].latency->max) * 2;
-    for (size_t i = a; i < b && blocks < 64; i++) {
-        const struct histogram *h = r[i].latency;
-        if (!h || h->total == 0)
-            continue;
-        double sent = (double)(r[i].expected > h->total ? r[i].expected : h->total);
-        fprintf(f, "# %s: latency_ms fraction_of_sent_delivered fraction_of_sent_not_yet "
-                   "(%llu sent x receivers, %llu delivered)\n",
-                proto_mode_name(r[i].mode), (unsigned long long)sent,
-                (unsigned long long)h->total);
-        uint32_t cur = 0;
-        uint64_t v, c, seen = 0;
-        double tail = 1;
-        while (histogram_next_bucket(h, &cur, &v, &c)) {
-            seen += c;
-            tail = 1.0 - (double)seen / sent;
-            /* the tail plot is log-scale: everything delivered is drawn
-             * half a state above 0 */
-            fprintf(f, "%.4f %.8f %.8g\n", ms(v) < 0.01 ? 0.01 : ms(v), (double)seen / sent,
-                    tail > 0 ? tail : 0.5 / sent);
-        }
-        /* the lost ones, never: the curve stays at its height to the end */
-        fprintf(f, "%.4f %.8f %.8g\n\n\n", right, (double)seen / sent,
-                tail > 0 ? tail : 0.5 / sent);
-        block_of[blocks++] = i;
-    }
-    fclose(f);
-    if (blocks == 0)
-        return 0;
-    describe(desc, sizeof desc, &r[a]);
-    fprintf(gp,
-            "set terminal pngcairo size 1500,560 font ',10'\nset output 'cdf_%s.png'\n",
-            lab);
-    plot_defaults(gp);
-    fprintf(gp,
-            "set multiplot layout 1,2 title \"One-way latency of every state sent, from its "
-            "intended send time (a lost state never arrives)\\n%s\" noenhanced\n"
-            "set logscale x\nset xrange [*:%g]\nset xlabel 'latency (ms, log)'\n"
-            "set ylabel 'fraction of sent states delivered by then'\n"
-            "set yrange [0:1]\nunset logscale y\nset title 'CDF (ends at the delivery %%)'\n"
-            "plot ",
-            desc, right);
-    for (int k = blocks - 1; k >= 0; k--)
-        fprintf(gp, "'cdf_%s.dat' index %d using 1:2 with steps %s title '%s'%s", lab, k,
-                style(r[block_of[k]].mode, false), proto_mode_name(r[block_of[k]].mode),
-                k ? ", " : "");
-    /* powers of ten: %g would print 1e-05 */
-    fprintf(gp, "\nset logscale y\nset format y '10^{%%T}'\nset yrange [*:1]\n"
-                "set ylabel 'fraction of sent states not delivered by then (log)'\n"
-                "set title 'tail: 1 - CDF (ends at the loss)'\nplot ");
-    for (int k = blocks - 1; k >= 0; k--)
-        fprintf(gp, "'cdf_%s.dat' index %d using 1:3 with steps %s title '%s'%s", lab, k,
-                style(r[block_of[k]].mode, false), proto_mode_name(r[block_of[k]].mode),
-                k ? ", " : "");
-    fprintf(gp, "\nunset multiplot\nunset logscale\nset format y '%%g'\nset autoscale\n");
-    return 0;
-}
-
-/* The scenario of a sweep, with the swept parameter on the x axis. */
-static void describe_sweep(char *buf, size_t cap, const struct bench_result *r,
-                           enum bench_param swept)
-{
-    const struct bench_params *p = &r->params;
-    char part[BENCH_P_COUNT][48];
-    snprintf(part[BENCH_P_CLIENTS], sizeof part[0], "%ld clients", p->clients);
-    snprintf(part[BENCH_P_RATE], sizeof part[0], "%g Hz", p->rate_hz);
-    snprintf(part[BENCH_P_PAYLOAD], sizeof part[0], "%ld B", p->payload);
-    snprintf(part[BENCH_P_LOSS], sizeof part[0], "loss %g%%", p->loss_pct);
-    snprintf(part[BENCH_P_DELAY], sizeof part[0], "delay %g ms", p->delay_ms);
-    snprintf(part[BENCH_P_JITTER], sizeof part[0], "jitter %g ms", p->jitter_ms);
-    snprintf(part[swept], sizeof part[0], "%s: x axis", bench_param_name(swept));
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i < BENCH_P_COUNT && used < cap; i++)
-        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", part[i]);
-    if (used < cap && r->spread.repeats > 1)
-        snprintf(buf + used, cap - used, "; median and min-max of %zu runs per point",
-                 r->spread.repeats);
-}
-
-/* A dashed line at a --break-* limit, labelled. */
-static void plot_limit(FILE *gp, double value, const char *what)
-{
-    fprintf(gp, "set arrow 1 from graph 0, first %g to graph 1, first %g nohead dt 3 lw 1.5 "
-                "lc rgb '#000000' front\n"
-                "set label 1 '%s' at graph 0.99, first %g right offset 0,0.7 front noenhanced\n",
-            value, value, what, value);
-}
-
-/* One sweep plot: column col (min-max in cols lo, hi) of every mode. */
-static void plot_sweep_column(FILE *gp, const enum proto_mode *modes, int blocks, int col,
-                              int lo, int hi)
-{
-    fprintf(gp, "plot ");
-    for (int k = blocks - 1; k >= 0; k--)
-        fprintf(gp, "'sweep.dat' index %d using 1:%d:%d:%d with yerrorlines %s title '%s'%s",
-                k, col, lo, hi, style(modes[k], true), proto_mode_name(modes[k]), k ? ", " : "");
-    fprintf(gp, "\nunset arrow 1\nunset label 1\n");
-}
-
-/* sweep.dat: per mode, the swept value, p99, delivery, p50 and the
- * min-max of p99 and delivery. Returns the modes written, or -1. */
-static int write_sweep_data(const char *dir, const struct bench_result *r, size_t n,
-                            enum bench_param swept, enum proto_mode *modes)
-{
-    char path[1100];
-    snprintf(path, sizeof path, "%s/sweep.dat", dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    int blocks = 0;
-    for (int m = 0; m < PROTO_MODE_COUNT; m++) {
-        bool any = false;
-        for (size_t i = 0; i < n; i++) {
-            const struct bench_result *x = &r[i];
-            if ((int)x->mode != m || !x->ok || x->expected == 0)
-                continue;
-            if (!any)
-                fprintf(f, "# %s: %s p99_ms delivery_pct p50_ms p99_min p99_max "
-                           "delivery_min delivery_max\n",
-                        proto_mode_name(x->mode), bench_param_name(swept));
-            any = true;
-            double lo = x->spread.repeats > 1 ? x->spread.min[BENCH_F_P99] : ms(x->p99_us);
-            double hi = x->spread.repeats > 1 ? x->spread.max[BENCH_F_P99] : ms(x->p99_us);
-            double dlo = 100.0 - (x->spread.repeats > 1 ? x->spread.max[BENCH_F_LOST] : x->lost_pct);
-            double dhi = 100.0 - (x->spread.repeats > 1 ? x->spread.min[BENCH_F_LOST] : x->lost_pct);
-            fprintf(f, "%g %.4f %.4f %.4f %.4f %.4f %.4f %.4f\n",
-                    bench_param_get(&x->params, swept), fmax(ms(x->p99_us), 0.01),
-                    100.0 - x->lost_pct, ms(x->p50_us), fmax(lo, 0.01), fmax(hi, 0.01), dlo,
-                    dhi);
-        }
-        if (any) {
-            fprintf(f, "\n\n");
-            modes[blocks++] = (enum proto_mode)m;
-        }
-    }
-    fclose(f);
-    return blocks;
-}
-
-/* p99 and delivery % against the swept parameter, one line per mode, with
- * the spread of --repeat as error bars and the --break-* limits drawn. */
-static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, size_t n,
-                       const struct bench_plot_opts *o)
-{
-    enum proto_mode modes[PROTO_MODE_COUNT];
-    int blocks = write_sweep_data(dir, r, n, o->swept, modes);
-    if (blocks <= 0)
-        return blocks;
-    char desc[256], what[96];
-    describe_sweep(desc, sizeof desc, &r[0], o->swept);
-    /* delivery axis: down to a little below the worst point, at least 95..100 */
-    double lowest = 95;
-    for (size_t i = 0; i < n; i++)
-        if (r[i].ok && r[i].expected) {
-            double worst = 100.0 - (r[i].spread.repeats > 1 ? r[i].spread.max[BENCH_F_LOST]
-                                                             : r[i].lost_pct);
-            lowest = fmin(lowest, worst - 2);
-        }
-    if (o->break_delivery_pct > 0)
-        lowest = fmin(lowest, o->break_delivery_pct - 1);
-    fprintf(gp, "set terminal pngcairo size 1000,560 font ',10'\nset output 'p99.png'\n");
-    plot_defaults(gp);
-    /* room left and right for the error bars of the first and last value */
-    fprintf(gp, "set autoscale xfix\nset offsets graph 0.03, graph 0.03, 0, 0\n");
-    fprintf(gp, "set title \"p99 one-way latency\\n%s\" noenhanced\n"
-                "set xlabel '%s'\nset ylabel 'p99 latency (ms, log)'\nset logscale y\n"
-                "set yrange [*:*]\n",
-            desc, axis_name[o->swept]);
-    if (o->break_p99_ms > 0) {
-        snprintf(what, sizeof what, "--break-p99 %g ms: a mode past it is not run further",
-                 o->break_p99_ms);
-        plot_limit(gp, o->break_p99_ms, what);
-    }
-    plot_sweep_column(gp, modes, blocks, 2, 5, 6);
-    fprintf(gp, "unset logscale y\nset output 'delivery.png'\n"
-                "set title \"delivered (%% of expected)\\n%s\" noenhanced\n"
-                "set ylabel 'delivered (%%)'\nset yrange [%g:100.5]\n",
-            desc, fmax(floor(lowest), 0));
-    if (o->break_delivery_pct > 0) {
-        snprintf(what, sizeof what, "--break-delivery %g%%: a mode below it is not run further",
-                 o->break_delivery_pct);
-        plot_limit(gp, o->break_delivery_pct, what);
-    }
-    plot_sweep_column(gp, modes, blocks, 3, 7, 8);
-    fprintf(gp, "set autoscale\nset offsets 0, 0, 0, 0\n");
-    return 0;
-}
-
-int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,
-                      const struct bench_plot_opts *opts, char *err, size_t err_cap)
-{
-    enum bench_param swept = opts->swept;
-    if (mkdir_p(dir) != 0) {
-        snprintf(err, err_cap, "mkdir %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    char path[1100];
-    snprintf(path, sizeof path, "%s/plot.gp", dir);
-    FILE *gp = fopen(path, "w");
-    if (!gp) {
-        snprintf(err, err_cap, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    fprintf(gp, "# written by ricochet-bench; run: cd %s && gnuplot plot.gp\n", dir);
-    size_t group = 0;
-    for (size_t a = 0; a < n;) {
-        size_t b = a + 1;
-        while (b < n && same_params(&r[b].params, &r[a].params))
-            b++;
-        char lab[64];
-        label(lab, sizeof lab, &r[a], swept, group++);
-        if (write_cdf(gp, dir, r, a, b, lab) != 0) {
-            fclose(gp);
-            snprintf(err, err_cap, "%s: cannot write data: %s", dir, strerror(errno));
-            return -1;
-        }
-        a = b;
-    }
-    if (swept != BENCH_P_NONE && write_sweep(gp, dir, r, n, opts) != 0) {
-        fclose(gp);
-        snprintf(err, err_cap, "%s: cannot write data: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (fclose(gp) != 0) {
-        snprintf(err, err_cap, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    return run_gnuplot(dir, "plot.gp", err, err_cap);
 }
