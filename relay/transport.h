@@ -57,8 +57,11 @@ struct relay_transport_ops {
     struct relay_transport (*core)(void *t);
     /* "ip:port" actually bound (the real port when 0 was asked). */
     const char *(*address)(const void *t);
-    /* One loop iteration: waits at most timeout_ms for input, feeds all of
-     * it to r, lets r fan out a finished tick (relay_tick), sends. Returns
+    /* The socket the loop waits on (poll(2), POLLIN) before service. */
+    int (*fd)(const void *t);
+    /* One loop iteration: waits at most timeout_ms for input (0: the loop
+     * waited on fd already), feeds all of it to r, lets r fan out a
+     * finished tick (relay_tick, timed: relay_fanout_took), sends. Returns
      * the inputs handled, or -1 on a socket or host error. */
     int (*service)(void *t, struct relay *r, int timeout_ms);
     /* Did the last service stop reading with datagrams still waiting? It

@@ -370,6 +370,12 @@ fail:
     return NULL;
 }
 
+static int enet_fd(const void *ctx)
+{
+    const struct relay_enet *t = ctx;
+    return t->host->socket;
+}
+
 static const char *enet_address(const void *ctx)
 {
     const struct relay_enet *t = ctx;
@@ -751,10 +757,13 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
     if (!t->backlog)
         t->read_end_us = clock_now_us();
     sweep(t, r, read_all);
-    relay_tick(r, clock_now_us());
+    uint64_t tick_start = clock_now_us();
+    size_t fanned = relay_tick(r, tick_start);
     if (t->queued)
         enet_host_flush(t->host);
     t->queued = false;
+    if (fanned)
+        relay_fanout_took(r, clock_now_us() - tick_start);
     if (rc < 0) {
         log_error("relay: enet_host_service failed");
         return -1;
@@ -822,6 +831,7 @@ const struct relay_transport_ops relay_enet_ops = {
     .create = enet_create,
     .core = enet_core,
     .address = enet_address,
+    .fd = enet_fd,
     .service = enet_service,
     .backlog = enet_backlog,
     .tick = enet_tick,

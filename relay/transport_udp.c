@@ -403,6 +403,11 @@ fail:
     return NULL;
 }
 
+static int udp_fd_op(const void *ctx)
+{
+    return relay_udp_fd(ctx);
+}
+
 static const char *udp_address(const void *ctx)
 {
     const struct relay_udp *t = ctx;
@@ -593,8 +598,11 @@ static int udp_service(void *ctx, struct relay *r, int timeout_ms)
     if (!t->backlog) /* the next read's floor (relay_arrived) */
         t->read_end_us = clock_now_us();
     /* With --tick-ms: the tick's states, all in one sendmmsg. */
-    relay_tick(r, clock_now_us());
+    uint64_t tick_start = clock_now_us();
+    size_t fanned = relay_tick(r, tick_start);
     send_flush(t);
+    if (fanned)
+        relay_fanout_took(r, clock_now_us() - tick_start);
     return total;
 }
 
@@ -674,6 +682,7 @@ const struct relay_transport_ops relay_udp_ops = {
     .create = udp_create,
     .core = udp_core,
     .address = udp_address,
+    .fd = udp_fd_op,
     .service = udp_service,
     .backlog = udp_backlog,
     .tick = udp_tick,

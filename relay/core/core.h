@@ -44,6 +44,7 @@ struct relay_room {
     char name[PROTO_ROOM_MAX + 1];
     uint32_t n;        /* members */
     uint32_t *members; /* peer handles, max_room_size of them */
+    uint64_t states_in, states_out; /* since the room was created */
 };
 
 /* What a parked join needs to go on later (fleet): who it is (its room

@@ -3,12 +3,14 @@
 #include "core.h"
 
 /* Sealed sessions: the state sealed again for each of the n recipients
- * (r->recipients), each under its own key and counter. */
-static void fan_out_sealed(struct relay *r, size_t n, uint8_t channel, uint32_t flags,
+ * (r->recipients), each under its own key and counter. Returns how many
+ * were sent. */
+static size_t fan_out_sealed(struct relay *r, size_t n, uint8_t channel, uint32_t flags,
                            const uint8_t *bytes, size_t len)
 {
     enum seal_lane lane = flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE : SEAL_LANE_STATE;
     uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    size_t sent = 0;
     for (size_t i = 0; i < n; i++) {
         size_t out;
         const uint8_t *b = core_seal_for(r, r->recipients[i], lane, bytes, len, box,
@@ -19,14 +21,16 @@ static void fan_out_sealed(struct relay *r, size_t n, uint8_t channel, uint32_t 
         r->stats.bytes_out += out;
         r->tp.send_state(r->tp.ctx, &r->recipients[i], 1, channel, flags & PROTO_FLAGS_MASK,
                          b, out);
+        sent++;
     }
+    return sent;
 }
 
 void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                   const uint8_t *bytes, size_t len)
 {
     const struct relay_peer *p = &r->peers[peer];
-    const struct relay_room *room = &r->rooms[p->room];
+    struct relay_room *room = &r->rooms[p->room];
     size_t n = 0;
     for (uint32_t i = 0; i < room->n; i++)
         if (room->members[i] != peer || p->reflect)
@@ -34,11 +38,16 @@ void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
     if (n == 0)
         return;
     if (r->cfg.encrypt) {
-        fan_out_sealed(r, n, channel, flags, bytes, len);
-        return;
+        n = fan_out_sealed(r, n, channel, flags, bytes, len);
+    } else {
+        r->stats.states_out += n;
+        r->stats.bytes_out += (uint64_t)n * len;
+        r->tp.send_state(r->tp.ctx, r->recipients, n, channel, flags & PROTO_FLAGS_MASK, bytes,
+                         len);
     }
-    r->stats.states_out += n;
-    r->stats.bytes_out += (uint64_t)n * len;
-    r->tp.send_state(r->tp.ctx, r->recipients, n, channel,
-                     flags & PROTO_FLAGS_MASK, bytes, len);
+    /* The mode the states came in: the one whose way down this is. */
+    enum proto_mode mode;
+    if (proto_mode_from_down(channel, flags, &mode) == 0)
+        r->stats.states_out_mode[mode] += n;
+    room->states_out += n;
 }

@@ -17,8 +17,10 @@
 
 #include "../../proto/control.h"
 #include "../../proto/errors.h"
+#include "../../proto/mode.h"
 #include "../../proto/ticket.h"
 #include "../../proto/wire.h"
+#include "../../stats/timehist.h"
 
 #define RELAY_ADDR_MAX 64 /* "ip:port" text of a peer, NUL included */
 
@@ -196,6 +198,11 @@ struct relay_stats {
     uint64_t parked;       /* fleet: joins that waited for the directory */
     uint64_t drops[RELAY_DROP_COUNT];
     uint64_t state_errors[RELAY_STATE_ERR_COUNT]; /* bad_state by cause */
+    uint64_t states_in_mode[PROTO_MODE_COUNT];  /* states_in by the mode it came in */
+    uint64_t states_out_mode[PROTO_MODE_COUNT]; /* states_out by the same */
+    struct timehist tick_lag; /* per tick fan-out (relay_tick): now_us minus the
+                                 tick's end */
+    struct timehist fanout;   /* relay_fanout_took's durations */
 };
 
 struct relay;
@@ -291,6 +298,11 @@ void relay_shutdown(struct relay *r, uint64_t now_us);
  * slots newcomers need. */
 void relay_sweep(struct relay *r, uint64_t now_us);
 
+/* The transport says how long a tick's fan-out took, from relay_tick's
+ * start to the end of its own send (µs): recorded in stats.fanout. Only
+ * it knows, the core never reading a clock. */
+void relay_fanout_took(struct relay *r, uint64_t us);
+
 /* Counts a rejection seen by the transport (per_address, send_failed, ...). */
 void relay_count_drop(struct relay *r, enum relay_drop why);
 
@@ -326,6 +338,18 @@ uint32_t relay_members(const struct relay *r); /* joined peers */
 bool relay_peer_connected(const struct relay *r, uint32_t peer);
 bool relay_peer_joined(const struct relay *r, uint32_t peer);
 uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
+
+/* A live room as an operator sees it. */
+struct relay_room_info {
+    char name[PROTO_ROOM_MAX + 1];
+    uint32_t members;
+    uint64_t states_in, states_out; /* since it was created (copies out: one per
+                                       recipient) */
+};
+
+/* The (at most) cap live rooms with the most members (ties: the most
+ * states in) into out, the busiest first. Returns how many. O(rooms x cap). */
+size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, size_t cap);
 
 /* Members in room `room` (0 if no such room). */
 uint32_t relay_room_size(const struct relay *r, const char *room);

@@ -29,6 +29,7 @@ struct relay_room *core_room_create(struct relay *r, const char *name)
             return NULL;
         room->used = true;
         room->n = 0;
+        room->states_in = room->states_out = 0;
         snprintf(room->name, sizeof room->name, "%s", name);
         r->nrooms++;
         log_debug("relay: room '%s' created", name);
@@ -85,6 +86,33 @@ void core_member_remove(struct relay *r, uint32_t peer,
     p->has_clock = false;
     r->members--;
     core_ticket_release(r, peer);
+}
+
+size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, size_t cap)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < r->cfg.max_rooms && cap > 0; i++) {
+        const struct relay_room *room = &r->rooms[i];
+        if (!room->used)
+            continue;
+        /* Insertion into the top cap, the most members first, then the most
+         * states in: cap is small (the page lists ten). */
+        size_t at = n;
+        while (at > 0 && (out[at - 1].members < room->n ||
+                          (out[at - 1].members == room->n &&
+                           out[at - 1].states_in < room->states_in)))
+            at--;
+        if (at == cap)
+            continue;
+        size_t move = (n < cap ? n : cap - 1) - at;
+        memmove(&out[at + 1], &out[at], move * sizeof *out);
+        snprintf(out[at].name, sizeof out[at].name, "%s", room->name);
+        out[at].members = room->n;
+        out[at].states_in = room->states_in;
+        out[at].states_out = room->states_out;
+        n += n < cap;
+    }
+    return n;
 }
 
 uint32_t relay_room_size(const struct relay *r, const char *room)

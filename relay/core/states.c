@@ -44,6 +44,8 @@ int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
         p->last = s;
     p->has_state = true;
     r->stats.states_in++;
+    r->stats.states_in_mode[mode]++;
+    r->rooms[p->room].states_in++;
     const struct proto_mode_info *mi = proto_mode_info(mode);
 
     /* Downstream channel and flags come from the mode table: a sequenced

@@ -115,7 +115,13 @@ size_t relay_tick(struct relay *r, uint64_t now_us)
 {
     if (r->nheld == 0 || now_us < r->tick_due_us)
         return 0;
+    timehist_record(&r->stats.tick_lag, now_us - r->tick_due_us);
     return fan_out_due(r, now_us, now_us);
+}
+
+void relay_fanout_took(struct relay *r, uint64_t us)
+{
+    timehist_record(&r->stats.fanout, us);
 }
 
 void relay_arrived(struct relay *r, uint64_t after_us, uint64_t by_us)
