@@ -1,15 +1,16 @@
-/* relay_main.c: ricochet-relay. Options (settings.h), the one loop, signals, stats.
+/* relay_main.c: ricochet-relay. Options (settings.h), the one loop, signals, stats,
+ * and what runs beside the loop (docs/design.md): the --metrics endpoint.
  *
  * --transport picks one entry of relay_transports (transport.h); the loop
- * only calls its operations. The loop: service the transport (wait at most
- * until the next tick; with --tick-ms, once states are held, read in
- * batches every 5 ms or at the tick's end; the transport fans them out),
- * then do the periodic work on a fixed tick: the transport's tick (plain
- * UDP's expiry), stats records. Signal
- * handlers only set flags; the loop acts on them within one tick: a signal
- * may cut the udp transport's poll() short, but ENet's enet_host_service
- * goes back to waiting after EINTR, so the 100 ms tick is what bounds the
- * reaction. */
+ * only calls its operations. The loop: wait for the transport's socket (at
+ * most until the next tick; with --tick-ms, once states are held, read in
+ * batches every 5 ms or at the tick's end), service it (the transport fans
+ * states out), then do the periodic work on a fixed tick: the transport's
+ * tick (plain UDP's expiry), the snapshot for --metrics, stats records.
+ * Every turn it stores its heartbeat and times itself, the wait excluded.
+ * Signal handlers only set flags; a signal cuts the wait short. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,13 +19,17 @@
 #include <unistd.h>
 
 #include "../sys/clock.h"
+#include "../sys/httpd.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
+#include "../sys/notify.h"
 #include "../sys/options.h"
 #include "../sys/signals.h"
 #include "core/relay.h"
 #include "fleet.h"
+#include "metrics.h"
 #include "settings.h"
+#include "snapshot.h"
 #include "stats_record.h"
 #include "transport.h"
 
@@ -66,6 +71,60 @@ static void print_stats(const struct relay *r, struct stats_out *so, bool final)
         fputs(line, stdout);
         fflush(stdout);
     }
+}
+
+/* What the loop shares with the side thread (--metrics), and what it
+ * measures for it. Without --metrics, board is NULL. */
+struct beside {
+    struct relay_board *board;
+    struct relay_metrics *metrics;
+    struct relay_readiness ready;
+    struct relay_loop_figures loop;
+    const struct relay_config *cfg;
+};
+
+/* A snapshot for the HTTP thread: taken on the loop (copies only), then
+ * published; formatting happens over there. */
+static void publish(struct beside *b, const struct relay *r, uint64_t now)
+{
+    if (!b->board)
+        return;
+    relay_snapshot_take(relay_board_back(b->board), r, b->cfg, &b->loop, &b->ready, now);
+    relay_board_publish(b->board);
+}
+
+/* Tells a service manager (systemd Type=notify) how we are; a failure is
+ * only a warning. */
+static void notify(const char *state)
+{
+    char err[160];
+    if (notify_service_manager(state, err, sizeof err) < 0)
+        log_warn("relay: %s", err);
+}
+
+/* What /readyz reports: the directory's last answer, and whether a signal
+ * started the drain (the service manager hears of it at once). */
+static void readiness(struct beside *b, const struct relay_fleet *f)
+{
+    b->ready.directory_reachable = relay_fleet_reachable(f);
+    if (stop_requested && !b->ready.draining) {
+        b->ready.draining = true;
+        notify("STOPPING=1");
+    }
+}
+
+/* Waits up to wait_ms for the transport's socket; a signal ends it early.
+ * Returns 0, or -1 if poll failed. */
+static int wait_input(const struct relay_transport_ops *ops, void *t, int wait_ms)
+{
+    if (wait_ms <= 0)
+        return 0;
+    struct pollfd p = { .fd = ops->fd(t), .events = POLLIN };
+    if (poll(&p, 1, wait_ms) < 0 && errno != EINTR) {
+        log_error("relay: poll: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* How long the next service may wait: until the held states' tick ends or
@@ -113,7 +172,8 @@ static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *dr
 /* The one loop, until a signal asks to stop (and a fleet's drain is over)
  * or the transport fails (1). */
 static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
-               struct relay_fleet *f, struct stats_out *so, uint32_t stats_interval_ms)
+               struct relay_fleet *f, struct stats_out *so, uint32_t stats_interval_ms,
+               struct beside *b)
 {
     uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
@@ -122,13 +182,20 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
     uint64_t drain_until = 0;
     while (!loop_over(r, f, &drain_until)) {
         relay_set_unix_time(r, clock_unix_s()); /* tickets expire by the wall clock */
-        if (ops->service(t, r, relay_fleet_wait_ms(f, service_wait_ms(r, next_tick, ops->backlog(t)))) < 0)
+        int wait_ms = relay_fleet_wait_ms(f, service_wait_ms(r, next_tick, ops->backlog(t)));
+        if (wait_input(ops, t, wait_ms) < 0)
+            return 1;
+        uint64_t woke = clock_now_us();
+        if (ops->service(t, r, 0) < 0)
             return 1;
         uint64_t now = clock_now_us();
         relay_fleet_poll(f, now);
         if (now >= next_tick) {
             ops->tick(t, r);
             relay_fleet_tick(f, now);
+            readiness(b, f);
+            relay_loop_second(&b->loop, relay_stats(r), now);
+            publish(b, r, now);
             next_tick += TICK_US;
             if (next_tick <= now) /* we fell behind: do not catch up in a burst */
                 next_tick = now + TICK_US;
@@ -143,6 +210,10 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
             stats_requested = 0;
             print_stats(r, so, false);
         }
+        uint64_t end = clock_now_us();
+        timehist_record(&b->loop.iteration, end - woke);
+        if (b->board)
+            relay_board_beat(b->board, end);
     }
     return 0;
 }
@@ -166,6 +237,40 @@ static void warn_if_beyond_loopback(const char *bind, const struct relay_config 
                  "tickets, --encrypt seals sessions, --bind 127.0.0.1 keeps it local)", bind);
 }
 
+/* Starts --metrics if asked: the board and the HTTP thread. Exits 1 on
+ * failure (the port taken, ...). */
+static void start_beside(struct beside *b, const struct relay_settings *s,
+                         const union netaddr *at, const char *transport)
+{
+    if (!s->metrics[0])
+        return;
+    char err[256];
+    b->board = relay_board_create();
+    if (!b->board) {
+        fprintf(stderr, "ricochet-relay: error: out of memory\n");
+        exit(1);
+    }
+    b->metrics = relay_metrics_start(at, b->board, transport, err, sizeof err);
+    if (!b->metrics) {
+        fprintf(stderr, "ricochet-relay: error: --metrics: %s\n", err);
+        exit(1);
+    }
+    if (!netaddr_is_loopback(at))
+        log_warn("relay: --metrics %s serves beyond this machine: anyone who reaches it "
+                 "reads the relay's figures", relay_metrics_address(b->metrics));
+    /* Scripts and tests read the port from this line. */
+    if (log_threshold <= LOG_INFO)
+        log_info("metrics on http://%s/", relay_metrics_address(b->metrics));
+    else
+        fprintf(stderr, "metrics on http://%s/\n", relay_metrics_address(b->metrics));
+}
+
+static void stop_beside(struct beside *b)
+{
+    relay_metrics_stop(b->metrics);
+    relay_board_destroy(b->board);
+}
+
 int main(int argc, char **argv)
 {
     struct relay_settings s;
@@ -175,9 +280,14 @@ int main(int argc, char **argv)
                           "datagrams forwarded to the others.");
     relay_settings_derive(&s);
     log_threshold = (enum log_level)s.log_level;
+    if (s.log_json)
+        log_set_sink(log_json_sink, "ricochet-relay");
+    union netaddr metrics_at;
+    char err[512];
+    if (s.metrics[0] && httpd_parse_listen(s.metrics, &metrics_at, err, sizeof err) != 0)
+        options_fail("ricochet-relay", "--metrics: %s", err);
     const struct relay_transport_ops *ops = relay_transports[s.transport];
 
-    char err[512];
     if (relay_settings_tickets(&s, err, sizeof err) != 0)
         options_fail("ricochet-relay", "%s", err);
     void *t = ops->create(&s.net, err, sizeof err);
@@ -208,15 +318,29 @@ int main(int argc, char **argv)
         options_fail("ricochet-relay", "%s", err);
 
     uint64_t start = clock_now_us();
+    struct beside b = { .cfg = &s.core, .loop = { .start_us = start },
+                        .ready = { .listening = true,
+                                   .directory_configured = s.fleet.directory[0] != 0 } };
+    readiness(&b, f);
+    start_beside(&b, &s, &metrics_at, ops->name);
+    relay_loop_second(&b.loop, relay_stats(r), start);
+    publish(&b, r, start);
+    if (b.board)
+        relay_board_beat(b.board, start);
+    notify("READY=1");
+
     struct stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO), .start_us = start,
                            .prev_us = start};
-    int rc = run(ops, t, r, f, &so, s.stats_interval_ms);
+    int rc = run(ops, t, r, f, &so, s.stats_interval_ms, &b);
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
+    readiness(&b, f); /* /readyz answers 503 while the goodbyes go out */
+    publish(&b, r, clock_now_us());
     relay_shutdown(r, clock_now_us());
     ops->drain(t, r, DRAIN_MS);
     relay_fleet_stop(f); /* after the goodbyes: Agones' /shutdown comes last */
     print_stats(r, &so, true);
+    stop_beside(&b);
     relay_destroy(r);
     ops->destroy(t);
     return rc;

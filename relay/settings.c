@@ -158,6 +158,12 @@ const struct option_def relay_settings_options[] = {
               "always JSON)" },
     { .name = "log-level", .type = OPTION_CHOICE, .offset = SET(log_level), .def = "info",
       .choices = "debug|info|warn|error|off", .help = "stderr log verbosity" },
+    { .name = "log-json", .type = OPTION_BOOL, .offset = SET(log_json), .def = "false",
+      .help = "log lines as JSON objects (time, level, program, msg), for a log collector" },
+    { .name = "metrics", .type = OPTION_STRING, .offset = SET(metrics), .def = "",
+      .min = 0, .max = SIZE(metrics),
+      .help = "serve /metrics (Prometheus), /healthz, /readyz and a live page at / over "
+              "HTTP on HOST:PORT (a bare PORT: 127.0.0.1; 0: a free one); empty: off" },
     { 0 }
 };
 

@@ -36,6 +36,8 @@ struct relay_settings {
     char ticket_key[256];        /* key file: joins need a ticket sealed under it */
     char ticket_key_previous[256]; /* key file: ... or under this one (rotation) */
     struct relay_fleet_settings fleet; /* --directory and the rest of a fleet */
+    bool log_json;               /* log lines as JSON (log_json_sink) */
+    char metrics[80];            /* HTTP endpoint, "" = none */
 };
 
 /* The table, ending with {0}. */

@@ -17,6 +17,7 @@
 
 #include "../../sys/clock.h"
 #include "../../sys/netaddr.h"
+#include "../../sys/spawn.h"
 
 /* Waits for fd to be ready for events until deadline_ms. */
 static int wait_fd(int fd, short events, uint64_t deadline_ms)
@@ -177,4 +178,37 @@ const char *http_query_escape(const char *s, char *buf, size_t cap)
     }
     buf[o] = '\0';
     return buf;
+}
+
+void http_wait_endpoint(struct spawn_proc *p, char *out, size_t cap)
+{
+    uint64_t deadline = clock_now_ms() + 10000;
+    for (;;) {
+        char *text = spawn_read_stderr(p);
+        const char *at = text ? strstr(text, "metrics on http://") : NULL;
+        if (at && strchr(at, '\n')) {
+            at += strlen("metrics on http://");
+            snprintf(out, cap, "%.*s", (int)strcspn(at, "/\n"), at);
+            free(text);
+            return;
+        }
+        free(text);
+        if (!spawn_running(p) || clock_now_ms() >= deadline)
+            fail_msg("%s: no \"metrics on\" line", p->prog);
+        clock_sleep_ms(5);
+    }
+}
+
+int http_free_port(void)
+{
+    union netaddr a;
+    char err[64];
+    assert_int_equal(netaddr_resolve("127.0.0.1", 0, &a, err, sizeof err), 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    socklen_t len = netaddr_len(&a);
+    assert_int_equal(bind(fd, &a.sa, len), 0);
+    assert_int_equal(getsockname(fd, &a.sa, &len), 0);
+    close(fd);
+    return netaddr_port(&a);
 }

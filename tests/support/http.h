@@ -29,6 +29,17 @@ const char *http_header(const struct http_response *r, const char *name, char *b
 
 void http_response_free(struct http_response *r);
 
+struct spawn_proc;
+
+/* Waits up to 10 s for p's "metrics on http://ADDR/" line on stderr (the
+ * relay's and netsim's --metrics) and copies ADDR ("127.0.0.1:PORT") into
+ * out. Fails the test (cmocka) if none came. */
+void http_wait_endpoint(struct spawn_proc *p, char *out, size_t cap);
+
+/* A TCP port on 127.0.0.1 free a moment ago, for a server a test starts
+ * (Prometheus). Fails the test if none. */
+int http_free_port(void);
+
 /* Percent-encodes s for a query string into buf. Returns buf. */
 const char *http_query_escape(const char *s, char *buf, size_t cap);
 
