@@ -10,7 +10,8 @@
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
 #   make deps       install missing Debian packages (or print the command)
 #   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
-#   make install    programs, libricochet and manual pages; PREFIX=/usr/local DESTDIR=
+#   make install    programs, libricochet, manual pages, the relay's systemd unit;
+#                   PREFIX=/usr/local DESTDIR=
 #                   (make install-lib: libricochet only)
 #   make uninstall  removes what install put there (same PREFIX, DESTDIR)
 
@@ -21,6 +22,7 @@ MANDIR ?= $(PREFIX)/share/man
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD ?= build
 CFLAGS ?= -O2 -g
 SAN ?=
@@ -320,6 +322,10 @@ install-lib: lib
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libricochet.so
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' relay/ricochet-relay.service.in > \
+	    $(DESTDIR)$(UNITDIR)/ricochet-relay.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/ricochet-relay.service
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))
@@ -330,6 +336,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(LIB_SO)) $(LIB_SONAME) libricochet.so \
 	    $(notdir $(LIB_A)))
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/ricochet.pc
+	rm -f $(DESTDIR)$(UNITDIR)/ricochet-relay.service
 
 clean:
 	rm -rf build

@@ -1,9 +1,9 @@
 #!/bin/sh
 # install_check.sh: make install puts the five programs and their manual
-# pages, and libricochet (header, shared and static library, pkg-config
-# file, manual page), under DESTDIR/PREFIX, and make uninstall (same
-# variables) removes every file install put there. Builds the release
-# programs if needed.
+# pages, libricochet (header, shared and static library, pkg-config file,
+# manual page) and the relay's systemd unit (starting the installed relay)
+# under DESTDIR/PREFIX, and make uninstall (same variables) removes every
+# file install put there. Builds the release programs if needed.
 set -eu
 cd "$(dirname "$0")/.."
 dest=$(mktemp -d)
@@ -19,6 +19,9 @@ for f in include/ricochet/ricochet.h lib/libricochet.so lib/libricochet.a \
     lib/pkgconfig/ricochet.pc share/man/man3/ricochet.3; do
     test -e "$dest$prefix/$f" || { echo "install_check: no $f"; exit 1; }
 done
+unit="$dest$prefix/lib/systemd/system/ricochet-relay.service"
+grep -q "^ExecStart=$prefix/bin/ricochet-relay " "$unit" ||
+    { echo "install_check: no unit starting $prefix/bin/ricochet-relay"; exit 1; }
 installed=$(find "$dest" -type f -o -type l | wc -l)
 make -s uninstall DESTDIR="$dest" PREFIX="$prefix"
 left=$(find "$dest" -type f -o -type l)

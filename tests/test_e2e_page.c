@@ -3,8 +3,7 @@
  * twice, seconds apart: each time the page has fetched /stats.json and
  * filled itself in (members, rooms, the busiest rooms, a running total),
  * the totals grew between the two, and the two screenshots are pictures
- * that differ. With RICOCHET_PAGE_SCREENSHOT=FILE the second screenshot is
- * kept there (the docs' picture). */
+ * that differ. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,13 +120,6 @@ static void the_page_shows_a_live_relay(void **state)
         assert_memory_equal(img[i], "\x89PNG\r\n\x1a\n", 8);
     }
     assert_false(len[0] == len[1] && memcmp(img[0], img[1], len[0]) == 0);
-    const char *keep = getenv("RICOCHET_PAGE_SCREENSHOT");
-    if (keep) {
-        FILE *f = fopen(keep, "wb");
-        assert_non_null(f);
-        assert_int_equal(fwrite(img[1], 1, len[1], f), len[1]);
-        fclose(f);
-    }
     free(img[0]);
     free(img[1]);
     servers_remove_tree(dir);

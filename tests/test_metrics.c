@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "../relay/metrics.h"
+#include "../sys/procstat.h"
 #include "../sys/clock.h"
 #include "../sys/httpd.h"
 #include "../sys/version.h"
@@ -225,6 +226,72 @@ static void the_page_is_self_contained(void **state)
     relay_board_destroy(sv.board);
 }
 
+/* The label names of family's first sample in text ("" if none; le, a
+ * histogram's bucket bound, is not one). */
+static void labels_of(const char *text, const char *family, char *out, size_t cap)
+{
+    char want[160];
+    out[0] = '\0';
+    snprintf(want, sizeof want, "\n%s{", family);
+    const char *at = strstr(text, want);
+    if (!at)
+        return;
+    at += strlen(want);
+    size_t n = 0;
+    while (*at != '}' && n + 40 < cap) {
+        size_t name = strcspn(at, "=");
+        if (strncmp(at, "le", name) != 0)
+            n += (size_t)snprintf(out + n, cap - n, "%s%.*s", n ? ", " : "", (int)name, at);
+        at = strchr(at + name + 2, '"') + 1; /* past the value (no quotes in ours) */
+        at += *at == ',';
+    }
+}
+
+/* The table of every series /metrics serves, in Markdown, from what it
+ * serves: one row per family (name, type, labels, help). */
+static char *metrics_table(void)
+{
+    struct relay_snapshot s;
+    fill(&s);
+    struct promtext t = { 0 };
+    relay_metrics_write(&t, &s);
+    procstat_write(&t, &(struct procstat){ 0 });
+    size_t len;
+    char *text = promtext_take(&t, &len);
+    struct promtext md = { 0 };
+    promtext_printf(&md, "| series | type | labels | meaning |\n|---|---|---|---|\n");
+    for (const char *line = text; (line = strstr(line, "# HELP ")); line++) {
+        char family[128], type[32], labels[256];
+        const char *help = line + 7 + strcspn(line + 7, " ") + 1;
+        snprintf(family, sizeof family, "%.*s", (int)strcspn(line + 7, " "), line + 7);
+        const char *t_at = strstr(line, "# TYPE ") + 7 + strlen(family) + 1;
+        snprintf(type, sizeof type, "%.*s", (int)strcspn(t_at, "\n"), t_at);
+        labels_of(text, family, labels, sizeof labels);
+        promtext_printf(&md, "| `%s` | %s | %s | %.*s |\n", family, type, labels,
+                        (int)strcspn(help, "\n"), help);
+    }
+    free(text);
+    return promtext_take(&md, &len);
+}
+
+/* docs/operations.md shows that table as it is: on failure, paste the
+ * table printed here into it. */
+static void the_docs_list_every_series(void **state)
+{
+    (void)state;
+    char *table = metrics_table();
+    FILE *f = fopen("docs/operations.md", "r");
+    static char doc[1 << 17];
+    doc[f ? fread(doc, 1, sizeof doc - 1, f) : 0] = '\0';
+    if (f)
+        fclose(f);
+    if (!strstr(doc, table)) {
+        fprintf(stderr, "docs/operations.md lacks the table of series; it is:\n%s", table);
+        fail();
+    }
+    free(table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +299,7 @@ int main(void)
         cmocka_unit_test(stats_json_carries_the_snapshot),
         cmocka_unit_test(probes_follow_the_heartbeat_and_readiness),
         cmocka_unit_test(the_page_is_self_contained),
+        cmocka_unit_test(the_docs_list_every_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
