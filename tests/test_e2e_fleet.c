@@ -259,6 +259,15 @@ static void sigterm_drain(void **state)
     rec.c[1] = client(&a, "hall", "y", 0);
     until_all_see_all(&rec, WAIT_MS);
     start_relay(&b, &redis, NULL);
+    /* b in the directory before a drains: otherwise a's rooms have nowhere
+     * to go (a relay registers from its directory thread, not at once). */
+    char relays[64] = "";
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (strcmp(relays, "2") != 0 && clock_now_ms() < deadline) {
+        clock_sleep_ms(20);
+        test_redis_cmd(&redis, relays, sizeof relays, "SCARD ricochet:relays");
+    }
+    assert_string_equal(relays, "2");
     char *out = harness_relay_finish(&a.p); /* SIGTERM, exit 0 */
     assert_int_equal(harness_stats_field(out, true, "moved"), 2);
     free(out);
