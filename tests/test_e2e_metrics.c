@@ -4,8 +4,9 @@
  * check metrics (Debian's prometheus package) finds nothing to say about
  * the output; a real Prometheus server on a loopback port scrapes the
  * relay and answers a counter through its HTTP query API, as it does every
- * expression of the Grafana dashboard; garbage on the HTTP port changes
- * nothing; a bad or busy --metrics endpoint is a one-line error. */
+ * expression of the Grafana dashboard; /readyz follows a fleet relay's
+ * directory (a real redis-server) down and up; garbage on the HTTP port
+ * changes nothing; a bad or busy --metrics endpoint is a one-line error. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include "../sys/netaddr.h"
 #include "support/harness.h"
 #include "support/http.h"
+#include "support/redis.h"
 #include "support/servers.h"
 
 #define WAIT_MS 5000
@@ -181,6 +183,49 @@ static void garbage_on_the_http_port(void **state)
     spawn_free(&relay);
 }
 
+/* Waits until GET path answers status with a body starting with want. */
+static void wait_answer(const char *at, const char *path, int status, const char *want)
+{
+    uint64_t deadline = clock_now_ms() + 20000;
+    for (;;) {
+        struct http_response r = http_get(at, path);
+        bool there = r.status == status && strncmp(r.body, want, strlen(want)) == 0;
+        if (!there && clock_now_ms() >= deadline)
+            fail_msg("GET %s: %d %s (waited for %d %s)", path, r.status, r.body, status, want);
+        http_response_free(&r);
+        if (there)
+            return;
+        clock_sleep_ms(100);
+    }
+}
+
+static void readyz_follows_the_directory(void **state)
+{
+    (void)state;
+    struct test_redis redis = { 0 };
+    test_redis_start(&redis);
+    uint16_t port;
+    close(harness_udp_socket(&port));
+    char port_s[8], advertise[32], at[64];
+    snprintf(port_s, sizeof port_s, "%u", port);
+    snprintf(advertise, sizeof advertise, "127.0.0.1:%u", port);
+    const char *args[] = { "--port", port_s, "--directory", redis.url, "--advertise", advertise,
+                           "--directory-ttl", "2", "--metrics", "0", "--stats-interval", "0",
+                           NULL };
+    struct spawn_proc relay;
+    assert_int_equal(harness_start_relay(&relay, args), port);
+    http_wait_endpoint(&relay, at, sizeof at);
+    wait_answer(at, "/readyz", 200, "ready");
+    test_redis_stop(&redis);
+    wait_answer(at, "/readyz", 503, "not ready: directory unreachable");
+    wait_answer(at, "/healthz", 200, "ok"); /* alive all the same */
+    test_redis_restart(&redis);
+    wait_answer(at, "/readyz", 200, "ready");
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    test_redis_stop(&redis);
+}
+
 static void bad_endpoints_are_one_line_errors(void **state)
 {
     (void)state;
@@ -294,6 +339,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(metrics_count_a_session),
+        cmocka_unit_test(readyz_follows_the_directory),
         cmocka_unit_test(garbage_on_the_http_port),
         cmocka_unit_test(bad_endpoints_are_one_line_errors),
         cmocka_unit_test(prometheus_scrapes_the_relay),
