@@ -281,7 +281,7 @@ static int hop(struct ricochet *c, struct ricochet_event *ev)
     c->join_started_us = c->next_join_us = clock_now_us();
     memset(&c->clock, 0, sizeof c->clock);
     memset(&c->announced, 0, sizeof c->announced);
-    c->clock_samples = 0;
+    c->clock_samples = c->ping_backoff = 0;
     c->clock_changed = false;
     c->next_ping_us = 0;
     client_ticket_restart(c); /* the next relay draws the next session's salt */
@@ -435,9 +435,7 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
         }
         return 0;
     case PROTO_CTL_PONG:
-        if (m->relay_t && clock_sync_sample(&c->clock, m->t, m->relay_t, now) == 1)
-            c->clock_changed = true;
-        c->clock_samples++;
+        client_clock_pong(c, m->t, m->relay_t, now);
         return 0;
     case PROTO_CTL_CLOCK: {
         struct client_member *cm = m->id ? client_member_find(c, m->id) : NULL;

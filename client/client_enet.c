@@ -130,6 +130,11 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
     if (!t->hub) /* hubs do not sniff: against a plain-UDP relay their clients time out */
         t->own->intercept = enet_intercept;
     enet_peer_timeout(t->peer, 0, c->timeout_ms, c->timeout_ms);
+    /* ENet pings after 500 ms without an acknowledgement by default, and
+     * states (unreliable) are never acknowledged: a ping and an
+     * acknowledgement a second through the relay for nothing. Half the
+     * timeout keeps a dead relay found within one and a half. */
+    enet_peer_ping_interval(t->peer, c->timeout_ms / 2);
     enet_host_flush(host); /* send the connect request now */
     harvest_counters(c);
     return 0;

@@ -194,6 +194,7 @@ struct ricochet {
     struct rng ping_rng;          /* its jitter, seeded from my name and port */
     struct clock_sync announced;  /* the estimate the room has (valid: announced) */
     unsigned clock_samples;
+    unsigned ping_backoff;        /* slow pings double this many times (the estimate held) */
     bool clock_changed;           /* announce it at the next step */
 };
 
@@ -261,6 +262,9 @@ void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t
 /* Joined: the clock ping when due, and my clock offset announced to the
  * room when it changed enough. */
 void client_clock_step(struct ricochet *c, uint64_t now);
+/* A pong to my ping sent at t (relay_t: the relay's clock, 0 if absent),
+ * received at now: a clock sample; slow pings back off while it holds. */
+void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_t now);
 
 /* ---- the member table (client_members.c) ---- */
 

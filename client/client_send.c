@@ -9,7 +9,8 @@
 
 #include "../sys/log.h"
 
-#define CLOCK_PING_US 1000000      /* clock pings, every transport */
+#define CLOCK_PING_US 1000000      /* clock pings, every transport... */
+#define CLOCK_PING_MAX_US 8000000  /* ... doubling up to this while the estimate holds */
 #define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
 #define CLOCK_FAST_PINGS 10
 
@@ -86,14 +87,40 @@ static bool clock_worth_announcing(const struct ricochet *c)
            now->bound_us > ann->bound_us * 2 || dist > ann->bound_us;
 }
 
-/* The wait before the next clock ping: CLOCK_PING_US (CLOCK_FAST_PING_US
- * for the first samples), give or take a quarter at random, so that clients
- * that started together (a swarm's thousands) do not all ping in the same
- * millisecond each second: 4000 pings at once held a relay 40-50 ms. */
+/* The wait before the next clock ping: CLOCK_FAST_PING_US for the first
+ * samples, then CLOCK_PING_US, doubled for every slow sample that left the
+ * estimate as it was, up to CLOCK_PING_MAX_US (a ping and its pong are two
+ * datagrams, four over ENet with the acknowledgements: at thousands of
+ * clients a tenth of a relay's work once the offset is known); give or take
+ * a quarter at random, so that clients that started together (a swarm's
+ * thousands) do not all ping in the same millisecond: 4000 pings at once
+ * held a relay 40-50 ms. */
 static uint64_t ping_interval(struct ricochet *c)
 {
-    uint64_t base = c->clock_samples < CLOCK_FAST_PINGS ? CLOCK_FAST_PING_US : CLOCK_PING_US;
+    uint64_t base = CLOCK_FAST_PING_US;
+    if (c->clock_samples >= CLOCK_FAST_PINGS) {
+        base = CLOCK_PING_US;
+        for (unsigned i = 0; i < c->ping_backoff && base < CLOCK_PING_MAX_US; i++)
+            base *= 2;
+        base = base < CLOCK_PING_MAX_US ? base : CLOCK_PING_MAX_US;
+    }
     return base - base / 4 + rng_below(&c->ping_rng, (uint32_t)(base / 2));
+}
+
+void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_t now)
+{
+    int changed = relay_t ? clock_sync_sample(&c->clock, t, relay_t, now) : -1;
+    c->clock_samples++;
+    if (changed == 1) {
+        c->clock_changed = true;
+        if (c->ping_backoff) { /* ping again soon: it may improve further */
+            c->ping_backoff = 0;
+            uint64_t soon = now + ping_interval(c);
+            c->next_ping_us = soon < c->next_ping_us ? soon : c->next_ping_us;
+        }
+    } else if (changed == 0 && c->clock_samples > CLOCK_FAST_PINGS && c->ping_backoff < 8) {
+        c->ping_backoff++;
+    }
 }
 
 /* Clock offset to the relay: a ping every ping_interval(), and my offset

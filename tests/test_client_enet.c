@@ -407,8 +407,9 @@ static void test_every_mode_has_one_transport(void **state)
 }
 
 /* The times client c pings at, clock timers run every ms from t to end,
- * each ping answered 1 ms later (the relay's clock 5 ms ahead). */
-static size_t ping_times(struct ricochet *c, uint64_t t, uint64_t end, uint64_t *at, size_t cap)
+ * each ping answered rtt_us later (the relay's clock 5 ms ahead). */
+static size_t ping_times(struct ricochet *c, uint64_t t, uint64_t end, uint64_t rtt_us,
+                         uint64_t *at, size_t cap)
 {
     size_t n = 0;
     uint64_t answer_at = 0, asked = 0;
@@ -418,7 +419,7 @@ static size_t ping_times(struct ricochet *c, uint64_t t, uint64_t end, uint64_t 
         if (c->next_ping_us != before && n < cap) {
             at[n++] = t;
             asked = t;
-            answer_at = t + 1000;
+            answer_at = t + rtt_us;
         }
         if (answer_at && t >= answer_at) {
             struct proto_control m;
@@ -432,25 +433,36 @@ static size_t ping_times(struct ricochet *c, uint64_t t, uint64_t end, uint64_t 
     return n;
 }
 
+/* The gap before clock ping i (i >= 1) when every pong leaves the estimate
+ * as it was: 100 ms for the first 10 samples, then 1 s, doubling per
+ * ping up to 8 s. */
+static uint64_t steady_gap(size_t i)
+{
+    if (i <= 10)
+        return 100000;
+    return i - 11 >= 3 ? 8000000 : (uint64_t)1000000 << (i - 11);
+}
+
 /* Clock pings come every 100 ms for the first 10 samples, then every
- * second, each give or take a quarter at random: clients that joined
- * together drift apart instead of pinging a relay in the same millisecond
- * every second. The jitter is seeded by the client's name: two clients of
- * one swarm differ. */
+ * second, backing off (doubling up to 8 s) while the estimate holds; each
+ * give or take a quarter at random: clients that joined together drift
+ * apart instead of pinging a relay in the same millisecond. The jitter is
+ * seeded by the client's name: two clients of one swarm differ. */
 static void clock_pings_are_jittered(void **state)
 {
     (void)state;
     enum { CAP = 64 };
     uint64_t a[CAP], b[CAP];
     struct ricochet *c = joined_detached(PROTO_MODE_UNSEQUENCED, 1000);
-    size_t n = ping_times(c, 1000, 21000000, a, CAP);
-    assert_true(n >= 10 + 16); /* 10 fast, then one every 0.75-1.25 s for ~19 s */
+    size_t n = ping_times(c, 1000, 50000000, 1000, a, CAP);
+    assert_true(n >= 10 + 3 + 4); /* 10 fast, 1 + 2 + 4 s, then every 6-10 s */
     uint64_t lo[2] = { UINT64_MAX, UINT64_MAX }, hi[2] = { 0, 0 };
     for (size_t i = 1; i < n; i++) {
-        uint64_t gap = a[i] - a[i - 1];
-        int slow = i > 10;
-        uint64_t base = slow ? 1000000 : 100000;
+        uint64_t gap = a[i] - a[i - 1], base = steady_gap(i);
         assert_true(gap >= base * 3 / 4 && gap <= base * 5 / 4 + 1000);
+        int slow = base == 8000000;
+        if (!slow && base != 100000)
+            continue;
         lo[slow] = gap < lo[slow] ? gap : lo[slow];
         hi[slow] = gap > hi[slow] ? gap : hi[slow];
     }
@@ -460,12 +472,32 @@ static void clock_pings_are_jittered(void **state)
 
     /* another client (another name) on the same clock: other times */
     struct ricochet *d = joined_detached_as("tester-2", PROTO_MODE_UNSEQUENCED, 1000);
-    size_t m = ping_times(d, 1000, 21000000, b, CAP);
+    size_t m = ping_times(d, 1000, 50000000, 1000, b, CAP);
     size_t same = 0;
     for (size_t i = 1; i < n && i < m; i++)
         same += a[i] == b[i];
     assert_true(same < 3);
     ricochet_close(d);
+}
+
+/* Backed off while the estimate held, a client pings again a second after
+ * a sample that changed it (a shorter round trip: a better estimate may
+ * follow). */
+static void clock_pings_speed_up_when_the_estimate_changes(void **state)
+{
+    (void)state;
+    enum { CAP = 64 };
+    uint64_t a[CAP];
+    struct ricochet *c = joined_detached(PROTO_MODE_UNSEQUENCED, 1000);
+    size_t n = ping_times(c, 1000, 30000000, 2000, a, CAP);
+    assert_true(n >= 10 + 3 + 1);
+    uint64_t last = a[n - 1];
+    assert_true(last - a[n - 2] >= 6000000); /* backed off to 8 s, give or take */
+    /* From here each pong comes in 1 ms, not 2: the first changes the estimate. */
+    n = ping_times(c, last + 1000, last + 20000000, 1000, a, CAP);
+    assert_true(n >= 2);
+    assert_true(a[1] - a[0] >= 750000 && a[1] - a[0] <= 1250000 + 1000);
+    ricochet_close(c);
 }
 
 /* A fleet's moved: the session goes on at the named relay (a MOVED event at
@@ -538,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_latency_waits_for_both_clock_offsets),
         cmocka_unit_test(test_enet_fake_relay),
         cmocka_unit_test(clock_pings_are_jittered),
+        cmocka_unit_test(clock_pings_speed_up_when_the_estimate_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
