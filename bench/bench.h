@@ -73,7 +73,26 @@ struct bench_config {
     const char **tickets;    /* --ticket (with --relay): client i's is tickets[i]; one
                                 block with the texts, free(tickets) frees it */
     size_t n_tickets;
+    long pause_relay_ms;     /* the relay stopped this long a third into the window (0: no) */
+    double recovered_p99_ms; /* ... and recovered once sends are on time within this */
 };
+
+/* The window by intended send time, in buckets: how each bucket's sends
+ * fared (for --pause-relay-ms: when they were on time again). */
+#define BENCH_TIMELINE_BUCKET_US 50000
+#define BENCH_TIMELINE_MAX 1200 /* buckets: a window of 60 s */
+struct bench_timeline {
+    uint64_t expected[BENCH_TIMELINE_MAX];  /* sends x their receivers */
+    uint64_t delivered[BENCH_TIMELINE_MAX]; /* unique states received */
+    uint64_t late[BENCH_TIMELINE_MAX];      /* ... later than recovered_p99_ms */
+};
+
+/* When a paused relay was on time again: from the moment it went on
+ * (resumed_us after the window's start) to the start of the first bucket
+ * from which every bucket with sends has 99% delivered and at most 1%
+ * late (its p99 within the bound). Returns that in ms (0: on time at
+ * once), or -1 if the window ended first. */
+double bench_recovery_ms(const struct bench_timeline *tl, uint64_t resumed_us);
 
 #define BENCH_MAX_PROCS 16
 
@@ -229,6 +248,12 @@ struct bench_result {
     struct bench_audit audit; /* every missed state against netsim's drop log */
 
     struct bench_spread spread; /* over the runs of --repeat (bench_merge_runs) */
+
+    double pause_ms;         /* --pause-relay-ms: how long the relay was stopped, 0: not */
+    double pause_at_s;       /* ... from the window's start */
+    double recovery_ms;      /* ... then on time again after this (bench_recovery_ms; -1:
+                                not within the window) */
+    struct bench_timeline timeline;
 };
 
 void bench_config_default(struct bench_config *cfg);

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "../proto/statsrec.h"
+#include "../sys/clock.h"
 
 #define CHILD_START_MS 5000    /* "listening on" deadline for relay / netsim */
 
@@ -66,6 +67,30 @@ uint64_t run_relay_final_drops(const char *text)
             sum += (uint64_t)d->valuedouble;
     cJSON_Delete(root);
     return sum;
+}
+
+uint64_t run_pause_step(struct run *run, uint64_t now)
+{
+    struct bench_result *r = run->r;
+    if (!run->cfg->pause_relay_ms || !run->relay_started || run->pause_step == 2)
+        return UINT64_MAX;
+    if (run->pause_step == 0) {
+        run->pause_next_us = run->win_start + (uint64_t)run->cfg->duration_ms * 1000u / 3;
+        if (now < run->pause_next_us || now == UINT64_MAX)
+            return now == UINT64_MAX ? UINT64_MAX : run->pause_next_us;
+        spawn_signal(&run->relay, SIGSTOP);
+        now = clock_now_us();
+        r->pause_at_s = (double)(now - run->win_start) / 1e6;
+        run->pause_step = 1;
+        run->pause_next_us = now + (uint64_t)run->cfg->pause_relay_ms * 1000u;
+        run_log(run, "relay stopped for %ld ms", run->cfg->pause_relay_ms);
+    }
+    if (now < run->pause_next_us)
+        return run->pause_next_us;
+    spawn_signal(&run->relay, SIGCONT);
+    r->pause_ms = (double)(clock_now_us() - run->win_start) / 1e3 - r->pause_at_s * 1e3;
+    run->pause_step = 2;
+    return UINT64_MAX;
 }
 
 /* Splits s on spaces into args (pointers into buf, a copy of s). */

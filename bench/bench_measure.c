@@ -76,6 +76,13 @@ static size_t room_members(const struct run *run, size_t i)
     return run->n - first < run->k ? run->n - first : run->k;
 }
 
+/* The timeline bucket of a state intended for t (in the window), or -1. */
+static long bucket_of(const struct run *run, uint64_t t)
+{
+    uint64_t b = (t - run->win_start) / BENCH_TIMELINE_BUCKET_US;
+    return b < BENCH_TIMELINE_MAX ? (long)b : -1;
+}
+
 static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
 {
     struct peer *p = &run->peers[i];
@@ -102,6 +109,12 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
                               ev->recv_us, run->r->latency) == 1) {
             run->delivered++;
             run->last_arrival_us = ev->recv_us;
+            long b = bucket_of(run, t);
+            if (b >= 0) {
+                run->r->timeline.delivered[b]++;
+                run->r->timeline.late[b] +=
+                    (double)ev->latency_us > run->cfg->recovered_p99_ms * 1000.0;
+            }
         }
         return;
     }
@@ -144,6 +157,9 @@ static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
     if (t < run->win_start || t >= run->win_end)
         return;
     run->peers[i].sent_window++;
+    long b = bucket_of(run, t);
+    if (b >= 0)
+        run->r->timeline.expected[b] += room_members(run, i) - 1;
     uint64_t now = clock_now_us();
     histogram_record(run->r->send_late, now > t ? now - t : 0);
     if (!ok)
@@ -374,6 +390,7 @@ int run_measure(struct run *run, uint64_t t0)
         }
         if (run_stop)
             return run_fail(run, "interrupted");
+        run_pause_step(run, now);
         /* sends that are due, late ones included with their intended time */
         if (swarm_step(run->sw, run->win_end) != UINT64_MAX)
             continue;
@@ -403,6 +420,26 @@ int run_measure(struct run *run, uint64_t t0)
     return 0;
 }
 
+double bench_recovery_ms(const struct bench_timeline *tl, uint64_t resumed_us)
+{
+    size_t on_time_from = SIZE_MAX; /* the first bucket of the on-time run so far */
+    for (size_t b = (size_t)(resumed_us / BENCH_TIMELINE_BUCKET_US); b < BENCH_TIMELINE_MAX;
+         b++) {
+        if (!tl->expected[b])
+            continue;
+        bool on_time = tl->delivered[b] * 100 >= tl->expected[b] * 99 &&
+                       tl->late[b] * 100 <= tl->delivered[b];
+        if (!on_time)
+            on_time_from = SIZE_MAX;
+        else if (on_time_from == SIZE_MAX)
+            on_time_from = b;
+    }
+    if (on_time_from == SIZE_MAX)
+        return -1;
+    uint64_t at = (uint64_t)on_time_from * BENCH_TIMELINE_BUCKET_US;
+    return at > resumed_us ? (double)(at - resumed_us) / 1000.0 : 0;
+}
+
 void run_derive(struct bench_result *r)
 {
     r->lost_pct = r->expected
@@ -422,6 +459,9 @@ void run_derive(struct bench_result *r)
                            ? ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) /
                                  (double)r->delivered
                            : 0;
+    if (r->pause_ms > 0)
+        r->recovery_ms = bench_recovery_ms(&r->timeline, (uint64_t)(r->pause_at_s * 1e6 +
+                                                                   r->pause_ms * 1e3));
 }
 
 /* Per-room delivery: the worst room, and how many are under 99.9 %. */

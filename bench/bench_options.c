@@ -96,6 +96,14 @@ static const struct option_def options[] = {
     {"ticket", OPTION_STRING, offsetof(struct bench_options, ticket), "", 0, 1024, NULL,
      "with --relay: @FILE, one ticket a line, line i for client i (room bench or bench-R "
      "with --room-size, name bench-I: ricochet-ticket mint --count N --name bench --room bench)"},
+    {"pause-relay-ms", OPTION_DOUBLE, offsetof(struct bench_options, pause_relay_ms), "0", 0,
+     60000, NULL,
+     "stop the relay the bench started (SIGSTOP) for this long a third into the window, then "
+     "let it go on (SIGCONT), and report how long it took to recover (0 = never stop it)"},
+    {"recovered-p99-ms", OPTION_DOUBLE, offsetof(struct bench_options, recovered_p99_ms), "0",
+     0, 1e6, NULL,
+     "with --pause-relay-ms: recovered means each 50 ms of sends from then on has its p99 "
+     "within this (e.g. the tick + 10) and 99% delivered; needed with --pause-relay-ms"},
     {0},
 };
 
@@ -217,6 +225,8 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     snprintf(cfg->drop_log_dir, sizeof cfg->drop_log_dir, "%s", c->drop_log_dir);
     cfg->per_host = c->per_host;
     cfg->encrypt = c->encrypt;
+    cfg->pause_relay_ms = (long)c->pause_relay_ms;
+    cfg->recovered_p99_ms = c->recovered_p99_ms;
 }
 
 /* --ticket @FILE: the tickets, in one block (cfg->tickets, then their
@@ -273,6 +283,9 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
         check_relay_addr(c->relay);
     if (c->drop_log_dir[0] && access(c->drop_log_dir, W_OK | X_OK) != 0)
         options_fail(PROG, "--drop-log-dir %s: %s", c->drop_log_dir, strerror(errno));
+    if (c->pause_relay_ms > 0 && (c->relay[0] || c->recovered_p99_ms <= 0))
+        options_fail(PROG, "--pause-relay-ms needs a relay the bench starts (no --relay) and "
+                           "--recovered-p99-ms");
     bench_config_from(c, cfg);
     if (c->ticket[0])
         read_tickets(c, cfg);

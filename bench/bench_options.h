@@ -38,6 +38,7 @@ struct bench_options {
     int log_level;
     bool encrypt;
     char ticket[1024];
+    double pause_relay_ms, recovered_p99_ms;
 };
 
 /* What to run: the base parameters, the modes, and the sweep values. */

@@ -138,6 +138,11 @@ static void merge_part(struct bench_result *r, const struct part *pt, size_t p)
         r->bench_cpu_pct = x->bench_cpu_pct;
     histogram_merge(r->latency, &pt->latency);
     histogram_merge(r->send_late, &pt->send_late);
+    for (size_t b = 0; b < BENCH_TIMELINE_MAX; b++) {
+        r->timeline.expected[b] += x->timeline.expected[b];
+        r->timeline.delivered[b] += x->timeline.delivered[b];
+        r->timeline.late[b] += x->timeline.late[b];
+    }
 }
 
 struct child {
@@ -241,6 +246,8 @@ int run_procs(struct run *run, size_t procs, const char *host, int port)
         struct spawn_usage relay0 = {0};
         if (run->relay_started)
             spawn_usage(&run->relay, &relay0);
+        for (uint64_t next; (next = run_pause_step(run, clock_now_us())) != UINT64_MAX;)
+            clock_sleep_until_us(next);
         uint64_t parts_by = run->win_start + (uint64_t)(run->cfg->duration_ms +
                                                          run->cfg->grace_ms +
                                                          REPORT_SLACK_MS) * 1000u;

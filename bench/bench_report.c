@@ -86,6 +86,12 @@ static void table_generator(FILE *out, const struct bench_result *x)
     else if (x->late_p99_us >= GENERATOR_LATE_US && x->late_p99_us * 4 >= x->p99_us)
         fprintf(out, "  note: the generator itself sent late (p99 %.1f ms): the latency "
                      "figures include that delay\n", ms(x->late_p99_us));
+    if (x->pause_ms > 0 && x->recovery_ms >= 0)
+        fprintf(out, "  relay stopped %.0f ms at +%.2f s: on time again %.0f ms after it went on\n",
+                x->pause_ms, x->pause_at_s, x->recovery_ms);
+    else if (x->pause_ms > 0)
+        fprintf(out, "  relay stopped %.0f ms at +%.2f s: not on time again within the window\n",
+                x->pause_ms, x->pause_at_s);
 }
 
 /* Under a row of --repeat: how many runs its medians are over, and each
@@ -337,6 +343,12 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON *late = cJSON_AddObjectToObject(o, "send_late_ms");
     cJSON_AddNumberToObject(late, "p50", ms(x->late_p50_us));
     cJSON_AddNumberToObject(late, "p99", ms(x->late_p99_us));
+    if (x->pause_ms > 0) {
+        cJSON *pause = cJSON_AddObjectToObject(o, "relay_pause");
+        cJSON_AddNumberToObject(pause, "ms", x->pause_ms);
+        cJSON_AddNumberToObject(pause, "at_s", x->pause_at_s);
+        cJSON_AddNumberToObject(pause, "recovery_ms", x->recovery_ms);
+    }
     /* measured (RFC 3550), beside the configured "jitter_ms": named as in the CSV */
     cJSON_AddNumberToObject(o, "jitter_ms_measured", x->jitter_us / 1000.0);
     cJSON_AddNumberToObject(o, "enet_rtt_ms", x->enet_rtt_ms);
@@ -412,7 +424,8 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "delivered,lost_pct,duplicates,reordered,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
                  "mean_ms,jitter_ms_measured,enet_rtt_ms,enet_loss_pct,netsim_loss_pct,"
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
-                 "bytes_per_msg,disconnects,send_errors,runs,send_late_p99_ms");
+                 "bytes_per_msg,disconnects,send_errors,runs,send_late_p99_ms,pause_ms,"
+                 "recovery_ms");
     for (int f = 0; f < BENCH_F_COUNT; f++)
         fprintf(out, ",%s_min,%s_max", bench_figure_name((enum bench_figure)f),
                 bench_figure_name((enum bench_figure)f));
@@ -442,6 +455,10 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
         fprintf(out, "%.2f,%.2f,%llu,%llu,%zu,%.3f,", x->bench_cpu_pct, x->bytes_per_msg,
                 (unsigned long long)x->disconnects, (unsigned long long)x->send_errors,
                 x->spread.runs, ms(x->late_p99_us));
+        if (x->pause_ms > 0)
+            fprintf(out, "%.0f,%.0f,", x->pause_ms, x->recovery_ms);
+        else
+            fprintf(out, ",,");
         for (int f = 0; f < BENCH_F_COUNT; f++)
             fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
         const struct bench_audit *a = &x->audit;

@@ -45,6 +45,7 @@ static void teardown(struct run *run)
          * waits for the acknowledgements: keep servicing the clients so they
          * answer and see their DISCONNECT, which makes freeing them quick. */
         run_log(run, "stopping the relay");
+        run_pause_step(run, UINT64_MAX); /* a stopped relay cannot stop */
         spawn_signal(&run->relay, SIGTERM);
         uint64_t deadline = clock_now_us() + (uint64_t)STOP_WAIT_MS * 1000u;
         for (;;) {

@@ -57,6 +57,8 @@ struct run {
     struct audit_client *aclients; /* n */
     char drop_log[512];     /* netsim's --drop-log ("" = none) */
     uint64_t listen_end_us; /* when the bench stopped counting arrivals */
+    int pause_step;         /* --pause-relay-ms: 0 to come, 1 relay stopped, 2 done */
+    uint64_t pause_next_us; /* when the next step is due */
 };
 
 /* ---- bench_measure.c ---- */
@@ -107,6 +109,12 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port, in
 
 /* Sum of the "drops" object in the relay's last stats record, 0 if none. */
 uint64_t run_relay_final_drops(const char *text);
+
+/* --pause-relay-ms, one step at a time from the window's loop: stops the
+ * relay a third into the window, lets it go on pause_relay_ms later (at
+ * once with now UINT64_MAX: a run that ends early), records both in the
+ * result. Returns when the next step is due, UINT64_MAX when none is. */
+uint64_t run_pause_step(struct run *run, uint64_t now);
 
 /* ---- bench_procs.c ---- */
 

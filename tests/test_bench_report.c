@@ -347,6 +347,34 @@ static void test_command_line_quotes(void **state)
                              "--netsim-args 'it'\\''s' --loss 5 ''");
 }
 
+/* A paused relay's recovery from the timeline of sends: from when it went
+ * on to the first 50 ms bucket from which every later one has 99% of its
+ * states delivered and at most 1% late. */
+static void test_recovery_from_the_timeline(void **state)
+{
+    (void)state;
+    static struct bench_timeline tl;
+    memset(&tl, 0, sizeof tl);
+    for (size_t b = 0; b < 100; b++)
+        tl.expected[b] = tl.delivered[b] = 100;
+    /* stopped from 1.0 to 1.3 s: what was sent from then to 1.5 s came late */
+    for (size_t b = 20; b < 30; b++)
+        tl.late[b] = 50;
+    tl.late[30] = 2; /* 2%: its p99 is still late */
+    tl.late[31] = 1; /* 1%: on time */
+    assert_true(fabs(bench_recovery_ms(&tl, 1300000) - 250) < 0.01);
+    /* a bucket with 2% lost after that: on time only after it */
+    tl.delivered[50] = 98;
+    assert_true(fabs(bench_recovery_ms(&tl, 1300000) - 1250) < 0.01);
+    /* late up to the window's end: not recovered */
+    tl.late[99] = 10;
+    assert_true(bench_recovery_ms(&tl, 1300000) < 0);
+    /* never late after it went on: 0 */
+    memset(&tl.late, 0, sizeof tl.late);
+    tl.delivered[50] = 100;
+    assert_true(bench_recovery_ms(&tl, 1320000) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_audit_reports),
         cmocka_unit_test(test_merge_runs),
         cmocka_unit_test(test_command_line_quotes),
+        cmocka_unit_test(test_recovery_from_the_timeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
