@@ -185,6 +185,7 @@ enum bench_figure {
     BENCH_F_BENCH_CPU,   /* bench_cpu_pct */
     BENCH_F_BYTES,       /* bytes_per_msg */
     BENCH_F_LATE99,      /* late_p99_us: the generator's own delay, ms */
+    BENCH_F_RELAY_US,    /* relay_us_per_delivery, µs */
     BENCH_F_COUNT
 };
 
@@ -229,6 +230,7 @@ struct bench_result {
     bool relay_measured;     /* false with an external relay */
     double relay_cpu_s;      /* relay CPU in the window + drain */
     double relay_cpu_pct;    /* of one core */
+    double relay_us_per_delivery; /* relay_cpu_s per delivered state, µs */
     long relay_peak_rss_kb;  /* VmHWM */
     uint64_t relay_drops;    /* relay's own drop counters, summed */
     double bench_cpu_pct;    /* the busiest generator process, of one core: is the bench

@@ -459,6 +459,7 @@ void run_derive(struct bench_result *r)
                            ? ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) /
                                  (double)r->delivered
                            : 0;
+    r->relay_us_per_delivery = r->delivered ? r->relay_cpu_s * 1e6 / (double)r->delivered : 0;
     if (r->pause_ms > 0)
         r->recovery_ms = bench_recovery_ms(&r->timeline, (uint64_t)(r->pause_at_s * 1e6 +
                                                                    r->pause_ms * 1e3));

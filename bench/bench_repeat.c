@@ -35,6 +35,8 @@ static const struct {
                        FIG_DOUBLE},
     [BENCH_F_LATE99] = {"send_late_p99_ms", offsetof(struct bench_result, late_p99_us),
                         FIG_U64_US},
+    [BENCH_F_RELAY_US] = {"relay_us_per_delivery", offsetof(struct bench_result,
+                                                           relay_us_per_delivery), FIG_DOUBLE},
 };
 
 const char *bench_figure_name(enum bench_figure f)

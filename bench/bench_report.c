@@ -102,7 +102,8 @@ static void print_spread(FILE *out, const struct bench_result *x)
         [BENCH_F_LOST] = "lost%", [BENCH_F_P50] = "p50", [BENCH_F_P90] = "p90",
         [BENCH_F_P99] = "p99", [BENCH_F_P999] = "p999", [BENCH_F_MAX] = "max",
         [BENCH_F_MEAN] = "mean", [BENCH_F_JITTER] = "jit", [BENCH_F_RELAY_CPU] = "cpu%",
-        [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg", [BENCH_F_LATE99] = "late99"};
+        [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg", [BENCH_F_LATE99] = "late99",
+        [BENCH_F_RELAY_US] = "us/delivery"};
     fprintf(out, "  median of %zu run%s, min-max:", x->spread.runs,
             x->spread.runs == 1 ? "" : "s");
     for (int f = 0; f < BENCH_F_COUNT; f++)
@@ -357,6 +358,7 @@ static cJSON *result_json(const struct bench_result *x)
     if (x->relay_measured) {
         cJSON_AddNumberToObject(o, "relay_cpu_s", x->relay_cpu_s);
         cJSON_AddNumberToObject(o, "relay_cpu_pct", x->relay_cpu_pct);
+        cJSON_AddNumberToObject(o, "relay_us_per_delivery", x->relay_us_per_delivery);
         cJSON_AddNumberToObject(o, "relay_peak_rss_kb", (double)x->relay_peak_rss_kb);
         cJSON_AddNumberToObject(o, "relay_drops", (double)x->relay_drops);
     }
@@ -425,7 +427,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "mean_ms,jitter_ms_measured,enet_rtt_ms,enet_loss_pct,netsim_loss_pct,"
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
                  "bytes_per_msg,disconnects,send_errors,runs,send_late_p99_ms,pause_ms,"
-                 "recovery_ms");
+                 "recovery_ms,relay_us_per_delivery");
     for (int f = 0; f < BENCH_F_COUNT; f++)
         fprintf(out, ",%s_min,%s_max", bench_figure_name((enum bench_figure)f),
                 bench_figure_name((enum bench_figure)f));
@@ -459,6 +461,10 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, "%.0f,%.0f,", x->pause_ms, x->recovery_ms);
         else
             fprintf(out, ",,");
+        if (x->relay_measured)
+            fprintf(out, "%.3f,", x->relay_us_per_delivery);
+        else
+            fprintf(out, ",");
         for (int f = 0; f < BENCH_F_COUNT; f++)
             fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
         const struct bench_audit *a = &x->audit;
