@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include <enet/enet.h>
 
@@ -43,6 +44,7 @@ struct client_hub {
     uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
 };
 
+static once_flag enet_once = ONCE_FLAG_INIT;
 static bool enet_ready;
 
 static void enet_cleanup(void)
@@ -50,17 +52,22 @@ static void enet_cleanup(void)
     enet_deinitialize();
 }
 
-/* ENet once per process. Returns 0, or -1 with a message in err. */
+static void enet_init(void)
+{
+    enet_ready = enet_initialize() == 0;
+    if (enet_ready)
+        atexit(enet_cleanup);
+}
+
+/* ENet once per process, whichever thread opens the first session (the
+ * library is thread-compatible). Returns 0, or -1 with a message in err. */
 static int enet_init_once(char *err, size_t err_cap)
 {
-    if (enet_ready)
-        return 0;
-    if (enet_initialize() != 0) {
+    call_once(&enet_once, enet_init);
+    if (!enet_ready) {
         snprintf(err, err_cap, "client: enet_initialize failed");
         return -1;
     }
-    atexit(enet_cleanup);
-    enet_ready = true;
     return 0;
 }
 

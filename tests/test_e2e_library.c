@@ -3,9 +3,10 @@
  * shared library and by the static one; the examples (client/examples/)
  * build with nothing but `pkg-config --cflags --libs ricochet` against that
  * install (hello also against libricochet.a alone) and play against a
- * relay: hello joins, sends its ten states and lists who else is there, and
- * two tag players pass "it" between them through the relay. The README's
- * excerpt of hello.c is checked against the file. */
+ * relay: hello joins, sends its ten states and lists who else is there, the
+ * Python binding does the same through ctypes, and two tag players pass
+ * "it" between them through the relay. The README's excerpt of hello.c is
+ * checked against the file, the manual page against the header. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,14 +141,15 @@ static void test_pkg_config_gives_the_install(void **state)
     assert_int_equal(access(want, R_OK), 0);
 }
 
-/* Runs DESTDIR's prog with args until it exits (at most wait_ms), polling
- * the watcher meanwhile (may be NULL). Returns its stdout (caller frees). */
-static char *play(const char *prog, const char *const *args, struct harness_rec *watcher,
-                  int wait_ms)
+/* Runs dir/prog (dir NULL: the scratch folder's) with args until it exits
+ * (at most wait_ms), polling the watcher meanwhile (may be NULL). Returns
+ * its stdout (caller frees). */
+static char *play(const char *dir, const char *prog, const char *const *args,
+                  struct harness_rec *watcher, int wait_ms)
 {
     struct spawn_proc p;
     char err[256];
-    assert_int_equal(spawn_start(&p, scratch, prog, args, err, sizeof err), 0);
+    assert_int_equal(spawn_start(&p, dir ? dir : scratch, prog, args, err, sizeof err), 0);
     uint64_t deadline = clock_now_ms() + (uint64_t)wait_ms;
     while (spawn_running(&p) && clock_now_ms() < deadline) {
         if (watcher)
@@ -164,7 +166,7 @@ static char *play(const char *prog, const char *const *args, struct harness_rec 
     return out;
 }
 
-static void test_hello_joins_and_sends_ten_states(void **state)
+static void test_hello_and_python_join_and_send_ten_states(void **state)
 {
     (void)state;
     sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello client/examples/hello.c "
@@ -191,7 +193,7 @@ static void test_hello_joins_and_sends_ten_states(void **state)
     const char *args[] = {"127.0.0.1", port_s, "lobby", NULL};
 
     setenv("LD_LIBRARY_PATH", lib, 1);
-    char *out = play("hello", args, &watcher, 15000);
+    char *out = play(NULL, "hello", args, &watcher, 15000);
     unsetenv("LD_LIBRARY_PATH");
     assert_non_null(strstr(out, "sent 10 states; 1 other here"));
     assert_non_null(strstr(out, " watcher: "));
@@ -200,9 +202,25 @@ static void test_hello_joins_and_sends_ten_states(void **state)
     assert_int_equal(watcher.n_joined[0], 1);
     assert_int_equal(watcher.states[0][watcher.joined[0][0]], 10);
 
-    out = play("hello-static", args, &watcher, 15000);
+    out = play(NULL, "hello-static", args, &watcher, 15000);
     assert_non_null(strstr(out, "sent 10 states; 1 other here"));
     free(out);
+
+    /* The Python binding (client/python/ricochet.py, ctypes) mirrors the
+     * header's structs: its event is as large, and its states arrive. */
+    const char *py[] = {"python3", "client/python/ricochet.py", "127.0.0.1", port_s, "lobby",
+                        NULL};
+    char want[64];
+    setenv("LD_LIBRARY_PATH", lib, 1);
+    out = play("/usr/bin", "env", py, &watcher, 15000);
+    unsetenv("LD_LIBRARY_PATH");
+    snprintf(want, sizeof want, "sent 10 states, got 0; event size %zu",
+             sizeof(struct ricochet_event));
+    assert_non_null(strstr(out, want));
+    free(out);
+    harness_poll_for(watcher.c, 1, 200, harness_rec_event, &watcher);
+    assert_int_equal(watcher.n_joined[0], 3);
+    assert_int_equal(watcher.states[0][watcher.joined[0][2]], 10);
     ricochet_close(watcher.c[0]);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
@@ -214,6 +232,36 @@ static char *slurp(const char *path)
     char cmd[256];
     snprintf(cmd, sizeof cmd, "cat %s", path);
     return sh_out(cmd);
+}
+
+/* The installed manual page, rendered from the header, has every function
+ * the header exports. */
+static void test_manual_page_has_every_function(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/usr/share/man/man3/ricochet.3", scratch);
+    char *header = slurp("client/ricochet.h"), *man = slurp(path);
+    size_t functions = 0;
+    for (char *api = strstr(header, "\nRICOCHET_API "); api;
+         api = strstr(api + 1, "\nRICOCHET_API ")) {
+        char *end = strchr(api, ';'), *name = api;
+        while (end && (name = strstr(name + 1, "ricochet_")) && name < end) {
+            size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz_0123456789");
+            if (name[len] != '(')
+                continue;
+            name[len] = '\0';
+            if (!strstr(man, name))
+                fprintf(stderr, "ricochet.3 lacks %s\n", name);
+            assert_non_null(strstr(man, name));
+            name[len] = '(';
+            functions++;
+            break;
+        }
+    }
+    assert_true(functions >= 30);
+    free(header);
+    free(man);
 }
 
 /* The README's excerpt of hello.c is hello.c's, word for word. */
@@ -283,7 +331,8 @@ int main(void)
         cmocka_unit_test(test_only_ricochet_symbols_are_exported),
         cmocka_unit_test(test_pkg_config_gives_the_install),
         cmocka_unit_test(test_readme_shows_the_real_hello),
-        cmocka_unit_test(test_hello_joins_and_sends_ten_states),
+        cmocka_unit_test(test_manual_page_has_every_function),
+        cmocka_unit_test(test_hello_and_python_join_and_send_ten_states),
         cmocka_unit_test(test_tag_passes_it_through_the_relay),
     };
     return cmocka_run_group_tests(tests, install, uninstall);
