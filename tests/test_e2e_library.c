@@ -283,6 +283,19 @@ static void test_readme_shows_the_real_hello(void **state)
     free(hello);
 }
 
+/* The bot and the terminal client reach the library through ricochet.h
+ * (and the bot through the swarm); the bench's internal hooks (client.h)
+ * come in through bench/run_internal.h alone. */
+static void test_own_programs_use_the_public_header(void **state)
+{
+    (void)state;
+    sh("! grep -rnE '#include \".*(client|client_internal|client_test)\\.h\"' "
+       "client/bot client/tui");
+    sh("grep -q '#include \"\\.\\./ricochet\\.h\"' client/tui/tui_model.h");
+    sh("test \"$(grep -rlE '#include \".*client/client(_internal)?\\.h\"' bench)\" = "
+       "bench/run_internal.h");
+}
+
 /* "tag: #1 saw 3 touches; ..." -> 3 */
 static unsigned touches(const char *out)
 {
@@ -331,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_only_ricochet_symbols_are_exported),
         cmocka_unit_test(test_pkg_config_gives_the_install),
         cmocka_unit_test(test_readme_shows_the_real_hello),
+        cmocka_unit_test(test_own_programs_use_the_public_header),
         cmocka_unit_test(test_manual_page_has_every_function),
         cmocka_unit_test(test_hello_and_python_join_and_send_ten_states),
         cmocka_unit_test(test_tag_passes_it_through_the_relay),
