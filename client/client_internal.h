@@ -191,7 +191,8 @@ struct ricochet {
     /* clock offset to the relay (pings, PROTOCOL.md "Clock offset") */
     struct clock_sync clock;
     uint64_t next_ping_us;        /* next clock ping */
-    struct rng ping_rng;          /* its jitter, seeded from my name and port */
+    struct rng ping_rng;          /* jitter of clock pings and plain-UDP join retries,
+                                     seeded from my name and port */
     struct clock_sync announced;  /* the estimate the room has (valid: announced) */
     unsigned clock_samples;
     unsigned ping_backoff;        /* slow pings double this many times (the estimate held) */

@@ -21,7 +21,7 @@
 #include "../sys/netaddr.h"
 #include "../proto/enet/sniff.h"
 
-#define UDP_JOIN_RETRY_US 250000   /* join resend interval */
+#define UDP_JOIN_RETRY_US 250000   /* join resend interval, give or take a quarter */
 #define UDP_PING_IDLE_US 1000000   /* ping after this long without traffic */
 #define UDP_CTL_MIN 64             /* control datagrams padded to this (caps.control_min) */
 #define UDP_RECV_MAX (PROTO_CONTROL_MAX + 1) /* above any UDP payload: never truncated */
@@ -45,6 +45,16 @@ static void udp_send(struct ricochet *c, const void *buf, size_t len)
     t->last_send_us = clock_now_us();
 }
 
+/* The wait before the next join: UDP_JOIN_RETRY_US give or take a quarter
+ * at random, so that the joins of clients that started together, or that
+ * a relay left unanswered together, do not keep arriving in step with each
+ * other or with a relay's reply budget. */
+static uint64_t join_retry_us(struct ricochet *c)
+{
+    return UDP_JOIN_RETRY_US - UDP_JOIN_RETRY_US / 4 +
+           rng_below(&c->ping_rng, UDP_JOIN_RETRY_US / 2);
+}
+
 static int udp_open(struct ricochet *c, const struct client_config *cfg, char *err,
                     size_t err_cap)
 {
@@ -66,7 +76,7 @@ static int udp_open(struct ricochet *c, const struct client_config *cfg, char *e
     t->last_recv_us = c->created_us;
     c->next_join_us = c->created_us;
     client_send_join(c);
-    c->next_join_us = c->created_us + UDP_JOIN_RETRY_US;
+    c->next_join_us = c->created_us + join_retry_us(c);
     return 0;
 }
 
@@ -86,7 +96,7 @@ static void udp_close(struct ricochet *c)
     c->tp = NULL;
 }
 
-/* Joins again while not joined (every UDP_JOIN_RETRY_US); once joined,
+/* Joins again while not joined (every join_retry_us); once joined,
  * pings when either way has been quiet: the relay expires silent members,
  * and we need to hear from it to know it is there. */
 static void udp_timers(struct ricochet *c, uint64_t now)
@@ -95,7 +105,7 @@ static void udp_timers(struct ricochet *c, uint64_t now)
     if (c->phase != PHASE_JOINED) {
         if (now >= c->next_join_us) {
             client_send_join(c);
-            c->next_join_us = now + UDP_JOIN_RETRY_US;
+            c->next_join_us = now + join_retry_us(c);
         }
     } else if ((now - t->last_send_us >= UDP_PING_IDLE_US ||
                 now - t->last_recv_us >= UDP_PING_IDLE_US) &&
