@@ -13,20 +13,24 @@
  * queued for a peer into as few datagrams as it can. */
 #include "transport.h"
 
+#include <arpa/inet.h>
 #include <enet/enet.h>
 #include <enet/time.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
 #include "../proto/enet/sniff.h"
 #include "enet_internals.h"
+#include "strangers.h"
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
 _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
@@ -40,7 +44,6 @@ _Static_assert(RELAY_CLIENTS_MAX + RELAY_SPARE_PEERS <= ENET_WIRE_PEERS_MAX, "on
  * 1.5 and 3.5 s (its backoff doubles from 500 ms) under heavy loss. */
 #define HALF_OPEN_MS 5000
 #define SWEEP_MS 100
-#define HINTS_PER_S 100        /* "we speak ENet" answers to JSON datagrams */
 #define DRAIN_ROUNDS 4          /* enet_host_service calls per loop iteration, at most:
                                    each reads up to 256 datagrams; more waiting is a
                                    backlog, read after this turn's fan-out and flush */
@@ -78,8 +81,7 @@ struct relay_enet {
     bool queued;          /* something was queued since the last flush */
     uint64_t read_end_us; /* when a service last read the socket empty */
     struct relay *relay;  /* set while servicing, for counters */
-    enet_uint32 hint_ms;  /* ENet ms of the last "we speak ENet" answer */
-    unsigned hints;       /* answers sent in that millisecond's second */
+    struct strangers strangers; /* budgets of "we speak ENet" answers */
     unsigned reads;       /* datagrams the current enet_host_service call read */
     bool backlog;         /* the last service left datagrams unread */
 };
@@ -302,6 +304,12 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
         return NULL;
     }
     t->cfg = *cfg;
+    uint8_t strangers_key[16];
+    if (getrandom(strangers_key, sizeof strangers_key, 0) != sizeof strangers_key) {
+        snprintf(err, err_cap, "getrandom: %s", strerror(errno));
+        goto fail;
+    }
+    strangers_init(&t->strangers, strangers_key, cfg->max_per_address, clock_now_us());
     if (relay_enet_internals_check(err, err_cap) != 0)
         goto fail;
     if (cfg->peer_cap < 1 || cfg->peer_cap > ENET_PROTOCOL_MAXIMUM_PEER_ID) {
@@ -442,19 +450,18 @@ static enum proto_left_reason disconnect_reason(const struct relay_enet *t,
 }
 
 /* A JSON datagram is a plain-UDP client's join: answer with a 10-byte ENet
- * datagram (never longer than what came; at most HINTS_PER_S a second) so
- * it can say "this relay speaks ENet" at once (PROTOCOL.md, "Transport
- * mismatch"). ENet itself would drop it unanswered. */
+ * datagram (never longer than what came; within the budgets of replies to
+ * strangers, strangers.h) so it can say "this relay speaks ENet" at once
+ * (PROTOCOL.md, "Transport mismatch"). ENet itself would drop it unanswered. */
 static void hint_plain_udp_client(struct relay_enet *t, ENetHost *host)
 {
-    enet_uint32 now = enet_time_get();
-    if (now - t->hint_ms >= 1000) {
-        t->hint_ms = now;
-        t->hints = 0;
-    }
-    if (host->receivedDataLength < SNIFF_ENET_REPLY_LEN || t->hints >= HINTS_PER_S)
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(host->receivedAddress.port) };
+    sin.sin_addr.s_addr = host->receivedAddress.host; /* network order already */
+    union netaddr from;
+    if (host->receivedDataLength < SNIFF_ENET_REPLY_LEN ||
+        netaddr_from_sockaddr(&from, (const struct sockaddr *)&sin, sizeof sin) != 0 ||
+        !strangers_may_reply(&t->strangers, &from, false, clock_now_us()))
         return;
-    t->hints++;
     uint8_t reply[SNIFF_ENET_REPLY_LEN];
     sniff_enet_reply(reply);
     ENetBuffer b = {.data = reply, .dataLength = sizeof reply};

@@ -45,6 +45,7 @@
 #include "../proto/siphash.h"
 #include "../proto/enet/sniff.h"
 #include "../proto/wire.h"
+#include "strangers.h"
 
 #define UDP_BATCH 64          /* datagrams per recvmmsg */
 #define UDP_SEND_BATCH 1024   /* queued datagrams per sendmmsg (UIO_MAXIOV) */
@@ -52,7 +53,6 @@
 #define UDP_MAX_BATCHES 16    /* recvmmsg calls per service; more waiting is a backlog,
                                  read after this turn's fan-out and sends */
 #define SOCKET_BUFFER (4 << 20)
-#define STRAY_REPLIES_PER_S 100 /* replies to endpoints that are not members */
 #define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
 
 struct udp_slot {
@@ -91,8 +91,8 @@ struct relay_udp {
 
     uint64_t read_end_us;    /* when a service last read the socket empty */
     bool backlog;            /* the last service left datagrams unread */
-    uint64_t stray_tokens, stray_us; /* reply budget for non-members, whole replies */
     uint8_t cookie_key[16];  /* random per relay start */
+    struct strangers strangers; /* reply budgets for non-members */
 };
 
 /* ---- endpoint table --------------------------------------------------- */
@@ -237,24 +237,6 @@ static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
     }
 }
 
-/* Replies to endpoints that are not members, at most STRAY_REPLIES_PER_S:
- * takes one token, or returns false. */
-static bool stray_budget(struct relay_udp *t)
-{
-    uint64_t now = clock_now_us();
-    uint64_t refill = (now - t->stray_us) * STRAY_REPLIES_PER_S / 1000000u;
-    if (refill > 0) {
-        t->stray_tokens += refill;
-        if (t->stray_tokens > STRAY_REPLIES_PER_S)
-            t->stray_tokens = STRAY_REPLIES_PER_S;
-        t->stray_us = now;
-    }
-    if (t->stray_tokens == 0)
-        return false;
-    t->stray_tokens--;
-    return true;
-}
-
 /* Control goes out at once with sendto(), after any queued states so that,
  * for one receiver, messages leave in the order the core produced them. */
 static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
@@ -270,11 +252,9 @@ static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t 
         count_failed(t, 1);
         return;
     }
-    if (!t->relay || !relay_peer_joined(t->relay, peer)) {
-        /* A verified endpoint whose join was refused: its one error. */
-        if (!stray_budget(t))
-            return;
-    }
+    if ((!t->relay || !relay_peer_joined(t->relay, peer)) &&
+        !strangers_may_reply(&t->strangers, &t->slots[peer].addr, false, clock_now_us()))
+        return; /* a verified endpoint whose join was refused: its one error */
     send_flush(t);
     const union netaddr *to = &t->slots[peer].addr;
     while (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0) {
@@ -384,12 +364,13 @@ static void *udp_create(const struct relay_net_config *cfg, char *err, size_t er
         t->buckets[i] = -1;
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
         t->free_slots[t->nfree++] = t->cfg.peer_cap - 1 - i; /* slot 0 first */
-    t->stray_tokens = STRAY_REPLIES_PER_S;
-    t->stray_us = clock_now_us();
-    if (getrandom(t->cookie_key, sizeof t->cookie_key, 0) != sizeof t->cookie_key) {
+    uint8_t strangers_key[16];
+    if (getrandom(t->cookie_key, sizeof t->cookie_key, 0) != sizeof t->cookie_key ||
+        getrandom(strangers_key, sizeof strangers_key, 0) != sizeof strangers_key) {
         snprintf(err, err_cap, "getrandom: %s", strerror(errno));
         goto fail;
     }
+    strangers_init(&t->strangers, strangers_key, cfg->max_per_address, clock_now_us());
 
     if (udp_bind(t, cfg, err, err_cap) != 0)
         goto fail;
@@ -472,12 +453,13 @@ static bool cookie_valid(const struct relay_udp *t, const union netaddr *a,
 }
 
 /* Sends json to a stranger only if it is no longer than what the stranger
- * sent (amplification at most 1x) and the stray budget allows. */
-static void reply_stranger(struct relay_udp *t, const union netaddr *to,
-                           const char *json, size_t request_len)
+ * sent (amplification at most 1x) and its budgets allow (strangers.h;
+ * admission: the cookie answering a join). */
+static void reply_stranger(struct relay_udp *t, const union netaddr *to, const char *json,
+                           size_t request_len, bool admission)
 {
     size_t len = strlen(json);
-    if (len > request_len || !stray_budget(t))
+    if (len > request_len || !strangers_may_reply(&t->strangers, to, admission, clock_now_us()))
         return;
     send_flush(t);
     if (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0)
@@ -505,20 +487,23 @@ static bool stranger_verified(struct relay_udp *t, struct relay *r,
          * connect, this one is not, and it tells the client we are plain
          * UDP (PROTOCOL.md, "Transport mismatch"). */
         relay_count_drop(r, RELAY_DROP_NOT_JOINED);
-        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"udp\"}", len);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"udp\"}", len,
+                       false);
     } else if (!join) {
         relay_count_drop(r, RELAY_DROP_NOT_JOINED);
-        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"join\"}", len);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"join\"}", len,
+                       false);
     } else if (!cJSON_IsNumber(version) || version->valuedouble != PROTO_VERSION) {
         relay_count_drop(r, RELAY_DROP_BAD_VERSION);
-        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}", len);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}", len,
+                       false);
     } else if (cJSON_IsString(cookie) && cookie_valid(t, from, cookie->valuestring, now_us)) {
         ok = true;
     } else {
         relay_count_drop(r, RELAY_DROP_UNVERIFIED);
         snprintf(reply, sizeof reply, "{\"type\":\"cookie\",\"cookie\":\"%016llx\"}",
                  (unsigned long long)cookie_for(t, from, now_us / COOKIE_WINDOW_US));
-        reply_stranger(t, from, reply, len);
+        reply_stranger(t, from, reply, len, true);
     }
     cJSON_Delete(o);
     return ok;
