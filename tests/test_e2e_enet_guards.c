@@ -28,175 +28,10 @@
 #include "../proto/control.h"
 #include "../proto/errors.h"
 #include "../proto/wire.h"
+#include "support/forger.h"
 #include "support/harness.h"
 #include "support/raw.h"
 #include "support/session.h"
-
-/* ---- the relay's stats and memory ------------------------------------ */
-
-/* Resident set of a process, KiB (VmRSS in /proc/pid/status). */
-static long rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    long kib = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
-
-/* CPU time a process used so far, ms (utime + stime in /proc/pid/stat). */
-static long long cpu_ms(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
-    unsigned long long ut = 0, st = 0;
-    assert_non_null(p);
-    assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                            &ut, &st),
-                     2);
-    return (long long)((ut + st) * 1000 / (unsigned long long)sysconf(_SC_CLK_TCK));
-}
-
-static void stop_relay(struct spawn_proc *relay)
-{
-    assert_int_equal(spawn_stop(relay, SIGTERM, 10000), 0);
-    spawn_free(relay);
-}
-
-/* ---- a joined ENet peer whose raw socket we borrow -------------------- */
-
-struct forger {
-    ENetHost *host;
-    ENetPeer *peer;
-};
-
-static void forger_service(struct forger *f, int ms, bool *welcomed)
-{
-    ENetEvent ev;
-    for (uint64_t end = clock_now_ms() + (uint64_t)ms; clock_now_ms() < end;)
-        while (enet_host_service(f->host, &ev, 5) > 0)
-            if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
-                if (welcomed && ev.channelID == PROTO_CHANNEL_CONTROL &&
-                    memmem(ev.packet->data, ev.packet->dataLength, "\"welcome\"", 9))
-                    *welcomed = true;
-                enet_packet_destroy(ev.packet);
-            }
-}
-
-/* Connects (announcing in_bw bytes/s downstream, 0 = unlimited: a small
- * one makes ENet give the relay's side a small window) and joins room.
- * Returns whether the welcome came. */
-static bool forger_try_join(struct forger *f, uint16_t port, const char *room,
-                            const char *name, enet_uint32 in_bw)
-{
-    f->host = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, in_bw, 0);
-    assert_non_null(f->host);
-    ENetAddress a = { .port = port };
-    enet_address_set_host(&a, "127.0.0.1");
-    f->peer = enet_host_connect(f->host, &a, PROTO_CHANNEL_COUNT, 0);
-    assert_non_null(f->peer);
-    ENetEvent ev;
-    uint64_t end = clock_now_ms() + 5000;
-    while (f->peer->state != ENET_PEER_STATE_CONNECTED && clock_now_ms() < end)
-        enet_host_service(f->host, &ev, 10);
-    if (f->peer->state != ENET_PEER_STATE_CONNECTED)
-        return false;
-    char join[160];
-    int n = snprintf(join, sizeof join,
-                     "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"%s\",\"version\":%d}",
-                     room, name, PROTO_VERSION);
-    ENetPacket *pk = enet_packet_create(join, (size_t)n, ENET_PACKET_FLAG_RELIABLE);
-    assert_int_equal(enet_peer_send(f->peer, PROTO_CHANNEL_CONTROL, pk), 0);
-    bool welcomed = false;
-    for (end = clock_now_ms() + 5000; !welcomed && clock_now_ms() < end;)
-        forger_service(f, 20, &welcomed);
-    return welcomed;
-}
-
-/* Connects and joins room "g" as ghost<i>. */
-static bool forger_try_open(struct forger *f, uint16_t port, int i)
-{
-    char name[32];
-    snprintf(name, sizeof name, "ghost%d", i);
-    return forger_try_join(f, port, "g", name, 0);
-}
-
-static void forger_open(struct forger *f, uint16_t port, int i)
-{
-    assert_true(forger_try_open(f, port, i));
-}
-
-/* Gone at once: a disconnect that waits for nothing, and the host freed. */
-static void forger_close(struct forger *f)
-{
-    enet_peer_disconnect_now(f->peer, 0);
-    enet_host_destroy(f->host);
-}
-
-/* A relay that logs warnings only, and forger 0 joined to it. */
-static void relay_with_forger(struct spawn_proc *relay, struct forger *f)
-{
-    const char *args[] = { "--log-level", "warn", NULL };
-    int port = harness_start_relay(relay, args);
-    assert_true(port > 0);
-    forger_open(f, (uint16_t)port, 0);
-}
-
-/* Writes the 2-byte peer header (our id at the relay, session, flags) and,
- * with sent_time, the 2-byte sent time. Returns its length. */
-static size_t forge_header(const struct forger *f, uint8_t *b, bool sent_time)
-{
-    unsigned h = f->peer->outgoingPeerID |
-                 (unsigned)f->peer->outgoingSessionID << ENET_PROTOCOL_HEADER_SESSION_SHIFT |
-                 (sent_time ? ENET_PROTOCOL_HEADER_FLAG_SENT_TIME : 0);
-    b[0] = (uint8_t)(h >> 8);
-    b[1] = (uint8_t)h;
-    if (!sent_time)
-        return 2;
-    b[2] = 0x12;
-    b[3] = 0x34;
-    return 4;
-}
-
-static void forge_send(const struct forger *f, const uint8_t *b, size_t len)
-{
-    ENetBuffer buf = { .data = (void *)b, .dataLength = len };
-    assert_int_equal(enet_socket_send(f->host->socket, &f->peer->address, &buf, 1), (int)len);
-}
-
-/* Appends one command header (number, flags, channel, reliable sequence). */
-static size_t put_cmd(uint8_t *b, unsigned cmd, unsigned channel, unsigned seq)
-{
-    b[0] = (uint8_t)(cmd | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE);
-    b[1] = (uint8_t)channel;
-    b[2] = (uint8_t)(seq >> 8);
-    b[3] = (uint8_t)seq;
-    return 4;
-}
-
-static size_t put16(uint8_t *b, unsigned v)
-{
-    b[0] = (uint8_t)(v >> 8);
-    b[1] = (uint8_t)v;
-    return 2;
-}
-
-static size_t put32(uint8_t *b, uint32_t v)
-{
-    put16(b, v >> 16);
-    return 2 + put16(b + 2, v & 0xffff);
-}
 
 /* ---- ghost peers ------------------------------------------------------ */
 
@@ -218,10 +53,10 @@ static void test_ghost_peers(void **state)
         struct forger f;
         forger_open(&f, (uint16_t)port, i);
         uint8_t b[16];
-        size_t n = forge_header(&f, b, false);
-        n += put_cmd(b + n, ENET_PROTOCOL_COMMAND_DISCONNECT, 0xff, 100);
-        n += put32(b + n, 0);
-        forge_send(&f, b, n);
+        size_t n = forger_header(&f, b, false);
+        n += forger_put_cmd(b + n, ENET_PROTOCOL_COMMAND_DISCONNECT, 0xff, 100);
+        n += forger_put32(b + n, 0);
+        forger_send(&f, b, n);
         enet_host_destroy(f.host); /* gone without a word */
     }
     long long members0 = harness_relay_stat(&relay, "members");
@@ -236,7 +71,7 @@ static void test_ghost_peers(void **state)
                   "clients %lld, members %lld, drops.enet_guard %lld; a new client %s\n",
                   GHOSTS, members0, 3 * GHOST_TIMEOUT_MS, clients, members, refused,
                   late_in ? "got in" : "was locked out");
-    stop_relay(&relay);
+    harness_stop(&relay);
     assert_int_equal(clients, 0);
     assert_int_equal(members, 0);
     assert_int_equal(refused, GHOSTS);
@@ -253,21 +88,21 @@ static void test_ghost_peers(void **state)
 /* Fragment 0 of a packet of totalLength 1 in 2^20 fragments, 1 data byte. */
 static size_t put_bomb(uint8_t *b, unsigned seq)
 {
-    size_t n = put_cmd(b, ENET_PROTOCOL_COMMAND_SEND_FRAGMENT, PROTO_CHANNEL_CONTROL, seq);
-    n += put16(b + n, seq);               /* startSequenceNumber */
-    n += put16(b + n, 1);                 /* dataLength */
-    n += put32(b + n, 1u << 20);          /* fragmentCount */
-    n += put32(b + n, 0);                 /* fragmentNumber */
-    n += put32(b + n, 1);                 /* totalLength */
-    n += put32(b + n, 0);                 /* fragmentOffset */
+    size_t n = forger_put_cmd(b, ENET_PROTOCOL_COMMAND_SEND_FRAGMENT, PROTO_CHANNEL_CONTROL, seq);
+    n += forger_put16(b + n, seq);               /* startSequenceNumber */
+    n += forger_put16(b + n, 1);                 /* dataLength */
+    n += forger_put32(b + n, 1u << 20);          /* fragmentCount */
+    n += forger_put32(b + n, 0);                 /* fragmentNumber */
+    n += forger_put32(b + n, 1);                 /* totalLength */
+    n += forger_put32(b + n, 0);                 /* fragmentOffset */
     b[n++] = 'x';
     return n;
 }
 
 static size_t put_empty(uint8_t *b, unsigned seq)
 {
-    size_t n = put_cmd(b, ENET_PROTOCOL_COMMAND_SEND_RELIABLE, PROTO_CHANNEL_CONTROL, seq);
-    return n + put16(b + n, 0);
+    size_t n = forger_put_cmd(b, ENET_PROTOCOL_COMMAND_SEND_RELIABLE, PROTO_CHANNEL_CONTROL, seq);
+    return n + forger_put16(b + n, 0);
 }
 
 static void send_batches(struct forger *f, unsigned first, unsigned count, unsigned per,
@@ -275,10 +110,10 @@ static void send_batches(struct forger *f, unsigned first, unsigned count, unsig
 {
     uint8_t b[1400];
     for (unsigned i = 0; i < count; i += per) {
-        size_t n = forge_header(f, b, true);
+        size_t n = forger_header(f, b, true);
         for (unsigned j = i; j < count && j < i + per; j++)
             n += put(b + n, first + j);
-        forge_send(f, b, n);
+        forger_send(f, b, n);
         if ((i / per) % 8 == 7)
             forger_service(f, 2, NULL); /* let the kernel buffers drain */
     }
@@ -290,12 +125,12 @@ static void test_fragment_bomb(void **state)
     (void)state;
     struct spawn_proc relay;
     struct forger f;
-    relay_with_forger(&relay, &f);
-    long rss0 = rss_kib(relay.pid);
+    forger_start_relay(&relay, &f);
+    long rss0 = harness_usage(&relay).rss_kb;
     long long refused0 = harness_relay_stat(&relay, "drops.enet_guard");
     send_batches(&f, 1000, BOMBS, BOMBS_PER_DGRAM, put_bomb);
     long long refused1 = harness_relay_stat(&relay, "drops.enet_guard");
-    long rss1 = rss_kib(relay.pid);
+    long rss1 = harness_usage(&relay).rss_kb;
     long long held0 = harness_relay_stat(&relay, "drops.held_commands");
     send_batches(&f, 3000, EMPTIES, EMPTIES_PER_DGRAM, put_empty);
     long long held1 = harness_relay_stat(&relay, "drops.held_commands");
@@ -305,7 +140,7 @@ static void test_fragment_bomb(void **state)
                   "of the window: drops.held_commands +%lld\n",
                   BOMBS, rss0, rss1, refused1 - refused0, EMPTIES, held1 - held0);
     forger_close(&f);
-    stop_relay(&relay);
+    harness_stop(&relay);
     assert_true(rss1 - rss0 < 16 * 1024); /* unguarded: +125 MiB of bitmaps */
     assert_int_equal(refused1 - refused0, (BOMBS + BOMBS_PER_DGRAM - 1) / BOMBS_PER_DGRAM);
     /* empty commands held count like any other: 1024 / 100, the eleventh
@@ -327,9 +162,9 @@ static size_t put_held(uint8_t *b, unsigned seq)
 {
     b[0] = ENET_PROTOCOL_COMMAND_SEND_UNRELIABLE; /* no acknowledgement asked */
     b[1] = PROTO_CHANNEL_STATE;
-    size_t n = 2 + put16(b + 2, 1);      /* reliableSequenceNumber: ahead */
-    n += put16(b + n, seq & 0xffff);     /* unreliableSequenceNumber */
-    n += put16(b + n, 1);                /* dataLength */
+    size_t n = 2 + forger_put16(b + 2, 1);      /* reliableSequenceNumber: ahead */
+    n += forger_put16(b + n, seq & 0xffff);     /* unreliableSequenceNumber */
+    n += forger_put16(b + n, 1);                /* dataLength */
     b[n++] = 'h';
     return n;
 }
@@ -343,12 +178,12 @@ static void test_held_commands(void **state)
     (void)state;
     struct spawn_proc relay;
     struct forger f;
-    relay_with_forger(&relay, &f);
-    long rss0 = rss_kib(relay.pid);
+    forger_start_relay(&relay, &f);
+    long rss0 = harness_usage(&relay).rss_kb;
     long long held0 = harness_relay_stat(&relay, "drops.held_commands");
     send_batches(&f, 1, HELD, HELD_PER_DGRAM, put_held);
     long long held1 = harness_relay_stat(&relay, "drops.held_commands");
-    long rss1 = rss_kib(relay.pid);
+    long rss1 = harness_usage(&relay).rss_kb;
     long long clients = harness_relay_stat(&relay, "clients");
     print_message("held commands: %d one-byte commands held out of order (%d a datagram): "
                   "relay RSS %ld -> %ld KiB (+%ld); drops.held_commands +%lld of %d "
@@ -356,7 +191,7 @@ static void test_held_commands(void **state)
                   HELD, HELD_PER_DGRAM, rss0, rss1, rss1 - rss0, held1 - held0,
                   (HELD + HELD_PER_DGRAM - 1) / HELD_PER_DGRAM);
     forger_close(&f);
-    stop_relay(&relay);
+    harness_stop(&relay);
     assert_true(rss1 - rss0 < 3 * 1024); /* unguarded: +12 MB release, more with ASan */
     /* 1024 / 150: the seventh datagram is the first past the bound */
     assert_int_equal(held1 - held0, (HELD + HELD_PER_DGRAM - 1) / HELD_PER_DGRAM - 6);
@@ -421,7 +256,7 @@ static void test_handshake_flood(void **state)
                   "client %s after %llu ms; drops.half_open %lld\n",
                   FLOOD_SLOTS, in ? "got in" : "was still locked out",
                   (unsigned long long)locked_ms, half_open);
-    stop_relay(&relay);
+    harness_stop(&relay);
     assert_true(in);
     assert_true(locked_ms < 2000); /* 5 s before --max-half-open */
     assert_true(half_open >= FLOOD_SLOTS - FLOOD_SLOTS / 4); /* refused past the cap */
@@ -442,24 +277,24 @@ struct flood_totals {
 /* CONNECT from no peer (id 0xFFF) with a sent time, as ENet 1.3 sends it. */
 static size_t put_connect(uint8_t *b, uint32_t connect_id)
 {
-    size_t n = put16(b, 0xFFF | ENET_PROTOCOL_HEADER_FLAG_SENT_TIME);
-    n += put16(b + n, 0x1234);                       /* sentTime */
+    size_t n = forger_put16(b, 0xFFF | ENET_PROTOCOL_HEADER_FLAG_SENT_TIME);
+    n += forger_put16(b + n, 0x1234);                       /* sentTime */
     b[n++] = ENET_PROTOCOL_COMMAND_CONNECT | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE;
     b[n++] = 0xFF;                                   /* channelID */
-    n += put16(b + n, 1);                            /* reliableSequenceNumber */
-    n += put16(b + n, 0);                            /* outgoingPeerID */
+    n += forger_put16(b + n, 1);                            /* reliableSequenceNumber */
+    n += forger_put16(b + n, 0);                            /* outgoingPeerID */
     b[n++] = 0xFF;                                   /* incomingSessionID */
     b[n++] = 0xFF;                                   /* outgoingSessionID */
-    n += put32(b + n, 1400);                         /* mtu */
-    n += put32(b + n, 32768);                        /* windowSize */
-    n += put32(b + n, PROTO_CHANNEL_COUNT);          /* channelCount */
-    n += put32(b + n, 0);                            /* incomingBandwidth */
-    n += put32(b + n, 0);                            /* outgoingBandwidth */
-    n += put32(b + n, 5000);                         /* packetThrottleInterval */
-    n += put32(b + n, 2);                            /* packetThrottleAcceleration */
-    n += put32(b + n, 2);                            /* packetThrottleDeceleration */
-    n += put32(b + n, connect_id);
-    return n + put32(b + n, 0);                      /* data */
+    n += forger_put32(b + n, 1400);                         /* mtu */
+    n += forger_put32(b + n, 32768);                        /* windowSize */
+    n += forger_put32(b + n, PROTO_CHANNEL_COUNT);          /* channelCount */
+    n += forger_put32(b + n, 0);                            /* incomingBandwidth */
+    n += forger_put32(b + n, 0);                            /* outgoingBandwidth */
+    n += forger_put32(b + n, 5000);                         /* packetThrottleInterval */
+    n += forger_put32(b + n, 2);                            /* packetThrottleAcceleration */
+    n += forger_put32(b + n, 2);                            /* packetThrottleDeceleration */
+    n += forger_put32(b + n, connect_id);
+    return n + forger_put32(b + n, 0);                      /* data */
 }
 
 static void flood_drain(const ENetSocket *socks, struct flood_totals *tot)
@@ -549,7 +384,7 @@ static void test_sustained_flood(void **state)
                   tot.connects, SFLOOD_ADDRS, SFLOOD_MS, tot.bytes_sent, SFLOOD_HONEST_AT_MS,
                   in ? "got in" : "was still locked out", (unsigned long long)locked_ms,
                   tot.bytes_received, amp, half_open);
-    stop_relay(&relay);
+    harness_stop(&relay);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_true(in);
     assert_true(locked_ms < 2000);
@@ -678,7 +513,7 @@ static void test_silent_connections(void **state)
                   SILENT_SLOTS, SILENT_HOLD_MS, tot.connected, tot.closed,
                   tot.closed_not_joined, SILENT_HONEST_AT_MS, in ? "got in" : "was locked out",
                   (unsigned long long)locked_ms, timeouts);
-    stop_relay(&relay);
+    harness_stop(&relay);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_true(in);
     assert_true(locked_ms < SILENT_HOLD_MS - SILENT_HONEST_AT_MS); /* while still held */
@@ -740,7 +575,8 @@ static int cmp_u64(const void *a, const void *b)
 /* Runs the room for ms: the swarm's senders at SEND_HZ (if sending) and
  * its clients serviced as they need, the slow readers every SLOW_ACK_MS.
  * Returns the relay's largest RSS seen, KiB. */
-static long slow_loop(struct slow_run *s, pid_t relay, uint64_t ms, bool sending)
+static long slow_loop(struct slow_run *s, const struct spawn_proc *relay, uint64_t ms,
+                      bool sending)
 {
     uint64_t now = clock_now_us(), end = now + ms * 1000u, next_slow = now, next_rss = now;
     long rss_max = 0;
@@ -757,7 +593,7 @@ static long slow_loop(struct slow_run *s, pid_t relay, uint64_t ms, bool sending
             next_slow += SLOW_ACK_MS * 1000u;
         }
         if (now >= next_rss) {
-            long kib = rss_kib(relay);
+            long kib = harness_usage(relay).rss_kb;
             rss_max = kib > rss_max ? kib : rss_max;
             next_rss += 250000;
         }
@@ -820,12 +656,12 @@ static void test_slow_readers(void **state)
         snprintf(name, sizeof name, "slow%d", i);
         assert_true(forger_try_join(&s->slow[i], (uint16_t)port, "s", name, 1));
     }
-    slow_loop(s, relay.pid, 300, false); /* the joins settle */
-    long rss0 = rss_kib(relay.pid);
-    long long cpu0 = cpu_ms(relay.pid);
-    long rss_max = slow_loop(s, relay.pid, SLOW_RUN_MS, true);
-    long long cpu = cpu_ms(relay.pid) - cpu0;
-    long rss_tail = slow_loop(s, relay.pid, SLOW_TAIL_MS, false);
+    slow_loop(s, &relay, 300, false); /* the joins settle */
+    long rss0 = harness_usage(&relay).rss_kb;
+    double cpu0 = harness_usage(&relay).cpu_s;
+    long rss_max = slow_loop(s, &relay, SLOW_RUN_MS, true);
+    long long cpu = (long long)((harness_usage(&relay).cpu_s - cpu0) * 1000);
+    long rss_tail = slow_loop(s, &relay, SLOW_TAIL_MS, false);
     rss_max = rss_tail > rss_max ? rss_tail : rss_max;
     long long slow = harness_relay_stat(&relay, "drops.slow_reader");
     long long kicks = harness_relay_stat(&relay, "kicks");
@@ -845,7 +681,7 @@ static void test_slow_readers(void **state)
     swarm_destroy(s->sw);
     for (int i = 0; i < SLOW_READERS; i++)
         enet_host_destroy(s->slow[i].host);
-    stop_relay(&relay);
+    harness_stop(&relay);
     size_t received = s->received, told = s->told;
     free(s);
     assert_true(rss_max - rss0 < 6 * 1024);

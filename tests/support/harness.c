@@ -150,6 +150,19 @@ long long harness_relay_stat(struct spawn_proc *relay, const char *path)
     return v;
 }
 
+struct spawn_usage harness_usage(const struct spawn_proc *p)
+{
+    struct spawn_usage u;
+    assert_int_equal(spawn_usage(p, &u), 0);
+    return u;
+}
+
+void harness_stop(struct spawn_proc *p)
+{
+    assert_int_equal(spawn_stop(p, SIGTERM, 10000), 0);
+    spawn_free(p);
+}
+
 /* SIGTERM: must exit 0 with a final stats line. Returns stdout (caller frees). */
 char *harness_relay_finish(struct spawn_proc *relay)
 {

@@ -52,6 +52,12 @@ char *harness_relay_stats_now(struct spawn_proc *relay);
  * test if none came. */
 long long harness_relay_stat(struct spawn_proc *relay, const char *path);
 
+/* p's CPU and memory now (spawn_usage); fails the test if p is not running. */
+struct spawn_usage harness_usage(const struct spawn_proc *p);
+
+/* SIGTERM: p must exit 0 within 10 s (fails the test otherwise); then freed. */
+void harness_stop(struct spawn_proc *p);
+
 /* Stops the relay with SIGTERM: it must exit 0 with a final stats line
  * (fails the test otherwise). Returns its stdout (the caller frees). */
 char *harness_relay_finish(struct spawn_proc *relay);
