@@ -27,12 +27,15 @@
 #include "../../sys/log.h"
 #include "targets.h"
 
-#define FC_RING 64 /* the client remembers this many departed ids */
+#define FC_RING 64 /* the client remembers this many departures */
 
-/* The client's ring of departed members, as it must be: one entry per id,
- * the newest FC_RING notes. */
+/* What the client must remember of members who left, from its contract
+ * rather than its code: every LEFT event is a numbered note, and an id is
+ * remembered (with its newest note's fields) while fewer than FC_RING notes
+ * came after that one. */
 struct fc_departed {
-    uint32_t id;              /* 0: free */
+    uint32_t id;              /* 0: free (or brought back) */
+    uint64_t note;            /* the note's number: 1, 2, ... */
     bool expired;             /* by client_tick, not by the relay */
     enum proto_mode mode;
     char name[PROTO_NAME_MAX + 1];
@@ -54,8 +57,8 @@ struct fuzz_client {
     unsigned long checks;     /* a big table is checked in full every 16th time */
     bool left_pending;        /* the last event was LEFT left_id */
     uint32_t left_id;
-    struct fc_departed ring[FC_RING]; /* LEFT events, as the client's ring */
-    size_t ring_next;
+    struct fc_departed departed[FC_RING + 1]; /* at most FC_RING remembered at once */
+    uint64_t notes;           /* LEFT events so far */
 };
 
 static struct fuzz_client fc;
@@ -100,11 +103,16 @@ static uint32_t fc_id(uint8_t b)
     }
 }
 
+static bool fc_remembered(const struct fc_departed *d)
+{
+    return d->id != 0 && fc.notes - d->note < FC_RING;
+}
+
 static struct fc_departed *fc_ring_find(uint32_t id)
 {
-    for (size_t i = 0; id != 0 && i < FC_RING; i++)
-        if (fc.ring[i].id == id)
-            return &fc.ring[i];
+    for (size_t i = 0; id != 0 && i < FC_RING + 1; i++)
+        if (fc.departed[i].id == id && fc_remembered(&fc.departed[i]))
+            return &fc.departed[i];
     return NULL;
 }
 
@@ -113,11 +121,14 @@ static void fc_ring_note(uint32_t id, bool expired, const struct client_member *
 {
     struct fc_departed *d = fc_ring_find(id);
     if (d)
-        d->id = 0;
-    d = &fc.ring[fc.ring_next];
-    fc.ring_next = (fc.ring_next + 1) % FC_RING;
+        d->id = 0; /* the newest note of an id is the one remembered */
+    fc.notes++;
+    d = fc.departed;
+    while (fc_remembered(d)) /* FC_RING + 1 entries: one is free */
+        d++;
     memset(d, 0, sizeof *d);
     d->id = id;
+    d->note = fc.notes;
     d->expired = expired;
     if (m) {
         snprintf(d->name, sizeof d->name, "%s", m->name);
@@ -127,8 +138,7 @@ static void fc_ring_note(uint32_t id, bool expired, const struct client_member *
 
 static void fc_ring_clear(void)
 {
-    memset(fc.ring, 0, sizeof fc.ring);
-    fc.ring_next = 0;
+    memset(fc.departed, 0, sizeof fc.departed);
 }
 
 /* When the client last heard from m: udp expiry counts from here. */
@@ -509,203 +519,253 @@ static size_t fc_roster_state(char *buf, size_t cap, uint8_t b)
                             b & 2 ? "1e39" : "3.14");
 }
 
-static void fc_op(struct fuzz_input *in)
+/* A welcome with a roster. */
+static void fc_op_welcome(struct fuzz_input *in, bool wrong)
 {
     char json[8192];
-    uint8_t op = fuzz_byte(in);
-    bool wrong = op >= 0xF8; /* control messages on the other transport's channel */
+    uint8_t a = fuzz_byte(in), k = fuzz_byte(in) % 9;
+    size_t at = (size_t)snprintf(json, sizeof json,
+                                 "{\"type\":\"welcome\",\"id\":%u,\"room\":\"r\",\"roster\":[",
+                                 (unsigned)fc_id(a));
+    for (uint8_t i = 0; i < k && at < sizeof json - 512; i++) {
+        uint8_t idb = fuzz_byte(in), nb = fuzz_byte(in), sb = fuzz_byte(in);
+        at += (size_t)snprintf(json + at, sizeof json - at,
+                               "%s{\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\"", i ? "," : "",
+                               (unsigned)fc_id(idb), fc_names[nb % 8], fc_modes[(nb >> 3) % 5]);
+        at += fc_roster_state(json + at, sizeof json - at, sb);
+        at += (size_t)snprintf(json + at, sizeof json - at, "}");
+    }
+    snprintf(json + at, sizeof json - at, "]}");
+    fc_control(wrong, false, json);
+}
 
-    switch (op % 12) {
-    case 0: { /* welcome with a roster */
-        uint8_t a = fuzz_byte(in), k = fuzz_byte(in) % 9;
-        size_t at = (size_t)snprintf(json, sizeof json,
-                                     "{\"type\":\"welcome\",\"id\":%u,\"room\":\"r\",\"roster\":[",
-                                     (unsigned)fc_id(a));
-        for (uint8_t i = 0; i < k && at < sizeof json - 512; i++) {
-            uint8_t idb = fuzz_byte(in), nb = fuzz_byte(in), sb = fuzz_byte(in);
-            at += (size_t)snprintf(json + at, sizeof json - at,
-                                   "%s{\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\"", i ? "," : "",
-                                   (unsigned)fc_id(idb), fc_names[nb % 8], fc_modes[(nb >> 3) % 5]);
-            at += fc_roster_state(json + at, sizeof json - at, sb);
-            at += (size_t)snprintf(json + at, sizeof json - at, "}");
-        }
-        snprintf(json + at, sizeof json - at, "]}");
-        fc_control(wrong, false, json);
-        break;
+/* A joined notice. */
+static void fc_op_joined(struct fuzz_input *in, bool wrong)
+{
+    char json[8192];
+    uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
+    snprintf(json, sizeof json, "{\"type\":\"joined\",\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\"}",
+             (unsigned)fc_id(a), fc_names[b % 8], fc_modes[(b >> 3) % 5]);
+    fc_control(wrong, false, json);
+}
+
+/* A left notice. */
+static void fc_op_left(struct fuzz_input *in, bool wrong)
+{
+    char json[8192];
+    uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
+    uint32_t id = fc_id(a);
+    snprintf(json, sizeof json, "{\"type\":\"left\",\"id\":%u,\"name\":\"%s\",\"reason\":\"%s\"}",
+             (unsigned)id, fc_names[b % 8], fc_reasons[(b >> 3) % 4]);
+    /* about a member I expired myself: the relay confirms, no event */
+    bool valid = !wrong && id != 0 && proto_name_valid(fc_names[b % 8]) &&
+                 (b >> 3) % 4 < 3 && fc.welcomed && !fc.end_expected;
+    bool listed = client_member(fc.c, id) != NULL && !(fc.left_pending && fc.left_id == id);
+    struct fc_departed *d = valid && !listed ? fc_ring_find(id) : NULL;
+    bool confirm = d && d->expired;
+    int r = fc_control(wrong, confirm, json);
+    if (confirm) {
+        d->expired = false;
+        fuzz_client_reached.confirmed_expiries++;
+    } else if (valid) {
+        FUZZ_CHECK(r == 1); /* a relay's left notice is an event */
     }
-    case 1: { /* joined */
-        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
-        snprintf(json, sizeof json, "{\"type\":\"joined\",\"id\":%u,\"name\":\"%s\",\"mode\":\"%s\"}",
-                 (unsigned)fc_id(a), fc_names[b % 8], fc_modes[(b >> 3) % 5]);
-        fc_control(wrong, false, json);
-        break;
+}
+
+/* Chat, from a member or (id 0) in the client -> relay form. */
+static void fc_op_chat(struct fuzz_input *in, bool wrong)
+{
+    char json[8192];
+    uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
+    uint32_t id = fc_id(a);
+    if (id)
+        snprintf(json, sizeof json, "{\"type\":\"chat\",\"id\":%u,\"name\":\"%s\",\"text\":\"%s\"}",
+                 (unsigned)id, fc_names[b % 8], fc_texts[(b >> 3) % 6]);
+    else
+        snprintf(json, sizeof json, "{\"type\":\"chat\",\"text\":\"%s\"}", fc_texts[(b >> 3) % 6]);
+    fc_control(wrong, false, json);
+}
+
+/* An error. */
+static void fc_op_error(struct fuzz_input *in, bool wrong)
+{
+    char json[8192];
+    uint8_t a = fuzz_byte(in);
+    snprintf(json, sizeof json, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"%s\"}",
+             fc_codes[a % 9], fc_texts[(a >> 4) % 6]);
+    /* udp: a join is never answered not_joined: while joining it is
+     * stale (answers a ping or state sent before) and ignored */
+    fc_control(wrong, fc.udp && !fc.welcomed && strcmp(fc_codes[a % 9], "not_joined") == 0,
+               json);
+}
+
+/* A state on a channel chosen by a byte, maybe padded. */
+static void fc_op_state(struct fuzz_input *in, bool wrong)
+{
+    (void)wrong;
+    uint8_t sel = fuzz_byte(in), a = fuzz_byte(in);
+    struct proto_state s = { 0 };
+    s.sender = fc_id(a);
+    if (sel & 0x80) /* any sequence number: jumps and wraps */
+        s.seq = (uint32_t)fuzz_byte(in) << 24 | (uint32_t)fuzz_byte(in) << 16 |
+                (uint32_t)fuzz_byte(in) << 8 | fuzz_byte(in);
+    else
+        s.seq = (uint32_t)fuzz_byte(in) << 8 | fuzz_byte(in);
+    uint8_t d = fuzz_byte(in);
+    s.send_us = d == 0xFF ? fc.now + 5000 : fc.now - (uint64_t)d * 100; /* clock skew too */
+    s.x = (float)fuzz_byte(in);
+    s.y = (float)fuzz_byte(in) / 3.0f;
+    s.heading = -1.5f;
+    uint8_t buf[PROTO_STATE_MAX + 8];
+    memset(buf, 0xEE, sizeof buf);
+    FUZZ_CHECK(proto_state_encode(buf, sizeof buf, &s) == PROTO_STATE_SIZE);
+    size_t len = PROTO_STATE_SIZE;
+    if (sel & 0x40)
+        len = sel & 0x20 ? PROTO_STATE_MAX + 1 : PROTO_STATE_MAX; /* too long / max */
+    uint8_t channel;
+    uint32_t flags = 0;
+    switch (sel % 8) {
+    case 0: channel = PROTO_CHANNEL_STATE; flags = PROTO_FLAG_UNSEQUENCED; break;
+    case 1: channel = PROTO_CHANNEL_STATE; break;
+    case 2: channel = PROTO_CHANNEL_RELIABLE; flags = PROTO_FLAG_RELIABLE; break;
+    case 3: channel = PROTO_CHANNEL_RELIABLE; flags = PROTO_FLAG_UNSEQUENCED; break;
+    case 4: channel = PROTO_CHANNEL_CONTROL; flags = PROTO_FLAG_RELIABLE; break;
+    case 5: channel = 7; break;
+    default: channel = PROTO_CHANNEL_DATAGRAM; break;
     }
-    case 2: { /* left */
-        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
-        uint32_t id = fc_id(a);
-        snprintf(json, sizeof json, "{\"type\":\"left\",\"id\":%u,\"name\":\"%s\",\"reason\":\"%s\"}",
-                 (unsigned)id, fc_names[b % 8], fc_reasons[(b >> 3) % 4]);
-        /* about a member I expired myself: the relay confirms, no event */
-        bool valid = !wrong && id != 0 && proto_name_valid(fc_names[b % 8]) &&
-                     (b >> 3) % 4 < 3 && fc.welcomed && !fc.end_expected;
-        bool listed = client_member(fc.c, id) != NULL && !(fc.left_pending && fc.left_id == id);
-        struct fc_departed *d = valid && !listed ? fc_ring_find(id) : NULL;
-        bool confirm = d && d->expired;
-        int r = fc_control(wrong, confirm, json);
-        if (confirm) {
-            d->expired = false;
-            fuzz_client_reached.confirmed_expiries++;
-        } else if (valid) {
-            FUZZ_CHECK(r == 1); /* a relay's left notice is an event */
-        }
-        break;
+    if (fc.udp && sel % 8 < 6 && !(sel & 0x10))
+        channel = PROTO_CHANNEL_DATAGRAM; /* mostly the right one */
+    bool must_drop = s.sender == 0 || !fc.welcomed || len > PROTO_STATE_MAX ||
+                     fc_expected_mode(channel, flags) < 0;
+    fc_deliver(channel, flags, buf, len, must_drop, true);
+}
+
+/* Raw bytes on any channel. */
+static void fc_op_raw(struct fuzz_input *in, bool wrong)
+{
+    (void)wrong;
+    uint8_t chsel = fuzz_byte(in), flags = fuzz_byte(in) % 4;
+    size_t len = fuzz_byte(in);
+    if (len >= 0xF0)
+        len = (len - 0xF0) * 300;
+    uint8_t channel = chsel >= 0xF0 ? chsel : (uint8_t)(chsel % 4);
+    if (channel == 3)
+        channel = PROTO_CHANNEL_DATAGRAM;
+    uint8_t *buf = calloc(1, len ? len : 1);
+    FUZZ_CHECK(buf != NULL);
+    size_t take = len < in->left ? len : in->left;
+    memcpy(buf, in->p, take);
+    in->p += take;
+    in->left -= take;
+    bool is_state = channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE ||
+                    (channel == PROTO_CHANNEL_DATAGRAM && (len == 0 || buf[0] != '{'));
+    if (fc.udp != (channel == PROTO_CHANNEL_DATAGRAM))
+        is_state = false; /* dropped before it is looked at */
+    fc_deliver(channel, flags, buf, len, false, is_state);
+    free(buf);
+}
+
+/* Time passes, and the client's timers run. */
+static void fc_op_time(struct fuzz_input *in, bool wrong)
+{
+    (void)wrong;
+    uint8_t a = fuzz_byte(in);
+    fc.now += a == 0xFF ? 3600ull * 1000000 : (uint64_t)a * 1000;
+    fc_tick();
+}
+
+/* Other control messages: none gives an event. */
+static void fc_op_other(struct fuzz_input *in, bool wrong)
+{
+    static const char *const msgs[] = {
+        "{\"type\":\"pong\",\"t\":1}", "{\"type\":\"ping\",\"t\":2}",
+        "{\"type\":\"leave\"}", "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"a\"}",
+        "{\"type\":\"welcome\",\"id\":0,\"room\":\"r\",\"roster\":[]}",
+        "{\"type\":\"joined\",\"id\":0,\"name\":\"zed\"}",
+        "{\"type\":\"left\",\"id\":0,\"name\":\"zed\",\"reason\":\"quit\"}",
+        "{\"type\":\"nope\"}",
+    };
+    fc_control(wrong, true, msgs[fuzz_byte(in) % 8]);
+}
+
+/* Poll: detached, it only hands out the end of the session. */
+static void fc_op_poll(struct fuzz_input *in, bool wrong)
+{
+    (void)wrong;
+    struct ricochet_event ev;
+    int r = ricochet_poll(fc.c, fuzz_byte(in) & 1 ? 5 : 0, &ev);
+    fc.left_pending = false;
+    fc.clear_pending = false;
+    if (fc.end_expected)
+        fc.dead = true;
+    if (fc.end_expected && !fc.disconnected_seen) {
+        FUZZ_CHECK(r == 1 && ev.type == RICOCHET_EV_DISCONNECTED && ev.code[0] != '\0');
+        FUZZ_CHECK(ev.id == fc.my_id && !ricochet_joined(fc.c));
+        FUZZ_CHECK(strcmp(ev.code, fc.end_code) == 0);
+        fc.disconnected_seen = true;
+        fuzz_client_reached.disconnects++;
+    } else if (fc.end_expected) {
+        FUZZ_CHECK(r == -1);
+    } else {
+        FUZZ_CHECK(r == 0);
     }
-    case 3: { /* chat, from a member or (id 0) in the client -> relay form */
-        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
-        uint32_t id = fc_id(a);
-        if (id)
-            snprintf(json, sizeof json, "{\"type\":\"chat\",\"id\":%u,\"name\":\"%s\",\"text\":\"%s\"}",
-                     (unsigned)id, fc_names[b % 8], fc_texts[(b >> 3) % 6]);
-        else
-            snprintf(json, sizeof json, "{\"type\":\"chat\",\"text\":\"%s\"}", fc_texts[(b >> 3) % 6]);
-        fc_control(wrong, false, json);
-        break;
-    }
-    case 4: { /* error */
-        uint8_t a = fuzz_byte(in);
-        snprintf(json, sizeof json, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"%s\"}",
-                 fc_codes[a % 9], fc_texts[(a >> 4) % 6]);
-        /* udp: a join is never answered not_joined: while joining it is
-         * stale (answers a ping or state sent before) and ignored */
-        fc_control(wrong, fc.udp && !fc.welcomed && strcmp(fc_codes[a % 9], "not_joined") == 0,
-                   json);
-        break;
-    }
-    case 5: { /* a state on a channel chosen by sel, maybe padded */
-        uint8_t sel = fuzz_byte(in), a = fuzz_byte(in);
+    fc_check_table();
+}
+
+/* Sending on a detached client: no socket, no crash. */
+static void fc_op_send(struct fuzz_input *in, bool wrong)
+{
+    (void)wrong;
+    fc_send(fuzz_byte(in));
+}
+
+/* A crowd: states from many new senders, past the table's cap. */
+static void fc_op_crowd(struct fuzz_input *in, bool wrong)
+{
+    (void)wrong;
+    uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
+    uint32_t base = 1000u + (uint32_t)a * 1000u;
+    fc.light = true;
+    uint32_t count = b & 0x80 ? 240u + b % 32u : b % 16u; /* past the cap, or a few */
+    for (uint32_t i = 0; i < count; i++) {
         struct proto_state s = { 0 };
-        s.sender = fc_id(a);
-        if (sel & 0x80) /* any sequence number: jumps and wraps */
-            s.seq = (uint32_t)fuzz_byte(in) << 24 | (uint32_t)fuzz_byte(in) << 16 |
-                    (uint32_t)fuzz_byte(in) << 8 | fuzz_byte(in);
-        else
-            s.seq = (uint32_t)fuzz_byte(in) << 8 | fuzz_byte(in);
-        uint8_t d = fuzz_byte(in);
-        s.send_us = d == 0xFF ? fc.now + 5000 : fc.now - (uint64_t)d * 100; /* clock skew too */
-        s.x = (float)fuzz_byte(in);
-        s.y = (float)fuzz_byte(in) / 3.0f;
-        s.heading = -1.5f;
-        uint8_t buf[PROTO_STATE_MAX + 8];
-        memset(buf, 0xEE, sizeof buf);
+        s.sender = base + i;
+        s.seq = i;
+        s.send_us = fc.now;
+        uint8_t buf[PROTO_STATE_SIZE];
         FUZZ_CHECK(proto_state_encode(buf, sizeof buf, &s) == PROTO_STATE_SIZE);
-        size_t len = PROTO_STATE_SIZE;
-        if (sel & 0x40)
-            len = sel & 0x20 ? PROTO_STATE_MAX + 1 : PROTO_STATE_MAX; /* too long / max */
-        uint8_t channel;
-        uint32_t flags = 0;
-        switch (sel % 8) {
-        case 0: channel = PROTO_CHANNEL_STATE; flags = PROTO_FLAG_UNSEQUENCED; break;
-        case 1: channel = PROTO_CHANNEL_STATE; break;
-        case 2: channel = PROTO_CHANNEL_RELIABLE; flags = PROTO_FLAG_RELIABLE; break;
-        case 3: channel = PROTO_CHANNEL_RELIABLE; flags = PROTO_FLAG_UNSEQUENCED; break;
-        case 4: channel = PROTO_CHANNEL_CONTROL; flags = PROTO_FLAG_RELIABLE; break;
-        case 5: channel = 7; break;
-        default: channel = PROTO_CHANNEL_DATAGRAM; break;
-        }
-        if (fc.udp && sel % 8 < 6 && !(sel & 0x10))
-            channel = PROTO_CHANNEL_DATAGRAM; /* mostly the right one */
-        bool must_drop = s.sender == 0 || !fc.welcomed || len > PROTO_STATE_MAX ||
-                         fc_expected_mode(channel, flags) < 0;
-        fc_deliver(channel, flags, buf, len, must_drop, true);
-        break;
+        uint8_t ch = fc.udp ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_STATE;
+        fc_deliver(ch, 0, buf, sizeof buf, !fc.welcomed, true);
+        if (fc.dead)
+            break;
     }
-    case 6: { /* raw bytes on any channel */
-        uint8_t chsel = fuzz_byte(in), flags = fuzz_byte(in) % 4;
-        size_t len = fuzz_byte(in);
-        if (len >= 0xF0)
-            len = (len - 0xF0) * 300;
-        uint8_t channel = chsel >= 0xF0 ? chsel : (uint8_t)(chsel % 4);
-        if (channel == 3)
-            channel = PROTO_CHANNEL_DATAGRAM;
-        uint8_t *buf = calloc(1, len ? len : 1);
-        FUZZ_CHECK(buf != NULL);
-        size_t take = len < in->left ? len : in->left;
-        memcpy(buf, in->p, take);
-        in->p += take;
-        in->left -= take;
-        bool is_state = channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE ||
-                        (channel == PROTO_CHANNEL_DATAGRAM && (len == 0 || buf[0] != '{'));
-        if (fc.udp != (channel == PROTO_CHANNEL_DATAGRAM))
-            is_state = false; /* dropped before it is looked at */
-        fc_deliver(channel, flags, buf, len, false, is_state);
-        free(buf);
-        break;
-    }
-    case 7: { /* time passes, and the client's timers run */
-        uint8_t a = fuzz_byte(in);
-        fc.now += a == 0xFF ? 3600ull * 1000000 : (uint64_t)a * 1000;
-        fc_tick();
-        break;
-    }
-    case 8: { /* other control messages: none gives an event */
-        static const char *const msgs[] = {
-            "{\"type\":\"pong\",\"t\":1}", "{\"type\":\"ping\",\"t\":2}",
-            "{\"type\":\"leave\"}", "{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"a\"}",
-            "{\"type\":\"welcome\",\"id\":0,\"room\":\"r\",\"roster\":[]}",
-            "{\"type\":\"joined\",\"id\":0,\"name\":\"zed\"}",
-            "{\"type\":\"left\",\"id\":0,\"name\":\"zed\",\"reason\":\"quit\"}",
-            "{\"type\":\"nope\"}",
-        };
-        fc_control(wrong, true, msgs[fuzz_byte(in) % 8]);
-        break;
-    }
-    case 9: { /* poll: detached, it only hands out the end of the session */
-        struct ricochet_event ev;
-        int r = ricochet_poll(fc.c, fuzz_byte(in) & 1 ? 5 : 0, &ev);
-        fc.left_pending = false;
-        fc.clear_pending = false;
-        if (fc.end_expected)
-            fc.dead = true;
-        if (fc.end_expected && !fc.disconnected_seen) {
-            FUZZ_CHECK(r == 1 && ev.type == RICOCHET_EV_DISCONNECTED && ev.code[0] != '\0');
-            FUZZ_CHECK(ev.id == fc.my_id && !ricochet_joined(fc.c));
-            FUZZ_CHECK(strcmp(ev.code, fc.end_code) == 0);
-            fc.disconnected_seen = true;
-            fuzz_client_reached.disconnects++;
-        } else if (fc.end_expected) {
-            FUZZ_CHECK(r == -1);
-        } else {
-            FUZZ_CHECK(r == 0);
-        }
-        fc_check_table();
-        break;
-    }
-    case 11: { /* a crowd: states from many new senders, past the table's cap */
-        uint8_t a = fuzz_byte(in), b = fuzz_byte(in);
-        uint32_t base = 1000u + (uint32_t)a * 1000u;
-        fc.light = true;
-        uint32_t count = b & 0x80 ? 240u + b % 32u : b % 16u; /* past the cap, or a few */
-        for (uint32_t i = 0; i < count; i++) {
-            struct proto_state s = { 0 };
-            s.sender = base + i;
-            s.seq = i;
-            s.send_us = fc.now;
-            uint8_t buf[PROTO_STATE_SIZE];
-            FUZZ_CHECK(proto_state_encode(buf, sizeof buf, &s) == PROTO_STATE_SIZE);
-            uint8_t ch = fc.udp ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_STATE;
-            fc_deliver(ch, 0, buf, sizeof buf, !fc.welcomed, true);
-            if (fc.dead)
-                break;
-        }
-        fc.light = false;
-        fc.checks = 0; /* the next check is full */
-        fc_check_table();
-        break;
-    }
-    case 10: /* sending on a detached client: no socket, no crash */
-        fc_send(fuzz_byte(in));
-        break;
-    }
+    fc.light = false;
+    fc.checks = 0; /* the next check is full */
+    fc_check_table();
+}
+
+/* One operation of an input, chosen by its first byte (op % 12; an op
+ * of 0xF8 or more sends control messages on the other transport's
+ * channel). */
+static void (*const fc_ops[12])(struct fuzz_input *in, bool wrong) = {
+    fc_op_welcome,
+    fc_op_joined,
+    fc_op_left,
+    fc_op_chat,
+    fc_op_error,
+    fc_op_state,
+    fc_op_raw,
+    fc_op_time,
+    fc_op_other,
+    fc_op_poll,
+    fc_op_send,
+    fc_op_crowd,
+};
+
+static void fc_op(struct fuzz_input *in)
+{
+    uint8_t op = fuzz_byte(in);
+    fc_ops[op % 12](in, op >= 0xF8);
 }
 
 int fuzz_target_client(const uint8_t *data, size_t size)

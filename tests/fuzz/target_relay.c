@@ -18,6 +18,7 @@
 #include "../../proto/wire.h"
 #include "../../relay/core/relay.h"
 #include "../../relay/settings.h"
+#include "../../relay/stats_record.h"
 #include "targets.h"
 
 #define FR_PEER_CAP 8    /* transport handles 0..7 */
