@@ -42,7 +42,8 @@ const struct option_def relay_settings_options[] = {
     { .name = "max-per-address", .type = OPTION_UINT, .offset = NET(max_per_address),
       .size = SIZE(net.max_per_address), .def = "16", .min = 0,
       .max = ENET_WIRE_PEERS_MAX,
-      .help = "clients from one IP address (ENet duplicatePeers); 0 = up to --max-clients" },
+      .help = "clients from one IP address (ENet duplicatePeers), and replies at once to a "
+              "stranger's address; 0 = up to --max-clients, no reply budget per address" },
     { .name = "max-packet-size", .type = OPTION_UINT, .offset = CORE(max_packet_size),
       .size = SIZE(core.max_packet_size), .def = "2048", .min = 64, .max = 65536,
       .help = "largest datagram accepted from a client, bytes; longer: too_big" },
