@@ -226,7 +226,7 @@ static void test_udp_fake_relay(void **state)
     static char buf[PROTO_CONTROL_MAX + 1];
     static struct proto_control m;
 
-    /* The join comes at once, then again about every 250 ms. */
+    /* The join comes at once, then again every 250 ms, give or take a quarter. */
     uint64_t t0 = clock_now_ms();
     assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
     assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
@@ -237,7 +237,7 @@ static void test_udp_fake_relay(void **state)
     assert_true(fake_recv(&f, c, buf, sizeof buf, WAIT_MS) > 0);
     assert_int_equal(proto_control_decode(buf, strlen(buf), &m, NULL, 0), PROTO_OK);
     assert_int_equal(m.type, PROTO_CTL_JOIN);
-    assert_true(clock_now_ms() - t0 >= 200);
+    assert_true(clock_now_ms() - t0 >= 150); /* not at once (187.5 ms at least) */
 
     /* Garbage and a state before the welcome: dropped, no event. */
     fake_send(&f, "", 0);
@@ -558,11 +558,12 @@ static void test_udp_rejoin(void **state)
     assert_int_equal(client_send_state(c, &s, 0), RICOCHET_E_NOT_JOINED);
     assert_non_null(client_member(c, 7)); /* readable during the event */
 
-    /* It joins again at once, then every 250 ms; the table is empty. */
+    /* It joins again at once, then every 250 ms give or take a quarter; the
+     * table is empty. */
     uint64_t t1 = fake_expect(&f, c, PROTO_CTL_JOIN, 2000);
     assert_true(t1 > 0);
     uint64_t t2 = fake_expect(&f, c, PROTO_CTL_JOIN, 2000);
-    assert_true(t2 > 0 && t2 - t1 >= 200);
+    assert_true(t2 > 0 && t2 - t1 >= 150);
     size_t n;
     client_members(c, &n);
     assert_int_equal(n, 0);
