@@ -228,6 +228,38 @@ static void replayed_while_live(void **state)
     relay_destroy(r);
 }
 
+static enum relay_place placement = RELAY_PLACE_WAIT; /* the directory's answer */
+
+static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
+                              struct relay_moved_to *to, enum proto_error_code *code)
+{
+    (void)ctx, (void)peer, (void)room, (void)seen_epoch, (void)to, (void)code;
+    return placement;
+}
+
+/* Two joins with one ticket, both parked while a fleet's directory places
+ * the room: the first settled joins, the second is a replay. */
+static void replayed_while_parked(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, false, 2);
+    relay_set_fleet(r, &(struct relay_fleet_hooks){.place = place});
+    placement = RELAY_PLACE_WAIT;
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims c;
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
+    assert_int_equal(join_with(r, 0, pass, NULL), 0);
+    assert_int_equal(join_with(r, 1, pass, NULL), 0);
+    placement = RELAY_PLACE_HERE;
+    relay_join_settle(r, 0, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
+    relay_join_settle(r, 1, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
+    assert_int_equal(relay_members(r), 1);
+    assert_true(relay_peer_joined(r, 0));
+    assert_string_equal(disconnect_why(1), "ticket_replayed");
+    assert_int_equal(drops(r, RELAY_DROP_TICKET_REPLAYED), 1);
+    relay_destroy(r);
+}
+
 /* Before a ticket admits a peer nothing it is sent is longer than what it
  * sent: a ping gets not_joined, not a pong. */
 static void no_answer_longer_than_the_request(void **state)
@@ -441,6 +473,7 @@ int main(void)
         cmocka_unit_test(each_refusal_has_its_code),
         cmocka_unit_test(room_and_name_from_the_ticket),
         cmocka_unit_test(replayed_while_live),
+        cmocka_unit_test(replayed_while_parked),
         cmocka_unit_test(no_answer_longer_than_the_request),
         cmocka_unit_test(sealed_after_the_salt),
         cmocka_unit_test(changed_replayed_or_clear_dropped),

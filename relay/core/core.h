@@ -305,6 +305,13 @@ void core_tickets_free(struct relay *r);
 int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
                       struct ticket_claims *claims, uint64_t now_us);
 
+/* A verified ticket is not held by a live session (checked again when a
+ * join the directory parked is settled: the other may have joined since).
+ * Returns 0, or refuses (ticket_replayed) and returns the
+ * relay_on_datagram code. */
+int core_ticket_unused(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
+                       uint64_t now_us);
+
 /* Whether a member's repeated join carries the ticket it joined with. */
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);
 

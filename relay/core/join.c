@@ -141,6 +141,9 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
                      const struct ticket_claims *who, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
+    int rc;
+    if (r->cfg.n_ticket_keys && (rc = core_ticket_unused(r, peer, who, now_us)) < 0)
+        return rc;
     if (strlen(who->name) > r->cfg.name_max || !proto_name_valid(who->name))
         return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
                            "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
@@ -160,7 +163,6 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
                            "room '%s' is full (%" PRIu32 " members)", who->room,
                            r->cfg.max_room_size);
-    int rc;
     if (!room && !core_fleet_admit(r, peer, m, who, now_us, &rc))
         return rc; /* parked, moved or refused by the fleet */
     if (!room) {

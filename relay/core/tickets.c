@@ -81,12 +81,18 @@ int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control
     enum proto_error_code code =
         ticket_verify(m->ticket, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->unix_s,
                       claims, why, sizeof why);
-    if (code == PROTO_ERROR_NONE &&
-        r->passes.peer[pass_find(&r->passes, claims->id)] != NO_PEER) {
-        code = PROTO_ERROR_TICKET_REPLAYED;
-        snprintf(why, sizeof why, "in use by a live session");
-    }
-    return code == PROTO_ERROR_NONE ? 0 : core_refuse_ticket(r, peer, code, now_us, why);
+    if (code == PROTO_ERROR_NONE)
+        return core_ticket_unused(r, peer, claims, now_us);
+    return core_refuse_ticket(r, peer, code, now_us, why);
+}
+
+int core_ticket_unused(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
+                       uint64_t now_us)
+{
+    if (r->passes.peer[pass_find(&r->passes, claims->id)] == NO_PEER)
+        return 0;
+    return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_REPLAYED, now_us,
+                              "in use by a live session");
 }
 
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m)
