@@ -10,6 +10,7 @@
 #include "../sys/options.h"
 #include "../sys/signals.h"
 #include "bench_plan.h"
+#include "bench_tickets.h"
 #include "../sys/spawn.h"
 
 #define PROG BENCH_PROG
@@ -85,6 +86,16 @@ int main(int argc, char **argv)
         }
         printf("datagram limit: %.0f datagrams/s of 40 bytes sent and received by one thread "
                "on loopback (sendmmsg + recvmmsg)\n", rate);
+        return 0;
+    }
+    if (c.ticket_cost) {
+        struct bench_ticket_cost tc;
+        if (bench_ticket_cost(20000, &tc) != 0)
+            options_fail(PROG, "ticket cost: out of memory, or libsodium cannot start");
+        printf("ticket cost: verify %.2f us per join (tampered %.2f, expired %.2f); sealed "
+               "session keys %.2f us per join; a 40-byte state sealed %.3f us, opened %.3f us\n",
+               tc.verify_us, tc.tampered_us, tc.expired_us, tc.session_us, tc.seal_us,
+               tc.open_us);
         return 0;
     }
     bench_options_apply(&c, &cfg, &plan);

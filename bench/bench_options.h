@@ -35,6 +35,7 @@ struct bench_options {
     char drop_log_dir[256];
     bool quiet;
     bool datagram_limit;
+    bool ticket_cost;
     int log_level;
     bool encrypt;
     char ticket[1024];

@@ -117,3 +117,77 @@ void bench_tickets_close(struct bench_tickets *bt)
     free(bt->list);
     memset(bt, 0, sizeof *bt);
 }
+
+/* ---- --ticket-cost ---- */
+
+/* µs per verification of each of passes[0..n) at now_s by keys. */
+static double time_verify(char (*passes)[TICKET_PASS_TEXT_MAX + 1], size_t n,
+                          const struct ticket_key *key, uint64_t now_s)
+{
+    const struct ticket_self self = {"ricochet", NULL, 0};
+    struct ticket_claims c;
+    uint64_t t0 = clock_now_us();
+    for (size_t i = 0; i < n; i++)
+        ticket_verify(passes[i], key, 1, &self, now_s, &c, NULL, 0);
+    return (double)(clock_now_us() - t0) / (double)n;
+}
+
+/* µs per sealed session's keys, per state sealed, per state opened. */
+static void time_sealing(size_t n, const struct ticket_claims *c, struct bench_ticket_cost *cost)
+{
+    uint8_t salt[SEAL_SALT_BYTES] = {1}, key[SEAL_KEY_BYTES];
+    uint64_t t0 = clock_now_us();
+    for (size_t i = 0; i < n; i++) {
+        salt[0] = (uint8_t)i;
+        seal_session_key(key, c->up_key, salt);
+        seal_session_key(key, c->down_key, salt);
+    }
+    cost->session_us = (double)(clock_now_us() - t0) / (double)n;
+    struct seal_tx tx;
+    struct seal_rx rx;
+    seal_tx_init(&tx, key);
+    seal_rx_init(&rx, key);
+    uint8_t state[PROTO_STATE_SIZE] = {1, 1}, box[PROTO_STATE_SIZE + SEAL_OVERHEAD];
+    uint8_t (*boxes)[sizeof box] = malloc(n * sizeof *boxes);
+    if (!boxes)
+        return;
+    t0 = clock_now_us();
+    for (size_t i = 0; i < n; i++)
+        seal_box(&tx, SEAL_LANE_STATE, state, sizeof state, boxes[i], sizeof box);
+    cost->seal_us = (double)(clock_now_us() - t0) / (double)n;
+    t0 = clock_now_us();
+    for (size_t i = 0; i < n; i++)
+        seal_open(&rx, boxes[i], sizeof box, state, sizeof state, NULL);
+    cost->open_us = (double)(clock_now_us() - t0) / (double)n;
+    free(boxes);
+}
+
+int bench_ticket_cost(size_t n, struct bench_ticket_cost *cost)
+{
+    uint8_t secret[TICKET_KEY_BYTES];
+    struct ticket_key key;
+    char text[TICKET_TEXT_MAX + 1];
+    char (*passes)[TICKET_PASS_TEXT_MAX + 1] = malloc(n * sizeof *passes);
+    if (!passes || ticket_crypto_init() != 0) {
+        free(passes);
+        return -1;
+    }
+    randombytes_buf(secret, sizeof secret);
+    ticket_key_from_secret(&key, secret);
+    struct ticket_claims c = {.room = "bench", .fleet = "ricochet", .issued_s = clock_unix_s()};
+    c.expires_s = c.issued_s + 60;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(c.name, sizeof c.name, "bench-%zu", i + 1);
+        ticket_mint(&key, &c, text, sizeof text);
+        ticket_read(text, &c, passes[i], sizeof passes[i]);
+    }
+    cost->verify_us = time_verify(passes, n, &key, c.issued_s);
+    cost->expired_us = time_verify(passes, n, &key, c.expires_s + TICKET_SKEW_S);
+    for (size_t i = 0; i < n; i++) /* a changed character in the sealed claims */
+        passes[i][100] = passes[i][100] == 'A' ? 'B' : 'A';
+    cost->tampered_us = time_verify(passes, n, &key, c.issued_s);
+    time_sealing(n, &c, cost);
+    sodium_memzero(&key, sizeof key);
+    free(passes);
+    return 0;
+}

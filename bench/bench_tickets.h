@@ -31,4 +31,16 @@ int bench_tickets_open(struct bench_tickets *bt, bool mint, const char *const *g
 /* Removes the key file and its folder, frees what was minted. */
 void bench_tickets_close(struct bench_tickets *bt);
 
+/* What tickets and sealing cost one core (ricochet-bench --ticket-cost),
+ * µs per operation, each timed over n of them: a join's verification
+ * (ticket_verify) of a valid pass, of a changed one and of an expired
+ * one; the two session keys of a sealed join; sealing and opening a
+ * 40-byte state. */
+struct bench_ticket_cost {
+    double verify_us, tampered_us, expired_us, session_us, seal_us, open_us;
+};
+
+/* Fills cost. Returns 0, or -1 (out of memory, libsodium). */
+int bench_ticket_cost(size_t n, struct bench_ticket_cost *cost);
+
 #endif
