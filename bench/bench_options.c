@@ -87,7 +87,7 @@ static const struct option_def options[] = {
     {"datagram-limit", OPTION_BOOL, offsetof(struct bench_options, datagram_limit), "false", 0, 0,
      NULL, "only measure the machine's datagram limit (one thread, loopback, 2 s) and exit"},
     {"ticket-cost", OPTION_BOOL, offsetof(struct bench_options, ticket_cost), "false", 0, 0,
-     NULL, "only measure what a ticketed join's verification and sealing cost one core (µs "
+     NULL, "only measure what a ticketed join's verification and sealing cost one core (us "
      "each, 20000 of each) and exit"},
     {"quiet", OPTION_BOOL, offsetof(struct bench_options, quiet), "false", 0, 0, NULL,
      "no progress lines on stderr"},
