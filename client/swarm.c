@@ -1,6 +1,8 @@
 /* swarm.c: many clients, one loop, a constant intended rate (see swarm.h). */
 #include "swarm.h"
 
+#include "../sys/log.h"
+
 #include <errno.h>
 #include <math.h>
 #include <sys/epoll.h>
@@ -164,11 +166,13 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
     m->mode = member_mode(cfg, i);
     m->hub = SIZE_MAX;
-    struct client_config cc = {.host = cfg->host, .port = cfg->port, .room = room,
+    uint16_t port = cfg->n_ports ? cfg->ports[(cfg->first + i) % cfg->n_ports] : cfg->port;
+    struct client_config cc = {.host = cfg->host, .port = port, .room = room,
                                .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
                                .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
                                .no_histograms = !cfg->client_histograms,
-                               .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL};
+                               .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
+                               .rejoin_ms = cfg->rejoin_ms};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
     if (on_hub(cfg, sw->per_host, i)) {
@@ -345,6 +349,13 @@ static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev
     struct swarm_member *m = &sw->m[i];
     if (ev->type == RICOCHET_EV_DISCONNECTED)
         m->dead = true;
+    if (ev->type == RICOCHET_EV_MOVED && m->hub == SIZE_MAX) {
+        /* A fleet moved it: its own socket is a new one (the old one left
+         * epoll when it closed). */
+        struct epoll_event e = {.events = EPOLLIN, .data.u64 = i};
+        if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &e) != 0)
+            log_warn("swarm: %s: epoll_ctl: %s", m->name, strerror(errno));
+    }
     if (ev->type == RICOCHET_EV_STATE && ev->id != ricochet_id(m->c)) {
         sw->stats.received++;
         /* corrected by the clocks' offsets to the relay; not yet known: none */

@@ -62,6 +62,11 @@ struct swarm_config {
                                false: only the swarm's own latency histogram */
     const char *const *tickets; /* client i joins with tickets[first + i], which says its
                                    room and name (NULL: no tickets; room and name above) */
+    const uint16_t *ports; /* a fleet's relays on host: client i joins through
+                              ports[(first + i) % n_ports] (NULL: port) */
+    size_t n_ports;
+    uint32_t rejoin_ms;    /* a fleet: a lost relay is rejoined through the entry
+                              (ricochet_config_set_rejoin); 0: the client ends */
 };
 
 struct swarm_hooks {

@@ -222,10 +222,27 @@ bool relay_fleet_reachable(const struct relay_fleet *f)
 
 /* ---- start and stop ---- */
 
+/* --advertise as a claim names this relay: HOST:0 takes the port it
+ * listens on. Returns 0 with out filled, or -1 with a message. */
+static int advertised(const char *advertise, uint16_t listen_port, char *out, size_t cap,
+                      char *err, size_t err_cap)
+{
+    char host[FLEET_ADDR_MAX];
+    uint16_t port;
+    if (netaddr_split_endpoint(advertise, host, sizeof host, &port, err, err_cap) != 0)
+        return -1;
+    if (port)
+        snprintf(out, cap, "%s", advertise);
+    else
+        snprintf(out, cap, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+                 (unsigned)listen_port);
+    return fleet_addr_check(out, err, err_cap);
+}
+
 /* The thread's configuration from the settings; -1 with err if invalid. */
 static int configure(struct dirthread_config *c, const struct relay_fleet_settings *s,
-                     const char *name, const char *transport, uint32_t capacity, char *err,
-                     size_t err_cap)
+                     const char *name, const char *transport, uint16_t listen_port,
+                     uint32_t capacity, char *err, size_t err_cap)
 {
     memset(c, 0, sizeof *c);
     int agones = agones_port_from_env(&c->agones.port, err, err_cap);
@@ -246,10 +263,10 @@ static int configure(struct dirthread_config *c, const struct relay_fleet_settin
                  "reach this relay at)");
         return -1;
     }
-    if (s->advertise[0] && fleet_addr_check(s->advertise, err, err_cap) != 0)
+    if (s->advertise[0] && advertised(s->advertise, listen_port, c->dir.addr,
+                                      sizeof c->dir.addr, err, err_cap) != 0)
         return -1;
     snprintf(c->dir.prefix, sizeof c->dir.prefix, "%s", name);
-    snprintf(c->dir.addr, sizeof c->dir.addr, "%s", s->advertise);
     snprintf(c->dir.transport, sizeof c->dir.transport, "%s", transport);
     uint8_t rnd[FLEET_INSTANCE_LEN / 2];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
@@ -283,11 +300,11 @@ static struct placement *make_placement(const struct dirthread_config *c,
 
 int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_settings *s,
                       const char *fleet_name, struct relay *r, const char *transport,
-                      uint32_t capacity, char *err, size_t err_cap)
+                      uint16_t listen_port, uint32_t capacity, char *err, size_t err_cap)
 {
     struct dirthread_config c;
     *out = NULL;
-    if (configure(&c, s, fleet_name, transport, capacity, err, err_cap) != 0)
+    if (configure(&c, s, fleet_name, transport, listen_port, capacity, err, err_cap) != 0)
         return -1;
     if (!c.use_directory && !c.use_agones)
         return 0;

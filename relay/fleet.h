@@ -29,12 +29,13 @@ struct relay_fleet;
 /* Checks the settings (and AGONES_SDK_HTTP_PORT), starts the directory
  * thread if there is a directory or a sidecar, and installs the hooks in
  * r. fleet_name: --fleet-name (every key's prefix); transport: "enet" or
- * "udp"; capacity: --max-clients. Returns 0 with
+ * "udp"; listen_port: the port bound (--advertise HOST:0 means it);
+ * capacity: --max-clients. Returns 0 with
  * *out set (NULL when there is neither: a relay on its own), or -1 with a
  * one-line message in err. Call after the transport listens. */
 int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_settings *s,
                       const char *fleet_name, struct relay *r, const char *transport,
-                      uint32_t capacity, char *err, size_t err_cap);
+                      uint16_t listen_port, uint32_t capacity, char *err, size_t err_cap);
 
 /* Every loop iteration: applies the thread's results (parked joins
  * settled, rooms moved, claims released). */

@@ -218,6 +218,13 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
     return 0;
 }
 
+/* The port of an "ip:port" or "[v6]:port" the transport bound. */
+static uint16_t listen_port(const char *address)
+{
+    const char *colon = strrchr(address, ':');
+    return colon ? (uint16_t)atoi(colon + 1) : 0;
+}
+
 /* Without tickets anyone who reaches the relay joins, and without
  * --encrypt sessions travel in clear: listening where other machines can
  * reach it is allowed, but said once, at start. */
@@ -313,8 +320,8 @@ int main(int argc, char **argv)
 
     warn_if_beyond_loopback(s.net.bind, &s.core);
     struct relay_fleet *f;
-    if (relay_fleet_start(&f, &s.fleet, s.core.fleet_name, r, ops->name, s.core.max_clients,
-                          err, sizeof err))
+    if (relay_fleet_start(&f, &s.fleet, s.core.fleet_name, r, ops->name,
+                          listen_port(ops->address(t)), s.core.max_clients, err, sizeof err))
         options_fail("ricochet-relay", "%s", err);
 
     uint64_t start = clock_now_us();

@@ -136,8 +136,8 @@ const struct option_def relay_settings_options[] = {
               "placed across relays, proto/FLEET.md); \"\" = a relay on its own" },
     { .name = "advertise", .type = OPTION_STRING, .offset = FLEET(advertise), .def = "",
       .min = 0, .max = SIZE(fleet.advertise),
-      .help = "HOST:PORT clients reach this relay at, given to them in moved; needed with "
-              "--directory, except under Agones (asked of the SDK)" },
+      .help = "HOST:PORT clients reach this relay at, given to them in moved (HOST:0: the "
+              "port bound); needed with --directory, except under Agones (asked of the SDK)" },
     { .name = "directory-ttl", .type = OPTION_SECONDS, .offset = FLEET(ttl_ms), .def = "10",
       .min = 1, .max = 600,
       .help = "seconds a relay's registration and claims outlive its last heartbeat: how "

@@ -21,7 +21,7 @@
 static char err[512];
 
 /* A relay's directory: address 127.0.0.1:700N, instance of letter inst. */
-static struct directory *relay_dir_as(const struct test_redis *r, int n, char inst,
+static struct directory *relay_dir_as(const struct redisproc *r, int n, char inst,
                                       uint32_t ttl_ms)
 {
     struct directory_config c = {.capacity = 100, .ttl_ms = ttl_ms, .timeout_ms = 500};
@@ -38,7 +38,7 @@ static struct directory *relay_dir_as(const struct test_redis *r, int n, char in
 }
 
 /* Relay N: 127.0.0.1:700N, instance of the Nth letter after 'a'. */
-static struct directory *relay_dir(const struct test_redis *r, int n, uint32_t ttl_ms)
+static struct directory *relay_dir(const struct redisproc *r, int n, uint32_t ttl_ms)
 {
     return relay_dir_as(r, n, (char)('a' + n), ttl_ms);
 }
@@ -61,7 +61,7 @@ static struct fleet_claim place(struct directory *d, const char *room)
 static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     struct fleet_claim c;
@@ -121,7 +121,7 @@ static void *race(void *arg)
 static void racing_placements_agree_on_one_relay_per_room(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     static struct racer x[RACERS];
     for (int i = 0; i < RACERS; i++) {
@@ -151,7 +151,7 @@ static void racing_placements_agree_on_one_relay_per_room(void **state)
     test_redis_stop(&r);
 }
 
-static long long pttl(const struct test_redis *r, const char *key)
+static long long pttl(const struct redisproc *r, const char *key)
 {
     char out[64];
     test_redis_cmd(r, out, sizeof out, "PTTL %s", key);
@@ -161,7 +161,7 @@ static long long pttl(const struct test_redis *r, const char *key)
 static void heartbeats_renew_registration_and_claims(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 1000);
     beat(a, 0, 0, false);
@@ -193,7 +193,7 @@ static void heartbeats_renew_registration_and_claims(void **state)
 static void a_lapsed_relay_loses_its_claims(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 400), *b = relay_dir(&r, 2, 10000);
     beat(a, 0, 0, false);
@@ -225,7 +225,7 @@ static void a_lapsed_relay_loses_its_claims(void **state)
 static void a_dead_holders_room_is_taken_over(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     beat(a, 0, 0, false);
@@ -256,7 +256,7 @@ static void a_dead_holders_room_is_taken_over(void **state)
 static void release_and_handover_only_what_is_held(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     beat(a, 0, 0, false);
@@ -297,7 +297,7 @@ static void release_and_handover_only_what_is_held(void **state)
 static void redis_down_and_back(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000);
     beat(a, 0, 0, false);
@@ -338,7 +338,7 @@ static void redis_down_and_back(void **state)
 static void many_claims_renew_in_chunks(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     beat(a, 0, 0, false);

@@ -22,7 +22,7 @@
 
 static char err[512];
 
-static struct dirthread_config config(const struct test_redis *r, int n)
+static struct dirthread_config config(const struct redisproc *r, int n)
 {
     struct dirthread_config c = {.heartbeat_ms = TTL_MS / 10, .retry_ms = 100,
                                  .health_ms = 200, .ring_slots = 256};
@@ -85,7 +85,7 @@ static struct fleet_claim placed(struct dirthread *t, const char *room)
 static void places_and_confirms_through_the_rings(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
     struct dirthread *a = start(&ca), *b = start(&cb);
@@ -117,7 +117,7 @@ static void places_and_confirms_through_the_rings(void **state)
 static void a_claim_taken_by_another_relay_is_reported_lost(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
     struct dirthread *a = start(&ca), *b = start(&cb);
@@ -138,7 +138,7 @@ static void a_claim_taken_by_another_relay_is_reported_lost(void **state)
 static void redis_down_and_back_is_reconciled(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct dirthread_config ca = config(&r, 1);
     struct dirthread *a = start(&ca);
@@ -166,7 +166,7 @@ static void redis_down_and_back_is_reconciled(void **state)
 static void a_drain_hands_every_room_to_a_live_relay(void **state)
 {
     (void)state;
-    struct test_redis r;
+    struct redisproc r;
     test_redis_start(&r);
     struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
     struct dirthread *a = start(&ca);

@@ -31,26 +31,16 @@ struct relay {
     uint16_t port;
 };
 
-/* A free UDP port on 127.0.0.1 (the relay advertises it before binding). */
-static uint16_t free_udp_port(void)
+/* A relay of the fleet whose directory is redis, on a port of its own
+ * choosing (--advertise 127.0.0.1:0: the port it binds). */
+static void start_relay(struct relay *r, const struct redisproc *redis, const char *extra)
 {
-    uint16_t port;
-    int fd = harness_udp_socket(&port);
-    close(fd);
-    return port;
-}
-
-static void start_relay(struct relay *r, const struct test_redis *redis, const char *extra)
-{
-    char port[8], advertise[32];
-    r->port = free_udp_port();
-    snprintf(port, sizeof port, "%u", r->port);
-    snprintf(advertise, sizeof advertise, "127.0.0.1:%u", r->port);
-    const char *args[] = {"--port", port, "--directory", redis->url, "--advertise", advertise,
+    const char *args[] = {"--directory", redis->url, "--advertise", "127.0.0.1:0",
                           "--directory-ttl", TTL, "--stats-interval", "0", extra, NULL};
     int got = harness_start_relay(&r->p, args);
-    if (got != r->port)
-        fail_msg("relay on port %u did not start (%d)", r->port, got);
+    if (got <= 0)
+        fail_msg("a relay of the fleet did not start");
+    r->port = (uint16_t)got;
 }
 
 /* A client joining room through relay `via`; rejoin_ms > 0: it rejoins a
@@ -119,7 +109,7 @@ static long long relay_stat(struct relay *r, const char *path)
 static void a_moved_reply_is_followed(void **state)
 {
     (void)state;
-    struct test_redis redis;
+    struct redisproc redis;
     test_redis_start(&redis);
     struct relay a, b;
     start_relay(&a, &redis, NULL);
@@ -145,7 +135,7 @@ static void a_moved_reply_is_followed(void **state)
 static void racing_joins_end_on_one_relay(void **state)
 {
     (void)state;
-    struct test_redis redis;
+    struct redisproc redis;
     test_redis_start(&redis);
     struct relay r[3];
     for (int i = 0; i < 3; i++)
@@ -174,7 +164,7 @@ static void racing_joins_end_on_one_relay(void **state)
 static void a_lost_claim_stops_service(void **state)
 {
     (void)state;
-    struct test_redis redis;
+    struct redisproc redis;
     test_redis_start(&redis);
     struct relay a, b;
     start_relay(&a, &redis, NULL);
@@ -216,7 +206,7 @@ static bool both_rejoined(void *ctx)
 static void sigkill_failover(void **state)
 {
     (void)state;
-    struct test_redis redis;
+    struct redisproc redis;
     test_redis_start(&redis);
     struct relay a, b;
     start_relay(&a, &redis, NULL);
@@ -250,7 +240,7 @@ static void sigkill_failover(void **state)
 static void sigterm_drain(void **state)
 {
     (void)state;
-    struct test_redis redis;
+    struct redisproc redis;
     test_redis_start(&redis);
     struct relay a, b;
     start_relay(&a, &redis, NULL);
@@ -286,7 +276,7 @@ static void sigterm_drain(void **state)
 static void redis_down_and_back(void **state)
 {
     (void)state;
-    struct test_redis redis;
+    struct redisproc redis;
     test_redis_start(&redis);
     struct relay a;
     start_relay(&a, &redis, NULL);

@@ -1,9 +1,6 @@
 /* redis.c: see redis.h. */
 #include "redis.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,92 +13,24 @@
 #include <cmocka.h>
 #include <hiredis.h>
 
-#include "../../sys/clock.h"
 
-/* A port nobody listens on now: bind port 0 and ask which it was. */
-static uint16_t free_tcp_port(void)
+void test_redis_start(struct redisproc *r)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* The folder on PATH that holds redis-server. */
-static void redis_dir(char *out, size_t cap)
-{
-    const char *path = getenv("PATH");
-    char copy[4096];
-    snprintf(copy, sizeof copy, "%s", path ? path : "/usr/bin:/usr/sbin");
-    for (char *save, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        char full[4200];
-        snprintf(full, sizeof full, "%s/redis-server", d);
-        if (access(full, X_OK) == 0) {
-            snprintf(out, cap, "%s", d);
-            return;
-        }
-    }
-    fail_msg("redis-server is not on PATH (.ci/deps test installs it)");
-}
-
-static bool answers_ping(uint16_t port)
-{
-    struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-    bool ok = false;
-    if (c && !c->err) {
-        redisReply *r = redisCommand(c, "PING");
-        ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
-        if (r)
-            freeReplyObject(r);
-    }
-    if (c)
-        redisFree(c);
-    return ok;
-}
-
-static void start_on_port(struct test_redis *r)
-{
-    char dir[1024], port[8], err[512];
-    redis_dir(dir, sizeof dir);
-    snprintf(port, sizeof port, "%u", r->port);
-    const char *args[] = {"--port", port, "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", "--daemonize", "no", NULL};
-    if (spawn_start(&r->proc, dir, "redis-server", args, err, sizeof err) != 0)
+    char err[512];
+    if (redisproc_start(r, err, sizeof err) != 0)
         fail_msg("%s", err);
-    uint64_t deadline = clock_now_ms() + 5000;
-    while (!answers_ping(r->port)) {
-        if (!spawn_running(&r->proc) || clock_now_ms() > deadline) {
-            char *e = spawn_read_stdout(&r->proc);
-            fail_msg("redis-server on port %u did not start: %s", r->port, e ? e : "");
-        }
-        clock_sleep_ms(20);
-    }
 }
 
-void test_redis_start(struct test_redis *r)
+void test_redis_restart(struct redisproc *r)
 {
-    memset(r, 0, sizeof *r);
-    r->port = free_tcp_port();
-    snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%u", r->port);
-    start_on_port(r);
+    char err[512];
+    if (redisproc_restart(r, err, sizeof err) != 0)
+        fail_msg("%s", err);
 }
 
-void test_redis_restart(struct test_redis *r)
+void test_redis_stop(struct redisproc *r)
 {
-    start_on_port(r);
-}
-
-void test_redis_stop(struct test_redis *r)
-{
-    if (r->proc.pid > 0)
-        spawn_stop(&r->proc, SIGTERM, 3000);
-    spawn_free(&r->proc);
-    memset(&r->proc, 0, sizeof r->proc);
+    redisproc_stop(r);
 }
 
 static void reply_text(const redisReply *rep, char *out, size_t cap)
@@ -131,7 +60,7 @@ static void reply_text(const redisReply *rep, char *out, size_t cap)
     }
 }
 
-void test_redis_cmd(const struct test_redis *r, char *out, size_t cap, const char *fmt, ...)
+void test_redis_cmd(const struct redisproc *r, char *out, size_t cap, const char *fmt, ...)
 {
     struct timeval tv = {.tv_sec = 2, .tv_usec = 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", r->port, tv);
