@@ -60,6 +60,7 @@ static bool rejoin(struct ricochet *c, const char *code)
         log_info("client %s: relay %s:%u lost (%s): joining again through %s:%u", c->name,
                  c->host, (unsigned)c->port, code, c->entry_host, (unsigned)c->entry_port);
     }
+    client_hold_start(c);
     c->ops->hang_up(c);
     c->hop_pending = true;
     c->hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
@@ -217,6 +218,12 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
             cm->last.sender = pm->id;
         }
     }
+    if (c->holding) {
+        c->hold_until_us = now + HOLD_WAIT_US;
+        for (size_t i = 0; i < c->n_members; i++)
+            client_hold_seen(c, c->members[i].name);
+        client_hold_check(c, now);
+    }
     ev->type = RICOCHET_EV_WELCOME;
     ev->id = c->id;
     ev->mode = client_public_mode(c->mode);
@@ -253,6 +260,7 @@ static void on_moved(struct ricochet *c, const struct proto_control *m)
         return;
     }
     c->hops++;
+    client_hold_start(c);
     c->ops->hang_up(c);
     c->hop_pending = true;
     c->hop_at_us = 0;
@@ -398,6 +406,8 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
             client_bad_message(c, "joined: one member too many", PROTO_E_VALUE);
             return 0;
         }
+        client_hold_seen(c, m->name);
+        client_hold_check(c, now);
         ev->type = RICOCHET_EV_JOINED;
         return 1;
     case PROTO_CTL_LEFT:
@@ -651,6 +661,8 @@ void ricochet_close(struct ricochet *c)
         c->ops->close(c);
     client_ticket_free(c);
     free(c->members);
+    free(c->held);
+    free(c->awaited);
     free(c->latency);
     free(c->rtt);
     free(c);
@@ -679,6 +691,7 @@ bool client_timers(struct ricochet *c, uint64_t now)
                                                     : "no welcome from the relay");
         return false;
     }
+    client_hold_check(c, now);
     client_clock_step(c, now);
     return true;
 }
@@ -744,6 +757,11 @@ int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev)
     if (c->phase == PHASE_DEAD)
         return -1;
     return client_member_expire(c, now_us, ev);
+}
+
+uint64_t client_created_us(const struct ricochet *c)
+{
+    return c->created_us;
 }
 
 uint64_t client_too_old(const struct ricochet *c)

@@ -144,6 +144,7 @@ int client_send_state(struct ricochet *c, const struct proto_state *s,
 
 enum proto_mode client_mode(const struct ricochet *c);
 const char *client_name(const struct ricochet *c);      /* the config's, or the ticket's */
+uint64_t client_created_us(const struct ricochet *c);  /* client_create's time, µs */
 uint32_t client_next_seq(const struct ricochet *c);     /* seq the next send gets */
 
 /* Members of my room (not me), valid until the next ricochet_poll. A

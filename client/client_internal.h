@@ -29,6 +29,14 @@
 #define DEPARTED_MAX 64            /* ids remembered after they left */
 #define CLIENT_HOPS_MAX 2          /* moves followed per join (proto/FLEET.md) */
 #define REJOIN_PAUSE_US 250000     /* between attempts to rejoin a fleet */
+#define HOLD_MAX 256               /* reliable states held across a move, at most */
+#define HOLD_WAIT_US 1000000       /* after the welcome, members awaited at most this long */
+
+/* A reliable state sent while the session moved between relays. */
+struct held_state {
+    uint16_t len;
+    uint8_t bytes[PROTO_STATE_MAX];
+};
 
 struct ricochet;
 
@@ -167,6 +175,16 @@ struct ricochet {
     uint16_t hop_port;
     uint64_t hop_epoch;
     char hop_code[PROTO_CODE_MAX + 1]; /* the MOVED event's: "moved" or "rejoin" */
+    /* Reliable mode across a move: "everything, in order" holds there too.
+     * States sent between relays wait, and go out once the members of the
+     * room before the move are there again (or HOLD_WAIT_US after the
+     * welcome), so that none of them misses one. */
+    bool holding;
+    uint64_t hold_until_us;   /* set by the welcome: send then whoever is missing */
+    struct held_state *held;  /* HOLD_MAX, allocated on the first move */
+    size_t n_held;
+    char (*awaited)[PROTO_NAME_MAX + 1]; /* members before the move not seen since */
+    size_t n_awaited;
 
     /* wire counters (ENet's 32-bit host counters are harvested here) */
     uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
@@ -243,6 +261,14 @@ void client_public_state(const struct proto_state *in, struct ricochet_state *ou
 int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev);
+
+/* Reliable mode across a fleet's move (client_send.c): the move starts
+ * (who is in the room is awaited on the next relay), name is there again,
+ * and what was held goes out once all are (or HOLD_WAIT_US after the
+ * welcome). */
+void client_hold_start(struct ricochet *c);
+void client_hold_seen(struct ricochet *c, const char *name);
+void client_hold_check(struct ricochet *c, uint64_t now);
 
 /* Marks the client dead with a reason; the next poll returns DISCONNECTED. */
 void client_go_dead(struct ricochet *c, const char *code, const char *text);

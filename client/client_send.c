@@ -1,10 +1,12 @@
 /* client_send.c: what the client library sends (see client_internal.h):
  * control messages (the join, pings, chat, my clock offset for the room)
- * and states, encoded, padded and sealed here and handed to the transport. */
+ * and states, encoded, padded and sealed here and handed to the transport;
+ * in reliable mode, the states sent while a fleet moves the session. */
 #include "client.h"
 #include "client_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../sys/log.h"
@@ -145,11 +147,71 @@ void client_clock_step(struct ricochet *c, uint64_t now)
     c->clock_changed = false;
 }
 
+/* One encoded state out in the current mode, sealed when the session is. */
+static int send_up(struct ricochet *c, const uint8_t *buf, size_t len)
+{
+    const struct proto_mode_info *mi = proto_mode_info(c->mode);
+    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    enum seal_lane lane = mi->up_flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE
+                                                             : SEAL_LANE_STATE;
+    const uint8_t *wire = client_ticket_seal(c, lane, buf, len, box, &len);
+    return wire && c->ops->send_state(c, mi, wire, len) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+}
+
+/* ---- reliable states across a move (client_internal.h) ---- */
+
+/* The move starts: who was in the room is awaited on the next relay. */
+void client_hold_start(struct ricochet *c)
+{
+    if (!(proto_mode_info(c->mode)->up_flags & PROTO_FLAG_RELIABLE))
+        return;
+    if (!c->held)
+        c->held = malloc(HOLD_MAX * sizeof *c->held);
+    if (!c->awaited)
+        c->awaited = malloc(PROTO_ROSTER_MAX * sizeof *c->awaited);
+    if (!c->held || !c->awaited)
+        return; /* out of memory: states sent meanwhile fail as before */
+    if (!c->holding)
+        c->n_awaited = 0;
+    for (size_t i = 0; i < c->n_members && c->n_awaited < PROTO_ROSTER_MAX; i++)
+        if (c->members[i].name[0])
+            snprintf(c->awaited[c->n_awaited++], sizeof c->awaited[0], "%s",
+                     c->members[i].name);
+    c->holding = true;
+    c->hold_until_us = UINT64_MAX; /* the welcome sets it */
+}
+
+/* name is in the room on the new relay: no longer awaited. */
+void client_hold_seen(struct ricochet *c, const char *name)
+{
+    for (size_t i = 0; c->holding && i < c->n_awaited; i++)
+        if (strcmp(c->awaited[i], name) == 0) {
+            memcpy(c->awaited[i], c->awaited[--c->n_awaited], sizeof c->awaited[0]);
+            return;
+        }
+}
+
+/* Once everyone awaited is here (or waiting is over), what was held goes
+ * out, in order. */
+void client_hold_check(struct ricochet *c, uint64_t now)
+{
+    if (!c->holding || c->phase != PHASE_JOINED || (c->n_awaited && now < c->hold_until_us))
+        return;
+    for (size_t i = 0; i < c->n_held; i++)
+        send_up(c, c->held[i].bytes, c->held[i].len);
+    log_debug("client %s: %zu held states sent (%zu members not back)", c->name, c->n_held,
+              c->n_awaited);
+    c->n_held = 0;
+    c->holding = false;
+}
+
 int client_send_state(struct ricochet *c, const struct proto_state *s,
                       size_t datagram_len)
 {
-    if (c->phase != PHASE_JOINED || !c->ops->ready(c))
+    if (!c->holding && (c->phase != PHASE_JOINED || !c->ops->ready(c)))
         return RICOCHET_E_NOT_JOINED;
+    if (c->holding && c->n_held == HOLD_MAX)
+        return RICOCHET_E_SEND;
     uint8_t buf[PROTO_STATE_MAX];
     struct proto_state out = *s;
     out.sender = 0;
@@ -165,12 +227,12 @@ int client_send_state(struct ricochet *c, const struct proto_state *s,
         total = datagram_len;
     }
     c->next_seq++;
-    const struct proto_mode_info *mi = proto_mode_info(c->mode);
-    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
-    enum seal_lane lane = mi->up_flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE
-                                                             : SEAL_LANE_STATE;
-    const uint8_t *wire = client_ticket_seal(c, lane, buf, total, box, &total);
-    return wire && c->ops->send_state(c, mi, wire, total) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+    if (c->holding) { /* between relays: it goes out once the room is back */
+        c->held[c->n_held].len = (uint16_t)total;
+        memcpy(c->held[c->n_held++].bytes, buf, total);
+        return RICOCHET_OK;
+    }
+    return send_up(c, buf, total);
 }
 
 int ricochet_send_chat(struct ricochet *c, const char *text)

@@ -559,11 +559,56 @@ static void test_moved_followed_twice_never_back(void **state)
     ricochet_close(c);
 }
 
+/* Reliable mode across a move: states sent between relays are held until
+ * the members of the room before the move are there again, then sent in
+ * order; unreliable modes do not hold. */
+static void test_reliable_states_held_across_a_move(void **state)
+{
+    (void)state;
+    struct ricochet *c = joined_detached(PROTO_MODE_RELIABLE, 1000);
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_JOINED);
+    m.id = 2;
+    strcpy(m.name, "mate");
+    feed_control(c, &m, 1000);
+    feed_moved(c, "r1", "10.0.0.2", 7002, PROTO_MODE_UNSEQUENCED);
+    struct proto_state s = {.x = 1};
+    assert_int_equal(client_send_state(c, &s, 0), RICOCHET_OK); /* before the hop */
+    struct ricochet_event ev;
+    assert_int_equal(ricochet_poll(c, 0, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_MOVED);
+    assert_int_equal(client_send_state(c, &s, 0), RICOCHET_OK); /* between relays */
+    assert_true(c->holding);
+    assert_int_equal(c->n_held, 2);
+    proto_control_init(&m, PROTO_CTL_WELCOME); /* welcomed alone: mate awaited */
+    m.id = 5;
+    strcpy(m.room, "r1");
+    feed_control(c, &m, 2000);
+    assert_true(c->holding);
+    assert_int_equal(client_send_state(c, &s, 0), RICOCHET_OK);
+    assert_int_equal(c->n_held, 3);
+    proto_control_init(&m, PROTO_CTL_JOINED); /* mate is back: all go out */
+    m.id = 6;
+    strcpy(m.name, "mate");
+    feed_control(c, &m, 3000);
+    assert_false(c->holding);
+    assert_int_equal(c->n_held, 0);
+    assert_int_equal(client_next_seq(c), 4); /* none lost, none repeated */
+    ricochet_close(c);
+
+    c = joined_detached(PROTO_MODE_UNSEQUENCED, 1000);
+    feed_moved(c, "r1", "10.0.0.2", 7002, PROTO_MODE_UNSEQUENCED);
+    assert_int_equal(client_send_state(c, &s, 0), RICOCHET_E_NOT_JOINED);
+    assert_false(c->holding);
+    ricochet_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_mode_has_one_transport),
         cmocka_unit_test(test_moved_followed_twice_never_back),
+        cmocka_unit_test(test_reliable_states_held_across_a_move),
         cmocka_unit_test(test_enet_refused_by_disconnect_data),
         cmocka_unit_test(test_sequenced_filter_per_sender),
         cmocka_unit_test(test_sequenced_after_a_mode_switch),
