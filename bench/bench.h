@@ -75,6 +75,11 @@ struct bench_config {
     size_t n_tickets;
     long pause_relay_ms;     /* the relay stopped this long a third into the window (0: no) */
     double recovered_p99_ms; /* ... and recovered once sends are on time within this */
+    long fleet;              /* relays of a fleet started for the run, sharing a directory
+                                in a redis-server it starts too (0: one relay, no fleet);
+                                clients join through them in turn */
+    int fleet_event;         /* enum bench_fleet_event, --event-at into the window */
+    long event_at_ms;
 };
 
 /* The window by intended send time, in buckets: how each bucket's sends
@@ -93,6 +98,18 @@ struct bench_timeline {
  * late (its p99 within the bound). Returns that in ms (0: on time at
  * once), or -1 if the window ended first. */
 double bench_recovery_ms(const struct bench_timeline *tl, uint64_t resumed_us);
+
+#define BENCH_FLEET_MAX 8
+
+/* What happens to a fleet during the window (--fleet-event). */
+enum bench_fleet_event {
+    BENCH_EVENT_NONE,
+    BENCH_EVENT_KILL,        /* SIGKILL the second relay: its rooms fail over */
+    BENCH_EVENT_TERM,        /* SIGTERM the second relay: it drains */
+    BENCH_EVENT_PAUSE_REDIS, /* SIGSTOP the directory for 5 s */
+    BENCH_EVENT_COUNT
+};
+#define BENCH_EVENT_CHOICES "none|kill|term|pause-redis"
 
 #define BENCH_MAX_PROCS 16
 
@@ -186,6 +203,10 @@ enum bench_figure {
     BENCH_F_BYTES,       /* bytes_per_msg */
     BENCH_F_LATE99,      /* late_p99_us: the generator's own delay, ms */
     BENCH_F_RELAY_US,    /* relay_us_per_delivery, µs */
+    BENCH_F_JOIN50,      /* join_p50_us: connect to welcome (moves included), ms */
+    BENCH_F_JOIN99,
+    BENCH_F_REJOIN,    /* rejoin_us: a fleet event to the last client welcomed
+                            again, ms */
     BENCH_F_COUNT
 };
 
@@ -256,6 +277,11 @@ struct bench_result {
     double recovery_ms;      /* ... then on time again after this (bench_recovery_ms; -1:
                                 not within the window) */
     struct bench_timeline timeline;
+    uint64_t join_p50_us, join_p99_us; /* client created to first welcome */
+    size_t relays;           /* a fleet's (0: one relay, no fleet) */
+    size_t split_rooms;      /* rooms whose members were not all on one relay after setup */
+    uint64_t moved;          /* clients that went to another relay after the event */
+    uint64_t rejoin_us;    /* the event to the last of them welcomed again (0: none) */
 };
 
 void bench_config_default(struct bench_config *cfg);

@@ -104,11 +104,12 @@ static size_t split_args(const char *s, char *buf, size_t buf_cap, const char **
     return n;
 }
 
-int run_start_relay(struct run *run, int *port)
+int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *const *extra,
+                       int *port)
 {
     const char *args[SPAWN_MAX_ARGS + 1];
     size_t n = 0;
-    char extra[256];
+    char more[256];
     args[n++] = "--bind";
     args[n++] = "127.0.0.1";
     args[n++] = "--port";
@@ -133,16 +134,26 @@ int run_start_relay(struct run *run, int *port)
         args[n++] = run->tickets.key_file;
         args[n++] = "--encrypt";
     }
-    n += split_args(run->cfg->relay_args, extra, sizeof extra, args + n, SPAWN_MAX_ARGS - n);
+    for (size_t i = 0; extra && extra[i] && n < SPAWN_MAX_ARGS; i++)
+        args[n++] = extra[i];
+    n += split_args(run->cfg->relay_args, more, sizeof more, args + n, SPAWN_MAX_ARGS - n);
     args[n] = NULL;
     char err[256];
-    if (spawn_start(&run->relay, run->cfg->bin, "ricochet-relay", args, err, sizeof err) != 0)
+    if (spawn_start(relay, run->cfg->bin, "ricochet-relay", args, err, sizeof err) != 0)
         return run_fail(run, "relay: %s", err);
-    run->relay_started = true;
-    *port = spawn_wait_listening(&run->relay, CHILD_START_MS, err, sizeof err);
+    if (relay == &run->relay)
+        run->relay_started = true;
+    else
+        run->n_fleet++; /* the fleet's relays are started in order */
+    *port = spawn_wait_listening(relay, CHILD_START_MS, err, sizeof err);
     if (*port < 0)
         return run_fail(run, "%s", err);
     return 0;
+}
+
+int run_start_relay(struct run *run, int *port)
+{
+    return run_start_relay_as(run, &run->relay, NULL, port);
 }
 
 /* Where netsim writes its drop log for the audit: in --drop-log-dir, named

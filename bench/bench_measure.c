@@ -20,6 +20,7 @@
 
 #define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
 #define IPV4_UDP_HEADER 28     /* bytes the kernel adds to every datagram */
+#define FLEET_REJOIN_MS 60000  /* a fleet's client rejoins a lost relay this long */
 
 volatile sig_atomic_t run_stop;
 
@@ -55,11 +56,39 @@ int run_fail(struct run *run, const char *fmt, ...)
     return -1;
 }
 
-static int peer_index(const struct run *run, uint32_t id)
+/* The client that sent as id to receiver i. A fleet's relays hand out ids
+ * each on its own: there the sender is the member of i's room with that
+ * id on the relay now (ids change when a client moves). */
+static int peer_index(const struct run *run, size_t i, uint32_t id)
 {
+    if (run->n_fleet) {
+        size_t first = i / run->k * run->k;
+        for (size_t s = first; s < first + run->k && s < run->n; s++)
+            if (run->peers[s].id == id && s != i)
+                return (int)s;
+        return -1;
+    }
     if (id == 0 || id > run->max_id)
         return -1;
     return run->index_of_id[id];
+}
+
+/* A welcome: the first one's join latency; a fleet's client welcomed again
+ * after the event (its id on its new relay, how long that took). */
+static void on_welcome(struct run *run, size_t i, const struct ricochet_event *ev)
+{
+    struct peer *p = &run->peers[i];
+    p->id = ev->id;
+    if (!p->welcomed) {
+        p->welcomed = true;
+        uint64_t created = client_created_us(p->c);
+        histogram_record(run->join, ev->recv_us > created ? ev->recv_us - created : 0);
+    }
+    if (p->moving && !run->tearing_down) {
+        p->moving = false;
+        if (ev->recv_us - run->event_us > run->r->rejoin_us)
+            run->r->rejoin_us = ev->recv_us - run->event_us;
+    }
 }
 
 /* Sender s's place in receiver i's row of run->rs; -1 if not in i's room. */
@@ -87,8 +116,17 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
 {
     struct peer *p = &run->peers[i];
     switch (ev->type) {
+    case RICOCHET_EV_WELCOME:
+        on_welcome(run, i, ev);
+        return;
+    case RICOCHET_EV_MOVED:
+        if (run->event_us && !p->moving && !run->tearing_down) {
+            p->moving = true;
+            run->r->moved++;
+        }
+        return;
     case RICOCHET_EV_STATE: {
-        int s = peer_index(run, ev->id);
+        int s = peer_index(run, i, ev->id);
         if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
             return;
         uint64_t t = ev->state.send_us;
@@ -120,7 +158,7 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
     }
     case RICOCHET_EV_TOO_OLD: {
         /* sequenced: dropped by the client library to keep the sender's order */
-        int s = peer_index(run, ev->id);
+        int s = peer_index(run, i, ev->id);
         uint64_t t = ev->state.send_us;
         if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
             return;
@@ -228,7 +266,10 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .rate_hz = run->params->rate_hz,
                               .payload = (size_t)run->params->payload,
                               .per_host = (size_t)run->cfg->per_host,
-                              .tickets = run->tickets.list};
+                              .tickets = run->tickets.list,
+                              .ports = run->n_fleet ? run->fleet_ports : NULL,
+                              .n_ports = run->n_fleet,
+                              .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event};
     /* no window yet: nothing counts before run_measure() sets it */
     run->win_start = run->win_end = UINT64_MAX;
@@ -251,6 +292,10 @@ int run_setup_clients(struct run *run, const char *host, int port)
         if (!ricochet_sealed(run->peers[i].c))
             return run_fail(run, "%s: the relay did not seal its session (is it run with "
                             "--encrypt?)", swarm_name(run->sw, i));
+    run->r->join_p50_us = histogram_percentile(run->join, 50);
+    run->r->join_p99_us = histogram_percentile(run->join, 99);
+    if (run->n_fleet)
+        run->r->split_rooms = run_fleet_split_rooms(run);
     uint32_t max_id = 0;
     for (size_t i = 0; i < n; i++) {
         run->peers[i].id = ricochet_id(run->peers[i].c);
@@ -323,6 +368,7 @@ static void socket_drops(struct run *run)
 struct window_start {
     struct client_netinfo wire;
     struct spawn_usage relay;
+    double fleet_cpu_s;
     double self_cpu_s;
     uint64_t wall_us;
 };
@@ -340,6 +386,11 @@ static void record_figures(struct run *run, const struct window_start *w0)
         elapsed = 1e-6;
     r->bench_cpu_pct = 100.0 * (cpu_self_s() - w0->self_cpu_s) / elapsed;
     run_relay_figures(run, &w0->relay, w0->wall_us);
+    if (run->n_fleet) { /* every relay's CPU together (a killed one's stops counting) */
+        r->relay_measured = true;
+        r->relay_cpu_s = run_fleet_cpu_s(run) - w0->fleet_cpu_s;
+        r->relay_cpu_pct = 100.0 * r->relay_cpu_s / elapsed;
+    }
     struct client_netinfo wire;
     swarm_wire(run->sw, &wire);
     r->wire_bytes = (wire.bytes_sent - w0->wire.bytes_sent) +
@@ -385,12 +436,15 @@ int run_measure(struct run *run, uint64_t t0)
             swarm_wire(run->sw, &w0.wire);
             if (run->relay_started)
                 spawn_usage(&run->relay, &w0.relay);
+            w0.fleet_cpu_s = run_fleet_cpu_s(run);
             w0.self_cpu_s = cpu_self_s();
             w0.wall_us = now;
         }
         if (run_stop)
             return run_fail(run, "interrupted");
         run_pause_step(run, now);
+        if (run->n_fleet)
+            run_fleet_event(run, now);
         /* sends that are due, late ones included with their intended time */
         if (swarm_step(run->sw, run->win_end) != UINT64_MAX)
             continue;

@@ -91,6 +91,14 @@ static const struct option_def options[] = {
      "each, 20000 of each) and exit"},
     {"quiet", OPTION_BOOL, offsetof(struct bench_options, quiet), "false", 0, 0, NULL,
      "no progress lines on stderr"},
+    {"fleet", OPTION_INT, offsetof(struct bench_options, fleet), "0", 0, BENCH_FLEET_MAX, NULL,
+     "a fleet of this many relays sharing a directory (a redis-server on PATH, started "
+     "for the run); clients join through them in turn and go where their room is"},
+    {"fleet-event", OPTION_CHOICE, offsetof(struct bench_options, fleet_event), "none", 0, 0,
+     BENCH_EVENT_CHOICES, "with --fleet: during the window, kill the second relay (SIGKILL), "
+     "drain it (SIGTERM) or pause the directory for 5 s (SIGSTOP redis)"},
+    {"event-at", OPTION_DOUBLE, offsetof(struct bench_options, event_at), "2", 0, 3600, NULL,
+     "seconds into the window for --fleet-event"},
     {"log-level", OPTION_CHOICE, offsetof(struct bench_options, log_level), "warn", 0, 0,
      "debug|info|warn|error|off", "stderr log level"},
     {"encrypt", OPTION_BOOL, offsetof(struct bench_options, encrypt), "false", 0, 0, NULL,
@@ -227,6 +235,9 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->procs = c->procs;
     snprintf(cfg->drop_log_dir, sizeof cfg->drop_log_dir, "%s", c->drop_log_dir);
     cfg->per_host = c->per_host;
+    cfg->fleet = c->fleet;
+    cfg->fleet_event = c->fleet_event;
+    cfg->event_at_ms = (long)(c->event_at * 1000);
     cfg->encrypt = c->encrypt;
     cfg->pause_relay_ms = (long)c->pause_relay_ms;
     cfg->recovered_p99_ms = c->recovered_p99_ms;
@@ -289,6 +300,12 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
     if (c->pause_relay_ms > 0 && (c->relay[0] || c->recovered_p99_ms <= 0))
         options_fail(PROG, "--pause-relay-ms needs a relay the bench starts (no --relay) and "
                            "--recovered-p99-ms");
+    if (c->fleet && (c->relay[0] || c->procs > 1 || c->netsim || c->loss > 0 || c->delay > 0 ||
+                     c->jitter > 0))
+        options_fail(PROG, "--fleet starts its own relays and measures them straight: not with "
+                           "--relay, --procs, --netsim or impairment");
+    if (c->fleet_event && c->fleet < 2)
+        options_fail(PROG, "--fleet-event needs --fleet 2 or more");
     bench_config_from(c, cfg);
     if (c->ticket[0])
         read_tickets(c, cfg);

@@ -40,6 +40,9 @@ struct bench_options {
     bool encrypt;
     char ticket[1024];
     double pause_relay_ms, recovered_p99_ms;
+    long fleet;
+    int fleet_event;
+    double event_at;
 };
 
 /* What to run: the base parameters, the modes, and the sweep values. */

@@ -37,6 +37,10 @@ static const struct {
                         FIG_U64_US},
     [BENCH_F_RELAY_US] = {"relay_us_per_delivery", offsetof(struct bench_result,
                                                            relay_us_per_delivery), FIG_DOUBLE},
+    [BENCH_F_JOIN50] = {"join_p50_ms", offsetof(struct bench_result, join_p50_us), FIG_U64_US},
+    [BENCH_F_JOIN99] = {"join_p99_ms", offsetof(struct bench_result, join_p99_us), FIG_U64_US},
+    [BENCH_F_REJOIN] = {"rejoin_ms", offsetof(struct bench_result, rejoin_us),
+                          FIG_U64_US},
 };
 
 const char *bench_figure_name(enum bench_figure f)
@@ -119,6 +123,8 @@ static void pool(const struct bench_result *x, struct bench_result *out, size_t 
     out->wire_bytes += x->wire_bytes;
     out->wire_datagrams += x->wire_datagrams;
     out->relay_drops += x->relay_drops;
+    out->split_rooms += x->split_rooms;
+    out->moved += x->moved;
     out->jitter_pairs += x->jitter_pairs;
     if (x->clock_bound_us > out->clock_bound_us)
         out->clock_bound_us = x->clock_bound_us;

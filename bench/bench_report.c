@@ -103,7 +103,8 @@ static void print_spread(FILE *out, const struct bench_result *x)
         [BENCH_F_P99] = "p99", [BENCH_F_P999] = "p999", [BENCH_F_MAX] = "max",
         [BENCH_F_MEAN] = "mean", [BENCH_F_JITTER] = "jit", [BENCH_F_RELAY_CPU] = "cpu%",
         [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg", [BENCH_F_LATE99] = "late99",
-        [BENCH_F_RELAY_US] = "us/delivery"};
+        [BENCH_F_RELAY_US] = "us/delivery", [BENCH_F_JOIN50] = "join50",
+        [BENCH_F_JOIN99] = "join99", [BENCH_F_REJOIN] = "rejoin"};
     fprintf(out, "  median of %zu run%s, min-max:", x->spread.runs,
             x->spread.runs == 1 ? "" : "s");
     for (int f = 0; f < BENCH_F_COUNT; f++)
@@ -192,6 +193,13 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                      x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
                                                     (long)x->rooms),
                      x->worst_room_pct, x->rooms_below);
+        fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms\n", ms(x->join_p50_us),
+                ms(x->join_p99_us));
+        if (x->relays)
+            fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
+                         "after the event, the last welcomed again %.0f ms after it\n",
+                    x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
+                    (unsigned long long)x->moved, ms(x->rejoin_us));
         table_generator(out, x);
         table_audit(out, x);
         if (!x->ok)
@@ -375,6 +383,14 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "wire_bytes", (double)x->wire_bytes);
     cJSON_AddNumberToObject(o, "wire_datagrams", (double)x->wire_datagrams);
     cJSON_AddNumberToObject(o, "bytes_per_msg", x->bytes_per_msg);
+    cJSON_AddNumberToObject(o, "join_p50_ms", (double)x->join_p50_us / 1000.0);
+    cJSON_AddNumberToObject(o, "join_p99_ms", (double)x->join_p99_us / 1000.0);
+    if (x->relays) {
+        cJSON_AddNumberToObject(o, "relays", (double)x->relays);
+        cJSON_AddNumberToObject(o, "split_rooms", (double)x->split_rooms);
+        cJSON_AddNumberToObject(o, "moved", (double)x->moved);
+        cJSON_AddNumberToObject(o, "rejoin_ms", (double)x->rejoin_us / 1000.0);
+    }
     add_spread(o, x);
     if (x->with_netsim)
         json_netsim(o, x);

@@ -34,43 +34,56 @@ void bench_result_free(struct bench_result *r)
     r->send_late = NULL;
 }
 
-/* Stops the relay first (it says goodbye to the clients through netsim),
- * then netsim (its counters), then frees the clients. */
+/* Stops relays[0..n) with SIGTERM (each says goodbye; a fleet's relay
+ * drains first) while servicing the clients so they answer and see their
+ * DISCONNECT, which makes freeing them quick; then reads and frees them. */
+static void stop_relays(struct run *run, struct spawn_proc *relays, size_t n)
+{
+    run_log(run, "stopping %zu relay%s", n, n == 1 ? "" : "s");
+    for (size_t i = 0; i < n; i++)
+        spawn_signal(&relays[i], SIGTERM);
+    uint64_t deadline = clock_now_us() + (uint64_t)STOP_WAIT_MS * 1000u;
+    for (;;) {
+        bool relay_up = false;
+        for (size_t i = 0; i < n; i++)
+            relay_up |= spawn_running(&relays[i]);
+        size_t alive = 0;
+        if (run->sw)
+            run_service(run, 0);
+        for (size_t i = 0; run->sw && i < run->n; i++)
+            alive += !run->peers[i].dead;
+        /* udp clients are not told reliably; they just close */
+        if (!proto_mode_info(run->mode)->enet)
+            alive = 0;
+        if ((!relay_up && alive == 0) || clock_now_us() >= deadline)
+            break;
+        if (!relay_up && clock_now_us() + DISCONNECT_WAIT_US > deadline)
+            deadline = clock_now_us() + DISCONNECT_WAIT_US;
+        clock_sleep_until_us(clock_now_us() + 1000);
+    }
+    for (size_t i = 0; i < n; i++) {
+        spawn_stop(&relays[i], SIGKILL, STOP_WAIT_MS); /* if it still runs */
+        char *out = spawn_read_stdout(&relays[i]);
+        if (out)
+            run->r->relay_drops += run_relay_final_drops(out);
+        free(out);
+        spawn_free(&relays[i]);
+    }
+    run_log(run, "relay%s stopped", n == 1 ? "" : "s");
+}
+
+/* Stops the relays first (they say goodbye to the clients through
+ * netsim), then netsim (its counters), then frees the clients. */
 static void teardown(struct run *run)
 {
     struct bench_result *r = run->r;
     run->tearing_down = true;
-    if (run->relay_started) {
-        /* The relay says goodbye (error shutting_down, ENet disconnect) and
-         * waits for the acknowledgements: keep servicing the clients so they
-         * answer and see their DISCONNECT, which makes freeing them quick. */
-        run_log(run, "stopping the relay");
-        run_pause_step(run, UINT64_MAX); /* a stopped relay cannot stop */
-        spawn_signal(&run->relay, SIGTERM);
-        uint64_t deadline = clock_now_us() + (uint64_t)STOP_WAIT_MS * 1000u;
-        for (;;) {
-            bool relay_up = spawn_running(&run->relay);
-            size_t alive = 0;
-            if (run->sw)
-                run_service(run, 0);
-            for (size_t i = 0; run->sw && i < run->n; i++)
-                alive += !run->peers[i].dead;
-            /* udp clients are not told reliably; they just close */
-            if (!proto_mode_info(run->mode)->enet)
-                alive = 0;
-            if ((!relay_up && alive == 0) || clock_now_us() >= deadline)
-                break;
-            if (!relay_up && clock_now_us() + DISCONNECT_WAIT_US > deadline)
-                deadline = clock_now_us() + DISCONNECT_WAIT_US;
-            clock_sleep_until_us(clock_now_us() + 1000);
-        }
-        spawn_stop(&run->relay, SIGKILL, STOP_WAIT_MS); /* if it still runs */
-        run_log(run, "relay stopped");
-        char *out = spawn_read_stdout(&run->relay);
-        if (out)
-            r->relay_drops = run_relay_final_drops(out);
-        free(out);
-    }
+    run_pause_step(run, UINT64_MAX); /* a stopped relay cannot stop */
+    if (run->relay_started)
+        stop_relays(run, &run->relay, 1);
+    if (run->n_fleet)
+        stop_relays(run, run->fleet, run->n_fleet);
+    run_stop_directory(run);
     if (run->netsim_started) {
         run_log(run, "stopping netsim");
         spawn_stop(&run->netsim, SIGTERM, STOP_WAIT_MS);
@@ -86,8 +99,6 @@ static void teardown(struct run *run)
     run_log(run, "freeing the clients");
     swarm_destroy(run->sw);
     run_log(run, "clients freed");
-    if (run->relay_started)
-        spawn_free(&run->relay);
     if (run->netsim_started)
         spawn_free(&run->netsim);
 }
@@ -136,14 +147,16 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
 
     r->latency = calloc(1, sizeof *r->latency);
     r->send_late = calloc(1, sizeof *r->send_late);
+    run.join = calloc(1, sizeof *run.join);
     run.peers = calloc(run.n, sizeof *run.peers);
     run.rs = calloc(run.n * run.k, sizeof *run.rs);
-    if (!r->latency || !r->send_late || !run.peers || !run.rs) {
+    if (!r->latency || !r->send_late || !run.join || !run.peers || !run.rs) {
         run_fail(&run, "out of memory");
         goto out;
     }
     histogram_reset(r->latency);
     histogram_reset(r->send_late);
+    histogram_reset(run.join);
     for (size_t i = 0; i < run.n * run.k; i++)
         recv_stats_reset(&run.rs[i]);
 
@@ -170,6 +183,10 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
         }
         snprintf(relay_host, sizeof relay_host, "%.*s", (int)(colon - cfg->relay), cfg->relay);
         relay_port = atoi(colon + 1);
+    } else if (cfg->fleet) {
+        if (run_start_fleet(&run) != 0)
+            goto out;
+        relay_port = run.fleet_ports[0];
     } else if (run_start_relay(&run, &relay_port) != 0) {
         goto out;
     }
@@ -198,6 +215,7 @@ out:
     audit_finish(&run, rc == 0 && r->ok);
     bench_tickets_close(&run.tickets);
     free(run.index_of_id);
+    free(run.join);
     free(run.peers);
     free(run.rs);
     return rc;

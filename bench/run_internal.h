@@ -4,7 +4,8 @@
  *   bench_children.c  the relay and the netsim it starts, their last records
  *   bench_measure.c   this process's clients, the window, the figures; the
  *                     run's error, progress lines and stop request
- *   bench_procs.c     --procs: the clients over several generator processes */
+ *   bench_procs.c     --procs: the clients over several generator processes
+ *   bench_fleet.c     --fleet: a directory and several relays, --fleet-event */
 #ifndef RICOCHET_RUN_INTERNAL_H
 #define RICOCHET_RUN_INTERNAL_H
 
@@ -16,6 +17,7 @@
 #include "../client/client.h"
 #include "../client/swarm.h"
 #include "../stats/recvstats.h"
+#include "../sys/redisproc.h"
 #include "../sys/spawn.h"
 #include "audit.h"
 #include "bench.h"
@@ -26,8 +28,10 @@
 
 struct peer {
     struct ricochet *c;     /* the swarm's client i */
-    uint32_t id;
+    uint32_t id;            /* its relay's id for it (a fleet: the relay it is on now) */
     bool dead;
+    bool welcomed;          /* its first welcome came (join latency taken) */
+    bool moving;            /* a fleet: it left its relay after the event, not welcomed yet */
     uint64_t sent_window;   /* intended sends inside the window */
 };
 
@@ -59,6 +63,14 @@ struct run {
     uint64_t listen_end_us; /* when the bench stopped counting arrivals */
     int pause_step;         /* --pause-relay-ms: 0 to come, 1 relay stopped, 2 done */
     uint64_t pause_next_us; /* when the next step is due */
+    struct histogram *join; /* client created to its first welcome, µs */
+    /* --fleet (bench_fleet.c) */
+    struct redisproc redis;
+    bool redis_started, redis_paused;
+    struct spawn_proc fleet[BENCH_FLEET_MAX];
+    uint16_t fleet_ports[BENCH_FLEET_MAX];
+    size_t n_fleet;         /* relays started */
+    uint64_t event_us;      /* when --fleet-event happened (0: not yet, or none) */
 };
 
 /* ---- bench_measure.c ---- */
@@ -102,6 +114,11 @@ void run_relay_figures(struct run *run, const struct spawn_usage *relay0, uint64
  * and clients; *port gets it. Returns 0 or run_fail(). */
 int run_start_relay(struct run *run, int *port);
 
+/* The same as relay (not run->relay), with extra arguments (NULL-ended,
+ * may be NULL) before --relay-args. */
+int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *const *extra,
+                       int *port);
+
 /* Starts ricochet-netsim in front of relay_host:relay_port with the run's
  * per-hop impairment (and a drop log for the audit); *port gets its
  * listening port. Returns 0 or run_fail(). */
@@ -115,6 +132,25 @@ uint64_t run_relay_final_drops(const char *text);
  * once with now UINT64_MAX: a run that ends early), records both in the
  * result. Returns when the next step is due, UINT64_MAX when none is. */
 uint64_t run_pause_step(struct run *run, uint64_t now);
+/* ---- bench_fleet.c ---- */
+
+/* Starts a redis-server and cfg->fleet relays sharing it as their
+ * directory, each advertising the port it binds; fleet_ports gets them.
+ * Returns 0 or run_fail(). */
+int run_start_fleet(struct run *run);
+
+/* The relays' CPU seconds so far, summed over those still running. */
+double run_fleet_cpu_s(const struct run *run);
+
+/* Makes --fleet-event happen once its time in the window has come (and
+ * ends a directory pause after 5 s). Call it from the measurement loop. */
+void run_fleet_event(struct run *run, uint64_t now_us);
+
+/* Rooms whose members are not all on one relay (after the setup). */
+size_t run_fleet_split_rooms(const struct run *run);
+
+/* Stops the directory (the relays are stopped with the others). */
+void run_stop_directory(struct run *run);
 
 /* ---- bench_procs.c ---- */
 

@@ -1,0 +1,95 @@
+/* bench_fleet.c: --fleet N (see run_internal.h): a redis-server and N
+ * relays that share it as their directory (proto/FLEET.md), started for
+ * the run on loopback; --fleet-event during the window. */
+#include "run_internal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../sys/clock.h"
+
+#define PAUSE_US 5000000ull  /* pause-redis: the directory stopped this long */
+
+int run_start_fleet(struct run *run)
+{
+    char err[320];
+    if (redisproc_start(&run->redis, err, sizeof err) != 0)
+        return run_fail(run, "directory: %s", err);
+    run->redis_started = true;
+    const char *extra[] = {"--directory", run->redis.url, "--advertise", "127.0.0.1:0", NULL};
+    for (long i = 0; i < run->cfg->fleet; i++) {
+        int port;
+        if (run_start_relay_as(run, &run->fleet[i], extra, &port) != 0)
+            return -1;
+        run->fleet_ports[i] = (uint16_t)port;
+    }
+    run->r->relays = run->n_fleet;
+    run_log(run, "fleet: %zu relays, directory %s", run->n_fleet, run->redis.url);
+    return 0;
+}
+
+double run_fleet_cpu_s(const struct run *run)
+{
+    double sum = 0;
+    for (size_t i = 0; i < run->n_fleet; i++) {
+        struct spawn_usage u;
+        if (spawn_usage(&run->fleet[i], &u) == 0)
+            sum += u.cpu_s;
+    }
+    return sum;
+}
+
+void run_fleet_event(struct run *run, uint64_t now_us)
+{
+    if (run->redis_paused && now_us >= run->event_us + PAUSE_US) {
+        spawn_signal(&run->redis.proc, SIGCONT);
+        run->redis_paused = false;
+        run_log(run, "fleet: directory resumed");
+    }
+    if (run->event_us || !run->cfg->fleet_event || run->win_start == UINT64_MAX ||
+        now_us < run->win_start + (uint64_t)run->cfg->event_at_ms * 1000u)
+        return;
+    run->event_us = now_us;
+    switch ((enum bench_fleet_event)run->cfg->fleet_event) {
+    case BENCH_EVENT_KILL:
+        spawn_signal(&run->fleet[1], SIGKILL);
+        run_log(run, "fleet: relay 2 killed");
+        break;
+    case BENCH_EVENT_TERM:
+        spawn_signal(&run->fleet[1], SIGTERM);
+        run_log(run, "fleet: relay 2 draining");
+        break;
+    case BENCH_EVENT_PAUSE_REDIS:
+        spawn_signal(&run->redis.proc, SIGSTOP);
+        run->redis_paused = true;
+        run_log(run, "fleet: directory paused");
+        break;
+    default:
+        break;
+    }
+}
+
+size_t run_fleet_split_rooms(const struct run *run)
+{
+    size_t split = 0;
+    for (size_t first = 0; first < run->n; first += run->k) {
+        uint16_t port = ricochet_relay_port(run->peers[first].c);
+        for (size_t i = first + 1; i < first + run->k && i < run->n; i++)
+            if (ricochet_relay_port(run->peers[i].c) != port) {
+                split++;
+                break;
+            }
+    }
+    return split;
+}
+
+void run_stop_directory(struct run *run)
+{
+    if (!run->redis_started)
+        return;
+    if (run->redis_paused)
+        spawn_signal(&run->redis.proc, SIGCONT);
+    redisproc_stop(&run->redis);
+    run->redis_started = false;
+}
