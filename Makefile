@@ -3,6 +3,8 @@
 #   make            build release binaries into build/bin/
 #   make test       build with ASan+UBSan into build/asan/ and run every test
 #   make demo       a 10 s session on loopback: relay + bots, then a summary
+#   make fleet-demo redis-server + 3 relays + bots in several rooms: who holds what
+#   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused)
 #   make bench      the standard benchmark suite into build/bench-results/
 #                   (make bench-reference: into the committed bench/results/)
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
@@ -122,7 +124,7 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test tests demo bench bench-reference bench-scale bench-scale-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
+.PHONY: all lib install-lib test tests demo fleet-demo bench-fleet bench-fleet-reference bench bench-reference bench-scale bench-scale-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -262,6 +264,11 @@ test:
 
 # These install missing packages first, then build in a sub-make, which reads
 # pkg-config's answers afresh.
+fleet-demo:
+	@.ci/deps
+	@$(MAKE) --no-print-directory all
+	bench/fleet_demo.sh $(BUILD)/bin
+
 demo:
 	@.ci/deps
 	@$(MAKE) --no-print-directory all
@@ -285,6 +292,14 @@ bench-scale bench-scale-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/scale.sh $(BUILD)/bin $(SCALE_DIR) $(REPEAT)
+
+# The fleet suite (bench/fleet.sh): a redis-server and relays per run.
+# FLEET_PARTS: some of placement cpu scale failover drain pause (all).
+bench-fleet bench-fleet-reference: FLEET_DIR = $(if $(filter bench-fleet-reference,$@),bench/results,$(BENCH_OUT))/fleet
+bench-fleet bench-fleet-reference:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory all
+	bench/fleet.sh $(BUILD)/bin $(FLEET_DIR) $(REPEAT) $(FLEET_PARTS)
 
 FUZZ_SECONDS ?= 30
 fuzz:

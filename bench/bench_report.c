@@ -443,7 +443,8 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "mean_ms,jitter_ms_measured,enet_rtt_ms,enet_loss_pct,netsim_loss_pct,"
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
                  "bytes_per_msg,disconnects,send_errors,runs,send_late_p99_ms,pause_ms,"
-                 "recovery_ms,relay_us_per_delivery");
+                 "recovery_ms,relay_us_per_delivery,join_p50_ms,join_p99_ms,relays,split_rooms,"
+                 "moved,rejoin_ms");
     for (int f = 0; f < BENCH_F_COUNT; f++)
         fprintf(out, ",%s_min,%s_max", bench_figure_name((enum bench_figure)f),
                 bench_figure_name((enum bench_figure)f));
@@ -481,6 +482,8 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, "%.3f,", x->relay_us_per_delivery);
         else
             fprintf(out, ",");
+        fprintf(out, "%.3f,%.3f,%zu,%zu,%llu,%.3f,", ms(x->join_p50_us), ms(x->join_p99_us),
+                x->relays, x->split_rooms, (unsigned long long)x->moved, ms(x->rejoin_us));
         for (int f = 0; f < BENCH_F_COUNT; f++)
             fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
         const struct bench_audit *a = &x->audit;

@@ -1,0 +1,131 @@
+#!/bin/sh
+# bench/fleet.sh BIN OUT [REPEATS] [PART...]: the fleet suite (`make
+# bench-fleet` into build/bench-results/fleet/, `make bench-fleet-reference`
+# into the committed bench/results/fleet/). Every scenario runs REPEATS
+# times (medians with min-max); ricochet-bench --fleet starts a
+# redis-server and the relays for each run. Parts (all by default):
+#   placement  10,000 racing joins: 3 relays, rooms of 10 whose clients join
+#              through the 3 relays in turn at once; rooms split (must be 0)
+#              and join latency, against one relay without a directory
+#   cpu        relay CPU per delivered state: 2 relays x 1000 clients against
+#              one relay with 1000, rooms of 8 at 10 Hz, --tick-ms 50
+#   scale      2 relays x 2000 clients, rooms of 8 at 10 Hz, --tick-ms 50:
+#              delivery (>= 99.9 %) and the generator's CPU
+#   failover   SIGKILL one of 3 relays under load (600 clients, reliable):
+#              time until its rooms flow again, states lost
+#   drain      SIGTERM one of 3 relays under load (reliable): states lost
+#   pause      the directory paused (SIGSTOP) 5 s, against not paused:
+#              p99 of the rooms that exist
+# Writes OUT/PART/{table.txt,results.csv} and OUT/summary.txt.
+set -eu
+
+bin=${1:-build/bin}
+out=${2:-build/bench-results/fleet}
+reps=${3:-3}
+shift $(( $# > 3 ? 3 : $# ))
+parts=${*:-placement cpu scale failover drain pause}
+bench="$bin/ricochet-bench"
+[ -x "$bench" ] || { echo "fleet.sh: $bench not found (run make first)" >&2; exit 2; }
+mkdir -p "$out"
+start=$(date +%s)
+
+# run PART NAME ARGS...: one scenario, its table and CSV rows under OUT/PART
+run() {
+    part=$1 name=$2
+    shift 2
+    mkdir -p "$out/$part"
+    echo "== $part: $name" >&2
+    "$bench" --repeat "$reps" --quiet --table "$out/$part/$name.txt" \
+        --csv "$out/$part/$name.csv" "$@"
+    cat "$out/$part/$name.txt" >&2
+}
+
+# col FILE NAME...: the named columns of the CSV's first row
+col() {
+    f=$1
+    shift
+    awk -F, -v want="$*" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+        NR == 2 { n = split(want, w, " "); for (i = 1; i <= n; i++)
+                  printf "%s%s", $c[w[i]], i < n ? " " : "\n" }' "$f"
+}
+
+for part in $parts; do
+    rm -rf "${out:?}/$part"
+    case $part in
+    placement)
+        # 2000 clients in rooms of 10 are 200 rooms x 10 racing joins a run;
+        # 5 runs are 10,000 joins. Short windows: the joins are the point.
+        run placement fleet --fleet 3 --clients 2000 --room-size 10 --rate 2 \
+            --modes unsequenced --duration 1 --warmup 0.5 --grace 0.5 --setup-timeout 60 \
+            --repeat 5
+        run placement single --clients 2000 --room-size 10 --rate 2 --modes unsequenced \
+            --duration 1 --warmup 0.5 --grace 0.5 --setup-timeout 60 --repeat 5
+        ;;
+    cpu)
+        run cpu fleet --fleet 2 --clients 1000 --room-size 8 --rate 10 --modes unsequenced \
+            --relay-args "--tick-ms 50" --duration 5 --warmup 2 --grace 1 --setup-timeout 60
+        run cpu single --clients 1000 --room-size 8 --rate 10 --modes unsequenced \
+            --relay-args "--tick-ms 50" --duration 5 --warmup 2 --grace 1 --setup-timeout 60
+        ;;
+    scale)
+        run scale fleet --fleet 2 --clients 4000 --room-size 8 --rate 10 --modes unsequenced \
+            --relay-args "--tick-ms 50 --max-clients 4000" --duration 5 --warmup 2 --grace 1 \
+            --setup-timeout 90
+        ;;
+    failover)
+        run failover kill --fleet 3 --clients 600 --room-size 8 --rate 10 --modes reliable \
+            --fleet-event kill --event-at 2 --duration 25 --warmup 1 --grace 2 \
+            --setup-timeout 60
+        ;;
+    drain)
+        run drain term --fleet 3 --clients 600 --room-size 8 --rate 10 --modes reliable \
+            --fleet-event term --event-at 2 --duration 8 --warmup 1 --grace 2 \
+            --setup-timeout 60
+        ;;
+    pause)
+        run pause paused --fleet 2 --clients 1000 --room-size 8 --rate 10 --modes unsequenced \
+            --fleet-event pause-redis --event-at 1 --duration 7 --warmup 1 --grace 1 \
+            --setup-timeout 60
+        run pause running --fleet 2 --clients 1000 --room-size 8 --rate 10 --modes unsequenced \
+            --duration 7 --warmup 1 --grace 1 --setup-timeout 60
+        ;;
+    *)
+        echo "fleet.sh: unknown part '$part'" >&2
+        exit 2
+        ;;
+    esac
+done
+
+# The figures the docs quote, each a median (min-max) over the runs.
+{
+    echo "fleet suite, $(date -u +%Y-%m-%d), $reps runs a scenario (placement 5), medians (min-max)"
+    echo "command: bench/fleet.sh $bin $out $reps"
+    f=$out/placement/fleet.csv s=$out/placement/single.csv
+    [ -f "$f" ] && echo "placement: $(col "$f" split_rooms) rooms split over 10,000 racing joins;" \
+        "join p50/p99 $(col "$f" join_p50_ms join_p50_ms_min join_p50_ms_max join_p99_ms \
+        join_p99_ms_min join_p99_ms_max | awk '{ printf "%s (%s-%s) / %s (%s-%s) ms", $1,$2,$3,$4,$5,$6 }')" \
+        "with the directory, $(col "$s" join_p50_ms join_p50_ms_min join_p50_ms_max join_p99_ms \
+        join_p99_ms_min join_p99_ms_max | awk '{ printf "%s (%s-%s) / %s (%s-%s) ms", $1,$2,$3,$4,$5,$6 }')" \
+        "without"
+    for kind in fleet single; do
+        f=$out/cpu/$kind.csv
+        [ -f "$f" ] && echo "cpu ($kind): $(col "$f" relay_cpu_s delivered runs | awk '{
+            printf "%.3f us of relay CPU per delivered state (%s s a run, %s states in %s runs)", $1 * $3 * 1e6 / $2, $1, $2, $3 }')"
+    done
+    f=$out/scale/fleet.csv
+    [ -f "$f" ] && echo "scale: 2 x 2000 clients: $(col "$f" lost_pct lost_pct_min lost_pct_max \
+        bench_cpu_pct relay_cpu_pct | awk '{ printf "delivered %.3f%% (%.3f-%.3f), generator %s%% of a core, relays %s%% together", 100 - $1, 100 - $3, 100 - $2, $4, $5 }')"
+    f=$out/failover/kill.csv
+    [ -f "$f" ] && echo "failover (SIGKILL): $(col "$f" rejoin_ms rejoin_ms_min rejoin_ms_max \
+        moved expected delivered runs | awk '{ printf "rooms flow again %.0f ms (%.0f-%.0f) after, %s clients moved and %d states lost in %s runs", $1, $2, $3, $4, $5 - $6, $7 }')"
+    f=$out/drain/term.csv
+    [ -f "$f" ] && echo "drain (SIGTERM, reliable): $(col "$f" expected delivered moved rejoin_ms runs | awk '{
+        printf "%d states lost and %s clients moved in %s runs, the last welcomed again %.0f ms after (median)", $1 - $2, $3, $5, $4 }')"
+    for kind in paused running; do
+        f=$out/pause/$kind.csv
+        [ -f "$f" ] && echo "directory $kind: p99 $(col "$f" p99_ms p99_ms_min p99_ms_max lost_pct | awk '{
+            printf "%s ms (%s-%s), lost %s%%", $1, $2, $3, $4 }')"
+    done
+} > "$out/summary.txt"
+cat "$out/summary.txt" >&2
+echo "fleet.sh: results in $out/ ($(($(date +%s) - start)) s)" >&2
