@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # fleet_demo.sh BIN: a fleet of relays on this machine, explained.
 #
 # Starts redis-server on a free loopback port (the fleet's directory), three
@@ -7,7 +7,9 @@
 # relay: each room is placed on one relay (the least loaded), and the bots
 # of rooms placed elsewhere are sent there (moved). Prints which relay holds
 # which room, what each bot received, and the relays' counters. Leaves no
-# process behind; exits 0 on success.
+# process behind, even when killed itself: every child gets
+# --pdeathsig KILL (setpriv, util-linux) and no descriptor above 2.
+# Exits 0 on success.
 #
 # Environment: DEMO_ROOMS (4), DEMO_BOTS (3 per room), DEMO_SECONDS (8).
 set -u
@@ -23,6 +25,14 @@ done
 command -v redis-server >/dev/null ||
     { echo "fleet-demo: redis-server not found (Debian: apt-get install redis-server)" >&2; exit 1; }
 
+# Nothing the caller left open (a lock, a pipe) reaches a daemon: close
+# every descriptor above 2 (bash keeps its script on 255, close-on-exec).
+for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && [ "$fd" -lt 255 ] && eval "exec $fd>&-"
+done
+command -v setpriv >/dev/null ||
+    { echo "fleet-demo: setpriv not found (Debian: util-linux)" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ricochet-fleet-demo.XXXXXX") || exit 1
 pids=""
 
@@ -70,7 +80,7 @@ echo
 redis_port=""
 for try in 1 2 3 4 5; do
     p=$(( (($$ + try * 7919) % 20000) + 30000 ))
-    redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
+    setpriv --pdeathsig KILL redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
         >"$tmp/redis.out" 2>&1 &
     rpid=$!
     i=0
@@ -92,7 +102,8 @@ echo "directory: redis-server on 127.0.0.1:$redis_port"
 # 2. Three relays sharing it.
 ports=""
 for n in 1 2 3; do
-    "$bin/ricochet-relay" --bind 127.0.0.1 --port 0 --max-per-address 0 --stats-interval 0 \
+    setpriv --pdeathsig KILL "$bin/ricochet-relay" --bind 127.0.0.1 --port 0 \
+        --max-per-address 0 --stats-interval 0 \
         --directory "redis://127.0.0.1:$redis_port" --advertise 127.0.0.1:0 \
         >"$tmp/relay$n.out" 2>"$tmp/relay$n.err" &
     pids="$! $pids"
@@ -111,7 +122,7 @@ echo "           reliable mode, $seconds s (running ...)"
 bot_pids=""
 r=1
 while [ $r -le "$rooms" ]; do
-    "$bin/ricochet-bot" --host 127.0.0.1 --port "$entry" --room "room-$r" --name "r$r" \
+    setpriv --pdeathsig KILL "$bin/ricochet-bot" --host 127.0.0.1 --port "$entry" --room "room-$r" --name "r$r" \
         --count "$bots" --mode reliable --rate 20 --duration "$seconds" --seed "$r" \
         >"$tmp/bot$r.out" 2>"$tmp/bot$r.err" &
     bot_pids="$bot_pids $!"

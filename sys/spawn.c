@@ -63,6 +63,18 @@ void spawn_kill_all(void)
     }
 }
 
+/* In the child, before exec: no descriptor of the parent's but 0-2 stays
+ * open (a lock, a socket or a pipe held by a daemon that outlives its
+ * parent holds up whoever waits on it). */
+static void close_inherited(void)
+{
+    if (close_range(3, ~0U, 0) == 0)
+        return;
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+        close((int)fd);
+}
+
 /* prog is a plain file name: it names the file for whoever finds it. */
 static int make_temp(char *path, size_t cap, const char *prog, const char *what,
                      char *err, size_t err_cap)
@@ -141,6 +153,7 @@ int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
             dup2(devnull, STDIN_FILENO);
             close(devnull);
         }
+        close_inherited();
         execv(path, (char *const *)argv);
         fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
         _exit(127);

@@ -2,7 +2,8 @@
  * netsim, bots).
  *
  * A child's stdout and stderr go to temp files, so no pipe can fill up and
- * block it; it gets PR_SET_PDEATHSIG(SIGKILL) so it dies with its parent, and
+ * block it; it gets PR_SET_PDEATHSIG(SIGKILL) so it dies with its parent,
+ * it inherits no descriptor above 2 (nothing it could hold up), and
  * spawn_kill_all (also registered with atexit) kills whatever is left and
  * removes the temp files spawn_free did not. */
 #ifndef RICOCHET_SPAWN_H

@@ -8,11 +8,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../fleet/directory.h"
 #include "../sys/clock.h"
@@ -363,6 +369,66 @@ static void many_claims_renew_in_chunks(void **state)
     test_redis_stop(&r);
 }
 
+/* The server keeps none of the test's descriptors: a pipe's write end
+ * open in the test when it starts is closed for good once the test closes
+ * its own (a daemon holding a lock or a pipe holds up whoever waits). */
+static void redis_server_inherits_no_descriptor(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    struct redisproc r;
+    test_redis_start(&r);
+    close(fds[1]);
+    struct pollfd p = {.fd = fds[0], .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 2000), 1);
+    char c;
+    assert_int_equal(read(fds[0], &c, 1), 0); /* end of file: no writer left */
+    close(fds[0]);
+    test_redis_stop(&r);
+}
+
+static bool port_accepts(uint16_t port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* A test process that dies without stopping its server (a crash, a
+ * SIGKILL) takes the server with it. */
+static void redis_server_dies_with_its_test(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct redisproc r;
+        char e[256];
+        uint16_t port = redisproc_start(&r, e, sizeof e) == 0 ? r.port : 0;
+        if (write(fds[1], &port, sizeof port) != sizeof port)
+            port = 0;
+        _exit(port ? 0 : 1); /* no atexit handlers: as if killed */
+    }
+    close(fds[1]);
+    uint16_t port = 0;
+    assert_int_equal(read(fds[0], &port, sizeof port), sizeof port);
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    uint64_t deadline = clock_now_ms() + 5000;
+    while (port_accepts(port) && clock_now_ms() < deadline)
+        clock_sleep_ms(20);
+    assert_false(port_accepts(port));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +440,8 @@ int main(void)
         cmocka_unit_test(release_and_handover_only_what_is_held),
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(many_claims_renew_in_chunks),
+        cmocka_unit_test(redis_server_inherits_no_descriptor),
+        cmocka_unit_test(redis_server_dies_with_its_test),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
