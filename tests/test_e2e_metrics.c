@@ -202,7 +202,7 @@ static void wait_answer(const char *at, const char *path, int status, const char
 static void readyz_follows_the_directory(void **state)
 {
     (void)state;
-    struct test_redis redis = { 0 };
+    struct redisproc redis;
     test_redis_start(&redis);
     uint16_t port;
     close(harness_udp_socket(&port));
