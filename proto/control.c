@@ -217,6 +217,8 @@ static int add_fields(cJSON *o, const struct proto_control *m)
             cJSON_AddStringToObject(o, "name", m->name);
         cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
         cJSON_AddBoolToObject(o, "reflect", m->reflect);
+        if (m->batch)
+            cJSON_AddBoolToObject(o, "batch", true);
         cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
         if (m->cookie[0])
             cJSON_AddStringToObject(o, "cookie", m->cookie);
@@ -614,7 +616,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         int need = m->ticket[0] == '\0';
         if ((rc = read_string(r, o, "room", need, m->room, sizeof m->room, proto_room_valid)) ||
             (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
-            (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)))
+            (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
+            (rc = read_bool(r, o, "batch", &m->batch)))
             return rc;
         if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)))
             return rc;

@@ -71,6 +71,7 @@ struct proto_control {
     char name[PROTO_NAME_MAX + 1];      /* join, joined, left, chat */
     enum proto_mode mode;               /* join, joined */
     bool reflect;                       /* join: also send my states back to me */
+    bool batch;                         /* join, plain UDP: send me states in batches */
     enum proto_left_reason reason;      /* left */
     char code[PROTO_CODE_MAX + 1];      /* error: machine-readable, e.g. "room_full" */
     char text[PROTO_TEXT_MAX + 1];      /* error: human message; chat: the line */

@@ -114,6 +114,72 @@ void proto_state_stamp_sender(uint8_t *buf, uint32_t sender)
     put_u32(buf + 4, sender);
 }
 
+void proto_batch_begin(uint8_t buf[PROTO_BATCH_HEADER])
+{
+    buf[0] = PROTO_STATE_VERSION;
+    buf[1] = PROTO_MSG_BATCH;
+    put_u16(buf + 2, 0);
+}
+
+void proto_batch_entry_head(uint8_t head[PROTO_BATCH_ENTRY_HEAD], size_t len)
+{
+    put_u16(head, (uint16_t)len);
+}
+
+int proto_batch_add(uint8_t *buf, size_t cap, size_t *used, const uint8_t *state, size_t len)
+{
+    if (len == 0)
+        return PROTO_E_VALUE;
+    if (cap > PROTO_BATCH_MAX)
+        cap = PROTO_BATCH_MAX;
+    if (*used > cap || cap - *used < PROTO_BATCH_ENTRY_HEAD + len)
+        return PROTO_E_SPACE;
+    proto_batch_entry_head(buf + *used, len);
+    memcpy(buf + *used + PROTO_BATCH_ENTRY_HEAD, state, len);
+    *used += PROTO_BATCH_ENTRY_HEAD + len;
+    return PROTO_OK;
+}
+
+int proto_is_batch(const uint8_t *buf, size_t len)
+{
+    return len >= 2 && buf[0] == PROTO_STATE_VERSION && buf[1] == PROTO_MSG_BATCH;
+}
+
+int proto_batch_check(const uint8_t *buf, size_t len)
+{
+    if (len > PROTO_BATCH_MAX)
+        return PROTO_E_LONG;
+    if (len < PROTO_BATCH_HEADER + PROTO_BATCH_ENTRY_HEAD + 1 || !proto_is_batch(buf, len))
+        return PROTO_E_SHORT;
+    int n = 0;
+    for (size_t at = PROTO_BATCH_HEADER; at < len; n++) {
+        if (len - at < PROTO_BATCH_ENTRY_HEAD)
+            return PROTO_E_SHORT;
+        size_t entry = (size_t)buf[at] << 8 | buf[at + 1];
+        at += PROTO_BATCH_ENTRY_HEAD;
+        if (entry == 0)
+            return PROTO_E_VALUE;
+        if (len - at < entry)
+            return PROTO_E_SHORT;
+        at += entry;
+    }
+    return n;
+}
+
+int proto_batch_next(const uint8_t *buf, size_t len, size_t *at, const uint8_t **entry,
+                     size_t *entry_len)
+{
+    if (*at + PROTO_BATCH_ENTRY_HEAD > len)
+        return 0;
+    size_t n = (size_t)buf[*at] << 8 | buf[*at + 1];
+    if (n == 0 || len - *at - PROTO_BATCH_ENTRY_HEAD < n)
+        return 0; /* not a checked batch: stop rather than read past it */
+    *entry = buf + *at + PROTO_BATCH_ENTRY_HEAD;
+    *entry_len = n;
+    *at += PROTO_BATCH_ENTRY_HEAD + n;
+    return 1;
+}
+
 const char *proto_strerror(int err)
 {
     switch (err) {

@@ -19,7 +19,15 @@
 #define PROTO_STATE_MAX 1200  /* largest state datagram, padding included */
 #define PROTO_DEFAULT_PORT 7777
 
-enum proto_msg_type { PROTO_MSG_STATE = 1 };
+enum proto_msg_type { PROTO_MSG_STATE = 1, PROTO_MSG_BATCH = 2 };
+
+/* A batch (plain UDP, relay to a client whose join asked for it): the
+ * header (version 1, type 2, two reserved bytes), then entries of a 2-byte
+ * big-endian length and that many bytes of one state message (sealed or
+ * not), PROTO_BATCH_MAX bytes in all at most (PROTOCOL.md, "Batches"). */
+#define PROTO_BATCH_HEADER 4
+#define PROTO_BATCH_ENTRY_HEAD 2
+#define PROTO_BATCH_MAX 1200
 
 /* Return codes of every proto_* function that can fail (negative). */
 enum proto_err {
@@ -69,6 +77,27 @@ int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s);
 /* Overwrites the sender id of an already validated state datagram in place:
  * the relay's stamp. buf must hold at least PROTO_STATE_SIZE bytes. */
 void proto_state_stamp_sender(uint8_t *buf, uint32_t sender);
+
+/* Writes a batch's header into buf[0..PROTO_BATCH_HEADER). */
+void proto_batch_begin(uint8_t buf[PROTO_BATCH_HEADER]);
+/* Appends one entry (len bytes of state) to the batch of *used bytes in buf
+ * (cap bytes, at most PROTO_BATCH_MAX count). Returns PROTO_OK, or
+ * PROTO_E_SPACE if it does not fit (nothing written), PROTO_E_VALUE if len
+ * is 0. */
+int proto_batch_add(uint8_t *buf, size_t cap, size_t *used, const uint8_t *state, size_t len);
+/* Writes an entry's length prefix for len bytes (1..PROTO_BATCH_MAX). */
+void proto_batch_entry_head(uint8_t head[PROTO_BATCH_ENTRY_HEAD], size_t len);
+/* Is the datagram a batch (by its first two bytes)? */
+int proto_is_batch(const uint8_t *buf, size_t len);
+/* Checks a batch's framing: entries of 1 byte or more that end exactly at
+ * len, len at most PROTO_BATCH_MAX. Returns the number of entries (>= 1),
+ * or PROTO_E_SHORT / PROTO_E_LONG / PROTO_E_VALUE. Entries are not decoded. */
+int proto_batch_check(const uint8_t *buf, size_t len);
+/* The entry at *at of a batch that passed proto_batch_check (*at starts at
+ * PROTO_BATCH_HEADER): sets *entry, *entry_len, moves *at past it and
+ * returns 1; returns 0 at the end. */
+int proto_batch_next(const uint8_t *buf, size_t len, size_t *at, const uint8_t **entry,
+                     size_t *entry_len);
 
 /* Short lower-case description of a proto_err ("too short", ...). */
 const char *proto_strerror(int err);

@@ -126,8 +126,8 @@ struct mmsghdr;
  * through send (sendmmsg(2)'s contract: the number sent, in order, or -1
  * with errno when the first one failed). A datagram the kernel refuses
  * (EMSGSIZE, EPERM, ...) is skipped; a full socket buffer (EAGAIN) drops it
- * and all after it. EINTR retries. Returns how many were not sent, each
- * counted once. */
+ * and all after it. EINTR retries. Returns how many states were not sent,
+ * each counted once: a datagram of k > 1 iovecs is a batch of k - 1. */
 unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
                               int (*send)(int, struct mmsghdr *, unsigned, int));
 

@@ -22,7 +22,12 @@
  * and sendmmsg() sends up to UDP_SEND_BATCH queued datagrams in one call:
  * the copies of the states of one receive batch or, with --tick-ms, of a
  * whole tick. Each state is copied once into a send buffer and every
- * recipient's datagram points at that copy: no per-recipient copy. */
+ * recipient's datagram points at that copy: no per-recipient copy. A
+ * member whose join asked for batches gets the states queued for it in one
+ * datagram, up to PROTO_BATCH_MAX bytes (PROTOCOL.md, "Batches"): a tick's
+ * states for one recipient then cost the kernel one datagram, not one
+ * each. The datagram's iovecs are the batch header and each state's copy,
+ * which carries its entry's length prefix in front of it. */
 #include "transport.h"
 
 #include <arpa/inet.h>
@@ -50,6 +55,9 @@
 #define UDP_BATCH 64          /* datagrams per recvmmsg */
 #define UDP_SEND_BATCH 1024   /* queued datagrams per sendmmsg (UIO_MAXIOV) */
 #define UDP_SEND_BYTES (256 << 10) /* bytes of states those datagrams point at */
+/* iovecs of a batch: its header, then one per state (the smallest: 40 bytes) */
+#define UDP_MSG_IOVS (1 + (PROTO_BATCH_MAX - PROTO_BATCH_HEADER) / \
+                          (PROTO_BATCH_ENTRY_HEAD + PROTO_STATE_SIZE))
 #define UDP_MAX_BATCHES 16    /* recvmmsg calls per service; more waiting is a backlog,
                                  read after this turn's fan-out and sends */
 #define SOCKET_BUFFER (4 << 20)
@@ -60,6 +68,7 @@ struct udp_slot {
     union netaddr addr;      /* the member's endpoint, IPv4 or IPv6 */
     uint64_t last_us;        /* last datagram from it */
     int32_t next;            /* hash chain */
+    int32_t open;            /* its queued datagram that may take more states, -1: none */
 };
 
 struct relay_udp {
@@ -82,12 +91,15 @@ struct relay_udp {
     size_t rbuf_size;
 
     /* send batch: datagrams pointing into sbuf */
-    uint8_t *sbuf;           /* UDP_SEND_BYTES */
+    uint8_t *sbuf;           /* UDP_SEND_BYTES: states, each after its entry head */
     size_t sbuf_used;
     struct mmsghdr smsg[UDP_SEND_BATCH];
-    struct iovec siov[UDP_SEND_BATCH];
+    struct iovec *siov;      /* UDP_MSG_IOVS for each of smsg */
     union netaddr sto[UDP_SEND_BATCH];
+    uint32_t sslot[UDP_SEND_BATCH];  /* the recipient's slot */
+    uint16_t sbytes[UDP_SEND_BATCH]; /* the datagram's length */
     unsigned nsend;
+    uint8_t batch_header[PROTO_BATCH_HEADER];
 
     uint64_t read_end_us;    /* when a service last read the socket empty */
     bool backlog;            /* the last service left datagrams unread */
@@ -127,7 +139,7 @@ static int32_t slot_alloc(struct relay_udp *t, const union netaddr *a,
     uint32_t i = t->free_slots[--t->nfree];
     uint32_t b = endpoint_hash(t, a);
     t->slots[i] = (struct udp_slot){
-        .used = true, .addr = *a, .last_us = now_us, .next = t->buckets[b]
+        .used = true, .addr = *a, .last_us = now_us, .next = t->buckets[b], .open = -1
     };
     t->buckets[b] = (int32_t)i;
     return (int32_t)i;
@@ -166,6 +178,13 @@ static void count_failed(struct relay_udp *t, size_t n)
             relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
 }
 
+/* States in a queued datagram: a batch's iovecs are its header and one per
+ * state. */
+static unsigned states_in(const struct mmsghdr *m)
+{
+    return m->msg_hdr.msg_iovlen > 1 ? (unsigned)m->msg_hdr.msg_iovlen - 1 : 1;
+}
+
 unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
                               int (*send)(int, struct mmsghdr *, unsigned, int))
 {
@@ -184,12 +203,13 @@ unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
             /* The socket buffer is full: the rest would fail alike. */
             log_debug("relay: sendmmsg: %s: %u datagrams dropped",
                       sent == 0 ? "nothing sent" : strerror(errno), n - off);
-            failed += n - off;
+            for (; off < n; off++)
+                failed += states_in(&msgs[off]);
             break;
         }
         /* This one datagram is refused (EMSGSIZE, EPERM, ...): skip it. */
         log_debug("relay: sendmmsg: %s", strerror(errno));
-        failed++;
+        failed += states_in(&msgs[off]);
         off++;
     }
     return failed;
@@ -199,10 +219,57 @@ unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
  * allows. A full socket buffer means loss, as UDP always may: counted. */
 static void send_flush(struct relay_udp *t)
 {
+    for (unsigned k = 0; k < t->nsend; k++)
+        if (t->sslot[k] < t->cfg.peer_cap)
+            t->slots[t->sslot[k]].open = -1;
     if (t->nsend > 0)
         count_failed(t, relay_udp_send_batch(t->fd, t->smsg, t->nsend, sendmmsg));
     t->nsend = 0;
     t->sbuf_used = 0;
+}
+
+/* Adds the state at copy (len bytes after its entry head) to the slot's
+ * open datagram if it fits: a lone state becomes a batch of two. */
+static bool batch_append(struct relay_udp *t, uint32_t slot, uint8_t *copy, size_t len)
+{
+    int32_t k = t->slots[slot].open;
+    if (k < 0)
+        return false;
+    struct msghdr *h = &t->smsg[k].msg_hdr;
+    size_t bytes = h->msg_iovlen == 1 ? PROTO_BATCH_HEADER + PROTO_BATCH_ENTRY_HEAD + t->sbytes[k]
+                                      : t->sbytes[k];
+    if (h->msg_iovlen == UDP_MSG_IOVS ||
+        bytes + PROTO_BATCH_ENTRY_HEAD + len > PROTO_BATCH_MAX)
+        return false;
+    if (h->msg_iovlen == 1) { /* the lone state, with its entry head, after the header */
+        h->msg_iov[1] = (struct iovec){.iov_base = (uint8_t *)h->msg_iov[0].iov_base -
+                                                   PROTO_BATCH_ENTRY_HEAD,
+                                       .iov_len = h->msg_iov[0].iov_len + PROTO_BATCH_ENTRY_HEAD};
+        h->msg_iov[0] = (struct iovec){.iov_base = t->batch_header, .iov_len = PROTO_BATCH_HEADER};
+        h->msg_iovlen = 2;
+    }
+    h->msg_iov[h->msg_iovlen++] = (struct iovec){.iov_base = copy,
+                                                 .iov_len = PROTO_BATCH_ENTRY_HEAD + len};
+    t->sbytes[k] = (uint16_t)(bytes + PROTO_BATCH_ENTRY_HEAD + len);
+    return true;
+}
+
+/* Queues a datagram of the one state at copy + PROTO_BATCH_ENTRY_HEAD to
+ * the slot's endpoint; open to more if its member takes batches. */
+static void queue_datagram(struct relay_udp *t, uint32_t slot, uint8_t *copy, size_t len)
+{
+    unsigned k = t->nsend++;
+    struct iovec *iov = t->siov + (size_t)k * UDP_MSG_IOVS;
+    t->sto[k] = t->slots[slot].addr;
+    t->sslot[k] = slot;
+    t->sbytes[k] = (uint16_t)len;
+    iov[0] = (struct iovec){.iov_base = copy + PROTO_BATCH_ENTRY_HEAD, .iov_len = len};
+    t->smsg[k] = (struct mmsghdr){
+        .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = netaddr_len(&t->sto[k]),
+                     .msg_iov = iov, .msg_iovlen = 1 }
+    };
+    bool batches = t->relay && relay_peer_batches(t->relay, slot);
+    t->slots[slot].open = batches ? (int32_t)k : -1;
 }
 
 static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
@@ -212,28 +279,26 @@ static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
     struct relay_udp *t = ctx;
     (void)channel; /* a bare socket has no channels and no flags */
     (void)flags;
-    if (len > UDP_SEND_BYTES)
-        return; /* cannot happen: the core forwards at most PROTO_STATE_MAX */
-    uint8_t *copy = NULL;
+    if (len == 0 || len > PROTO_BATCH_MAX)
+        return; /* cannot happen: the core forwards at most PROTO_STATE_MAX, sealed */
+    uint8_t *copy = NULL; /* one copy per state, after its entry head: for every recipient */
+    size_t need = PROTO_BATCH_ENTRY_HEAD + len;
     for (size_t i = 0; i < n; i++) {
-        if (peers[i] >= t->cfg.peer_cap || !t->slots[peers[i]].used)
+        uint32_t slot = peers[i];
+        if (slot >= t->cfg.peer_cap || !t->slots[slot].used)
             continue;
-        if (t->nsend == UDP_SEND_BATCH || (!copy && UDP_SEND_BYTES - t->sbuf_used < len)) {
+        if (t->nsend == UDP_SEND_BATCH || (!copy && UDP_SEND_BYTES - t->sbuf_used < need)) {
             send_flush(t);
             copy = NULL;
         }
-        if (!copy) { /* one copy per state, shared by its recipients */
+        if (!copy) {
             copy = t->sbuf + t->sbuf_used;
-            memcpy(copy, bytes, len);
-            t->sbuf_used += len;
+            proto_batch_entry_head(copy, len);
+            memcpy(copy + PROTO_BATCH_ENTRY_HEAD, bytes, len);
+            t->sbuf_used += need;
         }
-        unsigned k = t->nsend++;
-        t->sto[k] = t->slots[peers[i]].addr;
-        t->siov[k] = (struct iovec){ .iov_base = copy, .iov_len = len };
-        t->smsg[k] = (struct mmsghdr){
-            .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = netaddr_len(&t->sto[k]),
-                         .msg_iov = &t->siov[k], .msg_iovlen = 1 }
-        };
+        if (!batch_append(t, slot, copy, len))
+            queue_datagram(t, slot, copy, len);
     }
 }
 
@@ -356,7 +421,9 @@ static void *udp_create(const struct relay_net_config *cfg, char *err, size_t er
     t->buckets = malloc(nbuckets * sizeof *t->buckets);
     t->rbuf = malloc(UDP_BATCH * t->rbuf_size);
     t->sbuf = malloc(UDP_SEND_BYTES);
-    if (!t->slots || !t->free_slots || !t->buckets || !t->rbuf || !t->sbuf) {
+    t->siov = malloc(UDP_SEND_BATCH * UDP_MSG_IOVS * sizeof *t->siov);
+    proto_batch_begin(t->batch_header);
+    if (!t->slots || !t->free_slots || !t->buckets || !t->rbuf || !t->sbuf || !t->siov) {
         snprintf(err, err_cap, "out of memory");
         goto fail;
     }
@@ -412,6 +479,7 @@ static void udp_destroy(void *ctx)
     free(t->buckets);
     free(t->rbuf);
     free(t->sbuf);
+    free(t->siov);
     free(t);
 }
 

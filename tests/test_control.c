@@ -40,7 +40,7 @@ static void join_round_trip(void **state)
 {
     (void)state;
     struct proto_control in = { .type = PROTO_CTL_JOIN, .mode = PROTO_MODE_RELIABLE,
-                                .reflect = true };
+                                .reflect = true, .batch = true };
     strcpy(in.room, "lobby");
     strcpy(in.name, "alice-1");
     int n = proto_control_encode(buf, sizeof buf, &in);
@@ -52,7 +52,11 @@ static void join_round_trip(void **state)
     assert_string_equal(msg->name, "alice-1");
     assert_int_equal(msg->mode, PROTO_MODE_RELIABLE);
     assert_true(msg->reflect);
+    assert_true(msg->batch);
     assert_int_equal(msg->version, PROTO_VERSION);
+    in.batch = false; /* said only when asked: an older relay's join stays as it was */
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_null(strstr(buf, "batch"));
     /* a version-1 client says nothing: version 1 */
     assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\"}"), PROTO_OK);
     assert_int_equal(msg->version, 1);
@@ -176,6 +180,7 @@ static void join_defaults_and_unknown_fields(void **state)
                             "\"extra\":{\"nested\":[1,2]}}"), PROTO_OK);
     assert_int_equal(msg->mode, PROTO_MODE_UNSEQUENCED);
     assert_false(msg->reflect);
+    assert_false(msg->batch); /* an older client asks for no batches */
 }
 
 static void welcome_round_trip_with_roster(void **state)

@@ -2,7 +2,9 @@
  * a memory stream, then netsim end to end over 127.0.0.1 in udp mode: every
  * state a fake relay did not receive has a loss line, every copy it received
  * has a fwd line, duplicates show as dup, and tcpdump -r counts in the two
- * capture files exactly what netsim says it forwarded and dropped. */
+ * capture files exactly what netsim says it forwarded and dropped; the same
+ * with the states in batches, where a lost batch is a loss line for each of
+ * its states. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,9 +63,46 @@ static void test_line_format(void **unused)
     free(text);
 }
 
-/* Sends N_STATES states through netsim to a socket playing the relay (it
- * hears only netsim's sockets); fills got[seq] with the copies that arrived. Returns netsim's stdout. */
-static char *run_through_netsim(const char *log_path, const char *pcap_path, int got[N_STATES])
+/* Counts the states of a datagram the fake relay got (a batch's entries). */
+static void count_got(const uint8_t *buf, size_t len, int got[N_STATES])
+{
+    struct proto_state s;
+    if (!proto_is_batch(buf, len)) {
+        assert_int_equal(proto_state_decode(buf, len, &s), PROTO_OK);
+        assert_true(s.seq < N_STATES);
+        got[s.seq]++;
+        return;
+    }
+    assert_true(proto_batch_check(buf, len) > 0);
+    size_t at = PROTO_BATCH_HEADER, n;
+    const uint8_t *e;
+    while (proto_batch_next(buf, len, &at, &e, &n))
+        count_got(e, n, got);
+}
+
+/* The next datagram of per states from seq *sent on (one alone, more in a
+ * batch) in buf; returns its length. */
+static size_t next_datagram(uint8_t *buf, int per, int *sent)
+{
+    if (per == 1) {
+        put_state(buf, (uint32_t)(*sent)++);
+        return PROTO_STATE_SIZE;
+    }
+    uint8_t st[PROTO_STATE_SIZE];
+    size_t used = PROTO_BATCH_HEADER;
+    proto_batch_begin(buf);
+    for (int k = 0; k < per && *sent < N_STATES; k++) {
+        put_state(st, (uint32_t)(*sent)++);
+        assert_int_equal(proto_batch_add(buf, PROTO_BATCH_MAX, &used, st, sizeof st), PROTO_OK);
+    }
+    return used;
+}
+
+/* Sends N_STATES states, per to a datagram, through netsim to a socket
+ * playing the relay (it hears only netsim's sockets); fills got[seq] with
+ * the copies that arrived. Returns netsim's stdout. */
+static char *run_through_netsim(const char *log_path, const char *pcap_path, int per,
+                                int got[N_STATES])
 {
     uint16_t relay_port, client_port;
     int relay = harness_udp_socket(&relay_port);
@@ -91,10 +130,10 @@ static char *run_through_netsim(const char *log_path, const char *pcap_path, int
     int sent = 0;
     uint64_t quiet_since = clock_now_ms(), deadline = clock_now_ms() + 60000;
     while (clock_now_ms() < deadline) {
-        for (int k = 0; k < 2 && sent < N_STATES; k++, sent++) { /* paced: no buffer loss */
-            put_state(buf, (uint32_t)sent);
-            assert_true(sendto(client, buf, PROTO_STATE_SIZE, 0, (struct sockaddr *)&proxy,
-                               sizeof proxy) == PROTO_STATE_SIZE);
+        for (int k = 0; k < 2 && sent < N_STATES; k++) { /* paced: no buffer loss */
+            size_t len = next_datagram(buf, per, &sent);
+            assert_true(sendto(client, buf, len, 0, (struct sockaddr *)&proxy, sizeof proxy) ==
+                        (ssize_t)len);
         }
         struct pollfd pf = {relay, POLLIN, 0};
         int r = poll(&pf, 1, sent < N_STATES ? 1 : 20);
@@ -103,13 +142,9 @@ static char *run_through_netsim(const char *log_path, const char *pcap_path, int
         if (r <= 0)
             continue;
         quiet_since = clock_now_ms();
-        struct proto_state s;
         ssize_t len;
-        while ((len = harness_recv_from_pid(relay, p.pid, buf, sizeof buf, NULL)) > 0) {
-            assert_int_equal(proto_state_decode(buf, (size_t)len, &s), PROTO_OK);
-            assert_true(s.seq < N_STATES);
-            got[s.seq]++;
-        }
+        while ((len = harness_recv_from_pid(relay, p.pid, buf, sizeof buf, NULL)) > 0)
+            count_got(buf, (size_t)len, got);
     }
     assert_int_equal(spawn_stop(&p, SIGTERM, 10000), 0);
     char *out = spawn_read_stdout(&p);
@@ -132,10 +167,13 @@ static long tcpdump_count(const char *path)
     return pclose(p) == 0 ? n : -1;
 }
 
-static void test_every_state_accounted(void **unused)
+static void every_state_accounted(int per)
 {
-    (void)unused;
     static int got[N_STATES], fwd[N_STATES], lost[N_STATES], dup[N_STATES];
+    memset(got, 0, sizeof got);
+    memset(fwd, 0, sizeof fwd);
+    memset(lost, 0, sizeof lost);
+    memset(dup, 0, sizeof dup);
     char path[] = "/tmp/ricochet-droplog-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -143,7 +181,7 @@ static void test_every_state_accounted(void **unused)
     char pcap[64], dropped[80];
     snprintf(pcap, sizeof pcap, "%s.pcap", path);
     snprintf(dropped, sizeof dropped, "%s.dropped", pcap);
-    char *out = run_through_netsim(path, pcap, got);
+    char *out = run_through_netsim(path, pcap, per, got);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     char line[256], ev[16], dir[8], flow[32], kind[16], peer[8];
@@ -158,7 +196,7 @@ static void test_every_state_accounted(void **unused)
                                 &seq, kind, &delay, peer), 9);
         assert_string_equal(dir, "up");
         assert_string_equal(peer, "-"); /* udp: no ENet header */
-        assert_string_equal(kind, "plain");
+        assert_string_equal(kind, per == 1 ? "plain" : "batched");
         assert_true(seq < N_STATES);
         int e = droplog_event_parse(ev);
         assert_true(e == DROPLOG_FWD || e == DROPLOG_LOSS || e == DROPLOG_DUP);
@@ -178,8 +216,9 @@ static void test_every_state_accounted(void **unused)
         n_lost += lost[i];
         n_dup += dup[i];
     }
-    assert_int_equal(harness_stats_field(out, true, "up.drops.loss"), n_lost);
-    assert_int_equal(harness_stats_field(out, true, "up.duplicated"), n_dup);
+    /* netsim counts datagrams: a batch of per states is per lines */
+    assert_int_equal(harness_stats_field(out, true, "up.drops.loss") * per, n_lost);
+    assert_int_equal(harness_stats_field(out, true, "up.duplicated") * per, n_dup);
     assert_int_equal(harness_stats_field(out, true, "up.send_errors"), 0);
     assert_true(n_lost > N_STATES / 10 && n_dup > 0);
     /* The captures hold what netsim reported, and tcpdump can read them. */
@@ -190,6 +229,19 @@ static void test_every_state_accounted(void **unused)
     print_message("drop log: %d lines, %d lost, %d duplicated of %d\n", lines, n_lost, n_dup,
                   N_STATES);
     free(out);
+}
+
+static void test_every_state_accounted(void **unused)
+{
+    (void)unused;
+    every_state_accounted(1);
+}
+
+/* Batches of 4: a lost batch is a loss line for each of its states. */
+static void test_every_batched_state_accounted(void **unused)
+{
+    (void)unused;
+    every_state_accounted(4);
 }
 
 /* With an IPv6 endpoint the capture holds IPv6 packets (an IPv4 side as
@@ -241,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_format),
         cmocka_unit_test(test_every_state_accounted),
+        cmocka_unit_test(test_every_batched_state_accounted),
         cmocka_unit_test(test_pcap_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

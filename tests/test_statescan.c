@@ -64,6 +64,36 @@ static void udp_state_and_not(void **unused)
     assert_int_equal(r.states, 0);
 }
 
+/* A udp batch: each entry that is a state, in order; a control entry is
+ * none; a batch that does not frame exactly is malformed. */
+static void udp_batch(void **unused)
+{
+    (void)unused;
+    uint8_t buf[PROTO_BATCH_MAX], st[PROTO_STATE_SIZE];
+    struct statescan_ref out[STATESCAN_MAX];
+    size_t used = PROTO_BATCH_HEADER;
+    proto_batch_begin(buf);
+    for (uint32_t i = 0; i < 3; i++) {
+        put_state(st, 10 + i, 100 + i);
+        assert_int_equal(proto_batch_add(buf, sizeof buf, &used, st, sizeof st), PROTO_OK);
+        if (i == 1)
+            assert_int_equal(proto_batch_add(buf, sizeof buf, &used, (const uint8_t *)"{}", 2),
+                             PROTO_OK);
+    }
+    struct statescan_result r = statescan_datagram(STATESCAN_UDP, buf, used, out);
+    assert_int_equal(r.states, 3);
+    assert_int_equal(r.malformed, 0);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_int_equal(out[i].sender, 10 + i);
+        assert_int_equal(out[i].seq, 100 + i);
+        assert_int_equal(out[i].kind, STATESCAN_BATCHED);
+    }
+    assert_string_equal(statescan_kind_name(STATESCAN_BATCHED), "batched");
+    r = statescan_datagram(STATESCAN_UDP, buf, used - 1, out); /* the last entry cut */
+    assert_int_equal(r.malformed, 1);
+    assert_int_equal(r.states, 0);
+}
+
 /* A datagram with a sent time, an ack, a reliable control message, an
  * unreliable state, an unsequenced state (with its group) and a reliable
  * state: three states, in order, five commands. */
@@ -285,6 +315,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(udp_state_and_not),
+        cmocka_unit_test(udp_batch),
         cmocka_unit_test(enet_many_commands),
         cmocka_unit_test(enet_fragments),
         cmocka_unit_test(enet_refused),

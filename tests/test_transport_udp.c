@@ -2,7 +2,8 @@
  * by bare datagram sockets (no client library): join by datagram, repeated
  * join, forwarding with stamped ids, strangers, oversize datagrams, expiry
  * of silent members, leave, the per-address cap; with a tick, a state read
- * after its tick ended still goes out with that tick. Every wait is bounded. */
+ * after its tick ended still goes out with that tick; batches to the members
+ * that ask for them. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -704,6 +705,113 @@ static void late_read_state_keeps_its_tick(void **state)
     E = keep;
 }
 
+/* What a member's socket got: its state datagrams, and their states in
+ * arrival order (a batch's unpacked). */
+struct got {
+    int datagrams, batches, first_entries;
+    size_t states, longest;
+    struct proto_state st[64];
+};
+
+static void collect(int fd, int ms, struct got *g)
+{
+    uint8_t buf[PROTO_CONTROL_MAX];
+    uint64_t deadline = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < deadline) {
+        pump();
+        ssize_t n;
+        while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+            if (buf[0] == '{')
+                continue;
+            g->datagrams++;
+            g->longest = (size_t)n > g->longest ? (size_t)n : g->longest;
+            if (!proto_is_batch(buf, (size_t)n)) {
+                assert_int_equal(proto_state_decode(buf, (size_t)n, &g->st[g->states++]), PROTO_OK);
+                continue;
+            }
+            int entries = proto_batch_check(buf, (size_t)n);
+            assert_true(entries >= 2); /* a lone state goes as itself */
+            if (g->batches++ == 0)
+                g->first_entries = entries;
+            size_t at = PROTO_BATCH_HEADER, len;
+            const uint8_t *e;
+            while (proto_batch_next(buf, (size_t)n, &at, &e, &len) && g->states < 64)
+                assert_int_equal(proto_state_decode(e, len, &g->st[g->states++]), PROTO_OK);
+        }
+    }
+}
+
+static uint32_t join_batching(int fd, const char *room, const char *name)
+{
+    char json[240];
+    snprintf(json, sizeof json,
+             "{\"type\":\"join\",\"version\":2,\"room\":\"%s\",\"name\":\"%s\","
+             "\"mode\":\"udp\",\"batch\":true,\"cookie\":\"%s\"}",
+             room, name, fetch_cookie(fd, room, name));
+    send_json(fd, json);
+    assert_true(wait_ctl(fd, PROTO_CTL_WELCOME, WAIT_MS));
+    return E.msg->id;
+}
+
+/* The states one service turn fans out to a member that asked for batches
+ * leave in as few datagrams as PROTO_BATCH_MAX allows, in order; a member
+ * that did not ask (an older client) gets each state alone. */
+static void batches_only_to_members_that_ask(void **state)
+{
+    (void)state;
+    struct env keep = E; /* that one is shut down by now */
+    assert_int_equal(env_open(&E, 0), 0);
+    int a = relay_socket(), b = relay_socket(), c = relay_socket();
+    uint32_t ida = join_batching(a, "batch", "ann");
+    assert_true(join_batching(b, "batch", "bob") > 0);
+    uint32_t idc = join_as(c, "batch", "cat");
+    drain(a, 50);
+    drain(b, 50);
+    drain(c, 50);
+    uint8_t st[PROTO_STATE_SIZE];
+    for (uint32_t k = 1; k <= 30; k++) { /* all waiting when the relay reads */
+        struct proto_state s = {.seq = k, .send_us = 1};
+        assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+        send_raw(a, st, sizeof st);
+        if (k <= 3)
+            send_raw(c, st, sizeof st);
+    }
+    static struct got ga, gb, gc;
+    memset(&ga, 0, sizeof ga);
+    memset(&gb, 0, sizeof gb);
+    memset(&gc, 0, sizeof gc);
+    collect(b, 300, &gb);
+    collect(a, 50, &ga);
+    collect(c, 50, &gc);
+    /* bob: 33 states, 28 to the first datagram (its 1200 bytes), all in order */
+    assert_int_equal(gb.states, 33);
+    assert_true(gb.datagrams <= 3);
+    assert_int_equal(gb.first_entries, 28);
+    assert_true(gb.longest <= PROTO_BATCH_MAX);
+    uint32_t next[2] = {1, 1};
+    for (size_t i = 0; i < gb.states; i++) {
+        bool from_a = gb.st[i].sender == ida;
+        assert_true(from_a || gb.st[i].sender == idc);
+        assert_int_equal(gb.st[i].seq, next[from_a]++);
+    }
+    /* ann: cat's three in one batch */
+    assert_int_equal(ga.states, 3);
+    assert_int_equal(ga.datagrams, 1);
+    assert_int_equal(ga.batches, 1);
+    /* cat, no batches asked: ann's thirty, one datagram each */
+    assert_int_equal(gc.states, 30);
+    assert_int_equal(gc.datagrams, 30);
+    assert_int_equal(gc.batches, 0);
+    int fds[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        send_json(fds[i], "{\"type\":\"leave\"}");
+        close(fds[i]);
+    }
+    wait_no_clients();
+    env_close(&E);
+    E = keep;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +823,7 @@ int main(void)
         cmocka_unit_test(shutdown_reaches_members),
         cmocka_unit_test(send_batch_counts_each_failure_once),
         cmocka_unit_test(late_read_state_keeps_its_tick),
+        cmocka_unit_test(batches_only_to_members_that_ask),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

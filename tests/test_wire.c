@@ -181,6 +181,65 @@ static void mode_names_round_trip(void **state)
     assert_string_equal(proto_strerror(PROTO_E_SHORT), "too short");
 }
 
+/* States in, the same states out, in order; 28 of 40 bytes fill a batch's
+ * 1200 bytes, the 29th does not fit and changes nothing. */
+static void batch_round_trip(void **state)
+{
+    (void)state;
+    uint8_t buf[2 * PROTO_BATCH_MAX], st[PROTO_STATE_SIZE];
+    size_t used = PROTO_BATCH_HEADER;
+    proto_batch_begin(buf);
+    struct proto_state s = sample();
+    int n = 0;
+    for (;; n++) {
+        s.seq = (uint32_t)n;
+        assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+        size_t before = used;
+        if (proto_batch_add(buf, sizeof buf, &used, st, sizeof st) != PROTO_OK) {
+            assert_int_equal(used, before);
+            break;
+        }
+    }
+    assert_int_equal(n, (PROTO_BATCH_MAX - PROTO_BATCH_HEADER) / (2 + PROTO_STATE_SIZE));
+    assert_int_equal(n, 28);
+    assert_true(used <= PROTO_BATCH_MAX);
+    assert_true(proto_is_batch(buf, used));
+    assert_int_equal(proto_batch_check(buf, used), n);
+    /* a batch is no state: an old receiver refuses it by its type */
+    assert_int_equal(proto_state_decode(buf, used, &s), PROTO_E_TYPE);
+    size_t at = PROTO_BATCH_HEADER, len;
+    const uint8_t *entry;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(proto_batch_next(buf, used, &at, &entry, &len), 1);
+        assert_int_equal(len, PROTO_STATE_SIZE);
+        assert_int_equal(proto_state_decode(entry, len, &s), PROTO_OK);
+        assert_int_equal(s.seq, (uint32_t)i);
+    }
+    assert_int_equal(proto_batch_next(buf, used, &at, &entry, &len), 0);
+    assert_int_equal(proto_batch_add(buf, sizeof buf, &used, st, 0), PROTO_E_VALUE);
+}
+
+/* Framing that does not add up is refused whole, never read past. */
+static void batch_framing_refused(void **state)
+{
+    (void)state;
+    uint8_t buf[PROTO_BATCH_MAX + 1] = {0}, st[PROTO_STATE_SIZE] = {1, 1};
+    size_t used = PROTO_BATCH_HEADER;
+    proto_batch_begin(buf);
+    assert_int_equal(proto_batch_check(buf, used), PROTO_E_SHORT); /* no entry */
+    assert_int_equal(proto_batch_add(buf, sizeof buf, &used, st, sizeof st), PROTO_OK);
+    assert_int_equal(proto_batch_check(buf, used), 1);
+    assert_int_equal(proto_batch_check(buf, used - 1), PROTO_E_SHORT); /* entry cut */
+    assert_int_equal(proto_batch_check(buf, used + 1), PROTO_E_SHORT); /* a stray byte */
+    buf[used] = 0;
+    buf[used + 1] = 0;
+    assert_int_equal(proto_batch_check(buf, used + 2), PROTO_E_VALUE); /* empty entry */
+    assert_int_equal(proto_batch_check(buf, sizeof buf), PROTO_E_LONG);
+    buf[1] = PROTO_MSG_STATE;
+    assert_false(proto_is_batch(buf, used));
+    assert_int_equal(proto_batch_check(buf, used), PROTO_E_SHORT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +252,8 @@ int main(void)
         cmocka_unit_test(stamp_overwrites_only_sender),
         cmocka_unit_test(sequence_comparison_wraps),
         cmocka_unit_test(mode_names_round_trip),
+        cmocka_unit_test(batch_round_trip),
+        cmocka_unit_test(batch_framing_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

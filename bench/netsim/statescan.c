@@ -85,12 +85,28 @@ static void scan_enet(const uint8_t *buf, size_t len, struct statescan_result *r
         r->malformed = 1;
 }
 
+/* Every entry of a udp batch that is a state. */
+static void scan_batch(const uint8_t *buf, size_t len, struct statescan_result *r,
+                       struct statescan_ref out[STATESCAN_MAX])
+{
+    if (proto_batch_check(buf, len) < 0) {
+        r->malformed = 1;
+        return;
+    }
+    size_t at = PROTO_BATCH_HEADER, n;
+    const uint8_t *entry;
+    while (proto_batch_next(buf, len, &at, &entry, &n))
+        scan_payload(entry, n, PROTO_STATE_SIZE, 0, STATESCAN_BATCHED, r, out);
+}
+
 struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8_t *buf,
                                            size_t len, struct statescan_ref out[STATESCAN_MAX])
 {
     struct statescan_result r = {.peer = -1};
     if (wire == STATESCAN_ENET)
         scan_enet(buf, len, &r, out);
+    else if (proto_is_batch(buf, len))
+        scan_batch(buf, len, &r, out);
     else /* anything else on a udp flow (join, control) is no state */
         scan_payload(buf, len, PROTO_STATE_SIZE, 0, STATESCAN_PLAIN, &r, out);
     return r;
@@ -99,6 +115,6 @@ struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8
 const char *statescan_kind_name(int kind)
 {
     static const char *const names[] = {"plain", "reliable", "unreliable", "unsequenced",
-                                        "fragment"};
-    return kind >= 0 && kind <= STATESCAN_FRAGMENT ? names[kind] : "?";
+                                        "fragment", "batched"};
+    return kind >= 0 && kind <= STATESCAN_BATCHED ? names[kind] : "?";
 }

@@ -3,7 +3,9 @@
  * dropped, duplicated and delayed).
  *
  * Pure: reads (buf, len), copies nothing, allocates nothing.
- * - udp: the datagram is one state; its header is at offset 0.
+ * - udp: the datagram is one state, its header at offset 0, or a batch
+ *   (PROTOCOL.md, "Batches"): every entry that is a state is one (a batch
+ *   that does not frame exactly is malformed).
  * - enet: the datagram is an ENet 1.3.17 protocol header (peer id with the
  *   flags, sent time if flagged; no checksum: ricochet sets none) followed by
  *   up to 32 commands. Every command that carries data (reliable, unreliable,
@@ -28,7 +30,8 @@ enum statescan_kind {
     STATESCAN_RELIABLE = 1,   /* ENet SEND_RELIABLE */
     STATESCAN_UNRELIABLE = 2, /* ENet SEND_UNRELIABLE (sequenced) */
     STATESCAN_UNSEQUENCED = 3,
-    STATESCAN_FRAGMENT = 4    /* first fragment of a fragmented state */
+    STATESCAN_FRAGMENT = 4,   /* first fragment of a fragmented state */
+    STATESCAN_BATCHED = 5     /* an entry of a udp batch */
 };
 
 struct statescan_ref {
@@ -54,7 +57,8 @@ struct statescan_result {
 struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8_t *buf,
                                            size_t len, struct statescan_ref out[STATESCAN_MAX]);
 
-/* "plain", "reliable", "unreliable", "unsequenced", "fragment"; "?" otherwise. */
+/* "plain", "reliable", "unreliable", "unsequenced", "fragment", "batched";
+ * "?" otherwise. */
 const char *statescan_kind_name(int kind);
 
 #endif

@@ -52,7 +52,7 @@ struct relay_room {
 struct relay_parked_join {
     struct ticket_claims who;
     enum proto_mode mode;
-    bool reflect;
+    bool reflect, batch;
     uint64_t epoch;
 };
 
@@ -60,6 +60,7 @@ struct relay_peer {
     bool connected;
     bool joined;
     bool reflect;
+    bool batch;    /* its join asked for batches (PROTO_MSG_BATCH) */
     bool has_state;
     uint32_t id;   /* relay id while joined, 0 otherwise */
     uint32_t room; /* index into rooms while joined */

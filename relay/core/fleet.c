@@ -63,7 +63,8 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
         }
         r->stats.parked++;
         *p->parked = (struct relay_parked_join){.who = *who, .mode = m->mode,
-                                                .reflect = m->reflect, .epoch = m->epoch};
+                                                .reflect = m->reflect, .batch = m->batch,
+                                                .epoch = m->epoch};
         return false;
     case RELAY_PLACE_MOVED:
         core_fleet_moved(r, peer, who->room, &to);

@@ -181,6 +181,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     snprintf(p->name, sizeof p->name, "%s", who->name);
     p->mode = mode;
     p->reflect = m->reflect;
+    p->batch = m->batch;
     p->has_state = false;
     p->has_clock = false;
     room->members[room->n++] = peer;
@@ -238,6 +239,7 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     proto_control_init(m, PROTO_CTL_JOIN);
     m->mode = pj->mode;
     m->reflect = pj->reflect;
+    m->batch = pj->batch;
     m->epoch = pj->epoch;
     switch (verdict) {
     case RELAY_PLACE_HERE:

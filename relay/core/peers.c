@@ -187,3 +187,8 @@ uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
 {
     return relay_peer_joined(r, peer) ? r->peers[peer].id : 0;
 }
+
+bool relay_peer_batches(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_joined(r, peer) && r->peers[peer].batch;
+}

@@ -338,6 +338,8 @@ uint32_t relay_members(const struct relay *r); /* joined peers */
 bool relay_peer_connected(const struct relay *r, uint32_t peer);
 bool relay_peer_joined(const struct relay *r, uint32_t peer);
 uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
+/* Did peer's join ask for its states in batches (plain UDP)? False if not joined. */
+bool relay_peer_batches(const struct relay *r, uint32_t peer);
 
 /* A live room as an operator sees it. */
 struct relay_room_info {

@@ -1,7 +1,7 @@
 /* target_statescan.c: fuzzes statescan_datagram (see targets.h). The first
  * byte picks the wire (udp or ENet), the rest is the datagram. Checked: no
  * read beyond the input (ASan), every state found starts with a state header
- * inside the input, and a udp datagram holds at most one state. */
+ * inside the input, and a udp datagram holds one state, or a batch's. */
 #include <string.h>
 
 #include "../../bench/netsim/statescan.h"
@@ -17,7 +17,16 @@ int fuzz_target_statescan(const uint8_t *data, size_t size)
     struct statescan_result r = statescan_datagram(wire, data + 1, size - 1, out);
     FUZZ_CHECK(r.states * 12 <= size - 1); /* each needs its 12-byte header */
     if (wire == STATESCAN_UDP) {
-        FUZZ_CHECK(r.states <= 1 && r.commands == 0 && !r.compressed);
+        FUZZ_CHECK(r.commands == 0 && !r.compressed);
+        if (proto_is_batch(data + 1, size - 1)) {
+            int n = proto_batch_check(data + 1, size - 1);
+            FUZZ_CHECK(n >= 0 ? r.states <= (size_t)n && !r.malformed
+                              : r.states == 0 && r.malformed);
+            for (size_t i = 0; i < r.states && i < STATESCAN_MAX; i++)
+                FUZZ_CHECK(out[i].kind == STATESCAN_BATCHED);
+            return 0;
+        }
+        FUZZ_CHECK(r.states <= 1);
         if (r.states == 1) {
             struct proto_state s;
             FUZZ_CHECK(size - 1 >= PROTO_STATE_SIZE);
