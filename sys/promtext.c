@@ -27,33 +27,51 @@ static bool reserve(struct promtext *t, size_t more)
     return true;
 }
 
+/* Formats into the space left first: one pass unless the buffer must grow
+ * (a scrape writes hundreds of lines). */
 void promtext_printf(struct promtext *t, const char *fmt, ...)
 {
+    if (t->failed)
+        return;
+    size_t room = t->buf ? t->cap - t->len : 0;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(t->buf ? t->buf + t->len : NULL, room, fmt, ap);
     va_end(ap);
-    if (n < 0 || !reserve(t, (size_t)n))
+    if (n < 0)
         return;
-    va_start(ap, fmt);
-    vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-    va_end(ap);
+    if ((size_t)n >= room) {
+        if (!reserve(t, (size_t)n))
+            return;
+        va_start(ap, fmt);
+        vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+    }
     t->len += (size_t)n;
 }
 
+static void put_bytes(struct promtext *t, const char *s, size_t n)
+{
+    if (!reserve(t, n))
+        return;
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
 /* Appends s with backslash and newline escaped (and, in a label value,
- * the double quote), as the format asks. */
+ * the double quote), as the format asks; plain runs are copied whole. */
 static void put_escaped(struct promtext *t, const char *s, bool quote)
 {
-    for (; *s; s++) {
-        if (*s == '\\')
-            promtext_printf(t, "\\\\");
-        else if (*s == '\n')
-            promtext_printf(t, "\\n");
-        else if (quote && *s == '"')
-            promtext_printf(t, "\\\"");
-        else
-            promtext_printf(t, "%c", *s);
+    const char *special = quote ? "\\\n\"" : "\\\n";
+    while (*s) {
+        size_t run = strcspn(s, special);
+        put_bytes(t, s, run);
+        s += run;
+        if (!*s)
+            break;
+        put_bytes(t, *s == '\\' ? "\\\\" : *s == '\n' ? "\\n" : "\\\"", 2);
+        s++;
     }
 }
 
