@@ -1,6 +1,7 @@
 /* client.c: the client library's session (see client.h): phases, the
  * receive path, a session's life (create, poll, close); the member table is
- * client_members.c, what it sends client_send.c. The bytes go
+ * client_members.c, what it sends client_send.c, its moves between a
+ * fleet's relays client_fleet.c. The bytes go
  * through one of three transports behind struct client_transport_ops
  * (client_internal.h): client_enet.c, client_udp.c, and client_detached.c
  * for tests. What differs between them reaches this file only as data,
@@ -35,48 +36,11 @@
 
 /* ---- receiving ---- */
 
-/* Codes of a relay lost (not of a refusal): a fleet's session rejoins. */
-static bool relay_lost(const char *code)
-{
-    static const char *const lost[] = {RICOCHET_END_TIMEOUT, RICOCHET_END_DISCONNECTED,
-                                       RICOCHET_END_REFUSED, "shutting_down",
-                                       "directory_unavailable", "moved"};
-    for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++)
-        if (strcmp(code, lost[i]) == 0)
-            return true;
-    return false;
-}
-
-/* A fleet's session that lost its relay joins again through the address it
- * started from, within its rejoin window; true if it will. */
-static bool rejoin(struct ricochet *c, const char *code)
-{
-    uint64_t now = clock_now_us();
-    if (!c->rejoin_ms || !(c->was_joined || c->lost_us) || !relay_lost(code) ||
-        (c->lost_us && now - c->lost_us > (uint64_t)c->rejoin_ms * 1000u))
-        return false;
-    if (!c->lost_us) {
-        c->lost_us = now;
-        log_info("client %s: relay %s:%u lost (%s): joining again through %s:%u", c->name,
-                 c->host, (unsigned)c->port, code, c->entry_host, (unsigned)c->entry_port);
-    }
-    client_hold_start(c);
-    c->ops->hang_up(c);
-    c->hop_pending = true;
-    c->hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
-    snprintf(c->hop_host, sizeof c->hop_host, "%s", c->entry_host);
-    c->hop_port = c->entry_port;
-    c->hop_epoch = 0;
-    c->hops = 0;
-    snprintf(c->hop_code, sizeof c->hop_code, "rejoin");
-    return true;
-}
-
 void client_go_dead(struct ricochet *c, const char *code, const char *text)
 {
     if (c->phase == PHASE_DEAD || c->hop_pending)
         return; /* dead already, or leaving this relay for another (it closes) */
-    if (rejoin(c, code))
+    if (client_rejoin(c, code))
         return;
     /* A relay's error code: it refused the join, or ended the session. */
     enum proto_error_code relay_code = proto_error_from_name(code);
@@ -232,84 +196,6 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     return 1;
 }
 
-/* A fleet's relay sends me to the one that holds my room: at most
- * CLIENT_HOPS_MAX times per join, never back to a relay of this join. The
- * hop itself happens at the next poll (this runs inside the transport). */
-static void on_moved(struct ricochet *c, const struct proto_control *m)
-{
-    char to[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
-    netaddr_host_port(m->host, m->port, to, sizeof to);
-    if (strcmp(m->room, c->room) != 0 || c->phase == PHASE_DEAD) {
-        client_bad_message(c, "moved for another room", PROTO_E_VALUE);
-        return;
-    }
-    if (!(c->caps.modes & (1u << (m->transport == PROTO_MODE_UDP ? PROTO_MODE_UDP
-                                                                   : PROTO_MODE_UNSEQUENCED)))) {
-        client_wrong_transport(c, m->transport == PROTO_MODE_UDP ? "udp" : "enet",
-                               "its room lives on a relay of the other transport");
-        return;
-    }
-    netaddr_host_port(c->host, c->port, c->visited[c->hops], sizeof c->visited[0]);
-    bool back = false;
-    for (unsigned i = 0; i <= c->hops; i++)
-        back |= strcmp(c->visited[i], to) == 0;
-    if (back || c->hops >= CLIENT_HOPS_MAX) {
-        snprintf(text, sizeof text, "%s %s after %s", back ? "sent back to" : "sent on to",
-                 to, c->visited[0]);
-        client_go_dead(c, RICOCHET_END_MOVED_TOO_FAR, text);
-        return;
-    }
-    c->hops++;
-    client_hold_start(c);
-    c->ops->hang_up(c);
-    c->hop_pending = true;
-    c->hop_at_us = 0;
-    snprintf(c->hop_host, sizeof c->hop_host, "%s", m->host);
-    c->hop_port = m->port;
-    c->hop_epoch = m->epoch;
-    snprintf(c->hop_code, sizeof c->hop_code, "moved");
-}
-
-/* Goes to hop_host:hop_port: a fresh link, the join again (with the
- * moved's epoch), the room's members forgotten (a WELCOME lists them).
- * Fills *ev with the MOVED event; returns 1, or 0 if the session died. */
-static int hop(struct ricochet *c, struct ricochet_event *ev)
-{
-    char err[256];
-    c->hop_pending = false;
-    c->ops->close(c); /* the link is hung up already: nothing to wait for */
-    snprintf(c->host, sizeof c->host, "%s", c->hop_host);
-    c->port = c->hop_port;
-    c->join_epoch = c->hop_epoch;
-    c->phase = PHASE_CONNECTING;
-    c->id = 0;
-    client_members_clear(c);
-    c->remove_pending = c->rejoin_pending = c->fail_after_event = false;
-    c->farewell_code[0] = c->cookie[0] = '\0';
-    c->join_started_us = c->next_join_us = clock_now_us();
-    memset(&c->clock, 0, sizeof c->clock);
-    memset(&c->announced, 0, sizeof c->announced);
-    c->clock_samples = c->ping_backoff = 0;
-    c->clock_changed = false;
-    c->next_ping_us = 0;
-    client_ticket_restart(c); /* the next relay draws the next session's salt */
-    struct client_config cfg = {.host = c->host, .port = c->port, .room = c->room,
-                                .name = c->name, .mode = c->mode, .reflect = c->reflect,
-                                .timeout_ms = c->timeout_ms, .hub = c->hub, .user = c->user};
-    if (netaddr_resolve(c->host, c->port, &c->relay, err, sizeof err) != 0 ||
-        c->ops->open(c, &cfg, err, sizeof err) != 0) {
-        client_go_dead(c, RICOCHET_END_REFUSED, err);
-        return 0;
-    }
-    memset(ev, 0, sizeof *ev);
-    ev->type = RICOCHET_EV_MOVED;
-    ev->recv_us = clock_now_us();
-    snprintf(ev->code, sizeof ev->code, "%s", c->hop_code);
-    netaddr_host_port(c->host, c->port, ev->text, sizeof ev->text);
-    log_info("client %s: %s: joining %s at %s", c->name, c->hop_code, c->room, ev->text);
-    return 1;
-}
-
 /* An error from the relay: the answer to my join, the end of the session,
  * or (no connection) word that the relay no longer has me. */
 static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t now,
@@ -431,7 +317,7 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_ERROR:
         return on_error(c, m, now, ev);
     case PROTO_CTL_MOVED:
-        on_moved(c, m);
+        client_on_moved(c, m);
         return 0;
     case PROTO_CTL_SEALED:
         client_ticket_salt(c, m->salt);
@@ -728,7 +614,7 @@ int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
                 clock_sleep_until_us(c->hop_at_us < deadline ? c->hop_at_us : deadline);
             if (clock_now_us() < c->hop_at_us)
                 return 0;
-            if (hop(c, ev))
+            if (client_hop(c, ev))
                 return 1;
         }
         if (c->phase == PHASE_DEAD)

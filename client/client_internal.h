@@ -270,6 +270,23 @@ void client_hold_start(struct ricochet *c);
 void client_hold_seen(struct ricochet *c, const char *name);
 void client_hold_check(struct ricochet *c, uint64_t now);
 
+/* ---- a fleet of relays (client_fleet.c) ---- */
+
+/* A session that lost its relay (code: why) and has a rejoin window
+ * schedules a hop back to the address it started from. Returns true if it
+ * will (the session is not dead), false if the loss ends it. */
+bool client_rejoin(struct ricochet *c, const char *code);
+
+/* A relay's moved: schedules a hop to the relay it names, or ends the
+ * session (moved for another room, the other transport, too many hops,
+ * back to a relay of this join). */
+void client_on_moved(struct ricochet *c, const struct proto_control *m);
+
+/* The scheduled hop (c->hop_pending): a fresh link to hop_host:hop_port and
+ * the join again. Fills *ev with the MOVED event and returns 1, or returns
+ * 0 if the session died (its final event follows). */
+int client_hop(struct ricochet *c, struct ricochet_event *ev);
+
 /* Marks the client dead with a reason; the next poll returns DISCONNECTED. */
 void client_go_dead(struct ricochet *c, const char *code, const char *text);
 
