@@ -207,6 +207,7 @@ enum bench_figure {
     BENCH_F_JOIN99,
     BENCH_F_REJOIN,    /* rejoin_us: a fleet event to the last client welcomed
                             again, ms */
+    BENCH_F_BPS,         /* wire_bps, bits a second */
     BENCH_F_COUNT
 };
 
@@ -262,6 +263,8 @@ struct bench_result {
     uint64_t wire_bytes;     /* UDP payload bytes sent + received by the clients */
     uint64_t wire_datagrams;
     double bytes_per_msg;    /* (wire_bytes + 28 per datagram) / delivered */
+    double wire_bps;         /* (wire_bytes + 28 per datagram) x 8 a second of the window,
+                                every client in and out, as iperf3 counts its bit rate */
 
     bool with_netsim;
     double hop_loss_pct, hop_delay_ms, hop_jitter_ms; /* what netsim was given */

@@ -397,6 +397,8 @@ static void record_figures(struct run *run, const struct window_start *w0)
                     (wire.bytes_received - w0->wire.bytes_received);
     r->wire_datagrams = (wire.datagrams_sent - w0->wire.datagrams_sent) +
                         (wire.datagrams_received - w0->wire.datagrams_received);
+    r->wire_bps = ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) * 8.0 /
+                  elapsed;
     size_t enet_n = 0;
     for (size_t i = 0; i < n; i++) {
         struct peer *p = &run->peers[i];

@@ -124,6 +124,7 @@ static void merge_part(struct bench_result *r, const struct part *pt, size_t p)
     r->disconnects += x->disconnects;
     r->wire_bytes += x->wire_bytes;
     r->wire_datagrams += x->wire_datagrams;
+    r->wire_bps += x->wire_bps; /* the processes' windows are the same seconds */
     r->jitter_us += x->jitter_us * (double)x->jitter_pairs;
     r->jitter_pairs += x->jitter_pairs;
     r->enet_rtt_ms += x->enet_rtt_ms * (double)x->enet_clients;

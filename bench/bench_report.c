@@ -132,7 +132,9 @@ static void print_legend(FILE *out, const struct bench_result *r, size_t n)
             "included) that it retransmitted, command or ack lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
             "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
             "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
-            "both hops, per delivered state; audit: every missed state matched to netsim's\n"
+            "both hops, per delivered state; kbit/s: the same bytes as a bit rate over the\n"
+            "window, every client in and out (iperf3's bits/sec); audit: every missed state\n"
+            "matched to netsim's\n"
             "drop log (docs/benchmarks.md: auditing a run).\n");
     if (r[0].spread.repeats > 1)
         fprintf(out, "--repeat %zu: each figure is the median of the runs (counts: their total); "
@@ -149,10 +151,10 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, "%s== %s\n", i ? "\n" : "", desc);
             fprintf(out,
                     "%-11s %7s %8s %9s %6s %5s %5s %5s | %7s %7s %7s %7s %7s %6s | %7s %6s | "
-                    "%6s %6s | %6s %5s %6s %5s %6s\n",
+                    "%6s %6s | %6s %5s %6s %5s %6s %7s\n",
                     "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "old", "p50ms",
                     "p90ms", "p99ms", "p999ms", "maxms", "jitms", "netsim%", "diff",
-                    "rttms", "enet%", "cpu_s", "cpu%", "rssMB", "bcpu%", "B/msg");
+                    "rttms", "enet%", "cpu_s", "cpu%", "rssMB", "bcpu%", "B/msg", "kbit/s");
         }
         const struct bench_result *x = &r[i];
         if (!x->ok && x->expected == 0) {
@@ -178,14 +180,15 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
         }
         fprintf(out,
                 "%-11s %7llu %8llu %9llu %6.2f %5llu %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
-                "%6.2f | %7s %6s | %6s %6s | %6s %5s %6s %5.0f %6.1f\n",
+                "%6.2f | %7s %6s | %6s %6s | %6s %5s %6s %5.0f %6.1f %7.1f\n",
                 proto_mode_name(x->mode), (unsigned long long)x->sent,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 x->lost_pct, (unsigned long long)x->duplicates,
                 (unsigned long long)x->reordered, (unsigned long long)x->too_old,
                 ms(x->p50_us), ms(x->p90_us),
                 ms(x->p99_us), ms(x->p999_us), ms(x->max_us), x->jitter_us / 1000.0, truth,
-                diff, rtt, eloss, cpus, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg);
+                diff, rtt, eloss, cpus, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg,
+                x->wire_bps / 1000.0);
         if (x->spread.repeats > 1)
             print_spread(out, x);
         if (x->rooms > 1)
@@ -391,6 +394,7 @@ static cJSON *result_json(const struct bench_result *x)
         cJSON_AddNumberToObject(o, "moved", (double)x->moved);
         cJSON_AddNumberToObject(o, "rejoin_ms", (double)x->rejoin_us / 1000.0);
     }
+    cJSON_AddNumberToObject(o, "wire_bps", x->wire_bps);
     add_spread(o, x);
     if (x->with_netsim)
         json_netsim(o, x);
@@ -444,7 +448,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
                  "bytes_per_msg,disconnects,send_errors,runs,send_late_p99_ms,pause_ms,"
                  "recovery_ms,relay_us_per_delivery,join_p50_ms,join_p99_ms,relays,split_rooms,"
-                 "moved,rejoin_ms");
+                 "moved,rejoin_ms,wire_bps");
     for (int f = 0; f < BENCH_F_COUNT; f++)
         fprintf(out, ",%s_min,%s_max", bench_figure_name((enum bench_figure)f),
                 bench_figure_name((enum bench_figure)f));
@@ -484,6 +488,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, ",");
         fprintf(out, "%.3f,%.3f,%zu,%zu,%llu,%.3f,", ms(x->join_p50_us), ms(x->join_p99_us),
                 x->relays, x->split_rooms, (unsigned long long)x->moved, ms(x->rejoin_us));
+        fprintf(out, "%.0f,", x->wire_bps);
         for (int f = 0; f < BENCH_F_COUNT; f++)
             fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
         const struct bench_audit *a = &x->audit;

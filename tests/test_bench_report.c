@@ -95,6 +95,7 @@ static void fake(struct bench_result *r, enum proto_mode mode, double loss)
     r->truth.valid = true;
     r->truth.e2e_loss_pct = 5.1;
     r->loss_diff_pct = r->lost_pct - 5.1;
+    r->wire_bps = 250000; /* as iperf3 reports: bits a second on the wire */
 }
 
 static char *capture(void (*fn)(FILE *, const struct bench_result *, size_t),
@@ -160,7 +161,8 @@ static void test_reports(void **state)
     }
     assert_int_equal(lines, 4);
     assert_non_null(strstr(text, "\nunsequenced,1,4,60,40,5,20,10,1000,3000,2850,5.0000,"));
-    assert_non_null(strstr(text, ",runs,send_late_p99_ms,"));
+    assert_non_null(strstr(text, ",moved,rejoin_ms,wire_bps,"));
+    assert_non_null(strstr(text, ",250000,")); /* wire_bps */
     free(text);
 
     text = capture(json, r, 3);
@@ -176,6 +178,7 @@ static void test_reports(void **state)
     const cJSON *rel = cJSON_GetArrayItem(res, 1);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(rel, "mode")->valuestring, "reliable");
     assert_true(cJSON_GetObjectItemCaseSensitive(rel, "delivery_pct")->valuedouble == 100.0);
+    assert_true(cJSON_GetObjectItemCaseSensitive(rel, "wire_bps")->valuedouble == 250000);
     /* reliable mode retransmits netsim's drops: no difference to report */
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(rel, "netsim");
     assert_non_null(ns);
@@ -200,6 +203,8 @@ static void test_reports(void **state)
     assert_non_null(strstr(text, "\nunsequenced "));
     assert_non_null(strstr(text, "\nreliable "));
     assert_non_null(strstr(text, "udp         FAILED: relay exited before listening"));
+    assert_non_null(strstr(text, " B/msg  kbit/s\n"));
+    assert_non_null(strstr(text, "  250.0\n")); /* 250,000 bits a second */
     /* how late the generator sent, and a note where that shaped the figures */
     assert_non_null(strstr(text, "sends left p99 12.00 ms after their intended time\n"
                                  "  note: the generator itself sent late (p99 12.0 ms)"));
