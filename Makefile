@@ -4,9 +4,10 @@
 #   make test       build with ASan+UBSan into build/asan/ and run every test
 #   make demo       a 10 s session on loopback: relay + bots, then a summary
 #   make fleet-demo redis-server + 3 relays + bots in several rooms: who holds what
+#   make bench      a quick benchmark (about 2 minutes): the modes side by side
+#   make bench-full the whole suite into build/bench-results/ (bench-reference:
+#                   into the committed bench/results/; bench-scale, bench-guards)
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused)
-#   make bench      the standard benchmark suite into build/bench-results/
-#                   (make bench-reference: into the committed bench/results/)
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
@@ -124,7 +125,9 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test tests demo fleet-demo bench-fleet bench-fleet-reference bench bench-reference bench-scale bench-scale-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
+.PHONY: all lib install-lib test tests demo fleet-demo bench bench-full bench-reference \
+        bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
+        bench-fleet-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -274,15 +277,21 @@ demo:
 	@$(MAKE) --no-print-directory all
 	bench/demo.sh $(BUILD)/bin
 
-# make bench and make bench-scale write a fresh run into BENCH_OUT, which
-# git does not track (each script empties its part first). The committed
-# reference results in bench/results/ change only on purpose:
-# make bench-reference, make bench-scale-reference. REPEAT: runs per
-# scenario, reported as medians with min-max (REPEAT=1 for a quick look).
+# make bench, bench-full, bench-scale and bench-guards write a fresh run
+# into BENCH_OUT, which git does not track (each script empties its part
+# first). The committed reference results in bench/results/, which every
+# figure of the docs comes from (bench/doctables.sh), change only on
+# purpose: the -reference targets. REPEAT: runs per scenario, reported as
+# medians with min-max.
 BENCH_OUT ?= $(BUILD)/bench-results
 REPEAT ?= 3
-bench bench-reference: BENCH_DIR = $(if $(filter bench-reference,$@),bench/results,$(BENCH_OUT))
-bench bench-reference:
+bench:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/suite.sh $(BUILD)/bin $(BENCH_OUT) 1 quick
+
+bench-full bench-reference: BENCH_DIR = $(if $(filter bench-reference,$@),bench/results,$(BENCH_OUT))
+bench-full bench-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(BENCH_DIR) $(REPEAT)
@@ -300,6 +309,15 @@ bench-fleet bench-fleet-reference:
 	@.ci/deps test
 	@$(MAKE) --no-print-directory all
 	bench/fleet.sh $(BUILD)/bin $(FLEET_DIR) $(REPEAT) $(FLEET_PARTS)
+
+# The relay's guards against forged datagrams, floods and slow readers, as
+# their tests measure them against the release relay.
+bench-guards bench-guards-reference: GUARDS_DIR = $(if $(filter bench-guards-reference,$@),bench/results,$(BENCH_OUT))/guards
+bench-guards bench-guards-reference:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 tests
+	bench/guards.sh $(BUILD)/bin build/asan/tests $(GUARDS_DIR) $(REPEAT)
 
 FUZZ_SECONDS ?= 30
 fuzz:

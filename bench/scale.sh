@@ -31,6 +31,7 @@ parts=${4:-limit a b memory c d e}
 bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "scale.sh: $bench not found (run make first)" >&2; exit 2; }
 start=$(date +%s)
+when="$(date -u +'%Y-%m-%d %H:%M UTC') with \`bench/scale.sh $bin $out $reps\`"
 ticks="0 1 2 4 8 16 50"
 want() { case " $parts " in *" $1 "*) return 0 ;; esac; return 1; }
 mkdir -p "$out"
@@ -45,8 +46,9 @@ median() {
 
 if want limit; then
     "$bench" --datagram-limit | tee "$out/limit.txt" >&2
+    echo "measured $when" >> "$out/limit.txt"
 fi
-limit=$(awk '{ print $3 }' "$out/limit.txt" 2> /dev/null || echo 0)
+limit=$(awk 'NR == 1 { print $3 }' "$out/limit.txt" 2> /dev/null || echo 0)
 
 if want a; then
     rm -rf "$out/rooms"
@@ -89,7 +91,8 @@ if want b; then
         "$bench" --rate 60 --modes unsequenced --relay-args "--tick-ms $t" \
             --sweep clients=32,64,96,128,192,256 --break-delivery 99.9 --break-p99 10 \
             --duration 2 --warmup 1 --grace 1 --repeat "$reps" --quiet \
-            --table "$out/room/table_tick$t.txt" --csv "$out/room/results_tick$t.csv"
+            --table "$out/room/table_tick$t.txt" --csv "$out/room/results_tick$t.csv" \
+            --json "$out/room/results_tick$t.json"
     done
     cat "$out/room/table_tick0.txt" "$out/room/table_tick2.txt" >&2
 
@@ -110,6 +113,7 @@ if want memory; then
         printf "4000 clients: %d kB in 2000 rooms of 2, %d kB in 1000 rooms of 4\n", b, c
         printf "  -> %.2f kB per room\n", (b - c) / 1000
     }' | tee "$out/memory.txt" >&2
+    echo "measured $when" >> "$out/memory.txt"
 
 fi
 
@@ -154,7 +158,7 @@ if want c; then
     {
         echo "relay CPU per delivered state (us) and p99 one-way latency (ms) against --tick-ms;"
         echo "64 clients x 60 Hz, one room, loopback, median (min-max) of $reps rounds"
-        echo "command: bench/scale.sh $bin $out $reps"
+        echo "measured $when"
         printf '%-12s %5s  %-22s %-22s %-22s %s\n' mode tick_ms "us/delivery" "p99 ms" \
             "relay cpu %" "bench cpu %"
         paste -d' ' "$out/tick/cpu.dat" "$out/tick/p99.dat" "$out/tick/cpu_pct.dat" \
