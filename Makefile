@@ -26,6 +26,9 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/ricochet
+# The documentation the manual pages point to, installed flat.
+DOCS := README.md $(wildcard docs/*.md) proto/PROTOCOL.md proto/STATS.md
 BUILD ?= build
 CFLAGS ?= -O2 -g
 SAN ?=
@@ -340,7 +343,8 @@ deps:
 	@.ci/deps
 
 install: all install-lib
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 
@@ -370,6 +374,8 @@ uninstall:
 	    $(notdir $(LIB_A)))
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/ricochet.pc
 	rm -f $(DESTDIR)$(UNITDIR)/ricochet-relay.service
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build

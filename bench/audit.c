@@ -128,6 +128,7 @@ struct audit_entry {
     bool used;
     uint32_t drops, fwds;
     uint32_t exits;           /* copies still held when netsim stopped */
+    uint32_t corrupts;        /* copies forwarded with a bit flipped */
     uint32_t discards;        /* fwds ENet's unsequenced window discards at the receiver */
     uint64_t first_fwd_us, last_fwd_us, last_drop_us;
     size_t first_fwd_line;    /* its line in the log: netsim's sending order, also
@@ -284,6 +285,8 @@ static int log_line(struct audit_log *log, const char *line)
         x->discards += discarded;
     } else if (e == DROPLOG_EXIT) {
         x->exits++;
+    } else if (e == DROPLOG_CORRUPT) {
+        x->corrupts++;
     } else {
         x->drops++;
         x->last_drop_us = t_us;
@@ -493,6 +496,9 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
     } else if (down && down->drops) {
         a->down++;
         return;
+    } else if (down && down->corrupts) {
+        a->corrupt++;
+        return;
     } else if (down && down->exits) {
         a->late++; /* still in netsim when the run ended */
         return;
@@ -504,6 +510,9 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
         where = BENCH_WHERE_UP_FWD;
     } else if (up && up->drops) {
         a->up++;
+        return;
+    } else if (up && up->corrupts) {
+        a->corrupt++;
         return;
     } else if (up && up->exits) {
         a->late++;

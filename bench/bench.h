@@ -151,10 +151,12 @@ struct bench_audit_item {
 struct bench_audit {
     bool done;               /* false: not audited (no netsim, --procs > 1, no log) */
     char skipped[96];        /* ... why not, when it should have been */
-    uint64_t missed;         /* = up + down + too_old + enet_window + overflow + late +
-                                unexplained */
+    uint64_t missed;         /* = up + down + corrupt + too_old + enet_window + overflow +
+                                late + unexplained */
     uint64_t up, down;       /* dropped by netsim on the sender's uplink / the receiver's
                                 downlink */
+    uint64_t corrupt;        /* forwarded by netsim only with a bit flipped (--corrupt), on
+                                either link, and never got */
     uint64_t too_old;        /* filtered by the receiver's sequenced order */
     uint64_t enet_window;    /* forwarded, then discarded by the receiving ENet peer as
                                 older than its unsequenced window (reordered across the

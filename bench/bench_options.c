@@ -21,12 +21,12 @@
 static const struct option_def options[] = {
     {"relay", OPTION_STRING, offsetof(struct bench_options, relay), "", 0, 128, NULL,
      "use this relay ADDR:PORT ([::1]:PORT for IPv6) instead of starting one (no CPU/RSS "
-     "figures)"},
+     "figures)", .short_name = 'c'},
     {"bin", OPTION_STRING, offsetof(struct bench_options, bin), "", 0, 512, NULL,
      "folder of ricochet-relay and ricochet-netsim (default: next to this program)"},
     {"clients", OPTION_INT, offsetof(struct bench_options, clients), "4", 2,
      RELAY_CLIENTS_MAX, NULL,
-     "clients; each receives every other state of its room"},
+     "clients; each receives every other state of its room", .short_name = 'P'},
     {"room-size", OPTION_INT, offsetof(struct bench_options, room_size), "0", 0, 256, NULL,
      "clients per room (the last room may be smaller); 0 = all in one room"},
     {"procs", OPTION_INT, offsetof(struct bench_options, procs), "1", 1, BENCH_MAX_PROCS, NULL,
@@ -37,9 +37,9 @@ static const struct option_def options[] = {
     {"rate", OPTION_DOUBLE, offsetof(struct bench_options, rate), "60", 0.1, 10000, NULL,
      "states per second per client (constant rate)"},
     {"payload", OPTION_INT, offsetof(struct bench_options, payload), "40", 40, 1200, NULL,
-     "datagram size in bytes (the 40-byte state padded up to it)"},
+     "datagram size in bytes (the 40-byte state padded up to it)", .short_name = 'l'},
     {"duration", OPTION_DOUBLE, offsetof(struct bench_options, duration), "5", 0.1, 3600, NULL,
-     "measurement window per run, seconds"},
+     "measurement window per run, seconds", .short_name = 't'},
     {"warmup", OPTION_DOUBLE, offsetof(struct bench_options, warmup), "1", 0, 600, NULL,
      "sending before the window, not measured, seconds"},
     {"grace", OPTION_DOUBLE, offsetof(struct bench_options, grace), "2", 0, 600, NULL,
@@ -49,12 +49,13 @@ static const struct option_def options[] = {
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
      "unsequenced,sequenced,reliable,udp", 1, 128, NULL,
      "comma-separated: unsequenced,sequenced,reliable,udp"},
-    {"loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
-     "end-to-end loss %, split over netsim's two hops"},
-    {"delay", OPTION_DOUBLE, offsetof(struct bench_options, delay), "0", 0, 10000, NULL,
-     "end-to-end one-way delay ms (half per hop)"},
-    {"jitter", OPTION_DOUBLE, offsetof(struct bench_options, jitter), "0", 0, 10000, NULL,
-     "end-to-end jitter ms (uniform +-half per hop)"},
+    {"path-loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
+     "loss % over the whole path client -> relay -> client, split over netsim's two hops "
+     "(netsim's own --loss is per hop)", .old_name = "loss"},
+    {"path-delay", OPTION_DOUBLE, offsetof(struct bench_options, delay), "0", 0, 10000, NULL,
+     "one-way delay ms over the whole path (half per hop)", .old_name = "delay"},
+    {"path-jitter", OPTION_DOUBLE, offsetof(struct bench_options, jitter), "0", 0, 10000, NULL,
+     "jitter ms over the whole path (uniform +-half per hop)", .old_name = "jitter"},
     {"reorder", OPTION_BOOL, offsetof(struct bench_options, reorder), "false", 0, 0, NULL,
      "let netsim's jitter reorder datagrams"},
     {"netsim", OPTION_BOOL, offsetof(struct bench_options, netsim), "false", 0, 0, NULL,
@@ -64,7 +65,8 @@ static const struct option_def options[] = {
     {"relay-args", OPTION_STRING, offsetof(struct bench_options, relay_args), "", 0, 256, NULL,
      "extra options for the relay the bench starts"},
     {"sweep", OPTION_STRING, offsetof(struct bench_options, sweep), "", 0, 512, NULL,
-     "PARAM=V1,V2,...: run the grid; PARAM is loss|delay|jitter|clients|rate|payload"},
+     "PARAM=V1,V2,...: run the grid; PARAM is loss|delay|jitter (over the path, as "
+     "--path-*)|clients|rate|payload"},
     {"break-delivery", OPTION_DOUBLE, offsetof(struct bench_options, break_delivery), "0", 0, 100,
      NULL, "sweep: a mode that delivers less than this % gets no larger values (0 = off)"},
     {"break-p99", OPTION_DOUBLE, offsetof(struct bench_options, break_p99), "0", 0, 1e7, NULL,
@@ -74,12 +76,13 @@ static const struct option_def options[] = {
     {"repeat", OPTION_INT, offsetof(struct bench_options, repeat), "1", 1, 100, NULL,
      "run each scenario and mode this many times (netsim seeds seed, seed+1, ...) and "
      "report each figure's median with its min-max"},
-    {"json", OPTION_STRING, offsetof(struct bench_options, json), "", 0, 512, NULL,
-     "write JSON results to this file (- = stdout)"},
-    {"csv", OPTION_STRING, offsetof(struct bench_options, csv), "", 0, 512, NULL,
-     "write CSV results to this file (- = stdout)"},
-    {"table", OPTION_STRING, offsetof(struct bench_options, table), "", 0, 512, NULL,
-     "also write the human table to this file"},
+    {"json-file", OPTION_STRING, offsetof(struct bench_options, json), "", 0, 512, NULL,
+     "write JSON results to this file (- = stdout)", .short_name = 'J', .short_value = "-",
+     .old_name = "json"},
+    {"csv-file", OPTION_STRING, offsetof(struct bench_options, csv), "", 0, 512, NULL,
+     "write CSV results to this file (- = stdout)", .old_name = "csv"},
+    {"table-file", OPTION_STRING, offsetof(struct bench_options, table), "", 0, 512, NULL,
+     "also write the human table to this file", .old_name = "table"},
     {"drop-log-dir", OPTION_STRING, offsetof(struct bench_options, drop_log_dir), "", 0, 256, NULL,
      "keep netsim's drop log of each run in this folder (default: a temporary file)"},
     {"plot", OPTION_STRING, offsetof(struct bench_options, plot), "", 0, 512, NULL,
@@ -100,7 +103,8 @@ static const struct option_def options[] = {
     {"event-at", OPTION_DOUBLE, offsetof(struct bench_options, event_at), "2", 0, 3600, NULL,
      "seconds into the window for --fleet-event"},
     {"log-level", OPTION_CHOICE, offsetof(struct bench_options, log_level), "warn", 0, 0,
-     "debug|info|warn|error|off", "stderr log level"},
+     "debug|info|warn|error|off", "stderr log level", .short_name = 'V',
+     .short_value = "debug"},
     {"encrypt", OPTION_BOOL, offsetof(struct bench_options, encrypt), "false", 0, 0, NULL,
      "sealed sessions: the relay started with --ticket-key (a key of the run's) and "
      "--encrypt, each client with a ticket minted for it; with --relay, --ticket gives them"},
@@ -118,13 +122,71 @@ static const struct option_def options[] = {
     {0},
 };
 
-static const char summary[] =
-    "Latency and loss benchmark: a relay (started or given), optionally netsim in between,\n"
-    "N clients in one room sending at a constant rate in each mode. Reports delivery, one-way\n"
-    "latency from the intended send time, RFC 3550 jitter, ENet's view, relay CPU/RSS and\n"
-    "bytes per message; checks measured loss against netsim's own drop counts, and every\n"
-    "missed state against netsim's drop log: exit status 3 if one is unexplained.\n"
-    "example: " PROG " --loss 5 --delay 20 --jitter 10 --plot out/";
+static const char *const signals[] = {
+    "SIGINT, SIGTERM", "stop the run in progress and the relay and netsim it started, write "
+                       "the reports of the runs done and exit 130",
+    NULL};
+
+static const char *const exit_status[] = {
+    "0", "every run measured, every missed state explained",
+    "1", "a run failed (a relay or netsim that would not start, clients that could not "
+         "join), or a report could not be written",
+    "2", "a bad option, value or config file, with one line on standard error",
+    "3", "the audit failed: a state a receiver missed that netsim's drop log does not "
+         "explain, or a reliable drop never retransmitted (AUDIT FAILED on standard error)",
+    "130", "stopped by SIGINT or SIGTERM",
+    NULL};
+
+static const char *const files[] = {
+    "--json-file, --csv-file, --table-file FILE", "the results (- = standard output)",
+    "--plot DIR", "latency CDFs and sweep plots as PNG (gnuplot)",
+    "--drop-log-dir DIR", "netsim's drop log of each run, kept", NULL};
+
+static const struct options_example examples[] = {
+    {"Every mode through 5% loss, 20 ms delay and 10 ms jitter end to end, with plots:",
+     "ricochet-bench --path-loss 5 --path-delay 20 --path-jitter 10 --plot out/"},
+    {"Reliable against room size, 3 runs each, JSON on standard output:",
+     "ricochet-bench --path-loss 5 --sweep clients=2,4,8,16 --modes reliable --repeat 3 -J"},
+    {"A relay already running on another machine (192.0.2.10 here), plain UDP, 30 seconds:",
+     "ricochet-bench -c 192.0.2.10:7777 --modes udp -t 30"},
+    {0}};
+
+static const struct options_manual manual = {
+    .description =
+        "For each delivery mode ricochet-bench starts a relay (or uses --relay), puts "
+        "ricochet-netsim in the path when there is impairment, and drives N clients, each "
+        "sending at a constant rate; every state carries its intended send time, so a "
+        "stalled sender shows as latency. It reports sent, expected and delivered states, "
+        "loss, duplicates, reordering, one-way latency percentiles, RFC 3550 jitter, ENet's "
+        "own view, the relay's CPU and peak RSS, bytes per delivered state and the bit rate "
+        "on the wire, as a table, JSON or CSV.\n"
+        "\n"
+        "Through netsim every missed state is matched to netsim's drop log (the audit): a "
+        "loss netsim did not cause makes the exit status 3. --repeat N runs each scenario N "
+        "times and reports medians with min-max. --path-loss, --path-delay and --path-jitter "
+        "describe the whole path client -> relay -> client and are split over netsim's two "
+        "hops.",
+    .signals = signals,
+    .exit_status = exit_status,
+    .files = files,
+    .examples = examples,
+    .config_example = "{\"clients\": 8, \"rate\": 30, \"modes\": \"unsequenced,reliable\", "
+                      "\"path-loss\": 5, \"repeat\": 3}",
+    .see_also = "benchmarks.md (method, audit, results), netsim.md",
+};
+
+static const struct options_program program = {
+    .name = PROG,
+    .summary =
+        "Latency and loss benchmark: a relay (started or given), optionally netsim in between,\n"
+        "N clients in one room sending at a constant rate in each mode. Reports delivery, one-way\n"
+        "latency from the intended send time, RFC 3550 jitter, ENet's view, relay CPU/RSS and\n"
+        "bytes per message; checks measured loss against netsim's own drop counts, and every\n"
+        "missed state against netsim's drop log: exit status 3 if one is unexplained.\n"
+        "example: " PROG " --path-loss 5 --path-delay 20 --path-jitter 10 --plot out/",
+    .defs = options,
+    .manual = &manual,
+};
 
 
 static int parse_modes(const char *text, enum proto_mode *modes)
@@ -286,8 +348,10 @@ static void plan_from(const struct bench_options *c, struct bench_plan *p)
 void bench_options_parse(int argc, char **argv, struct bench_options *c)
 {
     memset(c, 0, sizeof *c);
-    options_parse_or_exit(options, c, argc, argv, PROG, summary);
+    options_parse_or_exit(&program, c, argc, argv);
     log_threshold = (enum log_level)c->log_level;
+    if (c->datagram_limit)
+        options_checked(&program); /* nothing more to check */
 }
 
 void bench_options_apply(const struct bench_options *c, struct bench_config *cfg,
@@ -313,4 +377,5 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
         options_fail(PROG, "--encrypt with --relay needs --ticket @FILE: the bench cannot "
                            "mint for a relay whose key it does not hold");
     plan_from(c, p);
+    options_checked(&program);
 }

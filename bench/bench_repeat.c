@@ -165,11 +165,13 @@ static void pool_audit(const struct bench_audit *x, struct bench_audit *out, boo
         out->done = false;
         memcpy(out->skipped, x->skipped, sizeof out->skipped);
     }
-    uint64_t *sum[] = {&out->missed, &out->up, &out->down, &out->too_old, &out->enet_window, &out->overflow, &out->late, &out->unexplained,
+    uint64_t *sum[] = {&out->missed, &out->up, &out->down, &out->corrupt, &out->too_old,
+                       &out->enet_window, &out->overflow, &out->late, &out->unexplained,
                        &out->netsim_dropped, &out->not_sent, &out->socket_drops, &out->state_drops,
                        &out->retransmitted, &out->redundant, &out->unretransmitted,
                        &out->log_states};
-    const uint64_t add[] = {x->missed, x->up, x->down, x->too_old, x->enet_window, x->overflow, x->late, x->unexplained,
+    const uint64_t add[] = {x->missed, x->up, x->down, x->corrupt, x->too_old,
+                            x->enet_window, x->overflow, x->late, x->unexplained,
                             x->netsim_dropped, x->not_sent, x->socket_drops, x->state_drops,
                             x->retransmitted, x->redundant, x->unretransmitted,
                             x->log_states};

@@ -34,7 +34,7 @@ void bench_result_describe(char *buf, size_t cap, const struct bench_result *r)
 
 static uint64_t audit_explained(const struct bench_audit *a)
 {
-    return a->up + a->down + a->too_old + a->enet_window + a->overflow + a->late;
+    return a->up + a->down + a->corrupt + a->too_old + a->enet_window + a->overflow + a->late;
 }
 
 /* The audit's line under a result: what explains the missed states. */
@@ -46,11 +46,12 @@ static void table_audit(FILE *out, const struct bench_result *x)
             fprintf(out, "  audit: not done: %s\n", a->skipped);
         return;
     }
-    fprintf(out, "  audit: %llu missed, %llu explained (netsim up %llu, down %llu, too old %llu, "
-                 "ENet window %llu, socket overflow %llu, late %llu), %llu unexplained\n",
+    fprintf(out, "  audit: %llu missed, %llu explained (netsim up %llu, down %llu, corrupted "
+                 "%llu, too old %llu, ENet window %llu, socket overflow %llu, late %llu), "
+                 "%llu unexplained\n",
             (unsigned long long)a->missed, (unsigned long long)audit_explained(a),
             (unsigned long long)a->up, (unsigned long long)a->down,
-            (unsigned long long)a->too_old,
+            (unsigned long long)a->corrupt, (unsigned long long)a->too_old,
             (unsigned long long)a->enet_window, (unsigned long long)a->overflow,
             (unsigned long long)a->late, (unsigned long long)a->unexplained);
     if (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE)
@@ -258,6 +259,7 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON *e = cJSON_AddObjectToObject(j, "explained_by");
     cJSON_AddNumberToObject(e, "netsim_up", (double)a->up);
     cJSON_AddNumberToObject(e, "netsim_down", (double)a->down);
+    cJSON_AddNumberToObject(e, "netsim_corrupt", (double)a->corrupt);
     cJSON_AddNumberToObject(e, "too_old", (double)a->too_old);
     cJSON_AddNumberToObject(e, "enet_window", (double)a->enet_window);
     cJSON_AddNumberToObject(e, "socket_overflow", (double)a->overflow);

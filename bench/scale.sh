@@ -64,8 +64,8 @@ if want a; then
     # one process, 115 ms with two).
     "$bench" --room-size 8 --rate 10 --procs 1 --modes unsequenced --relay-args "--tick-ms 50" \
         --sweep clients=500,1000,2000,4000 --duration 3 --warmup 2 --grace 1 --setup-timeout 90 \
-        --repeat "$reps" --quiet --table "$out/rooms/table.txt" --csv "$out/rooms/results.csv" \
-        --json "$out/rooms/results.json"
+        --repeat "$reps" --quiet --table-file "$out/rooms/table.txt" --csv-file "$out/rooms/results.csv" \
+        --json-file "$out/rooms/results.json"
     awk -F, -v limit="$limit" '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
                   print "clients delivered%(min-max) p50_ms p99_ms(min-max) relay_cpu%(min-max) deliveries/s deliveries/s/core us/delivery(min-max) datagram_limit/s peak_rss_MB bench_cpu% send_late_p99_ms(min-max)"; next }
@@ -91,8 +91,8 @@ if want b; then
         "$bench" --rate 60 --modes unsequenced --relay-args "--tick-ms $t" \
             --sweep clients=32,64,96,128,192,256 --break-delivery 99.9 --break-p99 10 \
             --duration 2 --warmup 1 --grace 1 --repeat "$reps" --quiet \
-            --table "$out/room/table_tick$t.txt" --csv "$out/room/results_tick$t.csv" \
-            --json "$out/room/results_tick$t.json"
+            --table-file "$out/room/table_tick$t.txt" --csv-file "$out/room/results_tick$t.csv" \
+            --json-file "$out/room/results_tick$t.json"
     done
     cat "$out/room/table_tick0.txt" "$out/room/table_tick2.txt" >&2
 
@@ -102,7 +102,7 @@ if want memory; then
     echo "== memory: relay peak RSS with quiet clients (1 Hz): 500 and 4000 in rooms of 2, 4000 in rooms of 4" >&2
     mem() { # clients room_size -> peak RSS kB
         "$bench" --clients "$1" --room-size "$2" --rate 1 --procs 2 --modes unsequenced \
-            --duration 1 --warmup 0.5 --grace 0.5 --setup-timeout 90 --quiet --csv - 2> /dev/null |
+            --duration 1 --warmup 0.5 --grace 0.5 --setup-timeout 90 --quiet --csv-file - 2> /dev/null |
         awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
                  { print $col["relay_peak_rss_kb"] }'
     }
@@ -126,7 +126,7 @@ if want c; then
     for rep in $(seq 1 "$reps"); do
         for t in $ticks; do
             "$bench" --clients 64 --rate 60 --modes unsequenced,udp --duration 2 --warmup 0.5 \
-                --grace 0.5 --quiet --relay-args "--tick-ms $t" --csv "$out/tick/one.csv" > /dev/null
+                --grace 0.5 --quiet --relay-args "--tick-ms $t" --csv-file "$out/tick/one.csv" > /dev/null
             awk -F, -v rep="$rep" -v t="$t" '
                 NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
                 { d = $col["delivered"]; c = $col["relay_cpu_s"]; u = (d > 0) ? c * 1e6 / d : 0
@@ -198,8 +198,8 @@ if want d; then
     echo "== (d) rooms of 8 at 10 Hz, the default tick, 400 and 1000 clients, $reps runs each" >&2
     "$bench" --room-size 8 --rate 10 --procs 1 --modes unsequenced,reliable \
         --sweep clients=400,1000 --duration 3 --warmup 2 --grace 1 --setup-timeout 90 \
-        --repeat "$reps" --quiet --table "$out/default/table.txt" \
-        --csv "$out/default/results.csv"
+        --repeat "$reps" --quiet --table-file "$out/default/table.txt" \
+        --csv-file "$out/default/results.csv"
     awk -F, '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
                   print "clients mode delivered% p99_ms(min-max) relay_cpu%(min-max) us/delivery(min-max)"; next }
@@ -221,7 +221,7 @@ if want e; then
             "$bench" --room-size 8 --rate 10 --procs "$procs" --modes unsequenced \
                 --relay-args "--tick-ms 50" --clients 4000 --duration 6 --warmup 2 --grace 1 \
                 --setup-timeout 90 --pause-relay-ms 300 --recovered-p99-ms 60 --quiet \
-                --csv "$out/recovery/procs${procs}_run$rep.csv" > /dev/null
+                --csv-file "$out/recovery/procs${procs}_run$rep.csv" > /dev/null
         done
     done
     {

@@ -42,8 +42,8 @@ section() {
     rm -rf "${out:?}/$name"
     mkdir -p "$out/$name"
     rc=0
-    "$bench" "$@" --repeat "$reps" --table "$out/$name/table.txt" \
-        --json "$out/$name/results.json" --csv "$out/$name/results.csv" || rc=$?
+    "$bench" "$@" --repeat "$reps" --table-file "$out/$name/table.txt" \
+        --json-file "$out/$name/results.json" --csv-file "$out/$name/results.csv" || rc=$?
     if [ "$rc" -eq 3 ]; then
         unexplained="$unexplained $name"
     elif [ "$rc" -ne 0 ]; then
@@ -55,10 +55,10 @@ for s in "$@"; do
     case "$s" in
     quick)
         echo "== quick: every mode at 0 and 5 % loss, then a reordering network" >&2
-        section quick --clients 4 --rate 60 --payload 40 --delay 20 --jitter 10 \
+        section quick --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
             --sweep loss=0,5 --modes unsequenced,sequenced,reliable,udp \
             --duration 4 --warmup 1 --grace 2 --seed 1
-        section quick-order --clients 8 --rate 30 --payload 40 --delay 40 --jitter 30 \
+        section quick-order --clients 8 --rate 30 --payload 40 --path-delay 40 --path-jitter 30 \
             --reorder --modes unsequenced,sequenced,reliable \
             --duration 4 --warmup 1 --grace 2 --seed 1
         cat >&2 <<'EOF'
@@ -72,7 +72,7 @@ EOF
         ;;
     loss)
         echo "== loss sweep: every mode, 20 ms delay, 10 ms jitter (netsim)" >&2
-        section loss --clients 4 --rate 60 --payload 40 --delay 20 --jitter 10 \
+        section loss --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
             --sweep loss=0,1,5,10,20 --modes unsequenced,sequenced,reliable,udp \
             --duration 4 --warmup 1 --grace 2 --seed 1 --plot "$out/loss" ;;
     capacity)
@@ -82,12 +82,12 @@ EOF
             --duration 2 --warmup 1 --grace 2 --plot "$out/capacity" ;;
     order)
         echo "== ordering domains: 8 clients, reordering network, loss 0 and 5 %" >&2
-        section order --clients 8 --rate 30 --payload 40 --delay 40 --jitter 30 --reorder \
+        section order --clients 8 --rate 30 --payload 40 --path-delay 40 --path-jitter 30 --reorder \
             --sweep loss=0,5 --modes unsequenced,sequenced,reliable \
             --duration 4 --warmup 1 --grace 2 --seed 1 ;;
     hol)
         echo "== reliable head-of-line blocking against room size, 5 % loss" >&2
-        section hol --rate 30 --payload 40 --loss 5 --delay 20 --jitter 10 \
+        section hol --rate 30 --payload 40 --path-loss 5 --path-delay 20 --path-jitter 10 \
             --sweep clients=2,4,8,16 --modes reliable \
             --duration 4 --warmup 1 --grace 2 --seed 1 ;;
     *) echo "suite.sh: no section $s (quick loss capacity order hol)" >&2; exit 2 ;;

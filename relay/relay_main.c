@@ -282,9 +282,7 @@ int main(int argc, char **argv)
 {
     struct relay_settings s;
     memset(&s, 0, sizeof s);
-    options_parse_or_exit(relay_settings_options, &s, argc, argv, "ricochet-relay",
-                          "ricochet relay: rooms of clients, each client's state "
-                          "datagrams forwarded to the others.");
+    options_parse_or_exit(&relay_program, &s, argc, argv);
     relay_settings_derive(&s);
     log_threshold = (enum log_level)s.log_level;
     if (s.log_json)
@@ -297,6 +295,7 @@ int main(int argc, char **argv)
 
     if (relay_settings_tickets(&s, err, sizeof err) != 0)
         options_fail("ricochet-relay", "%s", err);
+    options_checked(&relay_program);
     void *t = ops->create(&s.net, err, sizeof err);
     if (!t) {
         fprintf(stderr, "ricochet-relay: error: %s\n", err);

@@ -21,14 +21,14 @@
 
 const struct option_def relay_settings_options[] = {
     { .name = "bind", .type = OPTION_STRING, .offset = SET(bind), .def = "0.0.0.0",
-      .min = 1, .max = SIZE(bind), /* a string's max is its buffer's size */
+      .min = 1, .max = SIZE(bind), /* a string's max is its buffer's size */ .short_name = 'B',
       .help = "local address to bind: IPv4, IPv6 with --transport udp (:: also serves "
               "IPv4), or a host name" },
     { .name = "port", .type = OPTION_UINT, .offset = NET(port), .size = SIZE(net.port),
-      .def = "7777", .min = 0, .max = 65535,
+      .def = "7777", .min = 0, .max = 65535, .short_name = 'p',
       .help = "UDP port to bind; 0 picks a free one (see the 'listening on' line)" },
     { .name = "transport", .type = OPTION_CHOICE, .offset = SET(transport), .def = "enet",
-      .choices = RELAY_TRANSPORT_CHOICES,
+      .choices = RELAY_TRANSPORT_CHOICES, .short_name = 'u', .short_value = "udp",
       .help = "enet: ENet connections and channels; udp: one bare datagram socket" },
     { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
       .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = RELAY_CLIENTS_MAX,
@@ -158,7 +158,8 @@ const struct option_def relay_settings_options[] = {
       .help = "stats records as JSON lines on a terminal too (piped or redirected: "
               "always JSON)" },
     { .name = "log-level", .type = OPTION_CHOICE, .offset = SET(log_level), .def = "info",
-      .choices = "debug|info|warn|error|off", .help = "stderr log verbosity" },
+      .choices = "debug|info|warn|error|off", .short_name = 'V', .short_value = "debug",
+      .help = "stderr log verbosity" },
     { .name = "log-json", .type = OPTION_BOOL, .offset = SET(log_json), .def = "false",
       .help = "log lines as JSON objects (time, level, program, msg), for a log collector" },
     { .name = "metrics", .type = OPTION_STRING, .offset = SET(metrics), .def = "",

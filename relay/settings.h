@@ -42,6 +42,9 @@ struct relay_settings {
 
 /* The table, ending with {0}. */
 extern const struct option_def relay_settings_options[];
+/* ricochet-relay as --help and its manual page describe it (the table and
+ * relay_manual.c's text). */
+extern const struct options_program relay_program;
 
 /* Fills s from the table's defaults (no derived fields). */
 void relay_settings_defaults(struct relay_settings *s);

@@ -14,13 +14,40 @@
 
 #include "version.h"
 
+static bool named(const char *name, const char *text, size_t len)
+{
+    return name && strlen(name) == len && strncmp(name, text, len) == 0;
+}
+
+/* The option called name (its len bytes), by its name or its former one. */
 static const struct option_def *find(const struct option_def *defs, const char *name,
                                      size_t len)
 {
     for (; defs->name; defs++)
-        if (strlen(defs->name) == len && strncmp(defs->name, name, len) == 0)
+        if (named(defs->name, name, len) || named(defs->old_name, name, len))
             return defs;
     return NULL;
+}
+
+/* The program's name for a warning: argv[0] without its folder. */
+static const char *prog_name(const char *argv0)
+{
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+    return slash ? slash + 1 : argv0 ? argv0 : "?";
+}
+
+/* A former name still works for one version, and says what replaced it. */
+static void warn_if_old(const char *prog, const struct option_def *d, const char *used,
+                        size_t len, bool in_config)
+{
+    if (!named(d->old_name, used, len))
+        return;
+    if (in_config)
+        fprintf(stderr, "%s: warning: config key \"%s\" is the former name of \"%s\"; "
+                "the next version will not read it\n", prog, d->old_name, d->name);
+    else
+        fprintf(stderr, "%s: warning: --%s is the former name of --%s; the next version "
+                "will not read it\n", prog, d->old_name, d->name);
 }
 
 /* Index of value in the '|'-separated choices, or -1. */
@@ -291,7 +318,7 @@ static bool json_type_fits(const struct option_def *d, const cJSON *item,
 
 /* Applies one {name: value} member of a config file through options_set. */
 static int apply_config_item(const struct option_def *defs, void *cfg, const cJSON *item,
-                             char *err, size_t err_cap)
+                             const char *prog, char *err, size_t err_cap)
 {
     const struct option_def *d = find(defs, item->string, strlen(item->string));
     const char *value, *wanted;
@@ -305,6 +332,7 @@ static int apply_config_item(const struct option_def *defs, void *cfg, const cJS
         snprintf(err, err_cap, "unknown option --%s (see --help)", item->string);
         return -1;
     }
+    warn_if_old(prog, d, item->string, strlen(item->string), true);
     if (!json_type_fits(d, item, &wanted)) {
         snprintf(err, err_cap, "\"%s\" must be %s, not %s", item->string, wanted,
                  json_type_name(item));
@@ -355,7 +383,7 @@ fail:
 /* Applies a JSON object of {name: value} through options_set. A syntax
  * error names its line and column; anything after the object is one. */
 static int load_config(const struct option_def *defs, void *cfg, const char *path,
-                       char *err, size_t err_cap)
+                       const char *prog, char *err, size_t err_cap)
 {
     size_t size = 0;
     char *text = read_small_file(path, &size, err, err_cap);
@@ -383,7 +411,19 @@ static int load_config(const struct option_def *defs, void *cfg, const char *pat
         goto fail;
     }
     cJSON_ArrayForEach(item, root) {
-        if (apply_config_item(defs, cfg, item, sub, sizeof sub) != 0) {
+        /* cJSON keeps a repeated key (under either of an option's names):
+         * the file is refused rather than read with one value silently
+         * winning */
+        const struct option_def *d = find(defs, item->string, strlen(item->string));
+        for (const cJSON *prev = root->child; prev != item; prev = prev->next) {
+            if (d ? find(defs, prev->string, strlen(prev->string)) == d
+                  : !strcmp(prev->string, item->string)) {
+                snprintf(err, err_cap, "--config %s: \"%s\" is given twice", path,
+                         d ? d->name : item->string);
+                goto fail;
+            }
+        }
+        if (apply_config_item(defs, cfg, item, prog, sub, sizeof sub) != 0) {
             snprintf(err, err_cap, "--config %s: %s", path, sub);
             goto fail;
         }
@@ -395,95 +435,141 @@ fail:
     return rc;
 }
 
+/* The option a short name stands for ("-p"), or NULL. */
+static const struct option_def *find_short(const struct option_def *defs, const char *arg)
+{
+    if (arg[0] != '-' || arg[1] == '\0' || arg[1] == '-' || arg[2] != '\0')
+        return NULL;
+    for (; defs->name; defs++)
+        if (defs->short_name == arg[1])
+            return defs;
+    return NULL;
+}
+
+static bool is_request(const char *arg, const char *name, const char *short_name)
+{
+    return !strcmp(arg, name) || (short_name && !strcmp(arg, short_name));
+}
+
+/* One argument of argv (and its value, the next one, if it takes one):
+ * applied to cfg. Returns 0 or -1 with a message in err. */
+static int apply_arg(const struct option_def *defs, void *cfg, int argc, char **argv, int *i,
+                     char *err, size_t err_cap)
+{
+    const char *arg = argv[*i], *value;
+    const struct option_def *d = find_short(defs, arg);
+    if (d) {
+        value = d->short_value;
+        if (!value && d->type == OPTION_BOOL)
+            value = "true";
+        if (!value && *i + 1 >= argc) {
+            snprintf(err, err_cap, "%s (--%s) needs a value", arg, d->name);
+            return -1;
+        }
+        return options_set(defs, cfg, d->name, value ? value : argv[++*i], err, err_cap);
+    }
+    if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+        snprintf(err, err_cap, "%s '%s' (see --help)",
+                 arg[0] == '-' && arg[1] ? "unknown option" : "unexpected argument", arg);
+        return -1;
+    }
+    arg += 2;
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (named("config", arg, len)) {
+        *i += eq ? 0 : 1;
+        return 0;
+    }
+    if (named("check", arg, len) && !eq)
+        return 0;
+    d = find(defs, arg, len);
+    if (!d) {
+        snprintf(err, err_cap, "unknown option --%.*s (see --help)", (int)len, arg);
+        return -1;
+    }
+    warn_if_old(prog_name(argv[0]), d, arg, len, false);
+    if (eq) {
+        value = eq + 1;
+    } else if (d->type == OPTION_BOOL) {
+        value = "true";
+    } else if (*i + 1 < argc) {
+        value = argv[++*i];
+    } else {
+        snprintf(err, err_cap, "--%s needs a value", d->name);
+        return -1;
+    }
+    return options_set(defs, cfg, d->name, value, err, err_cap);
+}
+
 int options_parse(const struct option_def *defs, void *cfg, int argc, char **argv,
                   char *err, size_t err_cap)
 {
-    char name[64];
-
+    bool check = false;
     if (options_defaults(defs, cfg, err, err_cap) != 0)
         return -1;
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+        if (is_request(argv[i], "--help", "-h"))
             return OPTIONS_HELP;
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--version"))
+        if (is_request(argv[i], "--version", "-v"))
             return OPTIONS_VERSION;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--man"))
+    for (int i = 1; i < argc; i++) {
+        if (is_request(argv[i], "--man", NULL))
             return OPTIONS_MAN;
+        check |= is_request(argv[i], "--check", NULL);
+    }
     /* The config file first, so the command line overrides it. */
     for (int i = 1; i < argc; i++) {
+        const char *path = NULL;
         if (!strcmp(argv[i], "--config")) {
             if (i + 1 >= argc) {
                 snprintf(err, err_cap, "--config needs a file name");
                 return -1;
             }
-            if (load_config(defs, cfg, argv[i + 1], err, err_cap) != 0)
-                return -1;
+            path = argv[i + 1];
         } else if (!strncmp(argv[i], "--config=", 9)) {
-            if (load_config(defs, cfg, argv[i] + 9, err, err_cap) != 0)
-                return -1;
+            path = argv[i] + 9;
         }
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *eq, *value;
-        const struct option_def *d;
-        size_t len;
-
-        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-            snprintf(err, err_cap, "unexpected argument '%s' (see --help)", arg);
-            return -1;
-        }
-        arg += 2;
-        eq = strchr(arg, '=');
-        len = eq ? (size_t)(eq - arg) : strlen(arg);
-        if (len == 6 && !strncmp(arg, "config", 6)) {
-            i += eq ? 0 : 1;
-            continue;
-        }
-        d = find(defs, arg, len);
-        if (!d) {
-            snprintf(err, err_cap, "unknown option --%.*s (see --help)", (int)len, arg);
-            return -1;
-        }
-        if (eq) {
-            value = eq + 1;
-        } else if (d->type == OPTION_BOOL) {
-            value = "true";
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            snprintf(err, err_cap, "--%s needs a value", d->name);
-            return -1;
-        }
-        snprintf(name, sizeof name, "%.*s", (int)len, arg);
-        if (options_set(defs, cfg, name, value, err, err_cap) != 0)
+        if (path && load_config(defs, cfg, path, prog_name(argv[0]), err, err_cap) != 0)
             return -1;
     }
-    return 0;
+    for (int i = 1; i < argc; i++)
+        if (apply_arg(defs, cfg, argc, argv, &i, err, err_cap) != 0)
+            return -1;
+    return check ? OPTIONS_CHECK : 0;
 }
 
-void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc, char **argv,
-                           const char *prog, const char *summary)
+static bool check_requested;
+
+void options_parse_or_exit(const struct options_program *p, void *cfg, int argc, char **argv)
 {
     char err[256];
-    int rc = options_parse(defs, cfg, argc, argv, err, sizeof err);
+    int rc = options_parse(p->defs, cfg, argc, argv, err, sizeof err);
     if (rc == OPTIONS_HELP) {
-        options_print_help(stdout, prog, summary, defs);
+        options_print_help(stdout, p);
         exit(0);
     }
     if (rc == OPTIONS_MAN) {
-        options_print_man(stdout, prog, summary, defs);
+        options_print_man(stdout, p);
         exit(0);
     }
     if (rc == OPTIONS_VERSION) {
         char line[256];
-        version_line(line, sizeof line, prog);
+        version_line(line, sizeof line, p->name);
         printf("%s\n", line);
         exit(0);
     }
     if (rc < 0)
-        options_fail(prog, "%s", err);
+        options_fail(p->name, "%s", err);
+    check_requested = rc == OPTIONS_CHECK;
+}
+
+void options_checked(const struct options_program *p)
+{
+    if (!check_requested)
+        return;
+    printf("%s: the options are valid\n", p->name);
+    exit(0);
 }
 
 void options_fail(const char *prog, const char *fmt, ...)

@@ -42,18 +42,57 @@ struct option_def {
     const char *help;     /* one line */
     size_t size;          /* OPTION_UINT: sizeof the field */
     unsigned scale;       /* OPTION_UINT: the field holds value * scale (0 = 1) */
+    char short_name;      /* -p for --port, as iperf3 and netcat users type it (0: none) */
+    const char *short_value; /* with short_name: the value it sets (-u: "udp"); NULL: the
+                                next argument, as for the long name */
+    const char *old_name; /* a former name, still read on the command line and in config
+                             files, with a warning, for one version (NULL: none) */
 };
 
-/* What options_parse found besides options: a request to print something. */
+/* An example of a manual page: what it does, then the command as typed. */
+struct options_example {
+    const char *what;
+    const char *command;
+};
+
+/* The hand-written part of a program's manual page; the generated part is
+ * the option table. Text is plain (no roff): paragraphs are separated by a
+ * blank line. Lists are {term, text, term, text, ..., NULL}. */
+struct options_manual {
+    const char *description;          /* after the summary */
+    const char *const *signals;       /* "SIGTERM", what it does; NULL: none handled */
+    const char *const *exit_status;   /* "0", when */
+    const char *const *files;         /* a path, what it is; NULL: none */
+    const char *extra_title;          /* a section of the program's own ("KEYS"), after */
+    const char *const *extra;         /* DESCRIPTION: term, text pairs (NULL: none) */
+    const struct options_example *examples; /* ends with {0} */
+    const char *config_example;       /* a JSON object the program takes with --config */
+    const char *see_also;             /* "docs/operations.md, proto/PROTOCOL.md" */
+};
+
+/* A program as its --help and manual page describe it. */
+struct options_program {
+    const char *name;                 /* "ricochet-relay" */
+    const char *summary;              /* --help's text; its first sentence names the page */
+    const struct option_def *defs;
+    const struct options_manual *manual; /* NULL: a page of the generated part only */
+};
+
+/* What options_parse found besides options: a request to print something,
+ * or to check and stop. */
 enum options_request {
     OPTIONS_HELP = 1,    /* --help or -h */
-    OPTIONS_VERSION = 2, /* --version */
-    OPTIONS_MAN = 3      /* --man (not in --help): the manual page, for make */
+    OPTIONS_VERSION = 2, /* --version or -v */
+    OPTIONS_MAN = 3,     /* --man (not in --help): the manual page, for make */
+    OPTIONS_CHECK = 4    /* --check: every option and the config file were read and are
+                            valid; the program checks the rest and exits (options_checked) */
 };
 
 /* Fills cfg from defaults, then --config FILE if present in argv, then the
- * rest of argv. Returns 0 on success, an enum options_request if --help,
- * --version or --man was given (nothing printed; --help wins), -1 on error with a
+ * rest of argv. Short options (-p 7777) stand for their long names; a former
+ * name (old_name) is read with a warning on stderr. Returns 0 on success, an
+ * enum options_request if --help, --version or --man was given (nothing
+ * printed; --help wins) or --check (after a full parse), -1 on error with a
  * one-line message in err (no trailing newline). Positional arguments are
  * errors. */
 int options_parse(const struct option_def *defs, void *cfg, int argc,
@@ -83,23 +122,28 @@ struct options_row {
  * --help and --version. Returns false (row untouched) past the last. */
 bool options_help_row(const struct option_def *defs, size_t i, struct options_row *row);
 
-/* Prints "usage: prog [options]", the summary line, and one line per option
- * with its default and range. */
-void options_print_help(FILE *out, const char *prog, const char *summary,
-                        const struct option_def *defs);
+/* Prints "usage: prog [options]", the summary, and one line per option with
+ * its default and range. */
+void options_print_help(FILE *out, const struct options_program *p);
 
-/* The manual page of prog in roff (man(7) macros): NAME and DESCRIPTION
- * from the summary (its first sentence is the NAME line), OPTIONS from the
- * same rows as --help, then the config file, exit status and the other
- * programs. make writes it to BUILD/man/prog.1 with prog --man. */
-void options_print_man(FILE *out, const char *prog, const char *summary,
-                       const struct option_def *defs);
+/* The manual page in roff (man(7) macros): NAME (the summary's first
+ * sentence), SYNOPSIS, DESCRIPTION (the summary and the manual's text),
+ * OPTIONS (the rows of --help), CONFIGURATION FILE (with the manual's
+ * example), SIGNALS, EXIT STATUS, FILES, EXAMPLES, SEE ALSO. make writes it
+ * to BUILD/man/prog.1 with prog --man. */
+void options_print_man(FILE *out, const struct options_program *p);
 
 /* Convenience for programs: parses, prints "prog: error" to stderr and
  * exits 2 on error; prints the help, the version line (version.h) or the
- * manual page to stdout and exits 0 after --help, --version or --man. */
-void options_parse_or_exit(const struct option_def *defs, void *cfg, int argc,
-                           char **argv, const char *prog, const char *summary);
+ * manual page to stdout and exits 0 after --help, --version or --man. With
+ * --check it returns, and the program calls options_checked() once it has
+ * checked what the table cannot (required options, combinations). */
+void options_parse_or_exit(const struct options_program *p, void *cfg, int argc,
+                           char **argv);
+
+/* After a program's own checks of its options: with --check, says so on
+ * stdout and exits 0 before the program does anything; otherwise returns. */
+void options_checked(const struct options_program *p);
 
 /* For checks a program makes after parsing: prints "prog: error: MESSAGE"
  * (one line) to stderr and exits 2, like a bad option. */

@@ -7,8 +7,10 @@
 /* The rows every program has after its table's. */
 static const struct options_row builtin_rows[] = {
     {"--config FILE", "read options from a JSON object {\"name\": value}"},
-    {"--help", "show this help"},
-    {"--version", "print the version and the ENet and cJSON versions"},
+    {"--check", "check the options and the config file, say what is wrong, and exit "
+                "(0: nothing) without doing anything else"},
+    {"-h, --help", "show this help"},
+    {"-v, --version", "print the version and the ENet and cJSON versions"},
 };
 
 bool options_help_row(const struct option_def *defs, size_t i, struct options_row *row)
@@ -34,16 +36,26 @@ bool options_help_row(const struct option_def *defs, size_t i, struct options_ro
     }
     if (d->def && d->def[0])
         snprintf(def, sizeof def, " (default %s)", d->def);
-    snprintf(row->left, sizeof row->left, "--%s%s", d->name, d->type == OPTION_BOOL ? "" : " V");
-    snprintf(row->text, sizeof row->text, "%s%s%s", d->help, range, def);
+    /* a short name that takes the value is shown beside the long one; one
+     * that sets a value is said in the text */
+    char short_left[8] = "", short_text[96] = "";
+    if (d->short_name && !d->short_value)
+        snprintf(short_left, sizeof short_left, "-%c, ", d->short_name);
+    else if (d->short_name)
+        snprintf(short_text, sizeof short_text, "; -%c: %s", d->short_name, d->short_value);
+    snprintf(row->left, sizeof row->left, "%s--%s%s", short_left, d->name,
+             d->type == OPTION_BOOL ? "" : " V");
+    char old[72] = "";
+    if (d->old_name)
+        snprintf(old, sizeof old, "; formerly --%s", d->old_name);
+    snprintf(row->text, sizeof row->text, "%s%s%s%s%s", d->help, short_text, old, range, def);
     return true;
 }
 
-void options_print_help(FILE *out, const char *prog, const char *summary,
-                        const struct option_def *defs)
+void options_print_help(FILE *out, const struct options_program *p)
 {
     struct options_row row;
-    fprintf(out, "usage: %s [options]\n%s\n\noptions:\n", prog, summary);
-    for (size_t i = 0; options_help_row(defs, i, &row); i++)
+    fprintf(out, "usage: %s [options]\n%s\n\noptions:\n", p->name, p->summary);
+    for (size_t i = 0; options_help_row(p->defs, i, &row); i++)
         fprintf(out, "  %-22s %s\n", row.left, row.text);
 }

@@ -1,9 +1,10 @@
 #!/bin/sh
 # install_check.sh: make install puts the five programs and their manual
 # pages, libricochet (header, shared and static library, pkg-config file,
-# manual page) and the relay's systemd unit (starting the installed relay)
-# under DESTDIR/PREFIX, and make uninstall (same variables) removes every
-# file install put there. Builds the release programs if needed.
+# manual page), the relay's systemd unit (starting the installed relay)
+# and the documentation under DESTDIR/PREFIX, and make uninstall (same
+# variables) removes every file install put there. Builds the release
+# programs if needed.
 set -eu
 cd "$(dirname "$0")/.."
 dest=$(mktemp -d)
@@ -16,7 +17,8 @@ for p in relay bot client netsim bench; do
         { echo "install_check: no share/man/man1/ricochet-$p.1"; exit 1; }
 done
 for f in include/ricochet/ricochet.h lib/libricochet.so lib/libricochet.a \
-    lib/pkgconfig/ricochet.pc share/man/man3/ricochet.3; do
+    lib/pkgconfig/ricochet.pc share/man/man3/ricochet.3 share/doc/ricochet/README.md \
+    share/doc/ricochet/operations.md share/doc/ricochet/PROTOCOL.md; do
     test -e "$dest$prefix/$f" || { echo "install_check: no $f"; exit 1; }
 done
 unit="$dest$prefix/lib/systemd/system/ricochet-relay.service"

@@ -320,6 +320,37 @@ static void test_late_and_exit(void **unused)
     audit_track_free(t);
 }
 
+/* A state netsim forwarded only with a bit flipped (--corrupt), on the
+ * sender's uplink or the receiver's downlink, explains its miss; one that
+ * also went through intact, or that was corrupted on another receiver's
+ * link, does not. */
+static void test_corrupted_on_the_way(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        "1 corrupt up 127.0.0.1:5001 0 400 unsequenced 0 0 1\n"     /* to both: up */
+        "2 fwd up 127.0.0.1:5001 0 401 unsequenced 0 0 2\n"
+        "3 corrupt down 127.0.0.1:5003 1 401 unsequenced 0 0 2\n"   /* C's downlink */
+        "4 fwd up 127.0.0.1:5001 0 402 unsequenced 0 0 3\n"
+        "5 corrupt down 127.0.0.1:5001 1 402 unsequenced 0 1 3\n"   /* B's, not C's */
+        "6 fwd down 127.0.0.1:5003 1 402 unsequenced 0 0 3\n";
+    struct audit_track *t = audit_track_new(3, 3, 8);
+    for (uint32_t seq = 400; seq < 403; seq++)
+        audit_track_sent(t, 0, seq);
+    audit_track_got(t, 1, 0, 401, AUDIT_GOT);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
+    /* missed: B 400 402, C 400 401 402 */
+    assert_int_equal(a.missed, 5);
+    assert_int_equal(a.corrupt, 4);  /* B 400, C 400, C 401, B 402 */
+    assert_int_equal(a.overflow, 1); /* C 402 went through intact: its socket */
+    assert_int_equal(a.up + a.down + a.unexplained, 0);
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
 /* Two receivers on one socket (an ENet hub) share its drop count: one
  * datagram dropped explains one state, not one per client. */
 static void test_shared_socket_drops(void **unused)
@@ -439,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_no_drop_at_the_relay),
         cmocka_unit_test(test_enet_unsequenced_window),
         cmocka_unit_test(test_late_and_exit),
+        cmocka_unit_test(test_corrupted_on_the_way),
         cmocka_unit_test(test_shared_socket_drops),
         cmocka_unit_test(test_udp_flows_and_bad_lines),
         cmocka_unit_test(test_socket_drops),

@@ -148,10 +148,10 @@ static void test_loss_matches_netsim(void **state)
     assert_non_null(mkdtemp(dir));
     /* 3 clients x 100 Hz x 2 s = 600 states, 1200 expected deliveries per mode */
     const char *args[] = {"--clients", "3", "--rate", "100", "--duration", "2",
-                          "--warmup", "0.5", "--grace", "3", "--loss", "10",
-                          "--delay", "10", "--jitter", "4", "--seed", "7",
+                          "--warmup", "0.5", "--grace", "3", "--path-loss", "10",
+                          "--path-delay", "10", "--path-jitter", "4", "--seed", "7",
                           "--modes", "unsequenced,reliable,udp", "--drop-log-dir", dir,
-                          "--json", "-", "--quiet", NULL};
+                          "--json-file", "-", "--quiet", NULL};
     struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
     /* unsequenced (ENet packs; plain udp sends a datagram per state) */
@@ -245,9 +245,10 @@ static void test_sequenced_per_sender(void **state)
 {
     (void)state;
     const char *args[] = {"--clients", "8", "--rate", "30", "--duration", "2",
-                          "--warmup", "0.5", "--grace", "1", "--delay", "40",
-                          "--jitter", "30", "--reorder", "--seed", "9",
-                          "--modes", "unsequenced,sequenced", "--json", "-", "--quiet", NULL};
+                          "--warmup", "0.5", "--grace", "1", "--path-delay", "40",
+                          "--path-jitter", "30", "--reorder", "--seed", "9",
+                          "--modes", "unsequenced,sequenced", "--json-file", "-", "--quiet",
+                          NULL};
     cJSON *root = run_bench(args);
     const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
     const cJSON *uns = find_mode(results, "unsequenced");
@@ -281,10 +282,10 @@ static void test_audit_flags_hidden_loss(void **state)
 {
     (void)state;
     const char *args[] = {"--clients", "3", "--rate", "60", "--duration", "1",
-                          "--warmup", "0.5", "--grace", "1", "--loss", "10",
-                          "--delay", "10", "--seed", "5", "--modes", "udp,unsequenced",
+                          "--warmup", "0.5", "--grace", "1", "--path-loss", "10",
+                          "--path-delay", "10", "--seed", "5", "--modes", "udp,unsequenced",
                           "--relay-args", "--rate-limit 45 --rate-burst 5 --kick-after 0",
-                          "--json", "-", "--quiet", NULL};
+                          "--json-file", "-", "--quiet", NULL};
     char *err = NULL;
     cJSON *root = run_bench_status(args, 3, &err);
     assert_non_null(strstr(err, "AUDIT FAILED: udp"));
@@ -325,7 +326,7 @@ static void test_no_netsim_no_loss(void **state)
     /* straight to the relay on loopback: nothing may go missing */
     const char *args[] = {"--clients", "2", "--rate", "50", "--duration", "1",
                           "--warmup", "0.3", "--grace", "1", "--modes", "sequenced",
-                          "--csv", "-", "--json", "/dev/null", "--quiet", NULL};
+                          "--csv-file", "-", "--json-file", "/dev/null", "--quiet", NULL};
     struct spawn_proc p;
     assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
     assert_int_equal(spawn_stop(&p, 0, 60000), 0);
@@ -357,7 +358,7 @@ static void test_rooms_over_procs(void **state)
     (void)state;
     const char *args[] = {"--clients", "9", "--room-size", "3", "--procs", "2", "--rate",
                           "50", "--duration", "1", "--warmup", "0.3", "--grace", "1",
-                          "--modes", "unsequenced,udp", "--json", "-", "--quiet", NULL};
+                          "--modes", "unsequenced,udp", "--json-file", "-", "--quiet", NULL};
     cJSON *root = run_bench(args);
     const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
     assert_int_equal(cJSON_GetArraySize(results), 2);

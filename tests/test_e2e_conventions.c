@@ -1,8 +1,10 @@
 /* test_e2e_conventions.c: what every program does alike. --version names the
  * program, ricochet's version and the ENet and cJSON versions; the manual
- * page make built shows every row of --help; every JSON output (relay
- * stats, netsim stats, bot --json with --interval records, bench --json)
- * parses with each key once per object and says which version produced it. */
+ * page make built has every section a manual page should and shows every
+ * row of --help; its config example and its examples are accepted by the
+ * program (--check); every JSON output (relay stats, netsim stats, bot
+ * --json with --interval records, bench -J) parses with each key once per
+ * object and says which version produced it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <enet/enet.h>
@@ -108,14 +112,20 @@ static void man_page_lists_every_option(void **state)
         if (warnings && warnings[0])
             fail_msg("groff on %s.1: %s", programs[i], warnings);
         free(warnings);
-        assert_non_null(strstr(page, "NAME"));
+        static const char *const sections[] = {"NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS",
+                                               "CONFIGURATION FILE", "SIGNALS", "EXIT STATUS",
+                                               "FILES", "EXAMPLES", "SEE ALSO"};
+        const char *at = page;
+        for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++)
+            if (!(at = strstr(at, sections[s])))
+                fail_msg("%s.1 has no %s section (in order)", programs[i], sections[s]);
         const char *args[] = {"--help", NULL};
         char *help = run(programs[i], args, &code);
         assert_int_equal(code, 0);
         int rows = 0;
         char *save = NULL;
         for (char *line = strtok_r(help, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            if (strncmp(line, "  --", 4) != 0)
+            if (strncmp(line, "  -", 3) != 0)
                 continue;
             rows++;
             if (!strstr(page, squeeze(line + 2)))
@@ -123,6 +133,206 @@ static void man_page_lists_every_option(void **state)
         }
         assert_true(rows >= 5);
         free(help);
+        free(page);
+    }
+}
+
+/* Whether prog's --help has the option name (long, without dashes) and
+ * whether it takes a value. Returns 0 (absent), 1 (a flag) or 2 (a value). */
+static int option_kind(const char *help, const char *name)
+{
+    char want[80];
+    snprintf(want, sizeof want, "--%s ", name);
+    for (const char *p = help; (p = strstr(p, want)) != NULL; p++) {
+        const char *bol = p;
+        while (bol > help && bol[-1] != '\n')
+            bol--;
+        /* the row's own option ("  --name" or "  -n, --name"), not a mention in a text */
+        if (p != bol + 2 && !(p == bol + 6 && bol[2] == '-' && bol[4] == ','))
+            continue;
+        return p[strlen(want)] == 'V' && p[strlen(want) + 1] == ' ' ? 2 : 1;
+    }
+    return 0;
+}
+
+/* One meaning per name: an option two programs share takes a value in both
+ * or in neither (--json was a flag in the bot, a file in the bench); the
+ * bench's end-to-end impairments are named apart from netsim's per-hop
+ * ones; and the short options iperf3 and netcat users type are taken. */
+static void one_meaning_per_name(void **state)
+{
+    (void)state;
+    char *help[sizeof programs / sizeof programs[0]];
+    int code;
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        const char *args[] = {"--help", NULL};
+        help[i] = run(programs[i], args, &code);
+        assert_int_equal(code, 0);
+    }
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        char *copy = strdup(help[i]), *save = NULL;
+        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            char *dd = strstr(l, "--");
+            if (strncmp(l, "  -", 3) != 0 || !dd)
+                continue;
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(dd + 2, " "), dd + 2);
+            int kind = option_kind(help[i], name);
+            for (size_t j = 0; j < sizeof programs / sizeof programs[0]; j++) {
+                int other = option_kind(help[j], name);
+                if (other && other != kind)
+                    fail_msg("--%s takes a value in %s but not in %s", name,
+                             kind == 2 ? programs[i] : programs[j],
+                             kind == 2 ? programs[j] : programs[i]);
+            }
+        }
+        free(copy);
+    }
+    /* ricochet-bench's loss, delay and jitter are the whole path's */
+    for (size_t k = 0; k < 3; k++) {
+        static const char *const per_hop[] = {"loss", "delay", "jitter"};
+        assert_int_equal(option_kind(help[4], per_hop[k]), 0);
+        assert_int_not_equal(option_kind(help[3], per_hop[k]), 0);
+    }
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++)
+        free(help[i]);
+
+    /* iperf3 and netcat habits, checked (--check: nothing runs) */
+    static const char *const habits[][8] = {
+        {"ricochet-relay", "-p", "7790", "-u", "-V", NULL},
+        {"ricochet-bot", "-c", "127.0.0.1", "-p", "7790", "-t", "1", NULL},
+        {"ricochet-bot", "-J", "-i", "1", "-P", "2", "-l", NULL},
+        {"ricochet-bench", "-c", "127.0.0.1:7790", "-t", "1", "-J", NULL},
+        {"ricochet-client", "-c", "127.0.0.1", "-p", "7790", "-u", NULL},
+        {"ricochet-netsim", "--relay", "127.0.0.1:7790", "-t", "1", "-V", NULL},
+    };
+    for (size_t i = 0; i < sizeof habits / sizeof habits[0]; i++) {
+        const char *args[10];
+        size_t n = 0;
+        for (size_t k = 1; habits[i][k] && n < 8; k++)
+            args[n++] = habits[i][k];
+        if (!strcmp(habits[i][0], "ricochet-bot") && !strcmp(args[n - 1], "-l"))
+            args[n++] = "100";
+        args[n++] = "--check";
+        args[n] = NULL;
+        char *out = run(habits[i][0], args, &code);
+        if (code != 0)
+            fail_msg("%s does not take %s ...", habits[i][0], args[0]);
+        free(out);
+    }
+}
+
+/* The text of a roff literal block (.nf ... .fi) as typed: \& dropped,
+ * \- and \e back to - and \, continuation lines joined. Returns the text
+ * after the block, or NULL if there is none after from. */
+static const char *literal_block(const char *from, char *out, size_t cap)
+{
+    const char *nf = strstr(from, "\n.nf\n"), *fi = nf ? strstr(nf, "\n.fi\n") : NULL;
+    if (!fi)
+        return NULL;
+    size_t o = 0;
+    for (const char *p = nf + 5; p < fi && o + 1 < cap; p++) {
+        if (p[0] == '\\' && p[1] == '&') {
+            p++;
+        } else if (p[0] == '\\' && (p[1] == '-' || p[1] == 'e')) {
+            out[o++] = p[1] == '-' ? '-' : '\\';
+            p++;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    /* "\<newline>    " continues the line */
+    char *w = out;
+    for (const char *r = out; *r; r++) {
+        if (r[0] == '\\' && r[1] == '\n') {
+            r++;
+            while (r[1] == ' ')
+                r++;
+            continue;
+        }
+        *w++ = *r;
+    }
+    *w = '\0';
+    return fi + 4;
+}
+
+/* Runs one example line of a manual page (up to a pipe) in dir: a
+ * ricochet program's options with --check added, ricochet-ticket's keygen
+ * as it is. Returns the exit code. */
+static int run_example(const char *dir, const char *line)
+{
+    char copy[1024], *save = NULL;
+    const char *args[32];
+    size_t n = 0;
+    snprintf(copy, sizeof copy, "%.*s", (int)strcspn(line, "|"), line);
+    char *prog = strtok_r(copy, " ", &save);
+    if (!prog || strncmp(prog, "ricochet-", 9) != 0)
+        return 0; /* not a ricochet program (a shell command around it) */
+    for (char *a = strtok_r(NULL, " ", &save); a && n < 30; a = strtok_r(NULL, " ", &save))
+        args[n++] = a;
+    if (!(n > 0 && !strcmp(args[0], "keygen")))
+        args[n++] = "--check";
+    args[n] = NULL;
+    char bin[1024], cmd[2048];
+    snprintf(bin, sizeof bin, "%s/%s", harness_bin_dir(), prog);
+    if (bin[0] != '/') { /* spawn runs in dir: the program's path must not be relative */
+        char cwd[512];
+        assert_non_null(getcwd(cwd, sizeof cwd));
+        snprintf(bin, sizeof bin, "%s/%s/%s", cwd, harness_bin_dir(), prog);
+    }
+    int len = snprintf(cmd, sizeof cmd, "cd '%s' && '%s'", dir, bin);
+    for (size_t i = 0; i < n; i++)
+        len += snprintf(cmd + len, sizeof cmd - (size_t)len, " '%s'", args[i]);
+    snprintf(cmd + len, sizeof cmd - (size_t)len, " >/dev/null");
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Each program takes the config example of its manual page, and every
+ * command of its EXAMPLES (checked with --check, run in a folder where the
+ * config files the examples name hold the page's example). */
+static void man_examples_are_accepted(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        const char *args[] = {"--man", NULL};
+        int code;
+        char *page = run(programs[i], args, &code);
+        assert_int_equal(code, 0);
+        char dir[] = "/tmp/ricochet-examples-XXXXXX", text[4096], path[512];
+        assert_non_null(mkdtemp(dir));
+        const char *config = strstr(page, ".SH CONFIGURATION FILE");
+        assert_non_null(config);
+        const char *after = literal_block(config, text, sizeof text);
+        assert_non_null(after);
+        const char *examples = strstr(page, ".SH EXAMPLES");
+        assert_true(examples && after < examples); /* the block is the config's */
+        static const char *const names[] = {"config.json", "relay.json", NULL};
+        for (size_t k = 0; names[k]; k++) {
+            snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+            FILE *f = fopen(path, "w");
+            assert_non_null(f);
+            fputs(text, f);
+            fclose(f);
+        }
+        char line[600];
+        snprintf(line, sizeof line, "%s --config config.json", programs[i]);
+        if (run_example(dir, line) != 0)
+            fail_msg("%s does not take its manual's config example: %s", programs[i], text);
+        int seen = 0;
+        for (const char *at = examples; (at = literal_block(at, text, sizeof text)) != NULL;) {
+            char *save = NULL;
+            for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                seen++;
+                if (run_example(dir, l) != 0)
+                    fail_msg("%s's manual example fails: %s", programs[i], l);
+            }
+        }
+        assert_true(seen >= 1);
+        char rm[600];
+        snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+        assert_int_equal(system(rm), 0);
         free(page);
     }
 }
@@ -201,8 +411,8 @@ static void bench_json(void **state)
 {
     (void)state;
     const char *args[] = {"--clients", "2", "--rate", "50", "--duration", "0.5", "--warmup",
-                          "0", "--grace", "0.5", "--loss", "2", "--modes",
-                          "unsequenced,reliable", "--json", "-", "--quiet", NULL};
+                          "0", "--grace", "0.5", "--path-loss", "2", "--modes",
+                          "unsequenced,reliable", "-J", "--quiet", NULL};
     int code;
     char *out = run("ricochet-bench", args, &code);
     assert_int_equal(code, 0);
@@ -218,6 +428,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(version_on_every_program),
         cmocka_unit_test(man_page_lists_every_option),
+        cmocka_unit_test(man_examples_are_accepted),
+        cmocka_unit_test(one_meaning_per_name),
         cmocka_unit_test(relay_netsim_bot_json),
         cmocka_unit_test(bench_json),
     };

@@ -194,7 +194,7 @@ static void test_bench_against_ipv6_relay(void **state)
     for (int netsim = 0; netsim < 2; netsim++) {
         const char *args[] = {"--relay", target, "--modes", "udp", "--clients", "2",
                               "--duration", "0.5", "--warmup", "0.2", "--grace", "0.5",
-                              "--json", "-", netsim ? "--netsim" : NULL, NULL};
+                              "--json-file", "-", netsim ? "--netsim" : NULL, NULL};
         assert_int_equal(harness_spawn(&bench, "ricochet-bench", args), 0);
         assert_int_equal(spawn_stop(&bench, 0, 60000), 0);
         char *out = spawn_read_stdout(&bench);

@@ -1,5 +1,7 @@
 /* test_netsim.c: the impairment model (loss rates, Gilbert-Elliott bursts,
- * reproducibility, order, delay bounds, duplication, rate limit, counters);
+ * reproducibility, order, delay bounds and distributions, netem's
+ * correlation, corruption and reordering with a gap, duplication, rate
+ * limit, counters);
  * the ricochet-netsim proxy end to end is test_e2e_netsim.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -294,8 +296,9 @@ static void test_delay_bounds(void **state)
     m.delay_ms = 50;
     m.jitter_ms = 10;
     m.reorder = 1; /* nothing raised to keep order: the raw distribution */
-    const int dists[] = {NETSIM_JITTER_UNIFORM, NETSIM_JITTER_NORMAL};
-    for (int k = 0; k < 2; k++) {
+    const int dists[] = {NETSIM_JITTER_UNIFORM, NETSIM_JITTER_NORMAL, NETSIM_JITTER_PARETO,
+                         NETSIM_JITTER_PARETONORMAL};
+    for (int k = 0; k < 4; k++) {
         m.jitter_dist = dists[k];
         struct netsim *sim = new_sim(NULL, &m, 11);
         unsigned char buf[4] = {0};
@@ -305,7 +308,7 @@ static void test_delay_bounds(void **state)
         for (uint32_t i = 0; i < n; i++)
             assert_int_equal(netsim_submit(sim, NETSIM_DOWN, 1, buf, sizeof buf, 1000000), 1);
         assert_int_equal(netsim_pending(sim, NETSIM_DOWN), n);
-        assert_true(netsim_next_deadline(sim) >= 1000000 + 20 * MS);
+        assert_true(netsim_next_deadline(sim) >= 1000000 + 10 * MS); /* 4 sigma */
         struct netsim_datagram dg;
         uint64_t prev_due = 0, got = 0;
         while (netsim_next_due(sim, UINT64_MAX, &dg)) {
@@ -322,14 +325,23 @@ static void test_delay_bounds(void **state)
         double mean = sum / n, sd = sqrt(sumsq / n - mean * mean);
         const struct netsim_counters *c = netsim_counters(sim, NETSIM_DOWN);
         assert_int_equal(c->delay_us.total, n);
-        assert_true(fabs(mean - 50000) < 300);
+        assert_true(fabs(mean - 50000) < 600); /* every distribution: mean 0 */
         if (dists[k] == NETSIM_JITTER_UNIFORM) {
             assert_true(lo >= 40000 && hi <= 60000);
             assert_true(lo < 40200 && hi > 59800); /* the whole range is used */
             assert_true(fabs(sd - 10000 / sqrt(3)) < 200);
-        } else {
-            assert_true(lo >= 20000 && hi <= 80000); /* clamped at 3 sigma */
+        } else if (dists[k] == NETSIM_JITTER_NORMAL) {
+            assert_true(lo >= 10000 && hi <= 90000); /* clamped at 4 sigma */
             assert_true(fabs(sd - 10000) < 300);
+        } else if (dists[k] == NETSIM_JITTER_PARETO) {
+            /* shape 3, standardized: never more than 0.58 sigma early, a long late tail */
+            assert_true(lo >= 44200 && hi <= 90000);
+            assert_true(hi > 85000);
+            assert_true(sd > 6500 && sd < 8500); /* the clamp trims the tail */
+        } else {
+            assert_true(lo >= 10000 && hi <= 90000);
+            assert_true(sd > 8000 && sd < 10500);
+            assert_true(hi - 50000 > 50000 - lo); /* the pareto part leans late */
         }
         assert_true(c->delay_us.min >= lo && c->delay_us.max <= hi + hi / 1000);
         netsim_destroy(sim);
@@ -351,6 +363,148 @@ static void test_delay_bounds(void **state)
     }
     assert_true(zero > 200); /* 3 of 10 ms of the range are below zero */
     netsim_destroy(sim);
+}
+
+/* netem's correlation: each draw depends C% on the one before. Losses
+ * come in longer runs at the same rate (50%: the mixing keeps it), and
+ * successive delays differ less. */
+static void test_correlation(void **state)
+{
+    (void)state;
+    double run_len[2], step[2];
+    const double corr[] = {0, 90};
+    for (int k = 0; k < 2; k++) {
+        struct netsim_model m;
+        netsim_model_default(&m);
+        m.loss_pct = 50;
+        m.loss_corr_pct = corr[k];
+        struct netsim *sim = new_sim(&m, NULL, 21);
+        unsigned char buf[4] = {0};
+        uint64_t runs = 0, lost = 0;
+        bool prev = false;
+        for (uint32_t i = 0; i < 100000; i++) {
+            bool gone = netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, i) == 0;
+            runs += gone && !prev;
+            lost += gone;
+            prev = gone;
+        }
+        assert_true(lost > 45000 && lost < 55000);
+        run_len[k] = (double)lost / (double)runs;
+        netsim_destroy(sim);
+
+        netsim_model_default(&m);
+        m.delay_ms = 50;
+        m.jitter_ms = 10;
+        m.reorder = 1;
+        m.delay_corr_pct = corr[k];
+        sim = new_sim(&m, NULL, 22);
+        struct netsim_datagram dg;
+        double sum = 0;
+        int64_t last = -1;
+        for (uint32_t i = 0; i < 10000; i++) {
+            put_index(buf, i);
+            netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, 1000000);
+        }
+        /* in submit order: the draws' order */
+        int64_t *delay = calloc(10000, sizeof *delay);
+        while (netsim_next_due(sim, UINT64_MAX, &dg))
+            delay[get_index(dg.bytes)] = (int64_t)(dg.due_us - dg.entry_us);
+        for (uint32_t i = 0; i < 10000; i++) {
+            if (last >= 0)
+                sum += fabs((double)(delay[i] - last));
+            last = delay[i];
+        }
+        step[k] = sum / 9999;
+        free(delay);
+        netsim_destroy(sim);
+    }
+    assert_true(run_len[0] > 1.8 && run_len[0] < 2.2); /* independent: 1 / (1 - 0.5) */
+    assert_true(run_len[1] > 2 * run_len[0]);
+    assert_true(step[1] < step[0] / 3);
+}
+
+/* netem's corrupt: one bit of one byte flipped, the copy still forwarded;
+ * corrupt_at and corrupt_bit give the original back. */
+static void test_corruption(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.corrupt_pct = 10;
+    struct netsim *sim = new_sim(&m, NULL, 23);
+    unsigned char buf[16];
+    uint64_t bad = 0;
+    for (uint32_t i = 0; i < 20000; i++) {
+        memset(buf, 0xA5, sizeof buf);
+        put_index(buf, i);
+        assert_int_equal(netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, i), 1);
+    }
+    struct netsim_datagram dg;
+    while (netsim_next_due(sim, UINT64_MAX, &dg)) {
+        unsigned char orig[16];
+        memcpy(orig, dg.bytes, sizeof orig);
+        if (dg.corrupt_at >= 0) {
+            assert_true(dg.corrupt_at < 16 && dg.corrupt_bit < 8);
+            orig[dg.corrupt_at] ^= (unsigned char)(1u << dg.corrupt_bit);
+            bad++;
+        }
+        unsigned char want[16];
+        memset(want, 0xA5, sizeof want);
+        memcpy(want, orig, 4); /* the index, as restored */
+        assert_memory_equal(orig, want, sizeof want);
+    }
+    assert_true(bad > 1800 && bad < 2200);
+    assert_int_equal(netsim_counters(sim, NETSIM_UP)->corrupted, bad);
+    assert_balanced(sim, NETSIM_UP);
+    netsim_destroy(sim);
+}
+
+/* netem's reorder P gap G: after G - 1 delayed datagrams the next goes at
+ * once with probability P, and the count starts again. At 100% every Gth
+ * datagram overtakes the ones held, even without --reorder. */
+static void test_reorder_with_gap(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.delay_ms = 10;
+    m.reorder_pct = 100;
+    m.reorder_gap = 5;
+    struct netsim *sim = new_sim(&m, NULL, 24);
+    unsigned char buf[4];
+    for (uint32_t i = 0; i < 1000; i++) {
+        put_index(buf, i);
+        netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, (uint64_t)i * 100);
+    }
+    struct netsim_datagram dg;
+    while (netsim_next_due(sim, UINT64_MAX, &dg)) {
+        uint32_t i = get_index(dg.bytes);
+        bool at_once = (i + 1) % 5 == 0;
+        assert_int_equal(dg.due_us - dg.entry_us, at_once ? 0 : 10 * MS);
+    }
+    const struct netsim_counters *c = netsim_counters(sim, NETSIM_UP);
+    assert_int_equal(c->sent_at_once, 200);
+    assert_true(c->reordered >= 190); /* each overtook the ones held */
+    netsim_destroy(sim);
+
+    /* gap 1, 25%: about a quarter go at once */
+    m.reorder_pct = 25;
+    m.reorder_gap = 1;
+    sim = new_sim(&m, NULL, 25);
+    for (uint32_t i = 0; i < 20000; i++)
+        netsim_submit(sim, NETSIM_UP, 0, buf, sizeof buf, (uint64_t)i * 100);
+    uint64_t quick = netsim_counters(sim, NETSIM_UP)->sent_at_once;
+    assert_true(quick > 4600 && quick < 5400);
+    netsim_destroy(sim);
+
+    /* as netem: reordering needs a delay; a gap is at least 1 */
+    char err[128];
+    m.delay_ms = 0;
+    assert_int_equal(netsim_model_check(&m, err, sizeof err), -1);
+    assert_non_null(strstr(err, "needs a delay"));
+    m.delay_ms = 10;
+    m.reorder_gap = 0;
+    assert_int_equal(netsim_model_check(&m, err, sizeof err), -1);
 }
 
 static void test_duplication(void **state)
@@ -573,6 +727,9 @@ int main(void)
         cmocka_unit_test(test_seeded_reproducibility),
         cmocka_unit_test(test_delivery_order),
         cmocka_unit_test(test_delay_bounds),
+        cmocka_unit_test(test_correlation),
+        cmocka_unit_test(test_corruption),
+        cmocka_unit_test(test_reorder_with_gap),
         cmocka_unit_test(test_duplication),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_counters_add_up),

@@ -22,14 +22,32 @@ struct cfg {
 };
 
 static const struct option_def defs[] = {
-    { "port", OPTION_INT, offsetof(struct cfg, port), "7777", 0, 65535, NULL, "UDP port" },
-    { "loss", OPTION_DOUBLE, offsetof(struct cfg, loss), "0", 0, 100, NULL, "loss %" },
-    { "reflect", OPTION_BOOL, offsetof(struct cfg, reflect), "false", 0, 0, NULL, "echo" },
+    { "port", OPTION_INT, offsetof(struct cfg, port), "7777", 0, 65535, NULL, "UDP port",
+      .short_name = 'p' },
+    { "loss", OPTION_DOUBLE, offsetof(struct cfg, loss), "0", 0, 100, NULL, "loss %",
+      .old_name = "drop" },
+    { "reflect", OPTION_BOOL, offsetof(struct cfg, reflect), "false", 0, 0, NULL, "echo",
+      .short_name = 'R' },
     { "room", OPTION_STRING, offsetof(struct cfg, room), "lobby", 1, 16, NULL, "room name" },
     { "mode", OPTION_CHOICE, offsetof(struct cfg, mode), "sequenced", 0, 0,
-      "unsequenced|sequenced|reliable", "delivery mode" },
+      "unsequenced|sequenced|reliable", "delivery mode", .short_name = 'r',
+      .short_value = "reliable" },
     { 0 }
 };
+
+static const char *const some_signals[] = {"SIGHUP", "reloads nothing", NULL};
+static const struct options_example some_examples[] = {
+    {"Port 9000:", "prog -p 9000"}, {0}};
+static const struct options_manual manual = {
+    .description = "First paragraph.\n\n.Second paragraph, with a dot.",
+    .signals = some_signals,
+    .examples = some_examples,
+    .config_example = "{\"port\": 9000}",
+    .see_also = "docs.md",
+};
+static const struct options_program program = {
+    .name = "my-prog", .summary = "does things. More words.\n.starts with a dot",
+    .defs = defs, .manual = &manual};
 
 static char err[256];
 
@@ -92,6 +110,56 @@ static void errors_are_one_line(void **state)
         assert_string_equal(err, cases[i].expect);
         assert_null(strchr(err, '\n'));
     }
+}
+
+/* What iperf3 and netcat users type: -p 9000, -R (a flag), -r (a short
+ * that sets a value), -h, -v; an unknown short is named. */
+static void short_options(void **state)
+{
+    (void)state;
+    struct cfg c;
+    char *argv[] = { "prog", "-p", "9000", "-R", "-r", NULL };
+    assert_int_equal(parse(&c, 5, argv), 0);
+    assert_int_equal(c.port, 9000);
+    assert_true(c.reflect);
+    assert_int_equal(c.mode, 2);
+    char *help[] = { "prog", "-h", NULL }, *version[] = { "prog", "-v", NULL };
+    assert_int_equal(parse(&c, 2, help), OPTIONS_HELP);
+    assert_int_equal(parse(&c, 2, version), OPTIONS_VERSION);
+    char *unknown[] = { "prog", "-x", NULL }, *missing[] = { "prog", "-p", NULL };
+    assert_int_equal(parse(&c, 2, unknown), -1);
+    assert_string_equal(err, "unknown option '-x' (see --help)");
+    assert_int_equal(parse(&c, 2, missing), -1);
+    assert_string_equal(err, "-p (--port) needs a value");
+}
+
+static int parse_config_text(struct cfg *c, const char *text);
+
+/* A renamed option's former name still works, on the command line and in a
+ * config file, for one version; the two names of one option are one key. */
+static void former_names_still_work(void **state)
+{
+    (void)state;
+    struct cfg c;
+    char *argv[] = { "prog", "--drop", "3", NULL };
+    assert_int_equal(parse(&c, 3, argv), 0);
+    assert_true(c.loss == 3.0);
+    assert_int_equal(parse_config_text(&c, "{\"drop\": 4}"), 0);
+    assert_true(c.loss == 4.0);
+    assert_int_equal(parse_config_text(&c, "{\"drop\": 4, \"loss\": 5}"), -1);
+    assert_non_null(strstr(err, "\"loss\" is given twice"));
+}
+
+/* --check reads everything, then asks to stop; a bad value is still an error. */
+static void check_is_a_request_after_parsing(void **state)
+{
+    (void)state;
+    struct cfg c;
+    char *argv[] = { "prog", "--check", "--port", "9000", NULL };
+    assert_int_equal(parse(&c, 4, argv), OPTIONS_CHECK);
+    assert_int_equal(c.port, 9000);
+    char *bad[] = { "prog", "--check", "--port", "99999", NULL };
+    assert_int_equal(parse(&c, 4, bad), -1);
 }
 
 static void help_wins(void **state)
@@ -224,19 +292,36 @@ static void config_value_of_wrong_type_is_an_error(void **state)
     assert_int_equal(c.mode, 2);
 }
 
+/* {"port": 7790, "port": 7791} took the last value silently: a key given
+ * twice is an error, named, with the object left as it was. */
+static void config_repeated_key_is_an_error(void **state)
+{
+    (void)state;
+    struct cfg c;
+    assert_int_equal(parse_config_text(&c, "{\"port\": 7790, \"room\": \"r\", \"port\": 7791}"),
+                     -1);
+    if (!strstr(err, "\"port\" is given twice"))
+        fail_msg("'%s' does not name the repeated key", err);
+    assert_int_equal(parse_config_text(&c, "{\"room\": \"a\", \"reflect\": true}"), 0);
+}
+
 static void help_lists_every_option(void **state)
 {
     (void)state;
     char text[4096] = "";
     FILE *f = fmemopen(text, sizeof text - 1, "w");
-    options_print_help(f, "prog", "does things", defs);
+    options_print_help(f, &program);
     fclose(f);
     for (const struct option_def *d = defs; d->name; d++)
         assert_non_null(strstr(text, d->name));
     assert_non_null(strstr(text, "(default 7777)"));
     assert_non_null(strstr(text, "[0..65535]"));
     assert_non_null(strstr(text, "--config FILE"));
-    assert_non_null(strstr(text, "--version"));
+    assert_non_null(strstr(text, "-v, --version"));
+    assert_non_null(strstr(text, "--check"));
+    assert_non_null(strstr(text, "  -p, --port V "));
+    assert_non_null(strstr(text, "delivery mode; -r: reliable {"));
+    assert_non_null(strstr(text, "loss %; formerly --drop [0..100]"));
 }
 
 static void man_page_is_the_help_rows(void **state)
@@ -244,18 +329,35 @@ static void man_page_is_the_help_rows(void **state)
     (void)state;
     char text[8192] = "", want[128];
     FILE *f = fmemopen(text, sizeof text - 1, "w");
-    options_print_man(f, "my-prog", "does things. More words.\n.starts with a dot", defs);
+    options_print_man(f, &program);
     fclose(f);
     assert_non_null(strstr(text, ".TH MY\\-PROG 1 "));
     /* NAME is the first sentence; a summary line is never read as a request */
     assert_non_null(strstr(text, "\n.SH NAME\nmy\\-prog \\- does things\n"));
     assert_non_null(strstr(text, "\n\\&.starts with a dot\n"));
     for (const struct option_def *d = defs; d->name; d++) {
-        snprintf(want, sizeof want, "\n.TP\n\\fB\\-\\-%s\\fR", d->name);
+        snprintf(want, sizeof want, "\\-\\-%s\\fR", d->name);
         assert_non_null(strstr(text, want));
     }
-    assert_non_null(strstr(text, "\\fB\\-\\-port\\fR \\fIV\\fR\n\\&UDP port [0..65535] (default 7777)\n"));
-    assert_non_null(strstr(text, "\\fB\\-\\-version\\fR\n"));
+    assert_non_null(strstr(text, "\\-\\-port\\fR \\fIV\\fR\n\\&UDP port [0..65535] (default 7777)\n"));
+    assert_non_null(strstr(text, "\\fB\\-v, \\-\\-version\\fR\n"));
+    assert_non_null(strstr(text, "\\fB\\-p, \\-\\-port\\fR \\fIV\\fR\n"));
+    /* the hand-written part: paragraphs, sections, examples, the config example */
+    assert_non_null(strstr(text, "\n.PP\n\\&First paragraph.\n.PP\n\\&.Second paragraph"));
+    const char *sections[] = {".SH DESCRIPTION", ".SH OPTIONS", ".SH CONFIGURATION FILE",
+                              ".SH SIGNALS", ".SH EXIT STATUS", ".SH FILES", ".SH EXAMPLES",
+                              ".SH SEE ALSO"};
+    const char *at = text;
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        const char *s = strstr(at, sections[i]);
+        if (!s)
+            fail_msg("no %s after the previous section", sections[i]);
+        at = s;
+    }
+    assert_non_null(strstr(text, "\\fBSIGHUP\\fR\n\\&reloads nothing\n"));
+    assert_non_null(strstr(text, "\\&prog \\-p 9000\n"));
+    assert_non_null(strstr(text, "\\&{\"port\": 9000}\n"));
+    assert_non_null(strstr(text, "docs.md"));
 }
 
 /* ---- typed fields: OPTION_UINT and OPTION_SECONDS ---- */
@@ -359,6 +461,10 @@ int main(void)
         cmocka_unit_test(config_file_errors),
         cmocka_unit_test(config_syntax_error_says_where),
         cmocka_unit_test(config_value_of_wrong_type_is_an_error),
+        cmocka_unit_test(config_repeated_key_is_an_error),
+        cmocka_unit_test(short_options),
+        cmocka_unit_test(former_names_still_work),
+        cmocka_unit_test(check_is_a_request_after_parsing),
         cmocka_unit_test(help_lists_every_option),
         cmocka_unit_test(man_page_is_the_help_rows),
         cmocka_unit_test(typed_fields),

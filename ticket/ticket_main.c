@@ -55,6 +55,47 @@ static const struct option_def option_defs[] = {
      "mint: tickets to print, one a line, for NAME-1 .. NAME-N (1: NAME itself)"},
     {0}};
 
+static const char *const exit_status[] = {
+    "0", "the key was written, or the tickets printed",
+    "1", "the tickets could not be written to standard output",
+    "2", "a bad option or value, an unreadable key, an existing key file, with one line on "
+         "standard error",
+    NULL};
+
+static const char *const files[] = {
+    "KEYFILE", "a key: 64 hexadecimal digits, mode 0600, shared by the backend (mint --key) "
+               "and every relay of the fleet (--ticket-key)",
+    NULL};
+
+static const struct options_example examples[] = {
+    {"A new key, then a ticket for ana in room lobby, valid for an hour on any relay of the "
+     "default fleet:",
+     "ricochet-ticket keygen backend.key\n"
+     "ricochet-ticket mint --key backend.key --room lobby --name ana"},
+    {"Four tickets for ricochet-bot --count 4 --name bot, for one relay only:",
+     "ricochet-ticket mint --key backend.key --room lobby --name bot --count 4 \\\n"
+     "    --relay 127.0.0.1:7777"},
+    {0}};
+
+static const struct options_manual manual = {
+    .description = "A ticket admits one player, by name, to one room, for a limited time, "
+                   "on the relays of one fleet (or the listed relays only). It is sealed "
+                   "under the key: a relay opens it with the same key, and nobody without "
+                   "the key can make or change one.",
+    .exit_status = exit_status,
+    .files = files,
+    .examples = examples,
+    .config_example = "{\"key\": \"backend.key\", \"room\": \"lobby\", \"ttl\": 600}",
+    .see_also = "tickets.md, PROTOCOL.md (Tickets, Sealed sessions)",
+};
+
+static const struct options_program program = {
+    .name = PROG,
+    .summary = SUMMARY,
+    .defs = option_defs,
+    .manual = &manual,
+};
+
 /* The --relay list as canonical endpoints ("127.0.0.1:7777") into claims. */
 static void parse_relays(const char *list, struct ticket_claims *claims)
 {
@@ -78,7 +119,7 @@ static void parse_relays(const char *list, struct ticket_claims *claims)
 static int mint(int argc, char **argv)
 {
     struct mint_options o;
-    options_parse_or_exit(option_defs, &o, argc, argv, PROG, SUMMARY);
+    options_parse_or_exit(&program, &o, argc, argv);
     if (!o.key[0] || !o.room[0] || !o.name[0])
         options_fail(PROG, "mint needs --key KEYFILE, --room R and --name N");
     struct ticket_key key;
@@ -90,6 +131,7 @@ static int mint(int argc, char **argv)
         parse_relays(o.relay, &claims);
     else
         snprintf(claims.fleet, sizeof claims.fleet, "%s", o.fleet);
+    options_checked(&program);
     snprintf(claims.room, sizeof claims.room, "%s", o.room);
     claims.issued_s = clock_unix_s();
     claims.expires_s = claims.issued_s + (uint64_t)o.ttl;
@@ -120,7 +162,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "keygen") == 0) {
         if (argc != 3 || argv[2][0] == '-') {
             struct mint_options o; /* --help, --version */
-            options_parse_or_exit(option_defs, &o, argc - 1, argv + 1, PROG, SUMMARY);
+            options_parse_or_exit(&program, &o, argc - 1, argv + 1);
             options_fail(PROG, "usage: " PROG " keygen KEYFILE");
         }
         if (keyfile_generate(argv[2], err, sizeof err) != 0)
@@ -128,7 +170,8 @@ int main(int argc, char **argv)
         return 0;
     }
     struct mint_options o;
-    options_parse_or_exit(option_defs, &o, argc, argv, PROG, SUMMARY);
+    options_parse_or_exit(&program, &o, argc, argv);
+    options_checked(&program); /* --check without a command: the options alone */
     options_fail(PROG, "a command first: keygen KEYFILE, or mint --key KEYFILE --room R "
                        "--name N (see --help)");
 }

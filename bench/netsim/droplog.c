@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const droplog_names[DROPLOG_EVENTS] = {"loss", "burst", "queue", "overflow",
-                                                          "dup", "fwd", "exit"};
+                                                          "dup", "fwd", "exit", "corrupt"};
 
 const char *droplog_event_name(enum droplog_event ev)
 {

@@ -8,7 +8,9 @@
  * (dropped, by cause), dup (an extra copy was made; both copies later show
  * as fwd), fwd (handed to the socket; DELAY_US is the delay the model chose,
  * 0 for the other events), exit (still held when netsim stopped: thrown
- * away, in the stats' "discarded at exit"). DIR: up or down. FLOW: the client's ip:port, the
+ * away, in the stats' "discarded at exit"), corrupt (handed to the socket
+ * with one bit flipped, --corrupt: the states as they were before, DELAY_US
+ * as for fwd; the receiver may or may not make anything of it). DIR: up or down. FLOW: the client's ip:port, the
  * same on both directions. SENDER: the id in the state (0 on the uplink: the
  * relay stamps it downstream). KIND: statescan_kind_name. PEER: over ENet
  * the peer id in the datagram's header (the receiving host's slot for the
@@ -37,6 +39,7 @@ enum droplog_event {
     DROPLOG_DUP,
     DROPLOG_FWD,
     DROPLOG_EXIT,
+    DROPLOG_CORRUPT,
     DROPLOG_EVENTS
 };
 
@@ -61,7 +64,7 @@ struct droplog_mark {
 };
 void droplog_mark(struct droplog_mark *m, const struct netsim_counters *c);
 
-/* "loss", "burst", "queue", "overflow", "dup", "fwd", "exit"; parses back with
+/* "loss", "burst", "queue", "overflow", "dup", "fwd", "exit", "corrupt"; parses back with
  * droplog_event_parse (-1 if unknown). */
 const char *droplog_event_name(enum droplog_event ev);
 int droplog_event_parse(const char *name);

@@ -2,9 +2,9 @@
  *
  * ## Impairing the network: ricochet-netsim
  *
- * The kernel here has no `tc netem`, so ricochet makes a bad network in user
- * space: `ricochet-netsim` is a UDP proxy that sits between the clients and
- * the relay. Clients send to the proxy instead of the relay; for every client
+ * Where `tc netem` cannot be used (a container, no root, no module),
+ * ricochet makes a bad network in user space: `ricochet-netsim` is a UDP
+ * proxy that sits between the clients and the relay. Clients send to the proxy instead of the relay; for every client
  * address (ip:port) the proxy opens its own upstream socket, so the relay still
  * sees one distinct peer per client. Each datagram passes through a model, one
  * per direction: "up" is client -> relay, "down" is relay -> client.
@@ -18,8 +18,14 @@
  * `--reorder` and `--max-pending` apply to both directions. Percentages are
  * 0..100. A datagram goes through these steps, in this order:
  *
- * 1. Independent loss (`--loss P`): each datagram is dropped with probability
- *    P%, whatever happened to the one before.
+ * Where netem has the same impairment, the option means what tc-netem(8)
+ * says of it: a CORRELATION C% makes each random draw depend C% on the one
+ * before (the draw is (1 - C) * fresh + C * previous, on a uniform in
+ * [0, 1)), as netem's "loss random P C", "delay D J C", "duplicate P C",
+ * "corrupt P C" and "reorder P C gap G" do.
+ *
+ * 1. Independent loss (`--loss P`, `--loss-corr C`): each datagram is dropped
+ *    with probability P%; with C = 0, whatever happened to the one before.
  * 2. Bursty loss, Gilbert-Elliott (`--ge-p P --ge-r R --ge-loss-good G
  *    --ge-loss-bad B`): a two-state chain, good and bad. Before each datagram
  *    the chain moves good->bad with probability P% and bad->good with R%; the
@@ -28,20 +34,35 @@
  *    and the long-run loss rate is P/(P+R). This is how Wi-Fi and congested
  *    links lose: several in a row, which hurts more than the same rate spread
  *    evenly. Both loss models apply; a datagram lost to either is dropped.
- * 3. Duplication (`--dup P`): a surviving datagram is sent twice with
- *    probability P%; each copy is delayed on its own.
+ * 3. Duplication (`--dup P`, `--dup-corr C`): a surviving datagram is sent
+ *    twice with probability P%; each copy is delayed on its own.
+ *    Corruption (`--corrupt P`, `--corrupt-corr C`): a copy has one random bit
+ *    of one random byte flipped with probability P% (netem's "corrupt"); it
+ *    is still forwarded, and the receiver's decoder decides what it is worth.
  * 4. Rate limit (`--rate-kbps K`, 0 = none): a bottleneck link of K kbit/s
  *    with a FIFO in front of it. A datagram of L bytes occupies the link for
  *    L*8/K ms; while the link is busy datagrams wait in the queue, and when
  *    the queue holds `--queue-limit` datagrams (default 1000) or
  *    `--queue-bytes` bytes (0 = no limit) a new one is dropped: a drop-tail
  *    router. A full queue adds queue/rate of delay (bufferbloat).
- * 5. Delay and jitter (`--delay D --jitter J`, ms): each copy is held for
- *    D+x ms after it leaves the link, x uniform in [-J, +J]
- *    (`--jitter-dist uniform`) or normal with standard deviation J clamped to
- *    +-3J (`--jitter-dist normal`); never below 0.
- * 6. Order: without `--reorder` a datagram is never delivered before one that
- *    entered the same direction earlier (its delivery time is raised to the
+ * 5. Delay and jitter (`--delay D --jitter J --delay-corr C`, ms): each copy
+ *    is held for D+x ms after it leaves the link, never below 0; x is drawn
+ *    from `--jitter-dist` (netem's "distribution"): uniform in [-J, +J];
+ *    normal with standard deviation J; pareto, a Pareto distribution of
+ *    shape 3 moved and scaled to mean 0 and standard deviation J (a long
+ *    tail of late datagrams, none much early); paretonormal, three quarters
+ *    of a normal draw plus a quarter of a pareto one (both from the same
+ *    uniform draw). Normal, pareto and paretonormal are clamped to +-4J, as
+ *    netem's tables are, which trims pareto's tail.
+ *    Reordering with a probability (`--reorder-pct P --reorder-corr C
+ *    --reorder-gap G`, netem's "reorder P C gap G", which needs a delay):
+ *    after G - 1 datagrams delayed as above, each further one is sent at
+ *    once (no delay) with probability P%, overtaking those held; a datagram
+ *    sent at once starts the count again. G = 1 (the default): any datagram
+ *    may go at once.
+ * 6. Order: without `--reorder` a datagram (not sent at once by
+ *    --reorder-pct) is never delivered before one that entered the same
+ *    direction earlier (its delivery time is raised to the
  *    previous one's), so jitter only bunches datagrams up; when datagrams
  *    arrive faster than the jitter range, this pushes most delays towards
  *    delay+jitter. With `--reorder` a datagram with a short delay overtakes
@@ -62,7 +83,7 @@
  * the proxy actually sent (`late_us`, its own scheduling error). It prints
  * them at exit (SIGINT/SIGTERM or `--duration`) as a table on stderr and one
  * JSON line {"type":"stats","program":"netsim",...,"up":{...},"down":{...},
- * "final":true} on stdout; `--stats-json FILE` also writes it to a file,
+ * "final":true} on stdout; `--stats-file FILE` also writes it to a file,
  * `--stats-interval S` and SIGUSR1 print intermediate lines. Those counts are
  * the ground truth that ricochet-bench checks its own measurements against.
  * For every direction:
@@ -93,20 +114,33 @@ enum netsim_dir {
     NETSIM_DIRS = 2
 };
 
-enum netsim_jitter_dist { NETSIM_JITTER_UNIFORM = 0, NETSIM_JITTER_NORMAL = 1 };
+enum netsim_jitter_dist {
+    NETSIM_JITTER_UNIFORM = 0,
+    NETSIM_JITTER_NORMAL = 1,
+    NETSIM_JITTER_PARETO = 2,
+    NETSIM_JITTER_PARETONORMAL = 3
+};
 
 /* One direction's impairments. Probabilities are percentages in [0, 100]. */
 struct netsim_model {
     double loss_pct;         /* independent loss */
+    double loss_corr_pct;    /* its draws' correlation with the previous one */
     double ge_p_pct;         /* Gilbert-Elliott good -> bad per datagram */
     double ge_r_pct;         /* Gilbert-Elliott bad -> good per datagram */
     double ge_loss_good_pct; /* loss in the good state */
     double ge_loss_bad_pct;  /* loss in the bad state */
     double delay_ms;         /* base one-way delay, >= 0 */
-    double jitter_ms;        /* uniform half-width or normal stddev, >= 0 */
+    double jitter_ms;        /* uniform half-width, else the stddev, >= 0 */
+    double delay_corr_pct;   /* the jitter draws' correlation */
     int jitter_dist;         /* enum netsim_jitter_dist */
     int reorder;             /* nonzero: jitter may reorder datagrams */
+    double reorder_pct;      /* sent at once, after reorder_gap - 1 delayed */
+    double reorder_corr_pct;
+    uint32_t reorder_gap;    /* >= 1 when reorder_pct > 0 */
     double dup_pct;          /* duplication */
+    double dup_corr_pct;
+    double corrupt_pct;      /* one bit flipped */
+    double corrupt_corr_pct;
     double rate_kbps;        /* bottleneck rate in kbit/s; 0 = unlimited */
     uint64_t queue_packets;  /* bottleneck queue limit in datagrams; 0 = none */
     uint64_t queue_bytes;    /* bottleneck queue limit in bytes; 0 = none */
@@ -126,6 +160,8 @@ struct netsim_counters {
     uint64_t dropped_queue;    /* rate-limit queue full */
     uint64_t dropped_overflow; /* max_pending reached */
     uint64_t duplicated;       /* extra copies made (before the queue) */
+    uint64_t corrupted;        /* copies with a bit flipped (forwarded all the same) */
+    uint64_t sent_at_once;     /* copies --reorder-pct sent without their delay */
     uint64_t reordered;        /* forwarded after a datagram that entered later
                                   (recvstats' definition, entry order as seq) */
     uint64_t discarded;        /* pending copies thrown away by netsim_discard */
@@ -142,6 +178,8 @@ struct netsim_datagram {
     uint64_t due_us;         /* delivery time the model chose */
     size_t len;
     const unsigned char *bytes; /* valid until the next netsim_* call on sim */
+    long corrupt_at;         /* the byte whose bit corrupt_bit was flipped, or -1 */
+    unsigned corrupt_bit;    /* 0..7: bytes[corrupt_at] ^ (1 << corrupt_bit) is the original */
 };
 
 struct netsim;

@@ -17,6 +17,8 @@
 struct dir_opts {
     double loss, ge_p, ge_r, ge_good, ge_bad, delay, jitter, dup, rate;
     long queue_limit, queue_bytes;
+    double loss_corr, delay_corr, dup_corr, corrupt, corrupt_corr, reorder_pct, reorder_corr;
+    long reorder_gap;
 };
 
 struct netsim_options {

@@ -215,9 +215,15 @@ static void deliver_due(struct netsim_proxy *px, uint64_t now)
         /* The proxy's own timing error (wake-up latency), on top of the
          * modelled delay; the benchmark sees both. */
         histogram_record(&px->counts.late_us[dg.dir], now - dg.due_us);
-        if (px->drop_log)
+        if (px->drop_log && dg.corrupt_at < 0) {
             log_states(px, DROPLOG_FWD, dg.dir, f, now, dg.due_us - dg.entry_us, dg.bytes,
                        dg.len);
+        } else if (px->drop_log) { /* the states it carried, from the bytes before the flip */
+            memcpy(px->buf, dg.bytes, dg.len);
+            px->buf[dg.corrupt_at] ^= (unsigned char)(1u << dg.corrupt_bit);
+            log_states(px, DROPLOG_CORRUPT, dg.dir, f, now, dg.due_us - dg.entry_us, px->buf,
+                       dg.len);
+        }
         if (px->cap_fwd)
             capture(px, px->cap_fwd, dg.dir, f, dg.bytes, dg.len);
         ssize_t r;
@@ -418,7 +424,7 @@ static void log_exit(void *ctx, const struct netsim_datagram *dg)
 }
 
 /* Final report (if the loop ran), then closes everything. Returns the exit
- * status: rc, or 1 if the --stats-json file could not be written. */
+ * status: rc, or 1 if the --stats-file file could not be written. */
 int netsim_proxy_close(struct netsim_proxy *px, int rc)
 {
     uint64_t now = clock_now_us();

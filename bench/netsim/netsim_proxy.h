@@ -60,7 +60,7 @@ int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup)
 int netsim_proxy_run(struct netsim_proxy *px);
 
 /* Final report (if the loop ran), then closes everything. Returns the exit
- * status: rc, or 1 if the --stats-json file could not be written. */
+ * status: rc, or 1 if the --stats-file file could not be written. */
 int netsim_proxy_close(struct netsim_proxy *px, int rc);
 
 #endif

@@ -52,6 +52,7 @@ static void add_dir_json(cJSON *root, const struct netsim *sim,
     add_fields(o ? cJSON_AddObjectToObject(o, "drops") : NULL, drops, 4);
     const struct stat_field tail[] = {
         {"duplicated", (double)c->duplicated}, {"reordered", (double)c->reordered},
+        {"corrupted", (double)c->corrupted}, {"sent_at_once", (double)c->sent_at_once},
         {"discarded", (double)c->discarded}, {"pending", (double)netsim_pending(sim, dir)},
         {"ge_bursts", (double)c->ge_bursts}, {"ge_bad", (double)c->ge_bad_datagrams},
         {"send_errors", (double)pc->send_errors[dir]},
@@ -121,6 +122,8 @@ void netsim_report_human(const struct netsim *sim, const struct netsim_proxy_cou
     ROW("dropped overflow", u->dropped_overflow, d->dropped_overflow);
     ROW("duplicated", u->duplicated, d->duplicated);
     ROW("reordered", u->reordered, d->reordered);
+    ROW("corrupted", u->corrupted, d->corrupted);
+    ROW("sent at once", u->sent_at_once, d->sent_at_once);
     ROW("discarded at exit", u->discarded + netsim_pending(sim, NETSIM_UP),
         d->discarded + netsim_pending(sim, NETSIM_DOWN));
     ROW("send errors", pc->send_errors[NETSIM_UP], pc->send_errors[NETSIM_DOWN]);
@@ -146,12 +149,12 @@ int netsim_report_file(const char *path, const struct netsim *sim,
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        log_error("netsim: --stats-json %s: %s", path, strerror(errno));
+        log_error("netsim: --stats-file %s: %s", path, strerror(errno));
         return -1;
     }
     netsim_report_json(f, sim, pc, now, true);
     if (fclose(f) != 0) {
-        log_error("netsim: --stats-json %s: %s", path, strerror(errno));
+        log_error("netsim: --stats-file %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -1,6 +1,6 @@
 /* netsim_report.h: ricochet-netsim's counters, per direction: one JSON
  * stats line (the shape the relay uses, "type":"stats"), a human table on
- * stderr, and the --stats-json file. */
+ * stderr, and the --stats-file file. */
 #ifndef RICOCHET_NETSIM_REPORT_H
 #define RICOCHET_NETSIM_REPORT_H
 
@@ -31,7 +31,7 @@ void netsim_report_json(FILE *out, const struct netsim *sim, const struct netsim
 void netsim_report_human(const struct netsim *sim, const struct netsim_proxy_counts *c,
                          uint64_t now);
 
-/* The final JSON line into the file at path (--stats-json). Returns 0, or
+/* The final JSON line into the file at path (--stats-file). Returns 0, or
  * -1 (logged). */
 int netsim_report_file(const char *path, const struct netsim *sim,
                        const struct netsim_proxy_counts *c, uint64_t now);

@@ -15,9 +15,9 @@ static char mode_choices[256];
 
 static const struct option_def bot_option_defs[] = {
     {"host", OPTION_STRING, offsetof(struct bot_options, host), "127.0.0.1", 1, 256, NULL,
-     "relay address"},
+     "relay address", .short_name = 'c'},
     {"port", OPTION_INT, offsetof(struct bot_options, port), "7777", 1, 65535, NULL,
-     "relay port"},
+     "relay port", .short_name = 'p'},
     {"room", OPTION_STRING, offsetof(struct bot_options, room), "lobby", 1,
      PROTO_ROOM_MAX + 1, NULL, "room to join"},
     {"name", OPTION_STRING, offsetof(struct bot_options, name), "bot", 1, 20, NULL,
@@ -25,27 +25,30 @@ static const struct option_def bot_option_defs[] = {
     {"mode", OPTION_CHOICE, offsetof(struct bot_options, mode_choice), "unsequenced", 0, 0,
      mode_choices,
      "delivery mode; mixed = round-robin over the three ENet modes; udp needs "
-     "a relay with --transport udp"},
+     "a relay with --transport udp", .short_name = 'u', .short_value = "udp"},
     {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
      "states per second per bot; a relay kicks a client above its --rate-limit (default 180 "
      "datagrams a second)"},
     {"duration", OPTION_DOUBLE, offsetof(struct bot_options, duration), "10", 0, 86400,
-     NULL, "seconds of sending; 0 = until SIGINT"},
+     NULL, "seconds of sending; 0 = until SIGINT", .short_name = 't'},
     {"count", OPTION_INT, offsetof(struct bot_options, count), "1", 1, 1000, NULL,
-     "bots in this process (each its own connection)"},
+     "bots in this process (each its own connection)", .short_name = 'P'},
     {"seed", OPTION_INT, offsetof(struct bot_options, seed), "0", 0, 2147483647, NULL,
      "seed of the paths; 0 = pick one from the clock (printed)"},
     {"payload", OPTION_INT, offsetof(struct bot_options, payload), "0", 0,
-     PROTO_STATE_MAX, NULL, "pad each state datagram to this many bytes (0 = 40)"},
+     PROTO_STATE_MAX, NULL, "pad each state datagram to this many bytes (0 = 40)",
+     .short_name = 'l'},
     {"reflect", OPTION_BOOL, offsetof(struct bot_options, reflect), "false", 0, 0, NULL,
      "ask the relay to send my states back (round-trip times)"},
     {"json", OPTION_BOOL, offsetof(struct bot_options, json), "false", 0, 0, NULL,
-     "print the summary as one JSON object"},
+     "print the summary as one JSON object", .short_name = 'J'},
     {"interval", OPTION_DOUBLE, offsetof(struct bot_options, interval), "0", 0, 86400, NULL,
      "every this many seconds of sending, a row of what was sent and received in it "
-     "(--json: one JSON record per line, before the summary's); 0 = only the summary"},
+     "(--json: one JSON record per line, before the summary's); 0 = only the summary",
+     .short_name = 'i'},
     {"log-level", OPTION_CHOICE, offsetof(struct bot_options, log_level), "warn", 0, 0,
-     "debug|info|warn|error|off", "stderr log threshold"},
+     "debug|info|warn|error|off", "stderr log threshold", .short_name = 'V',
+     .short_value = "debug"},
     {"timeout-ms", OPTION_INT, offsetof(struct bot_options, timeout_ms),
      OPTION_DEF(PROTO_TIMEOUT_MS), 100,
      600000, NULL, "connect + join deadline, and connection timeout"},
@@ -130,13 +133,59 @@ static void read_tickets(struct bot_options *o)
     o->tickets = list;
 }
 
+static const char *const signals[] = {
+    "SIGINT, SIGTERM", "stop sending, leave the room and print the summary", NULL};
+
+static const char *const exit_status[] = {
+    "0", "the bots ran for --duration (or until a signal), whatever they saw",
+    "1", "a bot could not join or lost the relay, with one line on standard error saying "
+         "which and why (the relay's error code)",
+    "2", "a bad option, value or config file, with one line on standard error",
+    NULL};
+
+static const struct options_example examples[] = {
+    {"Six bots in one room, round-robin over the three ENet modes, for 10 seconds:",
+     "ricochet-bot --count 6 --mode mixed"},
+    {"iperf3 habits: a relay on relay.lan port 7777, 30 seconds, a row every second, JSON:",
+     "ricochet-bot -c relay.lan -p 7777 -t 30 -i 1 -J"},
+    {"Round trips through the relay, alone in a room:", "ricochet-bot --reflect -t 5"},
+    {0}};
+
+static const struct options_manual manual = {
+    .description =
+        "Each bot is one connection (ENet, or plain UDP with --mode udp) that joins --room, "
+        "moves along a path drawn from --seed and sends its state --rate times a second for "
+        "--duration seconds. At the end ricochet-bot prints what every bot received from "
+        "every other: delivery, loss, duplicates, reordering, one-way latency (corrected by "
+        "the clocks' offsets to the relay, with its error bound) and jitter; who saw whom; "
+        "and the figures per mode. --json prints it as one object; --interval adds a row "
+        "every few seconds.\n"
+        "\n"
+        "A bot alone in a room sees nobody: run --count 2 or more, another bot or a "
+        "ricochet-client in the room, or pass --reflect; a bot that saw nobody says so on "
+        "standard error. A relay kicks a client that sends more than its --rate-limit "
+        "(180 datagrams a second by default).",
+    .signals = signals,
+    .exit_status = exit_status,
+    .examples = examples,
+    .config_example = "{\"host\": \"127.0.0.1\", \"port\": 7777, \"count\": 4, "
+                      "\"mode\": \"mixed\", \"duration\": 5}",
+    .see_also = "clients.md (the bot's reports), PROTOCOL.md",
+};
+
+static const struct options_program program = {
+    .name = BOT_PROG,
+    .summary = "headless players: join a room, move, send states, report what everyone "
+               "received",
+    .defs = bot_option_defs,
+    .manual = &manual,
+};
+
 void bot_options_parse(struct bot_options *o, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
     proto_mode_choices(mode_choices, sizeof mode_choices, "mixed");
-    options_parse_or_exit(bot_option_defs, o, argc, argv, BOT_PROG,
-                          "headless players: join a room, move, send states, report "
-                          "what everyone received");
+    options_parse_or_exit(&program, o, argc, argv);
     log_threshold = (enum log_level)o->log_level;
     if (o->ticket[0])
         read_tickets(o);
@@ -144,4 +193,5 @@ void bot_options_parse(struct bot_options *o, int argc, char **argv)
     if (o->interval > 0 && o->interval < 0.1)
         options_fail(BOT_PROG, "--interval: %g is too small: use 0 (off) or at least 0.1",
                      o->interval);
+    options_checked(&program);
 }

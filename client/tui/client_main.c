@@ -25,6 +25,7 @@
 #include "../../sys/options.h"
 #include "../../sys/signals.h"
 #include "../../ticket/keyfile.h"
+#include "keys.h"
 #include "tui_draw.h"
 #include "tui_model.h"
 
@@ -36,15 +37,16 @@ static char mode_choices[256];
 
 static const struct option_def option_defs[] = {
     { "host", OPTION_STRING, offsetof(struct tui_config, host), "127.0.0.1", 1, 256, NULL,
-      "relay host (or a ricochet-netsim in front of it)" },
+      "relay host (or a ricochet-netsim in front of it)", .short_name = 'c' },
     { "port", OPTION_INT, offsetof(struct tui_config, port), "7777", 1, 65535, NULL,
-      "relay port" },
+      "relay port", .short_name = 'p' },
     { "room", OPTION_STRING, offsetof(struct tui_config, room), "lobby", 1,
       PROTO_ROOM_MAX + 1, NULL, "room to join" },
     { "name", OPTION_STRING, offsetof(struct tui_config, name), "", 0, PROTO_NAME_MAX + 1,
       NULL, "player name [A-Za-z0-9_.-] (default: $USER or player)" },
     { "mode", OPTION_CHOICE, offsetof(struct tui_config, mode), "unsequenced", 0, 0,
-      mode_choices, "delivery mode at start (keys 1/2/3 switch live)" },
+      mode_choices, "delivery mode at start (keys 1/2/3 switch live)", .short_name = 'u',
+      .short_value = "udp" },
     { "rate", OPTION_INT, offsetof(struct tui_config, rate), "20", 1, 120, NULL,
       "states sent per second (keys +/-)" },
     { "interp-delay-ms", OPTION_INT, offsetof(struct tui_config, interp_delay_ms), "100", 0,
@@ -72,6 +74,70 @@ static const struct option_def option_defs[] = {
     { 0 }
 };
 
+static const char *const signals[] = {
+    "SIGINT, SIGTERM, SIGHUP", "leave the room, restore the terminal and exit 0", NULL};
+
+static const char *const exit_status[] = {
+    "0", "the player quit (q) or a signal stopped the client",
+    "1", "the relay's address could not be used, or the terminal went away: one line on "
+         "standard error says why (a lost relay is shown on the screen: r reconnects, q "
+         "quits)",
+    "2", "a bad option, value or config file, or no terminal, with one line on standard "
+         "error",
+    NULL};
+
+static const struct options_example examples[] = {
+    {"Join the lobby of a relay on another machine as ana:",
+     "ricochet-client -c relay.lan -p 7777 --name ana"},
+    {"Through a ricochet-netsim on port 7000, sending reliable:",
+     "ricochet-client --port 7000 --mode reliable"},
+    {0}};
+
+/* The key bindings, filled from keys_help() (keys.c) before the page is
+ * written, so the page lists exactly the keys the client reads. */
+static const char *key_list[2 * 32 + 1];
+
+static struct options_manual manual = {
+    .description =
+        "Steer your avatar in a 100x100 arena and watch the other members of the room move, "
+        "each drawn --interp-delay-ms in the past between two states it sent (snapshot "
+        "interpolation), or as raw arrivals. The table beside or below the arena shows, per "
+        "player, the delivery mode its states arrive in, loss (overall and in the last "
+        "5 seconds), reordering, jitter, one-way latency with its error bound, and how it is "
+        "drawn (view: smooth, extrap past the newest state, STALE past --extrap-ms). "
+        "Switch the mode you send in with 1, 2, 3 and feel the difference through a "
+        "ricochet-netsim.\n"
+        "\n"
+        "The terminal is restored on every exit path. Without a terminal, use ricochet-bot.",
+    .extra_title = "KEYS",
+    .extra = key_list,
+    .signals = signals,
+    .exit_status = exit_status,
+    .examples = examples,
+    .config_example = "{\"host\": \"127.0.0.1\", \"port\": 7777, \"name\": \"ana\", "
+                      "\"interp-delay-ms\": 150}",
+    .see_also = "clients.md (what to look at), design.md (interpolation)",
+};
+
+static const struct options_program program = {
+    .name = PROG,
+    .summary = "terminal player: join a room, steer your avatar, watch the others move "
+               "through the relay",
+    .defs = option_defs,
+    .manual = &manual,
+};
+
+static void fill_key_list(void)
+{
+    size_t n, k = 0;
+    const struct keys_help_row *rows = keys_help(&n);
+    for (size_t i = 0; i < n && k + 2 < sizeof key_list / sizeof key_list[0]; i++) {
+        key_list[k++] = rows[i].keys;
+        key_list[k++] = rows[i].what;
+    }
+    key_list[k] = NULL;
+}
+
 static volatile sig_atomic_t stop_signal; /* the signal that asked to stop */
 
 /* --ticket T or @FILE: the ticket into cfg->ticket, its room and name into
@@ -97,9 +163,8 @@ static uint64_t configure(struct tui_config *cfg, char *name, size_t name_cap, i
 {
     uint64_t seed;
     proto_mode_choices(mode_choices, sizeof mode_choices, NULL);
-    options_parse_or_exit(option_defs, cfg, argc, argv, PROG,
-                          "terminal player: join a room, steer your avatar, watch the others "
-                          "move through the relay");
+    fill_key_list();
+    options_parse_or_exit(&program, cfg, argc, argv);
     log_threshold = (enum log_level)cfg->log_level;
     seed = cfg->seed ? (uint64_t)cfg->seed : (uint64_t)getpid();
     if (cfg->ticket[0])
@@ -113,6 +178,7 @@ static uint64_t configure(struct tui_config *cfg, char *name, size_t name_cap, i
     if (!proto_room_valid(cfg->room))
         options_fail(PROG, "--room '%s': use 1-%d of [A-Za-z0-9_.-]", cfg->room,
                      PROTO_ROOM_MAX);
+    options_checked(&program);
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
         options_fail(PROG, "needs a terminal (stdin and stdout must be a TTY); "
                      "for a headless player use ricochet-bot");

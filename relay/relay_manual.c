@@ -1,0 +1,68 @@
+/* relay_manual.c: what ricochet-relay's --help and manual page say beside
+ * the option table (settings.c). */
+#include "settings.h"
+
+static const char *const signals[] = {
+    "SIGINT, SIGTERM",
+    "stop: with --directory, first move the rooms this relay holds to other relays of the "
+    "fleet; then tell every client (error shutting_down), disconnect them, write the final "
+    "stats record and exit 0",
+    "SIGUSR1", "write a stats record now",
+    NULL};
+
+static const char *const exit_status[] = {
+    "0", "stopped by SIGINT or SIGTERM",
+    "1", "could not start (the port is taken, the address is wrong, a key file is unreadable), "
+         "with one line on standard error saying why",
+    "2", "a bad option, value or config file, with one line on standard error",
+    NULL};
+
+static const char *const files[] = {
+    "--ticket-key FILE", "the key joins must be sealed under (ricochet-ticket keygen)",
+    NULL};
+
+static const struct options_example examples[] = {
+    {"A relay for this machine only, on the default port:",
+     "ricochet-relay --bind 127.0.0.1"},
+    {"Plain UDP, IPv6 and IPv4 clients on one dual-stack socket:",
+     "ricochet-relay -u -B :: -p 7790"},
+    {"A stats record every second as a JSON line, for a script:",
+     "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
+    {"Whether a config file is right, without starting:",
+     "ricochet-relay --config relay.json --check"},
+    {0}};
+
+static const struct options_manual manual = {
+    .description =
+        "The relay binds one UDP port (ENet, or a bare datagram socket with --transport "
+        "udp), keeps rooms of clients, and forwards each client's state datagrams, stamped "
+        "with its id, to the other members of its room. Control messages (join, leave, chat, "
+        "errors) are JSON on a reliable channel; proto/PROTOCOL.md is the wire contract.\n"
+        "\n"
+        "Every byte from the network is validated: a bad datagram is counted and dropped, "
+        "and the limits below (clients, rooms, rates, packet sizes, queues) keep one client "
+        "from hurting the others. Nothing is authenticated or encrypted unless --ticket-key "
+        "and --encrypt say so; the relay warns once at start when it listens beyond "
+        "loopback.\n"
+        "\n"
+        "Every --stats-interval seconds and at exit the relay writes a stats record on "
+        "standard output: one line for a person on a terminal, one JSON object per line "
+        "when piped or with --stats-json (every field: proto/STATS.md). Logs go to standard "
+        "error.",
+    .signals = signals,
+    .exit_status = exit_status,
+    .files = files,
+    .examples = examples,
+    .config_example = "{\"bind\": \"127.0.0.1\", \"port\": 7790, \"max-clients\": 256, "
+                      "\"tick-ms\": 2}",
+    .see_also = "operations.md (threat model, limits, abuse handling), tickets.md, "
+                "PROTOCOL.md, STATS.md",
+};
+
+const struct options_program relay_program = {
+    .name = "ricochet-relay",
+    .summary = "ricochet relay: rooms of clients, each client's state datagrams forwarded "
+               "to the others.",
+    .defs = relay_settings_options,
+    .manual = &manual,
+};
