@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../client/tui/keys.h"
 
@@ -256,6 +257,369 @@ static void no_lab_notebook(void **state)
     assert_int_equal(hits, 0);
 }
 
+/* The figure tables: each block "<!-- table NAME -->" of README.md and
+ * docs/ is exactly what bench/doctables.sh makes of the committed results. */
+static void tables_match_results(void **state)
+{
+    (void)state;
+    int rc = system("bench/doctables.sh --check README.md docs/*.md");
+    assert_int_equal(rc, 0);
+}
+
+/* What the figures are checked against: the generated table blocks of the
+ * documents and every text file of the committed results, one string. */
+struct corpus {
+    char *text;
+    size_t len, cap;
+};
+
+static void corpus_add(struct corpus *c, const char *s, size_t n)
+{
+    if (c->len + n + 2 > c->cap) {
+        c->cap = (c->len + n + 2) * 2;
+        c->text = realloc(c->text, c->cap);
+        assert_non_null(c->text);
+    }
+    memcpy(c->text + c->len, s, n);
+    c->len += n;
+    c->text[c->len++] = '\n';
+    c->text[c->len] = '\0';
+}
+
+static void corpus_add_results(struct corpus *c, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t len = strlen(e->d_name);
+        if (e->d_type == DT_DIR) {
+            corpus_add_results(c, path);
+        } else if (len > 4 && strcmp(e->d_name + len - 4, ".txt") == 0) {
+            char *text = read_text(path);
+            assert_non_null(text);
+            corpus_add(c, text, strlen(text));
+            free(text);
+        }
+    }
+    closedir(d);
+}
+
+/* Calls line_fn(line, len, in_table, ctx) for every line of text outside
+ * fenced code; in_table says whether it is inside a generated table block. */
+static void for_each_line(const char *text, void (*line_fn)(const char *, size_t, bool, void *),
+                          void *ctx)
+{
+    bool fenced = false, table = false;
+    for (const char *line = text; *line; ) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len >= 3 && strncmp(line, "```", 3) == 0)
+            fenced = !fenced;
+        else if (!fenced && strncmp(line, "<!-- table ", 11) == 0)
+            table = true;
+        else if (!fenced && strncmp(line, "<!-- /table -->", 15) == 0)
+            table = false;
+        else if (!fenced)
+            line_fn(line, len, table, ctx);
+        if (!end)
+            break;
+        line = end + 1;
+    }
+}
+
+static void collect_tables(const char *line, size_t len, bool in_table, void *ctx)
+{
+    if (in_table)
+        corpus_add(ctx, line, len);
+}
+
+/* Whether the figure f (digits, '.' and ',') stands alone somewhere in the
+ * corpus: not inside a longer number. */
+static bool in_corpus(const struct corpus *c, const char *f)
+{
+    size_t n = strlen(f);
+    for (const char *p = c->text; (p = strstr(p, f)) != NULL; p++) {
+        bool before = p > c->text && (isdigit((unsigned char)p[-1]) || p[-1] == '.' ||
+                                      p[-1] == ',');
+        bool after = isdigit((unsigned char)p[n]) ||
+                     ((p[n] == '.' || p[n] == ',') && isdigit((unsigned char)p[n + 1]));
+        if (!before && !after)
+            return true;
+    }
+    return false;
+}
+
+struct figure_check {
+    const char *doc;
+    const struct corpus *corpus;
+    int missing;
+};
+
+/* Reads a number at p (digits with ',' and one '.'); returns its length, 0
+ * if p holds none or a dotted version/address (two dots). */
+static size_t number_at(const char *p, const char *end, bool *decimal)
+{
+    size_t n = 0, dots = 0;
+    while (p + n < end && (isdigit((unsigned char)p[n]) ||
+                           ((p[n] == '.' || p[n] == ',') && p + n + 1 < end &&
+                            isdigit((unsigned char)p[n + 1])))) {
+        dots += p[n] == '.';
+        n++;
+    }
+    *decimal = dots == 1;
+    return dots > 1 ? 0 : n;
+}
+
+static bool unit_follows(const char *p, const char *end)
+{
+    static const char *const units[] = { "ms", "µs", "%", "MB", "KiB", "kB", "MiB", "x ",
+                                         "x)", "x,", "x.", "kbit/s", "Mbit/s", "core" };
+    if (p < end && *p == ' ')
+        p++;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        size_t n = strlen(units[i]);
+        if ((size_t)(end - p) >= n && strncmp(p, units[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void check_figure(struct figure_check *fc, const char *f, size_t n, const char *line,
+                         size_t len)
+{
+    char fig[32];
+    snprintf(fig, sizeof fig, "%.*s", (int)(n < 31 ? n : 31), f);
+    if (!in_corpus(fc->corpus, fig)) {
+        print_error("%s: the figure %s (in \"%.*s\") is in no committed result\n", fc->doc, fig,
+                    (int)(len < 100 ? len : 100), line);
+        fc->missing++;
+    }
+}
+
+/* A figure of prose: a decimal number with a unit, or both ends of a
+ * min-max range "(lo-hi". Inline code is not prose. */
+static void check_line_figures(const char *line, size_t len, bool in_table, void *ctx)
+{
+    struct figure_check *fc = ctx;
+    if (in_table)
+        return;
+    const char *end = line + len;
+    bool code = false, decimal;
+    for (const char *p = line; p < end; p++) {
+        if (*p == '`')
+            code = !code;
+        if (code)
+            continue;
+        size_t lo, hi;
+        if (*p == '(' && (lo = number_at(p + 1, end, &decimal)) > 0 && p[1 + lo] == '-' &&
+            (hi = number_at(p + 2 + lo, end, &decimal)) > 0) {
+            check_figure(fc, p + 1, lo, line, len);
+            check_figure(fc, p + 2 + lo, hi, line, len);
+            p += 1 + lo + hi;
+            continue;
+        }
+        if (!isdigit((unsigned char)*p) ||
+            (p > line && (isalnum((unsigned char)p[-1]) || strchr("._-/", p[-1]))))
+            continue;
+        size_t n = number_at(p, end, &decimal);
+        if (n > 0 && decimal && unit_follows(p + n, end))
+            check_figure(fc, p, n, line, len);
+        while (p + 1 < end && (isalnum((unsigned char)p[1]) || p[1] == '.' || p[1] == ','))
+            p++; /* past the token (a version, an address, a word) */
+    }
+}
+
+/* Every figure written in prose, outside the generated tables, is one of
+ * theirs or one of the committed results' text files. */
+static void prose_figures_are_in_results(void **state)
+{
+    (void)state;
+    struct corpus c = { 0 };
+    char *texts[MAX_DOCS];
+    for (size_t i = 0; i < n_docs; i++) {
+        texts[i] = read_text(doc_paths[i]);
+        assert_non_null(texts[i]);
+        for_each_line(texts[i], collect_tables, &c);
+    }
+    corpus_add_results(&c, "bench/results");
+    assert_non_null(c.text);
+    int missing = 0;
+    for (size_t i = 0; i < n_docs; i++) {
+        if (strncmp(doc_paths[i], "proto/", 6) != 0) {
+            struct figure_check fc = { doc_paths[i], &c, 0 };
+            for_each_line(texts[i], check_line_figures, &fc);
+            missing += fc.missing;
+        }
+        free(texts[i]);
+    }
+    free(c.text);
+    assert_int_equal(missing, 0);
+}
+
+/* ---- the examples of the documents ---- */
+
+/* One fenced block of a document: its info string ("sh", "sh run", "json
+ * ricochet-relay") and its text, continuation lines joined. */
+struct block {
+    char info[64];
+    char text[8192];
+};
+
+/* The next fenced block of text after *at (advanced past it); false at
+ * the end. */
+static bool next_block(const char **at, struct block *b)
+{
+    const char *open = *at;
+    while ((open = strstr(open, "```")) != NULL && open != *at && open[-1] != '\n')
+        open += 3;
+    if (!open)
+        return false;
+    const char *info_end = strchr(open, '\n');
+    const char *close = info_end ? strstr(info_end, "\n```") : NULL;
+    if (!close)
+        return false;
+    snprintf(b->info, sizeof b->info, "%.*s", (int)(info_end - open - 3), open + 3);
+    size_t o = 0;
+    for (const char *p = info_end + 1; p < close + 1 && o + 1 < sizeof b->text; p++) {
+        if (p[0] == '\\' && p[1] == '\n') { /* "\<newline>    " continues the line */
+            for (p += 2; *p == ' '; p++)
+                ;
+            p--;
+            continue;
+        }
+        b->text[o++] = *p;
+    }
+    b->text[o] = '\0';
+    *at = close + 4;
+    return true;
+}
+
+/* "$RICOCHET_BIN/prog", absolute (commands run in a scratch folder). */
+static void program_path(const char *prog, size_t len, char *out, size_t cap)
+{
+    const char *bin = getenv("RICOCHET_BIN");
+    char cwd[512] = "";
+    bin = bin ? bin : "build/asan/bin";
+    if (bin[0] != '/')
+        assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(out, cap, "%s%s%s/%.*s", cwd, cwd[0] ? "/" : "", bin, (int)len, prog);
+}
+
+/* Checks one command of a document: "build/bin/ricochet-X ARGS" (up to a
+ * pipe, a ';', a '&' or a comment) is run in dir with --check added, or as
+ * it is for ricochet-ticket keygen. Returns 1 if it fails, else 0. */
+static int check_command(const char *doc, const char *dir, const char *line)
+{
+    const char *p = strstr(line, "build/bin/ricochet-");
+    if (!p || (p > line && p[-1] != ' ' && p[-1] != '(' && p[-1] != '$'))
+        return 0;
+    p += strlen("build/bin/");
+    size_t prog_len = strcspn(p, " \n");
+    size_t args_len = strcspn(p + prog_len, "|;&#\n");
+    char bin[1024], cmd[4096];
+    program_path(p, prog_len, bin, sizeof bin);
+    bool keygen = strstr(p + prog_len, " keygen ") == p + prog_len;
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s'%.*s%s >/dev/null 2>/tmp/ricochet-doc-err",
+             dir, bin, (int)args_len, p + prog_len, keygen ? "" : " --check");
+    int rc = system(cmd);
+    if (rc == 0)
+        return 0;
+    char *err = read_text("/tmp/ricochet-doc-err");
+    print_error("%s: the command '%.*s' fails (%d): %s", doc, (int)(prog_len + args_len), p,
+                rc, err ? err : "");
+    free(err);
+    return 1;
+}
+
+/* A config example ("```json ricochet-relay"): the program takes it. */
+static int check_config(const char *doc, const char *dir, const struct block *b)
+{
+    const char *prog = b->info + strlen("json ");
+    char path[600], line[700];
+    snprintf(path, sizeof path, "%s/example.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(b->text, f);
+    fclose(f);
+    snprintf(line, sizeof line, "build/bin/%s --config example.json", prog);
+    return check_command(doc, dir, line);
+}
+
+/* A block marked "sh run" is run as it is (short, self-contained
+ * commands), with build/bin/ standing for $RICOCHET_BIN/. */
+static int run_block(const char *doc, const char *dir, const struct block *b)
+{
+    char script[600], bin[1024], cmd[2048];
+    snprintf(script, sizeof script, "%s/block.sh", dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    program_path("", 0, bin, sizeof bin);
+    for (const char *p = b->text; *p;) {
+        const char *at = strstr(p, "build/bin/");
+        if (!at) {
+            fputs(p, f);
+            break;
+        }
+        fprintf(f, "%.*s%s", (int)(at - p), p, bin);
+        p = at + strlen("build/bin/");
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "cd '%s' && timeout 120 sh -e block.sh >/dev/null 2>&1", dir);
+    if (system(cmd) == 0)
+        return 0;
+    print_error("%s: the runnable block fails:\n%s", doc, b->text);
+    return 1;
+}
+
+/* Every command of the documents that runs a ricochet program takes its
+ * options (--check), every config example is taken by its program, and
+ * the blocks marked "sh run" run. */
+static void examples_work(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ricochet-doc-examples-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int failed = 0, commands = 0, configs = 0, runs = 0;
+    for (size_t i = 0; i < n_docs; i++) {
+        if (strncmp(doc_paths[i], "proto/", 6) == 0)
+            continue;
+        char *text = read_text(doc_paths[i]);
+        assert_non_null(text);
+        const char *at = text;
+        static struct block b;
+        while (next_block(&at, &b)) {
+            if (!strncmp(b.info, "json ricochet-", 14)) {
+                failed += check_config(doc_paths[i], dir, &b);
+                configs++;
+                continue;
+            }
+            if (strncmp(b.info, "sh", 2) != 0)
+                continue;
+            if (!strcmp(b.info, "sh run")) {
+                failed += run_block(doc_paths[i], dir, &b);
+                runs++;
+            }
+            char *save = NULL;
+            for (char *l = strtok_r(b.text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                commands += strstr(l, "build/bin/ricochet-") != NULL;
+                failed += check_command(doc_paths[i], dir, l);
+            }
+        }
+        free(text);
+    }
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s' /tmp/ricochet-doc-err", dir);
+    assert_int_equal(system(rm), 0);
+    assert_true(commands > 10 && configs >= 1 && runs >= 1);
+    assert_int_equal(failed, 0);
+}
+
 /* Runs .ci/deps with PATH holding only links to the tools it may use (no
  * dpkg, no apt-get) and env prepended ("" for none); returns its exit
  * status, its stderr in err. */
@@ -301,6 +665,9 @@ int main(void)
         cmocka_unit_test(relative_links_resolve),
         cmocka_unit_test(keys_in_readme),
         cmocka_unit_test(no_lab_notebook),
+        cmocka_unit_test(tables_match_results),
+        cmocka_unit_test(examples_work),
+        cmocka_unit_test(prose_figures_are_in_results),
         cmocka_unit_test(deps_found_without_apt),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -7,7 +7,7 @@ set format y '%g'
 set key outside right top vertical Left reverse
 set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 0%, delay 20 ms, jitter 10 ms (netsim per hop: loss 0.00%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set logscale x
-set xrange [*:182.024]
+set xrange [*:69.906]
 set xlabel 'latency (ms, log)'
 set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
@@ -32,7 +32,7 @@ set format y '%g'
 set key outside right top vertical Left reverse
 set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 1%, delay 20 ms, jitter 10 ms (netsim per hop: loss 0.50%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set logscale x
-set xrange [*:660.288]
+set xrange [*:187.146]
 set xlabel 'latency (ms, log)'
 set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
@@ -57,7 +57,7 @@ set format y '%g'
 set key outside right top vertical Left reverse
 set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set logscale x
-set xrange [*:548.964]
+set xrange [*:316.078]
 set xlabel 'latency (ms, log)'
 set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
@@ -82,7 +82,7 @@ set format y '%g'
 set key outside right top vertical Left reverse
 set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 10%, delay 20 ms, jitter 10 ms (netsim per hop: loss 5.13%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set logscale x
-set xrange [*:1216.06]
+set xrange [*:366.388]
 set xlabel 'latency (ms, log)'
 set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
@@ -107,7 +107,7 @@ set format y '%g'
 set key outside right top vertical Left reverse
 set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 20%, delay 20 ms, jitter 10 ms (netsim per hop: loss 10.56%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set logscale x
-set xrange [*:2632.52]
+set xrange [*:4511.71]
 set xlabel 'latency (ms, log)'
 set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]

@@ -1,0 +1,217 @@
+# doctables.jq: the figure tables of README.md and docs/, made from the
+# committed results in bench/results/ (run by bench/doctables.sh, which says
+# which table and passes the files). Every table ends with the date and the
+# command of the run it comes from. Figures are medians over the runs with
+# their min-max, rounded to three significant digits.
+
+# v with d decimals, as text ("5.00").
+def dec(d): . as $v | if d == 0 then ($v | round | tostring)
+    else (pow(10; d)) as $s | (($v * $s | round) / $s | tostring) as $t
+    | ($t | split(".")) as $p
+    | $p[0] + "." + (($p[1] // "") + "0000000000")[0:d] end;
+# Three significant digits: 0.339 -> "0.34", 29.26 -> "29.3", 139.5 -> "140".
+def sig: if . >= 100 then round | tostring
+    elif . >= 10 then dec(1) else dec(2) end;
+# Thousands separated: 1094400 -> "1,094,400".
+def thousands: round | tostring | [explode | reverse | _nwise(3) | reverse | implode]
+    | reverse | join(",");
+def span(lo; hi; f): if lo == null or (lo | f) == (hi | f) then ""
+    else " (" + (lo | f) + "-" + (hi | f) + ")" end;
+# A figure with its spread: ms("p99_ms"; .latency_ms.p99) -> "140 ms (108-152)".
+def with_spread(key; v; f): (v | f) + span(.spread[key].min; .spread[key].max; f);
+def ms(key; v): with_spread(key; v; sig) + " ms";
+def lost: with_spread("lost_pct"; .lost_pct; dec(2)) | sub("^(?<a>[0-9.]+)"; "\(.a)%");
+def kbps: (.wire_bps / 1000 | sig) + " kbit/s";
+def row(cells): "| " + (cells | join(" | ")) + " |";
+def header(cells): row(cells), "|" + ([cells[] | "---"] | join("|")) + "|";
+def mode_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3}[.];
+
+# The command without the options that only say where its output went.
+def clean_command: split(" ") as $w
+    | reduce range(0; $w | length) as $i ({out: [], skip: false};
+        if .skip then .skip = false
+        elif ($w[$i] | IN("--table", "--json", "--csv", "--plot", "--drop-log-dir"))
+        then .skip = true
+        elif $w[$i] == "--quiet" then .
+        else .out += [$w[$i]] end)
+    | .out | join(" ") | sub("^build/bin/"; "");
+def caption(run): "", "Measured \(run.date // "at an unrecorded date") with `\(run.command
+    | clean_command)`\(if (run.results[0].runs // 1) > 1
+    then "; medians of \(run.results[0].runs) runs, min-max in brackets" else "" end).";
+
+# README: the 5% row of the loss sweep, one column per mode.
+def headline(run): [run.results[] | select(.loss_pct == 5)] | sort_by(.mode | mode_order)
+    | . as $r
+    | header(["", ($r[] | {"udp": "plain UDP", "unsequenced": "ENet unsequenced",
+        "sequenced": "ENet sequenced", "reliable": "ENet reliable"}[.mode])]),
+      row(["lost", ($r[] | lost)]),
+      row(["p99 one-way latency", ($r[] | ms("p99_ms"; .latency_ms.p99))]),
+      row(["bytes on the wire per delivered state", ($r[] | .bytes_per_msg | round | tostring)]),
+      row(["bit rate on the wire, every client in and out", ($r[] | kbps)]),
+      caption(run);
+
+# Modes under loss: every point of the sweep.
+def loss(run): header(["loss", "mode", "lost", "netsim's drops predict", "p50", "p99",
+        "jitter", "bytes/msg", "bit rate"]),
+    (run.results | sort_by(.loss_pct, (.mode | mode_order))[]
+    | row(["\(.loss_pct)%", .mode, lost,
+        (.netsim.e2e_loss_pct // 0 | dec(2)) + "%",
+        ms("p50_ms"; .latency_ms.p50), ms("p99_ms"; .latency_ms.p99),
+        ms("jitter_ms_measured"; .jitter_ms_measured), (.bytes_per_msg | round | tostring),
+        kbps])),
+    caption(run);
+
+# The audit of the loss sweep: missed states and where netsim dropped them.
+def audit(run): header(["loss", "mode", "expected", "missed", "netsim up", "netsim down",
+        "unexplained", "reliable: netsim drops, retransmitted"]),
+    (run.results | sort_by(.loss_pct, (.mode | mode_order))[]
+    | row(["\(.loss_pct)%", .mode, (.expected | thousands), (.audit.missed | tostring),
+        (.audit.explained_by.netsim_up | tostring), (.audit.explained_by.netsim_down | tostring),
+        (.audit.unexplained | tostring),
+        if .mode == "reliable" then "\(.audit.state_drops), \(.audit.retransmitted)"
+        else "" end])),
+    caption(run);
+
+# Capacity: clients in one room at 60 Hz, a column per mode.
+def capacity(run): (run.results | map(.mode) | unique | sort_by(mode_order)) as $modes
+    | header(["clients", "deliveries/s", ($modes[] | "\(.): p50 / p99, relay CPU")]),
+    (run.results | group_by(.clients)[] | . as $g
+    | row(["\($g[0].clients)",
+        ($g[0] | .rate_hz * .clients * (.clients - 1) | thousands),
+        ($modes[] as $m | ($g | map(select(.mode == $m))[0])
+            | if . == null then "(stopped)" else
+              "\(.latency_ms.p50 | sig) / \(ms("p99_ms"; .latency_ms.p99)), \(.relay_cpu_pct | round)%"
+              end)])),
+    caption(run);
+
+# Ordering domains: loss, reordering and too-old drops per mode.
+def order(run): header(["loss", "mode", "lost", "reordered", "too old (receivers)", "p99"]),
+    (run.results | sort_by(.loss_pct, (.mode | mode_order))[]
+    | row(["\(.loss_pct)%", .mode, lost, (.reordered | tostring), (.too_old | tostring),
+        ms("p99_ms"; .latency_ms.p99)])),
+    caption(run);
+
+# Reliable against room size: a receiver's ordered channel shared by N - 1.
+def hol(run): header(["clients", "senders sharing a receiver's channel", "p50", "p99", "p99.9"]),
+    (run.results | sort_by(.clients)[]
+    | row(["\(.clients)", "\(.clients - 1)", ms("p50_ms"; .latency_ms.p50),
+        ms("p99_ms"; .latency_ms.p99), ms("p999_ms"; .latency_ms.p999)])),
+    caption(run);
+
+# Scale (a): rooms of 8 at 10 Hz with a 50 ms tick.
+def rooms(run): header(["clients", "lost", "p50", "p99", "relay CPU", "generator CPU",
+        "relay peak RSS"]),
+    (run.results | sort_by(.clients)[]
+    | row(["\(.clients)", lost, ms("p50_ms"; .latency_ms.p50), ms("p99_ms"; .latency_ms.p99),
+        with_spread("relay_cpu_pct"; .relay_cpu_pct; sig) + "%",
+        (.bench_cpu_pct | round | tostring) + "%",
+        (.relay_peak_rss_kb / 1024 | dec(1)) + " MB"])),
+    caption(run);
+
+# Scale (b): one room at 60 Hz, two runs (ticks off and on) side by side.
+def room(off; on): header(["clients", "--tick-ms 0: p99, relay CPU",
+        "--tick-ms 2: p99, relay CPU"]),
+    ([off.results[], on.results[]] | group_by(.clients)[] | . as $g
+    | row(["\($g[0].clients)",
+        ([off, on][] as $run | ($g | map(select(IN($run.results[])))[0])
+            | if . == null then "(stopped)" else
+              "\(ms("p99_ms"; .latency_ms.p99)), \(.relay_cpu_pct | round)%" +
+              (if .lost_pct > 0.1 then ", \(.lost_pct | dec(1))% lost" else "" end) end)])),
+    caption(off), caption(on);
+
+# Tick batching (bench/scale.sh part c): relay CPU and p99 per tick length,
+# ENet and plain UDP side by side, from tick/summary.txt.
+def tick(txt): (txt | split("\n")) as $lines
+    | def fig(f): "\(.m | tonumber | f) (\(.lo | tonumber | f)-\(.hi | tonumber | f))";
+      def fig3: "(?<m>[0-9.]+) \\((?<lo>[0-9.]+)-(?<hi>[0-9.]+)\\)";
+      [$lines[] | capture("^(?<mode>[a-z]+) +(?<tick>[0-9]+) +(?<us>" + fig3 + ") +(?<p99>" + fig3
+          + ") +(?<cpu>" + fig3 + ")")
+        | {mode, tick: (.tick | tonumber),
+           us: (.us | capture(fig3)), p99: (.p99 | capture(fig3)), cpu: (.cpu | capture(fig3))}]
+    | group_by(.tick) as $rows
+    | header(["`--tick-ms`", "ENet: relay µs per delivered state", "ENet p99", "ENet relay CPU",
+        "plain UDP: relay µs per delivered state", "plain UDP p99"]),
+      ($rows[] | (map(select(.mode == "unsequenced"))[0]) as $e
+        | (map(select(.mode == "udp"))[0]) as $u
+        | row(["\($e.tick)", ($e.us | fig(sig)), ($e.p99 | fig(sig)) + " ms",
+            ($e.cpu.m | tonumber | round | tostring) + "%", ($u.us | fig(sig)),
+            ($u.p99 | fig(sig)) + " ms"])),
+      "", "64 clients at 60 Hz in one room, loopback, ENet unsequenced and plain UDP; " +
+      ($lines | map(select(startswith("measured "))) | .[0] // "measured at an unrecorded date")
+      + "; medians of the rounds, min-max in brackets.";
+
+# Memory and the datagram limit (bench/scale.sh), from memory.txt and limit.txt.
+def memory(txt): (txt | split("\n")) as $lines
+    | ($lines | map(capture("ENet: (?<a>[0-9]+) kB with 500 clients in rooms of 2, (?<b>[0-9]+) kB with 4000")) | .[0]) as $c
+    | ($lines | map(capture("-> (?<x>[0-9.]+) kB per client")) | .[0].x) as $per_client
+    | ($lines | map(capture(", (?<c>[0-9]+) kB in 1000 rooms of 4")) | .[0].c) as $r4
+    | ($lines | map(capture("-> (?<x>-?[0-9.]+) kB per room")) | .[0].x) as $per_room
+    | ($lines | map(capture("datagram limit: (?<x>[0-9]+) datagrams/s")) | .[0].x) as $limit
+    | header(["what", "measured"]),
+      row(["relay peak RSS, 500 clients in rooms of 2 (quiet, 1 Hz)", "\($c.a | tonumber / 1024 | dec(1)) MB"]),
+      row(["... 4000 clients in rooms of 2", "\($c.b | tonumber / 1024 | dec(1)) MB"]),
+      row(["... 4000 clients in rooms of 4", "\($r4 | tonumber / 1024 | dec(1)) MB"]),
+      row(["per client", "\($per_client) kB"]),
+      row(["per room: 2000 rooms of 2 against 1000 rooms of 4, the same clients (about what RSS resolves)", "\($per_room) kB"]),
+      row(["datagram limit of one thread on loopback (40 bytes, `sendmmsg` + `recvmmsg`)",
+          "\($limit | tonumber | thousands) a second"]),
+      "", ($lines | map(select(startswith("measured "))) | .[0] // "measured at an unrecorded date"
+          | sub("^measured"; "Measured")) + ".";
+
+# The guards (bench/guards.sh): each figure's median over the runs with
+# its min-max, from the lines the tests printed.
+def median_span(f): sort as $v | ($v | length) as $n
+    | ($v[($n - 1) / 2 | floor] | f) + (if $v[0] == $v[-1] then ""
+        else " (" + ($v[0] | f) + "-" + ($v[-1] | f) + ")" end);
+def guards(txt): (txt | split("\n")) as $lines
+    | ($lines[0] | ltrimstr("# ")) as $when
+    | ($lines[1] | ltrimstr("# command: ")) as $command
+    | ($lines | map(select(startswith("run "))) | length) as $nlines
+    | def values(prefix; re): [$lines[] | select(test("^run [0-9]+: " + prefix))
+        | capture(re) | [.[] | tonumber] | if length == 2 then .[1] - .[0] else .[0] end];
+      def runs: [$lines[] | select(test("^run [0-9]+: ")) | capture("^run (?<n>[0-9]+)").n]
+        | unique | length;
+    header(["attack", "measured", "test"]),
+    row(["forged plain-UDP joins: bytes the relay sent (to the forged source and its room) per byte received",
+        (values("forged joins"; ": (?<x>[0-9.]+)x$") | median_span(dec(2))) + "x",
+        "`test_transport_udp`"]),
+    row(["1,000 forged fragments of 2^20-fragment packets: relay RSS growth",
+        (values("fragment bomb"; "relay RSS (?<a>[0-9]+) -> (?<b>[0-9]+) KiB")
+         | median_span(tostring)) + " KiB", "`test_e2e_enet_guards`"]),
+    row(["4 ghost peers on a 4-client relay: a new client gets in after `--timeout-ms`",
+        "\([$lines[] | select(test("^run [0-9]+: ghost peers:.*got in$"))] | length) of \(runs) runs",
+        "same"]),
+    row(["40 half-open CONNECTs filling a `--max-clients 8` relay: an honest client's wait",
+        (values("handshake flood"; "after (?<x>[0-9]+) ms") | median_span(tostring)) + " ms",
+        "same"]),
+    row(["1,000 CONNECTs a second from 70 addresses: an honest client's wait",
+        (values("sustained flood"; "after (?<x>[0-9]+) ms;") | median_span(tostring)) + " ms",
+        "same"]),
+    row(["the same flood: bytes sent to the flooder per byte received",
+        (values("sustained flood"; "\\((?<x>[0-9.]+)x\\)") | median_span(dec(2))) + "x", "same"]),
+    row(["16 slow readers beside 4 senders of 1,200-byte states at 100 Hz for 8 s: relay RSS growth",
+        (values("slow readers"; "\\(\\+(?<x>[0-9]+)\\)") | median_span(tostring)) + " KiB",
+        "same"]),
+    row(["the same: relay CPU",
+        (values("slow readers"; "relay CPU (?<x>[0-9]+)%") | median_span(tostring)) + "%", "same"]),
+    row(["the same: an honest reader's p99 (it gets every state)",
+        (values("slow readers"; "p99 (?<x>[0-9.]+) ms") | median_span(sig)) + " ms", "same"]),
+    row(["60,000 one-byte commands held behind a missing one: relay RSS growth",
+        (values("held commands"; "\\(\\+(?<x>[0-9]+)\\)") | median_span(tostring)) + " KiB",
+        "same"]),
+    "",
+    "Measured \($when) with `\($command)` (on loopback, against the release relay); medians of \(runs) runs, min-max in brackets.";
+
+$table as $t
+| if $t == "headline" then headline($run[0])
+  elif $t == "loss" then loss($run[0])
+  elif $t == "audit" then audit($run[0])
+  elif $t == "capacity" then capacity($run[0])
+  elif $t == "order" then order($run[0])
+  elif $t == "hol" then hol($run[0])
+  elif $t == "rooms" then rooms($run[0])
+  elif $t == "room" then room($run[0]; $run[1])
+  elif $t == "guards" then guards($txt)
+  elif $t == "tick" then tick($txt)
+  elif $t == "memory" then memory($txt)
+  else error("doctables: no table \($t)") end

@@ -1,0 +1,79 @@
+#!/bin/sh
+# bench/doctables.sh: the figure tables of README.md and docs/, generated
+# from the committed results in bench/results/ (bench/doctables.jq).
+#   bench/doctables.sh NAME            print table NAME
+#   bench/doctables.sh --update FILE.. rewrite every table block in the files
+#   bench/doctables.sh --check FILE..  exit 1, showing the difference, if a
+#                                      block is not what the results give
+# A block in a markdown file is
+#   <!-- table NAME -->
+#   ...generated lines...
+#   <!-- /table -->
+# Run from the top of the source tree; needs jq.
+set -eu
+results=${RICOCHET_RESULTS:-bench/results}
+here=$(dirname "$0")
+
+# table NAME: prints it from the results that table is made of.
+table() {
+    case "$1" in
+    headline | loss | audit) files="$results/loss/results.json" ;;
+    capacity) files="$results/capacity/results.json" ;;
+    order) files="$results/order/results.json" ;;
+    hol) files="$results/hol/results.json" ;;
+    rooms) files="$results/scale/rooms/results.json" ;;
+    room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
+    guards)
+        jq -n -r --arg table guards --rawfile txt "$results/guards/runs.txt" \
+            --slurpfile run /dev/null -f "$here/doctables.jq"
+        return ;;
+    tick | memory)
+        if [ "$1" = tick ]; then txt="$results/scale/tick/summary.txt"
+        else txt="$results/scale/memory.txt $results/scale/limit.txt"; fi
+        # shellcheck disable=SC2086
+        cat $txt | jq -n -r --arg table "$1" --rawfile txt /dev/stdin --slurpfile run /dev/null \
+            -f "$here/doctables.jq"
+        return ;;
+    *) echo "doctables: no table $1" >&2; return 2 ;;
+    esac
+    # shellcheck disable=SC2086
+    cat $files | jq -n -r --arg table "$1" --slurpfile run /dev/stdin --rawfile txt /dev/null \
+        -f "$here/doctables.jq"
+}
+
+# blocks FILE MODE: MODE update rewrites FILE; check prints a diff and fails.
+blocks() {
+    tmp=$(mktemp)
+    awk -v self="$0" '
+        /^<!-- table [a-z]+ -->$/ {
+            print; name = $3; skip = 1
+            cmd = "sh " self " " name
+            while ((cmd | getline line) > 0) print line
+            if (close(cmd) != 0) { print "doctables: table " name " failed" > "/dev/stderr"; bad = 1 }
+            next }
+        /^<!-- \/table -->$/ { skip = 0 }
+        !skip { print }
+        END { exit bad }' "$1" > "$tmp" || { rm -f "$tmp"; return 1; }
+    if [ "$2" = update ]; then
+        cmp -s "$tmp" "$1" || cat "$tmp" > "$1"
+        rm -f "$tmp"
+    elif ! diff -u "$1" "$tmp" >&2; then
+        echo "doctables: $1 has figures the committed results do not give:" \
+             "run bench/doctables.sh --update $1" >&2
+        rm -f "$tmp"
+        return 1
+    else
+        rm -f "$tmp"
+    fi
+}
+
+case "${1:-}" in
+--update | --check)
+    mode=${1#--}
+    shift
+    rc=0
+    for f in "$@"; do blocks "$f" "$mode" || rc=1; done
+    exit $rc ;;
+"" | -*) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+*) table "$1" ;;
+esac
