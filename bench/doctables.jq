@@ -119,6 +119,25 @@ def room(off; on): header(["clients", "--tick-ms 0: p99, relay CPU",
               (if .lost_pct > 0.1 then ", \(.lost_pct | dec(1))% lost" else "" end) end)])),
     caption(off), caption(on);
 
+# Where sequenced drops: the same runs against a relay that dropped a
+# sequenced state late on the way up and one that leaves it to receivers.
+def sequenced(before; now):
+    def seq(run): run.results | map(select(.mode == "sequenced"))[0];
+    def uns(run): run.results | map(select(.mode == "unsequenced"))[0];
+    def cells(x): [lost, (x.too_old | thousands),
+        ((x.audit.explained_by.too_old_relay // 0) | thousands), ms("p99_ms"; .latency_ms.p99),
+        (x.bytes_per_msg | dec(1))];
+    header(["sequenced dropped by", "lost", "too old at receivers (3 runs)",
+        "dropped at the relay (3 runs)", "p99", "bytes per delivered state"]),
+    (seq(before) | row(["the relay and the receiver (before)"] + cells(.))),
+    (seq(now) | row(["the receiver only (now)"] + cells(.))),
+    (uns(now) | row(["(unsequenced, the same runs: reordered)",
+        "\(.reordered | thousands) of \(.delivered | thousands) delivered", "", "",
+        ms("p99_ms"; .latency_ms.p99), (.bytes_per_msg | dec(1))])),
+    "",
+    "Measured \(before.date) against ricochet \(before.version) and \(now.date) against \(now.version), "
+    + "both with `\(now.command | clean_command)`; medians of 3 runs, min-max in brackets.";
+
 # Tick batching (bench/scale.sh part c): relay CPU and p99 per tick length,
 # ENet and plain UDP side by side, from tick/summary.txt.
 def tick(txt): (txt | split("\n")) as $lines
@@ -212,6 +231,7 @@ $table as $t
   elif $t == "rooms" then rooms($run[0])
   elif $t == "room" then room($run[0]; $run[1])
   elif $t == "guards" then guards($txt)
+  elif $t == "sequenced" then sequenced($run[0]; $run[1])
   elif $t == "tick" then tick($txt)
   elif $t == "memory" then memory($txt)
   else error("doctables: no table \($t)") end

@@ -23,6 +23,7 @@ table() {
     hol) files="$results/hol/results.json" ;;
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
+    sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;
     guards)
         jq -n -r --arg table guards --rawfile txt "$results/guards/runs.txt" \
             --slurpfile run /dev/null -f "$here/doctables.jq"
