@@ -26,13 +26,17 @@ def row(cells): "| " + (cells | join(" | ")) + " |";
 def header(cells): row(cells), "|" + ([cells[] | "---"] | join("|")) + "|";
 def mode_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3}[.];
 
-# The command without the options that only say where its output went.
+# The command without the options that only say where its output went,
+# and with today's names of the bench's whole-path options (the same meaning).
 def clean_command: split(" ") as $w
     | reduce range(0; $w | length) as $i ({out: [], skip: false};
         if .skip then .skip = false
-        elif ($w[$i] | IN("--table", "--json", "--csv", "--plot", "--drop-log-dir"))
+        elif ($w[$i] | IN("--table", "--json", "--csv", "--plot", "--drop-log-dir",
+            "--table-file", "--json-file", "--csv-file"))
         then .skip = true
         elif $w[$i] == "--quiet" then .
+        elif ($w[$i] | IN("--loss", "--delay", "--jitter"))
+        then .out += ["--path-" + ($w[$i] | ltrimstr("--"))]
         else .out += [$w[$i]] end)
     | .out | join(" ") | sub("^build/bin/"; "");
 def caption(run): "", "Measured \(run.date // "at an unrecorded date") with `\(run.command
@@ -180,7 +184,7 @@ def memory(txt): (txt | split("\n")) as $lines
 # The guards (bench/guards.sh): each figure's median over the runs with
 # its min-max, from the lines the tests printed.
 def median_span(f): sort as $v | ($v | length) as $n
-    | ($v[($n - 1) / 2 | floor] | f) + (if $v[0] == $v[-1] then ""
+    | ($v[($n - 1) / 2 | floor] | f) + (if ($v[0] | f) == ($v[-1] | f) then ""
         else " (" + ($v[0] | f) + "-" + ($v[-1] | f) + ")" end);
 def guards(txt): (txt | split("\n")) as $lines
     | ($lines[0] | ltrimstr("# ")) as $when
@@ -203,6 +207,9 @@ def guards(txt): (txt | split("\n")) as $lines
     row(["40 half-open CONNECTs filling a `--max-clients 8` relay: an honest client's wait",
         (values("handshake flood"; "after (?<x>[0-9]+) ms") | median_span(tostring)) + " ms",
         "same"]),
+    row(["40 connections that complete their handshake and never join, held 8 s, on a `--max-clients 8` relay: an honest client's wait from 1 s on (`--join-timeout-ms` closes them)",
+        (values("silent connections"; "after (?<x>[0-9]+) ms;") | median_span(tostring)) + " ms",
+        "same"]),
     row(["1,000 CONNECTs a second from 70 addresses: an honest client's wait",
         (values("sustained flood"; "after (?<x>[0-9]+) ms;") | median_span(tostring)) + " ms",
         "same"]),
@@ -221,6 +228,21 @@ def guards(txt): (txt | split("\n")) as $lines
     "",
     "Measured \($when) with `\($command)` (on loopback, against the release relay); medians of \(runs) runs, min-max in brackets.";
 
+# The generator's own memory (bench/generator.sh): peak RSS per build.
+def generator(txt): (txt | split("\n")) as $lines
+    | ($lines[0] | ltrimstr("# ")) as $when
+    | ($lines[1] | ltrimstr("# command: ")) as $command
+    | [$lines[] | capture("^run [0-9]+: ricochet-bench (?<v>[^ ]+) .*: peak RSS (?<kb>[0-9]+) kB$")
+        | {v, kb: (.kb | tonumber)}] as $runs
+    | (reduce $runs[].v as $v ([]; if index([$v]) then . else . + [$v] end)) as $versions
+    | header(["ricochet-bench", "peak RSS, 4000 clients", "per client"]),
+      ($versions[] as $v | [$runs[] | select(.v == $v) | .kb]
+       | row([$v, (map(. / 1024) | median_span(sig)) + " MB",
+           (map(. / 4000) | median_span(sig)) + " kB"])),
+      "",
+      ($command | capture("^(?<bench>.*) \\(against (?<relay>.*)\\)$")) as $c
+      | "Measured \($when) with `\($c.bench)` against `\($c.relay)`, the builds alternating; medians of \($runs | length / ($versions | length)) runs, min-max in brackets.";
+
 $table as $t
 | if $t == "headline" then headline($run[0])
   elif $t == "loss" then loss($run[0])
@@ -231,6 +253,7 @@ $table as $t
   elif $t == "rooms" then rooms($run[0])
   elif $t == "room" then room($run[0]; $run[1])
   elif $t == "guards" then guards($txt)
+  elif $t == "generator" then generator($txt)
   elif $t == "sequenced" then sequenced($run[0]; $run[1])
   elif $t == "tick" then tick($txt)
   elif $t == "memory" then memory($txt)

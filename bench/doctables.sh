@@ -24,8 +24,10 @@ table() {
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
     sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;
-    guards)
-        jq -n -r --arg table guards --rawfile txt "$results/guards/runs.txt" \
+    guards | generator)
+        if [ "$1" = guards ]; then txt="$results/guards/runs.txt"
+        else txt="$results/generator/generator.txt"; fi
+        jq -n -r --arg table "$1" --rawfile txt "$txt" \
             --slurpfile run /dev/null -f "$here/doctables.jq"
         return ;;
     tick | memory)

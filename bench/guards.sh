@@ -2,8 +2,8 @@
 # bench/guards.sh BIN TESTS OUT [RUNS]: what the relay's guards hold off,
 # measured RUNS (3) times against the release relay in BIN by the test
 # binaries in TESTS (test_e2e_enet_guards: forged ENet datagrams, floods,
-# slow readers; test_transport_udp: forged plain-UDP joins). Writes
-# OUT/runs.txt: the date and command, then each run's figure lines (what
+# connections that never join, slow readers; test_transport_udp: forged
+# plain-UDP joins). Writes OUT/runs.txt: the date and command, then each run's figure lines (what
 # the tests print), read by bench/doctables.sh's guards table.
 # `make bench-guards` into build/bench-results/guards/,
 # `make bench-guards-reference` into the committed bench/results/guards/.
@@ -24,7 +24,7 @@ tmp=$(mktemp)
     while [ "$i" -le "$runs" ]; do
         echo "== run $i" >&2
         RICOCHET_BIN=$bin "$tests/test_e2e_enet_guards" 2>&1 |
-            grep -E '^(ghost peers|fragment bomb|held commands|handshake flood|sustained flood|slow readers):' |
+            grep -E '^(ghost peers|fragment bomb|held commands|handshake flood|silent connections|sustained flood|slow readers):' |
             sed "s/^/run $i: /"
         RICOCHET_BIN=$bin "$tests/test_transport_udp" 2>&1 | grep -E '^forged joins:' |
             sed "s/^/run $i: /"
