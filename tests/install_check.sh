@@ -1,5 +1,5 @@
 #!/bin/sh
-# install_check.sh: make install puts the five programs and their manual
+# install_check.sh: make install puts the six programs and their manual
 # pages, libricochet (header, shared and static library, pkg-config file,
 # manual page), the relay's systemd unit (starting the installed relay)
 # and the documentation under DESTDIR/PREFIX, and make uninstall (same
@@ -11,7 +11,7 @@ dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 prefix=/opt/ricochet
 make -s install DESTDIR="$dest" PREFIX="$prefix"
-for p in relay bot client netsim bench; do
+for p in relay bot client netsim bench ticket; do
     test -x "$dest$prefix/bin/ricochet-$p" || { echo "install_check: no bin/ricochet-$p"; exit 1; }
     test -s "$dest$prefix/share/man/man1/ricochet-$p.1" ||
         { echo "install_check: no share/man/man1/ricochet-$p.1"; exit 1; }

@@ -1,10 +1,15 @@
-/* test_e2e_docs.c: the documentation holds together. Every relative link in
- * README.md, docs/ and proto/ reaches a file that exists and, with an
- * #anchor, a heading of that file; the README's key table lists every key of
- * the terminal client's own help; nothing in the repository reads like a
- * lab notebook (how the software was written is not the software); and the
- * quick start's requirements hold (.ci/deps needs no apt when pkg-config
- * finds every library). */
+/* test_e2e_docs.c: the documentation holds together. Every figure table of
+ * README.md and docs/ is what bench/doctables.sh makes of the committed
+ * results, and every figure of their prose is in those results. Every
+ * command of a "sh" block that runs build/bin/ricochet-X takes its options
+ * (--check); a "json ricochet-X" block is a config file X takes, a "yaml
+ * prometheus" block one promtool takes; a "sh run" block runs. Every
+ * relative link in README.md, docs/ and proto/ reaches a file that exists
+ * and, with an #anchor, a heading of that file; the README's key table
+ * lists every key of the terminal client's own help; nothing in the
+ * repository reads like a lab notebook (how the software was written is
+ * not the software); and the quick start's requirements hold (.ci/deps
+ * needs no apt when pkg-config finds every library). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -202,6 +207,31 @@ static void relative_links_resolve(void **state)
     for (size_t i = 0; i < n_docs; i++)
         broken += check_links_of(doc_paths[i]);
     assert_int_equal(broken, 0);
+}
+
+/* The README is the map of docs/: it links to every document there, and
+ * stays short (what it is, the quick start, the modes, headline figures,
+ * the map), so the rest goes into docs/. */
+static void readme_maps_docs(void **state)
+{
+    (void)state;
+    char *readme = read_text("README.md");
+    assert_non_null(readme);
+    int unmapped = 0, lines = 0;
+    for (const char *p = readme; *p; p++)
+        lines += *p == '\n';
+    for (size_t i = 0; i < n_docs; i++) {
+        char link[600];
+        snprintf(link, sizeof link, "](%s)", doc_paths[i]);
+        if (strncmp(doc_paths[i], "docs/", 5) == 0 && !strstr(readme, link)) {
+            print_error("README.md: no link to %s in the map of the docs\n", doc_paths[i]);
+            unmapped++;
+        }
+    }
+    free(readme);
+    assert_int_equal(unmapped, 0);
+    if (lines > 260)
+        fail_msg("README.md has %d lines: keep it under 260, move the rest into docs/", lines);
 }
 
 /* The checker itself: a good link, a missing file and a missing heading. */
@@ -525,12 +555,14 @@ static int check_command(const char *doc, const char *dir, const char *line)
     char bin[1024], cmd[4096];
     program_path(p, prog_len, bin, sizeof bin);
     bool keygen = strstr(p + prog_len, " keygen ") == p + prog_len;
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s'%.*s%s >/dev/null 2>/tmp/ricochet-doc-err",
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s'%.*s%s >/dev/null 2>err.txt",
              dir, bin, (int)args_len, p + prog_len, keygen ? "" : " --check");
     int rc = system(cmd);
     if (rc == 0)
         return 0;
-    char *err = read_text("/tmp/ricochet-doc-err");
+    char err_path[600];
+    snprintf(err_path, sizeof err_path, "%s/err.txt", dir);
+    char *err = read_text(err_path);
     print_error("%s: the command '%.*s' fails (%d): %s", doc, (int)(prog_len + args_len), p,
                 rc, err ? err : "");
     free(err);
@@ -549,6 +581,26 @@ static int check_config(const char *doc, const char *dir, const struct block *b)
     fclose(f);
     snprintf(line, sizeof line, "build/bin/%s --config example.json", prog);
     return check_command(doc, dir, line);
+}
+
+/* A Prometheus configuration example ("```yaml prometheus"): promtool
+ * takes it. */
+static int check_prometheus(const char *doc, const char *dir, const struct block *b)
+{
+    char path[600], cmd[1400];
+    snprintf(path, sizeof path, "%s/prometheus.yml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(b->text, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "promtool check config '%s' >'%s/err.txt' 2>&1", path, dir);
+    if (system(cmd) == 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/err.txt", dir);
+    char *err = read_text(path);
+    print_error("%s: promtool does not take the example:\n%s%s", doc, b->text, err ? err : "");
+    free(err);
+    return 1;
 }
 
 /* A block marked "sh run" is run as it is (short, self-contained
@@ -594,8 +646,9 @@ static void examples_work(void **state)
         const char *at = text;
         static struct block b;
         while (next_block(&at, &b)) {
-            if (!strncmp(b.info, "json ricochet-", 14)) {
-                failed += check_config(doc_paths[i], dir, &b);
+            if (!strncmp(b.info, "json ricochet-", 14) || !strcmp(b.info, "yaml prometheus")) {
+                failed += b.info[0] == 'j' ? check_config(doc_paths[i], dir, &b)
+                                           : check_prometheus(doc_paths[i], dir, &b);
                 configs++;
                 continue;
             }
@@ -614,9 +667,9 @@ static void examples_work(void **state)
         free(text);
     }
     char rm[600];
-    snprintf(rm, sizeof rm, "rm -rf '%s' /tmp/ricochet-doc-err", dir);
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     assert_int_equal(system(rm), 0);
-    assert_true(commands > 10 && configs >= 1 && runs >= 1);
+    assert_true(commands > 10 && configs >= 2 && runs >= 1);
     assert_int_equal(failed, 0);
 }
 
@@ -663,6 +716,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(link_checker_finds_broken_links),
         cmocka_unit_test(relative_links_resolve),
+        cmocka_unit_test(readme_maps_docs),
         cmocka_unit_test(keys_in_readme),
         cmocka_unit_test(no_lab_notebook),
         cmocka_unit_test(tables_match_results),
