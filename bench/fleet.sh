@@ -35,8 +35,8 @@ run() {
     shift 2
     mkdir -p "$out/$part"
     echo "== $part: $name" >&2
-    "$bench" --repeat "$reps" --quiet --table "$out/$part/$name.txt" \
-        --csv "$out/$part/$name.csv" "$@"
+    "$bench" --repeat "$reps" --quiet --table-file "$out/$part/$name.txt" \
+        --csv-file "$out/$part/$name.csv" "$@"
     cat "$out/$part/$name.txt" >&2
 }
 

@@ -37,7 +37,7 @@ printf 'sealed session keys, us per join: %s; a 40-byte state: sealed %s us, ope
 
 # one run: prints "relay_us_per_state delivery_pct p99_ms"
 one() {
-    "$bench" --modes unsequenced --quiet --csv - "$@" 2> "$tmp/err" |
+    "$bench" --modes unsequenced --quiet --csv-file - "$@" 2> "$tmp/err" |
         awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
                  { printf "%.3f %.3f %.2f\n", $col["relay_cpu_s"] * 1e6 / $col["delivered"],
                    100 - $col["lost_pct"], $col["p99_ms"] }' ||
