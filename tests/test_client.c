@@ -511,6 +511,31 @@ static uint64_t fake_expect(struct fake_udp *f, struct ricochet *c, enum proto_c
     return 0;
 }
 
+/* A relay that does not answer sees the client's joins 250 ms apart give
+ * or take a quarter at random, not on a fixed grid that would keep it in
+ * step with other clients and with a relay's reply budget: of 8 waits, the
+ * longest is at least 25 ms longer than the shortest (a grid's differ by a
+ * few ms; 8 random waits fail this about once in 10,000). */
+static void test_udp_join_resends_jittered(void **state)
+{
+    (void)state;
+    struct fake_udp f;
+    struct ricochet *c = fake_udp_open(&f, 5000);
+    uint64_t at[9], shortest = UINT64_MAX, longest = 0;
+    for (int i = 0; i < 9; i++) {
+        at[i] = fake_expect(&f, c, PROTO_CTL_JOIN, WAIT_MS);
+        assert_true(at[i] > 0);
+        if (i == 0)
+            continue;
+        uint64_t wait = at[i] - at[i - 1];
+        shortest = wait < shortest ? wait : shortest;
+        longest = wait > longest ? wait : longest;
+    }
+    assert_true(longest - shortest >= 25);
+    ricochet_close(c);
+    close(f.fd);
+}
+
 /* Waits for a state datagram from the client; returns its seq, or 0. */
 static uint32_t fake_expect_state(struct fake_udp *f, struct ricochet *c)
 {
@@ -743,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_no_answer_enet),
         cmocka_unit_test(test_no_answer_udp),
         cmocka_unit_test(test_udp_fake_relay),
+        cmocka_unit_test(test_udp_join_resends_jittered),
         cmocka_unit_test(test_udp_join_refused),
         cmocka_unit_test(test_refusals_distinguishable),
         cmocka_unit_test(test_udp_rejoin),
