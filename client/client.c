@@ -257,60 +257,105 @@ static bool clear_allowed(enum proto_ctl_type type)
     return type == PROTO_CTL_SEALED || type == PROTO_CTL_ERROR || type == PROTO_CTL_COOKIE;
 }
 
-static int handle_control(struct ricochet *c, const char *buf, size_t len, bool clear,
-                          uint64_t now, struct ricochet_event *ev)
+/* A room notice is about a member (the decoder lets a chat without id
+ * through: that is the client -> relay form), and comes only once I am in
+ * the room: before the welcome, its roster is the truth. */
+static bool notice_in_place(const struct ricochet *c, const struct proto_control *m)
+{
+    bool notice = m->type == PROTO_CTL_JOINED || m->type == PROTO_CTL_LEFT ||
+                  m->type == PROTO_CTL_CHAT;
+    return !notice || (c->phase == PHASE_JOINED && m->id != 0);
+}
+
+/* Decodes a control message into *m; false (counted, logged) if it is
+ * malformed, in clear where the session is sealed, or a notice out of
+ * place. */
+static bool decode_control(struct ricochet *c, const char *buf, size_t len, bool clear,
+                           struct proto_control *m)
 {
     char why[128];
-    struct proto_control ctl; /* on the stack: see the top of this file */
-    struct proto_control *m = &ctl;
-    int r = proto_control_decode(buf, len, m, why, sizeof why);
-    if (r != PROTO_OK) {
+    if (proto_control_decode(buf, len, m, why, sizeof why) != PROTO_OK) {
         c->bad_messages++;
         log_debug("client %s: dropped control message: %s", c->name, why);
-        return 0;
+        return false;
     }
     if (clear && client_ticket_sealed(c) && !clear_allowed(m->type)) {
         client_bad_message(c, "a message in clear in a sealed session", PROTO_E_VALUE);
-        return 0;
+        return false;
     }
-    /* Room notices are about a member (the decoder lets a chat without id
-     * through: that is the client -> relay form), and only once I am in
-     * the room: before the welcome, its roster is the truth. */
-    if ((m->type == PROTO_CTL_JOINED || m->type == PROTO_CTL_LEFT ||
-         m->type == PROTO_CTL_CHAT) &&
-        (c->phase != PHASE_JOINED || m->id == 0)) {
+    if (!notice_in_place(c, m)) {
         client_bad_message(c, "notice before welcome or without id", PROTO_E_VALUE);
+        return false;
+    }
+    return true;
+}
+
+static int on_joined(struct ricochet *c, const struct proto_control *m, uint64_t now,
+                     struct ricochet_event *ev)
+{
+    if (m->id != c->id && !client_member_add(c, m->id, m->name, m->mode, now)) {
+        client_bad_message(c, "joined: one member too many", PROTO_E_VALUE);
         return 0;
     }
+    client_hold_seen(c, m->name);
+    client_hold_check(c, now);
+    ev->type = RICOCHET_EV_JOINED;
+    return 1;
+}
+
+static int on_left(struct ricochet *c, const struct proto_control *m,
+                   struct ricochet_event *ev)
+{
+    if (!client_member_find(c, m->id)) {
+        struct departed *d = client_departed_find(c, m->id);
+        if (d && d->expired) {
+            /* I expired it already and said so: one LEFT per member. */
+            d->expired = false;
+            return 0;
+        }
+    }
+    /* Kept until the next poll so the caller can read its stats. */
+    c->remove_pending = true;
+    c->remove_expired = false;
+    c->remove_id = m->id;
+    ev->type = RICOCHET_EV_LEFT;
+    return 1;
+}
+
+/* No connection: the relay wants proof that we receive at our address. */
+static void on_cookie(struct ricochet *c, const struct proto_control *m, uint64_t now)
+{
+    if (!c->caps.connection && c->phase != PHASE_JOINED) {
+        memcpy(c->cookie, m->cookie, sizeof c->cookie);
+        c->next_join_us = now; /* the transport joins again at once */
+    }
+}
+
+/* A member's clock, as the relay estimated it. */
+static void on_clock(struct ricochet *c, const struct proto_control *m, uint64_t now)
+{
+    struct client_member *cm = m->id ? client_member_find(c, m->id) : NULL;
+    if (cm)
+        cm->clock = (struct clock_sync){.valid = true, .offset_us = m->clock_offset_us,
+                                        .bound_us = m->clock_bound_us, .at_us = now};
+}
+
+static int handle_control(struct ricochet *c, const char *buf, size_t len, bool clear,
+                          uint64_t now, struct ricochet_event *ev)
+{
+    struct proto_control ctl; /* on the stack: see the top of this file */
+    struct proto_control *m = &ctl;
+    if (!decode_control(c, buf, len, clear, m))
+        return 0;
     ev->recv_us = now;
     event_words(ev, m);
     switch (m->type) {
     case PROTO_CTL_WELCOME:
         return on_welcome(c, m, now, ev);
     case PROTO_CTL_JOINED:
-        if (m->id != c->id && !client_member_add(c, m->id, m->name, m->mode, now)) {
-            client_bad_message(c, "joined: one member too many", PROTO_E_VALUE);
-            return 0;
-        }
-        client_hold_seen(c, m->name);
-        client_hold_check(c, now);
-        ev->type = RICOCHET_EV_JOINED;
-        return 1;
+        return on_joined(c, m, now, ev);
     case PROTO_CTL_LEFT:
-        if (!client_member_find(c, m->id)) {
-            struct departed *d = client_departed_find(c, m->id);
-            if (d && d->expired) {
-                /* I expired it already and said so: one LEFT per member. */
-                d->expired = false;
-                return 0;
-            }
-        }
-        /* Kept until the next poll so the caller can read its stats. */
-        c->remove_pending = true;
-        c->remove_expired = false;
-        c->remove_id = m->id;
-        ev->type = RICOCHET_EV_LEFT;
-        return 1;
+        return on_left(c, m, ev);
     case PROTO_CTL_CHAT:
         ev->type = RICOCHET_EV_CHAT;
         return 1;
@@ -323,23 +368,14 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
         client_ticket_salt(c, m->salt);
         return 0;
     case PROTO_CTL_COOKIE:
-        /* No connection: the relay wants proof that we receive at our
-         * address. */
-        if (!c->caps.connection && c->phase != PHASE_JOINED) {
-            memcpy(c->cookie, m->cookie, sizeof c->cookie);
-            c->next_join_us = now; /* the transport joins again at once */
-        }
+        on_cookie(c, m, now);
         return 0;
     case PROTO_CTL_PONG:
         client_clock_pong(c, m->t, m->relay_t, now);
         return 0;
-    case PROTO_CTL_CLOCK: {
-        struct client_member *cm = m->id ? client_member_find(c, m->id) : NULL;
-        if (cm)
-            cm->clock = (struct clock_sync){.valid = true, .offset_us = m->clock_offset_us,
-                                            .bound_us = m->clock_bound_us, .at_us = now};
+    case PROTO_CTL_CLOCK:
+        on_clock(c, m, now);
         return 0;
-    }
     default:
         client_bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;
