@@ -243,6 +243,42 @@ def generator(txt): (txt | split("\n")) as $lines
       ($command | capture("^(?<bench>.*) \\(against (?<relay>.*)\\)$")) as $c
       | "Measured \($when) with `\($c.bench)` against `\($c.relay)`, the builds alternating; medians of \($runs | length / ($versions | length)) runs, min-max in brackets.";
 
+# What --metrics costs the relay (bench/metrics_cost.sh): the last summary
+# of each case ("CASE key=median(min-max) ..."), one column per case.
+def metrics(txt): (txt | split("\n")) as $lines
+    | ($lines[0] | ltrimstr("# command: ")) as $command
+    | ([$lines[] | select(startswith("== 20")) | capture("== (?<d>[^,]+),").d] | unique
+        | join(" and ")) as $when
+    | (reduce ($lines[] | select(test("^[a-z_]+ [a-z_0-9]+=[0-9.]+\\(")))
+        as $l ({}; .[$l | split(" ")[0]] = ([$l | split(" ")[1:][] | split("=")
+            | {(.[0]): .[1]}] | add))) as $c
+    | def fig(f): if . == null then "" else capture("^(?<m>[0-9.]+)(\\((?<a>[0-9.]+)-(?<b>[0-9.]+)\\))?$")
+        | (.m | tonumber | f) + (if .a == null or (.a | tonumber | f) == (.b | tonumber | f) then ""
+            else " (" + (.a | tonumber | f) + "-" + (.b | tonumber | f) + ")" end) end;
+      def cell(case; key; f; unit): ($c[case][key] | fig(f)) as $v
+        | if $v == "" then "" else $v + unit end;
+      def cases(key; f; unit): [cell("off"; key; f; unit), cell("on"; key; f; unit),
+        cell("scraped"; key; f; unit), cell("elsewhere"; key; f; unit)];
+    header(["", "no `--metrics`", "`--metrics`, unscraped", "scraped at 100 Hz", "scraper elsewhere"]),
+    (if $c.on.loop_p99_ms then
+      row(["loop iteration p99"] + cases("loop_p99_ms"; sig; " ms")),
+      row(["loop iteration p50"] + cases("loop_p50_ms"; sig; " ms")),
+      row(["turns over 5 ms"] + cases("over_5ms_pct"; sig; "%")),
+      row(["clients' one-way p99"] + cases("client_p99_ms"; sig; " ms")),
+      row(["relay peak RSS"] + cases("peak_rss_kb"; . / 1024 | sig; " MiB")),
+      row(["time to scrape `/metrics` (curl)", "", "",
+        cell("scraped"; "scrape_ms"; sig; " ms") + ", p99 " + cell("scraped"; "scrape_p99_ms"; sig; " ms"),
+        cell("elsewhere"; "scrape_ms"; sig; " ms")])
+     else empty end),
+    row(["an idle relay's RSS (after 200 requests)", cell("idle_off"; "rss_kb"; tostring; " KiB"),
+        cell("idle_on"; "rss_kb"; tostring; " KiB"), "", ""]),
+    (if $c.idle_on.http_cpu_us_per_scrape then
+      row(["HTTP thread CPU per scrape (idle relay, 2,000 scrapes of the 9 KB answer)", "",
+        cell("idle_on"; "http_cpu_us_per_scrape"; tostring; " µs"), "", ""])
+     else empty end),
+    "",
+    "Measured \($when) with `\($command | sub(" \\(.*$"; ""))`, alone on the machine; medians of 3 rounds, min-max in brackets.";
+
 $table as $t
 | if $t == "headline" then headline($run[0])
   elif $t == "loss" then loss($run[0])
@@ -254,6 +290,8 @@ $table as $t
   elif $t == "room" then room($run[0]; $run[1])
   elif $t == "guards" then guards($txt)
   elif $t == "generator" then generator($txt)
+  elif $t == "metrics" then metrics($txt)
+  elif $t == "metrics_before" then metrics($txt)
   elif $t == "sequenced" then sequenced($run[0]; $run[1])
   elif $t == "tick" then tick($txt)
   elif $t == "memory" then memory($txt)

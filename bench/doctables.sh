@@ -24,9 +24,13 @@ table() {
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
     sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;
-    guards | generator)
-        if [ "$1" = guards ]; then txt="$results/guards/runs.txt"
-        else txt="$results/generator/generator.txt"; fi
+    guards | generator | metrics | metrics_before)
+        case "$1" in
+        guards) txt="$results/guards/runs.txt" ;;
+        generator) txt="$results/generator/generator.txt" ;;
+        metrics) txt="$results/metrics/cost.txt" ;;
+        *) txt="$results/metrics/cost_before.txt" ;;
+        esac
         jq -n -r --arg table "$1" --rawfile txt "$txt" \
             --slurpfile run /dev/null -f "$here/doctables.jq"
         return ;;
@@ -48,7 +52,7 @@ table() {
 blocks() {
     tmp=$(mktemp)
     awk -v self="$0" '
-        /^<!-- table [a-z]+ -->$/ {
+        /^<!-- table [a-z_]+ -->$/ {
             print; name = $3; skip = 1
             cmd = "sh " self " " name
             while ((cmd | getline line) > 0) print line
