@@ -1,5 +1,6 @@
-/* control.c: JSON control messages through cJSON. Field tables are in
- * proto/PROTOCOL.md; this file is the reference implementation of them. */
+/* control.c: JSON control messages through cJSON: the rules of names and
+ * text, and the decoder (the encoder is control_encode.c). Field tables are
+ * in proto/PROTOCOL.md; these files are the reference implementation. */
 #include "control.h"
 
 #include <math.h>
@@ -19,7 +20,7 @@ static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
 /* cJSON prints numbers with 15 significant digits, so larger integers
  * would not survive a round trip. Times in µs stay below this for 31 years. */
-#define JSON_INT_MAX 999999999999999.0
+#define JSON_INT_MAX ((double)PROTO_TIME_MAX)
 
 const char *proto_ctl_type_name(enum proto_ctl_type type)
 {
@@ -55,8 +56,7 @@ int proto_room_valid(const char *room)
     return name_chars_valid(room, PROTO_ROOM_MAX);
 }
 
-/* A sealed session's salt: exactly PROTO_SALT_LEN lowercase hex digits. */
-static int salt_valid(const char *s)
+int proto_salt_valid(const char *s)
 {
     size_t n = strspn(s, "0123456789abcdef");
     return n == PROTO_SALT_LEN && s[n] == '\0';
@@ -137,211 +137,6 @@ static int has_escaped_nul(const char *s, size_t n)
         }
     }
     return 0;
-}
-
-/* ---- encoding ---------------------------------------------------------- */
-
-static cJSON *state_to_json(const struct proto_state *s)
-{
-    cJSON *o;
-    uint8_t check[PROTO_STATE_SIZE];
-    /* The binary codec's value rules hold for the JSON form too. */
-    if (proto_state_encode(check, sizeof check, s) < 0)
-        return NULL;
-    o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    cJSON_AddNumberToObject(o, "seq", s->seq);
-    cJSON_AddNumberToObject(o, "t", (double)s->send_us);
-    cJSON_AddNumberToObject(o, "x", s->x);
-    cJSON_AddNumberToObject(o, "y", s->y);
-    cJSON_AddNumberToObject(o, "vx", s->vx);
-    cJSON_AddNumberToObject(o, "vy", s->vy);
-    cJSON_AddNumberToObject(o, "heading", s->heading);
-    return o;
-}
-
-static int add_roster(cJSON *o, const struct proto_control *m)
-{
-    cJSON *arr = cJSON_AddArrayToObject(o, "roster");
-    if (!arr || m->roster_len > PROTO_ROSTER_MAX)
-        return PROTO_E_VALUE;
-    for (size_t i = 0; i < m->roster_len; i++) {
-        const struct proto_member *mb = &m->roster[i];
-        cJSON *e = cJSON_CreateObject();
-        if (!e || !proto_name_valid(mb->name) || (unsigned)mb->mode >= PROTO_MODE_COUNT) {
-            cJSON_Delete(e);
-            return PROTO_E_VALUE;
-        }
-        cJSON_AddItemToArray(arr, e);
-        cJSON_AddNumberToObject(e, "id", mb->id);
-        cJSON_AddStringToObject(e, "name", mb->name);
-        cJSON_AddStringToObject(e, "mode", proto_mode_name(mb->mode));
-        if (mb->has_state) {
-            cJSON *st = state_to_json(&mb->state);
-            if (!st)
-                return PROTO_E_VALUE;
-            cJSON_AddItemToObject(e, "state", st);
-        } else {
-            cJSON_AddNullToObject(e, "state");
-        }
-        if (mb->has_clock) {
-            cJSON *ck = cJSON_AddObjectToObject(e, "clock");
-            if (!ck || fabs((double)mb->clock_offset_us) > JSON_INT_MAX ||
-                (double)mb->clock_bound_us > JSON_INT_MAX)
-                return PROTO_E_VALUE;
-            cJSON_AddNumberToObject(ck, "offset_us", (double)mb->clock_offset_us);
-            cJSON_AddNumberToObject(ck, "bound_us", (double)mb->clock_bound_us);
-        }
-    }
-    return PROTO_OK;
-}
-
-/* Adds the type-specific fields; checks what the receiver would reject. */
-static int add_fields(cJSON *o, const struct proto_control *m)
-{
-    switch (m->type) {
-    case PROTO_CTL_JOIN:
-        /* With a ticket the room and name are the ticket's: may be left out. */
-        if ((!m->ticket[0] || m->room[0]) && !proto_room_valid(m->room))
-            return PROTO_E_VALUE;
-        if ((!m->ticket[0] || m->name[0]) && !proto_name_valid(m->name))
-            return PROTO_E_VALUE;
-        if ((unsigned)m->mode >= PROTO_MODE_COUNT)
-            return PROTO_E_VALUE;
-        if (m->ticket[0])
-            cJSON_AddStringToObject(o, "ticket", m->ticket);
-        if (m->room[0])
-            cJSON_AddStringToObject(o, "room", m->room);
-        if (m->name[0])
-            cJSON_AddStringToObject(o, "name", m->name);
-        cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
-        cJSON_AddBoolToObject(o, "reflect", m->reflect);
-        if (m->batch)
-            cJSON_AddBoolToObject(o, "batch", true);
-        cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
-        if (m->cookie[0])
-            cJSON_AddStringToObject(o, "cookie", m->cookie);
-        if (m->epoch) {
-            if ((double)m->epoch > JSON_INT_MAX)
-                return PROTO_E_VALUE;
-            cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
-        }
-        return PROTO_OK;
-    case PROTO_CTL_WELCOME:
-        if (!proto_room_valid(m->room))
-            return PROTO_E_VALUE;
-        cJSON_AddNumberToObject(o, "id", m->id);
-        cJSON_AddStringToObject(o, "room", m->room);
-        return add_roster(o, m);
-    case PROTO_CTL_JOINED:
-        if (!proto_name_valid(m->name) || (unsigned)m->mode >= PROTO_MODE_COUNT)
-            return PROTO_E_VALUE;
-        cJSON_AddNumberToObject(o, "id", m->id);
-        cJSON_AddStringToObject(o, "name", m->name);
-        cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
-        return PROTO_OK;
-    case PROTO_CTL_LEFT:
-        if (!proto_name_valid(m->name) || (unsigned)m->reason >= COUNT(reason_names))
-            return PROTO_E_VALUE;
-        cJSON_AddNumberToObject(o, "id", m->id);
-        cJSON_AddStringToObject(o, "name", m->name);
-        cJSON_AddStringToObject(o, "reason", proto_left_reason_name(m->reason));
-        return PROTO_OK;
-    case PROTO_CTL_ERROR:
-        if (m->code[0] == '\0' || !proto_text_valid(m->text))
-            return PROTO_E_VALUE;
-        cJSON_AddStringToObject(o, "code", m->code);
-        cJSON_AddStringToObject(o, "message", m->text);
-        return PROTO_OK;
-    case PROTO_CTL_CHAT:
-        if (!proto_text_valid(m->text))
-            return PROTO_E_VALUE;
-        if (m->id != 0) { /* relay -> members: who said it */
-            if (!proto_name_valid(m->name))
-                return PROTO_E_VALUE;
-            cJSON_AddNumberToObject(o, "id", m->id);
-            cJSON_AddStringToObject(o, "name", m->name);
-        }
-        cJSON_AddStringToObject(o, "text", m->text);
-        return PROTO_OK;
-    case PROTO_CTL_LEAVE:
-        return PROTO_OK;
-    case PROTO_CTL_CLOCK:
-        if (fabs((double)m->clock_offset_us) > JSON_INT_MAX ||
-            (double)m->clock_bound_us > JSON_INT_MAX)
-            return PROTO_E_VALUE;
-        if (m->id != 0)
-            cJSON_AddNumberToObject(o, "id", m->id);
-        cJSON_AddNumberToObject(o, "offset_us", (double)m->clock_offset_us);
-        cJSON_AddNumberToObject(o, "bound_us", (double)m->clock_bound_us);
-        return PROTO_OK;
-    case PROTO_CTL_PING:
-    case PROTO_CTL_PONG:
-        if ((double)m->t > JSON_INT_MAX || (double)m->relay_t > JSON_INT_MAX)
-            return PROTO_E_VALUE;
-        cJSON_AddNumberToObject(o, "t", (double)m->t);
-        if (m->type == PROTO_CTL_PONG && m->relay_t)
-            cJSON_AddNumberToObject(o, "relay_t", (double)m->relay_t);
-        return PROTO_OK;
-    case PROTO_CTL_COOKIE:
-        cJSON_AddStringToObject(o, "cookie", m->cookie);
-        return PROTO_OK;
-    case PROTO_CTL_SEALED:
-        if (!salt_valid(m->salt))
-            return PROTO_E_VALUE;
-        cJSON_AddStringToObject(o, "salt", m->salt);
-        return PROTO_OK;
-    case PROTO_CTL_MOVED:
-        if (!proto_room_valid(m->room) || !proto_host_valid(m->host) || m->port == 0 ||
-            m->epoch == 0 || (double)m->epoch > JSON_INT_MAX)
-            return PROTO_E_VALUE;
-        cJSON_AddStringToObject(o, "room", m->room);
-        cJSON_AddStringToObject(o, "host", m->host);
-        cJSON_AddNumberToObject(o, "port", m->port);
-        cJSON_AddStringToObject(o, "transport", m->transport == PROTO_MODE_UDP ? "udp" : "enet");
-        cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
-        return PROTO_OK;
-    }
-    return PROTO_E_VALUE;
-}
-
-void proto_control_init(struct proto_control *m, enum proto_ctl_type type)
-{
-    memset(m, 0, offsetof(struct proto_control, roster));
-    m->type = type;
-}
-
-int proto_control_encode(char *buf, size_t cap, const struct proto_control *m)
-{
-    cJSON *o;
-    char *text = NULL;
-    size_t len;
-    int rc;
-
-    if ((unsigned)m->type >= COUNT(type_names))
-        return PROTO_E_VALUE;
-    o = cJSON_CreateObject();
-    if (!o)
-        return PROTO_E_SPACE;
-    cJSON_AddStringToObject(o, "type", type_names[m->type]);
-    rc = add_fields(o, m);
-    if (rc == PROTO_OK) {
-        text = cJSON_PrintUnformatted(o);
-        if (!text)
-            rc = PROTO_E_SPACE;
-    }
-    cJSON_Delete(o);
-    if (rc != PROTO_OK)
-        return rc;
-    len = strlen(text);
-    if (len + 1 > cap || len > PROTO_CONTROL_MAX) {
-        cJSON_free(text);
-        return PROTO_E_SPACE;
-    }
-    memcpy(buf, text, len + 1);
-    cJSON_free(text);
-    return (int)len;
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -625,7 +420,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_COOKIE:
         return read_string(r, o, "cookie", 1, m->cookie, sizeof m->cookie, NULL);
     case PROTO_CTL_SEALED:
-        return read_string(r, o, "salt", 1, m->salt, sizeof m->salt, salt_valid);
+        return read_string(r, o, "salt", 1, m->salt, sizeof m->salt, proto_salt_valid);
     case PROTO_CTL_MOVED:
         return read_moved(r, o, m);
     case PROTO_CTL_WELCOME:

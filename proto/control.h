@@ -122,6 +122,10 @@ int proto_room_valid(const char *room);
  * an IPv4 address, or an IPv6 address without brackets). Returns 1 if valid. */
 int proto_host_valid(const char *host);
 
+/* A sealed session's salt: exactly PROTO_SALT_LEN lowercase hex digits.
+ * Returns 1 if valid. */
+int proto_salt_valid(const char *salt);
+
 /* Chat and error text: 1..PROTO_TEXT_MAX bytes, no control characters. */
 int proto_text_valid(const char *text);
 

@@ -1,0 +1,246 @@
+/* control_encode.c: control messages to JSON text, checked as the decoder
+ * (control.c) would check them. */
+#include "control.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define JSON_INT_MAX ((double)PROTO_TIME_MAX) /* cJSON's exact integers */
+
+static cJSON *state_to_json(const struct proto_state *s)
+{
+    cJSON *o;
+    uint8_t check[PROTO_STATE_SIZE];
+    /* The binary codec's value rules hold for the JSON form too. */
+    if (proto_state_encode(check, sizeof check, s) < 0)
+        return NULL;
+    o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddNumberToObject(o, "seq", s->seq);
+    cJSON_AddNumberToObject(o, "t", (double)s->send_us);
+    cJSON_AddNumberToObject(o, "x", s->x);
+    cJSON_AddNumberToObject(o, "y", s->y);
+    cJSON_AddNumberToObject(o, "vx", s->vx);
+    cJSON_AddNumberToObject(o, "vy", s->vy);
+    cJSON_AddNumberToObject(o, "heading", s->heading);
+    return o;
+}
+
+static int add_roster(cJSON *o, const struct proto_control *m)
+{
+    cJSON *arr = cJSON_AddArrayToObject(o, "roster");
+    if (!arr || m->roster_len > PROTO_ROSTER_MAX)
+        return PROTO_E_VALUE;
+    for (size_t i = 0; i < m->roster_len; i++) {
+        const struct proto_member *mb = &m->roster[i];
+        cJSON *e = cJSON_CreateObject();
+        if (!e || !proto_name_valid(mb->name) || (unsigned)mb->mode >= PROTO_MODE_COUNT) {
+            cJSON_Delete(e);
+            return PROTO_E_VALUE;
+        }
+        cJSON_AddItemToArray(arr, e);
+        cJSON_AddNumberToObject(e, "id", mb->id);
+        cJSON_AddStringToObject(e, "name", mb->name);
+        cJSON_AddStringToObject(e, "mode", proto_mode_name(mb->mode));
+        if (mb->has_state) {
+            cJSON *st = state_to_json(&mb->state);
+            if (!st)
+                return PROTO_E_VALUE;
+            cJSON_AddItemToObject(e, "state", st);
+        } else {
+            cJSON_AddNullToObject(e, "state");
+        }
+        if (mb->has_clock) {
+            cJSON *ck = cJSON_AddObjectToObject(e, "clock");
+            if (!ck || fabs((double)mb->clock_offset_us) > JSON_INT_MAX ||
+                (double)mb->clock_bound_us > JSON_INT_MAX)
+                return PROTO_E_VALUE;
+            cJSON_AddNumberToObject(ck, "offset_us", (double)mb->clock_offset_us);
+            cJSON_AddNumberToObject(ck, "bound_us", (double)mb->clock_bound_us);
+        }
+    }
+    return PROTO_OK;
+}
+
+/* join: with a ticket the room and name are the ticket's: may be left out. */
+static int add_join(cJSON *o, const struct proto_control *m)
+{
+    if ((!m->ticket[0] || m->room[0]) && !proto_room_valid(m->room))
+        return PROTO_E_VALUE;
+    if ((!m->ticket[0] || m->name[0]) && !proto_name_valid(m->name))
+        return PROTO_E_VALUE;
+    if ((unsigned)m->mode >= PROTO_MODE_COUNT)
+        return PROTO_E_VALUE;
+    if (m->ticket[0])
+        cJSON_AddStringToObject(o, "ticket", m->ticket);
+    if (m->room[0])
+        cJSON_AddStringToObject(o, "room", m->room);
+    if (m->name[0])
+        cJSON_AddStringToObject(o, "name", m->name);
+    cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
+    cJSON_AddBoolToObject(o, "reflect", m->reflect);
+    if (m->batch)
+        cJSON_AddBoolToObject(o, "batch", true);
+    cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
+    if (m->cookie[0])
+        cJSON_AddStringToObject(o, "cookie", m->cookie);
+    if (m->epoch) {
+        if ((double)m->epoch > JSON_INT_MAX)
+            return PROTO_E_VALUE;
+        cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
+    }
+    return PROTO_OK;
+}
+
+/* joined and left: a member's id and name, with its mode or why it left. */
+static int add_member_notice(cJSON *o, const struct proto_control *m)
+{
+    if (!proto_name_valid(m->name))
+        return PROTO_E_VALUE;
+    if (m->type == PROTO_CTL_JOINED ? (unsigned)m->mode >= PROTO_MODE_COUNT
+                                    : strcmp(proto_left_reason_name(m->reason), "?") == 0)
+        return PROTO_E_VALUE;
+    cJSON_AddNumberToObject(o, "id", m->id);
+    cJSON_AddStringToObject(o, "name", m->name);
+    if (m->type == PROTO_CTL_JOINED)
+        cJSON_AddStringToObject(o, "mode", proto_mode_name(m->mode));
+    else
+        cJSON_AddStringToObject(o, "reason", proto_left_reason_name(m->reason));
+    return PROTO_OK;
+}
+
+/* error and chat: text, with a code or (from the relay) who said it. */
+static int add_text(cJSON *o, const struct proto_control *m)
+{
+    if (!proto_text_valid(m->text))
+        return PROTO_E_VALUE;
+    if (m->type == PROTO_CTL_ERROR) {
+        if (m->code[0] == '\0')
+            return PROTO_E_VALUE;
+        cJSON_AddStringToObject(o, "code", m->code);
+        cJSON_AddStringToObject(o, "message", m->text);
+        return PROTO_OK;
+    }
+    if (m->id != 0) { /* relay -> members: who said it */
+        if (!proto_name_valid(m->name))
+            return PROTO_E_VALUE;
+        cJSON_AddNumberToObject(o, "id", m->id);
+        cJSON_AddStringToObject(o, "name", m->name);
+    }
+    cJSON_AddStringToObject(o, "text", m->text);
+    return PROTO_OK;
+}
+
+/* clock, ping and pong: times in µs. */
+static int add_times(cJSON *o, const struct proto_control *m)
+{
+    if (m->type == PROTO_CTL_CLOCK) {
+        if (fabs((double)m->clock_offset_us) > JSON_INT_MAX ||
+            (double)m->clock_bound_us > JSON_INT_MAX)
+            return PROTO_E_VALUE;
+        if (m->id != 0)
+            cJSON_AddNumberToObject(o, "id", m->id);
+        cJSON_AddNumberToObject(o, "offset_us", (double)m->clock_offset_us);
+        cJSON_AddNumberToObject(o, "bound_us", (double)m->clock_bound_us);
+        return PROTO_OK;
+    }
+    if ((double)m->t > JSON_INT_MAX || (double)m->relay_t > JSON_INT_MAX)
+        return PROTO_E_VALUE;
+    cJSON_AddNumberToObject(o, "t", (double)m->t);
+    if (m->type == PROTO_CTL_PONG && m->relay_t)
+        cJSON_AddNumberToObject(o, "relay_t", (double)m->relay_t);
+    return PROTO_OK;
+}
+
+static int add_moved(cJSON *o, const struct proto_control *m)
+{
+    if (!proto_room_valid(m->room) || !proto_host_valid(m->host) || m->port == 0 ||
+        m->epoch == 0 || (double)m->epoch > JSON_INT_MAX)
+        return PROTO_E_VALUE;
+    cJSON_AddStringToObject(o, "room", m->room);
+    cJSON_AddStringToObject(o, "host", m->host);
+    cJSON_AddNumberToObject(o, "port", m->port);
+    cJSON_AddStringToObject(o, "transport", m->transport == PROTO_MODE_UDP ? "udp" : "enet");
+    cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
+    return PROTO_OK;
+}
+
+/* Adds the type-specific fields; checks what the receiver would reject. */
+static int add_fields(cJSON *o, const struct proto_control *m)
+{
+    switch (m->type) {
+    case PROTO_CTL_JOIN:
+        return add_join(o, m);
+    case PROTO_CTL_WELCOME:
+        if (!proto_room_valid(m->room))
+            return PROTO_E_VALUE;
+        cJSON_AddNumberToObject(o, "id", m->id);
+        cJSON_AddStringToObject(o, "room", m->room);
+        return add_roster(o, m);
+    case PROTO_CTL_JOINED:
+    case PROTO_CTL_LEFT:
+        return add_member_notice(o, m);
+    case PROTO_CTL_ERROR:
+    case PROTO_CTL_CHAT:
+        return add_text(o, m);
+    case PROTO_CTL_LEAVE:
+        return PROTO_OK;
+    case PROTO_CTL_CLOCK:
+    case PROTO_CTL_PING:
+    case PROTO_CTL_PONG:
+        return add_times(o, m);
+    case PROTO_CTL_COOKIE:
+        cJSON_AddStringToObject(o, "cookie", m->cookie);
+        return PROTO_OK;
+    case PROTO_CTL_SEALED:
+        if (!proto_salt_valid(m->salt))
+            return PROTO_E_VALUE;
+        cJSON_AddStringToObject(o, "salt", m->salt);
+        return PROTO_OK;
+    case PROTO_CTL_MOVED:
+        return add_moved(o, m);
+    }
+    return PROTO_E_VALUE;
+}
+
+void proto_control_init(struct proto_control *m, enum proto_ctl_type type)
+{
+    memset(m, 0, offsetof(struct proto_control, roster));
+    m->type = type;
+}
+
+int proto_control_encode(char *buf, size_t cap, const struct proto_control *m)
+{
+    cJSON *o;
+    char *text = NULL;
+    size_t len;
+    int rc;
+
+    if (strcmp(proto_ctl_type_name(m->type), "?") == 0)
+        return PROTO_E_VALUE;
+    o = cJSON_CreateObject();
+    if (!o)
+        return PROTO_E_SPACE;
+    cJSON_AddStringToObject(o, "type", proto_ctl_type_name(m->type));
+    rc = add_fields(o, m);
+    if (rc == PROTO_OK) {
+        text = cJSON_PrintUnformatted(o);
+        if (!text)
+            rc = PROTO_E_SPACE;
+    }
+    cJSON_Delete(o);
+    if (rc != PROTO_OK)
+        return rc;
+    len = strlen(text);
+    if (len + 1 > cap || len > PROTO_CONTROL_MAX) {
+        cJSON_free(text);
+        return PROTO_E_SPACE;
+    }
+    memcpy(buf, text, len + 1);
+    cJSON_free(text);
+    return (int)len;
+}
