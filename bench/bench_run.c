@@ -132,6 +132,29 @@ static void audit_finish(struct run *run, bool ok)
     run->aclients = NULL;
 }
 
+/* The relay to measure: --relay ADDR:PORT, the first of a --fleet started
+ * for the run, or one relay started for it. */
+static int relay_endpoint(struct run *run, char *host, size_t cap, int *port)
+{
+    const char *spec = run->cfg->relay;
+    if (run->cfg->fleet && !spec[0]) {
+        if (run_start_fleet(run) != 0)
+            return -1;
+        *port = run->fleet_ports[0];
+        return 0;
+    }
+    if (!spec[0])
+        return run_start_relay(run, port);
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+        run_fail(run, "--relay wants ADDR:PORT, got \"%s\"", spec);
+        return -1;
+    }
+    snprintf(host, cap, "%.*s", (int)(colon - spec), spec);
+    *port = atoi(colon + 1);
+    return 0;
+}
+
 int bench_run(const struct bench_config *cfg, const struct bench_params *params,
               enum proto_mode mode, struct bench_result *r)
 {
@@ -175,21 +198,8 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
         run_fail(&run, "%s", why);
         goto out;
     }
-    if (cfg->relay[0]) {
-        const char *colon = strrchr(cfg->relay, ':');
-        if (!colon || colon == cfg->relay || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
-            run_fail(&run, "--relay wants ADDR:PORT, got \"%s\"", cfg->relay);
-            goto out;
-        }
-        snprintf(relay_host, sizeof relay_host, "%.*s", (int)(colon - cfg->relay), cfg->relay);
-        relay_port = atoi(colon + 1);
-    } else if (cfg->fleet) {
-        if (run_start_fleet(&run) != 0)
-            goto out;
-        relay_port = run.fleet_ports[0];
-    } else if (run_start_relay(&run, &relay_port) != 0) {
+    if (relay_endpoint(&run, relay_host, sizeof relay_host, &relay_port) != 0)
         goto out;
-    }
     port = relay_port;
     if (r->with_netsim && run_start_netsim(&run, relay_host, relay_port, &port) != 0)
         goto out;
