@@ -91,7 +91,7 @@ static const char miss_log[] =
     "91 fwd up 127.0.0.1:5001 0 109 unsequenced 0 0\n"
     "92 fwd up 127.0.0.1:5001 0 109 unsequenced 0 0\n";
 
-static void test_every_miss_in_its_category(void **unused)
+static void every_miss_in_its_category(void **unused)
 {
     (void)unused;
     struct audit_track *t = audit_track_new(3, 3, 16);
@@ -154,7 +154,7 @@ static void test_every_miss_in_its_category(void **unused)
 
 /* Reliable: every drop of a window state is followed by a forward of it on
  * the same flow (a retransmission), or followed one (a redundant copy). */
-static void test_reliable_drops_matched(void **unused)
+static void reliable_drops_matched(void **unused)
 {
     (void)unused;
     static const char text[] =
@@ -196,7 +196,7 @@ static void test_reliable_drops_matched(void **unused)
 /* What netsim dropped, per state and receiver, is read from the log for
  * every state sent, missed or not: it equals the misses netsim explains
  * (up + down) only if no state it dropped was counted as delivered. */
-static void test_netsim_dropped_from_the_log(void **unused)
+static void netsim_dropped_from_the_log(void **unused)
 {
     (void)unused;
     static const char text[] =
@@ -230,7 +230,7 @@ static void test_netsim_dropped_from_the_log(void **unused)
 /* The relay drops no state for being late: a state netsim forwarded to the
  * relay, after a newer one of the same sender or not, and never forwarded
  * on is unexplained in every mode. */
-static void test_no_drop_at_the_relay(void **unused)
+static void no_drop_at_the_relay(void **unused)
 {
     (void)unused;
     static const char text[] =
@@ -260,7 +260,7 @@ static void test_no_drop_at_the_relay(void **unused)
 /* ENet's receiver discards an unsequenced command whose group is older than
  * its window of 1024 groups: replayed from the forwards netsim logged, in
  * their order, per flow. */
-static void test_enet_unsequenced_window(void **unused)
+static void enet_unsequenced_window(void **unused)
 {
     (void)unused;
     static const char text[] =
@@ -295,7 +295,7 @@ static void test_enet_unsequenced_window(void **unused)
 
 /* Late: a state that arrived after the bench stopped counting, or that
  * netsim still held when it stopped (logged as exit on either hop). */
-static void test_late_and_exit(void **unused)
+static void late_and_exit(void **unused)
 {
     (void)unused;
     static const char text[] =
@@ -324,7 +324,7 @@ static void test_late_and_exit(void **unused)
  * sender's uplink or the receiver's downlink, explains its miss; one that
  * also went through intact, or that was corrupted on another receiver's
  * link, does not. */
-static void test_corrupted_on_the_way(void **unused)
+static void corrupted_on_the_way(void **unused)
 {
     (void)unused;
     static const char text[] =
@@ -353,7 +353,7 @@ static void test_corrupted_on_the_way(void **unused)
 
 /* Two receivers on one socket (an ENet hub) share its drop count: one
  * datagram dropped explains one state, not one per client. */
-static void test_shared_socket_drops(void **unused)
+static void shared_socket_drops(void **unused)
 {
     (void)unused;
     struct audit_client hub[3] = {
@@ -382,7 +382,7 @@ static void test_shared_socket_drops(void **unused)
 }
 
 /* udp: no peer column ("-", or absent in logs older than it). */
-static void test_udp_flows_and_bad_lines(void **unused)
+static void udp_flows_and_bad_lines(void **unused)
 {
     (void)unused;
     const struct audit_client udp[2] = {
@@ -425,7 +425,7 @@ static void test_udp_flows_and_bad_lines(void **unused)
 
 /* The kernel's own count of datagrams a full receive buffer dropped, read
  * back by socket: what arrived plus what it dropped is what was sent. */
-static void test_socket_drops(void **unused)
+static void kernel_socket_drops_read_back(void **unused)
 {
     (void)unused;
     int rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -464,16 +464,16 @@ static void test_socket_drops(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_miss_in_its_category),
-        cmocka_unit_test(test_reliable_drops_matched),
-        cmocka_unit_test(test_netsim_dropped_from_the_log),
-        cmocka_unit_test(test_no_drop_at_the_relay),
-        cmocka_unit_test(test_enet_unsequenced_window),
-        cmocka_unit_test(test_late_and_exit),
-        cmocka_unit_test(test_corrupted_on_the_way),
-        cmocka_unit_test(test_shared_socket_drops),
-        cmocka_unit_test(test_udp_flows_and_bad_lines),
-        cmocka_unit_test(test_socket_drops),
+        cmocka_unit_test(every_miss_in_its_category),
+        cmocka_unit_test(reliable_drops_matched),
+        cmocka_unit_test(netsim_dropped_from_the_log),
+        cmocka_unit_test(no_drop_at_the_relay),
+        cmocka_unit_test(enet_unsequenced_window),
+        cmocka_unit_test(late_and_exit),
+        cmocka_unit_test(corrupted_on_the_way),
+        cmocka_unit_test(shared_socket_drops),
+        cmocka_unit_test(udp_flows_and_bad_lines),
+        cmocka_unit_test(kernel_socket_drops_read_back),
     };
     return cmocka_run_group_tests(tests, setup_clients, NULL);
 }

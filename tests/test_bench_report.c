@@ -33,7 +33,7 @@ static const char netsim_out[] =
     "\"drops\":{\"loss\":200,\"burst\":0,\"queue\":0,\"overflow\":0},\"duplicated\":0,"
     "\"reordered\":0},\"final\":true}\n";
 
-static void test_parse_netsim(void **state)
+static void parse_netsim(void **state)
 {
     (void)state;
     struct bench_netsim_truth t;
@@ -54,7 +54,7 @@ static void test_parse_netsim(void **state)
     assert_int_equal(bench_parse_netsim("netsim: seed 7\n{\"up\":{}}\n{broken\n", &t), -1);
 }
 
-static void test_params(void **state)
+static void params_parsed_and_checked(void **state)
 {
     (void)state;
     struct bench_params p = {.clients = 4, .rate_hz = 60, .payload = 40};
@@ -129,7 +129,7 @@ static void json(FILE *f, const struct bench_result *r, size_t n)
     assert_int_equal(bench_report_json(f, r, n, &info), 0);
 }
 
-static void test_reports(void **state)
+static void reports_of_made_up_results(void **state)
 {
     (void)state;
     struct bench_result r[3];
@@ -217,7 +217,7 @@ static void test_reports(void **state)
 
 /* The audit in each report: the table's lines, the JSON's counts and the
  * listed states with their flows, the CSV's columns. */
-static void test_audit_reports(void **state)
+static void audit_reports(void **state)
 {
     (void)state;
     struct bench_result r[2];
@@ -282,7 +282,7 @@ static void test_audit_reports(void **state)
 /* --repeat: three runs (one of them failed before measuring) become one
  * result whose figures are the medians of the measured runs, with min-max,
  * whose counts are the totals and whose latency pools every run. */
-static void test_merge_runs(void **state)
+static void merge_runs(void **state)
 {
     (void)state;
     struct bench_result runs[4], m;
@@ -341,7 +341,7 @@ static void test_merge_runs(void **state)
 
 /* The command in the JSON runs again as written: an argument with a space
  * or a shell character keeps its quotes. */
-static void test_command_line_quotes(void **state)
+static void command_line_quotes(void **state)
 {
     (void)state;
     char *argv[] = {"build/bin/ricochet-bench", "--relay-args", "--tick-ms 50",
@@ -355,7 +355,7 @@ static void test_command_line_quotes(void **state)
 /* A paused relay's recovery from the timeline of sends: from when it went
  * on to the first 50 ms bucket from which every later one has 99% of its
  * states delivered and at most 1% late. */
-static void test_recovery_from_the_timeline(void **state)
+static void recovery_from_the_timeline(void **state)
 {
     (void)state;
     static struct bench_timeline tl;
@@ -383,13 +383,13 @@ static void test_recovery_from_the_timeline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_netsim),
-        cmocka_unit_test(test_params),
-        cmocka_unit_test(test_reports),
-        cmocka_unit_test(test_audit_reports),
-        cmocka_unit_test(test_merge_runs),
-        cmocka_unit_test(test_command_line_quotes),
-        cmocka_unit_test(test_recovery_from_the_timeline),
+        cmocka_unit_test(parse_netsim),
+        cmocka_unit_test(params_parsed_and_checked),
+        cmocka_unit_test(reports_of_made_up_results),
+        cmocka_unit_test(audit_reports),
+        cmocka_unit_test(merge_runs),
+        cmocka_unit_test(command_line_quotes),
+        cmocka_unit_test(recovery_from_the_timeline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

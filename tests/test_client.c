@@ -39,7 +39,7 @@ static struct ricochet *make_client(uint16_t port, enum proto_mode mode, uint32_
     return c;
 }
 
-static void test_bad_config(void **state)
+static void bad_config(void **state)
 {
     (void)state;
     char err[256];
@@ -87,13 +87,13 @@ static void check_no_answer(enum proto_mode mode)
     close(silent);
 }
 
-static void test_no_answer_enet(void **state)
+static void no_answer_enet(void **state)
 {
     (void)state;
     check_no_answer(PROTO_MODE_UNSEQUENCED);
 }
 
-static void test_no_answer_udp(void **state)
+static void no_answer_udp(void **state)
 {
     (void)state;
     check_no_answer(PROTO_MODE_UDP);
@@ -218,7 +218,7 @@ static bool wait_event(struct ricochet *c, enum ricochet_event_type t, struct ri
     return false;
 }
 
-static void test_udp_fake_relay(void **state)
+static void udp_fake_relay(void **state)
 {
     (void)state;
     struct fake_udp f;
@@ -393,7 +393,7 @@ static void test_udp_fake_relay(void **state)
 }
 
 /* An error answering the join ends the session: ERROR then DISCONNECTED. */
-static void test_udp_join_refused(void **state)
+static void udp_join_refused(void **state)
 {
     (void)state;
     struct fake_udp f;
@@ -420,7 +420,7 @@ static void test_udp_join_refused(void **state)
 /* Every refusal keeps its own code: a full relay, too many rooms, a ban at
  * connect (kicked before the welcome) are told apart; a kick after the
  * welcome ends the session (udp: at once). */
-static void test_refusals_distinguishable(void **state)
+static void refusals_distinguishable(void **state)
 {
     (void)state;
     const struct {
@@ -516,7 +516,7 @@ static uint64_t fake_expect(struct fake_udp *f, struct ricochet *c, enum proto_c
  * step with other clients and with a relay's reply budget: of 8 waits, the
  * longest is at least 25 ms longer than the shortest (a grid's differ by a
  * few ms; 8 random waits fail this about once in 10,000). */
-static void test_udp_join_resends_jittered(void **state)
+static void udp_join_resends_jittered(void **state)
 {
     (void)state;
     struct fake_udp f;
@@ -554,7 +554,7 @@ static uint32_t fake_expect_state(struct fake_udp *f, struct ricochet *c)
 /* The relay expired me (error not_joined): the client says so, is no longer
  * joined, joins again, and a new welcome with a new id makes it a member
  * again with the new roster; states flow both ways. */
-static void test_udp_rejoin(void **state)
+static void udp_rejoin(void **state)
 {
     (void)state;
     struct fake_udp f;
@@ -626,7 +626,7 @@ static void test_udp_rejoin(void **state)
 }
 
 /* A rejoin that gets no welcome gives up after timeout_ms: DISCONNECTED. */
-static void test_udp_rejoin_gives_up(void **state)
+static void udp_rejoin_gives_up(void **state)
 {
     (void)state;
     struct fake_udp f;
@@ -668,7 +668,7 @@ static void test_udp_rejoin_gives_up(void **state)
  * sending stays. An expired member that was only quiet comes back under its
  * name with its next state, and the relay's own left about a member I
  * expired gives no second event. */
-static void test_udp_member_expiry(void **state)
+static void udp_member_expiry(void **state)
 {
     (void)state;
     const uint32_t timeout_ms = 600;
@@ -764,16 +764,16 @@ static void test_udp_member_expiry(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_no_answer_enet),
-        cmocka_unit_test(test_no_answer_udp),
-        cmocka_unit_test(test_udp_fake_relay),
-        cmocka_unit_test(test_udp_join_resends_jittered),
-        cmocka_unit_test(test_udp_join_refused),
-        cmocka_unit_test(test_refusals_distinguishable),
-        cmocka_unit_test(test_udp_rejoin),
-        cmocka_unit_test(test_udp_rejoin_gives_up),
-        cmocka_unit_test(test_udp_member_expiry),
+        cmocka_unit_test(bad_config),
+        cmocka_unit_test(no_answer_enet),
+        cmocka_unit_test(no_answer_udp),
+        cmocka_unit_test(udp_fake_relay),
+        cmocka_unit_test(udp_join_resends_jittered),
+        cmocka_unit_test(udp_join_refused),
+        cmocka_unit_test(refusals_distinguishable),
+        cmocka_unit_test(udp_rejoin),
+        cmocka_unit_test(udp_rejoin_gives_up),
+        cmocka_unit_test(udp_member_expiry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,7 +102,7 @@ static int feed_state(struct ricochet *c, uint32_t sender, uint32_t seq, enum pr
  * already delivered from that sender is dropped and counted as too old;
  * another sender's newer state costs it nothing, and unsequenced states
  * are never filtered. Wrap-safe at 2^32. */
-static void test_sequenced_filter_per_sender(void **state)
+static void sequenced_filter_per_sender(void **state)
 {
     (void)state;
     struct ricochet *c = joined_detached(PROTO_MODE_SEQUENCED, 1000);
@@ -129,7 +129,7 @@ static void test_sequenced_filter_per_sender(void **state)
 /* A sender that switches modes: the newest state delivered from it in any
  * mode is what a sequenced state must be after (PROTOCOL.md, delivery
  * modes), so its position never goes back. */
-static void test_sequenced_after_a_mode_switch(void **state)
+static void sequenced_after_a_mode_switch(void **state)
 {
     (void)state;
     struct ricochet *c = joined_detached(PROTO_MODE_SEQUENCED, 1000);
@@ -150,7 +150,7 @@ static void test_sequenced_after_a_mode_switch(void **state)
  * are known (the sender's, and mine) is delivered and counted, but its
  * latency (3 h off) enters neither the latency figures nor the jitter;
  * once both are known, latencies are corrected and recorded. */
-static void test_latency_waits_for_both_clock_offsets(void **state)
+static void latency_waits_for_both_clock_offsets(void **state)
 {
     (void)state;
     const uint64_t T = 20000000000;           /* my clock, µs (5.5 h) */
@@ -220,7 +220,7 @@ static ENetHost *fake_enet_relay(uint16_t *port)
     return srv;
 }
 
-static void test_enet_fake_relay(void **state)
+static void enet_fake_relay(void **state)
 {
     (void)state;
     uint16_t port;
@@ -359,7 +359,7 @@ static void test_enet_fake_relay(void **state)
 
 /* A relay that refuses with nothing but the ENet disconnect data (the code,
  * PROTOCOL.md): the client still says which refusal it was. */
-static void test_enet_refused_by_disconnect_data(void **state)
+static void enet_refused_by_disconnect_data(void **state)
 {
     (void)state;
     uint16_t port;
@@ -393,7 +393,7 @@ static void test_enet_refused_by_disconnect_data(void **state)
 /* The config's mode picks the transport whose caps.modes has it: every
  * mode has exactly one, and it is the one the mode table says (ENet modes
  * over ENet, with channels and a connection). */
-static void test_every_mode_has_one_transport(void **state)
+static void every_mode_has_one_transport(void **state)
 {
     (void)state;
     for (unsigned m = 0; m < PROTO_MODE_COUNT; m++) {
@@ -516,7 +516,7 @@ static void feed_moved(struct ricochet *c, const char *room, const char *host, u
     feed_control(c, &m, 1000);
 }
 
-static void test_moved_followed_twice_never_back(void **state)
+static void moved_followed_twice_never_back(void **state)
 {
     (void)state;
     struct ricochet *c = joined_detached(PROTO_MODE_RELIABLE, 1000);
@@ -562,7 +562,7 @@ static void test_moved_followed_twice_never_back(void **state)
 /* Reliable mode across a move: states sent between relays are held until
  * the members of the room before the move are there again, then sent in
  * order; unreliable modes do not hold. */
-static void test_reliable_states_held_across_a_move(void **state)
+static void reliable_states_held_across_a_move(void **state)
 {
     (void)state;
     struct ricochet *c = joined_detached(PROTO_MODE_RELIABLE, 1000);
@@ -606,14 +606,14 @@ static void test_reliable_states_held_across_a_move(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_mode_has_one_transport),
-        cmocka_unit_test(test_moved_followed_twice_never_back),
-        cmocka_unit_test(test_reliable_states_held_across_a_move),
-        cmocka_unit_test(test_enet_refused_by_disconnect_data),
-        cmocka_unit_test(test_sequenced_filter_per_sender),
-        cmocka_unit_test(test_sequenced_after_a_mode_switch),
-        cmocka_unit_test(test_latency_waits_for_both_clock_offsets),
-        cmocka_unit_test(test_enet_fake_relay),
+        cmocka_unit_test(every_mode_has_one_transport),
+        cmocka_unit_test(moved_followed_twice_never_back),
+        cmocka_unit_test(reliable_states_held_across_a_move),
+        cmocka_unit_test(enet_refused_by_disconnect_data),
+        cmocka_unit_test(sequenced_filter_per_sender),
+        cmocka_unit_test(sequenced_after_a_mode_switch),
+        cmocka_unit_test(latency_waits_for_both_clock_offsets),
+        cmocka_unit_test(enet_fake_relay),
         cmocka_unit_test(clock_pings_are_jittered),
         cmocka_unit_test(clock_pings_speed_up_when_the_estimate_changes),
     };

@@ -88,13 +88,13 @@ static void run_peer_cap(bool udp)
     spawn_free(&relay);
 }
 
-static void test_peer_cap_enet(void **state)
+static void peer_cap_enet(void **state)
 {
     (void)state;
     run_peer_cap(false);
 }
 
-static void test_peer_cap_udp(void **state)
+static void peer_cap_udp(void **state)
 {
     (void)state;
     run_peer_cap(true);
@@ -140,13 +140,13 @@ static void run_per_address(bool udp)
     spawn_free(&relay);
 }
 
-static void test_per_address_enet(void **state)
+static void per_address_enet(void **state)
 {
     (void)state;
     run_per_address(false);
 }
 
-static void test_per_address_udp(void **state)
+static void per_address_udp(void **state)
 {
     (void)state;
     run_per_address(true);
@@ -155,7 +155,7 @@ static void test_per_address_udp(void **state)
 /* Without --max-per-address the relay takes 16 connections from one IP
  * address (a public relay must not give one host every slot): the 17th
  * from 127.0.0.1 is refused and counted. */
-static void test_per_address_default_enet(void **state)
+static void per_address_default_enet(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -187,11 +187,11 @@ static void test_per_address_default_enet(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_peer_cap_enet),
-        cmocka_unit_test(test_peer_cap_udp),
-        cmocka_unit_test(test_per_address_enet),
-        cmocka_unit_test(test_per_address_udp),
-        cmocka_unit_test(test_per_address_default_enet),
+        cmocka_unit_test(peer_cap_enet),
+        cmocka_unit_test(peer_cap_udp),
+        cmocka_unit_test(per_address_enet),
+        cmocka_unit_test(per_address_udp),
+        cmocka_unit_test(per_address_default_enet),
     };
     return session_run_tests("abuse_caps", tests, sizeof tests / sizeof tests[0]);
 }

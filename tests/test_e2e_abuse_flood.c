@@ -185,13 +185,13 @@ static void run_flood(bool udp)
     spawn_free(&relay);
 }
 
-static void test_flood_enet(void **state)
+static void flood_enet(void **state)
 {
     (void)state;
     run_flood(false);
 }
 
-static void test_flood_udp(void **state)
+static void flood_udp(void **state)
 {
     (void)state;
     run_flood(true);
@@ -201,8 +201,8 @@ int main(void)
 {
     print_message("test_e2e_abuse_flood: seed %d\n", ABUSE_SEED);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flood_enet),
-        cmocka_unit_test(test_flood_udp),
+        cmocka_unit_test(flood_enet),
+        cmocka_unit_test(flood_udp),
     };
     return session_run_tests("abuse_flood", tests, sizeof tests / sizeof tests[0]);
 }

@@ -118,7 +118,7 @@ static void expect_counted(struct spawn_proc *relay, const char *what, const cha
     assert_int_equal(after, before + 1);
 }
 
-static void test_bad_input_enet(void **state)
+static void bad_input_enet(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -252,7 +252,7 @@ static void test_bad_input_enet(void **state)
  * maximumPacketSize (which ENet drops without acknowledging it, so the
  * client's reliable channel 0 stalls until it times out). Both are measured
  * first, then asserted. */
-static void test_enet_level_rejections(void **state)
+static void enet_level_rejections(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -320,7 +320,7 @@ static void test_enet_level_rejections(void **state)
  * bad_state (validation step 3), acknowledged, and the session goes on. If
  * the whole datagram were refused, ENet would resend the empty command in
  * every later datagram and the peer would time out. */
-static void test_empty_packets_enet(void **state)
+static void empty_packets_enet(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -360,7 +360,7 @@ static void test_empty_packets_enet(void **state)
     assert_false(disconnected);
 }
 
-static void test_bad_input_udp(void **state)
+static void bad_input_udp(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -462,10 +462,10 @@ static void test_bad_input_udp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_input_enet),
-        cmocka_unit_test(test_bad_input_udp),
-        cmocka_unit_test(test_enet_level_rejections),
-        cmocka_unit_test(test_empty_packets_enet),
+        cmocka_unit_test(bad_input_enet),
+        cmocka_unit_test(bad_input_udp),
+        cmocka_unit_test(enet_level_rejections),
+        cmocka_unit_test(empty_packets_enet),
     };
     return session_run_tests("abuse_input", tests, sizeof tests / sizeof tests[0]);
 }

@@ -93,13 +93,13 @@ static void run_rate_kick(bool udp)
     spawn_free(&relay);
 }
 
-static void test_rate_kick_enet(void **state)
+static void rate_kick_enet(void **state)
 {
     (void)state;
     run_rate_kick(false);
 }
 
-static void test_rate_kick_udp(void **state)
+static void rate_kick_udp(void **state)
 {
     (void)state;
     run_rate_kick(true);
@@ -108,8 +108,8 @@ static void test_rate_kick_udp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rate_kick_enet),
-        cmocka_unit_test(test_rate_kick_udp),
+        cmocka_unit_test(rate_kick_enet),
+        cmocka_unit_test(rate_kick_udp),
     };
     return session_run_tests("abuse_rate", tests, sizeof tests / sizeof tests[0]);
 }

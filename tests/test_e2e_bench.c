@@ -141,7 +141,7 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-static void test_loss_matches_netsim(void **state)
+static void loss_matches_netsim(void **state)
 {
     (void)state;
     char dir[] = "/tmp/ricochet-test-drops-XXXXXX";
@@ -241,7 +241,7 @@ static void test_loss_matches_netsim(void **state)
  * states are dropped, by the receiver (too_old), never by the relay:
  * the audit explains every state lost, and no more is lost than
  * unsequenced sees reordered. */
-static void test_sequenced_per_sender(void **state)
+static void sequenced_per_sender(void **state)
 {
     (void)state;
     const char *args[] = {"--clients", "8", "--rate", "30", "--duration", "2",
@@ -278,7 +278,7 @@ static void test_sequenced_per_sender(void **state)
  * seen going up to the relay, and the bench must exit with status 3.
  * --loss 10 (5.1% a hop): netsim drops some of the ~180 states on the way
  * up but for a chance of 1e-4 (at --loss 4 it was 2.5% per mode). */
-static void test_audit_flags_hidden_loss(void **state)
+static void audit_flags_hidden_loss(void **state)
 {
     (void)state;
     const char *args[] = {"--clients", "3", "--rate", "60", "--duration", "1",
@@ -320,7 +320,7 @@ static void test_audit_flags_hidden_loss(void **state)
     cJSON_Delete(root);
 }
 
-static void test_no_netsim_no_loss(void **state)
+static void no_netsim_no_loss(void **state)
 {
     (void)state;
     /* straight to the relay on loopback: nothing may go missing */
@@ -353,7 +353,7 @@ static void test_no_netsim_no_loss(void **state)
 /* Rooms split over generator processes: every room whole in one process,
  * the processes' counts and histograms merged exactly, each one's CPU
  * reported. 9 clients in rooms of 3: each state has 2 receivers. */
-static void test_rooms_over_procs(void **state)
+static void rooms_over_procs(void **state)
 {
     (void)state;
     const char *args[] = {"--clients", "9", "--room-size", "3", "--procs", "2", "--rate",
@@ -382,7 +382,7 @@ static void test_rooms_over_procs(void **state)
 /* Both generator processes fail their setup (the relay takes 2 clients of
  * 9): the bench must say so and exit, not wait for ever on a process that
  * is blocked writing its report into a pipe nobody reads any more. */
-static void test_procs_failing_setup_exit(void **state)
+static void procs_failing_setup_exit(void **state)
 {
     (void)state;
     const char *args[] = {"--clients", "9", "--room-size", "3", "--procs", "2",
@@ -429,7 +429,7 @@ static size_t children_of(pid_t ppid, pid_t *out, size_t cap)
  * for one stuck anywhere, as a 2000-client sweep once was for more than 10
  * minutes) must not keep the bench waiting: --setup-timeout bounds the
  * wait for every generator, then the bench kills them and says which. */
-static void test_procs_stuck_generator_exit(void **state)
+static void procs_stuck_generator_exit(void **state)
 {
     (void)state;
     uint16_t silent_port;
@@ -468,13 +468,13 @@ static void test_procs_stuck_generator_exit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rooms_over_procs),
-        cmocka_unit_test(test_procs_failing_setup_exit),
-        cmocka_unit_test(test_procs_stuck_generator_exit),
-        cmocka_unit_test(test_no_netsim_no_loss),
-        cmocka_unit_test(test_sequenced_per_sender),
-        cmocka_unit_test(test_loss_matches_netsim),
-        cmocka_unit_test(test_audit_flags_hidden_loss),
+        cmocka_unit_test(rooms_over_procs),
+        cmocka_unit_test(procs_failing_setup_exit),
+        cmocka_unit_test(procs_stuck_generator_exit),
+        cmocka_unit_test(no_netsim_no_loss),
+        cmocka_unit_test(sequenced_per_sender),
+        cmocka_unit_test(loss_matches_netsim),
+        cmocka_unit_test(audit_flags_hidden_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

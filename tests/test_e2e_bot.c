@@ -112,7 +112,7 @@ static void check_summary(const char *out, int n, const char *mode_of_all)
     cJSON_Delete(root);
 }
 
-static void test_bot_mixed_json(void **state)
+static void bot_mixed_json(void **state)
 {
     (void)state;
     struct spawn_proc relay, bot;
@@ -134,7 +134,7 @@ static void test_bot_mixed_json(void **state)
     free(rout);
 }
 
-static void test_bot_udp_json(void **state)
+static void bot_udp_json(void **state)
 {
     (void)state;
     struct spawn_proc relay, bot;
@@ -160,7 +160,7 @@ static void test_bot_udp_json(void **state)
 /* --interval 0.5 over 2 s with --json: one bot_interval record per half
  * second on the grid, whose sends add up to the summary's, then the
  * summary; without --json, a table row per interval before the summary. */
-static void test_bot_interval(void **state)
+static void interval_records_every_half_second(void **state)
 {
     (void)state;
     struct spawn_proc relay, bot;
@@ -223,7 +223,7 @@ static void test_bot_interval(void **state)
 }
 
 /* The human summary names who saw whom and the per-mode table. */
-static void test_bot_human_summary(void **state)
+static void bot_human_summary(void **state)
 {
     (void)state;
     struct spawn_proc relay, bot;
@@ -249,7 +249,7 @@ static void test_bot_human_summary(void **state)
  * stderr, so --json stays one object), and still exits 0. With --reflect
  * it hears itself and needs no hint; two bots see each other. And --rate's
  * help names the relay's limit. */
-static void test_bot_alone_gets_a_hint(void **state)
+static void bot_alone_gets_a_hint(void **state)
 {
     (void)state;
     struct spawn_proc relay, bot;
@@ -304,7 +304,7 @@ static char *bot_fails(const char *const *args, int code)
 }
 
 /* No relay: exit status 1 and one error line naming the problem. */
-static void test_bot_no_relay(void **state)
+static void bot_no_relay(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -359,13 +359,13 @@ static void check_refusals(bool udp)
     stop_relay(&relay, NULL);
 }
 
-static void test_bot_refusals_enet(void **state)
+static void bot_refusals_enet(void **state)
 {
     (void)state;
     check_refusals(false);
 }
 
-static void test_bot_refusals_udp(void **state)
+static void bot_refusals_udp(void **state)
 {
     (void)state;
     check_refusals(true);
@@ -378,7 +378,7 @@ static void test_bot_refusals_udp(void **state)
  * to what it sent. Before, the second session overwrote the first one's
  * statistics under the same id and was measured against everything the
  * sender ever sent (46-70% delivery reported). */
-static void test_bot_relay_restart(void **state)
+static void bot_relay_restart(void **state)
 {
     (void)state;
     struct spawn_proc relay, bot;
@@ -469,7 +469,7 @@ static void check_latency_within_bound(const char *out, const char *from)
 /* Clocks three hours apart (a time namespace: CLOCK_MONOTONIC shifted for
  * one bot): each bot's one-way latency from the other, corrected by the
  * clock offsets both estimated to the relay, stays within its bound. */
-static void test_bot_clock_offset(void **state)
+static void bot_clock_offset(void **state)
 {
     (void)state;
     struct spawn_proc relay, far, near;
@@ -508,16 +508,16 @@ static void test_bot_clock_offset(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bot_mixed_json),
-        cmocka_unit_test(test_bot_udp_json),
-        cmocka_unit_test(test_bot_human_summary),
-        cmocka_unit_test(test_bot_alone_gets_a_hint),
-        cmocka_unit_test(test_bot_interval),
-        cmocka_unit_test(test_bot_no_relay),
-        cmocka_unit_test(test_bot_refusals_enet),
-        cmocka_unit_test(test_bot_refusals_udp),
-        cmocka_unit_test(test_bot_relay_restart),
-        cmocka_unit_test(test_bot_clock_offset),
+        cmocka_unit_test(bot_mixed_json),
+        cmocka_unit_test(bot_udp_json),
+        cmocka_unit_test(bot_human_summary),
+        cmocka_unit_test(bot_alone_gets_a_hint),
+        cmocka_unit_test(interval_records_every_half_second),
+        cmocka_unit_test(bot_no_relay),
+        cmocka_unit_test(bot_refusals_enet),
+        cmocka_unit_test(bot_refusals_udp),
+        cmocka_unit_test(bot_relay_restart),
+        cmocka_unit_test(bot_clock_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ static void put_state(uint8_t *buf, uint32_t seq)
     assert_int_equal(proto_state_encode(buf, PROTO_STATE_SIZE, &s), PROTO_STATE_SIZE);
 }
 
-static void test_line_format(void **unused)
+static void line_format(void **unused)
 {
     (void)unused;
     char *text = NULL;
@@ -167,7 +167,7 @@ static long tcpdump_count(const char *path)
     return pclose(p) == 0 ? n : -1;
 }
 
-static void every_state_accounted(int per)
+static void accounted_in_batches_of(int per)
 {
     static int got[N_STATES], fwd[N_STATES], lost[N_STATES], dup[N_STATES];
     memset(got, 0, sizeof got);
@@ -231,23 +231,23 @@ static void every_state_accounted(int per)
     free(out);
 }
 
-static void test_every_state_accounted(void **unused)
+static void every_state_accounted(void **unused)
 {
     (void)unused;
-    every_state_accounted(1);
+    accounted_in_batches_of(1);
 }
 
 /* Batches of 4: a lost batch is a loss line for each of its states. */
-static void test_every_batched_state_accounted(void **unused)
+static void every_batched_state_accounted(void **unused)
 {
     (void)unused;
-    every_state_accounted(4);
+    accounted_in_batches_of(4);
 }
 
 /* With an IPv6 endpoint the capture holds IPv6 packets (an IPv4 side as
  * ::ffff:a.b.c.d) whose mandatory UDP checksum tcpdump finds right, for odd
  * and even lengths; two IPv4 endpoints still give IPv4. */
-static void test_pcap_ipv6(void **unused)
+static void pcap_ipv6(void **unused)
 {
     (void)unused;
     char path[] = "/tmp/ricochet-test-pcap6-XXXXXX", err[256], cmd[512], line[512];
@@ -291,10 +291,10 @@ static void test_pcap_ipv6(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_line_format),
-        cmocka_unit_test(test_every_state_accounted),
-        cmocka_unit_test(test_every_batched_state_accounted),
-        cmocka_unit_test(test_pcap_ipv6),
+        cmocka_unit_test(line_format),
+        cmocka_unit_test(every_state_accounted),
+        cmocka_unit_test(every_batched_state_accounted),
+        cmocka_unit_test(pcap_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

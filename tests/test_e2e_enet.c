@@ -115,7 +115,7 @@ static void raw_close(struct raw_enet *raw)
 
 /* Three clients, one per ENet mode: each receives every other's states in
  * the sender's mode, never its own; the relay's counters agree. */
-static void test_fanout_all_modes(void **state)
+static void fanout_all_modes(void **state)
 {
     (void)state;
     const enum proto_mode modes[3] = {PROTO_MODE_UNSEQUENCED, PROTO_MODE_SEQUENCED,
@@ -179,7 +179,7 @@ static void test_fanout_all_modes(void **state)
 }
 
 /* With reflect, my states come back carrying my id; without, never. */
-static void test_reflect(void **state)
+static void reflect_returns_own_states(void **state)
 {
     (void)state;
     const struct harness_member members[2] = {{"narcissus", PROTO_MODE_RELIABLE, true},
@@ -210,7 +210,7 @@ static void test_reflect(void **state)
 }
 
 /* A state claiming another sender id is stamped with the real one. */
-static void test_forged_sender_overwritten(void **state)
+static void forged_sender_overwritten(void **state)
 {
     (void)state;
     const struct harness_member victim_member = {"victim", PROTO_MODE_UNSEQUENCED, false};
@@ -286,7 +286,7 @@ static void wait_notice(struct harness_rec *r, bool (*pred)(void *ctx), struct l
 
 /* joined on arrival; left "quit" on a polite close; left "timeout" when a
  * client stops answering. */
-static void test_join_leave_timeout_notices(void **state)
+static void join_leave_timeout_notices(void **state)
 {
     (void)state;
     const char *args[] = {"--timeout-ms", "1000", NULL};
@@ -327,7 +327,7 @@ static void test_join_leave_timeout_notices(void **state)
 }
 
 /* A late joiner's welcome lists every member with its last state. */
-static void test_late_joiner_roster(void **state)
+static void late_joiner_roster(void **state)
 {
     (void)state;
     const struct harness_member early[2] = {{"early1", PROTO_MODE_RELIABLE, false},
@@ -374,7 +374,7 @@ static void test_late_joiner_roster(void **state)
 
 /* Garbage UDP datagrams at the relay's port and bad JSON / bad states from
  * a connected peer: the session goes on, the relay counts the drops. */
-static void test_garbage_does_not_disturb(void **state)
+static void garbage_does_not_disturb(void **state)
 {
     (void)state;
     const struct harness_member members[2] = {{"talker", PROTO_MODE_UNSEQUENCED, false},
@@ -441,7 +441,7 @@ static void test_garbage_does_not_disturb(void **state)
 }
 
 /* A relay that is asked to stop with SIGINT also exits 0 with final stats. */
-static void test_relay_sigint_final_stats(void **state)
+static void relay_sigint_final_stats(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -458,13 +458,13 @@ static void test_relay_sigint_final_stats(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fanout_all_modes),
-        cmocka_unit_test(test_reflect),
-        cmocka_unit_test(test_forged_sender_overwritten),
-        cmocka_unit_test(test_join_leave_timeout_notices),
-        cmocka_unit_test(test_late_joiner_roster),
-        cmocka_unit_test(test_garbage_does_not_disturb),
-        cmocka_unit_test(test_relay_sigint_final_stats),
+        cmocka_unit_test(fanout_all_modes),
+        cmocka_unit_test(reflect_returns_own_states),
+        cmocka_unit_test(forged_sender_overwritten),
+        cmocka_unit_test(join_leave_timeout_notices),
+        cmocka_unit_test(late_joiner_roster),
+        cmocka_unit_test(garbage_does_not_disturb),
+        cmocka_unit_test(relay_sigint_final_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,7 +41,7 @@
 /* Every slot goes to a joined peer that then forges the ghost datagram and
  * vanishes. Within a few timeouts the relay must have forgotten them all:
  * no client, no member, and a new client gets in. */
-static void test_ghost_peers(void **state)
+static void ghost_peers(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -120,7 +120,7 @@ static void send_batches(struct forger *f, unsigned first, unsigned count, unsig
     forger_service(f, 300, NULL);
 }
 
-static void test_fragment_bomb(void **state)
+static void fragment_bomb(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -173,7 +173,7 @@ static size_t put_held(uint8_t *b, unsigned seq)
  * 12 MB (release build) while counting 60 KB against --max-waiting-data;
  * with --max-held-commands (default 1024) the datagrams past it are
  * refused and counted, and the peer stays connected. */
-static void test_held_commands(void **state)
+static void held_commands_refused_and_counted(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -227,7 +227,7 @@ static uint64_t honest_lockout_ms(uint16_t port, uint64_t max_ms, bool *in)
  * relay forgets it after 5 s, and takes at most 10 (a quarter of its 40
  * slots) at once: the rest are refused, and once the oldest is 250 ms old
  * it gives way to the newcomer. */
-static void test_handshake_flood(void **state)
+static void handshake_flood(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -351,7 +351,7 @@ static struct flood_totals flood_run(uint16_t port)
  * --max-half-open the flood holds every slot for as long as it goes on and
  * 5 s after), and the relay must not send the flooder more bytes than it
  * received from it. */
-static void test_sustained_flood(void **state)
+static void sustained_flood(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -478,7 +478,7 @@ static bool honest_try(uint16_t port)
  * never join (from 40 addresses, each acknowledging all the relay sends):
  * with --join-timeout-ms they are closed (not_joined) and an honest client
  * gets in while they are still held; without it, not before they go. */
-static void test_silent_connections(void **state)
+static void silent_connections(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -631,7 +631,7 @@ static void slow_swarm(struct slow_run *s, uint16_t port)
  * close the slow readers (error slow_reader, left kicked) and keep its
  * memory bounded, while an honest reader gets every state. The relay runs
  * without ASan's quarantine, so its RSS follows what it holds. */
-static void test_slow_readers(void **state)
+static void slow_readers(void **state)
 {
     (void)state;
     struct slow_run *s = calloc(1, sizeof *s);
@@ -694,13 +694,13 @@ static void test_slow_readers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ghost_peers),
-        cmocka_unit_test(test_fragment_bomb),
-        cmocka_unit_test(test_held_commands),
-        cmocka_unit_test(test_handshake_flood),
-        cmocka_unit_test(test_sustained_flood),
-        cmocka_unit_test(test_silent_connections),
-        cmocka_unit_test(test_slow_readers),
+        cmocka_unit_test(ghost_peers),
+        cmocka_unit_test(fragment_bomb),
+        cmocka_unit_test(held_commands_refused_and_counted),
+        cmocka_unit_test(handshake_flood),
+        cmocka_unit_test(sustained_flood),
+        cmocka_unit_test(silent_connections),
+        cmocka_unit_test(slow_readers),
     };
     /* RICOCHET_ABUSE_ONLY="*silent*" runs one of them (a measurement) */
     return session_run_tests("test_e2e_enet_guards", tests, sizeof tests / sizeof tests[0]);

@@ -83,7 +83,7 @@ static char *exchange_states(const char *bind, const char *const hosts[], size_t
     return err;
 }
 
-static void test_udp_relay_on_ipv6_loopback(void **state)
+static void udp_relay_on_ipv6_loopback(void **state)
 {
     (void)state;
     const char *hosts[] = {"::1", "[::1]", "::1"};
@@ -95,7 +95,7 @@ static void test_udp_relay_on_ipv6_loopback(void **state)
 
 /* Bound to ::, one socket serves both families; the IPv4 member is logged
  * as 127.0.0.1:port, not ::ffff:127.0.0.1. */
-static void test_udp_relay_dual_stack(void **state)
+static void udp_relay_dual_stack(void **state)
 {
     (void)state;
     const char *hosts[] = {"127.0.0.1", "::1"};
@@ -111,7 +111,7 @@ static void test_udp_relay_dual_stack(void **state)
  * the window, as SipHash-2-4 of exactly those bytes; IPv4 keeps its 4 + 2
  * + 8 layout. A cookie for one IPv6 endpoint is no good for another that
  * differs in any one byte. */
-static void test_cookie_covers_ipv6_endpoints(void **state)
+static void cookie_covers_ipv6_endpoints(void **state)
 {
     (void)state;
     const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
@@ -146,7 +146,7 @@ static void test_cookie_covers_ipv6_endpoints(void **state)
 
 /* ENet 1.3 has no IPv6: the relay, the client library and the bot say so
  * in one line and point at the plain-UDP transport. */
-static void test_enet_refuses_ipv6(void **state)
+static void enet_refuses_ipv6(void **state)
 {
     (void)state;
     const char *relay_args[] = {"--bind", "::1", "--port", "0", NULL};
@@ -181,7 +181,7 @@ static void test_enet_refuses_ipv6(void **state)
 /* ricochet-bench against a relay on [::1] (clients on IPv6, then through
  * a netsim that listens on 127.0.0.1 and forwards to [::1]); an IPv6
  * address without brackets is a one-line error. */
-static void test_bench_against_ipv6_relay(void **state)
+static void bench_against_ipv6_relay(void **state)
 {
     (void)state;
     const char *relay_args[] = {"--transport", "udp", "--bind", "::1", "--max-per-address",
@@ -224,11 +224,11 @@ static void test_bench_against_ipv6_relay(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_udp_relay_on_ipv6_loopback),
-        cmocka_unit_test(test_udp_relay_dual_stack),
-        cmocka_unit_test(test_cookie_covers_ipv6_endpoints),
-        cmocka_unit_test(test_enet_refuses_ipv6),
-        cmocka_unit_test(test_bench_against_ipv6_relay),
+        cmocka_unit_test(udp_relay_on_ipv6_loopback),
+        cmocka_unit_test(udp_relay_dual_stack),
+        cmocka_unit_test(cookie_covers_ipv6_endpoints),
+        cmocka_unit_test(enet_refuses_ipv6),
+        cmocka_unit_test(bench_against_ipv6_relay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

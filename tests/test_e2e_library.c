@@ -105,7 +105,7 @@ static size_t all_ricochet(const char *listing)
     return n;
 }
 
-static void test_only_ricochet_symbols_are_exported(void **state)
+static void only_ricochet_symbols_are_exported(void **state)
 {
     (void)state;
     char cmd[256];
@@ -127,7 +127,7 @@ static void test_only_ricochet_symbols_are_exported(void **state)
     free(soname);
 }
 
-static void test_pkg_config_gives_the_install(void **state)
+static void pkg_config_gives_the_install(void **state)
 {
     (void)state;
     char *flags = sh_out("pkg-config --cflags --libs ricochet");
@@ -166,7 +166,7 @@ static char *play(const char *dir, const char *prog, const char *const *args,
     return out;
 }
 
-static void test_hello_and_python_join_and_send_ten_states(void **state)
+static void hello_and_python_join_and_send_ten_states(void **state)
 {
     (void)state;
     sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello client/examples/hello.c "
@@ -236,7 +236,7 @@ static char *slurp(const char *path)
 
 /* The installed manual page, rendered from the header, has every function
  * the header exports. */
-static void test_manual_page_has_every_function(void **state)
+static void manual_page_has_every_function(void **state)
 {
     (void)state;
     char path[128];
@@ -265,7 +265,7 @@ static void test_manual_page_has_every_function(void **state)
 }
 
 /* The README's excerpt of hello.c is hello.c's, word for word. */
-static void test_readme_shows_the_real_hello(void **state)
+static void readme_shows_the_real_hello(void **state)
 {
     (void)state;
     char *readme = slurp("README.md"), *hello = slurp("client/examples/hello.c");
@@ -286,7 +286,7 @@ static void test_readme_shows_the_real_hello(void **state)
 /* The bot and the terminal client reach the library through ricochet.h
  * (and the bot through the swarm); the bench's internal hooks (client.h)
  * come in through bench/run_internal.h alone. */
-static void test_own_programs_use_the_public_header(void **state)
+static void own_programs_use_the_public_header(void **state)
 {
     (void)state;
     sh("! grep -rnE '#include \".*(client|client_internal|client_test)\\.h\"' "
@@ -306,7 +306,7 @@ static unsigned touches(const char *out)
     return n;
 }
 
-static void test_tag_passes_it_through_the_relay(void **state)
+static void tag_passes_it_through_the_relay(void **state)
 {
     (void)state;
     sh("cc -std=c11 -Wall -Wextra -Werror -o %s/tag client/examples/tag.c "
@@ -341,13 +341,13 @@ static void test_tag_passes_it_through_the_relay(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_only_ricochet_symbols_are_exported),
-        cmocka_unit_test(test_pkg_config_gives_the_install),
-        cmocka_unit_test(test_readme_shows_the_real_hello),
-        cmocka_unit_test(test_own_programs_use_the_public_header),
-        cmocka_unit_test(test_manual_page_has_every_function),
-        cmocka_unit_test(test_hello_and_python_join_and_send_ten_states),
-        cmocka_unit_test(test_tag_passes_it_through_the_relay),
+        cmocka_unit_test(only_ricochet_symbols_are_exported),
+        cmocka_unit_test(pkg_config_gives_the_install),
+        cmocka_unit_test(readme_shows_the_real_hello),
+        cmocka_unit_test(own_programs_use_the_public_header),
+        cmocka_unit_test(manual_page_has_every_function),
+        cmocka_unit_test(hello_and_python_join_and_send_ten_states),
+        cmocka_unit_test(tag_passes_it_through_the_relay),
     };
     return cmocka_run_group_tests(tests, install, uninstall);
 }

@@ -59,7 +59,7 @@ static void end_of(const char *const *relay_args, enum proto_mode mode, struct e
     spawn_free(&relay);
 }
 
-static void test_enet_client_udp_relay(void **state)
+static void enet_client_udp_relay(void **state)
 {
     (void)state;
     const char *args[] = {"--transport", "udp", NULL};
@@ -70,7 +70,7 @@ static void test_enet_client_udp_relay(void **state)
     assert_non_null(strstr(e.text, " speaks plain UDP; use --mode udp"));
 }
 
-static void test_udp_client_enet_relay(void **state)
+static void udp_client_enet_relay(void **state)
 {
     (void)state;
     struct ending e;
@@ -83,7 +83,7 @@ static void test_udp_client_enet_relay(void **state)
 /* A real ENet connect is recognised (the udp relay's short answer depends
  * on it), the ENet relay's answer is recognised, and nothing a plain-UDP
  * relay sends before a welcome (JSON, a state, garbage) is taken for it. */
-static void test_sniff(void **state)
+static void sniff_recognises_enet_only(void **state)
 {
     (void)state;
     /* What ENet 1.3.17 sent to connect (strace of ricochet-bot): header with
@@ -128,9 +128,9 @@ static void test_sniff(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_enet_client_udp_relay),
-        cmocka_unit_test(test_udp_client_enet_relay),
-        cmocka_unit_test(test_sniff),
+        cmocka_unit_test(enet_client_udp_relay),
+        cmocka_unit_test(udp_client_enet_relay),
+        cmocka_unit_test(sniff_recognises_enet_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ static int udp_socket(uint16_t *port)
 
 /* Two clients send through the proxy to a fake relay that echoes each
  * datagram; what arrived on each side must equal the proxy's own counts. */
-static void test_proxy_end_to_end(void **state)
+static void proxy_end_to_end(void **state)
 {
     (void)state;
     uint16_t relay_port, c1_port, c2_port;
@@ -134,7 +134,7 @@ static void test_proxy_end_to_end(void **state)
 }
 
 /* The proxy rejects bad options with a one-line error and exit status 2. */
-static void test_proxy_refuses(void **state)
+static void proxy_refuses(void **state)
 {
     (void)state;
     const char *bad[][5] = {
@@ -160,7 +160,7 @@ static void test_proxy_refuses(void **state)
 /* Any address is accepted (netsim between machines), with a warning for
  * each side that is not loopback. Nothing is sent here: no client, so no
  * flow and no datagram to 10.0.0.1 or 192.0.2.1. */
-static void test_proxy_accepts_any_address(void **state)
+static void proxy_accepts_any_address(void **state)
 {
     (void)state;
     const char *cases[][7] = {
@@ -280,7 +280,7 @@ static void local_non_loopback_ipv4(char *out, size_t cap)
 
 /* Listening on every interface (0.0.0.0), forwarding to a relay on a local
  * non-loopback address when the machine has one: works, and warns. */
-static void test_proxy_any_local_address(void **state)
+static void proxy_any_local_address(void **state)
 {
     (void)state;
     char local[INET_ADDRSTRLEN];
@@ -295,7 +295,7 @@ static void test_proxy_any_local_address(void **state)
 
 /* IPv6 on both sides ([::1]), and a dual-stack [::] listener that serves
  * an IPv4 client while the relay is IPv6, and the reverse. */
-static void test_proxy_ipv6(void **state)
+static void proxy_ipv6(void **state)
 {
     (void)state;
     char *err = echo_through("[::1]:0", "::1", "::1", "::1");
@@ -313,11 +313,11 @@ static void test_proxy_ipv6(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_proxy_end_to_end),
-        cmocka_unit_test(test_proxy_refuses),
-        cmocka_unit_test(test_proxy_accepts_any_address),
-        cmocka_unit_test(test_proxy_any_local_address),
-        cmocka_unit_test(test_proxy_ipv6),
+        cmocka_unit_test(proxy_end_to_end),
+        cmocka_unit_test(proxy_refuses),
+        cmocka_unit_test(proxy_accepts_any_address),
+        cmocka_unit_test(proxy_any_local_address),
+        cmocka_unit_test(proxy_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

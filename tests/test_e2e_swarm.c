@@ -155,25 +155,25 @@ static void swarm_session(const char *transport, enum proto_mode mode, size_t pe
     spawn_free(&relay);
 }
 
-static void test_swarm_enet(void **state)
+static void swarm_enet(void **state)
 {
     (void)state;
     swarm_session("enet", PROTO_MODE_UNSEQUENCED, 0); /* one hub (SWARM_PER_HOST) */
 }
 
-static void test_swarm_enet_hubs(void **state)
+static void swarm_enet_hubs(void **state)
 {
     (void)state;
     swarm_session("enet", PROTO_MODE_UNSEQUENCED, 3); /* 3 hubs, the last holds 1 */
 }
 
-static void test_swarm_enet_own_hosts(void **state)
+static void swarm_enet_own_hosts(void **state)
 {
     (void)state;
     swarm_session("enet", PROTO_MODE_UNSEQUENCED, 1);
 }
 
-static void test_swarm_udp(void **state)
+static void swarm_udp(void **state)
 {
     (void)state;
     swarm_session("udp", PROTO_MODE_UDP, 0);
@@ -251,13 +251,13 @@ static void adopted_session(size_t made)
     spawn_free(&relay);
 }
 
-static void test_swarm_adopted_after_made(void **state)
+static void swarm_adopted_after_made(void **state)
 {
     (void)state;
     adopted_session(2);
 }
 
-static void test_swarm_adopted_only(void **state)
+static void swarm_adopted_only(void **state)
 {
     (void)state;
     adopted_session(0);
@@ -311,13 +311,13 @@ static void wait_readable_session(const char *transport, enum proto_mode mode)
     spawn_free(&relay);
 }
 
-static void test_swarm_wait_readable_enet(void **state)
+static void swarm_wait_readable_enet(void **state)
 {
     (void)state;
     wait_readable_session("enet", PROTO_MODE_RELIABLE);
 }
 
-static void test_swarm_wait_readable_udp(void **state)
+static void swarm_wait_readable_udp(void **state)
 {
     (void)state;
     wait_readable_session("udp", PROTO_MODE_UDP);
@@ -326,14 +326,14 @@ static void test_swarm_wait_readable_udp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_swarm_enet),
-        cmocka_unit_test(test_swarm_enet_hubs),
-        cmocka_unit_test(test_swarm_enet_own_hosts),
-        cmocka_unit_test(test_swarm_udp),
-        cmocka_unit_test(test_swarm_adopted_after_made),
-        cmocka_unit_test(test_swarm_adopted_only),
-        cmocka_unit_test(test_swarm_wait_readable_enet),
-        cmocka_unit_test(test_swarm_wait_readable_udp),
+        cmocka_unit_test(swarm_enet),
+        cmocka_unit_test(swarm_enet_hubs),
+        cmocka_unit_test(swarm_enet_own_hosts),
+        cmocka_unit_test(swarm_udp),
+        cmocka_unit_test(swarm_adopted_after_made),
+        cmocka_unit_test(swarm_adopted_only),
+        cmocka_unit_test(swarm_wait_readable_enet),
+        cmocka_unit_test(swarm_wait_readable_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

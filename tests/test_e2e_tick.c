@@ -80,13 +80,13 @@ static void tick_session(enum proto_mode mode, const char *transport)
     free(out);
 }
 
-static void test_tick_enet(void **state)
+static void tick_enet(void **state)
 {
     (void)state;
     tick_session(PROTO_MODE_SEQUENCED, "enet");
 }
 
-static void test_tick_udp(void **state)
+static void tick_udp(void **state)
 {
     (void)state;
     tick_session(PROTO_MODE_UDP, "udp");
@@ -95,8 +95,8 @@ static void test_tick_udp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tick_enet),
-        cmocka_unit_test(test_tick_udp),
+        cmocka_unit_test(tick_enet),
+        cmocka_unit_test(tick_udp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -357,7 +357,7 @@ static int start_relay_and_bot(struct spawn_proc *relay, struct spawn_proc *bot)
     return port;
 }
 
-static void test_session(void **state)
+static void session_in_tmux(void **state)
 {
     (void)state;
     struct spawn_proc relay, bot;
@@ -520,7 +520,7 @@ static bool table_whole(const char *screen)
 /* Every column of the players' table, the view column the docs tell you to
  * watch included, at a narrow terminal (the table below the arena) and at
  * two wide ones (the table beside it). */
-static void test_table_columns_at_three_sizes(void **state)
+static void table_columns_at_three_sizes(void **state)
 {
     (void)state;
     struct spawn_proc relay, bot;
@@ -564,7 +564,7 @@ static void test_table_columns_at_three_sizes(void **state)
     spawn_free(&relay);
 }
 
-static void test_sigterm_and_lost_relay(void **state)
+static void sigterm_and_lost_relay(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -621,7 +621,7 @@ static void test_sigterm_and_lost_relay(void **state)
 /* A refused join is shown with the relay's code and message: a
  * --max-rooms 1 relay whose room is taken refuses another room with
  * too_many_rooms, which the screen tells apart from a lost relay. */
-static void test_refusal_shown(void **state)
+static void refusal_shown(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -648,7 +648,7 @@ static void test_refusal_shown(void **state)
     spawn_free(&relay);
 }
 
-static void test_no_tty(void **state)
+static void no_tty(void **state)
 {
     (void)state;
     struct spawn_proc p;
@@ -668,11 +668,11 @@ static void test_no_tty(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_no_tty),
-        cmocka_unit_test(test_session),
-        cmocka_unit_test(test_table_columns_at_three_sizes),
-        cmocka_unit_test(test_sigterm_and_lost_relay),
-        cmocka_unit_test(test_refusal_shown),
+        cmocka_unit_test(no_tty),
+        cmocka_unit_test(session_in_tmux),
+        cmocka_unit_test(table_columns_at_three_sizes),
+        cmocka_unit_test(sigterm_and_lost_relay),
+        cmocka_unit_test(refusal_shown),
     };
     int rc = cmocka_run_group_tests(tests, setup_tmux, teardown_tmux);
     if (!tmux_usable())

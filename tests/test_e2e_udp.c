@@ -49,7 +49,7 @@ static bool saw_left(void *ctx)
     return harness_rec_saw_left(r, 0, w->id, w->reason);
 }
 
-static void test_udp_session(void **state)
+static void udp_session(void **state)
 {
     (void)state;
     const char *args[] = {"--transport", "udp", "--timeout-ms", "1500", NULL};
@@ -140,7 +140,7 @@ static void test_udp_session(void **state)
 }
 
 /* The relay's shutdown reaches udp members as an error (best effort). */
-static void test_udp_relay_shutdown(void **state)
+static void udp_relay_shutdown(void **state)
 {
     (void)state;
     const char *args[] = {"--transport", "udp", NULL};
@@ -179,7 +179,7 @@ static void send_if_joined(struct harness_rec *r)
  * expired; when it resumes, the relay answers not_joined, the client joins
  * again (a second WELCOME, a new id) and its states reach the others
  * again. */
-static void test_udp_expired_rejoins(void **state)
+static void udp_expired_rejoins(void **state)
 {
     (void)state;
     const char *args[] = {"--transport", "udp", "--timeout-ms", "500", NULL};
@@ -244,9 +244,9 @@ static void test_udp_expired_rejoins(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_udp_session),
-        cmocka_unit_test(test_udp_relay_shutdown),
-        cmocka_unit_test(test_udp_expired_rejoins),
+        cmocka_unit_test(udp_session),
+        cmocka_unit_test(udp_relay_shutdown),
+        cmocka_unit_test(udp_expired_rejoins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

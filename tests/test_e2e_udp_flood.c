@@ -115,7 +115,7 @@ static int cmp_u64(const void *a, const void *b)
  * (joins without a valid cookie) is the flood's joins plus one a newcomer.
  * A reply budget shared with the flood left most joins unanswered: newcomers
  * retried for seconds. */
-static void test_newcomers_under_forged_joins(void **state)
+static void newcomers_under_forged_joins(void **state)
 {
     (void)state;
     struct spawn_proc relay;
@@ -183,7 +183,7 @@ static void test_newcomers_under_forged_joins(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_newcomers_under_forged_joins),
+        cmocka_unit_test(newcomers_under_forged_joins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

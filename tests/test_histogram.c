@@ -65,7 +65,7 @@ static void check_accuracy(uint64_t *vals, size_t n)
     free(h);
 }
 
-static void test_accuracy_uniform(void **state)
+static void accuracy_uniform(void **state)
 {
     (void)state;
     size_t n = 100000;
@@ -78,7 +78,7 @@ static void test_accuracy_uniform(void **state)
     free(v);
 }
 
-static void test_accuracy_lognormal(void **state)
+static void accuracy_lognormal(void **state)
 {
     (void)state;
     /* latency-like: a body around 20 ms and a long tail to minutes */
@@ -92,7 +92,7 @@ static void test_accuracy_lognormal(void **state)
     free(v);
 }
 
-static void test_accuracy_small_and_wide(void **state)
+static void accuracy_small_and_wide(void **state)
 {
     (void)state;
     /* values below 2048 are exact; others spread over 30 bits */
@@ -117,7 +117,7 @@ static void test_accuracy_small_and_wide(void **state)
     free(v);
 }
 
-static void test_empty(void **state)
+static void empty_histogram(void **state)
 {
     (void)state;
     struct histogram *h = new_hist();
@@ -130,7 +130,7 @@ static void test_empty(void **state)
     free(h);
 }
 
-static void test_one_value(void **state)
+static void one_value(void **state)
 {
     (void)state;
     struct histogram *h = new_hist();
@@ -149,7 +149,7 @@ static void test_one_value(void **state)
     free(h);
 }
 
-static void test_max_and_clamp(void **state)
+static void max_and_clamp(void **state)
 {
     (void)state;
     struct histogram *h = new_hist();
@@ -169,7 +169,7 @@ static void test_max_and_clamp(void **state)
     free(h);
 }
 
-static void test_merge(void **state)
+static void merge(void **state)
 {
     (void)state;
     struct histogram *a = new_hist(), *b = new_hist(), *all = new_hist();
@@ -200,7 +200,7 @@ static void test_merge(void **state)
     free(empty);
 }
 
-static void test_iteration(void **state)
+static void iteration(void **state)
 {
     (void)state;
     struct histogram *h = new_hist();
@@ -239,14 +239,14 @@ static void test_iteration(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accuracy_uniform),
-        cmocka_unit_test(test_accuracy_lognormal),
-        cmocka_unit_test(test_accuracy_small_and_wide),
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_one_value),
-        cmocka_unit_test(test_max_and_clamp),
-        cmocka_unit_test(test_merge),
-        cmocka_unit_test(test_iteration),
+        cmocka_unit_test(accuracy_uniform),
+        cmocka_unit_test(accuracy_lognormal),
+        cmocka_unit_test(accuracy_small_and_wide),
+        cmocka_unit_test(empty_histogram),
+        cmocka_unit_test(one_value),
+        cmocka_unit_test(max_and_clamp),
+        cmocka_unit_test(merge),
+        cmocka_unit_test(iteration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static void expect_sample(const struct interp_buffer *b, uint64_t t, struct inte
     assert_float_equal(r->x, x, eps);
 }
 
-static void test_empty(void **state)
+static void empty(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -68,7 +68,7 @@ static void test_empty(void **state)
     assert_false(b.have_raw);
 }
 
-static void test_in_order_and_exact(void **state)
+static void in_order_and_exact(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -96,7 +96,7 @@ static void test_in_order_and_exact(void **state)
     expect_sample(&b, t0 + delay - 1, &r, INTERP_BEFORE, 0.0f, 1e-6);
 }
 
-static void test_out_of_order_insert(void **state)
+static void out_of_order_insert(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -117,7 +117,7 @@ static void test_out_of_order_insert(void **state)
                   1e-5);
 }
 
-static void test_duplicates_and_too_old(void **state)
+static void duplicates_and_too_old(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -149,7 +149,7 @@ static void test_duplicates_and_too_old(void **state)
     assert_int_equal(b.arrivals, 1 + 1 + (INTERP_CAP + 4) + 1);
 }
 
-static void test_gap_interpolates_across_loss(void **state)
+static void gap_interpolates_across_loss(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -165,7 +165,7 @@ static void test_gap_interpolates_across_loss(void **state)
     assert_int_equal(r.seq_b, 6);
 }
 
-static void test_wide_gap_is_not_glided(void **state)
+static void wide_gap_is_not_glided(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -181,7 +181,7 @@ static void test_wide_gap_is_not_glided(void **state)
     expect_sample(&b, t0 + 1000 * MS, &r, INTERP_STALE, 5.0f, 1e-5);
 }
 
-static void test_extrapolation_limit(void **state)
+static void extrapolation_limit(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -204,7 +204,7 @@ static void test_extrapolation_limit(void **state)
     expect_sample(&b, t0 + 30 * MS, &r, INTERP_STALE, 7.0f, 1e-6);
 }
 
-static void test_clock_offset_free(void **state)
+static void clock_offset_free(void **state)
 {
     (void)state;
     struct interp_buffer b, c;
@@ -227,7 +227,7 @@ static void test_clock_offset_free(void **state)
     }
 }
 
-static void test_jitter_is_smoothed(void **state)
+static void jitter_is_smoothed(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -246,7 +246,7 @@ static void test_jitter_is_smoothed(void **state)
     }
 }
 
-static void test_time_wrap(void **state)
+static void time_wrap(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -268,7 +268,7 @@ static void test_time_wrap(void **state)
     assert_int_equal(interp_sample_at(&b, t0 + delay - 10 * MS, &r), INTERP_BEFORE);
 }
 
-static void test_seq_wrap(void **state)
+static void seq_wrap(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -290,7 +290,7 @@ static void test_seq_wrap(void **state)
     assert_int_equal(push(&b, 0, s0, 4000000, 0, 0), 0); /* duplicate across wrap */
 }
 
-static void test_reset_on_time_jump(void **state)
+static void reset_on_time_jump(void **state)
 {
     (void)state;
     struct interp_buffer b;
@@ -318,18 +318,18 @@ static void test_reset_on_time_jump(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_in_order_and_exact),
-        cmocka_unit_test(test_out_of_order_insert),
-        cmocka_unit_test(test_duplicates_and_too_old),
-        cmocka_unit_test(test_gap_interpolates_across_loss),
-        cmocka_unit_test(test_wide_gap_is_not_glided),
-        cmocka_unit_test(test_extrapolation_limit),
-        cmocka_unit_test(test_clock_offset_free),
-        cmocka_unit_test(test_jitter_is_smoothed),
-        cmocka_unit_test(test_time_wrap),
-        cmocka_unit_test(test_seq_wrap),
-        cmocka_unit_test(test_reset_on_time_jump),
+        cmocka_unit_test(empty),
+        cmocka_unit_test(in_order_and_exact),
+        cmocka_unit_test(out_of_order_insert),
+        cmocka_unit_test(duplicates_and_too_old),
+        cmocka_unit_test(gap_interpolates_across_loss),
+        cmocka_unit_test(wide_gap_is_not_glided),
+        cmocka_unit_test(extrapolation_limit),
+        cmocka_unit_test(clock_offset_free),
+        cmocka_unit_test(jitter_is_smoothed),
+        cmocka_unit_test(time_wrap),
+        cmocka_unit_test(seq_wrap),
+        cmocka_unit_test(reset_on_time_jump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

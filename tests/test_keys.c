@@ -37,7 +37,7 @@ static const struct binding bindings[] = {
 };
 #define NBIND (sizeof bindings / sizeof bindings[0])
 
-static void test_every_binding(void **state)
+static void every_binding(void **state)
 {
     (void)state;
     for (size_t i = 0; i < NBIND; i++) {
@@ -48,7 +48,7 @@ static void test_every_binding(void **state)
     }
 }
 
-static void test_every_action_has_a_key(void **state)
+static void every_action_has_a_key(void **state)
 {
     (void)state;
     /* Each action except none is reachable; a new action without a key fails. */
@@ -69,7 +69,7 @@ static int bound(int ch)
     return 0;
 }
 
-static void test_unknown_keys_do_nothing(void **state)
+static void unknown_keys_do_nothing(void **state)
 {
     (void)state;
     /* Every byte and curses key code outside the table maps to none: no key
@@ -83,7 +83,7 @@ static void test_unknown_keys_do_nothing(void **state)
     assert_int_equal(keys_action_for('4'), KEYS_NONE);
 }
 
-static void test_names_and_help(void **state)
+static void names_and_help(void **state)
 {
     (void)state;
     size_t n;
@@ -100,7 +100,7 @@ static void test_names_and_help(void **state)
     }
 }
 
-static void test_line_editor(void **state)
+static void line_editor(void **state)
 {
     (void)state;
     struct keys_line l;
@@ -140,11 +140,11 @@ static void test_line_editor(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_binding),
-        cmocka_unit_test(test_every_action_has_a_key),
-        cmocka_unit_test(test_unknown_keys_do_nothing),
-        cmocka_unit_test(test_names_and_help),
-        cmocka_unit_test(test_line_editor),
+        cmocka_unit_test(every_binding),
+        cmocka_unit_test(every_action_has_a_key),
+        cmocka_unit_test(unknown_keys_do_nothing),
+        cmocka_unit_test(names_and_help),
+        cmocka_unit_test(line_editor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

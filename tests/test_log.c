@@ -33,7 +33,7 @@ static void catch_line(void *ctx, enum log_level level, const char *msg)
     c->n++;
 }
 
-static void test_injected_sink_gets_lines_above_threshold(void **state)
+static void injected_sink_gets_lines_above_threshold(void **state)
 {
     (void)state;
     struct caught c = { 0 };
@@ -79,7 +79,7 @@ static const char *stderr_of_warn(const char *text)
     return out;
 }
 
-static void test_default_sink_writes_stamped_lines_to_stderr(void **state)
+static void default_sink_writes_stamped_lines_to_stderr(void **state)
 {
     (void)state;
     struct caught c = { 0 };
@@ -100,7 +100,7 @@ static void test_default_sink_writes_stamped_lines_to_stderr(void **state)
 
 /* --log-json: one JSON object per line, UTC time, the level's name, the
  * program, and the message escaped so any bytes stay one valid line. */
-static void test_json_sink_writes_one_object_per_line(void **state)
+static void json_sink_writes_one_object_per_line(void **state)
 {
     (void)state;
     log_set_sink(log_json_sink, "ricochet-relay");
@@ -122,7 +122,7 @@ static void test_json_sink_writes_one_object_per_line(void **state)
     cJSON_Delete(o);
 }
 
-static void test_level_names(void **state)
+static void level_names(void **state)
 {
     (void)state;
     static const char *const names[] = { "debug", "info", "warn", "error", "off" };
@@ -140,10 +140,10 @@ static void test_level_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_injected_sink_gets_lines_above_threshold),
-        cmocka_unit_test(test_default_sink_writes_stamped_lines_to_stderr),
-        cmocka_unit_test(test_json_sink_writes_one_object_per_line),
-        cmocka_unit_test(test_level_names),
+        cmocka_unit_test(injected_sink_gets_lines_above_threshold),
+        cmocka_unit_test(default_sink_writes_stamped_lines_to_stderr),
+        cmocka_unit_test(json_sink_writes_one_object_per_line),
+        cmocka_unit_test(level_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

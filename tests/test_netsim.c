@@ -71,7 +71,7 @@ static void assert_balanced(struct netsim *sim, enum netsim_dir dir)
     assert_int_equal(c->delay_us.total, c->forwarded);
 }
 
-static void test_loss_rate(void **state)
+static void loss_rate(void **state)
 {
     (void)state;
     const double rates[] = {0, 1, 10, 50, 100};
@@ -106,7 +106,7 @@ static void test_loss_rate(void **state)
     }
 }
 
-static void test_gilbert_elliott_bursts(void **state)
+static void gilbert_elliott_bursts(void **state)
 {
     (void)state;
     struct netsim_model m;
@@ -192,7 +192,7 @@ static void run_trace(const struct netsim_model *m, uint64_t seed, struct trace 
     netsim_destroy(sim);
 }
 
-static void test_seeded_reproducibility(void **state)
+static void seeded_reproducibility(void **state)
 {
     (void)state;
     struct netsim_model m;
@@ -262,7 +262,7 @@ static uint64_t order_run(const struct netsim_model *m, uint32_t n, uint64_t *co
     return late;
 }
 
-static void test_delivery_order(void **state)
+static void delivery_order(void **state)
 {
     (void)state;
     struct netsim_model m;
@@ -288,7 +288,7 @@ static void test_delivery_order(void **state)
     assert_int_equal(counted, 0);
 }
 
-static void test_delay_bounds(void **state)
+static void delay_bounds(void **state)
 {
     (void)state;
     struct netsim_model m;
@@ -368,7 +368,7 @@ static void test_delay_bounds(void **state)
 /* netem's correlation: each draw depends C% on the one before. Losses
  * come in longer runs at the same rate (50%: the mixing keeps it), and
  * successive delays differ less. */
-static void test_correlation(void **state)
+static void netem_correlation(void **state)
 {
     (void)state;
     double run_len[2], step[2];
@@ -425,7 +425,7 @@ static void test_correlation(void **state)
 
 /* netem's corrupt: one bit of one byte flipped, the copy still forwarded;
  * corrupt_at and corrupt_bit give the original back. */
-static void test_corruption(void **state)
+static void corruption_model(void **state)
 {
     (void)state;
     struct netsim_model m;
@@ -462,7 +462,7 @@ static void test_corruption(void **state)
 /* netem's reorder P gap G: after G - 1 delayed datagrams the next goes at
  * once with probability P, and the count starts again. At 100% every Gth
  * datagram overtakes the ones held, even without --reorder. */
-static void test_reorder_with_gap(void **state)
+static void reorder_with_gap(void **state)
 {
     (void)state;
     struct netsim_model m;
@@ -507,7 +507,7 @@ static void test_reorder_with_gap(void **state)
     assert_int_equal(netsim_model_check(&m, err, sizeof err), -1);
 }
 
-static void test_duplication(void **state)
+static void duplication_model(void **state)
 {
     (void)state;
     struct netsim_model m;
@@ -543,7 +543,7 @@ static void test_duplication(void **state)
     netsim_destroy(sim);
 }
 
-static void test_rate_limit(void **state)
+static void rate_limit(void **state)
 {
     (void)state;
     /* 1000 kbit/s: a 1250-byte datagram occupies the link for 10 ms. */
@@ -613,7 +613,7 @@ static void count_pending(void *ctx, const struct netsim_datagram *dg)
     per_dir[dg->dir]++;
 }
 
-static void test_counters_add_up(void **state)
+static void counters_add_up(void **state)
 {
     (void)state;
     struct netsim_model m;
@@ -685,7 +685,7 @@ static void test_counters_add_up(void **state)
     netsim_destroy(sim); /* ASan checks the pending copy is freed */
 }
 
-static void test_bad_input(void **state)
+static void bad_input(void **state)
 {
     (void)state;
     struct netsim *sim = new_sim(NULL, NULL, 1);
@@ -722,18 +722,18 @@ static void test_bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_loss_rate),
-        cmocka_unit_test(test_gilbert_elliott_bursts),
-        cmocka_unit_test(test_seeded_reproducibility),
-        cmocka_unit_test(test_delivery_order),
-        cmocka_unit_test(test_delay_bounds),
-        cmocka_unit_test(test_correlation),
-        cmocka_unit_test(test_corruption),
-        cmocka_unit_test(test_reorder_with_gap),
-        cmocka_unit_test(test_duplication),
-        cmocka_unit_test(test_rate_limit),
-        cmocka_unit_test(test_counters_add_up),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(loss_rate),
+        cmocka_unit_test(gilbert_elliott_bursts),
+        cmocka_unit_test(seeded_reproducibility),
+        cmocka_unit_test(delivery_order),
+        cmocka_unit_test(delay_bounds),
+        cmocka_unit_test(netem_correlation),
+        cmocka_unit_test(corruption_model),
+        cmocka_unit_test(reorder_with_gap),
+        cmocka_unit_test(duplication_model),
+        cmocka_unit_test(rate_limit),
+        cmocka_unit_test(counters_add_up),
+        cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@ static int rec(struct recv_stats *s, uint32_t seq, uint64_t delay_us,
     return recv_stats_record(s, seq, send, send + delay_us, h);
 }
 
-static void test_fresh(void **state)
+static void fresh(void **state)
 {
     (void)state;
     struct recv_stats s;
@@ -33,7 +33,7 @@ static void test_fresh(void **state)
     assert_false(s.started);
 }
 
-static void test_in_order(void **state)
+static void in_order(void **state)
 {
     (void)state;
     struct recv_stats s;
@@ -57,7 +57,7 @@ static void test_in_order(void **state)
     free(h);
 }
 
-static void test_gaps(void **state)
+static void gaps_counted(void **state)
 {
     (void)state;
     struct recv_stats s;
@@ -72,7 +72,7 @@ static void test_gaps(void **state)
     assert_int_equal(s.reordered, 0);
 }
 
-static void test_duplicates(void **state)
+static void duplicates_counted(void **state)
 {
     (void)state;
     struct recv_stats s;
@@ -96,7 +96,7 @@ static void test_duplicates(void **state)
     free(h);
 }
 
-static void test_reorder(void **state)
+static void reorder(void **state)
 {
     (void)state;
     struct recv_stats s;
@@ -119,7 +119,7 @@ static void test_reorder(void **state)
     assert_int_equal(s.duplicates, 1);
 }
 
-static void test_first_arrives_late(void **state)
+static void first_arrives_late(void **state)
 {
     (void)state;
     /* the stream's first state overtook by its successor: first_seq moves back */
@@ -134,7 +134,7 @@ static void test_first_arrives_late(void **state)
     assert_int_equal(s.reordered, 1);
 }
 
-static void test_wraparound(void **state)
+static void sequence_wraparound(void **state)
 {
     (void)state;
     struct recv_stats s;
@@ -165,7 +165,7 @@ static void test_wraparound(void **state)
     assert_int_equal(s.duplicates, 1);
 }
 
-static void test_too_old(void **state)
+static void too_old(void **state)
 {
     (void)state;
     struct recv_stats s;
@@ -193,7 +193,7 @@ static void test_too_old(void **state)
     assert_int_equal(s.reordered, 1);
 }
 
-static void test_jitter_alternating(void **state)
+static void jitter_alternating(void **state)
 {
     (void)state;
     /* transit alternates 10 ms, 14 ms: |D| = 4000 µs every time, so J
@@ -215,7 +215,7 @@ static void test_jitter_alternating(void **state)
     free(h);
 }
 
-static void test_negative_latency(void **state)
+static void negative_latency(void **state)
 {
     (void)state;
     /* receive before send (clock mismatch): latency 0, jitter still sane */
@@ -230,7 +230,7 @@ static void test_negative_latency(void **state)
     free(h);
 }
 
-static void test_hostile_send_times(void **state)
+static void hostile_send_times(void **state)
 {
     (void)state;
     /* send_us comes off the wire: extreme values must not overflow
@@ -255,7 +255,7 @@ static void test_hostile_send_times(void **state)
 /* States without a usable latency (clock offsets not known yet) count for
  * delivery like any other, and stay out of the latency, its mean and the
  * jitter: the first timed state has no predecessor for the jitter. */
-static void test_untimed(void **state)
+static void untimed(void **state)
 {
     (void)state;
     struct recv_stats s;
@@ -281,7 +281,7 @@ static void test_untimed(void **state)
     free(h);
 }
 
-static void test_jumps_cannot_wrap_expected(void **state)
+static void jumps_cannot_wrap_expected(void **state)
 {
     (void)state;
     /* A hostile sender jumping almost 2^31 ahead three times: a 32-bit
@@ -300,19 +300,19 @@ static void test_jumps_cannot_wrap_expected(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fresh),
-        cmocka_unit_test(test_in_order),
-        cmocka_unit_test(test_gaps),
-        cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_reorder),
-        cmocka_unit_test(test_first_arrives_late),
-        cmocka_unit_test(test_wraparound),
-        cmocka_unit_test(test_too_old),
-        cmocka_unit_test(test_jitter_alternating),
-        cmocka_unit_test(test_negative_latency),
-        cmocka_unit_test(test_hostile_send_times),
-        cmocka_unit_test(test_jumps_cannot_wrap_expected),
-        cmocka_unit_test(test_untimed),
+        cmocka_unit_test(fresh),
+        cmocka_unit_test(in_order),
+        cmocka_unit_test(gaps_counted),
+        cmocka_unit_test(duplicates_counted),
+        cmocka_unit_test(reorder),
+        cmocka_unit_test(first_arrives_late),
+        cmocka_unit_test(sequence_wraparound),
+        cmocka_unit_test(too_old),
+        cmocka_unit_test(jitter_alternating),
+        cmocka_unit_test(negative_latency),
+        cmocka_unit_test(hostile_send_times),
+        cmocka_unit_test(jumps_cannot_wrap_expected),
+        cmocka_unit_test(untimed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,7 @@
 
 #define T0 1000000000ull
 
-static void test_enum_values_are_pinned(void **state)
+static void enum_values_are_pinned(void **state)
 {
     (void)state;
     assert_int_equal(RICOCHET_OK, 0);
@@ -70,7 +70,7 @@ static void test_enum_values_are_pinned(void **state)
 
 #define ASSERT_LAYOUT(type, field, offset) assert_int_equal(offsetof(type, field), offset)
 
-static void test_struct_layouts_are_pinned(void **state)
+static void struct_layouts_are_pinned(void **state)
 {
     (void)state;
 #if UINTPTR_MAX == UINT64_MAX && defined(__x86_64__)
@@ -116,7 +116,7 @@ static void test_struct_layouts_are_pinned(void **state)
 #endif
 }
 
-static void test_versions(void **state)
+static void versions(void **state)
 {
     (void)state;
     char want[32];
@@ -127,7 +127,7 @@ static void test_versions(void **state)
     assert_int_equal(ricochet_protocol_version(), PROTO_VERSION);
 }
 
-static void test_mode_names_round_trip(void **state)
+static void mode_names_round_trip(void **state)
 {
     (void)state;
     for (int m = RICOCHET_MODE_UNSEQUENCED; m <= RICOCHET_MODE_UDP; m++) {
@@ -145,7 +145,7 @@ static void test_mode_names_round_trip(void **state)
     assert_int_equal(unchanged, RICOCHET_MODE_RELIABLE);
 }
 
-static void test_config_setters_check_their_values(void **state)
+static void config_setters_check_their_values(void **state)
 {
     (void)state;
     struct ricochet_config *cfg = ricochet_config_new();
@@ -214,7 +214,7 @@ static int relay_state(struct ricochet *r, uint32_t sender, uint32_t seq, uint64
     return client_receive(r, mi->down_channel, mi->down_flags, buf, sizeof buf, now, ev);
 }
 
-static void test_events_carry_their_words(void **state)
+static void events_carry_their_words(void **state)
 {
     (void)state;
     struct ricochet *r = session(RICOCHET_MODE_UNSEQUENCED);
@@ -257,7 +257,7 @@ static void test_events_carry_their_words(void **state)
     ricochet_close(r);
 }
 
-static void test_members_and_stats_are_plain_copies(void **state)
+static void members_and_stats_are_plain_copies(void **state)
 {
     (void)state;
     struct ricochet *r = session(RICOCHET_MODE_UNSEQUENCED);
@@ -318,7 +318,7 @@ static void test_members_and_stats_are_plain_copies(void **state)
     ricochet_close(r);
 }
 
-static void test_sending_says_why_not(void **state)
+static void sending_says_why_not(void **state)
 {
     (void)state;
     struct ricochet *r = session(RICOCHET_MODE_UDP);
@@ -361,7 +361,7 @@ static void catch_line(void *ctx, enum ricochet_log_level level, const char *lin
     lc->lines++;
 }
 
-static void test_logs_go_where_the_program_says(void **state)
+static void logs_go_where_the_program_says(void **state)
 {
     (void)state;
     struct log_catch lc = {0};
@@ -384,15 +384,15 @@ static void test_logs_go_where_the_program_says(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_enum_values_are_pinned),
-        cmocka_unit_test(test_struct_layouts_are_pinned),
-        cmocka_unit_test(test_versions),
-        cmocka_unit_test(test_mode_names_round_trip),
-        cmocka_unit_test(test_config_setters_check_their_values),
-        cmocka_unit_test(test_events_carry_their_words),
-        cmocka_unit_test(test_members_and_stats_are_plain_copies),
-        cmocka_unit_test(test_sending_says_why_not),
-        cmocka_unit_test(test_logs_go_where_the_program_says),
+        cmocka_unit_test(enum_values_are_pinned),
+        cmocka_unit_test(struct_layouts_are_pinned),
+        cmocka_unit_test(versions),
+        cmocka_unit_test(mode_names_round_trip),
+        cmocka_unit_test(config_setters_check_their_values),
+        cmocka_unit_test(events_carry_their_words),
+        cmocka_unit_test(members_and_stats_are_plain_copies),
+        cmocka_unit_test(sending_says_why_not),
+        cmocka_unit_test(logs_go_where_the_program_says),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

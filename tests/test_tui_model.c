@@ -154,7 +154,7 @@ static void keys(struct tui_model *m, const char *typed, uint64_t now)
 
 /* ---- movement ---- */
 
-static void test_moves_with_the_keys(void **state)
+static void moves_with_the_keys(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UDP, false);
@@ -179,7 +179,7 @@ static void test_moves_with_the_keys(void **state)
     tui_model_close(m);
 }
 
-static void test_bounces_off_walls_and_never_teleports(void **state)
+static void bounces_off_walls_and_never_teleports(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UDP, false);
@@ -201,7 +201,7 @@ static void test_bounces_off_walls_and_never_teleports(void **state)
 
 /* ---- sending ---- */
 
-static void test_sends_at_the_rate_once_joined(void **state)
+static void sends_at_the_rate_once_joined(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UDP, false);
@@ -230,7 +230,7 @@ static void test_sends_at_the_rate_once_joined(void **state)
     tui_model_close(m);
 }
 
-static void test_rate_keys_step_and_send_now(void **state)
+static void rate_keys_step_and_send_now(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UDP, false);
@@ -253,7 +253,7 @@ static void test_rate_keys_step_and_send_now(void **state)
 
 /* ---- connection ---- */
 
-static void test_lost_relay_waits_for_r_without_retry(void **state)
+static void lost_relay_waits_for_r_without_retry(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UDP, false);
@@ -282,7 +282,7 @@ static void test_lost_relay_waits_for_r_without_retry(void **state)
     tui_model_close(m);
 }
 
-static void test_retry_reconnects_every_two_seconds(void **state)
+static void retry_reconnects_every_two_seconds(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UNSEQUENCED, true);
@@ -320,7 +320,7 @@ static void test_retry_reconnects_every_two_seconds(void **state)
 
 /* ---- others ---- */
 
-static void test_remote_players_and_round_trip(void **state)
+static void remote_players_and_round_trip(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UNSEQUENCED, false);
@@ -347,7 +347,7 @@ static void test_remote_players_and_round_trip(void **state)
     tui_model_close(m);
 }
 
-static void test_recent_loss_over_the_snapshots(void **state)
+static void recent_loss_over_the_snapshots(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UNSEQUENCED, false);
@@ -367,7 +367,7 @@ static void test_recent_loss_over_the_snapshots(void **state)
 
 /* ---- keys ---- */
 
-static void test_view_keys(void **state)
+static void view_keys(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UNSEQUENCED, false);
@@ -404,7 +404,7 @@ static void test_view_keys(void **state)
     tui_model_close(m);
 }
 
-static void test_mode_keys(void **state)
+static void mode_keys(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UNSEQUENCED, false);
@@ -427,7 +427,7 @@ static void test_mode_keys(void **state)
     tui_model_close(m);
 }
 
-static void test_chat_line(void **state)
+static void chat_line(void **state)
 {
     (void)state;
     struct tui_model *m = model_new(PROTO_MODE_UDP, false);
@@ -454,7 +454,7 @@ static void test_chat_line(void **state)
 
 /* ---- setup ---- */
 
-static void test_messages_are_stamped_from_the_session_start(void **state)
+static void messages_are_stamped_from_the_session_start(void **state)
 {
     (void)state;
     static struct tui_model m;
@@ -483,7 +483,7 @@ static void test_messages_are_stamped_from_the_session_start(void **state)
     assert_true(m.x != x || m.y != y);
 }
 
-static void test_default_name(void **state)
+static void default_name(void **state)
 {
     (void)state;
     char name[PROTO_NAME_MAX + 1];
@@ -504,19 +504,19 @@ int main(void)
 {
     log_set_sink(log_to_buffer, NULL); /* the model logs every message at info */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_moves_with_the_keys),
-        cmocka_unit_test(test_bounces_off_walls_and_never_teleports),
-        cmocka_unit_test(test_sends_at_the_rate_once_joined),
-        cmocka_unit_test(test_rate_keys_step_and_send_now),
-        cmocka_unit_test(test_lost_relay_waits_for_r_without_retry),
-        cmocka_unit_test(test_retry_reconnects_every_two_seconds),
-        cmocka_unit_test(test_remote_players_and_round_trip),
-        cmocka_unit_test(test_recent_loss_over_the_snapshots),
-        cmocka_unit_test(test_view_keys),
-        cmocka_unit_test(test_mode_keys),
-        cmocka_unit_test(test_chat_line),
-        cmocka_unit_test(test_messages_are_stamped_from_the_session_start),
-        cmocka_unit_test(test_default_name),
+        cmocka_unit_test(moves_with_the_keys),
+        cmocka_unit_test(bounces_off_walls_and_never_teleports),
+        cmocka_unit_test(sends_at_the_rate_once_joined),
+        cmocka_unit_test(rate_keys_step_and_send_now),
+        cmocka_unit_test(lost_relay_waits_for_r_without_retry),
+        cmocka_unit_test(retry_reconnects_every_two_seconds),
+        cmocka_unit_test(remote_players_and_round_trip),
+        cmocka_unit_test(recent_loss_over_the_snapshots),
+        cmocka_unit_test(view_keys),
+        cmocka_unit_test(mode_keys),
+        cmocka_unit_test(chat_line),
+        cmocka_unit_test(messages_are_stamped_from_the_session_start),
+        cmocka_unit_test(default_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
