@@ -5,7 +5,7 @@
  * operations, struct relay_transport_ops:
  *
  *   transport_enet.c  relay_enet_ops: ENet host: connections, channels, acks,
- *                     resends.
+ *                     resends (its sends: transport_enet_send.c).
  *   transport_udp.c   relay_udp_ops: one bare UDP socket: socket(), bind(),
  *                     recvfrom(), sendto(); "who is joined" is our own
  *                     address table.

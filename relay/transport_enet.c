@@ -10,8 +10,10 @@
  *
  * One loop iteration reads everything waiting, lets the core fan out a
  * finished tick (relay_tick), and flushes once, so ENet packs everything
- * queued for a peer into as few datagrams as it can. */
-#include "transport.h"
+ * queued for a peer into as few datagrams as it can. What the core sends,
+ * and the bound on what a slow reader leaves queued, are in
+ * transport_enet_send.c. */
+#include "transport_enet.h"
 
 #include <arpa/inet.h>
 #include <enet/enet.h>
@@ -30,7 +32,6 @@
 #include "../sys/netaddr.h"
 #include "../proto/enet/sniff.h"
 #include "enet_internals.h"
-#include "strangers.h"
 
 _Static_assert(PROTO_FLAG_RELIABLE == ENET_PACKET_FLAG_RELIABLE, "flag values");
 _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag values");
@@ -47,44 +48,11 @@ _Static_assert(RELAY_CLIENTS_MAX + RELAY_SPARE_PEERS <= ENET_WIRE_PEERS_MAX, "on
 #define DRAIN_ROUNDS 4          /* enet_host_service calls per loop iteration, at most:
                                    each reads up to 256 datagrams; more waiting is a
                                    backlog, read after this turn's fan-out and flush */
-/* ENet's lists of a peer are walked (O(the bound)) at most this often per
- * peer on the send and receive paths; in between, what we queue or it
- * sends is added to the last count, an upper bound. */
-#define WALK_MS 10
 /* Under --max-half-open, the oldest handshake gives way to a new one only
  * if it is older than this: a loopback or LAN handshake is done well
  * within it, and a flood must send --max-half-open CONNECTs per this
  * period to keep a newcomer out. */
 #define HALF_OPEN_EVICT_MS 250
-
-/* What the relay keeps per peer slot to bound what ENet keeps for it. */
-struct peer_guard {
-    size_t out_packets;     /* queued to it (unsent or unacknowledged): at the last
-                               walk plus what we queued since, an upper bound */
-    size_t out_bytes;       /* the same in payload bytes */
-    enet_uint32 out_walked; /* ENet ms of that walk */
-    enet_uint32 over_since; /* ENet ms since when its backlog is over a bound, 0 = not */
-    size_t held;            /* upper bound of the commands ENet holds from it */
-    enet_uint32 held_walked;/* ENet ms held was last counted exactly */
-};
-
-struct relay_enet {
-    ENetHost *host;
-    struct relay_net_config cfg;
-    char addr[RELAY_ADDR_MAX];
-    enet_uint32 *heard;   /* per peer: ENet ms when we last heard from it */
-    enet_uint32 *opened;  /* per peer: ENet ms its handshake was first seen, 0 = none */
-    struct peer_guard *guard; /* per peer */
-    size_t half_open_cap; /* handshakes in progress at once */
-    enet_uint32 swept;    /* ENet ms of the last half-open sweep */
-    ENetPacket *current;  /* packet being handed to the core, reused to forward */
-    bool queued;          /* something was queued since the last flush */
-    uint64_t read_end_us; /* when a service last read the socket empty */
-    struct relay *relay;  /* set while servicing, for counters */
-    struct strangers strangers; /* budgets of "we speak ENet" answers */
-    unsigned reads;       /* datagrams the current enet_host_service call read */
-    bool backlog;         /* the last service left datagrams unread */
-};
 
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
 
@@ -99,179 +67,6 @@ static void format_addr(const ENetAddress *a, char *buf, size_t cap)
     if (enet_address_get_host_ip(a, ip, sizeof ip) != 0)
         snprintf(ip, sizeof ip, "?");
     snprintf(buf, cap, "%s:%u", ip, (unsigned)a->port);
-}
-
-/* ---- callbacks from the core ------------------------------------------ */
-
-/* Counts a drop the transport saw (outside a service there is no core). */
-static void count(struct relay_enet *t, enum relay_drop why)
-{
-    if (t->relay)
-        relay_count_drop(t->relay, why);
-}
-
-static void count_send_failed(struct relay_enet *t, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        count(t, RELAY_DROP_SEND_FAILED);
-}
-
-/* ---- slow readers: what is queued to a peer ---------------------------- */
-
-/* Counts what ENet holds queued to peer idx (up to twice the packet bound). */
-static void backlog_walk(struct relay_enet *t, uint32_t idx)
-{
-    struct peer_guard *g = &t->guard[idx];
-    struct relay_enet_backlog b;
-    size_t limit = t->cfg.max_queued_packets ? 2 * (size_t)t->cfg.max_queued_packets
-                                             : SIZE_MAX / 2;
-    relay_enet_backlog(&t->host->peers[idx], limit, &b);
-    g->out_packets = b.packets;
-    g->out_bytes = b.bytes;
-    g->out_walked = t->host->serviceTime;
-}
-
-/* How far over its bounds the backlog is: 0 within them, 1 over one, 2 at
- * twice one or more. */
-static int backlog_level(const struct relay_enet *t, const struct peer_guard *g)
-{
-    size_t p = t->cfg.max_queued_packets, b = t->cfg.max_queued_bytes;
-    if ((p && g->out_packets >= 2 * p) || (b && g->out_bytes >= 2 * b))
-        return 2;
-    return (p && g->out_packets >= p) || (b && g->out_bytes >= b);
-}
-
-/* Would queueing len more bytes to peer idx take it over a bound? The
- * estimate only grows between walks, so it is recounted (at most every
- * WALK_MS) before it can refuse. */
-static bool backlog_full(struct relay_enet *t, uint32_t idx, size_t len)
-{
-    struct peer_guard *g = &t->guard[idx];
-    size_t p = t->cfg.max_queued_packets, b = t->cfg.max_queued_bytes;
-    if ((!p || g->out_packets < p) && (!b || g->out_bytes + len <= b))
-        return false;
-    if (t->host->serviceTime - g->out_walked >= WALK_MS)
-        backlog_walk(t, idx);
-    return (p && g->out_packets >= p) || (b && g->out_bytes + len > b);
-}
-
-static void backlog_add(struct relay_enet *t, uint32_t idx, size_t len)
-{
-    t->guard[idx].out_packets++;
-    t->guard[idx].out_bytes += len;
-}
-
-/* Queues pk to peer on channel; counts what did not go. ENet refuses sends
- * to a peer that is disconnecting (our disconnect_later, or its DISCONNECT
- * read but its event not handled yet): that is churn (send_closing), not
- * a failure of the transport (send_failed). Returns enet_peer_send's. */
-static int send_counted(struct relay_enet *t, uint32_t peer, uint8_t channel, ENetPacket *pk)
-{
-    if (peer >= t->host->peerCount) {
-        count_send_failed(t, 1);
-        return -1;
-    }
-    ENetPeer *p = &t->host->peers[peer];
-    if (p->state != ENET_PEER_STATE_CONNECTED) {
-        count(t, RELAY_DROP_SEND_CLOSING);
-        return -1;
-    }
-    int rc = enet_peer_send(p, channel, pk);
-    if (rc < 0)
-        count_send_failed(t, 1);
-    return rc;
-}
-
-static void enet_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
-{
-    struct relay_enet *t = ctx;
-    if (peer >= t->host->peerCount)
-        return;
-    t->queued = true;
-    ENetPacket *pk = enet_packet_create(json, len, ENET_PACKET_FLAG_RELIABLE);
-    if (!pk) {
-        count_send_failed(t, 1);
-        return;
-    }
-    if (send_counted(t, peer, PROTO_CHANNEL_CONTROL, pk) < 0) {
-        enet_packet_destroy(pk);
-        return;
-    }
-    backlog_add(t, peer, len);
-}
-
-/* Queues pk to peer idx, unless it is an unreliable state and the peer's
- * backlog is full (slow_reader: a reader that acknowledges late, or
- * advertised a tiny window, would otherwise make ENet queue without
- * bound, and walk that queue on every service). A reliable one is queued
- * anyway: the sweep closes a peer whose backlog stays over the bound. */
-static void send_state_to(struct relay_enet *t, uint32_t idx, uint8_t channel,
-                          ENetPacket *pk)
-{
-    if (idx >= t->host->peerCount) {
-        count_send_failed(t, 1);
-        return;
-    }
-    if (!(pk->flags & ENET_PACKET_FLAG_RELIABLE) && backlog_full(t, idx, pk->dataLength)) {
-        count(t, RELAY_DROP_SLOW_READER);
-        return;
-    }
-    if (send_counted(t, idx, channel, pk) < 0)
-        return;
-    backlog_add(t, idx, pk->dataLength);
-}
-
-/* One packet, many recipients: when the core forwards the packet we are
- * handling (stamped in place), the very same ENetPacket is queued to every
- * recipient; ENet reference-counts it and frees it after the last send. */
-static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
-                            uint8_t channel, uint32_t flags, const uint8_t *bytes,
-                            size_t len)
-{
-    struct relay_enet *t = ctx;
-    ENetPacket *pk;
-    t->queued = true;
-    if (t->current && bytes == t->current->data && len == t->current->dataLength) {
-        /* The received packet goes out again, with the downstream flags of
-         * its mode (a sequenced state arrives sequenced, leaves unsequenced). */
-        pk = t->current;
-        pk->flags = (pk->flags & ~(enet_uint32)PROTO_FLAGS_MASK) | flags;
-    } else if (!(pk = enet_packet_create(bytes, len, flags))) {
-        count_send_failed(t, n);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        send_state_to(t, peers[i], channel, pk);
-    if (pk != t->current && pk->referenceCount == 0)
-        enet_packet_destroy(pk);
-}
-
-static void enet_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
-{
-    struct relay_enet *t = ctx;
-    if (peer < t->host->peerCount)
-        /* After what is queued (the error telling it why) has gone out; the
-         * code goes along as the disconnect data (PROTOCOL.md). */
-        enet_peer_disconnect_later(&t->host->peers[peer], (enet_uint32)why);
-}
-
-/* ENet fragments, binds a peer by its handshake, and carries the modes
- * the mode table marks as ENet's. */
-static struct relay_transport enet_core(void *t)
-{
-    uint32_t modes = 0;
-    for (unsigned m = 0; m < PROTO_MODE_COUNT; m++)
-        if (proto_mode_info((enum proto_mode)m)->enet)
-            modes |= 1u << m;
-    return (struct relay_transport){
-        .ctx = t,
-        .message_max = 0,
-        .forgeable = false,
-        .modes = modes,
-        .send_control = enet_send_control,
-        .send_state = enet_send_state,
-        .disconnect = enet_disconnect,
-    };
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -293,6 +88,29 @@ static int enet_bind_address(const char *bind, ENetAddress *addr, char *err, siz
     }
     addr->host = a.v4.sin_addr.s_addr;
     return 0;
+}
+
+/* Caps against abuse (DESIGN.md "ENet facts"): connections from one IP,
+ * reassembly size and buffering per peer. The packet size cap applies to
+ * what we send too, so it is at least the largest welcome; the core
+ * enforces the smaller incoming limit itself (too_big). */
+static void host_caps(struct relay_enet *t, const struct relay_net_config *cfg)
+{
+    t->host->duplicatePeers = cfg->max_per_address ? cfg->max_per_address
+                                                   : ENET_PROTOCOL_MAXIMUM_PEER_ID;
+    t->host->maximumPacketSize = cfg->max_packet_size > PROTO_CONTROL_MAX
+                                     ? cfg->max_packet_size
+                                     : PROTO_CONTROL_MAX;
+    if (cfg->max_waiting_data)
+        t->host->maximumWaitingData = cfg->max_waiting_data;
+    /* Half-open peers may hold at most a quarter of the slots (the
+     * default): the rest are kept for connections that complete. */
+    t->half_open_cap = cfg->peer_cap / 4 ? cfg->peer_cap / 4 : 1;
+    if (cfg->max_half_open && cfg->max_half_open < t->half_open_cap)
+        t->half_open_cap = cfg->max_half_open;
+    t->host->intercept = intercept_heard;
+    enet_socket_set_option(t->host->socket, ENET_SOCKOPT_RCVBUF, SOCKET_BUFFER);
+    enet_socket_set_option(t->host->socket, ENET_SOCKOPT_SNDBUF, SOCKET_BUFFER);
 }
 
 static void *enet_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
@@ -340,25 +158,7 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
                  errno ? strerror(errno) : "unknown error");
         goto fail_deinit;
     }
-    /* Caps against abuse (DESIGN.md "ENet facts"): connections from one IP,
-     * reassembly size and buffering per peer. The packet size cap applies to
-     * what we send too, so it is at least the largest welcome; the core
-     * enforces the smaller incoming limit itself (too_big). */
-    t->host->duplicatePeers = cfg->max_per_address ? cfg->max_per_address
-                                                   : ENET_PROTOCOL_MAXIMUM_PEER_ID;
-    t->host->maximumPacketSize = cfg->max_packet_size > PROTO_CONTROL_MAX
-                                     ? cfg->max_packet_size
-                                     : PROTO_CONTROL_MAX;
-    if (cfg->max_waiting_data)
-        t->host->maximumWaitingData = cfg->max_waiting_data;
-    /* Half-open peers may hold at most a quarter of the slots (the
-     * default): the rest are kept for connections that complete. */
-    t->half_open_cap = cfg->peer_cap / 4 ? cfg->peer_cap / 4 : 1;
-    if (cfg->max_half_open && cfg->max_half_open < t->half_open_cap)
-        t->half_open_cap = cfg->max_half_open;
-    t->host->intercept = intercept_heard;
-    enet_socket_set_option(t->host->socket, ENET_SOCKOPT_RCVBUF, SOCKET_BUFFER);
-    enet_socket_set_option(t->host->socket, ENET_SOCKOPT_SNDBUF, SOCKET_BUFFER);
+    host_caps(t, cfg);
 
     ENetAddress bound;
     if (enet_socket_get_address(t->host->socket, &bound) != 0)
@@ -490,7 +290,7 @@ static bool half_open_refuse(struct relay_enet *t)
         return false; /* ENet ignores it */
     size_t slot = c.slot;
     if (c.half_open >= t->half_open_cap) {
-        count(t, RELAY_DROP_HALF_OPEN);
+        transport_enet_count(t, RELAY_DROP_HALF_OPEN);
         if ((c.half_open_same_ip && t->cfg.max_per_address) || !t->opened[c.oldest] ||
             now - t->opened[c.oldest] < HALF_OPEN_EVICT_MS)
             return true;
@@ -524,7 +324,7 @@ static bool held_refuse(struct relay_enet *t, unsigned id, size_t data_commands)
             g->held_walked = t->host->serviceTime;
         }
         if (g->held + data_commands > max) {
-            count(t, RELAY_DROP_HELD_COMMANDS);
+            transport_enet_count(t, RELAY_DROP_HELD_COMMANDS);
             return true;
         }
     }
@@ -575,7 +375,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
         hint_plain_udp_client(t, host);
     enum relay_drop why = relay_enet_would_ignore(host, &id);
     if (why != RELAY_DROP_COUNT) {
-        count(t, why);
+        transport_enet_count(t, why);
         return 0;
     }
     if (id == ENET_PROTOCOL_MAXIMUM_PEER_ID)
@@ -586,7 +386,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     struct relay_enet_scanned scanned;
     if (relay_enet_scan(host->receivedData, host->receivedDataLength, extra,
                         &scanned) != RELAY_DROP_COUNT) {
-        count(t, RELAY_DROP_ENET_GUARD);
+        transport_enet_count(t, RELAY_DROP_ENET_GUARD);
         return 1; /* ENet never sees it */
     }
     t->heard[id] = enet_time_get();
@@ -652,48 +452,6 @@ static void sweep_half_open(struct relay_enet *t, struct relay *r, uint32_t idx,
     }
 }
 
-/* Closes a peer whose backlog stayed over a bound (slow_reader): what is
- * queued to it on the state channels is freed at once, and the reason,
- * queued on the control channel, still goes out before ENet's disconnect. */
-static void close_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
-                              enet_uint32 over_ms)
-{
-    const struct peer_guard *g = &t->guard[idx];
-    char text[PROTO_TEXT_MAX + 1];
-    snprintf(text, sizeof text,
-             "%zu packets (%zu bytes) queued to you unacknowledged for %u ms "
-             "(limits %u packets, %zu bytes): you read too slowly; closing",
-             g->out_packets, g->out_bytes, (unsigned)over_ms,
-             (unsigned)t->cfg.max_queued_packets, t->cfg.max_queued_bytes);
-    relay_enet_purge_outgoing(&t->host->peers[idx], PROTO_CHANNEL_CONTROL);
-    relay_peer_evict(r, idx, PROTO_ERROR_SLOW_READER, text, clock_now_us());
-    backlog_walk(t, idx);
-}
-
-/* A connected peer's backlog over a bound for --slow-reader-ms, or at
- * twice a bound, closes it. */
-static void sweep_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
-                              enet_uint32 now)
-{
-    struct peer_guard *g = &t->guard[idx];
-    if (t->host->peers[idx].state != ENET_PEER_STATE_CONNECTED ||
-        !relay_peer_connected(r, idx)) {
-        g->over_since = 0;
-        return;
-    }
-    backlog_walk(t, idx);
-    int level = backlog_level(t, g);
-    if (level == 0) {
-        g->over_since = 0;
-        return;
-    }
-    if (!g->over_since)
-        g->over_since = now;
-    enet_uint32 over_ms = now - g->over_since;
-    if (t->cfg.slow_reader_ms && (level == 2 || over_ms >= t->cfg.slow_reader_ms))
-        close_slow_reader(t, r, idx, over_ms);
-}
-
 /* A connected peer we heard nothing from for timeout_ms is expired
  * (timeout), since ENet times out only a peer that leaves something of
  * ours unacknowledged. Only after a read that emptied the socket: what
@@ -719,7 +477,7 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
     t->swept = now;
     for (uint32_t i = 0; i < t->host->peerCount; i++) {
         sweep_half_open(t, r, i, now);
-        sweep_slow_reader(t, r, i, now);
+        transport_enet_sweep_slow_reader(t, r, i, now);
         if (read_all)
             sweep_silent(t, r, i, now);
     }
@@ -836,7 +594,7 @@ const struct relay_transport_ops relay_enet_ops = {
      * peer into few datagrams). */
     .default_tick_ms = 2,
     .create = enet_create,
-    .core = enet_core,
+    .core = transport_enet_core,
     .address = enet_address,
     .fd = enet_fd,
     .service = enet_service,

@@ -1,0 +1,62 @@
+/* transport_enet.h: what the two files of the relay's ENet edge share
+ * (transport_enet.c: the host, its events and the loop's operations;
+ * transport_enet_send.c: what the core sends, and the bound on what ENet
+ * queues to a slow reader). Not an API: the program uses relay_enet_ops
+ * (transport.h). */
+#ifndef RICOCHET_TRANSPORT_ENET_H
+#define RICOCHET_TRANSPORT_ENET_H
+
+#include <enet/enet.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strangers.h"
+#include "transport.h"
+
+/* ENet's lists of a peer are walked (O(the bound)) at most this often per
+ * peer on the send and receive paths; in between, what we queue or it
+ * sends is added to the last count, an upper bound. */
+#define WALK_MS 10
+
+/* What the relay keeps per peer slot to bound what ENet keeps for it. */
+struct peer_guard {
+    size_t out_packets;     /* queued to it (unsent or unacknowledged): at the last
+                               walk plus what we queued since, an upper bound */
+    size_t out_bytes;       /* the same in payload bytes */
+    enet_uint32 out_walked; /* ENet ms of that walk */
+    enet_uint32 over_since; /* ENet ms since when its backlog is over a bound, 0 = not */
+    size_t held;            /* upper bound of the commands ENet holds from it */
+    enet_uint32 held_walked;/* ENet ms held was last counted exactly */
+};
+
+struct relay_enet {
+    ENetHost *host;
+    struct relay_net_config cfg;
+    char addr[RELAY_ADDR_MAX];
+    enet_uint32 *heard;   /* per peer: ENet ms when we last heard from it */
+    enet_uint32 *opened;  /* per peer: ENet ms its handshake was first seen, 0 = none */
+    struct peer_guard *guard; /* per peer */
+    size_t half_open_cap; /* handshakes in progress at once */
+    enet_uint32 swept;    /* ENet ms of the last half-open sweep */
+    ENetPacket *current;  /* packet being handed to the core, reused to forward */
+    bool queued;          /* something was queued since the last flush */
+    uint64_t read_end_us; /* when a service last read the socket empty */
+    struct relay *relay;  /* set while servicing, for counters */
+    struct strangers strangers; /* budgets of "we speak ENet" answers */
+    unsigned reads;       /* datagrams the current enet_host_service call read */
+    bool backlog;         /* the last service left datagrams unread */
+};
+
+/* Counts a drop the transport saw (outside a service there is no core). */
+void transport_enet_count(struct relay_enet *t, enum relay_drop why);
+
+/* The core's side of transport t (a struct relay_enet *): its sends. */
+struct relay_transport transport_enet_core(void *t);
+
+/* Closes peer idx if its backlog stayed over a bound for --slow-reader-ms
+ * or reached twice a bound (slow_reader); now: ENet ms. */
+void transport_enet_sweep_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
+                                      enet_uint32 now);
+
+#endif
