@@ -189,16 +189,26 @@ static int read_string(struct reader *r, const cJSON *o, const char *name, int r
     return PROTO_OK;
 }
 
+/* Finds number field `name`: PROTO_OK with *f set (NULL: absent, and
+ * optional), or the failure. */
+static int number_field(struct reader *r, const cJSON *o, const char *name, int required,
+                        const cJSON **f)
+{
+    int rc = PROTO_OK;
+    *f = field(r, o, name, required, &rc);
+    if (*f && !cJSON_IsNumber(*f))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a number", name);
+    return rc;
+}
+
 /* Reads an integer field in [0, max]. */
 static int read_uint(struct reader *r, const cJSON *o, const char *name, int required,
                      double max, uint64_t *dst)
 {
-    int rc = PROTO_OK;
-    const cJSON *f = field(r, o, name, required, &rc);
-    if (!f)
+    const cJSON *f;
+    int rc = number_field(r, o, name, required, &f);
+    if (rc != PROTO_OK || !f)
         return rc;
-    if (!cJSON_IsNumber(f))
-        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a number", name);
     if (!(f->valuedouble >= 0 && f->valuedouble <= max) ||
         f->valuedouble != floor(f->valuedouble))
         return fail(r, PROTO_E_VALUE, "field \"%s\" is out of range", name);
@@ -210,12 +220,10 @@ static int read_uint(struct reader *r, const cJSON *o, const char *name, int req
 static int read_int(struct reader *r, const cJSON *o, const char *name, double max,
                     int64_t *dst)
 {
-    int rc = PROTO_OK;
-    const cJSON *f = field(r, o, name, 1, &rc);
-    if (!f)
+    const cJSON *f;
+    int rc = number_field(r, o, name, 1, &f);
+    if (rc != PROTO_OK || !f)
         return rc;
-    if (!cJSON_IsNumber(f))
-        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a number", name);
     if (!(fabs(f->valuedouble) <= max) || f->valuedouble != floor(f->valuedouble))
         return fail(r, PROTO_E_VALUE, "field \"%s\" is out of range", name);
     *dst = (int64_t)f->valuedouble;
@@ -233,12 +241,10 @@ static int read_id(struct reader *r, const cJSON *o, const char *name, int requi
 
 static int read_float(struct reader *r, const cJSON *o, const char *name, float *dst)
 {
-    int rc = PROTO_OK;
-    const cJSON *f = field(r, o, name, 1, &rc);
-    if (!f)
+    const cJSON *f;
+    int rc = number_field(r, o, name, 1, &f);
+    if (rc != PROTO_OK || !f)
         return rc;
-    if (!cJSON_IsNumber(f))
-        return fail(r, PROTO_E_FIELD_TYPE, "field \"%s\" must be a number", name);
     if (!(fabs(f->valuedouble) <= PROTO_VALUE_MAX))
         return fail(r, PROTO_E_VALUE, "field \"%s\" is out of range", name);
     *dst = (float)f->valuedouble;
@@ -429,15 +435,12 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
             return rc;
         return read_roster(r, o, m);
     case PROTO_CTL_JOINED:
-        if ((rc = read_id(r, o, "id", 1, &m->id)) ||
-            (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)))
-            return rc;
-        return read_mode(r, o, 0, &m->mode);
     case PROTO_CTL_LEFT:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
             (rc = read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid)))
             return rc;
-        return read_reason(r, o, &m->reason);
+        return m->type == PROTO_CTL_JOINED ? read_mode(r, o, 0, &m->mode)
+                                           : read_reason(r, o, &m->reason);
     case PROTO_CTL_ERROR:
         if ((rc = read_string(r, o, "code", 1, m->code, sizeof m->code, NULL)))
             return rc;
