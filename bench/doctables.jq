@@ -198,6 +198,11 @@ def guards(txt): (txt | split("\n")) as $lines
     row(["forged plain-UDP joins: bytes the relay sent (to the forged source and its room) per byte received",
         (values("forged joins"; ": (?<x>[0-9.]+)x$") | median_span(dec(2))) + "x",
         "`test_transport_udp`"]),
+    row(["1,000 forged plain-UDP joins a second from 70 addresses: 6 newcomers' join time (each run's median)",
+        (values("join flood"; ", median (?<x>[0-9]+);") | median_span(tostring)) + " ms",
+        "`test_e2e_udp_flood`"]),
+    row(["the same flood: bytes sent to the flooder per byte received",
+        (values("join flood"; "\\((?<x>[0-9.]+)x\\)") | median_span(dec(2))) + "x", "same"]),
     row(["1,000 forged fragments of 2^20-fragment packets: relay RSS growth",
         (values("fragment bomb"; "relay RSS (?<a>[0-9]+) -> (?<b>[0-9]+) KiB")
          | median_span(tostring)) + " KiB", "`test_e2e_enet_guards`"]),

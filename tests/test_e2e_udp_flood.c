@@ -166,7 +166,7 @@ static void newcomers_under_forged_joins(void **state)
             snprintf(list + used, sizeof list - used, "%s%llu", i ? " " : "",
                      (unsigned long long)ms[i]);
     }
-    print_message("forged joins: %llu from %d addresses over %d ms (%llu bytes); %d newcomers "
+    print_message("join flood: %llu forged joins from %d addresses over %d ms (%llu bytes); %d newcomers "
                   "from %d ms: %zu got in, join times (ms) %s, median %s%llu; the relay sent "
                   "the flood %llu bytes (%.2fx); drops.unverified %lld\n",
                   tot.joins, FLOOD_ADDRS, FLOOD_MS, tot.bytes_sent, HONEST, HONEST_AT_MS, nc.in,
