@@ -68,7 +68,7 @@ static void put_hist(struct promtext *t, const struct metric *m,
                      const struct relay_snapshot *s)
 {
     const struct timehist *h = AT(s, m, struct timehist);
-    promtext_histogram_us(t, m->name, timehist_bounds_us, h->counts, TIMEHIST_BOUNDS,
+    promtext_histogram_us(t, m->name, NULL, timehist_bounds_us, h->counts, TIMEHIST_BOUNDS,
                           h->sum_us, h->count);
 }
 

@@ -125,20 +125,24 @@ static void put_seconds(struct promtext *t, uint64_t us)
     promtext_printf(t, "%" PRIu64 ".%0*" PRIu64, whole, digits, frac);
 }
 
-void promtext_histogram_us(struct promtext *t, const char *name, const uint64_t *bounds_us,
-                           const uint64_t *counts, size_t n, uint64_t sum_us, uint64_t count)
+void promtext_histogram_us(struct promtext *t, const char *name, const char *labels,
+                           const uint64_t *bounds_us, const uint64_t *counts, size_t n,
+                           uint64_t sum_us, uint64_t count)
 {
+    const char *sep = labels ? "," : "";
+    labels = labels ? labels : "";
     uint64_t cumulative = 0;
     for (size_t i = 0; i < n; i++) {
         cumulative += counts[i];
-        promtext_printf(t, "%s_bucket{le=\"", name);
+        promtext_printf(t, "%s_bucket{%s%sle=\"", name, labels, sep);
         put_seconds(t, bounds_us[i]);
         promtext_printf(t, "\"} %" PRIu64 "\n", cumulative);
     }
-    promtext_printf(t, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, count);
-    promtext_printf(t, "%s_sum ", name);
+    promtext_printf(t, "%s_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", name, labels, sep, count);
+    promtext_printf(t, *labels ? "%s_sum{%s} " : "%s_sum%s ", name, labels);
     put_seconds(t, sum_us);
-    promtext_printf(t, "\n%s_count %" PRIu64 "\n", name, count);
+    promtext_printf(t, *labels ? "\n%s_count{%s} %" PRIu64 "\n" : "\n%s_count%s %" PRIu64 "\n",
+                    name, labels, count);
 }
 
 char *promtext_take(struct promtext *t, size_t *len)

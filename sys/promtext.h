@@ -39,9 +39,11 @@ void promtext_sample_u64(struct promtext *t, const char *name, const char *label
 /* A histogram's samples from durations in microseconds: counts[i] (not
  * cumulative) fell at or under bounds_us[i], counts[n] above them all;
  * sum_us and count are the totals. Written as name_bucket{le="seconds"},
- * name_sum (seconds) and name_count. */
-void promtext_histogram_us(struct promtext *t, const char *name, const uint64_t *bounds_us,
-                           const uint64_t *counts, size_t n, uint64_t sum_us, uint64_t count);
+ * name_sum (seconds) and name_count, each with labels first when not NULL
+ * (written as given: `direction="up"`). */
+void promtext_histogram_us(struct promtext *t, const char *name, const char *labels,
+                           const uint64_t *bounds_us, const uint64_t *counts, size_t n,
+                           uint64_t sum_us, uint64_t count);
 
 /* Hands the text over (the caller frees it) and its length; NULL if an
  * allocation failed (the buffer is freed then). t is empty afterwards. */

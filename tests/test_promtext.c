@@ -43,7 +43,7 @@ static void histogram_buckets_are_cumulative_seconds(void **state)
     static const uint64_t bounds[] = { 10, 250, 1500, 1000000 };
     static const uint64_t counts[] = { 1, 2, 0, 3, 4 }; /* the last: above 1 s */
     struct promtext t = { 0 };
-    promtext_histogram_us(&t, "loop_seconds", bounds, counts, 4, 2500010, 10);
+    promtext_histogram_us(&t, "loop_seconds", NULL, bounds, counts, 4, 2500010, 10);
     size_t len;
     char *text = promtext_take(&t, &len);
     assert_string_equal(text,
@@ -54,6 +54,15 @@ static void histogram_buckets_are_cumulative_seconds(void **state)
                         "loop_seconds_bucket{le=\"+Inf\"} 10\n"
                         "loop_seconds_sum 2.50001\n"
                         "loop_seconds_count 10\n");
+    free(text);
+    /* With labels: before le, and on _sum and _count. */
+    promtext_histogram_us(&t, "delay_seconds", "direction=\"up\"", bounds, counts, 1, 7, 10);
+    text = promtext_take(&t, &len);
+    assert_string_equal(text,
+                        "delay_seconds_bucket{direction=\"up\",le=\"0.00001\"} 1\n"
+                        "delay_seconds_bucket{direction=\"up\",le=\"+Inf\"} 10\n"
+                        "delay_seconds_sum{direction=\"up\"} 0.000007\n"
+                        "delay_seconds_count{direction=\"up\"} 10\n");
     free(text);
 }
 

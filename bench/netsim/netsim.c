@@ -486,6 +486,7 @@ int netsim_next_due(struct netsim *sim, uint64_t now_us, struct netsim_datagram 
     else
         d->max_forwarded_seq = it->seq;
     histogram_record(&d->c.delay_us, it->due_us - it->entry_us);
+    timehist_record(&d->c.delay, it->due_us - it->entry_us);
     out->dir = (enum netsim_dir)it->dir;
     out->flow = it->flow;
     out->entry_us = it->entry_us;

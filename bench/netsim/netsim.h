@@ -105,6 +105,7 @@
 #include <stdint.h>
 
 #include "../../stats/histogram.h"
+#include "../../stats/timehist.h"
 
 #define NETSIM_MAX_DATAGRAM 65536 /* bytes; larger submissions are refused */
 
@@ -168,6 +169,7 @@ struct netsim_counters {
     uint64_t ge_bad_datagrams; /* datagrams that met the chain in its bad state */
     uint64_t ge_bursts;        /* good -> bad transitions */
     struct histogram delay_us; /* entry -> due time of every forwarded copy */
+    struct timehist delay;     /* the same in fixed buckets (--metrics) */
 };
 
 /* A datagram handed out by netsim_next_due. */

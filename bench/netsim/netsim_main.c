@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../../sys/clock.h"
 #include "../../sys/log.h"
@@ -66,6 +67,22 @@ static void announce(const struct netsim_proxy *px, const struct netsim_model mo
                netaddr_format(&px->relay_addr, b, sizeof b));
 }
 
+/* --metrics: the HTTP thread, and its address on the line tests read.
+ * Exits 1 if it cannot start (the port taken). */
+static void start_metrics(struct netsim_proxy *px, const struct netsim_setup *setup)
+{
+    char err[256];
+    if (!px->cfg.metrics[0])
+        return;
+    px->metrics = netsim_metrics_start(&setup->metrics_addr, err, sizeof err);
+    if (!px->metrics) {
+        fprintf(stderr, "%s: error: --metrics: %s\n", NETSIM_PROG, err);
+        exit(1);
+    }
+    netsim_metrics_publish(px->metrics, px->sim, &px->counts);
+    say_always("metrics on http://%s/", netsim_metrics_address(px->metrics));
+}
+
 int main(int argc, char **argv)
 {
     static struct netsim_proxy px; /* large (receive buffer); static keeps it off the stack */
@@ -79,6 +96,7 @@ int main(int argc, char **argv)
         signals_install(&stop_requested, &stats_requested, NULL);
         announce(&px, setup.models);
         px.counts.start_us = clock_now_us();
+        start_metrics(&px, &setup);
         if (netsim_proxy_run(&px) == 0)
             rc = 0;
     }

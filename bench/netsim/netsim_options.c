@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../../sys/clock.h"
+#include "../../sys/httpd.h"
 #include "../../sys/log.h"
 #include "../../sys/options.h"
 
@@ -93,6 +94,9 @@ static const struct option_def option_defs[] = {
     {"log-level", OPTION_CHOICE, offsetof(struct netsim_options, log_level), "info", 0, 0,
      "debug|info|warn|error|off", "stderr log level", .short_name = 'V',
      .short_value = "debug"},
+    {"metrics", OPTION_STRING, offsetof(struct netsim_options, metrics), "", 0, 80, NULL,
+     "serve its drops, delays and queue for Prometheus at /metrics on HOST:PORT (a bare "
+     "PORT: 127.0.0.1; 0: a free one); empty: off"},
     {0},
 };
 
@@ -260,6 +264,9 @@ void netsim_configure(struct netsim_options *cfg, struct netsim_setup *setup, in
         options_fail(NETSIM_PROG, "--relay '%s': the relay's port cannot be 0", cfg->relay);
     if (netaddr_parse_endpoint(cfg->listen, &setup->listen_addr, err, sizeof err) < 0)
         options_fail(NETSIM_PROG, "--listen %s", err);
+    if (cfg->metrics[0] &&
+        httpd_parse_listen(cfg->metrics, &setup->metrics_addr, err, sizeof err) < 0)
+        options_fail(NETSIM_PROG, "--metrics: %s", err);
     warn_if_not_loopback(cfg, setup);
     model_from(&models[NETSIM_UP], cfg, &cfg->up, "up");
     model_from(&models[NETSIM_DOWN], cfg, &cfg->down, "down");

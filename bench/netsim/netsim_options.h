@@ -38,11 +38,13 @@ struct netsim_options {
     double flow_timeout;   /* s */
     double stats_interval; /* s; 0 = only at exit */
     int log_level;
+    char metrics[80];      /* --metrics HOST:PORT, "" = none */
 };
 
 /* What follows from the options. */
 struct netsim_setup {
     union netaddr listen_addr, relay_addr; /* --listen, --relay */
+    union netaddr metrics_addr;            /* --metrics, when given */
     uint64_t seed;                         /* --seed, or one from the clock */
     struct netsim_model models[NETSIM_DIRS];
 };

@@ -278,6 +278,7 @@ int netsim_proxy_run(struct netsim_proxy *px)
         }
         if (now >= next_tick) {
             flows_expire(px, now);
+            netsim_metrics_publish(px->metrics, px->sim, &px->counts);
             next_tick = now + TICK_US;
         }
 
@@ -441,6 +442,7 @@ int netsim_proxy_close(struct netsim_proxy *px, int rc)
         }
         netsim_destroy(px->sim);
     }
+    netsim_metrics_stop(px->metrics);
     if (drop_log_close(px) < 0 || pcap_close(px) < 0)
         rc = 1;
     for (size_t i = 0; px->flows && i < (size_t)px->cfg.max_flows; i++)

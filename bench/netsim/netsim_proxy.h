@@ -19,6 +19,7 @@
 #include "capture.h"
 #include "droplog.h"
 #include "netsim.h"
+#include "netsim_metrics.h"
 #include "netsim_options.h"
 #include "netsim_report.h"
 
@@ -46,6 +47,7 @@ struct netsim_proxy {
     FILE *drop_log;                        /* --drop-log, or NULL */
     struct droplog_counts drop_counts;
     struct capture *cap_fwd, *cap_drop;    /* --pcap, or NULL */
+    struct netsim_metrics *metrics;        /* --metrics, or NULL */
     unsigned char buf[NETSIM_MAX_DATAGRAM];
 };
 
