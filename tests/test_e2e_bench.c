@@ -350,6 +350,35 @@ static void no_netsim_no_loss(void **state)
     spawn_free(&p);
 }
 
+/* --encrypt through a lossy netsim: the bench's relay seals every session
+ * (the run fails otherwise), reliable still delivers everything, and the
+ * per-state audit is skipped, saying why, since netsim cannot read sealed
+ * states. */
+static void sealed_through_netsim(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "3", "--rate", "50", "--duration", "1",
+                          "--warmup", "0.3", "--grace", "2", "--path-loss", "10",
+                          "--seed", "7", "--modes", "unsequenced,reliable", "--encrypt",
+                          "--json-file", "-", "--quiet", NULL};
+    cJSON *root = run_bench(args);
+    const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
+    assert_int_equal(cJSON_GetArraySize(results), 2);
+    const char *modes[] = {"unsequenced", "reliable"};
+    for (size_t m = 0; m < 2; m++) {
+        const cJSON *r = find_mode(results, modes[m]);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")));
+        const cJSON *audit = cJSON_GetObjectItemCaseSensitive(r, "audit");
+        assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(audit, "done")));
+        const cJSON *why = cJSON_GetObjectItemCaseSensitive(audit, "skipped");
+        assert_true(cJSON_IsString(why) && !strncmp(why->valuestring, "sealed states", 13));
+        assert_true(num(r, "delivered") > 0);
+    }
+    const cJSON *rel = find_mode(results, "reliable");
+    assert_true(num(rel, "expected") > 0 && num(rel, "delivered") == num(rel, "expected"));
+    cJSON_Delete(root);
+}
+
 /* Rooms split over generator processes: every room whole in one process,
  * the processes' counts and histograms merged exactly, each one's CPU
  * reported. 9 clients in rooms of 3: each state has 2 receivers. */
@@ -472,6 +501,7 @@ int main(void)
         cmocka_unit_test(procs_failing_setup_exit),
         cmocka_unit_test(procs_stuck_generator_exit),
         cmocka_unit_test(no_netsim_no_loss),
+        cmocka_unit_test(sealed_through_netsim),
         cmocka_unit_test(sequenced_per_sender),
         cmocka_unit_test(loss_matches_netsim),
         cmocka_unit_test(audit_flags_hidden_loss),
