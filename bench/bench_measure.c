@@ -189,6 +189,12 @@ static void swarm_event(void *ctx, size_t i, const struct ricochet_event *ev)
     on_event(ctx, i, ev);
 }
 
+static void swarm_created(void *ctx, size_t i, struct ricochet *c)
+{
+    struct run *run = ctx;
+    run->peers[i].c = c;
+}
+
 static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
 {
     struct run *run = ctx;
@@ -270,7 +276,8 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
                               .n_ports = run->n_fleet,
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0};
-    struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event};
+    struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
+                                .created = swarm_created};
     /* no window yet: nothing counts before run_measure() sets it */
     run->win_start = run->win_end = UINT64_MAX;
     /* from before the clients are created: thousands take a while, and
@@ -280,8 +287,6 @@ int run_setup_clients(struct run *run, const char *host, int port)
     run->sw = swarm_create(&sc, &hooks, err, sizeof err);
     if (!run->sw)
         return run_fail(run, "%s", err);
-    for (size_t i = 0; i < n; i++)
-        run->peers[i].c = swarm_client(run->sw, i);
     /* Joined means the relay has us in the room. In udp mode the joined
      * notices are best effort and a lost one is never resent (the library
      * learns a member from its first state instead), so only the ENet modes

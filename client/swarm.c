@@ -183,6 +183,8 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     if (!(m->c = client_create(&cc, why, sizeof why)))
         goto fail;
     snprintf(m->name, sizeof m->name, "%s", client_name(m->c)); /* a ticket's, if any */
+    if (sw->hooks.created)
+        sw->hooks.created(sw->hooks.ctx, i, m->c);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
     if (!cc.hub && epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &ev) != 0) {
         snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));

@@ -78,6 +78,10 @@ struct swarm_hooks {
     void (*sent)(void *ctx, size_t i, uint64_t t_us, bool ok);
     /* Every event of every client, in order per client. May be NULL. */
     void (*event)(void *ctx, size_t i, const struct ricochet_event *ev);
+    /* Client i was just created (swarm_create: before any of its events,
+     * which may come before swarm_create returns). The swarm owns c. May
+     * be NULL. */
+    void (*created)(void *ctx, size_t i, struct ricochet *c);
 };
 
 struct swarm_stats {

@@ -379,6 +379,31 @@ static void sealed_through_netsim(void **state)
     cJSON_Delete(root);
 }
 
+/* --fleet 2 with a drain: 96 clients (more than the swarm creates between
+ * two services, so welcomes come while it still creates clients) join
+ * through both relays; every room on one relay, the drained relay's
+ * clients moved, and in reliable mode at least 99.9% delivered. */
+static void fleet_drain(void **state)
+{
+    (void)state;
+    const char *args[] = {"--fleet", "2", "--clients", "96", "--room-size", "8", "--rate", "10",
+                          "--modes", "reliable", "--fleet-event", "term", "--event-at", "1",
+                          "--duration", "3", "--warmup", "0.5", "--grace", "2",
+                          "--setup-timeout", "30", "--json-file", "-", "--quiet", NULL};
+    cJSON *root = run_bench(args);
+    const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "reliable");
+    print_message("fleet drain: %.0f of %.0f delivered, %.0f moved, joins p50 %.2f ms\n",
+                  num(r, "delivered"), num(r, "expected"), num(r, "moved"),
+                  num(r, "join_p50_ms"));
+    assert_true(num(r, "relays") == 2);
+    assert_true(num(r, "split_rooms") == 0);
+    assert_true(num(r, "moved") > 0);
+    assert_true(num(r, "join_p50_ms") > 0);
+    assert_true(num(r, "expected") > 0);
+    assert_true(num(r, "delivered") >= 0.999 * num(r, "expected"));
+    cJSON_Delete(root);
+}
+
 /* Rooms split over generator processes: every room whole in one process,
  * the processes' counts and histograms merged exactly, each one's CPU
  * reported. 9 clients in rooms of 3: each state has 2 receivers. */
@@ -498,6 +523,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rooms_over_procs),
+        cmocka_unit_test(fleet_drain),
         cmocka_unit_test(procs_failing_setup_exit),
         cmocka_unit_test(procs_stuck_generator_exit),
         cmocka_unit_test(no_netsim_no_loss),
