@@ -43,6 +43,7 @@ static void stop_relays(struct run *run, struct spawn_proc *relays, size_t n)
     for (size_t i = 0; i < n; i++)
         spawn_signal(&relays[i], SIGTERM);
     uint64_t deadline = clock_now_us() + (uint64_t)STOP_WAIT_MS * 1000u;
+    bool gone = false; /* the relays were all down once: the deadline moved once */
     for (;;) {
         bool relay_up = false;
         for (size_t i = 0; i < n; i++)
@@ -57,8 +58,10 @@ static void stop_relays(struct run *run, struct spawn_proc *relays, size_t n)
             alive = 0;
         if ((!relay_up && alive == 0) || clock_now_us() >= deadline)
             break;
-        if (!relay_up && clock_now_us() + DISCONNECT_WAIT_US > deadline)
+        /* Clients that rejoin (a fleet's) never end: wait for them once. */
+        if (!relay_up && !gone && clock_now_us() + DISCONNECT_WAIT_US > deadline)
             deadline = clock_now_us() + DISCONNECT_WAIT_US;
+        gone |= !relay_up;
         clock_sleep_until_us(clock_now_us() + 1000);
     }
     for (size_t i = 0; i < n; i++) {

@@ -7,7 +7,7 @@
 #   placement  10,000 racing joins: 3 relays, rooms of 10 whose clients join
 #              through the 3 relays in turn at once; rooms split (must be 0)
 #              and join latency, against one relay without a directory
-#   cpu        relay CPU per delivered state: 2 relays x 1000 clients against
+#   cpu        relay CPU per delivered state: 1000 clients over 2 relays against
 #              one relay with 1000, rooms of 8 at 10 Hz, --tick-ms 50
 #   scale      2 relays x 2000 clients, rooms of 8 at 10 Hz, --tick-ms 50:
 #              delivery (>= 99.9 %) and the generator's CPU
@@ -109,8 +109,9 @@ done
         "without"
     for kind in fleet single; do
         f=$out/cpu/$kind.csv
-        [ -f "$f" ] && echo "cpu ($kind): $(col "$f" relay_cpu_s delivered runs | awk '{
-            printf "%.3f us of relay CPU per delivered state (%s s a run, %s states in %s runs)", $1 * $3 * 1e6 / $2, $1, $2, $3 }')"
+        [ -f "$f" ] && echo "cpu ($kind): $(col "$f" relay_us_per_delivery relay_us_per_delivery_min \
+            relay_us_per_delivery_max | awk '{
+            printf "%s us (%.3f-%.3f) of relay CPU per delivered state", $1, $2, $3 }')"
     done
     f=$out/scale/fleet.csv
     [ -f "$f" ] && echo "scale: 2 x 2000 clients: $(col "$f" lost_pct lost_pct_min lost_pct_max \
