@@ -12,7 +12,7 @@
 
 static const char *const type_names[] = {
     "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock",
-    "cookie", "sealed", "moved"
+    "cookie", "sealed", "moved", "appeared", "vanished"
 };
 static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
@@ -60,6 +60,11 @@ int proto_salt_valid(const char *s)
 {
     size_t n = strspn(s, "0123456789abcdef");
     return n == PROTO_SALT_LEN && s[n] == '\0';
+}
+
+bool proto_aoi_valid(double aoi)
+{
+    return aoi == 0 || (aoi >= PROTO_AOI_MIN && aoi <= PROTO_AOI_MAX);
 }
 
 int proto_host_valid(const char *host)
@@ -292,6 +297,36 @@ static int read_state(struct reader *r, const cJSON *o, struct proto_state *s)
     return PROTO_OK;
 }
 
+/* A member's fields (a roster entry, an appeared notice) from e. */
+static int read_member(struct reader *r, const cJSON *e, struct proto_member *mb)
+{
+    int rc;
+    memset(mb, 0, sizeof *mb);
+    if ((rc = read_id(r, e, "id", 1, &mb->id)) ||
+        (rc = read_string(r, e, "name", 1, mb->name, sizeof mb->name, proto_name_valid)) ||
+        (rc = read_mode(r, e, 0, &mb->mode)))
+        return rc;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "state");
+    if (st && !cJSON_IsNull(st)) {
+        if ((rc = read_state(r, st, &mb->state)))
+            return rc;
+        mb->state.sender = mb->id;
+        mb->has_state = true;
+    }
+    const cJSON *ck = cJSON_GetObjectItemCaseSensitive(e, "clock");
+    if (ck && !cJSON_IsNull(ck)) {
+        uint64_t bound = 0;
+        if (!cJSON_IsObject(ck))
+            return fail(r, PROTO_E_FIELD_TYPE, "roster \"clock\" must be an object");
+        if ((rc = read_int(r, ck, "offset_us", JSON_INT_MAX, &mb->clock_offset_us)) ||
+            (rc = read_uint(r, ck, "bound_us", 1, JSON_INT_MAX, &bound)))
+            return rc;
+        mb->clock_bound_us = bound;
+        mb->has_clock = true;
+    }
+    return PROTO_OK;
+}
+
 static int read_roster(struct reader *r, const cJSON *o, struct proto_control *m)
 {
     int rc = PROTO_OK;
@@ -302,38 +337,29 @@ static int read_roster(struct reader *r, const cJSON *o, struct proto_control *m
         return fail(r, PROTO_E_FIELD_TYPE, "field \"roster\" must be an array");
     m->roster_len = 0;
     cJSON_ArrayForEach(e, arr) {
-        struct proto_member *mb;
-        const cJSON *st;
         if (m->roster_len == PROTO_ROSTER_MAX)
             return fail(r, PROTO_E_VALUE, "field \"roster\" has too many members");
         if (!cJSON_IsObject(e))
             return fail(r, PROTO_E_FIELD_TYPE, "roster entries must be objects");
-        mb = &m->roster[m->roster_len];
-        memset(mb, 0, sizeof *mb);
-        if ((rc = read_id(r, e, "id", 1, &mb->id)) ||
-            (rc = read_string(r, e, "name", 1, mb->name, sizeof mb->name, proto_name_valid)) ||
-            (rc = read_mode(r, e, 0, &mb->mode)))
+        if ((rc = read_member(r, e, &m->roster[m->roster_len])))
             return rc;
-        st = cJSON_GetObjectItemCaseSensitive(e, "state");
-        if (st && !cJSON_IsNull(st)) {
-            if ((rc = read_state(r, st, &mb->state)))
-                return rc;
-            mb->state.sender = mb->id;
-            mb->has_state = true;
-        }
-        const cJSON *ck = cJSON_GetObjectItemCaseSensitive(e, "clock");
-        if (ck && !cJSON_IsNull(ck)) {
-            uint64_t bound = 0;
-            if (!cJSON_IsObject(ck))
-                return fail(r, PROTO_E_FIELD_TYPE, "roster \"clock\" must be an object");
-            if ((rc = read_int(r, ck, "offset_us", JSON_INT_MAX, &mb->clock_offset_us)) ||
-                (rc = read_uint(r, ck, "bound_us", 1, JSON_INT_MAX, &bound)))
-                return rc;
-            mb->clock_bound_us = bound;
-            mb->has_clock = true;
-        }
         m->roster_len++;
     }
+    return PROTO_OK;
+}
+
+/* An optional radius of interest: absent is 0 (none). */
+static int read_aoi(struct reader *r, const cJSON *o, float *aoi)
+{
+    int rc = PROTO_OK;
+    const cJSON *f = field(r, o, "aoi", 0, &rc);
+    if (!f)
+        return rc;
+    if (!cJSON_IsNumber(f))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"aoi\" must be a number");
+    if (!proto_aoi_valid(f->valuedouble))
+        return fail(r, PROTO_E_VALUE, "field \"aoi\" is out of range");
+    *aoi = (float)f->valuedouble;
     return PROTO_OK;
 }
 
@@ -420,7 +446,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
             (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
             (rc = read_bool(r, o, "batch", &m->batch)))
             return rc;
-        if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)))
+        if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)) ||
+            (rc = read_aoi(r, o, &m->aoi)))
             return rc;
         return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
     case PROTO_CTL_COOKIE:
@@ -431,9 +458,17 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         return read_moved(r, o, m);
     case PROTO_CTL_WELCOME:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||
-            (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)))
+            (rc = read_string(r, o, "room", 1, m->room, sizeof m->room, proto_room_valid)) ||
+            (rc = read_aoi(r, o, &m->aoi)))
             return rc;
         return read_roster(r, o, m);
+    case PROTO_CTL_APPEARED:
+        if ((rc = read_member(r, o, &m->member)))
+            return rc;
+        m->id = m->member.id;
+        return PROTO_OK;
+    case PROTO_CTL_VANISHED:
+        return read_id(r, o, "id", 1, &m->id);
     case PROTO_CTL_JOINED:
     case PROTO_CTL_LEFT:
         if ((rc = read_id(r, o, "id", 1, &m->id)) ||

@@ -36,9 +36,21 @@ enum proto_ctl_type {
                           relay -> members: the same + id (whose clock) */
     PROTO_CTL_COOKIE,  /* relay -> client (udp): cookie, to echo in the join */
     PROTO_CTL_SEALED,  /* relay -> client: salt; what follows is sealed (PROTOCOL.md) */
-    PROTO_CTL_MOVED    /* relay -> client: room, host, port, transport, epoch: join
+    PROTO_CTL_MOVED,   /* relay -> client: room, host, port, transport, epoch: join
                           there instead (a fleet of relays, proto/FLEET.md) */
+    PROTO_CTL_APPEARED, /* relay -> member of a room with interest: member (id, name,
+                           mode, state, clock) came within the radius */
+    PROTO_CTL_VANISHED  /* relay -> member of a room with interest: id went out of
+                           sight (beyond PROTO_AOI_LEAVE times the radius) */
 };
+
+/* Interest management (PROTOCOL.md, "Rooms with interest"): a member
+ * receives the states of those within the room's radius, entering at the
+ * radius and leaving beyond PROTO_AOI_LEAVE times it (hysteresis: one at
+ * the edge does not flicker in and out). */
+#define PROTO_AOI_LEAVE 1.2f
+#define PROTO_AOI_MIN 0.01f /* smallest radius, arena units: cells stay countable */
+#define PROTO_AOI_MAX 1e5f  /* largest radius */
 
 #define PROTO_COOKIE_LEN 16 /* hex digits of a plain-UDP return-routability cookie */
 #define PROTO_TICKET_MAX 514 /* characters of a ticket's pass (TICKET_PASS_TEXT_MAX) */
@@ -72,6 +84,8 @@ struct proto_control {
     enum proto_mode mode;               /* join, joined */
     bool reflect;                       /* join: also send my states back to me */
     bool batch;                         /* join, plain UDP: send me states in batches */
+    float aoi;                          /* join: the radius of interest a room it creates
+                                           gets; welcome: the room's (0: none, all-to-all) */
     enum proto_left_reason reason;      /* left */
     char code[PROTO_CODE_MAX + 1];      /* error: machine-readable, e.g. "room_full" */
     char text[PROTO_TEXT_MAX + 1];      /* error: human message; chat: the line */
@@ -93,6 +107,7 @@ struct proto_control {
                                            (0: none; clock offset, PROTOCOL.md) */
     int64_t clock_offset_us;            /* clock: relay clock - sender's clock, µs */
     uint64_t clock_bound_us;            /* clock: |error of clock_offset_us| <= this */
+    struct proto_member member;         /* appeared: who (id is also in .id) */
     size_t roster_len;                  /* welcome */
     struct proto_member roster[PROTO_ROSTER_MAX];
 };
@@ -125,6 +140,9 @@ int proto_host_valid(const char *host);
 /* A sealed session's salt: exactly PROTO_SALT_LEN lowercase hex digits.
  * Returns 1 if valid. */
 int proto_salt_valid(const char *salt);
+
+/* A radius of interest: 0 (none) or PROTO_AOI_MIN..PROTO_AOI_MAX. */
+bool proto_aoi_valid(double aoi);
 
 /* Chat and error text: 1..PROTO_TEXT_MAX bytes, no control characters. */
 int proto_text_valid(const char *text);

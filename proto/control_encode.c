@@ -30,39 +30,57 @@ static cJSON *state_to_json(const struct proto_state *s)
     return o;
 }
 
+/* A member's fields (a roster entry, an appeared notice) into e. */
+static int add_member(cJSON *e, const struct proto_member *mb)
+{
+    if (!proto_name_valid(mb->name) || (unsigned)mb->mode >= PROTO_MODE_COUNT)
+        return PROTO_E_VALUE;
+    cJSON_AddNumberToObject(e, "id", mb->id);
+    cJSON_AddStringToObject(e, "name", mb->name);
+    cJSON_AddStringToObject(e, "mode", proto_mode_name(mb->mode));
+    if (mb->has_state) {
+        cJSON *st = state_to_json(&mb->state);
+        if (!st)
+            return PROTO_E_VALUE;
+        cJSON_AddItemToObject(e, "state", st);
+    } else {
+        cJSON_AddNullToObject(e, "state");
+    }
+    if (mb->has_clock) {
+        cJSON *ck = cJSON_AddObjectToObject(e, "clock");
+        if (!ck || fabs((double)mb->clock_offset_us) > JSON_INT_MAX ||
+            (double)mb->clock_bound_us > JSON_INT_MAX)
+            return PROTO_E_VALUE;
+        cJSON_AddNumberToObject(ck, "offset_us", (double)mb->clock_offset_us);
+        cJSON_AddNumberToObject(ck, "bound_us", (double)mb->clock_bound_us);
+    }
+    return PROTO_OK;
+}
+
 static int add_roster(cJSON *o, const struct proto_control *m)
 {
     cJSON *arr = cJSON_AddArrayToObject(o, "roster");
     if (!arr || m->roster_len > PROTO_ROSTER_MAX)
         return PROTO_E_VALUE;
     for (size_t i = 0; i < m->roster_len; i++) {
-        const struct proto_member *mb = &m->roster[i];
         cJSON *e = cJSON_CreateObject();
-        if (!e || !proto_name_valid(mb->name) || (unsigned)mb->mode >= PROTO_MODE_COUNT) {
-            cJSON_Delete(e);
+        if (!e)
             return PROTO_E_VALUE;
-        }
         cJSON_AddItemToArray(arr, e);
-        cJSON_AddNumberToObject(e, "id", mb->id);
-        cJSON_AddStringToObject(e, "name", mb->name);
-        cJSON_AddStringToObject(e, "mode", proto_mode_name(mb->mode));
-        if (mb->has_state) {
-            cJSON *st = state_to_json(&mb->state);
-            if (!st)
-                return PROTO_E_VALUE;
-            cJSON_AddItemToObject(e, "state", st);
-        } else {
-            cJSON_AddNullToObject(e, "state");
-        }
-        if (mb->has_clock) {
-            cJSON *ck = cJSON_AddObjectToObject(e, "clock");
-            if (!ck || fabs((double)mb->clock_offset_us) > JSON_INT_MAX ||
-                (double)mb->clock_bound_us > JSON_INT_MAX)
-                return PROTO_E_VALUE;
-            cJSON_AddNumberToObject(ck, "offset_us", (double)mb->clock_offset_us);
-            cJSON_AddNumberToObject(ck, "bound_us", (double)mb->clock_bound_us);
-        }
+        int rc = add_member(e, &m->roster[i]);
+        if (rc != PROTO_OK)
+            return rc;
     }
+    return PROTO_OK;
+}
+
+/* A radius of interest, left out when 0 (none). */
+static int add_aoi(cJSON *o, float aoi)
+{
+    if (!proto_aoi_valid(aoi))
+        return PROTO_E_VALUE;
+    if (aoi > 0)
+        cJSON_AddNumberToObject(o, "aoi", aoi);
     return PROTO_OK;
 }
 
@@ -93,7 +111,7 @@ static int add_join(cJSON *o, const struct proto_control *m)
             return PROTO_E_VALUE;
         cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
     }
-    return PROTO_OK;
+    return add_aoi(o, m->aoi);
 }
 
 /* joined and left: a member's id and name, with its mode or why it left. */
@@ -176,11 +194,16 @@ static int add_fields(cJSON *o, const struct proto_control *m)
     case PROTO_CTL_JOIN:
         return add_join(o, m);
     case PROTO_CTL_WELCOME:
-        if (!proto_room_valid(m->room))
+        if (!proto_room_valid(m->room) || add_aoi(o, m->aoi) != PROTO_OK)
             return PROTO_E_VALUE;
         cJSON_AddNumberToObject(o, "id", m->id);
         cJSON_AddStringToObject(o, "room", m->room);
         return add_roster(o, m);
+    case PROTO_CTL_APPEARED:
+        return add_member(o, &m->member);
+    case PROTO_CTL_VANISHED:
+        cJSON_AddNumberToObject(o, "id", m->id);
+        return PROTO_OK;
     case PROTO_CTL_JOINED:
     case PROTO_CTL_LEFT:
         return add_member_notice(o, m);

@@ -62,6 +62,55 @@ static void join_round_trip(void **state)
     assert_int_equal(msg->version, 1);
 }
 
+/* Rooms with interest: the radius a join asks for and a welcome states,
+ * and the notices of who comes into sight and goes out of it. */
+static void interest_round_trip(void **state)
+{
+    (void)state;
+    struct proto_control in = { .type = PROTO_CTL_JOIN, .aoi = 12.5f };
+    strcpy(in.room, "world");
+    strcpy(in.name, "a");
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_true(msg->aoi == 12.5f);
+    in.aoi = 0; /* none: left out */
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_null(strstr(buf, "aoi"));
+    in.aoi = PROTO_AOI_MIN / 2;
+    assert_int_equal(proto_control_encode(buf, sizeof buf, &in), PROTO_E_VALUE);
+    const char *bad[] = {
+        "{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"aoi\":-1}",
+        "{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"aoi\":0.001}",
+        "{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"aoi\":1e9}",
+        "{\"type\":\"welcome\",\"id\":1,\"room\":\"r\",\"roster\":[],\"aoi\":-2}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (decode(bad[i]) != PROTO_E_VALUE)
+            fail_msg("accepted: %s", bad[i]);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"aoi\":\"x\"}"),
+                     PROTO_E_FIELD_TYPE);
+
+    struct proto_control ap = { .type = PROTO_CTL_APPEARED, .id = 7 };
+    ap.member = (struct proto_member){ .id = 7, .mode = PROTO_MODE_SEQUENCED, .has_state = true,
+                                       .state = { .seq = 3, .send_us = 9, .x = 1, .y = 2 } };
+    strcpy(ap.member.name, "bob");
+    assert_true(proto_control_encode(buf, sizeof buf, &ap) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_int_equal(msg->type, PROTO_CTL_APPEARED);
+    assert_int_equal(msg->id, 7);
+    assert_string_equal(msg->member.name, "bob");
+    assert_int_equal(msg->member.mode, PROTO_MODE_SEQUENCED);
+    assert_true(msg->member.has_state);
+    assert_int_equal(msg->member.state.sender, 7);
+    assert_true(msg->member.state.y == 2);
+    assert_int_equal(decode("{\"type\":\"appeared\",\"name\":\"b\"}"), PROTO_E_MISSING);
+
+    assert_int_equal(decode("{\"type\":\"vanished\",\"id\":7}"), PROTO_OK);
+    assert_int_equal(msg->type, PROTO_CTL_VANISHED);
+    assert_int_equal(msg->id, 7);
+    assert_int_equal(decode("{\"type\":\"vanished\"}"), PROTO_E_MISSING);
+}
+
 /* A fleet's moved, and the epoch a join carries after one. */
 static void moved_round_trip(void **state)
 {
@@ -529,6 +578,7 @@ int main(void)
         cmocka_unit_test(clock_messages_round_trip),
         cmocka_unit_test(welcome_round_trip_with_roster),
         cmocka_unit_test(notices_round_trip),
+        cmocka_unit_test(interest_round_trip),
         cmocka_unit_test(not_json),
         cmocka_unit_test(type_errors),
         cmocka_unit_test(missing_and_wrong_typed_fields),

@@ -39,7 +39,7 @@ static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *
     r->out.id = p->id;
     r->out.clock_offset_us = m->clock_offset_us;
     r->out.clock_bound_us = m->clock_bound_us;
-    core_send_out_room(r, &r->rooms[p->room], peer);
+    core_send_out_near(r, peer);
     return 0;
 }
 

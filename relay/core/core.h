@@ -20,7 +20,8 @@
  *   send.c      control messages out: encoded once, counted
  *   tickets.c   a join's ticket, the tickets in use
  *   seal.c      sealed sessions' keys: open in, seal out
- *   fleet.c     a fleet's say on joins: parked joins, moved, rooms moved or held */
+ *   fleet.c     a fleet's say on joins: parked joins, moved, rooms moved or held
+ *   interest.c  rooms with interest: who sees whom, appeared and vanished */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -38,6 +39,25 @@
 #define TICK_QUEUE 4096           /* states held per tick; a full queue fans out early */
 #define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
 
+/* A room with interest (interest.c): its members' positions in a hash grid
+ * of square cells as wide as the leave radius. */
+struct core_grid {
+    float radius;      /* members within it come into sight */
+    float cell;        /* the leave radius (radius x PROTO_AOI_LEAVE), a cell's side */
+    uint32_t mask;     /* buckets - 1, a power of two */
+    uint32_t *head;    /* each bucket's first peer, UINT32_MAX: none */
+};
+
+/* A member of a room with interest: where the relay last saw it (its
+ * newest state), its bucket's list, and whom it sees: a bitset over peer
+ * handles, symmetric (a sees b exactly when b sees a). */
+struct core_sight {
+    bool placed;       /* in the grid: it sent a state */
+    float x, y;
+    uint32_t bucket, next, prev;
+    uint64_t *sees;    /* peer_cap bits; NULL outside a room with interest */
+};
+
 struct relay_room {
     bool used;
     bool held;         /* fleet: claim unconfirmed, states dropped */
@@ -45,6 +65,7 @@ struct relay_room {
     uint32_t n;        /* members */
     uint32_t *members; /* peer handles, max_room_size of them */
     uint64_t states_in, states_out; /* since the room was created */
+    struct core_grid *grid; /* a room with interest; NULL: everyone sees everyone */
 };
 
 /* What a parked join needs to go on later (fleet): who it is (its room
@@ -53,6 +74,7 @@ struct relay_parked_join {
     struct ticket_claims who;
     enum proto_mode mode;
     bool reflect, batch;
+    float aoi;
     uint64_t epoch;
 };
 
@@ -89,6 +111,7 @@ struct relay_peer {
     bool ticketed;           /* joined with a ticket: ticket_id is in r->passes */
     bool sealed;             /* its session is sealed both ways (r->seals[peer]) */
     uint8_t ticket_id[TICKET_ID_BYTES];
+    struct core_sight sight; /* in a room with interest */
 };
 
 /* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
@@ -235,9 +258,17 @@ void core_kick(struct relay *r, uint32_t peer, uint64_t now_us, const char *why)
 /* The live room called name, or NULL. */
 struct relay_room *core_room_find(const struct relay *r, const char *name);
 
-/* A new empty room called name; NULL if max_rooms are live (or out of
- * memory). */
-struct relay_room *core_room_create(struct relay *r, const char *name);
+/* A new empty room called name, with interest within radius aoi (0: none);
+ * NULL if max_rooms are live (or out of memory). */
+struct relay_room *core_room_create(struct relay *r, const char *name, float aoi);
+
+/* How many members room may hold: --max-room-size, and without interest
+ * at most a welcome's roster (everyone lists everyone). */
+uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
+
+/* Sends r->out to those who know peer is there: the members who see it in
+ * a room with interest, else every other member of its room. */
+void core_send_out_near(struct relay *r, uint32_t peer);
 
 /* Frees an empty room's slot. */
 void core_room_free(struct relay *r, struct relay_room *room);
@@ -377,5 +408,34 @@ bool core_shed_stale(struct relay *r, uint32_t flags, uint64_t arrived_us, uint6
 /* Sends a member's held states now, before it leaves its room (its left
  * notice follows them). */
 void core_fan_out_leaver(struct relay *r, uint32_t peer);
+
+/* ---- interest.c ---- */
+
+/* Gives room interest within radius (PROTO_AOI_MIN..PROTO_AOI_MAX). Returns
+ * 0, or -1 out of memory. */
+int core_interest_open(struct relay *r, struct relay_room *room, float radius);
+
+/* Frees room's grid, if it has one. */
+void core_interest_close(struct relay_room *room);
+
+/* peer joins a room with interest: it sees no one until its first state.
+ * Returns 0, or -1 out of memory. */
+int core_interest_join(struct relay *r, uint32_t peer);
+
+/* peer leaves its room with interest: out of everyone's sight and the
+ * grid (nothing is sent: the left notice is the caller's). */
+void core_interest_leave(struct relay *r, uint32_t peer);
+
+/* Frees peer's sight without touching the others' (its whole room goes). */
+void core_interest_forget(struct relay *r, uint32_t peer);
+
+/* peer's newest state puts it at (x, y): the grid and who sees whom
+ * follow, each change told to both sides (appeared, vanished). Nothing
+ * outside a room with interest. */
+void core_interest_move(struct relay *r, uint32_t peer, float x, float y);
+
+/* The handles of those who see peer, into out (room size entries).
+ * Returns how many. */
+size_t core_interest_seers(const struct relay *r, uint32_t peer, uint32_t *out);
 
 #endif

@@ -32,9 +32,15 @@ void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
     const struct relay_peer *p = &r->peers[peer];
     struct relay_room *room = &r->rooms[p->room];
     size_t n = 0;
-    for (uint32_t i = 0; i < room->n; i++)
-        if (room->members[i] != peer || p->reflect)
-            r->recipients[n++] = room->members[i];
+    if (room->grid) {
+        n = core_interest_seers(r, peer, r->recipients);
+        if (p->reflect)
+            r->recipients[n++] = peer;
+    } else {
+        for (uint32_t i = 0; i < room->n; i++)
+            if (room->members[i] != peer || p->reflect)
+                r->recipients[n++] = room->members[i];
+    }
     if (n == 0)
         return;
     if (r->cfg.encrypt) {

@@ -64,6 +64,7 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
         r->stats.parked++;
         *p->parked = (struct relay_parked_join){.who = *who, .mode = m->mode,
                                                 .reflect = m->reflect, .batch = m->batch,
+                                                .aoi = m->aoi,
                                                 .epoch = m->epoch};
         return false;
     case RELAY_PLACE_MOVED:

@@ -27,8 +27,10 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     proto_control_init(&r->out, PROTO_CTL_WELCOME);
     r->out.id = p->id;
     snprintf(r->out.room, sizeof r->out.room, "%s", room->name);
+    r->out.aoi = room->grid ? room->grid->radius : 0;
     size_t n = 0;
-    for (uint32_t i = 0; i < room->n && n < PROTO_ROSTER_MAX; i++) {
+    /* With interest, the others come as they come into sight (appeared). */
+    for (uint32_t i = 0; !room->grid && i < room->n && n < PROTO_ROSTER_MAX; i++) {
         const struct relay_peer *m = &r->peers[room->members[i]];
         if (room->members[i] == peer)
             continue;
@@ -159,18 +161,23 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
                            "mode udp needs a relay started with --transport udp");
 
     struct relay_room *room = core_room_find(r, who->room);
-    if (room && room->n >= r->cfg.max_room_size)
+    if (room && room->n >= core_room_cap(r, room))
         return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
                            "room '%s' is full (%" PRIu32 " members)", who->room,
-                           r->cfg.max_room_size);
+                           core_room_cap(r, room));
     if (!room && !core_fleet_admit(r, peer, m, who, now_us, &rc))
         return rc; /* parked, moved or refused by the fleet */
     if (!room) {
-        room = core_room_create(r, who->room);
+        room = core_room_create(r, who->room, m->aoi);
         if (!room)
             return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
                                "too many rooms (%" PRIu32 "): join an existing one",
                                r->cfg.max_rooms);
+    }
+    if (room->grid && core_interest_join(r, peer) != 0) {
+        if (room->n == 0)
+            core_room_free(r, room);
+        return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
     }
 
     p->joined = true;
@@ -199,7 +206,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         r->out.id = p->id;
         snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
         r->out.mode = mode;
-        core_send_out_room(r, room, peer);
+        core_send_out_near(r, peer); /* with interest: no one sees it yet */
     }
     return 0;
 }
@@ -240,6 +247,7 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     m->mode = pj->mode;
     m->reflect = pj->reflect;
     m->batch = pj->batch;
+    m->aoi = pj->aoi;
     m->epoch = pj->epoch;
     switch (verdict) {
     case RELAY_PLACE_HERE:

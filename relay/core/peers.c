@@ -34,6 +34,7 @@ void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
 {
     struct relay_peer *p = &r->peers[peer];
     forget_parked(r, peer);
+    core_interest_forget(r, peer); /* its room went with it (a move, a shutdown) */
     p->connected = false;
     r->clients--;
     r->tp.disconnect(r->tp.ctx, peer, why);

@@ -40,14 +40,18 @@ void relay_destroy(struct relay *r)
     if (!r)
         return;
     if (r->rooms)
-        for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
+        for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
             free(r->rooms[i].members);
+            core_interest_close(&r->rooms[i]);
+        }
     free(r->rooms);
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         if (r->peers[i].parked) { /* a fleet's join still waiting */
             sodium_memzero(r->peers[i].parked, sizeof *r->peers[i].parked);
             free(r->peers[i].parked);
         }
+    for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
+        core_interest_forget(r, i);
     free(r->peers);
     free(r->recipients);
     free(r->held);

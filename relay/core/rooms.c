@@ -16,7 +16,7 @@ struct relay_room *core_room_find(const struct relay *r, const char *name)
     return NULL;
 }
 
-struct relay_room *core_room_create(struct relay *r, const char *name)
+struct relay_room *core_room_create(struct relay *r, const char *name, float aoi)
 {
     if (r->nrooms >= r->cfg.max_rooms)
         return NULL;
@@ -27,12 +27,17 @@ struct relay_room *core_room_create(struct relay *r, const char *name)
         room->members = calloc(r->cfg.max_room_size, sizeof *room->members);
         if (!room->members)
             return NULL;
+        if (aoi > 0 && core_interest_open(r, room, aoi) != 0) {
+            free(room->members);
+            room->members = NULL;
+            return NULL;
+        }
         room->used = true;
         room->n = 0;
         room->states_in = room->states_out = 0;
         snprintf(room->name, sizeof room->name, "%s", name);
         r->nrooms++;
-        log_debug("relay: room '%s' created", name);
+        log_debug("relay: room '%s' created%s", name, aoi > 0 ? " with interest" : "");
         return room;
     }
     return NULL;
@@ -41,6 +46,7 @@ struct relay_room *core_room_create(struct relay *r, const char *name)
 void core_room_free(struct relay *r, struct relay_room *room)
 {
     log_debug("relay: room '%s' empty, freed", room->name);
+    core_interest_close(room);
     free(room->members);
     memset(room, 0, sizeof *room);
     r->nrooms--;
@@ -54,6 +60,14 @@ void core_member_remove(struct relay *r, uint32_t peer,
         return;
     core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
     struct relay_room *room = &r->rooms[p->room];
+    if (room->n > 1) {
+        proto_control_init(&r->out, PROTO_CTL_LEFT);
+        r->out.id = p->id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+        r->out.reason = reason;
+        core_send_out_near(r, peer);
+    }
+    core_interest_leave(r, peer);
     for (uint32_t i = 0; i < room->n; i++) {
         if (room->members[i] == peer) {
             room->members[i] = room->members[--room->n];
@@ -67,13 +81,7 @@ void core_member_remove(struct relay *r, uint32_t peer,
     case PROTO_LEFT_TIMEOUT: r->stats.timeouts++; break;
     case PROTO_LEFT_KICKED: break; /* counted by core_kick() */
     }
-    if (room->n > 0) {
-        proto_control_init(&r->out, PROTO_CTL_LEFT);
-        r->out.id = p->id;
-        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
-        r->out.reason = reason;
-        core_send_out_room(r, room, UINT32_MAX);
-    } else {
+    if (room->n == 0) {
         char name[PROTO_ROOM_MAX + 1];
         snprintf(name, sizeof name, "%s", room->name);
         core_room_free(r, room);
@@ -86,6 +94,30 @@ void core_member_remove(struct relay *r, uint32_t peer,
     p->has_clock = false;
     r->members--;
     core_ticket_release(r, peer);
+}
+
+uint32_t core_room_cap(const struct relay *r, const struct relay_room *room)
+{
+    uint32_t cap = r->cfg.max_room_size;
+    return room->grid || cap < PROTO_ROSTER_MAX ? cap : PROTO_ROSTER_MAX;
+}
+
+void core_send_out_near(struct relay *r, uint32_t peer)
+{
+    const struct relay_room *room = &r->rooms[r->peers[peer].room];
+    if (!room->grid) {
+        core_send_out_room(r, room, peer);
+        return;
+    }
+    int n = core_encode_out(r);
+    if (n < 0) {
+        log_error("relay: cannot encode %s: %s", proto_ctl_type_name(r->out.type),
+                  proto_strerror(n));
+        return;
+    }
+    size_t k = core_interest_seers(r, peer, r->recipients);
+    for (size_t i = 0; i < k; i++)
+        core_send_json(r, r->recipients[i], (size_t)n);
 }
 
 size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, size_t cap)

@@ -43,6 +43,7 @@ int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode,
     if (!p->has_state || proto_seq_after(s.seq, p->last.seq))
         p->last = s;
     p->has_state = true;
+    core_interest_move(r, peer, p->last.x, p->last.y);
     r->stats.states_in++;
     r->stats.states_in_mode[mode]++;
     r->rooms[p->room].states_in++;

@@ -1,0 +1,227 @@
+/* interest.c: rooms with interest (see core.h): who sees whom in a room
+ * created with a radius. Each member's last position sits in a hash grid
+ * of square cells as wide as the leave radius, so everyone it could see is
+ * in the 3 x 3 cells around it; who sees whom is a symmetric relation kept
+ * as one bitset over peer handles per member. A state moves its sender,
+ * updates the relation (enter within the radius, leave beyond
+ * PROTO_AOI_LEAVE times it), tells both sides of each change (appeared,
+ * vanished), and then goes to those who see the sender. */
+#include "core.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+static size_t words(const struct relay *r)
+{
+    return (r->cfg.peer_cap + 63) / 64;
+}
+
+static bool sees(const struct relay_peer *a, uint32_t b)
+{
+    return a->sight.sees[b / 64] >> (b % 64) & 1;
+}
+
+static void set_seen(struct relay *r, uint32_t a, uint32_t b, bool on)
+{
+    uint64_t *wa = &r->peers[a].sight.sees[b / 64], *wb = &r->peers[b].sight.sees[a / 64];
+    uint64_t ba = 1ull << (b % 64), bb = 1ull << (a % 64);
+    *wa = on ? *wa | ba : *wa & ~ba;
+    *wb = on ? *wb | bb : *wb & ~bb;
+}
+
+/* The bucket of cell (cx, cy): a multiplicative hash of both. */
+static uint32_t bucket_of(const struct core_grid *g, int64_t cx, int64_t cy)
+{
+    uint64_t h = (uint64_t)cx * 0x9e3779b97f4a7c15ull ^ (uint64_t)cy * 0xc2b2ae3d27d4eb4full;
+    return (uint32_t)(h >> 32) & g->mask;
+}
+
+static int64_t cell_of(const struct core_grid *g, float v)
+{
+    return (int64_t)floorf(v / g->cell);
+}
+
+static void unlink_peer(struct relay *r, struct core_grid *g, uint32_t peer)
+{
+    struct core_sight *s = &r->peers[peer].sight;
+    if (s->prev != NONE)
+        r->peers[s->prev].sight.next = s->next;
+    else
+        g->head[s->bucket] = s->next;
+    if (s->next != NONE)
+        r->peers[s->next].sight.prev = s->prev;
+}
+
+static void link_peer(struct relay *r, struct core_grid *g, uint32_t peer, uint32_t bucket)
+{
+    struct core_sight *s = &r->peers[peer].sight;
+    s->bucket = bucket;
+    s->prev = NONE;
+    s->next = g->head[bucket];
+    if (s->next != NONE)
+        r->peers[s->next].sight.prev = peer;
+    g->head[bucket] = peer;
+}
+
+static float dist2(const struct core_sight *a, const struct core_sight *b)
+{
+    float dx = a->x - b->x, dy = a->y - b->y;
+    return dx * dx + dy * dy;
+}
+
+/* Tells `to` that `who` came into sight, with its last state and clock. */
+static void send_appeared(struct relay *r, uint32_t to, uint32_t who)
+{
+    const struct relay_peer *w = &r->peers[who];
+    proto_control_init(&r->out, PROTO_CTL_APPEARED);
+    r->out.id = w->id;
+    r->out.member = (struct proto_member){
+        .id = w->id, .mode = w->mode, .has_state = w->has_state, .state = w->last,
+        .has_clock = w->has_clock, .clock_offset_us = w->clock_offset_us,
+        .clock_bound_us = w->clock_bound_us };
+    memcpy(r->out.member.name, w->name, sizeof r->out.member.name);
+    core_send_out(r, to);
+}
+
+static void send_vanished(struct relay *r, uint32_t to, uint32_t who)
+{
+    proto_control_init(&r->out, PROTO_CTL_VANISHED);
+    r->out.id = r->peers[who].id;
+    core_send_out(r, to);
+}
+
+/* Those peer sees and who moved beyond the leave radius: unseen, both told. */
+static void drop_far(struct relay *r, uint32_t peer, float leave2)
+{
+    const struct core_sight *s = &r->peers[peer].sight;
+    for (size_t w = 0; w < words(r); w++) {
+        for (uint64_t bits = s->sees[w]; bits; bits &= bits - 1) {
+            uint32_t other = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+            if (dist2(s, &r->peers[other].sight) <= leave2)
+                continue;
+            set_seen(r, peer, other, false);
+            send_vanished(r, peer, other);
+            send_vanished(r, other, peer);
+        }
+    }
+}
+
+/* Those in the 3 x 3 cells around peer, unseen and within the radius:
+ * seen, both told. */
+static void add_near(struct relay *r, const struct core_grid *g, uint32_t peer)
+{
+    const struct core_sight *s = &r->peers[peer].sight;
+    int64_t cx = cell_of(g, s->x), cy = cell_of(g, s->y);
+    uint32_t done[9];
+    size_t ndone = 0;
+    float enter2 = g->radius * g->radius;
+    for (int dy = -1; dy <= 1; dy++) {
+        for (int dx = -1; dx <= 1; dx++) {
+            uint32_t b = bucket_of(g, cx + dx, cy + dy);
+            bool seen_bucket = false;
+            for (size_t i = 0; i < ndone; i++)
+                seen_bucket |= done[i] == b;
+            if (seen_bucket)
+                continue; /* two cells in one bucket: walk it once */
+            done[ndone++] = b;
+            for (uint32_t o = g->head[b]; o != NONE; o = r->peers[o].sight.next) {
+                if (o == peer || sees(&r->peers[peer], o) ||
+                    dist2(s, &r->peers[o].sight) > enter2)
+                    continue;
+                set_seen(r, peer, o, true);
+                send_appeared(r, peer, o);
+                send_appeared(r, o, peer);
+            }
+        }
+    }
+}
+
+int core_interest_open(struct relay *r, struct relay_room *room, float radius)
+{
+    uint32_t buckets = 16;
+    while (buckets < 2 * r->cfg.max_room_size)
+        buckets *= 2;
+    struct core_grid *g = calloc(1, sizeof *g);
+    uint32_t *head = malloc(buckets * sizeof *head);
+    if (!g || !head) {
+        free(g);
+        free(head);
+        return -1;
+    }
+    memset(head, 0xff, buckets * sizeof *head); /* NONE */
+    *g = (struct core_grid){ .radius = radius, .cell = radius * PROTO_AOI_LEAVE,
+                             .mask = buckets - 1, .head = head };
+    room->grid = g;
+    return 0;
+}
+
+void core_interest_close(struct relay_room *room)
+{
+    if (!room->grid)
+        return;
+    free(room->grid->head);
+    free(room->grid);
+    room->grid = NULL;
+}
+
+int core_interest_join(struct relay *r, uint32_t peer)
+{
+    struct core_sight *s = &r->peers[peer].sight;
+    s->sees = calloc(words(r), sizeof *s->sees);
+    s->placed = false;
+    return s->sees ? 0 : -1;
+}
+
+void core_interest_leave(struct relay *r, uint32_t peer)
+{
+    struct relay_peer *p = &r->peers[peer];
+    struct core_grid *g = r->rooms[p->room].grid;
+    if (!g || !p->sight.sees)
+        return;
+    for (size_t w = 0; w < words(r); w++)
+        for (uint64_t bits = p->sight.sees[w]; bits; bits &= bits - 1)
+            set_seen(r, peer, (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits)), false);
+    if (p->sight.placed)
+        unlink_peer(r, g, peer);
+    core_interest_forget(r, peer);
+}
+
+void core_interest_forget(struct relay *r, uint32_t peer)
+{
+    free(r->peers[peer].sight.sees);
+    memset(&r->peers[peer].sight, 0, sizeof r->peers[peer].sight);
+}
+
+void core_interest_move(struct relay *r, uint32_t peer, float x, float y)
+{
+    struct relay_peer *p = &r->peers[peer];
+    struct core_grid *g = r->rooms[p->room].grid;
+    if (!g || !p->sight.sees)
+        return;
+    uint32_t b = bucket_of(g, cell_of(g, x), cell_of(g, y));
+    if (!p->sight.placed || p->sight.bucket != b) {
+        if (p->sight.placed)
+            unlink_peer(r, g, peer);
+        link_peer(r, g, peer, b);
+        p->sight.placed = true;
+    }
+    p->sight.x = x;
+    p->sight.y = y;
+    drop_far(r, peer, g->cell * g->cell);
+    add_near(r, g, peer);
+}
+
+size_t core_interest_seers(const struct relay *r, uint32_t peer, uint32_t *out)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    size_t n = 0;
+    if (!p->sight.sees)
+        return 0;
+    for (size_t w = 0; w < words(r); w++)
+        for (uint64_t bits = p->sight.sees[w]; bits; bits &= bits - 1)
+            out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+    return n;
+}

@@ -1,0 +1,303 @@
+/* test_relay_interest.c: the relay core through a fake transport and a fake
+ * clock (support/fake_relay.h): rooms with interest. A member receives the
+ * states of those within the room's radius; who comes within it appears,
+ * who goes beyond PROTO_AOI_LEAVE times it vanishes; notices about a member
+ * go to those who see it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../proto/control.h"
+#include "../proto/wire.h"
+#include "../relay/core/relay.h"
+#include "../stats/rng.h"
+#include "support/fake_relay.h"
+
+#define R 10.0f /* the radius of the tests' world */
+
+static int join_aoi(struct relay *r, uint32_t peer, const char *name, float aoi)
+{
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_JOIN);
+    snprintf(m.room, sizeof m.room, "world");
+    snprintf(m.name, sizeof m.name, "%s", name);
+    m.aoi = aoi;
+    char buf[512];
+    int n = proto_control_encode(buf, sizeof buf, &m);
+    assert_true(n > 0);
+    return relay_on_datagram(r, peer, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
+                             (uint8_t *)buf, (size_t)n, now_us);
+}
+
+/* peer's state number seq, at (x, y). */
+static int move(struct relay *r, uint32_t peer, uint32_t seq, float x, float y)
+{
+    struct proto_state s = { .seq = seq, .send_us = 1000 + seq, .x = x, .y = y };
+    uint8_t buf[PROTO_STATE_SIZE];
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    return relay_on_datagram(r, peer, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
+                             sizeof buf, now_us);
+}
+
+/* Whether peer got a state from relay id `from` since the last fake_clear. */
+static bool got_state_from(uint32_t peer, uint32_t from)
+{
+    for (size_t i = 0; i < fk.n_states; i++) {
+        struct proto_state s;
+        if (fk.states[i].peer == peer &&
+            proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s) == PROTO_OK &&
+            s.sender == from)
+            return true;
+    }
+    return false;
+}
+
+/* The ids of the notices of type sent to peer since the last fake_clear. */
+static size_t notices(uint32_t peer, enum proto_ctl_type type, uint32_t *ids, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fk.n_ctl; i++)
+        if (fk.ctl[i].peer == peer && ctl_at(i)->type == type && n < cap)
+            ids[n++] = dec->id;
+    return n;
+}
+
+static void welcome_has_radius_and_no_roster(void **state)
+{
+    (void)state;
+    struct relay *r = relay_with_peers(NULL, 3);
+    assert_int_equal(join_aoi(r, 0, "a", R), 0);
+    assert_int_equal(join_aoi(r, 1, "b", 3 * R), 0); /* the creator's radius holds */
+    const struct proto_control *w = last_ctl(1, PROTO_CTL_WELCOME);
+    assert_non_null(w);
+    assert_true(fabsf(w->aoi - R) < 1e-6f);
+    assert_int_equal(w->roster_len, 0); /* the others come as they come into sight */
+    assert_int_equal(count_ctl(0, PROTO_CTL_JOINED), 0);
+    /* A room without interest says none. */
+    assert_int_equal(join(r, 2, "lobby", "c", false), 0);
+    assert_true(last_ctl(2, PROTO_CTL_WELCOME)->aoi == 0);
+    relay_destroy(r);
+}
+
+static void enter_at_radius_leave_beyond_hysteresis(void **state)
+{
+    (void)state;
+    struct relay *r = relay_with_peers(NULL, 2);
+    join_aoi(r, 0, "a", R); /* id 1 */
+    join_aoi(r, 1, "b", R); /* id 2 */
+    fake_clear();
+    uint32_t ids[8];
+
+    assert_int_equal(move(r, 0, 1, 0, 0), 0);
+    assert_int_equal(move(r, 1, 1, R + 1, 0), 0);
+    assert_false(got_state_from(0, 2));
+    assert_false(got_state_from(1, 1));
+    assert_int_equal(notices(0, PROTO_CTL_APPEARED, ids, 8), 0);
+
+    /* b steps to the radius: both appear to each other, b's state with it. */
+    fake_clear();
+    assert_int_equal(move(r, 1, 2, R, 0), 0);
+    assert_int_equal(notices(0, PROTO_CTL_APPEARED, ids, 8), 1);
+    assert_int_equal(ids[0], 2);
+    assert_true(last_ctl(0, PROTO_CTL_APPEARED)->member.has_state);
+    assert_string_equal(dec->member.name, "b");
+    assert_int_equal(notices(1, PROTO_CTL_APPEARED, ids, 8), 1);
+    assert_int_equal(ids[0], 1);
+    assert_true(got_state_from(0, 2));
+
+    /* Between the radius and the leave radius: still in sight, both ways. */
+    fake_clear();
+    assert_int_equal(move(r, 1, 3, R * 1.15f, 0), 0);
+    assert_int_equal(move(r, 0, 2, 0, 0), 0);
+    assert_true(got_state_from(0, 2));
+    assert_true(got_state_from(1, 1));
+    assert_int_equal(notices(0, PROTO_CTL_VANISHED, ids, 8), 0);
+
+    /* Beyond the leave radius: vanished to both, and no more states. */
+    fake_clear();
+    assert_int_equal(move(r, 1, 4, R * PROTO_AOI_LEAVE + 0.5f, 0), 0);
+    assert_int_equal(notices(0, PROTO_CTL_VANISHED, ids, 8), 1);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(notices(1, PROTO_CTL_VANISHED, ids, 8), 1);
+    assert_int_equal(ids[0], 1);
+    assert_false(got_state_from(0, 2));
+    fake_clear();
+    assert_int_equal(move(r, 0, 3, 0, 0), 0);
+    assert_false(got_state_from(1, 1));
+
+    /* Coming back within the leave radius is not enough: the radius is. */
+    fake_clear();
+    assert_int_equal(move(r, 1, 5, R * 1.1f, 0), 0);
+    assert_int_equal(notices(0, PROTO_CTL_APPEARED, ids, 8), 0);
+    assert_false(got_state_from(0, 2));
+    relay_destroy(r);
+}
+
+/* Random walks of many members: after every state, its recipients are
+ * exactly those in sight, and sight follows the positions: everyone within
+ * the radius sees the sender, no one beyond the leave radius does, and
+ * between the two it is what it was. */
+static void states_go_to_those_in_sight_only(void **state)
+{
+    (void)state;
+    enum { N = 40, STEPS = 1500 };
+    struct relay_config cfg = small_config();
+    cfg.peer_cap = N + 4;
+    cfg.max_clients = N;
+    cfg.rate_limit = 0;
+    struct relay *r = relay_with_peers(&cfg, N);
+    float x[N], y[N];
+    bool placed[N] = { false }, in_sight[N][N];
+    memset(in_sight, 0, sizeof in_sight);
+    struct rng g;
+    rng_seed(&g, 7);
+    char name[16];
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "p%u", (unsigned)i);
+        assert_int_equal(join_aoi(r, i, name, R), 0);
+    }
+    for (uint32_t step = 0; step < STEPS; step++) {
+        uint32_t s = (uint32_t)(rng_below(&g, N));
+        if (!placed[s]) {
+            x[s] = (float)(rng_below(&g, 60));
+            y[s] = (float)(rng_below(&g, 60));
+        } else {
+            x[s] += ((float)rng_below(&g, 9) - 4);
+            y[s] += ((float)rng_below(&g, 9) - 4);
+        }
+        placed[s] = true;
+        fake_clear();
+        assert_int_equal(move(r, s, step + 1, x[s], y[s]), 0);
+        for (uint32_t j = 0; j < N; j++) {
+            if (j == s || !placed[j])
+                continue;
+            float d = hypotf(x[s] - x[j], y[s] - y[j]);
+            if (d <= R * 0.999f)
+                in_sight[s][j] = true;
+            else if (d > R * PROTO_AOI_LEAVE * 1.001f)
+                in_sight[s][j] = false;
+            else if (d > R * 1.001f && d <= R * PROTO_AOI_LEAVE * 0.999f)
+                ; /* the band: unchanged */
+            else
+                in_sight[s][j] = got_state_from(j, s + 1); /* at an edge: floats decide */
+            in_sight[j][s] = in_sight[s][j];
+            assert_int_equal(got_state_from(j, s + 1), in_sight[s][j]);
+        }
+    }
+    relay_destroy(r);
+}
+
+static void notices_go_to_those_in_sight(void **state)
+{
+    (void)state;
+    struct relay *r = relay_with_peers(NULL, 3);
+    join_aoi(r, 0, "a", R); /* id 1 */
+    join_aoi(r, 1, "b", R); /* id 2 */
+    join_aoi(r, 2, "c", R); /* id 3 */
+    move(r, 0, 1, 0, 0);
+    move(r, 1, 1, 5, 0);
+    move(r, 2, 1, 50, 50);
+    fake_clear();
+    assert_int_equal(send_text(r, 1, "{\"type\":\"clock\",\"offset_us\":5,\"bound_us\":9}"), 0);
+    assert_int_equal(count_ctl(0, PROTO_CTL_CLOCK), 1);
+    assert_int_equal(count_ctl(2, PROTO_CTL_CLOCK), 0);
+
+    relay_peer_gone(r, 1, PROTO_LEFT_QUIT, now_us);
+    expect_left(0, 2, PROTO_LEFT_QUIT);
+    assert_int_equal(count_ctl(2, PROTO_CTL_LEFT), 0);
+    /* Who left sees no one: a later join sees no one until it moves. */
+    connect_peer(r, 1);
+    assert_int_equal(join_aoi(r, 1, "d", R), 0); /* id 4 */
+    fake_clear();
+    move(r, 0, 2, 0, 0);
+    assert_false(got_state_from(1, 1));
+    relay_destroy(r);
+}
+
+static void held_states_go_to_those_in_sight(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    cfg.tick_us = 20000;
+    struct relay *r = relay_with_peers(&cfg, 3);
+    join_aoi(r, 0, "a", R);
+    join_aoi(r, 1, "b", R);
+    join_aoi(r, 2, "c", R);
+    move(r, 1, 1, 3, 0);
+    move(r, 2, 1, 80, 0);
+    move(r, 0, 1, 0, 0);
+    fake_clear();
+    relay_tick(r, now_us + cfg.tick_us);
+    assert_true(got_state_from(1, 1));
+    assert_false(got_state_from(2, 1));
+    assert_true(got_state_from(0, 2));
+    relay_shutdown(r, now_us); /* a room with interest torn down whole: no leak (ASan) */
+    relay_destroy(r);
+}
+
+static void room_without_interest_holds_a_roster(void **state)
+{
+    (void)state;
+    enum { N = PROTO_ROSTER_MAX + 2 };
+    struct relay_config cfg = small_config();
+    cfg.peer_cap = N + 4;
+    cfg.max_clients = N;
+    cfg.max_room_size = N;
+    cfg.rate_limit = 0;
+    struct relay *r = relay_with_peers(&cfg, N);
+    char name[16];
+    for (uint32_t i = 0; i < PROTO_ROSTER_MAX; i++) {
+        snprintf(name, sizeof name, "p%u", (unsigned)i);
+        fake_clear(); /* each join tells everyone: keep the record short */
+        assert_int_equal(join(r, i, "lobby", name, false), 0);
+    }
+    /* Everyone lists everyone there: a welcome's roster is the most. */
+    assert_int_equal(join(r, PROTO_ROSTER_MAX, "lobby", "late", false),
+                     DROP(RELAY_DROP_ROOM_FULL));
+    /* With interest, --max-room-size is the bound. */
+    for (uint32_t i = 0; i < PROTO_ROSTER_MAX; i++) {
+        fake_clear();
+        relay_peer_gone(r, i, PROTO_LEFT_QUIT, now_us);
+        connect_peer(r, i);
+    }
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "p%u", (unsigned)i);
+        assert_int_equal(join_aoi(r, i, name, R), 0);
+    }
+    assert_int_equal(relay_room_size(r, "world"), N);
+    relay_destroy(r); /* members and grid freed with it (ASan) */
+}
+
+static void radius_out_of_range_refused(void **state)
+{
+    (void)state;
+    struct relay *r = relay_with_peers(NULL, 1);
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"room\":\"w\",\"name\":\"a\","
+                                     "\"version\":2,\"aoi\":-1}"),
+                     DROP(RELAY_DROP_BAD_FIELD));
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"room\":\"w\",\"name\":\"a\","
+                                     "\"version\":2,\"aoi\":\"far\"}"),
+                     DROP(RELAY_DROP_BAD_FIELD));
+    assert_int_equal(relay_rooms(r), 0);
+    relay_destroy(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(welcome_has_radius_and_no_roster),
+        cmocka_unit_test(enter_at_radius_leave_beyond_hysteresis),
+        cmocka_unit_test(states_go_to_those_in_sight_only),
+        cmocka_unit_test(notices_go_to_those_in_sight),
+        cmocka_unit_test(held_states_go_to_those_in_sight),
+        cmocka_unit_test(room_without_interest_holds_a_roster),
+        cmocka_unit_test(radius_out_of_range_refused),
+    };
+    return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
+}
