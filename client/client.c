@@ -97,6 +97,8 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
              * is dropped; one from a member I expired myself lists it
              * again (it was only quiet). */
             struct departed *d = client_departed_find(c, s.sender);
+            if (d && d->vanished)
+                return 0; /* sent before it went out of sight: no longer mine to show */
             if (d && !d->expired) {
                 client_bad_message(c, "state from a member who left", PROTO_E_VALUE);
                 return 0;
@@ -150,6 +152,36 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
     return 1;
 }
 
+/* A member of my room came into sight (a room with interest): listed, with
+ * its newest state and clock; its statistics start afresh, so the states
+ * it sent out of sight are not counted lost. */
+static int on_appeared(struct ricochet *c, const struct proto_member *pm, uint64_t now,
+                       struct ricochet_event *ev)
+{
+    if (pm->id == c->id)
+        return 0;
+    struct departed *d = client_departed_find(c, pm->id);
+    if (d)
+        d->id = 0; /* its states count again */
+    struct client_member *cm = client_member_add(c, pm->id, pm->name, pm->mode, now);
+    if (!cm) {
+        client_bad_message(c, "appeared: one member too many", PROTO_E_VALUE);
+        return 0;
+    }
+    if (pm->has_clock)
+        cm->clock = (struct clock_sync){.valid = true, .offset_us = pm->clock_offset_us,
+                                        .bound_us = pm->clock_bound_us, .at_us = now};
+    if (pm->has_state && (!cm->has_state || proto_seq_after(pm->state.seq, cm->last.seq))) {
+        cm->has_state = true; /* the newest known, not a delivery: not counted */
+        cm->last = pm->state;
+        client_public_state(&pm->state, &ev->state);
+    }
+    ev->type = RICOCHET_EV_APPEARED;
+    ev->mode = client_public_mode(pm->mode);
+    snprintf(ev->name, sizeof ev->name, "%s", pm->name);
+    return 1;
+}
+
 /* The welcome: my id, and a roster that replaces the member table. */
 static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_t now,
                       struct ricochet_event *ev)
@@ -166,6 +198,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     c->lost_us = 0;
     c->hops = 0;
     c->join_epoch = 0;
+    c->room_aoi = m->aoi;
     client_members_clear(c);
     for (size_t i = 0; i < m->roster_len; i++) {
         const struct proto_member *pm = &m->roster[i];
@@ -263,7 +296,8 @@ static bool clear_allowed(enum proto_ctl_type type)
 static bool notice_in_place(const struct ricochet *c, const struct proto_control *m)
 {
     bool notice = m->type == PROTO_CTL_JOINED || m->type == PROTO_CTL_LEFT ||
-                  m->type == PROTO_CTL_CHAT;
+                  m->type == PROTO_CTL_CHAT || m->type == PROTO_CTL_APPEARED ||
+                  m->type == PROTO_CTL_VANISHED;
     return !notice || (c->phase == PHASE_JOINED && m->id != 0);
 }
 
@@ -316,9 +350,25 @@ static int on_left(struct ricochet *c, const struct proto_control *m,
     }
     /* Kept until the next poll so the caller can read its stats. */
     c->remove_pending = true;
-    c->remove_expired = false;
+    c->remove_how = CLIENT_LEFT;
     c->remove_id = m->id;
     ev->type = RICOCHET_EV_LEFT;
+    return 1;
+}
+
+/* A member went out of sight (a room with interest): listed until the next
+ * poll, like one that left, so the caller can read its statistics. */
+static int on_vanished(struct ricochet *c, const struct proto_control *m,
+                       struct ricochet_event *ev)
+{
+    const struct client_member *cm = client_member_find(c, m->id);
+    if (!cm)
+        return 0; /* not listed: nothing to take out of sight */
+    snprintf(ev->name, sizeof ev->name, "%s", cm->name);
+    c->remove_pending = true;
+    c->remove_how = CLIENT_VANISHED;
+    c->remove_id = m->id;
+    ev->type = RICOCHET_EV_VANISHED;
     return 1;
 }
 
@@ -359,6 +409,10 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_CHAT:
         ev->type = RICOCHET_EV_CHAT;
         return 1;
+    case PROTO_CTL_APPEARED:
+        return on_appeared(c, &m->member, now, ev);
+    case PROTO_CTL_VANISHED:
+        return on_vanished(c, m, ev);
     case PROTO_CTL_ERROR:
         return on_error(c, m, now, ev);
     case PROTO_CTL_MOVED:
@@ -439,7 +493,7 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
 void client_settle(struct ricochet *c)
 {
     if (c->remove_pending) {
-        client_member_remove(c, c->remove_id, c->remove_expired);
+        client_member_remove(c, c->remove_id, c->remove_how);
         c->remove_pending = false;
     }
     if (c->rejoin_pending) {
@@ -515,6 +569,7 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     c->user = cfg->user;
     c->rejoin_ms = cfg->rejoin_ms;
     c->reflect = cfg->reflect;
+    c->aoi = cfg->aoi;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PROTO_TIMEOUT_MS;
     c->mode = cfg->mode;
     c->caps = client_transport_for(cfg->mode)->caps;

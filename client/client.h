@@ -47,6 +47,7 @@ struct client_config {
     const char *name;    /* player name, proto_name_valid() (NULL with a ticket) */
     enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport */
     bool reflect;        /* ask the relay to send my states back to me */
+    float aoi;           /* the radius of interest of a room my join creates (0: none) */
     uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */
     struct client_hub *hub; /* ENet modes: be a peer of this shared host (NULL: my own
                                host and socket); ignored in udp mode */

@@ -96,9 +96,14 @@ extern const struct client_transport_ops client_detached_ops;
  * it again. expired: I expired it myself (no connection, no state for
  * timeout_ms) and the relay may still have it, so a state from it lists it
  * again under its name. */
+/* How a member leaves my table: the relay said it left, I expired it myself
+ * (no connection), or it went out of sight (a room with interest). */
+enum client_departure { CLIENT_LEFT, CLIENT_EXPIRED, CLIENT_VANISHED };
+
 struct departed {
     uint32_t id;               /* 0: free slot */
     bool expired;
+    bool vanished;             /* out of sight (a room with interest), not gone */
     enum proto_mode mode;
     char name[PROTO_NAME_MAX + 1];
 };
@@ -127,6 +132,8 @@ struct ricochet {
     char name[PROTO_NAME_MAX + 1];
     uint16_t port;
     bool reflect;
+    float aoi;                /* asked for in the join */
+    float room_aoi;           /* my room's, from the welcome */
     uint32_t timeout_ms;
     enum proto_mode mode;
     const struct client_transport_ops *ops;
@@ -195,8 +202,8 @@ struct ricochet {
     /* members of my room, not me */
     struct client_member *members;
     size_t n_members, cap_members;
-    bool remove_pending;      /* a member left: remove on the next poll */
-    bool remove_expired;      /* ... and it was my own expiry, not the relay's notice */
+    bool remove_pending;      /* a member left or vanished: remove on the next poll */
+    enum client_departure remove_how; /* ... and how */
     uint32_t remove_id;
     struct departed departed[DEPARTED_MAX];
     size_t departed_next;
@@ -325,9 +332,8 @@ struct departed *client_departed_find(struct ricochet *c, uint32_t id);
 struct client_member *client_member_add(struct ricochet *c, uint32_t id, const char *name,
                                         enum proto_mode mode, uint64_t now);
 
-/* Removes member id and notes it as departed; expired: my own guess (no
- * connection), not the relay's word. */
-void client_member_remove(struct ricochet *c, uint32_t id, bool expired);
+/* Removes member id and notes it as departed, and how. */
+void client_member_remove(struct ricochet *c, uint32_t id, enum client_departure how);
 
 /* Forgets every member and departed note (a welcome's roster replaces them). */
 void client_members_clear(struct ricochet *c);

@@ -32,7 +32,7 @@ struct departed *client_departed_find(struct ricochet *c, uint32_t id)
 /* Remembers id as departed (m: its last table entry, may be NULL) in a
  * ring of the last DEPARTED_MAX notes, one entry per id. */
 static void departed_note(struct ricochet *c, uint32_t id, const struct client_member *m,
-                          bool expired)
+                          enum client_departure how)
 {
     struct departed *d = client_departed_find(c, id);
     if (d)
@@ -41,7 +41,8 @@ static void departed_note(struct ricochet *c, uint32_t id, const struct client_m
     c->departed_next = (c->departed_next + 1) % DEPARTED_MAX;
     memset(d, 0, sizeof *d);
     d->id = id;
-    d->expired = expired;
+    d->expired = how == CLIENT_EXPIRED;
+    d->vanished = how == CLIENT_VANISHED;
     if (m) {
         snprintf(d->name, sizeof d->name, "%s", m->name);
         d->mode = m->mode;
@@ -76,10 +77,10 @@ struct client_member *client_member_add(struct ricochet *c, uint32_t id, const c
     return m;
 }
 
-void client_member_remove(struct ricochet *c, uint32_t id, bool expired)
+void client_member_remove(struct ricochet *c, uint32_t id, enum client_departure how)
 {
     struct client_member *m = client_member_find(c, id);
-    departed_note(c, id, m, expired);
+    departed_note(c, id, m, how);
     if (m) {
         *m = c->members[c->n_members - 1];
         c->n_members--;
@@ -110,7 +111,7 @@ int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event
             continue;
         /* Kept until the next poll, like a notice's member. */
         c->remove_pending = true;
-        c->remove_expired = true;
+        c->remove_how = CLIENT_EXPIRED;
         c->remove_id = m->id;
         ev->type = RICOCHET_EV_LEFT;
         ev->id = m->id;

@@ -41,6 +41,7 @@ struct ricochet_config {
     char name[PROTO_NAME_MAX + 1];
     enum proto_mode mode;
     bool reflect;
+    float aoi;
     uint32_t timeout_ms;
     uint32_t rejoin_ms;
     char ticket[RICOCHET_TICKET_MAX + 1]; /* "" = none */
@@ -154,6 +155,14 @@ int ricochet_config_set_reflect(struct ricochet_config *cfg, bool reflect)
     return RICOCHET_OK;
 }
 
+int ricochet_config_set_aoi(struct ricochet_config *cfg, float radius)
+{
+    if (!cfg || !(radius == 0 || (radius >= PROTO_AOI_MIN && radius <= PROTO_AOI_MAX)))
+        return RICOCHET_E_INVALID;
+    cfg->aoi = radius;
+    return RICOCHET_OK;
+}
+
 int ricochet_config_set_timeout_ms(struct ricochet_config *cfg, uint32_t timeout_ms)
 {
     if (!cfg || timeout_ms == 0 || timeout_ms > CONFIG_TIMEOUT_MAX_MS)
@@ -195,6 +204,7 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .name = pub->name[0] ? pub->name : NULL,
                                   .mode = pub->mode,
                                   .reflect = pub->reflect,
+                                  .aoi = pub->aoi,
                                   .timeout_ms = pub->timeout_ms,
                                   .rejoin_ms = pub->rejoin_ms,
                                   .ticket = pub->ticket[0] ? pub->ticket : NULL};
@@ -251,6 +261,11 @@ bool ricochet_sealed(const struct ricochet *c)
 uint32_t ricochet_id(const struct ricochet *c)
 {
     return c->id; /* set by the welcome only */
+}
+
+float ricochet_room_aoi(const struct ricochet *c)
+{
+    return c->room_aoi;
 }
 
 enum ricochet_mode ricochet_mode(const struct ricochet *c)

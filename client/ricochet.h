@@ -107,11 +107,18 @@ enum ricochet_event_type {
                                     (server_full, room_full, kicked, ...), else one
                                     of RICOCHET_END_*. ricochet_end_reason says it in
                                     one line */
-    RICOCHET_EV_MOVED = 8     /* a fleet: the session goes on at another relay (text:
+    RICOCHET_EV_MOVED = 8,    /* a fleet: the session goes on at another relay (text:
                                  its "host:port"; code "moved": the relay sent me
                                  there, "rejoin": my relay was lost and I join again
                                  through the address I started from). The members
                                  are forgotten; a WELCOME follows */
+    RICOCHET_EV_APPEARED = 9, /* a room with interest: a member came within the
+                                 radius (id, name, mode; state: its newest, if
+                                 has_state of its ricochet_member). Its states follow */
+    RICOCHET_EV_VANISHED = 10 /* a room with interest: a member went out of sight
+                                 (id, name). No more of its states until it appears
+                                 again; its statistics stay readable until the next
+                                 ricochet_poll, then it is no longer listed */
 };
 
 /* One entity's state: what a game sends, and receives from the others. */
@@ -131,14 +138,15 @@ struct ricochet_event {
     uint32_t id;                /* the member the event is about (WELCOME: me) */
     enum ricochet_mode mode;    /* STATE, TOO_OLD: how it was delivered; JOINED: the
                                    member's mode; WELCOME: mine */
-    struct ricochet_state state; /* STATE, TOO_OLD */
+    struct ricochet_state state; /* STATE, TOO_OLD; APPEARED: its newest, if any */
     uint64_t recv_us;           /* when the library received it */
     int64_t latency_us;         /* STATE: one-way latency, corrected by both clocks'
                                    offsets to the relay */
     uint64_t latency_bound_us;  /* STATE: |error of latency_us| <= this */
     bool latency_known;         /* STATE: both offsets are known; false: latency_us is
                                    recv_us - send_us, right only on one machine */
-    char name[RICOCHET_NAME_MAX + 1]; /* JOINED, LEFT, CHAT: the member's name */
+    char name[RICOCHET_NAME_MAX + 1]; /* JOINED, LEFT, CHAT, APPEARED, VANISHED: the
+                                         member's name */
     char code[RICOCHET_CODE_MAX + 1]; /* ERROR, DISCONNECTED: the code; LEFT: reason */
     char text[RICOCHET_TEXT_MAX + 1]; /* ERROR, DISCONNECTED: the message; CHAT: line */
 };
@@ -240,6 +248,16 @@ RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum rico
  * RICOCHET_E_INVALID (cfg NULL). */
 RICOCHET_API int ricochet_config_set_reflect(struct ricochet_config *cfg, bool reflect);
 
+/* Interest management: if my join creates the room, the room gets this
+ * radius (arena units; 0, the default: none, everyone receives everyone).
+ * In a room with interest I receive only the states of members within the
+ * radius of my newest state's position; they come and go with
+ * RICOCHET_EV_APPEARED and _VANISHED (leaving at 1.2 times the radius).
+ * A room's radius is its creator's: ricochet_room_aoi says which.
+ * RICOCHET_OK, or RICOCHET_E_INVALID (cfg NULL, or radius neither 0 nor
+ * within 0.01..100000). */
+RICOCHET_API int ricochet_config_set_aoi(struct ricochet_config *cfg, float radius);
+
 /* The deadline of connecting and joining, and how long a silent relay (or,
  * in udp mode, a silent member) is waited for, ms (1..3600000).
  * RICOCHET_OK or RICOCHET_E_INVALID. */
@@ -314,6 +332,8 @@ RICOCHET_API bool ricochet_joined(const struct ricochet *r); /* in the room now 
  * join travels sealed both ways, and none in clear is taken. */
 RICOCHET_API bool ricochet_sealed(const struct ricochet *r);
 RICOCHET_API uint32_t ricochet_id(const struct ricochet *r); /* mine; 0 before the welcome */
+/* My room's radius of interest, from the welcome (0: none, or no welcome yet). */
+RICOCHET_API float ricochet_room_aoi(const struct ricochet *r);
 RICOCHET_API enum ricochet_mode ricochet_mode(const struct ricochet *r);
 
 /* The relay this session talks to (host as configured, or as a fleet's

@@ -52,6 +52,7 @@ struct swarm_config {
     bool mixed;            /* client i gets the i-th of the mode table's in_mixed modes
                               (round-robin) instead */
     bool reflect;
+    float aoi;             /* radius of interest of the rooms the clients create (0: none) */
     uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
     double rate_hz;        /* states per second per made client */
     size_t payload;        /* datagram bytes (0 = the bare 40-byte state) */

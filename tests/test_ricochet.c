@@ -47,6 +47,8 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_EV_ERROR, 6);
     assert_int_equal(RICOCHET_EV_DISCONNECTED, 7);
     assert_int_equal(RICOCHET_EV_MOVED, 8);
+    assert_int_equal(RICOCHET_EV_APPEARED, 9);
+    assert_int_equal(RICOCHET_EV_VANISHED, 10);
     assert_int_equal(RICOCHET_LOG_DEBUG, 0);
     assert_int_equal(RICOCHET_LOG_INFO, 1);
     assert_int_equal(RICOCHET_LOG_WARN, 2);
@@ -164,6 +166,11 @@ static void config_setters_check_their_values(void **state)
     assert_int_equal(ricochet_config_set_timeout_ms(cfg, 0), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_timeout_ms(cfg, 3600001), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_reflect(NULL, true), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_aoi(cfg, -1), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_aoi(cfg, 0.001f), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_aoi(cfg, 2e5f), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_aoi(cfg, 0), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_aoi(cfg, 50), RICOCHET_OK);
 
     /* No room and no name yet: connecting says so, and opens nothing. */
     char err[200] = "";

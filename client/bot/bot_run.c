@@ -110,7 +110,10 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
                  (unsigned)b->session);
         bot_seen_refresh(b);
         break;
-    case RICOCHET_EV_JOINED: {
+    case RICOCHET_EV_VANISHED: /* out of sight; its statistics start again if it appears */
+        break;
+    case RICOCHET_EV_JOINED:
+    case RICOCHET_EV_APPEARED: {
         struct seen *s = seen_get(b, ev->id);
         if (s) {
             snprintf(s->name, sizeof s->name, "%s", ev->name);

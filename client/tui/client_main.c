@@ -42,6 +42,9 @@ static const struct option_def option_defs[] = {
       "relay port", .short_name = 'p' },
     { "room", OPTION_STRING, offsetof(struct tui_config, room), "lobby", 1,
       PROTO_ROOM_MAX + 1, NULL, "room to join" },
+    { "aoi", OPTION_DOUBLE, offsetof(struct tui_config, aoi), "0", 0, PROTO_AOI_MAX, NULL,
+      "radius of interest, arena units, if I create the room: I see only those "
+      "within it (0: everyone)" },
     { "name", OPTION_STRING, offsetof(struct tui_config, name), "", 0, PROTO_NAME_MAX + 1,
       NULL, "player name [A-Za-z0-9_.-] (default: $USER or player)" },
     { "mode", OPTION_CHOICE, offsetof(struct tui_config, mode), "unsequenced", 0, 0,

@@ -126,9 +126,10 @@ int tui_model_connect(struct tui_model *m, char *err, size_t err_cap)
         ricochet_config_set_name(cc, m->name) != 0 ||
         ricochet_config_set_mode(cc, (enum ricochet_mode)m->mode) != 0 ||
         ricochet_config_set_reflect(cc, true) != 0 ||
+        ricochet_config_set_aoi(cc, (float)m->cfg.aoi) != 0 ||
         ricochet_config_set_timeout_ms(cc, (uint32_t)m->cfg.timeout_ms) != 0 ||
         (m->cfg.ticket[0] && ricochet_config_set_ticket(cc, m->cfg.ticket) != 0)) {
-        snprintf(err, err_cap, "client: bad relay, room, name, mode, timeout or ticket");
+        snprintf(err, err_cap, "client: bad relay, room, name, mode, radius, timeout or ticket");
         ricochet_config_free(cc);
         return -1;
     }
@@ -251,6 +252,16 @@ void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, ui
         add_msg(m, now, TUI_MSG_LEFT, "%s (#%u) left: %s",
                 member_name(m, ev->id, ev->name, name, sizeof name), (unsigned)ev->id,
                 ev->code);
+        r = remote_find(m, ev->id, false);
+        if (r)
+            r->used = false;
+        break;
+    case RICOCHET_EV_APPEARED:
+        add_msg(m, now, TUI_MSG_OK, "%s (#%u) came into sight", ev->name, (unsigned)ev->id);
+        break;
+    case RICOCHET_EV_VANISHED:
+        add_msg(m, now, TUI_MSG_LEFT, "%s (#%u) went out of sight",
+                member_name(m, ev->id, ev->name, name, sizeof name), (unsigned)ev->id);
         r = remote_find(m, ev->id, false);
         if (r)
             r->used = false;

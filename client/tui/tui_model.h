@@ -44,6 +44,7 @@ struct tui_config {
     long speed;             /* arena units per second */
     long seed;
     long timeout_ms;
+    double aoi;             /* --aoi: the radius of interest of a room I create (0: none) */
     long fps;
     int log_level;          /* enum log_level */
     char log_file[256];
