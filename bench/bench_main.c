@@ -11,6 +11,7 @@
 #include "../sys/signals.h"
 #include "bench_plan.h"
 #include "bench_tickets.h"
+#include "bench_world.h"
 #include "../sys/spawn.h"
 
 #define PROG BENCH_PROG
@@ -69,6 +70,27 @@ static int write_reports(const struct bench_options *c, const struct bench_plan 
     return 0;
 }
 
+/* --aoi: one world run in each mode, then their table. */
+static int run_worlds(const struct bench_options *c, const struct bench_config *cfg,
+                      const struct bench_plan *p)
+{
+    struct bench_world_result w[PROTO_MODE_COUNT];
+    int failures = 0, n = 0;
+    for (; n < p->n_modes && !bench_stop_requested(); n++) {
+        if (!c->quiet)
+            fprintf(stderr, PROG ": %s: a world of %ld clients, radius %g, field %g\n",
+                    proto_mode_name(p->modes[n]), p->base.clients, c->aoi, c->field);
+        failures += bench_world(cfg, &p->base, p->modes[n], c->aoi, c->field, &w[n]) != 0;
+    }
+    bench_world_table(stdout, w, (size_t)n);
+    for (int i = 0; i < n; i++)
+        bench_world_free(&w[i]);
+    spawn_kill_all();
+    if (bench_stop_requested())
+        return 130;
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bench_plan plan;
@@ -100,6 +122,8 @@ int main(int argc, char **argv)
     }
     bench_options_apply(&c, &cfg, &plan);
     signals_install(NULL, NULL, bench_request_stop);
+    if (c.aoi > 0)
+        return run_worlds(&c, &cfg, &plan);
     bench_command_line(argc, argv, command, sizeof command);
     char date[32];
     time_t now = time(NULL);

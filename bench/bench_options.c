@@ -119,6 +119,11 @@ static const struct option_def options[] = {
      0, 1e6, NULL,
      "with --pause-relay-ms: recovered means each 50 ms of sends from then on has its p99 "
      "within this (e.g. the tick + 10) and 99% delivered; needed with --pause-relay-ms"},
+    {"aoi", OPTION_DOUBLE, offsetof(struct bench_options, aoi), "0", 0, PROTO_AOI_MAX, NULL,
+     "one world instead: every client in one room with this radius of interest, walking "
+     "at random on the --field (reports who was in radius and what reached them)"},
+    {"field", OPTION_DOUBLE, offsetof(struct bench_options, field), "1000", 1, PROTO_VALUE_MAX,
+     NULL, "with --aoi: the world's side, arena units (metres; walkers run at 5 a second)"},
     {0},
 };
 
@@ -376,6 +381,15 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
     else if (c->encrypt && c->relay[0])
         options_fail(PROG, "--encrypt with --relay needs --ticket @FILE: the bench cannot "
                            "mint for a relay whose key it does not hold");
+    if (c->aoi > 0 && c->aoi < PROTO_AOI_MIN)
+        options_fail(PROG, "--aoi %g: a radius is 0 (none) or at least %g", c->aoi,
+                     (double)PROTO_AOI_MIN);
+    if (c->aoi > 0 && (c->relay[0] || c->procs > 1 || c->room_size || c->sweep[0] ||
+                       c->encrypt || c->loss > 0 || c->delay > 0 || c->jitter > 0 ||
+                       c->netsim || c->fleet || c->pause_relay_ms > 0))
+        options_fail(PROG, "--aoi runs one world on a relay it starts, over loopback: not with "
+                           "--relay, --procs, --room-size, --sweep, --encrypt, --fleet, "
+                           "--pause-relay-ms or netsim");
     plan_from(c, p);
     options_checked(&program);
 }

@@ -1,0 +1,366 @@
+/* bench_world.c: one world run (see bench_world.h): a relay, a swarm in one
+ * room with interest, walkers on a field, the audit of who was in radius. */
+#include "bench_world.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../stats/rng.h"
+#include "../sys/clock.h"
+#include "run_internal.h"
+
+#define PAST 8              /* a walker's latest sends kept for the audit */
+#define TURN_RATE 1.0       /* radians per sqrt(second): how much a walker wanders */
+#define DRAIN_US 500000     /* after the window: states on their way */
+#define GRID_SIDE_MAX 1024  /* the audit's grid: at most this many cells a side */
+#define NONE SIZE_MAX
+
+/* One client's walk: where it is, and where its latest sends put it. */
+struct walker {
+    bool placed;
+    double x, y, heading;
+    uint64_t t_us;          /* its latest send's intended time */
+    size_t cell, prev, next_in_cell; /* the audit's grid: its cell's list */
+    struct { uint64_t t_us; float x, y; } past[PAST]; /* a ring, newest at next - 1 */
+    unsigned next;
+};
+
+struct world {
+    struct bench_world_result *w;
+    struct walker *walkers;
+    size_t n;
+    struct rng rng;
+    double radius, field;
+    uint64_t win_start, win_end;
+    uint32_t *index_of_id;  /* relay id -> client index + 1 (0: unknown) */
+    uint32_t max_id;
+    /* The audit's grid of the walkers' latest positions, cells wider than
+     * the radius by what a walker covers in PAST sends: everyone within
+     * the radius at a recent time lies in the 3 x 3 cells around. */
+    double cell;
+    size_t side;
+    size_t *head;           /* side x side lists */
+};
+
+static size_t cell_index(const struct world *wd, double v)
+{
+    double c = floor(v / wd->cell);
+    return c < 0 ? 0 : c >= (double)wd->side ? wd->side - 1 : (size_t)c;
+}
+
+static void grid_move(struct world *wd, size_t i)
+{
+    struct walker *k = &wd->walkers[i];
+    size_t cell = cell_index(wd, k->y) * wd->side + cell_index(wd, k->x);
+    if (k->cell == cell)
+        return;
+    if (k->cell != NONE) { /* unlink */
+        if (k->prev != NONE)
+            wd->walkers[k->prev].next_in_cell = k->next_in_cell;
+        else
+            wd->head[k->cell] = k->next_in_cell;
+        if (k->next_in_cell != NONE)
+            wd->walkers[k->next_in_cell].prev = k->prev;
+    }
+    k->cell = cell;
+    k->prev = NONE;
+    k->next_in_cell = wd->head[cell];
+    if (k->next_in_cell != NONE)
+        wd->walkers[k->next_in_cell].prev = i;
+    wd->head[cell] = i;
+}
+
+static int grid_open(struct world *wd, double rate_hz)
+{
+    double margin = 2 * WORLD_SPEED * PAST / rate_hz;
+    wd->cell = wd->radius + margin;
+    if (wd->field / wd->cell > GRID_SIDE_MAX)
+        wd->cell = wd->field / GRID_SIDE_MAX;
+    wd->side = (size_t)ceil(wd->field / wd->cell) + 1;
+    wd->head = malloc(wd->side * wd->side * sizeof *wd->head);
+    if (!wd->head)
+        return -1;
+    for (size_t c = 0; c < wd->side * wd->side; c++)
+        wd->head[c] = NONE;
+    for (size_t i = 0; i < wd->n; i++)
+        wd->walkers[i].cell = NONE;
+    return 0;
+}
+
+/* Where client i's latest send at or before t_us put it; false if none. */
+static bool position_at(const struct walker *k, uint64_t t_us, float *x, float *y)
+{
+    for (unsigned a = 1; a <= PAST; a++) {
+        const unsigned at = (k->next + PAST - a) % PAST;
+        if (k->past[at].t_us && k->past[at].t_us <= t_us) {
+            *x = k->past[at].x;
+            *y = k->past[at].y;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A step of a random walk at WORLD_SPEED, turned back at the field's edges. */
+static void walk(struct world *wd, struct walker *k, uint64_t t_us)
+{
+    if (!k->placed) {
+        k->placed = true;
+        k->x = rng_uniform(&wd->rng) * wd->field;
+        k->y = rng_uniform(&wd->rng) * wd->field;
+        k->heading = rng_uniform(&wd->rng) * 2 * M_PI;
+    } else if (t_us > k->t_us) {
+        double dt = (double)(t_us - k->t_us) / 1e6;
+        k->heading += rng_normal(&wd->rng) * TURN_RATE * sqrt(dt);
+        k->x += cos(k->heading) * WORLD_SPEED * dt;
+        k->y += sin(k->heading) * WORLD_SPEED * dt;
+        if (k->x < 0 || k->x > wd->field) {
+            k->x = k->x < 0 ? -k->x : 2 * wd->field - k->x;
+            k->heading = M_PI - k->heading;
+        }
+        if (k->y < 0 || k->y > wd->field) {
+            k->y = k->y < 0 ? -k->y : 2 * wd->field - k->y;
+            k->heading = -k->heading;
+        }
+    }
+    k->t_us = t_us;
+    k->past[k->next].t_us = t_us;
+    k->past[k->next].x = (float)k->x;
+    k->past[k->next].y = (float)k->y;
+    k->next = (k->next + 1) % PAST;
+}
+
+static bool in_window(const struct world *wd, uint64_t t_us)
+{
+    return t_us >= wd->win_start && t_us < wd->win_end;
+}
+
+static void fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
+{
+    struct world *wd = ctx;
+    struct walker *k = &wd->walkers[i];
+    walk(wd, k, t_us);
+    s->x = (float)k->x;
+    s->y = (float)k->y;
+    s->vx = (float)(cos(k->heading) * WORLD_SPEED);
+    s->vy = (float)(sin(k->heading) * WORLD_SPEED);
+    s->heading = (float)fmod(k->heading, 2 * M_PI);
+    grid_move(wd, i);
+    if (!in_window(wd, t_us))
+        return;
+    wd->w->sent++;
+    double r2 = wd->radius * wd->radius;
+    size_t cx = cell_index(wd, k->x), cy = cell_index(wd, k->y);
+    for (size_t y0 = cy ? cy - 1 : 0; y0 <= cy + 1 && y0 < wd->side; y0++) {
+        for (size_t x0 = cx ? cx - 1 : 0; x0 <= cx + 1 && x0 < wd->side; x0++) {
+            for (size_t j = wd->head[y0 * wd->side + x0]; j != NONE;
+                 j = wd->walkers[j].next_in_cell) {
+                float x, y;
+                if (j == i || !position_at(&wd->walkers[j], t_us, &x, &y))
+                    continue;
+                double dx = x - s->x, dy = y - s->y;
+                wd->w->in_radius += dx * dx + dy * dy <= r2;
+            }
+        }
+    }
+}
+
+static void on_state(struct world *wd, size_t i, const struct ricochet_event *ev)
+{
+    const struct ricochet_state *s = &ev->state;
+    float x, y;
+    if (!in_window(wd, s->send_us) || ev->id > wd->max_id || !wd->index_of_id[ev->id] ||
+        !position_at(&wd->walkers[i], s->send_us, &x, &y))
+        return;
+    struct bench_world_result *w = wd->w;
+    w->delivered++;
+    histogram_record(w->latency, ev->latency_us > 0 ? (uint64_t)ev->latency_us : 0);
+    double dx = x - s->x, dy = y - s->y, d2 = dx * dx + dy * dy;
+    double leave = wd->radius * PROTO_AOI_LEAVE;
+    w->in_radius_got += d2 <= wd->radius * wd->radius;
+    w->beyond_leave += d2 > leave * leave;
+}
+
+static void event(void *ctx, size_t i, const struct ricochet_event *ev)
+{
+    struct world *wd = ctx;
+    switch (ev->type) {
+    case RICOCHET_EV_STATE: on_state(wd, i, ev); break;
+    case RICOCHET_EV_APPEARED: wd->w->appeared++; break;
+    case RICOCHET_EV_VANISHED: wd->w->vanished++; break;
+    default: break;
+    }
+}
+
+/* The relay ids of the swarm's clients, once all are joined. */
+static int map_ids(struct world *wd, struct swarm *sw)
+{
+    for (size_t i = 0; i < wd->n; i++) {
+        uint32_t id = ricochet_id(swarm_client(sw, i));
+        if (id > wd->max_id)
+            wd->max_id = id;
+    }
+    wd->index_of_id = calloc((size_t)wd->max_id + 1, sizeof *wd->index_of_id);
+    if (!wd->index_of_id)
+        return -1;
+    for (size_t i = 0; i < wd->n; i++)
+        wd->index_of_id[ricochet_id(swarm_client(sw, i))] = (uint32_t)i + 1;
+    return 0;
+}
+
+/* Sends through the window, the relay's CPU measured over it, then drains. */
+static void world_measure(struct world *wd, struct swarm *sw, struct run *run, uint64_t t0)
+{
+    struct spawn_usage u0 = { 0 }, u1;
+    bool started = false;
+    uint64_t wall0 = 0;
+    swarm_schedule(sw, t0);
+    while (!run_stop && clock_now_us() < wd->win_end) {
+        if (!started && clock_now_us() >= wd->win_start) {
+            started = spawn_usage(&run->relay, &u0) == 0;
+            wall0 = clock_now_us();
+        }
+        swarm_step(sw, wd->win_end);
+    }
+    if (started && spawn_usage(&run->relay, &u1) == 0) {
+        double elapsed = (double)(clock_now_us() - wall0) / 1e6;
+        wd->w->relay_measured = true;
+        wd->w->relay_cpu_pct = 100.0 * (u1.cpu_s - u0.cpu_s) / (elapsed > 0 ? elapsed : 1e-6);
+        wd->w->relay_peak_rss_kb = u1.hwm_kb;
+    }
+    swarm_drain(sw, clock_now_us() + DRAIN_US);
+}
+
+/* The relay says goodbye: the clients answer while it drains. */
+static void world_stop(struct run *run, struct swarm *sw)
+{
+    if (!run->relay_started)
+        return;
+    spawn_signal(&run->relay, SIGTERM);
+    uint64_t deadline = clock_now_us() + (uint64_t)STOP_WAIT_MS * 1000u;
+    while (spawn_running(&run->relay) && clock_now_us() < deadline)
+        if (sw)
+            swarm_service(sw, 1000);
+    spawn_stop(&run->relay, SIGKILL, STOP_WAIT_MS);
+}
+
+static int world_fail(struct bench_world_result *w, const char *why)
+{
+    w->ok = false;
+    snprintf(w->error, sizeof w->error, "%s", why);
+    return -1;
+}
+
+/* The swarm of the world, joined; NULL with w->error set. */
+static struct swarm *world_swarm(const struct bench_config *cfg, const struct bench_params *p,
+                                 enum proto_mode mode, int port, struct world *wd)
+{
+    char err[256];
+    struct swarm_config sc = { .host = "127.0.0.1", .port = (uint16_t)port,
+                               .clients = wd->n, .room = "world", .name = "w", .mode = mode,
+                               .aoi = (float)wd->radius, .rate_hz = p->rate_hz,
+                               .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
+                               .per_host = (size_t)cfg->per_host };
+    struct swarm_hooks hooks = { .ctx = wd, .fill = fill, .event = event };
+    struct swarm *sw = swarm_create(&sc, &hooks, err, sizeof err);
+    if (!sw) {
+        world_fail(wd->w, err);
+        return NULL;
+    }
+    uint64_t deadline = clock_now_us() + (uint64_t)cfg->setup_timeout_ms * 1000u;
+    if (swarm_wait_ready(sw, false, deadline, &run_stop, err, sizeof err) != 0 ||
+        map_ids(wd, sw) != 0) {
+        world_fail(wd->w, err[0] ? err : "out of memory");
+        swarm_destroy(sw);
+        return NULL;
+    }
+    return sw;
+}
+
+int bench_world(const struct bench_config *cfg, const struct bench_params *p,
+                enum proto_mode mode, double radius, double field,
+                struct bench_world_result *w)
+{
+    *w = (struct bench_world_result){ .mode = mode, .clients = p->clients, .ok = true,
+                                      .rate_hz = p->rate_hz, .radius = radius, .field = field };
+    struct world wd = { .w = w, .n = (size_t)p->clients, .radius = radius, .field = field };
+    rng_seed(&wd.rng, cfg->seed ? cfg->seed : 1);
+    w->latency = calloc(1, sizeof *w->latency);
+    wd.walkers = calloc(wd.n, sizeof *wd.walkers);
+    if (!w->latency || !wd.walkers || grid_open(&wd, p->rate_hz) != 0) {
+        free(wd.walkers);
+        return world_fail(w, "out of memory");
+    }
+    histogram_reset(w->latency);
+
+    /* A relay whose rooms hold the whole world. */
+    struct bench_config wcfg = *cfg;
+    char args[sizeof wcfg.relay_args + 32];
+    snprintf(args, sizeof args, "--max-room-size %ld %s", p->clients, cfg->relay_args);
+    if (strlen(args) >= sizeof wcfg.relay_args) {
+        free(wd.walkers);
+        free(wd.head);
+        return world_fail(w, "--relay-args is too long");
+    }
+    memcpy(wcfg.relay_args, args, sizeof wcfg.relay_args);
+    struct bench_result scratch = { .ok = true };
+    struct run run = { .cfg = &wcfg, .params = p, .mode = mode, .r = &scratch, .n = wd.n,
+                       .k = wd.n };
+    int port = 0, rc = -1;
+    struct swarm *sw = NULL;
+    if (run_start_relay(&run, &port) != 0) {
+        world_fail(w, scratch.error);
+        goto out;
+    }
+    sw = world_swarm(cfg, p, mode, port, &wd);
+    if (!sw)
+        goto out;
+    uint64_t t0 = clock_now_us() + START_LEAD_US;
+    wd.win_start = t0 + (uint64_t)cfg->warmup_ms * 1000u;
+    wd.win_end = wd.win_start + (uint64_t)cfg->duration_ms * 1000u;
+    w->window_s = (double)cfg->duration_ms / 1000.0;
+    world_measure(&wd, sw, &run, t0);
+    rc = run_stop ? world_fail(w, "interrupted") : 0;
+out:
+    world_stop(&run, sw);
+    swarm_destroy(sw);
+    if (run.relay_started)
+        spawn_free(&run.relay);
+    free(wd.walkers);
+    free(wd.head);
+    free(wd.index_of_id);
+    return rc;
+}
+
+void bench_world_free(struct bench_world_result *w)
+{
+    free(w->latency);
+    w->latency = NULL;
+}
+
+void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)
+{
+    fprintf(f, "%-12s %7s %5s %6s %6s %8s %12s %10s %6s %7s %7s %6s %7s\n", "mode", "clients",
+            "Hz", "radius", "field", "in radius", "deliveries/s", "delivered", "beyond",
+            "p50 ms", "p99 ms", "relay%", "RSS MB");
+    for (size_t i = 0; i < n; i++) {
+        const struct bench_world_result *r = &w[i];
+        if (!r->ok) {
+            fprintf(f, "%-12s %7ld  failed: %s\n", proto_mode_name(r->mode), r->clients,
+                    r->error);
+            continue;
+        }
+        double per_send = r->sent ? (double)r->in_radius / (double)r->sent : 0;
+        double got = r->in_radius ? 100.0 * (double)r->in_radius_got / (double)r->in_radius : 100;
+        fprintf(f, "%-12s %7ld %5g %6g %6g %8.1f %12.0f %9.3f%% %6llu %7.2f %7.2f %6.1f %7.1f\n",
+                proto_mode_name(r->mode), r->clients, r->rate_hz, r->radius, r->field, per_send,
+                r->window_s > 0 ? (double)r->delivered / r->window_s : 0, got,
+                (unsigned long long)r->beyond_leave,
+                (double)histogram_percentile(r->latency, 50) / 1000.0,
+                (double)histogram_percentile(r->latency, 99) / 1000.0,
+                r->relay_measured ? r->relay_cpu_pct : 0,
+                (double)r->relay_peak_rss_kb / 1024.0);
+    }
+}

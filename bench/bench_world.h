@@ -1,0 +1,55 @@
+/* bench_world.h: ricochet-bench --aoi: one world. Every client joins one
+ * room with interest (radius --aoi) on a square field (--field wide) and
+ * walks it at random at WORLD_SPEED; the bench reports what interest
+ * management delivers and costs.
+ *
+ * The audit: at each send, the sender counts the others within the radius
+ * of it, each where its own latest send put it (its last intended send at
+ * or before that time); a receiver counts a state as delivered within the
+ * radius by the same rule, so both sides judge a pair by the same
+ * positions. What the relay may deliver beyond the radius (the band up to
+ * 1.2 times it, where sight holds) is counted apart; beyond the leave
+ * radius nothing may arrive. */
+#ifndef RICOCHET_BENCH_WORLD_H
+#define RICOCHET_BENCH_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bench.h"
+
+#define WORLD_SPEED 5.0 /* arena units (metres) per second: a running player */
+
+struct bench_world_result {
+    enum proto_mode mode;
+    long clients;
+    double rate_hz, radius, field;
+    bool ok;
+    char error[256];
+    double window_s;          /* the measured window */
+    uint64_t sent;            /* states intended in the window */
+    uint64_t in_radius;       /* (state, receiver) pairs within the radius at the send */
+    uint64_t in_radius_got;   /* ... of them delivered */
+    uint64_t delivered;       /* every delivery of a window state */
+    uint64_t beyond_leave;    /* deliveries to a receiver beyond 1.2 x the radius: 0 */
+    uint64_t appeared, vanished; /* notices, all clients, the whole run */
+    struct histogram *latency; /* one-way, µs, every delivery of a window state */
+    bool relay_measured;
+    double relay_cpu_pct;     /* of one core, over the window */
+    long relay_peak_rss_kb;
+};
+
+/* One world run of p->clients at p->rate_hz in mode on a relay the bench
+ * starts. Returns 0, or -1 with w->error set (w->ok false). */
+int bench_world(const struct bench_config *cfg, const struct bench_params *p,
+                enum proto_mode mode, double radius, double field,
+                struct bench_world_result *w);
+
+/* Frees what bench_world allocated in w. */
+void bench_world_free(struct bench_world_result *w);
+
+/* The results as a table, one line each, with a header. */
+void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n);
+
+#endif
