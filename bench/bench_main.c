@@ -70,9 +70,10 @@ static int write_reports(const struct bench_options *c, const struct bench_plan 
     return 0;
 }
 
-/* --aoi: one world run in each mode, then their table. */
+/* --aoi: one world run in each mode, then their table (on stderr when the
+ * JSON goes to stdout) and JSON. */
 static int run_worlds(const struct bench_options *c, const struct bench_config *cfg,
-                      const struct bench_plan *p)
+                      const struct bench_plan *p, const struct bench_run_info *info)
 {
     struct bench_world_result w[PROTO_MODE_COUNT];
     int failures = 0, n = 0;
@@ -82,7 +83,12 @@ static int run_worlds(const struct bench_options *c, const struct bench_config *
                     proto_mode_name(p->modes[n]), p->base.clients, c->aoi, c->field);
         failures += bench_world(cfg, &p->base, p->modes[n], c->aoi, c->field, &w[n]) != 0;
     }
-    bench_world_table(stdout, w, (size_t)n);
+    bench_world_table(strcmp(c->json, "-") ? stdout : stderr, w, (size_t)n);
+    if (c->json[0]) {
+        FILE *f = open_out(c->json);
+        bench_world_json(f, w, (size_t)n, info->command, info->date);
+        close_out(f, c->json);
+    }
     for (int i = 0; i < n; i++)
         bench_world_free(&w[i]);
     spawn_kill_all();
@@ -122,13 +128,13 @@ int main(int argc, char **argv)
     }
     bench_options_apply(&c, &cfg, &plan);
     signals_install(NULL, NULL, bench_request_stop);
-    if (c.aoi > 0)
-        return run_worlds(&c, &cfg, &plan);
     bench_command_line(argc, argv, command, sizeof command);
     char date[32];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
     struct bench_run_info info = {command, date};
+    if (c.aoi > 0)
+        return run_worlds(&c, &cfg, &plan, &info);
 
     struct bench_result *results =
         calloc(plan.n_points * (size_t)plan.n_modes, sizeof *results);

@@ -3,6 +3,8 @@
 #include "bench_world.h"
 
 #include <math.h>
+
+#include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +340,52 @@ void bench_world_free(struct bench_world_result *w)
 {
     free(w->latency);
     w->latency = NULL;
+}
+
+static cJSON *world_json(const struct bench_world_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "mode", proto_mode_name(r->mode));
+    cJSON_AddBoolToObject(o, "ok", r->ok);
+    if (!r->ok)
+        cJSON_AddStringToObject(o, "error", r->error);
+    cJSON_AddNumberToObject(o, "clients", (double)r->clients);
+    cJSON_AddNumberToObject(o, "rate_hz", r->rate_hz);
+    cJSON_AddNumberToObject(o, "radius", r->radius);
+    cJSON_AddNumberToObject(o, "field", r->field);
+    cJSON_AddNumberToObject(o, "window_s", r->window_s);
+    cJSON_AddNumberToObject(o, "sent", (double)r->sent);
+    cJSON_AddNumberToObject(o, "in_radius", (double)r->in_radius);
+    cJSON_AddNumberToObject(o, "in_radius_delivered", (double)r->in_radius_got);
+    cJSON_AddNumberToObject(o, "delivered", (double)r->delivered);
+    cJSON_AddNumberToObject(o, "beyond_leave", (double)r->beyond_leave);
+    cJSON_AddNumberToObject(o, "appeared", (double)r->appeared);
+    cJSON_AddNumberToObject(o, "vanished", (double)r->vanished);
+    if (r->latency) {
+        cJSON_AddNumberToObject(o, "p50_ms", (double)histogram_percentile(r->latency, 50) / 1e3);
+        cJSON_AddNumberToObject(o, "p99_ms", (double)histogram_percentile(r->latency, 99) / 1e3);
+    }
+    if (r->relay_measured) {
+        cJSON_AddNumberToObject(o, "relay_cpu_pct", r->relay_cpu_pct);
+        cJSON_AddNumberToObject(o, "relay_peak_rss_kb", (double)r->relay_peak_rss_kb);
+    }
+    return o;
+}
+
+void bench_world_json(FILE *f, const struct bench_world_result *w, size_t n,
+                      const char *command, const char *date)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "command", command);
+    cJSON_AddStringToObject(root, "date", date);
+    cJSON *arr = cJSON_AddArrayToObject(root, "worlds");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, world_json(&w[i]));
+    char *text = cJSON_Print(root);
+    if (text)
+        fprintf(f, "%s\n", text);
+    free(text);
+    cJSON_Delete(root);
 }
 
 void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)

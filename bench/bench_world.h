@@ -52,4 +52,9 @@ void bench_world_free(struct bench_world_result *w);
 /* The results as a table, one line each, with a header. */
 void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n);
 
+/* The results as JSON: {"command", "date", "worlds": [{mode, clients, ...}]}
+ * (every count of struct bench_world_result, latency percentiles in ms). */
+void bench_world_json(FILE *f, const struct bench_world_result *w, size_t n,
+                      const char *command, const char *date);
+
 #endif

@@ -520,6 +520,32 @@ static void procs_stuck_generator_exit(void **state)
     close(silent);
 }
 
+/* --aoi: one world on both transports. States reach those in radius and
+ * never anyone beyond the leave radius; members come into sight. */
+static void world_with_interest(void **state)
+{
+    (void)state;
+    const char *args[] = { "--aoi", "30", "--field", "100", "--clients", "12", "--rate", "20",
+                           "--duration", "1", "--warmup", "0.5", "--modes",
+                           "unsequenced,reliable,udp", "--json", "-", "--quiet", NULL };
+    cJSON *root = run_bench(args);
+    const cJSON *worlds = cJSON_GetObjectItemCaseSensitive(root, "worlds");
+    assert_int_equal(cJSON_GetArraySize(worlds), 3);
+    const char *modes[] = { "unsequenced", "reliable", "udp" };
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *w = find_mode(worlds, modes[i]);
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "ok")));
+        double in = num(w, "in_radius"), got = num(w, "in_radius_delivered");
+        assert_true(in > 0);
+        assert_true(got <= in);
+        if (got < 0.95 * in) /* loopback: a miss is a race at the radius, rare */
+            fail_msg("%s: %g of %g in-radius states delivered", modes[i], got, in);
+        assert_true(num(w, "beyond_leave") == 0);
+        assert_true(num(w, "appeared") > 0);
+    }
+    cJSON_Delete(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +556,7 @@ int main(void)
         cmocka_unit_test(no_netsim_no_loss),
         cmocka_unit_test(sealed_through_netsim),
         cmocka_unit_test(sequenced_per_sender),
+        cmocka_unit_test(world_with_interest),
         cmocka_unit_test(loss_matches_netsim),
         cmocka_unit_test(audit_flags_hidden_loss),
     };
