@@ -130,7 +130,8 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
 .PHONY: all lib install-lib test tests demo fleet-demo bench bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
-        bench-fleet-reference fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
+        bench-fleet-reference bench-world bench-world-reference fuzz fuzzers fuzz-targets soak \
+        deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -304,6 +305,14 @@ bench-scale bench-scale-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/scale.sh $(BUILD)/bin $(SCALE_DIR) $(REPEAT)
+
+# Interest management (bench/world.sh): one world of 1000 and of 256 with
+# interest, against rooms of 128 and 256 without; needs jq.
+bench-world bench-world-reference: WORLD_DIR = $(if $(filter bench-world-reference,$@),bench/results,$(BENCH_OUT))/world
+bench-world bench-world-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/world.sh $(BUILD)/bin $(WORLD_DIR) $(REPEAT)
 
 # The fleet suite (bench/fleet.sh): a redis-server and relays per run.
 # FLEET_PARTS: some of placement cpu scale failover drain pause (all).

@@ -368,6 +368,10 @@ static cJSON *world_json(const struct bench_world_result *r)
     if (r->relay_measured) {
         cJSON_AddNumberToObject(o, "relay_cpu_pct", r->relay_cpu_pct);
         cJSON_AddNumberToObject(o, "relay_peak_rss_kb", (double)r->relay_peak_rss_kb);
+        if (r->delivered)
+            cJSON_AddNumberToObject(o, "relay_us_per_delivery",
+                                    r->relay_cpu_pct / 100.0 * r->window_s * 1e6 /
+                                        (double)r->delivered);
     }
     return o;
 }

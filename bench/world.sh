@@ -1,0 +1,69 @@
+#!/bin/sh
+# bench/world.sh BIN OUT [REPEATS]: interest management (`make bench-world`,
+# into build/bench-results/world/; about 4 minutes). REPEATS (3) rounds of:
+#   world-1000.json  one world of 1000 clients at 20 Hz, radius 50 on a
+#                    1000 x 1000 field (7.9 others in radius on average),
+#                    ENet unsequenced and reliable, plain udp
+#   world-256.json   256 clients at the same density (a 506 field)
+#   all-256.json, all-128.json  one room without interest at 20 Hz, 256 (the
+#                    most such a room holds) and 128 clients, ENet unsequenced
+# then summary.txt: each figure's median with min-max over the rounds.
+set -eu
+
+bin=${1:-build/bin}
+out=${2:-build/bench-results/world}
+reps=${3:-3}
+bench="$bin/ricochet-bench"
+[ -x "$bench" ] || { echo "world.sh: $bench not found (run make first)" >&2; exit 2; }
+command -v jq >/dev/null || { echo "world.sh: needs jq (apt-get install jq)" >&2; exit 2; }
+mkdir -p "$out"
+rm -f "$out"/*.json "$out"/summary.txt
+
+i=1
+while [ "$i" -le "$reps" ]; do
+    "$bench" --quiet --aoi 50 --field 1000 --clients 1000 --rate 20 --duration 5 \
+        --modes unsequenced,reliable,udp --json "$out/world-1000.$i.json" >/dev/null
+    "$bench" --quiet --aoi 50 --field 506 --clients 256 --rate 20 --duration 5 \
+        --modes unsequenced,reliable,udp --json "$out/world-256.$i.json" >/dev/null
+    i=$((i + 1))
+done
+for n in 128 256; do
+    "$bench" --quiet --clients "$n" --rate 20 --duration 5 --modes unsequenced \
+        --repeat "$reps" --json "$out/all-$n.json" >/dev/null || true
+done
+
+# median (min-max) over the rounds of EXPR, a jq expression of one world's
+# result (its mode MODE), rounded to DIGITS decimals
+figure() { # FILES MODE EXPR DIGITS
+    jq -s -r --arg m "$2" --argjson d "$4" '
+        def r: . * pow(10; $d) | round / pow(10; $d);
+        [.[].worlds[] | select(.mode == $m and .ok) | ('"$3"')] | sort
+        | if length == 0 then "-" else
+          "\(.[(length - 1) / 2 | floor] | r) (\(.[0] | r)-\(.[-1] | r))" end' $1
+}
+{
+    echo "$ bench/world.sh $*   ($(date -u '+%Y-%m-%d %H:%M UTC'), $reps rounds)"
+    for w in 1000 256; do
+        files=$(ls "$out"/world-$w.*.json)
+        echo
+        echo "world of $w clients, 20 Hz, radius 50: median (min-max) of $reps runs"
+        for m in unsequenced reliable udp; do
+            echo "  $m: in radius per send $(figure "$files" $m '.in_radius / .sent' 1)," \
+                "delivered in radius $(figure "$files" $m '100 * .in_radius_delivered / .in_radius' 3)%," \
+                "beyond 1.2 R $(figure "$files" $m .beyond_leave 0);" \
+                "deliveries/s $(figure "$files" $m '.delivered / .window_s' 0)," \
+                "p99 $(figure "$files" $m .p99_ms 2) ms," \
+                "relay $(figure "$files" $m .relay_cpu_pct 1)% of a core," \
+                "$(figure "$files" $m .relay_us_per_delivery 2) us a delivery"
+        done
+    done
+    for n in 128 256; do
+        echo
+        jq -r --arg n "$n" '.results[0] | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +
+            "delivered \(.delivery_pct)% (\(.spread.lost_pct.min)-\(.spread.lost_pct.max)% lost), " +
+            "p99 \(.latency_ms.p99) ms (\(.spread.p99_ms.min)-\(.spread.p99_ms.max)), relay " +
+            "\(.relay_cpu_pct)% of a core, \(.relay_us_per_delivery) us a delivery"' \
+            "$out/all-$n.json" 2>/dev/null || echo "all-to-all, $n clients: failed"
+    done
+} >"$out/summary.txt"
+cat "$out/summary.txt"
