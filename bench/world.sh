@@ -22,14 +22,14 @@ rm -f "$out"/*.json "$out"/summary.txt
 i=1
 while [ "$i" -le "$reps" ]; do
     "$bench" --quiet --aoi 50 --field 1000 --clients 1000 --rate 20 --duration 5 \
-        --modes unsequenced,reliable,udp --json "$out/world-1000.$i.json" >/dev/null
+        --modes unsequenced,reliable,udp --json-file "$out/world-1000.$i.json" >/dev/null
     "$bench" --quiet --aoi 50 --field 506 --clients 256 --rate 20 --duration 5 \
-        --modes unsequenced,reliable,udp --json "$out/world-256.$i.json" >/dev/null
+        --modes unsequenced,reliable,udp --json-file "$out/world-256.$i.json" >/dev/null
     i=$((i + 1))
 done
 for n in 128 256; do
     "$bench" --quiet --clients "$n" --rate 20 --duration 5 --modes unsequenced \
-        --repeat "$reps" --json "$out/all-$n.json" >/dev/null || true
+        --repeat "$reps" --json-file "$out/all-$n.json" >/dev/null || true
 done
 
 # median (min-max) over the rounds of EXPR, a jq expression of one world's

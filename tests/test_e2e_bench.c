@@ -527,7 +527,7 @@ static void world_with_interest(void **state)
     (void)state;
     const char *args[] = { "--aoi", "30", "--field", "100", "--clients", "12", "--rate", "20",
                            "--duration", "1", "--warmup", "0.5", "--modes",
-                           "unsequenced,reliable,udp", "--json", "-", "--quiet", NULL };
+                           "unsequenced,reliable,udp", "--json-file", "-", "--quiet", NULL };
     cJSON *root = run_bench(args);
     const cJSON *worlds = cJSON_GetObjectItemCaseSensitive(root, "worlds");
     assert_int_equal(cJSON_GetArraySize(worlds), 3);
