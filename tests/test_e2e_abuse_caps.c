@@ -119,7 +119,8 @@ static void run_per_address(bool udp)
     session_wait_ready(&s, 0, 2);
 
     char err[256];
-    struct client_config cfg = { "127.0.0.1", (uint16_t)port, "lobby", "c", mode, false, 1500 };
+    struct client_config cfg = { .host = "127.0.0.1", .port = (uint16_t)port, .room = "lobby",
+                                 .name = "c", .mode = mode, .timeout_ms = 1500 };
     struct ricochet *third = client_create(&cfg, err, sizeof err);
     assert_non_null(third);
     assert_int_equal(session_adopt(&s, third, "c", false, 0), 2);

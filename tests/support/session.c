@@ -105,7 +105,8 @@ int session_add(struct session *s, uint16_t port, const char *room, const char *
                 enum proto_mode mode, bool honest, double rate_hz)
 {
     char err[256];
-    struct client_config cfg = {"127.0.0.1", port, room, name, mode, false, 5000};
+    struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = room, .name = name,
+                                .mode = mode, .timeout_ms = 5000};
     struct ricochet *c = client_create(&cfg, err, sizeof err);
     if (!c) {
         fprintf(stderr, "client_create %s: %s\n", name, err);
