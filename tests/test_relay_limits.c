@@ -234,7 +234,7 @@ static void limits_come_from_the_option_table(void **state)
     relay_default_config(&cfg);
     assert_int_equal(cfg.max_clients, 1024);
     assert_int_equal(cfg.max_rooms, 256);
-    assert_int_equal(cfg.max_room_size, RELAY_CLIENTS_MAX); /* a room with interest */
+    assert_int_equal(cfg.max_room_size, PROTO_ROSTER_MAX);
     assert_int_equal(cfg.name_max, PROTO_NAME_MAX);
     assert_int_equal(cfg.room_max, PROTO_ROOM_MAX);
     assert_int_equal(cfg.max_packet_size, 2048);
