@@ -7,7 +7,8 @@
 #   world-256.json   256 clients at the same density (a 506 field)
 #   all-256.json, all-128.json  one room without interest at 20 Hz, 256 (the
 #                    most such a room holds) and 128 clients, ENet unsequenced
-# then summary.txt: each figure's median with min-max over the rounds.
+# then summary.txt: each figure's median with min-max over the rounds
+# (SUMMARY_ONLY=1: only the summary, from the runs already in OUT).
 set -eu
 
 bin=${1:-build/bin}
@@ -17,9 +18,12 @@ bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "world.sh: $bench not found (run make first)" >&2; exit 2; }
 command -v jq >/dev/null || { echo "world.sh: needs jq (apt-get install jq)" >&2; exit 2; }
 mkdir -p "$out"
-rm -f "$out"/*.json "$out"/summary.txt
-
-i=1
+if [ "${SUMMARY_ONLY:-0}" = 1 ]; then
+    i=$((reps + 1)) # the summary of the runs already in OUT
+else
+    rm -f "$out"/*.json "$out"/summary.txt
+    i=1
+fi
 while [ "$i" -le "$reps" ]; do
     "$bench" --quiet --aoi 50 --field 1000 --clients 1000 --rate 20 --duration 5 \
         --modes unsequenced,reliable,udp --json-file "$out/world-1000.$i.json" >/dev/null
@@ -28,6 +32,7 @@ while [ "$i" -le "$reps" ]; do
     i=$((i + 1))
 done
 for n in 128 256; do
+    [ "${SUMMARY_ONLY:-0}" = 1 ] && break
     "$bench" --quiet --clients "$n" --rate 20 --duration 5 --modes unsequenced \
         --repeat "$reps" --json-file "$out/all-$n.json" >/dev/null || true
 done
@@ -59,10 +64,11 @@ figure() { # FILES MODE EXPR DIGITS
     done
     for n in 128 256; do
         echo
-        jq -r --arg n "$n" '.results[0] | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +
-            "delivered \(.delivery_pct)% (\(.spread.lost_pct.min)-\(.spread.lost_pct.max)% lost), " +
-            "p99 \(.latency_ms.p99) ms (\(.spread.p99_ms.min)-\(.spread.p99_ms.max)), relay " +
-            "\(.relay_cpu_pct)% of a core, \(.relay_us_per_delivery) us a delivery"' \
+        jq -r --arg n "$n" 'def r: . * 100 | round / 100;
+            .results[0] | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +
+            "delivered \(.delivery_pct | r)% (\(.spread.lost_pct.min | r)-\(.spread.lost_pct.max | r)% lost), " +
+            "p99 \(.latency_ms.p99 | r) ms (\(.spread.p99_ms.min | r)-\(.spread.p99_ms.max | r)), relay " +
+            "\(.relay_cpu_pct | r)% of a core, \(.relay_us_per_delivery | r) us a delivery"' \
             "$out/all-$n.json" 2>/dev/null || echo "all-to-all, $n clients: failed"
     done
 } >"$out/summary.txt"
