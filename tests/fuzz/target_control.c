@@ -49,7 +49,8 @@ static int fuzz_control_same(const struct proto_control *a,
         a->reflect != b->reflect || a->reason != b->reason ||
         strcmp(a->code, b->code) != 0 || strcmp(a->text, b->text) != 0 ||
         a->t != b->t || a->roster_len != b->roster_len || strcmp(a->host, b->host) != 0 ||
-        a->port != b->port || a->transport != b->transport || a->epoch != b->epoch)
+        a->port != b->port || a->transport != b->transport || a->epoch != b->epoch ||
+        a->aoi != b->aoi || !fuzz_member_same(&a->member, &b->member))
         return 0;
     for (size_t i = 0; i < a->roster_len; i++)
         if (!fuzz_member_same(&a->roster[i], &b->roster[i]))
@@ -60,7 +61,7 @@ static int fuzz_control_same(const struct proto_control *a,
 /* The decoded message is well formed whatever the input was. */
 static void fuzz_control_check_fields(const struct proto_control *m)
 {
-    FUZZ_CHECK((unsigned)m->type <= PROTO_CTL_MOVED); /* the last type */
+    FUZZ_CHECK((unsigned)m->type <= PROTO_CTL_VANISHED); /* the last type */
     FUZZ_CHECK(strcmp(proto_ctl_type_name(m->type), "?") != 0);
     FUZZ_CHECK(fuzz_str_ok(m->room, sizeof m->room));
     FUZZ_CHECK(fuzz_str_ok(m->name, sizeof m->name));
@@ -70,6 +71,11 @@ static void fuzz_control_check_fields(const struct proto_control *m)
     FUZZ_CHECK((unsigned)m->mode < PROTO_MODE_COUNT);
     FUZZ_CHECK((unsigned)m->reason <= PROTO_LEFT_KICKED);
     FUZZ_CHECK(m->roster_len <= PROTO_ROSTER_MAX);
+    FUZZ_CHECK(proto_aoi_valid(m->aoi));
+    FUZZ_CHECK(fuzz_str_ok(m->member.name, sizeof m->member.name));
+    FUZZ_CHECK((unsigned)m->member.mode < PROTO_MODE_COUNT);
+    if (m->type == PROTO_CTL_APPEARED)
+        FUZZ_CHECK(proto_name_valid(m->member.name) && m->member.id == m->id);
     for (size_t i = 0; i < m->roster_len; i++) {
         FUZZ_CHECK(fuzz_str_ok(m->roster[i].name, sizeof m->roster[i].name));
         FUZZ_CHECK((unsigned)m->roster[i].mode < PROTO_MODE_COUNT);
