@@ -18,17 +18,9 @@
  * adds all of that (handshake, acks, resends, sequencing, channels,
  * fragmentation) on top of exactly this kind of socket.
  *
- * Batching: recvmmsg() reads up to UDP_BATCH datagrams in one system call
- * and sendmmsg() sends up to UDP_SEND_BATCH queued datagrams in one call:
- * the copies of the states of one receive batch or, with --tick-ms, of a
- * whole tick. Each state is copied once into a send buffer and every
- * recipient's datagram points at that copy: no per-recipient copy. A
- * member whose join asked for batches gets the states queued for it in one
- * datagram, up to PROTO_BATCH_MAX bytes (PROTOCOL.md, "Batches"): a tick's
- * states for one recipient then cost the kernel one datagram, not one
- * each. The datagram's iovecs are the batch header and each state's copy,
- * which carries its entry's length prefix in front of it. */
-#include "transport.h"
+ * Batching: recvmmsg() reads up to UDP_BATCH datagrams in one system call;
+ * what the core sends goes out batched too (transport_udp_send.c). */
+#include "transport_udp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,60 +44,10 @@
 #include "../proto/wire.h"
 #include "strangers.h"
 
-#define UDP_BATCH 64          /* datagrams per recvmmsg */
-#define UDP_SEND_BATCH 1024   /* queued datagrams per sendmmsg (UIO_MAXIOV) */
-#define UDP_SEND_BYTES (256 << 10) /* bytes of states those datagrams point at */
-/* iovecs of a batch: its header, then one per state (the smallest: 40 bytes) */
-#define UDP_MSG_IOVS (1 + (PROTO_BATCH_MAX - PROTO_BATCH_HEADER) / \
-                          (PROTO_BATCH_ENTRY_HEAD + PROTO_STATE_SIZE))
 #define UDP_MAX_BATCHES 16    /* recvmmsg calls per service; more waiting is a backlog,
                                  read after this turn's fan-out and sends */
 #define SOCKET_BUFFER (4 << 20)
 #define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
-
-struct udp_slot {
-    bool used;
-    union netaddr addr;      /* the member's endpoint, IPv4 or IPv6 */
-    uint64_t last_us;        /* last datagram from it */
-    int32_t next;            /* hash chain */
-    int32_t open;            /* its queued datagram that may take more states, -1: none */
-};
-
-struct relay_udp {
-    int fd;
-    struct relay_net_config cfg;
-    char addr[RELAY_ADDR_MAX];
-    struct relay *relay;     /* set while servicing */
-
-    struct udp_slot *slots;  /* peer_cap; the index is the core's peer handle */
-    uint32_t *free_slots;    /* stack of unused slot indexes */
-    uint32_t nfree;
-    int32_t *buckets;        /* endpoint hash -> first slot, -1 = none */
-    uint32_t bucket_mask;
-
-    /* receive batch */
-    struct mmsghdr rmsg[UDP_BATCH];
-    struct iovec riov[UDP_BATCH];
-    union netaddr rfrom[UDP_BATCH];
-    uint8_t *rbuf;           /* UDP_BATCH buffers of rbuf_size */
-    size_t rbuf_size;
-
-    /* send batch: datagrams pointing into sbuf */
-    uint8_t *sbuf;           /* UDP_SEND_BYTES: states, each after its entry head */
-    size_t sbuf_used;
-    struct mmsghdr smsg[UDP_SEND_BATCH];
-    struct iovec *siov;      /* UDP_MSG_IOVS for each of smsg */
-    union netaddr sto[UDP_SEND_BATCH];
-    uint32_t sslot[UDP_SEND_BATCH];  /* the recipient's slot */
-    uint16_t sbytes[UDP_SEND_BATCH]; /* the datagram's length */
-    unsigned nsend;
-    uint8_t batch_header[PROTO_BATCH_HEADER];
-
-    uint64_t read_end_us;    /* when a service last read the socket empty */
-    bool backlog;            /* the last service left datagrams unread */
-    uint8_t cookie_key[16];  /* random per relay start */
-    struct strangers strangers; /* reply budgets for non-members */
-};
 
 /* ---- endpoint table --------------------------------------------------- */
 
@@ -145,7 +87,7 @@ static int32_t slot_alloc(struct relay_udp *t, const union netaddr *a,
     return (int32_t)i;
 }
 
-static void slot_free(struct relay_udp *t, uint32_t i)
+void transport_udp_slot_free(struct relay_udp *t, uint32_t i)
 {
     if (i >= t->cfg.peer_cap || !t->slots[i].used)
         return;
@@ -167,190 +109,6 @@ static uint32_t slots_from_ip(const struct relay_udp *t, const union netaddr *a)
         if (t->slots[i].used && netaddr_same_host(&t->slots[i].addr, a))
             n++;
     return n;
-}
-
-/* ---- sending ---------------------------------------------------------- */
-
-static void count_failed(struct relay_udp *t, size_t n)
-{
-    if (t->relay)
-        for (size_t i = 0; i < n; i++)
-            relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
-}
-
-/* States in a queued datagram: a batch's iovecs are its header and one per
- * state. */
-static unsigned states_in(const struct mmsghdr *m)
-{
-    return m->msg_hdr.msg_iovlen > 1 ? (unsigned)m->msg_hdr.msg_iovlen - 1 : 1;
-}
-
-unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
-                              int (*send)(int, struct mmsghdr *, unsigned, int))
-{
-    unsigned off = 0, failed = 0;
-    while (off < n) {
-        /* sendmmsg sends in order and stops at the first failure: it
-         * returns how many went, or -1 when the very first one failed. */
-        int sent = send(fd, msgs + off, n - off, 0);
-        if (sent > 0) {
-            off += (unsigned)sent;
-            continue;
-        }
-        if (sent < 0 && errno == EINTR)
-            continue;
-        if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
-            /* The socket buffer is full: the rest would fail alike. */
-            log_debug("relay: sendmmsg: %s: %u datagrams dropped",
-                      sent == 0 ? "nothing sent" : strerror(errno), n - off);
-            for (; off < n; off++)
-                failed += states_in(&msgs[off]);
-            break;
-        }
-        /* This one datagram is refused (EMSGSIZE, EPERM, ...): skip it. */
-        log_debug("relay: sendmmsg: %s", strerror(errno));
-        failed += states_in(&msgs[off]);
-        off++;
-    }
-    return failed;
-}
-
-/* Sends the queued state copies with as few sendmmsg calls as the kernel
- * allows. A full socket buffer means loss, as UDP always may: counted. */
-static void send_flush(struct relay_udp *t)
-{
-    for (unsigned k = 0; k < t->nsend; k++)
-        if (t->sslot[k] < t->cfg.peer_cap)
-            t->slots[t->sslot[k]].open = -1;
-    if (t->nsend > 0)
-        count_failed(t, relay_udp_send_batch(t->fd, t->smsg, t->nsend, sendmmsg));
-    t->nsend = 0;
-    t->sbuf_used = 0;
-}
-
-/* Adds the state at copy (len bytes after its entry head) to the slot's
- * open datagram if it fits: a lone state becomes a batch of two. */
-static bool batch_append(struct relay_udp *t, uint32_t slot, uint8_t *copy, size_t len)
-{
-    int32_t k = t->slots[slot].open;
-    if (k < 0)
-        return false;
-    struct msghdr *h = &t->smsg[k].msg_hdr;
-    size_t bytes = h->msg_iovlen == 1 ? PROTO_BATCH_HEADER + PROTO_BATCH_ENTRY_HEAD + t->sbytes[k]
-                                      : t->sbytes[k];
-    if (h->msg_iovlen == UDP_MSG_IOVS ||
-        bytes + PROTO_BATCH_ENTRY_HEAD + len > PROTO_BATCH_MAX)
-        return false;
-    if (h->msg_iovlen == 1) { /* the lone state, with its entry head, after the header */
-        h->msg_iov[1] = (struct iovec){.iov_base = (uint8_t *)h->msg_iov[0].iov_base -
-                                                   PROTO_BATCH_ENTRY_HEAD,
-                                       .iov_len = h->msg_iov[0].iov_len + PROTO_BATCH_ENTRY_HEAD};
-        h->msg_iov[0] = (struct iovec){.iov_base = t->batch_header, .iov_len = PROTO_BATCH_HEADER};
-        h->msg_iovlen = 2;
-    }
-    h->msg_iov[h->msg_iovlen++] = (struct iovec){.iov_base = copy,
-                                                 .iov_len = PROTO_BATCH_ENTRY_HEAD + len};
-    t->sbytes[k] = (uint16_t)(bytes + PROTO_BATCH_ENTRY_HEAD + len);
-    return true;
-}
-
-/* Queues a datagram of the one state at copy + PROTO_BATCH_ENTRY_HEAD to
- * the slot's endpoint; open to more if its member takes batches. */
-static void queue_datagram(struct relay_udp *t, uint32_t slot, uint8_t *copy, size_t len)
-{
-    unsigned k = t->nsend++;
-    struct iovec *iov = t->siov + (size_t)k * UDP_MSG_IOVS;
-    t->sto[k] = t->slots[slot].addr;
-    t->sslot[k] = slot;
-    t->sbytes[k] = (uint16_t)len;
-    iov[0] = (struct iovec){.iov_base = copy + PROTO_BATCH_ENTRY_HEAD, .iov_len = len};
-    t->smsg[k] = (struct mmsghdr){
-        .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = netaddr_len(&t->sto[k]),
-                     .msg_iov = iov, .msg_iovlen = 1 }
-    };
-    bool batches = t->relay && relay_peer_batches(t->relay, slot);
-    t->slots[slot].open = batches ? (int32_t)k : -1;
-}
-
-static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
-                           uint8_t channel, uint32_t flags, const uint8_t *bytes,
-                           size_t len)
-{
-    struct relay_udp *t = ctx;
-    (void)channel; /* a bare socket has no channels and no flags */
-    (void)flags;
-    if (len == 0 || len > PROTO_BATCH_MAX)
-        return; /* cannot happen: the core forwards at most PROTO_STATE_MAX, sealed */
-    uint8_t *copy = NULL; /* one copy per state, after its entry head: for every recipient */
-    size_t need = PROTO_BATCH_ENTRY_HEAD + len;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t slot = peers[i];
-        if (slot >= t->cfg.peer_cap || !t->slots[slot].used)
-            continue;
-        if (t->nsend == UDP_SEND_BATCH || (!copy && UDP_SEND_BYTES - t->sbuf_used < need)) {
-            send_flush(t);
-            copy = NULL;
-        }
-        if (!copy) {
-            copy = t->sbuf + t->sbuf_used;
-            proto_batch_entry_head(copy, len);
-            memcpy(copy + PROTO_BATCH_ENTRY_HEAD, bytes, len);
-            t->sbuf_used += need;
-        }
-        if (!batch_append(t, slot, copy, len))
-            queue_datagram(t, slot, copy, len);
-    }
-}
-
-/* Control goes out at once with sendto(), after any queued states so that,
- * for one receiver, messages leave in the order the core produced them. */
-static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
-{
-    struct relay_udp *t = ctx;
-    if (peer >= t->cfg.peer_cap || !t->slots[peer].used)
-        return;
-    if (len > RELAY_DATAGRAM_MAX) {
-        /* The core splits what could be longer (the welcome); this is a
-         * bug, but never an oversized datagram on the wire. */
-        log_error("relay: control message of %zu bytes over the udp limit %d: not sent",
-                  len, RELAY_DATAGRAM_MAX);
-        count_failed(t, 1);
-        return;
-    }
-    if ((!t->relay || !relay_peer_joined(t->relay, peer)) &&
-        !strangers_may_reply(&t->strangers, &t->slots[peer].addr, false, clock_now_us()))
-        return; /* a verified endpoint whose join was refused: its one error */
-    send_flush(t);
-    const union netaddr *to = &t->slots[peer].addr;
-    while (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0) {
-        if (errno == EINTR)
-            continue;
-        log_debug("relay: sendto: %s", strerror(errno));
-        count_failed(t, 1);
-        break;
-    }
-}
-
-/* No connection to close: forgetting the endpoint is all there is. */
-static void udp_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
-{
-    (void)why; /* the error message was the only way to say it */
-    slot_free(ctx, peer);
-}
-
-/* A bare socket: no fragmentation (RELAY_DATAGRAM_MAX), no handshake (a
- * member's source address can be forged), one mode. */
-static struct relay_transport udp_core(void *t)
-{
-    return (struct relay_transport){
-        .ctx = t,
-        .message_max = RELAY_DATAGRAM_MAX,
-        .forgeable = true,
-        .modes = 1u << PROTO_MODE_UDP,
-        .send_control = udp_send_control,
-        .send_state = udp_send_state,
-        .disconnect = udp_disconnect,
-    };
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -529,9 +287,9 @@ static void reply_stranger(struct relay_udp *t, const union netaddr *to, const c
     size_t len = strlen(json);
     if (len > request_len || !strangers_may_reply(&t->strangers, to, admission, clock_now_us()))
         return;
-    send_flush(t);
+    transport_udp_flush(t);
     if (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0)
-        count_failed(t, 1);
+        transport_udp_count_failed(t, 1);
 }
 
 /* A datagram from an endpoint that is not a member. Returns true if it is a
@@ -618,7 +376,7 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
         char addr[RELAY_ADDR_MAX];
         netaddr_format(from, addr, sizeof addr);
         if (relay_peer_connect(r, (uint32_t)slot, addr, now) != 0) {
-            slot_free(t, (uint32_t)slot);
+            transport_udp_slot_free(t, (uint32_t)slot);
             return;
         }
     }
@@ -628,7 +386,7 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
     /* Not (or no longer) a member: leave sent, join refused, or just noise. */
     if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot)) {
         relay_peer_gone(r, (uint32_t)slot, PROTO_LEFT_QUIT, now);
-        slot_free(t, (uint32_t)slot);
+        transport_udp_slot_free(t, (uint32_t)slot);
     }
 }
 
@@ -653,7 +411,7 @@ static int udp_service(void *ctx, struct relay *r, int timeout_ms)
     /* With --tick-ms: the tick's states, all in one sendmmsg. */
     uint64_t tick_start = clock_now_us();
     size_t fanned = relay_tick(r, tick_start);
-    send_flush(t);
+    transport_udp_flush(t);
     if (fanned)
         relay_fanout_took(r, clock_now_us() - tick_start);
     return total;
@@ -686,7 +444,7 @@ static int receive_batches(struct relay_udp *t, struct relay *r)
         relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
         for (int i = 0; i < n; i++)
             on_datagram(t, r, (unsigned)i);
-        send_flush(t); /* without ticks: this batch's states, at once */
+        transport_udp_flush(t); /* without ticks: this batch's states, at once */
         total += n;
         if (n < UDP_BATCH)
             return total;
@@ -712,10 +470,10 @@ static void udp_tick(void *ctx, struct relay *r)
             continue;
         /* Silence is the only sign a UDP client is gone. */
         relay_peer_gone(r, i, PROTO_LEFT_TIMEOUT, now);
-        slot_free(t, i);
+        transport_udp_slot_free(t, i);
     }
     relay_sweep(r, now);
-    send_flush(t);
+    transport_udp_flush(t);
 }
 
 /* Nothing is acknowledged: sending what is queued is all a goodbye takes. */
@@ -724,7 +482,7 @@ static void udp_drain(void *ctx, struct relay *r, int max_ms)
     struct relay_udp *t = ctx;
     (void)max_ms;
     t->relay = r;
-    send_flush(t);
+    transport_udp_flush(t);
 }
 
 const struct relay_transport_ops relay_udp_ops = {
@@ -733,7 +491,7 @@ const struct relay_transport_ops relay_udp_ops = {
      * sends (docs/benchmarks.md, "Tick batching"). */
     .default_tick_ms = 0,
     .create = udp_create,
-    .core = udp_core,
+    .core = transport_udp_core,
     .address = udp_address,
     .fd = udp_fd_op,
     .service = udp_service,
