@@ -133,6 +133,7 @@ struct audit_entry {
     uint64_t first_fwd_us, last_fwd_us, last_drop_us;
     size_t first_fwd_line;    /* its line in the log: netsim's sending order, also
                                * among datagrams it sent in the same microsecond */
+    uint64_t first_fwd_dgram; /* the datagram of that line (audit_log.datagrams) */
     /* a flow's own entry (dir + AUDIT_FLOW_DIR, sender and seq 0): the
      * receiving ENet peer's unsequenced window, replayed */
     uint16_t incoming;
@@ -146,6 +147,11 @@ struct audit_log {
     struct audit_entry *slots;
     size_t cap, used;  /* cap a power of two, used <= cap / 2 */
     size_t states;
+    /* Datagrams: a run of lines of one time, event, direction and flow is
+     * one (an ENet datagram's or a udp batch's states; two datagrams of a
+     * flow in one microsecond count as one). */
+    uint64_t datagrams;
+    char last_dgram[96];
 };
 
 static uint64_t key_hash(const struct audit_key *k)
@@ -267,6 +273,12 @@ static int log_line(struct audit_log *log, const char *line)
         return -1;
     key.flow.peer = (int16_t)(strcmp(peer, "-") ? atoi(peer) : -1);
     log->states++;
+    char dgram[sizeof log->last_dgram];
+    snprintf(dgram, sizeof dgram, "%" PRIu64 " %s %s %s %s", t_us, ev, dir, flow, peer);
+    if (strcmp(dgram, log->last_dgram) != 0) {
+        log->datagrams++;
+        memcpy(log->last_dgram, dgram, sizeof dgram);
+    }
     if (e == DROPLOG_DUP)
         return 0; /* both copies show as fwd (or as a drop) */
     bool discarded = false;
@@ -280,6 +292,7 @@ static int log_line(struct audit_log *log, const char *line)
         if (x->fwds++ == 0) {
             x->first_fwd_us = t_us;
             x->first_fwd_line = log->states;
+            x->first_fwd_dgram = log->datagrams;
         }
         x->last_fwd_us = t_us;
         x->discards += discarded;
@@ -469,11 +482,47 @@ static void list_item(struct bench_audit *a, const struct audit_client *cl, long
     }
 }
 
+/* The datagrams a receiver's full socket is taken to have dropped: a set
+ * of audit_log datagram numbers (open addressing, 0 = empty). */
+struct overflowed {
+    uint64_t *dgram;
+    size_t mask;
+};
+
+/* Is dgram in the set? Adds it if not and add is set (the set has room: it
+ * holds at most the socket drops, under half its size). */
+static bool overflowed(struct overflowed *o, uint64_t dgram, bool add)
+{
+    if (!o->dgram)
+        return false;
+    size_t k = (size_t)(dgram * 0x9e3779b97f4a7c15u) & o->mask;
+    for (; o->dgram[k] != 0; k = (k + 1) & o->mask)
+        if (o->dgram[k] == dgram)
+            return true;
+    if (add)
+        o->dgram[k] = dgram;
+    return false;
+}
+
+/* Did i's full socket drop the datagram that carried this state? One
+ * socket drop explains every state of its datagram; budget: what is left
+ * of the socket's drops. */
+static bool lost_in_socket(struct overflowed *o, uint64_t dgram, uint64_t *budget)
+{
+    if (overflowed(o, dgram, false))
+        return true;
+    if (*budget == 0)
+        return false;
+    (*budget)--;
+    overflowed(o, dgram, true);
+    return true;
+}
+
 /* One missed state: s's seq, never delivered to i. budget: what is left of
  * i's socket drops to explain states netsim did hand to its socket. */
 static void explain_miss(const struct audit_client *cl, const struct audit_log *log, size_t s,
                          size_t i, uint32_t seq, uint64_t listen_end_us, uint64_t *budget,
-                         struct bench_audit *a)
+                         struct overflowed *o, struct bench_audit *a)
 {
     const struct audit_entry *up = log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
     const struct audit_entry *down = log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
@@ -487,8 +536,7 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
             a->late++;
             return;
         }
-        if (*budget > 0) {
-            (*budget)--;
+        if (lost_in_socket(o, down->first_fwd_dgram, budget)) {
             a->overflow++;
             return;
         }
@@ -542,9 +590,13 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
                              struct bench_audit *a)
 {
     /* what is left of each socket's drops, kept at its first client */
-    uint64_t *budget = calloc(t->n ? t->n : 1, sizeof *budget);
+    uint64_t *budget = calloc(t->n ? t->n : 1, sizeof *budget), drops = 0;
     for (size_t i = 0; budget && i < t->n; i++)
-        budget[i] = cl[i].socket_owner == i ? cl[i].socket_drops : 0;
+        drops += budget[i] = cl[i].socket_owner == i ? cl[i].socket_drops : 0;
+    struct overflowed o = {.mask = 15};
+    while (o.mask < 2 * drops)
+        o.mask = o.mask * 2 + 1;
+    o.dgram = calloc(o.mask + 1, sizeof *o.dgram);
     uint64_t none = 0;
     for (size_t i = 0; i < t->n; i++) {
         uint64_t *left = budget && cl[i].socket_owner < t->n ? &budget[cl[i].socket_owner] : &none;
@@ -568,11 +620,12 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
                     a->late++;
                 else
                     explain_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
-                                 left, a);
+                                 left, &o, a);
             }
         }
     }
     free(budget);
+    free(o.dgram);
 }
 
 /* Client whose flow in direction dir is f, or -1 (linear: runs through

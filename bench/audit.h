@@ -5,7 +5,8 @@
  * the sequenced order (too old: filtered by the receiver; the relay drops
  * no state for being late), the receiver's socket overflowing
  * after netsim had forwarded the state (the kernel's drop count on that
- * socket bounds how many), or a forward after the bench stopped listening
+ * socket bounds how many datagrams; one explains all the states netsim
+ * forwarded in it), or a forward after the bench stopped listening
  * (late). Anything else is unexplained: a bug in the relay, the client, the
  * bench or netsim. In reliable mode every drop of a measured state must be
  * followed by a forward of the same state on the same flow (ENet's

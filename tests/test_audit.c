@@ -381,6 +381,40 @@ static void shared_socket_drops(void **unused)
     audit_track_free(t);
 }
 
+/* A udp batch (or an ENet datagram) the receiver's full socket dropped
+ * explains every state netsim forwarded in it: one socket drop, three
+ * states; a later datagram is not explained by it. */
+static void socket_drop_of_a_batch(void **unused)
+{
+    (void)unused;
+    const struct audit_client udp[2] = {
+        {.id = 7, .up = flow(4000, -1), .down = flow(4000, -1)},
+        {.id = 8, .up = flow(4001, -1), .down = flow(4001, -1), .socket_drops = 1,
+         .socket_owner = 1},
+    };
+    static const char text[] = "1 fwd up 127.0.0.1:4000 0 1 plain 0 - -\n"
+                               "1 fwd up 127.0.0.1:4000 0 2 plain 0 - -\n"
+                               "1 fwd up 127.0.0.1:4000 0 3 plain 0 - -\n"
+                               "1 fwd up 127.0.0.1:4000 0 4 plain 0 - -\n"
+                               "5 fwd down 127.0.0.1:4001 7 1 batched 0 - -\n"
+                               "5 fwd down 127.0.0.1:4001 7 2 batched 0 - -\n"
+                               "5 fwd down 127.0.0.1:4001 7 3 batched 0 - -\n"
+                               "6 fwd down 127.0.0.1:4001 7 4 plain 0 - -\n";
+    struct audit_track *t = audit_track_new(2, 2, 8);
+    for (uint32_t seq = 1; seq <= 4; seq++)
+        audit_track_sent(t, 0, seq);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, udp, log, PROTO_MODE_UDP, 1000, &a);
+    assert_int_equal(a.missed, 4);
+    assert_int_equal(a.overflow, 3);
+    assert_int_equal(a.unexplained, 1);
+    assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
 /* udp: no peer column ("-", or absent in logs older than it). */
 static void udp_flows_and_bad_lines(void **unused)
 {
@@ -472,6 +506,7 @@ int main(void)
         cmocka_unit_test(late_and_exit),
         cmocka_unit_test(corrupted_on_the_way),
         cmocka_unit_test(shared_socket_drops),
+        cmocka_unit_test(socket_drop_of_a_batch),
         cmocka_unit_test(udp_flows_and_bad_lines),
         cmocka_unit_test(kernel_socket_drops_read_back),
     };
