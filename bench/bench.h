@@ -37,7 +37,7 @@ struct bench_params {
     double jitter_ms; /* end-to-end jitter (uniform +- per hop: half of it) */
 };
 
-/* Parameters a sweep can vary; bench_params_set takes their names. */
+/* Parameters a sweep can vary; bench_param_parse takes their names. */
 enum bench_param {
     BENCH_P_NONE = -1,
     BENCH_P_CLIENTS,
@@ -317,9 +317,10 @@ int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *o
 void bench_request_stop(void);
 bool bench_stop_requested(void);
 
-/* "clients", "rate", ... or NULL. */
+/* "clients", "rate", "payload", "path-loss", ... (as the options), or NULL. */
 const char *bench_param_name(enum bench_param p);
-/* Parses a parameter name. Returns it, or BENCH_P_NONE. */
+/* Parses a parameter's name or its former one ("loss" for "path-loss").
+ * Returns it, or BENCH_P_NONE. */
 enum bench_param bench_param_parse(const char *name);
 double bench_param_get(const struct bench_params *p, enum bench_param which);
 /* Sets one parameter, checking its range. Returns 0 or -1 with err. */

@@ -65,8 +65,8 @@ static const struct option_def options[] = {
     {"relay-args", OPTION_STRING, offsetof(struct bench_options, relay_args), "", 0, 256, NULL,
      "extra options for the relay the bench starts"},
     {"sweep", OPTION_STRING, offsetof(struct bench_options, sweep), "", 0, 512, NULL,
-     "PARAM=V1,V2,...: run the grid; PARAM is loss|delay|jitter (over the path, as "
-     "--path-*)|clients|rate|payload"},
+     "PARAM=V1,V2,...: run the grid; PARAM is clients|rate|payload or the path's "
+     "path-loss|path-delay|path-jitter (as the options)"},
     {"break-delivery", OPTION_DOUBLE, offsetof(struct bench_options, break_delivery), "0", 0, 100,
      NULL, "sweep: a mode that delivers less than this % gets no larger values (0 = off)"},
     {"break-p99", OPTION_DOUBLE, offsetof(struct bench_options, break_p99), "0", 0, 1e7, NULL,
@@ -215,7 +215,7 @@ static int parse_modes(const char *text, enum proto_mode *modes)
     return n;
 }
 
-/* "loss=0,1,5" -> which and values. Returns the count (0: no sweep). */
+/* "path-loss=0,1,5" -> which and values. Returns the count (0: no sweep). */
 static size_t parse_sweep(const char *text, const struct bench_params *base,
                           enum bench_param *which, double *values)
 {
@@ -230,7 +230,10 @@ static size_t parse_sweep(const char *text, const struct bench_params *base,
     *which = bench_param_parse(name);
     if (*which == BENCH_P_NONE)
         options_fail(PROG, "--sweep: unknown parameter '%s' "
-                     "(loss|delay|jitter|clients|rate|payload)", name);
+                     "(clients|rate|payload|path-loss|path-delay|path-jitter)", name);
+    if (strcmp(name, bench_param_name(*which)) != 0)
+        fprintf(stderr, PROG ": warning: --sweep %s= is the former name of --sweep %s=; "
+                "the next version will not read it\n", name, bench_param_name(*which));
     size_t n = 0;
     const char *p = eq + 1;
     while (*p) {

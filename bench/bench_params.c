@@ -8,16 +8,18 @@
 
 #include "../relay/core/relay.h"
 
+/* The path's parameters are named as the bench's options (--path-loss, ...);
+ * former names are still parsed. */
 static const struct {
-    const char *name;
+    const char *name, *former;
     double min, max;
 } param_info[BENCH_P_COUNT] = {
-    [BENCH_P_CLIENTS] = {"clients", 2, RELAY_CLIENTS_MAX},
-    [BENCH_P_RATE] = {"rate", 0.1, 10000},
-    [BENCH_P_PAYLOAD] = {"payload", PROTO_STATE_SIZE, PROTO_STATE_MAX},
-    [BENCH_P_LOSS] = {"loss", 0, 99},
-    [BENCH_P_DELAY] = {"delay", 0, 10000},
-    [BENCH_P_JITTER] = {"jitter", 0, 10000},
+    [BENCH_P_CLIENTS] = {"clients", NULL, 2, RELAY_CLIENTS_MAX},
+    [BENCH_P_RATE] = {"rate", NULL, 0.1, 10000},
+    [BENCH_P_PAYLOAD] = {"payload", NULL, PROTO_STATE_SIZE, PROTO_STATE_MAX},
+    [BENCH_P_LOSS] = {"path-loss", "loss", 0, 99},
+    [BENCH_P_DELAY] = {"path-delay", "delay", 0, 10000},
+    [BENCH_P_JITTER] = {"path-jitter", "jitter", 0, 10000},
 };
 
 const char *bench_param_name(enum bench_param p)
@@ -28,7 +30,8 @@ const char *bench_param_name(enum bench_param p)
 enum bench_param bench_param_parse(const char *name)
 {
     for (int i = 0; i < BENCH_P_COUNT; i++)
-        if (!strcmp(name, param_info[i].name))
+        if (!strcmp(name, param_info[i].name) ||
+            (param_info[i].former && !strcmp(name, param_info[i].former)))
             return (enum bench_param)i;
     return BENCH_P_NONE;
 }

@@ -33,7 +33,7 @@ static int mkdir_p(const char *dir)
     return 0;
 }
 
-/* File-name label of a scenario: "loss_5" in a sweep, "run" otherwise. */
+/* File-name label of a scenario: "path-loss_5" in a sweep, "run" otherwise. */
 static void label(char *buf, size_t cap, const struct bench_result *x, enum bench_param swept,
                   size_t group)
 {

@@ -135,6 +135,6 @@ fi
 echo "demo: ok (relay and bots stopped, nothing left running)"
 echo
 echo "Loopback loses nothing, so the modes look alike here. To see them differ:"
-printf '  %-28s %s\n' "make bench" "loss/delay/jitter sweep through ricochet-netsim" \
+printf '  %-28s %s\n' "make bench" "the modes side by side at 0 and 5 % loss, through ricochet-netsim" \
     "$bin/ricochet-client" "play in a terminal (see docs/clients.md)"
 exit 0

@@ -27,7 +27,8 @@ def header(cells): row(cells), "|" + ([cells[] | "---"] | join("|")) + "|";
 def mode_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3}[.];
 
 # The command without the options that only say where its output went,
-# and with today's names of the bench's whole-path options (the same meaning).
+# and with today's names of the bench's whole-path options and sweep keys
+# (the same meaning).
 def clean_command: split(" ") as $w
     | reduce range(0; $w | length) as $i ({out: [], skip: false};
         if .skip then .skip = false
@@ -38,7 +39,8 @@ def clean_command: split(" ") as $w
         elif ($w[$i] | IN("--loss", "--delay", "--jitter"))
         then .out += ["--path-" + ($w[$i] | ltrimstr("--"))]
         else .out += [$w[$i]] end)
-    | .out | join(" ") | sub("^build/bin/"; "");
+    | .out | join(" ") | sub("^build/bin/"; "")
+    | sub("--sweep (?<k>loss|delay|jitter)="; "--sweep path-\(.k)=");
 def caption(run): "", "Measured \(run.date // "at an unrecorded date") with `\(run.command
     | clean_command)`\(if (run.results[0].runs // 1) > 1
     then "; medians of \(run.results[0].runs) runs, min-max in brackets" else "" end).";

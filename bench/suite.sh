@@ -56,7 +56,7 @@ for s in "$@"; do
     quick)
         echo "== quick: every mode at 0 and 5 % loss, then a reordering network" >&2
         section quick --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
-            --sweep loss=0,5 --modes unsequenced,sequenced,reliable,udp \
+            --sweep path-loss=0,5 --modes unsequenced,sequenced,reliable,udp \
             --duration 4 --warmup 1 --grace 2 --seed 1
         section quick-order --clients 8 --rate 30 --payload 40 --path-delay 40 --path-jitter 30 \
             --reorder --modes unsequenced,sequenced,reliable \
@@ -73,7 +73,7 @@ EOF
     loss)
         echo "== loss sweep: every mode, 20 ms delay, 10 ms jitter (netsim)" >&2
         section loss --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
-            --sweep loss=0,1,5,10,20 --modes unsequenced,sequenced,reliable,udp \
+            --sweep path-loss=0,1,5,10,20 --modes unsequenced,sequenced,reliable,udp \
             --duration 4 --warmup 1 --grace 2 --seed 1 --plot "$out/loss" ;;
     capacity)
         echo "== capacity: clients in one room at 60 Hz until delivery or p99 breaks" >&2
@@ -83,7 +83,7 @@ EOF
     order)
         echo "== ordering domains: 8 clients, reordering network, loss 0 and 5 %" >&2
         section order --clients 8 --rate 30 --payload 40 --path-delay 40 --path-jitter 30 --reorder \
-            --sweep loss=0,5 --modes unsequenced,sequenced,reliable \
+            --sweep path-loss=0,5 --modes unsequenced,sequenced,reliable \
             --duration 4 --warmup 1 --grace 2 --seed 1 ;;
     hol)
         echo "== reliable head-of-line blocking against room size, 5 % loss" >&2

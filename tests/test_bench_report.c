@@ -59,10 +59,14 @@ static void params_parsed_and_checked(void **state)
     (void)state;
     struct bench_params p = {.clients = 4, .rate_hz = 60, .payload = 40};
     char err[160];
-    assert_int_equal(bench_param_parse("loss"), BENCH_P_LOSS);
+    assert_int_equal(bench_param_parse("path-loss"), BENCH_P_LOSS);
+    assert_int_equal(bench_param_parse("loss"), BENCH_P_LOSS); /* the former name */
+    assert_int_equal(bench_param_parse("path-delay"), BENCH_P_DELAY);
+    assert_int_equal(bench_param_parse("delay"), BENCH_P_DELAY);
     assert_int_equal(bench_param_parse("clients"), BENCH_P_CLIENTS);
     assert_int_equal(bench_param_parse("nope"), BENCH_P_NONE);
-    assert_string_equal(bench_param_name(BENCH_P_JITTER), "jitter");
+    assert_int_equal(bench_param_parse("path-clients"), BENCH_P_NONE);
+    assert_string_equal(bench_param_name(BENCH_P_JITTER), "path-jitter");
     assert_int_equal(bench_param_set(&p, BENCH_P_LOSS, 5, err, sizeof err), 0);
     assert_true(bench_param_get(&p, BENCH_P_LOSS) == 5);
     assert_int_equal(bench_param_set(&p, BENCH_P_LOSS, 100, err, sizeof err), -1);

@@ -222,6 +222,43 @@ static void one_meaning_per_name(void **state)
     }
 }
 
+/* ricochet-bench --sweep takes the path's parameters by their option names
+ * (path-loss=, as --path-loss); the former keys still work, with one warning
+ * line; an unknown key is an error that lists the names. */
+static void sweep_keys_are_option_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sweep;
+        int code;
+        const char *on_stderr; /* NULL: nothing */
+    } cases[] = {
+        {"path-loss=0,5", 0, NULL},
+        {"path-delay=10,20", 0, NULL},
+        {"path-jitter=0,10", 0, NULL},
+        {"clients=2,4", 0, NULL},
+        {"loss=0,5", 0, "warning: --sweep loss= is the former name of --sweep path-loss="},
+        {"delay=10", 0, "warning: --sweep delay= is the former name of --sweep path-delay="},
+        {"jitter=10", 0, "warning: --sweep jitter= is the former name of --sweep path-jitter="},
+        {"path-clients=2", 2, "(clients|rate|payload|path-loss|path-delay|path-jitter)"},
+        {"path-loss=100", 2, "path-loss 100 is out of range"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[] = {"--sweep", cases[i].sweep, "--check", NULL};
+        int code;
+        char *err = NULL;
+        free(run_in(NULL, "ricochet-bench", args, &code, &err));
+        assert_non_null(err);
+        if (code != cases[i].code)
+            fail_msg("--sweep %s: exit %d, want %d", cases[i].sweep, code, cases[i].code);
+        if (cases[i].on_stderr ? !strstr(err, cases[i].on_stderr) || strchr(err, '\n') !=
+                                     err + strlen(err) - 1
+                               : err[0] != '\0')
+            fail_msg("--sweep %s: stderr '%s'", cases[i].sweep, err);
+        free(err);
+    }
+}
+
 /* The text of a roff literal block (.nf ... .fi) as typed: \& dropped,
  * \- and \e back to - and \, continuation lines joined. Returns the text
  * after the block, or NULL if there is none after from. */
@@ -430,6 +467,7 @@ int main(void)
         cmocka_unit_test(man_page_lists_every_option),
         cmocka_unit_test(man_examples_are_accepted),
         cmocka_unit_test(one_meaning_per_name),
+        cmocka_unit_test(sweep_keys_are_option_names),
         cmocka_unit_test(relay_netsim_bot_json),
         cmocka_unit_test(bench_json),
     };

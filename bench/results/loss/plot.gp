@@ -1,6 +1,6 @@
 # written by ricochet-bench; run: cd bench/results/loss && gnuplot plot.gp
 set terminal pngcairo size 1500,560 font ',10'
-set output 'cdf_loss_0.png'
+set output 'cdf_path-loss_0.png'
 set grid
 set format x '%g'
 set format y '%g'
@@ -13,19 +13,19 @@ set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
 set title 'CDF (ends at the delivery %)'
-plot 'cdf_loss_0.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_0.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_0.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_0.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_0.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_0.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_0.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_0.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
 set format y '10^{%T}'
 set yrange [*:1]
 set ylabel 'fraction of sent states not delivered by then (log)'
 set title 'tail: 1 - CDF (ends at the loss)'
-plot 'cdf_loss_0.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_0.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_0.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_0.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_0.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_0.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_0.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_0.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
 set format y '%g'
 set autoscale
 set terminal pngcairo size 1500,560 font ',10'
-set output 'cdf_loss_1.png'
+set output 'cdf_path-loss_1.png'
 set grid
 set format x '%g'
 set format y '%g'
@@ -38,19 +38,19 @@ set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
 set title 'CDF (ends at the delivery %)'
-plot 'cdf_loss_1.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_1.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_1.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_1.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_1.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_1.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_1.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_1.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
 set format y '10^{%T}'
 set yrange [*:1]
 set ylabel 'fraction of sent states not delivered by then (log)'
 set title 'tail: 1 - CDF (ends at the loss)'
-plot 'cdf_loss_1.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_1.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_1.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_1.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_1.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_1.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_1.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_1.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
 set format y '%g'
 set autoscale
 set terminal pngcairo size 1500,560 font ',10'
-set output 'cdf_loss_5.png'
+set output 'cdf_path-loss_5.png'
 set grid
 set format x '%g'
 set format y '%g'
@@ -63,19 +63,19 @@ set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
 set title 'CDF (ends at the delivery %)'
-plot 'cdf_loss_5.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_5.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_5.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_5.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_5.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_5.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_5.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_5.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
 set format y '10^{%T}'
 set yrange [*:1]
 set ylabel 'fraction of sent states not delivered by then (log)'
 set title 'tail: 1 - CDF (ends at the loss)'
-plot 'cdf_loss_5.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_5.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_5.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_5.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_5.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_5.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_5.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_5.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
 set format y '%g'
 set autoscale
 set terminal pngcairo size 1500,560 font ',10'
-set output 'cdf_loss_10.png'
+set output 'cdf_path-loss_10.png'
 set grid
 set format x '%g'
 set format y '%g'
@@ -88,19 +88,19 @@ set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
 set title 'CDF (ends at the delivery %)'
-plot 'cdf_loss_10.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_10.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_10.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_10.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_10.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_10.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_10.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_10.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
 set format y '10^{%T}'
 set yrange [*:1]
 set ylabel 'fraction of sent states not delivered by then (log)'
 set title 'tail: 1 - CDF (ends at the loss)'
-plot 'cdf_loss_10.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_10.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_10.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_10.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_10.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_10.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_10.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_10.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
 set format y '%g'
 set autoscale
 set terminal pngcairo size 1500,560 font ',10'
-set output 'cdf_loss_20.png'
+set output 'cdf_path-loss_20.png'
 set grid
 set format x '%g'
 set format y '%g'
@@ -113,13 +113,13 @@ set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
 unset logscale y
 set title 'CDF (ends at the delivery %)'
-plot 'cdf_loss_20.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_20.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_20.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_20.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_20.dat' index 3 using 1:2 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_20.dat' index 2 using 1:2 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_20.dat' index 1 using 1:2 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_20.dat' index 0 using 1:2 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 set logscale y
 set format y '10^{%T}'
 set yrange [*:1]
 set ylabel 'fraction of sent states not delivered by then (log)'
 set title 'tail: 1 - CDF (ends at the loss)'
-plot 'cdf_loss_20.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_loss_20.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_loss_20.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_loss_20.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
+plot 'cdf_path-loss_20.dat' index 3 using 1:3 with steps lw 2 dt 4 lc rgb '#7f7f7f' title 'udp', 'cdf_path-loss_20.dat' index 2 using 1:3 with steps lw 2 dt 1 lc rgb '#d62728' title 'reliable', 'cdf_path-loss_20.dat' index 1 using 1:3 with steps lw 2 dt 2 lc rgb '#2ca02c' title 'sequenced', 'cdf_path-loss_20.dat' index 0 using 1:3 with steps lw 2.5 dt 1 lc rgb '#1f77b4' title 'unsequenced'
 unset multiplot
 unset logscale
 set format y '%g'
