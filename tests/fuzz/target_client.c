@@ -651,12 +651,7 @@ static void fc_op_raw(struct fuzz_input *in, bool wrong)
     uint8_t channel = chsel >= 0xF0 ? chsel : (uint8_t)(chsel % 4);
     if (channel == 3)
         channel = PROTO_CHANNEL_DATAGRAM;
-    uint8_t *buf = calloc(1, len ? len : 1);
-    FUZZ_CHECK(buf != NULL);
-    size_t take = len < in->left ? len : in->left;
-    memcpy(buf, in->p, take);
-    in->p += take;
-    in->left -= take;
+    uint8_t *buf = fuzz_take(in, len);
     bool is_state = channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE ||
                     (channel == PROTO_CHANNEL_DATAGRAM && (len == 0 || buf[0] != '{'));
     if (fc.udp != (channel == PROTO_CHANNEL_DATAGRAM))

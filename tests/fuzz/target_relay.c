@@ -265,12 +265,7 @@ static void fr_op(struct fuzz_input *in)
         size_t len = fuzz_byte(in);
         if (len >= 0xF0)
             len = (len - 0xF0) * 300; /* up to 4500 bytes: beyond the caps */
-        uint8_t *buf = calloc(1, len ? len : 1);
-        FUZZ_CHECK(buf != NULL);
-        size_t take = len < in->left ? len : in->left;
-        memcpy(buf, in->p, take);
-        in->p += take;
-        in->left -= take;
+        uint8_t *buf = fuzz_take(in, len);
         fr_datagram(cpeer, channel, flags, buf, len);
         free(buf);
         break;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define FUZZ_CHECK(cond)                                                      \
     do {                                                                      \
@@ -36,6 +37,20 @@ static inline uint8_t fuzz_byte(struct fuzz_input *in)
         return 0;
     in->left--;
     return *in->p++;
+}
+
+/* The next len bytes of the input in a new zeroed buffer of len bytes (at
+ * least 1), fewer where the input runs out (the rest stays 0). The caller
+ * frees it. */
+static inline uint8_t *fuzz_take(struct fuzz_input *in, size_t len)
+{
+    uint8_t *buf = calloc(1, len ? len : 1);
+    FUZZ_CHECK(buf != NULL);
+    size_t take = len < in->left ? len : in->left;
+    memcpy(buf, in->p, take);
+    in->p += take;
+    in->left -= take;
+    return buf;
 }
 
 /* proto_state_decode: error codes, untouched output on error, re-encode
