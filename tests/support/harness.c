@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -537,4 +539,32 @@ ssize_t harness_recv_from_pid(int fd, pid_t pid, void *buf, size_t cap, union ne
             *from = a;
         return len;
     }
+}
+
+void harness_child_start(struct harness_child *ch, void (*run)(uint16_t port, void *out),
+                         uint16_t port, size_t size)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    ch->pid = fork();
+    assert_true(ch->pid >= 0);
+    if (ch->pid == 0) {
+        close(fds[0]);
+        void *out = calloc(1, size);
+        if (!out)
+            _exit(3);
+        run(port, out);
+        _exit(write(fds[1], out, size) == (ssize_t)size ? 0 : 3);
+    }
+    close(fds[1]);
+    ch->fd = fds[0];
+}
+
+void harness_child_finish(struct harness_child *ch, void *out, size_t size)
+{
+    assert_int_equal(read(ch->fd, out, size), (ssize_t)size);
+    close(ch->fd);
+    int status;
+    assert_int_equal(waitpid(ch->pid, &status, 0), ch->pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }

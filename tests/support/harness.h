@@ -55,6 +55,22 @@ long long harness_relay_stat(struct spawn_proc *relay, const char *path);
 /* p's CPU and memory now (spawn_usage); fails the test if p is not running. */
 struct spawn_usage harness_usage(const struct spawn_proc *p);
 
+/* A load (a flood) run in a child process beside the test; its result comes
+ * back through a pipe. */
+struct harness_child {
+    pid_t pid;
+    int fd;
+};
+
+/* Forks: the child runs run(port, out) on size zeroed bytes, writes them
+ * back and exits; the parent returns at once. Fails the test if it cannot. */
+void harness_child_start(struct harness_child *ch, void (*run)(uint16_t port, void *out),
+                         uint16_t port, size_t size);
+
+/* Reads the child's result into out (size bytes) and reaps the child; fails
+ * the test unless the result came whole. */
+void harness_child_finish(struct harness_child *ch, void *out, size_t size);
+
 /* SIGTERM: p must exit 0 within 10 s (fails the test otherwise); then freed. */
 void harness_stop(struct spawn_proc *p);
 
