@@ -384,7 +384,7 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
     else if (c->encrypt && c->relay[0])
         options_fail(PROG, "--encrypt with --relay needs --ticket @FILE: the bench cannot "
                            "mint for a relay whose key it does not hold");
-    if (c->aoi > 0 && c->aoi < PROTO_AOI_MIN)
+    if (!proto_aoi_valid(c->aoi))
         options_fail(PROG, "--aoi %g: a radius is 0 (none) or at least %g", c->aoi,
                      (double)PROTO_AOI_MIN);
     if (c->aoi > 0 && (c->relay[0] || c->procs > 1 || c->room_size || c->sweep[0] ||

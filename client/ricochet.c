@@ -157,7 +157,7 @@ int ricochet_config_set_reflect(struct ricochet_config *cfg, bool reflect)
 
 int ricochet_config_set_aoi(struct ricochet_config *cfg, float radius)
 {
-    if (!cfg || !(radius == 0 || (radius >= PROTO_AOI_MIN && radius <= PROTO_AOI_MAX)))
+    if (!cfg || !proto_aoi_valid(radius))
         return RICOCHET_E_INVALID;
     cfg->aoi = radius;
     return RICOCHET_OK;

@@ -28,11 +28,7 @@ static int join_aoi(struct relay *r, uint32_t peer, const char *name, float aoi)
     snprintf(m.room, sizeof m.room, "world");
     snprintf(m.name, sizeof m.name, "%s", name);
     m.aoi = aoi;
-    char buf[512];
-    int n = proto_control_encode(buf, sizeof buf, &m);
-    assert_true(n > 0);
-    return relay_on_datagram(r, peer, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE,
-                             (uint8_t *)buf, (size_t)n, now_us);
+    return send_control_msg(r, peer, PROTO_CHANNEL_CONTROL, &m);
 }
 
 /* peer's state number seq, at (x, y). */

@@ -195,6 +195,10 @@ void core_send_out(struct relay *r, uint32_t peer);
  * Encoded once. */
 void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except);
 
+/* Sends r->out to those who know peer is there: the members who see it in
+ * a room with interest, else every other member of its room. */
+void core_send_out_near(struct relay *r, uint32_t peer);
+
 /* Sends error {code, message}. Unless forced, spends from the peer's error
  * budget so a misbehaving client cannot turn the relay into an amplifier. */
 void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_error_code code,
@@ -266,9 +270,6 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
  * at most a welcome's roster (everyone lists everyone). */
 uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
 
-/* Sends r->out to those who know peer is there: the members who see it in
- * a room with interest, else every other member of its room. */
-void core_send_out_near(struct relay *r, uint32_t peer);
 
 /* Frees an empty room's slot. */
 void core_room_free(struct relay *r, struct relay_room *room);

@@ -102,24 +102,6 @@ uint32_t core_room_cap(const struct relay *r, const struct relay_room *room)
     return room->grid || cap < PROTO_ROSTER_MAX ? cap : PROTO_ROSTER_MAX;
 }
 
-void core_send_out_near(struct relay *r, uint32_t peer)
-{
-    const struct relay_room *room = &r->rooms[r->peers[peer].room];
-    if (!room->grid) {
-        core_send_out_room(r, room, peer);
-        return;
-    }
-    int n = core_encode_out(r);
-    if (n < 0) {
-        log_error("relay: cannot encode %s: %s", proto_ctl_type_name(r->out.type),
-                  proto_strerror(n));
-        return;
-    }
-    size_t k = core_interest_seers(r, peer, r->recipients);
-    for (size_t i = 0; i < k; i++)
-        core_send_json(r, r->recipients[i], (size_t)n);
-}
-
 size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, size_t cap)
 {
     size_t n = 0;

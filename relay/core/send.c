@@ -24,29 +24,43 @@ void core_send_json(struct relay *r, uint32_t peer, size_t len)
     r->tp.send_control(r->tp.ctx, peer, (const char *)b, n);
 }
 
-void core_send_out(struct relay *r, uint32_t peer)
+/* core_encode_out, a failure logged (the relay built r->out: a bug). */
+static int encode_logged(struct relay *r)
 {
     int n = core_encode_out(r);
-    if (n < 0) {
+    if (n < 0)
         log_error("relay: cannot encode %s: %s", proto_ctl_type_name(r->out.type),
                   proto_strerror(n));
-        return;
-    }
-    core_send_json(r, peer, (size_t)n);
+    return n;
+}
+
+void core_send_out(struct relay *r, uint32_t peer)
+{
+    int n = encode_logged(r);
+    if (n >= 0)
+        core_send_json(r, peer, (size_t)n);
 }
 
 void core_send_out_room(struct relay *r, const struct relay_room *room,
                         uint32_t except)
 {
-    int n = core_encode_out(r);
-    if (n < 0) {
-        log_error("relay: cannot encode %s: %s", proto_ctl_type_name(r->out.type),
-                  proto_strerror(n));
-        return;
-    }
-    for (uint32_t i = 0; i < room->n; i++)
+    int n = encode_logged(r);
+    for (uint32_t i = 0; n >= 0 && i < room->n; i++)
         if (room->members[i] != except)
             core_send_json(r, room->members[i], (size_t)n);
+}
+
+void core_send_out_near(struct relay *r, uint32_t peer)
+{
+    const struct relay_room *room = &r->rooms[r->peers[peer].room];
+    if (!room->grid) {
+        core_send_out_room(r, room, peer);
+        return;
+    }
+    int n = encode_logged(r);
+    size_t k = n >= 0 ? core_interest_seers(r, peer, r->recipients) : 0;
+    for (size_t i = 0; i < k; i++)
+        core_send_json(r, r->recipients[i], (size_t)n);
 }
 
 /* Error text must be valid chat-like text: printable ASCII, 1..TEXT_MAX. */

@@ -146,6 +146,16 @@ int send_text(struct relay *r, uint32_t peer, const char *json)
     return rc;
 }
 
+int send_control_msg(struct relay *r, uint32_t peer, uint8_t channel,
+                     const struct proto_control *m)
+{
+    char buf[512];
+    int n = proto_control_encode(buf, sizeof buf, m);
+    assert_true(n > 0);
+    return relay_on_datagram(r, peer, channel, PROTO_FLAG_RELIABLE, (uint8_t *)buf,
+                             (size_t)n, now_us);
+}
+
 int join_on(struct relay *r, uint32_t peer, uint8_t channel, const char *room, const char *name, bool reflect)
 {
     struct proto_control m;
@@ -154,11 +164,7 @@ int join_on(struct relay *r, uint32_t peer, uint8_t channel, const char *room, c
     snprintf(m.name, sizeof m.name, "%s", name);
     m.mode = channel == PROTO_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : PROTO_MODE_UNSEQUENCED;
     m.reflect = reflect;
-    char buf[512];
-    int n = proto_control_encode(buf, sizeof buf, &m);
-    assert_true(n > 0);
-    return relay_on_datagram(r, peer, channel, PROTO_FLAG_RELIABLE, (uint8_t *)buf,
-                             (size_t)n, now_us);
+    return send_control_msg(r, peer, channel, &m);
 }
 
 int join(struct relay *r, uint32_t peer, const char *room, const char *name, bool reflect)

@@ -75,6 +75,10 @@ void connect_peer(struct relay *r, uint32_t peer);
 /* Sends raw text as a control message on channel 0. */
 int send_text(struct relay *r, uint32_t peer, const char *json);
 
+/* Encodes m and sends it on channel, reliable. */
+int send_control_msg(struct relay *r, uint32_t peer, uint8_t channel,
+                     const struct proto_control *m);
+
 int join_on(struct relay *r, uint32_t peer, uint8_t channel, const char *room, const char *name,
             bool reflect);
 
