@@ -74,7 +74,8 @@ struct bench_config {
                                 block with the texts, free(tickets) frees it */
     size_t n_tickets;
     long pause_relay_ms;     /* the relay stopped this long a third into the window (0: no) */
-    double recovered_p99_ms; /* ... and recovered once sends are on time within this */
+    double recovered_p99_ms; /* ... and recovered once sends are on time within this
+                                (also after --fleet-event kill or term) */
     long fleet;              /* relays of a fleet started for the run, sharing a directory
                                 in a redis-server it starts too (0: one relay, no fleet);
                                 clients join through them in turn */
@@ -104,8 +105,8 @@ double bench_recovery_ms(const struct bench_timeline *tl, uint64_t resumed_us);
 /* What happens to a fleet during the window (--fleet-event). */
 enum bench_fleet_event {
     BENCH_EVENT_NONE,
-    BENCH_EVENT_KILL,        /* SIGKILL the second relay: its rooms fail over */
-    BENCH_EVENT_TERM,        /* SIGTERM the second relay: it drains */
+    BENCH_EVENT_KILL,        /* SIGKILL the last relay: its rooms fail over */
+    BENCH_EVENT_TERM,        /* SIGTERM the last relay: it drains */
     BENCH_EVENT_PAUSE_REDIS, /* SIGSTOP the directory for 5 s */
     BENCH_EVENT_COUNT
 };
@@ -209,6 +210,8 @@ enum bench_figure {
     BENCH_F_JOIN99,
     BENCH_F_REJOIN,    /* rejoin_us: a fleet event to the last client welcomed
                             again, ms */
+    BENCH_F_RECOVERY,    /* recovery_ms: on time again after a relay's pause, kill or
+                            drain, ms (-1: not within the window) */
     BENCH_F_BPS,         /* wire_bps, bits a second */
     BENCH_F_COUNT
 };
@@ -287,6 +290,8 @@ struct bench_result {
     size_t split_rooms;      /* rooms whose members were not all on one relay after setup */
     uint64_t moved;          /* clients that went to another relay after the event */
     uint64_t rejoin_us;    /* the event to the last of them welcomed again (0: none) */
+    double event_at_s;       /* a kill or drain: when, from the window's start (0: none);
+                                recovery_ms counts from it, over the rooms it hit */
 };
 
 void bench_config_default(struct bench_config *cfg);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../proto/control.h"
 #include "../sys/clock.h"
 
 #define PAUSE_US 5000000ull  /* pause-redis: the directory stopped this long */
@@ -40,6 +41,40 @@ double run_fleet_cpu_s(const struct run *run)
     return sum;
 }
 
+/* The relay a kill or a drain takes down: the last (see run_fleet_entries). */
+static size_t victim(const struct run *run)
+{
+    return run->n_fleet - 1;
+}
+
+size_t run_fleet_entries(const struct run *run)
+{
+    return run->cfg->fleet_event == BENCH_EVENT_KILL ? run->n_fleet - 1 : run->n_fleet;
+}
+
+uint32_t run_fleet_client_timeout_ms(const struct run *run)
+{
+    return run->n_fleet && run->cfg->fleet_event == BENCH_EVENT_KILL
+               ? PROTO_TIMEOUT_MS
+               : (uint32_t)run->cfg->setup_timeout_ms;
+}
+
+bool run_fleet_in_timeline(const struct run *run, size_t i, uint64_t t)
+{
+    enum bench_fleet_event e = (enum bench_fleet_event)run->cfg->fleet_event;
+    return (e != BENCH_EVENT_KILL && e != BENCH_EVENT_TERM) || !run->event_us ||
+           t < run->event_us || run->peers[i].hit;
+}
+
+/* A kill or a drain: which clients it hits, and when, for the recovery. */
+static void mark_hit(struct run *run, uint64_t now_us)
+{
+    uint16_t port = run->fleet_ports[victim(run)];
+    for (size_t i = 0; i < run->n; i++)
+        run->peers[i].hit = ricochet_relay_port(run->peers[i].c) == port;
+    run->r->event_at_s = (double)(now_us - run->win_start) / 1e6;
+}
+
 void run_fleet_event(struct run *run, uint64_t now_us)
 {
     if (run->redis_paused && now_us >= run->event_us + PAUSE_US) {
@@ -53,12 +88,14 @@ void run_fleet_event(struct run *run, uint64_t now_us)
     run->event_us = now_us;
     switch ((enum bench_fleet_event)run->cfg->fleet_event) {
     case BENCH_EVENT_KILL:
-        spawn_signal(&run->fleet[1], SIGKILL);
-        run_log(run, "fleet: relay 2 killed");
+        mark_hit(run, now_us);
+        spawn_signal(&run->fleet[victim(run)], SIGKILL);
+        run_log(run, "fleet: relay %zu killed", victim(run) + 1);
         break;
     case BENCH_EVENT_TERM:
-        spawn_signal(&run->fleet[1], SIGTERM);
-        run_log(run, "fleet: relay 2 draining");
+        mark_hit(run, now_us);
+        spawn_signal(&run->fleet[victim(run)], SIGTERM);
+        run_log(run, "fleet: relay %zu draining", victim(run) + 1);
         break;
     case BENCH_EVENT_PAUSE_REDIS:
         spawn_signal(&run->redis.proc, SIGSTOP);

@@ -148,7 +148,7 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
             run->delivered++;
             run->last_arrival_us = ev->recv_us;
             long b = bucket_of(run, t);
-            if (b >= 0) {
+            if (b >= 0 && run_fleet_in_timeline(run, (size_t)s, t)) {
                 run->r->timeline.delivered[b]++;
                 run->r->timeline.late[b] +=
                     (double)ev->latency_us > run->cfg->recovered_p99_ms * 1000.0;
@@ -202,7 +202,7 @@ static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
         return;
     run->peers[i].sent_window++;
     long b = bucket_of(run, t);
-    if (b >= 0)
+    if (b >= 0 && run_fleet_in_timeline(run, i, t))
         run->r->timeline.expected[b] += room_members(run, i) - 1;
     uint64_t now = clock_now_us();
     histogram_record(run->r->send_late, now > t ? now - t : 0);
@@ -268,13 +268,13 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .first = run->first,
                               .room_size = run->k < n ? run->k : 0,
                               .room = "bench", .name = "bench", .mode = run->mode,
-                              .timeout_ms = (uint32_t)run->cfg->setup_timeout_ms,
+                              .timeout_ms = run_fleet_client_timeout_ms(run),
                               .rate_hz = run->params->rate_hz,
                               .payload = (size_t)run->params->payload,
                               .per_host = (size_t)run->cfg->per_host,
                               .tickets = run->tickets.list,
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
-                              .n_ports = run->n_fleet,
+                              .n_ports = run_fleet_entries(run),
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};
@@ -524,6 +524,8 @@ void run_derive(struct bench_result *r)
     if (r->pause_ms > 0)
         r->recovery_ms = bench_recovery_ms(&r->timeline, (uint64_t)(r->pause_at_s * 1e6 +
                                                                    r->pause_ms * 1e3));
+    else if (r->event_at_s > 0)
+        r->recovery_ms = bench_recovery_ms(&r->timeline, (uint64_t)(r->event_at_s * 1e6));
 }
 
 /* Per-room delivery: the worst room, and how many are under 99.9 %. */

@@ -96,10 +96,12 @@ static const struct option_def options[] = {
      "no progress lines on stderr"},
     {"fleet", OPTION_INT, offsetof(struct bench_options, fleet), "0", 0, BENCH_FLEET_MAX, NULL,
      "a fleet of this many relays sharing a directory (a redis-server on PATH, started "
-     "for the run); clients join through them in turn and go where their room is"},
+     "for the run); clients join through them in turn (with --fleet-event kill: all but the "
+     "last) and go where their room is"},
     {"fleet-event", OPTION_CHOICE, offsetof(struct bench_options, fleet_event), "none", 0, 0,
-     BENCH_EVENT_CHOICES, "with --fleet: during the window, kill the second relay (SIGKILL), "
-     "drain it (SIGTERM) or pause the directory for 5 s (SIGSTOP redis)"},
+     BENCH_EVENT_CHOICES, "with --fleet: during the window, kill the last relay (SIGKILL), "
+     "drain it (SIGTERM) or pause the directory for 5 s (SIGSTOP redis); kill and term "
+     "report when the rooms it held were on time again (--recovered-p99-ms)"},
     {"event-at", OPTION_DOUBLE, offsetof(struct bench_options, event_at), "2", 0, 3600, NULL,
      "seconds into the window for --fleet-event"},
     {"log-level", OPTION_CHOICE, offsetof(struct bench_options, log_level), "warn", 0, 0,
@@ -117,8 +119,9 @@ static const struct option_def options[] = {
      "let it go on (SIGCONT), and report how long it took to recover (0 = never stop it)"},
     {"recovered-p99-ms", OPTION_DOUBLE, offsetof(struct bench_options, recovered_p99_ms), "0",
      0, 1e6, NULL,
-     "with --pause-relay-ms: recovered means each 50 ms of sends from then on has its p99 "
-     "within this (e.g. the tick + 10) and 99% delivered; needed with --pause-relay-ms"},
+     "with --pause-relay-ms or --fleet-event kill|term: recovered means each 50 ms of sends "
+     "from then on has its p99 within this (e.g. the tick + 10) and 99% delivered; needed "
+     "with either"},
     {"aoi", OPTION_DOUBLE, offsetof(struct bench_options, aoi), "0", 0, PROTO_AOI_MAX, NULL,
      "one world instead: every client in one room with this radius of interest, walking "
      "at random on the --field (reports who was in radius and what reached them)"},
@@ -378,6 +381,9 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
                            "--relay, --procs, --netsim or impairment");
     if (c->fleet_event && c->fleet < 2)
         options_fail(PROG, "--fleet-event needs --fleet 2 or more");
+    if ((c->fleet_event == BENCH_EVENT_KILL || c->fleet_event == BENCH_EVENT_TERM) &&
+        c->recovered_p99_ms <= 0)
+        options_fail(PROG, "--fleet-event kill or term needs --recovered-p99-ms");
     bench_config_from(c, cfg);
     if (c->ticket[0])
         read_tickets(c, cfg);

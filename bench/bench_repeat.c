@@ -41,6 +41,8 @@ static const struct {
     [BENCH_F_JOIN99] = {"join_p99_ms", offsetof(struct bench_result, join_p99_us), FIG_U64_US},
     [BENCH_F_REJOIN] = {"rejoin_ms", offsetof(struct bench_result, rejoin_us),
                           FIG_U64_US},
+    [BENCH_F_RECOVERY] = {"recovery_ms", offsetof(struct bench_result, recovery_ms),
+                          FIG_DOUBLE},
     [BENCH_F_BPS] = {"wire_bps", offsetof(struct bench_result, wire_bps), FIG_DOUBLE},
 };
 

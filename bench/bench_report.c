@@ -105,7 +105,8 @@ static void print_spread(FILE *out, const struct bench_result *x)
         [BENCH_F_MEAN] = "mean", [BENCH_F_JITTER] = "jit", [BENCH_F_RELAY_CPU] = "cpu%",
         [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg", [BENCH_F_LATE99] = "late99",
         [BENCH_F_RELAY_US] = "us/delivery", [BENCH_F_JOIN50] = "join50",
-        [BENCH_F_JOIN99] = "join99", [BENCH_F_REJOIN] = "rejoin"};
+        [BENCH_F_JOIN99] = "join99", [BENCH_F_REJOIN] = "rejoin",
+        [BENCH_F_RECOVERY] = "recovery", [BENCH_F_BPS] = "bps"};
     fprintf(out, "  median of %zu run%s, min-max:", x->spread.runs,
             x->spread.runs == 1 ? "" : "s");
     for (int f = 0; f < BENCH_F_COUNT; f++)
@@ -204,6 +205,11 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                          "after the event, the last welcomed again %.0f ms after it\n",
                     x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
                     (unsigned long long)x->moved, ms(x->rejoin_us));
+        if (x->relays && x->event_at_s > 0 && x->recovery_ms >= 0)
+            fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
+                    x->recovery_ms, x->event_at_s);
+        else if (x->relays && x->event_at_s > 0)
+            fprintf(out, "  the rooms it hit not on time again within the window\n");
         table_generator(out, x);
         table_audit(out, x);
         if (!x->ok)
@@ -395,6 +401,8 @@ static cJSON *result_json(const struct bench_result *x)
         cJSON_AddNumberToObject(o, "split_rooms", (double)x->split_rooms);
         cJSON_AddNumberToObject(o, "moved", (double)x->moved);
         cJSON_AddNumberToObject(o, "rejoin_ms", (double)x->rejoin_us / 1000.0);
+        if (x->event_at_s > 0)
+            cJSON_AddNumberToObject(o, "recovery_ms", x->recovery_ms);
     }
     cJSON_AddNumberToObject(o, "wire_bps", x->wire_bps);
     add_spread(o, x);
@@ -480,7 +488,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
         fprintf(out, "%.2f,%.2f,%llu,%llu,%zu,%.3f,", x->bench_cpu_pct, x->bytes_per_msg,
                 (unsigned long long)x->disconnects, (unsigned long long)x->send_errors,
                 x->spread.runs, ms(x->late_p99_us));
-        if (x->pause_ms > 0)
+        if (x->pause_ms > 0 || x->event_at_s > 0)
             fprintf(out, "%.0f,%.0f,", x->pause_ms, x->recovery_ms);
         else
             fprintf(out, ",,");

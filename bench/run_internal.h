@@ -32,6 +32,7 @@ struct peer {
     bool dead;
     bool welcomed;          /* its first welcome came (join latency taken) */
     bool moving;            /* a fleet: it left its relay after the event, not welcomed yet */
+    bool hit;               /* a fleet: on the relay the event killed or drained */
     uint64_t sent_window;   /* intended sends inside the window */
 };
 
@@ -145,6 +146,20 @@ double run_fleet_cpu_s(const struct run *run);
 /* Makes --fleet-event happen once its time in the window has come (and
  * ends a directory pause after 5 s). Call it from the measurement loop. */
 void run_fleet_event(struct run *run, uint64_t now_us);
+
+/* The relays clients join through (the first of fleet_ports): all but the
+ * one a kill takes down, since a client rejoins through the relay it came
+ * in by (a real fleet's entry is a name that outlives any one relay). */
+size_t run_fleet_entries(const struct run *run);
+
+/* Client i's state sent at t counts in the recovery timeline: after a kill
+ * or a drain, only the rooms it hit (on time again is about them). */
+bool run_fleet_in_timeline(const struct run *run, size_t i, uint64_t t);
+
+/* The clients' connect, join and peer timeout: a kill's clients notice
+ * their relay is gone as real ones would (PROTO_TIMEOUT_MS); otherwise the
+ * setup's deadline (thousands of handshakes on a busy machine). */
+uint32_t run_fleet_client_timeout_ms(const struct run *run);
 
 /* Rooms whose members are not all on one relay (after the setup). */
 size_t run_fleet_split_rooms(const struct run *run);

@@ -390,6 +390,7 @@ static void fleet_drain(void **state)
     const char *args[] = {"--fleet", "2", "--clients", "96", "--room-size", "8", "--rate", "10",
                           "--modes", "reliable", "--fleet-event", "term", "--event-at", "1",
                           "--duration", "3", "--warmup", "0.5", "--grace", "2",
+                          "--recovered-p99-ms", "100",
                           "--setup-timeout", "30", "--json-file", "-", "--quiet", NULL};
     cJSON *root = run_bench(args);
     const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "reliable");
@@ -402,6 +403,30 @@ static void fleet_drain(void **state)
     assert_true(num(r, "join_p50_ms") > 0);
     assert_true(num(r, "expected") > 0);
     assert_true(num(r, "delivered") >= 0.99 * num(r, "expected"));
+    cJSON_Delete(root);
+}
+
+/* --fleet 2, one relay killed: its clients notice (their own timeout),
+ * rejoin through the relay they came in by, and their rooms flow on the
+ * other relay, on time again before the window ends (recovery_ms is -1
+ * otherwise). A 2 s TTL lets the killed relay's registration expire soon. */
+static void fleet_failover(void **state)
+{
+    (void)state;
+    const char *args[] = {"--fleet", "2", "--clients", "32", "--room-size", "8", "--rate", "10",
+                          "--modes", "reliable", "--fleet-event", "kill", "--event-at", "1",
+                          "--duration", "10", "--warmup", "0.5", "--grace", "1",
+                          "--recovered-p99-ms", "100", "--relay-args", "--directory-ttl 2",
+                          "--setup-timeout", "30", "--json-file", "-", "--quiet", NULL};
+    cJSON *root = run_bench(args);
+    const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "reliable");
+    print_message("fleet failover: %.0f of %.0f delivered, %.0f moved\n", num(r, "delivered"),
+                  num(r, "expected"), num(r, "moved"));
+    assert_true(num(r, "split_rooms") == 0);
+    assert_true(num(r, "moved") > 0);
+    print_message("fleet failover: on time again %.0f ms after the kill\n",
+                  num(r, "recovery_ms"));
+    assert_true(num(r, "recovery_ms") > 0);
     cJSON_Delete(root);
 }
 
@@ -551,6 +576,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rooms_over_procs),
         cmocka_unit_test(fleet_drain),
+        cmocka_unit_test(fleet_failover),
         cmocka_unit_test(procs_failing_setup_exit),
         cmocka_unit_test(procs_stuck_generator_exit),
         cmocka_unit_test(no_netsim_no_loss),
