@@ -269,6 +269,12 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev);
 
+/* A control message of len bytes (clear: it came unsealed) received at now
+ * (client_control.c). Returns 1 with *ev filled, or 0 (nothing to report,
+ * or dropped and counted). */
+int client_handle_control(struct ricochet *c, const char *buf, size_t len, bool clear,
+                          uint64_t now, struct ricochet_event *ev);
+
 /* Reliable mode across a fleet's move (client_send.c): the move starts
  * (who is in the room is awaited on the next relay), name is there again,
  * and what was held goes out once all are (or HOLD_WAIT_US after the
