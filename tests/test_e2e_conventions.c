@@ -1,8 +1,9 @@
 /* test_e2e_conventions.c: what every program does alike. --version names the
  * program, ricochet's version and the ENet and cJSON versions; the manual
- * page make built has every section a manual page should and shows every
- * row of --help; its config example and its examples are accepted by the
- * program (--check); every JSON output (relay stats, netsim stats, bot
+ * page make built has every section a manual page should, shows every
+ * row of --help and says where the docs are installed; its config example
+ * and its examples are accepted by the program (--check); every JSON
+ * output (relay stats, netsim stats, bot
  * --json with --interval records, bench -J) parses with each key once per
  * object and says which version produced it. */
 #include <setjmp.h>
@@ -95,6 +96,47 @@ static char *squeeze(char *text)
     return text;
 }
 
+/* The section heading of a rendered manual page (a line of its own at the
+ * left margin) up to the next heading, squeezed into out. */
+static void man_section(const char *page, const char *heading, char *out, size_t cap)
+{
+    char at_line[64];
+    snprintf(at_line, sizeof at_line, "\n%s\n", heading);
+    const char *from = strstr(page, at_line);
+    out[0] = '\0';
+    if (!from)
+        return;
+    from += strlen(at_line);
+    const char *to = from;
+    while ((to = strchr(to, '\n')) && !isupper((unsigned char)to[1]))
+        to++;
+    size_t n = to ? (size_t)(to - from) : strlen(from);
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), from);
+    squeeze(out);
+}
+
+/* What the pages of some programs must say beyond --help: the relay's
+ * signals, the bench's exit statuses, the client's keys. */
+static void man_page_says(const char *prog, const char *page)
+{
+    static const char *const musts[][3] = {
+        {"ricochet-relay", "SIGNALS", "SIGUSR1 write a stats record"},
+        {"ricochet-relay", "SIGNALS", "SIGINT, SIGTERM stop"},
+        {"ricochet-bench", "EXIT STATUS", "3 the audit failed"},
+        {"ricochet-bench", "EXIT STATUS", "130 stopped by SIGINT"},
+        {"ricochet-client", "KEYS", "Ctrl-L"},
+    };
+    static char section[16384];
+    for (size_t k = 0; k < sizeof musts / sizeof musts[0]; k++) {
+        if (strcmp(musts[k][0], prog) != 0)
+            continue;
+        man_section(page, musts[k][1], section, sizeof section);
+        if (!strstr(section, musts[k][2]))
+            fail_msg("%s.1's %s section lacks '%s': '%s'", prog, musts[k][1], musts[k][2],
+                     section);
+    }
+}
+
 /* make writes BIN/../man/PROG.1 with PROG --man. Rendered by groff (as man
  * would: no hyphenation, ASCII), it shows every row of PROG --help: the
  * option, its help, range and default, word for word. */
@@ -107,8 +149,14 @@ static void man_page_lists_every_option(void **state)
         snprintf(path, sizeof path, "%s/../man/%s.1", harness_bin_dir(), programs[i]);
         const char *groff[] = {"-man", "-Tascii", "-P-cbou", "-rHY=0", "-ww", path, NULL};
         char *warnings;
-        char *page = squeeze(run_in("/usr/bin", "groff", groff, &code, &warnings));
+        char *page = run_in("/usr/bin", "groff", groff, &code, &warnings);
         assert_int_equal(code, 0);
+        man_page_says(programs[i], page);
+        static char see_also[4096];
+        man_section(page, "SEE ALSO", see_also, sizeof see_also);
+        if (!strstr(see_also, "installed in share/doc/ricochet"))
+            fail_msg("%s.1's SEE ALSO does not say where the docs are installed", programs[i]);
+        squeeze(page);
         if (warnings && warnings[0])
             fail_msg("groff on %s.1: %s", programs[i], warnings);
         free(warnings);
