@@ -352,6 +352,7 @@ void ricochet_close(struct ricochet *c)
     client_ticket_free(c);
     free(c->members);
     free(c->held);
+    free(c->kept);
     free(c->awaited);
     free(c->latency);
     free(c->rtt);

@@ -40,6 +40,7 @@ bool client_rejoin(struct ricochet *c, const char *code)
                  c->host, (unsigned)c->port, code, c->entry_host, (unsigned)c->entry_port);
     }
     client_hold_start(c);
+    client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
     c->ops->hang_up(c);
     c->hop_pending = true;
     c->hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
@@ -80,6 +81,7 @@ void client_on_moved(struct ricochet *c, const struct proto_control *m)
     }
     c->hops++;
     client_hold_start(c);
+    client_hold_unforwarded(c, m->forwarded, m->seq);
     c->ops->hang_up(c);
     c->hop_pending = true;
     c->hop_at_us = 0;

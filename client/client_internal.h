@@ -31,11 +31,20 @@
 #define REJOIN_PAUSE_US 250000     /* between attempts to rejoin a fleet */
 #define HOLD_MAX 256               /* reliable states held across a move, at most */
 #define HOLD_WAIT_US 1000000       /* after the welcome, members awaited at most this long */
+#define KEPT_MAX 64                /* reliable states kept after they went up */
 
 /* A reliable state sent while the session moved between relays. */
 struct held_state {
     uint16_t len;
     uint8_t bytes[PROTO_STATE_MAX];
+};
+
+/* A reliable state that went up, kept until a room's move says whether the
+ * relay passed it on: its fixed bytes, then zeros up to len. */
+struct kept_state {
+    uint32_t seq;
+    uint16_t len;
+    uint8_t bytes[PROTO_STATE_SIZE];
 };
 
 struct ricochet;
@@ -192,6 +201,11 @@ struct ricochet {
     size_t n_held;
     char (*awaited)[PROTO_NAME_MAX + 1]; /* members before the move not seen since */
     size_t n_awaited;
+    /* States on their way when a room moves reach the old relay after it
+     * let the member go: its moved names the last it passed on, and those
+     * sent after it go again, first, on the next relay. */
+    struct kept_state *kept;  /* KEPT_MAX, a ring: the newest at (n_kept - 1) % KEPT_MAX */
+    uint64_t n_kept;          /* kept since the ring was last emptied */
 
     /* wire counters (ENet's 32-bit host counters are harvested here) */
     uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
@@ -282,6 +296,11 @@ int client_handle_control(struct ricochet *c, const char *buf, size_t len, bool 
 void client_hold_start(struct ricochet *c);
 void client_hold_seen(struct ricochet *c, const char *name);
 void client_hold_check(struct ricochet *c, uint64_t now);
+
+/* A room's move while holding: the kept states after seq (the last the old
+ * relay passed on) are held first, to go out before the rest. forwarded
+ * false (a move that does not say): the kept states are forgotten. */
+void client_hold_unforwarded(struct ricochet *c, bool forwarded, uint32_t seq);
 
 /* ---- a fleet of relays (client_fleet.c) ---- */
 

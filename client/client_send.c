@@ -149,10 +149,25 @@ void client_clock_step(struct ricochet *c, uint64_t now)
     c->clock_changed = false;
 }
 
+/* A reliable state going up is kept (KEPT_MAX of them) for a room's move. */
+static void keep_sent(struct ricochet *c, const uint8_t *buf, size_t len)
+{
+    struct proto_state s;
+    if ((!c->kept && !(c->kept = malloc(KEPT_MAX * sizeof *c->kept))) ||
+        proto_state_decode(buf, len, &s) != PROTO_OK)
+        return; /* out of memory: a move may lose what was on its way, as before */
+    struct kept_state *k = &c->kept[c->n_kept++ % KEPT_MAX];
+    k->seq = s.seq;
+    k->len = (uint16_t)len;
+    memcpy(k->bytes, buf, PROTO_STATE_SIZE);
+}
+
 /* One encoded state out in the current mode, sealed when the session is. */
 static int send_up(struct ricochet *c, const uint8_t *buf, size_t len)
 {
     const struct proto_mode_info *mi = proto_mode_info(c->mode);
+    if (mi->up_flags & PROTO_FLAG_RELIABLE)
+        keep_sent(c, buf, len);
     uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
     enum seal_lane lane = mi->up_flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE
                                                              : SEAL_LANE_STATE;
@@ -191,6 +206,38 @@ void client_hold_seen(struct ricochet *c, const char *name)
             memcpy(c->awaited[i], c->awaited[--c->n_awaited], sizeof c->awaited[0]);
             return;
         }
+}
+
+void client_hold_unforwarded(struct ricochet *c, bool forwarded, uint32_t seq)
+{
+    if (!forwarded || !c->holding) {
+        c->n_kept = 0;
+        return;
+    }
+    uint64_t from = c->n_kept > KEPT_MAX ? c->n_kept - KEPT_MAX : 0;
+    size_t k = 0;
+    for (uint64_t i = from; i < c->n_kept; i++)
+        k += proto_seq_after(c->kept[i % KEPT_MAX].seq, seq) != 0;
+    if (k > HOLD_MAX - c->n_held) {
+        log_warn("client %s: %zu states the relay had not passed on, room for %zu", c->name,
+                 k, HOLD_MAX - c->n_held);
+        k = HOLD_MAX - c->n_held;
+    }
+    memmove(c->held + k, c->held, c->n_held * sizeof *c->held);
+    size_t j = 0;
+    for (uint64_t i = from; j < k && i < c->n_kept; i++) {
+        const struct kept_state *e = &c->kept[i % KEPT_MAX];
+        if (!proto_seq_after(e->seq, seq))
+            continue;
+        c->held[j].len = e->len;
+        memcpy(c->held[j].bytes, e->bytes, PROTO_STATE_SIZE);
+        memset(c->held[j].bytes + PROTO_STATE_SIZE, 0, e->len - PROTO_STATE_SIZE);
+        j++;
+    }
+    c->n_held += k;
+    c->n_kept = 0; /* passed on, or held again (kept once more when they go) */
+    if (k)
+        log_debug("client %s: %zu states after %u sent again", c->name, k, (unsigned)seq);
 }
 
 /* Once everyone awaited is here (or waiting is over), what was held goes

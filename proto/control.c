@@ -388,8 +388,10 @@ static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
         (rc = read_string(r, o, "host", 1, m->host, sizeof m->host, proto_host_valid)) ||
         (rc = read_uint(r, o, "port", 1, 65535, &port)) ||
         (rc = read_string(r, o, "transport", 1, transport, sizeof transport, NULL)) ||
-        (rc = read_uint(r, o, "epoch", 1, JSON_INT_MAX, &m->epoch)))
+        (rc = read_uint(r, o, "epoch", 1, JSON_INT_MAX, &m->epoch)) ||
+        (rc = read_id(r, o, "seq", 0, &m->seq)))
         return rc;
+    m->forwarded = cJSON_GetObjectItemCaseSensitive(o, "seq") != NULL;
     if (port == 0)
         return fail(r, PROTO_E_VALUE, "field \"port\" is out of range");
     if (m->epoch == 0)

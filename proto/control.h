@@ -102,6 +102,10 @@ struct proto_control {
                                            UNSEQUENCED for ENet */
     uint64_t epoch;                     /* moved: the room's claim; join: the epoch
                                            of the moved that sent you (0: none) */
+    bool forwarded;                     /* moved, to a member of a room that moves:
+                                           seq is set (absent from other moveds) */
+    uint32_t seq;                       /* ... the last of the member's states the
+                                           relay passed on (0: none) */
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */

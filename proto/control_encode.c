@@ -184,6 +184,8 @@ static int add_moved(cJSON *o, const struct proto_control *m)
     cJSON_AddNumberToObject(o, "port", m->port);
     cJSON_AddStringToObject(o, "transport", m->transport == PROTO_MODE_UDP ? "udp" : "enet");
     cJSON_AddNumberToObject(o, "epoch", (double)m->epoch);
+    if (m->forwarded)
+        cJSON_AddNumberToObject(o, "seq", m->seq);
     return PROTO_OK;
 }
 

@@ -128,6 +128,14 @@ static void moved_round_trip(void **state)
     assert_int_equal(msg->port, 7001);
     assert_int_equal(msg->transport, PROTO_MODE_UDP);
     assert_int_equal(msg->epoch, 999999999999999ull);
+    assert_false(msg->forwarded); /* a join's moved does not say */
+    in.forwarded = true; /* a room's move: the last state passed on */
+    in.seq = 4294967295u;
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_true(msg->forwarded);
+    assert_int_equal(msg->seq, 4294967295u);
+    in.forwarded = false;
     assert_int_equal(decode("{\"type\":\"moved\",\"room\":\"r\",\"host\":\"relay-2.lan\","
                             "\"port\":7777,\"transport\":\"enet\",\"epoch\":3}"),
                      PROTO_OK);
@@ -139,6 +147,8 @@ static void moved_round_trip(void **state)
         "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"h\",\"port\":1,\"transport\":\"enet\",\"epoch\":0}",
         "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"[::1]\",\"port\":1,\"transport\":\"enet\",\"epoch\":1}",
         "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"a b\",\"port\":1,\"transport\":\"enet\",\"epoch\":1}",
+        "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"h\",\"port\":1,\"transport\":\"enet\",\"epoch\":1,\"seq\":-1}",
+        "{\"type\":\"moved\",\"room\":\"r\",\"host\":\"h\",\"port\":1,\"transport\":\"enet\",\"epoch\":1,\"seq\":4294967296}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (decode(bad[i]) != PROTO_E_VALUE)

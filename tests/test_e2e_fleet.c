@@ -271,6 +271,66 @@ static void sigterm_drain(void **state)
     test_redis_stop(&redis);
 }
 
+/* States y has from anyone (x's ids on both relays). */
+static uint64_t states_at(const struct harness_rec *rec, size_t i)
+{
+    uint64_t n = rec->states_bad_id[i];
+    for (size_t id = 0; id < HARNESS_MAX_IDS; id++)
+        n += rec->states[i][id];
+    return n;
+}
+
+/* Sends a state from c every millisecond for ms, counting those taken. */
+static void send_for(struct harness_rec *rec, struct ricochet *c, int ms, uint64_t *sent)
+{
+    uint64_t end = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < end) {
+        struct ricochet_state s = {.x = 1, .y = 2};
+        *sent += ricochet_send_state(c, &s) == 0;
+        harness_poll_for(rec->c, rec->n, 1, harness_rec_event, rec);
+    }
+}
+
+/* A drain in reliable mode loses nothing: x sends a state every
+ * millisecond while a drains, so some are on their way to a (or taken by
+ * it and not yet forwarded) when a sends moved; y gets every one. */
+static void a_drain_loses_no_reliable_state(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    test_redis_start(&redis);
+    struct relay a, b;
+    start_relay(&a, &redis, "--rate-limit=0"); /* x sends 1000 a second */
+    start_relay(&b, &redis, "--rate-limit=0");
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = client(&a, "drained", "x", 0);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &rec), 0);
+    rec.c[1] = client(&a, "drained", "y", 0);
+    until_all_see_all(&rec, WAIT_MS);
+    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port); /* a holds the room */
+    harness_poll_for(rec.c, rec.n, 200, harness_rec_event, &rec); /* the last ones in */
+    uint64_t sent = 0, before = states_at(&rec, 1);
+    send_for(&rec, rec.c[0], 200, &sent);
+    spawn_signal(&a.p, SIGTERM);
+    for (uint64_t end = clock_now_ms() + WAIT_MS; clock_now_ms() < end;) {
+        send_for(&rec, rec.c[0], 20, &sent);
+        if (rec.moved[0] && rec.moved[1] && all_welcomed(&rec) &&
+            ricochet_members(rec.c[1], NULL, 0) == 1)
+            break;
+    }
+    assert_int_equal(ricochet_relay_port(rec.c[1]), b.port);
+    send_for(&rec, rec.c[0], 200, &sent);
+    harness_poll_for(rec.c, rec.n, 500, harness_rec_event, &rec);
+    print_message("drain: x sent %llu states, y got %llu\n", (unsigned long long)sent,
+                  (unsigned long long)(states_at(&rec, 1) - before));
+    assert_int_equal(states_at(&rec, 1) - before, sent);
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+}
+
 /* Redis stopped: new rooms are refused (directory_unavailable), the room
  * that exists goes on; Redis back: new rooms are placed again. */
 static void redis_down_and_back(void **state)
@@ -368,6 +428,7 @@ int main(void)
         cmocka_unit_test(racing_joins_end_on_one_relay),
         cmocka_unit_test(a_lost_claim_stops_service),
         cmocka_unit_test(sigkill_failover),
+        cmocka_unit_test(a_drain_loses_no_reliable_state),
         cmocka_unit_test(sigterm_drain),
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(agones_call_sequence),

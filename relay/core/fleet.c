@@ -85,14 +85,19 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
         return 0;
     core_fan_out_held(r, 0); /* what the room said before it moves still goes out */
     uint32_t n = room->n;
-    if (to) {
+    for (uint32_t i = 0; to && i < n; i++) {
+        /* Each member learns the last of its states passed on here: a
+         * reliable one sends those after it again on the next relay. */
+        const struct relay_peer *p = &r->peers[room->members[i]];
         proto_control_init(&r->out, PROTO_CTL_MOVED);
         snprintf(r->out.room, sizeof r->out.room, "%s", name);
         snprintf(r->out.host, sizeof r->out.host, "%s", to->host);
         r->out.port = to->port;
         r->out.transport = to->transport;
         r->out.epoch = to->epoch;
-        core_send_out_room(r, room, UINT32_MAX);
+        r->out.forwarded = true;
+        r->out.seq = p->has_state ? p->last.seq : 0; /* a client's first is 1 */
+        core_send_out(r, room->members[i]);
     }
     log_info("relay: room '%s' (%" PRIu32 " members) %s%s:%u", name, n,
              to ? "moves to " : "closes: nowhere to move it", to ? to->host : "",

@@ -50,7 +50,7 @@ static int fuzz_control_same(const struct proto_control *a,
         strcmp(a->code, b->code) != 0 || strcmp(a->text, b->text) != 0 ||
         a->t != b->t || a->roster_len != b->roster_len || strcmp(a->host, b->host) != 0 ||
         a->port != b->port || a->transport != b->transport || a->epoch != b->epoch ||
-        a->aoi != b->aoi || !fuzz_member_same(&a->member, &b->member))
+        a->forwarded != b->forwarded || a->seq != b->seq || a->aoi != b->aoi || !fuzz_member_same(&a->member, &b->member))
         return 0;
     for (size_t i = 0; i < a->roster_len; i++)
         if (!fuzz_member_same(&a->roster[i], &b->roster[i]))
