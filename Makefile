@@ -4,7 +4,7 @@
 #   make test       build with ASan+UBSan into build/asan/ and run every test
 #   make demo       a 10 s session on loopback: relay + bots, then a summary
 #   make fleet-demo redis-server + 3 relays + bots in several rooms: who holds what
-#   make bench      a quick benchmark (about 2 minutes): the modes side by side
+#   make bench      a quick benchmark (about a minute): the modes side by side
 #   make bench-full the whole suite into build/bench-results/ (bench-reference:
 #                   into the committed bench/results/; bench-scale, bench-guards)
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/suite.sh BIN OUT [REPEATS [SECTION...]]: the benchmark suite. Every
 # scenario runs REPEATS (3) times, reported as medians with min-max.
-#   make bench            the quick section once (about 2 minutes)
+#   make bench            the quick section once (about a minute)
 #   make bench-full       every other section into build/bench-results/
 #   make bench-reference  the same into the committed bench/results/
 # Sections (default: loss capacity order hol), each written under OUT/NAME/
