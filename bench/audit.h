@@ -17,7 +17,7 @@
  * slot for the sender) and tells apart clients that share one socket.
  *
  * Pure except audit_log_read, which reads the FILE it is given, and
- * audit_socket_drops, which reads /proc. */
+ * the readers of /proc (audit_kernel.c). */
 #ifndef RICOCHET_AUDIT_H
 #define RICOCHET_AUDIT_H
 

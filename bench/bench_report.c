@@ -329,6 +329,21 @@ static void json_netsim(cJSON *o, const struct bench_result *x)
     json_audit(o, x);
 }
 
+/* One-way latency and how late sends left, in ms. */
+static void json_latency(cJSON *o, const struct bench_result *x)
+{
+    cJSON *lat = cJSON_AddObjectToObject(o, "latency_ms");
+    cJSON_AddNumberToObject(lat, "p50", ms(x->p50_us));
+    cJSON_AddNumberToObject(lat, "p90", ms(x->p90_us));
+    cJSON_AddNumberToObject(lat, "p99", ms(x->p99_us));
+    cJSON_AddNumberToObject(lat, "p999", ms(x->p999_us));
+    cJSON_AddNumberToObject(lat, "max", ms(x->max_us));
+    cJSON_AddNumberToObject(lat, "mean", x->mean_us / 1000.0);
+    cJSON *late = cJSON_AddObjectToObject(o, "send_late_ms");
+    cJSON_AddNumberToObject(late, "p50", ms(x->late_p50_us));
+    cJSON_AddNumberToObject(late, "p99", ms(x->late_p99_us));
+}
+
 static cJSON *result_json(const struct bench_result *x)
 {
     cJSON *o = cJSON_CreateObject();
@@ -353,16 +368,7 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "reordered", (double)x->reordered);
     cJSON_AddNumberToObject(o, "too_old", (double)x->too_old);
     cJSON_AddNumberToObject(o, "clock_bound_ms", (double)x->clock_bound_us / 1000.0);
-    cJSON *lat = cJSON_AddObjectToObject(o, "latency_ms");
-    cJSON_AddNumberToObject(lat, "p50", ms(x->p50_us));
-    cJSON_AddNumberToObject(lat, "p90", ms(x->p90_us));
-    cJSON_AddNumberToObject(lat, "p99", ms(x->p99_us));
-    cJSON_AddNumberToObject(lat, "p999", ms(x->p999_us));
-    cJSON_AddNumberToObject(lat, "max", ms(x->max_us));
-    cJSON_AddNumberToObject(lat, "mean", x->mean_us / 1000.0);
-    cJSON *late = cJSON_AddObjectToObject(o, "send_late_ms");
-    cJSON_AddNumberToObject(late, "p50", ms(x->late_p50_us));
-    cJSON_AddNumberToObject(late, "p99", ms(x->late_p99_us));
+    json_latency(o, x);
     if (x->pause_ms > 0) {
         cJSON *pause = cJSON_AddObjectToObject(o, "relay_pause");
         cJSON_AddNumberToObject(pause, "ms", x->pause_ms);

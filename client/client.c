@@ -66,6 +66,35 @@ void client_bad_message(struct ricochet *c, const char *what, int err)
     log_debug("client %s: dropped %s: %s", c->name, what, proto_strerror(err));
 }
 
+/* The listed member who sent a state, or NULL (dropped; counted unless it
+ * went out of sight). A state may overtake the joined notice (different
+ * channels, or a lost notice without a connection): the sender is listed
+ * with no name until the notice comes. A late state from a member who left
+ * is dropped; one from a member I expired myself lists it again (it was
+ * only quiet). */
+static struct client_member *state_sender(struct ricochet *c, uint32_t sender,
+                                          enum proto_mode arrived_as, uint64_t now)
+{
+    struct client_member *m = client_member_find(c, sender);
+    if (m)
+        return m;
+    struct departed *d = client_departed_find(c, sender);
+    if (d && d->vanished)
+        return NULL; /* sent before it went out of sight: no longer mine to show */
+    if (d && !d->expired) {
+        client_bad_message(c, "state from a member who left", PROTO_E_VALUE);
+        return NULL;
+    }
+    m = client_member_add(c, sender, d ? d->name : "", d ? d->mode : arrived_as, now);
+    if (!m) {
+        client_bad_message(c, "state from a member too many", PROTO_E_VALUE);
+        return NULL;
+    }
+    if (d)
+        d->id = 0;
+    return m;
+}
+
 static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
                         enum proto_mode arrived_as, uint64_t now,
                         struct ricochet_event *ev)
@@ -86,28 +115,9 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
     if (s.sender == c->id) {
         recv_stats_record(&c->reflect_stats, s.seq, s.send_us, now, c->rtt);
     } else {
-        struct client_member *m = client_member_find(c, s.sender);
-        if (!m) {
-            /* A state may overtake the joined notice (different channels,
-             * or a lost notice without a connection): the sender is listed with no name
-             * until the notice comes. A late state from a member who left
-             * is dropped; one from a member I expired myself lists it
-             * again (it was only quiet). */
-            struct departed *d = client_departed_find(c, s.sender);
-            if (d && d->vanished)
-                return 0; /* sent before it went out of sight: no longer mine to show */
-            if (d && !d->expired) {
-                client_bad_message(c, "state from a member who left", PROTO_E_VALUE);
-                return 0;
-            }
-            m = client_member_add(c, s.sender, d ? d->name : "", d ? d->mode : arrived_as, now);
-            if (!m) {
-                client_bad_message(c, "state from a member too many", PROTO_E_VALUE);
-                return 0;
-            }
-            if (d)
-                d->id = 0;
-        }
+        struct client_member *m = state_sender(c, s.sender, arrived_as, now);
+        if (!m)
+            return 0;
         /* Sequenced keeps each sender's order here, not in ENet: the relay
          * forwards it unsequenced, so one sender's late state never costs
          * another sender's (PROTOCOL.md, delivery modes). */

@@ -429,6 +429,28 @@ static int read_message(struct reader *r, const cJSON *o, char *dst)
     return PROTO_OK;
 }
 
+/* The fields of a join. */
+static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    int rc;
+    m->mode = PROTO_MODE_UNSEQUENCED;
+    m->version = 1; /* version 1 clients did not say */
+    if ((rc = read_id(r, o, "version", 0, &m->version)) ||
+        (rc = read_string(r, o, "ticket", 0, m->ticket, sizeof m->ticket, NULL)))
+        return rc;
+    /* A ticket names the room and the player: then they are optional. */
+    int need = m->ticket[0] == '\0';
+    if ((rc = read_string(r, o, "room", need, m->room, sizeof m->room, proto_room_valid)) ||
+        (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
+        (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
+        (rc = read_bool(r, o, "batch", &m->batch)))
+        return rc;
+    if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)) ||
+        (rc = read_aoi(r, o, &m->aoi)))
+        return rc;
+    return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
+}
+
 static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m)
 {
     int rc;
@@ -436,22 +458,7 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
 
     switch (m->type) {
     case PROTO_CTL_JOIN:
-        m->mode = PROTO_MODE_UNSEQUENCED;
-        m->version = 1; /* version 1 clients did not say */
-        if ((rc = read_id(r, o, "version", 0, &m->version)) ||
-            (rc = read_string(r, o, "ticket", 0, m->ticket, sizeof m->ticket, NULL)))
-            return rc;
-        /* A ticket names the room and the player: then they are optional. */
-        int need = m->ticket[0] == '\0';
-        if ((rc = read_string(r, o, "room", need, m->room, sizeof m->room, proto_room_valid)) ||
-            (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
-            (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
-            (rc = read_bool(r, o, "batch", &m->batch)))
-            return rc;
-        if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)) ||
-            (rc = read_aoi(r, o, &m->aoi)))
-            return rc;
-        return read_string(r, o, "cookie", 0, m->cookie, sizeof m->cookie, NULL);
+        return read_join(r, o, m);
     case PROTO_CTL_COOKIE:
         return read_string(r, o, "cookie", 1, m->cookie, sizeof m->cookie, NULL);
     case PROTO_CTL_SEALED:
