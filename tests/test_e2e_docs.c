@@ -267,6 +267,33 @@ static void keys_in_readme(void **state)
     free(readme);
 }
 
+/* What a newcomer must not have to find out alone: the quick start names the
+ * platform and the exact ENet version before any command needs them, and
+ * the operations doc opens with its threat model. */
+static void requirements_and_threat_model_first(void **state)
+{
+    (void)state;
+    char *readme = read_text("README.md"), *ops = read_text("docs/operations.md");
+    assert_non_null(readme);
+    assert_non_null(ops);
+    const char *req = strstr(readme, "**Requirements.**");
+    const char *next = req ? strstr(req, "\n## ") : NULL;
+    if (!req || !next || strstr(readme, "\n## Quick start") > req)
+        fail_msg("README.md's quick start has no **Requirements.** paragraph");
+    static const char *const musts[] = {"Linux", "ENet **1.3.17** exactly", "pkg-config"};
+    for (size_t i = 0; i < sizeof musts / sizeof musts[0]; i++) {
+        const char *at = strstr(req, musts[i]);
+        if (!at || at > next)
+            fail_msg("README.md's requirements do not say '%s'", musts[i]);
+    }
+    const char *first = strstr(ops, "\n## ");
+    static const char threat[] = "\n## Threat model\n";
+    if (!first || strncmp(first, threat, sizeof threat - 1) != 0)
+        fail_msg("docs/operations.md does not open with its threat model");
+    free(readme);
+    free(ops);
+}
+
 /* Words about how the software was written, searched in every file of the
  * repository but .git and build/. Each pattern is written so that it does
  * not match itself. */
@@ -718,6 +745,7 @@ int main(void)
         cmocka_unit_test(relative_links_resolve),
         cmocka_unit_test(readme_maps_docs),
         cmocka_unit_test(keys_in_readme),
+        cmocka_unit_test(requirements_and_threat_model_first),
         cmocka_unit_test(no_lab_notebook),
         cmocka_unit_test(tables_match_results),
         cmocka_unit_test(examples_work),
