@@ -104,11 +104,11 @@ const struct option_def relay_settings_options[] = {
     { .name = "room-max", .type = OPTION_UINT, .offset = CORE(room_max),
       .size = SIZE(core.room_max), .def = "32", .min = 1, .max = PROTO_ROOM_MAX,
       .help = "longest room name, bytes" },
-    { .name = "tick-ms", .type = OPTION_INT, .offset = SET(tick_ms), .def = "-1",
-      .min = -1, .max = 1000,
+    { .name = "tick-ms", .type = OPTION_INT, .offset = SET(tick_ms), .def = "2",
+      .min = 0, .max = 1000,
       .help = "hold states and fan them out once per tick of this many ms (adds up to "
-              "that much latency, saves datagrams); 0 = forward each at once; -1 = 2 "
-              "over enet, 0 over udp (see docs/benchmarks.md)" },
+              "that much latency, saves datagrams); 0 = forward each at once (the default "
+              "is measured in docs/benchmarks.md, Tick batching)" },
     { .name = "stale-ms", .type = OPTION_INT, .offset = SET(stale_ms), .def = "-1",
       .min = -1, .max = 60000,
       .help = "an unreliable state whose fan-out comes more than this many ms after it "
@@ -179,12 +179,11 @@ void relay_settings_defaults(struct relay_settings *s)
 
 void relay_settings_derive(struct relay_settings *s)
 {
-    const struct relay_transport_ops *ops = relay_transports[s->transport];
     s->core.peer_cap = s->core.max_clients + RELAY_SPARE_PEERS;
     s->net.peer_cap = s->core.peer_cap;
     s->net.max_packet_size = s->core.max_packet_size;
     s->net.bind = s->bind;
-    long tick_ms = s->tick_ms >= 0 ? s->tick_ms : (long)ops->default_tick_ms;
+    long tick_ms = s->tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;
     long stale_ms = 2 * tick_ms > RELAY_STALE_MIN_MS ? 2 * tick_ms : RELAY_STALE_MIN_MS;
     s->core.stale_us = (uint32_t)(s->stale_ms >= 0 ? s->stale_ms : stale_ms) * 1000u;

@@ -28,7 +28,7 @@ struct relay_settings {
     struct relay_net_config net; /* what the transport's create gets */
     char bind[64];               /* net.bind points here */
     int transport;               /* index into relay_transports */
-    long tick_ms;                /* -1: the transport's default_tick_ms */
+    long tick_ms;                /* 0: each state forwarded at once */
     long stale_ms;               /* -1: two ticks, at least RELAY_STALE_MIN_MS */
     uint32_t stats_interval_ms;  /* between stats records; 0 = only at exit */
     bool stats_json;             /* JSON stats records on a terminal too */

@@ -49,8 +49,6 @@ struct relay_net_config {
  * from create. */
 struct relay_transport_ops {
     const char *name;         /* --transport value, and the "listening on" line */
-    uint32_t default_tick_ms; /* --tick-ms -1: the tick measured best for it (docs/benchmarks.md,
-                                 "Tick batching") */
     /* Creates and binds. Returns NULL with a one-line message in err. */
     void *(*create)(const struct relay_net_config *cfg, char *err, size_t err_cap);
     /* The capabilities and callbacks to give relay_create(). */

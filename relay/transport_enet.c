@@ -592,7 +592,6 @@ const struct relay_transport_ops relay_enet_ops = {
     /* Measured (docs/benchmarks.md, "Tick batching"): a 2 ms tick cuts the relay's CPU
      * per delivery ~4x for +1-2 ms p99 (ENet packs a tick's states for a
      * peer into few datagrams). */
-    .default_tick_ms = 2,
     .create = enet_create,
     .core = transport_enet_core,
     .address = enet_address,

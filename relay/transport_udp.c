@@ -489,7 +489,6 @@ const struct relay_transport_ops relay_udp_ops = {
     .name = "udp",
     /* Every state is its own datagram anyway: a tick would only bunch the
      * sends (docs/benchmarks.md, "Tick batching"). */
-    .default_tick_ms = 0,
     .create = udp_create,
     .core = transport_udp_core,
     .address = udp_address,

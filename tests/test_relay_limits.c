@@ -261,13 +261,14 @@ static void limits_come_from_the_option_table(void **state)
     assert_int_equal(cfg.max_clients, 1);
     assert_int_equal(cfg.kick_ban_ms, 86400u * 1000u);
 
-    /* The program's derived settings: peer slots, the tick per transport. */
-    s.tick_ms = -1;
+    /* The program's derived settings: peer slots, the tick (2 ms on both
+     * transports: docs/benchmarks.md, "Tick batching"). */
     for (int i = 0; relay_transports[i]; i++) {
         s.transport = i;
         relay_settings_derive(&s);
         assert_int_equal(s.net.peer_cap, s.core.max_clients + RELAY_SPARE_PEERS);
-        assert_int_equal(s.core.tick_us, relay_transports[i]->default_tick_ms * 1000u);
+        assert_int_equal(s.core.tick_us, 2000u);
+        assert_int_equal(s.core.stale_us, RELAY_STALE_MIN_MS * 1000u);
         assert_int_equal(s.net.max_packet_size, s.core.max_packet_size);
     }
 }
