@@ -9,6 +9,8 @@
 #                    most such a room holds) and 128 clients, ENet unsequenced
 # then summary.txt: each figure's median with min-max over the rounds
 # (SUMMARY_ONLY=1: only the summary, from the runs already in OUT).
+# DENSE=1 instead: the world of 1000 at radius 80 (about 19 others in
+# radius) with --tick-ms 2, ENet unsequenced and plain udp, no comparison.
 set -eu
 
 bin=${1:-build/bin}
@@ -18,6 +20,10 @@ bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "world.sh: $bench not found (run make first)" >&2; exit 2; }
 command -v jq >/dev/null || { echo "world.sh: needs jq (apt-get install jq)" >&2; exit 2; }
 mkdir -p "$out"
+radius=50 sizes="1000 256" modes=unsequenced,reliable,udp tick=""
+if [ "${DENSE:-0}" = 1 ]; then
+    radius=80 sizes=1000 modes=unsequenced,udp tick="--tick-ms 2"
+fi
 if [ "${SUMMARY_ONLY:-0}" = 1 ]; then
     i=$((reps + 1)) # the summary of the runs already in OUT
 else
@@ -25,14 +31,15 @@ else
     i=1
 fi
 while [ "$i" -le "$reps" ]; do
-    "$bench" --quiet --aoi 50 --field 1000 --clients 1000 --rate 20 --duration 5 \
-        --modes unsequenced,reliable,udp --json-file "$out/world-1000.$i.json" >/dev/null
-    "$bench" --quiet --aoi 50 --field 506 --clients 256 --rate 20 --duration 5 \
-        --modes unsequenced,reliable,udp --json-file "$out/world-256.$i.json" >/dev/null
+    for w in $sizes; do
+        field=$([ "$w" = 1000 ] && echo 1000 || echo 506)
+        "$bench" --quiet --aoi "$radius" --field "$field" --clients "$w" --rate 20 --duration 5 \
+            --modes "$modes" --relay-args "$tick" --json-file "$out/world-$w.$i.json" >/dev/null
+    done
     i=$((i + 1))
 done
 for n in 128 256; do
-    [ "${SUMMARY_ONLY:-0}" = 1 ] && break
+    [ "${SUMMARY_ONLY:-0}" = 1 ] || [ "${DENSE:-0}" = 1 ] && break
     "$bench" --quiet --clients "$n" --rate 20 --duration 5 --modes unsequenced \
         --repeat "$reps" --json-file "$out/all-$n.json" >/dev/null || true
 done
@@ -47,12 +54,12 @@ figure() { # FILES MODE EXPR DIGITS
           "\(.[(length - 1) / 2 | floor] | r) (\(.[0] | r)-\(.[-1] | r))" end' $1
 }
 {
-    echo "$ bench/world.sh $*   ($(date -u '+%Y-%m-%d %H:%M UTC'), $reps rounds)"
-    for w in 1000 256; do
+    echo "$ ${DENSE:+DENSE=1 }bench/world.sh $*   ($(date -u '+%Y-%m-%d %H:%M UTC'), $reps rounds)"
+    for w in $sizes; do
         files=$(ls "$out"/world-$w.*.json)
         echo
-        echo "world of $w clients, 20 Hz, radius 50: median (min-max) of $reps runs"
-        for m in unsequenced reliable udp; do
+        echo "world of $w clients, 20 Hz, radius $radius${tick:+, $tick}: median (min-max) of $reps runs"
+        for m in $(echo "$modes" | tr , ' '); do
             echo "  $m: in radius per send $(figure "$files" $m '.in_radius / .sent' 1)," \
                 "delivered in radius $(figure "$files" $m '100 * .in_radius_delivered / .in_radius' 3)%," \
                 "beyond 1.2 R $(figure "$files" $m .beyond_leave 0);" \
@@ -63,6 +70,7 @@ figure() { # FILES MODE EXPR DIGITS
         done
     done
     for n in 128 256; do
+        [ "${DENSE:-0}" = 1 ] && break
         echo
         jq -r --arg n "$n" 'def r: . * 100 | round / 100;
             .results[0] | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +
