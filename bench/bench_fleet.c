@@ -12,6 +12,24 @@
 
 #define PAUSE_US 5000000ull  /* pause-redis: the directory stopped this long */
 
+/* A relay says "listening" before its directory thread has registered it
+ * (proto/FLEET.md: P:relay:ADDR). Rooms placed before every relay is known
+ * would all go to the first: wait, so the run's placement does not depend
+ * on how fast the relays' first heartbeats were. */
+static int wait_registered(struct run *run)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)run->cfg->setup_timeout_ms;
+    int known;
+    while ((known = redisproc_count_keys(&run->redis, "*:relay:*")) < (int)run->n_fleet) {
+        if (clock_now_ms() > deadline)
+            return run_fail(run, "fleet: %d of %zu relays registered with the directory "
+                            "within %ld ms", known < 0 ? 0 : known, run->n_fleet,
+                            run->cfg->setup_timeout_ms);
+        clock_sleep_ms(10);
+    }
+    return 0;
+}
+
 int run_start_fleet(struct run *run)
 {
     char err[320];
@@ -25,6 +43,8 @@ int run_start_fleet(struct run *run)
             return -1;
         run->fleet_ports[i] = (uint16_t)port;
     }
+    if (wait_registered(run) != 0)
+        return -1;
     run->r->relays = run->n_fleet;
     run_log(run, "fleet: %zu relays, directory %s", run->n_fleet, run->redis.url);
     return 0;

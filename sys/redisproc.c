@@ -55,22 +55,43 @@ static int redis_dir(char *out, size_t cap, char *err, size_t err_cap)
     return -1;
 }
 
-static bool answers_ping(uint16_t port)
+/* Sends one inline command and reads the start of its reply into buf
+ * (at most 200 ms). Returns the bytes read, or -1. */
+static ssize_t ask(uint16_t port, const char *cmd, char *buf, size_t cap)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    char buf[16] = "";
-    bool ok = false;
+    ssize_t n = -1;
+    size_t len = strlen(cmd);
     if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6) {
+        send(fd, cmd, len, MSG_NOSIGNAL) == (ssize_t)len) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 200) == 1 && recv(fd, buf, sizeof buf - 1, 0) > 0)
-            ok = strncmp(buf, "+PONG", 5) == 0;
+        if (poll(&p, 1, 200) == 1)
+            n = recv(fd, buf, cap - 1, 0);
     }
     if (fd >= 0)
         close(fd);
-    return ok;
+    buf[n > 0 ? n : 0] = '\0';
+    return n;
+}
+
+static bool answers_ping(uint16_t port)
+{
+    char buf[16];
+    return ask(port, "PING\r\n", buf, sizeof buf) > 0 && strncmp(buf, "+PONG", 5) == 0;
+}
+
+int redisproc_count_keys(const struct redisproc *r, const char *pattern)
+{
+    char cmd[256], buf[64];
+    if (strpbrk(pattern, " \r\n") ||
+        snprintf(cmd, sizeof cmd, "KEYS %s\r\n", pattern) >= (int)sizeof cmd)
+        return -1;
+    /* only the array's header is read: "*COUNT\r\n" */
+    if (ask(r->port, cmd, buf, sizeof buf) <= 0 || buf[0] != '*')
+        return -1;
+    return atoi(buf + 1);
 }
 
 static int start_on_port(struct redisproc *r, char *err, size_t err_cap)

@@ -23,6 +23,10 @@ int redisproc_start(struct redisproc *r, char *err, size_t err_cap);
  * gone, as after a restart without persistence). Returns 0 or -1. */
 int redisproc_restart(struct redisproc *r, char *err, size_t err_cap);
 
+/* How many keys match pattern (KEYS: for a throwaway server only; the
+ * pattern has no spaces). Returns the count, or -1 if it did not answer. */
+int redisproc_count_keys(const struct redisproc *r, const char *pattern);
+
 /* Stops it (SIGTERM, then SIGKILL) and frees the process. Safe to repeat. */
 void redisproc_stop(struct redisproc *r);
 

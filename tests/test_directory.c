@@ -170,7 +170,9 @@ static void heartbeats_renew_registration_and_claims(void **state)
     struct redisproc r;
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 1000);
+    assert_int_equal(redisproc_count_keys(&r, "*:relay:*"), 0);
     beat(a, 0, 0, false);
+    assert_int_equal(redisproc_count_keys(&r, "*:relay:*"), 1); /* what the bench waits on */
     struct fleet_claim held[1] = {place(a, "kept")};
     uint64_t until = clock_now_ms() + 2500; /* past two TTLs */
     while (clock_now_ms() < until) {
@@ -189,6 +191,7 @@ static void heartbeats_renew_registration_and_claims(void **state)
     clock_sleep_ms(1100);
     test_redis_cmd(&r, out, sizeof out, "EXISTS test:room:kept test:relay:127.0.0.1:7001");
     assert_string_equal(out, "0");
+    assert_int_equal(redisproc_count_keys(&r, "*:relay:*"), 0);
     directory_destroy(a);
     test_redis_stop(&r);
 }
