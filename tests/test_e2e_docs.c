@@ -25,28 +25,7 @@
 #include <unistd.h>
 
 #include "../client/tui/keys.h"
-
-/* The whole file at path, NUL-terminated (the caller frees), or NULL. */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, len = 0, n;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
-}
+#include "support/harness.h"
 
 /* The documents whose links are checked: README.md and the .md files of docs/ and proto/. */
 #define MAX_DOCS 64
@@ -157,7 +136,7 @@ static int check_target(const char *doc_path, const char *target, size_t len)
         int dir_len = slash ? (int)(slash - doc_path + 1) : 0;
         snprintf(path, sizeof path, "%.*s%s", dir_len, doc_path, link);
     }
-    char *text = read_text(path); /* a folder reads as empty: it only has to exist */
+    char *text = harness_read_text(path); /* a folder reads as empty: it only has to exist */
     int broken = 0;
     if (!text) {
         print_error("%s: link to %s: no such file\n", doc_path, path);
@@ -173,7 +152,7 @@ static int check_target(const char *doc_path, const char *target, size_t len)
 /* Every "](target)" outside fenced code and inline code spans. */
 static int check_links_of(const char *doc_path)
 {
-    char *text = read_text(doc_path);
+    char *text = harness_read_text(doc_path);
     assert_non_null(text);
     int broken = 0;
     bool fenced = false, code = false;
@@ -215,7 +194,7 @@ static void relative_links_resolve(void **state)
 static void readme_maps_docs(void **state)
 {
     (void)state;
-    char *readme = read_text("README.md");
+    char *readme = harness_read_text("README.md");
     assert_non_null(readme);
     int unmapped = 0, lines = 0;
     for (const char *p = readme; *p; p++)
@@ -252,7 +231,7 @@ static void link_checker_finds_broken_links(void **state)
 static void keys_in_readme(void **state)
 {
     (void)state;
-    char *readme = read_text("README.md");
+    char *readme = harness_read_text("README.md");
     assert_non_null(readme);
     size_t n;
     const struct keys_help_row *rows = keys_help(&n);
@@ -273,7 +252,7 @@ static void keys_in_readme(void **state)
 static void requirements_and_threat_model_first(void **state)
 {
     (void)state;
-    char *readme = read_text("README.md"), *ops = read_text("docs/operations.md");
+    char *readme = harness_read_text("README.md"), *ops = harness_read_text("docs/operations.md");
     assert_non_null(readme);
     assert_non_null(ops);
     const char *req = strstr(readme, "**Requirements.**");
@@ -358,7 +337,7 @@ static void corpus_add_results(struct corpus *c, const char *dir)
         if (e->d_type == DT_DIR) {
             corpus_add_results(c, path);
         } else if (len > 4 && strcmp(e->d_name + len - 4, ".txt") == 0) {
-            char *text = read_text(path);
+            char *text = harness_read_text(path);
             assert_non_null(text);
             corpus_add(c, text, strlen(text));
             free(text);
@@ -500,7 +479,7 @@ static void prose_figures_are_in_results(void **state)
     struct corpus c = { 0 };
     char *texts[MAX_DOCS];
     for (size_t i = 0; i < n_docs; i++) {
-        texts[i] = read_text(doc_paths[i]);
+        texts[i] = harness_read_text(doc_paths[i]);
         assert_non_null(texts[i]);
         for_each_line(texts[i], collect_tables, &c);
     }
@@ -589,7 +568,7 @@ static int check_command(const char *doc, const char *dir, const char *line)
         return 0;
     char err_path[600];
     snprintf(err_path, sizeof err_path, "%s/err.txt", dir);
-    char *err = read_text(err_path);
+    char *err = harness_read_text(err_path);
     print_error("%s: the command '%.*s' fails (%d): %s", doc, (int)(prog_len + args_len), p,
                 rc, err ? err : "");
     free(err);
@@ -624,7 +603,7 @@ static int check_prometheus(const char *doc, const char *dir, const struct block
     if (system(cmd) == 0)
         return 0;
     snprintf(path, sizeof path, "%s/err.txt", dir);
-    char *err = read_text(path);
+    char *err = harness_read_text(path);
     print_error("%s: promtool does not take the example:\n%s%s", doc, b->text, err ? err : "");
     free(err);
     return 1;
@@ -668,7 +647,7 @@ static void examples_work(void **state)
     for (size_t i = 0; i < n_docs; i++) {
         if (strncmp(doc_paths[i], "proto/", 6) == 0)
             continue;
-        char *text = read_text(doc_paths[i]);
+        char *text = harness_read_text(doc_paths[i]);
         assert_non_null(text);
         const char *at = text;
         static struct block b;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../sys/spawn.h"
+#include "support/harness.h"
 
 #define FILE_LINES_MAX 700
 #define FUNCTION_LINES_MAX 80
@@ -72,23 +73,10 @@ static void tree_free(struct tree *t)
 /* The whole file at path, NUL-terminated (the caller frees). */
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char *text = harness_read_text(path);
+    if (!text)
         fail_msg("cannot read %s", path);
-    size_t cap = 1 << 16, len = 0, n;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (len + 1 == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[len] = '\0';
-    fclose(f);
-    return buf;
+    return text;
 }
 
 static void files_are_short(void **state)

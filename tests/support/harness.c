@@ -29,6 +29,27 @@ const char *harness_bin_dir(void)
     return dir && *dir ? dir : "build/asan/bin";
 }
 
+char *harness_read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0, n;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
 int harness_spawn(struct spawn_proc *p, const char *prog,
                   const char *const *args)
 {

@@ -21,6 +21,10 @@ struct ricochet_event;
 /* Folder of the programs: $RICOCHET_BIN, default "build/asan/bin". */
 const char *harness_bin_dir(void);
 
+/* The whole file at path, NUL-terminated (the caller frees), or NULL if it
+ * cannot be opened. */
+char *harness_read_text(const char *path);
+
 /* spawn_start of $RICOCHET_BIN/prog with args (NULL-terminated, without
  * argv[0]). Returns 0, or -1 with the message printed to stderr. */
 int harness_spawn(struct spawn_proc *p, const char *prog,
