@@ -322,3 +322,37 @@ size_t relay_enet_held(const ENetPeer *p, size_t limit)
     }
     return n;
 }
+
+void relay_enet_acks_init(struct relay_enet_acks *held)
+{
+    enet_list_clear(&held->list);
+    held->connect_id = 0;
+}
+
+void relay_enet_hold_acks(ENetPeer *p, struct relay_enet_acks *held)
+{
+    if (enet_list_empty(&p->acknowledgements))
+        return;
+    if (held->connect_id != p->connectID)
+        relay_enet_return_acks(p, held); /* an earlier connection's: freed */
+    held->connect_id = p->connectID;
+    enet_list_move(enet_list_end(&held->list), enet_list_front(&p->acknowledgements),
+                   enet_list_back(&p->acknowledgements));
+}
+
+size_t relay_enet_return_acks(ENetPeer *p, struct relay_enet_acks *held)
+{
+    if (enet_list_empty(&held->list))
+        return 0;
+    bool live = p->state == ENET_PEER_STATE_CONNECTED ||
+                p->state == ENET_PEER_STATE_DISCONNECT_LATER;
+    if (live && p->connectID == held->connect_id) {
+        size_t n = enet_list_size(&held->list);
+        enet_list_move(enet_list_begin(&p->acknowledgements), enet_list_front(&held->list),
+                       enet_list_back(&held->list));
+        return n;
+    }
+    while (!enet_list_empty(&held->list))
+        enet_free(enet_list_remove(enet_list_begin(&held->list)));
+    return 0;
+}

@@ -129,4 +129,27 @@ bool relay_enet_holds_none(const ENetPeer *p);
  * limit + 1 (O(limit)). */
 size_t relay_enet_held(const ENetPeer *p, size_t limit);
 
+/* Acknowledgements held back from ENet for the rest of one service (see
+ * transport_enet.c, "acknowledgements ride with the tick"): ENet queues one
+ * per reliable command it reads (peer->acknowledgements) and sends them
+ * right after its read loop, each peer's in a datagram of its own unless
+ * something else is queued to that peer by then. */
+struct relay_enet_acks {
+    ENetList list;          /* the ENetAcknowledgements taken from the peer */
+    enet_uint32 connect_id; /* the connection they acknowledge */
+};
+
+/* An empty holder (ENet's lists point at themselves when empty). */
+void relay_enet_acks_init(struct relay_enet_acks *held);
+
+/* Moves what ENet has queued to acknowledge to p behind what held has
+ * already (held then belongs to p's current connection). */
+void relay_enet_hold_acks(ENetPeer *p, struct relay_enet_acks *held);
+
+/* Gives held back to p, ahead of what ENet queued since, if p is still the
+ * connection they acknowledge (connected or disconnecting once its queue is
+ * sent, same connectID); else frees them.
+ * held is empty after. Returns how many went back. */
+size_t relay_enet_return_acks(ENetPeer *p, struct relay_enet_acks *held);
+
 #endif

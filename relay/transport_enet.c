@@ -55,6 +55,7 @@ _Static_assert(RELAY_CLIENTS_MAX + RELAY_SPARE_PEERS <= ENET_WIRE_PEERS_MAX, "on
 #define HALF_OPEN_EVICT_MS 250
 
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
+static void return_held_acks(struct relay_enet *t, uint64_t next_fan_out_us, bool all);
 
 static uint32_t peer_index(const struct relay_enet *t, const ENetPeer *peer)
 {
@@ -144,10 +145,15 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
     t->heard = calloc(cfg->peer_cap, sizeof *t->heard);
     t->opened = calloc(cfg->peer_cap, sizeof *t->opened);
     t->guard = calloc(cfg->peer_cap, sizeof *t->guard);
-    if (!t->heard || !t->opened || !t->guard) {
+    t->acks = calloc(cfg->peer_cap, sizeof *t->acks);
+    t->acks_peers = calloc(cfg->peer_cap, sizeof *t->acks_peers);
+    if (!t->heard || !t->opened || !t->guard || !t->acks || !t->acks_peers) {
         snprintf(err, err_cap, "out of memory");
         goto fail_deinit;
     }
+    for (size_t i = 0; i < cfg->peer_cap; i++)
+        relay_enet_acks_init(&t->acks[i]);
+    t->ack_from = UINT32_MAX;
     /* No bandwidth limits: ENet would otherwise throttle to them. */
     errno = 0;
     t->host = enet_host_create(&addr, cfg->peer_cap, PROTO_CHANNEL_COUNT, 0, 0);
@@ -174,6 +180,8 @@ fail:
     free(t->heard);
     free(t->opened);
     free(t->guard);
+    free(t->acks);
+    free(t->acks_peers);
     free(t);
     return NULL;
 }
@@ -195,11 +203,14 @@ static void enet_destroy(void *ctx)
     struct relay_enet *t = ctx;
     if (!t)
         return;
+    return_held_acks(t, UINT64_MAX, true); /* ENet frees what it has queued */
     enet_host_destroy(t->host);
     enet_deinitialize();
     free(t->heard);
     free(t->opened);
     free(t->guard);
+    free(t->acks);
+    free(t->acks_peers);
     free(t);
 }
 
@@ -357,6 +368,55 @@ static void deliver_undispatched(struct relay_enet *t, ENetPeer *p)
         deliver(t, t->relay, peer_index(t, p), channel, pk);
 }
 
+/* ---- acknowledgements ride with the tick -------------------------------
+ * ENet acknowledges the reliable commands it reads right after its read
+ * loop, in a datagram of their own unless something else is queued to that
+ * peer by then; but the relay's answer, the peer's share of a tick, is
+ * queued only after the read, at the tick's end. So each datagram's
+ * acknowledgements are held back when the next one is read (the intercept
+ * runs before ENet takes each), and given back at the end of a service,
+ * before its flush: at once to a peer with something queued (they ride in
+ * its datagram), to the others at the latest with the first fan-out due
+ * within ACK_HOLD_US of the first held (docs/benchmarks.md, "What a
+ * delivery costs"). The last datagram of a read has no next one: its
+ * acknowledgements go out alone, as before. Without a tick nothing waits:
+ * all go back at the end of the service. */
+#define ACK_HOLD_US 5000
+
+static void hold_acks_of_previous(struct relay_enet *t)
+{
+    uint32_t id = t->ack_from;
+    t->ack_from = UINT32_MAX;
+    if (id >= t->host->peerCount || enet_list_empty(&t->host->peers[id].acknowledgements))
+        return;
+    if (t->n_acks_peers == 0)
+        t->acks_since_us = clock_now_us();
+    if (enet_list_empty(&t->acks[id].list))
+        t->acks_peers[t->n_acks_peers++] = id;
+    relay_enet_hold_acks(&t->host->peers[id], &t->acks[id]);
+}
+
+/* next_fan_out_us: when the core's next fan-out is due (UINT64_MAX: none);
+ * all: give back every held acknowledgement. */
+static void return_held_acks(struct relay_enet *t, uint64_t next_fan_out_us, bool all)
+{
+    all = all || next_fan_out_us > t->acks_since_us + ACK_HOLD_US;
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n_acks_peers; i++) {
+        uint32_t id = t->acks_peers[i];
+        ENetPeer *p = &t->host->peers[id];
+        if (!all && p->state == ENET_PEER_STATE_CONNECTED &&
+            enet_list_empty(&p->outgoingCommands)) {
+            t->acks_peers[kept++] = id; /* may ride with the next fan-out */
+            continue;
+        }
+        if (relay_enet_return_acks(p, &t->acks[id]))
+            t->queued = true;
+    }
+    t->n_acks_peers = kept;
+    t->ack_from = UINT32_MAX;
+}
+
 /* Sees every raw datagram before ENet parses it. We count what ENet would
  * silently ignore (garbage and strangers: stray; refused connects:
  * server_full, per_address), refuse what it mishandles (enet_guard,
@@ -371,6 +431,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     if (!t)
         return 0;
     t->reads++;
+    hold_acks_of_previous(t);
     if (sniff_is_json(host->receivedData, host->receivedDataLength))
         hint_plain_udp_client(t, host);
     enum relay_drop why = relay_enet_would_ignore(host, &id);
@@ -395,6 +456,8 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     ENetPeer *p = &host->peers[id];
     if (scanned.disconnect)
         deliver_undispatched(t, p);
+    else if (p->state == ENET_PEER_STATE_CONNECTED)
+        t->ack_from = id;
     struct relay_enet_oversize o;
     /* Once per packet: a reliable one closes the peer at its first
      * fragment seen (the core then ignores the rest and the resends); an
@@ -524,6 +587,7 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
     sweep(t, r, read_all);
     uint64_t tick_start = clock_now_us();
     size_t fanned = relay_tick(r, tick_start);
+    return_held_acks(t, relay_tick_due(r), false);
     if (t->queued)
         enet_host_flush(t->host);
     t->queued = false;

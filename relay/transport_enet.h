@@ -45,6 +45,11 @@ struct relay_enet {
     struct relay *relay;  /* set while servicing, for counters */
     struct strangers strangers; /* budgets of "we speak ENet" answers */
     unsigned reads;       /* datagrams the current enet_host_service call read */
+    struct relay_enet_acks *acks; /* per peer: acknowledgements held back (transport_enet.c) */
+    uint32_t *acks_peers; /* the peers with some held, n_acks_peers of them */
+    size_t n_acks_peers;
+    uint64_t acks_since_us; /* when the first of those was held */
+    uint32_t ack_from;    /* the peer of the datagram read last, UINT32_MAX: none */
     bool backlog;         /* the last service left datagrams unread */
 };
 

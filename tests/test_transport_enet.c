@@ -9,7 +9,10 @@
  * peer's own socket never crash the datagram inspection; shutdown's drain
  * ends as soon as no goodbye is in flight; with a tick, a state read after
  * its tick ended (the relay reads in batches) still goes out with that
- * tick. Every wait is bounded. */
+ * tick, and the acknowledgement of a reliable state goes out in the same
+ * datagram as the tick's states for its sender; held acknowledgements go
+ * back to their connection ahead of newer ones, or are freed when it is
+ * gone. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -981,6 +984,164 @@ static void late_read_state_keeps_its_tick(void **state)
     relay_addr = keep_a;
 }
 
+/* Sleeps until a tick of tick_us (on the monotonic clock's grid) has at
+ * least a quarter left; returns when it ends. */
+static uint64_t tick_with_room_left(uint64_t tick_us)
+{
+    uint64_t end = (clock_now_us() / tick_us + 1) * tick_us;
+    if (end - clock_now_us() < tick_us / 4) {
+        clock_sleep_until_us(end);
+        end += tick_us;
+    }
+    return end;
+}
+
+/* One round of acks_ride_with_the_tick: Alice and Bob each send a reliable
+ * state within a tick of tick_us; the relay reads both after the tick ended
+ * (early 0) or early µs before its end, and fans them out at the end.
+ * Checks that Alice gets her acknowledgement and Bob's state in one
+ * datagram. Returns false if the machine stalled and missed the timing. */
+static bool ack_rides(struct cl *cs, uint64_t tick_us, uint64_t early)
+{
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = { .seq = 1, .send_us = 1 };
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    for (int i = 0; i < 20; i++) /* everything so far sent and acknowledged */
+        pump(cs, 2);
+    uint64_t end = tick_with_room_left(tick_us);
+    relay_enet_ops.service(T, R, 0);
+    if (early)
+        clock_sleep_until_us(end - early);
+    size_t had = cs[0].n;
+    for (int i = 0; i < 2; i++) {
+        send_on(&cs[i], PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, st, sizeof st);
+        enet_host_flush(cs[i].host);
+    }
+    if (early)
+        relay_enet_ops.service(T, R, 0); /* reads both: the fan-out is not due yet */
+    uint64_t after = early ? 1000 : 20000;
+    if (clock_now_us() + after / 2 > end)
+        return false;
+    clock_sleep_until_us(end + after);
+    relay_enet_ops.service(T, R, 0); /* (reads both and) fans them out */
+    enet_uint32 before = cs[0].host->totalReceivedPackets;
+    assert_false(enet_list_empty(&cs[0].peer->sentReliableCommands));
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    while (cs[0].n == had && clock_now_us() < deadline) {
+        ENetEvent ev;
+        while (enet_host_service(cs[0].host, &ev, 1) > 0) {
+            if (ev.type == ENET_EVENT_TYPE_RECEIVE) {
+                assert_int_equal(ev.channelID, PROTO_CHANNEL_RELIABLE);
+                cs[0].n++;
+                enet_packet_destroy(ev.packet);
+            }
+        }
+    }
+    assert_int_equal(cs[0].n, had + 1); /* Bob's state */
+    assert_int_equal(cs[0].host->totalReceivedPackets - before, 1);
+    assert_true(enet_list_empty(&cs[0].peer->sentReliableCommands)); /* acknowledged */
+    return true;
+}
+
+/* A reliable state's acknowledgement goes out in the same datagram as the
+ * tick's states for its sender: read after the tick ended (200 ms tick),
+ * and read 3 ms before it ends, the acknowledgement waiting for the
+ * fan-out (20 ms tick). (Bob's datagram is the last of the read: its
+ * acknowledgement goes out alone.) */
+static void acks_ride_with_the_tick(void **state)
+{
+    (void)state;
+    static const struct { uint32_t tick_us, early_us; } cases[] = {
+        { 200000, 0 }, { 20000, 3000 },
+    };
+    struct relay_enet *keep_t = T;
+    struct relay *keep_r = R;
+    ENetAddress keep_a = relay_addr;
+    for (size_t c = 0; c < 2; c++) {
+        R = relay_open(TIMEOUT_MS, 6, cases[c].tick_us, &T, &relay_addr);
+        assert_non_null(T);
+        assert_non_null(R);
+        struct cl cs[2];
+        for (int i = 0; i < 2; i++)
+            cl_open(&cs[i], PROTO_CHANNEL_COUNT);
+        assert_true(connect_and_join(cs, 2, 0, "alice") && connect_and_join(cs, 2, 1, "bob"));
+        bool placed = false;
+        for (int attempt = 0; attempt < 5 && !placed; attempt++)
+            placed = ack_rides(cs, cases[c].tick_us, cases[c].early_us);
+        assert_true(placed);
+        close_all(cs, 2);
+        relay_destroy(R);
+        relay_enet_ops.destroy(T);
+    }
+    T = keep_t;
+    R = keep_r;
+    relay_addr = keep_a;
+}
+
+static void queue_ack(ENetPeer *p, enet_uint16 sent_time)
+{
+    ENetAcknowledgement *a = enet_malloc(sizeof *a);
+    assert_non_null(a);
+    memset(a, 0, sizeof *a);
+    a->sentTime = sent_time;
+    enet_list_insert(enet_list_end(&p->acknowledgements), a);
+}
+
+/* The peer's acknowledgements in order, as sent times, into out (up to cap);
+ * returns how many. */
+static size_t ack_times(ENetPeer *p, enet_uint16 *out, size_t cap)
+{
+    size_t n = 0;
+    for (ENetListIterator it = enet_list_begin(&p->acknowledgements);
+         it != enet_list_end(&p->acknowledgements) && n < cap; it = enet_list_next(it))
+        out[n++] = ((ENetAcknowledgement *)it)->sentTime;
+    return n;
+}
+
+/* Held acknowledgements go back ahead of the ones queued since; a
+ * connection that ended (or was replaced in its slot) gets none back:
+ * they are freed (LeakSanitizer would report them otherwise). */
+static void held_acks_go_back_in_order_or_are_freed(void **state)
+{
+    (void)state;
+    ENetPeer p;
+    memset(&p, 0, sizeof p);
+    enet_list_clear(&p.acknowledgements);
+    p.state = ENET_PEER_STATE_CONNECTED;
+    p.connectID = 7;
+    struct relay_enet_acks held;
+    relay_enet_acks_init(&held);
+    enet_uint16 got[8];
+
+    queue_ack(&p, 1);
+    queue_ack(&p, 2);
+    relay_enet_hold_acks(&p, &held);
+    assert_true(enet_list_empty(&p.acknowledgements));
+    queue_ack(&p, 3);
+    relay_enet_hold_acks(&p, &held);
+    queue_ack(&p, 4);
+    assert_int_equal(relay_enet_return_acks(&p, &held), 3);
+    assert_true(enet_list_empty(&held.list));
+    assert_int_equal(ack_times(&p, got, 8), 4);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(got[i], i + 1);
+    assert_int_equal(relay_enet_return_acks(&p, &held), 0); /* nothing held */
+
+    relay_enet_hold_acks(&p, &held);
+    p.connectID = 8; /* another connection in the slot */
+    queue_ack(&p, 5);
+    relay_enet_hold_acks(&p, &held); /* the old connection's four are freed */
+    assert_int_equal(relay_enet_return_acks(&p, &held), 1);
+    assert_int_equal(ack_times(&p, got, 8), 1);
+    assert_int_equal(got[0], 5);
+
+    relay_enet_hold_acks(&p, &held);
+    p.state = ENET_PEER_STATE_ZOMBIE; /* gone */
+    assert_int_equal(relay_enet_return_acks(&p, &held), 0);
+    assert_true(enet_list_empty(&held.list));
+    assert_true(enet_list_empty(&p.acknowledgements));
+}
+
 int main(void)
 {
     if (enet_initialize() != 0)
@@ -1000,6 +1161,8 @@ int main(void)
         cmocka_unit_test(send_to_closing_peer_is_not_a_failure),
         cmocka_unit_test(drain_ends_when_no_goodbye_is_pending),
         cmocka_unit_test(late_read_state_keeps_its_tick),
+        cmocka_unit_test(acks_ride_with_the_tick),
+        cmocka_unit_test(held_acks_go_back_in_order_or_are_freed),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     enet_deinitialize();
