@@ -928,6 +928,37 @@ static void enet_refusal_cases(void **state)
     assert_int_equal(scanned.data_commands, 0);
 }
 
+/* The suite's relay, set aside while a test runs one with a tick. */
+static struct relay_enet *kept_t;
+static struct relay *kept_r;
+static ENetAddress kept_addr;
+
+/* Replaces the suite's relay with one whose ticks are tick_us, and two
+ * clients joined to it ("alice", "bob"). */
+static void open_tick_relay(uint32_t tick_us, struct cl cs[2])
+{
+    kept_t = T;
+    kept_r = R;
+    kept_addr = relay_addr;
+    R = relay_open(TIMEOUT_MS, 6, tick_us, &T, &relay_addr);
+    assert_non_null(T);
+    assert_non_null(R);
+    for (int i = 0; i < 2; i++)
+        cl_open(&cs[i], PROTO_CHANNEL_COUNT);
+    assert_true(connect_and_join(cs, 2, 0, "alice") && connect_and_join(cs, 2, 1, "bob"));
+}
+
+/* Closes what open_tick_relay opened, and brings the suite's relay back. */
+static void close_tick_relay(struct cl cs[2])
+{
+    close_all(cs, 2);
+    relay_destroy(R);
+    relay_enet_ops.destroy(T);
+    T = kept_t;
+    R = kept_r;
+    relay_addr = kept_addr;
+}
+
 /* With --tick-ms the relay reads its socket in batches. A state that
  * reached the socket before its tick ended but is read after belongs to
  * that tick: it goes out in the same service that reads it, not a tick
@@ -937,17 +968,8 @@ static void late_read_state_keeps_its_tick(void **state)
 {
     (void)state;
     enum { TICK = 200000 };
-    struct relay_enet *keep_t = T;
-    struct relay *keep_r = R;
-    ENetAddress keep_a = relay_addr;
-    R = relay_open(TIMEOUT_MS, 6, TICK, &T, &relay_addr);
-    assert_non_null(T);
-    assert_non_null(R);
     struct cl cs[2];
-    for (int i = 0; i < 2; i++)
-        cl_open(&cs[i], PROTO_CHANNEL_COUNT);
-    uint32_t ida = connect_and_join(cs, 2, 0, "alice");
-    assert_true(ida && connect_and_join(cs, 2, 1, "bob"));
+    open_tick_relay(TICK, cs);
     uint8_t st[PROTO_STATE_SIZE];
     struct proto_state s = { .seq = 1, .send_us = 1 };
     assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
@@ -976,12 +998,7 @@ static void late_read_state_keeps_its_tick(void **state)
         assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
     }
     assert_true(placed);
-    close_all(cs, 2);
-    relay_destroy(R);
-    relay_enet_ops.destroy(T);
-    T = keep_t;
-    R = keep_r;
-    relay_addr = keep_a;
+    close_tick_relay(cs);
 }
 
 /* Sleeps until a tick of tick_us (on the monotonic clock's grid) has at
@@ -1054,28 +1071,15 @@ static void acks_ride_with_the_tick(void **state)
     static const struct { uint32_t tick_us, early_us; } cases[] = {
         { 200000, 0 }, { 20000, 3000 },
     };
-    struct relay_enet *keep_t = T;
-    struct relay *keep_r = R;
-    ENetAddress keep_a = relay_addr;
     for (size_t c = 0; c < 2; c++) {
-        R = relay_open(TIMEOUT_MS, 6, cases[c].tick_us, &T, &relay_addr);
-        assert_non_null(T);
-        assert_non_null(R);
         struct cl cs[2];
-        for (int i = 0; i < 2; i++)
-            cl_open(&cs[i], PROTO_CHANNEL_COUNT);
-        assert_true(connect_and_join(cs, 2, 0, "alice") && connect_and_join(cs, 2, 1, "bob"));
+        open_tick_relay(cases[c].tick_us, cs);
         bool placed = false;
         for (int attempt = 0; attempt < 5 && !placed; attempt++)
             placed = ack_rides(cs, cases[c].tick_us, cases[c].early_us);
         assert_true(placed);
-        close_all(cs, 2);
-        relay_destroy(R);
-        relay_enet_ops.destroy(T);
+        close_tick_relay(cs);
     }
-    T = keep_t;
-    R = keep_r;
-    relay_addr = keep_a;
 }
 
 static void queue_ack(ENetPeer *p, enet_uint16 sent_time)
