@@ -213,6 +213,38 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
     return rc;
 }
 
+int client_batch_step(struct ricochet *c, struct client_batch *b, struct ricochet_event *ev)
+{
+    const uint8_t *entry;
+    size_t n;
+    while (proto_batch_next(b->buf, b->len, &b->at, &entry, &n)) {
+        if (entry[0] == '{') { /* only states travel in batches */
+            client_bad_message(c, "control message in a batch", PROTO_E_TYPE);
+            continue;
+        }
+        int rc = client_receive_message(c, b->channel, b->flags, entry, n, b->now, ev);
+        if (rc != 0)
+            return rc;
+    }
+    b->len = 0;
+    return 0;
+}
+
+int client_batch_start(struct ricochet *c, struct client_batch *b, const uint8_t *buf,
+                       size_t len, uint8_t channel, uint32_t flags, uint64_t now,
+                       struct ricochet_event *ev)
+{
+    int rc = proto_batch_check(buf, len);
+    if (rc < 0) {
+        client_bad_message(c, "batch", rc);
+        b->len = 0;
+        return 0;
+    }
+    *b = (struct client_batch){.buf = buf, .len = len, .at = PROTO_BATCH_HEADER,
+                               .channel = channel, .flags = flags, .now = now};
+    return client_batch_step(c, b, ev);
+}
+
 void client_settle(struct ricochet *c)
 {
     if (c->remove_pending) {

@@ -36,6 +36,8 @@ struct client_enet {
     ENetPeer *peer;          /* NULL once ENet has reset it */
     bool other_transport;    /* the relay answered in plain UDP's tongue */
     void *user;              /* cfg.user, for the hub's callback */
+    ENetPacket *batch_pk;    /* a batch packet being handed out, or NULL */
+    struct client_batch batch;
 };
 
 struct client_hub {
@@ -224,6 +226,8 @@ static void enet_close(struct ricochet *c)
     } else if (t->own) {
         close_own(t);
     }
+    if (t->batch_pk)
+        enet_packet_destroy(t->batch_pk);
     free(t);
     c->tp = NULL;
 }
@@ -266,9 +270,20 @@ static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *
         on_disconnect(c, e->data);
         return 0;
     case ENET_EVENT_TYPE_RECEIVE: {
-        int got = client_receive_message(c, e->channelID, e->packet->flags, e->packet->data,
-                                         e->packet->dataLength, clock_now_us(), ev);
-        enet_packet_destroy(e->packet);
+        ENetPacket *pk = e->packet;
+        if (e->channelID != PROTO_CHANNEL_CONTROL && proto_is_batch(pk->data, pk->dataLength)) {
+            t->batch_pk = pk; /* handed out by enet_batch_next, freed after its last state */
+            int got = client_batch_start(c, &t->batch, pk->data, pk->dataLength, e->channelID,
+                                         pk->flags, clock_now_us(), ev);
+            if (t->batch.len == 0) {
+                enet_packet_destroy(pk);
+                t->batch_pk = NULL;
+            }
+            return got;
+        }
+        int got = client_receive_message(c, e->channelID, pk->flags, pk->data, pk->dataLength,
+                                         clock_now_us(), ev);
+        enet_packet_destroy(pk);
         return got;
     }
     default:
@@ -276,11 +291,28 @@ static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *
     }
 }
 
-/* One event of my own host, waiting up to wait_ms for it. Returns 1 with
- * *ev, or 0. */
+/* The next state of the batch being handed out, if any. Returns 1 with
+ * *ev, or 0 (then no batch is left). */
+static int enet_batch_next(struct ricochet *c, struct ricochet_event *ev)
+{
+    struct client_enet *t = c->tp;
+    if (!t || !t->batch_pk)
+        return 0;
+    int got = client_batch_step(c, &t->batch, ev);
+    if (t->batch.len == 0) {
+        enet_packet_destroy(t->batch_pk);
+        t->batch_pk = NULL;
+    }
+    return got;
+}
+
+/* One event of my own host, waiting up to wait_ms for it (the rest of a
+ * batch first). Returns 1 with *ev, or 0. */
 static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     struct client_enet *t = c->tp;
+    if (enet_batch_next(c, ev) == 1)
+        return 1;
     ENetEvent e;
     int r = enet_host_check_events(t->own, &e);
     if (r == 0)
@@ -509,6 +541,9 @@ static void hub_dispatch(ENetEvent *e, client_hub_fn fn, void *ctx)
             enet_packet_destroy(e->packet);
     } else if (enet_handle(c, e, &ev) == 1) {
         fn(ctx, c, user, &ev);
+        /* The rest of a batch, a state an event. */
+        while (c->phase != PHASE_DEAD && (client_settle(c), enet_batch_next(c, &ev) == 1))
+            fn(ctx, c, user, &ev);
     }
     while (c && c->phase == PHASE_DEAD && ricochet_poll(c, 0, &ev) == 1)
         fn(ctx, c, user, &ev);

@@ -283,6 +283,26 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev);
 
+/* A batch (PROTOCOL.md, "Batches") being handed out one state at a time:
+ * the transport keeps buf alive until len is 0 again. */
+struct client_batch {
+    const uint8_t *buf;
+    size_t len, at;    /* len 0: none; entries handed out up to at */
+    uint8_t channel;   /* as client_receive_message's */
+    uint32_t flags;
+    uint64_t now;      /* when it arrived: every state in it arrived then */
+};
+
+/* Checks the batch of len bytes at buf and hands out its first state that
+ * makes an event; a batch whose framing is bad is refused whole (counted
+ * once). Returns 1 with *ev, or 0 (then b->len is 0 if nothing is left). */
+int client_batch_start(struct ricochet *c, struct client_batch *b, const uint8_t *buf,
+                       size_t len, uint8_t channel, uint32_t flags, uint64_t now,
+                       struct ricochet_event *ev);
+/* The batch's next state that makes an event; 0 once it is all handed out
+ * (b->len is 0 then). */
+int client_batch_step(struct ricochet *c, struct client_batch *b, struct ricochet_event *ev);
+
 /* A control message of len bytes (clear: it came unsealed) received at now
  * (client_control.c). Returns 1 with *ev filled, or 0 (nothing to report,
  * or dropped and counted). */

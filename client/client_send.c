@@ -62,7 +62,7 @@ void client_send_join(struct ricochet *c)
     }
     m.mode = c->mode;
     m.reflect = c->reflect;
-    m.batch = c->mode == PROTO_MODE_UDP; /* client_udp.c reads batches */
+    m.batch = true; /* client_udp.c and client_enet.c read batches */
     m.aoi = c->aoi;
     m.epoch = c->join_epoch;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);

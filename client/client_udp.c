@@ -31,8 +31,7 @@
 struct client_udp {
     int fd;
     uint64_t last_send_us, last_recv_us;
-    size_t batch_at, batch_len; /* a batch in rxbuf, handed out up to batch_at */
-    uint64_t batch_us;          /* when it arrived */
+    struct client_batch batch;  /* a batch in rxbuf, being handed out */
     uint8_t rxbuf[UDP_RECV_MAX];
 };
 
@@ -142,47 +141,12 @@ static int udp_idle(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     return 0;
 }
 
-/* The batch's next state that makes an event (a state, never a control
- * message, may be inside); 0 once it is all handed out. */
-static int batch_step(struct ricochet *c, struct ricochet_event *ev)
-{
-    struct client_udp *t = c->tp;
-    const uint8_t *entry;
-    size_t n;
-    while (proto_batch_next(t->rxbuf, t->batch_len, &t->batch_at, &entry, &n)) {
-        if (entry[0] == '{') {
-            client_bad_message(c, "control message in a batch", PROTO_E_TYPE);
-            continue;
-        }
-        int rc = client_receive_message(c, PROTO_CHANNEL_DATAGRAM, 0, entry, n, t->batch_us, ev);
-        if (rc != 0)
-            return rc;
-    }
-    t->batch_len = 0;
-    return 0;
-}
-
-/* A batch datagram of n bytes just read into rxbuf: its first event. */
-static int batch_start(struct ricochet *c, size_t n, uint64_t now, struct ricochet_event *ev)
-{
-    struct client_udp *t = c->tp;
-    int rc = proto_batch_check(t->rxbuf, n);
-    if (rc < 0) {
-        client_bad_message(c, "batch", rc);
-        return 0;
-    }
-    t->batch_at = PROTO_BATCH_HEADER;
-    t->batch_len = n;
-    t->batch_us = now;
-    return batch_step(c, ev);
-}
-
 static int udp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     struct client_udp *t = c->tp;
     udp_timers(c, clock_now_us());
-    if (t->batch_len > 0) {
-        int rc = batch_step(c, ev);
+    if (t->batch.len > 0) {
+        int rc = client_batch_step(c, &t->batch, ev);
         if (rc != 0)
             return rc;
     }
@@ -213,7 +177,8 @@ static int udp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     c->dgrams_received++;
     t->last_recv_us = now;
     if (proto_is_batch(t->rxbuf, (size_t)n))
-        return batch_start(c, (size_t)n, now, ev);
+        return client_batch_start(c, &t->batch, t->rxbuf, (size_t)n, PROTO_CHANNEL_DATAGRAM, 0,
+                                  now, ev);
     return client_receive_message(c, PROTO_CHANNEL_DATAGRAM, 0, t->rxbuf, (size_t)n, now, ev);
 }
 

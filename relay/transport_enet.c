@@ -151,6 +151,10 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
         snprintf(err, err_cap, "out of memory");
         goto fail_deinit;
     }
+    if (transport_enet_batch_init(t) != 0) {
+        snprintf(err, err_cap, "out of memory");
+        goto fail_deinit;
+    }
     for (size_t i = 0; i < cfg->peer_cap; i++)
         relay_enet_acks_init(&t->acks[i]);
     t->ack_from = UINT32_MAX;
@@ -182,6 +186,7 @@ fail:
     free(t->guard);
     free(t->acks);
     free(t->acks_peers);
+    transport_enet_batch_free(t);
     free(t);
     return NULL;
 }
@@ -203,6 +208,7 @@ static void enet_destroy(void *ctx)
     struct relay_enet *t = ctx;
     if (!t)
         return;
+    transport_enet_batch_close_all(t);
     return_held_acks(t, UINT64_MAX, true); /* ENet frees what it has queued */
     enet_host_destroy(t->host);
     enet_deinitialize();
@@ -211,6 +217,7 @@ static void enet_destroy(void *ctx)
     free(t->guard);
     free(t->acks);
     free(t->acks_peers);
+    transport_enet_batch_free(t);
     free(t);
 }
 
@@ -475,6 +482,9 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
 static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
 {
     uint32_t idx = ev->peer ? peer_index(t, ev->peer) : 0;
+    if (ev->type == ENET_EVENT_TYPE_CONNECT || ev->type == ENET_EVENT_TYPE_DISCONNECT)
+        /* States queued to the slot's previous connection never reach it. */
+        transport_enet_batch_drop_peer(t, idx, RELAY_DROP_SEND_CLOSING);
     switch (ev->type) {
     case ENET_EVENT_TYPE_CONNECT:
         on_connect(t, r, ev->peer);
@@ -587,6 +597,7 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
     sweep(t, r, read_all);
     uint64_t tick_start = clock_now_us();
     size_t fanned = relay_tick(r, tick_start);
+    transport_enet_batch_close_all(t); /* before the acknowledgements look for a ride */
     return_held_acks(t, relay_tick_due(r), false);
     if (t->queued)
         enet_host_flush(t->host);

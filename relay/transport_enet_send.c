@@ -68,24 +68,27 @@ static void backlog_add(struct relay_enet *t, uint32_t idx, size_t len)
     t->guard[idx].out_bytes += len;
 }
 
-/* Queues pk to peer on channel; counts what did not go. ENet refuses sends
- * to a peer that is disconnecting (our disconnect_later, or its DISCONNECT
- * read but its event not handled yet): that is churn (send_closing), not
- * a failure of the transport (send_failed). Returns enet_peer_send's. */
-static int send_counted(struct relay_enet *t, uint32_t peer, uint8_t channel, ENetPacket *pk)
+/* Queues pk (`states` states, or a control message: 1) to peer on
+ * channel; counts what did not go. ENet refuses sends to a peer that is
+ * disconnecting (our disconnect_later, or its DISCONNECT read but its
+ * event not handled yet): that is churn (send_closing), not a failure of
+ * the transport (send_failed). Returns enet_peer_send's. */
+static int send_counted(struct relay_enet *t, uint32_t peer, uint8_t channel, ENetPacket *pk,
+                        size_t states)
 {
     if (peer >= t->host->peerCount) {
-        count_send_failed(t, 1);
+        count_send_failed(t, states);
         return -1;
     }
     ENetPeer *p = &t->host->peers[peer];
     if (p->state != ENET_PEER_STATE_CONNECTED) {
-        transport_enet_count(t, RELAY_DROP_SEND_CLOSING);
+        for (size_t i = 0; i < states; i++)
+            transport_enet_count(t, RELAY_DROP_SEND_CLOSING);
         return -1;
     }
     int rc = enet_peer_send(p, channel, pk);
     if (rc < 0)
-        count_send_failed(t, 1);
+        count_send_failed(t, states);
     return rc;
 }
 
@@ -95,42 +98,45 @@ static void enet_send_control(void *ctx, uint32_t peer, const char *json, size_t
     if (peer >= t->host->peerCount)
         return;
     t->queued = true;
+    transport_enet_batch_close_peer(t, peer); /* the states before it go first */
     ENetPacket *pk = enet_packet_create(json, len, ENET_PACKET_FLAG_RELIABLE);
     if (!pk) {
         count_send_failed(t, 1);
         return;
     }
-    if (send_counted(t, peer, PROTO_CHANNEL_CONTROL, pk) < 0) {
+    if (send_counted(t, peer, PROTO_CHANNEL_CONTROL, pk, 1) < 0) {
         enet_packet_destroy(pk);
         return;
     }
     backlog_add(t, peer, len);
 }
 
-/* Queues pk to peer idx, unless it is an unreliable state and the peer's
- * backlog is full (slow_reader: a reader that acknowledges late, or
- * advertised a tiny window, would otherwise make ENet queue without
- * bound, and walk that queue on every service). A reliable one is queued
- * anyway: the sweep closes a peer whose backlog stays over the bound. */
-static void send_state_to(struct relay_enet *t, uint32_t idx, uint8_t channel,
-                          ENetPacket *pk)
+/* Queues pk (`states` states) to peer idx, unless it is unreliable and
+ * the peer's backlog is full (slow_reader: a reader that acknowledges
+ * late, or advertised a tiny window, would otherwise make ENet queue
+ * without bound, and walk that queue on every service). A reliable one is
+ * queued anyway: the sweep closes a peer whose backlog stays over the
+ * bound. */
+void transport_enet_queue_state(struct relay_enet *t, uint32_t idx, uint8_t channel,
+                                ENetPacket *pk, size_t states)
 {
     if (idx >= t->host->peerCount) {
-        count_send_failed(t, 1);
+        count_send_failed(t, states);
         return;
     }
     if (!(pk->flags & ENET_PACKET_FLAG_RELIABLE) && backlog_full(t, idx, pk->dataLength)) {
-        transport_enet_count(t, RELAY_DROP_SLOW_READER);
+        for (size_t i = 0; i < states; i++)
+            transport_enet_count(t, RELAY_DROP_SLOW_READER);
         return;
     }
-    if (send_counted(t, idx, channel, pk) < 0)
-        return;
-    backlog_add(t, idx, pk->dataLength);
+    if (send_counted(t, idx, channel, pk, states) == 0)
+        backlog_add(t, idx, pk->dataLength);
 }
 
 /* One packet, many recipients: when the core forwards the packet we are
  * handling (stamped in place), the very same ENetPacket is queued to every
- * recipient; ENet reference-counts it and frees it after the last send. */
+ * recipient; ENet reference-counts it and frees it after the last send. A
+ * recipient that takes batches gets it in its lane, sent at the flush. */
 static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
                             uint8_t channel, uint32_t flags, const uint8_t *bytes,
                             size_t len)
@@ -148,7 +154,9 @@ static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
         return;
     }
     for (size_t i = 0; i < n; i++)
-        send_state_to(t, peers[i], channel, pk);
+        if (peers[i] >= t->host->peerCount ||
+            !transport_enet_batch_add(t, peers[i], channel, flags, pk))
+            transport_enet_queue_state(t, peers[i], channel, pk, 1);
     if (pk != t->current && pk->referenceCount == 0)
         enet_packet_destroy(pk);
 }
@@ -156,6 +164,7 @@ static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
 static void enet_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 {
     struct relay_enet *t = ctx;
+    transport_enet_batch_close_peer(t, peer);
     if (peer < t->host->peerCount)
         /* After what is queued (the error telling it why) has gone out; the
          * code goes along as the disconnect data (PROTOCOL.md). */
@@ -194,6 +203,7 @@ static void close_slow_reader(struct relay_enet *t, struct relay *r, uint32_t id
              "(limits %u packets, %zu bytes): you read too slowly; closing",
              g->out_packets, g->out_bytes, (unsigned)over_ms,
              (unsigned)t->cfg.max_queued_packets, t->cfg.max_queued_bytes);
+    transport_enet_batch_drop_peer(t, idx, RELAY_DROP_SLOW_READER);
     relay_enet_purge_outgoing(&t->host->peers[idx], PROTO_CHANNEL_CONTROL);
     relay_peer_evict(r, idx, PROTO_ERROR_SLOW_READER, text, clock_now_us());
     backlog_walk(t, idx);

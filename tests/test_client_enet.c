@@ -1,7 +1,8 @@
 /* test_client_enet.c: the client library's ENet side against a fake ENet
  * relay written here (a raw ENet host): channels, flags and the mode each
  * state arrived in, sequenced's per-sender too-old filter (wrap included),
- * a refusal carried in the disconnect data, one transport per mode; latency
+ * a refusal carried in the disconnect data, batches read state by state,
+ * one transport per mode; latency
  * recorded only once both clocks' offsets are known. The plain-UDP side is
  * test_client.c. */
 #include <setjmp.h>
@@ -357,6 +358,103 @@ static void enet_fake_relay(void **state)
     enet_deinitialize();
 }
 
+/* Appends a state from sender with seq to the batch in buf (*used bytes). */
+static void batch_state(uint8_t *buf, size_t *used, uint32_t sender, uint32_t seq)
+{
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = {.sender = sender, .seq = seq, .send_us = clock_now_us()};
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    assert_int_equal(proto_batch_add(buf, PROTO_BATCH_MAX, used, st, sizeof st), PROTO_OK);
+}
+
+/* The join asks for batches, and a batch packet is read state by state:
+ * each an event in order, in the mode of the packet's channel and flags; a
+ * control message inside is refused on its own; a batch that does not
+ * frame is refused whole, counted once. */
+static void enet_batches_read_state_by_state(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
+    struct ricochet *c = harness_client(port, "r1", "tester", PROTO_MODE_UNSEQUENCED, false);
+    ENetPeer *peer = NULL;
+    static struct proto_control m;
+    bool got_join = false;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    struct ricochet_event ev;
+    ENetEvent e;
+    while (!got_join && clock_now_ms() < deadline) {
+        ricochet_poll(c, 0, &ev);
+        if (enet_host_service(srv, &e, 5) <= 0)
+            continue;
+        if (e.type == ENET_EVENT_TYPE_CONNECT)
+            peer = e.peer;
+        if (e.type == ENET_EVENT_TYPE_RECEIVE) {
+            assert_int_equal(proto_control_decode((const char *)e.packet->data,
+                                                  e.packet->dataLength, &m, NULL, 0), PROTO_OK);
+            assert_int_equal(m.type, PROTO_CTL_JOIN);
+            assert_true(m.batch);
+            got_join = true;
+            enet_packet_destroy(e.packet);
+        }
+    }
+    assert_true(got_join);
+    static char json[PROTO_CONTROL_MAX];
+    memset(&m, 0, sizeof m);
+    m.type = PROTO_CTL_WELCOME;
+    m.id = 3;
+    snprintf(m.room, sizeof m.room, "r1");
+    int jl = proto_control_encode(json, sizeof json, &m);
+    enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
+                   enet_packet_create(json, (size_t)jl, ENET_PACKET_FLAG_RELIABLE));
+
+    uint8_t buf[PROTO_BATCH_MAX];
+    size_t used = PROTO_BATCH_HEADER;
+    proto_batch_begin(buf);
+    for (uint32_t seq = 1; seq <= 3; seq++)
+        batch_state(buf, &used, 11, seq);
+    enet_peer_send(peer, PROTO_CHANNEL_RELIABLE,
+                   enet_packet_create(buf, used, ENET_PACKET_FLAG_RELIABLE));
+    used = PROTO_BATCH_HEADER;
+    assert_int_equal(proto_batch_add(buf, sizeof buf, &used, (const uint8_t *)"{}", 2), PROTO_OK);
+    batch_state(buf, &used, 11, 4);
+    enet_peer_send(peer, PROTO_CHANNEL_RELIABLE,
+                   enet_packet_create(buf, used, ENET_PACKET_FLAG_RELIABLE));
+    used = PROTO_BATCH_HEADER;
+    batch_state(buf, &used, 12, 1);
+    enet_peer_send(peer, PROTO_CHANNEL_STATE, /* cut: its last entry overruns */
+                   enet_packet_create(buf, used - 1, ENET_PACKET_FLAG_UNSEQUENCED));
+    used = PROTO_BATCH_HEADER;
+    batch_state(buf, &used, 12, 2);
+    batch_state(buf, &used, 12, 3);
+    enet_peer_send(peer, PROTO_CHANNEL_STATE,
+                   enet_packet_create(buf, used, ENET_PACKET_FLAG_UNSEQUENCED));
+    enet_host_flush(srv);
+
+    static const struct { uint32_t sender, seq; enum proto_mode mode; } want[] = {
+        {11, 1, PROTO_MODE_RELIABLE}, {11, 2, PROTO_MODE_RELIABLE}, {11, 3, PROTO_MODE_RELIABLE},
+        {11, 4, PROTO_MODE_RELIABLE}, {12, 2, PROTO_MODE_UNSEQUENCED},
+        {12, 3, PROTO_MODE_UNSEQUENCED},
+    };
+    size_t got = 0;
+    deadline = clock_now_ms() + WAIT_MS;
+    while (got < 6 && clock_now_ms() < deadline) {
+        if (enet_host_service(srv, &e, 0) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet); /* the client's clock pings */
+        if (ricochet_poll(c, 5, &ev) != 1 || ev.type != RICOCHET_EV_STATE)
+            continue;
+        assert_int_equal(ev.id, want[got].sender);
+        assert_int_equal(ev.state.seq, want[got].seq);
+        assert_int_equal(ev.mode, want[got].mode);
+        got++;
+    }
+    assert_int_equal(got, 6);
+    assert_int_equal(client_bad_messages(c), 2); /* the control entry, the cut batch */
+    ricochet_close(c);
+    enet_host_destroy(srv);
+    enet_deinitialize();
+}
+
 /* A relay that refuses with nothing but the ENet disconnect data (the code,
  * PROTOCOL.md): the client still says which refusal it was. */
 static void enet_refused_by_disconnect_data(void **state)
@@ -614,6 +712,7 @@ int main(void)
         cmocka_unit_test(sequenced_after_a_mode_switch),
         cmocka_unit_test(latency_waits_for_both_clock_offsets),
         cmocka_unit_test(enet_fake_relay),
+        cmocka_unit_test(enet_batches_read_state_by_state),
         cmocka_unit_test(clock_pings_are_jittered),
         cmocka_unit_test(clock_pings_speed_up_when_the_estimate_changes),
     };

@@ -153,6 +153,55 @@ static void enet_many_commands(void **unused)
     assert_int_not_equal(r.states, 3);
 }
 
+/* An ENet command whose payload is a batch: each state entry is a state of
+ * the command's kind, channel and unsequenced group; a reliable batch on
+ * the in-order channel alike. A batch that does not frame exactly is
+ * malformed. */
+static void enet_batch_command(void **unused)
+{
+    (void)unused;
+    uint8_t buf[1400], batch[PROTO_BATCH_MAX], st[PROTO_STATE_SIZE];
+    struct statescan_ref out[STATESCAN_MAX];
+    size_t used = PROTO_BATCH_HEADER;
+    proto_batch_begin(batch);
+    enum { N = 28 }; /* a full batch: with the next command's two, over 32 states */
+    for (uint32_t i = 0; i < N; i++) {
+        put_state(st, 20 + i, 200 + i);
+        assert_int_equal(proto_batch_add(batch, sizeof batch, &used, st, sizeof st), PROTO_OK);
+    }
+    put16(buf, 9);
+    size_t at = 2;
+    size_t unseq = at;
+    at = put_cmd(buf, at, ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED | ENET_PROTOCOL_COMMAND_FLAG_UNSEQUENCED,
+                 PROTO_CHANNEL_STATE, sizeof(ENetProtocolSendUnsequenced),
+                 offsetof(ENetProtocolSendUnsequenced, dataLength), batch, used);
+    put16(buf + unseq + offsetof(ENetProtocolSendUnsequenced, unsequencedGroup), 77);
+    size_t two = PROTO_BATCH_HEADER + 2 * (PROTO_BATCH_ENTRY_HEAD + PROTO_STATE_SIZE);
+    at = put_cmd(buf, at, ENET_PROTOCOL_COMMAND_SEND_RELIABLE | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE,
+                 PROTO_CHANNEL_RELIABLE, sizeof(ENetProtocolSendReliable),
+                 offsetof(ENetProtocolSendReliable, dataLength), batch, two);
+    struct statescan_result r = statescan_datagram(STATESCAN_ENET, buf, at, out);
+    assert_int_equal(r.commands, 2);
+    assert_false(r.malformed);
+    assert_int_equal(r.states, N + 2);
+    for (uint32_t i = 0; i < N; i++) {
+        assert_int_equal(out[i].sender, 20 + i);
+        assert_int_equal(out[i].seq, 200 + i);
+        assert_int_equal(out[i].kind, STATESCAN_UNSEQUENCED);
+        assert_int_equal(out[i].channel, PROTO_CHANNEL_STATE);
+        assert_int_equal(out[i].group, 77);
+    }
+    for (uint32_t i = 0; i < 2; i++) {
+        assert_int_equal(out[N + i].seq, 200 + i);
+        assert_int_equal(out[N + i].kind, STATESCAN_RELIABLE);
+        assert_int_equal(out[N + i].channel, PROTO_CHANNEL_RELIABLE);
+    }
+    /* The unsequenced batch's length one short: its last entry overruns. */
+    put16(buf + unseq + offsetof(ENetProtocolSendUnsequenced, dataLength), (uint16_t)(used - 1));
+    r = statescan_datagram(STATESCAN_ENET, buf, at, out);
+    assert_true(r.malformed);
+}
+
 /* A fragmented state is found by its first fragment only. */
 static void enet_fragments(void **unused)
 {
@@ -196,18 +245,27 @@ static void enet_refused(void **unused)
     assert_int_equal(r.commands, 0);
     r = statescan_datagram(STATESCAN_ENET, buf, 1, out);
     assert_true(r.malformed);
-    /* More states than fit: counted, the first STATESCAN_MAX kept. */
-    uint8_t big[4096], st[PROTO_STATE_SIZE];
+    /* More states than fit (in batches of 28): counted, the first
+     * STATESCAN_MAX kept. */
+    enum { BATCHES = STATESCAN_MAX / 28 + 1 };
+    uint8_t big[BATCHES * (PROTO_BATCH_MAX + 16)], st[PROTO_STATE_SIZE], batch[PROTO_BATCH_MAX];
     size_t at = 2;
     put16(big, 0);
-    for (uint32_t i = 0; i < 40; i++) {
-        put_state(st, 1, i);
+    uint32_t seq = 0;
+    for (int b = 0; b < BATCHES; b++) {
+        size_t used = PROTO_BATCH_HEADER;
+        proto_batch_begin(batch);
+        for (int i = 0; i < 28; i++) {
+            put_state(st, 1, seq++);
+            assert_int_equal(proto_batch_add(batch, sizeof batch, &used, st, sizeof st), PROTO_OK);
+        }
         at = put_cmd(big, at, ENET_PROTOCOL_COMMAND_SEND_UNSEQUENCED, PROTO_CHANNEL_STATE,
                      sizeof(ENetProtocolSendUnsequenced),
-                     offsetof(ENetProtocolSendUnsequenced, dataLength), st, sizeof st);
+                     offsetof(ENetProtocolSendUnsequenced, dataLength), batch, used);
     }
     r = statescan_datagram(STATESCAN_ENET, big, at, out);
-    assert_int_equal(r.states, 40);
+    assert_int_equal(r.states, seq);
+    assert_true(seq > STATESCAN_MAX);
     assert_int_equal(out[STATESCAN_MAX - 1].seq, STATESCAN_MAX - 1);
 }
 
@@ -317,6 +375,7 @@ int main(void)
         cmocka_unit_test(udp_state_and_not),
         cmocka_unit_test(udp_batch),
         cmocka_unit_test(enet_many_commands),
+        cmocka_unit_test(enet_batch_command),
         cmocka_unit_test(enet_fragments),
         cmocka_unit_test(enet_refused),
         cmocka_unit_test(enet_real_datagrams),

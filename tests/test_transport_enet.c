@@ -12,7 +12,8 @@
  * tick, and the acknowledgement of a reliable state goes out in the same
  * datagram as the tick's states for its sender; held acknowledgements go
  * back to their connection ahead of newer ones, or are freed when it is
- * gone. Every wait is bounded. */
+ * gone; a member that asked for batches gets a tick's states in one batch
+ * packet a way, ahead of a notice sent after them. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -199,18 +200,26 @@ static void send_on(struct cl *c, uint8_t channel, uint32_t flags, const void *d
     assert_int_equal(enet_peer_send(c->peer, channel, pk), 0);
 }
 
-static uint32_t connect_and_join(struct cl *cs, size_t n, size_t who, const char *name)
+/* Connects cs[who] and joins it to "lobby" as name, asking for batches if
+ * batch; returns its relay id. */
+static uint32_t join_as(struct cl *cs, size_t n, size_t who, const char *name, bool batch)
 {
     uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
     while (!cs[who].connected && clock_now_us() < deadline)
         pump(cs, n);
     assert_true(cs[who].connected);
-    char json[128];
-    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"room\":\"lobby\",\"name\":\"%s\"}",
-             name);
+    char json[160];
+    snprintf(json, sizeof json,
+             "{\"type\":\"join\",\"version\":2,\"room\":\"lobby\",\"name\":\"%s\"%s}", name,
+             batch ? ",\"batch\":true" : "");
     send_on(&cs[who], PROTO_CHANNEL_CONTROL, ENET_PACKET_FLAG_RELIABLE, json, strlen(json));
     assert_true(wait_ctl(cs, n, who, PROTO_CTL_WELCOME, WAIT_MS) >= 0);
     return msg->id;
+}
+
+static uint32_t connect_and_join(struct cl *cs, size_t n, size_t who, const char *name)
+{
+    return join_as(cs, n, who, name, false);
 }
 
 static void forwarding_keeps_channel_and_flags(void **state)
@@ -933,30 +942,43 @@ static struct relay_enet *kept_t;
 static struct relay *kept_r;
 static ENetAddress kept_addr;
 
-/* Replaces the suite's relay with one whose ticks are tick_us, and two
- * clients joined to it ("alice", "bob"). */
-static void open_tick_relay(uint32_t tick_us, struct cl cs[2])
+/* Replaces the suite's relay with one whose ticks are tick_us, and n (up
+ * to 3) clients joined to it ("alice", "bob", "carol"), alice asking for
+ * batches if alice_batches. */
+static void open_tick_relay_of(uint32_t tick_us, struct cl *cs, size_t n, bool alice_batches)
 {
+    static const char *const names[] = {"alice", "bob", "carol"};
     kept_t = T;
     kept_r = R;
     kept_addr = relay_addr;
     R = relay_open(TIMEOUT_MS, 6, tick_us, &T, &relay_addr);
     assert_non_null(T);
     assert_non_null(R);
-    for (int i = 0; i < 2; i++)
+    for (size_t i = 0; i < n; i++)
         cl_open(&cs[i], PROTO_CHANNEL_COUNT);
-    assert_true(connect_and_join(cs, 2, 0, "alice") && connect_and_join(cs, 2, 1, "bob"));
+    for (size_t i = 0; i < n; i++)
+        assert_true(join_as(cs, n, i, names[i], i == 0 && alice_batches));
 }
 
-/* Closes what open_tick_relay opened, and brings the suite's relay back. */
-static void close_tick_relay(struct cl cs[2])
+static void open_tick_relay(uint32_t tick_us, struct cl cs[2])
 {
-    close_all(cs, 2);
+    open_tick_relay_of(tick_us, cs, 2, false);
+}
+
+/* Closes what open_tick_relay_of opened, and brings the suite's relay back. */
+static void close_tick_relay_of(struct cl *cs, size_t n)
+{
+    close_all(cs, n);
     relay_destroy(R);
     relay_enet_ops.destroy(T);
     T = kept_t;
     R = kept_r;
     relay_addr = kept_addr;
+}
+
+static void close_tick_relay(struct cl cs[2])
+{
+    close_tick_relay_of(cs, 2);
 }
 
 /* With --tick-ms the relay reads its socket in batches. A state that
@@ -1082,6 +1104,121 @@ static void acks_ride_with_the_tick(void **state)
     }
 }
 
+/* Pumps until cs[who] has received `states` states (in batches or not)
+ * since event `from`; fails the test after WAIT_MS. */
+static void wait_states(struct cl *cs, size_t n, size_t who, size_t from, size_t states)
+{
+    uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
+    for (;;) {
+        size_t got = 0;
+        for (size_t k = from; k < cs[who].n; k++) {
+            const struct got *g = &cs[who].ev[k];
+            if (g->channel != PROTO_CHANNEL_CONTROL)
+                got += proto_is_batch(g->data, g->len) ? (size_t)proto_batch_check(g->data, g->len)
+                                                       : 1;
+        }
+        if (got >= states)
+            return;
+        assert_true(clock_now_us() < deadline);
+        pump(cs, n);
+    }
+}
+
+/* Checks that event k of c is a batch on channel with flags holding the
+ * states of seq first, first + 1, ... (count of them). */
+static void assert_batch(const struct cl *c, size_t k, uint8_t channel, uint32_t flags,
+                         uint32_t first, int count)
+{
+    const struct got *g = &c->ev[k];
+    assert_int_equal(g->channel, channel);
+    assert_int_equal(g->flags, flags);
+    assert_int_equal(proto_batch_check(g->data, g->len), count);
+    size_t at = PROTO_BATCH_HEADER, len;
+    const uint8_t *entry;
+    for (int i = 0; i < count; i++) {
+        assert_true(proto_batch_next(g->data, g->len, &at, &entry, &len));
+        struct proto_state st;
+        assert_int_equal(proto_state_decode(entry, len, &st), PROTO_OK);
+        assert_int_equal(st.seq, first + (uint32_t)i);
+    }
+}
+
+/* Carol sends states in each way within one tick. Alice, whose join asked
+ * for batches, gets one packet a way: a batch of them in the order sent,
+ * with the way's channel and flags; Bob, who did not ask, gets each alone.
+ * A lone state goes to Alice as itself. And when Carol leaves, her held
+ * states reach Alice in a batch before the notice that she left. */
+static void a_tick_reaches_a_batching_member_in_a_packet_a_way(void **state)
+{
+    (void)state;
+    enum { TICK = 200000 };
+    static const struct { uint8_t ch; uint32_t flags; int states; } ways[] = {
+        { PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, 3 },
+        { PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_UNSEQUENCED, 2 }, /* sequenced */
+        { PROTO_CHANNEL_RELIABLE, ENET_PACKET_FLAG_RELIABLE, 2 },
+    };
+    struct cl cs[3];
+    open_tick_relay_of(TICK, cs, 3, true);
+    pump(cs, 3);
+    size_t alice_from = cs[0].n, bob_from = cs[1].n;
+    uint8_t st[PROTO_STATE_SIZE];
+    uint32_t seq = 100;
+    tick_with_room_left(TICK);
+    for (size_t w = 0; w < 3; w++) {
+        for (int i = 0; i < ways[w].states; i++) {
+            struct proto_state s = { .seq = seq++, .send_us = 1 };
+            assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+            send_on(&cs[2], ways[w].ch, ways[w].flags, st, sizeof st);
+        }
+    }
+    enet_host_flush(cs[2].host);
+    wait_states(cs, 3, 0, alice_from, 7);
+    wait_states(cs, 3, 1, bob_from, 7);
+    assert_int_equal(cs[0].n - alice_from, 3); /* one packet a way */
+    seq = 100;
+    for (size_t w = 0; w < 3; w++) {
+        size_t k = alice_from;
+        while (k < cs[0].n && (cs[0].ev[k].channel != ways[w].ch ||
+                                cs[0].ev[k].flags != ways[w].flags))
+            k++;
+        assert_true(k < cs[0].n);
+        assert_batch(&cs[0], k, ways[w].ch, ways[w].flags, seq, ways[w].states);
+        seq += (uint32_t)ways[w].states;
+    }
+    assert_int_equal(cs[1].n - bob_from, 7);
+    for (size_t k = bob_from; k < cs[1].n; k++)
+        assert_false(proto_is_batch(cs[1].ev[k].data, cs[1].ev[k].len));
+
+    /* A lone state: itself, no batch header. */
+    alice_from = cs[0].n;
+    struct proto_state s = { .seq = seq++, .send_us = 1 };
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    send_on(&cs[2], PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, st, sizeof st);
+    enet_host_flush(cs[2].host);
+    wait_states(cs, 3, 0, alice_from, 1);
+    assert_int_equal(cs[0].n - alice_from, 1);
+    assert_int_equal(cs[0].ev[alice_from].len, PROTO_STATE_SIZE);
+
+    /* Carol's last two states and her goodbye, read together (in two
+     * datagrams: ENet 1.3.17 drops what shares a datagram with a
+     * DISCONNECT): the batch first. */
+    alice_from = cs[0].n;
+    tick_with_room_left(TICK);
+    for (int i = 0; i < 2; i++) {
+        s.seq = seq + (uint32_t)i;
+        assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+        send_on(&cs[2], PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, st, sizeof st);
+    }
+    enet_host_flush(cs[2].host);
+    enet_peer_disconnect(cs[2].peer, 0);
+    enet_host_flush(cs[2].host);
+    int left = wait_ctl(cs, 3, 0, PROTO_CTL_LEFT, WAIT_MS);
+    assert_true(left > (int)alice_from);
+    assert_batch(&cs[0], alice_from, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, seq, 2);
+    assert_int_equal(relay_stats(R)->drops[RELAY_DROP_SEND_CLOSING], 0);
+    close_tick_relay_of(cs, 3);
+}
+
 static void queue_ack(ENetPeer *p, enet_uint16 sent_time)
 {
     ENetAcknowledgement *a = enet_malloc(sizeof *a);
@@ -1166,6 +1303,7 @@ int main(void)
         cmocka_unit_test(drain_ends_when_no_goodbye_is_pending),
         cmocka_unit_test(late_read_state_keeps_its_tick),
         cmocka_unit_test(acks_ride_with_the_tick),
+        cmocka_unit_test(a_tick_reaches_a_batching_member_in_a_packet_a_way),
         cmocka_unit_test(held_acks_go_back_in_order_or_are_freed),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);

@@ -41,7 +41,11 @@ static int scan_kind(unsigned command)
     }
 }
 
-/* The state a command (whose payload fits) carries, if any. */
+static void scan_batch(const uint8_t *buf, size_t len, uint8_t channel, uint8_t kind,
+                       struct statescan_result *r, struct statescan_ref out[STATESCAN_MAX]);
+
+/* The states a command (whose payload fits) carries, if any: one, or a
+ * batch's. */
 static void scan_command(const struct enet_wire_command *c, struct statescan_result *r,
                          struct statescan_ref out[STATESCAN_MAX])
 {
@@ -49,12 +53,15 @@ static void scan_command(const struct enet_wire_command *c, struct statescan_res
     if (kind < 0 || c->channel == PROTO_CHANNEL_CONTROL)
         return;
     size_t before = r->states;
-    if (kind != STATESCAN_FRAGMENT)
+    if (kind != STATESCAN_FRAGMENT && proto_is_batch(c->data, c->data_len))
+        scan_batch(c->data, c->data_len, c->channel, (uint8_t)kind, r, out);
+    else if (kind != STATESCAN_FRAGMENT)
         scan_payload(c->data, c->data_len, PROTO_STATE_SIZE, c->channel, (uint8_t)kind, r, out);
     else if (c->fragment_offset == 0)
         scan_payload(c->data, c->data_len, SCAN_STATE_HEAD, c->channel, (uint8_t)kind, r, out);
-    if (kind == STATESCAN_UNSEQUENCED && r->states > before && before < STATESCAN_MAX)
-        out[before].group = c->unsequenced_group;
+    for (size_t i = before; kind == STATESCAN_UNSEQUENCED && i < r->states && i < STATESCAN_MAX;
+         i++)
+        out[i].group = c->unsequenced_group;
 }
 
 static void scan_enet(const uint8_t *buf, size_t len, struct statescan_result *r,
@@ -85,9 +92,10 @@ static void scan_enet(const uint8_t *buf, size_t len, struct statescan_result *r
         r->malformed = 1;
 }
 
-/* Every entry of a udp batch that is a state. */
-static void scan_batch(const uint8_t *buf, size_t len, struct statescan_result *r,
-                       struct statescan_ref out[STATESCAN_MAX])
+/* Every entry of a batch that is a state: a udp datagram's, or an ENet
+ * command's payload on channel, whose kind its states take. */
+static void scan_batch(const uint8_t *buf, size_t len, uint8_t channel, uint8_t kind,
+                       struct statescan_result *r, struct statescan_ref out[STATESCAN_MAX])
 {
     if (proto_batch_check(buf, len) < 0) {
         r->malformed = 1;
@@ -96,7 +104,7 @@ static void scan_batch(const uint8_t *buf, size_t len, struct statescan_result *
     size_t at = PROTO_BATCH_HEADER, n;
     const uint8_t *entry;
     while (proto_batch_next(buf, len, &at, &entry, &n))
-        scan_payload(entry, n, PROTO_STATE_SIZE, 0, STATESCAN_BATCHED, r, out);
+        scan_payload(entry, n, PROTO_STATE_SIZE, channel, kind, r, out);
 }
 
 struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8_t *buf,
@@ -106,7 +114,7 @@ struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8
     if (wire == STATESCAN_ENET)
         scan_enet(buf, len, &r, out);
     else if (proto_is_batch(buf, len))
-        scan_batch(buf, len, &r, out);
+        scan_batch(buf, len, 0, STATESCAN_BATCHED, &r, out);
     else /* anything else on a udp flow (join, control) is no state */
         scan_payload(buf, len, PROTO_STATE_SIZE, 0, STATESCAN_PLAIN, &r, out);
     return r;

@@ -10,7 +10,8 @@
  *   flags, sent time if flagged; no checksum: ricochet sets none) followed by
  *   up to 32 commands. Every command that carries data (reliable, unreliable,
  *   unsequenced with its group, fragment) is walked; a payload on a state
- *   channel whose first bytes are a state header is one state. A fragmented
+ *   channel whose first bytes are a state header is one state, and each
+ *   state entry of a batch payload is one, of the command's kind. A fragmented
  *   state is recognised by its first fragment (offset 0) only; the others
  *   carry no header. Compressed datagrams (ricochet never compresses) and
  *   malformed ones are reported, never guessed at. */
@@ -20,7 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATESCAN_MAX 32 /* ENet puts at most 32 commands in a datagram */
+/* ENet puts at most 32 commands in a datagram, but a batch command holds
+ * many states: a datagram of ENet's largest MTU (4096 bytes) holds fewer
+ * than 100 states of 40 bytes with their 2-byte heads. */
+#define STATESCAN_MAX 128
 
 enum statescan_wire { STATESCAN_UDP = 0, STATESCAN_ENET = 1 };
 
@@ -31,7 +35,7 @@ enum statescan_kind {
     STATESCAN_UNRELIABLE = 2, /* ENet SEND_UNRELIABLE (sequenced) */
     STATESCAN_UNSEQUENCED = 3,
     STATESCAN_FRAGMENT = 4,   /* first fragment of a fragmented state */
-    STATESCAN_BATCHED = 5     /* an entry of a udp batch */
+    STATESCAN_BATCHED = 5     /* an entry of a udp batch (in ENet: the command's kind) */
 };
 
 struct statescan_ref {
