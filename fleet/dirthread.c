@@ -30,6 +30,7 @@ struct dirthread {
     size_t n_held, cap_held;
     struct directory_load load;
     bool unreachable;              /* as last told to the loop */
+    bool told;                     /* the loop was told either way at least once */
     uint64_t next_beat, next_connect; /* ms */
     /* Agones */
     bool ready;                    /* /ready answered 2xx */
@@ -89,13 +90,17 @@ static bool mine(const struct dirthread *t, const struct fleet_claim *c)
 
 /* ---- Redis ---- */
 
+/* Tells the loop when the directory starts or stops answering, and its
+ * first answer: until then the loop counts it unreachable (not ready). */
 static void set_reachable(struct dirthread *t, bool reachable, const char *why)
 {
-    if (t->unreachable == !reachable)
+    if (t->told && t->unreachable == !reachable)
         return;
+    bool again = t->told;
+    t->told = true;
     t->unreachable = !reachable;
     if (reachable)
-        log_info("fleet: directory reachable again");
+        log_info(again ? "fleet: directory reachable again" : "fleet: directory reachable");
     else
         log_warn("fleet: directory unreachable: %s", why);
     post(t, &(struct fleet_msg){.type = FLEET_REACHABLE, .unreachable = !reachable});

@@ -32,7 +32,7 @@ struct relay_fleet {
     struct placement_outcome *out;   /* park_max, for settling */
     uint32_t park_max;
     bool draining, drained;
-    bool unreachable;
+    bool unreachable;                /* the directory's last call failed, or none answered yet */
 };
 
 /* A claim as a moved: host and port split from the claim's address. */
@@ -316,6 +316,7 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
     }
     f->r = r;
     f->park_max = s->park_max;
+    f->unreachable = c.use_directory; /* not ready until the directory first answers */
     if (!(f->t = dirthread_start(&c, err, err_cap)))
         goto fail;
     if (f->p)

@@ -1,6 +1,6 @@
 /* test_dirthread: the directory thread as the relay's loop sees it, through
  * its two rings, against a real redis-server and a stand-in Agones
- * sidecar: placement, confirmations, a lost claim, Redis down and back,
+ * sidecar: the first answer, placement, confirmations, a lost claim, Redis down and back,
  * a drain, and the Agones call sequence with a sidecar that starts late. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,7 +89,10 @@ static void places_and_confirms_through_the_rings(void **state)
     test_redis_start(&r);
     struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
     struct dirthread *a = start(&ca), *b = start(&cb);
-    wait_for(a, FLEET_CONFIRMED, NULL, 3000); /* registered */
+    /* The first answer is told (the loop is not ready until it comes), then
+     * the registration is confirmed. */
+    assert_false(wait_for(a, FLEET_REACHABLE, NULL, 3000).unreachable);
+    wait_for(a, FLEET_CONFIRMED, NULL, 3000);
     wait_for(b, FLEET_CONFIRMED, NULL, 3000);
     struct fleet_claim c = placed(a, "lobby");
     assert_string_equal(c.addr, "127.0.0.1:7001");

@@ -5,8 +5,9 @@
  * the output; a real Prometheus server on a loopback port scrapes the
  * relay and answers a counter through its HTTP query API, as it does every
  * expression of the Grafana dashboard; /readyz follows a fleet relay's
- * directory (a real redis-server) down and up; garbage on the HTTP port
- * changes nothing; a bad or busy --metrics endpoint is a one-line error. */
+ * directory (a real redis-server) down and up, and is not ready before its
+ * first answer; garbage on the HTTP port changes nothing; a bad or busy
+ * --metrics endpoint is a one-line error. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,27 +200,61 @@ static void wait_answer(const char *at, const char *path, int status, const char
     }
 }
 
+/* Starts a relay in the fleet of redis with --metrics; its endpoint in at. */
+static void start_fleet_relay(struct spawn_proc *relay, const struct redisproc *redis, char *at,
+                              size_t at_cap)
+{
+    uint16_t port;
+    close(harness_udp_socket(&port));
+    char port_s[8], advertise[32];
+    snprintf(port_s, sizeof port_s, "%u", port);
+    snprintf(advertise, sizeof advertise, "127.0.0.1:%u", port);
+    const char *args[] = { "--port", port_s, "--directory", redis->url, "--advertise", advertise,
+                           "--directory-ttl", "2", "--metrics", "0", "--stats-interval", "0",
+                           NULL };
+    assert_int_equal(harness_start_relay(relay, args), port);
+    http_wait_endpoint(relay, at, at_cap);
+}
+
 static void readyz_follows_the_directory(void **state)
 {
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    uint16_t port;
-    close(harness_udp_socket(&port));
-    char port_s[8], advertise[32], at[64];
-    snprintf(port_s, sizeof port_s, "%u", port);
-    snprintf(advertise, sizeof advertise, "127.0.0.1:%u", port);
-    const char *args[] = { "--port", port_s, "--directory", redis.url, "--advertise", advertise,
-                           "--directory-ttl", "2", "--metrics", "0", "--stats-interval", "0",
-                           NULL };
+    char at[64];
     struct spawn_proc relay;
-    assert_int_equal(harness_start_relay(&relay, args), port);
-    http_wait_endpoint(&relay, at, sizeof at);
+    start_fleet_relay(&relay, &redis, at, sizeof at);
     wait_answer(at, "/readyz", 200, "ready");
     test_redis_stop(&redis);
     wait_answer(at, "/readyz", 503, "not ready: directory unreachable");
     wait_answer(at, "/healthz", 200, "ok"); /* alive all the same */
     test_redis_restart(&redis);
+    wait_answer(at, "/readyz", 200, "ready");
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    test_redis_stop(&redis);
+}
+
+/* A relay is not ready before the directory first answers (it is not
+ * registered, so no client could be sent to it): with Redis stopped
+ * (SIGSTOP) from the start, its first heartbeat goes unanswered. */
+static void readyz_waits_for_the_first_answer(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    test_redis_start(&redis);
+    assert_int_equal(kill(redis.proc.pid, SIGSTOP), 0);
+    char at[64];
+    struct spawn_proc relay;
+    start_fleet_relay(&relay, &redis, at, sizeof at);
+    for (int i = 0; i < 5; i++) { /* 1 s, the first heartbeat's whole wait among it */
+        struct http_response r = http_get(at, "/readyz");
+        assert_int_equal(r.status, 503);
+        assert_string_equal(r.body, "not ready: directory unreachable\n");
+        http_response_free(&r);
+        clock_sleep_ms(200);
+    }
+    assert_int_equal(kill(redis.proc.pid, SIGCONT), 0);
     wait_answer(at, "/readyz", 200, "ready");
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
@@ -340,6 +375,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(metrics_count_a_session),
         cmocka_unit_test(readyz_follows_the_directory),
+        cmocka_unit_test(readyz_waits_for_the_first_answer),
         cmocka_unit_test(garbage_on_the_http_port),
         cmocka_unit_test(bad_endpoints_are_one_line_errors),
         cmocka_unit_test(prometheus_scrapes_the_relay),
