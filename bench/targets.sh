@@ -7,8 +7,10 @@
 #   reliable
 # Writes OUT/runs.txt (the date and command, then one line a run) and
 # OUT/summary.txt: per build, scenario and mode the median (min-max) of µs
-# per delivered state, relay CPU and ENet's RTT and retransmissions, and
-# the ratio of each median to the first build's.
+# per delivered state, relay CPU and ENet's RTT and retransmissions, the
+# ratio of each median to the first build's, and the median (min-max) of
+# the ratios within a round (runs side by side: the machine's drift between
+# rounds cancels out).
 set -eu
 [ $# -ge 3 ] || { sed -n '2,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 out=$1
@@ -49,7 +51,16 @@ done
 awk 'NR <= 2 { next }
      { k = $2 " " $3 " " $4; if (!(k in n)) order[++keys] = k
        n[k]++; for (f = 5; f <= 8; f++) v[k, f, n[k]] = $f
-       if (!($3 " " $4 in first)) first[$3 " " $4] = $2 }
+       if (!($3 " " $4 in first)) first[$3 " " $4] = $2
+       if (first[$3 " " $4] == $2) base_of[$1, $3, $4] = $5
+       else if (base_of[$1, $3, $4] > 0) { nr[k]++; r[k, nr[k]] = $5 / base_of[$1, $3, $4] } }
+     function paired(k,    i, j, t, a, m) {
+         if (!nr[k]) return "-"
+         for (i = 1; i <= nr[k]; i++) a[i] = r[k, i]
+         for (i = 2; i <= nr[k]; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+             t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+         m = nr[k] % 2 ? a[(nr[k] + 1) / 2] : (a[nr[k] / 2] + a[nr[k] / 2 + 1]) / 2
+         return sprintf("%.2f (%.2f-%.2f)", m, a[1], a[nr[k]]) }
      function med(k, f,    i, j, t, a, m) {
          for (i = 1; i <= n[k]; i++) a[i] = v[k, f, i]
          for (i = 2; i <= n[k]; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -58,14 +69,15 @@ awk 'NR <= 2 { next }
          lo[k, f] = a[1]; hi[k, f] = a[n[k]]
          return m }
      END {
-         print "build scenario mode runs: us_per_delivery (min-max) ratio | relay_cpu% | enet_rtt_ms | enet_retx%"
+         print "build scenario mode runs: us_per_delivery (min-max) ratio | relay_cpu% | enet_rtt_ms | enet_retx% | ratio within a round"
          for (i = 1; i <= keys; i++) {
              k = order[i]; split(k, p, " ")
              for (f = 5; f <= 8; f++) m[f] = med(k, f)
              base = med(first[p[2] " " p[3]] " " p[2] " " p[3], 5)
-             printf "%s %s %s %d: %.3f (%.3f-%.3f) x%.2f | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f)\n",
+             printf "%s %s %s %d: %.3f (%.3f-%.3f) x%.2f | %.1f (%.1f-%.1f) | %.2f (%.2f-%.2f) | %.2f (%.2f-%.2f) | %s\n",
                     p[1], p[2], p[3], n[k], m[5], lo[k, 5], hi[k, 5], m[5] / base,
-                    m[6], lo[k, 6], hi[k, 6], m[7], lo[k, 7], hi[k, 7], m[8], lo[k, 8], hi[k, 8] }
+                    m[6], lo[k, 6], hi[k, 6], m[7], lo[k, 7], hi[k, 7], m[8], lo[k, 8], hi[k, 8],
+                    paired(k) }
      }' "$out/runs.txt" > "$out/summary.txt"
 head -1 "$out/runs.txt" >> "$out/summary.txt"
 cat "$out/summary.txt" >&2
