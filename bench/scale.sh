@@ -71,7 +71,7 @@ if want a; then
                   print "clients delivered%(min-max) p50_ms p99_ms(min-max) relay_cpu%(min-max) deliveries/s deliveries/s/core us/delivery(min-max) datagram_limit/s peak_rss_MB bench_cpu% send_late_p99_ms(min-max)"; next }
         { runs = $col["runs"] > 0 ? $col["runs"] : 1
           d = $col["delivered"] / 3 / runs; cpu = $col["relay_cpu_pct"] / 100
-          printf "%s %.3f(%.3f-%.3f) %.1f %.1f(%.1f-%.1f) %.1f(%.1f-%.1f) %.0f %.0f %.2f(%.2f-%.2f) %.0f %.1f %.0f %.1f(%.1f-%.1f)\n", $col["clients"],
+          printf "%s %.3f(%.3f-%.3f) %.1f %.1f(%.1f-%.1f) %.1f(%.1f-%.1f) %.0f %.0f %.3f(%.3f-%.3f) %.0f %.1f %.0f %.1f(%.1f-%.1f)\n", $col["clients"],
                  100 - $col["lost_pct"], 100 - $col["lost_pct_max"], 100 - $col["lost_pct_min"],
                  $col["p50_ms"], $col["p99_ms"], $col["p99_ms_min"], $col["p99_ms_max"],
                  $col["relay_cpu_pct"], $col["relay_cpu_pct_min"], $col["relay_cpu_pct_max"], d,
@@ -203,7 +203,7 @@ if want d; then
     awk -F, '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
                   print "clients mode delivered% p99_ms(min-max) relay_cpu%(min-max) us/delivery(min-max)"; next }
-        { printf "%s %s %.3f %.2f(%.2f-%.2f) %.1f(%.1f-%.1f) %.2f(%.2f-%.2f)\n", $col["clients"],
+        { printf "%s %s %.3f %.2f(%.2f-%.2f) %.1f(%.1f-%.1f) %.3f(%.3f-%.3f)\n", $col["clients"],
                  $col["mode"], 100 - $col["lost_pct"], $col["p99_ms"], $col["p99_ms_min"],
                  $col["p99_ms_max"], $col["relay_cpu_pct"], $col["relay_cpu_pct_min"],
                  $col["relay_cpu_pct_max"], $col["relay_us_per_delivery"],
