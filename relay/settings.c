@@ -63,7 +63,8 @@ const struct option_def relay_settings_options[] = {
     { .name = "max-queued-packets", .type = OPTION_UINT, .offset = NET(max_queued_packets),
       .size = SIZE(net.max_queued_packets), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: packets queued to one client unacknowledged past which its "
-              "unreliable states are dropped (slow_reader); 0 = no limit" },
+              "unreliable states are dropped (slow_reader; a batch is one packet); 0 = "
+              "no limit" },
     { .name = "max-queued-bytes", .type = OPTION_UINT, .offset = NET(max_queued_bytes),
       .size = SIZE(net.max_queued_bytes), .def = "262144", .min = 0, .max = 268435456,
       .help = "ENet: the same bound in bytes; 0 = no limit" },

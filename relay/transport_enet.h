@@ -45,8 +45,9 @@ struct enet_batch {
 };
 
 struct batch_entry {
-    ENetPacket *pk; /* one reference of ours, until its lane closes */
-    uint32_t next;  /* the lane's next entry */
+    ENetPacket *pk;  /* one reference of ours, until its lane closes */
+    uint32_t next;   /* the lane's next entry */
+    uint32_t from;   /* the sender's peer handle */
 };
 
 struct relay_enet {
@@ -92,11 +93,12 @@ void transport_enet_queue_state(struct relay_enet *t, uint32_t idx, uint8_t chan
 /* Batches (transport_enet_batch.c). Allocates the per-peer lanes; 0 or -1. */
 int transport_enet_batch_init(struct relay_enet *t);
 void transport_enet_batch_free(struct relay_enet *t);
-/* Puts the state packet pk (shared with other recipients, or not) in peer
- * idx's lane for channel and flags. Returns false if the peer takes no
- * batches or the state has no lane: the caller queues it as it is. */
-bool transport_enet_batch_add(struct relay_enet *t, uint32_t idx, uint8_t channel,
-                              uint32_t flags, ENetPacket *pk);
+/* Puts the state packet pk from peer `from` (shared with other
+ * recipients, or not) in peer idx's lane for channel and flags. Returns
+ * false if the peer takes no batches or the state fits no batch: the
+ * caller queues it as it is, behind what the peer's lanes held. */
+bool transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t idx,
+                              uint8_t channel, uint32_t flags, ENetPacket *pk);
 /* Queues peer idx's open lanes to ENet, before anything else is queued to
  * it (a control message, a disconnect). */
 void transport_enet_batch_close_peer(struct relay_enet *t, uint32_t idx);

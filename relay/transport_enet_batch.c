@@ -7,7 +7,12 @@
  * tick hands a member several states at once, so they travel as one batch
  * packet a lane, made at the flush at its exact size from the states' own
  * packets. A lane that gets a single state sends that state's packet, the
- * one its other recipients share, as before. */
+ * one its other recipients share, as before.
+ *
+ * Lanes are separate ENet commands, sent in the order they close: a sender
+ * whose state goes to another lane than its earlier ones (it switched
+ * modes) first closes the lanes holding those, so its states keep their
+ * order to every recipient. */
 #include "transport_enet.h"
 
 #include <stdlib.h>
@@ -87,40 +92,76 @@ static void lane_close(struct relay_enet *t, uint32_t idx, int lane)
         release(t, t->entries[e].pk);
 }
 
-/* A new entry for pk, with a reference of ours; UINT32_MAX if out of memory. */
-static uint32_t entry_new(struct relay_enet *t, ENetPacket *pk)
+/* A new entry for pk from peer `from`, with a reference of ours;
+ * UINT32_MAX if out of memory. */
+static uint32_t entry_new(struct relay_enet *t, ENetPacket *pk, uint32_t from)
 {
     if (t->n_entries == t->cap_entries) {
         size_t cap = t->cap_entries ? 2 * t->cap_entries : 1024;
+        if (cap >= UINT32_MAX)
+            return UINT32_MAX;
         struct batch_entry *grown = realloc(t->entries, cap * sizeof *grown);
-        if (!grown || cap > UINT32_MAX)
+        if (!grown)
             return UINT32_MAX;
         t->entries = grown;
         t->cap_entries = cap;
     }
     pk->referenceCount++;
-    t->entries[t->n_entries] = (struct batch_entry){.pk = pk};
+    t->entries[t->n_entries] = (struct batch_entry){.pk = pk, .from = from};
     return (uint32_t)t->n_entries++;
 }
 
-bool transport_enet_batch_add(struct relay_enet *t, uint32_t idx, uint8_t channel,
-                              uint32_t flags, ENetPacket *pk)
+static bool lane_holds(const struct relay_enet *t, const struct enet_batch *b, uint32_t from)
+{
+    for (uint32_t e = b->head, i = 0; i < b->states; e = t->entries[e].next, i++)
+        if (t->entries[e].from == from)
+            return true;
+    return false;
+}
+
+/* Before a state from `from` goes to peer idx other than in lane `lane`
+ * (lane -1: alone), the lanes that hold its earlier states go out. */
+static void close_lanes_of(struct relay_enet *t, uint32_t idx, int lane, uint32_t from)
+{
+    for (int l = 0; l < BATCH_LANES; l++) {
+        const struct enet_batch *b = &t->batches[(size_t)idx * BATCH_LANES + l];
+        if (l != lane && b->states && lane_holds(t, b, from))
+            lane_close(t, idx, l);
+    }
+}
+
+/* The largest batch ENet sends to peer p whole: ENet fragments a packet
+ * over its MTU less a header and a fragment command, and an unreliable
+ * fragmented packet arrives reliable, in no mode of ours. */
+static size_t batch_max(const ENetPeer *p)
+{
+    size_t fits = p->mtu > sizeof(ENetProtocolHeader) + sizeof(ENetProtocolSendFragment)
+                      ? p->mtu - sizeof(ENetProtocolHeader) - sizeof(ENetProtocolSendFragment)
+                      : 0;
+    return fits < PROTO_BATCH_MAX ? fits : PROTO_BATCH_MAX;
+}
+
+bool transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t idx,
+                              uint8_t channel, uint32_t flags, ENetPacket *pk)
 {
     int lane = lane_of(channel, flags);
     if (lane < 0 || !t->relay || !relay_peer_batches(t->relay, idx))
         return false;
     struct enet_batch *b = &t->batches[(size_t)idx * BATCH_LANES + lane];
     size_t grows_by = PROTO_BATCH_ENTRY_HEAD + pk->dataLength;
-    if (b->states && b->bytes + grows_by > PROTO_BATCH_MAX)
-        lane_close(t, idx, lane); /* full: this state starts the next batch */
-    if (PROTO_BATCH_HEADER + grows_by > PROTO_BATCH_MAX)
-        return false; /* too long for any batch: it goes alone, after the lane's */
-    uint32_t e = entry_new(t, pk);
-    if (e == UINT32_MAX) {
-        if (b->states)
-            lane_close(t, idx, lane);
+    size_t max = batch_max(&t->host->peers[idx]);
+    uint32_t e;
+    if (PROTO_BATCH_HEADER + grows_by > max || (e = entry_new(t, pk, from)) == UINT32_MAX) {
+        /* Too long for any batch (or out of memory): it goes alone, after
+         * what the lanes hold. */
+        for (int l = 0; l < BATCH_LANES; l++)
+            if (t->batches[(size_t)idx * BATCH_LANES + l].states)
+                lane_close(t, idx, l);
         return false;
     }
+    close_lanes_of(t, idx, lane, from);
+    if (b->states && b->bytes + grows_by > max)
+        lane_close(t, idx, lane); /* full: this state starts the next batch */
     if (b->states)
         t->entries[b->tail].next = e;
     else

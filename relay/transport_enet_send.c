@@ -137,7 +137,7 @@ void transport_enet_queue_state(struct relay_enet *t, uint32_t idx, uint8_t chan
  * handling (stamped in place), the very same ENetPacket is queued to every
  * recipient; ENet reference-counts it and frees it after the last send. A
  * recipient that takes batches gets it in its lane, sent at the flush. */
-static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
+static void enet_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
                             uint8_t channel, uint32_t flags, const uint8_t *bytes,
                             size_t len)
 {
@@ -153,11 +153,12 @@ static void enet_send_state(void *ctx, const uint32_t *peers, size_t n,
         count_send_failed(t, n);
         return;
     }
+    pk->referenceCount++; /* ours until every recipient has it: a lane may let go of it */
     for (size_t i = 0; i < n; i++)
         if (peers[i] >= t->host->peerCount ||
-            !transport_enet_batch_add(t, peers[i], channel, flags, pk))
+            !transport_enet_batch_add(t, from, peers[i], channel, flags, pk))
             transport_enet_queue_state(t, peers[i], channel, pk, 1);
-    if (pk != t->current && pk->referenceCount == 0)
+    if (--pk->referenceCount == 0 && pk != t->current)
         enet_packet_destroy(pk);
 }
 

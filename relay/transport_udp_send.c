@@ -122,11 +122,12 @@ static void queue_datagram(struct relay_udp *t, uint32_t slot, uint8_t *copy, si
     t->slots[slot].open = batches ? (int32_t)k : -1;
 }
 
-static void udp_send_state(void *ctx, const uint32_t *peers, size_t n,
+static void udp_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
                            uint8_t channel, uint32_t flags, const uint8_t *bytes,
                            size_t len)
 {
     struct relay_udp *t = ctx;
+    (void)from;    /* one datagram stream per recipient: queued in order */
     (void)channel; /* a bare socket has no channels and no flags */
     (void)flags;
     if (len == 0 || len > PROTO_BATCH_MAX)

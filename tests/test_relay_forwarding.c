@@ -47,6 +47,7 @@ static void forwards_to_others_with_stamped_id(void **state)
         assert_true(s.x == 12.5f);
         assert_int_equal(fk.states[i].channel, PROTO_CHANNEL_STATE);
         assert_int_equal(fk.states[i].flags, PROTO_FLAG_UNSEQUENCED);
+        assert_int_equal(fk.states[i].from, 0); /* the transport knows whose it is */
     }
     const struct relay_stats *st = relay_stats(r);
     assert_int_equal(st->states_in, 1);

@@ -13,7 +13,8 @@
  * datagram as the tick's states for its sender; held acknowledgements go
  * back to their connection ahead of newer ones, or are freed when it is
  * gone; a member that asked for batches gets a tick's states in one batch
- * packet a way, ahead of a notice sent after them. Every wait is bounded. */
+ * packet a way, each sender's in order, ahead of a notice sent after them,
+ * and no batch its MTU would fragment. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -151,6 +152,8 @@ static void wait_no_clients(struct cl *cs, size_t n, int ms)
     assert_int_equal(relay_clients(R), 0);
 }
 
+static enet_uint32 cl_mtu; /* the MTU cl_open's next host offers; 0: ENet's */
+
 static void cl_open(struct cl *c, size_t channels)
 {
     memset(c, 0, sizeof *c);
@@ -158,6 +161,8 @@ static void cl_open(struct cl *c, size_t channels)
     assert_non_null(c->ev);
     c->host = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, 0, 0);
     assert_non_null(c->host);
+    if (cl_mtu) /* a peer takes its host's MTU when reset, as at the host's creation */
+        c->host->mtu = c->host->peers[0].mtu = cl_mtu;
     c->peer = enet_host_connect(c->host, &relay_addr, channels, 0);
     assert_non_null(c->peer);
 }
@@ -749,7 +754,7 @@ static void send_to_closing_peer_is_not_a_failure(void **state)
     uint8_t bytes[PROTO_STATE_SIZE];
     struct proto_state s = {.seq = 1, .send_us = 1};
     assert_int_equal(proto_state_encode(bytes, sizeof bytes, &s), PROTO_STATE_SIZE);
-    tp.send_state(tp.ctx, &idx, 1, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, bytes,
+    tp.send_state(tp.ctx, idx, &idx, 1, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, bytes,
                   sizeof bytes);
     tp.send_control(tp.ctx, idx, "{\"type\":\"pong\",\"t\":1}", 20);
     print_message("sends to a disconnecting peer: send_closing +%llu, send_failed +%llu\n",
@@ -1124,6 +1129,18 @@ static void wait_states(struct cl *cs, size_t n, size_t who, size_t from, size_t
     }
 }
 
+/* The seq of entry i of the batch g (which the test checked). */
+static uint32_t entry_seq(const struct got *g, int i)
+{
+    size_t at = PROTO_BATCH_HEADER, len;
+    const uint8_t *entry = NULL;
+    for (int k = 0; k <= i; k++)
+        assert_true(proto_batch_next(g->data, g->len, &at, &entry, &len));
+    struct proto_state st;
+    assert_int_equal(proto_state_decode(entry, len, &st), PROTO_OK);
+    return st.seq;
+}
+
 /* Checks that event k of c is a batch on channel with flags holding the
  * states of seq first, first + 1, ... (count of them). */
 static void assert_batch(const struct cl *c, size_t k, uint8_t channel, uint32_t flags,
@@ -1133,20 +1150,15 @@ static void assert_batch(const struct cl *c, size_t k, uint8_t channel, uint32_t
     assert_int_equal(g->channel, channel);
     assert_int_equal(g->flags, flags);
     assert_int_equal(proto_batch_check(g->data, g->len), count);
-    size_t at = PROTO_BATCH_HEADER, len;
-    const uint8_t *entry;
-    for (int i = 0; i < count; i++) {
-        assert_true(proto_batch_next(g->data, g->len, &at, &entry, &len));
-        struct proto_state st;
-        assert_int_equal(proto_state_decode(entry, len, &st), PROTO_OK);
-        assert_int_equal(st.seq, first + (uint32_t)i);
-    }
+    for (int i = 0; i < count; i++)
+        assert_int_equal(entry_seq(g, i), first + (uint32_t)i);
 }
 
 /* Carol sends states in each way within one tick. Alice, whose join asked
  * for batches, gets one packet a way: a batch of them in the order sent,
  * with the way's channel and flags; Bob, who did not ask, gets each alone.
- * A lone state goes to Alice as itself. And when Carol leaves, her held
+ * A lone state goes to Alice as itself. Carol's states keep their order
+ * when she switches ways within a tick. And when Carol leaves, her held
  * states reach Alice in a batch before the notice that she left. */
 static void a_tick_reaches_a_batching_member_in_a_packet_a_way(void **state)
 {
@@ -1199,6 +1211,34 @@ static void a_tick_reaches_a_batching_member_in_a_packet_a_way(void **state)
     assert_int_equal(cs[0].n - alice_from, 1);
     assert_int_equal(cs[0].ev[alice_from].len, PROTO_STATE_SIZE);
 
+    /* Carol switches ways within a tick, behind a state of Bob's on the
+     * states channel: her sequenced state goes out before her next,
+     * unsequenced, one (lanes close in her order, not the lanes'). */
+    alice_from = cs[0].n;
+    tick_with_room_left(TICK);
+    s.seq = 900;
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    send_on(&cs[1], PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, st, sizeof st);
+    enet_host_flush(cs[1].host);
+    clock_sleep_ms(2); /* Bob's first */
+    for (int i = 0; i < 2; i++) {
+        s.seq = seq + (uint32_t)i;
+        assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+        send_on(&cs[2], i == 0 ? PROTO_CHANNEL_RELIABLE : PROTO_CHANNEL_STATE,
+                ENET_PACKET_FLAG_UNSEQUENCED, st, sizeof st);
+    }
+    enet_host_flush(cs[2].host);
+    wait_states(cs, 3, 0, alice_from, 3);
+    assert_int_equal(cs[0].n - alice_from, 2);
+    assert_int_equal(cs[0].ev[alice_from].channel, PROTO_CHANNEL_RELIABLE); /* her first, alone */
+    assert_int_equal(cs[0].ev[alice_from].len, PROTO_STATE_SIZE);
+    const struct got *both = &cs[0].ev[alice_from + 1]; /* Bob's, then her second */
+    assert_int_equal(both->channel, PROTO_CHANNEL_STATE);
+    assert_int_equal(proto_batch_check(both->data, both->len), 2);
+    assert_int_equal(entry_seq(both, 0), 900);
+    assert_int_equal(entry_seq(both, 1), seq + 1);
+    seq += 2;
+
     /* Carol's last two states and her goodbye, read together (in two
      * datagrams: ENet 1.3.17 drops what shares a datagram with a
      * DISCONNECT): the batch first. */
@@ -1216,6 +1256,47 @@ static void a_tick_reaches_a_batching_member_in_a_packet_a_way(void **state)
     assert_true(left > (int)alice_from);
     assert_batch(&cs[0], alice_from, PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, seq, 2);
     assert_int_equal(relay_stats(R)->drops[RELAY_DROP_SEND_CLOSING], 0);
+    close_tick_relay_of(cs, 3);
+}
+
+/* A member whose connection has a small MTU (576, the least ENet takes)
+ * gets batches ENet need not fragment: a fragmented unreliable packet
+ * would arrive reliable, in no mode. 20 states of a tick reach it in
+ * unsequenced packets that each fit its MTU, in order. */
+static void batches_fit_a_small_mtu(void **state)
+{
+    (void)state;
+    enum { TICK = 200000, N = 20, MTU = 576 };
+    struct cl cs[3];
+    cl_mtu = MTU;
+    open_tick_relay_of(TICK, cs, 1, true);
+    cl_mtu = 0;
+    cl_open(&cs[1], PROTO_CHANNEL_COUNT);
+    cl_open(&cs[2], PROTO_CHANNEL_COUNT);
+    join_as(cs, 3, 1, "bob", false);
+    join_as(cs, 3, 2, "carol", false);
+    pump(cs, 3);
+    size_t from = cs[0].n;
+    uint8_t st[PROTO_STATE_SIZE];
+    tick_with_room_left(TICK);
+    for (uint32_t i = 0; i < N; i++) {
+        struct proto_state s = { .seq = 300 + i, .send_us = 1 };
+        assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+        send_on(&cs[2], PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, st, sizeof st);
+    }
+    enet_host_flush(cs[2].host);
+    wait_states(cs, 3, 0, from, N);
+    uint32_t next = 300;
+    for (size_t k = from; k < cs[0].n; k++) {
+        const struct got *g = &cs[0].ev[k];
+        assert_int_equal(g->flags, ENET_PACKET_FLAG_UNSEQUENCED);
+        assert_true(g->len <= MTU - sizeof(ENetProtocolHeader) - sizeof(ENetProtocolSendFragment));
+        int states = proto_batch_check(g->data, g->len);
+        assert_true(states >= 1);
+        for (int i = 0; i < states; i++)
+            assert_int_equal(entry_seq(g, i), next++);
+    }
+    assert_int_equal(next, 300 + N);
     close_tick_relay_of(cs, 3);
 }
 
@@ -1304,6 +1385,7 @@ int main(void)
         cmocka_unit_test(late_read_state_keeps_its_tick),
         cmocka_unit_test(acks_ride_with_the_tick),
         cmocka_unit_test(a_tick_reaches_a_batching_member_in_a_packet_a_way),
+        cmocka_unit_test(batches_fit_a_small_mtu),
         cmocka_unit_test(held_acks_go_back_in_order_or_are_freed),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);

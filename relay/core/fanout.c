@@ -5,8 +5,8 @@
 /* Sealed sessions: the state sealed again for each of the n recipients
  * (r->recipients), each under its own key and counter. Returns how many
  * were sent. */
-static size_t fan_out_sealed(struct relay *r, size_t n, uint8_t channel, uint32_t flags,
-                           const uint8_t *bytes, size_t len)
+static size_t fan_out_sealed(struct relay *r, uint32_t from, size_t n, uint8_t channel,
+                             uint32_t flags, const uint8_t *bytes, size_t len)
 {
     enum seal_lane lane = flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE : SEAL_LANE_STATE;
     uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
@@ -19,8 +19,8 @@ static size_t fan_out_sealed(struct relay *r, size_t n, uint8_t channel, uint32_
             continue;
         r->stats.states_out++;
         r->stats.bytes_out += out;
-        r->tp.send_state(r->tp.ctx, &r->recipients[i], 1, channel, flags & PROTO_FLAGS_MASK,
-                         b, out);
+        r->tp.send_state(r->tp.ctx, from, &r->recipients[i], 1, channel,
+                         flags & PROTO_FLAGS_MASK, b, out);
         sent++;
     }
     return sent;
@@ -44,12 +44,12 @@ void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
     if (n == 0)
         return;
     if (r->cfg.encrypt) {
-        n = fan_out_sealed(r, n, channel, flags, bytes, len);
+        n = fan_out_sealed(r, peer, n, channel, flags, bytes, len);
     } else {
         r->stats.states_out += n;
         r->stats.bytes_out += (uint64_t)n * len;
-        r->tp.send_state(r->tp.ctx, r->recipients, n, channel, flags & PROTO_FLAGS_MASK, bytes,
-                         len);
+        r->tp.send_state(r->tp.ctx, peer, r->recipients, n, channel, flags & PROTO_FLAGS_MASK,
+                         bytes, len);
     }
     /* The mode the states came in: the one whose way down this is. */
     enum proto_mode mode;

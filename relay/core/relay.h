@@ -163,10 +163,12 @@ struct relay_transport {
     /* Sends one control JSON message (len bytes, no NUL needed) to peer,
      * reliably where the transport can (ENet channel 0). */
     void (*send_control)(void *ctx, uint32_t peer, const char *json, size_t len);
-    /* Sends one stamped state datagram to n peers on channel with flags
-     * (PROTO_FLAG_*). bytes is the buffer given to relay_on_datagram. */
-    void (*send_state)(void *ctx, const uint32_t *peers, size_t n, uint8_t channel,
-                       uint32_t flags, const uint8_t *bytes, size_t len);
+    /* Sends one stamped state datagram from peer `from` to n peers on
+     * channel with flags (PROTO_FLAG_*). bytes is the buffer given to
+     * relay_on_datagram (or its seal for the one recipient). A transport
+     * that regroups states keeps each sender's in order to each recipient. */
+    void (*send_state)(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
+                       uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len);
     /* Closes peer after what is already queued to it (the error telling it
      * why; why is that error's code, which ENet also sends as the disconnect
      * data). The core has already forgotten it: a later relay_peer_gone()

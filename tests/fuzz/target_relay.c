@@ -112,12 +112,13 @@ static void fr_send_control(void *ctx, uint32_t peer, const char *json, size_t l
     }
 }
 
-static void fr_send_state(void *ctx, const uint32_t *peers, size_t n, uint8_t channel,
-                          uint32_t flags, const uint8_t *bytes, size_t len)
+static void fr_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
+                          uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
 {
     (void)ctx;
     struct proto_state s;
     FUZZ_CHECK(fr.sender >= 0); /* states only go out while handling one */
+    FUZZ_CHECK(from == (uint32_t)fr.sender);
     fuzz_relay_reached.states++;
     FUZZ_CHECK(n >= 1 && n <= PROTO_ROSTER_MAX);
     FUZZ_CHECK(channel == fr.channel && flags == fr.flags && len == fr.len);

@@ -29,14 +29,15 @@ static void fake_send_control(void *ctx, uint32_t peer, const char *json, size_t
     c->states_before = fk.n_states;
 }
 
-static void fake_send_state(void *ctx, const uint32_t *peers, size_t n, uint8_t channel,
-                            uint32_t flags, const uint8_t *bytes, size_t len)
+static void fake_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
+                            uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
 {
     (void)ctx;
     assert_true(len <= PROTO_STATE_MAX);
     for (size_t i = 0; i < n; i++) {
         assert_true(fk.n_states < MAX_STATES);
         struct sent_state *s = &fk.states[fk.n_states++];
+        s->from = from;
         s->peer = peers[i];
         s->channel = channel;
         s->flags = flags;

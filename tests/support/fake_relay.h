@@ -30,6 +30,7 @@ struct sent_ctl {
 };
 
 struct sent_state {
+    uint32_t from; /* the sender's handle */
     uint32_t peer;
     uint8_t channel;
     uint32_t flags;
