@@ -1,7 +1,8 @@
 /* test_e2e_bench.c: a small ricochet-bench run through netsim (relay,
  * netsim and bench spawned from $RICOCHET_BIN). The bench's own loss figure
  * must be exactly what netsim's drop log says it dropped, state by state
- * (also when the bench froze and its backlog went out packed), and reliable
+ * (also when the bench froze and its backlog went out packed, and when the
+ * relay's ENet batches lose several states in one datagram), and reliable
  * mode must deliver everything although netsim dropped datagrams. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -354,6 +355,54 @@ static void no_netsim_no_loss(void **state)
  * (the run fails otherwise), reliable still delivers everything, and the
  * per-state audit is skipped, saying why, since netsim cannot read sealed
  * states. */
+/* The downlink drops of the drop log in dir (one file) that lost several
+ * states at once: lines "t_us loss down flow sender seq kind delay peer
+ * group" sharing the datagram (time, flow, peer, group). */
+static int multi_state_drops(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "awk '!/^#/ && $2 == \"loss\" && $3 == \"down\" { n[$1 \" \" $4 \" \" $9 \" \" $10]++ }"
+             " END { m = 0; for (k in n) if (n[k] > 1) m++; print m }' %s/drops_*.log", dir);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    int m = -1;
+    assert_int_equal(fscanf(f, "%d", &m), 1);
+    pclose(f);
+    return m;
+}
+
+/* ENet batches through netsim: with a 16 ms tick each receiver gets its
+ * share of a tick in one batch packet, so one dropped datagram loses
+ * several states; the drop log names each of them, and the audit explains
+ * every state missed. */
+static void enet_batches_audited_state_by_state(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ricochet-test-batches-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *args[] = {"--clients", "8", "--rate", "60", "--duration", "1.5",
+                          "--warmup", "0.5", "--grace", "2", "--path-loss", "5",
+                          "--seed", "3", "--modes", "unsequenced",
+                          "--relay-args", "--tick-ms 16", "--drop-log-dir", dir,
+                          "--json-file", "-", "--quiet", NULL};
+    cJSON *root = run_bench(args);
+    int multi = multi_state_drops(dir);
+    remove_dir(dir);
+    const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "unsequenced");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")));
+    print_message("batches: %d dropped datagrams held several states; %.0f missed, %.0f "
+                  "explained by netsim's downlink\n", multi, num(r, "audit.missed"),
+                  num(r, "audit.explained_by.netsim_down"));
+    assert_true(multi > 0);
+    check_audit_sums(r);
+    assert_true(num(r, "audit.unexplained") == 0);
+    assert_true(num(r, "audit.explained_by.netsim_down") > 0);
+    assert_true(num(r, "audit.netsim_dropped") ==
+                num(r, "audit.explained_by.netsim_up") + num(r, "audit.explained_by.netsim_down"));
+    cJSON_Delete(root);
+}
+
 static void sealed_through_netsim(void **state)
 {
     (void)state;
@@ -581,6 +630,7 @@ int main(void)
         cmocka_unit_test(procs_stuck_generator_exit),
         cmocka_unit_test(no_netsim_no_loss),
         cmocka_unit_test(sealed_through_netsim),
+        cmocka_unit_test(enet_batches_audited_state_by_state),
         cmocka_unit_test(sequenced_per_sender),
         cmocka_unit_test(world_with_interest),
         cmocka_unit_test(loss_matches_netsim),
