@@ -221,39 +221,36 @@ static ENetHost *fake_enet_relay(uint16_t *port)
     return srv;
 }
 
-static void enet_fake_relay(void **state)
+/* Serves srv until c's join arrives (reliable, on the control channel),
+ * then queues its welcome: id 3 in room "r1". Returns c's peer; the join
+ * in *join. */
+static ENetPeer *accept_join(ENetHost *srv, struct ricochet *c, struct proto_control *join)
 {
-    (void)state;
-    uint16_t port;
-    ENetHost *srv = fake_enet_relay(&port);
-    struct ricochet *c = harness_client(port, "r1", "tester", PROTO_MODE_SEQUENCED, false);
     ENetPeer *peer = NULL;
-    static struct proto_control m;
     bool got_join = false;
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     struct ricochet_event ev;
     ENetEvent e;
     while (!got_join && clock_now_ms() < deadline) {
         ricochet_poll(c, 0, &ev);
-        if (enet_host_service(srv, &e, 5) > 0) {
-            if (e.type == ENET_EVENT_TYPE_CONNECT)
-                peer = e.peer;
-            if (e.type == ENET_EVENT_TYPE_RECEIVE) {
-                assert_int_equal(e.channelID, PROTO_CHANNEL_CONTROL);
-                assert_true(e.packet->flags & ENET_PACKET_FLAG_RELIABLE);
-                assert_int_equal(proto_control_decode((const char *)e.packet->data,
-                                                      e.packet->dataLength, &m, NULL, 0),
-                                 PROTO_OK);
-                assert_int_equal(m.type, PROTO_CTL_JOIN);
-                assert_int_equal(m.mode, PROTO_MODE_SEQUENCED);
-                got_join = true;
-                enet_packet_destroy(e.packet);
-            }
+        if (enet_host_service(srv, &e, 5) <= 0)
+            continue;
+        if (e.type == ENET_EVENT_TYPE_CONNECT)
+            peer = e.peer;
+        if (e.type == ENET_EVENT_TYPE_RECEIVE) {
+            assert_int_equal(e.channelID, PROTO_CHANNEL_CONTROL);
+            assert_true(e.packet->flags & ENET_PACKET_FLAG_RELIABLE);
+            assert_int_equal(proto_control_decode((const char *)e.packet->data,
+                                                  e.packet->dataLength, join, NULL, 0),
+                             PROTO_OK);
+            assert_int_equal(join->type, PROTO_CTL_JOIN);
+            got_join = true;
+            enet_packet_destroy(e.packet);
         }
     }
     assert_true(got_join);
     assert_non_null(peer);
-
+    static struct proto_control m;
     static char json[PROTO_CONTROL_MAX];
     memset(&m, 0, sizeof m);
     m.type = PROTO_CTL_WELCOME;
@@ -262,6 +259,21 @@ static void enet_fake_relay(void **state)
     int jl = proto_control_encode(json, sizeof json, &m);
     enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
                    enet_packet_create(json, (size_t)jl, ENET_PACKET_FLAG_RELIABLE));
+    return peer;
+}
+
+static void enet_fake_relay(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
+    struct ricochet *c = harness_client(port, "r1", "tester", PROTO_MODE_SEQUENCED, false);
+    static struct proto_control m;
+    ENetPeer *peer = accept_join(srv, c, &m);
+    assert_int_equal(m.mode, PROTO_MODE_SEQUENCED);
+    uint64_t deadline;
+    struct ricochet_event ev;
+    ENetEvent e;
     /* Bad things on every channel, then one good state per mode. */
     enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
                    enet_packet_create("{oops", 5, ENET_PACKET_FLAG_RELIABLE));
@@ -377,36 +389,12 @@ static void enet_batches_read_state_by_state(void **state)
     uint16_t port;
     ENetHost *srv = fake_enet_relay(&port);
     struct ricochet *c = harness_client(port, "r1", "tester", PROTO_MODE_UNSEQUENCED, false);
-    ENetPeer *peer = NULL;
     static struct proto_control m;
-    bool got_join = false;
-    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    ENetPeer *peer = accept_join(srv, c, &m);
+    assert_true(m.batch);
+    uint64_t deadline;
     struct ricochet_event ev;
     ENetEvent e;
-    while (!got_join && clock_now_ms() < deadline) {
-        ricochet_poll(c, 0, &ev);
-        if (enet_host_service(srv, &e, 5) <= 0)
-            continue;
-        if (e.type == ENET_EVENT_TYPE_CONNECT)
-            peer = e.peer;
-        if (e.type == ENET_EVENT_TYPE_RECEIVE) {
-            assert_int_equal(proto_control_decode((const char *)e.packet->data,
-                                                  e.packet->dataLength, &m, NULL, 0), PROTO_OK);
-            assert_int_equal(m.type, PROTO_CTL_JOIN);
-            assert_true(m.batch);
-            got_join = true;
-            enet_packet_destroy(e.packet);
-        }
-    }
-    assert_true(got_join);
-    static char json[PROTO_CONTROL_MAX];
-    memset(&m, 0, sizeof m);
-    m.type = PROTO_CTL_WELCOME;
-    m.id = 3;
-    snprintf(m.room, sizeof m.room, "r1");
-    int jl = proto_control_encode(json, sizeof json, &m);
-    enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
-                   enet_packet_create(json, (size_t)jl, ENET_PACKET_FLAG_RELIABLE));
 
     uint8_t buf[PROTO_BATCH_MAX];
     size_t used = PROTO_BATCH_HEADER;
