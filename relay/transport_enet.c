@@ -147,11 +147,8 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
     t->guard = calloc(cfg->peer_cap, sizeof *t->guard);
     t->acks = calloc(cfg->peer_cap, sizeof *t->acks);
     t->acks_peers = calloc(cfg->peer_cap, sizeof *t->acks_peers);
-    if (!t->heard || !t->opened || !t->guard || !t->acks || !t->acks_peers) {
-        snprintf(err, err_cap, "out of memory");
-        goto fail_deinit;
-    }
-    if (transport_enet_batch_init(t) != 0) {
+    if (!t->heard || !t->opened || !t->guard || !t->acks || !t->acks_peers ||
+        transport_enet_batch_init(t) != 0) {
         snprintf(err, err_cap, "out of memory");
         goto fail_deinit;
     }

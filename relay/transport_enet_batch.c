@@ -35,6 +35,11 @@ static uint8_t lane_channel(int lane)
     return lane == 0 ? PROTO_CHANNEL_STATE : PROTO_CHANNEL_RELIABLE;
 }
 
+static struct enet_batch *lane_at(struct relay_enet *t, uint32_t idx, int lane)
+{
+    return &t->batches[(size_t)idx * BATCH_LANES + lane];
+}
+
 int transport_enet_batch_init(struct relay_enet *t)
 {
     t->batches = calloc((size_t)t->cfg.peer_cap * BATCH_LANES, sizeof *t->batches);
@@ -78,8 +83,8 @@ static ENetPacket *lane_pack(const struct relay_enet *t, const struct enet_batch
 /* Queues the lane's states, one packet or a batch, and empties it. */
 static void lane_close(struct relay_enet *t, uint32_t idx, int lane)
 {
-    struct enet_batch b = t->batches[(size_t)idx * BATCH_LANES + lane];
-    t->batches[(size_t)idx * BATCH_LANES + lane] = (struct enet_batch){0};
+    struct enet_batch b = *lane_at(t, idx, lane);
+    *lane_at(t, idx, lane) = (struct enet_batch){0};
     ENetPacket *first = t->entries[b.head].pk;
     ENetPacket *pk = b.states == 1 ? first : lane_pack(t, &b, first->flags & PROTO_FLAGS_MASK);
     for (unsigned i = 0; !pk && i < b.states; i++)
@@ -119,12 +124,12 @@ static bool lane_holds(const struct relay_enet *t, const struct enet_batch *b, u
     return false;
 }
 
-/* Before a state from `from` goes to peer idx other than in lane `lane`
- * (lane -1: alone), the lanes that hold its earlier states go out. */
+/* Before a state from `from` goes to peer idx in lane `lane`, the other
+ * lanes that hold its earlier states go out. */
 static void close_lanes_of(struct relay_enet *t, uint32_t idx, int lane, uint32_t from)
 {
     for (int l = 0; l < BATCH_LANES; l++) {
-        const struct enet_batch *b = &t->batches[(size_t)idx * BATCH_LANES + l];
+        const struct enet_batch *b = lane_at(t, idx, l);
         if (l != lane && b->states && lane_holds(t, b, from))
             lane_close(t, idx, l);
     }
@@ -147,16 +152,14 @@ bool transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t idx,
     int lane = lane_of(channel, flags);
     if (lane < 0 || !t->relay || !relay_peer_batches(t->relay, idx))
         return false;
-    struct enet_batch *b = &t->batches[(size_t)idx * BATCH_LANES + lane];
+    struct enet_batch *b = lane_at(t, idx, lane);
     size_t grows_by = PROTO_BATCH_ENTRY_HEAD + pk->dataLength;
     size_t max = batch_max(&t->host->peers[idx]);
     uint32_t e;
     if (PROTO_BATCH_HEADER + grows_by > max || (e = entry_new(t, pk, from)) == UINT32_MAX) {
         /* Too long for any batch (or out of memory): it goes alone, after
          * what the lanes hold. */
-        for (int l = 0; l < BATCH_LANES; l++)
-            if (t->batches[(size_t)idx * BATCH_LANES + l].states)
-                lane_close(t, idx, l);
+        transport_enet_batch_close_peer(t, idx);
         return false;
     }
     close_lanes_of(t, idx, lane, from);
@@ -181,7 +184,7 @@ void transport_enet_batch_close_peer(struct relay_enet *t, uint32_t idx)
     if (idx >= t->cfg.peer_cap)
         return;
     for (int l = 0; l < BATCH_LANES; l++)
-        if (t->batches[(size_t)idx * BATCH_LANES + l].states)
+        if (lane_at(t, idx, l)->states)
             lane_close(t, idx, l);
 }
 
@@ -190,7 +193,7 @@ void transport_enet_batch_drop_peer(struct relay_enet *t, uint32_t idx, enum rel
     if (idx >= t->cfg.peer_cap)
         return;
     for (int l = 0; l < BATCH_LANES; l++) {
-        struct enet_batch *b = &t->batches[(size_t)idx * BATCH_LANES + l];
+        struct enet_batch *b = lane_at(t, idx, l);
         for (uint32_t e = b->head, i = 0; i < b->states; e = t->entries[e].next, i++) {
             transport_enet_count(t, why);
             release(t, t->entries[e].pk);
