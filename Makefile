@@ -69,7 +69,8 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto proto/enet stats sys fleet relay/core relay client client/bot client/tui bench/netsim bench ticket
+MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp client \
+           client/swarm client/bot client/tui netsim bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
@@ -79,22 +80,22 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/core ticket fleet proto/enet proto stats sys
+relay_LIBS := relay relay/enet relay/udp fleet relay/core proto/enet proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis
 bot_MAIN := client/bot/bot_main.c
-bot_LIBS := client/bot client ticket proto/enet proto stats sys
+bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium
 client_MAIN := client/tui/client_main.c
-client_LIBS := client/tui client ticket proto/enet proto stats sys
+client_LIBS := client/tui client proto/enet proto stats sys
 client_PKGS := libenet libcjson ncursesw libsodium
-netsim_MAIN := bench/netsim/netsim_main.c
-netsim_LIBS := bench/netsim proto/enet proto stats sys
+netsim_MAIN := netsim/netsim_main.c
+netsim_LIBS := netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd
 bench_MAIN := bench/bench_main.c
-bench_LIBS := bench bench/netsim client ticket proto/enet proto stats sys
+bench_LIBS := bench netsim client/swarm client harness proto/enet proto stats sys
 bench_PKGS := libenet libcjson libsodium
 ticket_MAIN := ticket/ticket_main.c
-ticket_LIBS := ticket proto sys
+ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
@@ -104,7 +105,8 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench bench/netsim client/tui client relay relay/core ticket fleet proto/enet proto stats sys
+TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp fleet relay/core \
+             harness proto/enet proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
@@ -113,10 +115,10 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis
 FUZZ_NAMES := state control relay netsim client statescan ticket
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/core ticket proto/enet proto stats sys
-fuzz_netsim_LIBS := bench/netsim proto/enet proto stats sys
+fuzz_relay_LIBS := relay relay/enet relay/udp relay/core proto/enet proto stats sys
+fuzz_netsim_LIBS := netsim proto/enet proto stats sys
 fuzz_client_LIBS := client proto/enet proto stats sys
-fuzz_statescan_LIBS := bench/netsim proto/enet proto stats sys
+fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium
 FUZZ_BUILD ?= build/fuzz

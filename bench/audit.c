@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netsim/droplog.h"
+#include "../netsim/droplog.h"
 
 /* ---- what the run saw ---- */
 

@@ -12,7 +12,7 @@
 #include "bench_plan.h"
 #include "bench_tickets.h"
 #include "bench_world.h"
-#include "../sys/spawn.h"
+#include "../harness/spawn.h"
 
 #define PROG BENCH_PROG
 

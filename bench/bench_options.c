@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/swarm.h"
+#include "../client/swarm/swarm.h"
 #include "../relay/core/relay.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
 #include "../sys/options.h"
-#include "../ticket/keyfile.h"
+#include "../sys/keyfile.h"
 #include "bench_options.h"
 
 #define PROG BENCH_PROG

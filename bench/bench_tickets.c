@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "../sys/clock.h"
-#include "../ticket/keyfile.h"
+#include "../sys/keyfile.h"
 
 #define BENCH_TICKET_TTL_S 3600
 

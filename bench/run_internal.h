@@ -15,10 +15,10 @@
 #include <stdint.h>
 
 #include "../client/client.h"
-#include "../client/swarm.h"
+#include "../client/swarm/swarm.h"
 #include "../stats/recvstats.h"
-#include "../sys/redisproc.h"
-#include "../sys/spawn.h"
+#include "../harness/redisproc.h"
+#include "../harness/spawn.h"
 #include "audit.h"
 #include "bench.h"
 #include "bench_tickets.h"

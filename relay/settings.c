@@ -9,7 +9,7 @@
 #include "../proto/enet/enet_wire.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
-#include "../ticket/keyfile.h"
+#include "../sys/keyfile.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x) /* a number macro as text, for help strings */

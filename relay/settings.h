@@ -17,7 +17,7 @@
 
 #include "../sys/options.h"
 #include "core/relay.h"
-#include "fleet.h"
+#include "../fleet/relay_fleet.h"
 #include "transport.h"
 
 /* --stale-ms -1: two ticks, but never under this. */

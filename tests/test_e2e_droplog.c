@@ -22,9 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../bench/netsim/capture.h"
-#include "../bench/netsim/droplog.h"
-#include "../sys/spawn.h"
+#include "../netsim/capture.h"
+#include "../netsim/droplog.h"
+#include "../harness/spawn.h"
 #include "../sys/clock.h"
 #include "../sys/netaddr.h"
 #include "../proto/wire.h"

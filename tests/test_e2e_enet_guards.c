@@ -22,7 +22,7 @@
 #include <cmocka.h>
 #include <enet/enet.h>
 
-#include "../client/swarm.h"
+#include "../client/swarm/swarm.h"
 #include "../sys/clock.h"
 #include "../proto/control.h"
 #include "../proto/errors.h"

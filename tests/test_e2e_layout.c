@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sys/spawn.h"
+#include "../harness/spawn.h"
 #include "support/harness.h"
 
 #define FILE_LINES_MAX 700

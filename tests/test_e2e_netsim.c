@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../bench/netsim/netsim.h"
+#include "../netsim/netsim.h"
 #include "../sys/netaddr.h"
 #include "support/harness.h"
 #include "support/raw.h"

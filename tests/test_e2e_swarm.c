@@ -1,4 +1,4 @@
-/* test_e2e_swarm.c: the swarm driver (client/swarm.c) against a real relay on
+/* test_e2e_swarm.c: the swarm driver (client/swarm/swarm.c) against a real relay on
  * 127.0.0.1, both transports: clients in rooms hear exactly their room,
  * every state sent is received by every other member once, the schedule
  * is the intended one, and names and rooms follow the slice (first).
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../client/swarm.h"
+#include "../client/swarm/swarm.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
 

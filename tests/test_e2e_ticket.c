@@ -25,7 +25,7 @@
 
 #include "../client/client.h"
 #include "../sys/clock.h"
-#include "../ticket/keyfile.h"
+#include "../sys/keyfile.h"
 #include "support/harness.h"
 
 #define WAIT_MS 10000

@@ -1,4 +1,4 @@
-/* test_keyfile: ticket keys and ticket lists in files (ticket/keyfile.c).
+/* test_keyfile: ticket keys and ticket lists in files (sys/keyfile.c).
  * keygen writes 64 hex digits readable by the owner only and never
  * overwrites; a key file that is not exactly a key is refused with its
  * path; --ticket T or @FILE (one ticket a line, blank lines skipped) gives
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../ticket/keyfile.h"
+#include "../sys/keyfile.h"
 
 static char dir[] = "/tmp/test_keyfile.XXXXXX";
 

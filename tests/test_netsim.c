@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/netsim/netsim.h"
+#include "../netsim/netsim.h"
 
 #define MS 1000u /* µs */
 

@@ -11,7 +11,7 @@
 #include <enet/enet.h>
 #include <string.h>
 
-#include "../bench/netsim/statescan.h"
+#include "../netsim/statescan.h"
 #include "../proto/wire.h"
 
 static size_t put_state(uint8_t *buf, uint32_t sender, uint32_t seq)

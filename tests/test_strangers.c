@@ -1,5 +1,5 @@
 /* test_strangers.c: the plain-UDP relay's budgets for replies to strangers
- * (relay/strangers.h), with a fake clock: per source, shared, the cookie
+ * (relay/core/strangers.h), with a fake clock: per source, shared, the cookie
  * exempt from the shared one, what a source is, collisions. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../relay/strangers.h"
+#include "../relay/core/strangers.h"
 
 static const uint8_t key[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 static struct strangers S; /* large: static */

@@ -31,7 +31,7 @@
 #include "../sys/log.h"
 #include "../stats/rng.h"
 #include "../proto/wire.h"
-#include "../relay/enet_internals.h"
+#include "../relay/enet/enet_internals.h"
 #include "../relay/core/relay.h"
 #include "../relay/settings.h"
 #include "../relay/transport.h"
@@ -829,7 +829,7 @@ static void drain_ends_when_no_goodbye_is_pending(void **state)
     assert_true(took_ms < 2500);
 }
 
-/* The relay's ENet guards (relay/enet_internals.c) copy checks from ENet
+/* The relay's ENet guards (relay/enet/enet_internals.c) copy checks from ENet
  * 1.3.17's protocol.c and read its structures. This fails loudly when the
  * installed ENet is another version: header and library must both be
  * 1.3.17, and the wire layouts the guards read must not have moved. */
@@ -839,7 +839,7 @@ static void enet_internals_match_enet(void **state)
     char err[160] = "";
     int rc = relay_enet_internals_check(err, sizeof err);
     if (rc != 0)
-        fail_msg("%s: re-read ENet's protocol.c and redo relay/enet_internals.c", err);
+        fail_msg("%s: re-read ENet's protocol.c and redo relay/enet/enet_internals.c", err);
     assert_int_equal(ENET_VERSION, ENET_WIRE_VERSION);
     assert_int_equal(enet_linked_version(), ENET_WIRE_VERSION);
     assert_int_equal(offsetof(ENetProtocolSendFragment, dataLength), 6);

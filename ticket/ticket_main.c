@@ -16,7 +16,7 @@
 #include "../sys/clock.h"
 #include "../sys/netaddr.h"
 #include "../sys/options.h"
-#include "keyfile.h"
+#include "../sys/keyfile.h"
 
 #define PROG "ricochet-ticket"
 #define SUMMARY                                                                              \

@@ -8,7 +8,7 @@
 #include "../../sys/log.h"
 #include "../../proto/mode.h"
 #include "../../sys/options.h"
-#include "../../ticket/keyfile.h"
+#include "../../sys/keyfile.h"
 
 /* --mode's choices: the mode table's names, then "mixed" (filled in main). */
 static char mode_choices[256];

@@ -12,7 +12,7 @@
 
 #include "../../stats/histogram.h"
 #include "../ricochet.h"
-#include "../swarm.h"
+#include "../swarm/swarm.h"
 #include "bot_options.h"
 #include "bot_progress.h"
 

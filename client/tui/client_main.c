@@ -24,7 +24,7 @@
 #include "../../sys/log.h"
 #include "../../sys/options.h"
 #include "../../sys/signals.h"
-#include "../../ticket/keyfile.h"
+#include "../../sys/keyfile.h"
 #include "keys.h"
 #include "tui_draw.h"
 #include "tui_model.h"

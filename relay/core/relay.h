@@ -72,7 +72,7 @@ enum relay_drop {
                                   kick_ban_ms ago, refused (error kicked) */
     RELAY_DROP_BAD_VERSION,    /* join from a client of another protocol version */
     RELAY_DROP_ENET_GUARD,     /* transport: a datagram its library mishandles (Debian's
-                                  ENet 1.3.17, relay/enet_internals.h), refused before it */
+                                  ENet 1.3.17, relay/enet/enet_internals.h), refused before it */
     RELAY_DROP_HALF_OPEN,      /* transport: a handshake not completed within 5 s, forgotten;
                                   or refused or cut short over --max-half-open (ENet) */
     RELAY_DROP_UNVERIFIED,     /* transport: a join from a source address not yet shown

@@ -4,7 +4,7 @@
  * inside the input, and a udp datagram holds one state, or a batch's. */
 #include <string.h>
 
-#include "../../bench/netsim/statescan.h"
+#include "../../netsim/statescan.h"
 #include "../../proto/wire.h"
 #include "targets.h"
 

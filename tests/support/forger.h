@@ -11,7 +11,7 @@
 
 #include <enet/enet.h>
 
-#include "../../sys/spawn.h"
+#include "../../harness/spawn.h"
 
 struct forger {
     ENetHost *host;

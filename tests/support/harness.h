@@ -1,6 +1,6 @@
 /* harness.h: support code for integration tests (tests/support/, linked
  * into every test binary). Starts ricochet programs from $RICOCHET_BIN
- * through sys/spawn.h (stop, read output, free: call spawn_* directly),
+ * through harness/spawn.h (stop, read output, free: call spawn_* directly),
  * reads the relay's stats lines, and drives several clients until a
  * condition holds or a deadline passes. */
 #ifndef RICOCHET_HARNESS_H
@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "../../client/ricochet.h"
-#include "../../sys/spawn.h"
+#include "../../harness/spawn.h"
 #include "../../sys/clock.h" /* clock_now_ms, clock_sleep_ms for test deadlines */
 
 struct ricochet;

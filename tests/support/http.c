@@ -17,7 +17,7 @@
 
 #include "../../sys/clock.h"
 #include "../../sys/netaddr.h"
-#include "../../sys/spawn.h"
+#include "../../harness/spawn.h"
 
 /* Waits for fd to be ready for events until deadline_ms. */
 static int wait_fd(int fd, short events, uint64_t deadline_ms)

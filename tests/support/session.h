@@ -1,6 +1,6 @@
 /* session.h: a session of clients (client library) of a spawned relay,
  * honest or not, for abuse tests: each sends at its own rate (the swarm
- * driver, client/swarm.h: client i of the session is the swarm's adopted
+ * driver, client/swarm/swarm.h: client i of the session is the swarm's adopted
  * client i) while a hook misbehaves next to them; events are counted per
  * receiver (states by sender, errors, left notices, disconnects), so a test
  * can tell what the honest ones still got. */
@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "../../client/client.h"
-#include "../../client/swarm.h"
+#include "../../client/swarm/swarm.h"
 #include "../../proto/control.h"
 
 #define SESSION_MAX_PEERS 16

@@ -1,0 +1,613 @@
+/* swarm.c: many clients, one loop, a constant intended rate (see swarm.h). */
+#include "swarm.h"
+
+#include "../../sys/log.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "../../sys/clock.h"
+
+#define MAX_WAIT_US 5000      /* ENet's acks and pings need regular service */
+#define FULL_US_PER_CLIENT 20 /* ... every client at least every 5 ms or 20 µs x N:
+                                 data wakes its own client at once, and ENet's
+                                 timers (pings, timeouts) run in hundreds of ms */
+#define EVENTS_PER_DRAIN 4096 /* one client's events per wake-up, at most */
+#define FDS_SPARE 64          /* descriptors beyond the clients' sockets */
+#define HUB_TAG (UINT64_C(1) << 63) /* epoll data: a hub's index, not a client's */
+#define OUTSIDE_TAG (HUB_TAG - 1)   /* ... swarm_wait_readable's fd */
+#define SEND_BETWEEN_CLIENTS 64 /* a pass over every client sends what is due this often */
+#define CREATE_SERVICE_EVERY 64     /* clients created between services in swarm_create */
+
+struct swarm_member {
+    struct ricochet *c;
+    size_t hub;       /* index in hubs, or SIZE_MAX: its own socket */
+    char name[PROTO_NAME_MAX + 1];
+    enum proto_mode mode;
+    bool dead;
+    bool unwatched;   /* dead, and its socket taken out of the epoll set */
+    uint64_t next_us; /* intended time of the next state */
+    uint64_t k;       /* states sent or failed so far */
+    uint64_t period_us; /* between its states; 0: it never sends (adopted at rate 0) */
+    uint64_t phase_us;  /* its first state's offset from the schedule's t0 */
+};
+
+struct swarm {
+    struct swarm_config cfg;
+    struct swarm_hooks hooks;
+    struct swarm_member *m;      /* the cfg.clients made, then the adopted */
+    size_t n, cap;               /* members, room in m */
+    int ep;                      /* epoll: every hub's socket (data.u64 = HUB_TAG | hub)
+                                    and every other client's (data.u64 = index) */
+    struct epoll_event ready[256];
+    struct client_hub **hubs;    /* ENet clients, per_host to a hub (client i: i / per_host) */
+    bool *hub_dirty;             /* sends queued since its last flush */
+    size_t n_hubs, per_host;
+    size_t n_own;                /* clients with their own socket */
+    size_t cursor;               /* the made client whose send is due next */
+    uint64_t t0_us, period_us;
+    uint64_t next_full_us; /* next time every client is serviced */
+    uint64_t send_end_us;  /* swarm_step's end_us: sends due before it go out
+                              between the hubs and clients a service reads */
+    bool outside_ready;    /* swarm_wait_readable's fd became readable */
+    struct swarm_stats stats;
+};
+
+/* n sockets (for clients) need n descriptors: raise the soft limit up to
+ * the hard one. */
+static int ensure_fds(size_t n, size_t clients, char *err, size_t err_cap)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    rlim_t need = (rlim_t)n + FDS_SPARE;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+            snprintf(err, err_cap, "%zu clients need %llu open files; the hard limit is "
+                     "%llu (ulimit -Hn)", clients, (unsigned long long)need,
+                     (unsigned long long)rl.rlim_max);
+            return -1;
+        }
+        rl.rlim_cur = need;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            snprintf(err, err_cap, "cannot raise the open-file limit to %llu: %s",
+                     (unsigned long long)need, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static size_t room_index(const struct swarm *sw, size_t i)
+{
+    return sw->cfg.room_size ? (sw->cfg.first + i) / sw->cfg.room_size : 0;
+}
+
+/* Client i's mode under mixed: the mode table's in_mixed modes in turn. */
+static enum proto_mode mixed_mode(size_t i)
+{
+    enum proto_mode modes[PROTO_MODE_COUNT];
+    size_t n = 0;
+    for (int k = 0; k < PROTO_MODE_COUNT; k++)
+        if (proto_mode_info((enum proto_mode)k)->in_mixed)
+            modes[n++] = (enum proto_mode)k;
+    return modes[i % n];
+}
+
+static enum proto_mode member_mode(const struct swarm_config *cfg, size_t i)
+{
+    return cfg->mixed ? mixed_mode(i) : cfg->mode;
+}
+
+static void service_ready(struct swarm *sw, uint64_t wait_us);
+static void send_between(struct swarm *sw);
+
+/* µs between states at rate_hz (0 for a rate of 0: never). */
+static uint64_t period_of(double rate_hz)
+{
+    if (!(rate_hz > 0))
+        return 0;
+    uint64_t p = (uint64_t)llround(1e6 / rate_hz);
+    return p ? p : 1;
+}
+
+/* Does client i share a hub (an ENet mode, and hubs on)? */
+static bool on_hub(const struct swarm_config *cfg, size_t per_host, size_t i)
+{
+    return per_host > 1 && proto_mode_info(member_mode(cfg, i))->enet;
+}
+
+/* Sockets the swarm opens: one per hub, one per other client. */
+static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->clients; i++)
+        n += !on_hub(cfg, per_host, i) || i % per_host == 0;
+    return n;
+}
+
+/* The hub of client i, created (and watched) with its first client. */
+static struct client_hub *hub_of(struct swarm *sw, size_t i, char *err, size_t err_cap)
+{
+    size_t h = i / sw->per_host;
+    if (sw->hubs[h])
+        return sw->hubs[h];
+    size_t left = sw->cfg.clients - h * sw->per_host;
+    struct client_hub *hub = client_hub_create(left < sw->per_host ? left : sw->per_host,
+                                               err, err_cap);
+    if (!hub)
+        return NULL;
+    sw->hubs[h] = hub;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = HUB_TAG | h};
+    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_hub_fd(hub), &ev) != 0) {
+        snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
+        return NULL;
+    }
+    return hub;
+}
+
+/* Creates client i (on its hub, or with its own watched socket). */
+static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
+{
+    const struct swarm_config *cfg = &sw->cfg;
+    struct swarm_member *m = &sw->m[i];
+    char room[PROTO_ROOM_MAX + 1], why[256];
+    if (cfg->room_size)
+        snprintf(room, sizeof room, "%s-%zu", cfg->room, room_index(sw, i) + 1);
+    else
+        snprintf(room, sizeof room, "%s", cfg->room);
+    snprintf(m->name, sizeof m->name, "%s-%zu", cfg->name, cfg->first + i + 1);
+    m->mode = member_mode(cfg, i);
+    m->hub = SIZE_MAX;
+    uint16_t port = cfg->n_ports ? cfg->ports[(cfg->first + i) % cfg->n_ports] : cfg->port;
+    struct client_config cc = {.host = cfg->host, .port = port, .room = room,
+                               .name = m->name, .mode = m->mode, .reflect = cfg->reflect,
+                               .aoi = cfg->aoi,
+                               .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
+                               .no_histograms = !cfg->client_histograms,
+                               .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
+                               .rejoin_ms = cfg->rejoin_ms};
+    m->period_us = sw->period_us;
+    m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
+    if (on_hub(cfg, sw->per_host, i)) {
+        if (!(cc.hub = hub_of(sw, i, why, sizeof why)))
+            goto fail;
+        m->hub = i / sw->per_host;
+    }
+    if (!(m->c = client_create(&cc, why, sizeof why)))
+        goto fail;
+    snprintf(m->name, sizeof m->name, "%s", client_name(m->c)); /* a ticket's, if any */
+    if (sw->hooks.created)
+        sw->hooks.created(sw->hooks.ctx, i, m->c);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+    if (!cc.hub && epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &ev) != 0) {
+        snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));
+        goto fail;
+    }
+    sw->n_own += !cc.hub;
+    return 0;
+fail:
+    snprintf(err, err_cap, "%s: %s", m->name, why);
+    return -1;
+}
+
+struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
+                           char *err, size_t err_cap)
+{
+    if (cfg->clients > 0 && !(cfg->rate_hz > 0)) {
+        snprintf(err, err_cap, "a swarm of clients needs a rate");
+        return NULL;
+    }
+    size_t per_host = cfg->per_host ? cfg->per_host : SWARM_PER_HOST;
+    if (per_host > SWARM_PER_HOST_MAX)
+        per_host = SWARM_PER_HOST_MAX;
+    if (ensure_fds(sockets_needed(cfg, per_host), cfg->clients, err, err_cap) != 0)
+        return NULL;
+    struct swarm *sw = calloc(1, sizeof *sw);
+    if (!sw) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    sw->ep = -1;
+    sw->cfg = *cfg;
+    sw->per_host = per_host;
+    sw->n_hubs = (cfg->clients + per_host - 1) / per_host;
+    sw->n = cfg->clients;
+    sw->cap = cfg->clients ? cfg->clients : 1;
+    sw->m = calloc(sw->cap, sizeof *sw->m);
+    sw->hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hubs);
+    sw->hub_dirty = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hub_dirty);
+    if (!sw->m || !sw->hubs || !sw->hub_dirty) {
+        snprintf(err, err_cap, "out of memory");
+        swarm_destroy(sw);
+        return NULL;
+    }
+    /* epoll, not poll: a wait costs what is ready, not N descriptors */
+    sw->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (sw->ep < 0) {
+        snprintf(err, err_cap, "epoll_create1: %s", strerror(errno));
+        swarm_destroy(sw);
+        return NULL;
+    }
+    if (hooks)
+        sw->hooks = *hooks;
+    histogram_reset(&sw->stats.latency);
+    sw->period_us = period_of(cfg->rate_hz);
+    for (size_t i = 0; i < cfg->clients; i++) {
+        if (member_create(sw, i, err, err_cap) != 0) {
+            swarm_destroy(sw);
+            return NULL;
+        }
+        /* Thousands of clients take a while to create: answer the relay's
+         * handshakes meanwhile, or it forgets them as half-open. */
+        if (i % CREATE_SERVICE_EVERY == CREATE_SERVICE_EVERY - 1)
+            service_ready(sw, 0);
+    }
+    return sw;
+}
+
+void swarm_destroy(struct swarm *sw)
+{
+    if (!sw)
+        return;
+    for (size_t i = 0; sw->m && i < sw->n; i++)
+        ricochet_close(sw->m[i].c);
+    for (size_t h = 0; sw->hubs && h < sw->n_hubs; h++)
+        client_hub_destroy(sw->hubs[h]); /* after its clients: sends their goodbyes */
+    if (sw->ep >= 0)
+        close(sw->ep);
+    free(sw->m);
+    free(sw->hubs);
+    free(sw->hub_dirty);
+    free(sw);
+}
+
+int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double rate_hz,
+                char *err, size_t err_cap)
+{
+    if (!(rate_hz >= 0)) {
+        snprintf(err, err_cap, "%s: a rate must be 0 or more", name);
+        return -1;
+    }
+    if (sw->n == sw->cap) {
+        struct swarm_member *m = realloc(sw->m, 2 * sw->cap * sizeof *m);
+        if (!m) {
+            snprintf(err, err_cap, "out of memory");
+            return -1;
+        }
+        sw->m = m;
+        sw->cap *= 2;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = sw->n};
+    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(c), &ev) != 0) {
+        snprintf(err, err_cap, "%s: epoll_ctl: %s", name, strerror(errno));
+        return -1;
+    }
+    struct swarm_member *m = &sw->m[sw->n++];
+    *m = (struct swarm_member){.c = c, .hub = SIZE_MAX, .mode = client_mode(c),
+                               .next_us = UINT64_MAX, .period_us = period_of(rate_hz)};
+    snprintf(m->name, sizeof m->name, "%s", name);
+    sw->n_own++;
+    return 0;
+}
+
+size_t swarm_size(const struct swarm *sw) { return sw->n; }
+struct ricochet *swarm_client(const struct swarm *sw, size_t i) { return sw->m[i].c; }
+const char *swarm_name(const struct swarm *sw, size_t i) { return sw->m[i].name; }
+enum proto_mode swarm_mode(const struct swarm *sw, size_t i) { return sw->m[i].mode; }
+bool swarm_dead(const struct swarm *sw, size_t i) { return sw->m[i].dead; }
+const struct swarm_stats *swarm_stats(const struct swarm *sw) { return &sw->stats; }
+
+size_t swarm_room_of(const struct swarm *sw, size_t i)
+{
+    return i < sw->cfg.clients ? room_index(sw, i) : SIZE_MAX;
+}
+
+size_t swarm_room_members(const struct swarm *sw, size_t i)
+{
+    if (i >= sw->cfg.clients)
+        return 0;
+    size_t k = sw->cfg.room_size;
+    if (k == 0)
+        return sw->cfg.clients;
+    size_t first = room_index(sw, i) * k, end = sw->cfg.first + sw->cfg.clients;
+    return end - first < k ? end - first : k;
+}
+
+void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
+{
+    memset(total, 0, sizeof *total);
+    struct client_netinfo ni;
+    for (size_t k = 0; k < sw->n + sw->n_hubs; k++) {
+        if (k < sw->n)
+            client_netinfo(sw->m[k].c, &ni);
+        else if (sw->hubs[k - sw->n])
+            client_hub_netinfo(sw->hubs[k - sw->n], &ni);
+        else
+            continue;
+        total->bytes_sent += ni.bytes_sent;
+        total->bytes_received += ni.bytes_received;
+        total->datagrams_sent += ni.datagrams_sent;
+        total->datagrams_received += ni.datagrams_received;
+    }
+}
+
+size_t swarm_alive(const struct swarm *sw)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sw->n; i++)
+        n += !sw->m[i].dead;
+    return n;
+}
+
+static void on_event(struct swarm *sw, size_t i, const struct ricochet_event *ev)
+{
+    struct swarm_member *m = &sw->m[i];
+    if (ev->type == RICOCHET_EV_DISCONNECTED)
+        m->dead = true;
+    if (ev->type == RICOCHET_EV_MOVED && m->hub == SIZE_MAX) {
+        /* A fleet moved it: its own socket is a new one (the old one left
+         * epoll when it closed). */
+        struct epoll_event e = {.events = EPOLLIN, .data.u64 = i};
+        if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &e) != 0)
+            log_warn("swarm: %s: epoll_ctl: %s", m->name, strerror(errno));
+    }
+    if (ev->type == RICOCHET_EV_STATE && ev->id != ricochet_id(m->c)) {
+        sw->stats.received++;
+        /* corrected by the clocks' offsets to the relay; not yet known: none */
+        if (ev->latency_known && ev->latency_us >= 0)
+            histogram_record(&sw->stats.latency, (uint64_t)ev->latency_us);
+        else
+            sw->stats.no_latency++;
+    }
+    if (sw->hooks.event)
+        sw->hooks.event(sw->hooks.ctx, i, ev);
+}
+
+/* A hub's event: cfg.user is the member's index (m may move: swarm_adopt). */
+static void on_hub_event(void *ctx, struct ricochet *c, void *user, const struct ricochet_event *ev)
+{
+    (void)c;
+    on_event(ctx, (size_t)(uintptr_t)user, ev);
+}
+
+static void service_hub(struct swarm *sw, size_t h)
+{
+    if (sw->hubs[h] && client_hub_service(sw->hubs[h], on_hub_event, sw) >= 0)
+        sw->hub_dirty[h] = false; /* a service sends what was queued */
+}
+
+/* Hands client i's pending events to on_event, without waiting (on a hub:
+ * its timers and what its last event left; the hub reads for it). */
+static void drain_one(struct swarm *sw, size_t i)
+{
+    struct swarm_member *m = &sw->m[i];
+    struct ricochet_event ev;
+    for (int k = 0; k < EVENTS_PER_DRAIN && !m->dead; k++) {
+        int got = ricochet_poll(m->c, 0, &ev);
+        if (got < 0)
+            m->dead = true;
+        if (got <= 0)
+            break;
+        on_event(sw, i, &ev);
+    }
+    if (m->dead && !m->unwatched && m->hub == SIZE_MAX) {
+        /* nobody reads it any more: a readable socket would wake us for ever */
+        epoll_ctl(sw->ep, EPOLL_CTL_DEL, ricochet_fd(m->c), NULL);
+        m->unwatched = true;
+    }
+}
+
+/* Waits at most wait_us for sockets, then drains the hubs and clients that
+ * have data (only those: safe while swarm_create is still adding some). */
+static void service_ready(struct swarm *sw, uint64_t wait_us)
+{
+    struct timespec ts = {(time_t)(wait_us / 1000000u), (long)(wait_us % 1000000u) * 1000};
+    int ready = epoll_pwait2(sw->ep, sw->ready, sizeof sw->ready / sizeof sw->ready[0], &ts,
+                             NULL);
+    for (int k = 0; k < ready; k++) {
+        uint64_t d = sw->ready[k].data.u64;
+        if (d == OUTSIDE_TAG)
+            sw->outside_ready = true;
+        else if (d & HUB_TAG)
+            service_hub(sw, (size_t)(d & ~HUB_TAG));
+        else if (d < sw->n)
+            drain_one(sw, (size_t)d);
+        send_between(sw);
+    }
+}
+
+/* service_ready, and all hubs and clients now and then (ENet's timers:
+ * acks, pings, resends; a client with nothing to read still needs them). */
+void swarm_service(struct swarm *sw, uint64_t wait_us)
+{
+    size_t n = sw->n;
+    uint64_t now = clock_now_us();
+    if (now < sw->next_full_us) {
+        service_ready(sw, wait_us);
+        return;
+    }
+    uint64_t every = (uint64_t)sw->n_own * FULL_US_PER_CLIENT;
+    sw->next_full_us = now + (every > MAX_WAIT_US ? every : MAX_WAIT_US);
+    for (size_t i = 0; i < n; i++) {
+        drain_one(sw, i); /* timers first: the hubs then send their pings */
+        if (i % SEND_BETWEEN_CLIENTS == SEND_BETWEEN_CLIENTS - 1)
+            send_between(sw);
+    }
+    for (size_t h = 0; h < sw->n_hubs; h++) {
+        service_hub(sw, h);
+        send_between(sw);
+    }
+}
+
+int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
+                     const volatile sig_atomic_t *stop, char *err, size_t err_cap)
+{
+    for (;;) {
+        swarm_service(sw, 1000);
+        size_t ready = 0;
+        for (size_t i = 0; i < sw->n; i++) {
+            struct swarm_member *m = &sw->m[i];
+            if (m->dead) {
+                snprintf(err, err_cap, "%s could not join %s:%u: %s", m->name, sw->cfg.host,
+                         (unsigned)sw->cfg.port, ricochet_end_reason(m->c));
+                return -1;
+            }
+            size_t members;
+            client_members(m->c, &members);
+            /* an adopted client's room is the caller's business */
+            ready += ricochet_joined(m->c) &&
+                     (!see_room || i >= sw->cfg.clients || !proto_mode_info(m->mode)->enet ||
+                      members + 1 >= swarm_room_members(sw, i));
+        }
+        if (ready == sw->n)
+            return 0;
+        if (stop && *stop) {
+            snprintf(err, err_cap, "interrupted");
+            return -1;
+        }
+        if (clock_now_us() > deadline_us) {
+            snprintf(err, err_cap, "only %zu of %zu clients joined%s in time", ready,
+                     sw->n, see_room ? " and saw their room" : "");
+            return -1;
+        }
+    }
+}
+
+void swarm_schedule(struct swarm *sw, uint64_t t0_us)
+{
+    sw->t0_us = t0_us;
+    sw->send_end_us = 0; /* until the first swarm_step */
+    sw->cursor = 0; /* client 0's phase is the earliest */
+    for (size_t i = 0; i < sw->n; i++) {
+        struct swarm_member *m = &sw->m[i];
+        m->k = 0;
+        m->next_us = m->period_us ? t0_us + m->phase_us : UINT64_MAX;
+    }
+}
+
+/* A circle per client: the content only has to be valid. */
+static void fill_default(size_t i, uint64_t k, struct ricochet_state *s)
+{
+    float a = (float)((double)k * 0.05 + (double)i);
+    s->x = 50.0f + 40.0f * cosf(a);
+    s->y = 50.0f + 40.0f * sinf(a);
+    s->vx = -2.0f * sinf(a);
+    s->vy = 2.0f * cosf(a);
+    s->heading = a;
+}
+
+/* Sends client i's next state (the caller checked it is due). Intended
+ * times count from the schedule, not from the last send: no drift. */
+static void send_next(struct swarm *sw, size_t i)
+{
+    struct swarm_member *m = &sw->m[i];
+    struct ricochet_state s = {.send_us = m->next_us};
+    if (sw->hooks.fill)
+        sw->hooks.fill(sw->hooks.ctx, i, m->next_us, &s);
+    else
+        fill_default(i, m->k, &s);
+    struct proto_state ps = {.send_us = m->next_us, .x = s.x, .y = s.y, .vx = s.vx,
+                             .vy = s.vy, .heading = s.heading};
+    bool ok = !m->dead && client_send_state(m->c, &ps, sw->cfg.payload) == 0;
+    if (ok)
+        sw->stats.sent++;
+    else
+        sw->stats.send_failed++;
+    if (sw->hooks.sent)
+        sw->hooks.sent(sw->hooks.ctx, i, m->next_us, ok);
+    m->k++;
+    m->next_us = sw->t0_us + m->phase_us + m->k * m->period_us;
+    if (ok && m->hub != SIZE_MAX)
+        sw->hub_dirty[m->hub] = true; /* one flush for all its clients */
+    else if (ok)
+        ricochet_flush(m->c);
+}
+
+/* Every intended send time of a made client is t0 + period * i / N +
+ * k * period: in time order they come in a fixed cycle (0, 1, ... N-1,
+ * 0, ...), one state each per lap. So the next send due is always the
+ * cursor's, and sending one state per visit keeps that order even after a
+ * stall of several periods (a step costs what it sends, not a walk of N
+ * clients). Adopted clients have rates of their own; they are few and
+ * walked. Returns the earliest intended send before end_us, or UINT64_MAX. */
+static uint64_t send_all_due(struct swarm *sw, uint64_t now, uint64_t end_us)
+{
+    size_t made = sw->cfg.clients;
+    uint64_t next = UINT64_MAX;
+    for (; made > 0; sw->cursor = (sw->cursor + 1) % made) {
+        struct swarm_member *m = &sw->m[sw->cursor];
+        if (m->next_us > now || m->next_us >= end_us)
+            break;
+        send_next(sw, sw->cursor);
+    }
+    if (made > 0)
+        next = sw->m[sw->cursor].next_us;
+    for (size_t i = made; i < sw->n; i++) {
+        struct swarm_member *m = &sw->m[i];
+        while (m->next_us <= now && m->next_us < end_us)
+            send_next(sw, i);
+        next = m->next_us < next ? m->next_us : next;
+    }
+    for (size_t h = 0; h < sw->n_hubs; h++) {
+        if (sw->hub_dirty[h]) {
+            client_hub_flush(sw->hubs[h]);
+            sw->hub_dirty[h] = false;
+        }
+    }
+    return next < end_us ? next : UINT64_MAX;
+}
+
+/* Sends what fell due while a service was reading: at 4000 clients a
+ * relay's tick reaching 60 hubs at once, or a pass over every client, took
+ * 20-60 ms, and every send due meanwhile left that late (the generator's
+ * own lateness, inside every latency it measures). */
+static void send_between(struct swarm *sw)
+{
+    if (sw->send_end_us)
+        send_all_due(sw, clock_now_us(), sw->send_end_us);
+}
+
+uint64_t swarm_step(struct swarm *sw, uint64_t end_us)
+{
+    sw->send_end_us = end_us;
+    uint64_t earliest = send_all_due(sw, clock_now_us(), end_us);
+    uint64_t now = clock_now_us();
+    uint64_t wait = earliest > now ? earliest - now : 0;
+    if (wait > MAX_WAIT_US)
+        wait = MAX_WAIT_US;
+    swarm_service(sw, wait);
+    return earliest;
+}
+
+int swarm_wait_readable(struct swarm *sw, int fd, uint64_t deadline_us,
+                        const volatile sig_atomic_t *stop)
+{
+    /* in the clients' epoll set: the wait ends at once either way */
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = OUTSIDE_TAG};
+    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return -1;
+    sw->outside_ready = false;
+    for (uint64_t now = clock_now_us(); !sw->outside_ready && !(stop && *stop) &&
+                                        now < deadline_us; now = clock_now_us()) {
+        uint64_t wait = deadline_us - now;
+        swarm_service(sw, wait > MAX_WAIT_US ? MAX_WAIT_US : wait);
+    }
+    epoll_ctl(sw->ep, EPOLL_CTL_DEL, fd, NULL);
+    return sw->outside_ready ? 0 : -1;
+}
+
+void swarm_drain(struct swarm *sw, uint64_t until_us)
+{
+    for (uint64_t now = clock_now_us(); now < until_us; now = clock_now_us()) {
+        uint64_t wait = until_us - now;
+        swarm_service(sw, wait > MAX_WAIT_US ? MAX_WAIT_US : wait);
+    }
+}

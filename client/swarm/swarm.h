@@ -1,0 +1,168 @@
+/* swarm.h: the one driver of many clients in one process (ricochet-bot,
+ * ricochet-bench, the integration tests). It creates N clients, spreads
+ * them over rooms, waits until they are joined, sends each one's state at a
+ * constant *intended* rate (send times start + offset + k / rate, so a
+ * stalled loop shows as latency, not as fewer sends: no coordinated
+ * omission) and hands every event to the caller, who keeps the statistics
+ * it wants. It also keeps the figures every caller needs: sends, failures,
+ * states received from others and their one-way latency.
+ *
+ * The transport (ENet or plain UDP) is chosen once, by cfg.mode, when the
+ * clients are created; nothing below looks at it again. ENet clients share
+ * hosts (client.h, hubs): clients i / per_host alike are peers of one host,
+ * one socket and one local port, so the relay sees per_host ENet peers per
+ * client address:port, told apart by ENet's peer ids. udp clients have a
+ * socket each (the wire has no peer id).
+ *
+ * A caller may also hand it clients it made itself (swarm_adopt: its own
+ * rooms, names, modes, a rate each, 0 for one that only listens), after
+ * the made ones; tests mix honest and abusive clients that way.
+ *
+ * An edge: it reads the clock and waits on the clients' sockets. */
+#ifndef RICOCHET_SWARM_H
+#define RICOCHET_SWARM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../proto/enet/enet_wire.h"
+#include "../client.h"
+#include "../ricochet.h"
+
+/* ENet clients per shared host by default. A host's every service and
+ * flush walks all its peer slots (ENet's send pass), so a few dozen peers
+ * per host keep that walk short while cutting thousands of sockets (and a
+ * service call each) to a few dozen. */
+#define SWARM_PER_HOST 64
+#define SWARM_PER_HOST_MAX ENET_WIRE_PEERS_MAX
+
+struct swarm_config {
+    const char *host;      /* relay address */
+    uint16_t port;
+    size_t clients;        /* N (0: none made; a swarm of adopted clients) */
+    size_t first;          /* number of the first client, for names and rooms when a
+                              swarm is one slice of several (0: the whole) */
+    size_t room_size;      /* members per room (client i is in room (first + i) /
+                              room_size); 0 = every client in one room */
+    const char *room;      /* the room, or with room_size the prefix: ROOM-1, ROOM-2... */
+    const char *name;      /* client i is NAME-(first+i+1) */
+    enum proto_mode mode;  /* every client's; see mixed */
+    bool mixed;            /* client i gets the i-th of the mode table's in_mixed modes
+                              (round-robin) instead */
+    bool reflect;
+    float aoi;             /* radius of interest of the rooms the clients create (0: none) */
+    uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
+    double rate_hz;        /* states per second per made client */
+    size_t payload;        /* datagram bytes (0 = the bare 40-byte state) */
+    size_t per_host;       /* ENet clients sharing one host and socket (0: SWARM_PER_HOST;
+                              1: each its own, with its own byte counts) */
+    bool client_histograms; /* each made client keeps its latency and round-trip
+                               histograms (ricochet_latency, _rtt): 220 KB a client;
+                               false: only the swarm's own latency histogram */
+    const char *const *tickets; /* client i joins with tickets[first + i], which says its
+                                   room and name (NULL: no tickets; room and name above) */
+    const uint16_t *ports; /* a fleet's relays on host: client i joins through
+                              ports[(first + i) % n_ports] (NULL: port) */
+    size_t n_ports;
+    uint32_t rejoin_ms;    /* a fleet: a lost relay is rejoined through the entry
+                              (ricochet_config_set_rejoin); 0: the client ends */
+};
+
+struct swarm_hooks {
+    void *ctx;
+    /* Fills the content of client i's state intended for t_us (send_us is
+     * already t_us; seq and sender are the library's). NULL: a circle. */
+    void (*fill)(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s);
+    /* Called after each send (ok false: the send failed). May be NULL. */
+    void (*sent)(void *ctx, size_t i, uint64_t t_us, bool ok);
+    /* Every event of every client, in order per client. May be NULL. */
+    void (*event)(void *ctx, size_t i, const struct ricochet_event *ev);
+    /* Client i was just created (swarm_create: before any of its events,
+     * which may come before swarm_create returns). The swarm owns c. May
+     * be NULL. */
+    void (*created)(void *ctx, size_t i, struct ricochet *c);
+};
+
+struct swarm_stats {
+    uint64_t sent, send_failed;   /* states, all clients */
+    uint64_t received;            /* states from others, all clients */
+    uint64_t no_latency;          /* ... of them before both clock offsets were known */
+    struct histogram latency;     /* the others' one-way latency, µs */
+};
+
+struct swarm;
+
+/* Creates the clients 0..N-1 (connecting starts). Raises the soft limit of
+ * open files to what N sockets need, or fails saying what the limit is.
+ * Returns NULL with a one-line message in err. */
+struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_hooks *hooks,
+                           char *err, size_t err_cap);
+
+/* Disconnects every client politely (bounded) and frees. */
+void swarm_destroy(struct swarm *sw);
+
+/* Adds a client the caller created, with its own socket (not on a hub), as
+ * client swarm_size() - 1; the swarm owns it from then on (serviced, its
+ * events to the hooks, destroyed with the swarm). It sends rate_hz states
+ * a second from the next swarm_schedule, its first at t0 (0: never sends),
+ * padded to cfg.payload. name is for messages. Returns 0, or -1 with a
+ * message in err (the client is still the caller's). */
+int swarm_adopt(struct swarm *sw, struct ricochet *c, const char *name, double rate_hz,
+                char *err, size_t err_cap);
+
+size_t swarm_size(const struct swarm *sw);
+struct ricochet *swarm_client(const struct swarm *sw, size_t i);
+const char *swarm_name(const struct swarm *sw, size_t i);
+enum proto_mode swarm_mode(const struct swarm *sw, size_t i);
+/* A made client's room (0-based) and its members, i included; an adopted
+ * client's are unknown: SIZE_MAX and 0. */
+size_t swarm_room_of(const struct swarm *sw, size_t i);
+size_t swarm_room_members(const struct swarm *sw, size_t i);
+bool swarm_dead(const struct swarm *sw, size_t i);            /* disconnected */
+size_t swarm_alive(const struct swarm *sw);
+const struct swarm_stats *swarm_stats(const struct swarm *sw);
+
+/* Wire bytes and datagrams of all clients and hubs so far (the byte and
+ * datagram fields of client_netinfo, summed). */
+void swarm_wire(const struct swarm *sw, struct client_netinfo *total);
+
+/* Waits at most wait_us for a socket to become readable, then hands the
+ * pending events to the hooks (a hub or client with data at once; every
+ * one at least every 5 ms, or 20 µs per client with its own socket in
+ * large swarms, for ENet's timers). */
+void swarm_service(struct swarm *sw, uint64_t wait_us);
+
+/* Services until every live client is joined and, if see_room, every made
+ * one lists the other members of its room (ENet; udp notices are best
+ * effort), or until
+ * deadline_us or *stop. Returns 0, or -1 with a message in err (a client
+ * disconnected: its name and why; or the deadline: how many were ready). */
+int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
+                     const volatile sig_atomic_t *stop, char *err, size_t err_cap);
+
+/* Sets the schedule: made client i's k-th state is intended for
+ * t0_us + period * i / N + k * period; an adopted one's for
+ * t0_us + k * its own period. */
+void swarm_schedule(struct swarm *sw, uint64_t t0_us);
+
+/* One loop step: sends every state due by now and intended before end_us,
+ * services the clients, and waits until the next send is due (at most
+ * 5 ms, as ENet's timers need). Returns the earliest next intended send
+ * before end_us, or UINT64_MAX when none is left. */
+uint64_t swarm_step(struct swarm *sw, uint64_t end_us);
+
+/* Services until until_us (draining what is still on its way). */
+void swarm_drain(struct swarm *sw, uint64_t until_us);
+
+/* Services the clients until fd (not one of theirs: a pipe from a process
+ * that coordinates several swarms, a timer) is readable, deadline_us
+ * passes or *stop is set (stop may be NULL): who waits for something else
+ * keeps the clients alive meanwhile (ENet's acks and pings, udp's
+ * keepalive), or the relay times them out. Reads nothing from fd. Returns
+ * 0 once fd is readable (or closed at the other end), else -1. */
+int swarm_wait_readable(struct swarm *sw, int fd, uint64_t deadline_us,
+                        const volatile sig_atomic_t *stop);
+
+#endif

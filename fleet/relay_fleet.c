@@ -1,0 +1,350 @@
+/* fleet.c: see fleet.h. The glue between three pieces that do not know
+ * each other: the core (its fleet hooks), the placement cache (pure) and
+ * the directory thread (its rings). */
+#include "relay_fleet.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "agones.h"
+#include "dirthread.h"
+#include "placement.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
+#include "../relay/core/relay.h"
+
+#define HEARTBEATS_PER_TTL 10   /* heartbeat every TTL/10 */
+#define RETRY_MS 500            /* reconnect, and retry Agones' /ready */
+#define REDIS_TIMEOUT_MS 500    /* each Redis call */
+#define AGONES_TIMEOUT_MS 1000  /* each sidecar call */
+#define AGONES_HEALTH_MS 1000   /* POST /health period (Agones checks every 5 s) */
+#define CACHE_MS 1000           /* another relay's room, answered from the cache */
+#define RING_SLOTS 4096         /* each direction */
+#define BUSY_WAIT_MS 2          /* the loop's longest wait while joins are parked */
+
+struct relay_fleet {
+    struct relay *r;
+    struct dirthread *t;
+    struct placement *p;             /* NULL without --directory */
+    struct placement_outcome *out;   /* park_max, for settling */
+    uint32_t park_max;
+    bool draining, drained;
+    bool unreachable;                /* the directory's last call failed, or none answered yet */
+};
+
+/* A claim as a moved: host and port split from the claim's address. */
+static bool moved_to(const struct fleet_claim *c, struct relay_moved_to *to)
+{
+    char err[128];
+    memset(to, 0, sizeof *to);
+    if (netaddr_split_endpoint(c->addr, to->host, sizeof to->host, &to->port, err,
+                               sizeof err) != 0 ||
+        to->port == 0) {
+        log_warn("fleet: room %s: holder address '%s': %s", c->room, c->addr, err);
+        return false;
+    }
+    to->transport = strcmp(c->transport, "udp") == 0 ? PROTO_MODE_UDP : PROTO_MODE_UNSEQUENCED;
+    to->epoch = c->epoch;
+    return true;
+}
+
+static enum proto_error_code refusal(enum placement_verdict v)
+{
+    switch (v) {
+    case PLACEMENT_FULL: return PROTO_ERROR_SERVER_FULL;
+    case PLACEMENT_DRAINING: return PROTO_ERROR_SHUTTING_DOWN;
+    default: return PROTO_ERROR_DIRECTORY_UNAVAILABLE;
+    }
+}
+
+static bool post(struct relay_fleet *f, const struct fleet_msg *m)
+{
+    if (dirthread_post(f->t, m))
+        return true;
+    log_warn("fleet: request ring full: a type %d request was dropped", (int)m->type);
+    return false;
+}
+
+/* ---- the core's hooks ---- */
+
+static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
+                                   uint64_t seen_epoch, struct relay_moved_to *to,
+                                   enum proto_error_code *code)
+{
+    struct relay_fleet *f = ctx;
+    struct fleet_claim claim;
+    bool ask;
+    uint64_t now = clock_now_us();
+    enum placement_verdict v = placement_join(f->p, room, peer, seen_epoch, now, &claim, &ask);
+    switch (v) {
+    case PLACEMENT_HERE:
+        return RELAY_PLACE_HERE;
+    case PLACEMENT_MOVED:
+        if (moved_to(&claim, to))
+            return RELAY_PLACE_MOVED;
+        *code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
+        return RELAY_PLACE_REFUSED;
+    case PLACEMENT_PARKED: {
+        struct fleet_msg m = {.type = FLEET_PLACE};
+        snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
+        if (!ask || post(f, &m))
+            return RELAY_PLACE_WAIT;
+        /* Nobody will answer: settle the room as unplaceable now. */
+        struct placement_effect e;
+        m = (struct fleet_msg){.type = FLEET_UNPLACED, .unreachable = true};
+        snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
+        placement_apply(f->p, &m, now, f->out, f->park_max, &e); /* only this peer waited */
+        *code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
+        return RELAY_PLACE_REFUSED;
+    }
+    default:
+        *code = refusal(v);
+        return RELAY_PLACE_REFUSED;
+    }
+}
+
+static void hook_room_closed(void *ctx, const char *room)
+{
+    struct relay_fleet *f = ctx;
+    struct fleet_msg m = {.type = FLEET_RELEASE};
+    if (placement_room_closed(f->p, room, &m.claim))
+        post(f, &m);
+}
+
+static void hook_peer_gone(void *ctx, uint32_t peer)
+{
+    struct relay_fleet *f = ctx;
+    placement_forget(f->p, peer);
+}
+
+/* ---- results ---- */
+
+static void settle(struct relay_fleet *f, const struct placement_outcome *o, size_t n,
+                   uint64_t now_us)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct relay_moved_to to;
+        if (o[i].verdict == PLACEMENT_HERE)
+            relay_join_settle(f->r, o[i].peer, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
+        else if (o[i].verdict == PLACEMENT_MOVED && moved_to(&o[i].claim, &to))
+            relay_join_settle(f->r, o[i].peer, RELAY_PLACE_MOVED, &to, PROTO_ERROR_NONE, now_us);
+        else
+            relay_join_settle(f->r, o[i].peer, RELAY_PLACE_REFUSED, NULL,
+                              refusal(o[i].verdict), now_us);
+    }
+}
+
+static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now_us)
+{
+    if (m->type == FLEET_REACHABLE)
+        f->unreachable = m->unreachable;
+    if (m->type == FLEET_DRAINED) {
+        f->drained = true;
+        return;
+    }
+    if (!f->p)
+        return;
+    struct placement_effect e;
+    size_t n = placement_apply(f->p, m, now_us, f->out, f->park_max, &e);
+    settle(f, f->out, n, now_us);
+    if (e.release)
+        post(f, &(struct fleet_msg){.type = FLEET_RELEASE, .claim = e.claim});
+    if (e.move_members) {
+        struct relay_moved_to to;
+        bool somewhere = e.claim.epoch && moved_to(&e.claim, &to);
+        relay_room_move(f->r, e.claim.room, somewhere ? &to : NULL, now_us);
+    }
+}
+
+void relay_fleet_poll(struct relay_fleet *f, uint64_t now_us)
+{
+    if (!f)
+        return;
+    struct fleet_msg m;
+    dirthread_ack(f->t);
+    while (dirthread_poll(f->t, &m))
+        apply(f, &m, now_us);
+}
+
+struct hold_ctx {
+    struct relay_fleet *f;
+    uint64_t now_us;
+};
+
+static void hold_if_unconfirmed(void *ctx, const char *room)
+{
+    struct hold_ctx *h = ctx;
+    relay_room_hold(h->f->r, room, !placement_serving(h->f->p, room, h->now_us));
+}
+
+void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
+{
+    if (!f)
+        return;
+    post(f, &(struct fleet_msg){.type = FLEET_LOAD, .rooms = relay_rooms(f->r),
+                                .clients = relay_clients(f->r)});
+    if (!f->p)
+        return;
+    settle(f, f->out, placement_expire(f->p, now_us, f->out, f->park_max), now_us);
+    struct hold_ctx h = {f, now_us};
+    relay_each_room(f->r, hold_if_unconfirmed, &h);
+}
+
+int relay_fleet_wait_ms(const struct relay_fleet *f, int wait_ms)
+{
+    bool busy = f && ((f->p && placement_parked(f->p) > 0) || (f->draining && !f->drained));
+    return busy && wait_ms > BUSY_WAIT_MS ? BUSY_WAIT_MS : wait_ms;
+}
+
+void relay_fleet_drain(struct relay_fleet *f, uint64_t now_us)
+{
+    if (!f || f->draining)
+        return;
+    f->draining = true;
+    if (f->p)
+        settle(f, f->out, placement_drain(f->p, f->out, f->park_max), now_us);
+    if (!post(f, &(struct fleet_msg){.type = FLEET_DRAIN}))
+        f->drained = true; /* nobody to wait for */
+}
+
+bool relay_fleet_drained(const struct relay_fleet *f)
+{
+    return !f || f->drained;
+}
+
+bool relay_fleet_reachable(const struct relay_fleet *f)
+{
+    return !f || !f->unreachable;
+}
+
+/* ---- start and stop ---- */
+
+/* --advertise as a claim names this relay: HOST:0 takes the port it
+ * listens on. Returns 0 with out filled, or -1 with a message. */
+static int advertised(const char *advertise, uint16_t listen_port, char *out, size_t cap,
+                      char *err, size_t err_cap)
+{
+    char host[FLEET_ADDR_MAX];
+    uint16_t port;
+    if (netaddr_split_endpoint(advertise, host, sizeof host, &port, err, err_cap) != 0)
+        return -1;
+    if (port)
+        snprintf(out, cap, "%s", advertise);
+    else
+        snprintf(out, cap, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+                 (unsigned)listen_port);
+    return fleet_addr_check(out, err, err_cap);
+}
+
+/* The thread's configuration from the settings; -1 with err if invalid. */
+static int configure(struct dirthread_config *c, const struct relay_fleet_settings *s,
+                     const char *name, const char *transport, uint16_t listen_port,
+                     uint32_t capacity, char *err, size_t err_cap)
+{
+    memset(c, 0, sizeof *c);
+    int agones = agones_port_from_env(&c->agones.port, err, err_cap);
+    if (agones < 0)
+        return -1;
+    c->use_agones = agones == 1;
+    c->use_directory = s->directory[0] != '\0';
+    if (!fleet_name_valid(name)) {
+        snprintf(err, err_cap, "--fleet-name '%s': 1..%d bytes of A-Z a-z 0-9 _ . -", name,
+                 FLEET_NAME_MAX);
+        return -1;
+    }
+    if (c->use_directory &&
+        fleet_redis_url_parse(s->directory, &c->dir.url, err, err_cap) != 0)
+        return -1;
+    if (c->use_directory && !s->advertise[0] && !c->use_agones) {
+        snprintf(err, err_cap, "--directory needs --advertise HOST:PORT (the address clients "
+                 "reach this relay at)");
+        return -1;
+    }
+    if (s->advertise[0] && advertised(s->advertise, listen_port, c->dir.addr,
+                                      sizeof c->dir.addr, err, err_cap) != 0)
+        return -1;
+    snprintf(c->dir.prefix, sizeof c->dir.prefix, "%s", name);
+    snprintf(c->dir.transport, sizeof c->dir.transport, "%s", transport);
+    uint8_t rnd[FLEET_INSTANCE_LEN / 2];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        snprintf(err, err_cap, "getrandom failed");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof rnd; i++)
+        snprintf(c->dir.instance + 2 * i, 3, "%02x", rnd[i]);
+    c->dir.capacity = capacity;
+    c->dir.ttl_ms = s->ttl_ms;
+    c->dir.timeout_ms = REDIS_TIMEOUT_MS;
+    c->heartbeat_ms = s->ttl_ms / HEARTBEATS_PER_TTL ? s->ttl_ms / HEARTBEATS_PER_TTL : 1;
+    c->retry_ms = RETRY_MS;
+    c->agones.timeout_ms = AGONES_TIMEOUT_MS;
+    c->health_ms = AGONES_HEALTH_MS;
+    c->ring_slots = RING_SLOTS;
+    return 0;
+}
+
+static struct placement *make_placement(const struct dirthread_config *c,
+                                        const struct relay_fleet_settings *s)
+{
+    struct placement_config pc = {.lease_ms = s->ttl_ms - c->heartbeat_ms,
+                                  .cache_ms = CACHE_MS, .park_ms = s->park_ms,
+                                  .park_max = s->park_max};
+    snprintf(pc.instance, sizeof pc.instance, "%s", c->dir.instance);
+    if (getrandom(pc.hash_key, sizeof pc.hash_key, 0) != (ssize_t)sizeof pc.hash_key)
+        return NULL;
+    return placement_create(&pc);
+}
+
+int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_settings *s,
+                      const char *fleet_name, struct relay *r, const char *transport,
+                      uint16_t listen_port, uint32_t capacity, char *err, size_t err_cap)
+{
+    struct dirthread_config c;
+    *out = NULL;
+    if (configure(&c, s, fleet_name, transport, listen_port, capacity, err, err_cap) != 0)
+        return -1;
+    if (!c.use_directory && !c.use_agones)
+        return 0;
+    struct relay_fleet *f = calloc(1, sizeof *f);
+    if (!f || !(f->out = calloc(s->park_max, sizeof *f->out)) ||
+        (c.use_directory && !(f->p = make_placement(&c, s)))) {
+        snprintf(err, err_cap, "fleet: out of memory");
+        goto fail;
+    }
+    f->r = r;
+    f->park_max = s->park_max;
+    f->unreachable = c.use_directory; /* not ready until the directory first answers */
+    if (!(f->t = dirthread_start(&c, err, err_cap)))
+        goto fail;
+    if (f->p)
+        relay_set_fleet(r, &(struct relay_fleet_hooks){.place = hook_place,
+                                                         .room_closed = hook_room_closed,
+                                                         .peer_gone = hook_peer_gone,
+                                                         .ctx = f});
+    log_info("fleet: %s%s%s%s (instance %s)", c.use_directory ? "directory " : "",
+             c.use_directory ? s->directory : "", c.use_directory && c.use_agones ? ", " : "",
+             c.use_agones ? "Agones SDK" : "", c.dir.instance);
+    *out = f;
+    return 0;
+fail:
+    if (f) {
+        placement_destroy(f->p);
+        free(f->out);
+        free(f);
+    }
+    return -1;
+}
+
+void relay_fleet_stop(struct relay_fleet *f)
+{
+    if (!f)
+        return;
+    relay_set_fleet(f->r, &(struct relay_fleet_hooks){0});
+    dirthread_stop(f->t);
+    placement_destroy(f->p);
+    free(f->out);
+    free(f);
+}

@@ -1,0 +1,279 @@
+/* netsim_options.c: ricochet-netsim's command line (see netsim_options.h). */
+#include "netsim_options.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "../sys/clock.h"
+#include "../sys/httpd.h"
+#include "../sys/log.h"
+#include "../sys/options.h"
+
+#define FD_SPARE 16            /* descriptors besides the flows': stdio, listener, libc */
+
+#define OFF(FIELD) offsetof(struct netsim_options, FIELD)
+#define DIR_DOUBLE(NAME, FIELD, DEF, MAX, HELP)                                              \
+    {NAME, OPTION_DOUBLE, OFF(both.FIELD), DEF, 0, MAX, NULL, HELP},                         \
+    {"up-" NAME, OPTION_DOUBLE, OFF(up.FIELD), "-1", -1, MAX, NULL,                          \
+     "client->relay only (-1: as --" NAME ")"},                                              \
+    {"down-" NAME, OPTION_DOUBLE, OFF(down.FIELD), "-1", -1, MAX, NULL,                      \
+     "relay->client only (-1: as --" NAME ")"}
+#define DIR_INT(NAME, FIELD, DEF, MAX, HELP)                                                 \
+    {NAME, OPTION_INT, OFF(both.FIELD), DEF, 0, MAX, NULL, HELP},                            \
+    {"up-" NAME, OPTION_INT, OFF(up.FIELD), "-1", -1, MAX, NULL,                             \
+     "client->relay only (-1: as --" NAME ")"},                                              \
+    {"down-" NAME, OPTION_INT, OFF(down.FIELD), "-1", -1, MAX, NULL,                         \
+     "relay->client only (-1: as --" NAME ")"}
+
+static const struct option_def option_defs[] = {
+    {"listen", OPTION_STRING, offsetof(struct netsim_options, listen), "127.0.0.1:0", 3, 64, NULL,
+     "address:port the clients send to (0.0.0.0:P or [::]:P for every interface; "
+     "port 0 picks one)"},
+    {"relay", OPTION_STRING, offsetof(struct netsim_options, relay), "", 0, 64, NULL,
+     "address:port of the relay, [v6]:port for IPv6 (required)"},
+    DIR_DOUBLE("loss", loss, "0", 100, "independent loss, % of datagrams"),
+    DIR_DOUBLE("loss-corr", loss_corr, "0", 100,
+               "how much % each loss draw depends on the one before (netem's loss random P C)"),
+    DIR_DOUBLE("ge-p", ge_p, "0", 100, "Gilbert-Elliott: % chance good -> bad per datagram"),
+    DIR_DOUBLE("ge-r", ge_r, "0", 100, "Gilbert-Elliott: % chance bad -> good (mean burst 100/r)"),
+    DIR_DOUBLE("ge-loss-good", ge_good, "0", 100, "Gilbert-Elliott: loss % in the good state"),
+    DIR_DOUBLE("ge-loss-bad", ge_bad, "100", 100, "Gilbert-Elliott: loss % in the bad state"),
+    DIR_DOUBLE("delay", delay, "0", 3600000, "one-way delay, ms"),
+    DIR_DOUBLE("jitter", jitter, "0", 3600000,
+               "delay varies by +-jitter ms (uniform) or by jitter ms of standard deviation "
+               "(the other --jitter-dist)"),
+    DIR_DOUBLE("delay-corr", delay_corr, "0", 100,
+               "how much % each jitter draw depends on the one before (netem's delay D J C)"),
+    DIR_DOUBLE("dup", dup, "0", 100, "duplicate % of datagrams"),
+    DIR_DOUBLE("dup-corr", dup_corr, "0", 100, "correlation % of the duplication draws"),
+    DIR_DOUBLE("corrupt", corrupt, "0", 100,
+               "% of datagrams with one random bit flipped, forwarded all the same (netem's "
+               "corrupt)"),
+    DIR_DOUBLE("corrupt-corr", corrupt_corr, "0", 100, "correlation % of the corruption draws"),
+    DIR_DOUBLE("reorder-pct", reorder_pct, "0", 100,
+               "after --reorder-gap - 1 delayed datagrams, send each further one at once "
+               "(no delay) with this % (netem's reorder; needs --delay)"),
+    DIR_DOUBLE("reorder-corr", reorder_corr, "0", 100, "correlation % of the reorder draws"),
+    DIR_INT("reorder-gap", reorder_gap, "1", 1e9,
+            "datagrams delayed before one may go at once (netem's gap)"),
+    DIR_DOUBLE("rate-kbps", rate, "0", 1e9, "bottleneck rate, kbit/s (0 = unlimited)"),
+    DIR_INT("queue-limit", queue_limit, "1000", 1e9,
+            "bottleneck queue in datagrams, drops when full (0 = no limit)"),
+    DIR_INT("queue-bytes", queue_bytes, "0", 1e12,
+            "bottleneck queue in bytes, drops when full (0 = no limit)"),
+    {"jitter-dist", OPTION_CHOICE, offsetof(struct netsim_options, jitter_dist), "uniform", 0, 0,
+     "uniform|normal|pareto|paretonormal",
+     "jitter distribution (netem's distribution; all but uniform are clamped at 4 standard "
+     "deviations)"},
+    {"reorder", OPTION_BOOL, offsetof(struct netsim_options, reorder), "false", 0, 0, NULL,
+     "let jitter reorder datagrams (otherwise order is kept)"},
+    {"seed", OPTION_INT, offsetof(struct netsim_options, seed), "0", 0, 9007199254740991.0, NULL,
+     "random seed (0 = pick one; printed at start)"},
+    {"duration", OPTION_DOUBLE, offsetof(struct netsim_options, duration), "0", 0, 1e7, NULL,
+     "stop after this many seconds (0 = until SIGINT/SIGTERM)", .short_name = 't'},
+    {"max-pending", OPTION_INT, offsetof(struct netsim_options, max_pending), "65536", 1, 1e8, NULL,
+     "datagrams held per direction at most (beyond: dropped as overflow)"},
+    {"max-flows", OPTION_INT, offsetof(struct netsim_options, max_flows), "1024", 1, 60000, NULL,
+     "client addresses served at once"},
+    {"flow-timeout", OPTION_DOUBLE, offsetof(struct netsim_options, flow_timeout), "60", 0.1, 1e6,
+     NULL, "seconds without traffic before a client's upstream socket is closed"},
+    {"stats-interval", OPTION_DOUBLE, offsetof(struct netsim_options, stats_interval), "0", 0, 1e6,
+     NULL, "print a JSON stats line every this many seconds (0 = only at exit)"},
+    {"stats-file", OPTION_STRING, offsetof(struct netsim_options, stats_json), "", 0, 256, NULL,
+     "also write the final JSON stats line to this file", .old_name = "stats-json"},
+    {"drop-log", OPTION_STRING, offsetof(struct netsim_options, drop_log), "", 0, 256, NULL,
+     "write one line per state dropped, duplicated or forwarded to this file"},
+    {"pcap", OPTION_STRING, offsetof(struct netsim_options, pcap), "", 0, 240, NULL,
+     "write forwarded datagrams to this pcap file, dropped ones to FILE.dropped"},
+    {"wire", OPTION_CHOICE, offsetof(struct netsim_options, wire), "enet", 0, 0, "udp|enet",
+     "how --drop-log finds states in datagrams: plain udp or ENet commands"},
+    {"log-level", OPTION_CHOICE, offsetof(struct netsim_options, log_level), "info", 0, 0,
+     "debug|info|warn|error|off", "stderr log level", .short_name = 'V',
+     .short_value = "debug"},
+    {"metrics", OPTION_STRING, offsetof(struct netsim_options, metrics), "", 0, 80, NULL,
+     "serve its drops, delays and queue for Prometheus at /metrics on HOST:PORT (a bare "
+     "PORT: 127.0.0.1; 0: a free one); empty: off"},
+    {0},
+};
+
+static const char *const signals[] = {
+    "SIGINT, SIGTERM", "stop: print the counters (stderr) and the final JSON line (stdout), "
+                       "close the files and exit 0",
+    NULL};
+
+static const char *const exit_status[] = {
+    "0", "stopped by --duration or a signal",
+    "1", "a socket could not be opened or bound, or --stats-file, --drop-log or --pcap could "
+         "not be written, with one line on standard error",
+    "2", "a bad option, value or config file, with one line on standard error",
+    NULL};
+
+static const char *const files[] = {
+    "--drop-log FILE", "one line per state dropped, duplicated or forwarded",
+    "--pcap FILE", "the datagrams forwarded, as a capture tcpdump and Wireshark read; "
+                   "FILE.dropped, those dropped",
+    "--stats-file FILE", "the final JSON stats line", NULL};
+
+static const struct options_example examples[] = {
+    {"2% loss, 20 ms delay with 5 ms jitter, reordering, each way, in front of a local "
+     "relay; clients use port 7000:",
+     "ricochet-netsim --relay 127.0.0.1:7777 --listen 127.0.0.1:7000 --loss 2 --delay 20 \\\n"
+     "    --jitter 5 --reorder --seed 42"},
+    {"Bursty loss (Gilbert-Elliott, bursts of about 3 datagrams) for 30 seconds, with a "
+     "capture:",
+     "ricochet-netsim --relay 127.0.0.1:7777 --listen 127.0.0.1:7000 --ge-p 1 --ge-r 30 \\\n"
+     "    -t 30 --pcap /tmp/run.pcap"},
+    {0}};
+
+static const struct options_manual manual = {
+    .description =
+        "Each direction has its own model, applied in this order: independent loss, "
+        "bursty loss (Gilbert-Elliott), duplication, a rate limit with a drop-tail queue, "
+        "delay with jitter, and order (without --reorder a datagram never overtakes an "
+        "earlier one). Every figure applies per hop: a state from one client to another "
+        "crosses netsim twice, up to the relay and down to the receiver, so --loss 5 loses "
+        "about one in ten of them (ricochet-bench's --path-loss is end to end instead).\n"
+        "\n"
+        "All randomness comes from --seed (printed at start), one generator per direction and "
+        "per step: the same seed and input give the same decisions. At exit netsim prints "
+        "exactly what it did per direction, the ground truth ricochet-bench checks itself "
+        "against; --drop-log writes it state by state.",
+    .signals = signals,
+    .exit_status = exit_status,
+    .files = files,
+    .examples = examples,
+    .config_example = "{\"relay\": \"127.0.0.1:7777\", \"listen\": \"127.0.0.1:7000\", "
+                      "\"loss\": 2, \"delay\": 20}",
+    .see_also = "netsim.md, benchmarks.md (the audit)",
+};
+
+static const struct options_program program = {
+    .name = NETSIM_PROG,
+    .summary =
+        "UDP proxy between clients and a relay that drops, delays, reorders, duplicates and\n"
+        "rate-limits datagrams, per direction (up = client->relay, down = relay->client).\n"
+        "Plain options set both directions; up-/down- options override one.\n"
+        "At exit prints counters on stderr and one JSON line on stdout.",
+    .defs = option_defs,
+    .manual = &manual,
+};
+
+/* A per-direction value: -1 inherits the plain option; any other negative
+ * value is a typo, not a wish. */
+static double pick(double dir_value, double both, const char *dir, const char *name)
+{
+    if (dir_value == -1)
+        return both;
+    if (dir_value < 0)
+        options_fail(NETSIM_PROG, "--%s-%s: %g is neither -1 (same as --%s) nor a value", dir, name,
+                     dir_value, name);
+    return dir_value;
+}
+
+static void model_from(struct netsim_model *m, const struct netsim_options *c,
+                       const struct dir_opts *d, const char *dir)
+{
+    const struct dir_opts *b = &c->both;
+#define PICK(F, NAME) pick((double)d->F, (double)b->F, dir, NAME)
+    netsim_model_default(m);
+    m->loss_pct = PICK(loss, "loss");
+    m->ge_p_pct = PICK(ge_p, "ge-p");
+    m->ge_r_pct = PICK(ge_r, "ge-r");
+    m->ge_loss_good_pct = PICK(ge_good, "ge-loss-good");
+    m->ge_loss_bad_pct = PICK(ge_bad, "ge-loss-bad");
+    m->delay_ms = PICK(delay, "delay");
+    m->jitter_ms = PICK(jitter, "jitter");
+    m->dup_pct = PICK(dup, "dup");
+    m->rate_kbps = PICK(rate, "rate-kbps");
+    m->queue_packets = (uint64_t)PICK(queue_limit, "queue-limit");
+    m->queue_bytes = (uint64_t)PICK(queue_bytes, "queue-bytes");
+    m->loss_corr_pct = PICK(loss_corr, "loss-corr");
+    m->delay_corr_pct = PICK(delay_corr, "delay-corr");
+    m->dup_corr_pct = PICK(dup_corr, "dup-corr");
+    m->corrupt_pct = PICK(corrupt, "corrupt");
+    m->corrupt_corr_pct = PICK(corrupt_corr, "corrupt-corr");
+    m->reorder_pct = PICK(reorder_pct, "reorder-pct");
+    m->reorder_corr_pct = PICK(reorder_corr, "reorder-corr");
+    m->reorder_gap = (uint32_t)PICK(reorder_gap, "reorder-gap");
+#undef PICK
+    m->jitter_dist = c->jitter_dist;
+    m->reorder = c->reorder;
+    m->max_pending = (uint64_t)c->max_pending;
+}
+
+/* Every flow holds a socket: --max-flows of them must fit under
+ * RLIMIT_NOFILE. Raises the soft limit (up to the hard one) if needed;
+ * exits 2 if they cannot fit. */
+static void fd_limit_fit(long max_flows)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_flows + FD_SPARE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= need)
+        return;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+        options_fail(NETSIM_PROG, "--max-flows %ld needs %llu file descriptors, the hard limit is "
+                     "%llu (ulimit -Hn)", max_flows, (unsigned long long)need,
+                     (unsigned long long)rl.rlim_max);
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        options_fail(NETSIM_PROG,
+                     "--max-flows %ld: cannot raise the file descriptor limit to %llu: %s",
+                     max_flows, (unsigned long long)need, strerror(errno));
+    log_debug("netsim: raised the file descriptor limit to %llu", (unsigned long long)need);
+}
+
+/* Small enough to survive a JSON double and to type back in. */
+static uint64_t seed_from_clock(void)
+{
+    uint64_t x = clock_now_us() ^ ((uint64_t)getpid() << 20);
+    x ^= x >> 29;
+    return (x * 0x9e3779b97f4a7c15u >> 32) | 1;
+}
+
+/* netsim between machines: allowed, but said aloud, since a typo in --relay
+ * then sends impaired traffic to someone else's host. */
+static void warn_if_not_loopback(const struct netsim_options *cfg,
+                                 const struct netsim_setup *setup)
+{
+    if (!netaddr_is_loopback(&setup->listen_addr))
+        log_warn("netsim: --listen %s is not a loopback address: clients on other machines "
+                 "can send through this proxy", cfg->listen);
+    if (!netaddr_is_loopback(&setup->relay_addr))
+        log_warn("netsim: --relay %s is not a loopback address: datagrams leave this machine "
+                 "(netsim adds its impairments to the network's own)", cfg->relay);
+}
+
+void netsim_configure(struct netsim_options *cfg, struct netsim_setup *setup, int argc,
+                      char **argv)
+{
+    struct netsim_model *models = setup->models;
+    char err[256];
+
+    options_parse_or_exit(&program, cfg, argc, argv);
+    log_threshold = (enum log_level)cfg->log_level;
+    if (!cfg->relay[0])
+        options_fail(NETSIM_PROG, "--relay ADDR:PORT is required");
+    if (netaddr_parse_endpoint(cfg->relay, &setup->relay_addr, err, sizeof err) < 0)
+        options_fail(NETSIM_PROG, "--relay %s", err);
+    if (netaddr_port(&setup->relay_addr) == 0)
+        options_fail(NETSIM_PROG, "--relay '%s': the relay's port cannot be 0", cfg->relay);
+    if (netaddr_parse_endpoint(cfg->listen, &setup->listen_addr, err, sizeof err) < 0)
+        options_fail(NETSIM_PROG, "--listen %s", err);
+    if (cfg->metrics[0] &&
+        httpd_parse_listen(cfg->metrics, &setup->metrics_addr, err, sizeof err) < 0)
+        options_fail(NETSIM_PROG, "--metrics: %s", err);
+    warn_if_not_loopback(cfg, setup);
+    model_from(&models[NETSIM_UP], cfg, &cfg->up, "up");
+    model_from(&models[NETSIM_DOWN], cfg, &cfg->down, "down");
+    for (int i = 0; i < NETSIM_DIRS; i++)
+        if (netsim_model_check(&models[i], err, sizeof err) < 0)
+            options_fail(NETSIM_PROG, "%s: %s", netsim_dir_name((enum netsim_dir)i), err);
+    options_checked(&program);
+    fd_limit_fit(cfg->max_flows);
+    setup->seed = cfg->seed ? (uint64_t)cfg->seed : seed_from_clock();
+}

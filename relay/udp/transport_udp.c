@@ -1,0 +1,501 @@
+/* transport_udp.c: the relay over one bare UDP socket, no ENet
+ * (ricochet-relay --transport udp). The baseline, and a lesson.
+ *
+ * A TCP server goes socket() -> bind() -> listen() -> accept(), and accept()
+ * hands it a new socket per client: the kernel keeps track of who is
+ * connected. A datagram (UDP) socket has no listen() and no accept(). We
+ * socket() and bind() once, then recvfrom() datagrams from anyone; each
+ * one comes with the sender's endpoint, an IP address plus a port (a client
+ * gets an ephemeral port, like 127.0.0.1:50123, so two clients on one host
+ * are still two endpoints). We answer with sendto() to that endpoint. The
+ * same socket serves every client.
+ *
+ * So "who is connected" is ours to build: a table from endpoint (ip:port)
+ * to a slot, filled when an endpoint sends a valid join and emptied when it
+ * sends leave or falls silent for --timeout-ms. Nothing is retransmitted,
+ * ordered or acknowledged: the client repeats its join until a welcome
+ * comes back, and notices (joined, left, chat) may simply be lost. ENet
+ * adds all of that (handshake, acks, resends, sequencing, channels,
+ * fragmentation) on top of exactly this kind of socket.
+ *
+ * Batching: recvmmsg() reads up to UDP_BATCH datagrams in one system call;
+ * what the core sends goes out batched too (transport_udp_send.c). */
+#include "transport_udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+#include "../../sys/netaddr.h"
+#include "../../proto/siphash.h"
+#include "../../proto/enet/sniff.h"
+#include "../../proto/wire.h"
+#include "../core/strangers.h"
+
+#define UDP_MAX_BATCHES 16    /* recvmmsg calls per service; more waiting is a backlog,
+                                 read after this turn's fan-out and sends */
+#define SOCKET_BUFFER (4 << 20)
+#define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
+
+/* ---- endpoint table --------------------------------------------------- */
+
+/* Bucket of an endpoint: every byte of the address and port, mixed
+ * (FNV-1a; the table is not exposed to chosen collisions beyond what
+ * max_per_address and the cookie already bound). */
+static uint32_t endpoint_hash(const struct relay_udp *t, const union netaddr *a)
+{
+    uint8_t key[NETADDR_KEY_MAX];
+    size_t n = netaddr_key(a, key);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ key[i]) * 16777619u;
+    h ^= h >> 15;
+    return h & t->bucket_mask;
+}
+
+static int32_t slot_find(const struct relay_udp *t, const union netaddr *a)
+{
+    for (int32_t i = t->buckets[endpoint_hash(t, a)]; i >= 0; i = t->slots[i].next)
+        if (netaddr_equal(&t->slots[i].addr, a))
+            return i;
+    return -1;
+}
+
+static int32_t slot_alloc(struct relay_udp *t, const union netaddr *a,
+                          uint64_t now_us)
+{
+    if (t->nfree == 0)
+        return -1;
+    uint32_t i = t->free_slots[--t->nfree];
+    uint32_t b = endpoint_hash(t, a);
+    t->slots[i] = (struct udp_slot){
+        .used = true, .addr = *a, .last_us = now_us, .next = t->buckets[b], .open = -1
+    };
+    t->buckets[b] = (int32_t)i;
+    return (int32_t)i;
+}
+
+void transport_udp_slot_free(struct relay_udp *t, uint32_t i)
+{
+    if (i >= t->cfg.peer_cap || !t->slots[i].used)
+        return;
+    int32_t *link = &t->buckets[endpoint_hash(t, &t->slots[i].addr)];
+    while (*link >= 0 && *link != (int32_t)i)
+        link = &t->slots[*link].next;
+    if (*link == (int32_t)i)
+        *link = t->slots[i].next;
+    t->slots[i].used = false;
+    t->free_slots[t->nfree++] = i;
+}
+
+/* Members from the same IP address (any port). Linear, but only run for a
+ * control datagram from an unknown endpoint. */
+static uint32_t slots_from_ip(const struct relay_udp *t, const union netaddr *a)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
+        if (t->slots[i].used && netaddr_same_host(&t->slots[i].addr, a))
+            n++;
+    return n;
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+/* socket(), bind(), and the address we got. Returns 0, or -1 with a
+ * message in err. */
+static int udp_bind(struct relay_udp *t, const struct relay_net_config *cfg, char *err,
+                    size_t err_cap)
+{
+    /* 0. Which address: IPv4 or IPv6, a literal or a name. */
+    union netaddr local;
+    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
+    char why[200];
+    if (netaddr_resolve(host, cfg->port, &local, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "bind address: %s", why);
+        return -1;
+    }
+    /* 1. socket(): an endpoint for datagrams (SOCK_DGRAM = UDP), of the
+     * address's family; bound to :: it serves IPv4 clients too. */
+    t->fd = netaddr_udp_socket(&local, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (t->fd < 0) {
+        snprintf(err, err_cap, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int size = SOCKET_BUFFER;
+    setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+
+    /* 2. bind(): give it our address and port, so clients know where to
+     * send. Port 0 asks the kernel for any free port. */
+    if (bind(t->fd, &local.sa, netaddr_len(&local)) != 0) {
+        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port,
+                 strerror(errno));
+        return -1;
+    }
+    /* 3. No listen(), no accept(): from here on we just recvfrom(). */
+    socklen_t len = sizeof local;
+    if (getsockname(t->fd, &local.sa, &len) != 0) {
+        snprintf(err, err_cap, "getsockname: %s", strerror(errno));
+        return -1;
+    }
+    netaddr_format(&local, t->addr, sizeof t->addr);
+    return 0;
+}
+
+static void udp_destroy(void *ctx);
+
+static void *udp_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
+{
+    struct relay_udp *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    t->fd = -1;
+    t->cfg = *cfg;
+    if (t->cfg.peer_cap < 1)
+        t->cfg.peer_cap = 1;
+    uint32_t nbuckets = 16;
+    while (nbuckets < 2 * t->cfg.peer_cap)
+        nbuckets <<= 1;
+    t->bucket_mask = nbuckets - 1;
+    /* One byte more than the largest accepted datagram, so a longer one
+     * shows as too long rather than silently cut (MSG_TRUNC). */
+    t->rbuf_size = (cfg->max_packet_size ? cfg->max_packet_size : 2048) + 1;
+    t->slots = calloc(t->cfg.peer_cap, sizeof *t->slots);
+    t->free_slots = calloc(t->cfg.peer_cap, sizeof *t->free_slots);
+    t->buckets = malloc(nbuckets * sizeof *t->buckets);
+    t->rbuf = malloc(UDP_BATCH * t->rbuf_size);
+    t->sbuf = malloc(UDP_SEND_BYTES);
+    t->siov = malloc(UDP_SEND_BATCH * UDP_MSG_IOVS * sizeof *t->siov);
+    proto_batch_begin(t->batch_header);
+    if (!t->slots || !t->free_slots || !t->buckets || !t->rbuf || !t->sbuf || !t->siov) {
+        snprintf(err, err_cap, "out of memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < nbuckets; i++)
+        t->buckets[i] = -1;
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
+        t->free_slots[t->nfree++] = t->cfg.peer_cap - 1 - i; /* slot 0 first */
+    uint8_t strangers_key[16];
+    if (getrandom(t->cookie_key, sizeof t->cookie_key, 0) != sizeof t->cookie_key ||
+        getrandom(strangers_key, sizeof strangers_key, 0) != sizeof strangers_key) {
+        snprintf(err, err_cap, "getrandom: %s", strerror(errno));
+        goto fail;
+    }
+    strangers_init(&t->strangers, strangers_key, cfg->max_per_address, clock_now_us());
+
+    if (udp_bind(t, cfg, err, err_cap) != 0)
+        goto fail;
+    for (unsigned i = 0; i < UDP_BATCH; i++)
+        t->riov[i] = (struct iovec){ .iov_base = t->rbuf + i * t->rbuf_size,
+                                     .iov_len = t->rbuf_size };
+    return t;
+
+fail:
+    udp_destroy(t);
+    return NULL;
+}
+
+static int udp_fd_op(const void *ctx)
+{
+    return relay_udp_fd(ctx);
+}
+
+static const char *udp_address(const void *ctx)
+{
+    const struct relay_udp *t = ctx;
+    return t->addr;
+}
+
+int relay_udp_fd(const struct relay_udp *t)
+{
+    return t->fd;
+}
+
+static void udp_destroy(void *ctx)
+{
+    struct relay_udp *t = ctx;
+    if (!t)
+        return;
+    if (t->fd >= 0)
+        close(t->fd);
+    free(t->slots);
+    free(t->free_slots);
+    free(t->buckets);
+    free(t->rbuf);
+    free(t->sbuf);
+    free(t->siov);
+    free(t);
+}
+
+/* ---- return routability ---------------------------------------------
+ * Anyone can put any source address on a datagram. Before the relay keeps
+ * state for an endpoint, answers it with more than it sent, or tells a room
+ * about it, the endpoint must prove it receives at its address: its join
+ * echoes a cookie the relay sent there. The cookie is a keyed hash of the
+ * endpoint and a 10 s window, so the relay remembers nothing until then (as
+ * DTLS HelloVerifyRequest, QUIC Retry, netcode.io connect tokens). */
+
+uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_t window)
+{
+    uint8_t in[NETADDR_KEY_MAX + 8];
+    size_t n = netaddr_key(a, in); /* the whole address (4 or 16 bytes) and the port */
+    for (int i = 0; i < 8; i++)
+        in[n + (size_t)i] = (uint8_t)(window >> (8 * i));
+    return siphash24(key, in, n + 8);
+}
+
+static uint64_t cookie_for(const struct relay_udp *t, const union netaddr *a,
+                           uint64_t window)
+{
+    return relay_udp_cookie(t->cookie_key, a, window);
+}
+
+/* The current window's cookie, or the previous window's too. */
+static bool cookie_valid(const struct relay_udp *t, const union netaddr *a,
+                         const char *text, uint64_t now_us)
+{
+    char *end;
+    if (!text || strlen(text) != 16)
+        return false;
+    uint64_t c = strtoull(text, &end, 16);
+    if (*end)
+        return false;
+    uint64_t w = now_us / COOKIE_WINDOW_US;
+    return c == cookie_for(t, a, w) || (w > 0 && c == cookie_for(t, a, w - 1));
+}
+
+/* Sends json to a stranger only if it is no longer than what the stranger
+ * sent (amplification at most 1x) and its budgets allow (strangers.h;
+ * admission: the cookie answering a join). */
+static void reply_stranger(struct relay_udp *t, const union netaddr *to, const char *json,
+                           size_t request_len, bool admission)
+{
+    size_t len = strlen(json);
+    if (len > request_len || !strangers_may_reply(&t->strangers, to, admission, clock_now_us()))
+        return;
+    transport_udp_flush(t);
+    if (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0)
+        transport_udp_count_failed(t, 1);
+}
+
+/* A datagram from an endpoint that is not a member. Returns true if it is a
+ * join of this version echoing a valid cookie (go on as a member to be);
+ * otherwise answers it (cookie, bad_version or not_joined, never longer than
+ * the datagram), counts it and returns false. */
+static bool stranger_verified(struct relay_udp *t, struct relay *r,
+                              const union netaddr *from, const uint8_t *bytes,
+                              size_t len, uint64_t now_us)
+{
+    cJSON *o = len > 0 && bytes[0] == '{' ? cJSON_ParseWithLength((const char *)bytes, len)
+                                          : NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    bool join = cJSON_IsString(type) && strcmp(type->valuestring, "join") == 0;
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(o, "version");
+    const cJSON *cookie = cJSON_GetObjectItemCaseSensitive(o, "cookie");
+    bool ok = false;
+    char reply[64];
+    if (!join && sniff_is_enet_connect(bytes, len)) {
+        /* An ENet client: the usual answer is longer than its 52-byte
+         * connect, this one is not, and it tells the client we are plain
+         * UDP (PROTOCOL.md, "Transport mismatch"). */
+        relay_count_drop(r, RELAY_DROP_NOT_JOINED);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"udp\"}", len,
+                       false);
+    } else if (!join) {
+        relay_count_drop(r, RELAY_DROP_NOT_JOINED);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"join\"}", len,
+                       false);
+    } else if (!cJSON_IsNumber(version) || version->valuedouble != PROTO_VERSION) {
+        relay_count_drop(r, RELAY_DROP_BAD_VERSION);
+        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}", len,
+                       false);
+    } else if (cJSON_IsString(cookie) && cookie_valid(t, from, cookie->valuestring, now_us)) {
+        ok = true;
+    } else {
+        relay_count_drop(r, RELAY_DROP_UNVERIFIED);
+        snprintf(reply, sizeof reply, "{\"type\":\"cookie\",\"cookie\":\"%016llx\"}",
+                 (unsigned long long)cookie_for(t, from, now_us / COOKIE_WINDOW_US));
+        reply_stranger(t, from, reply, len, true);
+    }
+    cJSON_Delete(o);
+    return ok;
+}
+
+/* ---- receiving -------------------------------------------------------- */
+
+static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
+{
+    const struct msghdr *h = &t->rmsg[k].msg_hdr;
+    uint8_t *bytes = t->riov[k].iov_base;
+    size_t len = t->rmsg[k].msg_len;
+    union netaddr *from = &t->rfrom[k];
+    uint64_t now = clock_now_us();
+
+    if (netaddr_from_sockaddr(from, &from->sa, h->msg_namelen) != 0)
+        return;
+    /* Longer than our buffer (max_packet_size + 1): the kernel cut it and
+     * only says so in msg_flags. */
+    bool truncated = (h->msg_flags & MSG_TRUNC) != 0;
+
+    int32_t slot = slot_find(t, from);
+    if (slot < 0 && len >= t->rbuf_size) {
+        /* A stranger's datagram over max_packet_size (a cut one is
+         * rbuf_size long too): the first check, and no reply. */
+        relay_count_drop(r, RELAY_DROP_TOO_BIG);
+        return;
+    }
+    if (slot < 0 && !stranger_verified(t, r, from, bytes, len, now))
+        return; /* no state, no notice, a reply no longer than the datagram */
+    if (slot < 0) {
+        /* An endpoint we do not know. It gets a slot for the length of this
+         * datagram; the slot stays only if the datagram made it a member. */
+        if (len > 0 && bytes[0] == '{' && t->cfg.max_per_address &&
+            slots_from_ip(t, from) >= t->cfg.max_per_address) {
+            relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
+            return;
+        }
+        slot = slot_alloc(t, from, now);
+        if (slot < 0) {
+            relay_count_drop(r, RELAY_DROP_SERVER_FULL);
+            return;
+        }
+        char addr[RELAY_ADDR_MAX];
+        netaddr_format(from, addr, sizeof addr);
+        if (relay_peer_connect(r, (uint32_t)slot, addr, now) != 0) {
+            transport_udp_slot_free(t, (uint32_t)slot);
+            return;
+        }
+    }
+    t->slots[slot].last_us = now;
+    relay_on_datagram(r, (uint32_t)slot, PROTO_CHANNEL_DATAGRAM,
+                      truncated ? RELAY_IN_TRUNCATED : 0, bytes, len, now);
+    /* Not (or no longer) a member: leave sent, join refused, or just noise. */
+    if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot)) {
+        relay_peer_gone(r, (uint32_t)slot, PROTO_LEFT_QUIT, now);
+        transport_udp_slot_free(t, (uint32_t)slot);
+    }
+}
+
+static int receive_batches(struct relay_udp *t, struct relay *r);
+
+static int udp_service(void *ctx, struct relay *r, int timeout_ms)
+{
+    struct relay_udp *t = ctx;
+    t->relay = r;
+    t->backlog = false;
+    struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
+    int ready = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
+    if (ready < 0 && errno != EINTR)
+        return -1;
+    int total = 0;
+    if (ready > 0)
+        total = receive_batches(t, r);
+    if (total < 0)
+        return -1;
+    if (!t->backlog) /* the next read's floor (relay_arrived) */
+        t->read_end_us = clock_now_us();
+    /* With --tick-ms: the tick's states, all in one sendmmsg. */
+    uint64_t tick_start = clock_now_us();
+    size_t fanned = relay_tick(r, tick_start);
+    transport_udp_flush(t);
+    if (fanned)
+        relay_fanout_took(r, clock_now_us() - tick_start);
+    return total;
+}
+
+/* Reads and handles up to UDP_MAX_BATCHES recvmmsg batches. Returns
+ * datagrams read, or -1 on a socket error. */
+static int receive_batches(struct relay_udp *t, struct relay *r)
+{
+    int total = 0;
+    for (int b = 0; b < UDP_MAX_BATCHES; b++) {
+        for (unsigned i = 0; i < UDP_BATCH; i++)
+            t->rmsg[i] = (struct mmsghdr){
+                .msg_hdr = { .msg_name = &t->rfrom[i], .msg_namelen = sizeof t->rfrom[i],
+                             .msg_iov = &t->riov[i], .msg_iovlen = 1 }
+            };
+        /* recvfrom() for up to UDP_BATCH datagrams at once; each comes
+         * with its sender's endpoint in msg_name. */
+        int n = recvmmsg(t->fd, t->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return total;
+            if (errno == EINTR)
+                break;
+            log_error("relay: recvmmsg: %s", strerror(errno));
+            return -1;
+        }
+        /* They arrived after the socket was last empty, and by when the
+         * kernel received the last of them. */
+        relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
+        for (int i = 0; i < n; i++)
+            on_datagram(t, r, (unsigned)i);
+        transport_udp_flush(t); /* without ticks: this batch's states, at once */
+        total += n;
+        if (n < UDP_BATCH)
+            return total;
+    }
+    t->backlog = true;
+    return total;
+}
+
+static bool udp_backlog(const void *ctx)
+{
+    const struct relay_udp *t = ctx;
+    return t->backlog;
+}
+
+static void udp_tick(void *ctx, struct relay *r)
+{
+    struct relay_udp *t = ctx;
+    t->relay = r;
+    uint64_t now = clock_now_us();
+    uint64_t limit = (uint64_t)t->cfg.timeout_ms * 1000;
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++) {
+        if (!t->slots[i].used || now - t->slots[i].last_us < limit)
+            continue;
+        /* Silence is the only sign a UDP client is gone. */
+        relay_peer_gone(r, i, PROTO_LEFT_TIMEOUT, now);
+        transport_udp_slot_free(t, i);
+    }
+    relay_sweep(r, now);
+    transport_udp_flush(t);
+}
+
+/* Nothing is acknowledged: sending what is queued is all a goodbye takes. */
+static void udp_drain(void *ctx, struct relay *r, int max_ms)
+{
+    struct relay_udp *t = ctx;
+    (void)max_ms;
+    t->relay = r;
+    transport_udp_flush(t);
+}
+
+const struct relay_transport_ops relay_udp_ops = {
+    .name = "udp",
+    /* Every state is its own datagram anyway: a tick would only bunch the
+     * sends (docs/benchmarks.md, "Tick batching"). */
+    .create = udp_create,
+    .core = transport_udp_core,
+    .address = udp_address,
+    .fd = udp_fd_op,
+    .service = udp_service,
+    .backlog = udp_backlog,
+    .tick = udp_tick,
+    .drain = udp_drain,
+    .destroy = udp_destroy,
+};
