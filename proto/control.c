@@ -1,10 +1,13 @@
-/* control.c: JSON control messages through cJSON: the rules of names and
- * text, and the decoder (the encoder is control_encode.c). Field tables are
- * in proto/PROTOCOL.md; these files are the reference implementation. */
+/* control.c: JSON control messages through cJSON: what a message is (its
+ * type and reason names, a blank one, the rules of names and text) and the
+ * decoder; the encoder (control_encode.c) writes by these rules. Field
+ * tables are in proto/PROTOCOL.md; these files are the reference
+ * implementation. */
 #include "control.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +33,12 @@ const char *proto_ctl_type_name(enum proto_ctl_type type)
 const char *proto_left_reason_name(enum proto_left_reason reason)
 {
     return (unsigned)reason < COUNT(reason_names) ? reason_names[reason] : "?";
+}
+
+void proto_control_init(struct proto_control *m, enum proto_ctl_type type)
+{
+    memset(m, 0, offsetof(struct proto_control, roster));
+    m->type = type;
 }
 
 static int name_chars_valid(const char *s, size_t max)

@@ -232,12 +232,6 @@ static int add_fields(cJSON *o, const struct proto_control *m)
     return PROTO_E_VALUE;
 }
 
-void proto_control_init(struct proto_control *m, enum proto_ctl_type type)
-{
-    memset(m, 0, offsetof(struct proto_control, roster));
-    m->type = type;
-}
-
 int proto_control_encode(char *buf, size_t cap, const struct proto_control *m)
 {
     cJSON *o;
