@@ -1,12 +1,9 @@
 /* bench_measure.c: one process's part of a run (see run_internal.h): its
- * clients, the constant-rate loop over the window, the figures; and what
- * every part of a run shares: its error, its progress lines, the request
- * to stop. */
+ * clients, the constant-rate loop over the window, the figures. */
 #include "run_internal.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,45 +13,10 @@
 #include <sys/socket.h>
 
 #include "../sys/clock.h"
-#include "../sys/log.h"
 
 #define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
 #define IPV4_UDP_HEADER 28     /* bytes the kernel adds to every datagram */
 #define FLEET_REJOIN_MS 60000  /* a fleet's client rejoins a lost relay this long */
-
-volatile sig_atomic_t run_stop;
-
-void bench_request_stop(void)
-{
-    run_stop = 1;
-}
-
-bool bench_stop_requested(void)
-{
-    return run_stop != 0;
-}
-
-void run_log(const struct run *run, const char *fmt, ...)
-{
-    if (!run->cfg->verbose)
-        return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    log_info("bench: %s", line);
-}
-
-int run_fail(struct run *run, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(run->r->error, sizeof run->r->error, fmt, ap);
-    va_end(ap);
-    run->r->ok = false;
-    return -1;
-}
 
 /* The client that sent as id to receiver i. A fleet's relays hand out ids
  * each on its own: there the sender is the member of i's room with that

@@ -2,8 +2,8 @@
  * make it (bench.h has the bench's API):
  *   bench_run.c       bench_run(): the order of things, the teardown, the audit
  *   bench_children.c  the relay and the netsim it starts, their last records
- *   bench_measure.c   this process's clients, the window, the figures; the
- *                     run's error, progress lines and stop request
+ *   bench_measure.c   this process's clients, the window, the figures
+ *   bench_status.c    the run's error, progress lines and stop request
  *   bench_procs.c     --procs: the clients over several generator processes
  *   bench_fleet.c     --fleet: a directory and several relays, --fleet-event */
 #ifndef RICOCHET_RUN_INTERNAL_H
@@ -74,7 +74,7 @@ struct run {
     uint64_t event_us;      /* when --fleet-event happened (0: not yet, or none) */
 };
 
-/* ---- bench_measure.c ---- */
+/* ---- bench_status.c ---- */
 
 /* Set by bench_request_stop(): every wait of a run gives up on it. */
 extern volatile sig_atomic_t run_stop;
@@ -84,6 +84,8 @@ void run_log(const struct run *run, const char *fmt, ...) __attribute__((format(
 
 /* Fails the run: the message into run->r->error, r->ok false. Returns -1. */
 int run_fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- bench_measure.c ---- */
 
 /* Creates this process's clients (run->first, run->n) towards host:port
  * and waits until every one is joined (and, over ENet, sees all the
