@@ -526,6 +526,15 @@ void client_hub_destroy(struct client_hub *hub)
     free(hub);
 }
 
+/* A dead hub client's poll: what its last event left pending, then its
+ * DISCONNECTED event once (1 with *ev), then -1. */
+static int hub_final_event(struct ricochet *c, struct ricochet_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    client_settle(c);
+    return client_final_event(c, ev);
+}
+
 /* Hands one ENet event to its client, then what that client has pending
  * (its DISCONNECTED event, after a fatal one). */
 static void hub_dispatch(ENetEvent *e, client_hub_fn fn, void *ctx)
@@ -545,7 +554,7 @@ static void hub_dispatch(ENetEvent *e, client_hub_fn fn, void *ctx)
         while (c->phase != PHASE_DEAD && (client_settle(c), enet_batch_next(c, &ev) == 1))
             fn(ctx, c, user, &ev);
     }
-    while (c && c->phase == PHASE_DEAD && ricochet_poll(c, 0, &ev) == 1)
+    while (c && c->phase == PHASE_DEAD && hub_final_event(c, &ev) == 1)
         fn(ctx, c, user, &ev);
 }
 

@@ -1,9 +1,11 @@
-/* client_internal.h: inside the client library (client.c and its
- * transports); programs use client.h, tests client_test.h.
+/* client_internal.h: inside the client library (client.c and the files
+ * below it); programs use client.h, tests client_test.h.
  *
- * client.c holds the session: phases, members, the receive path, clock
- * pings, the public API. A transport carries bytes for it through one table
- * of operations (in the manner of Redis's ae backends):
+ * client.c holds a session's life (create, poll, close); the files below
+ * it, each around one object, never call back up (client.c lists them),
+ * and this header declares what they offer in that order, top down. A
+ * transport carries bytes for the session through one table of
+ * operations (in the manner of Redis's ae backends):
  *
  *   client_enet.c      client_enet_ops: one ENetHost with one peer.
  *   client_udp.c       client_udp_ops: one plain datagram socket.
@@ -11,7 +13,7 @@
  *                      targets feed it with client_receive (client_test.h).
  *
  * What the session must know of a transport is data (struct
- * client_transport_caps), so client.c never asks which one it has. */
+ * client_transport_caps), so the session never asks which one it has. */
 #ifndef RICOCHET_CLIENT_INTERNAL_H
 #define RICOCHET_CLIENT_INTERNAL_H
 
@@ -238,43 +240,7 @@ struct ricochet {
     bool clock_changed;           /* announce it at the next step */
 };
 
-/* ---- client_ticket.c: a ticket and its sealed session ---- */
-
-/* Reads ticket (text) into c->ticket; the ticket's room and name become the
- * session's. Returns 0, or -1 with a one-line message in err. */
-int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t err_cap);
-
-/* The relay's `sealed` message: the session is sealed from now on, under
- * keys derived from salt (hex). Before the welcome any salt is taken (a
- * new session); once joined only the session's own (a repeated welcome). */
-void client_ticket_salt(struct ricochet *c, const char *salt_hex);
-
-/* Opens a sealed message of len bytes into out (len bytes of room).
- * Returns the length inside, or -1 (no sealed session, forged, replayed). */
-int client_ticket_open(struct ricochet *c, const uint8_t *in, size_t len, uint8_t *out);
-
-/* in sealed on lane into out (len + SEAL_OVERHEAD of room) when the session
- * is sealed; else in itself. Returns what to send (its length in *out_len),
- * or NULL if it cannot be sealed. */
-const uint8_t *client_ticket_seal(struct ricochet *c, enum seal_lane lane, const uint8_t *in,
-                                  size_t len, uint8_t *out, size_t *out_len);
-
-/* Whether the session is sealed. */
-bool client_ticket_sealed(const struct ricochet *c);
-
-/* A new session with the same ticket (another relay of the fleet): in
- * clear until that relay's `sealed` message. */
-void client_ticket_restart(struct ricochet *c);
-
-/* Wipes and frees c->ticket. */
-void client_ticket_free(struct ricochet *c);
-
-/* ---- what client.c and ricochet.c offer each other and the transports ---- */
-
-/* The public names of a mode and a state (ricochet.c). */
-enum ricochet_mode client_public_mode(enum proto_mode mode);
-void client_public_state(const struct proto_state *in, struct ricochet_state *out);
-
+/* ---- what a session receives (client_receive.c) ---- */
 
 /* The receive path of every transport (and of client_receive): one message
  * that arrived on channel with flags (PROTO_FLAG_*; PROTO_CHANNEL_DATAGRAM:
@@ -303,43 +269,14 @@ int client_batch_start(struct ricochet *c, struct client_batch *b, const uint8_t
  * (b->len is 0 then). */
 int client_batch_step(struct ricochet *c, struct client_batch *b, struct ricochet_event *ev);
 
-/* A control message of len bytes (clear: it came unsealed) received at now
- * (client_control.c). Returns 1 with *ev filled, or 0 (nothing to report,
- * or dropped and counted). */
-int client_handle_control(struct ricochet *c, const char *buf, size_t len, bool clear,
-                          uint64_t now, struct ricochet_event *ev);
+/* Counts and logs a dropped message. */
+void client_bad_message(struct ricochet *c, const char *what, int err);
 
-/* Reliable mode across a fleet's move (client_send.c): the move starts
- * (who is in the room is awaited on the next relay), name is there again,
- * and what was held goes out once all are (or HOLD_WAIT_US after the
- * welcome). */
-void client_hold_start(struct ricochet *c);
-void client_hold_seen(struct ricochet *c, const char *name);
-void client_hold_check(struct ricochet *c, uint64_t now);
+/* ---- a session's phases; a fleet's moves (client_phase.c) ---- */
 
-/* A room's move while holding: the kept states after seq (the last the old
- * relay passed on) are held first, to go out before the rest. forwarded
- * false (a move that does not say): the kept states are forgotten. */
-void client_hold_unforwarded(struct ricochet *c, bool forwarded, uint32_t seq);
-
-/* ---- a fleet of relays (client_fleet.c) ---- */
-
-/* A session that lost its relay (code: why) and has a rejoin window
- * schedules a hop back to the address it started from. Returns true if it
- * will (the session is not dead), false if the loss ends it. */
-bool client_rejoin(struct ricochet *c, const char *code);
-
-/* A relay's moved: schedules a hop to the relay it names, or ends the
- * session (moved for another room, the other transport, too many hops,
- * back to a relay of this join). */
-void client_on_moved(struct ricochet *c, const struct proto_control *m);
-
-/* The scheduled hop (c->hop_pending): a fresh link to hop_host:hop_port and
- * the join again. Fills *ev with the MOVED event and returns 1, or returns
- * 0 if the session died (its final event follows). */
-int client_hop(struct ricochet *c, struct ricochet_event *ev);
-
-/* Marks the client dead with a reason; the next poll returns DISCONNECTED. */
+/* Marks the client dead with a reason; the next poll returns DISCONNECTED.
+ * A fleet's session that lost its relay (code) rejoins instead, within its
+ * window (client_rejoin). */
 void client_go_dead(struct ricochet *c, const char *code, const char *text);
 
 /* The relay speaks the other transport: the session ends now with
@@ -347,10 +284,38 @@ void client_go_dead(struct ricochet *c, const char *code, const char *text);
  * timing out. */
 void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice);
 
-/* Counts and logs a dropped message. */
-void client_bad_message(struct ricochet *c, const char *what, int err);
+/* Applies what the previous event left pending: the removal of a member
+ * who left, the end of the session after a fatal relay error. */
+void client_settle(struct ricochet *c);
 
-/* ---- sending (client_send.c) ---- */
+/* A dead session's DISCONNECTED event, once: 1 with *ev, then -1. */
+int client_final_event(struct ricochet *c, struct ricochet_event *ev);
+
+/* The session's own timers at now: the join deadline (false: it passed,
+ * the client is dead), clock pings. */
+bool client_timers(struct ricochet *c, uint64_t now);
+
+/* The service loop of a transport with a socket: client_timers, then
+ * ops->step until an event or the deadline. */
+int client_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
+
+/* A session that lost its relay (code: why) and has a rejoin window
+ * schedules a hop back to the address it started from. Returns true if it
+ * will (the session is not dead), false if the loss ends it. */
+bool client_rejoin(struct ricochet *c, const char *code);
+
+/* A relay's moved: schedules a hop to the relay it names, or ends the
+ * session (the other transport, too many hops, back to a relay of this
+ * join). Returns false if it is not this session's to act on (moved for
+ * another room, or the session is dead): the caller drops it. */
+bool client_on_moved(struct ricochet *c, const struct proto_control *m);
+
+/* The scheduled hop (c->hop_pending): a fresh link to hop_host:hop_port and
+ * the join again. Fills *ev with the MOVED event and returns 1, or returns
+ * 0 if the session died (its final event follows). */
+int client_hop(struct ricochet *c, struct ricochet_event *ev);
+
+/* ---- what a session sends (client_send.c) ---- */
 
 void client_send_join(struct ricochet *c);
 /* Sends a control message of type with t (ping, leave). */
@@ -361,6 +326,18 @@ void client_clock_step(struct ricochet *c, uint64_t now);
 /* A pong to my ping sent at t (relay_t: the relay's clock, 0 if absent),
  * received at now: a clock sample; slow pings back off while it holds. */
 void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_t now);
+
+/* Reliable mode across a fleet's move: the move starts (who is in the room
+ * is awaited on the next relay), name is there again, and what was held
+ * goes out once all are (or HOLD_WAIT_US after the welcome). */
+void client_hold_start(struct ricochet *c);
+void client_hold_seen(struct ricochet *c, const char *name);
+void client_hold_check(struct ricochet *c, uint64_t now);
+
+/* A room's move while holding: the kept states after seq (the last the old
+ * relay passed on) are held first, to go out before the rest. forwarded
+ * false (a move that does not say): the kept states are forgotten. */
+void client_hold_unforwarded(struct ricochet *c, bool forwarded, uint32_t seq);
 
 /* ---- the member table (client_members.c) ---- */
 
@@ -387,16 +364,52 @@ void client_members_clear(struct ricochet *c);
  * (reason timeout). Returns 1 with *ev for the first such member, or 0. */
 int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event *ev);
 
-/* Applies what the previous event left pending: the removal of a member
- * who left, the end of the session after a fatal relay error. */
-void client_settle(struct ricochet *c);
+/* ---- a ticket and its sealed session (client_ticket.c) ---- */
 
-/* The session's own timers at now: the join deadline (false: it passed,
- * the client is dead), clock pings. */
-bool client_timers(struct ricochet *c, uint64_t now);
+/* Reads ticket (text) into c->ticket; the ticket's room and name become the
+ * session's. Returns 0, or -1 with a one-line message in err. */
+int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t err_cap);
 
-/* The service loop of a transport with a socket: client_timers, then
- * ops->step until an event or the deadline. */
-int client_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
+/* The relay's `sealed` message: the session is sealed from now on, under
+ * keys derived from salt (hex). Before the welcome any salt is taken (a
+ * new session); once joined only the session's own (a repeated welcome).
+ * Returns NULL, or what is wrong with it (the caller drops and counts it). */
+const char *client_ticket_salt(struct ricochet *c, const char *salt_hex);
+
+/* Opens a sealed message of len bytes into out (len bytes of room).
+ * Returns the length inside, or -1 (no sealed session, forged, replayed). */
+int client_ticket_open(struct ricochet *c, const uint8_t *in, size_t len, uint8_t *out);
+
+/* in sealed on lane into out (len + SEAL_OVERHEAD of room) when the session
+ * is sealed; else in itself. Returns what to send (its length in *out_len),
+ * or NULL if it cannot be sealed. */
+const uint8_t *client_ticket_seal(struct ricochet *c, enum seal_lane lane, const uint8_t *in,
+                                  size_t len, uint8_t *out, size_t *out_len);
+
+/* Whether the session is sealed. */
+bool client_ticket_sealed(const struct ricochet *c);
+
+/* A new session with the same ticket (another relay of the fleet): in
+ * clear until that relay's `sealed` message. */
+void client_ticket_restart(struct ricochet *c);
+
+/* Wipes and frees c->ticket. */
+void client_ticket_free(struct ricochet *c);
+
+/* ---- the public names of a mode and a state ---- */
+
+/* ricochet.h's modes and states are the wire's (ricochet.c asserts it). */
+static inline enum ricochet_mode client_public_mode(enum proto_mode mode)
+{
+    return (enum ricochet_mode)mode;
+}
+
+static inline void client_public_state(const struct proto_state *in,
+                                       struct ricochet_state *out)
+{
+    *out = (struct ricochet_state){.sender = in->sender, .seq = in->seq, .send_us = in->send_us,
+                                   .x = in->x, .y = in->y, .vx = in->vx, .vy = in->vy,
+                                   .heading = in->heading};
+}
 
 #endif

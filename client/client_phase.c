@@ -1,18 +1,126 @@
-/* client_fleet.c: a session in a fleet of relays (proto/FLEET.md): a
- * relay's moved sends it to the relay that holds its room (at most
- * CLIENT_HOPS_MAX hops per join), and a session that lost its relay joins
- * again through the address it started from, within its rejoin window.
- * Either way the hop itself happens at the next poll (client_hop), never
- * inside the transport that received the news. */
+/* client_phase.c: a session's phases (client_internal.h's enum
+ * client_phase) and what moves it between them: the join deadline, what an
+ * event left pending (a member's removal, a rejoin's empty table, the end
+ * after a relay's refusal), the end and its one DISCONNECTED event; and,
+ * in a fleet of relays (proto/FLEET.md), the hops that are not the end: a
+ * relay's moved sends the session to the relay that holds its room (at
+ * most CLIENT_HOPS_MAX hops per join), and a session that lost its relay
+ * joins again through the address it started from, within its rejoin
+ * window. The end and the rejoin are one decision (a lost relay is either),
+ * so they share this file. A hop happens at the next poll (client_hop),
+ * never inside the transport that received the news.
+ *
+ * The transports call in here (the end, the service loop); this file
+ * reaches them only through c->ops, and calls below it only what is sent
+ * (client_send.c), the member table and the ticket. */
 #include "client.h"
 #include "client_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "../proto/errors.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
+
+/* ---- the end ---- */
+
+void client_go_dead(struct ricochet *c, const char *code, const char *text)
+{
+    if (c->phase == PHASE_DEAD || c->hop_pending)
+        return; /* dead already, or leaving this relay for another (it closes) */
+    if (client_rejoin(c, code))
+        return;
+    /* A relay's error code: it refused the join, or ended the session. */
+    enum proto_error_code relay_code = proto_error_from_name(code);
+    if (relay_code != PROTO_ERROR_NONE)
+        proto_error_describe(c->dead_why, sizeof c->dead_why, relay_code, text,
+                             c->phase == PHASE_JOINED);
+    else
+        snprintf(c->dead_why, sizeof c->dead_why, "%s (%s)", text, code);
+    c->phase = PHASE_DEAD;
+    snprintf(c->dead_code, sizeof c->dead_code, "%s", code);
+    snprintf(c->dead_text, sizeof c->dead_text, "%s", text);
+    c->ops->hang_up(c);
+}
+
+void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice)
+{
+    char addr[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
+    snprintf(text, sizeof text, "the relay at %s speaks %s; %s",
+             netaddr_format(&c->relay, addr, sizeof addr), speaks, advice);
+    client_go_dead(c, RICOCHET_END_WRONG_TRANSPORT, text);
+}
+
+/* ---- a poll's own work ---- */
+
+void client_settle(struct ricochet *c)
+{
+    if (c->remove_pending) {
+        client_member_remove(c, c->remove_id, c->remove_how);
+        c->remove_pending = false;
+    }
+    if (c->rejoin_pending) {
+        c->rejoin_pending = false;
+        client_members_clear(c);
+    }
+    if (c->fail_after_event) {
+        /* The relay's own code and message, whether it refused the join
+         * (server_full, room_full, kicked at connect, ...) or ended it. */
+        c->fail_after_event = false;
+        client_go_dead(c, c->fail_code, c->fail_text);
+    }
+}
+
+int client_final_event(struct ricochet *c, struct ricochet_event *ev)
+{
+    if (c->final_returned)
+        return -1;
+    c->final_returned = true;
+    ev->type = RICOCHET_EV_DISCONNECTED;
+    ev->id = c->id;
+    ev->recv_us = clock_now_us();
+    snprintf(ev->code, sizeof ev->code, "%s", c->dead_code);
+    snprintf(ev->text, sizeof ev->text, "%s", c->dead_text);
+    return 1;
+}
+
+bool client_timers(struct ricochet *c, uint64_t now)
+{
+    if (c->phase != PHASE_JOINED && now > c->join_started_us &&
+        now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
+        client_go_dead(c, RICOCHET_END_TIMEOUT,
+                       c->phase == PHASE_CONNECTING ? "no answer from the relay"
+                                                    : "no welcome from the relay");
+        return false;
+    }
+    client_hold_check(c, now);
+    client_clock_step(c, now);
+    return true;
+}
+
+int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event *ev)
+{
+    while (c->phase != PHASE_DEAD && !c->hop_pending) {
+        uint64_t now = clock_now_us();
+        if (!client_timers(c, now))
+            break;
+        int wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
+        if (c->phase == PHASE_JOINED && c->next_ping_us > now &&
+            (c->next_ping_us - now) / 1000 < (uint64_t)wait_ms)
+            wait_ms = (int)((c->next_ping_us - now) / 1000) + 1; /* wake for the ping */
+        if (c->ops->step(c, wait_ms, ev) > 0)
+            return 1;
+        if (c->phase != PHASE_DEAD && clock_now_us() >= deadline) {
+            c->ops->flush(c);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* ---- a fleet: moved and rejoin ---- */
 
 /* Codes of a relay lost (not of a refusal): a fleet's session rejoins. */
 static bool relay_lost(const char *code)
@@ -55,19 +163,17 @@ bool client_rejoin(struct ricochet *c, const char *code)
 /* A fleet's relay sends me to the one that holds my room: at most
  * CLIENT_HOPS_MAX times per join, never back to a relay of this join. The
  * hop itself happens at the next poll (this runs inside the transport). */
-void client_on_moved(struct ricochet *c, const struct proto_control *m)
+bool client_on_moved(struct ricochet *c, const struct proto_control *m)
 {
     char to[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
     netaddr_host_port(m->host, m->port, to, sizeof to);
-    if (strcmp(m->room, c->room) != 0 || c->phase == PHASE_DEAD) {
-        client_bad_message(c, "moved for another room", PROTO_E_VALUE);
-        return;
-    }
+    if (strcmp(m->room, c->room) != 0 || c->phase == PHASE_DEAD)
+        return false;
     if (!(c->caps.modes & (1u << (m->transport == PROTO_MODE_UDP ? PROTO_MODE_UDP
                                                                    : PROTO_MODE_UNSEQUENCED)))) {
         client_wrong_transport(c, m->transport == PROTO_MODE_UDP ? "udp" : "enet",
                                "its room lives on a relay of the other transport");
-        return;
+        return true;
     }
     netaddr_host_port(c->host, c->port, c->visited[c->hops], sizeof c->visited[0]);
     bool back = false;
@@ -77,7 +183,7 @@ void client_on_moved(struct ricochet *c, const struct proto_control *m)
         snprintf(text, sizeof text, "%s %s after %s", back ? "sent back to" : "sent on to",
                  to, c->visited[0]);
         client_go_dead(c, RICOCHET_END_MOVED_TOO_FAR, text);
-        return;
+        return true;
     }
     c->hops++;
     client_hold_start(c);
@@ -89,6 +195,7 @@ void client_on_moved(struct ricochet *c, const struct proto_control *m)
     c->hop_port = m->port;
     c->hop_epoch = m->epoch;
     snprintf(c->hop_code, sizeof c->hop_code, "moved");
+    return true;
 }
 
 /* Goes to hop_host:hop_port: a fresh link, the join again (with the

@@ -1,19 +1,132 @@
-/* client_control.c: the control messages a session receives (see
- * client.h): the welcome and its roster, a relay's errors, the room's
- * notices (joined, left, chat, appeared, vanished), cookies, salts and
- * clocks. A message is checked before it is acted on (malformed, in clear
- * in a sealed session, a notice out of place: counted and dropped), and
- * decoded into the caller's stack, not into the client: its roster alone
- * is 28 KB, and a swarm holds thousands of clients. An event carries what
- * it needs of it by value. */
+/* client_receive.c: what a session receives (see client_internal.h).
+ * Every transport hands every message to client_receive_message, and so
+ * does client_receive (client_test.h) for tests and fuzzing: the receive
+ * path is one function, testable without a socket. Sealed messages are
+ * opened first; a batch is handed out one state at a time, each as if it
+ * had come alone. What arrives is checked before it is acted on: on a
+ * channel of the other transport, in clear in a sealed session,
+ * malformed, or out of place, it is counted (client_bad_message) and
+ * dropped.
+ *
+ * States: the sender listed (one may overtake its joined notice),
+ * sequenced's per-sender order, one-way latency across two clocks.
+ * Control messages: the welcome and its roster, a relay's errors, the
+ * room's notices (joined, left, chat, appeared, vanished), moves, cookies,
+ * salts and clocks; each is decoded into the caller's stack, not into the
+ * client: its roster alone is 28 KB, and a swarm holds thousands of
+ * clients. An event carries what it needs of a message by value. */
 #include "client.h"
 #include "client_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../proto/errors.h"
 #include "../sys/log.h"
+
+void client_bad_message(struct ricochet *c, const char *what, int err)
+{
+    c->bad_messages++;
+    log_debug("client %s: dropped %s: %s", c->name, what, proto_strerror(err));
+}
+
+/* ---- states ---- */
+
+/* The listed member who sent a state, or NULL (dropped; counted unless it
+ * went out of sight). A state may overtake the joined notice (different
+ * channels, or a lost notice without a connection): the sender is listed
+ * with no name until the notice comes. A late state from a member who left
+ * is dropped; one from a member I expired myself lists it again (it was
+ * only quiet). */
+static struct client_member *state_sender(struct ricochet *c, uint32_t sender,
+                                          enum proto_mode arrived_as, uint64_t now)
+{
+    struct client_member *m = client_member_find(c, sender);
+    if (m)
+        return m;
+    struct departed *d = client_departed_find(c, sender);
+    if (d && d->vanished)
+        return NULL; /* sent before it went out of sight: no longer mine to show */
+    if (d && !d->expired) {
+        client_bad_message(c, "state from a member who left", PROTO_E_VALUE);
+        return NULL;
+    }
+    m = client_member_add(c, sender, d ? d->name : "", d ? d->mode : arrived_as, now);
+    if (!m) {
+        client_bad_message(c, "state from a member too many", PROTO_E_VALUE);
+        return NULL;
+    }
+    if (d)
+        d->id = 0;
+    return m;
+}
+
+static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
+                        enum proto_mode arrived_as, uint64_t now,
+                        struct ricochet_event *ev)
+{
+    struct proto_state s;
+    int r = proto_state_decode(buf, len, &s);
+    if (r != PROTO_OK) {
+        client_bad_message(c, "state", r);
+        return 0;
+    }
+    int64_t lat = (int64_t)(now - s.send_us); /* my own reflected state: my clock */
+    uint64_t bound = 0;
+    bool lat_known = true;
+    if (c->phase != PHASE_JOINED || s.sender == 0) {
+        client_bad_message(c, "state before welcome or without sender", PROTO_E_VALUE);
+        return 0;
+    }
+    if (s.sender == c->id) {
+        recv_stats_record(&c->reflect_stats, s.seq, s.send_us, now, c->rtt);
+    } else {
+        struct client_member *m = state_sender(c, s.sender, arrived_as, now);
+        if (!m)
+            return 0;
+        /* Sequenced keeps each sender's order here, not in ENet: the relay
+         * forwards it unsequenced, so one sender's late state never costs
+         * another sender's (PROTOCOL.md, delivery modes). */
+        if (proto_mode_info(arrived_as)->filter == PROTO_FILTER_DROP_OLD && m->has_state &&
+            !proto_seq_after(s.seq, m->last.seq)) {
+            m->stats.too_old++;
+            c->too_old++;
+            ev->type = RICOCHET_EV_TOO_OLD; /* reported, not delivered: benchmarks count it */
+            ev->id = s.sender;
+            client_public_state(&s, &ev->state);
+            ev->mode = client_public_mode(arrived_as);
+            ev->recv_us = now;
+            return 1;
+        }
+        /* One-way latency corrected by both clocks' offsets to the relay
+         * (the same as now - send_us on one host); recv_stats takes the
+         * send time on my clock. Until both offsets are known the clocks
+         * may be hours apart: the state is delivered and counted, its
+         * latency recorded nowhere. */
+        lat_known = clock_sync_latency(&c->clock, &m->clock, s.send_us, now, &lat, &bound);
+        m->lat_bound_us = bound;
+        int fresh = lat_known ? recv_stats_record(&m->stats, s.seq, now - (uint64_t)lat, now,
+                                                  c->latency)
+                              : recv_stats_record_untimed(&m->stats, s.seq);
+        if (!m->has_state || (fresh && proto_seq_after(s.seq, m->last.seq))) {
+            m->last = s;
+            m->has_state = true;
+        }
+        m->last_recv_us = now;
+    }
+    ev->type = RICOCHET_EV_STATE;
+    ev->id = s.sender;
+    client_public_state(&s, &ev->state);
+    ev->latency_us = lat;
+    ev->latency_known = lat_known;
+    ev->latency_bound_us = bound;
+    ev->mode = client_public_mode(arrived_as);
+    ev->recv_us = now;
+    return 1;
+}
+
+/* ---- control messages ---- */
 
 /* A member of my room came into sight (a room with interest): listed, with
  * its newest state and clock; its statistics start afresh, so the states
@@ -253,10 +366,13 @@ static void on_clock(struct ricochet *c, const struct proto_control *m, uint64_t
                                         .bound_us = m->clock_bound_us, .at_us = now};
 }
 
-int client_handle_control(struct ricochet *c, const char *buf, size_t len, bool clear,
+/* A control message of len bytes (clear: it came unsealed) received at
+ * now. Returns 1 with *ev filled, or 0 (nothing to report, or dropped and
+ * counted). */
+static int handle_control(struct ricochet *c, const char *buf, size_t len, bool clear,
                           uint64_t now, struct ricochet_event *ev)
 {
-    struct proto_control ctl; /* on the stack: see the top of this file */
+    struct proto_control ctl; /* on the stack: its roster alone is 28 KB (see the top) */
     struct proto_control *m = &ctl;
     if (!decode_control(c, buf, len, clear, m))
         return 0;
@@ -279,11 +395,15 @@ int client_handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_ERROR:
         return on_error(c, m, now, ev);
     case PROTO_CTL_MOVED:
-        client_on_moved(c, m);
+        if (!client_on_moved(c, m))
+            client_bad_message(c, "moved for another room", PROTO_E_VALUE);
         return 0;
-    case PROTO_CTL_SEALED:
-        client_ticket_salt(c, m->salt);
+    case PROTO_CTL_SEALED: {
+        const char *wrong = client_ticket_salt(c, m->salt);
+        if (wrong)
+            client_bad_message(c, wrong, PROTO_E_VALUE);
         return 0;
+    }
     case PROTO_CTL_COOKIE:
         on_cookie(c, m, now);
         return 0;
@@ -297,4 +417,92 @@ int client_handle_control(struct ricochet *c, const char *buf, size_t len, bool 
         client_bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;
     }
+}
+
+/* ---- the one way in ---- */
+
+/* A message as it arrived (clear) or opened, by channel. */
+static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const uint8_t *buf,
+                    size_t len, bool clear, uint64_t now, struct ricochet_event *ev)
+{
+    if (c->caps.channels == (channel == PROTO_CHANNEL_DATAGRAM)) {
+        client_bad_message(c, "message on the other transport's channel", PROTO_E_VALUE);
+        return 0;
+    }
+    bool json = len > 0 && buf[0] == '{';
+    if (clear && client_ticket_sealed(c) && !json) {
+        client_bad_message(c, "a state in clear in a sealed session", PROTO_E_VALUE);
+        return 0;
+    }
+    switch (channel) {
+    case PROTO_CHANNEL_DATAGRAM:
+        if (json)
+            return handle_control(c, (const char *)buf, len, clear, now, ev);
+        return handle_state(c, buf, len, PROTO_MODE_UDP, now, ev);
+    case PROTO_CHANNEL_CONTROL:
+        return handle_control(c, (const char *)buf, len, clear, now, ev);
+    default: {
+        /* A state: the mode table says which mode (channel, flags) is. */
+        enum proto_mode mode;
+        if (proto_mode_from_down(channel, flags, &mode) != 0 ||
+            !(c->caps.modes & (1u << mode))) {
+            client_bad_message(c, "state on a channel or with flags no mode uses", PROTO_E_VALUE);
+            return 0;
+        }
+        return handle_state(c, buf, len, mode, now, ev);
+    }
+    }
+}
+
+int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
+                           const uint8_t *buf, size_t len, uint64_t now,
+                           struct ricochet_event *ev)
+{
+    if (!c->ticket || !seal_is_sealed(buf, len))
+        return dispatch(c, channel, flags, buf, len, true, now, ev);
+    /* A sealed message: states and most notices fit the stack, a welcome
+     * may not (up to PROTO_CONTROL_MAX). */
+    uint8_t small[2048];
+    uint8_t *plain = len <= sizeof small ? small : malloc(len);
+    int n = plain ? client_ticket_open(c, buf, len, plain) : -1;
+    int rc = 0;
+    if (n < 0)
+        client_bad_message(c, "a sealed message that does not open", PROTO_E_VALUE);
+    else
+        rc = dispatch(c, channel, flags, plain, (size_t)n, false, now, ev);
+    if (plain != small)
+        free(plain);
+    return rc;
+}
+
+int client_batch_step(struct ricochet *c, struct client_batch *b, struct ricochet_event *ev)
+{
+    const uint8_t *entry;
+    size_t n;
+    while (proto_batch_next(b->buf, b->len, &b->at, &entry, &n)) {
+        if (entry[0] == '{') { /* only states travel in batches */
+            client_bad_message(c, "control message in a batch", PROTO_E_TYPE);
+            continue;
+        }
+        int rc = client_receive_message(c, b->channel, b->flags, entry, n, b->now, ev);
+        if (rc != 0)
+            return rc;
+    }
+    b->len = 0;
+    return 0;
+}
+
+int client_batch_start(struct ricochet *c, struct client_batch *b, const uint8_t *buf,
+                       size_t len, uint8_t channel, uint32_t flags, uint64_t now,
+                       struct ricochet_event *ev)
+{
+    int rc = proto_batch_check(buf, len);
+    if (rc < 0) {
+        client_bad_message(c, "batch", rc);
+        b->len = 0;
+        return 0;
+    }
+    *b = (struct client_batch){.buf = buf, .len = len, .at = PROTO_BATCH_HEADER,
+                               .channel = channel, .flags = flags, .now = now};
+    return client_batch_step(c, b, ev);
 }

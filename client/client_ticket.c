@@ -34,20 +34,16 @@ int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t
     return 0;
 }
 
-void client_ticket_salt(struct ricochet *c, const char *salt_hex)
+const char *client_ticket_salt(struct ricochet *c, const char *salt_hex)
 {
     struct client_ticket *t = c->ticket;
     uint8_t salt[SEAL_SALT_BYTES], key[SEAL_KEY_BYTES];
-    if (!t || seal_salt_parse(salt_hex, salt) != 0) {
-        client_bad_message(c, "a sealed session without a ticket", PROTO_E_VALUE);
-        return;
-    }
-    if (c->phase == PHASE_JOINED && (!t->sealed || memcmp(salt, t->salt, sizeof salt) != 0)) {
-        client_bad_message(c, "another session's salt while joined", PROTO_E_VALUE);
-        return;
-    }
+    if (!t || seal_salt_parse(salt_hex, salt) != 0)
+        return "a sealed session without a ticket";
+    if (c->phase == PHASE_JOINED && (!t->sealed || memcmp(salt, t->salt, sizeof salt) != 0))
+        return "another session's salt while joined";
     if (t->sealed && memcmp(salt, t->salt, sizeof salt) == 0)
-        return; /* before a repeated welcome: the same session */
+        return NULL; /* before a repeated welcome: the same session */
     memcpy(t->salt, salt, sizeof salt);
     seal_session_key(key, t->up_key, salt);
     seal_tx_init(&t->tx, key);
@@ -56,6 +52,7 @@ void client_ticket_salt(struct ricochet *c, const char *salt_hex)
     sodium_memzero(key, sizeof key);
     t->sealed = true;
     log_debug("client %s: the relay seals this session", c->name);
+    return NULL;
 }
 
 int client_ticket_open(struct ricochet *c, const uint8_t *in, size_t len, uint8_t *out)

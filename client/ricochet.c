@@ -1,6 +1,7 @@
 /* ricochet.c: the public API's plain side (ricochet.h): the configuration,
  * what a session knows copied out as plain numbers, versions, modes and
- * logs. The session itself (connect, poll, send) is client.c. */
+ * logs. The session itself (connect, poll, send) is client.c and the files
+ * below it; this file is above them all. */
 #include "client.h"
 #include "client_internal.h"
 #include "client_test.h"
@@ -46,18 +47,6 @@ struct ricochet_config {
     uint32_t rejoin_ms;
     char ticket[RICOCHET_TICKET_MAX + 1]; /* "" = none */
 };
-
-enum ricochet_mode client_public_mode(enum proto_mode mode)
-{
-    return (enum ricochet_mode)mode;
-}
-
-void client_public_state(const struct proto_state *in, struct ricochet_state *out)
-{
-    *out = (struct ricochet_state){.sender = in->sender, .seq = in->seq, .send_us = in->send_us,
-                                   .x = in->x, .y = in->y, .vx = in->vx, .vy = in->vy,
-                                   .heading = in->heading};
-}
 
 /* ---- versions and modes ---- */
 
