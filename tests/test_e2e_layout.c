@@ -1,9 +1,12 @@
 /* test_e2e_layout.c: the source tree keeps the shape a maintainer navigates
  * by. Outside tests/, no .c file is over 700 lines and no function over 80
  * (as universal-ctags counts them: ctags --fields=+ne); no two files and no
- * two folders include each other, even through others; test cases are
- * named without a "test_" prefix (the binary's name says that already).
- * Run from the top of the repository. */
+ * two folders include each other, even through others; no two files call
+ * each other, even through others (a function or a table of one used by
+ * another, as the objects' symbol tables say: nm on the objects beside
+ * $RICOCHET_BIN); test cases are named without a "test_" prefix (the
+ * binary's name says that already). Run from the top of the repository,
+ * after the build. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../harness/spawn.h"
 #include "support/harness.h"
@@ -250,6 +254,165 @@ static void includes_point_one_way(void **state)
     tree_free(&t);
 }
 
+/* ---- calls: the objects' symbol tables ---- */
+
+/* A global symbol and the file whose object defines it. */
+struct symbol {
+    const char *name;
+    size_t node;
+};
+
+static int symbol_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct symbol *)a)->name, ((const struct symbol *)b)->name);
+}
+
+/* What nm -A says of every object beside RICOCHET_BIN (build/asan/obj for
+ * build/asan/bin) but the tests' and generated ones: "OBJ/x/y.o:ADDR T
+ * name" or "OBJ/x/y.o:   U name" (the caller frees); obj gets the folder. */
+static char *symbol_tables(char *obj, size_t cap)
+{
+    snprintf(obj, cap, "%s", harness_bin_dir());
+    char *slash = strrchr(obj, '/');
+    snprintf(slash ? slash + 1 : obj, cap - (size_t)(slash ? slash + 1 - obj : 0), "obj");
+    char not_tests[600], not_gen[600];
+    snprintf(not_tests, sizeof not_tests, "%s/tests/*", obj);
+    snprintf(not_gen, sizeof not_gen, "%s/gen/*", obj);
+    const char *args[] = {obj, "-name", "*.o", "-not", "-path", not_tests, "-not", "-path",
+                          not_gen, "-exec", "nm", "-A", "{}", "+", NULL};
+    struct spawn_proc p;
+    char why[256];
+    if (spawn_start(&p, "/usr/bin", "find", args, why, sizeof why) != 0)
+        fail_msg("find: %s", why);
+    assert_int_equal(spawn_stop(&p, 0, 60000), 0);
+    char *out = spawn_read_stdout(&p);
+    spawn_free(&p);
+    assert_non_null(out);
+    return out;
+}
+
+/* One line of nm -A: the source file of its object (into src; false for an
+ * object whose source is gone, left by a file since moved), the symbol's
+ * type letter and its name. */
+static bool symbol_line(char *line, const char *obj, char *src, size_t cap, char *type,
+                        char **name)
+{
+    char *colon = strstr(line, ".o:");
+    char *space = strrchr(line, ' ');
+    size_t skip = strlen(obj) + 1;
+    if (!colon || !space || space < colon + 3 || space - line < 2 ||
+        (size_t)(colon - line) <= skip)
+        return false;
+    *colon = '\0';
+    snprintf(src, cap, "%s.c", line + skip);
+    *type = space[-1];
+    *name = space + 1;
+    return access(src, F_OK) == 0;
+}
+
+/* The call graph between the tree's files (g) from the symbol tables: a
+ * edge a -> b when a's object uses a global symbol b's defines. Returns
+ * the number of objects read. */
+static size_t calls_load(struct graph *g)
+{
+    char obj[512], src[600];
+    char *out = symbol_tables(obj, sizeof obj);
+    memset(g, 0, sizeof *g);
+    g->edge = calloc((size_t)FILES_MAX * FILES_MAX, sizeof *g->edge);
+    struct symbol *defs = calloc(1 << 16, sizeof *defs), *uses = calloc(1 << 16, sizeof *uses);
+    assert_true(g->edge && defs && uses);
+    size_t n_defs = 0, n_uses = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        char type, *name;
+        if (!symbol_line(line, obj, src, sizeof src, &type, &name))
+            continue;
+        size_t node = node_of(g, src);
+        assert_true(n_defs < (1 << 16) && n_uses < (1 << 16));
+        if (type == 'U')
+            uses[n_uses++] = (struct symbol){name, node};
+        else if (strchr("TDBRC", type))
+            defs[n_defs++] = (struct symbol){name, node};
+    }
+    qsort(defs, n_defs, sizeof *defs, symbol_cmp);
+    for (size_t i = 0; i < n_uses; i++) {
+        const struct symbol *d = bsearch(&uses[i], defs, n_defs, sizeof *defs, symbol_cmp);
+        if (d && d->node != uses[i].node)
+            g->edge[uses[i].node * FILES_MAX + d->node] = true;
+    }
+    free(defs);
+    free(uses);
+    free(out);
+    return g->n;
+}
+
+/* Tarjan's strongly connected components: the groups of files that reach
+ * each other through calls. Each group of two or more gets one number in
+ * group[] (0: none); returns how many there are. */
+struct tarjan {
+    const struct graph *g;
+    int index[FILES_MAX], low[FILES_MAX], group[FILES_MAX];
+    size_t stack[FILES_MAX], depth;
+    bool on_stack[FILES_MAX];
+    int next, groups;
+};
+
+static void tarjan_visit(struct tarjan *t, size_t u)
+{
+    t->index[u] = t->low[u] = ++t->next;
+    t->stack[t->depth++] = u;
+    t->on_stack[u] = true;
+    for (size_t v = 0; v < t->g->n; v++) {
+        if (!t->g->edge[u * FILES_MAX + v])
+            continue;
+        if (!t->index[v]) {
+            tarjan_visit(t, v);
+            t->low[u] = t->low[v] < t->low[u] ? t->low[v] : t->low[u];
+        } else if (t->on_stack[v] && t->index[v] < t->low[u]) {
+            t->low[u] = t->index[v];
+        }
+    }
+    if (t->low[u] != t->index[u])
+        return;
+    size_t first = t->depth;
+    do
+        t->on_stack[t->stack[--first]] = false;
+    while (t->stack[first] != u);
+    if (t->depth - first > 1) {
+        t->groups++;
+        for (size_t i = first; i < t->depth; i++)
+            t->group[t->stack[i]] = t->groups;
+    }
+    t->depth = first;
+}
+
+static void calls_point_one_way(void **state)
+{
+    (void)state;
+    struct graph g;
+    assert_true(calls_load(&g) > 50); /* the build's objects were read */
+    struct tarjan *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    t->g = &g;
+    for (size_t u = 0; u < g.n; u++)
+        if (!t->index[u])
+            tarjan_visit(t, u);
+    for (int k = 1; k <= t->groups; k++) {
+        print_error("a cycle of calls between files:");
+        for (size_t u = 0; u < g.n; u++)
+            if (t->group[u] == k)
+                print_error(" %s", g.node[u]);
+        print_error("\n");
+        for (size_t u = 0; u < g.n; u++)
+            for (size_t v = 0; v < g.n; v++)
+                if (t->group[u] == k && t->group[v] == k && g.edge[u * FILES_MAX + v])
+                    print_error("  %s calls %s\n", g.node[u], g.node[v]);
+    }
+    int groups = t->groups;
+    free(t);
+    graph_free(&g);
+    assert_int_equal(groups, 0);
+}
+
 static void case_names_have_no_test_prefix(void **state)
 {
     (void)state;
@@ -287,6 +450,7 @@ int main(void)
         cmocka_unit_test(files_are_short),
         cmocka_unit_test(functions_are_short),
         cmocka_unit_test(includes_point_one_way),
+        cmocka_unit_test(calls_point_one_way),
         cmocka_unit_test(case_names_have_no_test_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
