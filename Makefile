@@ -2,6 +2,8 @@
 #
 #   make            build release binaries into build/bin/
 #   make test       build with ASan+UBSan into build/asan/ and run every test
+#   make test-tsan  the tests of what runs on several threads, with
+#                   ThreadSanitizer, in build/tsan/
 #   make demo       a 10 s session on loopback: relay + bots, then a summary
 #   make fleet-demo redis-server + 3 relays + bots in several rooms: who holds what
 #   make bench      a quick benchmark (about a minute): the modes side by side
@@ -50,6 +52,11 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP -fPIC -fvisibili
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LDFLAGS := -fsanitize=address,undefined
+endif
+# ThreadSanitizer (make test-tsan): it cannot share a build with ASan.
+ifeq ($(TSAN),1)
+ALL_CFLAGS += -O1 -fsanitize=thread -fno-omit-frame-pointer
+SAN_LDFLAGS := -fsanitize=thread
 endif
 
 # Packages: compile flags for all; each program links only those it names.
@@ -130,7 +137,7 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test tests demo fleet-demo bench bench-full bench-reference \
+.PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-fleet-reference bench-world bench-world-reference fuzz fuzzers fuzz-targets soak \
         deps install uninstall clean FORCE
@@ -270,6 +277,23 @@ test:
 	@.ci/deps test
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 tests
 	tests/run build/asan
+
+# The tests of what runs on more than one thread, under ThreadSanitizer in
+# a build folder of their own: the loop's ring to a side thread, the triple
+# buffer, the directory thread, the HTTP server's thread, and the relay run
+# with --metrics and --directory (its three threads). A race reported by a
+# test or by a program it started (each writes to TSAN_REPORTS) fails it.
+TSAN_TESTS := test_version test_ring test_triple test_dirthread test_httpd test_metrics test_e2e_metrics \
+              test_e2e_fleet
+TSAN_REPORTS := $(CURDIR)/build/tsan/reports
+test-tsan:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/bin/ricochet-relay \
+	    build/tsan/bin/ricochet-bot $(addprefix build/tsan/tests/,$(TSAN_TESTS))
+	@rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
+	TSAN_OPTIONS="log_path=$(TSAN_REPORTS)/race second_deadlock_stack=1" tests/run build/tsan; \
+	    rc=$$?; if ls $(TSAN_REPORTS)/race.* >/dev/null 2>&1; then \
+	    cat $(TSAN_REPORTS)/race.*; echo "ThreadSanitizer: reports above"; exit 1; fi; exit $$rc
 
 # These install missing packages first, then build in a sub-make, which reads
 # pkg-config's answers afresh.
