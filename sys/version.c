@@ -15,19 +15,17 @@
 #define RICOCHET_GIT_DESCRIBE ""
 #endif
 
+/* Every answer is a string literal, so no call writes anything: the loop
+ * and a side thread (the relay's /metrics) may ask at once. */
 const char *version_ricochet(void)
 {
-    static char v[96];
+    static const char with_commit[] = RICOCHET_VERSION_BASE "+g" RICOCHET_GIT_DESCRIBE;
     const char *git = RICOCHET_GIT_DESCRIBE;
-    if (v[0])
-        return v;
     if (!git[0])
-        snprintf(v, sizeof v, "%s", RICOCHET_VERSION_BASE);
-    else if (git[0] == 'v' && git[1] >= '0' && git[1] <= '9')
-        snprintf(v, sizeof v, "%s", git + 1); /* past a release tag: describe says it all */
-    else
-        snprintf(v, sizeof v, "%s+g%s", RICOCHET_VERSION_BASE, git); /* no tag: the commit */
-    return v;
+        return RICOCHET_VERSION_BASE;
+    if (git[0] == 'v' && git[1] >= '0' && git[1] <= '9')
+        return git + 1; /* past a release tag: describe says it all */
+    return with_commit; /* no tag: the commit */
 }
 
 const char *version_enet(void)

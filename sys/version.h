@@ -11,7 +11,7 @@
 
 /* ricochet's version: "0.1.0" without git, "0.1.0+gd7257da" (or
  * "...-dirty") from an untagged checkout, "1.2.0-3-gabc1234" past a tag
- * v1.2.0. A static string. */
+ * v1.2.0. A static string; any thread may ask. */
 const char *version_ricochet(void);
 
 /* The ENet version built against (its header), "1.3.17". A static string. */
