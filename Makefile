@@ -280,16 +280,21 @@ test:
 
 # The tests of what runs on more than one thread, under ThreadSanitizer in
 # a build folder of their own: the loop's ring to a side thread, the triple
-# buffer, the directory thread, the HTTP server's thread, and the relay run
-# with --metrics and --directory (its three threads). A race reported by a
-# test or by a program it started (each writes to TSAN_REPORTS) fails it.
-TSAN_TESTS := test_version test_ring test_triple test_dirthread test_httpd test_metrics test_e2e_metrics \
-              test_e2e_fleet
+# buffer, the directory thread, the HTTP server's thread, the relay run
+# with --metrics and --directory (its three threads) and netsim with
+# --metrics. A race reported by a test or by a program it started (each
+# writes to TSAN_REPORTS) fails the run. tests/run runs every binary of
+# the folder: one since taken off the list is removed first.
+TSAN_TESTS := test_version test_ring test_triple test_dirthread test_httpd test_metrics \
+              test_e2e_metrics test_e2e_fleet test_e2e_netsim_metrics
 TSAN_REPORTS := $(CURDIR)/build/tsan/reports
 test-tsan:
 	@.ci/deps test
 	@$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/bin/ricochet-relay \
-	    build/tsan/bin/ricochet-bot $(addprefix build/tsan/tests/,$(TSAN_TESTS))
+	    build/tsan/bin/ricochet-bot build/tsan/bin/ricochet-netsim \
+	    $(addprefix build/tsan/tests/,$(TSAN_TESTS))
+	@for t in build/tsan/tests/test_*; do case " $(TSAN_TESTS) " in \
+	    *" $${t##*/} "*) ;; *) rm -f "$$t" ;; esac; done
 	@rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
 	TSAN_OPTIONS="log_path=$(TSAN_REPORTS)/race second_deadlock_stack=1" tests/run build/tsan; \
 	    rc=$$?; if ls $(TSAN_REPORTS)/race.* >/dev/null 2>&1; then \

@@ -4,10 +4,10 @@
  * sendto/recvfrom towards the relay's endpoint. The join is repeated every
  * 250 ms until a welcome or an error arrives; a ping keeps the relay (and
  * us) aware the other side is alive; leave on close. Notices are best
- * effort here, so the session (client.c) repairs what a lost one would
- * leave wrong, as client_transport_caps.connection says. The join asks for
- * batches: a batch datagram's states are handed to the session one per
- * step, each as if it had come alone. */
+ * effort here, so the session (client_receive.c, client_members.c) repairs
+ * what a lost one would leave wrong, as client_transport_caps.connection
+ * says. The join asks for batches: a batch datagram's states are handed
+ * to the session one per step, each as if it had come alone. */
 #include "client_internal.h"
 
 #include <errno.h>
