@@ -14,9 +14,8 @@
  *   fanout.c    a state to the members of its sender's room
  *   tick.c      tick batching: states held for the end of their tick
  *   refusals.c  drop reasons: counted, answered, strikes
- *   rate.c      each peer's rate limit
- *   bucket.c    token buckets (the rate limit, the error budget)
- *   bans.c      addresses kicked recently
+ *   limits.c    token buckets, each peer's rate limit, addresses kicked
+ *               recently: decisions, no sends
  *   send.c      control messages out: encoded once, counted
  *   tickets.c   a join's ticket, the tickets in use
  *   seal.c      sealed sessions' keys: open in, seal out
@@ -205,18 +204,31 @@ void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_erro
                      uint64_t now_us, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* ---- bucket.c ---- */
+/* ---- limits.c ---- */
 
 /* Refills a millionths bucket at rate per second up to cap (both whole
  * units). Time going backwards refills nothing. */
 void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us, uint64_t rate,
                         uint64_t cap);
 
-/* ---- rate.c ---- */
+/* What a peer's rate limit says of its datagram at now_us. */
+enum core_rate {
+    CORE_RATE_OK,   /* within it: go on */
+    CORE_RATE_DROP, /* over it: dropped (counted rate_limited) */
+    CORE_RATE_WARN, /* dropped, and the peer is due its warning (once a second) */
+    CORE_RATE_KICK  /* dropped, and over it for kick_after_ms: the peer is kicked */
+};
 
-/* Token bucket per peer. Returns 0 to go on, or a drop code (the datagram is
- * counted; the peer may have been warned or kicked). */
-int core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us);
+/* Spends from peer's token bucket. Counts a drop; *streak_us gets how long
+ * its abuse has gone on (set unless OK). */
+enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
+                               uint64_t *streak_us);
+
+/* Refuses addr's IP for kick_ban_ms from now. */
+void core_ban_add(struct relay *r, const char *addr, uint64_t now_us);
+
+/* Microseconds addr's IP is still refused for, 0 if it is not. */
+uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us);
 
 /* ---- refusals.c ---- */
 
@@ -236,14 +248,6 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
  * relay_on_datagram code. */
 int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
                        uint64_t now_us, const char *text);
-
-/* ---- bans.c ---- */
-
-/* Refuses addr's IP for kick_ban_ms from now. */
-void core_ban_add(struct relay *r, const char *addr, uint64_t now_us);
-
-/* Microseconds addr's IP is still refused for, 0 if it is not. */
-uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us);
 
 /* ---- peers.c ---- */
 

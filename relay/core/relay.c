@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct relay *relay_create(const struct relay_config *cfg,
@@ -60,6 +62,34 @@ void relay_destroy(struct relay *r)
     free(r);
 }
 
+/* A datagram's rate: within the limit, or dropped (the peer warned at
+ * most once a second, kicked after kick_after_ms of abuse). Returns 0 to
+ * go on or the relay_on_datagram code. */
+static int rate_admit(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    uint64_t streak = 0;
+    switch (core_rate_check(r, peer, now_us, &streak)) {
+    case CORE_RATE_OK:
+        return 0;
+    case CORE_RATE_KICK: {
+        char why[96];
+        snprintf(why, sizeof why, "over the rate limit of %" PRIu32 "/s for %.1f s",
+                 r->cfg.rate_limit, (double)streak / 1e6);
+        core_kick(r, peer, now_us, why);
+        break;
+    }
+    case CORE_RATE_WARN:
+        core_send_error(r, peer, false, PROTO_ERROR_RATE_LIMITED, now_us,
+                        "over %" PRIu32 " messages/s (burst %" PRIu32 "): dropped%s",
+                        r->cfg.rate_limit, r->cfg.rate_burst,
+                        r->cfg.kick_after_ms ? "; keep it up and you are kicked" : "");
+        break;
+    case CORE_RATE_DROP:
+        break;
+    }
+    return -1 - RELAY_DROP_RATE_LIMITED;
+}
+
 /* What every datagram goes through first: a known peer, counted, within
  * its rate. Returns 0 to go on or the relay_on_datagram code. */
 static int datagram_admit(struct relay *r, uint32_t peer, size_t len, uint64_t now_us)
@@ -69,7 +99,7 @@ static int datagram_admit(struct relay *r, uint32_t peer, size_t len, uint64_t n
         return -1 - RELAY_DROP_CLOSED;
     }
     r->stats.bytes_in += len;
-    return core_rate_check(r, peer, now_us);
+    return rate_admit(r, peer, now_us);
 }
 
 static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
