@@ -179,7 +179,7 @@ struct relay {
     char json[PROTO_CONTROL_MAX + 1];
 };
 
-/* ---- send.c ---- */
+/* ---- control_out.c ---- */
 
 /* Encodes r->out into r->json. Returns the length or a negative proto_err. */
 int core_encode_out(struct relay *r);
@@ -194,9 +194,8 @@ void core_send_out(struct relay *r, uint32_t peer);
  * Encoded once. */
 void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except);
 
-/* Sends r->out to those who know peer is there: the members who see it in
- * a room with interest, else every other member of its room. */
-void core_send_out_near(struct relay *r, uint32_t peer);
+/* Sends r->out to n peers. Encoded once. */
+void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n);
 
 /* Sends error {code, message}. Unless forced, spends from the peer's error
  * budget so a misbehaving client cannot turn the relay into an amplifier. */
@@ -442,5 +441,9 @@ void core_interest_move(struct relay *r, uint32_t peer, float x, float y);
 /* The handles of those who see peer, into out (room size entries).
  * Returns how many. */
 size_t core_interest_seers(const struct relay *r, uint32_t peer, uint32_t *out);
+
+/* Sends r->out to those who know peer is there: the members who see it in
+ * a room with interest, else every other member of its room. */
+void core_send_out_near(struct relay *r, uint32_t peer);
 
 #endif
