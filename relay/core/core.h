@@ -172,6 +172,8 @@ struct relay {
     uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
     uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     struct relay_ban bans[BAN_SLOTS];
+    uint32_t kick_peer;         /* core_kick_later: to be kicked, UINT32_MAX: none */
+    char kick_why[96];          /* ... and what it is told */
     struct relay_fleet_hooks fleet; /* zero: no fleet */
     struct relay_stats stats;
     struct proto_control in;    /* decoded control message (large: roster) */
@@ -232,8 +234,9 @@ uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_
 /* ---- refusals.c ---- */
 
 /* Counts a rejection, tells the client (within its error budget) with code
- * (NONE: the usual one for why), and adds a strike for malformed input.
- * Returns the relay_on_datagram code. */
+ * (NONE: the usual one for why), and adds a strike for malformed input
+ * (one too many and the peer is to be kicked: core_kick_later). Returns
+ * the relay_on_datagram code. */
 int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
                    enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
@@ -242,23 +245,36 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
 #define core_reject(r, peer, why, now_us, ...) \
     core_reject_as(r, peer, why, PROTO_ERROR_NONE, now_us, __VA_ARGS__)
 
-/* Refuses peer's join with a ticket error code: counted, answered (no
- * longer than the join: r->reply_cap), the peer closed. Returns the
- * relay_on_datagram code. */
-int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
-                       uint64_t now_us, const char *text);
+/* Decides that peer is kicked (why: the text it is told); the entry point
+ * handling the input carries it out when the input is handled
+ * (core_kick_due). So what decides a kick (strikes, the rate limit) never
+ * calls the teardown, and nothing more is done for the input. */
+void core_kick_later(struct relay *r, uint32_t peer, const char *why);
 
-/* ---- peers.c ---- */
+/* ---- peers.c: connections and their teardown, the one owner of it ---- */
 
 /* The connected peer at handle peer, or NULL. */
-struct relay_peer *core_peer_get(struct relay *r, uint32_t peer);
+static inline struct relay_peer *core_peer_get(struct relay *r, uint32_t peer)
+{
+    return peer < r->cfg.peer_cap && r->peers[peer].connected ? &r->peers[peer] : NULL;
+}
 
 /* Forgets peer and has the transport close it (why: the error code). */
 void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why);
 
-/* Error kicked to the peer, left {reason: kicked} to its room, disconnect;
- * its IP address is refused for kick_ban_ms. */
-void core_kick(struct relay *r, uint32_t peer, uint64_t now_us, const char *why);
+/* Carries out the kick core_kick_later decided, if any: error kicked to
+ * the peer, left {reason: kicked} to its room, disconnect; its IP address
+ * is refused for kick_ban_ms. Every entry point that may reject calls it
+ * last. */
+void core_kick_due(struct relay *r, uint64_t now_us);
+
+/* Takes a member out of its room, tells the others why, frees the room when
+ * it empties. Does nothing for a peer that is not a member. */
+void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
+
+/* A member leaves with everyone of its room at once (a shutdown, a room
+ * moved): no left notices; the caller empties and frees the room. */
+void core_member_quiet(struct relay *r, uint32_t peer);
 
 /* ---- rooms.c ---- */
 
@@ -273,15 +289,16 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
  * at most a welcome's roster (everyone lists everyone). */
 uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
 
-
 /* Frees an empty room's slot. */
 void core_room_free(struct relay *r, struct relay_room *room);
 
-/* Takes a member out of its room, tells the others why, frees the room when
- * it empties. Does nothing for a peer that is not a member. */
-void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
-
 /* ---- join.c ---- */
+
+/* Refuses peer's join with a ticket error code: counted, answered (no
+ * longer than the join: r->reply_cap), the peer closed. Returns the
+ * relay_on_datagram code. */
+int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
+                       uint64_t now_us, const char *text);
 
 /* A join from peer: checked, then a welcome to it and a joined notice to
  * its room. Returns 0 or the relay_on_datagram code. */
@@ -334,19 +351,15 @@ int core_tickets_alloc(struct relay *r);
 void core_tickets_free(struct relay *r);
 
 /* A new join's ticket (m->ticket), when the relay takes tickets: checked
- * (PROTOCOL.md, Tickets) and not in use by a live session. On success the
- * claims say the room and the name; nothing is kept yet. A refusal is
- * counted, answered with its code (no longer than the join) and closes
- * the peer. Returns 0 or the relay_on_datagram code. */
-int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
-                      struct ticket_claims *claims, uint64_t now_us);
+ * (PROTOCOL.md, Tickets) and not in use by a live session. Returns
+ * PROTO_ERROR_NONE with the claims (the room and the name; nothing is kept
+ * yet), or the code to refuse the join with and why (cap bytes). */
+enum proto_error_code core_ticket_check(struct relay *r, const struct proto_control *m,
+                                        struct ticket_claims *claims, char *why, size_t cap);
 
-/* A verified ticket is not held by a live session (checked again when a
- * join the directory parked is settled: the other may have joined since).
- * Returns 0, or refuses (ticket_replayed) and returns the
- * relay_on_datagram code. */
-int core_ticket_unused(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
-                       uint64_t now_us);
+/* Does a live session hold the ticket of claims? (Asked again when a join
+ * the directory parked is settled: the other may have joined since.) */
+bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims);
 
 /* Whether a member's repeated join carries the ticket it joined with. */
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);

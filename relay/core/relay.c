@@ -19,6 +19,7 @@ struct relay *relay_create(const struct relay_config *cfg,
     r->cfg = *cfg;
     r->tp = *transport;
     r->next_id = 1;
+    r->kick_peer = UINT32_MAX;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
@@ -75,7 +76,7 @@ static int rate_admit(struct relay *r, uint32_t peer, uint64_t now_us)
         char why[96];
         snprintf(why, sizeof why, "over the rate limit of %" PRIu32 "/s for %.1f s",
                  r->cfg.rate_limit, (double)streak / 1e6);
-        core_kick(r, peer, now_us, why);
+        core_kick_later(r, peer, why);
         break;
     }
     case CORE_RATE_WARN:
@@ -155,6 +156,7 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     const struct relay_peer *p = core_peer_get(r, peer);
     r->reply_cap = r->cfg.n_ticket_keys && p && !p->joined ? (len ? len : 1) : 0;
     int rc = on_datagram(r, peer, channel, flags, bytes, len, now_us);
+    core_kick_due(r, now_us); /* within reply_cap, as a kick always was */
     r->reply_cap = 0;
     return rc;
 }
