@@ -1,4 +1,4 @@
-/* fleet.c: a fleet's say on joins (see core.h and relay.h): a join for a
+/* fleet_hooks.c: a fleet's say on joins (see core.h and relay.h): a join for a
  * room this relay does not have is created here, parked until the
  * directory answers, answered moved, or refused; rooms move to another
  * relay whole, or are held while their claim is unconfirmed. The core
