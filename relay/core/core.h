@@ -242,7 +242,8 @@ void core_kick_due(struct relay *r, uint64_t now_us);
 void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
 
 /* A member leaves with everyone of its room at once (a shutdown, a room
- * moved): no left notices; the caller empties and frees the room. */
+ * moved): no left notices, its ticket free again; the caller empties and
+ * frees the room. */
 void core_member_quiet(struct relay *r, uint32_t peer);
 
 /* ---- rooms.c ---- */

@@ -108,6 +108,7 @@ void core_member_quiet(struct relay *r, uint32_t peer)
     p->joined = false;
     p->id = 0;
     r->members--;
+    core_ticket_release(r, peer);
 }
 
 int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
@@ -211,7 +212,6 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
             if (room->used)
                 core_room_free(r, room);
             core_member_quiet(r, i);
-            core_ticket_release(r, i);
         }
         core_peer_close(r, i, PROTO_ERROR_SHUTTING_DOWN);
     }
