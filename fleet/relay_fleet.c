@@ -1,4 +1,4 @@
-/* fleet.c: see fleet.h. The glue between three pieces that do not know
+/* relay_fleet.c: see relay_fleet.h. The glue between three pieces that do not know
  * each other: the core (its fleet hooks), the placement cache (pure) and
  * the directory thread (its rings). */
 #include "relay_fleet.h"

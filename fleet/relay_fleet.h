@@ -1,4 +1,4 @@
-/* fleet.h: ricochet-relay in a fleet (--directory, proto/FLEET.md) or
+/* relay_fleet.h: ricochet-relay in a fleet (--directory, proto/FLEET.md) or
  * under Agones (AGONES_SDK_HTTP_PORT): the directory thread beside the
  * loop (fleet/dirthread.h), the placement cache on the loop
  * (fleet/placement.h), and the core's hooks that park, move and refuse

@@ -12,6 +12,7 @@
 #include "../proto/mode.h"
 #include "../sys/clock.h"
 #include "../sys/httpd.h"
+#include "../sys/log.h"
 #include "../sys/procstat.h"
 #include "../sys/version.h"
 
@@ -360,4 +361,30 @@ void relay_metrics_stop(struct relay_metrics *m)
         return;
     httpd_stop(m->http);
     free(m);
+}
+
+int relay_metrics_open(const union netaddr *at, const char *transport,
+                       struct relay_board **board, struct relay_metrics **m, char *err,
+                       size_t err_cap)
+{
+    char why[256];
+    *board = relay_board_create();
+    if (!*board) {
+        snprintf(err, err_cap, "out of memory");
+        return -1;
+    }
+    *m = relay_metrics_start(at, *board, transport, why, sizeof why);
+    if (!*m) {
+        snprintf(err, err_cap, "--metrics: %s", why);
+        return -1;
+    }
+    if (!netaddr_is_loopback(at))
+        log_warn("relay: --metrics %s serves beyond this machine: anyone who reaches it "
+                 "reads the relay's figures", relay_metrics_address(*m));
+    /* Scripts and tests read the port from this line. */
+    if (log_threshold <= LOG_INFO)
+        log_info("metrics on http://%s/", relay_metrics_address(*m));
+    else
+        fprintf(stderr, "metrics on http://%s/\n", relay_metrics_address(*m));
+    return 0;
 }

@@ -30,6 +30,14 @@ struct relay_metrics *relay_metrics_start(const union netaddr *addr, struct rela
 /* "ip:port" bound. */
 const char *relay_metrics_address(const struct relay_metrics *m);
 
+/* --metrics on at: a board (*board) and the thread serving it (*m); says
+ * where on stderr (scripts read the port from that line), and warns if
+ * beyond loopback. Returns 0, or -1 with a one-line message in err (*board
+ * may then be left to relay_board_destroy). */
+int relay_metrics_open(const union netaddr *at, const char *transport,
+                       struct relay_board **board, struct relay_metrics **m, char *err,
+                       size_t err_cap);
+
 /* Stops the thread and frees. NULL is fine. */
 void relay_metrics_stop(struct relay_metrics *m);
 

@@ -42,37 +42,6 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stats_requested;
 
-/* Where the stats records go: JSON lines for programs (stdout piped or
- * redirected, or --stats-json), one readable line for a person at a
- * terminal, with rates since the previous record. */
-struct stats_out {
-    bool json;
-    uint64_t start_us;       /* the relay's start, for uptime */
-    struct relay_stats prev; /* counters at the previous record */
-    uint64_t prev_us;        /* and when */
-};
-
-static void print_stats(const struct relay *r, struct stats_out *so, bool final)
-{
-    char line[4096];
-    uint64_t now = clock_now_us();
-    double uptime = (double)(now - so->start_us) / 1e6;
-    int n;
-    if (so->json)
-        n = relay_stats_json(r, line, sizeof line, uptime, final);
-    else if (final)
-        n = relay_stats_text(r, NULL, uptime, line, sizeof line, uptime, true);
-    else
-        n = relay_stats_text(r, &so->prev, (double)(now - so->prev_us) / 1e6, line,
-                             sizeof line, uptime, false);
-    so->prev = *relay_stats(r);
-    so->prev_us = now;
-    if (n > 0) {
-        fputs(line, stdout);
-        fflush(stdout);
-    }
-}
-
 /* What the loop shares with the side thread (--metrics), and what it
  * measures for it. Without --metrics, board is NULL. */
 struct beside {
@@ -172,7 +141,7 @@ static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *dr
 /* The one loop, until a signal asks to stop (and a fleet's drain is over)
  * or the transport fails (1). */
 static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
-               struct relay_fleet *f, struct stats_out *so, uint32_t stats_interval_ms,
+               struct relay_fleet *f, struct relay_stats_out *so, uint32_t stats_interval_ms,
                struct beside *b)
 {
     uint64_t start = so->start_us;
@@ -201,14 +170,14 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
                 next_tick = now + TICK_US;
         }
         if (now >= next_stats) {
-            print_stats(r, so, false);
+            relay_stats_print(r, so, clock_now_us(), false);
             next_stats += stats_every;
             if (next_stats <= now)
                 next_stats = now + stats_every;
         }
         if (stats_requested) {
             stats_requested = 0;
-            print_stats(r, so, false);
+            relay_stats_print(r, so, clock_now_us(), false);
         }
         uint64_t end = clock_now_us();
         timehist_record(&b->loop.iteration, end - woke);
@@ -225,57 +194,17 @@ static uint16_t listen_port(const char *address)
     return colon ? (uint16_t)atoi(colon + 1) : 0;
 }
 
-/* Without tickets anyone who reaches the relay joins, and without
- * --encrypt sessions travel in clear: listening where other machines can
- * reach it is allowed, but said once, at start. */
-static void warn_if_beyond_loopback(const char *bind, const struct relay_config *cfg)
-{
-    union netaddr a;
-    char err[128];
-    if ((netaddr_resolve(bind, 0, &a, err, sizeof err) == 0 && netaddr_is_loopback(&a)) ||
-        cfg->encrypt)
-        return;
-    if (cfg->n_ticket_keys)
-        log_warn("relay: --bind %s listens beyond this machine: joins need a ticket, but "
-                 "sessions travel in clear (--encrypt seals them)", bind);
-    else
-        log_warn("relay: --bind %s listens beyond this machine: anyone who reaches it can "
-                 "join, and nothing is authenticated or encrypted (--ticket-key admits only "
-                 "tickets, --encrypt seals sessions, --bind 127.0.0.1 keeps it local)", bind);
-}
-
 /* Starts --metrics if asked: the board and the HTTP thread. Exits 1 on
  * failure (the port taken, ...). */
 static void start_beside(struct beside *b, const struct relay_settings *s,
                          const union netaddr *at, const char *transport)
 {
-    if (!s->metrics[0])
-        return;
-    char err[256];
-    b->board = relay_board_create();
-    if (!b->board) {
-        fprintf(stderr, "ricochet-relay: error: out of memory\n");
+    char err[320];
+    if (s->metrics[0] && relay_metrics_open(at, transport, &b->board, &b->metrics, err,
+                                            sizeof err) != 0) {
+        fprintf(stderr, "ricochet-relay: error: %s\n", err);
         exit(1);
     }
-    b->metrics = relay_metrics_start(at, b->board, transport, err, sizeof err);
-    if (!b->metrics) {
-        fprintf(stderr, "ricochet-relay: error: --metrics: %s\n", err);
-        exit(1);
-    }
-    if (!netaddr_is_loopback(at))
-        log_warn("relay: --metrics %s serves beyond this machine: anyone who reaches it "
-                 "reads the relay's figures", relay_metrics_address(b->metrics));
-    /* Scripts and tests read the port from this line. */
-    if (log_threshold <= LOG_INFO)
-        log_info("metrics on http://%s/", relay_metrics_address(b->metrics));
-    else
-        fprintf(stderr, "metrics on http://%s/\n", relay_metrics_address(b->metrics));
-}
-
-static void stop_beside(struct beside *b)
-{
-    relay_metrics_stop(b->metrics);
-    relay_board_destroy(b->board);
 }
 
 int main(int argc, char **argv)
@@ -317,7 +246,7 @@ int main(int argc, char **argv)
     else
         fprintf(stderr, "listening on %s (%s)\n", ops->address(t), ops->name);
 
-    warn_if_beyond_loopback(s.net.bind, &s.core);
+    relay_settings_warn(&s);
     struct relay_fleet *f;
     if (relay_fleet_start(&f, &s.fleet, s.core.fleet_name, r, ops->name,
                           listen_port(ops->address(t)), s.core.max_clients, err, sizeof err))
@@ -335,8 +264,8 @@ int main(int argc, char **argv)
         relay_board_beat(b.board, start);
     notify("READY=1");
 
-    struct stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO), .start_us = start,
-                           .prev_us = start};
+    struct relay_stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO),
+                                 .start_us = start, .prev_us = start};
     int rc = run(ops, t, r, f, &so, s.stats_interval_ms, &b);
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
@@ -345,8 +274,9 @@ int main(int argc, char **argv)
     relay_shutdown(r, clock_now_us());
     ops->drain(t, r, DRAIN_MS);
     relay_fleet_stop(f); /* after the goodbyes: Agones' /shutdown comes last */
-    print_stats(r, &so, true);
-    stop_beside(&b);
+    relay_stats_print(r, &so, clock_now_us(), true);
+    relay_metrics_stop(b.metrics);
+    relay_board_destroy(b.board);
     relay_destroy(r);
     ops->destroy(t);
     return rc;

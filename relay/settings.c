@@ -220,6 +220,27 @@ void relay_settings_endpoint(struct relay_settings *s, const char *address)
     memcpy(s->core.endpoints[s->core.n_endpoints++], text, strlen(text) + 1);
 }
 
+/* Without tickets anyone who reaches the relay joins, and without
+ * --encrypt sessions travel in clear: listening where other machines can
+ * reach it is allowed, but said once, at start. */
+void relay_settings_warn(const struct relay_settings *s)
+{
+    const char *bind = s->net.bind;
+    const struct relay_config *cfg = &s->core;
+    union netaddr a;
+    char err[128];
+    if ((netaddr_resolve(bind, 0, &a, err, sizeof err) == 0 && netaddr_is_loopback(&a)) ||
+        cfg->encrypt)
+        return;
+    if (cfg->n_ticket_keys)
+        log_warn("relay: --bind %s listens beyond this machine: joins need a ticket, but "
+                 "sessions travel in clear (--encrypt seals them)", bind);
+    else
+        log_warn("relay: --bind %s listens beyond this machine: anyone who reaches it can "
+                 "join, and nothing is authenticated or encrypted (--ticket-key admits only "
+                 "tickets, --encrypt seals sessions, --bind 127.0.0.1 keeps it local)", bind);
+}
+
 void relay_default_config(struct relay_config *cfg)
 {
     struct relay_settings s;

@@ -70,4 +70,8 @@ int relay_settings_tickets(struct relay_settings *s, char *err, size_t err_cap);
  * transport's "ip:port"), unless it is the wildcard (0.0.0.0, ::). */
 void relay_settings_endpoint(struct relay_settings *s, const char *address);
 
+/* Says once, at start, if the relay listens beyond this machine without
+ * tickets or without --encrypt (allowed, but worth a warning). */
+void relay_settings_warn(const struct relay_settings *s);
+
 #endif

@@ -121,3 +121,24 @@ int relay_stats_text(const struct relay *r, const struct relay_stats *prev, doub
         return -1;
     return (int)off;
 }
+
+void relay_stats_print(const struct relay *r, struct relay_stats_out *so, uint64_t now_us,
+                       bool final)
+{
+    char line[4096];
+    double uptime = (double)(now_us - so->start_us) / 1e6;
+    int n;
+    if (so->json)
+        n = relay_stats_json(r, line, sizeof line, uptime, final);
+    else if (final)
+        n = relay_stats_text(r, NULL, uptime, line, sizeof line, uptime, true);
+    else
+        n = relay_stats_text(r, &so->prev, (double)(now_us - so->prev_us) / 1e6, line,
+                             sizeof line, uptime, false);
+    so->prev = *relay_stats(r);
+    so->prev_us = now_us;
+    if (n > 0) {
+        fputs(line, stdout);
+        fflush(stdout);
+    }
+}

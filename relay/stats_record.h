@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/relay.h"
 
@@ -22,5 +23,20 @@ int relay_stats_json(const struct relay *r, char *buf, size_t cap,
  * Returns its length, or -1 if cap is too small. */
 int relay_stats_text(const struct relay *r, const struct relay_stats *prev, double interval_s,
                      char *buf, size_t cap, double uptime_s, bool final);
+
+/* Where ricochet-relay's stats records go: JSON lines for programs (stdout
+ * piped or redirected, or --stats-json), one readable line for a person at
+ * a terminal, with rates since the previous record. */
+struct relay_stats_out {
+    bool json;
+    uint64_t start_us;       /* the relay's start, for uptime */
+    struct relay_stats prev; /* counters at the previous record */
+    uint64_t prev_us;        /* and when */
+};
+
+/* Prints r's stats record at now_us on stdout (final: the run's last,
+ * averaged over it) and remembers the counters for the next. */
+void relay_stats_print(const struct relay *r, struct relay_stats_out *so, uint64_t now_us,
+                       bool final);
 
 #endif

@@ -1,19 +1,20 @@
-/* transport.h: the relay's network edges. Each owns a socket, turns what
- * arrives into calls on the pure core (relay.h) and carries out the core's
- * sends through the struct relay_transport it hands the core (with what it
- * can carry, as data). The program drives each through the same table of
- * operations, struct relay_transport_ops:
+/* transport.h: the relay's network edges, as the program sees them: one
+ * table of operations each (struct relay_transport_ops), nothing else.
+ * Each edge owns a socket, turns what arrives into calls on the pure core
+ * (relay.h) and carries out the core's sends through the struct
+ * relay_transport it hands the core (with what it can carry, as data):
  *
- *   transport_enet.c  relay_enet_ops: ENet host: connections, channels, acks,
- *                     resends (its sends: transport_enet_send.c).
- *   transport_udp.c   relay_udp_ops: one bare UDP socket: socket(), bind(),
- *                     recvfrom(), sendto(); "who is joined" is our own
- *                     address table.
- *   (tests)           tests/support/fake_relay.c: the core's side only.
+ *   relay/enet/  relay_enet_ops: an ENet host: connections, channels, acks,
+ *                resends (its files: relay/enet/transport_enet.h).
+ *   relay/udp/   relay_udp_ops: one bare UDP socket: socket(), bind(),
+ *                recvfrom(), sendto(); "who is joined" is our own endpoint
+ *                table (its files: relay/udp/transport_udp.h).
+ *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
- * Adding a transport: a file with its ops, a row in transport.c, its name in
- * RELAY_TRANSPORT_CHOICES. These are edges: they read the clock
- * (sys/clock.h) and call the OS. */
+ * Adding a transport: a folder with its ops, a row in transport.c, its name
+ * in RELAY_TRANSPORT_CHOICES. These are edges: they read the clock
+ * (sys/clock.h) and call the OS. What tests reach inside an edge is in the
+ * edge's own header. */
 #ifndef RICOCHET_TRANSPORT_H
 #define RICOCHET_TRANSPORT_H
 
@@ -89,50 +90,11 @@ extern const struct relay_transport_ops *const relay_transports[];
  * resets what is left. */
 extern const struct relay_transport_ops relay_enet_ops;
 
-/* What relay_enet_find_oversize() found. */
-struct relay_enet_oversize {
-    uint32_t total; /* announced packet length, bytes */
-    bool reliable;  /* a reliable fragment: that channel can never move on */
-    bool first;     /* fragment number 0 of its packet */
-};
-
-/* Pure, for the transport's receive hook (and tests): does the ENet
- * datagram d (len bytes, protocol header included) from a connected peer
- * with `channels` channels carry, among the commands ENet would process, a
- * fragment of a packet longer than max_packet (which ENet drops without a
- * word)? extra_header: 4 if the host checksums datagrams, else 0. Reads
- * only d[0..len); any bytes are safe. Returns true and fills *o if so. */
-bool relay_enet_find_oversize(const uint8_t *d, size_t len, size_t extra_header,
-                              size_t channels, size_t max_packet,
-                              struct relay_enet_oversize *o);
-
 /* ---- plain UDP: one bare socket, our own endpoint table ---- */
 
 /* service waits for the socket, reads in batches (recvmmsg), feeds the core,
  * sends (sendmmsg); tick expires members silent for timeout_ms (left reason
  * timeout); drain sends whatever is still queued. */
 extern const struct relay_transport_ops relay_udp_ops;
-
-struct relay_udp;
-
-/* The socket of a relay_udp_ops transport, for tests that poll(2) it. */
-int relay_udp_fd(const struct relay_udp *t);
-
-struct mmsghdr;
-
-/* The transport's send loop, public for tests: sends msgs[0..n) on fd
- * through send (sendmmsg(2)'s contract: the number sent, in order, or -1
- * with errno when the first one failed). A datagram the kernel refuses
- * (EMSGSIZE, EPERM, ...) is skipped; a full socket buffer (EAGAIN) drops it
- * and all after it. EINTR retries. Returns how many states were not sent,
- * each counted once: a datagram of k > 1 iovecs is a batch of k - 1. */
-unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
-                              int (*send)(int, struct mmsghdr *, unsigned, int));
-
-union netaddr;
-
-/* The return-routability cookie, public for tests: SipHash-2-4 under key of
- * the endpoint's whole address (4 or 16 bytes), its port and the window. */
-uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_t window);
 
 #endif

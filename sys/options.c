@@ -36,7 +36,8 @@ static const char *prog_name(const char *argv0)
     return slash ? slash + 1 : argv0 ? argv0 : "?";
 }
 
-/* A former name still works for one version, and says what replaced it. */
+/* A former name still works until OPTIONS_FORMER_UNTIL, and says what
+ * replaced it. */
 static void warn_if_old(const char *prog, const struct option_def *d, const char *used,
                         size_t len, bool in_config)
 {
@@ -44,10 +45,11 @@ static void warn_if_old(const char *prog, const struct option_def *d, const char
         return;
     if (in_config)
         fprintf(stderr, "%s: warning: config key \"%s\" is the former name of \"%s\"; "
-                "the next version will not read it\n", prog, d->old_name, d->name);
+                "version " OPTIONS_FORMER_UNTIL " will not read it\n", prog, d->old_name,
+                d->name);
     else
-        fprintf(stderr, "%s: warning: --%s is the former name of --%s; the next version "
-                "will not read it\n", prog, d->old_name, d->name);
+        fprintf(stderr, "%s: warning: --%s is the former name of --%s; version "
+                OPTIONS_FORMER_UNTIL " will not read it\n", prog, d->old_name, d->name);
 }
 
 /* Index of value in the '|'-separated choices, or -1. */

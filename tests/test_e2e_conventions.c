@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 #include <enet/enet.h>
 
+#include "../sys/options.h"
 #include "../sys/version.h"
 #include "support/harness.h"
 #include "support/json_strict.h"
@@ -268,6 +269,41 @@ static void one_meaning_per_name(void **state)
             fail_msg("%s does not take %s ...", habits[i][0], args[0]);
         free(out);
     }
+}
+
+/* Former names (sys/options.h, old_name) have an end: every 0.1 version
+ * reads them with a warning that names the version that will not
+ * (ricochet-bench --json, now --json-file, for one), and once
+ * RICOCHET_VERSION_BASE reaches OPTIONS_FORMER_UNTIL no program's --help
+ * lists one. */
+static void former_names_have_an_end(void **state)
+{
+    (void)state;
+    unsigned have[3], until[3];
+    assert_int_equal(sscanf(RICOCHET_VERSION_BASE, "%u.%u.%u", &have[0], &have[1], &have[2]), 3);
+    assert_int_equal(sscanf(OPTIONS_FORMER_UNTIL, "%u.%u.%u", &until[0], &until[1], &until[2]),
+                     3);
+    bool over = have[0] != until[0]   ? have[0] > until[0]
+                : have[1] != until[1] ? have[1] > until[1]
+                                      : have[2] >= until[2];
+    int code;
+    for (size_t i = 0; over && i < sizeof programs / sizeof programs[0]; i++) {
+        const char *args[] = {"--help", NULL};
+        char *help = run(programs[i], args, &code);
+        if (strstr(help, "; formerly --"))
+            fail_msg("%s %s still reads a former name: " OPTIONS_FORMER_UNTIL " does not",
+                     programs[i], RICOCHET_VERSION_BASE);
+        free(help);
+    }
+    if (over)
+        return;
+    const char *args[] = {"--json", "-", "--check", NULL};
+    char *err = NULL, *out = run_in(NULL, "ricochet-bench", args, &code, &err);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(err, "warning: --json is the former name of --json-file; version "
+                                OPTIONS_FORMER_UNTIL " will not read it"));
+    free(out);
+    free(err);
 }
 
 /* ricochet-bench --sweep takes the path's parameters by their option names
@@ -516,6 +552,7 @@ int main(void)
         cmocka_unit_test(man_examples_are_accepted),
         cmocka_unit_test(one_meaning_per_name),
         cmocka_unit_test(sweep_keys_are_option_names),
+        cmocka_unit_test(former_names_have_an_end),
         cmocka_unit_test(relay_netsim_bot_json),
         cmocka_unit_test(bench_json),
     };

@@ -21,7 +21,7 @@
 #include "../sys/clock.h"
 #include "../sys/netaddr.h"
 #include "../proto/siphash.h"
-#include "../relay/transport.h"
+#include "../relay/udp/transport_udp.h"
 #include "support/harness.h"
 
 #define WAIT_MS 15000

@@ -260,6 +260,26 @@ static void replayed_while_parked(void **state)
     relay_destroy(r);
 }
 
+/* A room moved to another relay takes its members' sessions with it:
+ * their tickets are free again here (the room may come back, and its
+ * members with the same tickets). */
+static void moved_members_tickets_are_free(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, false, 2);
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims c;
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
+    assert_int_equal(join_with(r, 0, pass, NULL), 0);
+    struct relay_moved_to to = {.host = "10.0.0.2", .port = 7002, .epoch = 2};
+    assert_int_equal(relay_room_move(r, "lobby", &to, now_us), 1);
+    assert_false(relay_peer_connected(r, 0));
+    assert_int_equal(join_with(r, 1, pass, NULL), 0);
+    assert_true(relay_peer_joined(r, 1));
+    assert_int_equal(drops(r, RELAY_DROP_TICKET_REPLAYED), 0);
+    relay_destroy(r);
+}
+
 /* Before a ticket admits a peer nothing it is sent is longer than what it
  * sent: a ping gets not_joined, not a pong. */
 static void no_answer_longer_than_the_request(void **state)
@@ -474,6 +494,7 @@ int main(void)
         cmocka_unit_test(room_and_name_from_the_ticket),
         cmocka_unit_test(replayed_while_live),
         cmocka_unit_test(replayed_while_parked),
+        cmocka_unit_test(moved_members_tickets_are_free),
         cmocka_unit_test(no_answer_longer_than_the_request),
         cmocka_unit_test(sealed_after_the_salt),
         cmocka_unit_test(changed_replayed_or_clear_dropped),

@@ -26,6 +26,7 @@
 #include "../relay/core/relay.h"
 #include "../relay/settings.h"
 #include "../relay/transport.h"
+#include "../relay/udp/transport_udp.h"
 #include "support/harness.h"
 
 #define WAIT_MS 2000 /* generous: this machine is shared and noisy */

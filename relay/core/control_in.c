@@ -1,4 +1,4 @@
-/* control.c: control messages from clients (see core.h): decoded, then
+/* control_in.c: control messages from clients (see core.h): decoded, then
  * join (join.c), leave, chat, clock, ping. */
 #include "core.h"
 

@@ -1,4 +1,4 @@
-/* send.c: control messages out: encoded once, counted (see core.h). */
+/* control_out.c: control messages out: encoded once, counted (see core.h). */
 #include "core.h"
 
 #include <stdarg.h>
@@ -50,17 +50,11 @@ void core_send_out_room(struct relay *r, const struct relay_room *room,
             core_send_json(r, room->members[i], (size_t)n);
 }
 
-void core_send_out_near(struct relay *r, uint32_t peer)
+void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n)
 {
-    const struct relay_room *room = &r->rooms[r->peers[peer].room];
-    if (!room->grid) {
-        core_send_out_room(r, room, peer);
-        return;
-    }
-    int n = encode_logged(r);
-    size_t k = n >= 0 ? core_interest_seers(r, peer, r->recipients) : 0;
-    for (size_t i = 0; i < k; i++)
-        core_send_json(r, r->recipients[i], (size_t)n);
+    int len = encode_logged(r);
+    for (size_t i = 0; len >= 0 && i < n; i++)
+        core_send_json(r, peers[i], (size_t)len);
 }
 
 /* Error text must be valid chat-like text: printable ASCII, 1..TEXT_MAX. */

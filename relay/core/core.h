@@ -4,24 +4,25 @@
  *
  * The core keeps one struct relay_peer per transport slot and one struct
  * relay_room per live room; rooms hold the slot numbers of their members.
- * Its files, one object each:
- *   relay.c     the relay: create, destroy, the entry point for datagrams
- *   peers.c     peers: connect, gone, kick, evict, shutdown
- *   rooms.c     rooms and their members
- *   join.c      joins and welcomes
- *   control.c   the other control messages: chat, clock, ping, leave
- *   states.c    states: validate, stamp, forward or hold
- *   fanout.c    a state to the members of its sender's room
- *   tick.c      tick batching: states held for the end of their tick
- *   refusals.c  drop reasons: counted, answered, strikes
- *   rate.c      each peer's rate limit
- *   bucket.c    token buckets (the rate limit, the error budget)
- *   bans.c      addresses kicked recently
- *   send.c      control messages out: encoded once, counted
- *   tickets.c   a join's ticket, the tickets in use
- *   seal.c      sealed sessions' keys: open in, seal out
- *   fleet.c     a fleet's say on joins: parked joins, moved, rooms moved or held
- *   interest.c  rooms with interest: who sees whom, appeared and vanished */
+ * Its files, one object each, each calling only files below it (so
+ * that no two call each other):
+ *   relay.c       the relay: create, destroy, the entry point for datagrams
+ *   control_in.c  control messages from clients: chat, clock, ping, leave
+ *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
+ *   fleet_hooks.c a fleet's say on joins: parked joins, moved, rooms moved or held
+ *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
+ *                 a member leaving its room, a kick carried out, the close
+ *   rooms.c       rooms: found, created, freed, listed
+ *   state_flow.c  a state's whole way: admit, decode, stamp, interest, tick,
+ *                 shed, fan out (the one place states are handed to the edge)
+ *   refusals.c    drop reasons: counted, answered, strikes (a kick decided)
+ *   tickets.c     a join's ticket checked, the tickets in use
+ *   interest.c    rooms with interest: who sees whom, appeared and vanished,
+ *                 what is said to those who see a member
+ *   control_out.c control messages out: encoded once, counted
+ *   limits.c      token buckets, each peer's rate limit, addresses kicked
+ *                 recently: decisions, no sends
+ *   sealing.c     sealed sessions' keys: open in, seal out */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
 
@@ -173,6 +174,8 @@ struct relay {
     uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
     uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     struct relay_ban bans[BAN_SLOTS];
+    uint32_t kick_peer;         /* core_kick_later: to be kicked, UINT32_MAX: none */
+    char kick_why[96];          /* ... and what it is told */
     struct relay_fleet_hooks fleet; /* zero: no fleet */
     struct relay_stats stats;
     struct proto_control in;    /* decoded control message (large: roster) */
@@ -180,56 +183,14 @@ struct relay {
     char json[PROTO_CONTROL_MAX + 1];
 };
 
-/* ---- send.c ---- */
+/* ---- control_in.c ---- */
 
-/* Encodes r->out into r->json. Returns the length or a negative proto_err. */
-int core_encode_out(struct relay *r);
+/* A control message of len bytes (JSON) from peer; datagram: it came over
+ * a bare datagram socket. Returns 0 or the relay_on_datagram code. */
+int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len,
+                    bool datagram, uint64_t now_us);
 
-/* Sends r->json's first len bytes to peer, counted. */
-void core_send_json(struct relay *r, uint32_t peer, size_t len);
-
-/* Sends r->out to one peer. */
-void core_send_out(struct relay *r, uint32_t peer);
-
-/* Sends r->out to every member of room, except `except` (UINT32_MAX: none).
- * Encoded once. */
-void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except);
-
-/* Sends r->out to those who know peer is there: the members who see it in
- * a room with interest, else every other member of its room. */
-void core_send_out_near(struct relay *r, uint32_t peer);
-
-/* Sends error {code, message}. Unless forced, spends from the peer's error
- * budget so a misbehaving client cannot turn the relay into an amplifier. */
-void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_error_code code,
-                     uint64_t now_us, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-/* ---- bucket.c ---- */
-
-/* Refills a millionths bucket at rate per second up to cap (both whole
- * units). Time going backwards refills nothing. */
-void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us, uint64_t rate,
-                        uint64_t cap);
-
-/* ---- rate.c ---- */
-
-/* Token bucket per peer. Returns 0 to go on, or a drop code (the datagram is
- * counted; the peer may have been warned or kicked). */
-int core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us);
-
-/* ---- refusals.c ---- */
-
-/* Counts a rejection, tells the client (within its error budget) with code
- * (NONE: the usual one for why), and adds a strike for malformed input.
- * Returns the relay_on_datagram code. */
-int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
-                   enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
-/* core_reject_as with the usual code for why. */
-#define core_reject(r, peer, why, now_us, ...) \
-    core_reject_as(r, peer, why, PROTO_ERROR_NONE, now_us, __VA_ARGS__)
+/* ---- join.c ---- */
 
 /* Refuses peer's join with a ticket error code: counted, answered (no
  * longer than the join: r->reply_cap), the peer closed. Returns the
@@ -237,55 +198,12 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
 int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
                        uint64_t now_us, const char *text);
 
-/* ---- bans.c ---- */
-
-/* Refuses addr's IP for kick_ban_ms from now. */
-void core_ban_add(struct relay *r, const char *addr, uint64_t now_us);
-
-/* Microseconds addr's IP is still refused for, 0 if it is not. */
-uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us);
-
-/* ---- peers.c ---- */
-
-/* The connected peer at handle peer, or NULL. */
-struct relay_peer *core_peer_get(struct relay *r, uint32_t peer);
-
-/* Forgets peer and has the transport close it (why: the error code). */
-void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why);
-
-/* Error kicked to the peer, left {reason: kicked} to its room, disconnect;
- * its IP address is refused for kick_ban_ms. */
-void core_kick(struct relay *r, uint32_t peer, uint64_t now_us, const char *why);
-
-/* ---- rooms.c ---- */
-
-/* The live room called name, or NULL. */
-struct relay_room *core_room_find(const struct relay *r, const char *name);
-
-/* A new empty room called name, with interest within radius aoi (0: none);
- * NULL if max_rooms are live (or out of memory). */
-struct relay_room *core_room_create(struct relay *r, const char *name, float aoi);
-
-/* How many members room may hold: --max-room-size, and without interest
- * at most a welcome's roster (everyone lists everyone). */
-uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
-
-
-/* Frees an empty room's slot. */
-void core_room_free(struct relay *r, struct relay_room *room);
-
-/* Takes a member out of its room, tells the others why, frees the room when
- * it empties. Does nothing for a peer that is not a member. */
-void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
-
-/* ---- join.c ---- */
-
 /* A join from peer: checked, then a welcome to it and a joined notice to
  * its room. Returns 0 or the relay_on_datagram code. */
 int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
                  uint64_t now_us);
 
-/* ---- fleet.c ---- */
+/* ---- fleet_hooks.c ---- */
 
 /* A valid join (for who's room, which this relay does not have): asks the
  * fleet's place hook; a parked join keeps a copy of who and m's mode. Returns true if the room may be created here; otherwise the
@@ -302,26 +220,91 @@ void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
 int core_fleet_refuse(struct relay *r, uint32_t peer, enum proto_error_code code,
                       uint64_t now_us);
 
-/* ---- control.c ---- */
+/* ---- peers.c: connections and their teardown, the one owner of it ---- */
 
-/* A control message of len bytes (JSON) from peer; datagram: it came over
- * a bare datagram socket. Returns 0 or the relay_on_datagram code. */
-int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len,
-                    bool datagram, uint64_t now_us);
+/* The connected peer at handle peer, or NULL. */
+static inline struct relay_peer *core_peer_get(struct relay *r, uint32_t peer)
+{
+    return peer < r->cfg.peer_cap && r->peers[peer].connected ? &r->peers[peer] : NULL;
+}
 
-/* ---- states.c ---- */
+/* Forgets peer and has the transport close it (why: the error code). */
+void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why);
 
-/* A state of len bytes from peer in mode: validated, stamped, forwarded (or
- * held for the tick). Returns 0 or the relay_on_datagram code. */
-int core_on_state(struct relay *r, uint32_t peer, enum proto_mode mode, uint8_t *bytes,
-                  size_t len, uint64_t now_us);
+/* Carries out the kick core_kick_later decided, if any: error kicked to
+ * the peer, left {reason: kicked} to its room, disconnect; its IP address
+ * is refused for kick_ban_ms. Every entry point that may reject calls it
+ * last. */
+void core_kick_due(struct relay *r, uint64_t now_us);
 
-/* ---- fanout.c ---- */
+/* Takes a member out of its room, tells the others why, frees the room when
+ * it empties. Does nothing for a peer that is not a member. */
+void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
 
-/* Sends a stamped state from peer to the other members of its room (and
- * back to it if it asked for reflection). */
-void core_fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
-                  const uint8_t *bytes, size_t len);
+/* A member leaves with everyone of its room at once (a shutdown, a room
+ * moved): no left notices, its ticket free again; the caller empties and
+ * frees the room. */
+void core_member_quiet(struct relay *r, uint32_t peer);
+
+/* ---- rooms.c ---- */
+
+/* The live room called name, or NULL. */
+struct relay_room *core_room_find(const struct relay *r, const char *name);
+
+/* A new empty room called name, with interest within radius aoi (0: none);
+ * NULL if max_rooms are live (or out of memory). */
+struct relay_room *core_room_create(struct relay *r, const char *name, float aoi);
+
+/* How many members room may hold: --max-room-size, and without interest
+ * at most a welcome's roster (everyone lists everyone). */
+uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
+
+/* Frees an empty room's slot. */
+void core_room_free(struct relay *r, struct relay_room *room);
+
+/* ---- state_flow.c: a state's whole way through ---- */
+
+/* What every datagram goes through first: a known peer, counted, within
+ * its rate and the size limit, opened if sealed (*bytes, *len then the
+ * message inside), not empty. Returns 0 to go on or the relay_on_datagram
+ * code. */
+int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, size_t *len,
+               uint64_t now_us);
+
+/* A state of len bytes (admitted) from peer on channel with flags:
+ * its mode told from them, decoded, stamped, its sender moved in interest,
+ * then held for the tick or (unless stale) fanned out. Returns 0 or the
+ * relay_on_datagram code. */
+int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                  uint8_t *bytes, size_t len, uint64_t now_us);
+
+/* Sends every held state (a full queue, shutdown, a room moved), but those
+ * stale at now_us (0: none is). Returns how many. */
+size_t core_fan_out_held(struct relay *r, uint64_t now_us);
+
+/* Sends a member's held states now, before it leaves its room (its left
+ * notice follows them). */
+void core_fan_out_leaver(struct relay *r, uint32_t peer);
+
+/* ---- refusals.c ---- */
+
+/* Counts a rejection, tells the client (within its error budget) with code
+ * (NONE: the usual one for why), and adds a strike for malformed input
+ * (one too many and the peer is to be kicked: core_kick_later). Returns
+ * the relay_on_datagram code. */
+int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
+                   enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* core_reject_as with the usual code for why. */
+#define core_reject(r, peer, why, now_us, ...) \
+    core_reject_as(r, peer, why, PROTO_ERROR_NONE, now_us, __VA_ARGS__)
+
+/* Decides that peer is kicked (why: the text it is told); the entry point
+ * handling the input carries it out when the input is handled
+ * (core_kick_due). So what decides a kick (strikes, the rate limit) never
+ * calls the teardown, and nothing more is done for the input. */
+void core_kick_later(struct relay *r, uint32_t peer, const char *why);
 
 /* ---- tickets.c ---- */
 
@@ -331,19 +314,15 @@ int core_tickets_alloc(struct relay *r);
 void core_tickets_free(struct relay *r);
 
 /* A new join's ticket (m->ticket), when the relay takes tickets: checked
- * (PROTOCOL.md, Tickets) and not in use by a live session. On success the
- * claims say the room and the name; nothing is kept yet. A refusal is
- * counted, answered with its code (no longer than the join) and closes
- * the peer. Returns 0 or the relay_on_datagram code. */
-int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
-                      struct ticket_claims *claims, uint64_t now_us);
+ * (PROTOCOL.md, Tickets) and not in use by a live session. Returns
+ * PROTO_ERROR_NONE with the claims (the room and the name; nothing is kept
+ * yet), or the code to refuse the join with and why (cap bytes). */
+enum proto_error_code core_ticket_check(struct relay *r, const struct proto_control *m,
+                                        struct ticket_claims *claims, char *why, size_t cap);
 
-/* A verified ticket is not held by a live session (checked again when a
- * join the directory parked is settled: the other may have joined since).
- * Returns 0, or refuses (ticket_replayed) and returns the
- * relay_on_datagram code. */
-int core_ticket_unused(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
-                       uint64_t now_us);
+/* Does a live session hold the ticket of claims? (Asked again when a join
+ * the directory parked is settled: the other may have joined since.) */
+bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims);
 
 /* Whether a member's repeated join carries the ticket it joined with. */
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);
@@ -358,57 +337,6 @@ void core_ticket_send_salt(struct relay *r, uint32_t peer);
 
 /* The member left: its ticket is free again, its session's keys wiped. */
 void core_ticket_release(struct relay *r, uint32_t peer);
-
-/* ---- seal.c ---- */
-
-/* With cfg.encrypt: each peer's session keys and the buffers to open and
- * seal in. Returns 0 or -1 (out of memory); core_seals_free frees them. */
-int core_seals_alloc(struct relay *r);
-void core_seals_free(struct relay *r);
-
-/* Starts peer's sealed session: keys from its ticket's and a fresh salt
- * (r->seals[peer].salt, which the peer is sent next). */
-void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims);
-
-/* Ends it: the keys wiped. */
-void core_seal_stop(struct relay *r, uint32_t peer);
-
-/* An incoming datagram of a peer: a sealed one is opened (*bytes, *len
- * then point at the message inside; sets r->in_clear false); a clear one
- * from a sealed session other than JSON is dropped. Counted, never
- * answered. Returns 0 or the relay_on_datagram code. */
-int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len);
-
-/* bytes for peer as they go out: sealed on lane when its session is
- * (into r->sealed_out, or a per-call buffer of cap bytes), else bytes.
- * Returns the bytes and their length in *out_len, or NULL if sealing
- * failed (counted send_failed). */
-const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,
-                             const uint8_t *bytes, size_t len, uint8_t *buf, size_t cap,
-                             size_t *out_len);
-
-/* ---- tick.c ---- */
-
-/* Holds a stamped state until the end of its room's tick. A full queue is
- * sent at once: nothing is dropped, it only goes out early. Returns 0. */
-int core_hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
-              const uint8_t *bytes, size_t len, uint64_t now_us);
-
-/* Sends every held state (a full queue, shutdown), but those stale at
- * now_us (0: none is). Returns how many. */
-size_t core_fan_out_held(struct relay *r, uint64_t now_us);
-
-/* By when the datagram in hand arrived (relay_arrived's by_us, or now_us). */
-uint64_t core_arrived_by(const struct relay *r, uint64_t now_us);
-
-/* Is a state sent with flags, arrived at arrived_us, stale at now_us
- * (unreliable, and older than cfg.stale_us)? If so it is counted (stale)
- * and the caller drops it. */
-bool core_shed_stale(struct relay *r, uint32_t flags, uint64_t arrived_us, uint64_t now_us);
-
-/* Sends a member's held states now, before it leaves its room (its left
- * notice follows them). */
-void core_fan_out_leaver(struct relay *r, uint32_t peer);
 
 /* ---- interest.c ---- */
 
@@ -438,5 +366,87 @@ void core_interest_move(struct relay *r, uint32_t peer, float x, float y);
 /* The handles of those who see peer, into out (room size entries).
  * Returns how many. */
 size_t core_interest_seers(const struct relay *r, uint32_t peer, uint32_t *out);
+
+/* Sends r->out to those who know peer is there: the members who see it in
+ * a room with interest, else every other member of its room. */
+void core_send_out_near(struct relay *r, uint32_t peer);
+
+/* ---- control_out.c ---- */
+
+/* Encodes r->out into r->json. Returns the length or a negative proto_err. */
+int core_encode_out(struct relay *r);
+
+/* Sends r->json's first len bytes to peer, counted. */
+void core_send_json(struct relay *r, uint32_t peer, size_t len);
+
+/* Sends r->out to one peer. */
+void core_send_out(struct relay *r, uint32_t peer);
+
+/* Sends r->out to every member of room, except `except` (UINT32_MAX: none).
+ * Encoded once. */
+void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except);
+
+/* Sends r->out to n peers. Encoded once. */
+void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n);
+
+/* Sends error {code, message}. Unless forced, spends from the peer's error
+ * budget so a misbehaving client cannot turn the relay into an amplifier. */
+void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_error_code code,
+                     uint64_t now_us, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* ---- limits.c ---- */
+
+/* Refills a millionths bucket at rate per second up to cap (both whole
+ * units). Time going backwards refills nothing. */
+void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us, uint64_t rate,
+                        uint64_t cap);
+
+/* What a peer's rate limit says of its datagram at now_us. */
+enum core_rate {
+    CORE_RATE_OK,   /* within it: go on */
+    CORE_RATE_DROP, /* over it: dropped (counted rate_limited) */
+    CORE_RATE_WARN, /* dropped, and the peer is due its warning (once a second) */
+    CORE_RATE_KICK  /* dropped, and over it for kick_after_ms: the peer is kicked */
+};
+
+/* Spends from peer's token bucket. Counts a drop; *streak_us gets how long
+ * its abuse has gone on (set unless OK). */
+enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
+                               uint64_t *streak_us);
+
+/* Refuses addr's IP for kick_ban_ms from now. */
+void core_ban_add(struct relay *r, const char *addr, uint64_t now_us);
+
+/* Microseconds addr's IP is still refused for, 0 if it is not. */
+uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us);
+
+/* ---- sealing.c ---- */
+
+/* With cfg.encrypt: each peer's session keys and the buffers to open and
+ * seal in. Returns 0 or -1 (out of memory); core_seals_free frees them. */
+int core_seals_alloc(struct relay *r);
+void core_seals_free(struct relay *r);
+
+/* Starts peer's sealed session: keys from its ticket's and a fresh salt
+ * (r->seals[peer].salt, which the peer is sent next). */
+void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims);
+
+/* Ends it: the keys wiped. */
+void core_seal_stop(struct relay *r, uint32_t peer);
+
+/* An incoming datagram of a peer: a sealed one is opened (*bytes, *len
+ * then point at the message inside; sets r->in_clear false); a clear one
+ * from a sealed session other than JSON is dropped. Counted, never
+ * answered. Returns 0 or the relay_on_datagram code. */
+int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len);
+
+/* bytes for peer as they go out: sealed on lane when its session is
+ * (into r->sealed_out, or a per-call buffer of cap bytes), else bytes.
+ * Returns the bytes and their length in *out_len, or NULL if sealing
+ * failed (counted send_failed). */
+const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,
+                             const uint8_t *bytes, size_t len, uint8_t *buf, size_t cap,
+                             size_t *out_len);
 
 #endif

@@ -1,4 +1,4 @@
-/* fleet.c: a fleet's say on joins (see core.h and relay.h): a join for a
+/* fleet_hooks.c: a fleet's say on joins (see core.h and relay.h): a join for a
  * room this relay does not have is created here, parked until the
  * directory answers, answered moved, or refused; rooms move to another
  * relay whole, or are held while their claim is unconfirmed. The core
@@ -105,13 +105,10 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     /* Everyone leaves at once: no left notices, as at shutdown. */
     for (uint32_t i = 0; i < n; i++) {
         uint32_t peer = room->members[i];
-        struct relay_peer *p = &r->peers[peer];
         if (!to)
             core_send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us,
                             "relay shutting down: its room could not move");
-        p->joined = false;
-        p->id = 0;
-        r->members--;
+        core_member_quiet(r, peer);
         r->stats.moved += to != NULL;
         core_peer_close(r, peer, to ? PROTO_ERROR_MOVED : PROTO_ERROR_SHUTTING_DOWN);
     }

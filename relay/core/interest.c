@@ -225,3 +225,13 @@ size_t core_interest_seers(const struct relay *r, uint32_t peer, uint32_t *out)
             out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
     return n;
 }
+
+void core_send_out_near(struct relay *r, uint32_t peer)
+{
+    const struct relay_room *room = &r->rooms[r->peers[peer].room];
+    if (!room->grid) {
+        core_send_out_room(r, room, peer);
+        return;
+    }
+    core_send_out_many(r, r->recipients, core_interest_seers(r, peer, r->recipients));
+}

@@ -13,6 +13,29 @@
 #define WELCOME_REPEAT_US 250000ull /* udp: at most one welcome per this long */
 #define WELCOME_MAX 8 /* udp: and at most this many per membership */
 
+static enum relay_drop ticket_drop(enum proto_error_code code)
+{
+    switch (code) {
+    case PROTO_ERROR_TICKET_EXPIRED: return RELAY_DROP_TICKET_EXPIRED;
+    case PROTO_ERROR_TICKET_WRONG_RELAY: return RELAY_DROP_TICKET_WRONG_RELAY;
+    case PROTO_ERROR_TICKET_TAMPERED: return RELAY_DROP_TICKET_TAMPERED;
+    case PROTO_ERROR_TICKET_REPLAYED: return RELAY_DROP_TICKET_REPLAYED;
+    case PROTO_ERROR_TICKET_REQUIRED: return RELAY_DROP_TICKET_REQUIRED;
+    default: return RELAY_DROP_TICKET_MALFORMED;
+    }
+}
+
+int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
+                       uint64_t now_us, const char *text)
+{
+    enum relay_drop why = ticket_drop(code);
+    r->stats.drops[why]++;
+    log_debug("relay: %s: %s: %s", r->peers[peer].addr, relay_drop_name(why), text);
+    core_send_error(r, peer, true, code, now_us, "%s", text);
+    core_peer_close(r, peer, code);
+    return -1 - (int)why;
+}
+
 /* The welcome: my id, the room, the others with their last states. Over a
  * transport with a message_max (plain UDP) every datagram stays within it:
  * the roster lists the first members that fit, and each member left out
@@ -126,8 +149,11 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
 static int join_identity(struct relay *r, uint32_t peer, const struct proto_control *m,
                          struct ticket_claims *claims, uint64_t now_us)
 {
-    if (r->cfg.n_ticket_keys)
-        return core_ticket_admit(r, peer, m, claims, now_us);
+    if (r->cfg.n_ticket_keys) {
+        char why[96];
+        enum proto_error_code code = core_ticket_check(r, m, claims, why, sizeof why);
+        return code == PROTO_ERROR_NONE ? 0 : core_refuse_ticket(r, peer, code, now_us, why);
+    }
     if (!m->room[0] || !m->name[0])
         return core_reject(r, peer, RELAY_DROP_MISSING_FIELD, now_us,
                            "field \"%s\" is missing (this relay takes no tickets)",
@@ -144,8 +170,9 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
 {
     struct relay_peer *p = &r->peers[peer];
     int rc;
-    if (r->cfg.n_ticket_keys && (rc = core_ticket_unused(r, peer, who, now_us)) < 0)
-        return rc;
+    if (r->cfg.n_ticket_keys && core_ticket_in_use(r, who))
+        return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_REPLAYED, now_us,
+                                  "in use by a live session");
     if (strlen(who->name) > r->cfg.name_max || !proto_name_valid(who->name))
         return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
                            "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
@@ -265,4 +292,5 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     }
     sodium_memzero(pj, sizeof *pj);
     free(pj);
+    core_kick_due(r, now_us); /* a join refused with a strike too many */
 }

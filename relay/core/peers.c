@@ -1,5 +1,7 @@
 /* peers.c: peers (see core.h): a transport slot connects, goes, is
- * kicked or evicted, or is told the relay shuts down. */
+ * kicked or evicted, or is told the relay shuts down. The one owner of a
+ * peer's teardown: what leaves its room (its held states first, then its
+ * left notice), its ticket and its parked join, and the close. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -9,13 +11,6 @@
 #include <string.h>
 
 #include "../../sys/log.h"
-
-struct relay_peer *core_peer_get(struct relay *r, uint32_t peer)
-{
-    if (peer >= r->cfg.peer_cap || !r->peers[peer].connected)
-        return NULL;
-    return &r->peers[peer];
-}
 
 /* peer is going away: a join it had parked is forgotten, the fleet told. */
 static void forget_parked(struct relay *r, uint32_t peer)
@@ -40,8 +35,9 @@ void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
     r->tp.disconnect(r->tp.ctx, peer, why);
 }
 
-void core_kick(struct relay *r, uint32_t peer, uint64_t now_us,
-               const char *why)
+/* Error kicked to the peer, left {reason: kicked} to its room, disconnect;
+ * its IP address is refused for kick_ban_ms. */
+static void kick(struct relay *r, uint32_t peer, uint64_t now_us, const char *why)
 {
     struct relay_peer *p = &r->peers[peer];
     log_warn("relay: kicking %s (id %" PRIu32 "): %s", p->addr, p->id, why);
@@ -50,6 +46,69 @@ void core_kick(struct relay *r, uint32_t peer, uint64_t now_us,
     core_member_remove(r, peer, PROTO_LEFT_KICKED);
     r->stats.kicks++;
     core_peer_close(r, peer, PROTO_ERROR_KICKED);
+}
+
+void core_kick_due(struct relay *r, uint64_t now_us)
+{
+    uint32_t peer = r->kick_peer;
+    if (peer == UINT32_MAX)
+        return;
+    r->kick_peer = UINT32_MAX;
+    if (core_peer_get(r, peer))
+        kick(r, peer, now_us, r->kick_why);
+}
+
+void core_member_remove(struct relay *r, uint32_t peer,
+                        enum proto_left_reason reason)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->joined)
+        return;
+    core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
+    struct relay_room *room = &r->rooms[p->room];
+    if (room->n > 1) {
+        proto_control_init(&r->out, PROTO_CTL_LEFT);
+        r->out.id = p->id;
+        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+        r->out.reason = reason;
+        core_send_out_near(r, peer);
+    }
+    core_interest_leave(r, peer);
+    for (uint32_t i = 0; i < room->n; i++) {
+        if (room->members[i] == peer) {
+            room->members[i] = room->members[--room->n];
+            break;
+        }
+    }
+    log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
+             room->name, p->id, p->name, proto_left_reason_name(reason));
+    switch (reason) {
+    case PROTO_LEFT_QUIT: r->stats.leaves++; break;
+    case PROTO_LEFT_TIMEOUT: r->stats.timeouts++; break;
+    case PROTO_LEFT_KICKED: break; /* counted by kick() or relay_peer_evict() */
+    }
+    if (room->n == 0) {
+        char name[PROTO_ROOM_MAX + 1];
+        snprintf(name, sizeof name, "%s", room->name);
+        core_room_free(r, room);
+        if (r->fleet.room_closed)
+            r->fleet.room_closed(r->fleet.ctx, name);
+    }
+    p->joined = false;
+    p->id = 0;
+    p->has_state = false;
+    p->has_clock = false;
+    r->members--;
+    core_ticket_release(r, peer);
+}
+
+void core_member_quiet(struct relay *r, uint32_t peer)
+{
+    struct relay_peer *p = &r->peers[peer];
+    p->joined = false;
+    p->id = 0;
+    r->members--;
+    core_ticket_release(r, peer);
 }
 
 int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
@@ -152,9 +211,7 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
             room->n = 0;
             if (room->used)
                 core_room_free(r, room);
-            p->joined = false;
-            r->members--;
-            core_ticket_release(r, i);
+            core_member_quiet(r, i);
         }
         core_peer_close(r, i, PROTO_ERROR_SHUTTING_DOWN);
     }
@@ -192,4 +249,26 @@ uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
 bool relay_peer_batches(const struct relay *r, uint32_t peer)
 {
     return relay_peer_joined(r, peer) && r->peers[peer].batch;
+}
+
+void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,
+                        bool fatal, uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!p)
+        return;
+    if (!fatal) {
+        core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                    "message of %" PRIu64 " bytes, max %" PRIu64 ": dropped", len, max);
+        core_kick_due(r, now_us); /* a strike too many */
+        return;
+    }
+    /* A reliable channel delivers in order: nothing after this message can
+     * ever arrive, so the connection is of no more use. */
+    r->stats.drops[RELAY_DROP_TOO_BIG]++;
+    char text[PROTO_TEXT_MAX + 1];
+    snprintf(text, sizeof text,
+             "reliable message of %" PRIu64 " bytes, max %" PRIu64
+             ": its channel cannot go on; closing", len, max);
+    relay_peer_evict(r, peer, PROTO_ERROR_TOO_BIG, text, now_us);
 }

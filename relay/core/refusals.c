@@ -1,6 +1,7 @@
 /* refusals.c: why a datagram is refused (see core.h): each reason's
  * counter, the error its sender is told, and strikes for malformed input
- * (too many and the sender is kicked). */
+ * (too many and the sender is kicked, by the teardown in peers.c once the
+ * input is handled). */
 #include "core.h"
 
 #include <inttypes.h>
@@ -74,7 +75,7 @@ void relay_count_drop(struct relay *r, enum relay_drop why)
         r->stats.drops[why]++;
 }
 
-/* Adds a strike (decaying at 1/s); returns true if the peer was kicked. */
+/* Adds a strike (decaying at 1/s); returns true if the peer is to be kicked. */
 static bool strike(struct relay *r, uint32_t peer, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
@@ -89,7 +90,7 @@ static bool strike(struct relay *r, uint32_t peer, uint64_t now_us)
         char why[64];
         snprintf(why, sizeof why, "more than %" PRIu32 " invalid messages",
                  r->cfg.max_strikes);
-        core_kick(r, peer, now_us, why);
+        core_kick_later(r, peer, why);
         return true;
     }
     return false;
@@ -114,46 +115,8 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
     return -1 - (int)why;
 }
 
-void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,
-                        bool fatal, uint64_t now_us)
+void core_kick_later(struct relay *r, uint32_t peer, const char *why)
 {
-    struct relay_peer *p = core_peer_get(r, peer);
-    if (!p)
-        return;
-    if (!fatal) {
-        core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
-                    "message of %" PRIu64 " bytes, max %" PRIu64 ": dropped", len, max);
-        return;
-    }
-    /* A reliable channel delivers in order: nothing after this message can
-     * ever arrive, so the connection is of no more use. */
-    r->stats.drops[RELAY_DROP_TOO_BIG]++;
-    char text[PROTO_TEXT_MAX + 1];
-    snprintf(text, sizeof text,
-             "reliable message of %" PRIu64 " bytes, max %" PRIu64
-             ": its channel cannot go on; closing", len, max);
-    relay_peer_evict(r, peer, PROTO_ERROR_TOO_BIG, text, now_us);
-}
-
-static enum relay_drop ticket_drop(enum proto_error_code code)
-{
-    switch (code) {
-    case PROTO_ERROR_TICKET_EXPIRED: return RELAY_DROP_TICKET_EXPIRED;
-    case PROTO_ERROR_TICKET_WRONG_RELAY: return RELAY_DROP_TICKET_WRONG_RELAY;
-    case PROTO_ERROR_TICKET_TAMPERED: return RELAY_DROP_TICKET_TAMPERED;
-    case PROTO_ERROR_TICKET_REPLAYED: return RELAY_DROP_TICKET_REPLAYED;
-    case PROTO_ERROR_TICKET_REQUIRED: return RELAY_DROP_TICKET_REQUIRED;
-    default: return RELAY_DROP_TICKET_MALFORMED;
-    }
-}
-
-int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
-                       uint64_t now_us, const char *text)
-{
-    enum relay_drop why = ticket_drop(code);
-    r->stats.drops[why]++;
-    log_debug("relay: %s: %s: %s", r->peers[peer].addr, relay_drop_name(why), text);
-    core_send_error(r, peer, true, code, now_us, "%s", text);
-    core_peer_close(r, peer, code);
-    return -1 - (int)why;
+    r->kick_peer = peer;
+    snprintf(r->kick_why, sizeof r->kick_why, "%s", why);
 }

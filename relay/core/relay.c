@@ -1,7 +1,8 @@
-/* relay.c: the relay's pure core (see relay.h): the relay object,
- * its entry point for datagrams and its counters. Everything is driven by
+/* relay.c: the relay's pure core (see relay.h): the relay object, its
+ * entry point for datagrams and its counters. Everything is driven by
  * three inputs (a peer appears, a datagram arrives, a peer is gone) plus
- * the time the transport read for us; core.h says which file holds what. */
+ * the time the transport read for us; core.h says which file holds what,
+ * and state_flow.c is a state's whole way through. */
 #include "core.h"
 
 #include <sodium.h>
@@ -17,6 +18,7 @@ struct relay *relay_create(const struct relay_config *cfg,
     r->cfg = *cfg;
     r->tp = *transport;
     r->next_id = 1;
+    r->kick_peer = UINT32_MAX;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
@@ -60,60 +62,19 @@ void relay_destroy(struct relay *r)
     free(r);
 }
 
-/* What every datagram goes through first: a known peer, counted, within
- * its rate. Returns 0 to go on or the relay_on_datagram code. */
-static int datagram_admit(struct relay *r, uint32_t peer, size_t len, uint64_t now_us)
-{
-    if (!core_peer_get(r, peer)) {
-        r->stats.drops[RELAY_DROP_CLOSED]++;
-        return -1 - RELAY_DROP_CLOSED;
-    }
-    r->stats.bytes_in += len;
-    return core_rate_check(r, peer, now_us);
-}
-
+/* Admitted (state_flow.c), a datagram is a control message (JSON on the
+ * control channel, or on a bare datagram) or a state's (anything else: a
+ * state's path refuses what no mode sends). */
 static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                        uint8_t *bytes, size_t len, uint64_t now_us)
 {
-    int rc = datagram_admit(r, peer, len, now_us);
+    int rc = core_admit(r, peer, flags, &bytes, &len, now_us);
     if (rc < 0)
         return rc;
-    if (flags & RELAY_IN_TRUNCATED)
-        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
-                           "datagram of more than %zu bytes, max %zu", len,
-                           r->cfg.max_packet_size);
-    if (len > r->cfg.max_packet_size)
-        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
-                           "datagram of %zu bytes, max %zu", len, r->cfg.max_packet_size);
-    if (bytes && len > 0 && (rc = core_unseal(r, peer, &bytes, &len)) < 0)
-        return rc;
-    if (len == 0 || !bytes) {
-        r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
-        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "empty datagram");
-    }
-    bool json = bytes[0] == '{';
-    switch (channel) {
-    case PROTO_CHANNEL_CONTROL:
-        if (bytes[0] == PROTO_STATE_VERSION)
-            return core_reject_as(r, peer, RELAY_DROP_WRONG_CHANNEL, PROTO_ERROR_BAD_JSON,
-                                  now_us, "state on channel 0: states go on channel %u or %u",
-                                  PROTO_CHANNEL_STATE, PROTO_CHANNEL_RELIABLE);
-        return core_on_control(r, peer, bytes, len, false, now_us);
-    case PROTO_CHANNEL_DATAGRAM:
-        if (json)
-            return core_on_control(r, peer, bytes, len, true, now_us);
-        return core_on_state(r, peer, PROTO_MODE_UDP, bytes, len, now_us);
-    default: {
-        /* A state channel: the table says which mode (channel, flags) is. */
-        enum proto_mode mode;
-        if (json || proto_mode_from_up(channel, flags, &mode) != 0 ||
-            !proto_mode_info(mode)->enet)
-            return core_reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
-                               "no state mode sends on channel %u with flags %u (see PROTOCOL.md)",
-                               (unsigned)channel, (unsigned)(flags & PROTO_FLAGS_MASK));
-        return core_on_state(r, peer, mode, bytes, len, now_us);
-    }
-    }
+    if (channel == PROTO_CHANNEL_CONTROL ? bytes[0] != PROTO_STATE_VERSION
+                                         : channel == PROTO_CHANNEL_DATAGRAM && bytes[0] == '{')
+        return core_on_control(r, peer, bytes, len, channel == PROTO_CHANNEL_DATAGRAM, now_us);
+    return core_on_state(r, peer, channel, flags, bytes, len, now_us);
 }
 
 int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
@@ -125,6 +86,7 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     const struct relay_peer *p = core_peer_get(r, peer);
     r->reply_cap = r->cfg.n_ticket_keys && p && !p->joined ? (len ? len : 1) : 0;
     int rc = on_datagram(r, peer, channel, flags, bytes, len, now_us);
+    core_kick_due(r, now_us); /* within reply_cap, as a kick always was */
     r->reply_cap = 0;
     return rc;
 }

@@ -149,8 +149,24 @@ struct relay_config {
 
 /* A transport as the core sees it: what it can carry (data, so the core
  * never asks which transport it runs on) and callbacks. The core calls them
- * while handling an input; bytes passed in are only valid during the call
- * (the transport copies or, like ENet, reference-counts). */
+ * from inside its own calls (relay_on_datagram, relay_tick, ...); bytes
+ * passed in are only valid during the call.
+ *
+ * Zero copy, and when it is not. send_state's bytes are one of three:
+ *   - without a tick (cfg.tick_us 0) and unsealed: the very buffer the
+ *     transport gave relay_on_datagram, the sender id stamped in place, in
+ *     that call (bytes and len equal to its own). A transport may tell its
+ *     own buffer by that pointer and length and forward what it received
+ *     as it is: ENet queues the received packet itself to every recipient;
+ *   - with a tick: a copy the core made when the state arrived and holds
+ *     until the tick ends, sent from a later call (relay_tick; or a full
+ *     queue, a leaver, a shutdown, a room moved, maybe while another
+ *     datagram is in hand). Never the transport's buffer: ENet makes one
+ *     new packet of it for all n recipients;
+ *   - in sealed sessions (cfg.encrypt): the state sealed for its one
+ *     recipient (n = 1), in a buffer of the core's.
+ * A transport that keeps bytes past the call copies them (plain UDP: once
+ * for all recipients) or holds a reference to its own buffer. */
 struct relay_transport {
     void *ctx;
     size_t message_max; /* longest message it sends in one datagram, bytes; 0 = any
@@ -163,10 +179,10 @@ struct relay_transport {
     /* Sends one control JSON message (len bytes, no NUL needed) to peer,
      * reliably where the transport can (ENet channel 0). */
     void (*send_control)(void *ctx, uint32_t peer, const char *json, size_t len);
-    /* Sends one stamped state datagram from peer `from` to n peers on
-     * channel with flags (PROTO_FLAG_*). bytes is the buffer given to
-     * relay_on_datagram (or its seal for the one recipient). A transport
-     * that regroups states keeps each sender's in order to each recipient. */
+    /* Sends one stamped state from peer `from` to the n peers in `peers`
+     * on channel with flags (PROTO_FLAG_*); bytes: see "Zero copy" above.
+     * A transport that regroups states keeps each sender's in order to
+     * each recipient. */
     void (*send_state)(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
                        uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len);
     /* Closes peer after what is already queued to it (the error telling it
@@ -243,8 +259,9 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
 
 /* The one entry point for network bytes: a datagram of len bytes from peer
  * on channel (PROTO_CHANNEL_* or PROTO_CHANNEL_DATAGRAM) with the flags it
- * arrived with. Validates, counts, answers, forwards. bytes is modified in
- * place (the sender id is stamped) and handed to send_state. Returns 0 if
+ * arrived with. Validates, counts, answers, forwards. A state's bytes are
+ * stamped in place (its sender id) and, without a tick, handed back to
+ * send_state (struct relay_transport, "Zero copy"). Returns 0 if
  * accepted, or -1 - enum relay_drop if dropped. Never crashes on any input.
  * With RELAY_IN_TRUNCATED it is counted like a datagram of len bytes (rate
  * limit, bytes_in), then dropped as too_big ("more than len bytes") with a

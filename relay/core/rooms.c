@@ -1,4 +1,5 @@
-/* rooms.c: rooms and their members (see core.h). */
+/* rooms.c: rooms (see core.h): found, created, freed, listed. Their
+ * members come and go through peers.c and join.c. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -52,50 +53,6 @@ void core_room_free(struct relay *r, struct relay_room *room)
     r->nrooms--;
 }
 
-void core_member_remove(struct relay *r, uint32_t peer,
-                        enum proto_left_reason reason)
-{
-    struct relay_peer *p = &r->peers[peer];
-    if (!p->joined)
-        return;
-    core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
-    struct relay_room *room = &r->rooms[p->room];
-    if (room->n > 1) {
-        proto_control_init(&r->out, PROTO_CTL_LEFT);
-        r->out.id = p->id;
-        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
-        r->out.reason = reason;
-        core_send_out_near(r, peer);
-    }
-    core_interest_leave(r, peer);
-    for (uint32_t i = 0; i < room->n; i++) {
-        if (room->members[i] == peer) {
-            room->members[i] = room->members[--room->n];
-            break;
-        }
-    }
-    log_info("relay: %s left room '%s' as %" PRIu32 " (%s): %s", p->addr,
-             room->name, p->id, p->name, proto_left_reason_name(reason));
-    switch (reason) {
-    case PROTO_LEFT_QUIT: r->stats.leaves++; break;
-    case PROTO_LEFT_TIMEOUT: r->stats.timeouts++; break;
-    case PROTO_LEFT_KICKED: break; /* counted by core_kick() */
-    }
-    if (room->n == 0) {
-        char name[PROTO_ROOM_MAX + 1];
-        snprintf(name, sizeof name, "%s", room->name);
-        core_room_free(r, room);
-        if (r->fleet.room_closed)
-            r->fleet.room_closed(r->fleet.ctx, name);
-    }
-    p->joined = false;
-    p->id = 0;
-    p->has_state = false;
-    p->has_clock = false;
-    r->members--;
-    core_ticket_release(r, peer);
-}
-
 uint32_t core_room_cap(const struct relay *r, const struct relay_room *room)
 {
     uint32_t cap = r->cfg.max_room_size;
@@ -134,7 +91,6 @@ uint32_t relay_room_size(const struct relay *r, const char *room)
     const struct relay_room *rm = core_room_find(r, room);
     return rm ? rm->n : 0;
 }
-
 
 uint32_t relay_rooms(const struct relay *r) { return r->nrooms; }
 uint32_t relay_members(const struct relay *r) { return r->members; }

@@ -1,4 +1,4 @@
-/* seal.c: sealed sessions' keys (see core.h; PROTOCOL.md, Sealed
+/* sealing.c: sealed sessions' keys (see core.h; PROTOCOL.md, Sealed
  * sessions): messages opened on the way in, sealed on the way out. */
 #include "core.h"
 
@@ -56,7 +56,7 @@ int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len)
         return 0;
     if (r->in_clear)
         /* A join may come in clear (plain UDP repeats it until the
-         * welcome); control.c drops any other clear control message. */
+         * welcome); control_in.c drops any other clear control message. */
         return p->sealed && (*bytes)[0] != '{' ? dropped(r, RELAY_DROP_UNSEALED) : 0;
     if (!p->sealed)
         return dropped(r, RELAY_DROP_SEAL_FORGED); /* nothing could have sealed it */

@@ -1,6 +1,6 @@
 /* tickets.c: tickets (see core.h; PROTOCOL.md, Tickets): a join's ticket
  * checked, the tickets live sessions hold, a sealed session started
- * (seal.c keeps its keys). */
+ * (sealing.c keeps its keys). A refusal is the join's to make (join.c). */
 #include "core.h"
 
 #include <sodium.h>
@@ -69,30 +69,28 @@ static void pass_remove(struct core_passes *ps, uint32_t i)
 
 /* ---- admission ---- */
 
-int core_ticket_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
-                      struct ticket_claims *claims, uint64_t now_us)
+enum proto_error_code core_ticket_check(struct relay *r, const struct proto_control *m,
+                                        struct ticket_claims *claims, char *why, size_t cap)
 {
-    if (!m->ticket[0])
-        return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_REQUIRED, now_us,
-                                  "this relay admits tickets only");
+    if (!m->ticket[0]) {
+        snprintf(why, cap, "this relay admits tickets only");
+        return PROTO_ERROR_TICKET_REQUIRED;
+    }
     const char *endpoints[2] = {r->cfg.endpoints[0], r->cfg.endpoints[1]};
     const struct ticket_self self = {r->cfg.fleet_name, endpoints, r->cfg.n_endpoints};
-    char why[96];
     enum proto_error_code code =
         ticket_verify(m->ticket, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->unix_s,
-                      claims, why, sizeof why);
-    if (code == PROTO_ERROR_NONE)
-        return core_ticket_unused(r, peer, claims, now_us);
-    return core_refuse_ticket(r, peer, code, now_us, why);
+                      claims, why, cap);
+    if (code == PROTO_ERROR_NONE && core_ticket_in_use(r, claims)) {
+        snprintf(why, cap, "in use by a live session");
+        return PROTO_ERROR_TICKET_REPLAYED;
+    }
+    return code;
 }
 
-int core_ticket_unused(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
-                       uint64_t now_us)
+bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims)
 {
-    if (r->passes.peer[pass_find(&r->passes, claims->id)] == NO_PEER)
-        return 0;
-    return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_REPLAYED, now_us,
-                              "in use by a live session");
+    return r->passes.peer[pass_find(&r->passes, claims->id)] != NO_PEER;
 }
 
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m)

@@ -152,4 +152,21 @@ void relay_enet_hold_acks(ENetPeer *p, struct relay_enet_acks *held);
  * held is empty after. Returns how many went back. */
 size_t relay_enet_return_acks(ENetPeer *p, struct relay_enet_acks *held);
 
+/* What relay_enet_find_oversize() found. */
+struct relay_enet_oversize {
+    uint32_t total; /* announced packet length, bytes */
+    bool reliable;  /* a reliable fragment: that channel can never move on */
+    bool first;     /* fragment number 0 of its packet */
+};
+
+/* Pure, for the transport's receive hook (and tests): does the ENet
+ * datagram d (len bytes, protocol header included) from a connected peer
+ * with `channels` channels carry, among the commands ENet would process, a
+ * fragment of a packet longer than max_packet (which ENet drops without a
+ * word)? extra_header: 4 if the host checksums datagrams, else 0. Reads
+ * only d[0..len); any bytes are safe. Returns true and fills *o if so. */
+bool relay_enet_find_oversize(const uint8_t *d, size_t len, size_t extra_header,
+                              size_t channels, size_t max_packet,
+                              struct relay_enet_oversize *o);
+
 #endif

@@ -10,9 +10,9 @@
  *
  * One loop iteration reads everything waiting, lets the core fan out a
  * finished tick (relay_tick), and flushes once, so ENet packs everything
- * queued for a peer into as few datagrams as it can. What the core sends,
- * and the bound on what a slow reader leaves queued, are in
- * transport_enet_send.c. */
+ * queued for a peer into as few datagrams as it can. The other files of
+ * the edge (transport_enet.h lists them) hold what the core sends, the
+ * batch lanes, the guards and the acknowledgements held back. */
 #include "transport_enet.h"
 
 #include <arpa/inet.h>
@@ -38,24 +38,11 @@ _Static_assert(PROTO_FLAG_UNSEQUENCED == ENET_PACKET_FLAG_UNSEQUENCED, "flag val
 _Static_assert(RELAY_CLIENTS_MAX + RELAY_SPARE_PEERS <= ENET_WIRE_PEERS_MAX, "one host's peers");
 
 #define SOCKET_BUFFER (4 << 20) /* kernel buffers: bursts from many peers */
-/* A handshake not completed within this is forgotten (ENet's default keeps a
- * half-open peer for its 30 s timeout: a flood of CONNECTs that never
- * complete would lock everyone out that long). An honest handshake is one
- * round trip; this leaves room for ENet to resend VERIFY_CONNECT at 0.5,
- * 1.5 and 3.5 s (its backoff doubles from 500 ms) under heavy loss. */
-#define HALF_OPEN_MS 5000
 #define SWEEP_MS 100
 #define DRAIN_ROUNDS 4          /* enet_host_service calls per loop iteration, at most:
                                    each reads up to 256 datagrams; more waiting is a
                                    backlog, read after this turn's fan-out and flush */
-/* Under --max-half-open, the oldest handshake gives way to a new one only
- * if it is older than this: a loopback or LAN handshake is done well
- * within it, and a flood must send --max-half-open CONNECTs per this
- * period to keep a newcomer out. */
-#define HALF_OPEN_EVICT_MS 250
-
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
-static void return_held_acks(struct relay_enet *t, uint64_t next_fan_out_us, bool all);
 
 static uint32_t peer_index(const struct relay_enet *t, const ENetPeer *peer)
 {
@@ -74,7 +61,7 @@ static void format_addr(const ENetAddress *a, char *buf, size_t cap)
 
 /* The ENet host for bind (a name or an IPv4 literal); ENet 1.3 has no
  * IPv6, so an IPv6 address gets a clear refusal, not "cannot resolve". */
-static int enet_bind_address(const char *bind, ENetAddress *addr, char *err, size_t err_cap)
+static int bind_address(const char *bind, ENetAddress *addr, char *err, size_t err_cap)
 {
     union netaddr a;
     char why[200];
@@ -104,17 +91,12 @@ static void host_caps(struct relay_enet *t, const struct relay_net_config *cfg)
                                      : PROTO_CONTROL_MAX;
     if (cfg->max_waiting_data)
         t->host->maximumWaitingData = cfg->max_waiting_data;
-    /* Half-open peers may hold at most a quarter of the slots (the
-     * default): the rest are kept for connections that complete. */
-    t->half_open_cap = cfg->peer_cap / 4 ? cfg->peer_cap / 4 : 1;
-    if (cfg->max_half_open && cfg->max_half_open < t->half_open_cap)
-        t->half_open_cap = cfg->max_half_open;
     t->host->intercept = intercept_heard;
     enet_socket_set_option(t->host->socket, ENET_SOCKOPT_RCVBUF, SOCKET_BUFFER);
     enet_socket_set_option(t->host->socket, ENET_SOCKOPT_SNDBUF, SOCKET_BUFFER);
 }
 
-static void *enet_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
+static void *edge_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
 {
     struct relay_enet *t = calloc(1, sizeof *t);
     ENetAddress addr = { .host = ENET_HOST_ANY, .port = cfg->port };
@@ -140,21 +122,14 @@ static void *enet_create(const struct relay_net_config *cfg, char *err, size_t e
         snprintf(err, err_cap, "enet_initialize failed");
         goto fail;
     }
-    if (cfg->bind && *cfg->bind && enet_bind_address(cfg->bind, &addr, err, err_cap) != 0)
+    if (cfg->bind && *cfg->bind && bind_address(cfg->bind, &addr, err, err_cap) != 0)
         goto fail_deinit;
     t->heard = calloc(cfg->peer_cap, sizeof *t->heard);
-    t->opened = calloc(cfg->peer_cap, sizeof *t->opened);
-    t->guard = calloc(cfg->peer_cap, sizeof *t->guard);
-    t->acks = calloc(cfg->peer_cap, sizeof *t->acks);
-    t->acks_peers = calloc(cfg->peer_cap, sizeof *t->acks_peers);
-    if (!t->heard || !t->opened || !t->guard || !t->acks || !t->acks_peers ||
-        transport_enet_batch_init(t) != 0) {
+    if (!t->heard || transport_enet_guards_init(t, cfg) != 0 ||
+        transport_enet_acks_init(t) != 0 || transport_enet_batch_init(t) != 0) {
         snprintf(err, err_cap, "out of memory");
         goto fail_deinit;
     }
-    for (size_t i = 0; i < cfg->peer_cap; i++)
-        relay_enet_acks_init(&t->acks[i]);
-    t->ack_from = UINT32_MAX;
     /* No bandwidth limits: ENet would otherwise throttle to them. */
     errno = 0;
     t->host = enet_host_create(&addr, cfg->peer_cap, PROTO_CHANNEL_COUNT, 0, 0);
@@ -179,41 +154,37 @@ fail_deinit:
     enet_deinitialize();
 fail:
     free(t->heard);
-    free(t->opened);
-    free(t->guard);
-    free(t->acks);
-    free(t->acks_peers);
+    transport_enet_guards_free(t);
+    transport_enet_acks_free(t);
     transport_enet_batch_free(t);
     free(t);
     return NULL;
 }
 
-static int enet_fd(const void *ctx)
+static int edge_fd(const void *ctx)
 {
     const struct relay_enet *t = ctx;
     return t->host->socket;
 }
 
-static const char *enet_address(const void *ctx)
+static const char *edge_address(const void *ctx)
 {
     const struct relay_enet *t = ctx;
     return t->addr;
 }
 
-static void enet_destroy(void *ctx)
+static void edge_destroy(void *ctx)
 {
     struct relay_enet *t = ctx;
     if (!t)
         return;
-    transport_enet_batch_close_all(t);
-    return_held_acks(t, UINT64_MAX, true); /* ENet frees what it has queued */
+    transport_enet_close_lanes(t);
+    transport_enet_acks_return(t, UINT64_MAX, true); /* ENet frees what it has queued */
     enet_host_destroy(t->host);
     enet_deinitialize();
     free(t->heard);
-    free(t->opened);
-    free(t->guard);
-    free(t->acks);
-    free(t->acks_peers);
+    transport_enet_guards_free(t);
+    transport_enet_acks_free(t);
     transport_enet_batch_free(t);
     free(t);
 }
@@ -248,7 +219,7 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
     enet_peer_timeout(peer, 0, t->cfg.timeout_ms, t->cfg.timeout_ms);
     enet_peer_ping_interval(peer, t->cfg.timeout_ms / 2);
     t->heard[idx] = enet_time_get();
-    memset(&t->guard[idx], 0, sizeof t->guard[idx]);
+    transport_enet_guards_reset(t, idx);
     relay_peer_connect(r, idx, addr, clock_now_us());
 }
 
@@ -283,70 +254,6 @@ static void hint_plain_udp_client(struct relay_enet *t, ENetHost *host)
     enet_socket_send(host->socket, &host->receivedAddress, &b, 1);
 }
 
-/* A CONNECT ENet is about to take (it will use its first free slot). At
- * most half_open_cap handshakes may be in progress. Past it, a CONNECT from
- * an address that has one in progress already is refused (unless
- * --max-per-address is 0: one address may be everyone, as in the
- * benchmark); otherwise the oldest handshake gives way if older than
- * HALF_OPEN_EVICT_MS, else it is refused too (all counted half_open).
- * Without the cap a flood of CONNECTs that never complete holds every
- * slot; with it, three quarters of the slots are only reachable by
- * completing a handshake, and a newcomer is kept out only by a flood from
- * more than half_open_cap addresses sending half_open_cap CONNECTs per
- * HALF_OPEN_EVICT_MS. Returns true to refuse it. O(peer slots), like ENet's
- * own scan for a free slot. */
-static bool half_open_refuse(struct relay_enet *t)
-{
-    ENetHost *host = t->host;
-    enet_uint32 now = enet_time_get() | 1;
-    struct relay_enet_connect c;
-    relay_enet_connect_scan(host, t->opened, &c);
-    if (c.resend)
-        return false; /* ENet ignores it */
-    size_t slot = c.slot;
-    if (c.half_open >= t->half_open_cap) {
-        transport_enet_count(t, RELAY_DROP_HALF_OPEN);
-        if ((c.half_open_same_ip && t->cfg.max_per_address) || !t->opened[c.oldest] ||
-            now - t->opened[c.oldest] < HALF_OPEN_EVICT_MS)
-            return true;
-        enet_peer_reset(&host->peers[c.oldest]);
-        t->opened[c.oldest] = 0;
-        if (c.oldest < slot)
-            slot = c.oldest;
-    }
-    if (slot < host->peerCount)
-        t->opened[slot] = now;
-    return false;
-}
-
-/* ENet holds a command that arrives ahead of one missing on its channel
- * (~200 bytes each, whatever its size) and counts only its payload against
- * --max-waiting-data. Refuses the datagram (counted held_commands) if it
- * could take what ENet holds from peer id past --max-held-commands: an
- * upper bound kept in O(1) per datagram (reset whenever ENet holds nothing,
- * plus the datagram's data commands), recounted exactly, at most every
- * WALK_MS, only when it would refuse. */
-static bool held_refuse(struct relay_enet *t, unsigned id, size_t data_commands)
-{
-    struct peer_guard *g = &t->guard[id];
-    const ENetPeer *p = &t->host->peers[id];
-    size_t max = t->cfg.max_held_commands;
-    if (relay_enet_holds_none(p))
-        g->held = 0;
-    if (max && g->held + data_commands > max) {
-        if (t->host->serviceTime - g->held_walked >= WALK_MS) {
-            g->held = relay_enet_held(p, max);
-            g->held_walked = t->host->serviceTime;
-        }
-        if (g->held + data_commands > max) {
-            transport_enet_count(t, RELAY_DROP_HELD_COMMANDS);
-            return true;
-        }
-    }
-    g->held += data_commands;
-    return false;
-}
-
 /* Hands a packet ENet received from peer idx on channel to the core, which
  * may queue it to recipients as it is (t->current); freed unless queued. */
 static void deliver(struct relay_enet *t, struct relay *r, uint32_t idx, uint8_t channel,
@@ -372,55 +279,6 @@ static void deliver_undispatched(struct relay_enet *t, ENetPeer *p)
         deliver(t, t->relay, peer_index(t, p), channel, pk);
 }
 
-/* ---- acknowledgements ride with the tick -------------------------------
- * ENet acknowledges the reliable commands it reads right after its read
- * loop, in a datagram of their own unless something else is queued to that
- * peer by then; but the relay's answer, the peer's share of a tick, is
- * queued only after the read, at the tick's end. So each datagram's
- * acknowledgements are held back when the next one is read (the intercept
- * runs before ENet takes each), and given back at the end of a service,
- * before its flush: at once to a peer with something queued (they ride in
- * its datagram), to the others at the latest with the first fan-out due
- * within ACK_HOLD_US of the first held (docs/benchmarks.md, "What a
- * delivery costs"). The last datagram of a read has no next one: its
- * acknowledgements go out alone, as before. Without a tick nothing waits:
- * all go back at the end of the service. */
-#define ACK_HOLD_US 5000
-
-static void hold_acks_of_previous(struct relay_enet *t)
-{
-    uint32_t id = t->ack_from;
-    t->ack_from = UINT32_MAX;
-    if (id >= t->host->peerCount || enet_list_empty(&t->host->peers[id].acknowledgements))
-        return;
-    if (t->n_acks_peers == 0)
-        t->acks_since_us = clock_now_us();
-    if (enet_list_empty(&t->acks[id].list))
-        t->acks_peers[t->n_acks_peers++] = id;
-    relay_enet_hold_acks(&t->host->peers[id], &t->acks[id]);
-}
-
-/* next_fan_out_us: when the core's next fan-out is due (UINT64_MAX: none);
- * all: give back every held acknowledgement. */
-static void return_held_acks(struct relay_enet *t, uint64_t next_fan_out_us, bool all)
-{
-    all = all || next_fan_out_us > t->acks_since_us + ACK_HOLD_US;
-    size_t kept = 0;
-    for (size_t i = 0; i < t->n_acks_peers; i++) {
-        uint32_t id = t->acks_peers[i];
-        ENetPeer *p = &t->host->peers[id];
-        if (!all && p->state == ENET_PEER_STATE_CONNECTED &&
-            enet_list_empty(&p->outgoingCommands)) {
-            t->acks_peers[kept++] = id; /* may ride with the next fan-out */
-            continue;
-        }
-        if (relay_enet_return_acks(p, &t->acks[id]))
-            t->queued = true;
-    }
-    t->n_acks_peers = kept;
-    t->ack_from = UINT32_MAX;
-}
-
 /* Sees every raw datagram before ENet parses it. We count what ENet would
  * silently ignore (garbage and strangers: stray; refused connects:
  * server_full, per_address), refuse what it mishandles (enet_guard,
@@ -435,7 +293,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
     if (!t)
         return 0;
     t->reads++;
-    hold_acks_of_previous(t);
+    transport_enet_acks_hold(t);
     if (sniff_is_json(host->receivedData, host->receivedDataLength))
         hint_plain_udp_client(t, host);
     enum relay_drop why = relay_enet_would_ignore(host, &id);
@@ -444,7 +302,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
         return 0;
     }
     if (id == ENET_PROTOCOL_MAXIMUM_PEER_ID)
-        return half_open_refuse(t); /* a CONNECT ENet would take */
+        return transport_enet_half_open_refuse(t); /* a CONNECT ENet would take */
     if (id >= host->peerCount)
         return 0;
     size_t extra = host->checksum ? sizeof(enet_uint32) : 0;
@@ -455,13 +313,13 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
         return 1; /* ENet never sees it */
     }
     t->heard[id] = enet_time_get();
-    if (held_refuse(t, id, scanned.data_commands))
+    if (transport_enet_held_refuse(t, id, scanned.data_commands))
         return 1;
     ENetPeer *p = &host->peers[id];
     if (scanned.disconnect)
         deliver_undispatched(t, p);
     else if (p->state == ENET_PEER_STATE_CONNECTED)
-        t->ack_from = id;
+        transport_enet_acks_from(t, id); /* held when the next is read */
     struct relay_enet_oversize o;
     /* Once per packet: a reliable one closes the peer at its first
      * fragment seen (the core then ignores the rest and the resends); an
@@ -504,24 +362,6 @@ static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
     }
 }
 
-/* Forgets a handshake older than HALF_OPEN_MS (counted as half_open): the
- * slot is free again for a client that completes its handshake. The core
- * never knew these peers. */
-static void sweep_half_open(struct relay_enet *t, struct relay *r, uint32_t idx,
-                            enet_uint32 now)
-{
-    ENetPeer *p = &t->host->peers[idx];
-    if (p->state != ENET_PEER_STATE_ACKNOWLEDGING_CONNECT) {
-        t->opened[idx] = 0;
-    } else if (!t->opened[idx]) {
-        t->opened[idx] = now;
-    } else if (now - t->opened[idx] >= HALF_OPEN_MS) {
-        enet_peer_reset(p);
-        t->opened[idx] = 0;
-        relay_count_drop(r, RELAY_DROP_HALF_OPEN);
-    }
-}
-
 /* A connected peer we heard nothing from for timeout_ms is expired
  * (timeout), since ENet times out only a peer that leaves something of
  * ours unacknowledged. Only after a read that emptied the socket: what
@@ -546,7 +386,7 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
         return;
     t->swept = now;
     for (uint32_t i = 0; i < t->host->peerCount; i++) {
-        sweep_half_open(t, r, i, now);
+        transport_enet_sweep_half_open(t, r, i, now);
         transport_enet_sweep_slow_reader(t, r, i, now);
         if (read_all)
             sweep_silent(t, r, i, now);
@@ -558,7 +398,7 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
  * iteration reads everything waiting (up to DRAIN_ROUNDS services), lets
  * the core fan out a finished tick, and flushes once, only if something
  * was queued; ENet packs each peer's queue into as few datagrams as it can. */
-static int enet_service(void *ctx, struct relay *r, int timeout_ms)
+static int edge_service(void *ctx, struct relay *r, int timeout_ms)
 {
     struct relay_enet *t = ctx;
     /* The intercept callback finds t through the event (enet_internals.h). */
@@ -594,8 +434,9 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
     sweep(t, r, read_all);
     uint64_t tick_start = clock_now_us();
     size_t fanned = relay_tick(r, tick_start);
-    transport_enet_batch_close_all(t); /* before the acknowledgements look for a ride */
-    return_held_acks(t, relay_tick_due(r), false);
+    transport_enet_close_lanes(t); /* before the acknowledgements look for a ride */
+    if (transport_enet_acks_return(t, relay_tick_due(r), false))
+        t->queued = true;
     if (t->queued)
         enet_host_flush(t->host);
     t->queued = false;
@@ -612,7 +453,7 @@ static int enet_service(void *ctx, struct relay *r, int timeout_ms)
  * still in the handshake are not: the core never knew them and nothing was
  * said to them, and a stranger's half-open CONNECT would otherwise hold the
  * drain for its whole allowance. */
-static bool enet_backlog(const void *ctx)
+static bool edge_backlog(const void *ctx)
 {
     const struct relay_enet *t = ctx;
     return t->backlog;
@@ -632,7 +473,7 @@ static bool peer_needs_drain(const ENetPeer *p)
     }
 }
 
-static void enet_drain(void *ctx, struct relay *r, int max_ms)
+static void edge_drain(void *ctx, struct relay *r, int max_ms)
 {
     struct relay_enet *t = ctx;
     uint64_t deadline = clock_now_us() + (uint64_t)max_ms * 1000;
@@ -642,7 +483,7 @@ static void enet_drain(void *ctx, struct relay *r, int max_ms)
             busy += peer_needs_drain(&t->host->peers[i]);
         if (busy == 0 || clock_now_us() >= deadline)
             break;
-        enet_service(t, r, 10);
+        edge_service(t, r, 10);
     }
     for (size_t i = 0; i < t->host->peerCount; i++)
         if (t->host->peers[i].state != ENET_PEER_STATE_DISCONNECTED)
@@ -652,7 +493,7 @@ static void enet_drain(void *ctx, struct relay *r, int max_ms)
 /* ENet times peers out itself, and the sweep (half-open handshakes, slow
  * readers) runs with every service: what is left is the core's (peers that
  * never join). */
-static void enet_tick(void *ctx, struct relay *r)
+static void edge_tick(void *ctx, struct relay *r)
 {
     struct relay_enet *t = ctx;
     t->relay = r;
@@ -664,13 +505,13 @@ const struct relay_transport_ops relay_enet_ops = {
     /* Measured (docs/benchmarks.md, "Tick batching"): a 2 ms tick cuts the relay's CPU
      * per delivery ~4x for +1-2 ms p99 (ENet packs a tick's states for a
      * peer into few datagrams). */
-    .create = enet_create,
+    .create = edge_create,
     .core = transport_enet_core,
-    .address = enet_address,
-    .fd = enet_fd,
-    .service = enet_service,
-    .backlog = enet_backlog,
-    .tick = enet_tick,
-    .drain = enet_drain,
-    .destroy = enet_destroy,
+    .address = edge_address,
+    .fd = edge_fd,
+    .service = edge_service,
+    .backlog = edge_backlog,
+    .tick = edge_tick,
+    .drain = edge_drain,
+    .destroy = edge_destroy,
 };

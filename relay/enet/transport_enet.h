@@ -1,8 +1,16 @@
-/* transport_enet.h: what the two files of the relay's ENet edge share
- * (transport_enet.c: the host, its events and the loop's operations;
- * transport_enet_send.c: what the core sends, and the bound on what ENet
- * queues to a slow reader). Not an API: the program uses relay_enet_ops
- * (transport.h). */
+/* transport_enet.h: what the files of the relay's ENet edge share. Not an
+ * API: the program uses relay_enet_ops (transport.h). Each file owns a part
+ * of struct relay_enet and writes only its own (it reads the rest):
+ *   transport_enet.c         the host, its events and the loop's operations
+ *   transport_enet_send.c    what the core sends (struct relay_transport)
+ *   transport_enet_guards.c  what ENet may keep for a peer: half-open
+ *                            handshakes, commands held out of order, the
+ *                            backlog of a slow reader (struct enet_guards)
+ *   transport_enet_batch.c   the batch lanes: a flush's states to a member
+ *                            that takes batches (struct enet_lanes)
+ *   transport_enet_acks.c    acknowledgements held back to ride with the
+ *                            tick (struct enet_held_acks)
+ * A file calls only those below it in this list, never one above. */
 #ifndef RICOCHET_TRANSPORT_ENET_H
 #define RICOCHET_TRANSPORT_ENET_H
 
@@ -13,11 +21,14 @@
 
 #include "../core/strangers.h"
 #include "../transport.h"
+#include "enet_internals.h"
 
 /* ENet's lists of a peer are walked (O(the bound)) at most this often per
  * peer on the send and receive paths; in between, what we queue or it
  * sends is added to the last count, an upper bound. */
 #define WALK_MS 10
+
+/* ---- parts of struct relay_enet ---- */
 
 /* What the relay keeps per peer slot to bound what ENet keeps for it. */
 struct peer_guard {
@@ -30,6 +41,22 @@ struct peer_guard {
     enet_uint32 held_walked;/* ENet ms held was last counted exactly */
 };
 
+/* The guards (transport_enet_guards.c). */
+struct enet_guards {
+    struct peer_guard *peer; /* per peer */
+    enet_uint32 *opened;  /* per peer: ENet ms its handshake was first seen, 0 = none */
+    size_t half_open_cap; /* handshakes in progress at once */
+};
+
+/* Acknowledgements held back (transport_enet_acks.c). */
+struct enet_held_acks {
+    struct relay_enet_acks *peer; /* per peer */
+    uint32_t *peers;      /* the peers with some held, n_peers of them */
+    size_t n_peers;
+    uint64_t since_us;    /* when the first of those was held */
+    uint32_t from;        /* the peer of the datagram read last, UINT32_MAX: none */
+};
+
 /* The states a flush sends a member whose join asked for batches travel
  * in batch packets (PROTOCOL.md, "Batches"), one per lane a peer: the
  * states channel, and the in-order channel's reliable and unsequenced
@@ -39,7 +66,7 @@ struct peer_guard {
 enum { BATCH_LANES = 3 };
 
 struct enet_batch {
-    uint32_t head, tail; /* its states: indices in relay_enet.entries */
+    uint32_t head, tail; /* its states: indices in enet_lanes.entries */
     uint16_t states;     /* 0: nothing open */
     uint16_t bytes;      /* the batch packet they would make */
 };
@@ -50,67 +77,145 @@ struct batch_entry {
     uint32_t from;   /* the sender's peer handle */
 };
 
+/* The batch lanes (transport_enet_batch.c). */
+struct enet_lanes {
+    struct enet_batch *lane;  /* per peer, BATCH_LANES each */
+    uint32_t *peers;      /* the peers with a lane open since the flush, n_peers */
+    bool *listed;         /* per peer: in peers */
+    size_t n_peers;
+    struct batch_entry *entries; /* the lanes' states since the flush */
+    size_t n_entries, cap_entries;
+};
+
+/* A packet the lanes hand back to be queued: a lane closed. */
+struct enet_lane_out {
+    ENetPacket *pk;   /* one reference of the caller's, to let go of once queued */
+    uint8_t channel;
+    uint16_t states;  /* states in it */
+};
+
 struct relay_enet {
     ENetHost *host;
     struct relay_net_config cfg;
     char addr[RELAY_ADDR_MAX];
     enet_uint32 *heard;   /* per peer: ENet ms when we last heard from it */
-    enet_uint32 *opened;  /* per peer: ENet ms its handshake was first seen, 0 = none */
-    struct peer_guard *guard; /* per peer */
-    size_t half_open_cap; /* handshakes in progress at once */
-    enet_uint32 swept;    /* ENet ms of the last half-open sweep */
+    enet_uint32 swept;    /* ENet ms of the last sweep */
     ENetPacket *current;  /* packet being handed to the core, reused to forward */
     bool queued;          /* something was queued since the last flush */
     uint64_t read_end_us; /* when a service last read the socket empty */
     struct relay *relay;  /* set while servicing, for counters */
     struct strangers strangers; /* budgets of "we speak ENet" answers */
     unsigned reads;       /* datagrams the current enet_host_service call read */
-    struct relay_enet_acks *acks; /* per peer: acknowledgements held back (transport_enet.c) */
-    uint32_t *acks_peers; /* the peers with some held, n_acks_peers of them */
-    size_t n_acks_peers;
-    uint64_t acks_since_us; /* when the first of those was held */
-    uint32_t ack_from;    /* the peer of the datagram read last, UINT32_MAX: none */
     bool backlog;         /* the last service left datagrams unread */
-    struct enet_batch *batches; /* per peer, BATCH_LANES each */
-    uint32_t *batch_peers; /* the peers with a lane open since the flush, n_batch_peers */
-    bool *batch_listed;   /* per peer: in batch_peers */
-    size_t n_batch_peers;
-    struct batch_entry *entries; /* the lanes' states since the flush */
-    size_t n_entries, cap_entries;
+    struct enet_guards guards;
+    struct enet_held_acks acks;
+    struct enet_lanes lanes;
 };
 
 /* Counts a drop the transport saw (outside a service there is no core). */
-void transport_enet_count(struct relay_enet *t, enum relay_drop why);
+static inline void transport_enet_count(struct relay_enet *t, enum relay_drop why)
+{
+    if (t->relay)
+        relay_count_drop(t->relay, why);
+}
+
+/* Lets go of one reference to pk: ENet frees a packet it queued after its
+ * last send, and deliver (transport_enet.c) the packet it is handing to
+ * the core; the rest is ours to free. */
+static inline void transport_enet_release(struct relay_enet *t, ENetPacket *pk)
+{
+    if (--pk->referenceCount == 0 && pk != t->current)
+        enet_packet_destroy(pk);
+}
+
+/* ---- transport_enet_send.c ---- */
 
 /* The core's side of transport t (a struct relay_enet *): its sends. */
 struct relay_transport transport_enet_core(void *t);
 
-/* Queues pk, which holds `states` states, to peer idx on channel, within
- * the slow-reader bound (transport_enet_send.c); counts what did not go. */
-void transport_enet_queue_state(struct relay_enet *t, uint32_t idx, uint8_t channel,
-                                ENetPacket *pk, size_t states);
-
-/* Batches (transport_enet_batch.c). Allocates the per-peer lanes; 0 or -1. */
-int transport_enet_batch_init(struct relay_enet *t);
-void transport_enet_batch_free(struct relay_enet *t);
-/* Puts the state packet pk from peer `from` (shared with other
- * recipients, or not) in peer idx's lane for channel and flags. Returns
- * false if the peer takes no batches or the state fits no batch: the
- * caller queues it as it is, behind what the peer's lanes held. */
-bool transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t idx,
-                              uint8_t channel, uint32_t flags, ENetPacket *pk);
-/* Queues peer idx's open lanes to ENet, before anything else is queued to
- * it (a control message, a disconnect). */
-void transport_enet_batch_close_peer(struct relay_enet *t, uint32_t idx);
 /* Queues every open lane: before the flush. */
-void transport_enet_batch_close_all(struct relay_enet *t);
-/* Drops peer idx's open lanes, each state counted as `why`: its slot is
- * about to serve another connection, or it is closed as a slow reader. */
-void transport_enet_batch_drop_peer(struct relay_enet *t, uint32_t idx, enum relay_drop why);
+void transport_enet_close_lanes(struct relay_enet *t);
+
+/* ---- transport_enet_guards.c ---- */
+
+/* Allocates the per-peer guards for cfg; 0 or -1. guards_free frees them. */
+int transport_enet_guards_init(struct relay_enet *t, const struct relay_net_config *cfg);
+void transport_enet_guards_free(struct relay_enet *t);
+
+/* A new connection in slot idx: its counts start from zero. */
+void transport_enet_guards_reset(struct relay_enet *t, uint32_t idx);
+
+/* For the CONNECT ENet is about to take: true to refuse it (half_open). */
+bool transport_enet_half_open_refuse(struct relay_enet *t);
+
+/* Forgets slot idx's handshake if older than 5 s (half_open); now: ENet ms. */
+void transport_enet_sweep_half_open(struct relay_enet *t, struct relay *r, uint32_t idx,
+                                    enet_uint32 now);
+
+/* For a datagram with data_commands from peer id: true to refuse it
+ * (held_commands), if ENet could then hold more than --max-held-commands. */
+bool transport_enet_held_refuse(struct relay_enet *t, unsigned id, size_t data_commands);
+
+/* Would queueing len more bytes to peer idx take it over a bound (its
+ * unreliable states then go as slow_reader)? backlog_add counts what was
+ * queued. */
+bool transport_enet_backlog_full(struct relay_enet *t, uint32_t idx, size_t len);
+void transport_enet_backlog_add(struct relay_enet *t, uint32_t idx, size_t len);
 
 /* Closes peer idx if its backlog stayed over a bound for --slow-reader-ms
  * or reached twice a bound (slow_reader); now: ENet ms. */
 void transport_enet_sweep_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
                                       enet_uint32 now);
+
+/* ---- transport_enet_batch.c ---- */
+
+/* Allocates the per-peer lanes; 0 or -1. batch_free frees them. */
+int transport_enet_batch_init(struct relay_enet *t);
+void transport_enet_batch_free(struct relay_enet *t);
+
+/* Puts the state packet pk from peer `from` (shared with other
+ * recipients, or not) in peer idx's lane for channel and flags. Lanes it
+ * closes first (holding the sender's earlier states, or full) go into out,
+ * in the order to queue them; returns how many (at most BATCH_LANES), and
+ * in *taken whether pk is in a lane: if not (the peer takes no batches, or
+ * the state fits no batch), the caller queues pk as it is, after out. */
+size_t transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t idx,
+                                uint8_t channel, uint32_t flags, ENetPacket *pk,
+                                struct enet_lane_out out[BATCH_LANES], bool *taken);
+
+/* Closes peer idx's open lanes into out (one packet each, a lone state's
+ * own or a batch), before anything else is queued to it (a control
+ * message, a disconnect). Returns how many. A lane ENet could not get a
+ * packet for (out of memory) is counted send_failed and left out. */
+size_t transport_enet_batch_close(struct relay_enet *t, uint32_t idx,
+                                  struct enet_lane_out out[BATCH_LANES]);
+
+/* The peers with a lane open since batch_done, n of them into *peers. */
+size_t transport_enet_batch_listed(const struct relay_enet *t, const uint32_t **peers);
+
+/* Every lane closed: the lists start again for the next flush. */
+void transport_enet_batch_done(struct relay_enet *t);
+
+/* Drops peer idx's open lanes, each state counted as `why`: its slot is
+ * about to serve another connection, or it is closed as a slow reader. */
+void transport_enet_batch_drop_peer(struct relay_enet *t, uint32_t idx, enum relay_drop why);
+
+/* ---- transport_enet_acks.c ---- */
+
+/* Allocates the per-peer holders; 0 or -1. acks_free frees them. */
+int transport_enet_acks_init(struct relay_enet *t);
+void transport_enet_acks_free(struct relay_enet *t);
+
+/* The intercept saw a new datagram: the previous one's acknowledgements
+ * are held back; from: this one's peer if its acknowledgements may be
+ * held next (UINT32_MAX: not). */
+void transport_enet_acks_hold(struct relay_enet *t);
+void transport_enet_acks_from(struct relay_enet *t, uint32_t from);
+
+/* Gives the held acknowledgements back at the end of a service: to a peer
+ * with something queued at once, to the others when the next fan-out is
+ * not due soon (next_fan_out_us; UINT64_MAX: none) or with all. Returns
+ * true if any went back to ENet (a flush sends them). */
+bool transport_enet_acks_return(struct relay_enet *t, uint64_t next_fan_out_us, bool all);
 
 #endif

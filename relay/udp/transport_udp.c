@@ -19,7 +19,9 @@
  * fragmentation) on top of exactly this kind of socket.
  *
  * Batching: recvmmsg() reads up to UDP_BATCH datagrams in one system call;
- * what the core sends goes out batched too (transport_udp_send.c). */
+ * what the core sends goes out batched too (transport_udp_send.c). The
+ * table of endpoints and what strangers are answered have files of their
+ * own (transport_udp.h lists them). */
 #include "transport_udp.h"
 
 #include <arpa/inet.h>
@@ -34,82 +36,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "../../sys/clock.h"
 #include "../../sys/log.h"
 #include "../../sys/netaddr.h"
-#include "../../proto/siphash.h"
-#include "../../proto/enet/sniff.h"
 #include "../../proto/wire.h"
 #include "../core/strangers.h"
 
 #define UDP_MAX_BATCHES 16    /* recvmmsg calls per service; more waiting is a backlog,
                                  read after this turn's fan-out and sends */
 #define SOCKET_BUFFER (4 << 20)
-#define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
-
-/* ---- endpoint table --------------------------------------------------- */
-
-/* Bucket of an endpoint: every byte of the address and port, mixed
- * (FNV-1a; the table is not exposed to chosen collisions beyond what
- * max_per_address and the cookie already bound). */
-static uint32_t endpoint_hash(const struct relay_udp *t, const union netaddr *a)
-{
-    uint8_t key[NETADDR_KEY_MAX];
-    size_t n = netaddr_key(a, key);
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ key[i]) * 16777619u;
-    h ^= h >> 15;
-    return h & t->bucket_mask;
-}
-
-static int32_t slot_find(const struct relay_udp *t, const union netaddr *a)
-{
-    for (int32_t i = t->buckets[endpoint_hash(t, a)]; i >= 0; i = t->slots[i].next)
-        if (netaddr_equal(&t->slots[i].addr, a))
-            return i;
-    return -1;
-}
-
-static int32_t slot_alloc(struct relay_udp *t, const union netaddr *a,
-                          uint64_t now_us)
-{
-    if (t->nfree == 0)
-        return -1;
-    uint32_t i = t->free_slots[--t->nfree];
-    uint32_t b = endpoint_hash(t, a);
-    t->slots[i] = (struct udp_slot){
-        .used = true, .addr = *a, .last_us = now_us, .next = t->buckets[b], .open = -1
-    };
-    t->buckets[b] = (int32_t)i;
-    return (int32_t)i;
-}
-
-void transport_udp_slot_free(struct relay_udp *t, uint32_t i)
-{
-    if (i >= t->cfg.peer_cap || !t->slots[i].used)
-        return;
-    int32_t *link = &t->buckets[endpoint_hash(t, &t->slots[i].addr)];
-    while (*link >= 0 && *link != (int32_t)i)
-        link = &t->slots[*link].next;
-    if (*link == (int32_t)i)
-        *link = t->slots[i].next;
-    t->slots[i].used = false;
-    t->free_slots[t->nfree++] = i;
-}
-
-/* Members from the same IP address (any port). Linear, but only run for a
- * control datagram from an unknown endpoint. */
-static uint32_t slots_from_ip(const struct relay_udp *t, const union netaddr *a)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
-        if (t->slots[i].used && netaddr_same_host(&t->slots[i].addr, a))
-            n++;
-    return n;
-}
 
 /* ---- lifecycle -------------------------------------------------------- */
 
@@ -167,28 +102,17 @@ static void *udp_create(const struct relay_net_config *cfg, char *err, size_t er
     t->cfg = *cfg;
     if (t->cfg.peer_cap < 1)
         t->cfg.peer_cap = 1;
-    uint32_t nbuckets = 16;
-    while (nbuckets < 2 * t->cfg.peer_cap)
-        nbuckets <<= 1;
-    t->bucket_mask = nbuckets - 1;
     /* One byte more than the largest accepted datagram, so a longer one
      * shows as too long rather than silently cut (MSG_TRUNC). */
     t->rbuf_size = (cfg->max_packet_size ? cfg->max_packet_size : 2048) + 1;
-    t->slots = calloc(t->cfg.peer_cap, sizeof *t->slots);
-    t->free_slots = calloc(t->cfg.peer_cap, sizeof *t->free_slots);
-    t->buckets = malloc(nbuckets * sizeof *t->buckets);
     t->rbuf = malloc(UDP_BATCH * t->rbuf_size);
     t->sbuf = malloc(UDP_SEND_BYTES);
     t->siov = malloc(UDP_SEND_BATCH * UDP_MSG_IOVS * sizeof *t->siov);
     proto_batch_begin(t->batch_header);
-    if (!t->slots || !t->free_slots || !t->buckets || !t->rbuf || !t->sbuf || !t->siov) {
+    if (transport_udp_endpoints_init(t) != 0 || !t->rbuf || !t->sbuf || !t->siov) {
         snprintf(err, err_cap, "out of memory");
         goto fail;
     }
-    for (uint32_t i = 0; i < nbuckets; i++)
-        t->buckets[i] = -1;
-    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
-        t->free_slots[t->nfree++] = t->cfg.peer_cap - 1 - i; /* slot 0 first */
     uint8_t strangers_key[16];
     if (getrandom(t->cookie_key, sizeof t->cookie_key, 0) != sizeof t->cookie_key ||
         getrandom(strangers_key, sizeof strangers_key, 0) != sizeof strangers_key) {
@@ -232,107 +156,11 @@ static void udp_destroy(void *ctx)
         return;
     if (t->fd >= 0)
         close(t->fd);
-    free(t->slots);
-    free(t->free_slots);
-    free(t->buckets);
+    transport_udp_endpoints_free(t);
     free(t->rbuf);
     free(t->sbuf);
     free(t->siov);
     free(t);
-}
-
-/* ---- return routability ---------------------------------------------
- * Anyone can put any source address on a datagram. Before the relay keeps
- * state for an endpoint, answers it with more than it sent, or tells a room
- * about it, the endpoint must prove it receives at its address: its join
- * echoes a cookie the relay sent there. The cookie is a keyed hash of the
- * endpoint and a 10 s window, so the relay remembers nothing until then (as
- * DTLS HelloVerifyRequest, QUIC Retry, netcode.io connect tokens). */
-
-uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_t window)
-{
-    uint8_t in[NETADDR_KEY_MAX + 8];
-    size_t n = netaddr_key(a, in); /* the whole address (4 or 16 bytes) and the port */
-    for (int i = 0; i < 8; i++)
-        in[n + (size_t)i] = (uint8_t)(window >> (8 * i));
-    return siphash24(key, in, n + 8);
-}
-
-static uint64_t cookie_for(const struct relay_udp *t, const union netaddr *a,
-                           uint64_t window)
-{
-    return relay_udp_cookie(t->cookie_key, a, window);
-}
-
-/* The current window's cookie, or the previous window's too. */
-static bool cookie_valid(const struct relay_udp *t, const union netaddr *a,
-                         const char *text, uint64_t now_us)
-{
-    char *end;
-    if (!text || strlen(text) != 16)
-        return false;
-    uint64_t c = strtoull(text, &end, 16);
-    if (*end)
-        return false;
-    uint64_t w = now_us / COOKIE_WINDOW_US;
-    return c == cookie_for(t, a, w) || (w > 0 && c == cookie_for(t, a, w - 1));
-}
-
-/* Sends json to a stranger only if it is no longer than what the stranger
- * sent (amplification at most 1x) and its budgets allow (strangers.h;
- * admission: the cookie answering a join). */
-static void reply_stranger(struct relay_udp *t, const union netaddr *to, const char *json,
-                           size_t request_len, bool admission)
-{
-    size_t len = strlen(json);
-    if (len > request_len || !strangers_may_reply(&t->strangers, to, admission, clock_now_us()))
-        return;
-    transport_udp_flush(t);
-    if (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0)
-        transport_udp_count_failed(t, 1);
-}
-
-/* A datagram from an endpoint that is not a member. Returns true if it is a
- * join of this version echoing a valid cookie (go on as a member to be);
- * otherwise answers it (cookie, bad_version or not_joined, never longer than
- * the datagram), counts it and returns false. */
-static bool stranger_verified(struct relay_udp *t, struct relay *r,
-                              const union netaddr *from, const uint8_t *bytes,
-                              size_t len, uint64_t now_us)
-{
-    cJSON *o = len > 0 && bytes[0] == '{' ? cJSON_ParseWithLength((const char *)bytes, len)
-                                          : NULL;
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
-    bool join = cJSON_IsString(type) && strcmp(type->valuestring, "join") == 0;
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(o, "version");
-    const cJSON *cookie = cJSON_GetObjectItemCaseSensitive(o, "cookie");
-    bool ok = false;
-    char reply[64];
-    if (!join && sniff_is_enet_connect(bytes, len)) {
-        /* An ENet client: the usual answer is longer than its 52-byte
-         * connect, this one is not, and it tells the client we are plain
-         * UDP (PROTOCOL.md, "Transport mismatch"). */
-        relay_count_drop(r, RELAY_DROP_NOT_JOINED);
-        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"udp\"}", len,
-                       false);
-    } else if (!join) {
-        relay_count_drop(r, RELAY_DROP_NOT_JOINED);
-        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"join\"}", len,
-                       false);
-    } else if (!cJSON_IsNumber(version) || version->valuedouble != PROTO_VERSION) {
-        relay_count_drop(r, RELAY_DROP_BAD_VERSION);
-        reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}", len,
-                       false);
-    } else if (cJSON_IsString(cookie) && cookie_valid(t, from, cookie->valuestring, now_us)) {
-        ok = true;
-    } else {
-        relay_count_drop(r, RELAY_DROP_UNVERIFIED);
-        snprintf(reply, sizeof reply, "{\"type\":\"cookie\",\"cookie\":\"%016llx\"}",
-                 (unsigned long long)cookie_for(t, from, now_us / COOKIE_WINDOW_US));
-        reply_stranger(t, from, reply, len, true);
-    }
-    cJSON_Delete(o);
-    return ok;
 }
 
 /* ---- receiving -------------------------------------------------------- */
@@ -351,24 +179,24 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
      * only says so in msg_flags. */
     bool truncated = (h->msg_flags & MSG_TRUNC) != 0;
 
-    int32_t slot = slot_find(t, from);
+    int32_t slot = transport_udp_slot_find(t, from);
     if (slot < 0 && len >= t->rbuf_size) {
         /* A stranger's datagram over max_packet_size (a cut one is
          * rbuf_size long too): the first check, and no reply. */
         relay_count_drop(r, RELAY_DROP_TOO_BIG);
         return;
     }
-    if (slot < 0 && !stranger_verified(t, r, from, bytes, len, now))
+    if (slot < 0 && !transport_udp_stranger_verified(t, r, from, bytes, len, now))
         return; /* no state, no notice, a reply no longer than the datagram */
     if (slot < 0) {
         /* An endpoint we do not know. It gets a slot for the length of this
          * datagram; the slot stays only if the datagram made it a member. */
         if (len > 0 && bytes[0] == '{' && t->cfg.max_per_address &&
-            slots_from_ip(t, from) >= t->cfg.max_per_address) {
+            transport_udp_slots_from_ip(t, from) >= t->cfg.max_per_address) {
             relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
             return;
         }
-        slot = slot_alloc(t, from, now);
+        slot = transport_udp_slot_alloc(t, from, now);
         if (slot < 0) {
             relay_count_drop(r, RELAY_DROP_SERVER_FULL);
             return;

@@ -1,7 +1,11 @@
-/* transport_udp.h: what the two files of the relay's plain-UDP edge share
- * (transport_udp.c: the socket, its endpoint table, strangers and the
- * loop's operations; transport_udp_send.c: what the core sends, batched).
- * Not an API: the program uses relay_udp_ops (transport.h). */
+/* transport_udp.h: what the files of the relay's plain-UDP edge share. The
+ * program uses relay_udp_ops (transport.h); the relay_udp_ functions at the
+ * end are public for tests. A file calls only those below it here:
+ *   transport_udp.c            the socket, receiving, the loop's operations
+ *   transport_udp_cookies.c    strangers: the cookie a join must echo, and
+ *                              the answers no longer than what they sent
+ *   transport_udp_send.c       what the core sends, batched (sendmmsg)
+ *   transport_udp_endpoints.c  the table of endpoints: a slot per member */
 #ifndef RICOCHET_TRANSPORT_UDP_H
 #define RICOCHET_TRANSPORT_UDP_H
 
@@ -66,8 +70,17 @@ struct relay_udp {
     struct strangers strangers; /* reply budgets for non-members */
 };
 
-/* Forgets slot i's endpoint (nothing if i is out of range or unused). */
-void transport_udp_slot_free(struct relay_udp *t, uint32_t i);
+/* ---- transport_udp_cookies.c ---- */
+
+/* A datagram from an endpoint that is not a member. Returns true if it is a
+ * join of this version echoing a valid cookie (go on as a member to be);
+ * otherwise answers it (cookie, bad_version or not_joined, never longer than
+ * the datagram), counts it and returns false. */
+bool transport_udp_stranger_verified(struct relay_udp *t, struct relay *r,
+                                     const union netaddr *from, const uint8_t *bytes,
+                                     size_t len, uint64_t now_us);
+
+/* ---- transport_udp_send.c ---- */
 
 /* Counts n states or messages that could not be sent (outside a service
  * there is no core to count them). */
@@ -78,5 +91,43 @@ void transport_udp_flush(struct relay_udp *t);
 
 /* The core's side of transport t (a struct relay_udp *): its sends. */
 struct relay_transport transport_udp_core(void *t);
+
+/* ---- transport_udp_endpoints.c ---- */
+
+/* Allocates the table for t->cfg.peer_cap slots; 0 or -1 (endpoints_free
+ * frees what there is). */
+int transport_udp_endpoints_init(struct relay_udp *t);
+void transport_udp_endpoints_free(struct relay_udp *t);
+
+/* The slot of endpoint a, or -1. */
+int32_t transport_udp_slot_find(const struct relay_udp *t, const union netaddr *a);
+
+/* A slot for endpoint a, heard at now_us; -1 if every slot is taken. */
+int32_t transport_udp_slot_alloc(struct relay_udp *t, const union netaddr *a, uint64_t now_us);
+
+/* Forgets slot i's endpoint (nothing if i is out of range or unused). */
+void transport_udp_slot_free(struct relay_udp *t, uint32_t i);
+
+/* Members from the same IP address as a (any port). */
+uint32_t transport_udp_slots_from_ip(const struct relay_udp *t, const union netaddr *a);
+
+/* ---- for tests ---- */
+
+/* The socket of a relay_udp_ops transport, for tests that poll(2) it. */
+int relay_udp_fd(const struct relay_udp *t);
+
+/* The transport's send loop (transport_udp_send.c): sends msgs[0..n) on fd
+ * through send (sendmmsg(2)'s contract: the number sent, in order, or -1
+ * with errno when the first one failed). A datagram the kernel refuses
+ * (EMSGSIZE, EPERM, ...) is skipped; a full socket buffer (EAGAIN) drops it
+ * and all after it. EINTR retries. Returns how many states were not sent,
+ * each counted once: a datagram of k > 1 iovecs is a batch of k - 1. */
+unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
+                              int (*send)(int, struct mmsghdr *, unsigned, int));
+
+/* The return-routability cookie (transport_udp_cookies.c): SipHash-2-4
+ * under key of the endpoint's whole address (4 or 16 bytes), its port and
+ * the window. */
+uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_t window);
 
 #endif

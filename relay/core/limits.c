@@ -1,0 +1,111 @@
+/* limits.c: the limits a peer lives within (see core.h): token buckets
+ * counted in millionths, its rate limit, and the addresses kicked
+ * recently. Decisions only: what the peer is told, and a kick, are the
+ * caller's (the state flow). */
+#include "core.h"
+
+#include <string.h>
+#include <stdio.h>
+
+#define RATE_STREAK_GAP_US 1000000ull /* a pause this long ends an abuse streak */
+#define RATE_WARN_EVERY_US 1000000ull /* at most one rate_limited error per second */
+
+/* ---- token buckets (the rate limit, the error budget) ---- */
+
+void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us,
+                        uint64_t rate, uint64_t cap)
+{
+    uint64_t elapsed = now_us > *last_us ? now_us - *last_us : 0;
+    if (elapsed > 1000ull * MICRO)
+        elapsed = 1000ull * MICRO; /* anything longer refills fully anyway */
+    *tokens += elapsed * rate;
+    if (*tokens > cap * MICRO)
+        *tokens = cap * MICRO;
+    if (now_us > *last_us)
+        *last_us = now_us;
+}
+
+/* ---- each peer's rate limit ---- */
+
+enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
+                               uint64_t *streak_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (r->cfg.rate_limit == 0)
+        return CORE_RATE_OK;
+    core_bucket_refill(&p->rl_tokens, &p->rl_last_us, now_us, r->cfg.rate_limit,
+                       r->cfg.rate_burst);
+    if (p->rl_tokens >= MICRO) {
+        p->rl_tokens -= MICRO;
+        return CORE_RATE_OK;
+    }
+    r->stats.drops[RELAY_DROP_RATE_LIMITED]++;
+    /* An abuse streak is a run of drops with no pause of a second or more. */
+    if (p->rl_streak_us == 0 || now_us - p->rl_last_drop_us >= RATE_STREAK_GAP_US) {
+        p->rl_streak_us = now_us ? now_us : 1;
+        p->rl_streak_drops = 0;
+    }
+    p->rl_last_drop_us = now_us;
+    p->rl_streak_drops++;
+    uint64_t streak = now_us > p->rl_streak_us ? now_us - p->rl_streak_us : 0;
+    *streak_us = streak;
+    if (r->cfg.kick_after_ms && streak >= (uint64_t)r->cfg.kick_after_ms * 1000 &&
+        p->rl_streak_drops >= r->cfg.rate_burst)
+        return CORE_RATE_KICK;
+    if (p->rl_warned_us == 0 || now_us - p->rl_warned_us >= RATE_WARN_EVERY_US) {
+        p->rl_warned_us = now_us ? now_us : 1;
+        return CORE_RATE_WARN;
+    }
+    return CORE_RATE_DROP;
+}
+
+/* ---- addresses kicked recently ---- */
+
+/* The IP address part of an "ip:port" text (IPv4: before the last ':'). */
+static void addr_ip(const char *addr, char *ip, size_t cap)
+{
+    const char *colon = strrchr(addr, ':');
+    size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(ip, addr, n);
+    ip[n] = '\0';
+}
+
+void core_ban_add(struct relay *r, const char *addr, uint64_t now_us)
+{
+    char ip[RELAY_ADDR_MAX];
+    addr_ip(addr, ip, sizeof ip);
+    if (r->cfg.kick_ban_ms == 0 || !ip[0] || strcmp(ip, "?") == 0)
+        return;
+    /* The same IP again, else a free or expired slot, else the one that
+     * expires first. */
+    struct relay_ban *slot = NULL;
+    for (size_t i = 0; i < BAN_SLOTS && !slot; i++)
+        if (strcmp(r->bans[i].ip, ip) == 0)
+            slot = &r->bans[i];
+    for (size_t i = 0; i < BAN_SLOTS && !slot; i++)
+        if (!r->bans[i].ip[0] || r->bans[i].until_us <= now_us)
+            slot = &r->bans[i];
+    if (!slot) {
+        slot = &r->bans[0];
+        for (size_t i = 1; i < BAN_SLOTS; i++)
+            if (r->bans[i].until_us < slot->until_us)
+                slot = &r->bans[i];
+    }
+    snprintf(slot->ip, sizeof slot->ip, "%s", ip);
+    slot->until_us = now_us + (uint64_t)r->cfg.kick_ban_ms * 1000;
+}
+
+uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us)
+{
+    if (r->cfg.kick_ban_ms == 0)
+        return 0;
+    char ip[RELAY_ADDR_MAX];
+    addr_ip(addr, ip, sizeof ip);
+    for (size_t i = 0; i < BAN_SLOTS; i++)
+        if (r->bans[i].ip[0] && r->bans[i].until_us > now_us &&
+            strcmp(r->bans[i].ip, ip) == 0)
+            return r->bans[i].until_us - now_us;
+    return 0;
+}

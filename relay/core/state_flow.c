@@ -1,0 +1,393 @@
+/* state_flow.c: a state's whole way through the relay (see core.h), in
+ * the order it takes:
+ *
+ *   admit      every datagram: a known peer, counted, within its rate and
+ *              the size limit, opened if sealed (control messages then go
+ *              to control_in.c, relay.c says which)
+ *   decode     the mode from its channel and flags, the state's bytes
+ *   stamp      its sender's relay id written over whatever the client wrote
+ *   interest   its sender moved: who sees whom follows (interest.c)
+ *   tick       held until the end of its room's tick (cfg.tick_us), or
+ *   shed       dropped if it waited longer than cfg.stale_us (unreliable)
+ *   fan out    its recipients, handed to the edge in one place (hand_over)
+ *
+ * What is said to a peer on the way (errors, a kick) is refusals.c's and
+ * peers.c's; this file only decides and forwards. */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TICK_PHASE_US 5000        /* rooms' ticks are staggered on this grid */
+
+static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                const uint8_t *bytes, size_t len, uint64_t now_us);
+static uint64_t arrived_by(const struct relay *r, uint64_t now_us);
+static bool shed_stale(struct relay *r, uint32_t flags, uint64_t arrived_us, uint64_t now_us);
+static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                    const uint8_t *bytes, size_t len);
+
+/* ---- admit ------------------------------------------------------------ */
+
+/* A datagram's rate: within the limit, or dropped (the peer warned at
+ * most once a second, kicked after kick_after_ms of abuse). Returns 0 to
+ * go on or the relay_on_datagram code. */
+static int rate_admit(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    uint64_t streak = 0;
+    switch (core_rate_check(r, peer, now_us, &streak)) {
+    case CORE_RATE_OK:
+        return 0;
+    case CORE_RATE_KICK: {
+        char why[96];
+        snprintf(why, sizeof why, "over the rate limit of %" PRIu32 "/s for %.1f s",
+                 r->cfg.rate_limit, (double)streak / 1e6);
+        core_kick_later(r, peer, why);
+        break;
+    }
+    case CORE_RATE_WARN:
+        core_send_error(r, peer, false, PROTO_ERROR_RATE_LIMITED, now_us,
+                        "over %" PRIu32 " messages/s (burst %" PRIu32 "): dropped%s",
+                        r->cfg.rate_limit, r->cfg.rate_burst,
+                        r->cfg.kick_after_ms ? "; keep it up and you are kicked" : "");
+        break;
+    case CORE_RATE_DROP:
+        break;
+    }
+    return -1 - RELAY_DROP_RATE_LIMITED;
+}
+
+int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, size_t *len,
+               uint64_t now_us)
+{
+    if (!core_peer_get(r, peer)) {
+        r->stats.drops[RELAY_DROP_CLOSED]++;
+        return -1 - RELAY_DROP_CLOSED;
+    }
+    r->stats.bytes_in += *len;
+    int rc = rate_admit(r, peer, now_us);
+    if (rc < 0)
+        return rc;
+    if (flags & RELAY_IN_TRUNCATED)
+        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                           "datagram of more than %zu bytes, max %zu", *len,
+                           r->cfg.max_packet_size);
+    if (*len > r->cfg.max_packet_size)
+        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                           "datagram of %zu bytes, max %zu", *len, r->cfg.max_packet_size);
+    if (*bytes && *len > 0 && (rc = core_unseal(r, peer, bytes, len)) < 0)
+        return rc;
+    if (*len == 0 || !*bytes) {
+        r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
+        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "empty datagram");
+    }
+    return 0;
+}
+
+/* ---- decode ----------------------------------------------------------- */
+
+/* The mode a state arriving on channel with flags came in: a bare
+ * datagram is plain UDP's; a state channel's (channel, flags) is a row of
+ * the mode table. Returns 0, or rejects (wrong_channel) and returns the
+ * relay_on_datagram code. */
+static int state_mode(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                      const uint8_t *bytes, enum proto_mode *mode, uint64_t now_us)
+{
+    switch (channel) {
+    case PROTO_CHANNEL_CONTROL:
+        return core_reject_as(r, peer, RELAY_DROP_WRONG_CHANNEL, PROTO_ERROR_BAD_JSON,
+                              now_us, "state on channel 0: states go on channel %u or %u",
+                              PROTO_CHANNEL_STATE, PROTO_CHANNEL_RELIABLE);
+    case PROTO_CHANNEL_DATAGRAM:
+        *mode = PROTO_MODE_UDP;
+        return 0;
+    default:
+        if (bytes[0] == '{' || proto_mode_from_up(channel, flags, mode) != 0 ||
+            !proto_mode_info(*mode)->enet)
+            return core_reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
+                               "no state mode sends on channel %u with flags %u (see PROTOCOL.md)",
+                               (unsigned)channel, (unsigned)(flags & PROTO_FLAGS_MASK));
+        return 0;
+    }
+}
+
+/* The state's bytes into *s. Returns 0, or rejects (too_big, bad_state
+ * by cause) and returns the relay_on_datagram code. */
+static int state_decode(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len,
+                        struct proto_state *s, uint64_t now_us)
+{
+    int err = proto_state_decode(bytes, len, s);
+    if (err == PROTO_E_LONG)
+        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                           "state of %zu bytes, max %d", len, PROTO_STATE_MAX);
+    if (err < 0) {
+        switch (err) {
+        case PROTO_E_SHORT: r->stats.state_errors[RELAY_STATE_ERR_SHORT]++; break;
+        case PROTO_E_VERSION: r->stats.state_errors[RELAY_STATE_ERR_VERSION]++; break;
+        case PROTO_E_TYPE: r->stats.state_errors[RELAY_STATE_ERR_TYPE]++; break;
+        default: r->stats.state_errors[RELAY_STATE_ERR_VALUE]++; break;
+        }
+        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "state: %s",
+                           proto_strerror(err));
+    }
+    return 0;
+}
+
+/* ---- stamp, interest, then tick or shed, and fan out ------------------ */
+
+int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                  uint8_t *bytes, size_t len, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    enum proto_mode mode;
+    struct proto_state s;
+    int rc = state_mode(r, peer, channel, flags, bytes, &mode, now_us);
+    if (rc < 0 || (rc = state_decode(r, peer, bytes, len, &s, now_us)) < 0)
+        return rc;
+    if (!p->joined)
+        return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                           "state before join: send join first");
+
+    /* A fleet's room whose claim is unconfirmed: another relay may hold it
+     * now, so its states wait rather than flow on two relays. */
+    if (r->rooms[p->room].held) {
+        r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
+        return -1 - (int)RELAY_DROP_UNCONFIRMED;
+    }
+
+    /* The relay is the authority on identity: whatever the client wrote in
+     * the sender field is replaced by its relay id. */
+    proto_state_stamp_sender(bytes, p->id);
+    s.sender = p->id;
+    /* Later joiners' rosters get the sender's newest state. A late one is
+     * still forwarded, in every mode: only the receiver can tell whether
+     * it is late where it arrives (a sequenced state late here may be in
+     * time there, behind a newer one lost on the way down). */
+    if (!p->has_state || proto_seq_after(s.seq, p->last.seq))
+        p->last = s;
+    p->has_state = true;
+    core_interest_move(r, peer, p->last.x, p->last.y);
+    r->stats.states_in++;
+    r->stats.states_in_mode[mode]++;
+    r->rooms[p->room].states_in++;
+    const struct proto_mode_info *mi = proto_mode_info(mode);
+
+    /* Downstream channel and flags come from the mode table: a sequenced
+     * state goes down unsequenced, its order kept per sender by seq. */
+    if (r->cfg.tick_us)
+        return hold(r, peer, mi->down_channel, mi->down_flags, bytes, len, now_us);
+    if (shed_stale(r, mi->down_flags, arrived_by(r, now_us), now_us))
+        return -1 - (int)RELAY_DROP_STALE; /* counted, no error: the relay fell behind */
+    fan_out(r, peer, mi->down_channel, mi->down_flags, bytes, len);
+    return 0;
+}
+
+/* ---- tick ------------------------------------------------------------- */
+
+/* Sends the held states due by due_by, in arrival order, and keeps the
+ * others (in order, packed at the front). A sender that left (or whose
+ * handle now holds another session) since is skipped; a state stale at
+ * now_us (0: none is) is dropped. */
+static size_t fan_out_due(struct relay *r, uint64_t due_by, uint64_t now_us)
+{
+    size_t sent = 0;
+    uint32_t kept = 0;
+    size_t kept_bytes = 0;
+    r->tick_due_us = UINT64_MAX;
+    for (uint32_t i = 0; i < r->nheld; i++) {
+        struct relay_held *h = &r->held[i];
+        if (h->due_us > due_by) {
+            /* Later states only move down: memmove is safe. */
+            memmove(r->held_bytes + kept_bytes, r->held_bytes + h->off, h->len);
+            h->off = (uint32_t)kept_bytes;
+            kept_bytes += h->len;
+            if (h->due_us < r->tick_due_us)
+                r->tick_due_us = h->due_us;
+            r->held[kept++] = *h;
+            continue;
+        }
+        const struct relay_peer *p = &r->peers[h->peer];
+        if (!p->joined || p->id != h->id)
+            continue;
+        if (now_us && shed_stale(r, h->flags, h->arrived_us, now_us))
+            continue;
+        fan_out(r, h->peer, h->channel, h->flags, r->held_bytes + h->off, h->len);
+        sent++;
+    }
+    if (kept < r->nheld)
+        r->stats.ticks++;
+    r->nheld = kept;
+    r->held_used = kept_bytes;
+    return sent;
+}
+
+size_t core_fan_out_held(struct relay *r, uint64_t now_us)
+{
+    return fan_out_due(r, UINT64_MAX, now_us);
+}
+
+void core_fan_out_leaver(struct relay *r, uint32_t peer)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    for (uint32_t i = 0; i < r->nheld; i++) {
+        struct relay_held *h = &r->held[i];
+        if (h->peer != peer || h->id != p->id)
+            continue;
+        fan_out(r, peer, h->channel, h->flags, r->held_bytes + h->off, h->len);
+        h->id = 0; /* sent: no relay id is 0, so its tick skips it */
+    }
+}
+
+/* When a state that room slot `room` receives at now_us is due. Ticks are
+ * a fixed grid of tick_us, so the wait is at most tick_us. With many rooms
+ * and a long tick, the rooms' grids are staggered: K = tick_us / 5 ms
+ * phases (rounded up), room slot i ends its ticks (i mod K) x tick_us / K
+ * after phase 0's. Each room still gets its whole tick in one fan-out, but
+ * the relay sends a K-th of the rooms every 5 ms rather than all of them at
+ * once: the fan-out of 2000 rooms' tick takes tens of ms, and the last
+ * recipients would wait that long on top of the tick. */
+static uint64_t tick_due(const struct relay *r, uint32_t room, uint64_t now_us)
+{
+    uint64_t tick = r->cfg.tick_us;
+    uint64_t phases = (tick + TICK_PHASE_US - 1) / TICK_PHASE_US;
+    uint64_t offset = room % phases * (tick / phases);
+    return now_us - (now_us + tick - offset) % tick + tick;
+}
+
+/* Holds a stamped state (a copy of it) until the end of its room's tick.
+ * A full queue is sent at once: nothing is dropped, it only goes out
+ * early. Returns 0. */
+static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                const uint8_t *bytes, size_t len, uint64_t now_us)
+{
+    if (r->nheld == TICK_QUEUE || TICK_ARENA - r->held_used < len)
+        core_fan_out_held(r, now_us);
+    uint64_t arrived = r->arrived_after_us && r->arrived_after_us < now_us ? r->arrived_after_us
+                                                                             : now_us;
+    uint64_t due = tick_due(r, r->peers[peer].room, arrived);
+    if (r->nheld == 0 || due < r->tick_due_us)
+        r->tick_due_us = due;
+    struct relay_held *h = &r->held[r->nheld++];
+    *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .channel = channel,
+                              .flags = (uint8_t)flags, .len = (uint16_t)len,
+                              .off = (uint32_t)r->held_used, .due_us = due,
+                              .arrived_us = arrived_by(r, now_us) };
+    memcpy(r->held_bytes + r->held_used, bytes, len);
+    r->held_used += len;
+    return 0;
+}
+
+size_t relay_tick(struct relay *r, uint64_t now_us)
+{
+    if (r->nheld == 0 || now_us < r->tick_due_us)
+        return 0;
+    timehist_record(&r->stats.tick_lag, now_us - r->tick_due_us);
+    return fan_out_due(r, now_us, now_us);
+}
+
+void relay_fanout_took(struct relay *r, uint64_t us)
+{
+    timehist_record(&r->stats.fanout, us);
+}
+
+void relay_arrived(struct relay *r, uint64_t after_us, uint64_t by_us)
+{
+    r->arrived_after_us = after_us;
+    r->arrived_by_us = by_us;
+}
+
+uint64_t relay_tick_due(const struct relay *r)
+{
+    return r->nheld ? r->tick_due_us : UINT64_MAX;
+}
+
+/* ---- shed ------------------------------------------------------------- */
+
+/* By when the datagram in hand arrived (relay_arrived's by_us, or now_us). */
+static uint64_t arrived_by(const struct relay *r, uint64_t now_us)
+{
+    return r->arrived_by_us && r->arrived_by_us < now_us ? r->arrived_by_us : now_us;
+}
+
+/* Is a state sent with flags, arrived at arrived_us, stale at now_us
+ * (unreliable, and older than cfg.stale_us)? If so it is counted (stale)
+ * and the caller drops it. */
+static bool shed_stale(struct relay *r, uint32_t flags, uint64_t arrived_us, uint64_t now_us)
+{
+    if (!r->cfg.stale_us || (flags & PROTO_FLAG_RELIABLE) || now_us <= arrived_us ||
+        now_us - arrived_us <= r->cfg.stale_us)
+        return false;
+    r->stats.drops[RELAY_DROP_STALE]++;
+    return true;
+}
+
+/* ---- fan out ---------------------------------------------------------- */
+
+/* Who gets a state from peer: those who see it in a room with interest,
+ * else the other members of its room; and itself if it asked for
+ * reflection. Into r->recipients; returns how many. */
+static size_t recipients(struct relay *r, uint32_t peer)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    const struct relay_room *room = &r->rooms[p->room];
+    size_t n = 0;
+    if (room->grid) {
+        n = core_interest_seers(r, peer, r->recipients);
+        if (p->reflect)
+            r->recipients[n++] = peer;
+    } else {
+        for (uint32_t i = 0; i < room->n; i++)
+            if (room->members[i] != peer || p->reflect)
+                r->recipients[n++] = room->members[i];
+    }
+    return n;
+}
+
+/* The one place a state is handed to the edge: the n recipients in
+ * r->recipients get bytes (the transport's own buffer or a held copy:
+ * relay.h, send_state), all in one call; in sealed sessions each its own
+ * seal, one call each. Returns how many it was handed to. */
+static size_t hand_over(struct relay *r, uint32_t from, size_t n, uint8_t channel,
+                        uint32_t flags, const uint8_t *bytes, size_t len)
+{
+    if (!r->cfg.encrypt) {
+        r->stats.states_out += n;
+        r->stats.bytes_out += (uint64_t)n * len;
+        r->tp.send_state(r->tp.ctx, from, r->recipients, n, channel, flags & PROTO_FLAGS_MASK,
+                         bytes, len);
+        return n;
+    }
+    enum seal_lane lane = flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE : SEAL_LANE_STATE;
+    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    size_t sent = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t out;
+        const uint8_t *b = core_seal_for(r, r->recipients[i], lane, bytes, len, box,
+                                         sizeof box, &out);
+        if (!b)
+            continue;
+        r->stats.states_out++;
+        r->stats.bytes_out += out;
+        r->tp.send_state(r->tp.ctx, from, &r->recipients[i], 1, channel,
+                         flags & PROTO_FLAGS_MASK, b, out);
+        sent++;
+    }
+    return sent;
+}
+
+/* Sends a stamped state from peer to its recipients, counted by the mode
+ * it came in and by its room. */
+static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
+                    const uint8_t *bytes, size_t len)
+{
+    size_t n = recipients(r, peer);
+    if (n == 0)
+        return;
+    n = hand_over(r, peer, n, channel, flags, bytes, len);
+    /* The mode the states came in: the one whose way down this is. */
+    enum proto_mode mode;
+    if (proto_mode_from_down(channel, flags, &mode) == 0)
+        r->stats.states_out_mode[mode] += n;
+    r->rooms[r->peers[peer].room].states_out += n;
+}
