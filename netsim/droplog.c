@@ -50,6 +50,17 @@ void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire w
     }
 }
 
+void droplog_segment(FILE *out, struct droplog_counts *c, enum droplog_event ev,
+                     enum netsim_dir dir, const char *flow, uint64_t t_us, uint64_t delay_us,
+                     const struct ippacket *p)
+{
+    char flags[IPPACKET_FLAGS_MAX];
+    fprintf(out, "%" PRIu64 " %s %s %s - - segment %" PRIu64 " %" PRIu32 ":%" PRIu32 " %s\n",
+            t_us, droplog_event_name(ev), netsim_dir_name(dir), flow, delay_us, p->seq,
+            (uint32_t)(p->seq + p->seq_len), ippacket_flags(p->flags, flags));
+    c->segments[ev]++;
+}
+
 void droplog_mark(struct droplog_mark *m, const struct netsim_counters *c)
 {
     m->n[DROPLOG_LOSS] = c->dropped_loss;

@@ -19,6 +19,19 @@
  * for udp. GROUP: an unsequenced command's group ("-" for other kinds):
  * ENet's receiver discards one older than its window of 1024 groups, so a
  * state reordered across that window's edge is lost although forwarded.
+ *
+ * In IP mode (netsim_ip.h) FLOW is the client side's endpoint of the
+ * packet (its source up, its destination down); a UDP packet's payload is
+ * read as above, and a TCP segment that takes sequence space (data, SYN,
+ * FIN) or resets gets one line of its own, KIND "segment", no state:
+ *
+ *     T_US EVENT DIR FLOW - - segment DELAY_US START:END FLAGS
+ *
+ * START:END: the sequence numbers it covers, as on the wire (END = START +
+ * payload + SYN + FIN, modulo 2^32; tcpdump -S prints them so); FLAGS:
+ * tcpdump's letters ("S", "P.", "FP."). A retransmission is a later
+ * segment over the same numbers. Segments that only acknowledge are in the
+ * capture, not here.
  * Lines starting with # are comments. */
 #ifndef RICOCHET_DROPLOG_H
 #define RICOCHET_DROPLOG_H
@@ -27,6 +40,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ippacket.h"
 #include "netsim.h"
 #include "statescan.h"
 
@@ -44,7 +58,8 @@ enum droplog_event {
 };
 
 struct droplog_counts {
-    uint64_t states[DROPLOG_EVENTS]; /* state lines written per event */
+    uint64_t states[DROPLOG_EVENTS];   /* state lines written per event */
+    uint64_t segments[DROPLOG_EVENTS]; /* TCP segment lines written per event (IP mode) */
     uint64_t unreadable;             /* datagrams statescan called malformed or compressed */
 };
 
@@ -55,6 +70,12 @@ void droplog_header(FILE *out, enum statescan_wire wire);
 void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire wire,
                       enum droplog_event ev, enum netsim_dir dir, const char *flow,
                       uint64_t t_us, uint64_t delay_us, const uint8_t *buf, size_t len);
+
+/* IP mode: the line of one TCP segment p (parsed by ippacket_parse, its
+ * transport header read); counts it in c. */
+void droplog_segment(FILE *out, struct droplog_counts *c, enum droplog_event ev,
+                     enum netsim_dir dir, const char *flow, uint64_t t_us, uint64_t delay_us,
+                     const struct ippacket *p);
 
 /* The counters of one direction that name an event (loss .. dup), taken
  * before and after a netsim_submit: each one that moved is what happened to

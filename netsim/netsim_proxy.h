@@ -4,7 +4,8 @@
  * Client -> relay datagrams go through the "up" model, relay -> client
  * through "down". One loop: ppoll() on every socket with the next delivery
  * time as timeout, then hand out what is due. --drop-log and --pcap record
- * what each datagram met. */
+ * what each datagram met. In IP mode (netsim_ip.h) the same loop reads and
+ * writes two TUN devices instead of sockets. */
 #ifndef RICOCHET_NETSIM_PROXY_H
 #define RICOCHET_NETSIM_PROXY_H
 
@@ -26,7 +27,8 @@
 struct netsim_flow {
     bool used;
     union netaddr client;
-    int fd;             /* connected to the relay */
+    uint8_t proto;      /* IP mode: the IP protocol (a flow is an endpoint of one) */
+    int fd;             /* connected to the relay; -1 in IP mode */
     uint64_t last_us;   /* last datagram either way */
     uint64_t pending;   /* copies in the simulator that name this flow */
 };
@@ -37,8 +39,12 @@ struct netsim_proxy {
     volatile sig_atomic_t *stats; /* a signal asked for a stats line */
     union netaddr listen_addr, relay_addr;
     int listen_fd;
+    bool ip;                      /* IP mode (netsim_ip.h) */
+    int tun_fd[NETSIM_DIRS];      /* IP mode: the device each direction is read from (up: the
+                                     client side's), written by the other; else -1 */
     struct netsim *sim;
-    struct netsim_flow *flows; /* counts.flows of them used */
+    struct netsim_flow *flows; /* counts.flows of them used (IP mode: one more, last, for
+                                  the packets of endpoints past --max-flows) */
     struct pollfd *pfds;
     size_t *pfd_flow;     /* pfds[i] (i >= 1) belongs to flows[pfd_flow[i]] */
     struct netsim_proxy_counts counts; /* what the reports show (start_us: the loop's) */
@@ -55,6 +61,11 @@ struct netsim_proxy {
  * and the simulator, binds the listening socket, opens --drop-log and
  * --pcap. Returns 0, or -1 (logged). */
 int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup);
+
+/* Passes the len bytes in px->buf through dir's model for flows[flow],
+ * writing what happened to the drop log and the capture. */
+void netsim_proxy_submit(struct netsim_proxy *px, enum netsim_dir dir, size_t flow, size_t len,
+                         uint64_t now);
 
 /* The loop, from px->start_us until --duration or *px->stop (a stats line
  * on stdout whenever *px->stats is set or --stats-interval passed). Returns
