@@ -97,15 +97,13 @@ static void *tun_thread(void *arg)
 {
     struct tun_job *j = arg;
     int ns = open(j->netns_path, O_RDONLY | O_CLOEXEC);
-    if (ns < 0) {
-        snprintf(j->err, sizeof j->err, "%s: %s", j->netns_path, strerror(errno));
-        return NULL;
-    }
-    if (setns(ns, CLONE_NEWNET) != 0) {
+    if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) {
         int e = errno;
-        snprintf(j->err, sizeof j->err, "%s: cannot enter: %s%s", j->netns_path, strerror(e),
-                 e == EPERM ? " (needs CAP_SYS_ADMIN over that namespace)" : "");
-        close(ns);
+        snprintf(j->err, sizeof j->err, "%s: %s%s", j->netns_path, strerror(e),
+                 e == EPERM || e == EACCES ? " (entering a network namespace needs "
+                                             "CAP_SYS_ADMIN over it)" : "");
+        if (ns >= 0)
+            close(ns);
         return NULL;
     }
     close(ns);
