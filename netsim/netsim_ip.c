@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../sys/log.h"
@@ -13,10 +14,44 @@
 
 #define IP_READ_BATCH 256 /* packets read per device per loop turn */
 
+/* The namespace a path names, as (device, inode); false if it names none. */
+static bool netns_id(const char *path, struct stat *st)
+{
+    return stat(path, st) == 0;
+}
+
+/* Refuses netsim's own namespace (a typo, or a namespace not made yet,
+ * would put a device among the host's own interfaces) and one namespace
+ * for both sides. Returns 0, or -1 (logged). */
+static int sides_check(const struct netsim_options *cfg)
+{
+    struct stat own, c, r;
+    if (!netns_id("/proc/thread-self/ns/net", &own) || !netns_id(cfg->client_netns, &c) ||
+        !netns_id(cfg->relay_netns, &r))
+        return 0; /* tun_open_in says what it cannot open */
+    const char *which = c.st_ino == own.st_ino && c.st_dev == own.st_dev ? "--client-netns"
+                        : r.st_ino == own.st_ino && r.st_dev == own.st_dev ? "--relay-netns"
+                                                                            : NULL;
+    if (which) {
+        log_error("netsim: %s %s is netsim's own network namespace: IP mode wires two others, "
+                  "never this one's interfaces", which,
+                  which[2] == 'c' ? cfg->client_netns : cfg->relay_netns);
+        return -1;
+    }
+    if (c.st_ino == r.st_ino && c.st_dev == r.st_dev) {
+        log_error("netsim: --client-netns and --relay-netns name one namespace: IP mode needs "
+                  "two");
+        return -1;
+    }
+    return 0;
+}
+
 int netsim_ip_open(struct netsim_proxy *px, const struct netsim_setup *setup)
 {
     char err[256];
     (void)setup;
+    if (sides_check(&px->cfg) < 0)
+        return -1;
     px->tun_fd[NETSIM_UP] = tun_open_in(px->cfg.client_netns, NETSIM_IP_CLIENT, err, sizeof err);
     if (px->tun_fd[NETSIM_UP] < 0) {
         log_error("netsim: --client-netns %s", err);

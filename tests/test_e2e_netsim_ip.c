@@ -4,7 +4,8 @@
  * log says netsim dropped retransmitted, and no other: the log's segments
  * are the captures' segments. Plain-UDP states are named in the drop log
  * by the client's endpoint, as through the proxy. Without the privilege
- * for namespaces, netlab and netsim each say so in one line. A run killed
+ * for namespaces, netlab and netsim each say so in one line; netsim never
+ * wires its own namespace, nor one to itself. A run killed
  * with SIGKILL leaves no process and no namespace behind. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -463,6 +464,46 @@ static void without_privilege_one_line(void **unused)
     netlab_close(&lab);
 }
 
+/* ---- refusals ---- */
+
+/* netsim with args must exit with status, one line on stderr holding want. */
+static void netsim_refuses(const char *const *args, int status, const char *want)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-netsim", args), 0);
+    assert_int_equal(spawn_stop(&p, 0, 10000), status);
+    char *text = spawn_read_stderr(&p);
+    assert_non_null(text);
+    if (!strstr(text, want))
+        fail_msg("wanted \"%s\" in: %s", want, text);
+    assert_int_equal(strchr(text, '\n') - text + 1, (long)strlen(text));
+    free(text);
+    spawn_free(&p);
+}
+
+/* Half of IP mode, or the proxy's --relay with it: usage errors. Its own
+ * namespace (where the host's interfaces are), or one for both sides:
+ * refused before any device is made. */
+static void ip_mode_refusals(void **unused)
+{
+    (void)unused;
+    struct netlab lab;
+    char err[256];
+    if (netlab_open(&lab, err, sizeof err) != 0)
+        skip();
+    const char *c = lab.path[NETLAB_CLIENT], *r = lab.path[NETLAB_RELAY];
+    const char *half[] = {"--client-netns", c, NULL};
+    netsim_refuses(half, 2, "needs both --client-netns and --relay-netns");
+    const char *proxy[] = {"--client-netns", c, "--relay-netns", r, "--relay", "127.0.0.1:9",
+                           NULL};
+    netsim_refuses(proxy, 2, "--relay is the UDP proxy's");
+    const char *own[] = {"--client-netns", c, "--relay-netns", "/proc/self/ns/net", NULL};
+    netsim_refuses(own, 1, "is netsim's own network namespace");
+    const char *same[] = {"--client-netns", c, "--relay-netns", c, NULL};
+    netsim_refuses(same, 1, "name one namespace");
+    netlab_close(&lab);
+}
+
 /* ---- killed ---- */
 
 /* The whole run in a child: namespaces, netsim between them, a relay in
@@ -577,6 +618,7 @@ int main(void)
         cmocka_unit_test(tcp_with_loss_retransmits_exactly_the_drops),
         cmocka_unit_test(udp_states_named_by_client_endpoint),
         cmocka_unit_test(without_privilege_one_line),
+        cmocka_unit_test(ip_mode_refusals),
         cmocka_unit_test(killed_run_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
