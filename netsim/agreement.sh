@@ -63,10 +63,10 @@ wait_line() {
 
 # One run in IP mode with seed $1.
 ip_run() {
-    unshare --net sh -c 'ip link set lo up && exec sleep 86400' &
+    unshare --net sleep 86400 &
     clients=$!
-    unshare --net sh -c "ip link set lo up && exec '$bin/ricochet-relay' --port 7777 \
-        --max-per-address 0 --rate-limit 0" >/dev/null 2>"$out/relay-ip-$1.log" &
+    unshare --net "$bin/ricochet-relay" --port 7777 --max-per-address 0 --rate-limit 0 \
+        >/dev/null 2>"$out/relay-ip-$1.log" &
     relay=$!
     own_netns $clients
     own_netns $relay

@@ -134,6 +134,10 @@ static const struct options_example examples[] = {
      "capture:",
      "ricochet-netsim --relay 127.0.0.1:7777 --listen 127.0.0.1:7000 --ge-p 1 --ge-r 30 \\\n"
      "    -t 30 --pcap /tmp/run.pcap"},
+    {"IP mode between two namespaces (ip netns add): the relay runs in rc-relay on "
+     "198.19.0.1, the clients in rc-client on 198.18.0.1:",
+     "ricochet-netsim --client-netns /run/netns/rc-client --relay-netns /run/netns/rc-relay \\\n"
+     "    --loss 2 --delay 20"},
     {0}};
 
 static const struct options_manual manual = {
@@ -144,6 +148,11 @@ static const struct options_manual manual = {
         "earlier one). Every figure applies per hop: a state from one client to another "
         "crosses netsim twice, up to the relay and down to the receiver, so --loss 5 loses "
         "about one in ten of them (ricochet-bench's --path-loss is end to end instead).\n"
+        "\n"
+        "In IP mode (--client-netns, --relay-netns) netsim puts a TUN device in each of two "
+        "network namespaces, 198.18.0.1 on the clients' side and 198.19.0.1 on the relay's, "
+        "and carries every IPv4 packet between them through the same models: TCP segments, "
+        "ENet and plain UDP datagrams alike. It never wires its own namespace.\n"
         "\n"
         "All randomness comes from --seed (printed at start), one generator per direction and "
         "per step: the same seed and input give the same decisions. At exit netsim prints "
@@ -162,7 +171,9 @@ static const struct options_program program = {
     .name = NETSIM_PROG,
     .summary =
         "UDP proxy between clients and a relay that drops, delays, reorders, duplicates and\n"
-        "rate-limits datagrams, per direction (up = client->relay, down = relay->client).\n"
+        "rate-limits datagrams, per direction (up = client->relay, down = relay->client);\n"
+        "with --client-netns and --relay-netns, the same to every IP packet between two\n"
+        "network namespaces (IP mode: TCP too).\n"
         "Plain options set both directions; up-/down- options override one.\n"
         "At exit prints counters on stderr and one JSON line on stdout.",
     .defs = option_defs,
