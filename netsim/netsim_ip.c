@@ -3,6 +3,7 @@
 #include "netsim_ip.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "../sys/log.h"
 #include "ippacket.h"
 #include "statescan.h"
+#include "tcpstream.h"
 #include "tun.h"
 
 #define IP_READ_BATCH 256 /* packets read per device per loop turn */
@@ -115,9 +117,40 @@ static size_t flow_of(struct netsim_proxy *px, const struct ippacket *p, enum ne
     }
     px->flows[free_at] = (struct netsim_flow){
         .used = true, .client = ep, .proto = p->proto, .fd = -1, .last_us = now};
+    /* the frames of a TCP stream, for the drop log (none if out of memory: the
+     * segments are logged all the same) */
+    if (p->proto == IPPACKET_TCP && px->drop_log)
+        px->flows[free_at].stream = calloc(NETSIM_DIRS, sizeof(struct tcpstream));
     px->counts.flows++;
     px->counts.flows_created++;
     return free_at;
+}
+
+/* What a state found in a stream is logged with. */
+struct stream_log {
+    struct netsim_proxy *px;
+    enum netsim_dir dir;
+    uint64_t now;
+    char flow[NETADDR_STR_MAX];
+};
+
+static void stream_state(void *ctx, const struct statescan_ref *ref, uint32_t start,
+                         uint32_t end)
+{
+    struct stream_log *l = ctx;
+    droplog_stream_state(l->px->drop_log, &l->px->drop_counts, l->dir, l->flow, l->now, ref,
+                         start, end);
+}
+
+/* --drop-log: the states a TCP segment completes, the first time it is seen. */
+static void stream_read(struct netsim_proxy *px, struct netsim_flow *f, const struct ippacket *p,
+                        enum netsim_dir dir, uint64_t now)
+{
+    if (!f->stream || !p->ports)
+        return;
+    struct stream_log l = {.px = px, .dir = dir, .now = now};
+    netaddr_format(&f->client, l.flow, sizeof l.flow);
+    tcpstream_segment(&f->stream[dir], p, px->buf + p->payload_off, stream_state, &l);
 }
 
 void netsim_ip_read(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now)
@@ -136,7 +169,9 @@ void netsim_ip_read(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now)
             px->counts.stray[dir]++;
             continue;
         }
-        netsim_proxy_submit(px, dir, flow_of(px, &p, dir, now), (size_t)len, now);
+        size_t f = flow_of(px, &p, dir, now);
+        stream_read(px, &px->flows[f], &p, dir, now);
+        netsim_proxy_submit(px, dir, f, (size_t)len, now);
     }
 }
 

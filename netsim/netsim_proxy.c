@@ -116,6 +116,8 @@ static void flows_expire(struct netsim_proxy *px, uint64_t now)
             log_debug("netsim: flow %s expired", netaddr_format(&f->client, a, sizeof a));
             if (f->fd >= 0)
                 close(f->fd);
+            free(f->stream);
+            f->stream = NULL;
             f->used = false;
             px->counts.flows--;
             px->counts.flows_expired++;
@@ -365,7 +367,8 @@ static int drop_log_close(struct netsim_proxy *px)
                 (unsigned long long)n[DROPLOG_OVERFLOW], (unsigned long long)n[DROPLOG_DUP],
                 (unsigned long long)n[DROPLOG_FWD], (unsigned long long)n[DROPLOG_EXIT]);
         if (seg)
-            fprintf(px->drop_log, "\n");
+            fprintf(px->drop_log, "; stream states sent %llu\n",
+                    (unsigned long long)c->states[DROPLOG_SENT]);
         else
             fprintf(px->drop_log, "; unreadable datagrams %llu\n",
                     (unsigned long long)c->unreadable);
@@ -477,9 +480,11 @@ int netsim_proxy_close(struct netsim_proxy *px, int rc)
     netsim_metrics_stop(px->metrics);
     if (drop_log_close(px) < 0 || pcap_close(px) < 0)
         rc = 1;
-    for (size_t i = 0; px->flows && i < (size_t)px->cfg.max_flows; i++)
+    for (size_t i = 0; px->flows && i < (size_t)px->cfg.max_flows; i++) {
         if (px->flows[i].used && px->flows[i].fd >= 0)
             close(px->flows[i].fd);
+        free(px->flows[i].stream);
+    }
     netsim_ip_close(px);
     if (px->listen_fd >= 0)
         close(px->listen_fd);

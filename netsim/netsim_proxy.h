@@ -24,6 +24,8 @@
 #include "netsim_options.h"
 #include "netsim_report.h"
 
+struct tcpstream;
+
 struct netsim_flow {
     bool used;
     union netaddr client;
@@ -31,6 +33,8 @@ struct netsim_flow {
     int fd;             /* connected to the relay; -1 in IP mode */
     uint64_t last_us;   /* last datagram either way */
     uint64_t pending;   /* copies in the simulator that name this flow */
+    struct tcpstream *stream; /* IP mode, a TCP flow, with --drop-log: its two directions'
+                                 frames (tcpstream.h); else NULL */
 };
 
 struct netsim_proxy {

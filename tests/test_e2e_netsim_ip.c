@@ -2,7 +2,8 @@
  * namespaces the test makes (harness/netlab.h). A TCP connection through
  * 10% loss delivers every byte, and the captures show each byte the drop
  * log says netsim dropped retransmitted, and no other: the log's segments
- * are the captures' segments. Plain-UDP states are named in the drop log
+ * are the captures' segments; states in the stream's frames are named with
+ * the sequence numbers they took. Plain-UDP states are named in the drop log
  * by the client's endpoint, as through the proxy. Without the privilege
  * for namespaces, netlab and netsim each say so in one line; netsim never
  * wires its own namespace, nor one to itself. A run killed
@@ -43,6 +44,8 @@
 #define SEQ_SPAN (TCP_BYTES + 2)  /* the SYN, the data, the FIN */
 #define MAX_SEGMENTS 4096
 #define N_STATES 400
+#define N_FRAMES 2000             /* states on a stream */
+#define FRAME (2 + PROTO_STATE_SIZE)
 #define RUN_MS 30000              /* every exchange's deadline */
 
 /* A run of netsim in IP mode between a lab's two namespaces. */
@@ -113,10 +116,6 @@ static uint16_t local_port(int fd)
     return ntohs(a.sin_port);
 }
 
-static uint8_t pattern(size_t i)
-{
-    return (uint8_t)(i * 131 + i / 251);
-}
 
 /* ---- TCP ---- */
 
@@ -183,6 +182,8 @@ static void log_segments(const char *path, const char *ev, struct seglist *l)
             continue;
         int got = sscanf(line, "%" SCNu64 " %15s %7s %47s - - %15s %" SCNu64 " %" SCNu32
                                ":%" SCNu32 " %15s", &t, e, dir, flow, kind, &delay, &a, &b, flags);
+        if (got != 9 && strstr(line, " sent ") && strstr(line, " stream "))
+            continue; /* a state of the stream, not a segment */
         assert_int_equal(got, 9);
         assert_string_equal(kind, "segment");
         assert_non_null(strstr(flow, "198.18.0.1:"));
@@ -219,7 +220,7 @@ static void coverage(const struct seglist *l, uint32_t isn, unsigned *count)
  * counts the bytes that match the pattern. The receiver acknowledges at
  * once (TCP_QUICKACK after each read): a delayed acknowledgement could let
  * the sender's loss probe fire and retransmit what was not lost. */
-static size_t tcp_transfer(int srv, int cli)
+static size_t tcp_transfer(int srv, int cli, const uint8_t *data, size_t total)
 {
     static uint8_t buf[65536];
     size_t sent = 0, got = 0, good = 0;
@@ -228,15 +229,12 @@ static size_t tcp_transfer(int srv, int cli)
     uint64_t deadline = clock_now_ms() + RUN_MS;
     while (!eof && clock_now_ms() < deadline) {
         struct pollfd pf[2] = {{acc < 0 ? srv : acc, POLLIN, 0},
-                               {cli, sent < TCP_BYTES ? POLLOUT : 0, 0}};
+                               {cli, sent < total ? POLLOUT : 0, 0}};
         if (poll(pf, 2, 50) <= 0)
             continue;
         if (pf[1].revents & POLLOUT) {
-            size_t n = TCP_BYTES - sent < 4096 ? TCP_BYTES - sent : 4096;
-            for (size_t i = 0; i < n; i++)
-                buf[i] = pattern(sent + i);
-            ssize_t w = write(cli, buf, n);
-            if (w > 0 && (sent += (size_t)w) == TCP_BYTES)
+            ssize_t w = write(cli, data + sent, total - sent < 4096 ? total - sent : 4096);
+            if (w > 0 && (sent += (size_t)w) == total)
                 assert_int_equal(shutdown(cli, SHUT_WR), 0);
         }
         if (acc < 0 && (pf[0].revents & POLLIN)) {
@@ -246,26 +244,24 @@ static size_t tcp_transfer(int srv, int cli)
         } else if (acc >= 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
             ssize_t r = read(acc, buf, sizeof buf);
             eof = r == 0;
-            for (ssize_t i = 0; i < r; i++)
-                good += buf[i] == pattern(got + (size_t)i);
+            for (ssize_t i = 0; i < r && got + (size_t)i < total; i++)
+                good += buf[i] == data[got + (size_t)i];
             got += r > 0 ? (size_t)r : 0;
             setsockopt(acc, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
         }
     }
     assert_true(eof);
-    assert_int_equal(got, TCP_BYTES);
+    assert_int_equal(got, total);
     close(acc);
     return good;
 }
 
-static void tcp_with_loss_retransmits_exactly_the_drops(void **unused)
+/* Through w, total bytes of data from the client side to the relay side
+ * over one TCP connection: every byte must arrive, in order. */
+static void tcp_cross(struct wire *w, const uint8_t *data, size_t total)
 {
-    (void)unused;
-    static struct wire w;
-    const char *model[] = {"--up-loss", "10", "--delay", "5", "--seed", "36", NULL};
-    wire_up(&w, model, "udp");
-    int srv = netlab_socket(&w.lab, NETLAB_RELAY, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int cli = netlab_socket(&w.lab, NETLAB_CLIENT, AF_INET,
+    int srv = netlab_socket(&w->lab, NETLAB_RELAY, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int cli = netlab_socket(&w->lab, NETLAB_CLIENT, AF_INET,
                             SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     assert_true(srv >= 0 && cli >= 0);
     struct sockaddr_in at = relay_side(0);
@@ -273,10 +269,22 @@ static void tcp_with_loss_retransmits_exactly_the_drops(void **unused)
     assert_int_equal(listen(srv, 1), 0);
     at.sin_port = htons(local_port(srv));
     assert_true(connect(cli, (struct sockaddr *)&at, sizeof at) == 0 || errno == EINPROGRESS);
-    assert_int_equal(tcp_transfer(srv, cli), TCP_BYTES); /* every byte, in order */
+    assert_int_equal(tcp_transfer(srv, cli, data, total), total);
     close(cli);
     close(srv);
     clock_sleep_ms(100); /* the last acknowledgements cross */
+}
+
+static void tcp_with_loss_retransmits_exactly_the_drops(void **unused)
+{
+    (void)unused;
+    static struct wire w;
+    static uint8_t data[TCP_BYTES];
+    for (size_t i = 0; i < TCP_BYTES; i++)
+        data[i] = (uint8_t)(i * 131 + i / 251);
+    const char *model[] = {"--up-loss", "10", "--delay", "5", "--seed", "36", NULL};
+    wire_up(&w, model, "udp");
+    tcp_cross(&w, data, TCP_BYTES);
     char *out = wire_down(&w);
 
     static struct seglist log_lost, log_fwd, cap_lost, cap_fwd;
@@ -312,6 +320,59 @@ static void tcp_with_loss_retransmits_exactly_the_drops(void **unused)
     print_message("%zu segments dropped, %zu sequence numbers sent again, each once through\n",
                   log_lost.n, resent);
     free(out);
+    wire_files_remove(&w);
+}
+
+/* States in PROTOCOL.md's frames on a TCP stream through 10% loss: each
+ * named once, in order, with the 42 sequence numbers its frame took. */
+static void tcp_states_named_with_their_numbers(void **unused)
+{
+    (void)unused;
+    static struct wire w;
+    static uint8_t data[N_FRAMES * FRAME];
+    static unsigned named[N_FRAMES + 1];
+    memset(named, 0, sizeof named);
+    for (uint32_t k = 0; k < N_FRAMES; k++) {
+        struct proto_state st = {.seq = k + 1, .send_us = 1};
+        data[k * FRAME] = 0;
+        data[k * FRAME + 1] = PROTO_STATE_SIZE;
+        assert_int_equal(proto_state_encode(data + k * FRAME + 2, PROTO_STATE_SIZE, &st),
+                         PROTO_STATE_SIZE);
+    }
+    const char *model[] = {"--up-loss", "10", "--delay", "5", "--seed", "3", NULL};
+    wire_up(&w, model, "udp");
+    tcp_cross(&w, data, sizeof data);
+    free(wire_down(&w));
+    static struct seglist lost;
+    lost.n = 0;
+    FILE *f = fopen(w.log, "r");
+    assert_non_null(f);
+    char line[256], ev[16], dir[8], flow[48], kind[16];
+    uint64_t t, delay;
+    uint32_t sender, seq, a, b, prev_end = 0, first = 0;
+    size_t in_lost = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%" SCNu64 " %15s %7s %47s %" SCNu32 " %" SCNu32 " %15s %" SCNu64
+                         " %" SCNu32 ":%" SCNu32, &t, ev, dir, flow, &sender, &seq, kind, &delay,
+                   &a, &b) != 10)
+            continue; /* comments and segment lines */
+        assert_string_equal(ev, "sent");
+        assert_string_equal(kind, "stream");
+        assert_true(seq >= 1 && seq <= N_FRAMES);
+        assert_int_equal(b - a, FRAME);
+        if (seq > 1)
+            assert_int_equal(a, prev_end); /* frame after frame, nothing between */
+        first = seq == 1 ? a : first;
+        prev_end = b;
+        named[seq]++;
+    }
+    fclose(f);
+    log_segments(w.log, "loss", &lost);
+    for (uint32_t k = 1; k <= N_FRAMES; k++)
+        assert_int_equal(named[k], 1);
+    for (size_t i = 0; i < lost.n; i++) /* drops that held states back */
+        in_lost += lost.s[i].start - first < (uint32_t)sizeof data;
+    assert_true(lost.n > 0 && in_lost > 0);
     wire_files_remove(&w);
 }
 
@@ -616,6 +677,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tcp_with_loss_retransmits_exactly_the_drops),
+        cmocka_unit_test(tcp_states_named_with_their_numbers),
         cmocka_unit_test(udp_states_named_by_client_endpoint),
         cmocka_unit_test(without_privilege_one_line),
         cmocka_unit_test(ip_mode_refusals),

@@ -3,15 +3,26 @@
  * read beyond the input (ASan), every state found starts with a state header
  * inside the input, and a udp datagram holds one state, or a batch's.
  * With the first byte's bit 1 set, the rest is an IP packet as netsim's IP
- * mode reads it (ippacket_parse), its UDP payload scanned as above. */
+ * mode reads it (ippacket_parse), its UDP payload scanned as above, a TCP
+ * segment's frames read as the first bytes of a stream (tcpstream.h). */
 #include <string.h>
 
 #include "../../netsim/ippacket.h"
 #include "../../netsim/statescan.h"
+#include "../../netsim/tcpstream.h"
 #include "../../proto/wire.h"
 #include "targets.h"
 
-/* An IP packet: what it says stays inside it. */
+/* A state in a TCP stream: its frame holds at least a length and a state. */
+static void stream_state(void *ctx, const struct statescan_ref *ref, uint32_t start,
+                         uint32_t end)
+{
+    (void)ctx;
+    (void)ref;
+    FUZZ_CHECK(end - start >= 2 + PROTO_STATE_SIZE && end - start <= 2 + TCPSTREAM_MESSAGE_MAX);
+}
+
+/* An IP packet: what it says stays inside it; a TCP segment's frames. */
 static int fuzz_ip_packet(const uint8_t *buf, size_t len)
 {
     struct ippacket p;
@@ -27,6 +38,13 @@ static int fuzz_ip_packet(const uint8_t *buf, size_t len)
     struct statescan_ref out[STATESCAN_MAX];
     if (p.ports && p.proto == IPPACKET_UDP)
         (void)statescan_datagram(STATESCAN_ENET, buf + p.payload_off, p.payload_len, out);
+    if (p.ports && p.proto == IPPACKET_TCP && !(p.flags & IPPACKET_SYN)) {
+        /* the segment as the first of a stream: its frames' states */
+        static struct tcpstream st;
+        struct ippacket syn = {.proto = IPPACKET_TCP, .seq = p.seq - 1, .flags = IPPACKET_SYN};
+        tcpstream_segment(&st, &syn, NULL, stream_state, NULL);
+        tcpstream_segment(&st, &p, buf + p.payload_off, stream_state, NULL);
+    }
     return 0;
 }
 
