@@ -153,25 +153,25 @@ static void stream_read(struct netsim_proxy *px, struct netsim_flow *f, const st
     tcpstream_segment(&f->stream[dir], p, px->buf + p->payload_off, stream_state, &l);
 }
 
-void netsim_ip_read(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now)
+size_t netsim_ip_read(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now, size_t *flow)
 {
-    for (int n = 0; n < IP_READ_BATCH; n++) {
+    for (;;) {
         ssize_t len = read(px->tun_fd[dir], px->buf, sizeof px->buf);
         if (len < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
                 px->counts.recv_errors[dir]++;
                 log_debug("netsim: read %s: %s", netsim_dir_name(dir), strerror(errno));
             }
-            return;
+            return 0;
         }
         struct ippacket p;
         if (len == 0 || ippacket_parse(px->buf, (size_t)len, &p) != 0 || !carried(&p)) {
             px->counts.stray[dir]++;
             continue;
         }
-        size_t f = flow_of(px, &p, dir, now);
-        stream_read(px, &px->flows[f], &p, dir, now);
-        netsim_proxy_submit(px, dir, f, (size_t)len, now);
+        *flow = flow_of(px, &p, dir, now);
+        stream_read(px, &px->flows[*flow], &p, dir, now);
+        return (size_t)len;
     }
 }
 

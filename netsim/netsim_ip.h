@@ -27,9 +27,11 @@
 /* Opens both devices in setup's namespaces. Returns 0, or -1 (logged). */
 int netsim_ip_open(struct netsim_proxy *px, const struct netsim_setup *setup);
 
-/* Reads at most a batch of packets from one side's device (client side:
- * up) into the models. */
-void netsim_ip_read(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now);
+/* Reads the next packet netsim carries from one side's device (client
+ * side: up) into px->buf, skipping (and counting) those it does not carry;
+ * *flow gets its flow, and --drop-log the states it completes in a TCP
+ * stream. Returns its length, or 0 when the device has no more. */
+size_t netsim_ip_read(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now, size_t *flow);
 
 /* Writes a due copy into the other side's device. Returns what write()
  * did (-1: errno set). */

@@ -153,8 +153,8 @@ static void capture(struct netsim_proxy *px, struct capture *cap, enum netsim_di
         capture_write(cap, &px->relay_addr, &f->client, bytes, len, tv);
 }
 
-void netsim_proxy_submit(struct netsim_proxy *px, enum netsim_dir dir, size_t index, size_t len,
-                         uint64_t now)
+static void submit(struct netsim_proxy *px, enum netsim_dir dir, size_t index, size_t len,
+                   uint64_t now)
 {
     struct netsim_flow *f = &px->flows[index];
     struct droplog_mark before, after;
@@ -194,7 +194,7 @@ static void read_clients(struct netsim_proxy *px, uint64_t now)
         size_t index;
         if (!flow_find(px, &from, &index) && !flow_open(px, &from, now, &index))
             continue;
-        netsim_proxy_submit(px, NETSIM_UP, index, (size_t)len, now);
+        submit(px, NETSIM_UP, index, (size_t)len, now);
     }
 }
 
@@ -212,8 +212,16 @@ static void read_relay(struct netsim_proxy *px, size_t index, uint64_t now)
             return;
         }
         if (len > 0)
-            netsim_proxy_submit(px, NETSIM_DOWN, index, (size_t)len, now);
+            submit(px, NETSIM_DOWN, index, (size_t)len, now);
     }
+}
+
+/* IP mode: at most a batch of packets from one side's device. */
+static void read_device(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now)
+{
+    size_t flow, len;
+    for (int n = 0; n < RECV_BATCH && (len = netsim_ip_read(px, dir, now, &flow)) > 0; n++)
+        submit(px, dir, flow, len, now);
 }
 
 static void deliver_due(struct netsim_proxy *px, uint64_t now)
@@ -323,7 +331,7 @@ int netsim_proxy_run(struct netsim_proxy *px)
         if (r > 0 && px->ip) {
             for (int d = 0; d < NETSIM_DIRS; d++)
                 if (px->pfds[d].revents)
-                    netsim_ip_read(px, (enum netsim_dir)d, now);
+                    read_device(px, (enum netsim_dir)d, now);
         } else if (r > 0) {
             if (px->pfds[0].revents)
                 read_clients(px, now);

@@ -66,11 +66,6 @@ struct netsim_proxy {
  * --pcap. Returns 0, or -1 (logged). */
 int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup);
 
-/* Passes the len bytes in px->buf through dir's model for flows[flow],
- * writing what happened to the drop log and the capture. */
-void netsim_proxy_submit(struct netsim_proxy *px, enum netsim_dir dir, size_t flow, size_t len,
-                         uint64_t now);
-
 /* The loop, from px->start_us until --duration or *px->stop (a stats line
  * on stdout whenever *px->stats is set or --stats-interval passed). Returns
  * 0, or -1 if waiting failed (logged). */
