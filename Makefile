@@ -105,6 +105,8 @@ ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
+# The teaching relays of examples/sockets/, beside the programs.
+EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 
 # Tests: one binary per tests/test_*.c, with the tests' support files and
@@ -144,7 +146,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
-all: $(PROGRAMS) $(MANPAGES)
+all: $(PROGRAMS) $(MANPAGES) $(EXAMPLES)
 
 # Objects are rebuilt when the compile flags change (flags.stamp), not only
 # their sources: one build folder never mixes objects compiled two ways.
@@ -214,6 +216,15 @@ $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
     $(call objs,tests/fuzz/fuzz_$(f).c tests/fuzz/target_$(f).c),$(fuzz_$(f)_LIBS),\
     $(FUZZ_PKGS))))
 
+# The teaching relays (EXAMPLES): one file each and no library of ours,
+# compiled as a student would, in one command (with the project's
+# warnings, and its sanitizers in a SAN=1 build).
+$(BUILD)/examples/%: examples/sockets/%.c $(BUILD)/flags.stamp
+	@mkdir -p $(@D)
+	$(say) CC $<
+	$(Q)$(CC) $(filter-out -MMD -MP -fPIC -fvisibility=hidden,$(ALL_CFLAGS)) $(SAN_LDFLAGS) \
+	    -o $@ $<
+
 # libricochet, the client library as a game links it: client/ricochet.o and
 # what it needs of the client, proto, stats and sys archives. The shared
 # library exports only ricochet_* (client/libricochet.map, besides hidden
@@ -270,7 +281,7 @@ $(BUILD)/man/%.1: $(BUILD)/bin/%
 	$(say) MAN $@
 	$(Q)$< --man > $@.tmp && mv $@.tmp $@
 
-tests: $(PROGRAMS) $(MANPAGES) $(TESTS)
+tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS)
 
 # Tests always run sanitized, in their own build folder.
 test:

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,35 @@ static void close_inherited(void)
         close((int)fd);
 }
 
+/* In the child: its stdout and stderr to the temp files, stdin from
+ * /dev/null, into netns (-1: stay), nothing else inherited, then prog. */
+static void __attribute__((noreturn))
+child_exec(const char *path, const char *const *argv, int out, int errfd, pid_t parent, int netns,
+           const char *prog)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the parent, even a crashed one */
+    if (getppid() != parent)
+        _exit(127);
+    dup2(out, STDOUT_FILENO);
+    dup2(errfd, STDERR_FILENO);
+    close(out);
+    close(errfd);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        close(devnull);
+    }
+    if (netns >= 0 && setns(netns, CLONE_NEWNET) != 0) {
+        fprintf(stderr, "%s: cannot enter its network namespace: %s\n", prog,
+                strerror(errno));
+        _exit(127);
+    }
+    close_inherited();
+    execv(path, (char *const *)argv);
+    fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+    _exit(127);
+}
+
 /* prog is a plain file name: it names the file for whoever finds it. */
 static int make_temp(char *path, size_t cap, const char *prog, const char *what,
                      char *err, size_t err_cap)
@@ -88,6 +118,12 @@ static int make_temp(char *path, size_t cap, const char *prog, const char *what,
 
 int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
                 const char *const *args, char *err, size_t err_cap)
+{
+    return spawn_start_in(p, -1, dir, prog, args, err, err_cap);
+}
+
+int spawn_start_in(struct spawn_proc *p, int netns, const char *dir, const char *prog,
+                   const char *const *args, char *err, size_t err_cap)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->prog, sizeof p->prog, "%s", prog);
@@ -140,24 +176,8 @@ int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
         unlink(p->err_path);
         return -1;
     }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* die with the parent, even a crashed one */
-        if (getppid() != parent)
-            _exit(127);
-        dup2(out, STDOUT_FILENO);
-        dup2(errfd, STDERR_FILENO);
-        close(out);
-        close(errfd);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) {
-            dup2(devnull, STDIN_FILENO);
-            close(devnull);
-        }
-        close_inherited();
-        execv(path, (char *const *)argv);
-        fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
-        _exit(127);
-    }
+    if (pid == 0)
+        child_exec(path, argv, out, errfd, parent, netns, prog);
     close(out);
     close(errfd);
     p->pid = pid;
@@ -273,29 +293,29 @@ static void explain_early_exit(const struct spawn_proc *p, char *text,
              tail);
 }
 
-int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
-                         size_t err_cap)
+/* The whole line of text holding at, into line (without its newline). */
+static void copy_line(const char *text, const char *at, char *line, size_t cap)
+{
+    const char *start = at, *end = strchr(at, '\n');
+    while (start > text && start[-1] != '\n')
+        start--;
+    snprintf(line, cap, "%.*s", (int)(end - start), start);
+}
+
+int spawn_wait_line(struct spawn_proc *p, const char *marker, int timeout_ms, char *line,
+                    size_t line_cap, char *err, size_t err_cap)
 {
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         /* check for exit first: a child that exits has written all it will */
         bool up = running(p);
         char *text = spawn_read_stderr(p);
-        const char *at = text ? strstr(text, "listening on ") : NULL;
-        /* "listening on 127.0.0.1:PORT (enet)\n": wait for the whole line,
-         * the port may still be half written */
+        const char *at = text ? strstr(text, marker) : NULL;
+        /* wait for the whole line: its end may still be half written */
         if (at && strchr(at, '\n')) {
-            const char *colon = NULL;
-            for (const char *q = at + 13; *q && *q != ' ' && *q != '\n'; q++)
-                if (*q == ':')
-                    colon = q;
-            int port = colon ? atoi(colon + 1) : 0;
+            copy_line(text, at, line, line_cap);
             free(text);
-            if (port > 0 && port < 65536)
-                return port;
-            snprintf(err, err_cap, "%s: cannot read the port in its listening line",
-                     p->prog);
-            return -1;
+            return 0;
         }
         if (!up) {
             explain_early_exit(p, text, err, err_cap);
@@ -304,12 +324,33 @@ int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
         }
         free(text);
         if (clock_now_ms() >= deadline) {
-            snprintf(err, err_cap, "%s: no \"listening on\" line within %d ms",
-                     p->prog, timeout_ms);
+            int shown = (int)strlen(marker);
+            while (shown > 0 && marker[shown - 1] == ' ')
+                shown--;
+            snprintf(err, err_cap, "%s: no \"%.*s\" line within %d ms", p->prog, shown, marker,
+                     timeout_ms);
             return -1;
         }
         clock_sleep_ms(5);
     }
+}
+
+int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
+                         size_t err_cap)
+{
+    char line[512];
+    if (spawn_wait_line(p, "listening on ", timeout_ms, line, sizeof line, err, err_cap) != 0)
+        return -1;
+    /* "listening on 127.0.0.1:PORT (enet)": the port is up to the space */
+    const char *colon = NULL;
+    for (const char *q = strstr(line, "listening on ") + 13; *q && *q != ' '; q++)
+        if (*q == ':')
+            colon = q;
+    int port = colon ? atoi(colon + 1) : 0;
+    if (port > 0 && port < 65536)
+        return port;
+    snprintf(err, err_cap, "%s: cannot read the port in its listening line", p->prog);
+    return -1;
 }
 
 int spawn_stop(struct spawn_proc *p, int sig, int timeout_ms)

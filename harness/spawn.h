@@ -37,11 +37,23 @@ struct spawn_usage {
 int spawn_start(struct spawn_proc *p, const char *dir, const char *prog,
                 const char *const *args, char *err, size_t err_cap);
 
+/* The same, the child in the network namespace netns (a descriptor, as
+ * netlab.h holds them; -1: the caller's). A child that cannot enter it
+ * exits 127 with the reason on its stderr. */
+int spawn_start_in(struct spawn_proc *p, int netns, const char *dir, const char *prog,
+                   const char *const *args, char *err, size_t err_cap);
+
 /* Waits up to timeout_ms for a "listening on IP:PORT" line on p's stderr.
  * Returns the port, or -1 with a message in err (timeout, or the child
  * exited: then err names it, its exit status and the end of its stderr). */
 int spawn_wait_listening(struct spawn_proc *p, int timeout_ms, char *err,
                          size_t err_cap);
+
+/* Waits up to timeout_ms for a whole line holding marker on p's stderr,
+ * copied into line (without its newline). Returns 0, or -1 with a message
+ * in err as spawn_wait_listening's. */
+int spawn_wait_line(struct spawn_proc *p, const char *marker, int timeout_ms, char *line,
+                    size_t line_cap, char *err, size_t err_cap);
 
 /* Sends sig (0: none, just wait), waits up to timeout_ms for the exit, then
  * SIGKILLs (with a warning on stderr). Returns the exit code, 128+signal if

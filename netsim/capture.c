@@ -140,6 +140,14 @@ void capture_write(struct capture *c, const union netaddr *src, const union neta
     c->count++;
 }
 
+void capture_write_packet(struct capture *c, const uint8_t *bytes, size_t len, struct timeval ts)
+{
+    bpf_u_int32 total = (bpf_u_int32)(len < sizeof c->pkt ? len : sizeof c->pkt);
+    struct pcap_pkthdr h = {.ts = ts, .caplen = total, .len = total};
+    pcap_dump((u_char *)c->dump, &h, bytes);
+    c->count++;
+}
+
 uint64_t capture_count(const struct capture *c)
 {
     return c->count;

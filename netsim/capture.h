@@ -7,7 +7,8 @@
  * relay -> client; netsim's own sockets are left out), stamped with the
  * wall-clock time netsim sent or dropped it. Two IPv4 endpoints give an
  * IPv4 packet with UDP checksum 0 (none, allowed over IPv4); otherwise an
- * IPv6 packet (an IPv4 side as ::ffff:a.b.c.d) with its checksum. */
+ * IPv6 packet (an IPv4 side as ::ffff:a.b.c.d) with its checksum. In IP
+ * mode netsim carries packets, and writes them as they are. */
 #ifndef RICOCHET_CAPTURE_H
 #define RICOCHET_CAPTURE_H
 
@@ -27,6 +28,10 @@ struct capture *capture_open(const char *path, char *err, size_t err_cap);
  * to fit an IPv6 packet (netsim never forwards more). */
 void capture_write(struct capture *c, const union netaddr *src, const union netaddr *dst,
                    const uint8_t *bytes, size_t len, struct timeval ts);
+
+/* Writes one whole IP packet (IP mode) as it is, at time ts; len above
+ * 65535 is cut. */
+void capture_write_packet(struct capture *c, const uint8_t *bytes, size_t len, struct timeval ts);
 
 /* Datagrams written so far. */
 uint64_t capture_count(const struct capture *c);

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const droplog_names[DROPLOG_EVENTS] = {"loss", "burst", "queue", "overflow",
-                                                          "dup", "fwd", "exit", "corrupt"};
+static const char *const droplog_names[DROPLOG_EVENTS] = {
+    "loss", "burst", "queue", "overflow", "dup", "fwd", "exit", "corrupt", "sent"};
 
 const char *droplog_event_name(enum droplog_event ev)
 {
@@ -48,6 +48,26 @@ void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire w
                 refs[i].seq, statescan_kind_name(refs[i].kind), delay_us, peer, group);
         c->states[ev]++;
     }
+}
+
+void droplog_segment(FILE *out, struct droplog_counts *c, enum droplog_event ev,
+                     enum netsim_dir dir, const char *flow, uint64_t t_us, uint64_t delay_us,
+                     const struct ippacket *p)
+{
+    char flags[IPPACKET_FLAGS_MAX];
+    fprintf(out, "%" PRIu64 " %s %s %s - - segment %" PRIu64 " %" PRIu32 ":%" PRIu32 " %s\n",
+            t_us, droplog_event_name(ev), netsim_dir_name(dir), flow, delay_us, p->seq,
+            (uint32_t)(p->seq + p->seq_len), ippacket_flags(p->flags, flags));
+    c->segments[ev]++;
+}
+
+void droplog_stream_state(FILE *out, struct droplog_counts *c, enum netsim_dir dir,
+                          const char *flow, uint64_t t_us, const struct statescan_ref *ref,
+                          uint32_t start, uint32_t end)
+{
+    fprintf(out, "%" PRIu64 " sent %s %s %" PRIu32 " %" PRIu32 " stream 0 %" PRIu32 ":%" PRIu32
+                 " -\n", t_us, netsim_dir_name(dir), flow, ref->sender, ref->seq, start, end);
+    c->states[DROPLOG_SENT]++;
 }
 
 void droplog_mark(struct droplog_mark *m, const struct netsim_counters *c)

@@ -19,6 +19,27 @@
  * for udp. GROUP: an unsequenced command's group ("-" for other kinds):
  * ENet's receiver discards one older than its window of 1024 groups, so a
  * state reordered across that window's edge is lost although forwarded.
+ *
+ * In IP mode (netsim_ip.h) FLOW is the client side's endpoint of the
+ * packet (its source up, its destination down); a UDP packet's payload is
+ * read as above, and a TCP segment that takes sequence space (data, SYN,
+ * FIN) or resets gets one line of its own, KIND "segment", no state:
+ *
+ *     T_US EVENT DIR FLOW - - segment DELAY_US START:END FLAGS
+ *
+ * START:END: the sequence numbers it covers, as on the wire (END = START +
+ * payload + SYN + FIN, modulo 2^32; tcpdump -S prints them so); FLAGS:
+ * tcpdump's letters ("S", "P.", "FP."). A retransmission is a later
+ * segment over the same numbers. Segments that only acknowledge are in the
+ * capture, not here. The states a TCP stream carries (in PROTOCOL.md's
+ * frames, tcpstream.h) get a line each, the first time netsim sees their
+ * frame's last byte, event "sent", KIND "stream", DELAY_US 0:
+ *
+ *     T_US sent DIR FLOW SENDER SEQ stream 0 START:END -
+ *
+ * START:END: the sequence numbers its frame took (the receiver has the
+ * state once every number before END has arrived); what happened to the
+ * segments that carried them is in their own lines.
  * Lines starting with # are comments. */
 #ifndef RICOCHET_DROPLOG_H
 #define RICOCHET_DROPLOG_H
@@ -27,6 +48,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ippacket.h"
 #include "netsim.h"
 #include "statescan.h"
 
@@ -40,11 +62,13 @@ enum droplog_event {
     DROPLOG_FWD,
     DROPLOG_EXIT,
     DROPLOG_CORRUPT,
+    DROPLOG_SENT,       /* IP mode: a state of a TCP stream, first sent */
     DROPLOG_EVENTS
 };
 
 struct droplog_counts {
-    uint64_t states[DROPLOG_EVENTS]; /* state lines written per event */
+    uint64_t states[DROPLOG_EVENTS];   /* state lines written per event */
+    uint64_t segments[DROPLOG_EVENTS]; /* TCP segment lines written per event (IP mode) */
     uint64_t unreadable;             /* datagrams statescan called malformed or compressed */
 };
 
@@ -56,6 +80,18 @@ void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire w
                       enum droplog_event ev, enum netsim_dir dir, const char *flow,
                       uint64_t t_us, uint64_t delay_us, const uint8_t *buf, size_t len);
 
+/* IP mode: the line of one TCP segment p (parsed by ippacket_parse, its
+ * transport header read); counts it in c. */
+void droplog_segment(FILE *out, struct droplog_counts *c, enum droplog_event ev,
+                     enum netsim_dir dir, const char *flow, uint64_t t_us, uint64_t delay_us,
+                     const struct ippacket *p);
+
+/* IP mode: the line of a state found in a TCP stream (tcpstream.h): its
+ * frame took the sequence numbers [start, end); counts it in c. */
+void droplog_stream_state(FILE *out, struct droplog_counts *c, enum netsim_dir dir,
+                          const char *flow, uint64_t t_us, const struct statescan_ref *ref,
+                          uint32_t start, uint32_t end);
+
 /* The counters of one direction that name an event (loss .. dup), taken
  * before and after a netsim_submit: each one that moved is what happened to
  * that datagram (a duplicated datagram may also lose a copy to the queue). */
@@ -64,7 +100,7 @@ struct droplog_mark {
 };
 void droplog_mark(struct droplog_mark *m, const struct netsim_counters *c);
 
-/* "loss", "burst", "queue", "overflow", "dup", "fwd", "exit", "corrupt"; parses back with
+/* "loss", "burst", "queue", "overflow", "dup", "fwd", "exit", "corrupt", "sent"; parses back with
  * droplog_event_parse (-1 if unknown). */
 const char *droplog_event_name(enum droplog_event ev);
 int droplog_event_parse(const char *name);

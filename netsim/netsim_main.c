@@ -1,5 +1,6 @@
 /* netsim_main.c: ricochet-netsim, a UDP proxy that impairs the traffic
- * between clients and a relay (the models are in netsim.h).
+ * between clients and a relay (the models are in netsim.h), or in IP mode a
+ * wire between two network namespaces (netsim_ip.h).
  *
  * One listening socket faces the clients. Each client address (ip:port) gets
  * a flow with its own upstream socket connected to the relay, so the relay
@@ -18,6 +19,7 @@
 #include "netsim.h"
 #include "netsim_options.h"
 #include "netsim_proxy.h"
+#include "tun.h"
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t stats_requested;
@@ -60,6 +62,12 @@ static void announce(const struct netsim_proxy *px, const struct netsim_model mo
                  netsim_dir_name((enum netsim_dir)i), m->loss_pct, ge, m->delay_ms,
                  m->jitter_ms, m->jitter_dist == NETSIM_JITTER_NORMAL ? "normal" : "uniform",
                  m->reorder ? " reorder" : "", m->dup_pct, rate);
+    }
+    if (px->ip) {
+        /* what a script waits for before it starts anything in the namespaces */
+        say_always("wire up: %s in %s <-> %s in %s (IP mode, device %s)", "198.18.0.1",
+                   px->cfg.client_netns, "198.19.0.1", px->cfg.relay_netns, TUN_NAME);
+        return;
     }
     /* The space after the port matters: scripts read the port up to it. */
     say_always("listening on %s (netsim -> relay %s)",

@@ -34,7 +34,14 @@ static const struct option_def option_defs[] = {
      "address:port the clients send to (0.0.0.0:P or [::]:P for every interface; "
      "port 0 picks one)"},
     {"relay", OPTION_STRING, offsetof(struct netsim_options, relay), "", 0, 64, NULL,
-     "address:port of the relay, [v6]:port for IPv6 (required)"},
+     "address:port of the relay, [v6]:port for IPv6 (required, but in IP mode)"},
+    {"client-netns", OPTION_STRING, offsetof(struct netsim_options, client_netns), "", 0, 256,
+     NULL,
+     "IP mode: the clients' network namespace (a file naming it: /run/netns/NAME, "
+     "/proc/PID/ns/net); netsim puts a TUN device there, 198.18.0.1, and carries every IP "
+     "packet between it and --relay-netns"},
+    {"relay-netns", OPTION_STRING, offsetof(struct netsim_options, relay_netns), "", 0, 256,
+     NULL, "IP mode: the relay's network namespace; its TUN device is 198.19.0.1"},
     DIR_DOUBLE("loss", loss, "0", 100, "independent loss, % of datagrams"),
     DIR_DOUBLE("loss-corr", loss_corr, "0", 100,
                "how much % each loss draw depends on the one before (netem's loss random P C)"),
@@ -127,6 +134,10 @@ static const struct options_example examples[] = {
      "capture:",
      "ricochet-netsim --relay 127.0.0.1:7777 --listen 127.0.0.1:7000 --ge-p 1 --ge-r 30 \\\n"
      "    -t 30 --pcap /tmp/run.pcap"},
+    {"IP mode between two namespaces (ip netns add): the relay runs in rc-relay on "
+     "198.19.0.1, the clients in rc-client on 198.18.0.1:",
+     "ricochet-netsim --client-netns /run/netns/rc-client --relay-netns /run/netns/rc-relay \\\n"
+     "    --loss 2 --delay 20"},
     {0}};
 
 static const struct options_manual manual = {
@@ -137,6 +148,11 @@ static const struct options_manual manual = {
         "earlier one). Every figure applies per hop: a state from one client to another "
         "crosses netsim twice, up to the relay and down to the receiver, so --loss 5 loses "
         "about one in ten of them (ricochet-bench's --path-loss is end to end instead).\n"
+        "\n"
+        "In IP mode (--client-netns, --relay-netns) netsim puts a TUN device in each of two "
+        "network namespaces, 198.18.0.1 on the clients' side and 198.19.0.1 on the relay's, "
+        "and carries every IPv4 packet between them through the same models: TCP segments, "
+        "ENet and plain UDP datagrams alike. It never wires its own namespace.\n"
         "\n"
         "All randomness comes from --seed (printed at start), one generator per direction and "
         "per step: the same seed and input give the same decisions. At exit netsim prints "
@@ -155,7 +171,9 @@ static const struct options_program program = {
     .name = NETSIM_PROG,
     .summary =
         "UDP proxy between clients and a relay that drops, delays, reorders, duplicates and\n"
-        "rate-limits datagrams, per direction (up = client->relay, down = relay->client).\n"
+        "rate-limits datagrams, per direction (up = client->relay, down = relay->client);\n"
+        "with --client-netns and --relay-netns, the same to every IP packet between two\n"
+        "network namespaces (IP mode: TCP too).\n"
         "Plain options set both directions; up-/down- options override one.\n"
         "At exit prints counters on stderr and one JSON line on stdout.",
     .defs = option_defs,
@@ -248,6 +266,32 @@ static void warn_if_not_loopback(const struct netsim_options *cfg,
                  "(netsim adds its impairments to the network's own)", cfg->relay);
 }
 
+/* IP mode: both namespaces, and none of the proxy's endpoints. */
+static void ip_mode_check(const struct netsim_options *cfg)
+{
+    if (!cfg->client_netns[0] || !cfg->relay_netns[0])
+        options_fail(NETSIM_PROG, "IP mode needs both --client-netns and --relay-netns");
+    if (cfg->relay[0])
+        options_fail(NETSIM_PROG, "--relay is the UDP proxy's: in IP mode the relay is whatever "
+                                  "listens at 198.19.0.1 in --relay-netns");
+}
+
+/* The proxy's --relay and --listen. */
+static void endpoints_parse(const struct netsim_options *cfg, struct netsim_setup *setup)
+{
+    char err[256];
+    if (!cfg->relay[0])
+        options_fail(NETSIM_PROG, "--relay ADDR:PORT is required (or, for IP mode, "
+                                  "--client-netns and --relay-netns)");
+    if (netaddr_parse_endpoint(cfg->relay, &setup->relay_addr, err, sizeof err) < 0)
+        options_fail(NETSIM_PROG, "--relay %s", err);
+    if (netaddr_port(&setup->relay_addr) == 0)
+        options_fail(NETSIM_PROG, "--relay '%s': the relay's port cannot be 0", cfg->relay);
+    if (netaddr_parse_endpoint(cfg->listen, &setup->listen_addr, err, sizeof err) < 0)
+        options_fail(NETSIM_PROG, "--listen %s", err);
+    warn_if_not_loopback(cfg, setup);
+}
+
 void netsim_configure(struct netsim_options *cfg, struct netsim_setup *setup, int argc,
                       char **argv)
 {
@@ -256,18 +300,14 @@ void netsim_configure(struct netsim_options *cfg, struct netsim_setup *setup, in
 
     options_parse_or_exit(&program, cfg, argc, argv);
     log_threshold = (enum log_level)cfg->log_level;
-    if (!cfg->relay[0])
-        options_fail(NETSIM_PROG, "--relay ADDR:PORT is required");
-    if (netaddr_parse_endpoint(cfg->relay, &setup->relay_addr, err, sizeof err) < 0)
-        options_fail(NETSIM_PROG, "--relay %s", err);
-    if (netaddr_port(&setup->relay_addr) == 0)
-        options_fail(NETSIM_PROG, "--relay '%s': the relay's port cannot be 0", cfg->relay);
-    if (netaddr_parse_endpoint(cfg->listen, &setup->listen_addr, err, sizeof err) < 0)
-        options_fail(NETSIM_PROG, "--listen %s", err);
+    setup->ip = cfg->client_netns[0] || cfg->relay_netns[0];
+    if (setup->ip)
+        ip_mode_check(cfg);
+    else
+        endpoints_parse(cfg, setup);
     if (cfg->metrics[0] &&
         httpd_parse_listen(cfg->metrics, &setup->metrics_addr, err, sizeof err) < 0)
         options_fail(NETSIM_PROG, "--metrics: %s", err);
-    warn_if_not_loopback(cfg, setup);
     model_from(&models[NETSIM_UP], cfg, &cfg->up, "up");
     model_from(&models[NETSIM_DOWN], cfg, &cfg->down, "down");
     for (int i = 0; i < NETSIM_DIRS; i++)

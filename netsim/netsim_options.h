@@ -39,6 +39,8 @@ struct netsim_options {
     double stats_interval; /* s; 0 = only at exit */
     int log_level;
     char metrics[80];      /* --metrics HOST:PORT, "" = none */
+    char client_netns[256]; /* IP mode (netsim_ip.h): the two network namespaces */
+    char relay_netns[256];
 };
 
 /* What follows from the options. */
@@ -46,6 +48,7 @@ struct netsim_setup {
     union netaddr listen_addr, relay_addr; /* --listen, --relay */
     union netaddr metrics_addr;            /* --metrics, when given */
     uint64_t seed;                         /* --seed, or one from the clock */
+    bool ip;                               /* IP mode: --client-netns and --relay-netns */
     struct netsim_model models[NETSIM_DIRS];
 };
 

@@ -11,6 +11,7 @@
 
 #include "../sys/clock.h"
 #include "../sys/log.h"
+#include "netsim_ip.h"
 #include "statescan.h"
 
 #define RECV_BATCH 256         /* datagrams read per socket per loop turn */
@@ -113,7 +114,10 @@ static void flows_expire(struct netsim_proxy *px, uint64_t now)
         if (f->used && f->pending == 0 && now - f->last_us >= idle) {
             char a[NETADDR_STR_MAX];
             log_debug("netsim: flow %s expired", netaddr_format(&f->client, a, sizeof a));
-            close(f->fd);
+            if (f->fd >= 0)
+                close(f->fd);
+            free(f->stream);
+            f->stream = NULL;
             f->used = false;
             px->counts.flows--;
             px->counts.flows_expired++;
@@ -127,17 +131,23 @@ static void log_states(struct netsim_proxy *px, enum droplog_event ev, enum nets
                        const unsigned char *bytes, size_t len)
 {
     char a[NETADDR_STR_MAX];
-    droplog_datagram(px->drop_log, &px->drop_counts, (enum statescan_wire)px->cfg.wire, ev, dir,
-                     netaddr_format(&f->client, a, sizeof a), now, delay_us, bytes, len);
+    if (px->ip)
+        netsim_ip_log(px, ev, dir, now, delay_us, bytes, len);
+    else
+        droplog_datagram(px->drop_log, &px->drop_counts, (enum statescan_wire)px->cfg.wire, ev,
+                         dir, netaddr_format(&f->client, a, sizeof a), now, delay_us, bytes, len);
 }
 
-/* --pcap: one datagram as the client and the relay see it, at wall-clock now. */
+/* --pcap: one datagram as the client and the relay see it (IP mode: the
+ * packet itself), at wall-clock now. */
 static void capture(struct netsim_proxy *px, struct capture *cap, enum netsim_dir dir,
                     const struct netsim_flow *f, const unsigned char *bytes, size_t len)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
-    if (dir == NETSIM_UP)
+    if (px->ip)
+        capture_write_packet(cap, bytes, len, tv);
+    else if (dir == NETSIM_UP)
         capture_write(cap, &f->client, &px->relay_addr, bytes, len, tv);
     else
         capture_write(cap, &px->relay_addr, &f->client, bytes, len, tv);
@@ -206,6 +216,14 @@ static void read_relay(struct netsim_proxy *px, size_t index, uint64_t now)
     }
 }
 
+/* IP mode: at most a batch of packets from one side's device. */
+static void read_device(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now)
+{
+    size_t flow, len;
+    for (int n = 0; n < RECV_BATCH && (len = netsim_ip_read(px, dir, now, &flow)) > 0; n++)
+        submit(px, dir, flow, len, now);
+}
+
 static void deliver_due(struct netsim_proxy *px, uint64_t now)
 {
     struct netsim_datagram dg;
@@ -227,7 +245,9 @@ static void deliver_due(struct netsim_proxy *px, uint64_t now)
         if (px->cap_fwd)
             capture(px, px->cap_fwd, dg.dir, f, dg.bytes, dg.len);
         ssize_t r;
-        if (dg.dir == NETSIM_UP)
+        if (px->ip)
+            r = netsim_ip_send(px, &dg);
+        else if (dg.dir == NETSIM_UP)
             r = send(f->fd, dg.bytes, dg.len, 0);
         else
             r = sendto(px->listen_fd, dg.bytes, dg.len, 0, &f->client.sa,
@@ -283,8 +303,13 @@ int netsim_proxy_run(struct netsim_proxy *px)
         }
 
         size_t n = 0;
-        px->pfds[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
-        for (size_t i = 0; i < (size_t)cfg->max_flows; i++) {
+        if (px->ip) {
+            px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_UP], .events = POLLIN};
+            px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_DOWN], .events = POLLIN};
+        } else {
+            px->pfds[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
+        }
+        for (size_t i = 0; !px->ip && i < (size_t)cfg->max_flows; i++) {
             if (px->flows[i].used) {
                 px->pfd_flow[n] = i;
                 px->pfds[n++] = (struct pollfd){.fd = px->flows[i].fd, .events = POLLIN};
@@ -303,7 +328,11 @@ int netsim_proxy_run(struct netsim_proxy *px)
             return -1;
         }
         now = clock_now_us();
-        if (r > 0) {
+        if (r > 0 && px->ip) {
+            for (int d = 0; d < NETSIM_DIRS; d++)
+                if (px->pfds[d].revents)
+                    read_device(px, (enum netsim_dir)d, now);
+        } else if (r > 0) {
             if (px->pfds[0].revents)
                 read_clients(px, now);
             for (size_t i = 1; i < n; i++)
@@ -335,14 +364,23 @@ static int drop_log_close(struct netsim_proxy *px)
     if (!px->drop_log)
         return 0;
     const struct droplog_counts *c = &px->drop_counts;
-    fprintf(px->drop_log, "# states: loss %llu burst %llu queue %llu overflow %llu dup %llu "
-                          "fwd %llu exit %llu; unreadable datagrams %llu\n",
-            (unsigned long long)c->states[DROPLOG_LOSS],
-            (unsigned long long)c->states[DROPLOG_BURST],
-            (unsigned long long)c->states[DROPLOG_QUEUE],
-            (unsigned long long)c->states[DROPLOG_OVERFLOW],
-            (unsigned long long)c->states[DROPLOG_DUP], (unsigned long long)c->states[DROPLOG_FWD],
-            (unsigned long long)c->states[DROPLOG_EXIT], (unsigned long long)c->unreadable);
+    for (int seg = 0; seg < 2; seg++) {
+        const uint64_t *n = seg ? c->segments : c->states;
+        if (seg && !px->ip)
+            break;
+        fprintf(px->drop_log, "# %s: loss %llu burst %llu queue %llu overflow %llu dup %llu "
+                              "fwd %llu exit %llu",
+                seg ? "segments" : "states", (unsigned long long)n[DROPLOG_LOSS],
+                (unsigned long long)n[DROPLOG_BURST], (unsigned long long)n[DROPLOG_QUEUE],
+                (unsigned long long)n[DROPLOG_OVERFLOW], (unsigned long long)n[DROPLOG_DUP],
+                (unsigned long long)n[DROPLOG_FWD], (unsigned long long)n[DROPLOG_EXIT]);
+        if (seg)
+            fprintf(px->drop_log, "; stream states sent %llu\n",
+                    (unsigned long long)c->states[DROPLOG_SENT]);
+        else
+            fprintf(px->drop_log, "; unreadable datagrams %llu\n",
+                    (unsigned long long)c->unreadable);
+    }
     bool bad = ferror(px->drop_log);
     if (fclose(px->drop_log) != 0 || bad) {
         log_error("netsim: --drop-log %s: write failed", px->cfg.drop_log);
@@ -392,12 +430,14 @@ int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup)
     size_t max_flows = (size_t)px->cfg.max_flows;
 
     px->listen_fd = -1;
+    px->tun_fd[NETSIM_UP] = px->tun_fd[NETSIM_DOWN] = -1;
+    px->ip = setup->ip;
     px->listen_addr = setup->listen_addr;
     px->relay_addr = setup->relay_addr;
     px->counts.seed = setup->seed;
     histogram_reset(&px->counts.late_us[NETSIM_UP]);
     histogram_reset(&px->counts.late_us[NETSIM_DOWN]);
-    px->flows = calloc(max_flows, sizeof *px->flows);
+    px->flows = calloc(max_flows + 1, sizeof *px->flows);
     px->pfds = calloc(max_flows + 1, sizeof *px->pfds);
     px->pfd_flow = calloc(max_flows + 1, sizeof *px->pfd_flow);
     px->sim = netsim_create(setup->models, px->counts.seed);
@@ -405,6 +445,9 @@ int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup)
         log_error("netsim: out of memory");
         return -1;
     }
+    if (px->ip)
+        return netsim_ip_open(px, setup) < 0 || drop_log_open(px) < 0 || pcap_open(px) < 0 ? -1
+                                                                                         : 0;
     px->listen_fd = udp_socket_nonblock(&px->listen_addr);
     if (px->listen_fd < 0 || bind(px->listen_fd, &px->listen_addr.sa,
                                   netaddr_len(&px->listen_addr)) < 0) {
@@ -445,9 +488,12 @@ int netsim_proxy_close(struct netsim_proxy *px, int rc)
     netsim_metrics_stop(px->metrics);
     if (drop_log_close(px) < 0 || pcap_close(px) < 0)
         rc = 1;
-    for (size_t i = 0; px->flows && i < (size_t)px->cfg.max_flows; i++)
-        if (px->flows[i].used)
+    for (size_t i = 0; px->flows && i < (size_t)px->cfg.max_flows; i++) {
+        if (px->flows[i].used && px->flows[i].fd >= 0)
             close(px->flows[i].fd);
+        free(px->flows[i].stream);
+    }
+    netsim_ip_close(px);
     if (px->listen_fd >= 0)
         close(px->listen_fd);
     free(px->flows);

@@ -4,7 +4,8 @@
  * Client -> relay datagrams go through the "up" model, relay -> client
  * through "down". One loop: ppoll() on every socket with the next delivery
  * time as timeout, then hand out what is due. --drop-log and --pcap record
- * what each datagram met. */
+ * what each datagram met. In IP mode (netsim_ip.h) the same loop reads and
+ * writes two TUN devices instead of sockets. */
 #ifndef RICOCHET_NETSIM_PROXY_H
 #define RICOCHET_NETSIM_PROXY_H
 
@@ -23,12 +24,17 @@
 #include "netsim_options.h"
 #include "netsim_report.h"
 
+struct tcpstream;
+
 struct netsim_flow {
     bool used;
     union netaddr client;
-    int fd;             /* connected to the relay */
+    uint8_t proto;      /* IP mode: the IP protocol (a flow is an endpoint of one) */
+    int fd;             /* connected to the relay; -1 in IP mode */
     uint64_t last_us;   /* last datagram either way */
     uint64_t pending;   /* copies in the simulator that name this flow */
+    struct tcpstream *stream; /* IP mode, a TCP flow, with --drop-log: its two directions'
+                                 frames (tcpstream.h); else NULL */
 };
 
 struct netsim_proxy {
@@ -37,8 +43,12 @@ struct netsim_proxy {
     volatile sig_atomic_t *stats; /* a signal asked for a stats line */
     union netaddr listen_addr, relay_addr;
     int listen_fd;
+    bool ip;                      /* IP mode (netsim_ip.h) */
+    int tun_fd[NETSIM_DIRS];      /* IP mode: the device each direction is read from (up: the
+                                     client side's), written by the other; else -1 */
     struct netsim *sim;
-    struct netsim_flow *flows; /* counts.flows of them used */
+    struct netsim_flow *flows; /* counts.flows of them used (IP mode: one more, last, for
+                                  the packets of endpoints past --max-flows) */
     struct pollfd *pfds;
     size_t *pfd_flow;     /* pfds[i] (i >= 1) belongs to flows[pfd_flow[i]] */
     struct netsim_proxy_counts counts; /* what the reports show (start_us: the loop's) */

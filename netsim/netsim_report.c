@@ -56,7 +56,7 @@ static void add_dir_json(cJSON *root, const struct netsim *sim,
         {"discarded", (double)c->discarded}, {"pending", (double)netsim_pending(sim, dir)},
         {"ge_bursts", (double)c->ge_bursts}, {"ge_bad", (double)c->ge_bad_datagrams},
         {"send_errors", (double)pc->send_errors[dir]},
-        {"recv_errors", (double)pc->recv_errors[dir]}};
+        {"recv_errors", (double)pc->recv_errors[dir]}, {"stray", (double)pc->stray[dir]}};
     add_fields(o, tail, sizeof tail / sizeof tail[0]);
     const struct stat_field delay[] = {
         {"min", (double)(h->total ? h->min : 0)},

@@ -20,6 +20,8 @@ struct netsim_proxy_counts {
     size_t flows;       /* live */
     uint64_t flows_created, flows_expired, flows_refused;
     uint64_t send_errors[NETSIM_DIRS], recv_errors[NETSIM_DIRS];
+    uint64_t stray[NETSIM_DIRS]; /* IP mode: packets not carried (not IPv4 between the two
+                                    sides' addresses in 198.18.0.0/15) */
     struct histogram late_us[NETSIM_DIRS]; /* actual send time - model's due time */
 };
 

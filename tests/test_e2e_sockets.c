@@ -1,0 +1,328 @@
+/* test_e2e_sockets.c: the teaching relays of examples/sockets/ pass the
+ * same loopback forwarding test as ricochet-relay: clients speaking the
+ * wire protocol by hand (plain-UDP datagrams, or frames on a TCP stream,
+ * PROTOCOL.md "Streams") join two rooms, and every state reaches every
+ * other member of its sender's room once, stamped with the sender's id,
+ * never its sender nor the other room; a ping gets its pong. The plain-UDP
+ * teaching relay also carries libricochet's udp clients (what the bench
+ * drives), latency included. Their command lines: --help, a bad port. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../proto/control.h"
+#include "../proto/wire.h"
+#include "support/harness.h"
+
+#define ROUNDS 20
+#define N_CLIENTS 4          /* three in "lobby", the last in "other" */
+#define WAIT_MS 10000
+
+/* A client by hand, on a datagram socket or a stream. */
+struct hand {
+    int fd;
+    bool stream;
+    uint32_t id;
+    uint8_t in[4096];        /* a stream's bytes not yet framed */
+    size_t have;
+    uint32_t got[N_CLIENTS]; /* states received, by the sender's place */
+    uint32_t strangers;      /* states stamped with no other client's id */
+};
+
+static void hand_send(struct hand *h, const void *msg, size_t len)
+{
+    uint8_t frame[2 + 2048];
+    assert_true(len <= 2048);
+    if (!h->stream) {
+        assert_int_equal(send(h->fd, msg, len, 0), (ssize_t)len);
+        return;
+    }
+    frame[0] = (uint8_t)(len >> 8);
+    frame[1] = (uint8_t)len;
+    memcpy(frame + 2, msg, len);
+    assert_int_equal(send(h->fd, frame, 2 + len, MSG_NOSIGNAL), (ssize_t)(2 + len));
+}
+
+/* The next whole message within ms into buf; its length, or 0 if none came. */
+static size_t hand_recv(struct hand *h, uint8_t *buf, size_t cap, int ms)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    for (;;) {
+        if (h->stream && h->have >= 2 && h->have >= 2u + (size_t)(h->in[0] << 8 | h->in[1])) {
+            size_t len = (size_t)(h->in[0] << 8 | h->in[1]);
+            assert_true(len > 0 && len <= cap);
+            memcpy(buf, h->in + 2, len);
+            memmove(h->in, h->in + 2 + len, h->have - 2 - len);
+            h->have -= 2 + len;
+            return len;
+        }
+        uint64_t now = clock_now_ms();
+        struct pollfd pf = {h->fd, POLLIN, 0};
+        if (now >= deadline || poll(&pf, 1, (int)(deadline - now)) <= 0)
+            return 0;
+        ssize_t n = h->stream ? recv(h->fd, h->in + h->have, sizeof h->in - h->have, 0)
+                              : recv(h->fd, buf, cap, 0);
+        assert_true(n > 0);
+        if (!h->stream)
+            return (size_t)n;
+        h->have += (size_t)n;
+    }
+}
+
+/* Connects to 127.0.0.1:port (a stream, or a connected datagram socket). */
+static void hand_connect(struct hand *h, bool stream, uint16_t port)
+{
+    memset(h, 0, sizeof *h);
+    h->stream = stream;
+    h->fd = socket(AF_INET, stream ? SOCK_STREAM : SOCK_DGRAM, 0);
+    assert_true(h->fd >= 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(connect(h->fd, (struct sockaddr *)&to, sizeof to), 0);
+    int one = 1;
+    if (stream)
+        setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* Joins room as name: a cookie is echoed (ricochet-relay over plain UDP),
+ * a lost datagram repeated. Returns the welcome's id. */
+static uint32_t hand_join(struct hand *h, const char *room, const char *name)
+{
+    char join[256], cookie[40] = "";
+    uint8_t buf[2048];
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (clock_now_ms() < deadline) {
+        /* padded past 64 bytes: a relay answers a stranger with no more than it sent */
+        snprintf(join, sizeof join, "{\"type\":\"join\",\"version\":2,\"room\":\"%s\",\"name\":"
+                 "\"%s\",\"mode\":\"udp\"%s%s%s,\"pad\":\"xxxxxxxxxxxxxxxxxxxx\"}", room, name,
+                 cookie[0] ? ",\"cookie\":\"" : "", cookie, cookie[0] ? "\"" : "");
+        hand_send(h, join, strlen(join));
+        size_t len;
+        while ((len = hand_recv(h, buf, sizeof buf, 250)) > 0) {
+            struct proto_control m;
+            char why[128];
+            if (buf[0] != '{' || proto_control_decode((char *)buf, len, &m, why, sizeof why))
+                continue;
+            if (m.type == PROTO_CTL_COOKIE)
+                snprintf(cookie, sizeof cookie, "%s", m.cookie);
+            if (m.type == PROTO_CTL_WELCOME)
+                return h->id = m.id;
+            if (m.type == PROTO_CTL_COOKIE)
+                break;
+        }
+    }
+    fail_msg("%s: no welcome", name);
+    return 0;
+}
+
+/* Reads whatever h has for ms: states counted by their sender's place. */
+static void hand_drain(struct hand *h, struct hand *all, int ms)
+{
+    uint8_t buf[2048];
+    size_t len;
+    while ((len = hand_recv(h, buf, sizeof buf, ms)) > 0) {
+        struct proto_state s;
+        if (buf[0] == '{' || proto_state_decode(buf, len, &s) != PROTO_OK)
+            continue;
+        size_t from = 0;
+        while (from < N_CLIENTS && all[from].id != s.sender)
+            from++;
+        if (from == N_CLIENTS || s.sender == h->id)
+            h->strangers++;
+        else
+            h->got[from]++;
+    }
+}
+
+/* The test: four clients, two rooms, ROUNDS states each; a ping. */
+static void forwarding(uint16_t port, bool stream)
+{
+    static struct hand c[N_CLIENTS];
+    const char *names[N_CLIENTS] = {"ann", "ben", "cat", "dan"};
+    for (int i = 0; i < N_CLIENTS; i++) {
+        hand_connect(&c[i], stream, port);
+        assert_true(hand_join(&c[i], i < 3 ? "lobby" : "other", names[i]) > 0);
+        for (int j = 0; j < i; j++)
+            assert_int_not_equal(c[i].id, c[j].id);
+    }
+    uint8_t st[PROTO_STATE_SIZE];
+    for (uint32_t k = 1; k <= ROUNDS; k++) {
+        for (int i = 0; i < N_CLIENTS; i++) {
+            struct proto_state s = {.sender = 99, .seq = k, .send_us = clock_now_us(),
+                                    .x = (float)i};
+            assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+            hand_send(&c[i], st, sizeof st); /* sender 99: the relay writes the real one */
+        }
+        for (int i = 0; i < N_CLIENTS; i++)
+            hand_drain(&c[i], c, 5);
+    }
+    for (int i = 0; i < N_CLIENTS; i++) {
+        hand_drain(&c[i], c, 300);
+        for (int j = 0; j < N_CLIENTS; j++) {
+            bool same_room = (i < 3) == (j < 3);
+            assert_int_equal(c[i].got[j], i != j && same_room ? ROUNDS : 0);
+        }
+        assert_int_equal(c[i].strangers, 0);
+    }
+    const char *ping = "{\"type\":\"ping\",\"t\":123456789}";
+    hand_send(&c[0], ping, strlen(ping));
+    uint8_t buf[2048];
+    struct proto_control m = {0};
+    char why[128];
+    size_t len;
+    while ((len = hand_recv(&c[0], buf, sizeof buf, WAIT_MS)) > 0)
+        if (buf[0] == '{' && !proto_control_decode((char *)buf, len, &m, why, sizeof why) &&
+            m.type == PROTO_CTL_PONG)
+            break;
+    assert_int_equal(m.type, PROTO_CTL_PONG);
+    assert_int_equal(m.t, 123456789);
+    assert_true(m.relay_t > 0);
+    for (int i = 0; i < N_CLIENTS; i++)
+        close(c[i].fd);
+}
+
+/* Starts examples/sockets' prog (next to the programs' folder) on a free
+ * port. Returns the port. */
+static uint16_t start_example(struct spawn_proc *p, const char *prog)
+{
+    char dir[512], err[1024];
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    const char *args[] = {"0", NULL};
+    assert_int_equal(spawn_start(p, dir, prog, args, err, sizeof err), 0);
+    int port = spawn_wait_listening(p, 10000, err, sizeof err);
+    if (port < 0)
+        fail_msg("%s", err);
+    return (uint16_t)port;
+}
+
+static void udp_relay_forwards(void **unused)
+{
+    (void)unused;
+    struct spawn_proc p;
+    forwarding(start_example(&p, "udp_relay"), false);
+    spawn_free(&p);
+}
+
+static void tcp_relay_forwards(void **unused)
+{
+    (void)unused;
+    struct spawn_proc p;
+    forwarding(start_example(&p, "tcp_relay"), true);
+    spawn_free(&p);
+}
+
+/* The same test against the real relay's plain-UDP transport. */
+static void ricochet_relay_forwards(void **unused)
+{
+    (void)unused;
+    struct spawn_proc p;
+    const char *args[] = {"--transport", "udp", NULL};
+    int port = harness_start_relay(&p, args);
+    assert_true(port > 0);
+    forwarding((uint16_t)port, false);
+    free(harness_relay_finish(&p));
+    spawn_free(&p);
+}
+
+struct lat_seen {
+    bool known[2];
+};
+
+static void on_latency(void *ctx, size_t i, const struct ricochet_event *ev)
+{
+    struct lat_seen *w = ((struct harness_rec *)ctx)->user;
+    harness_rec_event(ctx, i, ev);
+    if (ev->type == RICOCHET_EV_STATE && ev->latency_known)
+        w->known[i] = true;
+}
+
+static bool both_know_latency(void *ctx)
+{
+    const struct lat_seen *w = ((struct harness_rec *)ctx)->user;
+    return w->known[0] && w->known[1];
+}
+
+/* libricochet's udp clients through the teaching relay: joined, states
+ * both ways, and one-way latency once the pongs and clocks went round. */
+static void udp_relay_carries_the_library(void **unused)
+{
+    (void)unused;
+    struct spawn_proc p;
+    uint16_t port = start_example(&p, "udp_relay");
+    static struct harness_rec r;
+    static struct lat_seen w;
+    memset(&r, 0, sizeof r);
+    memset(&w, 0, sizeof w);
+    r.user = &w;
+    r.n = 2;
+    r.c[0] = harness_client(port, "lobby", "ann", PROTO_MODE_UDP, false);
+    r.c[1] = harness_client(port, "lobby", "ben", PROTO_MODE_UDP, false);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!both_know_latency(&r) && clock_now_ms() < deadline) {
+        for (size_t i = 0; i < 2; i++) {
+            struct ricochet_state s = {.x = 1, .y = 2};
+            assert_int_equal(ricochet_send_state(r.c[i], &s), RICOCHET_OK);
+        }
+        harness_poll_for(r.c, r.n, 50, on_latency, &r);
+    }
+    assert_true(both_know_latency(&r));
+    uint32_t a = ricochet_id(r.c[0]), b = ricochet_id(r.c[1]);
+    assert_true(r.states[0][b] > 0 && r.states[1][a] > 0);
+    assert_int_equal(r.self_states[0] + r.self_states[1], 0);
+    ricochet_close(r.c[0]);
+    ricochet_close(r.c[1]);
+    spawn_free(&p);
+}
+
+/* --help (exit 0, usage on stdout) and a bad port (exit 2, one line). */
+static void command_lines(void **unused)
+{
+    (void)unused;
+    const char *progs[] = {"udp_relay", "tcp_relay"};
+    char dir[512], err[256];
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    for (int i = 0; i < 2; i++) {
+        struct spawn_proc p;
+        const char *help[] = {"--help", NULL}, *bad[] = {"70000", NULL};
+        assert_int_equal(spawn_start(&p, dir, progs[i], help, err, sizeof err), 0);
+        assert_int_equal(spawn_stop(&p, 0, 5000), 0);
+        char *out = spawn_read_stdout(&p);
+        assert_non_null(strstr(out, "usage: "));
+        free(out);
+        spawn_free(&p);
+        assert_int_equal(spawn_start(&p, dir, progs[i], bad, err, sizeof err), 0);
+        assert_int_equal(spawn_stop(&p, 0, 5000), 2);
+        char *text = spawn_read_stderr(&p);
+        assert_non_null(strstr(text, "usage: "));
+        assert_int_equal(strchr(text, '\n') - text + 1, (long)strlen(text));
+        free(text);
+        spawn_free(&p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ricochet_relay_forwards),
+        cmocka_unit_test(udp_relay_forwards),
+        cmocka_unit_test(tcp_relay_forwards),
+        cmocka_unit_test(udp_relay_carries_the_library),
+        cmocka_unit_test(command_lines),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,158 @@
+/* test_tcpstream.c: the states netsim's IP mode finds in one direction of a
+ * TCP stream (netsim/tcpstream.h): frames cut across segments at any byte,
+ * each state named once with the sequence numbers its frame took (across
+ * the 2^32 wrap too), retransmissions adding nothing, a batch's states, a
+ * long control message skipped, and nothing named after a gap, an empty
+ * frame or without a SYN. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "../netsim/tcpstream.h"
+#include "../proto/wire.h"
+
+#define FRAME (2 + PROTO_STATE_SIZE)
+#define MAX_FOUND 64
+
+struct found {
+    size_t n;
+    uint32_t seq[MAX_FOUND], start[MAX_FOUND], end[MAX_FOUND];
+};
+
+static void on_found(void *ctx, const struct statescan_ref *ref, uint32_t start, uint32_t end)
+{
+    struct found *f = ctx;
+    assert_true(f->n < MAX_FOUND);
+    f->seq[f->n] = ref->seq;
+    f->start[f->n] = start;
+    f->end[f->n++] = end;
+}
+
+/* n frames of states seq first.. into buf; returns the bytes. */
+static size_t frames(uint8_t *buf, uint32_t first, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct proto_state s = {.sender = 7, .seq = first + (uint32_t)i, .send_us = 1};
+        buf[i * FRAME] = 0;
+        buf[i * FRAME + 1] = PROTO_STATE_SIZE;
+        assert_int_equal(proto_state_encode(buf + i * FRAME + 2, PROTO_STATE_SIZE, &s),
+                         PROTO_STATE_SIZE);
+    }
+    return n * FRAME;
+}
+
+/* Feeds the segment [seq, seq + len) of a stream whose byte 0 is at isn + 1. */
+static size_t feed(struct tcpstream *s, uint32_t isn, const uint8_t *bytes, uint32_t at,
+                   size_t len, struct found *f)
+{
+    struct ippacket p = {.proto = IPPACKET_TCP, .ports = true, .seq = isn + 1 + at,
+                         .flags = IPPACKET_ACK, .payload_len = len};
+    return tcpstream_segment(s, &p, bytes + at, on_found, f);
+}
+
+static void syn(struct tcpstream *s, uint32_t isn)
+{
+    struct ippacket p = {.proto = IPPACKET_TCP, .ports = true, .seq = isn,
+                         .flags = IPPACKET_SYN};
+    assert_int_equal(tcpstream_segment(s, &p, NULL, on_found, NULL), 0);
+}
+
+static void across_segments_and_the_wrap(void **unused)
+{
+    (void)unused;
+    static uint8_t bytes[10 * FRAME];
+    static struct tcpstream s;
+    struct found f = {0};
+    uint32_t isn = 4294967000u; /* the numbers wrap within the stream */
+    size_t len = frames(bytes, 100, 10);
+    syn(&s, isn);
+    /* cut at odd places: in a length, in a state, on a frame's edge */
+    const size_t cuts[] = {1, 30, 42, 100, 101, 5 * FRAME};
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        feed(&s, isn, bytes, (uint32_t)at, cuts[i] - at, &f);
+        at = cuts[i];
+    }
+    assert_int_equal(f.n, 5);
+    /* a retransmission adds nothing; a segment half old, half new, its new half */
+    assert_int_equal(feed(&s, isn, bytes, 30, 4 * FRAME, &f), 0);
+    assert_int_equal(feed(&s, isn, bytes, 4 * FRAME - 10, 4 * FRAME, &f), 2);
+    feed(&s, isn, bytes, 8 * FRAME - 10, len - (8 * FRAME - 10), &f);
+    assert_int_equal(f.n, 10);
+    for (uint32_t i = 0; i < 10; i++) {
+        assert_int_equal(f.seq[i], 100 + i);
+        assert_int_equal(f.start[i], (uint32_t)(isn + 1 + i * FRAME));
+        assert_int_equal(f.end[i], (uint32_t)(isn + 1 + (i + 1) * FRAME));
+    }
+}
+
+static void batches_and_long_messages(void **unused)
+{
+    (void)unused;
+    static uint8_t bytes[4096];
+    static struct tcpstream s;
+    struct found f = {0};
+    uint8_t st[PROTO_STATE_SIZE], batch[PROTO_BATCH_MAX];
+    size_t used = PROTO_BATCH_HEADER, n = 0;
+    proto_batch_begin(batch);
+    for (uint32_t k = 1; k <= 3; k++) {
+        struct proto_state s3 = {.sender = 2, .seq = k, .send_us = 1};
+        proto_state_encode(st, sizeof st, &s3);
+        assert_int_equal(proto_batch_add(batch, sizeof batch, &used, st, sizeof st), PROTO_OK);
+    }
+    bytes[n++] = (uint8_t)(used >> 8);
+    bytes[n++] = (uint8_t)used;
+    memcpy(bytes + n, batch, used);
+    n += used;
+    size_t control = 1500; /* longer than any state or batch: skipped, its length kept */
+    bytes[n++] = (uint8_t)(control >> 8);
+    bytes[n++] = (uint8_t)control;
+    memset(bytes + n, '{', control);
+    n += control;
+    n += frames(bytes + n, 9, 1);
+    syn(&s, 1000);
+    feed(&s, 1000, bytes, 0, n, &f);
+    assert_int_equal(f.n, 4);
+    for (int i = 0; i < 3; i++) /* a batch's states share its frame's numbers */
+        assert_int_equal(f.end[i], 1001 + 2 + used);
+    assert_int_equal(f.seq[3], 9);
+    assert_int_equal(f.end[3], 1001 + n);
+}
+
+static void nothing_named_when_lost(void **unused)
+{
+    (void)unused;
+    static uint8_t bytes[4 * FRAME];
+    static struct tcpstream s;
+    struct found f = {0};
+    frames(bytes, 1, 4);
+    feed(&s, 0, bytes, 0, FRAME, &f); /* no SYN seen: where do frames start? */
+    assert_int_equal(f.n, 0);
+    syn(&s, 0);
+    feed(&s, 0, bytes, 0, FRAME, &f);
+    feed(&s, 0, bytes, 2 * FRAME, FRAME, &f); /* a gap: the second frame never crossed */
+    feed(&s, 0, bytes, FRAME, 3 * FRAME, &f);
+    assert_int_equal(f.n, 1);
+    memset(&f, 0, sizeof f);
+    syn(&s, 0); /* a new connection starts afresh; an empty frame is no frame */
+    static const uint8_t empty[2] = {0, 0};
+    feed(&s, 0, empty, 0, 2, &f);
+    feed(&s, 0, bytes, 0, 0, &f);
+    struct ippacket p = {.proto = IPPACKET_TCP, .ports = true, .seq = 3, .payload_len = FRAME};
+    tcpstream_segment(&s, &p, bytes, on_found, &f);
+    assert_int_equal(f.n, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(across_segments_and_the_wrap),
+        cmocka_unit_test(batches_and_long_messages),
+        cmocka_unit_test(nothing_named_when_lost),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
