@@ -235,6 +235,42 @@ def guards(txt): (txt | split("\n")) as $lines
     "",
     "Measured \($when) with `\($command)` (on loopback, against the release relay); medians of \(runs) runs, min-max in brackets.";
 
+# Peers (bench/peers.sh): ricochet-relay and other servers under one
+# workload, the rounds alternating; each figure's median over the rounds
+# with its min-max, and the cost as a multiple of the round's floor (one
+# datagram sent and received by one thread: 1 s / its rate).
+def peer_name: {"ricochet": "ricochet-relay, ENet unsequenced, default tick",
+    "ricochet-ws": "ricochet-relay, WebSocket edge",
+    "colyseus-relay": "Colyseus, its RelayRoom",
+    "colyseus-state": "Colyseus, schema state patched every 50 ms"}[.] // .;
+def peer_order: {"ricochet": 0, "ricochet-ws": 1, "colyseus-relay": 2, "colyseus-state": 3}[.] // 9;
+def peers(doc): [doc.runs[] | .results[0] + {server, floor_dps}] as $runs
+    | header(["clients", "server", "µs per delivered state", "× floor", "server CPU",
+        "delivered", "p50", "p99", "generator: CPU, sends late (p99)"]),
+      ($runs | group_by(.clients)[] | group_by(.server | peer_order)[] | . as $g
+       | ($g | map(.relay_us_per_delivery)) as $us
+       | row(["\($g[0].clients)", ($g[0].server | peer_name),
+           ($us | median_span(sig)),
+           ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x",
+           ($g | map(.relay_cpu_pct) | median_span(sig)) + "%",
+           ($g | map(.delivery_pct) | median_span(dec(2))) + "%" +
+             (if $g[0].server == "colyseus-state"
+              then ", " + ($g | map(.conflated / .expected * 100) | median_span(dec(2)))
+                + "% conflated" else "" end),
+           ($g | map(.latency_ms.p50) | median_span(sig)) + " ms",
+           ($g | map(.latency_ms.p99) | median_span(sig)) + " ms",
+           ($g | map(.bench_cpu_pct) | median_span(sig)) + "%, " +
+             ($g | map(.send_late_ms.p99) | median_span(sig)) + " ms"])),
+      "",
+      ([doc.runs[] | select(.server == "ricochet") | .version][0]) as $rv
+      | ([doc.runs[] | select(.peer == "colyseus") | .version][0]) as $cv
+      | "Rooms of 8 at 10 Hz, 40-byte states, one generator process, loopback; measured "
+      + "\(doc.date) on \(doc.machine) with `\(doc.command)`"
+      + (if $rv then " (ricochet \($rv)" else " (" end)
+      + (if $cv then ", Colyseus \($cv.colyseus) with colyseus.js \($cv["colyseus.js"]) on Node \($cv.node)" else "" end)
+      + "); medians of \([doc.runs[].round] | unique | length) rounds, min-max in brackets; "
+      + "floors \([doc.runs[].floor_dps] | unique | map(thousands) | join(", ")) datagrams a second.";
+
 # The generator's own memory (bench/generator.sh): peak RSS per build.
 def generator(txt): (txt | split("\n")) as $lines
     | ($lines[0] | ltrimstr("# ")) as $when
@@ -302,4 +338,5 @@ $table as $t
   elif $t == "sequenced" then sequenced($run[0]; $run[1])
   elif $t == "tick" then tick($txt)
   elif $t == "memory" then memory($txt)
+  elif $t == "peers" then peers($run[0])
   else error("doctables: no table \($t)") end

@@ -21,6 +21,7 @@ table() {
     capacity) files="$results/capacity/results.json" ;;
     order) files="$results/order/results.json" ;;
     hol) files="$results/hol/results.json" ;;
+    peers) files="$results/peers/runs.json" ;;
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
     sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;
