@@ -93,6 +93,7 @@ jq -s --arg date "$when" --arg command "bench/peers.sh $bin $out $rounds" \
     --arg machine "$(machine_line)" '{date: $date, command: $command, machine: $machine, runs: .}' \
     "$out"/runs/*.json > "$out/runs.json"
 jq -n -r --arg table peers --slurpfile run "$out/runs.json" --rawfile txt /dev/null \
-    -f "$here/doctables.jq" > "$out/summary.txt"
+    --rawfile machine "$out/machine.txt" --rawfile limit /dev/null -f "$here/doctables.jq" \
+    > "$out/summary.txt"
 cat "$out/summary.txt" >&2
 echo "peers.sh: results in $out/ ($(($(date +%s) - start)) s)" >&2
