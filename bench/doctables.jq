@@ -267,7 +267,10 @@ def peer_name: {"ricochet": "ricochet-relay, ENet unsequenced, default tick",
     "colyseus-relay": "Colyseus, its RelayRoom",
     "colyseus-state": "Colyseus, schema state patched every 50 ms"}[.] // .;
 def peer_order: {"ricochet": 0, "ricochet-ws": 1, "colyseus-relay": 2, "colyseus-state": 3}[.] // 9;
-def peers(doc): [doc.runs[] | .results[0] + {server, floor_dps}] as $runs
+# peers(doc; least): the rows of every client count, or (least) of the smallest only.
+def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
+    | (map(.clients) | min) as $least | map(select((least | not) or .clients == $least))
+    | . as $runs
     | header(["clients", "server", "µs per delivered state", "× floor", "server CPU",
         "delivered", "p50", "p99", "generator: CPU, sends late (p99)"]),
       ($runs | group_by(.clients)[] | group_by(.server | peer_order)[] | . as $g
@@ -363,5 +366,6 @@ $table as $t
   elif $t == "sequenced" then sequenced($run[0]; $run[1])
   elif $t == "tick" then tick($txt)
   elif $t == "memory" then memory($txt)
-  elif $t == "peers" then peers($run[0])
+  elif $t == "peers" then peers($run[0]; false)
+  elif $t == "peers_headline" then peers($run[0]; true)
   else error("doctables: no table \($t)") end

@@ -31,7 +31,14 @@ table() {
     capacity) files="$results/capacity/results.json" ;;
     order) files="$results/order/results.json" ;;
     hol) files="$results/hol/results.json" ;;
-    peers) files="$results/peers/runs.json" ;;
+    peers | peers_headline)
+        files="$results/peers/runs.json"
+        if [ ! -f "$files" ]; then # not measured on the reference machine yet
+            echo "(Not measured on the reference machine yet: \`make bench-peers-reference\`" \
+                 "writes \`bench/results/peers/\`, then \`bench/doctables.sh --update README.md" \
+                 "docs/*.md\` puts its table here.)"
+            return
+        fi ;;
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
     sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;

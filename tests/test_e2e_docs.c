@@ -1,7 +1,8 @@
 /* test_e2e_docs.c: the documentation holds together. Every figure table of
  * README.md and docs/ is what bench/doctables.sh makes of the committed
  * results, and every figure of their prose (and of proto/'s) is in those
- * results. docs/testing.md has a row for every test binary. Every
+ * results. docs/testing.md has a row for every test binary, and
+ * proto/PROTOCOL.md's contents every section of it. Every
  * command of a "sh" block that runs build/bin/ricochet-X takes its options
  * (--check); a "json ricochet-X" block is a config file X takes, a "yaml
  * prometheus" block one promtool takes; a "sh run" block runs. Every
@@ -700,6 +701,42 @@ static int deps_without_apt(const char *env, char *err, size_t cap)
     return atoi(rc + 3);
 }
 
+/* proto/PROTOCOL.md is long: its contents list every section (## and ###)
+ * by its anchor, so a reader finds one and a new section is not left out. */
+static void protocol_contents_complete(void **state)
+{
+    (void)state;
+    char *text = harness_read_text("proto/PROTOCOL.md");
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\n## Contents\n"));
+    int missing = 0;
+    bool fenced = false;
+    for (const char *line = text; *line; ) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len >= 3 && strncmp(line, "```", 3) == 0)
+            fenced = !fenced;
+        size_t hashes = 0;
+        while (hashes < len && line[hashes] == '#')
+            hashes++;
+        if (!fenced && (hashes == 2 || hashes == 3) && hashes < len && line[hashes] == ' ' &&
+            strncmp(line, "## Contents", len) != 0) {
+            char slug[256], link[300];
+            heading_slug(line + hashes + 1, len - hashes - 1, slug, sizeof slug);
+            snprintf(link, sizeof link, "](#%s)", slug);
+            if (!strstr(text, link)) {
+                print_error("proto/PROTOCOL.md: %.*s is not in its contents\n", (int)len, line);
+                missing++;
+            }
+        }
+        if (!end)
+            break;
+        line = end + 1;
+    }
+    free(text);
+    assert_int_equal(missing, 0);
+}
+
 /* Whether docs/testing.md's table names the binary: as `name`, or in a
  * row that abbreviates it (`test_relay_rooms`, `_forwarding`: a line with
  * `PREFIX_... and `_SUFFIX` where name is PREFIX_SUFFIX). */
@@ -783,6 +820,7 @@ int main(void)
         cmocka_unit_test(prose_figures_are_in_results),
         cmocka_unit_test(deps_found_without_apt),
         cmocka_unit_test(testing_lists_every_binary),
+        cmocka_unit_test(protocol_contents_complete),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
