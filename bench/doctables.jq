@@ -201,7 +201,7 @@ def memory(txt): (txt | split("\n")) as $lines
       row(["... 4000 clients in rooms of 4", "\($r4 | tonumber / 1024 | dec(1)) MB"]),
       row(["per client", "\($per_client) kB"]),
       row(["per room: 2000 rooms of 2 against 1000 rooms of 4, the same clients (about what RSS resolves)", "\($per_room) kB"]),
-      row(["datagram limit of one thread on loopback (40 bytes, `sendmmsg` + `recvmmsg`)",
+      row(["the floor: datagrams one thread sends and receives on loopback (40 bytes, `sendmmsg` + `recvmmsg`)",
           "\($limit | tonumber | thousands) a second"]),
       "", ($lines | map(select(startswith("measured "))) | .[0] // "measured at an unrecorded date"
           | sub("^measured"; "Measured")) + on_machine + ".";
