@@ -286,7 +286,9 @@ def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
            ($g | map(.latency_ms.p50) | median_span(sig)) + " ms",
            ($g | map(.latency_ms.p99) | median_span(sig)) + " ms",
            ($g | map(.bench_cpu_pct) | median_span(sig)) + "%, " +
-             ($g | map(.send_late_ms.p99) | median_span(sig)) + " ms"])),
+             ($g | map(.send_late_ms.p99) | median_span(sig)) + " ms" +
+             (($g | map(.unsent // 0) | add) as $u
+              | if $u > 0 then "; \($u | thousands) of the window's states never sent" else "" end)])),
       "",
       ([doc.runs[] | select(.server == "ricochet") | .version][0]) as $rv
       | ([doc.runs[] | select(.peer == "colyseus") | .version][0]) as $cv

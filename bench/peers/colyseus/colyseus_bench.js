@@ -188,8 +188,8 @@ const pct_ms = (h, p) => Math.round(histogramPercentile(h, p)) / 1000;
 
 function summarize(o, done, cpu, wall_s, hwm_kb) {
     const hist = histogramNew(), late = histogramNew();
-    const c = { sentWindow: 0, expected: 0, delivered: 0, conflated: 0, duplicates: 0,
-                reordered: 0, afterDrain: 0 };
+    const c = { sentWindow: 0, unsent: 0, expected: 0, delivered: 0, conflated: 0,
+                duplicates: 0, reordered: 0, afterDrain: 0 };
     for (const d of done) {
         histogramMerge(hist, d.latency);
         histogramMerge(late, d.send_late);
@@ -203,7 +203,7 @@ function summarize(o, done, cpu, wall_s, hwm_kb) {
         peer: 'colyseus', room: o.room, mode: `colyseus-${o.room}`, ok: true,
         clients: o.clients, room_size: o.roomSize, rate_hz: o.rateHz, payload: 40,
         patch_ms: o.room === 'state' ? o.patchMs : undefined,
-        sent: c.sentWindow, expected: c.expected, delivered: c.delivered,
+        sent: c.sentWindow, unsent: c.unsent, expected: c.expected, delivered: c.delivered,
         conflated: c.conflated, duplicates: c.duplicates, reordered: c.reordered,
         arrived_after_grace: c.afterDrain,
         lost_pct: pct(lost), delivery_pct: pct(c.delivered), conflated_pct: pct(c.conflated),
@@ -274,7 +274,8 @@ async function main() {
             `, p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms; server ` +
             `${r.relay_cpu_pct.toFixed(1)}% of a core, ${r.relay_us_per_delivery.toFixed(3)} us ` +
             `a delivery; generator ${r.bench_cpu_pct.toFixed(0)}% of a core, sends ` +
-            `${r.send_late_ms.p99} ms late at p99\n`);
+            `${r.send_late_ms.p99} ms late at p99` +
+            (r.unsent ? `, ${r.unsent} states of the window never sent` : '') + '\n');
     process.exit(0);
 }
 

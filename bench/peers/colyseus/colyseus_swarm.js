@@ -26,8 +26,8 @@ const sidIndex = new Map(); // session id -> client index in this process
 let t0 = 0, winStart = 0, winEnd = 0, drainEnd = 0, period = 0;
 const hist = histogramNew();
 const late = histogramNew();
-const count = { sentWindow: 0, expected: 0, delivered: 0, conflated: 0, duplicates: 0,
-                reordered: 0, afterDrain: 0 };
+const count = { sentWindow: 0, unsent: 0, expected: 0, delivered: 0, conflated: 0,
+                duplicates: 0, reordered: 0, afterDrain: 0 };
 let cpu0 = null;
 let left = null; // why a client left, if one did
 
@@ -192,7 +192,18 @@ function pump() {
     }
 }
 
+// States intended inside the window that were never sent: a generator that
+// fell that far behind measured itself, not the server.
+function unsent() {
+    let due = 0;
+    for (const m of members)
+        for (let q = 0; m.intended(q) < winEnd; q++)
+            due += m.intended(q) >= winStart;
+    return due - count.sentWindow;
+}
+
 function finish() {
+    count.unsent = unsent();
     const c = process.cpuUsage(cpu0);
     const s = (nowUs() - winStart) / 1e6;
     send({ type: 'done', end_us: nowUs(), count, left,
