@@ -146,7 +146,7 @@ function startServer(o) {
     });
 }
 
-// Forks the generators, whole rooms each; resolves when every one joined.
+// Forks the generators, whole rooms each, and sends each its setup.
 function startGenerators(o, url) {
     const rooms = Math.ceil(o.clients / o.roomSize);
     const gens = [];
@@ -196,7 +196,8 @@ function summarize(o, done, cpu, wall_s, hwm_kb) {
         for (const k of Object.keys(c))
             c[k] += d.count[k];
     }
-    const lost = Math.max(0, c.expected - c.delivered);
+    // a state superseded within a patch was conflated, not lost
+    const lost = Math.max(0, c.expected - c.delivered - c.conflated);
     const pct = (x) => c.expected ? 100 * x / c.expected : 0;
     const cpus = done.map((d) => d.cpu_pct);
     return {
@@ -219,7 +220,7 @@ function summarize(o, done, cpu, wall_s, hwm_kb) {
     };
 }
 
-async function run(o, ver) {
+async function run(o) {
     const { child: server, url } = await startServer(o);
     let gens = [];
     const cleanup = () => {
@@ -259,7 +260,7 @@ async function run(o, ver) {
 async function main() {
     const o = parse(process.argv.slice(2));
     const ver = versions();
-    const r = await run(o, ver);
+    const r = await run(o);
     const rec = { type: 'bench', peer: 'colyseus', version: ver,
                   command: ['node', path.relative(process.cwd(), __filename) || PROG,
                             ...process.argv.slice(2)].join(' '),
