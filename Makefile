@@ -10,6 +10,7 @@
 #   make bench-full the whole suite into build/bench-results/ (bench-reference:
 #                   into the committed bench/results/; bench-scale, bench-guards)
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused)
+#   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
@@ -141,8 +142,8 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
 .PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
-        bench-fleet-reference bench-world bench-world-reference fuzz fuzzers fuzz-targets soak \
-        deps install uninstall clean FORCE
+        bench-fleet-reference bench-world bench-world-reference bench-peers bench-peers-reference \
+        fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -363,6 +364,22 @@ bench-fleet bench-fleet-reference:
 	@.ci/deps test
 	@$(MAKE) --no-print-directory all
 	bench/fleet.sh $(BUILD)/bin $(FLEET_DIR) $(REPEAT) $(FLEET_PARTS)
+
+# ricochet-relay beside Colyseus under one workload (bench/peers.sh): needs
+# Node 20 or later with npm, which installs the exact packages of
+# bench/peers/colyseus/package-lock.json into its node_modules/.
+PEER_COLYSEUS := bench/peers/colyseus
+bench-peers bench-peers-reference: PEERS_DIR = $(if $(filter bench-peers-reference,$@),bench/results,$(BENCH_OUT))/peers
+bench-peers bench-peers-reference: $(PEER_COLYSEUS)/node_modules/.package-lock.json
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/peers.sh $(BUILD)/bin $(PEERS_DIR) $(REPEAT)
+
+# npm ci refuses a lock file without every platform's optional packages
+# (msgpackr's native parts), which a registry mirror may lack: install.
+$(PEER_COLYSEUS)/node_modules/.package-lock.json: $(PEER_COLYSEUS)/package-lock.json
+	@command -v npm > /dev/null || { echo "bench-peers: needs Node 20 or later with npm" >&2; exit 2; }
+	cd $(PEER_COLYSEUS) && npm install --no-save --no-audit --no-fund
 
 # The relay's guards against forged datagrams, floods and slow readers, as
 # their tests measure them against the release relay.

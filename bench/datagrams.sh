@@ -13,6 +13,7 @@ runs=$2
 shift 2
 command -v tcpdump > /dev/null || { echo "datagrams.sh: needs tcpdump" >&2; exit 2; }
 mkdir -p "$out"
+"$(dirname "$0")/machine.sh" "$1" "$out" > /dev/null # machine.txt: the machine, its floor
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM

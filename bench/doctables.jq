@@ -41,8 +41,25 @@ def clean_command: split(" ") as $w
         else .out += [$w[$i]] end)
     | .out | join(" ") | sub("^build/bin/"; "")
     | sub("--sweep (?<k>loss|delay|jitter)="; "--sweep path-\(.k)=");
+# The machine of the results set ($machine: its machine.txt, written by
+# bench/machine.sh) and its floor: the datagrams a second one thread sends
+# and receives on loopback; for scale results older than machine.txt, the
+# floor of the same run ($limit: scale/limit.txt).
+# Results written as text carry the same in a line of their own
+# ("# machine: NAME; floor N datagrams a second").
+def floor_dps: ($machine | capture("(?m)^floor: (?<f>[0-9]+)").f // null | tonumber?)
+    // ($txt | capture("(?m)^# machine: [^;\n]+; floor (?<f>[0-9]+)").f // null | tonumber?)
+    // ($limit | capture("datagram limit: (?<f>[0-9]+)").f // null | tonumber?) // null;
+def on_machine: (($machine | capture("(?m)^machine: (?<m>[^\n]+)").m)
+        // ($txt | capture("(?m)^# machine: (?<m>[^;\n]+);").m) // null) as $m
+    | floor_dps as $f
+    | if $m then ", on \($m) (floor: \($f | thousands) datagrams a second)"
+      elif $f then ", on a machine not named (floor: \($f | thousands) datagrams a second)"
+      else ", machine not recorded" end;
+# µs per delivered state as a multiple of the floor's time per datagram.
+def x_floor: if floor_dps then . * floor_dps / 1e6 else null end;
 def caption(run): "", "Measured \(run.date // "at an unrecorded date") with `\(run.command
-    | clean_command)`\(if (run.results[0].runs // 1) > 1
+    | clean_command)`\(on_machine)\(if (run.results[0].runs // 1) > 1
     then "; medians of \(run.results[0].runs) runs, min-max in brackets" else "" end).";
 
 # README: the 5% row of the loss sweep, one column per mode.
@@ -105,11 +122,14 @@ def hol(run): header(["clients", "senders sharing a receiver's channel", "p50", 
     caption(run);
 
 # Scale (a): rooms of 8 at 10 Hz with a 50 ms tick.
-def rooms(run): header(["clients", "lost", "p50", "p99", "relay CPU", "generator CPU",
-        "relay peak RSS"]),
+def rooms(run): header(["clients", "lost", "p50", "p99", "relay CPU",
+        "relay µs per delivered state", "× floor", "generator CPU", "relay peak RSS"]),
     (run.results | sort_by(.clients)[]
     | row(["\(.clients)", lost, ms("p50_ms"; .latency_ms.p50), ms("p99_ms"; .latency_ms.p99),
         with_spread("relay_cpu_pct"; .relay_cpu_pct; sig) + "%",
+        with_spread("relay_us_per_delivery"; .relay_us_per_delivery; sig),
+        (if floor_dps then with_spread("relay_us_per_delivery"; .relay_us_per_delivery;
+            x_floor | dec(2)) + "x" else "" end),
         (.bench_cpu_pct | round | tostring) + "%",
         (.relay_peak_rss_kb / 1024 | dec(1)) + " MB"])),
     caption(run);
@@ -142,7 +162,7 @@ def sequenced(before; now):
         ms("p99_ms"; .latency_ms.p99), (.bytes_per_msg | dec(1))])),
     "",
     "Measured \(before.date) against ricochet \(before.version) and \(now.date) against \(now.version), "
-    + "both with `\(now.command | clean_command)`; medians of 3 runs, min-max in brackets.";
+    + "both with `\(now.command | clean_command)`\(on_machine); medians of 3 runs, min-max in brackets.";
 
 # Tick batching (bench/scale.sh part c): relay CPU and p99 per tick length,
 # ENet and plain UDP side by side, from tick/summary.txt.
@@ -154,16 +174,19 @@ def tick(txt): (txt | split("\n")) as $lines
         | {mode, tick: (.tick | tonumber),
            us: (.us | capture(fig3)), p99: (.p99 | capture(fig3)), cpu: (.cpu | capture(fig3))}]
     | group_by(.tick) as $rows
-    | header(["`--tick-ms`", "ENet: relay µs per delivered state", "ENet p99", "ENet relay CPU",
-        "plain UDP: relay µs per delivered state", "plain UDP p99"]),
+    # ", 0.32x": the median as a multiple of the floor
+    | def xf: if floor_dps then ", " + (.m | tonumber | x_floor | dec(2)) + "x" else "" end;
+      def per_state: "relay µs per delivered state" + (if floor_dps then " (× floor)" else "" end);
+      header(["`--tick-ms`", "ENet: " + per_state, "ENet p99", "ENet relay CPU",
+        "plain UDP: " + per_state, "plain UDP p99"]),
       ($rows[] | (map(select(.mode == "unsequenced"))[0]) as $e
         | (map(select(.mode == "udp"))[0]) as $u
-        | row(["\($e.tick)", ($e.us | fig(sig)), ($e.p99 | fig(sig)) + " ms",
-            ($e.cpu.m | tonumber | round | tostring) + "%", ($u.us | fig(sig)),
+        | row(["\($e.tick)", ($e.us | fig(sig) + xf), ($e.p99 | fig(sig)) + " ms",
+            ($e.cpu.m | tonumber | round | tostring) + "%", ($u.us | fig(sig) + xf),
             ($u.p99 | fig(sig)) + " ms"])),
       "", "64 clients at 60 Hz in one room, loopback, ENet unsequenced and plain UDP; " +
       ($lines | map(select(startswith("measured "))) | .[0] // "measured at an unrecorded date")
-      + "; medians of the rounds, min-max in brackets.";
+      + on_machine + "; medians of the rounds, min-max in brackets.";
 
 # Memory and the datagram limit (bench/scale.sh), from memory.txt and limit.txt.
 def memory(txt): (txt | split("\n")) as $lines
@@ -178,10 +201,10 @@ def memory(txt): (txt | split("\n")) as $lines
       row(["... 4000 clients in rooms of 4", "\($r4 | tonumber / 1024 | dec(1)) MB"]),
       row(["per client", "\($per_client) kB"]),
       row(["per room: 2000 rooms of 2 against 1000 rooms of 4, the same clients (about what RSS resolves)", "\($per_room) kB"]),
-      row(["datagram limit of one thread on loopback (40 bytes, `sendmmsg` + `recvmmsg`)",
+      row(["the floor: datagrams one thread sends and receives on loopback (40 bytes, `sendmmsg` + `recvmmsg`)",
           "\($limit | tonumber | thousands) a second"]),
       "", ($lines | map(select(startswith("measured "))) | .[0] // "measured at an unrecorded date"
-          | sub("^measured"; "Measured")) + ".";
+          | sub("^measured"; "Measured")) + on_machine + ".";
 
 # The guards (bench/guards.sh): each figure's median over the runs with
 # its min-max, from the lines the tests printed.
@@ -233,7 +256,50 @@ def guards(txt): (txt | split("\n")) as $lines
         (values("held commands"; "\\(\\+(?<x>[0-9]+)\\)") | median_span(tostring)) + " KiB",
         "same"]),
     "",
-    "Measured \($when) with `\($command)` (on loopback, against the release relay); medians of \(runs) runs, min-max in brackets.";
+    "Measured \($when) with `\($command)` (on loopback, against the release relay)\(on_machine); medians of \(runs) runs, min-max in brackets.";
+
+# Peers (bench/peers.sh): ricochet-relay and other servers under one
+# workload, the rounds alternating; each figure's median over the rounds
+# with its min-max, and the cost as a multiple of the round's floor (one
+# datagram sent and received by one thread: 1 s / its rate).
+def peer_name: {"ricochet": "ricochet-relay, ENet unsequenced, default tick",
+    "ricochet-ws": "ricochet-relay, WebSocket edge",
+    "colyseus-relay": "Colyseus, its RelayRoom",
+    "colyseus-state": "Colyseus, schema state patched every 50 ms"}[.] // .;
+def peer_order: {"ricochet": 0, "ricochet-ws": 1, "colyseus-relay": 2, "colyseus-state": 3}[.] // 9;
+# peers(doc; least): the rows of every client count, or (least) of the smallest only.
+def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
+    | (map(.clients) | min) as $least | map(select((least | not) or .clients == $least))
+    | . as $runs
+    | header(["clients", "server", "µs per delivered state", "× floor", "server CPU",
+        "delivered", "p50", "p99", "generator: CPU, sends late (p99)"]),
+      ($runs | group_by(.clients)[] | group_by(.server | peer_order)[] | . as $g
+       | ($g | map(.relay_us_per_delivery)) as $us
+       | row(["\($g[0].clients)", ($g[0].server | peer_name),
+           ($us | median_span(sig)),
+           ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x",
+           ($g | map(.relay_cpu_pct) | median_span(sig)) + "%",
+           ($g | map(.delivery_pct) | median_span(dec(2))) + "%" +
+             (if $g[0].server == "colyseus-state"
+              then ", " + ($g | map(.conflated / .expected * 100) | median_span(dec(2)))
+                + "% conflated" else "" end),
+           ($g | map(.latency_ms.p50) | median_span(sig)) + " ms",
+           ($g | map(.latency_ms.p99) | median_span(sig)) + " ms",
+           ($g | map(.bench_cpu_pct) | median_span(sig)) + "%, " +
+             ($g | map(.send_late_ms.p99) | median_span(sig)) + " ms" +
+             (($g | map(.unsent // 0) | add) as $u
+              | if $u > 0 then "; \($u | thousands) of the window's states never sent" else "" end)])),
+      "",
+      ([doc.runs[] | select(.server == "ricochet") | .version][0]) as $rv
+      | ([doc.runs[] | select(.peer == "colyseus") | .version][0]) as $cv
+      | "Rooms of 8 at 10 Hz, 40-byte states, one generator process, loopback: "
+      + ([if $rv then "ricochet \($rv)" else empty end,
+          if $cv then "Colyseus \($cv.colyseus) with colyseus.js \($cv["colyseus.js"]) on Node \($cv.node)"
+          else empty end] | join(", "))
+      + "; measured \(doc.date) with `\(doc.command)`\(on_machine); medians of "
+      + "\([doc.runs[].round] | unique | length) rounds, min-max in brackets; × floor: the cost over "
+      + "one datagram's time at its round's floor (\([doc.runs[] | {round, floor_dps}] | unique
+          | map(.floor_dps | thousands) | join(", ")) datagrams a second).";
 
 # The generator's own memory (bench/generator.sh): peak RSS per build.
 def generator(txt): (txt | split("\n")) as $lines
@@ -248,7 +314,7 @@ def generator(txt): (txt | split("\n")) as $lines
            (map(. / 4000) | median_span(sig)) + " kB"])),
       "",
       ($command | capture("^(?<bench>.*) \\(against (?<relay>.*)\\)$")) as $c
-      | "Measured \($when) with `\($c.bench)` against `\($c.relay)`, the builds alternating; medians of \($runs | length / ($versions | length)) runs, min-max in brackets.";
+      | "Measured \($when) with `\($c.bench)` against `\($c.relay)`\(on_machine), the builds alternating; medians of \($runs | length / ($versions | length)) runs, min-max in brackets.";
 
 # What --metrics costs the relay (bench/metrics_cost.sh): the last summary
 # of each case ("CASE key=median(min-max) ..."), one column per case.
@@ -284,7 +350,7 @@ def metrics(txt): (txt | split("\n")) as $lines
         cell("idle_on"; "http_cpu_us_per_scrape"; tostring; " µs"), "", ""])
      else empty end),
     "",
-    "Measured \($when) with `\($command | sub(" \\(.*$"; ""))`, alone on the machine; medians of 3 rounds, min-max in brackets.";
+    "Measured \($when) with `\($command | sub(" \\(.*$"; ""))`, alone on the machine\(on_machine); medians of 3 rounds, min-max in brackets.";
 
 $table as $t
 | if $t == "headline" then headline($run[0])
@@ -302,4 +368,6 @@ $table as $t
   elif $t == "sequenced" then sequenced($run[0]; $run[1])
   elif $t == "tick" then tick($txt)
   elif $t == "memory" then memory($txt)
+  elif $t == "peers" then peers($run[0]; false)
+  elif $t == "peers_headline" then peers($run[0]; true)
   else error("doctables: no table \($t)") end

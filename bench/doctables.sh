@@ -14,6 +14,16 @@ set -eu
 results=${RICOCHET_RESULTS:-bench/results}
 here=$(dirname "$0")
 
+# machine_of FILE: the machine.txt (bench/machine.sh) of the results set
+# FILE belongs to, in its folder or the one above; /dev/null if none.
+machine_of() {
+    d=$(dirname "$1")
+    for m in "$d/machine.txt" "$(dirname "$d")/machine.txt"; do
+        [ -f "$m" ] && { echo "$m"; return; }
+    done
+    echo /dev/null
+}
+
 # table NAME: prints it from the results that table is made of.
 table() {
     case "$1" in
@@ -21,6 +31,14 @@ table() {
     capacity) files="$results/capacity/results.json" ;;
     order) files="$results/order/results.json" ;;
     hol) files="$results/hol/results.json" ;;
+    peers | peers_headline)
+        files="$results/peers/runs.json"
+        if [ ! -f "$files" ]; then # not measured on the reference machine yet
+            echo "(Not measured on the reference machine yet: \`make bench-peers-reference\`" \
+                 "writes \`bench/results/peers/\`, then \`bench/doctables.sh --update README.md" \
+                 "docs/*.md\` puts its table here.)"
+            return
+        fi ;;
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
     sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;
@@ -31,21 +49,33 @@ table() {
         metrics) txt="$results/metrics/cost.txt" ;;
         *) txt="$results/metrics/cost_before.txt" ;;
         esac
-        jq -n -r --arg table "$1" --rawfile txt "$txt" \
-            --slurpfile run /dev/null -f "$here/doctables.jq"
+        jq -n -r --arg table "$1" --rawfile txt "$txt" --rawfile machine "$(machine_of "$txt")" \
+            --rawfile limit /dev/null --slurpfile run /dev/null -f "$here/doctables.jq"
         return ;;
     tick | memory)
         if [ "$1" = tick ]; then txt="$results/scale/tick/summary.txt"
         else txt="$results/scale/memory.txt $results/scale/limit.txt"; fi
         # shellcheck disable=SC2086
         cat $txt | jq -n -r --arg table "$1" --rawfile txt /dev/stdin --slurpfile run /dev/null \
+            --rawfile machine "$(machine_of "${txt%% *}")" --rawfile limit "$(scale_limit "$1")" \
             -f "$here/doctables.jq"
         return ;;
     *) echo "doctables: no table $1" >&2; return 2 ;;
     esac
     # shellcheck disable=SC2086
     cat $files | jq -n -r --arg table "$1" --slurpfile run /dev/stdin --rawfile txt /dev/null \
+        --rawfile machine "$(machine_of "${files%% *}")" --rawfile limit "$(scale_limit "$1")" \
         -f "$here/doctables.jq"
+}
+
+# scale_limit NAME: for the scale suite's tables, its limit.txt (the floor
+# of the same run, for results older than machine.txt); /dev/null else.
+scale_limit() {
+    case "$1" in
+    rooms | room | tick | memory) [ -f "$results/scale/limit.txt" ] &&
+        echo "$results/scale/limit.txt" || echo /dev/null ;;
+    *) echo /dev/null ;;
+    esac
 }
 
 # blocks FILE MODE: MODE update rewrites FILE; check prints a diff and fails.

@@ -19,7 +19,9 @@
 #              and the same "on time again"
 #   pause      the directory paused (SIGSTOP) 5 s, against not paused:
 #              p99 of the rooms that exist
-# Writes OUT/PART/{table.txt,results.csv} and OUT/summary.txt.
+# Writes OUT/PART/{table.txt,results.csv,machine.txt} and OUT/summary.txt;
+# machine.txt names the machine and its floor (bench/machine.sh), measured
+# at the start of the run.
 set -eu
 
 bin=${1:-build/bin}
@@ -31,6 +33,7 @@ bench="$bin/ricochet-bench"
 recovered=${RECOVERED_MS:-100} # the p99 bound of "on time" after a kill or drain
 [ -x "$bench" ] || { echo "fleet.sh: $bench not found (run make first)" >&2; exit 2; }
 mkdir -p "$out"
+"$(dirname "$0")/machine.sh" "$bin" "$out" > /dev/null
 start=$(date +%s)
 
 # run PART NAME ARGS...: one scenario, its table and CSV rows under OUT/PART
@@ -38,6 +41,7 @@ run() {
     part=$1 name=$2
     shift 2
     mkdir -p "$out/$part"
+    cp "$out/machine.txt" "$out/$part/machine.txt"
     echo "== $part: $name" >&2
     "$bench" --repeat "$reps" --quiet --table-file "$out/$part/$name.txt" \
         --csv-file "$out/$part/$name.csv" "$@"
@@ -113,9 +117,12 @@ done
         "without"
     for kind in fleet single; do
         f=$out/cpu/$kind.csv
+        floor=$(sed -n 's/^floor: \([0-9]*\) .*/\1/p' "$out/cpu/machine.txt" 2> /dev/null || true)
         [ -f "$f" ] && echo "cpu ($kind): $(col "$f" relay_us_per_delivery relay_us_per_delivery_min \
-            relay_us_per_delivery_max | awk '{
-            printf "%s us (%.3f-%.3f) of relay CPU per delivered state", $1, $2, $3 }')"
+            relay_us_per_delivery_max | awk -v floor="${floor:-0}" '{
+            printf "%s us (%.3f-%.3f) of relay CPU per delivered state", $1, $2, $3
+            f = floor / 1e6 # in floor datagrams
+            if (f > 0) printf ", %.2fx (%.2f-%.2f) the floor", $1 * f, $2 * f, $3 * f }')"
     done
     f=$out/scale/fleet.csv
     [ -f "$f" ] && echo "scale: 2 x 2000 clients: $(col "$f" lost_pct lost_pct_min lost_pct_max \

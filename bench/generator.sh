@@ -12,6 +12,7 @@ runs=$2
 shift 2
 [ -x /usr/bin/time ] || { echo "generator.sh: needs /usr/bin/time (package time)" >&2; exit 2; }
 mkdir -p "$out"
+"$(dirname "$0")/machine.sh" "$1" "$out" > /dev/null # machine.txt: the machine, its floor
 tmp=$(mktemp -d)
 relay_pid=""
 cleanup() {

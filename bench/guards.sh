@@ -16,6 +16,7 @@ for t in test_e2e_enet_guards test_transport_udp test_e2e_udp_flood; do
     [ -x "$tests/$t" ] || { echo "guards.sh: $tests/$t not found (make tests)" >&2; exit 2; }
 done
 mkdir -p "$out"
+"$(dirname "$0")/machine.sh" "$bin" "$out" > /dev/null # machine.txt: the machine, its floor
 tmp=$(mktemp)
 {
     echo "# $(date -u +'%Y-%m-%d %H:%M UTC'), $(nproc) cores, $("$bin/ricochet-relay" --version)"

@@ -179,6 +179,10 @@ for r in $(seq "$reps"); do
     idle idle_off
     idle idle_on
 done
+# shellcheck source=bench/machine.sh
+. "$(dirname "$0")/machine.sh"
+floor=$(floor_of "$bin")
+echo "# machine: $(machine_line); floor $floor datagrams a second ($(floor_us "$floor") us each)"
 echo "== $(date -u '+%Y-%m-%d %H:%M UTC'), $reps rounds, medians (min-max):"
 for c in $cases idle_off idle_on; do
     awk -v c="$c" '

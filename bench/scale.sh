@@ -2,8 +2,10 @@
 # bench/scale.sh BIN OUT [REPEATS [PARTS]]: the scale suite (`make bench-scale`
 # into build/bench-results/scale/, `make bench-scale-reference` into the
 # committed bench/results/scale/). PARTS (default: all of "limit a b memory c
-# d e") picks parts to run; each empties, then writes under OUT:
-#   limit.txt  the machine's datagram limit, measured in the same run
+# d e") picks parts to run; each empties, then writes under OUT, with the
+# machine and its floor (bench/machine.sh: the datagram limit, measured at
+# the start of the run) in its folder's machine.txt:
+#   limit.txt  the machine's datagram limit (the floor), and machine.txt
 #   rooms/  (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, one
 #           generator process, REPEATS runs (medians with min-max); relay
 #           deliveries/s per core and relay CPU per delivered state
@@ -44,15 +46,24 @@ median() {
         printf "%g (%g-%g)\n", m, a[1], a[NR] }'
 }
 
+# The floor, once for the parts of this run: each part's folder gets machine.txt.
+here=$(dirname "$0")
+machine=$(mktemp -d)
+trap 'rm -rf "$machine"' EXIT
+trap 'exit 130' INT TERM
+limit=$("$here/machine.sh" "$bin" "$machine")
+named() { cp "$machine/machine.txt" "$1/machine.txt"; } # named DIR: the machine of DIR's results
 if want limit; then
-    "$bench" --datagram-limit | tee "$out/limit.txt" >&2
+    echo "datagram limit: $limit datagrams/s of 40 bytes sent and received by one thread on" \
+         "loopback (sendmmsg + recvmmsg)" | tee "$out/limit.txt" >&2
     echo "measured $when" >> "$out/limit.txt"
 fi
-limit=$(awk 'NR == 1 { print $3 }' "$out/limit.txt" 2> /dev/null || echo 0)
+if want limit || want memory; then named "$out"; fi
 
 if want a; then
     rm -rf "$out/rooms"
     mkdir -p "$out/rooms"
+    named "$out/rooms"
     echo "== (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, one generator process, $reps runs each" >&2
     # --warmup 2: each client sends 10 clock pings in its first second after
     # joining (then one a second); 4000 of them at once are 40,000 pings a
@@ -68,16 +79,19 @@ if want a; then
         --json-file "$out/rooms/results.json"
     awk -F, -v limit="$limit" '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
-                  print "clients delivered%(min-max) p50_ms p99_ms(min-max) relay_cpu%(min-max) deliveries/s deliveries/s/core us/delivery(min-max) datagram_limit/s peak_rss_MB bench_cpu% send_late_p99_ms(min-max)"; next }
+                  print "clients delivered%(min-max) p50_ms p99_ms(min-max) relay_cpu%(min-max) deliveries/s deliveries/s/core us/delivery(min-max) datagram_limit/s peak_rss_MB bench_cpu% send_late_p99_ms(min-max) x_floor(min-max)"; next }
         { runs = $col["runs"] > 0 ? $col["runs"] : 1
           d = $col["delivered"] / 3 / runs; cpu = $col["relay_cpu_pct"] / 100
-          printf "%s %.3f(%.3f-%.3f) %.1f %.1f(%.1f-%.1f) %.1f(%.1f-%.1f) %.0f %.0f %.3f(%.3f-%.3f) %.0f %.1f %.0f %.1f(%.1f-%.1f)\n", $col["clients"],
+          f = limit / 1e6 # the cost in floor datagrams: us x datagrams per us
+          printf "%s %.3f(%.3f-%.3f) %.1f %.1f(%.1f-%.1f) %.1f(%.1f-%.1f) %.0f %.0f %.3f(%.3f-%.3f) %.0f %.1f %.0f %.1f(%.1f-%.1f) %.2fx(%.2f-%.2f)\n", $col["clients"],
                  100 - $col["lost_pct"], 100 - $col["lost_pct_max"], 100 - $col["lost_pct_min"],
                  $col["p50_ms"], $col["p99_ms"], $col["p99_ms_min"], $col["p99_ms_max"],
                  $col["relay_cpu_pct"], $col["relay_cpu_pct_min"], $col["relay_cpu_pct_max"], d,
                  (cpu > 0) ? d / cpu : 0, $col["relay_us_per_delivery"],
                  $col["relay_us_per_delivery_min"], $col["relay_us_per_delivery_max"], limit, $col["relay_peak_rss_kb"] / 1024, $col["bench_cpu_pct"],
-                 $col["send_late_p99_ms"], $col["send_late_p99_ms_min"], $col["send_late_p99_ms_max"] }' \
+                 $col["send_late_p99_ms"], $col["send_late_p99_ms_min"], $col["send_late_p99_ms_max"],
+                 $col["relay_us_per_delivery"] * f, $col["relay_us_per_delivery_min"] * f,
+                 $col["relay_us_per_delivery_max"] * f }' \
         "$out/rooms/results.csv" > "$out/rooms/summary.txt"
     cat "$out/rooms/table.txt" "$out/rooms/summary.txt" >&2
 
@@ -86,6 +100,7 @@ fi
 if want b; then
     rm -rf "$out/room"
     mkdir -p "$out/room"
+    named "$out/room"
     echo "== (b) one room at 60 Hz until it breaks, without and with ticks, $reps runs each" >&2
     for t in 0 2; do
         "$bench" --rate 60 --modes unsequenced --relay-args "--tick-ms $t" \
@@ -120,6 +135,7 @@ fi
 if want c; then
     rm -rf "$out/tick"
     mkdir -p "$out/tick"
+    named "$out/tick"
     echo "== (c) relay CPU and p99 against tick length, 64 clients x 60 Hz, $reps rounds" >&2
     runs="$out/tick/runs.csv"
     echo "round,tick_ms,mode,delivered,expected,relay_cpu_s,us_per_delivery,p50_ms,p99_ms,relay_cpu_pct,bench_cpu_pct" > "$runs"
@@ -195,19 +211,22 @@ fi
 if want d; then
     rm -rf "$out/default"
     mkdir -p "$out/default"
+    named "$out/default"
     echo "== (d) rooms of 8 at 10 Hz, the default tick, 400 and 1000 clients, $reps runs each" >&2
     "$bench" --room-size 8 --rate 10 --procs 1 --modes unsequenced,reliable \
         --sweep clients=400,1000 --duration 3 --warmup 2 --grace 1 --setup-timeout 90 \
         --repeat "$reps" --quiet --table-file "$out/default/table.txt" \
         --csv-file "$out/default/results.csv"
-    awk -F, '
+    awk -F, -v f="$(awk -v l="$limit" 'BEGIN { print l / 1e6 }')" '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
-                  print "clients mode delivered% p99_ms(min-max) relay_cpu%(min-max) us/delivery(min-max)"; next }
-        { printf "%s %s %.3f %.2f(%.2f-%.2f) %.1f(%.1f-%.1f) %.3f(%.3f-%.3f)\n", $col["clients"],
+                  print "clients mode delivered% p99_ms(min-max) relay_cpu%(min-max) us/delivery(min-max) x_floor(min-max)"; next }
+        { printf "%s %s %.3f %.2f(%.2f-%.2f) %.1f(%.1f-%.1f) %.3f(%.3f-%.3f) %.2fx(%.2f-%.2f)\n", $col["clients"],
                  $col["mode"], 100 - $col["lost_pct"], $col["p99_ms"], $col["p99_ms_min"],
                  $col["p99_ms_max"], $col["relay_cpu_pct"], $col["relay_cpu_pct_min"],
                  $col["relay_cpu_pct_max"], $col["relay_us_per_delivery"],
-                 $col["relay_us_per_delivery_min"], $col["relay_us_per_delivery_max"] }' \
+                 $col["relay_us_per_delivery_min"], $col["relay_us_per_delivery_max"],
+                 $col["relay_us_per_delivery"] * f, $col["relay_us_per_delivery_min"] * f,
+                 $col["relay_us_per_delivery_max"] * f }' \
         "$out/default/results.csv" > "$out/default/summary.txt"
     cat "$out/default/table.txt" "$out/default/summary.txt" >&2
 fi
@@ -215,6 +234,7 @@ fi
 if want e; then
     rm -rf "$out/recovery"
     mkdir -p "$out/recovery"
+    named "$out/recovery"
     echo "== (e) 4000 clients, --tick-ms 50, the relay stopped 300 ms: recovery, $reps runs each" >&2
     for procs in 1 2; do
         for rep in $(seq 1 "$reps"); do

@@ -17,7 +17,8 @@
 #             jitter, loss 0 and 5 %: per mode loss, reordered, too old
 #   hol       reliable against room size (2, 4, 8, 16 at 5 % loss): the tail
 #             as more senders share one ordered relay->receiver channel
-# OUT/summary.txt gathers the tables of every section present.
+# OUT/summary.txt gathers the tables of every section present; each
+# section's machine.txt names the machine and its floor (bench/machine.sh).
 # Every run through netsim is audited (docs/benchmarks.md: auditing a run):
 # a lost state netsim's drop log does not explain makes the bench exit 3;
 # the suite goes on and exits 3 at the end, saying which section.
@@ -29,6 +30,7 @@ reps=${3:-3}
 [ $# -gt 3 ] && shift 3 || set -- loss capacity order hol
 bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "suite.sh: $bench not found (run make first)" >&2; exit 2; }
+here=$(dirname "$0")
 start=$(date +%s)
 unexplained=""
 
@@ -41,6 +43,7 @@ section() {
     # 256-client point the new one never reached) survives beside new ones.
     rm -rf "${out:?}/$name"
     mkdir -p "$out/$name"
+    "$here/machine.sh" "$bin" "$out/$name" > /dev/null # machine.txt: the machine, its floor
     rc=0
     "$bench" "$@" --repeat "$reps" --table-file "$out/$name/table.txt" \
         --json-file "$out/$name/results.json" --csv-file "$out/$name/results.csv" || rc=$?

@@ -18,6 +18,10 @@ bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "tickets.sh: $bench not found (run make first)" >&2; exit 2; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
+# shellcheck source=bench/machine.sh
+. "$(dirname "$0")/machine.sh"
+floor=$(floor_of "$bin")
+echo "# machine: $(machine_line); floor $floor datagrams a second ($(floor_us "$floor") us each)"
 
 # median (min-max) of the numbers on stdin, with printf format $1
 stat() {

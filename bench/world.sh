@@ -7,8 +7,11 @@
 #   world-256.json   256 clients at the same density (a 506 field)
 #   all-256.json, all-128.json  one room without interest at 20 Hz, 256 (the
 #                    most such a room holds) and 128 clients, ENet unsequenced
-# then summary.txt: each figure's median with min-max over the rounds
-# (SUMMARY_ONLY=1: only the summary, from the runs already in OUT).
+# then summary.txt: each figure's median with min-max over the rounds, the
+# relay's cost also in floor datagrams (µs per delivery over one datagram's
+# time at the floor measured at the start of its round; machine.txt names
+# the machine: bench/machine.sh) (SUMMARY_ONLY=1: only the summary, from
+# the runs already in OUT).
 # DENSE=1 instead: the world of 1000 at radius 80 (about 19 others in
 # radius) with --tick-ms 2, ENet unsequenced and plain udp, no comparison.
 set -eu
@@ -20,6 +23,9 @@ bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "world.sh: $bench not found (run make first)" >&2; exit 2; }
 command -v jq >/dev/null || { echo "world.sh: needs jq (apt-get install jq)" >&2; exit 2; }
 mkdir -p "$out"
+here=$(dirname "$0")
+# shellcheck source=bench/machine.sh
+. "$here/machine.sh"
 radius=50 sizes="1000 256" modes=unsequenced,reliable,udp tick=""
 if [ "${DENSE:-0}" = 1 ]; then
     radius=80 sizes=1000 modes=unsequenced,udp tick="--tick-ms 2"
@@ -31,10 +37,17 @@ else
     i=1
 fi
 while [ "$i" -le "$reps" ]; do
+    if [ "$i" = 1 ]; then
+        floor=$("$here/machine.sh" "$bin" "$out")
+    else
+        floor=$(floor_of "$bin")
+    fi
     for w in $sizes; do
         field=$([ "$w" = 1000 ] && echo 1000 || echo 506)
         "$bench" --quiet --aoi "$radius" --field "$field" --clients "$w" --rate 20 --duration 5 \
             --modes "$modes" --relay-args "$tick" --json-file "$out/world-$w.$i.json" >/dev/null
+        jq --argjson floor "$floor" '. + {floor_dps: $floor}' "$out/world-$w.$i.json" \
+            > "$out/world.tmp" && mv "$out/world.tmp" "$out/world-$w.$i.json"
     done
     i=$((i + 1))
 done
@@ -42,6 +55,8 @@ for n in 128 256; do
     [ "${SUMMARY_ONLY:-0}" = 1 ] || [ "${DENSE:-0}" = 1 ] && break
     "$bench" --quiet --clients "$n" --rate 20 --duration 5 --modes unsequenced \
         --repeat "$reps" --json-file "$out/all-$n.json" >/dev/null || true
+    if jq --argjson floor "$floor" '. + {floor_dps: $floor}' "$out/all-$n.json" 2> /dev/null \
+        > "$out/all.tmp"; then mv "$out/all.tmp" "$out/all-$n.json"; fi
 done
 
 # median (min-max) over the rounds of EXPR, a jq expression of one world's
@@ -49,9 +64,16 @@ done
 figure() { # FILES MODE EXPR DIGITS
     jq -s -r --arg m "$2" --argjson d "$4" '
         def r: . * pow(10; $d) | round / pow(10; $d);
-        [.[].worlds[] | select(.mode == $m and .ok) | ('"$3"')] | sort
+        [.[] | (.floor_dps // 0) as $floor | .worlds[] | select(.mode == $m and .ok)
+         | ('"$3"')] | sort
         | if length == 0 then "-" else
           "\(.[(length - 1) / 2 | floor] | r) (\(.[0] | r)-\(.[-1] | r))" end' $1
+}
+# ", M (LO-HI)x the floor": the cost in floor datagrams, if the runs have a floor
+floors() { # FILES MODE
+    # shellcheck disable=SC2016 # $floor is jq's
+    x=$(figure "$1" "$2" 'if $floor > 0 then .relay_us_per_delivery * $floor / 1e6 else empty end' 2)
+    [ "$x" = - ] || printf ', %sx the floor' "$x"
 }
 {
     echo "$ ${DENSE:+DENSE=1 }bench/world.sh $*   ($(date -u '+%Y-%m-%d %H:%M UTC'), $reps rounds)"
@@ -66,17 +88,19 @@ figure() { # FILES MODE EXPR DIGITS
                 "deliveries/s $(figure "$files" $m '.delivered / .window_s' 0)," \
                 "p99 $(figure "$files" $m .p99_ms 2) ms," \
                 "relay $(figure "$files" $m .relay_cpu_pct 1)% of a core," \
-                "$(figure "$files" $m .relay_us_per_delivery 2) us a delivery"
+                "$(figure "$files" $m .relay_us_per_delivery 2) us a delivery$(floors "$files" $m)"
         done
     done
     for n in 128 256; do
         [ "${DENSE:-0}" = 1 ] && break
         echo
         jq -r --arg n "$n" 'def r: . * 100 | round / 100;
-            .results[0] | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +
+            (.floor_dps // 0) as $floor | .results[0] | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +
             "delivered \(.delivery_pct | r)% (\(.spread.lost_pct.min | r)-\(.spread.lost_pct.max | r)% lost), " +
             "p99 \(.latency_ms.p99 | r) ms (\(.spread.p99_ms.min | r)-\(.spread.p99_ms.max | r)), relay " +
-            "\(.relay_cpu_pct | r)% of a core, \(.relay_us_per_delivery | r) us a delivery"' \
+            "\(.relay_cpu_pct | r)% of a core, \(.relay_us_per_delivery | r) us a delivery" +
+            if $floor > 0 then ", \(.relay_us_per_delivery * $floor / 1e6 | r)x the floor"
+            else "" end' \
             "$out/all-$n.json" 2>/dev/null || echo "all-to-all, $n clients: failed"
     done
 } >"$out/summary.txt"

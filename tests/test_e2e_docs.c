@@ -1,6 +1,8 @@
 /* test_e2e_docs.c: the documentation holds together. Every figure table of
  * README.md and docs/ is what bench/doctables.sh makes of the committed
- * results, and every figure of their prose is in those results. Every
+ * results, and every figure of their prose (and of proto/'s) is in those
+ * results. docs/testing.md has a row for every test binary, and
+ * proto/PROTOCOL.md's contents every section of it. Every
  * command of a "sh" block that runs build/bin/ricochet-X takes its options
  * (--check); a "json ricochet-X" block is a config file X takes, a "yaml
  * prometheus" block one promtool takes; a "sh run" block runs. Every
@@ -487,11 +489,9 @@ static void prose_figures_are_in_results(void **state)
     assert_non_null(c.text);
     int missing = 0;
     for (size_t i = 0; i < n_docs; i++) {
-        if (strncmp(doc_paths[i], "proto/", 6) != 0) {
-            struct figure_check fc = { doc_paths[i], &c, 0 };
-            for_each_line(texts[i], check_line_figures, &fc);
-            missing += fc.missing;
-        }
+        struct figure_check fc = { doc_paths[i], &c, 0 };
+        for_each_line(texts[i], check_line_figures, &fc);
+        missing += fc.missing;
         free(texts[i]);
     }
     free(c.text);
@@ -701,6 +701,95 @@ static int deps_without_apt(const char *env, char *err, size_t cap)
     return atoi(rc + 3);
 }
 
+/* proto/PROTOCOL.md is long: its contents list every section (## and ###)
+ * by its anchor, so a reader finds one and a new section is not left out. */
+static void protocol_contents_complete(void **state)
+{
+    (void)state;
+    char *text = harness_read_text("proto/PROTOCOL.md");
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\n## Contents\n"));
+    int missing = 0;
+    bool fenced = false;
+    for (const char *line = text; *line; ) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len >= 3 && strncmp(line, "```", 3) == 0)
+            fenced = !fenced;
+        size_t hashes = 0;
+        while (hashes < len && line[hashes] == '#')
+            hashes++;
+        if (!fenced && (hashes == 2 || hashes == 3) && hashes < len && line[hashes] == ' ' &&
+            strncmp(line, "## Contents", len) != 0) {
+            char slug[256], link[300];
+            heading_slug(line + hashes + 1, len - hashes - 1, slug, sizeof slug);
+            snprintf(link, sizeof link, "](#%s)", slug);
+            if (!strstr(text, link)) {
+                print_error("proto/PROTOCOL.md: %.*s is not in its contents\n", (int)len, line);
+                missing++;
+            }
+        }
+        if (!end)
+            break;
+        line = end + 1;
+    }
+    free(text);
+    assert_int_equal(missing, 0);
+}
+
+/* Whether docs/testing.md's table names the binary: as `name`, or in a
+ * row that abbreviates it (`test_relay_rooms`, `_forwarding`: a line with
+ * `PREFIX_... and `_SUFFIX` where name is PREFIX_SUFFIX). */
+static bool testing_lists(const char *text, const char *name)
+{
+    char want[300];
+    snprintf(want, sizeof want, "`%s`", name);
+    if (strstr(text, want))
+        return true;
+    for (const char *u = strchr(name + 1, '_'); u; u = strchr(u + 1, '_')) {
+        char full[300], part[300];
+        snprintf(full, sizeof full, "`%.*s_", (int)(u - name), name);
+        snprintf(part, sizeof part, "`%s`", u);
+        for (const char *at = strstr(text, part); at; at = strstr(at + 1, part)) {
+            const char *line = at;
+            while (line > text && line[-1] != '\n')
+                line--;
+            const char *f = strstr(line, full);
+            if (f && f < at)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Every test binary (tests/test_*.c) has its row in docs/testing.md. */
+static void testing_lists_every_binary(void **state)
+{
+    (void)state;
+    char *text = harness_read_text("docs/testing.md");
+    assert_non_null(text);
+    DIR *d = opendir("tests");
+    assert_non_null(d);
+    struct dirent *e;
+    int missing = 0, seen = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (strncmp(e->d_name, "test_", 5) != 0 || len < 3 || strcmp(e->d_name + len - 2, ".c"))
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 2), e->d_name);
+        seen++;
+        if (!testing_lists(text, name)) {
+            print_error("docs/testing.md: no row for %s\n", name);
+            missing++;
+        }
+    }
+    closedir(d);
+    free(text);
+    assert_true(seen > 0);
+    assert_int_equal(missing, 0);
+}
+
 /* The quick start's promise: with every library there (pkg-config says so)
  * nothing asks for dpkg or apt-get; with one missing and no apt-get, one
  * line names it. */
@@ -730,6 +819,8 @@ int main(void)
         cmocka_unit_test(examples_work),
         cmocka_unit_test(prose_figures_are_in_results),
         cmocka_unit_test(deps_found_without_apt),
+        cmocka_unit_test(testing_lists_every_binary),
+        cmocka_unit_test(protocol_contents_complete),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
