@@ -362,8 +362,7 @@ local function control_summary(ctype, m)
         return text
     elseif ctype == "welcome" then
         local r = m.roster
-        return kv("id", "room") .. (r and r[1] == "[" and
-            string.format(" (%d others)", r[2]) or "")
+        return kv("id", "room") .. (r and r[1] == "[" and string.format(" roster=%d", r[2]) or "")
     elseif ctype == "left" then
         return kv("id", "name") .. (s("reason") and " (" .. s("reason") .. ")" or "")
     elseif ctype == "error" then
@@ -371,7 +370,7 @@ local function control_summary(ctype, m)
     elseif ctype == "chat" then
         return kv("id", "name") .. (s("text") and ": " .. s("text") or "")
     elseif ctype == "cookie" or ctype == "sealed" then
-        return kv("cookie", "salt")
+        return ctype .. " " .. (s("cookie") or s("salt") or "?")
     elseif ctype == "moved" then
         return kv("room") .. (s("host") and " to " .. s("host") .. ":" .. (s("port") or "?") or "")
     end
@@ -565,8 +564,9 @@ local function udp_entry(tvb, pinfo, tree)
     local plain = first == 0x7B or (first >= 0x80 and first <= 0x82) or
                   (len >= 2 and (tvb(0, 2):uint() == 0x0101 or tvb(0, 2):uint() == 0x0102))
     if plain and not R.enet_strict(tvb) then
+        local info = dissect_message(tvb, pinfo, tree, {transport = "udp", how = "(udp)"})
         pinfo.cols.protocol = "ricochet"
-        pinfo.cols.info = dissect_message(tvb, pinfo, tree, {transport = "udp", how = "(udp)"})
+        pinfo.cols.info = info
     else
         local infos, ricochet = R.enet_dissect(tvb, pinfo, tree)
         pinfo.cols.protocol = ricochet and "ricochet" or "ENet"

@@ -238,7 +238,8 @@ function R.enet_dissect(tvb, pinfo, tree)
         ct:add(ef.cmd, tvb(at, 1))
         ct:add(ef.ack_flag, tvb(at, 1))
         ct:add(ef.unseq_flag, tvb(at, 1))
-        ct:add(ef.channel, tvb(at + 1, 1))
+        local ch = ct:add(ef.channel, tvb(at + 1, 1))
+        if tvb(at + 1, 1):uint() == NO_CHANNEL then ch:append_text(" (none: ENet's own)") end
         ct:add(ef.rseq, tvb(at + 2, 2))
         if not size then
             ct:add_proto_expert_info(ee.unknown)
