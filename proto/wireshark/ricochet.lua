@@ -69,6 +69,7 @@ local rf = {
     salt = ProtoField.string("ricochet.control.salt", "Salt"),
     jversion = ProtoField.uint32("ricochet.control.version", "Protocol version"),
     text = ProtoField.string("ricochet.control.text", "Text"),
+    message = ProtoField.string("ricochet.control.message", "Message"),
     sealed = ProtoField.bool("ricochet.sealed", "Sealed"),
     lane = ProtoField.uint8("ricochet.sealed.lane", "Lane", base.DEC, LANES, 0x7F),
     counter = ProtoField.uint64("ricochet.sealed.counter", "Counter"),
@@ -85,7 +86,8 @@ local rf = {
 }
 ric.fields = rf
 
--- Expert info: what the relay would refuse (warnings), what cannot be read (errors).
+-- Expert info: what the relay would refuse, as warnings (the relay's own
+-- error code or drop reason in brackets).
 local function ex(abbr, text, group, sev) return ProtoExpert.new(abbr, text, group, sev) end
 local G, S = expert.group, expert.severity
 local re = {
@@ -379,7 +381,8 @@ end
 
 local CONTROL_FIELDS = {{"id", rf.id}, {"room", rf.room}, {"name", rf.name}, {"mode", rf.mode},
                         {"version", rf.jversion}, {"code", rf.code}, {"reason", rf.reason},
-                        {"cookie", rf.cookie}, {"salt", rf.salt}, {"text", rf.text}}
+                        {"cookie", rf.cookie}, {"salt", rf.salt}, {"text", rf.text},
+                        {"message", rf.message}}
 
 -- A join's ticket pass (base64url, PROTOCOL.md "Tickets"): its clear fields.
 local function dissect_pass(text, pinfo, tree)
@@ -564,7 +567,8 @@ local function udp_entry(tvb, pinfo, tree)
     local plain = first == 0x7B or (first >= 0x80 and first <= 0x82) or
                   (len >= 2 and (tvb(0, 2):uint() == 0x0101 or tvb(0, 2):uint() == 0x0102))
     if plain and not R.enet_strict(tvb) then
-        local info = dissect_message(tvb, pinfo, tree, {transport = "udp", how = "(udp)"})
+        local info = dissect_message(tvb, pinfo, tree,
+                                     {transport = "udp", way = "udp", how = "(udp)"})
         pinfo.cols.protocol = "ricochet"
         pinfo.cols.info = info
     else
