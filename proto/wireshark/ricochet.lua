@@ -419,7 +419,8 @@ local function dissect_control(tvb, pinfo, tree, ctx)
         t:add(rf.unknown, tvb())
         return "control (not JSON)"
     end
-    json_dissector:call(tvb, pinfo, t)
+    -- Wireshark's JSON dissector shows the tree; what it cannot read is its to say.
+    pcall(json_dissector.call, json_dissector, tvb, pinfo, t)
     local ty = m.type
     if not ty or ty[1] ~= "string" then
         t:add_proto_expert_info(re.ctype, "No type: the relay refuses it (missing_field)")
