@@ -2,7 +2,7 @@
 -- ENet 1.3.17 and over plain UDP. A second, independent reading of the wire
 -- contract: the C readers are proto/wire.c, proto/control.c, proto/seal.c,
 -- proto/ticket.c and, for ENet's header and commands, proto/enet/enet_wire.c
--- (tests/test_e2e_dissector.c checks the two readings against each other).
+-- (tests/test_e2e_dissector.c and _fuzz.c check the two readings against each other).
 --
 --   tshark -X lua_script:proto/wireshark/ricochet.lua -r run.pcap
 --   wireshark -X lua_script:proto/wireshark/ricochet.lua run.pcap
