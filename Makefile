@@ -16,8 +16,8 @@
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
 #   make deps       install missing Debian packages (or print the command)
 #   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
-#   make install    programs, libricochet, manual pages, the relay's systemd unit;
-#                   PREFIX=/usr/local DESTDIR=
+#   make install    programs, libricochet, manual pages, the relay's systemd unit,
+#                   the Wireshark dissector; PREFIX=/usr/local DESTDIR=
 #                   (make install-lib: libricochet only)
 #   make uninstall  removes what install put there (same PREFIX, DESTDIR)
 
@@ -30,6 +30,11 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 DOCDIR ?= $(PREFIX)/share/doc/ricochet
+# Wireshark's global Lua plugin folder under PREFIX, as Debian's Wireshark
+# has it (/usr/lib/x86_64-linux-gnu/wireshark/plugins with PREFIX=/usr).
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+WIRESHARK_PLUGINDIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))/wireshark/plugins
+DISSECTOR := proto/wireshark/ricochet.lua proto/wireshark/ricochet_enet.lua
 # The documentation the manual pages point to, installed flat.
 DOCS := README.md $(wildcard docs/*.md) proto/PROTOCOL.md proto/STATS.md
 BUILD ?= build
@@ -415,6 +420,8 @@ install: all install-lib
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+	install -d $(DESTDIR)$(WIRESHARK_PLUGINDIR)/ricochet
+	install -m 644 $(DISSECTOR) $(DESTDIR)$(WIRESHARK_PLUGINDIR)/ricochet/
 
 # libricochet alone, as a game's build needs it (tests/test_e2e_library.c).
 install-lib: lib
@@ -444,6 +451,8 @@ uninstall:
 	rm -f $(DESTDIR)$(UNITDIR)/ricochet-relay.service
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rm -f $(addprefix $(DESTDIR)$(WIRESHARK_PLUGINDIR)/ricochet/,$(notdir $(DISSECTOR)))
+	-rmdir $(DESTDIR)$(WIRESHARK_PLUGINDIR)/ricochet 2>/dev/null
 
 clean:
 	rm -rf build

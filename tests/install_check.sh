@@ -1,10 +1,12 @@
 #!/bin/sh
 # install_check.sh: make install puts the six programs and their manual
 # pages, libricochet (header, shared and static library, pkg-config file,
-# manual page), the relay's systemd unit (starting the installed relay)
-# and the documentation under DESTDIR/PREFIX, and make uninstall (same
-# variables) removes every file install put there. Builds the release
-# programs if needed.
+# manual page), the relay's systemd unit (starting the installed relay),
+# the documentation and the Wireshark dissector (in Wireshark's global Lua
+# plugin folder, lib/<multiarch>/wireshark/plugins/ricochet/, where it
+# reads a capture with tshark if there is one) under DESTDIR/PREFIX, and
+# make uninstall (same variables) removes every file install put there.
+# Builds the release programs if needed.
 set -eu
 cd "$(dirname "$0")/.."
 dest=$(mktemp -d)
@@ -21,6 +23,14 @@ for f in include/ricochet/ricochet.h lib/libricochet.so lib/libricochet.a \
     share/doc/ricochet/operations.md share/doc/ricochet/PROTOCOL.md; do
     test -e "$dest$prefix/$f" || { echo "install_check: no $f"; exit 1; }
 done
+lua=$(find "$dest$prefix/lib" -path '*/wireshark/plugins/ricochet/ricochet.lua')
+test -n "$lua" && test -e "$(dirname "$lua")/ricochet_enet.lua" ||
+    { echo "install_check: no wireshark/plugins/ricochet/ricochet.lua and ricochet_enet.lua"; exit 1; }
+if command -v tshark >/dev/null; then
+    read=$(HOME="$dest" tshark -r tests/wireshark/dissector_enet.pcap -X "lua_script:$lua" \
+        -Y 'ricochet.state.seq' 2>/dev/null | wc -l)
+    [ "$read" -gt 0 ] || { echo "install_check: the installed dissector reads no state"; exit 1; }
+fi
 unit="$dest$prefix/lib/systemd/system/ricochet-relay.service"
 grep -q "^ExecStart=$prefix/bin/ricochet-relay " "$unit" ||
     { echo "install_check: no unit starting $prefix/bin/ricochet-relay"; exit 1; }

@@ -1,0 +1,111 @@
+/* tshark.c: see tshark.h. */
+#include "tshark.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static char work[] = "/tmp/ricochet-dissector-XXXXXX";
+
+bool tshark_present(void)
+{
+    return system("tshark -v >/dev/null 2>&1") == 0;
+}
+
+/* A copy in Wireshark's global plugin folder is loaded before the tree's
+ * and shadows it (ricochet.lua loads once): only an identical one will do. */
+static bool installed_copy_differs(void)
+{
+    FILE *p = popen("tshark -G folders 2>/dev/null", "r");
+    char line[512], cmd[2000];
+    bool differs = false;
+    while (p && fgets(line, sizeof line, p)) {
+        if (strncmp(line, "Global Lua Plugins:", 19) != 0)
+            continue;
+        char *dir = line + 19 + strspn(line + 19, " \t");
+        dir[strcspn(dir, "\n")] = '\0';
+        snprintf(cmd, sizeof cmd, "test ! -e %s/ricochet/ricochet.lua || { cmp -s "
+                 "%s/ricochet/ricochet.lua " TSHARK_LUA " && cmp -s %s/ricochet/ricochet_enet.lua"
+                 " proto/wireshark/ricochet_enet.lua; }", dir, dir, dir);
+        differs = system(cmd) != 0;
+        if (differs)
+            fprintf(stderr, "tshark: %s/ricochet/ holds another dissector: make uninstall it, "
+                            "or install this tree's\n", dir);
+    }
+    if (p)
+        pclose(p);
+    return differs;
+}
+
+const char *tshark_setup(void)
+{
+    return mkdtemp(work) && !installed_copy_differs() ? work : NULL;
+}
+
+int tshark_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", work);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+char *tshark_run(const char *pcap, const char *opts)
+{
+    char cmd[2048], err_path[128];
+    snprintf(err_path, sizeof err_path, "%s/stderr", work);
+    snprintf(cmd, sizeof cmd,
+             "HOME=%s XDG_CONFIG_HOME=%s WIRESHARK_CONFIG_DIR=%s tshark -n -r '%s' "
+             "-X lua_script:%s -o json.hide_extended_path_based_filtering:TRUE %s 2>%s",
+             work, work, work, pcap, TSHARK_LUA, opts, err_path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t cap = 1 << 16, len = 0, n;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    while ((n = fread(out + len, 1, cap - len - 1, p)) > 0)
+        if ((len += n) + 1 == cap)
+            assert_non_null(out = realloc(out, cap *= 2));
+    out[len] = '\0';
+    int rc = pclose(p);
+    char *err = harness_read_text(err_path);
+    assert_non_null(err);
+    for (char *line = strtok(err, "\n"); line; line = strtok(NULL, "\n"))
+        if (!strstr(line, "Running as user")) {
+            print_error("tshark %s on %s: %s\n", opts, pcap, line);
+            fail();
+        }
+    free(err);
+    if (rc != 0)
+        fail_msg("tshark %s on %s exited with %d", opts, pcap, rc);
+    return out;
+}
+
+size_t tshark_split(char *line, char **f, size_t max, char sep)
+{
+    size_t n = 0;
+    for (char *s = line; n < max; n++) {
+        f[n] = s;
+        char *t = strchr(s, sep);
+        if (!t) {
+            n++;
+            break;
+        }
+        *t = '\0';
+        s = t + 1;
+    }
+    return n;
+}
+
+void tshark_put(struct capture *c, const char *src, const char *dst, const uint8_t *d, size_t n)
+{
+    union netaddr a, b;
+    char err[128];
+    assert_int_equal(netaddr_parse_endpoint(src, &a, err, sizeof err), 0);
+    assert_int_equal(netaddr_parse_endpoint(dst, &b, err, sizeof err), 0);
+    capture_write(c, &a, &b, d, n, (struct timeval){.tv_sec = 1});
+}

@@ -1,0 +1,41 @@
+/* tshark.h: what the Wireshark dissector's tests share: tshark run with
+ * proto/wireshark/ricochet.lua on a capture, in a scratch folder of its own
+ * (its HOME and configuration: no personal plugin or preference counts),
+ * and datagrams written into captures for it. Failures fail the test
+ * (cmocka). */
+#ifndef RICOCHET_TEST_TSHARK_H
+#define RICOCHET_TEST_TSHARK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../netsim/capture.h"
+
+#define TSHARK_LUA "proto/wireshark/ricochet.lua"
+
+/* Whether tshark runs here (the tests skip without it). */
+bool tshark_present(void);
+
+/* Makes the scratch folder and returns its path, or NULL (with a line on
+ * stderr) if it cannot, or if Wireshark's global plugin folder holds a
+ * dissector other than the tree's, which would shadow it. */
+const char *tshark_setup(void);
+
+/* Removes the scratch folder and what the tests put in it. */
+int tshark_teardown(void);
+
+/* Runs tshark with the dissector on pcap (the rest of its command line in
+ * opts) and returns its standard output (the caller frees). Anything on
+ * its standard error but the warning about running as root, or an exit
+ * status but 0, fails the test. */
+char *tshark_run(const char *pcap, const char *opts);
+
+/* Splits line at each sep into at most max fields (in place); returns how
+ * many. */
+size_t tshark_split(char *line, char **f, size_t max, char sep);
+
+/* Writes one datagram of n bytes from src to dst (ip:port) into c. */
+void tshark_put(struct capture *c, const char *src, const char *dst, const uint8_t *d, size_t n);
+
+#endif

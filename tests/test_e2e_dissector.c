@@ -1,0 +1,462 @@
+/* test_e2e_dissector.c: the Wireshark dissector (proto/wireshark/) as
+ * tshark runs it. On the captures netsim writes during a bench run of each
+ * mode (unsequenced, sequenced, reliable, udp, ENet and plain-UDP batches,
+ * sealed over both): nothing malformed, no warning, every datagram read;
+ * the (sender, seq) of every state tshark finds is netsim's drop log, copy
+ * for copy, in what it forwarded and in what it dropped (the ledger the
+ * bench's audit checks the run against), by port and by the heuristic
+ * alone; each sender's seqs, and in sealed sessions each lane's counters,
+ * run without a gap. The committed sample captures (tests/wireshark/) read
+ * as their golden text. DNS and QUIC are left alone. Skips with one line
+ * where tshark is missing; test_e2e_dissector_fuzz feeds it garbage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../netsim/capture.h"
+#include "../proto/wire.h"
+#include "../stats/rng.h"
+#include "support/harness.h"
+#include "support/tshark.h"
+
+#define SAMPLES "tests/wireshark/"
+#define CLIENTS 3
+
+static const char *work; /* tshark's scratch folder, and the captures' */
+
+/* A growing list of strings. */
+struct list {
+    char **v;
+    size_t n, cap;
+};
+
+static void list_add(struct list *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        assert_non_null(l->v);
+    }
+    l->v[l->n++] = strdup(s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list_free(struct list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    *l = (struct list){0};
+}
+
+/* Sorts a and b and fails, naming the first difference, unless equal. */
+static void lists_equal(struct list *a, struct list *b, const char *what)
+{
+    qsort(a->v, a->n, sizeof *a->v, cmp_str);
+    qsort(b->v, b->n, sizeof *b->v, cmp_str);
+    size_t i = 0;
+    while (i < a->n && i < b->n && strcmp(a->v[i], b->v[i]) == 0)
+        i++;
+    if (i < a->n || i < b->n) {
+        print_error("%s: tshark %zu, expected %zu; first difference: tshark \"%s\", expected "
+                    "\"%s\"\n", what, a->n, b->n, i < a->n ? a->v[i] : "-",
+                    i < b->n ? b->v[i] : "-");
+        fail();
+    }
+}
+
+/* Fails if tshark finds, in pcap, a datagram that is malformed, raises a
+ * Lua error or a warning, or that neither ENet nor ricochet claims. */
+static void clean(const char *pcap, const char *prefs)
+{
+    char opts[512];
+    snprintf(opts, sizeof opts, "%s -T fields -e frame.number -Y '_ws.malformed || "
+             "_ws.lua.error || _ws.expert.severity >= 0x00600000 || !(ricochet || enet)'",
+             prefs);
+    char *out = tshark_run(pcap, opts);
+    if (*out)
+        fail_msg("%s: frames malformed, warned about or not read: %s", pcap, out);
+    free(out);
+}
+
+/* What tshark exports from pcap, one line "dir flow peer A B" per item:
+ * (sender, seq) of states or (lane, counter) of sealed messages (fields
+ * a and b, one value each per item). dir: up towards relay_port; flow: the
+ * client's endpoint; peer: ENet's header peer id ("-" for udp). */
+static void export(const char *pcap, const char *prefs, const char *a, const char *b,
+                   uint16_t relay_port, struct list *out)
+{
+    char opts[512];
+    snprintf(opts, sizeof opts, "%s -T fields -E occurrence=a -e ip.src -e udp.srcport "
+             "-e ip.dst -e udp.dstport -e enet.peer_id -e %s -e %s", prefs, a, b);
+    char *text = tshark_run(pcap, opts);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *f[7], *va[128], *vb[128], item[160];
+        assert_int_equal(tshark_split(line, f, 7, '\t'), 7);
+        if (!*f[5])
+            continue;
+        bool up = atoi(f[3]) == relay_port;
+        assert_true(up || atoi(f[1]) == relay_port);
+        size_t na = tshark_split(f[5], va, 128, ','), nb = tshark_split(f[6], vb, 128, ',');
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++) {
+            snprintf(item, sizeof item, "%s %s:%s %s %s %s", up ? "up" : "down",
+                     up ? f[0] : f[2], up ? f[1] : f[3], *f[4] ? f[4] : "-", va[i], vb[i]);
+            list_add(out, item);
+        }
+    }
+    free(text);
+}
+
+/* netsim's drop log in the same form: the states forwarded (fwd) or
+ * dropped (loss, burst, queue, overflow). */
+static void drop_log(const char *path, struct list *fwd, struct list *dropped)
+{
+    char *text = harness_read_text(path);
+    assert_non_null(text);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *f[10], item[160];
+        if (line[0] == '#')
+            continue;
+        assert_int_equal(tshark_split(line, f, 10, ' '), 10);
+        snprintf(item, sizeof item, "%s %s %s %s %s", f[2], f[3], f[8], f[4], f[5]);
+        if (!strcmp(f[1], "fwd"))
+            list_add(fwd, item);
+        else if (strcmp(f[1], "dup") != 0 && strcmp(f[1], "exit") != 0)
+            list_add(dropped, item);
+    }
+    free(text);
+}
+
+/* Every stream in items ("... key N", grouped by all but N and only for
+ * lines starting with dir, "" for all) runs from first without a gap
+ * (repeats allowed: retransmissions, duplicates). Returns the streams. */
+static size_t no_gaps(struct list *items, const char *dir, unsigned long long first)
+{
+    qsort(items->v, items->n, sizeof *items->v, cmp_str);
+    struct list keyed = {0};
+    char buf[200];
+    for (size_t i = 0; i < items->n; i++) {
+        if (strncmp(items->v[i], dir, strlen(dir)) != 0)
+            continue;
+        char *last = strrchr(items->v[i], ' ');
+        snprintf(buf, sizeof buf, "%.*s %020llu", (int)(last - items->v[i]), items->v[i],
+                 strtoull(last + 1, NULL, 10));
+        list_add(&keyed, buf);
+    }
+    qsort(keyed.v, keyed.n, sizeof *keyed.v, cmp_str);
+    size_t streams = 0;
+    unsigned long long prev = 0;
+    for (size_t i = 0; i < keyed.n; i++) {
+        size_t klen = strlen(keyed.v[i]) - 21;
+        unsigned long long n = strtoull(keyed.v[i] + klen + 1, NULL, 10);
+        bool same = i > 0 && strncmp(keyed.v[i], keyed.v[i - 1], klen + 1) == 0;
+        if (!same)
+            streams++;
+        if ((!same && n != first) || (same && n != prev && n != prev + 1))
+            fail_msg("a gap before %s (after %llu)", keyed.v[i], same ? prev : first);
+        prev = n;
+    }
+    list_free(&keyed);
+    return streams;
+}
+
+/* The relay's port: where the capture's first datagram went (a client's). */
+static uint16_t relay_port(const char *pcap)
+{
+    char *out = tshark_run(pcap, "-c 1 -T fields -e udp.dstport");
+    int port = atoi(out);
+    free(out);
+    assert_in_range(port, 1, 65535);
+    return (uint16_t)port;
+}
+
+struct mode_run {
+    const char *name, *mode, *relay_args;
+    bool sealed;
+};
+
+/* One bench run through a lossy netsim keeping its capture; returns the
+ * parsed JSON result of the run. */
+static cJSON *bench_with_capture(const struct mode_run *m, const char *pcap, const char *logs)
+{
+    char netsim_args[256];
+    snprintf(netsim_args, sizeof netsim_args, "--pcap %s", pcap);
+    const char *args[32] = {"--clients", "3", "--rate", "30", "--duration", "1",
+                            "--warmup", "0.3", "--grace", "1", "--path-loss", "10",
+                            "--seed", "5", "--modes", m->mode, "--netsim-args", netsim_args,
+                            "--drop-log-dir", logs, "--json-file", "-", "--quiet"};
+    size_t n = 23;
+    if (m->relay_args) {
+        args[n++] = "--relay-args";
+        args[n++] = m->relay_args;
+    }
+    if (m->sealed)
+        args[n++] = "--encrypt";
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    int rc = spawn_stop(&p, 0, 120000);
+    char *out = spawn_read_stdout(&p);
+    if (rc != 0) {
+        char *err = spawn_read_stderr(&p);
+        fail_msg("%s: ricochet-bench exited %d: %s", m->name, rc, err ? err : "");
+    }
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    free(out);
+    spawn_free(&p);
+    cJSON *r = cJSON_DetachItemFromArray(cJSON_GetObjectItemCaseSensitive(root, "results"), 0);
+    cJSON_Delete(root);
+    assert_non_null(r);
+    return r;
+}
+
+/* The audit's verdict on an unsealed run: done, nothing unexplained. */
+static void audited(const cJSON *r)
+{
+    const cJSON *audit = cJSON_GetObjectItemCaseSensitive(r, "audit");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(audit, "done")));
+    assert_true(cJSON_GetObjectItemCaseSensitive(audit, "unexplained")->valuedouble == 0);
+}
+
+static void unsealed_run(const struct mode_run *m, const char *pcap, const char *dropped,
+                         const char *logs, uint16_t port, const char *prefs)
+{
+    char log[512];
+    snprintf(log, sizeof log, "ls %s/drops_*.log", logs);
+    FILE *ls = popen(log, "r");
+    assert_non_null(ls);
+    assert_non_null(fgets(log, sizeof log, ls));
+    pclose(ls);
+    log[strcspn(log, "\n")] = '\0';
+    struct list want_fwd = {0}, want_drop = {0}, fwd = {0}, drop = {0}, heur = {0};
+    drop_log(log, &want_fwd, &want_drop);
+    export(pcap, prefs, "ricochet.state.sender", "ricochet.state.seq", port, &fwd);
+    export(dropped, prefs, "ricochet.state.sender", "ricochet.state.seq", port, &drop);
+    /* the heuristic alone, asked before any dissector of the ports */
+    export(pcap, "-o udp.try_heuristic_first:TRUE", "ricochet.state.sender",
+           "ricochet.state.seq", port, &heur);
+    print_message("%s: %zu states forwarded, %zu dropped\n", m->name, fwd.n, drop.n);
+    assert_true(fwd.n > 100 && drop.n > 0);
+    lists_equal(&fwd, &want_fwd, "states netsim forwarded");
+    lists_equal(&drop, &want_drop, "states netsim dropped");
+    lists_equal(&heur, &want_fwd, "states netsim forwarded, found by the heuristic");
+    /* the senders' side: each client's seqs, from 1, none missing */
+    for (size_t i = 0; i < drop.n; i++)
+        list_add(&fwd, drop.v[i]);
+    assert_int_equal(no_gaps(&fwd, "up ", 1), CLIENTS);
+    list_free(&want_fwd);
+    list_free(&want_drop);
+    list_free(&fwd);
+    list_free(&drop);
+    list_free(&heur);
+}
+
+static void sealed_run(const struct mode_run *m, const char *pcap, const char *dropped,
+                       uint16_t port, const char *prefs)
+{
+    struct list sealed = {0}, clear = {0};
+    export(pcap, prefs, "ricochet.sealed.lane", "ricochet.sealed.counter", port, &sealed);
+    export(dropped, prefs, "ricochet.sealed.lane", "ricochet.sealed.counter", port, &sealed);
+    export(pcap, prefs, "ricochet.state.sender", "ricochet.state.seq", port, &clear);
+    export(dropped, prefs, "ricochet.state.sender", "ricochet.state.seq", port, &clear);
+    export(pcap, prefs, "ricochet.control.salt", "ricochet.control.type", port, &clear);
+    print_message("%s: %zu sealed messages, %zu clear\n", m->name, sealed.n, clear.n);
+    /* no state in clear, only the salts (again before a repeated welcome) */
+    assert_true(clear.n >= 1);
+    for (size_t i = 0; i < clear.n; i++)
+        assert_non_null(strstr(clear.v[i], " sealed"));
+    /* each lane of each flow counts from 0 without a gap: control both
+     * ways, states from each client and to each */
+    assert_true(no_gaps(&sealed, "", 0) >= 4 * CLIENTS);
+    assert_int_equal(no_gaps(&sealed, "up ", 0), 2 * CLIENTS);
+    list_free(&sealed);
+    list_free(&clear);
+}
+
+/* A bench run of each mode: its capture read whole and clean, and its
+ * states the ledger's. */
+static void modes_match_the_ledger(void **state)
+{
+    (void)state;
+    static const struct mode_run runs[] = {
+        {"unsequenced", "unsequenced", NULL, false},
+        {"sequenced", "sequenced", NULL, false},
+        {"reliable", "reliable", NULL, false},
+        {"udp", "udp", NULL, false},
+        {"batched", "unsequenced", "--tick-ms 30", false},
+        {"batched udp", "udp", "--tick-ms 30", false},
+        {"sealed", "unsequenced", NULL, true},
+        {"sealed udp", "udp", NULL, true},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        const struct mode_run *m = &runs[i];
+        char pcap[128], dropped[160], logs[128], prefs[64];
+        snprintf(pcap, sizeof pcap, "%s/run%zu.pcap", work, i);
+        snprintf(dropped, sizeof dropped, "%s.dropped", pcap);
+        snprintf(logs, sizeof logs, "%s/logs%zu", work, i);
+        assert_int_equal(mkdir(logs, 0700), 0);
+        cJSON *r = bench_with_capture(m, pcap, logs);
+        uint16_t port = relay_port(pcap);
+        snprintf(prefs, sizeof prefs, "-o ricochet.ports:%u", port);
+        clean(pcap, prefs);
+        clean(dropped, prefs);
+        if (m->sealed) {
+            sealed_run(m, pcap, dropped, port, prefs);
+        } else {
+            audited(r);
+            unsealed_run(m, pcap, dropped, logs, port, prefs);
+        }
+        cJSON_Delete(r);
+    }
+}
+
+/* The committed samples read as their golden text, byte for byte
+ * (RICOCHET_GOLDEN_UPDATE=1 writes it instead, after
+ * tests/wireshark/dissector_sample.sh made new samples). */
+static void samples_read_as_golden(void **state)
+{
+    (void)state;
+    static const char *const samples[][2] = {
+        {"dissector_enet.pcap", "dissector_enet.txt"},
+        {"dissector_enet.pcap.dropped", "dissector_enet_dropped.txt"},
+        {"dissector_modes.pcap", "dissector_modes.txt"},
+    };
+    bool update = getenv("RICOCHET_GOLDEN_UPDATE") != NULL;
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        char pcap[128], golden[128], actual[128], cmd[512];
+        snprintf(pcap, sizeof pcap, SAMPLES "%s", samples[i][0]);
+        snprintf(golden, sizeof golden, SAMPLES "%s", samples[i][1]);
+        snprintf(actual, sizeof actual, "%s/%s", work, samples[i][1]);
+        clean(pcap, "");
+        char *out = tshark_run(pcap, "-P -V -O enet,ricochet");
+        FILE *f = fopen(update ? golden : actual, "w");
+        assert_non_null(f);
+        fputs(out, f);
+        fclose(f);
+        char *want = harness_read_text(golden);
+        assert_non_null(want);
+        if (strcmp(out, want) != 0) {
+            snprintf(cmd, sizeof cmd, "diff -u %s %s | head -40 >&2", golden, actual);
+            if (system(cmd) < 0)
+                print_error("diff failed\n");
+            fail_msg("%s does not read as %s (diff above)", pcap, golden);
+        }
+        free(want);
+        free(out);
+    }
+}
+
+/* The frame numbers tshark lists for filter in pcap (its options in
+ * prefs), one line. */
+static char *frames(const char *pcap, const char *prefs, const char *filter)
+{
+    char opts[512];
+    snprintf(opts, sizeof opts, "%s -Y '%s' -T fields -e frame.number", prefs, filter);
+    char *out = tshark_run(pcap, opts);
+    for (char *c = out; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    return out;
+}
+
+/* DNS and QUIC, on their ports and on others, are never claimed, even with
+ * the heuristic asked first; a ricochet state on an unknown port is. */
+static void dns_and_quic_left_alone(void **state)
+{
+    (void)state;
+    static const uint8_t question[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm',
+                                       0, 0, 1, 0, 1};
+    uint8_t query[64] = {0x1a, 0x2b, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    memcpy(query + 12, question, sizeof question);
+    size_t qlen = 12 + sizeof question;
+    uint8_t plain_query[64]; /* id 0x0101, no flags: starts as a state does */
+    memcpy(plain_query, query, qlen);
+    memcpy(plain_query, "\x01\x01\x00\x00", 4);
+    uint8_t answer[80] = {0x8a, 0x2b, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+    memcpy(answer + 12, question, sizeof question);
+    static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 93, 184, 216, 34};
+    memcpy(answer + qlen, rr, sizeof rr);
+    uint8_t initial[1200], shorthdr[60];
+    struct rng r;
+    rng_seed(&r, 7);
+    for (size_t i = 0; i < sizeof initial; i++)
+        initial[i] = (uint8_t)rng_u64(&r);
+    memcpy(initial, "\xc3\x00\x00\x00\x01\x08", 6); /* Initial, QUIC v1, 8-byte ids */
+    initial[14] = 8;
+    memcpy(initial + 23, "\x00\x44\x9e", 3); /* no token, length 1182 */
+    for (size_t i = 0; i < sizeof shorthdr; i++)
+        shorthdr[i] = (uint8_t)rng_u64(&r);
+    shorthdr[0] = 0x43; /* short header, fixed bit */
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = {.sender = 2, .seq = 9, .send_us = 5000000, .x = 12.5f};
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+
+    char pcap[128];
+    snprintf(pcap, sizeof pcap, "%s/dns_quic.pcap", work);
+    char err[128];
+    struct capture *c = capture_open(pcap, err, sizeof err);
+    assert_non_null(c);
+    static const char *const dns_ports[] = {"53", "45353"}, *const quic_ports[] = {"443", "44433"};
+    for (int i = 0; i < 2; i++) {
+        char server[32];
+        snprintf(server, sizeof server, "127.0.0.1:%s", dns_ports[i]);
+        tshark_put(c, "127.0.0.1:40001", server, query, qlen);
+        tshark_put(c, "127.0.0.1:40001", server, plain_query, qlen);
+        tshark_put(c, server, "127.0.0.1:40001", answer, qlen + sizeof rr);
+        snprintf(server, sizeof server, "127.0.0.1:%s", quic_ports[i]);
+        tshark_put(c, "127.0.0.1:40002", server, initial, sizeof initial);
+        tshark_put(c, "127.0.0.1:40002", server, shorthdr, sizeof shorthdr);
+    }
+    tshark_put(c, "127.0.0.1:40003", "127.0.0.1:45000", st, sizeof st); /* frame 11 */
+    assert_int_equal(capture_close(c), 0);
+
+    char *dns = frames(pcap, "", "dns"); /* the same on 45353 too, by DNS's own heuristic */
+    assert_true(strncmp(dns, "1 2 3 ", 6) == 0);
+    free(dns);
+    for (int first = 0; first < 2; first++) {
+        char *ours = frames(pcap, first ? "-o udp.try_heuristic_first:TRUE" : "",
+                            "ricochet || enet");
+        assert_string_equal(ours, "11 ");
+        free(ours);
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return (work = tshark_setup()) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return tshark_teardown();
+}
+
+int main(void)
+{
+    if (!tshark_present()) {
+        printf("# test_e2e_dissector: SKIPPED: tshark is not installed (Debian: tshark)\n");
+        return 0;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(samples_read_as_golden),
+        cmocka_unit_test(dns_and_quic_left_alone),
+        cmocka_unit_test(modes_match_the_ledger),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

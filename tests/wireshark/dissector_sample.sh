@@ -1,0 +1,70 @@
+#!/bin/sh
+# dissector_sample.sh [BIN]: makes the small fixed captures that
+# tests/test_e2e_dissector.c diffs the dissector's output against, from
+# short ricochet-bench runs through netsim (BIN: the programs, default
+# build/bin). Each run's datagrams are thinned to a few of each kind:
+#   dissector_enet.pcap (+ .dropped)  unsequenced over ENet through 20% loss:
+#                                     the handshake and join, the states,
+#                                     the goodbye; what netsim dropped of them
+#   dissector_modes.pcap              sequenced, reliable, plain UDP (with its
+#                                     cookie), ENet and plain-UDP batches,
+#                                     sealed sessions with tickets over both
+# Then RICOCHET_GOLDEN_UPDATE=1 build/asan/tests/test_e2e_dissector writes
+# the golden text next to them. Needs tshark, editcap and mergecap.
+set -eu
+cd "$(dirname "$0")"
+bin=${1:-../../build/bin}
+lua=../../proto/wireshark/ricochet.lua
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run NAME BENCH-OPTIONS...: one bench run through netsim, 2 clients at 4 Hz
+# unless the options say otherwise.
+run() {
+    name=$1
+    shift
+    "$bin/ricochet-bench" --clients 2 --rate 4 --duration 0.5 --warmup 0.3 --grace 0.3 \
+        --netsim-args "--pcap $tmp/$name.pcap" --quiet --json-file "$tmp/$name.json" "$@" \
+        >/dev/null
+}
+
+# frames PCAP FILTER N: the numbers of the first N frames matching FILTER.
+frames() {
+    tshark -r "$1" -X "lua_script:$lua" -Y "$2" -T fields -e frame.number 2>/dev/null |
+        head -n "$3" | tr '\n' ' '
+}
+
+# keep PCAP OUT FILTER...: the frames of PCAP matching the filters, the
+# first $N (8) of each.
+keep() {
+    pcap=$1 out=$2
+    shift 2
+    picked=""
+    for f in "$@"; do
+        picked="$picked $(frames "$pcap" "$f" "${N:-8}")"
+    done
+    picked=$(echo $picked | tr ' ' '\n' | sort -n | uniq | tr '\n' ' ')
+    editcap -F pcap -r "$pcap" "$out" $picked
+}
+
+run enet --modes unsequenced --path-loss 20 --seed 3
+N=16 keep "$tmp/enet.pcap" dissector_enet.pcap "frame.number <= 12" "ricochet.state.seq" \
+    "enet.disconnect.data"
+keep "$tmp/enet.pcap.dropped" dissector_enet.pcap.dropped "ricochet.state.seq"
+
+for m in sequenced reliable udp; do
+    run "$m" --modes "$m" --netsim
+done
+run batch_enet --modes unsequenced --relay-args "--tick-ms 100" --netsim --clients 3 --rate 20
+run batch_udp --modes udp --relay-args "--tick-ms 100" --netsim --clients 3 --rate 20
+run sealed_enet --modes unsequenced --encrypt --netsim
+run sealed_udp --modes udp --encrypt --netsim
+slices=""
+for m in sequenced reliable udp batch_enet batch_udp sealed_enet sealed_udp; do
+    N=4 keep "$tmp/$m.pcap" "$tmp/$m.slice.pcap" "ricochet.control.type" \
+        "ricochet.state.seq || ricochet.sealed.lane > 0" "ricochet.batch.states" \
+        "enet.ack.seq && enet.channel == 2"
+    slices="$slices $tmp/$m.slice.pcap"
+done
+mergecap -a -F pcap -w dissector_modes.pcap $slices
+echo "dissector_sample: wrote dissector_enet.pcap, dissector_enet.pcap.dropped, dissector_modes.pcap"
