@@ -53,8 +53,10 @@ SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
 # Packages: compile flags for all; each program links only those it names.
-PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis 2>/dev/null)
+PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl
+# usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
+    openssl 2>/dev/null) $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
 fallback_libpcap := -lpcap
@@ -63,13 +65,16 @@ fallback_cmocka := -lcmocka
 fallback_hiredis := -lhiredis
 fallback_libmicrohttpd := -lmicrohttpd
 fallback_libsodium := -lsodium
+fallback_usrsctp := -lusrsctp
+fallback_openssl := -lssl -lcrypto
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp client \
+MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp relay/webrtc \
+           client \
            client/swarm client/bot client/tui netsim bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
@@ -106,8 +111,8 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp fleet relay/core \
-             harness proto/enet proto stats sys
-TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis
+             harness relay/webrtc proto/enet proto stats sys
+TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
