@@ -290,7 +290,7 @@ size_t rtc_stun_write_check(uint8_t *buf, size_t cap, const uint8_t txid[RTC_STU
     put32(v, check->priority);
     at = put_attr(buf, at, ATTR_PRIORITY, v, 4);
     put64(v, check->tiebreaker);
-    at = put_attr(buf, at, ATTR_CONTROLLING, v, 8);
+    at = put_attr(buf, at, check->controlled ? ATTR_CONTROLLED : ATTR_CONTROLLING, v, 8);
     if (check->use_candidate)
         at = put_attr(buf, at, ATTR_USE_CANDIDATE, v, 0);
     return rtc_stun_sign(buf, at, cap, key, key_len);

@@ -84,16 +84,17 @@ size_t rtc_stun_sign(uint8_t *buf, size_t len, size_t cap, const uint8_t *key, s
 size_t rtc_stun_write_success(uint8_t *buf, size_t cap, const uint8_t txid[RTC_STUN_TXID],
                               const union netaddr *mapped, const uint8_t *key, size_t key_len);
 
-/* What a controlling agent's check carries. */
+/* What a check carries. */
 struct rtc_stun_check {
     const char *username;        /* "remote ufrag:local ufrag" */
     uint32_t priority;
     uint64_t tiebreaker;
+    bool controlled;             /* ICE-CONTROLLED rather than ICE-CONTROLLING */
     bool use_candidate;
 };
 
-/* Writes a binding request (a connectivity check of a controlling agent:
- * USERNAME, PRIORITY, ICE-CONTROLLING, USE-CANDIDATE if asked,
+/* Writes a binding request (a connectivity check: USERNAME, PRIORITY,
+ * ICE-CONTROLLING or ICE-CONTROLLED, USE-CANDIDATE if asked,
  * MESSAGE-INTEGRITY under key, FINGERPRINT). Returns its length, or 0 if cap
  * is too small or the username too long. */
 size_t rtc_stun_write_check(uint8_t *buf, size_t cap, const uint8_t txid[RTC_STUN_TXID],
