@@ -205,6 +205,9 @@ static int setup_ssl_ctx(struct rtc_dtls_ctx *c)
     SSL_CTX_set_cookie_verify_cb(s, cookie_verify);
     SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_mode(s, SSL_MODE_RELEASE_BUFFERS);
+    /* SRTP keys are never used; a browser offering use_srtp gets a profile */
+    if (SSL_CTX_set_tlsext_use_srtp(s, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
+        return 0;
     return SSL_CTX_set_cipher_list(s, CIPHERS) && SSL_CTX_set1_groups_list(s, "X25519:P-256") &&
            SSL_CTX_use_certificate(s, c->cert) && SSL_CTX_use_PrivateKey(s, c->key) &&
            SSL_CTX_check_private_key(s);

@@ -202,7 +202,9 @@ static void on_dcep(struct rtc_sctp *a, uint16_t sid, const uint8_t *p, size_t n
         return;
     }
     struct rtc_dcep_open o;
-    if (rtc_dcep_read_open(p, n, &o) < 0 || s->used || (sid & 1) == a->cfg.dtls_server) {
+    /* Any free stream: RFC 8832 gives the DTLS client even ids, but
+     * python3-aiortc 1.4 picks by ICE role (odd as the DTLS client). */
+    if (rtc_dcep_read_open(p, n, &o) < 0 || s->used) {
         a->counters.bad_dcep++;
         return;
     }

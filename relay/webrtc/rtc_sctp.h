@@ -49,7 +49,7 @@ struct rtc_sctp_ops {
 
 struct rtc_sctp_config {
     uint16_t local_port, remote_port; /* a=sctp-port of each side */
-    bool dtls_server;                 /* opens odd stream ids; the peer, even ones */
+    bool dtls_server;                 /* opens odd stream ids (the peer's may be any free one) */
     uint32_t max_message;             /* bytes; a longer message in is dropped */
     unsigned channels_max;            /* channels the peer may open (up to RTC_SCTP_STREAMS) */
     uint32_t buffer;                  /* send and receive buffer, bytes */
