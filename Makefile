@@ -105,6 +105,12 @@ ticket_PKGS := libenet libcjson libsodium
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 
+# rtc-cost (bench/rtc_cost_main.c): what a WebRTC session costs the
+# relay's webrtc modules; a benchmark tool, not installed (make bench-webrtc).
+RTC_COST := $(BUILD)/bin/rtc-cost
+RTC_COST_LIBS := harness relay/webrtc proto stats sys
+RTC_COST_PKGS := libsodium libcjson usrsctp openssl
+
 # Tests: one binary per tests/test_*.c, with the tests' support files and
 # every library.
 TEST_SRCS := $(wildcard tests/test_*.c)
@@ -135,7 +141,7 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test tests demo fleet-demo bench bench-full bench-reference \
+.PHONY: all lib install-lib test tests demo fleet-demo bench bench-webrtc bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-fleet-reference bench-world bench-world-reference fuzz fuzzers fuzz-targets soak \
         deps install uninstall clean FORCE
@@ -206,6 +212,8 @@ $(1): $(2) $(call lib_archives,$(3))
 endef
 $(foreach p,$(PROGRAM_NAMES),$(eval $(call link_rule,$(BUILD)/bin/ricochet-$(p),\
     $(call objs,$($(p)_MAIN)),$($(p)_LIBS),$($(p)_PKGS))))
+$(eval $(call link_rule,$(RTC_COST),$(call objs,bench/rtc_cost_main.c),$(RTC_COST_LIBS),\
+    $(RTC_COST_PKGS)))
 $(foreach t,$(TEST_SRCS),$(eval $(call link_rule,$(patsubst tests/%.c,$(BUILD)/tests/%,$(t)),\
     $(call objs,$(t) $(TEST_SUPPORT)),$(TEST_LIBS),$(TEST_PKGS))))
 $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
@@ -300,6 +308,16 @@ bench:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(BENCH_OUT) 1 quick
+
+# What a WebRTC session costs the relay's webrtc modules (bench/rtc_cost_main.c):
+# RTC_PEERS sessions, RTC_MESSAGES messages of RTC_SIZE bytes each way each.
+RTC_PEERS ?= 200
+RTC_MESSAGES ?= 500
+RTC_SIZE ?= 40
+bench-webrtc:
+	@.ci/deps
+	@$(MAKE) --no-print-directory $(RTC_COST)
+	$(RTC_COST) --peers $(RTC_PEERS) --messages $(RTC_MESSAGES) --size $(RTC_SIZE)
 
 bench-full bench-reference: BENCH_DIR = $(if $(filter bench-reference,$@),bench/results,$(BENCH_OUT))
 bench-full bench-reference:
