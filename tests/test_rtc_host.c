@@ -7,7 +7,8 @@
  * no check came from, neither STUN nor DTLS); no stranger ever sent more
  * bytes than it sent; tickets checked before a session exists; the limit
  * on sessions; sessions ended by their deadlines; a session closed by the
- * relay; a nomination from elsewhere followed only once it answers. */
+ * relay; a nomination from elsewhere followed only once it answers, and
+ * checks from elsewhere never pushing the peer's address out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -574,6 +575,18 @@ static void nominations_are_probed(void **state)
     assert_int_equal(rtc_peer_send(clients[0].p, RTC_PEER_CONTROL, true, (const uint8_t *)"moved", 5), 0);
     run(20);
     assert_string_equal(clients[0].last, "moved");
+    /* checks from six other places (the password known) push nobody out */
+    for (int i = 0; i < 6; i++) {
+        char ep[32];
+        snprintf(ep, sizeof ep, "198.18.8.%d:8", i + 1);
+        union netaddr other = at(ep);
+        n = forged_check(0, chk, sizeof chk, false, NULL);
+        rtc_host_input(host, &other, chk, n, clock_now_us());
+    }
+    assert_int_equal(rtc_peer_send(clients[0].p, RTC_PEER_CONTROL, true, (const uint8_t *)"after", 5), 0);
+    run(20);
+    assert_string_equal(last_text, "after");
+    assert_string_equal(clients[0].last, "after");
     host_stop();
 }
 

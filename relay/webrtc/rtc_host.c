@@ -107,16 +107,19 @@ static struct slot *by_address(struct rtc_host *h, const union netaddr *a)
 }
 
 /* `a` answered a check of this slot's session: known from now on, the
- * address seen longest ago making room. */
+ * address seen longest ago making room, never the one the session talks
+ * to (so checks from elsewhere cannot push the peer out). */
 static void remember(struct rtc_host *h, struct slot *sl, const union netaddr *a, uint64_t now_us)
 {
-    unsigned k, oldest = 0;
+    const union netaddr *peer = rtc_session_peer(sl->s);
+    unsigned k, oldest = RTC_HOST_ADDRS;
     for (k = 0; k < sl->n_addrs; k++) {
         if (netaddr_equal(&sl->addrs[k], a)) {
             sl->seen_us[k] = now_us;
             return;
         }
-        if (sl->seen_us[k] < sl->seen_us[oldest])
+        bool is_peer = peer && netaddr_equal(&sl->addrs[k], peer);
+        if (!is_peer && (oldest == RTC_HOST_ADDRS || sl->seen_us[k] < sl->seen_us[oldest]))
             oldest = k;
     }
     if (sl->n_addrs < RTC_HOST_ADDRS) {
@@ -251,7 +254,7 @@ struct rtc_host *rtc_host_new(const struct rtc_host_config *cfg, const struct rt
         .dtls = h->dtls, .sctp_port = RTC_SDP_SCTP_PORT, .max_message = cfg->max_message,
         .channels_max = cfg->channels_max, .sctp_buffer = cfg->sctp_buffer,
         .pending_us = cfg->pending_ms * 1000, .handshake_us = cfg->handshake_ms * 1000,
-        .consent_us = cfg->consent_ms * 1000};
+        .consent_us = cfg->consent_ms * 1000, .sctp_counters = &h->counters.sctp};
     h->next_walk_us = now_us + RTC_HOST_TICK_US;
     return h;
 }

@@ -82,6 +82,7 @@ struct rtc_host_counters {
     uint64_t other;                 /* neither STUN nor DTLS (RFC 7983) */
     uint64_t ended[RTC_END_OUT_OF_MEMORY + 1]; /* sessions ended, by reason */
     uint64_t closed;                /* sessions the edge closed */
+    struct rtc_sctp_counters sctp;  /* every session's: oversize, opens refused, ... */
 };
 
 struct rtc_host;

@@ -39,7 +39,8 @@ struct rtc_sctp {
     uint8_t *partial;        /* a message arriving in pieces */
     size_t partial_len;
     bool partial_drop;       /* it is too long: the rest is dropped */
-    struct rtc_sctp_counters counters;
+    struct rtc_sctp_counters own;
+    struct rtc_sctp_counters *counters; /* &own, or the caller's */
 };
 
 static struct {
@@ -127,7 +128,7 @@ static int send_raw(struct rtc_sctp *a, uint16_t sid, uint32_t ppid, const struc
     }
     if (usrsctp_sendv(a->so, data, len, NULL, 0, &spa, sizeof spa, SCTP_SENDV_SPA, 0) < 0) {
         if (errno == EWOULDBLOCK || errno == EAGAIN)
-            a->counters.send_blocked++;
+            a->counters->send_blocked++;
         return -1;
     }
     return 0;
@@ -193,7 +194,7 @@ static void on_dcep(struct rtc_sctp *a, uint16_t sid, const uint8_t *p, size_t n
     struct slot *s = &a->slots[sid];
     if (rtc_dcep_is_ack(p, n)) {
         if (!s->used || !s->ch.ours || s->open) {
-            a->counters.bad_dcep++;
+            a->counters->bad_dcep++;
             return;
         }
         s->open = true;
@@ -205,11 +206,11 @@ static void on_dcep(struct rtc_sctp *a, uint16_t sid, const uint8_t *p, size_t n
     /* Any free stream: RFC 8832 gives the DTLS client even ids, but
      * python3-aiortc 1.4 picks by ICE role (odd as the DTLS client). */
     if (rtc_dcep_read_open(p, n, &o) < 0 || s->used) {
-        a->counters.bad_dcep++;
+        a->counters->bad_dcep++;
         return;
     }
     if (a->theirs >= a->cfg.channels_max) {
-        a->counters.channels_refused++;
+        a->counters->channels_refused++;
         reset_stream(a, sid); /* the peer sees its channel closed */
         return;
     }
@@ -235,7 +236,7 @@ static void on_message(struct rtc_sctp *a, uint16_t sid, uint32_t ppid, const ui
     bool binary = false, empty = false;
     int kind = rtc_dcep_ppid_kind(ppid, &binary, &empty);
     if (sid >= RTC_SCTP_STREAMS || kind < 0) {
-        a->counters.stray++;
+        a->counters->stray++;
         return;
     }
     if (kind == 0) {
@@ -243,7 +244,7 @@ static void on_message(struct rtc_sctp *a, uint16_t sid, uint32_t ppid, const ui
         return;
     }
     if (!a->slots[sid].used) {
-        a->counters.stray++;
+        a->counters->stray++;
         return;
     }
     if (a->ops.message)
@@ -256,14 +257,14 @@ static void on_data(struct rtc_sctp *a, uint16_t sid, uint32_t ppid, const uint8
 {
     if (eor && !a->partial_len && !a->partial_drop) {
         if (n > a->cfg.max_message)
-            a->counters.oversize++;
+            a->counters->oversize++;
         else
             on_message(a, sid, ppid, p, n);
         return;
     }
     if (!a->partial_drop && a->partial_len + n > a->cfg.max_message) {
         a->partial_drop = true;
-        a->counters.oversize++;
+        a->counters->oversize++;
     }
     if (!a->partial_drop) {
         if (!a->partial && !(a->partial = malloc(a->cfg.max_message ? a->cfg.max_message : 1))) {
@@ -397,6 +398,7 @@ struct rtc_sctp *rtc_sctp_new(const struct rtc_sctp_config *cfg, const struct rt
         a->cfg.channels_max = RTC_SCTP_STREAMS;
     a->ops = *ops;
     a->ctx = ctx;
+    a->counters = cfg->counters ? cfg->counters : &a->own;
     usrsctp_register_address(a);
     stack.count++;
     a->so = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, on_receive, NULL, 0, a);
@@ -437,7 +439,7 @@ const struct rtc_sctp_channel *rtc_sctp_channel(const struct rtc_sctp *a, uint16
 
 const struct rtc_sctp_counters *rtc_sctp_counters(const struct rtc_sctp *a)
 {
-    return &a->counters;
+    return a->counters;
 }
 
 void rtc_sctp_free(struct rtc_sctp *a)

@@ -47,14 +47,6 @@ struct rtc_sctp_ops {
     void (*message)(void *ctx, uint16_t sid, bool binary, const uint8_t *data, size_t len);
 };
 
-struct rtc_sctp_config {
-    uint16_t local_port, remote_port; /* a=sctp-port of each side */
-    bool dtls_server;                 /* opens odd stream ids (the peer's may be any free one) */
-    uint32_t max_message;             /* bytes; a longer message in is dropped */
-    unsigned channels_max;            /* channels the peer may open (up to RTC_SCTP_STREAMS) */
-    uint32_t buffer;                  /* send and receive buffer, bytes */
-};
-
 /* What an association refused. */
 struct rtc_sctp_counters {
     uint64_t oversize;          /* messages over max_message, dropped */
@@ -63,6 +55,16 @@ struct rtc_sctp_counters {
     uint64_t stray;             /* messages on a stream without a channel, or of an unknown PPID */
     uint64_t send_blocked;      /* sends refused because the send buffer was full */
 };
+
+struct rtc_sctp_config {
+    uint16_t local_port, remote_port; /* a=sctp-port of each side */
+    bool dtls_server;                 /* opens odd stream ids (the peer's may be any free one) */
+    uint32_t max_message;             /* bytes; a longer message in is dropped */
+    unsigned channels_max;            /* channels the peer may open (up to RTC_SCTP_STREAMS) */
+    uint32_t buffer;                  /* send and receive buffer, bytes */
+    struct rtc_sctp_counters *counters; /* where to count (shared by many); NULL: its own */
+};
+
 
 /* Starts usrsctp for the process, once (later calls do nothing); now_us
  * starts its timers' clock. Returns 0, or -1. */
@@ -107,6 +109,7 @@ enum rtc_sctp_state rtc_sctp_state(const struct rtc_sctp *a);
 /* The channel on stream sid, or NULL. */
 const struct rtc_sctp_channel *rtc_sctp_channel(const struct rtc_sctp *a, uint16_t sid);
 
+/* What it counted (into cfg->counters when given). */
 const struct rtc_sctp_counters *rtc_sctp_counters(const struct rtc_sctp *a);
 
 /* Aborts the association (an ABORT goes out through ops->send) and frees

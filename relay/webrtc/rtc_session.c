@@ -223,7 +223,8 @@ static void start_sctp(struct rtc_session *s)
                                 .dtls_server = true,
                                 .max_message = s->cfg->max_message,
                                 .channels_max = s->cfg->channels_max,
-                                .buffer = s->cfg->sctp_buffer};
+                                .buffer = s->cfg->sctp_buffer,
+                                .counters = s->cfg->sctp_counters};
     s->state = RTC_SESSION_CONNECTED;
     s->sctp = rtc_sctp_new(&c, &ops, s);
     if (!s->sctp) {

@@ -41,6 +41,7 @@ struct rtc_session_config {
     uint64_t pending_us;        /* offer to first check */
     uint64_t handshake_us;      /* first check to SCTP up */
     uint64_t consent_us;        /* between checks */
+    struct rtc_sctp_counters *sctp_counters; /* where every session's SCTP counts; NULL: apart */
 };
 
 enum rtc_session_state {
