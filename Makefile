@@ -277,7 +277,7 @@ $(BUILD)/man/%.1: $(BUILD)/bin/%
 	$(say) MAN $@
 	$(Q)$< --man > $@.tmp && mv $@.tmp $@
 
-tests: $(PROGRAMS) $(MANPAGES) $(TESTS)
+tests: $(PROGRAMS) $(MANPAGES) $(TESTS) $(RTC_COST)
 
 # Tests always run sanitized, in their own build folder.
 test:
