@@ -66,8 +66,10 @@ SAN_LDFLAGS := -fsanitize=thread
 endif
 
 # Packages: compile flags for all; each program links only those it names.
-PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis 2>/dev/null)
+PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl
+# usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
+    openssl 2>/dev/null) $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
 fallback_libpcap := -lpcap
@@ -76,13 +78,16 @@ fallback_cmocka := -lcmocka
 fallback_hiredis := -lhiredis
 fallback_libmicrohttpd := -lmicrohttpd
 fallback_libsodium := -lsodium
+fallback_usrsctp := -lusrsctp
+fallback_openssl := -lssl -lcrypto
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp client \
+MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp relay/webrtc \
+           client \
            client/swarm client/bot client/tui netsim bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
@@ -115,19 +120,25 @@ PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 
+# rtc-cost (bench/rtc_cost_main.c): what a WebRTC session costs the
+# relay's webrtc modules; a benchmark tool, not installed (make bench-webrtc).
+RTC_COST := $(BUILD)/bin/rtc-cost
+RTC_COST_LIBS := harness relay/webrtc proto stats sys
+RTC_COST_PKGS := libsodium libcjson usrsctp openssl
+
 # Tests: one binary per tests/test_*.c, with the tests' support files and
 # every library.
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp fleet relay/core \
-             harness proto/enet proto stats sys
-TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis
+             harness relay/webrtc proto/enet proto stats sys
+TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan ticket
+FUZZ_NAMES := state control relay netsim client statescan ticket webrtc
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/core proto/enet proto stats sys
@@ -135,7 +146,8 @@ fuzz_netsim_LIBS := netsim proto/enet proto stats sys
 fuzz_client_LIBS := client proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
-FUZZ_PKGS := libenet libcjson libsodium
+fuzz_webrtc_LIBS := relay/webrtc proto stats sys
+FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)
@@ -145,7 +157,7 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-full bench-reference \
+.PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-fleet-reference bench-world bench-world-reference bench-peers bench-peers-reference \
         fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
@@ -216,6 +228,8 @@ $(1): $(2) $(call lib_archives,$(3))
 endef
 $(foreach p,$(PROGRAM_NAMES),$(eval $(call link_rule,$(BUILD)/bin/ricochet-$(p),\
     $(call objs,$($(p)_MAIN)),$($(p)_LIBS),$($(p)_PKGS))))
+$(eval $(call link_rule,$(RTC_COST),$(call objs,bench/rtc_cost_main.c),$(RTC_COST_LIBS),\
+    $(RTC_COST_PKGS)))
 $(foreach t,$(TEST_SRCS),$(eval $(call link_rule,$(patsubst tests/%.c,$(BUILD)/tests/%,$(t)),\
     $(call objs,$(t) $(TEST_SUPPORT)),$(TEST_LIBS),$(TEST_PKGS))))
 $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
@@ -287,7 +301,7 @@ $(BUILD)/man/%.1: $(BUILD)/bin/%
 	$(say) MAN $@
 	$(Q)$< --man > $@.tmp && mv $@.tmp $@
 
-tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS)
+tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS) $(RTC_COST)
 
 # Tests always run sanitized, in their own build folder.
 test:
@@ -341,6 +355,16 @@ bench:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(BENCH_OUT) 1 quick
+
+# What a WebRTC session costs the relay's webrtc modules (bench/rtc_cost_main.c):
+# RTC_PEERS sessions, RTC_MESSAGES messages of RTC_SIZE bytes each way each.
+RTC_PEERS ?= 200
+RTC_MESSAGES ?= 500
+RTC_SIZE ?= 40
+bench-webrtc:
+	@.ci/deps
+	@$(MAKE) --no-print-directory $(RTC_COST)
+	$(RTC_COST) --peers $(RTC_PEERS) --messages $(RTC_MESSAGES) --size $(RTC_SIZE)
 
 bench-full bench-reference: BENCH_DIR = $(if $(filter bench-reference,$@),bench/results,$(BENCH_OUT))
 bench-full bench-reference:

@@ -20,7 +20,8 @@ relay:4096
 netsim:4096
 client:4096
 statescan:1500
-ticket:1024"
+ticket:1024
+webrtc:1500"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -80,4 +80,9 @@ int fuzz_target_statescan(const uint8_t *data, size_t size);
  * accept is valid (target_ticket.c). */
 int fuzz_target_ticket(const uint8_t *data, size_t size);
 
+/* The WebRTC edge's readers: STUN, SDP offers, DCEP opens, and a host's
+ * input from a checked address answering never more bytes than it got
+ * (target_webrtc.c). */
+int fuzz_target_webrtc(const uint8_t *data, size_t size);
+
 #endif

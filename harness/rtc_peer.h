@@ -1,0 +1,65 @@
+/* rtc_peer.h: a WebRTC client of the relay's webrtc modules, for the tests
+ * and the benchmark: the full-ICE, controlling, DTLS-client side of what
+ * relay/webrtc/rtc_host.h serves. It writes an offer, reads the answer,
+ * checks the relay's candidate (nominating it) until answered, answers the
+ * relay's own checks, runs DTLS and SCTP, and opens two channels the way a
+ * browser's play page would: RTC_PEER_STATE (unordered, maxRetransmits 0)
+ * and RTC_PEER_CONTROL (ordered, reliable). Datagrams in and out as bytes
+ * with the time, like the host; the caller owns the socket. One thread. */
+#ifndef RICOCHET_RTC_PEER_H
+#define RICOCHET_RTC_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../sys/netaddr.h"
+
+#define RTC_PEER_STATE 0      /* the unordered channel's stream id */
+#define RTC_PEER_CONTROL 2    /* the reliable one's */
+#define RTC_PEER_CHECK_US 50000 /* checks every 50 ms until one is answered, then every 5 s */
+
+struct rtc_peer_ops {
+    void (*send)(void *ctx, const union netaddr *to, const uint8_t *data, size_t len);
+    void (*open)(void *ctx);  /* both channels acknowledged */
+    void (*message)(void *ctx, uint16_t sid, bool binary, const uint8_t *data, size_t len);
+    void (*closed)(void *ctx); /* DTLS or SCTP ended */
+};
+
+struct rtc_peer;
+
+/* A peer whose offer names self as its host candidate. NULL with a
+ * one-line message in err. */
+struct rtc_peer *rtc_peer_new(const union netaddr *self, const struct rtc_peer_ops *ops, void *ctx,
+                              char *err, size_t err_cap);
+void rtc_peer_free(struct rtc_peer *p);
+
+/* The offer (NUL-terminated). */
+const char *rtc_peer_offer(const struct rtc_peer *p);
+
+/* Reads the relay's answer and starts checking its candidate. Returns 0,
+ * or -1 with a one-line message. */
+int rtc_peer_answer(struct rtc_peer *p, const char *answer, size_t len, uint64_t now_us,
+                    char *err, size_t err_cap);
+
+/* One datagram from the relay. */
+void rtc_peer_input(struct rtc_peer *p, const union netaddr *from, const uint8_t *data, size_t len,
+                    uint64_t now_us);
+
+/* Checks, DTLS retransmissions (SCTP's timers are rtc_sctp_timers'). */
+void rtc_peer_timers(struct rtc_peer *p, uint64_t now_us);
+uint64_t rtc_peer_due(const struct rtc_peer *p);
+
+/* One message on channel sid. Returns 0, or -1. */
+int rtc_peer_send(struct rtc_peer *p, uint16_t sid, bool binary, const uint8_t *data, size_t len);
+
+/* Sends a nominating check now (the caller may send it from elsewhere). */
+void rtc_peer_nominate(struct rtc_peer *p);
+
+bool rtc_peer_is_open(const struct rtc_peer *p);
+bool rtc_peer_is_closed(const struct rtc_peer *p);
+/* Checks the relay answered, and checks of the relay's this peer answered. */
+unsigned rtc_peer_checks_answered(const struct rtc_peer *p);
+unsigned rtc_peer_probes_answered(const struct rtc_peer *p);
+
+#endif
