@@ -44,6 +44,7 @@ static const struct {
     [BENCH_F_RECOVERY] = {"recovery_ms", offsetof(struct bench_result, recovery_ms),
                           FIG_DOUBLE},
     [BENCH_F_BPS] = {"wire_bps", offsetof(struct bench_result, wire_bps), FIG_DOUBLE},
+    [BENCH_F_GAP] = {"max_gap_ms", offsetof(struct bench_result, max_gap_us), FIG_U64_US},
 };
 
 const char *bench_figure_name(enum bench_figure f)

@@ -53,7 +53,8 @@ static void stop_relays(struct run *run, struct spawn_proc *relays, size_t n)
             run_service(run, 0);
         for (size_t i = 0; run->sw && i < run->n; i++)
             alive += !run->peers[i].dead;
-        /* udp clients are not told reliably; they just close */
+        /* udp clients are not told reliably; they just close (so do a
+         * stream's: the relay's end closes each connection at once) */
         if (!proto_mode_info(run->mode)->enet)
             alive = 0;
         if ((!relay_up && alive == 0) || clock_now_us() >= deadline)
@@ -176,7 +177,8 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     run.join = calloc(1, sizeof *run.join);
     run.peers = calloc(run.n, sizeof *run.peers);
     run.rs = calloc(run.n * run.k, sizeof *run.rs);
-    if (!r->latency || !r->send_late || !run.join || !run.peers || !run.rs) {
+    run.last_rx = calloc(run.n * run.k, sizeof *run.last_rx);
+    if (!r->latency || !r->send_late || !run.join || !run.peers || !run.rs || !run.last_rx) {
         run_fail(&run, "out of memory");
         goto out;
     }
@@ -187,8 +189,9 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
         recv_stats_reset(&run.rs[i]);
 
     /* end to end -> per hop */
-    r->with_netsim = cfg->force_netsim || params->loss_pct > 0 || params->delay_ms > 0 ||
-                     params->jitter_ms > 0 || cfg->netsim_args[0];
+    r->ip_mode = cfg->lab != NULL;
+    r->with_netsim = r->ip_mode || cfg->force_netsim || params->loss_pct > 0 ||
+                     params->delay_ms > 0 || params->jitter_ms > 0 || cfg->netsim_args[0];
     r->hop_loss_pct = 100.0 * (1.0 - sqrt(1.0 - params->loss_pct / 100.0));
     r->hop_delay_ms = params->delay_ms / 2;
     r->hop_jitter_ms = params->jitter_ms / 2;
@@ -201,15 +204,25 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
         run_fail(&run, "%s", why);
         goto out;
     }
-    if (relay_endpoint(&run, relay_host, sizeof relay_host, &relay_port) != 0)
-        goto out;
-    port = relay_port;
-    if (r->with_netsim && run_start_netsim(&run, relay_host, relay_port, &port) != 0)
-        goto out;
+    const char *host = relay_host;
+    if (r->ip_mode) { /* the wire first: the relay binds its side's address */
+        if (run_start_netsim(&run, NULL, 0, &port) != 0 ||
+            relay_endpoint(&run, relay_host, sizeof relay_host, &relay_port) != 0)
+            goto out;
+        host = run_relay_host(&run);
+        port = relay_port;
+    } else {
+        if (relay_endpoint(&run, relay_host, sizeof relay_host, &relay_port) != 0)
+            goto out;
+        port = relay_port;
+        if (r->with_netsim && run_start_netsim(&run, relay_host, relay_port, &port) != 0)
+            goto out;
+        if (r->with_netsim)
+            host = "127.0.0.1";
+    }
     run_log(&run, "%s: %ld clients at %g Hz -> %s:%d%s", proto_mode_name(mode),
-            params->clients, params->rate_hz, r->with_netsim ? "127.0.0.1" : relay_host, port,
-            r->with_netsim ? " (netsim)" : "");
-    const char *host = r->with_netsim ? "127.0.0.1" : relay_host;
+            params->clients, params->rate_hz, host, port,
+            r->ip_mode ? " (netsim's IP mode)" : r->with_netsim ? " (netsim)" : "");
     if (cfg->procs > 1) {
         if (run_procs(&run, (size_t)cfg->procs, host, port) != 0)
             goto out;
@@ -231,5 +244,6 @@ out:
     free(run.join);
     free(run.peers);
     free(run.rs);
+    free(run.last_rx);
     return rc;
 }
