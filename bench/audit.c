@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A stream's state netsim first saw this much later than it was written
+ * left late: its sender's TCP held it (a host keeps the gap far shorter). */
+#define SENDER_SLACK_US 10000
+
 /* ---- what the run saw ---- */
 
 struct audit_track {
@@ -14,7 +18,7 @@ struct audit_track {
     bool *based;
     uint64_t *failed;         /* per sender: window sends that failed */
     uint64_t *sent;           /* n x words: window seqs sent, bit seq - base */
-    uint32_t *late;           /* n x cap: how late each left, µs (saturated) */
+    uint64_t *sent_at;        /* n x cap: when each left (0: unknown) */
     uint64_t *got[AUDIT_GOTS]; /* per enum audit_got, n x k x words: per (receiver,
                                  sender's place in its room) */
 };
@@ -32,8 +36,8 @@ struct audit_track *audit_track_new(size_t n, size_t k, size_t cap)
     t->based = calloc(n, sizeof *t->based);
     t->failed = calloc(n, sizeof *t->failed);
     t->sent = calloc(n * t->words, sizeof *t->sent);
-    t->late = calloc(n * cap, sizeof *t->late);
-    bool ok = t->base && t->based && t->failed && t->sent && t->late;
+    t->sent_at = calloc(n * cap, sizeof *t->sent_at);
+    bool ok = t->base && t->based && t->failed && t->sent && t->sent_at;
     for (int g = 0; g < AUDIT_GOTS; g++)
         ok = (t->got[g] = calloc(n * k * t->words, sizeof *t->got[g])) && ok;
     if (!ok) {
@@ -51,7 +55,7 @@ void audit_track_free(struct audit_track *t)
     free(t->based);
     free(t->failed);
     free(t->sent);
-    free(t->late);
+    free(t->sent_at);
     for (int g = 0; g < AUDIT_GOTS; g++)
         free(t->got[g]);
     free(t);
@@ -95,17 +99,17 @@ void audit_track_failed(struct audit_track *t, size_t s)
         t->failed[s]++;
 }
 
-void audit_track_send_late(struct audit_track *t, size_t s, uint32_t seq, uint64_t late_us)
+void audit_track_sent_at(struct audit_track *t, size_t s, uint32_t seq, uint64_t at_us)
 {
     long b = track_bit(t, s, seq);
     if (b >= 0)
-        t->late[s * t->cap + (size_t)b] = late_us > UINT32_MAX ? UINT32_MAX : (uint32_t)late_us;
+        t->sent_at[s * t->cap + (size_t)b] = at_us;
 }
 
-uint64_t audit_track_sent_late(const struct audit_track *t, size_t s, uint32_t seq)
+uint64_t audit_track_when_sent(const struct audit_track *t, size_t s, uint32_t seq)
 {
     long b = track_bit(t, s, seq);
-    return b >= 0 ? t->late[s * t->cap + (size_t)b] : 0;
+    return b >= 0 ? t->sent_at[s * t->cap + (size_t)b] : 0;
 }
 
 /* Receiver i's row for sender s, or NULL if s is not in i's room. */
@@ -264,7 +268,9 @@ static void explain_stream_miss(const struct audit_client *cl, const struct audi
     const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
     const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
     const struct audit_entry *last = down && down->sent ? down : up && up->sent ? up : NULL;
-    if (last && (!last->arrive_us || last->arrive_us >= listen_end_us)) {
+    struct hold_result r = {0};
+    if (last && (!audit_holds_get(log->holds, last->mark, &r) || !r.arrive_us ||
+                 r.arrive_us >= listen_end_us)) {
         a->late++;
         return;
     }
@@ -390,7 +396,12 @@ static void judge_hold(const struct audit_client *cl, const struct audit_log *lo
 {
     const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
     const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
-    int hu = up ? up->hold : HOLD_NONE, hd = down ? down->hold : HOLD_NONE;
+    struct hold_result ru = {0}, rd = {0};
+    if (up)
+        audit_holds_get(log->holds, up->mark, &ru);
+    if (down)
+        audit_holds_get(log->holds, down->mark, &rd);
+    int hu = ru.state, hd = rd.state;
     if (hu == HOLD_NONE && hd == HOLD_NONE) {
         if (slow) {
             a->late_unheld++;
@@ -412,6 +423,34 @@ static void judge_hold(const struct audit_client *cl, const struct audit_log *lo
     }
 }
 
+/* A stream: when each window state was written, for what held it at the
+ * sender (audit_holds_written): its sender's states when the bench sent
+ * them, the relay's when netsim handed them to it complete. */
+static void stream_writers(const struct audit_track *t, const struct audit_client *cl,
+                           struct audit_log *log)
+{
+    for (size_t s = 0; s < t->n; s++) {
+        for (long b = 0; t->based[s] && b < (long)t->cap; b++) {
+            uint32_t seq = t->base[s] + (uint32_t)b;
+            const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
+            struct hold_result r;
+            if (!bit_get(t->sent + s * t->words, b) || !up)
+                continue;
+            audit_holds_written(log->holds, up->mark, t->sent_at[s * t->cap + (size_t)b],
+                                SENDER_SLACK_US);
+            if (!audit_holds_get(log->holds, up->mark, &r) || !r.arrive_us)
+                continue;
+            size_t first = s / t->k * t->k;
+            for (size_t i = first; i < first + t->k && i < t->n; i++) {
+                const struct audit_entry *down =
+                    i == s ? NULL : audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+                if (down)
+                    audit_holds_written(log->holds, down->mark, r.arrive_us, SENDER_SLACK_US);
+            }
+        }
+    }
+}
+
 /* Lossless modes: every delivered window state judged (judge_hold). */
 static void reconcile_holds(const struct audit_track *t, const struct audit_client *cl,
                             const struct audit_log *log, bool stream, struct bench_audit *a)
@@ -430,7 +469,7 @@ static void reconcile_holds(const struct audit_track *t, const struct audit_clie
 }
 
 void audit_reconcile(const struct audit_track *t, const struct audit_client *clients,
-                     const struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
+                     struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
                      struct bench_audit *a)
 {
     const struct proto_mode_info *mi = proto_mode_info(mode);
@@ -442,6 +481,8 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
         if (clients[i].socket_owner == i) /* a shared socket once */
             a->socket_drops += clients[i].socket_drops;
     }
+    if (mi->stream)
+        stream_writers(t, clients, log);
     reconcile_misses(t, clients, log, mi->stream, listen_end_us, a);
     if (mi->up_flags & PROTO_FLAG_RELIABLE)
         reconcile_retransmissions(t, clients, log, a);

@@ -56,10 +56,10 @@ void audit_track_free(struct audit_track *t);
 void audit_track_sent(struct audit_track *t, size_t s, uint32_t seq);
 /* A send of s in the window failed (no seq reached the wire). */
 void audit_track_failed(struct audit_track *t, size_t s);
-/* Sender s's seq left late_us after its intended time (the generator's own
- * delay), and how late it left (0: unknown). */
-void audit_track_send_late(struct audit_track *t, size_t s, uint32_t seq, uint64_t late_us);
-uint64_t audit_track_sent_late(const struct audit_track *t, size_t s, uint32_t seq);
+/* Sender s's seq left at at_us (CLOCK_MONOTONIC, as netsim's log), and
+ * when it left (0: unknown). */
+void audit_track_sent_at(struct audit_track *t, size_t s, uint32_t seq, uint64_t at_us);
+uint64_t audit_track_when_sent(const struct audit_track *t, size_t s, uint32_t seq);
 /* What receiver i's client did with one of s's window states. */
 enum audit_got {
     AUDIT_GOT = 0,     /* delivered, counted */
@@ -86,7 +86,7 @@ size_t audit_log_states(const struct audit_log *log); /* state lines read */
  * clients (n, as tracked), the log and the mode. listen_end_us: when the
  * bench stopped receiving (netsim's clock is the same CLOCK_MONOTONIC). */
 void audit_reconcile(const struct audit_track *t, const struct audit_client *clients,
-                     const struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
+                     struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
                      struct bench_audit *a);
 
 

@@ -1,28 +1,31 @@
 /* audit_hold.c: what a loss held back on an ordered flow (see
- * audit_hold.h). Each flow is swept once in the order netsim read things:
- * the forwarded numbers grow a prefix without gaps (and ranges beyond it,
- * waiting for a gap to fill); a mark whose end the prefix has not reached
- * waits too, and is complete when a forward fills the last gap before its
- * end: the dropped piece that covered that gap is what held it. */
+ * audit_hold.h). Each flow is swept once in the order netsim handed its
+ * forwards on: they grow a prefix without gaps (and ranges beyond it,
+ * waiting for a gap to fill); a mark whose end the prefix had not reached
+ * when its first transmission crossed waits, and is complete when a
+ * forward fills the last gap before its end: the dropped piece that
+ * covered that gap is what held it. */
 #include "audit_hold.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct hold_piece {
-    uint64_t t, start, end;  /* read at t (a forward: about, its line time less its delay);
-                                numbers from the flow's start */
-    uint64_t out;            /* handed on then (a forward's line time) */
-    size_t line;             /* the order of the lines, for pieces read at one time */
+    uint64_t t, start, end;  /* read at t (a drop; a forward: about, its line time less its
+                                delay); numbers from the flow's start */
+    uint64_t out;            /* a forward: handed on then (its line's time) */
+    uint64_t delay;          /* ... after this delay */
+    size_t line;             /* the order of the lines, for pieces handed on at one time */
     bool dropped;
+    size_t fill;             /* a drop: the forward that first carried its start after it
+                                (its retransmission; SIZE_MAX: none) */
 };
 
 struct hold_mark {
     uint64_t t, end;
-    size_t line;
     size_t piece;            /* its first transmission in the flow's pieces (SIZE_MAX:
                                 found by the sweep, a stream's) */
-    uint32_t sender, seq;
+    struct hold_result r;
 };
 
 struct hold_flow {
@@ -30,7 +33,6 @@ struct hold_flow {
     bool active;             /* the newest flow of its key (a new SYN makes another) */
     bool based;
     uint32_t base;           /* a stream's first number (its SYN's, or the first seen) */
-    uint64_t places;         /* a reliable channel's states placed so far */
     struct hold_piece *pieces;
     size_t n_pieces, cap_pieces;
     struct hold_mark *marks;
@@ -42,8 +44,6 @@ struct audit_holds {
     size_t n_flows, cap_flows;
     size_t lines;
     uint64_t drops;
-    struct hold_result *results;
-    size_t n_results;
 };
 
 /* Grows *buf (of *cap items of size each) to hold one more. Returns 0 or -1. */
@@ -74,8 +74,24 @@ void audit_holds_free(struct audit_holds *h)
         free(h->flows[i].marks);
     }
     free(h->flows);
-    free(h->results);
     free(h);
+}
+
+static hold_mark_id mark_id(const struct audit_holds *h, const struct hold_flow *f, size_t m)
+{
+    return ((uint64_t)(f - h->flows) << 32 | m) + 1;
+}
+
+static struct hold_mark *mark_of(const struct audit_holds *h, hold_mark_id id,
+                                 struct hold_flow **flow)
+{
+    if (id == 0 || (id - 1) >> 32 >= h->n_flows)
+        return NULL;
+    struct hold_flow *f = &h->flows[(id - 1) >> 32];
+    size_t m = (size_t)((id - 1) & 0xffffffffu);
+    if (flow)
+        *flow = f;
+    return m < f->n_marks ? &f->marks[m] : NULL;
 }
 
 static bool key_equal(const struct hold_key *a, const struct hold_key *b)
@@ -105,12 +121,6 @@ static struct hold_flow *flow_of(struct audit_holds *h, const struct hold_key *k
     return f;
 }
 
-/* When a line's piece was read. */
-static uint64_t read_at(const struct hold_line *l)
-{
-    return l->dropped || l->delay_us > l->t_us ? l->t_us : l->t_us - l->delay_us;
-}
-
 static int add_piece(struct audit_holds *h, struct hold_flow *f, const struct hold_line *l,
                      uint64_t start, uint64_t end)
 {
@@ -118,20 +128,23 @@ static int add_piece(struct audit_holds *h, struct hold_flow *f, const struct ho
         return 0; /* takes no numbers: holds nothing back */
     if (grow((void **)&f->pieces, &f->cap_pieces, f->n_pieces, sizeof *f->pieces) != 0)
         return -1;
+    uint64_t delay = l->dropped || l->delay_us > l->t_us ? 0 : l->delay_us;
     f->pieces[f->n_pieces++] = (struct hold_piece){
-        .t = read_at(l), .out = l->t_us, .start = start, .end = end, .line = h->lines++,
-        .dropped = l->dropped};
+        .t = l->t_us - delay, .out = l->t_us, .delay = delay, .start = start, .end = end,
+        .line = h->lines++, .dropped = l->dropped, .fill = SIZE_MAX};
     h->drops += l->dropped;
     return 0;
 }
 
 static int add_mark(struct audit_holds *h, struct hold_flow *f, uint64_t t, uint64_t end,
-                    size_t piece, uint32_t sender, uint32_t seq)
+                    size_t piece, hold_mark_id *id)
 {
-    if (grow((void **)&f->marks, &f->cap_marks, f->n_marks, sizeof *f->marks) != 0)
+    if (f->n_marks >= 0xffffffffu ||
+        grow((void **)&f->marks, &f->cap_marks, f->n_marks, sizeof *f->marks) != 0)
         return -1;
-    f->marks[f->n_marks++] = (struct hold_mark){.t = t, .end = end, .line = h->lines++,
-                                                .piece = piece, .sender = sender, .seq = seq};
+    f->marks[f->n_marks] = (struct hold_mark){.t = t, .end = end, .piece = piece,
+                                              .r = {.seen_us = t}};
+    *id = mark_id(h, f, f->n_marks++);
     return 0;
 }
 
@@ -157,7 +170,7 @@ int audit_holds_segment(struct audit_holds *h, const struct hold_key *k,
 }
 
 int audit_holds_stream_state(struct audit_holds *h, const struct hold_key *k, uint64_t t_us,
-                             uint32_t sender, uint32_t seq, uint32_t start, uint32_t end)
+                             uint32_t start, uint32_t end, hold_mark_id *id)
 {
     struct hold_flow *f = flow_of(h, k, false);
     if (!f)
@@ -166,35 +179,26 @@ int audit_holds_stream_state(struct audit_holds *h, const struct hold_key *k, ui
         f->based = true;
         f->base = start;
     }
-    return add_mark(h, f, t_us, offset(f, start) + (uint32_t)(end - start), SIZE_MAX, sender,
-                    seq);
+    return add_mark(h, f, t_us, offset(f, start) + (uint32_t)(end - start), SIZE_MAX, id);
 }
 
 int audit_holds_reliable(struct audit_holds *h, const struct hold_key *k,
-                         const struct hold_line *l, uint32_t sender, uint32_t seq, bool first,
-                         uint64_t *place)
+                         const struct hold_line *l, hold_mark_id *id)
 {
-    struct hold_flow *f = flow_of(h, k, false);
+    struct hold_flow *f = *id ? NULL : flow_of(h, k, false);
+    if (*id) { /* a later line of a placed state: its place again */
+        struct hold_mark *m = mark_of(h, *id, &f);
+        return m ? add_piece(h, f, l, m->end - 1, m->end) : -1;
+    }
     if (!f)
         return -1;
-    if (first) {
-        *place = f->places++;
-        if (add_piece(h, f, l, *place, *place + 1) != 0)
-            return -1;
-        return add_mark(h, f, read_at(l), *place + 1, f->n_pieces - 1, sender, seq);
-    }
-    return add_piece(h, f, l, *place, *place + 1);
+    uint64_t place = f->n_marks;
+    if (add_piece(h, f, l, place, place + 1) != 0)
+        return -1;
+    return add_mark(h, f, f->pieces[f->n_pieces - 1].t, place + 1, f->n_pieces - 1, id);
 }
 
-/* ---- the sweep ---- */
-
-static int by_end(const void *a, const void *b)
-{
-    const struct hold_mark *x = a, *y = b;
-    if (x->end != y->end)
-        return x->end < y->end ? -1 : 1;
-    return x->line < y->line ? -1 : x->line > y->line;
-}
+/* ---- at the receiver: the sweep ---- */
 
 /* What a flow's sweep keeps: the prefix, the ranges forwarded beyond it
  * (sorted, apart), and the marks waiting for the prefix. */
@@ -204,7 +208,6 @@ struct sweep {
     size_t n_ranges, cap_ranges;
     size_t *waiting;            /* indexes into the flow's marks */
     size_t n_waiting, cap_waiting;
-    struct hold_result *out;    /* the flow's marks' results, by the same indexes */
 };
 
 /* The piece dropped first (netsim's drop times are exact) that covers n. */
@@ -251,94 +254,77 @@ static int forward(struct sweep *s, uint64_t start, uint64_t end)
     return 0;
 }
 
+/* The mark is held by the piece by (NULL: by none the log shows). */
+static void held_by(struct hold_result *r, const struct hold_piece *by)
+{
+    r->state = by ? HOLD_RESOLVED : HOLD_UNATTRIBUTED;
+    if (by) {
+        r->drop_us = by->t;
+        r->drop_start = by->start;
+        r->drop_end = by->end;
+    }
+}
+
 /* The forward fw moved the prefix from gap (a number no forward had
  * covered): the waiting marks it reaches are complete, held by the piece
  * dropped over gap. */
-static void complete(struct sweep *s, const struct hold_flow *f, const struct hold_piece *fw,
+static void complete(struct sweep *s, struct hold_flow *f, const struct hold_piece *fw,
                      uint64_t gap)
 {
     const struct hold_piece *by = dropper(f, gap);
     size_t kept = 0;
     for (size_t w = 0; w < s->n_waiting; w++) {
-        size_t m = s->waiting[w];
-        if (f->marks[m].end > s->prefix) {
-            s->waiting[kept++] = m;
+        struct hold_mark *mk = &f->marks[s->waiting[w]];
+        if (mk->end > s->prefix) {
+            s->waiting[kept++] = s->waiting[w];
             continue;
         }
-        struct hold_result *r = &s->out[m];
-        r->arrive_us = fw->out;
-        r->state = by ? HOLD_RESOLVED : HOLD_UNATTRIBUTED;
-        if (by) {
-            r->drop_us = by->t;
-            r->drop_start = by->start;
-            r->drop_end = by->end;
-        }
+        mk->r.arrive_us = fw->out;
+        held_by(&mk->r, by);
     }
     s->n_waiting = kept;
 }
 
-static int wait_for(struct sweep *s, size_t m)
+static int wait_for(struct sweep *s, struct hold_flow *f, size_t m)
 {
     if (grow((void **)&s->waiting, &s->cap_waiting, s->n_waiting, sizeof *s->waiting) != 0)
         return -1;
     s->waiting[s->n_waiting++] = m;
-    s->out[m].state = HOLD_UNRESOLVED; /* until a forward completes it */
+    f->marks[m].r.state = HOLD_UNRESOLVED; /* until a forward completes it */
     return 0;
 }
 
-/* A stream's marks' first transmissions: the packet netsim read when it
- * named the state (at the mark's time) carried its end. Dropped, its drop
- * line has that time; else it is the first forward to carry the end, in
- * the order netsim handed them on (numbers are first sent in order, and
- * netsim keeps the order). first[m] gets the piece (SIZE_MAX: none); the
- * marks sorted by end, fw the forwards in order. */
-static void stream_firsts(const struct hold_flow *f, const size_t *fw, size_t n_fw,
-                          size_t *first)
+/* Index arrays (qsort_r, arg the flow): forwards by when netsim handed
+ * them on, marks by end, marks by when their first transmission was. */
+static int by_out(const void *a, const void *b, void *arg)
 {
-    uint64_t reached = 0;
-    size_t m = 0;
-    for (size_t k = 0; k < n_fw; k++) {
-        const struct hold_piece *pc = &f->pieces[fw[k]];
-        if (pc->end <= reached)
-            continue;
-        for (; m < f->n_marks && f->marks[m].end <= pc->end; m++)
-            first[m] = f->marks[m].end > pc->start ? fw[k] : SIZE_MAX;
-        reached = pc->end;
-    }
-    for (; m < f->n_marks; m++)
-        first[m] = SIZE_MAX;
-    for (m = 0; m < f->n_marks; m++) {
-        const struct hold_mark *mk = &f->marks[m];
-        for (size_t p = 0; mk->piece == SIZE_MAX && p < f->n_pieces; p++) {
-            const struct hold_piece *pc = &f->pieces[p];
-            if (pc->dropped && pc->t == mk->t && pc->start < mk->end && mk->end <= pc->end)
-                first[m] = p;
-        }
-        if (mk->piece != SIZE_MAX)
-            first[m] = mk->piece; /* a reliable state's: its first line */
-    }
+    const struct hold_flow *f = arg;
+    const struct hold_piece *x = &f->pieces[*(const size_t *)a];
+    const struct hold_piece *y = &f->pieces[*(const size_t *)b];
+    if (x->out != y->out)
+        return x->out < y->out ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* The forwards of f in the order netsim handed them on. */
-static size_t *forwards_in_order(const struct hold_flow *f, size_t *n)
+static int by_end(const void *a, const void *b, void *arg)
 {
-    size_t *fw = malloc((f->n_pieces ? f->n_pieces : 1) * sizeof *fw);
-    *n = 0;
-    for (size_t p = 0; fw && p < f->n_pieces; p++)
-        if (!f->pieces[p].dropped)
-            fw[(*n)++] = p;
-    /* stable insertion by out: the pieces are nearly in that order already */
-    for (size_t i = 1; fw && i < *n; i++) {
-        size_t x = fw[i], j = i;
-        for (; j > 0 && f->pieces[fw[j - 1]].out > f->pieces[x].out; j--)
-            fw[j] = fw[j - 1];
-        fw[j] = x;
-    }
-    return fw;
+    const struct hold_flow *f = arg;
+    const struct hold_mark *x = &f->marks[*(const size_t *)a];
+    const struct hold_mark *y = &f->marks[*(const size_t *)b];
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int by_first(const void *a, const void *b, void *arg)
+{
+    const struct hold_flow *f = arg;
+    return by_out(&f->marks[*(const size_t *)a].piece, &f->marks[*(const size_t *)b].piece,
+                  arg);
 }
 
 /* A forward in the sweep: the prefix grows, what waited for it completes. */
-static int take(struct sweep *s, const struct hold_flow *f, size_t p)
+static int take(struct sweep *s, struct hold_flow *f, size_t p)
 {
     uint64_t before = s->prefix;
     if (forward(s, f->pieces[p].start, f->pieces[p].end) != 0)
@@ -348,52 +334,89 @@ static int take(struct sweep *s, const struct hold_flow *f, size_t p)
     return 0;
 }
 
+/* A stream's marks' first transmissions: the packet netsim read when it
+ * named the state (at the mark's time) carried its end. Dropped, its drop
+ * line has that time; else it is the first forward to carry the end, in
+ * the order netsim handed them on (numbers are first sent in order, and
+ * netsim keeps the order). ends: the marks by end; fw: the forwards. */
+static void stream_firsts(struct hold_flow *f, const size_t *ends, const size_t *fw,
+                          size_t n_fw)
+{
+    uint64_t reached = 0;
+    size_t m = 0;
+    for (size_t k = 0; k < n_fw; k++) {
+        const struct hold_piece *pc = &f->pieces[fw[k]];
+        if (pc->end <= reached)
+            continue;
+        for (; m < f->n_marks && f->marks[ends[m]].end <= pc->end; m++) {
+            struct hold_mark *mk = &f->marks[ends[m]];
+            if (mk->piece == SIZE_MAX && mk->end > pc->start)
+                mk->piece = fw[k];
+        }
+        reached = pc->end;
+    }
+    for (size_t p = 0; p < f->n_pieces; p++) {
+        const struct hold_piece *pc = &f->pieces[p];
+        for (size_t i = 0; pc->dropped && i < f->n_marks; i++) {
+            struct hold_mark *mk = &f->marks[i];
+            if (pc->t == mk->t && pc->start < mk->end && mk->end <= pc->end)
+                mk->piece = p;
+        }
+    }
+}
+
+/* Each drop's retransmission: the first forward after it to carry its start. */
+static void find_fills(struct hold_flow *f, const size_t *fw, size_t n_fw)
+{
+    for (size_t p = 0; p < f->n_pieces; p++) {
+        struct hold_piece *d = &f->pieces[p];
+        for (size_t k = 0; d->dropped && d->fill == SIZE_MAX && k < n_fw; k++) {
+            const struct hold_piece *pc = &f->pieces[fw[k]];
+            if (pc->out > d->t && pc->start <= d->start && d->start < pc->end)
+                d->fill = fw[k];
+        }
+    }
+}
+
 /* The marks whose first transmission crossed, in the order it was handed
  * on, judged against the prefix of the forwards handed on up to then, that
  * one included; the marks whose first transmission was dropped wait from
- * the start. */
-static int sweep_flow(struct hold_flow *f, struct hold_result *out)
+ * the start. ends, fw, order: index arrays of n_marks, n_pieces, n_marks. */
+static int sweep_flow(struct hold_flow *f, size_t *ends, size_t *fw, size_t *order)
 {
-    qsort(f->marks, f->n_marks, sizeof *f->marks, by_end);
-    size_t *first = malloc((f->n_marks ? f->n_marks : 1) * sizeof *first), n_fw = 0;
-    size_t *fw = forwards_in_order(f, &n_fw);
-    size_t *order = malloc((f->n_marks ? f->n_marks : 1) * sizeof *order), n_order = 0;
-    struct sweep s = {.out = out};
-    int rc = first && fw && order ? 0 : -1;
-    if (rc == 0)
-        stream_firsts(f, fw, n_fw, first);
+    size_t n_fw = 0, n_order = 0;
+    for (size_t p = 0; p < f->n_pieces; p++)
+        if (!f->pieces[p].dropped)
+            fw[n_fw++] = p;
+    for (size_t m = 0; m < f->n_marks; m++)
+        ends[m] = m;
+    qsort_r(fw, n_fw, sizeof *fw, by_out, f);
+    qsort_r(ends, f->n_marks, sizeof *ends, by_end, f);
+    stream_firsts(f, ends, fw, n_fw);
+    find_fills(f, fw, n_fw);
+    struct sweep s = {0};
+    int rc = 0;
     for (size_t m = 0; rc == 0 && m < f->n_marks; m++) {
-        out[m] = (struct hold_result){.key = f->key, .sender = f->marks[m].sender,
-                                      .seq = f->marks[m].seq, .seen_us = f->marks[m].t};
-        if (first[m] != SIZE_MAX && !f->pieces[first[m]].dropped)
+        const struct hold_mark *mk = &f->marks[m];
+        if (mk->piece != SIZE_MAX && !f->pieces[mk->piece].dropped)
             order[n_order++] = m; /* judged when its first transmission crossed */
         else
-            rc = wait_for(&s, m); /* its own numbers were lost (or never seen) */
+            rc = wait_for(&s, f, m); /* its own numbers were lost (or never seen) */
     }
-    /* in the order the first transmissions were handed on (insertion: nearly sorted) */
-    for (size_t i = 1; rc == 0 && i < n_order; i++) {
-        size_t x = order[i], j = i;
-        for (; j > 0 && f->pieces[first[order[j - 1]]].out > f->pieces[first[x]].out; j--)
-            order[j] = order[j - 1];
-        order[j] = x;
-    }
+    qsort_r(order, n_order, sizeof *order, by_first, f);
     size_t k = 0;
     for (size_t i = 0; rc == 0 && i < n_order; i++) {
-        const struct hold_piece *mine = &f->pieces[first[order[i]]];
-        for (; k < n_fw && rc == 0 && (f->pieces[fw[k]].out < mine->out ||
-                                       (f->pieces[fw[k]].out == mine->out &&
-                                        f->pieces[fw[k]].line <= mine->line)); k++)
+        struct hold_mark *mk = &f->marks[order[i]];
+        const struct hold_piece *mine = &f->pieces[mk->piece];
+        for (; k < n_fw && rc == 0 && by_out(&fw[k], &mk->piece, f) <= 0; k++)
             rc = take(&s, f, fw[k]);
-        if (f->marks[order[i]].end <= s.prefix)
-            out[order[i]].arrive_us = mine->out;
+        if (mk->end <= s.prefix)
+            mk->r.arrive_us = mine->out;
         else if (rc == 0)
-            rc = wait_for(&s, order[i]);
+            rc = wait_for(&s, f, order[i]);
     }
     for (; k < n_fw && rc == 0 && s.n_waiting; k++)
         rc = take(&s, f, fw[k]);
-    free(first);
-    free(fw);
-    free(order);
     free(s.ranges);
     free(s.waiting);
     return rc;
@@ -401,27 +424,56 @@ static int sweep_flow(struct hold_flow *f, struct hold_result *out)
 
 int audit_holds_settle(struct audit_holds *h)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < h->n_flows; i++)
-        total += h->flows[i].n_marks;
-    free(h->results);
-    h->n_results = 0;
-    h->results = calloc(total ? total : 1, sizeof *h->results);
-    if (!h->results)
-        return -1;
     for (size_t i = 0; i < h->n_flows; i++) {
-        if (sweep_flow(&h->flows[i], h->results + h->n_results) != 0)
+        struct hold_flow *f = &h->flows[i];
+        size_t *ends = malloc((f->n_marks + 1) * sizeof *ends);
+        size_t *fw = malloc((f->n_pieces + 1) * sizeof *fw);
+        size_t *order = malloc((f->n_marks + 1) * sizeof *order);
+        int rc = ends && fw && order ? sweep_flow(f, ends, fw, order) : -1;
+        free(ends);
+        free(fw);
+        free(order);
+        if (rc != 0)
             return -1;
-        h->n_results += h->flows[i].n_marks;
     }
     return 0;
 }
 
-bool audit_holds_result(const struct audit_holds *h, size_t i, struct hold_result *out)
+/* ---- at the sender ---- */
+
+void audit_holds_written(struct audit_holds *h, hold_mark_id id, uint64_t written_us,
+                         uint64_t slack_us)
 {
-    if (i >= h->n_results)
+    struct hold_flow *f;
+    struct hold_mark *mk = mark_of(h, id, &f);
+    if (!mk || mk->r.state != HOLD_NONE || !written_us || mk->t <= written_us + slack_us)
+        return; /* held at the receiver already, or it left when written */
+    const struct hold_piece *by = NULL;
+    uint64_t by_back = 0;
+    for (size_t p = 0; p < f->n_pieces; p++) {
+        const struct hold_piece *d = &f->pieces[p];
+        if (!d->dropped || d->t >= mk->t)
+            continue;
+        /* recovered once the retransmission's acknowledgement is back: a hop on */
+        const struct hold_piece *fill = d->fill == SIZE_MAX ? NULL : &f->pieces[d->fill];
+        uint64_t back = fill ? fill->out + fill->delay : UINT64_MAX;
+        if (back + slack_us >= written_us && (!by || back > by_back)) {
+            by = d;
+            by_back = back;
+        }
+    }
+    if (by) {
+        held_by(&mk->r, by);
+        mk->r.at_sender = true;
+    }
+}
+
+bool audit_holds_get(const struct audit_holds *h, hold_mark_id id, struct hold_result *out)
+{
+    const struct hold_mark *mk = mark_of(h, id, NULL);
+    if (!mk)
         return false;
-    *out = h->results[i];
+    *out = mk->r;
     return true;
 }
 

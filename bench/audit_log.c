@@ -162,7 +162,7 @@ static int log_stream_state(struct audit_log *log, struct audit_key *key, uint64
     x->sent++;
     log->states++;
     struct hold_key hk = {.flow = key->flow, .dir = key->dir};
-    return audit_holds_stream_state(log->holds, &hk, t_us, key->sender, key->seq, start, end);
+    return audit_holds_stream_state(log->holds, &hk, t_us, start, end, &x->mark);
 }
 
 /* A line of a state in a datagram: what happened to it on its flow. */
@@ -209,9 +209,7 @@ static int log_datagram_state(struct audit_log *log, struct audit_key *key, int 
     /* ENet's reliable channel: in order on its flow, whoever sent it */
     struct hold_line l = {.t_us = t_us, .delay_us = delay, .dropped = e != DROPLOG_FWD};
     struct hold_key hk = {.flow = key->flow, .dir = key->dir};
-    bool first = !x->placed;
-    x->placed = true;
-    return audit_holds_reliable(log->holds, &hk, &l, key->sender, key->seq, first, &x->place);
+    return audit_holds_reliable(log->holds, &hk, &l, &x->mark);
 }
 
 /* One line into log. Returns 0 (recorded or not a state event) or -1. */
@@ -239,24 +237,6 @@ static int log_line(struct audit_log *log, const char *line)
     return log_datagram_state(log, &key, e, t_us, delay, ev, dir, flow, kind, f9, f10);
 }
 
-/* What the ordered flows made of each of their states, into its entry. */
-static int log_settle_holds(struct audit_log *log)
-{
-    if (audit_holds_settle(log->holds) != 0)
-        return -1;
-    struct hold_result r;
-    for (size_t i = 0; audit_holds_result(log->holds, i, &r); i++) {
-        struct audit_key key = {.flow = r.key.flow, .sender = r.sender, .seq = r.seq,
-                                .dir = r.key.dir};
-        struct audit_entry *x = log_entry(log, &key);
-        if (!x)
-            return -1;
-        x->hold = (uint8_t)r.state;
-        x->arrive_us = r.arrive_us;
-    }
-    return 0;
-}
-
 struct audit_log *audit_log_read(FILE *f, char *err, size_t err_cap)
 {
     struct audit_log *log = calloc(1, sizeof *log);
@@ -275,7 +255,7 @@ struct audit_log *audit_log_read(FILE *f, char *err, size_t err_cap)
             return NULL;
         }
     }
-    if (log_settle_holds(log) != 0) {
+    if (audit_holds_settle(log->holds) != 0) {
         snprintf(err, err_cap, "out of memory");
         audit_log_free(log);
         return NULL;

@@ -33,10 +33,7 @@ struct audit_entry {
     uint64_t first_fwd_dgram; /* the datagram of that line (audit_log.datagrams) */
     /* an ordered flow's state (a stream's, a reliable one): audit_hold.h */
     uint32_t sent;            /* a stream's: netsim named it in its frame */
-    bool placed;              /* a reliable state's place on its flow is known */
-    uint8_t hold;             /* enum hold_state */
-    uint64_t place;
-    uint64_t arrive_us;       /* handed on complete (0: never, in the log) */
+    hold_mark_id mark;        /* its mark on the flow (0: none) */
     /* a flow's own entry (dir + AUDIT_FLOW_DIR, sender and seq 0): the
      * receiving ENet peer's unsequenced window, replayed */
     uint16_t incoming;

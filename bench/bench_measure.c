@@ -128,10 +128,10 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
             audit_track_got(run->track, i, (size_t)s, ev->state.seq,
                             run->tearing_down ? AUDIT_GOT_LATE : AUDIT_GOT);
         /* late on the way: from when it left, not from its intended time */
-        if (run->track && !run->tearing_down &&
-            ev->latency_us - (int64_t)audit_track_sent_late(run->track, (size_t)s,
-                                                            ev->state.seq) >
-                run_late_bound_us(run))
+        uint64_t left = run->track ? audit_track_when_sent(run->track, (size_t)s,
+                                                           ev->state.seq) : 0;
+        if (left && !run->tearing_down && ev->recv_us > left &&
+            (int64_t)(ev->recv_us - left) > run_late_bound_us(run))
             audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_SLOW);
         size_t pair = i * run->k + (size_t)room_slot(run, i, (size_t)s);
         if (recv_stats_record(&run->rs[pair], ev->state.seq,
@@ -203,8 +203,7 @@ static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
         run->r->send_errors++;
     if (run->track && ok) { /* the library numbered it just now */
         audit_track_sent(run->track, i, client_next_seq(run->peers[i].c) - 1);
-        audit_track_send_late(run->track, i, client_next_seq(run->peers[i].c) - 1,
-                              now > t ? now - t : 0);
+        audit_track_sent_at(run->track, i, client_next_seq(run->peers[i].c) - 1, now);
     }
     else if (run->track)
         audit_track_failed(run->track, i);
