@@ -262,6 +262,21 @@ struct bench_spread {
     double min[BENCH_F_COUNT], max[BENCH_F_COUNT];
 };
 
+/* What TCP did to recover from the network's losses in IP mode, from the
+ * kernel's counters of each side's namespace over the window: [0] the
+ * clients' (their streams upwards), [1] the relay's (downwards). */
+enum bench_tcp_counter {
+    BENCH_TCP_RETRANS,    /* segments sent again (Tcp RetransSegs) */
+    BENCH_TCP_FAST,       /* fast retransmits: SACK, duplicate acknowledgements, RACK */
+    BENCH_TCP_PROBES,     /* tail loss probes */
+    BENCH_TCP_TIMEOUTS,   /* retransmission timeouts (RTO: 200 ms at least on Linux) */
+    BENCH_TCP_COUNTERS
+};
+struct bench_tcp_recovery {
+    bool valid;
+    uint64_t n[2][BENCH_TCP_COUNTERS];
+};
+
 /* Everything one run measured. Counts cover the measurement window. */
 struct bench_result {
     struct bench_params params;
@@ -335,6 +350,7 @@ struct bench_result {
     uint64_t max_gap_us;     /* the longest time between two window states one receiver got
                                 from one sender (arrival to arrival) */
     bool ip_mode;            /* through netsim's IP mode (--netsim-ip) */
+    struct bench_tcp_recovery tcp; /* a stream's, in IP mode */
     char relay[48];          /* the program that served the run, if not ricochet-relay
                                 ("examples/sockets/tcp_relay") */
 };

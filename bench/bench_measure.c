@@ -371,6 +371,8 @@ static double wire_total(const struct bench_result *r)
 /* What run_measure() takes at the start of the window, to report differences. */
 struct window_start {
     struct client_netinfo wire;
+    bool tcp_ok;                                 /* tcp holds the TCP counters */
+    uint64_t tcp[2][BENCH_TCP_COUNTERS];
     struct spawn_usage relay;
     double fleet_cpu_s;
     double self_cpu_s;
@@ -418,6 +420,13 @@ static void record_figures(struct run *run, const struct window_start *w0)
         r->enet_loss_pct /= (double)enet_n;
     }
     r->enet_clients = enet_n;
+    uint64_t tcp[2][BENCH_TCP_COUNTERS];
+    if (w0->tcp_ok && run_tcp_counters(run, tcp) == 0) {
+        r->tcp.valid = true;
+        for (int side = 0; side < 2; side++)
+            for (int k = 0; k < BENCH_TCP_COUNTERS; k++)
+                r->tcp.n[side][k] = tcp[side][k] - w0->tcp[side][k];
+    }
     run->listen_end_us = clock_now_us();
     if (run->aclients)
         socket_drops(run);
@@ -443,7 +452,8 @@ int run_measure(struct run *run, uint64_t t0)
                 spawn_usage(&run->relay, &w0.relay);
             w0.fleet_cpu_s = run_fleet_cpu_s(run);
             w0.self_cpu_s = cpu_self_s();
-            w0.wall_us = now;
+            w0.tcp_ok = proto_mode_info(run->mode)->stream && run_tcp_counters(run, w0.tcp) == 0;
+            w0.wall_us = clock_now_us();
         }
         if (run_stop)
             return run_fail(run, "interrupted");

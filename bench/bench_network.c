@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -153,4 +154,71 @@ void run_client_side(const struct run *run, union netaddr *ep)
         ep->v4.sin_addr.s_addr = htonl(run->cfg->lab ? NETSIM_IP_CLIENT : INADDR_LOOPBACK);
     else if (ep->sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&ep->v6.sin6_addr))
         ep->v6.sin6_addr = in6addr_loopback;
+}
+
+/* The values of names on the "prefix:" lines of a /proc/net file (a line
+ * of names, then one of values) into v. Returns 0, or -1. */
+static int proc_counters(const char *path, const char *prefix, const char *const *names,
+                         size_t n, uint64_t *v)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char head[4096], line[4096];
+    size_t found = 0;
+    while (fgets(head, sizeof head, f) && found < n) {
+        if (strncmp(head, prefix, strlen(prefix)) || !fgets(line, sizeof line, f))
+            continue;
+        char *hs, *vs, *h = strtok_r(head, " \n", &hs), *x = strtok_r(line, " \n", &vs);
+        for (; h && x; h = strtok_r(NULL, " \n", &hs), x = strtok_r(NULL, " \n", &vs))
+            for (size_t i = 0; i < n; i++)
+                if (!strcmp(h, names[i])) {
+                    v[i] = strtoull(x, NULL, 10);
+                    found++;
+                }
+    }
+    fclose(f);
+    return found == n ? 0 : -1;
+}
+
+struct counters_job {
+    const struct netlab *lab;
+    int side;
+    uint64_t *n;    /* BENCH_TCP_COUNTERS */
+    int rc;
+};
+
+/* In a thread of its own in the side's namespace: what /proc/thread-self/net says there. */
+static void *counters_run(void *arg)
+{
+    struct counters_job *j = arg;
+    static const char *const snmp[] = {"RetransSegs"};
+    static const char *const ext[] = {"TCPFastRetrans", "TCPLossProbes", "TCPTimeouts"};
+    char err[160];
+    j->rc = netlab_enter(j->lab, j->side, err, sizeof err) == 0 &&
+                    proc_counters("/proc/thread-self/net/snmp", "Tcp:", snmp, 1,
+                                  &j->n[BENCH_TCP_RETRANS]) == 0 &&
+                    proc_counters("/proc/thread-self/net/netstat", "TcpExt:", ext, 3,
+                                  &j->n[BENCH_TCP_FAST]) == 0
+                ? 0
+                : -1;
+    return NULL;
+}
+
+int run_tcp_counters(const struct run *run, uint64_t n[2][BENCH_TCP_COUNTERS])
+{
+    if (!run->cfg->lab)
+        return -1;
+    for (int side = 0; side < 2; side++) {
+        struct counters_job j = {.lab = run->cfg->lab,
+                                 .side = side ? NETLAB_RELAY : NETLAB_CLIENT, .n = n[side],
+                                 .rc = -1};
+        pthread_t t;
+        if (pthread_create(&t, NULL, counters_run, &j) != 0)
+            return -1;
+        pthread_join(t, NULL);
+        if (j.rc != 0)
+            return -1;
+    }
+    return 0;
 }

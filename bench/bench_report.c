@@ -114,6 +114,20 @@ static void table_generator(FILE *out, const struct bench_result *x)
                 x->pause_ms, x->pause_at_s);
 }
 
+/* What TCP did to recover, each way (IP mode). */
+static void table_tcp(FILE *out, const struct bench_result *x)
+{
+    static const char *const way[2] = {"clients -> relay", "relay -> clients"};
+    for (int side = 0; x->tcp.valid && side < 2; side++) {
+        const uint64_t *n = x->tcp.n[side];
+        fprintf(out, "  tcp %s: %llu segments sent again: %llu fast retransmits, %llu tail loss "
+                     "probes, %llu timeouts (RTO)\n", way[side],
+                (unsigned long long)n[BENCH_TCP_RETRANS], (unsigned long long)n[BENCH_TCP_FAST],
+                (unsigned long long)n[BENCH_TCP_PROBES],
+                (unsigned long long)n[BENCH_TCP_TIMEOUTS]);
+    }
+}
+
 /* Under a row of --repeat: how many runs its medians are over, and each
  * figure's min-max. */
 static void print_spread(FILE *out, const struct bench_result *x)
@@ -238,6 +252,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
         else if (x->relays && x->event_at_s > 0)
             fprintf(out, "  the rooms it hit not on time again within the window\n");
         table_generator(out, x);
+        table_tcp(out, x);
         table_audit(out, x);
         if (!x->ok)
             fprintf(out, "  warning: %s\n", x->error);
@@ -459,6 +474,17 @@ static cJSON *result_json(const struct bench_result *x)
     }
     cJSON_AddNumberToObject(o, "wire_bps", x->wire_bps);
     cJSON_AddNumberToObject(o, "max_gap_ms", ms(x->max_gap_us));
+    if (x->tcp.valid) {
+        static const char *const ways[2] = {"up", "down"};
+        static const char *const names[BENCH_TCP_COUNTERS] = {"retransmitted", "fast",
+                                                              "loss_probes", "timeouts"};
+        cJSON *tcp = cJSON_AddObjectToObject(o, "tcp_recovery");
+        for (int side = 0; side < 2; side++) {
+            cJSON *w = cJSON_AddObjectToObject(tcp, ways[side]);
+            for (int k = 0; k < BENCH_TCP_COUNTERS; k++)
+                cJSON_AddNumberToObject(w, names[k], (double)x->tcp.n[side][k]);
+        }
+    }
     if (x->relay[0])
         cJSON_AddStringToObject(o, "relay", x->relay);
     add_spread(o, x);

@@ -213,6 +213,10 @@ struct swarm *run_swarm_create(const struct run *run, const struct swarm_config 
  * side's (127.0.0.1, or 198.18.0.1 in IP mode). */
 void run_client_side(const struct run *run, union netaddr *ep);
 
+/* IP mode: the TCP counters of both sides' namespaces now (struct
+ * bench_tcp_recovery's). Returns 0, or -1 (not IP mode, unreadable). */
+int run_tcp_counters(const struct run *run, uint64_t n[2][BENCH_TCP_COUNTERS]);
+
 /* ---- bench_procs.c ---- */
 
 /* The parent's side of a run with procs generator processes: forks them,
