@@ -160,20 +160,18 @@ static void print_legend(FILE *out, const struct bench_result *r, size_t n)
     fprintf(out,
             "lost%%: of sent x receivers, over the window; old: sequenced states receivers\n"
             "dropped as older than the sender's newest (the relay drops none for that);\n"
-            "latency and jitter (RFC 3550) are\n"
-            "one-way from the intended send time; gapms: the longest time between two states\n"
-            "one receiver got from one sender; netsim%%: loss netsim's drop counts predict,\n"
-            "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet or TCP retransmitted the\n"
-            "drops);\n"
-            "rttms/enet%%: ENet's own RTT and loss: reliable commands each client sent (pings\n"
-            "included) that it retransmitted, command or ack lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
+            "latency and jitter (RFC 3550) are one-way from the intended send time; gapms: the\n"
+            "longest time between two states one receiver got from one sender; netsim%%: loss\n"
+            "netsim's drop counts predict, 1-(1-up)(1-down), diff = lost%% - netsim%% (retx:\n"
+            "ENet or TCP sent the drops again); rttms/enet%%: ENet's own RTT and loss: reliable\n"
+            "commands each client sent (pings included) that it retransmitted, command or ack\n"
+            "lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
             "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
-            "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP (tcp:\n"
-            "IP/TCP) headers,\n"
-            "both hops, per delivered state; kbit/s: the same bytes as a bit rate over the\n"
-            "window, every client in and out (iperf3's bits/sec); audit: every missed state\n"
-            "matched to netsim's\n"
-            "drop log (docs/benchmarks.md: auditing a run).\n");
+            "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP and UDP (tcp:\n"
+            "TCP) headers, both hops, per delivered state; kbit/s: the same bytes as a bit rate\n"
+            "over the window, every client in and out (iperf3's bits/sec); audit: every missed\n"
+            "(or, reliable and tcp, late) state matched to netsim's drop log (docs/benchmarks.md:\n"
+            "auditing a run).\n");
     if (r[0].spread.repeats > 1)
         fprintf(out, "--repeat %zu: each figure is the median of the runs (counts: their total); "
                      "the line under a row\ngives each figure's min-max over the runs.\n",
