@@ -178,6 +178,44 @@ static void print_legend(FILE *out, const struct bench_result *r, size_t n)
                 r[0].spread.repeats);
 }
 
+/* The lines under a row: spread, rooms, joins, what served it and where,
+ * a fleet's, the generator, TCP, the audit, warnings. */
+static void table_notes(FILE *out, const struct bench_result *x)
+{
+    if (x->spread.repeats > 1)
+        print_spread(out, x);
+    if (x->rooms > 1)
+        fprintf(out, "  %zu rooms of up to %llu: worst room delivered %.2f%%, %zu below 99.9%%\n",
+                 x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
+                                                (long)x->rooms),
+                 x->worst_room_pct, x->rooms_below);
+    fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms\n", ms(x->join_p50_us),
+            ms(x->join_p99_us));
+    if (x->relay[0])
+        fprintf(out, "  relay: %s (ricochet-relay has no TCP edge yet)\n", x->relay);
+    if (x->ip_mode)
+        fprintf(out, "  network: netsim's IP mode, clients in one namespace (198.18.0.1), "
+                     "the relay in another (198.19.0.1)\n");
+    if (x->relays)
+        fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
+                     "after the event, the last welcomed again %.0f ms after it\n",
+                x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
+                (unsigned long long)x->moved, ms(x->rejoin_us));
+    if (x->relays && x->event_at_s > 0 && x->recovery_ms >= 0)
+        fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
+                x->recovery_ms, x->event_at_s);
+    else if (x->relays && x->event_at_s > 0)
+        fprintf(out, "  the rooms it hit not on time again within the window\n");
+    table_generator(out, x);
+    table_tcp(out, x);
+    table_audit(out, x);
+    if (!x->ok)
+        fprintf(out, "  warning: %s\n", x->error);
+    if (x->disconnects || x->send_errors)
+        fprintf(out, "  warning: %llu clients disconnected, %llu sends failed\n",
+                (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
+}
+
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -225,38 +263,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                 ms(x->max_gap_us), x->jitter_us / 1000.0, truth,
                 diff, rtt, eloss, cpus, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg,
                 x->wire_bps / 1000.0);
-        if (x->spread.repeats > 1)
-            print_spread(out, x);
-        if (x->rooms > 1)
-            fprintf(out, "  %zu rooms of up to %llu: worst room delivered %.2f%%, %zu below 99.9%%\n",
-                     x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
-                                                    (long)x->rooms),
-                     x->worst_room_pct, x->rooms_below);
-        fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms\n", ms(x->join_p50_us),
-                ms(x->join_p99_us));
-        if (x->relay[0])
-            fprintf(out, "  relay: %s (ricochet-relay has no TCP edge yet)\n", x->relay);
-        if (x->ip_mode)
-            fprintf(out, "  network: netsim's IP mode, clients in one namespace (198.18.0.1), "
-                         "the relay in another (198.19.0.1)\n");
-        if (x->relays)
-            fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
-                         "after the event, the last welcomed again %.0f ms after it\n",
-                    x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
-                    (unsigned long long)x->moved, ms(x->rejoin_us));
-        if (x->relays && x->event_at_s > 0 && x->recovery_ms >= 0)
-            fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
-                    x->recovery_ms, x->event_at_s);
-        else if (x->relays && x->event_at_s > 0)
-            fprintf(out, "  the rooms it hit not on time again within the window\n");
-        table_generator(out, x);
-        table_tcp(out, x);
-        table_audit(out, x);
-        if (!x->ok)
-            fprintf(out, "  warning: %s\n", x->error);
-        if (x->disconnects || x->send_errors)
-            fprintf(out, "  warning: %llu clients disconnected, %llu sends failed\n",
-                    (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
+        table_notes(out, x);
     }
     print_legend(out, r, n);
 }
@@ -404,6 +411,24 @@ static void json_latency(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(late, "p99", ms(x->late_p99_us));
 }
 
+/* A stream's: what served it, and how TCP recovered each way (IP mode). */
+static void json_tcp(cJSON *o, const struct bench_result *x)
+{
+    static const char *const ways[2] = {"up", "down"};
+    static const char *const names[BENCH_TCP_COUNTERS] = {"retransmitted", "fast",
+                                                          "loss_probes", "timeouts"};
+    if (x->relay[0])
+        cJSON_AddStringToObject(o, "relay", x->relay);
+    if (!x->tcp.valid)
+        return;
+    cJSON *tcp = cJSON_AddObjectToObject(o, "tcp_recovery");
+    for (int side = 0; side < 2; side++) {
+        cJSON *w = cJSON_AddObjectToObject(tcp, ways[side]);
+        for (int k = 0; k < BENCH_TCP_COUNTERS; k++)
+            cJSON_AddNumberToObject(w, names[k], (double)x->tcp.n[side][k]);
+    }
+}
+
 static cJSON *result_json(const struct bench_result *x)
 {
     cJSON *o = cJSON_CreateObject();
@@ -472,19 +497,7 @@ static cJSON *result_json(const struct bench_result *x)
     }
     cJSON_AddNumberToObject(o, "wire_bps", x->wire_bps);
     cJSON_AddNumberToObject(o, "max_gap_ms", ms(x->max_gap_us));
-    if (x->tcp.valid) {
-        static const char *const ways[2] = {"up", "down"};
-        static const char *const names[BENCH_TCP_COUNTERS] = {"retransmitted", "fast",
-                                                              "loss_probes", "timeouts"};
-        cJSON *tcp = cJSON_AddObjectToObject(o, "tcp_recovery");
-        for (int side = 0; side < 2; side++) {
-            cJSON *w = cJSON_AddObjectToObject(tcp, ways[side]);
-            for (int k = 0; k < BENCH_TCP_COUNTERS; k++)
-                cJSON_AddNumberToObject(w, names[k], (double)x->tcp.n[side][k]);
-        }
-    }
-    if (x->relay[0])
-        cJSON_AddStringToObject(o, "relay", x->relay);
+    json_tcp(o, x);
     add_spread(o, x);
     if (x->with_netsim)
         json_netsim(o, x);

@@ -159,6 +159,35 @@ static int relay_endpoint(struct run *run, char *host, size_t cap, int *port)
     return 0;
 }
 
+/* The relay and netsim of the run: through the UDP proxy (the relay
+ * first, netsim in front of it), or in IP mode (the wire first: the relay
+ * binds its side's address). *host and *port: where the clients go.
+ * Returns 0, or -1 (run_fail'ed). */
+static int run_network(struct run *run, char *relay_host, size_t cap, const char **host,
+                       int *port)
+{
+    const struct bench_result *r = run->r;
+    int relay_port = 0;
+    if (r->ip_mode) {
+        if (run_start_netsim(run, NULL, 0, port) != 0 ||
+            relay_endpoint(run, relay_host, cap, &relay_port) != 0)
+            return -1;
+        *host = run_relay_host(run);
+        *port = relay_port;
+    } else {
+        if (relay_endpoint(run, relay_host, cap, &relay_port) != 0)
+            return -1;
+        *port = relay_port;
+        if (r->with_netsim && run_start_netsim(run, relay_host, relay_port, port) != 0)
+            return -1;
+        *host = r->with_netsim ? "127.0.0.1" : relay_host;
+    }
+    run_log(run, "%s: %ld clients at %g Hz -> %s:%d%s", proto_mode_name(run->mode),
+            run->params->clients, run->params->rate_hz, *host, *port,
+            r->ip_mode ? " (netsim's IP mode)" : r->with_netsim ? " (netsim)" : "");
+    return 0;
+}
+
 int bench_run(const struct bench_config *cfg, const struct bench_params *params,
               enum proto_mode mode, struct bench_result *r)
 {
@@ -198,31 +227,15 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     r->netsim_seed = cfg->seed;
 
     char relay_host[128] = "127.0.0.1", why[320];
-    int relay_port = 0, port;
+    int port;
     if (bench_tickets_open(&run.tickets, cfg->encrypt && !cfg->relay[0], cfg->tickets,
                            cfg->n_tickets, run.n, run.k, why, sizeof why) != 0) {
         run_fail(&run, "%s", why);
         goto out;
     }
     const char *host = relay_host;
-    if (r->ip_mode) { /* the wire first: the relay binds its side's address */
-        if (run_start_netsim(&run, NULL, 0, &port) != 0 ||
-            relay_endpoint(&run, relay_host, sizeof relay_host, &relay_port) != 0)
-            goto out;
-        host = run_relay_host(&run);
-        port = relay_port;
-    } else {
-        if (relay_endpoint(&run, relay_host, sizeof relay_host, &relay_port) != 0)
-            goto out;
-        port = relay_port;
-        if (r->with_netsim && run_start_netsim(&run, relay_host, relay_port, &port) != 0)
-            goto out;
-        if (r->with_netsim)
-            host = "127.0.0.1";
-    }
-    run_log(&run, "%s: %ld clients at %g Hz -> %s:%d%s", proto_mode_name(mode),
-            params->clients, params->rate_hz, host, port,
-            r->ip_mode ? " (netsim's IP mode)" : r->with_netsim ? " (netsim)" : "");
+    if (run_network(&run, relay_host, sizeof relay_host, &host, &port) != 0)
+        goto out;
     if (cfg->procs > 1) {
         if (run_procs(&run, (size_t)cfg->procs, host, port) != 0)
             goto out;
