@@ -428,7 +428,11 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
     /* A transport without channels (a datagram, a stream) hands every
      * message over on its pseudo channel; the first byte tells them apart. */
     bool pseudo = channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM;
-    if (c->caps.channels == pseudo) {
+    /* the mode table says which mode (channel, flags) is, and whether mine carry it */
+    enum proto_mode mode;
+    bool mine = proto_mode_from_down(channel, pseudo ? 0 : flags, &mode) == 0 &&
+                (c->caps.modes & (1u << mode));
+    if (c->caps.channels == pseudo || (pseudo && !mine)) {
         client_bad_message(c, "message on the other transport's channel", PROTO_E_VALUE);
         return 0;
     }
@@ -439,10 +443,7 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
     }
     if (channel == PROTO_CHANNEL_CONTROL || (pseudo && json))
         return handle_control(c, (const char *)buf, len, clear, now, ev);
-    /* A state: the mode table says which mode (channel, flags) is. */
-    enum proto_mode mode;
-    if (proto_mode_from_down(channel, pseudo ? 0 : flags, &mode) != 0 ||
-        !(c->caps.modes & (1u << mode))) {
+    if (!mine) {
         client_bad_message(c, "state on a channel or with flags no mode uses", PROTO_E_VALUE);
         return 0;
     }
