@@ -111,9 +111,11 @@ static void open_lab(struct netlab *lab, struct bench_config *cfg, struct bench_
         return;
     }
     cfg->force_netsim = true;
-    int before = plan->n_modes, left = bench_plan_without_streams(plan);
-    fprintf(stderr, PROG ": no IP mode here: %s; netsim's UDP proxy instead%s\n", err,
-            !left ? ", which carries none of --modes" : left < before ? ", without tcp" : "");
+    char gone[64];
+    int left = bench_plan_without_streams(plan, gone, sizeof gone);
+    fprintf(stderr, PROG ": no IP mode here: %s; netsim's UDP proxy instead%s%s\n", err,
+            !left ? ", which carries none of --modes" : gone[0] ? ", without " : "",
+            left ? gone : "");
     if (!left)
         exit(1);
 }

@@ -406,12 +406,18 @@ static void check_network(const struct bench_options *c)
                            "(--tcp-relay ricochet, once ricochet-relay has a TCP edge)");
 }
 
-int bench_plan_without_streams(struct bench_plan *p)
+int bench_plan_without_streams(struct bench_plan *p, char *gone, size_t cap)
 {
     int n = 0;
-    for (int i = 0; i < p->n_modes; i++)
+    size_t used = 0;
+    gone[0] = '\0';
+    for (int i = 0; i < p->n_modes; i++) {
         if (!proto_mode_info(p->modes[i])->stream)
             p->modes[n++] = p->modes[i];
+        else if (used < cap)
+            used += (size_t)snprintf(gone + used, cap - used, "%s%s", used ? ", " : "",
+                                     proto_mode_name(p->modes[i]));
+    }
     p->n_modes = n;
     return n;
 }

@@ -70,7 +70,8 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
                          struct bench_plan *p);
 
 /* Takes out of the plan the modes a UDP proxy cannot carry (a stream's),
- * for a run that falls back to it from IP mode. Returns how many are left. */
-int bench_plan_without_streams(struct bench_plan *p);
+ * for a run that falls back to it from IP mode; their names, comma
+ * separated, into gone (cap bytes). Returns how many are left. */
+int bench_plan_without_streams(struct bench_plan *p, char *gone, size_t cap);
 
 #endif
