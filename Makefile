@@ -11,6 +11,8 @@
 #                   into the committed bench/results/; bench-scale, bench-guards)
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused)
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
+#   make bench-lesson a TCP stream against ENet and plain UDP through one network
+#                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
@@ -159,6 +161,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
 .PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
+        bench-lesson bench-lesson-reference \
         bench-fleet-reference bench-world bench-world-reference bench-peers bench-peers-reference \
         fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
@@ -385,6 +388,14 @@ bench-world bench-world-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/world.sh $(BUILD)/bin $(WORLD_DIR) $(REPEAT)
+
+# The stream-against-datagram lesson (bench/suite.sh lesson): every mode
+# through netsim's IP mode, between two network namespaces the bench makes.
+bench-lesson bench-lesson-reference: LESSON_DIR = $(if $(filter bench-lesson-reference,$@),bench/results,$(BENCH_OUT))
+bench-lesson bench-lesson-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/suite.sh $(BUILD)/bin $(LESSON_DIR) $(REPEAT) lesson
 
 # The fleet suite (bench/fleet.sh): a redis-server and relays per run.
 # FLEET_PARTS: some of placement cpu scale failover drain pause (all).

@@ -1,12 +1,14 @@
 /* audit.c: a bench run reconciled with netsim's drop log (see audit.h). */
 #include "audit.h"
+#include "audit_log.h"
 
-#include <enet/enet.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../netsim/droplog.h"
+/* A stream's state netsim first saw this much later than it was written
+ * left late: its sender's TCP held it (a host keeps the gap far shorter). */
+#define SENDER_SLACK_US 10000
 
 /* ---- what the run saw ---- */
 
@@ -16,8 +18,9 @@ struct audit_track {
     bool *based;
     uint64_t *failed;         /* per sender: window sends that failed */
     uint64_t *sent;           /* n x words: window seqs sent, bit seq - base */
-    uint64_t *got[3];         /* per enum audit_got, n x k x words: per (receiver, sender's
-                                 place in its room) */
+    uint64_t *sent_at;        /* n x cap: when each left (0: unknown) */
+    uint64_t *got[AUDIT_GOTS]; /* per enum audit_got, n x k x words: per (receiver,
+                                 sender's place in its room) */
 };
 
 struct audit_track *audit_track_new(size_t n, size_t k, size_t cap)
@@ -33,8 +36,9 @@ struct audit_track *audit_track_new(size_t n, size_t k, size_t cap)
     t->based = calloc(n, sizeof *t->based);
     t->failed = calloc(n, sizeof *t->failed);
     t->sent = calloc(n * t->words, sizeof *t->sent);
-    bool ok = t->base && t->based && t->failed && t->sent;
-    for (int g = 0; g < 3; g++)
+    t->sent_at = calloc(n * cap, sizeof *t->sent_at);
+    bool ok = t->base && t->based && t->failed && t->sent && t->sent_at;
+    for (int g = 0; g < AUDIT_GOTS; g++)
         ok = (t->got[g] = calloc(n * k * t->words, sizeof *t->got[g])) && ok;
     if (!ok) {
         audit_track_free(t);
@@ -51,7 +55,8 @@ void audit_track_free(struct audit_track *t)
     free(t->based);
     free(t->failed);
     free(t->sent);
-    for (int g = 0; g < 3; g++)
+    free(t->sent_at);
+    for (int g = 0; g < AUDIT_GOTS; g++)
         free(t->got[g]);
     free(t);
 }
@@ -94,6 +99,19 @@ void audit_track_failed(struct audit_track *t, size_t s)
         t->failed[s]++;
 }
 
+void audit_track_sent_at(struct audit_track *t, size_t s, uint32_t seq, uint64_t at_us)
+{
+    long b = track_bit(t, s, seq);
+    if (b >= 0)
+        t->sent_at[s * t->cap + (size_t)b] = at_us;
+}
+
+uint64_t audit_track_when_sent(const struct audit_track *t, size_t s, uint32_t seq)
+{
+    long b = track_bit(t, s, seq);
+    return b >= 0 ? t->sent_at[s * t->cap + (size_t)b] : 0;
+}
+
 /* Receiver i's row for sender s, or NULL if s is not in i's room. */
 static size_t pair_of(const struct audit_track *t, size_t i, size_t s, bool *ok)
 {
@@ -108,253 +126,17 @@ void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq,
     bool ok;
     size_t row = pair_of(t, i, s, &ok);
     long b = track_bit(t, s, seq);
-    if (ok && b >= 0 && (unsigned)how < 3)
+    if (ok && b >= 0 && (unsigned)how < AUDIT_GOTS)
         bit_set(t->got[how] + row, b);
-}
-
-/* ---- netsim's log ---- */
-
-struct audit_key {
-    struct bench_flow flow;
-    uint32_t sender, seq;
-    uint8_t dir;
-};
-
-struct audit_entry {
-    struct audit_key key;
-    bool used;
-    uint32_t drops, fwds;
-    uint32_t exits;           /* copies still held when netsim stopped */
-    uint32_t corrupts;        /* copies forwarded with a bit flipped */
-    uint32_t discards;        /* fwds ENet's unsequenced window discards at the receiver */
-    uint64_t first_fwd_us, last_fwd_us, last_drop_us;
-    size_t first_fwd_line;    /* its line in the log: netsim's sending order, also
-                               * among datagrams it sent in the same microsecond */
-    uint64_t first_fwd_dgram; /* the datagram of that line (audit_log.datagrams) */
-    /* a flow's own entry (dir + AUDIT_FLOW_DIR, sender and seq 0): the
-     * receiving ENet peer's unsequenced window, replayed */
-    uint16_t incoming;
-    uint32_t *window;         /* ENET_PEER_UNSEQUENCED_WINDOW_SIZE bits, or NULL */
-};
-
-#define AUDIT_FLOW_DIR 2
-#define WINDOW_WORDS (ENET_PEER_UNSEQUENCED_WINDOW_SIZE / 32)
-
-struct audit_log {
-    struct audit_entry *slots;
-    size_t cap, used;  /* cap a power of two, used <= cap / 2 */
-    size_t states;
-    /* Datagrams: a run of lines of one time, event, direction and flow is
-     * one (an ENet datagram's or a udp batch's states; two datagrams of a
-     * flow in one microsecond count as one). */
-    uint64_t datagrams;
-    char last_dgram[96];
-};
-
-static uint64_t key_hash(const struct audit_key *k)
-{
-    uint8_t ep[NETADDR_KEY_MAX];
-    size_t len = netaddr_key(&k->flow.ep, ep);
-    uint64_t h = 0xcbf29ce484222325u; /* FNV-1a over the endpoint */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ ep[i]) * 0x100000001b3u;
-    h ^= ((uint64_t)k->sender << 32 | k->seq) * 0x9e3779b97f4a7c15u ^
-         ((uint64_t)(uint16_t)k->flow.peer << 8 | k->dir);
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
-    return h;
-}
-
-static bool key_equal(const struct audit_key *a, const struct audit_key *b)
-{
-    return a->sender == b->sender && a->seq == b->seq && a->dir == b->dir &&
-           a->flow.peer == b->flow.peer && netaddr_equal(&a->flow.ep, &b->flow.ep);
-}
-
-/* The slot of key: its entry, or the empty slot where it would go. */
-static struct audit_entry *log_slot(const struct audit_log *log, const struct audit_key *key)
-{
-    size_t mask = log->cap - 1;
-    for (size_t i = key_hash(key) & mask;; i = (i + 1) & mask)
-        if (!log->slots[i].used || key_equal(&log->slots[i].key, key))
-            return &log->slots[i];
-}
-
-static int log_grow(struct audit_log *log)
-{
-    struct audit_log bigger = {.cap = log->cap ? log->cap * 2 : 1024, .used = log->used,
-                               .states = log->states};
-    bigger.slots = calloc(bigger.cap, sizeof *bigger.slots);
-    if (!bigger.slots)
-        return -1;
-    for (size_t i = 0; i < log->cap; i++)
-        if (log->slots[i].used)
-            *log_slot(&bigger, &log->slots[i].key) = log->slots[i];
-    free(log->slots);
-    *log = bigger;
-    return 0;
-}
-
-/* ENet 1.3.17's enet_protocol_handle_send_unsequenced, replayed: whether the
- * receiving peer discards a command of unsequenced group g (older than its
- * window, or a duplicate), updating the window as ENet does. */
-static bool enet_discards(uint16_t *incoming, uint32_t *window, uint16_t g16)
-{
-    uint32_t g = g16, index = g % ENET_PEER_UNSEQUENCED_WINDOW_SIZE;
-    if (g < *incoming)
-        g += 0x10000;
-    if (g >= (uint32_t)*incoming +
-                 ENET_PEER_FREE_UNSEQUENCED_WINDOWS * ENET_PEER_UNSEQUENCED_WINDOW_SIZE)
-        return true;
-    g &= 0xFFFF;
-    if (g - index != *incoming) {
-        *incoming = (uint16_t)(g - index);
-        memset(window, 0, WINDOW_WORDS * sizeof *window);
-    } else if (window[index / 32] & (uint32_t)1 << (index % 32)) {
-        return true;
-    }
-    window[index / 32] |= (uint32_t)1 << (index % 32);
-    return false;
-}
-
-/* The entry of key, created if new. NULL: out of memory. */
-static struct audit_entry *log_entry(struct audit_log *log, const struct audit_key *key)
-{
-    if ((log->used + 1) * 2 > log->cap && log_grow(log) != 0)
-        return NULL;
-    struct audit_entry *x = log_slot(log, key);
-    if (!x->used) {
-        x->used = true;
-        x->key = *key;
-        log->used++;
-    }
-    return x;
-}
-
-/* A forward of an unsequenced state of group g: replays the receiver's
- * window of that flow. Returns 0 or -1 (out of memory). */
-static int replay_unsequenced(struct audit_log *log, const struct audit_key *key,
-                              uint16_t g, bool *discarded)
-{
-    struct audit_key fk = *key;
-    fk.dir += AUDIT_FLOW_DIR;
-    fk.sender = fk.seq = 0;
-    struct audit_entry *flow = log_entry(log, &fk);
-    if (!flow)
-        return -1;
-    if (!flow->window && !(flow->window = calloc(WINDOW_WORDS, sizeof *flow->window)))
-        return -1;
-    *discarded = enet_discards(&flow->incoming, flow->window, g);
-    return 0;
-}
-
-/* One line into log. Returns 0 (recorded or not a state event) or -1. */
-static int log_line(struct audit_log *log, const char *line)
-{
-    char ev[16], dir[8], flow[48], kind[16], peer[8] = "-", group[8] = "-";
-    uint64_t t_us, delay;
-    uint32_t sender, seq;
-    int got = sscanf(line, "%" SCNu64 " %15s %7s %47s %" SCNu32 " %" SCNu32 " %15s %" SCNu64
-                           " %7s %7s", &t_us, ev, dir, flow, &sender, &seq, kind, &delay, peer,
-                     group);
-    if (got < 8) /* logs older than the peer and group columns have 8 */
-        return -1;
-    int e = droplog_event_parse(ev);
-    struct audit_key key = {.sender = sender, .seq = seq,
-                            .dir = !strcmp(dir, "up") ? NETSIM_UP : NETSIM_DOWN};
-    char why[160];
-    /* the log's flows are numeric: no name is ever looked up */
-    if (e < 0 || (strcmp(dir, "up") && strcmp(dir, "down")) || !strchr("0123456789[", flow[0]) ||
-        netaddr_parse_endpoint(flow, &key.flow.ep, why, sizeof why) != 0)
-        return -1;
-    key.flow.peer = (int16_t)(strcmp(peer, "-") ? atoi(peer) : -1);
-    log->states++;
-    char dgram[sizeof log->last_dgram];
-    snprintf(dgram, sizeof dgram, "%" PRIu64 " %s %s %s %s", t_us, ev, dir, flow, peer);
-    if (strcmp(dgram, log->last_dgram) != 0) {
-        log->datagrams++;
-        memcpy(log->last_dgram, dgram, sizeof dgram);
-    }
-    if (e == DROPLOG_DUP)
-        return 0; /* both copies show as fwd (or as a drop) */
-    bool discarded = false;
-    if (e == DROPLOG_FWD && strcmp(group, "-") &&
-        replay_unsequenced(log, &key, (uint16_t)atoi(group), &discarded) != 0)
-        return -1;
-    struct audit_entry *x = log_entry(log, &key);
-    if (!x)
-        return -1;
-    if (e == DROPLOG_FWD) {
-        if (x->fwds++ == 0) {
-            x->first_fwd_us = t_us;
-            x->first_fwd_line = log->states;
-            x->first_fwd_dgram = log->datagrams;
-        }
-        x->last_fwd_us = t_us;
-        x->discards += discarded;
-    } else if (e == DROPLOG_EXIT) {
-        x->exits++;
-    } else if (e == DROPLOG_CORRUPT) {
-        x->corrupts++;
-    } else {
-        x->drops++;
-        x->last_drop_us = t_us;
-    }
-    return 0;
-}
-
-struct audit_log *audit_log_read(FILE *f, char *err, size_t err_cap)
-{
-    struct audit_log *log = calloc(1, sizeof *log);
-    if (!log || log_grow(log) != 0) {
-        snprintf(err, err_cap, "out of memory");
-        audit_log_free(log);
-        return NULL;
-    }
-    char line[256];
-    for (size_t n = 1; fgets(line, sizeof line, f); n++) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        if (log_line(log, line) != 0) {
-            snprintf(err, err_cap, "drop log line %zu unreadable: %.60s", n, line);
-            audit_log_free(log);
-            return NULL;
-        }
-    }
-    return log;
-}
-
-void audit_log_free(struct audit_log *log)
-{
-    if (!log)
-        return;
-    for (size_t i = 0; i < log->cap; i++)
-        free(log->slots[i].window);
-    free(log->slots);
-    free(log);
-}
-
-size_t audit_log_states(const struct audit_log *log)
-{
-    return log->states;
-}
-
-static const struct audit_entry *log_find(const struct audit_log *log, int dir,
-                                          const struct bench_flow *f, uint32_t sender,
-                                          uint32_t seq)
-{
-    struct audit_key key = {.flow = *f, .sender = sender, .seq = seq, .dir = (uint8_t)dir};
-    const struct audit_entry *x = log_slot(log, &key);
-    return x->used ? x : NULL;
 }
 
 /* ---- reconciliation ---- */
 
 const char *audit_where_name(int where)
 {
-    static const char *const names[] = {"none", "up_fwd", "down_fwd", "up_drop", "down_drop"};
-    return where >= 0 && where <= BENCH_WHERE_DOWN_DROP ? names[where] : "?";
+    static const char *const names[] = {"none", "up_fwd", "down_fwd", "up_drop", "down_drop",
+                                        "held", "slow"};
+    return where >= 0 && where <= BENCH_WHERE_SLOW ? names[where] : "?";
 }
 
 void audit_flow_str(const struct bench_flow *f, char *buf, size_t cap)
@@ -426,8 +208,8 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
                          size_t i, uint32_t seq, uint64_t listen_end_us, uint64_t *budget,
                          struct overflowed *o, struct bench_audit *a)
 {
-    const struct audit_entry *up = log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
-    const struct audit_entry *down = log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+    const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
+    const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
     int where;
     if (down && down->fwds) {
         if (down->discards == down->fwds) {
@@ -475,20 +257,44 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
     list_item(a, cl, (long)s, (long)i, seq, where);
 }
 
+/* A stream's missed state: nothing is lost on a stream, so it can only
+ * have been on its way when the bench stopped counting (or never
+ * completed in netsim's log), else it is unexplained (a relay that closed
+ * the connection, a bug). */
+static void explain_stream_miss(const struct audit_client *cl, const struct audit_log *log,
+                                size_t s, size_t i, uint32_t seq, uint64_t listen_end_us,
+                                struct bench_audit *a)
+{
+    const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
+    const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+    const struct audit_entry *last = down && down->sent ? down : up && up->sent ? up : NULL;
+    struct hold_result r = {0};
+    if (last && (!audit_holds_get(log->holds, last->mark, &r) || !r.arrive_us ||
+                 r.arrive_us >= listen_end_us)) {
+        a->late++;
+        return;
+    }
+    int where = last == NULL ? BENCH_WHERE_NONE
+                : last == down ? BENCH_WHERE_DOWN_FWD : BENCH_WHERE_UP_FWD;
+    a->unexplained++;
+    a->unexplained_where[where]++;
+    list_item(a, cl, (long)s, (long)i, seq, where);
+}
+
 /* Whether netsim's log shows s's seq dropped on its way to i and never
  * forwarded there: on s's uplink, or on i's downlink. */
 static bool dropped_on_the_way(const struct audit_client *cl, const struct audit_log *log,
                                size_t s, size_t i, uint32_t seq)
 {
-    const struct audit_entry *up = log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
-    const struct audit_entry *down = log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+    const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
+    const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
     return (up && up->drops && !up->fwds) || (down && down->drops && !down->fwds);
 }
 
 /* Every state sent in the window to every room member: what netsim
  * dropped of them (from the log alone), and each one a member did not get. */
 static void reconcile_misses(const struct audit_track *t, const struct audit_client *cl,
-                             const struct audit_log *log, uint64_t listen_end_us,
+                             const struct audit_log *log, bool stream, uint64_t listen_end_us,
                              struct bench_audit *a)
 {
     /* what is left of each socket's drops, kept at its first client */
@@ -520,6 +326,9 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
                     a->too_old++;
                 else if (bit_get(t->got[AUDIT_GOT_LATE] + row, b))
                     a->late++;
+                else if (stream)
+                    explain_stream_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
+                                        a);
                 else
                     explain_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
                                  left, &o, a);
@@ -579,8 +388,88 @@ static void reconcile_retransmissions(const struct audit_track *t,
     }
 }
 
+/* One delivered state of s to i in a lossless mode: was it held back on
+ * s's uplink or i's downlink, and by a drop the log shows retransmitted?
+ * (Late by the bench's clock and held by nothing: the host's doing.) */
+static void judge_hold(const struct audit_client *cl, const struct audit_log *log, size_t s,
+                       size_t i, uint32_t seq, bool slow, bool stream, struct bench_audit *a)
+{
+    const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
+    const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+    struct hold_result ru = {0}, rd = {0};
+    if (up)
+        audit_holds_get(log->holds, up->mark, &ru);
+    if (down)
+        audit_holds_get(log->holds, down->mark, &rd);
+    int hu = ru.state, hd = rd.state;
+    if (hu == HOLD_NONE && hd == HOLD_NONE) {
+        if (slow) {
+            a->late_unheld++;
+            list_item(a, cl, (long)s, (long)i, seq, BENCH_WHERE_SLOW);
+        }
+        return;
+    }
+    a->held++;
+    a->held_up += hu != HOLD_NONE;
+    a->held_down += hd != HOLD_NONE;
+    if (hu == HOLD_UNATTRIBUTED || hd == HOLD_UNATTRIBUTED) {
+        a->unattributed++;
+        list_item(a, cl, (long)s, (long)i, seq, BENCH_WHERE_HELD);
+    } else if (hu == HOLD_UNRESOLVED || hd == HOLD_UNRESOLVED) {
+        a->held_unresolved++; /* reliable: its drop is listed as never retransmitted */
+        if (stream)
+            list_item(a, cl, (long)s, (long)i, seq,
+                      hu == HOLD_UNRESOLVED ? BENCH_WHERE_UP_DROP : BENCH_WHERE_DOWN_DROP);
+    }
+}
+
+/* A stream: when each window state was written, for what held it at the
+ * sender (audit_holds_written): its sender's states when the bench sent
+ * them, the relay's when netsim handed them to it complete. */
+static void stream_writers(const struct audit_track *t, const struct audit_client *cl,
+                           struct audit_log *log)
+{
+    for (size_t s = 0; s < t->n; s++) {
+        for (long b = 0; t->based[s] && b < (long)t->cap; b++) {
+            uint32_t seq = t->base[s] + (uint32_t)b;
+            const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
+            struct hold_result r;
+            if (!bit_get(t->sent + s * t->words, b) || !up)
+                continue;
+            audit_holds_written(log->holds, up->mark, t->sent_at[s * t->cap + (size_t)b],
+                                SENDER_SLACK_US);
+            if (!audit_holds_get(log->holds, up->mark, &r) || !r.arrive_us)
+                continue;
+            size_t first = s / t->k * t->k;
+            for (size_t i = first; i < first + t->k && i < t->n; i++) {
+                const struct audit_entry *down =
+                    i == s ? NULL : audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+                if (down)
+                    audit_holds_written(log->holds, down->mark, r.arrive_us, SENDER_SLACK_US);
+            }
+        }
+    }
+}
+
+/* Lossless modes: every delivered window state judged (judge_hold). */
+static void reconcile_holds(const struct audit_track *t, const struct audit_client *cl,
+                            const struct audit_log *log, bool stream, struct bench_audit *a)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        size_t first = i / t->k * t->k;
+        for (size_t s = first; s < first + t->k && s < t->n; s++) {
+            bool ok;
+            size_t row = pair_of(t, i, s, &ok);
+            for (long b = 0; s != i && b < (long)t->cap; b++)
+                if (bit_get(t->sent + s * t->words, b) && bit_get(t->got[AUDIT_GOT] + row, b))
+                    judge_hold(cl, log, s, i, t->base[s] + (uint32_t)b,
+                               bit_get(t->got[AUDIT_SLOW] + row, b), stream, a);
+        }
+    }
+}
+
 void audit_reconcile(const struct audit_track *t, const struct audit_client *clients,
-                     const struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
+                     struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
                      struct bench_audit *a)
 {
     const struct proto_mode_info *mi = proto_mode_info(mode);
@@ -592,12 +481,19 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
         if (clients[i].socket_owner == i) /* a shared socket once */
             a->socket_drops += clients[i].socket_drops;
     }
-    reconcile_misses(t, clients, log, listen_end_us, a);
+    if (mi->stream)
+        stream_writers(t, clients, log);
+    reconcile_misses(t, clients, log, mi->stream, listen_end_us, a);
     if (mi->up_flags & PROTO_FLAG_RELIABLE)
         reconcile_retransmissions(t, clients, log, a);
+    if (proto_mode_lossless(mode))
+        reconcile_holds(t, clients, log, mi->stream, a);
+    if (mi->stream)
+        a->segment_drops = audit_holds_drops(log->holds);
 }
 
 bool bench_audit_clean(const struct bench_audit *a)
 {
-    return a->done && a->unexplained == 0 && a->unretransmitted == 0;
+    return a->done && a->unexplained == 0 && a->unretransmitted == 0 && a->unattributed == 0 &&
+           a->held_unresolved == 0;
 }

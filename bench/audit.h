@@ -12,6 +12,13 @@
  * followed by a forward of the same state on the same flow (ENet's
  * retransmission).
  *
+ * On a stream (tcp, in netsim's IP mode) and ENet's reliable channel
+ * nothing is lost, only late: each state that waited for a retransmission
+ * (the log's TCP segments and the frames they carried, or the reliable
+ * states of one flow in order) is attributed to the dropped piece that
+ * held it back (audit_hold.h), and that piece's retransmission must be in
+ * the log; a stream's missed state can only be late.
+ *
  * A flow is what netsim's log names: the client's endpoint and, over ENet,
  * the header's peer id, which differs by direction (the receiving host's
  * slot for the sender) and tells apart clients that share one socket.
@@ -49,11 +56,19 @@ void audit_track_free(struct audit_track *t);
 void audit_track_sent(struct audit_track *t, size_t s, uint32_t seq);
 /* A send of s in the window failed (no seq reached the wire). */
 void audit_track_failed(struct audit_track *t, size_t s);
+/* Sender s's seq left at at_us (CLOCK_MONOTONIC, as netsim's log), and
+ * when it left (0: unknown). */
+void audit_track_sent_at(struct audit_track *t, size_t s, uint32_t seq, uint64_t at_us);
+uint64_t audit_track_when_sent(const struct audit_track *t, size_t s, uint32_t seq);
 /* What receiver i's client did with one of s's window states. */
 enum audit_got {
     AUDIT_GOT = 0,     /* delivered, counted */
     AUDIT_TOO_OLD,     /* filtered by the sequenced order */
-    AUDIT_GOT_LATE     /* arrived after the bench stopped counting */
+    AUDIT_GOT_LATE,    /* arrived after the bench stopped counting */
+    AUDIT_SLOW,        /* delivered (AUDIT_GOT too), later than the path by more than the
+                          run's late bound: a lossless mode's states, each should have
+                          been held back by a drop */
+    AUDIT_GOTS
 };
 void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq,
                      enum audit_got how);
@@ -71,7 +86,7 @@ size_t audit_log_states(const struct audit_log *log); /* state lines read */
  * clients (n, as tracked), the log and the mode. listen_end_us: when the
  * bench stopped receiving (netsim's clock is the same CLOCK_MONOTONIC). */
 void audit_reconcile(const struct audit_track *t, const struct audit_client *clients,
-                     const struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
+                     struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
                      struct bench_audit *a);
 
 
@@ -89,8 +104,8 @@ long audit_process_sockets(pid_t pid, ino_t **out);
  * Returns 0, or -1 if /proc cannot be read. */
 int audit_process_socket_drops(pid_t pid, uint64_t *drops);
 
-/* "none", "up_fwd", "down_fwd", "up_drop", "down_drop": where a listed
- * state was last seen (enum bench_audit_where). */
+/* "none", "up_fwd", "down_fwd", "up_drop", "down_drop", "held", "slow":
+ * where a listed state was last seen (enum bench_audit_where). */
 const char *audit_where_name(int where);
 
 /* "127.0.0.1:5000" or "[::1]:5000", + "#peer" over ENet, into buf. */

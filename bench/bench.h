@@ -27,6 +27,8 @@
 #include "../sys/netaddr.h"
 #include "../proto/wire.h"
 
+struct netlab;
+
 /* One point of the sweep grid. */
 struct bench_params {
     long clients;     /* in all; each receives every other state of its room */
@@ -81,7 +83,21 @@ struct bench_config {
                                 clients join through them in turn */
     int fleet_event;         /* enum bench_fleet_event, --event-at into the window */
     long event_at_ms;
+    const struct netlab *lab; /* --netsim-ip: netsim's IP mode between these namespaces,
+                                the relay in one, the clients in the other (NULL: the UDP
+                                proxy on loopback) */
+    int tcp_relay;           /* enum bench_tcp_relay: what serves the tcp mode */
 };
+
+/* The relay the bench starts for the tcp mode (--tcp-relay). */
+enum bench_tcp_relay {
+    BENCH_TCP_EXAMPLE,       /* examples/sockets/tcp_relay: until ricochet-relay has a
+                                TCP edge (no limits, no notices, no stats record) */
+    BENCH_TCP_RICOCHET,      /* ricochet-relay --transport tcp */
+    BENCH_TCP_COUNT
+};
+#define BENCH_TCP_RELAY_CHOICES "example|ricochet"
+
 
 /* The window by intended send time, in buckets: how each bucket's sends
  * fared (for --pause-relay-ms: when they were on time again). */
@@ -136,8 +152,13 @@ enum bench_audit_where {
     BENCH_WHERE_NONE = 0,  /* nowhere: netsim never read it from the sender */
     BENCH_WHERE_UP_FWD,    /* forwarded to the relay, never towards the receiver */
     BENCH_WHERE_DOWN_FWD,  /* forwarded to the receiver, who never got it */
-    BENCH_WHERE_UP_DROP,   /* reliable: dropped on the uplink, never forwarded */
-    BENCH_WHERE_DOWN_DROP  /* reliable: dropped on the downlink, never forwarded */
+    BENCH_WHERE_UP_DROP,   /* reliable: dropped on the uplink, never forwarded (a stream:
+                              held back by a drop on the uplink, never completed) */
+    BENCH_WHERE_DOWN_DROP, /* reliable: dropped on the downlink, never forwarded (a stream:
+                              ... on the downlink) */
+    BENCH_WHERE_HELD,      /* held back with no dropped piece over its gap: a log that
+                              misses a line */
+    BENCH_WHERE_SLOW       /* delivered late, not held back by any drop */
 };
 
 struct bench_audit_item {
@@ -183,6 +204,22 @@ struct bench_audit {
     uint64_t redundant;      /* ... a copy dropped after one had been forwarded */
     uint64_t unretransmitted; /* ... never forwarded on that flow: listed */
     uint64_t log_states;     /* state lines in the drop log */
+    /* A reliable channel, a stream: nothing lost, only late (audit_hold.h). */
+    uint64_t held;           /* (window state, receiver) pairs delivered after waiting for a
+                                dropped piece's retransmission on the sender's uplink or the
+                                receiver's downlink (head of line), each attributed to the
+                                piece whose gap closed last */
+    uint64_t held_up, held_down; /* ... by a drop on the sender's uplink (every receiver of
+                                that state waits), on the receiver's downlink (that receiver
+                                waits, for every sender's states behind it); both count once
+                                in held */
+    uint64_t held_unresolved; /* ... whose retransmission the log never shows: listed on a
+                                stream (reliable: the drop is, as unretransmitted) */
+    uint64_t unattributed;   /* ... with no dropped piece over the gap: listed */
+    uint64_t late_unheld;    /* delivered later than the path by more than the bench's late
+                                bound, yet held back by no drop: the host, not the network
+                                (listed, a note) */
+    uint64_t segment_drops;  /* TCP segments netsim dropped, every stream */
     size_t listed;
     struct bench_audit_item items[BENCH_AUDIT_LIST];
 };
@@ -213,6 +250,7 @@ enum bench_figure {
     BENCH_F_RECOVERY,    /* recovery_ms: on time again after a relay's pause, kill or
                             drain, ms (-1: not within the window) */
     BENCH_F_BPS,         /* wire_bps, bits a second */
+    BENCH_F_GAP,         /* max_gap_ms: the longest gap between two states from one sender */
     BENCH_F_COUNT
 };
 
@@ -222,6 +260,21 @@ struct bench_spread {
     size_t runs;             /* runs the figures are over (failed ones left out) */
     size_t repeats;          /* runs made */
     double min[BENCH_F_COUNT], max[BENCH_F_COUNT];
+};
+
+/* What TCP did to recover from the network's losses in IP mode, from the
+ * kernel's counters of each side's namespace over the window: [0] the
+ * clients' (their streams upwards), [1] the relay's (downwards). */
+enum bench_tcp_counter {
+    BENCH_TCP_RETRANS,    /* segments sent again (Tcp RetransSegs) */
+    BENCH_TCP_FAST,       /* fast retransmits: SACK, duplicate acknowledgements, RACK */
+    BENCH_TCP_PROBES,     /* tail loss probes */
+    BENCH_TCP_TIMEOUTS,   /* retransmission timeouts (RTO: 200 ms at least on Linux) */
+    BENCH_TCP_COUNTERS
+};
+struct bench_tcp_recovery {
+    bool valid;
+    uint64_t n[2][BENCH_TCP_COUNTERS];
 };
 
 /* Everything one run measured. Counts cover the measurement window. */
@@ -265,11 +318,13 @@ struct bench_result {
     size_t procs;            /* generator processes (0 or 1: this one) */
     double proc_cpu_pct[BENCH_MAX_PROCS]; /* each one's CPU, of one core */
 
-    uint64_t wire_bytes;     /* UDP payload bytes sent + received by the clients */
-    uint64_t wire_datagrams;
-    double bytes_per_msg;    /* (wire_bytes + 28 per datagram) / delivered */
-    double wire_bps;         /* (wire_bytes + 28 per datagram) x 8 a second of the window,
-                                every client in and out, as iperf3 counts its bit rate */
+    uint64_t wire_bytes;     /* UDP payload bytes sent + received by the clients (tcp: TCP
+                                payload, retransmissions included) */
+    uint64_t wire_datagrams; /* ... in datagrams (tcp: segments, acknowledgements included) */
+    double bytes_per_msg;    /* (wire_bytes + headers) / delivered: 28 bytes a datagram
+                                (IPv4, UDP), 52 a segment (IPv4, TCP, timestamps) */
+    double wire_bps;         /* (wire_bytes + headers) x 8 a second of the window, every
+                                client in and out, as iperf3 counts its bit rate */
 
     bool with_netsim;
     double hop_loss_pct, hop_delay_ms, hop_jitter_ms; /* what netsim was given */
@@ -292,6 +347,12 @@ struct bench_result {
     uint64_t rejoin_us;    /* the event to the last of them welcomed again (0: none) */
     double event_at_s;       /* a kill or drain: when, from the window's start (0: none);
                                 recovery_ms counts from it, over the rooms it hit */
+    uint64_t max_gap_us;     /* the longest time between two window states one receiver got
+                                from one sender (arrival to arrival) */
+    bool ip_mode;            /* through netsim's IP mode (--netsim-ip) */
+    struct bench_tcp_recovery tcp; /* a stream's, in IP mode */
+    char relay[48];          /* the program that served the run, if not ricochet-relay
+                                ("examples/sockets/tcp_relay") */
 };
 
 void bench_config_default(struct bench_config *cfg);

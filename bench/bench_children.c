@@ -110,12 +110,14 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     const char *args[SPAWN_MAX_ARGS + 1];
     size_t n = 0;
     char more[256];
+    if (relay == &run->relay && run_example_relay(run))
+        return run_start_example_relay(run, relay, port);
     args[n++] = "--bind";
-    args[n++] = "127.0.0.1";
+    args[n++] = run_relay_host(run);
     args[n++] = "--port";
     args[n++] = "0";
     args[n++] = "--transport";
-    args[n++] = !proto_mode_info(run->mode)->enet ? "udp" : "enet";
+    args[n++] = run_relay_transport(run);
     /* the bench's clients all come from 127.0.0.1 and may send fast */
     args[n++] = "--max-per-address";
     args[n++] = "0";
@@ -139,7 +141,8 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     n += split_args(run->cfg->relay_args, more, sizeof more, args + n, SPAWN_MAX_ARGS - n);
     args[n] = NULL;
     char err[256];
-    if (spawn_start(relay, run->cfg->bin, "ricochet-relay", args, err, sizeof err) != 0)
+    if (spawn_start_in(relay, run_relay_netns(run), run->cfg->bin, "ricochet-relay", args, err,
+                       sizeof err) != 0)
         return run_fail(run, "relay: %s", err);
     if (relay == &run->relay)
         run->relay_started = true;
@@ -186,14 +189,11 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
     struct bench_result *r = run->r;
     const char *args[SPAWN_MAX_ARGS + 1];
     char upstream[160], loss[32], delay[32], jitter[32], seed[32], extra[256];
-    size_t n = 0;
-    snprintf(upstream, sizeof upstream, "%s:%d", relay_host, relay_port);
+    size_t n = run_netsim_place(run, relay_host, relay_port, upstream, sizeof upstream, args);
     snprintf(loss, sizeof loss, "%.6f", r->hop_loss_pct);
     snprintf(delay, sizeof delay, "%.6f", r->hop_delay_ms);
     snprintf(jitter, sizeof jitter, "%.6f", r->hop_jitter_ms);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->cfg->seed);
-    args[n++] = "--relay";
-    args[n++] = upstream;
     args[n++] = "--loss";
     args[n++] = loss;
     args[n++] = "--delay";
@@ -231,8 +231,5 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
                     sizeof err) != 0)
         return run_fail(run, "netsim: %s", err);
     run->netsim_started = true;
-    *port = spawn_wait_listening(&run->netsim, CHILD_START_MS, err, sizeof err);
-    if (*port < 0)
-        return run_fail(run, "%s", err);
-    return 0;
+    return run_wait_netsim(run, port, CHILD_START_MS);
 }

@@ -12,6 +12,7 @@
 #include "bench_plan.h"
 #include "bench_tickets.h"
 #include "bench_world.h"
+#include "../harness/netlab.h"
 #include "../harness/spawn.h"
 
 #define PROG BENCH_PROG
@@ -97,8 +98,31 @@ static int run_worlds(const struct bench_options *c, const struct bench_config *
     return failures ? 1 : 0;
 }
 
+/* --netsim-ip: the two namespaces, made before any thread starts (a user
+ * namespace is for a single thread). Without them, one line, and the runs
+ * go through the UDP proxy without the modes it cannot carry; exits 1 if
+ * none is left. */
+static void open_lab(struct netlab *lab, struct bench_config *cfg, struct bench_plan *plan)
+{
+    char err[256];
+    cfg->lab = NULL;
+    if (netlab_open(lab, err, sizeof err) == 0) {
+        cfg->lab = lab;
+        return;
+    }
+    cfg->force_netsim = true;
+    char gone[64];
+    int left = bench_plan_without_streams(plan, gone, sizeof gone);
+    fprintf(stderr, PROG ": no IP mode here: %s; netsim's UDP proxy instead%s%s\n", err,
+            !left ? ", which carries none of --modes" : gone[0] ? ", without " : "",
+            left ? gone : "");
+    if (!left)
+        exit(1);
+}
+
 int main(int argc, char **argv)
 {
+    struct netlab lab = {.ns = {-1, -1}, .home = -1};
     struct bench_plan plan;
     struct bench_options c;
     struct bench_config cfg;
@@ -127,6 +151,8 @@ int main(int argc, char **argv)
         return 0;
     }
     bench_options_apply(&c, &cfg, &plan);
+    if (c.netsim_ip)
+        open_lab(&lab, &cfg, &plan);
     signals_install(NULL, NULL, bench_request_stop);
     bench_command_line(argc, argv, command, sizeof command);
     char date[32];
@@ -148,6 +174,7 @@ int main(int argc, char **argv)
     free(results);
     free(cfg.tickets);
     spawn_kill_all();
+    netlab_close(&lab);
     if (bench_stop_requested()) {
         fprintf(stderr, PROG ": interrupted\n");
         return 130;

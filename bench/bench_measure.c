@@ -16,7 +16,11 @@
 
 #define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
 #define IPV4_UDP_HEADER 28     /* bytes the kernel adds to every datagram */
+#define IPV4_TCP_HEADER 52     /* ... to every TCP segment: IPv4, TCP and Linux's timestamps */
 #define FLEET_REJOIN_MS 60000  /* a fleet's client rejoins a lost relay this long */
+#define LATE_BOUND_US 200000   /* a lossless mode's state later than the path by this much (Linux's
+                                  least TCP retransmission timeout) was held back by a loss,
+                                  on a host that keeps up: the audit checks it */
 
 /* The client that sent as id to receiver i. A fleet's relays hand out ids
  * each on its own: there the sender is the member of i's room with that
@@ -74,6 +78,25 @@ static long bucket_of(const struct run *run, uint64_t t)
     return b < BENCH_TIMELINE_MAX ? (long)b : -1;
 }
 
+/* Later than this (one-way, µs) a lossless mode's state must have been
+ * held back by a drop (INT64_MAX: not judged in other modes). */
+static int64_t run_late_bound_us(const struct run *run)
+{
+    if (!proto_mode_lossless(run->mode))
+        return INT64_MAX;
+    return (int64_t)((run->params->delay_ms + run->params->jitter_ms) * 1000.0) + LATE_BOUND_US;
+}
+
+/* A window state from the pair's sender arrived at now: the longest gap
+ * between two of them so far. */
+static void note_gap(struct run *run, size_t pair, uint64_t now)
+{
+    uint64_t last = run->last_rx[pair];
+    if (last && now > last && now - last > run->r->max_gap_us)
+        run->r->max_gap_us = now - last;
+    run->last_rx[pair] = now;
+}
+
 static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
 {
     struct peer *p = &run->peers[i];
@@ -104,11 +127,19 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
         if (run->track) /* while tearing down: arrived after the counting */
             audit_track_got(run->track, i, (size_t)s, ev->state.seq,
                             run->tearing_down ? AUDIT_GOT_LATE : AUDIT_GOT);
-        if (recv_stats_record(&run->rs[i * run->k + (size_t)room_slot(run, i, (size_t)s)],
-                              ev->state.seq, ev->recv_us - (uint64_t)ev->latency_us,
-                              ev->recv_us, run->r->latency) == 1) {
+        /* late on the way: from when it left, not from its intended time */
+        uint64_t left = run->track ? audit_track_when_sent(run->track, (size_t)s,
+                                                           ev->state.seq) : 0;
+        if (left && !run->tearing_down && ev->recv_us > left &&
+            (int64_t)(ev->recv_us - left) > run_late_bound_us(run))
+            audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_SLOW);
+        size_t pair = i * run->k + (size_t)room_slot(run, i, (size_t)s);
+        if (recv_stats_record(&run->rs[pair], ev->state.seq,
+                              ev->recv_us - (uint64_t)ev->latency_us, ev->recv_us,
+                              run->r->latency) == 1) {
             run->delivered++;
             run->last_arrival_us = ev->recv_us;
+            note_gap(run, pair, ev->recv_us);
             long b = bucket_of(run, t);
             if (b >= 0 && run_fleet_in_timeline(run, (size_t)s, t)) {
                 run->r->timeline.delivered[b]++;
@@ -170,8 +201,10 @@ static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
     histogram_record(run->r->send_late, now > t ? now - t : 0);
     if (!ok)
         run->r->send_errors++;
-    if (run->track && ok) /* the library numbered it just now */
+    if (run->track && ok) { /* the library numbered it just now */
         audit_track_sent(run->track, i, client_next_seq(run->peers[i].c) - 1);
+        audit_track_sent_at(run->track, i, client_next_seq(run->peers[i].c) - 1, now);
+    }
     else if (run->track)
         audit_track_failed(run->track, i);
 }
@@ -183,20 +216,17 @@ void run_service(struct run *run, uint64_t wait_us)
         run->peers[i].dead = swarm_dead(run->sw, i);
 }
 
-/* Client c's flows as netsim names them: the endpoint it sends from (the
- * address the kernel picks towards 127.0.0.1 if bound to any) and ENet's
- * header peer ids. Returns 0 or -1. */
-static int client_flows(struct ricochet *c, struct audit_client *ac)
+/* Client c's flows as netsim names them: the endpoint it sends from (if
+ * bound to any, the address the kernel picks towards the relay: the client
+ * side's) and ENet's header peer ids. Returns 0 or -1. */
+static int client_flows(const struct run *run, struct ricochet *c, struct audit_client *ac)
 {
     union netaddr ep;
     socklen_t len = sizeof ep;
     if (getsockname(ricochet_fd(c), &ep.sa, &len) != 0 ||
         netaddr_from_sockaddr(&ep, &ep.sa, len) != 0)
         return -1;
-    if (ep.sa.sa_family == AF_INET && ep.v4.sin_addr.s_addr == htonl(INADDR_ANY))
-        ep.v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    else if (ep.sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&ep.v6.sin6_addr))
-        ep.v6.sin6_addr = in6addr_loopback;
+    run_client_side(run, &ep);
     struct client_netinfo ni;
     client_netinfo(c, &ni);
     ac->id = ricochet_id(c);
@@ -217,7 +247,7 @@ static int audit_setup(struct run *run)
     if (!run->aclients || !run->track)
         return run_fail(run, "out of memory (audit of %zu clients)", run->n);
     for (size_t i = 0; i < run->n; i++)
-        if (client_flows(run->peers[i].c, &run->aclients[i]) != 0)
+        if (client_flows(run, run->peers[i].c, &run->aclients[i]) != 0)
             return run_fail(run, "getsockname: %s", strerror(errno));
     return 0;
 }
@@ -246,7 +276,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
      * --setup-timeout bounds the whole setup (the parent of --procs counts
      * on that) */
     uint64_t deadline = clock_now_us() + (uint64_t)run->cfg->setup_timeout_ms * 1000u;
-    run->sw = swarm_create(&sc, &hooks, err, sizeof err);
+    run->sw = run_swarm_create(run, &sc, &hooks, err, sizeof err);
     if (!run->sw)
         return run_fail(run, "%s", err);
     /* Joined means the relay has us in the room. In udp mode the joined
@@ -331,9 +361,18 @@ static void socket_drops(struct run *run)
         audit_process_socket_drops(run->relay.pid, &a->relay_socket_drops);
 }
 
+/* The clients' bytes on the wire, headers included. */
+static double wire_total(const struct bench_result *r)
+{
+    double header = proto_mode_info(r->mode)->stream ? IPV4_TCP_HEADER : IPV4_UDP_HEADER;
+    return (double)r->wire_bytes + header * (double)r->wire_datagrams;
+}
+
 /* What run_measure() takes at the start of the window, to report differences. */
 struct window_start {
     struct client_netinfo wire;
+    bool tcp_ok;                                 /* tcp holds the TCP counters */
+    uint64_t tcp[2][BENCH_TCP_COUNTERS];
     struct spawn_usage relay;
     double fleet_cpu_s;
     double self_cpu_s;
@@ -364,8 +403,7 @@ static void record_figures(struct run *run, const struct window_start *w0)
                     (wire.bytes_received - w0->wire.bytes_received);
     r->wire_datagrams = (wire.datagrams_sent - w0->wire.datagrams_sent) +
                         (wire.datagrams_received - w0->wire.datagrams_received);
-    r->wire_bps = ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) * 8.0 /
-                  elapsed;
+    r->wire_bps = wire_total(r) * 8.0 / elapsed;
     size_t enet_n = 0;
     for (size_t i = 0; i < n; i++) {
         struct peer *p = &run->peers[i];
@@ -382,6 +420,13 @@ static void record_figures(struct run *run, const struct window_start *w0)
         r->enet_loss_pct /= (double)enet_n;
     }
     r->enet_clients = enet_n;
+    uint64_t tcp[2][BENCH_TCP_COUNTERS];
+    if (w0->tcp_ok && run_tcp_counters(run, tcp) == 0) {
+        r->tcp.valid = true;
+        for (int side = 0; side < 2; side++)
+            for (int k = 0; k < BENCH_TCP_COUNTERS; k++)
+                r->tcp.n[side][k] = tcp[side][k] - w0->tcp[side][k];
+    }
     run->listen_end_us = clock_now_us();
     if (run->aclients)
         socket_drops(run);
@@ -407,7 +452,8 @@ int run_measure(struct run *run, uint64_t t0)
                 spawn_usage(&run->relay, &w0.relay);
             w0.fleet_cpu_s = run_fleet_cpu_s(run);
             w0.self_cpu_s = cpu_self_s();
-            w0.wall_us = now;
+            w0.tcp_ok = proto_mode_info(run->mode)->stream && run_tcp_counters(run, w0.tcp) == 0;
+            w0.wall_us = clock_now_us();
         }
         if (run_stop)
             return run_fail(run, "interrupted");
@@ -428,7 +474,7 @@ int run_measure(struct run *run, uint64_t t0)
         /* Unreliable modes never retransmit and netsim holds a datagram
          * for a bounded time: once nothing arrived for a while after the
          * last send, nothing will. Reliable mode can stall silently. */
-        if (!(proto_mode_info(run->mode)->up_flags & PROTO_FLAG_RELIABLE)) {
+        if (!proto_mode_lossless(run->mode)) {
             uint64_t last = run->last_arrival_us > run->win_end ? run->last_arrival_us
                                                                 : run->win_end;
             uint64_t quiet = 2 * run->max_latency_us;
@@ -478,10 +524,7 @@ void run_derive(struct bench_result *r)
     r->mean_us = histogram_mean(h);
     r->late_p50_us = histogram_percentile(r->send_late, 50);
     r->late_p99_us = histogram_percentile(r->send_late, 99);
-    r->bytes_per_msg = r->delivered
-                           ? ((double)r->wire_bytes + IPV4_UDP_HEADER * (double)r->wire_datagrams) /
-                                 (double)r->delivered
-                           : 0;
+    r->bytes_per_msg = r->delivered ? wire_total(r) / (double)r->delivered : 0;
     r->relay_us_per_delivery = r->delivered ? r->relay_cpu_s * 1e6 / (double)r->delivered : 0;
     if (r->pause_ms > 0)
         r->recovery_ms = bench_recovery_ms(&r->timeline, (uint64_t)(r->pause_at_s * 1e6 +

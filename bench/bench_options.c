@@ -48,7 +48,7 @@ static const struct option_def options[] = {
      NULL, "all clients joined and seeing each other within this, seconds"},
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
      "unsequenced,sequenced,reliable,udp", 1, 128, NULL,
-     "comma-separated: unsequenced,sequenced,reliable,udp"},
+     "comma-separated: unsequenced,sequenced,reliable,udp,tcp"},
     {"path-loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
      "loss % over the whole path client -> relay -> client, split over netsim's two hops "
      "(netsim's own --loss is per hop)", .old_name = "loss"},
@@ -127,6 +127,14 @@ static const struct option_def options[] = {
      "at random on the --field (reports who was in radius and what reached them)"},
     {"field", OPTION_DOUBLE, offsetof(struct bench_options, field), "1000", 1, PROTO_VALUE_MAX,
      NULL, "with --aoi: the world's side, arena units (metres; walkers run at 5 a second)"},
+    {"netsim-ip", OPTION_BOOL, offsetof(struct bench_options, netsim_ip), "false", 0, 0, NULL,
+     "every mode through netsim's IP mode: the relay in one network namespace, the clients "
+     "in another, netsim's TUN devices between (tcp needs it); without namespaces, one line "
+     "and the UDP proxy for the modes it carries"},
+    {"tcp-relay", OPTION_CHOICE, offsetof(struct bench_options, tcp_relay), "example", 0, 0,
+     BENCH_TCP_RELAY_CHOICES, "what serves the tcp mode: examples/sockets/tcp_relay (built "
+     "beside the programs; until ricochet-relay has a TCP edge) or ricochet-relay "
+     "--transport tcp"},
     {0},
 };
 
@@ -155,6 +163,9 @@ static const struct options_example examples[] = {
      "ricochet-bench --path-loss 5 --path-delay 20 --path-jitter 10 --plot out/"},
     {"Reliable against room size, 3 runs each, JSON on standard output:",
      "ricochet-bench --path-loss 5 --sweep clients=2,4,8,16 --modes reliable --repeat 3 -J"},
+    {"A TCP stream against ENet and plain UDP through one network of 2% loss (IP mode):",
+     "ricochet-bench --netsim-ip --clients 8 --rate 20 --path-loss 2 --path-delay 40 "
+     "--modes tcp,reliable,unsequenced,udp"},
     {"A relay already running on another machine (192.0.2.10 here), plain UDP, 30 seconds:",
      "ricochet-bench -c 192.0.2.10:7777 --modes udp -t 30"},
     {0}};
@@ -173,7 +184,13 @@ static const struct options_manual manual = {
         "loss netsim did not cause makes the exit status 3. --repeat N runs each scenario N "
         "times and reports medians with min-max. --path-loss, --path-delay and --path-jitter "
         "describe the whole path client -> relay -> client and are split over netsim's two "
-        "hops.",
+        "hops.\n"
+        "\n"
+        "The tcp mode needs a relay with a TCP edge: until ricochet-relay has one, the bench "
+        "starts examples/sockets/tcp_relay for it and says so (--tcp-relay). Through netsim a "
+        "TCP stream needs --netsim-ip: netsim then carries whole IP packets between two "
+        "network namespaces the bench makes, and its audit attributes every state a stream "
+        "held back to the dropped segment it waited for.",
     .signals = signals,
     .exit_status = exit_status,
     .files = files,
@@ -314,6 +331,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->encrypt = c->encrypt;
     cfg->pause_relay_ms = (long)c->pause_relay_ms;
     cfg->recovered_p99_ms = c->recovered_p99_ms;
+    cfg->tcp_relay = c->tcp_relay;
 }
 
 /* --ticket @FILE: the tickets, in one block (cfg->tickets, then their
@@ -356,6 +374,54 @@ static void plan_from(const struct bench_options *c, struct bench_plan *p)
     p->n_points = p->n_values ? p->n_values : 1;
 }
 
+/* Does --modes name a stream's mode (tcp)? */
+static bool modes_stream(const char *text)
+{
+    enum proto_mode modes[PROTO_MODE_COUNT];
+    int n = parse_modes(text, modes);
+    for (int i = 0; i < n; i++)
+        if (proto_mode_info(modes[i])->stream)
+            return true;
+    return false;
+}
+
+/* --netsim-ip and the tcp mode: what they cannot go with. */
+static void check_network(const struct bench_options *c)
+{
+    bool impaired = c->netsim || c->loss > 0 || c->delay > 0 || c->jitter > 0 ||
+                    c->netsim_args[0] || strstr(c->sweep, "loss") ||
+                    strstr(c->sweep, "delay") || strstr(c->sweep, "jitter");
+    if (c->netsim_ip && (c->relay[0] || c->procs > 1 || c->fleet || c->aoi > 0))
+        options_fail(PROG, "--netsim-ip starts the relay in a namespace of its own and the "
+                           "clients in another: not with --relay, --procs, --fleet or --aoi");
+    if (!modes_stream(c->modes))
+        return;
+    if (impaired && !c->netsim_ip && !c->relay[0])
+        options_fail(PROG, "--modes tcp through netsim needs --netsim-ip: the UDP proxy "
+                           "carries datagrams, not a TCP stream");
+    if (c->fleet)
+        options_fail(PROG, "--modes tcp: a fleet's relays have no TCP edge yet");
+    if ((c->encrypt || c->ticket[0]) && c->tcp_relay == BENCH_TCP_EXAMPLE && !c->relay[0])
+        options_fail(PROG, "--modes tcp --encrypt: examples/sockets/tcp_relay seals nothing "
+                           "(--tcp-relay ricochet, once ricochet-relay has a TCP edge)");
+}
+
+int bench_plan_without_streams(struct bench_plan *p, char *gone, size_t cap)
+{
+    int n = 0;
+    size_t used = 0;
+    gone[0] = '\0';
+    for (int i = 0; i < p->n_modes; i++) {
+        if (!proto_mode_info(p->modes[i])->stream)
+            p->modes[n++] = p->modes[i];
+        else if (used < cap)
+            used += (size_t)snprintf(gone + used, cap - used, "%s%s", used ? ", " : "",
+                                     proto_mode_name(p->modes[i]));
+    }
+    p->n_modes = n;
+    return n;
+}
+
 void bench_options_parse(int argc, char **argv, struct bench_options *c)
 {
     memset(c, 0, sizeof *c);
@@ -393,6 +459,7 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
     if (!proto_aoi_valid(c->aoi))
         options_fail(PROG, "--aoi %g: a radius is 0 (none) or at least %g", c->aoi,
                      (double)PROTO_AOI_MIN);
+    check_network(c);
     if (c->aoi > 0 && (c->relay[0] || c->procs > 1 || c->room_size || c->sweep[0] ||
                        c->encrypt || c->loss > 0 || c->delay > 0 || c->jitter > 0 ||
                        c->netsim || c->fleet || c->pause_relay_ms > 0))

@@ -44,6 +44,8 @@ struct bench_options {
     int fleet_event;
     double event_at;
     double aoi, field;  /* --aoi: one world of this radius on a field this wide */
+    bool netsim_ip;     /* netsim's IP mode between two network namespaces */
+    int tcp_relay;      /* enum bench_tcp_relay */
 };
 
 /* What to run: the base parameters, the modes, and the sweep values. */
@@ -66,5 +68,10 @@ void bench_options_parse(int argc, char **argv, struct bench_options *c);
  * configuration cfg and the plan p. */
 void bench_options_apply(const struct bench_options *c, struct bench_config *cfg,
                          struct bench_plan *p);
+
+/* Takes out of the plan the modes a UDP proxy cannot carry (a stream's),
+ * for a run that falls back to it from IP mode; their names, comma
+ * separated, into gone (cap bytes). Returns how many are left. */
+int bench_plan_without_streams(struct bench_plan *p, char *gone, size_t cap);
 
 #endif

@@ -29,13 +29,15 @@ static void print_progress(const struct bench_plan *p, size_t v, int m, int rc,
     if (r->truth.valid)
         snprintf(truth, sizeof truth, " (netsim dropped %.2f%%)", r->truth.e2e_loss_pct);
     char audit[64] = "";
-    if (r->audit.done)
+    const struct bench_audit *a = &r->audit;
+    if (a->done)
         snprintf(audit, sizeof audit, ", %llu unexplained",
-                 (unsigned long long)(r->audit.unexplained + r->audit.unretransmitted));
-    fprintf(stderr, PROG ": %s%-11s lost %6.2f%%%s%s, p50 %.1f ms, p99 %.1f ms%s%s\n", point,
-            proto_mode_name(p->modes[m]), r->lost_pct, truth, audit,
-            (double)r->p50_us / 1000, (double)r->p99_us / 1000, r->ok ? "" : "; warning: ",
-            r->ok ? "" : r->error);
+                 (unsigned long long)(a->unexplained + a->unretransmitted + a->unattributed +
+                                      a->held_unresolved));
+    fprintf(stderr, PROG ": %s%-11s lost %6.2f%%%s%s, p50 %.1f ms, p99 %.1f ms%s%s%s%s\n",
+            point, proto_mode_name(p->modes[m]), r->lost_pct, truth, audit,
+            (double)r->p50_us / 1000, (double)r->p99_us / 1000, r->relay[0] ? "; relay: " : "",
+            r->relay, r->ok ? "" : "; warning: ", r->ok ? "" : r->error);
 }
 
 /* Says on stderr (whatever --quiet) what a run's audit could not explain.
@@ -54,9 +56,11 @@ static int report_unexplained(const struct bench_plan *p, size_t v, const struct
                  "dropped %llu datagrams: an overloaded host",
                  (unsigned long long)(a->netsim_socket_drops + a->relay_socket_drops));
     fprintf(stderr, PROG ": AUDIT FAILED: %s%s: %llu of %llu lost states unexplained by "
-                    "netsim's drop log, %llu drops never retransmitted (listed in --json)%s\n",
+                    "netsim's drop log, %llu drops never retransmitted, %llu late states "
+                    "held back with no retransmission or no drop (listed in --json)%s\n",
             proto_mode_name(r->mode), point, (unsigned long long)a->unexplained,
-            (unsigned long long)a->missed, (unsigned long long)a->unretransmitted, overload);
+            (unsigned long long)a->missed, (unsigned long long)a->unretransmitted,
+            (unsigned long long)(a->unattributed + a->held_unresolved), overload);
     return 1;
 }
 

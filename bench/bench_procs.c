@@ -83,7 +83,8 @@ static void child_run(struct run *run, size_t first, size_t n, const char *host,
     run->n = n;
     run->peers = calloc(n, sizeof *run->peers);
     run->rs = calloc(n * run->k, sizeof *run->rs);
-    if (!run->peers || !run->rs)
+    run->last_rx = calloc(n * run->k, sizeof *run->last_rx);
+    if (!run->peers || !run->rs || !run->last_rx)
         _exit(3);
     for (size_t i = 0; i < n * run->k; i++)
         recv_stats_reset(&run->rs[i]);
@@ -121,6 +122,8 @@ static void merge_part(struct bench_result *r, const struct part *pt, size_t p)
     r->too_old += x->too_old;
     if (x->clock_bound_us > r->clock_bound_us)
         r->clock_bound_us = x->clock_bound_us;
+    if (x->max_gap_us > r->max_gap_us)
+        r->max_gap_us = x->max_gap_us;
     r->disconnects += x->disconnects;
     r->wire_bytes += x->wire_bytes;
     r->wire_datagrams += x->wire_datagrams;

@@ -44,6 +44,7 @@ static const struct {
     [BENCH_F_RECOVERY] = {"recovery_ms", offsetof(struct bench_result, recovery_ms),
                           FIG_DOUBLE},
     [BENCH_F_BPS] = {"wire_bps", offsetof(struct bench_result, wire_bps), FIG_DOUBLE},
+    [BENCH_F_GAP] = {"max_gap_ms", offsetof(struct bench_result, max_gap_us), FIG_U64_US},
 };
 
 const char *bench_figure_name(enum bench_figure f)
@@ -143,6 +144,9 @@ static void pool(const struct bench_result *x, struct bench_result *out, size_t 
         out->relay_cpu_s += x->relay_cpu_s / (double)good;
         out->loss_diff_pct += x->loss_diff_pct / (double)good;
     }
+    for (int side = 0; side < 2 && x->tcp.valid; side++)
+        for (int k = 0; k < BENCH_TCP_COUNTERS; k++)
+            out->tcp.n[side][k] += x->tcp.n[side][k];
     for (int d = 0; d < 2 && x->truth.valid; d++) {
         out->truth.received[d] += x->truth.received[d];
         out->truth.dropped[d] += x->truth.dropped[d];
@@ -171,12 +175,16 @@ static void pool_audit(const struct bench_audit *x, struct bench_audit *out, boo
                        &out->enet_window, &out->overflow, &out->late, &out->unexplained,
                        &out->netsim_dropped, &out->not_sent, &out->socket_drops, &out->state_drops,
                        &out->retransmitted, &out->redundant, &out->unretransmitted,
-                       &out->log_states};
+                       &out->log_states, &out->held, &out->held_up, &out->held_down,
+                       &out->held_unresolved, &out->unattributed, &out->late_unheld,
+                       &out->segment_drops};
     const uint64_t add[] = {x->missed, x->up, x->down, x->corrupt, x->too_old,
                             x->enet_window, x->overflow, x->late, x->unexplained,
                             x->netsim_dropped, x->not_sent, x->socket_drops, x->state_drops,
                             x->retransmitted, x->redundant, x->unretransmitted,
-                            x->log_states};
+                            x->log_states, x->held, x->held_up, x->held_down,
+                            x->held_unresolved, x->unattributed, x->late_unheld,
+                            x->segment_drops};
     for (size_t i = 0; i < sizeof add / sizeof add[0]; i++)
         *sum[i] += add[i];
     for (size_t i = 0; i < x->listed && out->listed < BENCH_AUDIT_LIST; i++)
@@ -198,6 +206,7 @@ static void zero_pooled(struct bench_result *out)
     memset(&out->truth.dropped, 0, sizeof out->truth.dropped);
     memset(&out->truth.duplicated, 0, sizeof out->truth.duplicated);
     memset(&out->truth.reordered, 0, sizeof out->truth.reordered);
+    memset(&out->tcp.n, 0, sizeof out->tcp.n);
 }
 
 /* netsim's drop rates of the pooled counts, and what they predict. */

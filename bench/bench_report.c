@@ -59,10 +59,29 @@ static void table_audit(FILE *out, const struct bench_result *x)
                      "redundant copies, %llu never forwarded after\n",
                 (unsigned long long)a->state_drops, (unsigned long long)a->retransmitted,
                 (unsigned long long)a->redundant, (unsigned long long)a->unretransmitted);
+    if (proto_mode_info(x->mode)->stream)
+        fprintf(out, "  audit: netsim dropped %llu TCP segments\n",
+                (unsigned long long)a->segment_drops);
+    if (proto_mode_lossless(x->mode))
+        fprintf(out, "  audit: %llu deliveries held back by a drop (uplink %llu, downlink %llu), "
+                     "each attributed to the dropped %s whose retransmission closed its gap; "
+                     "%llu with no retransmission, %llu with no drop; %llu late without a "
+                     "drop\n",
+                (unsigned long long)a->held, (unsigned long long)a->held_up,
+                (unsigned long long)a->held_down,
+                proto_mode_info(x->mode)->stream ? "segment" : "datagram",
+                (unsigned long long)a->held_unresolved, (unsigned long long)a->unattributed,
+                (unsigned long long)a->late_unheld);
     if (!bench_audit_clean(a))
         fprintf(out, "  AUDIT FAILED: %llu lost states unexplained, %llu drops never "
-                     "retransmitted (listed in the JSON)\n",
-                (unsigned long long)a->unexplained, (unsigned long long)a->unretransmitted);
+                     "retransmitted, %llu held back with no retransmission or no drop (listed "
+                     "in the JSON)\n",
+                (unsigned long long)a->unexplained, (unsigned long long)a->unretransmitted,
+                (unsigned long long)(a->held_unresolved + a->unattributed));
+    if (a->late_unheld)
+        fprintf(out, "  note: %llu deliveries took over 200 ms more than the path's delay "
+                     "after they left, with no drop to hold them back: this host fell behind, "
+                     "not the network\n", (unsigned long long)a->late_unheld);
     if (a->netsim_socket_drops || a->relay_socket_drops)
         fprintf(out, "  note: full socket buffers dropped %llu datagrams at netsim and %llu at "
                      "the relay: this host was overloaded, not only the modelled network\n",
@@ -95,6 +114,20 @@ static void table_generator(FILE *out, const struct bench_result *x)
                 x->pause_ms, x->pause_at_s);
 }
 
+/* What TCP did to recover, each way (IP mode). */
+static void table_tcp(FILE *out, const struct bench_result *x)
+{
+    static const char *const way[2] = {"clients -> relay", "relay -> clients"};
+    for (int side = 0; x->tcp.valid && side < 2; side++) {
+        const uint64_t *n = x->tcp.n[side];
+        fprintf(out, "  tcp %s: %llu segments sent again: %llu fast retransmits, %llu tail loss "
+                     "probes, %llu timeouts (RTO)\n", way[side],
+                (unsigned long long)n[BENCH_TCP_RETRANS], (unsigned long long)n[BENCH_TCP_FAST],
+                (unsigned long long)n[BENCH_TCP_PROBES],
+                (unsigned long long)n[BENCH_TCP_TIMEOUTS]);
+    }
+}
+
 /* Under a row of --repeat: how many runs its medians are over, and each
  * figure's min-max. */
 static void print_spread(FILE *out, const struct bench_result *x)
@@ -106,7 +139,7 @@ static void print_spread(FILE *out, const struct bench_result *x)
         [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg", [BENCH_F_LATE99] = "late99",
         [BENCH_F_RELAY_US] = "us/delivery", [BENCH_F_JOIN50] = "join50",
         [BENCH_F_JOIN99] = "join99", [BENCH_F_REJOIN] = "rejoin",
-        [BENCH_F_RECOVERY] = "recovery", [BENCH_F_BPS] = "bps"};
+        [BENCH_F_RECOVERY] = "recovery", [BENCH_F_BPS] = "bps", [BENCH_F_GAP] = "gap"};
     fprintf(out, "  median of %zu run%s, min-max:", x->spread.runs,
             x->spread.runs == 1 ? "" : "s");
     for (int f = 0; f < BENCH_F_COUNT; f++)
@@ -127,21 +160,60 @@ static void print_legend(FILE *out, const struct bench_result *r, size_t n)
     fprintf(out,
             "lost%%: of sent x receivers, over the window; old: sequenced states receivers\n"
             "dropped as older than the sender's newest (the relay drops none for that);\n"
-            "latency and jitter (RFC 3550) are\n"
-            "one-way from the intended send time; netsim%%: loss netsim's drop counts predict,\n"
-            "1-(1-up)(1-down), diff = lost%% - netsim%% (retx: ENet retransmitted the drops);\n"
-            "rttms/enet%%: ENet's own RTT and loss: reliable commands each client sent (pings\n"
-            "included) that it retransmitted, command or ack lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
+            "latency and jitter (RFC 3550) are one-way from the intended send time; gapms: the\n"
+            "longest time between two states one receiver got from one sender; netsim%%: loss\n"
+            "netsim's drop counts predict, 1-(1-up)(1-down), diff = lost%% - netsim%% (retx:\n"
+            "ENet or TCP sent the drops again); rttms/enet%%: ENet's own RTT and loss: reliable\n"
+            "commands each client sent (pings included) that it retransmitted, command or ack\n"
+            "lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
             "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
-            "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP/UDP headers,\n"
-            "both hops, per delivered state; kbit/s: the same bytes as a bit rate over the\n"
-            "window, every client in and out (iperf3's bits/sec); audit: every missed state\n"
-            "matched to netsim's\n"
-            "drop log (docs/benchmarks.md: auditing a run).\n");
+            "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP and UDP (tcp:\n"
+            "TCP) headers, both hops, per delivered state; kbit/s: the same bytes as a bit rate\n"
+            "over the window, every client in and out (iperf3's bits/sec); audit: every missed\n"
+            "(or, reliable and tcp, late) state matched to netsim's drop log (docs/benchmarks.md:\n"
+            "auditing a run).\n");
     if (r[0].spread.repeats > 1)
         fprintf(out, "--repeat %zu: each figure is the median of the runs (counts: their total); "
                      "the line under a row\ngives each figure's min-max over the runs.\n",
                 r[0].spread.repeats);
+}
+
+/* The lines under a row: spread, rooms, joins, what served it and where,
+ * a fleet's, the generator, TCP, the audit, warnings. */
+static void table_notes(FILE *out, const struct bench_result *x)
+{
+    if (x->spread.repeats > 1)
+        print_spread(out, x);
+    if (x->rooms > 1)
+        fprintf(out, "  %zu rooms of up to %llu: worst room delivered %.2f%%, %zu below 99.9%%\n",
+                 x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
+                                                (long)x->rooms),
+                 x->worst_room_pct, x->rooms_below);
+    fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms\n", ms(x->join_p50_us),
+            ms(x->join_p99_us));
+    if (x->relay[0])
+        fprintf(out, "  relay: %s (ricochet-relay has no TCP edge yet)\n", x->relay);
+    if (x->ip_mode)
+        fprintf(out, "  network: netsim's IP mode, clients in one namespace (198.18.0.1), "
+                     "the relay in another (198.19.0.1)\n");
+    if (x->relays)
+        fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
+                     "after the event, the last welcomed again %.0f ms after it\n",
+                x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
+                (unsigned long long)x->moved, ms(x->rejoin_us));
+    if (x->relays && x->event_at_s > 0 && x->recovery_ms >= 0)
+        fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
+                x->recovery_ms, x->event_at_s);
+    else if (x->relays && x->event_at_s > 0)
+        fprintf(out, "  the rooms it hit not on time again within the window\n");
+    table_generator(out, x);
+    table_tcp(out, x);
+    table_audit(out, x);
+    if (!x->ok)
+        fprintf(out, "  warning: %s\n", x->error);
+    if (x->disconnects || x->send_errors)
+        fprintf(out, "  warning: %llu clients disconnected, %llu sends failed\n",
+                (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
 }
 
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
@@ -152,10 +224,10 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             bench_result_describe(desc, sizeof desc, &r[i]);
             fprintf(out, "%s== %s\n", i ? "\n" : "", desc);
             fprintf(out,
-                    "%-11s %7s %8s %9s %6s %5s %5s %5s | %7s %7s %7s %7s %7s %6s | %7s %6s | "
-                    "%6s %6s | %6s %5s %6s %5s %6s %7s\n",
+                    "%-11s %7s %8s %9s %6s %5s %5s %5s | %7s %7s %7s %7s %7s %7s %6s | %7s "
+                    "%6s | %6s %6s | %6s %5s %6s %5s %6s %7s\n",
                     "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "old", "p50ms",
-                    "p90ms", "p99ms", "p999ms", "maxms", "jitms", "netsim%", "diff",
+                    "p90ms", "p99ms", "p999ms", "maxms", "gapms", "jitms", "netsim%", "diff",
                     "rttms", "enet%", "cpu_s", "cpu%", "rssMB", "bcpu%", "B/msg", "kbit/s");
         }
         const struct bench_result *x = &r[i];
@@ -168,7 +240,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
         if (x->truth.valid) {
             snprintf(truth, sizeof truth, "%.2f", x->truth.e2e_loss_pct);
             /* ENet retransmits in reliable mode: netsim's drops are not lost */
-            snprintf(diff, sizeof diff, (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE) ? "retx" : "%+.2f",
+            snprintf(diff, sizeof diff, proto_mode_lossless(x->mode) ? "retx" : "%+.2f",
                      x->loss_diff_pct);
         }
         if (proto_mode_info(x->mode)->enet) {
@@ -182,55 +254,36 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
         }
         fprintf(out,
                 "%-11s %7llu %8llu %9llu %6.2f %5llu %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
-                "%6.2f | %7s %6s | %6s %6s | %6s %5s %6s %5.0f %6.1f %7.1f\n",
+                "%7.2f %6.2f | %7s %6s | %6s %6s | %6s %5s %6s %5.0f %6.1f %7.1f\n",
                 proto_mode_name(x->mode), (unsigned long long)x->sent,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 x->lost_pct, (unsigned long long)x->duplicates,
                 (unsigned long long)x->reordered, (unsigned long long)x->too_old,
-                ms(x->p50_us), ms(x->p90_us),
-                ms(x->p99_us), ms(x->p999_us), ms(x->max_us), x->jitter_us / 1000.0, truth,
+                ms(x->p50_us), ms(x->p90_us), ms(x->p99_us), ms(x->p999_us), ms(x->max_us),
+                ms(x->max_gap_us), x->jitter_us / 1000.0, truth,
                 diff, rtt, eloss, cpus, cpu, rss, x->bench_cpu_pct, x->bytes_per_msg,
                 x->wire_bps / 1000.0);
-        if (x->spread.repeats > 1)
-            print_spread(out, x);
-        if (x->rooms > 1)
-            fprintf(out, "  %zu rooms of up to %llu: worst room delivered %.2f%%, %zu below 99.9%%\n",
-                     x->rooms, (unsigned long long)((x->params.clients + (long)x->rooms - 1) /
-                                                    (long)x->rooms),
-                     x->worst_room_pct, x->rooms_below);
-        fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms\n", ms(x->join_p50_us),
-                ms(x->join_p99_us));
-        if (x->relays)
-            fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
-                         "after the event, the last welcomed again %.0f ms after it\n",
-                    x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
-                    (unsigned long long)x->moved, ms(x->rejoin_us));
-        if (x->relays && x->event_at_s > 0 && x->recovery_ms >= 0)
-            fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
-                    x->recovery_ms, x->event_at_s);
-        else if (x->relays && x->event_at_s > 0)
-            fprintf(out, "  the rooms it hit not on time again within the window\n");
-        table_generator(out, x);
-        table_audit(out, x);
-        if (!x->ok)
-            fprintf(out, "  warning: %s\n", x->error);
-        if (x->disconnects || x->send_errors)
-            fprintf(out, "  warning: %llu clients disconnected, %llu sends failed\n",
-                    (unsigned long long)x->disconnects, (unsigned long long)x->send_errors);
+        table_notes(out, x);
     }
     print_legend(out, r, n);
 }
 
 /* ---- JSON ---- */
 
+#define WHERE(w) (1u << (w))
+#define WHERE_MISSED (WHERE(BENCH_WHERE_NONE) | WHERE(BENCH_WHERE_UP_FWD) | \
+                      WHERE(BENCH_WHERE_DOWN_FWD))
+#define WHERE_DROPS (WHERE(BENCH_WHERE_UP_DROP) | WHERE(BENCH_WHERE_DOWN_DROP))
+#define WHERE_HELD (WHERE(BENCH_WHERE_HELD) | WHERE(BENCH_WHERE_SLOW))
+
+/* The listed states whose where is in the mask (WHERE() bits), as an array. */
 static void json_audit_items(cJSON *o, const struct bench_audit *a, const char *name,
-                             bool drops)
+                             unsigned wheres)
 {
     cJSON *arr = cJSON_AddArrayToObject(o, name);
     for (size_t k = 0; arr && k < a->listed; k++) {
         const struct bench_audit_item *it = &a->items[k];
-        bool is_drop = it->where == BENCH_WHERE_UP_DROP || it->where == BENCH_WHERE_DOWN_DROP;
-        if (is_drop != drops)
+        if (!(wheres & WHERE(it->where)))
             continue;
         char flow[40];
         cJSON *j = cJSON_CreateObject();
@@ -275,18 +328,31 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON *w = cJSON_AddObjectToObject(j, "unexplained_where");
     for (int k = BENCH_WHERE_NONE; k <= BENCH_WHERE_DOWN_FWD; k++)
         cJSON_AddNumberToObject(w, audit_where_name(k), (double)a->unexplained_where[k]);
-    json_audit_items(j, a, "unexplained_states", false);
+    json_audit_items(j, a, "unexplained_states", WHERE_MISSED);
     cJSON_AddNumberToObject(j, "not_sent", (double)a->not_sent);
     cJSON_AddNumberToObject(j, "socket_drops", (double)a->socket_drops);
     cJSON_AddNumberToObject(j, "netsim_socket_drops", (double)a->netsim_socket_drops);
     cJSON_AddNumberToObject(j, "relay_socket_drops", (double)a->relay_socket_drops);
     cJSON_AddNumberToObject(j, "log_states", (double)a->log_states);
+    if (proto_mode_lossless(x->mode)) {
+        cJSON *h = cJSON_AddObjectToObject(j, "held");
+        cJSON_AddNumberToObject(h, "deliveries", (double)a->held);
+        cJSON_AddNumberToObject(h, "by_uplink", (double)a->held_up);
+        cJSON_AddNumberToObject(h, "by_downlink", (double)a->held_down);
+        cJSON_AddNumberToObject(h, "unresolved", (double)a->held_unresolved);
+        cJSON_AddNumberToObject(h, "unattributed", (double)a->unattributed);
+        cJSON_AddNumberToObject(h, "late_unheld", (double)a->late_unheld);
+        json_audit_items(h, a, "listed",
+                         WHERE_HELD | (proto_mode_info(x->mode)->stream ? WHERE_DROPS : 0));
+    }
+    if (proto_mode_info(x->mode)->stream)
+        cJSON_AddNumberToObject(j, "segment_drops", (double)a->segment_drops);
     if (proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE) {
         cJSON_AddNumberToObject(j, "state_drops", (double)a->state_drops);
         cJSON_AddNumberToObject(j, "retransmitted", (double)a->retransmitted);
         cJSON_AddNumberToObject(j, "redundant", (double)a->redundant);
         cJSON_AddNumberToObject(j, "unretransmitted", (double)a->unretransmitted);
-        json_audit_items(j, a, "unretransmitted_states", true);
+        json_audit_items(j, a, "unretransmitted_states", WHERE_DROPS);
     }
     cJSON_AddNumberToObject(j, "listed_max", BENCH_AUDIT_LIST);
 }
@@ -308,6 +374,7 @@ static void add_spread(cJSON *o, const struct bench_result *x)
 static void json_netsim(cJSON *o, const struct bench_result *x)
 {
     cJSON *ns = cJSON_AddObjectToObject(o, "netsim");
+    cJSON_AddBoolToObject(ns, "ip_mode", x->ip_mode);
     cJSON_AddNumberToObject(ns, "seed", (double)x->netsim_seed);
     cJSON_AddNumberToObject(ns, "hop_loss_pct", x->hop_loss_pct);
     cJSON_AddNumberToObject(ns, "hop_delay_ms", x->hop_delay_ms);
@@ -323,7 +390,7 @@ static void json_netsim(cJSON *o, const struct bench_result *x)
             cJSON_AddNumberToObject(dj, "reordered", (double)x->truth.reordered[d]);
         }
         cJSON_AddNumberToObject(ns, "e2e_loss_pct", x->truth.e2e_loss_pct);
-        if (!(proto_mode_info(x->mode)->up_flags & PROTO_FLAG_RELIABLE))
+        if (!proto_mode_lossless(x->mode))
             cJSON_AddNumberToObject(ns, "measured_minus_netsim_pct", x->loss_diff_pct);
     }
     json_audit(o, x);
@@ -342,6 +409,24 @@ static void json_latency(cJSON *o, const struct bench_result *x)
     cJSON *late = cJSON_AddObjectToObject(o, "send_late_ms");
     cJSON_AddNumberToObject(late, "p50", ms(x->late_p50_us));
     cJSON_AddNumberToObject(late, "p99", ms(x->late_p99_us));
+}
+
+/* A stream's: what served it, and how TCP recovered each way (IP mode). */
+static void json_tcp(cJSON *o, const struct bench_result *x)
+{
+    static const char *const ways[2] = {"up", "down"};
+    static const char *const names[BENCH_TCP_COUNTERS] = {"retransmitted", "fast",
+                                                          "loss_probes", "timeouts"};
+    if (x->relay[0])
+        cJSON_AddStringToObject(o, "relay", x->relay);
+    if (!x->tcp.valid)
+        return;
+    cJSON *tcp = cJSON_AddObjectToObject(o, "tcp_recovery");
+    for (int side = 0; side < 2; side++) {
+        cJSON *w = cJSON_AddObjectToObject(tcp, ways[side]);
+        for (int k = 0; k < BENCH_TCP_COUNTERS; k++)
+            cJSON_AddNumberToObject(w, names[k], (double)x->tcp.n[side][k]);
+    }
 }
 
 static cJSON *result_json(const struct bench_result *x)
@@ -411,6 +496,8 @@ static cJSON *result_json(const struct bench_result *x)
             cJSON_AddNumberToObject(o, "recovery_ms", x->recovery_ms);
     }
     cJSON_AddNumberToObject(o, "wire_bps", x->wire_bps);
+    cJSON_AddNumberToObject(o, "max_gap_ms", ms(x->max_gap_us));
+    json_tcp(o, x);
     add_spread(o, x);
     if (x->with_netsim)
         json_netsim(o, x);
@@ -464,7 +551,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
                  "bytes_per_msg,disconnects,send_errors,runs,send_late_p99_ms,pause_ms,"
                  "recovery_ms,relay_us_per_delivery,join_p50_ms,join_p99_ms,relays,split_rooms,"
-                 "moved,rejoin_ms,wire_bps");
+                 "moved,rejoin_ms,wire_bps,max_gap_ms");
     for (int f = 0; f < BENCH_F_COUNT; f++)
         fprintf(out, ",%s_min,%s_max", bench_figure_name((enum bench_figure)f),
                 bench_figure_name((enum bench_figure)f));
@@ -504,7 +591,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
             fprintf(out, ",");
         fprintf(out, "%.3f,%.3f,%zu,%zu,%llu,%.3f,", ms(x->join_p50_us), ms(x->join_p99_us),
                 x->relays, x->split_rooms, (unsigned long long)x->moved, ms(x->rejoin_us));
-        fprintf(out, "%.0f,", x->wire_bps);
+        fprintf(out, "%.0f,%.3f,", x->wire_bps, ms(x->max_gap_us));
         for (int f = 0; f < BENCH_F_COUNT; f++)
             fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
         const struct bench_audit *a = &x->audit;

@@ -53,7 +53,8 @@ static void stop_relays(struct run *run, struct spawn_proc *relays, size_t n)
             run_service(run, 0);
         for (size_t i = 0; run->sw && i < run->n; i++)
             alive += !run->peers[i].dead;
-        /* udp clients are not told reliably; they just close */
+        /* udp clients are not told reliably; they just close (so do a
+         * stream's: the relay's end closes each connection at once) */
         if (!proto_mode_info(run->mode)->enet)
             alive = 0;
         if ((!relay_up && alive == 0) || clock_now_us() >= deadline)
@@ -158,6 +159,35 @@ static int relay_endpoint(struct run *run, char *host, size_t cap, int *port)
     return 0;
 }
 
+/* The relay and netsim of the run: through the UDP proxy (the relay
+ * first, netsim in front of it), or in IP mode (the wire first: the relay
+ * binds its side's address). *host and *port: where the clients go.
+ * Returns 0, or -1 (run_fail'ed). */
+static int run_network(struct run *run, char *relay_host, size_t cap, const char **host,
+                       int *port)
+{
+    const struct bench_result *r = run->r;
+    int relay_port = 0;
+    if (r->ip_mode) {
+        if (run_start_netsim(run, NULL, 0, port) != 0 ||
+            relay_endpoint(run, relay_host, cap, &relay_port) != 0)
+            return -1;
+        *host = run_relay_host(run);
+        *port = relay_port;
+    } else {
+        if (relay_endpoint(run, relay_host, cap, &relay_port) != 0)
+            return -1;
+        *port = relay_port;
+        if (r->with_netsim && run_start_netsim(run, relay_host, relay_port, port) != 0)
+            return -1;
+        *host = r->with_netsim ? "127.0.0.1" : relay_host;
+    }
+    run_log(run, "%s: %ld clients at %g Hz -> %s:%d%s", proto_mode_name(run->mode),
+            run->params->clients, run->params->rate_hz, *host, *port,
+            r->ip_mode ? " (netsim's IP mode)" : r->with_netsim ? " (netsim)" : "");
+    return 0;
+}
+
 int bench_run(const struct bench_config *cfg, const struct bench_params *params,
               enum proto_mode mode, struct bench_result *r)
 {
@@ -176,7 +206,8 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     run.join = calloc(1, sizeof *run.join);
     run.peers = calloc(run.n, sizeof *run.peers);
     run.rs = calloc(run.n * run.k, sizeof *run.rs);
-    if (!r->latency || !r->send_late || !run.join || !run.peers || !run.rs) {
+    run.last_rx = calloc(run.n * run.k, sizeof *run.last_rx);
+    if (!r->latency || !r->send_late || !run.join || !run.peers || !run.rs || !run.last_rx) {
         run_fail(&run, "out of memory");
         goto out;
     }
@@ -187,29 +218,24 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
         recv_stats_reset(&run.rs[i]);
 
     /* end to end -> per hop */
-    r->with_netsim = cfg->force_netsim || params->loss_pct > 0 || params->delay_ms > 0 ||
-                     params->jitter_ms > 0 || cfg->netsim_args[0];
+    r->ip_mode = cfg->lab != NULL;
+    r->with_netsim = r->ip_mode || cfg->force_netsim || params->loss_pct > 0 ||
+                     params->delay_ms > 0 || params->jitter_ms > 0 || cfg->netsim_args[0];
     r->hop_loss_pct = 100.0 * (1.0 - sqrt(1.0 - params->loss_pct / 100.0));
     r->hop_delay_ms = params->delay_ms / 2;
     r->hop_jitter_ms = params->jitter_ms / 2;
     r->netsim_seed = cfg->seed;
 
     char relay_host[128] = "127.0.0.1", why[320];
-    int relay_port = 0, port;
+    int port;
     if (bench_tickets_open(&run.tickets, cfg->encrypt && !cfg->relay[0], cfg->tickets,
                            cfg->n_tickets, run.n, run.k, why, sizeof why) != 0) {
         run_fail(&run, "%s", why);
         goto out;
     }
-    if (relay_endpoint(&run, relay_host, sizeof relay_host, &relay_port) != 0)
+    const char *host = relay_host;
+    if (run_network(&run, relay_host, sizeof relay_host, &host, &port) != 0)
         goto out;
-    port = relay_port;
-    if (r->with_netsim && run_start_netsim(&run, relay_host, relay_port, &port) != 0)
-        goto out;
-    run_log(&run, "%s: %ld clients at %g Hz -> %s:%d%s", proto_mode_name(mode),
-            params->clients, params->rate_hz, r->with_netsim ? "127.0.0.1" : relay_host, port,
-            r->with_netsim ? " (netsim)" : "");
-    const char *host = r->with_netsim ? "127.0.0.1" : relay_host;
     if (cfg->procs > 1) {
         if (run_procs(&run, (size_t)cfg->procs, host, port) != 0)
             goto out;
@@ -231,5 +257,6 @@ out:
     free(run.join);
     free(run.peers);
     free(run.rs);
+    free(run.last_rx);
     return rc;
 }

@@ -121,6 +121,19 @@ def hol(run): header(["clients", "senders sharing a receiver's channel", "p50", 
         ms("p99_ms"; .latency_ms.p99), ms("p999_ms"; .latency_ms.p999)])),
     caption(run);
 
+# The lesson (bench/suite.sh lesson): a TCP stream beside ENet and plain
+# UDP through one network, a row per mode.
+def lesson_name: {"tcp": "TCP, one stream to the relay", "reliable": "ENet reliable",
+    "unsequenced": "ENet unsequenced", "udp": "plain UDP"}[.] // .;
+def lesson_order: {"tcp": 0, "reliable": 1, "unsequenced": 2, "udp": 3}[.] // 9;
+def lesson(run): header(["", "lost", "p50", "p99", "p99.9", "longest gap between two states from one sender",
+        "bytes on the wire per delivered state"]),
+    (run.results | sort_by(.mode | lesson_order)[]
+    | row([(.mode | lesson_name), lost, ms("p50_ms"; .latency_ms.p50), ms("p99_ms"; .latency_ms.p99),
+        ms("p999_ms"; .latency_ms.p999), ms("max_gap_ms"; .max_gap_ms),
+        with_spread("bytes_per_msg"; .bytes_per_msg; round | tostring)])),
+    caption(run);
+
 # Scale (a): rooms of 8 at 10 Hz with a 50 ms tick.
 def rooms(run): header(["clients", "lost", "p50", "p99", "relay CPU",
         "relay µs per delivered state", "× floor", "generator CPU", "relay peak RSS"]),
@@ -359,6 +372,7 @@ $table as $t
   elif $t == "capacity" then capacity($run[0])
   elif $t == "order" then order($run[0])
   elif $t == "hol" then hol($run[0])
+  elif $t == "lesson" then lesson($run[0])
   elif $t == "rooms" then rooms($run[0])
   elif $t == "room" then room($run[0]; $run[1])
   elif $t == "guards" then guards($txt)

@@ -39,6 +39,14 @@ table() {
                  "docs/*.md\` puts its table here.)"
             return
         fi ;;
+    lesson)
+        files="$results/lesson/results.json"
+        if [ ! -f "$files" ]; then # not measured on the reference machine yet
+            echo "(Not measured on the reference machine yet: \`make bench-lesson-reference\`" \
+                 "writes \`bench/results/lesson/\`, then \`bench/doctables.sh --update README.md" \
+                 "docs/*.md\` puts its table here.)"
+            return
+        fi ;;
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
     sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;

@@ -5,7 +5,9 @@
  *   bench_measure.c   this process's clients, the window, the figures
  *   bench_status.c    the run's error, progress lines and stop request
  *   bench_procs.c     --procs: the clients over several generator processes
- *   bench_fleet.c     --fleet: a directory and several relays, --fleet-event */
+ *   bench_fleet.c     --fleet: a directory and several relays, --fleet-event
+ *   bench_network.c   where relay and clients sit (loopback, or --netsim-ip's
+ *                     namespaces) and what serves the tcp mode */
 #ifndef RICOCHET_RUN_INTERNAL_H
 #define RICOCHET_RUN_INTERNAL_H
 
@@ -48,6 +50,8 @@ struct run {
     struct swarm *sw;       /* drives the clients */
     size_t k;               /* room size (n: one room) */
     struct recv_stats *rs;  /* n x k: rs[receiver * k + sender's place in the room] */
+    uint64_t *last_rx;      /* n x k, as rs: when the receiver last got a window state from
+                               that sender (0: none yet), for the longest gap */
     int32_t *index_of_id;   /* relay id -> peer index, -1 */
     uint32_t max_id;
     uint64_t win_start, win_end;
@@ -113,8 +117,9 @@ void run_relay_figures(struct run *run, const struct spawn_usage *relay0, uint64
 
 /* ---- bench_children.c ---- */
 
-/* Starts ricochet-relay on a free loopback port for the run's transport
- * and clients; *port gets it. Returns 0 or run_fail(). */
+/* Starts ricochet-relay on a free port of run_relay_host() for the run's
+ * transport and clients (tcp: what --tcp-relay says); *port gets it.
+ * Returns 0 or run_fail(). */
 int run_start_relay(struct run *run, int *port);
 
 /* The same as relay (not run->relay), with extra arguments (NULL-ended,
@@ -122,9 +127,10 @@ int run_start_relay(struct run *run, int *port);
 int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *const *extra,
                        int *port);
 
-/* Starts ricochet-netsim in front of relay_host:relay_port with the run's
- * per-hop impairment (and a drop log for the audit); *port gets its
- * listening port. Returns 0 or run_fail(). */
+/* Starts ricochet-netsim in front of relay_host:relay_port (in IP mode:
+ * between the namespaces, before the relay) with the run's per-hop
+ * impairment (and a drop log for the audit); *port gets its listening port
+ * (IP mode: 0). Returns 0 or run_fail(). */
 int run_start_netsim(struct run *run, const char *relay_host, int relay_port, int *port);
 
 /* Sum of the "drops" object in the relay's last stats record, 0 if none. */
@@ -168,6 +174,48 @@ size_t run_fleet_split_rooms(const struct run *run);
 
 /* Stops the directory (the relays are stopped with the others). */
 void run_stop_directory(struct run *run);
+
+/* ---- bench_network.c ---- */
+
+/* Where the relay binds and the clients reach it: 127.0.0.1, or in IP
+ * mode the relay side's 198.19.0.1. */
+const char *run_relay_host(const struct run *run);
+
+/* The network namespace the relay runs in (-1: the bench's own). */
+int run_relay_netns(const struct run *run);
+
+/* ricochet-relay's --transport for the run's mode: enet, udp or tcp. */
+const char *run_relay_transport(const struct run *run);
+
+/* Does examples/sockets/tcp_relay serve this run (tcp, --tcp-relay example)? */
+bool run_example_relay(const struct run *run);
+
+/* Starts examples/sockets/tcp_relay as relay (in the relay's namespace),
+ * on a port the kernel picks; *port gets it. Returns 0 or run_fail(). */
+int run_start_example_relay(struct run *run, struct spawn_proc *relay, int *port);
+
+/* netsim's arguments that say where it sits, into args (4 at most): the
+ * proxy's --relay HOST:PORT (written into upstream), or IP mode's two
+ * namespaces. Returns how many. */
+size_t run_netsim_place(const struct run *run, const char *relay_host, int relay_port,
+                        char *upstream, size_t cap, const char **args);
+
+/* Waits for a netsim just started: the proxy's listening port into *port,
+ * or in IP mode its wire (*port 0). Returns 0 or run_fail(). */
+int run_wait_netsim(struct run *run, int *port, int timeout_ms);
+
+/* swarm_create, the clients' sockets made in the client namespace in IP
+ * mode. Returns NULL with a message in err. */
+struct swarm *run_swarm_create(const struct run *run, const struct swarm_config *sc,
+                               const struct swarm_hooks *hooks, char *err, size_t err_cap);
+
+/* A client socket's address bound to any, as netsim names it: the client
+ * side's (127.0.0.1, or 198.18.0.1 in IP mode). */
+void run_client_side(const struct run *run, union netaddr *ep);
+
+/* IP mode: the TCP counters of both sides' namespaces now (struct
+ * bench_tcp_recovery's). Returns 0, or -1 (not IP mode, unreadable). */
+int run_tcp_counters(const struct run *run, uint64_t n[2][BENCH_TCP_COUNTERS]);
 
 /* ---- bench_procs.c ---- */
 

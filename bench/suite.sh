@@ -7,7 +7,8 @@
 # Sections (default: loss capacity order hol), each written under OUT/NAME/
 # as table.txt results.json results.csv (and plots), emptied first:
 #   quick     the modes side by side at 0 and 5 % loss, and through a
-#             reordering network: enough to see them differ
+#             reordering network: enough to see them differ; then the lesson
+#             below, short, where namespaces are available (else without tcp)
 #   loss      every mode x end-to-end loss 0,1,5,10,20 % with 20 ms delay and
 #             10 ms jitter through netsim; latency CDFs, p99.png, delivery.png
 #   capacity  clients in one room at 60 Hz, 16 -> 256, no impairment, ENet
@@ -17,6 +18,10 @@
 #             jitter, loss 0 and 5 %: per mode loss, reordered, too old
 #   hol       reliable against room size (2, 4, 8, 16 at 5 % loss): the tail
 #             as more senders share one ordered relay->receiver channel
+#   lesson    a TCP stream against ENet reliable, ENet unsequenced and plain
+#             UDP through one network (netsim's IP mode): 8 clients in one
+#             room at 20 Hz, 2 % loss, 40 ms (make bench-lesson; not in the
+#             default sections)
 # OUT/summary.txt gathers the tables of every section present; each
 # section's machine.txt names the machine and its floor (bench/machine.sh).
 # Every run through netsim is audited (docs/benchmarks.md: auditing a run):
@@ -33,6 +38,11 @@ bench="$bin/ricochet-bench"
 here=$(dirname "$0")
 start=$(date +%s)
 unexplained=""
+# The stream-against-datagram scenario (docs/sockets.md): one network for
+# every mode, netsim on IP packets between two namespaces; without them the
+# bench says so and measures the datagram modes through the UDP proxy.
+lesson="--netsim-ip --clients 8 --rate 20 --payload 40 --path-loss 2 --path-delay 40
+        --modes tcp,reliable,unsequenced,udp"
 
 # section NAME ARGS...: the bench into OUT/NAME/, going on past exit status
 # 3 (an audit found unexplained losses) but not past a failure.
@@ -64,15 +74,24 @@ for s in "$@"; do
         section quick-order --clients 8 --rate 30 --payload 40 --path-delay 40 --path-jitter 30 \
             --reorder --modes unsequenced,sequenced,reliable \
             --duration 4 --warmup 1 --grace 2 --seed 1
+        echo "== quick: a TCP stream beside the datagram modes, one network (IP mode)" >&2
+        # shellcheck disable=SC2086 # $lesson is the bench's options, one per word
+        section quick-lesson $lesson --duration 4 --warmup 1 --grace 3 --seed 1
         cat >&2 <<'EOF'
 == what to look at
   5 % loss: unsequenced, sequenced and udp lose about 5 % and keep their p99 near
   the path's delay; reliable loses nothing and pays in its p99 (head-of-line
   blocking). Reordering network: unsequenced counts reord, sequenced drops
-  those as old, reliable waits. The full suite: make bench-full; the
-  reference figures: docs/benchmarks.md.
+  those as old, reliable waits. One network for every transport: tcp and
+  reliable lose nothing and wait (gapms), the datagram modes lose what the
+  network loses. The full suite: make bench-full; the reference figures:
+  docs/benchmarks.md and docs/sockets.md.
 EOF
         ;;
+    lesson)
+        echo "== the lesson: a TCP stream against ENet and plain UDP, one network (IP mode)" >&2
+        # shellcheck disable=SC2086
+        section lesson $lesson --duration 30 --warmup 2 --grace 5 --seed 1 ;;
     loss)
         echo "== loss sweep: every mode, 20 ms delay, 10 ms jitter (netsim)" >&2
         section loss --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
@@ -93,14 +112,14 @@ EOF
         section hol --rate 30 --payload 40 --path-loss 5 --path-delay 20 --path-jitter 10 \
             --sweep clients=2,4,8,16 --modes reliable \
             --duration 4 --warmup 1 --grace 2 --seed 1 ;;
-    *) echo "suite.sh: no section $s (quick loss capacity order hol)" >&2; exit 2 ;;
+    *) echo "suite.sh: no section $s (quick loss capacity order hol lesson)" >&2; exit 2 ;;
     esac
 done
 
 {
     echo "ricochet-bench suite ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
          "$reps runs per scenario, last sections: $*, $("$bench" --version))"
-    for s in quick quick-order loss capacity order hol; do
+    for s in quick quick-order quick-lesson loss capacity order hol lesson; do
         [ -f "$out/$s/table.txt" ] && { echo; cat "$out/$s/table.txt"; }
     done
 } > "$out/summary.txt"

@@ -6,7 +6,8 @@
  * counters). A game uses ricochet.h only.
  *
  * A session (struct ricochet) has its own socket (an ENetHost with one
- * peer, or a plain UDP socket in PROTO_MODE_UDP). A process may run many
+ * peer, a plain UDP socket in PROTO_MODE_UDP, a TCP connection in
+ * PROTO_MODE_TCP). A process may run many
  * (bots, the benchmark) and wait on all their sockets with poll(2); or, over
  * ENet, put many on one client_hub: one ENetHost (one socket, one local
  * port) whose peers they are, serviced once for all of them (see below).
@@ -45,7 +46,8 @@ struct client_config {
     uint16_t port;       /* relay port */
     const char *room;    /* room to join (NULL with a ticket: the ticket's) */
     const char *name;    /* player name, proto_name_valid() (NULL with a ticket) */
-    enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport */
+    enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport, PROTO_MODE_TCP
+                             a TCP stream */
     bool reflect;        /* ask the relay to send my states back to me */
     float aoi;           /* the radius of interest of a room my join creates (0: none) */
     uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */
@@ -85,8 +87,9 @@ struct client_netinfo {
     double enet_loss;           /* ENet's loss of reliable commands this peer sent, as a
                                    fraction (its packetLoss, or before ENet's first 10 s
                                    update, packetsLost / packetsSent so far) */
-    uint64_t bytes_sent, bytes_received;     /* UDP payload bytes on the wire */
-    uint64_t datagrams_sent, datagrams_received;
+    uint64_t bytes_sent, bytes_received;     /* UDP payload bytes on the wire (tcp: TCP's
+                                                payload, retransmissions included) */
+    uint64_t datagrams_sent, datagrams_received; /* tcp: segments, acknowledgements included */
     int enet_peer_out;          /* ENet header peer id of my datagrams (the relay's slot
                                    for me), -1 in udp mode or unconnected */
     int enet_peer_in;           /* ... of the relay's datagrams to me (my host's slot) */

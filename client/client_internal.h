@@ -9,6 +9,7 @@
  *
  *   client_enet.c      client_enet_ops: one ENetHost with one peer.
  *   client_udp.c       client_udp_ops: one plain datagram socket.
+ *   client_tcp.c       client_tcp_ops: one TCP connection, messages in frames.
  *   client_detached.c  client_detached_ops: no socket at all; tests and fuzz
  *                      targets feed it with client_receive (client_test.h).
  *
@@ -56,8 +57,9 @@ struct client_transport_caps {
     uint32_t modes;  /* bit (1u << mode) per enum proto_mode it carries; the
                         config's mode picks the transport. With one bit the
                         mode cannot be switched live. */
-    bool channels;   /* messages arrive on PROTO_CHANNEL_*; else all on
-                        PROTO_CHANNEL_DATAGRAM (any other is dropped) */
+    bool channels;   /* messages arrive on PROTO_CHANNEL_*; else all on the
+                        pseudo channel of the transport's mode, its down channel
+                        (PROTO_CHANNEL_DATAGRAM, _STREAM; any other is dropped) */
     size_t control_min; /* control messages are padded to at least this many bytes
                            (sealed included): a relay answers a stranger's datagram only
                            with as many bytes (plain UDP's return routability) */
@@ -101,6 +103,7 @@ struct client_transport_ops {
 
 extern const struct client_transport_ops client_enet_ops;
 extern const struct client_transport_ops client_udp_ops;
+extern const struct client_transport_ops client_tcp_ops;
 extern const struct client_transport_ops client_detached_ops;
 
 /* A member that left my room, remembered so that a late state does not list

@@ -425,7 +425,14 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
 static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const uint8_t *buf,
                     size_t len, bool clear, uint64_t now, struct ricochet_event *ev)
 {
-    if (c->caps.channels == (channel == PROTO_CHANNEL_DATAGRAM)) {
+    /* A transport without channels (a datagram, a stream) hands every
+     * message over on its pseudo channel; the first byte tells them apart. */
+    bool pseudo = channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM;
+    /* the mode table says which mode (channel, flags) is, and whether mine carry it */
+    enum proto_mode mode;
+    bool mine = proto_mode_from_down(channel, pseudo ? 0 : flags, &mode) == 0 &&
+                (c->caps.modes & (1u << mode));
+    if (c->caps.channels == pseudo || (pseudo && !mine)) {
         client_bad_message(c, "message on the other transport's channel", PROTO_E_VALUE);
         return 0;
     }
@@ -434,24 +441,13 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
         client_bad_message(c, "a state in clear in a sealed session", PROTO_E_VALUE);
         return 0;
     }
-    switch (channel) {
-    case PROTO_CHANNEL_DATAGRAM:
-        if (json)
-            return handle_control(c, (const char *)buf, len, clear, now, ev);
-        return handle_state(c, buf, len, PROTO_MODE_UDP, now, ev);
-    case PROTO_CHANNEL_CONTROL:
+    if (channel == PROTO_CHANNEL_CONTROL || (pseudo && json))
         return handle_control(c, (const char *)buf, len, clear, now, ev);
-    default: {
-        /* A state: the mode table says which mode (channel, flags) is. */
-        enum proto_mode mode;
-        if (proto_mode_from_down(channel, flags, &mode) != 0 ||
-            !(c->caps.modes & (1u << mode))) {
-            client_bad_message(c, "state on a channel or with flags no mode uses", PROTO_E_VALUE);
-            return 0;
-        }
-        return handle_state(c, buf, len, mode, now, ev);
+    if (!mine) {
+        client_bad_message(c, "state on a channel or with flags no mode uses", PROTO_E_VALUE);
+        return 0;
     }
-    }
+    return handle_state(c, buf, len, mode, now, ev);
 }
 
 int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,

@@ -30,7 +30,8 @@ _Static_assert(RICOCHET_NAME_MAX == PROTO_NAME_MAX && RICOCHET_ROOM_MAX == PROTO
 _Static_assert((int)RICOCHET_MODE_UNSEQUENCED == (int)PROTO_MODE_UNSEQUENCED &&
                    (int)RICOCHET_MODE_SEQUENCED == (int)PROTO_MODE_SEQUENCED &&
                    (int)RICOCHET_MODE_RELIABLE == (int)PROTO_MODE_RELIABLE &&
-                   (int)RICOCHET_MODE_UDP == (int)PROTO_MODE_UDP,
+                   (int)RICOCHET_MODE_UDP == (int)PROTO_MODE_UDP &&
+                   (int)RICOCHET_MODE_TCP == (int)PROTO_MODE_TCP && PROTO_MODE_COUNT == 5,
                "ricochet.h's modes are the mode table's");
 _Static_assert((int)RICOCHET_LOG_DEBUG == (int)LOG_DEBUG && (int)RICOCHET_LOG_OFF == (int)LOG_OFF,
                "ricochet.h's log levels are log.h's");

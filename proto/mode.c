@@ -34,6 +34,14 @@ static const struct proto_mode_info modes[PROTO_MODE_COUNT] = {
         PROTO_CHANNEL_DATAGRAM, 0, PROTO_CHANNEL_DATAGRAM, 0,
         PROTO_ORDER_NONE, PROTO_FILTER_NONE,
         "what the network gives, nothing more: the baseline" },
+    /* One TCP connection to the relay carries every sender's states: a
+     * lost segment holds back all that follow it, whoever sent them. */
+    [PROTO_MODE_TCP] = {
+        "tcp", "tcp", 0, false, false,
+        PROTO_CHANNEL_STREAM, 0, PROTO_CHANNEL_STREAM, 0,
+        PROTO_ORDER_PER_LINK, PROTO_FILTER_NONE,
+        "everything, in order, on one stream: a lost segment holds back every sender behind it",
+        true },
 };
 
 const struct proto_mode_info *proto_mode_info(enum proto_mode mode)
@@ -45,6 +53,12 @@ const char *proto_mode_name(enum proto_mode mode)
 {
     const struct proto_mode_info *m = proto_mode_info(mode);
     return m ? m->name : "?";
+}
+
+bool proto_mode_lossless(enum proto_mode mode)
+{
+    const struct proto_mode_info *m = proto_mode_info(mode);
+    return m && ((m->up_flags & PROTO_FLAG_RELIABLE) || m->stream);
 }
 
 int proto_mode_parse(const char *name, enum proto_mode *mode)
@@ -98,7 +112,7 @@ const char *proto_order_name(enum proto_order order)
     switch (order) {
     case PROTO_ORDER_NONE: return "none";
     case PROTO_ORDER_PER_SENDER: return "per sender";
-    case PROTO_ORDER_PER_LINK: return "per link (all reliable senders)";
+    case PROTO_ORDER_PER_LINK: return "per link (every sender on it)";
     default: return "?";
     }
 }

@@ -28,6 +28,10 @@ enum proto_channel {
  * tells a control message ('{') from a state. */
 #define PROTO_CHANNEL_DATAGRAM 255u
 
+/* Pseudo channel of a stream transport (tcp): no channels either, every
+ * message in a frame (PROTOCOL.md, "Streams"), all of them in order. */
+#define PROTO_CHANNEL_STREAM 254u
+
 /* Packet flags: ENet's values (the ENet code asserts it), defined only here.
  * 0 is ENet's default, unreliable sequenced. */
 #define PROTO_FLAG_RELIABLE 1u
@@ -40,15 +44,17 @@ enum proto_mode {
     PROTO_MODE_SEQUENCED = 1,
     PROTO_MODE_RELIABLE = 2,
     PROTO_MODE_UDP = 3,
-    PROTO_MODE_COUNT = 4
+    PROTO_MODE_TCP = 4,
+    PROTO_MODE_COUNT = 5
 };
 
 /* What a receiver's view of one sender is ordered against. */
 enum proto_order {
     PROTO_ORDER_NONE,       /* nothing: states may arrive in any order */
     PROTO_ORDER_PER_SENDER, /* never older than one already got from the same sender */
-    PROTO_ORDER_PER_LINK    /* in order with every reliable state on the relay->receiver
-                               link, other senders' included (head-of-line blocking) */
+    PROTO_ORDER_PER_LINK    /* in order with every state of its mode on the relay->receiver
+                               link (the reliable channel, the stream), other senders'
+                               included (head-of-line blocking) */
 };
 
 /* What the client library does to a state before handing it on. */
@@ -72,13 +78,20 @@ struct proto_mode_info {
     enum proto_order order;
     enum proto_filter filter;
     const char *promise;    /* what the receiver gets, one line */
+    bool stream;            /* carried on a byte stream in frames (no channels or
+                               flags): a TCP connection, which a network that drops
+                               IP packets can impair, a UDP proxy cannot */
 };
 
 /* The row of mode; NULL when out of range. */
 const struct proto_mode_info *proto_mode_info(enum proto_mode mode);
 
-/* "unsequenced", "sequenced", "reliable", "udp"; "?" when out of range. */
+/* "unsequenced", "sequenced", "reliable", "udp", "tcp"; "?" when out of range. */
 const char *proto_mode_name(enum proto_mode mode);
+
+/* Does the mode deliver every state, late rather than never (a reliable
+ * channel, a stream: what the network loses is sent again)? */
+bool proto_mode_lossless(enum proto_mode mode);
 
 /* Parses a mode name. Returns 0 and sets *mode, or -1. */
 int proto_mode_parse(const char *name, enum proto_mode *mode);

@@ -1,7 +1,9 @@
 /* test_audit.c: the bench's reconciliation with netsim's drop log, on a
  * hand-written log. Each missed state must land in exactly its category:
  * a drop on someone else's flow, or on a client sharing the socket (another
- * ENet peer id), must not explain it. */
+ * ENet peer id), must not explain it. On a stream and on ENet's reliable
+ * channel each late state must be attributed to the dropped piece that
+ * held it back, at the receiver (head of line) or at a TCP sender. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -495,6 +497,233 @@ static void kernel_socket_drops_read_back(void **unused)
     close(tx);
 }
 
+
+/* ---- ordered flows: a stream, ENet's reliable channel ---- */
+
+/* Two clients on TCP streams through IP mode: A (id 1) sends, B (id 2)
+ * receives; their flows have no ENet peer id. */
+static void tcp_clients(struct audit_client *c)
+{
+    c[0] = (struct audit_client){.id = 1, .up = flow(6001, -1), .down = flow(6001, -1)};
+    c[1] = (struct audit_client){.id = 2, .up = flow(6002, -1), .down = flow(6002, -1),
+                                 .socket_owner = 1};
+    char err[128];
+    for (int i = 0; i < 2; i++) { /* IP mode's client side */
+        assert_int_equal(netaddr_resolve("198.18.0.1", (uint16_t)(6001 + i), &c[i].up.ep, err,
+                                         sizeof err), 0);
+        c[i].down.ep = c[i].up.ep;
+    }
+}
+
+/* A's stream loses the segment of its seq 10: 10 waits for the
+ * retransmission, and so does 11 behind it (head of line), although 11
+ * crossed at once; 12 does not. On B's stream the segment of 12 is lost:
+ * 12 waits for its own retransmission. Every wait is attributed to its
+ * dropped segment. */
+static const char stream_log[] =
+    "1 fwd up 198.18.0.1:6001 - - segment 0 1000:1001 S\n"
+    "1 fwd down 198.18.0.1:6002 - - segment 0 5000:5001 S.\n"
+    "100 sent up 198.18.0.1:6001 0 10 stream 0 1001:1043 -\n"
+    "100 loss up 198.18.0.1:6001 - - segment 0 1001:1043 P.\n"
+    "150 sent up 198.18.0.1:6001 0 11 stream 0 1043:1085 -\n"
+    "170 fwd up 198.18.0.1:6001 - - segment 20 1043:1085 P.\n"
+    "420 fwd up 198.18.0.1:6001 - - segment 20 1001:1043 P.\n"
+    "421 sent down 198.18.0.1:6002 1 10 stream 0 5001:5043 -\n"
+    "421 sent down 198.18.0.1:6002 1 11 stream 0 5043:5085 -\n"
+    "441 fwd down 198.18.0.1:6002 - - segment 20 5001:5085 P.\n"
+    "450 sent up 198.18.0.1:6001 0 12 stream 0 1085:1127 -\n"
+    "470 fwd up 198.18.0.1:6001 - - segment 20 1085:1127 P.\n"
+    "471 sent down 198.18.0.1:6002 1 12 stream 0 5085:5127 -\n"
+    "471 loss down 198.18.0.1:6002 - - segment 0 5085:5127 P.\n"
+    "700 fwd down 198.18.0.1:6002 - - segment 20 5085:5127 P.\n"
+    /* another connection's leftovers on another endpoint: not the run's */
+    "705 loss up 198.18.0.1:7000 - - segment 0 1:2 F.\n";
+
+static struct audit_track *stream_track(uint32_t first, uint32_t n, const uint64_t *sent_at)
+{
+    struct audit_track *t = audit_track_new(2, 2, 16);
+    assert_non_null(t);
+    for (uint32_t k = 0; k < n; k++) {
+        audit_track_sent(t, 0, first + k);
+        audit_track_sent_at(t, 0, first + k, sent_at[k]);
+    }
+    return t;
+}
+
+static void stream_held_at_the_receiver(void **unused)
+{
+    (void)unused;
+    struct audit_client c[2];
+    tcp_clients(c);
+    const uint64_t sent_at[] = {100, 150, 450};
+    struct audit_track *t = stream_track(10, 3, sent_at);
+    for (uint32_t seq = 10; seq < 13; seq++)
+        audit_track_got(t, 1, 0, seq, AUDIT_GOT);
+    audit_track_got(t, 1, 0, 11, AUDIT_SLOW); /* late, and held: explained */
+    struct audit_log *log = read_log(stream_log);
+    assert_int_equal(audit_log_states(log), 6);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, c, log, PROTO_MODE_TCP, 100000, &a);
+    a.done = true;
+    assert_int_equal(a.missed, 0);
+    assert_int_equal(a.held, 3);
+    assert_int_equal(a.held_up, 2);
+    assert_int_equal(a.held_down, 1);
+    assert_int_equal(a.held_unresolved + a.unattributed + a.late_unheld, 0);
+    assert_int_equal(a.segment_drops, 3);
+    assert_int_equal(a.listed, 0);
+    assert_true(bench_audit_clean(&a));
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* A's seq 20 is lost, and its TCP sends nothing new until the
+ * retransmission is acknowledged: 21, written at 1.05 s, leaves at 1.29 s,
+ * held at the sender by 20's drop; 22, written once that was over,
+ * is not held. A delivery late for no drop is the host's (listed). */
+static void stream_held_at_the_sender(void **unused)
+{
+    (void)unused;
+    struct audit_client c[2];
+    tcp_clients(c);
+    static const char text[] =
+        "1 fwd up 198.18.0.1:6001 - - segment 0 1000:1001 S\n"
+        "1 fwd down 198.18.0.1:6002 - - segment 0 5000:5001 S.\n"
+        "1000000 sent up 198.18.0.1:6001 0 20 stream 0 1001:1043 -\n"
+        "1000000 loss up 198.18.0.1:6001 - - segment 0 1001:1043 P.\n"
+        "1270000 fwd up 198.18.0.1:6001 - - segment 20000 1001:1043 P.\n"
+        "1290000 sent up 198.18.0.1:6001 0 21 stream 0 1043:1085 -\n"
+        "1310000 fwd up 198.18.0.1:6001 - - segment 20000 1043:1085 P.\n"
+        "1400000 sent up 198.18.0.1:6001 0 22 stream 0 1085:1127 -\n"
+        "1420000 fwd up 198.18.0.1:6001 - - segment 20000 1085:1127 P.\n"
+        "1421000 sent down 198.18.0.1:6002 1 22 stream 0 5001:5043 -\n"
+        "1441000 fwd down 198.18.0.1:6002 - - segment 20000 5001:5043 P.\n";
+    const uint64_t sent_at[] = {1000000, 1050000, 1400000};
+    struct audit_track *t = stream_track(20, 3, sent_at);
+    for (uint32_t seq = 20; seq < 23; seq++)
+        audit_track_got(t, 1, 0, seq, AUDIT_GOT);
+    audit_track_got(t, 1, 0, 22, AUDIT_SLOW);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, c, log, PROTO_MODE_TCP, 100000, &a);
+    a.done = true;
+    assert_int_equal(a.held, 2); /* 20 by its own drop, 21 at the sender */
+    assert_int_equal(a.held_up, 2);
+    assert_int_equal(a.held_unresolved + a.unattributed, 0);
+    assert_int_equal(a.late_unheld, 1);
+    assert_int_equal(a.listed, 1);
+    assert_int_equal(a.items[0].seq, 22);
+    assert_int_equal(a.items[0].where, BENCH_WHERE_SLOW);
+    assert_true(bench_audit_clean(&a)); /* the host's lateness is a note, not a failure */
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* What a stream cannot explain: a wait with no drop over its gap (a log
+ * that misses a line), a wait never over in the log, a state complete in
+ * the log that never arrived; a state still on its way at the end is late. */
+static void stream_waits_unexplained(void **unused)
+{
+    (void)unused;
+    struct audit_client c[2];
+    tcp_clients(c);
+    static const char text[] =
+        "1 fwd up 198.18.0.1:6001 - - segment 0 1000:1001 S\n"
+        "1 fwd down 198.18.0.1:6002 - - segment 0 5000:5001 S.\n"
+        /* 30's bytes never logged before 31 crossed, then forwarded */
+        "100 sent up 198.18.0.1:6001 0 30 stream 0 1001:1043 -\n"
+        "150 sent up 198.18.0.1:6001 0 31 stream 0 1043:1085 -\n"
+        "170 fwd up 198.18.0.1:6001 - - segment 20 1043:1085 P.\n"
+        "300 fwd up 198.18.0.1:6001 - - segment 20 1001:1043 P.\n"
+        "301 sent down 198.18.0.1:6002 1 30 stream 0 5001:5043 -\n"
+        "301 sent down 198.18.0.1:6002 1 31 stream 0 5043:5085 -\n"
+        "321 fwd down 198.18.0.1:6002 - - segment 20 5001:5085 P.\n"
+        /* 32 complete on B's stream before the end, never got */
+        "400 sent up 198.18.0.1:6001 0 32 stream 0 1085:1127 -\n"
+        "420 fwd up 198.18.0.1:6001 - - segment 20 1085:1127 P.\n"
+        "421 sent down 198.18.0.1:6002 1 32 stream 0 5085:5127 -\n"
+        "441 fwd down 198.18.0.1:6002 - - segment 20 5085:5127 P.\n"
+        /* 33 lost on B's stream and never sent again before netsim stopped */
+        "500 sent up 198.18.0.1:6001 0 33 stream 0 1127:1169 -\n"
+        "520 fwd up 198.18.0.1:6001 - - segment 20 1127:1169 P.\n"
+        "521 sent down 198.18.0.1:6002 1 33 stream 0 5127:5169 -\n"
+        "521 loss down 198.18.0.1:6002 - - segment 0 5127:5169 P.\n";
+    const uint64_t sent_at[] = {100, 150, 400, 500};
+    struct audit_track *t = stream_track(30, 4, sent_at);
+    audit_track_got(t, 1, 0, 30, AUDIT_GOT);
+    audit_track_got(t, 1, 0, 31, AUDIT_GOT);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, c, log, PROTO_MODE_TCP, 100000, &a);
+    a.done = true;
+    assert_int_equal(a.held, 2);
+    assert_int_equal(a.unattributed, 2);
+    assert_int_equal(a.missed, 2);
+    assert_int_equal(a.late, 1);        /* 33: never complete */
+    assert_int_equal(a.unexplained, 1); /* 32 */
+    assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
+    assert_false(bench_audit_clean(&a));
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* ENet's reliable channel to B (shared socket 5001, B's own peer id 1):
+ * A's 101 is lost and sent again; 102 crossed before that and waits for
+ * it. A's uplink loses nothing. */
+static void reliable_held_on_its_channel(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        "10 fwd up 127.0.0.1:5001 0 100 reliable 5 0\n"
+        "15 fwd down 127.0.0.1:5001 1 100 reliable 5 1\n"
+        "20 fwd up 127.0.0.1:5001 0 101 reliable 5 0\n"
+        "21 loss down 127.0.0.1:5001 1 101 reliable 0 1\n"
+        "30 fwd up 127.0.0.1:5001 0 102 reliable 5 0\n"
+        "36 fwd down 127.0.0.1:5001 1 102 reliable 5 1\n"
+        "36 fwd down 127.0.0.1:5003 1 102 reliable 5 0\n" /* C's channel: its own */
+        "90 fwd down 127.0.0.1:5001 1 101 reliable 5 1\n";
+    struct audit_track *t = audit_track_new(3, 3, 16);
+    for (uint32_t seq = 100; seq < 103; seq++) {
+        audit_track_sent(t, 0, seq);
+        audit_track_got(t, 1, 0, seq, AUDIT_GOT);
+    }
+    audit_track_got(t, 2, 0, 102, AUDIT_GOT);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    audit_reconcile(t, clients, log, PROTO_MODE_RELIABLE, 1000, &a);
+    a.done = true;
+    assert_int_equal(a.held, 2); /* B's 101 and 102 */
+    assert_int_equal(a.held_down, 2);
+    assert_int_equal(a.held_up + a.held_unresolved + a.unattributed, 0);
+    assert_int_equal(a.retransmitted, 1);
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* Lines of IP mode that do not read as segments or stream states. */
+static void stream_bad_lines(void **unused)
+{
+    (void)unused;
+    static const char *const bad[] = {"1 loss up 198.18.0.1:1 - - segment 0 12 P.\n",
+                                      "1 loss up 198.18.0.1:1 - - segment 0 1:x P.\n",
+                                      "1 sent up 198.18.0.1:1 - - segment 0 1:2 P.\n",
+                                      "1 sent up 198.18.0.1:1 0 1 plain 0 1:2 -\n",
+                                      "1 sent up 198.18.0.1:1 - - stream 0 1:2 -\n",
+                                      "1 sent up 198.18.0.1:1 0 -1 stream 0 1:2 -\n"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char text[128], err[160] = "";
+        snprintf(text, sizeof text, "# header\n%s", bad[k]);
+        FILE *f = fmemopen(text, strlen(text), "r");
+        assert_null(audit_log_read(f, err, sizeof err));
+        fclose(f);
+        assert_non_null(strstr(err, "line 2"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +738,11 @@ int main(void)
         cmocka_unit_test(socket_drop_of_a_batch),
         cmocka_unit_test(udp_flows_and_bad_lines),
         cmocka_unit_test(kernel_socket_drops_read_back),
+        cmocka_unit_test(stream_held_at_the_receiver),
+        cmocka_unit_test(stream_held_at_the_sender),
+        cmocka_unit_test(stream_waits_unexplained),
+        cmocka_unit_test(reliable_held_on_its_channel),
+        cmocka_unit_test(stream_bad_lines),
     };
     return cmocka_run_group_tests(tests, setup_clients, NULL);
 }

@@ -343,6 +343,60 @@ static void merge_runs(void **state)
     bench_result_free(&m);
 }
 
+/* A stream's run: its held deliveries in the table and the JSON, its TCP
+ * recovery each way, the longest gap; --repeat sums the held counts, so a
+ * run with a held delivery no drop explains fails the merged audit. */
+static void stream_reports(void **state)
+{
+    (void)state;
+    struct bench_result runs[2], m;
+    for (int i = 0; i < 2; i++) {
+        fake(&runs[i], PROTO_MODE_TCP, 2);
+        runs[i].with_netsim = runs[i].ip_mode = true;
+        runs[i].max_gap_us = 150000 + 50000 * (uint64_t)i;
+        runs[i].audit = (struct bench_audit){.done = true, .held = 40, .held_up = 10,
+                                             .held_down = 31, .segment_drops = 12};
+        runs[i].tcp.valid = true;
+        runs[i].tcp.n[1][BENCH_TCP_RETRANS] = 9;
+        runs[i].tcp.n[1][BENCH_TCP_FAST] = 7;
+        runs[i].tcp.n[1][BENCH_TCP_TIMEOUTS] = 2;
+        snprintf(runs[i].relay, sizeof runs[i].relay, "examples/sockets/tcp_relay");
+    }
+    runs[1].audit.unattributed = 1;
+    char *text = capture(bench_report_table, runs, 1);
+    assert_non_null(strstr(text, "  audit: 40 deliveries held back by a drop (uplink 10, "
+                                 "downlink 31)"));
+    assert_non_null(strstr(text, "  tcp relay -> clients: 9 segments sent again: 7 fast "
+                                 "retransmits, 0 tail loss probes, 2 timeouts (RTO)\n"));
+    assert_non_null(strstr(text, "  relay: examples/sockets/tcp_relay"));
+    assert_null(strstr(text, "AUDIT FAILED"));
+    free(text);
+    text = capture(json, runs, 1);
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    json_strict_no_duplicate_keys(root);
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "results"), 0);
+    const cJSON *held = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "audit"), "held");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(held, "by_downlink")->valueint, 31);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(r, "max_gap_ms")->valueint, 150);
+    const cJSON *down = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "tcp_recovery"), "down");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(down, "timeouts")->valueint, 2);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "netsim"), "ip_mode")));
+    cJSON_Delete(root);
+    free(text);
+
+    assert_int_equal(bench_merge_runs(runs, 2, &m), 0);
+    assert_int_equal(m.audit.held, 80);
+    assert_int_equal(m.audit.unattributed, 1);
+    assert_int_equal(m.tcp.n[1][BENCH_TCP_RETRANS], 18);
+    assert_true(m.spread.min[BENCH_F_GAP] == 150 && m.spread.max[BENCH_F_GAP] == 200);
+    assert_false(bench_audit_clean(&m.audit));
+    bench_result_free(&m);
+}
+
 /* The command in the JSON runs again as written: an argument with a space
  * or a shell character keeps its quotes. */
 static void command_line_quotes(void **state)
@@ -392,6 +446,7 @@ int main(void)
         cmocka_unit_test(reports_of_made_up_results),
         cmocka_unit_test(audit_reports),
         cmocka_unit_test(merge_runs),
+        cmocka_unit_test(stream_reports),
         cmocka_unit_test(command_line_quotes),
         cmocka_unit_test(recovery_from_the_timeline),
     };

@@ -478,18 +478,22 @@ static void enet_refused_by_disconnect_data(void **state)
 
 /* The config's mode picks the transport whose caps.modes has it: every
  * mode has exactly one, and it is the one the mode table says (ENet modes
- * over ENet, with channels and a connection). */
+ * over ENet, with channels and a connection; a stream's over TCP, with a
+ * connection and no channels). */
 static void every_mode_has_one_transport(void **state)
 {
     (void)state;
     for (unsigned m = 0; m < PROTO_MODE_COUNT; m++) {
         bool enet = client_enet_ops.caps.modes & (1u << m);
         bool udp = client_udp_ops.caps.modes & (1u << m);
-        assert_true(enet != udp);
+        bool tcp = client_tcp_ops.caps.modes & (1u << m);
+        assert_int_equal(enet + udp + tcp, 1);
         assert_int_equal(enet, proto_mode_info((enum proto_mode)m)->enet);
+        assert_int_equal(tcp, proto_mode_info((enum proto_mode)m)->stream);
     }
     assert_true(client_enet_ops.caps.channels && client_enet_ops.caps.connection);
     assert_false(client_udp_ops.caps.channels || client_udp_ops.caps.connection);
+    assert_true(!client_tcp_ops.caps.channels && client_tcp_ops.caps.connection);
 }
 
 /* The times client c pings at, clock timers run every ms from t to end,

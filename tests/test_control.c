@@ -371,7 +371,7 @@ static void out_of_range_values(void **state)
     assert_int_equal(decode(buf), PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"a b\",\"name\":\"n\"}"), PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"\",\"name\":\"n\"}"), PROTO_E_VALUE);
-    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"n\",\"mode\":\"tcp\"}"),
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"r\",\"name\":\"n\",\"mode\":\"sctp\"}"),
                      PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"joined\",\"id\":-1,\"name\":\"n\"}"), PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"joined\",\"id\":4294967296,\"name\":\"n\"}"),

@@ -3,9 +3,11 @@
  * wire protocol by hand (plain-UDP datagrams, or frames on a TCP stream,
  * PROTOCOL.md "Streams") join two rooms, and every state reaches every
  * other member of its sender's room once, stamped with the sender's id,
- * never its sender nor the other room; a ping gets its pong. The plain-UDP
- * teaching relay also carries libricochet's udp clients (what the bench
- * drives), latency included. Their command lines: --help, a bad port. */
+ * never its sender nor the other room; a ping gets its pong. The teaching
+ * relays also carry libricochet's udp and tcp clients (what the bench
+ * drives), latency included, a tcp client's every state once and in
+ * order; a stream that is not in frames ends a tcp session at once. Their
+ * command lines: --help, a bad port. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "../proto/control.h"
+#include "../client/client_test.h"
 #include "../proto/wire.h"
 #include "support/harness.h"
 
@@ -289,6 +292,110 @@ static void udp_relay_carries_the_library(void **unused)
     spawn_free(&p);
 }
 
+#define TCP_STATES 50
+
+static bool all_disconnected(void *ctx)
+{
+    const struct harness_rec *r = ctx;
+    for (size_t i = 0; i < r->n; i++)
+        if (!r->disconnected[i])
+            return false;
+    return true;
+}
+
+/* libricochet's tcp clients through the teaching relay: joined, every
+ * state both ways exactly once and in order, as tcp, one-way latency once
+ * the pongs and clocks went round; the relay's end ends their sessions. */
+static void tcp_relay_carries_the_library(void **unused)
+{
+    (void)unused;
+    struct spawn_proc p;
+    uint16_t port = start_example(&p, "tcp_relay");
+    static struct harness_rec r;
+    static struct lat_seen w;
+    memset(&r, 0, sizeof r);
+    memset(&w, 0, sizeof w);
+    r.user = &w;
+    r.n = 2;
+    r.c[0] = harness_client(port, "lobby", "ann", PROTO_MODE_TCP, false);
+    r.c[1] = harness_client(port, "lobby", "ben", PROTO_MODE_TCP, false);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    uint32_t id[2] = {ricochet_id(r.c[0]), ricochet_id(r.c[1])};
+    for (int k = 0; k < TCP_STATES; k++) {
+        for (size_t i = 0; i < 2; i++) {
+            struct ricochet_state s = {.x = (float)k, .y = 2};
+            assert_int_equal(ricochet_send_state(r.c[i], &s), RICOCHET_OK);
+        }
+        harness_poll_for(r.c, r.n, 10, on_latency, &r);
+    }
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while ((r.states[0][id[1]] < TCP_STATES || r.states[1][id[0]] < TCP_STATES ||
+            !both_know_latency(&r)) && clock_now_ms() < deadline) {
+        for (size_t i = 0; i < 2 && r.states[0][id[1]] >= TCP_STATES; i++) {
+            struct ricochet_state s = {.x = 0, .y = 2};
+            ricochet_send_state(r.c[i], &s); /* on until the clocks are known */
+        }
+        harness_poll_for(r.c, r.n, 50, on_latency, &r);
+    }
+    assert_true(both_know_latency(&r));
+    for (size_t i = 0; i < 2; i++) {
+        const struct client_member *m = client_member(r.c[i], id[1 - i]);
+        assert_non_null(m);
+        assert_true(r.states[i][id[1 - i]] >= TCP_STATES);
+        assert_int_equal(r.arrived_as[i][id[1 - i]], PROTO_MODE_TCP);
+        assert_int_equal(m->stats.received, r.states[i][id[1 - i]]);
+        assert_int_equal(m->stats.reordered + m->stats.duplicates, 0);
+        assert_int_equal(recv_stats_lost(&m->stats), 0);
+    }
+    assert_int_equal(r.self_states[0] + r.self_states[1], 0);
+    spawn_stop(&p, SIGTERM, 5000);
+    assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event,
+                                        all_disconnected, &r), 0);
+    assert_non_null(strstr(ricochet_end_reason(r.c[0]), "closed the connection"));
+    ricochet_close(r.c[0]);
+    ricochet_close(r.c[1]);
+    spawn_free(&p);
+}
+
+/* A "relay" whose stream is not in frames (a frame of length 0): the
+ * session ends at once, saying so, instead of reading garbage. */
+static void stream_not_in_frames(void **unused)
+{
+    (void)unused;
+    int lsock = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(lsock, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lsock, 1), 0);
+    assert_int_equal(getsockname(lsock, (struct sockaddr *)&a, &len), 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    r.c[0] = harness_client(ntohs(a.sin_port), "lobby", "ann", PROTO_MODE_TCP, false);
+    struct pollfd pfd = {.fd = lsock, .events = POLLIN};
+    while (poll(&pfd, 1, 0) == 0)
+        harness_poll_for(r.c, 1, 10, harness_rec_event, &r);
+    int fd = accept(lsock, NULL, NULL);
+    assert_true(fd >= 0);
+    static const char welcome[] = "{\"type\":\"welcome\",\"id\":7,\"room\":\"lobby\","
+                                  "\"roster\":[]}";
+    uint8_t frame[2 + sizeof welcome + 2] = {0, (uint8_t)(sizeof welcome - 1)};
+    memcpy(frame + 2, welcome, sizeof welcome - 1);
+    frame[2 + sizeof welcome - 1] = 0; /* then a frame of length 0 */
+    frame[2 + sizeof welcome] = 0;
+    assert_int_equal(write(fd, frame, 2 + sizeof welcome - 1 + 2),
+                     (ssize_t)(2 + sizeof welcome - 1 + 2));
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        all_disconnected, &r), 0);
+    assert_true(r.welcomed[0]);
+    assert_non_null(strstr(ricochet_end_reason(r.c[0]), "frames"));
+    assert_true(client_bad_messages(r.c[0]) >= 1);
+    ricochet_close(r.c[0]);
+    close(fd);
+    close(lsock);
+}
+
 /* --help (exit 0, usage on stdout) and a bad port (exit 2, one line). */
 static void command_lines(void **unused)
 {
@@ -322,6 +429,8 @@ int main(void)
         cmocka_unit_test(udp_relay_forwards),
         cmocka_unit_test(tcp_relay_forwards),
         cmocka_unit_test(udp_relay_carries_the_library),
+        cmocka_unit_test(tcp_relay_carries_the_library),
+        cmocka_unit_test(stream_not_in_frames),
         cmocka_unit_test(command_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,6 +425,12 @@ static void mode_keys(void **state)
     assert_int_equal(m->mode, PROTO_MODE_UDP);
     assert_string_equal(last_msg(m), "udp cannot switch live: restart with --mode");
     tui_model_close(m);
+
+    m = model_new(PROTO_MODE_TCP, false);
+    assert_true(tui_model_key(m, key, T0));
+    assert_int_equal(m->mode, PROTO_MODE_TCP);
+    assert_string_equal(last_msg(m), "tcp cannot switch live: restart with --mode");
+    tui_model_close(m);
 }
 
 static void chat_line(void **state)

@@ -176,7 +176,12 @@ static void mode_names_round_trip(void **state)
         assert_int_equal(proto_mode_parse(proto_mode_name((enum proto_mode)i), &m), 0);
         assert_int_equal(m, i);
     }
-    assert_int_equal(proto_mode_parse("tcp", &m), -1);
+    assert_int_equal(proto_mode_parse("carrier-pigeon", &m), -1);
+    /* what everything arrives in: a reliable channel, a stream */
+    assert_true(proto_mode_lossless(PROTO_MODE_RELIABLE) && proto_mode_lossless(PROTO_MODE_TCP));
+    assert_false(proto_mode_lossless(PROTO_MODE_SEQUENCED) || proto_mode_lossless(PROTO_MODE_UDP));
+    assert_true(proto_mode_info(PROTO_MODE_TCP)->stream);
+    assert_false(proto_mode_info(PROTO_MODE_UDP)->stream || proto_mode_info(PROTO_MODE_TCP)->enet);
     assert_string_equal(proto_mode_name(PROTO_MODE_COUNT), "?");
     assert_string_equal(proto_strerror(PROTO_E_SHORT), "too short");
 }

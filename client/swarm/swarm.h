@@ -7,12 +7,12 @@
  * it wants. It also keeps the figures every caller needs: sends, failures,
  * states received from others and their one-way latency.
  *
- * The transport (ENet or plain UDP) is chosen once, by cfg.mode, when the
- * clients are created; nothing below looks at it again. ENet clients share
- * hosts (client.h, hubs): clients i / per_host alike are peers of one host,
- * one socket and one local port, so the relay sees per_host ENet peers per
- * client address:port, told apart by ENet's peer ids. udp clients have a
- * socket each (the wire has no peer id).
+ * The transport (ENet, plain UDP or a TCP stream) is chosen once, by
+ * cfg.mode, when the clients are created; nothing below looks at it again.
+ * ENet clients share hosts (client.h, hubs): clients i / per_host alike are
+ * peers of one host, one socket and one local port, so the relay sees
+ * per_host ENet peers per client address:port, told apart by ENet's peer
+ * ids. udp and tcp clients have a socket each (the wire has no peer id).
  *
  * A caller may also hand it clients it made itself (swarm_adopt: its own
  * rooms, names, modes, a rate each, 0 for one that only listens), after

@@ -392,7 +392,8 @@ int tui_model_rate_next(int rate, int dir)
 static void set_mode(struct tui_model *m, enum proto_mode mode, uint64_t now)
 {
     if (!proto_mode_info(m->mode)->enet) {
-        add_msg(m, now, TUI_MSG_WARN, "udp cannot switch live: restart with --mode");
+        add_msg(m, now, TUI_MSG_WARN, "%s cannot switch live: restart with --mode",
+                proto_mode_name(m->mode));
         return;
     }
     if (m->c && ricochet_set_mode(m->c, (enum ricochet_mode)mode) != RICOCHET_OK) {

@@ -44,6 +44,9 @@ struct fc_departed {
 struct fuzz_client {
     struct ricochet *c;
     bool udp;
+    bool pseudo;              /* no channels (udp, tcp): everything on pchan */
+    uint8_t pchan;            /* PROTO_CHANNEL_DATAGRAM or _STREAM */
+    enum proto_mode mode;
     uint64_t now;
     bool welcomed;            /* joined (udp: false again while rejoining) */
     bool clear_pending;       /* udp rejoin: the table empties on the next call */
@@ -204,8 +207,8 @@ static void fc_check_table(void)
 /* What a state sent on channel/flags must arrive as; -1: must be dropped. */
 static int fc_expected_mode(uint8_t channel, uint32_t flags)
 {
-    if (fc.udp)
-        return channel == PROTO_CHANNEL_DATAGRAM ? PROTO_MODE_UDP : -1;
+    if (fc.pseudo)
+        return channel == fc.pchan ? (int)fc.mode : -1;
     /* PROTOCOL.md's channel table, written out (not read from proto/mode.c) */
     flags &= PROTO_FLAG_RELIABLE | PROTO_FLAG_UNSEQUENCED;
     if (channel == PROTO_CHANNEL_STATE && flags == PROTO_FLAG_UNSEQUENCED)
@@ -423,9 +426,9 @@ static int fc_deliver(uint8_t channel, uint32_t flags, const uint8_t *bytes, siz
 
 static int fc_control(bool wrong_channel, bool must_drop, const char *json)
 {
-    uint8_t ch = fc.udp ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
+    uint8_t ch = fc.pseudo ? fc.pchan : PROTO_CHANNEL_CONTROL;
     if (wrong_channel)
-        ch = fc.udp ? PROTO_CHANNEL_CONTROL : PROTO_CHANNEL_DATAGRAM;
+        ch = fc.pseudo ? PROTO_CHANNEL_CONTROL : PROTO_CHANNEL_DATAGRAM;
     return fc_deliver(ch, PROTO_FLAG_RELIABLE, (const uint8_t *)json, strlen(json),
                       must_drop || wrong_channel, false);
 }
@@ -497,10 +500,10 @@ static void fc_send(uint8_t a)
         FUZZ_CHECK(r == want);
     } else {
         enum proto_mode before = client_mode(fc.c);
-        enum proto_mode mode = (enum proto_mode)((a >> 2) % 5);
+        enum proto_mode mode = (enum proto_mode)((a >> 2) % (PROTO_MODE_COUNT + 1));
         int r = ricochet_set_mode(fc.c, (enum ricochet_mode)mode);
         int want = mode >= PROTO_MODE_COUNT ? RICOCHET_E_INVALID
-                   : (!fc.udp && mode < PROTO_MODE_UDP) ? RICOCHET_OK
+                   : (!fc.pseudo && mode < PROTO_MODE_UDP) ? RICOCHET_OK
                    : RICOCHET_E_UNSUPPORTED;
         FUZZ_CHECK(r == want);
         FUZZ_CHECK(client_mode(fc.c) == (r == 0 ? mode : before));
@@ -633,8 +636,8 @@ static void fc_op_state(struct fuzz_input *in, bool wrong)
     case 5: channel = 7; break;
     default: channel = PROTO_CHANNEL_DATAGRAM; break;
     }
-    if (fc.udp && sel % 8 < 6 && !(sel & 0x10))
-        channel = PROTO_CHANNEL_DATAGRAM; /* mostly the right one */
+    if (fc.pseudo && sel % 8 < 6 && !(sel & 0x10))
+        channel = fc.pchan; /* mostly the right one */
     bool must_drop = s.sender == 0 || !fc.welcomed || len > PROTO_STATE_MAX ||
                      fc_expected_mode(channel, flags) < 0;
     fc_deliver(channel, flags, buf, len, must_drop, true);
@@ -650,11 +653,12 @@ static void fc_op_raw(struct fuzz_input *in, bool wrong)
         len = (len - 0xF0) * 300;
     uint8_t channel = chsel >= 0xF0 ? chsel : (uint8_t)(chsel % 4);
     if (channel == 3)
-        channel = PROTO_CHANNEL_DATAGRAM;
+        channel = fc.mode == PROTO_MODE_TCP ? PROTO_CHANNEL_STREAM : PROTO_CHANNEL_DATAGRAM;
     uint8_t *buf = fuzz_take(in, len);
+    bool pseudo = channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM;
     bool is_state = channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE ||
-                    (channel == PROTO_CHANNEL_DATAGRAM && (len == 0 || buf[0] != '{'));
-    if (fc.udp != (channel == PROTO_CHANNEL_DATAGRAM))
+                    (pseudo && (len == 0 || buf[0] != '{'));
+    if (fc.pseudo ? channel != fc.pchan : pseudo)
         is_state = false; /* dropped before it is looked at */
     fc_deliver(channel, flags, buf, len, false, is_state);
     free(buf);
@@ -729,7 +733,7 @@ static void fc_op_crowd(struct fuzz_input *in, bool wrong)
         s.send_us = fc.now;
         uint8_t buf[PROTO_STATE_SIZE];
         FUZZ_CHECK(proto_state_encode(buf, sizeof buf, &s) == PROTO_STATE_SIZE);
-        uint8_t ch = fc.udp ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_STATE;
+        uint8_t ch = fc.pseudo ? fc.pchan : PROTO_CHANNEL_STATE;
         fc_deliver(ch, 0, buf, sizeof buf, !fc.welcomed, true);
         if (fc.dead)
             break;
@@ -778,6 +782,9 @@ int fuzz_target_client(const uint8_t *data, size_t size)
     cfg.timeout_ms = c0 & 8 ? 300 : 0; /* 0: the default, 5 s */
     fc.timeout_us = (c0 & 8 ? 300u : 5000u) * 1000u;
     fc.udp = cfg.mode == PROTO_MODE_UDP;
+    fc.mode = cfg.mode;
+    fc.pseudo = fc.udp || cfg.mode == PROTO_MODE_TCP;
+    fc.pchan = cfg.mode == PROTO_MODE_TCP ? PROTO_CHANNEL_STREAM : PROTO_CHANNEL_DATAGRAM;
 
     log_threshold = LOG_OFF;
     char err[128];

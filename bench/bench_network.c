@@ -1,0 +1,224 @@
+/* bench_network.c: the network a run crosses (see run_internal.h): its
+ * relay on 127.0.0.1 behind netsim's UDP proxy, or, with --netsim-ip, in a
+ * network namespace of its own, bound to 198.19.0.1, its clients' sockets
+ * made in another (198.18.0.1) and netsim's IP mode between the two, so
+ * that a TCP stream crosses the same impairment as the datagrams; and what
+ * serves the tcp mode: ricochet-relay's TCP edge, or, until it has one,
+ * examples/sockets/tcp_relay. */
+#include "run_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../harness/netlab.h"
+#include "../netsim/netsim_ip.h"
+
+#define EXAMPLE_START_MS 5000  /* "listening on" deadline for the example relay */
+#define WIRE_START_MS 10000    /* netsim's "wire up" in IP mode (two devices, routes) */
+
+const char *run_relay_host(const struct run *run)
+{
+    return run->cfg->lab ? "198.19.0.1" : "127.0.0.1";
+}
+
+int run_relay_netns(const struct run *run)
+{
+    return run->cfg->lab ? run->cfg->lab->ns[NETLAB_RELAY] : -1;
+}
+
+const char *run_relay_transport(const struct run *run)
+{
+    const struct proto_mode_info *mi = proto_mode_info(run->mode);
+    return mi->stream ? "tcp" : mi->enet ? "enet" : "udp";
+}
+
+bool run_example_relay(const struct run *run)
+{
+    return proto_mode_info(run->mode)->stream && run->cfg->tcp_relay == BENCH_TCP_EXAMPLE;
+}
+
+/* Where the example is built: beside the programs, or in ../examples
+ * (make's build/examples/ beside build/bin/). Returns 0 or -1. */
+static int example_dir(const struct run *run, char *dir, size_t cap)
+{
+    char path[640];
+    snprintf(dir, cap, "%s", run->cfg->bin);
+    snprintf(path, sizeof path, "%s/tcp_relay", dir);
+    if (access(path, X_OK) == 0)
+        return 0;
+    snprintf(dir, cap, "%s/../examples", run->cfg->bin);
+    snprintf(path, sizeof path, "%s/tcp_relay", dir);
+    return access(path, X_OK);
+}
+
+int run_start_example_relay(struct run *run, struct spawn_proc *relay, int *port)
+{
+    char dir[600], err[256];
+    if (example_dir(run, dir, sizeof dir) != 0)
+        return run_fail(run, "tcp: examples/sockets/tcp_relay is not built in %s or "
+                        "%s/../examples (make builds it)", run->cfg->bin, run->cfg->bin);
+    const char *args[] = {"0", NULL}; /* the kernel picks the port; it says which */
+    if (spawn_start_in(relay, run_relay_netns(run), dir, "tcp_relay", args, err,
+                       sizeof err) != 0)
+        return run_fail(run, "tcp relay: %s", err);
+    run->relay_started = true;
+    snprintf(run->r->relay, sizeof run->r->relay, "examples/sockets/tcp_relay");
+    run_log(run, "tcp: examples/sockets/tcp_relay serves this mode (ricochet-relay has no "
+            "TCP edge yet)");
+    *port = spawn_wait_listening(relay, EXAMPLE_START_MS, err, sizeof err);
+    if (*port < 0)
+        return run_fail(run, "%s", err);
+    return 0;
+}
+
+size_t run_netsim_place(const struct run *run, const char *relay_host, int relay_port,
+                        char *upstream, size_t cap, const char **args)
+{
+    const struct netlab *lab = run->cfg->lab;
+    size_t n = 0;
+    if (lab) {
+        args[n++] = "--client-netns";
+        args[n++] = lab->path[NETLAB_CLIENT];
+        args[n++] = "--relay-netns";
+        args[n++] = lab->path[NETLAB_RELAY];
+        return n;
+    }
+    snprintf(upstream, cap, "%s:%d", relay_host, relay_port);
+    args[n++] = "--relay";
+    args[n++] = upstream;
+    return n;
+}
+
+int run_wait_netsim(struct run *run, int *port, int timeout_ms)
+{
+    char err[256], line[256];
+    if (!run->cfg->lab) {
+        *port = spawn_wait_listening(&run->netsim, timeout_ms, err, sizeof err);
+        return *port < 0 ? run_fail(run, "%s", err) : 0;
+    }
+    /* IP mode: the devices are up and addressed once it says so */
+    if (spawn_wait_line(&run->netsim, "wire up:", WIRE_START_MS, line, sizeof line, err,
+                        sizeof err) != 0)
+        return run_fail(run, "%s", err);
+    *port = 0;
+    return 0;
+}
+
+/* swarm_create from a thread in the client namespace: a socket stays in
+ * the namespace it was made in, whichever thread uses it later, so only
+ * the making needs the namespace, and the bench's own threads stay in
+ * theirs (from a user namespace, a thread could not come back). */
+struct swarm_job {
+    const struct netlab *lab;
+    const struct swarm_config *sc;
+    const struct swarm_hooks *hooks;
+    struct swarm *sw;
+    char err[320];
+};
+
+static void *swarm_job_run(void *arg)
+{
+    struct swarm_job *j = arg;
+    if (netlab_enter(j->lab, NETLAB_CLIENT, j->err, sizeof j->err) == 0)
+        j->sw = swarm_create(j->sc, j->hooks, j->err, sizeof j->err);
+    return NULL;
+}
+
+struct swarm *run_swarm_create(const struct run *run, const struct swarm_config *sc,
+                               const struct swarm_hooks *hooks, char *err, size_t err_cap)
+{
+    if (!run->cfg->lab)
+        return swarm_create(sc, hooks, err, err_cap);
+    struct swarm_job j = {.lab = run->cfg->lab, .sc = sc, .hooks = hooks};
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, swarm_job_run, &j);
+    if (rc != 0) {
+        snprintf(err, err_cap, "pthread_create: %s", strerror(rc));
+        return NULL;
+    }
+    pthread_join(t, NULL);
+    if (!j.sw)
+        snprintf(err, err_cap, "%s", j.err);
+    return j.sw;
+}
+
+void run_client_side(const struct run *run, union netaddr *ep)
+{
+    if (ep->sa.sa_family == AF_INET && ep->v4.sin_addr.s_addr == htonl(INADDR_ANY))
+        ep->v4.sin_addr.s_addr = htonl(run->cfg->lab ? NETSIM_IP_CLIENT : INADDR_LOOPBACK);
+    else if (ep->sa.sa_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&ep->v6.sin6_addr))
+        ep->v6.sin6_addr = in6addr_loopback;
+}
+
+/* The values of names on the "prefix:" lines of a /proc/net file (a line
+ * of names, then one of values) into v. Returns 0, or -1. */
+static int proc_counters(const char *path, const char *prefix, const char *const *names,
+                         size_t n, uint64_t *v)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char head[4096], line[4096];
+    size_t found = 0;
+    while (fgets(head, sizeof head, f) && found < n) {
+        if (strncmp(head, prefix, strlen(prefix)) || !fgets(line, sizeof line, f))
+            continue;
+        char *hs, *vs, *h = strtok_r(head, " \n", &hs), *x = strtok_r(line, " \n", &vs);
+        for (; h && x; h = strtok_r(NULL, " \n", &hs), x = strtok_r(NULL, " \n", &vs))
+            for (size_t i = 0; i < n; i++)
+                if (!strcmp(h, names[i])) {
+                    v[i] = strtoull(x, NULL, 10);
+                    found++;
+                }
+    }
+    fclose(f);
+    return found == n ? 0 : -1;
+}
+
+struct counters_job {
+    const struct netlab *lab;
+    int side;
+    uint64_t *n;    /* BENCH_TCP_COUNTERS */
+    int rc;
+};
+
+/* In a thread of its own in the side's namespace: what /proc/thread-self/net says there. */
+static void *counters_run(void *arg)
+{
+    struct counters_job *j = arg;
+    static const char *const snmp[] = {"RetransSegs"};
+    static const char *const ext[] = {"TCPFastRetrans", "TCPLossProbes", "TCPTimeouts"};
+    char err[160];
+    j->rc = netlab_enter(j->lab, j->side, err, sizeof err) == 0 &&
+                    proc_counters("/proc/thread-self/net/snmp", "Tcp:", snmp, 1,
+                                  &j->n[BENCH_TCP_RETRANS]) == 0 &&
+                    proc_counters("/proc/thread-self/net/netstat", "TcpExt:", ext, 3,
+                                  &j->n[BENCH_TCP_FAST]) == 0
+                ? 0
+                : -1;
+    return NULL;
+}
+
+int run_tcp_counters(const struct run *run, uint64_t n[2][BENCH_TCP_COUNTERS])
+{
+    if (!run->cfg->lab)
+        return -1;
+    for (int side = 0; side < 2; side++) {
+        struct counters_job j = {.lab = run->cfg->lab,
+                                 .side = side ? NETLAB_RELAY : NETLAB_CLIENT, .n = n[side],
+                                 .rc = -1};
+        pthread_t t;
+        if (pthread_create(&t, NULL, counters_run, &j) != 0)
+            return -1;
+        pthread_join(t, NULL);
+        if (j.rc != 0)
+            return -1;
+    }
+    return 0;
+}

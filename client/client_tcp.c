@@ -1,0 +1,349 @@
+/* client_tcp.c: the client library over one TCP connection (PROTO_MODE_TCP;
+ * see client_internal.h), to a relay's stream edge or to
+ * examples/sockets/tcp_relay.c.
+ *
+ * socket, connect (without waiting: the session polls for it), then every
+ * message both ways in a frame: 2 bytes of length, big-endian, then the
+ * message as a datagram would carry it (PROTOCOL.md, "Streams"). The
+ * connection is the session's: the join goes out once it is up, once
+ * (nothing is lost), and its end is the session's end; closing it is
+ * leaving. TCP_NODELAY: a state leaves when it is written, not with the
+ * next one. What the kernel will not take at once waits in a bounded
+ * buffer of ours, in order; past the bound a send fails (a relay that
+ * reads nothing for seconds). Received bytes are cut into frames in one
+ * buffer that holds at most one frame beyond what was handed out; a batch's
+ * states are handed out one per step, each as if it had come alone. */
+#include "client_internal.h"
+
+#include <errno.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../sys/clock.h"
+#include "../sys/log.h"
+
+#define TCP_FRAME_MAX 65535            /* a frame's message, at most (2 bytes of length) */
+#define TCP_IN_CAP (2 * (2 + TCP_FRAME_MAX)) /* one whole frame fits after a partial one */
+#define TCP_OUT_MAX (256 * 1024)      /* bytes waiting for the kernel, at most */
+#define TCP_SEND_MAX (2 + CTL_SEND_MAX + SEAL_OVERHEAD + 64) /* a frame we send */
+
+struct client_tcp {
+    int fd;
+    bool connected;             /* the handshake completed */
+    size_t at, have;            /* in[at, have): received, not yet handed out */
+    struct client_batch batch;  /* a batch in in[], being handed out */
+    uint8_t *out;               /* what the kernel has not taken yet, in order */
+    size_t out_len, out_cap;
+    uint8_t in[TCP_IN_CAP];
+};
+
+/* The relay ended the stream, or it failed: why, as a session's end. */
+static void tcp_lost(struct ricochet *c, const char *code, const char *text)
+{
+    if (c->farewell_code[0])
+        client_go_dead(c, c->farewell_code, c->farewell_text);
+    else
+        client_go_dead(c, code, text);
+}
+
+/* Hands the kernel what waits in out. Returns 0, or -1 (the connection
+ * failed: the read side ends the session). */
+static int tcp_push(struct ricochet *c)
+{
+    struct client_tcp *t = c->tp;
+    size_t done = 0;
+    while (done < t->out_len) {
+        ssize_t n = send(t->fd, t->out + done, t->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            break;
+        if (n < 0) {
+            log_debug("client %s: send: %s", c->name, strerror(errno));
+            t->out_len = 0;
+            return -1;
+        }
+        done += (size_t)n;
+        c->bytes_sent += (uint64_t)n;
+    }
+    memmove(t->out, t->out + done, t->out_len - done);
+    t->out_len -= done;
+    return 0;
+}
+
+/* Queues one frame of len bytes and hands the kernel what it takes.
+ * Returns 0, or -1 (not connected, too much waiting, or a failed socket). */
+static int tcp_send_frame(struct ricochet *c, const uint8_t *msg, size_t len)
+{
+    struct client_tcp *t = c->tp;
+    if (!t || !t->connected || len == 0 || len > TCP_FRAME_MAX)
+        return -1;
+    if (t->out_len + 2 + len > TCP_OUT_MAX) {
+        log_debug("client %s: %zu bytes wait for the relay: frame refused", c->name, t->out_len);
+        return -1;
+    }
+    if (t->out_len + 2 + len > t->out_cap) {
+        size_t cap = t->out_cap ? t->out_cap : 4096;
+        while (cap < t->out_len + 2 + len)
+            cap *= 2;
+        uint8_t *bigger = realloc(t->out, cap);
+        if (!bigger)
+            return -1;
+        t->out = bigger;
+        t->out_cap = cap;
+    }
+    t->out[t->out_len] = (uint8_t)(len >> 8);
+    t->out[t->out_len + 1] = (uint8_t)len;
+    memcpy(t->out + t->out_len + 2, msg, len);
+    t->out_len += 2 + len;
+    c->dgrams_sent++;
+    return tcp_push(c);
+}
+
+static int tcp_open(struct ricochet *c, const struct client_config *cfg, char *err,
+                    size_t err_cap)
+{
+    (void)cfg;
+    struct client_tcp *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, err_cap, "client: out of memory");
+        return -1;
+    }
+    c->tp = t;
+    t->fd = socket(c->relay.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t->fd < 0) {
+        snprintf(err, err_cap, "client: socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(t->fd, &c->relay.sa, netaddr_len(&c->relay)) != 0 && errno != EINPROGRESS) {
+        char addr[NETADDR_STR_MAX];
+        snprintf(err, err_cap, "client: connect %s: %s",
+                 netaddr_format(&c->relay, addr, sizeof addr), strerror(errno));
+        return -1;
+    }
+    c->phase = PHASE_CONNECTING; /* the join goes out once the handshake is done */
+    return 0;
+}
+
+/* Closing the connection is leaving: what waits goes first (within
+ * DESTROY_WAIT_MS), then the end of our side, then the socket. */
+static void tcp_close(struct ricochet *c)
+{
+    struct client_tcp *t = c->tp;
+    if (!t)
+        return;
+    if (t->fd >= 0) {
+        uint64_t until = clock_now_us() + DESTROY_WAIT_MS * 1000u;
+        while (t->connected && t->out_len > 0 && tcp_push(c) == 0 && t->out_len > 0 &&
+               clock_now_us() < until) {
+            struct pollfd p = {.fd = t->fd, .events = POLLOUT};
+            poll(&p, 1, 10);
+        }
+        shutdown(t->fd, SHUT_WR);
+        close(t->fd);
+    }
+    free(t->out);
+    free(t);
+    c->tp = NULL;
+}
+
+/* Connecting: waits at most wait_ms for the handshake; once it is done,
+ * the join. */
+static void tcp_connecting(struct ricochet *c, int wait_ms)
+{
+    struct client_tcp *t = c->tp;
+    struct pollfd p = {.fd = t->fd, .events = POLLOUT};
+    if (poll(&p, 1, wait_ms) <= 0)
+        return;
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+        soerr = errno;
+    if (soerr) {
+        char text[PROTO_TEXT_MAX + 1];
+        snprintf(text, sizeof text, "could not connect to the relay: %s", strerror(soerr));
+        client_go_dead(c, RICOCHET_END_REFUSED, text);
+        return;
+    }
+    t->connected = true;
+    c->phase = PHASE_JOINING;
+    client_send_join(c);
+}
+
+/* The next whole frame in in[] handed to the session. Returns 1 with *ev,
+ * 0 after one that made no event, -1 if no whole frame is there. */
+static int tcp_frame(struct ricochet *c, struct ricochet_event *ev)
+{
+    struct client_tcp *t = c->tp;
+    if (t->have - t->at < 2)
+        return -1;
+    const uint8_t *f = t->in + t->at;
+    size_t len = (size_t)f[0] << 8 | f[1];
+    if (len == 0) { /* no frame is empty: the stream cannot be read past it */
+        client_bad_message(c, "frame of length 0", PROTO_E_VALUE);
+        tcp_lost(c, RICOCHET_END_DISCONNECTED, "the relay's stream is not in frames");
+        return 0;
+    }
+    if (t->have - t->at < 2 + len)
+        return -1;
+    t->at += 2 + len;
+    c->dgrams_received++;
+    uint64_t now = clock_now_us();
+    if (proto_is_batch(f + 2, len))
+        return client_batch_start(c, &t->batch, f + 2, len, PROTO_CHANNEL_STREAM, 0, now, ev);
+    return client_receive_message(c, PROTO_CHANNEL_STREAM, 0, f + 2, len, now, ev);
+}
+
+/* Reads what the socket has (after what is kept of a partial frame).
+ * Returns the bytes read, 0 at the relay's end of the stream, -1 for
+ * nothing now (EAGAIN), -2 for a failed socket (the session ended). */
+static ssize_t tcp_read(struct ricochet *c)
+{
+    struct client_tcp *t = c->tp;
+    if (t->at > 0) { /* no batch points into in[] now: keep only the partial frame */
+        memmove(t->in, t->in + t->at, t->have - t->at);
+        t->have -= t->at;
+        t->at = 0;
+    }
+    ssize_t n = read(t->fd, t->in + t->have, sizeof t->in - t->have);
+    if (n > 0) {
+        t->have += (size_t)n;
+        c->bytes_received += (uint64_t)n;
+        return n;
+    }
+    if (n == 0) {
+        tcp_lost(c, RICOCHET_END_DISCONNECTED, "the relay closed the connection");
+        return 0;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return -1;
+    char text[PROTO_TEXT_MAX + 1];
+    snprintf(text, sizeof text, "read: %s", strerror(errno));
+    tcp_lost(c, errno == ECONNRESET ? RICOCHET_END_DISCONNECTED : RICOCHET_END_SOCKET, text);
+    return -2;
+}
+
+/* Hands out what was received, a message at a time, reading more when no
+ * whole frame is left, until an event (1), or nothing to read after
+ * waiting at most wait_ms (0). */
+static int tcp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
+{
+    struct client_tcp *t = c->tp;
+    if (c->phase == PHASE_CONNECTING) {
+        tcp_connecting(c, wait_ms);
+        return 0;
+    }
+    for (;;) {
+        if (t->batch.len > 0) {
+            int rc = client_batch_step(c, &t->batch, ev);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        int rc = tcp_frame(c, ev);
+        if (c->phase == PHASE_DEAD)
+            return 0;
+        if (rc >= 0) {
+            if (rc > 0)
+                return rc;
+            continue;
+        }
+        if (t->out_len > 0 && tcp_push(c) != 0)
+            tcp_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+        ssize_t n = c->phase == PHASE_DEAD ? 0 : tcp_read(c);
+        if (n > 0)
+            continue;
+        if (n == -1 && wait_ms > 0) {
+            struct pollfd p = {.fd = t->fd, .events = POLLIN | (t->out_len ? POLLOUT : 0)};
+            poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
+        }
+        return 0;
+    }
+}
+
+static bool tcp_ready(const struct ricochet *c)
+{
+    const struct client_tcp *t = c->tp;
+    return t && t->connected;
+}
+
+static int tcp_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
+{
+    return tcp_send_frame(c, buf, len);
+}
+
+static int tcp_send_state(struct ricochet *c, const struct proto_mode_info *mi,
+                          const uint8_t *buf, size_t len)
+{
+    (void)mi; /* a stream has no channels and no flags */
+    return tcp_send_frame(c, buf, len);
+}
+
+/* The session is dead: no more bytes either way (the socket is closed by
+ * tcp_close, so its descriptor stays the session's until then). */
+static void tcp_hang_up(struct ricochet *c)
+{
+    struct client_tcp *t = c->tp;
+    if (t && t->fd >= 0) {
+        shutdown(t->fd, SHUT_RDWR);
+        t->connected = false;
+        t->out_len = 0;
+    }
+}
+
+static void tcp_flush(struct ricochet *c)
+{
+    struct client_tcp *t = c->tp;
+    if (t && t->connected && t->out_len > 0)
+        tcp_push(c);
+}
+
+static int tcp_fd(const struct ricochet *c)
+{
+    const struct client_tcp *t = c->tp;
+    return t ? t->fd : -1;
+}
+
+/* The kernel's own count: the bytes TCP sent (retransmissions included)
+ * and received in order, and its segments either way (acknowledgements
+ * included): what crossed the wire, headers aside. */
+static void tcp_netinfo(const struct ricochet *c, struct client_netinfo *info)
+{
+    const struct client_tcp *t = c->tp;
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (!t || t->fd < 0 || getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_retrans))
+        return; /* an older kernel: the frames' bytes and counts, as counted */
+    info->bytes_sent = ti.tcpi_bytes_sent;
+    info->bytes_received = ti.tcpi_bytes_received;
+    info->datagrams_sent = ti.tcpi_segs_out;
+    info->datagrams_received = ti.tcpi_segs_in;
+}
+
+const struct client_transport_ops client_tcp_ops = {
+    .caps = {
+        .modes = 1u << PROTO_MODE_TCP,
+        .channels = false,
+        .control_min = 0,
+        .connection = true,
+    },
+    .open = tcp_open,
+    .close = tcp_close,
+    .service = client_service,
+    .step = tcp_step,
+    .ready = tcp_ready,
+    .send_control = tcp_send_control,
+    .send_state = tcp_send_state,
+    .hang_up = tcp_hang_up,
+    .flush = tcp_flush,
+    .fd = tcp_fd,
+    .netinfo = tcp_netinfo,
+};

@@ -1,0 +1,164 @@
+/* test_e2e_bench_ip.c: ricochet-bench --netsim-ip, every mode through
+ * netsim's IP mode between two network namespaces the bench makes (the
+ * relay in one, the clients in the other). The tcp mode, served by
+ * examples/sockets/tcp_relay, through 10% loss: every state delivered,
+ * nothing the audit cannot explain, every delivery a drop held back
+ * attributed to its dropped segment with the segment's retransmission in
+ * netsim's log, and every delivery that came late (200 ms over the path
+ * after it left) among them; ENet's reliable mode through the same
+ * network, each held delivery attributed on its own channel. Without the
+ * privilege for namespaces the bench says so in one line, measures the
+ * modes the UDP proxy carries and leaves tcp out, without a crash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "support/harness.h"
+
+static const cJSON *at(const cJSON *o, const char *path)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *tok = strtok(buf, "."); tok && o; tok = strtok(NULL, "."))
+        o = cJSON_GetObjectItemCaseSensitive(o, tok);
+    if (!o)
+        fail_msg("field %s missing", path);
+    return o;
+}
+
+static double num(const cJSON *o, const char *path)
+{
+    const cJSON *v = at(o, path);
+    if (!cJSON_IsNumber(v))
+        fail_msg("field %s is not a number", path);
+    return v->valuedouble;
+}
+
+static const cJSON *mode_result(const cJSON *root, const char *mode)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, at(root, "results"))
+        if (!strcmp(cJSON_GetStringValue(at(r, "mode")), mode))
+            return r;
+    return NULL;
+}
+
+/* Runs prog (in dir) with args, expecting exit status want; its stdout
+ * parsed as JSON (caller deletes) and its stderr in *err (caller frees). */
+static cJSON *run(const char *dir, const char *prog, const char *const *args, int want,
+                  char **err)
+{
+    struct spawn_proc p;
+    char why[256];
+    assert_int_equal(spawn_start(&p, dir, prog, args, why, sizeof why), 0);
+    int code = spawn_stop(&p, 0, 240000);
+    char *out = spawn_read_stdout(&p);
+    *err = spawn_read_stderr(&p);
+    if (code != want)
+        print_error("%s exited %d; stderr:\n%s\n", prog, code, *err ? *err : "");
+    assert_int_equal(code, want);
+    cJSON *root = out ? cJSON_Parse(out) : NULL;
+    if (!root)
+        print_error("stdout is not JSON:\n%s\n", out ? out : "");
+    assert_non_null(root);
+    free(out);
+    spawn_free(&p);
+    return root;
+}
+
+/* A lossless mode's audit: clean, each held delivery attributed to a drop
+ * whose retransmission is in the log, every late delivery held. */
+static void check_held(const cJSON *r)
+{
+    assert_true(cJSON_IsTrue(at(r, "audit.done")));
+    assert_true(cJSON_IsTrue(at(r, "audit.clean")));
+    assert_true(num(r, "delivered") == num(r, "expected"));
+    assert_true(num(r, "audit.missed") == 0);
+    assert_true(num(r, "audit.unexplained") == 0);
+    assert_true(num(r, "audit.held.deliveries") > 0); /* 10% loss holds some back */
+    assert_true(num(r, "audit.held.by_uplink") > 0 && num(r, "audit.held.by_downlink") > 0);
+    assert_true(num(r, "audit.held.unresolved") == 0);
+    assert_true(num(r, "audit.held.unattributed") == 0);
+    assert_true(num(r, "audit.held.late_unheld") == 0);
+    assert_true(cJSON_IsTrue(at(r, "netsim.ip_mode")));
+    assert_true(num(r, "max_gap_ms") > 0);
+}
+
+static void tcp_through_ip_mode_audited(void **unused)
+{
+    (void)unused;
+    const char *args[] = {"--netsim-ip", "--modes", "tcp,reliable", "--clients", "4",
+                          "--rate", "20", "--path-loss", "10", "--path-delay", "40",
+                          "--duration", "3", "--warmup", "0.5", "--grace", "5", "--seed", "3",
+                          "--quiet", "-J", NULL};
+    char *err = NULL;
+    cJSON *root = run(harness_bin_dir(), "ricochet-bench", args, 0, &err);
+    if (strstr(err, "no IP mode here")) {
+        print_message("%s", err);
+        free(err);
+        cJSON_Delete(root);
+        skip();
+    }
+    const cJSON *tcp = mode_result(root, "tcp"), *rel = mode_result(root, "reliable");
+    assert_non_null(tcp);
+    assert_non_null(rel);
+    print_message("tcp: p99 %.1f ms, %g deliveries held back; reliable: p99 %.1f ms, %g\n",
+                  num(tcp, "latency_ms.p99"), num(tcp, "audit.held.deliveries"),
+                  num(rel, "latency_ms.p99"), num(rel, "audit.held.deliveries"));
+    assert_string_equal(cJSON_GetStringValue(at(tcp, "relay")), "examples/sockets/tcp_relay");
+    check_held(tcp);
+    assert_true(num(tcp, "audit.segment_drops") > 0);
+    check_held(rel);
+    assert_true(num(rel, "audit.retransmitted") == num(rel, "audit.state_drops"));
+    free(err);
+    cJSON_Delete(root);
+}
+
+/* In a user namespace of its own with no mapping, the bench may make no
+ * namespace: one line says so, the udp run goes through the UDP proxy, and
+ * tcp is left out. */
+static void without_privilege_one_line(void **unused)
+{
+    (void)unused;
+    char bench[512];
+    snprintf(bench, sizeof bench, "%s/ricochet-bench", harness_bin_dir());
+    const char *args[] = {"--user", bench, "--netsim-ip", "--modes", "udp,tcp", "--clients",
+                          "2", "--rate", "20", "--path-loss", "5", "--duration", "1",
+                          "--warmup", "0.2", "--grace", "1", "--quiet", "-J", NULL};
+    char *err = NULL;
+    cJSON *root = run("/usr/bin", "unshare", args, 0, &err);
+    const char *line = strstr(err, "ricochet-bench: no IP mode here");
+    assert_non_null(line);
+    const char *eol = strchr(line, '\n');
+    assert_non_null(eol);
+    char one[512];
+    snprintf(one, sizeof one, "%.*s", (int)(eol - line), line);
+    print_message("%s\n", one);
+    assert_non_null(strstr(one, "CAP_SYS_ADMIN"));
+    assert_non_null(strstr(one, "UDP proxy instead, without tcp"));
+    assert_null(strstr(eol, "no IP mode")); /* once */
+    assert_int_equal(cJSON_GetArraySize(at(root, "results")), 1);
+    const cJSON *udp = mode_result(root, "udp");
+    assert_non_null(udp);
+    assert_true(cJSON_IsTrue(at(udp, "ok")));
+    assert_false(cJSON_IsTrue(at(udp, "netsim.ip_mode")));
+    assert_null(mode_result(root, "tcp"));
+    free(err);
+    cJSON_Delete(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tcp_through_ip_mode_audited),
+        cmocka_unit_test(without_privilege_one_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
