@@ -43,19 +43,26 @@ static void start_relay(struct relay *r, const struct redisproc *redis, const ch
     r->port = (uint16_t)got;
 }
 
-/* A client joining room through relay `via`; rejoin_ms > 0: it rejoins a
- * lost relay through `via`. */
-static struct ricochet *client(const struct relay *via, const char *room, const char *name,
-                               uint32_t rejoin_ms)
+/* A client joining room through relay `via` in mode; rejoin_ms > 0: it
+ * rejoins a lost relay through `via`. */
+static struct ricochet *client_in(const struct relay *via, const char *room, const char *name,
+                                  uint32_t rejoin_ms, enum proto_mode mode)
 {
     char err[256];
     struct client_config cfg = {.host = "127.0.0.1", .port = via->port, .room = room,
-                                .name = name, .mode = PROTO_MODE_RELIABLE, .timeout_ms = 1500,
+                                .name = name, .mode = mode, .timeout_ms = 1500,
                                 .rejoin_ms = rejoin_ms};
     struct ricochet *c = client_create(&cfg, err, sizeof err);
     if (!c)
         fail_msg("%s", err);
     return c;
+}
+
+/* The same in reliable mode. */
+static struct ricochet *client(const struct relay *via, const char *room, const char *name,
+                               uint32_t rejoin_ms)
+{
+    return client_in(via, room, name, rejoin_ms, PROTO_MODE_RELIABLE);
 }
 
 /* Sends a state from every joined client, so the others see it. */
@@ -125,6 +132,36 @@ static void a_moved_reply_is_followed(void **state)
     assert_int_equal(rec.moved[1], 1);
     assert_int_equal(relay_stat(&b, "moved"), 1);
     assert_int_equal(relay_stat(&b, "members"), 0);
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+}
+
+/* Plain UDP in a fleet: a join parked while the directory places its room
+ * keeps its endpoint (there is no connection to hold it), so the room is
+ * created once the directory answers, and a join through another relay is
+ * sent there. */
+static void plain_udp_rooms_in_a_fleet(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    test_redis_start(&redis);
+    struct relay a, b;
+    start_relay(&a, &redis, "--transport=udp");
+    start_relay(&b, &redis, "--transport=udp");
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = client_in(&a, "plain", "x", 0, PROTO_MODE_UDP);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &(struct harness_rec){.c = {rec.c[0]}, .n = 1}),
+                     0);
+    rec.c[1] = client_in(&b, "plain", "y", 0, PROTO_MODE_UDP);
+    until_all_see_all(&rec, WAIT_MS);
+    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
+    assert_int_equal(ricochet_relay_port(rec.c[1]), a.port);
+    assert_int_equal(rec.moved[1], 1);
+    assert_int_equal(relay_stat(&a, "parked"), 1);
+    assert_int_equal(relay_stat(&b, "moved"), 1);
     destroy_clients(&rec);
     free(harness_relay_finish(&a.p));
     free(harness_relay_finish(&b.p));
@@ -425,6 +462,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_moved_reply_is_followed),
+        cmocka_unit_test(plain_udp_rooms_in_a_fleet),
         cmocka_unit_test(racing_joins_end_on_one_relay),
         cmocka_unit_test(a_lost_claim_stops_service),
         cmocka_unit_test(sigkill_failover),
@@ -433,5 +471,7 @@ int main(void)
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(agones_call_sequence),
     };
+    if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=sigkill_failover */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

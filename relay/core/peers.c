@@ -241,6 +241,11 @@ bool relay_peer_joined(const struct relay *r, uint32_t peer)
     return relay_peer_connected(r, peer) && r->peers[peer].joined;
 }
 
+bool relay_peer_parked(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_connected(r, peer) && r->peers[peer].parked;
+}
+
 uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
 {
     return relay_peer_joined(r, peer) ? r->peers[peer].id : 0;

@@ -356,6 +356,9 @@ uint32_t relay_members(const struct relay *r); /* joined peers */
 /* Is peer connected / a member of a room? Its relay id (0 if not joined). */
 bool relay_peer_connected(const struct relay *r, uint32_t peer);
 bool relay_peer_joined(const struct relay *r, uint32_t peer);
+/* Does peer's join wait for a fleet's directory (parked)? A transport
+ * keeps such a peer as it keeps a member: the answer is its. */
+bool relay_peer_parked(const struct relay *r, uint32_t peer);
 uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
 /* Did peer's join ask for its states in batches (plain UDP)? False if not joined. */
 bool relay_peer_batches(const struct relay *r, uint32_t peer);
