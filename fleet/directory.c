@@ -10,13 +10,14 @@
 #include <string.h>
 
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
-#define HEARTBEAT_FIXED 9   /* ARGV before the (room, value) pairs */
+#define HEARTBEAT_FIXED 10  /* ARGV before the (room, value) pairs */
 
 struct directory {
     struct directory_config cfg;
     redisContext *c;                     /* NULL when not connected */
     char sha[FLEET_SCRIPT_COUNT][41];    /* SCRIPT LOAD's answers */
     char values[HEARTBEAT_CHUNK][FLEET_VALUE_MAX]; /* a heartbeat's claim values */
+    uint64_t high_water;                 /* the highest epoch seen: claims go above it */
 };
 
 struct directory *directory_create(const struct directory_config *cfg)
@@ -159,9 +160,22 @@ static void ttl_text(const struct directory *d, char buf[16])
     snprintf(buf, 16, "%" PRIu32, d->cfg.ttl_ms);
 }
 
+/* Every claim this relay hears of raises its high-water mark: the floor of
+ * the epochs its scripts hand out (proto/FLEET.md, invariant 2). */
+static void seen(struct directory *d, const struct fleet_claim *c)
+{
+    if (c->epoch > d->high_water)
+        d->high_water = c->epoch;
+}
+
+static void floor_text(const struct directory *d, char buf[24])
+{
+    snprintf(buf, 24, "%" PRIu64, d->high_water);
+}
+
 /* Applies one heartbeat reply (triples room, status, value) to held[0..n). */
-static int apply_renewals(const redisReply *r, struct fleet_claim *held, size_t n,
-                          enum directory_renewal *res, char *err, size_t err_cap)
+static int apply_renewals(struct directory *d, const redisReply *r, struct fleet_claim *held,
+                          size_t n, enum directory_renewal *res, char *err, size_t err_cap)
 {
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 0)
         goto bad;
@@ -176,6 +190,7 @@ static int apply_renewals(const redisReply *r, struct fleet_claim *held, size_t 
             i++;
         if (i == n || fleet_claim_parse(room->str, val->str, &held[i]) != 0)
             goto bad;
+        seen(d, &held[i]);
         res[i] = strcmp(st->str, "lost") == 0 ? DIRECTORY_LOST : DIRECTORY_RECLAIMED;
     }
     return 0;
@@ -194,6 +209,7 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
     memcpy(argv, head, sizeof *argv * HEARTBEAT_FIXED);
     for (size_t i = 0; i < n; i++) {
         res[i] = DIRECTORY_RENEWED;
+        seen(d, &held[i]);
         if (fleet_claim_format(&held[i], d->values[i], sizeof d->values[i]) < 0) {
             snprintf(err, err_cap, "claim of room %s does not fit", held[i].room);
             return -1;
@@ -205,7 +221,7 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
                         err_cap);
     if (!r)
         return -1;
-    int rc = apply_renewals(r, held, n, res, err, err_cap);
+    int rc = apply_renewals(d, r, held, n, res, err, err_cap);
     freeReplyObject(r);
     return rc;
 }
@@ -214,14 +230,18 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         struct fleet_claim *held, size_t n, enum directory_renewal *res,
                         char *err, size_t err_cap)
 {
-    char ttl[16], capacity[16], rooms[16], clients[16];
+    char ttl[16], capacity[16], rooms[16], clients[16], floor[24];
     ttl_text(d, ttl);
+    for (size_t i = 0; i < n; i++)
+        seen(d, &held[i]);
+    floor_text(d, floor);
     snprintf(capacity, sizeof capacity, "%" PRIu32, d->cfg.capacity);
     snprintf(rooms, sizeof rooms, "%" PRIu32, load->rooms);
     snprintf(clients, sizeof clients, "%" PRIu32, load->clients);
     const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
                                          d->cfg.instance, d->cfg.transport, capacity,
-                                         rooms, clients, load->draining ? "1" : "0"};
+                                         rooms, clients, load->draining ? "1" : "0",
+                                         floor};
     size_t done = 0;
     do { /* at least once: with no claims it still registers */
         size_t k = n - done < HEARTBEAT_CHUNK ? n - done : HEARTBEAT_CHUNK;
@@ -255,15 +275,18 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap)
 int directory_place(struct directory *d, const char *room, struct fleet_claim *out,
                     char *err, size_t err_cap)
 {
-    char ttl[16];
+    char ttl[16], floor[24];
     ttl_text(d, ttl);
-    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl};
-    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 4, argv, err, err_cap);
+    floor_text(d, floor);
+    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl, floor};
+    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 5, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = 0;
     if (r->type == REDIS_REPLY_STRING)
         rc = fleet_claim_parse(room, r->str, out) == 0 ? 1 : -1;
+    if (rc == 1)
+        seen(d, out);
     else if (r->type != REDIS_REPLY_NIL)
         rc = -1;
     if (rc < 0)
@@ -291,11 +314,13 @@ int directory_release(struct directory *d, const struct fleet_claim *c, char *er
 int directory_handover(struct directory *d, const struct fleet_claim *c,
                        struct fleet_claim *out, char *err, size_t err_cap)
 {
-    char value[FLEET_VALUE_MAX], ttl[16];
+    char value[FLEET_VALUE_MAX], ttl[16], floor[24];
     fleet_claim_format(c, value, sizeof value);
     ttl_text(d, ttl);
-    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, ttl};
-    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, 5, argv, err, err_cap);
+    seen(d, c);
+    floor_text(d, floor);
+    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, ttl, floor};
+    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, 6, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = -1;
@@ -308,6 +333,7 @@ int directory_handover(struct directory *d, const struct fleet_claim *c,
             rc = 0;
         } else if (fleet_claim_parse(c->room, v, out) == 0) {
             rc = strcmp(st, "moved") == 0 ? 1 : 2;
+            seen(d, out);
         }
     }
     if (rc < 0)

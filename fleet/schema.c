@@ -132,16 +132,29 @@ int fleet_redis_url_parse(const char *url, struct fleet_redis_url *u, char *err,
 
 /* Shared by the scripts that place a room. alive(p, v): does the relay
  * named in claim value v still run as the same instance (its hash exists
- * and names that instance)? pick(p, asker, exclude): the live relay, not
- * draining, not full, not `exclude`, with the fewest rooms for its
- * capacity (ties go to `asker`); takes the next epoch, counts the room on
- * that relay and returns the new claim value, or nil if none can take it. */
+ * and names that instance)? raise_epoch(p, floor): the counter raised
+ * to floor (the asking relay's high-water mark: the highest epoch it has
+ * seen, so epochs keep growing even after Redis lost the counter);
+ * next_epoch(p, floor): the next epoch, above floor.
+ * pick(p, asker, exclude, floor): the live relay, not draining, not full,
+ * not `exclude`, with the fewest rooms for its capacity (ties go to
+ * `asker`); takes the next epoch, counts the room on that relay and
+ * returns the new claim value, or nil if none can take it. */
 #define LUA_COMMON \
     "local function alive(p, v)\n" \
     "  local _, a, _, i = string.match(v, '^(%d+) (%S+) (%S+) (%S+)$')\n" \
     "  return a ~= nil and redis.call('HGET', p .. ':relay:' .. a, 'instance') == i\n" \
     "end\n" \
-    "local function pick(p, asker, exclude)\n" \
+    "local function raise_epoch(p, floor)\n" \
+    "  if (tonumber(redis.call('GET', p .. ':epoch')) or 0) < floor then\n" \
+    "    redis.call('SET', p .. ':epoch', string.format('%d', floor))\n" \
+    "  end\n" \
+    "end\n" \
+    "local function next_epoch(p, floor)\n" \
+    "  raise_epoch(p, floor)\n" \
+    "  return redis.call('INCR', p .. ':epoch')\n" \
+    "end\n" \
+    "local function pick(p, asker, exclude, floor)\n" \
     "  local best, bscore, binst, btr\n" \
     "  for _, a in ipairs(redis.call('SMEMBERS', p .. ':relays')) do\n" \
     "    local h = redis.call('HMGET', p .. ':relay:' .. a, 'instance', 'transport',\n" \
@@ -156,33 +169,40 @@ int fleet_redis_url_parse(const char *url, struct fleet_redis_url *u, char *err,
     "    end\n" \
     "  end\n" \
     "  if not best then return nil end\n" \
-    "  local e = redis.call('INCR', p .. ':epoch')\n" \
+    "  local e = next_epoch(p, floor)\n" \
     "  redis.call('HINCRBY', p .. ':relay:' .. best, 'rooms', 1)\n" \
     "  return e .. ' ' .. best .. ' ' .. btr .. ' ' .. binst\n" \
     "end\n"
 
-/* PLACE. ARGV: prefix, room, asker's address, TTL ms. Returns the claim
- * value: the existing one if its holder is alive, else a new claim (SET NX,
- * or XX over a dead holder's claim) on the relay pick() chose; nil if no
- * relay can take the room. */
+/* PLACE. ARGV: prefix, room, asker's address, TTL ms, floor. Returns the
+ * claim value: the existing one if its holder is alive (renewed for the
+ * TTL when the holder asks: it starts a whole lease from this answer),
+ * else a new claim (SET NX, or XX over a dead holder's claim) on the relay
+ * pick() chose; nil if no relay can take the room. */
 static const char place_lua[] = LUA_COMMON
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
     "local cur = redis.call('GET', rk)\n"
-    "if cur and alive(p, cur) then return cur end\n"
-    "local v = pick(p, ARGV[3], '')\n"
+    "if cur and alive(p, cur) then\n"
+    "  if string.match(cur, '^%d+ (%S+) ') == ARGV[3] then\n"
+    "    redis.call('PEXPIRE', rk, ARGV[4])\n"
+    "  end\n"
+    "  return cur\n"
+    "end\n"
+    "local v = pick(p, ARGV[3], '', tonumber(ARGV[5]))\n"
     "if not v then return false end\n"
     "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ARGV[4])\n"
     "return v\n";
 
 /* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
- * rooms, clients, draining (0|1), then pairs of room and the claim value
- * this relay holds. Registers the relay (hash, TTL, index), then renews
+ * rooms, clients, draining (0|1), floor, then pairs of room and the claim
+ * value this relay holds. Registers the relay (hash, TTL, index), then renews
  * each claim whose value is unchanged. Returns a flat array of triples for
  * the others: room, 'lost' and the live holder's value; or room,
  * 'reclaimed' and a new value (the claim had expired or its later holder
  * is gone: nobody holds it, so the epoch moves on and this relay keeps it).
- * The epoch counter is first raised to the highest epoch held, so epochs
- * keep growing even after Redis lost its data. */
+ * The epoch counter is first raised to the floor (the relay's high-water
+ * mark, at least the highest epoch it holds), so epochs keep growing even
+ * after Redis lost its data. */
 static const char heartbeat_lua[] = LUA_COMMON
     "local p, me, ttl = ARGV[1], ARGV[2], ARGV[3]\n"
     "local k = p .. ':relay:' .. me\n"
@@ -190,15 +210,13 @@ static const char heartbeat_lua[] = LUA_COMMON
     "           'rooms', ARGV[7], 'clients', ARGV[8], 'draining', ARGV[9])\n"
     "redis.call('PEXPIRE', k, ttl)\n"
     "redis.call('SADD', p .. ':relays', me)\n"
-    "local floor = 0\n"
-    "for i = 11, #ARGV, 2 do\n"
+    "local floor = tonumber(ARGV[10])\n"
+    "for i = 12, #ARGV, 2 do\n"
     "  floor = math.max(floor, tonumber(string.match(ARGV[i], '^%d+')) or 0)\n"
     "end\n"
-    "if (tonumber(redis.call('GET', p .. ':epoch')) or 0) < floor then\n"
-    "  redis.call('SET', p .. ':epoch', string.format('%d', floor))\n"
-    "end\n"
+    "raise_epoch(p, floor)\n"
     "local out = {}\n"
-    "for i = 10, #ARGV - 1, 2 do\n"
+    "for i = 11, #ARGV - 1, 2 do\n"
     "  local rk = p .. ':room:' .. ARGV[i]\n"
     "  local cur = redis.call('GET', rk)\n"
     "  if cur == ARGV[i + 1] then\n"
@@ -206,7 +224,7 @@ static const char heartbeat_lua[] = LUA_COMMON
     "  elseif cur and alive(p, cur) then\n"
     "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'lost'; out[#out + 1] = cur\n"
     "  else\n"
-    "    local v = redis.call('INCR', p .. ':epoch') .. ' ' .. me .. ' ' .. ARGV[5] ..\n"
+    "    local v = next_epoch(p, floor) .. ' ' .. me .. ' ' .. ARGV[5] ..\n"
     "              ' ' .. ARGV[4]\n"
     "    redis.call('SET', rk, v, 'PX', ttl)\n"
     "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'reclaimed'; out[#out + 1] = v\n"
@@ -225,7 +243,7 @@ static const char release_lua[] =
     "return 1\n";
 
 /* HANDOVER. ARGV: prefix, room, the value held, the holder's address, TTL
- * ms. Moves the claim to the relay pick() chooses among the others.
+ * ms, floor. Moves the claim to the relay pick() chooses among the others.
  * Returns {'moved', new value}, {'lost', the live holder's value} if this
  * relay no longer held it, or {'gone', ''} (claim deleted) if no other
  * relay can take it. */
@@ -233,7 +251,7 @@ static const char handover_lua[] = LUA_COMMON
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
     "local cur = redis.call('GET', rk)\n"
     "if cur ~= ARGV[3] and cur and alive(p, cur) then return {'lost', cur} end\n"
-    "local v = pick(p, '', ARGV[4])\n"
+    "local v = pick(p, '', ARGV[4], tonumber(ARGV[6]))\n"
     "if not v then\n"
     "  redis.call('DEL', rk)\n"
     "  return {'gone', ''}\n"

@@ -299,6 +299,64 @@ static void release_and_handover_only_what_is_held(void **state)
     test_redis_stop(&r);
 }
 
+/* Its holder asking for a room it holds gets its claim back with the
+ * key's expiry renewed: the holder starts a whole lease from that answer,
+ * so the key must outlive it. Another relay asking renews nothing. */
+static void place_renews_the_holders_claim(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false);
+    beat(b, 5, 0, false);
+    struct fleet_claim c = place(a, "held");
+    char out[64];
+    test_redis_cmd(&r, out, sizeof out, "PEXPIRE test:room:held 300");
+    struct fleet_claim other = place(b, "held");
+    assert_int_equal(other.epoch, c.epoch);
+    assert_true(pttl(&r, "test:room:held") <= 300);
+    struct fleet_claim again = place(a, "held");
+    assert_int_equal(again.epoch, c.epoch);
+    assert_in_range(pttl(&r, "test:room:held"), 9000, 10000);
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* Redis restarted empty: the epoch counter starts again, but no relay
+ * hands out an epoch at or below one it has seen (its high-water mark),
+ * and its heartbeat raises the counter for the others. */
+static void epochs_never_go_back_after_redis_loses_data(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000);
+    beat(a, 0, 0, false);
+    uint64_t top = 0;
+    for (int i = 0; i < 5; i++) {
+        char room[16];
+        snprintf(room, sizeof room, "e%d", i);
+        struct fleet_claim c = place(a, room);
+        assert_int_equal(directory_release(a, &c, err, sizeof err), 1);
+        top = c.epoch;
+    }
+    test_redis_stop(&r);
+    test_redis_restart(&r);
+    assert_int_equal(directory_connect(a, err, sizeof err), 0);
+    beat(a, 0, 0, false); /* a holds nothing: its high-water mark is the floor */
+    struct directory *b = relay_dir(&r, 2, 10000); /* never saw an epoch */
+    beat(b, 0, 0, false);
+    struct fleet_claim c = place(b, "fresh");
+    assert_true(c.epoch > top);
+    c = place(a, "mine");
+    assert_true(c.epoch > top);
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
 /* Redis stopped: calls fail within the timeout and drop the connection;
  * paused (SIGSTOP): the same, bounded by the timeout; back (empty, as
  * after a restart without persistence): reconnect, and a heartbeat
@@ -441,10 +499,14 @@ int main(void)
         cmocka_unit_test(a_lapsed_relay_loses_its_claims),
         cmocka_unit_test(a_dead_holders_room_is_taken_over),
         cmocka_unit_test(release_and_handover_only_what_is_held),
+        cmocka_unit_test(place_renews_the_holders_claim),
+        cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(many_claims_renew_in_chunks),
         cmocka_unit_test(redis_server_inherits_no_descriptor),
         cmocka_unit_test(redis_server_dies_with_its_test),
     };
+    if (getenv("TEST_FILTER")) /* one test by name */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
