@@ -165,7 +165,7 @@ static bool connected(struct dirthread *t, uint64_t now_ms)
 static void heartbeat(struct dirthread *t, uint64_t now_ms)
 {
     char err[256];
-    uint64_t at = clock_now_us(); /* before the call: the lease runs from here */
+    uint64_t at = clock_boot_us(); /* before the call: the lease runs from here */
     t->next_beat = now_ms + t->cfg.heartbeat_ms;
     if (directory_heartbeat(t->dir, &t->load, t->held, t->n_held, t->res, err, sizeof err) !=
         0) {
@@ -188,7 +188,7 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
 static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
 {
     char err[256];
-    struct fleet_msg r = {.type = FLEET_UNPLACED, .claim = m->claim, .at_us = clock_now_us()};
+    struct fleet_msg r = {.type = FLEET_UNPLACED, .claim = m->claim, .at_us = clock_boot_us()};
     if (t->load.draining) {
         post(t, &r); /* a draining relay places nothing */
         return;
@@ -230,7 +230,7 @@ static void drain(struct dirthread *t, uint64_t now_ms)
     if (connected(t, now_ms))
         heartbeat(t, now_ms); /* placements stop choosing this relay */
     while (t->n_held > 0) {
-        struct fleet_msg r = {.type = FLEET_HANDED, .at_us = clock_now_us()};
+        struct fleet_msg r = {.type = FLEET_HANDED, .at_us = clock_boot_us()};
         const struct fleet_claim *c = &t->held[t->n_held - 1];
         int rc = connected(t, now_ms) ? directory_handover(t->dir, c, &r.claim, err, sizeof err)
                                       : -1;
@@ -245,7 +245,7 @@ static void drain(struct dirthread *t, uint64_t now_ms)
     }
     if (connected(t, now_ms) && directory_deregister(t->dir, err, sizeof err) != 0)
         log_warn("fleet: deregister: %s", err);
-    post(t, &(struct fleet_msg){.type = FLEET_DRAINED, .at_us = clock_now_us()});
+    post(t, &(struct fleet_msg){.type = FLEET_DRAINED, .at_us = clock_boot_us()});
 }
 
 /* ---- Agones ---- */

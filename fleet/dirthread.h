@@ -40,7 +40,7 @@ enum fleet_msg_type {
 struct fleet_msg {
     enum fleet_msg_type type;
     struct fleet_claim claim;
-    uint64_t at_us;      /* CLOCK_MONOTONIC, µs */
+    uint64_t at_us;      /* CLOCK_BOOTTIME, µs: leases run from it */
     uint32_t rooms;      /* FLEET_LOAD */
     uint32_t clients;    /* FLEET_LOAD */
     bool unreachable;    /* FLEET_UNPLACED, FLEET_REACHABLE */

@@ -320,11 +320,11 @@ bool placement_room_closed(struct placement *p, const char *room, struct fleet_c
     return true;
 }
 
-bool placement_serving(const struct placement *p, const char *room, uint64_t now_us)
+uint64_t placement_lease_until(const struct placement *p, const char *room)
 {
     const struct room *r = find(p, room);
-    return !r || r->state != ROOM_HERE ||
-           now_us < r->confirmed_us + (uint64_t)p->cfg.lease_ms * 1000;
+    return !r || r->state != ROOM_HERE ? UINT64_MAX
+                                       : r->confirmed_us + (uint64_t)p->cfg.lease_ms * 1000;
 }
 
 size_t placement_drain(struct placement *p, struct placement_outcome *out, size_t cap)

@@ -3,8 +3,9 @@
  * thread's results, the joins parked while the thread answers, and the
  * lease on each room this relay serves.
  *
- * Pure: time comes in as now_us (CLOCK_MONOTONIC µs), messages in and
- * decisions out; no I/O. A room is:
+ * Pure: time comes in as now_us (CLOCK_BOOTTIME µs, as the directory
+ * thread's at_us: a lease must count time the machine was suspended),
+ * messages in and decisions out; no I/O. A room is:
  *   here      this relay holds its claim (leased until a confirmation + lease_ms)
  *   elsewhere another relay holds it (trusted for cache_ms)
  *   asking    the directory thread was asked; joins for it are parked
@@ -86,10 +87,11 @@ size_t placement_expire(struct placement *p, uint64_t now_us, struct placement_o
  * release (post FLEET_RELEASE), and forgets it. */
 bool placement_room_closed(struct placement *p, const char *room, struct fleet_claim *claim);
 
-/* May states of room be forwarded now? False only for a room served here
- * whose lease ran out (no confirmation for lease_ms: the directory was
- * unreachable that long, or this relay was paused). */
-bool placement_serving(const struct placement *p, const char *room, uint64_t now_us);
+/* Until when states of room may be forwarded: for a room served here, its
+ * last confirmation + lease_ms (past it the directory was unreachable that
+ * long, or this relay was paused or suspended); UINT64_MAX for any other
+ * room (not ours to judge). */
+uint64_t placement_lease_until(const struct placement *p, const char *room);
 
 /* From now on new rooms are refused (DRAINING); parked joins are settled
  * as DRAINING (at most cap written). */

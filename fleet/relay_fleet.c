@@ -33,6 +33,8 @@ struct relay_fleet {
     uint32_t park_max;
     bool draining, drained;
     bool unreachable;                /* the directory's last call failed, or none answered yet */
+    uint64_t heartbeat_us;           /* a longer gap in the loop checks every lease again */
+    uint64_t turn_boot_us;           /* CLOCK_BOOTTIME at the loop's last turn */
 };
 
 /* A claim as a moved: host and port split from the claim's address. */
@@ -68,7 +70,45 @@ static bool post(struct relay_fleet *f, const struct fleet_msg *m)
     return false;
 }
 
+/* ---- leases: the placement's clock and the core's ---- */
+
+/* The placement runs on CLOCK_BOOTTIME (a lease counts suspension); the
+ * core on the loop's CLOCK_MONOTONIC. A room's lease on the core's clock
+ * is as far from loop_us as the placement's is from boot_us; a suspension
+ * after this is caught by the gap check (relay_fleet_turn). */
+static uint64_t lease_on_loop(const struct relay_fleet *f, const char *room, uint64_t loop_us,
+                              uint64_t boot_us)
+{
+    uint64_t until = placement_lease_until(f->p, room);
+    if (until == UINT64_MAX)
+        return UINT64_MAX;
+    return until > boot_us ? loop_us + (until - boot_us) : 0;
+}
+
+struct lease_ctx {
+    struct relay_fleet *f;
+    uint64_t loop_us, boot_us;
+};
+
+static void set_lease(void *ctx, const char *room)
+{
+    struct lease_ctx *l = ctx;
+    relay_room_lease(l->f->r, room, lease_on_loop(l->f, room, l->loop_us, l->boot_us));
+}
+
+/* Every room's lease as the placement has it now. */
+static void refresh_leases(struct relay_fleet *f, uint64_t loop_us)
+{
+    struct lease_ctx l = {f, loop_us, clock_boot_us()};
+    relay_each_room(f->r, set_lease, &l);
+}
+
 /* ---- the core's hooks ---- */
+
+static uint64_t hook_lease(void *ctx, const char *room, uint64_t now_us)
+{
+    return lease_on_loop(ctx, room, now_us, clock_boot_us());
+}
 
 static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
                                    uint64_t seen_epoch, struct relay_moved_to *to,
@@ -77,7 +117,7 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
     struct relay_fleet *f = ctx;
     struct fleet_claim claim;
     bool ask;
-    uint64_t now = clock_now_us();
+    uint64_t now = clock_boot_us();
     enum placement_verdict v = placement_join(f->p, room, peer, seen_epoch, now, &claim, &ask);
     switch (v) {
     case PLACEMENT_HERE:
@@ -148,8 +188,10 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
     if (!f->p)
         return;
     struct placement_effect e;
-    size_t n = placement_apply(f->p, m, now_us, f->out, f->park_max, &e);
+    size_t n = placement_apply(f->p, m, clock_boot_us(), f->out, f->park_max, &e);
     settle(f, f->out, n, now_us);
+    if (m->type == FLEET_CONFIRMED || m->type == FLEET_RECLAIMED)
+        refresh_leases(f, now_us);
     if (e.release)
         post(f, &(struct fleet_msg){.type = FLEET_RELEASE, .claim = e.claim});
     if (e.move_members) {
@@ -169,15 +211,17 @@ void relay_fleet_poll(struct relay_fleet *f, uint64_t now_us)
         apply(f, &m, now_us);
 }
 
-struct hold_ctx {
-    struct relay_fleet *f;
-    uint64_t now_us;
-};
-
-static void hold_if_unconfirmed(void *ctx, const char *room)
+void relay_fleet_turn(struct relay_fleet *f, uint64_t now_us)
 {
-    struct hold_ctx *h = ctx;
-    relay_room_hold(h->f->r, room, !placement_serving(h->f->p, room, h->now_us));
+    if (!f || !f->p)
+        return;
+    uint64_t boot = clock_boot_us(), gap = f->turn_boot_us ? boot - f->turn_boot_us : 0;
+    f->turn_boot_us = boot;
+    if (gap <= f->heartbeat_us)
+        return;
+    log_info("fleet: the loop was away %llu ms, longer than a heartbeat: leases checked",
+             (unsigned long long)(gap / 1000));
+    refresh_leases(f, now_us);
 }
 
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
@@ -188,9 +232,7 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
                                 .clients = relay_clients(f->r)});
     if (!f->p)
         return;
-    settle(f, f->out, placement_expire(f->p, now_us, f->out, f->park_max), now_us);
-    struct hold_ctx h = {f, now_us};
-    relay_each_room(f->r, hold_if_unconfirmed, &h);
+    settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
 }
 
 int relay_fleet_wait_ms(const struct relay_fleet *f, int wait_ms)
@@ -317,10 +359,12 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
     f->r = r;
     f->park_max = s->park_max;
     f->unreachable = c.use_directory; /* not ready until the directory first answers */
+    f->heartbeat_us = (uint64_t)c.heartbeat_ms * 1000;
     if (!(f->t = dirthread_start(&c, err, err_cap)))
         goto fail;
     if (f->p)
         relay_set_fleet(r, &(struct relay_fleet_hooks){.place = hook_place,
+                                                         .lease = hook_lease,
                                                          .room_closed = hook_room_closed,
                                                          .peer_gone = hook_peer_gone,
                                                          .ctx = f});

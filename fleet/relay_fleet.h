@@ -41,8 +41,13 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
  * settled, rooms moved, claims released). */
 void relay_fleet_poll(struct relay_fleet *f, uint64_t now_us);
 
+/* Every turn of the loop, before it services input: after a gap longer
+ * than a heartbeat (the relay was stopped, or the machine suspended),
+ * every room's lease is checked again before any state goes out. */
+void relay_fleet_turn(struct relay_fleet *f, uint64_t now_us);
+
 /* Every periodic tick: the load for heartbeats and labels, parked joins
- * past their deadline refused, rooms past their lease held. */
+ * past their deadline refused. */
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us);
 
 /* How long the loop may wait for input: wait_ms, or less while joins wait

@@ -20,95 +20,36 @@
 
 #include "../client/client.h"
 #include "support/agones_sdk.h"
-#include "support/harness.h"
-#include "support/redis.h"
+#include "support/fleet_e2e.h"
 
-#define TTL "2"        /* --directory-ttl: short, so failover tests stay short */
-#define WAIT_MS 15000
+#define WAIT_MS FLEET_WAIT_MS
 
-struct relay {
-    struct spawn_proc p;
-    uint16_t port;
-};
-
-/* A relay of the fleet whose directory is redis, on a port of its own
- * choosing (--advertise 127.0.0.1:0: the port it binds). */
-static void start_relay(struct relay *r, const struct redisproc *redis, const char *extra)
+static void start_relay(struct fleet_relay *r, const struct redisproc *redis, const char *extra)
 {
-    const char *args[] = {"--directory", redis->url, "--advertise", "127.0.0.1:0",
-                          "--directory-ttl", TTL, "--stats-interval", "0", extra, NULL};
-    int got = harness_start_relay(&r->p, args);
-    if (got <= 0)
-        fail_msg("a relay of the fleet did not start");
-    r->port = (uint16_t)got;
+    const char *const more[] = {extra, NULL};
+    fleet_start_relay(r, redis->url, more);
 }
 
-/* A client joining room through relay `via` in mode; rejoin_ms > 0: it
- * rejoins a lost relay through `via`. */
-static struct ricochet *client_in(const struct relay *via, const char *room, const char *name,
-                                  uint32_t rejoin_ms, enum proto_mode mode)
+/* A client joining room through relay `via` in mode (timeout 1.5 s);
+ * rejoin_ms > 0: it rejoins a lost relay through `via`. */
+static struct ricochet *client_in(const struct fleet_relay *via, const char *room,
+                                  const char *name, uint32_t rejoin_ms, enum proto_mode mode)
 {
-    char err[256];
-    struct client_config cfg = {.host = "127.0.0.1", .port = via->port, .room = room,
-                                .name = name, .mode = mode, .timeout_ms = 1500,
-                                .rejoin_ms = rejoin_ms};
-    struct ricochet *c = client_create(&cfg, err, sizeof err);
-    if (!c)
-        fail_msg("%s", err);
-    return c;
+    return fleet_client(via, room, name, mode, 1500, rejoin_ms);
 }
 
 /* The same in reliable mode. */
-static struct ricochet *client(const struct relay *via, const char *room, const char *name,
-                               uint32_t rejoin_ms)
+static struct ricochet *client(const struct fleet_relay *via, const char *room,
+                               const char *name, uint32_t rejoin_ms)
 {
     return client_in(via, room, name, rejoin_ms, PROTO_MODE_RELIABLE);
 }
 
-/* Sends a state from every joined client, so the others see it. */
-static bool all_welcomed(void *ctx)
-{
-    struct harness_rec *r = ctx;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->c[i] && !ricochet_joined(r->c[i]))
-            return false;
-    return true;
-}
+#define all_welcomed fleet_all_welcomed
+#define until_all_see_all fleet_until_all_see_all
+#define destroy_clients fleet_close_clients
 
-/* Polls until every client is joined, then lets states flow until each
- * has states from every other. */
-static void until_all_see_all(struct harness_rec *rec, int timeout_ms)
-{
-    assert_int_equal(harness_poll_until(rec->c, rec->n, timeout_ms, harness_rec_event,
-                                        all_welcomed, rec), 0);
-    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
-    for (;;) {
-        bool done = true;
-        for (size_t i = 0; i < rec->n; i++) {
-            struct ricochet_state s = {.x = 1, .y = 2};
-            ricochet_send_state(rec->c[i], &s);
-            size_t members = ricochet_members(rec->c[i], NULL, 0);
-            done &= members + 1 == rec->n;
-            struct ricochet_member m[HARNESS_MAX_CLIENTS];
-            size_t k = ricochet_members(rec->c[i], m, HARNESS_MAX_CLIENTS);
-            for (size_t j = 0; j < k; j++)
-                done &= m[j].stats.received > 0;
-        }
-        if (done)
-            return;
-        if (clock_now_ms() > deadline)
-            fail_msg("clients do not all see each other");
-        harness_poll_for(rec->c, rec->n, 50, harness_rec_event, rec);
-    }
-}
-
-static void destroy_clients(struct harness_rec *rec)
-{
-    for (size_t i = 0; i < rec->n; i++)
-        ricochet_close(rec->c[i]);
-}
-
-static long long relay_stat(struct relay *r, const char *path)
+static long long relay_stat(struct fleet_relay *r, const char *path)
 {
     return harness_relay_stat(&r->p, path);
 }
@@ -118,7 +59,7 @@ static void a_moved_reply_is_followed(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, NULL);
     start_relay(&b, &redis, NULL);
     struct harness_rec rec = {.n = 2};
@@ -147,7 +88,7 @@ static void plain_udp_rooms_in_a_fleet(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, "--transport=udp");
     start_relay(&b, &redis, "--transport=udp");
     struct harness_rec rec = {.n = 2};
@@ -174,7 +115,7 @@ static void racing_joins_end_on_one_relay(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay r[3];
+    struct fleet_relay r[3];
     for (int i = 0; i < 3; i++)
         start_relay(&r[i], &redis, NULL);
     for (int room = 0; room < 3; room++) {
@@ -203,7 +144,7 @@ static void a_lost_claim_stops_service(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, NULL);
     start_relay(&b, &redis, NULL);
     struct harness_rec rec = {.n = 3};
@@ -245,7 +186,7 @@ static void sigkill_failover(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, NULL);
     start_relay(&b, &redis, NULL);
     struct harness_rec first = {.n = 1};
@@ -279,7 +220,7 @@ static void sigterm_drain(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, NULL);
     struct harness_rec rec = {.n = 2};
     rec.c[0] = client(&a, "hall", "x", 0);
@@ -336,7 +277,7 @@ static void a_drain_loses_no_reliable_state(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, "--rate-limit=0"); /* x sends 1000 a second */
     start_relay(&b, &redis, "--rate-limit=0");
     struct harness_rec rec = {.n = 2};
@@ -375,7 +316,7 @@ static void redis_down_and_back(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a;
+    struct fleet_relay a;
     start_relay(&a, &redis, NULL);
     struct harness_rec rec = {.n = 2};
     rec.c[0] = client(&a, "kept", "x", 0);

@@ -163,16 +163,17 @@ static void a_room_is_served_while_its_lease_holds(void **state)
     join(p, "r", 1, 0, true);
     struct fleet_msg m = result(FLEET_PLACED, "r", 1, MINE, 100 * MS);
     placement_apply(p, &m, 100 * MS, out, 4, &e);
-    assert_true(placement_serving(p, "r", 9099 * MS));
-    assert_false(placement_serving(p, "r", 9100 * MS)); /* no confirmation for 9 s */
+    assert_int_equal(placement_lease_until(p, "r"), 9100 * MS); /* 9 s from its placement */
     m = (struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = 9000 * MS};
     placement_apply(p, &m, 9200 * MS, out, 4, &e);
-    assert_true(placement_serving(p, "r", 17999 * MS));
-    assert_false(placement_serving(p, "r", 18000 * MS));
+    assert_int_equal(placement_lease_until(p, "r"), 18000 * MS);
+    m = (struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = 8000 * MS}; /* an older one */
+    placement_apply(p, &m, 9300 * MS, out, 4, &e);
+    assert_int_equal(placement_lease_until(p, "r"), 18000 * MS);
     m = result(FLEET_RECLAIMED, "r", 2, MINE, 18500 * MS);
     placement_apply(p, &m, 18500 * MS, out, 4, &e);
-    assert_true(placement_serving(p, "r", 18600 * MS));
-    assert_true(placement_serving(p, "unknown", 0)); /* not ours to judge */
+    assert_int_equal(placement_lease_until(p, "r"), 27500 * MS);
+    assert_int_equal(placement_lease_until(p, "unknown"), UINT64_MAX); /* not ours to judge */
     placement_destroy(p);
 }
 

@@ -17,6 +17,12 @@ void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks)
     r->fleet = *hooks;
 }
 
+void core_fleet_room_created(struct relay *r, struct relay_room *room, uint64_t now_us)
+{
+    room->lease_until_us = r->fleet.lease ? r->fleet.lease(r->fleet.ctx, room->name, now_us)
+                                          : UINT64_MAX;
+}
+
 void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
                        const struct relay_moved_to *to)
 {
@@ -83,6 +89,7 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     struct relay_room *room = core_room_find(r, name);
     if (!room)
         return 0;
+    core_clock(r, now_us);
     core_fan_out_held(r, 0); /* what the room said before it moves still goes out */
     uint32_t n = room->n;
     for (uint32_t i = 0; to && i < n; i++) {
@@ -117,15 +124,17 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     return n;
 }
 
-void relay_room_hold(struct relay *r, const char *name, bool held)
+void relay_room_lease(struct relay *r, const char *name, uint64_t until_us)
 {
     struct relay_room *room = core_room_find(r, name);
-    if (room && room->held != held) {
-        room->held = held;
+    if (!room)
+        return;
+    bool was = r->now_us < room->lease_until_us, is = r->now_us < until_us;
+    room->lease_until_us = until_us;
+    if (was != is)
         log_warn("relay: room '%s': %s", name,
-                 held ? "claim not confirmed in time: its states are held back"
-                      : "claim confirmed again: states flow");
-    }
+                 is ? "claim confirmed again: states flow"
+                    : "claim not confirmed in time: its states are held back");
 }
 
 void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *room),

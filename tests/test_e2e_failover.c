@@ -1,0 +1,129 @@
+/* test_e2e_failover: a fleet's relays losing and taking rooms, against a
+ * real redis-server each test starts: a relay paused (SIGSTOP) past its
+ * lease while another takes its room sends not one state of that room once
+ * it resumes, also with its two clocks (CLOCK_MONOTONIC, CLOCK_BOOTTIME)
+ * hours apart in a time namespace. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support/fleet_e2e.h"
+
+#define NS_BOOTTIME_S 10800 /* a relay's CLOCK_BOOTTIME 3 h ahead of its monotonic clock */
+
+/* States y has from anyone. */
+static uint64_t states_seen(const struct harness_rec *rec, size_t i)
+{
+    uint64_t n = rec->states_bad_id[i];
+    for (size_t id = 0; id < HARNESS_MAX_IDS; id++)
+        n += rec->states[i][id];
+    return n;
+}
+
+/* Every client sends a state, then all are polled for ms. */
+static void send_and_poll(struct harness_rec *rec, size_t n, int ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct ricochet_state s = {.x = 1, .y = 2};
+        ricochet_send_state(rec->c[i], &s);
+    }
+    harness_poll_for(rec->c, rec->n, ms, harness_rec_event, rec);
+}
+
+static bool both_moved(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    return r->moved[0] >= 1 && r->moved[1] >= 1 && fleet_all_welcomed(ctx);
+}
+
+/* x and y in a room on a, sending all along; a is stopped past the TTL and
+ * z, joining through b, takes the room there. When a resumes, the states
+ * x and y sent meanwhile wait in its socket: not one leaves a (its lease
+ * ran out while it was stopped), and its first heartbeat sends x and y on
+ * to b. */
+static void paused_relay(bool in_namespace)
+{
+    struct redisproc redis;
+    test_redis_start(&redis);
+    struct fleet_relay a, b;
+    if (in_namespace) {
+        fleet_start_relay_ns(&a, redis.url, NULL, NS_BOOTTIME_S);
+        fleet_start_relay_ns(&b, redis.url, NULL, NS_BOOTTIME_S);
+    } else {
+        fleet_start_relay(&a, redis.url, NULL);
+        fleet_start_relay(&b, redis.url, NULL);
+    }
+    struct harness_rec rec = {.n = 2};
+    /* A long timeout: x and y stay connected to a through its pause. */
+    rec.c[0] = fleet_client(&a, "paused", "x", PROTO_MODE_UNSEQUENCED, 20000, 0);
+    rec.c[1] = fleet_client(&a, "paused", "y", PROTO_MODE_UNSEQUENCED, 20000, 0);
+    fleet_until_all_see_all(&rec, FLEET_WAIT_MS);
+    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
+    harness_poll_for(rec.c, rec.n, 300, harness_rec_event, &rec); /* the last ones out */
+    long long out_before = fleet_relay_stat(&a, "states_out");
+
+    fleet_signal(&a, SIGSTOP);
+    for (int i = 0; i < 30; i++) /* 3 s: past the 2 s TTL, states queue at a */
+        send_and_poll(&rec, 2, 100);
+    rec.c[2] = fleet_client(&b, "paused", "z", PROTO_MODE_UNSEQUENCED, 5000, 0);
+    rec.n = 3;
+    struct harness_rec one = {.c = {rec.c[2]}, .n = 1};
+    assert_int_equal(harness_poll_until(one.c, 1, FLEET_WAIT_MS, harness_rec_event,
+                                        fleet_all_welcomed, &one), 0);
+    assert_int_equal(ricochet_relay_port(rec.c[2]), b.port); /* taken over */
+    for (int i = 0; i < 5; i++)
+        send_and_poll(&rec, 2, 50);
+
+    fleet_signal(&a, SIGCONT);
+    uint64_t end = clock_now_ms() + FLEET_WAIT_MS;
+    while (!both_moved(&rec) && clock_now_ms() < end)
+        send_and_poll(&rec, 3, 50);
+    assert_true(both_moved(&rec));
+    long long out_after = fleet_relay_stat(&a, "states_out");
+    print_message("a: %lld states out before its pause, %lld after, %lld held back\n",
+                  out_before, out_after, fleet_relay_stat(&a, "drops.unconfirmed"));
+    assert_int_equal(out_after, out_before);
+    assert_true(fleet_relay_stat(&a, "drops.unconfirmed") > 0);
+    rec.n = 3;
+    fleet_until_all_see_all(&rec, FLEET_WAIT_MS); /* the room goes on at b */
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(ricochet_relay_port(rec.c[i]), b.port);
+    assert_true(states_seen(&rec, 2) > 0);
+    fleet_close_clients(&rec);
+    free(fleet_relay_finish(&a));
+    free(fleet_relay_finish(&b));
+    test_redis_stop(&redis);
+}
+
+static void a_resumed_relay_sends_nothing_of_a_lost_room(void **state)
+{
+    (void)state;
+    paused_relay(false);
+}
+
+static void the_same_with_its_clocks_hours_apart(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* time namespaces need root */
+    paused_relay(true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_resumed_relay_sends_nothing_of_a_lost_room),
+        cmocka_unit_test(the_same_with_its_clocks_hours_apart),
+    };
+    if (getenv("TEST_FILTER")) /* one test by name */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
