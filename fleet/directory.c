@@ -10,7 +10,8 @@
 #include <string.h>
 
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
-#define HEARTBEAT_FIXED 10  /* ARGV before the (room, value) pairs */
+#define HEARTBEAT_FIXED 11  /* ARGV before the (room, value) pairs */
+#define STALE_BEATS 3       /* stale_ms by default: heartbeats of TTL/10 missed */
 
 struct directory {
     struct directory_config cfg;
@@ -23,8 +24,11 @@ struct directory {
 struct directory *directory_create(const struct directory_config *cfg)
 {
     struct directory *d = calloc(1, sizeof *d);
-    if (d)
-        d->cfg = *cfg;
+    if (!d)
+        return NULL;
+    d->cfg = *cfg;
+    if (!d->cfg.stale_ms)
+        d->cfg.stale_ms = STALE_BEATS * (d->cfg.ttl_ms / 10 ? d->cfg.ttl_ms / 10 : 1);
     return d;
 }
 
@@ -160,6 +164,11 @@ static void ttl_text(const struct directory *d, char buf[16])
     snprintf(buf, 16, "%" PRIu32, d->cfg.ttl_ms);
 }
 
+static void stale_text(const struct directory *d, char buf[16])
+{
+    snprintf(buf, 16, "%" PRIu32, d->cfg.stale_ms);
+}
+
 /* Every claim this relay hears of raises its high-water mark: the floor of
  * the epochs its scripts hand out (proto/FLEET.md, invariant 2). */
 static void seen(struct directory *d, const struct fleet_claim *c)
@@ -230,8 +239,9 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         struct fleet_claim *held, size_t n, enum directory_renewal *res,
                         char *err, size_t err_cap)
 {
-    char ttl[16], capacity[16], rooms[16], clients[16], floor[24];
+    char ttl[16], capacity[16], rooms[16], clients[16], floor[24], stale[16];
     ttl_text(d, ttl);
+    stale_text(d, stale);
     for (size_t i = 0; i < n; i++)
         seen(d, &held[i]);
     floor_text(d, floor);
@@ -241,7 +251,7 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
     const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
                                          d->cfg.instance, d->cfg.transport, capacity,
                                          rooms, clients, load->draining ? "1" : "0",
-                                         floor};
+                                         floor, stale};
     size_t done = 0;
     do { /* at least once: with no claims it still registers */
         size_t k = n - done < HEARTBEAT_CHUNK ? n - done : HEARTBEAT_CHUNK;
@@ -272,23 +282,42 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap)
     return 0;
 }
 
-int directory_place(struct directory *d, const char *room, struct fleet_claim *out,
-                    char *err, size_t err_cap)
+/* A place reply: {status, value or ms}. Returns directory_place's code. */
+static int place_reply(struct directory *d, const char *room, const redisReply *r,
+                       struct fleet_claim *out, uint32_t *wait_ms)
 {
-    char ttl[16], floor[24];
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+        return -1;
+    const char *st = r->element[0]->str, *v = r->element[1]->str;
+    if (strcmp(st, "none") == 0)
+        return 0;
+    if (strcmp(st, "wait") == 0) {
+        char *end;
+        unsigned long ms = strtoul(v, &end, 10);
+        *wait_ms = *end || ms > d->cfg.stale_ms ? d->cfg.stale_ms : (uint32_t)ms;
+        return 2;
+    }
+    if ((strcmp(st, "held") != 0 && strcmp(st, "placed") != 0) ||
+        fleet_claim_parse(room, v, out) != 0)
+        return -1;
+    seen(d, out);
+    return 1;
+}
+
+int directory_place(struct directory *d, const char *room, bool suspect,
+                    struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap)
+{
+    char ttl[16], floor[24], stale[16];
     ttl_text(d, ttl);
     floor_text(d, floor);
-    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl, floor};
-    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 5, argv, err, err_cap);
+    stale_text(d, stale);
+    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl, floor, suspect ? "1" : "0",
+                          stale};
+    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 7, argv, err, err_cap);
     if (!r)
         return -1;
-    int rc = 0;
-    if (r->type == REDIS_REPLY_STRING)
-        rc = fleet_claim_parse(room, r->str, out) == 0 ? 1 : -1;
-    if (rc == 1)
-        seen(d, out);
-    else if (r->type != REDIS_REPLY_NIL)
-        rc = -1;
+    int rc = place_reply(d, room, r, out, wait_ms);
     if (rc < 0)
         snprintf(err, err_cap, "redis: unexpected placement reply for room %s", room);
     freeReplyObject(r);
@@ -314,13 +343,14 @@ int directory_release(struct directory *d, const struct fleet_claim *c, char *er
 int directory_handover(struct directory *d, const struct fleet_claim *c,
                        struct fleet_claim *out, char *err, size_t err_cap)
 {
-    char value[FLEET_VALUE_MAX], ttl[16], floor[24];
+    char value[FLEET_VALUE_MAX], ttl[16], floor[24], stale[16];
     fleet_claim_format(c, value, sizeof value);
     ttl_text(d, ttl);
     seen(d, c);
     floor_text(d, floor);
-    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, ttl, floor};
-    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, 6, argv, err, err_cap);
+    stale_text(d, stale);
+    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, ttl, floor, stale};
+    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, 7, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = -1;

@@ -24,6 +24,8 @@ struct directory_config {
     char instance[FLEET_INSTANCE_LEN + 1];    /* this run (random hex) */
     uint32_t capacity;                        /* clients this relay takes, >= 1 */
     uint32_t ttl_ms;                          /* registration and claims expire after */
+    uint32_t stale_ms;                        /* a relay whose heartbeats stopped this long
+                                                 is stale (0: 3 heartbeats of TTL/10) */
     uint32_t timeout_ms;                      /* connect and each command */
 };
 
@@ -67,10 +69,14 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
 int directory_deregister(struct directory *d, char *err, size_t err_cap);
 
 /* Where room lives: its live holder's claim, or a new claim on the
- * least-loaded live relay (this one on a tie). Returns 1 with *out filled,
- * 0 if no live relay can take it, -1 with a message in err. */
-int directory_place(struct directory *d, const char *room, struct fleet_claim *out,
-                    char *err, size_t err_cap);
+ * least-loaded live relay that is not stale (this one on a tie). suspect:
+ * a client of the room lost its holder, which is taken over once its
+ * heartbeats have stopped for stale_ms while the directory answered.
+ * Returns 1 with *out filled, 0 if no live relay can take it, 2 if the
+ * suspected holder is not stale yet (*wait_ms: ask again then), -1 with a
+ * message in err. */
+int directory_place(struct directory *d, const char *room, bool suspect,
+                    struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap);
 
 /* Deletes the claim if it is still exactly *c. Returns 1 if deleted, 0 if
  * it was not ours any more, -1 with a message. */

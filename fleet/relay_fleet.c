@@ -17,6 +17,8 @@
 #include "../relay/core/relay.h"
 
 #define HEARTBEATS_PER_TTL 10   /* heartbeat every TTL/10 */
+#define STALE_HEARTBEATS 3      /* a relay that missed this many is stale: a reported
+                                   holder is taken over (proto/FLEET.md) */
 #define RETRY_MS 500            /* reconnect, and retry Agones' /ready */
 #define REDIS_TIMEOUT_MS 500    /* each Redis call */
 #define AGONES_TIMEOUT_MS 1000  /* each sidecar call */
@@ -111,14 +113,15 @@ static uint64_t hook_lease(void *ctx, const char *room, uint64_t now_us)
 }
 
 static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
-                                   uint64_t seen_epoch, struct relay_moved_to *to,
+                                   uint64_t seen_epoch, bool lost, struct relay_moved_to *to,
                                    enum proto_error_code *code)
 {
     struct relay_fleet *f = ctx;
     struct fleet_claim claim;
-    bool ask;
+    bool ask, suspect;
     uint64_t now = clock_boot_us();
-    enum placement_verdict v = placement_join(f->p, room, peer, seen_epoch, now, &claim, &ask);
+    enum placement_verdict v = placement_join(f->p, room, peer, seen_epoch, lost, now, &claim,
+                                              &ask, &suspect);
     switch (v) {
     case PLACEMENT_HERE:
         return RELAY_PLACE_HERE;
@@ -128,7 +131,7 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
         *code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
         return RELAY_PLACE_REFUSED;
     case PLACEMENT_PARKED: {
-        struct fleet_msg m = {.type = FLEET_PLACE};
+        struct fleet_msg m = {.type = FLEET_PLACE, .suspect = suspect};
         snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
         if (!ask || post(f, &m))
             return RELAY_PLACE_WAIT;
@@ -194,6 +197,11 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
         refresh_leases(f, now_us);
     if (e.release)
         post(f, &(struct fleet_msg){.type = FLEET_RELEASE, .claim = e.claim});
+    if (e.ask) { /* lost: the parked joins expire if nobody answers */
+        struct fleet_msg ask = {.type = FLEET_PLACE, .suspect = true};
+        snprintf(ask.claim.room, sizeof ask.claim.room, "%s", e.claim.room);
+        post(f, &ask);
+    }
     if (e.move_members) {
         struct relay_moved_to to;
         bool somewhere = e.claim.epoch && moved_to(&e.claim, &to);
@@ -321,6 +329,7 @@ static int configure(struct dirthread_config *c, const struct relay_fleet_settin
     c->dir.ttl_ms = s->ttl_ms;
     c->dir.timeout_ms = REDIS_TIMEOUT_MS;
     c->heartbeat_ms = s->ttl_ms / HEARTBEATS_PER_TTL ? s->ttl_ms / HEARTBEATS_PER_TTL : 1;
+    c->dir.stale_ms = STALE_HEARTBEATS * c->heartbeat_ms;
     c->retry_ms = RETRY_MS;
     c->agones.timeout_ms = AGONES_TIMEOUT_MS;
     c->health_ms = AGONES_HEALTH_MS;

@@ -1,8 +1,11 @@
 /* test_e2e_failover: a fleet's relays losing and taking rooms, against a
- * real redis-server each test starts: a relay paused (SIGSTOP) past its
- * lease while another takes its room sends not one state of that room once
- * it resumes, also with its two clocks (CLOCK_MONOTONIC, CLOCK_BOOTTIME)
- * hours apart in a time namespace. */
+ * real redis-server each test starts: a killed relay's room back on
+ * another within seconds, long before its registration expires (its
+ * clients report it lost, the directory finds it stale), over ENet and
+ * plain UDP; a relay paused (SIGSTOP) past its lease while another takes
+ * its room sends not one state of that room once it resumes, also with
+ * its two clocks (CLOCK_MONOTONIC, CLOCK_BOOTTIME) hours apart in a time
+ * namespace. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -36,6 +39,74 @@ static void send_and_poll(struct harness_rec *rec, size_t n, int ms)
         ricochet_send_state(rec->c[i], &s);
     }
     harness_poll_for(rec->c, rec->n, ms, harness_rec_event, rec);
+}
+
+static bool both_rejoined(void *ctx)
+{
+    struct harness_rec *r = ctx;
+    return r->moved[0] >= 2 && r->moved[1] >= 2 && fleet_all_welcomed(ctx);
+}
+
+/* w's join places the room on a; x and y join through b (sent on to a),
+ * rejoining a lost relay through b. a is killed: x and y hear nothing from
+ * it for their rejoin_after (1.5 s), join again through b saying so, and
+ * the directory gives the room to a live relay once a's heartbeats have
+ * stopped for three periods (3 s with the TTL of 10 s), while a is still
+ * registered. */
+static void killed_relay(enum proto_mode mode)
+{
+    struct redisproc redis;
+    test_redis_start(&redis);
+    const char *const ttl[] = {"--directory-ttl", "10",
+                               mode == PROTO_MODE_UDP ? "--transport=udp" : NULL, NULL};
+    struct fleet_relay a, b;
+    fleet_start_relay(&a, redis.url, ttl);
+    fleet_start_relay(&b, redis.url, ttl);
+    struct harness_rec first = {.n = 1};
+    first.c[0] = fleet_client(&a, "room", "w", mode, 5000, 0);
+    assert_int_equal(harness_poll_until(first.c, 1, FLEET_WAIT_MS, harness_rec_event,
+                                        fleet_all_welcomed, &first), 0);
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = fleet_client(&b, "room", "x", mode, 5000, 20000);
+    rec.c[1] = fleet_client(&b, "room", "y", mode, 5000, 20000);
+    fleet_until_all_see_all(&rec, FLEET_WAIT_MS);
+    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
+    harness_poll_for(rec.c, rec.n, 1200, harness_rec_event, &rec); /* a heartbeat or so */
+
+    spawn_stop(&a.p, SIGKILL, 2000);
+    uint64_t killed = clock_now_ms();
+    for (uint64_t end = killed + FLEET_WAIT_MS; !both_rejoined(&rec);) {
+        assert_true(clock_now_ms() < end);
+        send_and_poll(&rec, 2, 20);
+    }
+    uint64_t back = clock_now_ms() - killed;
+    char key[96], out[32];
+    snprintf(key, sizeof key, "ricochet:relay:127.0.0.1:%u", (unsigned)a.port);
+    test_redis_cmd(&redis, out, sizeof out, "EXISTS %s", key);
+    print_message("%s: both back in %llu ms, a still registered: %s\n",
+                  proto_mode_name(mode), (unsigned long long)back, out);
+    assert_string_equal(out, "1"); /* not the TTL: the report and a's stale heartbeats */
+    fleet_until_all_see_all(&rec, FLEET_WAIT_MS);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(ricochet_relay_port(rec.c[i]), b.port);
+    assert_true(fleet_relay_stat(&b, "parked") >= 1);
+    fleet_close_clients(&rec);
+    fleet_close_clients(&first);
+    spawn_free(&a.p);
+    free(fleet_relay_finish(&b));
+    test_redis_stop(&redis);
+}
+
+static void a_killed_relays_room_is_back_within_seconds(void **state)
+{
+    (void)state;
+    killed_relay(PROTO_MODE_RELIABLE);
+}
+
+static void the_same_over_plain_udp(void **state)
+{
+    (void)state;
+    killed_relay(PROTO_MODE_UDP);
 }
 
 static bool both_moved(void *ctx)
@@ -120,6 +191,8 @@ static void the_same_with_its_clocks_hours_apart(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_killed_relays_room_is_back_within_seconds),
+        cmocka_unit_test(the_same_over_plain_udp),
         cmocka_unit_test(a_resumed_relay_sends_nothing_of_a_lost_room),
         cmocka_unit_test(the_same_with_its_clocks_hours_apart),
     };

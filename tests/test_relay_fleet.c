@@ -22,16 +22,17 @@ static struct {
     uint64_t seen_epoch;
     char closed[64];
     uint32_t n_closed;
-    uint32_t leased;
+    uint32_t leased, lost;
     uint64_t lease_until;
 } hk;
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
-                              struct relay_moved_to *to, enum proto_error_code *code)
+                              bool lost, struct relay_moved_to *to, enum proto_error_code *code)
 {
     (void)ctx;
     (void)peer;
     (void)room;
+    hk.lost += lost;
     hk.asked++;
     hk.seen_epoch = seen_epoch;
     strcpy(to->host, "10.0.0.2");
@@ -112,6 +113,7 @@ static void moved_and_refused_joins_are_closed(void **state)
                                      "\"name\":\"a\",\"epoch\":5}"),
                      0);
     assert_int_equal(hk.seen_epoch, 5);
+    assert_int_equal(hk.lost, 0);
     const struct proto_control *m = last_ctl(0, PROTO_CTL_MOVED);
     assert_non_null(m);
     assert_string_equal(m->room, "arena");
@@ -136,6 +138,11 @@ static void moved_and_refused_joins_are_closed(void **state)
     assert_true(disconnected(2));
     assert_int_equal(drops(r, RELAY_DROP_UNPLACED), 2);
     assert_int_equal(relay_clients(r), 0);
+    /* A rejoin's report that it lost the room's relay reaches the fleet. */
+    connect_peer(r, 0);
+    send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"arena\",\"name\":\"a\","
+                    "\"lost\":true}");
+    assert_int_equal(hk.lost, 1);
     relay_destroy(r);
 }
 

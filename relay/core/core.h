@@ -75,7 +75,7 @@ struct relay_room {
 struct relay_parked_join {
     struct ticket_claims who;
     enum proto_mode mode;
-    bool reflect, batch;
+    bool reflect, batch, lost;
     float aoi;
     uint64_t epoch;
 };

@@ -59,7 +59,7 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
     enum proto_error_code code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
     memset(&to, 0, sizeof to);
     struct relay_peer *p = &r->peers[peer];
-    switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch, &to, &code)) {
+    switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch, m->lost, &to, &code)) {
     case RELAY_PLACE_HERE:
         return true;
     case RELAY_PLACE_WAIT:
@@ -70,7 +70,7 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
         r->stats.parked++;
         *p->parked = (struct relay_parked_join){.who = *who, .mode = m->mode,
                                                 .reflect = m->reflect, .batch = m->batch,
-                                                .aoi = m->aoi,
+                                                .lost = m->lost, .aoi = m->aoi,
                                                 .epoch = m->epoch};
         return false;
     case RELAY_PLACE_MOVED:

@@ -277,6 +277,7 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     m->batch = pj->batch;
     m->aoi = pj->aoi;
     m->epoch = pj->epoch;
+    m->lost = pj->lost;
     switch (verdict) {
     case RELAY_PLACE_HERE:
         join_room(r, peer, m, &pj->who, now_us);

@@ -399,10 +399,12 @@ struct relay_moved_to {
 /* The fleet's say on joins; every callback may be NULL. They are called
  * from inside relay calls and must not call back into the core. */
 struct relay_fleet_hooks {
-    /* A valid join for a room this relay does not have. MOVED fills *to;
-     * REFUSED fills *code (sent with its table text). */
+    /* A valid join for a room this relay does not have: seen_epoch, the
+     * epoch of the moved that sent the client (0: none); lost, the client
+     * lost the relay that held the room (its join says so). MOVED fills
+     * *to; REFUSED fills *code (sent with its table text). */
     enum relay_place (*place)(void *ctx, uint32_t peer, const char *room,
-                              uint64_t seen_epoch, struct relay_moved_to *to,
+                              uint64_t seen_epoch, bool lost, struct relay_moved_to *to,
                               enum proto_error_code *code);
     /* A room was created here (the place hook said HERE): until when its
      * states may flow (relay_room_lease), on now_us's clock. */
