@@ -60,14 +60,15 @@ SAN_LDFLAGS := -fsanitize=thread
 endif
 
 # Packages: compile flags for all; each program links only those it names.
-PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis 2>/dev/null)
+PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis openssl
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis openssl 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
 fallback_libpcap := -lpcap
 fallback_ncursesw := -lncursesw
 fallback_cmocka := -lcmocka
 fallback_hiredis := -lhiredis
+fallback_openssl := -lssl -lcrypto
 fallback_libmicrohttpd := -lmicrohttpd
 fallback_libsodium := -lsodium
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
@@ -88,7 +89,7 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/enet relay/udp fleet relay/core proto/enet proto stats sys
-relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis
+relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium
@@ -114,7 +115,7 @@ TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp fleet relay/core \
              harness proto/enet proto stats sys
-TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis
+TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis openssl
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by

@@ -3,11 +3,13 @@
  * answers NOSCRIPT after a restart), so each is atomic on the server. */
 #include "directory.h"
 
-#include <hiredis.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "redisconn.h"
+#include "sentinel.h"
 
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
 #define HEARTBEAT_FIXED 11  /* ARGV before the (room, value) pairs */
@@ -15,7 +17,10 @@
 
 struct directory {
     struct directory_config cfg;
-    redisContext *c;                     /* NULL when not connected */
+    struct redisconn_tls tls;            /* points into cfg */
+    struct redisconn *c;                 /* NULL when not connected */
+    struct sentinel_watch *watch;        /* with sentinels: +switch-master */
+    char where[300];                     /* the server now: "host:port" */
     char sha[FLEET_SCRIPT_COUNT][41];    /* SCRIPT LOAD's answers */
     char values[HEARTBEAT_CHUNK][FLEET_VALUE_MAX]; /* a heartbeat's claim values */
     uint64_t high_water;                 /* the highest epoch seen: claims go above it */
@@ -29,13 +34,19 @@ struct directory *directory_create(const struct directory_config *cfg)
     d->cfg = *cfg;
     if (!d->cfg.stale_ms)
         d->cfg.stale_ms = STALE_BEATS * (d->cfg.ttl_ms / 10 ? d->cfg.ttl_ms / 10 : 1);
+    d->tls = (struct redisconn_tls){.ca = d->cfg.tls_ca, .cert = d->cfg.tls_cert,
+                                    .key = d->cfg.tls_key};
+    if (d->cfg.url.n_sentinels)
+        snprintf(d->where, sizeof d->where, "(the primary of %s)", d->cfg.url.master);
+    else
+        snprintf(d->where, sizeof d->where, "%s:%u", d->cfg.url.host,
+                 (unsigned)d->cfg.url.port);
     return d;
 }
 
 static void drop(struct directory *d)
 {
-    if (d->c)
-        redisFree(d->c);
+    redisconn_close(d->c);
     d->c = NULL;
 }
 
@@ -44,6 +55,7 @@ void directory_destroy(struct directory *d)
     if (!d)
         return;
     drop(d);
+    sentinel_watch_close(d->watch);
     free(d);
 }
 
@@ -52,19 +64,47 @@ bool directory_connected(const struct directory *d)
     return d->c != NULL;
 }
 
+int directory_event_fd(const struct directory *d)
+{
+    return d->watch ? sentinel_watch_fd(d->watch) : -1;
+}
+
+bool directory_on_event(struct directory *d, char *err, size_t err_cap)
+{
+    if (!d->watch)
+        return false;
+    int rc = sentinel_watch_read(d->watch, err, err_cap);
+    if (rc < 0) { /* subscribed again at the next connect */
+        sentinel_watch_close(d->watch);
+        d->watch = NULL;
+    }
+    if (rc == 1)
+        drop(d);
+    return rc == 1;
+}
+
+/* Is this error reply from a server that is no longer the primary (a
+ * failover demoted it)? Then the connection is no good either. */
+static bool demoted(const redisReply *r)
+{
+    return strncmp(r->str, "READONLY", 8) == 0 || strstr(r->str, "read only replica") ||
+           strncmp(r->str, "MASTERDOWN", 10) == 0;
+}
+
 /* A reply that is not an error, or NULL with err set (and the connection
- * dropped if the failure was I/O). The caller frees the reply. */
+ * dropped if the failure was I/O or the server is no primary). The caller
+ * frees the reply. */
 static redisReply *checked(struct directory *d, redisReply *r, const char *what, char *err,
                            size_t err_cap)
 {
     if (!r) {
-        snprintf(err, err_cap, "redis %s:%u: %s: %s", d->cfg.url.host, d->cfg.url.port, what,
-                 d->c && d->c->errstr[0] ? d->c->errstr : "no reply");
-        drop(d);
+        drop(d); /* err says why */
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, err_cap, "redis %s: %s", what, r->str);
+        snprintf(err, err_cap, "redis %s: %s: %.200s", d->where, what, r->str);
+        if (demoted(r))
+            drop(d);
         freeReplyObject(r);
         return NULL;
     }
@@ -74,9 +114,9 @@ static redisReply *checked(struct directory *d, redisReply *r, const char *what,
 static int load_scripts(struct directory *d, char *err, size_t err_cap)
 {
     for (int s = 0; s < FLEET_SCRIPT_COUNT; s++) {
-        redisReply *r = checked(d, redisCommand(d->c, "SCRIPT LOAD %s",
-                                                fleet_script_source((enum fleet_script)s)),
-                                "SCRIPT LOAD", err, err_cap);
+        const char *argv[] = {"SCRIPT", "LOAD", fleet_script_source((enum fleet_script)s)};
+        redisReply *r = checked(d, redisconn_argv(d->c, 3, argv, err, err_cap), "SCRIPT LOAD",
+                                err, err_cap);
         if (!r)
             return -1;
         bool ok = r->type == REDIS_REPLY_STRING && r->len == 40;
@@ -91,26 +131,62 @@ static int load_scripts(struct directory *d, char *err, size_t err_cap)
     return 0;
 }
 
+/* The server to talk to: the URL's, or the primary the sentinels name
+ * (subscribing to their failovers first, so that none is missed). */
+static int server(struct directory *d, char *host, size_t cap, uint16_t *port, char *err,
+                  size_t err_cap)
+{
+    const struct fleet_redis_url *u = &d->cfg.url;
+    if (!u->n_sentinels) {
+        snprintf(host, cap, "%s", u->host);
+        *port = u->port;
+        return 0;
+    }
+    char why[256];
+    if (!d->watch && !(d->watch = sentinel_watch_open(u, u->tls ? &d->tls : NULL,
+                                                      d->cfg.timeout_ms, why, sizeof why)))
+        snprintf(err, err_cap, "%s", why); /* no subscription: failures still reconnect */
+    return sentinel_primary(u, u->tls ? &d->tls : NULL, d->cfg.timeout_ms, host, cap, port,
+                            err, err_cap);
+}
+
+/* A server the sentinels name must say it is the primary (a sentinel may
+ * not know of a failover yet). */
+static int is_primary(struct directory *d, char *err, size_t err_cap)
+{
+    redisReply *r = checked(d, redisconn_cmd(d->c, err, err_cap, "ROLE"), "ROLE", err, err_cap);
+    if (!r)
+        return -1;
+    bool master = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                  r->element[0]->type == REDIS_REPLY_STRING &&
+                  strcmp(r->element[0]->str, "master") == 0;
+    freeReplyObject(r);
+    if (!master)
+        snprintf(err, err_cap, "redis %s: not the primary (yet)", d->where);
+    return master ? 0 : -1;
+}
+
 int directory_connect(struct directory *d, char *err, size_t err_cap)
 {
     drop(d);
-    struct timeval tv = {.tv_sec = d->cfg.timeout_ms / 1000,
-                         .tv_usec = (d->cfg.timeout_ms % 1000) * 1000};
-    d->c = redisConnectWithTimeout(d->cfg.url.host, d->cfg.url.port, tv);
-    if (!d->c || d->c->err) {
-        snprintf(err, err_cap, "redis %s:%u: %s", d->cfg.url.host, d->cfg.url.port,
-                 d->c ? d->c->errstr : "out of memory");
-        drop(d);
+    const struct fleet_redis_url *u = &d->cfg.url;
+    char host[FLEET_URL_HOST_MAX];
+    uint16_t port;
+    if (server(d, host, sizeof host, &port, err, err_cap) != 0)
         return -1;
-    }
-    if (redisSetTimeout(d->c, tv) != REDIS_OK) {
-        snprintf(err, err_cap, "redis: cannot set the timeout");
-        drop(d);
+    snprintf(d->where, sizeof d->where, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+             (unsigned)port);
+    struct redisconn_opts o = {.host = host, .port = port, .tls = u->tls ? &d->tls : NULL,
+                               .user = u->user,
+                               .password = u->has_password ? u->password : NULL,
+                               .timeout_ms = d->cfg.timeout_ms};
+    if (!(d->c = redisconn_open(&o, err, err_cap)))
         return -1;
-    }
-    if (d->cfg.url.db) {
-        redisReply *r = checked(d, redisCommand(d->c, "SELECT %u", d->cfg.url.db), "SELECT",
-                                err, err_cap);
+    if (u->n_sentinels && is_primary(d, err, err_cap) != 0)
+        goto fail;
+    if (u->db) {
+        redisReply *r = checked(d, redisconn_cmd(d->c, err, err_cap, "SELECT %u", u->db),
+                                "SELECT", err, err_cap);
         if (!r)
             goto fail;
         freeReplyObject(r);
@@ -129,8 +205,7 @@ static redisReply *run(struct directory *d, enum fleet_script s, int argc,
                        const char **argv, char *err, size_t err_cap)
 {
     if (!d->c) {
-        snprintf(err, err_cap, "redis %s:%u: not connected", d->cfg.url.host,
-                 d->cfg.url.port);
+        snprintf(err, err_cap, "redis %s: not connected", d->where);
         return NULL;
     }
     const char **full = malloc(sizeof *full * (size_t)(argc + 3));
@@ -144,7 +219,7 @@ static redisReply *run(struct directory *d, enum fleet_script s, int argc,
     memcpy(full + 3, argv, sizeof *full * (size_t)argc);
     redisReply *r = NULL;
     for (int attempt = 0; attempt < 2 && d->c; attempt++) {
-        r = redisCommandArgv(d->c, argc + 3, full, NULL);
+        r = redisconn_argv(d->c, argc + 3, full, err, err_cap);
         if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
             freeReplyObject(r); /* Redis restarted without our scripts */
             r = NULL;
@@ -266,16 +341,18 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap)
 {
     char key[FLEET_KEY_MAX], set[FLEET_KEY_MAX];
     if (!d->c) {
-        snprintf(err, err_cap, "redis: not connected");
+        snprintf(err, err_cap, "redis %s: not connected", d->where);
         return -1;
     }
     fleet_key(key, sizeof key, d->cfg.prefix, "relay", d->cfg.addr);
     fleet_key(set, sizeof set, d->cfg.prefix, "relays", NULL);
-    redisReply *r = checked(d, redisCommand(d->c, "DEL %s", key), "DEL", err, err_cap);
+    redisReply *r = checked(d, redisconn_cmd(d->c, err, err_cap, "DEL %s", key), "DEL", err,
+                            err_cap);
     if (!r)
         return -1;
     freeReplyObject(r);
-    r = checked(d, redisCommand(d->c, "SREM %s %s", set, d->cfg.addr), "SREM", err, err_cap);
+    r = checked(d, redisconn_cmd(d->c, err, err_cap, "SREM %s %s", set, d->cfg.addr), "SREM",
+                err, err_cap);
     if (!r)
         return -1;
     freeReplyObject(r);

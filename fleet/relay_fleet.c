@@ -3,6 +3,7 @@
  * the directory thread (its rings). */
 #include "relay_fleet.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,56 @@ static int advertised(const char *advertise, uint16_t listen_port, char *out, si
     return fleet_addr_check(out, err, err_cap);
 }
 
+/* The password: the first line of path (its line end removed). Returns 0,
+ * or -1 with a message that never shows the file's content. */
+static int read_password(const char *path, struct fleet_redis_url *u, char *err, size_t err_cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, err_cap, "--directory-password-file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[FLEET_URL_SECRET_MAX + 2] = "";
+    bool ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    size_t n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    if (!ok || n == 0 || n >= FLEET_URL_SECRET_MAX) {
+        snprintf(err, err_cap, "--directory-password-file %s: expected a password of 1 to %d "
+                 "bytes on its first line", path, FLEET_URL_SECRET_MAX - 1);
+        return -1;
+    }
+    memcpy(u->password, line, n + 1);
+    u->has_password = true;
+    explicit_bzero(line, sizeof line);
+    return 0;
+}
+
+/* --directory and what goes with it into c->dir. */
+static int directory_url(struct dirthread_config *c, const struct relay_fleet_settings *s,
+                         char *err, size_t err_cap)
+{
+    char why[400];
+    if (fleet_redis_url_parse(s->directory, &c->dir.url, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "--directory %s", why);
+        return -1;
+    }
+    if (s->password_file[0] && read_password(s->password_file, &c->dir.url, err, err_cap) != 0)
+        return -1;
+    if (!c->dir.url.tls && (s->tls_ca[0] || s->tls_cert[0] || s->tls_key[0])) {
+        snprintf(err, err_cap, "--directory-ca, -cert and -key need a rediss:// directory");
+        return -1;
+    }
+    if (!s->tls_cert[0] != !s->tls_key[0]) {
+        snprintf(err, err_cap, "--directory-cert and --directory-key go together");
+        return -1;
+    }
+    snprintf(c->dir.tls_ca, sizeof c->dir.tls_ca, "%s", s->tls_ca);
+    snprintf(c->dir.tls_cert, sizeof c->dir.tls_cert, "%s", s->tls_cert);
+    snprintf(c->dir.tls_key, sizeof c->dir.tls_key, "%s", s->tls_key);
+    return 0;
+}
+
 /* The thread's configuration from the settings; -1 with err if invalid. */
 static int configure(struct dirthread_config *c, const struct relay_fleet_settings *s,
                      const char *name, const char *transport, uint16_t listen_port,
@@ -305,8 +356,7 @@ static int configure(struct dirthread_config *c, const struct relay_fleet_settin
                  FLEET_NAME_MAX);
         return -1;
     }
-    if (c->use_directory &&
-        fleet_redis_url_parse(s->directory, &c->dir.url, err, err_cap) != 0)
+    if (c->use_directory && directory_url(c, s, err, err_cap) != 0)
         return -1;
     if (c->use_directory && !s->advertise[0] && !c->use_agones) {
         snprintf(err, err_cap, "--directory needs --advertise HOST:PORT (the address clients "
@@ -377,9 +427,12 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
                                                          .room_closed = hook_room_closed,
                                                          .peer_gone = hook_peer_gone,
                                                          .ctx = f});
-    log_info("fleet: %s%s%s%s (instance %s)", c.use_directory ? "directory " : "",
-             c.use_directory ? s->directory : "", c.use_directory && c.use_agones ? ", " : "",
-             c.use_agones ? "Agones SDK" : "", c.dir.instance);
+    char where[600] = "";
+    if (c.use_directory)
+        fleet_redis_url_text(&c.dir.url, where, sizeof where); /* no password in logs */
+    log_info("fleet: %s%s%s%s (instance %s)", c.use_directory ? "directory " : "", where,
+             c.use_directory && c.use_agones ? ", " : "", c.use_agones ? "Agones SDK" : "",
+             c.dir.instance);
     *out = f;
     return 0;
 fail:

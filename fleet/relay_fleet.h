@@ -17,7 +17,11 @@ struct relay;
 
 /* The options (settings.c rows). */
 struct relay_fleet_settings {
-    char directory[256];            /* redis://HOST:PORT[/DB], "" = no fleet */
+    char directory[512];            /* redis[s][-sentinel]://... (redis_url.h), "" = no fleet */
+    char password_file[256];        /* its first line: the password ("" = the URL's) */
+    char tls_ca[256];               /* rediss: CAs ("" = the system's) */
+    char tls_cert[256];             /* rediss: client certificate ("" = none) */
+    char tls_key[256];              /* ... its key */
     char advertise[FLEET_ADDR_MAX]; /* HOST:PORT for moved; "" under Agones: asked */
     uint32_t ttl_ms;                /* registration and claims */
     uint32_t park_ms;               /* a parked join's deadline */

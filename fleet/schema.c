@@ -97,43 +97,6 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     return 0;
 }
 
-int fleet_redis_url_parse(const char *url, struct fleet_redis_url *u, char *err,
-                          size_t err_cap)
-{
-    static const char scheme[] = "redis://";
-    memset(u, 0, sizeof *u);
-    if (strncmp(url, scheme, sizeof scheme - 1) != 0) {
-        snprintf(err, err_cap, "'%s': expected redis://HOST:PORT[/DB]", url);
-        return -1;
-    }
-    char hostport[300];
-    const char *rest = url + sizeof scheme - 1;
-    size_t n = strcspn(rest, "/");
-    if (n >= sizeof hostport) {
-        snprintf(err, err_cap, "'%s': the host is too long", url);
-        return -1;
-    }
-    memcpy(hostport, rest, n);
-    hostport[n] = '\0';
-    if (netaddr_split_endpoint(hostport, u->host, sizeof u->host, &u->port, err, err_cap) != 0)
-        return -1;
-    if (u->port == 0) {
-        snprintf(err, err_cap, "'%s': the port must be 1 to 65535", url);
-        return -1;
-    }
-    if (rest[n] == '/') {
-        char *end;
-        errno = 0;
-        unsigned long db = strtoul(rest + n + 1, &end, 10);
-        if (errno || end == rest + n + 1 || *end || db > 65535) {
-            snprintf(err, err_cap, "'%s': the database must be a number", url);
-            return -1;
-        }
-        u->db = (unsigned)db;
-    }
-    return 0;
-}
-
 /* Shared by the scripts. alive(p, v): does the relay named in claim value
  * v still run as the same instance (its hash exists and names that
  * instance)? raise_epoch(p, floor): the counter raised to floor (the

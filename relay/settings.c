@@ -133,8 +133,25 @@ const struct option_def relay_settings_options[] = {
               "valid here; with --directory, the prefix of every directory key" },
     { .name = "directory", .type = OPTION_STRING, .offset = FLEET(directory), .def = "",
       .min = 0, .max = SIZE(fleet.directory),
-      .help = "redis://HOST:PORT[/DB]: join the fleet whose directory is there (rooms "
-              "placed across relays, proto/FLEET.md); \"\" = a relay on its own" },
+      .help = "redis://[USER:PASSWORD@]HOST:PORT[/DB] (rediss:// over TLS; "
+              "redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER[/DB] for the primary Redis "
+              "Sentinel names): join the fleet whose directory is there (rooms placed across "
+              "relays, proto/FLEET.md); \"\" = a relay on its own" },
+    { .name = "directory-password-file", .type = OPTION_STRING,
+      .offset = FLEET(password_file), .def = "", .min = 0, .max = SIZE(fleet.password_file),
+      .help = "file whose first line is the directory's password (AUTH, with the URL's "
+              "user): kept out of the command line; overrides a password in the URL" },
+    { .name = "directory-ca", .type = OPTION_STRING, .offset = FLEET(tls_ca), .def = "",
+      .min = 0, .max = SIZE(fleet.tls_ca),
+      .help = "rediss: PEM file of the CAs the directory's certificate is checked against "
+              "(\"\" = the system's)" },
+    { .name = "directory-cert", .type = OPTION_STRING, .offset = FLEET(tls_cert), .def = "",
+      .min = 0, .max = SIZE(fleet.tls_cert),
+      .help = "rediss: PEM client certificate, for a directory that asks for one "
+              "(tls-auth-clients)" },
+    { .name = "directory-key", .type = OPTION_STRING, .offset = FLEET(tls_key), .def = "",
+      .min = 0, .max = SIZE(fleet.tls_key),
+      .help = "rediss: the PEM key of --directory-cert" },
     { .name = "advertise", .type = OPTION_STRING, .offset = FLEET(advertise), .def = "",
       .min = 0, .max = SIZE(fleet.advertise),
       .help = "HOST:PORT clients reach this relay at, given to them in moved (HOST:0: the "
