@@ -430,20 +430,33 @@ static uint64_t next_due(const struct dirthread *t)
     return due;
 }
 
+/* Sleeps until a request comes, the sentinels say something, or timed
+ * work is due. A failover the sentinels announce is followed at once. */
+static void sleep_until_due(struct dirthread *t)
+{
+    char err[256];
+    uint64_t now = clock_now_ms(), due = next_due(t);
+    int wait = due == UINT64_MAX ? -1 : due > now ? (int)(due - now) : 0;
+    struct pollfd p[2] = {{.fd = ring_fd(t->in), .events = POLLIN},
+                          {.fd = t->dir ? directory_event_fd(t->dir) : -1, .events = POLLIN}};
+    if (poll(p, 2, wait) < 0 && errno != EINTR)
+        log_error("fleet: poll: %s", strerror(errno));
+    if (p[1].fd >= 0 && p[1].revents && directory_on_event(t->dir, err, sizeof err)) {
+        log_warn("fleet: the sentinels switched the directory's primary: following them");
+        t->next_connect = 0; /* reconnect (and heartbeat) now */
+    }
+}
+
 static void *run(void *arg)
 {
     struct dirthread *t = arg;
     while (!t->stopping) {
-        uint64_t now = clock_now_ms(), due = next_due(t);
-        int wait = due == UINT64_MAX ? -1 : due > now ? (int)(due - now) : 0;
-        struct pollfd p = {.fd = ring_fd(t->in), .events = POLLIN};
-        if (poll(&p, 1, wait) < 0 && errno != EINTR)
-            log_error("fleet: poll: %s", strerror(errno));
+        sleep_until_due(t);
         ring_ack(t->in);
         struct fleet_msg m;
         while (!t->stopping && ring_pop(t->in, &m))
             handle(t, &m, clock_now_ms());
-        now = clock_now_ms();
+        uint64_t now = clock_now_ms();
         if (t->cfg.use_directory && connected(t, now) && now >= t->next_beat)
             heartbeat(t, now);
         suspects_due(t, clock_now_ms());

@@ -58,6 +58,15 @@ static int redis_dir(const char *prog, char *out, size_t cap, char *err, size_t 
 
 /* Sends one inline command and reads the start of its reply into buf
  * (at most 200 ms). Returns the bytes read, or -1. */
+static ssize_t ask(uint16_t port, const char *cmd, char *buf, size_t cap);
+
+ssize_t redisproc_ask(const struct redisproc *r, const char *cmd, char *buf, size_t cap)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s\r\n", cmd);
+    return ask(r->port, line, buf, cap);
+}
+
 static ssize_t ask(uint16_t port, const char *cmd, char *buf, size_t cap)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),

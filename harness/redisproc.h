@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "spawn.h"
 
@@ -48,6 +49,10 @@ int redisproc_restart(struct redisproc *r, char *err, size_t err_cap);
 /* How many keys match pattern (KEYS: for a throwaway server only; the
  * pattern has no spaces). Returns the count, or -1 if it did not answer. */
 int redisproc_count_keys(const struct redisproc *r, const char *pattern);
+
+/* One inline command (no CR or LF in it) and the start of its raw reply
+ * (RESP) in buf, read within 200 ms. Returns the bytes read, or -1. */
+ssize_t redisproc_ask(const struct redisproc *r, const char *cmd, char *buf, size_t cap);
 
 /* Stops it (SIGTERM, then SIGKILL) and frees the process. Safe to repeat. */
 void redisproc_stop(struct redisproc *r);

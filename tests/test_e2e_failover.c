@@ -5,7 +5,8 @@
  * plain UDP; a relay paused (SIGSTOP) past its lease while another takes
  * its room sends not one state of that room once it resumes, also with
  * its two clocks (CLOCK_MONOTONIC, CLOCK_BOOTTIME) hours apart in a time
- * namespace. */
+ * namespace; relays following their directory's Redis through a Sentinel
+ * failover, the room that exists flowing all along. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../harness/redislab.h"
 #include "support/fleet_e2e.h"
 
 #define NS_BOOTTIME_S 10800 /* a relay's CLOCK_BOOTTIME 3 h ahead of its monotonic clock */
@@ -188,6 +190,77 @@ static void the_same_with_its_clocks_hours_apart(void **state)
     paused_relay(true);
 }
 
+/* A join for room through via until it is welcomed (refusals while the
+ * directory fails over are retried). Returns the client. */
+static struct ricochet *join_until_welcomed(const struct fleet_relay *via, const char *room,
+                                            int timeout_ms)
+{
+    uint64_t end = clock_now_ms() + (uint64_t)timeout_ms;
+    for (;;) {
+        struct ricochet *c = fleet_client(via, room, "late", PROTO_MODE_UNSEQUENCED, 5000, 0);
+        struct ricochet_event ev;
+        while (ricochet_poll(c, 50, &ev) >= 0 && ev.type != RICOCHET_EV_WELCOME &&
+               ev.type != RICOCHET_EV_DISCONNECTED)
+            assert_true(clock_now_ms() < end);
+        if (ev.type == RICOCHET_EV_WELCOME)
+            return c;
+        ricochet_close(c);
+        assert_true(clock_now_ms() < end);
+        clock_sleep_ms(100);
+    }
+}
+
+/* Relays whose directory is a primary, its replica and three sentinels:
+ * the primary dies; the room that exists flows all along (nothing on its
+ * path waits on Redis, its lease outlasts the failover), and once the
+ * sentinels have promoted the replica, relays follow and place new rooms
+ * there. */
+static void a_sentinel_failover_is_followed(void **state)
+{
+    (void)state;
+    struct redislab lab;
+    char err[512];
+    if (redislab_start(&lab, 1000, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const char *const ttl[] = {"--directory-ttl", "10", NULL};
+    struct fleet_relay a, b;
+    fleet_start_relay(&a, lab.url, ttl);
+    fleet_start_relay(&b, lab.url, ttl);
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = fleet_client(&a, "kept", "x", PROTO_MODE_UNSEQUENCED, 5000, 0);
+    rec.c[1] = fleet_client(&b, "kept", "y", PROTO_MODE_UNSEQUENCED, 5000, 0);
+    fleet_until_all_see_all(&rec, FLEET_WAIT_MS);
+    uint64_t t0 = clock_now_ms(), before = states_seen(&rec, 1), longest = 0, last = t0;
+    uint64_t promoted = 0, next_ask = 0;
+    spawn_signal(&lab.node[0].proc, SIGKILL);
+    while (!promoted || clock_now_ms() < promoted + 2000) {
+        uint64_t seen = states_seen(&rec, 1), now = clock_now_ms();
+        assert_true(now < t0 + 20000); /* the sentinels promote the replica by then */
+        send_and_poll(&rec, 2, 20);
+        if (states_seen(&rec, 1) > seen) {
+            longest = clock_now_ms() - last > longest ? clock_now_ms() - last : longest;
+            last = clock_now_ms();
+        }
+        if (!promoted && now >= next_ask) {
+            promoted = redislab_primary(&lab) == 1 ? clock_now_ms() : 0;
+            next_ask = now + 200;
+        }
+    }
+    lab.primary = 1;
+    print_message("primary promoted %llu ms after the kill; the room's longest silence "
+                  "%llu ms\n", (unsigned long long)(promoted - t0),
+                  (unsigned long long)longest);
+    assert_true(states_seen(&rec, 1) > before);
+    assert_true(longest < 1000);
+    struct ricochet *late = join_until_welcomed(&b, "fresh", FLEET_WAIT_MS);
+    ricochet_close(late);
+    assert_true(fleet_relay_stat(&a, "drops.unconfirmed") == 0);
+    fleet_close_clients(&rec);
+    free(fleet_relay_finish(&a));
+    free(fleet_relay_finish(&b));
+    redislab_stop(&lab);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +268,7 @@ int main(void)
         cmocka_unit_test(the_same_over_plain_udp),
         cmocka_unit_test(a_resumed_relay_sends_nothing_of_a_lost_room),
         cmocka_unit_test(the_same_with_its_clocks_hours_apart),
+        cmocka_unit_test(a_sentinel_failover_is_followed),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
