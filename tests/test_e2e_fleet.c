@@ -1,8 +1,9 @@
 /* test_e2e_fleet: relays sharing a directory in a real redis-server (each
  * test starts its own on a free loopback port): a moved reply followed,
- * racing joins on one relay, a lost claim that stops service, SIGKILL
- * failover, a SIGTERM drain, Redis down and back, and the Agones call
- * sequence of a relay under a stand-in SDK sidecar. */
+ * plain UDP rooms placed, racing joins on one relay, a lost claim that
+ * stops service, SIGKILL failover, a SIGTERM drain, Redis down and back,
+ * one fleet ticket admitted after a moved, and the Agones call sequence of
+ * a relay under a stand-in SDK sidecar (test_e2e_failover has the rest). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,6 +20,8 @@
 #include <unistd.h>
 
 #include "../client/client.h"
+#include "../proto/ticket.h"
+#include "../sys/keyfile.h"
 #include "support/agones_sdk.h"
 #include "support/fleet_e2e.h"
 
@@ -358,6 +361,63 @@ static void redis_down_and_back(void **state)
     test_redis_stop(&redis);
 }
 
+/* One fleet ticket through a real fleet: relays that take tickets (and
+ * seal sessions) share a directory; alice's join places her room on a;
+ * bob's, through b, is checked there, sent on with moved, and a admits
+ * the same ticket; both talk, sealed. */
+static void a_fleet_ticket_is_admitted_after_a_moved(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_e2e_fleet.XXXXXX", key_path[64], err[256], cmd[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(key_path, sizeof key_path, "%s/fleet.key", dir);
+    assert_int_equal(ticket_crypto_init(), 0);
+    assert_int_equal(keyfile_generate(key_path, err, sizeof err), 0);
+    struct ticket_key key;
+    assert_int_equal(keyfile_load(key_path, &key, err, sizeof err), 0);
+    char tickets[2][TICKET_TEXT_MAX + 1];
+    const char *names[2] = {"alice", "bob"};
+    for (int i = 0; i < 2; i++) { /* for the fleet, not for one relay */
+        struct ticket_claims c = {.issued_s = clock_unix_s(), .expires_s = clock_unix_s() + 60};
+        snprintf(c.room, sizeof c.room, "vip");
+        snprintf(c.name, sizeof c.name, "%s", names[i]);
+        snprintf(c.fleet, sizeof c.fleet, "ricochet");
+        assert_true(ticket_mint(&key, &c, tickets[i], sizeof tickets[i]) > 0);
+    }
+    struct redisproc redis;
+    test_redis_start(&redis);
+    const char *const extra[] = {"--ticket-key", key_path, "--encrypt", NULL};
+    struct fleet_relay a, b;
+    fleet_start_relay(&a, redis.url, extra);
+    fleet_start_relay(&b, redis.url, extra);
+    struct harness_rec rec = {.n = 2};
+    for (int i = 0; i < 2; i++) {
+        struct client_config cfg = {.host = "127.0.0.1", .port = i ? b.port : a.port,
+                                    .mode = PROTO_MODE_RELIABLE, .ticket = tickets[i],
+                                    .timeout_ms = 5000};
+        assert_non_null(rec.c[i] = client_create(&cfg, err, sizeof err));
+        if (i == 0)
+            assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event,
+                                                all_welcomed, &(struct harness_rec){
+                                                    .c = {rec.c[0]}, .n = 1}), 0);
+    }
+    until_all_see_all(&rec, WAIT_MS);
+    assert_int_equal(rec.moved[1], 1); /* bob was sent on by b */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(ricochet_relay_port(rec.c[i]), a.port);
+        assert_true(ricochet_sealed(rec.c[i]));
+    }
+    assert_int_equal(relay_stat(&b, "moved"), 1);
+    assert_int_equal(relay_stat(&a, "members"), 2);
+    assert_int_equal(relay_stat(&a, "drops.ticket_replayed"), 0);
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* A relay under Agones: /ready once it listens, /health, labels, and after
  * the SIGTERM drain /shutdown, last. */
 static void agones_call_sequence(void **state)
@@ -410,6 +470,7 @@ int main(void)
         cmocka_unit_test(a_drain_loses_no_reliable_state),
         cmocka_unit_test(sigterm_drain),
         cmocka_unit_test(redis_down_and_back),
+        cmocka_unit_test(a_fleet_ticket_is_admitted_after_a_moved),
         cmocka_unit_test(agones_call_sequence),
     };
     if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=sigkill_failover */
