@@ -408,12 +408,15 @@ int run_measure(struct run *run, uint64_t t0)
             w0.fleet_cpu_s = run_fleet_cpu_s(run);
             w0.self_cpu_s = cpu_self_s();
             w0.wall_us = now;
+            run_fleet_redis_calls(run, now);
         }
         if (run_stop)
             return run_fail(run, "interrupted");
         run_pause_step(run, now);
-        if (run->n_fleet)
+        if (run->n_fleet) {
             run_fleet_event(run, now);
+            run_probe_step(run, now);
+        }
         /* sends that are due, late ones included with their intended time */
         if (swarm_step(run->sw, run->win_end) != UINT64_MAX)
             continue;
@@ -439,6 +442,8 @@ int run_measure(struct run *run, uint64_t t0)
         }
     }
 
+    run_fleet_redis_calls(run, clock_now_us());
+    run_probe_finish(run);
     record_figures(run, &w0);
     return 0;
 }

@@ -79,7 +79,7 @@ static int endpoint(const char *s, size_t n, char *host, uint16_t *port, char *e
     if (netaddr_split_endpoint(text, host, FLEET_URL_HOST_MAX, port, err, err_cap) != 0)
         return -1;
     if (*port == 0) {
-        snprintf(err, err_cap, "'%s': the port must be 1 to 65535", text);
+        snprintf(err, err_cap, "'%.100s': the port must be 1 to 65535", text);
         return -1;
     }
     return 0;
