@@ -119,6 +119,31 @@ static void print_spread(FILE *out, const struct bench_result *x)
     fputc('\n', out);
 }
 
+/* A fleet's lines: rooms split, clients moved, the directory's calls, the
+ * joins probed after a directory event, recovery after a kill or drain. */
+static void table_fleet(FILE *out, const struct bench_result *x)
+{
+    if (!x->relays)
+        return;
+    fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
+                 "after the event, the last welcomed again %.0f ms after it\n",
+            x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
+            (unsigned long long)x->moved, ms(x->rejoin_us));
+    if (x->redis_calls_s >= 0)
+        fprintf(out, "  the directory: %.2f calls a second per relay\n", x->redis_calls_s);
+    if (x->probes)
+        fprintf(out, "  joins probed after the event: %llu; new rooms refused %llu (the "
+                     "last %.0f ms after it), the longest wait %.0f ms; existing rooms "
+                     "held by two relays: %llu\n", (unsigned long long)x->probes,
+                (unsigned long long)x->new_refused, x->new_rooms_out_ms, x->new_room_wait_ms,
+                (unsigned long long)x->held_twice);
+    if (x->event_at_s > 0 && x->recovery_ms >= 0)
+        fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
+                x->recovery_ms, x->event_at_s);
+    else if (x->event_at_s > 0)
+        fprintf(out, "  the rooms it hit not on time again within the window\n");
+}
+
 /* What the table's columns mean, under it. */
 static void print_legend(FILE *out, const struct bench_result *r, size_t n)
 {
@@ -200,24 +225,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
                      x->worst_room_pct, x->rooms_below);
         fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms\n", ms(x->join_p50_us),
                 ms(x->join_p99_us));
-        if (x->relays)
-            fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
-                         "after the event, the last welcomed again %.0f ms after it\n",
-                    x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
-                    (unsigned long long)x->moved, ms(x->rejoin_us));
-        if (x->relays && x->redis_calls_s >= 0)
-            fprintf(out, "  the directory: %.2f calls a second per relay\n", x->redis_calls_s);
-        if (x->probes)
-            fprintf(out, "  joins probed after the event: %llu; new rooms refused %llu (the "
-                         "last %.0f ms after it), the longest wait %.0f ms; existing rooms "
-                         "held by two relays: %llu\n", (unsigned long long)x->probes,
-                    (unsigned long long)x->new_refused, x->new_rooms_out_ms,
-                    x->new_room_wait_ms, (unsigned long long)x->held_twice);
-        if (x->relays && x->event_at_s > 0 && x->recovery_ms >= 0)
-            fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
-                    x->recovery_ms, x->event_at_s);
-        else if (x->relays && x->event_at_s > 0)
-            fprintf(out, "  the rooms it hit not on time again within the window\n");
+        table_fleet(out, x);
         table_generator(out, x);
         table_audit(out, x);
         if (!x->ok)
@@ -337,6 +345,29 @@ static void json_netsim(cJSON *o, const struct bench_result *x)
     json_audit(o, x);
 }
 
+/* A fleet's figures in a run's JSON object. */
+static void json_fleet(cJSON *o, const struct bench_result *x)
+{
+    if (x->relays) {
+        cJSON_AddNumberToObject(o, "relays", (double)x->relays);
+        cJSON_AddNumberToObject(o, "split_rooms", (double)x->split_rooms);
+        cJSON_AddNumberToObject(o, "moved", (double)x->moved);
+        cJSON_AddNumberToObject(o, "rejoin_ms", (double)x->rejoin_us / 1000.0);
+        if (x->event_at_s > 0)
+            cJSON_AddNumberToObject(o, "recovery_ms", x->recovery_ms);
+        if (x->redis_calls_s >= 0)
+            cJSON_AddNumberToObject(o, "redis_calls_per_relay_s", x->redis_calls_s);
+    }
+    if (x->probes) {
+        cJSON *pr = cJSON_AddObjectToObject(o, "probes");
+        cJSON_AddNumberToObject(pr, "joins", (double)x->probes);
+        cJSON_AddNumberToObject(pr, "new_refused", (double)x->new_refused);
+        cJSON_AddNumberToObject(pr, "new_rooms_out_ms", x->new_rooms_out_ms);
+        cJSON_AddNumberToObject(pr, "new_room_wait_ms", x->new_room_wait_ms);
+        cJSON_AddNumberToObject(pr, "held_twice", (double)x->held_twice);
+    }
+}
+
 /* One-way latency and how late sends left, in ms. */
 static void json_latency(cJSON *o, const struct bench_result *x)
 {
@@ -410,24 +441,7 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "bytes_per_msg", x->bytes_per_msg);
     cJSON_AddNumberToObject(o, "join_p50_ms", (double)x->join_p50_us / 1000.0);
     cJSON_AddNumberToObject(o, "join_p99_ms", (double)x->join_p99_us / 1000.0);
-    if (x->relays) {
-        cJSON_AddNumberToObject(o, "relays", (double)x->relays);
-        cJSON_AddNumberToObject(o, "split_rooms", (double)x->split_rooms);
-        cJSON_AddNumberToObject(o, "moved", (double)x->moved);
-        cJSON_AddNumberToObject(o, "rejoin_ms", (double)x->rejoin_us / 1000.0);
-        if (x->event_at_s > 0)
-            cJSON_AddNumberToObject(o, "recovery_ms", x->recovery_ms);
-        if (x->redis_calls_s >= 0)
-            cJSON_AddNumberToObject(o, "redis_calls_per_relay_s", x->redis_calls_s);
-    }
-    if (x->probes) {
-        cJSON *pr = cJSON_AddObjectToObject(o, "probes");
-        cJSON_AddNumberToObject(pr, "joins", (double)x->probes);
-        cJSON_AddNumberToObject(pr, "new_refused", (double)x->new_refused);
-        cJSON_AddNumberToObject(pr, "new_rooms_out_ms", x->new_rooms_out_ms);
-        cJSON_AddNumberToObject(pr, "new_room_wait_ms", x->new_room_wait_ms);
-        cJSON_AddNumberToObject(pr, "held_twice", (double)x->held_twice);
-    }
+    json_fleet(o, x);
     cJSON_AddNumberToObject(o, "wire_bps", x->wire_bps);
     add_spread(o, x);
     if (x->with_netsim)
