@@ -158,9 +158,10 @@ const struct option_def relay_settings_options[] = {
               "port bound); needed with --directory, except under Agones (asked of the SDK)" },
     { .name = "directory-ttl", .type = OPTION_SECONDS, .offset = FLEET(ttl_ms), .def = "10",
       .min = 1, .max = 600,
-      .help = "seconds a relay's registration and claims outlive its last heartbeat: how "
-              "soon a dead relay's rooms move, and how long rooms ride out a directory "
-              "outage" },
+      .help = "seconds a relay's registration and claims outlive its last heartbeat (one "
+              "every tenth of it): how long rooms ride out a directory outage; a dead "
+              "relay's rooms move once it missed three heartbeats if a client reports it, "
+              "else after this" },
     { .name = "park-ms", .type = OPTION_UINT, .offset = FLEET(park_ms),
       .size = SIZE(fleet.park_ms), .def = "2000", .min = 100, .max = 60000,
       .help = "a join for a new room waits this long for the directory, then is refused "
