@@ -113,8 +113,11 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
  * pick(p, asker, exclude, floor, cut): the live relay, not stale, not
  * draining, not full, not `exclude`, with the fewest rooms for its
  * capacity (ties go to `asker`); takes the next epoch, counts the room on
- * that relay and returns the new claim value, or nil if none can take it. */
+ * that relay and returns the new claim value, or nil if none can take it.
+ * replicate_commands: what a script writes is replicated as its effects,
+ * so it may read TIME first (Redis 7 always does; 5 and 6 need asking). */
 #define LUA_COMMON \
+    "redis.replicate_commands()\n" \
     "local function alive(p, v)\n" \
     "  local _, a, _, i = string.match(v, '^(%d+) (%S+) (%S+) (%S+)$')\n" \
     "  return a ~= nil and redis.call('HGET', p .. ':relay:' .. a, 'instance') == i\n" \
