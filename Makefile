@@ -346,8 +346,10 @@ bench-world bench-world-reference:
 	@$(MAKE) --no-print-directory all
 	bench/world.sh $(BUILD)/bin $(WORLD_DIR) $(REPEAT)
 
-# The fleet suite (bench/fleet.sh): a redis-server and relays per run.
-# FLEET_PARTS: some of placement cpu scale failover drain pause (all).
+# The fleet suite (bench/fleet.sh): a redis-server (or a primary, its replica
+# and three sentinels) and relays per run.
+# FLEET_PARTS: some of placement cpu scale failover drain pause sentinel (all);
+# BEFORE_BIN=DIR also runs failover and the steady state with DIR's relays.
 bench-fleet bench-fleet-reference: FLEET_DIR = $(if $(filter bench-fleet-reference,$@),bench/results,$(BENCH_OUT))/fleet
 bench-fleet bench-fleet-reference:
 	@.ci/deps test
