@@ -9,7 +9,8 @@
 #   make bench      a quick benchmark (about a minute): the modes side by side
 #   make bench-full the whole suite into build/bench-results/ (bench-reference:
 #                   into the committed bench/results/; bench-scale, bench-guards)
-#   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused)
+#   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused,
+#                   Sentinel failover)
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
