@@ -9,7 +9,8 @@
 #   make bench      a quick benchmark (about a minute): the modes side by side
 #   make bench-full the whole suite into build/bench-results/ (bench-reference:
 #                   into the committed bench/results/; bench-scale, bench-guards)
-#   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused)
+#   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused,
+#                   Sentinel failover)
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
 #   make bench-lesson a TCP stream against ENet and plain UDP through one network
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
@@ -101,7 +102,7 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/enet relay/udp fleet relay/core proto/enet proto stats sys
-relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis
+relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium
@@ -397,8 +398,10 @@ bench-lesson bench-lesson-reference:
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(LESSON_DIR) $(REPEAT) lesson
 
-# The fleet suite (bench/fleet.sh): a redis-server and relays per run.
-# FLEET_PARTS: some of placement cpu scale failover drain pause (all).
+# The fleet suite (bench/fleet.sh): a redis-server (or a primary, its replica
+# and three sentinels) and relays per run.
+# FLEET_PARTS: some of placement cpu scale failover drain pause sentinel (all);
+# BEFORE_BIN=DIR also runs failover and the steady state with DIR's relays.
 bench-fleet bench-fleet-reference: FLEET_DIR = $(if $(filter bench-fleet-reference,$@),bench/results,$(BENCH_OUT))/fleet
 bench-fleet bench-fleet-reference:
 	@.ci/deps test

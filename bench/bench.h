@@ -87,6 +87,8 @@ struct bench_config {
                                 the relay in one, the clients in the other (NULL: the UDP
                                 proxy on loopback) */
     int tcp_relay;           /* enum bench_tcp_relay: what serves the tcp mode */
+    bool fleet_sentinel;     /* the directory is a primary, its replica and three
+                                sentinels (harness/redislab.h), not one redis-server */
 };
 
 /* The relay the bench starts for the tcp mode (--tcp-relay). */
@@ -124,9 +126,10 @@ enum bench_fleet_event {
     BENCH_EVENT_KILL,        /* SIGKILL the last relay: its rooms fail over */
     BENCH_EVENT_TERM,        /* SIGTERM the last relay: it drains */
     BENCH_EVENT_PAUSE_REDIS, /* SIGSTOP the directory for 5 s */
+    BENCH_EVENT_KILL_REDIS,  /* SIGKILL the directory's primary (with sentinels: a failover) */
     BENCH_EVENT_COUNT
 };
-#define BENCH_EVENT_CHOICES "none|kill|term|pause-redis"
+#define BENCH_EVENT_CHOICES "none|kill|term|pause-redis|kill-redis"
 
 #define BENCH_MAX_PROCS 16
 
@@ -251,6 +254,9 @@ enum bench_figure {
                             drain, ms (-1: not within the window) */
     BENCH_F_BPS,         /* wire_bps, bits a second */
     BENCH_F_GAP,         /* max_gap_ms: the longest gap between two states from one sender */
+    BENCH_F_REDIS_CALLS, /* redis_calls_per_relay_s: a fleet's calls of its directory */
+    BENCH_F_NEW_OUT,     /* new_rooms_out_ms: a directory event to new rooms placed again */
+    BENCH_F_NEW_WAIT,    /* new_room_wait_ms: the longest join of a new room after it */
     BENCH_F_COUNT
 };
 
@@ -353,6 +359,18 @@ struct bench_result {
     struct bench_tcp_recovery tcp; /* a stream's, in IP mode */
     char relay[48];          /* the program that served the run, if not ricochet-relay
                                 ("examples/sockets/tcp_relay") */
+    double redis_calls_s;    /* a fleet: calls the relays made of their directory a second,
+                                per relay, in the window (to the event if it kills Redis;
+                                -1: not measured) */
+    /* A directory event (pause-redis, kill-redis): joins probed from it on, every
+     * 250 ms, for a new room or for an existing one through a relay that does
+     * not hold it. */
+    uint64_t probes;         /* joins probed */
+    uint64_t new_refused;    /* ... for new rooms, refused (directory_unavailable) */
+    double new_rooms_out_ms; /* the event to the last new-room probe refused (0: none was) */
+    double new_room_wait_ms; /* the longest a new room's probe waited for its welcome */
+    uint64_t held_twice;     /* existing rooms a probe found on another relay than their
+                                members': held by two relays at once */
 };
 
 void bench_config_default(struct bench_config *cfg);

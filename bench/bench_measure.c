@@ -453,13 +453,16 @@ int run_measure(struct run *run, uint64_t t0)
             w0.fleet_cpu_s = run_fleet_cpu_s(run);
             w0.self_cpu_s = cpu_self_s();
             w0.tcp_ok = proto_mode_info(run->mode)->stream && run_tcp_counters(run, w0.tcp) == 0;
-            w0.wall_us = clock_now_us();
+            w0.wall_us = now;
+            run_fleet_redis_calls(run, now);
         }
         if (run_stop)
             return run_fail(run, "interrupted");
         run_pause_step(run, now);
-        if (run->n_fleet)
+        if (run->n_fleet) {
             run_fleet_event(run, now);
+            run_probe_step(run, now);
+        }
         /* sends that are due, late ones included with their intended time */
         if (swarm_step(run->sw, run->win_end) != UINT64_MAX)
             continue;
@@ -485,6 +488,8 @@ int run_measure(struct run *run, uint64_t t0)
         }
     }
 
+    run_fleet_redis_calls(run, clock_now_us());
+    run_probe_finish(run);
     record_figures(run, &w0);
     return 0;
 }

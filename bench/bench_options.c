@@ -100,10 +100,17 @@ static const struct option_def options[] = {
      "last) and go where their room is"},
     {"fleet-event", OPTION_CHOICE, offsetof(struct bench_options, fleet_event), "none", 0, 0,
      BENCH_EVENT_CHOICES, "with --fleet: during the window, kill the last relay (SIGKILL), "
-     "drain it (SIGTERM) or pause the directory for 5 s (SIGSTOP redis); kill and term "
-     "report when the rooms it held were on time again (--recovered-p99-ms)"},
+     "drain it (SIGTERM), pause the directory for 5 s (SIGSTOP redis) or kill its primary "
+     "(SIGKILL, with --fleet-sentinel); kill and term report when the rooms it held were on "
+     "time again (--recovered-p99-ms), the directory's events how long new rooms were "
+     "refused and whether a room was held twice (joins probed every 250 ms)"},
     {"event-at", OPTION_DOUBLE, offsetof(struct bench_options, event_at), "2", 0, 3600, NULL,
      "seconds into the window for --fleet-event"},
+    {"fleet-sentinel", OPTION_BOOL, offsetof(struct bench_options, fleet_sentinel), "false", 0,
+     0, NULL,
+     "with --fleet: the directory is a Redis primary, its replica and three redis-sentinels "
+     "(on PATH), the relays finding the primary through them; --fleet-event kill-redis kills "
+     "the primary (a failover)"},
     {"log-level", OPTION_CHOICE, offsetof(struct bench_options, log_level), "warn", 0, 0,
      "debug|info|warn|error|off", "stderr log level", .short_name = 'V',
      .short_value = "debug"},
@@ -328,6 +335,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->fleet = c->fleet;
     cfg->fleet_event = c->fleet_event;
     cfg->event_at_ms = (long)(c->event_at * 1000);
+    cfg->fleet_sentinel = c->fleet_sentinel;
     cfg->encrypt = c->encrypt;
     cfg->pause_relay_ms = (long)c->pause_relay_ms;
     cfg->recovered_p99_ms = c->recovered_p99_ms;
@@ -450,6 +458,11 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
     if ((c->fleet_event == BENCH_EVENT_KILL || c->fleet_event == BENCH_EVENT_TERM) &&
         c->recovered_p99_ms <= 0)
         options_fail(PROG, "--fleet-event kill or term needs --recovered-p99-ms");
+    if (c->fleet_event == BENCH_EVENT_KILL_REDIS && !c->fleet_sentinel)
+        options_fail(PROG, "--fleet-event kill-redis needs --fleet-sentinel (a directory "
+                           "that survives its primary)");
+    if (c->fleet_sentinel && !c->fleet)
+        options_fail(PROG, "--fleet-sentinel needs --fleet");
     bench_config_from(c, cfg);
     if (c->ticket[0])
         read_tickets(c, cfg);

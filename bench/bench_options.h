@@ -43,6 +43,7 @@ struct bench_options {
     long fleet;
     int fleet_event;
     double event_at;
+    bool fleet_sentinel;
     double aoi, field;  /* --aoi: one world of this radius on a field this wide */
     bool netsim_ip;     /* netsim's IP mode between two network namespaces */
     int tcp_relay;      /* enum bench_tcp_relay */

@@ -45,6 +45,12 @@ static const struct {
                           FIG_DOUBLE},
     [BENCH_F_BPS] = {"wire_bps", offsetof(struct bench_result, wire_bps), FIG_DOUBLE},
     [BENCH_F_GAP] = {"max_gap_ms", offsetof(struct bench_result, max_gap_us), FIG_U64_US},
+    [BENCH_F_REDIS_CALLS] = {"redis_calls_per_relay_s",
+                             offsetof(struct bench_result, redis_calls_s), FIG_DOUBLE},
+    [BENCH_F_NEW_OUT] = {"new_rooms_out_ms", offsetof(struct bench_result, new_rooms_out_ms),
+                         FIG_DOUBLE},
+    [BENCH_F_NEW_WAIT] = {"new_room_wait_ms", offsetof(struct bench_result, new_room_wait_ms),
+                          FIG_DOUBLE},
 };
 
 const char *bench_figure_name(enum bench_figure f)
@@ -129,6 +135,9 @@ static void pool(const struct bench_result *x, struct bench_result *out, size_t 
     out->relay_drops += x->relay_drops;
     out->split_rooms += x->split_rooms;
     out->moved += x->moved;
+    out->probes += x->probes;
+    out->new_refused += x->new_refused;
+    out->held_twice += x->held_twice;
     out->jitter_pairs += x->jitter_pairs;
     if (x->clock_bound_us > out->clock_bound_us)
         out->clock_bound_us = x->clock_bound_us;
@@ -202,6 +211,7 @@ static void zero_pooled(struct bench_result *out)
     out->relay_peak_rss_kb = 0;
     out->rooms_below = 0;
     out->worst_room_pct = 100;
+    out->probes = out->new_refused = out->held_twice = 0;
     memset(&out->truth.received, 0, sizeof out->truth.received);
     memset(&out->truth.dropped, 0, sizeof out->truth.dropped);
     memset(&out->truth.duplicated, 0, sizeof out->truth.duplicated);

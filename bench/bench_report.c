@@ -152,6 +152,31 @@ static void print_spread(FILE *out, const struct bench_result *x)
     fputc('\n', out);
 }
 
+/* A fleet's lines: rooms split, clients moved, the directory's calls, the
+ * joins probed after a directory event, recovery after a kill or drain. */
+static void table_fleet(FILE *out, const struct bench_result *x)
+{
+    if (!x->relays)
+        return;
+    fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
+                 "after the event, the last welcomed again %.0f ms after it\n",
+            x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
+            (unsigned long long)x->moved, ms(x->rejoin_us));
+    if (x->redis_calls_s >= 0)
+        fprintf(out, "  the directory: %.2f calls a second per relay\n", x->redis_calls_s);
+    if (x->probes)
+        fprintf(out, "  joins probed after the event: %llu; new rooms refused %llu (the "
+                     "last %.0f ms after it), the longest wait %.0f ms; existing rooms "
+                     "held by two relays: %llu\n", (unsigned long long)x->probes,
+                (unsigned long long)x->new_refused, x->new_rooms_out_ms, x->new_room_wait_ms,
+                (unsigned long long)x->held_twice);
+    if (x->event_at_s > 0 && x->recovery_ms >= 0)
+        fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
+                x->recovery_ms, x->event_at_s);
+    else if (x->event_at_s > 0)
+        fprintf(out, "  the rooms it hit not on time again within the window\n");
+}
+
 /* What the table's columns mean, under it. */
 static void print_legend(FILE *out, const struct bench_result *r, size_t n)
 {
@@ -196,16 +221,7 @@ static void table_notes(FILE *out, const struct bench_result *x)
     if (x->ip_mode)
         fprintf(out, "  network: netsim's IP mode, clients in one namespace (198.18.0.1), "
                      "the relay in another (198.19.0.1)\n");
-    if (x->relays)
-        fprintf(out, "  fleet of %zu relays: %zu room%s split over relays, %llu clients moved "
-                     "after the event, the last welcomed again %.0f ms after it\n",
-                x->relays, x->split_rooms, x->split_rooms == 1 ? "" : "s",
-                (unsigned long long)x->moved, ms(x->rejoin_us));
-    if (x->relays && x->event_at_s > 0 && x->recovery_ms >= 0)
-        fprintf(out, "  the rooms it hit on time again %.0f ms after it (+%.2f s)\n",
-                x->recovery_ms, x->event_at_s);
-    else if (x->relays && x->event_at_s > 0)
-        fprintf(out, "  the rooms it hit not on time again within the window\n");
+    table_fleet(out, x);
     table_generator(out, x);
     table_tcp(out, x);
     table_audit(out, x);
@@ -396,6 +412,29 @@ static void json_netsim(cJSON *o, const struct bench_result *x)
     json_audit(o, x);
 }
 
+/* A fleet's figures in a run's JSON object. */
+static void json_fleet(cJSON *o, const struct bench_result *x)
+{
+    if (x->relays) {
+        cJSON_AddNumberToObject(o, "relays", (double)x->relays);
+        cJSON_AddNumberToObject(o, "split_rooms", (double)x->split_rooms);
+        cJSON_AddNumberToObject(o, "moved", (double)x->moved);
+        cJSON_AddNumberToObject(o, "rejoin_ms", (double)x->rejoin_us / 1000.0);
+        if (x->event_at_s > 0)
+            cJSON_AddNumberToObject(o, "recovery_ms", x->recovery_ms);
+        if (x->redis_calls_s >= 0)
+            cJSON_AddNumberToObject(o, "redis_calls_per_relay_s", x->redis_calls_s);
+    }
+    if (x->probes) {
+        cJSON *pr = cJSON_AddObjectToObject(o, "probes");
+        cJSON_AddNumberToObject(pr, "joins", (double)x->probes);
+        cJSON_AddNumberToObject(pr, "new_refused", (double)x->new_refused);
+        cJSON_AddNumberToObject(pr, "new_rooms_out_ms", x->new_rooms_out_ms);
+        cJSON_AddNumberToObject(pr, "new_room_wait_ms", x->new_room_wait_ms);
+        cJSON_AddNumberToObject(pr, "held_twice", (double)x->held_twice);
+    }
+}
+
 /* One-way latency and how late sends left, in ms. */
 static void json_latency(cJSON *o, const struct bench_result *x)
 {
@@ -487,14 +526,7 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "bytes_per_msg", x->bytes_per_msg);
     cJSON_AddNumberToObject(o, "join_p50_ms", (double)x->join_p50_us / 1000.0);
     cJSON_AddNumberToObject(o, "join_p99_ms", (double)x->join_p99_us / 1000.0);
-    if (x->relays) {
-        cJSON_AddNumberToObject(o, "relays", (double)x->relays);
-        cJSON_AddNumberToObject(o, "split_rooms", (double)x->split_rooms);
-        cJSON_AddNumberToObject(o, "moved", (double)x->moved);
-        cJSON_AddNumberToObject(o, "rejoin_ms", (double)x->rejoin_us / 1000.0);
-        if (x->event_at_s > 0)
-            cJSON_AddNumberToObject(o, "recovery_ms", x->recovery_ms);
-    }
+    json_fleet(o, x);
     cJSON_AddNumberToObject(o, "wire_bps", x->wire_bps);
     cJSON_AddNumberToObject(o, "max_gap_ms", ms(x->max_gap_us));
     json_tcp(o, x);
@@ -551,7 +583,8 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                  "loss_diff_pct,relay_cpu_s,relay_cpu_pct,relay_peak_rss_kb,bench_cpu_pct,"
                  "bytes_per_msg,disconnects,send_errors,runs,send_late_p99_ms,pause_ms,"
                  "recovery_ms,relay_us_per_delivery,join_p50_ms,join_p99_ms,relays,split_rooms,"
-                 "moved,rejoin_ms,wire_bps,max_gap_ms");
+                 "moved,rejoin_ms,wire_bps,max_gap_ms,redis_calls_per_relay_s,probes,new_refused,"
+                 "new_rooms_out_ms,new_room_wait_ms,held_twice");
     for (int f = 0; f < BENCH_F_COUNT; f++)
         fprintf(out, ",%s_min,%s_max", bench_figure_name((enum bench_figure)f),
                 bench_figure_name((enum bench_figure)f));
@@ -592,6 +625,13 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
         fprintf(out, "%.3f,%.3f,%zu,%zu,%llu,%.3f,", ms(x->join_p50_us), ms(x->join_p99_us),
                 x->relays, x->split_rooms, (unsigned long long)x->moved, ms(x->rejoin_us));
         fprintf(out, "%.0f,%.3f,", x->wire_bps, ms(x->max_gap_us));
+        if (x->relays && x->redis_calls_s >= 0)
+            fprintf(out, "%.3f,", x->redis_calls_s);
+        else
+            fprintf(out, ",");
+        fprintf(out, "%llu,%llu,%.0f,%.0f,%llu,", (unsigned long long)x->probes,
+                (unsigned long long)x->new_refused, x->new_rooms_out_ms, x->new_room_wait_ms,
+                (unsigned long long)x->held_twice);
         for (int f = 0; f < BENCH_F_COUNT; f++)
             fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
         const struct bench_audit *a = &x->audit;

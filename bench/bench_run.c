@@ -83,6 +83,7 @@ static void teardown(struct run *run)
     struct bench_result *r = run->r;
     run->tearing_down = true;
     run_pause_step(run, UINT64_MAX); /* a stopped relay cannot stop */
+    run_probe_finish(run);
     if (run->relay_started)
         stop_relays(run, &run->relay, 1);
     if (run->n_fleet)

@@ -14,11 +14,21 @@
 #   failover   SIGKILL one of 3 relays under load (600 clients, reliable,
 #              joining through the other two): how long until the rooms it
 #              held are on time again (every 50 ms of sends 99% delivered,
-#              p99 within RECOVERED_MS), clients moved, states lost
+#              p99 within RECOVERED_MS), clients moved, states lost, and the
+#              relays' calls of Redis a second
 #   drain      SIGTERM one of 3 relays under load (reliable): states lost,
 #              and the same "on time again"
 #   pause      the directory paused (SIGSTOP) 5 s, against not paused:
-#              p99 of the rooms that exist
+#              p99 of the rooms that exist; not paused, the relays' calls of
+#              Redis a second in the steady state
+#   sentinel   the directory a primary, its replica and three sentinels
+#              (down-after 2 s); the primary killed under load (3 relays,
+#              1000 clients): p99 of the rooms that exist, new rooms refused
+#              and for how long, rooms held by two relays (joins probed every
+#              250 ms, half of them into existing rooms through relays that
+#              do not hold them)
+# BEFORE_BIN=DIR also runs failover and the steady state with the relays in
+# DIR (an earlier build; this bench), for the calls of Redis before.
 # Writes OUT/PART/{table.txt,results.csv,machine.txt} and OUT/summary.txt;
 # machine.txt names the machine and its floor (bench/machine.sh), measured
 # at the start of the run.
@@ -28,7 +38,7 @@ bin=${1:-build/bin}
 out=${2:-build/bench-results/fleet}
 reps=${3:-3}
 shift $(( $# > 3 ? 3 : $# ))
-parts=${*:-placement cpu scale failover drain pause}
+parts=${*:-placement cpu scale failover drain pause sentinel}
 bench="$bin/ricochet-bench"
 recovered=${RECOVERED_MS:-100} # the p99 bound of "on time" after a kill or drain
 [ -x "$bench" ] || { echo "fleet.sh: $bench not found (run make first)" >&2; exit 2; }
@@ -84,6 +94,10 @@ for part in $parts; do
         run failover kill --fleet 3 --clients 600 --room-size 8 --rate 10 --modes reliable \
             --fleet-event kill --event-at 2 --duration 25 --warmup 1 --grace 2 \
             --recovered-p99-ms "$recovered" --setup-timeout 60
+        [ -n "${BEFORE_BIN:-}" ] && run failover kill-before --bin "$BEFORE_BIN" --fleet 3 \
+            --clients 600 --room-size 8 --rate 10 --modes reliable --fleet-event kill \
+            --event-at 2 --duration 25 --warmup 1 --grace 2 --recovered-p99-ms "$recovered" \
+            --setup-timeout 60
         ;;
     drain)
         run drain term --fleet 3 --clients 600 --room-size 8 --rate 10 --modes reliable \
@@ -96,6 +110,14 @@ for part in $parts; do
             --setup-timeout 60
         run pause running --fleet 2 --clients 1000 --room-size 8 --rate 10 --modes unsequenced \
             --duration 7 --warmup 1 --grace 1 --setup-timeout 60
+        [ -n "${BEFORE_BIN:-}" ] && run pause running-before --bin "$BEFORE_BIN" --fleet 2 \
+            --clients 1000 --room-size 8 --rate 10 --modes unsequenced --duration 7 \
+            --warmup 1 --grace 1 --setup-timeout 60
+        ;;
+    sentinel)
+        run sentinel kill --fleet 3 --fleet-sentinel --clients 1000 --room-size 8 --rate 10 \
+            --modes unsequenced --fleet-event kill-redis --event-at 2 --duration 12 \
+            --warmup 1 --grace 1 --setup-timeout 90
         ;;
     *)
         echo "fleet.sh: unknown part '$part'" >&2
@@ -127,18 +149,28 @@ done
     f=$out/scale/fleet.csv
     [ -f "$f" ] && echo "scale: 2 x 2000 clients: $(col "$f" lost_pct lost_pct_min lost_pct_max \
         bench_cpu_pct relay_cpu_pct | awk '{ printf "delivered %.3f%% (%.3f-%.3f), generator %s%% of a core, relays %s%% together", 100 - $1, 100 - $3, 100 - $2, $4, $5 }')"
-    f=$out/failover/kill.csv
-    [ -f "$f" ] && echo "failover (SIGKILL): $(col "$f" recovery_ms recovery_ms_min recovery_ms_max \
-        moved expected delivered runs | awk -v b="$recovered" '{ printf "the rooms it held on time again (p99 <= %s ms) %.0f ms (%.0f-%.0f) after, %s clients moved and %d states lost in %s runs", b, $1, $2, $3, $4, $5 - $6, $7 }')"
+    for kind in kill kill-before; do
+        f=$out/failover/$kind.csv
+        [ -f "$f" ] && echo "failover (SIGKILL)$([ $kind = kill ] || echo ', before'): $(col "$f" \
+            recovery_ms recovery_ms_min recovery_ms_max moved expected delivered runs \
+            redis_calls_per_relay_s redis_calls_per_relay_s_min redis_calls_per_relay_s_max |
+            awk -v b="$recovered" '{ printf "the rooms it held on time again (p99 <= %s ms) %.0f ms (%.0f-%.0f) after, %s clients moved and %d states lost in %s runs; %s (%.2f-%.2f) Redis calls a second per relay", b, $1, $2, $3, $4, $5 - $6, $7, $8, $9, $10 }')"
+    done
     f=$out/drain/term.csv
     [ -f "$f" ] && echo "drain (SIGTERM, reliable): $(col "$f" expected delivered moved recovery_ms \
         recovery_ms_min recovery_ms_max runs | awk -v b="$recovered" '{
         printf "%d states lost and %s clients moved in %s runs, the rooms it held on time again (p99 <= %s ms) %.0f ms (%.0f-%.0f) after", $1 - $2, $3, $7, b, $4, $5, $6 }')"
-    for kind in paused running; do
+    for kind in paused running running-before; do
         f=$out/pause/$kind.csv
-        [ -f "$f" ] && echo "directory $kind: p99 $(col "$f" p99_ms p99_ms_min p99_ms_max lost_pct | awk '{
-            printf "%s ms (%s-%s), lost %s%%", $1, $2, $3, $4 }')"
+        [ -f "$f" ] && echo "directory $kind: p99 $(col "$f" p99_ms p99_ms_min p99_ms_max lost_pct \
+            redis_calls_per_relay_s redis_calls_per_relay_s_min redis_calls_per_relay_s_max |
+            awk '{ printf "%s ms (%s-%s), lost %s%%; %s (%.2f-%.2f) Redis calls a second per relay", $1, $2, $3, $4, $5, $6, $7 }')"
     done
+    f=$out/sentinel/kill.csv
+    [ -f "$f" ] && echo "sentinel failover (primary killed): $(col "$f" p99_ms p99_ms_min p99_ms_max \
+        lost_pct new_refused probes new_rooms_out_ms new_rooms_out_ms_min new_rooms_out_ms_max \
+        new_room_wait_ms new_room_wait_ms_min new_room_wait_ms_max held_twice runs | awk '{
+        printf "existing rooms p99 %s ms (%s-%s), lost %s%%; new rooms refused %s of %s joins probed, the last %.0f ms (%.0f-%.0f) after the kill, the longest placed join %.0f ms (%.0f-%.0f); rooms held by two relays: %s in %s runs", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 }')"
 } > "$out/summary.txt"
 cat "$out/summary.txt" >&2
 echo "fleet.sh: results in $out/ ($(($(date +%s) - start)) s)" >&2

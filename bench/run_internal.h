@@ -19,6 +19,7 @@
 #include "../client/client.h"
 #include "../client/swarm/swarm.h"
 #include "../stats/recvstats.h"
+#include "../harness/redislab.h"
 #include "../harness/redisproc.h"
 #include "../harness/spawn.h"
 #include "audit.h"
@@ -72,6 +73,11 @@ struct run {
     /* --fleet (bench_fleet.c) */
     struct redisproc redis;
     bool redis_started, redis_paused;
+    struct redislab lab;    /* --fleet-sentinel: the directory instead of redis */
+    bool lab_started;
+    long long redis_calls0; /* the directory's calls at the window's start (-1: unknown) */
+    uint64_t redis_calls0_us;
+    struct fleet_probes *probes; /* a directory event's joins (bench_probe.c) */
     struct spawn_proc fleet[BENCH_FLEET_MAX];
     uint16_t fleet_ports[BENCH_FLEET_MAX];
     size_t n_fleet;         /* relays started */
@@ -141,12 +147,29 @@ uint64_t run_relay_final_drops(const char *text);
  * once with now UINT64_MAX: a run that ends early), records both in the
  * result. Returns when the next step is due, UINT64_MAX when none is. */
 uint64_t run_pause_step(struct run *run, uint64_t now);
+
+/* ---- bench_probe.c ---- */
+
+/* From a directory event (pause-redis, kill-redis) to the window's end: a
+ * join every 250 ms, for a new room or (every other one) for an existing
+ * room through a relay that does not hold it, each closed once welcomed
+ * or refused. Call often; the first call after the event starts them. */
+void run_probe_step(struct run *run, uint64_t now_us);
+
+/* Closes what is still open and writes the figures into run->r. */
+void run_probe_finish(struct run *run);
+
 /* ---- bench_fleet.c ---- */
 
-/* Starts a redis-server and cfg->fleet relays sharing it as their
- * directory, each advertising the port it binds; fleet_ports gets them.
- * Returns 0 or run_fail(). */
+/* Starts a redis-server (--fleet-sentinel: a primary, its replica and
+ * three sentinels) and cfg->fleet relays sharing it as their directory,
+ * each advertising the port it binds; fleet_ports gets them. Returns 0 or
+ * run_fail(). */
 int run_start_fleet(struct run *run);
+
+/* The relays' calls of their directory: counted from the window's start
+ * (first call) to now (the second), in r->redis_calls_s per relay. */
+void run_fleet_redis_calls(struct run *run, uint64_t now_us);
 
 /* The relays' CPU seconds so far, summed over those still running. */
 double run_fleet_cpu_s(const struct run *run);

@@ -93,6 +93,8 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     c->hub = cfg->hub;
     c->user = cfg->user;
     c->rejoin_ms = cfg->rejoin_ms;
+    c->rejoin_after_ms = cfg->rejoin_after_ms ? cfg->rejoin_after_ms
+                                              : RICOCHET_DEFAULT_REJOIN_AFTER_MS;
     c->reflect = cfg->reflect;
     c->aoi = cfg->aoi;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PROTO_TIMEOUT_MS;

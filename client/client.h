@@ -58,6 +58,8 @@ struct client_config {
                             keeps its own; ricochet_latency and _rtt then say count 0 */
     uint32_t rejoin_ms;  /* a fleet: a lost relay is rejoined through host:port for
                             this long (0: the session ends); ricochet_config_set_rejoin */
+    uint32_t rejoin_after_ms; /* a fleet: the relay silent this long is lost (0:
+                            RICOCHET_DEFAULT_REJOIN_AFTER_MS); _set_rejoin_after */
     const char *ticket;  /* a ticket (ricochet-ticket mint): its room and name are the
                             session's, its pass goes in the join, and a relay run with
                             --encrypt seals the session with its keys; NULL: none */

@@ -142,8 +142,9 @@ static int enet_open(struct ricochet *c, const struct client_config *cfg, char *
     /* ENet pings after 500 ms without an acknowledgement by default, and
      * states (unreliable) are never acknowledged: a ping and an
      * acknowledgement a second through the relay for nothing. Half the
-     * timeout keeps a dead relay found within one and a half. */
-    enet_peer_ping_interval(t->peer, c->timeout_ms / 2);
+     * timeout keeps a dead relay found within one and a half; in a fleet,
+     * a third of rejoin_after keeps a live one heard from in time. */
+    enet_peer_ping_interval(t->peer, client_ping_quiet_ms(c, c->timeout_ms / 2));
     enet_host_flush(host); /* send the connect request now */
     harvest_counters(c);
     return 0;
@@ -328,6 +329,8 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
             enet_packet_destroy(e.packet);
         return 0;
     }
+    if (r == 0) /* nothing left to read: silence means something now */
+        client_silence_check(c, clock_now_us());
     return r > 0 ? enet_handle(c, &e, ev) : 0;
 }
 
@@ -338,7 +341,8 @@ static int enet_service(struct ricochet *c, uint64_t deadline_us, struct ricoche
     struct client_enet *t = c->tp;
     if (!t->hub)
         return client_service(c, deadline_us, ev);
-    client_timers(c, clock_now_us());
+    if (client_timers(c, clock_now_us()))
+        client_silence_check(c, clock_now_us()); /* the hub has read what came */
     return 0;
 }
 
@@ -409,6 +413,18 @@ static int enet_fd(const struct ricochet *c)
 
 /* My own host's bytes not yet harvested; my peer's ENet figures (a hub
  * client's bytes are the hub's: client_hub_netinfo). */
+/* As of the host's last service: what came since is not read yet. */
+static uint64_t enet_silent_us(const struct ricochet *c, uint64_t now_us)
+{
+    const struct client_enet *t = c->tp;
+    (void)now_us;
+    if (!t || !t->peer || t->peer->state != ENET_PEER_STATE_CONNECTED)
+        return 0;
+    const ENetHost *host = t->hub ? t->hub->host : t->own;
+    enet_uint32 quiet = host->serviceTime - t->peer->lastReceiveTime; /* wraps as ENet's */
+    return quiet < 0x80000000u ? (uint64_t)quiet * 1000u : 0;
+}
+
 static void enet_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
     const struct client_enet *t = c->tp;
@@ -455,6 +471,7 @@ const struct client_transport_ops client_enet_ops = {
     .flush = enet_flush,
     .fd = enet_fd,
     .netinfo = enet_netinfo,
+    .silent_us = enet_silent_us,
 };
 
 /* ---- hubs: many ENet clients on one host (client.h) ---- */

@@ -99,6 +99,9 @@ struct client_transport_ops {
     int (*fd)(const struct ricochet *c);  /* for poll(2); -1: none */
     /* Adds the transport's own figures (not yet harvested bytes, RTT). */
     void (*netinfo)(const struct ricochet *c, struct client_netinfo *info);
+    /* How long the relay has sent nothing at all (µs; acknowledgements and
+     * pings count), 0 if it cannot tell. */
+    uint64_t (*silent_us)(const struct ricochet *c, uint64_t now_us);
 };
 
 extern const struct client_transport_ops client_enet_ops;
@@ -188,6 +191,8 @@ struct ricochet {
     unsigned hops;            /* moves followed since the last welcome or rejoin */
     char visited[CLIENT_HOPS_MAX + 1][NETADDR_STR_MAX]; /* relays of this join */
     uint32_t rejoin_ms;       /* 0: a lost relay ends the session */
+    uint32_t rejoin_after_ms; /* with rejoin_ms: the relay silent this long is lost */
+    bool report_lost;         /* the next join says I lost the relay of my room */
     uint64_t lost_us;         /* the relay was lost then, and not rejoined yet (0: no) */
     bool was_joined;          /* welcomed at least once */
     bool hop_pending;         /* go to hop_host:hop_port at the next poll */
@@ -301,6 +306,15 @@ bool client_timers(struct ricochet *c, uint64_t now);
 /* The service loop of a transport with a socket: client_timers, then
  * ops->step until an event or the deadline. */
 int client_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
+
+/* A fleet session whose relay said nothing for rejoin_after_ms: lost (the
+ * rejoin starts). Call with nothing left to read. Returns false if the
+ * session left the relay. */
+bool client_silence_check(struct ricochet *c, uint64_t now);
+
+/* The quiet (ms) after which a session pings its relay: idle_ms, or in a
+ * fleet a third of rejoin_after_ms if that is shorter. */
+uint32_t client_ping_quiet_ms(const struct ricochet *c, uint32_t idle_ms);
 
 /* A session that lost its relay (code: why) and has a rejoin window
  * schedules a hop back to the address it started from. Returns true if it

@@ -53,6 +53,28 @@ void client_wrong_transport(struct ricochet *c, const char *speaks, const char *
     client_go_dead(c, RICOCHET_END_WRONG_TRANSPORT, text);
 }
 
+/* A fleet session whose relay has said nothing at all for rejoin_after_ms
+ * lost it: the rejoin starts now rather than at the timeout. Judged with
+ * nothing left to read (what waits in the socket is news from the relay).
+ * Returns false if the session left the relay. */
+bool client_silence_check(struct ricochet *c, uint64_t now)
+{
+    if (c->phase != PHASE_JOINED || !c->rejoin_ms || !c->ops->silent_us ||
+        c->ops->silent_us(c, now) <= (uint64_t)c->rejoin_after_ms * 1000u)
+        return true;
+    client_go_dead(c, RICOCHET_END_TIMEOUT, "the relay went silent");
+    return false;
+}
+
+/* How often the relay must say something to a session: pings go out after
+ * half the timeout of quiet, and in a fleet after a third of rejoin_after
+ * (so that a live relay never looks lost). */
+uint32_t client_ping_quiet_ms(const struct ricochet *c, uint32_t idle_ms)
+{
+    uint32_t third = c->rejoin_after_ms / 3;
+    return c->rejoin_ms && third < idle_ms ? third : idle_ms;
+}
+
 /* ---- a poll's own work ---- */
 
 void client_settle(struct ricochet *c)
@@ -149,6 +171,7 @@ bool client_rejoin(struct ricochet *c, const char *code)
     }
     client_hold_start(c);
     client_hold_unforwarded(c, false, 0); /* what the lost relay passed on is unknown */
+    c->report_lost = true; /* the join says so: the fleet checks the room's holder */
     c->ops->hang_up(c);
     c->hop_pending = true;
     c->hop_at_us = now + REJOIN_PAUSE_US; /* a refusal comes fast: do not spin */
@@ -186,6 +209,7 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
         return true;
     }
     c->hops++;
+    c->report_lost = false; /* sent on to the room's holder as it stands */
     client_hold_start(c);
     client_hold_unforwarded(c, m->forwarded, m->seq);
     c->ops->hang_up(c);

@@ -174,6 +174,7 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     c->lost_us = 0;
     c->hops = 0;
     c->join_epoch = 0;
+    c->report_lost = false;
     c->room_aoi = m->aoi;
     client_members_clear(c);
     for (size_t i = 0; i < m->roster_len; i++) {

@@ -65,6 +65,7 @@ void client_send_join(struct ricochet *c)
     m.batch = true; /* client_udp.c and client_enet.c read batches */
     m.aoi = c->aoi;
     m.epoch = c->join_epoch;
+    m.lost = c->report_lost;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     if (send_control(c, &m) != 0)
         log_warn("client %s: could not send join", c->name);

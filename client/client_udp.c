@@ -110,9 +110,11 @@ static void udp_timers(struct ricochet *c, uint64_t now)
             client_send_join(c);
             c->next_join_us = now + join_retry_us(c);
         }
-    } else if ((now - t->last_send_us >= UDP_PING_IDLE_US ||
-                now - t->last_recv_us >= UDP_PING_IDLE_US) &&
-               now - c->last_ping_us >= UDP_PING_IDLE_US) {
+    } else {
+        uint64_t idle = (uint64_t)client_ping_quiet_ms(c, UDP_PING_IDLE_US / 1000) * 1000u;
+        if ((now - t->last_send_us < idle && now - t->last_recv_us < idle) ||
+            now - c->last_ping_us < idle)
+            return;
         client_send_simple(c, PROTO_CTL_PING, now);
         c->last_ping_us = now;
     }
@@ -130,6 +132,8 @@ static int udp_idle(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
         client_go_dead(c, RICOCHET_END_TIMEOUT, "the relay went silent");
         return 0;
     }
+    if (!client_silence_check(c, now))
+        return 0;
     if (client_member_expire(c, now, ev))
         return 1;
     if (wait_ms > 0) {
@@ -219,6 +223,12 @@ static void udp_netinfo(const struct ricochet *c, struct client_netinfo *info)
     (void)info;
 }
 
+static uint64_t udp_silent_us(const struct ricochet *c, uint64_t now_us)
+{
+    const struct client_udp *t = c->tp;
+    return t && now_us > t->last_recv_us ? now_us - t->last_recv_us : 0;
+}
+
 const struct client_transport_ops client_udp_ops = {
     .caps = {
         .modes = 1u << PROTO_MODE_UDP,
@@ -240,4 +250,5 @@ const struct client_transport_ops client_udp_ops = {
     .flush = udp_nothing,
     .fd = udp_fd,
     .netinfo = udp_netinfo,
+    .silent_us = udp_silent_us,
 };

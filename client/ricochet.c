@@ -46,6 +46,7 @@ struct ricochet_config {
     float aoi;
     uint32_t timeout_ms;
     uint32_t rejoin_ms;
+    uint32_t rejoin_after_ms;
     char ticket[RICOCHET_TICKET_MAX + 1]; /* "" = none */
 };
 
@@ -169,6 +170,14 @@ int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms)
     return RICOCHET_OK;
 }
 
+int ricochet_config_set_rejoin_after(struct ricochet_config *cfg, uint32_t silent_ms)
+{
+    if (!cfg || silent_ms < 100 || silent_ms > CONFIG_TIMEOUT_MAX_MS)
+        return RICOCHET_E_INVALID;
+    cfg->rejoin_after_ms = silent_ms;
+    return RICOCHET_OK;
+}
+
 int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket)
 {
     struct ticket_claims claims;
@@ -197,6 +206,7 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .aoi = pub->aoi,
                                   .timeout_ms = pub->timeout_ms,
                                   .rejoin_ms = pub->rejoin_ms,
+                                  .rejoin_after_ms = pub->rejoin_after_ms,
                                   .ticket = pub->ticket[0] ? pub->ticket : NULL};
 }
 

@@ -49,6 +49,7 @@ extern "C" {
 
 #define RICOCHET_DEFAULT_PORT 7777
 #define RICOCHET_DEFAULT_TIMEOUT_MS 5000 /* ricochet_config_set_timeout_ms's default */
+#define RICOCHET_DEFAULT_REJOIN_AFTER_MS 1500 /* ricochet_config_set_rejoin_after's default */
 #define RICOCHET_NAME_MAX 32    /* bytes in a player name, NUL excluded */
 #define RICOCHET_ROOM_MAX 32    /* bytes in a room name, NUL excluded */
 #define RICOCHET_TEXT_MAX 200   /* bytes in a chat line or an error message */
@@ -278,6 +279,16 @@ RICOCHET_API int ricochet_config_set_timeout_ms(struct ricochet_config *cfg,
  * hops per join, never back to a relay of the same join). RICOCHET_OK or
  * RICOCHET_E_INVALID (cfg NULL, window over 3600000 ms). */
 RICOCHET_API int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms);
+
+/* A fleet session (a rejoin window set): a relay that has sent nothing at
+ * all for silent_ms counts as lost, and the rejoin starts then, not at the
+ * timeout (the library has the relay say something at least every third
+ * of it); the join says it lost its relay, so that the fleet takes the
+ * room over as soon as the directory finds that relay stale.
+ * RICOCHET_DEFAULT_REJOIN_AFTER_MS (1.5 s) by default. RICOCHET_OK or
+ * RICOCHET_E_INVALID (cfg NULL, silent_ms under 100 or over 3600000). */
+RICOCHET_API int ricochet_config_set_rejoin_after(struct ricochet_config *cfg,
+                                                  uint32_t silent_ms);
 
 /* A ticket from the game's backend (ricochet-ticket mint; docs/tickets.md):
  * the join carries it (a relay run with --ticket-key admits no other), the

@@ -3,34 +3,50 @@
  * answers NOSCRIPT after a restart), so each is atomic on the server. */
 #include "directory.h"
 
-#include <hiredis.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "redisconn.h"
+#include "sentinel.h"
+
 #define HEARTBEAT_CHUNK 256 /* claims renewed per script call */
-#define HEARTBEAT_FIXED 9   /* ARGV before the (room, value) pairs */
+#define HEARTBEAT_FIXED 11  /* ARGV before the (room, value) pairs */
+#define STALE_BEATS 3       /* stale_ms by default: heartbeats of TTL/10 missed */
 
 struct directory {
     struct directory_config cfg;
-    redisContext *c;                     /* NULL when not connected */
+    struct redisconn_tls tls;            /* points into cfg */
+    struct redisconn *c;                 /* NULL when not connected */
+    struct sentinel_watch *watch;        /* with sentinels: +switch-master */
+    char where[300];                     /* the server now: "host:port" */
     char sha[FLEET_SCRIPT_COUNT][41];    /* SCRIPT LOAD's answers */
     char values[HEARTBEAT_CHUNK][FLEET_VALUE_MAX]; /* a heartbeat's claim values */
+    uint64_t high_water;                 /* the highest epoch seen: claims go above it */
 };
 
 struct directory *directory_create(const struct directory_config *cfg)
 {
     struct directory *d = calloc(1, sizeof *d);
-    if (d)
-        d->cfg = *cfg;
+    if (!d)
+        return NULL;
+    d->cfg = *cfg;
+    if (!d->cfg.stale_ms)
+        d->cfg.stale_ms = STALE_BEATS * (d->cfg.ttl_ms / 10 ? d->cfg.ttl_ms / 10 : 1);
+    d->tls = (struct redisconn_tls){.ca = d->cfg.tls_ca, .cert = d->cfg.tls_cert,
+                                    .key = d->cfg.tls_key};
+    if (d->cfg.url.n_sentinels)
+        snprintf(d->where, sizeof d->where, "(the primary of %s)", d->cfg.url.master);
+    else
+        snprintf(d->where, sizeof d->where, "%s:%u", d->cfg.url.host,
+                 (unsigned)d->cfg.url.port);
     return d;
 }
 
 static void drop(struct directory *d)
 {
-    if (d->c)
-        redisFree(d->c);
+    redisconn_close(d->c);
     d->c = NULL;
 }
 
@@ -39,6 +55,7 @@ void directory_destroy(struct directory *d)
     if (!d)
         return;
     drop(d);
+    sentinel_watch_close(d->watch);
     free(d);
 }
 
@@ -47,19 +64,47 @@ bool directory_connected(const struct directory *d)
     return d->c != NULL;
 }
 
+int directory_event_fd(const struct directory *d)
+{
+    return d->watch ? sentinel_watch_fd(d->watch) : -1;
+}
+
+bool directory_on_event(struct directory *d, char *err, size_t err_cap)
+{
+    if (!d->watch)
+        return false;
+    int rc = sentinel_watch_read(d->watch, err, err_cap);
+    if (rc < 0) { /* subscribed again at the next connect */
+        sentinel_watch_close(d->watch);
+        d->watch = NULL;
+    }
+    if (rc == 1)
+        drop(d);
+    return rc == 1;
+}
+
+/* Is this error reply from a server that is no longer the primary (a
+ * failover demoted it)? Then the connection is no good either. */
+static bool demoted(const redisReply *r)
+{
+    return strncmp(r->str, "READONLY", 8) == 0 || strstr(r->str, "read only replica") ||
+           strncmp(r->str, "MASTERDOWN", 10) == 0;
+}
+
 /* A reply that is not an error, or NULL with err set (and the connection
- * dropped if the failure was I/O). The caller frees the reply. */
+ * dropped if the failure was I/O or the server is no primary). The caller
+ * frees the reply. */
 static redisReply *checked(struct directory *d, redisReply *r, const char *what, char *err,
                            size_t err_cap)
 {
     if (!r) {
-        snprintf(err, err_cap, "redis %s:%u: %s: %s", d->cfg.url.host, d->cfg.url.port, what,
-                 d->c && d->c->errstr[0] ? d->c->errstr : "no reply");
-        drop(d);
+        drop(d); /* err says why */
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
-        snprintf(err, err_cap, "redis %s: %s", what, r->str);
+        snprintf(err, err_cap, "redis %s: %s: %.200s", d->where, what, r->str);
+        if (demoted(r))
+            drop(d);
         freeReplyObject(r);
         return NULL;
     }
@@ -69,9 +114,9 @@ static redisReply *checked(struct directory *d, redisReply *r, const char *what,
 static int load_scripts(struct directory *d, char *err, size_t err_cap)
 {
     for (int s = 0; s < FLEET_SCRIPT_COUNT; s++) {
-        redisReply *r = checked(d, redisCommand(d->c, "SCRIPT LOAD %s",
-                                                fleet_script_source((enum fleet_script)s)),
-                                "SCRIPT LOAD", err, err_cap);
+        const char *argv[] = {"SCRIPT", "LOAD", fleet_script_source((enum fleet_script)s)};
+        redisReply *r = checked(d, redisconn_argv(d->c, 3, argv, err, err_cap), "SCRIPT LOAD",
+                                err, err_cap);
         if (!r)
             return -1;
         bool ok = r->type == REDIS_REPLY_STRING && r->len == 40;
@@ -86,26 +131,62 @@ static int load_scripts(struct directory *d, char *err, size_t err_cap)
     return 0;
 }
 
+/* The server to talk to: the URL's, or the primary the sentinels name
+ * (subscribing to their failovers first, so that none is missed). */
+static int server(struct directory *d, char *host, size_t cap, uint16_t *port, char *err,
+                  size_t err_cap)
+{
+    const struct fleet_redis_url *u = &d->cfg.url;
+    if (!u->n_sentinels) {
+        snprintf(host, cap, "%s", u->host);
+        *port = u->port;
+        return 0;
+    }
+    char why[256];
+    if (!d->watch && !(d->watch = sentinel_watch_open(u, u->tls ? &d->tls : NULL,
+                                                      d->cfg.timeout_ms, why, sizeof why)))
+        snprintf(err, err_cap, "%s", why); /* no subscription: failures still reconnect */
+    return sentinel_primary(u, u->tls ? &d->tls : NULL, d->cfg.timeout_ms, host, cap, port,
+                            err, err_cap);
+}
+
+/* A server the sentinels name must say it is the primary (a sentinel may
+ * not know of a failover yet). */
+static int is_primary(struct directory *d, char *err, size_t err_cap)
+{
+    redisReply *r = checked(d, redisconn_cmd(d->c, err, err_cap, "ROLE"), "ROLE", err, err_cap);
+    if (!r)
+        return -1;
+    bool master = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+                  r->element[0]->type == REDIS_REPLY_STRING &&
+                  strcmp(r->element[0]->str, "master") == 0;
+    freeReplyObject(r);
+    if (!master)
+        snprintf(err, err_cap, "redis %s: not the primary (yet)", d->where);
+    return master ? 0 : -1;
+}
+
 int directory_connect(struct directory *d, char *err, size_t err_cap)
 {
     drop(d);
-    struct timeval tv = {.tv_sec = d->cfg.timeout_ms / 1000,
-                         .tv_usec = (d->cfg.timeout_ms % 1000) * 1000};
-    d->c = redisConnectWithTimeout(d->cfg.url.host, d->cfg.url.port, tv);
-    if (!d->c || d->c->err) {
-        snprintf(err, err_cap, "redis %s:%u: %s", d->cfg.url.host, d->cfg.url.port,
-                 d->c ? d->c->errstr : "out of memory");
-        drop(d);
+    const struct fleet_redis_url *u = &d->cfg.url;
+    char host[FLEET_URL_HOST_MAX];
+    uint16_t port;
+    if (server(d, host, sizeof host, &port, err, err_cap) != 0)
         return -1;
-    }
-    if (redisSetTimeout(d->c, tv) != REDIS_OK) {
-        snprintf(err, err_cap, "redis: cannot set the timeout");
-        drop(d);
+    snprintf(d->where, sizeof d->where, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
+             (unsigned)port);
+    struct redisconn_opts o = {.host = host, .port = port, .tls = u->tls ? &d->tls : NULL,
+                               .user = u->user,
+                               .password = u->has_password ? u->password : NULL,
+                               .timeout_ms = d->cfg.timeout_ms};
+    if (!(d->c = redisconn_open(&o, err, err_cap)))
         return -1;
-    }
-    if (d->cfg.url.db) {
-        redisReply *r = checked(d, redisCommand(d->c, "SELECT %u", d->cfg.url.db), "SELECT",
-                                err, err_cap);
+    if (u->n_sentinels && is_primary(d, err, err_cap) != 0)
+        goto fail;
+    if (u->db) {
+        redisReply *r = checked(d, redisconn_cmd(d->c, err, err_cap, "SELECT %u", u->db),
+                                "SELECT", err, err_cap);
         if (!r)
             goto fail;
         freeReplyObject(r);
@@ -124,8 +205,7 @@ static redisReply *run(struct directory *d, enum fleet_script s, int argc,
                        const char **argv, char *err, size_t err_cap)
 {
     if (!d->c) {
-        snprintf(err, err_cap, "redis %s:%u: not connected", d->cfg.url.host,
-                 d->cfg.url.port);
+        snprintf(err, err_cap, "redis %s: not connected", d->where);
         return NULL;
     }
     const char **full = malloc(sizeof *full * (size_t)(argc + 3));
@@ -139,7 +219,7 @@ static redisReply *run(struct directory *d, enum fleet_script s, int argc,
     memcpy(full + 3, argv, sizeof *full * (size_t)argc);
     redisReply *r = NULL;
     for (int attempt = 0; attempt < 2 && d->c; attempt++) {
-        r = redisCommandArgv(d->c, argc + 3, full, NULL);
+        r = redisconn_argv(d->c, argc + 3, full, err, err_cap);
         if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
             freeReplyObject(r); /* Redis restarted without our scripts */
             r = NULL;
@@ -159,9 +239,27 @@ static void ttl_text(const struct directory *d, char buf[16])
     snprintf(buf, 16, "%" PRIu32, d->cfg.ttl_ms);
 }
 
+static void stale_text(const struct directory *d, char buf[16])
+{
+    snprintf(buf, 16, "%" PRIu32, d->cfg.stale_ms);
+}
+
+/* Every claim this relay hears of raises its high-water mark: the floor of
+ * the epochs its scripts hand out (proto/FLEET.md, invariant 2). */
+static void seen(struct directory *d, const struct fleet_claim *c)
+{
+    if (c->epoch > d->high_water)
+        d->high_water = c->epoch;
+}
+
+static void floor_text(const struct directory *d, char buf[24])
+{
+    snprintf(buf, 24, "%" PRIu64, d->high_water);
+}
+
 /* Applies one heartbeat reply (triples room, status, value) to held[0..n). */
-static int apply_renewals(const redisReply *r, struct fleet_claim *held, size_t n,
-                          enum directory_renewal *res, char *err, size_t err_cap)
+static int apply_renewals(struct directory *d, const redisReply *r, struct fleet_claim *held,
+                          size_t n, enum directory_renewal *res, char *err, size_t err_cap)
 {
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 0)
         goto bad;
@@ -176,6 +274,7 @@ static int apply_renewals(const redisReply *r, struct fleet_claim *held, size_t 
             i++;
         if (i == n || fleet_claim_parse(room->str, val->str, &held[i]) != 0)
             goto bad;
+        seen(d, &held[i]);
         res[i] = strcmp(st->str, "lost") == 0 ? DIRECTORY_LOST : DIRECTORY_RECLAIMED;
     }
     return 0;
@@ -194,6 +293,7 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
     memcpy(argv, head, sizeof *argv * HEARTBEAT_FIXED);
     for (size_t i = 0; i < n; i++) {
         res[i] = DIRECTORY_RENEWED;
+        seen(d, &held[i]);
         if (fleet_claim_format(&held[i], d->values[i], sizeof d->values[i]) < 0) {
             snprintf(err, err_cap, "claim of room %s does not fit", held[i].room);
             return -1;
@@ -205,7 +305,7 @@ static int heartbeat_chunk(struct directory *d, const char *const head[HEARTBEAT
                         err_cap);
     if (!r)
         return -1;
-    int rc = apply_renewals(r, held, n, res, err, err_cap);
+    int rc = apply_renewals(d, r, held, n, res, err, err_cap);
     freeReplyObject(r);
     return rc;
 }
@@ -214,14 +314,19 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         struct fleet_claim *held, size_t n, enum directory_renewal *res,
                         char *err, size_t err_cap)
 {
-    char ttl[16], capacity[16], rooms[16], clients[16];
+    char ttl[16], capacity[16], rooms[16], clients[16], floor[24], stale[16];
     ttl_text(d, ttl);
+    stale_text(d, stale);
+    for (size_t i = 0; i < n; i++)
+        seen(d, &held[i]);
+    floor_text(d, floor);
     snprintf(capacity, sizeof capacity, "%" PRIu32, d->cfg.capacity);
     snprintf(rooms, sizeof rooms, "%" PRIu32, load->rooms);
     snprintf(clients, sizeof clients, "%" PRIu32, load->clients);
     const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
                                          d->cfg.instance, d->cfg.transport, capacity,
-                                         rooms, clients, load->draining ? "1" : "0"};
+                                         rooms, clients, load->draining ? "1" : "0",
+                                         floor, stale};
     size_t done = 0;
     do { /* at least once: with no claims it still registers */
         size_t k = n - done < HEARTBEAT_CHUNK ? n - done : HEARTBEAT_CHUNK;
@@ -236,36 +341,60 @@ int directory_deregister(struct directory *d, char *err, size_t err_cap)
 {
     char key[FLEET_KEY_MAX], set[FLEET_KEY_MAX];
     if (!d->c) {
-        snprintf(err, err_cap, "redis: not connected");
+        snprintf(err, err_cap, "redis %s: not connected", d->where);
         return -1;
     }
     fleet_key(key, sizeof key, d->cfg.prefix, "relay", d->cfg.addr);
     fleet_key(set, sizeof set, d->cfg.prefix, "relays", NULL);
-    redisReply *r = checked(d, redisCommand(d->c, "DEL %s", key), "DEL", err, err_cap);
+    redisReply *r = checked(d, redisconn_cmd(d->c, err, err_cap, "DEL %s", key), "DEL", err,
+                            err_cap);
     if (!r)
         return -1;
     freeReplyObject(r);
-    r = checked(d, redisCommand(d->c, "SREM %s %s", set, d->cfg.addr), "SREM", err, err_cap);
+    r = checked(d, redisconn_cmd(d->c, err, err_cap, "SREM %s %s", set, d->cfg.addr), "SREM",
+                err, err_cap);
     if (!r)
         return -1;
     freeReplyObject(r);
     return 0;
 }
 
-int directory_place(struct directory *d, const char *room, struct fleet_claim *out,
-                    char *err, size_t err_cap)
+/* A place reply: {status, value or ms}. Returns directory_place's code. */
+static int place_reply(struct directory *d, const char *room, const redisReply *r,
+                       struct fleet_claim *out, uint32_t *wait_ms)
 {
-    char ttl[16];
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+        return -1;
+    const char *st = r->element[0]->str, *v = r->element[1]->str;
+    if (strcmp(st, "none") == 0)
+        return 0;
+    if (strcmp(st, "wait") == 0) {
+        char *end;
+        unsigned long ms = strtoul(v, &end, 10);
+        *wait_ms = *end || ms > d->cfg.stale_ms ? d->cfg.stale_ms : (uint32_t)ms;
+        return 2;
+    }
+    if ((strcmp(st, "held") != 0 && strcmp(st, "placed") != 0) ||
+        fleet_claim_parse(room, v, out) != 0)
+        return -1;
+    seen(d, out);
+    return 1;
+}
+
+int directory_place(struct directory *d, const char *room, bool suspect,
+                    struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap)
+{
+    char ttl[16], floor[24], stale[16];
     ttl_text(d, ttl);
-    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl};
-    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 4, argv, err, err_cap);
+    floor_text(d, floor);
+    stale_text(d, stale);
+    const char *argv[] = {d->cfg.prefix, room, d->cfg.addr, ttl, floor, suspect ? "1" : "0",
+                          stale};
+    redisReply *r = run(d, FLEET_SCRIPT_PLACE, 7, argv, err, err_cap);
     if (!r)
         return -1;
-    int rc = 0;
-    if (r->type == REDIS_REPLY_STRING)
-        rc = fleet_claim_parse(room, r->str, out) == 0 ? 1 : -1;
-    else if (r->type != REDIS_REPLY_NIL)
-        rc = -1;
+    int rc = place_reply(d, room, r, out, wait_ms);
     if (rc < 0)
         snprintf(err, err_cap, "redis: unexpected placement reply for room %s", room);
     freeReplyObject(r);
@@ -291,11 +420,14 @@ int directory_release(struct directory *d, const struct fleet_claim *c, char *er
 int directory_handover(struct directory *d, const struct fleet_claim *c,
                        struct fleet_claim *out, char *err, size_t err_cap)
 {
-    char value[FLEET_VALUE_MAX], ttl[16];
+    char value[FLEET_VALUE_MAX], ttl[16], floor[24], stale[16];
     fleet_claim_format(c, value, sizeof value);
     ttl_text(d, ttl);
-    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, ttl};
-    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, 5, argv, err, err_cap);
+    seen(d, c);
+    floor_text(d, floor);
+    stale_text(d, stale);
+    const char *argv[] = {d->cfg.prefix, c->room, value, d->cfg.addr, ttl, floor, stale};
+    redisReply *r = run(d, FLEET_SCRIPT_HANDOVER, 7, argv, err, err_cap);
     if (!r)
         return -1;
     int rc = -1;
@@ -308,6 +440,7 @@ int directory_handover(struct directory *d, const struct fleet_claim *c,
             rc = 0;
         } else if (fleet_claim_parse(c->room, v, out) == 0) {
             rc = strcmp(st, "moved") == 0 ? 1 : 2;
+            seen(d, out);
         }
     }
     if (rc < 0)

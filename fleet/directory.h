@@ -1,12 +1,14 @@
 /* directory.h: one relay's conversation with the fleet's directory in
  * Redis (fleet/schema.h): register and heartbeat, place rooms, renew,
- * release and hand over claims.
+ * release and hand over claims; over TCP or TLS, as an ACL user, to one
+ * server or to the primary Redis Sentinel names (fleet/redis_url.h).
  *
- * Synchronous hiredis calls, each bounded by the timeout: for the
- * directory thread only, never the relay's loop. A call that fails on I/O
- * (refused, timed out, connection lost) drops the connection and returns
- * -1; directory_connect makes a new one. Not thread-safe: one thread owns
- * a struct directory. */
+ * Synchronous calls (fleet/redisconn.h), each bounded by the timeout: for
+ * the directory thread only, never the relay's loop. A call that fails on
+ * I/O (refused, timed out, connection lost, or a server that is no longer
+ * the primary) drops the connection and returns -1; directory_connect
+ * makes a new one (through the sentinels again). Not thread-safe: one
+ * thread owns a struct directory. */
 #ifndef RICOCHET_FLEET_DIRECTORY_H
 #define RICOCHET_FLEET_DIRECTORY_H
 
@@ -14,16 +16,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redis_url.h"
 #include "schema.h"
 
 struct directory_config {
-    struct fleet_redis_url url;
+    struct fleet_redis_url url;               /* its password: the URL's, or the file's */
+    char tls_ca[256];                         /* rediss: PEM CAs ("" = the system's) */
+    char tls_cert[256];                       /* rediss: client certificate ("" = none) */
+    char tls_key[256];                        /* ... and its key */
     char prefix[FLEET_NAME_MAX + 1];          /* --fleet-name: every key starts with it */
     char addr[FLEET_ADDR_MAX];                /* --advertise host:port */
     char transport[FLEET_TRANSPORT_MAX];      /* "enet" | "udp" */
     char instance[FLEET_INSTANCE_LEN + 1];    /* this run (random hex) */
     uint32_t capacity;                        /* clients this relay takes, >= 1 */
     uint32_t ttl_ms;                          /* registration and claims expire after */
+    uint32_t stale_ms;                        /* a relay whose heartbeats stopped this long
+                                                 is stale (0: 3 heartbeats of TTL/10) */
     uint32_t timeout_ms;                      /* connect and each command */
 };
 
@@ -53,6 +61,14 @@ int directory_connect(struct directory *d, char *err, size_t err_cap);
 
 bool directory_connected(const struct directory *d);
 
+/* With sentinels: a descriptor readable when they may have failed over
+ * (-1: none, or not subscribed now). */
+int directory_event_fd(const struct directory *d);
+
+/* Reads what the sentinels said: true if they switched the primary (the
+ * connection is dropped: the next directory_connect asks them again). */
+bool directory_on_event(struct directory *d, char *err, size_t err_cap);
+
 /* Registers this relay (or renews its registration) with load, and renews
  * the n claims in held[]: res[i] says what became of held[i], and held[i]
  * is updated to the claim as it now stands (new epoch if reclaimed, the
@@ -67,10 +83,14 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
 int directory_deregister(struct directory *d, char *err, size_t err_cap);
 
 /* Where room lives: its live holder's claim, or a new claim on the
- * least-loaded live relay (this one on a tie). Returns 1 with *out filled,
- * 0 if no live relay can take it, -1 with a message in err. */
-int directory_place(struct directory *d, const char *room, struct fleet_claim *out,
-                    char *err, size_t err_cap);
+ * least-loaded live relay that is not stale (this one on a tie). suspect:
+ * a client of the room lost its holder, which is taken over once its
+ * heartbeats have stopped for stale_ms while the directory answered.
+ * Returns 1 with *out filled, 0 if no live relay can take it, 2 if the
+ * suspected holder is not stale yet (*wait_ms: ask again then), -1 with a
+ * message in err. */
+int directory_place(struct directory *d, const char *room, bool suspect,
+                    struct fleet_claim *out, uint32_t *wait_ms, char *err, size_t err_cap);
 
 /* Deletes the claim if it is still exactly *c. Returns 1 if deleted, 0 if
  * it was not ours any more, -1 with a message. */

@@ -1,7 +1,8 @@
 /* dirthread.c: see dirthread.h. The thread sleeps in poll(2) on its
  * request ring's eventfd until a request comes or timed work is due: the
  * heartbeat (registration and every held claim, one script call per 256
- * claims), a reconnect, Agones' /ready retry, /health and labels. */
+ * claims), a reconnect, a room whose reported holder is awaited, Agones'
+ * /ready retry, /health and labels. */
 #include "dirthread.h"
 
 #include <errno.h>
@@ -16,6 +17,16 @@
 #include "../sys/ring.h"
 
 #define SHUTDOWN_ATTEMPTS 3 /* POST /shutdown tries at exit */
+#define SUSPECTS_MAX 64     /* rooms whose reported holder is awaited at once */
+#define SUSPECT_SLACK_MS 10 /* asked again this long after the holder turns stale */
+
+/* A room whose holder a client reported lost, while the holder's
+ * heartbeats are overdue but not yet stale: asked again when due, given
+ * up (unplaced, retryable) after two stale periods. */
+struct suspect {
+    struct fleet_msg m;
+    uint64_t due_ms, give_up_ms;
+};
 
 struct dirthread {
     struct dirthread_config cfg;
@@ -29,6 +40,8 @@ struct dirthread {
     enum directory_renewal *res;   /* a heartbeat's answer per held claim */
     size_t n_held, cap_held;
     struct directory_load load;
+    struct suspect suspects[SUSPECTS_MAX];
+    size_t n_suspects;
     bool unreachable;              /* as last told to the loop */
     bool told;                     /* the loop was told either way at least once */
     uint64_t next_beat, next_connect; /* ms */
@@ -165,7 +178,7 @@ static bool connected(struct dirthread *t, uint64_t now_ms)
 static void heartbeat(struct dirthread *t, uint64_t now_ms)
 {
     char err[256];
-    uint64_t at = clock_now_us(); /* before the call: the lease runs from here */
+    uint64_t at = clock_boot_us(); /* before the call: the lease runs from here */
     t->next_beat = now_ms + t->cfg.heartbeat_ms;
     if (directory_heartbeat(t->dir, &t->load, t->held, t->n_held, t->res, err, sizeof err) !=
         0) {
@@ -185,17 +198,84 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
     post(t, &(struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = at});
 }
 
+/* ---- suspects: rooms whose reported holder is awaited ---- */
+
+static size_t suspect_find(const struct dirthread *t, const char *room)
+{
+    size_t i = 0;
+    while (i < t->n_suspects && strcmp(t->suspects[i].m.claim.room, room) != 0)
+        i++;
+    return i;
+}
+
+static void suspect_forget(struct dirthread *t, const char *room)
+{
+    size_t i = suspect_find(t, room);
+    if (i < t->n_suspects)
+        t->suspects[i] = t->suspects[--t->n_suspects];
+}
+
+/* m's holder is overdue: ask again after wait_ms. False if it has been
+ * awaited long enough (or too many are): then the join is refused,
+ * retryable, and its client asks again. */
+static bool suspect_await(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms,
+                          uint32_t wait_ms)
+{
+    size_t i = suspect_find(t, m->claim.room);
+    if (i == t->n_suspects) {
+        if (i == SUSPECTS_MAX)
+            return false;
+        t->suspects[t->n_suspects++] =
+            (struct suspect){.m = *m, .give_up_ms = now_ms + 2 * (uint64_t)t->cfg.dir.stale_ms};
+    }
+    if (now_ms >= t->suspects[i].give_up_ms) {
+        suspect_forget(t, m->claim.room);
+        return false;
+    }
+    t->suspects[i].due_ms = now_ms + wait_ms + SUSPECT_SLACK_MS;
+    return true;
+}
+
+static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms);
+
+/* Each suspect due: placed again (awaited again, or settled). */
+static void suspects_due(struct dirthread *t, uint64_t now_ms)
+{
+    for (;;) {
+        size_t i = 0;
+        while (i < t->n_suspects && t->suspects[i].due_ms > now_ms)
+            i++;
+        if (i == t->n_suspects)
+            return;
+        t->suspects[i].due_ms = UINT64_MAX; /* in hand */
+        struct fleet_msg m = t->suspects[i].m;
+        place(t, &m, now_ms);
+    }
+}
+
 static void place(struct dirthread *t, const struct fleet_msg *m, uint64_t now_ms)
 {
     char err[256];
-    struct fleet_msg r = {.type = FLEET_UNPLACED, .claim = m->claim, .at_us = clock_now_us()};
+    struct fleet_msg r = {.type = FLEET_UNPLACED, .claim = m->claim, .at_us = clock_boot_us(),
+                          .suspect = m->suspect};
     if (t->load.draining) {
         post(t, &r); /* a draining relay places nothing */
         return;
     }
-    int rc = connected(t, now_ms)
-                 ? directory_place(t->dir, m->claim.room, &r.claim, err, sizeof err)
-                 : -1;
+    uint32_t wait_ms = 0;
+    int rc = connected(t, now_ms) ? directory_place(t->dir, m->claim.room, m->suspect, &r.claim,
+                                                    &wait_ms, err, sizeof err)
+                                  : -1;
+    if (rc == 2 && suspect_await(t, m, now_ms, wait_ms))
+        return;
+    suspect_forget(t, m->claim.room);
+    if (rc == 2) { /* awaited long enough: the client asks again */
+        rc = 0;
+        r.unreachable = true;
+        strcpy(r.claim.room, m->claim.room);
+        post(t, &r);
+        return;
+    }
     if (rc == 1) {
         r.type = FLEET_PLACED;
         if (mine(t, &r.claim))
@@ -230,7 +310,7 @@ static void drain(struct dirthread *t, uint64_t now_ms)
     if (connected(t, now_ms))
         heartbeat(t, now_ms); /* placements stop choosing this relay */
     while (t->n_held > 0) {
-        struct fleet_msg r = {.type = FLEET_HANDED, .at_us = clock_now_us()};
+        struct fleet_msg r = {.type = FLEET_HANDED, .at_us = clock_boot_us()};
         const struct fleet_claim *c = &t->held[t->n_held - 1];
         int rc = connected(t, now_ms) ? directory_handover(t->dir, c, &r.claim, err, sizeof err)
                                       : -1;
@@ -245,7 +325,7 @@ static void drain(struct dirthread *t, uint64_t now_ms)
     }
     if (connected(t, now_ms) && directory_deregister(t->dir, err, sizeof err) != 0)
         log_warn("fleet: deregister: %s", err);
-    post(t, &(struct fleet_msg){.type = FLEET_DRAINED, .at_us = clock_now_us()});
+    post(t, &(struct fleet_msg){.type = FLEET_DRAINED, .at_us = clock_boot_us()});
 }
 
 /* ---- Agones ---- */
@@ -344,25 +424,42 @@ static uint64_t next_due(const struct dirthread *t)
         if (t->next_health < due)
             due = t->next_health;
     }
+    for (size_t i = 0; i < t->n_suspects; i++)
+        if (t->suspects[i].due_ms < due)
+            due = t->suspects[i].due_ms;
     return due;
+}
+
+/* Sleeps until a request comes, the sentinels say something, or timed
+ * work is due. A failover the sentinels announce is followed at once. */
+static void sleep_until_due(struct dirthread *t)
+{
+    char err[256];
+    uint64_t now = clock_now_ms(), due = next_due(t);
+    int wait = due == UINT64_MAX ? -1 : due > now ? (int)(due - now) : 0;
+    struct pollfd p[2] = {{.fd = ring_fd(t->in), .events = POLLIN},
+                          {.fd = t->dir ? directory_event_fd(t->dir) : -1, .events = POLLIN}};
+    if (poll(p, 2, wait) < 0 && errno != EINTR)
+        log_error("fleet: poll: %s", strerror(errno));
+    if (p[1].fd >= 0 && p[1].revents && directory_on_event(t->dir, err, sizeof err)) {
+        log_warn("fleet: the sentinels switched the directory's primary: following them");
+        t->next_connect = 0; /* reconnect (and heartbeat) now */
+    }
 }
 
 static void *run(void *arg)
 {
     struct dirthread *t = arg;
     while (!t->stopping) {
-        uint64_t now = clock_now_ms(), due = next_due(t);
-        int wait = due == UINT64_MAX ? -1 : due > now ? (int)(due - now) : 0;
-        struct pollfd p = {.fd = ring_fd(t->in), .events = POLLIN};
-        if (poll(&p, 1, wait) < 0 && errno != EINTR)
-            log_error("fleet: poll: %s", strerror(errno));
+        sleep_until_due(t);
         ring_ack(t->in);
         struct fleet_msg m;
         while (!t->stopping && ring_pop(t->in, &m))
             handle(t, &m, clock_now_ms());
-        now = clock_now_ms();
+        uint64_t now = clock_now_ms();
         if (t->cfg.use_directory && connected(t, now) && now >= t->next_beat)
             heartbeat(t, now);
+        suspects_due(t, clock_now_ms());
         if (t->cfg.use_agones)
             agones_due(t, clock_now_ms());
     }
@@ -396,6 +493,8 @@ struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
         return NULL;
     }
     t->cfg = *cfg;
+    if (!t->cfg.dir.stale_ms)
+        t->cfg.dir.stale_ms = 3 * t->cfg.heartbeat_ms;
     t->in = ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap);
     t->out = t->in ? ring_create(cfg->ring_slots, sizeof(struct fleet_msg), err, err_cap) : NULL;
     if (!t->out)

@@ -40,15 +40,18 @@ enum fleet_msg_type {
 struct fleet_msg {
     enum fleet_msg_type type;
     struct fleet_claim claim;
-    uint64_t at_us;      /* CLOCK_MONOTONIC, µs */
+    uint64_t at_us;      /* CLOCK_BOOTTIME, µs: leases run from it */
     uint32_t rooms;      /* FLEET_LOAD */
     uint32_t clients;    /* FLEET_LOAD */
     bool unreachable;    /* FLEET_UNPLACED, FLEET_REACHABLE */
+    bool suspect;        /* FLEET_PLACE: a client of the room lost its holder (the
+                            directory takes it over once the holder is stale);
+                            FLEET_PLACED: the answer to such a question */
 };
 
 struct dirthread_config {
     bool use_directory;          /* --directory given */
-    struct directory_config dir;
+    struct directory_config dir; /* its stale_ms set: how long a suspect is awaited */
     uint32_t heartbeat_ms;       /* registration and claims renewed this often */
     uint32_t retry_ms;           /* reconnect, and retry /ready, this often */
     bool use_agones;             /* AGONES_SDK_HTTP_PORT set */

@@ -19,6 +19,8 @@ struct room {
     struct fleet_claim claim;  /* HERE: ours; ELSEWHERE: the holder's */
     uint64_t confirmed_us;     /* HERE: the claim held at this time */
     uint64_t until_us;         /* ELSEWHERE: trusted until */
+    bool asked_suspect;        /* ASKING: the question says a client lost the holder */
+    bool want_suspect;         /* ASKING: ... and a join parked since says so */
     char name[PROTO_ROOM_MAX + 1];
 };
 
@@ -144,14 +146,14 @@ static enum placement_verdict park(struct placement *p, struct room *r, uint32_t
 }
 
 enum placement_verdict placement_join(struct placement *p, const char *room, uint32_t peer,
-                                      uint64_t seen_epoch, uint64_t now_us,
-                                      struct fleet_claim *claim, bool *ask)
+                                      uint64_t seen_epoch, bool lost, uint64_t now_us,
+                                      struct fleet_claim *claim, bool *ask, bool *suspect)
 {
-    *ask = false;
+    *ask = *suspect = false;
     struct room *r = find(p, room);
     if (r && r->state == ROOM_HERE)
         return PLACEMENT_HERE;
-    if (r && r->state == ROOM_ELSEWHERE && now_us < r->until_us &&
+    if (r && r->state == ROOM_ELSEWHERE && !lost && now_us < r->until_us &&
         r->claim.epoch >= seen_epoch) {
         *claim = r->claim;
         return PLACEMENT_MOVED;
@@ -166,7 +168,11 @@ enum placement_verdict placement_join(struct placement *p, const char *room, uin
         if (!(r = get(p, room)))
             return PLACEMENT_BUSY;
         r->state = ROOM_ASKING;
+        r->asked_suspect = *suspect = lost;
+        r->want_suspect = false;
         *ask = true;
+    } else if (lost && !r->asked_suspect) {
+        r->want_suspect = true; /* asked before this join came: asked again */
     }
     return park(p, r, peer, now_us);
 }
@@ -206,6 +212,14 @@ static size_t placed(struct placement *p, const struct fleet_msg *m, uint64_t no
     struct room *r = get(p, m->claim.room);
     if (!r)
         return 0; /* out of memory: the parked joins expire */
+    if (!ours(p, &m->claim) && r->state == ROOM_ASKING && r->want_suspect && !m->suspect) {
+        /* Joins wait that lost this holder: the directory checks it. */
+        r->asked_suspect = true;
+        r->want_suspect = false;
+        e->ask = true;
+        e->claim = m->claim;
+        return 0;
+    }
     r->claim = m->claim;
     if (ours(p, &m->claim)) {
         set_state(p, r, ROOM_HERE);
@@ -320,11 +334,11 @@ bool placement_room_closed(struct placement *p, const char *room, struct fleet_c
     return true;
 }
 
-bool placement_serving(const struct placement *p, const char *room, uint64_t now_us)
+uint64_t placement_lease_until(const struct placement *p, const char *room)
 {
     const struct room *r = find(p, room);
-    return !r || r->state != ROOM_HERE ||
-           now_us < r->confirmed_us + (uint64_t)p->cfg.lease_ms * 1000;
+    return !r || r->state != ROOM_HERE ? UINT64_MAX
+                                       : r->confirmed_us + (uint64_t)p->cfg.lease_ms * 1000;
 }
 
 size_t placement_drain(struct placement *p, struct placement_outcome *out, size_t cap)

@@ -3,8 +3,9 @@
  * thread's results, the joins parked while the thread answers, and the
  * lease on each room this relay serves.
  *
- * Pure: time comes in as now_us (CLOCK_MONOTONIC µs), messages in and
- * decisions out; no I/O. A room is:
+ * Pure: time comes in as now_us (CLOCK_BOOTTIME µs, as the directory
+ * thread's at_us: a lease must count time the machine was suspended),
+ * messages in and decisions out; no I/O. A room is:
  *   here      this relay holds its claim (leased until a confirmation + lease_ms)
  *   elsewhere another relay holds it (trusted for cache_ms)
  *   asking    the directory thread was asked; joins for it are parked
@@ -49,6 +50,8 @@ struct placement_outcome {
 struct placement_effect {
     bool move_members;       /* move every member of claim.room to claim (epoch 0: nowhere) */
     bool release;            /* post FLEET_RELEASE of claim: placed here, nobody waits */
+    bool ask;                /* post FLEET_PLACE of claim.room again, as suspect: a join
+                                that lost the holder waits, the answer was to another */
     struct fleet_claim claim;
 };
 
@@ -60,12 +63,15 @@ void placement_destroy(struct placement *p); /* NULL is fine */
 
 /* A join for room from peer; seen_epoch is the epoch of the "moved" that
  * sent the client here (0: none): a cached placement older than that is
- * not trusted. Returns the verdict; MOVED fills *claim. PARKED: the peer
- * waits for placement_apply or placement_expire; *ask says the loop must
- * post FLEET_PLACE for room (nobody asked yet). A peer parks once. */
+ * not trusted; lost: the client lost the relay that held the room, so no
+ * cached placement is trusted and the directory checks the holder.
+ * Returns the verdict; MOVED fills *claim. PARKED: the peer waits for
+ * placement_apply or placement_expire; *ask says the loop must post
+ * FLEET_PLACE for room (nobody asked yet), with *suspect as its suspect.
+ * A peer parks once. */
 enum placement_verdict placement_join(struct placement *p, const char *room, uint32_t peer,
-                                      uint64_t seen_epoch, uint64_t now_us,
-                                      struct fleet_claim *claim, bool *ask);
+                                      uint64_t seen_epoch, bool lost, uint64_t now_us,
+                                      struct fleet_claim *claim, bool *ask, bool *suspect);
 
 /* peer left: its parked join, if any, is dropped. */
 void placement_forget(struct placement *p, uint32_t peer);
@@ -86,10 +92,11 @@ size_t placement_expire(struct placement *p, uint64_t now_us, struct placement_o
  * release (post FLEET_RELEASE), and forgets it. */
 bool placement_room_closed(struct placement *p, const char *room, struct fleet_claim *claim);
 
-/* May states of room be forwarded now? False only for a room served here
- * whose lease ran out (no confirmation for lease_ms: the directory was
- * unreachable that long, or this relay was paused). */
-bool placement_serving(const struct placement *p, const char *room, uint64_t now_us);
+/* Until when states of room may be forwarded: for a room served here, its
+ * last confirmation + lease_ms (past it the directory was unreachable that
+ * long, or this relay was paused or suspended); UINT64_MAX for any other
+ * room (not ours to judge). */
+uint64_t placement_lease_until(const struct placement *p, const char *room);
 
 /* From now on new rooms are refused (DRAINING); parked joins are settled
  * as DRAINING (at most cap written). */

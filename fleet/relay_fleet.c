@@ -3,6 +3,7 @@
  * the directory thread (its rings). */
 #include "relay_fleet.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "../relay/core/relay.h"
 
 #define HEARTBEATS_PER_TTL 10   /* heartbeat every TTL/10 */
+#define STALE_HEARTBEATS 3      /* a relay that missed this many is stale: a reported
+                                   holder is taken over (proto/FLEET.md) */
 #define RETRY_MS 500            /* reconnect, and retry Agones' /ready */
 #define REDIS_TIMEOUT_MS 500    /* each Redis call */
 #define AGONES_TIMEOUT_MS 1000  /* each sidecar call */
@@ -33,6 +36,8 @@ struct relay_fleet {
     uint32_t park_max;
     bool draining, drained;
     bool unreachable;                /* the directory's last call failed, or none answered yet */
+    uint64_t heartbeat_us;           /* a longer gap in the loop checks every lease again */
+    uint64_t turn_boot_us;           /* CLOCK_BOOTTIME at the loop's last turn */
 };
 
 /* A claim as a moved: host and port split from the claim's address. */
@@ -68,17 +73,56 @@ static bool post(struct relay_fleet *f, const struct fleet_msg *m)
     return false;
 }
 
+/* ---- leases: the placement's clock and the core's ---- */
+
+/* The placement runs on CLOCK_BOOTTIME (a lease counts suspension); the
+ * core on the loop's CLOCK_MONOTONIC. A room's lease on the core's clock
+ * is as far from loop_us as the placement's is from boot_us; a suspension
+ * after this is caught by the gap check (relay_fleet_turn). */
+static uint64_t lease_on_loop(const struct relay_fleet *f, const char *room, uint64_t loop_us,
+                              uint64_t boot_us)
+{
+    uint64_t until = placement_lease_until(f->p, room);
+    if (until == UINT64_MAX)
+        return UINT64_MAX;
+    return until > boot_us ? loop_us + (until - boot_us) : 0;
+}
+
+struct lease_ctx {
+    struct relay_fleet *f;
+    uint64_t loop_us, boot_us;
+};
+
+static void set_lease(void *ctx, const char *room)
+{
+    struct lease_ctx *l = ctx;
+    relay_room_lease(l->f->r, room, lease_on_loop(l->f, room, l->loop_us, l->boot_us));
+}
+
+/* Every room's lease as the placement has it now. */
+static void refresh_leases(struct relay_fleet *f, uint64_t loop_us)
+{
+    struct lease_ctx l = {f, loop_us, clock_boot_us()};
+    relay_each_room(f->r, set_lease, &l);
+}
+
 /* ---- the core's hooks ---- */
 
+static uint64_t hook_lease(void *ctx, const char *room, uint64_t now_us)
+{
+    return lease_on_loop(ctx, room, now_us, clock_boot_us());
+}
+
 static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
-                                   uint64_t seen_epoch, struct relay_moved_to *to,
+                                   uint64_t seen_epoch, bool lost, struct relay_moved_to *to,
                                    enum proto_error_code *code)
 {
     struct relay_fleet *f = ctx;
     struct fleet_claim claim;
-    bool ask;
-    uint64_t now = clock_now_us();
-    enum placement_verdict v = placement_join(f->p, room, peer, seen_epoch, now, &claim, &ask);
+    bool ask, suspect;
+    uint64_t now = clock_boot_us();
+    enum placement_verdict v = placement_join(f->p, room, peer, seen_epoch, lost, now, &claim,
+                                              &ask, &suspect);
     switch (v) {
     case PLACEMENT_HERE:
         return RELAY_PLACE_HERE;
@@ -88,7 +132,7 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
         *code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
         return RELAY_PLACE_REFUSED;
     case PLACEMENT_PARKED: {
-        struct fleet_msg m = {.type = FLEET_PLACE};
+        struct fleet_msg m = {.type = FLEET_PLACE, .suspect = suspect};
         snprintf(m.claim.room, sizeof m.claim.room, "%s", room);
         if (!ask || post(f, &m))
             return RELAY_PLACE_WAIT;
@@ -148,10 +192,17 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
     if (!f->p)
         return;
     struct placement_effect e;
-    size_t n = placement_apply(f->p, m, now_us, f->out, f->park_max, &e);
+    size_t n = placement_apply(f->p, m, clock_boot_us(), f->out, f->park_max, &e);
     settle(f, f->out, n, now_us);
+    if (m->type == FLEET_CONFIRMED || m->type == FLEET_RECLAIMED)
+        refresh_leases(f, now_us);
     if (e.release)
         post(f, &(struct fleet_msg){.type = FLEET_RELEASE, .claim = e.claim});
+    if (e.ask) { /* lost: the parked joins expire if nobody answers */
+        struct fleet_msg ask = {.type = FLEET_PLACE, .suspect = true};
+        snprintf(ask.claim.room, sizeof ask.claim.room, "%s", e.claim.room);
+        post(f, &ask);
+    }
     if (e.move_members) {
         struct relay_moved_to to;
         bool somewhere = e.claim.epoch && moved_to(&e.claim, &to);
@@ -169,15 +220,17 @@ void relay_fleet_poll(struct relay_fleet *f, uint64_t now_us)
         apply(f, &m, now_us);
 }
 
-struct hold_ctx {
-    struct relay_fleet *f;
-    uint64_t now_us;
-};
-
-static void hold_if_unconfirmed(void *ctx, const char *room)
+void relay_fleet_turn(struct relay_fleet *f, uint64_t now_us)
 {
-    struct hold_ctx *h = ctx;
-    relay_room_hold(h->f->r, room, !placement_serving(h->f->p, room, h->now_us));
+    if (!f || !f->p)
+        return;
+    uint64_t boot = clock_boot_us(), gap = f->turn_boot_us ? boot - f->turn_boot_us : 0;
+    f->turn_boot_us = boot;
+    if (gap <= f->heartbeat_us)
+        return;
+    log_info("fleet: the loop was away %llu ms, longer than a heartbeat: leases checked",
+             (unsigned long long)(gap / 1000));
+    refresh_leases(f, now_us);
 }
 
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
@@ -188,9 +241,7 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
                                 .clients = relay_clients(f->r)});
     if (!f->p)
         return;
-    settle(f, f->out, placement_expire(f->p, now_us, f->out, f->park_max), now_us);
-    struct hold_ctx h = {f, now_us};
-    relay_each_room(f->r, hold_if_unconfirmed, &h);
+    settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
 }
 
 int relay_fleet_wait_ms(const struct relay_fleet *f, int wait_ms)
@@ -239,6 +290,56 @@ static int advertised(const char *advertise, uint16_t listen_port, char *out, si
     return fleet_addr_check(out, err, err_cap);
 }
 
+/* The password: the first line of path (its line end removed). Returns 0,
+ * or -1 with a message that never shows the file's content. */
+static int read_password(const char *path, struct fleet_redis_url *u, char *err, size_t err_cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, err_cap, "--directory-password-file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[FLEET_URL_SECRET_MAX + 2] = "";
+    bool ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    size_t n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    if (!ok || n == 0 || n >= FLEET_URL_SECRET_MAX) {
+        snprintf(err, err_cap, "--directory-password-file %s: expected a password of 1 to %d "
+                 "bytes on its first line", path, FLEET_URL_SECRET_MAX - 1);
+        return -1;
+    }
+    memcpy(u->password, line, n + 1);
+    u->has_password = true;
+    explicit_bzero(line, sizeof line);
+    return 0;
+}
+
+/* --directory and what goes with it into c->dir. */
+static int directory_url(struct dirthread_config *c, const struct relay_fleet_settings *s,
+                         char *err, size_t err_cap)
+{
+    char why[400];
+    if (fleet_redis_url_parse(s->directory, &c->dir.url, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "--directory %s", why);
+        return -1;
+    }
+    if (s->password_file[0] && read_password(s->password_file, &c->dir.url, err, err_cap) != 0)
+        return -1;
+    if (!c->dir.url.tls && (s->tls_ca[0] || s->tls_cert[0] || s->tls_key[0])) {
+        snprintf(err, err_cap, "--directory-ca, -cert and -key need a rediss:// directory");
+        return -1;
+    }
+    if (!s->tls_cert[0] != !s->tls_key[0]) {
+        snprintf(err, err_cap, "--directory-cert and --directory-key go together");
+        return -1;
+    }
+    snprintf(c->dir.tls_ca, sizeof c->dir.tls_ca, "%s", s->tls_ca);
+    snprintf(c->dir.tls_cert, sizeof c->dir.tls_cert, "%s", s->tls_cert);
+    snprintf(c->dir.tls_key, sizeof c->dir.tls_key, "%s", s->tls_key);
+    return 0;
+}
+
 /* The thread's configuration from the settings; -1 with err if invalid. */
 static int configure(struct dirthread_config *c, const struct relay_fleet_settings *s,
                      const char *name, const char *transport, uint16_t listen_port,
@@ -255,8 +356,7 @@ static int configure(struct dirthread_config *c, const struct relay_fleet_settin
                  FLEET_NAME_MAX);
         return -1;
     }
-    if (c->use_directory &&
-        fleet_redis_url_parse(s->directory, &c->dir.url, err, err_cap) != 0)
+    if (c->use_directory && directory_url(c, s, err, err_cap) != 0)
         return -1;
     if (c->use_directory && !s->advertise[0] && !c->use_agones) {
         snprintf(err, err_cap, "--directory needs --advertise HOST:PORT (the address clients "
@@ -279,6 +379,7 @@ static int configure(struct dirthread_config *c, const struct relay_fleet_settin
     c->dir.ttl_ms = s->ttl_ms;
     c->dir.timeout_ms = REDIS_TIMEOUT_MS;
     c->heartbeat_ms = s->ttl_ms / HEARTBEATS_PER_TTL ? s->ttl_ms / HEARTBEATS_PER_TTL : 1;
+    c->dir.stale_ms = STALE_HEARTBEATS * c->heartbeat_ms;
     c->retry_ms = RETRY_MS;
     c->agones.timeout_ms = AGONES_TIMEOUT_MS;
     c->health_ms = AGONES_HEALTH_MS;
@@ -317,16 +418,21 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
     f->r = r;
     f->park_max = s->park_max;
     f->unreachable = c.use_directory; /* not ready until the directory first answers */
+    f->heartbeat_us = (uint64_t)c.heartbeat_ms * 1000;
     if (!(f->t = dirthread_start(&c, err, err_cap)))
         goto fail;
     if (f->p)
         relay_set_fleet(r, &(struct relay_fleet_hooks){.place = hook_place,
+                                                         .lease = hook_lease,
                                                          .room_closed = hook_room_closed,
                                                          .peer_gone = hook_peer_gone,
                                                          .ctx = f});
-    log_info("fleet: %s%s%s%s (instance %s)", c.use_directory ? "directory " : "",
-             c.use_directory ? s->directory : "", c.use_directory && c.use_agones ? ", " : "",
-             c.use_agones ? "Agones SDK" : "", c.dir.instance);
+    char where[600] = "";
+    if (c.use_directory)
+        fleet_redis_url_text(&c.dir.url, where, sizeof where); /* no password in logs */
+    log_info("fleet: %s%s%s%s (instance %s)", c.use_directory ? "directory " : "", where,
+             c.use_directory && c.use_agones ? ", " : "", c.use_agones ? "Agones SDK" : "",
+             c.dir.instance);
     *out = f;
     return 0;
 fail:

@@ -17,7 +17,11 @@ struct relay;
 
 /* The options (settings.c rows). */
 struct relay_fleet_settings {
-    char directory[256];            /* redis://HOST:PORT[/DB], "" = no fleet */
+    char directory[512];            /* redis[s][-sentinel]://... (redis_url.h), "" = no fleet */
+    char password_file[256];        /* its first line: the password ("" = the URL's) */
+    char tls_ca[256];               /* rediss: CAs ("" = the system's) */
+    char tls_cert[256];             /* rediss: client certificate ("" = none) */
+    char tls_key[256];              /* ... its key */
     char advertise[FLEET_ADDR_MAX]; /* HOST:PORT for moved; "" under Agones: asked */
     uint32_t ttl_ms;                /* registration and claims */
     uint32_t park_ms;               /* a parked join's deadline */
@@ -41,8 +45,13 @@ int relay_fleet_start(struct relay_fleet **out, const struct relay_fleet_setting
  * settled, rooms moved, claims released). */
 void relay_fleet_poll(struct relay_fleet *f, uint64_t now_us);
 
+/* Every turn of the loop, before it services input: after a gap longer
+ * than a heartbeat (the relay was stopped, or the machine suspended),
+ * every room's lease is checked again before any state goes out. */
+void relay_fleet_turn(struct relay_fleet *f, uint64_t now_us);
+
 /* Every periodic tick: the load for heartbeats and labels, parked joins
- * past their deadline refused, rooms past their lease held. */
+ * past their deadline refused. */
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us);
 
 /* How long the loop may wait for input: wait_ms, or less while joins wait

@@ -3,11 +3,15 @@
  * another relay's claim: that is what makes racing joins land on one
  * relay. Keys (P = the fleet name):
  *   P:relay:ADDR  hash {instance, transport, capacity, rooms, clients,
- *                 draining}, expires after the TTL unless a heartbeat renews it
+ *                 draining, beat (Redis's time of its last heartbeat, ms)},
+ *                 expires after the TTL unless a heartbeat renews it
  *   P:relays      set of ADDR (an index; a member whose hash expired is dropped)
  *   P:room:ROOM   string "EPOCH ADDR TRANSPORT INSTANCE", expires after the TTL
  *                 unless its holder renews it
- *   P:epoch       counter: every claim takes the next value (INCR) */
+ *   P:epoch       counter: every claim takes the next value (INCR)
+ *   P:pulse       Redis's time (ms) at the last script call
+ *   P:up          ... at the start of the current run of calls no more than
+ *                 two heartbeats apart: relays are judged stale only within it */
 #include "schema.h"
 
 #include <errno.h>
@@ -93,62 +97,67 @@ int fleet_addr_check(const char *addr, char *err, size_t err_cap)
     return 0;
 }
 
-int fleet_redis_url_parse(const char *url, struct fleet_redis_url *u, char *err,
-                          size_t err_cap)
-{
-    static const char scheme[] = "redis://";
-    memset(u, 0, sizeof *u);
-    if (strncmp(url, scheme, sizeof scheme - 1) != 0) {
-        snprintf(err, err_cap, "'%s': expected redis://HOST:PORT[/DB]", url);
-        return -1;
-    }
-    char hostport[300];
-    const char *rest = url + sizeof scheme - 1;
-    size_t n = strcspn(rest, "/");
-    if (n >= sizeof hostport) {
-        snprintf(err, err_cap, "'%s': the host is too long", url);
-        return -1;
-    }
-    memcpy(hostport, rest, n);
-    hostport[n] = '\0';
-    if (netaddr_split_endpoint(hostport, u->host, sizeof u->host, &u->port, err, err_cap) != 0)
-        return -1;
-    if (u->port == 0) {
-        snprintf(err, err_cap, "'%s': the port must be 1 to 65535", url);
-        return -1;
-    }
-    if (rest[n] == '/') {
-        char *end;
-        errno = 0;
-        unsigned long db = strtoul(rest + n + 1, &end, 10);
-        if (errno || end == rest + n + 1 || *end || db > 65535) {
-            snprintf(err, err_cap, "'%s': the database must be a number", url);
-            return -1;
-        }
-        u->db = (unsigned)db;
-    }
-    return 0;
-}
-
-/* Shared by the scripts that place a room. alive(p, v): does the relay
- * named in claim value v still run as the same instance (its hash exists
- * and names that instance)? pick(p, asker, exclude): the live relay, not
+/* Shared by the scripts. alive(p, v): does the relay named in claim value
+ * v still run as the same instance (its hash exists and names that
+ * instance)? raise_epoch(p, floor): the counter raised to floor (the
+ * asking relay's high-water mark: the highest epoch it has seen, so epochs
+ * keep growing even after Redis lost the counter); next_epoch(p, floor):
+ * the next epoch, above floor. now_ms(): Redis's clock (TIME), ms: every
+ * time the directory compares is its own.
+ * pulse(p, now, stale): the directory is answering now (P:pulse); a gap
+ * since the last call longer than two thirds of stale (two heartbeats)
+ * starts a new run of service (P:up, returned). cutoff(now, up, stale): a
+ * relay whose last heartbeat (its hash's beat) is older than this is
+ * stale; -1 (none is) until the directory has answered for stale itself,
+ * so a Redis that was paused or failed over finds nobody stale at once.
+ * pick(p, asker, exclude, floor, cut): the live relay, not stale, not
  * draining, not full, not `exclude`, with the fewest rooms for its
  * capacity (ties go to `asker`); takes the next epoch, counts the room on
- * that relay and returns the new claim value, or nil if none can take it. */
+ * that relay and returns the new claim value, or nil if none can take it.
+ * replicate_commands: what a script writes is replicated as its effects,
+ * so it may read TIME first (Redis 7 always does; 5 and 6 need asking). */
 #define LUA_COMMON \
+    "redis.replicate_commands()\n" \
     "local function alive(p, v)\n" \
     "  local _, a, _, i = string.match(v, '^(%d+) (%S+) (%S+) (%S+)$')\n" \
     "  return a ~= nil and redis.call('HGET', p .. ':relay:' .. a, 'instance') == i\n" \
     "end\n" \
-    "local function pick(p, asker, exclude)\n" \
+    "local function raise_epoch(p, floor)\n" \
+    "  if (tonumber(redis.call('GET', p .. ':epoch')) or 0) < floor then\n" \
+    "    redis.call('SET', p .. ':epoch', string.format('%d', floor))\n" \
+    "  end\n" \
+    "end\n" \
+    "local function next_epoch(p, floor)\n" \
+    "  raise_epoch(p, floor)\n" \
+    "  return redis.call('INCR', p .. ':epoch')\n" \
+    "end\n" \
+    "local function now_ms()\n" \
+    "  local t = redis.call('TIME')\n" \
+    "  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
+    "end\n" \
+    "local function pulse(p, now, stale)\n" \
+    "  local last = tonumber(redis.call('GET', p .. ':pulse')) or 0\n" \
+    "  local up = tonumber(redis.call('GET', p .. ':up')) or now\n" \
+    "  if now - last > stale * 2 / 3 then\n" \
+    "    up = now\n" \
+    "    redis.call('SET', p .. ':up', string.format('%d', up))\n" \
+    "  end\n" \
+    "  redis.call('SET', p .. ':pulse', string.format('%d', now))\n" \
+    "  return up\n" \
+    "end\n" \
+    "local function cutoff(now, up, stale)\n" \
+    "  if now - up < stale then return -1 end\n" \
+    "  return now - stale\n" \
+    "end\n" \
+    "local function pick(p, asker, exclude, floor, cut)\n" \
     "  local best, bscore, binst, btr\n" \
     "  for _, a in ipairs(redis.call('SMEMBERS', p .. ':relays')) do\n" \
     "    local h = redis.call('HMGET', p .. ':relay:' .. a, 'instance', 'transport',\n" \
-    "                         'capacity', 'rooms', 'clients', 'draining')\n" \
+    "                         'capacity', 'rooms', 'clients', 'draining', 'beat')\n" \
     "    if not h[1] then\n" \
     "      redis.call('SREM', p .. ':relays', a)\n" \
-    "    elseif a ~= exclude and h[6] ~= '1' and tonumber(h[5]) < tonumber(h[3]) then\n" \
+    "    elseif a ~= exclude and h[6] ~= '1' and tonumber(h[5]) < tonumber(h[3]) and\n" \
+    "           (tonumber(h[7]) or cut) >= cut then\n" \
     "      local score = tonumber(h[4]) / tonumber(h[3])\n" \
     "      if not best or score < bscore or (score == bscore and a == asker) then\n" \
     "        best, bscore, binst, btr = a, score, h[1], h[2]\n" \
@@ -156,49 +165,72 @@ int fleet_redis_url_parse(const char *url, struct fleet_redis_url *u, char *err,
     "    end\n" \
     "  end\n" \
     "  if not best then return nil end\n" \
-    "  local e = redis.call('INCR', p .. ':epoch')\n" \
+    "  local e = next_epoch(p, floor)\n" \
     "  redis.call('HINCRBY', p .. ':relay:' .. best, 'rooms', 1)\n" \
     "  return e .. ' ' .. best .. ' ' .. btr .. ' ' .. binst\n" \
     "end\n"
 
-/* PLACE. ARGV: prefix, room, asker's address, TTL ms. Returns the claim
- * value: the existing one if its holder is alive, else a new claim (SET NX,
- * or XX over a dead holder's claim) on the relay pick() chose; nil if no
- * relay can take the room. */
+/* PLACE. ARGV: prefix, room, asker's address, TTL ms, floor, suspect (0|1:
+ * a client of the room lost its holder), stale ms. Returns {status, x}:
+ *   'held', value    the claim of a live holder (renewed for the TTL when
+ *                    the holder asks: it starts a whole lease from this
+ *                    answer); with suspect, a holder that beat within the
+ *                    last half of `stale` (while the directory answered);
+ *   'placed', value  a new claim (SET NX; XX over a dead holder's claim, or
+ *                    with suspect over a holder stale for `stale` while the
+ *                    directory answered) on the relay pick() chose;
+ *   'wait', ms       suspect, and the holder's heartbeats are overdue but
+ *                    not stale yet: ask again in ms;
+ *   'none', ''       no relay can take the room. */
 static const char place_lua[] = LUA_COMMON
-    "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
+    "local p, rk, asker = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2], ARGV[3]\n"
+    "local ttl, floor, stale = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[7])\n"
+    "local now = now_ms()\n"
+    "local up = pulse(p, now, stale)\n"
     "local cur = redis.call('GET', rk)\n"
-    "if cur and alive(p, cur) then return cur end\n"
-    "local v = pick(p, ARGV[3], '')\n"
-    "if not v then return false end\n"
-    "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ARGV[4])\n"
-    "return v\n";
+    "local exclude = ''\n"
+    "if cur and alive(p, cur) then\n"
+    "  local holder = string.match(cur, '^%d+ (%S+) ')\n"
+    "  if holder == asker then redis.call('PEXPIRE', rk, ttl) end\n"
+    "  if holder == asker or ARGV[6] ~= '1' then return {'held', cur} end\n"
+    "  local beat = tonumber(redis.call('HGET', p .. ':relay:' .. holder, 'beat')) or now\n"
+    "  local quiet = now - math.max(beat, up)\n"
+    "  if quiet * 2 < stale then return {'held', cur} end\n"
+    "  if quiet < stale then return {'wait', string.format('%d', stale - quiet)} end\n"
+    "  exclude = holder\n"
+    "end\n"
+    "local v = pick(p, asker, exclude, floor, cutoff(now, up, stale))\n"
+    "if not v then return {'none', ''} end\n"
+    "redis.call('SET', rk, v, cur and 'XX' or 'NX', 'PX', ttl)\n"
+    "return {'placed', v}\n";
 
 /* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
- * rooms, clients, draining (0|1), then pairs of room and the claim value
- * this relay holds. Registers the relay (hash, TTL, index), then renews
- * each claim whose value is unchanged. Returns a flat array of triples for
- * the others: room, 'lost' and the live holder's value; or room,
- * 'reclaimed' and a new value (the claim had expired or its later holder
- * is gone: nobody holds it, so the epoch moves on and this relay keeps it).
- * The epoch counter is first raised to the highest epoch held, so epochs
- * keep growing even after Redis lost its data. */
+ * rooms, clients, draining (0|1), floor, stale ms, then pairs of room and
+ * the claim value this relay holds. Registers the relay (hash with its
+ * beat, Redis's time now; TTL; index), then renews each claim whose value
+ * is unchanged. Returns a flat array of triples for the others: room,
+ * 'lost' and the live holder's value; or room, 'reclaimed' and a new value
+ * (the claim had expired or its later holder is gone: nobody holds it, so
+ * the epoch moves on and this relay keeps it). The epoch counter is first
+ * raised to the floor (the relay's high-water mark, at least the highest
+ * epoch it holds), so epochs keep growing even after Redis lost its data. */
 static const char heartbeat_lua[] = LUA_COMMON
     "local p, me, ttl = ARGV[1], ARGV[2], ARGV[3]\n"
+    "local now = now_ms()\n"
+    "pulse(p, now, tonumber(ARGV[11]))\n"
     "local k = p .. ':relay:' .. me\n"
     "redis.call('HSET', k, 'instance', ARGV[4], 'transport', ARGV[5], 'capacity', ARGV[6],\n"
-    "           'rooms', ARGV[7], 'clients', ARGV[8], 'draining', ARGV[9])\n"
+    "           'rooms', ARGV[7], 'clients', ARGV[8], 'draining', ARGV[9],\n"
+    "           'beat', string.format('%d', now))\n"
     "redis.call('PEXPIRE', k, ttl)\n"
     "redis.call('SADD', p .. ':relays', me)\n"
-    "local floor = 0\n"
-    "for i = 11, #ARGV, 2 do\n"
+    "local floor = tonumber(ARGV[10])\n"
+    "for i = 13, #ARGV, 2 do\n"
     "  floor = math.max(floor, tonumber(string.match(ARGV[i], '^%d+')) or 0)\n"
     "end\n"
-    "if (tonumber(redis.call('GET', p .. ':epoch')) or 0) < floor then\n"
-    "  redis.call('SET', p .. ':epoch', string.format('%d', floor))\n"
-    "end\n"
+    "raise_epoch(p, floor)\n"
     "local out = {}\n"
-    "for i = 10, #ARGV - 1, 2 do\n"
+    "for i = 12, #ARGV - 1, 2 do\n"
     "  local rk = p .. ':room:' .. ARGV[i]\n"
     "  local cur = redis.call('GET', rk)\n"
     "  if cur == ARGV[i + 1] then\n"
@@ -206,7 +238,7 @@ static const char heartbeat_lua[] = LUA_COMMON
     "  elseif cur and alive(p, cur) then\n"
     "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'lost'; out[#out + 1] = cur\n"
     "  else\n"
-    "    local v = redis.call('INCR', p .. ':epoch') .. ' ' .. me .. ' ' .. ARGV[5] ..\n"
+    "    local v = next_epoch(p, floor) .. ' ' .. me .. ' ' .. ARGV[5] ..\n"
     "              ' ' .. ARGV[4]\n"
     "    redis.call('SET', rk, v, 'PX', ttl)\n"
     "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'reclaimed'; out[#out + 1] = v\n"
@@ -225,15 +257,17 @@ static const char release_lua[] =
     "return 1\n";
 
 /* HANDOVER. ARGV: prefix, room, the value held, the holder's address, TTL
- * ms. Moves the claim to the relay pick() chooses among the others.
- * Returns {'moved', new value}, {'lost', the live holder's value} if this
+ * ms, floor, stale ms. Moves the claim to the relay pick() chooses among
+ * the others. Returns {'moved', new value}, {'lost', the live holder's value} if this
  * relay no longer held it, or {'gone', ''} (claim deleted) if no other
  * relay can take it. */
 static const char handover_lua[] = LUA_COMMON
     "local p, rk = ARGV[1], ARGV[1] .. ':room:' .. ARGV[2]\n"
     "local cur = redis.call('GET', rk)\n"
     "if cur ~= ARGV[3] and cur and alive(p, cur) then return {'lost', cur} end\n"
-    "local v = pick(p, '', ARGV[4])\n"
+    "local now = now_ms()\n"
+    "local up = pulse(p, now, tonumber(ARGV[7]))\n"
+    "local v = pick(p, '', ARGV[4], tonumber(ARGV[6]), cutoff(now, up, tonumber(ARGV[7])))\n"
     "if not v then\n"
     "  redis.call('DEL', rk)\n"
     "  return {'gone', ''}\n"

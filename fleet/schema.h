@@ -1,6 +1,6 @@
 /* schema.h: the fleet's directory in Redis, as data: key names, the claim
- * value, the redis:// address, and the Lua scripts that change the keys
- * atomically. proto/FLEET.md describes the keys and their invariants.
+ * value, and the Lua scripts that change the keys atomically.
+ * proto/FLEET.md describes the keys and their invariants.
  *
  * Pure: no I/O (fleet/directory.c runs the scripts). */
 #ifndef RICOCHET_FLEET_SCHEMA_H
@@ -48,17 +48,6 @@ bool fleet_name_valid(const char *name);
  * not resolved: clients resolve it). Returns 0, or -1 with a one-line
  * message in err. */
 int fleet_addr_check(const char *addr, char *err, size_t err_cap);
-
-/* redis://HOST:PORT[/DB] (HOST may be [v6]). */
-struct fleet_redis_url {
-    char host[256];
-    uint16_t port;
-    unsigned db;
-};
-
-/* Returns 0, or -1 with a one-line message in err. */
-int fleet_redis_url_parse(const char *url, struct fleet_redis_url *u, char *err,
-                          size_t err_cap);
 
 /* The scripts (EVALSHA with no KEYS; the prefix is always ARGV[1]). What
  * each takes and returns is written above it in schema.c. */

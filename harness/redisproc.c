@@ -4,6 +4,7 @@
 #include "redisproc.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,7 +21,7 @@
 #define START_MS 5000
 
 /* A TCP port nobody listens on now: bind port 0 and ask which it was. */
-static int free_port(uint16_t *port, char *err, size_t err_cap)
+int redisproc_free_port(uint16_t *port, char *err, size_t err_cap)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
@@ -37,26 +38,35 @@ static int free_port(uint16_t *port, char *err, size_t err_cap)
     return 0;
 }
 
-/* The folder on PATH that holds redis-server. */
-static int redis_dir(char *out, size_t cap, char *err, size_t err_cap)
+/* The folder on PATH that holds prog (redis-server, redis-sentinel). */
+static int redis_dir(const char *prog, char *out, size_t cap, char *err, size_t err_cap)
 {
     const char *path = getenv("PATH");
     char copy[4096];
     snprintf(copy, sizeof copy, "%s", path ? path : "/usr/bin:/usr/sbin");
     for (char *save, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         char full[4200];
-        snprintf(full, sizeof full, "%s/redis-server", d);
+        snprintf(full, sizeof full, "%s/%s", d, prog);
         if (access(full, X_OK) == 0) {
             snprintf(out, cap, "%s", d);
             return 0;
         }
     }
-    snprintf(err, err_cap, "redis-server is not on PATH (Debian: apt-get install redis-server)");
+    snprintf(err, err_cap, "%s is not on PATH (Debian: apt-get install %s)", prog, prog);
     return -1;
 }
 
 /* Sends one inline command and reads the start of its reply into buf
  * (at most 200 ms). Returns the bytes read, or -1. */
+static ssize_t ask(uint16_t port, const char *cmd, char *buf, size_t cap);
+
+ssize_t redisproc_ask(const struct redisproc *r, const char *cmd, char *buf, size_t cap)
+{
+    char line[512];
+    snprintf(line, sizeof line, "%s\r\n", cmd);
+    return ask(r->port, line, buf, cap);
+}
+
 static ssize_t ask(uint16_t port, const char *cmd, char *buf, size_t cap)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
@@ -94,23 +104,16 @@ int redisproc_count_keys(const struct redisproc *r, const char *pattern)
     return atoi(buf + 1);
 }
 
-static int start_on_port(struct redisproc *r, char *err, size_t err_cap)
+/* Waits until the server on r->port answers PING (START_MS at most). */
+static int wait_up(struct redisproc *r, char *err, size_t err_cap)
 {
-    char dir[1024], port[8];
-    if (redis_dir(dir, sizeof dir, err, err_cap) != 0)
-        return -1;
-    snprintf(port, sizeof port, "%u", r->port);
-    const char *args[] = {"--port", port, "--bind", "127.0.0.1", "--save", "",
-                          "--appendonly", "no", "--daemonize", "no", NULL};
-    if (spawn_start(&r->proc, dir, "redis-server", args, err, err_cap) != 0)
-        return -1;
     uint64_t deadline = clock_now_ms() + START_MS;
     while (!answers_ping(r->port)) {
         if (!spawn_running(&r->proc) || clock_now_ms() > deadline) {
             char *out = spawn_read_stdout(&r->proc);
             const char *last = out ? strrchr(out, '#') : NULL;
-            snprintf(err, err_cap, "redis-server on port %u did not start: %.200s", r->port,
-                     last ? last : "");
+            snprintf(err, err_cap, "%s on port %u did not start: %.200s", r->proc.prog,
+                     r->port, last ? last : "");
             free(out);
             redisproc_stop(r);
             return -1;
@@ -120,13 +123,91 @@ static int start_on_port(struct redisproc *r, char *err, size_t err_cap)
     return 0;
 }
 
+static int start_on_port(struct redisproc *r, char *err, size_t err_cap)
+{
+    char dir[1024], port[8];
+    if (redis_dir("redis-server", dir, sizeof dir, err, err_cap) != 0)
+        return -1;
+    snprintf(port, sizeof port, "%u", r->port);
+    const char *args[12 + REDISPROC_EXTRA_MAX] = {"--port", port, "--bind", "127.0.0.1",
+                                                  "--save", "", "--appendonly", "no",
+                                                  "--daemonize", "no"};
+    size_t n = 10;
+    for (size_t i = 0; i < r->n_extra; i++)
+        args[n++] = r->extra[i];
+    args[n] = NULL;
+    if (spawn_start(&r->proc, dir, "redis-server", args, err, err_cap) != 0)
+        return -1;
+    return wait_up(r, err, err_cap);
+}
+
 int redisproc_start(struct redisproc *r, char *err, size_t err_cap)
 {
+    return redisproc_start_with(r, NULL, err, err_cap);
+}
+
+int redisproc_start_with(struct redisproc *r, const char *const *extra, char *err,
+                         size_t err_cap)
+{
     memset(r, 0, sizeof *r);
-    if (free_port(&r->port, err, err_cap) != 0)
+    for (size_t i = 0; extra && extra[i]; i++) {
+        if (r->n_extra == REDISPROC_EXTRA_MAX) {
+            snprintf(err, err_cap, "redis-server: more than %d extra arguments",
+                     REDISPROC_EXTRA_MAX);
+            return -1;
+        }
+        snprintf(r->extra[r->n_extra++], sizeof r->extra[0], "%s", extra[i]);
+    }
+    if (redisproc_free_port(&r->port, err, err_cap) != 0)
         return -1;
     snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%u", r->port);
     return start_on_port(r, err, err_cap);
+}
+
+/* Writes a sentinel's config file into a new temporary folder. */
+static int sentinel_conf(struct redisproc *r, const char *master, uint16_t primary_port,
+                         int quorum, unsigned down_ms, char *err, size_t err_cap)
+{
+    char folder[] = "/tmp/ricochet-sentinel-XXXXXX";
+    if (!mkdtemp(folder)) {
+        snprintf(err, err_cap, "sentinel: mkdtemp: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(r->conf, sizeof r->conf, "%s/sentinel.conf", folder);
+    FILE *f = fopen(r->conf, "w");
+    if (!f) {
+        snprintf(err, err_cap, "sentinel: %s: %s", r->conf, strerror(errno));
+        rmdir(folder);
+        r->conf[0] = '\0';
+        return -1;
+    }
+    fprintf(f, "port %u\nbind 127.0.0.1\ndaemonize no\n"
+               "sentinel monitor %s 127.0.0.1 %u %d\n"
+               "sentinel down-after-milliseconds %s %u\n"
+               "sentinel failover-timeout %s %u\n"
+               "sentinel parallel-syncs %s 1\n",
+            r->port, master, (unsigned)primary_port, quorum, master, down_ms, master,
+            4 * down_ms, master);
+    fclose(f);
+    return 0;
+}
+
+int redisproc_start_sentinel(struct redisproc *r, const char *master, uint16_t primary_port,
+                             int quorum, unsigned down_ms, char *err, size_t err_cap)
+{
+    char dir[1024];
+    memset(r, 0, sizeof *r);
+    if (redis_dir("redis-sentinel", dir, sizeof dir, err, err_cap) != 0 ||
+        redisproc_free_port(&r->port, err, err_cap) != 0 ||
+        sentinel_conf(r, master, primary_port, quorum, down_ms, err, err_cap) != 0)
+        return -1;
+    snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%u", r->port);
+    const char *args[] = {r->conf, NULL};
+    if (spawn_start(&r->proc, dir, "redis-sentinel", args, err, err_cap) != 0) {
+        redisproc_stop(r);
+        return -1;
+    }
+    return wait_up(r, err, err_cap);
 }
 
 int redisproc_restart(struct redisproc *r, char *err, size_t err_cap)
@@ -140,4 +221,21 @@ void redisproc_stop(struct redisproc *r)
         spawn_stop(&r->proc, SIGTERM, 3000);
     spawn_free(&r->proc);
     memset(&r->proc, 0, sizeof r->proc);
+    if (!r->conf[0])
+        return;
+    /* A sentinel rewrites its config and may leave more: the folder goes whole. */
+    char folder[sizeof r->conf];
+    snprintf(folder, sizeof folder, "%s", r->conf);
+    *strrchr(folder, '/') = '\0';
+    DIR *d = opendir(folder);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[sizeof folder + 300];
+        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
+        if (e->d_name[0] != '.')
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(folder);
+    r->conf[0] = '\0';
 }

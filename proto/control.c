@@ -452,7 +452,7 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
     if ((rc = read_string(r, o, "room", need, m->room, sizeof m->room, proto_room_valid)) ||
         (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
         (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
-        (rc = read_bool(r, o, "batch", &m->batch)))
+        (rc = read_bool(r, o, "batch", &m->batch)) || (rc = read_bool(r, o, "lost", &m->lost)))
         return rc;
     if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)) ||
         (rc = read_aoi(r, o, &m->aoi)))

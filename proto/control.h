@@ -102,6 +102,8 @@ struct proto_control {
                                            UNSEQUENCED for ENet */
     uint64_t epoch;                     /* moved: the room's claim; join: the epoch
                                            of the moved that sent you (0: none) */
+    bool lost;                          /* join: I lost the relay that held my room
+                                           (a fleet's rejoin): the holder is checked */
     bool forwarded;                     /* moved, to a member of a room that moves:
                                            seq is set (absent from other moveds) */
     uint32_t seq;                       /* ... the last of the member's states the

@@ -103,6 +103,8 @@ static int add_join(cJSON *o, const struct proto_control *m)
     cJSON_AddBoolToObject(o, "reflect", m->reflect);
     if (m->batch)
         cJSON_AddBoolToObject(o, "batch", true);
+    if (m->lost)
+        cJSON_AddBoolToObject(o, "lost", true);
     cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
     if (m->cookie[0])
         cJSON_AddStringToObject(o, "cookie", m->cookie);

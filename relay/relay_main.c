@@ -155,6 +155,7 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
         if (wait_input(ops, t, wait_ms) < 0)
             return 1;
         uint64_t woke = clock_now_us();
+        relay_fleet_turn(f, woke); /* after a stall, leases checked before input */
         if (ops->service(t, r, 0) < 0)
             return 1;
         uint64_t now = clock_now_us();

@@ -133,17 +133,35 @@ const struct option_def relay_settings_options[] = {
               "valid here; with --directory, the prefix of every directory key" },
     { .name = "directory", .type = OPTION_STRING, .offset = FLEET(directory), .def = "",
       .min = 0, .max = SIZE(fleet.directory),
-      .help = "redis://HOST:PORT[/DB]: join the fleet whose directory is there (rooms "
-              "placed across relays, proto/FLEET.md); \"\" = a relay on its own" },
+      .help = "redis://[USER:PASSWORD@]HOST:PORT[/DB] (rediss:// over TLS; "
+              "redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER[/DB] for the primary Redis "
+              "Sentinel names): join the fleet whose directory is there (rooms placed across "
+              "relays, proto/FLEET.md); \"\" = a relay on its own" },
+    { .name = "directory-password-file", .type = OPTION_STRING,
+      .offset = FLEET(password_file), .def = "", .min = 0, .max = SIZE(fleet.password_file),
+      .help = "file whose first line is the directory's password (AUTH, with the URL's "
+              "user): kept out of the command line; overrides a password in the URL" },
+    { .name = "directory-ca", .type = OPTION_STRING, .offset = FLEET(tls_ca), .def = "",
+      .min = 0, .max = SIZE(fleet.tls_ca),
+      .help = "rediss: PEM file of the CAs the directory's certificate is checked against "
+              "(\"\" = the system's)" },
+    { .name = "directory-cert", .type = OPTION_STRING, .offset = FLEET(tls_cert), .def = "",
+      .min = 0, .max = SIZE(fleet.tls_cert),
+      .help = "rediss: PEM client certificate, for a directory that asks for one "
+              "(tls-auth-clients)" },
+    { .name = "directory-key", .type = OPTION_STRING, .offset = FLEET(tls_key), .def = "",
+      .min = 0, .max = SIZE(fleet.tls_key),
+      .help = "rediss: the PEM key of --directory-cert" },
     { .name = "advertise", .type = OPTION_STRING, .offset = FLEET(advertise), .def = "",
       .min = 0, .max = SIZE(fleet.advertise),
       .help = "HOST:PORT clients reach this relay at, given to them in moved (HOST:0: the "
               "port bound); needed with --directory, except under Agones (asked of the SDK)" },
     { .name = "directory-ttl", .type = OPTION_SECONDS, .offset = FLEET(ttl_ms), .def = "10",
       .min = 1, .max = 600,
-      .help = "seconds a relay's registration and claims outlive its last heartbeat: how "
-              "soon a dead relay's rooms move, and how long rooms ride out a directory "
-              "outage" },
+      .help = "seconds a relay's registration and claims outlive its last heartbeat (one "
+              "every tenth of it): how long rooms ride out a directory outage; a dead "
+              "relay's rooms move once it missed three heartbeats if a client reports it, "
+              "else after this" },
     { .name = "park-ms", .type = OPTION_UINT, .offset = FLEET(park_ms),
       .size = SIZE(fleet.park_ms), .def = "2000", .min = 100, .max = 60000,
       .help = "a join for a new room waits this long for the directory, then is refused "

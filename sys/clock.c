@@ -22,6 +22,13 @@ uint64_t clock_now_ms(void)
     return clock_now_us() / 1000u;
 }
 
+uint64_t clock_boot_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return timespec_us(&ts);
+}
+
 uint64_t clock_unix_s(void)
 {
     struct timespec ts;

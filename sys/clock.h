@@ -13,6 +13,11 @@ uint64_t clock_now_us(void);
  * handling. */
 uint64_t clock_now_ms(void);
 
+/* CLOCK_BOOTTIME in microseconds: like CLOCK_MONOTONIC, but it also
+ * counts the time the machine was suspended. Leases run on it: a relay in
+ * a VM suspended past its lease must see that it ran out. */
+uint64_t clock_boot_us(void);
+
 /* Wall-clock time (CLOCK_REALTIME), Unix seconds: what tickets expire by,
  * shared with the machine that minted them. Never for intervals. */
 uint64_t clock_unix_s(void);

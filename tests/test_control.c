@@ -165,9 +165,17 @@ static void moved_round_trip(void **state)
     assert_true(proto_control_encode(buf, sizeof buf, &join) > 0);
     assert_int_equal(decode(buf), PROTO_OK);
     assert_int_equal(msg->epoch, 42);
+    assert_false(msg->lost);
     join.epoch = 0; /* none: not sent */
     assert_true(proto_control_encode(buf, sizeof buf, &join) > 0);
     assert_null(strstr(buf, "epoch"));
+    assert_null(strstr(buf, "lost"));
+    join.lost = true; /* a rejoin after the relay that held the room was lost */
+    assert_true(proto_control_encode(buf, sizeof buf, &join) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_true(msg->lost);
+    assert_int_equal(decode("{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"lost\":1}"),
+                     PROTO_E_FIELD_TYPE);
 }
 
 /* init zeroes every field but the roster (left as it was: clearing its

@@ -25,12 +25,15 @@
 #include "support/redis.h"
 
 static char err[512];
+static uint32_t wait_ms; /* a suspect placement's answer */
 
-/* A relay's directory: address 127.0.0.1:700N, instance of letter inst. */
-static struct directory *relay_dir_as(const struct redisproc *r, int n, char inst,
-                                      uint32_t ttl_ms)
+/* A relay's directory: address 127.0.0.1:700N, instance of letter inst,
+ * stale after stale_ms without a heartbeat (0: the default). */
+static struct directory *relay_dir_stale(const struct redisproc *r, int n, char inst,
+                                         uint32_t ttl_ms, uint32_t stale_ms)
 {
-    struct directory_config c = {.capacity = 100, .ttl_ms = ttl_ms, .timeout_ms = 500};
+    struct directory_config c = {.capacity = 100, .ttl_ms = ttl_ms, .stale_ms = stale_ms,
+                                 .timeout_ms = 500};
     assert_int_equal(fleet_redis_url_parse(r->url, &c.url, err, sizeof err), 0);
     strcpy(c.prefix, "test");
     snprintf(c.addr, sizeof c.addr, "127.0.0.1:%d", 7000 + n);
@@ -41,6 +44,12 @@ static struct directory *relay_dir_as(const struct redisproc *r, int n, char ins
     if (directory_connect(d, err, sizeof err) != 0)
         fail_msg("%s", err);
     return d;
+}
+
+static struct directory *relay_dir_as(const struct redisproc *r, int n, char inst,
+                                      uint32_t ttl_ms)
+{
+    return relay_dir_stale(r, n, inst, ttl_ms, 0);
 }
 
 /* Relay N: 127.0.0.1:700N, instance of the Nth letter after 'a'. */
@@ -59,7 +68,7 @@ static void beat(struct directory *d, uint32_t rooms, uint32_t clients, bool dra
 static struct fleet_claim place(struct directory *d, const char *room)
 {
     struct fleet_claim c;
-    if (directory_place(d, room, &c, err, sizeof err) != 1)
+    if (directory_place(d, room, false, &c, &wait_ms, err, sizeof err) != 1)
         fail_msg("place %s: %s", room, err);
     return c;
 }
@@ -71,7 +80,8 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     test_redis_start(&r);
     struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
     struct fleet_claim c;
-    assert_int_equal(directory_place(a, "r1", &c, err, sizeof err), 0); /* nobody registered */
+    /* nobody registered */
+    assert_int_equal(directory_place(a, "r1", false, &c, &wait_ms, err, sizeof err), 0);
     beat(a, 0, 0, false);
     beat(b, 0, 0, false);
     c = place(a, "r1");
@@ -92,7 +102,7 @@ static void rooms_go_to_the_least_loaded_relay_ties_to_the_asker(void **state)
     c = place(b, "r4");
     assert_string_equal(c.addr, "127.0.0.1:7001");
     beat(a, 2, 100, false);
-    assert_int_equal(directory_place(b, "r5", &c, err, sizeof err), 0);
+    assert_int_equal(directory_place(b, "r5", false, &c, &wait_ms, err, sizeof err), 0);
     char out[256];
     test_redis_cmd(&r, out, sizeof out, "HGET test:relay:127.0.0.1:7001 clients");
     assert_string_equal(out, "100");
@@ -118,7 +128,8 @@ static void *race(void *arg)
     for (int i = 0; i < RACE_ROOMS; i++) {
         char room[16];
         snprintf(room, sizeof room, "race%d", i);
-        if (directory_place(x->d, room, &x->got[i], e, sizeof e) != 1)
+        uint32_t wait;
+        if (directory_place(x->d, room, false, &x->got[i], &wait, e, sizeof e) != 1)
             x->failures++;
     }
     return NULL;
@@ -299,6 +310,144 @@ static void release_and_handover_only_what_is_held(void **state)
     test_redis_stop(&r);
 }
 
+/* Its holder asking for a room it holds gets its claim back with the
+ * key's expiry renewed: the holder starts a whole lease from that answer,
+ * so the key must outlive it. Another relay asking renews nothing. */
+static void place_renews_the_holders_claim(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000);
+    beat(a, 0, 0, false);
+    beat(b, 5, 0, false);
+    struct fleet_claim c = place(a, "held");
+    char out[64];
+    test_redis_cmd(&r, out, sizeof out, "PEXPIRE test:room:held 300");
+    struct fleet_claim other = place(b, "held");
+    assert_int_equal(other.epoch, c.epoch);
+    assert_true(pttl(&r, "test:room:held") <= 300);
+    struct fleet_claim again = place(a, "held");
+    assert_int_equal(again.epoch, c.epoch);
+    assert_in_range(pttl(&r, "test:room:held"), 9000, 10000);
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* Redis restarted empty: the epoch counter starts again, but no relay
+ * hands out an epoch at or below one it has seen (its high-water mark),
+ * and its heartbeat raises the counter for the others. */
+static void epochs_never_go_back_after_redis_loses_data(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000);
+    beat(a, 0, 0, false);
+    uint64_t top = 0;
+    for (int i = 0; i < 5; i++) {
+        char room[16];
+        snprintf(room, sizeof room, "e%d", i);
+        struct fleet_claim c = place(a, room);
+        assert_int_equal(directory_release(a, &c, err, sizeof err), 1);
+        top = c.epoch;
+    }
+    test_redis_stop(&r);
+    test_redis_restart(&r);
+    assert_int_equal(directory_connect(a, err, sizeof err), 0);
+    beat(a, 0, 0, false); /* a holds nothing: its high-water mark is the floor */
+    struct directory *b = relay_dir(&r, 2, 10000); /* never saw an epoch */
+    beat(b, 0, 0, false);
+    struct fleet_claim c = place(b, "fresh");
+    assert_true(c.epoch > top);
+    c = place(a, "mine");
+    assert_true(c.epoch > top);
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* d heartbeats every 50 ms for ms, alone (the other relay stays silent). */
+static void beats_alone(struct directory *d, int ms)
+{
+    for (uint64_t end = clock_now_ms() + (uint64_t)ms; clock_now_ms() < end;) {
+        beat(d, 9, 0, false);
+        clock_sleep_ms(50);
+    }
+}
+
+static int suspect(struct directory *d, const char *room, struct fleet_claim *c)
+{
+    return directory_place(d, room, true, c, &wait_ms, err, sizeof err);
+}
+
+/* A client that lost its relay says so (suspect): the holder keeps its
+ * room while its heartbeats are current, is waited for while they are
+ * overdue, and is taken over once they have stopped for stale_ms while the
+ * directory answered, long before its registration expires; it hears of
+ * the loss at its next heartbeat. Right after the directory itself was
+ * away, nobody is stale. */
+static void a_reported_holder_is_taken_over_once_stale(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir_stale(&r, 1, 'a', 10000, 400);
+    struct directory *b = relay_dir_stale(&r, 2, 'b', 10000, 400);
+    beat(a, 0, 0, false);
+    beat(b, 9, 0, false);
+    struct fleet_claim held[1] = {place(a, "lost")}, c;
+    assert_string_equal(held[0].addr, "127.0.0.1:7001");
+    assert_int_equal(suspect(b, "lost", &c), 1); /* a beat just now: it keeps it */
+    assert_int_equal(c.epoch, held[0].epoch);
+    beats_alone(b, 250);
+    assert_int_equal(suspect(b, "lost", &c), 2); /* overdue: ask again */
+    assert_in_range(wait_ms, 1, 200);
+    assert_int_equal(place(b, "lost").epoch, held[0].epoch); /* nobody reported it */
+    beats_alone(b, 250);
+    assert_int_equal(suspect(b, "lost", &c), 1);
+    assert_string_equal(c.addr, "127.0.0.1:7002");
+    assert_true(c.epoch > held[0].epoch);
+    enum directory_renewal res[1];
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){1, 0, false}, held, 1, res,
+                                         err, sizeof err), 0);
+    assert_int_equal(res[0], DIRECTORY_LOST);
+    assert_int_equal(held[0].epoch, c.epoch);
+
+    /* b holds it now and stops; the directory is away longer than that. */
+    kill(r.proc.pid, SIGSTOP);
+    clock_sleep_ms(600);
+    kill(r.proc.pid, SIGCONT);
+    beat(a, 0, 0, false);
+    assert_int_equal(suspect(a, "lost", &c), 1); /* up again just now: b is not stale */
+    assert_string_equal(c.addr, "127.0.0.1:7002");
+    beats_alone(a, 450);
+    assert_int_equal(suspect(a, "lost", &c), 1);
+    assert_string_equal(c.addr, "127.0.0.1:7001");
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
+/* A relay whose heartbeats stopped is not given new rooms. */
+static void a_stale_relay_gets_no_new_room(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir_stale(&r, 1, 'a', 10000, 400);
+    struct directory *b = relay_dir_stale(&r, 2, 'b', 10000, 400);
+    beat(a, 0, 0, false);
+    beat(b, 9, 0, false);
+    assert_string_equal(place(b, "first").addr, "127.0.0.1:7001");
+    beats_alone(b, 500);
+    assert_string_equal(place(b, "second").addr, "127.0.0.1:7002");
+    directory_destroy(a);
+    directory_destroy(b);
+    test_redis_stop(&r);
+}
+
 /* Redis stopped: calls fail within the timeout and drop the connection;
  * paused (SIGSTOP): the same, bounded by the timeout; back (empty, as
  * after a restart without persistence): reconnect, and a heartbeat
@@ -325,7 +474,7 @@ static void redis_down_and_back(void **state)
     assert_int_equal(directory_connect(a, err, sizeof err), -1);
     assert_non_null(strstr(err, "127.0.0.1"));
     struct fleet_claim c;
-    assert_int_equal(directory_place(a, "three", &c, err, sizeof err), -1);
+    assert_int_equal(directory_place(a, "three", false, &c, &wait_ms, err, sizeof err), -1);
     assert_non_null(strstr(err, "not connected"));
 
     test_redis_restart(&r);
@@ -441,10 +590,16 @@ int main(void)
         cmocka_unit_test(a_lapsed_relay_loses_its_claims),
         cmocka_unit_test(a_dead_holders_room_is_taken_over),
         cmocka_unit_test(release_and_handover_only_what_is_held),
+        cmocka_unit_test(place_renews_the_holders_claim),
+        cmocka_unit_test(a_reported_holder_is_taken_over_once_stale),
+        cmocka_unit_test(a_stale_relay_gets_no_new_room),
+        cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(many_claims_renew_in_chunks),
         cmocka_unit_test(redis_server_inherits_no_descriptor),
         cmocka_unit_test(redis_server_dies_with_its_test),
     };
+    if (getenv("TEST_FILTER")) /* one test by name */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

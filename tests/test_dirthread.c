@@ -1,7 +1,8 @@
 /* test_dirthread: the directory thread as the relay's loop sees it, through
  * its two rings, against a real redis-server and a stand-in Agones
  * sidecar: the first answer, placement, confirmations, a lost claim, Redis down and back,
- * a drain, and the Agones call sequence with a sidecar that starts late. */
+ * a drain, a reported holder awaited then taken over, and the Agones call
+ * sequence with a sidecar that starts late. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -201,6 +202,44 @@ static void a_drain_hands_every_room_to_a_live_relay(void **state)
 
 /* Agones without a directory: /ready retried until the sidecar answers,
  * /health at least every 2 s, labels from the load, /shutdown last. */
+/* A join that reports its room's holder lost: the thread asks again while
+ * the holder is overdue and answers once it is stale (here 1 s without a
+ * heartbeat), the room now this relay's, with no answer before. */
+static void a_reported_holder_is_awaited_then_taken_over(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct dirthread_config cb = config(&r, 2);
+    cb.dir.stale_ms = 1000;
+    struct directory_config ca = config(&r, 1).dir;
+    struct directory *a = directory_create(&ca); /* a relay that beats once, then dies */
+    assert_int_equal(directory_connect(a, err, sizeof err), 0);
+    assert_int_equal(directory_heartbeat(a, &(struct directory_load){0}, NULL, 0, NULL, err,
+                                         sizeof err), 0);
+    struct fleet_claim held;
+    uint32_t wait;
+    assert_int_equal(directory_place(a, "orphan", false, &held, &wait, err, sizeof err), 1);
+    assert_string_equal(held.addr, "127.0.0.1:7001");
+    struct dirthread *tb = start(&cb);
+    wait_for(tb, FLEET_CONFIRMED, NULL, 3000); /* b beats: the directory answers */
+    clock_sleep_ms(650); /* a is overdue (over 500 ms), not stale */
+    uint64_t t0 = clock_now_ms();
+    struct fleet_msg m = {.type = FLEET_PLACE, .suspect = true};
+    strcpy(m.claim.room, "orphan");
+    assert_true(dirthread_post(tb, &m));
+    struct fleet_msg got = wait_for(tb, FLEET_PLACED, "orphan", 3000);
+    print_message("taken over %llu ms after the report\n",
+                  (unsigned long long)(clock_now_ms() - t0));
+    assert_true(got.suspect);
+    assert_string_equal(got.claim.addr, "127.0.0.1:7002");
+    assert_true(got.claim.epoch > held.epoch);
+    assert_true(clock_now_ms() - t0 >= 20); /* it waited for a to turn stale */
+    dirthread_stop(tb);
+    directory_destroy(a);
+    test_redis_stop(&r);
+}
+
 static void agones_call_sequence(void **state)
 {
     (void)state;
@@ -257,6 +296,7 @@ int main(void)
         cmocka_unit_test(a_claim_taken_by_another_relay_is_reported_lost),
         cmocka_unit_test(redis_down_and_back_is_reconciled),
         cmocka_unit_test(a_drain_hands_every_room_to_a_live_relay),
+        cmocka_unit_test(a_reported_holder_is_awaited_then_taken_over),
         cmocka_unit_test(agones_call_sequence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /* test_e2e_fleet: relays sharing a directory in a real redis-server (each
  * test starts its own on a free loopback port): a moved reply followed,
- * racing joins on one relay, a lost claim that stops service, SIGKILL
- * failover, a SIGTERM drain, Redis down and back, and the Agones call
- * sequence of a relay under a stand-in SDK sidecar. */
+ * plain UDP rooms placed, racing joins on one relay, a lost claim that
+ * stops service, SIGKILL failover, a SIGTERM drain, Redis down and back,
+ * one fleet ticket admitted after a moved, and the Agones call sequence of
+ * a relay under a stand-in SDK sidecar (test_e2e_failover has the rest). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,89 +20,39 @@
 #include <unistd.h>
 
 #include "../client/client.h"
+#include "../proto/ticket.h"
+#include "../sys/keyfile.h"
 #include "support/agones_sdk.h"
-#include "support/harness.h"
-#include "support/redis.h"
+#include "support/fleet_e2e.h"
 
-#define TTL "2"        /* --directory-ttl: short, so failover tests stay short */
-#define WAIT_MS 15000
+#define WAIT_MS FLEET_WAIT_MS
 
-struct relay {
-    struct spawn_proc p;
-    uint16_t port;
-};
-
-/* A relay of the fleet whose directory is redis, on a port of its own
- * choosing (--advertise 127.0.0.1:0: the port it binds). */
-static void start_relay(struct relay *r, const struct redisproc *redis, const char *extra)
+static void start_relay(struct fleet_relay *r, const struct redisproc *redis, const char *extra)
 {
-    const char *args[] = {"--directory", redis->url, "--advertise", "127.0.0.1:0",
-                          "--directory-ttl", TTL, "--stats-interval", "0", extra, NULL};
-    int got = harness_start_relay(&r->p, args);
-    if (got <= 0)
-        fail_msg("a relay of the fleet did not start");
-    r->port = (uint16_t)got;
+    const char *const more[] = {extra, NULL};
+    fleet_start_relay(r, redis->url, more);
 }
 
-/* A client joining room through relay `via`; rejoin_ms > 0: it rejoins a
- * lost relay through `via`. */
-static struct ricochet *client(const struct relay *via, const char *room, const char *name,
-                               uint32_t rejoin_ms)
+/* A client joining room through relay `via` in mode (timeout 1.5 s);
+ * rejoin_ms > 0: it rejoins a lost relay through `via`. */
+static struct ricochet *client_in(const struct fleet_relay *via, const char *room,
+                                  const char *name, uint32_t rejoin_ms, enum proto_mode mode)
 {
-    char err[256];
-    struct client_config cfg = {.host = "127.0.0.1", .port = via->port, .room = room,
-                                .name = name, .mode = PROTO_MODE_RELIABLE, .timeout_ms = 1500,
-                                .rejoin_ms = rejoin_ms};
-    struct ricochet *c = client_create(&cfg, err, sizeof err);
-    if (!c)
-        fail_msg("%s", err);
-    return c;
+    return fleet_client(via, room, name, mode, 1500, rejoin_ms);
 }
 
-/* Sends a state from every joined client, so the others see it. */
-static bool all_welcomed(void *ctx)
+/* The same in reliable mode. */
+static struct ricochet *client(const struct fleet_relay *via, const char *room,
+                               const char *name, uint32_t rejoin_ms)
 {
-    struct harness_rec *r = ctx;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->c[i] && !ricochet_joined(r->c[i]))
-            return false;
-    return true;
+    return client_in(via, room, name, rejoin_ms, PROTO_MODE_RELIABLE);
 }
 
-/* Polls until every client is joined, then lets states flow until each
- * has states from every other. */
-static void until_all_see_all(struct harness_rec *rec, int timeout_ms)
-{
-    assert_int_equal(harness_poll_until(rec->c, rec->n, timeout_ms, harness_rec_event,
-                                        all_welcomed, rec), 0);
-    uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
-    for (;;) {
-        bool done = true;
-        for (size_t i = 0; i < rec->n; i++) {
-            struct ricochet_state s = {.x = 1, .y = 2};
-            ricochet_send_state(rec->c[i], &s);
-            size_t members = ricochet_members(rec->c[i], NULL, 0);
-            done &= members + 1 == rec->n;
-            struct ricochet_member m[HARNESS_MAX_CLIENTS];
-            size_t k = ricochet_members(rec->c[i], m, HARNESS_MAX_CLIENTS);
-            for (size_t j = 0; j < k; j++)
-                done &= m[j].stats.received > 0;
-        }
-        if (done)
-            return;
-        if (clock_now_ms() > deadline)
-            fail_msg("clients do not all see each other");
-        harness_poll_for(rec->c, rec->n, 50, harness_rec_event, rec);
-    }
-}
+#define all_welcomed fleet_all_welcomed
+#define until_all_see_all fleet_until_all_see_all
+#define destroy_clients fleet_close_clients
 
-static void destroy_clients(struct harness_rec *rec)
-{
-    for (size_t i = 0; i < rec->n; i++)
-        ricochet_close(rec->c[i]);
-}
-
-static long long relay_stat(struct relay *r, const char *path)
+static long long relay_stat(struct fleet_relay *r, const char *path)
 {
     return harness_relay_stat(&r->p, path);
 }
@@ -111,7 +62,7 @@ static void a_moved_reply_is_followed(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, NULL);
     start_relay(&b, &redis, NULL);
     struct harness_rec rec = {.n = 2};
@@ -131,13 +82,43 @@ static void a_moved_reply_is_followed(void **state)
     test_redis_stop(&redis);
 }
 
+/* Plain UDP in a fleet: a join parked while the directory places its room
+ * keeps its endpoint (there is no connection to hold it), so the room is
+ * created once the directory answers, and a join through another relay is
+ * sent there. */
+static void plain_udp_rooms_in_a_fleet(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    test_redis_start(&redis);
+    struct fleet_relay a, b;
+    start_relay(&a, &redis, "--transport=udp");
+    start_relay(&b, &redis, "--transport=udp");
+    struct harness_rec rec = {.n = 2};
+    rec.c[0] = client_in(&a, "plain", "x", 0, PROTO_MODE_UDP);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &(struct harness_rec){.c = {rec.c[0]}, .n = 1}),
+                     0);
+    rec.c[1] = client_in(&b, "plain", "y", 0, PROTO_MODE_UDP);
+    until_all_see_all(&rec, WAIT_MS);
+    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
+    assert_int_equal(ricochet_relay_port(rec.c[1]), a.port);
+    assert_int_equal(rec.moved[1], 1);
+    assert_int_equal(relay_stat(&a, "parked"), 1);
+    assert_int_equal(relay_stat(&b, "moved"), 1);
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+}
+
 /* Six clients per room join at once, through three relays in turn. */
 static void racing_joins_end_on_one_relay(void **state)
 {
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay r[3];
+    struct fleet_relay r[3];
     for (int i = 0; i < 3; i++)
         start_relay(&r[i], &redis, NULL);
     for (int room = 0; room < 3; room++) {
@@ -166,7 +147,7 @@ static void a_lost_claim_stops_service(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, NULL);
     start_relay(&b, &redis, NULL);
     struct harness_rec rec = {.n = 3};
@@ -208,7 +189,7 @@ static void sigkill_failover(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, NULL);
     start_relay(&b, &redis, NULL);
     struct harness_rec first = {.n = 1};
@@ -242,7 +223,7 @@ static void sigterm_drain(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, NULL);
     struct harness_rec rec = {.n = 2};
     rec.c[0] = client(&a, "hall", "x", 0);
@@ -299,7 +280,7 @@ static void a_drain_loses_no_reliable_state(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a, b;
+    struct fleet_relay a, b;
     start_relay(&a, &redis, "--rate-limit=0"); /* x sends 1000 a second */
     start_relay(&b, &redis, "--rate-limit=0");
     struct harness_rec rec = {.n = 2};
@@ -338,7 +319,7 @@ static void redis_down_and_back(void **state)
     (void)state;
     struct redisproc redis;
     test_redis_start(&redis);
-    struct relay a;
+    struct fleet_relay a;
     start_relay(&a, &redis, NULL);
     struct harness_rec rec = {.n = 2};
     rec.c[0] = client(&a, "kept", "x", 0);
@@ -378,6 +359,63 @@ static void redis_down_and_back(void **state)
     destroy_clients(&rec);
     free(harness_relay_finish(&a.p));
     test_redis_stop(&redis);
+}
+
+/* One fleet ticket through a real fleet: relays that take tickets (and
+ * seal sessions) share a directory; alice's join places her room on a;
+ * bob's, through b, is checked there, sent on with moved, and a admits
+ * the same ticket; both talk, sealed. */
+static void a_fleet_ticket_is_admitted_after_a_moved(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_e2e_fleet.XXXXXX", key_path[64], err[256], cmd[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(key_path, sizeof key_path, "%s/fleet.key", dir);
+    assert_int_equal(ticket_crypto_init(), 0);
+    assert_int_equal(keyfile_generate(key_path, err, sizeof err), 0);
+    struct ticket_key key;
+    assert_int_equal(keyfile_load(key_path, &key, err, sizeof err), 0);
+    char tickets[2][TICKET_TEXT_MAX + 1];
+    const char *names[2] = {"alice", "bob"};
+    for (int i = 0; i < 2; i++) { /* for the fleet, not for one relay */
+        struct ticket_claims c = {.issued_s = clock_unix_s(), .expires_s = clock_unix_s() + 60};
+        snprintf(c.room, sizeof c.room, "vip");
+        snprintf(c.name, sizeof c.name, "%s", names[i]);
+        snprintf(c.fleet, sizeof c.fleet, "ricochet");
+        assert_true(ticket_mint(&key, &c, tickets[i], sizeof tickets[i]) > 0);
+    }
+    struct redisproc redis;
+    test_redis_start(&redis);
+    const char *const extra[] = {"--ticket-key", key_path, "--encrypt", NULL};
+    struct fleet_relay a, b;
+    fleet_start_relay(&a, redis.url, extra);
+    fleet_start_relay(&b, redis.url, extra);
+    struct harness_rec rec = {.n = 2};
+    for (int i = 0; i < 2; i++) {
+        struct client_config cfg = {.host = "127.0.0.1", .port = i ? b.port : a.port,
+                                    .mode = PROTO_MODE_RELIABLE, .ticket = tickets[i],
+                                    .timeout_ms = 5000};
+        assert_non_null(rec.c[i] = client_create(&cfg, err, sizeof err));
+        if (i == 0)
+            assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event,
+                                                all_welcomed, &(struct harness_rec){
+                                                    .c = {rec.c[0]}, .n = 1}), 0);
+    }
+    until_all_see_all(&rec, WAIT_MS);
+    assert_int_equal(rec.moved[1], 1); /* bob was sent on by b */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(ricochet_relay_port(rec.c[i]), a.port);
+        assert_true(ricochet_sealed(rec.c[i]));
+    }
+    assert_int_equal(relay_stat(&b, "moved"), 1);
+    assert_int_equal(relay_stat(&a, "members"), 2);
+    assert_int_equal(relay_stat(&a, "drops.ticket_replayed"), 0);
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    test_redis_stop(&redis);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* A relay under Agones: /ready once it listens, /health, labels, and after
@@ -425,13 +463,17 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_moved_reply_is_followed),
+        cmocka_unit_test(plain_udp_rooms_in_a_fleet),
         cmocka_unit_test(racing_joins_end_on_one_relay),
         cmocka_unit_test(a_lost_claim_stops_service),
         cmocka_unit_test(sigkill_failover),
         cmocka_unit_test(a_drain_loses_no_reliable_state),
         cmocka_unit_test(sigterm_drain),
         cmocka_unit_test(redis_down_and_back),
+        cmocka_unit_test(a_fleet_ticket_is_admitted_after_a_moved),
         cmocka_unit_test(agones_call_sequence),
     };
+    if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=sigkill_failover */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

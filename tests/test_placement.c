@@ -43,8 +43,9 @@ static enum placement_verdict join(struct placement *p, const char *room, uint32
                                    uint64_t now, bool expect_ask)
 {
     struct fleet_claim c;
-    bool ask;
-    enum placement_verdict v = placement_join(p, room, peer, 0, now, &c, &ask);
+    bool ask, suspect;
+    enum placement_verdict v = placement_join(p, room, peer, 0, false, now, &c, &ask, &suspect);
+    assert_false(suspect);
     assert_int_equal(ask, expect_ask);
     return v;
 }
@@ -84,21 +85,63 @@ static void another_relays_room_is_moved_and_cached(void **state)
     assert_string_equal(out[0].claim.addr, "10.0.0.2:7777");
     assert_int_equal(out[0].claim.epoch, 9);
     struct fleet_claim c;
-    bool ask;
-    assert_int_equal(placement_join(p, "arena", 2, 0, 2000 * MS, &c, &ask), PLACEMENT_MOVED);
+    bool ask, suspect;
+    assert_int_equal(placement_join(p, "arena", 2, 0, false, 2000 * MS, &c, &ask, &suspect),
+                     PLACEMENT_MOVED);
     assert_false(ask);
     assert_int_equal(c.epoch, 9);
     /* A client sent here by a newer move does not trust the cache. */
-    assert_int_equal(placement_join(p, "arena", 3, 10, 2000 * MS, &c, &ask), PLACEMENT_PARKED);
+    assert_int_equal(placement_join(p, "arena", 3, 10, false, 2000 * MS, &c, &ask, &suspect),
+                     PLACEMENT_PARKED);
     assert_true(ask);
     placement_forget(p, 3);
     m = result(FLEET_PLACED, "arena", 11, OTHER, 0);
     assert_int_equal(placement_apply(p, &m, 2500 * MS, out, 8, &e), 0); /* 3 left */
-    assert_int_equal(placement_join(p, "arena", 5, 10, 2600 * MS, &c, &ask), PLACEMENT_MOVED);
+    assert_int_equal(placement_join(p, "arena", 5, 10, false, 2600 * MS, &c, &ask, &suspect),
+                     PLACEMENT_MOVED);
     assert_int_equal(c.epoch, 11);
     /* After cache_ms the cache is forgotten: ask again. */
     placement_expire(p, 4500 * MS, out, 8);
     assert_int_equal(join(p, "arena", 4, 4500 * MS, true), PLACEMENT_PARKED);
+    placement_destroy(p);
+}
+
+/* A join that lost the room's holder trusts no cached placement and has
+ * the directory check the holder (suspect); one that parks behind a
+ * question asked without saying so has it asked again when the answer
+ * names another relay. */
+static void a_join_that_lost_its_relay_has_the_holder_checked(void **state)
+{
+    (void)state;
+    struct placement *p = make(8);
+    struct placement_outcome out[8];
+    struct placement_effect e;
+    struct fleet_claim c;
+    bool ask, suspect;
+    join(p, "arena", 1, 0, true);
+    struct fleet_msg m = result(FLEET_PLACED, "arena", 9, OTHER, 0);
+    assert_int_equal(placement_apply(p, &m, 1000 * MS, out, 8, &e), 1); /* cached */
+    assert_int_equal(placement_join(p, "arena", 2, 0, true, 1100 * MS, &c, &ask, &suspect),
+                     PLACEMENT_PARKED);
+    assert_true(ask && suspect);
+    m = result(FLEET_PLACED, "arena", 10, MINE, 1200 * MS); /* taken over: here */
+    m.suspect = true;
+    assert_int_equal(placement_apply(p, &m, 1200 * MS, out, 8, &e), 1);
+    assert_int_equal(out[0].verdict, PLACEMENT_HERE);
+
+    join(p, "hall", 3, 0, true); /* asked, not as suspect */
+    assert_int_equal(placement_join(p, "hall", 4, 0, true, 2000 * MS, &c, &ask, &suspect),
+                     PLACEMENT_PARKED);
+    assert_false(ask);
+    m = result(FLEET_PLACED, "hall", 7, OTHER, 2100 * MS);
+    assert_int_equal(placement_apply(p, &m, 2100 * MS, out, 8, &e), 0); /* both wait */
+    assert_true(e.ask);
+    assert_string_equal(e.claim.room, "hall");
+    assert_int_equal(placement_parked(p), 2);
+    m.suspect = true; /* the holder is alive after all: both go there */
+    assert_int_equal(placement_apply(p, &m, 2200 * MS, out, 8, &e), 2);
+    assert_int_equal(out[0].verdict, PLACEMENT_MOVED);
+    assert_false(e.ask);
     placement_destroy(p);
 }
 
@@ -163,16 +206,17 @@ static void a_room_is_served_while_its_lease_holds(void **state)
     join(p, "r", 1, 0, true);
     struct fleet_msg m = result(FLEET_PLACED, "r", 1, MINE, 100 * MS);
     placement_apply(p, &m, 100 * MS, out, 4, &e);
-    assert_true(placement_serving(p, "r", 9099 * MS));
-    assert_false(placement_serving(p, "r", 9100 * MS)); /* no confirmation for 9 s */
+    assert_int_equal(placement_lease_until(p, "r"), 9100 * MS); /* 9 s from its placement */
     m = (struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = 9000 * MS};
     placement_apply(p, &m, 9200 * MS, out, 4, &e);
-    assert_true(placement_serving(p, "r", 17999 * MS));
-    assert_false(placement_serving(p, "r", 18000 * MS));
+    assert_int_equal(placement_lease_until(p, "r"), 18000 * MS);
+    m = (struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = 8000 * MS}; /* an older one */
+    placement_apply(p, &m, 9300 * MS, out, 4, &e);
+    assert_int_equal(placement_lease_until(p, "r"), 18000 * MS);
     m = result(FLEET_RECLAIMED, "r", 2, MINE, 18500 * MS);
     placement_apply(p, &m, 18500 * MS, out, 4, &e);
-    assert_true(placement_serving(p, "r", 18600 * MS));
-    assert_true(placement_serving(p, "unknown", 0)); /* not ours to judge */
+    assert_int_equal(placement_lease_until(p, "r"), 27500 * MS);
+    assert_int_equal(placement_lease_until(p, "unknown"), UINT64_MAX); /* not ours to judge */
     placement_destroy(p);
 }
 
@@ -231,6 +275,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_new_room_parks_its_joins_until_placed_here),
         cmocka_unit_test(another_relays_room_is_moved_and_cached),
+        cmocka_unit_test(a_join_that_lost_its_relay_has_the_holder_checked),
         cmocka_unit_test(unplaced_and_unreachable_refuse_new_rooms_only),
         cmocka_unit_test(parked_joins_are_bounded_and_expire),
         cmocka_unit_test(a_room_is_served_while_its_lease_holds),

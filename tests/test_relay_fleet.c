@@ -1,7 +1,8 @@
 /* test_relay_fleet.c: the relay core's fleet hooks through a fake transport
  * and a fake clock (support/fake_relay.h): a join for a new room parked
  * with nothing kept, settled here, moved or refused; a parked peer that
- * leaves; a room moved whole; a held room's states; a closed room. */
+ * leaves; a room moved whole; a room past its lease, its states checked
+ * where they come in and where a tick fans them out; a closed room. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,14 +22,17 @@ static struct {
     uint64_t seen_epoch;
     char closed[64];
     uint32_t n_closed;
+    uint32_t leased, lost;
+    uint64_t lease_until;
 } hk;
 
 static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64_t seen_epoch,
-                              struct relay_moved_to *to, enum proto_error_code *code)
+                              bool lost, struct relay_moved_to *to, enum proto_error_code *code)
 {
     (void)ctx;
     (void)peer;
     (void)room;
+    hk.lost += lost;
     hk.asked++;
     hk.seen_epoch = seen_epoch;
     strcpy(to->host, "10.0.0.2");
@@ -37,6 +41,15 @@ static enum relay_place place(void *ctx, uint32_t peer, const char *room, uint64
     to->epoch = 9;
     *code = hk.code;
     return hk.answer;
+}
+
+static uint64_t lease(void *ctx, const char *room, uint64_t now)
+{
+    (void)ctx;
+    (void)room;
+    hk.leased++;
+    hk.lease_until = now + 9000000;
+    return hk.lease_until;
 }
 
 static void room_closed(void *ctx, const char *room)
@@ -58,7 +71,8 @@ static struct relay *fleet_relay(uint32_t peers, enum relay_place answer)
     memset(&hk, 0, sizeof hk);
     hk.answer = answer;
     struct relay *r = relay_with_peers(NULL, peers);
-    relay_set_fleet(r, &(struct relay_fleet_hooks){.place = place, .room_closed = room_closed,
+    relay_set_fleet(r, &(struct relay_fleet_hooks){.place = place, .lease = lease,
+                                                    .room_closed = room_closed,
                                                     .peer_gone = peer_gone});
     return r;
 }
@@ -99,6 +113,7 @@ static void moved_and_refused_joins_are_closed(void **state)
                                      "\"name\":\"a\",\"epoch\":5}"),
                      0);
     assert_int_equal(hk.seen_epoch, 5);
+    assert_int_equal(hk.lost, 0);
     const struct proto_control *m = last_ctl(0, PROTO_CTL_MOVED);
     assert_non_null(m);
     assert_string_equal(m->room, "arena");
@@ -123,6 +138,11 @@ static void moved_and_refused_joins_are_closed(void **state)
     assert_true(disconnected(2));
     assert_int_equal(drops(r, RELAY_DROP_UNPLACED), 2);
     assert_int_equal(relay_clients(r), 0);
+    /* A rejoin's report that it lost the room's relay reaches the fleet. */
+    connect_peer(r, 0);
+    send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"arena\",\"name\":\"a\","
+                    "\"lost\":true}");
+    assert_int_equal(hk.lost, 1);
     relay_destroy(r);
 }
 
@@ -175,21 +195,52 @@ static void a_room_moves_whole_and_a_closed_room_is_told(void **state)
     relay_destroy(r);
 }
 
-static void a_held_room_drops_its_states(void **state)
+static void a_room_past_its_lease_drops_its_states(void **state)
 {
     (void)state;
     struct relay *r = fleet_relay(3, RELAY_PLACE_HERE);
     join(r, 0, "lobby", "a", false);
     join(r, 1, "lobby", "b", false);
+    assert_int_equal(hk.leased, 1); /* asked when the room was created */
     assert_int_equal(send_state(r, 0, 0, 1), 0);
     assert_int_equal(states_to(1), 1);
-    relay_room_hold(r, "lobby", true);
+    now_us = hk.lease_until; /* the lease the hook gave ran out */
     assert_int_equal(send_state(r, 0, 0, 2), DROP(RELAY_DROP_UNCONFIRMED));
     assert_int_equal(states_to(1), 1);
-    relay_room_hold(r, "lobby", false);
+    relay_room_lease(r, "lobby", now_us + 1000);
     assert_int_equal(send_state(r, 0, 0, 3), 0);
     assert_int_equal(states_to(1), 2);
+    relay_room_lease(r, "lobby", 0);
+    assert_int_equal(send_state(r, 0, 0, 4), DROP(RELAY_DROP_UNCONFIRMED));
+    assert_int_equal(drops(r, RELAY_DROP_UNCONFIRMED), 2);
+    relay_destroy(r);
+}
+
+/* A state held for its tick leaves only if the lease still holds when the
+ * tick ends: the lease is checked where states are fanned out. */
+static void a_held_state_is_checked_when_its_tick_ends(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    cfg.tick_us = 20000;
+    memset(&hk, 0, sizeof hk);
+    hk.answer = RELAY_PLACE_HERE;
+    struct relay *r = relay_with_peers(&cfg, 3);
+    relay_set_fleet(r, &(struct relay_fleet_hooks){.place = place, .lease = lease});
+    join(r, 0, "lobby", "a", false);
+    join(r, 1, "lobby", "b", false);
+    relay_room_lease(r, "lobby", now_us + 5000);
+    assert_int_equal(send_state(r, 0, 0, 1), 0); /* within the lease: held for the tick */
+    assert_int_equal(states_to(1), 0);
+    now_us += 30000; /* the tick ends after the lease */
+    relay_tick(r, now_us);
+    assert_int_equal(states_to(1), 0);
     assert_int_equal(drops(r, RELAY_DROP_UNCONFIRMED), 1);
+    relay_room_lease(r, "lobby", now_us + 100000);
+    assert_int_equal(send_state(r, 0, 0, 2), 0);
+    now_us += 30000;
+    relay_tick(r, now_us);
+    assert_int_equal(states_to(1), 1);
     relay_destroy(r);
 }
 
@@ -200,7 +251,8 @@ int main(void)
         cmocka_unit_test(moved_and_refused_joins_are_closed),
         cmocka_unit_test(a_parked_peer_that_leaves_is_forgotten),
         cmocka_unit_test(a_room_moves_whole_and_a_closed_room_is_told),
-        cmocka_unit_test(a_held_room_drops_its_states),
+        cmocka_unit_test(a_room_past_its_lease_drops_its_states),
+        cmocka_unit_test(a_held_state_is_checked_when_its_tick_ends),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

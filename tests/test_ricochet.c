@@ -165,6 +165,10 @@ static void config_setters_check_their_values(void **state)
     assert_int_equal(ricochet_config_set_mode(cfg, (enum ricochet_mode)9), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_timeout_ms(cfg, 0), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_timeout_ms(cfg, 3600001), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_rejoin_after(cfg, 99), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_rejoin_after(cfg, 3600001), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_rejoin_after(NULL, 1500), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_rejoin_after(cfg, 1000), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_reflect(NULL, true), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_aoi(cfg, -1), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_aoi(cfg, 0.001f), RICOCHET_E_INVALID);

@@ -1,5 +1,5 @@
 /* test_schema: the directory's data without Redis: claim values both ways,
- * key names, fleet names, advertised addresses and redis:// addresses. */
+ * key names, fleet names, advertised addresses. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -86,24 +86,6 @@ static void advertised_addresses(void **state)
     }
 }
 
-static void redis_urls(void **state)
-{
-    (void)state;
-    struct fleet_redis_url u;
-    assert_int_equal(fleet_redis_url_parse("redis://127.0.0.1:6379", &u, err, sizeof err), 0);
-    assert_string_equal(u.host, "127.0.0.1");
-    assert_int_equal(u.port, 6379);
-    assert_int_equal(u.db, 0);
-    assert_int_equal(fleet_redis_url_parse("redis://[::1]:6380/3", &u, err, sizeof err), 0);
-    assert_string_equal(u.host, "::1");
-    assert_int_equal(u.port, 6380);
-    assert_int_equal(u.db, 3);
-    const char *bad[] = {"127.0.0.1:6379", "redis://127.0.0.1", "redis://h:0",
-                         "redis://h:6379/", "redis://h:6379/x", "rediss://h:1"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (fleet_redis_url_parse(bad[i], &u, err, sizeof err) != -1)
-            fail_msg("'%s' was accepted", bad[i]);
-}
 
 static void every_script_has_a_source(void **state)
 {
@@ -120,7 +102,6 @@ int main(void)
         cmocka_unit_test(malformed_claim_values_are_refused),
         cmocka_unit_test(keys_and_names),
         cmocka_unit_test(advertised_addresses),
-        cmocka_unit_test(redis_urls),
         cmocka_unit_test(every_script_has_a_source),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

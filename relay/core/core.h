@@ -61,7 +61,8 @@ struct core_sight {
 
 struct relay_room {
     bool used;
-    bool held;         /* fleet: claim unconfirmed, states dropped */
+    uint64_t lease_until_us; /* fleet: its states flow while now < this (its claim's
+                                lease); UINT64_MAX: no fleet */
     char name[PROTO_ROOM_MAX + 1];
     uint32_t n;        /* members */
     uint32_t *members; /* peer handles, max_room_size of them */
@@ -74,7 +75,7 @@ struct relay_room {
 struct relay_parked_join {
     struct ticket_claims who;
     enum proto_mode mode;
-    bool reflect, batch;
+    bool reflect, batch, lost;
     float aoi;
     uint64_t epoch;
 };
@@ -166,6 +167,8 @@ struct relay {
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
     uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
+    uint64_t now_us;            /* the newest time an entry point was given (core_clock):
+                                   what a fan-out checks a room's lease by */
     size_t reply_cap;           /* an answer to the datagram in hand may not be longer
                                    (its sender holds no ticket yet); 0 = any length */
     bool in_clear;              /* the datagram in hand was not sealed */
@@ -182,6 +185,14 @@ struct relay {
     struct proto_control out;   /* message being encoded */
     char json[PROTO_CONTROL_MAX + 1];
 };
+
+/* Entry points that may fan states out note their now_us: the newest time
+ * the core knows of, by which a fan-out checks its room's lease. */
+static inline void core_clock(struct relay *r, uint64_t now_us)
+{
+    if (now_us > r->now_us)
+        r->now_us = now_us;
+}
 
 /* ---- control_in.c ---- */
 
@@ -210,6 +221,10 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
  * join was parked, moved or refused (*rc: the relay_on_datagram code). */
 bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control *m,
                       const struct ticket_claims *who, uint64_t now_us, int *rc);
+
+/* A room this relay just created: under a fleet, its lease (the fleet's
+ * lease hook), else none needed. */
+void core_fleet_room_created(struct relay *r, struct relay_room *room, uint64_t now_us);
 
 /* Sends moved (room, *to) to peer and closes it (code moved). */
 void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,

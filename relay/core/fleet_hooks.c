@@ -17,6 +17,12 @@ void relay_set_fleet(struct relay *r, const struct relay_fleet_hooks *hooks)
     r->fleet = *hooks;
 }
 
+void core_fleet_room_created(struct relay *r, struct relay_room *room, uint64_t now_us)
+{
+    room->lease_until_us = r->fleet.lease ? r->fleet.lease(r->fleet.ctx, room->name, now_us)
+                                          : UINT64_MAX;
+}
+
 void core_fleet_moved(struct relay *r, uint32_t peer, const char *room,
                        const struct relay_moved_to *to)
 {
@@ -53,7 +59,7 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
     enum proto_error_code code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
     memset(&to, 0, sizeof to);
     struct relay_peer *p = &r->peers[peer];
-    switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch, &to, &code)) {
+    switch (r->fleet.place(r->fleet.ctx, peer, who->room, m->epoch, m->lost, &to, &code)) {
     case RELAY_PLACE_HERE:
         return true;
     case RELAY_PLACE_WAIT:
@@ -64,7 +70,7 @@ bool core_fleet_admit(struct relay *r, uint32_t peer, const struct proto_control
         r->stats.parked++;
         *p->parked = (struct relay_parked_join){.who = *who, .mode = m->mode,
                                                 .reflect = m->reflect, .batch = m->batch,
-                                                .aoi = m->aoi,
+                                                .lost = m->lost, .aoi = m->aoi,
                                                 .epoch = m->epoch};
         return false;
     case RELAY_PLACE_MOVED:
@@ -83,6 +89,7 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     struct relay_room *room = core_room_find(r, name);
     if (!room)
         return 0;
+    core_clock(r, now_us);
     core_fan_out_held(r, 0); /* what the room said before it moves still goes out */
     uint32_t n = room->n;
     for (uint32_t i = 0; to && i < n; i++) {
@@ -117,15 +124,17 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     return n;
 }
 
-void relay_room_hold(struct relay *r, const char *name, bool held)
+void relay_room_lease(struct relay *r, const char *name, uint64_t until_us)
 {
     struct relay_room *room = core_room_find(r, name);
-    if (room && room->held != held) {
-        room->held = held;
+    if (!room)
+        return;
+    bool was = r->now_us < room->lease_until_us, is = r->now_us < until_us;
+    room->lease_until_us = until_us;
+    if (was != is)
         log_warn("relay: room '%s': %s", name,
-                 held ? "claim not confirmed in time: its states are held back"
-                      : "claim confirmed again: states flow");
-    }
+                 is ? "claim confirmed again: states flow"
+                    : "claim not confirmed in time: its states are held back");
 }
 
 void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *room),

@@ -200,6 +200,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
             return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
                                "too many rooms (%" PRIu32 "): join an existing one",
                                r->cfg.max_rooms);
+        core_fleet_room_created(r, room, now_us);
     }
     if (room->grid && core_interest_join(r, peer) != 0) {
         if (room->n == 0)
@@ -276,6 +277,7 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     m->batch = pj->batch;
     m->aoi = pj->aoi;
     m->epoch = pj->epoch;
+    m->lost = pj->lost;
     switch (verdict) {
     case RELAY_PLACE_HERE:
         join_room(r, peer, m, &pj->who, now_us);

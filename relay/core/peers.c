@@ -185,7 +185,7 @@ void relay_sweep(struct relay *r, uint64_t now_us)
 void relay_peer_gone(struct relay *r, uint32_t peer,
                      enum proto_left_reason reason, uint64_t now_us)
 {
-    (void)now_us;
+    core_clock(r, now_us);
     struct relay_peer *p = core_peer_get(r, peer);
     if (!p)
         return;
@@ -198,6 +198,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
 
 void relay_shutdown(struct relay *r, uint64_t now_us)
 {
+    core_clock(r, now_us);
     core_fan_out_held(r, 0);
     r->closing = true;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
@@ -239,6 +240,11 @@ bool relay_peer_connected(const struct relay *r, uint32_t peer)
 bool relay_peer_joined(const struct relay *r, uint32_t peer)
 {
     return relay_peer_connected(r, peer) && r->peers[peer].joined;
+}
+
+bool relay_peer_parked(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_connected(r, peer) && r->peers[peer].parked;
 }
 
 uint32_t relay_peer_id(const struct relay *r, uint32_t peer)

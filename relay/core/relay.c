@@ -85,6 +85,7 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
      * sent (PROTOCOL.md, Tickets): nothing to amplify. */
     const struct relay_peer *p = core_peer_get(r, peer);
     r->reply_cap = r->cfg.n_ticket_keys && p && !p->joined ? (len ? len : 1) : 0;
+    core_clock(r, now_us);
     int rc = on_datagram(r, peer, channel, flags, bytes, len, now_us);
     core_kick_due(r, now_us); /* within reply_cap, as a kick always was */
     r->reply_cap = 0;

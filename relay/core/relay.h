@@ -356,6 +356,9 @@ uint32_t relay_members(const struct relay *r); /* joined peers */
 /* Is peer connected / a member of a room? Its relay id (0 if not joined). */
 bool relay_peer_connected(const struct relay *r, uint32_t peer);
 bool relay_peer_joined(const struct relay *r, uint32_t peer);
+/* Does peer's join wait for a fleet's directory (parked)? A transport
+ * keeps such a peer as it keeps a member: the answer is its. */
+bool relay_peer_parked(const struct relay *r, uint32_t peer);
 uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
 /* Did peer's join ask for its states in batches (plain UDP)? False if not joined. */
 bool relay_peer_batches(const struct relay *r, uint32_t peer);
@@ -396,11 +399,16 @@ struct relay_moved_to {
 /* The fleet's say on joins; every callback may be NULL. They are called
  * from inside relay calls and must not call back into the core. */
 struct relay_fleet_hooks {
-    /* A valid join for a room this relay does not have. MOVED fills *to;
-     * REFUSED fills *code (sent with its table text). */
+    /* A valid join for a room this relay does not have: seen_epoch, the
+     * epoch of the moved that sent the client (0: none); lost, the client
+     * lost the relay that held the room (its join says so). MOVED fills
+     * *to; REFUSED fills *code (sent with its table text). */
     enum relay_place (*place)(void *ctx, uint32_t peer, const char *room,
-                              uint64_t seen_epoch, struct relay_moved_to *to,
+                              uint64_t seen_epoch, bool lost, struct relay_moved_to *to,
                               enum proto_error_code *code);
+    /* A room was created here (the place hook said HERE): until when its
+     * states may flow (relay_room_lease), on now_us's clock. */
+    uint64_t (*lease)(void *ctx, const char *room, uint64_t now_us);
     /* A room emptied and was freed (not after relay_room_move). */
     void (*room_closed)(void *ctx, const char *room);
     /* A peer whose join was parked went away. */
@@ -423,9 +431,11 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
 uint32_t relay_room_move(struct relay *r, const char *room, const struct relay_moved_to *to,
                          uint64_t now_us);
 
-/* While a room is held its states are dropped (drops.unconfirmed): its
- * claim is not confirmed and another relay may hold it. */
-void relay_room_hold(struct relay *r, const char *room, bool held);
+/* room's states flow until until_us (on the transport's clock, as every
+ * now_us), its claim's lease; from then on they are dropped (counted
+ * unconfirmed), checked where each state comes in and again where it is
+ * fanned out: another relay may hold the room. UINT64_MAX: no lease. */
+void relay_room_lease(struct relay *r, const char *room, uint64_t until_us);
 
 /* Calls each(ctx, name) for every live room (each must not change rooms). */
 void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *room),

@@ -36,6 +36,7 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
         room->used = true;
         room->n = 0;
         room->states_in = room->states_out = 0;
+        room->lease_until_us = UINT64_MAX;
         snprintf(room->name, sizeof room->name, "%s", name);
         r->nrooms++;
         log_debug("relay: room '%s' created%s", name, aoi > 0 ? " with interest" : "");

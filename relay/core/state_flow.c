@@ -151,7 +151,7 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
 
     /* A fleet's room whose claim is unconfirmed: another relay may hold it
      * now, so its states wait rather than flow on two relays. */
-    if (r->rooms[p->room].held) {
+    if (now_us >= r->rooms[p->room].lease_until_us) {
         r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
         return -1 - (int)RELAY_DROP_UNCONFIRMED;
     }
@@ -280,6 +280,7 @@ static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
 
 size_t relay_tick(struct relay *r, uint64_t now_us)
 {
+    core_clock(r, now_us);
     if (r->nheld == 0 || now_us < r->tick_due_us)
         return 0;
     timehist_record(&r->stats.tick_lag, now_us - r->tick_due_us);
@@ -377,10 +378,18 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, uint8_t channe
 }
 
 /* Sends a stamped state from peer to its recipients, counted by the mode
- * it came in and by its room. */
+ * it came in and by its room; not if the room's lease has run out by the
+ * newest time the core knows (a fleet's room: another relay may hold it
+ * now; counted unconfirmed). The lease is checked here, where states
+ * leave, and not only where they come in: a state held for its tick, or
+ * read after the relay was stopped, may leave later than it came. */
 static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                     const uint8_t *bytes, size_t len)
 {
+    if (r->now_us >= r->rooms[r->peers[peer].room].lease_until_us) {
+        r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
+        return;
+    }
     size_t n = recipients(r, peer);
     if (n == 0)
         return;

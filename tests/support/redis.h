@@ -11,6 +11,21 @@
 /* redisproc_start, or the test fails. */
 void test_redis_start(struct redisproc *r);
 
+/* redisproc_start_with (more arguments), or the test fails. */
+void test_redis_start_with(struct redisproc *r, const char *const *extra);
+
+/* redisproc_start_sentinel, or the test fails. */
+void test_redis_sentinel(struct redisproc *r, const char *master, uint16_t primary_port,
+                         int quorum, unsigned down_ms);
+
+/* A throwaway PKI in a new temporary folder (its path into dir, cap
+ * bytes), made with the openssl command: ca.crt, server.crt and
+ * server.key (for 127.0.0.1 and localhost, signed by the CA), client.crt
+ * and client.key (signed by it), other-ca.crt (a CA that signed nothing
+ * here). test_tls_remove deletes it. */
+void test_tls_make(char *dir, size_t cap);
+void test_tls_remove(const char *dir);
+
 /* redisproc_restart (Redis down and back: its data is gone), or the test fails. */
 void test_redis_restart(struct redisproc *r);
 

@@ -1,0 +1,41 @@
+/* sentinel.h: a fleet's Redis primary found through Redis Sentinel
+ * (redis-sentinel://): which server the sentinels name the primary
+ * (SENTINEL get-master-addr-by-name), and a subscription that hears when
+ * they fail over to another (+switch-master). For the directory thread:
+ * blocking calls, each within the timeout. */
+#ifndef RICOCHET_FLEET_SENTINEL_H
+#define RICOCHET_FLEET_SENTINEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redis_url.h"
+#include "redisconn.h"
+
+/* Asks each sentinel of u in turn which server is u->master's primary;
+ * the first that knows answers. Returns 0 with host (cap bytes) and
+ * *port, or -1 with a one-line message in err. */
+int sentinel_primary(const struct fleet_redis_url *u, const struct redisconn_tls *tls,
+                     uint32_t timeout_ms, char *host, size_t cap, uint16_t *port, char *err,
+                     size_t err_cap);
+
+struct sentinel_watch;
+
+/* Subscribes to +switch-master on the first sentinel of u that answers.
+ * Returns the subscription, or NULL with a message in err. */
+struct sentinel_watch *sentinel_watch_open(const struct fleet_redis_url *u,
+                                           const struct redisconn_tls *tls,
+                                           uint32_t timeout_ms, char *err, size_t err_cap);
+
+void sentinel_watch_close(struct sentinel_watch *w); /* NULL is fine */
+
+/* Its socket, for poll(2). */
+int sentinel_watch_fd(const struct sentinel_watch *w);
+
+/* Reads the messages that came (without waiting). Returns 1 if the
+ * sentinels switched u->master to another server, 0 if not, -1 with a
+ * message if the subscription broke (close it; open another). */
+int sentinel_watch_read(struct sentinel_watch *w, char *err, size_t err_cap);
+
+#endif

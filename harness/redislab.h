@@ -1,0 +1,39 @@
+/* redislab.h: a directory that survives its Redis, thrown away after a
+ * test or a bench run: a primary, a replica of it and three
+ * redis-sentinels watching them (quorum 2), all on free 127.0.0.1 ports,
+ * and the redis-sentinel:// URL relays are given. */
+#ifndef RICOCHET_REDISLAB_H
+#define RICOCHET_REDISLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redisproc.h"
+
+#define REDISLAB_MASTER "ricochet-dir" /* the name the sentinels know the primary by */
+#define REDISLAB_SENTINELS 3
+
+struct redislab {
+    struct redisproc node[2];   /* node[primary] is the primary, the other its replica */
+    int primary;
+    struct redisproc sentinel[REDISLAB_SENTINELS];
+    char url[256];              /* "redis-sentinel://127.0.0.1:P,.../ricochet-dir" */
+};
+
+/* Starts them (sentinels deciding a primary is down after down_ms) and
+ * waits until every sentinel knows the replica and the other sentinels,
+ * so that a failover can happen. Returns 0, or -1 with a message. */
+int redislab_start(struct redislab *l, unsigned down_ms, char *err, size_t err_cap);
+
+/* Which node the sentinels name the primary now (0 or 1), -1 if none
+ * answers. */
+int redislab_primary(const struct redislab *l);
+
+/* Kills the primary (SIGKILL) and waits up to timeout_ms until a sentinel
+ * names the other node. Returns 0, or -1 with a message. */
+int redislab_fail_over(struct redislab *l, unsigned timeout_ms, char *err, size_t err_cap);
+
+/* Stops everything. Safe to repeat. */
+void redislab_stop(struct redislab *l);
+
+#endif
