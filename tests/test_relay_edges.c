@@ -304,6 +304,29 @@ static void counted_per_edge(void **state)
     relay_destroy(r);
 }
 
+/* A room that moves tells each member where an edge of its own kind is
+ * on the other relay: one destination per edge. */
+static void a_moved_room_sends_each_member_to_its_kind(void **state)
+{
+    (void)state;
+    struct relay *r = mixed_lobby(NULL);
+    struct relay_moved_to to[2] = {
+        {.host = "10.0.0.9", .port = 7777, .transport = PROTO_MODE_UNSEQUENCED, .epoch = 5},
+        {.host = "10.0.0.9", .port = 7778, .transport = PROTO_MODE_UDP, .epoch = 5},
+    };
+    assert_int_equal(relay_room_move(r, "lobby", to, now_us), 4);
+    static const uint32_t peers[] = {0, 1, EACH, EACH + 1};
+    for (size_t i = 0; i < 4; i++) {
+        const struct proto_control *m = last_ctl(peers[i], PROTO_CTL_MOVED);
+        assert_non_null(m);
+        assert_string_equal(m->host, "10.0.0.9");
+        assert_int_equal(m->port, peers[i] < EACH ? 7777 : 7778);
+        assert_int_equal(m->transport, peers[i] < EACH ? PROTO_MODE_UNSEQUENCED : PROTO_MODE_UDP);
+        assert_true(disconnected(peers[i]));
+    }
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +336,7 @@ int main(void)
         cmocka_unit_test(capabilities_are_the_members_edge),
         cmocka_unit_test(tick_fans_out_to_both_edges),
         cmocka_unit_test(counted_per_edge),
+        cmocka_unit_test(a_moved_room_sends_each_member_to_its_kind),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }
