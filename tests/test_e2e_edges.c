@@ -5,7 +5,9 @@
  * unsequenced), control messages across edges, the tick and batches (the
  * library asks for them), counters per edge; tickets and --encrypt on
  * both edges; limits per member whatever its edge; interest across edges;
- * --listen's mistakes, each one line. */
+ * in a fleet (a real redis-server) of two such relays, a member of either
+ * edge moved to the other relay's edge of its kind; --listen's mistakes,
+ * each one line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@
 #include "../sys/clock.h"
 #include "../sys/keyfile.h"
 #include "support/harness.h"
+#include "support/redis.h"
 
 #define WAIT_MS 15000
 #define TWO_EDGES "--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0"
@@ -327,6 +330,45 @@ static void interest_across_edges(void **state)
     spawn_free(&t.relay);
 }
 
+/* Two relays of two edges each in a fleet: a room placed on the first,
+ * joined through the second by an ENet and a plain-UDP member, each moved
+ * to the first relay's edge of its own kind. */
+static void moved_to_an_edge_of_ones_kind(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    test_redis_start(&redis);
+    static struct two a, b;
+    const char *fleet[] = {"--directory", redis.url, "--advertise", "127.0.0.1:0",
+                           "--directory-ttl", "2", "--stats-interval", "0", NULL};
+    two_start(&a, fleet);
+    two_start(&b, fleet);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    r.c[0] = harness_client(a.enet, "placed", "first", PROTO_MODE_RELIABLE, false);
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    r.n = 3;
+    r.c[1] = harness_client(b.enet, "placed", "viaenet", PROTO_MODE_UNSEQUENCED, false);
+    r.c[2] = harness_client(b.udp, "placed", "viaudp", PROTO_MODE_UDP, false);
+    assert_int_equal(harness_poll_until(r.c, 3, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    assert_int_equal(r.moved[1], 1);
+    assert_int_equal(r.moved[2], 1);
+    assert_int_equal(ricochet_relay_port(r.c[1]), a.enet);
+    assert_int_equal(ricochet_relay_port(r.c[2]), a.udp);
+    assert_int_equal(harness_relay_stat(&b.relay, "moved"), 2);
+    assert_int_equal(harness_relay_stat(&a.relay, "edges.udp.members"), 1);
+    for (size_t i = 0; i < 3; i++)
+        ricochet_close(r.c[i]);
+    free(harness_relay_finish(&a.relay));
+    free(harness_relay_finish(&b.relay));
+    spawn_free(&a.relay);
+    spawn_free(&b.relay);
+    test_redis_stop(&redis);
+}
+
 /* Runs ricochet-relay with args to its exit: its status, and its stderr's
  * first line into line. Returns the number of lines it wrote there. */
 static int relay_refuses(const char *const *args, char *line, size_t cap, int *status)
@@ -403,6 +445,7 @@ int main(void)
         cmocka_unit_test(tickets_and_encrypt_on_both_edges),
         cmocka_unit_test(limits_apply_to_members_of_every_edge),
         cmocka_unit_test(interest_across_edges),
+        cmocka_unit_test(moved_to_an_edge_of_ones_kind),
         cmocka_unit_test(listen_mistakes_are_one_line),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
