@@ -115,7 +115,9 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
             return 1;
         uint64_t now = clock_now_us();
         relay_fleet_poll(f, now);
+        bool tended = f != NULL; /* the fleet's results or the periodic work may send */
         if (now >= next_tick) {
+            tended = true;
             relay_edges_periodic(E, r, now);
             relay_fleet_tick(f, now);
             readiness(b, f);
@@ -135,7 +137,8 @@ static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
             stats_requested = 0;
             relay_stats_print(r, so, clock_now_us(), false);
         }
-        relay_edges_flush(E, r); /* what the fleet and the periodic work queued */
+        if (tended)
+            relay_edges_flush(E, r); /* what the fleet and the periodic work queued */
         uint64_t end = clock_now_us();
         timehist_record(&b->loop.iteration, end - woke);
         if (b->board)

@@ -2,8 +2,9 @@
  * to each other. Only relay/core/ includes it; everything else goes
  * through relay.h.
  *
- * The core keeps one struct relay_peer per transport slot and one struct
- * relay_room per live room; rooms hold the slot numbers of their members.
+ * The core keeps one struct relay_peer per handle (every edge's range, one
+ * table: struct core_edge) and one struct relay_room per live room; rooms
+ * hold the handles of their members.
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
