@@ -97,6 +97,7 @@ static void phase(struct watch *w, struct lat *enet, struct lat *udp, int ms)
             struct ricochet_state s = {.x = (float)i, .y = 1};
             if (ricochet_send_state(w->rec.c[i], &s) == RICOCHET_OK)
                 w->edge[i / PER_EDGE]->sent++;
+            ricochet_flush(w->rec.c[i]); /* ENet sends now too, not at its next service */
         }
         harness_poll_for(w->rec.c, w->rec.n, 1000 / RATE_HZ, on_event, w);
     }
