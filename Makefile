@@ -8,7 +8,8 @@
 #   make fleet-demo redis-server + 3 relays + bots in several rooms: who holds what
 #   make bench      a quick benchmark (about a minute): the modes side by side
 #   make bench-full the whole suite into build/bench-results/ (bench-reference:
-#                   into the committed bench/results/; bench-scale, bench-guards)
+#                   into the committed bench/results/; bench-scale, bench-guards,
+#                   bench-edges)
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused,
 #                   Sentinel failover)
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
@@ -162,7 +163,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
 .PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
-        bench-lesson bench-lesson-reference \
+        bench-lesson bench-lesson-reference bench-edges bench-edges-reference \
         bench-fleet-reference bench-world bench-world-reference bench-peers bench-peers-reference \
         fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
@@ -426,6 +427,15 @@ $(PEER_COLYSEUS)/node_modules/.package-lock.json: $(PEER_COLYSEUS)/package-lock.
 
 # The relay's guards against forged datagrams, floods and slow readers, as
 # their tests measure them against the release relay.
+# Whether an edge under a flood starves another (bench/edge_flood.sh), as
+# test_e2e_edge_flood measures it against the release relay.
+bench-edges bench-edges-reference: EDGES_DIR = $(if $(filter bench-edges-reference,$@),bench/results,$(BENCH_OUT))/edges
+bench-edges bench-edges-reference:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/tests/test_e2e_edge_flood
+	bench/edge_flood.sh $(BUILD)/bin build/asan/tests $(EDGES_DIR) $(REPEAT)
+
 bench-guards bench-guards-reference: GUARDS_DIR = $(if $(filter bench-guards-reference,$@),bench/results,$(BENCH_OUT))/guards
 bench-guards bench-guards-reference:
 	@.ci/deps test

@@ -26,7 +26,7 @@ struct directory_config {
     char tls_key[256];                        /* ... and its key */
     char prefix[FLEET_NAME_MAX + 1];          /* --fleet-name: every key starts with it */
     char addr[FLEET_ADDR_MAX];                /* --advertise host:port */
-    char transport[FLEET_TRANSPORT_MAX];      /* "enet" | "udp" */
+    char transport[FLEET_TRANSPORT_MAX];      /* its edges (struct fleet_claim's) */
     char instance[FLEET_INSTANCE_LEN + 1];    /* this run (random hex) */
     uint32_t capacity;                        /* clients this relay takes, >= 1 */
     uint32_t ttl_ms;                          /* registration and claims expire after */

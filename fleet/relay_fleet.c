@@ -26,7 +26,6 @@
 #define AGONES_HEALTH_MS 1000   /* POST /health period (Agones checks every 5 s) */
 #define CACHE_MS 1000           /* another relay's room, answered from the cache */
 #define RING_SLOTS 4096         /* each direction */
-#define BUSY_WAIT_MS 2          /* the loop's longest wait while joins are parked */
 
 struct relay_fleet {
     struct relay *r;
@@ -40,8 +39,25 @@ struct relay_fleet {
     uint64_t turn_boot_us;           /* CLOCK_BOOTTIME at the loop's last turn */
 };
 
-/* A claim as a moved: host and port split from the claim's address. */
-static bool moved_to(const struct fleet_claim *c, struct relay_moved_to *to)
+/* The port of the holder's edge of kind (the scheme before any ':' of
+ * this relay's edge name) in a claim's edges, "enet" or "enet,udp:7778":
+ * 0 for the first (at the claim's address), else its own; the first when
+ * the holder has none of that kind. */
+static uint16_t edge_port(const char *edges, const char *kind)
+{
+    size_t klen = strcspn(kind, ":");
+    for (const char *e = strchr(edges, ','); e; e = strchr(e + 1, ',')) {
+        const char *colon = strchr(e + 1, ':');
+        if (colon && (size_t)(colon - (e + 1)) == klen && strncmp(e + 1, kind, klen) == 0)
+            return (uint16_t)atoi(colon + 1);
+    }
+    return 0;
+}
+
+/* A claim as a moved for a member of this relay's edge `edge`: the
+ * holder's edge of the same kind (host split from the claim's address). */
+static bool moved_to(const struct relay_fleet *f, const struct fleet_claim *c, size_t edge,
+                     struct relay_moved_to *to)
 {
     char err[128];
     memset(to, 0, sizeof *to);
@@ -51,8 +67,23 @@ static bool moved_to(const struct fleet_claim *c, struct relay_moved_to *to)
         log_warn("fleet: room %s: holder address '%s': %s", c->room, c->addr, err);
         return false;
     }
-    to->transport = strcmp(c->transport, "udp") == 0 ? PROTO_MODE_UDP : PROTO_MODE_UNSEQUENCED;
+    const char *kind = relay_edge_name(f->r, edge);
+    uint16_t port = edge_port(c->transport, kind);
+    const char *went = port ? kind : c->transport; /* the kind it goes to, up to ':' or ',' */
+    bool udp = strncmp(went, "udp", 3) == 0 && strchr(":,", went[3]);
+    to->port = port ? port : to->port;
+    to->transport = udp ? PROTO_MODE_UDP : PROTO_MODE_UNSEQUENCED;
     to->epoch = c->epoch;
+    return true;
+}
+
+/* moved_to for every edge of this relay (relay_room_move's). */
+static bool moved_to_each(const struct relay_fleet *f, const struct fleet_claim *c,
+                          struct relay_moved_to to[RELAY_EDGES_MAX])
+{
+    for (size_t i = 0; i < relay_stats(f->r)->n_edges; i++)
+        if (!moved_to(f, c, i, &to[i]))
+            return false;
     return true;
 }
 
@@ -127,7 +158,7 @@ static enum relay_place hook_place(void *ctx, uint32_t peer, const char *room,
     case PLACEMENT_HERE:
         return RELAY_PLACE_HERE;
     case PLACEMENT_MOVED:
-        if (moved_to(&claim, to))
+        if (moved_to(f, &claim, relay_peer_edge(f->r, peer), to))
             return RELAY_PLACE_MOVED;
         *code = PROTO_ERROR_DIRECTORY_UNAVAILABLE;
         return RELAY_PLACE_REFUSED;
@@ -173,7 +204,8 @@ static void settle(struct relay_fleet *f, const struct placement_outcome *o, siz
         struct relay_moved_to to;
         if (o[i].verdict == PLACEMENT_HERE)
             relay_join_settle(f->r, o[i].peer, RELAY_PLACE_HERE, NULL, PROTO_ERROR_NONE, now_us);
-        else if (o[i].verdict == PLACEMENT_MOVED && moved_to(&o[i].claim, &to))
+        else if (o[i].verdict == PLACEMENT_MOVED &&
+                 moved_to(f, &o[i].claim, relay_peer_edge(f->r, o[i].peer), &to))
             relay_join_settle(f->r, o[i].peer, RELAY_PLACE_MOVED, &to, PROTO_ERROR_NONE, now_us);
         else
             relay_join_settle(f->r, o[i].peer, RELAY_PLACE_REFUSED, NULL,
@@ -204,9 +236,9 @@ static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now
         post(f, &ask);
     }
     if (e.move_members) {
-        struct relay_moved_to to;
-        bool somewhere = e.claim.epoch && moved_to(&e.claim, &to);
-        relay_room_move(f->r, e.claim.room, somewhere ? &to : NULL, now_us);
+        struct relay_moved_to to[RELAY_EDGES_MAX];
+        bool somewhere = e.claim.epoch && moved_to_each(f, &e.claim, to);
+        relay_room_move(f->r, e.claim.room, somewhere ? to : NULL, now_us);
     }
 }
 
@@ -244,10 +276,9 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
     settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
 }
 
-int relay_fleet_wait_ms(const struct relay_fleet *f, int wait_ms)
+int relay_fleet_fd(const struct relay_fleet *f)
 {
-    bool busy = f && ((f->p && placement_parked(f->p) > 0) || (f->draining && !f->drained));
-    return busy && wait_ms > BUSY_WAIT_MS ? BUSY_WAIT_MS : wait_ms;
+    return f ? dirthread_fd(f->t) : -1;
 }
 
 void relay_fleet_drain(struct relay_fleet *f, uint64_t now_us)

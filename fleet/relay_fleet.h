@@ -32,8 +32,11 @@ struct relay_fleet;
 
 /* Checks the settings (and AGONES_SDK_HTTP_PORT), starts the directory
  * thread if there is a directory or a sidecar, and installs the hooks in
- * r. fleet_name: --fleet-name (every key's prefix); transport: "enet" or
- * "udp"; listen_port: the port bound (--advertise HOST:0 means it);
+ * r. fleet_name: --fleet-name (every key's prefix); transport: the relay's
+ * edges as registered (proto/FLEET.md): the first edge's scheme ("enet",
+ * "udp"), reached at the advertised address, then ",SCHEME:PORT" for each
+ * other edge, reached at the advertised host; listen_port: the first
+ * edge's port (--advertise HOST:0 means it);
  * capacity: --max-clients. Returns 0 with
  * *out set (NULL when there is neither: a relay on its own), or -1 with a
  * one-line message in err. Call after the transport listens. */
@@ -54,9 +57,9 @@ void relay_fleet_turn(struct relay_fleet *f, uint64_t now_us);
  * past their deadline refused. */
 void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us);
 
-/* How long the loop may wait for input: wait_ms, or less while joins wait
- * for the directory or a drain is under way. */
-int relay_fleet_wait_ms(const struct relay_fleet *f, int wait_ms);
+/* The descriptor that is readable when the directory thread's results
+ * wait (the loop watches it beside its edges); -1 without a fleet. */
+int relay_fleet_fd(const struct relay_fleet *f);
 
 /* SIGTERM: no new rooms, every room handed to another relay (its members
  * are sent moved as each is placed). */

@@ -7,7 +7,8 @@
  *                 expires after the TTL unless a heartbeat renews it
  *   P:relays      set of ADDR (an index; a member whose hash expired is dropped)
  *   P:room:ROOM   string "EPOCH ADDR TRANSPORT INSTANCE", expires after the TTL
- *                 unless its holder renews it
+ *                 unless its holder renews it; TRANSPORT: its holder's edges,
+ *                 "enet" or "enet,udp:7778"
  *   P:epoch       counter: every claim takes the next value (INCR)
  *   P:pulse       Redis's time (ms) at the last script call
  *   P:up          ... at the start of the current run of calls no more than
@@ -43,6 +44,34 @@ static int next_word(const char **s, char *out, size_t cap)
     return 0;
 }
 
+/* A relay's edges as a claim names them: SCHEME then ",SCHEME:PORT" each
+ * other, a scheme 1..FLEET_SCHEME_MAX lowercase letters, a port 1..65535. */
+static bool edges_valid(const char *s)
+{
+    for (bool first = true;; first = false) {
+        size_t n = 0;
+        while (s[n] >= 'a' && s[n] <= 'z')
+            n++;
+        if (n == 0 || n > FLEET_SCHEME_MAX)
+            return false;
+        s += n;
+        if (!first) {
+            if (*s++ != ':')
+                return false;
+            char *end;
+            errno = 0;
+            unsigned long port = strtoul(s, &end, 10);
+            if (errno || end == s || end - s > 5 || port < 1 || port > 65535)
+                return false;
+            s = end;
+        }
+        if (*s == '\0')
+            return true;
+        if (*s++ != ',')
+            return false;
+    }
+}
+
 int fleet_claim_parse(const char *room, const char *value, struct fleet_claim *c)
 {
     memset(c, 0, sizeof *c);
@@ -51,7 +80,8 @@ int fleet_claim_parse(const char *room, const char *value, struct fleet_claim *c
     if (strlen(room) > PROTO_ROOM_MAX || next_word(&s, epoch, sizeof epoch) != 0 ||
         next_word(&s, c->addr, sizeof c->addr) != 0 ||
         next_word(&s, c->transport, sizeof c->transport) != 0 ||
-        next_word(&s, c->instance, sizeof c->instance) != 0 || *s != '\0')
+        next_word(&s, c->instance, sizeof c->instance) != 0 || *s != '\0' ||
+        !edges_valid(c->transport))
         goto fail;
     char *end;
     errno = 0;

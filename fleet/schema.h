@@ -14,9 +14,10 @@
 
 #define FLEET_NAME_MAX 32      /* bytes in a fleet name (the key prefix), NUL excluded */
 #define FLEET_ADDR_MAX 64      /* a relay's advertised "host:port", NUL included */
-#define FLEET_TRANSPORT_MAX 8  /* "enet", "udp", NUL included */
+#define FLEET_TRANSPORT_MAX 96 /* a relay's edges: "enet" or "enet,udp:7778", NUL included */
 #define FLEET_INSTANCE_LEN 16  /* hex digits naming one run of a relay */
-#define FLEET_VALUE_MAX 128    /* a claim's value, NUL included */
+#define FLEET_SCHEME_MAX 7     /* letters of an edge's scheme in TRANSPORT ("webrtc") */
+#define FLEET_VALUE_MAX 224    /* a claim's value, NUL included */
 #define FLEET_KEY_MAX 160      /* any key, NUL included */
 
 /* A room's claim: which relay process holds it, under which fencing epoch. */
@@ -24,7 +25,9 @@ struct fleet_claim {
     char room[PROTO_ROOM_MAX + 1];
     uint64_t epoch;                          /* from INCR PREFIX:epoch; 0 = none */
     char addr[FLEET_ADDR_MAX];               /* the holder's --advertise host:port */
-    char transport[FLEET_TRANSPORT_MAX];     /* what its clients speak */
+    char transport[FLEET_TRANSPORT_MAX];     /* its edges: the first's scheme (at addr),
+                                                then ",SCHEME:PORT" per other (at addr's
+                                                host) */
     char instance[FLEET_INSTANCE_LEN + 1];   /* the holder's run */
 };
 
@@ -33,7 +36,9 @@ struct fleet_claim {
 int fleet_claim_format(const struct fleet_claim *c, char *buf, size_t cap);
 
 /* Parses a stored value for room into c. Returns 0, or -1 if value is not
- * a well-formed claim (c is then zeroed). */
+ * a well-formed claim (c is then zeroed): TRANSPORT is the holder's edges,
+ * SCHEME[,SCHEME:PORT]... (schemes of 1..FLEET_SCHEME_MAX lowercase
+ * letters). */
 int fleet_claim_parse(const char *room, const char *value, struct fleet_claim *c);
 
 /* The key PREFIX:KIND or PREFIX:KIND:NAME (name may be NULL). Returns its

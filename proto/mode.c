@@ -4,7 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Sequenced travels unsequenced on channel 2 both ways, and its order is
+/* A plain-UDP sender's states go down on the state channel, unsequenced:
+ * nothing was promised about their order on the way up. An edge without
+ * channels (plain UDP itself) sends every state as a bare datagram, so
+ * this is what a member of an edge with channels (ENet) gets, and it sees
+ * them as unsequenced: the way down names the mode the states *arrive* in
+ * (proto_mode_from_down finds the first row with it).
+ *
+ * Sequenced travels unsequenced on channel 2 both ways, and its order is
  * kept by seq, per sender, by the receiving client library alone
  * (PROTO_FILTER_DROP_OLD), each drop counted as too old: a state late at
  * the relay may be in time at a receiver. ENet's own sequencing would run
@@ -31,7 +38,7 @@ static const struct proto_mode_info modes[PROTO_MODE_COUNT] = {
         "everything, in order; one loss stalls every reliable sender behind it" },
     [PROTO_MODE_UDP] = {
         "udp", "udp", 0, false, false,
-        PROTO_CHANNEL_DATAGRAM, 0, PROTO_CHANNEL_DATAGRAM, 0,
+        PROTO_CHANNEL_DATAGRAM, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED,
         PROTO_ORDER_NONE, PROTO_FILTER_NONE,
         "what the network gives, nothing more: the baseline" },
     /* One TCP connection to the relay carries every sender's states: a
@@ -93,6 +100,8 @@ int proto_mode_from_up(uint8_t channel, uint32_t flags, enum proto_mode *mode)
 
 int proto_mode_from_down(uint8_t channel, uint32_t flags, enum proto_mode *mode)
 {
+    if (channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM)
+        return find(true, channel, 0, mode); /* the transport's own mode */
     return find(false, channel, flags, mode);
 }
 

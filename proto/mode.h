@@ -73,7 +73,8 @@ struct proto_mode_info {
     bool in_mixed;          /* the bot's --mode mixed round-robins over these */
     uint8_t up_channel;     /* client -> relay */
     uint32_t up_flags;
-    uint8_t down_channel;   /* relay -> receivers */
+    uint8_t down_channel;   /* relay -> receivers on an edge with channels (ENet); an
+                               edge without them sends a bare datagram */
     uint32_t down_flags;
     enum proto_order order;
     enum proto_filter filter;
@@ -100,8 +101,11 @@ int proto_mode_parse(const char *name, enum proto_mode *mode);
  * PROTO_FLAGS_MASK are ignored. Returns 0 and sets *mode, or -1. */
 int proto_mode_from_up(uint8_t channel, uint32_t flags, enum proto_mode *mode);
 
-/* The mode of a state the relay forwarded with (channel, flags), for the
- * receiving client. Returns 0 and sets *mode, or -1. */
+/* The mode a receiving client got a state in, by the (channel, flags) it
+ * arrived with: on a transport's pseudo channel (PROTO_CHANNEL_DATAGRAM,
+ * PROTO_CHANNEL_STREAM) that transport's own mode, whatever the sender's;
+ * on ENet's channels the first row going down that way (a plain-UDP
+ * sender's states arrive as unsequenced). Returns 0 and sets *mode, or -1. */
 int proto_mode_from_down(uint8_t channel, uint32_t flags, enum proto_mode *mode);
 
 /* Writes the mode names joined by '|' ("unsequenced|sequenced|...") into

@@ -37,6 +37,7 @@ struct metric {
 };
 
 #define SNAP(f) offsetof(struct relay_snapshot, f)
+#define EDGE(f) offsetof(struct relay_edge_stats, f)
 #define AT(s, m, type) ((const type *)(const void *)((const char *)(s) + (m)->off))
 
 static void put_u32(struct promtext *t, const struct metric *m, const struct relay_snapshot *s)
@@ -55,6 +56,24 @@ static void put_by_mode(struct promtext *t, const struct metric *m,
     const uint64_t *v = AT(s, m, uint64_t);
     for (int i = 0; i < PROTO_MODE_COUNT; i++)
         promtext_sample_u64(t, m->name, "mode", proto_mode_name((enum proto_mode)i), v[i]);
+}
+
+/* A field of each edge's counters (off: in struct relay_edge_stats), by
+ * the edge's name: a handful of values, never per client. */
+static void put_by_edge_u32(struct promtext *t, const struct metric *m,
+                            const struct relay_snapshot *s)
+{
+    for (uint32_t i = 0; i < s->stats.n_edges; i++)
+        promtext_sample_u64(t, m->name, "edge", s->stats.edges[i].name,
+                            *AT(&s->stats.edges[i], m, uint32_t));
+}
+
+static void put_by_edge_u64(struct promtext *t, const struct metric *m,
+                            const struct relay_snapshot *s)
+{
+    for (uint32_t i = 0; i < s->stats.n_edges; i++)
+        promtext_sample_u64(t, m->name, "edge", s->stats.edges[i].name,
+                            *AT(&s->stats.edges[i], m, uint64_t));
 }
 
 static void put_drops(struct promtext *t, const struct metric *m,
@@ -123,6 +142,24 @@ static const struct metric metrics[] = {
       SNAP(stats.errors_sent) },
     { "ricochet_ticks_total", "counter", "Tick fan-outs that sent at least one state.",
       put_u64, SNAP(stats.ticks) },
+    { "ricochet_edge_clients", "gauge", "Connected clients, by the edge they came through.",
+      put_by_edge_u32, EDGE(clients) },
+    { "ricochet_edge_members", "gauge", "Clients joined to a room, by their edge.",
+      put_by_edge_u32, EDGE(members) },
+    { "ricochet_edge_states_received_total", "counter",
+      "Valid states received from members, by their edge.", put_by_edge_u64,
+      EDGE(states_in) },
+    { "ricochet_edge_states_sent_total", "counter",
+      "State copies sent (one per recipient), by the recipient's edge.", put_by_edge_u64,
+      EDGE(states_out) },
+    { "ricochet_edge_received_bytes_total", "counter",
+      "Payload bytes of every datagram received, by the edge.", put_by_edge_u64,
+      EDGE(bytes_in) },
+    { "ricochet_edge_sent_bytes_total", "counter",
+      "Payload bytes of every message sent, by the edge.", put_by_edge_u64, EDGE(bytes_out) },
+    { "ricochet_edge_conflated_total", "counter",
+      "States a stream edge replaced by a newer one of the same sender in a member's full "
+      "send buffer, by the edge.", put_by_edge_u64, EDGE(conflated) },
     { "ricochet_loop_iteration_seconds", "histogram",
       "Wall time of one turn of the relay's loop, its wait for input excluded.", put_hist,
       SNAP(loop.iteration) },
@@ -224,6 +261,20 @@ char *relay_metrics_json(const struct relay_snapshot *s, const char *transport)
     cJSON_AddItemToObject(o, "fanout", histogram_json(&st->fanout));
     cJSON_AddItemToObject(o, "tick_lag", histogram_json(&st->tick_lag));
     cJSON_AddItemToObject(o, "busiest", busiest_json(s));
+    cJSON *edges = cJSON_AddArrayToObject(o, "edges");
+    for (uint32_t i = 0; i < st->n_edges; i++) {
+        const struct relay_edge_stats *e = &st->edges[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "edge", e->name);
+        cJSON_AddNumberToObject(x, "clients", e->clients);
+        cJSON_AddNumberToObject(x, "members", e->members);
+        cJSON_AddNumberToObject(x, "states_in", (double)e->states_in);
+        cJSON_AddNumberToObject(x, "states_out", (double)e->states_out);
+        cJSON_AddNumberToObject(x, "bytes_in", (double)e->bytes_in);
+        cJSON_AddNumberToObject(x, "bytes_out", (double)e->bytes_out);
+        cJSON_AddNumberToObject(x, "conflated", (double)e->conflated);
+        cJSON_AddItemToArray(edges, x);
+    }
     char *text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;

@@ -1,16 +1,15 @@
 /* relay_main.c: ricochet-relay. Options (settings.h), the one loop, signals, stats,
  * and what runs beside the loop (docs/design.md): the --metrics endpoint.
  *
- * --transport picks one entry of relay_transports (transport.h); the loop
- * only calls its operations. The loop: wait for the transport's socket (at
- * most until the next tick; with --tick-ms, once states are held, read in
- * batches every 5 ms or at the tick's end), service it (the transport fans
- * states out), then do the periodic work on a fixed tick: the transport's
- * tick (plain UDP's expiry), the snapshot for --metrics, stats records.
- * Every turn it stores its heartbeat and times itself, the wait excluded.
- * Signal handlers only set flags; a signal cuts the wait short. */
+ * --listen (or --transport) picks the edges among relay_transports
+ * (transport.h); the loop only calls their operations, through edges.h.
+ * The loop: a turn over every edge (wait in one epoll: relay_edges_wait;
+ * the fleet's leases checked after a stall; service, the tick's fan-out,
+ * flush: relay_edges_serve), then the fleet's results and the periodic work on a fixed tick (relay_sweep and the edges' ticks, the
+ * snapshot for --metrics, stats records), then a flush of what they
+ * queued. Every turn it stores its heartbeat and times itself, the wait
+ * excluded. Signal handlers only set flags; a signal cuts the wait short. */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,10 +30,9 @@
 #include "settings.h"
 #include "snapshot.h"
 #include "stats_record.h"
-#include "transport.h"
+#include "edges.h"
 
 #define TICK_US 100000 /* periodic work every 100 ms */
-#define READ_EVERY_US 5000 /* with states held: read batches this often */
 #define DRAIN_MS 500   /* at shutdown, at most this long for the goodbyes to be
                           acknowledged; over as soon as none is in flight */
 #define FLEET_DRAIN_US 10000000 /* in a fleet, at most this long for the rooms to move */
@@ -82,44 +80,6 @@ static void readiness(struct beside *b, const struct relay_fleet *f)
     }
 }
 
-/* Waits up to wait_ms for the transport's socket; a signal ends it early.
- * Returns 0, or -1 if poll failed. */
-static int wait_input(const struct relay_transport_ops *ops, void *t, int wait_ms)
-{
-    if (wait_ms <= 0)
-        return 0;
-    struct pollfd p = { .fd = ops->fd(t), .events = POLLIN };
-    if (poll(&p, 1, wait_ms) < 0 && errno != EINTR) {
-        log_error("relay: poll: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* How long the next service may wait: until the held states' tick ends or
- * the periodic work is due; not at all while the transport has a backlog
- * to read. With states held, it sleeps in slices instead and returns 0
- * (see below). */
-static int service_wait_ms(const struct relay *r, uint64_t next_tick, bool backlog)
-{
-    if (backlog)
-        return 0;
-    uint64_t now = clock_now_us();
-    uint64_t due = relay_tick_due(r);
-    uint64_t wake = due < next_tick ? due : next_tick;
-    int wait_ms = now >= wake ? 0 : (int)((wake - now + 999) / 1000);
-    if (due != UINT64_MAX && wait_ms > 0) {
-        /* States are held until the tick ends anyway: read what came
-         * in batches, every READ_EVERY_US at most, rather than waking
-         * for each datagram (ENet walks every peer per service). Not a
-         * whole long tick: the socket buffer would overflow. */
-        uint64_t until = now + READ_EVERY_US < wake ? now + READ_EVERY_US : wake;
-        clock_sleep_until_us(until);
-        wait_ms = 0;
-    }
-    return wait_ms;
-}
-
 /* Is the loop over? Not until a signal asks; then, in a fleet, not until
  * its rooms have moved to other relays (at most FLEET_DRAIN_US). */
 static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *drain_until)
@@ -139,10 +99,9 @@ static bool loop_over(const struct relay *r, struct relay_fleet *f, uint64_t *dr
 }
 
 /* The one loop, until a signal asks to stop (and a fleet's drain is over)
- * or the transport fails (1). */
-static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
-               struct relay_fleet *f, struct relay_stats_out *so, uint32_t stats_interval_ms,
-               struct beside *b)
+ * or an edge fails (1). */
+static int run(struct relay_edges *E, struct relay *r, struct relay_fleet *f,
+               struct relay_stats_out *so, uint32_t stats_interval_ms, struct beside *b)
 {
     uint64_t start = so->start_us;
     uint64_t next_tick = start + TICK_US;
@@ -151,17 +110,18 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
     uint64_t drain_until = 0;
     while (!loop_over(r, f, &drain_until)) {
         relay_set_unix_time(r, clock_unix_s()); /* tickets expire by the wall clock */
-        int wait_ms = relay_fleet_wait_ms(f, service_wait_ms(r, next_tick, ops->backlog(t)));
-        if (wait_input(ops, t, wait_ms) < 0)
+        uint64_t woke;
+        if (relay_edges_wait(E, r, next_tick, &woke) < 0)
             return 1;
-        uint64_t woke = clock_now_us();
         relay_fleet_turn(f, woke); /* after a stall, leases checked before input */
-        if (ops->service(t, r, 0) < 0)
+        if (relay_edges_serve(E, r) < 0)
             return 1;
         uint64_t now = clock_now_us();
         relay_fleet_poll(f, now);
+        bool tended = f != NULL; /* the fleet's results or the periodic work may send */
         if (now >= next_tick) {
-            ops->tick(t, r);
+            tended = true;
+            relay_edges_periodic(E, r, now);
             relay_fleet_tick(f, now);
             readiness(b, f);
             relay_loop_second(&b->loop, relay_stats(r), now);
@@ -180,6 +140,8 @@ static int run(const struct relay_transport_ops *ops, void *t, struct relay *r,
             stats_requested = 0;
             relay_stats_print(r, so, clock_now_us(), false);
         }
+        if (tended)
+            relay_edges_flush(E, r); /* what the fleet and the periodic work queued */
         uint64_t end = clock_now_us();
         timehist_record(&b->loop.iteration, end - woke);
         if (b->board)
@@ -193,6 +155,29 @@ static uint16_t listen_port(const char *address)
 {
     const char *colon = strrchr(address, ':');
     return colon ? (uint16_t)atoi(colon + 1) : 0;
+}
+
+/* Creates the edges and the core on them; exits 1 on failure. Every edge's
+ * address is one a ticket may name. */
+static struct relay *open_edges(struct relay_edges *E, struct relay_settings *s,
+                                const struct relay_edge_spec *specs, size_t n)
+{
+    char err[512];
+    struct relay_transport tp[RELAY_EDGES_MAX];
+    if (relay_edges_open(E, specs, n, &s->net, err, sizeof err) != 0) {
+        fprintf(stderr, "ricochet-relay: error: %s\n", err);
+        exit(1);
+    }
+    for (size_t i = 0; i < E->n; i++)
+        relay_settings_endpoint(s, E->e[i].ops->address(E->e[i].t));
+    relay_edges_cores(E, tp);
+    struct relay *r = relay_create(&s->core, tp, E->n);
+    if (!r) {
+        fprintf(stderr, "ricochet-relay: error: out of memory\n");
+        relay_edges_close(E);
+        exit(1);
+    }
+    return r;
 }
 
 /* Starts --metrics if asked: the board and the HTTP thread. Exits 1 on
@@ -221,44 +206,39 @@ int main(int argc, char **argv)
     char err[512];
     if (s.metrics[0] && httpd_parse_listen(s.metrics, &metrics_at, err, sizeof err) != 0)
         options_fail("ricochet-relay", "--metrics: %s", err);
-    const struct relay_transport_ops *ops = relay_transports[s.transport];
-
+    struct relay_edge_spec specs[RELAY_EDGES_MAX];
+    int n_edges = relay_settings_edges(&s, specs, err, sizeof err);
+    if (n_edges < 0)
+        options_fail("ricochet-relay", "%s", err);
     if (relay_settings_tickets(&s, err, sizeof err) != 0)
         options_fail("ricochet-relay", "%s", err);
     options_checked(&relay_program);
-    void *t = ops->create(&s.net, err, sizeof err);
-    if (!t) {
-        fprintf(stderr, "ricochet-relay: error: %s\n", err);
-        return 1;
-    }
-    relay_settings_endpoint(&s, ops->address(t));
-    struct relay_transport tp = ops->core(t);
-    struct relay *r = relay_create(&s.core, &tp);
-    if (!r) {
-        fprintf(stderr, "ricochet-relay: error: out of memory\n");
-        ops->destroy(t);
-        return 1;
-    }
+    struct relay_edges E;
+    struct relay *r = open_edges(&E, &s, specs, (size_t)n_edges);
     signals_install(&stop_requested, &stats_requested, NULL);
-
-    /* Scripts and tests parse the port from this line: always print it. */
-    if (log_threshold <= LOG_INFO)
-        log_info("listening on %s (%s)", ops->address(t), ops->name);
-    else
-        fprintf(stderr, "listening on %s (%s)\n", ops->address(t), ops->name);
-
-    relay_settings_warn(&s);
+    relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
+    relay_settings_warn(&s, relay_edges_beyond(&E));
     struct relay_fleet *f;
-    if (relay_fleet_start(&f, &s.fleet, s.core.fleet_name, r, ops->name,
-                          listen_port(ops->address(t)), s.core.max_clients, err, sizeof err))
+    char kinds[FLEET_TRANSPORT_MAX];
+    if (relay_edges_kinds(&E, kinds, sizeof kinds) != 0)
+        options_fail("ricochet-relay", "--directory: too many edges to register");
+    if (relay_fleet_start(&f, &s.fleet, s.core.fleet_name, r, kinds,
+                          listen_port(E.e[0].ops->address(E.e[0].t)), s.core.max_clients, err,
+                          sizeof err))
         options_fail("ricochet-relay", "%s", err);
+    if (relay_edges_watch(&E, relay_fleet_fd(f)) != 0) /* its results wake the loop */
+        options_fail("ricochet-relay", "epoll_ctl: %s", strerror(errno));
 
     uint64_t start = clock_now_us();
     struct beside b = { .cfg = &s.core, .loop = { .start_us = start },
                         .ready = { .listening = true,
                                    .directory_configured = s.fleet.directory[0] != 0 } };
     readiness(&b, f);
-    start_beside(&b, &s, &metrics_at, ops->name);
+    char names[RELAY_EDGES_MAX * RELAY_EDGE_NAME_MAX] = "";
+    for (size_t i = 0; i < E.n; i++) /* "enet+udp": the page's and /stats.json's */
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "+" : "",
+                 E.e[i].name);
+    start_beside(&b, &s, &metrics_at, names);
     relay_loop_second(&b.loop, relay_stats(r), start);
     publish(&b, r, start);
     if (b.board)
@@ -267,18 +247,18 @@ int main(int argc, char **argv)
 
     struct relay_stats_out so = {.json = s.stats_json || !isatty(STDOUT_FILENO),
                                  .start_us = start, .prev_us = start};
-    int rc = run(ops, t, r, f, &so, s.stats_interval_ms, &b);
+    int rc = run(&E, r, f, &so, s.stats_interval_ms, &b);
     if (stop_requested)
         log_info("relay: stopping: telling %u clients", (unsigned)relay_clients(r));
     readiness(&b, f); /* /readyz answers 503 while the goodbyes go out */
     publish(&b, r, clock_now_us());
     relay_shutdown(r, clock_now_us());
-    ops->drain(t, r, DRAIN_MS);
+    relay_edges_drain(&E, r, DRAIN_MS);
     relay_fleet_stop(f); /* after the goodbyes: Agones' /shutdown comes last */
     relay_stats_print(r, &so, clock_now_us(), true);
     relay_metrics_stop(b.metrics);
     relay_board_destroy(b.board);
     relay_destroy(r);
-    ops->destroy(t);
+    relay_edges_close(&E);
     return rc;
 }

@@ -26,6 +26,8 @@ static const struct options_example examples[] = {
      "ricochet-relay --bind 127.0.0.1"},
     {"Plain UDP, IPv6 and IPv4 clients on one dual-stack socket:",
      "ricochet-relay -u -B :: -p 7790"},
+    {"ENet and plain-UDP players in the same rooms, each on a port of its own:",
+     "ricochet-relay --listen enet://0.0.0.0:7777 --listen udp://0.0.0.0:7778"},
     {"A stats record every second as a JSON line, for a script:",
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
     {"Whether a config file is right, without starting:",
@@ -35,8 +37,9 @@ static const struct options_example examples[] = {
 static const struct options_manual manual = {
     .description =
         "The relay binds one UDP port (ENet, or a bare datagram socket with --transport "
-        "udp), keeps rooms of clients, and forwards each client's state datagrams, stamped "
-        "with its id, to the other members of its room. Control messages (join, leave, chat, "
+        "udp), or one per edge with --listen (ENet and plain UDP at once, a room mixing "
+        "their players), keeps rooms of clients, and forwards each client's state "
+        "datagrams, stamped with its id, to the other members of its room. Control messages (join, leave, chat, "
         "errors) are JSON on a reliable channel; proto/PROTOCOL.md is the wire contract.\n"
         "\n"
         "Every byte from the network is validated: a bad datagram is counted and dropped, "

@@ -20,6 +20,12 @@
 #define SIZE(f) sizeof(((struct relay_settings *)0)->f)
 
 const struct option_def relay_settings_options[] = {
+    { .name = "listen", .type = OPTION_LIST, .offset = SET(listen), .def = "",
+      .max = SIZE(listen),
+      .help = "an edge, SCHEME://HOST:PORT with SCHEME one of " RELAY_TRANSPORT_CHOICES
+              " (udp://[::]:7778 for IPv6; PORT 0 picks a free one); one relay runs up to "
+              STR(RELAY_EDGES_MAX) " edges and a room mixes their members; replaces "
+              "--transport, --bind and --port" },
     { .name = "bind", .type = OPTION_STRING, .offset = SET(bind), .def = "0.0.0.0",
       .min = 1, .max = SIZE(bind), /* a string's max is its buffer's size */ .short_name = 'B',
       .help = "local address to bind: IPv4, IPv6 with --transport udp (:: also serves "
@@ -233,7 +239,8 @@ void relay_settings_endpoint(struct relay_settings *s, const char *address)
     bool any = a.sa.sa_family == AF_INET ? a.v4.sin_addr.s_addr == htonl(INADDR_ANY)
                                          : IN6_IS_ADDR_UNSPECIFIED(&a.v6.sin6_addr);
     netaddr_format(&a, text, sizeof text);
-    if (any || strlen(text) > TICKET_ENDPOINT_MAX || s->core.n_endpoints == 2)
+    if (any || strlen(text) > TICKET_ENDPOINT_MAX ||
+        s->core.n_endpoints == sizeof s->core.endpoints / sizeof s->core.endpoints[0])
         return;
     memcpy(s->core.endpoints[s->core.n_endpoints++], text, strlen(text) + 1);
 }
@@ -241,22 +248,39 @@ void relay_settings_endpoint(struct relay_settings *s, const char *address)
 /* Without tickets anyone who reaches the relay joins, and without
  * --encrypt sessions travel in clear: listening where other machines can
  * reach it is allowed, but said once, at start. */
-void relay_settings_warn(const struct relay_settings *s)
+int relay_settings_edges(const struct relay_settings *s,
+                         struct relay_edge_spec specs[RELAY_EDGES_MAX], char *err,
+                         size_t err_cap)
 {
-    const char *bind = s->net.bind;
+    if (s->listen[0]) {
+        struct relay_settings def;
+        relay_settings_defaults(&def);
+        if (s->transport != def.transport || s->net.port != def.net.port ||
+            strcmp(s->bind, def.bind) != 0) {
+            snprintf(err, err_cap, "--listen replaces --transport, --bind and --port: give "
+                     "either");
+            return -1;
+        }
+        return relay_edges_parse(s->listen, specs, err, err_cap);
+    }
+    specs[0].ops = relay_transports[s->transport];
+    snprintf(specs[0].host, sizeof specs[0].host, "%s", s->bind);
+    specs[0].port = s->net.port;
+    return 1;
+}
+
+void relay_settings_warn(const struct relay_settings *s, const char *bind)
+{
     const struct relay_config *cfg = &s->core;
-    union netaddr a;
-    char err[128];
-    if ((netaddr_resolve(bind, 0, &a, err, sizeof err) == 0 && netaddr_is_loopback(&a)) ||
-        cfg->encrypt)
+    if (!bind || cfg->encrypt)
         return;
     if (cfg->n_ticket_keys)
-        log_warn("relay: --bind %s listens beyond this machine: joins need a ticket, but "
+        log_warn("relay: an edge on %s listens beyond this machine: joins need a ticket, but "
                  "sessions travel in clear (--encrypt seals them)", bind);
     else
-        log_warn("relay: --bind %s listens beyond this machine: anyone who reaches it can "
+        log_warn("relay: an edge on %s listens beyond this machine: anyone who reaches it can "
                  "join, and nothing is authenticated or encrypted (--ticket-key admits only "
-                 "tickets, --encrypt seals sessions, --bind 127.0.0.1 keeps it local)", bind);
+                 "tickets, --encrypt seals sessions, binding 127.0.0.1 keeps it local)", bind);
 }
 
 void relay_default_config(struct relay_config *cfg)

@@ -18,6 +18,7 @@
 #include "../sys/options.h"
 #include "core/relay.h"
 #include "../fleet/relay_fleet.h"
+#include "edges.h"
 #include "transport.h"
 
 /* --stale-ms -1: two ticks, but never under this. */
@@ -28,6 +29,7 @@ struct relay_settings {
     struct relay_net_config net; /* what the transport's create gets */
     char bind[64];               /* net.bind points here */
     int transport;               /* index into relay_transports */
+    char listen[RELAY_EDGES_MAX * 96]; /* --listen values, space-separated */
     long tick_ms;                /* 0: each state forwarded at once */
     long stale_ms;               /* -1: two ticks, at least RELAY_STALE_MIN_MS */
     uint32_t stats_interval_ms;  /* between stats records; 0 = only at exit */
@@ -66,12 +68,21 @@ void relay_settings_derive(struct relay_settings *s);
  * with a one-line message in err. */
 int relay_settings_tickets(struct relay_settings *s, char *err, size_t err_cap);
 
-/* The endpoint a ticket may name this relay by, once bound: address (the
- * transport's "ip:port"), unless it is the wildcard (0.0.0.0, ::). */
+/* An endpoint a ticket may name this relay by, once bound: address (an
+ * edge's "ip:port"), unless it is the wildcard (0.0.0.0, ::). Call it for
+ * every edge. */
 void relay_settings_endpoint(struct relay_settings *s, const char *address);
 
-/* Says once, at start, if the relay listens beyond this machine without
- * tickets or without --encrypt (allowed, but worth a warning). */
-void relay_settings_warn(const struct relay_settings *s);
+/* The edges to open: --listen's, or the shorthand's one (--transport on
+ * --bind:--port), which may not be given beside --listen. Returns how
+ * many, or -1 with a one-line message in err. */
+int relay_settings_edges(const struct relay_settings *s,
+                         struct relay_edge_spec specs[RELAY_EDGES_MAX], char *err,
+                         size_t err_cap);
+
+/* Says once, at start, if the relay listens beyond this machine (on bind,
+ * an edge's host; NULL: it does not) without tickets or without --encrypt
+ * (allowed, but worth a warning). */
+void relay_settings_warn(const struct relay_settings *s, const char *bind);
 
 #endif

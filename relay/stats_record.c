@@ -48,6 +48,21 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
                                                               "value"};
     for (int i = 0; bad && i < RELAY_STATE_ERR_COUNT; i++)
         cJSON_AddNumberToObject(bad, causes[i], (double)s->state_errors[i]);
+    cJSON *edges = cJSON_AddObjectToObject(o, "edges");
+    for (uint32_t i = 0; edges && i < s->n_edges; i++) {
+        const struct relay_edge_stats *e = &s->edges[i];
+        cJSON *x = cJSON_AddObjectToObject(edges, e->name);
+        const struct {
+            const char *name;
+            uint64_t v;
+        } per[] = {
+            {"clients", e->clients}, {"members", e->members}, {"states_in", e->states_in},
+            {"states_out", e->states_out}, {"bytes_in", e->bytes_in},
+            {"bytes_out", e->bytes_out}, {"conflated", e->conflated},
+        };
+        for (size_t k = 0; x && k < sizeof per / sizeof per[0]; k++)
+            cJSON_AddNumberToObject(x, per[k].name, (double)per[k].v);
+    }
     cJSON_AddBoolToObject(o, "final", final);
     return o;
 }
@@ -116,7 +131,13 @@ int relay_stats_text(const struct relay *r, const struct relay_stats *prev, doub
             put(buf, cap, &off, "%s%s %" PRIu64, sep, relay_drop_name(i), s->drops[i]);
             sep = ", ";
         }
-    put(buf, cap, &off, "%s\n", dropped ? ")" : "");
+    put(buf, cap, &off, "%s", dropped ? ")" : "");
+    /* with several edges, each one's members and states in */
+    for (uint32_t i = 0; s->n_edges > 1 && i < s->n_edges; i++)
+        put(buf, cap, &off, "%s%s %" PRIu32 " joined %.0f/s in", i ? ", " : " | edges: ",
+            s->edges[i].name, s->edges[i].members,
+            per_s(s->edges[i].states_in, prev->edges[i].states_in, interval_s));
+    put(buf, cap, &off, "\n");
     if (off >= cap)
         return -1;
     return (int)off;

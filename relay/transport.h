@@ -1,5 +1,6 @@
 /* transport.h: the relay's network edges, as the program sees them: one
- * table of operations each (struct relay_transport_ops), nothing else.
+ * table of operations each (struct relay_transport_ops), nothing else; a
+ * relay runs one to RELAY_EDGES_MAX of them at once (relay/edges.h).
  * Each edge owns a socket, turns what arrives into calls on the pure core
  * (relay.h) and carries out the core's sends through the struct
  * relay_transport it hands the core (with what it can carry, as data):
@@ -11,8 +12,7 @@
  *                table (its files: relay/udp/transport_udp.h).
  *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
- * Adding a transport: a folder with its ops, a row in transport.c, its name
- * in RELAY_TRANSPORT_CHOICES. These are edges: they read the clock
+ * These are edges: they read the clock
  * (sys/clock.h) and call the OS. What tests reach inside an edge is in the
  * edge's own header. */
 #ifndef RICOCHET_TRANSPORT_H
@@ -27,7 +27,8 @@
 struct relay_net_config {
     const char *bind;          /* local address to bind, "0.0.0.0" */
     uint16_t port;             /* 0 = let the kernel pick a free one */
-    uint32_t peer_cap;         /* peer slots; handles given to the core are < this */
+    uint32_t peer_cap;         /* peer slots; the handles it gives the core are
+                                  base + slot (core's base) */
     uint32_t max_per_address;  /* peers from one IP address, 0 = peer_cap */
     size_t max_packet_size;    /* ENet: largest packet in (and out is at least
                                   PROTO_CONTROL_MAX); udp: receive buffer */
@@ -44,57 +45,81 @@ struct relay_net_config {
                                     quarter of the peer slots) */
 };
 
-/* A transport as the program sees it: one table of operations per
- * transport (in the manner of Redis's ae backends), so ricochet-relay picks
- * one by name and never asks which it has. t is the transport's own state,
- * from create. */
+/* An edge as the program sees it: one table of operations per protocol
+ * (in the manner of Redis's ae backends), so ricochet-relay picks them by
+ * scheme and never asks which it has. t is the edge's own state, from
+ * create. The contract (docs/design.md, "Edges"), in short:
+ *   - handles: the edge calls the core with base + its slot and is called
+ *     back with those handles only (core(t, base); relay_edge_base);
+ *   - the loop waits in one epoll on every edge's fd (one descriptor each:
+ *     a socket, or an epoll set of an edge's own) and the directory's
+ *     eventfd, at most until the earliest deadline (its periodic tick,
+ *     relay_tick_due, each edge's due);
+ *   - a turn: every edge that is ready, has a backlog or is due is
+ *     serviced once, from a rotating start; service never waits and reads
+ *     at most one bounded batch; then relay_tick once; then every edge
+ *     flushes; every 100 ms relay_sweep and each edge's tick (then a flush);
+ *   - at shutdown (after relay_shutdown) the loop services and flushes
+ *     until every edge is settled or the drain time is up. */
 struct relay_transport_ops {
-    const char *name;         /* --transport value, and the "listening on" line */
+    const char *name;         /* its scheme: --listen NAME://HOST:PORT, --transport NAME,
+                                 the "listening on" line, the edge's counters */
+    bool stream;              /* listens on a TCP port (else a UDP one): two edges of one
+                                 kind may not name the same port */
     /* Creates and binds. Returns NULL with a one-line message in err. */
     void *(*create)(const struct relay_net_config *cfg, char *err, size_t err_cap);
-    /* The capabilities and callbacks to give relay_create(). */
-    struct relay_transport (*core)(void *t);
+    /* The capabilities and callbacks to give relay_create(), its handles
+     * from base on (cfg.peer_cap of them). */
+    struct relay_transport (*core)(void *t, uint32_t base);
     /* "ip:port" actually bound (the real port when 0 was asked). */
     const char *(*address)(const void *t);
-    /* The socket the loop waits on (poll(2), POLLIN) before service. */
+    /* The one descriptor the loop waits on (epoll, EPOLLIN): readable when
+     * the edge has input. */
     int (*fd)(const void *t);
-    /* One loop iteration: waits at most timeout_ms for input (0: the loop
-     * waited on fd already), feeds all of it to r, lets r fan out a
-     * finished tick (relay_tick, timed: relay_fanout_took), sends. Returns
-     * the inputs handled, or -1 on a socket or host error. */
-    int (*service)(void *t, struct relay *r, int timeout_ms);
-    /* Did the last service stop reading with datagrams still waiting? It
-     * reads a bounded batch, so that a relay that fell behind still fans
-     * out its ticks and sends between batches; the loop then services again
-     * without waiting. */
+    /* When it must be serviced even without input (monotonic µs: a resend,
+     * a handshake's timeout); UINT64_MAX: never. */
+    uint64_t (*due)(const void *t);
+    /* Reads at most one bounded batch of what waits, without waiting, and
+     * feeds it to r. Returns the inputs handled, or -1 on a socket or host
+     * error. */
+    int (*service)(void *t, struct relay *r);
+    /* Did the last service stop reading with input still waiting? The loop
+     * then services it again next turn without waiting. */
     bool (*backlog)(const void *t);
-    /* Periodic work, every 100 ms: expiring silent peers, relay_sweep. */
+    /* Sends what the core queued to its peers, in as few datagrams,
+     * sendmmsg calls or writes as it can. */
+    void (*flush)(void *t, struct relay *r);
+    /* Periodic work, every 100 ms: expiring silent peers, slow readers. */
     void (*tick)(void *t, struct relay *r);
-    /* After relay_shutdown(): sends what is queued, and waits at most max_ms
-     * for the goodbyes to be acknowledged where the transport acknowledges. */
-    void (*drain)(void *t, struct relay *r, int max_ms);
+    /* After relay_shutdown(): true once no goodbye is in flight (sent and,
+     * where the edge acknowledges, acknowledged). */
+    bool (*settled)(const void *t);
     void (*destroy)(void *t); /* NULL is fine */
 };
 
-/* Every transport, in the order of RELAY_TRANSPORT_CHOICES (an option's
- * list; test_e2e_relay_main checks the two agree). */
+/* Every edge, the table of schemes, in the order of RELAY_TRANSPORT_CHOICES
+ * (an option's list; test_e2e_relay_main checks the two agree). Adding an
+ * edge: a folder with its ops, a row here (transport.c), its name in
+ * RELAY_TRANSPORT_CHOICES. */
 #define RELAY_TRANSPORT_CHOICES "enet|udp"
 extern const struct relay_transport_ops *const relay_transports[];
 
 /* ---- ENet: connections, channels, acks, resends ---- */
 
-/* enet_host_service once per iteration (then drained without waiting), every
- * ready event into the core, one flush; handshakes not completed within
- * 5 s are forgotten. drain services until no peer has a goodbye in flight
- * (connected or disconnecting; half-open handshakes do not count), then
- * resets what is left. */
+/* service: enet_host_service without waiting (a few rounds of up to 256
+ * datagrams each), every event into the core, no flush; handshakes not
+ * completed within 5 s are forgotten. flush: the batch lanes, the
+ * acknowledgements held for the tick, enet_host_flush. due: ENet's own
+ * timers (resends, pings) at least every 100 ms. settled: no peer has a
+ * goodbye in flight (connected or disconnecting; half-open handshakes do
+ * not count). */
 extern const struct relay_transport_ops relay_enet_ops;
 
 /* ---- plain UDP: one bare socket, our own endpoint table ---- */
 
-/* service waits for the socket, reads in batches (recvmmsg), feeds the core,
- * sends (sendmmsg); tick expires members silent for timeout_ms (left reason
- * timeout); drain sends whatever is still queued. */
+/* service reads in batches (recvmmsg), feeds the core; flush sends
+ * (sendmmsg); tick expires members silent for timeout_ms (left reason
+ * timeout); nothing is acknowledged, so it is always settled. */
 extern const struct relay_transport_ops relay_udp_ops;
 
 #endif

@@ -167,6 +167,27 @@ static int set_uint(const struct option_def *d, char *field, const char *value, 
     return 0;
 }
 
+/* One more value of a list: after a space, unless it is the first. */
+static int append_list(const struct option_def *d, char *field, const char *value, char *err,
+                       size_t err_cap)
+{
+    size_t len = strlen(value), used = strlen(field), cap = (size_t)d->max;
+    if (len == 0 || strchr(value, ' ')) {
+        snprintf(err, err_cap, "--%s: '%s': a value may be neither empty nor hold a space",
+                 d->name, value);
+        return -1;
+    }
+    if (used + (used ? 1 : 0) + len >= cap) {
+        snprintf(err, err_cap, "--%s: the values given are over %zu characters in all",
+                 d->name, cap - 1);
+        return -1;
+    }
+    if (used)
+        field[used++] = ' ';
+    memcpy(field + used, value, len + 1);
+    return 0;
+}
+
 int options_set(const struct option_def *defs, void *cfg, const char *name,
                 const char *value, char *err, size_t err_cap)
 {
@@ -219,6 +240,8 @@ int options_set(const struct option_def *defs, void *cfg, const char *name,
         memcpy(field, value, len + 1);
         return 0;
     }
+    case OPTION_LIST:
+        return append_list(d, field, value, err, err_cap);
     case OPTION_CHOICE: {
         int v = choice_index(d->choices, value);
         if (v < 0) {
@@ -235,9 +258,15 @@ int options_set(const struct option_def *defs, void *cfg, const char *name,
 
 int options_defaults(const struct option_def *defs, void *cfg, char *err, size_t err_cap)
 {
-    for (const struct option_def *d = defs; d->name; d++)
+    for (const struct option_def *d = defs; d->name; d++) {
+        if (d->type == OPTION_LIST) {
+            *((char *)cfg + d->offset) = '\0';
+            if (!d->def || !d->def[0])
+                continue;
+        }
         if (d->def && options_set(defs, cfg, d->name, d->def, err, err_cap) != 0)
             return -1;
+    }
     return 0;
 }
 
@@ -313,6 +342,13 @@ static bool json_type_fits(const struct option_def *d, const cJSON *item,
     case OPTION_BOOL: *wanted = "true or false"; return cJSON_IsBool(item);
     case OPTION_STRING:
     case OPTION_CHOICE: *wanted = "a string"; return cJSON_IsString(item);
+    case OPTION_LIST:
+        *wanted = "a string or an array of strings";
+        if (cJSON_IsArray(item))
+            for (const cJSON *v = item->child; v; v = v->next)
+                if (!cJSON_IsString(v))
+                    return false;
+        return cJSON_IsString(item) || cJSON_IsArray(item);
     }
     *wanted = "?";
     return false;
@@ -339,6 +375,12 @@ static int apply_config_item(const struct option_def *defs, void *cfg, const cJS
         snprintf(err, err_cap, "\"%s\" must be %s, not %s", item->string, wanted,
                  json_type_name(item));
         return -1;
+    }
+    if (cJSON_IsArray(item)) { /* a list's values */
+        for (const cJSON *v = item->child; v; v = v->next)
+            if (options_set(defs, cfg, item->string, v->valuestring, err, err_cap) != 0)
+                return -1;
+        return 0;
     }
     if (cJSON_IsString(item)) {
         value = item->valuestring;
@@ -455,8 +497,20 @@ static bool is_request(const char *arg, const char *name, const char *short_name
 
 /* One argument of argv (and its value, the next one, if it takes one):
  * applied to cfg. Returns 0 or -1 with a message in err. */
+/* A list given on the command line replaces what the config file gave:
+ * emptied at its first occurrence there (given[]: per row, by index). */
+static void list_restart(const struct option_def *defs, const struct option_def *d, void *cfg,
+                         bool *given)
+{
+    size_t k = (size_t)(d - defs);
+    if (d->type != OPTION_LIST || given[k])
+        return;
+    given[k] = true;
+    *((char *)cfg + d->offset) = '\0';
+}
+
 static int apply_arg(const struct option_def *defs, void *cfg, int argc, char **argv, int *i,
-                     char *err, size_t err_cap)
+                     bool *given, char *err, size_t err_cap)
 {
     const char *arg = argv[*i], *value;
     const struct option_def *d = find_short(defs, arg);
@@ -468,6 +522,7 @@ static int apply_arg(const struct option_def *defs, void *cfg, int argc, char **
             snprintf(err, err_cap, "%s (--%s) needs a value", arg, d->name);
             return -1;
         }
+        list_restart(defs, d, cfg, given);
         return options_set(defs, cfg, d->name, value ? value : argv[++*i], err, err_cap);
     }
     if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
@@ -500,6 +555,7 @@ static int apply_arg(const struct option_def *defs, void *cfg, int argc, char **
         snprintf(err, err_cap, "--%s needs a value", d->name);
         return -1;
     }
+    list_restart(defs, d, cfg, given);
     return options_set(defs, cfg, d->name, value, err, err_cap);
 }
 
@@ -535,10 +591,20 @@ int options_parse(const struct option_def *defs, void *cfg, int argc, char **arg
         if (path && load_config(defs, cfg, path, prog_name(argv[0]), err, err_cap) != 0)
             return -1;
     }
-    for (int i = 1; i < argc; i++)
-        if (apply_arg(defs, cfg, argc, argv, &i, err, err_cap) != 0)
-            return -1;
-    return check ? OPTIONS_CHECK : 0;
+    size_t rows = 0;
+    while (defs[rows].name)
+        rows++;
+    bool *given = calloc(rows + 1, sizeof *given);
+    if (!given) {
+        snprintf(err, err_cap, "out of memory");
+        return -1;
+    }
+    int rc = check ? OPTIONS_CHECK : 0;
+    for (int i = 1; i < argc && rc >= 0; i++)
+        if (apply_arg(defs, cfg, argc, argv, &i, given, err, err_cap) != 0)
+            rc = -1;
+    free(given);
+    return rc;
 }
 
 static bool check_requested;

@@ -22,9 +22,13 @@ enum option_type {
                       field of `size` bytes (2: uint16_t, 4: uint32_t, 8: uint64_t or
                       size_t) that holds it times `scale` (0 means 1; 1000: whole
                       seconds given, milliseconds kept) */
-    OPTION_SECONDS /* seconds, decimals allowed, min/max inclusive (0 <= min), into a
+    OPTION_SECONDS, /* seconds, decimals allowed, min/max inclusive (0 <= min), into a
                       uint32_t of milliseconds (rounded); a positive value under
                       0.001 is refused rather than rounded to 0 */
+    OPTION_LIST    /* repeatable: char[cap] with cap = (size_t)max, every value given
+                      joined by one space (a value is not empty and holds none); the
+                      command line's first occurrence replaces what the config file
+                      gave (there: a string, or an array of strings) */
 };
 
 /* An option's default from a numeric macro, as the text def wants:

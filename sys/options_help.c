@@ -32,6 +32,7 @@ bool options_help_row(const struct option_def *defs, size_t i, struct options_ro
     case OPTION_DOUBLE:
     case OPTION_SECONDS: snprintf(range, sizeof range, " [%g..%g]", d->min, d->max); break;
     case OPTION_CHOICE: snprintf(range, sizeof range, " {%s}", d->choices); break;
+    case OPTION_LIST: snprintf(range, sizeof range, " (repeatable)"); break;
     default: break;
     }
     if (d->def && d->def[0])

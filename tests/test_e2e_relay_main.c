@@ -210,8 +210,9 @@ static void transport_choices_match_the_list(void **state)
         const struct relay_transport_ops *ops = relay_transports[i];
         assert_non_null(ops);
         assert_string_equal(ops->name, name);
-        assert_true(ops->create && ops->core && ops->address && ops->service &&
-                    ops->tick && ops->drain && ops->destroy);
+        assert_true(ops->create && ops->core && ops->address && ops->fd && ops->due &&
+                    ops->service && ops->backlog && ops->flush && ops->tick &&
+                    ops->settled && ops->destroy);
     }
     assert_true(i >= 2);
     assert_null(relay_transports[i]);

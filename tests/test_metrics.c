@@ -41,6 +41,11 @@ static void fill(struct relay_snapshot *s)
     s->loop.seconds = 3;
     s->loop.second_in[1] = 100;
     s->loop.second_in[2] = 250;
+    s->stats.n_edges = 2;
+    snprintf(s->stats.edges[0].name, sizeof s->stats.edges[0].name, "enet");
+    snprintf(s->stats.edges[1].name, sizeof s->stats.edges[1].name, "udp");
+    s->stats.edges[1].members = 3;
+    s->stats.edges[1].states_in = 70;
 }
 
 /* The family of a sample line: its name, less _bucket, _sum or _count when
@@ -128,6 +133,12 @@ static void stats_json_carries_the_snapshot(void **state)
     assert_int_equal(cJSON_GetArraySize(in), 2); /* 3 totals: 2 rates */
     assert_int_equal(cJSON_GetArrayItem(in, 0)->valueint, 100);
     assert_int_equal(cJSON_GetArrayItem(in, 1)->valueint, 150);
+    cJSON *edges = cJSON_GetObjectItem(o, "edges");
+    assert_int_equal(cJSON_GetArraySize(edges), 2);
+    cJSON *udp = cJSON_GetArrayItem(edges, 1);
+    assert_string_equal(cJSON_GetObjectItem(udp, "edge")->valuestring, "udp");
+    assert_int_equal(cJSON_GetObjectItem(udp, "members")->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItem(udp, "states_in")->valueint, 70);
     cJSON_Delete(o);
     free(text);
 }

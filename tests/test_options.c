@@ -449,6 +449,66 @@ static void typed_table_errors(void **state)
     assert_int_equal(options_defaults(wide, &v, err, sizeof err), -1);
 }
 
+/* A repeatable option (OPTION_LIST): every value given, joined by a space;
+ * the command line's first one replaces the config file's (a string or an
+ * array there); empty values, values with a space and too many characters
+ * are one-line errors; --help says it repeats. */
+struct listed {
+    char listen[24];
+    long port;
+};
+
+static const struct option_def list_defs[] = {
+    { "listen", OPTION_LIST, offsetof(struct listed, listen), "", 0, 24, NULL, "an edge" },
+    { "port", OPTION_INT, offsetof(struct listed, port), "7", 0, 99, NULL, "a port" },
+    { 0 }
+};
+
+static void a_list_takes_every_value(void **state)
+{
+    (void)state;
+    struct listed l;
+    char *none[] = { "prog", NULL };
+    assert_int_equal(options_parse(list_defs, &l, 1, none, err, sizeof err), 0);
+    assert_string_equal(l.listen, "");
+    char *two[] = { "prog", "--listen", "a://1", "--port", "9", "--listen=b://2", NULL };
+    assert_int_equal(options_parse(list_defs, &l, 6, two, err, sizeof err), 0);
+    assert_string_equal(l.listen, "a://1 b://2");
+
+    char *path = write_temp("{\"listen\": [\"c://3\", \"d://4\"]}");
+    char *cfg_only[] = { "prog", "--config", path, NULL };
+    assert_int_equal(options_parse(list_defs, &l, 3, cfg_only, err, sizeof err), 0);
+    assert_string_equal(l.listen, "c://3 d://4");
+    char *both[] = { "prog", "--config", path, "--listen", "e://5", NULL };
+    assert_int_equal(options_parse(list_defs, &l, 5, both, err, sizeof err), 0);
+    assert_string_equal(l.listen, "e://5"); /* the command line's replace the file's */
+    unlink(path);
+    path = write_temp("{\"listen\": \"f://6\"}");
+    char *one[] = { "prog", "--config", path, NULL };
+    assert_int_equal(options_parse(list_defs, &l, 3, one, err, sizeof err), 0);
+    assert_string_equal(l.listen, "f://6");
+    unlink(path);
+    path = write_temp("{\"listen\": [\"g://7\", 8]}");
+    char *mixed[] = { "prog", "--config", path, NULL };
+    assert_int_equal(options_parse(list_defs, &l, 3, mixed, err, sizeof err), -1);
+    assert_non_null(strstr(err, "a string or an array of strings"));
+    unlink(path);
+
+    char *bad[][4] = { { "prog", "--listen", "", NULL }, { "prog", "--listen", "a b", NULL },
+                       { "prog", "--listen", "abcdefghijklmnopqrstuvwxyz", NULL } };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(options_parse(list_defs, &l, 3, bad[i], err, sizeof err), -1);
+        assert_true(strncmp(err, "--listen", 8) == 0 && !strchr(err, '\n'));
+    }
+    char *over[] = { "prog", "--listen", "abcdefghij", "--listen", "klmnopqrst", "--listen",
+                     "uvw", NULL };
+    assert_int_equal(options_parse(list_defs, &l, 7, over, err, sizeof err), -1);
+    assert_non_null(strstr(err, "over 23 characters in all"));
+    struct options_row row;
+    assert_true(options_help_row(list_defs, 0, &row));
+    assert_non_null(strstr(row.text, "(repeatable)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +529,7 @@ int main(void)
         cmocka_unit_test(man_page_is_the_help_rows),
         cmocka_unit_test(typed_fields),
         cmocka_unit_test(typed_table_errors),
+        cmocka_unit_test(a_list_takes_every_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,7 @@
 #include "../relay/core/relay.h"
 #include "../relay/settings.h"
 #include "../relay/transport.h"
+#include "support/edge_turn.h"
 
 #define WAIT_MS 3000
 #define TIMEOUT_MS 600
@@ -84,10 +85,10 @@ static struct relay *relay_open(uint32_t timeout_ms, uint32_t max_clients, uint3
     if (max_clients)
         cfg.max_clients = max_clients;
     cfg.tick_us = tick_us;
-    struct relay_transport tp = relay_enet_ops.core(*t);
+    struct relay_transport tp = relay_enet_ops.core(*t, 0);
     enet_address_set_host(addr, "127.0.0.1");
     addr->port = (enet_uint16)atoi(strrchr(relay_enet_ops.address(*t), ':') + 1);
-    return relay_create(&cfg, &tp);
+    return relay_create(&cfg, &tp, 1);
 }
 
 static int setup(void **state)
@@ -113,7 +114,7 @@ static int teardown(void **state)
 /* One round: the relay's loop iteration, then every client's. */
 static void pump(struct cl *cs, size_t n)
 {
-    assert_true(relay_enet_ops.service(T, R, 1) >= 0);
+    assert_true(edge_turn(&relay_enet_ops, T, R, 1) >= 0);
     for (size_t i = 0; i < n; i++) {
         struct cl *c = &cs[i];
         if (!c->host)
@@ -749,7 +750,7 @@ static void send_to_closing_peer_is_not_a_failure(void **state)
     uint64_t failed0 = st->drops[RELAY_DROP_SEND_FAILED];
     uint64_t closing0 = st->drops[RELAY_DROP_SEND_CLOSING];
 
-    struct relay_transport tp = relay_enet_ops.core(T);
+    struct relay_transport tp = relay_enet_ops.core(T, 0);
     tp.disconnect(tp.ctx, idx, PROTO_ERROR_KICKED);
     uint8_t bytes[PROTO_STATE_SIZE];
     struct proto_state s = {.seq = 1, .send_us = 1};
@@ -790,7 +791,7 @@ static void drain_ends_when_no_goodbye_is_pending(void **state)
     bool up = false, down = false, asked = false;
     uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;
     while (!down && clock_now_us() < deadline) {
-        relay_enet_ops.service(t, r, 1);
+        edge_turn(&relay_enet_ops, t, r, 1);
         if (up && !asked && relay_clients(r) == 1) {
             enet_peer_disconnect(p, 0);
             asked = true;
@@ -814,12 +815,12 @@ static void drain_ends_when_no_goodbye_is_pending(void **state)
     assert_non_null(enet_host_connect(ghost, &a, PROTO_CHANNEL_COUNT, 0));
     enet_host_flush(ghost);
     for (uint64_t end = clock_now_us() + 100000; clock_now_us() < end;)
-        relay_enet_ops.service(t, r, 1);
+        edge_turn(&relay_enet_ops, t, r, 1);
     assert_int_equal(relay_clients(r), 0);
 
     relay_shutdown(r, clock_now_us());
     uint64_t start = clock_now_us();
-    relay_enet_ops.drain(t, r, 5000);
+    edge_drain(&relay_enet_ops, t, r, 5000);
     uint64_t took_ms = (clock_now_us() - start) / 1000;
     print_message("drain with a left client and a half-open handshake: %llu ms of 5000\n",
                   (unsigned long long)took_ms);
@@ -1011,7 +1012,7 @@ static void late_read_state_keeps_its_tick(void **state)
             clock_sleep_until_us(end); /* too close to the end: take the next tick */
             continue;
         }
-        relay_enet_ops.service(T, R, 0);
+        edge_turn(&relay_enet_ops, T, R, 0);
         uint64_t before = relay_stats(R)->states_out;
         send_on(&cs[0], PROTO_CHANNEL_STATE, ENET_PACKET_FLAG_UNSEQUENCED, st, sizeof st);
         enet_host_flush(cs[0].host);
@@ -1019,7 +1020,7 @@ static void late_read_state_keeps_its_tick(void **state)
             continue; /* the machine stalled: try again */
         placed = true;
         clock_sleep_until_us(end + 20000);
-        relay_enet_ops.service(T, R, 0); /* reads it 20 ms after its tick ended */
+        edge_turn(&relay_enet_ops, T, R, 0); /* reads it 20 ms after its tick ended */
         assert_int_equal(relay_stats(R)->states_out - before, 1);
         s.seq++;
         assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
@@ -1053,7 +1054,7 @@ static bool ack_rides(struct cl *cs, uint64_t tick_us, uint64_t early)
     for (int i = 0; i < 20; i++) /* everything so far sent and acknowledged */
         pump(cs, 2);
     uint64_t end = tick_with_room_left(tick_us);
-    relay_enet_ops.service(T, R, 0);
+    edge_turn(&relay_enet_ops, T, R, 0);
     if (early)
         clock_sleep_until_us(end - early);
     size_t had = cs[0].n;
@@ -1062,12 +1063,12 @@ static bool ack_rides(struct cl *cs, uint64_t tick_us, uint64_t early)
         enet_host_flush(cs[i].host);
     }
     if (early)
-        relay_enet_ops.service(T, R, 0); /* reads both: the fan-out is not due yet */
+        edge_turn(&relay_enet_ops, T, R, 0); /* reads both: the fan-out is not due yet */
     uint64_t after = early ? 1000 : 20000;
     if (clock_now_us() + after / 2 > end)
         return false;
     clock_sleep_until_us(end + after);
-    relay_enet_ops.service(T, R, 0); /* (reads both and) fans them out */
+    edge_turn(&relay_enet_ops, T, R, 0); /* (reads both and) fans them out */
     enet_uint32 before = cs[0].host->totalReceivedPackets;
     assert_false(enet_list_empty(&cs[0].peer->sentReliableCommands));
     uint64_t deadline = clock_now_us() + (uint64_t)WAIT_MS * 1000;

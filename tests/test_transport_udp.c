@@ -26,6 +26,7 @@
 #include "../relay/core/relay.h"
 #include "../relay/settings.h"
 #include "../relay/transport.h"
+#include "support/edge_turn.h"
 #include "../relay/udp/transport_udp.h"
 #include "support/harness.h"
 
@@ -64,8 +65,8 @@ static int env_open(struct env *e, uint32_t tick_us)
     cfg.max_clients = 6;
     cfg.max_packet_size = 2048;
     cfg.tick_us = tick_us;
-    struct relay_transport tp = relay_udp_ops.core(e->t);
-    e->r = relay_create(&cfg, &tp);
+    struct relay_transport tp = relay_udp_ops.core(e->t, 0);
+    e->r = relay_create(&cfg, &tp, 1);
     e->msg = calloc(1, sizeof *e->msg);
     socklen_t len = sizeof e->relay_addr;
     getsockname(relay_udp_fd(e->t), (struct sockaddr *)&e->relay_addr, &len);
@@ -95,8 +96,8 @@ static int teardown(void **state)
 
 static void pump(void)
 {
-    assert_true(relay_udp_ops.service(E.t, E.r, 1) >= 0);
-    relay_udp_ops.tick(E.t, E.r);
+    assert_true(edge_turn(&relay_udp_ops, E.t, E.r, 1) >= 0);
+    edge_periodic(&relay_udp_ops, E.t, E.r);
 }
 
 /* A socket of a client of the relay under test, connected to it: another
@@ -474,7 +475,7 @@ static void shutdown_reaches_members(void **state)
     int a = relay_socket();
     join_as(a, "bye", "alice");
     relay_shutdown(E.r, clock_now_us());
-    relay_udp_ops.drain(E.t, E.r, 0);
+    edge_drain(&relay_udp_ops, E.t, E.r, 0);
     assert_true(wait_error(a, "shutting_down", WAIT_MS));
     assert_int_equal(relay_clients(E.r), 0);
     close(a);
@@ -687,7 +688,7 @@ static void late_read_state_keeps_its_tick(void **state)
             clock_sleep_until_us(end); /* too close to the end: take the next tick */
             continue;
         }
-        relay_udp_ops.service(E.t, E.r, 0);
+        edge_turn(&relay_udp_ops, E.t, E.r, 0);
         uint64_t before = relay_stats(E.r)->states_out;
         assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
         send_raw(a, st, sizeof st);
@@ -696,7 +697,7 @@ static void late_read_state_keeps_its_tick(void **state)
             continue; /* the machine stalled: try again */
         placed = true;
         clock_sleep_until_us(end + 20000);
-        relay_udp_ops.service(E.t, E.r, 0); /* reads it 20 ms after its tick ended */
+        edge_turn(&relay_udp_ops, E.t, E.r, 0); /* reads it 20 ms after its tick ended */
         assert_int_equal(relay_stats(E.r)->states_out - before, 1);
     }
     assert_true(placed);

@@ -21,7 +21,8 @@ void core_send_json(struct relay *r, uint32_t peer, size_t len)
         return;
     r->stats.control_out++;
     r->stats.bytes_out += n;
-    r->tp.send_control(r->tp.ctx, peer, (const char *)b, n);
+    core_edge_stats(r, peer)->bytes_out += n;
+    core_edge(r, peer)->send_control(core_edge(r, peer)->ctx, peer, (const char *)b, n);
 }
 
 /* core_encode_out, a failure logged (the relay built r->out: a bug). */

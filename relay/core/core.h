@@ -2,8 +2,9 @@
  * to each other. Only relay/core/ includes it; everything else goes
  * through relay.h.
  *
- * The core keeps one struct relay_peer per transport slot and one struct
- * relay_room per live room; rooms hold the slot numbers of their members.
+ * The core keeps one struct relay_peer per handle (every edge's range, one
+ * table: struct core_edge) and one struct relay_room per live room; rooms
+ * hold the handles of their members.
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
@@ -142,20 +143,29 @@ struct relay_ban {
 struct relay_held {
     uint32_t peer;  /* sender's handle */
     uint32_t id;    /* sender's relay id when received: skipped if it changed */
-    uint8_t channel;
-    uint8_t flags;
+    uint8_t mode;   /* the mode it came in (enum proto_mode): its way down */
     uint16_t len;
     uint32_t off;   /* bytes, stamped, at held_bytes + off */
     uint64_t due_us; /* end of the sender's room's tick it arrived in */
     uint64_t arrived_us; /* by when it arrived (relay_arrived), for its age */
 };
 
+/* An edge as the core holds it: what relay_create was given, and where
+ * its handles start. */
+struct core_edge {
+    struct relay_transport tp;
+    uint32_t base;              /* its handles: [base, base + tp.peers) */
+};
+
 struct relay {
     struct relay_config cfg;
-    struct relay_transport tp;
+    struct core_edge edges[RELAY_EDGES_MAX];
+    uint32_t n_edges;
+    uint8_t *edge_of;           /* peer_cap: each handle's edge */
     struct relay_peer *peers;   /* peer_cap */
     struct relay_room *rooms;   /* max_rooms */
     uint32_t *recipients;       /* scratch, max_room_size */
+    uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
     struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
     uint32_t nheld;
     uint8_t *held_bytes;        /* TICK_ARENA */
@@ -192,6 +202,18 @@ static inline void core_clock(struct relay *r, uint64_t now_us)
 {
     if (now_us > r->now_us)
         r->now_us = now_us;
+}
+
+/* The edge of a handle below peer_cap: its callbacks and capabilities. */
+static inline const struct relay_transport *core_edge(const struct relay *r, uint32_t peer)
+{
+    return &r->edges[r->edge_of[peer]].tp;
+}
+
+/* The counters of a handle's edge. */
+static inline struct relay_edge_stats *core_edge_stats(struct relay *r, uint32_t peer)
+{
+    return &r->stats.edges[r->edge_of[peer]];
 }
 
 /* ---- control_in.c ---- */

@@ -94,14 +94,16 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     uint32_t n = room->n;
     for (uint32_t i = 0; to && i < n; i++) {
         /* Each member learns the last of its states passed on here: a
-         * reliable one sends those after it again on the next relay. */
+         * reliable one sends those after it again on the next relay; and
+         * where its own edge's kind is there. */
         const struct relay_peer *p = &r->peers[room->members[i]];
+        const struct relay_moved_to *at = &to[r->edge_of[room->members[i]]];
         proto_control_init(&r->out, PROTO_CTL_MOVED);
         snprintf(r->out.room, sizeof r->out.room, "%s", name);
-        snprintf(r->out.host, sizeof r->out.host, "%s", to->host);
-        r->out.port = to->port;
-        r->out.transport = to->transport;
-        r->out.epoch = to->epoch;
+        snprintf(r->out.host, sizeof r->out.host, "%s", at->host);
+        r->out.port = at->port;
+        r->out.transport = at->transport;
+        r->out.epoch = at->epoch;
         r->out.forwarded = true;
         r->out.seq = p->has_state ? p->last.seq : 0; /* a client's first is 1 */
         core_send_out(r, room->members[i]);

@@ -71,7 +71,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     r->out.roster_len = n;
     int len = core_encode_out(r);
     size_t fit = n; /* roster members in the welcome */
-    size_t max = r->tp.message_max;
+    size_t max = core_edge(r, peer)->message_max;
     if (max && p->sealed)
         max -= SEAL_OVERHEAD; /* the datagram holds the sealed welcome */
     if (max && (len == PROTO_E_SPACE || (size_t)len > max)) {
@@ -131,7 +131,7 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
         return core_reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
                            "already in room '%s' as %" PRIu32 ": leave first",
                            cur->name, p->id);
-    if (r->tp.forgeable && (now_us < p->welcome_us + WELCOME_REPEAT_US ||
+    if (core_edge(r, peer)->forgeable && (now_us < p->welcome_us + WELCOME_REPEAT_US ||
                             p->welcomes >= WELCOME_MAX)) {
         log_debug("relay: %s: repeated join within %llu ms: ignored", p->addr,
                   WELCOME_REPEAT_US / 1000);
@@ -182,10 +182,12 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
                            "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
                            r->cfg.room_max);
     enum proto_mode mode = m->mode;
-    if (!only_mode(r->tp.modes, &mode) && /* one mode carried: every member's */
-        (!proto_mode_info(mode) || !(r->tp.modes & (1u << mode))))
+    const struct relay_transport *edge = core_edge(r, peer);
+    if (!only_mode(edge->modes, &mode) && /* one mode carried: every member's */
+        (!proto_mode_info(mode) || !(edge->modes & (1u << mode))))
         return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
-                           "mode udp needs a relay started with --transport udp");
+                           "mode %s is not carried by the relay's %s edge",
+                           proto_mode_name(mode), edge->name ? edge->name : "?");
 
     struct relay_room *room = core_room_find(r, who->room);
     if (room && room->n >= core_room_cap(r, room))
@@ -221,6 +223,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     p->has_clock = false;
     room->members[room->n++] = peer;
     r->members++;
+    core_edge_stats(r, peer)->members++;
     r->stats.joins++;
     if (r->cfg.n_ticket_keys)
         core_ticket_bind(r, peer, who); /* sealed from the welcome on, with encrypt */

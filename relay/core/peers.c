@@ -32,7 +32,8 @@ void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
     core_interest_forget(r, peer); /* its room went with it (a move, a shutdown) */
     p->connected = false;
     r->clients--;
-    r->tp.disconnect(r->tp.ctx, peer, why);
+    core_edge_stats(r, peer)->clients--;
+    core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, why);
 }
 
 /* Error kicked to the peer, left {reason: kicked} to its room, disconnect;
@@ -99,6 +100,7 @@ void core_member_remove(struct relay *r, uint32_t peer,
     p->has_state = false;
     p->has_clock = false;
     r->members--;
+    core_edge_stats(r, peer)->members--;
     core_ticket_release(r, peer);
 }
 
@@ -108,6 +110,7 @@ void core_member_quiet(struct relay *r, uint32_t peer)
     p->joined = false;
     p->id = 0;
     r->members--;
+    core_edge_stats(r, peer)->members--;
     core_ticket_release(r, peer);
 }
 
@@ -127,7 +130,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     if (r->closing) {
         /* A handshake that finished during the shutdown drain. */
         core_send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
-        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_SHUTTING_DOWN);
+        core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_SHUTTING_DOWN);
         return -1;
     }
     uint64_t banned_us = core_ban_left_us(r, p->addr, now_us);
@@ -139,7 +142,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         core_send_error(r, peer, true, PROTO_ERROR_KICKED, now_us,
                         "kicked from this address recently: try again in %" PRIu64 " s",
                         (banned_us + 999999) / 1000000);
-        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_KICKED);
+        core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_KICKED);
         return -1;
     }
     if (r->clients >= r->cfg.max_clients) {
@@ -150,7 +153,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
                   r->clients);
         core_send_error(r, peer, true, PROTO_ERROR_SERVER_FULL, now_us, "%s: %" PRIu32 " clients",
                         proto_error_info(PROTO_ERROR_SERVER_FULL)->text, r->cfg.max_clients);
-        r->tp.disconnect(r->tp.ctx, peer, PROTO_ERROR_SERVER_FULL);
+        core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_SERVER_FULL);
         return -1;
     }
     p->connected = true;
@@ -161,6 +164,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     p->strikes_us = now_us;
     p->outside_us = now_us;
     r->clients++;
+    core_edge_stats(r, peer)->clients++;
     log_debug("relay: %s connected (peer %" PRIu32 ")", p->addr, peer);
     return 0;
 }
@@ -194,6 +198,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
     log_debug("relay: %s gone (%s)", p->addr, proto_left_reason_name(reason));
     p->connected = false;
     r->clients--;
+    core_edge_stats(r, peer)->clients--;
 }
 
 void relay_shutdown(struct relay *r, uint64_t now_us)

@@ -75,6 +75,12 @@ void relay_count_drop(struct relay *r, enum relay_drop why)
         r->stats.drops[why]++;
 }
 
+void relay_count_conflated(struct relay *r, uint32_t peer, uint64_t n)
+{
+    if (peer < r->cfg.peer_cap)
+        core_edge_stats(r, peer)->conflated += n;
+}
+
 /* Adds a strike (decaying at 1/s); returns true if the peer is to be kicked. */
 static bool strike(struct relay *r, uint32_t peer, uint64_t now_us)
 {

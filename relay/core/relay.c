@@ -7,21 +7,54 @@
 
 #include <sodium.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 
-struct relay *relay_create(const struct relay_config *cfg,
-                           const struct relay_transport *transport)
+/* The edges, each with its range of handles in the array's order, and
+ * each handle's edge. Returns 0, or -1 (out of memory). */
+static int edges_set(struct relay *r, const struct relay_transport *edges, size_t n)
 {
+    uint32_t total = 0;
+    r->n_edges = r->stats.n_edges = (uint32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        struct core_edge *e = &r->edges[i];
+        e->tp = edges[i];
+        if (!e->tp.peers)
+            e->tp.peers = r->cfg.peer_cap;
+        e->base = total;
+        total += e->tp.peers;
+        snprintf(r->stats.edges[i].name, sizeof r->stats.edges[i].name, "%s",
+                 e->tp.name ? e->tp.name : "");
+    }
+    r->cfg.peer_cap = total;
+    r->edge_of = malloc(total ? total : 1);
+    if (!r->edge_of)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < r->edges[i].tp.peers; k++)
+            r->edge_of[r->edges[i].base + k] = (uint8_t)i;
+    return 0;
+}
+
+struct relay *relay_create(const struct relay_config *cfg, const struct relay_transport *edges,
+                           size_t n)
+{
+    if (n < 1 || n > RELAY_EDGES_MAX)
+        return NULL;
     struct relay *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->cfg = *cfg;
-    r->tp = *transport;
+    if (edges_set(r, edges, n) != 0) {
+        relay_destroy(r);
+        return NULL;
+    }
     r->next_id = 1;
     r->kick_peer = UINT32_MAX;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
+    r->by_edge = calloc(r->cfg.max_room_size + 1, sizeof *r->by_edge);
     if (r->cfg.tick_us) {
         r->held = calloc(TICK_QUEUE, sizeof *r->held);
         r->held_bytes = malloc(TICK_ARENA);
@@ -30,7 +63,8 @@ struct relay *relay_create(const struct relay_config *cfg,
             return NULL;
         }
     }
-    if (!r->peers || !r->rooms || !r->recipients || core_tickets_alloc(r) != 0) {
+    if (!r->peers || !r->rooms || !r->recipients || !r->by_edge ||
+        core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
     }
@@ -55,7 +89,9 @@ void relay_destroy(struct relay *r)
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         core_interest_forget(r, i);
     free(r->peers);
+    free(r->edge_of);
     free(r->recipients);
+    free(r->by_edge);
     free(r->held);
     free(r->held_bytes);
     core_tickets_free(r);
@@ -90,6 +126,21 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
     core_kick_due(r, now_us); /* within reply_cap, as a kick always was */
     r->reply_cap = 0;
     return rc;
+}
+
+uint32_t relay_edge_base(const struct relay *r, size_t i)
+{
+    return i < r->n_edges ? r->edges[i].base : r->cfg.peer_cap;
+}
+
+size_t relay_peer_edge(const struct relay *r, uint32_t peer)
+{
+    return peer < r->cfg.peer_cap ? r->edge_of[peer] : 0;
+}
+
+const char *relay_edge_name(const struct relay *r, size_t i)
+{
+    return i < r->n_edges ? r->stats.edges[i].name : "";
 }
 
 void relay_set_unix_time(struct relay *r, uint64_t unix_s) { r->unix_s = unix_s; }

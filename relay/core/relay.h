@@ -3,11 +3,13 @@
  * kicks and counters.
  *
  * The core never touches ENet, a socket or the clock, and never asks which
- * transport it runs on: a transport (transport_enet.c, transport_udp.c, or
- * a test's fake) reports peers and datagrams with the current time, says
- * what it can carry as data (struct relay_transport's capabilities), and
- * the core answers through its callbacks. Peers are small integers the
- * transport chooses (its slot index), below relay_config.peer_cap. */
+ * transport it runs on: its edges (transport_enet.c, transport_udp.c, or a
+ * test's fake; one or several at once, docs/design.md "Edges") report
+ * peers and datagrams with the current time, say what they can carry as
+ * data (struct relay_transport's capabilities), and the core answers
+ * through their callbacks. Peers are small integers, handles: each edge
+ * has a range of its own (relay_edge_base), and the core calls an edge
+ * back only with handles of its range. */
 #ifndef RICOCHET_RELAY_H
 #define RICOCHET_RELAY_H
 
@@ -37,6 +39,10 @@
 /* The most clients (--max-clients) and rooms (--max-rooms) one relay
  * serves: with RELAY_SPARE_PEERS within one ENet host's 4095 peers. */
 #define RELAY_CLIENTS_MAX 4000
+
+/* The most edges (listening endpoints, --listen) one relay runs at once. */
+#define RELAY_EDGES_MAX 8
+#define RELAY_EDGE_NAME_MAX 16 /* an edge's name ("enet", "udp:7790"), NUL included */
 
 /* Why a datagram (or a join) was rejected. Each has a counter in the stats
  * record, named by relay_drop_name(); the order is the record's. The core
@@ -110,8 +116,9 @@ enum relay_drop {
  * the core takes a config within those ranges and does not check it again
  * (settings.h: relay_default_config, relay_config_clamp). */
 struct relay_config {
-    uint32_t peer_cap;      /* transport handles are < peer_cap (max_clients +
-                               RELAY_SPARE_PEERS) */
+    uint32_t peer_cap;      /* handles of an edge that asks for none of its own
+                               (relay_transport.peers 0); relay_create makes it the
+                               total of every edge's */
     uint32_t max_clients;   /* connected peers; more get server_full [max-clients] */
     uint32_t max_rooms;     /* live rooms [max-rooms] */
     uint32_t max_room_size; /* members per room [max-room-size] */
@@ -143,21 +150,23 @@ struct relay_config {
     uint32_t n_ticket_keys;
     bool encrypt;           /* tickets' sessions sealed both ways [encrypt] */
     char fleet_name[TICKET_FLEET_MAX + 1];
-    char endpoints[2][TICKET_ENDPOINT_MAX + 1];
+    char endpoints[RELAY_EDGES_MAX + 1][TICKET_ENDPOINT_MAX + 1];
     uint32_t n_endpoints;
 };
 
-/* A transport as the core sees it: what it can carry (data, so the core
- * never asks which transport it runs on) and callbacks. The core calls them
- * from inside its own calls (relay_on_datagram, relay_tick, ...); bytes
- * passed in are only valid during the call.
+/* An edge (a transport) as the core sees it: how many handles it needs,
+ * what it can carry (data, so the core never asks which transport it runs
+ * on) and callbacks. The core calls them from inside its own calls
+ * (relay_on_datagram, relay_tick, ...), only with handles of the edge's
+ * own range; bytes passed in are only valid during the call.
  *
  * Zero copy, and when it is not. send_state's bytes are one of three:
  *   - without a tick (cfg.tick_us 0) and unsealed: the very buffer the
- *     transport gave relay_on_datagram, the sender id stamped in place, in
- *     that call (bytes and len equal to its own). A transport may tell its
+ *     sender's edge gave relay_on_datagram, the sender id stamped in place,
+ *     in that call (bytes and len equal to its own). An edge may tell its
  *     own buffer by that pointer and length and forward what it received
- *     as it is: ENet queues the received packet itself to every recipient;
+ *     as it is: ENet queues the received packet itself to every recipient
+ *     (another edge's buffer it copies, as any other bytes);
  *   - with a tick: a copy the core made when the state arrived and holds
  *     until the tick ends, sent from a later call (relay_tick; or a full
  *     queue, a leaver, a shutdown, a room moved, maybe while another
@@ -169,6 +178,10 @@ struct relay_config {
  * for all recipients) or holds a reference to its own buffer. */
 struct relay_transport {
     void *ctx;
+    const char *name;   /* "enet", "udp": the label of its counters (struct
+                           relay_edge_stats), at most RELAY_EDGE_NAME_MAX - 1 bytes */
+    uint32_t peers;     /* handles it needs, [base, base + peers) (relay_edge_base);
+                           0: cfg.peer_cap */
     size_t message_max; /* longest message it sends in one datagram, bytes; 0 = any
                            (it fragments). A longer welcome is split. */
     bool forgeable;     /* anyone can send as a peer (no handshake binds a source
@@ -179,10 +192,12 @@ struct relay_transport {
     /* Sends one control JSON message (len bytes, no NUL needed) to peer,
      * reliably where the transport can (ENet channel 0). */
     void (*send_control)(void *ctx, uint32_t peer, const char *json, size_t len);
-    /* Sends one stamped state from peer `from` to the n peers in `peers`
-     * on channel with flags (PROTO_FLAG_*); bytes: see "Zero copy" above.
-     * A transport that regroups states keeps each sender's in order to
-     * each recipient. */
+    /* Sends one stamped state from peer `from` (a handle of any edge) to
+     * the n peers in `peers` (all of this edge) on channel with flags
+     * (PROTO_FLAG_*: the sender's mode's way down, proto/mode.c; an edge
+     * without channels ignores them); bytes: see "Zero copy" above. A
+     * transport that regroups states keeps each sender's in order to each
+     * recipient. */
     void (*send_state)(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
                        uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len);
     /* Closes peer after what is already queued to it (the error telling it
@@ -199,6 +214,19 @@ enum relay_state_error {
     RELAY_STATE_ERR_TYPE,    /* unknown message type */
     RELAY_STATE_ERR_VALUE,   /* a field out of range (NaN, beyond PROTO_VALUE_MAX) */
     RELAY_STATE_ERR_COUNT
+};
+
+/* One edge's share of the counters (its name and gauges beside them), in
+ * the order of the edges given to relay_create. */
+struct relay_edge_stats {
+    char name[RELAY_EDGE_NAME_MAX]; /* relay_transport.name */
+    uint32_t clients, members;      /* gauges: connected peers, joined peers */
+    uint64_t states_in;    /* valid states from its members */
+    uint64_t states_out;   /* state copies sent to its members */
+    uint64_t bytes_in;     /* payload bytes of every datagram from its peers */
+    uint64_t bytes_out;    /* payload bytes of every message to its peers */
+    uint64_t conflated;    /* states a stream edge replaced by a newer one from the
+                              same sender before they left (relay_count_conflated) */
 };
 
 struct relay_stats {
@@ -221,15 +249,30 @@ struct relay_stats {
     struct timehist tick_lag; /* per tick fan-out (relay_tick): now_us minus the
                                  tick's end */
     struct timehist fanout;   /* relay_fanout_took's durations */
+    uint32_t n_edges;
+    struct relay_edge_stats edges[RELAY_EDGES_MAX]; /* the same, per edge */
 };
 
 struct relay;
 
-/* Allocates a relay. cfg (within the option table's ranges, see struct
- * relay_config) and transport are copied. Returns NULL on allocation
- * failure. */
-struct relay *relay_create(const struct relay_config *cfg,
-                           const struct relay_transport *transport);
+/* Allocates a relay on n edges (1..RELAY_EDGES_MAX). cfg (within the
+ * option table's ranges, see struct relay_config) and the edges are copied;
+ * edge i gets the handles [relay_edge_base(r, i), + its peers), in the
+ * array's order from 0, and cfg.peer_cap becomes their total. Returns NULL
+ * on allocation failure or a bad n. */
+struct relay *relay_create(const struct relay_config *cfg, const struct relay_transport *edges,
+                           size_t n);
+
+/* The first handle of edge i (the sum of the peers of the edges before
+ * it); the edges and their order are relay_create's. */
+uint32_t relay_edge_base(const struct relay *r, size_t i);
+
+/* The edge of a handle below peer_cap (O(1)); its index in relay_create's
+ * array. */
+size_t relay_peer_edge(const struct relay *r, uint32_t peer);
+
+/* Edge i's name (relay_transport.name), "" if there is no edge i. */
+const char *relay_edge_name(const struct relay *r, size_t i);
 
 /* Frees everything; sends nothing (call relay_shutdown first to notify). */
 void relay_destroy(struct relay *r);
@@ -324,6 +367,11 @@ void relay_fanout_took(struct relay *r, uint64_t us);
 
 /* Counts a rejection seen by the transport (per_address, send_failed, ...). */
 void relay_count_drop(struct relay *r, enum relay_drop why);
+
+/* A stream edge replaced n states pending to peer by newer ones of the
+ * same senders (its send buffer was full): counted as its edge's
+ * conflated. */
+void relay_count_conflated(struct relay *r, uint32_t peer, uint64_t n);
 
 /* The transport saw peer send a message of len bytes that it will never
  * deliver (over its own reassembly limit max). Counts
@@ -426,8 +474,10 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
                        const struct relay_moved_to *to, enum proto_error_code code,
                        uint64_t now_us);
 
-/* Sends every member of room moved to *to (to NULL: error shutting_down)
- * and closes them; the room is freed. Returns how many members it had. */
+/* Sends every member of room moved to to[its edge] (one destination per
+ * edge, relay_create's order: an edge of the member's kind on the other
+ * relay; to NULL: error shutting_down) and closes them; the room is freed.
+ * Returns how many members it had. */
 uint32_t relay_room_move(struct relay *r, const char *room, const struct relay_moved_to *to,
                          uint64_t now_us);
 

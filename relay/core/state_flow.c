@@ -9,7 +9,8 @@
  *   interest   its sender moved: who sees whom follows (interest.c)
  *   tick       held until the end of its room's tick (cfg.tick_us), or
  *   shed       dropped if it waited longer than cfg.stale_us (unreliable)
- *   fan out    its recipients, handed to the edge in one place (hand_over)
+ *   fan out    its recipients, grouped by edge, handed to each edge in one
+ *              place (hand_over)
  *
  * What is said to a peer on the way (errors, a kick) is refusals.c's and
  * peers.c's; this file only decides and forwards. */
@@ -21,12 +22,13 @@
 
 #define TICK_PHASE_US 5000        /* rooms' ticks are staggered on this grid */
 
-static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
-                const uint8_t *bytes, size_t len, uint64_t now_us);
+static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
+                size_t len, uint64_t now_us);
 static uint64_t arrived_by(const struct relay *r, uint64_t now_us);
-static bool shed_stale(struct relay *r, uint32_t flags, uint64_t arrived_us, uint64_t now_us);
-static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
-                    const uint8_t *bytes, size_t len);
+static bool shed_stale(struct relay *r, enum proto_mode mode, uint64_t arrived_us,
+                       uint64_t now_us);
+static void fan_out(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
+                    size_t len);
 
 /* ---- admit ------------------------------------------------------------ */
 
@@ -66,6 +68,7 @@ int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, 
         return -1 - RELAY_DROP_CLOSED;
     }
     r->stats.bytes_in += *len;
+    core_edge_stats(r, peer)->bytes_in += *len;
     int rc = rate_admit(r, peer, now_us);
     if (rc < 0)
         return rc;
@@ -170,16 +173,14 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
     core_interest_move(r, peer, p->last.x, p->last.y);
     r->stats.states_in++;
     r->stats.states_in_mode[mode]++;
+    core_edge_stats(r, peer)->states_in++;
     r->rooms[p->room].states_in++;
-    const struct proto_mode_info *mi = proto_mode_info(mode);
 
-    /* Downstream channel and flags come from the mode table: a sequenced
-     * state goes down unsequenced, its order kept per sender by seq. */
     if (r->cfg.tick_us)
-        return hold(r, peer, mi->down_channel, mi->down_flags, bytes, len, now_us);
-    if (shed_stale(r, mi->down_flags, arrived_by(r, now_us), now_us))
+        return hold(r, peer, mode, bytes, len, now_us);
+    if (shed_stale(r, mode, arrived_by(r, now_us), now_us))
         return -1 - (int)RELAY_DROP_STALE; /* counted, no error: the relay fell behind */
-    fan_out(r, peer, mi->down_channel, mi->down_flags, bytes, len);
+    fan_out(r, peer, mode, bytes, len);
     return 0;
 }
 
@@ -210,9 +211,9 @@ static size_t fan_out_due(struct relay *r, uint64_t due_by, uint64_t now_us)
         const struct relay_peer *p = &r->peers[h->peer];
         if (!p->joined || p->id != h->id)
             continue;
-        if (now_us && shed_stale(r, h->flags, h->arrived_us, now_us))
+        if (now_us && shed_stale(r, (enum proto_mode)h->mode, h->arrived_us, now_us))
             continue;
-        fan_out(r, h->peer, h->channel, h->flags, r->held_bytes + h->off, h->len);
+        fan_out(r, h->peer, (enum proto_mode)h->mode, r->held_bytes + h->off, h->len);
         sent++;
     }
     if (kept < r->nheld)
@@ -234,7 +235,7 @@ void core_fan_out_leaver(struct relay *r, uint32_t peer)
         struct relay_held *h = &r->held[i];
         if (h->peer != peer || h->id != p->id)
             continue;
-        fan_out(r, peer, h->channel, h->flags, r->held_bytes + h->off, h->len);
+        fan_out(r, peer, (enum proto_mode)h->mode, r->held_bytes + h->off, h->len);
         h->id = 0; /* sent: no relay id is 0, so its tick skips it */
     }
 }
@@ -258,8 +259,8 @@ static uint64_t tick_due(const struct relay *r, uint32_t room, uint64_t now_us)
 /* Holds a stamped state (a copy of it) until the end of its room's tick.
  * A full queue is sent at once: nothing is dropped, it only goes out
  * early. Returns 0. */
-static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
-                const uint8_t *bytes, size_t len, uint64_t now_us)
+static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
+                size_t len, uint64_t now_us)
 {
     if (r->nheld == TICK_QUEUE || TICK_ARENA - r->held_used < len)
         core_fan_out_held(r, now_us);
@@ -269,8 +270,8 @@ static int hold(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
     if (r->nheld == 0 || due < r->tick_due_us)
         r->tick_due_us = due;
     struct relay_held *h = &r->held[r->nheld++];
-    *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .channel = channel,
-                              .flags = (uint8_t)flags, .len = (uint16_t)len,
+    *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .mode = (uint8_t)mode,
+                              .len = (uint16_t)len,
                               .off = (uint32_t)r->held_used, .due_us = due,
                               .arrived_us = arrived_by(r, now_us) };
     memcpy(r->held_bytes + r->held_used, bytes, len);
@@ -311,12 +312,14 @@ static uint64_t arrived_by(const struct relay *r, uint64_t now_us)
     return r->arrived_by_us && r->arrived_by_us < now_us ? r->arrived_by_us : now_us;
 }
 
-/* Is a state sent with flags, arrived at arrived_us, stale at now_us
- * (unreliable, and older than cfg.stale_us)? If so it is counted (stale)
- * and the caller drops it. */
-static bool shed_stale(struct relay *r, uint32_t flags, uint64_t arrived_us, uint64_t now_us)
+/* Is a state of mode, arrived at arrived_us, stale at now_us (unreliable
+ * on its way down, and older than cfg.stale_us)? If so it is counted
+ * (stale) and the caller drops it. */
+static bool shed_stale(struct relay *r, enum proto_mode mode, uint64_t arrived_us,
+                       uint64_t now_us)
 {
-    if (!r->cfg.stale_us || (flags & PROTO_FLAG_RELIABLE) || now_us <= arrived_us ||
+    if (!r->cfg.stale_us || (proto_mode_info(mode)->down_flags & PROTO_FLAG_RELIABLE) ||
+        now_us <= arrived_us ||
         now_us - arrived_us <= r->cfg.stale_us)
         return false;
     r->stats.drops[RELAY_DROP_STALE]++;
@@ -345,18 +348,60 @@ static size_t recipients(struct relay *r, uint32_t peer)
     return n;
 }
 
-/* The one place a state is handed to the edge: the n recipients in
- * r->recipients get bytes (the transport's own buffer or a held copy:
- * relay.h, send_state), all in one call; in sealed sessions each its own
- * seal, one call each. Returns how many it was handed to. */
-static size_t hand_over(struct relay *r, uint32_t from, size_t n, uint8_t channel,
-                        uint32_t flags, const uint8_t *bytes, size_t len)
+/* Groups the n recipients in r->recipients by edge, in the edges' order
+ * and each edge's in the room's, into r->by_edge; start[e] is where edge
+ * e's share begins (start[n_edges] = n). A counting sort: O(n + edges). */
+static void group_by_edge(struct relay *r, size_t n, uint32_t start[RELAY_EDGES_MAX + 1])
 {
+    uint32_t at[RELAY_EDGES_MAX] = {0};
+    for (size_t i = 0; i < n; i++)
+        at[r->edge_of[r->recipients[i]]]++;
+    start[0] = 0;
+    for (uint32_t e = 0; e < r->n_edges; e++) {
+        start[e + 1] = start[e] + at[e];
+        at[e] = start[e];
+    }
+    for (size_t i = 0; i < n; i++)
+        r->by_edge[at[r->edge_of[r->recipients[i]]]++] = r->recipients[i];
+}
+
+/* Edge e's share of a fan-out: n recipients at peers get len bytes. */
+static void hand_to_edge(struct relay *r, uint32_t e, uint32_t from, const uint32_t *peers,
+                         size_t n, uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                         size_t len)
+{
+    const struct relay_transport *tp = &r->edges[e].tp;
+    struct relay_edge_stats *es = &r->stats.edges[e];
+    r->stats.states_out += n;
+    r->stats.bytes_out += (uint64_t)n * len;
+    es->states_out += n;
+    es->bytes_out += (uint64_t)n * len;
+    tp->send_state(tp->ctx, from, peers, n, channel, flags, bytes, len);
+}
+
+/* The one place a state is handed to the edges: the n recipients in
+ * r->recipients get bytes (the sender's edge's own buffer or a held copy:
+ * relay.h, send_state) on its mode's way down (channel and flags), each
+ * edge its share in one call (one edge: all of them at once, ungrouped);
+ * in sealed sessions each its own seal, one call each. Returns how many it
+ * was handed to. */
+static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mode mode,
+                        const uint8_t *bytes, size_t len)
+{
+    const struct proto_mode_info *mi = proto_mode_info(mode);
+    uint8_t channel = mi->down_channel;
+    uint32_t flags = mi->down_flags & PROTO_FLAGS_MASK;
+    if (!r->cfg.encrypt && r->n_edges == 1) {
+        hand_to_edge(r, 0, from, r->recipients, n, channel, flags, bytes, len);
+        return n;
+    }
     if (!r->cfg.encrypt) {
-        r->stats.states_out += n;
-        r->stats.bytes_out += (uint64_t)n * len;
-        r->tp.send_state(r->tp.ctx, from, r->recipients, n, channel, flags & PROTO_FLAGS_MASK,
-                         bytes, len);
+        uint32_t start[RELAY_EDGES_MAX + 1];
+        group_by_edge(r, n, start);
+        for (uint32_t e = 0; e < r->n_edges; e++)
+            if (start[e + 1] > start[e])
+                hand_to_edge(r, e, from, r->by_edge + start[e], start[e + 1] - start[e],
+                             channel, flags, bytes, len);
         return n;
     }
     enum seal_lane lane = flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE : SEAL_LANE_STATE;
@@ -364,27 +409,24 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, uint8_t channe
     size_t sent = 0;
     for (size_t i = 0; i < n; i++) {
         size_t out;
-        const uint8_t *b = core_seal_for(r, r->recipients[i], lane, bytes, len, box,
-                                         sizeof box, &out);
+        uint32_t to = r->recipients[i];
+        const uint8_t *b = core_seal_for(r, to, lane, bytes, len, box, sizeof box, &out);
         if (!b)
             continue;
-        r->stats.states_out++;
-        r->stats.bytes_out += out;
-        r->tp.send_state(r->tp.ctx, from, &r->recipients[i], 1, channel,
-                         flags & PROTO_FLAGS_MASK, b, out);
+        hand_to_edge(r, r->edge_of[to], from, &r->recipients[i], 1, channel, flags, b, out);
         sent++;
     }
     return sent;
 }
 
-/* Sends a stamped state from peer to its recipients, counted by the mode
- * it came in and by its room; not if the room's lease has run out by the
- * newest time the core knows (a fleet's room: another relay may hold it
- * now; counted unconfirmed). The lease is checked here, where states
- * leave, and not only where they come in: a state held for its tick, or
- * read after the relay was stopped, may leave later than it came. */
-static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
-                    const uint8_t *bytes, size_t len)
+/* Sends a stamped state from peer, which came in mode, to its recipients,
+ * counted by that mode and by its room; not if the room's lease has run
+ * out by the newest time the core knows (a fleet's room: another relay may
+ * hold it now; counted unconfirmed). The lease is checked here, where
+ * states leave, and not only where they come in: a state held for its
+ * tick, or read after the relay was stopped, may leave later than it came. */
+static void fan_out(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
+                    size_t len)
 {
     if (r->now_us >= r->rooms[r->peers[peer].room].lease_until_us) {
         r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
@@ -393,10 +435,7 @@ static void fan_out(struct relay *r, uint32_t peer, uint8_t channel, uint32_t fl
     size_t n = recipients(r, peer);
     if (n == 0)
         return;
-    n = hand_over(r, peer, n, channel, flags, bytes, len);
-    /* The mode the states came in: the one whose way down this is. */
-    enum proto_mode mode;
-    if (proto_mode_from_down(channel, flags, &mode) == 0)
-        r->stats.states_out_mode[mode] += n;
+    n = hand_over(r, peer, n, mode, bytes, len);
+    r->stats.states_out_mode[mode] += n;
     r->rooms[r->peers[peer].room].states_out += n;
 }

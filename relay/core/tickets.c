@@ -76,7 +76,9 @@ enum proto_error_code core_ticket_check(struct relay *r, const struct proto_cont
         snprintf(why, cap, "this relay admits tickets only");
         return PROTO_ERROR_TICKET_REQUIRED;
     }
-    const char *endpoints[2] = {r->cfg.endpoints[0], r->cfg.endpoints[1]};
+    const char *endpoints[RELAY_EDGES_MAX + 1];
+    for (uint32_t i = 0; i < r->cfg.n_endpoints; i++)
+        endpoints[i] = r->cfg.endpoints[i];
     const struct ticket_self self = {r->cfg.fleet_name, endpoints, r->cfg.n_endpoints};
     enum proto_error_code code =
         ticket_verify(m->ticket, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->unix_s,
@@ -113,7 +115,8 @@ void core_ticket_send_salt(struct relay *r, uint32_t peer)
     /* In clear, past core_send_json: it says how to open what follows. */
     r->stats.control_out++;
     r->stats.bytes_out += (uint64_t)n;
-    r->tp.send_control(r->tp.ctx, peer, r->json, (size_t)n);
+    core_edge_stats(r, peer)->bytes_out += (uint64_t)n;
+    core_edge(r, peer)->send_control(core_edge(r, peer)->ctx, peer, r->json, (size_t)n);
 }
 
 void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims *claims)

@@ -8,9 +8,11 @@
  *   RECEIVE     -> relay_on_datagram (channel and packet flags as received)
  *   DISCONNECT  -> relay_peer_gone (quit, or timeout: see disconnect_reason)
  *
- * One loop iteration reads everything waiting, lets the core fan out a
- * finished tick (relay_tick), and flushes once, so ENet packs everything
- * queued for a peer into as few datagrams as it can. The other files of
+ * A service reads a bounded batch of what is waiting, without waiting;
+ * the loop then lets the core fan out a finished tick (relay_tick) and
+ * has every edge flush once, so ENet packs everything queued for a peer
+ * into as few datagrams as it can. The core's handles are base + the
+ * slot's index in host->peers. The other files of
  * the edge (transport_enet.h lists them) hold what the core sends, the
  * batch lanes, the guards and the acknowledgements held back. */
 #include "transport_enet.h"
@@ -39,9 +41,12 @@ _Static_assert(RELAY_CLIENTS_MAX + RELAY_SPARE_PEERS <= ENET_WIRE_PEERS_MAX, "on
 
 #define SOCKET_BUFFER (4 << 20) /* kernel buffers: bursts from many peers */
 #define SWEEP_MS 100
-#define DRAIN_ROUNDS 4          /* enet_host_service calls per loop iteration, at most:
-                                   each reads up to 256 datagrams; more waiting is a
+#define DRAIN_ROUNDS 4          /* enet_host_service calls per service, at most: each
+                                   reads up to 256 datagrams; more waiting is a
                                    backlog, read after this turn's fan-out and flush */
+#define TIMERS_US 100000        /* ENet's own timers (resends, pings) are served at
+                                   least this often without input, as the loop's
+                                   periodic tick did when it serviced ENet */
 static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event);
 
 static uint32_t peer_index(const struct relay_enet *t, const ENetPeer *peer)
@@ -220,7 +225,7 @@ static void on_connect(struct relay_enet *t, struct relay *r, ENetPeer *peer)
     enet_peer_ping_interval(peer, t->cfg.timeout_ms / 2);
     t->heard[idx] = enet_time_get();
     transport_enet_guards_reset(t, idx);
-    relay_peer_connect(r, idx, addr, clock_now_us());
+    relay_peer_connect(r, transport_enet_handle(t, idx), addr, clock_now_us());
 }
 
 /* ENet 1.3 reports a timeout as a plain DISCONNECT, just like a polite
@@ -260,7 +265,8 @@ static void deliver(struct relay_enet *t, struct relay *r, uint32_t idx, uint8_t
                     ENetPacket *pk)
 {
     t->current = pk;
-    relay_on_datagram(r, idx, channel, pk->flags, pk->data, pk->dataLength, clock_now_us());
+    relay_on_datagram(r, transport_enet_handle(t, idx), channel, pk->flags, pk->data,
+                      pk->dataLength, clock_now_us());
     t->current = NULL;
     /* Queued to recipients: ENet frees it after the last send. */
     if (pk->referenceCount == 0)
@@ -329,7 +335,7 @@ static int ENET_CALLBACK intercept_heard(ENetHost *host, ENetEvent *event)
                                  extra, p->channelCount,
                                  host->maximumPacketSize, &o) &&
         (o.reliable || o.first))
-        relay_peer_too_big(t->relay, id, o.total, host->maximumPacketSize, o.reliable,
+        relay_peer_too_big(t->relay, transport_enet_handle(t, id), o.total, host->maximumPacketSize, o.reliable,
                            clock_now_us());
     return 0;
 }
@@ -349,12 +355,12 @@ static void on_event(struct relay_enet *t, struct relay *r, ENetEvent *ev)
         deliver(t, r, idx, ev->channelID, ev->packet);
         break;
     case ENET_EVENT_TYPE_DISCONNECT:
-        if (relay_peer_connected(r, idx)) {
+        if (relay_peer_connected(r, transport_enet_handle(t, idx))) {
             enum proto_left_reason why = disconnect_reason(t, idx);
             char addr[RELAY_ADDR_MAX];
             format_addr(&ev->peer->address, addr, sizeof addr);
             log_debug("relay: %s disconnected (%s)", addr, proto_left_reason_name(why));
-            relay_peer_gone(r, idx, why, clock_now_us());
+            relay_peer_gone(r, transport_enet_handle(t, idx), why, clock_now_us());
         }
         break;
     case ENET_EVENT_TYPE_NONE:
@@ -371,11 +377,11 @@ static void sweep_silent(struct relay_enet *t, struct relay *r, uint32_t idx,
 {
     ENetPeer *p = &t->host->peers[idx];
     if (p->state != ENET_PEER_STATE_CONNECTED || now - t->heard[idx] < t->cfg.timeout_ms ||
-        !relay_peer_connected(r, idx))
+        !relay_peer_connected(r, transport_enet_handle(t, idx)))
         return;
     log_debug("relay: peer %u silent for %u ms: expired", (unsigned)idx,
               (unsigned)(now - t->heard[idx]));
-    relay_peer_gone(r, idx, PROTO_LEFT_TIMEOUT, clock_now_us());
+    relay_peer_gone(r, transport_enet_handle(t, idx), PROTO_LEFT_TIMEOUT, clock_now_us());
     enet_peer_disconnect_now(p, PROTO_ERROR_NONE);
 }
 
@@ -394,11 +400,11 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
 }
 
 /* Every enet_host_service call walks all peer slots (twice) to send: with
- * thousands of peers that walk, not the datagrams, is the cost. So one
- * iteration reads everything waiting (up to DRAIN_ROUNDS services), lets
- * the core fan out a finished tick, and flushes once, only if something
- * was queued; ENet packs each peer's queue into as few datagrams as it can. */
-static int edge_service(void *ctx, struct relay *r, int timeout_ms)
+ * thousands of peers that walk, not the datagrams, is the cost. So a
+ * service reads what is waiting in up to DRAIN_ROUNDS calls without
+ * waiting (another only when the last may have left datagrams unread),
+ * and the flush after the turn's fan-out sends once. */
+static int edge_service(void *ctx, struct relay *r)
 {
     struct relay_enet *t = ctx;
     /* The intercept callback finds t through the event (enet_internals.h). */
@@ -407,11 +413,10 @@ static int edge_service(void *ctx, struct relay *r, int timeout_ms)
     int n = 0;
     t->relay = r;
     t->reads = 0;
-    int rc = enet_host_service(t->host, ev, timeout_ms < 0 ? 0 : (enet_uint32)timeout_ms);
+    t->serviced_us = clock_now_us();
+    int rc = enet_host_service(t->host, ev, 0);
     bool read_all = false;
     for (int round = 1; rc >= 0; round++) {
-        /* Another call only if this one may have left datagrams unread:
-         * each call walks every peer slot twice. */
         read_all = relay_enet_read_all(rc, ev, t->reads);
         /* The events come from what this call read: after the previous
          * read ended, and by when the kernel received the last of it. */
@@ -432,16 +437,6 @@ static int edge_service(void *ctx, struct relay *r, int timeout_ms)
     if (!t->backlog)
         t->read_end_us = clock_now_us();
     sweep(t, r, read_all);
-    uint64_t tick_start = clock_now_us();
-    size_t fanned = relay_tick(r, tick_start);
-    transport_enet_close_lanes(t); /* before the acknowledgements look for a ride */
-    if (transport_enet_acks_return(t, relay_tick_due(r), false))
-        t->queued = true;
-    if (t->queued)
-        enet_host_flush(t->host);
-    t->queued = false;
-    if (fanned)
-        relay_fanout_took(r, clock_now_us() - tick_start);
     if (rc < 0) {
         log_error("relay: enet_host_service failed");
         return -1;
@@ -449,16 +444,37 @@ static int edge_service(void *ctx, struct relay *r, int timeout_ms)
     return n;
 }
 
-/* Is a goodbye to this peer still on its way (or could one be)? Peers
- * still in the handshake are not: the core never knew them and nothing was
- * said to them, and a stranger's half-open CONNECT would otherwise hold the
- * drain for its whole allowance. */
+/* After the turn's fan-out: the batch lanes queued, the acknowledgements
+ * held for the tick given back (those of a peer with something queued
+ * ride with it), then one flush if anything was queued. */
+static void edge_flush(void *ctx, struct relay *r)
+{
+    struct relay_enet *t = ctx;
+    t->relay = r;
+    transport_enet_close_lanes(t); /* before the acknowledgements look for a ride */
+    if (transport_enet_acks_return(t, relay_tick_due(r), false))
+        t->queued = true;
+    if (t->queued)
+        enet_host_flush(t->host);
+    t->queued = false;
+}
+
 static bool edge_backlog(const void *ctx)
 {
     const struct relay_enet *t = ctx;
     return t->backlog;
 }
 
+static uint64_t edge_due(const void *ctx)
+{
+    const struct relay_enet *t = ctx;
+    return t->serviced_us + TIMERS_US;
+}
+
+/* Is a goodbye to this peer still on its way (or could one be)? Peers
+ * still in the handshake are not: the core never knew them and nothing was
+ * said to them, and a stranger's half-open CONNECT would otherwise hold the
+ * drain for its whole allowance. */
 static bool peer_needs_drain(const ENetPeer *p)
 {
     switch (p->state) {
@@ -473,45 +489,37 @@ static bool peer_needs_drain(const ENetPeer *p)
     }
 }
 
-static void edge_drain(void *ctx, struct relay *r, int max_ms)
+/* What is left when the loop stops draining, destroy resets. */
+static bool edge_settled(const void *ctx)
 {
-    struct relay_enet *t = ctx;
-    uint64_t deadline = clock_now_us() + (uint64_t)max_ms * 1000;
-    for (;;) {
-        size_t busy = 0;
-        for (size_t i = 0; i < t->host->peerCount; i++)
-            busy += peer_needs_drain(&t->host->peers[i]);
-        if (busy == 0 || clock_now_us() >= deadline)
-            break;
-        edge_service(t, r, 10);
-    }
+    const struct relay_enet *t = ctx;
     for (size_t i = 0; i < t->host->peerCount; i++)
-        if (t->host->peers[i].state != ENET_PEER_STATE_DISCONNECTED)
-            enet_peer_reset(&t->host->peers[i]);
+        if (peer_needs_drain(&t->host->peers[i]))
+            return false;
+    return true;
 }
 
 /* ENet times peers out itself, and the sweep (half-open handshakes, slow
  * readers) runs with every service: what is left is the core's (peers that
- * never join). */
+ * never join: relay_sweep, which the loop calls). */
 static void edge_tick(void *ctx, struct relay *r)
 {
     struct relay_enet *t = ctx;
     t->relay = r;
-    relay_sweep(r, clock_now_us());
 }
 
 const struct relay_transport_ops relay_enet_ops = {
     .name = "enet",
-    /* Measured (docs/benchmarks.md, "Tick batching"): a 2 ms tick cuts the relay's CPU
-     * per delivery ~4x for +1-2 ms p99 (ENet packs a tick's states for a
-     * peer into few datagrams). */
+    .stream = false,
     .create = edge_create,
     .core = transport_enet_core,
     .address = edge_address,
     .fd = edge_fd,
+    .due = edge_due,
     .service = edge_service,
     .backlog = edge_backlog,
+    .flush = edge_flush,
     .tick = edge_tick,
-    .drain = edge_drain,
+    .settled = edge_settled,
     .destroy = edge_destroy,
 };

@@ -104,6 +104,8 @@ struct relay_enet {
     bool queued;          /* something was queued since the last flush */
     uint64_t read_end_us; /* when a service last read the socket empty */
     struct relay *relay;  /* set while servicing, for counters */
+    uint32_t base;        /* the core's handle of slot 0 (core's base) */
+    uint64_t serviced_us; /* when service last ran: ENet's timers are due after it */
     struct strangers strangers; /* budgets of "we speak ENet" answers */
     unsigned reads;       /* datagrams the current enet_host_service call read */
     bool backlog;         /* the last service left datagrams unread */
@@ -111,6 +113,17 @@ struct relay_enet {
     struct enet_held_acks acks;
     struct enet_lanes lanes;
 };
+
+/* The core's handle of slot idx, and back. */
+static inline uint32_t transport_enet_handle(const struct relay_enet *t, uint32_t idx)
+{
+    return t->base + idx;
+}
+
+static inline uint32_t transport_enet_slot(const struct relay_enet *t, uint32_t peer)
+{
+    return peer - t->base; /* a handle below base wraps: out of every range */
+}
 
 /* Counts a drop the transport saw (outside a service there is no core). */
 static inline void transport_enet_count(struct relay_enet *t, enum relay_drop why)
@@ -130,8 +143,9 @@ static inline void transport_enet_release(struct relay_enet *t, ENetPacket *pk)
 
 /* ---- transport_enet_send.c ---- */
 
-/* The core's side of transport t (a struct relay_enet *): its sends. */
-struct relay_transport transport_enet_core(void *t);
+/* The core's side of transport t (a struct relay_enet *): its sends, for
+ * handles from base on. */
+struct relay_transport transport_enet_core(void *t, uint32_t base);
 
 /* Queues every open lane: before the flush. */
 void transport_enet_close_lanes(struct relay_enet *t);

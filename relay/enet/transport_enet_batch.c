@@ -156,7 +156,7 @@ size_t transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t id
     struct enet_lanes *l = &t->lanes;
     int lane = lane_of(channel, flags);
     *taken = false;
-    if (lane < 0 || !t->relay || !relay_peer_batches(t->relay, idx))
+    if (lane < 0 || !t->relay || !relay_peer_batches(t->relay, transport_enet_handle(t, idx)))
         return 0;
     struct enet_batch *b = lane_at(t, idx, lane);
     size_t grows_by = PROTO_BATCH_ENTRY_HEAD + pk->dataLength;

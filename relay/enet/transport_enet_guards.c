@@ -194,7 +194,7 @@ static void close_slow_reader(struct relay_enet *t, struct relay *r, uint32_t id
              (unsigned)t->cfg.max_queued_packets, t->cfg.max_queued_bytes);
     transport_enet_batch_drop_peer(t, idx, RELAY_DROP_SLOW_READER);
     relay_enet_purge_outgoing(&t->host->peers[idx], PROTO_CHANNEL_CONTROL);
-    relay_peer_evict(r, idx, PROTO_ERROR_SLOW_READER, text, clock_now_us());
+    relay_peer_evict(r, transport_enet_handle(t, idx), PROTO_ERROR_SLOW_READER, text, clock_now_us());
     backlog_walk(t, idx);
 }
 
@@ -203,7 +203,7 @@ void transport_enet_sweep_slow_reader(struct relay_enet *t, struct relay *r, uin
 {
     struct peer_guard *g = &t->guards.peer[idx];
     if (t->host->peers[idx].state != ENET_PEER_STATE_CONNECTED ||
-        !relay_peer_connected(r, idx)) {
+        !relay_peer_connected(r, transport_enet_handle(t, idx))) {
         g->over_since = 0;
         return;
     }

@@ -87,9 +87,10 @@ void transport_enet_close_lanes(struct relay_enet *t)
 
 /* ---- callbacks from the core ------------------------------------------ */
 
-static void send_control(void *ctx, uint32_t peer, const char *json, size_t len)
+static void send_control(void *ctx, uint32_t handle, const char *json, size_t len)
 {
     struct relay_enet *t = ctx;
+    uint32_t peer = transport_enet_slot(t, handle);
     if (peer >= t->host->peerCount)
         return;
     t->queued = true;
@@ -127,7 +128,7 @@ static void send_to(struct relay_enet *t, uint32_t from, uint32_t idx, uint8_t c
  * it and frees it after the last send. Other bytes (a held copy, a seal)
  * make one new packet for all of the call's recipients. A recipient that
  * takes batches gets it in its lane, sent at the flush. */
-static void send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
+static void send_state(void *ctx, uint32_t from, const uint32_t *handles, size_t n,
                        uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
 {
     struct relay_enet *t = ctx;
@@ -144,30 +145,36 @@ static void send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n
     }
     pk->referenceCount++; /* ours until every recipient has it: a lane may let go of it */
     for (size_t i = 0; i < n; i++)
-        send_to(t, from, peers[i], channel, flags, pk);
+        send_to(t, from, transport_enet_slot(t, handles[i]), channel, flags, pk);
     transport_enet_release(t, pk);
 }
 
-static void disconnect_peer(void *ctx, uint32_t peer, enum proto_error_code why)
+static void disconnect_peer(void *ctx, uint32_t handle, enum proto_error_code why)
 {
     struct relay_enet *t = ctx;
+    uint32_t peer = transport_enet_slot(t, handle);
+    if (peer >= t->host->peerCount)
+        return;
     close_lanes(t, peer);
-    if (peer < t->host->peerCount)
-        /* After what is queued (the error telling it why) has gone out; the
-         * code goes along as the disconnect data (PROTOCOL.md). */
-        enet_peer_disconnect_later(&t->host->peers[peer], (enet_uint32)why);
+    /* After what is queued (the error telling it why) has gone out; the
+     * code goes along as the disconnect data (PROTOCOL.md). */
+    enet_peer_disconnect_later(&t->host->peers[peer], (enet_uint32)why);
 }
 
 /* ENet fragments, binds a peer by its handshake, and carries the modes
  * the mode table marks as ENet's. */
-struct relay_transport transport_enet_core(void *t)
+struct relay_transport transport_enet_core(void *ctx, uint32_t base)
 {
+    struct relay_enet *t = ctx;
+    t->base = base;
     uint32_t modes = 0;
     for (unsigned m = 0; m < PROTO_MODE_COUNT; m++)
         if (proto_mode_info((enum proto_mode)m)->enet)
             modes |= 1u << m;
     return (struct relay_transport){
         .ctx = t,
+        .name = "enet",
+        .peers = t->cfg.peer_cap,
         .message_max = 0,
         .forgeable = false,
         .modes = modes,

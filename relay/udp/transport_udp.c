@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,49 +202,47 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
         }
         char addr[RELAY_ADDR_MAX];
         netaddr_format(from, addr, sizeof addr);
-        if (relay_peer_connect(r, (uint32_t)slot, addr, now) != 0) {
+        if (relay_peer_connect(r, t->base + (uint32_t)slot, addr, now) != 0) {
             transport_udp_slot_free(t, (uint32_t)slot);
             return;
         }
     }
     t->slots[slot].last_us = now;
-    relay_on_datagram(r, (uint32_t)slot, PROTO_CHANNEL_DATAGRAM,
-                      truncated ? RELAY_IN_TRUNCATED : 0, bytes, len, now);
+    uint32_t handle = t->base + (uint32_t)slot;
+    relay_on_datagram(r, handle, PROTO_CHANNEL_DATAGRAM, truncated ? RELAY_IN_TRUNCATED : 0,
+                      bytes, len, now);
     /* Not (or no longer) a member: leave sent, join refused, or just noise.
      * A join parked for a fleet's directory keeps its endpoint: the
      * answer (welcome, moved or refusal) is sent there. */
-    if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot) &&
-        !relay_peer_parked(r, (uint32_t)slot)) {
-        relay_peer_gone(r, (uint32_t)slot, PROTO_LEFT_QUIT, now);
+    if (t->slots[slot].used && !relay_peer_joined(r, handle) && !relay_peer_parked(r, handle)) {
+        relay_peer_gone(r, handle, PROTO_LEFT_QUIT, now);
         transport_udp_slot_free(t, (uint32_t)slot);
     }
 }
 
 static int receive_batches(struct relay_udp *t, struct relay *r);
 
-static int udp_service(void *ctx, struct relay *r, int timeout_ms)
+/* Reads what waits, at most UDP_MAX_BATCHES recvmmsg batches, without
+ * waiting. */
+static int udp_service(void *ctx, struct relay *r)
 {
     struct relay_udp *t = ctx;
     t->relay = r;
     t->backlog = false;
-    struct pollfd pfd = { .fd = t->fd, .events = POLLIN };
-    int ready = poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
-    if (ready < 0 && errno != EINTR)
-        return -1;
-    int total = 0;
-    if (ready > 0)
-        total = receive_batches(t, r);
+    int total = receive_batches(t, r);
     if (total < 0)
         return -1;
     if (!t->backlog) /* the next read's floor (relay_arrived) */
         t->read_end_us = clock_now_us();
-    /* With --tick-ms: the tick's states, all in one sendmmsg. */
-    uint64_t tick_start = clock_now_us();
-    size_t fanned = relay_tick(r, tick_start);
-    transport_udp_flush(t);
-    if (fanned)
-        relay_fanout_took(r, clock_now_us() - tick_start);
     return total;
+}
+
+/* With --tick-ms: the tick's states, all in one sendmmsg. */
+static void udp_flush(void *ctx, struct relay *r)
+{
+    struct relay_udp *t = ctx;
+    t->relay = r;
+    transport_udp_flush(t);
 }
 
 /* Reads and handles up to UDP_MAX_BATCHES recvmmsg batches. Returns
@@ -300,33 +297,38 @@ static void udp_tick(void *ctx, struct relay *r)
         if (!t->slots[i].used || now - t->slots[i].last_us < limit)
             continue;
         /* Silence is the only sign a UDP client is gone. */
-        relay_peer_gone(r, i, PROTO_LEFT_TIMEOUT, now);
+        relay_peer_gone(r, t->base + i, PROTO_LEFT_TIMEOUT, now);
         transport_udp_slot_free(t, i);
     }
-    relay_sweep(r, now);
-    transport_udp_flush(t);
 }
 
-/* Nothing is acknowledged: sending what is queued is all a goodbye takes. */
-static void udp_drain(void *ctx, struct relay *r, int max_ms)
+/* Nothing is timed but the tick's expiry. */
+static uint64_t udp_due(const void *ctx)
 {
-    struct relay_udp *t = ctx;
-    (void)max_ms;
-    t->relay = r;
-    transport_udp_flush(t);
+    (void)ctx;
+    return UINT64_MAX;
+}
+
+/* Nothing is acknowledged: sending what is queued (the loop's flush) is
+ * all a goodbye takes. */
+static bool udp_settled(const void *ctx)
+{
+    (void)ctx;
+    return true;
 }
 
 const struct relay_transport_ops relay_udp_ops = {
     .name = "udp",
-    /* Every state is its own datagram anyway: a tick would only bunch the
-     * sends (docs/benchmarks.md, "Tick batching"). */
+    .stream = false,
     .create = udp_create,
     .core = transport_udp_core,
     .address = udp_address,
     .fd = udp_fd_op,
+    .due = udp_due,
     .service = udp_service,
     .backlog = udp_backlog,
+    .flush = udp_flush,
     .tick = udp_tick,
-    .drain = udp_drain,
+    .settled = udp_settled,
     .destroy = udp_destroy,
 };

@@ -39,8 +39,9 @@ struct relay_udp {
     struct relay_net_config cfg;
     char addr[RELAY_ADDR_MAX];
     struct relay *relay;     /* set while servicing */
+    uint32_t base;           /* the core's handle of slot 0 (core's base) */
 
-    struct udp_slot *slots;  /* peer_cap; the index is the core's peer handle */
+    struct udp_slot *slots;  /* peer_cap; the core's handle is base + the index */
     uint32_t *free_slots;    /* stack of unused slot indexes */
     uint32_t nfree;
     int32_t *buckets;        /* endpoint hash -> first slot, -1 = none */
@@ -89,8 +90,9 @@ void transport_udp_count_failed(struct relay_udp *t, size_t n);
 /* Sends every queued datagram (sendmmsg) and empties the send batch. */
 void transport_udp_flush(struct relay_udp *t);
 
-/* The core's side of transport t (a struct relay_udp *): its sends. */
-struct relay_transport transport_udp_core(void *t);
+/* The core's side of transport t (a struct relay_udp *): its sends, for
+ * handles from base on. */
+struct relay_transport transport_udp_core(void *t, uint32_t base);
 
 /* ---- transport_udp_endpoints.c ---- */
 

@@ -118,7 +118,7 @@ static void queue_datagram(struct relay_udp *t, uint32_t slot, uint8_t *copy, si
         .msg_hdr = { .msg_name = &t->sto[k], .msg_namelen = netaddr_len(&t->sto[k]),
                      .msg_iov = iov, .msg_iovlen = 1 }
     };
-    bool batches = t->relay && relay_peer_batches(t->relay, slot);
+    bool batches = t->relay && relay_peer_batches(t->relay, t->base + slot);
     t->slots[slot].open = batches ? (int32_t)k : -1;
 }
 
@@ -135,7 +135,7 @@ static void udp_send_state(void *ctx, uint32_t from, const uint32_t *peers, size
     uint8_t *copy = NULL; /* one copy per state, after its entry head: for every recipient */
     size_t need = PROTO_BATCH_ENTRY_HEAD + len;
     for (size_t i = 0; i < n; i++) {
-        uint32_t slot = peers[i];
+        uint32_t slot = peers[i] - t->base; /* a handle below base wraps: out of range */
         if (slot >= t->cfg.peer_cap || !t->slots[slot].used)
             continue;
         if (t->nsend == UDP_SEND_BATCH || (!copy && UDP_SEND_BYTES - t->sbuf_used < need)) {
@@ -155,9 +155,10 @@ static void udp_send_state(void *ctx, uint32_t from, const uint32_t *peers, size
 
 /* Control goes out at once with sendto(), after any queued states so that,
  * for one receiver, messages leave in the order the core produced them. */
-static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
+static void udp_send_control(void *ctx, uint32_t handle, const char *json, size_t len)
 {
     struct relay_udp *t = ctx;
+    uint32_t peer = handle - t->base;
     if (peer >= t->cfg.peer_cap || !t->slots[peer].used)
         return;
     if (len > RELAY_DATAGRAM_MAX) {
@@ -168,7 +169,7 @@ static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t 
         transport_udp_count_failed(t, 1);
         return;
     }
-    if ((!t->relay || !relay_peer_joined(t->relay, peer)) &&
+    if ((!t->relay || !relay_peer_joined(t->relay, handle)) &&
         !strangers_may_reply(&t->strangers, &t->slots[peer].addr, false, clock_now_us()))
         return; /* a verified endpoint whose join was refused: its one error */
     transport_udp_flush(t);
@@ -183,18 +184,23 @@ static void udp_send_control(void *ctx, uint32_t peer, const char *json, size_t 
 }
 
 /* No connection to close: forgetting the endpoint is all there is. */
-static void udp_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
+static void udp_disconnect(void *ctx, uint32_t handle, enum proto_error_code why)
 {
+    struct relay_udp *t = ctx;
     (void)why; /* the error message was the only way to say it */
-    transport_udp_slot_free(ctx, peer);
+    transport_udp_slot_free(t, handle - t->base);
 }
 
 /* A bare socket: no fragmentation (RELAY_DATAGRAM_MAX), no handshake (a
  * member's source address can be forged), one mode. */
-struct relay_transport transport_udp_core(void *t)
+struct relay_transport transport_udp_core(void *ctx, uint32_t base)
 {
+    struct relay_udp *t = ctx;
+    t->base = base;
     return (struct relay_transport){
         .ctx = t,
+        .name = "udp",
+        .peers = t->cfg.peer_cap,
         .message_max = RELAY_DATAGRAM_MAX,
         .forgeable = true,
         .modes = 1u << PROTO_MODE_UDP,

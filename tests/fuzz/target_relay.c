@@ -29,13 +29,15 @@ struct fuzz_relay {
     struct relay *r;
     struct relay_config cfg;
     bool datagram;                  /* on a bare datagram transport's capabilities */
+    bool mixed;                     /* on two edges: channels (handles 0..3), datagrams
+                                       (4..7) */
     uint64_t now;
     bool connected[FR_PEER_RANGE]; /* the fake's view: connect ok, no disconnect yet */
     uint32_t id[FR_PEER_RANGE];     /* relay id from the last welcome, 0 if none */
     int reflect[FR_PEER_RANGE];     /* 1/0 when joined through the template, -1 unknown */
     int connecting;                 /* peer inside relay_peer_connect, or -1 */
     int sender;                     /* peer inside relay_on_datagram, or -1 */
-    uint8_t channel;
+    uint8_t channel;                /* the way down of the state in hand (its mode's) */
     uint32_t flags;
     size_t len;
     uint32_t max_id_seen;
@@ -63,9 +65,16 @@ static int fr_error_code_known(const char *code)
     return proto_error_from_name(code) != PROTO_ERROR_NONE;
 }
 
+/* An edge is called with handles of its own range only (ctx: its index). */
+static void fr_check_edge(void *ctx, uint32_t peer)
+{
+    if (fr.mixed)
+        FUZZ_CHECK(peer / (FR_PEER_CAP / 2) == (uintptr_t)ctx);
+}
+
 static void fr_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
 {
-    (void)ctx;
+    fr_check_edge(ctx, peer);
     FUZZ_CHECK(peer < FR_PEER_CAP);
     FUZZ_CHECK(fr.connected[peer] || (int)peer == fr.connecting);
     FUZZ_CHECK(len > 0 && len <= PROTO_CONTROL_MAX);
@@ -115,7 +124,6 @@ static void fr_send_control(void *ctx, uint32_t peer, const char *json, size_t l
 static void fr_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
                           uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
 {
-    (void)ctx;
     struct proto_state s;
     FUZZ_CHECK(fr.sender >= 0); /* states only go out while handling one */
     FUZZ_CHECK(from == (uint32_t)fr.sender);
@@ -127,6 +135,7 @@ static void fr_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_
     FUZZ_CHECK(sender_id != 0 && s.sender == sender_id); /* stamped, not forged */
     FUZZ_CHECK(fr.id[fr.sender] == 0 || fr.id[fr.sender] == sender_id);
     for (size_t i = 0; i < n; i++) {
+        fr_check_edge(ctx, peers[i]);
         FUZZ_CHECK(peers[i] < FR_PEER_CAP && fr.connected[peers[i]]);
         FUZZ_CHECK(relay_peer_joined(fr.r, peers[i]));
         if ((int)peers[i] == fr.sender)
@@ -138,7 +147,7 @@ static void fr_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_
 
 static void fr_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 {
-    (void)ctx;
+    fr_check_edge(ctx, peer);
     /* the core says why it closes a peer (the ENet disconnect data) */
     FUZZ_CHECK(proto_error_info(why) != NULL);
     FUZZ_CHECK(peer < FR_PEER_CAP);
@@ -181,8 +190,15 @@ static void fr_datagram(uint32_t peer, uint8_t channel, uint32_t flags, const ui
     if (len)
         memcpy(copy, bytes, len);
     fr.sender = (int)peer;
-    fr.channel = channel;
-    fr.flags = flags;
+    /* A state goes down the way its mode's row says (proto/mode.c). */
+    enum proto_mode mode = PROTO_MODE_UDP;
+    if (channel == PROTO_CHANNEL_DATAGRAM || proto_mode_from_up(channel, flags, &mode) == 0) {
+        fr.channel = proto_mode_info(mode)->down_channel;
+        fr.flags = proto_mode_info(mode)->down_flags;
+    } else {
+        fr.channel = channel;
+        fr.flags = flags;
+    }
     fr.len = len;
     int rc = relay_on_datagram(fr.r, peer, channel, flags, copy, len, fr.now);
     fr.sender = -1;
@@ -195,9 +211,15 @@ static void fr_datagram(uint32_t peer, uint8_t channel, uint32_t flags, const ui
     fr_check_caps(&before);
 }
 
-static uint8_t fr_state_channel(uint8_t sel, uint32_t *flags)
+/* Does peer's edge have the capabilities of a bare datagram socket? */
+static bool fr_dgram(uint32_t peer)
 {
-    if (fr.datagram) {
+    return fr.mixed ? peer >= FR_PEER_CAP / 2 : fr.datagram;
+}
+
+static uint8_t fr_state_channel(uint32_t peer, uint8_t sel, uint32_t *flags)
+{
+    if (fr_dgram(peer)) {
         *flags = 0;
         return PROTO_CHANNEL_DATAGRAM;
     }
@@ -211,8 +233,8 @@ static uint8_t fr_state_channel(uint8_t sel, uint32_t *flags)
 
 static void fr_control(uint32_t peer, const char *json)
 {
-    uint8_t ch = fr.datagram ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
-    uint32_t flags = fr.datagram ? 0 : PROTO_FLAG_RELIABLE;
+    uint8_t ch = fr_dgram(peer) ? PROTO_CHANNEL_DATAGRAM : PROTO_CHANNEL_CONTROL;
+    uint32_t flags = fr_dgram(peer) ? 0 : PROTO_FLAG_RELIABLE;
     fr_datagram(peer, ch, flags, (const uint8_t *)json, strlen(json));
 }
 
@@ -306,7 +328,7 @@ static void fr_op(struct fuzz_input *in)
         if (len > sizeof buf)
             len = sizeof buf;
         uint32_t flags;
-        uint8_t ch = fr_state_channel(sel >> 3, &flags);
+        uint8_t ch = fr_state_channel(cpeer, sel >> 3, &flags);
         fr_datagram(cpeer, ch, flags, buf, len);
         break;
     }
@@ -333,7 +355,7 @@ static void fr_op(struct fuzz_input *in)
         uint8_t sel = fuzz_byte(in);
         unsigned count = fuzz_byte(in);
         uint32_t flags;
-        uint8_t ch = fr_state_channel(sel, &flags);
+        uint8_t ch = fr_state_channel(cpeer, sel, &flags);
         for (unsigned i = 0; i < count; i++) {
             s.seq = i;
             s.send_us = fr.now;
@@ -376,13 +398,20 @@ int fuzz_target_relay(const uint8_t *data, size_t size)
     relay_default_config(&fr.cfg);
     fr.cfg.peer_cap = FR_PEER_CAP;
     fr.datagram = c0 & 1;
+    fr.mixed = fuzz_byte(&in) & 1;
     /* The capabilities of a bare datagram socket (plain UDP) or of a
-     * transport with channels (ENet). */
-    tr.message_max = fr.datagram ? RELAY_DATAGRAM_MAX : 0;
-    tr.forgeable = fr.datagram;
-    tr.modes = fr.datagram ? 1u << PROTO_MODE_UDP
-                           : (1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) |
-                                 (1u << PROTO_MODE_RELIABLE);
+     * transport with channels (ENet); mixed: one edge of each. */
+    struct relay_transport edges[2] = {tr, tr};
+    for (int e = 0; e < 2; e++) {
+        bool dgram = fr.mixed ? e == 1 : fr.datagram;
+        edges[e].message_max = dgram ? RELAY_DATAGRAM_MAX : 0;
+        edges[e].forgeable = dgram;
+        edges[e].modes = dgram ? 1u << PROTO_MODE_UDP
+                               : (1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) |
+                                     (1u << PROTO_MODE_RELIABLE);
+        edges[e].peers = fr.mixed ? FR_PEER_CAP / 2 : 0;
+        edges[e].ctx = (void *)(uintptr_t)e;
+    }
     fr.cfg.max_clients = 1 + (c0 >> 1) % 7;
     fr.cfg.max_rooms = 1 + (c0 >> 4) % 3;
     fr.cfg.max_room_size = 1 + c1 % 5;
@@ -396,7 +425,7 @@ int fuzz_target_relay(const uint8_t *data, size_t size)
     fr.cfg.kick_ban_ms = c1 & 0x80 ? 0 : 500; /* short enough to expire within an input */
 
     log_threshold = LOG_OFF; /* the core logs every join and kick */
-    fr.r = relay_create(&fr.cfg, &tr);
+    fr.r = relay_create(&fr.cfg, edges, fr.mixed ? 2 : 1);
     FUZZ_CHECK(fr.r != NULL);
     while (in.left > 0)
         fr_op(&in);

@@ -15,11 +15,28 @@ struct fake fk;
 struct proto_control *dec; /* decoded control (large) */
 uint64_t now_us;
 
+/* A fake edge: which, and the handles the core gave it. */
+struct fake_edge {
+    int id;
+    uint32_t base, peers;
+};
+static struct fake_edge fake_edges[2] = {{.id = FAKE_CHANNELS}, {.id = FAKE_DATAGRAM}};
+
+/* The core calls an edge with handles of its own range only. */
+static int edge_of(void *ctx, uint32_t peer)
+{
+    const struct fake_edge *e = ctx;
+    if (peer - e->base >= e->peers)
+        fail_msg("the core called fake edge %d (handles %u..%u) with handle %u", e->id,
+                 (unsigned)e->base, (unsigned)(e->base + e->peers - 1), (unsigned)peer);
+    return e->id;
+}
+
 static void fake_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
 {
-    (void)ctx;
     assert_true(fk.n_ctl < MAX_CTL);
     struct sent_ctl *c = &fk.ctl[fk.n_ctl++];
+    c->edge = edge_of(ctx, peer);
     c->peer = peer;
     c->json = malloc(len + 1);
     assert_non_null(c->json);
@@ -32,11 +49,12 @@ static void fake_send_control(void *ctx, uint32_t peer, const char *json, size_t
 static void fake_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
                             uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
 {
-    (void)ctx;
     assert_true(len <= PROTO_STATE_MAX);
     for (size_t i = 0; i < n; i++) {
         assert_true(fk.n_states < MAX_STATES);
         struct sent_state *s = &fk.states[fk.n_states++];
+        s->edge = edge_of(ctx, peers[i]);
+        s->call = fk.n_calls;
         s->from = from;
         s->peer = peers[i];
         s->channel = channel;
@@ -45,11 +63,12 @@ static void fake_send_state(void *ctx, uint32_t from, const uint32_t *peers, siz
         s->at_us = now_us;
         memcpy(s->bytes, bytes, len);
     }
+    fk.n_calls++;
 }
 
 static void fake_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 {
-    (void)ctx;
+    edge_of(ctx, peer);
     assert_true(fk.n_disc < MAX_DISC);
     fk.disc_why[fk.n_disc] = why;
     fk.disc[fk.n_disc++] = peer;
@@ -60,7 +79,8 @@ static void fake_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
  * it fragments, a handshake binds a peer, the ENet modes) and those of a
  * bare datagram socket (like plain UDP). */
 const struct relay_transport fake_tp = {
-    .ctx = &fk,
+    .ctx = &fake_edges[FAKE_CHANNELS],
+    .name = "channels",
     .message_max = 0,
     .forgeable = false,
     .modes = FAKE_CHANNEL_MODES,
@@ -69,7 +89,8 @@ const struct relay_transport fake_tp = {
     .disconnect = fake_disconnect,
 };
 const struct relay_transport fake_datagram_tp = {
-    .ctx = &fk,
+    .ctx = &fake_edges[FAKE_DATAGRAM],
+    .name = "datagrams",
     .message_max = RELAY_DATAGRAM_MAX,
     .forgeable = true,
     .modes = 1u << PROTO_MODE_UDP,
@@ -84,6 +105,7 @@ void fake_clear(void)
         free(fk.ctl[i].json);
     fk.n_ctl = 0;
     fk.n_states = 0;
+    fk.n_calls = 0;
     fk.n_disc = 0;
 }
 
@@ -118,8 +140,32 @@ struct relay *make_relay_on(const struct relay_config *cfg, const struct relay_t
         cfg = &def;
     }
     fake_clear();
-    struct relay *r = relay_create(cfg, tp ? tp : &fake_tp);
+    tp = tp ? tp : &fake_tp;
+    struct relay *r = relay_create(cfg, tp, 1);
     assert_non_null(r);
+    struct fake_edge *e = tp->ctx;
+    if (e == &fake_edges[0] || e == &fake_edges[1])
+        *e = (struct fake_edge){.id = e->id, .base = 0, .peers = cfg->peer_cap};
+    return r;
+}
+
+struct relay *make_two_edge(const struct relay_config *cfg, uint32_t each)
+{
+    struct relay_config def;
+    if (!cfg) {
+        relay_default_config(&def);
+        def.max_clients = 2 * each;
+        cfg = &def;
+    }
+    struct relay_transport tps[2] = {fake_tp, fake_datagram_tp};
+    tps[0].peers = tps[1].peers = each;
+    fake_clear();
+    struct relay *r = relay_create(cfg, tps, 2);
+    assert_non_null(r);
+    assert_int_equal(relay_edge_base(r, 0), 0);
+    assert_int_equal(relay_edge_base(r, 1), each);
+    fake_edges[0] = (struct fake_edge){.id = FAKE_CHANNELS, .base = 0, .peers = each};
+    fake_edges[1] = (struct fake_edge){.id = FAKE_DATAGRAM, .base = each, .peers = each};
     return r;
 }
 

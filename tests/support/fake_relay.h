@@ -3,7 +3,9 @@
  * the transport records every control message, state and disconnect the
  * core sends (in fk); helpers connect peers, join them, send states and
  * text, and read back what the core sent. The clock is now_us, moved by
- * the tests. */
+ * the tests. A relay may also run on two fake edges at once (make_two_edge),
+ * each recording which it is and failing the test if the core calls it
+ * with a handle outside its range. */
 #ifndef RICOCHET_TEST_FAKE_RELAY_H
 #define RICOCHET_TEST_FAKE_RELAY_H
 
@@ -24,6 +26,7 @@
 
 struct sent_ctl {
     uint32_t peer;
+    int edge;             /* the fake edge it went through: FAKE_CHANNELS or FAKE_DATAGRAM */
     char *json;
     size_t len;
     size_t states_before; /* fk.n_states when it was sent: the order of the two */
@@ -32,6 +35,8 @@ struct sent_ctl {
 struct sent_state {
     uint32_t from; /* the sender's handle */
     uint32_t peer;
+    int edge;      /* the fake edge it went through */
+    size_t call;   /* which send_state call it came in (fk.n_calls then) */
     uint8_t channel;
     uint32_t flags;
     size_t len;
@@ -44,6 +49,7 @@ struct fake {
     size_t n_ctl;
     struct sent_state *states; /* MAX_STATES */
     size_t n_states;
+    size_t n_calls;      /* send_state calls */
     uint32_t disc[MAX_DISC];
     enum proto_error_code disc_why[MAX_DISC]; /* the code the core closed it with */
     size_t n_disc;
@@ -55,6 +61,12 @@ extern uint64_t now_us;              /* the fake clock */
 /* The third transport, as the core sees it: one with channels (like ENet)
  * and a bare datagram socket (like plain UDP). */
 extern const struct relay_transport fake_tp, fake_datagram_tp;
+enum { FAKE_CHANNELS = 0, FAKE_DATAGRAM = 1 };
+
+/* A relay on two fake edges, fake_tp then fake_datagram_tp, with `each`
+ * handles each: [0, each) has channels, [each, 2 * each) is datagrams'.
+ * cfg NULL: the default with room for 2 * each clients. */
+struct relay *make_two_edge(const struct relay_config *cfg, uint32_t each);
 
 /* The negative return of relay_on_datagram for a drop reason. */
 #define DROP(why) (-1 - (int)(why))

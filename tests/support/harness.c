@@ -66,10 +66,15 @@ int harness_start_relay(struct spawn_proc *p, const char *const *args)
     /* one more than spawn_start takes, so that too many is an error there */
     const char *argv[SPAWN_MAX_ARGS + 2];
     size_t n = 0;
-    argv[n++] = "--bind";
-    argv[n++] = "127.0.0.1";
-    argv[n++] = "--port";
-    argv[n++] = "0";
+    bool listen = false;
+    for (size_t i = 0; args && args[i]; i++)
+        listen |= strncmp(args[i], "--listen", 8) == 0;
+    if (!listen) {
+        argv[n++] = "--bind";
+        argv[n++] = "127.0.0.1";
+        argv[n++] = "--port";
+        argv[n++] = "0";
+    }
     for (size_t i = 0; args && args[i] && n <= SPAWN_MAX_ARGS; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -82,6 +87,34 @@ int harness_start_relay(struct spawn_proc *p, const char *const *args)
         spawn_stop(p, SIGKILL, 2000);
     }
     return port;
+}
+
+uint16_t harness_edge_port(struct spawn_proc *relay, const char *edge)
+{
+    char want[64];
+    snprintf(want, sizeof want, " (%s)\n", edge);
+    uint64_t deadline = clock_now_ms() + 5000;
+    for (;;) {
+        char *text = spawn_read_stderr(relay);
+        int port = 0;
+        for (const char *at = text; at && !port && (at = strstr(at, "listening on ")); at++) {
+            const char *end = strchr(at, '\n');
+            const char *name = strstr(at, " (");
+            if (!end || !name || name > end ||
+                strncmp(name, want, strlen(want)) != 0)
+                continue;
+            const char *colon = name;
+            while (colon > at && *colon != ':')
+                colon--;
+            port = atoi(colon + 1);
+        }
+        free(text);
+        if (port > 0 && port < 65536)
+            return (uint16_t)port;
+        if (clock_now_ms() >= deadline)
+            fail_msg("the relay said no \"listening on ... (%s)\" line", edge);
+        clock_sleep_ms(5);
+    }
 }
 
 int harness_start_netsim(struct spawn_proc *p, const char *const *args)

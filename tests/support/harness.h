@@ -30,10 +30,15 @@ char *harness_read_text(const char *path);
 int harness_spawn(struct spawn_proc *p, const char *prog,
                   const char *const *args);
 
-/* Spawns ricochet-relay --bind 127.0.0.1 --port 0 plus args (may be NULL)
- * and waits up to 10 s for its port. Returns the port, or -1 with the
- * reason printed to stderr (the relay is killed; spawn_free it still). */
+/* Spawns ricochet-relay --bind 127.0.0.1 --port 0 plus args (may be NULL;
+ * with a --listen among them, args alone) and waits up to 10 s for its
+ * port. Returns the port (its first edge's), or -1 with the reason
+ * printed to stderr (the relay is killed; spawn_free it still). */
 int harness_start_relay(struct spawn_proc *p, const char *const *args);
+
+/* The port of the relay's edge called edge ("udp", "enet:7790"), from its
+ * "listening on ADDR (EDGE)" line; fails the test if none comes within 5 s. */
+uint16_t harness_edge_port(struct spawn_proc *relay, const char *edge);
 
 /* Spawns ricochet-netsim with args and waits up to 10 s for its listening
  * port. Returns the port; fails the test (cmocka) otherwise. */
