@@ -571,7 +571,8 @@ static void nominations_are_probed(void **state)
     clients[0].addr = at("198.18.0.2:50001");
     rtc_peer_nominate(clients[0].p);
     run(10);
-    assert_int_equal(rtc_peer_probes_answered(clients[0].p), 1);
+    /* at least once: on a slow turn the probe may be sent again, and answered again */
+    assert_true(rtc_peer_probes_answered(clients[0].p) >= 1);
     assert_int_equal(rtc_peer_send(clients[0].p, RTC_PEER_CONTROL, true, (const uint8_t *)"moved", 5), 0);
     run(20);
     assert_string_equal(clients[0].last, "moved");
