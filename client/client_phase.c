@@ -90,9 +90,12 @@ bool client_timers(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED && now > c->join_started_us &&
         now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
-        client_go_dead(c, RICOCHET_END_TIMEOUT,
-                       c->phase == PHASE_CONNECTING ? "no answer from the relay"
-                                                    : "no welcome from the relay");
+        if (c->clear_code[0]) /* a refusal in clear, all that came: say it */
+            client_go_dead(c, c->clear_code, c->clear_text);
+        else
+            client_go_dead(c, RICOCHET_END_TIMEOUT,
+                           c->phase == PHASE_CONNECTING ? "no answer from the relay"
+                                                        : "no welcome from the relay");
         return false;
     }
     client_hold_check(c, now);

@@ -54,7 +54,7 @@ extern "C" {
 #define RICOCHET_TEXT_MAX 200   /* bytes in a chat line or an error message */
 #define RICOCHET_CODE_MAX 31    /* bytes in an error code or a left reason */
 #define RICOCHET_MEMBERS_MAX 256 /* members of a room, me included */
-#define RICOCHET_TICKET_MAX 950 /* characters of a ticket (ricochet-ticket mint) */
+#define RICOCHET_TICKET_MAX 952 /* characters of a ticket (ricochet-ticket mint) */
 
 /* The library's own reasons for the end of a session (the code of a
  * RICOCHET_EV_DISCONNECTED event that is not the relay's error code). */

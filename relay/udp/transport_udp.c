@@ -211,8 +211,10 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
     t->slots[slot].last_us = now;
     relay_on_datagram(r, (uint32_t)slot, PROTO_CHANNEL_DATAGRAM,
                       truncated ? RELAY_IN_TRUNCATED : 0, bytes, len, now);
-    /* Not (or no longer) a member: leave sent, join refused, or just noise. */
-    if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot)) {
+    /* Not (or no longer) a member: leave sent, join refused, or just noise
+     * (a sealed join awaiting its proof stays, within the join timeout). */
+    if (t->slots[slot].used && !relay_peer_joined(r, (uint32_t)slot) &&
+        !relay_peer_proving(r, (uint32_t)slot)) {
         relay_peer_gone(r, (uint32_t)slot, PROTO_LEFT_QUIT, now);
         transport_udp_slot_free(t, (uint32_t)slot);
     }
