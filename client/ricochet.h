@@ -278,8 +278,10 @@ RICOCHET_API int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_
  * the join carries it (a relay run with --ticket-key admits no other), the
  * room and the name are the ticket's (then ricochet_config_set_room and
  * _set_name are not needed, and not used), and a relay run with --encrypt
- * seals the session with its keys. The ticket holds the session's keys:
- * keep it as secret as a password. NULL: no ticket. RICOCHET_OK or
+ * seals the session with its keys (one that says its session must be sealed
+ * is then taken nothing in clear: PROTOCOL.md, Sealed sessions). The ticket
+ * holds the session's keys: keep it as secret as a password (in a file, not
+ * on a command line). NULL: no ticket. RICOCHET_OK or
  * RICOCHET_E_INVALID (not a ticket). */
 RICOCHET_API int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket);
 

@@ -190,6 +190,7 @@ static int join_sealed(struct relay *r, uint32_t peer, const struct proto_contro
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
     r->peers[peer].welcome_us = now_us; /* its repeats are limited as welcomes are */
     r->peers[peer].welcomes = 1;
+    r->peers[peer].outside_us = now_us; /* the proof has a join timeout of its own */
     return 0;
 }
 
