@@ -293,7 +293,8 @@ void client_go_dead(struct ricochet *c, const char *code, const char *text);
 
 /* The relay speaks the other transport: the session ends now with
  * wrong_transport ("the relay at X speaks <speaks>; <advice>") rather than
- * timing out. */
+ * timing out; before the keys of a session that must be sealed, the
+ * answer (in clear) is only noted: the reason if no welcome comes. */
 void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice);
 
 /* Applies what the previous event left pending: the removal of a member

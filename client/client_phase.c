@@ -50,6 +50,14 @@ void client_wrong_transport(struct ricochet *c, const char *speaks, const char *
     char addr[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
     snprintf(text, sizeof text, "the relay at %s speaks %s; %s",
              netaddr_format(&c->relay, addr, sizeof addr), speaks, advice);
+    if (client_ticket_must_seal(c) && !client_ticket_sealed(c)) {
+        /* Bytes in clear that anyone could send: the reason given if no
+         * welcome comes in time, not the end (PROTOCOL.md, Sealed sessions). */
+        snprintf(c->clear_code, sizeof c->clear_code, "%s", RICOCHET_END_WRONG_TRANSPORT);
+        snprintf(c->clear_text, sizeof c->clear_text, "%.170s (in clear, unauthenticated)",
+                 text);
+        return;
+    }
     client_go_dead(c, RICOCHET_END_WRONG_TRANSPORT, text);
 }
 
