@@ -412,7 +412,7 @@ static void captured_ticket_after_its_owner_left(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    uint16_t port = sealed_relay(&relay, false, "--timeout-ms", "1000");
+    uint16_t port = sealed_relay(&relay, false, "--timeout-ms", "2000");
     struct onpath *op;
     struct harness_rec rec;
     char ta[TICKET_TEXT_MAX + 1];
@@ -429,7 +429,7 @@ static void captured_ticket_after_its_owner_left(void **state)
     for (int k = 0; k < 2; k++) {
         int fd = socket_on(from[k]);
         join_by_hand(fd, port, join, len);
-        junk_for(fd, port, &rec, 2500);
+        junk_for(fd, port, &rec, 3000); /* past the relay's --timeout-ms */
         close(fd);
         assert_false(saw_joined(&rec, 0, "alice"));
     }
@@ -451,7 +451,7 @@ static void junk_keeps_no_member_alive(void **state)
 {
     (void)state;
     struct spawn_proc relay;
-    uint16_t port = sealed_relay(&relay, false, "--timeout-ms", "1000");
+    uint16_t port = sealed_relay(&relay, false, "--timeout-ms", "2000");
     struct onpath *op;
     struct harness_rec rec;
     char ta[TICKET_TEXT_MAX + 1];
@@ -459,7 +459,7 @@ static void junk_keeps_no_member_alive(void **state)
     uint32_t alice = ricochet_id(rec.c[1]);
     onpath_filter(op, drop_all, NULL);
     const char *ping = "{\"type\":\"ping\",\"t\":1,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}";
-    uint64_t deadline = clock_now_ms() + 3500;
+    uint64_t deadline = clock_now_ms() + 4500; /* the timeout (2 s), and a margin */
     while (clock_now_ms() < deadline && !harness_rec_saw_left(&rec, 0, alice, PROTO_LEFT_TIMEOUT)) {
         onpath_to_relay(op, ping, strlen(ping));
         uint8_t forged[65] = {SEAL_PREFIX | SEAL_LANE_CONTROL, 0, 0, 0, 0, 0, 0, 0, 9};
