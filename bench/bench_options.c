@@ -119,7 +119,8 @@ static const struct option_def options[] = {
      "--encrypt, each client with a ticket minted for it; with --relay, --ticket gives them"},
     {"ticket", OPTION_STRING, offsetof(struct bench_options, ticket), "", 0, 1024, NULL,
      "with --relay: @FILE, one ticket a line, line i for client i (room bench or bench-R "
-     "with --room-size, name bench-I: ricochet-ticket mint --count N --name bench --room bench)"},
+     "with --room-size, name bench-I: ricochet-ticket mint --count N --name bench --room bench; "
+     "inline, every user of the machine can read it in ps: a warning says so)"},
     {"pause-relay-ms", OPTION_DOUBLE, offsetof(struct bench_options, pause_relay_ms), "0", 0,
      60000, NULL,
      "stop the relay the bench started (SIGSTOP) for this long a third into the window, then "
@@ -354,6 +355,7 @@ static void read_tickets(const struct bench_options *c, struct bench_config *cfg
     if (!list)
         options_fail(PROG, "out of memory");
     char (*texts)[TICKET_TEXT_MAX + 1] = (void *)(list + 4000);
+    keyfile_warn_inline(PROG, c->ticket);
     int n = keyfile_read_tickets(c->ticket, texts, 4001, why, sizeof why);
     if (n < 0 || n > 4000) {
         snprintf(err, sizeof err, "--ticket: %s",

@@ -34,10 +34,12 @@ void bench_tickets_close(struct bench_tickets *bt);
 /* What tickets and sealing cost one core (ricochet-bench --ticket-cost),
  * µs per operation, each timed over n of them: a join's verification
  * (ticket_verify) of a valid pass, of a changed one and of an expired
- * one; the two session keys of a sealed join; sealing and opening a
- * 40-byte state. */
+ * one; the start of a sealed session (its two keys and the tag of its
+ * `sealed` message); sealing and opening a 40-byte state; and what an
+ * ephemeral X25519 exchange per join would add on the relay's side
+ * (forward secrecy, not built: docs/tickets.md says why). */
 struct bench_ticket_cost {
-    double verify_us, tampered_us, expired_us, session_us, seal_us, open_us;
+    double verify_us, tampered_us, expired_us, session_us, seal_us, open_us, kx_us;
 };
 
 /* Fills cost. Returns 0, or -1 (out of memory, libsodium). */

@@ -6,8 +6,19 @@
  * transport the mode would pick (client_create_detached copies them), so a
  * test sees that transport's receive rules; and it sends as that transport
  * would with no socket: without a connection into the void (0), with one
- * not at all (-1: the connection never came up). */
+ * not at all (-1: the connection never came up). The last control message
+ * it was given is kept for the test (client_last_control). */
 #include "client_internal.h"
+#include "client_test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct client_detached {
+    bool opening;                            /* the join of open: kept, never refused */
+    size_t len;                              /* of the last control message */
+    uint8_t last[CTL_SEND_MAX + SEAL_OVERHEAD];
+};
 
 static int detached_open(struct ricochet *c, const struct client_config *cfg, char *err,
                          size_t err_cap)
@@ -15,13 +26,34 @@ static int detached_open(struct ricochet *c, const struct client_config *cfg, ch
     (void)cfg;
     (void)err;
     (void)err_cap;
-    c->phase = PHASE_JOINING; /* as if the join were sent */
+    struct client_detached *t = calloc(1, sizeof *t);
+    if (!(c->tp = t))
+        return -1;
+    c->phase = PHASE_JOINING; /* the join is "sent" (kept) */
+    t->opening = true;
+    client_send_join(c);
+    t->opening = false;
     return 0;
+}
+
+static void detached_close(struct ricochet *c)
+{
+    free(c->tp);
+    c->tp = NULL;
 }
 
 static void detached_nothing(struct ricochet *c)
 {
     (void)c;
+}
+
+size_t client_last_control(const struct ricochet *c, uint8_t *out, size_t cap)
+{
+    const struct client_detached *t = c->ops == &client_detached_ops ? c->tp : NULL;
+    if (!t || t->len > cap)
+        return 0;
+    memcpy(out, t->last, t->len);
+    return t->len;
 }
 
 /* Nothing ever arrives: client_receive feeds it. */
@@ -46,9 +78,12 @@ static bool detached_ready(const struct ricochet *c)
 
 static int detached_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
 {
-    (void)buf;
-    (void)len;
-    return detached_ready(c) ? 0 : -1;
+    struct client_detached *t = c->tp;
+    if (t && len <= sizeof t->last) {
+        memcpy(t->last, buf, len);
+        t->len = len;
+    }
+    return (t && t->opening) || detached_ready(c) ? 0 : -1;
 }
 
 static int detached_send_state(struct ricochet *c, const struct proto_mode_info *mi,
@@ -75,7 +110,7 @@ static void detached_netinfo(const struct ricochet *c, struct client_netinfo *in
 const struct client_transport_ops client_detached_ops = {
     .caps = { 0 }, /* replaced by the mode's transport's (client_create_detached) */
     .open = detached_open,
-    .close = detached_nothing,
+    .close = detached_close,
     .service = detached_service,
     .step = detached_step,
     .ready = detached_ready,

@@ -129,9 +129,12 @@ struct departed {
 struct client_ticket {
     char pass[PROTO_TICKET_MAX + 1];   /* the part for the relay, sent in each join */
     uint8_t up_key[SEAL_KEY_BYTES];    /* the ticket's keys, from which each session's */
-    uint8_t down_key[SEAL_KEY_BYTES];  /* keys are derived with the relay's salt */
-    bool sealed;                       /* the relay sealed the session (its `sealed`) */
-    uint8_t salt[SEAL_SALT_BYTES];
+    uint8_t down_key[SEAL_KEY_BYTES];  /* keys are derived with my nonce and its salt */
+    bool must_seal;                    /* the ticket says the session must be sealed */
+    uint8_t nonce[SEAL_NONCE_BYTES];   /* this join's (a new one for each join: a move, */
+    char nonce_hex[SEAL_HEX_LEN + 1];  /* a rejoin), sent in it */
+    bool sealed;                       /* the relay's `sealed` for this join came: keys */
+    uint8_t salt[SEAL_SALT_BYTES];     /* ... from its salt, the only one of this join */
     struct seal_tx tx;                 /* what I send */
     struct seal_rx rx;                 /* what the relay sends */
 };
@@ -172,10 +175,19 @@ struct ricochet {
      * ("" = none yet). */
     char farewell_code[PROTO_CODE_MAX + 1];
     char farewell_text[PROTO_TEXT_MAX + 1];
+    /* A session that must be sealed and is not yet: the last error that came
+     * in clear, unauthenticated (anyone on the path may have sent it). It
+     * ends nothing by itself; if no welcome comes in time, it is the reason
+     * given ("" = none). */
+    char clear_code[PROTO_CODE_MAX + 1];
+    char clear_text[PROTO_TEXT_MAX + 1];
     uint64_t created_us;
     uint64_t join_started_us; /* the join (or rejoin) deadline counts from here */
     uint64_t next_join_us;    /* no connection: when the join goes out again */
     uint64_t last_ping_us;    /* last ping sent */
+    uint64_t sent_us;         /* last message sent (control or state) */
+    uint64_t heard_us;        /* last message from the relay that counts as its sign of
+                                 life: in a sealed session only what opened */
     bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
     uint32_t id;
     uint32_t next_seq;
@@ -289,7 +301,8 @@ void client_go_dead(struct ricochet *c, const char *code, const char *text);
 
 /* The relay speaks the other transport: the session ends now with
  * wrong_transport ("the relay at X speaks <speaks>; <advice>") rather than
- * timing out. */
+ * timing out; before the keys of a session that must be sealed, the
+ * answer (in clear) is only noted: the reason if no welcome comes. */
 void client_wrong_transport(struct ricochet *c, const char *speaks, const char *advice);
 
 /* Applies what the previous event left pending: the removal of a member
@@ -387,11 +400,14 @@ int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event
  * session's. Returns 0, or -1 with a one-line message in err. */
 int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t err_cap);
 
-/* The relay's `sealed` message: the session is sealed from now on, under
- * keys derived from salt (hex). Before the welcome any salt is taken (a
- * new session); once joined only the session's own (a repeated welcome).
- * Returns NULL, or what is wrong with it (the caller drops and counts it). */
-const char *client_ticket_salt(struct ricochet *c, const char *salt_hex);
+/* The relay's `sealed` message (salt and tag, hex): the session is sealed
+ * from now on, under keys derived from my join's nonce and the salt, if
+ * the tag proves it the relay's answer to this join. One salt per join:
+ * the same again is nothing new (*fresh false), another is refused.
+ * Returns NULL (*fresh: the keys are new: the join goes again, sealed, as
+ * the proof), or what is wrong with it (the caller drops and counts it). */
+const char *client_ticket_salt(struct ricochet *c, const char *salt_hex, const char *tag_hex,
+                               bool *fresh);
 
 /* Opens a sealed message of len bytes into out (len bytes of room).
  * Returns the length inside, or -1 (no sealed session, forged, replayed). */
@@ -403,11 +419,12 @@ int client_ticket_open(struct ricochet *c, const uint8_t *in, size_t len, uint8_
 const uint8_t *client_ticket_seal(struct ricochet *c, enum seal_lane lane, const uint8_t *in,
                                   size_t len, uint8_t *out, size_t *out_len);
 
-/* Whether the session is sealed. */
+/* Whether the session is sealed; whether it must be (its ticket says so). */
 bool client_ticket_sealed(const struct ricochet *c);
+bool client_ticket_must_seal(const struct ricochet *c);
 
-/* A new session with the same ticket (another relay of the fleet): in
- * clear until that relay's `sealed` message. */
+/* A new join with the same ticket (another relay of the fleet, or the same
+ * again): a fresh nonce, no keys until that join's `sealed` message. */
 void client_ticket_restart(struct ricochet *c);
 
 /* Wipes and frees c->ticket. */

@@ -50,6 +50,14 @@ void client_wrong_transport(struct ricochet *c, const char *speaks, const char *
     char addr[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
     snprintf(text, sizeof text, "the relay at %s speaks %s; %s",
              netaddr_format(&c->relay, addr, sizeof addr), speaks, advice);
+    if (client_ticket_must_seal(c) && !client_ticket_sealed(c)) {
+        /* Bytes in clear that anyone could send: the reason given if no
+         * welcome comes in time, not the end (PROTOCOL.md, Sealed sessions). */
+        snprintf(c->clear_code, sizeof c->clear_code, "%s", RICOCHET_END_WRONG_TRANSPORT);
+        snprintf(c->clear_text, sizeof c->clear_text, "%.170s (in clear, unauthenticated)",
+                 text);
+        return;
+    }
     client_go_dead(c, RICOCHET_END_WRONG_TRANSPORT, text);
 }
 
@@ -112,9 +120,12 @@ bool client_timers(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED && now > c->join_started_us &&
         now - c->join_started_us > (uint64_t)c->timeout_ms * 1000u) {
-        client_go_dead(c, RICOCHET_END_TIMEOUT,
-                       c->phase == PHASE_CONNECTING ? "no answer from the relay"
-                                                    : "no welcome from the relay");
+        if (c->clear_code[0]) /* a refusal in clear, all that came: say it */
+            client_go_dead(c, c->clear_code, c->clear_text);
+        else
+            client_go_dead(c, RICOCHET_END_TIMEOUT,
+                           c->phase == PHASE_CONNECTING ? "no answer from the relay"
+                                                        : "no welcome from the relay");
         return false;
     }
     client_hold_check(c, now);

@@ -219,9 +219,11 @@ static int on_error(struct ricochet *c, const struct proto_control *m, uint64_t 
     if (!c->caps.connection && code == PROTO_ERROR_NOT_JOINED) {
         /* The relay no longer has me: it expired me (I was silent past
          * its timeout) or it restarted. A join is never answered so:
-         * while (re)joining this answers a ping or state sent before. */
+         * while (re)joining this answers a ping or state sent before.
+         * (Never in a sealed session: it would come in clear.) */
         if (c->phase != PHASE_JOINED)
             return 0;
+        client_ticket_restart(c); /* a new join: a new nonce */
         c->phase = PHASE_JOINING;
         c->rejoin_pending = true;
         c->join_started_us = now;
@@ -259,12 +261,36 @@ static void event_words(struct ricochet_event *ev, const struct proto_control *m
     snprintf(ev->text, sizeof ev->text, "%s", m->text);
 }
 
-/* What a relay may send in clear in a sealed session: the salt of the
- * next, its transport's answers to an endpoint it does not know (plain
- * UDP's not_joined after an expiry, a cookie). */
-static bool clear_allowed(enum proto_ctl_type type)
+/* A session sealed, or one that must be (its ticket says so) and is not
+ * yet: what may come in clear (PROTOCOL.md, Sealed sessions): the `sealed`
+ * message (its tag proves it), a cookie (all it can do is make me send my
+ * join again), and before the keys an error, noted but acted on by nothing
+ * (clear_error). The rest, welcome, moved, notices, states, and errors
+ * once sealed, anyone on the path could have sent. */
+static bool clear_allowed(const struct ricochet *c, enum proto_ctl_type type)
 {
-    return type == PROTO_CTL_SEALED || type == PROTO_CTL_ERROR || type == PROTO_CTL_COOKIE;
+    if (!client_ticket_sealed(c) && !client_ticket_must_seal(c))
+        return true; /* a session in clear */
+    return type == PROTO_CTL_SEALED || type == PROTO_CTL_COOKIE ||
+           (type == PROTO_CTL_ERROR && !client_ticket_sealed(c));
+}
+
+/* An error in clear to a session that must be sealed and is not yet: the
+ * relay's refusal (a ticket it could not open, a full relay, a ban) or a
+ * forgery. Kept as the reason the session gives if it ends without a
+ * welcome, and as why a connection that closes closed; nothing more. */
+static int clear_error(struct ricochet *c, const struct proto_control *m)
+{
+    snprintf(c->clear_code, sizeof c->clear_code, "%s", m->code);
+    snprintf(c->clear_text, sizeof c->clear_text, "%.170s (in clear, unauthenticated)",
+             m->text);
+    const struct proto_error_info *info = proto_error_info(proto_error_from_name(m->code));
+    if (info && info->ends_session) {
+        snprintf(c->farewell_code, sizeof c->farewell_code, "%s", c->clear_code);
+        snprintf(c->farewell_text, sizeof c->farewell_text, "%s", c->clear_text);
+    }
+    log_debug("client %s: relay error in clear, noted: %s: %s", c->name, m->code, m->text);
+    return 0;
 }
 
 /* A room notice is about a member (the decoder lets a chat without id
@@ -290,7 +316,7 @@ static bool decode_control(struct ricochet *c, const char *buf, size_t len, bool
         log_debug("client %s: dropped control message: %s", c->name, why);
         return false;
     }
-    if (clear && client_ticket_sealed(c) && !clear_allowed(m->type)) {
+    if (clear && !clear_allowed(c, m->type)) {
         client_bad_message(c, "a message in clear in a sealed session", PROTO_E_VALUE);
         return false;
     }
@@ -394,15 +420,20 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_VANISHED:
         return on_vanished(c, m, ev);
     case PROTO_CTL_ERROR:
+        if (clear && client_ticket_must_seal(c))
+            return clear_error(c, m);
         return on_error(c, m, now, ev);
     case PROTO_CTL_MOVED:
         if (!client_on_moved(c, m))
             client_bad_message(c, "moved for another room", PROTO_E_VALUE);
         return 0;
     case PROTO_CTL_SEALED: {
-        const char *wrong = client_ticket_salt(c, m->salt);
+        bool fresh;
+        const char *wrong = client_ticket_salt(c, m->salt, m->tag, &fresh);
         if (wrong)
             client_bad_message(c, wrong, PROTO_E_VALUE);
+        else if (fresh && c->phase != PHASE_JOINED)
+            client_send_join(c); /* sealed: the proof the relay waits for */
         return 0;
     }
     case PROTO_CTL_COOKIE:
@@ -438,10 +469,14 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
         return 0;
     }
     bool json = len > 0 && buf[0] == '{';
-    if (clear && client_ticket_sealed(c) && !json) {
+    if (clear && (client_ticket_sealed(c) || client_ticket_must_seal(c)) && !json) {
         client_bad_message(c, "a state in clear in a sealed session", PROTO_E_VALUE);
         return 0;
     }
+    /* Alive: in a sealed session (or one that must be) only what opened
+     * says so; anyone can send from the relay's address. */
+    if (!clear || (!client_ticket_sealed(c) && !client_ticket_must_seal(c)))
+        c->heard_us = now;
     if (channel == PROTO_CHANNEL_CONTROL || (pseudo && json))
         return handle_control(c, (const char *)buf, len, clear, now, ev);
     if (!mine) {

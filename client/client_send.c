@@ -9,12 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../sys/clock.h"
 #include "../sys/log.h"
 
 #define CLOCK_PING_US 1000000      /* clock pings, every transport... */
 #define CLOCK_PING_MAX_US 8000000  /* ... doubling up to this while the estimate holds */
 #define CLOCK_FAST_PING_US 100000  /* ... for the first CLOCK_FAST_PINGS */
 #define CLOCK_FAST_PINGS 10
+#define SEALED_IDLE_PING_US 1000000 /* a sealed session pings after this long unheard from
+                                       me: the relay expires a sealed member from which
+                                       nothing opens for its --timeout-ms */
 
 /* Pads a JSON object of len bytes in buf (CTL_SEND_MAX) with an unknown
  * field up to min bytes (caps.control_min); returns the new length. */
@@ -32,8 +36,9 @@ static size_t pad_control(char *buf, size_t len, size_t min)
 }
 
 /* Encodes and sends one control message, padded to the transport's
- * minimum, sealed in a sealed session (but the join, which carries what
- * the relay needs to know the session). Returns 0 or -1. */
+ * minimum, sealed in a sealed session (the join too, once the relay's
+ * `sealed` came: it is the proof that I hold the ticket's keys). Returns 0
+ * or -1. */
 static int send_control(struct ricochet *c, const struct proto_control *m)
 {
     char buf[CTL_SEND_MAX];
@@ -41,12 +46,13 @@ static int send_control(struct ricochet *c, const struct proto_control *m)
     int len = proto_control_encode(buf, sizeof buf - 64, m); /* room for the padding */
     if (len < 0)
         return -1;
-    bool seal = client_ticket_sealed(c) && m->type != PROTO_CTL_JOIN;
+    bool seal = client_ticket_sealed(c);
     size_t min = c->caps.control_min, n;
     n = pad_control(buf, (size_t)len, seal && min > SEAL_OVERHEAD ? min - SEAL_OVERHEAD : min);
     const uint8_t *out = (const uint8_t *)buf;
     if (seal && !(out = client_ticket_seal(c, SEAL_LANE_CONTROL, out, n, box, &n)))
         return -1;
+    c->sent_us = clock_now_us();
     return c->ops->send_control(c, out, n);
 }
 
@@ -54,9 +60,10 @@ void client_send_join(struct ricochet *c)
 {
     struct proto_control m;
     proto_control_init(&m, PROTO_CTL_JOIN);
-    if (c->ticket) /* the room and the name are the ticket's: not in clear */
+    if (c->ticket) { /* the room and the name are the ticket's: not in clear */
         memcpy(m.ticket, c->ticket->pass, sizeof m.ticket);
-    else {
+        memcpy(m.nonce, c->ticket->nonce_hex, sizeof m.nonce);
+    } else {
         snprintf(m.room, sizeof m.room, "%s", c->room);
         snprintf(m.name, sizeof m.name, "%s", c->name);
     }
@@ -134,7 +141,8 @@ void client_clock_step(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED)
         return;
-    if (now >= c->next_ping_us) {
+    bool idle = client_ticket_sealed(c) && now - c->sent_us >= SEALED_IDLE_PING_US;
+    if (now >= c->next_ping_us || idle) {
         client_send_simple(c, PROTO_CTL_PING, now);
         c->last_ping_us = now;
         c->next_ping_us = now + ping_interval(c);
@@ -173,6 +181,7 @@ static int send_up(struct ricochet *c, const uint8_t *buf, size_t len)
     enum seal_lane lane = mi->up_flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE
                                                              : SEAL_LANE_STATE;
     const uint8_t *wire = client_ticket_seal(c, lane, buf, len, box, &len);
+    c->sent_us = clock_now_us();
     return wire && c->ops->send_state(c, mi, wire, len) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
 

@@ -46,6 +46,11 @@ int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const ui
  * is disconnected. */
 int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev);
 
+/* A client_create_detached client: the last control message it sent (its
+ * join when nothing came yet; sealed in a sealed session) into out (cap
+ * bytes). Returns its length, 0 if none (or cap too small). */
+size_t client_last_control(const struct ricochet *c, uint8_t *out, size_t cap);
+
 /* Messages dropped so far: undecodable, or unexpected at that point. */
 uint64_t client_bad_messages(const struct ricochet *c);
 

@@ -22,35 +22,46 @@ int client_ticket_take(struct ricochet *c, const char *ticket, char *err, size_t
         snprintf(err, err_cap, "client: out of memory");
         return -1;
     }
-    if (ticket_read(ticket, &claims, c->ticket->pass, sizeof c->ticket->pass) != 0) {
-        snprintf(err, err_cap, "client: not a ticket (ricochet-ticket mint prints one)");
+    int rc = ticket_read(ticket, &claims, c->ticket->pass, sizeof c->ticket->pass);
+    if (rc != 0) {
+        snprintf(err, err_cap, "client: %s",
+                 rc == -2 ? "a ticket of an older format: mint it again"
+                          : "not a ticket (ricochet-ticket mint prints one)");
         return -1;
     }
     memcpy(c->ticket->up_key, claims.up_key, SEAL_KEY_BYTES);
     memcpy(c->ticket->down_key, claims.down_key, SEAL_KEY_BYTES);
+    c->ticket->must_seal = claims.sealed;
     snprintf(c->room, sizeof c->room, "%s", claims.room);
     snprintf(c->name, sizeof c->name, "%s", claims.name);
     sodium_memzero(&claims, sizeof claims);
+    client_ticket_restart(c);
     return 0;
 }
 
-const char *client_ticket_salt(struct ricochet *c, const char *salt_hex)
+const char *client_ticket_salt(struct ricochet *c, const char *salt_hex, const char *tag_hex,
+                               bool *fresh)
 {
     struct client_ticket *t = c->ticket;
-    uint8_t salt[SEAL_SALT_BYTES], key[SEAL_KEY_BYTES];
-    if (!t || seal_salt_parse(salt_hex, salt) != 0)
+    uint8_t salt[SEAL_SALT_BYTES], tag[SEAL_PROOF_BYTES], key[SEAL_KEY_BYTES];
+    *fresh = false;
+    if (!t || seal_hex_parse(salt_hex, salt) != 0 || seal_hex_parse(tag_hex, tag) != 0)
         return "a sealed session without a ticket";
-    if (c->phase == PHASE_JOINED && (!t->sealed || memcmp(salt, t->salt, sizeof salt) != 0))
-        return "another session's salt while joined";
-    if (t->sealed && memcmp(salt, t->salt, sizeof salt) == 0)
-        return NULL; /* before a repeated welcome: the same session */
+    if (t->sealed)
+        /* Keys start once per join: another salt (even the relay's, replayed
+         * from another time) would start counters at 0 again. */
+        return sodium_memcmp(salt, t->salt, sizeof salt) == 0 ? NULL
+                                                              : "a second salt for one join";
+    if (!seal_proof_ok(tag, t->down_key, t->nonce, salt))
+        return "a salt whose tag is not the relay's for this join";
     memcpy(t->salt, salt, sizeof salt);
-    seal_session_key(key, t->up_key, salt);
+    seal_session_key(key, t->up_key, t->nonce, salt);
     seal_tx_init(&t->tx, key);
-    seal_session_key(key, t->down_key, salt);
+    seal_session_key(key, t->down_key, t->nonce, salt);
     seal_rx_init(&t->rx, key);
     sodium_memzero(key, sizeof key);
     t->sealed = true;
+    *fresh = true;
     log_debug("client %s: the relay seals this session", c->name);
     return NULL;
 }
@@ -82,13 +93,22 @@ bool client_ticket_sealed(const struct ricochet *c)
     return c->ticket && c->ticket->sealed;
 }
 
+bool client_ticket_must_seal(const struct ricochet *c)
+{
+    return c->ticket && c->ticket->must_seal;
+}
+
 void client_ticket_restart(struct ricochet *c)
 {
-    if (!c->ticket)
+    struct client_ticket *t = c->ticket;
+    if (!t)
         return;
-    seal_tx_wipe(&c->ticket->tx);
-    seal_rx_wipe(&c->ticket->rx);
-    c->ticket->sealed = false;
+    seal_tx_wipe(&t->tx);
+    seal_rx_wipe(&t->rx);
+    t->sealed = false;
+    randombytes_buf(t->nonce, sizeof t->nonce);
+    seal_hex_format(t->nonce, t->nonce_hex);
+    c->clear_code[0] = c->clear_text[0] = '\0';
 }
 
 void client_ticket_free(struct ricochet *c)

@@ -30,7 +30,7 @@
 
 struct client_udp {
     int fd;
-    uint64_t last_send_us, last_recv_us;
+    uint64_t last_send_us;      /* the relay's side: c->heard_us */
     struct client_batch batch;  /* a batch in rxbuf, being handed out */
     uint8_t rxbuf[UDP_RECV_MAX];
 };
@@ -76,7 +76,7 @@ static int udp_open(struct ricochet *c, const struct client_config *cfg, char *e
     }
     /* The first sendto binds an ephemeral port; join right away. */
     c->phase = PHASE_JOINING;
-    t->last_recv_us = c->created_us;
+    c->heard_us = clock_now_us();
     c->next_join_us = c->created_us;
     client_send_join(c);
     c->next_join_us = c->created_us + join_retry_us(c);
@@ -112,7 +112,7 @@ static void udp_timers(struct ricochet *c, uint64_t now)
         }
     } else {
         uint64_t idle = (uint64_t)client_ping_quiet_ms(c, UDP_PING_IDLE_US / 1000) * 1000u;
-        if ((now - t->last_send_us < idle && now - t->last_recv_us < idle) ||
+        if ((now - t->last_send_us < idle && now - c->heard_us < idle) ||
             now - c->last_ping_us < idle)
             return;
         client_send_simple(c, PROTO_CTL_PING, now);
@@ -128,7 +128,7 @@ static int udp_idle(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     struct client_udp *t = c->tp;
     uint64_t now = clock_now_us();
-    if (c->phase == PHASE_JOINED && now - t->last_recv_us > (uint64_t)c->timeout_ms * 1000u) {
+    if (c->phase == PHASE_JOINED && now - c->heard_us > (uint64_t)c->timeout_ms * 1000u) {
         client_go_dead(c, RICOCHET_END_TIMEOUT, "the relay went silent");
         return 0;
     }
@@ -179,7 +179,6 @@ static int udp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     }
     c->bytes_received += (uint64_t)n;
     c->dgrams_received++;
-    t->last_recv_us = now;
     if (proto_is_batch(t->rxbuf, (size_t)n))
         return client_batch_start(c, &t->batch, t->rxbuf, (size_t)n, PROTO_CHANNEL_DATAGRAM, 0,
                                   now, ev);
@@ -225,8 +224,7 @@ static void udp_netinfo(const struct ricochet *c, struct client_netinfo *info)
 
 static uint64_t udp_silent_us(const struct ricochet *c, uint64_t now_us)
 {
-    const struct client_udp *t = c->tp;
-    return t && now_us > t->last_recv_us ? now_us - t->last_recv_us : 0;
+    return c->tp && now_us > c->heard_us ? now_us - c->heard_us : 0;
 }
 
 const struct client_transport_ops client_udp_ops = {

@@ -55,7 +55,7 @@ extern "C" {
 #define RICOCHET_TEXT_MAX 200   /* bytes in a chat line or an error message */
 #define RICOCHET_CODE_MAX 31    /* bytes in an error code or a left reason */
 #define RICOCHET_MEMBERS_MAX 256 /* members of a room, me included */
-#define RICOCHET_TICKET_MAX 950 /* characters of a ticket (ricochet-ticket mint) */
+#define RICOCHET_TICKET_MAX 952 /* characters of a ticket (ricochet-ticket mint) */
 
 /* The library's own reasons for the end of a session (the code of a
  * RICOCHET_EV_DISCONNECTED event that is not the relay's error code). */
@@ -294,8 +294,10 @@ RICOCHET_API int ricochet_config_set_rejoin_after(struct ricochet_config *cfg,
  * the join carries it (a relay run with --ticket-key admits no other), the
  * room and the name are the ticket's (then ricochet_config_set_room and
  * _set_name are not needed, and not used), and a relay run with --encrypt
- * seals the session with its keys. The ticket holds the session's keys:
- * keep it as secret as a password. NULL: no ticket. RICOCHET_OK or
+ * seals the session with its keys (one that says its session must be sealed
+ * is then taken nothing in clear: PROTOCOL.md, Sealed sessions). The ticket
+ * holds the session's keys: keep it as secret as a password (in a file, not
+ * on a command line). NULL: no ticket. RICOCHET_OK or
  * RICOCHET_E_INVALID (not a ticket). */
 RICOCHET_API int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket);
 

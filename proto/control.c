@@ -65,10 +65,10 @@ int proto_room_valid(const char *room)
     return name_chars_valid(room, PROTO_ROOM_MAX);
 }
 
-int proto_salt_valid(const char *s)
+int proto_hex16_valid(const char *s)
 {
     size_t n = strspn(s, "0123456789abcdef");
-    return n == PROTO_SALT_LEN && s[n] == '\0';
+    return n == PROTO_HEX16_LEN && s[n] == '\0';
 }
 
 bool proto_aoi_valid(double aoi)
@@ -445,7 +445,8 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
     m->mode = PROTO_MODE_UNSEQUENCED;
     m->version = 1; /* version 1 clients did not say */
     if ((rc = read_id(r, o, "version", 0, &m->version)) ||
-        (rc = read_string(r, o, "ticket", 0, m->ticket, sizeof m->ticket, NULL)))
+        (rc = read_string(r, o, "ticket", 0, m->ticket, sizeof m->ticket, NULL)) ||
+        (rc = read_string(r, o, "nonce", 0, m->nonce, sizeof m->nonce, proto_hex16_valid)))
         return rc;
     /* A ticket names the room and the player: then they are optional. */
     int need = m->ticket[0] == '\0';
@@ -471,7 +472,9 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
     case PROTO_CTL_COOKIE:
         return read_string(r, o, "cookie", 1, m->cookie, sizeof m->cookie, NULL);
     case PROTO_CTL_SEALED:
-        return read_string(r, o, "salt", 1, m->salt, sizeof m->salt, proto_salt_valid);
+        if ((rc = read_string(r, o, "salt", 1, m->salt, sizeof m->salt, proto_hex16_valid)))
+            return rc;
+        return read_string(r, o, "tag", 1, m->tag, sizeof m->tag, proto_hex16_valid);
     case PROTO_CTL_MOVED:
         return read_moved(r, o, m);
     case PROTO_CTL_WELCOME:

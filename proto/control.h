@@ -53,8 +53,8 @@ enum proto_ctl_type {
 #define PROTO_AOI_MAX 1e5f  /* largest radius */
 
 #define PROTO_COOKIE_LEN 16 /* hex digits of a plain-UDP return-routability cookie */
-#define PROTO_TICKET_MAX 514 /* characters of a ticket's pass (TICKET_PASS_TEXT_MAX) */
-#define PROTO_SALT_LEN 32    /* hex digits of a sealed session's salt (16 bytes) */
+#define PROTO_TICKET_MAX 515 /* characters of a ticket's pass (TICKET_PASS_TEXT_MAX) */
+#define PROTO_HEX16_LEN 32   /* hex digits of 16 bytes: a join's nonce, a salt, its tag */
 #define PROTO_HOST_MAX 63   /* bytes in a moved's host, NUL excluded */
 
 enum proto_left_reason {
@@ -94,7 +94,10 @@ struct proto_control {
     char cookie[PROTO_COOKIE_LEN + 1];  /* cookie; join (udp): echoed, "" = none */
     char ticket[PROTO_TICKET_MAX + 1];  /* join: a ticket's pass, "" = none; then room
                                            and name may be "" (the ticket's count) */
-    char salt[PROTO_SALT_LEN + 1];      /* sealed: the session's salt, hex */
+    char nonce[PROTO_HEX16_LEN + 1];    /* join with a ticket: the client's nonce of this
+                                           join, hex ("" = none) */
+    char salt[PROTO_HEX16_LEN + 1];     /* sealed: the session's salt, hex */
+    char tag[PROTO_HEX16_LEN + 1];      /* sealed: its tag over the nonce and salt, hex */
     char host[PROTO_HOST_MAX + 1];      /* moved: the relay to join (name or address,
                                            an IPv6 one without brackets) */
     uint16_t port;                      /* moved: its port, 1..65535 */
@@ -143,9 +146,9 @@ int proto_room_valid(const char *room);
  * an IPv4 address, or an IPv6 address without brackets). Returns 1 if valid. */
 int proto_host_valid(const char *host);
 
-/* A sealed session's salt: exactly PROTO_SALT_LEN lowercase hex digits.
- * Returns 1 if valid. */
-int proto_salt_valid(const char *salt);
+/* A join's nonce, a salt or its tag: exactly PROTO_HEX16_LEN lowercase hex
+ * digits. Returns 1 if valid. */
+int proto_hex16_valid(const char *hex);
 
 /* A radius of interest: 0 (none) or PROTO_AOI_MIN..PROTO_AOI_MAX. */
 bool proto_aoi_valid(double aoi);

@@ -93,8 +93,12 @@ static int add_join(cJSON *o, const struct proto_control *m)
         return PROTO_E_VALUE;
     if ((unsigned)m->mode >= PROTO_MODE_COUNT)
         return PROTO_E_VALUE;
+    if (m->nonce[0] && !proto_hex16_valid(m->nonce))
+        return PROTO_E_VALUE;
     if (m->ticket[0])
         cJSON_AddStringToObject(o, "ticket", m->ticket);
+    if (m->nonce[0])
+        cJSON_AddStringToObject(o, "nonce", m->nonce);
     if (m->room[0])
         cJSON_AddStringToObject(o, "room", m->room);
     if (m->name[0])
@@ -224,9 +228,10 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         cJSON_AddStringToObject(o, "cookie", m->cookie);
         return PROTO_OK;
     case PROTO_CTL_SEALED:
-        if (!proto_salt_valid(m->salt))
+        if (!proto_hex16_valid(m->salt) || !proto_hex16_valid(m->tag))
             return PROTO_E_VALUE;
         cJSON_AddStringToObject(o, "salt", m->salt);
+        cJSON_AddStringToObject(o, "tag", m->tag);
         return PROTO_OK;
     case PROTO_CTL_MOVED:
         return add_moved(o, m);

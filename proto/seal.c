@@ -28,28 +28,50 @@ static void make_nonce(uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES
         nonce[4 + i] = (uint8_t)counter;
 }
 
-void seal_session_key(uint8_t out[SEAL_KEY_BYTES], const uint8_t ticket_key[SEAL_KEY_BYTES],
-                      const uint8_t salt[SEAL_SALT_BYTES])
+/* BLAKE2b of label, nonce and salt keyed with key, out_len bytes. */
+static void keyed_hash(uint8_t *out, size_t out_len, const uint8_t key[SEAL_KEY_BYTES],
+                       const char *label, const uint8_t nonce[SEAL_NONCE_BYTES],
+                       const uint8_t salt[SEAL_SALT_BYTES])
 {
-    static const char label[] = "ricochet-session";
     crypto_generichash_state st;
-    crypto_generichash_init(&st, ticket_key, SEAL_KEY_BYTES, SEAL_KEY_BYTES);
-    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label - 1);
+    crypto_generichash_init(&st, key, SEAL_KEY_BYTES, out_len);
+    crypto_generichash_update(&st, (const uint8_t *)label, strlen(label));
+    crypto_generichash_update(&st, nonce, SEAL_NONCE_BYTES);
     crypto_generichash_update(&st, salt, SEAL_SALT_BYTES);
-    crypto_generichash_final(&st, out, SEAL_KEY_BYTES);
+    crypto_generichash_final(&st, out, out_len);
+    sodium_memzero(&st, sizeof st);
 }
 
-void seal_salt_format(const uint8_t salt[SEAL_SALT_BYTES], char *hex)
+void seal_session_key(uint8_t out[SEAL_KEY_BYTES], const uint8_t ticket_key[SEAL_KEY_BYTES],
+                      const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t salt[SEAL_SALT_BYTES])
 {
-    sodium_bin2hex(hex, 2 * SEAL_SALT_BYTES + 1, salt, SEAL_SALT_BYTES);
+    keyed_hash(out, SEAL_KEY_BYTES, ticket_key, "ricochet-session", nonce, salt);
 }
 
-int seal_salt_parse(const char *hex, uint8_t salt[SEAL_SALT_BYTES])
+void seal_proof(uint8_t out[SEAL_PROOF_BYTES], const uint8_t down_key[SEAL_KEY_BYTES],
+                const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t salt[SEAL_SALT_BYTES])
+{
+    keyed_hash(out, SEAL_PROOF_BYTES, down_key, "ricochet-sealed", nonce, salt);
+}
+
+bool seal_proof_ok(const uint8_t tag[SEAL_PROOF_BYTES], const uint8_t down_key[SEAL_KEY_BYTES],
+                   const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t salt[SEAL_SALT_BYTES])
+{
+    uint8_t want[SEAL_PROOF_BYTES];
+    seal_proof(want, down_key, nonce, salt);
+    return sodium_memcmp(want, tag, SEAL_PROOF_BYTES) == 0;
+}
+
+void seal_hex_format(const uint8_t b[16], char *hex)
+{
+    sodium_bin2hex(hex, SEAL_HEX_LEN + 1, b, 16);
+}
+
+int seal_hex_parse(const char *hex, uint8_t b[16])
 {
     size_t n = 0;
-    if (strlen(hex) != 2 * SEAL_SALT_BYTES ||
-        sodium_hex2bin(salt, SEAL_SALT_BYTES, hex, strlen(hex), NULL, &n, NULL) != 0 ||
-        n != SEAL_SALT_BYTES)
+    if (strlen(hex) != SEAL_HEX_LEN ||
+        sodium_hex2bin(b, 16, hex, SEAL_HEX_LEN, NULL, &n, NULL) != 0 || n != 16)
         return -1;
     return 0;
 }
@@ -100,7 +122,8 @@ int seal_box(struct seal_tx *tx, enum seal_lane lane, const uint8_t *in, size_t 
 }
 
 /* Whether counter c may still be opened on window w: newer than anything
- * opened, or within SEAL_WINDOW below the newest and not opened yet. */
+ * opened, or one of the SEAL_WINDOW counters up to the newest (top - 1)
+ * and not opened yet: newest - 1023 may be, newest - 1024 may not. */
 static bool window_fresh(const struct seal_window *w, uint64_t c)
 {
     if (c >= w->top)

@@ -23,7 +23,8 @@
 #define SEAL_TAG_BYTES 16
 #define SEAL_OVERHEAD (SEAL_HEADER_BYTES + SEAL_TAG_BYTES)
 #define SEAL_PREFIX 0x80     /* byte 0 of a sealed message: SEAL_PREFIX | lane */
-#define SEAL_WINDOW 1024     /* counters a lane remembers below its newest */
+#define SEAL_WINDOW 1024     /* counters a lane remembers: its newest and the 1023 below;
+                                one 1024 or more below the newest is refused */
 
 enum seal_lane {
     SEAL_LANE_CONTROL = 0, /* JSON control messages */
@@ -48,7 +49,7 @@ struct seal_tx {
 };
 
 /* The receiving side of one direction: per lane, the newest counter opened
- * and which of the SEAL_WINDOW below it were. */
+ * and which of the SEAL_WINDOW counters up to it (it included) were. */
 struct seal_rx {
     uint8_t key[SEAL_KEY_BYTES];
     struct seal_window {
@@ -57,21 +58,36 @@ struct seal_rx {
     } lane[SEAL_LANES];
 };
 
-#define SEAL_SALT_BYTES 16
+#define SEAL_SALT_BYTES 16   /* the relay's salt of a session */
+#define SEAL_NONCE_BYTES 16  /* the client's nonce of a join */
+#define SEAL_PROOF_BYTES 16  /* the tag of a `sealed` message */
+#define SEAL_HEX_LEN 32      /* each of the three as text: lowercase hex digits */
 
 /* The key of one direction of one session: BLAKE2b-256 keyed with the
- * ticket's key of that direction, of "ricochet-session" and the salt the
- * relay drew for the session (its `sealed` message). A fresh salt gives
- * fresh keys, so counters that start again at 0 never repeat a nonce
- * under a key, and nothing recorded from an earlier session with the same
- * ticket opens in a later one. */
+ * ticket's key of that direction, of "ricochet-session", the nonce the
+ * client drew for its join and the salt the relay drew for the session.
+ * Both halves are fresh, so counters that start again at 0 never repeat a
+ * nonce under a key (neither side can make the other reuse one), and
+ * nothing recorded from another session with the same ticket opens in
+ * this one. */
 void seal_session_key(uint8_t out[SEAL_KEY_BYTES], const uint8_t ticket_key[SEAL_KEY_BYTES],
+                      const uint8_t nonce[SEAL_NONCE_BYTES],
                       const uint8_t salt[SEAL_SALT_BYTES]);
 
-/* A salt as the `sealed` message carries it: 32 lowercase hex digits (hex
- * holds 33 bytes), and back (returns 0, or -1 if hex is not one). */
-void seal_salt_format(const uint8_t salt[SEAL_SALT_BYTES], char *hex);
-int seal_salt_parse(const char *hex, uint8_t salt[SEAL_SALT_BYTES]);
+/* The tag of a `sealed` message: BLAKE2b-128 keyed with the ticket's down
+ * key, of "ricochet-sealed", the join's nonce and the salt. Only a holder
+ * of the ticket's keys (the relay that opened its pass) can make it, and
+ * only for that join. seal_proof_ok compares in constant time. */
+void seal_proof(uint8_t out[SEAL_PROOF_BYTES], const uint8_t down_key[SEAL_KEY_BYTES],
+                const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t salt[SEAL_SALT_BYTES]);
+bool seal_proof_ok(const uint8_t tag[SEAL_PROOF_BYTES], const uint8_t down_key[SEAL_KEY_BYTES],
+                   const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t salt[SEAL_SALT_BYTES]);
+
+/* A salt, a nonce or a tag (16 bytes) as messages carry it: SEAL_HEX_LEN
+ * lowercase hex digits (hex holds SEAL_HEX_LEN + 1 bytes), and back
+ * (returns 0, or -1 if hex is not one). */
+void seal_hex_format(const uint8_t b[16], char *hex);
+int seal_hex_parse(const char *hex, uint8_t b[16]);
 
 /* Start a direction under key (copied); counters and windows at zero. */
 void seal_tx_init(struct seal_tx *tx, const uint8_t key[SEAL_KEY_BYTES]);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TICKET_FORMAT 1
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 
 _Static_assert(TICKET_PASS_HEADER == 1 + 4 + 8 + 8 + NONCE_BYTES, "pass header layout");
@@ -128,6 +127,7 @@ static void put_claims(struct cursor *c, const struct ticket_claims *cl)
 {
     put(c, cl->up_key, SEAL_KEY_BYTES);
     put(c, cl->down_key, SEAL_KEY_BYTES);
+    put_uint(c, cl->sealed ? TICKET_FLAG_SEALED : 0, 1);
     put_str(c, cl->room);
     put_str(c, cl->name);
     put_str(c, cl->fleet);
@@ -145,6 +145,10 @@ static int take_claims(struct cursor *c, struct ticket_claims *cl)
         return -1;
     memcpy(cl->up_key, up, SEAL_KEY_BYTES);
     memcpy(cl->down_key, down, SEAL_KEY_BYTES);
+    uint64_t flags = take_uint(c, 1);
+    if (flags & ~(uint64_t)TICKET_FLAG_SEALED)
+        return -1; /* a flag this version does not know: it cannot honour it */
+    cl->sealed = (flags & TICKET_FLAG_SEALED) != 0;
     take_str(c, cl->room, PROTO_ROOM_MAX);
     take_str(c, cl->name, PROTO_NAME_MAX);
     take_str(c, cl->fleet, TICKET_FLEET_MAX);
@@ -215,13 +219,17 @@ static long from_base64(const char *text, uint8_t *out, size_t max)
     return (long)n;
 }
 
-/* The header fields of a pass of len bytes; -1 if it cannot be one. */
+/* The header fields of a pass of len bytes; -1 if it cannot be one, -2 if
+ * it is one of an older format. */
 static int read_header(const uint8_t *pass, size_t len, uint32_t *key_id,
                        struct ticket_claims *cl)
 {
     struct cursor c = {(uint8_t *)pass, len, 0, true};
-    if (len < TICKET_PASS_HEADER + TICKET_ID_BYTES || take_uint(&c, 1) != TICKET_FORMAT)
+    if (len < TICKET_PASS_HEADER + TICKET_ID_BYTES)
         return -1;
+    uint64_t format = take_uint(&c, 1);
+    if (format != TICKET_FORMAT)
+        return format >= 1 && format < TICKET_FORMAT ? -2 : -1;
     *key_id = (uint32_t)take_uint(&c, 4);
     cl->issued_s = take_uint(&c, 8);
     cl->expires_s = take_uint(&c, 8);
@@ -236,7 +244,10 @@ int ticket_read(const char *text, struct ticket_claims *claims, char *pass, size
     long n = from_base64(text, bytes, sizeof bytes);
     struct cursor c = {bytes, n < 0 ? 0 : (size_t)n, 0, true};
     uint32_t key_id;
-    if (n < 0 || take_uint(&c, 1) != TICKET_FORMAT || pass_cap < TICKET_PASS_TEXT_MAX + 1)
+    uint64_t format = n < 0 ? 0 : take_uint(&c, 1);
+    if (format >= 1 && format < TICKET_FORMAT)
+        return -2;
+    if (format != TICKET_FORMAT || pass_cap < TICKET_PASS_TEXT_MAX + 1)
         return -1;
     size_t pass_len = (size_t)take_uint(&c, 2);
     const uint8_t *p = pass_len <= TICKET_PASS_MAX ? take(&c, pass_len) : NULL;
@@ -312,7 +323,11 @@ enum proto_error_code ticket_verify(const char *pass, const struct ticket_key *k
     uint32_t key_id;
     memset(cl, 0, sizeof *cl);
     long n = strlen(pass) <= TICKET_PASS_TEXT_MAX ? from_base64(pass, bytes, sizeof bytes) : -1;
-    if (n < 0 || read_header(bytes, (size_t)n, &key_id, cl) != 0)
+    int header = n < 0 ? -1 : read_header(bytes, (size_t)n, &key_id, cl);
+    if (header == -2)
+        return refuse(PROTO_ERROR_TICKET_MALFORMED, why, why_cap,
+                      "a ticket of an older format: mint it again");
+    if (header != 0)
         return refuse(PROTO_ERROR_TICKET_MALFORMED, why, why_cap, "not a ticket");
     if (cl->issued_s > now_s + TICKET_SKEW_S)
         return refuse(PROTO_ERROR_TICKET_EXPIRED, why, why_cap, "issued in the future");

@@ -33,7 +33,9 @@
  * an empty fleet and the most relays: a fleet is shorter), the pass (header,
  * sealed claims, tag), the client's ticket (format, pass length, pass,
  * claims), and the base64url text of the pass and of the ticket. */
-#define TICKET_CLAIMS_MAX (2 * SEAL_KEY_BYTES + (1 + PROTO_ROOM_MAX) + (1 + PROTO_NAME_MAX) + \
+#define TICKET_FORMAT 2          /* format 1 (no flags) is refused: mint it again */
+#define TICKET_FLAG_SEALED 0x01  /* claims' flags: the session must be sealed */
+#define TICKET_CLAIMS_MAX (2 * SEAL_KEY_BYTES + 1 + (1 + PROTO_ROOM_MAX) + (1 + PROTO_NAME_MAX) + \
                            1 + 1 + TICKET_RELAYS_MAX * (1 + TICKET_ENDPOINT_MAX))
 #define TICKET_PASS_HEADER 45
 #define TICKET_PASS_MAX (TICKET_PASS_HEADER + TICKET_CLAIMS_MAX + TICKET_ID_BYTES)
@@ -61,6 +63,9 @@ struct ticket_claims {
     uint64_t issued_s, expires_s;                 /* Unix time, seconds */
     uint8_t up_key[SEAL_KEY_BYTES];               /* client -> relay */
     uint8_t down_key[SEAL_KEY_BYTES];             /* relay -> client */
+    bool sealed;      /* the session must be sealed: a relay without --encrypt refuses
+                         the ticket (ticket_wrong_relay), and the client takes nothing
+                         in clear but what PROTOCOL.md lists (Sealed sessions) */
     uint8_t id[TICKET_ID_BYTES];                  /* the pass's tag (verify, read) */
 };
 
@@ -92,7 +97,8 @@ int ticket_mint(const struct ticket_key *key, struct ticket_claims *claims, char
 
 /* Client side: reads a ticket's clear claims and copies its pass (the text
  * to send in the join) into pass, which holds TICKET_PASS_TEXT_MAX + 1.
- * Returns 0, or -1 if text is not a well-formed ticket. */
+ * Returns 0, -1 if text is not a well-formed ticket, or -2 if it is one of
+ * an older format (to be minted again). */
 int ticket_read(const char *text, struct ticket_claims *claims, char *pass, size_t pass_cap);
 
 /* The id (tag) of a pass, unverified: how a relay tells a member's

@@ -12,7 +12,7 @@
 
 /* Protocol version, sent in join; PROTOCOL.md lists the changes from 1.
  * A relay refuses a join of another version (error bad_version). */
-#define PROTO_VERSION 2
+#define PROTO_VERSION 3
 /* Format of the binary state (its byte 0): unchanged in protocol 2. */
 #define PROTO_STATE_VERSION 1
 #define PROTO_STATE_SIZE 40   /* bytes of the fixed state message */

@@ -208,6 +208,7 @@ void relay_settings_derive(struct relay_settings *s)
     s->net.peer_cap = s->core.peer_cap;
     s->net.max_packet_size = s->core.max_packet_size;
     s->net.bind = s->bind;
+    s->core.timeout_ms = s->net.timeout_ms;
     long tick_ms = s->tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;
     long stale_ms = 2 * tick_ms > RELAY_STALE_MIN_MS ? 2 * tick_ms : RELAY_STALE_MIN_MS;
@@ -289,6 +290,7 @@ void relay_default_config(struct relay_config *cfg)
     relay_settings_defaults(&s);
     *cfg = s.core;
     cfg->peer_cap = cfg->max_clients + RELAY_SPARE_PEERS;
+    cfg->timeout_ms = s.net.timeout_ms;
 }
 
 void relay_config_clamp(struct relay_config *cfg)

@@ -94,6 +94,13 @@ static int add_ticket(const char *text, char (*out)[TICKET_TEXT_MAX + 1], int ma
     return 0;
 }
 
+void keyfile_warn_inline(const char *prog, const char *arg)
+{
+    if (arg && arg[0] && arg[0] != '@')
+        fprintf(stderr, "%s: warning: --ticket on the command line can be read by every user "
+                        "of this machine while it runs (ps): give --ticket @FILE\n", prog);
+}
+
 int keyfile_read_tickets(const char *arg, char (*out)[TICKET_TEXT_MAX + 1], int max,
                          char *err, size_t err_cap)
 {

@@ -28,4 +28,10 @@ int keyfile_load(const char *path, struct ticket_key *key, char *err, size_t err
 int keyfile_read_tickets(const char *arg, char (*out)[TICKET_TEXT_MAX + 1], int max,
                          char *err, size_t err_cap);
 
+/* A ticket holds its session's keys, and every user of the machine can read
+ * a running program's command line (ps, /proc/PID/cmdline): a program that
+ * runs for long and was given a ticket inline (arg not "@FILE") says so, one
+ * line on stderr ("prog: warning: ..."). Nothing for "@FILE" or "". */
+void keyfile_warn_inline(const char *prog, const char *arg);
+
 #endif

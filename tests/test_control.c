@@ -238,6 +238,48 @@ static void clock_messages_round_trip(void **state)
                             "\"bound_us\":9007199254740992}"), PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"clock\",\"offset_us\":0,\"bound_us\":-1}"),
                      PROTO_E_VALUE);
+    /* the same bound in the relay's clock (with id) and in a roster's */
+    assert_int_equal(decode("{\"type\":\"clock\",\"id\":2,\"offset_us\":0,"
+                            "\"bound_us\":999999999999999}"), PROTO_OK);
+    assert_int_equal(decode("{\"type\":\"clock\",\"id\":2,\"offset_us\":0,"
+                            "\"bound_us\":1000000000000000}"), PROTO_E_VALUE);
+    const char *roster = "{\"type\":\"welcome\",\"id\":1,\"room\":\"r\",\"roster\":[{\"id\":2,"
+                         "\"name\":\"b\",\"mode\":\"udp\",\"state\":null,\"clock\":{\"offset_us\":0,"
+                         "\"bound_us\":%s}}]}";
+    char json[256];
+    snprintf(json, sizeof json, roster, "999999999999999");
+    assert_int_equal(decode(json), PROTO_OK);
+    assert_int_equal(msg->roster[0].clock_bound_us, 999999999999999ull);
+    snprintf(json, sizeof json, roster, "1000000000000000");
+    assert_int_equal(decode(json), PROTO_E_VALUE);
+}
+
+/* A ticketed join's nonce and the `sealed` message's salt and tag: 32
+ * lowercase hex digits each, round trip; the tag is required. */
+static void nonce_salt_and_tag(void **state)
+{
+    (void)state;
+    const char *hex = "00112233445566778899aabbccddeeff";
+    struct proto_control in = {.type = PROTO_CTL_JOIN, .mode = PROTO_MODE_UDP};
+    snprintf(in.ticket, sizeof in.ticket, "AQAB");
+    snprintf(in.nonce, sizeof in.nonce, "%s", hex);
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_string_equal(msg->nonce, hex);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":3,\"ticket\":\"AQAB\","
+                            "\"nonce\":\"00112233445566778899AABBCCDDEEFF\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":3,\"ticket\":\"AQAB\","
+                            "\"nonce\":\"0011\"}"), PROTO_E_VALUE);
+    in = (struct proto_control){.type = PROTO_CTL_SEALED};
+    snprintf(in.salt, sizeof in.salt, "%s", hex);
+    assert_true(proto_control_encode(buf, sizeof buf, &in) < 0); /* no tag */
+    snprintf(in.tag, sizeof in.tag, "%s", hex);
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_string_equal(msg->salt, hex);
+    assert_string_equal(msg->tag, hex);
+    assert_int_equal(decode("{\"type\":\"sealed\",\"salt\":\"00112233445566778899aabbccddeeff\"}"),
+                     PROTO_E_MISSING);
 }
 
 static void join_defaults_and_unknown_fields(void **state)
@@ -592,6 +634,7 @@ int main(void)
         cmocka_unit_test(join_round_trip),
         cmocka_unit_test(moved_round_trip),
         cmocka_unit_test(init_clears_all_but_the_roster),
+        cmocka_unit_test(nonce_salt_and_tag),
         cmocka_unit_test(join_defaults_and_unknown_fields),
         cmocka_unit_test(clock_messages_round_trip),
         cmocka_unit_test(welcome_round_trip_with_roster),

@@ -9,7 +9,10 @@
  * client without a ticket ends with ticket_required; the previous key
  * still admits while a key file that is not the relay's does not; a relay
  * whose monotonic clock is hours off (a time namespace) judges tickets by
- * the wall clock; ricochet-bot --ticket @FILE, one per bot. */
+ * the wall clock; ricochet-bot --ticket @FILE, one per bot, and a warning
+ * for a ticket given inline; mint's tickets say their session must be
+ * sealed (--clear: may run in clear), and a relay without --encrypt
+ * refuses them; a version-2 client's ticketed join is told to upgrade. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +30,7 @@
 #include "../sys/clock.h"
 #include "../sys/keyfile.h"
 #include "support/harness.h"
+#include "support/raw.h"
 
 #define WAIT_MS 10000
 
@@ -97,10 +101,19 @@ static void keygen_then_mint(void **state)
     assert_string_equal(read.fleet, "ricochet");
     assert_true(read.issued_s >= before && read.issued_s <= clock_unix_s());
     assert_int_equal(read.expires_s - read.issued_s, 120);
+    assert_true(read.sealed); /* by default the session must be sealed */
     const struct ticket_self self = {"ricochet", NULL, 0};
     assert_int_equal(ticket_verify(pass, &key, 1, &self, clock_unix_s(), &opened, NULL, 0),
                      PROTO_ERROR_NONE);
     assert_memory_equal(opened.up_key, read.up_key, SEAL_KEY_BYTES);
+    free(out);
+    const char *clear[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "bob",
+                           "--clear", NULL};
+    out = ticket_prog(clear, &code, err, sizeof err);
+    assert_int_equal(code, 0);
+    *strchr(out, '\n') = '\0';
+    assert_int_equal(ticket_read(out, &read, pass, sizeof pass), 0);
+    assert_false(read.sealed);
     free(out);
 }
 
@@ -253,6 +266,67 @@ static void relay_takes_tickets(void **state)
         }
 }
 
+/* A ticket minted by default says its session must be sealed: a relay
+ * without --encrypt refuses it (ticket_wrong_relay); one with admits it,
+ * sealed. */
+static void sealed_ticket_needs_encrypt(void **state)
+{
+    (void)state;
+    int code;
+    char err[512], why[256];
+    const char *mint[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "carol",
+                          "--ttl", "60", NULL};
+    char *t = ticket_prog(mint, &code, err, sizeof err);
+    assert_int_equal(code, 0);
+    *strchr(t, '\n') = '\0';
+    for (int encrypt = 0; encrypt < 2; encrypt++) {
+        const char *args[] = {"--ticket-key", key_path, encrypt ? "--encrypt" : NULL, NULL};
+        struct spawn_proc relay;
+        int port = harness_start_relay(&relay, args);
+        assert_true(port > 0);
+        struct harness_rec rec = {.n = 1};
+        rec.c[0] = ticket_client((uint16_t)port, PROTO_MODE_UNSEQUENCED, t);
+        if (encrypt) {
+            assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event,
+                                                harness_all_welcomed, &rec), 0);
+            assert_true(ricochet_sealed(rec.c[0]));
+            ricochet_close(rec.c[0]);
+        } else {
+            end_reason(rec.c[0], why, sizeof why);
+            ricochet_close(rec.c[0]);
+            assert_non_null(strstr(why, "ticket_wrong_relay"));
+        }
+        free(harness_relay_finish(&relay));
+        spawn_free(&relay);
+    }
+    free(t);
+}
+
+/* A version-2 client's ticketed join: error bad_version, told to upgrade. */
+static void old_client_told_to_upgrade(void **state)
+{
+    (void)state;
+    const char *args[] = {"--ticket-key", key_path, "--encrypt", NULL};
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, args);
+    assert_true(port > 0);
+    char t[TICKET_TEXT_MAX + 1], pass[TICKET_PASS_TEXT_MAX + 1];
+    char json[TICKET_PASS_TEXT_MAX + 128];
+    struct ticket_claims c;
+    mint_at(key_path, "lobby", "old", clock_unix_s(), 60, t);
+    assert_int_equal(ticket_read(t, &c, pass, sizeof pass), 0);
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"ticket\":\"%s\"}", pass);
+    struct raw_enet re;
+    assert_int_equal(raw_enet_open(&re, (uint16_t)port), 0);
+    raw_enet_send(&re, 0, ENET_PACKET_FLAG_RELIABLE, json, strlen(json));
+    struct proto_control m;
+    assert_int_equal(raw_enet_expect(&re, PROTO_CTL_ERROR, "bad_version", WAIT_MS, &m), 0);
+    assert_non_null(strstr(m.text, "upgrade"));
+    raw_enet_close(&re);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 /* The relay holds only the new key: a ticket under the old one is refused. */
 static void other_key_refused(void **state)
 {
@@ -349,17 +423,31 @@ static void bot_with_tickets(void **state)
     struct spawn_proc bot;
     assert_int_equal(harness_spawn(&bot, "ricochet-bot", bargs), 0);
     assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 0);
-    char *out = spawn_read_stdout(&bot);
+    char *out = spawn_read_stdout(&bot), *err = spawn_read_stderr(&bot);
     assert_non_null(out);
     assert_non_null(strstr(out, "\"rider-2\""));
+    assert_null(strstr(err ? err : "", "warning: --ticket")); /* @FILE: nothing to say */
     free(out);
+    free(err);
+    spawn_free(&bot);
+    /* inline: it runs, and says where the ticket can be read */
+    char inline_t[TICKET_TEXT_MAX + 1];
+    mint_at(key_path, "track", "rider-9", clock_unix_s(), 60, inline_t);
+    const char *iargs[] = {"--port", p, "--ticket", inline_t, "--duration", "1", NULL};
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", iargs), 0);
+    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 0);
+    err = spawn_read_stderr(&bot);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "ricochet-bot: warning: --ticket on the command line"));
+    assert_non_null(strstr(err, "@FILE"));
+    free(err);
     spawn_free(&bot);
     /* one ticket for two bots: exit 2 before connecting */
     const char *few[] = {"--port", p, "--count", "3", "--ticket", arg, NULL};
     assert_int_equal(harness_spawn(&bot, "ricochet-bot", few), 0);
     assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 2);
     spawn_free(&bot);
-    assert_int_equal(harness_relay_stat(&relay, "joins"), 2);
+    assert_int_equal(harness_relay_stat(&relay, "joins"), 3);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
 }
@@ -392,6 +480,8 @@ int main(void)
         cmocka_unit_test(mistakes_are_one_line),
         cmocka_unit_test(relay_takes_tickets),
         cmocka_unit_test(other_key_refused),
+        cmocka_unit_test(sealed_ticket_needs_encrypt),
+        cmocka_unit_test(old_client_told_to_upgrade),
         cmocka_unit_test(wall_clock_in_a_time_namespace),
         cmocka_unit_test(bot_with_tickets),
         cmocka_unit_test(relay_option_mistakes),

@@ -4,10 +4,9 @@
  * session, is refused with its own code, counted, answered with no more
  * bytes than the join and closed, and leaves no room or member behind; an
  * admitted one takes its room and name from the ticket; the previous key
- * still admits. Sealed: the session's salt goes first in clear, everything
- * after is sealed under the keys derived from it; a state is opened once
- * and sealed again for each recipient; a changed, replayed or clear
- * message is dropped and counted, without an error or a strike. */
+ * still admits; a ticket admitted once is bound to its first address until
+ * it expires; one that says "sealed" needs a relay that seals; a version-2
+ * join with a ticket is refused. Sealed sessions: test_relay_sealed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -85,7 +84,7 @@ static int join_with(struct relay *r, uint32_t peer, const char *pass, size_t *l
     static char json[TICKET_PASS_TEXT_MAX + 256];
     if (pass[0])
         snprintf(json, sizeof json,
-                 "{\"type\":\"join\",\"version\":2,\"ticket\":\"%s\",\"room\":\"asked\","
+                 "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\",\"room\":\"asked\","
                  "\"name\":\"asked\"}", pass);
     else
         snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"room\":\"a\","
@@ -196,7 +195,7 @@ static void room_and_name_from_the_ticket(void **state)
     /* a join may leave room and name out */
     mint(&key_now, "lobby", "carol", "ricochet", NULL, pass, &c);
     char json[TICKET_PASS_TEXT_MAX + 64];
-    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"ticket\":\"%s\"}", pass);
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}", pass);
     assert_int_equal(send_text(r, 2, json), 0);
     assert_int_equal(relay_room_size(r, "lobby"), 3);
     relay_destroy(r);
@@ -301,188 +300,60 @@ static void no_answer_longer_than_the_request(void **state)
     relay_destroy(r);
 }
 
-/* ---- sealed sessions ---- */
-
-/* What a client holds of its sealed session. */
-struct sealed_client {
+/* A ticket admitted once is bound to its first address until it expires:
+ * after its session, another address is refused, the first admitted. */
+static void used_ticket_bound_to_its_address(void **state)
+{
+    (void)state;
+    struct relay *r = ticket_relay(NULL, false, 0);
+    const char *addrs[] = {"10.0.0.1:5000", "10.0.0.2:5000", "10.0.0.1:6000"};
+    for (uint32_t p = 0; p < 3; p++)
+        assert_int_equal(relay_peer_connect(r, p, addrs[p], now_us), 0);
+    char pass[TICKET_PASS_TEXT_MAX + 1];
     struct ticket_claims c;
-    struct seal_tx tx;
-    struct seal_rx rx;
-    bool keyed;
-};
-
-/* Joins peer with a fresh ticket for name; reads the salt the relay sent
- * first and derives the session's keys as a client does. */
-static void sealed_join(struct relay *r, uint32_t peer, const char *name,
-                        struct sealed_client *sc)
-{
-    char pass[TICKET_PASS_TEXT_MAX + 1];
-    mint(&key_now, "lobby", name, "ricochet", NULL, pass, &sc->c);
-    size_t first = fk.n_ctl;
-    assert_int_equal(join_with(r, peer, pass, NULL), 0);
-    size_t i = first;
-    while (i < fk.n_ctl && fk.ctl[i].peer != peer)
-        i++;
-    assert_true(i < fk.n_ctl);
-    const struct proto_control *m = ctl_at(i); /* the first message to it: clear */
-    assert_int_equal(m->type, PROTO_CTL_SEALED);
-    uint8_t salt[SEAL_SALT_BYTES], key[SEAL_KEY_BYTES];
-    assert_int_equal(seal_salt_parse(m->salt, salt), 0);
-    seal_session_key(key, sc->c.up_key, salt);
-    seal_tx_init(&sc->tx, key);
-    seal_session_key(key, sc->c.down_key, salt);
-    seal_rx_init(&sc->rx, key);
-    sc->keyed = true;
-}
-
-/* Opens control message i (sent sealed) and decodes it into dec. */
-static const struct proto_control *open_ctl(struct sealed_client *sc, size_t i)
-{
-    uint8_t plain[PROTO_CONTROL_MAX + 1];
-    int n = seal_open(&sc->rx, (const uint8_t *)fk.ctl[i].json, fk.ctl[i].len, plain,
-                      sizeof plain - 1, NULL);
-    assert_true(n > 0);
-    assert_int_equal(proto_control_decode((const char *)plain, (size_t)n, dec, NULL, 0), 0);
-    return dec;
-}
-
-static int send_sealed(struct relay *r, uint32_t peer, struct sealed_client *sc,
-                       enum seal_lane lane, uint8_t channel, uint32_t flags,
-                       const uint8_t *msg, size_t len, uint8_t *box)
-{
-    int n = seal_box(&sc->tx, lane, msg, len, box, len + SEAL_OVERHEAD);
-    assert_int_equal(n, (int)(len + SEAL_OVERHEAD));
-    uint8_t copy[PROTO_STATE_MAX + SEAL_OVERHEAD];
-    memcpy(copy, box, (size_t)n); /* the core stamps in place */
-    return relay_on_datagram(r, peer, channel, flags, copy, (size_t)n, now_us);
-}
-
-static void sealed_after_the_salt(void **state)
-{
-    (void)state;
-    struct relay *r = ticket_relay(NULL, true, 2);
-    struct sealed_client a = {0}, b = {0};
-    sealed_join(r, 0, "alice", &a);
-    /* after the salt, the welcome: sealed, opened with the derived key */
-    size_t i = fk.n_ctl - 1;
-    assert_int_equal(fk.ctl[i].peer, 0);
-    assert_true(seal_is_sealed((const uint8_t *)fk.ctl[i].json, fk.ctl[i].len));
-    assert_int_equal(open_ctl(&a, i)->type, PROTO_CTL_WELCOME);
-    assert_string_equal(dec->room, "lobby");
-    fake_clear();
-    sealed_join(r, 1, "bob", &b);
-    /* alice's joined notice about bob: sealed for alice */
-    size_t k;
-    for (k = 0; k < fk.n_ctl && fk.ctl[k].peer != 0; k++)
-        ;
-    assert_true(k < fk.n_ctl);
-    assert_int_equal(open_ctl(&a, k)->type, PROTO_CTL_JOINED);
-    assert_string_equal(dec->name, "bob");
-
-    /* a state: opened once, stamped, sealed again for bob under his key */
-    fake_clear();
-    uint8_t st[PROTO_STATE_MAX], box[PROTO_STATE_SIZE + SEAL_OVERHEAD];
-    make_state(st, 99, 1, 5.0f, 0);
-    assert_int_equal(send_sealed(r, 0, &a, SEAL_LANE_STATE, PROTO_CHANNEL_STATE,
-                                 PROTO_FLAG_UNSEQUENCED, st, PROTO_STATE_SIZE, box),
-                     0);
-    assert_int_equal(fk.n_states, 1);
-    assert_int_equal(fk.states[0].peer, 1);
-    assert_int_equal(fk.states[0].len, PROTO_STATE_SIZE + SEAL_OVERHEAD);
-    assert_int_equal(fk.states[0].bytes[0], SEAL_PREFIX | SEAL_LANE_STATE);
-    uint8_t plain[PROTO_STATE_SIZE];
-    assert_int_equal(seal_open(&b.rx, fk.states[0].bytes, fk.states[0].len, plain,
-                               sizeof plain, NULL),
-                     PROTO_STATE_SIZE);
-    struct proto_state s;
-    assert_int_equal(proto_state_decode(plain, sizeof plain, &s), PROTO_OK);
-    assert_int_equal(s.sender, relay_peer_id(r, 0)); /* not 99 */
-    assert_true(s.x == 5.0f);
-    /* alice's key does not open what bob got */
-    assert_true(seal_open(&a.rx, fk.states[0].bytes, fk.states[0].len, plain, sizeof plain,
-                          NULL) < 0);
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
+    assert_int_equal(join_with(r, 0, pass, NULL), 0);
+    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
+    size_t len;
+    int rc = join_with(r, 1, pass, &len);
+    expect_refused(r, 1, rc, len, RELAY_DROP_TICKET_REPLAYED, "ticket_replayed");
+    assert_int_equal(join_with(r, 2, pass, NULL), 0); /* its address, another port */
+    assert_true(relay_peer_joined(r, 2));
+    /* once it expired, no address is bound (and the ticket is refused anyway) */
     relay_destroy(r);
 }
 
-static void changed_replayed_or_clear_dropped(void **state)
+/* A ticket that says its session must be sealed needs a relay that seals. */
+static void sealed_ticket_needs_a_sealing_relay(void **state)
 {
     (void)state;
-    struct relay *r = ticket_relay(NULL, true, 2);
-    struct sealed_client a = {0}, b = {0};
-    sealed_join(r, 0, "alice", &a);
-    sealed_join(r, 1, "bob", &b);
-    fake_clear();
-    uint8_t st[PROTO_STATE_MAX], box[PROTO_STATE_SIZE + SEAL_OVERHEAD];
-    make_state(st, 0, 1, 5.0f, 0);
-    int n = seal_box(&a.tx, SEAL_LANE_STATE, st, PROTO_STATE_SIZE, box, sizeof box);
-    for (int i = 0; i < n; i++) { /* one byte changed, anywhere */
-        uint8_t bad[sizeof box];
-        memcpy(bad, box, sizeof box);
-        bad[i] ^= 0x01;
-        now_us += 10000; /* within the rate limit */
-        int rc = relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, bad,
-                                   (size_t)n, now_us);
-        assert_int_equal(rc, DROP(RELAY_DROP_SEAL_FORGED)); /* byte 0: another lane */
-    }
-    assert_int_equal(drops(r, RELAY_DROP_SEAL_FORGED), (uint64_t)n);
-    assert_int_equal(fk.n_states, 0);
-    /* the real one, then again */
-    uint8_t copy[sizeof box];
-    memcpy(copy, box, sizeof box);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, copy,
-                                       (size_t)n, now_us), 0);
-    memcpy(copy, box, sizeof box);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, copy,
-                                       (size_t)n, now_us),
-                     DROP(RELAY_DROP_SEAL_REPLAYED));
-    assert_int_equal(fk.n_states, 1);
-    /* in clear: a state, a chat, garbage (many: no strikes, no kick) */
-    make_state(st, 0, 2, 5.0f, 0);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
-                                       PROTO_STATE_SIZE, now_us),
-                     DROP(RELAY_DROP_UNSEALED));
-    assert_int_equal(send_text(r, 0, "{\"type\":\"chat\",\"text\":\"hi\"}"),
-                     DROP(RELAY_DROP_UNSEALED));
-    for (int i = 0; i < 100; i++, now_us += 10000)
-        assert_int_equal(send_text(r, 0, "{\"type\":"), DROP(RELAY_DROP_UNSEALED));
-    assert_true(relay_peer_joined(r, 0));
-    assert_int_equal(fk.n_ctl, 0); /* never answered */
-    assert_int_equal(fk.n_states, 1);
-    /* a sealed chat goes through, sealed to both */
-    const char *chat = "{\"type\":\"chat\",\"text\":\"hi\"}";
-    uint8_t cbox[64];
-    assert_int_equal(send_sealed(r, 0, &a, SEAL_LANE_CONTROL, PROTO_CHANNEL_CONTROL,
-                                 PROTO_FLAG_RELIABLE, (const uint8_t *)chat, strlen(chat), cbox),
-                     0);
-    assert_int_equal(open_ctl(&b, fk.n_ctl - 1)->type, PROTO_CTL_CHAT);
-    assert_string_equal(dec->text, "hi");
+    struct relay *r = ticket_relay(NULL, false, 1);
+    char text[TICKET_TEXT_MAX + 1], pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims want = {.issued_s = NOW_S, .expires_s = NOW_S + 60, .sealed = true}, c;
+    snprintf(want.room, sizeof want.room, "lobby");
+    snprintf(want.name, sizeof want.name, "alice");
+    snprintf(want.fleet, sizeof want.fleet, "ricochet");
+    assert_true(ticket_mint(&key_now, &want, text, sizeof text) > 0);
+    assert_int_equal(ticket_read(text, &c, pass, sizeof pass), 0);
+    size_t len;
+    int rc = join_with(r, 0, pass, &len);
+    expect_refused(r, 0, rc, len, RELAY_DROP_TICKET_WRONG_RELAY, "ticket_wrong_relay");
     relay_destroy(r);
 }
 
-/* Plain UDP: a repeated join (the welcome was lost) gets the salt again,
- * then the welcome. */
-static void sealed_over_datagrams(void **state)
+/* Version 3 changed tickets: a version-2 join with a ticket gets
+ * bad_version (one without is still taken: test_relay_validation). */
+static void version_2_ticket_refused(void **state)
 {
     (void)state;
-    struct relay *r = ticket_relay(&fake_datagram_tp, true, 1);
-    struct sealed_client a = {0};
-    char pass[TICKET_PASS_TEXT_MAX + 1];
-    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &a.c);
-    char json[TICKET_PASS_TEXT_MAX + 128];
+    struct relay *r = ticket_relay(NULL, false, 1);
+    char pass[TICKET_PASS_TEXT_MAX + 1], json[TICKET_PASS_TEXT_MAX + 128];
+    struct ticket_claims c;
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
     snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":2,\"ticket\":\"%s\"}", pass);
-    uint8_t *copy = (uint8_t *)strdup(json);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, copy, strlen(json),
-                                       now_us), 0);
-    free(copy);
-    assert_int_equal(fk.n_ctl, 2);
-    assert_int_equal(ctl_at(0)->type, PROTO_CTL_SEALED);
-    now_us += 300000;
-    copy = (uint8_t *)strdup(json);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_DATAGRAM, 0, copy, strlen(json),
-                                       now_us), 0);
-    free(copy);
-    assert_int_equal(fk.n_ctl, 4);
-    assert_int_equal(ctl_at(2)->type, PROTO_CTL_SEALED);
+    assert_int_equal(send_text(r, 0, json), DROP(RELAY_DROP_BAD_VERSION));
+    assert_string_equal(last_error(0), "bad_version");
+    assert_int_equal(relay_members(r), 0);
     relay_destroy(r);
 }
 
@@ -496,9 +367,9 @@ int main(void)
         cmocka_unit_test(replayed_while_parked),
         cmocka_unit_test(moved_members_tickets_are_free),
         cmocka_unit_test(no_answer_longer_than_the_request),
-        cmocka_unit_test(sealed_after_the_salt),
-        cmocka_unit_test(changed_replayed_or_clear_dropped),
-        cmocka_unit_test(sealed_over_datagrams),
+        cmocka_unit_test(used_ticket_bound_to_its_address),
+        cmocka_unit_test(sealed_ticket_needs_a_sealing_relay),
+        cmocka_unit_test(version_2_ticket_refused),
     };
     return cmocka_run_group_tests(tests, setup, fake_relay_teardown);
 }

@@ -61,7 +61,7 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_MEMBERS_MAX, 256);
     assert_int_equal(RICOCHET_DEFAULT_PORT, 7777);
     assert_int_equal(RICOCHET_DEFAULT_TIMEOUT_MS, 5000);
-    assert_int_equal(RICOCHET_TICKET_MAX, 950);
+    assert_int_equal(RICOCHET_TICKET_MAX, 952);
     assert_string_equal(RICOCHET_END_TIMEOUT, "timeout");
     assert_string_equal(RICOCHET_END_REFUSED, "refused");
     assert_string_equal(RICOCHET_END_DISCONNECTED, "disconnected");

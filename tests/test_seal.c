@@ -1,7 +1,10 @@
 /* test_seal: sealed messages (proto/seal.c). A message opens once, with its
  * lane and bytes; any one byte changed, another key, or a second delivery is
  * refused, and a refused message leaves the replay window as it was; the
- * window takes late messages within SEAL_WINDOW and refuses older ones. */
+ * window takes late messages within SEAL_WINDOW and refuses older ones (one
+ * exactly 1024 below the newest among them, as PROTOCOL.md says). A
+ * session's keys change with the client's nonce and with the relay's salt,
+ * and the `sealed` message's tag proves one (ticket key, nonce, salt). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -122,7 +125,8 @@ static void window_takes_late_and_refuses_old(void **state)
         assert_int_equal(seal_open(&rx, box, n, out, sizeof out, NULL), (int)sizeof msg);
         assert_int_equal(seal_open(&rx, box, n, out, sizeof out, NULL), SEAL_E_REPLAY);
     }
-    /* one older than the window: refused although never seen */
+    /* exactly SEAL_WINDOW (1024) below the newest: refused although never
+     * seen (PROTOCOL.md: "1024 or more below the newest") */
     n = boxed_at(5000 - SEAL_WINDOW, box);
     assert_int_equal(seal_open(&rx, box, n, out, sizeof out, NULL), SEAL_E_REPLAY);
     /* a jump past the window forgets everything below: 5001 .. 5000 + W were
@@ -151,6 +155,46 @@ static void window_slides_one_by_one(void **state)
      * opened 1020 = 3W - 4 - 2W */
     size_t n = boxed_at(3 * SEAL_WINDOW - 4, box);
     assert_int_equal(seal_open(&rx, box, n, out, sizeof out, NULL), (int)sizeof msg);
+}
+
+/* Both halves count: another nonce or another salt, other keys; the tag
+ * holds for its own (key, nonce, salt) only. */
+static void session_keys_and_their_tag(void **state)
+{
+    (void)state;
+    uint8_t nonce[SEAL_NONCE_BYTES] = {7}, salt[SEAL_SALT_BYTES] = {9};
+    uint8_t k[4][SEAL_KEY_BYTES];
+    seal_session_key(k[0], key_a, nonce, salt);
+    seal_session_key(k[1], key_b, nonce, salt);
+    nonce[15] ^= 1;
+    seal_session_key(k[2], key_a, nonce, salt);
+    nonce[15] ^= 1;
+    salt[15] ^= 1;
+    seal_session_key(k[3], key_a, nonce, salt);
+    salt[15] ^= 1;
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
+            assert_memory_not_equal(k[i], k[j], SEAL_KEY_BYTES);
+    uint8_t tag[SEAL_PROOF_BYTES];
+    seal_proof(tag, key_a, nonce, salt);
+    assert_memory_not_equal(tag, k[0], SEAL_PROOF_BYTES); /* not the session key's start */
+    assert_true(seal_proof_ok(tag, key_a, nonce, salt));
+    assert_false(seal_proof_ok(tag, key_b, nonce, salt));
+    nonce[0] ^= 1;
+    assert_false(seal_proof_ok(tag, key_a, nonce, salt));
+    nonce[0] ^= 1;
+    salt[3] ^= 1;
+    assert_false(seal_proof_ok(tag, key_a, nonce, salt));
+    /* as text and back; only 32 hex digits */
+    char hex[SEAL_HEX_LEN + 1];
+    uint8_t back[16];
+    seal_hex_format(tag, hex);
+    assert_int_equal(strlen(hex), SEAL_HEX_LEN);
+    assert_int_equal(seal_hex_parse(hex, back), 0);
+    assert_memory_equal(back, tag, 16);
+    hex[31] = '\0';
+    assert_int_equal(seal_hex_parse(hex, back), -1);
+    assert_int_equal(seal_hex_parse("zz112233445566778899aabbccddeeff", back), -1);
 }
 
 static void limits(void **state)
@@ -186,6 +230,7 @@ int main(void)
         cmocka_unit_test(other_key_or_direction_is_refused),
         cmocka_unit_test(window_takes_late_and_refuses_old),
         cmocka_unit_test(window_slides_one_by_one),
+        cmocka_unit_test(session_keys_and_their_tag),
         cmocka_unit_test(limits),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

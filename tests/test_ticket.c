@@ -2,7 +2,9 @@
  * the relay opens are the same claims; each refusal has its own code and a
  * case that reaches it: malformed, expired (and issued in the future, each
  * with TICKET_SKEW_S of grace), tampered (any byte, or another key), wrong
- * relay (fleet or endpoints); the previous key still opens its tickets. */
+ * relay (fleet or endpoints); the previous key still opens its tickets; a
+ * ticket that says its session must be sealed says so to both sides; one of
+ * format 1 is refused as an older format. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -65,9 +67,11 @@ static void client_and_relay_see_the_same_claims(void **state)
     (void)state;
     struct ticket_claims c = claims_for("lobby", "alice"), read, opened;
     char pass[TICKET_PASS_TEXT_MAX + 1];
+    c.sealed = true;
     mint_and_read(&key_new, &c, pass, &read);
     assert_int_equal(verify_at(pass, NOW, &opened), PROTO_ERROR_NONE);
     const struct ticket_claims *both[] = {&read, &opened};
+    assert_true(read.sealed && opened.sealed);
     for (int i = 0; i < 2; i++) {
         assert_string_equal(both[i]->room, "lobby");
         assert_string_equal(both[i]->name, "alice");
@@ -83,6 +87,7 @@ static void client_and_relay_see_the_same_claims(void **state)
     assert_memory_not_equal(c.up_key, c.down_key, SEAL_KEY_BYTES);
     struct ticket_claims c2 = claims_for("lobby", "alice");
     mint_and_read(&key_new, &c2, pass, &read);
+    assert_false(read.sealed);
     assert_memory_not_equal(c.up_key, c2.up_key, SEAL_KEY_BYTES);
     assert_memory_not_equal(c.id, c2.id, TICKET_ID_BYTES);
 }
@@ -160,12 +165,31 @@ static void malformed(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(verify_at(bad[i], NOW, &opened), PROTO_ERROR_TICKET_MALFORMED);
     /* cut short: the seal no longer matches its tag */
-    pass[strlen(pass) - 4] = '\0';
+    pass[(strlen(pass) - 4) & ~(size_t)3] = '\0'; /* whole base64 groups */
     assert_int_equal(verify_at(pass, NOW, &opened), PROTO_ERROR_TICKET_TAMPERED);
     /* longer than any pass */
     memset(longer, 'A', sizeof longer - 1);
     longer[sizeof longer - 1] = '\0';
     assert_int_equal(verify_at(longer, NOW, &opened), PROTO_ERROR_TICKET_MALFORMED);
+    /* a pass or ticket of format 1 (no flags): refused, saying so */
+    uint8_t raw[TICKET_BYTES_MAX];
+    size_t rl = 0;
+    char again[TICKET_TEXT_MAX + 1], why[128];
+    mint_and_read(&key_new, &c, pass, &read);
+    assert_int_equal(sodium_base642bin(raw, sizeof raw, pass, strlen(pass), NULL, &rl, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+    raw[0] = 1;
+    sodium_bin2base64(again, sizeof again, raw, rl, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    assert_int_equal(ticket_verify(again, &key_new, 1, &self, NOW, &opened, why, sizeof why),
+                     PROTO_ERROR_TICKET_MALFORMED);
+    assert_non_null(strstr(why, "older format"));
+    char ticket[TICKET_TEXT_MAX + 1];
+    assert_true(ticket_mint(&key_new, &c, ticket, sizeof ticket) > 0);
+    assert_int_equal(sodium_base642bin(raw, sizeof raw, ticket, strlen(ticket), NULL, &rl, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+    raw[0] = 1;
+    sodium_bin2base64(again, sizeof again, raw, rl, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    assert_int_equal(ticket_read(again, &read, pass, sizeof pass), -2);
     /* the client side refuses what is not a ticket, and a pass is not one */
     char text[TICKET_TEXT_MAX + 1];
     mint_and_read(&key_new, &c, pass, &read);

@@ -3,6 +3,7 @@
  *   ricochet-ticket keygen KEYFILE
  *   ricochet-ticket mint --key KEYFILE --room R --name N [--ttl SECONDS]
  *                        [--fleet F | --relay HOST:PORT[,HOST:PORT...]] [--count N]
+ *                        [--clear]
  *
  * mint prints each ticket on its own line of stdout. The relays of the fleet
  * run with --ticket-key KEYFILE (the same key). */
@@ -24,8 +25,9 @@
     "new random key (mode 0600; an existing file is never overwritten); 'mint' prints a "   \
     "ticket for one player (--count N: N tickets, one a line, for the names NAME-1 .. "    \
     "NAME-N of ricochet-bot --count N) under --key, valid for --ttl seconds in --fleet, "   \
-    "or on the --relay endpoints only. A relay accepts it with the same key as "           \
-    "--ticket-key (or --ticket-key-previous)."
+    "or on the --relay endpoints only, for a session that must be sealed (--clear: one "   \
+    "that may run in clear). A relay accepts it with the same key as --ticket-key (or "    \
+    "--ticket-key-previous), and a sealed one only with --encrypt."
 
 struct mint_options {
     char key[256];
@@ -35,6 +37,7 @@ struct mint_options {
     char fleet[TICKET_FLEET_MAX + 1];
     char relay[256];
     long count;
+    bool clear;
 };
 
 #define OFF(FIELD) offsetof(struct mint_options, FIELD)
@@ -53,6 +56,10 @@ static const struct option_def option_defs[] = {
      "mint: instead of a fleet, up to 4 relay endpoints HOST:PORT, comma-separated"},
     {"count", OPTION_INT, OFF(count), "1", 1, 1000, NULL,
      "mint: tickets to print, one a line, for NAME-1 .. NAME-N (1: NAME itself)"},
+    {"clear", OPTION_BOOL, OFF(clear), "false", 0, 0, NULL,
+     "mint: the session may run in clear, on a relay without --encrypt (without it the "
+     "relay must seal the session and the client takes nothing in clear; with it an "
+     "attacker on the path can downgrade the session: PROTOCOL.md's threat model)"},
     {0}};
 
 static const char *const exit_status[] = {
@@ -81,7 +88,10 @@ static const struct options_manual manual = {
     .description = "A ticket admits one player, by name, to one room, for a limited time, "
                    "on the relays of one fleet (or the listed relays only). It is sealed "
                    "under the key: a relay opens it with the same key, and nobody without "
-                   "the key can make or change one.",
+                   "the key can make or change one. It holds the session's keys: hand it to "
+                   "the player over a confidential channel, and to programs in a file "
+                   "(--ticket @FILE), not on their command line, where every user of the "
+                   "machine can read it (ps).",
     .exit_status = exit_status,
     .files = files,
     .examples = examples,
@@ -126,7 +136,7 @@ static int mint(int argc, char **argv)
     char err[512];
     if (ticket_crypto_init() != 0 || keyfile_load(o.key, &key, err, sizeof err) != 0)
         options_fail(PROG, "%s", o.key[0] ? err : "libsodium cannot start");
-    struct ticket_claims claims = {0};
+    struct ticket_claims claims = {.sealed = !o.clear};
     if (o.relay[0])
         parse_relays(o.relay, &claims);
     else

@@ -55,7 +55,8 @@ static const struct option_def bot_option_defs[] = {
      600000, NULL, "connect + join deadline, and connection timeout"},
     {"ticket", OPTION_STRING, offsetof(struct bot_options, ticket), "", 0, 1024, NULL,
      "join with a ticket (ricochet-ticket mint), or @FILE: one ticket a line, one per bot "
-     "(--count); the tickets say the rooms and names (--room and --name are not used)"},
+     "(--count; inline, every user of the machine can read it in ps: a warning says so); "
+     "the tickets say the rooms and names (--room and --name are not used)"},
     {0}};
 
 /* Rooms and the generated names PREFIX-1..PREFIX-count must pass the
@@ -127,6 +128,7 @@ static void read_tickets(struct bot_options *o)
     const char **list = calloc(1, n_max * (sizeof *list + TICKET_TEXT_MAX + 1));
     if (!list)
         options_fail(BOT_PROG, "out of memory");
+    keyfile_warn_inline(BOT_PROG, o->ticket);
     if (ticket_list(o, list, err, sizeof err)) {
         free(list);
         options_fail(BOT_PROG, "%s", err);

@@ -72,8 +72,9 @@ static const struct option_def option_defs[] = {
     { "retry", OPTION_BOOL, offsetof(struct tui_config, retry), "false", 0, 0, NULL,
       "reconnect by itself when the relay is lost (else: r reconnects, q quits)" },
     { "ticket", OPTION_STRING, offsetof(struct tui_config, ticket), "", 0, 1024, NULL,
-      "join with a ticket (ricochet-ticket mint), or @FILE holding one; the ticket says the "
-      "room and the name (--room and --name are not used)" },
+      "join with a ticket (ricochet-ticket mint): @FILE holding one (inline, every user of "
+      "the machine can read it in ps: a warning says so); the ticket says the room and the "
+      "name (--room and --name are not used)" },
     { 0 }
 };
 
@@ -149,6 +150,7 @@ static void read_ticket(struct tui_config *cfg)
 {
     char texts[2][TICKET_TEXT_MAX + 1], err[512], pass[TICKET_PASS_TEXT_MAX + 1];
     struct ticket_claims claims;
+    keyfile_warn_inline(PROG, cfg->ticket);
     int n = keyfile_read_tickets(cfg->ticket, texts, 2, err, sizeof err);
     if (n != 1)
         options_fail(PROG, "--ticket: %s", n < 0 ? err : "one ticket, not several");

@@ -67,6 +67,8 @@ local rf = {
     reason = ProtoField.string("ricochet.control.reason", "Reason"),
     cookie = ProtoField.string("ricochet.control.cookie", "Cookie"),
     salt = ProtoField.string("ricochet.control.salt", "Salt"),
+    jnonce = ProtoField.string("ricochet.control.nonce", "Join nonce (fresh for each join)"),
+    stag = ProtoField.string("ricochet.control.tag", "Tag (proves the salt answers this join)"),
     jversion = ProtoField.uint32("ricochet.control.version", "Protocol version"),
     text = ProtoField.string("ricochet.control.text", "Text"),
     message = ProtoField.string("ricochet.control.message", "Message"),
@@ -112,6 +114,8 @@ local re = {
                .. "(unknown_type)", G.PROTOCOL, S.WARN),
     ticket = ex("ricochet.bad_ticket", "Not a ticket's pass (ticket_malformed)", G.PROTOCOL,
                 S.WARN),
+    old_ticket = ex("ricochet.old_ticket", "A pass of format 1, from protocol 2: refused, "
+                    .. "mint it again (ticket_malformed)", G.PROTOCOL, S.WARN),
     sealed = ex("ricochet.sealed_info", "Sealed: opens only with the session's keys",
                 G.SECURITY, S.CHAT),
 }
@@ -381,13 +385,13 @@ end
 
 local CONTROL_FIELDS = {{"id", rf.id}, {"room", rf.room}, {"name", rf.name}, {"mode", rf.mode},
                         {"version", rf.jversion}, {"code", rf.code}, {"reason", rf.reason},
-                        {"cookie", rf.cookie}, {"salt", rf.salt}, {"text", rf.text},
-                        {"message", rf.message}}
+                        {"cookie", rf.cookie}, {"salt", rf.salt}, {"nonce", rf.jnonce},
+                        {"tag", rf.stag}, {"text", rf.text}, {"message", rf.message}}
 
 -- A join's ticket pass (base64url, PROTOCOL.md "Tickets"): its clear fields.
 local function dissect_pass(text, pinfo, tree)
     local pad = ({"", nil, "==", "="})[#text % 4 + 1]
-    if not pad or #text < 82 or #text > 514 or not text:match("^[%w_-]+$") then
+    if not pad or #text < 82 or #text > 515 or not text:match("^[%w_-]+$") then
         tree:add_proto_expert_info(re.ticket)
         return
     end
@@ -395,7 +399,11 @@ local function dissect_pass(text, pinfo, tree)
     local bytes = ByteArray.new(b64, true):base64_decode()
     local tvb = bytes:tvb("Ticket pass")
     local t = tree:add(rf.pass, tvb())
-    if tvb:len() < 61 or tvb(0, 1):uint() ~= 1 then
+    local format = tvb:len() >= 61 and tvb(0, 1):uint() or 0
+    if format == 1 then
+        t:add_proto_expert_info(re.old_ticket)
+        return
+    elseif format ~= 2 then
         t:add_proto_expert_info(re.ticket)
         return
     end

@@ -17,7 +17,8 @@
  *   state_flow.c  a state's whole way: admit, decode, stamp, interest, tick,
  *                 shed, fan out (the one place states are handed to the edge)
  *   refusals.c    drop reasons: counted, answered, strikes (a kick decided)
- *   tickets.c     a join's ticket checked, the tickets in use
+ *   tickets.c     a join's ticket checked, the tickets in use and used (bound
+ *                 to an address), a sealed session started and proven
  *   interest.c    rooms with interest: who sees whom, appeared and vanished,
  *                 what is said to those who see a member
  *   control_out.c control messages out: encoded once, counted
@@ -112,7 +113,11 @@ struct relay_peer {
     uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
     uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
     bool ticketed;           /* joined with a ticket: ticket_id is in r->passes */
-    bool sealed;             /* its session is sealed both ways (r->seals[peer]) */
+    bool sealed;             /* its session's keys are drawn (r->seals[peer]): what
+                                it is sent is sealed, what it sends must open */
+    struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
+                                join) still due: the claims it is to be admitted
+                                with; NULL otherwise */
     uint8_t ticket_id[TICKET_ID_BYTES];
     struct core_sight sight; /* in a room with interest */
 };
@@ -121,7 +126,20 @@ struct relay_peer {
 struct core_seal {
     struct seal_tx tx;       /* relay -> client, the session's down key */
     struct seal_rx rx;       /* client -> relay, the session's up key */
-    uint8_t salt[SEAL_SALT_BYTES];
+    uint8_t nonce[SEAL_NONCE_BYTES]; /* the client's, from its join */
+    uint8_t salt[SEAL_SALT_BYTES];   /* mine */
+    uint8_t proof[SEAL_PROOF_BYTES]; /* the `sealed` message's tag */
+    uint64_t heard_us;       /* when something of it last opened (cfg.timeout_ms) */
+};
+
+/* Tickets used here, remembered until they expire, each bound to the IP
+ * address of its first session: sets of CORE_USED_WAYS entries by ticket
+ * id; a full set forgets the entry that expires first. */
+#define CORE_USED_WAYS 8
+struct core_used {
+    uint8_t id[TICKET_ID_BYTES];
+    uint64_t ip;             /* a hash of the address's IP part */
+    uint64_t until_s;        /* Unix seconds; 0: a free entry */
 };
 
 /* The tickets live sessions hold: an open-addressing set of ticket ids
@@ -183,6 +201,8 @@ struct relay {
                                    (its sender holds no ticket yet); 0 = any length */
     bool in_clear;              /* the datagram in hand was not sealed */
     struct core_passes passes;  /* with tickets */
+    struct core_used *used;     /* with tickets: used_sets x CORE_USED_WAYS */
+    uint32_t used_sets;         /* a power of two */
     struct core_seal *seals;    /* peer_cap, with cfg.encrypt */
     uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
     uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
@@ -226,8 +246,8 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t
 /* ---- join.c ---- */
 
 /* Refuses peer's join with a ticket error code: counted, answered (no
- * longer than the join: r->reply_cap), the peer closed. Returns the
- * relay_on_datagram code. */
+ * longer than the join: r->reply_cap; sealed if its session's keys are
+ * drawn), the peer closed. Returns the relay_on_datagram code. */
 int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
                        uint64_t now_us, const char *text);
 
@@ -350,12 +370,16 @@ void core_kick_later(struct relay *r, uint32_t peer, const char *why);
 int core_tickets_alloc(struct relay *r);
 void core_tickets_free(struct relay *r);
 
-/* A new join's ticket (m->ticket), when the relay takes tickets: checked
- * (PROTOCOL.md, Tickets) and not in use by a live session. Returns
- * PROTO_ERROR_NONE with the claims (the room and the name; nothing is kept
- * yet), or the code to refuse the join with and why (cap bytes). */
-enum proto_error_code core_ticket_check(struct relay *r, const struct proto_control *m,
-                                        struct ticket_claims *claims, char *why, size_t cap);
+/* A new join's ticket (m->ticket) from peer, when the relay takes tickets:
+ * checked (PROTOCOL.md, Tickets), one a sealed session needs only on a
+ * relay that seals, not in use by a live session, not bound to another
+ * address. Returns PROTO_ERROR_NONE with the claims (the room and the name;
+ * nothing is kept yet), or the code to refuse the join with and why (cap
+ * bytes); *opened says whether the claims (their keys) could be read. */
+enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
+                                        const struct proto_control *m,
+                                        struct ticket_claims *claims, bool *opened, char *why,
+                                        size_t cap);
 
 /* Does a live session hold the ticket of claims? (Asked again when a join
  * the directory parked is settled: the other may have joined since.) */
@@ -364,15 +388,25 @@ bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claim
 /* Whether a member's repeated join carries the ticket it joined with. */
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);
 
-/* The join was admitted: peer holds the ticket until it leaves; with
- * cfg.encrypt its session is sealed from here on (keys from a fresh salt,
- * sent in a `sealed` message first). */
+/* Draws peer's sealed session (cfg.encrypt) for claims and the join's
+ * nonce (hex): keys from both and a fresh salt, sent in clear in a
+ * `sealed` message with its tag; from here on what peer is sent is sealed.
+ * With prove, the claims wait in p->unproven for the proof (the first
+ * sealed join). Returns 0, or -1 out of memory (nothing drawn). */
+int core_ticket_seal(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
+                     const char *nonce, bool prove, uint64_t now_us);
+
+/* Sends peer its session's `sealed` message again (a repeated join, in
+ * clear, before the proof), if nonce is its join's; false if not (another
+ * join than the one sealed: dropped). */
+bool core_ticket_resend(struct relay *r, uint32_t peer, const char *nonce);
+
+/* The join was admitted: peer holds the ticket until it leaves, and the
+ * ticket is bound to peer's address until it expires. */
 void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims *claims);
 
-/* Sends a sealed member its session's salt again (a repeated welcome). */
-void core_ticket_send_salt(struct relay *r, uint32_t peer);
-
-/* The member left: its ticket is free again, its session's keys wiped. */
+/* The member left, or the peer went: its ticket is free again, its
+ * session's keys wiped, a proof still due forgotten. */
 void core_ticket_release(struct relay *r, uint32_t peer);
 
 /* ---- interest.c ---- */
@@ -452,6 +486,9 @@ enum core_rate {
 enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
                                uint64_t *streak_us);
 
+/* The IP address part of an "ip:port" text into ip (cap bytes). */
+void core_addr_ip(const char *addr, char *ip, size_t cap);
+
 /* Refuses addr's IP for kick_ban_ms from now. */
 void core_ban_add(struct relay *r, const char *addr, uint64_t now_us);
 
@@ -465,18 +502,22 @@ uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_
 int core_seals_alloc(struct relay *r);
 void core_seals_free(struct relay *r);
 
-/* Starts peer's sealed session: keys from its ticket's and a fresh salt
- * (r->seals[peer].salt, which the peer is sent next). */
-void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims);
+/* Starts peer's sealed session at now_us: keys from its ticket's, the
+ * client's nonce and a fresh salt, and the `sealed` message's tag
+ * (r->seals[peer]; the peer is sent them next). */
+void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
+                     const uint8_t nonce[SEAL_NONCE_BYTES], uint64_t now_us);
 
 /* Ends it: the keys wiped. */
 void core_seal_stop(struct relay *r, uint32_t peer);
 
 /* An incoming datagram of a peer: a sealed one is opened (*bytes, *len
- * then point at the message inside; sets r->in_clear false); a clear one
- * from a sealed session other than JSON is dropped. Counted, never
- * answered. Returns 0 or the relay_on_datagram code. */
-int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len);
+ * then point at the message inside; sets r->in_clear false; the session
+ * heard of at now_us); a clear one from a sealed session other than JSON
+ * is dropped. Counted, never answered. Returns 0 or the relay_on_datagram
+ * code. */
+int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
+                uint64_t now_us);
 
 /* bytes for peer as they go out: sealed on lane when its session is
  * (into r->sealed_out, or a per-call buffer of cap bytes), else bytes.

@@ -1,5 +1,8 @@
 /* join.c: joins (see core.h): the checks, the room, the id, the
- * welcome and the notice to the others; a fleet's parked joins settled. */
+ * welcome and the notice to the others; in a sealed session the proof
+ * first (PROTOCOL.md, Sealed sessions: the join's ticket opens, the
+ * session's keys are drawn and announced, and only a join sealed under them
+ * admits); a fleet's parked joins settled. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -12,6 +15,9 @@
 
 #define WELCOME_REPEAT_US 250000ull /* udp: at most one welcome per this long */
 #define WELCOME_MAX 8 /* udp: and at most this many per membership */
+
+static int join_room(struct relay *r, uint32_t peer, const struct proto_control *m,
+                     const struct ticket_claims *who, uint64_t now_us);
 
 static enum relay_drop ticket_drop(enum proto_error_code code)
 {
@@ -126,33 +132,87 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
 {
     struct relay_peer *p = &r->peers[peer];
     const struct relay_room *cur = &r->rooms[p->room];
-    /* With a ticket, the same ticket is the same room. */
-    if (p->ticketed ? !core_ticket_same(r, peer, m) : strcmp(cur->name, m->room) != 0)
+    /* With a ticket, the same ticket is the same room; in a sealed session
+     * a join that opened is the session's own. */
+    if (!p->sealed &&
+        (p->ticketed ? !core_ticket_same(r, peer, m) : strcmp(cur->name, m->room) != 0))
         return core_reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
                            "already in room '%s' as %" PRIu32 ": leave first",
                            cur->name, p->id);
-    if (core_edge(r, peer)->forgeable && (now_us < p->welcome_us + WELCOME_REPEAT_US ||
-                            p->welcomes >= WELCOME_MAX)) {
+    if (core_edge(r, peer)->forgeable &&
+        (now_us < p->welcome_us + WELCOME_REPEAT_US || p->welcomes >= WELCOME_MAX)) {
         log_debug("relay: %s: repeated join within %llu ms: ignored", p->addr,
                   WELCOME_REPEAT_US / 1000);
         return 0;
     }
-    if (p->sealed)
-        core_ticket_send_salt(r, peer); /* it may be what was lost */
     send_welcome(r, peer, now_us);
     return 0;
 }
 
+/* A join from a peer whose sealed session awaits its proof. In clear: the
+ * join again (plain UDP repeats it until the `sealed` message comes),
+ * answered with that message again, as a repeated welcome would be (a
+ * join of another nonce is not this session's: dropped). Sealed (it
+ * opened, so its sender holds the ticket's keys): the proof, and the join
+ * goes on with the claims its ticket gave. */
+static int on_join_unproven(struct relay *r, uint32_t peer, const struct proto_control *m,
+                            uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!r->in_clear) {
+        struct ticket_claims who = *p->unproven;
+        int rc = join_room(r, peer, m, &who, now_us);
+        sodium_memzero(&who, sizeof who);
+        return rc;
+    }
+    if (core_edge(r, peer)->forgeable &&
+        (now_us < p->welcome_us + WELCOME_REPEAT_US || p->welcomes >= WELCOME_MAX))
+        return 0;
+    if (!core_ticket_resend(r, peer, m->nonce)) {
+        r->stats.drops[RELAY_DROP_UNSEALED]++;
+        return -1 - (int)RELAY_DROP_UNSEALED;
+    }
+    p->welcome_us = now_us;
+    p->welcomes++;
+    return 0;
+}
+
+/* A ticketed join whose ticket passed its checks, on a relay that seals:
+ * the session's keys drawn and announced (`sealed`), the proof awaited.
+ * Returns 0 or the relay_on_datagram code. */
+static int join_sealed(struct relay *r, uint32_t peer, const struct proto_control *m,
+                       const struct ticket_claims *claims, uint64_t now_us)
+{
+    if (!m->nonce[0])
+        return core_reject(r, peer, RELAY_DROP_MISSING_FIELD, now_us,
+                           "field \"nonce\" is missing (a relay that seals needs it)");
+    if (core_ticket_seal(r, peer, claims, m->nonce, true, now_us) != 0)
+        return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
+    r->peers[peer].welcome_us = now_us; /* its repeats are limited as welcomes are */
+    r->peers[peer].welcomes = 1;
+    r->peers[peer].outside_us = now_us; /* the proof has a join timeout of its own */
+    return 0;
+}
+
 /* The room and the name a join asks for: the ticket's, on a relay that
- * takes tickets (admitted here, or refused and closed), else the join's
- * own. Returns 0 or the relay_on_datagram code. */
+ * takes tickets (admitted here, refused and closed, or on a relay that
+ * seals, its proof awaited: then p->unproven), else the join's own.
+ * Returns 0 or the relay_on_datagram code. */
 static int join_identity(struct relay *r, uint32_t peer, const struct proto_control *m,
                          struct ticket_claims *claims, uint64_t now_us)
 {
     if (r->cfg.n_ticket_keys) {
         char why[96];
-        enum proto_error_code code = core_ticket_check(r, m, claims, why, sizeof why);
-        return code == PROTO_ERROR_NONE ? 0 : core_refuse_ticket(r, peer, code, now_us, why);
+        bool opened;
+        enum proto_error_code code =
+            core_ticket_check(r, peer, m, claims, &opened, why, sizeof why);
+        if (code == PROTO_ERROR_NONE)
+            return r->cfg.encrypt ? join_sealed(r, peer, m, claims, now_us) : 0;
+        /* A refusal once the ticket opened is sealed: a client that
+         * expects sealing can believe it (and no one else can read it). */
+        if (opened && r->cfg.encrypt && m->nonce[0])
+            core_ticket_seal(r, peer, claims, m->nonce, false, now_us);
+        return core_refuse_ticket(r, peer, code, now_us, why);
     }
     if (!m->room[0] || !m->name[0])
         return core_reject(r, peer, RELAY_DROP_MISSING_FIELD, now_us,
@@ -191,9 +251,10 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
 
     struct relay_room *room = core_room_find(r, who->room);
     if (room && room->n >= core_room_cap(r, room))
+        /* The room is not named: a sealed session's room never crosses the
+         * wire in clear, and the client knows which it asked for. */
         return core_reject(r, peer, RELAY_DROP_ROOM_FULL, now_us,
-                           "room '%s' is full (%" PRIu32 " members)", who->room,
-                           core_room_cap(r, room));
+                           "the room is full (%" PRIu32 " members)", core_room_cap(r, room));
     if (!room && !core_fleet_admit(r, peer, m, who, now_us, &rc))
         return rc; /* parked, moved or refused by the fleet */
     if (!room) {
@@ -211,6 +272,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     }
 
     p->joined = true;
+    p->welcomes = 0;
     p->id = r->next_id++;
     if (r->next_id == 0)
         r->next_id = 1; /* 2^32 joins later; 0 stays "unassigned" */
@@ -226,7 +288,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     core_edge_stats(r, peer)->members++;
     r->stats.joins++;
     if (r->cfg.n_ticket_keys)
-        core_ticket_bind(r, peer, who); /* sealed from the welcome on, with encrypt */
+        core_ticket_bind(r, peer, who); /* held while it lasts, bound to its address */
     log_info("relay: %s joined room '%s' as %" PRIu32 " (%s, %s%s%s)", p->addr,
              room->name, p->id, p->name, proto_mode_name(mode),
              p->reflect ? ", reflect" : "", p->sealed ? ", sealed" : "");
@@ -250,15 +312,21 @@ int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
         return on_join_again(r, peer, m, now_us);
     if (p->parked)
         return 0; /* a repeated join (plain UDP retries) while the directory answers */
-    if (m->version != PROTO_VERSION)
+    if (p->unproven)
+        return on_join_unproven(r, peer, m, now_us);
+    /* Version 3 changed only tickets and sealed sessions: a version-2 join
+     * without a ticket reads and gets what it did. */
+    if (m->version != PROTO_VERSION && (m->version != 2 || m->ticket[0]))
         return core_reject(r, peer, RELAY_DROP_BAD_VERSION, now_us,
                            "client speaks protocol version %" PRIu32
-                           ", this relay %d: upgrade the client",
-                           m->version, PROTO_VERSION);
+                           ", this relay %d%s: upgrade the client", m->version, PROTO_VERSION,
+                           m->version == 2 ? " (tickets changed)" : "");
     struct ticket_claims who;
     int rc = join_identity(r, peer, m, &who, now_us);
-    if (rc < 0)
+    if (rc < 0 || p->unproven) {
+        sodium_memzero(&who, sizeof who);
         return rc;
+    }
     rc = join_room(r, peer, m, &who, now_us);
     sodium_memzero(&who, sizeof who);
     return rc;

@@ -61,8 +61,8 @@ enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
 
 /* ---- addresses kicked recently ---- */
 
-/* The IP address part of an "ip:port" text (IPv4: before the last ':'). */
-static void addr_ip(const char *addr, char *ip, size_t cap)
+/* IPv4: before the last colon; IPv6 "[v6]:port": the brackets kept. */
+void core_addr_ip(const char *addr, char *ip, size_t cap)
 {
     const char *colon = strrchr(addr, ':');
     size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
@@ -75,7 +75,7 @@ static void addr_ip(const char *addr, char *ip, size_t cap)
 void core_ban_add(struct relay *r, const char *addr, uint64_t now_us)
 {
     char ip[RELAY_ADDR_MAX];
-    addr_ip(addr, ip, sizeof ip);
+    core_addr_ip(addr, ip, sizeof ip);
     if (r->cfg.kick_ban_ms == 0 || !ip[0] || strcmp(ip, "?") == 0)
         return;
     /* The same IP again, else a free or expired slot, else the one that
@@ -102,7 +102,7 @@ uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_
     if (r->cfg.kick_ban_ms == 0)
         return 0;
     char ip[RELAY_ADDR_MAX];
-    addr_ip(addr, ip, sizeof ip);
+    core_addr_ip(addr, ip, sizeof ip);
     for (size_t i = 0; i < BAN_SLOTS; i++)
         if (r->bans[i].ip[0] && r->bans[i].until_us > now_us &&
             strcmp(r->bans[i].ip, ip) == 0)

@@ -29,6 +29,7 @@ void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
 {
     struct relay_peer *p = &r->peers[peer];
     forget_parked(r, peer);
+    core_ticket_release(r, peer); /* a session's keys, a proof still due */
     core_interest_forget(r, peer); /* its room went with it (a move, a shutdown) */
     p->connected = false;
     r->clients--;
@@ -169,11 +170,30 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     return 0;
 }
 
+/* A sealed member from which nothing opened for cfg.timeout_ms: whatever
+ * else came from its address (anyone's), it is gone. Returns whether it
+ * was expired. */
+static bool expire_sealed(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    uint64_t limit = (uint64_t)r->cfg.timeout_ms * 1000;
+    if (!p->connected || !p->joined || !p->sealed || !limit ||
+        now_us < r->seals[peer].heard_us + limit)
+        return false;
+    log_debug("relay: %s (id %" PRIu32 "): nothing opened for %" PRIu32 " ms: expired",
+              p->addr, p->id, r->cfg.timeout_ms);
+    core_member_remove(r, peer, PROTO_LEFT_TIMEOUT);
+    core_peer_close(r, peer, PROTO_ERROR_NONE);
+    return true;
+}
+
 void relay_sweep(struct relay *r, uint64_t now_us)
 {
     uint64_t limit = (uint64_t)r->cfg.join_timeout_ms * 1000;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         const struct relay_peer *p = &r->peers[i];
+        if (r->cfg.encrypt && expire_sealed(r, i, now_us))
+            continue;
         /* A parked join did come: the fleet's own deadline answers it. */
         if (!p->connected || p->joined || p->parked || now_us < p->outside_us + limit)
             continue;
@@ -195,6 +215,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
         return;
     core_member_remove(r, peer, reason);
     forget_parked(r, peer);
+    core_ticket_release(r, peer);
     log_debug("relay: %s gone (%s)", p->addr, proto_left_reason_name(reason));
     p->connected = false;
     r->clients--;
@@ -257,6 +278,11 @@ uint32_t relay_peer_id(const struct relay *r, uint32_t peer)
     return relay_peer_joined(r, peer) ? r->peers[peer].id : 0;
 }
 
+bool relay_peer_proving(const struct relay *r, uint32_t peer)
+{
+    return relay_peer_connected(r, peer) && r->peers[peer].unproven;
+}
+
 bool relay_peer_batches(const struct relay *r, uint32_t peer)
 {
     return relay_peer_joined(r, peer) && r->peers[peer].batch;
@@ -268,6 +294,11 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
     struct relay_peer *p = core_peer_get(r, peer);
     if (!p)
         return;
+    if (!fatal && p->sealed) {
+        /* Unopened, anyone's: counted, no strike, no answer. */
+        r->stats.drops[RELAY_DROP_TOO_BIG]++;
+        return;
+    }
     if (!fatal) {
         core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
                     "message of %" PRIu64 " bytes, max %" PRIu64 ": dropped", len, max);

@@ -87,6 +87,11 @@ void relay_destroy(struct relay *r)
             free(r->peers[i].parked);
         }
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
+        if (r->peers[i].unproven) { /* a sealed join's proof still due */
+            sodium_memzero(r->peers[i].unproven, sizeof *r->peers[i].unproven);
+            free(r->peers[i].unproven);
+        }
+    for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         core_interest_forget(r, i);
     free(r->peers);
     free(r->edge_of);

@@ -138,6 +138,10 @@ struct relay_config {
     uint32_t stale_us;      /* an unreliable state whose fan-out comes later than this
                                after it arrived is dropped (stale); 0 (the default
                                here) = never [stale-ms] */
+    uint32_t timeout_ms;    /* a sealed member from which nothing opens this long is
+                               expired (left, timeout), whatever else comes from its
+                               address (0: never) [timeout-ms, the transports' own
+                               silence] */
     uint32_t join_timeout_ms; /* a connected peer that is not a member this long (from
                                its connection, or since it left) is closed, error
                                not_joined; a parked join waits for the fleet
@@ -357,7 +361,9 @@ void relay_shutdown(struct relay *r, uint64_t now_us);
 /* Periodic work, every 100 ms or so: closes each peer that has been
  * connected without being a member for join_timeout_ms (error not_joined,
  * counted join_timeout), so connections that never join cannot hold the
- * slots newcomers need. */
+ * slots newcomers need; and expires each sealed member from which nothing
+ * opened for timeout_ms (left, timeout; closed without a code): clear or
+ * forged datagrams from its address keep no one alive. */
 void relay_sweep(struct relay *r, uint64_t now_us);
 
 /* The transport says how long a tick's fan-out took, from relay_tick's
@@ -375,7 +381,8 @@ void relay_count_conflated(struct relay *r, uint32_t peer, uint64_t n);
 
 /* The transport saw peer send a message of len bytes that it will never
  * deliver (over its own reassembly limit max). Counts
- * too_big and answers error too_big (a strike, like any too_big). With
+ * too_big and answers error too_big (a strike, like any too_big; in a
+ * sealed session neither: anyone may have sent it). With
  * fatal (the message sits on a reliable channel, which can never move past
  * it) the peer is closed instead: error too_big, left kicked to its room,
  * disconnect. Ignored for a peer the core does not hold as connected. */
@@ -407,6 +414,11 @@ bool relay_peer_joined(const struct relay *r, uint32_t peer);
 /* Does peer's join wait for a fleet's directory (parked)? A transport
  * keeps such a peer as it keeps a member: the answer is its. */
 bool relay_peer_parked(const struct relay *r, uint32_t peer);
+
+/* Is peer's ticketed join waiting for its proof (a sealed session's first
+ * sealed join)? A transport keeps such a peer though it is no member yet
+ * (the join timeout bounds it). */
+bool relay_peer_proving(const struct relay *r, uint32_t peer);
 uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
 /* Did peer's join ask for its states in batches (plain UDP)? False if not joined. */
 bool relay_peer_batches(const struct relay *r, uint32_t peer);

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 int core_seals_alloc(struct relay *r)
 {
@@ -24,16 +25,20 @@ void core_seals_free(struct relay *r)
     free(r->sealed_out);
 }
 
-void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims)
+void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
+                     const uint8_t nonce[SEAL_NONCE_BYTES], uint64_t now_us)
 {
     struct core_seal *s = &r->seals[peer];
     uint8_t key[SEAL_KEY_BYTES];
+    memcpy(s->nonce, nonce, SEAL_NONCE_BYTES);
     randombytes_buf(s->salt, sizeof s->salt);
-    seal_session_key(key, claims->down_key, s->salt);
+    seal_session_key(key, claims->down_key, s->nonce, s->salt);
     seal_tx_init(&s->tx, key);
-    seal_session_key(key, claims->up_key, s->salt);
+    seal_session_key(key, claims->up_key, s->nonce, s->salt);
     seal_rx_init(&s->rx, key);
     sodium_memzero(key, sizeof key);
+    seal_proof(s->proof, claims->down_key, s->nonce, s->salt);
+    s->heard_us = now_us;
 }
 
 void core_seal_stop(struct relay *r, uint32_t peer)
@@ -48,15 +53,16 @@ static int dropped(struct relay *r, enum relay_drop why)
     return -1 - (int)why;
 }
 
-int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len)
+int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len, uint64_t now_us)
 {
     const struct relay_peer *p = &r->peers[peer];
     r->in_clear = !seal_is_sealed(*bytes, *len);
     if (!r->cfg.encrypt)
         return 0;
     if (r->in_clear)
-        /* A join may come in clear (plain UDP repeats it until the
-         * welcome); control_in.c drops any other clear control message. */
+        /* A join may come in clear before its proof (plain UDP repeats it
+         * until the `sealed` message); control_in.c drops any other clear
+         * control message. */
         return p->sealed && (*bytes)[0] != '{' ? dropped(r, RELAY_DROP_UNSEALED) : 0;
     if (!p->sealed)
         return dropped(r, RELAY_DROP_SEAL_FORGED); /* nothing could have sealed it */
@@ -68,6 +74,7 @@ int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len)
         return dropped(r, RELAY_DROP_SEAL_FORGED);
     *bytes = r->opened;
     *len = (size_t)n;
+    r->seals[peer].heard_us = now_us; /* alive: only what opens says so */
     return 0;
 }
 

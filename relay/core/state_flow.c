@@ -2,8 +2,9 @@
  * the order it takes:
  *
  *   admit      every datagram: a known peer, counted, within its rate and
- *              the size limit, opened if sealed (control messages then go
- *              to control_in.c, relay.c says which)
+ *              the size limit, opened if sealed (in a sealed session, only
+ *              what opens is counted against the peer; control messages
+ *              then go to control_in.c, relay.c says which)
  *   decode     the mode from its channel and flags, the state's bytes
  *   stamp      its sender's relay id written over whatever the client wrote
  *   interest   its sender moved: who sees whom follows (interest.c)
@@ -60,15 +61,47 @@ static int rate_admit(struct relay *r, uint32_t peer, uint64_t now_us)
     return -1 - RELAY_DROP_RATE_LIMITED;
 }
 
+/* A datagram of a peer whose session's keys are drawn: only what opens is
+ * its own. What does not (clear, forged, replayed, too long or cut short)
+ * anyone on the path could have sent: counted and dropped, it earns no
+ * strike, spends nothing of the peer's rate limit and keeps no one alive
+ * (sealing.c: heard_us). A clear join before the proof goes on to
+ * join.c. Returns 0 to go on or the relay_on_datagram code. */
+static int admit_sealed(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes,
+                        size_t *len, uint64_t now_us)
+{
+    if ((flags & RELAY_IN_TRUNCATED) || *len > r->cfg.max_packet_size) {
+        r->stats.drops[RELAY_DROP_TOO_BIG]++;
+        return -1 - RELAY_DROP_TOO_BIG;
+    }
+    if (!*bytes || *len == 0) {
+        r->stats.drops[RELAY_DROP_UNSEALED]++;
+        return -1 - RELAY_DROP_UNSEALED;
+    }
+    int rc = core_unseal(r, peer, bytes, len, now_us);
+    if (rc < 0 || r->in_clear)
+        return rc;
+    if ((rc = rate_admit(r, peer, now_us)) < 0)
+        return rc;
+    if (*len == 0) {
+        r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
+        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "empty message");
+    }
+    return 0;
+}
+
 int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, size_t *len,
                uint64_t now_us)
 {
-    if (!core_peer_get(r, peer)) {
+    const struct relay_peer *p = core_peer_get(r, peer);
+    if (!p) {
         r->stats.drops[RELAY_DROP_CLOSED]++;
         return -1 - RELAY_DROP_CLOSED;
     }
     r->stats.bytes_in += *len;
     core_edge_stats(r, peer)->bytes_in += *len;
+    if (p->sealed)
+        return admit_sealed(r, peer, flags, bytes, len, now_us);
     int rc = rate_admit(r, peer, now_us);
     if (rc < 0)
         return rc;
@@ -79,7 +112,7 @@ int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, 
     if (*len > r->cfg.max_packet_size)
         return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
                            "datagram of %zu bytes, max %zu", *len, r->cfg.max_packet_size);
-    if (*bytes && *len > 0 && (rc = core_unseal(r, peer, bytes, len)) < 0)
+    if (*bytes && *len > 0 && (rc = core_unseal(r, peer, bytes, len, now_us)) < 0)
         return rc;
     if (*len == 0 || !*bytes) {
         r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;

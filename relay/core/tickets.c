@@ -1,6 +1,8 @@
 /* tickets.c: tickets (see core.h; PROTOCOL.md, Tickets): a join's ticket
- * checked, the tickets live sessions hold, a sealed session started
- * (sealing.c keeps its keys). A refusal is the join's to make (join.c). */
+ * checked, the tickets live sessions hold, the tickets used here (each
+ * bound to the address of its first session until it expires), a sealed
+ * session started and its proof awaited (sealing.c keeps its keys). A
+ * refusal is the join's to make (join.c). */
 #include "core.h"
 
 #include <sodium.h>
@@ -8,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../sys/log.h"
+
 #define NO_PEER UINT32_MAX
+#define USED_PER_PEER 16 /* used tickets remembered per peer slot */
 
 int core_tickets_alloc(struct relay *r)
 {
@@ -23,6 +28,12 @@ int core_tickets_alloc(struct relay *r)
         return -1;
     for (uint32_t i = 0; i < ps->cap; i++)
         ps->peer[i] = NO_PEER;
+    for (r->used_sets = 1; r->used_sets * CORE_USED_WAYS < USED_PER_PEER * r->cfg.peer_cap;
+         r->used_sets *= 2)
+        ;
+    r->used = calloc((size_t)r->used_sets * CORE_USED_WAYS, sizeof *r->used);
+    if (!r->used)
+        return -1;
     return core_seals_alloc(r) == 0 ? ticket_crypto_init() : -1;
 }
 
@@ -31,6 +42,7 @@ void core_tickets_free(struct relay *r)
     core_seals_free(r);
     free(r->passes.id);
     free(r->passes.peer);
+    free(r->used);
 }
 
 /* ---- the tickets in use: linear probing, removal by backward shift ---- */
@@ -67,11 +79,65 @@ static void pass_remove(struct core_passes *ps, uint32_t i)
     }
 }
 
+/* ---- used tickets, bound to an address ---- */
+
+/* A hash of addr's IP part (a ticket is bound to it, not to a port: a
+ * client's next socket, or its NAT, may take another). */
+static uint64_t ip_hash(const char *addr)
+{
+    char ip[RELAY_ADDR_MAX];
+    uint8_t h[8];
+    core_addr_ip(addr, ip, sizeof ip);
+    crypto_generichash(h, sizeof h, (const uint8_t *)ip, strlen(ip), NULL, 0);
+    uint64_t v;
+    memcpy(&v, h, sizeof v);
+    return v;
+}
+
+/* The set id falls in (a tag: its bytes are random already). */
+static struct core_used *used_set(const struct relay *r, const uint8_t *id)
+{
+    uint32_t h;
+    memcpy(&h, id + 4, sizeof h);
+    return &r->used[(size_t)(h & (r->used_sets - 1)) * CORE_USED_WAYS];
+}
+
+/* The live entry for id, or NULL. */
+static struct core_used *used_find(const struct relay *r, const uint8_t *id)
+{
+    struct core_used *set = used_set(r, id);
+    for (int i = 0; i < CORE_USED_WAYS; i++)
+        if (set[i].until_s > r->unix_s && sodium_memcmp(set[i].id, id, TICKET_ID_BYTES) == 0)
+            return &set[i];
+    return NULL;
+}
+
+/* Remembers claims' ticket as used from addr until it expires: in a free
+ * or expired entry of its set, else in place of the one expiring first. */
+static void used_add(struct relay *r, const struct ticket_claims *claims, const char *addr)
+{
+    if (used_find(r, claims->id))
+        return; /* bound already: the first address stays */
+    struct core_used *set = used_set(r, claims->id), *e = &set[0];
+    for (int i = 1; i < CORE_USED_WAYS && e->until_s > r->unix_s; i++)
+        if (set[i].until_s <= r->unix_s || set[i].until_s < e->until_s)
+            e = &set[i];
+    if (e->until_s > r->unix_s)
+        log_debug("relay: a used ticket forgotten early: its set of %d is full",
+                  CORE_USED_WAYS);
+    memcpy(e->id, claims->id, TICKET_ID_BYTES);
+    e->ip = ip_hash(addr);
+    e->until_s = claims->expires_s + TICKET_SKEW_S; /* then no relay takes it */
+}
+
 /* ---- admission ---- */
 
-enum proto_error_code core_ticket_check(struct relay *r, const struct proto_control *m,
-                                        struct ticket_claims *claims, char *why, size_t cap)
+enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
+                                        const struct proto_control *m,
+                                        struct ticket_claims *claims, bool *opened, char *why,
+                                        size_t cap)
 {
+    *opened = false;
     if (!m->ticket[0]) {
         snprintf(why, cap, "this relay admits tickets only");
         return PROTO_ERROR_TICKET_REQUIRED;
@@ -83,8 +149,21 @@ enum proto_error_code core_ticket_check(struct relay *r, const struct proto_cont
     enum proto_error_code code =
         ticket_verify(m->ticket, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->unix_s,
                       claims, why, cap);
-    if (code == PROTO_ERROR_NONE && core_ticket_in_use(r, claims)) {
+    /* Past the seal, the keys are the player's: a refusal can be sealed. */
+    *opened = code == PROTO_ERROR_NONE || code == PROTO_ERROR_TICKET_WRONG_RELAY;
+    if (code != PROTO_ERROR_NONE)
+        return code;
+    if (claims->sealed && !r->cfg.encrypt) {
+        snprintf(why, cap, "its session must be sealed: a relay run with --encrypt takes it");
+        return PROTO_ERROR_TICKET_WRONG_RELAY;
+    }
+    if (core_ticket_in_use(r, claims)) {
         snprintf(why, cap, "in use by a live session");
+        return PROTO_ERROR_TICKET_REPLAYED;
+    }
+    const struct core_used *u = used_find(r, claims->id);
+    if (u && u->ip != ip_hash(r->peers[peer].addr)) {
+        snprintf(why, cap, "used from another address");
         return PROTO_ERROR_TICKET_REPLAYED;
     }
     return code;
@@ -105,18 +184,51 @@ bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_c
            sodium_memcmp(id, p->ticket_id, TICKET_ID_BYTES) == 0;
 }
 
-void core_ticket_send_salt(struct relay *r, uint32_t peer)
+/* ---- a sealed session started, its proof awaited ---- */
+
+/* Sends peer its session's `sealed` message, in clear (it says how to open
+ * what follows), no longer than what peer sent (r->reply_cap). */
+static void send_sealed(struct relay *r, uint32_t peer)
 {
+    const struct core_seal *s = &r->seals[peer];
     proto_control_init(&r->out, PROTO_CTL_SEALED);
-    seal_salt_format(r->seals[peer].salt, r->out.salt);
+    seal_hex_format(s->salt, r->out.salt);
+    seal_hex_format(s->proof, r->out.tag);
     int n = core_encode_out(r);
-    if (n < 0)
+    if (n < 0 || (r->reply_cap && (size_t)n > r->reply_cap))
         return;
-    /* In clear, past core_send_json: it says how to open what follows. */
     r->stats.control_out++;
     r->stats.bytes_out += (uint64_t)n;
     core_edge_stats(r, peer)->bytes_out += (uint64_t)n;
     core_edge(r, peer)->send_control(core_edge(r, peer)->ctx, peer, r->json, (size_t)n);
+}
+
+int core_ticket_seal(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
+                     const char *nonce, bool prove, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    uint8_t n[SEAL_NONCE_BYTES];
+    if (seal_hex_parse(nonce, n) != 0)
+        return -1; /* the decoder let no other through */
+    if (prove) {
+        if (!p->unproven && !(p->unproven = malloc(sizeof *p->unproven)))
+            return -1;
+        *p->unproven = *claims;
+    }
+    core_seal_start(r, peer, claims, n, now_us);
+    p->sealed = true;
+    send_sealed(r, peer);
+    return 0;
+}
+
+bool core_ticket_resend(struct relay *r, uint32_t peer, const char *nonce)
+{
+    uint8_t n[SEAL_NONCE_BYTES];
+    if (!r->peers[peer].unproven || seal_hex_parse(nonce, n) != 0 ||
+        sodium_memcmp(n, r->seals[peer].nonce, SEAL_NONCE_BYTES) != 0)
+        return false;
+    send_sealed(r, peer);
+    return true;
 }
 
 void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims *claims)
@@ -127,11 +239,12 @@ void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims
     r->passes.peer[i] = peer;
     memcpy(p->ticket_id, claims->id, TICKET_ID_BYTES);
     p->ticketed = true;
-    if (!r->cfg.encrypt)
-        return;
-    core_seal_start(r, peer, claims);
-    core_ticket_send_salt(r, peer);
-    p->sealed = true;
+    used_add(r, claims, p->addr);
+    if (p->unproven) { /* proven: admitted */
+        sodium_memzero(p->unproven, sizeof *p->unproven);
+        free(p->unproven);
+        p->unproven = NULL;
+    }
 }
 
 void core_ticket_release(struct relay *r, uint32_t peer)
@@ -142,6 +255,11 @@ void core_ticket_release(struct relay *r, uint32_t peer)
         if (r->passes.peer[i] == peer)
             pass_remove(&r->passes, i);
         p->ticketed = false;
+    }
+    if (p->unproven) {
+        sodium_memzero(p->unproven, sizeof *p->unproven);
+        free(p->unproven);
+        p->unproven = NULL;
     }
     if (p->sealed) {
         core_seal_stop(r, peer);

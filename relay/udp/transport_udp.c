@@ -213,8 +213,10 @@ static void on_datagram(struct relay_udp *t, struct relay *r, unsigned k)
                       bytes, len, now);
     /* Not (or no longer) a member: leave sent, join refused, or just noise.
      * A join parked for a fleet's directory keeps its endpoint: the
-     * answer (welcome, moved or refusal) is sent there. */
-    if (t->slots[slot].used && !relay_peer_joined(r, handle) && !relay_peer_parked(r, handle)) {
+     * answer (welcome, moved or refusal) is sent there; so does a sealed
+     * join awaiting its proof, within the join timeout. */
+    if (t->slots[slot].used && !relay_peer_joined(r, handle) && !relay_peer_parked(r, handle) &&
+        !relay_peer_proving(r, handle)) {
         relay_peer_gone(r, handle, PROTO_LEFT_QUIT, now);
         transport_udp_slot_free(t, (uint32_t)slot);
     }

@@ -91,7 +91,9 @@ bool transport_udp_stranger_verified(struct relay_udp *t, struct relay *r,
         relay_count_drop(r, RELAY_DROP_NOT_JOINED);
         reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"not_joined\",\"message\":\"join\"}", len,
                        false);
-    } else if (!cJSON_IsNumber(version) || version->valuedouble != PROTO_VERSION) {
+    } else if (!cJSON_IsNumber(version) ||
+               (version->valuedouble != PROTO_VERSION && version->valuedouble != 2)) {
+        /* Version 2 without a ticket is still taken (join.c says why). */
         relay_count_drop(r, RELAY_DROP_BAD_VERSION);
         reply_stranger(t, from, "{\"type\":\"error\",\"code\":\"bad_version\",\"message\":\"upgrade\"}", len,
                        false);

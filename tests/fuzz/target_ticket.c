@@ -37,7 +37,7 @@ static size_t fuzz_ticket_seal_claims(const struct ticket_key *key, const uint8_
                                       size_t size, uint8_t *pass)
 {
     uint8_t *p = pass;
-    *p++ = 1;
+    *p++ = TICKET_FORMAT;
     for (int i = 3; i >= 0; i--)
         *p++ = (uint8_t)(key->id >> (8 * i));
     for (int t = 0; t < 2; t++)
