@@ -166,15 +166,16 @@ static void list_item(struct bench_audit *a, const struct audit_client *cl, long
     }
 }
 
-/* The datagrams a receiver's full socket is taken to have dropped: a set
- * of audit_log datagram numbers (open addressing, 0 = empty). */
+/* A set of non-zero keys (open addressing, 0 = empty): the audit_log
+ * datagrams a receiver's full socket is taken to have dropped, or the
+ * states the relay is taken to have shed. */
 struct overflowed {
     uint64_t *dgram;
     size_t mask;
 };
 
 /* Is dgram in the set? Adds it if not and add is set (the set has room: it
- * holds at most the socket drops, under half its size). */
+ * holds at most its budget of drops, under half its size). */
 static bool overflowed(struct overflowed *o, uint64_t dgram, bool add)
 {
     if (!o->dgram)
@@ -202,25 +203,70 @@ static bool lost_in_socket(struct overflowed *o, uint64_t dgram, uint64_t *budge
     return true;
 }
 
-/* One missed state: s's seq, never delivered to i. budget: what is left of
- * i's socket drops to explain states netsim did hand to its socket. */
-static void explain_miss(const struct audit_client *cl, const struct audit_log *log, size_t s,
-                         size_t i, uint32_t seq, uint64_t listen_end_us, uint64_t *budget,
-                         struct overflowed *o, struct bench_audit *a)
+/* What explaining one run's misses keeps: the socket drops left per
+ * receiver (kept at each socket's first client), the datagrams taken as
+ * lost in a full socket, and the relay's stale sheds left with the
+ * states taken as shed. */
+struct miss_ctx {
+    const struct audit_track *t;
+    const struct audit_client *cl;
+    const struct audit_log *log;
+    uint64_t listen_end_us;
+    struct overflowed o;
+    struct overflowed shed;   /* keys: s x cap + bit + 1 */
+    uint64_t shed_left;
+};
+
+/* Did the relay shed s's state (bit b, seq) as stale? netsim forwarded it
+ * up; no member of the room got it, nor does netsim's log show it going
+ * down to any of them. One stale drop explains the state for every
+ * receiver; budget: the relay's stale count. */
+static bool shed_by_relay(struct miss_ctx *m, size_t s, long b, uint32_t seq)
 {
-    const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
-    const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
+    const struct audit_track *t = m->t;
+    uint64_t key = (uint64_t)s * t->cap + (uint64_t)b + 1;
+    if (overflowed(&m->shed, key, false))
+        return true;
+    if (m->shed_left == 0)
+        return false;
+    size_t first = s / t->k * t->k;
+    for (size_t i = first; i < first + t->k && i < t->n; i++) {
+        bool ok;
+        size_t row = pair_of(t, i, s, &ok);
+        if (i == s || !ok)
+            continue;
+        for (int g = 0; g < 3; g++)
+            if (bit_get(t->got[g] + row, b))
+                return false;
+        if (audit_log_find(m->log, NETSIM_DOWN, &m->cl[i].down, m->cl[s].id, seq))
+            return false;
+    }
+    m->shed_left--;
+    overflowed(&m->shed, key, true);
+    return true;
+}
+
+/* One missed state: s's bit b (seq), never delivered to i. budget: what
+ * is left of i's socket drops to explain states netsim did hand to its
+ * socket. */
+static void explain_miss(struct miss_ctx *m, size_t s, size_t i, long b, uint64_t *budget,
+                         struct bench_audit *a)
+{
+    const struct audit_client *cl = m->cl;
+    uint32_t seq = m->t->base[s] + (uint32_t)b;
+    const struct audit_entry *up = audit_log_find(m->log, NETSIM_UP, &cl[s].up, 0, seq);
+    const struct audit_entry *down = audit_log_find(m->log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
     int where;
     if (down && down->fwds) {
         if (down->discards == down->fwds) {
             a->enet_window++;
             return;
         }
-        if (down->first_fwd_us >= listen_end_us) {
+        if (down->first_fwd_us >= m->listen_end_us) {
             a->late++;
             return;
         }
-        if (lost_in_socket(o, down->first_fwd_dgram, budget)) {
+        if (lost_in_socket(&m->o, down->first_fwd_dgram, budget)) {
             a->overflow++;
             return;
         }
@@ -237,6 +283,10 @@ static void explain_miss(const struct audit_client *cl, const struct audit_log *
     } else if (up && up->fwds) {
         if (up->discards == up->fwds) {
             a->enet_window++;
+            return;
+        }
+        if (shed_by_relay(m, s, b, seq)) {
+            a->stale++;
             return;
         }
         where = BENCH_WHERE_UP_FWD;
@@ -291,6 +341,17 @@ static bool dropped_on_the_way(const struct audit_client *cl, const struct audit
     return (up && up->drops && !up->fwds) || (down && down->drops && !down->fwds);
 }
 
+/* A set of at most n keys, under half full. Its dgram is NULL if out of
+ * memory (then it holds nothing). */
+static struct overflowed set_new(uint64_t n)
+{
+    struct overflowed o = {.mask = 15};
+    while (o.mask < 2 * n)
+        o.mask = o.mask * 2 + 1;
+    o.dgram = calloc(o.mask + 1, sizeof *o.dgram);
+    return o;
+}
+
 /* Every state sent in the window to every room member: what netsim
  * dropped of them (from the log alone), and each one a member did not get. */
 static void reconcile_misses(const struct audit_track *t, const struct audit_client *cl,
@@ -301,10 +362,9 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
     uint64_t *budget = calloc(t->n ? t->n : 1, sizeof *budget), drops = 0;
     for (size_t i = 0; budget && i < t->n; i++)
         drops += budget[i] = cl[i].socket_owner == i ? cl[i].socket_drops : 0;
-    struct overflowed o = {.mask = 15};
-    while (o.mask < 2 * drops)
-        o.mask = o.mask * 2 + 1;
-    o.dgram = calloc(o.mask + 1, sizeof *o.dgram);
+    struct miss_ctx m = {.t = t, .cl = cl, .log = log, .listen_end_us = listen_end_us,
+                         .o = set_new(drops), .shed = set_new(a->relay_stale),
+                         .shed_left = a->relay_stale};
     uint64_t none = 0;
     for (size_t i = 0; i < t->n; i++) {
         uint64_t *left = budget && cl[i].socket_owner < t->n ? &budget[cl[i].socket_owner] : &none;
@@ -330,13 +390,13 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
                     explain_stream_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
                                         a);
                 else
-                    explain_miss(cl, log, s, i, t->base[s] + (uint32_t)b, listen_end_us,
-                                 left, &o, a);
+                    explain_miss(&m, s, i, b, left, a);
             }
         }
     }
     free(budget);
-    free(o.dgram);
+    free(m.o.dgram);
+    free(m.shed.dgram);
 }
 
 /* Client whose flow in direction dir is f, or -1 (linear: runs through

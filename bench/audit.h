@@ -3,7 +3,9 @@
  * Every state a receiver missed is matched to what netsim did to it: a drop
  * on the sender's uplink or on the receiver's downlink explains it; so does
  * the sequenced order (too old: filtered by the receiver; the relay drops
- * no state for being late), the receiver's socket overflowing
+ * no state for being out of order), the relay shedding it as stale when it
+ * fell behind (its own count bounds how many states; no receiver got it
+ * and netsim sent it down to none), the receiver's socket overflowing
  * after netsim had forwarded the state (the kernel's drop count on that
  * socket bounds how many datagrams; one explains all the states netsim
  * forwarded in it), or a forward after the bench stopped listening
@@ -83,7 +85,8 @@ void audit_log_free(struct audit_log *log);
 size_t audit_log_states(const struct audit_log *log); /* state lines read */
 
 /* Reconciles: fills a (every field but done) from the tracked states, the
- * clients (n, as tracked), the log and the mode. listen_end_us: when the
+ * clients (n, as tracked), the log, the mode and a->relay_stale (the
+ * caller's: the relay's count of states it shed). listen_end_us: when the
  * bench stopped receiving (netsim's clock is the same CLOCK_MONOTONIC). */
 void audit_reconcile(const struct audit_track *t, const struct audit_client *clients,
                      struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,

@@ -177,7 +177,7 @@ struct bench_audit {
     bool done;               /* false: not audited (no netsim, --procs > 1, no log) */
     char skipped[96];        /* ... why not, when it should have been */
     uint64_t missed;         /* = up + down + corrupt + too_old + enet_window + overflow +
-                                late + unexplained */
+                                stale + late + unexplained */
     uint64_t up, down;       /* dropped by netsim on the sender's uplink / the receiver's
                                 downlink */
     uint64_t corrupt;        /* forwarded by netsim only with a bit flipped (--corrupt), on
@@ -188,6 +188,9 @@ struct bench_audit {
                                 edge of a 1024-group window; netsim's log replayed) */
     uint64_t overflow;       /* forwarded, then lost in the receiver's full socket buffer
                                 (at most the kernel's drop count on that socket) */
+    uint64_t stale;          /* forwarded up, then shed by the relay as stale (it fell
+                                behind): no receiver got it nor was it sent down to any (at
+                                most relay_stale states) */
     uint64_t late;           /* in flight when the counting ended: arrived after it, forwarded
                                 after it, or still held by netsim when it stopped */
     uint64_t unexplained;    /* a bug somewhere: listed */
@@ -202,6 +205,8 @@ struct bench_audit {
     uint64_t netsim_socket_drops, relay_socket_drops; /* ... on netsim's, the relay's
                                 (whole run, every datagram: an overloaded host, when an
                                 unexplained state was never read by them) */
+    uint64_t relay_stale;    /* the relay's drops.stale (whole run, from its last stats
+                                record; 0 for a relay the bench did not start) */
     uint64_t state_drops;    /* reliable: netsim's drops of window states, each matched: */
     uint64_t retransmitted;  /* ... the same state forwarded on that flow later */
     uint64_t redundant;      /* ... a copy dropped after one had been forwarded */

@@ -57,13 +57,13 @@ int bench_parse_netsim(const char *text, struct bench_netsim_truth *t)
     return rc;
 }
 
-uint64_t run_relay_final_drops(const char *text)
+uint64_t run_relay_final_drops(const char *text, const char *reason)
 {
     uint64_t sum = 0;
     cJSON *root = statsrec_last(text, "relay", false);
     const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops"), *d;
     cJSON_ArrayForEach(d, drops)
-        if (cJSON_IsNumber(d))
+        if (cJSON_IsNumber(d) && (!reason || (d->string && !strcmp(d->string, reason))))
             sum += (uint64_t)d->valuedouble;
     cJSON_Delete(root);
     return sum;

@@ -181,15 +181,17 @@ static void pool_audit(const struct bench_audit *x, struct bench_audit *out, boo
         memcpy(out->skipped, x->skipped, sizeof out->skipped);
     }
     uint64_t *sum[] = {&out->missed, &out->up, &out->down, &out->corrupt, &out->too_old,
-                       &out->enet_window, &out->overflow, &out->late, &out->unexplained,
-                       &out->netsim_dropped, &out->not_sent, &out->socket_drops, &out->state_drops,
+                       &out->enet_window, &out->overflow, &out->stale, &out->late,
+                       &out->unexplained, &out->netsim_dropped, &out->not_sent,
+                       &out->socket_drops, &out->relay_stale, &out->state_drops,
                        &out->retransmitted, &out->redundant, &out->unretransmitted,
                        &out->log_states, &out->held, &out->held_up, &out->held_down,
                        &out->held_unresolved, &out->unattributed, &out->late_unheld,
                        &out->segment_drops};
     const uint64_t add[] = {x->missed, x->up, x->down, x->corrupt, x->too_old,
-                            x->enet_window, x->overflow, x->late, x->unexplained,
-                            x->netsim_dropped, x->not_sent, x->socket_drops, x->state_drops,
+                            x->enet_window, x->overflow, x->stale, x->late, x->unexplained,
+                            x->netsim_dropped, x->not_sent, x->socket_drops, x->relay_stale,
+                            x->state_drops,
                             x->retransmitted, x->redundant, x->unretransmitted,
                             x->log_states, x->held, x->held_up, x->held_down,
                             x->held_unresolved, x->unattributed, x->late_unheld,

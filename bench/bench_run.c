@@ -68,8 +68,11 @@ static void stop_relays(struct run *run, struct spawn_proc *relays, size_t n)
     for (size_t i = 0; i < n; i++) {
         spawn_stop(&relays[i], SIGKILL, STOP_WAIT_MS); /* if it still runs */
         char *out = spawn_read_stdout(&relays[i]);
-        if (out)
-            run->r->relay_drops += run_relay_final_drops(out);
+        if (out) {
+            run->r->relay_drops += run_relay_final_drops(out, NULL);
+            /* states it shed when it fell behind: the audit's to explain */
+            run->r->audit.relay_stale += run_relay_final_drops(out, "stale");
+        }
         free(out);
         spawn_free(&relays[i]);
     }

@@ -139,8 +139,9 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
  * (IP mode: 0). Returns 0 or run_fail(). */
 int run_start_netsim(struct run *run, const char *relay_host, int relay_port, int *port);
 
-/* Sum of the "drops" object in the relay's last stats record, 0 if none. */
-uint64_t run_relay_final_drops(const char *text);
+/* Sum of the "drops" object in the relay's last stats record, or its
+ * member reason alone if reason is not NULL; 0 if none. */
+uint64_t run_relay_final_drops(const char *text, const char *reason);
 
 /* --pause-relay-ms, one step at a time from the window's loop: stops the
  * relay a third into the window, lets it go on pause_relay_ms later (at

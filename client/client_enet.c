@@ -15,6 +15,7 @@
 #include <threads.h>
 
 #include <enet/enet.h>
+#include <enet/time.h>
 
 #include "../sys/clock.h"
 #include "../proto/errors.h"
@@ -250,6 +251,28 @@ static void on_disconnect(struct ricochet *c, enet_uint32 data)
                        "the relay closed the connection or timed out");
 }
 
+/* Has my relay gone silent for the timeout? ENet's own rule (no
+ * acknowledgement since the earliest command that timed out, for
+ * timeoutMaximum), checked at every step: ENet 1.3.17 checks it only when
+ * its oldest unacknowledged command's retransmission timer runs out, and
+ * that timer doubles at each resend, so after late and irregular
+ * acknowledgements (a loaded host) it noticed a killed relay up to twice
+ * the timeout late. If so, the session ends as on ENet's timeout. */
+static bool enet_timed_out(struct ricochet *c)
+{
+    struct client_enet *t = c->tp;
+    ENetPeer *p = t ? t->peer : NULL;
+    if (!p || p->state != ENET_PEER_STATE_CONNECTED || p->earliestTimeout == 0 ||
+        (enet_uint32)ENET_TIME_DIFFERENCE(p->host->serviceTime, p->earliestTimeout) <
+            p->timeoutMaximum)
+        return false;
+    p->data = NULL;
+    enet_peer_reset(p);
+    t->peer = NULL;
+    on_disconnect(c, 0);
+    return true;
+}
+
 /* One ENet event of my peer (own host or hub). Returns 1 with *ev, or 0;
  * destroys a received packet. */
 static int enet_handle(struct ricochet *c, ENetEvent *e, struct ricochet_event *ev)
@@ -319,6 +342,8 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
     if (r == 0)
         r = enet_host_service(t->own, &e, (enet_uint32)(wait_ms > 0 ? wait_ms : 0));
     harvest_counters(c);
+    if (r == 0 && enet_timed_out(c))
+        return 0;
     if (r < 0) {
         client_go_dead(c, RICOCHET_END_SOCKET, "ENet host service failed");
         return 0;
@@ -341,7 +366,7 @@ static int enet_service(struct ricochet *c, uint64_t deadline_us, struct ricoche
     struct client_enet *t = c->tp;
     if (!t->hub)
         return client_service(c, deadline_us, ev);
-    if (client_timers(c, clock_now_us()))
+    if (client_timers(c, clock_now_us()) && !enet_timed_out(c))
         client_silence_check(c, clock_now_us()); /* the hub has read what came */
     return 0;
 }

@@ -229,9 +229,10 @@ static void netsim_dropped_from_the_log(void **unused)
     audit_track_free(t);
 }
 
-/* The relay drops no state for being late: a state netsim forwarded to the
- * relay, after a newer one of the same sender or not, and never forwarded
- * on is unexplained in every mode. */
+/* The relay drops no state for being out of order: a state netsim
+ * forwarded to the relay, after a newer one of the same sender or not, and
+ * never forwarded on is unexplained in every mode (the relay shed none as
+ * stale). */
 static void no_drop_at_the_relay(void **unused)
 {
     (void)unused;
@@ -254,6 +255,50 @@ static void no_drop_at_the_relay(void **unused)
         assert_int_equal(a.unexplained, 4);
         assert_int_equal(a.items[0].seq, 3);
         assert_int_equal(a.items[0].where, BENCH_WHERE_UP_FWD);
+    }
+    audit_log_free(log);
+    audit_track_free(t);
+}
+
+/* A relay that fell behind sheds states as stale (drops.stale): each one
+ * it counted explains one state netsim forwarded up that no member got and
+ * netsim sent down to none, for every receiver; never one that went down
+ * to someone, nor more states than it counted. */
+static void shed_by_the_relay(void **unused)
+{
+    (void)unused;
+    static const char text[] =
+        "10 fwd up 127.0.0.1:5001 0 200 unsequenced 0 0\n"  /* shed */
+        "20 fwd up 127.0.0.1:5001 0 201 unsequenced 0 0\n"  /* C got it */
+        "21 fwd down 127.0.0.1:5003 1 201 unsequenced 0 0\n"
+        "30 fwd up 127.0.0.1:5001 0 202 unsequenced 0 0\n"  /* down to C, lost in */
+        "31 fwd down 127.0.0.1:5003 1 202 unsequenced 0 0\n" /* its socket */
+        "40 fwd up 127.0.0.1:5001 0 203 unsequenced 0 0\n"  /* C: too old, got */
+        "50 fwd up 127.0.0.1:5001 0 204 unsequenced 0 0\n"  /* shed */
+        "60 fwd up 127.0.0.1:5001 0 205 unsequenced 0 0\n"; /* beyond the count */
+    struct audit_track *t = audit_track_new(3, 3, 16);
+    for (uint32_t seq = 200; seq < 206; seq++)
+        audit_track_sent(t, 0, seq);
+    audit_track_got(t, 2, 0, 201, AUDIT_GOT);
+    audit_track_got(t, 2, 0, 203, AUDIT_TOO_OLD);
+    struct audit_log *log = read_log(text);
+    struct bench_audit a;
+    memset(&a, 0, sizeof a);
+    a.relay_stale = 2;
+    audit_reconcile(t, clients, log, PROTO_MODE_SEQUENCED, 1000, &a);
+    assert_int_equal(a.missed, 11);
+    assert_int_equal(a.too_old, 1);
+    assert_int_equal(a.stale, 4);    /* 200 and 204, at B and C */
+    assert_int_equal(a.overflow, 1); /* 202 at C */
+    assert_int_equal(a.unexplained, 5);
+    assert_int_equal(a.unexplained_where[BENCH_WHERE_UP_FWD], 5);
+    static const struct {
+        uint32_t seq, receiver;
+    } want[5] = {{201, 2}, {202, 2}, {203, 2}, {205, 2}, {205, 3}};
+    assert_int_equal(a.listed, 5);
+    for (size_t k = 0; k < 5; k++) {
+        assert_int_equal(a.items[k].seq, want[k].seq);
+        assert_int_equal(a.items[k].receiver, want[k].receiver);
     }
     audit_log_free(log);
     audit_track_free(t);
@@ -731,6 +776,7 @@ int main(void)
         cmocka_unit_test(reliable_drops_matched),
         cmocka_unit_test(netsim_dropped_from_the_log),
         cmocka_unit_test(no_drop_at_the_relay),
+        cmocka_unit_test(shed_by_the_relay),
         cmocka_unit_test(enet_unsequenced_window),
         cmocka_unit_test(late_and_exit),
         cmocka_unit_test(corrupted_on_the_way),

@@ -59,6 +59,8 @@ static void run_rate_kick(bool udp)
             if (s.left_id[i][k] == flooder_id && s.left_reason[i][k] == PROTO_LEFT_KICKED)
                 saw = true;
         others_saw_kick = others_saw_kick && saw;
+        if (s.n_errors[i])
+            print_error("honest%zu got error %s\n", i, s.errors[i][0]);
         assert_int_equal(s.n_errors[i], 0); /* the honest got no errors */
         assert_false(s.dead[i]);
     }

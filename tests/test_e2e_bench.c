@@ -50,28 +50,44 @@ static const cJSON *find_mode(const cJSON *results, const char *mode)
     return NULL;
 }
 
+/* The last bench's parsed JSON and stderr: freed by the next bench_finish
+ * or by bench_output_free, the group's teardown (which cmocka runs after a
+ * failed test too), so a failed assertion leaks neither. */
+static cJSON *bench_root;
+static char *bench_err;
+
+static int bench_output_free(void **state)
+{
+    (void)state;
+    cJSON_Delete(bench_root);
+    free(bench_err);
+    bench_root = NULL;
+    bench_err = NULL;
+    return 0;
+}
+
 /* Waits for the bench p, expects exit status want and returns its parsed
- * JSON (caller deletes); its stderr in *err_out if not NULL. */
+ * JSON; its stderr in *err_out if not NULL. Neither is the caller's to
+ * free (bench_root, bench_err). */
 static cJSON *bench_finish(struct spawn_proc *p, int want, char **err_out)
 {
     int code = spawn_stop(p, 0, 120000);
     char *out = spawn_read_stdout(p);
-    char *err = spawn_read_stderr(p);
-    if (code != want)
-        print_error("ricochet-bench exited %d; stderr:\n%s\n", code, err ? err : "");
-    assert_int_equal(code, want);
-    assert_non_null(out);
-    cJSON *root = cJSON_Parse(out);
-    if (!root)
-        print_error("bench stdout is not JSON:\n%s\n", out);
-    assert_non_null(root);
-    free(out);
-    if (err_out)
-        *err_out = err;
-    else
-        free(err);
+    bench_output_free(NULL);
+    bench_err = spawn_read_stderr(p);
     spawn_free(p);
-    return root;
+    bench_root = code == want && out ? cJSON_Parse(out) : NULL;
+    if (code != want)
+        print_error("ricochet-bench exited %d, not %d; stderr:\n%s\n", code, want,
+                    bench_err ? bench_err : "");
+    else if (!bench_root)
+        print_error("bench stdout is not JSON:\n%s\n", out ? out : "(none)");
+    free(out);
+    if (!bench_root)
+        fail();
+    if (err_out)
+        *err_out = bench_err;
+    return bench_root;
 }
 
 /* Runs the bench with args: bench_finish. */
@@ -101,6 +117,7 @@ static void check_audit_sums(const cJSON *r)
                                  num(r, "audit.explained_by.too_old") +
                                  num(r, "audit.explained_by.enet_window") +
                                  num(r, "audit.explained_by.socket_overflow") +
+                                 num(r, "audit.explained_by.relay_stale") +
                                  num(r, "audit.explained_by.late"));
 }
 
@@ -188,11 +205,13 @@ static void loss_matches_netsim(void **state)
          * netsim's drop log shows dropped on the way to a receiver (counted
          * from the log, missed or not) are exactly the misses netsim
          * explains, and with what the host itself lost (its socket buffers,
-         * ENet's window, late) they are every state the bench missed */
+         * the relay shedding states when it fell behind, ENet's window,
+         * late) they are every state the bench missed */
         double missed = expected - delivered, dropped = num(r, "audit.netsim_dropped");
         double by_netsim = num(r, "audit.explained_by.netsim_up") +
                            num(r, "audit.explained_by.netsim_down");
         double by_host = num(r, "audit.explained_by.socket_overflow") +
+                         num(r, "audit.explained_by.relay_stale") +
                          num(r, "audit.explained_by.enet_window") +
                          num(r, "audit.explained_by.late");
         print_message("%s: measured %.2f%% lost (%.0f states), netsim's log: %.0f dropped on "
@@ -233,7 +252,6 @@ static void loss_matches_netsim(void **state)
     /* head-of-line blocking: the retransmissions show in the tail (against
      * udp: the frozen unsequenced run's tail holds the freeze) */
     assert_true(num(rel, "latency_ms.p999") > num(find_mode(results, "udp"), "latency_ms.p999"));
-    cJSON_Delete(root);
 }
 
 /* Sequenced means per sender: 8 clients through netsim with
@@ -271,7 +289,6 @@ static void sequenced_per_sender(void **state)
     check_audit_sums(seq);
     assert_true(num(seq, "audit.unexplained") == 0);
     assert_true(100.0 * lost / expected <= 1.5 * uns_reord_pct + 2.0);
-    cJSON_Delete(root);
 }
 
 /* A loss hidden from netsim's drop log: the relay's rate limit drops states
@@ -317,8 +334,6 @@ static void audit_flags_hidden_loss(void **state)
             assert_true(num(it, "sender") != num(it, "receiver"));
         }
     }
-    free(err);
-    cJSON_Delete(root);
 }
 
 static void no_netsim_no_loss(void **state)
@@ -400,7 +415,6 @@ static void enet_batches_audited_state_by_state(void **state)
     assert_true(num(r, "audit.explained_by.netsim_down") > 0);
     assert_true(num(r, "audit.netsim_dropped") ==
                 num(r, "audit.explained_by.netsim_up") + num(r, "audit.explained_by.netsim_down"));
-    cJSON_Delete(root);
 }
 
 static void sealed_through_netsim(void **state)
@@ -425,7 +439,6 @@ static void sealed_through_netsim(void **state)
     }
     const cJSON *rel = find_mode(results, "reliable");
     assert_true(num(rel, "expected") > 0 && num(rel, "delivered") == num(rel, "expected"));
-    cJSON_Delete(root);
 }
 
 /* --fleet 2 with a drain: 96 clients (more than the swarm creates between
@@ -452,7 +465,6 @@ static void fleet_drain(void **state)
     assert_true(num(r, "join_p50_ms") > 0);
     assert_true(num(r, "expected") > 0);
     assert_true(num(r, "delivered") >= 0.99 * num(r, "expected"));
-    cJSON_Delete(root);
 }
 
 /* --fleet 2, one relay killed: its clients notice (their own timeout),
@@ -476,7 +488,6 @@ static void fleet_failover(void **state)
     print_message("fleet failover: on time again %.0f ms after the kill\n",
                   num(r, "recovery_ms"));
     assert_true(num(r, "recovery_ms") > 0);
-    cJSON_Delete(root);
 }
 
 /* Rooms split over generator processes: every room whole in one process,
@@ -505,7 +516,6 @@ static void rooms_over_procs(void **state)
                                                                               "proc_cpu_pct")),
                          2);
     }
-    cJSON_Delete(root);
 }
 
 /* Both generator processes fail their setup (the relay takes 2 clients of
@@ -617,7 +627,6 @@ static void world_with_interest(void **state)
         assert_true(num(w, "beyond_leave") == 0);
         assert_true(num(w, "appeared") > 0);
     }
-    cJSON_Delete(root);
 }
 
 int main(void)
@@ -636,5 +645,5 @@ int main(void)
         cmocka_unit_test(loss_matches_netsim),
         cmocka_unit_test(audit_flags_hidden_loss),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, bench_output_free);
 }

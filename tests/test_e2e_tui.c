@@ -238,8 +238,12 @@ static int setup_tmux(void **state)
     fd = open(conf_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || !(f = fdopen(fd, "w")))
         return -1;
+    /* exit-empty off: the server stays up between sessions (until
+     * tmux_kill_server). Killing the last session made it exit, and a
+     * new-session right after could reach it exiting ("server exited
+     * unexpectedly", status 1) on a loaded host. */
     fprintf(f, "set -g default-terminal screen\n"
-               "set -g status off\nset -g history-limit 100\n");
+               "set -g status off\nset -g history-limit 100\nset -g exit-empty off\n");
     fclose(f);
     atexit(tmux_kill_server);
     /* Can a server actually start here? */
