@@ -141,10 +141,14 @@ static void print_spread(FILE *out, const struct bench_result *x)
         [BENCH_F_BENCH_CPU] = "bcpu%", [BENCH_F_BYTES] = "B/msg", [BENCH_F_LATE99] = "late99",
         [BENCH_F_RELAY_US] = "us/delivery", [BENCH_F_JOIN50] = "join50",
         [BENCH_F_JOIN99] = "join99", [BENCH_F_REJOIN] = "rejoin",
-        [BENCH_F_RECOVERY] = "recovery", [BENCH_F_BPS] = "bps", [BENCH_F_GAP] = "gap"};
+        [BENCH_F_RECOVERY] = "recovery", [BENCH_F_BPS] = "bps", [BENCH_F_GAP] = "gap",
+        [BENCH_F_REDIS_CALLS] = "redis_calls/s", [BENCH_F_NEW_OUT] = "new_out",
+        [BENCH_F_NEW_WAIT] = "new_wait"};
     fprintf(out, "  median of %zu run%s, min-max:", x->spread.runs,
             x->spread.runs == 1 ? "" : "s");
-    for (int f = 0; f < BENCH_F_COUNT; f++)
+    /* the directory's figures mean something for a fleet only */
+    int count = x->relays ? BENCH_F_COUNT : BENCH_F_REDIS_CALLS;
+    for (int f = 0; f < count; f++)
         if (f != BENCH_F_MEAN)
             fprintf(out, " %s %.*f-%.*f", label[f], f == BENCH_F_BYTES ? 1 : 2,
                     x->spread.min[f], f == BENCH_F_BYTES ? 1 : 2, x->spread.max[f]);

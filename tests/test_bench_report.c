@@ -332,6 +332,14 @@ static void merge_runs(void **state)
     text = capture(bench_report_table, &m, 1);
     assert_non_null(strstr(text, "median of 3 runs, min-max: lost% 1.00-3.00 "));
     assert_non_null(strstr(text, " p99 10.00-30.00 "));
+    assert_null(strstr(text, "(null)"));       /* every figure has its name */
+    assert_null(strstr(text, " redis_calls")); /* a fleet's figures only for a fleet */
+    free(text);
+    m.relays = 2;
+    text = capture(bench_report_table, &m, 1);
+    assert_non_null(strstr(text, " redis_calls/s "));
+    assert_non_null(strstr(text, " new_wait "));
+    assert_null(strstr(text, "(null)"));
     free(text);
     bench_result_free(&m);
 
