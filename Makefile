@@ -402,7 +402,8 @@ bench-lesson bench-lesson-reference:
 # The fleet suite (bench/fleet.sh): a redis-server (or a primary, its replica
 # and three sentinels) and relays per run.
 # FLEET_PARTS: some of placement cpu scale failover drain pause sentinel (all);
-# BEFORE_BIN=DIR also runs failover and the steady state with DIR's relays.
+# BEFORE_BIN=DIR also runs failover and the steady state with DIR's bench,
+# clients and relays (an earlier build).
 bench-fleet bench-fleet-reference: FLEET_DIR = $(if $(filter bench-fleet-reference,$@),bench/results,$(BENCH_OUT))/fleet
 bench-fleet bench-fleet-reference:
 	@.ci/deps test

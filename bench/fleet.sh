@@ -27,8 +27,10 @@
 #              and for how long, rooms held by two relays (joins probed every
 #              250 ms, half of them into existing rooms through relays that
 #              do not hold them)
-# BEFORE_BIN=DIR also runs failover and the steady state with the relays in
-# DIR (an earlier build; this bench), for the calls of Redis before.
+#   summary    nothing: only summary.txt again, from the CSVs in OUT
+# BEFORE_BIN=DIR also runs failover and the steady state with DIR's bench,
+# clients and relays (an earlier build, whole: its clients speak its
+# protocol), for the failover and the calls of Redis before.
 # Writes OUT/PART/{table.txt,results.csv,machine.txt} and OUT/summary.txt;
 # machine.txt names the machine and its floor (bench/machine.sh), measured
 # at the start of the run.
@@ -43,31 +45,36 @@ bench="$bin/ricochet-bench"
 recovered=${RECOVERED_MS:-100} # the p99 bound of "on time" after a kill or drain
 [ -x "$bench" ] || { echo "fleet.sh: $bench not found (run make first)" >&2; exit 2; }
 mkdir -p "$out"
-"$(dirname "$0")/machine.sh" "$bin" "$out" > /dev/null
+[ "$parts" = summary ] || "$(dirname "$0")/machine.sh" "$bin" "$out" > /dev/null
 start=$(date +%s)
 
-# run PART NAME ARGS...: one scenario, its table and CSV rows under OUT/PART
-run() {
-    part=$1 name=$2
-    shift 2
+# run_with BENCH PART NAME ARGS...: one scenario run by BENCH (and the
+# programs beside it), its table and CSV rows under OUT/PART
+run_with() {
+    prog=$1 part=$2 name=$3
+    shift 3
     mkdir -p "$out/$part"
     cp "$out/machine.txt" "$out/$part/machine.txt"
     echo "== $part: $name" >&2
-    "$bench" --repeat "$reps" --quiet --table-file "$out/$part/$name.txt" \
+    "$prog" --repeat "$reps" --quiet --table-file "$out/$part/$name.txt" \
         --csv-file "$out/$part/$name.csv" "$@"
     cat "$out/$part/$name.txt" >&2
 }
 
-# col FILE NAME...: the named columns of the CSV's first row
+run() { run_with "$bench" "$@"; }
+
+# col FILE NAME...: the named columns of the CSV's first row ("-" for a
+# column it lacks: an earlier build's bench)
 col() {
     f=$1
     shift
     awk -F, -v want="$*" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
         NR == 2 { n = split(want, w, " "); for (i = 1; i <= n; i++)
-                  printf "%s%s", $c[w[i]], i < n ? " " : "\n" }' "$f"
+                  printf "%s%s", (w[i] in c) ? $c[w[i]] : "-", i < n ? " " : "\n" }' "$f"
 }
 
 for part in $parts; do
+    [ "$part" = summary ] && continue
     rm -rf "${out:?}/$part"
     case $part in
     placement)
@@ -94,7 +101,7 @@ for part in $parts; do
         run failover kill --fleet 3 --clients 600 --room-size 8 --rate 10 --modes reliable \
             --fleet-event kill --event-at 2 --duration 25 --warmup 1 --grace 2 \
             --recovered-p99-ms "$recovered" --setup-timeout 60
-        [ -n "${BEFORE_BIN:-}" ] && run failover kill-before --bin "$BEFORE_BIN" --fleet 3 \
+        [ -n "${BEFORE_BIN:-}" ] && run_with "$BEFORE_BIN/ricochet-bench" failover kill-before --fleet 3 \
             --clients 600 --room-size 8 --rate 10 --modes reliable --fleet-event kill \
             --event-at 2 --duration 25 --warmup 1 --grace 2 --recovered-p99-ms "$recovered" \
             --setup-timeout 60
@@ -110,7 +117,7 @@ for part in $parts; do
             --setup-timeout 60
         run pause running --fleet 2 --clients 1000 --room-size 8 --rate 10 --modes unsequenced \
             --duration 7 --warmup 1 --grace 1 --setup-timeout 60
-        [ -n "${BEFORE_BIN:-}" ] && run pause running-before --bin "$BEFORE_BIN" --fleet 2 \
+        [ -n "${BEFORE_BIN:-}" ] && run_with "$BEFORE_BIN/ricochet-bench" pause running-before --fleet 2 \
             --clients 1000 --room-size 8 --rate 10 --modes unsequenced --duration 7 \
             --warmup 1 --grace 1 --setup-timeout 60
         ;;
@@ -154,7 +161,9 @@ done
         [ -f "$f" ] && echo "failover (SIGKILL)$([ $kind = kill ] || echo ', before'): $(col "$f" \
             recovery_ms recovery_ms_min recovery_ms_max moved expected delivered runs \
             redis_calls_per_relay_s redis_calls_per_relay_s_min redis_calls_per_relay_s_max |
-            awk -v b="$recovered" '{ printf "the rooms it held on time again (p99 <= %s ms) %.0f ms (%.0f-%.0f) after, %s clients moved and %d states lost in %s runs; %s (%.2f-%.2f) Redis calls a second per relay", b, $1, $2, $3, $4, $5 - $6, $7, $8, $9, $10 }')"
+            awk -v b="$recovered" '{ printf "the rooms it held on time again (p99 <= %s ms) %.0f ms (%.0f-%.0f) after, %s clients moved and %d states lost in %s runs; ", b, $1, $2, $3, $4, $5 - $6, $7
+            if ($8 == "-") print "Redis calls not counted by that build"
+            else printf "%s (%.2f-%.2f) Redis calls a second per relay\n", $8, $9, $10 }')"
     done
     f=$out/drain/term.csv
     [ -f "$f" ] && echo "drain (SIGTERM, reliable): $(col "$f" expected delivered moved recovery_ms \
@@ -164,7 +173,9 @@ done
         f=$out/pause/$kind.csv
         [ -f "$f" ] && echo "directory $kind: p99 $(col "$f" p99_ms p99_ms_min p99_ms_max lost_pct \
             redis_calls_per_relay_s redis_calls_per_relay_s_min redis_calls_per_relay_s_max |
-            awk '{ printf "%s ms (%s-%s), lost %s%%; %s (%.2f-%.2f) Redis calls a second per relay", $1, $2, $3, $4, $5, $6, $7 }')"
+            awk '{ printf "%s ms (%s-%s), lost %s%%; ", $1, $2, $3, $4
+            if ($5 == "-") print "Redis calls not counted by that build"
+            else printf "%s (%.2f-%.2f) Redis calls a second per relay\n", $5, $6, $7 }')"
     done
     f=$out/sentinel/kill.csv
     [ -f "$f" ] && echo "sentinel failover (primary killed): $(col "$f" p99_ms p99_ms_min p99_ms_max \
