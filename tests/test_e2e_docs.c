@@ -7,7 +7,7 @@
  * (--check); a "json ricochet-X" block is a config file X takes, a "yaml
  * prometheus" block one promtool takes; a "sh run" block runs. Every
  * relative link in README.md, docs/ and proto/ reaches a file that exists
- * and, with an #anchor, a heading of that file; the README's key table
+ * and, with an #anchor, a heading of that file; docs/clients.md's key table
  * lists every key of the terminal client's own help; nothing in the
  * repository reads like a lab notebook (how the software was written is
  * not the software); and the quick start's requirements hold (.ci/deps
@@ -228,12 +228,12 @@ static void link_checker_finds_broken_links(void **state)
     assert_false(has_anchor("```\n# not a heading\n```\n", "not-a-heading"));
 }
 
-/* The README's key table has a row for every key the client's own help
- * lists (keys.c), spelled the same: "| Ctrl-L | ...". */
-static void keys_in_readme(void **state)
+/* docs/clients.md's key table has a row for every key the client's own
+ * help lists (keys.c), spelled the same: "| Ctrl-L | ...". */
+static void keys_in_clients_doc(void **state)
 {
     (void)state;
-    char *readme = harness_read_text("README.md");
+    char *readme = harness_read_text("docs/clients.md");
     assert_non_null(readme);
     size_t n;
     const struct keys_help_row *rows = keys_help(&n);
@@ -242,7 +242,7 @@ static void keys_in_readme(void **state)
         char cell[64];
         snprintf(cell, sizeof cell, "\n| %s | ", rows[i].keys);
         if (!strstr(readme, cell))
-            fail_msg("README.md's key table has no row '| %s |' (%s)", rows[i].keys,
+            fail_msg("docs/clients.md's key table has no row '| %s |' (%s)", rows[i].keys,
                      rows[i].what);
     }
     free(readme);
@@ -812,7 +812,7 @@ int main(void)
         cmocka_unit_test(link_checker_finds_broken_links),
         cmocka_unit_test(relative_links_resolve),
         cmocka_unit_test(readme_maps_docs),
-        cmocka_unit_test(keys_in_readme),
+        cmocka_unit_test(keys_in_clients_doc),
         cmocka_unit_test(requirements_and_threat_model_first),
         cmocka_unit_test(no_lab_notebook),
         cmocka_unit_test(tables_match_results),
