@@ -7,8 +7,8 @@
 # proxy). 4 clients at 60 Hz in one room, unsequenced, 5% loss and 20 ms
 # over the whole path; REPEAT runs of SECONDS each way (seeds 1, 2, ...).
 # They should agree within 0.5 percentage points of loss and 1 ms of p50
-# (docs/netsim.md). Writes each run's JSON and agreement.json into OUT and
-# prints medians with min-max.
+# (docs/netsim.md). Writes each run's JSON, agreement.json and summary.txt into OUT
+# and prints medians with min-max.
 #
 # It runs inside a PID namespace of its own (unshare --pid --kill-child):
 # however the script ends, the kernel kills whatever it started, and the
@@ -105,10 +105,13 @@ done | jq -s --arg cmd "netsim/agreement.sh BIN OUT $secs $repeat" \
     if .ip then . + {difference: {lost_pp: (.ip.lost_pct.median - .proxy.lost_pct.median),
                                   p50_ms: (.ip.p50_ms.median - .proxy.p50_ms.median)}}
     else . end' >"$out/agreement.json"
-jq -r '(["way", "lost %", "p50 ms"] | @tsv),
+# The same, rounded (loss to 0.01 points, p50 to 1 µs), into summary.txt.
+jq -r 'def r(n): . * n | round / n;
+    def fig(n): "\(.median | r(n)) (\(.min | r(n))-\(.max | r(n)))";
+    "# \(.date): \(.command)",
+    (["way", "lost %", "p50 ms"] | @tsv),
     (["proxy", "ip"][] as $m | select(has($m)) | .[$m] |
-     [$m, "\(.lost_pct.median) (\(.lost_pct.min)-\(.lost_pct.max))",
-      "\(.p50_ms.median) (\(.p50_ms.min)-\(.p50_ms.max))"] | @tsv),
+     [$m, (.lost_pct | fig(100)), (.p50_ms | fig(1000))] | @tsv),
     (select(.difference) | .difference |
-     "difference of the medians: \(.lost_pp) points of loss, \(.p50_ms) ms of p50")' \
-    "$out/agreement.json"
+     "difference of the medians: \(.lost_pp | r(100)) points of loss, \(.p50_ms | r(1000)) ms of p50")' \
+    "$out/agreement.json" | tee "$out/summary.txt"
