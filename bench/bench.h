@@ -93,9 +93,9 @@ struct bench_config {
 
 /* The relay the bench starts for the tcp mode (--tcp-relay). */
 enum bench_tcp_relay {
-    BENCH_TCP_EXAMPLE,       /* examples/sockets/tcp_relay: until ricochet-relay has a
-                                TCP edge (no limits, no notices, no stats record) */
-    BENCH_TCP_RICOCHET,      /* ricochet-relay --transport tcp */
+    BENCH_TCP_EXAMPLE,       /* examples/sockets/tcp_relay, the teaching relay (no
+                                limits, no notices, no stats record) */
+    BENCH_TCP_RICOCHET,      /* ricochet-relay --transport tcp (the default) */
     BENCH_TCP_COUNT
 };
 #define BENCH_TCP_RELAY_CHOICES "example|ricochet"

@@ -3,8 +3,8 @@
  * network namespace of its own, bound to 198.19.0.1, its clients' sockets
  * made in another (198.18.0.1) and netsim's IP mode between the two, so
  * that a TCP stream crosses the same impairment as the datagrams; and what
- * serves the tcp mode: ricochet-relay's TCP edge, or, until it has one,
- * examples/sockets/tcp_relay. */
+ * serves the tcp mode: ricochet-relay's TCP edge, or with --tcp-relay
+ * example the teaching relay examples/sockets/tcp_relay. */
 #include "run_internal.h"
 
 #include <arpa/inet.h>
@@ -69,8 +69,7 @@ int run_start_example_relay(struct run *run, struct spawn_proc *relay, int *port
         return run_fail(run, "tcp relay: %s", err);
     run->relay_started = true;
     snprintf(run->r->relay, sizeof run->r->relay, "examples/sockets/tcp_relay");
-    run_log(run, "tcp: examples/sockets/tcp_relay serves this mode (ricochet-relay has no "
-            "TCP edge yet)");
+    run_log(run, "tcp: examples/sockets/tcp_relay serves this mode (--tcp-relay example)");
     *port = spawn_wait_listening(relay, EXAMPLE_START_MS, err, sizeof err);
     if (*port < 0)
         return run_fail(run, "%s", err);

@@ -139,10 +139,10 @@ static const struct option_def options[] = {
      "every mode through netsim's IP mode: the relay in one network namespace, the clients "
      "in another, netsim's TUN devices between (tcp needs it); without namespaces, one line "
      "and the UDP proxy for the modes it carries"},
-    {"tcp-relay", OPTION_CHOICE, offsetof(struct bench_options, tcp_relay), "example", 0, 0,
-     BENCH_TCP_RELAY_CHOICES, "what serves the tcp mode: examples/sockets/tcp_relay (built "
-     "beside the programs; until ricochet-relay has a TCP edge) or ricochet-relay "
-     "--transport tcp"},
+    {"tcp-relay", OPTION_CHOICE, offsetof(struct bench_options, tcp_relay), "ricochet", 0, 0,
+     BENCH_TCP_RELAY_CHOICES, "what serves the tcp mode: ricochet-relay's TCP edge "
+     "(--transport tcp) or examples/sockets/tcp_relay (the teaching relay, built beside the "
+     "programs)"},
     {0},
 };
 
@@ -194,8 +194,8 @@ static const struct options_manual manual = {
         "describe the whole path client -> relay -> client and are split over netsim's two "
         "hops.\n"
         "\n"
-        "The tcp mode needs a relay with a TCP edge: until ricochet-relay has one, the bench "
-        "starts examples/sockets/tcp_relay for it and says so (--tcp-relay). Through netsim a "
+        "The tcp mode runs ricochet-relay's TCP edge, or the teaching relay "
+        "examples/sockets/tcp_relay with --tcp-relay example. Through netsim a "
         "TCP stream needs --netsim-ip: netsim then carries whole IP packets between two "
         "network namespaces the bench makes, and its audit attributes every state a stream "
         "held back to the dropped segment it waited for.",
@@ -410,10 +410,10 @@ static void check_network(const struct bench_options *c)
         options_fail(PROG, "--modes tcp through netsim needs --netsim-ip: the UDP proxy "
                            "carries datagrams, not a TCP stream");
     if (c->fleet)
-        options_fail(PROG, "--modes tcp: a fleet's relays have no TCP edge yet");
+        options_fail(PROG, "--modes tcp: not with --fleet (the bench's fleets run datagram edges)");
     if ((c->encrypt || c->ticket[0]) && c->tcp_relay == BENCH_TCP_EXAMPLE && !c->relay[0])
         options_fail(PROG, "--modes tcp --encrypt: examples/sockets/tcp_relay seals nothing "
-                           "(--tcp-relay ricochet, once ricochet-relay has a TCP edge)");
+                           "(the default --tcp-relay ricochet does)");
 }
 
 int bench_plan_without_streams(struct bench_plan *p, char *gone, size_t cap)

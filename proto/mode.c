@@ -42,10 +42,12 @@ static const struct proto_mode_info modes[PROTO_MODE_COUNT] = {
         PROTO_ORDER_NONE, PROTO_FILTER_NONE,
         "what the network gives, nothing more: the baseline" },
     /* One TCP connection to the relay carries every sender's states: a
-     * lost segment holds back all that follow it, whoever sent them. */
+     * lost segment holds back all that follow it, whoever sent them. To a
+     * member of an edge with channels a TCP sender's states go as a
+     * plain-UDP sender's do: on the state channel, unsequenced. */
     [PROTO_MODE_TCP] = {
         "tcp", "tcp", 0, false, false,
-        PROTO_CHANNEL_STREAM, 0, PROTO_CHANNEL_STREAM, 0,
+        PROTO_CHANNEL_STREAM, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED,
         PROTO_ORDER_PER_LINK, PROTO_FILTER_NONE,
         "everything, in order, on one stream: a lost segment holds back every sender behind it",
         true },

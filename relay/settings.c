@@ -28,14 +28,16 @@ const struct option_def relay_settings_options[] = {
               "--transport, --bind and --port" },
     { .name = "bind", .type = OPTION_STRING, .offset = SET(bind), .def = "0.0.0.0",
       .min = 1, .max = SIZE(bind), /* a string's max is its buffer's size */ .short_name = 'B',
-      .help = "local address to bind: IPv4, IPv6 with --transport udp (:: also serves "
-              "IPv4), or a host name" },
+      .help = "local address to bind: IPv4, IPv6 with --transport udp or tcp (:: also "
+              "serves IPv4), or a host name" },
     { .name = "port", .type = OPTION_UINT, .offset = NET(port), .size = SIZE(net.port),
       .def = "7777", .min = 0, .max = 65535, .short_name = 'p',
-      .help = "UDP port to bind; 0 picks a free one (see the 'listening on' line)" },
+      .help = "port to bind (UDP; TCP with --transport tcp); 0 picks a free one (see the "
+              "'listening on' line)" },
     { .name = "transport", .type = OPTION_CHOICE, .offset = SET(transport), .def = "enet",
       .choices = RELAY_TRANSPORT_CHOICES, .short_name = 'u', .short_value = "udp",
-      .help = "enet: ENet connections and channels; udp: one bare datagram socket" },
+      .help = "enet: ENet connections and channels; udp: one bare datagram socket; tcp: a "
+              "stream per client, messages in length-prefixed frames" },
     { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
       .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "connected clients; more are refused with server_full" },
@@ -73,11 +75,12 @@ const struct option_def relay_settings_options[] = {
               "no limit" },
     { .name = "max-queued-bytes", .type = OPTION_UINT, .offset = NET(max_queued_bytes),
       .size = SIZE(net.max_queued_bytes), .def = "262144", .min = 0, .max = 268435456,
-      .help = "ENet: the same bound in bytes; 0 = no limit" },
+      .help = "ENet: the same bound in bytes; tcp: bytes queued to one client past "
+              "which it is closed (slow_reader); 0 = no limit (tcp: 256 KiB)" },
     { .name = "slow-reader-ms", .type = OPTION_UINT, .offset = NET(slow_reader_ms),
       .size = SIZE(net.slow_reader_ms), .def = "2000", .min = 0, .max = 600000,
       .help = "ENet: a client over a queue bound this long (or at twice one) is closed: "
-              "error slow_reader; 0 = never" },
+              "error slow_reader; tcp: one whose socket took nothing this long; 0 = never" },
     { .name = "max-held-commands", .type = OPTION_UINT, .offset = NET(max_held_commands),
       .size = SIZE(net.max_held_commands), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: commands one client may have held out of order; datagrams past it "

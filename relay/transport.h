@@ -10,6 +10,9 @@
  *   relay/udp/   relay_udp_ops: one bare UDP socket: socket(), bind(),
  *                recvfrom(), sendto(); "who is joined" is our own endpoint
  *                table (its files: relay/udp/transport_udp.h).
+ *   relay/tcp/   relay_tcp_ops: a TCP listening socket, a connection per
+ *                client, messages in length-prefixed frames (its files:
+ *                relay/tcp/transport_tcp.h).
  *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
  * These are edges: they read the clock
@@ -31,15 +34,18 @@ struct relay_net_config {
                                   base + slot (core's base) */
     uint32_t max_per_address;  /* peers from one IP address, 0 = peer_cap */
     size_t max_packet_size;    /* ENet: largest packet in (and out is at least
-                                  PROTO_CONTROL_MAX); udp: receive buffer */
+                                  PROTO_CONTROL_MAX); udp: receive buffer; tcp: the
+                                  longest frame taken */
     size_t max_waiting_data;   /* ENet: bytes a peer may have buffered for reassembly */
-    uint32_t timeout_ms;       /* ENet peer timeout; udp: silence before expiry */
-    /* ENet only (0 = no limit): */
+    uint32_t timeout_ms;       /* ENet peer timeout; udp, tcp: silence before expiry */
+    /* ENet (and tcp where said) (0 = no limit): */
     uint32_t max_queued_packets; /* packets queued to one peer (unsent or unacknowledged)
                                     past which its unreliable states are dropped */
-    size_t max_queued_bytes;     /* the same in payload bytes */
+    size_t max_queued_bytes;     /* the same in payload bytes; tcp: bytes queued to
+                                    a connection, past which it is closed */
     uint32_t slow_reader_ms;     /* a peer over either bound this long is closed
-                                    (slow_reader); at twice a bound at once */
+                                    (slow_reader); at twice a bound at once; tcp: a
+                                    queue the kernel took none of this long */
     uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
     uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a
                                     quarter of the peer slots) */
@@ -101,7 +107,7 @@ struct relay_transport_ops {
  * (an option's list; test_e2e_relay_main checks the two agree). Adding an
  * edge: a folder with its ops, a row here (transport.c), its name in
  * RELAY_TRANSPORT_CHOICES. */
-#define RELAY_TRANSPORT_CHOICES "enet|udp"
+#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp"
 extern const struct relay_transport_ops *const relay_transports[];
 
 /* ---- ENet: connections, channels, acks, resends ---- */
@@ -121,5 +127,17 @@ extern const struct relay_transport_ops relay_enet_ops;
  * (sendmmsg); tick expires members silent for timeout_ms (left reason
  * timeout); nothing is acknowledged, so it is always settled. */
 extern const struct relay_transport_ops relay_udp_ops;
+
+/* ---- TCP: a stream per client, frames ---- */
+
+/* service reads one batch of ready sockets (its descriptor is an epoll set
+ * of its own: the listening socket and every connection) and accepts; a
+ * connection is a peer from accept() on, closing it is leaving; flush
+ * writes each connection's queued frames; while the kernel's send buffer
+ * is full, each sender's unreliable states are conflated to its newest
+ * (counted); a queue over --max-queued-bytes or unwritten for
+ * --slow-reader-ms closes the connection (slow_reader); tick expires
+ * connections silent for timeout_ms; settled once every queue is written. */
+extern const struct relay_transport_ops relay_tcp_ops;
 
 #endif

@@ -239,7 +239,7 @@ static inline struct relay_edge_stats *core_edge_stats(struct relay *r, uint32_t
 /* ---- control_in.c ---- */
 
 /* A control message of len bytes (JSON) from peer; datagram: it came over
- * a bare datagram socket. Returns 0 or the relay_on_datagram code. */
+ * a bare datagram socket or a stream, with no channels. Returns 0 or the relay_on_datagram code. */
 int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len,
                     bool datagram, uint64_t now_us);
 

@@ -104,7 +104,7 @@ void relay_destroy(struct relay *r)
 }
 
 /* Admitted (state_flow.c), a datagram is a control message (JSON on the
- * control channel, or on a bare datagram) or a state's (anything else: a
+ * control channel, or on a bare datagram or a stream's frame) or a state's (anything else: a
  * state's path refuses what no mode sends). */
 static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                        uint8_t *bytes, size_t len, uint64_t now_us)
@@ -112,9 +112,10 @@ static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t
     int rc = core_admit(r, peer, flags, &bytes, &len, now_us);
     if (rc < 0)
         return rc;
+    bool bare = channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM;
     if (channel == PROTO_CHANNEL_CONTROL ? bytes[0] != PROTO_STATE_VERSION
-                                         : channel == PROTO_CHANNEL_DATAGRAM && bytes[0] == '{')
-        return core_on_control(r, peer, bytes, len, channel == PROTO_CHANNEL_DATAGRAM, now_us);
+                                         : bare && bytes[0] == '{')
+        return core_on_control(r, peer, bytes, len, bare, now_us);
     return core_on_state(r, peer, channel, flags, bytes, len, now_us);
 }
 

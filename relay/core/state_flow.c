@@ -124,7 +124,7 @@ int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, 
 /* ---- decode ----------------------------------------------------------- */
 
 /* The mode a state arriving on channel with flags came in: a bare
- * datagram is plain UDP's; a state channel's (channel, flags) is a row of
+ * datagram is plain UDP's, a stream's frame TCP's; a state channel's (channel, flags) is a row of
  * the mode table. Returns 0, or rejects (wrong_channel) and returns the
  * relay_on_datagram code. */
 static int state_mode(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
@@ -137,6 +137,9 @@ static int state_mode(struct relay *r, uint32_t peer, uint8_t channel, uint32_t 
                               PROTO_CHANNEL_STATE, PROTO_CHANNEL_RELIABLE);
     case PROTO_CHANNEL_DATAGRAM:
         *mode = PROTO_MODE_UDP;
+        return 0;
+    case PROTO_CHANNEL_STREAM:
+        *mode = PROTO_MODE_TCP;
         return 0;
     default:
         if (bytes[0] == '{' || proto_mode_from_up(channel, flags, mode) != 0 ||

@@ -338,7 +338,7 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
         if (id == ricochet_id(r->c[i]))
             r->self_states[i]++;
         r->states[i][id]++;
-        if (ev->mode < 4)
+        if ((unsigned)ev->mode < PROTO_MODE_COUNT)
             r->arrived[i][ev->mode]++;
         r->arrived_as[i][id] = (enum proto_mode)ev->mode;
         r->last[i][id] = ev->state;

@@ -125,7 +125,7 @@ struct harness_rec {
     uint64_t states[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS]; /* by sender id */
     uint64_t states_bad_id[HARNESS_MAX_CLIENTS]; /* id 0 or >= HARNESS_MAX_IDS */
     uint64_t self_states[HARNESS_MAX_CLIENTS];   /* sender == my own id */
-    uint64_t arrived[HARNESS_MAX_CLIENTS][4];    /* by arrived_as mode */
+    uint64_t arrived[HARNESS_MAX_CLIENTS][PROTO_MODE_COUNT]; /* by arrived_as mode */
     enum proto_mode arrived_as[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS]; /* last */
     struct ricochet_state last[HARNESS_MAX_CLIENTS][HARNESS_MAX_IDS];
     uint32_t joined[HARNESS_MAX_CLIENTS][HARNESS_MAX_NOTICES];

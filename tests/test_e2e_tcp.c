@@ -1,0 +1,331 @@
+/* test_e2e_tcp.c: ricochet-relay's TCP stream edge (--listen tcp://...)
+ * over 127.0.0.1: one room of TCP, ENet and plain-UDP members of one relay
+ * (states both ways under one sender id, each arriving in its receiver's
+ * own transport's mode; chat and left notices across; counters per edge);
+ * frames cut at every byte; a frame of length 0 and one over
+ * --max-packet-size each closing the connection with its error; a client
+ * that never reads: its states conflated to each sender's newest, then
+ * closed as a slow reader, while a TCP member that reads gets every state;
+ * a connection that never joins closed by the join timeout. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../client/client.h"
+#include "../sys/clock.h"
+#include "support/harness.h"
+
+#define WAIT_MS 15000
+
+/* A relay with a TCP, an ENet and a plain-UDP edge: their ports. */
+struct three {
+    struct spawn_proc relay;
+    uint16_t tcp, enet, udp;
+};
+
+static void three_start(struct three *t, const char *const *more)
+{
+    const char *args[32] = {"--listen", "tcp://127.0.0.1:0", "--listen", "enet://127.0.0.1:0",
+                            "--listen", "udp://127.0.0.1:0"};
+    size_t n = 6;
+    for (size_t i = 0; more && more[i] && n < 31; i++)
+        args[n++] = more[i];
+    args[n] = NULL;
+    assert_true(harness_start_relay(&t->relay, args) > 0);
+    t->tcp = harness_edge_port(&t->relay, "tcp");
+    t->enet = harness_edge_port(&t->relay, "enet");
+    t->udp = harness_edge_port(&t->relay, "udp");
+    assert_true(t->tcp && t->enet && t->udp);
+}
+
+static uint16_t port_for(const struct three *t, enum proto_mode mode)
+{
+    return mode == PROTO_MODE_TCP ? t->tcp : mode == PROTO_MODE_UDP ? t->udp : t->enet;
+}
+
+/* ---- raw TCP: frames by hand ---------------------------------------------- */
+
+static int tcp_connect(uint16_t port, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    if (rcvbuf)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static void send_all(int fd, const void *bytes, size_t len)
+{
+    assert_int_equal(send(fd, bytes, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void send_frame(int fd, const char *text)
+{
+    size_t len = strlen(text);
+    uint8_t head[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    send_all(fd, head, 2);
+    send_all(fd, text, len);
+}
+
+/* Reads frames for up to ms until one contains want (copied into out);
+ * returns 1 if found, 0 at end of stream, -1 at the timeout. */
+static int read_until(int fd, const char *want, char *out, size_t cap, int ms)
+{
+    uint8_t buf[1 << 16];
+    size_t have = 0;
+    uint64_t end = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        ssize_t n = recv(fd, buf + have, sizeof buf - have, 0);
+        if (n <= 0)
+            return 0;
+        have += (size_t)n;
+        while (have >= 2) {
+            size_t len = (size_t)buf[0] << 8 | buf[1];
+            if (have < 2 + len)
+                break;
+            if (len && buf[2] == '{' && memmem(buf + 2, len, want, strlen(want))) {
+                snprintf(out, cap, "%.*s", (int)len, (const char *)buf + 2);
+                return 1;
+            }
+            memmove(buf, buf + 2 + len, have - 2 - len);
+            have -= 2 + len;
+        }
+    }
+    return -1;
+}
+
+/* Has the relay closed fd (end of stream within ms)? */
+static bool closed_within(int fd, int ms)
+{
+    char out[8];
+    return read_until(fd, "\x01never", out, sizeof out, ms) == 0;
+}
+
+#define JOIN(room, name) \
+    "{\"type\":\"join\",\"version\":3,\"room\":\"" room "\",\"name\":\"" name "\",\"mode\":\"tcp\"}"
+
+/* ---- the tests ---------------------------------------------------------- */
+
+/* TCP, ENet and plain-UDP members in one room: each gets everyone's
+ * states under the sender's id, in its own transport's mode (a TCP
+ * sender's reach an ENet member as unsequenced); nothing is lost to a TCP
+ * member; chat and a TCP member's leaving cross the edges. */
+static void a_room_mixes_tcp_enet_and_udp_members(void **state)
+{
+    (void)state;
+    static struct three t;
+    three_start(&t, NULL);
+    static const struct harness_member m[4] = {{"ann", PROTO_MODE_TCP, false},
+                                               {"ben", PROTO_MODE_UNSEQUENCED, false},
+                                               {"cat", PROTO_MODE_UDP, false},
+                                               {"dan", PROTO_MODE_TCP, false}};
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 4;
+    for (size_t i = 0; i < 4; i++)
+        r.c[i] = harness_client(port_for(&t, m[i].mode), "mixed", m[i].name, m[i].mode, false);
+    assert_int_equal(harness_poll_until(r.c, 4, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    uint32_t id[4];
+    for (size_t i = 0; i < 4; i++)
+        id[i] = ricochet_id(r.c[i]);
+    const int rounds = 40;
+    for (int k = 1; k <= rounds; k++) {
+        for (size_t i = 0; i < 4; i++) {
+            struct ricochet_state s = {.x = (float)k, .y = (float)i};
+            assert_int_equal(ricochet_send_state(r.c[i], &s), RICOCHET_OK);
+        }
+        harness_poll_for(r.c, 4, 20, harness_rec_event, &r);
+    }
+    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(r.states_bad_id[i], 0);
+        assert_int_equal(r.self_states[i], 0);
+        for (size_t j = 0; j < 4; j++) {
+            if (i == j)
+                continue;
+            if (m[i].mode == PROTO_MODE_TCP && m[j].mode == PROTO_MODE_TCP)
+                assert_int_equal(r.states[i][id[j]], rounds); /* a stream both ways */
+            else
+                assert_in_range(r.states[i][id[j]], rounds * 8 / 10, rounds);
+            enum proto_mode want = m[i].mode == PROTO_MODE_UNSEQUENCED ? PROTO_MODE_UNSEQUENCED
+                                                                       : m[i].mode;
+            assert_int_equal(r.arrived_as[i][id[j]], want);
+        }
+    }
+    assert_int_equal(ricochet_send_chat(r.c[0], "from tcp"), RICOCHET_OK);
+    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
+    assert_true(r.n_chat[1] >= 1 && r.n_chat[2] >= 1 && r.n_chat[3] >= 1);
+
+    char *out = harness_relay_stats_now(&t.relay);
+    assert_non_null(out);
+    assert_int_equal(harness_stats_field(out, false, "edges.tcp.members"), 2);
+    assert_int_equal(harness_stats_field(out, false, "edges.tcp.states_in"), 2 * rounds);
+    assert_int_equal(harness_stats_field(out, false, "edges.tcp.conflated"), 0);
+    free(out);
+
+    ricochet_close(r.c[3]); /* closing the connection is leaving */
+    r.c[3] = NULL;
+    harness_poll_for(r.c, 4, 500, harness_rec_event, &r);
+    assert_true(harness_rec_saw_left(&r, 1, id[3], PROTO_LEFT_QUIT));
+    assert_true(harness_rec_saw_left(&r, 2, id[3], PROTO_LEFT_QUIT));
+    for (size_t i = 0; i < 3; i++)
+        ricochet_close(r.c[i]);
+    free(harness_relay_finish(&t.relay));
+    spawn_free(&t.relay);
+}
+
+/* A join sent one byte per write (each read may end anywhere in a frame)
+ * is taken whole: the welcome comes back in a frame. */
+static void frames_cut_at_every_byte(void **state)
+{
+    (void)state;
+    static struct three t;
+    three_start(&t, NULL);
+    int fd = tcp_connect(t.tcp, 0);
+    int on = 1;
+    setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
+    const char *join = JOIN("cut", "bytes");
+    size_t len = strlen(join);
+    uint8_t frame[256] = {(uint8_t)(len >> 8), (uint8_t)len};
+    memcpy(frame + 2, join, len);
+    for (size_t i = 0; i < 2 + len; i++) {
+        send_all(fd, frame + i, 1);
+        usleep(i % 8 ? 0 : 2000);
+    }
+    char out[4096];
+    assert_int_equal(read_until(fd, "\"welcome\"", out, sizeof out, 5000), 1);
+    close(fd);
+    free(harness_relay_finish(&t.relay));
+    spawn_free(&t.relay);
+}
+
+/* A frame of length 0, and one longer than --max-packet-size, cannot be
+ * read past: each connection gets its error and is closed; a member on
+ * another connection keeps its session. */
+static void bad_frames_close_the_connection(void **state)
+{
+    (void)state;
+    static struct three t;
+    static const char *const more[] = {"--max-packet-size", "512", NULL};
+    three_start(&t, more);
+    struct ricochet *honest = harness_client(t.tcp, "frames", "honest", PROTO_MODE_TCP, false);
+    struct harness_rec r = {.c = {honest}, .n = 1};
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    char out[4096];
+    int empty = tcp_connect(t.tcp, 0);
+    send_frame(empty, JOIN("frames", "empty"));
+    assert_int_equal(read_until(empty, "\"welcome\"", out, sizeof out, 5000), 1);
+    send_all(empty, "\0\0", 2);
+    assert_int_equal(read_until(empty, "\"bad_state\"", out, sizeof out, 5000), 1);
+    assert_true(closed_within(empty, 3000));
+    close(empty);
+
+    int big = tcp_connect(t.tcp, 0);
+    send_frame(big, JOIN("frames", "big"));
+    assert_int_equal(read_until(big, "\"welcome\"", out, sizeof out, 5000), 1);
+    send_all(big, "\x08\x00", 2); /* 2048 bytes announced */
+    assert_int_equal(read_until(big, "\"too_big\"", out, sizeof out, 5000), 1);
+    assert_true(closed_within(big, 3000));
+    close(big);
+
+    struct ricochet_state s = {.x = 1};
+    assert_int_equal(ricochet_send_state(honest, &s), RICOCHET_OK);
+    harness_poll_for(r.c, 1, 200, harness_rec_event, &r);
+    assert_false(r.disconnected[0]);
+    assert_true(harness_relay_stat(&t.relay, "drops.too_big") >= 1);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.tcp.members"), 1);
+    ricochet_close(honest);
+    free(harness_relay_finish(&t.relay));
+    spawn_free(&t.relay);
+}
+
+/* A member that never reads: once its socket is full, each sender's
+ * states to it are conflated to the newest (counted), and after
+ * --slow-reader-ms it is closed (slow_reader); a TCP member that reads
+ * gets every state all along. */
+static void a_reader_that_never_reads(void **state)
+{
+    (void)state;
+    static struct three t;
+    static const char *const more[] = {"--slow-reader-ms", "800", "--rate-limit", "0",
+                                       "--tick-ms", "0", NULL};
+    three_start(&t, more);
+    int stuck = tcp_connect(t.tcp, 2048);
+    send_frame(stuck, JOIN("slow", "stuck"));
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = harness_client(t.tcp, "slow", "reader", PROTO_MODE_TCP, false);
+    r.c[1] = harness_client(t.enet, "slow", "sender", PROTO_MODE_UNSEQUENCED, false);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    const int sends = 20000; /* 840 kB to each reader, in bursts of 200 */
+    uint32_t sender = ricochet_id(r.c[1]);
+    for (int k = 0; k < sends; k++) {
+        struct ricochet_state s = {.x = (float)k};
+        assert_int_equal(ricochet_send_state(r.c[1], &s), RICOCHET_OK);
+        if (k % 200 == 199)
+            harness_poll_for(r.c, 2, 20, harness_rec_event, &r);
+    }
+    harness_poll_for(r.c, 2, 1500, harness_rec_event, &r);
+    assert_true(harness_relay_stat(&t.relay, "edges.tcp.conflated") > 0);
+    assert_true(harness_relay_stat(&t.relay, "drops.slow_reader") >= 1);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.tcp.members"), 1);
+    /* loopback ENet to the relay loses at most a little; TCP onward nothing */
+    assert_in_range(r.states[0][sender], (uint64_t)sends * 95 / 100, (uint64_t)sends);
+    close(stuck);
+    for (size_t i = 0; i < 2; i++)
+        ricochet_close(r.c[i]);
+    free(harness_relay_finish(&t.relay));
+    spawn_free(&t.relay);
+}
+
+/* A connection that never sends its join holds its slot only until the
+ * join timeout: error not_joined, then closed. */
+static void a_connection_that_never_joins(void **state)
+{
+    (void)state;
+    static struct three t;
+    static const char *const more[] = {"--join-timeout-ms", "300", NULL};
+    three_start(&t, more);
+    int idle = tcp_connect(t.tcp, 0);
+    char out[4096];
+    assert_int_equal(read_until(idle, "\"not_joined\"", out, sizeof out, 5000), 1);
+    assert_true(closed_within(idle, 3000));
+    close(idle);
+    assert_int_equal(harness_relay_stat(&t.relay, "drops.join_timeout"), 1);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.tcp.clients"), 0);
+    free(harness_relay_finish(&t.relay));
+    spawn_free(&t.relay);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_room_mixes_tcp_enet_and_udp_members),
+        cmocka_unit_test(frames_cut_at_every_byte),
+        cmocka_unit_test(bad_frames_close_the_connection),
+        cmocka_unit_test(a_reader_that_never_reads),
+        cmocka_unit_test(a_connection_that_never_joins),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
