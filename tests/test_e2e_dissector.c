@@ -7,7 +7,8 @@
  * bench's audit checks the run against), by port and by the heuristic
  * alone; each sender's seqs, and in sealed sessions each lane's counters,
  * run without a gap. The committed sample captures (tests/wireshark/) read
- * as their golden text. DNS and QUIC are left alone. Skips with one line
+ * as their golden text. DNS and QUIC are left alone. The relay's TCP
+ * edge's frames read through netsim's IP mode. Skips with one line
  * where tshark is missing; test_e2e_dissector_fuzz feeds it garbage. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -324,6 +325,78 @@ static void modes_match_the_ledger(void **state)
     }
 }
 
+/* States tshark finds in pcap over TCP, each direction (up: towards
+ * port). */
+static void tcp_states(const char *pcap, uint16_t port, size_t *up, size_t *down)
+{
+    char *text = tshark_run(pcap, "-T fields -E occurrence=a -e tcp.dstport "
+                                  "-e ricochet.state.seq");
+    *up = *down = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *f[2], *v[256];
+        if (tshark_split(line, f, 2, '\t') != 2 || !*f[1])
+            continue;
+        size_t n = tshark_split(f[1], v, 256, ',');
+        *(atoi(f[0]) == port ? up : down) += n;
+    }
+    free(text);
+}
+
+/* The relay's TCP edge through netsim's IP mode (the bench's namespaces):
+ * every frame read, found by the heuristic on each stream's first frame
+ * (the relay's port is not a preference), nothing malformed or warned
+ * about; the states tshark finds are the bench's, each way: every one the
+ * clients sent up, every one delivered down. Skips where the bench may
+ * make no namespaces. */
+static void tcp_edge_frames_read(void **state)
+{
+    (void)state;
+    char pcap[128], netsim_args[160];
+    snprintf(pcap, sizeof pcap, "%s/tcp.pcap", work);
+    snprintf(netsim_args, sizeof netsim_args, "--pcap %s", pcap);
+    const char *args[] = {"--netsim-ip", "--clients", "3", "--rate", "30", "--duration", "1",
+                          "--warmup", "0.3", "--grace", "1", "--modes", "tcp",
+                          "--netsim-args", netsim_args, "--json-file", "-", "--quiet", NULL};
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    int rc = spawn_stop(&p, 0, 120000);
+    char *out = spawn_read_stdout(&p), *err = spawn_read_stderr(&p);
+    if (err && strstr(err, "no IP mode here")) {
+        print_message("%s", err);
+        free(out);
+        free(err);
+        spawn_free(&p);
+        skip();
+    }
+    if (rc != 0)
+        fail_msg("ricochet-bench exited %d: %s", rc, err ? err : "");
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "results"), 0);
+    double sent = cJSON_GetObjectItemCaseSensitive(r, "sent")->valuedouble;
+    double delivered = cJSON_GetObjectItemCaseSensitive(r, "delivered")->valuedouble;
+    char *first = tshark_run(pcap, "-c 1 -T fields -e tcp.dstport");
+    uint16_t port = (uint16_t)atoi(first);
+    free(first);
+    char *bad = tshark_run(pcap, "-T fields -e frame.number -Y '_ws.malformed || _ws.lua.error "
+                                 "|| _ws.expert.severity >= 0x00600000 || "
+                                 "(tcp.len > 0 && !ricochet_tcp)'");
+    if (*bad)
+        fail_msg("%s: frames malformed, warned about or not read: %s", pcap, bad);
+    free(bad);
+    size_t up, down;
+    tcp_states(pcap, port, &up, &down);
+    print_message("tcp: %zu states up, %zu down (the bench: %.0f sent, %.0f delivered)\n", up,
+                  down, sent, delivered);
+    assert_true(up > 0 && (double)up >= sent);  /* the window's, and the warm-up's */
+    assert_true((double)down >= delivered);
+    assert_true(down >= 2 * up - 2 * 3 * 30);    /* 2 receivers each, give or take a tick */
+    cJSON_Delete(root);
+    free(out);
+    free(err);
+    spawn_free(&p);
+}
+
 /* The committed samples read as their golden text, byte for byte
  * (RICOCHET_GOLDEN_UPDATE=1 writes it instead, after
  * tests/wireshark/dissector_sample.sh made new samples). */
@@ -457,6 +530,7 @@ int main(void)
         cmocka_unit_test(samples_read_as_golden),
         cmocka_unit_test(dns_and_quic_left_alone),
         cmocka_unit_test(modes_match_the_ledger),
+        cmocka_unit_test(tcp_edge_frames_read),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

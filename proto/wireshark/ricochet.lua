@@ -1,5 +1,5 @@
 -- ricochet.lua: a Wireshark dissector for ricochet (proto/PROTOCOL.md) over
--- ENet 1.3.17 and over plain UDP. A second, independent reading of the wire
+-- ENet 1.3.17, over plain UDP and over the relay's TCP edge. A second, independent reading of the wire
 -- contract: the C readers are proto/wire.c, proto/control.c, proto/seal.c,
 -- proto/ticket.c and, for ENet's header and commands, proto/enet/enet_wire.c
 -- (tests/test_e2e_dissector.c and _fuzz.c check the two readings against each other).
@@ -603,6 +603,63 @@ udp_port:add(ric.prefs.ports, ric)
 function ric.prefs_changed()
     udp_port:remove_all(ric)
     udp_port:add(ric.prefs.ports, ric)
+end
+
+---------------------------------------------------------------------------
+-- The relay's TCP edge: a stream of frames, each a 2-byte big-endian length
+-- and one message as it would travel alone in a datagram (PROTOCOL.md,
+-- "Streams (TCP)"). Wireshark's TCP reassembles a frame cut across
+-- segments (dissect_tcp_pdus), so each frame reads as a datagram would.
+
+local ric_tcp = Proto("ricochet_tcp", "ricochet over TCP (frames)")
+local frame_len = ProtoField.uint16("ricochet_tcp.length", "Frame length", base.DEC, nil, nil,
+                                     "bytes of the message that follows (PROTOCOL.md, Streams)")
+ric_tcp.fields = {frame_len}
+ric_tcp.prefs.ports = Pref.range("TCP ports", "7779",
+    "TCP ports of ricochet relays' TCP edges (--listen tcp://); other ports are found by the "
+    .. "heuristic on a stream's first frame", 65535)
+
+local function tcp_frame_len(tvb, _, offset)
+    return 2 + tvb(offset, 2):uint()
+end
+
+local function tcp_frame(tvb, pinfo, tree)
+    local len = tvb(0, 2):uint()
+    local t = tree:add(ric_tcp, tvb(), "ricochet frame, " .. len .. " bytes")
+    t:add(frame_len, tvb(0, 2))
+    local info = len == 0 and "empty frame (the relay closes the stream)"
+                 or dissect_message(tvb(2):tvb(), pinfo, tree,
+                                    {transport = "tcp", way = "tcp", how = "(tcp)"})
+    pinfo.cols.protocol = "ricochet"
+    local prev = tostring(pinfo.cols.info)
+    pinfo.cols.info = (prev:find("^ricochet: ") and prev .. ", " or "ricochet: ") .. info
+    return tvb:len()
+end
+
+local function tcp_entry(tvb, pinfo, tree)
+    pinfo.cols.info = ""
+    dissect_tcp_pdus(tvb, tree, 2, tcp_frame_len, tcp_frame)
+    return tvb:len()
+end
+ric_tcp.dissector = tcp_entry
+
+-- A stream's segment that starts with a whole frame holding a whole
+-- ricochet message (read as strictly as a plain-UDP datagram is).
+local function tcp_heuristic(tvb, pinfo, tree)
+    if tvb:len() < 4 then return false end
+    local len = tvb(0, 2):uint()
+    if len == 0 or tvb:len() < 2 + len or not plain_strict(tvb(2, len):tvb()) then return false end
+    pinfo.conversation = ric_tcp
+    tcp_entry(tvb, pinfo, tree)
+    return true
+end
+ric_tcp:register_heuristic("tcp", tcp_heuristic)
+
+local tcp_port = DissectorTable.get("tcp.port")
+tcp_port:add(ric_tcp.prefs.ports, ric_tcp)
+function ric_tcp.prefs_changed()
+    tcp_port:remove_all(ric_tcp)
+    tcp_port:add(ric_tcp.prefs.ports, ric_tcp)
 end
 
 -- ENet's reader, beside this file: it adds R.enet_dissect and R.enet_strict.
