@@ -15,6 +15,8 @@
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
 #   make bench-lesson a TCP stream against ENet and plain UDP through one network
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
+#   make bench-world-targets the world tick: worlds of 1000 and 3000 at about 28
+#                   others in radius, and 1000 without a world tick
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
@@ -164,7 +166,8 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 .PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-edges bench-edges-reference \
-        bench-fleet-reference bench-world bench-world-reference bench-peers bench-peers-reference \
+        bench-fleet-reference bench-world bench-world-reference bench-world-targets \
+        bench-world-targets-reference bench-peers bench-peers-reference \
         fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
@@ -390,6 +393,14 @@ bench-world bench-world-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/world.sh $(BUILD)/bin $(WORLD_DIR) $(REPEAT)
+
+# The world tick's targets (TARGETS=1 bench/world.sh): worlds of 1000 and
+# 3000 at about 28 others in radius, and 1000 without a world tick.
+bench-world-targets bench-world-targets-reference: TARGETS_DIR = $(if $(filter bench-world-targets-reference,$@),bench/results,$(BENCH_OUT))/world-targets
+bench-world-targets bench-world-targets-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	TARGETS=1 bench/world.sh $(BUILD)/bin $(TARGETS_DIR) $(REPEAT)
 
 # The stream-against-datagram lesson (bench/suite.sh lesson): every mode
 # through netsim's IP mode, between two network namespaces the bench makes.

@@ -38,6 +38,8 @@ struct world {
     uint64_t win_start, win_end;
     uint32_t *index_of_id;  /* relay id -> client index + 1 (0: unknown) */
     uint32_t max_id;
+    uint32_t *last_seq;     /* n x n: the newest seq receiver i got from sender j (0: none) */
+    uint64_t period_us;     /* between two sends of a client */
     /* The audit's grid of the walkers' latest positions, cells wider than
      * the radius by what a walker covers in PAST sends: everyone within
      * the radius at a recent time lies in the 3 x 3 cells around. */
@@ -169,6 +171,29 @@ static void fill(void *ctx, size_t i, uint64_t t_us, struct ricochet_state *s)
     }
 }
 
+/* Receiver i got sender j's state s: each state of j's it skipped since
+ * the newest before (a world's tick sends each sender's newest state of
+ * the tick, conflating the others; loopback loses none), sent in the
+ * window with both within the radius by the sender's rule (fill), counts
+ * as superseded. Gaps of more than PAST - 1 states (j was out of sight)
+ * are not looked into. */
+static void superseded(struct world *wd, size_t i, size_t j, const struct ricochet_state *s)
+{
+    uint32_t *last = &wd->last_seq[i * wd->n + j];
+    uint64_t gap = *last && proto_seq_after(s->seq, *last + 1) ? s->seq - *last - 1 : 0;
+    for (uint64_t k = 1; gap < PAST && k <= gap; k++) {
+        uint64_t t = s->send_us - k * wd->period_us; /* the skipped state's intended send */
+        float xj, yj, xi, yi;
+        if (!in_window(wd, t) || !position_at(&wd->walkers[j], t, &xj, &yj) ||
+            !position_at(&wd->walkers[i], t, &xi, &yi))
+            continue;
+        double dx = xj - xi, dy = yj - yi;
+        wd->w->superseded_in_radius += dx * dx + dy * dy <= wd->radius * wd->radius;
+    }
+    if (!*last || proto_seq_after(s->seq, *last))
+        *last = s->seq;
+}
+
 static void on_state(struct world *wd, size_t i, const struct ricochet_event *ev)
 {
     const struct ricochet_state *s = &ev->state;
@@ -183,6 +208,7 @@ static void on_state(struct world *wd, size_t i, const struct ricochet_event *ev
     double leave = wd->radius * PROTO_AOI_LEAVE;
     w->in_radius_got += d2 <= wd->radius * wd->radius;
     w->beyond_leave += d2 > leave * leave;
+    superseded(wd, i, wd->index_of_id[ev->id] - 1, s);
 }
 
 static void event(void *ctx, size_t i, const struct ricochet_event *ev)
@@ -291,8 +317,11 @@ int bench_world(const struct bench_config *cfg, const struct bench_params *p,
     rng_seed(&wd.rng, cfg->seed ? cfg->seed : 1);
     w->latency = calloc(1, sizeof *w->latency);
     wd.walkers = calloc(wd.n, sizeof *wd.walkers);
-    if (!w->latency || !wd.walkers || grid_open(&wd, p->rate_hz) != 0) {
+    wd.last_seq = calloc(wd.n * wd.n, sizeof *wd.last_seq);
+    wd.period_us = (uint64_t)(1e6 / p->rate_hz);
+    if (!w->latency || !wd.walkers || !wd.last_seq || grid_open(&wd, p->rate_hz) != 0) {
         free(wd.walkers);
+        free(wd.last_seq);
         return world_fail(w, "out of memory");
     }
     histogram_reset(w->latency);
@@ -331,6 +360,7 @@ out:
     if (run.relay_started)
         spawn_free(&run.relay);
     free(wd.walkers);
+    free(wd.last_seq);
     free(wd.head);
     free(wd.index_of_id);
     return rc;
@@ -357,6 +387,7 @@ static cJSON *world_json(const struct bench_world_result *r)
     cJSON_AddNumberToObject(o, "sent", (double)r->sent);
     cJSON_AddNumberToObject(o, "in_radius", (double)r->in_radius);
     cJSON_AddNumberToObject(o, "in_radius_delivered", (double)r->in_radius_got);
+    cJSON_AddNumberToObject(o, "in_radius_superseded", (double)r->superseded_in_radius);
     cJSON_AddNumberToObject(o, "delivered", (double)r->delivered);
     cJSON_AddNumberToObject(o, "beyond_leave", (double)r->beyond_leave);
     cJSON_AddNumberToObject(o, "appeared", (double)r->appeared);
@@ -394,9 +425,9 @@ void bench_world_json(FILE *f, const struct bench_world_result *w, size_t n,
 
 void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)
 {
-    fprintf(f, "%-12s %7s %5s %6s %6s %8s %12s %10s %6s %7s %7s %6s %7s\n", "mode", "clients",
-            "Hz", "radius", "field", "in radius", "deliveries/s", "delivered", "beyond",
-            "p50 ms", "p99 ms", "relay%", "RSS MB");
+    fprintf(f, "%-12s %7s %5s %6s %6s %8s %12s %10s %10s %6s %7s %7s %6s %7s\n", "mode",
+            "clients", "Hz", "radius", "field", "in radius", "deliveries/s", "delivered",
+            "newest", "beyond", "p50 ms", "p99 ms", "relay%", "RSS MB");
     for (size_t i = 0; i < n; i++) {
         const struct bench_world_result *r = &w[i];
         if (!r->ok) {
@@ -406,9 +437,12 @@ void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)
         }
         double per_send = r->sent ? (double)r->in_radius / (double)r->sent : 0;
         double got = r->in_radius ? 100.0 * (double)r->in_radius_got / (double)r->in_radius : 100;
-        fprintf(f, "%-12s %7ld %5g %6g %6g %8.1f %12.0f %9.3f%% %6llu %7.2f %7.2f %6.1f %7.1f\n",
-                proto_mode_name(r->mode), r->clients, r->rate_hz, r->radius, r->field, per_send,
-                r->window_s > 0 ? (double)r->delivered / r->window_s : 0, got,
+        double newest = r->in_radius ? 100.0 * (double)(r->in_radius_got + r->superseded_in_radius) /
+                                           (double)r->in_radius : 100;
+        fprintf(f, "%-12s %7ld %5g %6g %6g %8.1f %12.0f %9.3f%% %9.3f%% %6llu %7.2f %7.2f %6.1f "
+                "%7.1f\n", proto_mode_name(r->mode), r->clients, r->rate_hz, r->radius, r->field,
+                per_send, r->window_s > 0 ? (double)r->delivered / r->window_s : 0, got,
+                newest > 100 ? 100 : newest,
                 (unsigned long long)r->beyond_leave,
                 (double)histogram_percentile(r->latency, 50) / 1000.0,
                 (double)histogram_percentile(r->latency, 99) / 1000.0,

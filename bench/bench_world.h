@@ -9,7 +9,9 @@
  * radius by the same rule, so both sides judge a pair by the same
  * positions. What the relay may deliver beyond the radius (the band up to
  * 1.2 times it, where sight holds) is counted apart; beyond the leave
- * radius nothing may arrive. */
+ * radius nothing may arrive. A state a receiver did not get while it got
+ * a newer one of the same sender counts as superseded: a world's tick
+ * sends each receiver every sender's newest state of the tick. */
 #ifndef RICOCHET_BENCH_WORLD_H
 #define RICOCHET_BENCH_WORLD_H
 
@@ -31,6 +33,8 @@ struct bench_world_result {
     uint64_t sent;            /* states intended in the window */
     uint64_t in_radius;       /* (state, receiver) pairs within the radius at the send */
     uint64_t in_radius_got;   /* ... of them delivered */
+    uint64_t superseded_in_radius; /* ... of them not delivered, but a newer state of the
+                                 same sender was (a world's tick conflates): newest */
     uint64_t delivered;       /* every delivery of a window state */
     uint64_t beyond_leave;    /* deliveries to a receiver beyond 1.2 x the radius: 0 */
     uint64_t appeared, vanished; /* notices, all clients, the whole run */

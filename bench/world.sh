@@ -12,8 +12,10 @@
 # time at the floor measured at the start of its round; machine.txt names
 # the machine: bench/machine.sh) (SUMMARY_ONLY=1: only the summary, from
 # the runs already in OUT).
-# DENSE=1 instead: the world of 1000 at radius 80 (about 19 others in
-# radius) with --tick-ms 2, ENet unsequenced and plain udp, no comparison.
+# TARGETS=1 instead: the world tick's targets, radius 98 (about 28 others in
+# radius), ENet unsequenced: a world of 1000, of 3000 (a 1732 field: the same
+# density) and of 1000 again without a world tick (--world-tick-ms 0).
+# Every world's field keeps one client per 1000 square units.
 set -eu
 
 bin=${1:-build/bin}
@@ -26,10 +28,18 @@ mkdir -p "$out"
 here=$(dirname "$0")
 # shellcheck source=bench/machine.sh
 . "$here/machine.sh"
-radius=50 sizes="1000 256" modes=unsequenced,reliable,udp tick=""
-if [ "${DENSE:-0}" = 1 ]; then
-    radius=80 sizes=1000 modes=unsequenced,udp tick="--tick-ms 2"
+radius=50 sizes="1000 256" modes=unsequenced,reliable,udp
+if [ "${TARGETS:-0}" = 1 ]; then
+    radius=98 sizes="1000 3000 1000-notick" modes=unsequenced
 fi
+# relay_args SIZE: the relay's options for a world of SIZE ("N-notick": no
+# world tick)
+relay_args() {
+    case $1 in
+    *-notick) echo "--world-tick-ms 0" ;;
+    *) echo "" ;;
+    esac
+}
 if [ "${SUMMARY_ONLY:-0}" = 1 ]; then
     i=$((reps + 1)) # the summary of the runs already in OUT
 else
@@ -43,16 +53,18 @@ while [ "$i" -le "$reps" ]; do
         floor=$(floor_of "$bin")
     fi
     for w in $sizes; do
-        field=$([ "$w" = 1000 ] && echo 1000 || echo 506)
-        "$bench" --quiet --aoi "$radius" --field "$field" --clients "$w" --rate 20 --duration 5 \
-            --modes "$modes" --relay-args "$tick" --json-file "$out/world-$w.$i.json" >/dev/null
+        n=${w%-notick}
+        field=$(awk -v n="$n" 'BEGIN { printf "%d", sqrt(n / 1000) * 1000 + 0.5 }')
+        "$bench" --quiet --aoi "$radius" --field "$field" --clients "$n" --rate 20 --duration 5 \
+            --modes "$modes" --relay-args "$(relay_args "$w")" --setup-timeout 120 \
+            --json-file "$out/world-$w.$i.json" >/dev/null
         jq --argjson floor "$floor" '. + {floor_dps: $floor}' "$out/world-$w.$i.json" \
             > "$out/world.tmp" && mv "$out/world.tmp" "$out/world-$w.$i.json"
     done
     i=$((i + 1))
 done
 for n in 128 256; do
-    [ "${SUMMARY_ONLY:-0}" = 1 ] || [ "${DENSE:-0}" = 1 ] && break
+    [ "${SUMMARY_ONLY:-0}" = 1 ] || [ "${TARGETS:-0}" = 1 ] && break
     "$bench" --quiet --clients "$n" --rate 20 --duration 5 --modes unsequenced \
         --repeat "$reps" --json-file "$out/all-$n.json" >/dev/null || true
     if jq --argjson floor "$floor" '. + {floor_dps: $floor}' "$out/all-$n.json" 2> /dev/null \
@@ -76,14 +88,16 @@ floors() { # FILES MODE
     [ "$x" = - ] || printf ', %sx the floor' "$x"
 }
 {
-    echo "$ ${DENSE:+DENSE=1 }bench/world.sh $*   ($(date -u '+%Y-%m-%d %H:%M UTC'), $reps rounds)"
+    echo "$ ${TARGETS:+TARGETS=1 }bench/world.sh $*   ($(date -u '+%Y-%m-%d %H:%M UTC'), $reps rounds)"
     for w in $sizes; do
         files=$(ls "$out"/world-$w.*.json)
         echo
-        echo "world of $w clients, 20 Hz, radius $radius${tick:+, $tick}: median (min-max) of $reps runs"
+        echo "world of ${w%-notick} clients, 20 Hz, radius $radius, relay $(relay_args "$w" |
+            sed 's/^$/defaults/'): median (min-max) of $reps runs"
         for m in $(echo "$modes" | tr , ' '); do
             echo "  $m: in radius per send $(figure "$files" $m '.in_radius / .sent' 1)," \
                 "delivered in radius $(figure "$files" $m '100 * .in_radius_delivered / .in_radius' 3)%," \
+                "newest in radius $(figure "$files" $m '100 * (.in_radius_delivered + (.in_radius_superseded // 0)) / .in_radius' 3)%," \
                 "beyond 1.2 R $(figure "$files" $m .beyond_leave 0);" \
                 "deliveries/s $(figure "$files" $m '.delivered / .window_s' 0)," \
                 "p99 $(figure "$files" $m .p99_ms 2) ms," \
@@ -92,7 +106,7 @@ floors() { # FILES MODE
         done
     done
     for n in 128 256; do
-        [ "${DENSE:-0}" = 1 ] && break
+        [ "${TARGETS:-0}" = 1 ] && break
         echo
         jq -r --arg n "$n" 'def r: . * 100 | round / 100;
             (.floor_dps // 0) as $floor | .results[0] | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +

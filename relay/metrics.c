@@ -158,8 +158,9 @@ static const struct metric metrics[] = {
     { "ricochet_edge_sent_bytes_total", "counter",
       "Payload bytes of every message sent, by the edge.", put_by_edge_u64, EDGE(bytes_out) },
     { "ricochet_edge_conflated_total", "counter",
-      "States a stream edge replaced by a newer one of the same sender in a member's full "
-      "send buffer, by the edge.", put_by_edge_u64, EDGE(conflated) },
+      "States to a member replaced by a newer one of the same sender before they left (a "
+      "stream edge's full send buffer, a world's tick), by the edge.", put_by_edge_u64,
+      EDGE(conflated) },
     { "ricochet_loop_iteration_seconds", "histogram",
       "Wall time of one turn of the relay's loop, its wait for input excluded.", put_hist,
       SNAP(loop.iteration) },

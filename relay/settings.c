@@ -119,6 +119,12 @@ const struct option_def relay_settings_options[] = {
       .help = "hold states and fan them out once per tick of this many ms (adds up to "
               "that much latency, saves datagrams); 0 = forward each at once (the default "
               "is measured in docs/benchmarks.md, Tick batching)" },
+    { .name = "world-tick-ms", .type = OPTION_INT, .offset = SET(world_tick_ms), .def = "50",
+      .min = 0, .max = 1000,
+      .help = "a room with interest (a world) fans out on a tick of its own, this many ms "
+              "(20 Hz: a world's players' send rate), each receiver getting every sender's "
+              "newest state of the tick in one batch; older ones are conflated (counted); 0 = "
+              "--tick-ms" },
     { .name = "stale-ms", .type = OPTION_INT, .offset = SET(stale_ms), .def = "-1",
       .min = -1, .max = 60000,
       .help = "an unreliable state whose fan-out comes more than this many ms after it "
@@ -214,6 +220,7 @@ void relay_settings_derive(struct relay_settings *s)
     s->core.timeout_ms = s->net.timeout_ms;
     long tick_ms = s->tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;
+    s->core.world_tick_us = (uint32_t)s->world_tick_ms * 1000u;
     long stale_ms = 2 * tick_ms > RELAY_STALE_MIN_MS ? 2 * tick_ms : RELAY_STALE_MIN_MS;
     s->core.stale_us = (uint32_t)(s->stale_ms >= 0 ? s->stale_ms : stale_ms) * 1000u;
 }

@@ -31,6 +31,7 @@ struct relay_settings {
     int transport;               /* index into relay_transports */
     char listen[RELAY_EDGES_MAX * 96]; /* --listen values, space-separated */
     long tick_ms;                /* 0: each state forwarded at once */
+    long world_tick_ms;          /* rooms with interest; 0: tick_ms */
     long stale_ms;               /* -1: two ticks, at least RELAY_STALE_MIN_MS */
     uint32_t stats_interval_ms;  /* between stats records; 0 = only at exit */
     bool stats_json;             /* JSON stats records on a terminal too */

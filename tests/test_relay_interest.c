@@ -2,7 +2,8 @@
  * clock (support/fake_relay.h): rooms with interest. A member receives the
  * states of those within the room's radius; who comes within it appears,
  * who goes beyond PROTO_AOI_LEAVE times it vanishes; notices about a member
- * go to those who see it. */
+ * go to those who see it. A world's tick sends each sender's newest state
+ * of the tick, the others conflated. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -237,6 +238,102 @@ static void held_states_go_to_those_in_sight(void **state)
     relay_destroy(r);
 }
 
+/* The seqs of the states peer got from relay id `from`, in order. */
+static size_t seqs_from(uint32_t peer, uint32_t from, uint32_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fk.n_states; i++) {
+        struct proto_state s;
+        if (fk.states[i].peer == peer &&
+            proto_state_decode(fk.states[i].bytes, fk.states[i].len, &s) == PROTO_OK &&
+            s.sender == from && n < cap)
+            out[n++] = s.seq;
+    }
+    return n;
+}
+
+/* peer's state number seq at (x, y), sent reliably. */
+static int move_reliable(struct relay *r, uint32_t peer, uint32_t seq, float x, float y)
+{
+    struct proto_state s = { .seq = seq, .send_us = 1000 + seq, .x = x, .y = y };
+    uint8_t buf[PROTO_STATE_SIZE];
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    return relay_on_datagram(r, peer, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE, buf,
+                             sizeof buf, now_us);
+}
+
+/* A world's tick: a room with interest holds its states for a tick of its
+ * own (not the relay's), and each receiver gets the newest state of each
+ * sender it sees, once a tick; the older ones are conflated, counted for
+ * each member that sees the sender. A room without interest keeps the
+ * relay's tick and every state. */
+static void a_world_tick_sends_each_senders_newest(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    cfg.tick_us = 2000;
+    cfg.world_tick_us = 50000;
+    struct relay *r = relay_with_peers(&cfg, 4);
+    join_aoi(r, 0, "a", R); /* id 1 */
+    join_aoi(r, 1, "b", R); /* id 2 */
+    join_aoi(r, 2, "c", R); /* id 3, far away */
+    move(r, 0, 1, 0, 0);
+    move(r, 1, 1, 3, 0);
+    move(r, 2, 1, 80, 0);
+    relay_tick(r, now_us + cfg.world_tick_us);
+    fake_clear();
+    /* Three states of a's within one world tick: b gets only the third. */
+    assert_int_equal(move(r, 0, 2, 0.1f, 0), 0);
+    assert_int_equal(move(r, 0, 3, 0.2f, 0), 0);
+    assert_int_equal(move(r, 0, 4, 0.3f, 0), 0);
+    relay_tick(r, now_us + cfg.tick_us); /* the relay's tick is not the world's */
+    uint32_t seqs[8];
+    assert_int_equal(seqs_from(1, 1, seqs, 8), 0);
+    relay_tick(r, now_us + cfg.world_tick_us);
+    assert_int_equal(seqs_from(1, 1, seqs, 8), 1);
+    assert_int_equal(seqs[0], 4);
+    assert_int_equal(seqs_from(2, 1, seqs, 8), 0); /* c does not see a */
+    /* 2 conflated, each for b alone (the one member that sees a) */
+    const struct relay_stats *st = relay_stats(r);
+    assert_int_equal(st->edges[0].conflated, 2);
+    assert_int_equal(st->drops[RELAY_DROP_STALE], 0); /* a world's wait is not staleness */
+
+    /* Late by seq: the newer held state stays, the older one gives way. */
+    fake_clear();
+    assert_int_equal(move(r, 0, 9, 0.4f, 0), 0);
+    assert_int_equal(move(r, 0, 8, 0.5f, 0), 0);
+    relay_tick(r, now_us + cfg.world_tick_us);
+    assert_int_equal(seqs_from(1, 1, seqs, 8), 1);
+    assert_int_equal(seqs[0], 9);
+    assert_int_equal(relay_stats(r)->edges[0].conflated, 3);
+
+    /* Reliable states are never conflated, and keep their order around
+     * an unreliable one. */
+    fake_clear();
+    assert_int_equal(move_reliable(r, 0, 10, 0.5f, 0), 0);
+    assert_int_equal(move(r, 0, 11, 0.5f, 0), 0);
+    assert_int_equal(move_reliable(r, 0, 12, 0.5f, 0), 0);
+    assert_int_equal(move(r, 0, 13, 0.5f, 0), 0);
+    assert_int_equal(move(r, 0, 14, 0.5f, 0), 0);
+    relay_tick(r, now_us + cfg.world_tick_us);
+    assert_int_equal(seqs_from(1, 1, seqs, 8), 4);
+    assert_int_equal(seqs[0], 10);
+    assert_int_equal(seqs[1], 11);
+    assert_int_equal(seqs[2], 12);
+    assert_int_equal(seqs[3], 14);
+    assert_int_equal(relay_stats(r)->edges[0].conflated, 4);
+
+    /* A room without interest: the relay's tick, every state. */
+    assert_int_equal(join(r, 3, "lobby", "d", false), 0);
+    fake_clear();
+    move(r, 3, 1, 0, 0);
+    move(r, 3, 2, 0, 0);
+    relay_tick(r, now_us + cfg.tick_us);
+    assert_int_equal(relay_stats(r)->edges[0].conflated, 4);
+    relay_shutdown(r, now_us);
+    relay_destroy(r);
+}
+
 static void room_without_interest_holds_a_roster(void **state)
 {
     (void)state;
@@ -292,6 +389,7 @@ int main(void)
         cmocka_unit_test(states_go_to_those_in_sight_only),
         cmocka_unit_test(notices_go_to_those_in_sight),
         cmocka_unit_test(held_states_go_to_those_in_sight),
+        cmocka_unit_test(a_world_tick_sends_each_senders_newest),
         cmocka_unit_test(room_without_interest_holds_a_roster),
         cmocka_unit_test(radius_out_of_range_refused),
     };

@@ -120,6 +120,8 @@ struct relay_peer {
                                 with; NULL otherwise */
     uint8_t ticket_id[TICKET_ID_BYTES];
     struct core_sight sight; /* in a room with interest */
+    uint32_t held_at;        /* r->held's index of its latest held state (valid when
+                                that entry is its, of its session: checked) */
 };
 
 /* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
@@ -165,7 +167,8 @@ struct relay_held {
     uint16_t len;
     uint32_t off;   /* bytes, stamped, at held_bytes + off */
     uint64_t due_us; /* end of the sender's room's tick it arrived in */
-    uint64_t arrived_us; /* by when it arrived (relay_arrived), for its age */
+    uint64_t arrived_us; /* by when it arrived (relay_arrived), for its age; in a world
+                            plus the wait its tick imposed */
 };
 
 /* An edge as the core holds it: what relay_create was given, and where

@@ -135,9 +135,13 @@ struct relay_config {
                                [kick-ban-s] */
     uint32_t tick_us;       /* 0 (the default here): forward each state at once; else
                                hold states and fan them out at the end of each tick */
+    uint32_t world_tick_us; /* a room with interest (a world) fans out on a tick of
+                               its own this long, each sender's newest unreliable
+                               state of a tick only (the others conflated); 0 (the
+                               default here): the relay's tick [world-tick-ms] */
     uint32_t stale_us;      /* an unreliable state whose fan-out comes later than this
-                               after it arrived is dropped (stale); 0 (the default
-                               here) = never [stale-ms] */
+                               after it arrived (in a world, after its tick's wait) is
+                               dropped (stale); 0 (the default here) = never [stale-ms] */
     uint32_t timeout_ms;    /* a sealed member from which nothing opens this long is
                                expired (left, timeout), whatever else comes from its
                                address (0: never) [timeout-ms, the transports' own

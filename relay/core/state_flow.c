@@ -23,6 +23,7 @@
 
 #define TICK_PHASE_US 5000        /* rooms' ticks are staggered on this grid */
 
+static uint64_t room_tick_us(const struct relay *r, uint32_t room);
 static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
                 size_t len, uint64_t now_us);
 static uint64_t arrived_by(const struct relay *r, uint64_t now_us);
@@ -212,7 +213,7 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
     core_edge_stats(r, peer)->states_in++;
     r->rooms[p->room].states_in++;
 
-    if (r->cfg.tick_us)
+    if (room_tick_us(r, p->room))
         return hold(r, peer, mode, bytes, len, now_us);
     if (shed_stale(r, mode, arrived_by(r, now_us), now_us))
         return -1 - (int)RELAY_DROP_STALE; /* counted, no error: the relay fell behind */
@@ -241,6 +242,7 @@ static size_t fan_out_due(struct relay *r, uint64_t due_by, uint64_t now_us)
             kept_bytes += h->len;
             if (h->due_us < r->tick_due_us)
                 r->tick_due_us = h->due_us;
+            r->peers[h->peer].held_at = kept;
             r->held[kept++] = *h;
             continue;
         }
@@ -286,15 +288,61 @@ void core_fan_out_leaver(struct relay *r, uint32_t peer)
  * recipients would wait that long on top of the tick. */
 static uint64_t tick_due(const struct relay *r, uint32_t room, uint64_t now_us)
 {
-    uint64_t tick = r->cfg.tick_us;
+    uint64_t tick = room_tick_us(r, room);
     uint64_t phases = (tick + TICK_PHASE_US - 1) / TICK_PHASE_US;
     uint64_t offset = room % phases * (tick / phases);
     return now_us - (now_us + tick - offset) % tick + tick;
 }
 
-/* Holds a stamped state (a copy of it) until the end of its room's tick.
- * A full queue is sent at once: nothing is dropped, it only goes out
- * early. Returns 0. */
+/* The tick a state of room slot `room` waits for: a world's (a room with
+ * interest) when the relay has a world tick, else the relay's (0: none). */
+static uint64_t room_tick_us(const struct relay *r, uint32_t room)
+{
+    return r->rooms[room].grid && r->cfg.world_tick_us ? r->cfg.world_tick_us : r->cfg.tick_us;
+}
+
+static uint32_t held_seq(const struct relay *r, const struct relay_held *h)
+{
+    struct proto_state s;
+    return proto_state_decode(r->held_bytes + h->off, h->len, &s) == PROTO_OK ? s.seq : 0;
+}
+
+/* A world's tick sends each receiver the newest state of every sender it
+ * sees: a state of peer's that arrives while its latest held one, both
+ * unreliable on their way down, waits for the same tick's end takes that
+ * one's place (an older arrival, by seq, gives way instead). The one that
+ * gives way is counted conflated for each member that sees peer. Returns
+ * true if the state was taken care of so. */
+static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
+                     size_t len, uint64_t due, uint64_t age_from)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    struct relay_held *h = p->held_at < r->nheld ? &r->held[p->held_at] : NULL;
+    if (!h || h->peer != peer || h->id != p->id || h->due_us != due ||
+        (proto_mode_info((enum proto_mode)h->mode)->down_flags & PROTO_FLAG_RELIABLE) ||
+        (len > h->len && TICK_ARENA - r->held_used < len))
+        return false;
+    size_t n = core_interest_seers(r, peer, r->recipients);
+    for (size_t i = 0; i < n; i++)
+        relay_count_conflated(r, r->recipients[i], 1);
+    struct proto_state s;
+    if (proto_state_decode(bytes, len, &s) != PROTO_OK || !proto_seq_after(s.seq, held_seq(r, h)))
+        return true; /* the held one is newer: this one gives way */
+    if (len > h->len) {
+        h->off = (uint32_t)r->held_used;
+        r->held_used += len;
+    }
+    memcpy(r->held_bytes + h->off, bytes, len);
+    h->len = (uint16_t)len;
+    h->mode = (uint8_t)mode;
+    h->arrived_us = age_from;
+    return true;
+}
+
+/* Holds a stamped state (a copy of it) until the end of its room's tick
+ * (in a world, in place of the sender's older one: conflate). A full
+ * queue is sent at once: nothing is dropped, it only goes out early.
+ * Returns 0. */
 static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
                 size_t len, uint64_t now_us)
 {
@@ -302,14 +350,23 @@ static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint
         core_fan_out_held(r, now_us);
     uint64_t arrived = r->arrived_after_us && r->arrived_after_us < now_us ? r->arrived_after_us
                                                                              : now_us;
-    uint64_t due = tick_due(r, r->peers[peer].room, arrived);
+    uint32_t room = r->peers[peer].room;
+    uint64_t due = tick_due(r, room, arrived);
+    /* Its age for shedding: from its arrival, and in a world from the end
+     * of the wait its tick imposes (a world's tick is longer than stale_us). */
+    bool world = r->rooms[room].grid && r->cfg.world_tick_us;
+    uint64_t age_from = arrived_by(r, now_us) + (world ? due - arrived : 0);
+    if (world && !(proto_mode_info(mode)->down_flags & PROTO_FLAG_RELIABLE) &&
+        conflate(r, peer, mode, bytes, len, due, age_from))
+        return 0;
     if (r->nheld == 0 || due < r->tick_due_us)
         r->tick_due_us = due;
+    r->peers[peer].held_at = r->nheld;
     struct relay_held *h = &r->held[r->nheld++];
     *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .mode = (uint8_t)mode,
                               .len = (uint16_t)len,
                               .off = (uint32_t)r->held_used, .due_us = due,
-                              .arrived_us = arrived_by(r, now_us) };
+                              .arrived_us = age_from };
     memcpy(r->held_bytes + r->held_used, bytes, len);
     r->held_used += len;
     return 0;
