@@ -446,6 +446,43 @@ static char *frames(const char *pcap, const char *prefs, const char *filter)
     return out;
 }
 
+/* A join whose ticket's pass is of format 1 (protocol 2's) is read and
+ * named as such (expert info ricochet.old_ticket), without a Lua error. */
+static void an_old_ticket_is_named(void **state)
+{
+    (void)state;
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    uint8_t pass[64] = {1}; /* format 1, the rest any bytes */
+    for (size_t i = 1; i < sizeof pass; i++)
+        pass[i] = (uint8_t)(i * 37);
+    char text[96] = "", join[256];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof pass; i += 3) { /* base64url, unpadded */
+        uint32_t v = (uint32_t)pass[i] << 16 | (i + 1 < sizeof pass ? pass[i + 1] << 8 : 0) |
+                     (i + 2 < sizeof pass ? pass[i + 2] : 0);
+        size_t k = i + 2 < sizeof pass ? 4 : i + 1 < sizeof pass ? 3 : 2;
+        for (size_t j = 0; j < k; j++)
+            text[n++] = b64[v >> (18 - 6 * j) & 63];
+    }
+    text[n] = '\0';
+    int len = snprintf(join, sizeof join,
+                       "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\",\"mode\":\"udp\"}",
+                       text);
+    char pcap[128], err[128];
+    snprintf(pcap, sizeof pcap, "%s/old_ticket.pcap", work);
+    struct capture *c = capture_open(pcap, err, sizeof err);
+    assert_non_null(c);
+    tshark_put(c, "127.0.0.1:40004", "127.0.0.1:7777", (const uint8_t *)join, (size_t)len);
+    assert_int_equal(capture_close(c), 0);
+    char *named = frames(pcap, "", "ricochet.old_ticket");
+    assert_string_equal(named, "1 ");
+    free(named);
+    char *bad = frames(pcap, "", "_ws.lua.error || _ws.malformed");
+    assert_string_equal(bad, "");
+    free(bad);
+}
+
 /* DNS and QUIC, on their ports and on others, are never claimed, even with
  * the heuristic asked first; a ricochet state on an unknown port is. */
 static void dns_and_quic_left_alone(void **state)
@@ -529,6 +566,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(samples_read_as_golden),
         cmocka_unit_test(dns_and_quic_left_alone),
+        cmocka_unit_test(an_old_ticket_is_named),
         cmocka_unit_test(modes_match_the_ledger),
         cmocka_unit_test(tcp_edge_frames_read),
     };

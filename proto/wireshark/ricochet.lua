@@ -120,7 +120,7 @@ local re = {
                 G.SECURITY, S.CHAT),
 }
 ric.experts = {re.short, re.version, re.mtype, re.long, re.value, re.channel, re.empty, re.batch,
-               re.json, re.ctype, re.ticket, re.sealed}
+               re.json, re.ctype, re.ticket, re.old_ticket, re.sealed}
 
 ric.prefs.ports = Pref.range("UDP ports", "7777",
     "UDP ports of ricochet relays (a bench run's relay port, say); other ports are found by "

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -191,6 +192,9 @@ static void tcp_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
     release_held(t, c);
     c->closing = true;
     c->closing_us = clock_now_us();
+    /* Nothing more is read from it: out of the edge's epoll set, or its
+     * unread input would wake the loop every turn until it is closed. */
+    epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
     mark_dirty(t, c);
 }
 
