@@ -32,14 +32,20 @@ static int join_aoi(struct relay *r, uint32_t peer, const char *name, float aoi)
     return send_control_msg(r, peer, PROTO_CHANNEL_CONTROL, &m);
 }
 
-/* peer's state number seq, at (x, y). */
-static int move(struct relay *r, uint32_t peer, uint32_t seq, float x, float y)
+/* peer's state number seq, at (x, y), on channel with flags. */
+static int send_at(struct relay *r, uint32_t peer, uint32_t seq, float x, float y,
+                   uint8_t channel, uint32_t flags)
 {
     struct proto_state s = { .seq = seq, .send_us = 1000 + seq, .x = x, .y = y };
     uint8_t buf[PROTO_STATE_SIZE];
     assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
-    return relay_on_datagram(r, peer, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, buf,
-                             sizeof buf, now_us);
+    return relay_on_datagram(r, peer, channel, flags, buf, sizeof buf, now_us);
+}
+
+/* peer's state number seq, at (x, y), unsequenced. */
+static int move(struct relay *r, uint32_t peer, uint32_t seq, float x, float y)
+{
+    return send_at(r, peer, seq, x, y, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED);
 }
 
 /* Whether peer got a state from relay id `from` since the last fake_clear. */
@@ -255,11 +261,7 @@ static size_t seqs_from(uint32_t peer, uint32_t from, uint32_t *out, size_t cap)
 /* peer's state number seq at (x, y), sent reliably. */
 static int move_reliable(struct relay *r, uint32_t peer, uint32_t seq, float x, float y)
 {
-    struct proto_state s = { .seq = seq, .send_us = 1000 + seq, .x = x, .y = y };
-    uint8_t buf[PROTO_STATE_SIZE];
-    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
-    return relay_on_datagram(r, peer, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE, buf,
-                             sizeof buf, now_us);
+    return send_at(r, peer, seq, x, y, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE);
 }
 
 /* A world's tick: a room with interest holds its states for a tick of its
