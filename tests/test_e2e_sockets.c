@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,7 +353,10 @@ static void tcp_relay_carries_the_library(void **unused)
     spawn_stop(&p, SIGTERM, 5000);
     assert_int_equal(harness_poll_until(r.c, r.n, WAIT_MS, harness_rec_event,
                                         all_disconnected, &r), 0);
-    assert_non_null(strstr(ricochet_end_reason(r.c[0]), "closed the connection"));
+    /* a FIN, or a reset when the relay closed with a state of ours unread */
+    const char *why = ricochet_end_reason(r.c[0]);
+    if (!strstr(why, "closed the connection") && !strstr(why, strerror(ECONNRESET)))
+        fail_msg("the session ended for another reason: %s", why);
     ricochet_close(r.c[0]);
     ricochet_close(r.c[1]);
     spawn_free(&p);
