@@ -165,6 +165,8 @@ struct relay_held {
     uint32_t id;    /* sender's relay id when received: skipped if it changed */
     uint8_t mode;   /* the mode it came in (enum proto_mode): its way down */
     uint16_t len;
+    uint32_t seq;   /* the state's, decoded when it arrived (a world's tick keeps
+                       each sender's newest) */
     uint32_t off;   /* bytes, stamped, at held_bytes + off */
     uint64_t due_us; /* end of the sender's room's tick it arrived in */
     uint64_t arrived_us; /* by when it arrived (relay_arrived), for its age; in a world

@@ -25,7 +25,7 @@
 
 static uint64_t room_tick_us(const struct relay *r, uint32_t room);
 static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
-                size_t len, uint64_t now_us);
+                size_t len, uint32_t seq, uint64_t now_us);
 static uint64_t arrived_by(const struct relay *r, uint64_t now_us);
 static bool shed_stale(struct relay *r, enum proto_mode mode, uint64_t arrived_us,
                        uint64_t now_us);
@@ -214,7 +214,7 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
     r->rooms[p->room].states_in++;
 
     if (room_tick_us(r, p->room))
-        return hold(r, peer, mode, bytes, len, now_us);
+        return hold(r, peer, mode, bytes, len, s.seq, now_us);
     if (shed_stale(r, mode, arrived_by(r, now_us), now_us))
         return -1 - (int)RELAY_DROP_STALE; /* counted, no error: the relay fell behind */
     fan_out(r, peer, mode, bytes, len);
@@ -294,17 +294,18 @@ static uint64_t tick_due(const struct relay *r, uint32_t room, uint64_t now_us)
     return now_us - (now_us + tick - offset) % tick + tick;
 }
 
-/* The tick a state of room slot `room` waits for: a world's (a room with
- * interest) when the relay has a world tick, else the relay's (0: none). */
-static uint64_t room_tick_us(const struct relay *r, uint32_t room)
+/* Does room slot `room` fan out on a world's tick (a room with interest,
+ * and the relay has one)? */
+static bool on_world_tick(const struct relay *r, uint32_t room)
 {
-    return r->rooms[room].grid && r->cfg.world_tick_us ? r->cfg.world_tick_us : r->cfg.tick_us;
+    return r->rooms[room].grid && r->cfg.world_tick_us;
 }
 
-static uint32_t held_seq(const struct relay *r, const struct relay_held *h)
+/* The tick a state of room slot `room` waits for: a world's, else the
+ * relay's (0: none). */
+static uint64_t room_tick_us(const struct relay *r, uint32_t room)
 {
-    struct proto_state s;
-    return proto_state_decode(r->held_bytes + h->off, h->len, &s) == PROTO_OK ? s.seq : 0;
+    return on_world_tick(r, room) ? r->cfg.world_tick_us : r->cfg.tick_us;
 }
 
 /* A world's tick sends each receiver the newest state of every sender it
@@ -314,7 +315,7 @@ static uint32_t held_seq(const struct relay *r, const struct relay_held *h)
  * gives way is counted conflated for each member that sees peer. Returns
  * true if the state was taken care of so. */
 static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
-                     size_t len, uint64_t due, uint64_t age_from)
+                     size_t len, uint32_t seq, uint64_t due, uint64_t age_from)
 {
     const struct relay_peer *p = &r->peers[peer];
     struct relay_held *h = p->held_at < r->nheld ? &r->held[p->held_at] : NULL;
@@ -325,8 +326,7 @@ static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const
     size_t n = core_interest_seers(r, peer, r->recipients);
     for (size_t i = 0; i < n; i++)
         relay_count_conflated(r, r->recipients[i], 1);
-    struct proto_state s;
-    if (proto_state_decode(bytes, len, &s) != PROTO_OK || !proto_seq_after(s.seq, held_seq(r, h)))
+    if (!proto_seq_after(seq, h->seq))
         return true; /* the held one is newer: this one gives way */
     if (len > h->len) {
         h->off = (uint32_t)r->held_used;
@@ -334,6 +334,7 @@ static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const
     }
     memcpy(r->held_bytes + h->off, bytes, len);
     h->len = (uint16_t)len;
+    h->seq = seq;
     h->mode = (uint8_t)mode;
     h->arrived_us = age_from;
     return true;
@@ -344,7 +345,7 @@ static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const
  * queue is sent at once: nothing is dropped, it only goes out early.
  * Returns 0. */
 static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
-                size_t len, uint64_t now_us)
+                size_t len, uint32_t seq, uint64_t now_us)
 {
     if (r->nheld == TICK_QUEUE || TICK_ARENA - r->held_used < len)
         core_fan_out_held(r, now_us);
@@ -354,17 +355,17 @@ static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint
     uint64_t due = tick_due(r, room, arrived);
     /* Its age for shedding: from its arrival, and in a world from the end
      * of the wait its tick imposes (a world's tick is longer than stale_us). */
-    bool world = r->rooms[room].grid && r->cfg.world_tick_us;
+    bool world = on_world_tick(r, room);
     uint64_t age_from = arrived_by(r, now_us) + (world ? due - arrived : 0);
     if (world && !(proto_mode_info(mode)->down_flags & PROTO_FLAG_RELIABLE) &&
-        conflate(r, peer, mode, bytes, len, due, age_from))
+        conflate(r, peer, mode, bytes, len, seq, due, age_from))
         return 0;
     if (r->nheld == 0 || due < r->tick_due_us)
         r->tick_due_us = due;
     r->peers[peer].held_at = r->nheld;
     struct relay_held *h = &r->held[r->nheld++];
     *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .mode = (uint8_t)mode,
-                              .len = (uint16_t)len,
+                              .len = (uint16_t)len, .seq = seq,
                               .off = (uint32_t)r->held_used, .due_us = due,
                               .arrived_us = age_from };
     memcpy(r->held_bytes + r->held_used, bytes, len);
