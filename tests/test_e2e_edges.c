@@ -74,19 +74,6 @@ static uint16_t port_for(const struct two *t, enum proto_mode mode)
     return mode == PROTO_MODE_UDP ? t->udp : t->enet;
 }
 
-/* Every member sends a state, then all poll 20 ms; rounds times. */
-static void send_rounds(struct harness_rec *r, int rounds)
-{
-    for (int k = 1; k <= rounds; k++) {
-        for (size_t i = 0; i < r->n; i++)
-            if (r->c[i]) {
-                struct ricochet_state s = {.x = (float)k, .y = (float)i};
-                assert_int_equal(ricochet_send_state(r->c[i], &s), RICOCHET_OK);
-            }
-        harness_poll_for(r->c, r->n, 20, harness_rec_event, r);
-    }
-}
-
 /* One room, two ENet members (unsequenced, reliable) and two plain-UDP
  * ones: everyone sees everyone and gets everyone's states under the
  * sender's one id; chat and left notices cross the edges; the stats
@@ -114,7 +101,7 @@ static void a_room_mixes_enet_and_udp_members(void **state)
     assert_int_equal(client_member(r.c[2], id[1])->mode, PROTO_MODE_RELIABLE);
 
     const int rounds = 40;
-    send_rounds(&r, rounds);
+    harness_send_rounds(&r, rounds);
     harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(r.states_bad_id[i], 0);
@@ -209,7 +196,7 @@ static void tickets_and_encrypt_on_both_edges(void **state)
     assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
                                         harness_all_see_all, &r), 0);
     assert_true(ricochet_sealed(r.c[0]) && ricochet_sealed(r.c[1]));
-    send_rounds(&r, 25);
+    harness_send_rounds(&r, 25);
     assert_int_equal(ricochet_send_chat(r.c[1], "sealed across edges"), RICOCHET_OK);
     harness_poll_for(r.c, 2, 300, harness_rec_event, &r);
     uint32_t a = ricochet_id(r.c[0]), b = ricochet_id(r.c[1]);

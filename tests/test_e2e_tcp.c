@@ -147,13 +147,7 @@ static void a_room_mixes_tcp_enet_and_udp_members(void **state)
     for (size_t i = 0; i < 4; i++)
         id[i] = ricochet_id(r.c[i]);
     const int rounds = 40;
-    for (int k = 1; k <= rounds; k++) {
-        for (size_t i = 0; i < 4; i++) {
-            struct ricochet_state s = {.x = (float)k, .y = (float)i};
-            assert_int_equal(ricochet_send_state(r.c[i], &s), RICOCHET_OK);
-        }
-        harness_poll_for(r.c, 4, 20, harness_rec_event, &r);
-    }
+    harness_send_rounds(&r, rounds);
     harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(r.states_bad_id[i], 0);

@@ -372,6 +372,18 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
     }
 }
 
+void harness_send_rounds(struct harness_rec *r, int rounds)
+{
+    for (int k = 1; k <= rounds; k++) {
+        for (size_t i = 0; i < r->n; i++)
+            if (r->c[i]) {
+                struct ricochet_state s = {.x = (float)k, .y = (float)i};
+                assert_int_equal(ricochet_send_state(r->c[i], &s), RICOCHET_OK);
+            }
+        harness_poll_for(r->c, r->n, 20, harness_rec_event, r);
+    }
+}
+
 enum proto_left_reason harness_left_reason(const struct ricochet_event *ev)
 {
     for (int k = PROTO_LEFT_QUIT; k <= PROTO_LEFT_KICKED; k++)

@@ -145,6 +145,11 @@ void harness_rec_event(void *rec, size_t index, const struct ricochet_event *ev)
  * (enum proto_left_reason)-1 for a code that is none. */
 enum proto_left_reason harness_left_reason(const struct ricochet_event *ev);
 
+/* Every client of r (NULL entries skipped) sends a state, x the round's
+ * number from 1, y its index; then all are polled 20 ms into r; rounds
+ * times. */
+void harness_send_rounds(struct harness_rec *r, int rounds);
+
 /* Was a left notice about id (with this reason) seen by client i? */
 bool harness_rec_saw_left(const struct harness_rec *r, size_t i, uint32_t id,
                           enum proto_left_reason reason);
