@@ -90,6 +90,21 @@ int relay_edges_parse(const char *listen, struct relay_edge_spec *specs, char *e
 
 /* ---- the edges --------------------------------------------------------- */
 
+/* Signalling: each edge that carries offers is handed the first edge that
+ * answers them (docs/design.md, "Browsers"); the edges never look for each
+ * other themselves. */
+static void offers_meet_answers(struct relay_edges *E)
+{
+    const struct relay_edge *answerer = NULL;
+    for (size_t i = 0; i < E->n && !answerer; i++)
+        if (E->e[i].ops->answer)
+            answerer = &E->e[i];
+    for (size_t i = 0; i < E->n; i++)
+        if (E->e[i].ops->offers_to)
+            E->e[i].ops->offers_to(E->e[i].t, answerer ? answerer->ops : NULL,
+                                   answerer ? answerer->t : NULL);
+}
+
 int relay_edges_open(struct relay_edges *E, const struct relay_edge_spec *specs, size_t n,
                      const struct relay_net_config *net, char *err, size_t err_cap)
 {
@@ -127,6 +142,7 @@ int relay_edges_open(struct relay_edges *E, const struct relay_edge_spec *specs,
         snprintf(e->name, sizeof e->name, again ? "%s:%s" : "%s", e->ops->name,
                  at ? at + 1 : "?");
     }
+    offers_meet_answers(E);
     return 0;
 fail:
     relay_edges_close(E);

@@ -53,7 +53,9 @@ struct relay_edges {
 };
 
 /* Creates the n edges of specs with net (each its host and port), in
- * order, and the epoll set watching them. Returns 0, or -1 with a one-line
+ * order, and the epoll set watching them; then hands each edge that
+ * carries offers (ops->offers_to) the first that answers them
+ * (ops->answer). Returns 0, or -1 with a one-line
  * message in err (what was created is closed). */
 int relay_edges_open(struct relay_edges *E, const struct relay_edge_spec *specs, size_t n,
                      const struct relay_net_config *net, char *err, size_t err_cap);

@@ -101,6 +101,26 @@ struct relay_transport_ops {
      * where the edge acknowledges, acknowledged). */
     bool (*settled)(const void *t);
     void (*destroy)(void *t); /* NULL is fine */
+    /* Signalling, both optional (NULL): docs/design.md, "Browsers".
+     * answer: an edge whose sessions begin with an offer (webrtc) answers
+     * offer[0..len) for a client whose ticket is pass (NULL: none came),
+     * the ticket checked by the core first when the relay needs one.
+     * Returns the answer's length (NUL-terminated in out), or a negative
+     * enum relay_offer_refusal with a one-line reason in why.
+     * offers_to: an edge that carries offers (the ws edge's POST /rtc) is
+     * given the edge that answers them (ops and t; NULL: none), once every
+     * edge is open. */
+    int (*answer)(void *t, struct relay *r, const char *offer, size_t len, const char *pass,
+                  char *out, size_t cap, char *why, size_t why_cap);
+    void (*offers_to)(void *t, const struct relay_transport_ops *ops, void *answerer);
+};
+
+/* Why an offer was not answered (ops->answer's negative returns; HTTP's
+ * status beside each). */
+enum relay_offer_refusal {
+    RELAY_OFFER_BAD = -1,     /* 400: the SDP does not read, or asks what the edge lacks */
+    RELAY_OFFER_TICKET = -2,  /* 403: a ticket needed, missing, or refused */
+    RELAY_OFFER_FULL = -3,    /* 503: no room for another session */
 };
 
 /* Every edge, the table of schemes, in the order of RELAY_TRANSPORT_CHOICES

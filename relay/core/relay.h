@@ -197,6 +197,10 @@ struct relay_transport {
                            250 ms, 8 times a membership */
     uint32_t modes;     /* bit (1u << mode) per enum proto_mode it carries; with one
                            bit, every member gets that mode whatever its join asks */
+    bool secure;        /* it encrypts and authenticates every byte itself (DTLS,
+                           TLS): with cfg.encrypt its members are not sealed again,
+                           a sealed ticket's join taken in clear (docs/design.md,
+                           "Browsers") */
     /* Sends one control JSON message (len bytes, no NUL needed) to peer,
      * reliably where the transport can (ENet channel 0). */
     void (*send_control)(void *ctx, uint32_t peer, const char *json, size_t len);
