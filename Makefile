@@ -92,7 +92,8 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp relay/tcp relay/webrtc \
+MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp relay/tcp \
+           relay/stream relay/webrtc \
            client \
            client/swarm client/bot client/tui netsim bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
@@ -104,7 +105,8 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/enet relay/udp relay/tcp fleet relay/core proto/enet proto stats sys
+relay_LIBS := relay relay/enet relay/udp relay/tcp relay/stream fleet relay/core proto/enet proto \
+    stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
@@ -137,7 +139,8 @@ RTC_COST_PKGS := libsodium libcjson usrsctp openssl
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp fleet relay/core \
+TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
+             relay/stream fleet relay/core \
              harness relay/webrtc proto/enet proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl
 
@@ -147,7 +150,8 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/core proto/enet proto stats sys
+fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/stream relay/core proto/enet proto \
+    stats sys
 fuzz_netsim_LIBS := netsim proto/enet proto stats sys
 fuzz_client_LIBS := client proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys

@@ -11,8 +11,10 @@
  *                recvfrom(), sendto(); "who is joined" is our own endpoint
  *                table (its files: relay/udp/transport_udp.h).
  *   relay/tcp/   relay_tcp_ops: a TCP listening socket, a connection per
- *                client, messages in length-prefixed frames (its files:
- *                relay/tcp/transport_tcp.h).
+ *                client, messages in length-prefixed frames
+ *                (relay/tcp/transport_tcp.h); what it shares with the other
+ *                stream edge, the connections' queues, conflation and slow
+ *                readers: relay/stream/stream.h.
  *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
  * These are edges: they read the clock
