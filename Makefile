@@ -72,7 +72,8 @@ SAN_LDFLAGS := -fsanitize=thread
 endif
 
 # Packages: compile flags for all; each program links only those it names.
-PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl
+PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
+            wslay
 # usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
     openssl 2>/dev/null) $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
@@ -86,6 +87,8 @@ fallback_libmicrohttpd := -lmicrohttpd
 fallback_libsodium := -lsodium
 fallback_usrsctp := -lusrsctp
 fallback_openssl := -lssl -lcrypto
+# wslay (Debian's libwslay-dev) ships no pkg-config file: its library by name.
+fallback_wslay := -lwslay
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
@@ -93,7 +96,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
 MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp relay/tcp \
-           relay/stream relay/webrtc \
+           relay/ws relay/stream relay/webrtc \
            client \
            client/swarm client/bot client/tui netsim bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
@@ -105,9 +108,9 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/enet relay/udp relay/tcp relay/stream fleet relay/core proto/enet proto \
+relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream fleet relay/core proto/enet proto \
     stats sys
-relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl
+relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl wslay
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium
@@ -140,14 +143,15 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
-             relay/stream fleet relay/core \
+             relay/ws relay/stream fleet relay/core \
              harness relay/webrtc proto/enet proto stats sys
-TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl
+TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
+             wslay
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan ticket webrtc
+FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/stream relay/core proto/enet proto \
@@ -157,6 +161,7 @@ fuzz_client_LIBS := client proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc proto stats sys
+fuzz_http_LIBS := relay/ws proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
