@@ -310,6 +310,27 @@ static int write_queue(struct stream_edge *s, struct stream_conn *c)
     return 1;
 }
 
+/* graceful: a closing connection whose queue is written is shut on our
+ * side, then read until the client closes too, what it sends dropped.
+ * Returns true while it is still to wait for. */
+static bool drain(struct stream_edge *s, struct stream_conn *c)
+{
+    if (!c->shut) {
+        if (s->ops->finish)
+            s->ops->finish(s->edge, (uint32_t)(c - s->conns));
+        shutdown(c->fd, SHUT_WR);
+        c->shut = true;
+    }
+    uint8_t junk[4096];
+    for (int k = 0; k < 16; k++) {
+        ssize_t n = recv(c->fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (n > 0)
+            continue;
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+    }
+    return true;
+}
+
 /* One connection's flush. Returns true if it stays in the flush list. */
 static bool flush_one(struct stream_edge *s, struct relay *r, uint32_t i, uint64_t now_us)
 {
@@ -321,10 +342,12 @@ static bool flush_one(struct stream_edge *s, struct relay *r, uint32_t i, uint64
         release_held(s, c);
         done = write_queue(s, c);
     }
-    if (done < 0 ||
-        (c->closing && (done == 1 || now_us - c->closing_us > STREAM_CLOSE_LINGER_US))) {
+    bool lingered = c->closing && now_us - c->closing_us > STREAM_CLOSE_LINGER_US;
+    if (done < 0 || (c->closing && (done == 1 || lingered))) {
         if (!c->closing && c->peer)
             relay_peer_gone(r, s->base + i, PROTO_LEFT_QUIT, now_us);
+        if (done == 1 && s->graceful && !lingered && drain(s, c))
+            return true;
         stream_conn_free(s, i);
         return false;
     }

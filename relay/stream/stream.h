@@ -52,6 +52,7 @@ struct stream_conn {
     bool closing;            /* write what is queued, then close */
     bool dirty;              /* in the flush list */
     bool evicting;           /* closed as a slow reader: its error may pass the bound */
+    bool shut;               /* closing, its queue written, our side shut (graceful) */
     uint64_t closing_us;     /* when it started closing */
     uint64_t last_us;        /* last bytes read */
     uint64_t full_since_us;  /* output left unwritten since (0: none) */
@@ -76,6 +77,9 @@ struct stream_ops {
     /* Slot i is freed (its socket closed next): the edge's own part of
      * it. NULL: none. */
     void (*release)(void *edge, uint32_t i);
+    /* graceful: a closing slot i's queue is written; its last bytes (a TLS
+     * close_notify) before our side is shut. NULL: none. */
+    void (*finish)(void *edge, uint32_t i);
 };
 
 /* A stream edge's connections: what the shared part keeps. */
@@ -91,6 +95,11 @@ struct stream_edge {
     struct relay *relay;       /* set while servicing, flushing, ticking */
     uint32_t base;             /* the core's handle of slot 0 */
     size_t out_limit;          /* bytes queued to one connection, at most */
+    bool graceful;             /* a closing connection, its queue written, is shut on our
+                                  side and read (and what it sends dropped) until the
+                                  client closes too, STREAM_CLOSE_LINGER_US at most: a
+                                  socket closed with unread input would send a reset,
+                                  which can beat the last bytes to the client */
     struct relay_transport core; /* the core's side (stream_core fills the callbacks) */
 };
 
@@ -136,9 +145,9 @@ struct relay_transport stream_core(struct stream_edge *s, uint32_t base);
 
 /* Writes what every connection has queued, without waiting; what the
  * kernel does not take stays queued (and unreliable states are conflated
- * from then on). A closing connection is freed once its queue is written,
- * or after STREAM_CLOSE_LINGER_US; a peer whose socket failed is reported
- * gone (quit) and freed. */
+ * from then on). A closing connection is freed once its queue is written
+ * (graceful: and the client closed too), or after STREAM_CLOSE_LINGER_US;
+ * a peer whose socket failed is reported gone (quit) and freed. */
 void stream_flush(struct stream_edge *s, struct relay *r, uint64_t now_us);
 
 /* Is output left unwritten to some connection, or one still closing? */
