@@ -73,7 +73,7 @@ endif
 
 # Packages: compile flags for all; each program links only those it names.
 PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-            wslay
+            libcrypto wslay
 # usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
     openssl 2>/dev/null) $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
@@ -87,6 +87,7 @@ fallback_libmicrohttpd := -lmicrohttpd
 fallback_libsodium := -lsodium
 fallback_usrsctp := -lusrsctp
 fallback_openssl := -lssl -lcrypto
+fallback_libcrypto := -lcrypto
 # wslay (Debian's libwslay-dev) ships no pkg-config file: its library by name.
 fallback_wslay := -lwslay
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
@@ -113,16 +114,16 @@ relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream fleet r
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl wslay
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
-bot_PKGS := libenet libcjson libsodium
+bot_PKGS := libenet libcjson libsodium libcrypto wslay
 client_MAIN := client/tui/client_main.c
 client_LIBS := client/tui client proto/enet proto stats sys
-client_PKGS := libenet libcjson ncursesw libsodium
+client_PKGS := libenet libcjson ncursesw libsodium libcrypto wslay
 netsim_MAIN := netsim/netsim_main.c
 netsim_LIBS := netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd
 bench_MAIN := bench/bench_main.c
 bench_LIBS := bench netsim client/swarm client harness proto/enet proto stats sys
-bench_PKGS := libenet libcjson libsodium
+bench_PKGS := libenet libcjson libsodium libcrypto wslay
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
@@ -162,7 +163,7 @@ fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc proto stats sys
 fuzz_http_LIBS := relay/ws proto stats sys
-FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl
+FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)
@@ -302,7 +303,7 @@ $(LIB_SO): $(LIB_PARTS) client/libricochet.map
 	$(say) LINK $@
 	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/libricochet.map \
 	    -Wl,-z,defs $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_PARTS) \
-	    $(call pkg_libs,libenet libcjson libsodium)
+	    $(call pkg_libs,libenet libcjson libsodium libcrypto wslay)
 	$(Q)ln -sf $(notdir $@) $(@D)/$(LIB_SONAME) && ln -sf $(LIB_SONAME) $(@D)/libricochet.so
 
 $(LIB_A): $(LIB_PARTS)
