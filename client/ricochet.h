@@ -74,8 +74,8 @@ enum ricochet_status {
     RICOCHET_E_INVALID = -1,     /* a bad argument: NULL, a bad name, mode or value */
     RICOCHET_E_NOT_JOINED = -2,  /* not in a room: not yet, or not any more */
     RICOCHET_E_SEND = -3,        /* the transport could not send it */
-    RICOCHET_E_UNSUPPORTED = -4  /* not on this transport (e.g. switching to or from udp
-                                    or tcp) */
+    RICOCHET_E_UNSUPPORTED = -4  /* not on this transport (e.g. switching to or from udp,
+                                    tcp or ws) */
 };
 
 /* How my states travel, and how the relay sends them on (PROTOCOL.md).
