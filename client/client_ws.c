@@ -374,8 +374,13 @@ static void ws_upgrading(struct ricochet *c, int wait_ms)
     size_t head_len = (size_t)(end - t->head) + 4;
     const char *wrong = ws_answer_wrong(t, head_len);
     if (wrong) {
-        snprintf(text, sizeof text, "no WebSocket: %s (%.*s)", wrong,
-                 (int)strcspn(t->head, "\r\n"), t->head);
+        char first[61]; /* the answer's first line, printable characters only */
+        size_t k = 0;
+        for (size_t i = 0; i < head_len && k < sizeof first - 1 && t->head[i] != '\r'; i++)
+            if (t->head[i] >= ' ' && t->head[i] < 0x7f)
+                first[k++] = t->head[i];
+        first[k] = '\0';
+        snprintf(text, sizeof text, "no WebSocket: %s (%s)", wrong, first);
         client_go_dead(c, RICOCHET_END_REFUSED, text);
         return;
     }
