@@ -41,16 +41,16 @@ struct relay_net_config {
     uint32_t max_per_address;  /* peers from one IP address, 0 = peer_cap */
     size_t max_packet_size;    /* ENet: largest packet in (and out is at least
                                   PROTO_CONTROL_MAX); udp: receive buffer; tcp: the
-                                  longest frame taken */
+                                  longest frame taken; ws: the longest message */
     size_t max_waiting_data;   /* ENet: bytes a peer may have buffered for reassembly */
-    uint32_t timeout_ms;       /* ENet peer timeout; udp, tcp: silence before expiry */
+    uint32_t timeout_ms;       /* ENet peer timeout; udp, tcp, ws: silence before expiry */
     /* ENet (and tcp where said) (0 = no limit): */
     uint32_t max_queued_packets; /* packets queued to one peer (unsent or unacknowledged)
                                     past which its unreliable states are dropped */
-    size_t max_queued_bytes;     /* the same in payload bytes; tcp: bytes queued to
-                                    a connection, past which it is closed */
+    size_t max_queued_bytes;     /* the same in payload bytes; tcp, ws: bytes queued
+                                    to a connection, past which it is closed */
     uint32_t slow_reader_ms;     /* a peer over either bound this long is closed
-                                    (slow_reader); at twice a bound at once; tcp: a
+                                    (slow_reader); at twice a bound at once; tcp, ws: a
                                     queue the kernel took none of this long */
     uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
     uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a

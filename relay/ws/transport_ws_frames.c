@@ -134,7 +134,7 @@ static void on_chunk(wslay_event_context_ptr ctx,
     (void)ctx;
     struct ws_conn *u = user;
     struct ws_conn *w = u;
-    if (!w->frame_data || w->skip || u->edge->s.conns[u->slot].closing)
+    if (!w->frame_data || w->skip || u->edge->s.conns[u->slot].closing || !arg->data_length)
         return;
     memcpy(w->msg + w->msg_len, arg->data, arg->data_length); /* on_frame_start bounded it */
     w->msg_len += arg->data_length;
