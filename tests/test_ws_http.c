@@ -189,6 +189,7 @@ static void routes_and_statuses(void **state)
         {"DELETE /play.js HTTP/1.1\r\n\r\n", WS_ROUTE_ERROR, 405},
         {"get /play HTTP/1.1\r\n\r\n", WS_ROUTE_ERROR, 405},
         {"GET / HTTP/1.1\r\n\r\n", WS_ROUTE_REDIRECT, 302},
+        {"GET /favicon.ico HTTP/1.1\r\n\r\n", WS_ROUTE_REDIRECT, 204},
         {"GET /nothing HTTP/1.1\r\n\r\n", WS_ROUTE_ERROR, 404},
         {"POST /rtc HTTP/1.1\r\nContent-Type: application/sdp\r\nContent-Length: 900\r\n\r\n",
          WS_ROUTE_RTC, 201},
@@ -235,6 +236,11 @@ static void answers(void **state)
     assert_non_null(strstr(out, "HTTP/1.1 302 Found\r\n"));
     assert_non_null(strstr(out, "\r\nLocation: /play\r\n"));
     assert_int_equal(ws_http_error_answer(&v, out, 60), -1);
+    v = decide("GET /favicon.ico HTTP/1.1\r\n\r\n");
+    assert_true(ws_http_error_answer(&v, out, sizeof out) > 0);
+    assert_non_null(strstr(out, "HTTP/1.1 204 No Content\r\n"));
+    assert_null(strstr(out, "Content-Length"));
+    assert_string_equal(strstr(out, "\r\n\r\n"), "\r\n\r\n"); /* no body */
     n = ws_http_head(200, "text/javascript; charset=utf-8", 1234, NULL, out, sizeof out);
     assert_true(n > 0);
     assert_string_equal(out, "HTTP/1.1 200 OK\r\nContent-Type: text/javascript; charset=utf-8\r\n"

@@ -271,6 +271,9 @@ void ws_http_decide(const struct ws_http_request *req, const char *const *files,
     } else if (same_path(req->path, "/") && read) {
         v->route = WS_ROUTE_REDIRECT;
         v->status = 302;
+    } else if (same_path(req->path, "/favicon.ico") && read) {
+        v->route = WS_ROUTE_REDIRECT; /* what every browser asks a page's host: nothing */
+        v->status = 204;
     } else {
         refuse(v, 404, "nothing here: the play page is /play, a WebSocket opens on any path");
     }
@@ -284,6 +287,7 @@ const char *ws_http_reason(int status)
     case 101: return "Switching Protocols";
     case 200: return "OK";
     case 201: return "Created";
+    case 204: return "No Content";
     case 302: return "Found";
     case 400: return "Bad Request";
     case 403: return "Forbidden";
@@ -313,10 +317,13 @@ int ws_http_upgrade_answer(const struct ws_http_request *req, char *out, size_t 
 int ws_http_head(int status, const char *type, size_t length, const char *extra, char *out,
                  size_t cap)
 {
-    int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%s%sContent-Length: %zu\r\n"
-                     "Cache-Control: no-cache\r\nConnection: close\r\n%s\r\n", status,
-                     ws_http_reason(status), type ? "Content-Type: " : "", type ? type : "",
-                     type ? "\r\n" : "", length, extra ? extra : "");
+    char size[48] = ""; /* a 204 has no length (RFC 9110 §8.6) */
+    if (status != 204)
+        snprintf(size, sizeof size, "Content-Length: %zu\r\n", length);
+    int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%s%s%sCache-Control: no-cache\r\n"
+                     "Connection: close\r\n%s\r\n", status, ws_http_reason(status),
+                     type ? "Content-Type: " : "", type ? type : "", type ? "\r\n" : "", size,
+                     extra ? extra : "");
     return n > 0 && (size_t)n < cap ? n : -1;
 }
 
@@ -331,9 +338,13 @@ int ws_http_error_answer(const struct ws_http_verdict *v, char *out, size_t cap)
         snprintf(extra, sizeof extra, "Sec-WebSocket-Version: %d\r\n", PROTO_WS_VERSION);
     else if (v->status == 302)
         snprintf(extra, sizeof extra, "Location: /play\r\n");
-    int head = ws_http_head(v->status, "text/plain; charset=utf-8", (size_t)len, extra, out, cap);
+    if (v->status == 204) /* no body, nor its length */
+        len = 0;
+    int head = ws_http_head(v->status, len ? "text/plain; charset=utf-8" : NULL, (size_t)len,
+                            extra, out, cap);
     if (head < 0 || (size_t)head + (size_t)len >= cap)
         return -1;
-    memcpy(out + head, body, (size_t)len + 1);
+    memcpy(out + head, body, (size_t)len);
+    out[head + len] = '\0';
     return head + len;
 }

@@ -61,12 +61,12 @@ enum ws_http_route {
     WS_ROUTE_UPGRADE,  /* 101: a WebSocket from now on */
     WS_ROUTE_FILE,     /* 200: file number `file` of the table (HEAD: no body) */
     WS_ROUTE_RTC,      /* POST /rtc: an offer of content_length bytes follows */
-    WS_ROUTE_REDIRECT  /* 302 to the play page (GET /) */
+    WS_ROUTE_REDIRECT  /* 302 to the play page (GET /); 204 for /favicon.ico */
 };
 
 struct ws_http_verdict {
     enum ws_http_route route;
-    int status;          /* HTTP status of the answer (101, 200, 302, 4xx) */
+    int status;          /* HTTP status of the answer (101, 200, 204, 302, 4xx) */
     int file;            /* WS_ROUTE_FILE: the index in files */
     const char *why;     /* WS_ROUTE_ERROR: one line for the answer's body */
     const char *allow;   /* 405: the methods the path takes */
@@ -78,7 +78,7 @@ struct ws_http_verdict {
  * key (else 400; another method 405). A file: GET or HEAD (else 405).
  * /rtc: POST (else 405) with a Content-Length of at most WS_HTTP_BODY_MAX
  * (else 413; none 411), Content-Type application/sdp (else 415). GET /:
- * a redirect. Anything else: 404. */
+ * a redirect; GET /favicon.ico: 204. Anything else: 404. */
 void ws_http_decide(const struct ws_http_request *req, const char *const *files,
                     struct ws_http_verdict *v);
 
@@ -87,7 +87,7 @@ void ws_http_decide(const struct ws_http_request *req, const char *const *files,
 int ws_http_upgrade_answer(const struct ws_http_request *req, char *out, size_t cap);
 
 /* An answer's head into out: status line, Content-Type (NULL: none),
- * Content-Length, Connection: close, then extra header lines (each ending
+ * Content-Length (but for 204), Connection: close, then extra header lines (each ending
  * in CRLF; NULL: none), then the blank line. Returns its length, or -1 if
  * it does not fit cap. */
 int ws_http_head(int status, const char *type, size_t length, const char *extra, char *out,
