@@ -47,7 +47,7 @@ struct ws_conn {
     uint64_t since_us;       /* accepted: a half-open connection's deadline counts from it */
     char *head;              /* before the upgrade: the request read so far, its body
                                 (POST /rtc) included; after it, the bytes read past the
-                                head, handed to wslay first */
+                                head, handed to wslay first, then freed (NULL) */
     size_t head_len, head_cap, head_at; /* head_at: handed to wslay up to here */
     SSL *ssl;                /* wss: the connection's TLS */
     bool tls_up;             /* its handshake is done */

@@ -43,6 +43,11 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         size_t n = w->head_len - w->head_at < len ? w->head_len - w->head_at : len;
         memcpy(buf, w->head + w->head_at, n);
         w->head_at += n;
+        if (w->head_at == w->head_len) { /* all handed over: the buffer goes */
+            free(w->head);
+            w->head = NULL;
+            w->head_len = w->head_at = w->head_cap = 0;
+        }
         return (ssize_t)n;
     }
     if (w->budget == 0) {

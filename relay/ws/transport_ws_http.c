@@ -136,8 +136,13 @@ static void upgrade(struct relay_ws *t, struct relay *r, uint32_t i,
         stream_conn_free(&t->s, i);
         return;
     }
-    if (w->head_at < w->head_len)
-        ws_frames_input(t, r, i, now_us);
+    if (w->head_at < w->head_len) {
+        ws_frames_input(t, r, i, now_us); /* its first frames came with the request */
+    } else {
+        free(w->head); /* nothing came after the head: the buffer goes */
+        w->head = NULL;
+        w->head_len = w->head_at = w->head_cap = 0;
+    }
 }
 
 /* The request in the connection's buffer, if whole: its answer. */
