@@ -155,8 +155,8 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/stream relay/core proto/enet proto \
-    stats sys
+fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/core proto/enet \
+    proto stats sys
 fuzz_netsim_LIBS := netsim proto/enet proto stats sys
 fuzz_client_LIBS := client proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys
