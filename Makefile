@@ -72,7 +72,8 @@ SAN_LDFLAGS := -fsanitize=thread
 endif
 
 # Packages: compile flags for all; each program links only those it names.
-PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl
+PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
+            libcrypto wslay
 # usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
     openssl 2>/dev/null) $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
@@ -86,13 +87,17 @@ fallback_libmicrohttpd := -lmicrohttpd
 fallback_libsodium := -lsodium
 fallback_usrsctp := -lusrsctp
 fallback_openssl := -lssl -lcrypto
+fallback_libcrypto := -lcrypto
+# wslay (Debian's libwslay-dev) ships no pkg-config file: its library by name.
+fallback_wslay := -lwslay
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp relay/tcp relay/webrtc \
+MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp relay/tcp \
+           relay/ws relay/stream relay/webrtc \
            client \
            client/swarm client/bot client/tui netsim bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
@@ -104,20 +109,21 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/enet relay/udp relay/tcp fleet relay/core proto/enet proto stats sys
-relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl
+relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream fleet relay/core proto/enet proto \
+    stats sys
+relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl wslay
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
-bot_PKGS := libenet libcjson libsodium
+bot_PKGS := libenet libcjson libsodium libcrypto wslay
 client_MAIN := client/tui/client_main.c
 client_LIBS := client/tui client proto/enet proto stats sys
-client_PKGS := libenet libcjson ncursesw libsodium
+client_PKGS := libenet libcjson ncursesw libsodium libcrypto wslay
 netsim_MAIN := netsim/netsim_main.c
 netsim_LIBS := netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd openssl
 bench_MAIN := bench/bench_main.c
 bench_LIBS := bench netsim client/swarm client harness proto/enet proto stats sys
-bench_PKGS := libenet libcjson libsodium
+bench_PKGS := libenet libcjson libsodium libcrypto wslay
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
@@ -137,23 +143,27 @@ RTC_COST_PKGS := libsodium libcjson usrsctp openssl
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp fleet relay/core \
+TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
+             relay/ws relay/stream fleet relay/core \
              harness relay/webrtc proto/enet proto stats sys
-TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl
+TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
+             wslay
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan ticket webrtc
+FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/core proto/enet proto stats sys
+fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/core proto/enet \
+    proto stats sys
 fuzz_netsim_LIBS := netsim proto/enet proto stats sys
 fuzz_client_LIBS := client proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc proto stats sys
-FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl
+fuzz_http_LIBS := relay/ws proto stats sys
+FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)
@@ -212,6 +222,25 @@ $(BUILD)/gen/page_html.c: relay/page.html
 	  sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/^/    "/; s/$$/\\n"/' $<; \
 	  echo ';'; \
 	  echo 'const size_t relay_page_html_len = sizeof relay_page_html - 1;'; } > $@.tmp
+	$(Q)mv $@.tmp $@
+# The play page and its two modules (client/js/), served by the WebSocket
+# edge (GET /play, /play.js, /ricochet.js), compiled into its library the
+# same way: ws_play_html, ws_play_js, ws_ricochet_js and their lengths.
+PLAY_FILES := client/js/play.html client/js/play.js client/js/ricochet.js
+relay/ws_GENERATED := $(BUILD)/obj/gen/play_files.o
+c_string = echo 'const char $(1)[] ='; \
+    sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/\r/\\r/g; s/^/    "/; s/$$/\\n"/' $(2); \
+    echo ';'; echo 'const size_t $(1)_len = sizeof $(1) - 1;';
+$(BUILD)/gen/play_files.c: $(PLAY_FILES)
+	@mkdir -p $(@D)
+	$(say) GEN $@
+	$(Q){ echo '/* generated by the Makefile from client/js/ */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const char ws_play_html[], ws_play_js[], ws_ricochet_js[];'; \
+	  echo 'extern const size_t ws_play_html_len, ws_play_js_len, ws_ricochet_js_len;'; \
+	  $(call c_string,ws_play_html,client/js/play.html) \
+	  $(call c_string,ws_play_js,client/js/play.js) \
+	  $(call c_string,ws_ricochet_js,client/js/ricochet.js) } > $@.tmp
 	$(Q)mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
@@ -274,7 +303,7 @@ $(LIB_SO): $(LIB_PARTS) client/libricochet.map
 	$(say) LINK $@
 	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/libricochet.map \
 	    -Wl,-z,defs $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_PARTS) \
-	    $(call pkg_libs,libenet libcjson libsodium)
+	    $(call pkg_libs,libenet libcjson libsodium libcrypto wslay)
 	$(Q)ln -sf $(notdir $@) $(@D)/$(LIB_SONAME) && ln -sf $(LIB_SONAME) $(@D)/libricochet.so
 
 $(LIB_A): $(LIB_PARTS)

@@ -35,12 +35,13 @@ int run_relay_netns(const struct run *run)
 const char *run_relay_transport(const struct run *run)
 {
     const struct proto_mode_info *mi = proto_mode_info(run->mode);
-    return mi->stream ? "tcp" : mi->enet ? "enet" : "udp";
+    return mi->enet ? "enet" : mi->name; /* udp, tcp, ws: the edge's scheme */
 }
 
 bool run_example_relay(const struct run *run)
 {
-    return proto_mode_info(run->mode)->stream && run->cfg->tcp_relay == BENCH_TCP_EXAMPLE;
+    return strcmp(run_relay_transport(run), "tcp") == 0 &&
+           run->cfg->tcp_relay == BENCH_TCP_EXAMPLE;
 }
 
 /* Where the example is built: beside the programs, or in ../examples

@@ -48,7 +48,7 @@ static const struct option_def options[] = {
      NULL, "all clients joined and seeing each other within this, seconds"},
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
      "unsequenced,sequenced,reliable,udp", 1, 128, NULL,
-     "comma-separated: unsequenced,sequenced,reliable,udp,tcp"},
+     "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws"},
     {"path-loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
      "loss % over the whole path client -> relay -> client, split over netsim's two hops "
      "(netsim's own --loss is per hop)", .old_name = "loss"},
@@ -406,6 +406,9 @@ static void check_network(const struct bench_options *c)
                            "clients in another: not with --relay, --procs, --fleet or --aoi");
     if (!modes_stream(c->modes))
         return;
+    if (c->netsim_ip && strstr(c->modes, "ws"))
+        options_fail(PROG, "--modes ws --netsim-ip: netsim's IP mode reads a stream's 2-byte "
+                           "frames (tcp), not WebSocket frames");
     if (impaired && !c->netsim_ip && !c->relay[0])
         options_fail(PROG, "--modes tcp through netsim needs --netsim-ip: the UDP proxy "
                            "carries datagrams, not a TCP stream");

@@ -2,7 +2,7 @@
  * created (the config's mode picks its transport), polled, closed; the
  * entry points of tests and fuzz targets (client_test.h). What it does
  * between is in the files below it, which never call back up:
- *   client_enet.c, client_udp.c, client_tcp.c, client_detached.c
+ *   client_enet.c, client_udp.c, client_tcp.c, client_ws.c, client_detached.c
  *                     the transports, behind struct client_transport_ops
  *                     (client_internal.h)
  *   client_receive.c  what the session receives: states, batches, control
@@ -18,7 +18,7 @@
  * client_transport_caps:
  * - with a connection (ENet) the join is sent once it is up, notices are
  *   reliable and its close ends the session;
- * - so it is with a stream (tcp), whose connection is the session's;
+ * - so it is with a stream (tcp, ws), whose connection is the session's;
  * - without one (plain UDP) notices are best effort, so the session repairs
  *   what a lost one would leave wrong: error not_joined (the relay expired
  *   us or restarted) sends it back to joining, and a member silent for
@@ -39,6 +39,7 @@ static const struct client_transport_ops *const client_transports[] = {
     &client_enet_ops,
     &client_udp_ops,
     &client_tcp_ops,
+    &client_ws_ops,
 };
 
 /* The transport that carries mode (a valid mode: client_new checks). */

@@ -7,7 +7,7 @@
  *
  * A session (struct ricochet) has its own socket (an ENetHost with one
  * peer, a plain UDP socket in PROTO_MODE_UDP, a TCP connection in
- * PROTO_MODE_TCP). A process may run many
+ * PROTO_MODE_TCP, a WebSocket in PROTO_MODE_WS). A process may run many
  * (bots, the benchmark) and wait on all their sockets with poll(2); or, over
  * ENet, put many on one client_hub: one ENetHost (one socket, one local
  * port) whose peers they are, serviced once for all of them (see below).
@@ -47,7 +47,7 @@ struct client_config {
     const char *room;    /* room to join (NULL with a ticket: the ticket's) */
     const char *name;    /* player name, proto_name_valid() (NULL with a ticket) */
     enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport, PROTO_MODE_TCP
-                             a TCP stream */
+                             a TCP stream, PROTO_MODE_WS a WebSocket */
     bool reflect;        /* ask the relay to send my states back to me */
     float aoi;           /* the radius of interest of a room my join creates (0: none) */
     uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */

@@ -10,6 +10,7 @@
  *   client_enet.c      client_enet_ops: one ENetHost with one peer.
  *   client_udp.c       client_udp_ops: one plain datagram socket.
  *   client_tcp.c       client_tcp_ops: one TCP connection, messages in frames.
+ *   client_ws.c        client_ws_ops: one WebSocket (wslay), a message each.
  *   client_detached.c  client_detached_ops: no socket at all; tests and fuzz
  *                      targets feed it with client_receive (client_test.h).
  *
@@ -59,7 +60,8 @@ struct client_transport_caps {
                         mode cannot be switched live. */
     bool channels;   /* messages arrive on PROTO_CHANNEL_*; else all on the
                         pseudo channel of the transport's mode, its down channel
-                        (PROTO_CHANNEL_DATAGRAM, _STREAM; any other is dropped) */
+                        (PROTO_CHANNEL_DATAGRAM, _STREAM, _WEBSOCKET; any other is
+                        dropped) */
     size_t control_min; /* control messages are padded to at least this many bytes
                            (sealed included): a relay answers a stranger's datagram only
                            with as many bytes (plain UDP's return routability) */
@@ -107,6 +109,7 @@ struct client_transport_ops {
 extern const struct client_transport_ops client_enet_ops;
 extern const struct client_transport_ops client_udp_ops;
 extern const struct client_transport_ops client_tcp_ops;
+extern const struct client_transport_ops client_ws_ops;
 extern const struct client_transport_ops client_detached_ops;
 
 /* A member that left my room, remembered so that a late state does not list

@@ -459,7 +459,7 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
 {
     /* A transport without channels (a datagram, a stream) hands every
      * message over on its pseudo channel; the first byte tells them apart. */
-    bool pseudo = channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM;
+    bool pseudo = proto_channel_bare(channel);
     /* the mode table says which mode (channel, flags) is, and whether mine carry it */
     enum proto_mode mode;
     bool mine = proto_mode_from_down(channel, pseudo ? 0 : flags, &mode) == 0 &&

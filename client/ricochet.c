@@ -31,7 +31,8 @@ _Static_assert((int)RICOCHET_MODE_UNSEQUENCED == (int)PROTO_MODE_UNSEQUENCED &&
                    (int)RICOCHET_MODE_SEQUENCED == (int)PROTO_MODE_SEQUENCED &&
                    (int)RICOCHET_MODE_RELIABLE == (int)PROTO_MODE_RELIABLE &&
                    (int)RICOCHET_MODE_UDP == (int)PROTO_MODE_UDP &&
-                   (int)RICOCHET_MODE_TCP == (int)PROTO_MODE_TCP && PROTO_MODE_COUNT == 5,
+                   (int)RICOCHET_MODE_TCP == (int)PROTO_MODE_TCP &&
+                   (int)RICOCHET_MODE_WS == (int)PROTO_MODE_WS && PROTO_MODE_COUNT == 6,
                "ricochet.h's modes are the mode table's");
 _Static_assert((int)RICOCHET_LOG_DEBUG == (int)LOG_DEBUG && (int)RICOCHET_LOG_OFF == (int)LOG_OFF,
                "ricochet.h's log levels are log.h's");

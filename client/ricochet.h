@@ -74,20 +74,23 @@ enum ricochet_status {
     RICOCHET_E_INVALID = -1,     /* a bad argument: NULL, a bad name, mode or value */
     RICOCHET_E_NOT_JOINED = -2,  /* not in a room: not yet, or not any more */
     RICOCHET_E_SEND = -3,        /* the transport could not send it */
-    RICOCHET_E_UNSUPPORTED = -4  /* not on this transport (e.g. switching to or from udp
-                                    or tcp) */
+    RICOCHET_E_UNSUPPORTED = -4  /* not on this transport (e.g. switching to or from udp,
+                                    tcp or ws) */
 };
 
 /* How my states travel, and how the relay sends them on (PROTOCOL.md).
  * udp is the plain-UDP transport, tcp a TCP connection (a relay with a TCP
- * edge); the others are ENet's. */
+ * edge), ws a WebSocket (a relay with a ws edge, as browsers reach it);
+ * the others are ENet's. */
 enum ricochet_mode {
     RICOCHET_MODE_UNSEQUENCED = 0, /* may be lost or reordered; never waits */
     RICOCHET_MODE_SEQUENCED = 1,   /* may be lost; a sender's late state is dropped */
     RICOCHET_MODE_RELIABLE = 2,    /* all, in order; a loss stalls what follows */
     RICOCHET_MODE_UDP = 3,         /* plain datagrams, no ENet: the baseline */
-    RICOCHET_MODE_TCP = 4          /* one TCP stream: all, in order; a lost segment
+    RICOCHET_MODE_TCP = 4,         /* one TCP stream: all, in order; a lost segment
                                       stalls every sender's states behind it */
+    RICOCHET_MODE_WS = 5           /* one WebSocket (over TCP): as tcp, in the
+                                      framing a browser speaks */
 };
 
 enum ricochet_event_type {
@@ -215,8 +218,8 @@ RICOCHET_API unsigned ricochet_protocol_version(void);
 
 /* ---- modes ---- */
 
-/* The mode's name ("unsequenced", "sequenced", "reliable", "udp", "tcp"), or NULL
- * for a value that is no mode. A static string. */
+/* The mode's name ("unsequenced", "sequenced", "reliable", "udp", "tcp",
+ * "ws"), or NULL for a value that is no mode. A static string. */
 RICOCHET_API const char *ricochet_mode_name(enum ricochet_mode mode);
 
 /* Parses a mode's name into *mode. Returns RICOCHET_OK or RICOCHET_E_INVALID. */
@@ -245,8 +248,8 @@ RICOCHET_API int ricochet_config_set_room(struct ricochet_config *cfg, const cha
 RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const char *name);
 
 /* The delivery mode; RICOCHET_MODE_UDP selects the plain-UDP transport,
- * RICOCHET_MODE_TCP a TCP stream, the others ENet. RICOCHET_OK or
- * RICOCHET_E_INVALID. */
+ * RICOCHET_MODE_TCP a TCP stream, RICOCHET_MODE_WS a WebSocket (ws://,
+ * the path /), the others ENet. RICOCHET_OK or RICOCHET_E_INVALID. */
 RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mode);
 
 /* Ask the relay to send my own states back to me (RICOCHET_EV_STATE with

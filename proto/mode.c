@@ -51,6 +51,16 @@ static const struct proto_mode_info modes[PROTO_MODE_COUNT] = {
         PROTO_ORDER_PER_LINK, PROTO_FILTER_NONE,
         "everything, in order, on one stream: a lost segment holds back every sender behind it",
         true },
+    /* A WebSocket is a TCP stream too (a browser's), with its own pseudo
+     * channel so that a receiver tells it from tcp; its senders' states
+     * go to members of an edge with channels as a tcp sender's do. */
+    [PROTO_MODE_WS] = {
+        "ws", "ws", 0, false, false,
+        PROTO_CHANNEL_WEBSOCKET, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED,
+        PROTO_ORDER_PER_LINK, PROTO_FILTER_NONE,
+        "everything, in order, on one WebSocket: a lost segment holds back every sender "
+        "behind it",
+        true },
 };
 
 const struct proto_mode_info *proto_mode_info(enum proto_mode mode)
@@ -100,9 +110,17 @@ int proto_mode_from_up(uint8_t channel, uint32_t flags, enum proto_mode *mode)
     return find(true, channel, flags, mode);
 }
 
+bool proto_channel_bare(uint8_t channel)
+{
+    for (int i = 0; i < PROTO_MODE_COUNT; i++)
+        if (!modes[i].enet && modes[i].up_channel == channel)
+            return true;
+    return false;
+}
+
 int proto_mode_from_down(uint8_t channel, uint32_t flags, enum proto_mode *mode)
 {
-    if (channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM)
+    if (proto_channel_bare(channel))
         return find(true, channel, 0, mode); /* the transport's own mode */
     return find(false, channel, flags, mode);
 }

@@ -32,6 +32,11 @@ enum proto_channel {
  * message in a frame (PROTOCOL.md, "Streams"), all of them in order. */
 #define PROTO_CHANNEL_STREAM 254u
 
+/* Pseudo channel of a WebSocket (ws, wss): a stream too, every message a
+ * WebSocket message (PROTOCOL.md, "WebSocket"); apart from tcp's so that
+ * a receiver tells the two modes apart. */
+#define PROTO_CHANNEL_WEBSOCKET 253u
+
 /* Packet flags: ENet's values (the ENet code asserts it), defined only here.
  * 0 is ENet's default, unreliable sequenced. */
 #define PROTO_FLAG_RELIABLE 1u
@@ -45,7 +50,8 @@ enum proto_mode {
     PROTO_MODE_RELIABLE = 2,
     PROTO_MODE_UDP = 3,
     PROTO_MODE_TCP = 4,
-    PROTO_MODE_COUNT = 5
+    PROTO_MODE_WS = 5,
+    PROTO_MODE_COUNT = 6
 };
 
 /* What a receiver's view of one sender is ordered against. */
@@ -80,14 +86,16 @@ struct proto_mode_info {
     enum proto_filter filter;
     const char *promise;    /* what the receiver gets, one line */
     bool stream;            /* carried on a byte stream in frames (no channels or
-                               flags): a TCP connection, which a network that drops
-                               IP packets can impair, a UDP proxy cannot */
+                               flags): a TCP connection (its own frames, or a
+                               WebSocket's), which a network that drops IP packets
+                               can impair, a UDP proxy cannot */
 };
 
 /* The row of mode; NULL when out of range. */
 const struct proto_mode_info *proto_mode_info(enum proto_mode mode);
 
-/* "unsequenced", "sequenced", "reliable", "udp", "tcp"; "?" when out of range. */
+/* "unsequenced", "sequenced", "reliable", "udp", "tcp", "ws"; "?" when out
+ * of range. */
 const char *proto_mode_name(enum proto_mode mode);
 
 /* Does the mode deliver every state, late rather than never (a reliable
@@ -101,9 +109,16 @@ int proto_mode_parse(const char *name, enum proto_mode *mode);
  * PROTO_FLAGS_MASK are ignored. Returns 0 and sets *mode, or -1. */
 int proto_mode_from_up(uint8_t channel, uint32_t flags, enum proto_mode *mode);
 
+/* Is channel the pseudo channel of a transport without channels (plain
+ * UDP's PROTO_CHANNEL_DATAGRAM, a stream's PROTO_CHANNEL_STREAM or
+ * PROTO_CHANNEL_WEBSOCKET): a row's way up that is no ENet channel? On
+ * one, every message comes bare, the first byte telling a control
+ * message ('{') from a state. */
+bool proto_channel_bare(uint8_t channel);
+
 /* The mode a receiving client got a state in, by the (channel, flags) it
- * arrived with: on a transport's pseudo channel (PROTO_CHANNEL_DATAGRAM,
- * PROTO_CHANNEL_STREAM) that transport's own mode, whatever the sender's;
+ * arrived with: on a transport's pseudo channel (proto_channel_bare) that
+ * transport's own mode, whatever the sender's;
  * on ENet's channels the first row going down that way (a plain-UDP
  * sender's states arrive as unsequenced). Returns 0 and sets *mode, or -1. */
 int proto_mode_from_down(uint8_t channel, uint32_t flags, enum proto_mode *mode);

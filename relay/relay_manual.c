@@ -19,6 +19,7 @@ static const char *const exit_status[] = {
 
 static const char *const files[] = {
     "--ticket-key FILE", "the key joins must be sealed under (ricochet-ticket keygen)",
+    "--tls-cert FILE, --tls-key FILE", "a wss:// edge's certificate and key (PEM)",
     NULL};
 
 static const struct options_example examples[] = {
@@ -28,6 +29,11 @@ static const struct options_example examples[] = {
      "ricochet-relay -u -B :: -p 7790"},
     {"ENet and plain-UDP players in the same rooms, each on a port of its own:",
      "ricochet-relay --listen enet://0.0.0.0:7777 --listen udp://0.0.0.0:7778"},
+    {"Browsers beside ENet players: the play page at http://HOST:7780/play, its WebSocket on "
+     "the same port:",
+     "ricochet-relay --listen enet://0.0.0.0:7777 --listen ws://0.0.0.0:7780"},
+    {"The same in TLS (https://HOST:7443/play, wss://):",
+     "ricochet-relay --listen wss://0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem"},
     {"A stats record every second as a JSON line, for a script:",
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
     {"Whether a config file is right, without starting:",
@@ -37,8 +43,9 @@ static const struct options_example examples[] = {
 static const struct options_manual manual = {
     .description =
         "The relay binds one UDP port (ENet, or a bare datagram socket with --transport "
-        "udp), or one per edge with --listen (ENet and plain UDP at once, a room mixing "
-        "their players), keeps rooms of clients, and forwards each client's state "
+        "udp), or one per edge with --listen (ENet and plain UDP at once, TCP streams, "
+        "WebSockets for browsers with the play page beside them, a room mixing their "
+        "players), keeps rooms of clients, and forwards each client's state "
         "datagrams, stamped with its id, to the other members of its room. Control messages (join, leave, chat, "
         "errors) are JSON on a reliable channel; proto/PROTOCOL.md is the wire contract.\n"
         "\n"

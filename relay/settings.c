@@ -28,16 +28,23 @@ const struct option_def relay_settings_options[] = {
               "--transport, --bind and --port" },
     { .name = "bind", .type = OPTION_STRING, .offset = SET(bind), .def = "0.0.0.0",
       .min = 1, .max = SIZE(bind), /* a string's max is its buffer's size */ .short_name = 'B',
-      .help = "local address to bind: IPv4, IPv6 with --transport udp or tcp (:: also "
-              "serves IPv4), or a host name" },
+      .help = "local address to bind: IPv4, IPv6 with --transport udp, tcp, ws or wss (:: "
+              "also serves IPv4), or a host name" },
     { .name = "port", .type = OPTION_UINT, .offset = NET(port), .size = SIZE(net.port),
       .def = "7777", .min = 0, .max = 65535, .short_name = 'p',
-      .help = "port to bind (UDP; TCP with --transport tcp); 0 picks a free one (see the "
-              "'listening on' line)" },
+      .help = "port to bind (UDP; TCP with --transport tcp, ws or wss); 0 picks a free one "
+              "(see the 'listening on' line)" },
     { .name = "transport", .type = OPTION_CHOICE, .offset = SET(transport), .def = "enet",
       .choices = RELAY_TRANSPORT_CHOICES, .short_name = 'u', .short_value = "udp",
       .help = "enet: ENet connections and channels; udp: one bare datagram socket; tcp: a "
-              "stream per client, messages in length-prefixed frames" },
+              "stream per client, messages in length-prefixed frames; ws: HTTP and "
+              "WebSocket, as browsers speak (the play page at /play); wss: the same in TLS" },
+    { .name = "tls-cert", .type = OPTION_STRING, .offset = SET(tls_cert), .def = "",
+      .min = 0, .max = SIZE(tls_cert),
+      .help = "wss: PEM file of the edge's certificate (its chain after it)" },
+    { .name = "tls-key", .type = OPTION_STRING, .offset = SET(tls_key), .def = "",
+      .min = 0, .max = SIZE(tls_key),
+      .help = "wss: PEM file of --tls-cert's private key" },
     { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
       .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "connected clients; more are refused with server_full" },
@@ -67,7 +74,8 @@ const struct option_def relay_settings_options[] = {
       .size = SIZE(core.join_timeout_ms), .def = "2000", .min = 100, .max = 600000,
       .help = "ENet: a connection that is not in a room this long (from its handshake, or "
               "since it left one) is closed: error not_joined, so connections that never "
-              "join cannot hold the slots" },
+              "join cannot hold the slots; ws: also a connection not upgraded this long "
+              "(408)" },
     { .name = "max-queued-packets", .type = OPTION_UINT, .offset = NET(max_queued_packets),
       .size = SIZE(net.max_queued_packets), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: packets queued to one client unacknowledged past which its "
@@ -75,12 +83,13 @@ const struct option_def relay_settings_options[] = {
               "no limit" },
     { .name = "max-queued-bytes", .type = OPTION_UINT, .offset = NET(max_queued_bytes),
       .size = SIZE(net.max_queued_bytes), .def = "262144", .min = 0, .max = 268435456,
-      .help = "ENet: the same bound in bytes; tcp: bytes queued to one client past "
-              "which it is closed (slow_reader); 0 = no limit (tcp: 256 KiB)" },
+      .help = "ENet: the same bound in bytes; tcp, ws: bytes queued to one client past "
+              "which it is closed (slow_reader); 0 = no limit (tcp, ws: 256 KiB)" },
     { .name = "slow-reader-ms", .type = OPTION_UINT, .offset = NET(slow_reader_ms),
       .size = SIZE(net.slow_reader_ms), .def = "2000", .min = 0, .max = 600000,
       .help = "ENet: a client over a queue bound this long (or at twice one) is closed: "
-              "error slow_reader; tcp: one whose socket took nothing this long; 0 = never" },
+              "error slow_reader; tcp, ws: one whose socket took nothing this long; 0 = "
+              "never" },
     { .name = "max-held-commands", .type = OPTION_UINT, .offset = NET(max_held_commands),
       .size = SIZE(net.max_held_commands), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: commands one client may have held out of order; datagrams past it "
@@ -91,7 +100,8 @@ const struct option_def relay_settings_options[] = {
       .help = "ENet: handshakes in progress at once, at most (and 0 =) a quarter of the "
               "peer slots; past it a CONNECT takes the place of the oldest if that is "
               "250 ms old and its address has none in progress (any, with "
-              "--max-per-address 0), else it is refused (half_open)" },
+              "--max-per-address 0), else it is refused (half_open); ws: connections not "
+              "upgraded at once, past it refused (half_open)" },
     { .name = "rate-limit", .type = OPTION_UINT, .offset = CORE(rate_limit),
       .size = SIZE(core.rate_limit), .def = "180", .min = 0, .max = 1000000,
       .help = "datagrams per second per client (token bucket); 0 = no limit" },
@@ -217,6 +227,9 @@ void relay_settings_derive(struct relay_settings *s)
     s->net.peer_cap = s->core.peer_cap;
     s->net.max_packet_size = s->core.max_packet_size;
     s->net.bind = s->bind;
+    s->net.tls_cert = s->tls_cert;
+    s->net.tls_key = s->tls_key;
+    s->net.handshake_ms = s->core.join_timeout_ms;
     s->core.timeout_ms = s->net.timeout_ms;
     long tick_ms = s->tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;
@@ -256,6 +269,21 @@ void relay_settings_endpoint(struct relay_settings *s, const char *address)
     memcpy(s->core.endpoints[s->core.n_endpoints++], text, strlen(text) + 1);
 }
 
+/* --tls-cert and --tls-key are a wss edge's: with none, they are a
+ * mistake. Returns n, or -1 with err. */
+static int tls_for_edges(const struct relay_settings *s,
+                         const struct relay_edge_spec specs[RELAY_EDGES_MAX], int n, char *err,
+                         size_t err_cap)
+{
+    if (!s->tls_cert[0] && !s->tls_key[0])
+        return n;
+    for (int i = 0; i < n; i++)
+        if (strcmp(specs[i].ops->name, "wss") == 0)
+            return n;
+    snprintf(err, err_cap, "--tls-cert and --tls-key are for wss:// edges, and none is given");
+    return -1;
+}
+
 /* Without tickets anyone who reaches the relay joins, and without
  * --encrypt sessions travel in clear: listening where other machines can
  * reach it is allowed, but said once, at start. */
@@ -272,12 +300,13 @@ int relay_settings_edges(const struct relay_settings *s,
                      "either");
             return -1;
         }
-        return relay_edges_parse(s->listen, specs, err, err_cap);
+        int n = relay_edges_parse(s->listen, specs, err, err_cap);
+        return n < 0 ? n : tls_for_edges(s, specs, n, err, err_cap);
     }
     specs[0].ops = relay_transports[s->transport];
     snprintf(specs[0].host, sizeof specs[0].host, "%s", s->bind);
     specs[0].port = s->net.port;
-    return 1;
+    return tls_for_edges(s, specs, 1, err, err_cap);
 }
 
 void relay_settings_warn(const struct relay_settings *s, const char *bind)

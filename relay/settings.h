@@ -36,6 +36,8 @@ struct relay_settings {
     uint32_t stats_interval_ms;  /* between stats records; 0 = only at exit */
     bool stats_json;             /* JSON stats records on a terminal too */
     int log_level;               /* enum log_level */
+    char tls_cert[256];          /* wss: PEM certificate (chain) file; net.tls_cert */
+    char tls_key[256];           /* wss: its PEM private key file; net.tls_key */
     char ticket_key[256];        /* key file: joins need a ticket sealed under it */
     char ticket_key_previous[256]; /* key file: ... or under this one (rotation) */
     struct relay_fleet_settings fleet; /* --directory and the rest of a fleet */

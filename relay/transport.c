@@ -5,5 +5,7 @@ const struct relay_transport_ops *const relay_transports[] = {
     &relay_enet_ops,
     &relay_udp_ops,
     &relay_tcp_ops,
+    &relay_ws_ops,
+    &relay_wss_ops,
     NULL,
 };

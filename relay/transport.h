@@ -11,8 +11,14 @@
  *                recvfrom(), sendto(); "who is joined" is our own endpoint
  *                table (its files: relay/udp/transport_udp.h).
  *   relay/tcp/   relay_tcp_ops: a TCP listening socket, a connection per
- *                client, messages in length-prefixed frames (its files:
- *                relay/tcp/transport_tcp.h).
+ *                client, messages in length-prefixed frames
+ *                (relay/tcp/transport_tcp.h); what it shares with the other
+ *                stream edge, the connections' queues, conflation and slow
+ *                readers: relay/stream/stream.h.
+ *   relay/ws/    relay_ws_ops, relay_wss_ops: the same for browsers: HTTP/1.1
+ *                first (an upgrade, the play page, a WebRTC offer), then
+ *                WebSocket messages framed by wslay; wss in TLS (its files:
+ *                relay/ws/transport_ws.h).
  *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
  * These are edges: they read the clock
@@ -35,20 +41,25 @@ struct relay_net_config {
     uint32_t max_per_address;  /* peers from one IP address, 0 = peer_cap */
     size_t max_packet_size;    /* ENet: largest packet in (and out is at least
                                   PROTO_CONTROL_MAX); udp: receive buffer; tcp: the
-                                  longest frame taken */
+                                  longest frame taken; ws: the longest message */
     size_t max_waiting_data;   /* ENet: bytes a peer may have buffered for reassembly */
-    uint32_t timeout_ms;       /* ENet peer timeout; udp, tcp: silence before expiry */
+    uint32_t timeout_ms;       /* ENet peer timeout; udp, tcp, ws: silence before expiry */
     /* ENet (and tcp where said) (0 = no limit): */
     uint32_t max_queued_packets; /* packets queued to one peer (unsent or unacknowledged)
                                     past which its unreliable states are dropped */
-    size_t max_queued_bytes;     /* the same in payload bytes; tcp: bytes queued to
-                                    a connection, past which it is closed */
+    size_t max_queued_bytes;     /* the same in payload bytes; tcp, ws: bytes queued
+                                    to a connection, past which it is closed */
     uint32_t slow_reader_ms;     /* a peer over either bound this long is closed
-                                    (slow_reader); at twice a bound at once; tcp: a
+                                    (slow_reader); at twice a bound at once; tcp, ws: a
                                     queue the kernel took none of this long */
     uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
     uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a
-                                    quarter of the peer slots) */
+                                    quarter of the peer slots); ws: connections not
+                                    upgraded */
+    uint32_t handshake_ms;       /* ws: a connection not upgraded this long is closed
+                                    (--join-timeout-ms) */
+    const char *tls_cert;        /* wss: PEM certificate (chain) file */
+    const char *tls_key;         /* wss: its PEM private key file */
 };
 
 /* An edge as the program sees it: one table of operations per protocol
@@ -127,7 +138,7 @@ enum relay_offer_refusal {
  * (an option's list; test_e2e_relay_main checks the two agree). Adding an
  * edge: a folder with its ops, a row here (transport.c), its name in
  * RELAY_TRANSPORT_CHOICES. */
-#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp"
+#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp|ws|wss"
 extern const struct relay_transport_ops *const relay_transports[];
 
 /* ---- ENet: connections, channels, acks, resends ---- */
@@ -159,5 +170,16 @@ extern const struct relay_transport_ops relay_udp_ops;
  * --slow-reader-ms closes the connection (slow_reader); tick expires
  * connections silent for timeout_ms; settled once every queue is written. */
 extern const struct relay_transport_ops relay_tcp_ops;
+
+/* ---- WebSocket: HTTP first, then a stream of WebSocket messages ---- */
+
+/* As the TCP edge, but a connection speaks HTTP/1.1 first: an upgrade
+ * (then a peer of the core, every message a WebSocket message through
+ * wslay), the play page's files, a WebRTC offer (POST /rtc, answered by
+ * the edge offers_to names), or an error; not upgraded within
+ * handshake_ms, or past max_half_open at once, it is closed. wss: the same
+ * in TLS (tls_cert, tls_key), its members secure. */
+extern const struct relay_transport_ops relay_ws_ops;
+extern const struct relay_transport_ops relay_wss_ops;
 
 #endif

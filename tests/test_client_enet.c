@@ -557,8 +557,8 @@ static void silent_relay_noticed_within_the_timeout(void **state)
 
 /* The config's mode picks the transport whose caps.modes has it: every
  * mode has exactly one, and it is the one the mode table says (ENet modes
- * over ENet, with channels and a connection; a stream's over TCP, with a
- * connection and no channels). */
+ * over ENet, with channels and a connection; a stream's over TCP or a
+ * WebSocket, with a connection and no channels). */
 static void every_mode_has_one_transport(void **state)
 {
     (void)state;
@@ -566,10 +566,12 @@ static void every_mode_has_one_transport(void **state)
         bool enet = client_enet_ops.caps.modes & (1u << m);
         bool udp = client_udp_ops.caps.modes & (1u << m);
         bool tcp = client_tcp_ops.caps.modes & (1u << m);
-        assert_int_equal(enet + udp + tcp, 1);
+        bool ws = client_ws_ops.caps.modes & (1u << m);
+        assert_int_equal(enet + udp + tcp + ws, 1);
         assert_int_equal(enet, proto_mode_info((enum proto_mode)m)->enet);
-        assert_int_equal(tcp, proto_mode_info((enum proto_mode)m)->stream);
+        assert_int_equal(tcp || ws, proto_mode_info((enum proto_mode)m)->stream);
     }
+    assert_true(!client_ws_ops.caps.channels && client_ws_ops.caps.connection);
     assert_true(client_enet_ops.caps.channels && client_enet_ops.caps.connection);
     assert_false(client_udp_ops.caps.channels || client_udp_ops.caps.connection);
     assert_true(!client_tcp_ops.caps.channels && client_tcp_ops.caps.connection);

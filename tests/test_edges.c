@@ -304,10 +304,17 @@ static void listen_values_are_parsed(void **state)
     assert_string_equal(specs[1].host, "::");
     assert_int_equal(specs[1].port, 7778);
     assert_int_equal(specs[2].port, 0);
+    assert_int_equal(relay_edges_parse("ws://127.0.0.1:7780 wss://[::1]:7443 udp://0.0.0.0:7780",
+                                       specs, err, sizeof err),
+                     3);
+    assert_string_equal(specs[0].ops->name, "ws");
+    assert_string_equal(specs[1].ops->name, "wss");
+    assert_true(specs[0].ops->stream && specs[1].ops->offers_to && !specs[0].ops->answer);
     static const struct {
         const char *listen, *says;
     } bad[] = {
-        {"ws://0.0.0.0:7780", "no edge speaks 'ws'"},
+        {"http://0.0.0.0:7780", "no edge speaks 'http'"},
+        {"tcp://0.0.0.0:7780 ws://0.0.0.0:7780", "port 7780 is given twice (tcp and ws)"},
         {"enet:/0.0.0.0:1", "not SCHEME://HOST:PORT"},
         {"://0.0.0.0:1", "no edge speaks ''"},
         {"udp://0.0.0.0", "expected HOST:PORT"},
@@ -344,6 +351,13 @@ static void the_shorthand_is_one_edge(void **state)
     s.net.port = 9000;
     assert_int_equal(relay_settings_edges(&s, specs, err, sizeof err), -1);
     assert_non_null(strstr(err, "--listen replaces --transport, --bind and --port"));
+    /* --tls-cert and --tls-key are a wss edge's */
+    relay_settings_defaults(&s);
+    snprintf(s.tls_cert, sizeof s.tls_cert, "cert.pem");
+    assert_int_equal(relay_settings_edges(&s, specs, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--tls-cert and --tls-key are for wss:// edges"));
+    snprintf(s.listen, sizeof s.listen, "enet://127.0.0.1:0 wss://127.0.0.1:0");
+    assert_int_equal(relay_settings_edges(&s, specs, err, sizeof err), 2);
 }
 
 int main(void)

@@ -33,6 +33,7 @@
 #include "fuzz/target_statescan.c"
 #include "fuzz/target_ticket.c"
 #include "fuzz/target_webrtc.c"
+#include "fuzz/target_http.c"
 
 #define SMOKE_MAX_SEEDS 256
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
@@ -54,6 +55,7 @@ static const struct smoke_target smoke_targets[] = {
     { "statescan", fuzz_target_statescan, 1500, 0, 50000 },
     { "ticket", fuzz_target_ticket, 1024, 0, 20000 },
     { "webrtc", fuzz_target_webrtc, 1500, 1, 20000 },
+    { "http", fuzz_target_http, 9000, 0, 20000 },
 };
 
 struct smoke_seed {

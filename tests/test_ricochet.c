@@ -38,6 +38,8 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_MODE_SEQUENCED, 1);
     assert_int_equal(RICOCHET_MODE_RELIABLE, 2);
     assert_int_equal(RICOCHET_MODE_UDP, 3);
+    assert_int_equal(RICOCHET_MODE_TCP, 4);
+    assert_int_equal(RICOCHET_MODE_WS, 5);
     assert_int_equal(RICOCHET_EV_WELCOME, 0);
     assert_int_equal(RICOCHET_EV_STATE, 1);
     assert_int_equal(RICOCHET_EV_TOO_OLD, 2);
@@ -132,7 +134,7 @@ static void versions(void **state)
 static void mode_names_round_trip(void **state)
 {
     (void)state;
-    for (int m = RICOCHET_MODE_UNSEQUENCED; m <= RICOCHET_MODE_TCP; m++) {
+    for (int m = RICOCHET_MODE_UNSEQUENCED; m <= RICOCHET_MODE_WS; m++) {
         enum ricochet_mode back;
         const char *name = ricochet_mode_name((enum ricochet_mode)m);
         assert_non_null(name);
@@ -141,7 +143,7 @@ static void mode_names_round_trip(void **state)
         assert_int_equal(back, m);
     }
     enum ricochet_mode unchanged = RICOCHET_MODE_RELIABLE;
-    assert_null(ricochet_mode_name((enum ricochet_mode)5));
+    assert_null(ricochet_mode_name((enum ricochet_mode)6));
     assert_int_equal(ricochet_mode_parse("fast", &unchanged), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_mode_parse(NULL, &unchanged), RICOCHET_E_INVALID);
     assert_int_equal(unchanged, RICOCHET_MODE_RELIABLE);

@@ -25,7 +25,7 @@ static const struct option_def bot_option_defs[] = {
     {"mode", OPTION_CHOICE, offsetof(struct bot_options, mode_choice), "unsequenced", 0, 0,
      mode_choices,
      "delivery mode; mixed = round-robin over the three ENet modes; udp needs "
-     "a relay's plain-UDP edge (--transport udp, or --listen udp://...), tcp one with a TCP edge (or examples/sockets/tcp_relay)",
+     "a relay's plain-UDP edge (--transport udp, or --listen udp://...), tcp one with a TCP edge (or examples/sockets/tcp_relay), ws one with a WebSocket edge (ws://)",
      .short_name = 'u', .short_value = "udp"},
     {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
      "states per second per bot; a relay kicks a client above its --rate-limit (default 180 "

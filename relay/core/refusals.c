@@ -60,6 +60,8 @@ static const struct {
     [RELAY_DROP_UNPLACED] = { "unplaced", PROTO_ERROR_DIRECTORY_UNAVAILABLE, false },
     [RELAY_DROP_STALE] = { "stale", PROTO_ERROR_NONE, false },
     [RELAY_DROP_JOIN_TIMEOUT] = { "join_timeout", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_BAD_HTTP] = { "bad_http", PROTO_ERROR_NONE, false },
+    [RELAY_DROP_BAD_FRAME] = { "bad_frame", PROTO_ERROR_NONE, false },
 };
 
 const char *relay_drop_name(enum relay_drop why)

@@ -104,15 +104,16 @@ void relay_destroy(struct relay *r)
 }
 
 /* Admitted (state_flow.c), a datagram is a control message (JSON on the
- * control channel, or on a bare datagram or a stream's frame) or a state's (anything else: a
- * state's path refuses what no mode sends). */
+ * control channel, or on a pseudo channel: a bare datagram, a stream's
+ * frame, a WebSocket message) or a state's (anything else: a state's path
+ * refuses what no mode sends). */
 static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                        uint8_t *bytes, size_t len, uint64_t now_us)
 {
     int rc = core_admit(r, peer, flags, &bytes, &len, now_us);
     if (rc < 0)
         return rc;
-    bool bare = channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM;
+    bool bare = proto_channel_bare(channel);
     if (channel == PROTO_CHANNEL_CONTROL ? bytes[0] != PROTO_STATE_VERSION
                                          : bare && bytes[0] == '{')
         return core_on_control(r, peer, bytes, len, bare, now_us);

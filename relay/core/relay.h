@@ -80,7 +80,9 @@ enum relay_drop {
     RELAY_DROP_ENET_GUARD,     /* transport: a datagram its library mishandles (Debian's
                                   ENet 1.3.17, relay/enet/enet_internals.h), refused before it */
     RELAY_DROP_HALF_OPEN,      /* transport: a handshake not completed within 5 s, forgotten;
-                                  or refused or cut short over --max-half-open (ENet) */
+                                  or refused or cut short over --max-half-open (ENet); a
+                                  ws connection not upgraded within join_timeout_ms (408),
+                                  or refused over --max-half-open */
     RELAY_DROP_UNVERIFIED,     /* transport: a join from a source address not yet shown
                                   to receive (no valid cookie), answered with a cookie */
     RELAY_DROP_SLOW_READER,    /* ENet: unreliable state not queued to a peer whose
@@ -108,6 +110,12 @@ enum relay_drop {
                                   after it arrived (the relay fell behind): shed */
     RELAY_DROP_JOIN_TIMEOUT,   /* a connection not a member for join_timeout_ms, closed
                                   (error not_joined): it held a slot without joining */
+    RELAY_DROP_BAD_HTTP,       /* transport (ws): an HTTP request answered with an error
+                                  (400, 403, 404, 405, 411, 413, 415, 426, 431, 503), then
+                                  closed */
+    RELAY_DROP_BAD_FRAME,      /* transport (ws): a WebSocket frame RFC 6455 refuses
+                                  (unmasked, a fragmented or long control frame, an unknown
+                                  opcode, text not UTF-8): closed 1002 or 1007, kicked */
     RELAY_DROP_COUNT
 };
 

@@ -124,32 +124,26 @@ int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, 
 
 /* ---- decode ----------------------------------------------------------- */
 
-/* The mode a state arriving on channel with flags came in: a bare
- * datagram is plain UDP's, a stream's frame TCP's; a state channel's (channel, flags) is a row of
- * the mode table. Returns 0, or rejects (wrong_channel) and returns the
+/* The mode a state arriving on channel with flags came in: on a pseudo
+ * channel (a bare datagram, a stream's frame, a WebSocket message) that
+ * transport's own mode; a state channel's (channel, flags) is a row of the
+ * mode table. Returns 0, or rejects (wrong_channel) and returns the
  * relay_on_datagram code. */
 static int state_mode(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                       const uint8_t *bytes, enum proto_mode *mode, uint64_t now_us)
 {
-    switch (channel) {
-    case PROTO_CHANNEL_CONTROL:
+    if (channel == PROTO_CHANNEL_CONTROL)
         return core_reject_as(r, peer, RELAY_DROP_WRONG_CHANNEL, PROTO_ERROR_BAD_JSON,
                               now_us, "state on channel 0: states go on channel %u or %u",
                               PROTO_CHANNEL_STATE, PROTO_CHANNEL_RELIABLE);
-    case PROTO_CHANNEL_DATAGRAM:
-        *mode = PROTO_MODE_UDP;
+    if (proto_channel_bare(channel) && proto_mode_from_up(channel, 0, mode) == 0)
         return 0;
-    case PROTO_CHANNEL_STREAM:
-        *mode = PROTO_MODE_TCP;
-        return 0;
-    default:
-        if (bytes[0] == '{' || proto_mode_from_up(channel, flags, mode) != 0 ||
-            !proto_mode_info(*mode)->enet)
-            return core_reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
-                               "no state mode sends on channel %u with flags %u (see PROTOCOL.md)",
-                               (unsigned)channel, (unsigned)(flags & PROTO_FLAGS_MASK));
-        return 0;
-    }
+    if (bytes[0] == '{' || proto_mode_from_up(channel, flags, mode) != 0 ||
+        !proto_mode_info(*mode)->enet)
+        return core_reject(r, peer, RELAY_DROP_WRONG_CHANNEL, now_us,
+                           "no state mode sends on channel %u with flags %u (see PROTOCOL.md)",
+                           (unsigned)channel, (unsigned)(flags & PROTO_FLAGS_MASK));
+    return 0;
 }
 
 /* The state's bytes into *s. Returns 0, or rejects (too_big, bad_state

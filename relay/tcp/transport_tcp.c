@@ -15,8 +15,8 @@
  * batch of ready sockets and leaves the rest for the next turn without
  * losing them. A connection is a peer from accept() on; its first frame
  * is its join (with a ticket, when the relay needs one), and closing it
- * is leaving. Sending, with its bounds for slow readers, is
- * transport_tcp_send.c's. */
+ * is leaving. Sending, with its bounds for slow readers, is what stream
+ * edges share (relay/stream/stream.h): this file frames each message. */
 #include "transport_tcp.h"
 
 #include <errno.h>
@@ -36,8 +36,6 @@
 #define TCP_EVENTS 64         /* ready sockets read per service */
 #define TCP_ACCEPTS 32        /* connections accepted per service */
 #define TCP_LISTEN_DATA UINT64_MAX /* epoll data of the listening socket */
-#define TCP_DEFAULT_OUT (256u << 10) /* bytes queued to a connection with no bound set */
-#define TCP_FLUSH_AGAIN_US 2000 /* output left: the loop comes back this soon */
 /* The kernel's send buffer per connection. Left to itself Linux grows it
  * with the congestion window, to megabytes on loopback's 64 KiB segments:
  * a reader that stopped would hold that much of the kernel's memory, and
@@ -92,6 +90,30 @@ static int tcp_listen(struct relay_tcp *t, const struct relay_net_config *cfg, c
 
 static void tcp_destroy(void *ctx);
 
+/* ---- frames out: what the stream module queues --------------------------- */
+
+/* A message into slot i's queue as one frame: its 2-byte length first. */
+static bool tcp_frame(void *edge, uint32_t i, const uint8_t *msg, size_t len)
+{
+    struct relay_tcp *t = edge;
+    if (len == 0 || len > TCP_FRAME_MAX || !stream_room(&t->s, i, 2 + len))
+        return false;
+    uint8_t head[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    return stream_append(&t->s, i, head, 2) && stream_append(&t->s, i, msg, len);
+}
+
+static void tcp_release(void *edge, uint32_t i)
+{
+    struct relay_tcp *t = edge;
+    free(t->input[i].in);
+    t->input[i] = (struct tcp_input){0};
+}
+
+static const struct stream_ops tcp_stream_ops = {
+    .frame = tcp_frame,
+    .release = tcp_release,
+};
+
 static void *tcp_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
 {
     struct relay_tcp *t = calloc(1, sizeof *t);
@@ -105,25 +127,23 @@ static void *tcp_create(const struct relay_net_config *cfg, char *err, size_t er
         t->cfg.peer_cap = 1;
     size_t max = cfg->max_packet_size ? cfg->max_packet_size : 2048;
     t->in_cap = 2 + (max < TCP_FRAME_MAX ? max : TCP_FRAME_MAX);
-    t->out_limit = cfg->max_queued_bytes ? cfg->max_queued_bytes : TCP_DEFAULT_OUT;
-    if (t->out_limit < 2 + TCP_FRAME_MAX)
-        t->out_limit = 2 + TCP_FRAME_MAX; /* the longest welcome fits */
-    uint32_t n = t->cfg.peer_cap;
-    t->conns = calloc(n, sizeof *t->conns);
-    t->free_slots = malloc(n * sizeof *t->free_slots);
-    t->dirty = malloc(n * sizeof *t->dirty);
-    t->flushing = malloc(n * sizeof *t->flushing);
+    size_t out_limit = cfg->max_queued_bytes ? cfg->max_queued_bytes : STREAM_DEFAULT_OUT;
+    if (out_limit < 2 + TCP_FRAME_MAX)
+        out_limit = 2 + TCP_FRAME_MAX; /* the longest welcome fits */
     t->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (!t->conns || !t->free_slots || !t->dirty || !t->flushing || t->ep < 0) {
+    t->input = calloc(t->cfg.peer_cap, sizeof *t->input);
+    if (t->ep < 0 || !t->input ||
+        stream_init(&t->s, t->cfg.peer_cap, out_limit, &tcp_stream_ops, t, t->ep) != 0) {
         snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
         tcp_destroy(t);
         return NULL;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        t->conns[i].fd = -1;
-        t->free_slots[i] = n - 1 - i; /* slot 0 first */
-    }
-    t->nfree = n;
+    t->s.core = (struct relay_transport){
+        .name = "tcp",
+        .message_max = TCP_FRAME_MAX,
+        .forgeable = false,
+        .modes = 1u << PROTO_MODE_TCP,
+    };
     if (tcp_listen(t, cfg, err, err_cap) != 0) {
         tcp_destroy(t);
         return NULL;
@@ -136,17 +156,19 @@ static void tcp_destroy(void *ctx)
     struct relay_tcp *t = ctx;
     if (!t)
         return;
-    for (uint32_t i = 0; t->conns && i < t->cfg.peer_cap; i++)
-        transport_tcp_conn_free(t, i);
+    stream_free(&t->s);
     if (t->listen_fd >= 0)
         close(t->listen_fd);
     if (t->ep >= 0)
         close(t->ep);
-    free(t->conns);
-    free(t->free_slots);
-    free(t->dirty);
-    free(t->flushing);
+    free(t->input);
     free(t);
+}
+
+static struct relay_transport tcp_core(void *ctx, uint32_t base)
+{
+    struct relay_tcp *t = ctx;
+    return stream_core(&t->s, base);
 }
 
 static const char *tcp_address(const void *ctx)
@@ -163,36 +185,27 @@ static int tcp_fd(const void *ctx)
 
 /* ---- accepting -------------------------------------------------------- */
 
-static uint32_t conns_from_host(const struct relay_tcp *t, const union netaddr *a)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
-        n += t->conns[i].fd >= 0 && netaddr_same_host(&t->conns[i].addr, a);
-    return n;
-}
-
-/* A new connection into slot i (a peer of the core), or refused: the
+/* A new connection into a slot (a peer of the core), or refused: the
  * socket closed at once, counted. */
 static void take(struct relay_tcp *t, struct relay *r, int fd, const union netaddr *from,
                  uint64_t now_us)
 {
-    if (t->cfg.max_per_address && conns_from_host(t, from) >= t->cfg.max_per_address) {
+    if (t->cfg.max_per_address && stream_from_host(&t->s, from) >= t->cfg.max_per_address) {
         relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
         close(fd);
         return;
     }
     uint8_t *in = malloc(t->in_cap);
-    if (t->nfree == 0 || !in) {
-        relay_count_drop(r, t->nfree == 0 ? RELAY_DROP_SERVER_FULL : RELAY_DROP_SEND_FAILED);
+    int slot = in ? stream_take(&t->s, fd, from, now_us) : -1;
+    if (slot < 0) {
+        relay_count_drop(r, t->s.nfree == 0 ? RELAY_DROP_SERVER_FULL : RELAY_DROP_SEND_FAILED);
         free(in);
         close(fd);
         return;
     }
-    uint32_t i = t->free_slots[--t->nfree];
-    struct tcp_conn *c = &t->conns[i];
-    bool dirty = c->dirty; /* a freed slot may still sit in the flush list */
-    *c = (struct tcp_conn){ .fd = fd, .addr = *from, .in = in, .last_us = now_us,
-                            .dirty = dirty };
+    uint32_t i = (uint32_t)slot;
+    t->input[i] = (struct tcp_input){ .in = in };
+    t->s.conns[i].peer = true;
     int on = 1, sndbuf = TCP_SNDBUF;
     /* each frame at once: no waiting for the previous one's ack (Nagle) */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
@@ -201,10 +214,11 @@ static void take(struct relay_tcp *t, struct relay *r, int fd, const union netad
     char addr[RELAY_ADDR_MAX];
     netaddr_format(from, addr, sizeof addr);
     if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) != 0 ||
-        relay_peer_connect(r, t->base + i, addr, now_us) != 0)
-        transport_tcp_flush(t, r, now_us); /* refused: its error goes out first */
-    if (!relay_peer_connected(r, t->base + i) && t->conns[i].fd >= 0 && !t->conns[i].closing)
-        transport_tcp_conn_free(t, i);
+        relay_peer_connect(r, t->s.base + i, addr, now_us) != 0)
+        stream_flush(&t->s, r, now_us); /* refused: its error goes out first */
+    if (!relay_peer_connected(r, t->s.base + i) && t->s.conns[i].fd >= 0 &&
+        !t->s.conns[i].closing)
+        stream_conn_free(&t->s, i);
 }
 
 /* accept(): up to TCP_ACCEPTS connections the kernel has completed. */
@@ -231,16 +245,18 @@ static void accept_some(struct relay_tcp *t, struct relay *r)
 
 /* ---- reading ---------------------------------------------------------- */
 
-/* Hands every whole frame in c's input to the core; a frame it cannot take
- * (empty, or longer than --max-packet-size) ends the connection, since the
- * stream cannot be read past it. Returns false if the peer was closed. */
+/* Hands every whole frame in slot i's input to the core; a frame it cannot
+ * take (empty, or longer than --max-packet-size) ends the connection,
+ * since the stream cannot be read past it. Returns false if the peer was
+ * closed. */
 static bool take_frames(struct relay_tcp *t, struct relay *r, uint32_t i, uint64_t now_us)
 {
-    struct tcp_conn *c = &t->conns[i];
-    uint32_t handle = t->base + i;
+    struct stream_conn *c = &t->s.conns[i];
+    struct tcp_input *in = &t->input[i];
+    uint32_t handle = t->s.base + i;
     size_t at = 0;
-    while (c->fd >= 0 && !c->closing && c->in_len - at >= 2) {
-        size_t len = (size_t)c->in[at] << 8 | c->in[at + 1];
+    while (c->fd >= 0 && !c->closing && in->in_len - at >= 2) {
+        size_t len = (size_t)in->in[at] << 8 | in->in[at + 1];
         if (len == 0 || 2 + len > t->in_cap) {
             if (len == 0)
                 relay_peer_evict(r, handle, PROTO_ERROR_BAD_STATE,
@@ -250,34 +266,35 @@ static bool take_frames(struct relay_tcp *t, struct relay *r, uint32_t i, uint64
                 relay_peer_too_big(r, handle, len, t->in_cap - 2, true, now_us);
             return false;
         }
-        if (c->in_len - at < 2 + len)
+        if (in->in_len - at < 2 + len)
             break;
-        relay_on_datagram(r, handle, PROTO_CHANNEL_STREAM, 0, c->in + at + 2, len, now_us);
+        relay_on_datagram(r, handle, PROTO_CHANNEL_STREAM, 0, in->in + at + 2, len, now_us);
         at += 2 + len;
     }
     if (c->fd < 0 || c->closing)
         return false;
-    memmove(c->in, c->in + at, c->in_len - at);
-    c->in_len -= at;
+    memmove(in->in, in->in + at, in->in_len - at);
+    in->in_len -= at;
     return true;
 }
 
 /* One read of connection i and the frames it completes. */
 static void read_conn(struct relay_tcp *t, struct relay *r, uint32_t i)
 {
-    struct tcp_conn *c = &t->conns[i];
+    struct stream_conn *c = &t->s.conns[i];
+    struct tcp_input *in = &t->input[i];
     if (c->fd < 0 || c->closing)
         return; /* a closing connection's input is of no use any more */
-    ssize_t n = recv(c->fd, c->in + c->in_len, t->in_cap - c->in_len, MSG_DONTWAIT);
+    ssize_t n = recv(c->fd, in->in + in->in_len, t->in_cap - in->in_len, MSG_DONTWAIT);
     uint64_t now = clock_now_us();
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n <= 0) { /* the client closed (or reset) it: it left */
-        relay_peer_gone(r, t->base + i, PROTO_LEFT_QUIT, now);
-        transport_tcp_conn_free(t, i);
+        relay_peer_gone(r, t->s.base + i, PROTO_LEFT_QUIT, now);
+        stream_conn_free(&t->s, i);
         return;
     }
-    c->in_len += (size_t)n;
+    in->in_len += (size_t)n;
     c->last_us = now;
     take_frames(t, r, i, now);
 }
@@ -286,7 +303,7 @@ static void read_conn(struct relay_tcp *t, struct relay *r, uint32_t i)
 static int tcp_service(void *ctx, struct relay *r)
 {
     struct relay_tcp *t = ctx;
-    t->relay = r;
+    t->s.relay = r;
     t->backlog = false;
     struct epoll_event ev[TCP_EVENTS];
     int n = epoll_wait(t->ep, ev, TCP_EVENTS, 0);
@@ -316,13 +333,15 @@ static bool tcp_backlog(const void *ctx)
 
 static void tcp_flush(void *ctx, struct relay *r)
 {
-    transport_tcp_flush(ctx, r, clock_now_us());
+    struct relay_tcp *t = ctx;
+    stream_flush(&t->s, r, clock_now_us());
 }
 
 /* Output left unwritten: the loop comes back soon to write more. */
 static uint64_t tcp_due(const void *ctx)
 {
-    return transport_tcp_pending(ctx) ? clock_now_us() + TCP_FLUSH_AGAIN_US : UINT64_MAX;
+    const struct relay_tcp *t = ctx;
+    return stream_pending(&t->s) ? clock_now_us() + STREAM_FLUSH_AGAIN_US : UINT64_MAX;
 }
 
 /* Every 100 ms: connections silent for --timeout-ms (a client pings when
@@ -332,37 +351,21 @@ static uint64_t tcp_due(const void *ctx)
 static void tcp_tick(void *ctx, struct relay *r)
 {
     struct relay_tcp *t = ctx;
-    t->relay = r;
-    uint64_t now = clock_now_us();
-    uint64_t silent = (uint64_t)t->cfg.timeout_ms * 1000, slow = t->cfg.slow_reader_ms * 1000ull;
-    for (uint32_t i = 0; i < t->cfg.peer_cap; i++) {
-        struct tcp_conn *c = &t->conns[i];
-        if (c->fd < 0 || c->closing)
-            continue;
-        if (silent && now - c->last_us >= silent) {
-            relay_peer_gone(r, t->base + i, PROTO_LEFT_TIMEOUT, now);
-            transport_tcp_conn_free(t, i);
-        } else if (slow && c->full_since_us && now - c->full_since_us >= slow) {
-            char text[PROTO_TEXT_MAX + 1];
-            snprintf(text, sizeof text, "%zu bytes queued to you unread for %llu ms: you read "
-                     "too slowly; closing", c->out_len - c->out_off,
-                     (unsigned long long)(now - c->full_since_us) / 1000);
-            transport_tcp_evict_slow(t, r, i, text, now);
-        }
-    }
+    stream_tick(&t->s, r, t->cfg.timeout_ms, t->cfg.slow_reader_ms, clock_now_us());
 }
 
 /* Settled once every queue is written (closed connections included). */
 static bool tcp_settled(const void *ctx)
 {
-    return !transport_tcp_pending(ctx);
+    const struct relay_tcp *t = ctx;
+    return !stream_pending(&t->s);
 }
 
 const struct relay_transport_ops relay_tcp_ops = {
     .name = "tcp",
     .stream = true,
     .create = tcp_create,
-    .core = transport_tcp_core,
+    .core = tcp_core,
     .address = tcp_address,
     .fd = tcp_fd,
     .due = tcp_due,

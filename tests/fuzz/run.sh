@@ -21,7 +21,8 @@ netsim:4096
 client:4096
 statescan:1500
 ticket:1024
-webrtc:1500"
+webrtc:1500
+http:9000"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -45,7 +45,7 @@ struct fuzz_client {
     struct ricochet *c;
     bool udp;
     bool pseudo;              /* no channels (udp, tcp): everything on pchan */
-    uint8_t pchan;            /* PROTO_CHANNEL_DATAGRAM or _STREAM */
+    uint8_t pchan;            /* PROTO_CHANNEL_DATAGRAM, _STREAM or _WEBSOCKET */
     enum proto_mode mode;
     uint64_t now;
     bool welcomed;            /* joined (udp: false again while rejoining) */
@@ -653,9 +653,9 @@ static void fc_op_raw(struct fuzz_input *in, bool wrong)
         len = (len - 0xF0) * 300;
     uint8_t channel = chsel >= 0xF0 ? chsel : (uint8_t)(chsel % 4);
     if (channel == 3)
-        channel = fc.mode == PROTO_MODE_TCP ? PROTO_CHANNEL_STREAM : PROTO_CHANNEL_DATAGRAM;
+        channel = fc.pseudo ? fc.pchan : PROTO_CHANNEL_DATAGRAM;
     uint8_t *buf = fuzz_take(in, len);
-    bool pseudo = channel == PROTO_CHANNEL_DATAGRAM || channel == PROTO_CHANNEL_STREAM;
+    bool pseudo = proto_channel_bare(channel);
     bool is_state = channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE ||
                     (pseudo && (len == 0 || buf[0] != '{'));
     if (fc.pseudo ? channel != fc.pchan : pseudo)
@@ -783,8 +783,8 @@ int fuzz_target_client(const uint8_t *data, size_t size)
     fc.timeout_us = (c0 & 8 ? 300u : 5000u) * 1000u;
     fc.udp = cfg.mode == PROTO_MODE_UDP;
     fc.mode = cfg.mode;
-    fc.pseudo = fc.udp || cfg.mode == PROTO_MODE_TCP;
-    fc.pchan = cfg.mode == PROTO_MODE_TCP ? PROTO_CHANNEL_STREAM : PROTO_CHANNEL_DATAGRAM;
+    fc.pseudo = !proto_mode_info(cfg.mode)->enet; /* udp, tcp, ws: no channels */
+    fc.pchan = fc.pseudo ? proto_mode_info(cfg.mode)->up_channel : PROTO_CHANNEL_DATAGRAM;
 
     log_threshold = LOG_OFF;
     char err[128];

@@ -85,4 +85,8 @@ int fuzz_target_ticket(const uint8_t *data, size_t size);
  * (target_webrtc.c). */
 int fuzz_target_webrtc(const uint8_t *data, size_t size);
 
+/* The WebSocket edge's HTTP front: request heads parsed, routed and
+ * answered (target_http.c). */
+int fuzz_target_http(const uint8_t *data, size_t size);
+
 #endif

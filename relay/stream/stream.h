@@ -1,0 +1,167 @@
+/* stream.h: what the relay's stream edges share (relay/tcp, relay/ws):
+ * a table of connections, one per client, each with a bounded queue of
+ * bytes already framed (a TCP frame's 2-byte length, or a WebSocket
+ * frame), written at the loop's flush in as few calls as the kernel takes.
+ *
+ * A reader that keeps up never has more than a turn's frames queued. One
+ * that falls behind fills its socket's send buffer; from then on, until
+ * the queue is written, each sender's unreliable states wait in a table
+ * of their own, the newest replacing an older one (conflated, counted
+ * with relay_count_conflated), as Colyseus sends patches: a stream
+ * delivers what it was given, so the relay gives it less. Control
+ * messages and reliable states are always queued; a queue over its bound
+ * (--max-queued-bytes), or one left unwritten for --slow-reader-ms, closes
+ * the connection (slow_reader).
+ *
+ * An edge fills a struct stream_ops: how a message is framed into a
+ * connection's queue (stream_append does the appending), how bytes are
+ * written (send(), or TLS), what happens when the core closes a
+ * connection and when its slot is freed. The core's callbacks (the
+ * relay_transport's send_control, send_state, disconnect) are this
+ * module's (stream_core). Pure of protocol: it never reads. */
+#ifndef RICOCHET_STREAM_H
+#define RICOCHET_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../proto/errors.h"
+#include "../../proto/wire.h"
+#include "../../sys/netaddr.h"
+#include "../core/relay.h"
+
+#define STREAM_CLOSE_LINGER_US 1000000u /* a closed connection's queue, written at most
+                                           this long */
+#define STREAM_FLUSH_AGAIN_US 2000      /* output left: the loop comes back this soon */
+#define STREAM_DEFAULT_OUT (256u << 10) /* bytes queued to a connection with no bound set */
+
+/* A sender's newest unreliable state, held for a connection whose socket
+ * is full (conflation: a newer one from the same sender replaces it). */
+struct stream_held {
+    uint32_t from;           /* the sender's handle */
+    uint16_t len;
+    uint8_t bytes[PROTO_STATE_MAX];
+};
+
+struct stream_conn {
+    int fd;                  /* -1: a free slot */
+    union netaddr addr;
+    bool peer;               /* a peer of the core (its handle base + slot) */
+    bool closing;            /* write what is queued, then close */
+    bool dirty;              /* in the flush list */
+    bool evicting;           /* closed as a slow reader: its error may pass the bound */
+    bool shut;               /* closing, its queue written, our side shut (graceful) */
+    uint64_t closing_us;     /* when it started closing */
+    uint64_t last_us;        /* last bytes read */
+    uint64_t full_since_us;  /* output left unwritten since (0: none) */
+    uint8_t *out;            /* framed bytes to write, from out_off */
+    size_t out_off, out_len, out_cap;
+    struct stream_held *held; /* while output is left unwritten: unreliable states */
+    uint32_t n_held, held_cap;
+};
+
+/* What an edge does its own way; edge is stream_edge.edge, i a slot. */
+struct stream_ops {
+    /* Frames message[0..len) into slot i's queue (stream_append). Returns
+     * false if it would pass the queue's bound (stream_room) or memory ran
+     * out: the connection is then closed as a slow reader. */
+    bool (*frame)(void *edge, uint32_t i, const uint8_t *msg, size_t len);
+    /* Writes as send() does (MSG_DONTWAIT): bytes taken, or -1 with errno
+     * (EAGAIN: nothing now). NULL: send(). */
+    ssize_t (*write)(void *edge, uint32_t i, const uint8_t *buf, size_t len);
+    /* The core closes slot i's peer (why: its error code), after what is
+     * queued: the edge may queue a goodbye of its own. NULL: none. */
+    void (*closing)(void *edge, uint32_t i, enum proto_error_code why);
+    /* Slot i is freed (its socket closed next): the edge's own part of
+     * it. NULL: none. */
+    void (*release)(void *edge, uint32_t i);
+    /* graceful: a closing slot i's queue is written; its last bytes (a TLS
+     * close_notify) before our side is shut. NULL: none. */
+    void (*finish)(void *edge, uint32_t i);
+};
+
+/* A stream edge's connections: what the shared part keeps. */
+struct stream_edge {
+    const struct stream_ops *ops;
+    void *edge;              /* passed to ops */
+    int ep;                  /* the edge's epoll set (a closing connection leaves it) */
+    uint32_t cap;            /* slots */
+    struct stream_conn *conns;
+    uint32_t *free_slots, nfree;
+    uint32_t *dirty, n_dirty;  /* connections with output to write, each once */
+    uint32_t *flushing;        /* the list a flush works through */
+    struct relay *relay;       /* set while servicing, flushing, ticking */
+    uint32_t base;             /* the core's handle of slot 0 */
+    size_t out_limit;          /* bytes queued to one connection, at most */
+    bool graceful;             /* a closing connection, its queue written, is shut on our
+                                  side and read (and what it sends dropped) until the
+                                  client closes too, STREAM_CLOSE_LINGER_US at most: a
+                                  socket closed with unread input would send a reset,
+                                  which can beat the last bytes to the client */
+    struct relay_transport core; /* the core's side (stream_core fills the callbacks) */
+};
+
+/* Allocates cap slots (all free, slot 0 first) with queues of at most
+ * out_limit bytes each (0: STREAM_DEFAULT_OUT). Returns 0, or -1 (out of
+ * memory: stream_free cleans up). */
+int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
+                const struct stream_ops *ops, void *edge, int ep);
+
+/* Frees every slot (ops->release first) and the tables. */
+void stream_free(struct stream_edge *s);
+
+/* A new connection fd from addr into a free slot, not a peer yet (last
+ * read: now_us). Returns the slot, or -1 if none is free (fd untouched). */
+int stream_take(struct stream_edge *s, int fd, const union netaddr *addr, uint64_t now_us);
+
+/* Connections (in use) from addr's host. */
+uint32_t stream_from_host(const struct stream_edge *s, const union netaddr *addr);
+
+/* Frees slot i: ops->release, its socket (which leaves the epoll set with
+ * it) and its buffers; the slot is free again. */
+void stream_conn_free(struct stream_edge *s, uint32_t i);
+
+/* Is there room in slot i's queue for more bytes (or is it closing as a
+ * slow reader, whose error may pass the bound)? */
+bool stream_room(const struct stream_edge *s, uint32_t i, size_t more);
+
+/* Appends len bytes (already framed) to slot i's queue and puts it in the
+ * flush list. Returns false if memory ran out. No bound is checked: the
+ * frame hook checks stream_room first. */
+bool stream_append(struct stream_edge *s, uint32_t i, const void *bytes, size_t len);
+
+/* Closes slot i once its queue is written (or after
+ * STREAM_CLOSE_LINGER_US): nothing more is read from it. A peer's closing
+ * is the core's (disconnect); this is for a connection that is none (an
+ * answered HTTP request). */
+void stream_close(struct stream_edge *s, uint32_t i, uint64_t now_us);
+
+/* The core's side of the edge: name, peers (cap), message_max, modes and
+ * secure as given in s->core, the callbacks this module's; handles from
+ * base on. */
+struct relay_transport stream_core(struct stream_edge *s, uint32_t base);
+
+/* Writes what every connection has queued, without waiting; what the
+ * kernel does not take stays queued (and unreliable states are conflated
+ * from then on). A closing connection is freed once its queue is written
+ * (graceful: and the client closed too), or after STREAM_CLOSE_LINGER_US;
+ * a peer whose socket failed is reported gone (quit) and freed. */
+void stream_flush(struct stream_edge *s, struct relay *r, uint64_t now_us);
+
+/* Is output left unwritten to some connection, or one still closing? */
+bool stream_pending(const struct stream_edge *s);
+
+/* Closes slot i's peer as a slow reader (error slow_reader with text,
+ * counted); what is queued stays whole, the error after it. */
+void stream_evict_slow(struct stream_edge *s, struct relay *r, uint32_t i, const char *text,
+                       uint64_t now_us);
+
+/* Every 100 ms, for each peer that is not closing: gone (timeout) after
+ * silent_ms without input (0: never), closed as a slow reader once its
+ * output stayed unwritten for slow_ms (0: never). */
+void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uint32_t slow_ms,
+                 uint64_t now_us);
+
+#endif

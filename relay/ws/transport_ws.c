@@ -1,0 +1,397 @@
+/* transport_ws.c: the relay's WebSocket edge (--listen ws://HOST:PORT;
+ * wss://, the same with TLS: --tls-cert, --tls-key), how browsers reach
+ * the relay over TCP (docs/design.md, "Browsers").
+ *
+ * Like the TCP edge, a listening socket and a connection per client, all
+ * on an epoll set of the edge's own (level-triggered: a service reads one
+ * bounded batch and leaves the rest for the next turn). Unlike it, a
+ * connection speaks HTTP first (transport_ws_http.c) and is a peer of the
+ * core only from its upgrade on (transport_ws_frames.c); until then it is
+ * half-open: at most --max-half-open of them (0: a quarter of the slots),
+ * each closed after --join-timeout-ms, so a client that never upgrades
+ * (a slowloris) holds that many descriptors, that long. Sending, with its
+ * bounds for slow readers, is what stream edges share
+ * (relay/stream/stream.h); the bytes go through TLS for wss
+ * (transport_ws_io.c). */
+#include "transport_ws.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+#include "ws_http.h"
+
+#define WS_EVENTS 64          /* ready sockets read per service */
+#define WS_ACCEPTS 32         /* connections accepted per service */
+#define WS_LISTEN_DATA UINT64_MAX /* epoll data of the listening socket */
+#define WS_HANDSHAKE_MS 2000  /* a connection not upgraded this long, if none is set */
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+static void ws_release(void *edge, uint32_t i)
+{
+    struct relay_ws *t = edge;
+    struct ws_conn *w = &t->conns[i];
+    if (!w->open)
+        t->half_open--;
+    ws_frames_release(t, i);
+    ws_io_release(t, i);
+    free(w->head);
+    *w = (struct ws_conn){.edge = t, .slot = i};
+}
+
+static const struct stream_ops ws_stream_ops = {
+    .frame = ws_frames_queue,
+    .write = ws_io_write,
+    .closing = ws_frames_closing,
+    .release = ws_release,
+    .finish = ws_io_finish,
+};
+
+/* socket(), bind(), listen() on cfg's address. Returns 0, or -1 with err. */
+static int ws_listen(struct relay_ws *t, const struct relay_net_config *cfg, char *err,
+                     size_t err_cap)
+{
+    union netaddr local;
+    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
+    char why[200];
+    if (netaddr_resolve(host, cfg->port, &local, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "bind address: %s", why);
+        return -1;
+    }
+    t->listen_fd = socket(local.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (t->listen_fd < 0) {
+        snprintf(err, err_cap, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int on = 1, off = 0;
+    setsockopt(t->listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (local.sa.sa_family == AF_INET6)
+        setsockopt(t->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    socklen_t len = sizeof local;
+    if (bind(t->listen_fd, &local.sa, netaddr_len(&local)) != 0) {
+        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port, strerror(errno));
+        return -1;
+    }
+    if (listen(t->listen_fd, SOMAXCONN) != 0 ||
+        getsockname(t->listen_fd, &local.sa, &len) != 0) {
+        snprintf(err, err_cap, "listen: %s", strerror(errno));
+        return -1;
+    }
+    netaddr_format(&local, t->addr, sizeof t->addr);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WS_LISTEN_DATA};
+    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->listen_fd, &ev) != 0) {
+        snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void ws_destroy(void *ctx);
+
+/* The edge's sizes from cfg. */
+static void ws_sizes(struct relay_ws *t, const struct relay_net_config *cfg)
+{
+    t->cfg = *cfg;
+    if (t->cfg.peer_cap < 1)
+        t->cfg.peer_cap = 1;
+    t->msg_max = cfg->max_packet_size ? cfg->max_packet_size : 2048;
+    uint32_t cap = t->cfg.peer_cap;
+    t->half_open_max = cfg->max_half_open && cfg->max_half_open < cap ? cfg->max_half_open
+                       : cfg->max_half_open                           ? cap
+                       : cap / 4 ? cap / 4 : 1;
+    t->handshake_ms = cfg->handshake_ms ? cfg->handshake_ms : WS_HANDSHAKE_MS;
+}
+
+static void *ws_create_edge(const struct relay_net_config *cfg, bool tls, char *err,
+                            size_t err_cap)
+{
+    struct relay_ws *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    t->listen_fd = -1;
+    t->tls = tls;
+    ws_sizes(t, cfg);
+    uint32_t cap = t->cfg.peer_cap;
+    size_t out_limit = cfg->max_queued_bytes ? cfg->max_queued_bytes : STREAM_DEFAULT_OUT;
+    if (out_limit < WS_MESSAGE_MAX + WS_FRAME_HEAD_MAX)
+        out_limit = WS_MESSAGE_MAX + WS_FRAME_HEAD_MAX; /* the longest welcome fits */
+    t->ep = epoll_create1(EPOLL_CLOEXEC);
+    t->conns = calloc(cap, sizeof *t->conns);
+    t->again = malloc(2 * cap * sizeof *t->again);
+    t->scratch = malloc(WS_SCRATCH);
+    if (t->ep < 0 || !t->conns || !t->again || !t->scratch ||
+        stream_init(&t->s, cap, out_limit, &ws_stream_ops, t, t->ep) != 0) {
+        snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
+        ws_destroy(t);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < cap; i++)
+        t->conns[i] = (struct ws_conn){.edge = t, .slot = i};
+    t->s.graceful = true; /* a close frame, then the client's close: RFC 6455 §7.1.1 */
+    t->s.core = (struct relay_transport){
+        .name = tls ? "wss" : "ws",
+        .message_max = WS_MESSAGE_MAX,
+        .modes = 1u << PROTO_MODE_WS,
+        .secure = tls,
+    };
+    if ((tls && ws_io_setup(t, cfg, err, err_cap) != 0) || ws_listen(t, cfg, err, err_cap) != 0) {
+        ws_destroy(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void *ws_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
+{
+    return ws_create_edge(cfg, false, err, err_cap);
+}
+
+static void *wss_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
+{
+    return ws_create_edge(cfg, true, err, err_cap);
+}
+
+static void ws_destroy(void *ctx)
+{
+    struct relay_ws *t = ctx;
+    if (!t)
+        return;
+    if (t->conns)
+        stream_free(&t->s);
+    ws_io_free(t);
+    if (t->listen_fd >= 0)
+        close(t->listen_fd);
+    if (t->ep >= 0)
+        close(t->ep);
+    free(t->conns);
+    free(t->again);
+    free(t->scratch);
+    free(t);
+}
+
+static struct relay_transport ws_core(void *ctx, uint32_t base)
+{
+    struct relay_ws *t = ctx;
+    return stream_core(&t->s, base);
+}
+
+static const char *ws_address(const void *ctx)
+{
+    const struct relay_ws *t = ctx;
+    return t->addr;
+}
+
+static int ws_fd(const void *ctx)
+{
+    const struct relay_ws *t = ctx;
+    return t->ep;
+}
+
+static void ws_offers_to(void *ctx, const struct relay_transport_ops *ops, void *answerer)
+{
+    struct relay_ws *t = ctx;
+    t->answer_ops = ops;
+    t->answerer = answerer;
+}
+
+/* ---- accepting -------------------------------------------------------- */
+
+/* A new connection into a slot, half-open (not a peer yet), or refused:
+ * the socket closed at once, counted. */
+static void take(struct relay_ws *t, struct relay *r, int fd, const union netaddr *from,
+                 uint64_t now_us)
+{
+    if (t->cfg.max_per_address && stream_from_host(&t->s, from) >= t->cfg.max_per_address) {
+        relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
+        close(fd);
+        return;
+    }
+    int slot = t->half_open < t->half_open_max ? stream_take(&t->s, fd, from, now_us) : -1;
+    if (slot < 0) {
+        relay_count_drop(r, t->half_open >= t->half_open_max ? RELAY_DROP_HALF_OPEN
+                                                             : RELAY_DROP_SERVER_FULL);
+        close(fd);
+        return;
+    }
+    uint32_t i = (uint32_t)slot;
+    struct ws_conn *w = &t->conns[i];
+    *w = (struct ws_conn){.edge = t, .slot = i, .since_us = now_us};
+    t->half_open++;
+    w->head = malloc(WS_HTTP_HEAD_MAX);
+    w->head_cap = w->head ? WS_HTTP_HEAD_MAX : 0;
+    int on = 1, sndbuf = WS_SNDBUF;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
+    if (!w->head || ws_io_accept(t, i) != 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        relay_count_drop(r, RELAY_DROP_SEND_FAILED);
+        stream_conn_free(&t->s, i);
+    }
+}
+
+/* accept(): up to WS_ACCEPTS connections the kernel has completed. */
+static void accept_some(struct relay_ws *t, struct relay *r)
+{
+    for (int k = 0; k < WS_ACCEPTS; k++) {
+        union netaddr from;
+        socklen_t len = sizeof from;
+        int fd = accept4(t->listen_fd, &from.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED)
+                log_warn("relay: ws accept: %s", strerror(errno));
+            return;
+        }
+        if (netaddr_from_sockaddr(&from, &from.sa, len) != 0) {
+            close(fd);
+            continue;
+        }
+        take(t, r, fd, &from, clock_now_us());
+    }
+    t->backlog = true; /* more may wait */
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* What slot i sent, within its budget; TLS holding more bytes of it: next
+ * turn again. */
+static void conn_input(struct relay_ws *t, struct relay *r, uint32_t i)
+{
+    struct stream_conn *c = &t->s.conns[i];
+    struct ws_conn *w = &t->conns[i];
+    if (c->fd < 0 || c->closing)
+        return;
+    w->budget = WS_READ_BUDGET;
+    uint64_t now = clock_now_us();
+    if (!w->open)
+        ws_http_input(t, r, i, now);
+    else
+        ws_frames_input(t, r, i, now);
+    if (c->fd >= 0 && !c->closing && !w->again && ws_io_pending(t, i)) {
+        w->again = true;
+        t->again[t->n_again++] = i;
+    }
+}
+
+/* Reads one batch: the connections TLS held bytes of, then the ready
+ * sockets, without waiting. */
+static int ws_service(void *ctx, struct relay *r)
+{
+    struct relay_ws *t = ctx;
+    t->relay = t->s.relay = r;
+    t->backlog = false;
+    struct epoll_event ev[WS_EVENTS];
+    int n = epoll_wait(t->ep, ev, WS_EVENTS, 0);
+    if (n < 0)
+        return errno == EINTR ? 0 : -1;
+    relay_arrived(r, t->read_end_us, 0);
+    /* last turn's list in the upper half: this turn's fills the lower */
+    uint32_t held = t->n_again, cap = t->cfg.peer_cap;
+    memcpy(t->again + cap, t->again, held * sizeof *t->again);
+    t->n_again = 0;
+    for (uint32_t k = 0; k < held; k++) {
+        t->conns[t->again[cap + k]].again = false;
+        conn_input(t, r, t->again[cap + k]);
+    }
+    for (int k = 0; k < n; k++) {
+        if (ev[k].data.u64 == WS_LISTEN_DATA)
+            accept_some(t, r);
+        else
+            conn_input(t, r, (uint32_t)ev[k].data.u64);
+    }
+    if (n == WS_EVENTS || t->n_again > 0)
+        t->backlog = true;
+    if (!t->backlog)
+        t->read_end_us = clock_now_us();
+    return n + (int)held;
+}
+
+static bool ws_backlog(const void *ctx)
+{
+    const struct relay_ws *t = ctx;
+    return t->backlog;
+}
+
+/* ---- the loop's other operations --------------------------------------- */
+
+static void ws_flush(void *ctx, struct relay *r)
+{
+    struct relay_ws *t = ctx;
+    stream_flush(&t->s, r, clock_now_us());
+}
+
+/* Output left unwritten: the loop comes back soon to write more. */
+static uint64_t ws_due(const void *ctx)
+{
+    const struct relay_ws *t = ctx;
+    return stream_pending(&t->s) ? clock_now_us() + STREAM_FLUSH_AGAIN_US : UINT64_MAX;
+}
+
+/* Every 100 ms: peers silent for --timeout-ms and slow readers (as the TCP
+ * edge's), and connections not upgraded within the join timeout. */
+static void ws_tick(void *ctx, struct relay *r)
+{
+    struct relay_ws *t = ctx;
+    t->relay = r;
+    uint64_t now = clock_now_us();
+    stream_tick(&t->s, r, t->cfg.timeout_ms, t->cfg.slow_reader_ms, now);
+    uint64_t late = (uint64_t)t->handshake_ms * 1000;
+    for (uint32_t i = 0; i < t->cfg.peer_cap && t->half_open; i++) {
+        const struct stream_conn *c = &t->s.conns[i];
+        if (c->fd >= 0 && !c->closing && !t->conns[i].open &&
+            now - t->conns[i].since_us >= late)
+            ws_http_expire(t, r, i, now);
+    }
+}
+
+/* Settled once every queue is written (closed connections included). */
+static bool ws_settled(const void *ctx)
+{
+    const struct relay_ws *t = ctx;
+    return !stream_pending(&t->s);
+}
+
+const struct relay_transport_ops relay_ws_ops = {
+    .name = "ws",
+    .stream = true,
+    .create = ws_create,
+    .core = ws_core,
+    .address = ws_address,
+    .fd = ws_fd,
+    .due = ws_due,
+    .service = ws_service,
+    .backlog = ws_backlog,
+    .flush = ws_flush,
+    .tick = ws_tick,
+    .settled = ws_settled,
+    .destroy = ws_destroy,
+    .offers_to = ws_offers_to,
+};
+
+const struct relay_transport_ops relay_wss_ops = {
+    .name = "wss",
+    .stream = true,
+    .create = wss_create,
+    .core = ws_core,
+    .address = ws_address,
+    .fd = ws_fd,
+    .due = ws_due,
+    .service = ws_service,
+    .backlog = ws_backlog,
+    .flush = ws_flush,
+    .tick = ws_tick,
+    .settled = ws_settled,
+    .destroy = ws_destroy,
+    .offers_to = ws_offers_to,
+};

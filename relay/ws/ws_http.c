@@ -1,0 +1,350 @@
+/* ws_http.c: HTTP request heads read, routed and answered (see
+ * ws_http.h). Only what a WebSocket upgrade, a few static files and a
+ * WebRTC offer need (RFC 9112 and RFC 6455 §4.2.1), read strictly: what
+ * is not understood is malformed, never guessed at. */
+#include "ws_http.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../proto/websocket.h"
+
+#define CONTENT_LENGTH_MAX 1000000000000ull /* more digits than this: malformed */
+
+/* ---- reading ------------------------------------------------------------ */
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+bool ws_http_is(struct ws_http_text t, const char *s)
+{
+    size_t n = strlen(s);
+    if (t.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(t.p[i]) != lower(s[i]))
+            return false;
+    return true;
+}
+
+bool ws_http_has_token(struct ws_http_text value, const char *token)
+{
+    size_t at = 0;
+    while (at < value.len) {
+        size_t end = at;
+        while (end < value.len && value.p[end] != ',')
+            end++;
+        size_t a = at, b = end;
+        while (a < b && (value.p[a] == ' ' || value.p[a] == '\t'))
+            a++;
+        while (b > a && (value.p[b - 1] == ' ' || value.p[b - 1] == '\t'))
+            b--;
+        if (ws_http_is((struct ws_http_text){value.p + a, b - a}, token))
+            return true;
+        at = end + 1;
+    }
+    return false;
+}
+
+/* RFC 9110's tchar: what a method or a header name is made of. */
+static bool is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* The line at buf[at..len) up to its CRLF: its length (CRLF excluded), or
+ * WS_HTTP_PARTIAL if no CRLF yet, WS_HTTP_BAD for a NUL, a bare CR or LF. */
+static int line_at(const char *buf, size_t len, size_t at)
+{
+    for (size_t i = at; i < len; i++) {
+        if (buf[i] == '\0' || buf[i] == '\n')
+            return WS_HTTP_BAD;
+        if (buf[i] == '\r') {
+            if (i + 1 == len)
+                return WS_HTTP_PARTIAL;
+            return buf[i + 1] == '\n' ? (int)(i - at) : WS_HTTP_BAD;
+        }
+    }
+    return WS_HTTP_PARTIAL;
+}
+
+/* METHOD SP TARGET SP HTTP/1.x */
+static int request_line(const char *l, size_t n, struct ws_http_request *req)
+{
+    size_t m = 0;
+    while (m < n && is_tchar(l[m]))
+        m++;
+    if (m == 0 || m >= n || l[m] != ' ')
+        return WS_HTTP_BAD;
+    /* methods are case-sensitive */
+    req->method = m == 3 && memcmp(l, "GET", 3) == 0    ? WS_HTTP_GET
+                  : m == 4 && memcmp(l, "HEAD", 4) == 0 ? WS_HTTP_HEAD
+                  : m == 4 && memcmp(l, "POST", 4) == 0 ? WS_HTTP_POST
+                                                        : WS_HTTP_OTHER;
+    size_t t = m + 1, e = t;
+    while (e < n && l[e] > ' ' && l[e] < 0x7f)
+        e++;
+    if (e == t || l[t] != '/' || e >= n || l[e] != ' ')
+        return WS_HTTP_BAD;
+    size_t q = t;
+    while (q < e && l[q] != '?')
+        q++;
+    req->path = (struct ws_http_text){l + t, q - t};
+    const char *v = l + e + 1;
+    if (n - e - 1 != 8 || memcmp(v, "HTTP/1.", 7) != 0 || (v[7] != '0' && v[7] != '1'))
+        return WS_HTTP_BAD;
+    req->minor = v[7] - '0';
+    return 0;
+}
+
+/* Content-Length: digits only. */
+static int content_length(struct ws_http_text v, struct ws_http_request *req)
+{
+    uint64_t n = 0;
+    if (v.len == 0 || req->has_length)
+        return WS_HTTP_BAD;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.p[i] < '0' || v.p[i] > '9' || n > CONTENT_LENGTH_MAX)
+            return WS_HTTP_BAD;
+        n = n * 10 + (uint64_t)(v.p[i] - '0');
+    }
+    req->has_length = true;
+    req->content_length = n;
+    return 0;
+}
+
+/* NAME ":" OWS VALUE OWS; keeps the headers the relay reads, each once. */
+static int header_line(const char *l, size_t n, struct ws_http_request *req)
+{
+    size_t c = 0;
+    while (c < n && is_tchar(l[c]))
+        c++;
+    if (c == 0 || c >= n || l[c] != ':')
+        return WS_HTTP_BAD; /* a folded line starts with a space: no name */
+    struct ws_http_text name = {l, c};
+    size_t a = c + 1, b = n;
+    while (a < b && (l[a] == ' ' || l[a] == '\t'))
+        a++;
+    while (b > a && (l[b - 1] == ' ' || l[b - 1] == '\t'))
+        b--;
+    for (size_t i = a; i < b; i++)
+        if ((unsigned char)l[i] < ' ' && l[i] != '\t')
+            return WS_HTTP_BAD;
+    struct ws_http_text value = {l + a, b - a};
+    static const char *const names[] = {"upgrade", "connection", "sec-websocket-key",
+                                        "sec-websocket-version", "content-type",
+                                        "authorization"};
+    struct ws_http_text *slot[] = {&req->upgrade, &req->connection, &req->key, &req->version,
+                                   &req->content_type, &req->authorization};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        if (!ws_http_is(name, names[k]))
+            continue;
+        if (slot[k]->p)
+            return WS_HTTP_BAD; /* given twice: which one counts is anyone's guess */
+        *slot[k] = value; /* p set: present, even empty */
+        return 0;
+    }
+    if (ws_http_is(name, "content-length"))
+        return content_length(value, req);
+    if (ws_http_is(name, "transfer-encoding"))
+        req->chunked = true;
+    return 0;
+}
+
+int ws_http_parse(const char *buf, size_t len, struct ws_http_request *req)
+{
+    memset(req, 0, sizeof *req);
+    size_t at = 0;
+    int lines = 0;
+    for (;;) {
+        int n = line_at(buf, len < WS_HTTP_HEAD_MAX ? len : WS_HTTP_HEAD_MAX, at);
+        if (n == WS_HTTP_PARTIAL)
+            return len >= WS_HTTP_HEAD_MAX ? WS_HTTP_TOO_LONG : WS_HTTP_PARTIAL;
+        if (n < 0)
+            return n;
+        if (n == 0 && lines > 0) {
+            req->head_len = at + 2;
+            return (int)req->head_len;
+        }
+        if (++lines > WS_HTTP_HEADERS_MAX + 1)
+            return WS_HTTP_TOO_LONG;
+        int rc = lines == 1 ? request_line(buf + at, (size_t)n, req)
+                            : header_line(buf + at, (size_t)n, req);
+        if (rc != 0)
+            return rc;
+        at += (size_t)n + 2;
+    }
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+static void refuse(struct ws_http_verdict *v, int status, const char *why)
+{
+    v->route = WS_ROUTE_ERROR;
+    v->status = status;
+    v->why = why;
+}
+
+static void decide_upgrade(const struct ws_http_request *req, struct ws_http_verdict *v)
+{
+    if (req->method != WS_HTTP_GET) {
+        refuse(v, 405, "a WebSocket opens with GET");
+        v->allow = "GET";
+    } else if (req->minor != 1) {
+        refuse(v, 400, "a WebSocket opens over HTTP/1.1");
+    } else if (!ws_http_has_token(req->connection, "upgrade")) {
+        refuse(v, 400, "Connection must say Upgrade");
+    } else if (!ws_http_is(req->version, "13")) {
+        refuse(v, 426, "Sec-WebSocket-Version must be 13");
+    } else if (!proto_ws_key_valid(req->key.p, req->key.len)) {
+        refuse(v, 400, "Sec-WebSocket-Key must be base64 of 16 bytes");
+    } else {
+        v->route = WS_ROUTE_UPGRADE;
+        v->status = 101;
+    }
+}
+
+/* The media type of a Content-Type value: up to its parameters. */
+static struct ws_http_text media_type(struct ws_http_text v)
+{
+    size_t n = 0;
+    while (n < v.len && v.p[n] != ';')
+        n++;
+    while (n > 0 && (v.p[n - 1] == ' ' || v.p[n - 1] == '\t'))
+        n--;
+    return (struct ws_http_text){v.p, n};
+}
+
+static bool same_path(struct ws_http_text path, const char *s)
+{
+    return path.len == strlen(s) && memcmp(path.p, s, path.len) == 0; /* case counts */
+}
+
+static void decide_rtc(const struct ws_http_request *req, struct ws_http_verdict *v)
+{
+    if (req->method != WS_HTTP_POST) {
+        refuse(v, 405, "an offer is POSTed");
+        v->allow = "POST";
+    } else if (req->chunked || !req->has_length) {
+        refuse(v, 411, "an offer comes with its Content-Length");
+    } else if (req->content_length > WS_HTTP_BODY_MAX) {
+        refuse(v, 413, "an offer is 16384 bytes at most");
+    } else if (req->content_length == 0 ||
+               !ws_http_is(media_type(req->content_type), "application/sdp")) {
+        refuse(v, 415, "an offer is application/sdp");
+    } else {
+        v->route = WS_ROUTE_RTC;
+        v->status = 201;
+    }
+}
+
+void ws_http_decide(const struct ws_http_request *req, const char *const *files,
+                    struct ws_http_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    if (req->upgrade.p) {
+        if (ws_http_has_token(req->upgrade, "websocket"))
+            decide_upgrade(req, v);
+        else
+            refuse(v, 400, "only Upgrade: websocket is spoken here");
+        return;
+    }
+    bool read = req->method == WS_HTTP_GET || req->method == WS_HTTP_HEAD;
+    for (int i = 0; files && files[i]; i++) {
+        if (!same_path(req->path, files[i]))
+            continue;
+        if (!read) {
+            refuse(v, 405, "this page is read with GET");
+            v->allow = "GET, HEAD";
+            return;
+        }
+        v->route = WS_ROUTE_FILE;
+        v->status = 200;
+        v->file = i;
+        return;
+    }
+    if (same_path(req->path, "/rtc")) {
+        decide_rtc(req, v);
+    } else if (same_path(req->path, "/") && read) {
+        v->route = WS_ROUTE_REDIRECT;
+        v->status = 302;
+    } else if (same_path(req->path, "/favicon.ico") && read) {
+        v->route = WS_ROUTE_REDIRECT; /* what every browser asks a page's host: nothing */
+        v->status = 204;
+    } else {
+        refuse(v, 404, "nothing here: the play page is /play, a WebSocket opens on any path");
+    }
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+const char *ws_http_reason(int status)
+{
+    switch (status) {
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 426: return "Upgrade Required";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}
+
+int ws_http_upgrade_answer(const struct ws_http_request *req, char *out, size_t cap)
+{
+    char accept[PROTO_WS_ACCEPT_LEN + 1];
+    if (proto_ws_accept(req->key.p, req->key.len, accept) != 0)
+        return -1;
+    int n = snprintf(out, cap, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+    return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+int ws_http_head(int status, const char *type, size_t length, const char *extra, char *out,
+                 size_t cap)
+{
+    char size[48] = ""; /* a 204 has no length (RFC 9110 §8.6) */
+    if (status != 204)
+        snprintf(size, sizeof size, "Content-Length: %zu\r\n", length);
+    int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%s%s%sCache-Control: no-cache\r\n"
+                     "Connection: close\r\n%s\r\n", status, ws_http_reason(status),
+                     type ? "Content-Type: " : "", type ? type : "", type ? "\r\n" : "", size,
+                     extra ? extra : "");
+    return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+int ws_http_error_answer(const struct ws_http_verdict *v, char *out, size_t cap)
+{
+    char extra[96] = "", body[200];
+    int len = snprintf(body, sizeof body, "%d %s: %s\n", v->status, ws_http_reason(v->status),
+                       v->why ? v->why : ws_http_reason(v->status));
+    if (v->status == 405 && v->allow)
+        snprintf(extra, sizeof extra, "Allow: %s\r\n", v->allow);
+    else if (v->status == 426)
+        snprintf(extra, sizeof extra, "Sec-WebSocket-Version: %d\r\n", PROTO_WS_VERSION);
+    else if (v->status == 302)
+        snprintf(extra, sizeof extra, "Location: /play\r\n");
+    if (v->status == 204) /* no body, nor its length */
+        len = 0;
+    int head = ws_http_head(v->status, len ? "text/plain; charset=utf-8" : NULL, (size_t)len,
+                            extra, out, cap);
+    if (head < 0 || (size_t)head + (size_t)len >= cap)
+        return -1;
+    memcpy(out + head, body, (size_t)len);
+    out[head + len] = '\0';
+    return head + len;
+}

@@ -1,0 +1,565 @@
+/* test_e2e_ws.c: ricochet-relay's WebSocket edge (--listen ws://, wss://)
+ * over 127.0.0.1. An independent client, Debian's python3-websockets
+ * (tests/support/ws_peer.py), exchanges 1,000 states with an ENet member
+ * through the relay, every one delivered, in order; libricochet's ws
+ * clients share a room with ENet and plain-UDP members (one sender id
+ * everywhere, each state arriving in its receiver's mode, ws for a ws
+ * member; counters per edge); the play page served; every bad input
+ * closed with its own code and counted while an honest ws member goes
+ * on: a message over --max-packet-size (1009), a ping flood (1008), an
+ * unmasked frame (1002), text that is not UTF-8 (1007), a fragmented
+ * join taken whole, connections that never upgrade and a slowloris (408
+ * at the join timeout, --max-half-open), a member that never reads
+ * (conflated, then slow_reader); and wss with a certificate the test
+ * makes (openssl), python3-websockets over TLS exchanging states with an
+ * ENet member, the page over https. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../client/client.h"
+#include "../sys/clock.h"
+#include "support/harness.h"
+
+#define WAIT_MS 15000
+#define PEER "tests/support/ws_peer.py"
+
+/* A relay with a ws, an ENet and a plain-UDP edge: their ports. */
+struct three {
+    struct spawn_proc relay;
+    uint16_t ws, enet, udp;
+};
+
+static void three_start(struct three *t, const char *const *more)
+{
+    const char *args[32] = {"--listen", "ws://127.0.0.1:0", "--listen", "enet://127.0.0.1:0",
+                            "--listen", "udp://127.0.0.1:0"};
+    size_t n = 6;
+    for (size_t i = 0; more && more[i] && n < 31; i++)
+        args[n++] = more[i];
+    args[n] = NULL;
+    assert_true(harness_start_relay(&t->relay, args) > 0);
+    t->ws = harness_edge_port(&t->relay, "ws");
+    t->enet = harness_edge_port(&t->relay, "enet");
+    t->udp = harness_edge_port(&t->relay, "udp");
+    assert_true(t->ws && t->enet && t->udp);
+}
+
+static void three_stop(struct three *t)
+{
+    free(harness_relay_finish(&t->relay));
+    spawn_free(&t->relay);
+}
+
+static uint16_t port_for(const struct three *t, enum proto_mode mode)
+{
+    return mode == PROTO_MODE_WS ? t->ws : mode == PROTO_MODE_UDP ? t->udp : t->enet;
+}
+
+/* ---- python3-websockets ------------------------------------------------------ */
+
+/* Starts ws_peer.py with args (NULL-ended). */
+static void peer_start(struct spawn_proc *p, const char *const *args)
+{
+    const char *argv[16] = {PEER};
+    size_t n = 1;
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char err[256];
+    if (spawn_start(p, "/usr/bin", "python3", argv, err, sizeof err) != 0)
+        fail_msg("python3 (Debian's /usr/bin/python3 with python3-websockets): %s", err);
+}
+
+/* The last JSON line of the peer's stdout once it has exited (within
+ * ms); fails the test if it did not exit 0. The caller deletes it. */
+static cJSON *peer_result(struct spawn_proc *p, int ms)
+{
+    int rc = spawn_stop(p, 0, ms);
+    char *out = spawn_read_stdout(p);
+    if (rc != 0) {
+        char *e = spawn_read_stderr(p);
+        fail_msg("ws_peer.py exited %d: %s %s", rc, out ? out : "", e ? e : "");
+    }
+    assert_non_null(out);
+    char *last = out, *nl;
+    while ((nl = strchr(last, '\n')) && nl[1])
+        last = nl + 1;
+    cJSON *o = cJSON_Parse(last);
+    if (!o)
+        fail_msg("ws_peer.py said: %s", out);
+    free(out);
+    spawn_free(p);
+    return o;
+}
+
+/* ws_peer.py bad URL kind: what it got and how it was closed. */
+static cJSON *peer_bad(const char *url, const char *kind, const char *cafile)
+{
+    struct spawn_proc p;
+    const char *args[] = {"bad", url, kind, cafile, NULL};
+    peer_start(&p, args);
+    return peer_result(&p, WAIT_MS);
+}
+
+static int json_int(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v))
+        fail_msg("no number %s in %s", key, cJSON_PrintUnformatted(o));
+    return v->valueint;
+}
+
+/* Did the peer get a message holding text? */
+static bool peer_got(const cJSON *o, const char *text)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(o, "got"))
+        if (cJSON_IsString(m) && strstr(m->valuestring, text))
+            return true;
+    return false;
+}
+
+/* python3-websockets in room "mix" beside an ENet member of mode, at url
+ * (cafile for wss): each sends count states at rate a second, and each
+ * gets every one of the other's, in order. */
+static void exchange_with_python(uint16_t enet_port, const char *url, const char *cafile,
+                                 int count, enum proto_mode mode)
+{
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    r.c[0] = harness_client(enet_port, "mix", "enet", mode, false);
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    char n[16];
+    snprintf(n, sizeof n, "%d", count);
+    struct spawn_proc p;
+    const char *args[] = {"states", url, n, "500", cafile, NULL};
+    peer_start(&p, args);
+    uint64_t end = clock_now_us() + WAIT_MS * 1000ull;
+    while (r.n_joined[0] == 0 && clock_now_us() < end)
+        harness_poll_for(r.c, 1, 20, harness_rec_event, &r);
+    assert_int_equal(r.n_joined[0], 1);
+    uint32_t py = r.joined[0][0];
+    uint64_t period = 2000, next = clock_now_us();
+    for (int k = 0; k < count; k++) {
+        struct ricochet_state s = {.x = (float)k};
+        assert_int_equal(ricochet_send_state(r.c[0], &s), RICOCHET_OK);
+        next += period;
+        uint64_t now = clock_now_us();
+        harness_poll_for(r.c, 1, next > now ? (int)((next - now) / 1000) : 0,
+                         harness_rec_event, &r);
+    }
+    end = clock_now_us() + WAIT_MS * 1000ull;
+    while (spawn_running(&p) && clock_now_us() < end)
+        harness_poll_for(r.c, 1, 20, harness_rec_event, &r);
+    harness_poll_for(r.c, 1, 200, harness_rec_event, &r);
+    cJSON *o = peer_result(&p, 1000);
+    char id[16];
+    snprintf(id, sizeof id, "%u", ricochet_id(r.c[0]));
+    const cJSON *got = cJSON_GetObjectItemCaseSensitive(o, "got");
+    assert_int_equal(json_int(got, id), count); /* ENet -> relay -> WebSocket */
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "in_order")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "binary")));
+    assert_int_equal(r.states[0][py], (uint64_t)count); /* WebSocket -> relay -> ENet */
+    assert_int_equal(r.arrived_as[0][py], PROTO_MODE_UNSEQUENCED);
+    cJSON_Delete(o);
+    ricochet_close(r.c[0]);
+}
+
+/* ---- raw sockets: what no library sends ------------------------------------ */
+
+static int tcp_connect(uint16_t port, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    if (rcvbuf)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    int on = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static void send_all(int fd, const void *bytes, size_t len)
+{
+    assert_int_equal(send(fd, bytes, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* A client frame, masked with 1 2 3 4 unless mask is false (payloads under
+ * 126 bytes). */
+static void send_frame(int fd, int op, bool mask, const void *payload, size_t n)
+{
+    uint8_t f[200] = {(uint8_t)(0x80 | op), (uint8_t)((mask ? 0x80 : 0) | n), 1, 2, 3, 4};
+    size_t head = mask ? 6 : 2;
+    assert_true(n < 126);
+    for (size_t i = 0; i < n; i++)
+        f[head + i] = (uint8_t)(((const uint8_t *)payload)[i] ^ (mask ? f[2 + i % 4] : 0));
+    send_all(fd, f, head + n);
+}
+
+/* Reads up to ms (or the end of the stream) into buf; returns the bytes. */
+static size_t read_for(int fd, uint8_t *buf, size_t cap, int ms)
+{
+    size_t have = 0;
+    uint64_t end = clock_now_us() + (uint64_t)ms * 1000;
+    while (have < cap && clock_now_us() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        ssize_t n = recv(fd, buf + have, cap - have, 0);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+    }
+    return have;
+}
+
+/* The upgrade by hand, then the join (in a binary frame), welcomed. */
+static int ws_by_hand(uint16_t port, int rcvbuf, const char *name)
+{
+    int fd = tcp_connect(port, rcvbuf);
+    const char *req = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    send_all(fd, req, strlen(req));
+    char join[160];
+    int n = snprintf(join, sizeof join, "{\"type\":\"join\",\"version\":3,\"room\":\"bad\","
+                     "\"name\":\"%s\"}", name);
+    send_frame(fd, 2, true, join, (size_t)n);
+    uint8_t buf[4096];
+    size_t have = 0;
+    uint64_t end = clock_now_us() + 5000000;
+    while (!memmem(buf, have, "\"welcome\"", 9) && clock_now_us() < end)
+        have += read_for(fd, buf + have, sizeof buf - have, 50);
+    assert_non_null(memmem(buf, have, "\"welcome\"", 9));
+    return fd;
+}
+
+/* The code of the relay's close frame within ms, -1 if none came. */
+static int close_code(int fd, int ms)
+{
+    static uint8_t buf[1 << 16];
+    size_t have = 0;
+    uint64_t end = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < end && have < sizeof buf) {
+        size_t n = read_for(fd, buf + have, sizeof buf - have, 50);
+        have += n;
+        for (size_t at = 0; at + 4 <= have; at++)
+            if (buf[at] == 0x88 && buf[at + 1] >= 2 && buf[at + 1] < 126 &&
+                at + 2 + buf[at + 1] <= have)
+                return buf[at + 2] << 8 | buf[at + 3];
+    }
+    return -1;
+}
+
+/* ---- the tests ----------------------------------------------------------- */
+
+/* python3-websockets and an ENet member: 1,000 states each way, all of
+ * them, in order; the play page served beside. */
+static void python_and_enet_exchange_1000_states(void **state)
+{
+    (void)state;
+    static struct three t;
+    static const char *const more[] = {"--rate-limit", "0", NULL};
+    three_start(&t, more);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u/", t.ws);
+    exchange_with_python(t.enet, url, NULL, 1000, PROTO_MODE_RELIABLE);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/play", t.ws);
+    struct spawn_proc p;
+    const char *args[] = {"page", url, NULL};
+    peer_start(&p, args);
+    cJSON *o = peer_result(&p, WAIT_MS);
+    assert_int_equal(json_int(o, "status"), 200);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(o, "type")->valuestring,
+                        "text/html; charset=utf-8");
+    cJSON_Delete(o);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.states_in"), 1000);
+    three_stop(&t);
+}
+
+/* libricochet's ws members beside ENet and plain-UDP ones: every state
+ * under its sender's id, in its receiver's mode (ws for a ws member, an
+ * ENet member sees a ws member's as unsequenced), nothing lost between
+ * ws members; chat and a ws member's leaving across edges. */
+static void a_room_mixes_ws_enet_and_udp_members(void **state)
+{
+    (void)state;
+    static struct three t;
+    three_start(&t, NULL);
+    static const struct harness_member m[4] = {{"ann", PROTO_MODE_WS, false},
+                                               {"ben", PROTO_MODE_UNSEQUENCED, false},
+                                               {"cat", PROTO_MODE_UDP, false},
+                                               {"dan", PROTO_MODE_WS, false}};
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 4;
+    for (size_t i = 0; i < 4; i++)
+        r.c[i] = harness_client(port_for(&t, m[i].mode), "mixed", m[i].name, m[i].mode, false);
+    assert_int_equal(harness_poll_until(r.c, 4, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    uint32_t id[4];
+    for (size_t i = 0; i < 4; i++)
+        id[i] = ricochet_id(r.c[i]);
+    const int rounds = 40;
+    harness_send_rounds(&r, rounds);
+    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(r.states_bad_id[i], 0);
+        assert_int_equal(r.self_states[i], 0);
+        for (size_t j = 0; j < 4; j++) {
+            if (i == j)
+                continue;
+            if (m[i].mode == PROTO_MODE_WS && m[j].mode == PROTO_MODE_WS)
+                assert_int_equal(r.states[i][id[j]], rounds); /* a stream both ways */
+            else
+                assert_in_range(r.states[i][id[j]], rounds * 8 / 10, rounds);
+            assert_int_equal(r.arrived_as[i][id[j]], m[i].mode);
+        }
+    }
+    assert_int_equal(ricochet_send_chat(r.c[0], "from ws"), RICOCHET_OK);
+    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
+    assert_true(r.n_chat[1] >= 1 && r.n_chat[2] >= 1 && r.n_chat[3] >= 1);
+    char *out = harness_relay_stats_now(&t.relay);
+    assert_non_null(out);
+    assert_int_equal(harness_stats_field(out, false, "edges.ws.members"), 2);
+    assert_int_equal(harness_stats_field(out, false, "edges.ws.states_in"), 2 * rounds);
+    free(out);
+    ricochet_close(r.c[3]); /* a close frame: leaving */
+    r.c[3] = NULL;
+    harness_poll_for(r.c, 4, 500, harness_rec_event, &r);
+    assert_true(harness_rec_saw_left(&r, 1, id[3], PROTO_LEFT_QUIT));
+    assert_true(harness_rec_saw_left(&r, 2, id[3], PROTO_LEFT_QUIT));
+    for (size_t i = 0; i < 3; i++)
+        ricochet_close(r.c[i]);
+    three_stop(&t);
+}
+
+/* Each bad input closes its own connection with its code, counted; an
+ * honest ws member's session goes on throughout. */
+static void bad_input_is_closed_with_its_code(void **state)
+{
+    (void)state;
+    static struct three t;
+    three_start(&t, NULL);
+    struct harness_rec r = {.n = 1};
+    r.c[0] = harness_client(t.ws, "bad", "honest", PROTO_MODE_WS, false);
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u/", t.ws);
+    cJSON *o = peer_bad(url, "too-big", NULL);
+    assert_int_equal(json_int(o, "code"), 1009);
+    assert_true(peer_got(o, "\"too_big\""));
+    cJSON_Delete(o);
+    o = peer_bad(url, "ping-flood", NULL);
+    assert_int_equal(json_int(o, "code"), 1008);
+    assert_true(peer_got(o, "\"rate_limited\""));
+    cJSON_Delete(o);
+    o = peer_bad(url, "fragmented", NULL); /* taken whole: welcomed */
+    assert_true(peer_got(o, "welcome"));
+    cJSON_Delete(o);
+    o = peer_bad(url, "text-join", NULL);
+    assert_true(peer_got(o, "welcome"));
+    cJSON_Delete(o);
+    int fd = ws_by_hand(t.ws, 0, "unmasked");
+    send_frame(fd, 2, false, "\x01\x01", 2);
+    assert_int_equal(close_code(fd, 5000), 1002);
+    close(fd);
+    fd = ws_by_hand(t.ws, 0, "latin1");
+    send_frame(fd, 1, true, "{\"type\":\"chat\",\"text\":\"caf\xe9\"}", 30);
+    assert_int_equal(close_code(fd, 5000), 1007);
+    close(fd);
+    struct ricochet_state s = {.x = 1};
+    assert_int_equal(ricochet_send_state(r.c[0], &s), RICOCHET_OK);
+    harness_poll_for(r.c, 1, 300, harness_rec_event, &r);
+    assert_false(r.disconnected[0]);
+    assert_int_equal(harness_relay_stat(&t.relay, "drops.bad_frame"), 2);
+    assert_int_equal(harness_relay_stat(&t.relay, "drops.too_big"), 1);
+    assert_int_equal(harness_relay_stat(&t.relay, "drops.rate_limited"), 1);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.members"), 1);
+    ricochet_close(r.c[0]);
+    three_stop(&t);
+}
+
+/* Connections that never upgrade: --max-half-open at once (more refused),
+ * each answered 408 and closed at the join timeout, a slowloris's head a
+ * byte at a time too; a ws member joins once they are gone. */
+static void connections_that_never_upgrade(void **state)
+{
+    (void)state;
+    static struct three t;
+    static const char *const more[] = {"--max-half-open", "2", "--join-timeout-ms", "400",
+                                       NULL};
+    three_start(&t, more);
+    int idle = tcp_connect(t.ws, 0), slow = tcp_connect(t.ws, 0);
+    usleep(100000);
+    int third = tcp_connect(t.ws, 0);
+    uint8_t buf[512];
+    assert_int_equal(read_for(third, buf, sizeof buf, 2000), 0); /* closed, nothing said */
+    send_all(slow, "GET /play HTTP/1.1\r\nX-Slow: ", 28);
+    uint64_t start = clock_now_us();
+    size_t got = 0;
+    while (got == 0 && clock_now_us() - start < 5000000) {
+        send(slow, "z", 1, MSG_NOSIGNAL);
+        got = read_for(slow, buf, sizeof buf - 1, 50);
+    }
+    buf[got] = 0;
+    assert_non_null(strstr((char *)buf, "HTTP/1.1 408 "));
+    got = read_for(idle, buf, sizeof buf - 1, 2000);
+    buf[got] = 0;
+    assert_non_null(strstr((char *)buf, "HTTP/1.1 408 "));
+    close(idle);
+    close(slow);
+    close(third);
+    assert_int_equal(harness_relay_stat(&t.relay, "drops.half_open"), 3);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.clients"), 0);
+    struct harness_rec r = {.n = 1};
+    r.c[0] = harness_client(t.ws, "after", "late", PROTO_MODE_WS, false);
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    ricochet_close(r.c[0]);
+    three_stop(&t);
+}
+
+/* A member that never reads: its states conflated to each sender's
+ * newest once its socket is full, then closed as a slow reader; a ws
+ * member that reads gets (nearly: ENet to the relay) all 20,000. */
+static void a_reader_that_never_reads(void **state)
+{
+    (void)state;
+    static struct three t;
+    static const char *const more[] = {"--slow-reader-ms", "800", "--rate-limit", "0",
+                                       "--tick-ms", "0", NULL};
+    three_start(&t, more);
+    int stuck = ws_by_hand(t.ws, 2048, "stuck");
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = harness_client(t.ws, "bad", "reader", PROTO_MODE_WS, false);
+    r.c[1] = harness_client(t.enet, "bad", "sender", PROTO_MODE_UNSEQUENCED, false);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    const int sends = 20000;
+    uint32_t sender = ricochet_id(r.c[1]);
+    for (int k = 0; k < sends; k++) {
+        struct ricochet_state s = {.x = (float)k};
+        assert_int_equal(ricochet_send_state(r.c[1], &s), RICOCHET_OK);
+        if (k % 200 == 199)
+            harness_poll_for(r.c, 2, 20, harness_rec_event, &r);
+    }
+    harness_poll_for(r.c, 2, 1500, harness_rec_event, &r);
+    assert_true(harness_relay_stat(&t.relay, "edges.ws.conflated") > 0);
+    assert_true(harness_relay_stat(&t.relay, "drops.slow_reader") >= 1);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.members"), 1);
+    assert_in_range(r.states[0][sender], (uint64_t)sends * 95 / 100, (uint64_t)sends);
+    assert_false(r.disconnected[0]);
+    close(stuck);
+    for (size_t i = 0; i < 2; i++)
+        ricochet_close(r.c[i]);
+    three_stop(&t);
+}
+
+/* Runs ricochet-relay with args to its exit (within 10 s); its stderr. */
+static char *relay_refuses(const char *const *args)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-relay", args), 0);
+    assert_true(spawn_stop(&p, 0, 10000) != 0);
+    char *e = spawn_read_stderr(&p);
+    spawn_free(&p);
+    assert_non_null(e);
+    return e;
+}
+
+/* wss: a certificate the test makes (openssl), python3-websockets over TLS
+ * exchanging states with an ENet member, the page over https, the edge's
+ * counters; without both files, or with one that does not read, one line. */
+static void wss_with_a_certificate_of_its_own(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ricochet-wss-XXXXXX", cert[64], key[64], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    const char *mk[] = {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", NULL};
+    struct spawn_proc ssl;
+    assert_int_equal(spawn_start(&ssl, "/usr/bin", "openssl", mk, err, sizeof err), 0);
+    assert_int_equal(spawn_stop(&ssl, 0, 10000), 0);
+    spawn_free(&ssl);
+
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "wss://127.0.0.1:0", "--listen", "enet://127.0.0.1:0",
+                          "--tls-cert", cert, "--tls-key", key, "--rate-limit", "0", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t wss = harness_edge_port(&relay, "wss"), enet = harness_edge_port(&relay, "enet");
+    char url[64];
+    snprintf(url, sizeof url, "wss://127.0.0.1:%u/", wss);
+    exchange_with_python(enet, url, cert, 300, PROTO_MODE_UNSEQUENCED);
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/ricochet.js", wss);
+    struct spawn_proc p;
+    const char *page[] = {"page", url, cert, NULL};
+    peer_start(&p, page);
+    cJSON *o = peer_result(&p, WAIT_MS);
+    assert_int_equal(json_int(o, "status"), 200);
+    cJSON_Delete(o);
+    snprintf(url, sizeof url, "wss://127.0.0.1:%u/", wss);
+    o = peer_bad(url, "too-big", cert); /* the close's code through TLS */
+    assert_int_equal(json_int(o, "code"), 1009);
+    cJSON_Delete(o);
+    assert_int_equal(harness_relay_stat(&relay, "edges.wss.states_in"), 300);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+
+    const char *no_key[] = {"--listen", "wss://127.0.0.1:0", "--tls-cert", cert, NULL};
+    char *e = relay_refuses(no_key);
+    assert_non_null(strstr(e, "wss needs --tls-cert FILE and --tls-key FILE"));
+    free(e);
+    const char *unreadable[] = {"--listen", "wss://127.0.0.1:0", "--tls-cert", "/nonexistent",
+                                "--tls-key", key, NULL};
+    e = relay_refuses(unreadable);
+    assert_non_null(strstr(e, "--tls-cert /nonexistent: "));
+    assert_int_equal(strchr(strstr(e, "--tls-cert"), '\n')[1], '\0'); /* one line */
+    free(e);
+    const char *no_wss[] = {"--listen", "ws://127.0.0.1:0", "--tls-cert", cert, "--tls-key",
+                            key, NULL};
+    e = relay_refuses(no_wss);
+    assert_non_null(strstr(e, "are for wss:// edges"));
+    free(e);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(python_and_enet_exchange_1000_states),
+        cmocka_unit_test(a_room_mixes_ws_enet_and_udp_members),
+        cmocka_unit_test(bad_input_is_closed_with_its_code),
+        cmocka_unit_test(connections_that_never_upgrade),
+        cmocka_unit_test(a_reader_that_never_reads),
+        cmocka_unit_test(wss_with_a_certificate_of_its_own),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
