@@ -409,6 +409,17 @@ void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code
  * each batch of input. */
 void relay_set_unix_time(struct relay *r, uint64_t unix_s);
 
+/* An edge whose sessions begin with an offer (webrtc) asks before it keeps
+ * any state for one: with tickets (cfg.n_ticket_keys), pass (NULL or "":
+ * none came) must open under the relay's keys, be valid at the wall clock
+ * (relay_set_unix_time), name this relay (its fleet or an endpoint) and
+ * be one its sessions can carry (a sealed one needs cfg.encrypt). Nothing
+ * is claimed or counted: the join that follows checks the ticket again and
+ * claims it, as on any edge. Returns PROTO_ERROR_NONE (always, without
+ * tickets) or the ticket_* code, with a one-line reason in why. */
+enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, uint64_t now_us,
+                                            char *why, size_t cap);
+
 /* Counters so far; valid until the next call into the core. */
 const struct relay_stats *relay_stats(const struct relay *r);
 
