@@ -28,8 +28,8 @@ const struct option_def relay_settings_options[] = {
               "--transport, --bind and --port" },
     { .name = "bind", .type = OPTION_STRING, .offset = SET(bind), .def = "0.0.0.0",
       .min = 1, .max = SIZE(bind), /* a string's max is its buffer's size */ .short_name = 'B',
-      .help = "local address to bind: IPv4, IPv6 with --transport udp or tcp (:: also "
-              "serves IPv4), or a host name" },
+      .help = "local address to bind: IPv4, IPv6 with --transport udp, tcp or webrtc (:: "
+              "also serves IPv4), or a host name" },
     { .name = "port", .type = OPTION_UINT, .offset = NET(port), .size = SIZE(net.port),
       .def = "7777", .min = 0, .max = 65535, .short_name = 'p',
       .help = "port to bind (UDP; TCP with --transport tcp); 0 picks a free one (see the "
@@ -37,7 +37,13 @@ const struct option_def relay_settings_options[] = {
     { .name = "transport", .type = OPTION_CHOICE, .offset = SET(transport), .def = "enet",
       .choices = RELAY_TRANSPORT_CHOICES, .short_name = 'u', .short_value = "udp",
       .help = "enet: ENet connections and channels; udp: one bare datagram socket; tcp: a "
-              "stream per client, messages in length-prefixed frames" },
+              "stream per client, messages in length-prefixed frames; webrtc: browsers' data "
+              "channels (ICE-lite, DTLS, SCTP), offers answered through a ws edge's POST /rtc" },
+    { .name = "webrtc-advertise", .type = OPTION_STRING, .offset = SET(webrtc_advertise),
+      .def = "", .min = 0, .max = SIZE(webrtc_advertise),
+      .help = "HOST:PORT a webrtc edge writes into its answers as its candidate, where browsers "
+              "send to (a proxy's, a NAT's public address; PORT 0: the port bound); \"\" = the "
+              "address bound, which may then not be 0.0.0.0 or ::" },
     { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
       .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "connected clients; more are refused with server_full" },
@@ -217,6 +223,7 @@ void relay_settings_derive(struct relay_settings *s)
     s->net.peer_cap = s->core.peer_cap;
     s->net.max_packet_size = s->core.max_packet_size;
     s->net.bind = s->bind;
+    s->net.webrtc_advertise = s->webrtc_advertise;
     s->core.timeout_ms = s->net.timeout_ms;
     long tick_ms = s->tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;

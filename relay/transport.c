@@ -5,5 +5,6 @@ const struct relay_transport_ops *const relay_transports[] = {
     &relay_enet_ops,
     &relay_udp_ops,
     &relay_tcp_ops,
+    &relay_webrtc_ops,
     NULL,
 };

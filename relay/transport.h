@@ -13,6 +13,10 @@
  *   relay/tcp/   relay_tcp_ops: a TCP listening socket, a connection per
  *                client, messages in length-prefixed frames (its files:
  *                relay/tcp/transport_tcp.h).
+ *   relay/webrtc/ relay_webrtc_ops: browsers' WebRTC data channels on one
+ *                UDP socket (ICE-lite, DTLS, SCTP), sessions begun by an
+ *                offer another edge carries (its files:
+ *                relay/webrtc/transport_webrtc.h).
  *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
  * These are edges: they read the clock
@@ -48,7 +52,11 @@ struct relay_net_config {
                                     queue the kernel took none of this long */
     uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
     uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a
-                                    quarter of the peer slots) */
+                                    quarter of the peer slots); webrtc: sessions
+                                    answered and not yet peers */
+    const char *webrtc_advertise; /* webrtc: HOST:PORT written as the answers' host
+                                    candidate (PORT 0: the port bound); NULL or "":
+                                    the address bound */
 };
 
 /* An edge as the program sees it: one table of operations per protocol
@@ -123,11 +131,16 @@ enum relay_offer_refusal {
     RELAY_OFFER_FULL = -3,    /* 503: no room for another session */
 };
 
+/* The longest answer ops->answer writes (the webrtc edge's SDP), NUL aside:
+ * a caller's out of RELAY_ANSWER_MAX + 1 bytes always has room. */
+#define RELAY_ANSWER_MAX 1024
+
+
 /* Every edge, the table of schemes, in the order of RELAY_TRANSPORT_CHOICES
  * (an option's list; test_e2e_relay_main checks the two agree). Adding an
  * edge: a folder with its ops, a row here (transport.c), its name in
  * RELAY_TRANSPORT_CHOICES. */
-#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp"
+#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp|webrtc"
 extern const struct relay_transport_ops *const relay_transports[];
 
 /* ---- ENet: connections, channels, acks, resends ---- */
@@ -159,5 +172,18 @@ extern const struct relay_transport_ops relay_udp_ops;
  * --slow-reader-ms closes the connection (slow_reader); tick expires
  * connections silent for timeout_ms; settled once every queue is written. */
 extern const struct relay_transport_ops relay_tcp_ops;
+
+/* ---- WebRTC: browsers' data channels on one UDP socket ---- */
+
+/* answer: an offer's ticket prechecked by the core (relay_ticket_precheck),
+ * at most max_half_open sessions not yet peers, then the SDP answer with
+ * one host candidate (webrtc_advertise, or the address bound: a wildcard
+ * bind needs webrtc_advertise). A session is a peer once its "control"
+ * channel opens; its channels by label (PROTOCOL.md, "WebRTC data
+ * channels"). service reads in batches (recvmmsg) into the sessions and
+ * turns their timers; flush sends the batches of the flush, then every
+ * queued datagram (sendmmsg); a close waits for its last messages'
+ * acknowledgement (2 s at most); settled once none waits. */
+extern const struct relay_transport_ops relay_webrtc_ops;
 
 #endif
