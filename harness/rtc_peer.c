@@ -109,6 +109,12 @@ int rtc_peer_open(struct rtc_peer *p, uint16_t sid, bool reliable, const char *l
     return p->open ? open_channel(p, sid, reliable, label) : -1;
 }
 
+void rtc_peer_unlimited(struct rtc_peer *p)
+{
+    if (p->sctp)
+        rtc_sctp_set_peer_max(p->sctp, 0);
+}
+
 unsigned rtc_peer_channels_closed(const struct rtc_peer *p)
 {
     return p->closed_channels;

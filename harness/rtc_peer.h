@@ -50,6 +50,10 @@ void rtc_peer_channels(struct rtc_peer *p, unsigned which);
  * open. Returns 0, or -1. */
 int rtc_peer_open(struct rtc_peer *p, uint16_t sid, bool reliable, const char *label);
 
+/* Forgets the relay's a=max-message-size: messages of any length go out
+ * (what a hostile client may send). Once open. */
+void rtc_peer_unlimited(struct rtc_peer *p);
+
 /* Channels the relay closed (their streams reset). */
 unsigned rtc_peer_channels_closed(const struct rtc_peer *p);
 

@@ -1,0 +1,502 @@
+/* test_transport_webrtc.c: the relay's webrtc edge in process on
+ * 127.0.0.1: the real edge (relay_webrtc_ops), the real core, WebRTC
+ * clients of harness/rtc_peer.h on sockets of their own, offers answered
+ * through the edge's answer op (support/rtc_edge.h).
+ *
+ * Members join a room over their control channel and exchange states on
+ * each channel: a state arrives on the channel of the mode it was sent in
+ * (a reliable one on control), stamped with its sender's id; a member
+ * switches mode by sending on another channel; control messages both
+ * ways; batches for a member that asks; a member without a state's
+ * channel gets it on another; a member that ends is left (quit). Offers:
+ * a bad SDP, a ticket refused by the core's precheck, more half-open
+ * sessions than allowed, each refused and nothing kept. A shutdown's
+ * error arrives before the session closes. Bad input, each counted and
+ * dropped, honest members unaffected, no stranger sent a byte back:
+ * checks under a wrong password or naming no session, from 100 source
+ * addresses; DTLS hellos before any check; SCTP packets outside DTLS;
+ * channels of other labels or kinds, and a flood of channel opens;
+ * messages over the answer's size. The edge's counters are documented in
+ * proto/STATS.md. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../proto/ticket.h"
+#include "../relay/settings.h"
+#include "../relay/stats_record.h"
+#include "../relay/webrtc/rtc_dtls.h"
+#include "../relay/webrtc/rtc_sctp.h"
+#include "../relay/webrtc/rtc_sdp.h"
+#include "../relay/webrtc/rtc_stun.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "support/edge_turn.h"
+#include "support/harness.h"
+#include "support/rtc_edge.h"
+
+#define STRANGERS 100
+
+static int setup(void **state)
+{
+    (void)state;
+    log_threshold = LOG_OFF;
+    return ticket_crypto_init();
+}
+
+/* Clients 0 and 1 open, joined to "lobby"; their ids in ids. */
+static void lobby_of_two(uint32_t ids[2], const char *extra1)
+{
+    for (int i = 0; i < 2; i++) {
+        rtc_client_new(i, RTC_PEER_OPEN_ALL);
+        assert_true(rtc_client_offer(i, NULL) > 0);
+        rtc_until_open(i);
+    }
+    ids[0] = rtc_join(0, "lobby", "alice", "");
+    ids[1] = rtc_join(1, "lobby", "bob", extra1);
+}
+
+static size_t want_states;
+static uint32_t want_sender;
+
+static bool has_states(int i)
+{
+    return rtc_states(i, want_sender, UINT16_MAX) >= want_states;
+}
+
+/* Turns until client i got n states from sender, 3 s at most. */
+static bool until_states(int i, uint32_t sender, size_t n)
+{
+    want_sender = sender;
+    want_states = n;
+    return rtc_until(has_states, i, 3000);
+}
+
+/* Each mode on its own channel both ways, stamped; a mode switch; chat and
+ * ping over control; the relay's counters by mode. */
+static void play_on_every_channel(void **state)
+{
+    (void)state;
+    uint32_t id[2];
+    rtc_env_open(NULL, NULL);
+    lobby_of_two(id, "");
+    assert_true(id[0] != id[1]);
+    const struct relay_stats *s = relay_stats(rtc_env.r);
+    assert_int_equal(s->edges[0].members, 2);
+    /* alice joined unsequenced; she sends on each channel in turn */
+    static const uint16_t sids[] = {RTC_PEER_STATE, RTC_PEER_SEQUENCED, RTC_PEER_CONTROL};
+    for (uint32_t k = 0; k < 30; k++)
+        rtc_send_state(0, sids[k % 3], k);
+    assert_true(until_states(1, id[0], 30));
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(rtc_states(1, id[0], sids[k]), 10); /* each on its sender's channel */
+    assert_int_equal(s->states_in_mode[PROTO_MODE_UNSEQUENCED], 10);
+    assert_int_equal(s->states_in_mode[PROTO_MODE_SEQUENCED], 10);
+    assert_int_equal(s->states_in_mode[PROTO_MODE_RELIABLE], 10);
+    /* and back */
+    for (uint32_t k = 0; k < 6; k++)
+        rtc_send_state(1, sids[k % 3], 100 + k);
+    assert_true(until_states(0, id[1], 6));
+    assert_int_equal(rtc_states(0, id[1], RTC_PEER_CONTROL), 2);
+    assert_int_equal(rtc_states(0, id[0], UINT16_MAX), 0); /* never back to its sender */
+    /* control: a chat reaches the other, a ping is answered */
+    rtc_send_json(0, "{\"type\":\"chat\",\"text\":\"hi\"}");
+    rtc_send_json(1, "{\"type\":\"ping\",\"t\":7}");
+    rtc_pump(200);
+    assert_non_null(rtc_last(1, PROTO_CTL_CHAT));
+    assert_int_equal(rtc_last(1, PROTO_CTL_CHAT)->id, id[0]);
+    assert_non_null(rtc_last(1, PROTO_CTL_PONG));
+    assert_int_equal(rtc_last(1, PROTO_CTL_PONG)->sid, RTC_PEER_CONTROL);
+    assert_int_equal(s->drops[RELAY_DROP_WRONG_CHANNEL] + s->drops[RELAY_DROP_BAD_STATE], 0);
+    /* JSON on a state channel is refused as it is on ENet's */
+    assert_int_equal(rtc_peer_send(rtc_env.c[0].p, RTC_PEER_STATE, false,
+                                   (const uint8_t *)"{\"type\":\"ping\"}", 15), 0);
+    rtc_pump(200);
+    assert_int_equal(s->drops[RELAY_DROP_WRONG_CHANNEL], 1);
+    rtc_env_close();
+}
+
+static bool left_quit(int i)
+{
+    const struct rtc_got *g = rtc_last(i, PROTO_CTL_LEFT);
+    return g && g->reason == PROTO_LEFT_QUIT;
+}
+
+/* A member whose session ends (its ABORT) is gone: left, quit, to the
+ * others; closing its control channel is leaving too. */
+static void a_member_that_ends_is_left(void **state)
+{
+    (void)state;
+    uint32_t id[2];
+    rtc_env_open(NULL, NULL);
+    lobby_of_two(id, "");
+    rtc_client_free(1);
+    assert_true(rtc_until(left_quit, 0, 3000));
+    assert_int_equal(rtc_last(0, PROTO_CTL_LEFT)->id, id[1]);
+    assert_int_equal(relay_members(rtc_env.r), 1);
+    assert_int_equal(relay_clients(rtc_env.r), 1);
+    rtc_pump(300);
+    assert_int_equal(relay_clients(rtc_env.r), 1);
+    rtc_env_close();
+}
+
+/* With a tick, a member that asked for batches gets a tick's states in
+ * one batch message a channel; the other, each alone. */
+static void batches_when_asked(void **state)
+{
+    (void)state;
+    uint32_t id[2];
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.tick_us = 50000;
+    rtc_env_open(NULL, &cfg);
+    lobby_of_two(id, "\"batch\":true");
+    rtc_client_new(2, RTC_PEER_OPEN_ALL);
+    assert_true(rtc_client_offer(2, NULL) > 0);
+    rtc_until_open(2);
+    uint32_t carol = rtc_join(2, "lobby", "carol", "");
+    for (uint32_t k = 0; k < 8; k++)
+        rtc_send_state(0, RTC_PEER_STATE, k);
+    for (uint32_t k = 0; k < 8; k++)
+        rtc_send_state(2, RTC_PEER_SEQUENCED, k);
+    assert_true(until_states(1, id[0], 8));
+    assert_true(until_states(1, carol, 8));
+    const struct rtc_client *bob = &rtc_env.c[1];
+    assert_true(bob->batches >= 2 && bob->batches <= 6); /* a tick's, a channel's */
+    size_t in_batches = 0;
+    for (size_t k = 0; k < bob->n_got; k++)
+        in_batches += bob->got[k].in_batch;
+    assert_true(in_batches >= 12);
+    assert_int_equal(rtc_states(1, carol, RTC_PEER_SEQUENCED), 8);
+    assert_true(until_states(2, id[0], 8));
+    assert_int_equal(rtc_env.c[2].batches, 0); /* carol did not ask */
+    rtc_env_close();
+}
+
+/* A member without a state's channel gets it on the other state channel,
+ * or on control when it opened none. */
+static void a_missing_channel_falls_back(void **state)
+{
+    (void)state;
+    rtc_env_open(NULL, NULL);
+    rtc_client_new(0, RTC_PEER_OPEN_ALL);
+    rtc_client_new(1, RTC_PEER_OPEN_CONTROL | RTC_PEER_OPEN_SEQUENCED);
+    rtc_client_new(2, RTC_PEER_OPEN_CONTROL);
+    for (int i = 0; i < 3; i++) {
+        assert_true(rtc_client_offer(i, NULL) > 0);
+        rtc_until_open(i);
+    }
+    uint32_t alice = rtc_join(0, "lobby", "alice", "");
+    rtc_join(1, "lobby", "bob", "");
+    rtc_join(2, "lobby", "carol", "");
+    for (uint32_t k = 0; k < 4; k++)
+        rtc_send_state(0, RTC_PEER_STATE, k);
+    assert_true(until_states(1, alice, 4));
+    assert_true(until_states(2, alice, 4));
+    assert_int_equal(rtc_states(1, alice, RTC_PEER_SEQUENCED), 4);
+    assert_int_equal(rtc_states(2, alice, RTC_PEER_CONTROL), 4);
+    rtc_env_close();
+}
+
+/* Offers refused keep nothing: an SDP that does not read; past the
+ * half-open sessions allowed; a ticket the core's precheck refuses. */
+static void offers_refused(void **state)
+{
+    (void)state;
+    struct relay_net_config net = rtc_env_net();
+    net.max_half_open = 2;
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    uint8_t secret[TICKET_KEY_BYTES] = {7};
+    ticket_key_from_secret(&cfg.ticket_keys[0], secret);
+    cfg.n_ticket_keys = 1;
+    snprintf(cfg.fleet_name, sizeof cfg.fleet_name, "ricochet");
+    rtc_env_open(&net, &cfg);
+    char out[RELAY_ANSWER_MAX + 1], why[160];
+    const char *junk = "v=0\r\nnot an offer\r\n";
+    /* tickets first: none, one that does not read, then a good one */
+    rtc_client_new(0, RTC_PEER_OPEN_ALL);
+    assert_int_equal(rtc_client_offer(0, NULL), RELAY_OFFER_TICKET);
+    assert_int_equal(rtc_client_offer(0, "not-a-ticket"), RELAY_OFFER_TICKET);
+    char text[TICKET_TEXT_MAX + 1], pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims want = {.issued_s = clock_unix_s(), .expires_s = clock_unix_s() + 60},
+                         c;
+    snprintf(want.room, sizeof want.room, "lobby");
+    snprintf(want.name, sizeof want.name, "alice");
+    snprintf(want.fleet, sizeof want.fleet, "ricochet");
+    assert_true(ticket_mint(&cfg.ticket_keys[0], &want, text, sizeof text) > 0);
+    assert_int_equal(ticket_read(text, &c, pass, sizeof pass), 0);
+    assert_int_equal(relay_webrtc_ops.answer(rtc_env.t, rtc_env.r, junk, strlen(junk), pass, out,
+                                             sizeof out, why, sizeof why),
+                     RELAY_OFFER_BAD);
+    assert_true(rtc_client_offer(0, pass) > 0);
+    /* half-open: one more, then no more until one opens */
+    rtc_client_new(1, RTC_PEER_OPEN_ALL);
+    assert_true(rtc_client_offer(1, pass) > 0);
+    rtc_client_new(2, RTC_PEER_OPEN_ALL);
+    assert_int_equal(rtc_client_offer(2, pass), RELAY_OFFER_FULL);
+    rtc_until_open(0);
+    char json[TICKET_PASS_TEXT_MAX + 64];
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}", pass);
+    rtc_send_json(0, json);
+    rtc_pump(300);
+    assert_non_null(rtc_last(0, PROTO_CTL_WELCOME));
+    assert_true(rtc_client_offer(2, pass) > 0);
+    rtc_pump(100);
+    assert_int_equal(rtc_counter("offers"), 3);
+    assert_int_equal(rtc_counter("offers_bad"), 1);
+    assert_int_equal(rtc_counter("offers_ticket"), 2);
+    assert_int_equal(rtc_counter("offers_full"), 1);
+    assert_int_equal(relay_members(rtc_env.r), 1);
+    rtc_env_close();
+}
+
+static bool shut_down(int i)
+{
+    const struct rtc_got *g = rtc_last(i, PROTO_CTL_ERROR);
+    return g && strcmp(g->code, "shutting_down") == 0 && rtc_env.c[i].closed;
+}
+
+/* A shutdown: each member gets its error, then its session is closed once
+ * that arrived; the edge settles. */
+static void shutdown_says_why_first(void **state)
+{
+    (void)state;
+    uint32_t id[2];
+    rtc_env_open(NULL, NULL);
+    lobby_of_two(id, "");
+    relay_shutdown(rtc_env.r, clock_now_us());
+    assert_false(relay_webrtc_ops.settled(rtc_env.t));
+    assert_true(rtc_until(shut_down, 0, 3000));
+    assert_true(rtc_until(shut_down, 1, 3000));
+    assert_true(relay_webrtc_ops.settled(rtc_env.t));
+    assert_int_equal(rtc_counter("closed_late"), 0);
+    rtc_env_close();
+}
+
+/* Sockets on 127.0.0.2 .. 127.0.0.(n+1), each its own source address. */
+static void strangers_open(int fds[STRANGERS])
+{
+    for (int i = 0; i < STRANGERS; i++) {
+        char ip[32], err[128];
+        union netaddr a;
+        snprintf(ip, sizeof ip, "127.0.0.%d", i + 2);
+        assert_int_equal(netaddr_resolve(ip, 0, &a, err, sizeof err), 0);
+        fds[i] = netaddr_udp_socket(&a, SOCK_NONBLOCK);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(bind(fds[i], &a.sa, netaddr_len(&a)), 0);
+    }
+}
+
+/* Sends data from every stranger; returns the bytes sent. */
+static size_t strangers_send(const int fds[STRANGERS], const uint8_t *data, size_t len)
+{
+    const union netaddr *to = &rtc_env.relay_addr;
+    for (int i = 0; i < STRANGERS; i++)
+        assert_int_equal(sendto(fds[i], data, len, 0, &to->sa, netaddr_len(to)), (ssize_t)len);
+    return STRANGERS * len;
+}
+
+static size_t strangers_read(const int fds[STRANGERS])
+{
+    uint8_t buf[2048];
+    size_t got = 0;
+    ssize_t n;
+    for (int i = 0; i < STRANGERS; i++)
+        while ((n = recv(fds[i], buf, sizeof buf, MSG_DONTWAIT)) > 0)
+            got += (size_t)n;
+    return got;
+}
+
+static void capture(void *ctx, const uint8_t *data, size_t len)
+{
+    uint8_t *hello = ctx;
+    memcpy(hello + 2, data, len);
+    hello[0] = (uint8_t)(len >> 8);
+    hello[1] = (uint8_t)len;
+}
+
+static void ignore(void *ctx, const uint8_t *data, size_t len)
+{
+    (void)ctx, (void)data, (void)len;
+}
+
+/* A DTLS ClientHello (bytes 2.. of hello, its length in the first two). */
+static size_t client_hello(uint8_t hello[RTC_DTLS_MTU + 2])
+{
+    char err[128];
+    uint8_t fp[RTC_DTLS_FINGERPRINT] = {0};
+    struct rtc_dtls_ctx *ctx = rtc_dtls_ctx_new(false, err, sizeof err);
+    assert_non_null(ctx);
+    const struct rtc_dtls_io io = {capture, ignore, hello};
+    struct rtc_dtls *d = rtc_dtls_connect(ctx, fp, &io);
+    assert_non_null(d);
+    rtc_dtls_free(d);
+    rtc_dtls_ctx_free(ctx);
+    return (size_t)hello[0] << 8 | hello[1];
+}
+
+/* Checks under a wrong password and naming no session, DTLS hellos and
+ * SCTP outside DTLS, from 100 addresses while two members play: each
+ * counted, nothing sent back, the members' states all through. */
+static void strangers_get_nothing(void **state)
+{
+    (void)state;
+    uint32_t id[2];
+    int fds[STRANGERS];
+    rtc_env_open(NULL, NULL);
+    lobby_of_two(id, "");
+    strangers_open(fds);
+    struct rtc_sdp answer, offer;
+    const char *o = rtc_peer_offer(rtc_env.c[0].p);
+    assert_int_equal(rtc_sdp_parse(rtc_env.c[0].answer, strlen(rtc_env.c[0].answer), &answer), 0);
+    assert_int_equal(rtc_sdp_parse(o, strlen(o), &offer), 0);
+    char user[600];
+    uint8_t integrity[RTC_STUN_MSG_MAX], unknown[RTC_STUN_MSG_MAX];
+    uint8_t txid[RTC_STUN_TXID] = {1, 2, 3};
+    static const char wrong[] = "wrongpasswordwrongpassword";
+    snprintf(user, sizeof user, "%s:%s", answer.ufrag, offer.ufrag);
+    struct rtc_stun_check check = {.username = user, .priority = 1, .tiebreaker = 9,
+                                   .use_candidate = true};
+    size_t n_integrity = rtc_stun_write_check(integrity, sizeof integrity, txid, &check,
+                                              (const uint8_t *)wrong, strlen(wrong));
+    check.username = "AAAAxyzw:abcd"; /* slot 0's first characters, not its ufrag */
+    size_t n_unknown = rtc_stun_write_check(unknown, sizeof unknown, txid, &check,
+                                            (const uint8_t *)wrong, strlen(wrong));
+    assert_true(n_integrity > 0 && n_unknown > 0);
+    uint8_t hello[RTC_DTLS_MTU + 2];
+    size_t hello_len = client_hello(hello), sent = 0;
+    static const uint8_t sctp_init[32] = {0x13, 0x88, 0x13, 0x88, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    for (uint32_t round = 0; round < 5; round++) {
+        sent += strangers_send(fds, integrity, n_integrity);
+        sent += strangers_send(fds, unknown, n_unknown);
+        sent += strangers_send(fds, hello + 2, hello_len);
+        sent += strangers_send(fds, sctp_init, sizeof sctp_init);
+        for (uint32_t k = 0; k < 6; k++)
+            rtc_send_state(0, RTC_PEER_CONTROL, round * 6 + k);
+        rtc_pump(50);
+    }
+    assert_true(until_states(1, id[0], 30));
+    rtc_pump(200);
+    assert_int_equal(strangers_read(fds), 0);
+    printf("strangers sent %zu bytes, got none back\n", sent);
+    assert_int_equal(rtc_counter("stun_integrity"), 5 * STRANGERS);
+    assert_int_equal(rtc_counter("stun_unknown"), 5 * STRANGERS);
+    assert_int_equal(rtc_counter("dtls_unverified"), 5 * STRANGERS);
+    assert_int_equal(rtc_counter("not_webrtc"), 5 * STRANGERS);
+    assert_int_equal(relay_clients(rtc_env.r), 2);
+    for (int i = 0; i < STRANGERS; i++)
+        close(fds[i]);
+    rtc_env_close();
+}
+
+/* Channels of another label or kind, a second "control", and a flood of
+ * opens past the channels a session may have: each refused (the client
+ * sees it closed) and counted; the session plays on. */
+static void channels_refused(void **state)
+{
+    (void)state;
+    rtc_env_open(NULL, NULL);
+    rtc_client_new(0, RTC_PEER_OPEN_CONTROL);
+    assert_true(rtc_client_offer(0, NULL) > 0);
+    rtc_until_open(0);
+    struct rtc_peer *p = rtc_env.c[0].p;
+    assert_int_equal(rtc_peer_open(p, 2, true, "chat"), 0);
+    assert_int_equal(rtc_peer_open(p, 4, true, "control"), 0);
+    rtc_pump(300);
+    assert_int_equal(rtc_counter("channels_refused"), 2);
+    assert_int_equal(rtc_peer_channels_closed(p), 2);
+    assert_int_equal(rtc_peer_open(p, 6, true, "unsequenced"), 0); /* reliable: refused */
+    assert_int_equal(rtc_peer_open(p, 8, false, "sequenced"), 0);  /* taken */
+    rtc_pump(300);
+    assert_int_equal(rtc_counter("channels_refused"), 3);
+    for (uint16_t sid = 10; sid < RTC_SCTP_STREAMS; sid += 2) /* a second, then past the 3 */
+        assert_int_equal(rtc_peer_open(p, sid, false, "sequenced"), 0);
+    rtc_pump(300);
+    assert_int_equal(rtc_counter("channels_refused"), 6);
+    assert_int_equal(rtc_peer_channels_closed(p), 6);
+    uint32_t alice = rtc_join(0, "lobby", "alice", "");
+    rtc_client_new(1, RTC_PEER_OPEN_ALL);
+    assert_true(rtc_client_offer(1, NULL) > 0);
+    rtc_until_open(1);
+    rtc_join(1, "lobby", "bob", "");
+    rtc_send_state(0, 8, 1);
+    assert_true(until_states(1, alice, 1));
+    assert_int_equal(rtc_states(1, alice, RTC_PEER_SEQUENCED), 1);
+    rtc_env_close();
+}
+
+/* A message over the answer's a=max-message-size (the relay's
+ * --max-packet-size) is dropped and counted, on a reliable channel too;
+ * what follows it arrives. */
+static void oversize_messages_dropped(void **state)
+{
+    (void)state;
+    uint32_t id[2];
+    rtc_env_open(NULL, NULL);
+    lobby_of_two(id, "");
+    rtc_peer_unlimited(rtc_env.c[0].p);
+    static uint8_t big[6000];
+    memset(big, 'x', sizeof big);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(rtc_peer_send(rtc_env.c[0].p, RTC_PEER_CONTROL, true, big, sizeof big),
+                         0);
+    rtc_send_state(0, RTC_PEER_CONTROL, 1);
+    assert_true(until_states(1, id[0], 1));
+    assert_int_equal(rtc_counter("oversize"), 3);
+    assert_int_equal(relay_stats(rtc_env.r)->drops[RELAY_DROP_TOO_BIG], 0);
+    assert_true(relay_peer_joined(rtc_env.r, 0));
+    rtc_env_close();
+}
+
+/* Every counter of the edge's part of the stats record is in STATS.md. */
+static void counters_documented(void **state)
+{
+    (void)state;
+    rtc_env_open(NULL, NULL);
+    char line[8192], *doc = harness_read_text("proto/STATS.md");
+    assert_non_null(doc);
+    assert_true(relay_stats_json(rtc_env.r, line, sizeof line, 1.0, false) > 0);
+    cJSON *j = cJSON_Parse(line), *edge = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "edges"),
+                                                              "webrtc");
+    assert_non_null(edge);
+    const cJSON *f;
+    int n = 0;
+    cJSON_ArrayForEach(f, edge) {
+        char key[80];
+        snprintf(key, sizeof key, "`%s`", f->string);
+        if (!strstr(doc, key))
+            fail_msg("proto/STATS.md does not document edges.webrtc.%s", f->string);
+        n++;
+    }
+    assert_int_equal(n, 7 + 18);
+    cJSON_Delete(j);
+    free(doc);
+    rtc_env_close();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(play_on_every_channel),
+        cmocka_unit_test(a_member_that_ends_is_left),
+        cmocka_unit_test(batches_when_asked),
+        cmocka_unit_test(a_missing_channel_falls_back),
+        cmocka_unit_test(offers_refused),
+        cmocka_unit_test(shutdown_says_why_first),
+        cmocka_unit_test(strangers_get_nothing),
+        cmocka_unit_test(channels_refused),
+        cmocka_unit_test(oversize_messages_dropped),
+        cmocka_unit_test(counters_documented),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
