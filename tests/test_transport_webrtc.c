@@ -17,7 +17,10 @@
  * addresses; DTLS hellos before any check; SCTP packets outside DTLS;
  * channels of other labels or kinds, and a flood of channel opens;
  * messages over the answer's size. The edge's counters are documented in
- * proto/STATS.md. */
+ * proto/STATS.md. And an independent WebRTC stack, python3-aiortc
+ * (tests/support/aiortc_player.py), plays 1,000 reliable states each way
+ * with ricochet-bot over ENet, through the relay's loop in process on both
+ * edges (relay/edges.c), its offer answered through a file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -31,7 +34,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../harness/spawn.h"
 #include "../proto/ticket.h"
+#include "../relay/edges.h"
 #include "../relay/settings.h"
 #include "../relay/stats_record.h"
 #include "../relay/webrtc/rtc_dtls.h"
@@ -484,6 +489,155 @@ static void counters_documented(void **state)
     rtc_env_close();
 }
 
+/* The JSON line of p's stdout that has key, parsed (NULL: none yet). */
+static cJSON *line_with(struct spawn_proc *p, const char *key)
+{
+    char *out = spawn_read_stdout(p);
+    cJSON *found = NULL;
+    for (char *save = NULL, *line = out ? strtok_r(out, "\n", &save) : NULL; line && !found;
+         line = strtok_r(NULL, "\n", &save)) {
+        cJSON *j = cJSON_Parse(line);
+        if (j && cJSON_GetObjectItem(j, key))
+            found = j;
+        else
+            cJSON_Delete(j);
+    }
+    free(out);
+    return found;
+}
+
+struct loop {
+    struct relay_edges E;
+    struct relay *r;
+    uint64_t periodic_us;
+};
+
+/* The relay's loop (relay_main.c's turn) for up to ms, or until key is in
+ * a JSON line of p's stdout (NULL: until p exits); the line parsed, or NULL. */
+static cJSON *serve(struct loop *L, int ms, struct spawn_proc *p, const char *key)
+{
+    uint64_t end = clock_now_us() + (uint64_t)ms * 1000;
+    cJSON *found = NULL;
+    while (clock_now_us() < end) {
+        uint64_t woke;
+        relay_set_unix_time(L->r, clock_unix_s());
+        relay_edges_wait(&L->E, L->r, L->periodic_us, &woke);
+        relay_edges_serve(&L->E, L->r);
+        if (woke >= L->periodic_us) {
+            L->periodic_us = woke + 100000;
+            relay_edges_periodic(&L->E, L->r, woke);
+            relay_edges_flush(&L->E, L->r);
+        }
+        if (key ? (found = line_with(p, key)) != NULL : !spawn_running(p))
+            break;
+    }
+    return found;
+}
+
+/* Writes text to path whole, at once (a rename): the player waits for it. */
+static void write_answer(const char *path, const char *text)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+/* What bot's summary says it received from id, or -1. */
+static int bot_received_from(const cJSON *summary, uint32_t id)
+{
+    const cJSON *bot = cJSON_GetArrayItem(cJSON_GetObjectItem(summary, "bots"), 0), *from;
+    cJSON_ArrayForEach(from, cJSON_GetObjectItem(bot, "from"))
+        if ((uint32_t)cJSON_GetObjectItem(from, "id")->valueint == id)
+            return cJSON_GetObjectItem(from, "received")->valueint;
+    return -1;
+}
+
+static void aiortc_plays_with_an_enet_bot(void **state)
+{
+    (void)state;
+    struct loop L = {0};
+    struct relay_edge_spec specs[RELAY_EDGES_MAX];
+    char err[256];
+    assert_int_equal(relay_edges_parse("webrtc://127.0.0.1:0 enet://127.0.0.1:0", specs, err,
+                                       sizeof err), 2);
+    struct relay_net_config net = rtc_env_net();
+    net.max_waiting_data = 1 << 20;
+    assert_int_equal(relay_edges_open(&L.E, specs, 2, &net, err, sizeof err), 0);
+    struct relay_transport tps[RELAY_EDGES_MAX];
+    relay_edges_cores(&L.E, tps);
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.rate_limit = 0;
+    cfg.tick_us = 2000; /* the relay's default tick */
+    assert_non_null(L.r = relay_create(&cfg, tps, L.E.n));
+    char enet_port[16], answer_path[] = "/tmp/ricochet-aiortc-XXXXXX";
+    const char *enet_at = strrchr(L.E.e[1].ops->address(L.E.e[1].t), ':') + 1;
+    snprintf(enet_port, sizeof enet_port, "%s", enet_at);
+    int afd = mkstemp(answer_path);
+    assert_true(afd >= 0);
+    close(afd);
+    unlink(answer_path); /* the player waits for it to appear */
+
+    const char *py[] = {"tests/support/aiortc_player.py", "--answer-file", answer_path,
+                        "--states", "1000", "--rate", "400", "--expect", "1000", NULL};
+    struct spawn_proc player, bot;
+    if (spawn_start(&player, "/usr/bin", "python3", py, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    cJSON *offer = serve(&L, 20000, &player, "offer");
+    if (!offer)
+        fail_msg("no offer from aiortc (python3-aiortc installed?): %s",
+                 spawn_read_stderr(&player));
+    const char *sdp = cJSON_GetObjectItem(offer, "offer")->valuestring;
+    char answer[RELAY_ANSWER_MAX + 1], why[160];
+    assert_true(L.E.e[0].ops->answer(L.E.e[0].t, L.r, sdp, strlen(sdp), NULL, answer,
+                                     sizeof answer, why, sizeof why) > 0);
+    cJSON_Delete(offer);
+    write_answer(answer_path, answer);
+    cJSON *welcome = serve(&L, 20000, &player, "welcome");
+    if (!welcome)
+        fail_msg("aiortc was not welcomed: %s", spawn_read_stderr(&player));
+    uint32_t aiortc_id = (uint32_t)cJSON_GetObjectItem(welcome, "welcome")->valueint;
+    cJSON_Delete(welcome);
+
+    const char *args[] = {"-p", enet_port, "--mode", "reliable", "--rate", "200", "-t", "5",
+                          "--json", NULL};
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", args), 0);
+    cJSON *got = serve(&L, 30000, &player, "got");
+    if (!got)
+        fail_msg("aiortc did not finish: %s", spawn_read_stderr(&player));
+    serve(&L, 10000, &bot, NULL);
+    assert_int_equal(spawn_stop(&bot, 0, 5000), 0);
+    cJSON *summary = line_with(&bot, "bots");
+    assert_non_null(summary);
+    uint32_t bot_id = (uint32_t)cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(summary, "bots"), 0), "id")->valueint;
+    char key[16];
+    snprintf(key, sizeof key, "%u", bot_id);
+    const cJSON *from_bot = cJSON_GetObjectItem(cJSON_GetObjectItem(got, "got"), key);
+    int to_aiortc = cJSON_GetObjectItem(from_bot, "control")->valueint;
+    int to_bot = bot_received_from(summary, aiortc_id);
+    printf("aiortc got %d reliable states of the bot's 1000 (on control), the bot %d of "
+           "aiortc's 1000\n", to_aiortc, to_bot);
+    assert_int_equal(to_aiortc, 1000);
+    assert_int_equal(cJSON_GetArraySize(from_bot), 1); /* all on control */
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(got, "in_order")));
+    assert_int_equal(to_bot, 1000);
+    serve(&L, 2000, &player, NULL); /* its close */
+    assert_int_equal(spawn_stop(&player, 0, 5000), 0);
+    assert_int_equal(relay_stats(L.r)->edges[0].clients, 0);
+    cJSON_Delete(got);
+    cJSON_Delete(summary);
+    spawn_free(&player);
+    spawn_free(&bot);
+    unlink(answer_path);
+    relay_edges_close(&L.E);
+    relay_destroy(L.r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +651,7 @@ int main(void)
         cmocka_unit_test(channels_refused),
         cmocka_unit_test(oversize_messages_dropped),
         cmocka_unit_test(counters_documented),
+        cmocka_unit_test(aiortc_plays_with_an_enet_bot),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
