@@ -20,7 +20,9 @@
  * proto/STATS.md. And an independent WebRTC stack, python3-aiortc
  * (tests/support/aiortc_player.py), plays 1,000 reliable states each way
  * with ricochet-bot over ENet, through the relay's loop in process on both
- * edges (relay/edges.c), its offer answered through a file. */
+ * edges (relay/edges.c), its offer answered through a file. Behind
+ * ricochet-netsim the answers name netsim (--webrtc-advertise) and
+ * sessions run through it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -43,6 +45,7 @@
 #include "../relay/webrtc/rtc_sctp.h"
 #include "../relay/webrtc/rtc_sdp.h"
 #include "../relay/webrtc/rtc_stun.h"
+#include "../relay/webrtc/transport_webrtc.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "support/edge_turn.h"
@@ -638,6 +641,54 @@ static void aiortc_plays_with_an_enet_bot(void **state)
     relay_destroy(L.r);
 }
 
+/* A free UDP port on 127.0.0.1 (bound, then let go: netsim binds it next). */
+static uint16_t free_port(void)
+{
+    union netaddr a;
+    char err[128];
+    socklen_t len = sizeof a;
+    assert_int_equal(netaddr_resolve("127.0.0.1", 0, &a, err, sizeof err), 0);
+    int fd = netaddr_udp_socket(&a, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, &a.sa, netaddr_len(&a)), 0);
+    assert_int_equal(getsockname(fd, &a.sa, &len), 0);
+    close(fd);
+    return netaddr_port(&a);
+}
+
+/* Behind a UDP proxy (ricochet-netsim) the answers name the proxy
+ * (--webrtc-advertise): the clients' checks, DTLS and SCTP go through it,
+ * and the relay meets each client at the proxy's address for it. */
+static void behind_netsim_by_the_advertised_address(void **state)
+{
+    (void)state;
+    char at[32], relay_at[32];
+    snprintf(at, sizeof at, "127.0.0.1:%u", free_port());
+    struct relay_net_config net = rtc_env_net();
+    net.webrtc_advertise = at;
+    rtc_env_open(&net, NULL);
+    netaddr_format(&rtc_env.relay_addr, relay_at, sizeof relay_at);
+    const char *args[] = {"--listen", at, "--relay", relay_at, "--delay", "5",
+                          "--duration", "60", NULL};
+    struct spawn_proc netsim;
+    harness_start_netsim(&netsim, args);
+    uint32_t id[2];
+    lobby_of_two(id, "");
+    struct rtc_sdp answer;
+    assert_int_equal(rtc_sdp_parse(rtc_env.c[0].answer, strlen(rtc_env.c[0].answer), &answer), 0);
+    char candidate[64];
+    netaddr_format(&answer.candidate, candidate, sizeof candidate);
+    assert_string_equal(candidate, at);
+    for (uint32_t k = 0; k < 20; k++)
+        rtc_send_state(0, RTC_PEER_CONTROL, k);
+    assert_true(until_states(1, id[0], 20));
+    const union netaddr *seen = rtc_host_peer(((struct relay_webrtc *)rtc_env.t)->host, 0);
+    assert_non_null(seen);
+    assert_false(netaddr_equal(seen, &rtc_env.c[0].addr)); /* netsim's socket for it */
+    harness_stop(&netsim);
+    rtc_env_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -651,6 +702,7 @@ int main(void)
         cmocka_unit_test(channels_refused),
         cmocka_unit_test(oversize_messages_dropped),
         cmocka_unit_test(counters_documented),
+        cmocka_unit_test(behind_netsim_by_the_advertised_address),
         cmocka_unit_test(aiortc_plays_with_an_enet_bot),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
