@@ -5,22 +5,24 @@ the relay's webrtc edge.
 
 It opens the three channels ("control" ordered and reliable; "unsequenced"
 and "sequenced" unordered, maxRetransmits 0), sends its offer and reads the
-answer, either by POST /rtc to the relay's HTTP front (--post URL, with
---ticket PASS as Authorization: Bearer) or through a file (--answer-file
-PATH: it prints {"offer": SDP} on a line and waits for the answer to appear
-there). Then it joins --room as --name on control, waits for --wait-for
-other members, sends --states states at --rate a second on --channel
-(reliable states on control), and takes every state that comes back until
-it has --expect from each other member or --timeout seconds passed. Last it
-prints one JSON line: its id, what it sent, and per sender and channel what
-it got, whether each sender's states on control came in order, and the
-control messages by type; then it closes (exit 0), or exits 2 when a step
-timed out.
+answer, either by POST /rtc to the relay's HTTP front (--post URL) or
+through a file (--answer-file PATH: it prints {"offer": SDP} on a line and
+waits for the answer to appear there); with --ticket TICKET, the ticket's
+pass goes as Authorization: Bearer and in the join (a refused offer:
+{"refused": STATUS} and exit 3). Then it joins --room as --name on
+control, waits for --wait-for other members, sends --states states at
+--rate a second on --channel (reliable states on control), and takes every
+state that comes back until it has --expect from each other member or
+--timeout seconds passed. Last it prints one JSON line: its id, what it
+sent, and per sender and channel what it got, whether each sender's states
+on control came in order, and the control messages by type; then it closes
+(exit 0), or exits 2 when a step timed out.
 
 ICE (aioice) leaves loopback out of its host candidates; the tests reach
 the relay on 127.0.0.1 only, so that is its one candidate."""
 import argparse
 import asyncio
+import base64
 import json
 import os
 import struct
@@ -40,6 +42,14 @@ STATE = struct.Struct(">BBHIIQfffff")  # PROTOCOL.md, State message (binary)
 def state_bytes(seq):
     now_us = time.monotonic_ns() // 1000
     return STATE.pack(1, 1, 0, 0, seq, now_us, 50.0, 50.0, 1.0, 0.0, 0.0)
+
+
+def pass_of(ticket):
+    """A ticket's pass (PROTOCOL.md, Tickets): the ticket is base64url of its
+    format (1 byte), the pass's length (2 bytes), the pass, its claims."""
+    raw = base64.urlsafe_b64decode(ticket + "=" * (-len(ticket) % 4))
+    n = (raw[1] << 8) | raw[2]
+    return base64.urlsafe_b64encode(raw[3:3 + n]).decode().rstrip("=")
 
 
 def states_in(message):
@@ -157,14 +167,14 @@ class Player:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         offer = self.pc.localDescription.sdp
         if a.post:
-            answer = await signal_post(a.post, offer, a.ticket)
+            answer = await signal_post(a.post, offer, a.ticket and pass_of(a.ticket))
         else:
             answer = await signal_file(a.answer_file, offer, a.timeout)
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
         await asyncio.wait_for(self.opened.wait(), a.timeout)
         join = {"type": "join", "version": 3, "room": a.room, "name": a.name, "mode": a.mode}
         if a.ticket:
-            join["ticket"] = a.ticket
+            join["ticket"] = pass_of(a.ticket)
         self.ch["control"].send(json.dumps(join))
         await asyncio.wait_for(self.welcomed.wait(), a.timeout)
         print(json.dumps({"welcome": self.id}), flush=True)
