@@ -89,6 +89,37 @@ static bool until_states(int i, uint32_t sender, size_t n)
     return rtc_until(has_states, i, 3000);
 }
 
+/* Turns until what(arg) is at least want, 3 s at most; returns it. */
+static uint64_t until_at_least(uint64_t (*what)(const void *arg), const void *arg,
+                               uint64_t want)
+{
+    uint64_t end = clock_now_us() + 3000000;
+    while (what(arg) < want && clock_now_us() < end)
+        rtc_pump(1);
+    rtc_pump(20); /* and nothing more comes */
+    return what(arg);
+}
+
+static uint64_t counter_of(const void *name)
+{
+    return rtc_counter(name);
+}
+
+static uint64_t drops_of(const void *why)
+{
+    return relay_stats(rtc_env.r)->drops[*(const enum relay_drop *)why];
+}
+
+static uint64_t closed_of(const void *p)
+{
+    return rtc_peer_channels_closed(p);
+}
+
+static uint64_t got_of(const void *i)
+{
+    return rtc_env.c[*(const int *)i].n_got;
+}
+
 /* Each mode on its own channel both ways, stamped; a mode switch; chat and
  * ping over control; the relay's counters by mode. */
 static void play_on_every_channel(void **state)
@@ -117,9 +148,11 @@ static void play_on_every_channel(void **state)
     assert_int_equal(rtc_states(0, id[1], RTC_PEER_CONTROL), 2);
     assert_int_equal(rtc_states(0, id[0], UINT16_MAX), 0); /* never back to its sender */
     /* control: a chat reaches the other, a ping is answered */
+    static const int bob = 1;
+    size_t before = rtc_env.c[1].n_got;
     rtc_send_json(0, "{\"type\":\"chat\",\"text\":\"hi\"}");
     rtc_send_json(1, "{\"type\":\"ping\",\"t\":7}");
-    rtc_pump(200);
+    until_at_least(got_of, &bob, before + 2);
     assert_non_null(rtc_last(1, PROTO_CTL_CHAT));
     assert_int_equal(rtc_last(1, PROTO_CTL_CHAT)->id, id[0]);
     assert_non_null(rtc_last(1, PROTO_CTL_PONG));
@@ -128,8 +161,8 @@ static void play_on_every_channel(void **state)
     /* JSON on a state channel is refused as it is on ENet's */
     assert_int_equal(rtc_peer_send(rtc_env.c[0].p, RTC_PEER_STATE, false,
                                    (const uint8_t *)"{\"type\":\"ping\"}", 15), 0);
-    rtc_pump(200);
-    assert_int_equal(s->drops[RELAY_DROP_WRONG_CHANNEL], 1);
+    static const enum relay_drop wrong = RELAY_DROP_WRONG_CHANNEL;
+    assert_int_equal(until_at_least(drops_of, &wrong, 1), 1);
     rtc_env_close();
 }
 
@@ -256,7 +289,8 @@ static void offers_refused(void **state)
     char json[TICKET_PASS_TEXT_MAX + 64];
     snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}", pass);
     rtc_send_json(0, json);
-    rtc_pump(300);
+    static const int alice = 0;
+    until_at_least(got_of, &alice, 1);
     assert_non_null(rtc_last(0, PROTO_CTL_WELCOME));
     assert_true(rtc_client_offer(2, pass) > 0);
     rtc_pump(100);
@@ -395,13 +429,13 @@ static void strangers_get_nothing(void **state)
     }
     assert_true(until_states(1, id[0], 30));
     rtc_pump(200);
+    assert_int_equal(until_at_least(counter_of, "stun_integrity", 5 * STRANGERS), 5 * STRANGERS);
+    assert_int_equal(until_at_least(counter_of, "stun_unknown", 5 * STRANGERS), 5 * STRANGERS);
+    assert_int_equal(until_at_least(counter_of, "dtls_unverified", 5 * STRANGERS), 5 * STRANGERS);
+    assert_int_equal(until_at_least(counter_of, "not_webrtc", 5 * STRANGERS), 5 * STRANGERS);
+    assert_int_equal(relay_clients(rtc_env.r), 2);
     assert_int_equal(strangers_read(fds), 0);
     printf("strangers sent %zu bytes, got none back\n", sent);
-    assert_int_equal(rtc_counter("stun_integrity"), 5 * STRANGERS);
-    assert_int_equal(rtc_counter("stun_unknown"), 5 * STRANGERS);
-    assert_int_equal(rtc_counter("dtls_unverified"), 5 * STRANGERS);
-    assert_int_equal(rtc_counter("not_webrtc"), 5 * STRANGERS);
-    assert_int_equal(relay_clients(rtc_env.r), 2);
     for (int i = 0; i < STRANGERS; i++)
         close(fds[i]);
     rtc_env_close();
@@ -420,18 +454,16 @@ static void channels_refused(void **state)
     struct rtc_peer *p = rtc_env.c[0].p;
     assert_int_equal(rtc_peer_open(p, 2, true, "chat"), 0);
     assert_int_equal(rtc_peer_open(p, 4, true, "control"), 0);
-    rtc_pump(300);
-    assert_int_equal(rtc_counter("channels_refused"), 2);
-    assert_int_equal(rtc_peer_channels_closed(p), 2);
+    assert_int_equal(until_at_least(counter_of, "channels_refused", 2), 2);
+    assert_int_equal(until_at_least(closed_of, p, 2), 2);
     assert_int_equal(rtc_peer_open(p, 6, true, "unsequenced"), 0); /* reliable: refused */
     assert_int_equal(rtc_peer_open(p, 8, false, "sequenced"), 0);  /* taken */
-    rtc_pump(300);
-    assert_int_equal(rtc_counter("channels_refused"), 3);
+    assert_int_equal(until_at_least(counter_of, "channels_refused", 3), 3);
+    assert_int_equal(until_at_least(closed_of, p, 3), 3);
     for (uint16_t sid = 10; sid < RTC_SCTP_STREAMS; sid += 2) /* a second, then past the 3 */
         assert_int_equal(rtc_peer_open(p, sid, false, "sequenced"), 0);
-    rtc_pump(300);
-    assert_int_equal(rtc_counter("channels_refused"), 6);
-    assert_int_equal(rtc_peer_channels_closed(p), 6);
+    assert_int_equal(until_at_least(counter_of, "channels_refused", 6), 6);
+    assert_int_equal(until_at_least(closed_of, p, 6), 6);
     uint32_t alice = rtc_join(0, "lobby", "alice", "");
     rtc_client_new(1, RTC_PEER_OPEN_ALL);
     assert_true(rtc_client_offer(1, NULL) > 0);
@@ -460,7 +492,7 @@ static void oversize_messages_dropped(void **state)
                          0);
     rtc_send_state(0, RTC_PEER_CONTROL, 1);
     assert_true(until_states(1, id[0], 1));
-    assert_int_equal(rtc_counter("oversize"), 3);
+    assert_int_equal(until_at_least(counter_of, "oversize", 3), 3);
     assert_int_equal(relay_stats(rtc_env.r)->drops[RELAY_DROP_TOO_BIG], 0);
     assert_true(relay_peer_joined(rtc_env.r, 0));
     rtc_env_close();
