@@ -28,6 +28,8 @@ static const struct options_example examples[] = {
      "ricochet-relay -u -B :: -p 7790"},
     {"ENet and plain-UDP players in the same rooms, each on a port of its own:",
      "ricochet-relay --listen enet://0.0.0.0:7777 --listen udp://0.0.0.0:7778"},
+    {"Browsers' WebRTC data channels on one UDP port, the answers naming the public address:",
+     "ricochet-relay --listen webrtc://0.0.0.0:7781 --webrtc-advertise 203.0.113.7:7781"},
     {"A stats record every second as a JSON line, for a script:",
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
     {"Whether a config file is right, without starting:",
