@@ -191,7 +191,8 @@ static void a_member_that_ends_is_left(void **state)
 }
 
 /* With a tick, a member that asked for batches gets a tick's states in
- * one batch message a channel; the other, each alone. */
+ * one batch message a channel; the other, each alone. A state too long for
+ * a batch goes alone, in its order. */
 static void batches_when_asked(void **state)
 {
     (void)state;
@@ -220,6 +221,19 @@ static void batches_when_asked(void **state)
     assert_int_equal(rtc_states(1, carol, RTC_PEER_SEQUENCED), 8);
     assert_true(until_states(2, id[0], 8));
     assert_int_equal(rtc_env.c[2].batches, 0); /* carol did not ask */
+    /* states too long for a batch (padded to PROTO_STATE_MAX) go alone, in order on
+       control after the batch of the same flush */
+    rtc_send_state(0, RTC_PEER_CONTROL, 100);
+    rtc_send_padded(0, RTC_PEER_CONTROL, 101, PROTO_STATE_MAX);
+    rtc_send_state(0, RTC_PEER_CONTROL, 102);
+    assert_true(until_states(1, id[0], 11));
+    assert_int_equal(rtc_states(1, id[0], RTC_PEER_CONTROL), 3);
+    uint32_t last = 0;
+    for (size_t k = 0; k < bob->n_got; k++)
+        if (bob->got[k].state && bob->got[k].sid == RTC_PEER_CONTROL) {
+            assert_true(bob->got[k].seq > last);
+            last = bob->got[k].seq;
+        }
     rtc_env_close();
 }
 

@@ -323,8 +323,8 @@ static void *webrtc_create(const struct relay_net_config *cfg, char *err, size_t
     t->cfg = *cfg;
     if (t->cfg.peer_cap < 1)
         t->cfg.peer_cap = 1;
-    if (t->cfg.max_packet_size < PROTO_STATE_MAX)
-        t->cfg.max_packet_size = 2048;
+    if (t->cfg.max_packet_size == 0)
+        t->cfg.max_packet_size = 2048; /* --max-packet-size's default */
     if (webrtc_bind(t, err, err_cap) != 0 || webrtc_alloc(t, err, err_cap) != 0) {
         webrtc_destroy(t);
         return NULL;

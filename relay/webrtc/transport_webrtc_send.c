@@ -136,20 +136,22 @@ static void webrtc_send_state(void *ctx, uint32_t from, const uint32_t *peers, s
 {
     struct relay_webrtc *t = ctx;
     (void)from; /* each recipient's channel keeps its senders' states in order */
-    if (len == 0 || len + PROTO_BATCH_HEADER + PROTO_BATCH_ENTRY_HEAD > RTC_EDGE_BATCH_MAX)
-        return; /* cannot happen: the core forwards at most PROTO_STATE_MAX, sealed */
+    bool fits = len > 0 && PROTO_BATCH_HEADER + PROTO_BATCH_ENTRY_HEAD + len <= RTC_EDGE_BATCH_MAX;
     for (size_t i = 0; i < n; i++) {
         uint32_t slot;
         struct rtc_edge_slot *s = peer_slot(t, peers[i], &slot);
         if (!s)
             continue;
         enum rtc_role role = transport_webrtc_down(channel, flags, open_roles(s));
-        if (role == RTC_ROLE_NONE)
+        if (role == RTC_ROLE_NONE) {
             count_unsent(t, true, false);
-        else if (t->relay && relay_peer_batches(t->relay, peers[i]))
+        } else if (fits && t->relay && relay_peer_batches(t->relay, peers[i])) {
             lane_add(t, slot, role, bytes, len);
-        else
+        } else {
+            if (s->lane[role]) /* a long (padded) state goes alone, after the batch */
+                lane_send(t, s->lane[role] - 1);
             send_on(t, slot, role, false, bytes, len);
+        }
     }
 }
 

@@ -223,13 +223,19 @@ void rtc_send_json(int i, const char *json)
                                    (const uint8_t *)json, strlen(json)), 0);
 }
 
-void rtc_send_state(int i, uint16_t sid, uint32_t seq)
+void rtc_send_padded(int i, uint16_t sid, uint32_t seq, size_t len)
 {
-    uint8_t buf[PROTO_STATE_SIZE];
+    uint8_t buf[PROTO_STATE_MAX] = {0};
     struct proto_state s = {.seq = seq, .send_us = clock_now_us(), .x = 10.0f + (float)seq,
                             .y = 20};
+    assert_true(len >= PROTO_STATE_SIZE && len <= sizeof buf);
     assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
-    assert_int_equal(rtc_peer_send(rtc_env.c[i].p, sid, true, buf, sizeof buf), 0);
+    assert_int_equal(rtc_peer_send(rtc_env.c[i].p, sid, true, buf, len), 0);
+}
+
+void rtc_send_state(int i, uint16_t sid, uint32_t seq)
+{
+    rtc_send_padded(i, sid, seq, PROTO_STATE_SIZE);
 }
 
 static bool welcomed(int i)

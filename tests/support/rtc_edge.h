@@ -88,6 +88,9 @@ void rtc_send_json(int i, const char *json);
 /* Sends a state of seq (x at 10 + seq) on client i's stream sid. */
 void rtc_send_state(int i, uint16_t sid, uint32_t seq);
 
+/* The same, padded to len bytes (PROTO_STATE_SIZE..PROTO_STATE_MAX). */
+void rtc_send_padded(int i, uint16_t sid, uint32_t seq, size_t len);
+
 /* Client i's joined, asserted: joins room as name (extra: more JSON members
  * of the join, or ""), until its welcome; returns its id. */
 uint32_t rtc_join(int i, const char *room, const char *name, const char *extra);
