@@ -21,25 +21,22 @@ int droplog_event_parse(const char *name)
     return -1;
 }
 
-void droplog_header(FILE *out, enum statescan_wire wire)
+void droplog_header(FILE *out, const char *wire)
 {
     fprintf(out, "# ricochet-netsim drop log, %s datagrams\n"
-                 "# t_us event dir flow sender seq kind delay_us peer group\n",
-            wire == STATESCAN_ENET ? "enet" : "udp");
+                 "# t_us event dir flow sender seq kind delay_us peer group\n", wire);
 }
 
-void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire wire,
-                      enum droplog_event ev, enum netsim_dir dir, const char *flow,
-                      uint64_t t_us, uint64_t delay_us, const uint8_t *buf, size_t len)
+void droplog_datagram(FILE *out, struct droplog_counts *c, enum droplog_event ev,
+                      enum netsim_dir dir, const char *flow, uint64_t t_us, uint64_t delay_us,
+                      const struct statescan_result *r, const struct statescan_ref *refs)
 {
-    struct statescan_ref refs[STATESCAN_MAX];
-    struct statescan_result r = statescan_datagram(wire, buf, len, refs);
-    if (r.malformed || r.compressed)
+    if (r->malformed || r->compressed)
         c->unreadable++;
     char peer[12] = "-";
-    if (r.peer >= 0)
-        snprintf(peer, sizeof peer, "%d", r.peer);
-    for (size_t i = 0; i < r.states && i < STATESCAN_MAX; i++) {
+    if (r->peer >= 0)
+        snprintf(peer, sizeof peer, "%d", r->peer);
+    for (size_t i = 0; i < r->states && i < STATESCAN_MAX; i++) {
         char group[8] = "-";
         if (refs[i].kind == STATESCAN_UNSEQUENCED)
             snprintf(group, sizeof group, "%u", (unsigned)refs[i].group);

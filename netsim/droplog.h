@@ -73,12 +73,15 @@ struct droplog_counts {
 };
 
 /* Writes the comment header to out. */
-void droplog_header(FILE *out, enum statescan_wire wire);
+/* wire: what the datagrams are ("enet", "udp", "webrtc"). */
+void droplog_header(FILE *out, const char *wire);
 
-/* Writes one line per state in the datagram; counts them in c. */
-void droplog_datagram(FILE *out, struct droplog_counts *c, enum statescan_wire wire,
-                      enum droplog_event ev, enum netsim_dir dir, const char *flow,
-                      uint64_t t_us, uint64_t delay_us, const uint8_t *buf, size_t len);
+/* Writes one line per state found in a datagram (r and refs, as
+ * statescan_datagram or dtlsview_datagram found them); counts them in c,
+ * and the datagram as unreadable if it was. */
+void droplog_datagram(FILE *out, struct droplog_counts *c, enum droplog_event ev,
+                      enum netsim_dir dir, const char *flow, uint64_t t_us, uint64_t delay_us,
+                      const struct statescan_result *r, const struct statescan_ref *refs);
 
 /* IP mode: the line of one TCP segment p (parsed by ippacket_parse, its
  * transport header read); counts it in c. */

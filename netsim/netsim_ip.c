@@ -191,9 +191,14 @@ void netsim_ip_log(struct netsim_proxy *px, enum droplog_event ev, enum netsim_d
     char flow[NETADDR_STR_MAX];
     client_endpoint(&p, dir, &ep);
     netaddr_format(&ep, flow, sizeof flow);
-    if (p.proto == IPPACKET_UDP)
-        droplog_datagram(px->drop_log, &px->drop_counts, (enum statescan_wire)px->cfg.wire, ev,
-                         dir, flow, now, delay_us, bytes + p.payload_off, p.payload_len);
+    if (p.proto == IPPACKET_UDP) {
+        struct statescan_ref refs[STATESCAN_MAX];
+        struct statescan_result r = statescan_datagram(px->cfg.wire == NETSIM_WIRE_ENET
+                                                           ? STATESCAN_ENET : STATESCAN_UDP,
+                                                       bytes + p.payload_off, p.payload_len,
+                                                       refs);
+        droplog_datagram(px->drop_log, &px->drop_counts, ev, dir, flow, now, delay_us, &r, refs);
+    }
     else if (p.proto == IPPACKET_TCP && (p.seq_len > 0 || (p.flags & IPPACKET_RST)))
         droplog_segment(px->drop_log, &px->drop_counts, ev, dir, flow, now, delay_us, &p);
 }

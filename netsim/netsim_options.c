@@ -96,8 +96,12 @@ static const struct option_def option_defs[] = {
      "write one line per state dropped, duplicated or forwarded to this file"},
     {"pcap", OPTION_STRING, offsetof(struct netsim_options, pcap), "", 0, 240, NULL,
      "write forwarded datagrams to this pcap file, dropped ones to FILE.dropped"},
-    {"wire", OPTION_CHOICE, offsetof(struct netsim_options, wire), "enet", 0, 0, "udp|enet",
-     "how --drop-log finds states in datagrams: plain udp or ENet commands"},
+    {"wire", OPTION_CHOICE, offsetof(struct netsim_options, wire), "enet", 0, 0,
+     "udp|enet|webrtc", "how --drop-log finds states in datagrams: plain udp, ENet commands, "
+     "or WebRTC data channels inside DTLS (with --keylog)"},
+    {"keylog", OPTION_STRING, offsetof(struct netsim_options, keylog), "", 0, 240, NULL,
+     "with --wire webrtc: the key log (SSLKEYLOGFILE's format) its DTLS clients write, read as "
+     "it grows"},
     {"log-level", OPTION_CHOICE, offsetof(struct netsim_options, log_level), "info", 0, 0,
      "debug|info|warn|error|off", "stderr log level", .short_name = 'V',
      .short_value = "debug"},

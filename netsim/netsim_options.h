@@ -21,13 +21,17 @@ struct dir_opts {
     long reorder_gap;
 };
 
+/* How --drop-log reads datagrams (--wire, in its choices' order). */
+enum netsim_wire { NETSIM_WIRE_UDP = 0, NETSIM_WIRE_ENET = 1, NETSIM_WIRE_WEBRTC = 2 };
+
 struct netsim_options {
     char listen[64];
     char relay[64];
     char stats_json[256];
     char drop_log[256];    /* "" = none */
     char pcap[256];        /* "" = none; dropped datagrams go to PCAP.dropped */
-    int wire;              /* enum statescan_wire: how --drop-log reads datagrams */
+    int wire;              /* enum netsim_wire: how --drop-log reads datagrams */
+    char keylog[256];      /* --wire webrtc: the DTLS clients' key log */
     struct dir_opts both, up, down;
     int jitter_dist;
     bool reorder;

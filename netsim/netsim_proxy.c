@@ -92,6 +92,8 @@ static struct netsim_flow *flow_open(struct netsim_proxy *px, const union netadd
     }
     struct netsim_flow *f = &px->flows[i];
     *f = (struct netsim_flow){.used = true, .client = *from, .fd = fd, .last_us = now};
+    if (px->drop_log && px->cfg.wire == NETSIM_WIRE_WEBRTC)
+        f->dtls = calloc(1, sizeof *f->dtls); /* NULL: its datagrams count unreadable */
     px->counts.flows++;
     px->counts.flows_created++;
     union netaddr local;
@@ -118,6 +120,8 @@ static void flows_expire(struct netsim_proxy *px, uint64_t now)
                 close(f->fd);
             free(f->stream);
             f->stream = NULL;
+            free(f->dtls);
+            f->dtls = NULL;
             f->used = false;
             px->counts.flows--;
             px->counts.flows_expired++;
@@ -131,11 +135,21 @@ static void log_states(struct netsim_proxy *px, enum droplog_event ev, enum nets
                        const unsigned char *bytes, size_t len)
 {
     char a[NETADDR_STR_MAX];
-    if (px->ip)
+    if (px->ip) {
         netsim_ip_log(px, ev, dir, now, delay_us, bytes, len);
+        return;
+    }
+    struct statescan_ref refs[STATESCAN_MAX];
+    struct statescan_result r;
+    if (px->cfg.wire != NETSIM_WIRE_WEBRTC)
+        r = statescan_datagram(px->cfg.wire == NETSIM_WIRE_ENET ? STATESCAN_ENET : STATESCAN_UDP,
+                               bytes, len, refs);
+    else if (f->dtls) /* its client is the DTLS client */
+        r = dtlsview_datagram(f->dtls, px->keylog, dir == NETSIM_UP, bytes, len, refs);
     else
-        droplog_datagram(px->drop_log, &px->drop_counts, (enum statescan_wire)px->cfg.wire, ev,
-                         dir, netaddr_format(&f->client, a, sizeof a), now, delay_us, bytes, len);
+        r = (struct statescan_result){.peer = -1, .malformed = 1}; /* out of memory */
+    droplog_datagram(px->drop_log, &px->drop_counts, ev, dir,
+                     netaddr_format(&f->client, a, sizeof a), now, delay_us, &r, refs);
 }
 
 /* --pcap: one datagram as the client and the relay see it (IP mode: the
@@ -354,7 +368,16 @@ static int drop_log_open(struct netsim_proxy *px)
         log_error("netsim: --drop-log %s: %s", px->cfg.drop_log, strerror(errno));
         return -1;
     }
-    droplog_header(px->drop_log, (enum statescan_wire)px->cfg.wire);
+    static const char *const wires[] = {"udp", "enet", "webrtc"};
+    droplog_header(px->drop_log, wires[px->cfg.wire]);
+    if (px->cfg.wire == NETSIM_WIRE_WEBRTC) {
+        char err[160];
+        px->keylog = dtlsview_keylog_open(px->cfg.keylog, err, sizeof err);
+        if (!px->keylog) {
+            log_error("netsim: --keylog %s: %s", px->cfg.keylog, err);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -492,7 +515,9 @@ int netsim_proxy_close(struct netsim_proxy *px, int rc)
         if (px->flows[i].used && px->flows[i].fd >= 0)
             close(px->flows[i].fd);
         free(px->flows[i].stream);
+        free(px->flows[i].dtls);
     }
+    dtlsview_keylog_free(px->keylog);
     netsim_ip_close(px);
     if (px->listen_fd >= 0)
         close(px->listen_fd);

@@ -19,6 +19,7 @@
 #include "../sys/netaddr.h"
 #include "capture.h"
 #include "droplog.h"
+#include "dtlsview.h"
 #include "netsim.h"
 #include "netsim_metrics.h"
 #include "netsim_options.h"
@@ -35,6 +36,8 @@ struct netsim_flow {
     uint64_t pending;   /* copies in the simulator that name this flow */
     struct tcpstream *stream; /* IP mode, a TCP flow, with --drop-log: its two directions'
                                  frames (tcpstream.h); else NULL */
+    struct dtlsview_flow *dtls; /* --wire webrtc with --drop-log: what its DTLS told so
+                                   far (dtlsview.h); else NULL */
 };
 
 struct netsim_proxy {
@@ -55,6 +58,7 @@ struct netsim_proxy {
     uint64_t upstream_unlogged;   /* upstream socket failures not logged yet */
     uint64_t upstream_next_log_us; /* earliest time to log the next one */
     FILE *drop_log;                        /* --drop-log, or NULL */
+    struct dtlsview_keylog *keylog;        /* --wire webrtc: --keylog's sessions */
     struct droplog_counts drop_counts;
     struct capture *cap_fwd, *cap_drop;    /* --pcap, or NULL */
     struct netsim_metrics *metrics;        /* --metrics, or NULL */

@@ -1,11 +1,18 @@
 /* tcpstream.h: the states inside one direction of a TCP connection, as
  * netsim's IP mode sees its segments. The bytes are read in the order the
  * sender first sent them (netsim sees every segment before its model
- * decides anything), cut into the frames of PROTOCOL.md's "Streams" (2
- * bytes of length, then the message), and each message is read as a
- * datagram would be (statescan.h: a state, or a batch of them). So the drop
- * log can say which sequence numbers each state took, and the audit which
- * dropped segment held it back.
+ * decides anything) and cut into messages, each read as a datagram would
+ * be (statescan.h: a state, or a batch of them). So the drop log can say
+ * which sequence numbers each state took, and the audit which dropped
+ * segment held it back.
+ *
+ * Two framings, told apart by a stream's first bytes:
+ *   - PROTOCOL.md's "Streams (TCP)": 2 bytes of length, then the message;
+ *   - a WebSocket (RFC 6455), which starts with an HTTP head ("GET " from
+ *     the client, "HTTP/" from the relay) ended by an empty line: then
+ *     frames, each a header of 2 to 14 bytes (the client's masked) and its
+ *     payload. A binary or text message in one frame is read; control
+ *     frames (ping, pong, close) and fragments are passed over.
  *
  * Pure: segments in, states out through a callback; nothing allocated. */
 #ifndef RICOCHET_TCPSTREAM_H
@@ -21,20 +28,36 @@
 /* Messages longer than this (a long control message) are skipped, not read:
  * no state or batch is longer. */
 #define TCPSTREAM_MESSAGE_MAX 1200
+#define TCPSTREAM_HEAD_MAX 8192 /* an HTTP head longer than this is no WebSocket's */
+#define TCPSTREAM_WS_HEADER_MAX 14
+
+enum tcpstream_framing {
+    TCPSTREAM_UNKNOWN = 0, /* no byte yet, or too few to tell */
+    TCPSTREAM_FRAMES,      /* 2-byte lengths */
+    TCPSTREAM_HTTP_HEAD,   /* a WebSocket's HTTP head, up to its empty line */
+    TCPSTREAM_WEBSOCKET    /* a WebSocket's frames */
+};
 
 struct tcpstream {
     bool started;       /* a SYN gave the first number */
     bool lost;          /* bytes netsim never saw (or a frame of length 0): the frames
                            cannot be found again, so no state is named from here on */
+    enum tcpstream_framing framing;
     uint32_t next;      /* the number after the newest byte seen */
     uint32_t frame_at;  /* the number of the current frame's first byte */
-    uint32_t have;      /* bytes of the current frame so far, its length's included */
-    uint32_t len;       /* the current message's length, once both its bytes are in */
-    uint8_t buf[2 + TCPSTREAM_MESSAGE_MAX];
+    uint64_t have;      /* bytes of the current frame so far, its header's included */
+    uint32_t header;    /* the current frame's header length, once known (2 frames: 2) */
+    uint64_t len;       /* the current message's length, once its header is in */
+    uint32_t head;      /* HTTP head: bytes read; the empty line's progress in crlf */
+    uint8_t crlf;
+    uint8_t first[5];   /* a stream's first bytes, until its framing is known */
+    uint8_t hdr[TCPSTREAM_WS_HEADER_MAX];
+    uint8_t buf[2 + TCPSTREAM_MESSAGE_MAX]; /* 2 frames: the length, then the message;
+                                               WebSocket: the payload, unmasked */
 };
 
 /* A state found: its sender and seq (ref), and the sequence numbers its
- * frame took, [start, end) modulo 2^32 (start: the first length byte). */
+ * frame took, [start, end) modulo 2^32 (start: the frame's first byte). */
 typedef void (*tcpstream_found_fn)(void *ctx, const struct statescan_ref *ref, uint32_t start,
                                    uint32_t end);
 

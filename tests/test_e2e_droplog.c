@@ -47,11 +47,12 @@ static void line_format(void **unused)
     struct droplog_counts c = {0};
     uint8_t st[PROTO_STATE_SIZE];
     put_state(st, 42);
-    droplog_header(f, STATESCAN_UDP);
-    droplog_datagram(f, &c, STATESCAN_UDP, DROPLOG_FWD, NETSIM_DOWN, "127.0.0.1:5", 100, 7, st,
-                     sizeof st);
-    droplog_datagram(f, &c, STATESCAN_UDP, DROPLOG_LOSS, NETSIM_UP, "127.0.0.1:5", 101, 0,
-                     (const uint8_t *)"{}", 2);
+    droplog_header(f, "udp");
+    struct statescan_ref refs[STATESCAN_MAX];
+    struct statescan_result r = statescan_datagram(STATESCAN_UDP, st, sizeof st, refs);
+    droplog_datagram(f, &c, DROPLOG_FWD, NETSIM_DOWN, "127.0.0.1:5", 100, 7, &r, refs);
+    r = statescan_datagram(STATESCAN_UDP, (const uint8_t *)"{}", 2, refs);
+    droplog_datagram(f, &c, DROPLOG_LOSS, NETSIM_UP, "127.0.0.1:5", 101, 0, &r, refs);
     fclose(f);
     assert_non_null(strstr(text, "\n100 fwd down 127.0.0.1:5 0 42 plain 7 - -\n"));
     assert_null(strstr(text, "101 loss"));

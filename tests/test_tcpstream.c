@@ -3,7 +3,8 @@
  * each state named once with the sequence numbers its frame took (across
  * the 2^32 wrap too), retransmissions adding nothing, a batch's states, a
  * long control message skipped, and nothing named after a gap, an empty
- * frame or without a SYN. */
+ * frame or without a SYN; a WebSocket's frames after its HTTP head, masked
+ * or not, every length form, control frames and fragments passed over. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,12 +148,124 @@ static void nothing_named_when_lost(void **unused)
     assert_int_equal(f.n, 0);
 }
 
+/* One WebSocket frame of payload[0..len) into buf (fin, opcode; masked with
+ * key when key is not NULL; the length in its shortest form, or the 8-byte
+ * one when long8). Returns the frame's bytes. */
+static size_t ws_frame(uint8_t *buf, int fin, int opcode, const uint8_t *payload, size_t len,
+                       const uint8_t *key, int long8)
+{
+    size_t n = 0;
+    buf[n++] = (uint8_t)((fin ? 0x80 : 0) | opcode);
+    uint8_t mask = key ? 0x80 : 0;
+    if (long8) {
+        buf[n++] = mask | 127;
+        for (int i = 7; i >= 0; i--)
+            buf[n++] = (uint8_t)((uint64_t)len >> (8 * i));
+    } else if (len >= 126) {
+        buf[n++] = mask | 126;
+        buf[n++] = (uint8_t)(len >> 8);
+        buf[n++] = (uint8_t)len;
+    } else {
+        buf[n++] = (uint8_t)(mask | len);
+    }
+    if (key) {
+        memcpy(buf + n, key, 4);
+        n += 4;
+    }
+    for (size_t i = 0; i < len; i++)
+        buf[n + i] = payload[i] ^ (key ? key[i % 4] : 0);
+    return n + len;
+}
+
+static size_t ws_state(uint8_t *buf, uint32_t seq, const uint8_t *key, int long8)
+{
+    uint8_t st[PROTO_STATE_SIZE];
+    struct proto_state s = {.sender = 5, .seq = seq, .send_us = 1};
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    return ws_frame(buf, 1, 2, st, sizeof st, key, long8);
+}
+
+/* Both directions of a WebSocket: the client's upgrade and masked frames,
+ * the relay's 101 and bare ones, fed a byte a segment and whole. */
+static void websocket_frames_after_the_head(void **unused)
+{
+    (void)unused;
+    static const char *const heads[] = {
+        "GET /ws HTTP/1.1\r\nHost: relay\r\nUpgrade: websocket\r\n\r\n",
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+    };
+    static const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+    for (int dir = 0; dir < 2; dir++) {
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            static uint8_t bytes[4096];
+            static struct tcpstream s;
+            struct found f = {0};
+            const uint8_t *k = dir == 0 ? key : NULL;
+            size_t n = strlen(heads[dir]);
+            memcpy(bytes, heads[dir], n);
+            size_t first = n;
+            n += ws_state(bytes + n, 1, k, 0);
+            n += ws_frame(bytes + n, 1, 9, (const uint8_t *)"ping", 4, k, 0); /* control */
+            static const uint8_t half[3] = {1, 2, 3};
+            n += ws_frame(bytes + n, 0, 2, half, sizeof half, k, 0); /* a fragment */
+            n += ws_frame(bytes + n, 1, 0, half, sizeof half, k, 0);
+            static uint8_t chat[300];
+            memset(chat, '{', sizeof chat); /* a control message: 2-byte length form */
+            n += ws_frame(bytes + n, 1, 1, chat, sizeof chat, k, 0);
+            size_t third = n;
+            n += ws_state(bytes + n, 2, k, 1); /* the 8-byte length form */
+            n += ws_frame(bytes + n, 1, 2, NULL, 0, k, 0); /* empty */
+            n += ws_state(bytes + n, 3, k, 0);
+            syn(&s, 77);
+            if (bytewise)
+                for (size_t at = 0; at < n; at++)
+                    feed(&s, 77, bytes, (uint32_t)at, 1, &f);
+            else
+                feed(&s, 77, bytes, 0, n, &f);
+            assert_int_equal(f.n, 3);
+            for (uint32_t i = 0; i < 3; i++)
+                assert_int_equal(f.seq[i], i + 1);
+            assert_int_equal(f.start[0], 78 + first);
+            assert_int_equal(f.end[0], 78 + first + (k ? 6 : 2) + PROTO_STATE_SIZE);
+            assert_int_equal(f.start[1], 78 + third);
+            assert_int_equal(f.end[2], 78 + n);
+        }
+    }
+}
+
+/* Bytes that only start like a head are 2-byte frames after all; a head
+ * that never ends names nothing. */
+static void framing_told_by_the_first_bytes(void **unused)
+{
+    (void)unused;
+    static uint8_t bytes[16384];
+    static struct tcpstream s;
+    struct found f = {0};
+    memcpy(bytes, "GEx", 3); /* a frame 'G' 'E' long (18245 bytes), not a head */
+    syn(&s, 0);
+    feed(&s, 0, bytes, 0, 2, &f);
+    assert_int_equal(s.framing, TCPSTREAM_UNKNOWN); /* "GE" may still be one */
+    feed(&s, 0, bytes, 2, 1, &f);
+    assert_int_equal(s.framing, TCPSTREAM_FRAMES);
+    assert_int_equal(s.len, 'G' << 8 | 'E');
+    assert_int_equal(s.have, 3);
+    assert_int_equal(s.frame_at, 1);
+    memset(bytes, 'x', sizeof bytes);
+    memcpy(bytes, "GET / HTTP/1.1\r\n", 16);
+    syn(&s, 0);
+    feed(&s, 0, bytes, 0, sizeof bytes, &f);
+    assert_true(s.lost);
+    assert_int_equal(f.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(across_segments_and_the_wrap),
         cmocka_unit_test(batches_and_long_messages),
         cmocka_unit_test(nothing_named_when_lost),
+        cmocka_unit_test(websocket_frames_after_the_head),
+        cmocka_unit_test(framing_told_by_the_first_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

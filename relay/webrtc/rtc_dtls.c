@@ -7,6 +7,7 @@
  * and reads back exactly the one datagram being input. */
 #include "rtc_dtls.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct rtc_dtls_ctx {
     char fp_text[RTC_DTLS_FINGERPRINT_TEXT];
     uint8_t secret[32];        /* keys the cookies */
     struct rtc_dtls *spare;    /* server: listens until a cookie verifies, then is handed over */
+    FILE *keylog;              /* rtc_dtls_ctx_keylog's file, or NULL */
 };
 
 struct rtc_dtls {
@@ -213,6 +215,31 @@ static int setup_ssl_ctx(struct rtc_dtls_ctx *c)
            SSL_CTX_check_private_key(s);
 }
 
+/* One line of NSS's key log format per session, as OpenSSL makes it. */
+static void keylog_line(const SSL *ssl, const char *line)
+{
+    struct rtc_dtls_ctx *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (c && c->keylog) {
+        fprintf(c->keylog, "%s\n", line);
+        fflush(c->keylog); /* before the flight that uses the keys leaves */
+    }
+}
+
+int rtc_dtls_ctx_keylog(struct rtc_dtls_ctx *c, const char *path, char *err, size_t err_cap)
+{
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        snprintf(err, err_cap, "key log %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (c->keylog)
+        fclose(c->keylog);
+    c->keylog = f;
+    SSL_CTX_set_app_data(c->ssl_ctx, c);
+    SSL_CTX_set_keylog_callback(c->ssl_ctx, keylog_line);
+    return 0;
+}
+
 struct rtc_dtls_ctx *rtc_dtls_ctx_new(bool server, char *err, size_t err_cap)
 {
     struct rtc_dtls_ctx *c = calloc(1, sizeof *c);
@@ -250,6 +277,8 @@ void rtc_dtls_ctx_free(struct rtc_dtls_ctx *c)
     if (!c)
         return;
     rtc_dtls_free(c->spare);
+    if (c->keylog)
+        fclose(c->keylog);
     SSL_CTX_free(c->ssl_ctx);
     X509_free(c->cert);
     EVP_PKEY_free(c->key);

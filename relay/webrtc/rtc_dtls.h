@@ -59,6 +59,14 @@ void rtc_dtls_ctx_free(struct rtc_dtls_ctx *c);
 const char *rtc_dtls_ctx_fingerprint(const struct rtc_dtls_ctx *c);
 const uint8_t *rtc_dtls_ctx_fingerprint_bytes(const struct rtc_dtls_ctx *c);
 
+/* Appends each new session's secret to the file at path, one line a
+ * session in NSS's key log format (SSLKEYLOGFILE: "CLIENT_RANDOM <client
+ * random> <master secret>", hex), written before the keys are used: with
+ * it, netsim's --keylog and Wireshark read the records. Only for a network
+ * under test: whoever reads the file reads the sessions. Returns 0, or -1
+ * with a one-line message in err. */
+int rtc_dtls_ctx_keylog(struct rtc_dtls_ctx *c, const char *path, char *err, size_t err_cap);
+
 enum rtc_dtls_listen {
     RTC_DTLS_LISTEN_DROPPED = 0, /* not a ClientHello, or a cookie that does not verify */
     RTC_DTLS_LISTEN_VERIFY,      /* answered with a HelloVerifyRequest through io->send */
