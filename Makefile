@@ -109,9 +109,9 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream fleet relay/core proto/enet proto \
-    stats sys
-relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis openssl wslay
+relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc fleet \
+    relay/core proto/enet proto stats sys
+relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium libcrypto wslay
@@ -144,8 +144,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
-             relay/ws relay/stream fleet relay/core \
-             harness relay/webrtc proto/enet proto stats sys
+             relay/ws relay/stream harness relay/webrtc fleet relay/core proto/enet proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
              wslay
 
@@ -155,8 +154,8 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/core proto/enet \
-    proto stats sys
+fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
+    relay/core proto/enet proto stats sys
 fuzz_netsim_LIBS := netsim proto/enet proto stats sys
 fuzz_client_LIBS := client proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys

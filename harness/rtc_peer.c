@@ -30,6 +30,20 @@ struct rtc_peer {
     uint64_t tiebreaker;
     uint64_t next_check_us;
     unsigned checks_answered, probes_answered, acks;
+    unsigned which, wanted;      /* channels to open (RTC_PEER_OPEN_*), and how many */
+    unsigned closed_channels;
+};
+
+/* The play page's channels: stream id, open bit, label, reliable. */
+static const struct {
+    uint16_t sid;
+    unsigned bit;
+    const char *label;
+    bool reliable;
+} channels[] = {
+    {RTC_PEER_CONTROL, RTC_PEER_OPEN_CONTROL, "control", true},
+    {RTC_PEER_STATE, RTC_PEER_OPEN_STATE, "unsequenced", false},
+    {RTC_PEER_SEQUENCED, RTC_PEER_OPEN_SEQUENCED, "sequenced", false},
 };
 
 static void random_chars(char *out, size_t n)
@@ -52,6 +66,7 @@ struct rtc_peer *rtc_peer_new(const union netaddr *self, const struct rtc_peer_o
     }
     p->ops = *ops;
     p->ctx = ctx;
+    rtc_peer_channels(p, RTC_PEER_OPEN_ALL);
     if (!(p->dtls_ctx = rtc_dtls_ctx_new(false, err, err_cap)) || rtc_sctp_global_init(0) < 0) {
         rtc_peer_free(p);
         return NULL;
@@ -75,6 +90,34 @@ void rtc_peer_free(struct rtc_peer *p)
     rtc_dtls_free(p->dtls);
     rtc_dtls_ctx_free(p->dtls_ctx);
     free(p);
+}
+
+void rtc_peer_channels(struct rtc_peer *p, unsigned which)
+{
+    p->which = which & RTC_PEER_OPEN_ALL;
+    p->wanted = (unsigned)__builtin_popcount(p->which);
+}
+
+static int open_channel(struct rtc_peer *p, uint16_t sid, bool reliable, const char *label)
+{
+    uint8_t type = reliable ? RTC_DCEP_RELIABLE : RTC_DCEP_REXMIT | RTC_DCEP_UNORDERED;
+    return rtc_sctp_open(p->sctp, sid, type, 0, label);
+}
+
+int rtc_peer_open(struct rtc_peer *p, uint16_t sid, bool reliable, const char *label)
+{
+    return p->open ? open_channel(p, sid, reliable, label) : -1;
+}
+
+void rtc_peer_unlimited(struct rtc_peer *p)
+{
+    if (p->sctp)
+        rtc_sctp_set_peer_max(p->sctp, 0);
+}
+
+unsigned rtc_peer_channels_closed(const struct rtc_peer *p)
+{
+    return p->closed_channels;
 }
 
 const char *rtc_peer_offer(const struct rtc_peer *p)
@@ -136,8 +179,9 @@ static void sctp_state(void *ctx, enum rtc_sctp_state st)
 {
     struct rtc_peer *p = ctx;
     if (st == RTC_SCTP_OPEN) {
-        rtc_sctp_open(p->sctp, RTC_PEER_STATE, RTC_DCEP_REXMIT | RTC_DCEP_UNORDERED, 0, "state");
-        rtc_sctp_open(p->sctp, RTC_PEER_CONTROL, RTC_DCEP_RELIABLE, 0, "control");
+        for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++)
+            if (p->which & channels[i].bit)
+                open_channel(p, channels[i].sid, channels[i].reliable, channels[i].label);
     } else if (st == RTC_SCTP_CLOSED && !p->closed) {
         p->closed = true;
         if (p->ops.closed)
@@ -149,11 +193,18 @@ static void sctp_channel(void *ctx, const struct rtc_sctp_channel *ch)
 {
     struct rtc_peer *p = ctx;
     (void)ch;
-    if (++p->acks == 2) {
+    if (++p->acks == p->wanted) {
         p->open = true;
         if (p->ops.open)
             p->ops.open(p->ctx);
     }
+}
+
+static void sctp_closed(void *ctx, uint16_t sid)
+{
+    struct rtc_peer *p = ctx;
+    (void)sid;
+    p->closed_channels++;
 }
 
 static void sctp_message(void *ctx, uint16_t sid, bool binary, const uint8_t *data, size_t len)
@@ -165,7 +216,7 @@ static void sctp_message(void *ctx, uint16_t sid, bool binary, const uint8_t *da
 
 static void after_dtls(struct rtc_peer *p, enum rtc_dtls_state st)
 {
-    static const struct rtc_sctp_ops ops = {sctp_send, sctp_state, sctp_channel, NULL,
+    static const struct rtc_sctp_ops ops = {sctp_send, sctp_state, sctp_channel, sctp_closed,
                                             sctp_message};
     if (st == RTC_DTLS_CONNECTED && !p->sctp) {
         struct rtc_sctp_config c = {.local_port = RTC_SDP_SCTP_PORT,

@@ -2,10 +2,11 @@
  * and the benchmark: the full-ICE, controlling, DTLS-client side of what
  * relay/webrtc/rtc_host.h serves. It writes an offer, reads the answer,
  * checks the relay's candidate (nominating it) until answered, answers the
- * relay's own checks, runs DTLS and SCTP, and opens two channels the way a
- * browser's play page would: RTC_PEER_STATE (unordered, maxRetransmits 0)
- * and RTC_PEER_CONTROL (ordered, reliable). Datagrams in and out as bytes
- * with the time, like the host; the caller owns the socket. One thread. */
+ * relay's own checks, runs DTLS and SCTP, and opens the channels the play
+ * page opens (PROTOCOL.md, "WebRTC data channels"): "control" (ordered,
+ * reliable), "unsequenced" and "sequenced" (each unordered, maxRetransmits
+ * 0), or those of them asked for. Datagrams in and out as bytes with the
+ * time, like the host; the caller owns the socket. One thread. */
 #ifndef RICOCHET_RTC_PEER_H
 #define RICOCHET_RTC_PEER_H
 
@@ -15,13 +16,19 @@
 
 #include "../sys/netaddr.h"
 
-#define RTC_PEER_STATE 0      /* the unordered channel's stream id */
-#define RTC_PEER_CONTROL 2    /* the reliable one's */
+#define RTC_PEER_CONTROL 0    /* "control"'s stream id */
+#define RTC_PEER_STATE 2      /* "unsequenced"'s */
+#define RTC_PEER_SEQUENCED 4  /* "sequenced"'s */
+/* rtc_peer_channels' bits: which of the three it opens */
+#define RTC_PEER_OPEN_CONTROL 1u
+#define RTC_PEER_OPEN_STATE 2u
+#define RTC_PEER_OPEN_SEQUENCED 4u
+#define RTC_PEER_OPEN_ALL 7u
 #define RTC_PEER_CHECK_US 50000 /* checks every 50 ms until one is answered, then every 5 s */
 
 struct rtc_peer_ops {
     void (*send)(void *ctx, const union netaddr *to, const uint8_t *data, size_t len);
-    void (*open)(void *ctx);  /* both channels acknowledged */
+    void (*open)(void *ctx);  /* its channels acknowledged */
     void (*message)(void *ctx, uint16_t sid, bool binary, const uint8_t *data, size_t len);
     void (*closed)(void *ctx); /* DTLS or SCTP ended */
 };
@@ -33,6 +40,22 @@ struct rtc_peer;
 struct rtc_peer *rtc_peer_new(const union netaddr *self, const struct rtc_peer_ops *ops, void *ctx,
                               char *err, size_t err_cap);
 void rtc_peer_free(struct rtc_peer *p);
+
+/* Which of the three channels it opens once SCTP is up (RTC_PEER_OPEN_*
+ * bits; RTC_PEER_OPEN_ALL unless told). Before rtc_peer_answer. */
+void rtc_peer_channels(struct rtc_peer *p, unsigned which);
+
+/* Opens one more channel on stream sid (even: the DTLS client's), labelled
+ * label: reliable and ordered, or unordered with maxRetransmits 0. Once
+ * open. Returns 0, or -1. */
+int rtc_peer_open(struct rtc_peer *p, uint16_t sid, bool reliable, const char *label);
+
+/* Forgets the relay's a=max-message-size: messages of any length go out
+ * (what a hostile client may send). Once open. */
+void rtc_peer_unlimited(struct rtc_peer *p);
+
+/* Channels the relay closed (their streams reset). */
+unsigned rtc_peer_channels_closed(const struct rtc_peer *p);
 
 /* The offer (NUL-terminated). */
 const char *rtc_peer_offer(const struct rtc_peer *p);

@@ -34,6 +34,8 @@ static const struct options_example examples[] = {
      "ricochet-relay --listen enet://0.0.0.0:7777 --listen ws://0.0.0.0:7780"},
     {"The same in TLS (https://HOST:7443/play, wss://):",
      "ricochet-relay --listen wss://0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem"},
+    {"Browsers' WebRTC data channels on one UDP port, the answers naming the public address:",
+     "ricochet-relay --listen webrtc://0.0.0.0:7781 --webrtc-advertise 203.0.113.7:7781"},
     {"A stats record every second as a JSON line, for a script:",
      "ricochet-relay --stats-interval 1 --stats-json | jq -c .drops"},
     {"Whether a config file is right, without starting:",

@@ -28,7 +28,7 @@ const struct option_def relay_settings_options[] = {
               "--transport, --bind and --port" },
     { .name = "bind", .type = OPTION_STRING, .offset = SET(bind), .def = "0.0.0.0",
       .min = 1, .max = SIZE(bind), /* a string's max is its buffer's size */ .short_name = 'B',
-      .help = "local address to bind: IPv4, IPv6 with --transport udp, tcp, ws or wss (:: "
+      .help = "local address to bind: IPv4, IPv6 with --transport udp, tcp, ws, wss or webrtc (:: "
               "also serves IPv4), or a host name" },
     { .name = "port", .type = OPTION_UINT, .offset = NET(port), .size = SIZE(net.port),
       .def = "7777", .min = 0, .max = 65535, .short_name = 'p',
@@ -38,13 +38,20 @@ const struct option_def relay_settings_options[] = {
       .choices = RELAY_TRANSPORT_CHOICES, .short_name = 'u', .short_value = "udp",
       .help = "enet: ENet connections and channels; udp: one bare datagram socket; tcp: a "
               "stream per client, messages in length-prefixed frames; ws: HTTP and "
-              "WebSocket, as browsers speak (the play page at /play); wss: the same in TLS" },
+              "WebSocket, as browsers speak (the play page at /play); wss: the same in TLS; "
+              "webrtc: browsers' data channels (ICE-lite, DTLS, SCTP), offers answered through "
+              "a ws edge's POST /rtc" },
     { .name = "tls-cert", .type = OPTION_STRING, .offset = SET(tls_cert), .def = "",
       .min = 0, .max = SIZE(tls_cert),
       .help = "wss: PEM file of the edge's certificate (its chain after it)" },
     { .name = "tls-key", .type = OPTION_STRING, .offset = SET(tls_key), .def = "",
       .min = 0, .max = SIZE(tls_key),
       .help = "wss: PEM file of --tls-cert's private key" },
+    { .name = "webrtc-advertise", .type = OPTION_STRING, .offset = SET(webrtc_advertise),
+      .def = "", .min = 0, .max = SIZE(webrtc_advertise),
+      .help = "HOST:PORT a webrtc edge writes into its answers as its candidate, where browsers "
+              "send to (a proxy's, a NAT's public address; PORT 0: the port bound); \"\" = the "
+              "address bound, which may then not be 0.0.0.0 or ::" },
     { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
       .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "connected clients; more are refused with server_full" },
@@ -230,6 +237,7 @@ void relay_settings_derive(struct relay_settings *s)
     s->net.tls_cert = s->tls_cert;
     s->net.tls_key = s->tls_key;
     s->net.handshake_ms = s->core.join_timeout_ms;
+    s->net.webrtc_advertise = s->webrtc_advertise;
     s->core.timeout_ms = s->net.timeout_ms;
     long tick_ms = s->tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;

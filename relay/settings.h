@@ -43,6 +43,7 @@ struct relay_settings {
     struct relay_fleet_settings fleet; /* --directory and the rest of a fleet */
     bool log_json;               /* log lines as JSON (log_json_sink) */
     char metrics[80];            /* HTTP endpoint, "" = none */
+    char webrtc_advertise[80];   /* net.webrtc_advertise points here */
 };
 
 /* The table, ending with {0}. */

@@ -62,6 +62,8 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
         };
         for (size_t k = 0; x && k < sizeof per / sizeof per[0]; k++)
             cJSON_AddNumberToObject(x, per[k].name, (double)per[k].v);
+        for (uint32_t k = 0; x && k < e->n_own; k++) /* what the edge counted itself */
+            cJSON_AddNumberToObject(x, e->own_names[k], (double)e->own[k]);
     }
     cJSON_AddBoolToObject(o, "final", final);
     return o;

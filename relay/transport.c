@@ -7,5 +7,6 @@ const struct relay_transport_ops *const relay_transports[] = {
     &relay_tcp_ops,
     &relay_ws_ops,
     &relay_wss_ops,
+    &relay_webrtc_ops,
     NULL,
 };

@@ -19,6 +19,10 @@
  *                first (an upgrade, the play page, a WebRTC offer), then
  *                WebSocket messages framed by wslay; wss in TLS (its files:
  *                relay/ws/transport_ws.h).
+ *   relay/webrtc/ relay_webrtc_ops: browsers' WebRTC data channels on one
+ *                UDP socket (ICE-lite, DTLS, SCTP), sessions begun by an
+ *                offer another edge carries (its files:
+ *                relay/webrtc/transport_webrtc.h).
  *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
  * These are edges: they read the clock
@@ -55,11 +59,15 @@ struct relay_net_config {
     uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
     uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a
                                     quarter of the peer slots); ws: connections not
-                                    upgraded */
+                                    upgraded; webrtc: sessions answered and not yet
+                                    peers */
     uint32_t handshake_ms;       /* ws: a connection not upgraded this long is closed
                                     (--join-timeout-ms) */
     const char *tls_cert;        /* wss: PEM certificate (chain) file */
     const char *tls_key;         /* wss: its PEM private key file */
+    const char *webrtc_advertise; /* webrtc: HOST:PORT written as the answers' host
+                                    candidate (PORT 0: the port bound); NULL or "":
+                                    the address bound */
 };
 
 /* An edge as the program sees it: one table of operations per protocol
@@ -134,11 +142,16 @@ enum relay_offer_refusal {
     RELAY_OFFER_FULL = -3,    /* 503: no room for another session */
 };
 
+/* The longest answer ops->answer writes (the webrtc edge's SDP), NUL aside:
+ * a caller's out of RELAY_ANSWER_MAX + 1 bytes always has room. */
+#define RELAY_ANSWER_MAX 1024
+
+
 /* Every edge, the table of schemes, in the order of RELAY_TRANSPORT_CHOICES
  * (an option's list; test_e2e_relay_main checks the two agree). Adding an
  * edge: a folder with its ops, a row here (transport.c), its name in
  * RELAY_TRANSPORT_CHOICES. */
-#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp|ws|wss"
+#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp|ws|wss|webrtc"
 extern const struct relay_transport_ops *const relay_transports[];
 
 /* ---- ENet: connections, channels, acks, resends ---- */
@@ -181,5 +194,18 @@ extern const struct relay_transport_ops relay_tcp_ops;
  * in TLS (tls_cert, tls_key), its members secure. */
 extern const struct relay_transport_ops relay_ws_ops;
 extern const struct relay_transport_ops relay_wss_ops;
+
+/* ---- WebRTC: browsers' data channels on one UDP socket ---- */
+
+/* answer: an offer's ticket prechecked by the core (relay_ticket_precheck),
+ * at most max_half_open sessions not yet peers, then the SDP answer with
+ * one host candidate (webrtc_advertise, or the address bound: a wildcard
+ * bind needs webrtc_advertise). A session is a peer once its "control"
+ * channel opens; its channels by label (PROTOCOL.md, "WebRTC data
+ * channels"). service reads in batches (recvmmsg) into the sessions and
+ * turns their timers; flush sends the batches of the flush, then every
+ * queued datagram (sendmmsg); a close waits for its last messages'
+ * acknowledgement (2 s at most); settled once none waits. */
+extern const struct relay_transport_ops relay_webrtc_ops;
 
 #endif

@@ -4,7 +4,7 @@
  * mixing members of both, a state crossing edges (one send_state per edge,
  * in the edges' order, the same stamped id, the sender's mode's way down),
  * each member's capabilities from its own edge, the tick, and the counters
- * per edge. */
+ * per edge, an edge's own among them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,6 +19,7 @@
 #include "../proto/wire.h"
 #include "../relay/core/relay.h"
 #include "../relay/settings.h"
+#include "../relay/stats_record.h"
 #include "support/fake_relay.h"
 
 #define EACH 8 /* handles per edge: 0..7 have channels, 8..15 are datagrams' */
@@ -327,6 +328,33 @@ static void a_moved_room_sends_each_member_to_its_kind(void **state)
     relay_destroy(r);
 }
 
+/* An edge's own counters (relay_transport.counters) as it sets them, in
+ * its part of the stats record only, under their names; handles of the
+ * other edge set nothing of it. */
+static void an_edges_own_counters(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"offers", "checks_refused", NULL};
+    struct relay_transport tps[2] = {fake_tp, fake_datagram_tp};
+    tps[1].counters = names;
+    struct relay *r = make_two_edge_of(NULL, EACH, tps);
+    const uint64_t v[] = {7, 9, 11}; /* one more than it has: ignored */
+    relay_edge_counters(r, EACH, v, 3);
+    relay_edge_counters(r, 0, v, 3); /* the channels edge has none */
+    relay_edge_counters(r, 4 * EACH, v, 3); /* no edge's */
+    const struct relay_stats *s = relay_stats(r);
+    assert_int_equal(s->edges[0].n_own, 0);
+    assert_int_equal(s->edges[1].n_own, 2);
+    assert_int_equal(s->edges[1].own[0], 7);
+    assert_int_equal(s->edges[1].own[1], 9);
+    char line[4096];
+    assert_true(relay_stats_json(r, line, sizeof line, 1.0, false) > 0);
+    assert_non_null(strstr(line, "\"datagrams\":{\"clients\":0,"));
+    assert_non_null(strstr(line, "\"conflated\":0,\"offers\":7,\"checks_refused\":9}"));
+    assert_non_null(strstr(line, "\"conflated\":0},\"datagrams\":")); /* none of channels' */
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +365,7 @@ int main(void)
         cmocka_unit_test(tick_fans_out_to_both_edges),
         cmocka_unit_test(counted_per_edge),
         cmocka_unit_test(a_moved_room_sends_each_member_to_its_kind),
+        cmocka_unit_test(an_edges_own_counters),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

@@ -8,7 +8,9 @@
  * (room_full names no room), the fleet's moved. What does not open
  * (changed, replayed, clear, too long, cut short) is counted and dropped
  * without an error, a strike, a rate-limit kick, or keeping the member
- * alive: a sealed member from which nothing opens for the timeout is gone. */
+ * alive: a sealed member from which nothing opens for the timeout is gone.
+ * An edge that encrypts every byte itself (secure: DTLS, TLS) is not
+ * sealed again: its members join and talk in clear beside sealed ones. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -453,6 +455,113 @@ static void sealed_over_datagrams(void **state)
     relay_destroy(r);
 }
 
+/* An edge that encrypts every byte itself (DTLS, TLS: relay_transport.secure). */
+static struct relay_transport secure_tp(void)
+{
+    struct relay_transport tp = fake_tp;
+    tp.secure = true;
+    return tp;
+}
+
+/* A clear join from peer with a sealed ticket; nonce: with the nonce a
+ * sealed session would need (a browser sends none). */
+static int clear_ticket_join(struct relay *r, uint32_t peer, const char *name, bool nonce,
+                             struct sealed_client *sc)
+{
+    client_for("lobby", name, sc);
+    if (!nonce)
+        snprintf(sc->join, sizeof sc->join, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}",
+                 sc->pass);
+    return send_text(r, peer, sc->join);
+}
+
+/* On a secure edge a relay that seals does not seal again: a sealed
+ * ticket's join, in clear (with a nonce or without), is admitted at once,
+ * welcome and notices in clear, no `sealed` message; its states are taken
+ * in clear and reach the others in clear; nothing expires a member that
+ * sends only clear messages. */
+static void secure_edge_members_in_clear(void **state)
+{
+    (void)state;
+    struct relay_transport tp = secure_tp();
+    struct relay *r = sealing_relay(&tp, 2, 0);
+    struct sealed_client a, b;
+    assert_int_equal(clear_ticket_join(r, 0, "alice", true, &a), 0);
+    assert_int_equal(clear_ticket_join(r, 1, "bob", false, &b), 0);
+    assert_true(relay_peer_joined(r, 0) && relay_peer_joined(r, 1));
+    assert_false(relay_peer_proving(r, 0) || relay_peer_proving(r, 1));
+    assert_int_equal(count_ctl(0, PROTO_CTL_SEALED) + count_ctl(1, PROTO_CTL_SEALED), 0);
+    assert_non_null(last_ctl(1, PROTO_CTL_WELCOME));
+    assert_string_equal(last_ctl(0, PROTO_CTL_JOINED)->name, "bob");
+    fake_clear();
+    uint8_t st[PROTO_STATE_MAX];
+    make_state(st, 99, 1, 5.0f, 0);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
+                                       PROTO_STATE_SIZE, now_us), 0);
+    assert_int_equal(fk.n_states, 1);
+    assert_int_equal(fk.states[0].len, PROTO_STATE_SIZE);
+    struct proto_state s;
+    assert_int_equal(proto_state_decode(fk.states[0].bytes, fk.states[0].len, &s), PROTO_OK);
+    assert_int_equal(s.sender, relay_peer_id(r, 0));
+    for (int t = 0; t < 15; t++) { /* past the timeout, clear pings only */
+        now_us += 100000;
+        assert_int_equal(send_text(r, 0, "{\"type\":\"ping\",\"t\":1}"), 0);
+        assert_int_equal(send_text(r, 1, "{\"type\":\"ping\",\"t\":1}"), 0);
+        relay_sweep(r, now_us);
+    }
+    assert_true(relay_peer_joined(r, 0) && relay_peer_joined(r, 1));
+    assert_int_equal(drops(r, RELAY_DROP_UNSEALED) + drops(r, RELAY_DROP_SEAL_FORGED), 0);
+    relay_destroy(r);
+}
+
+/* A secure edge's member and a sealed member in one room: each gets the
+ * other's states and notices as its own edge wants them, sealed for the
+ * sealed member only. */
+static void secure_and_sealed_meet(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    cfg.ticket_keys[0] = key_now;
+    cfg.n_ticket_keys = 1;
+    cfg.encrypt = true;
+    cfg.max_clients = 4;
+    snprintf(cfg.fleet_name, sizeof cfg.fleet_name, "ricochet");
+    const struct relay_transport tps[2] = {secure_tp(), fake_datagram_tp};
+    struct relay *r = make_two_edge_of(&cfg, 2, tps);
+    relay_set_unix_time(r, NOW_S);
+    connect_peer(r, 0);
+    connect_peer(r, 2);
+    struct sealed_client a, b;
+    assert_int_equal(clear_ticket_join(r, 0, "alice", false, &a), 0);
+    assert_true(relay_peer_joined(r, 0));
+    client_for("lobby", "bob", &b);
+    clear_join_on(r, 2, PROTO_CHANNEL_DATAGRAM, &b);
+    assert_int_equal(send_sealed(r, 2, &b, SEAL_LANE_CONTROL, PROTO_CHANNEL_DATAGRAM, 0,
+                                 (const uint8_t *)b.join, strlen(b.join)), 0);
+    assert_true(relay_peer_joined(r, 2));
+    assert_string_equal(last_ctl(0, PROTO_CTL_JOINED)->name, "bob"); /* in clear */
+    assert_int_equal(open_ctl(&b, last_to(2))->type, PROTO_CTL_WELCOME);
+    fake_clear();
+    uint8_t st[PROTO_STATE_MAX], plain[PROTO_STATE_SIZE];
+    make_state(st, 0, 1, 5.0f, 0);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
+                                       PROTO_STATE_SIZE, now_us), 0);
+    assert_int_equal(fk.n_states, 1);
+    assert_int_equal(fk.states[0].peer, 2);
+    assert_int_equal(seal_open(&b.rx, fk.states[0].bytes, fk.states[0].len, plain,
+                               sizeof plain, NULL), PROTO_STATE_SIZE);
+    make_state(st, 0, 1, 6.0f, 0);
+    assert_int_equal(send_sealed(r, 2, &b, SEAL_LANE_STATE, PROTO_CHANNEL_DATAGRAM, 0, st,
+                                 PROTO_STATE_SIZE), 0);
+    assert_int_equal(fk.n_states, 2);
+    assert_int_equal(fk.states[1].peer, 0);
+    assert_int_equal(fk.states[1].len, PROTO_STATE_SIZE); /* in clear */
+    struct proto_state s;
+    assert_int_equal(proto_state_decode(fk.states[1].bytes, fk.states[1].len, &s), PROTO_OK);
+    assert_int_equal(s.sender, relay_peer_id(r, 2));
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +574,8 @@ int main(void)
         cmocka_unit_test(nonce_required),
         cmocka_unit_test(moved_at_join_sealed),
         cmocka_unit_test(sealed_over_datagrams),
+        cmocka_unit_test(secure_edge_members_in_clear),
+        cmocka_unit_test(secure_and_sealed_meet),
     };
     return cmocka_run_group_tests(tests, setup, fake_relay_teardown);
 }

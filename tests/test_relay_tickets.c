@@ -6,7 +6,8 @@
  * admitted one takes its room and name from the ticket; the previous key
  * still admits; a ticket admitted once is bound to its first address until
  * it expires; one that says "sealed" needs a relay that seals; a version-2
- * join with a ticket is refused. Sealed sessions: test_relay_sealed. */
+ * join with a ticket is refused; an offer's precheck gives a join's codes
+ * and claims nothing. Sealed sessions: test_relay_sealed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -357,6 +358,60 @@ static void version_2_ticket_refused(void **state)
     relay_destroy(r);
 }
 
+/* An offer's ticket checked before the session exists: the same codes a
+ * join gets for the same faults, nothing claimed (the join after it is
+ * admitted, the pass prechecked again still good), nothing counted. */
+static void precheck_claims_nothing(void **state)
+{
+    (void)state;
+    char pass[TICKET_PASS_TEXT_MAX + 1], why[128];
+    struct ticket_claims c;
+    struct relay *open_relay = relay_with_peers(NULL, 1);
+    assert_int_equal(relay_ticket_precheck(open_relay, NULL, now_us, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    relay_destroy(open_relay);
+    struct relay *r = ticket_relay(NULL, false, 1);
+    assert_int_equal(relay_ticket_precheck(r, NULL, now_us, why, sizeof why),
+                     PROTO_ERROR_TICKET_REQUIRED);
+    assert_int_equal(relay_ticket_precheck(r, "", now_us, why, sizeof why),
+                     PROTO_ERROR_TICKET_REQUIRED);
+    mint(&key_other, "lobby", "alice", "ricochet", NULL, pass, &c);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+                     PROTO_ERROR_TICKET_TAMPERED);
+    mint(&key_now, "lobby", "alice", "eu-west", NULL, pass, &c);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+                     PROTO_ERROR_TICKET_WRONG_RELAY);
+    assert_int_equal(relay_ticket_precheck(r, "not-a-ticket!", now_us, why, sizeof why),
+                     PROTO_ERROR_TICKET_MALFORMED);
+    mint(&key_now, "lobby", "alice", NULL, "127.0.0.1:7777", pass, &c);
+    relay_set_unix_time(r, NOW_S + 60 + TICKET_SKEW_S);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+                     PROTO_ERROR_TICKET_EXPIRED);
+    relay_set_unix_time(r, NOW_S);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
+    for (int i = 0; i < RELAY_DROP_COUNT; i++)
+        assert_int_equal(drops(r, (enum relay_drop)i), 0);
+    assert_int_equal(join_with(r, 0, pass, NULL), 0);
+    assert_true(relay_peer_joined(r, 0));
+    relay_destroy(r);
+    /* a sealed ticket: only for a relay that seals */
+    char text[TICKET_TEXT_MAX + 1];
+    struct ticket_claims want = {.issued_s = NOW_S, .expires_s = NOW_S + 60, .sealed = true};
+    snprintf(want.room, sizeof want.room, "lobby");
+    snprintf(want.name, sizeof want.name, "alice");
+    snprintf(want.fleet, sizeof want.fleet, "ricochet");
+    assert_true(ticket_mint(&key_now, &want, text, sizeof text) > 0);
+    assert_int_equal(ticket_read(text, &c, pass, sizeof pass), 0);
+    r = ticket_relay(NULL, false, 1);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+                     PROTO_ERROR_TICKET_WRONG_RELAY);
+    relay_destroy(r);
+    r = ticket_relay(NULL, true, 1);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +425,7 @@ int main(void)
         cmocka_unit_test(used_ticket_bound_to_its_address),
         cmocka_unit_test(sealed_ticket_needs_a_sealing_relay),
         cmocka_unit_test(version_2_ticket_refused),
+        cmocka_unit_test(precheck_claims_nothing),
     };
     return cmocka_run_group_tests(tests, setup, fake_relay_teardown);
 }

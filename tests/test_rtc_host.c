@@ -259,7 +259,7 @@ static void whole_session(void **state)
     assert_int_equal(rtc_host_sessions(host), 1);
     until_open(0);
     assert_int_equal(host_opened, 1);
-    assert_int_equal(host_channels, 2);
+    assert_int_equal(host_channels, 3);
     assert_int_equal(rtc_host_session_state(host, slot), RTC_SESSION_OPEN);
     echo = true;
     assert_int_equal(rtc_peer_send(clients[0].p, RTC_PEER_STATE, true, (const uint8_t *)"state 1", 7), 0);
@@ -278,6 +278,20 @@ static void whole_session(void **state)
     const struct rtc_host_counters *c = rtc_host_counters(host);
     assert_true(c->stun_answered >= 1);
     assert_int_equal(c->stun_integrity + c->stun_unknown + c->dtls_unverified + c->other, 0);
+    /* where it talks to; what waits for its acknowledgement; a channel closed */
+    assert_true(netaddr_equal(rtc_host_peer(host, slot), &clients[0].addr));
+    assert_null(rtc_host_peer(host, slot + 1));
+    assert_int_equal(rtc_host_unsent(host, slot), 0);
+    echo = false;
+    assert_int_equal(rtc_host_send(host, slot, RTC_PEER_CONTROL, false, (const uint8_t *)"x", 1), 0);
+    assert_true(rtc_host_unsent(host, slot) > 0);
+    run(40);
+    assert_int_equal(rtc_host_unsent(host, slot), 0);
+    rtc_host_close_channel(host, slot, RTC_PEER_SEQUENCED);
+    run(20);
+    assert_int_equal(rtc_peer_channels_closed(clients[0].p), 1);
+    assert_int_equal(rtc_host_send(host, slot, RTC_PEER_SEQUENCED, true, (const uint8_t *)"x", 1), -1);
+    assert_int_equal(rtc_host_session_state(host, slot), RTC_SESSION_OPEN);
     host_stop();
 }
 

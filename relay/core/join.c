@@ -196,7 +196,8 @@ static int join_sealed(struct relay *r, uint32_t peer, const struct proto_contro
 
 /* The room and the name a join asks for: the ticket's, on a relay that
  * takes tickets (admitted here, refused and closed, or on a relay that
- * seals, its proof awaited: then p->unproven), else the join's own.
+ * seals, but for a secure edge's member, its proof awaited: then
+ * p->unproven), else the join's own.
  * Returns 0 or the relay_on_datagram code. */
 static int join_identity(struct relay *r, uint32_t peer, const struct proto_control *m,
                          struct ticket_claims *claims, uint64_t now_us)
@@ -204,13 +205,15 @@ static int join_identity(struct relay *r, uint32_t peer, const struct proto_cont
     if (r->cfg.n_ticket_keys) {
         char why[96];
         bool opened;
+        /* An edge that encrypts every byte itself is not sealed again. */
+        bool seal = r->cfg.encrypt && !core_edge(r, peer)->secure;
         enum proto_error_code code =
             core_ticket_check(r, peer, m, claims, &opened, why, sizeof why);
         if (code == PROTO_ERROR_NONE)
-            return r->cfg.encrypt ? join_sealed(r, peer, m, claims, now_us) : 0;
+            return seal ? join_sealed(r, peer, m, claims, now_us) : 0;
         /* A refusal once the ticket opened is sealed: a client that
          * expects sealing can believe it (and no one else can read it). */
-        if (opened && r->cfg.encrypt && m->nonce[0])
+        if (opened && seal && m->nonce[0])
             core_ticket_seal(r, peer, claims, m->nonce, false, now_us);
         return core_refuse_ticket(r, peer, code, now_us, why);
     }

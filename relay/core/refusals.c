@@ -83,6 +83,15 @@ void relay_count_conflated(struct relay *r, uint32_t peer, uint64_t n)
         core_edge_stats(r, peer)->conflated += n;
 }
 
+void relay_edge_counters(struct relay *r, uint32_t handle, const uint64_t *values, size_t n)
+{
+    if (handle >= r->cfg.peer_cap)
+        return;
+    struct relay_edge_stats *es = core_edge_stats(r, handle);
+    for (size_t i = 0; i < n && i < es->n_own; i++)
+        es->own[i] = values[i];
+}
+
 /* Adds a strike (decaying at 1/s); returns true if the peer is to be kicked. */
 static bool strike(struct relay *r, uint32_t peer, uint64_t now_us)
 {

@@ -25,6 +25,10 @@ static int edges_set(struct relay *r, const struct relay_transport *edges, size_
         total += e->tp.peers;
         snprintf(r->stats.edges[i].name, sizeof r->stats.edges[i].name, "%s",
                  e->tp.name ? e->tp.name : "");
+        struct relay_edge_stats *es = &r->stats.edges[i];
+        es->own_names = e->tp.counters;
+        while (es->own_names && es->own_names[es->n_own] && es->n_own < RELAY_EDGE_COUNTERS)
+            es->n_own++;
     }
     r->cfg.peer_cap = total;
     r->edge_of = malloc(total ? total : 1);

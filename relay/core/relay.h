@@ -43,6 +43,7 @@
 /* The most edges (listening endpoints, --listen) one relay runs at once. */
 #define RELAY_EDGES_MAX 8
 #define RELAY_EDGE_NAME_MAX 16 /* an edge's name ("enet", "udp:7790"), NUL included */
+#define RELAY_EDGE_COUNTERS 24 /* an edge's own counters (relay_edge_counters), at most */
 
 /* Why a datagram (or a join) was rejected. Each has a counter in the stats
  * record, named by relay_drop_name(); the order is the record's. The core
@@ -209,6 +210,9 @@ struct relay_transport {
                            TLS): with cfg.encrypt its members are not sealed again,
                            a sealed ticket's join taken in clear (docs/design.md,
                            "Browsers") */
+    const char *const *counters; /* the names of its own counters, NULL-terminated
+                           (RELAY_EDGE_COUNTERS at most; NULL: none): its part of the
+                           stats record, set by relay_edge_counters */
     /* Sends one control JSON message (len bytes, no NUL needed) to peer,
      * reliably where the transport can (ENet channel 0). */
     void (*send_control)(void *ctx, uint32_t peer, const char *json, size_t len);
@@ -247,6 +251,9 @@ struct relay_edge_stats {
     uint64_t bytes_out;    /* payload bytes of every message to its peers */
     uint64_t conflated;    /* states a stream edge replaced by a newer one from the
                               same sender before they left (relay_count_conflated) */
+    const char *const *own_names; /* its relay_transport.counters (static text) */
+    uint32_t n_own;
+    uint64_t own[RELAY_EDGE_COUNTERS]; /* relay_edge_counters: what it counted itself */
 };
 
 struct relay_stats {
@@ -395,6 +402,12 @@ void relay_count_drop(struct relay *r, enum relay_drop why);
  * conflated. */
 void relay_count_conflated(struct relay *r, uint32_t peer, uint64_t n);
 
+/* An edge's own counters as they stand (what it refused before the core
+ * saw anything: offers, checks, handshakes, channels): values[0..n) in the
+ * order of its relay_transport.counters, for the edge of handle (any of
+ * its own, its base included), into its part of the stats record. */
+void relay_edge_counters(struct relay *r, uint32_t handle, const uint64_t *values, size_t n);
+
 /* The transport saw peer send a message of len bytes that it will never
  * deliver (over its own reassembly limit max). Counts
  * too_big and answers error too_big (a strike, like any too_big; in a
@@ -416,6 +429,17 @@ void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code
  * times are the transport's monotonic now_us). The loop sets it before
  * each batch of input. */
 void relay_set_unix_time(struct relay *r, uint64_t unix_s);
+
+/* An edge whose sessions begin with an offer (webrtc) asks before it keeps
+ * any state for one: with tickets (cfg.n_ticket_keys), pass (NULL or "":
+ * none came) must open under the relay's keys, be valid at the wall clock
+ * (relay_set_unix_time), name this relay (its fleet or an endpoint) and
+ * be one its sessions can carry (a sealed one needs cfg.encrypt). Nothing
+ * is claimed or counted: the join that follows checks the ticket again and
+ * claims it, as on any edge. Returns PROTO_ERROR_NONE (always, without
+ * tickets) or the ticket_* code, with a one-line reason in why. */
+enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, uint64_t now_us,
+                                            char *why, size_t cap);
 
 /* Counters so far; valid until the next call into the core. */
 const struct relay_stats *relay_stats(const struct relay *r);

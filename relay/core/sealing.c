@@ -59,6 +59,10 @@ int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len, ui
     r->in_clear = !seal_is_sealed(*bytes, *len);
     if (!r->cfg.encrypt)
         return 0;
+    if (core_edge(r, peer)->secure) {
+        r->in_clear = true; /* its edge encrypts: nothing of it is sealed */
+        return 0;
+    }
     if (r->in_clear)
         /* A join may come in clear before its proof (plain UDP repeats it
          * until the `sealed` message); control_in.c drops any other clear

@@ -467,12 +467,33 @@ static void hand_to_edge(struct relay *r, uint32_t e, uint32_t from, const uint3
     tp->send_state(tp->ctx, from, peers, n, channel, flags, bytes, len);
 }
 
+/* Edge e's share, each of the n recipients at peers its own seal (or
+ * bytes as they are to one whose session is not sealed), one call each.
+ * Returns how many it was handed to. */
+static size_t hand_sealed(struct relay *r, uint32_t e, uint32_t from, const uint32_t *peers,
+                          size_t n, uint8_t channel, uint32_t flags, const uint8_t *bytes,
+                          size_t len)
+{
+    enum seal_lane lane = flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE : SEAL_LANE_STATE;
+    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    size_t sent = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t out;
+        const uint8_t *b = core_seal_for(r, peers[i], lane, bytes, len, box, sizeof box, &out);
+        if (!b)
+            continue;
+        hand_to_edge(r, e, from, &peers[i], 1, channel, flags, b, out);
+        sent++;
+    }
+    return sent;
+}
+
 /* The one place a state is handed to the edges: the n recipients in
  * r->recipients get bytes (the sender's edge's own buffer or a held copy:
  * relay.h, send_state) on its mode's way down (channel and flags), each
  * edge its share in one call (one edge: all of them at once, ungrouped);
- * in sealed sessions each its own seal, one call each. Returns how many it
- * was handed to. */
+ * in sealed sessions each its own seal, one call each (a secure edge's
+ * members, never sealed, all at once). Returns how many it was handed to. */
 static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mode mode,
                         const uint8_t *bytes, size_t len)
 {
@@ -483,26 +504,19 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mod
         hand_to_edge(r, 0, from, r->recipients, n, channel, flags, bytes, len);
         return n;
     }
-    if (!r->cfg.encrypt) {
-        uint32_t start[RELAY_EDGES_MAX + 1];
-        group_by_edge(r, n, start);
-        for (uint32_t e = 0; e < r->n_edges; e++)
-            if (start[e + 1] > start[e])
-                hand_to_edge(r, e, from, r->by_edge + start[e], start[e + 1] - start[e],
-                             channel, flags, bytes, len);
-        return n;
-    }
-    enum seal_lane lane = flags & PROTO_FLAG_RELIABLE ? SEAL_LANE_RELIABLE : SEAL_LANE_STATE;
-    uint8_t box[PROTO_STATE_MAX + SEAL_OVERHEAD];
+    uint32_t start[RELAY_EDGES_MAX + 1];
     size_t sent = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t out;
-        uint32_t to = r->recipients[i];
-        const uint8_t *b = core_seal_for(r, to, lane, bytes, len, box, sizeof box, &out);
-        if (!b)
+    group_by_edge(r, n, start);
+    for (uint32_t e = 0; e < r->n_edges; e++) {
+        size_t k = start[e + 1] - start[e];
+        if (k == 0)
             continue;
-        hand_to_edge(r, r->edge_of[to], from, &r->recipients[i], 1, channel, flags, b, out);
-        sent++;
+        if (r->cfg.encrypt && !r->edges[e].tp.secure) {
+            sent += hand_sealed(r, e, from, r->by_edge + start[e], k, channel, flags, bytes, len);
+            continue;
+        }
+        hand_to_edge(r, e, from, r->by_edge + start[e], k, channel, flags, bytes, len);
+        sent += k;
     }
     return sent;
 }

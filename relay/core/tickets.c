@@ -1,5 +1,6 @@
 /* tickets.c: tickets (see core.h; PROTOCOL.md, Tickets): a join's ticket
- * checked, the tickets live sessions hold, the tickets used here (each
+ * checked (and an offer's before it, relay_ticket_precheck), the tickets
+ * live sessions hold, the tickets used here (each
  * bound to the address of its first session until it expires), a sealed
  * session started and its proof awaited (sealing.c keeps its keys). A
  * refusal is the join's to make (join.c). */
@@ -132,6 +133,48 @@ static void used_add(struct relay *r, const struct ticket_claims *claims, const 
 
 /* ---- admission ---- */
 
+/* pass opened under the relay's keys, valid at its wall clock, naming it
+ * (its fleet or one of its endpoints), and one its sessions can carry (a
+ * sealed one needs a relay that seals). *opened: the claims could be read. */
+static enum proto_error_code ticket_open(const struct relay *r, const char *pass,
+                                         struct ticket_claims *claims, bool *opened, char *why,
+                                         size_t cap)
+{
+    const char *endpoints[RELAY_EDGES_MAX + 1];
+    for (uint32_t i = 0; i < r->cfg.n_endpoints; i++)
+        endpoints[i] = r->cfg.endpoints[i];
+    const struct ticket_self self = {r->cfg.fleet_name, endpoints, r->cfg.n_endpoints};
+    enum proto_error_code code =
+        ticket_verify(pass, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->unix_s, claims,
+                      why, cap);
+    /* Past the seal, the keys are the player's: a refusal can be sealed. */
+    *opened = code == PROTO_ERROR_NONE || code == PROTO_ERROR_TICKET_WRONG_RELAY;
+    if (code != PROTO_ERROR_NONE)
+        return code;
+    if (claims->sealed && !r->cfg.encrypt) {
+        snprintf(why, cap, "its session must be sealed: a relay run with --encrypt takes it");
+        return PROTO_ERROR_TICKET_WRONG_RELAY;
+    }
+    return PROTO_ERROR_NONE;
+}
+
+enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, uint64_t now_us,
+                                            char *why, size_t cap)
+{
+    if (r->cfg.n_ticket_keys == 0)
+        return PROTO_ERROR_NONE;
+    core_clock(r, now_us);
+    if (!pass || !pass[0]) {
+        snprintf(why, cap, "this relay admits tickets only");
+        return PROTO_ERROR_TICKET_REQUIRED;
+    }
+    struct ticket_claims claims;
+    bool opened;
+    enum proto_error_code code = ticket_open(r, pass, &claims, &opened, why, cap);
+    sodium_memzero(&claims, sizeof claims); /* nothing kept: the join claims it */
+    return code;
+}
+
 enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
                                         const struct proto_control *m,
                                         struct ticket_claims *claims, bool *opened, char *why,
@@ -142,21 +185,9 @@ enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
         snprintf(why, cap, "this relay admits tickets only");
         return PROTO_ERROR_TICKET_REQUIRED;
     }
-    const char *endpoints[RELAY_EDGES_MAX + 1];
-    for (uint32_t i = 0; i < r->cfg.n_endpoints; i++)
-        endpoints[i] = r->cfg.endpoints[i];
-    const struct ticket_self self = {r->cfg.fleet_name, endpoints, r->cfg.n_endpoints};
-    enum proto_error_code code =
-        ticket_verify(m->ticket, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->unix_s,
-                      claims, why, cap);
-    /* Past the seal, the keys are the player's: a refusal can be sealed. */
-    *opened = code == PROTO_ERROR_NONE || code == PROTO_ERROR_TICKET_WRONG_RELAY;
+    enum proto_error_code code = ticket_open(r, m->ticket, claims, opened, why, cap);
     if (code != PROTO_ERROR_NONE)
         return code;
-    if (claims->sealed && !r->cfg.encrypt) {
-        snprintf(why, cap, "its session must be sealed: a relay run with --encrypt takes it");
-        return PROTO_ERROR_TICKET_WRONG_RELAY;
-    }
     if (core_ticket_in_use(r, claims)) {
         snprintf(why, cap, "in use by a live session");
         return PROTO_ERROR_TICKET_REPLAYED;

@@ -477,6 +477,29 @@ void rtc_host_close(struct rtc_host *h, unsigned slot)
     reap(h);
 }
 
+void rtc_host_close_channel(struct rtc_host *h, unsigned slot, uint16_t sid)
+{
+    struct slot *sl = live_slot(h, slot);
+    if (!sl)
+        return;
+    h->depth++;
+    rtc_session_close_channel(sl->s, sid);
+    h->depth--;
+    reap(h);
+}
+
+unsigned rtc_host_unsent(const struct rtc_host *h, unsigned slot)
+{
+    struct slot *sl = live_slot(h, slot);
+    return sl ? rtc_session_unsent(sl->s) : 0;
+}
+
+const union netaddr *rtc_host_peer(const struct rtc_host *h, unsigned slot)
+{
+    struct slot *sl = live_slot(h, slot);
+    return sl ? rtc_session_peer(sl->s) : NULL;
+}
+
 uint64_t rtc_host_due(const struct rtc_host *h)
 {
     if (!h->live)

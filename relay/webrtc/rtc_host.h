@@ -120,6 +120,17 @@ int rtc_host_send(struct rtc_host *h, unsigned slot, uint16_t sid, bool binary,
  * go out); no ended callback; the slot is free after. */
 void rtc_host_close(struct rtc_host *h, unsigned slot);
 
+/* Closes a session's channel sid (refused: its stream is reset, the peer
+ * sees it closed); the session goes on. */
+void rtc_host_close_channel(struct rtc_host *h, unsigned slot, uint16_t sid);
+
+/* Chunks of a session's messages not yet acknowledged (0 once all
+ * arrived, or for a session not open): a close waits for 0. */
+unsigned rtc_host_unsent(const struct rtc_host *h, unsigned slot);
+
+/* Where a session's DTLS and SCTP go (its nominated address), or NULL. */
+const union netaddr *rtc_host_peer(const struct rtc_host *h, unsigned slot);
+
 /* When rtc_host_timers is next due (UINT64_MAX: no session). */
 uint64_t rtc_host_due(const struct rtc_host *h);
 

@@ -427,6 +427,17 @@ void rtc_sctp_set_peer_max(struct rtc_sctp *a, uint32_t max_message)
     a->peer_max = max_message;
 }
 
+unsigned rtc_sctp_unsent(const struct rtc_sctp *a)
+{
+    struct sctp_status st;
+    socklen_t len = sizeof st;
+    memset(&st, 0, sizeof st);
+    if (a->state != RTC_SCTP_OPEN ||
+        usrsctp_getsockopt(a->so, IPPROTO_SCTP, SCTP_STATUS, &st, &len) < 0)
+        return 0;
+    return (unsigned)st.sstat_unackdata + st.sstat_penddata;
+}
+
 enum rtc_sctp_state rtc_sctp_state(const struct rtc_sctp *a)
 {
     return a->state;

@@ -104,6 +104,10 @@ void rtc_sctp_close_channel(struct rtc_sctp *a, uint16_t sid);
 /* The peer's largest message (its a=max-message-size; 0: any). */
 void rtc_sctp_set_peer_max(struct rtc_sctp *a, uint32_t max_message);
 
+/* Messages' chunks sent and not yet acknowledged, or not yet sent (0 once
+ * everything arrived, or when the association is not open). */
+unsigned rtc_sctp_unsent(const struct rtc_sctp *a);
+
 enum rtc_sctp_state rtc_sctp_state(const struct rtc_sctp *a);
 
 /* The channel on stream sid, or NULL. */

@@ -289,6 +289,17 @@ int rtc_session_send(struct rtc_session *s, uint16_t sid, bool binary, const uin
     return rtc_sctp_send(s->sctp, sid, binary, data, len);
 }
 
+unsigned rtc_session_unsent(const struct rtc_session *s)
+{
+    return s->state == RTC_SESSION_OPEN ? rtc_sctp_unsent(s->sctp) : 0;
+}
+
+void rtc_session_close_channel(struct rtc_session *s, uint16_t sid)
+{
+    if (s->state == RTC_SESSION_OPEN)
+        rtc_sctp_close_channel(s->sctp, sid);
+}
+
 uint64_t rtc_session_due(struct rtc_session *s, uint64_t now_us)
 {
     if (s->state == RTC_SESSION_ENDED)

@@ -119,6 +119,13 @@ enum rtc_session_state rtc_session_dtls(struct rtc_session *s, const union netad
 int rtc_session_send(struct rtc_session *s, uint16_t sid, bool binary, const uint8_t *data,
                      size_t len);
 
+/* Chunks of messages not yet acknowledged by the peer (rtc_sctp_unsent;
+ * 0 unless open). */
+unsigned rtc_session_unsent(const struct rtc_session *s);
+
+/* Closes channel sid (its stream reset; the peer sees it closed). */
+void rtc_session_close_channel(struct rtc_session *s, uint16_t sid);
+
 /* When rtc_session_timers is next due, as of now_us (UINT64_MAX: never). */
 uint64_t rtc_session_due(struct rtc_session *s, uint64_t now_us);
 

@@ -151,13 +151,22 @@ struct relay *make_relay_on(const struct relay_config *cfg, const struct relay_t
 
 struct relay *make_two_edge(const struct relay_config *cfg, uint32_t each)
 {
+    const struct relay_transport tps[2] = {fake_tp, fake_datagram_tp};
+    return make_two_edge_of(cfg, each, tps);
+}
+
+struct relay *make_two_edge_of(const struct relay_config *cfg, uint32_t each,
+                               const struct relay_transport edges[2])
+{
     struct relay_config def;
     if (!cfg) {
         relay_default_config(&def);
         def.max_clients = 2 * each;
         cfg = &def;
     }
-    struct relay_transport tps[2] = {fake_tp, fake_datagram_tp};
+    struct relay_transport tps[2] = {edges[0], edges[1]};
+    tps[0].ctx = &fake_edges[FAKE_CHANNELS];
+    tps[1].ctx = &fake_edges[FAKE_DATAGRAM];
     tps[0].peers = tps[1].peers = each;
     fake_clear();
     struct relay *r = relay_create(cfg, tps, 2);

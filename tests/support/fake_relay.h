@@ -68,6 +68,12 @@ enum { FAKE_CHANNELS = 0, FAKE_DATAGRAM = 1 };
  * cfg NULL: the default with room for 2 * each clients. */
 struct relay *make_two_edge(const struct relay_config *cfg, uint32_t each);
 
+/* make_two_edge with the capabilities of edges[0] and edges[1] (fake_tp
+ * and fake_datagram_tp, changed: a secure one, ...): the first records
+ * as FAKE_CHANNELS, the second as FAKE_DATAGRAM. */
+struct relay *make_two_edge_of(const struct relay_config *cfg, uint32_t each,
+                               const struct relay_transport edges[2]);
+
 /* The negative return of relay_on_datagram for a drop reason. */
 #define DROP(why) (-1 - (int)(why))
 

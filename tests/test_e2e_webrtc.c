@@ -1,0 +1,268 @@
+/* test_e2e_webrtc.c: ricochet-relay's webrtc edge end to end, as a browser
+ * meets it: python3-aiortc (tests/support/aiortc_player.py, run by Debian's
+ * /usr/bin/python3) POSTs its offer to the relay's HTTP front (/rtc on its
+ * ws edge), opens the three data channels, joins over control and
+ * exchanges 1,000 reliable states each way with ricochet-bot over the
+ * relay's ENet edge: every one delivered, in order, the aiortc player's on
+ * its control channel; the relay's stats record counts the offer and the
+ * member of its webrtc edge. A relay with --ticket-key and --encrypt:
+ * an offer without a ticket is refused (403) before any session exists;
+ * with a sealed ticket the aiortc player joins in clear (DTLS encrypts its
+ * edge; no `sealed` message) and plays with a bot whose ENet session is
+ * sealed. Skipped, with a line, by a relay without a ws edge. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../harness/spawn.h"
+#include "../sys/clock.h"
+#include "support/harness.h"
+
+static char dir[] = "/tmp/ricochet-e2e-webrtc-XXXXXX";
+static char key_path[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(key_path, sizeof key_path, "%s/backend.key", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The relay with args, its ws edge first; skips the test (the relay
+ * exits at once) when it has no ws edge. Returns the ws edge's port. */
+static int relay_with_ws(struct spawn_proc *relay, const char *const *args)
+{
+    int port = harness_start_relay(relay, args);
+    if (port > 0)
+        return port;
+    char *err = spawn_read_stderr(relay);
+    bool no_ws = err && strstr(err, "no edge speaks 'ws'");
+    free(err);
+    spawn_free(relay);
+    if (no_ws) {
+        printf("skipped: this relay has no ws edge, whose POST /rtc carries offers\n");
+        skip();
+    }
+    fail_msg("the relay did not start");
+    return -1;
+}
+
+/* The JSON line of p's stdout with key, parsed, or NULL. */
+static cJSON *line_with(struct spawn_proc *p, const char *key)
+{
+    char *out = spawn_read_stdout(p);
+    cJSON *found = NULL;
+    for (char *save = NULL, *line = out ? strtok_r(out, "\n", &save) : NULL; line && !found;
+         line = strtok_r(NULL, "\n", &save)) {
+        cJSON *j = cJSON_Parse(line);
+        if (j && cJSON_GetObjectItem(j, key))
+            found = j;
+        else
+            cJSON_Delete(j);
+    }
+    free(out);
+    return found;
+}
+
+/* line_with, waiting up to ms for it (or for p's exit). */
+static cJSON *wait_line(struct spawn_proc *p, const char *key, int ms)
+{
+    uint64_t end = clock_now_ms() + (uint64_t)ms;
+    cJSON *found;
+    for (;;) {
+        bool running = spawn_running(p);
+        if ((found = line_with(p, key)) || !running || clock_now_ms() >= end)
+            return found;
+        clock_sleep_ms(20);
+    }
+}
+
+/* Starts the aiortc player, its offer to ws_port's /rtc, with more args. */
+static void player_start(struct spawn_proc *p, int ws_port, const char *const *more)
+{
+    static char url[64];
+    char err[256];
+    const char *args[32] = {"tests/support/aiortc_player.py", "--post", url};
+    size_t n = 3;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/rtc", ws_port);
+    for (; more && *more && n < 31; more++)
+        args[n++] = *more;
+    args[n] = NULL;
+    if (spawn_start(p, "/usr/bin", "python3", args, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+/* The player's welcome: its id (fails the test without one). */
+static uint32_t player_welcomed(struct spawn_proc *p)
+{
+    cJSON *w = wait_line(p, "welcome", 30000);
+    if (!w) {
+        char *e = spawn_read_stderr(p), *o = spawn_read_stdout(p);
+        fail_msg("aiortc was not welcomed (python3-aiortc installed?): %s %s", o ? o : "",
+                 e ? e : "");
+    }
+    uint32_t id = (uint32_t)cJSON_GetObjectItem(w, "welcome")->valueint;
+    cJSON_Delete(w);
+    return id;
+}
+
+/* What the bot's summary says its first bot received from id, or -1;
+ * *bot_id gets that bot's own id. */
+static int bot_received_from(const cJSON *summary, uint32_t id, uint32_t *bot_id)
+{
+    const cJSON *bot = cJSON_GetArrayItem(cJSON_GetObjectItem(summary, "bots"), 0), *from;
+    *bot_id = (uint32_t)cJSON_GetObjectItem(bot, "id")->valueint;
+    cJSON_ArrayForEach(from, cJSON_GetObjectItem(bot, "from"))
+        if ((uint32_t)cJSON_GetObjectItem(from, "id")->valueint == id)
+            return cJSON_GetObjectItem(from, "received")->valueint;
+    return -1;
+}
+
+/* The player and a bot (bot_args) play until the player has n of the bot's
+ * states: each must get all of the other's, the player's on control and
+ * in order. Returns the player's result line (the caller frees). */
+static cJSON *play(struct spawn_proc *player, uint32_t player_id, const char *const *bot_args,
+                   int n)
+{
+    struct spawn_proc bot;
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", bot_args), 0);
+    cJSON *got = wait_line(player, "got", 60000);
+    if (!got) {
+        char *e = spawn_read_stderr(player);
+        fail_msg("aiortc did not finish: %s", e ? e : "");
+    }
+    assert_int_equal(spawn_stop(&bot, 0, 20000), 0);
+    cJSON *summary = line_with(&bot, "bots");
+    assert_non_null(summary);
+    uint32_t bot_id;
+    int to_bot = bot_received_from(summary, player_id, &bot_id);
+    char key[16];
+    snprintf(key, sizeof key, "%u", bot_id);
+    const cJSON *from_bot = cJSON_GetObjectItem(cJSON_GetObjectItem(got, "got"), key);
+    assert_non_null(from_bot);
+    int to_player = cJSON_GetObjectItem(from_bot, "control")->valueint;
+    printf("aiortc got %d of the bot's %d reliable states (on control), the bot %d of "
+           "aiortc's %d\n", to_player, n, to_bot, n);
+    assert_int_equal(to_player, n);
+    assert_int_equal(cJSON_GetArraySize(from_bot), 1); /* every one on control */
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(got, "in_order")));
+    assert_int_equal(to_bot, n);
+    cJSON_Delete(summary);
+    spawn_free(&bot);
+    assert_int_equal(spawn_stop(player, 0, 10000), 0);
+    return got;
+}
+
+/* python3-aiortc and an ENet bot: 1,000 reliable states each way. */
+static void aiortc_plays_with_a_bot(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, player;
+    const char *args[] = {"--listen", "ws://127.0.0.1:0", "--listen", "webrtc://127.0.0.1:0",
+                          "--listen", "enet://127.0.0.1:0", "--rate-limit", "0",
+                          "--stats-interval", "0", NULL};
+    int ws = relay_with_ws(&relay, args);
+    char enet[16];
+    snprintf(enet, sizeof enet, "%u", harness_edge_port(&relay, "enet"));
+    const char *more[] = {"--states", "1000", "--rate", "400", "--expect", "1000", NULL};
+    player_start(&player, ws, more);
+    uint32_t id = player_welcomed(&player);
+    const char *bot[] = {"-p", enet, "--mode", "reliable", "--rate", "200", "-t", "5",
+                         "--json", NULL};
+    cJSON_Delete(play(&player, id, bot, 1000));
+    spawn_free(&player);
+    char *out = harness_relay_finish(&relay);
+    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.offers"), 1);
+    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.states_in"), 1000);
+    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.half_open"), 0);
+    free(out);
+}
+
+/* Runs ricochet-ticket with args; returns its stdout's first line (the
+ * caller frees). */
+static char *ticket_prog(const char *const *args)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-ticket", args), 0);
+    assert_int_equal(spawn_stop(&p, 0, 10000), 0);
+    char *out = spawn_read_stdout(&p);
+    spawn_free(&p);
+    assert_non_null(out);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}
+
+/* A relay that takes tickets and seals: no ticket, no session (403); a
+ * sealed ticket's player joins in clear and plays with a sealed bot. */
+static void tickets_on_a_relay_that_seals(void **state)
+{
+    (void)state;
+    const char *keygen[] = {"keygen", key_path, NULL};
+    free(ticket_prog(keygen));
+    const char *mint_web[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "web",
+                              NULL};
+    const char *mint_bot[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "bot",
+                              NULL};
+    struct spawn_proc relay, player;
+    const char *args[] = {"--listen", "ws://127.0.0.1:0", "--listen", "webrtc://127.0.0.1:0",
+                          "--listen", "enet://127.0.0.1:0", "--rate-limit", "0",
+                          "--ticket-key", key_path, "--encrypt", "--stats-interval", "0",
+                          NULL};
+    int ws = relay_with_ws(&relay, args);
+    char *web = ticket_prog(mint_web), *bot_ticket = ticket_prog(mint_bot);
+    char enet[16];
+    snprintf(enet, sizeof enet, "%u", harness_edge_port(&relay, "enet"));
+    player_start(&player, ws, NULL); /* no ticket */
+    cJSON *refused = wait_line(&player, "refused", 30000);
+    assert_non_null(refused);
+    assert_int_equal(cJSON_GetObjectItem(refused, "refused")->valueint, 403);
+    assert_int_equal(spawn_stop(&player, 0, 10000), 3);
+    cJSON_Delete(refused);
+    spawn_free(&player);
+    const char *more[] = {"--ticket", web, "--states", "200", "--rate", "400", "--expect",
+                          "200", NULL};
+    player_start(&player, ws, more);
+    uint32_t id = player_welcomed(&player);
+    const char *bot[] = {"-p", enet, "--mode", "reliable", "--rate", "200", "-t", "1",
+                         "--ticket", bot_ticket, "--json", NULL};
+    cJSON *got = play(&player, id, bot, 200);
+    const cJSON *control = cJSON_GetObjectItem(got, "control");
+    assert_null(cJSON_GetObjectItem(control, "sealed")); /* DTLS is its seal */
+    assert_non_null(cJSON_GetObjectItem(control, "welcome"));
+    cJSON_Delete(got);
+    spawn_free(&player);
+    char *out = harness_relay_finish(&relay);
+    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.offers_ticket"), 1);
+    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.offers"), 1);
+    assert_int_equal(harness_stats_field(out, true, "drops.seal_forged"), 0);
+    free(out);
+    free(web);
+    free(bot_ticket);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(aiortc_plays_with_a_bot),
+        cmocka_unit_test(tickets_on_a_relay_that_seals),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
