@@ -22,6 +22,7 @@ const LATENCIES = 4000;    /* latencies kept per route for its percentiles */
 const LOG_LINES = 200;
 const COLORS = ["#d62728", "#2ca02c", "#b8860b", "#1f77b4", "#9467bd", "#17becf"];
 const ROUTES = { ws: "stream (WebSocket)", webrtc: "datagrams (WebRTC)" };
+const ROUTE_SHORT = { ws: "WebSocket", webrtc: "WebRTC" };
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -424,10 +425,10 @@ function renderPlayers() {
   fill("players", rows.length ? rows : [["nobody else here", "", "", "", "", "", "", "", "", "", ""]]);
   fill("routes", Object.keys(ROUTES).map((route) => {
     const l = ledgerNow(route), on = page.session && page.session.route === route;
-    return [{ text: ROUTES[route] + (on ? " (now)" : ""), cls: on ? "ok" : "" },
-      l.seconds ? fmt(l.seconds, 0) + " s" : "-", l.received, fmt(l.lossPct, 1) + "%", l.late,
-      fmt(l.p50Us / 1000, 1), fmt(l.p99Us / 1000, 1), fmt(l.jitterUs / 1000, 1),
-      fmt(l.maxGapUs / 1000, 0)];
+    const any = l.expected > 0, ms = (us, d) => (any ? fmt(us / 1000, d) : "-");
+    return [{ text: ROUTE_SHORT[route], cls: on ? "now" : "", title: on ? "the route now" : "" },
+      l.seconds ? fmt(l.seconds, 0) + " s" : "-", l.received, any ? fmt(l.lossPct, 1) + "%" : "-",
+      l.late, ms(l.p50Us, 1), ms(l.p99Us, 1), ms(l.jitterUs, 1), ms(l.maxGapUs, 0)];
   }));
   const s = page.session;
   let me = `you: ${page.name}`;
