@@ -5,9 +5,9 @@
  * evaluated in the page); in one room with an ENet bot and a plain-UDP bot,
  * the page joins over the WebSocket, draws both bots moving (its
  * window.ricochetPlay.snapshot() read twice), steers its avatar with the
- * arrow keys, and each bot receives its states with a one-way latency (the
- * page announced its clock's offset); a screenshot of it all. With
- * RICOCHET_SHOT_UPDATE=1 the screenshot goes to docs/play-page.png. */
+ * arrow keys, chats, and each bot receives its states with a one-way
+ * latency (the page announced its clock's offset); a screenshot of it all.
+ * With RICOCHET_SHOT_UPDATE=1 the screenshot goes to docs/play-page.png. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,7 +133,7 @@ static void module_holds_to_the_protocol(void **state)
 
 /* Both bots listed, with a position each, their states arriving over ws. */
 static const char *BOTS_SEEN =
-    "(() => { const s = window.ricochetPlay.snapshot();"
+    "window.ricochetPlay && (() => { const s = window.ricochetPlay.snapshot();"
     " const m = (n) => s.members.find((v) => v.name === n);"
     " return s.phase === 'joined' && m('enet-1') && m('udp-1') &&"
     " m('enet-1').view === 'between' && m('udp-1').view === 'between' &&"
@@ -178,7 +178,7 @@ static void page_plays_with_bots(void **state)
     servers_tmpdir(dir);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/play?room=" ROOM "&name=" PAGE_NAME,
              (unsigned)r.ws);
-    struct browser *b = browser_open(dir, url, 1280, 860);
+    struct browser *b = browser_open(dir, url, 1280, 720);
     if (!browser_wait(b, BOTS_SEEN, WAIT_MS))
         fail_with_console(b, "the page never showed both bots");
 
@@ -232,6 +232,20 @@ static void page_plays_with_bots(void **state)
     assert_true(number(ws, "received") > 0);
     cJSON_Delete(s2);
     cJSON_Delete(s3);
+
+    /* Enter opens the chat line; typed and sent with Enter, it comes back. */
+    browser_key(b, "Enter", true);
+    browser_key(b, "Enter", false);
+    for (const char *c = "hi bots"; *c; c++) {
+        char key[2] = { *c, '\0' };
+        browser_key(b, key, true);
+        browser_key(b, key, false);
+    }
+    browser_key(b, "Enter", true);
+    browser_key(b, "Enter", false);
+    if (!browser_wait(b, "window.ricochetPlay.snapshot().chat.some((c) => c.name === '" PAGE_NAME
+                         "' && c.text === 'hi bots')", WAIT_MS))
+        fail_with_console(b, "the chat line never came back");
 
     bool update = getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1");
     snprintf(png, sizeof png, "%s", update ? "docs/play-page.png" : dir);

@@ -298,17 +298,20 @@ function drawAvatar(g, sx, sy, p, color, label, heading, kind) {
   g.moveTo(x, y);
   g.lineTo(x + Math.cos(heading) * (r + 6), y + Math.sin(heading) * (r + 6));
   g.stroke();
+  g.lineWidth = 3;
+  g.strokeStyle = "#fff"; /* a halo keeps a label readable over another avatar */
+  g.strokeText(label, x + r + 4, y - r);
   g.fillStyle = "#222";
   g.fillText(label, x + r + 4, y - r);
   g.globalAlpha = 1;
 }
 
-function drawGhost(g, sx, sy, p, color) {
+function drawGhost(g, sx, sy, p, color, r) {
   g.strokeStyle = color;
   g.lineWidth = 1.5;
   g.setLineDash([3, 3]);
   g.beginPath();
-  g.arc(p.x * sx, p.y * sy, 9, 0, 2 * Math.PI);
+  g.arc(p.x * sx, p.y * sy, r, 0, 2 * Math.PI);
   g.stroke();
   g.setLineDash([]);
 }
@@ -342,19 +345,14 @@ function frame() {
     r.view = page.interp ? r.ib.sampleAt(now - DELAY_US)
       : raw ? { kind: "raw", x: raw.x, y: raw.y } : { kind: "none" };
     if (r.view.kind === "none") continue;
-    if (page.ghosts && raw) drawGhost(g, sx, sy, raw, colorOf(id));
+    if (page.ghosts && raw) drawGhost(g, sx, sy, raw, colorOf(id), 9);
     const st = r.member.last;
     drawAvatar(g, sx, sy, r.view, colorOf(id), r.member.name || "#" + id, st ? st.heading : 0,
                r.view.kind);
   }
   const s = page.session;
-  if (page.ghosts && s && s.echo) drawGhost(g, sx, sy, s.echo, "#222");
-  drawAvatar(g, sx, sy, page.me, "#fff", page.name + " (you)", page.me.heading, "");
-  g.strokeStyle = "#222";
-  g.lineWidth = 2;
-  g.beginPath();
-  g.arc(page.me.x * sx, page.me.y * sy, 9, 0, 2 * Math.PI);
-  g.stroke();
+  if (page.ghosts && s && s.echo) drawGhost(g, sx, sy, s.echo, "#888", 13); /* a ring around me */
+  drawAvatar(g, sx, sy, page.me, "#222", page.name + " (you)", page.me.heading, "");
   page.frames++;
   requestAnimationFrame(frame);
 }

@@ -446,8 +446,8 @@ void browser_key(struct browser *b, const char *key, bool down)
     cJSON_AddStringToObject(p, "key", key);
     cJSON_AddStringToObject(p, "code", code);
     cJSON_AddNumberToObject(p, "windowsVirtualKeyCode", vk);
-    if (down && strlen(key) == 1)
-        cJSON_AddStringToObject(p, "text", key);
+    if (down && (strlen(key) == 1 || vk == 13)) /* Enter types a carriage return */
+        cJSON_AddStringToObject(p, "text", vk == 13 ? "\r" : key);
     cJSON_Delete(command(b, "Input.dispatchKeyEvent", p, false));
 }
 
