@@ -903,7 +903,10 @@ export class Session extends EventTarget {
       this._channels[c.label] = ch;
     }
     this._channels.control.onopen = () => this._joinNow();
-    this._channels.control.onclose = () => this._end("disconnected", "the relay closed the data channels");
+    this._channels.control.onclose = () => {
+      if (this.phase === "connecting") this._end("refused", "the data channels never opened");
+      else this._end("disconnected", "the relay closed the data channels");
+    };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === "failed")
         this._end(this.phase === "connecting" ? "refused" : "disconnected",
