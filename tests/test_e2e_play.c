@@ -1,8 +1,8 @@
 /* test_e2e_play.c: the play page (client/js/) in headless Chromium, driven
  * over the DevTools protocol (tests/support/browser.c), against
- * ricochet-relay's ENet, plain-UDP and WebSocket edges. The page's module
- * holds to PROTOCOL.md byte for byte (tests/support/ricochet_checks.js,
- * evaluated in the page); in one room with an ENet bot and a plain-UDP bot,
+ * ricochet-relay's ENet, plain-UDP and WebSocket edges. The page loads
+ * nothing from elsewhere, and its module holds to PROTOCOL.md byte for byte
+ * (tests/support/ricochet_checks.js, evaluated in the page); in one room with an ENet bot and a plain-UDP bot,
  * the page joins over the WebSocket, draws both bots moving (its
  * window.ricochetPlay.snapshot() read twice), steers its avatar with the
  * arrow keys, chats, and each bot receives its states with a one-way
@@ -115,6 +115,22 @@ static void module_holds_to_the_protocol(void **state)
     struct browser *b = browser_open(dir, url, 1280, 860);
     if (!browser_wait(b, "window.ricochetPlay", WAIT_MS))
         fail_with_console(b, "the page never loaded");
+    /* Everything the page loaded came from the relay: it works offline. */
+    cJSON *from = browser_eval(b, "performance.getEntriesByType('resource')"
+                                  ".map((e) => e.name).concat([location.href])");
+    const cJSON *e;
+    int loaded = 0;
+    cJSON_ArrayForEach(e, from) {
+        char origin[64];
+        snprintf(origin, sizeof origin, "http://127.0.0.1:%u/", (unsigned)r.ws);
+        assert_true(cJSON_IsString(e));
+        if (strncmp(e->valuestring, origin, strlen(origin)) != 0)
+            fail_msg("the page loaded %s", e->valuestring);
+        loaded++;
+    }
+    assert_true(loaded >= 3); /* the page, play.js, ricochet.js */
+    cJSON_Delete(from);
+
     char *checks = harness_read_text("tests/support/ricochet_checks.js");
     assert_non_null(checks);
     cJSON *failed = browser_eval(b, checks);
