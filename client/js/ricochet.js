@@ -1,36 +1,1238 @@
-/* ricochet.js: a session with a ricochet relay over a WebSocket (the
- * relay's ws edge, PROTOCOL.md "WebSocket"): every message one binary
- * WebSocket message, a control message as JSON, a state as its 40 bytes. */
-export const PROTOCOL_VERSION = 3;
+/* ricochet.js: the ricochet relay's protocol and a client session, for a
+ * page in a browser. Plain JavaScript, one ES module, no dependencies,
+ * nothing fetched from elsewhere; the bytes and rules are
+ * proto/PROTOCOL.md's (version 3), the names its message table's.
+ *
+ * Times are microseconds of this page's clock, nowUs(): performance.now()
+ * (monotonic, from the page's start) in whole µs. A state's send_us is that
+ * clock; the relay's and every other member's clocks are others, so a
+ * one-way latency is known once both offsets to the relay are
+ * (PROTOCOL.md, "Clock offset and one-way latency across machines"): the
+ * session pings, keeps its tightest offset and announces it with `clock`.
+ *
+ * Bytes from the network never throw out of a session: a bad message is
+ * counted (session.bad, session.lastBad) and dropped. The codec functions
+ * throw a ProtocolError (its code: bad_state, bad_json, missing_field,
+ * bad_field, unknown_type) for the caller to count.
+ *
+ * Exports, constants:
+ *   VERSION (3, sent in join), STATE_SIZE (40), STATE_MAX and BATCH_MAX
+ *   (1200 bytes), TIME_MAX (999999999999999 µs), VALUE_MAX (1e6: every
+ *   float of a state), NAME_MAX (32), TEXT_MAX (200 bytes), CONTROL_MAX
+ *   (65536 bytes), ARENA_W, ARENA_H (100 arena units), ROSTER_MAX (256).
+ *   MODES: the delivery modes by name ({name, lossless, dropOld, channel,
+ *     what}); channel is the WebRTC data channel a state of that mode
+ *     travels on. LOSSLESS(mode): does it deliver every state.
+ *   RTC_CHANNELS: the three data channels' labels and options.
+ *   ENDING_ERRORS: the error codes that end a session.
+ * Functions:
+ *   nowUs(): this page's clock, µs.
+ *   seqAfter(a, b): is sequence number a after b, wrap-safely.
+ *   validName(s), validText(s): the value rules for names and text.
+ *   encodeState(st): a state {seq, send_us, x, y, vx, vy, heading} (sender
+ *     0) as its 40 bytes (Uint8Array); throws RangeError for a value out of
+ *     bounds.
+ *   decodeState(bytes): the state in bytes (padding ignored), as {sender,
+ *     seq, send_us, x, y, vx, vy, heading}; throws ProtocolError (bad_state,
+ *     reason "too short", "bad version", "unknown message type", "too long",
+ *     "value out of range").
+ *   isBatch(bytes), unpackBatch(bytes): a batch's entries (Uint8Arrays, not
+ *     decoded); throws ProtocolError for framing that does not hold.
+ *   encodeControl(msg): a client-to-relay message (join, chat, clock,
+ *     leave, ping) as its JSON text, only its known fields, validated;
+ *     throws ProtocolError(bad_field / missing_field / unknown_type).
+ *   decodeControl(data): a relay-to-client message (string or bytes) as
+ *     {type, ...fields} with PROTOCOL.md's field names, validated; unknown
+ *     fields ignored; throws ProtocolError.
+ * Classes:
+ *   ProtocolError: Error with .code (the protocol's error code).
+ *   RecvStats: per-sender receive statistics (stats/recvstats.c): received,
+ *     lost, duplicates, reordered, too_old, no_latency, latency mean, max
+ *     and recent percentiles, RFC 3550 jitter.
+ *   ClockSync: my clock's offset to the relay from ping/pong
+ *     (proto/clocksync.c); clockLatency(mine, sender, send_us, recv_us)
+ *     the corrected one-way latency.
+ *   InterpBuffer: snapshot interpolation of one remote member without a
+ *     shared clock (client/tui/interp.c).
+ *   Session: one session with a relay, over a WebSocket (route "ws") or
+ *     WebRTC data channels (route "webrtc"); an EventTarget (below).
+ */
 
-/* A state's fields from its bytes (PROTOCOL.md, "State"). */
-export function decodeState(buf) {
-  const v = new DataView(buf);
-  return { sender: v.getUint32(4), seq: v.getUint32(8), x: v.getFloat32(20),
-           y: v.getFloat32(24) };
+export const VERSION = 3;
+export const STATE_VERSION = 1;
+export const MSG_STATE = 1;
+export const MSG_BATCH = 2;
+export const STATE_SIZE = 40;
+export const STATE_MAX = 1200;
+export const BATCH_MAX = 1200;
+export const TIME_MAX = 999999999999999;
+export const VALUE_MAX = 1e6;
+export const NAME_MAX = 32;
+export const TEXT_MAX = 200;
+export const CODE_MAX = 31;
+export const CONTROL_MAX = 65536;
+export const ARENA_W = 100;
+export const ARENA_H = 100;
+export const ROSTER_MAX = 256;
+export const ID_MAX = 4294967295;
+
+/* proto/mode.c's table, as a receiver sees it. channel: the WebRTC data
+ * channel a state of the mode travels on (null: not a WebRTC mode). */
+export const MODES = Object.freeze({
+  unsequenced: Object.freeze({ name: "unsequenced", lossless: false, dropOld: false,
+    channel: "unsequenced", what: "may lose, may arrive out of order, never waits" }),
+  sequenced: Object.freeze({ name: "sequenced", lossless: false, dropOld: true,
+    channel: "sequenced", what: "may lose, drops a sender's late states to keep its order, never waits" }),
+  reliable: Object.freeze({ name: "reliable", lossless: true, dropOld: false,
+    channel: "control", what: "everything, in order; one loss stalls every reliable sender behind it" }),
+  udp: Object.freeze({ name: "udp", lossless: false, dropOld: false, channel: null,
+    what: "what the network gives, nothing more: the baseline" }),
+  tcp: Object.freeze({ name: "tcp", lossless: true, dropOld: false, channel: null,
+    what: "everything, in order, on one stream: a lost segment holds back every sender behind it" }),
+  ws: Object.freeze({ name: "ws", lossless: true, dropOld: false, channel: null,
+    what: "everything, in order, on one WebSocket: a lost segment holds back every sender behind it" }),
+});
+
+export function LOSSLESS(mode) {
+  return Boolean(MODES[mode] && MODES[mode].lossless);
 }
 
-export class Session {
+/* The data channels of a WebRTC member, by label (docs/design.md, "Browsers:
+ * the ws and webrtc edges"): control JSON and reliable states on the
+ * ordered, reliable one; each unreliable mode's states on its own. */
+export const RTC_CHANNELS = Object.freeze([
+  Object.freeze({ label: "control", options: Object.freeze({ ordered: true }) }),
+  Object.freeze({ label: "unsequenced", options: Object.freeze({ ordered: false, maxRetransmits: 0 }) }),
+  Object.freeze({ label: "sequenced", options: Object.freeze({ ordered: false, maxRetransmits: 0 }) }),
+]);
+
+/* PROTOCOL.md's error table: the codes with which the relay ends a session. */
+export const ENDING_ERRORS = Object.freeze(["server_full", "kicked", "shutting_down", "slow_reader",
+  "ticket_required", "ticket_expired", "ticket_wrong_relay", "ticket_tampered",
+  "ticket_replayed", "ticket_malformed", "directory_unavailable", "moved"]);
+
+const LEFT_REASONS = ["quit", "timeout", "kicked"];
+
+export class ProtocolError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "ProtocolError";
+    this.code = code;
+  }
+}
+
+export function nowUs() {
+  return Math.round(performance.now() * 1000);
+}
+
+export function seqAfter(a, b) {
+  return ((a - b) | 0) > 0;
+}
+
+/* ---- value rules ---- */
+
+const NAME_RE = /^[A-Za-z0-9_.-]+$/;
+
+export function validName(s) {
+  return typeof s === "string" && s.length >= 1 && s.length <= NAME_MAX && NAME_RE.test(s);
+}
+
+/* Bytes of s in UTF-8; -1 if s holds a lone surrogate (no UTF-8 for it). */
+function utf8Length(s) {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return -1;
+      n += 4;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return -1;
+    else n += 3;
+  }
+  return n;
+}
+
+/* C0, DEL and C1 controls: none belongs in text a terminal shows. */
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function validText(s) {
+  if (typeof s !== "string") return false;
+  const n = utf8Length(s);
+  return n >= 1 && n <= TEXT_MAX && !CONTROL_RE.test(s);
+}
+
+/* An error message from the relay is shown, not trusted: cut to TEXT_MAX
+ * bytes at a character boundary, its controls shown as spaces. */
+function cutMessage(s) {
+  let out = "", n = 0;
+  for (const ch of s) {
+    const len = utf8Length(ch);
+    if (len < 0 || n + len > TEXT_MAX) break;
+    out += ch;
+    n += len;
+  }
+  return out.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+}
+
+/* ---- the binary state ---- */
+
+function bytesOf(data) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError("bytes expected");
+}
+
+function valueOk(v) {
+  return Number.isFinite(v) && Math.abs(v) <= VALUE_MAX;
+}
+
+export function encodeState(st) {
+  const out = new Uint8Array(STATE_SIZE);
+  const dv = new DataView(out.buffer);
+  const seq = st.seq >>> 0, t = st.send_us;
+  if (!Number.isInteger(t) || t < 0 || t > TIME_MAX)
+    throw new RangeError("send_us out of range");
+  for (const k of ["x", "y", "vx", "vy", "heading"])
+    if (!valueOk(st[k])) throw new RangeError(k + " out of range");
+  dv.setUint8(0, STATE_VERSION);
+  dv.setUint8(1, MSG_STATE);
+  dv.setUint16(2, 0);
+  dv.setUint32(4, 0); /* the relay stamps the sender */
+  dv.setUint32(8, seq);
+  dv.setUint32(12, Math.floor(t / 4294967296));
+  dv.setUint32(16, t % 4294967296);
+  dv.setFloat32(20, st.x);
+  dv.setFloat32(24, st.y);
+  dv.setFloat32(28, st.vx);
+  dv.setFloat32(32, st.vy);
+  dv.setFloat32(36, st.heading);
+  return out;
+}
+
+export function decodeState(data) {
+  const b = bytesOf(data);
+  const bad = (why) => new ProtocolError("bad_state", why);
+  if (b.length < 2) throw bad("too short");
+  if (b[0] !== STATE_VERSION) throw bad("bad version");
+  if (b[1] !== MSG_STATE) throw bad("unknown message type");
+  if (b.length < STATE_SIZE) throw bad("too short");
+  if (b.length > STATE_MAX) throw bad("too long");
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const hi = dv.getUint32(12), lo = dv.getUint32(16);
+  const st = {
+    sender: dv.getUint32(4),
+    seq: dv.getUint32(8),
+    send_us: hi * 4294967296 + lo, /* exact below 2^53; larger is refused below */
+    x: dv.getFloat32(20),
+    y: dv.getFloat32(24),
+    vx: dv.getFloat32(28),
+    vy: dv.getFloat32(32),
+    heading: dv.getFloat32(36),
+  };
+  if (hi > 232830 || st.send_us > TIME_MAX || !valueOk(st.x) || !valueOk(st.y) ||
+      !valueOk(st.vx) || !valueOk(st.vy) || !valueOk(st.heading))
+    throw bad("value out of range");
+  return st;
+}
+
+/* ---- batches ---- */
+
+export function isBatch(data) {
+  const b = bytesOf(data);
+  return b.length >= 2 && b[0] === STATE_VERSION && b[1] === MSG_BATCH;
+}
+
+export function unpackBatch(data) {
+  const b = bytesOf(data);
+  if (b.length > BATCH_MAX) throw new ProtocolError("bad_state", "too long");
+  if (b.length < 7 || !isBatch(b)) throw new ProtocolError("bad_state", "too short");
+  const entries = [];
+  for (let at = 4; at < b.length;) {
+    if (b.length - at < 2) throw new ProtocolError("bad_state", "too short");
+    const n = (b[at] << 8) | b[at + 1];
+    at += 2;
+    if (n === 0) throw new ProtocolError("bad_state", "value out of range");
+    if (b.length - at < n) throw new ProtocolError("bad_state", "too short");
+    entries.push(b.subarray(at, at + n));
+    at += n;
+  }
+  return entries;
+}
+
+/* ---- control messages ---- */
+
+function fieldError(name, why) {
+  return new ProtocolError("bad_field", `field "${name}" ${why}`);
+}
+
+/* An integer in [lo, hi] (JSON numbers; 1e3 and 1000.0 are 1000). */
+function checkInt(v, name, lo, hi) {
+  if (typeof v !== "number") throw fieldError(name, "must be a number");
+  if (!Number.isInteger(v) || v < lo || v > hi) throw fieldError(name, "is out of range");
+  return v === 0 ? 0 : v; /* -0 is 0 */
+}
+
+export function encodeControl(msg) {
+  const out = { type: msg.type };
+  const need = (k) => {
+    if (msg[k] === undefined || msg[k] === null)
+      throw new ProtocolError("missing_field", `field "${k}" is missing`);
+    return msg[k];
+  };
+  switch (msg.type) {
+  case "join":
+    out.version = VERSION;
+    if (msg.ticket !== undefined) {
+      if (typeof msg.ticket !== "string" || msg.ticket.length === 0 || msg.ticket.length > 1024)
+        throw fieldError("ticket", "is not a valid value");
+      out.ticket = msg.ticket;
+      if (msg.nonce !== undefined) {
+        if (!/^[0-9a-f]{32}$/.test(msg.nonce)) throw fieldError("nonce", "is not a valid value");
+        out.nonce = msg.nonce;
+      }
+    }
+    if (msg.ticket === undefined || msg.room !== undefined) {
+      if (!validName(need("room"))) throw new ProtocolError("bad_room", "bad room name");
+      out.room = msg.room;
+    }
+    if (msg.ticket === undefined || msg.name !== undefined) {
+      if (!validName(need("name"))) throw new ProtocolError("bad_name", "bad player name");
+      out.name = msg.name;
+    }
+    if (msg.mode !== undefined) {
+      if (!["unsequenced", "sequenced", "reliable", "udp"].includes(msg.mode))
+        throw fieldError("mode", "is not a valid value");
+      out.mode = msg.mode;
+    }
+    for (const k of ["reflect", "batch"]) {
+      if (msg[k] === undefined) continue;
+      if (typeof msg[k] !== "boolean") throw fieldError(k, "must be true or false");
+      out[k] = msg[k];
+    }
+    if (msg.aoi !== undefined) {
+      if (typeof msg.aoi !== "number" || !(msg.aoi === 0 || (msg.aoi >= 0.01 && msg.aoi <= 100000)))
+        throw fieldError("aoi", "is out of range");
+      out.aoi = msg.aoi;
+    }
+    break;
+  case "chat":
+    if (!validText(need("text"))) throw fieldError("text", "is not a valid value");
+    out.text = msg.text;
+    break;
+  case "clock":
+    out.offset_us = checkInt(need("offset_us"), "offset_us", -TIME_MAX, TIME_MAX);
+    out.bound_us = checkInt(need("bound_us"), "bound_us", 0, TIME_MAX);
+    break;
+  case "ping":
+    if (msg.t !== undefined) out.t = checkInt(msg.t, "t", 0, TIME_MAX);
+    break;
+  case "leave":
+    break;
+  default:
+    throw new ProtocolError("unknown_type", `a client does not send "${msg.type}"`);
+  }
+  return JSON.stringify(out);
+}
+
+const DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/* NUL escaped anywhere is bad_field; a lone surrogate escape bad_json. */
+function checkStrings(v, depth) {
+  if (depth > 64) throw new ProtocolError("bad_json", "nested too deep");
+  if (typeof v === "string") {
+    if (v.includes("\u0000")) throw new ProtocolError("bad_field", "a string holds \\u0000");
+    if (utf8Length(v) < 0) throw new ProtocolError("bad_json", "a lone surrogate");
+  } else if (Array.isArray(v)) {
+    for (const e of v) checkStrings(e, depth + 1);
+  } else if (v && typeof v === "object") {
+    for (const k of Object.keys(v)) {
+      checkStrings(k, depth + 1);
+      checkStrings(v[k], depth + 1);
+    }
+  }
+}
+
+/* Field readers: null is absent, as in proto/control.c. */
+function present(o, k) {
+  return o[k] !== undefined && o[k] !== null;
+}
+
+function req(o, k) {
+  if (!present(o, k)) throw new ProtocolError("missing_field", `field "${k}" is missing`);
+  return o[k];
+}
+
+function readUint(o, k, required, max, dflt) {
+  if (!present(o, k)) {
+    if (required) req(o, k);
+    return dflt;
+  }
+  return checkInt(o[k], k, 0, max);
+}
+
+function readId(o, k, required) {
+  const v = readUint(o, k, required, ID_MAX, 0);
+  if (present(o, k) && v === 0) throw fieldError(k, "is out of range");
+  return v;
+}
+
+function readString(o, k, required, valid) {
+  if (!present(o, k)) {
+    if (required) req(o, k);
+    return undefined;
+  }
+  if (typeof o[k] !== "string") throw fieldError(k, "must be a string");
+  if (valid && !valid(o[k])) throw fieldError(k, "is not a valid value");
+  return o[k];
+}
+
+function readFloat(o, k) {
+  const v = req(o, k);
+  if (typeof v !== "number") throw fieldError(k, "must be a number");
+  if (!(Math.abs(v) <= VALUE_MAX)) throw fieldError(k, "is out of range");
+  return Math.fround(v);
+}
+
+/* A mode a relay names: one of the table's, or a later one (any name). */
+function readMode(o) {
+  return readString(o, "mode", false, validName);
+}
+
+function readRosterState(v) {
+  if (typeof v !== "object" || Array.isArray(v)) throw fieldError("state", "must be an object or null");
+  return {
+    seq: readUint(v, "seq", true, ID_MAX), t: readUint(v, "t", true, TIME_MAX),
+    x: readFloat(v, "x"), y: readFloat(v, "y"), vx: readFloat(v, "vx"),
+    vy: readFloat(v, "vy"), heading: readFloat(v, "heading"),
+  };
+}
+
+function readClockFields(o) {
+  return { offset_us: checkInt(req(o, "offset_us"), "offset_us", -TIME_MAX, TIME_MAX),
+           bound_us: readUint(o, "bound_us", true, TIME_MAX) };
+}
+
+function readMember(e) {
+  if (typeof e !== "object" || e === null || Array.isArray(e))
+    throw fieldError("roster", "entries must be objects");
+  const m = { id: readId(e, "id", true), name: readString(e, "name", true, validName),
+              mode: readMode(e), state: null, clock: null };
+  if (present(e, "state")) m.state = readRosterState(e.state);
+  if (present(e, "clock")) {
+    if (typeof e.clock !== "object" || Array.isArray(e.clock))
+      throw fieldError("clock", "must be an object");
+    m.clock = readClockFields(e.clock);
+  }
+  return m;
+}
+
+function readAoi(o) {
+  if (!present(o, "aoi")) return 0;
+  if (typeof o.aoi !== "number") throw fieldError("aoi", "must be a number");
+  if (!(o.aoi === 0 || (o.aoi >= 0.01 && o.aoi <= 100000))) throw fieldError("aoi", "is out of range");
+  return o.aoi;
+}
+
+const HEX32 = (s) => /^[0-9a-f]{32}$/.test(s);
+
+/* The fields of each relay-to-client type, in the order of PROTOCOL.md. */
+const READERS = {
+  welcome(o) {
+    const m = { id: readId(o, "id", true), room: readString(o, "room", true, validName),
+                aoi: readAoi(o) };
+    const roster = req(o, "roster");
+    if (!Array.isArray(roster)) throw fieldError("roster", "must be an array");
+    if (roster.length > ROSTER_MAX) throw fieldError("roster", "has too many members");
+    m.roster = roster.map(readMember);
+    return m;
+  },
+  joined: (o) => ({ id: readId(o, "id", true), name: readString(o, "name", true, validName),
+                    mode: readMode(o) }),
+  left(o) {
+    const m = { id: readId(o, "id", true), name: readString(o, "name", true, validName),
+                reason: readString(o, "reason", true) };
+    if (!LEFT_REASONS.includes(m.reason)) throw fieldError("reason", "is not a valid value");
+    return m;
+  },
+  chat: (o) => ({ text: readString(o, "text", true, validText), id: readId(o, "id", true),
+                  name: readString(o, "name", true, validName) }),
+  error(o) {
+    const code = readString(o, "code", true);
+    if (code.length === 0 || code.length > CODE_MAX) throw fieldError("code", "is not a valid value");
+    const message = cutMessage(readString(o, "message", true));
+    if (message.length === 0) throw fieldError("message", "is empty");
+    return { code, message };
+  },
+  clock: (o) => Object.assign({ id: readId(o, "id", true) }, readClockFields(o)),
+  pong: (o) => ({ t: readUint(o, "t", false, TIME_MAX, 0),
+                  relay_t: readUint(o, "relay_t", false, TIME_MAX, 0) }),
+  appeared: (o) => readMember(o),
+  vanished: (o) => ({ id: readId(o, "id", true) }),
+  moved(o) {
+    const m = { room: readString(o, "room", true, validName),
+                host: readString(o, "host", true, (s) => /^[A-Za-z0-9.:_-]{1,255}$/.test(s)),
+                port: readUint(o, "port", true, 65535),
+                transport: readString(o, "transport", true, validName),
+                epoch: readUint(o, "epoch", true, TIME_MAX),
+                seq: readUint(o, "seq", false, ID_MAX, undefined) };
+    if (m.port === 0) throw fieldError("port", "is out of range");
+    if (m.epoch === 0) throw fieldError("epoch", "is out of range");
+    return m;
+  },
+  cookie: (o) => ({ cookie: readString(o, "cookie", true) }),
+  sealed: (o) => ({ salt: readString(o, "salt", true, HEX32), tag: readString(o, "tag", true, HEX32) }),
+};
+
+export function decodeControl(data) {
+  let text;
+  if (typeof data === "string") {
+    text = data;
+    if (text.includes("\u0000")) throw new ProtocolError("bad_json", "holds a NUL byte");
+  } else {
+    const b = bytesOf(data);
+    if (b.length > CONTROL_MAX) throw new ProtocolError("bad_json", "longer than 65536 bytes");
+    if (b.includes(0)) throw new ProtocolError("bad_json", "holds a NUL byte");
+    try {
+      text = DECODER.decode(b);
+    } catch (e) {
+      throw new ProtocolError("bad_json", "not strict UTF-8");
+    }
+  }
+  let o;
+  try {
+    o = JSON.parse(text);
+  } catch (e) {
+    throw new ProtocolError("bad_json", "not a JSON object");
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o))
+    throw new ProtocolError("bad_json", "not a JSON object");
+  checkStrings(o, 0);
+  const type = req(o, "type");
+  if (typeof type !== "string") throw fieldError("type", "must be a string");
+  if (!Object.prototype.hasOwnProperty.call(READERS, type))
+    throw new ProtocolError("unknown_type", `unknown type "${type}"`);
+  return Object.assign({ type }, READERS[type](o));
+}
+
+/* ---- receive statistics (stats/recvstats.c) ---- */
+
+const WINDOW = 1024; /* sequence numbers remembered for duplicates */
+const RECENT = 512;  /* latencies kept for percentiles */
+
+export class RecvStats {
+  constructor() {
+    this.reset();
+  }
+
+  reset() {
+    this.started = false;
+    this.firstSeq = 0;
+    this.highestSeq = 0;
+    this.span = 0;          /* sequence numbers from the first to the highest */
+    this.received = 0;      /* unique states */
+    this.duplicates = 0;
+    this.reordered = 0;     /* arrived after a higher sequence number */
+    this.outOfWindow = 0;
+    this.tooOld = 0;        /* sequenced: dropped, a later one came first */
+    this.noLatency = 0;     /* received before both clock offsets were known */
+    this.jitterUs = 0;      /* RFC 3550 J, over the states with a latency */
+    this.lastTransitUs = 0;
+    this.latencySumUs = 0;
+    this.latencyMaxUs = 0;
+    this.window = new Uint8Array(WINDOW);
+    this.recent = [];       /* the last RECENT latencies, µs */
+  }
+
+  _seq(seq) {
+    seq >>>= 0;
+    if (!this.started) {
+      this.started = true;
+      this.firstSeq = this.highestSeq = seq;
+      this.span = 1;
+      this.window.fill(0);
+      this.window[seq % WINDOW] = 1;
+      this.received = 1;
+      return true;
+    }
+    const ahead = (seq - this.highestSeq) | 0;
+    if (ahead > 0) {
+      if (ahead >= WINDOW) {
+        this.window.fill(0);
+      } else {
+        for (let q = (this.highestSeq + 1) >>> 0; q !== seq; q = (q + 1) >>> 0)
+          this.window[q % WINDOW] = 0;
+      }
+      this.highestSeq = seq;
+      this.span += ahead;
+    } else {
+      const behind = -ahead;
+      if (behind >= WINDOW) {
+        this.outOfWindow++;
+        return false;
+      }
+      if (this.window[seq % WINDOW]) {
+        this.duplicates++;
+        return false;
+      }
+      if (((this.firstSeq - seq) | 0) > 0) { /* from before the first one seen */
+        this.span += (this.firstSeq - seq) >>> 0;
+        this.firstSeq = seq;
+      }
+      this.reordered++;
+    }
+    this.window[seq % WINDOW] = 1;
+    this.received++;
+    return true;
+  }
+
+  /* One state whose one-way latency is latencyUs (a number), or untimed
+   * (null: not known). Returns true for a new state. */
+  record(seq, latencyUs) {
+    if (!this._seq(seq)) return false;
+    if (latencyUs === null || latencyUs === undefined) {
+      this.noLatency++;
+      return true;
+    }
+    const timed = this.received - this.noLatency;
+    if (timed > 1) /* J += (|D| - J) / 16 */
+      this.jitterUs += (Math.abs(latencyUs - this.lastTransitUs) - this.jitterUs) / 16;
+    this.lastTransitUs = latencyUs;
+    const lat = Math.max(0, latencyUs);
+    this.latencySumUs += lat;
+    this.latencyMaxUs = Math.max(this.latencyMaxUs, lat);
+    if (this.recent.length === RECENT) this.recent.shift();
+    this.recent.push(lat);
+    return true;
+  }
+
+  get expected() { return this.span; }
+  get lost() { return Math.max(0, this.span - this.received); }
+  get lossPct() { return this.span ? 100 * this.lost / this.span : 0; }
+  get latencyMeanUs() {
+    const timed = this.received - this.noLatency;
+    return timed ? this.latencySumUs / timed : 0;
+  }
+
+  /* The p-th percentile (0..100) of the recent latencies, µs; 0 if none. */
+  percentileUs(p) {
+    return percentile(this.recent, p);
+  }
+}
+
+/* The p-th percentile (0..100) of the numbers in a, by sorting a copy. */
+export function percentile(a, p) {
+  if (!a.length) return 0;
+  const s = a.slice().sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p / 100 * s.length) - 1))];
+}
+
+/* ---- clock offset (proto/clocksync.c) ---- */
+
+const CLOCK_MAX_AGE_US = 60e6;
+
+export class ClockSync {
+  constructor() {
+    this.valid = false;
+    this.offsetUs = 0; /* relay clock - mine */
+    this.boundUs = 0;  /* |error of offsetUs| <= this: half the round trip */
+    this.atUs = 0;
+  }
+
+  /* One ping/pong. Returns 1 if the estimate changed, 0 if kept, -1 for an
+   * impossible sample. */
+  sample(sentUs, relayUs, recvUs) {
+    if (recvUs < sentUs || relayUs === 0) return -1;
+    const rtt = recvUs - sentUs;
+    const stale = this.valid && recvUs - this.atUs > CLOCK_MAX_AGE_US;
+    if (this.valid && !stale && Math.floor(rtt / 2) >= this.boundUs) return 0;
+    this.valid = true;
+    this.offsetUs = relayUs - (sentUs + Math.floor(rtt / 2));
+    this.boundUs = Math.floor((rtt + 1) / 2);
+    this.atUs = recvUs;
+    return 1;
+  }
+
+  /* Set from a member's announcement. */
+  set(offsetUs, boundUs, atUs) {
+    this.valid = true;
+    this.offsetUs = offsetUs;
+    this.boundUs = boundUs;
+    this.atUs = atUs;
+  }
+}
+
+/* One-way latency of a state sent at sendUs (the sender's clock) and
+ * received at recvUs (mine): {known, latencyUs, boundUs}. Corrected when
+ * the offsets differ by more than their bounds; else the clocks are taken
+ * as one. Not known (the raw difference, bound 0) while either is unknown. */
+export function clockLatency(mine, sender, sendUs, recvUs) {
+  const raw = recvUs - sendUs;
+  if (!mine.valid || !sender.valid) return { known: false, latencyUs: raw, boundUs: 0 };
+  const diff = sender.offsetUs - mine.offsetUs; /* my clock - the sender's */
+  const bounds = mine.boundUs + sender.boundUs;
+  if (Math.abs(diff) > bounds) return { known: true, latencyUs: raw - diff, boundUs: bounds };
+  return { known: true, latencyUs: raw, boundUs: Math.abs(diff) + bounds };
+}
+
+/* ---- interpolation (client/tui/interp.c) ---- */
+
+const INTERP_CAP = 32;              /* samples kept (1.6 s at 20 Hz) */
+const INTERP_RESET_US = 60e6;       /* a sample this far from the newest restarts */
+
+export class InterpBuffer {
+  /* extrapLimitUs: how far past the newest sample to extrapolate;
+   * maxGapUs: do not interpolate across a wider hole. */
+  constructor(extrapLimitUs = 250000, maxGapUs = 1000000) {
+    this.extrapLimitUs = extrapLimitUs;
+    this.maxGapUs = maxGapUs;
+    this.s = [];          /* ordered by seq, oldest first */
+    this.offsetUs = null; /* local = send + offset */
+    this.raw = null;      /* the last sample to arrive, whatever its seq */
+    this.arrivals = 0;
+    this.dropped = 0;
+    this.resets = 0;
+  }
+
+  clear() {
+    this.s = [];
+    this.offsetUs = null;
+    this.raw = null;
+  }
+
+  /* A state {seq, send_us, x, y, vx, vy} received at recvUs (my clock).
+   * Returns true if stored. */
+  push(st, recvUs) {
+    const smp = { seq: st.seq >>> 0, send: st.send_us, recv: recvUs, x: st.x, y: st.y,
+                  vx: st.vx, vy: st.vy };
+    this.arrivals++;
+    this.raw = smp;
+    if (this.s.length && Math.abs(smp.send - this.s[this.s.length - 1].send) > INTERP_RESET_US) {
+      this.s = [];
+      this.offsetUs = null;
+      this.resets++;
+    }
+    /* The smallest recv - send is the fastest trip plus the clock difference:
+     * samples mapped with it land where a jitter-free network put them. */
+    const cand = recvUs - smp.send;
+    if (this.offsetUs === null || cand < this.offsetUs) this.offsetUs = cand;
+    let pos = this.s.length;
+    while (pos > 0 && seqAfter(this.s[pos - 1].seq, smp.seq)) pos--;
+    if (pos > 0 && this.s[pos - 1].seq === smp.seq) {
+      this.dropped++;
+      return false;
+    }
+    if (this.s.length === INTERP_CAP) {
+      if (pos === 0) {
+        this.dropped++;
+        return false;
+      }
+      this.s.shift();
+      pos--;
+    }
+    this.s.splice(pos, 0, smp);
+    return true;
+  }
+
+  localTime(i) {
+    return this.s[i].send + this.offsetUs;
+  }
+
+  _extrapolate(a, dt) {
+    let kind = "extrapolated";
+    if (dt > this.extrapLimitUs) {
+      dt = this.extrapLimitUs;
+      kind = "stale";
+    }
+    return { kind, x: a.x + a.vx * dt / 1e6, y: a.y + a.vy * dt / 1e6, seqA: a.seq, seqB: a.seq };
+  }
+
+  /* Where the member is at renderUs on my clock (normally now - delay):
+   * {kind: "none" | "before" | "between" | "extrapolated" | "stale", x, y}. */
+  sampleAt(renderUs) {
+    const n = this.s.length;
+    if (!n) return { kind: "none" };
+    const at = (a, kind) => ({ kind, x: a.x, y: a.y, seqA: a.seq, seqB: a.seq });
+    const t0 = this.localTime(0);
+    if (renderUs <= t0) return at(this.s[0], renderUs === t0 ? "between" : "before");
+    let i = n - 1;
+    while (i > 0 && this.localTime(i) > renderUs) i--;
+    const a = this.s[i], into = renderUs - this.localTime(i);
+    if (i === n - 1) return into === 0 ? at(a, "between") : this._extrapolate(a, into);
+    const c = this.s[i + 1], gap = this.localTime(i + 1) - this.localTime(i);
+    if (gap <= 0) return at(c, "between");
+    if (gap > this.maxGapUs) return this._extrapolate(a, into);
+    const f = into / gap;
+    return { kind: "between", x: a.x + (c.x - a.x) * f, y: a.y + (c.y - a.y) * f,
+             seqA: a.seq, seqB: c.seq };
+  }
+}
+
+/* ---- the session ---- */
+
+const TICK_MS = 100;
+const CLOCK_FAST_PINGS = 10, CLOCK_FAST_PING_US = 100000;
+const CLOCK_PING_US = 1000000, CLOCK_PING_MAX_US = 8000000;
+const IDLE_PING_US = 1000000;
+const ICE_GATHER_MS = 3000;
+const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait their turn, skipped */
+
+/* Session: one session with a relay; an EventTarget.
+ *
+ *   new Session({room, name, route: "ws" | "webrtc", url, rtcUrl, mode,
+ *                reflect, batch, ticket, aoi, timeoutMs, iceServers})
+ *     url: the WebSocket (default ws(s)://this page's host/); rtcUrl: where
+ *     the WebRTC offer is POSTed (default this page's origin + "/rtc");
+ *     mode: WebRTC only, the send mode (unsequenced, sequenced, reliable);
+ *     ticket: a ticket's pass (joins with it; over WebRTC also the offer's
+ *     Authorization: Bearer); timeoutMs: join deadline and the relay's
+ *     silence before the session ends (default 5000).
+ *   start(): opens the route and joins; returns the session.
+ *   sendState({x, y, vx, vy, heading}): sends my state (seq and send_us
+ *     set here); returns its seq, or 0 if not sent (not joined; a stream
+ *     that still holds more than 64 KiB, or a channel not open: counted in
+ *     skipped).
+ *   chat(text), ping(): control messages (false if not sent).
+ *   setMode(mode): WebRTC only, sends on that mode's channel from now on
+ *     (what counts is how you send); returns false over a WebSocket.
+ *   close(): leaves and closes (a "close" event with code "closed").
+ * Read-only fields: route, phase ("connecting", "joining", "joined",
+ *   "closed"), id, room, name, mode (how my states go: "ws", or a WebRTC
+ *   mode), members (Map id -> member: {id, name, mode, arrivedAs, clock
+ *   (ClockSync), hasState, last (newest state), lastRecvUs, latencyUs,
+ *   latencyKnown, latencyBoundUs, stats (RecvStats), maxGapUs}), clock (my
+ *   ClockSync), rttUs (last pong's round trip), echo (my own state as the
+ *   relay reflected it), sent, skipped, bad, lastBad, endCode, endText.
+ * Events (CustomEvent, fields in detail): open (the route is up, join
+ *   sent), welcome ({id, room, roster}), roster (members changed), state
+ *   ({id, state, arrivedAs, recvUs, latencyUs, latencyKnown, latencyBoundUs}),
+ *   tooold ({id, state, arrivedAs}: a sequenced state not delivered), echo
+ *   ({state, rttUs}), joined, left, chat, error, clock, appeared, vanished,
+ *   moved (each the decoded message), pong ({t, relay_t, rttUs}), bad
+ *   ({error}), close ({code, text, reason: one line}).
+ */
+export class Session extends EventTarget {
   constructor(options) {
-    this.options = options;
-    this.onmessage = () => {};
-    this.onclose = () => {};
+    super();
+    const o = Object.assign({ route: "ws", mode: "unsequenced", reflect: false, batch: false,
+                              timeoutMs: 5000, iceServers: [] }, options);
+    if (o.route !== "ws" && o.route !== "webrtc") throw new TypeError("route: ws or webrtc");
+    if (o.ticket === undefined && (!validName(o.room) || !validName(o.name)))
+      throw new TypeError("room and name: 1-32 of A-Z a-z 0-9 _ - .");
+    if (o.route === "webrtc" && !(MODES[o.mode] && MODES[o.mode].channel))
+      throw new TypeError("mode: unsequenced, sequenced or reliable");
+    this.options = o;
+    this.route = o.route;
+    this.mode = o.route === "ws" ? "ws" : o.mode;
+    this.phase = "connecting";
+    this.id = 0;
+    this.room = o.room || "";
+    this.name = o.name || "";
+    this.members = new Map();
+    this.clock = new ClockSync();
+    this.rttUs = 0;
+    this.echo = null;
+    this.sent = 0;
+    this.skipped = 0;
+    this.bad = 0;
+    this.lastBad = "";
+    this.endCode = "";
+    this.endText = "";
+    this._seq = 1;
+    this._announced = new ClockSync();
+    this._clockChanged = false;
+    this._clockSamples = 0;
+    this._pingBackoff = 0;
+    this._nextPingUs = 0;
+    this._sentUs = 0;
+    this._heardUs = 0;
+    this._deadlineUs = 0;
+    this._timer = 0;
+    this._ws = null;
+    this._pc = null;
+    this._channels = {};
   }
 
   start() {
-    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
-    this.ws = new WebSocket(url);
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onopen = () => {
-      const join = { type: "join", version: PROTOCOL_VERSION, room: this.options.room,
-                     name: this.options.name, mode: "ws" };
-      this.ws.send(new TextEncoder().encode(JSON.stringify(join)));
-    };
-    this.ws.onmessage = (e) => {
-      const bytes = new Uint8Array(e.data);
-      if (bytes[0] === 0x7b) this.onmessage(new TextDecoder().decode(bytes));
-      else this.onmessage(decodeState(e.data));
-    };
-    this.ws.onclose = (e) => this.onclose(`${e.code} ${e.reason}`);
+    const now = nowUs();
+    this._deadlineUs = now + this.options.timeoutMs * 1000;
+    this._timer = setInterval(() => this._tick(nowUs()), TICK_MS);
+    if (this.route === "ws") this._openWebSocket();
+    else this._openWebRtc().catch((e) => this._end("refused", String(e && e.message || e)));
+    return this;
   }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /* ---- routes ---- */
+
+  _openWebSocket() {
+    let url = this.options.url;
+    if (!url) url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
+    let ws;
+    try {
+      ws = new WebSocket(url);
+    } catch (e) {
+      this._end("refused", String(e.message || e));
+      return;
+    }
+    this._ws = ws;
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => this._joinNow();
+    ws.onmessage = (e) => this._receive(e.data, "ws");
+    ws.onclose = (e) => {
+      const why = e.reason ? `: ${e.reason}` : "";
+      if (this.phase === "connecting") this._end("refused", `no WebSocket at ${url}${why}`);
+      else this._end("disconnected", `the relay closed the WebSocket (${e.code})${why}`);
+    };
+  }
+
+  async _openWebRtc() {
+    const pc = new RTCPeerConnection({ iceServers: this.options.iceServers });
+    this._pc = pc;
+    for (const c of RTC_CHANNELS) {
+      const ch = pc.createDataChannel(c.label, c.options);
+      ch.binaryType = "arraybuffer";
+      const arrived = c.label === "control" ? "reliable" : c.label;
+      ch.onmessage = (e) => this._receive(e.data, arrived);
+      this._channels[c.label] = ch;
+    }
+    this._channels.control.onopen = () => this._joinNow();
+    this._channels.control.onclose = () => {
+      if (this.phase === "connecting") this._end("refused", "the data channels never opened");
+      else this._end("disconnected", "the relay closed the data channels");
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "failed")
+        this._end(this.phase === "connecting" ? "refused" : "disconnected",
+                  "the WebRTC connection failed");
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    /* The relay is ICE-lite and takes no trickled candidates: the offer
+     * goes with every candidate gathered. */
+    await new Promise((resolve) => {
+      if (pc.iceGatheringState === "complete") return resolve();
+      const done = () => {
+        if (pc.iceGatheringState === "complete") resolve();
+      };
+      pc.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, ICE_GATHER_MS);
+    });
+    if (this.phase === "closed") return;
+    const headers = { "Content-Type": "application/sdp" };
+    if (this.options.ticket) headers.Authorization = "Bearer " + this.options.ticket;
+    const url = this.options.rtcUrl || location.origin + "/rtc";
+    const res = await fetch(url, { method: "POST", headers, body: pc.localDescription.sdp,
+                                   cache: "no-store" });
+    if (res.status !== 201) {
+      const body = (await res.text()).slice(0, 120).replace(/\s+/g, " ").trim();
+      this._end("refused", `POST ${url} answered ${res.status}${body ? ": " + body : ""}`);
+      return;
+    }
+    const sdp = await res.text();
+    if (this.phase === "closed") return;
+    await pc.setRemoteDescription({ type: "answer", sdp });
+  }
+
+  _joinNow() {
+    if (this.phase !== "connecting") return;
+    this.phase = "joining";
+    const o = this.options, join = { type: "join" };
+    for (const k of ["room", "name", "ticket", "reflect", "batch", "aoi"])
+      if (o[k] !== undefined) join[k] = o[k];
+    if (o.ticket) join.nonce = randomHex(16);
+    if (this.route === "webrtc") join.mode = this.mode; /* a stream edge has its own */
+    this._sendControl(join);
+    this._emit("open", { route: this.route });
+  }
+
+  /* ---- sending ---- */
+
+  _sendBytes(bytes, label) {
+    if (this.route === "ws") {
+      if (!this._ws || this._ws.readyState !== WebSocket.OPEN) return false;
+      this._ws.send(bytes);
+    } else {
+      const ch = this._channels[label];
+      if (!ch || ch.readyState !== "open") return false;
+      ch.send(bytes);
+    }
+    this._sentUs = nowUs();
+    return true;
+  }
+
+  _sendControl(msg) {
+    let text;
+    try {
+      text = encodeControl(msg);
+    } catch (e) {
+      return false;
+    }
+    return this._sendBytes(text, "control");
+  }
+
+  sendState(st) {
+    if (this.phase !== "joined") return 0;
+    if (this.route === "ws" && this._ws && this._ws.bufferedAmount > WS_BUFFERED_MAX) {
+      this.skipped++;
+      return 0;
+    }
+    const seq = this._seq;
+    const bytes = encodeState({ seq, send_us: nowUs(), x: st.x, y: st.y, vx: st.vx || 0,
+                                vy: st.vy || 0, heading: st.heading || 0 });
+    if (!this._sendBytes(bytes, this.route === "ws" ? null : MODES[this.mode].channel)) {
+      this.skipped++;
+      return 0;
+    }
+    this._seq = (this._seq + 1) >>> 0 || 1;
+    this.sent++;
+    return seq;
+  }
+
+  chat(text) {
+    return this.phase === "joined" && validText(text) && this._sendControl({ type: "chat", text });
+  }
+
+  ping() {
+    if (this.phase !== "joined") return false;
+    return this._sendControl({ type: "ping", t: nowUs() });
+  }
+
+  setMode(mode) {
+    if (this.route !== "webrtc" || !(MODES[mode] && MODES[mode].channel)) return false;
+    this.mode = mode;
+    return true;
+  }
+
+  close() {
+    if (this.phase === "closed") return;
+    if (this.route === "webrtc") this._sendControl({ type: "leave" });
+    this._end("closed", "closed by the page");
+  }
+
+  /* ---- timers ---- */
+
+  _pingInterval() {
+    let base = CLOCK_FAST_PING_US;
+    if (this._clockSamples >= CLOCK_FAST_PINGS) {
+      base = Math.min(CLOCK_PING_MAX_US, CLOCK_PING_US * 2 ** this._pingBackoff);
+    }
+    return base - base / 4 + Math.random() * base / 2;
+  }
+
+  _tick(now) {
+    if (this.phase === "closed") return;
+    if (this.phase !== "joined") {
+      if (now >= this._deadlineUs) this._end("timeout", "no welcome from the relay in time");
+      return;
+    }
+    if (now - this._heardUs > this.options.timeoutMs * 1000) {
+      this._end("timeout", "the relay went silent");
+      return;
+    }
+    if (now >= this._nextPingUs || now - this._sentUs >= IDLE_PING_US) {
+      this.ping();
+      this._nextPingUs = now + this._pingInterval();
+    }
+    /* Announce my offset when it changed enough: every member gets it. */
+    const c = this.clock, a = this._announced;
+    if (c.valid && this._clockChanged &&
+        (!a.valid || c.boundUs * 2 < a.boundUs || c.boundUs > a.boundUs * 2 ||
+         Math.abs(c.offsetUs - a.offsetUs) > a.boundUs)) {
+      if (this._sendControl({ type: "clock", offset_us: c.offsetUs, bound_us: c.boundUs }))
+        a.set(c.offsetUs, c.boundUs, c.atUs);
+    }
+    this._clockChanged = false;
+  }
+
+  _end(code, text) {
+    if (this.phase === "closed") return;
+    this.phase = "closed";
+    this.endCode = code;
+    this.endText = text || "";
+    clearInterval(this._timer);
+    if (this._ws) {
+      this._ws.onclose = this._ws.onmessage = null;
+      try { this._ws.close(1000); } catch (e) { /* already closed */ }
+    }
+    if (this._pc) {
+      for (const ch of Object.values(this._channels)) ch.onclose = ch.onmessage = null;
+      this._pc.onconnectionstatechange = null;
+      try { this._pc.close(); } catch (e) { /* already closed */ }
+    }
+    const reason = this.endText && this.endText !== code ? `${code} (${this.endText})` : code;
+    this._emit("close", { code, text: this.endText, reason });
+  }
+
+  /* ---- receiving ---- */
+
+  _badMessage(err) {
+    this.bad++;
+    this.lastBad = err.message || String(err);
+    this._emit("bad", { error: err });
+  }
+
+  _receive(data, arrivedAs) {
+    if (this.phase === "closed") return;
+    const now = nowUs();
+    this._heardUs = now;
+    const bytes = typeof data === "string" ? null : bytesOf(data);
+    if (bytes && bytes.length === 0) return this._badMessage(new ProtocolError("bad_state", "empty"));
+    if (!bytes || bytes[0] === 0x7b) { /* "{": control */
+      let m;
+      try {
+        m = decodeControl(bytes || data);
+      } catch (e) {
+        return this._badMessage(e);
+      }
+      return this._control(m, now);
+    }
+    let entries;
+    try {
+      entries = isBatch(bytes) ? unpackBatch(bytes) : [bytes];
+    } catch (e) {
+      return this._badMessage(e);
+    }
+    for (const entry of entries) {
+      try {
+        if (entry[0] === 0x7b) throw new ProtocolError("bad_state", "control in a batch");
+        this._state(decodeState(entry), arrivedAs, now);
+      } catch (e) {
+        this._badMessage(e);
+      }
+    }
+  }
+
+  _member(id, fields, now) {
+    let m = this.members.get(id);
+    if (!m) {
+      m = { id, name: "", mode: "", arrivedAs: "", clock: new ClockSync(), hasState: false,
+            last: null, lastRecvUs: 0, latencyUs: 0, latencyKnown: false, latencyBoundUs: 0,
+            stats: new RecvStats(), maxGapUs: 0 };
+      this.members.set(id, m);
+    }
+    if (fields) {
+      if (fields.name) m.name = fields.name;
+      if (fields.mode) m.mode = fields.mode;
+      if (fields.state) {
+        const s = fields.state;
+        m.last = { sender: id, seq: s.seq, send_us: s.t, x: s.x, y: s.y, vx: s.vx, vy: s.vy,
+                   heading: s.heading };
+        m.hasState = true;
+      }
+      if (fields.clock) m.clock.set(fields.clock.offset_us, fields.clock.bound_us, now);
+    }
+    return m;
+  }
+
+  _state(st, arrivedAs, now) {
+    if (this.phase !== "joined" || st.sender === 0) {
+      this._badMessage(new ProtocolError("bad_state", "a state before the welcome or without sender"));
+      return;
+    }
+    if (st.sender === this.id) {
+      this.echo = st;
+      this._emit("echo", { state: st, rttUs: now - st.send_us });
+      return;
+    }
+    const m = this._member(st.sender, null, now);
+    const fresh = !m.arrivedAs;
+    m.arrivedAs = arrivedAs;
+    /* Sequenced keeps each sender's order here, as the C library does:
+     * never older than the newest delivered from that sender in any mode. */
+    if (MODES[arrivedAs] && MODES[arrivedAs].dropOld && m.hasState && !seqAfter(st.seq, m.last.seq)) {
+      m.stats.tooOld++;
+      this._emit("tooold", { id: st.sender, state: st, arrivedAs });
+      return;
+    }
+    const lat = clockLatency(this.clock, m.clock, st.send_us, now);
+    m.latencyUs = lat.latencyUs;
+    m.latencyKnown = lat.known;
+    m.latencyBoundUs = lat.boundUs;
+    const isNew = m.stats.record(st.seq, lat.known ? lat.latencyUs : null);
+    if (m.lastRecvUs && m.stats.received > 1) m.maxGapUs = Math.max(m.maxGapUs, now - m.lastRecvUs);
+    if (!m.hasState || (isNew && seqAfter(st.seq, m.last.seq))) {
+      m.last = st;
+      m.hasState = true;
+    }
+    m.lastRecvUs = now;
+    this._emit("state", { id: st.sender, state: st, arrivedAs, recvUs: now,
+                          latencyUs: lat.latencyUs, latencyKnown: lat.known,
+                          latencyBoundUs: lat.boundUs });
+    if (fresh) this._emit("roster", {});
+  }
+
+  _control(m, now) {
+    switch (m.type) {
+    case "welcome":
+      if (this.phase === "joined") return; /* a repeated welcome */
+      this.phase = "joined";
+      this.id = m.id;
+      this.room = m.room;
+      this.members.clear();
+      for (const e of m.roster) this._member(e.id, e, now);
+      this._nextPingUs = now;
+      this._emit("welcome", m);
+      this._emit("roster", {});
+      return;
+    case "joined":
+    case "appeared":
+      if (m.id !== this.id) this._member(m.id, m, now);
+      this._emit(m.type, m);
+      this._emit("roster", {});
+      return;
+    case "left":
+    case "vanished":
+      this.members.delete(m.id);
+      this._emit(m.type, m);
+      this._emit("roster", {});
+      return;
+    case "chat":
+      this._emit("chat", m);
+      return;
+    case "clock":
+      if (m.id !== this.id) this._member(m.id, { clock: m }, now);
+      this._emit("clock", m);
+      return;
+    case "pong": {
+      const rtt = now - m.t;
+      if (m.t > 0 && rtt >= 0) {
+        this.rttUs = rtt;
+        const changed = m.relay_t ? this.clock.sample(m.t, m.relay_t, now) : -1;
+        this._clockSamples++;
+        if (changed === 1) {
+          this._clockChanged = true;
+          this._pingBackoff = 0;
+        } else if (changed === 0 && this._clockSamples > CLOCK_FAST_PINGS && this._pingBackoff < 8) {
+          this._pingBackoff++;
+        }
+      }
+      this._emit("pong", Object.assign({ rttUs: rtt }, m));
+      return;
+    }
+    case "error":
+      this._emit("error", m);
+      /* Any error that answers the join refuses it; some end a session. */
+      if (this.phase !== "joined" || ENDING_ERRORS.includes(m.code))
+        this._end(m.code, m.message);
+      return;
+    case "moved":
+      this._emit("moved", m);
+      this._end("moved", `the room lives at ${m.host}:${m.port} (${m.transport})`);
+      return;
+    default: /* cookie, sealed: not for a browser's routes */
+      this._badMessage(new ProtocolError("unknown_type", `a ${m.type} message on this route`));
+    }
+  }
+}
+
+function randomHex(bytes) {
+  const b = new Uint8Array(bytes);
+  crypto.getRandomValues(b);
+  return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
 }

@@ -1,0 +1,289 @@
+/* test_e2e_play.c: the play page (client/js/) in headless Chromium, driven
+ * over the DevTools protocol (tests/support/browser.c), against
+ * ricochet-relay's ENet, plain-UDP and WebSocket edges. The page loads
+ * nothing from elsewhere, and its module holds to PROTOCOL.md byte for byte
+ * (tests/support/ricochet_checks.js, evaluated in the page); in one room with an ENet bot and a plain-UDP bot,
+ * the page joins over the WebSocket, draws both bots moving (its
+ * window.ricochetPlay.snapshot() read twice), steers its avatar with the
+ * arrow keys, chats, and each bot receives its states with a one-way
+ * latency (the page announced its clock's offset); a screenshot of it all.
+ * With RICOCHET_SHOT_UPDATE=1 the screenshot goes to docs/play-page.png. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "support/browser.h"
+#include "support/harness.h"
+#include "support/servers.h"
+
+#define WAIT_MS 15000
+#define ROOM "play"
+#define PAGE_NAME "web"
+
+/* A relay with the three edges: its ENet, plain-UDP and WebSocket ports. */
+struct relay3 {
+    struct spawn_proc relay;
+    uint16_t enet, udp, ws;
+};
+
+static void relay3_start(struct relay3 *r)
+{
+    const char *args[] = { "--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
+                           "--listen", "ws://127.0.0.1:0", "--stats-interval", "0", NULL };
+    int port = harness_start_relay(&r->relay, args);
+    assert_true(port > 0);
+    r->enet = (uint16_t)port;
+    r->udp = harness_edge_port(&r->relay, "udp");
+    r->ws = harness_edge_port(&r->relay, "ws");
+}
+
+static void relay3_stop(struct relay3 *r)
+{
+    free(harness_relay_finish(&r->relay));
+    spawn_free(&r->relay);
+}
+
+static void bot(struct spawn_proc *p, uint16_t port, const char *mode, const char *name,
+                const char *seed)
+{
+    char port_s[16];
+    snprintf(port_s, sizeof port_s, "%u", (unsigned)port);
+    const char *args[] = { "--port", port_s, "--room", ROOM, "--name", name, "--mode", mode,
+                           "--rate", "20", "--duration", "0", "--seed", seed, "--json",
+                           "--log-level", "error", NULL };
+    assert_int_equal(harness_spawn(p, "ricochet-bot", args), 0);
+}
+
+/* The page's snapshot (window.ricochetPlay.snapshot()). */
+static cJSON *snapshot(struct browser *b)
+{
+    cJSON *s = browser_eval(b, "window.ricochetPlay.snapshot()");
+    assert_true(cJSON_IsObject(s));
+    return s;
+}
+
+static double number(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *text(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, name);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* The snapshot's member called name (NULL if none). */
+static const cJSON *member(const cJSON *snap, const char *name)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(snap, "members"))
+        if (strcmp(text(m, "name"), name) == 0)
+            return m;
+    return NULL;
+}
+
+static void fail_with_console(struct browser *b, const char *what)
+{
+    cJSON *s = browser_eval(b, "window.ricochetPlay && window.ricochetPlay.snapshot()");
+    char *shown = s ? cJSON_PrintUnformatted(s) : NULL;
+    print_error("the page: %s\nits console:\n%s", shown ? shown : "-", browser_console(b));
+    free(shown);
+    cJSON_Delete(s);
+    fail_msg("%s", what);
+}
+
+static void module_holds_to_the_protocol(void **state)
+{
+    (void)state;
+    struct relay3 r;
+    char dir[] = "/tmp/ricochet-play-XXXXXX", url[160];
+    relay3_start(&r);
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/play?room=codec&name=codec", (unsigned)r.ws);
+    struct browser *b = browser_open(dir, url, 1280, 860);
+    if (!browser_wait(b, "window.ricochetPlay", WAIT_MS))
+        fail_with_console(b, "the page never loaded");
+    /* Everything the page loaded came from the relay: it works offline. */
+    cJSON *from = browser_eval(b, "performance.getEntriesByType('resource')"
+                                  ".map((e) => e.name).concat([location.href])");
+    const cJSON *e;
+    int loaded = 0;
+    cJSON_ArrayForEach(e, from) {
+        char origin[64];
+        snprintf(origin, sizeof origin, "http://127.0.0.1:%u/", (unsigned)r.ws);
+        assert_true(cJSON_IsString(e));
+        if (strncmp(e->valuestring, origin, strlen(origin)) != 0)
+            fail_msg("the page loaded %s", e->valuestring);
+        loaded++;
+    }
+    assert_true(loaded >= 3); /* the page, play.js, ricochet.js */
+    cJSON_Delete(from);
+
+    char *checks = harness_read_text("tests/support/ricochet_checks.js");
+    assert_non_null(checks);
+    cJSON *failed = browser_eval(b, checks);
+    free(checks);
+    if (!cJSON_IsArray(failed))
+        fail_with_console(b, "the checks did not run");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, failed)
+        print_error("ricochet.js: %s\n", cJSON_IsString(f) ? f->valuestring : "?");
+    assert_int_equal(cJSON_GetArraySize(failed), 0);
+    cJSON_Delete(failed);
+    browser_close(b);
+    servers_remove_tree(dir);
+    relay3_stop(&r);
+}
+
+/* Both bots listed, with a position each, their states arriving over ws. */
+static const char *BOTS_SEEN =
+    "window.ricochetPlay && (() => { const s = window.ricochetPlay.snapshot();"
+    " const m = (n) => s.members.find((v) => v.name === n);"
+    " return s.phase === 'joined' && m('enet-1') && m('udp-1') &&"
+    " m('enet-1').view === 'between' && m('udp-1').view === 'between' &&"
+    " m('enet-1').latencyKnown && m('udp-1').latencyKnown && s.me.clockKnown; })()";
+
+/* What one bot received from the page, from its --json summary. */
+static void bot_saw_page(struct spawn_proc *p, const char *bot_name)
+{
+    assert_int_equal(spawn_stop(p, SIGINT, WAIT_MS), 0);
+    char *out = spawn_read_stdout(p);
+    assert_non_null(out);
+    cJSON *j = cJSON_Parse(out);
+    if (!j)
+        fail_msg("%s: no JSON summary: %s", bot_name, out);
+    const cJSON *bots = cJSON_GetObjectItem(j, "bots"), *from = NULL, *e;
+    const cJSON *me = cJSON_GetArrayItem(bots, 0);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(me, "from"))
+        if (strcmp(text(e, "name"), PAGE_NAME) == 0)
+            from = e;
+    if (!from)
+        fail_msg("%s heard nothing from the page: %s", bot_name, out);
+    double received = number(from, "received"), mean = number(from, "latency_mean_us");
+    print_message("%s from the page: %.0f states (%s), latency mean %.0f us, %.0f without one\n",
+                  bot_name, received, text(from, "mode"), mean, number(from, "no_latency"));
+    assert_true(received >= 40); /* steered for two seconds at 20 Hz, and more */
+    assert_true(number(from, "no_latency") < received); /* the page's clock was announced */
+    assert_true(mean > 0 && mean < 500000);
+    cJSON_Delete(j);
+    free(out);
+    spawn_free(p);
+}
+
+static void page_plays_with_bots(void **state)
+{
+    (void)state;
+    struct relay3 r;
+    struct spawn_proc enet_bot, udp_bot;
+    char dir[] = "/tmp/ricochet-play-XXXXXX", url[160], png[160];
+    relay3_start(&r);
+    bot(&enet_bot, r.enet, "unsequenced", "enet", "11");
+    bot(&udp_bot, r.udp, "udp", "udp", "12");
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/play?room=" ROOM "&name=" PAGE_NAME,
+             (unsigned)r.ws);
+    struct browser *b = browser_open(dir, url, 1280, 720);
+    if (!browser_wait(b, BOTS_SEEN, WAIT_MS))
+        fail_with_console(b, "the page never showed both bots");
+
+    /* Both bots move on the page: positions read a second apart. */
+    cJSON *s1 = snapshot(b);
+    clock_sleep_ms(1000);
+    cJSON *s2 = snapshot(b);
+    static const char *const names[] = { "enet-1", "udp-1" };
+    static const char *const modes[] = { "unsequenced", "udp" };
+    for (int i = 0; i < 2; i++) {
+        const cJSON *a = member(s1, names[i]), *c = member(s2, names[i]);
+        double moved = hypot(number(c, "x") - number(a, "x"), number(c, "y") - number(a, "y"));
+        print_message("%s: (%.1f, %.1f) then (%.1f, %.1f), mode %s arriving as %s, "
+                      "latency %.2f +- %.2f ms, loss %.1f%%\n", names[i], number(a, "x"),
+                      number(a, "y"), number(c, "x"), number(c, "y"), text(c, "mode"),
+                      text(c, "arrivedAs"), number(c, "latencyMs"), number(c, "boundMs"),
+                      number(c, "lossPct"));
+        assert_true(moved > 0.5);
+        assert_string_equal(text(c, "mode"), modes[i]);
+        assert_string_equal(text(c, "arrivedAs"), "ws");
+        assert_true(number(c, "received") > number(a, "received"));
+        assert_true(number(c, "latencyMs") >= 0 && number(c, "latencyMs") < 500);
+    }
+    assert_string_equal(text(s2, "route"), "ws");
+    cJSON_Delete(s1);
+
+    /* The arrows steer my avatar: right, then down. */
+    const cJSON *me = cJSON_GetObjectItem(s2, "me");
+    double x0 = number(me, "x"), y0 = number(me, "y");
+    const char *x_key = x0 < 50 ? "ArrowRight" : "ArrowLeft";
+    const char *y_key = y0 < 50 ? "ArrowDown" : "ArrowUp";
+    browser_key(b, x_key, true);
+    clock_sleep_ms(1000);
+    browser_key(b, x_key, false);
+    browser_key(b, y_key, true);
+    clock_sleep_ms(1000);
+    browser_key(b, y_key, false);
+    cJSON *s3 = snapshot(b);
+    me = cJSON_GetObjectItem(s3, "me");
+    double dx = fabs(number(me, "x") - x0), dy = fabs(number(me, "y") - y0);
+    print_message("me: (%.1f, %.1f) then (%.1f, %.1f), %.0f states sent, round trip %.2f ms\n",
+                  x0, y0, number(me, "x"), number(me, "y"), number(me, "sent"),
+                  number(me, "rttMs"));
+    assert_true(dx > 15 && dx < 35); /* 25 arena units a second, for a second */
+    assert_true(dy > 15 && dy < 35);
+    assert_true(number(me, "vx") == 0 && number(me, "vy") == 0); /* keys released: stopped */
+    const cJSON *echo = cJSON_GetObjectItem(me, "echo"); /* the relay reflected my states */
+    assert_true(cJSON_IsObject(echo));
+    assert_true(number(me, "bad") == 0);
+    const cJSON *ws = cJSON_GetObjectItem(cJSON_GetObjectItem(s3, "routes"), "ws");
+    assert_true(number(ws, "received") > 0);
+    cJSON_Delete(s2);
+    cJSON_Delete(s3);
+
+    /* Enter opens the chat line; typed and sent with Enter, it comes back. */
+    browser_key(b, "Enter", true);
+    browser_key(b, "Enter", false);
+    for (const char *c = "hi bots"; *c; c++) {
+        char key[2] = { *c, '\0' };
+        browser_key(b, key, true);
+        browser_key(b, key, false);
+    }
+    browser_key(b, "Enter", true);
+    browser_key(b, "Enter", false);
+    if (!browser_wait(b, "window.ricochetPlay.snapshot().chat.some((c) => c.name === '" PAGE_NAME
+                         "' && c.text === 'hi bots')", WAIT_MS))
+        fail_with_console(b, "the chat line never came back");
+
+    bool update = getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1");
+    snprintf(png, sizeof png, "%s", update ? "docs/play-page.png" : dir);
+    if (!update)
+        snprintf(png + strlen(png), sizeof png - strlen(png), "/play.png");
+    clock_sleep_ms(500); /* the tables refreshed once more */
+    long size = browser_screenshot(b, png);
+    print_message("screenshot: %s, %ld bytes\n", png, size);
+    assert_true(size > 20000);
+
+    browser_close(b);
+    bot_saw_page(&enet_bot, "enet-1");
+    bot_saw_page(&udp_bot, "udp-1");
+    servers_remove_tree(dir);
+    relay3_stop(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(module_holds_to_the_protocol),
+        cmocka_unit_test(page_plays_with_bots),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
