@@ -1,13 +1,16 @@
 /* test_e2e_play.c: the play page (client/js/) in headless Chromium, driven
  * over the DevTools protocol (tests/support/browser.c), against
- * ricochet-relay's ENet, plain-UDP and WebSocket edges. The page loads
- * nothing from elsewhere, and its module holds to PROTOCOL.md byte for byte
- * (tests/support/ricochet_checks.js, evaluated in the page); in one room with an ENet bot and a plain-UDP bot,
- * the page joins over the WebSocket, draws both bots moving (its
- * window.ricochetPlay.snapshot() read twice), steers its avatar with the
- * arrow keys, chats, and each bot receives its states with a one-way
- * latency (the page announced its clock's offset); a screenshot of it all.
- * With RICOCHET_SHOT_UPDATE=1 the screenshot goes to docs/play-page.png. */
+ * ricochet-relay's ENet, plain-UDP, WebSocket and WebRTC edges. The page
+ * loads nothing from elsewhere, and its module holds to PROTOCOL.md byte
+ * for byte (tests/support/ricochet_checks.js, evaluated in the page). In one
+ * room with an ENet bot and a plain-UDP bot, the page joins over the
+ * WebSocket, draws both bots moving (its window.ricochetPlay.snapshot() read
+ * twice), steers its avatar with the arrow keys and chats; switched to
+ * datagrams, it joins again over WebRTC, draws the bots moving again and
+ * sends reliable on the control channel; each bot receives the page's states
+ * of both sessions with a one-way latency (the page announced its clock's
+ * offset); a screenshot of it all. With RICOCHET_SHOT_UPDATE=1 the
+ * screenshot goes to docs/play-page.png. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,16 +33,18 @@
 #define ROOM "play"
 #define PAGE_NAME "web"
 
-/* A relay with the three edges: its ENet, plain-UDP and WebSocket ports. */
-struct relay3 {
+/* A relay with four edges: ENet, plain UDP, WebSocket (the page's
+ * origin) and WebRTC (its offers arrive through the WebSocket edge). */
+struct relay4 {
     struct spawn_proc relay;
     uint16_t enet, udp, ws;
 };
 
-static void relay3_start(struct relay3 *r)
+static void relay4_start(struct relay4 *r)
 {
     const char *args[] = { "--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
-                           "--listen", "ws://127.0.0.1:0", "--stats-interval", "0", NULL };
+                           "--listen", "ws://127.0.0.1:0", "--listen", "webrtc://127.0.0.1:0",
+                           "--stats-interval", "0", NULL };
     int port = harness_start_relay(&r->relay, args);
     assert_true(port > 0);
     r->enet = (uint16_t)port;
@@ -47,7 +52,7 @@ static void relay3_start(struct relay3 *r)
     r->ws = harness_edge_port(&r->relay, "ws");
 }
 
-static void relay3_stop(struct relay3 *r)
+static void relay4_stop(struct relay4 *r)
 {
     free(harness_relay_finish(&r->relay));
     spawn_free(&r->relay);
@@ -107,9 +112,9 @@ static void fail_with_console(struct browser *b, const char *what)
 static void module_holds_to_the_protocol(void **state)
 {
     (void)state;
-    struct relay3 r;
+    struct relay4 r;
     char dir[] = "/tmp/ricochet-play-XXXXXX", url[160];
-    relay3_start(&r);
+    relay4_start(&r);
     servers_tmpdir(dir);
     snprintf(url, sizeof url, "http://127.0.0.1:%u/play?room=codec&name=codec", (unsigned)r.ws);
     struct browser *b = browser_open(dir, url, 1280, 860);
@@ -144,61 +149,27 @@ static void module_holds_to_the_protocol(void **state)
     cJSON_Delete(failed);
     browser_close(b);
     servers_remove_tree(dir);
-    relay3_stop(&r);
+    relay4_stop(&r);
 }
 
-/* Both bots listed, with a position each, their states arriving over ws. */
-static const char *BOTS_SEEN =
-    "window.ricochetPlay && (() => { const s = window.ricochetPlay.snapshot();"
-    " const m = (n) => s.members.find((v) => v.name === n);"
-    " return s.phase === 'joined' && m('enet-1') && m('udp-1') &&"
-    " m('enet-1').view === 'between' && m('udp-1').view === 'between' &&"
-    " m('enet-1').latencyKnown && m('udp-1').latencyKnown && s.me.clockKnown; })()";
-
-/* What one bot received from the page, from its --json summary. */
-static void bot_saw_page(struct spawn_proc *p, const char *bot_name)
+/* Both bots listed, drawn between two states, with a latency each, their
+ * states arriving as arrived (the route's way down); I am joined over route. */
+static bool bots_seen(struct browser *b, const char *route, const char *arrived)
 {
-    assert_int_equal(spawn_stop(p, SIGINT, WAIT_MS), 0);
-    char *out = spawn_read_stdout(p);
-    assert_non_null(out);
-    cJSON *j = cJSON_Parse(out);
-    if (!j)
-        fail_msg("%s: no JSON summary: %s", bot_name, out);
-    const cJSON *bots = cJSON_GetObjectItem(j, "bots"), *from = NULL, *e;
-    const cJSON *me = cJSON_GetArrayItem(bots, 0);
-    cJSON_ArrayForEach(e, cJSON_GetObjectItem(me, "from"))
-        if (strcmp(text(e, "name"), PAGE_NAME) == 0)
-            from = e;
-    if (!from)
-        fail_msg("%s heard nothing from the page: %s", bot_name, out);
-    double received = number(from, "received"), mean = number(from, "latency_mean_us");
-    print_message("%s from the page: %.0f states (%s), latency mean %.0f us, %.0f without one\n",
-                  bot_name, received, text(from, "mode"), mean, number(from, "no_latency"));
-    assert_true(received >= 40); /* steered for two seconds at 20 Hz, and more */
-    assert_true(number(from, "no_latency") < received); /* the page's clock was announced */
-    assert_true(mean > 0 && mean < 500000);
-    cJSON_Delete(j);
-    free(out);
-    spawn_free(p);
+    char expr[1024];
+    snprintf(expr, sizeof expr,
+             "window.ricochetPlay && (() => { const s = window.ricochetPlay.snapshot();"
+             " const ok = (n) => s.members.some((v) => v.name === n && v.view === 'between' &&"
+             " v.latencyKnown && v.arrivedAs === '%s');"
+             " return s.phase === 'joined' && s.route === '%s' && s.me.clockKnown &&"
+             " ok('enet-1') && ok('udp-1'); })()", arrived, route);
+    return browser_wait(b, expr, WAIT_MS);
 }
 
-static void page_plays_with_bots(void **state)
+/* Both bots move on the page: positions read a second apart, each with
+ * its mode, arriving as arrived, with a latency. */
+static void bots_move(struct browser *b, const char *arrived)
 {
-    (void)state;
-    struct relay3 r;
-    struct spawn_proc enet_bot, udp_bot;
-    char dir[] = "/tmp/ricochet-play-XXXXXX", url[160], png[160];
-    relay3_start(&r);
-    bot(&enet_bot, r.enet, "unsequenced", "enet", "11");
-    bot(&udp_bot, r.udp, "udp", "udp", "12");
-    servers_tmpdir(dir);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/play?room=" ROOM "&name=" PAGE_NAME,
-             (unsigned)r.ws);
-    struct browser *b = browser_open(dir, url, 1280, 720);
-    if (!browser_wait(b, BOTS_SEEN, WAIT_MS))
-        fail_with_console(b, "the page never showed both bots");
-
-    /* Both bots move on the page: positions read a second apart. */
     cJSON *s1 = snapshot(b);
     clock_sleep_ms(1000);
     cJSON *s2 = snapshot(b);
@@ -206,6 +177,8 @@ static void page_plays_with_bots(void **state)
     static const char *const modes[] = { "unsequenced", "udp" };
     for (int i = 0; i < 2; i++) {
         const cJSON *a = member(s1, names[i]), *c = member(s2, names[i]);
+        assert_non_null(a);
+        assert_non_null(c);
         double moved = hypot(number(c, "x") - number(a, "x"), number(c, "y") - number(a, "y"));
         print_message("%s: (%.1f, %.1f) then (%.1f, %.1f), mode %s arriving as %s, "
                       "latency %.2f +- %.2f ms, loss %.1f%%\n", names[i], number(a, "x"),
@@ -214,16 +187,21 @@ static void page_plays_with_bots(void **state)
                       number(c, "lossPct"));
         assert_true(moved > 0.5);
         assert_string_equal(text(c, "mode"), modes[i]);
-        assert_string_equal(text(c, "arrivedAs"), "ws");
+        assert_string_equal(text(c, "arrivedAs"), arrived);
         assert_true(number(c, "received") > number(a, "received"));
         assert_true(number(c, "latencyMs") >= 0 && number(c, "latencyMs") < 500);
     }
-    assert_string_equal(text(s2, "route"), "ws");
     cJSON_Delete(s1);
+    cJSON_Delete(s2);
+}
 
-    /* The arrows steer my avatar: right, then down. */
-    const cJSON *me = cJSON_GetObjectItem(s2, "me");
+/* The arrows steer my avatar: sideways, then up or down, a second each. */
+static void steer(struct browser *b)
+{
+    cJSON *s = snapshot(b);
+    const cJSON *me = cJSON_GetObjectItem(s, "me");
     double x0 = number(me, "x"), y0 = number(me, "y");
+    cJSON_Delete(s);
     const char *x_key = x0 < 50 ? "ArrowRight" : "ArrowLeft";
     const char *y_key = y0 < 50 ? "ArrowDown" : "ArrowUp";
     browser_key(b, x_key, true);
@@ -232,8 +210,8 @@ static void page_plays_with_bots(void **state)
     browser_key(b, y_key, true);
     clock_sleep_ms(1000);
     browser_key(b, y_key, false);
-    cJSON *s3 = snapshot(b);
-    me = cJSON_GetObjectItem(s3, "me");
+    s = snapshot(b);
+    me = cJSON_GetObjectItem(s, "me");
     double dx = fabs(number(me, "x") - x0), dy = fabs(number(me, "y") - y0);
     print_message("me: (%.1f, %.1f) then (%.1f, %.1f), %.0f states sent, round trip %.2f ms\n",
                   x0, y0, number(me, "x"), number(me, "y"), number(me, "sent"),
@@ -241,15 +219,14 @@ static void page_plays_with_bots(void **state)
     assert_true(dx > 15 && dx < 35); /* 25 arena units a second, for a second */
     assert_true(dy > 15 && dy < 35);
     assert_true(number(me, "vx") == 0 && number(me, "vy") == 0); /* keys released: stopped */
-    const cJSON *echo = cJSON_GetObjectItem(me, "echo"); /* the relay reflected my states */
-    assert_true(cJSON_IsObject(echo));
+    assert_true(cJSON_IsObject(cJSON_GetObjectItem(me, "echo"))); /* the relay reflected me */
     assert_true(number(me, "bad") == 0);
-    const cJSON *ws = cJSON_GetObjectItem(cJSON_GetObjectItem(s3, "routes"), "ws");
-    assert_true(number(ws, "received") > 0);
-    cJSON_Delete(s2);
-    cJSON_Delete(s3);
+    cJSON_Delete(s);
+}
 
-    /* Enter opens the chat line; typed and sent with Enter, it comes back. */
+/* Enter opens the chat line; typed and sent with Enter, it comes back. */
+static void chat(struct browser *b)
+{
     browser_key(b, "Enter", true);
     browser_key(b, "Enter", false);
     for (const char *c = "hi bots"; *c; c++) {
@@ -262,6 +239,90 @@ static void page_plays_with_bots(void **state)
     if (!browser_wait(b, "window.ricochetPlay.snapshot().chat.some((c) => c.name === '" PAGE_NAME
                          "' && c.text === 'hi bots')", WAIT_MS))
         fail_with_console(b, "the chat line never came back");
+}
+
+/* The route switch to datagrams: the page joins again over WebRTC; then
+ * the mode menu sends reliable, on the control channel, and my reflected
+ * states keep coming back. */
+static void switch_to_webrtc(struct browser *b)
+{
+    cJSON_Delete(browser_eval(b, "document.querySelector('input[value=webrtc]').click()"));
+    if (!bots_seen(b, "webrtc", "unsequenced"))
+        fail_with_console(b, "the page never played over WebRTC");
+    bots_move(b, "unsequenced");
+    double before = browser_eval_number(b, "window.ricochetPlay.snapshot().me.echo.seq");
+    cJSON_Delete(browser_eval(b, "(() => { const m = document.getElementById('mode');"
+                                 " m.value = 'reliable'; m.dispatchEvent(new Event('change')); })()"));
+    char expr[160];
+    snprintf(expr, sizeof expr, "window.ricochetPlay.snapshot().mode === 'reliable' &&"
+             " window.ricochetPlay.snapshot().me.echo.seq > %.0f + 10", before);
+    if (!browser_wait(b, expr, WAIT_MS))
+        fail_with_console(b, "my reliable states never came back");
+    cJSON *s = snapshot(b);
+    const cJSON *routes = cJSON_GetObjectItem(s, "routes");
+    for (int i = 0; i < 2; i++) {
+        const cJSON *r = cJSON_GetObjectItem(routes, i ? "webrtc" : "ws");
+        print_message("route %s: %.0f states received, %.1f%% lost, p99 %.2f ms\n",
+                      i ? "webrtc" : "ws", number(r, "received"), number(r, "lossPct"),
+                      number(r, "p99Us") / 1000);
+        assert_true(number(r, "received") > 0 && number(r, "sessions") == 1);
+    }
+    cJSON_Delete(s);
+}
+
+/* What one bot received from the page, from its --json summary: a session
+ * over each route, each with states and a one-way latency. */
+static void bot_saw_page(struct spawn_proc *p, const char *bot_name)
+{
+    assert_int_equal(spawn_stop(p, SIGINT, WAIT_MS), 0);
+    char *out = spawn_read_stdout(p);
+    assert_non_null(out);
+    cJSON *j = cJSON_Parse(out);
+    if (!j)
+        fail_msg("%s: no JSON summary: %s", bot_name, out);
+    const cJSON *me = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "bots"), 0), *e;
+    int sessions = 0;
+    bool over_ws = false;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(me, "from")) {
+        if (strcmp(text(e, "name"), PAGE_NAME) != 0)
+            continue;
+        double received = number(e, "received"), mean = number(e, "latency_mean_us");
+        print_message("%s from the page #%.0f: %.0f states (%s), latency mean %.0f us, "
+                      "%.0f without one\n", bot_name, number(e, "id"), received,
+                      text(e, "mode"), mean, number(e, "no_latency"));
+        bool ws = strcmp(text(e, "mode"), "ws") == 0;
+        assert_true(received >= (ws ? 40 : 20)); /* steered two seconds at 20 Hz; one */
+        assert_true(number(e, "no_latency") < received); /* the page's clock was announced */
+        assert_true(mean > 0 && mean < 500000);
+        over_ws |= ws;
+        sessions++;
+    }
+    if (sessions != 2 || !over_ws)
+        fail_msg("%s: not the page's two sessions: %s", bot_name, out);
+    cJSON_Delete(j);
+    free(out);
+    spawn_free(p);
+}
+
+static void page_plays_with_bots(void **state)
+{
+    (void)state;
+    struct relay4 r;
+    struct spawn_proc enet_bot, udp_bot;
+    char dir[] = "/tmp/ricochet-play-XXXXXX", url[160], png[160];
+    relay4_start(&r);
+    bot(&enet_bot, r.enet, "unsequenced", "enet", "11");
+    bot(&udp_bot, r.udp, "udp", "udp", "12");
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/play?room=" ROOM "&name=" PAGE_NAME,
+             (unsigned)r.ws);
+    struct browser *b = browser_open(dir, url, 1280, 720);
+    if (!bots_seen(b, "ws", "ws"))
+        fail_with_console(b, "the page never showed both bots");
+    bots_move(b, "ws");
+    steer(b);
+    chat(b);
+    switch_to_webrtc(b);
 
     bool update = getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1");
     snprintf(png, sizeof png, "%s", update ? "docs/play-page.png" : dir);
@@ -276,7 +337,7 @@ static void page_plays_with_bots(void **state)
     bot_saw_page(&enet_bot, "enet-1");
     bot_saw_page(&udp_bot, "udp-1");
     servers_remove_tree(dir);
-    relay3_stop(&r);
+    relay4_stop(&r);
 }
 
 int main(void)
