@@ -137,4 +137,7 @@ echo
 echo "Loopback loses nothing, so the modes look alike here. To see them differ:"
 printf '  %-28s %s\n' "make bench" "the modes side by side at 0 and 5 % loss, through ricochet-netsim" \
     "$bin/ricochet-client" "play in a terminal (see docs/clients.md)"
+echo "  or in a browser, beside ENet players and bots:"
+echo "    $bin/ricochet-relay --listen enet://127.0.0.1:7777 --listen ws://127.0.0.1:7780"
+echo "    then open http://127.0.0.1:7780/play"
 exit 0
