@@ -16,18 +16,19 @@
 /* ---- slots ---------------------------------------------------------------- */
 
 int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
-                const struct stream_ops *ops, void *edge, int ep)
+                const struct stream_ops *ops, void *edge)
 {
     s->ops = ops;
     s->edge = edge;
-    s->ep = ep;
+    s->listen_fd = -1;
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->cap = cap ? cap : 1;
     s->out_limit = out_limit ? out_limit : STREAM_DEFAULT_OUT;
     s->conns = calloc(s->cap, sizeof *s->conns);
     s->free_slots = malloc(s->cap * sizeof *s->free_slots);
     s->dirty = malloc(s->cap * sizeof *s->dirty);
     s->flushing = malloc(s->cap * sizeof *s->flushing);
-    if (!s->conns || !s->free_slots || !s->dirty || !s->flushing)
+    if (s->ep < 0 || !s->conns || !s->free_slots || !s->dirty || !s->flushing)
         return -1;
     for (uint32_t i = 0; i < s->cap; i++) {
         s->conns[i].fd = -1;
@@ -39,6 +40,8 @@ int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
 
 void stream_free(struct stream_edge *s)
 {
+    if (!s->ops)
+        return; /* never initialised */
     for (uint32_t i = 0; s->conns && i < s->cap; i++)
         stream_conn_free(s, i);
     free(s->conns);
@@ -47,6 +50,11 @@ void stream_free(struct stream_edge *s)
     free(s->flushing);
     s->conns = NULL;
     s->free_slots = s->dirty = s->flushing = NULL;
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    if (s->ep >= 0)
+        close(s->ep);
+    s->listen_fd = s->ep = -1;
 }
 
 int stream_take(struct stream_edge *s, int fd, const union netaddr *addr, uint64_t now_us)

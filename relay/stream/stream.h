@@ -18,7 +18,11 @@
  * written (send(), or TLS), what happens when the core closes a
  * connection and when its slot is freed. The core's callbacks (the
  * relay_transport's send_control, send_state, disconnect) are this
- * module's (stream_core). Pure of protocol: it never reads. */
+ * module's (stream_core). Pure of protocol: it never reads.
+ *
+ * Its files, stream_edge.c calling stream.c: stream.c (slots, queues,
+ * conflation, slow readers), stream_edge.c (the listening socket, accept(),
+ * the loop's operations every stream edge has alike). */
 #ifndef RICOCHET_STREAM_H
 #define RICOCHET_STREAM_H
 
@@ -31,6 +35,7 @@
 #include "../../proto/wire.h"
 #include "../../sys/netaddr.h"
 #include "../core/relay.h"
+#include "../transport.h"
 
 #define STREAM_CLOSE_LINGER_US 1000000u /* a closed connection's queue, written at most
                                            this long */
@@ -82,11 +87,18 @@ struct stream_ops {
     void (*finish)(void *edge, uint32_t i);
 };
 
-/* A stream edge's connections: what the shared part keeps. */
+/* A stream edge's connections: what the shared part keeps. An edge's own
+ * state begins with it (the loop's operations of stream_edge.c take the
+ * edge's state as this). */
 struct stream_edge {
     const struct stream_ops *ops;
     void *edge;              /* passed to ops */
-    int ep;                  /* the edge's epoll set (a closing connection leaves it) */
+    int ep;                  /* the edge's epoll set, the loop's descriptor: its listening
+                                socket and every connection (a closing one leaves it) */
+    int listen_fd;           /* stream_listen's, or -1 */
+    char addr[RELAY_ADDR_MAX]; /* "ip:port" it listens on */
+    bool backlog;            /* the last service left input unread */
+    uint64_t read_end_us;    /* when the last service read all there was */
     uint32_t cap;            /* slots */
     struct stream_conn *conns;
     uint32_t *free_slots, nfree;
@@ -104,12 +116,13 @@ struct stream_edge {
 };
 
 /* Allocates cap slots (all free, slot 0 first) with queues of at most
- * out_limit bytes each (0: STREAM_DEFAULT_OUT). Returns 0, or -1 (out of
- * memory: stream_free cleans up). */
+ * out_limit bytes each (0: STREAM_DEFAULT_OUT), and the epoll set. Returns
+ * 0, or -1 (out of memory, or no epoll set: stream_free cleans up). */
 int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
-                const struct stream_ops *ops, void *edge, int ep);
+                const struct stream_ops *ops, void *edge);
 
-/* Frees every slot (ops->release first) and the tables. */
+/* Frees every slot (ops->release first), the tables, the listening socket
+ * and the epoll set. */
 void stream_free(struct stream_edge *s);
 
 /* A new connection fd from addr into a free slot, not a peer yet (last
@@ -163,5 +176,41 @@ void stream_evict_slow(struct stream_edge *s, struct relay *r, uint32_t i, const
  * output stayed unwritten for slow_ms (0: never). */
 void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uint32_t slow_ms,
                  uint64_t now_us);
+
+/* ---- stream_edge.c: the listening socket, accepting, the loop's
+ * operations every stream edge has alike ---- */
+
+#define STREAM_LISTEN_DATA UINT64_MAX /* epoll data of the listening socket */
+#define STREAM_ACCEPTS 32             /* connections accepted per service, at most */
+
+/* socket(), bind(), listen() on cfg's bind address and port, in s's epoll
+ * set (STREAM_LISTEN_DATA); s->addr says where. Returns 0, or -1 with a
+ * one-line message in err. */
+int stream_listen(struct stream_edge *s, const struct relay_net_config *cfg, char *err,
+                  size_t err_cap);
+
+/* What an edge does with a connection accepted (its socket set up for a
+ * stream): a slot of its own (stream_take), or refused and closed. */
+typedef void (*stream_take_fn)(void *edge, struct relay *r, int fd, const union netaddr *from,
+                               uint64_t now_us);
+
+/* accept(): up to STREAM_ACCEPTS connections the kernel has completed,
+ * each refused at once past max_per_address from its host (0: no bound;
+ * counted per_address), else handed to take. Leaves s->backlog set: more
+ * may wait. */
+void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
+                   stream_take_fn take);
+
+/* The loop's operations (transport.h) for an edge whose state begins with
+ * its struct stream_edge: its side of the core, its address, descriptor
+ * and backlog; flush writes every queue; due: soon while output is left
+ * unwritten; settled once every queue is written. */
+struct relay_transport stream_op_core(void *edge, uint32_t base);
+const char *stream_op_address(const void *edge);
+int stream_op_fd(const void *edge);
+bool stream_op_backlog(const void *edge);
+void stream_op_flush(void *edge, struct relay *r);
+uint64_t stream_op_due(const void *edge);
+bool stream_op_settled(const void *edge);
 
 #endif

@@ -2,8 +2,9 @@
  * --transport tcp): the stream half of the lesson, as plain as the UDP
  * edge is its datagram half.
  *
- * A TCP server goes socket() -> bind() -> listen() -> accept(), and each
- * accept() hands it a socket of its own per client: here the kernel keeps
+ * A TCP server goes socket() -> bind() -> listen() -> accept() (every
+ * stream edge alike: relay/stream/stream_edge.c), and each accept() hands
+ * it a socket of its own per client: here the kernel keeps
  * track of who is connected, what has arrived in order and what is still
  * to be sent again. What it does not keep is message boundaries: a read
  * returns whatever bytes have come, part of a frame or several. So every
@@ -20,8 +21,6 @@
 #include "transport_tcp.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,63 +29,11 @@
 #include <unistd.h>
 
 #include "../../sys/clock.h"
-#include "../../sys/log.h"
 #include "../core/relay.h"
 
 #define TCP_EVENTS 64         /* ready sockets read per service */
-#define TCP_ACCEPTS 32        /* connections accepted per service */
-#define TCP_LISTEN_DATA UINT64_MAX /* epoll data of the listening socket */
-/* The kernel's send buffer per connection. Left to itself Linux grows it
- * with the congestion window, to megabytes on loopback's 64 KiB segments:
- * a reader that stopped would hold that much of the kernel's memory, and
- * conflation would start only behind it. 64 KiB (the kernel doubles it)
- * is some 3,000 states, seconds of a room's traffic. */
-#define TCP_SNDBUF (64 << 10)
 
 /* ---- lifecycle -------------------------------------------------------- */
-
-/* socket(), bind(), listen(). Returns 0, or -1 with a message in err. */
-static int tcp_listen(struct relay_tcp *t, const struct relay_net_config *cfg, char *err,
-                      size_t err_cap)
-{
-    union netaddr local;
-    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
-    char why[200];
-    if (netaddr_resolve(host, cfg->port, &local, why, sizeof why) != 0) {
-        snprintf(err, err_cap, "bind address: %s", why);
-        return -1;
-    }
-    /* 1. socket(): an endpoint for a byte stream (SOCK_STREAM = TCP). */
-    t->listen_fd = socket(local.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (t->listen_fd < 0) {
-        snprintf(err, err_cap, "socket: %s", strerror(errno));
-        return -1;
-    }
-    int on = 1, off = 0;
-    setsockopt(t->listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (local.sa.sa_family == AF_INET6)
-        setsockopt(t->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-    /* 2. bind(): our address and port (0: any free one). */
-    if (bind(t->listen_fd, &local.sa, netaddr_len(&local)) != 0) {
-        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port, strerror(errno));
-        return -1;
-    }
-    /* 3. listen(): the kernel completes handshakes and queues them for
-     * accept(); a datagram socket has no such step. */
-    socklen_t len = sizeof local;
-    if (listen(t->listen_fd, SOMAXCONN) != 0 ||
-        getsockname(t->listen_fd, &local.sa, &len) != 0) {
-        snprintf(err, err_cap, "listen: %s", strerror(errno));
-        return -1;
-    }
-    netaddr_format(&local, t->addr, sizeof t->addr);
-    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TCP_LISTEN_DATA };
-    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->listen_fd, &ev) != 0) {
-        snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
 
 static void tcp_destroy(void *ctx);
 
@@ -121,7 +68,6 @@ static void *tcp_create(const struct relay_net_config *cfg, char *err, size_t er
         snprintf(err, err_cap, "out of memory");
         return NULL;
     }
-    t->listen_fd = -1;
     t->cfg = *cfg;
     if (t->cfg.peer_cap < 1)
         t->cfg.peer_cap = 1;
@@ -130,10 +76,8 @@ static void *tcp_create(const struct relay_net_config *cfg, char *err, size_t er
     size_t out_limit = cfg->max_queued_bytes ? cfg->max_queued_bytes : STREAM_DEFAULT_OUT;
     if (out_limit < 2 + TCP_FRAME_MAX)
         out_limit = 2 + TCP_FRAME_MAX; /* the longest welcome fits */
-    t->ep = epoll_create1(EPOLL_CLOEXEC);
     t->input = calloc(t->cfg.peer_cap, sizeof *t->input);
-    if (t->ep < 0 || !t->input ||
-        stream_init(&t->s, t->cfg.peer_cap, out_limit, &tcp_stream_ops, t, t->ep) != 0) {
+    if (!t->input || stream_init(&t->s, t->cfg.peer_cap, out_limit, &tcp_stream_ops, t) != 0) {
         snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
         tcp_destroy(t);
         return NULL;
@@ -144,7 +88,7 @@ static void *tcp_create(const struct relay_net_config *cfg, char *err, size_t er
         .forgeable = false,
         .modes = 1u << PROTO_MODE_TCP,
     };
-    if (tcp_listen(t, cfg, err, err_cap) != 0) {
+    if (stream_listen(&t->s, cfg, err, err_cap) != 0) {
         tcp_destroy(t);
         return NULL;
     }
@@ -157,44 +101,18 @@ static void tcp_destroy(void *ctx)
     if (!t)
         return;
     stream_free(&t->s);
-    if (t->listen_fd >= 0)
-        close(t->listen_fd);
-    if (t->ep >= 0)
-        close(t->ep);
     free(t->input);
     free(t);
 }
 
-static struct relay_transport tcp_core(void *ctx, uint32_t base)
-{
-    struct relay_tcp *t = ctx;
-    return stream_core(&t->s, base);
-}
-
-static const char *tcp_address(const void *ctx)
-{
-    const struct relay_tcp *t = ctx;
-    return t->addr;
-}
-
-static int tcp_fd(const void *ctx)
-{
-    const struct relay_tcp *t = ctx;
-    return t->ep;
-}
-
 /* ---- accepting -------------------------------------------------------- */
 
-/* A new connection into a slot (a peer of the core), or refused: the
- * socket closed at once, counted. */
-static void take(struct relay_tcp *t, struct relay *r, int fd, const union netaddr *from,
+/* A connection accepted (stream_accept), into a slot as a peer of the
+ * core, or refused: the socket closed at once, counted. */
+static void take(void *edge, struct relay *r, int fd, const union netaddr *from,
                  uint64_t now_us)
 {
-    if (t->cfg.max_per_address && stream_from_host(&t->s, from) >= t->cfg.max_per_address) {
-        relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
-        close(fd);
-        return;
-    }
+    struct relay_tcp *t = edge;
     uint8_t *in = malloc(t->in_cap);
     int slot = in ? stream_take(&t->s, fd, from, now_us) : -1;
     if (slot < 0) {
@@ -206,41 +124,15 @@ static void take(struct relay_tcp *t, struct relay *r, int fd, const union netad
     uint32_t i = (uint32_t)slot;
     t->input[i] = (struct tcp_input){ .in = in };
     t->s.conns[i].peer = true;
-    int on = 1, sndbuf = TCP_SNDBUF;
-    /* each frame at once: no waiting for the previous one's ack (Nagle) */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     struct epoll_event ev = { .events = EPOLLIN, .data.u64 = i };
     char addr[RELAY_ADDR_MAX];
     netaddr_format(from, addr, sizeof addr);
-    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) != 0 ||
+    if (epoll_ctl(t->s.ep, EPOLL_CTL_ADD, fd, &ev) != 0 ||
         relay_peer_connect(r, t->s.base + i, addr, now_us) != 0)
         stream_flush(&t->s, r, now_us); /* refused: its error goes out first */
     if (!relay_peer_connected(r, t->s.base + i) && t->s.conns[i].fd >= 0 &&
         !t->s.conns[i].closing)
         stream_conn_free(&t->s, i);
-}
-
-/* accept(): up to TCP_ACCEPTS connections the kernel has completed. */
-static void accept_some(struct relay_tcp *t, struct relay *r)
-{
-    for (int k = 0; k < TCP_ACCEPTS; k++) {
-        union netaddr from;
-        socklen_t len = sizeof from;
-        int fd = accept4(t->listen_fd, &from.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
-                log_warn("relay: tcp accept: %s", strerror(errno));
-            return;
-        }
-        if (netaddr_from_sockaddr(&from, &from.sa, len) != 0) {
-            close(fd);
-            continue;
-        }
-        take(t, r, fd, &from, clock_now_us());
-    }
-    t->backlog = true; /* more may wait */
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -304,45 +196,26 @@ static int tcp_service(void *ctx, struct relay *r)
 {
     struct relay_tcp *t = ctx;
     t->s.relay = r;
-    t->backlog = false;
+    t->s.backlog = false;
     struct epoll_event ev[TCP_EVENTS];
-    int n = epoll_wait(t->ep, ev, TCP_EVENTS, 0);
+    int n = epoll_wait(t->s.ep, ev, TCP_EVENTS, 0);
     if (n < 0)
         return errno == EINTR ? 0 : -1;
-    relay_arrived(r, t->read_end_us, 0);
+    relay_arrived(r, t->s.read_end_us, 0);
     for (int k = 0; k < n; k++) {
-        if (ev[k].data.u64 == TCP_LISTEN_DATA)
-            accept_some(t, r);
+        if (ev[k].data.u64 == STREAM_LISTEN_DATA)
+            stream_accept(&t->s, r, t->cfg.max_per_address, take);
         else
             read_conn(t, r, (uint32_t)ev[k].data.u64);
     }
     if (n == TCP_EVENTS)
-        t->backlog = true;
-    if (!t->backlog)
-        t->read_end_us = clock_now_us();
+        t->s.backlog = true;
+    if (!t->s.backlog)
+        t->s.read_end_us = clock_now_us();
     return n;
 }
 
-static bool tcp_backlog(const void *ctx)
-{
-    const struct relay_tcp *t = ctx;
-    return t->backlog;
-}
-
 /* ---- the loop's other operations --------------------------------------- */
-
-static void tcp_flush(void *ctx, struct relay *r)
-{
-    struct relay_tcp *t = ctx;
-    stream_flush(&t->s, r, clock_now_us());
-}
-
-/* Output left unwritten: the loop comes back soon to write more. */
-static uint64_t tcp_due(const void *ctx)
-{
-    const struct relay_tcp *t = ctx;
-    return stream_pending(&t->s) ? clock_now_us() + STREAM_FLUSH_AGAIN_US : UINT64_MAX;
-}
 
 /* Every 100 ms: connections silent for --timeout-ms (a client pings when
  * it has nothing else to say; a peer that vanished without a FIN is only
@@ -354,25 +227,18 @@ static void tcp_tick(void *ctx, struct relay *r)
     stream_tick(&t->s, r, t->cfg.timeout_ms, t->cfg.slow_reader_ms, clock_now_us());
 }
 
-/* Settled once every queue is written (closed connections included). */
-static bool tcp_settled(const void *ctx)
-{
-    const struct relay_tcp *t = ctx;
-    return !stream_pending(&t->s);
-}
-
 const struct relay_transport_ops relay_tcp_ops = {
     .name = "tcp",
     .stream = true,
     .create = tcp_create,
-    .core = tcp_core,
-    .address = tcp_address,
-    .fd = tcp_fd,
-    .due = tcp_due,
+    .core = stream_op_core,
+    .address = stream_op_address,
+    .fd = stream_op_fd,
+    .due = stream_op_due,
     .service = tcp_service,
-    .backlog = tcp_backlog,
-    .flush = tcp_flush,
+    .backlog = stream_op_backlog,
+    .flush = stream_op_flush,
     .tick = tcp_tick,
-    .settled = tcp_settled,
+    .settled = stream_op_settled,
     .destroy = tcp_destroy,
 };

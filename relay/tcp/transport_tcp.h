@@ -25,14 +25,11 @@ struct tcp_input {
 };
 
 struct relay_tcp {
-    int listen_fd, ep;       /* ep: the edge's own epoll set, the loop's descriptor */
+    struct stream_edge s;    /* first (stream.h): the listening socket, the epoll set, the
+                                connections (cfg.peer_cap slots) and their queues */
     struct relay_net_config cfg;
-    char addr[RELAY_ADDR_MAX];
     size_t in_cap;           /* 2 + the longest frame taken */
-    struct stream_edge s;    /* the connections (cfg.peer_cap slots) and their queues */
     struct tcp_input *input; /* per slot */
-    bool backlog;            /* the last service left ready sockets unread */
-    uint64_t read_end_us;
 };
 
 #endif

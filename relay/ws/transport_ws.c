@@ -16,8 +16,6 @@
 #include "transport_ws.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +24,9 @@
 #include <unistd.h>
 
 #include "../../sys/clock.h"
-#include "../../sys/log.h"
 #include "ws_http.h"
 
 #define WS_EVENTS 64          /* ready sockets read per service */
-#define WS_ACCEPTS 32         /* connections accepted per service */
-#define WS_LISTEN_DATA UINT64_MAX /* epoll data of the listening socket */
 #define WS_HANDSHAKE_MS 2000  /* a connection not upgraded this long, if none is set */
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -55,45 +50,6 @@ static const struct stream_ops ws_stream_ops = {
     .release = ws_release,
     .finish = ws_io_finish,
 };
-
-/* socket(), bind(), listen() on cfg's address. Returns 0, or -1 with err. */
-static int ws_listen(struct relay_ws *t, const struct relay_net_config *cfg, char *err,
-                     size_t err_cap)
-{
-    union netaddr local;
-    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
-    char why[200];
-    if (netaddr_resolve(host, cfg->port, &local, why, sizeof why) != 0) {
-        snprintf(err, err_cap, "bind address: %s", why);
-        return -1;
-    }
-    t->listen_fd = socket(local.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (t->listen_fd < 0) {
-        snprintf(err, err_cap, "socket: %s", strerror(errno));
-        return -1;
-    }
-    int on = 1, off = 0;
-    setsockopt(t->listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (local.sa.sa_family == AF_INET6)
-        setsockopt(t->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
-    socklen_t len = sizeof local;
-    if (bind(t->listen_fd, &local.sa, netaddr_len(&local)) != 0) {
-        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port, strerror(errno));
-        return -1;
-    }
-    if (listen(t->listen_fd, SOMAXCONN) != 0 ||
-        getsockname(t->listen_fd, &local.sa, &len) != 0) {
-        snprintf(err, err_cap, "listen: %s", strerror(errno));
-        return -1;
-    }
-    netaddr_format(&local, t->addr, sizeof t->addr);
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WS_LISTEN_DATA};
-    if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->listen_fd, &ev) != 0) {
-        snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
 
 static void ws_destroy(void *ctx);
 
@@ -119,19 +75,17 @@ static void *ws_create_edge(const struct relay_net_config *cfg, bool tls, char *
         snprintf(err, err_cap, "out of memory");
         return NULL;
     }
-    t->listen_fd = -1;
     t->tls = tls;
     ws_sizes(t, cfg);
     uint32_t cap = t->cfg.peer_cap;
     size_t out_limit = cfg->max_queued_bytes ? cfg->max_queued_bytes : STREAM_DEFAULT_OUT;
     if (out_limit < WS_MESSAGE_MAX + WS_FRAME_HEAD_MAX)
         out_limit = WS_MESSAGE_MAX + WS_FRAME_HEAD_MAX; /* the longest welcome fits */
-    t->ep = epoll_create1(EPOLL_CLOEXEC);
     t->conns = calloc(cap, sizeof *t->conns);
     t->again = malloc(2 * cap * sizeof *t->again);
     t->scratch = malloc(WS_SCRATCH);
-    if (t->ep < 0 || !t->conns || !t->again || !t->scratch ||
-        stream_init(&t->s, cap, out_limit, &ws_stream_ops, t, t->ep) != 0) {
+    if (!t->conns || !t->again || !t->scratch ||
+        stream_init(&t->s, cap, out_limit, &ws_stream_ops, t) != 0) {
         snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
         ws_destroy(t);
         return NULL;
@@ -145,7 +99,7 @@ static void *ws_create_edge(const struct relay_net_config *cfg, bool tls, char *
         .modes = 1u << PROTO_MODE_WS,
         .secure = tls,
     };
-    if ((tls && ws_io_setup(t, cfg, err, err_cap) != 0) || ws_listen(t, cfg, err, err_cap) != 0) {
+    if ((tls && ws_io_setup(t, cfg, err, err_cap) != 0) || stream_listen(&t->s, cfg, err, err_cap) != 0) {
         ws_destroy(t);
         return NULL;
     }
@@ -170,32 +124,10 @@ static void ws_destroy(void *ctx)
     if (t->conns)
         stream_free(&t->s);
     ws_io_free(t);
-    if (t->listen_fd >= 0)
-        close(t->listen_fd);
-    if (t->ep >= 0)
-        close(t->ep);
     free(t->conns);
     free(t->again);
     free(t->scratch);
     free(t);
-}
-
-static struct relay_transport ws_core(void *ctx, uint32_t base)
-{
-    struct relay_ws *t = ctx;
-    return stream_core(&t->s, base);
-}
-
-static const char *ws_address(const void *ctx)
-{
-    const struct relay_ws *t = ctx;
-    return t->addr;
-}
-
-static int ws_fd(const void *ctx)
-{
-    const struct relay_ws *t = ctx;
-    return t->ep;
 }
 
 static void ws_offers_to(void *ctx, const struct relay_transport_ops *ops, void *answerer)
@@ -207,16 +139,12 @@ static void ws_offers_to(void *ctx, const struct relay_transport_ops *ops, void 
 
 /* ---- accepting -------------------------------------------------------- */
 
-/* A new connection into a slot, half-open (not a peer yet), or refused:
- * the socket closed at once, counted. */
-static void take(struct relay_ws *t, struct relay *r, int fd, const union netaddr *from,
+/* A connection accepted (stream_accept) into a slot, half-open (not a
+ * peer yet), or refused: the socket closed at once, counted. */
+static void take(void *edge, struct relay *r, int fd, const union netaddr *from,
                  uint64_t now_us)
 {
-    if (t->cfg.max_per_address && stream_from_host(&t->s, from) >= t->cfg.max_per_address) {
-        relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
-        close(fd);
-        return;
-    }
+    struct relay_ws *t = edge;
     int slot = t->half_open < t->half_open_max ? stream_take(&t->s, fd, from, now_us) : -1;
     if (slot < 0) {
         relay_count_drop(r, t->half_open >= t->half_open_max ? RELAY_DROP_HALF_OPEN
@@ -230,36 +158,11 @@ static void take(struct relay_ws *t, struct relay *r, int fd, const union netadd
     t->half_open++;
     w->head = malloc(WS_HTTP_HEAD_MAX);
     w->head_cap = w->head ? WS_HTTP_HEAD_MAX : 0;
-    int on = 1, sndbuf = WS_SNDBUF;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
-    if (!w->head || ws_io_accept(t, i) != 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (!w->head || ws_io_accept(t, i) != 0 || epoll_ctl(t->s.ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
         relay_count_drop(r, RELAY_DROP_SEND_FAILED);
         stream_conn_free(&t->s, i);
     }
-}
-
-/* accept(): up to WS_ACCEPTS connections the kernel has completed. */
-static void accept_some(struct relay_ws *t, struct relay *r)
-{
-    for (int k = 0; k < WS_ACCEPTS; k++) {
-        union netaddr from;
-        socklen_t len = sizeof from;
-        int fd = accept4(t->listen_fd, &from.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
-                log_warn("relay: ws accept: %s", strerror(errno));
-            return;
-        }
-        if (netaddr_from_sockaddr(&from, &from.sa, len) != 0) {
-            close(fd);
-            continue;
-        }
-        take(t, r, fd, &from, clock_now_us());
-    }
-    t->backlog = true; /* more may wait */
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -290,12 +193,12 @@ static int ws_service(void *ctx, struct relay *r)
 {
     struct relay_ws *t = ctx;
     t->relay = t->s.relay = r;
-    t->backlog = false;
+    t->s.backlog = false;
     struct epoll_event ev[WS_EVENTS];
-    int n = epoll_wait(t->ep, ev, WS_EVENTS, 0);
+    int n = epoll_wait(t->s.ep, ev, WS_EVENTS, 0);
     if (n < 0)
         return errno == EINTR ? 0 : -1;
-    relay_arrived(r, t->read_end_us, 0);
+    relay_arrived(r, t->s.read_end_us, 0);
     /* last turn's list in the upper half: this turn's fills the lower */
     uint32_t held = t->n_again, cap = t->cfg.peer_cap;
     memcpy(t->again + cap, t->again, held * sizeof *t->again);
@@ -305,38 +208,19 @@ static int ws_service(void *ctx, struct relay *r)
         conn_input(t, r, t->again[cap + k]);
     }
     for (int k = 0; k < n; k++) {
-        if (ev[k].data.u64 == WS_LISTEN_DATA)
-            accept_some(t, r);
+        if (ev[k].data.u64 == STREAM_LISTEN_DATA)
+            stream_accept(&t->s, r, t->cfg.max_per_address, take);
         else
             conn_input(t, r, (uint32_t)ev[k].data.u64);
     }
     if (n == WS_EVENTS || t->n_again > 0)
-        t->backlog = true;
-    if (!t->backlog)
-        t->read_end_us = clock_now_us();
+        t->s.backlog = true;
+    if (!t->s.backlog)
+        t->s.read_end_us = clock_now_us();
     return n + (int)held;
 }
 
-static bool ws_backlog(const void *ctx)
-{
-    const struct relay_ws *t = ctx;
-    return t->backlog;
-}
-
 /* ---- the loop's other operations --------------------------------------- */
-
-static void ws_flush(void *ctx, struct relay *r)
-{
-    struct relay_ws *t = ctx;
-    stream_flush(&t->s, r, clock_now_us());
-}
-
-/* Output left unwritten: the loop comes back soon to write more. */
-static uint64_t ws_due(const void *ctx)
-{
-    const struct relay_ws *t = ctx;
-    return stream_pending(&t->s) ? clock_now_us() + STREAM_FLUSH_AGAIN_US : UINT64_MAX;
-}
 
 /* Every 100 ms: peers silent for --timeout-ms and slow readers (as the TCP
  * edge's), and connections not upgraded within the join timeout. */
@@ -355,26 +239,19 @@ static void ws_tick(void *ctx, struct relay *r)
     }
 }
 
-/* Settled once every queue is written (closed connections included). */
-static bool ws_settled(const void *ctx)
-{
-    const struct relay_ws *t = ctx;
-    return !stream_pending(&t->s);
-}
-
 const struct relay_transport_ops relay_ws_ops = {
     .name = "ws",
     .stream = true,
     .create = ws_create,
-    .core = ws_core,
-    .address = ws_address,
-    .fd = ws_fd,
-    .due = ws_due,
+    .core = stream_op_core,
+    .address = stream_op_address,
+    .fd = stream_op_fd,
+    .due = stream_op_due,
     .service = ws_service,
-    .backlog = ws_backlog,
-    .flush = ws_flush,
+    .backlog = stream_op_backlog,
+    .flush = stream_op_flush,
     .tick = ws_tick,
-    .settled = ws_settled,
+    .settled = stream_op_settled,
     .destroy = ws_destroy,
     .offers_to = ws_offers_to,
 };
@@ -383,15 +260,15 @@ const struct relay_transport_ops relay_wss_ops = {
     .name = "wss",
     .stream = true,
     .create = wss_create,
-    .core = ws_core,
-    .address = ws_address,
-    .fd = ws_fd,
-    .due = ws_due,
+    .core = stream_op_core,
+    .address = stream_op_address,
+    .fd = stream_op_fd,
+    .due = stream_op_due,
     .service = ws_service,
-    .backlog = ws_backlog,
-    .flush = ws_flush,
+    .backlog = stream_op_backlog,
+    .flush = stream_op_flush,
     .tick = ws_tick,
-    .settled = ws_settled,
+    .settled = stream_op_settled,
     .destroy = ws_destroy,
     .offers_to = ws_offers_to,
 };

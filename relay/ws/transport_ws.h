@@ -31,7 +31,6 @@
 #define WS_FRAME_HEAD_MAX 14    /* a frame's head, at most (a server's: 10) */
 #define WS_READ_BUDGET (64u << 10) /* bytes one connection reads per service, at most */
 #define WS_PINGS_MAX 8          /* pings and pongs a client may send a second */
-#define WS_SNDBUF (64 << 10)    /* the kernel's send buffer per connection */
 #define WS_SCRATCH (32u << 10)  /* an answer being written (a WebRTC answer's SDP) */
 
 /* The play page and its modules, compiled in from client/js/ (the
@@ -69,21 +68,18 @@ struct ws_conn {
 };
 
 struct relay_ws {
-    int listen_fd, ep;       /* ep: the edge's own epoll set, the loop's descriptor */
+    struct stream_edge s;    /* first (stream.h): the listening socket, the epoll set, the
+                                connections (cfg.peer_cap slots) and their queues */
     struct relay_net_config cfg;
     bool tls;                /* wss */
     SSL_CTX *ssl_ctx;
     BIO_METHOD *bio_method;  /* the connections' socket BIO (MSG_NOSIGNAL) */
-    char addr[RELAY_ADDR_MAX];
     size_t msg_max;          /* longest message taken (--max-packet-size) */
     uint32_t half_open, half_open_max; /* connections not upgraded, and their bound */
     uint32_t handshake_ms;   /* a connection not upgraded this long is closed */
-    struct stream_edge s;    /* the connections (cfg.peer_cap slots) and their queues */
     struct ws_conn *conns;   /* per slot */
     uint32_t *again, n_again; /* connections TLS holds read bytes of: read next turn
                                  (2 x peer_cap: this turn's list, last turn's) */
-    bool backlog;            /* the last service left input unread */
-    uint64_t read_end_us;
     struct relay *relay;     /* set while servicing */
     const struct relay_transport_ops *answer_ops; /* the edge answering WebRTC offers */
     void *answerer;          /* ... its state (NULL: none) */

@@ -1,0 +1,141 @@
+/* stream_edge.c: a stream edge's listening socket, its accepting, and the
+ * loop's operations every stream edge has alike (see stream.h).
+ *
+ * A TCP server goes socket() -> bind() -> listen() -> accept(), and each
+ * accept() hands it a socket of its own per client: the kernel keeps
+ * track of who is connected, what has arrived in order and what is still
+ * to be sent again. A datagram socket has neither listen() nor accept(). */
+#include "stream.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../sys/clock.h"
+#include "../../sys/log.h"
+
+/* The kernel's send buffer per connection. Left to itself Linux grows it
+ * with the congestion window, to megabytes on loopback's 64 KiB segments:
+ * a reader that stopped would hold that much of the kernel's memory, and
+ * conflation would start only behind it. 64 KiB (the kernel doubles it)
+ * is some 3,000 states, seconds of a room's traffic. */
+#define STREAM_SNDBUF (64 << 10)
+
+int stream_listen(struct stream_edge *s, const struct relay_net_config *cfg, char *err,
+                  size_t err_cap)
+{
+    union netaddr local;
+    const char *host = cfg->bind && *cfg->bind ? cfg->bind : "0.0.0.0";
+    char why[200];
+    if (netaddr_resolve(host, cfg->port, &local, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "bind address: %s", why);
+        return -1;
+    }
+    /* 1. socket(): an endpoint for a byte stream (SOCK_STREAM = TCP). */
+    s->listen_fd = socket(local.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->listen_fd < 0) {
+        snprintf(err, err_cap, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int on = 1, off = 0;
+    setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (local.sa.sa_family == AF_INET6)
+        setsockopt(s->listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    /* 2. bind(): our address and port (0: any free one). */
+    if (bind(s->listen_fd, &local.sa, netaddr_len(&local)) != 0) {
+        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)cfg->port, strerror(errno));
+        return -1;
+    }
+    /* 3. listen(): the kernel completes handshakes and queues them for
+     * accept(); a datagram socket has no such step. */
+    socklen_t len = sizeof local;
+    if (listen(s->listen_fd, SOMAXCONN) != 0 ||
+        getsockname(s->listen_fd, &local.sa, &len) != 0) {
+        snprintf(err, err_cap, "listen: %s", strerror(errno));
+        return -1;
+    }
+    netaddr_format(&local, s->addr, sizeof s->addr);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STREAM_LISTEN_DATA};
+    if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->listen_fd, &ev) != 0) {
+        snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
+                   stream_take_fn take)
+{
+    for (int k = 0; k < STREAM_ACCEPTS; k++) {
+        union netaddr from;
+        socklen_t len = sizeof from;
+        /* 4. accept(): a socket of its own for the next client */
+        int fd = accept4(s->listen_fd, &from.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED)
+                log_warn("relay: %s accept: %s", s->core.name, strerror(errno));
+            return;
+        }
+        if (netaddr_from_sockaddr(&from, &from.sa, len) != 0) {
+            close(fd);
+            continue;
+        }
+        if (max_per_address && stream_from_host(s, &from) >= max_per_address) {
+            relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
+            close(fd);
+            continue;
+        }
+        int on = 1, sndbuf = STREAM_SNDBUF;
+        /* each message at once: no waiting for the previous one's ack (Nagle) */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        take(s->edge, r, fd, &from, clock_now_us());
+    }
+    s->backlog = true; /* more may wait */
+}
+
+/* ---- the loop's operations ------------------------------------------------ */
+
+struct relay_transport stream_op_core(void *edge, uint32_t base)
+{
+    return stream_core(edge, base);
+}
+
+const char *stream_op_address(const void *edge)
+{
+    const struct stream_edge *s = edge;
+    return s->addr;
+}
+
+int stream_op_fd(const void *edge)
+{
+    const struct stream_edge *s = edge;
+    return s->ep;
+}
+
+bool stream_op_backlog(const void *edge)
+{
+    const struct stream_edge *s = edge;
+    return s->backlog;
+}
+
+void stream_op_flush(void *edge, struct relay *r)
+{
+    stream_flush(edge, r, clock_now_us());
+}
+
+uint64_t stream_op_due(const void *edge)
+{
+    return stream_pending(edge) ? clock_now_us() + STREAM_FLUSH_AGAIN_US : UINT64_MAX;
+}
+
+bool stream_op_settled(const void *edge)
+{
+    return !stream_pending(edge);
+}
