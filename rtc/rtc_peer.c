@@ -7,12 +7,12 @@
 
 #include <openssl/rand.h>
 
-#include "../relay/webrtc/rtc_dcep.h"
-#include "../relay/webrtc/rtc_demux.h"
-#include "../relay/webrtc/rtc_dtls.h"
-#include "../relay/webrtc/rtc_sctp.h"
-#include "../relay/webrtc/rtc_sdp.h"
-#include "../relay/webrtc/rtc_stun.h"
+#include "rtc_dcep.h"
+#include "rtc_demux.h"
+#include "rtc_dtls.h"
+#include "rtc_sctp.h"
+#include "rtc_sdp.h"
+#include "rtc_stun.h"
 
 #define CONSENT_US 5000000
 
