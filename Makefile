@@ -17,6 +17,9 @@
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
 #   make bench-world-targets the world tick: worlds of 1000 and 3000 at about 28
 #                   others in radius, and 1000 without a world tick
+#   make bench-webrtc the ENet modes over WebRTC beside the others at 0 and 5%
+#                   loss, the relay's CPU over WebRTC against sealed ENet, and
+#                   rtc-cost (bench-webrtc-reference: into bench/results/webrtc/)
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
@@ -173,7 +176,8 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc bench-full bench-reference \
+.PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc \
+        bench-webrtc-reference bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-edges bench-edges-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
@@ -393,15 +397,24 @@ bench:
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(BENCH_OUT) 1 quick
 
-# What a WebRTC session costs the relay's webrtc modules (bench/rtc_cost_main.c):
-# RTC_PEERS sessions, RTC_MESSAGES messages of RTC_SIZE bytes each way each.
+# WebRTC (bench/webrtc.sh): the ENet modes over WebRTC's data channels beside
+# the other modes at 0 and 5% loss, and the relay's CPU per delivered state
+# over WebRTC against sealed ENet (--encrypt), into BENCH_OUT/webrtc/
+# (bench-webrtc-reference: the committed bench/results/webrtc/), each
+# scenario REPEAT times with WEBRTC_SECONDS windows; then what a WebRTC
+# session costs the relay's webrtc modules (bench/rtc_cost_main.c): RTC_PEERS
+# sessions, RTC_MESSAGES messages of RTC_SIZE bytes each way each.
+WEBRTC_SECONDS ?= 4
 RTC_PEERS ?= 200
 RTC_MESSAGES ?= 500
 RTC_SIZE ?= 40
-bench-webrtc:
-	@.ci/deps
-	@$(MAKE) --no-print-directory $(RTC_COST)
-	$(RTC_COST) --peers $(RTC_PEERS) --messages $(RTC_MESSAGES) --size $(RTC_SIZE)
+bench-webrtc bench-webrtc-reference: WEBRTC_DIR = $(if $(filter bench-webrtc-reference,$@),bench/results,$(BENCH_OUT))/webrtc
+bench-webrtc bench-webrtc-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all $(RTC_COST)
+	bench/webrtc.sh $(BUILD)/bin $(WEBRTC_DIR) $(REPEAT) $(WEBRTC_SECONDS)
+	$(RTC_COST) --peers $(RTC_PEERS) --messages $(RTC_MESSAGES) --size $(RTC_SIZE) > \
+	    $(WEBRTC_DIR)/rtc-cost.txt && cat $(WEBRTC_DIR)/rtc-cost.txt
 
 bench-full bench-reference: BENCH_DIR = $(if $(filter bench-reference,$@),bench/results,$(BENCH_OUT))
 bench-full bench-reference:
