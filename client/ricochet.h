@@ -3,7 +3,9 @@
  * other members' states and notices.
  *
  * One struct ricochet is one session with one relay: its own socket, no
- * global state, no hidden threads. The program drives it: ricochet_poll
+ * global state, no hidden threads (but over WebRTC, whose SCTP stack,
+ * usrsctp, is one per process, with a thread of its own that sleeps). The
+ * program drives it: ricochet_poll
  * services the socket and returns one event at a time; ricochet_fd gives
  * the socket for the program's own poll(2) or epoll loop.
  *
@@ -13,8 +15,9 @@
  *
  * Threads: thread-compatible. A handle (struct ricochet, struct
  * ricochet_config) is used by one thread at a time; different handles may
- * be used by different threads at once. The library's log lines
- * (ricochet_set_log) are process-wide.
+ * be used by different threads at once, but every WebRTC session of a
+ * process must be used by one thread (ricochet_config_set_transport). The
+ * library's log lines (ricochet_set_log) are process-wide.
  *
  * Times: microseconds of the library's clock (CLOCK_MONOTONIC, see
  * ricochet_now_us), unless a name says otherwise.
