@@ -67,6 +67,7 @@ struct client_offer *client_offer_new(const union netaddr *relay, const char *sd
         snprintf(err, err_cap, "client: out of memory");
         return NULL;
     }
+    o->fd = -1;
     if (offer_request(o, relay, sdp, pass) != 0) {
         snprintf(err, err_cap, "client: the offer does not fit a request");
         goto fail;
@@ -94,7 +95,7 @@ void client_offer_free(struct client_offer *o)
 {
     if (!o)
         return;
-    if (o->fd > 0)
+    if (o->fd >= 0)
         close(o->fd);
     free(o->out);
     free(o);
