@@ -175,6 +175,8 @@ static const struct options_example examples[] = {
     {"A TCP stream against ENet and plain UDP through one network of 2% loss (IP mode):",
      "ricochet-bench --netsim-ip --clients 8 --rate 20 --path-loss 2 --path-delay 40 "
      "--modes tcp,reliable,unsequenced,udp"},
+    {"The ENet modes over WebRTC's data channels beside ENet's, through 5% loss:",
+     "ricochet-bench --path-loss 5 --path-delay 20 --modes unsequenced,webrtc,webrtc-reliable"},
     {"A relay already running on another machine (192.0.2.10 here), plain UDP, 30 seconds:",
      "ricochet-bench -c 192.0.2.10:7777 --modes udp -t 30"},
     {0}};
@@ -199,7 +201,13 @@ static const struct options_manual manual = {
         "examples/sockets/tcp_relay with --tcp-relay example. Through netsim a "
         "TCP stream needs --netsim-ip: netsim then carries whole IP packets between two "
         "network namespaces the bench makes, and its audit attributes every state a stream "
-        "held back to the dropped segment it waited for.",
+        "held back to the dropped segment it waited for.\n"
+        "\n"
+        "The modes webrtc, webrtc-sequenced and webrtc-reliable are the ENet modes over "
+        "WebRTC's data channels (libricochet's WebRTC transport): the relay gets a ws edge, "
+        "where each client POSTs its offer, and a webrtc edge whose answers name netsim "
+        "(--webrtc-advertise); netsim reads the states inside DTLS with the key log the "
+        "clients write, so their audit is as over ENet.",
     .signals = signals,
     .exit_status = exit_status,
     .files = files,
