@@ -17,6 +17,9 @@
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
 #   make bench-world-targets the world tick: worlds of 1000 and 3000 at about 28
 #                   others in radius, and 1000 without a world tick
+#   make bench-webrtc the ENet modes over WebRTC beside the others at 0 and 5%
+#                   loss, the relay's CPU over WebRTC against sealed ENet, and
+#                   rtc-cost (bench-webrtc-reference: into bench/results/webrtc/)
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
@@ -96,8 +99,8 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
-MODULES := proto proto/enet stats sys harness fleet relay/core relay relay/enet relay/udp relay/tcp \
-           relay/ws relay/stream relay/webrtc \
+MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/enet relay/udp \
+           relay/tcp relay/ws relay/stream relay/webrtc \
            client \
            client/swarm client/bot client/tui netsim bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
@@ -109,21 +112,21 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc fleet \
+relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc rtc fleet \
     relay/core proto/enet proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay
 bot_MAIN := client/bot/bot_main.c
-bot_LIBS := client/bot client/swarm client proto/enet proto stats sys
-bot_PKGS := libenet libcjson libsodium libcrypto wslay
+bot_LIBS := client/bot client/swarm client rtc proto/enet proto stats sys
+bot_PKGS := libenet libcjson libsodium usrsctp openssl wslay
 client_MAIN := client/tui/client_main.c
-client_LIBS := client/tui client proto/enet proto stats sys
-client_PKGS := libenet libcjson ncursesw libsodium libcrypto wslay
+client_LIBS := client/tui client rtc proto/enet proto stats sys
+client_PKGS := libenet libcjson ncursesw libsodium usrsctp openssl wslay
 netsim_MAIN := netsim/netsim_main.c
 netsim_LIBS := netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd openssl
 bench_MAIN := bench/bench_main.c
-bench_LIBS := bench netsim client/swarm client harness proto/enet proto stats sys
-bench_PKGS := libenet libcjson libsodium libcrypto wslay
+bench_LIBS := bench netsim client/swarm client rtc harness proto/enet proto stats sys
+bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
@@ -135,7 +138,7 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 # rtc-cost (bench/rtc_cost_main.c): what a WebRTC session costs the
 # relay's webrtc modules; a benchmark tool, not installed (make bench-webrtc).
 RTC_COST := $(BUILD)/bin/rtc-cost
-RTC_COST_LIBS := harness relay/webrtc proto stats sys
+RTC_COST_LIBS := harness relay/webrtc rtc proto stats sys
 RTC_COST_PKGS := libsodium libcjson usrsctp openssl
 
 # Tests: one binary per tests/test_*.c, with the tests' support files and
@@ -144,7 +147,8 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
-             relay/ws relay/stream harness relay/webrtc fleet relay/core proto/enet proto stats sys
+             relay/ws relay/stream harness relay/webrtc rtc fleet relay/core proto/enet proto stats \
+             sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
              wslay
 
@@ -154,13 +158,13 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
+fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc rtc \
     relay/core proto/enet proto stats sys
 fuzz_netsim_LIBS := netsim proto/enet proto stats sys
-fuzz_client_LIBS := client proto/enet proto stats sys
+fuzz_client_LIBS := client rtc proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
-fuzz_webrtc_LIBS := relay/webrtc proto stats sys
+fuzz_webrtc_LIBS := relay/webrtc rtc proto stats sys
 fuzz_http_LIBS := relay/ws proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay
 FUZZ_BUILD ?= build/fuzz
@@ -172,7 +176,8 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc bench-full bench-reference \
+.PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc \
+        bench-webrtc-reference bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-edges bench-edges-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
@@ -291,7 +296,7 @@ LIB_VERSION := $(shell sed -n 's/^\#define RICOCHET_VERSION_[A-Z]* \([0-9][0-9]*
     client/ricochet.h | paste -sd.)
 LIB_SOVERSION := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SONAME := libricochet.so.$(LIB_SOVERSION)
-LIB_PARTS := $(BUILD)/obj/client/ricochet.o $(call lib_archives,client proto/enet proto stats sys)
+LIB_PARTS := $(BUILD)/obj/client/ricochet.o $(call lib_archives,client rtc proto/enet proto stats sys)
 LIB_SO := $(BUILD)/lib/libricochet.so.$(LIB_VERSION)
 LIB_A := $(BUILD)/lib/libricochet.a
 LIB_PC := $(BUILD)/lib/ricochet.pc
@@ -302,7 +307,7 @@ $(LIB_SO): $(LIB_PARTS) client/libricochet.map
 	$(say) LINK $@
 	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/libricochet.map \
 	    -Wl,-z,defs $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_PARTS) \
-	    $(call pkg_libs,libenet libcjson libsodium libcrypto wslay)
+	    $(call pkg_libs,libenet libcjson libsodium usrsctp openssl wslay)
 	$(Q)ln -sf $(notdir $@) $(@D)/$(LIB_SONAME) && ln -sf $(LIB_SONAME) $(@D)/libricochet.so
 
 $(LIB_A): $(LIB_PARTS)
@@ -392,15 +397,24 @@ bench:
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(BENCH_OUT) 1 quick
 
-# What a WebRTC session costs the relay's webrtc modules (bench/rtc_cost_main.c):
-# RTC_PEERS sessions, RTC_MESSAGES messages of RTC_SIZE bytes each way each.
+# WebRTC (bench/webrtc.sh): the ENet modes over WebRTC's data channels beside
+# the other modes at 0 and 5% loss, and the relay's CPU per delivered state
+# over WebRTC against sealed ENet (--encrypt), into BENCH_OUT/webrtc/
+# (bench-webrtc-reference: the committed bench/results/webrtc/), each
+# scenario REPEAT times with WEBRTC_SECONDS windows; then what a WebRTC
+# session costs the relay's webrtc modules (bench/rtc_cost_main.c): RTC_PEERS
+# sessions, RTC_MESSAGES messages of RTC_SIZE bytes each way each.
+WEBRTC_SECONDS ?= 4
 RTC_PEERS ?= 200
 RTC_MESSAGES ?= 500
 RTC_SIZE ?= 40
-bench-webrtc:
-	@.ci/deps
-	@$(MAKE) --no-print-directory $(RTC_COST)
-	$(RTC_COST) --peers $(RTC_PEERS) --messages $(RTC_MESSAGES) --size $(RTC_SIZE)
+bench-webrtc bench-webrtc-reference: WEBRTC_DIR = $(if $(filter bench-webrtc-reference,$@),bench/results,$(BENCH_OUT))/webrtc
+bench-webrtc bench-webrtc-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all $(RTC_COST)
+	bench/webrtc.sh $(BUILD)/bin $(WEBRTC_DIR) $(REPEAT) $(WEBRTC_SECONDS)
+	$(RTC_COST) --peers $(RTC_PEERS) --messages $(RTC_MESSAGES) --size $(RTC_SIZE) > \
+	    $(WEBRTC_DIR)/rtc-cost.txt && cat $(WEBRTC_DIR)/rtc-cost.txt
 
 bench-full bench-reference: BENCH_DIR = $(if $(filter bench-reference,$@),bench/results,$(BENCH_OUT))
 bench-full bench-reference:

@@ -29,6 +29,29 @@
 
 struct netlab;
 
+/* What the clients of a run speak: a delivery mode over its own transport
+ * (ENet, plain UDP, TCP, a WebSocket), or one of the ENet modes over
+ * WebRTC's data channels (webrtc: the relay's webrtc edge, the offers
+ * through its ws edge). A mode says how states are delivered, WebRTC what
+ * carries them. */
+struct bench_mode {
+    enum proto_mode mode;
+    bool webrtc;
+};
+#define BENCH_MODES (PROTO_MODE_COUNT + 3) /* the modes, then the ENet modes over WebRTC */
+
+/* "unsequenced", ..., "ws" (the mode table's), then "webrtc" (unsequenced
+ * over WebRTC), "webrtc-sequenced", "webrtc-reliable". */
+const char *bench_mode_name(struct bench_mode m);
+/* Parses a name above into *m. Returns 0, or -1. */
+int bench_mode_parse(const char *name, struct bench_mode *m);
+/* Every name, comma-separated, into buf. Returns buf. */
+char *bench_mode_choices(char *buf, size_t cap);
+/* The order reports list modes in, 0 to BENCH_MODES - 1 (-1: no such
+ * mode: a mode without ENet over WebRTC), and back. */
+int bench_mode_index(struct bench_mode m);
+struct bench_mode bench_mode_at(int index);
+
 /* One point of the sweep grid. */
 struct bench_params {
     long clients;     /* in all; each receives every other state of its room */
@@ -292,6 +315,7 @@ struct bench_tcp_recovery {
 struct bench_result {
     struct bench_params params;
     enum proto_mode mode;
+    bool webrtc;             /* ... over WebRTC (struct bench_mode) */
     bool ok;                 /* false: the run failed; error says why */
     char error[256];
 
@@ -383,7 +407,10 @@ void bench_config_default(struct bench_config *cfg);
 /* Runs params in mode and fills r (r->latency is allocated; free with
  * bench_result_free). Returns 0, or -1 with r->ok false and r->error set. */
 int bench_run(const struct bench_config *cfg, const struct bench_params *params,
-              enum proto_mode mode, struct bench_result *r);
+              struct bench_mode mode, struct bench_result *r);
+
+/* The mode r was measured in. */
+struct bench_mode bench_result_mode(const struct bench_result *r);
 
 void bench_result_free(struct bench_result *r);
 

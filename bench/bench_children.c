@@ -104,20 +104,46 @@ static size_t split_args(const char *s, char *buf, size_t buf_cap, const char **
     return n;
 }
 
+/* A run over WebRTC: the port of the relay's webrtc edge, from its second
+ * "listening on ADDR (webrtc)" line, into run->webrtc_port. Returns 0 or
+ * run_fail(). */
+static int webrtc_port(struct run *run, struct spawn_proc *relay)
+{
+    char line[256], err[256];
+    if (spawn_wait_line(relay, "(webrtc)", CHILD_START_MS, line, sizeof line, err,
+                        sizeof err) != 0)
+        return run_fail(run, "%s", err);
+    const char *at = strstr(line, "listening on ");
+    const char *colon = at ? strrchr(at, ':') : NULL;
+    run->webrtc_port = colon ? atoi(colon + 1) : 0;
+    if (run->webrtc_port <= 0 || run->webrtc_port > 65535)
+        return run_fail(run, "relay: no webrtc port in \"%s\"", line);
+    return 0;
+}
+
 int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *const *extra,
                        int *port)
 {
     const char *args[SPAWN_MAX_ARGS + 1];
     size_t n = 0;
     char more[256];
+    char edges[160], half_open[24];
     if (relay == &run->relay && run_example_relay(run))
         return run_start_example_relay(run, relay, port);
-    args[n++] = "--bind";
-    args[n++] = run_relay_host(run);
-    args[n++] = "--port";
-    args[n++] = "0";
-    args[n++] = "--transport";
-    args[n++] = run_relay_transport(run);
+    if (run->webrtc) {
+        n += run_relay_edges(run, edges, sizeof edges, args + n);
+        /* offers answered and not yet a peer: every client's at once */
+        snprintf(half_open, sizeof half_open, "%zu", run->n > 256 ? run->n : 256);
+        args[n++] = "--max-half-open";
+        args[n++] = half_open;
+    } else {
+        args[n++] = "--bind";
+        args[n++] = run_relay_host(run);
+        args[n++] = "--port";
+        args[n++] = "0";
+        args[n++] = "--transport";
+        args[n++] = run_relay_transport(run);
+    }
     /* the bench's clients all come from 127.0.0.1 and may send fast */
     args[n++] = "--max-per-address";
     args[n++] = "0";
@@ -151,7 +177,7 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     *port = spawn_wait_listening(relay, CHILD_START_MS, err, sizeof err);
     if (*port < 0)
         return run_fail(run, "%s", err);
-    return 0;
+    return run->webrtc ? webrtc_port(run, relay) : 0;
 }
 
 int run_start_relay(struct run *run, int *port)
@@ -159,28 +185,52 @@ int run_start_relay(struct run *run, int *port)
     return run_start_relay_as(run, &run->relay, NULL, port);
 }
 
-/* Where netsim writes its drop log for the audit: in --drop-log-dir, named
- * after the run, or a temporary file. Returns 0 or -1. */
-static int drop_log_path(struct run *run)
+/* Where netsim writes what the audit reads (kind "drops": its drop log; a
+ * run over WebRTC, "keys": the key log its clients write and netsim reads,
+ * SSLKEYLOGFILE's format): in --drop-log-dir, named after the run, or a
+ * temporary file. Returns 0, or -1 (path ""). */
+static int audit_file(struct run *run, const char *kind, char *path, size_t cap)
 {
     const struct bench_params *p = run->params;
+    struct bench_mode m = {run->mode, run->webrtc};
     if (run->cfg->drop_log_dir[0]) {
-        snprintf(run->drop_log, sizeof run->drop_log,
-                 "%s/drops_%s_clients%ld_rate%g_loss%g_delay%g_jitter%g.log",
-                 run->cfg->drop_log_dir, proto_mode_name(run->mode), p->clients, p->rate_hz,
+        snprintf(path, cap, "%s/%s_%s_clients%ld_rate%g_loss%g_delay%g_jitter%g.log",
+                 run->cfg->drop_log_dir, kind, bench_mode_name(m), p->clients, p->rate_hz,
                  p->loss_pct, p->delay_ms, p->jitter_ms);
         return 0;
     }
     const char *dir = getenv("TMPDIR");
-    snprintf(run->drop_log, sizeof run->drop_log, "%s/ricochet-bench-drops-XXXXXX",
-             dir && dir[0] ? dir : "/tmp");
-    int fd = mkstemp(run->drop_log);
+    snprintf(path, cap, "%s/ricochet-bench-%s-XXXXXX", dir && dir[0] ? dir : "/tmp", kind);
+    int fd = mkstemp(path);
     if (fd < 0) {
-        run->drop_log[0] = '\0';
+        path[0] = '\0';
         return -1;
     }
     close(fd);
     return 0;
+}
+
+/* netsim's arguments of the audit: its drop log, how it finds states in
+ * datagrams (--wire: the relay's transport; over WebRTC, inside DTLS with
+ * the clients' key log). Returns how many, into args. */
+static size_t audit_args(struct run *run, const char **args)
+{
+    size_t n = 0;
+    struct bench_result *r = run->r;
+    if (audit_file(run, "drops", run->drop_log, sizeof run->drop_log) != 0 ||
+        (run->webrtc && audit_file(run, "keys", run->keylog, sizeof run->keylog) != 0)) {
+        snprintf(r->audit.skipped, sizeof r->audit.skipped, "no drop log: %s", strerror(errno));
+        return 0;
+    }
+    args[n++] = "--drop-log";
+    args[n++] = run->drop_log;
+    args[n++] = "--wire";
+    args[n++] = run->webrtc ? "webrtc" : proto_mode_info(run->mode)->enet ? "enet" : "udp";
+    if (run->webrtc) {
+        args[n++] = "--keylog";
+        args[n++] = run->keylog;
+    }
+    return n;
 }
 
 int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
@@ -204,21 +254,18 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
     args[n++] = seed;
     if (run->cfg->reorder)
         args[n++] = "--reorder";
-    /* the audit: one line per state netsim dropped or forwarded */
-    if (run->cfg->encrypt) {
+    if (run->webrtc) { /* where the relay's answers send the clients */
+        args[n++] = "--listen";
+        args[n++] = run->advertise;
+    }
+    /* the audit: one line per state netsim dropped or forwarded (WebRTC's
+     * relay seals nothing: netsim reads it with the key log) */
+    if (run->cfg->encrypt && !run->webrtc) {
         snprintf(r->audit.skipped, sizeof r->audit.skipped,
                  "sealed states: netsim sees flows, sizes and ENet headers, not who sent "
                  "what (docs/tickets.md)");
     } else if (run->cfg->procs <= 1) {
-        if (drop_log_path(run) == 0) {
-            args[n++] = "--drop-log";
-            args[n++] = run->drop_log;
-            args[n++] = "--wire";
-            args[n++] = proto_mode_info(run->mode)->enet ? "enet" : "udp";
-        } else {
-            snprintf(r->audit.skipped, sizeof r->audit.skipped, "no drop log: %s",
-                     strerror(errno));
-        }
+        n += audit_args(run, args + n);
     } else {
         snprintf(r->audit.skipped, sizeof r->audit.skipped,
                  "--procs > 1: receivers are in other processes");

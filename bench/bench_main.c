@@ -76,13 +76,13 @@ static int write_reports(const struct bench_options *c, const struct bench_plan 
 static int run_worlds(const struct bench_options *c, const struct bench_config *cfg,
                       const struct bench_plan *p, const struct bench_run_info *info)
 {
-    struct bench_world_result w[PROTO_MODE_COUNT];
+    struct bench_world_result w[BENCH_MODES];
     int failures = 0, n = 0;
     for (; n < p->n_modes && !bench_stop_requested(); n++) {
         if (!c->quiet)
             fprintf(stderr, PROG ": %s: a world of %ld clients, radius %g, field %g\n",
-                    proto_mode_name(p->modes[n]), p->base.clients, c->aoi, c->field);
-        failures += bench_world(cfg, &p->base, p->modes[n], c->aoi, c->field, &w[n]) != 0;
+                    bench_mode_name(p->modes[n]), p->base.clients, c->aoi, c->field);
+        failures += bench_world(cfg, &p->base, p->modes[n].mode, c->aoi, c->field, &w[n]) != 0;
     }
     bench_world_table(strcmp(c->json, "-") ? stdout : stderr, w, (size_t)n);
     if (c->json[0]) {

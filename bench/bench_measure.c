@@ -223,7 +223,7 @@ static int client_flows(const struct run *run, struct ricochet *c, struct audit_
 {
     union netaddr ep;
     socklen_t len = sizeof ep;
-    if (getsockname(ricochet_fd(c), &ep.sa, &len) != 0 ||
+    if (getsockname(client_socket(c), &ep.sa, &len) != 0 ||
         netaddr_from_sockaddr(&ep, &ep.sa, len) != 0)
         return -1;
     run_client_side(run, &ep);
@@ -267,7 +267,10 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .tickets = run->tickets.list,
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
                               .n_ports = run_fleet_entries(run),
-                              .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0};
+                              .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0,
+                              .transport = run->webrtc ? RICOCHET_TRANSPORT_WEBRTC
+                                                       : RICOCHET_TRANSPORT_DEFAULT,
+                              .keylog = run->keylog[0] ? run->keylog : NULL};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};
     /* no window yet: nothing counts before run_measure() sets it */
@@ -285,7 +288,8 @@ int run_setup_clients(struct run *run, const char *host, int port)
      * also wait for every member to be known. */
     if (swarm_wait_ready(run->sw, true, deadline, &run_stop, err, sizeof err) != 0)
         return run_fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
-    for (size_t i = 0; run->cfg->encrypt && i < n; i++)
+    /* (DTLS encrypts a WebRTC session whole: the relay seals none) */
+    for (size_t i = 0; run->cfg->encrypt && !run->webrtc && i < n; i++)
         if (!ricochet_sealed(run->peers[i].c))
             return run_fail(run, "%s: the relay did not seal its session (is it run with "
                             "--encrypt?)", swarm_name(run->sw, i));
@@ -339,7 +343,7 @@ static void socket_drops(struct run *run)
     uint64_t *drops = calloc(run->n, sizeof *drops);
     if (fds && drops) {
         for (size_t i = 0; i < run->n; i++)
-            fds[i] = ricochet_fd(run->peers[i].c);
+            fds[i] = client_socket(run->peers[i].c);
         audit_socket_drops(fds, run->n, drops);
         for (size_t i = 0; i < run->n; i++) {
             /* clients of one ENet hub (consecutive in the swarm) share its
@@ -409,7 +413,7 @@ static void record_figures(struct run *run, const struct window_start *w0)
         struct peer *p = &run->peers[i];
         struct client_netinfo ni;
         client_netinfo(p->c, &ni);
-        if (proto_mode_info(run->mode)->enet && !p->dead) {
+        if (proto_mode_info(run->mode)->enet && !run->webrtc && !p->dead) {
             r->enet_rtt_ms += ni.enet_rtt_ms;
             r->enet_loss_pct += 100.0 * ni.enet_loss;
             enet_n++;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,47 @@ int run_relay_netns(const struct run *run)
 const char *run_relay_transport(const struct run *run)
 {
     const struct proto_mode_info *mi = proto_mode_info(run->mode);
+    if (run->webrtc)
+        return "ws"; /* where the offers go; the webrtc edge is beside it */
     return mi->enet ? "enet" : mi->name; /* udp, tcp, ws: the edge's scheme */
+}
+
+size_t run_relay_edges(struct run *run, char *buf, size_t cap, const char **args)
+{
+    const char *host = run_relay_host(run);
+    size_t n = 0;
+    int w = snprintf(buf, cap, "ws://%s:0", host) + 1;
+    if (w <= 0 || (size_t)w * 2 + 1 > cap)
+        return 0;
+    snprintf(buf + w, cap - (size_t)w, "webrtc://%s:0", host);
+    args[n++] = "--listen";
+    args[n++] = buf;
+    args[n++] = "--listen";
+    args[n++] = buf + w;
+    if (run->advertise[0]) {
+        args[n++] = "--webrtc-advertise";
+        args[n++] = run->advertise;
+    }
+    return n;
+}
+
+int run_pick_advertise(struct run *run)
+{
+    union netaddr a;
+    char err[128];
+    socklen_t len = sizeof a;
+    if (netaddr_resolve("127.0.0.1", 0, &a, err, sizeof err) != 0)
+        return run_fail(run, "webrtc: %s", err);
+    int fd = netaddr_udp_socket(&a, SOCK_CLOEXEC);
+    int rc = fd >= 0 && bind(fd, &a.sa, netaddr_len(&a)) == 0 &&
+                     getsockname(fd, &a.sa, &len) == 0 ? 0 : -1;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        return run_fail(run, "webrtc: a port for netsim: %s", strerror(errno));
+    /* bound, then let go: netsim binds it next (--listen) */
+    netaddr_format(&a, run->advertise, sizeof run->advertise);
+    return 0;
 }
 
 bool run_example_relay(const struct run *run)

@@ -48,7 +48,8 @@ static const struct option_def options[] = {
      NULL, "all clients joined and seeing each other within this, seconds"},
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
      "unsequenced,sequenced,reliable,udp", 1, 128, NULL,
-     "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws"},
+     "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, and the ENet modes over "
+     "WebRTC's data channels: webrtc (unsequenced), webrtc-sequenced, webrtc-reliable"},
     {"path-loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
      "loss % over the whole path client -> relay -> client, split over netsim's two hops "
      "(netsim's own --loss is per hop)", .old_name = "loss"},
@@ -174,6 +175,8 @@ static const struct options_example examples[] = {
     {"A TCP stream against ENet and plain UDP through one network of 2% loss (IP mode):",
      "ricochet-bench --netsim-ip --clients 8 --rate 20 --path-loss 2 --path-delay 40 "
      "--modes tcp,reliable,unsequenced,udp"},
+    {"The ENet modes over WebRTC's data channels beside ENet's, through 5% loss:",
+     "ricochet-bench --path-loss 5 --path-delay 20 --modes unsequenced,webrtc,webrtc-reliable"},
     {"A relay already running on another machine (192.0.2.10 here), plain UDP, 30 seconds:",
      "ricochet-bench -c 192.0.2.10:7777 --modes udp -t 30"},
     {0}};
@@ -198,7 +201,13 @@ static const struct options_manual manual = {
         "examples/sockets/tcp_relay with --tcp-relay example. Through netsim a "
         "TCP stream needs --netsim-ip: netsim then carries whole IP packets between two "
         "network namespaces the bench makes, and its audit attributes every state a stream "
-        "held back to the dropped segment it waited for.",
+        "held back to the dropped segment it waited for.\n"
+        "\n"
+        "The modes webrtc, webrtc-sequenced and webrtc-reliable are the ENet modes over "
+        "WebRTC's data channels (libricochet's WebRTC transport): the relay gets a ws edge, "
+        "where each client POSTs its offer, and a webrtc edge whose answers name netsim "
+        "(--webrtc-advertise); netsim reads the states inside DTLS with the key log the "
+        "clients write, so their audit is as over ENet.",
     .signals = signals,
     .exit_status = exit_status,
     .files = files,
@@ -222,19 +231,19 @@ static const struct options_program program = {
 };
 
 
-static int parse_modes(const char *text, enum proto_mode *modes)
+static int parse_modes(const char *text, struct bench_mode *modes)
 {
     char buf[128];
     int n = 0;
     snprintf(buf, sizeof buf, "%s", text);
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-        enum proto_mode m;
-        char names[128];
-        if (proto_mode_parse(tok, &m) != 0)
+        struct bench_mode m;
+        char names[256];
+        if (bench_mode_parse(tok, &m) != 0)
             options_fail(PROG, "--modes: unknown mode '%s' (%s)", tok,
-                         proto_mode_choices(names, sizeof names, NULL));
+                         bench_mode_choices(names, sizeof names));
         for (int i = 0; i < n; i++)
-            if (modes[i] == m)
+            if (bench_mode_index(modes[i]) == bench_mode_index(m))
                 options_fail(PROG, "--modes: '%s' given twice", tok);
         modes[n++] = m;
     }
@@ -384,15 +393,40 @@ static void plan_from(const struct bench_options *c, struct bench_plan *p)
     p->n_points = p->n_values ? p->n_values : 1;
 }
 
-/* Does --modes name a stream's mode (tcp)? */
+/* Does --modes name a stream's mode (tcp), or a mode over WebRTC? */
 static bool modes_stream(const char *text)
 {
-    enum proto_mode modes[PROTO_MODE_COUNT];
+    struct bench_mode modes[BENCH_MODES];
     int n = parse_modes(text, modes);
     for (int i = 0; i < n; i++)
-        if (proto_mode_info(modes[i])->stream)
+        if (proto_mode_info(modes[i].mode)->stream)
             return true;
     return false;
+}
+
+static bool modes_webrtc(const char *text)
+{
+    struct bench_mode modes[BENCH_MODES];
+    int n = parse_modes(text, modes);
+    for (int i = 0; i < n; i++)
+        if (modes[i].webrtc)
+            return true;
+    return false;
+}
+
+/* The modes over WebRTC: what they cannot go with. netsim sits between the
+ * clients and the relay's webrtc edge, whose answers name it
+ * (--webrtc-advertise); the offers go to the ws edge directly. */
+static void check_webrtc(const struct bench_options *c, bool impaired)
+{
+    if (!modes_webrtc(c->modes))
+        return;
+    if (c->netsim_ip || c->fleet || c->aoi > 0)
+        options_fail(PROG, "--modes webrtc: not with --netsim-ip, --fleet or --aoi (the "
+                           "bench runs WebRTC through netsim's UDP proxy, on one relay)");
+    if (c->relay[0] && impaired)
+        options_fail(PROG, "--modes webrtc --relay: netsim must be the relay's "
+                           "--webrtc-advertise, which only a relay the bench starts has");
 }
 
 /* --netsim-ip and the tcp mode: what they cannot go with. */
@@ -404,6 +438,7 @@ static void check_network(const struct bench_options *c)
     if (c->netsim_ip && (c->relay[0] || c->procs > 1 || c->fleet || c->aoi > 0))
         options_fail(PROG, "--netsim-ip starts the relay in a namespace of its own and the "
                            "clients in another: not with --relay, --procs, --fleet or --aoi");
+    check_webrtc(c, impaired);
     if (!modes_stream(c->modes))
         return;
     if (c->netsim_ip && strstr(c->modes, "ws"))
@@ -425,11 +460,11 @@ int bench_plan_without_streams(struct bench_plan *p, char *gone, size_t cap)
     size_t used = 0;
     gone[0] = '\0';
     for (int i = 0; i < p->n_modes; i++) {
-        if (!proto_mode_info(p->modes[i])->stream)
+        if (!proto_mode_info(p->modes[i].mode)->stream)
             p->modes[n++] = p->modes[i];
         else if (used < cap)
             used += (size_t)snprintf(gone + used, cap - used, "%s%s", used ? ", " : "",
-                                     proto_mode_name(p->modes[i]));
+                                     bench_mode_name(p->modes[i]));
     }
     p->n_modes = n;
     return n;

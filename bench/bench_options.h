@@ -52,7 +52,7 @@ struct bench_options {
 /* What to run: the base parameters, the modes, and the sweep values. */
 struct bench_plan {
     struct bench_params base;
-    enum proto_mode modes[PROTO_MODE_COUNT];
+    struct bench_mode modes[BENCH_MODES];
     int n_modes;
     enum bench_param swept;
     double values[BENCH_MAX_SWEEP];

@@ -21,7 +21,7 @@ static void print_progress(const struct bench_plan *p, size_t v, int m, int rc,
     if (n > 1 && len >= 0 && (size_t)len < sizeof point)
         snprintf(point + len, sizeof point - (size_t)len, "run %ld/%ld ", k + 1, n);
     if (rc != 0 && r->expected == 0) {
-        fprintf(stderr, PROG ": %s%s: FAILED: %s\n", point, proto_mode_name(p->modes[m]),
+        fprintf(stderr, PROG ": %s%s: FAILED: %s\n", point, bench_mode_name(p->modes[m]),
                 r->error);
         return;
     }
@@ -35,7 +35,7 @@ static void print_progress(const struct bench_plan *p, size_t v, int m, int rc,
                  (unsigned long long)(a->unexplained + a->unretransmitted + a->unattributed +
                                       a->held_unresolved));
     fprintf(stderr, PROG ": %s%-11s lost %6.2f%%%s%s, p50 %.1f ms, p99 %.1f ms%s%s%s%s\n",
-            point, proto_mode_name(p->modes[m]), r->lost_pct, truth, audit,
+            point, bench_mode_name(p->modes[m]), r->lost_pct, truth, audit,
             (double)r->p50_us / 1000, (double)r->p99_us / 1000, r->relay[0] ? "; relay: " : "",
             r->relay, r->ok ? "" : "; warning: ", r->ok ? "" : r->error);
 }
@@ -58,7 +58,7 @@ static int report_unexplained(const struct bench_plan *p, size_t v, const struct
     fprintf(stderr, PROG ": AUDIT FAILED: %s%s: %llu of %llu lost states unexplained by "
                     "netsim's drop log, %llu drops never retransmitted, %llu late states "
                     "held back with no retransmission or no drop (listed in --json)%s\n",
-            proto_mode_name(r->mode), point, (unsigned long long)a->unexplained,
+            bench_mode_name(bench_result_mode(r)), point, (unsigned long long)a->unexplained,
             (unsigned long long)a->missed, (unsigned long long)a->unretransmitted,
             (unsigned long long)(a->unattributed + a->held_unresolved), overload);
     return 1;
@@ -112,7 +112,7 @@ size_t bench_plan_run(const struct bench_options *c, const struct bench_config *
                       int *unexplained)
 {
     size_t n_results = 0;
-    bool mode_broken[PROTO_MODE_COUNT] = {false};
+    bool mode_broken[BENCH_MODES] = {false};
     int n_broken = 0;
     for (size_t v = 0; v < p->n_points && n_broken < p->n_modes && !bench_stop_requested();
          v++) {
@@ -131,7 +131,7 @@ size_t bench_plan_run(const struct bench_options *c, const struct bench_config *
                 n_broken++;
                 if (!c->quiet && v + 1 < p->n_points)
                     fprintf(stderr, PROG ": %s broke the limits at %s=%g; no larger values for it\n",
-                            proto_mode_name(p->modes[m]), bench_param_name(p->swept),
+                            bench_mode_name(p->modes[m]), bench_param_name(p->swept),
                             p->values[v]);
             }
         }

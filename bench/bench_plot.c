@@ -92,23 +92,27 @@ static const struct {
     int dash;   /* gnuplot dt */
     int point;  /* gnuplot pt */
     double width;
-} mode_style[PROTO_MODE_COUNT] = {
+} mode_style[BENCH_MODES] = { /* by bench_mode_index */
     [PROTO_MODE_UNSEQUENCED] = {"#1f77b4", 1, 7, 2.5},
     [PROTO_MODE_SEQUENCED] = {"#2ca02c", 2, 5, 2},
     [PROTO_MODE_RELIABLE] = {"#d62728", 1, 9, 2},
     [PROTO_MODE_UDP] = {"#7f7f7f", 4, 11, 2},
+    [PROTO_MODE_COUNT] = {"#17becf", 3, 13, 2},      /* webrtc */
+    [PROTO_MODE_COUNT + 1] = {"#bcbd22", 5, 4, 2},   /* webrtc-sequenced */
+    [PROTO_MODE_COUNT + 2] = {"#8c564b", 3, 8, 2},   /* webrtc-reliable */
 };
 
 /* The style of mode m: "lw 2.5 dt 1 pt 7 lc rgb '#1f77b4'" (pt only for
  * points: gnuplot refuses it on steps). */
-static const char *style(enum proto_mode m, bool points)
+static const char *style(struct bench_mode m, bool points)
 {
     static char buf[96];
     char pt[16] = "";
+    int i = bench_mode_index(m);
     if (points)
-        snprintf(pt, sizeof pt, " pt %d", mode_style[m].point);
-    snprintf(buf, sizeof buf, "lw %g dt %d%s lc rgb '%s'", mode_style[m].width,
-             mode_style[m].dash, pt, mode_style[m].color);
+        snprintf(pt, sizeof pt, " pt %d", mode_style[i].point);
+    snprintf(buf, sizeof buf, "lw %g dt %d%s lc rgb '%s'", mode_style[i].width,
+             mode_style[i].dash, pt, mode_style[i].color);
     return buf;
 }
 
@@ -144,7 +148,7 @@ static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, si
         double sent = (double)(r[i].expected > h->total ? r[i].expected : h->total);
         fprintf(f, "# %s: latency_ms fraction_of_sent_delivered fraction_of_sent_not_yet "
                    "(%llu sent x receivers, %llu delivered)\n",
-                proto_mode_name(r[i].mode), (unsigned long long)sent,
+                bench_mode_name(bench_result_mode(&r[i])), (unsigned long long)sent,
                 (unsigned long long)h->total);
         uint32_t cur = 0;
         uint64_t v, c, seen = 0;
@@ -180,7 +184,8 @@ static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, si
             desc, right);
     for (int k = blocks - 1; k >= 0; k--)
         fprintf(gp, "'cdf_%s.dat' index %d using 1:2 with steps %s title '%s'%s", lab, k,
-                style(r[block_of[k]].mode, false), proto_mode_name(r[block_of[k]].mode),
+                style(bench_result_mode(&r[block_of[k]]), false),
+                bench_mode_name(bench_result_mode(&r[block_of[k]])),
                 k ? ", " : "");
     /* powers of ten: %g would print 1e-05 */
     fprintf(gp, "\nset logscale y\nset format y '10^{%%T}'\nset yrange [*:1]\n"
@@ -188,7 +193,8 @@ static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, si
                 "set title 'tail: 1 - CDF (ends at the loss)'\nplot ");
     for (int k = blocks - 1; k >= 0; k--)
         fprintf(gp, "'cdf_%s.dat' index %d using 1:3 with steps %s title '%s'%s", lab, k,
-                style(r[block_of[k]].mode, false), proto_mode_name(r[block_of[k]].mode),
+                style(bench_result_mode(&r[block_of[k]]), false),
+                bench_mode_name(bench_result_mode(&r[block_of[k]])),
                 k ? ", " : "");
     fprintf(gp, "\nunset multiplot\nunset logscale\nset format y '%%g'\nset autoscale\n");
     return 0;
@@ -226,20 +232,20 @@ static void plot_limit(FILE *gp, double value, const char *what)
 }
 
 /* One sweep plot: column col (min-max in cols lo, hi) of every mode. */
-static void plot_sweep_column(FILE *gp, const enum proto_mode *modes, int blocks, int col,
+static void plot_sweep_column(FILE *gp, const struct bench_mode *modes, int blocks, int col,
                               int lo, int hi)
 {
     fprintf(gp, "plot ");
     for (int k = blocks - 1; k >= 0; k--)
         fprintf(gp, "'sweep.dat' index %d using 1:%d:%d:%d with yerrorlines %s title '%s'%s",
-                k, col, lo, hi, style(modes[k], true), proto_mode_name(modes[k]), k ? ", " : "");
+                k, col, lo, hi, style(modes[k], true), bench_mode_name(modes[k]), k ? ", " : "");
     fprintf(gp, "\nunset arrow 1\nunset label 1\n");
 }
 
 /* sweep.dat: per mode, the swept value, p99, delivery, p50 and the
  * min-max of p99 and delivery. Returns the modes written, or -1. */
 static int write_sweep_data(const char *dir, const struct bench_result *r, size_t n,
-                            enum bench_param swept, enum proto_mode *modes)
+                            enum bench_param swept, struct bench_mode *modes)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/sweep.dat", dir);
@@ -247,16 +253,16 @@ static int write_sweep_data(const char *dir, const struct bench_result *r, size_
     if (!f)
         return -1;
     int blocks = 0;
-    for (int m = 0; m < PROTO_MODE_COUNT; m++) {
+    for (int m = 0; m < BENCH_MODES; m++) {
         bool any = false;
         for (size_t i = 0; i < n; i++) {
             const struct bench_result *x = &r[i];
-            if ((int)x->mode != m || !x->ok || x->expected == 0)
+            if (bench_mode_index(bench_result_mode(x)) != m || !x->ok || x->expected == 0)
                 continue;
             if (!any)
                 fprintf(f, "# %s: %s p99_ms delivery_pct p50_ms p99_min p99_max "
                            "delivery_min delivery_max\n",
-                        proto_mode_name(x->mode), bench_param_name(swept));
+                        bench_mode_name(bench_result_mode(x)), bench_param_name(swept));
             any = true;
             double lo = x->spread.repeats > 1 ? x->spread.min[BENCH_F_P99] : ms(x->p99_us);
             double hi = x->spread.repeats > 1 ? x->spread.max[BENCH_F_P99] : ms(x->p99_us);
@@ -269,7 +275,7 @@ static int write_sweep_data(const char *dir, const struct bench_result *r, size_
         }
         if (any) {
             fprintf(f, "\n\n");
-            modes[blocks++] = (enum proto_mode)m;
+            modes[blocks++] = bench_mode_at(m);
         }
     }
     fclose(f);
@@ -281,7 +287,7 @@ static int write_sweep_data(const char *dir, const struct bench_result *r, size_
 static int write_sweep(FILE *gp, const char *dir, const struct bench_result *r, size_t n,
                        const struct bench_plot_opts *o)
 {
-    enum proto_mode modes[PROTO_MODE_COUNT];
+    struct bench_mode modes[BENCH_MODES];
     int blocks = write_sweep_data(dir, r, n, o->swept, modes);
     if (blocks <= 0)
         return blocks;

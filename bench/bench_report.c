@@ -240,21 +240,26 @@ static void table_notes(FILE *out, const struct bench_result *x)
 
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
 {
+    int w = 11; /* the mode column: its longest name ("webrtc-sequenced") */
+    for (size_t i = 0; i < n; i++) {
+        int len = (int)strlen(bench_mode_name(bench_result_mode(&r[i])));
+        w = len > w ? len : w;
+    }
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || !bench_params_equal(&r[i].params, &r[i - 1].params)) {
             char desc[256];
             bench_result_describe(desc, sizeof desc, &r[i]);
             fprintf(out, "%s== %s\n", i ? "\n" : "", desc);
             fprintf(out,
-                    "%-11s %7s %8s %9s %6s %5s %5s %5s | %7s %7s %7s %7s %7s %7s %6s | %7s "
+                    "%-*s %7s %8s %9s %6s %5s %5s %5s | %7s %7s %7s %7s %7s %7s %6s | %7s "
                     "%6s | %6s %6s | %6s %5s %6s %5s %6s %7s\n",
-                    "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "old", "p50ms",
+                    w, "mode", "sent", "expected", "delivered", "lost%", "dup", "reord", "old", "p50ms",
                     "p90ms", "p99ms", "p999ms", "maxms", "gapms", "jitms", "netsim%", "diff",
                     "rttms", "enet%", "cpu_s", "cpu%", "rssMB", "bcpu%", "B/msg", "kbit/s");
         }
         const struct bench_result *x = &r[i];
         if (!x->ok && x->expected == 0) {
-            fprintf(out, "%-11s FAILED: %s\n", proto_mode_name(x->mode), x->error);
+            fprintf(out, "%-*s FAILED: %s\n", w, bench_mode_name(bench_result_mode(x)), x->error);
             continue;
         }
         char truth[16] = "-", diff[16] = "-", rtt[16] = "-", eloss[16] = "-";
@@ -265,7 +270,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             snprintf(diff, sizeof diff, proto_mode_lossless(x->mode) ? "retx" : "%+.2f",
                      x->loss_diff_pct);
         }
-        if (proto_mode_info(x->mode)->enet) {
+        if (proto_mode_info(x->mode)->enet && !x->webrtc) {
             snprintf(rtt, sizeof rtt, "%.1f", x->enet_rtt_ms);
             snprintf(eloss, sizeof eloss, "%.2f", x->enet_loss_pct);
         }
@@ -275,9 +280,9 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             snprintf(rss, sizeof rss, "%.1f", (double)x->relay_peak_rss_kb / 1024.0);
         }
         fprintf(out,
-                "%-11s %7llu %8llu %9llu %6.2f %5llu %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
+                "%-*s %7llu %8llu %9llu %6.2f %5llu %5llu %5llu | %7.2f %7.2f %7.2f %7.2f %7.2f "
                 "%7.2f %6.2f | %7s %6s | %6s %6s | %6s %5s %6s %5.0f %6.1f %7.1f\n",
-                proto_mode_name(x->mode), (unsigned long long)x->sent,
+                w, bench_mode_name(bench_result_mode(x)), (unsigned long long)x->sent,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered,
                 x->lost_pct, (unsigned long long)x->duplicates,
                 (unsigned long long)x->reordered, (unsigned long long)x->too_old,
@@ -480,7 +485,7 @@ static cJSON *result_json(const struct bench_result *x)
 {
     cJSON *o = cJSON_CreateObject();
     const struct bench_params *p = &x->params;
-    cJSON_AddStringToObject(o, "mode", proto_mode_name(x->mode));
+    cJSON_AddStringToObject(o, "mode", bench_mode_name(bench_result_mode(x)));
     cJSON_AddBoolToObject(o, "ok", x->ok);
     if (x->error[0])
         cJSON_AddStringToObject(o, "error", x->error);
@@ -604,7 +609,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
         fprintf(out,
                 "%s,%d,%ld,%g,%ld,%g,%g,%g,%llu,%llu,%llu,%.4f,%llu,%llu,%.3f,%.3f,%.3f,%.3f,"
                 "%.3f,%.3f,%.3f,%.2f,%.3f,",
-                proto_mode_name(x->mode), x->ok ? 1 : 0, p->clients, p->rate_hz, p->payload,
+                bench_mode_name(bench_result_mode(x)), x->ok ? 1 : 0, p->clients, p->rate_hz, p->payload,
                 p->loss_pct, p->delay_ms, p->jitter_ms, (unsigned long long)x->sent,
                 (unsigned long long)x->expected, (unsigned long long)x->delivered, x->lost_pct,
                 (unsigned long long)x->duplicates, (unsigned long long)x->reordered,

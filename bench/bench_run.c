@@ -134,6 +134,8 @@ static void audit_finish(struct run *run, bool ok)
     }
     if (run->drop_log[0] && !run->cfg->drop_log_dir[0])
         unlink(run->drop_log);
+    if (run->keylog[0] && !run->cfg->drop_log_dir[0])
+        unlink(run->keylog);
     audit_track_free(run->track);
     free(run->aclients);
     run->track = NULL;
@@ -172,7 +174,18 @@ static int run_network(struct run *run, char *relay_host, size_t cap, const char
 {
     const struct bench_result *r = run->r;
     int relay_port = 0;
-    if (r->ip_mode) {
+    if (run->webrtc) {
+        /* the offers go to the ws edge directly; netsim sits in front of the
+         * webrtc edge, whose answers name it */
+        if ((r->with_netsim && run_pick_advertise(run) != 0) ||
+            relay_endpoint(run, relay_host, cap, &relay_port) != 0)
+            return -1;
+        int through;
+        if (r->with_netsim && run_start_netsim(run, relay_host, run->webrtc_port, &through) != 0)
+            return -1;
+        *host = relay_host;
+        *port = relay_port;
+    } else if (r->ip_mode) {
         if (run_start_netsim(run, NULL, 0, port) != 0 ||
             relay_endpoint(run, relay_host, cap, &relay_port) != 0)
             return -1;
@@ -186,20 +199,25 @@ static int run_network(struct run *run, char *relay_host, size_t cap, const char
             return -1;
         *host = r->with_netsim ? "127.0.0.1" : relay_host;
     }
-    run_log(run, "%s: %ld clients at %g Hz -> %s:%d%s", proto_mode_name(run->mode),
+    run_log(run, "%s: %ld clients at %g Hz -> %s:%d%s", bench_mode_name(bench_result_mode(r)),
             run->params->clients, run->params->rate_hz, *host, *port,
-            r->ip_mode ? " (netsim's IP mode)" : r->with_netsim ? " (netsim)" : "");
+            r->ip_mode                       ? " (netsim's IP mode)"
+            : r->with_netsim && run->webrtc ? " (the offers; the sessions through netsim)"
+            : r->with_netsim                ? " (netsim)"
+                                            : "");
     return 0;
 }
 
 int bench_run(const struct bench_config *cfg, const struct bench_params *params,
-              enum proto_mode mode, struct bench_result *r)
+              struct bench_mode mode, struct bench_result *r)
 {
     memset(r, 0, sizeof *r);
     r->params = *params;
-    r->mode = mode;
+    r->mode = mode.mode;
+    r->webrtc = mode.webrtc;
     r->ok = true;
-    struct run run = {.cfg = cfg, .params = params, .mode = mode, .r = r};
+    struct run run = {.cfg = cfg, .params = params, .mode = mode.mode, .webrtc = mode.webrtc,
+                      .r = r};
     run.n = (size_t)params->clients;
     run.k = cfg->room_size > 0 && (size_t)cfg->room_size < run.n ? (size_t)cfg->room_size
                                                                   : run.n;

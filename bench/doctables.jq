@@ -24,7 +24,8 @@ def lost: with_spread("lost_pct"; .lost_pct; dec(2)) | sub("^(?<a>[0-9.]+)"; "\(
 def kbps: (.wire_bps / 1000 | sig) + " kbit/s";
 def row(cells): "| " + (cells | join(" | ")) + " |";
 def header(cells): row(cells), "|" + ([cells[] | "---"] | join("|")) + "|";
-def mode_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3}[.];
+def mode_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3, "webrtc": 4,
+    "webrtc-sequenced": 5, "webrtc-reliable": 6}[.];
 
 # The command without the options that only say where its output went,
 # and with today's names of the bench's whole-path options and sweep keys
@@ -91,7 +92,7 @@ def audit(run): header(["loss", "mode", "expected", "missed", "netsim up", "nets
     | row(["\(.loss_pct)%", .mode, (.expected | thousands), (.audit.missed | tostring),
         (.audit.explained_by.netsim_up | tostring), (.audit.explained_by.netsim_down | tostring),
         (.audit.unexplained | tostring),
-        if .mode == "reliable" then "\(.audit.state_drops), \(.audit.retransmitted)"
+        if .mode | test("reliable$") then "\(.audit.state_drops), \(.audit.retransmitted)"
         else "" end])),
     caption(run);
 
@@ -365,6 +366,27 @@ def metrics(txt): (txt | split("\n")) as $lines
     "",
     "Measured \($when) with `\($command | sub(" \\(.*$"; ""))`, alone on the machine\(on_machine); medians of 3 rounds, min-max in brackets.";
 
+# The relay's CPU per delivered state over WebRTC against sealed ENet
+# (bench/webrtc.sh's cpu-room and cpu-rooms): a row per scenario, each mode's
+# µs (and × floor), their ratio, the relay's CPU and the p99 of both.
+def webrtc_cpu(runs):
+    def us: with_spread("relay_us_per_delivery"; .relay_us_per_delivery; sig) + " µs"
+        + (if floor_dps then " (\(.relay_us_per_delivery | x_floor | dec(2))x the floor)"
+           else "" end);
+    def scenario: "\(.clients) clients" + (if .rooms > 1 then " in rooms of \(.clients / .rooms
+        | ceil)" else " in one room" end) + " at \(.rate_hz) Hz";
+    header(["", "sealed ENet (unsequenced, `--encrypt`): relay per delivered state",
+        "WebRTC (`webrtc`): relay per delivered state", "WebRTC ÷ sealed ENet",
+        "relay CPU, ENet / WebRTC", "p99, ENet / WebRTC"]),
+    (runs[] | (.results | map(select(.mode == "unsequenced"))[0]) as $e
+        | (.results | map(select(.mode == "webrtc"))[0]) as $w
+        | row([($e | scenario), ($e | us), ($w | us),
+            ($w.relay_us_per_delivery / $e.relay_us_per_delivery | dec(2)) + "x",
+            ($e | with_spread("relay_cpu_pct"; .relay_cpu_pct; sig)) + "% / "
+                + ($w | with_spread("relay_cpu_pct"; .relay_cpu_pct; sig)) + "%",
+            ($e | ms("p99_ms"; .latency_ms.p99)) + " / " + ($w | ms("p99_ms"; .latency_ms.p99))])),
+    (runs[] | caption(.));
+
 $table as $t
 | if $t == "headline" then headline($run[0])
   elif $t == "loss" then loss($run[0])
@@ -384,4 +406,7 @@ $table as $t
   elif $t == "memory" then memory($txt)
   elif $t == "peers" then peers($run[0]; false)
   elif $t == "peers_headline" then peers($run[0]; true)
+  elif $t == "webrtc_modes" then loss($run[0])
+  elif $t == "webrtc_audit" then audit($run[0])
+  elif $t == "webrtc_cpu" then webrtc_cpu($run)
   else error("doctables: no table \($t)") end

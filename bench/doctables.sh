@@ -47,6 +47,18 @@ table() {
                  "docs/*.md\` puts its table here.)"
             return
         fi ;;
+    webrtc_modes | webrtc_audit | webrtc_cpu)
+        if [ "$1" = webrtc_cpu ]; then
+            files="$results/webrtc/cpu-room/results.json $results/webrtc/cpu-rooms/results.json"
+        else
+            files="$results/webrtc/modes/results.json"
+        fi
+        if [ ! -f "${files%% *}" ]; then # not measured on the reference machine yet
+            echo "(Not measured on the reference machine yet: \`make bench-webrtc-reference\`" \
+                 "writes \`bench/results/webrtc/\`, then \`bench/doctables.sh --update README.md" \
+                 "docs/*.md\` puts its table here.)"
+            return
+        fi ;;
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
     sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;

@@ -4,7 +4,7 @@
  *
  * Two processes over 127.0.0.1. The child is the relay side: one UDP
  * socket, an rtc_host, a control socket to the parent. The parent runs
- * --peers clients (harness/rtc_peer.h), each on a socket of its own,
+ * --peers clients (rtc/rtc_peer.h), each on a socket of its own,
  * sends the child their offers, waits until every client has both
  * channels open, then has each client send --messages messages of --size
  * bytes up, and the child send as many down to each. The child measures
@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../harness/rtc_peer.h"
+#include "../rtc/rtc_peer.h"
 #include "../relay/webrtc/rtc_host.h"
 #include "../sys/clock.h"
 #include "../sys/options.h"

@@ -43,6 +43,7 @@ struct run {
     const struct bench_config *cfg;
     const struct bench_params *params;
     enum proto_mode mode;
+    bool webrtc;            /* ... over WebRTC: the relay's ws and webrtc edges */
     struct bench_result *r;
     size_t n;
     size_t first;           /* number of this process's first client (--procs) */
@@ -66,6 +67,11 @@ struct run {
     struct audit_track *track;
     struct audit_client *aclients; /* n */
     char drop_log[512];     /* netsim's --drop-log ("" = none) */
+    /* WebRTC: the clients' key log netsim reads (--keylog; "" = none), where
+     * netsim listens (the relay's --webrtc-advertise) and the webrtc edge */
+    char keylog[512];
+    char advertise[64];
+    int webrtc_port;
     uint64_t listen_end_us; /* when the bench stopped counting arrivals */
     int pause_step;         /* --pause-relay-ms: 0 to come, 1 relay stopped, 2 done */
     uint64_t pause_next_us; /* when the next step is due */
@@ -208,8 +214,21 @@ const char *run_relay_host(const struct run *run);
 /* The network namespace the relay runs in (-1: the bench's own). */
 int run_relay_netns(const struct run *run);
 
-/* ricochet-relay's --transport for the run's mode: enet, udp or tcp. */
+/* ricochet-relay's --transport for the run's mode: enet, udp, tcp or ws
+ * (a run over WebRTC: the ws edge, where the offers go, and a webrtc edge
+ * beside it: run_relay_edges). */
 const char *run_relay_transport(const struct run *run);
+
+/* A run over WebRTC: the relay's --listen ws:// and webrtc:// edges on
+ * run_relay_host() (ports the kernel picks) and, behind netsim, the
+ * address its answers name (--webrtc-advertise), into args (6 at most,
+ * pointing into buf). Returns how many. */
+size_t run_relay_edges(struct run *run, char *buf, size_t cap, const char **args);
+
+/* A run over WebRTC behind netsim: picks the port netsim will listen on
+ * (run->advertise: the relay's answers name it). Returns 0 or run_fail(). */
+int run_pick_advertise(struct run *run);
+
 
 /* Does examples/sockets/tcp_relay serve this run (tcp, --tcp-relay example)? */
 bool run_example_relay(const struct run *run);

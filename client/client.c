@@ -2,9 +2,9 @@
  * created (the config's mode picks its transport), polled, closed; the
  * entry points of tests and fuzz targets (client_test.h). What it does
  * between is in the files below it, which never call back up:
- *   client_enet.c, client_udp.c, client_tcp.c, client_ws.c, client_detached.c
- *                     the transports, behind struct client_transport_ops
- *                     (client_internal.h)
+ *   client_enet.c, client_udp.c, client_tcp.c, client_ws.c, client_webrtc.c,
+ *   client_detached.c the transports, behind struct client_transport_ops
+ *                     (client_internal.h); client_offer.c, WebRTC's signalling
  *   client_receive.c  what the session receives: states, batches, control
  *   client_phase.c    its phases and what moves it between them: the join
  *                     deadline, the end, a fleet's moves and rejoins
@@ -42,12 +42,15 @@ static const struct client_transport_ops *const client_transports[] = {
     &client_ws_ops,
 };
 
-/* The transport that carries mode (a valid mode: client_new checks). */
-static const struct client_transport_ops *client_transport_for(enum proto_mode mode)
+/* The transport the config asks for: WebRTC's if it says so, else the one
+ * that carries its mode (a valid mode: client_new checks). */
+static const struct client_transport_ops *client_transport_for(const struct client_config *cfg)
 {
+    if (cfg->transport == RICOCHET_TRANSPORT_WEBRTC)
+        return &client_webrtc_ops; /* client_new checks that it carries the mode */
     size_t n = sizeof client_transports / sizeof client_transports[0];
     for (size_t i = 0; i < n; i++)
-        if (client_transports[i]->caps.modes & (1u << mode))
+        if (client_transports[i]->caps.modes & (1u << cfg->mode))
             return client_transports[i];
     return client_transports[0]; /* test_client checks every mode has one */
 }
@@ -72,6 +75,11 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     }
     if ((int)cfg->mode < 0 || cfg->mode >= PROTO_MODE_COUNT || (need_relay && cfg->port == 0)) {
         snprintf(err, err_cap, "client: bad mode or port");
+        return NULL;
+    }
+    if (!(client_transport_for(cfg)->caps.modes & (1u << cfg->mode))) {
+        snprintf(err, err_cap, "client: WebRTC carries the modes unsequenced, sequenced and "
+                 "reliable, not %s", proto_mode_name(cfg->mode));
         return NULL;
     }
     struct ricochet *c = calloc(1, sizeof *c);
@@ -100,7 +108,8 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     c->aoi = cfg->aoi;
     c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : PROTO_TIMEOUT_MS;
     c->mode = cfg->mode;
-    c->caps = client_transport_for(cfg->mode)->caps;
+    c->transport = cfg->transport;
+    c->caps = client_transport_for(cfg)->caps;
     c->next_seq = 1;
     c->phase = PHASE_CONNECTING;
     c->created_us = clock_now_us();
@@ -130,7 +139,7 @@ struct ricochet *client_create(const struct client_config *cfg, char *err,
     struct ricochet *c = client_new(cfg, true, err, err_cap);
     if (!c)
         return NULL;
-    c->ops = client_transport_for(cfg->mode);
+    c->ops = client_transport_for(cfg);
     char why[200];
     if (netaddr_resolve(cfg->host, cfg->port, &c->relay, why, sizeof why) != 0) {
         snprintf(err, err_cap, "client: %s", why);

@@ -7,7 +7,9 @@
  *
  * A session (struct ricochet) has its own socket (an ENetHost with one
  * peer, a plain UDP socket in PROTO_MODE_UDP, a TCP connection in
- * PROTO_MODE_TCP, a WebSocket in PROTO_MODE_WS). A process may run many
+ * PROTO_MODE_TCP, a WebSocket in PROTO_MODE_WS; over WebRTC a UDP socket
+ * and, while the offer is on its way, a TCP connection, both in an epoll
+ * set that is the session's descriptor). A process may run many
  * (bots, the benchmark) and wait on all their sockets with poll(2); or, over
  * ENet, put many on one client_hub: one ENetHost (one socket, one local
  * port) whose peers they are, serviced once for all of them (see below).
@@ -63,6 +65,11 @@ struct client_config {
     const char *ticket;  /* a ticket (ricochet-ticket mint): its room and name are the
                             session's, its pass goes in the join, and a relay run with
                             --encrypt seals the session with its keys; NULL: none */
+    enum ricochet_transport transport; /* RICOCHET_TRANSPORT_DEFAULT: the mode's (above);
+                            _WEBRTC: data channels (an ENet mode), host:port the
+                            relay's ws edge, where the offer goes */
+    const char *keylog;  /* WebRTC: append the DTLS secrets to this key log (NULL:
+                            none); ricochet_config_set_keylog */
 };
 
 /* A member of my room as this client sees it. */
@@ -149,6 +156,9 @@ int client_send_state(struct ricochet *c, const struct proto_state *s,
                       size_t datagram_len);
 
 enum proto_mode client_mode(const struct ricochet *c);
+/* The socket the session's datagrams or stream cross (ricochet_fd may be
+ * an epoll set holding it): its local endpoint, its kernel counters. */
+int client_socket(const struct ricochet *c);
 const char *client_name(const struct ricochet *c);      /* the config's, or the ticket's */
 uint64_t client_created_us(const struct ricochet *c);  /* client_create's time, µs */
 uint32_t client_next_seq(const struct ricochet *c);     /* seq the next send gets */

@@ -11,6 +11,9 @@
  *   client_udp.c       client_udp_ops: one plain datagram socket.
  *   client_tcp.c       client_tcp_ops: one TCP connection, messages in frames.
  *   client_ws.c        client_ws_ops: one WebSocket (wslay), a message each.
+ *   client_webrtc.c    client_webrtc_ops: WebRTC data channels (rtc/rtc_peer.h)
+ *                      on one UDP socket, the ENet modes by channel; its offer
+ *                      POSTed by client_offer.c.
  *   client_detached.c  client_detached_ops: no socket at all; tests and fuzz
  *                      targets feed it with client_receive (client_test.h).
  *
@@ -65,6 +68,10 @@ struct client_transport_caps {
     size_t control_min; /* control messages are padded to at least this many bytes
                            (sealed included): a relay answers a stranger's datagram only
                            with as many bytes (plain UDP's return routability) */
+    bool secure;     /* it encrypts and authenticates every byte itself (DTLS): a
+                        relay does not seal it (PROTOCOL.md, Sealed sessions), so a
+                        ticket that says "sealed" is kept by the transport, and
+                        the join carries no nonce */
     bool connection; /* a connection carries the session: joins go out once it
                         is up, notices are reliable, its close ends the
                         session. Without one (plain UDP): joins are repeated
@@ -104,12 +111,16 @@ struct client_transport_ops {
     /* How long the relay has sent nothing at all (µs; acknowledgements and
      * pings count), 0 if it cannot tell. */
     uint64_t (*silent_us)(const struct ricochet *c, uint64_t now_us);
+    /* The socket the session's datagrams or stream cross, where fd is an
+     * epoll set holding it (NULL: fd is that socket). */
+    int (*socket)(const struct ricochet *c);
 };
 
 extern const struct client_transport_ops client_enet_ops;
 extern const struct client_transport_ops client_udp_ops;
 extern const struct client_transport_ops client_tcp_ops;
 extern const struct client_transport_ops client_ws_ops;
+extern const struct client_transport_ops client_webrtc_ops;
 extern const struct client_transport_ops client_detached_ops;
 
 /* A member that left my room, remembered so that a late state does not list
@@ -159,6 +170,7 @@ struct ricochet {
     float room_aoi;           /* my room's, from the welcome */
     uint32_t timeout_ms;
     enum proto_mode mode;
+    enum ricochet_transport transport; /* the config's */
     const struct client_transport_ops *ops;
     struct client_transport_caps caps; /* ops->caps, or (detached) those of the
                                           transport the mode would pick */
@@ -262,6 +274,35 @@ struct ricochet {
     unsigned ping_backoff;        /* slow pings double this many times (the estimate held) */
     bool clock_changed;           /* announce it at the next step */
 };
+
+/* ---- WebRTC's signalling: one offer POSTed (client_offer.c) ---- */
+
+#define CLIENT_OFFER_PATH "/rtc"
+
+/* An offer on its way to a relay's ws edge (PROTOCOL.md, "Signalling:
+ * POST /rtc") and its answer coming back, over one TCP connection, never
+ * waiting: each step does what the socket allows. */
+struct client_offer;
+
+enum client_offer_state {
+    CLIENT_OFFER_WAITING,  /* connecting, sending, or the answer not whole yet */
+    CLIENT_OFFER_ANSWERED, /* 201: the answer's SDP */
+    CLIENT_OFFER_FAILED    /* refused, cut or unreachable: why */
+};
+
+/* Starts connecting to relay (the ws edge's address) to POST sdp (the
+ * offer, NUL-terminated) with pass (a ticket's; NULL: no Authorization).
+ * Returns NULL with a one-line message in err. */
+struct client_offer *client_offer_new(const union netaddr *relay, const char *sdp,
+                                      const char *pass, char *err, size_t err_cap);
+
+/* What the socket allows now; ANSWERED with the answer (NUL-terminated)
+ * in answer[0..cap), FAILED with a one-line reason in why. */
+enum client_offer_state client_offer_step(struct client_offer *o, char *answer, size_t cap,
+                                          char *why, size_t why_cap);
+
+int client_offer_fd(const struct client_offer *o);  /* its TCP connection */
+void client_offer_free(struct client_offer *o);      /* NULL is fine */
 
 /* ---- what a session receives (client_receive.c) ---- */
 

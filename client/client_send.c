@@ -62,7 +62,8 @@ void client_send_join(struct ricochet *c)
     proto_control_init(&m, PROTO_CTL_JOIN);
     if (c->ticket) { /* the room and the name are the ticket's: not in clear */
         memcpy(m.ticket, c->ticket->pass, sizeof m.ticket);
-        memcpy(m.nonce, c->ticket->nonce_hex, sizeof m.nonce);
+        if (!c->caps.secure) /* a secure transport is not sealed again */
+            memcpy(m.nonce, c->ticket->nonce_hex, sizeof m.nonce);
     } else {
         snprintf(m.room, sizeof m.room, "%s", c->room);
         snprintf(m.name, sizeof m.name, "%s", c->name);

@@ -95,7 +95,7 @@ bool client_ticket_sealed(const struct ricochet *c)
 
 bool client_ticket_must_seal(const struct ricochet *c)
 {
-    return c->ticket && c->ticket->must_seal;
+    return c->ticket && c->ticket->must_seal && !c->caps.secure; /* DTLS keeps it */
 }
 
 void client_ticket_restart(struct ricochet *c)

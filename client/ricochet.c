@@ -17,6 +17,7 @@
 #include "../sys/log.h"
 
 #define CONFIG_TIMEOUT_MAX_MS 3600000u
+#define CONFIG_PATH_MAX 4095 /* bytes of a key log's path */
 
 /* The public header repeats the wire's limits and enums (it includes
  * nothing of ricochet's); they must agree. */
@@ -49,6 +50,8 @@ struct ricochet_config {
     uint32_t rejoin_ms;
     uint32_t rejoin_after_ms;
     char ticket[RICOCHET_TICKET_MAX + 1]; /* "" = none */
+    enum ricochet_transport transport;
+    char keylog[CONFIG_PATH_MAX + 1];     /* "" = none */
 };
 
 /* ---- versions and modes ---- */
@@ -139,6 +142,24 @@ int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mod
     return RICOCHET_OK;
 }
 
+int ricochet_config_set_transport(struct ricochet_config *cfg,
+                                  enum ricochet_transport transport)
+{
+    if (!cfg || (transport != RICOCHET_TRANSPORT_DEFAULT &&
+                 transport != RICOCHET_TRANSPORT_WEBRTC))
+        return RICOCHET_E_INVALID;
+    cfg->transport = transport;
+    return RICOCHET_OK;
+}
+
+int ricochet_config_set_keylog(struct ricochet_config *cfg, const char *path)
+{
+    if (!cfg || (path && (!*path || strlen(path) > CONFIG_PATH_MAX)))
+        return RICOCHET_E_INVALID;
+    snprintf(cfg->keylog, sizeof cfg->keylog, "%s", path ? path : "");
+    return RICOCHET_OK;
+}
+
 int ricochet_config_set_reflect(struct ricochet_config *cfg, bool reflect)
 {
     if (!cfg)
@@ -208,7 +229,9 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .timeout_ms = pub->timeout_ms,
                                   .rejoin_ms = pub->rejoin_ms,
                                   .rejoin_after_ms = pub->rejoin_after_ms,
-                                  .ticket = pub->ticket[0] ? pub->ticket : NULL};
+                                  .ticket = pub->ticket[0] ? pub->ticket : NULL,
+                                  .transport = pub->transport,
+                                  .keylog = pub->keylog[0] ? pub->keylog : NULL};
 }
 
 /* ricochet_connect, with the socket's transport or the test double. */
@@ -274,9 +297,19 @@ enum ricochet_mode ricochet_mode(const struct ricochet *c)
     return client_public_mode(c->mode);
 }
 
+enum ricochet_transport ricochet_transport(const struct ricochet *c)
+{
+    return c->transport;
+}
+
 enum proto_mode client_mode(const struct ricochet *c)
 {
     return c->mode;
+}
+
+int client_socket(const struct ricochet *c)
+{
+    return c->ops->socket ? c->ops->socket(c) : c->ops->fd(c);
 }
 
 const char *client_name(const struct ricochet *c)

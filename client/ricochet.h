@@ -3,7 +3,9 @@
  * other members' states and notices.
  *
  * One struct ricochet is one session with one relay: its own socket, no
- * global state, no hidden threads. The program drives it: ricochet_poll
+ * global state, no hidden threads (but over WebRTC, whose SCTP stack,
+ * usrsctp, is one per process, with a thread of its own that sleeps). The
+ * program drives it: ricochet_poll
  * services the socket and returns one event at a time; ricochet_fd gives
  * the socket for the program's own poll(2) or epoll loop.
  *
@@ -13,8 +15,9 @@
  *
  * Threads: thread-compatible. A handle (struct ricochet, struct
  * ricochet_config) is used by one thread at a time; different handles may
- * be used by different threads at once. The library's log lines
- * (ricochet_set_log) are process-wide.
+ * be used by different threads at once, but every WebRTC session of a
+ * process must be used by one thread (ricochet_config_set_transport). The
+ * library's log lines (ricochet_set_log) are process-wide.
  *
  * Times: microseconds of the library's clock (CLOCK_MONOTONIC, see
  * ricochet_now_us), unless a name says otherwise.
@@ -91,6 +94,18 @@ enum ricochet_mode {
                                       stalls every sender's states behind it */
     RICOCHET_MODE_WS = 5           /* one WebSocket (over TCP): as tcp, in the
                                       framing a browser speaks */
+};
+
+/* What carries my states to the relay (ricochet_config_set_transport): a
+ * mode says how they are delivered, a transport what carries them. */
+enum ricochet_transport {
+    RICOCHET_TRANSPORT_DEFAULT = 0, /* the mode's own: ENet for unsequenced, sequenced and
+                                       reliable; plain UDP, TCP and a WebSocket for udp,
+                                       tcp and ws */
+    RICOCHET_TRANSPORT_WEBRTC = 1   /* WebRTC data channels, as a browser's page: the
+                                       three ENet modes, each on a channel of its own
+                                       (PROTOCOL.md, "WebRTC data channels"), switched
+                                       live; DTLS encrypts every byte */
 };
 
 enum ricochet_event_type {
@@ -249,8 +264,30 @@ RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const cha
 
 /* The delivery mode; RICOCHET_MODE_UDP selects the plain-UDP transport,
  * RICOCHET_MODE_TCP a TCP stream, RICOCHET_MODE_WS a WebSocket (ws://,
- * the path /), the others ENet. RICOCHET_OK or RICOCHET_E_INVALID. */
+ * the path /), the others ENet, or WebRTC's data channels if that is the
+ * transport (ricochet_config_set_transport). RICOCHET_OK or
+ * RICOCHET_E_INVALID. */
 RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mode);
+
+/* What carries the session (RICOCHET_TRANSPORT_DEFAULT unless set). With
+ * RICOCHET_TRANSPORT_WEBRTC the relay of ricochet_config_set_relay is its
+ * ws edge's HTTP address: the offer is POSTed there (/rtc, with the
+ * ticket's pass when a ticket is set) and the answer names the webrtc
+ * edge's UDP address, where the session then goes; the mode must be
+ * unsequenced, sequenced or reliable (ricochet_connect refuses another).
+ * Every WebRTC session of a process shares one SCTP stack (usrsctp, which
+ * keeps its state in globals): drive them all from one thread.
+ * RICOCHET_OK or RICOCHET_E_INVALID (not a transport). */
+RICOCHET_API int ricochet_config_set_transport(struct ricochet_config *cfg,
+                                               enum ricochet_transport transport);
+
+/* WebRTC: append each session's DTLS secret to the file at path, in the
+ * key log format of SSLKEYLOGFILE, so that Wireshark and ricochet-netsim
+ * --keylog can read the data channels. Whoever reads the file reads the
+ * sessions: only on a network under test. NULL: none (the default).
+ * RICOCHET_OK or RICOCHET_E_INVALID (cfg NULL, path empty or over 4095
+ * bytes). The file is opened by ricochet_connect. */
+RICOCHET_API int ricochet_config_set_keylog(struct ricochet_config *cfg, const char *path);
 
 /* Ask the relay to send my own states back to me (RICOCHET_EV_STATE with
  * my id; ricochet_rtt measures their round trip). RICOCHET_OK or
@@ -339,8 +376,8 @@ RICOCHET_API int ricochet_send_state(struct ricochet *r, const struct ricochet_s
  * RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID or RICOCHET_E_SEND. */
 RICOCHET_API int ricochet_send_chat(struct ricochet *r, const char *text);
 
-/* Switches among the ENet modes live. RICOCHET_OK, RICOCHET_E_INVALID, or
- * RICOCHET_E_UNSUPPORTED to or from udp or tcp. */
+/* Switches among the ENet modes live (over ENet or WebRTC). RICOCHET_OK,
+ * RICOCHET_E_INVALID, or RICOCHET_E_UNSUPPORTED to or from udp, tcp or ws. */
 RICOCHET_API int ricochet_set_mode(struct ricochet *r, enum ricochet_mode mode);
 
 /* Sends what is queued now rather than at the next poll. */
@@ -350,12 +387,14 @@ RICOCHET_API void ricochet_flush(struct ricochet *r);
 
 RICOCHET_API bool ricochet_joined(const struct ricochet *r); /* in the room now */
 /* The relay sealed the session (its --encrypt): every message after the
- * join travels sealed both ways, and none in clear is taken. */
+ * join travels sealed both ways, and none in clear is taken. Over WebRTC
+ * false: DTLS encrypts the session whole, so the relay seals nothing. */
 RICOCHET_API bool ricochet_sealed(const struct ricochet *r);
 RICOCHET_API uint32_t ricochet_id(const struct ricochet *r); /* mine; 0 before the welcome */
 /* My room's radius of interest, from the welcome (0: none, or no welcome yet). */
 RICOCHET_API float ricochet_room_aoi(const struct ricochet *r);
 RICOCHET_API enum ricochet_mode ricochet_mode(const struct ricochet *r);
+RICOCHET_API enum ricochet_transport ricochet_transport(const struct ricochet *r);
 
 /* The relay this session talks to (host as configured, or as a fleet's
  * moved named it), and its port. The string lives as long as r. */

@@ -174,7 +174,7 @@ static void hello_and_python_join_and_send_ten_states(void **state)
     /* the static library alone, with what ricochet.pc lists as private */
     sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello-static client/examples/hello.c "
        "$(pkg-config --cflags ricochet) %s/usr/lib/libricochet.a -lenet -lcjson -lsodium -lwslay "
-       "-lcrypto -lm",
+       "-lusrsctp -lssl -lcrypto -lm",
        scratch, scratch);
     sh("! readelf -d %s/hello-static | grep -q libricochet", scratch);
 

@@ -40,6 +40,8 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_MODE_UDP, 3);
     assert_int_equal(RICOCHET_MODE_TCP, 4);
     assert_int_equal(RICOCHET_MODE_WS, 5);
+    assert_int_equal(RICOCHET_TRANSPORT_DEFAULT, 0);
+    assert_int_equal(RICOCHET_TRANSPORT_WEBRTC, 1);
     assert_int_equal(RICOCHET_EV_WELCOME, 0);
     assert_int_equal(RICOCHET_EV_STATE, 1);
     assert_int_equal(RICOCHET_EV_TOO_OLD, 2);

@@ -1,5 +1,5 @@
 /* test_rtc_dcep.c: DCEP's messages and payload identifiers
- * (relay/webrtc/rtc_dcep.h): RFC 8832's example of an open, round trips,
+ * (rtc/rtc_dcep.h): RFC 8832's example of an open, round trips,
  * what each channel type promises, every refusal. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "../relay/webrtc/rtc_dcep.h"
+#include "../rtc/rtc_dcep.h"
 
 /* An unordered channel "state" with maxRetransmits 0, as
  * createDataChannel("state", {ordered: false, maxRetransmits: 0}) opens it. */

@@ -1,12 +1,12 @@
 /* test_rtc_demux.c: RFC 7983's first-byte demultiplexing
- * (relay/webrtc/rtc_demux.h): every byte value lands where the RFC puts it. */
+ * (rtc/rtc_demux.h): every byte value lands where the RFC puts it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "../relay/webrtc/rtc_demux.h"
+#include "../rtc/rtc_demux.h"
 
 static void every_first_byte(void **state)
 {

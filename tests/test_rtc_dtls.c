@@ -1,4 +1,4 @@
-/* test_rtc_dtls.c: DTLS 1.2 for WebRTC (relay/webrtc/rtc_dtls.h), a client
+/* test_rtc_dtls.c: DTLS 1.2 for WebRTC (rtc/rtc_dtls.h), a client
  * and a server in one process with datagrams carried by hand: the cookie
  * exchange (no association before it, the HelloVerifyRequest shorter than
  * the ClientHello, a cookie good for one peer only), fingerprints checked
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../relay/webrtc/rtc_dtls.h"
+#include "../rtc/rtc_dtls.h"
 
 #define QUEUE_MAX 64
 

@@ -1,5 +1,5 @@
 /* test_rtc_host.c: the WebRTC edge's sessions (relay/webrtc/rtc_host.h)
- * against clients of the same modules (harness/rtc_peer.h), in one process,
+ * against clients of the same modules (rtc/rtc_peer.h), in one process,
  * datagrams carried by hand between made-up endpoints: an offer answered,
  * checks, DTLS, SCTP and both channels, messages both ways; every bad
  * input counted and dropped with nothing answered and nothing kept
@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/rtc_peer.h"
+#include "../rtc/rtc_peer.h"
 #include "../proto/ticket.h"
 #include "../relay/webrtc/rtc_host.h"
-#include "../relay/webrtc/rtc_stun.h"
+#include "../rtc/rtc_stun.h"
 #include "../sys/clock.h"
 
 #define QUEUE_MAX 4096

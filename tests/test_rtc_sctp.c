@@ -1,4 +1,4 @@
-/* test_rtc_sctp.c: data channels on usrsctp (relay/webrtc/rtc_sctp.h), two
+/* test_rtc_sctp.c: data channels on usrsctp (rtc/rtc_sctp.h), two
  * associations in one process with packets carried by hand (DTLS left
  * out): both INITs make one association, DCEP opens and acks, messages both
  * ways on an unordered channel without retransmissions and an ordered
@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../relay/webrtc/rtc_dcep.h"
-#include "../relay/webrtc/rtc_sctp.h"
+#include "../rtc/rtc_dcep.h"
+#include "../rtc/rtc_sctp.h"
 #include "../sys/clock.h"
 
 #define QUEUE_MAX 256

@@ -1,4 +1,4 @@
-/* test_rtc_sdp.c: a data channel's SDP (relay/webrtc/rtc_sdp.h): offers in
+/* test_rtc_sdp.c: a data channel's SDP (rtc/rtc_sdp.h): offers in
  * the forms Chromium, Firefox and python3-aiortc 1.4 write them, the
  * ICE-lite answer read back as a client reads it, the older DTLS/SCTP form
  * answered in kind, a client's offer, and every fault. */
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../relay/webrtc/rtc_sdp.h"
+#include "../rtc/rtc_sdp.h"
 
 #define FP "0B:4E:C4:3A:1F:2C:5D:6E:7F:80:91:A2:B3:C4:D5:E6:F7:08:19:2A:3B:4C:5D:6E:7F:80:91:A2:B3:C4:D5:E6"
 

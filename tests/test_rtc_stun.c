@@ -1,4 +1,4 @@
-/* test_rtc_stun.c: STUN for ICE-lite (relay/webrtc/rtc_stun.h) against RFC
+/* test_rtc_stun.c: STUN for ICE-lite (rtc/rtc_stun.h) against RFC
  * 5769's test vectors (request, IPv4 and IPv6 responses), the checks a
  * controlling agent writes, every fault, and the size rule: no answer is
  * longer than the shortest request it answers. */
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../relay/webrtc/rtc_stun.h"
+#include "../rtc/rtc_stun.h"
 
 /* RFC 5769 section 2.1: a request with SOFTWARE, PRIORITY, ICE-CONTROLLED,
  * USERNAME "evtj:h6vY", MESSAGE-INTEGRITY and FINGERPRINT. */

@@ -1,6 +1,6 @@
 /* test_transport_webrtc.c: the relay's webrtc edge in process on
  * 127.0.0.1: the real edge (relay_webrtc_ops), the real core, WebRTC
- * clients of harness/rtc_peer.h on sockets of their own, offers answered
+ * clients of rtc/rtc_peer.h on sockets of their own, offers answered
  * through the edge's answer op (support/rtc_edge.h).
  *
  * Members join a room over their control channel and exchange states on
@@ -41,10 +41,10 @@
 #include "../relay/edges.h"
 #include "../relay/settings.h"
 #include "../relay/stats_record.h"
-#include "../relay/webrtc/rtc_dtls.h"
-#include "../relay/webrtc/rtc_sctp.h"
-#include "../relay/webrtc/rtc_sdp.h"
-#include "../relay/webrtc/rtc_stun.h"
+#include "../rtc/rtc_dtls.h"
+#include "../rtc/rtc_sctp.h"
+#include "../rtc/rtc_sdp.h"
+#include "../rtc/rtc_stun.h"
 #include "../relay/webrtc/transport_webrtc.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"

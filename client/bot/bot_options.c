@@ -9,6 +9,7 @@
 #include "../../proto/mode.h"
 #include "../../sys/options.h"
 #include "../../sys/keyfile.h"
+#include "../ricochet.h"
 
 /* --mode's choices: the mode table's names, then "mixed" (filled in main). */
 static char mode_choices[256];
@@ -27,6 +28,15 @@ static const struct option_def bot_option_defs[] = {
      "delivery mode; mixed = round-robin over the three ENet modes; udp needs "
      "a relay's plain-UDP edge (--transport udp, or --listen udp://...), tcp one with a TCP edge (or examples/sockets/tcp_relay), ws one with a WebSocket edge (ws://)",
      .short_name = 'u', .short_value = "udp"},
+    {"transport", OPTION_CHOICE, offsetof(struct bot_options, transport), "default", 0, 0,
+     "default|webrtc",
+     "what carries the states: default, the mode's own (ENet for the three ENet modes); "
+     "webrtc, data channels as a browser's (an ENet mode or mixed; --host and --port name "
+     "the relay's ws edge, where the offer goes: POST /rtc)"},
+    {"keylog", OPTION_STRING, offsetof(struct bot_options, keylog), "", 0, 512, NULL,
+     "--transport webrtc: append the sessions' DTLS secrets to this file (SSLKEYLOGFILE's "
+     "format: ricochet-netsim --keylog and Wireshark read the channels); a network under "
+     "test only"},
     {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
      "states per second per bot; a relay kicks a client above its --rate-limit (default 180 "
      "datagrams a second)"},
@@ -152,11 +162,14 @@ static const struct options_example examples[] = {
     {"iperf3 habits: a relay on relay.lan port 7777, 30 seconds, a row every second, JSON:",
      "ricochet-bot -c relay.lan -p 7777 -t 30 -i 1 -J"},
     {"Round trips through the relay, alone in a room:", "ricochet-bot --reflect -t 5"},
+    {"Four bots over WebRTC data channels, to a relay whose ws edge is on port 7780:",
+     "ricochet-bot --count 4 --transport webrtc --port 7780"},
     {0}};
 
 static const struct options_manual manual = {
     .description =
-        "Each bot is one connection (ENet, or plain UDP with --mode udp) that joins --room, "
+        "Each bot is one connection (ENet, plain UDP with --mode udp, WebRTC with --transport "
+        "webrtc) that joins --room, "
         "moves along a path drawn from --seed and sends its state --rate times a second for "
         "--duration seconds. At the end ricochet-bot prints what every bot received from "
         "every other: delivery, loss, duplicates, reordering, one-way latency (corrected by "
@@ -193,6 +206,15 @@ void bot_options_parse(struct bot_options *o, int argc, char **argv)
     if (o->ticket[0])
         read_tickets(o);
     check_names(o);
+    char mode[32];
+    enum proto_mode pm;
+    if (o->transport == RICOCHET_TRANSPORT_WEBRTC &&
+        proto_mode_parse(bot_mode_choice_name(o, mode, sizeof mode), &pm) == 0 &&
+        !proto_mode_info(pm)->enet)
+        options_fail(BOT_PROG, "--transport webrtc carries the ENet modes (or mixed), not %s",
+                     mode);
+    if (o->keylog[0] && o->transport != RICOCHET_TRANSPORT_WEBRTC)
+        options_fail(BOT_PROG, "--keylog: only --transport webrtc has DTLS secrets to log");
     if (o->interval > 0 && o->interval < 0.1)
         options_fail(BOT_PROG, "--interval: %g is too small: use 0 (off) or at least 0.1",
                      o->interval);

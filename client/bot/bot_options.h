@@ -27,6 +27,8 @@ struct bot_options {
     double interval;
     int log_level;
     long timeout_ms;
+    int transport;               /* --transport: enum ricochet_transport */
+    char keylog[512];            /* --keylog: WebRTC's DTLS secrets appended here */
     char ticket[1024];           /* --ticket: a ticket or @FILE */
     const char **tickets;        /* bot i's ticket (count of them), or NULL: none; one
                                     block with the texts: free(tickets) frees it */

@@ -337,6 +337,8 @@ int bot_run_connect(struct bot_run *sw)
                               .timeout_ms = (uint32_t)o->timeout_ms, .rate_hz = o->rate,
                               .payload = (size_t)o->payload, .client_histograms = true,
                               .tickets = o->tickets,
+                              .transport = (enum ricochet_transport)o->transport,
+                              .keylog = o->keylog[0] ? o->keylog : NULL,
                               .per_host = 1 /* each bot its own socket: the JSON
                                                reports each bot's bytes */};
     struct swarm_hooks hooks = {.ctx = sw, .fill = bot_fill, .sent = bot_sent,

@@ -118,19 +118,22 @@ static uint64_t period_of(double rate_hz)
     return p ? p : 1;
 }
 
-/* Does client i share a hub (an ENet mode, and hubs on)? */
+/* Does client i share a hub (an ENet mode over ENet, and hubs on)? */
 static bool on_hub(const struct swarm_config *cfg, size_t per_host, size_t i)
 {
-    return per_host > 1 && proto_mode_info(member_mode(cfg, i))->enet;
+    return per_host > 1 && cfg->transport == RICOCHET_TRANSPORT_DEFAULT &&
+           proto_mode_info(member_mode(cfg, i))->enet;
 }
 
-/* Sockets the swarm opens: one per hub, one per other client. */
+/* Descriptors the swarm opens: one per hub, one per other client; a
+ * WebRTC client's are its epoll set, its UDP socket, its offer's TCP
+ * connection for a while, and its key log. */
 static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host)
 {
     size_t n = 0;
     for (size_t i = 0; i < cfg->clients; i++)
         n += !on_hub(cfg, per_host, i) || i % per_host == 0;
-    return n;
+    return cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? n * 4 : n;
 }
 
 /* The hub of client i, created (and watched) with its first client. */
@@ -173,7 +176,8 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
                                .timeout_ms = cfg->timeout_ms, .user = (void *)(uintptr_t)i,
                                .no_histograms = !cfg->client_histograms,
                                .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
-                               .rejoin_ms = cfg->rejoin_ms};
+                               .rejoin_ms = cfg->rejoin_ms,
+                               .transport = cfg->transport, .keylog = cfg->keylog};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
     if (on_hub(cfg, sw->per_host, i)) {

@@ -7,8 +7,9 @@
  * it wants. It also keeps the figures every caller needs: sends, failures,
  * states received from others and their one-way latency.
  *
- * The transport (ENet, plain UDP or a TCP stream) is chosen once, by
- * cfg.mode, when the clients are created; nothing below looks at it again.
+ * The transport (ENet, plain UDP or a TCP stream; or WebRTC, cfg.transport)
+ * is chosen once, by cfg.mode and cfg.transport, when the clients are
+ * created; nothing below looks at it again.
  * ENet clients share hosts (client.h, hubs): clients i / per_host alike are
  * peers of one host, one socket and one local port, so the relay sees
  * per_host ENet peers per client address:port, told apart by ENet's peer
@@ -68,6 +69,9 @@ struct swarm_config {
     size_t n_ports;
     uint32_t rejoin_ms;    /* a fleet: a lost relay is rejoined through the entry
                               (ricochet_config_set_rejoin); 0: the client ends */
+    enum ricochet_transport transport; /* WEBRTC: every client over data channels, host:port
+                              the relay's ws edge (never on a hub); DEFAULT: the mode's */
+    const char *keylog;    /* WebRTC: the clients' DTLS secrets appended here (NULL: none) */
 };
 
 struct swarm_hooks {

@@ -25,7 +25,7 @@
 
 #include "../../proto/ticket.h"
 #include "../../sys/netaddr.h"
-#include "rtc_sctp.h"
+#include "../../rtc/rtc_sctp.h"
 #include "rtc_session.h"
 
 #define RTC_HOST_ADDRS 4            /* addresses a session answers at once */

@@ -23,10 +23,10 @@
 #include <stdint.h>
 
 #include "../../sys/netaddr.h"
-#include "rtc_dtls.h"
-#include "rtc_sctp.h"
-#include "rtc_sdp.h"
-#include "rtc_stun.h"
+#include "../../rtc/rtc_dtls.h"
+#include "../../rtc/rtc_sctp.h"
+#include "../../rtc/rtc_sdp.h"
+#include "../../rtc/rtc_stun.h"
 
 #define RTC_SESSION_UFRAG_MAX 16
 #define RTC_SESSION_PWD_MAX 32

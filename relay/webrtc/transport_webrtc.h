@@ -28,9 +28,9 @@
 #include "../../proto/wire.h"
 #include "../../sys/netaddr.h"
 #include "../transport.h"
-#include "rtc_dtls.h"
+#include "../../rtc/rtc_dtls.h"
 #include "rtc_host.h"
-#include "rtc_sctp.h"
+#include "../../rtc/rtc_sctp.h"
 
 #define RTC_EDGE_READ 64          /* datagrams per recvmmsg */
 #define RTC_EDGE_READS 16         /* recvmmsg calls per service; more waiting: a backlog */

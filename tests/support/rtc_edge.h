@@ -1,5 +1,5 @@
 /* rtc_edge.h: the relay's webrtc edge and a core on it, in process on
- * 127.0.0.1, with WebRTC clients of harness/rtc_peer.h on sockets of their
+ * 127.0.0.1, with WebRTC clients of rtc/rtc_peer.h on sockets of their
  * own, for test_transport_webrtc: offers answered through the edge's
  * answer op, the loop's turns over the edge (support/edge_turn.h) with
  * every client's socket read between them, what each client got recorded
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../harness/rtc_peer.h"
+#include "../../rtc/rtc_peer.h"
 #include "../../proto/control.h"
 #include "../../proto/wire.h"
 #include "../../relay/core/relay.h"

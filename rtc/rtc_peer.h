@@ -1,6 +1,7 @@
-/* rtc_peer.h: a WebRTC client of the relay's webrtc modules, for the tests
- * and the benchmark: the full-ICE, controlling, DTLS-client side of what
- * relay/webrtc/rtc_host.h serves. It writes an offer, reads the answer,
+/* rtc_peer.h: a WebRTC client of the rtc/ modules: the full-ICE,
+ * controlling, DTLS-client side of what relay/webrtc/rtc_host.h serves,
+ * which libricochet's WebRTC transport, the tests and rtc-cost run. It
+ * writes an offer, reads the answer,
  * checks the relay's candidate (nominating it) until answered, answers the
  * relay's own checks, runs DTLS and SCTP, and opens the channels the play
  * page opens (PROTOCOL.md, "WebRTC data channels"): "control" (ordered,
@@ -54,6 +55,16 @@ int rtc_peer_open(struct rtc_peer *p, uint16_t sid, bool reliable, const char *l
  * (what a hostile client may send). Once open. */
 void rtc_peer_unlimited(struct rtc_peer *p);
 
+/* Appends the DTLS session's secret to the key log at path
+ * (rtc_dtls_ctx_keylog: for netsim's --keylog and Wireshark, on a network
+ * under test only). Before rtc_peer_answer. Returns 0, or -1 with a
+ * one-line message in err. */
+int rtc_peer_keylog(struct rtc_peer *p, const char *path, char *err, size_t err_cap);
+
+/* Chunks of this side's messages not yet acknowledged (0 before SCTP is
+ * up): a polite close waits for 0. */
+unsigned rtc_peer_unsent(const struct rtc_peer *p);
+
 /* Channels the relay closed (their streams reset). */
 unsigned rtc_peer_channels_closed(const struct rtc_peer *p);
 
@@ -64,6 +75,9 @@ const char *rtc_peer_offer(const struct rtc_peer *p);
  * or -1 with a one-line message. */
 int rtc_peer_answer(struct rtc_peer *p, const char *answer, size_t len, uint64_t now_us,
                     char *err, size_t err_cap);
+
+/* The relay's candidate, where everything goes (NULL before the answer). */
+const union netaddr *rtc_peer_remote(const struct rtc_peer *p);
 
 /* One datagram from the relay. */
 void rtc_peer_input(struct rtc_peer *p, const union netaddr *from, const uint8_t *data, size_t len,

@@ -1,4 +1,4 @@
-/* rtc_peer.c: a client of the webrtc modules (see rtc_peer.h). */
+/* rtc_peer.c: a WebRTC client of the rtc/ modules (see rtc_peer.h). */
 #include "rtc_peer.h"
 
 #include <stdio.h>
@@ -7,12 +7,12 @@
 
 #include <openssl/rand.h>
 
-#include "../relay/webrtc/rtc_dcep.h"
-#include "../relay/webrtc/rtc_demux.h"
-#include "../relay/webrtc/rtc_dtls.h"
-#include "../relay/webrtc/rtc_sctp.h"
-#include "../relay/webrtc/rtc_sdp.h"
-#include "../relay/webrtc/rtc_stun.h"
+#include "rtc_dcep.h"
+#include "rtc_demux.h"
+#include "rtc_dtls.h"
+#include "rtc_sctp.h"
+#include "rtc_sdp.h"
+#include "rtc_stun.h"
 
 #define CONSENT_US 5000000
 
@@ -115,6 +115,16 @@ void rtc_peer_unlimited(struct rtc_peer *p)
         rtc_sctp_set_peer_max(p->sctp, 0);
 }
 
+int rtc_peer_keylog(struct rtc_peer *p, const char *path, char *err, size_t err_cap)
+{
+    return rtc_dtls_ctx_keylog(p->dtls_ctx, path, err, err_cap);
+}
+
+unsigned rtc_peer_unsent(const struct rtc_peer *p)
+{
+    return p->sctp ? rtc_sctp_unsent(p->sctp) : 0;
+}
+
 unsigned rtc_peer_channels_closed(const struct rtc_peer *p)
 {
     return p->closed_channels;
@@ -138,6 +148,11 @@ int rtc_peer_answer(struct rtc_peer *p, const char *answer, size_t len, uint64_t
     p->next_check_us = now_us;
     rtc_peer_timers(p, now_us);
     return 0;
+}
+
+const union netaddr *rtc_peer_remote(const struct rtc_peer *p)
+{
+    return p->answered ? &p->remote.candidate : NULL;
 }
 
 static void send_check(struct rtc_peer *p)
