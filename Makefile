@@ -15,6 +15,8 @@
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
 #   make bench-lesson a TCP stream against ENet and plain UDP through one network
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
+#   make bench-ipmodes every mode, tcp and ws among them, through one network at 5%
+#                   loss (bench-ipmodes-reference: into bench/results/)
 #   make bench-world-targets the world tick: worlds of 1000 and 3000 at about 28
 #                   others in radius, and 1000 without a world tick
 #   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
@@ -174,7 +176,8 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
 .PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
-        bench-lesson bench-lesson-reference bench-edges bench-edges-reference \
+        bench-lesson bench-lesson-reference bench-ipmodes bench-ipmodes-reference \
+        bench-edges bench-edges-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
@@ -437,6 +440,14 @@ bench-lesson bench-lesson-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(LESSON_DIR) $(REPEAT) lesson
+
+# Every mode through one network at 5% loss (bench/suite.sh ipmodes): the
+# datagram modes, a TCP stream and a WebSocket side by side, IP mode.
+bench-ipmodes bench-ipmodes-reference: IPMODES_DIR = $(if $(filter bench-ipmodes-reference,$@),bench/results,$(BENCH_OUT))
+bench-ipmodes bench-ipmodes-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/suite.sh $(BUILD)/bin $(IPMODES_DIR) $(REPEAT) ipmodes
 
 # The fleet suite (bench/fleet.sh): a redis-server (or a primary, its replica
 # and three sentinels) and relays per run.

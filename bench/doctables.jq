@@ -134,6 +134,26 @@ def lesson(run): header(["", "lost", "p50", "p99", "p99.9", "longest gap between
         with_spread("bytes_per_msg"; .bytes_per_msg; round | tostring)])),
     caption(run);
 
+# Every mode through one network (bench/suite.sh ipmodes): the datagram
+# modes, a TCP stream and a WebSocket at one loss rate, a row per mode; how
+# many deliveries a drop held back (a stream, a reliable channel), of all.
+def ipmodes_name: {"udp": "plain UDP", "unsequenced": "ENet unsequenced",
+    "sequenced": "ENet sequenced", "reliable": "ENet reliable",
+    "tcp": "TCP, one stream to the relay", "ws": "WebSocket, one stream to the relay"}[.] // .;
+def ipmodes_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3, "tcp": 4,
+    "ws": 5}[.] // 9;
+def held_share: if (.audit.held.deliveries // 0) > 0 and .delivered > 0
+    then (100 * .audit.held.deliveries / .delivered | dec(2)) + "%" else "" end;
+def ipmodes(run): header(["mode", "lost", "netsim's drops predict", "p50", "p99", "p99.9",
+        "longest gap between two states from one sender", "held back by a drop",
+        "bytes/msg", "bit rate"]),
+    (run.results | sort_by(.mode | ipmodes_order)[]
+    | row([(.mode | ipmodes_name), lost, (.netsim.e2e_loss_pct // 0 | dec(2)) + "%",
+        ms("p50_ms"; .latency_ms.p50), ms("p99_ms"; .latency_ms.p99),
+        ms("p999_ms"; .latency_ms.p999), ms("max_gap_ms"; .max_gap_ms), held_share,
+        with_spread("bytes_per_msg"; .bytes_per_msg; round | tostring), kbps])),
+    caption(run);
+
 # Scale (a): rooms of 8 at 10 Hz with a 50 ms tick.
 def rooms(run): header(["clients", "lost", "p50", "p99", "relay CPU",
         "relay µs per delivered state", "× floor", "generator CPU", "relay peak RSS"]),
@@ -373,6 +393,7 @@ $table as $t
   elif $t == "order" then order($run[0])
   elif $t == "hol" then hol($run[0])
   elif $t == "lesson" then lesson($run[0])
+  elif $t == "ipmodes" then ipmodes($run[0])
   elif $t == "rooms" then rooms($run[0])
   elif $t == "room" then room($run[0]; $run[1])
   elif $t == "guards" then guards($txt)

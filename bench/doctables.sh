@@ -47,6 +47,14 @@ table() {
                  "docs/*.md\` puts its table here.)"
             return
         fi ;;
+    ipmodes)
+        files="$results/ipmodes/results.json"
+        if [ ! -f "$files" ]; then # not measured on the reference machine yet
+            echo "(Not measured on the reference machine yet: \`make bench-ipmodes-reference\`" \
+                 "writes \`bench/results/ipmodes/\`, then \`bench/doctables.sh --update README.md" \
+                 "docs/*.md\` puts its table here.)"
+            return
+        fi ;;
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;
     sequenced) files="$results/sequenced/relay_and_receiver.json $results/sequenced/receiver_only.json" ;;
