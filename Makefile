@@ -13,6 +13,9 @@
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused,
 #                   Sentinel failover)
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
+#   make bench-ws-cost the WebSocket edge's CPU per delivered state beside ENet's, the
+#                   peers' workload at 1000 clients (bench-ws-cost-reference: into
+#                   bench/results/)
 #   make bench-lesson a TCP stream against ENet and plain UDP through one network
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
 #   make bench-ipmodes every mode, tcp and ws among them, through one network at 5%
@@ -180,6 +183,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-edges bench-edges-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
+        bench-ws-cost bench-ws-cost-reference \
         fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
@@ -469,6 +473,14 @@ bench-peers bench-peers-reference: $(PEER_COLYSEUS)/node_modules/.package-lock.j
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/peers.sh $(BUILD)/bin $(PEERS_DIR) $(REPEAT)
+
+# The WebSocket edge beside ENet under the peers' workload (bench/peers.sh,
+# the two ricochet servers only, 1000 clients): no Node needed.
+bench-ws-cost bench-ws-cost-reference: WS_COST_DIR = $(if $(filter bench-ws-cost-reference,$@),bench/results,$(BENCH_OUT))/ws-cost
+bench-ws-cost bench-ws-cost-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	SERVERS="ricochet ricochet-ws" CLIENTS=1000 bench/peers.sh $(BUILD)/bin $(WS_COST_DIR) $(REPEAT)
 
 # npm ci refuses a lock file without every platform's optional packages
 # (msgpackr's native parts), which a registry mirror may lack: install.

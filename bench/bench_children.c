@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../proto/enet/enet_wire.h"
 #include "../proto/statsrec.h"
 #include "../sys/clock.h"
 
@@ -131,6 +132,14 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     args[n++] = clients;
     args[n++] = "--max-rooms";
     args[n++] = rooms;
+    /* the swarm opens every WebSocket at once: each may be half-open */
+    char half_open[24];
+    if (strcmp(run_relay_transport(run), "ws") == 0) {
+        snprintf(half_open, sizeof half_open, "%zu",
+                 run->n < ENET_WIRE_PEERS_MAX ? run->n : ENET_WIRE_PEERS_MAX);
+        args[n++] = "--max-half-open";
+        args[n++] = half_open;
+    }
     if (run->cfg->encrypt) {
         args[n++] = "--ticket-key";
         args[n++] = run->tickets.key_file;

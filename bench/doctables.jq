@@ -334,6 +334,35 @@ def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
       + "one datagram's time at its round's floor (\([doc.runs[] | {round, floor_dps}] | unique
           | map(.floor_dps | thousands) | join(", ")) datagrams a second).";
 
+# The WebSocket edge against ENet (bench/peers.sh with SERVERS="ricochet
+# ricochet-ws"): each figure's median over the rounds with its min-max, and
+# ws's cost over ENet's within each round (the two ran side by side).
+def ws_cost(doc): [doc.runs[] | .results[0] + {server, round, floor_dps}] as $runs
+    | header(["clients", "edge", "relay µs per delivered state", "× floor", "relay CPU",
+        "p50", "p99", "× ENet's, within a round"]),
+      ($runs | group_by(.clients)[] | . as $c
+       | (reduce ($c[] | select(.server == "ricochet")) as $e ({};
+            .["\($e.round)"] = $e.relay_us_per_delivery)) as $enet
+       | $c | group_by(.server | peer_order)[] | . as $g
+       | row(["\($g[0].clients)", {"ricochet": "ENet, unsequenced",
+             "ricochet-ws": "WebSocket"}[$g[0].server] // $g[0].server,
+           ($g | map(.relay_us_per_delivery) | median_span(sig)),
+           ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x",
+           ($g | map(.relay_cpu_pct) | median_span(sig)) + "%",
+           ($g | map(.latency_ms.p50) | median_span(sig)) + " ms",
+           ($g | map(.latency_ms.p99) | median_span(sig)) + " ms",
+           if $g[0].server == "ricochet" then ""
+           else ($g | map(select($enet["\(.round)"]) | .relay_us_per_delivery
+                / $enet["\(.round)"]) | if length > 0 then median_span(dec(2)) + "x"
+                else "" end) end])),
+      "",
+      "Rooms of 8 at 10 Hz, 40-byte states, one generator process, loopback, the relay's "
+      + "default tick: ricochet \([doc.runs[].version][0]); measured \(doc.date) with "
+      + "`\(doc.command)`\(on_machine); medians of \([doc.runs[].round] | unique | length) "
+      + "rounds, min-max in brackets; × floor: the cost over one datagram's time at its round's "
+      + "floor (\([doc.runs[] | {round, floor_dps}] | unique | map(.floor_dps | thousands)
+          | join(", ")) datagrams a second).";
+
 # The generator's own memory (bench/generator.sh): peak RSS per build.
 def generator(txt): (txt | split("\n")) as $lines
     | ($lines[0] | ltrimstr("# ")) as $when
@@ -405,4 +434,5 @@ $table as $t
   elif $t == "memory" then memory($txt)
   elif $t == "peers" then peers($run[0]; false)
   elif $t == "peers_headline" then peers($run[0]; true)
+  elif $t == "ws_cost" then ws_cost($run[0])
   else error("doctables: no table \($t)") end

@@ -39,6 +39,14 @@ table() {
                  "docs/*.md\` puts its table here.)"
             return
         fi ;;
+    ws_cost)
+        files="$results/ws-cost/runs.json"
+        if [ ! -f "$files" ]; then # not measured on the reference machine yet
+            echo "(Not measured on the reference machine yet: \`make bench-ws-cost-reference\`" \
+                 "writes \`bench/results/ws-cost/\`, then \`bench/doctables.sh --update README.md" \
+                 "docs/*.md\` puts its table here.)"
+            return
+        fi ;;
     lesson)
         files="$results/lesson/results.json"
         if [ ! -f "$files" ]; then # not measured on the reference machine yet
