@@ -103,11 +103,13 @@ jq -s --arg date "$when" --arg command "$command" \
 jq -n -r --arg table peers --slurpfile run "$out/runs.json" --rawfile txt /dev/null \
     --rawfile machine "$out/machine.txt" --rawfile limit /dev/null -f "$here/doctables.jq" \
     > "$out/summary.txt"
+case " $servers " in *" ricochet "*) enet=1 ;; *) enet=0 ;; esac
 case " $servers " in
-*" ricochet "*" ricochet-ws "* | *" ricochet-ws "*" ricochet "*) # ws against ENet, round by round
-    { echo; jq -n -r --arg table ws_cost --slurpfile run "$out/runs.json" --rawfile txt /dev/null \
-        --rawfile machine "$out/machine.txt" --rawfile limit /dev/null -f "$here/doctables.jq"; } \
-        >> "$out/summary.txt" ;;
+*" ricochet-ws "*) # ws against ENet, round by round
+    [ "$enet" = 1 ] &&
+        { echo; jq -n -r --arg table ws_cost --slurpfile run "$out/runs.json" \
+            --rawfile txt /dev/null --rawfile machine "$out/machine.txt" --rawfile limit /dev/null \
+            -f "$here/doctables.jq"; } >> "$out/summary.txt" ;;
 esac
 cat "$out/summary.txt" >&2
 echo "peers.sh: results in $out/ ($(($(date +%s) - start)) s)" >&2
