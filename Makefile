@@ -13,8 +13,13 @@
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused,
 #                   Sentinel failover)
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
+#   make bench-ws-cost the WebSocket edge's CPU per delivered state beside ENet's, the
+#                   peers' workload at 1000 clients (bench-ws-cost-reference: into
+#                   bench/results/)
 #   make bench-lesson a TCP stream against ENet and plain UDP through one network
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
+#   make bench-ipmodes every mode, tcp and ws among them, through one network at 5%
+#                   loss (bench-ipmodes-reference: into bench/results/)
 #   make bench-world-targets the world tick: worlds of 1000 and 3000 at about 28
 #                   others in radius, and 1000 without a world tick
 #   make bench-webrtc the ENet modes over WebRTC beside the others at 0 and 5%
@@ -179,9 +184,11 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 .PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc \
         bench-webrtc-reference bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
-        bench-lesson bench-lesson-reference bench-edges bench-edges-reference \
+        bench-lesson bench-lesson-reference bench-ipmodes bench-ipmodes-reference \
+        bench-edges bench-edges-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
+        bench-ws-cost bench-ws-cost-reference \
         fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
@@ -452,6 +459,14 @@ bench-lesson bench-lesson-reference:
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(LESSON_DIR) $(REPEAT) lesson
 
+# Every mode through one network at 5% loss (bench/suite.sh ipmodes): the
+# datagram modes, a TCP stream and a WebSocket side by side, IP mode.
+bench-ipmodes bench-ipmodes-reference: IPMODES_DIR = $(if $(filter bench-ipmodes-reference,$@),bench/results,$(BENCH_OUT))
+bench-ipmodes bench-ipmodes-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/suite.sh $(BUILD)/bin $(IPMODES_DIR) $(REPEAT) ipmodes
+
 # The fleet suite (bench/fleet.sh): a redis-server (or a primary, its replica
 # and three sentinels) and relays per run.
 # FLEET_PARTS: some of placement cpu scale failover drain pause sentinel (all);
@@ -472,6 +487,14 @@ bench-peers bench-peers-reference: $(PEER_COLYSEUS)/node_modules/.package-lock.j
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/peers.sh $(BUILD)/bin $(PEERS_DIR) $(REPEAT)
+
+# The WebSocket edge beside ENet under the peers' workload (bench/peers.sh,
+# the two ricochet servers only, 1000 clients): no Node needed.
+bench-ws-cost bench-ws-cost-reference: WS_COST_DIR = $(if $(filter bench-ws-cost-reference,$@),bench/results,$(BENCH_OUT))/ws-cost
+bench-ws-cost bench-ws-cost-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	SERVERS="ricochet ricochet-ws" CLIENTS=1000 bench/peers.sh $(BUILD)/bin $(WS_COST_DIR) $(REPEAT)
 
 # npm ci refuses a lock file without every platform's optional packages
 # (msgpackr's native parts), which a registry mirror may lack: install.

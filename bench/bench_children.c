@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../proto/enet/enet_wire.h"
 #include "../proto/statsrec.h"
 #include "../sys/clock.h"
 
@@ -132,10 +133,6 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
         return run_start_example_relay(run, relay, port);
     if (run->webrtc) {
         n += run_relay_edges(run, edges, sizeof edges, args + n);
-        /* offers answered and not yet a peer: every client's at once */
-        snprintf(half_open, sizeof half_open, "%zu", run->n > 256 ? run->n : 256);
-        args[n++] = "--max-half-open";
-        args[n++] = half_open;
     } else {
         args[n++] = "--bind";
         args[n++] = run_relay_host(run);
@@ -157,6 +154,15 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     args[n++] = clients;
     args[n++] = "--max-rooms";
     args[n++] = rooms;
+    /* the swarm opens every WebSocket at once, and over WebRTC every
+     * client's offer is answered before it is a peer: each may be half-open */
+    if (run->webrtc || strcmp(run_relay_transport(run), "ws") == 0) {
+        size_t at_once = run->n > 256 ? run->n : 256;
+        snprintf(half_open, sizeof half_open, "%zu",
+                 at_once < ENET_WIRE_PEERS_MAX ? at_once : ENET_WIRE_PEERS_MAX);
+        args[n++] = "--max-half-open";
+        args[n++] = half_open;
+    }
     if (run->cfg->encrypt) {
         args[n++] = "--ticket-key";
         args[n++] = run->tickets.key_file;

@@ -138,8 +138,8 @@ static const struct option_def options[] = {
      NULL, "with --aoi: the world's side, arena units (metres; walkers run at 5 a second)"},
     {"netsim-ip", OPTION_BOOL, offsetof(struct bench_options, netsim_ip), "false", 0, 0, NULL,
      "every mode through netsim's IP mode: the relay in one network namespace, the clients "
-     "in another, netsim's TUN devices between (tcp needs it); without namespaces, one line "
-     "and the UDP proxy for the modes it carries"},
+     "in another, netsim's TUN devices between (tcp and ws need it); without namespaces, one "
+     "line and the UDP proxy for the modes it carries"},
     {"tcp-relay", OPTION_CHOICE, offsetof(struct bench_options, tcp_relay), "ricochet", 0, 0,
      BENCH_TCP_RELAY_CHOICES, "what serves the tcp mode: ricochet-relay's TCP edge "
      "(--transport tcp) or examples/sockets/tcp_relay (the teaching relay, built beside the "
@@ -198,10 +198,11 @@ static const struct options_manual manual = {
         "hops.\n"
         "\n"
         "The tcp mode runs ricochet-relay's TCP edge, or the teaching relay "
-        "examples/sockets/tcp_relay with --tcp-relay example. Through netsim a "
-        "TCP stream needs --netsim-ip: netsim then carries whole IP packets between two "
-        "network namespaces the bench makes, and its audit attributes every state a stream "
-        "held back to the dropped segment it waited for.\n"
+        "examples/sockets/tcp_relay with --tcp-relay example; the ws mode, the relay's "
+        "WebSocket edge. Through netsim a TCP stream (tcp, ws) needs --netsim-ip: netsim then "
+        "carries whole IP packets between two network namespaces the bench makes, and its "
+        "audit attributes every state a stream held back to the dropped segment it waited "
+        "for.\n"
         "\n"
         "The modes webrtc, webrtc-sequenced and webrtc-reliable are the ENet modes over "
         "WebRTC's data channels (libricochet's WebRTC transport): the relay gets a ws edge, "
@@ -429,7 +430,7 @@ static void check_webrtc(const struct bench_options *c, bool impaired)
                            "--webrtc-advertise, which only a relay the bench starts has");
 }
 
-/* --netsim-ip and the tcp mode: what they cannot go with. */
+/* --netsim-ip and the stream modes (tcp, ws): what they cannot go with. */
 static void check_network(const struct bench_options *c)
 {
     bool impaired = c->netsim || c->loss > 0 || c->delay > 0 || c->jitter > 0 ||
@@ -441,14 +442,12 @@ static void check_network(const struct bench_options *c)
     check_webrtc(c, impaired);
     if (!modes_stream(c->modes))
         return;
-    if (c->netsim_ip && strstr(c->modes, "ws"))
-        options_fail(PROG, "--modes ws --netsim-ip: netsim's IP mode reads a stream's 2-byte "
-                           "frames (tcp), not WebSocket frames");
     if (impaired && !c->netsim_ip && !c->relay[0])
-        options_fail(PROG, "--modes tcp through netsim needs --netsim-ip: the UDP proxy "
+        options_fail(PROG, "--modes tcp or ws through netsim needs --netsim-ip: the UDP proxy "
                            "carries datagrams, not a TCP stream");
     if (c->fleet)
-        options_fail(PROG, "--modes tcp: not with --fleet (the bench's fleets run datagram edges)");
+        options_fail(PROG, "--modes tcp or ws: not with --fleet (the bench's fleets run "
+                           "datagram edges)");
     if ((c->encrypt || c->ticket[0]) && c->tcp_relay == BENCH_TCP_EXAMPLE && !c->relay[0])
         options_fail(PROG, "--modes tcp --encrypt: examples/sockets/tcp_relay seals nothing "
                            "(the default --tcp-relay ricochet does)");

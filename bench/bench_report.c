@@ -198,11 +198,11 @@ static void print_legend(FILE *out, const struct bench_result *r, size_t n)
             "commands each client sent (pings included) that it retransmitted, command or ack\n"
             "lost; cpu_s/cpu%%/rssMB: the relay's CPU seconds from the window's start to the\n"
             "end of the drain, as %% of one core, and its peak RSS; bcpu%%: the bench itself\n"
-            "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP and UDP (tcp:\n"
-            "TCP) headers, both hops, per delivered state; kbit/s: the same bytes as a bit rate\n"
-            "over the window, every client in and out (iperf3's bits/sec); audit: every missed\n"
-            "(or, reliable and tcp, late) state matched to netsim's drop log (docs/benchmarks.md:\n"
-            "auditing a run).\n");
+            "(near 100: the bench is the bottleneck); B/msg: wire bytes incl. IP and UDP (tcp,\n"
+            "ws: TCP) headers, both hops, per delivered state; kbit/s: the same bytes as a bit\n"
+            "rate over the window, every client in and out (iperf3's bits/sec); audit: every\n"
+            "missed (or, reliable, tcp and ws, late) state matched to netsim's drop log\n"
+            "(docs/benchmarks.md: auditing a run).\n");
     if (r[0].spread.repeats > 1)
         fprintf(out, "--repeat %zu: each figure is the median of the runs (counts: their total); "
                      "the line under a row\ngives each figure's min-max over the runs.\n",

@@ -135,6 +135,26 @@ def lesson(run): header(["", "lost", "p50", "p99", "p99.9", "longest gap between
         with_spread("bytes_per_msg"; .bytes_per_msg; round | tostring)])),
     caption(run);
 
+# Every mode through one network (bench/suite.sh ipmodes): the datagram
+# modes, a TCP stream and a WebSocket at one loss rate, a row per mode; how
+# many deliveries a drop held back (a stream, a reliable channel), of all.
+def ipmodes_name: {"udp": "plain UDP", "unsequenced": "ENet unsequenced",
+    "sequenced": "ENet sequenced", "reliable": "ENet reliable",
+    "tcp": "TCP, one stream to the relay", "ws": "WebSocket, one stream to the relay"}[.] // .;
+def ipmodes_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3, "tcp": 4,
+    "ws": 5}[.] // 9;
+def held_share: if (.audit.held.deliveries // 0) > 0 and .delivered > 0
+    then (100 * .audit.held.deliveries / .delivered | dec(2)) + "%" else "" end;
+def ipmodes(run): header(["mode", "lost", "netsim's drops predict", "p50", "p99", "p99.9",
+        "longest gap between two states from one sender", "held back by a drop",
+        "bytes/msg", "bit rate"]),
+    (run.results | sort_by(.mode | ipmodes_order)[]
+    | row([(.mode | ipmodes_name), lost, (.netsim.e2e_loss_pct // 0 | dec(2)) + "%",
+        ms("p50_ms"; .latency_ms.p50), ms("p99_ms"; .latency_ms.p99),
+        ms("p999_ms"; .latency_ms.p999), ms("max_gap_ms"; .max_gap_ms), held_share,
+        with_spread("bytes_per_msg"; .bytes_per_msg; round | tostring), kbps])),
+    caption(run);
+
 # Scale (a): rooms of 8 at 10 Hz with a 50 ms tick.
 def rooms(run): header(["clients", "lost", "p50", "p99", "relay CPU",
         "relay µs per delivered state", "× floor", "generator CPU", "relay peak RSS"]),
@@ -315,6 +335,35 @@ def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
       + "one datagram's time at its round's floor (\([doc.runs[] | {round, floor_dps}] | unique
           | map(.floor_dps | thousands) | join(", ")) datagrams a second).";
 
+# The WebSocket edge against ENet (bench/peers.sh with SERVERS="ricochet
+# ricochet-ws"): each figure's median over the rounds with its min-max, and
+# ws's cost over ENet's within each round (the two ran side by side).
+def ws_cost(doc): [doc.runs[] | .results[0] + {server, round, floor_dps}] as $runs
+    | header(["clients", "edge", "relay µs per delivered state", "× floor", "relay CPU",
+        "p50", "p99", "× ENet's, within a round"]),
+      ($runs | group_by(.clients)[] | . as $c
+       | (reduce ($c[] | select(.server == "ricochet")) as $e ({};
+            .["\($e.round)"] = $e.relay_us_per_delivery)) as $enet
+       | $c | group_by(.server | peer_order)[] | . as $g
+       | row(["\($g[0].clients)", {"ricochet": "ENet, unsequenced",
+             "ricochet-ws": "WebSocket"}[$g[0].server] // $g[0].server,
+           ($g | map(.relay_us_per_delivery) | median_span(sig)),
+           ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x",
+           ($g | map(.relay_cpu_pct) | median_span(sig)) + "%",
+           ($g | map(.latency_ms.p50) | median_span(sig)) + " ms",
+           ($g | map(.latency_ms.p99) | median_span(sig)) + " ms",
+           if $g[0].server == "ricochet" then ""
+           else ($g | map(select($enet["\(.round)"]) | .relay_us_per_delivery
+                / $enet["\(.round)"]) | if length > 0 then median_span(dec(2)) + "x"
+                else "" end) end])),
+      "",
+      "Rooms of 8 at 10 Hz, 40-byte states, one generator process, loopback, the relay's "
+      + "default tick: ricochet \([doc.runs[].version][0]); measured \(doc.date) with "
+      + "`\(doc.command)`\(on_machine); medians of \([doc.runs[].round] | unique | length) "
+      + "rounds, min-max in brackets; × floor: the cost over one datagram's time at its round's "
+      + "floor (\([doc.runs[] | {round, floor_dps}] | unique | map(.floor_dps | thousands)
+          | join(", ")) datagrams a second).";
+
 # The generator's own memory (bench/generator.sh): peak RSS per build.
 def generator(txt): (txt | split("\n")) as $lines
     | ($lines[0] | ltrimstr("# ")) as $when
@@ -395,6 +444,7 @@ $table as $t
   elif $t == "order" then order($run[0])
   elif $t == "hol" then hol($run[0])
   elif $t == "lesson" then lesson($run[0])
+  elif $t == "ipmodes" then ipmodes($run[0])
   elif $t == "rooms" then rooms($run[0])
   elif $t == "room" then room($run[0]; $run[1])
   elif $t == "guards" then guards($txt)
@@ -409,4 +459,5 @@ $table as $t
   elif $t == "webrtc_modes" then loss($run[0])
   elif $t == "webrtc_audit" then audit($run[0])
   elif $t == "webrtc_cpu" then webrtc_cpu($run)
+  elif $t == "ws_cost" then ws_cost($run[0])
   else error("doctables: no table \($t)") end

@@ -1,10 +1,10 @@
 #!/bin/sh
 # bench/edge_flood.sh BIN TESTS OUT [RUNS]: does an edge under a flood
 # starve another? test_e2e_edge_flood (in TESTS) runs the release relay in
-# BIN with an ENet and a plain-UDP edge, three members on each in one room
-# at 50 states a second, then floods the ENet port with stray datagrams;
-# it prints each edge's members' p99 one-way latency (their states to each
-# other) before and during the flood. RUNS (3) runs. Writes OUT/runs.txt
+# BIN with an ENet, a plain-UDP and a WebSocket edge, three members on each
+# in one room at 50 states a second, then floods the ENet port with stray
+# datagrams; it prints each edge's members' p99 one-way latency (their
+# states to each other) before and during the flood. RUNS (3) runs. Writes OUT/runs.txt
 # (the date and command, then each run's line) and OUT/summary.txt: the
 # median (min-max) of each figure over the runs.
 # `make bench-edges` into build/bench-results/edges/,
@@ -33,7 +33,8 @@ trap 'rm -f "$tmp"' EXIT
 } > "$tmp"
 cp "$tmp" "$out/runs.txt"
 # "run N: edge flood: enet members p99 A -> B ms, udp members p99 C -> D ms,
-#  udp delivered E%; flood F datagrams, relay read G"
+#  ws members p99 E -> F ms, udp delivered G%, ws delivered H%; flood I
+#  datagrams, relay read J" (runs of a relay without a ws edge: no ws)
 awk '
     function med(k,    i, j, t, a, m) {
         for (i = 1; i <= n; i++) a[i] = v[k, i]
@@ -42,11 +43,11 @@ awk '
         m = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
         return sprintf("%.2f (%.2f-%.2f)", m, a[1], a[n]) }
     /^run [0-9]+: edge flood:/ {
-        n++; line = $0; gsub(/[;,%]/, " ", line); split(line, w, " ")
-        for (i = 1; i in w; i++) {
-            if (w[i] == "enet" && w[i + 2] == "p99") { v["enet0", n] = w[i + 3]; v["enet1", n] = w[i + 5] }
-            if (w[i] == "udp" && w[i + 2] == "p99") { v["udp0", n] = w[i + 3]; v["udp1", n] = w[i + 5] }
-            if (w[i] == "delivered") v["got", n] = w[i + 1]
+        n++; line = $0; gsub(/[;,%]/, " ", line); nw = split(line, w, " ")
+        for (i = 1; i <= nw; i++) {
+            if (w[i + 1] == "members" && w[i + 2] == "p99") {
+                v[w[i] "0", n] = w[i + 3]; v[w[i] "1", n] = w[i + 5]; seen[w[i]] = 1 }
+            if (w[i + 1] == "delivered") v[w[i] "got", n] = w[i + 2]
             if (w[i] == "flood") v["flood", n] = w[i + 1] / 1000
         } }
     END {
@@ -56,7 +57,11 @@ awk '
         printf "enet members p99, flood: %s ms\n", med("enet1")
         printf "udp members p99, no flood: %s ms\n", med("udp0")
         printf "udp members p99, flood: %s ms\n", med("udp1")
-        printf "udp members delivered, flood: %s %%\n", med("got")
+        if ("ws" in seen) {
+            printf "ws members p99, no flood: %s ms\n", med("ws0")
+            printf "ws members p99, flood: %s ms\n", med("ws1") }
+        printf "udp members delivered, flood: %s %%\n", med("udpgot")
+        if ("ws" in seen) printf "ws members delivered, flood: %s %%\n", med("wsgot")
         printf "flood: %s thousand datagrams in 2.5 s\n", med("flood") }
 ' "$tmp" > "$out/summary.txt"
 cat "$out/summary.txt"

@@ -7,13 +7,17 @@
 # ROUNDS (3) rounds, each: the floor (bench/machine.sh), then for every
 # client count in $CLIENTS ("1000 2000") every server in $SERVERS in turn:
 #   ricochet        ricochet-bench --modes unsequenced: ENet, the default tick
+#   ricochet-ws     ricochet-bench --modes ws: the relay's WebSocket edge, the
+#                   default tick, libricochet's ws clients
 #   colyseus-relay  Colyseus 0.16's RelayRoom over its WebSocket transport,
 #                   colyseus.js clients (bench/peers/colyseus/colyseus_bench.js)
 #   colyseus-state  a Colyseus schema-state room, patched every 50 ms
 # Writes OUT/machine.txt, OUT/runs/ (each run's JSON record, with its round
 # and that round's floor), OUT/runs.json (all of them) and OUT/summary.txt:
 # per count and server the medians with min-max over the rounds
-# (bench/doctables.sh peers). The Colyseus runs need Node 20 or later and
+# (bench/doctables.sh peers), and with both ricochet servers the WebSocket
+# edge's cost over ENet's within each round (bench/doctables.sh ws_cost;
+# make bench-ws-cost: SERVERS="ricochet ricochet-ws" CLIENTS=1000). The Colyseus runs need Node 20 or later and
 # the packages of bench/peers/colyseus/package-lock.json (make bench-peers
 # installs them).
 set -eu
@@ -23,7 +27,11 @@ out=${2:-build/bench-results/peers}
 rounds=${3:-3}
 here=$(dirname "$0")
 clients=${CLIENTS:-1000 2000}
-servers=${SERVERS:-ricochet colyseus-relay colyseus-state}
+servers=${SERVERS:-ricochet ricochet-ws colyseus-relay colyseus-state}
+# the command as run, the servers and counts named when not the defaults
+command="bench/peers.sh $bin $out $rounds"
+[ -n "${CLIENTS:-}" ] && command="CLIENTS=\"$clients\" $command"
+[ -n "${SERVERS:-}" ] && command="SERVERS=\"$servers\" $command"
 peer="$here/peers/colyseus"
 # shellcheck source=bench/machine.sh
 . "$here/machine.sh"
@@ -47,16 +55,16 @@ mkdir -p "$out/runs"
 # one SERVER CLIENTS FILE: one run, its JSON record into FILE.
 one() {
     case "$1" in
-    ricochet)
+    ricochet | ricochet-ws)
+        mode=unsequenced
+        [ "$1" = ricochet-ws ] && mode=ws
         # shellcheck disable=SC2086 # $workload is a list of words
-        "$bin/ricochet-bench" --clients "$2" $workload --modes unsequenced --quiet \
+        "$bin/ricochet-bench" --clients "$2" $workload --modes "$mode" --quiet \
             --json-file "$3" > /dev/null ;;
     colyseus-relay | colyseus-state)
         # shellcheck disable=SC2086
         node "$peer/colyseus_bench.js" --room "${1#colyseus-}" --clients "$2" $workload --quiet \
             --json-file "$3" ;;
-    # ricochet-ws, the relay's WebSocket edge, goes here once ricochet-bench
-    # drives clients over it: the same workload and --json-file.
     *) echo "peers.sh: no server $1" >&2; return 2 ;;
     esac
 }
@@ -89,11 +97,19 @@ while [ "$round" -le "$rounds" ]; do
     round=$((round + 1))
 done
 
-jq -s --arg date "$when" --arg command "bench/peers.sh $bin $out $rounds" \
+jq -s --arg date "$when" --arg command "$command" \
     --arg machine "$(machine_line)" '{date: $date, command: $command, machine: $machine, runs: .}' \
     "$out"/runs/*.json > "$out/runs.json"
 jq -n -r --arg table peers --slurpfile run "$out/runs.json" --rawfile txt /dev/null \
     --rawfile machine "$out/machine.txt" --rawfile limit /dev/null -f "$here/doctables.jq" \
     > "$out/summary.txt"
+case " $servers " in *" ricochet "*) enet=1 ;; *) enet=0 ;; esac
+case " $servers " in
+*" ricochet-ws "*) # ws against ENet, round by round
+    [ "$enet" = 1 ] &&
+        { echo; jq -n -r --arg table ws_cost --slurpfile run "$out/runs.json" \
+            --rawfile txt /dev/null --rawfile machine "$out/machine.txt" --rawfile limit /dev/null \
+            -f "$here/doctables.jq"; } >> "$out/summary.txt" ;;
+esac
 cat "$out/summary.txt" >&2
 echo "peers.sh: results in $out/ ($(($(date +%s) - start)) s)" >&2

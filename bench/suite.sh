@@ -22,6 +22,10 @@
 #             UDP through one network (netsim's IP mode): 8 clients in one
 #             room at 20 Hz, 2 % loss, 40 ms (make bench-lesson; not in the
 #             default sections)
+#   ipmodes   every mode, the streams (tcp, ws) among them, through one
+#             network (netsim's IP mode) at 5 % loss, 20 ms delay, 10 ms
+#             jitter, 4 clients at 60 Hz as in loss (make bench-ipmodes; not
+#             in the default sections)
 # OUT/summary.txt gathers the tables of every section present; each
 # section's machine.txt names the machine and its floor (bench/machine.sh).
 # Every run through netsim is audited (docs/benchmarks.md: auditing a run):
@@ -43,6 +47,11 @@ unexplained=""
 # bench says so and measures the datagram modes through the UDP proxy.
 lesson="--netsim-ip --clients 8 --rate 20 --payload 40 --path-loss 2 --path-delay 40
         --modes tcp,reliable,unsequenced,udp"
+# Every mode through the same network, the loss section's 5 % point; the
+# window (IPMODES_DURATION, 10 s) long enough for a stream's tail.
+ipmodes="--netsim-ip --clients 4 --rate 60 --payload 40 --path-loss 5 --path-delay 20
+         --path-jitter 10 --modes udp,unsequenced,sequenced,reliable,tcp,ws
+         --duration ${IPMODES_DURATION:-10} --warmup 1 --grace 5 --seed 1"
 
 # section NAME ARGS...: the bench into OUT/NAME/, going on past exit status
 # 3 (an audit found unexplained losses) but not past a failure.
@@ -92,6 +101,10 @@ EOF
         echo "== the lesson: a TCP stream against ENet and plain UDP, one network (IP mode)" >&2
         # shellcheck disable=SC2086
         section lesson $lesson --duration 30 --warmup 2 --grace 5 --seed 1 ;;
+    ipmodes)
+        echo "== every mode, tcp and ws among them, through one network at 5 % loss (IP mode)" >&2
+        # shellcheck disable=SC2086
+        section ipmodes $ipmodes ;;
     loss)
         echo "== loss sweep: every mode, 20 ms delay, 10 ms jitter (netsim)" >&2
         section loss --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
@@ -112,14 +125,15 @@ EOF
         section hol --rate 30 --payload 40 --path-loss 5 --path-delay 20 --path-jitter 10 \
             --sweep clients=2,4,8,16 --modes reliable \
             --duration 4 --warmup 1 --grace 2 --seed 1 ;;
-    *) echo "suite.sh: no section $s (quick loss capacity order hol lesson)" >&2; exit 2 ;;
+    *) echo "suite.sh: no section $s (quick loss capacity order hol lesson ipmodes)" >&2
+       exit 2 ;;
     esac
 done
 
 {
     echo "ricochet-bench suite ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
          "$reps runs per scenario, last sections: $*, $("$bench" --version))"
-    for s in quick quick-order quick-lesson loss capacity order hol lesson; do
+    for s in quick quick-order quick-lesson loss capacity order hol lesson ipmodes; do
         [ -f "$out/$s/table.txt" ] && { echo; cat "$out/$s/table.txt"; }
     done
 } > "$out/summary.txt"

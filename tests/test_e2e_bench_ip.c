@@ -5,10 +5,12 @@
  * nothing the audit cannot explain, every delivery a drop held back
  * attributed to its dropped segment with the segment's retransmission in
  * netsim's log, and every delivery that came late (200 ms over the path
- * after it left) among them; ENet's reliable mode through the same
- * network, each held delivery attributed on its own channel. Without the
+ * after it left) among them; the ws mode, served by the relay's WebSocket
+ * edge, the same through the same network (netsim reads its frames after
+ * the HTTP upgrade); ENet's reliable mode through the same network, each
+ * held delivery attributed on its own channel. Without the
  * privilege for namespaces the bench says so in one line, measures the
- * modes the UDP proxy carries and leaves tcp out, without a crash. */
+ * modes the UDP proxy carries and leaves the streams out, without a crash. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -94,7 +96,7 @@ static void check_held(const cJSON *r)
 static void tcp_through_ip_mode_audited(void **unused)
 {
     (void)unused;
-    const char *args[] = {"--netsim-ip", "--modes", "tcp,reliable", "--clients", "4",
+    const char *args[] = {"--netsim-ip", "--modes", "tcp,ws,reliable", "--clients", "4",
                           "--rate", "20", "--path-loss", "10", "--path-delay", "40",
                           "--duration", "3", "--warmup", "0.5", "--grace", "5", "--seed", "3",
                           "--quiet", "-J", NULL};
@@ -106,15 +108,23 @@ static void tcp_through_ip_mode_audited(void **unused)
         cJSON_Delete(root);
         skip();
     }
-    const cJSON *tcp = mode_result(root, "tcp"), *rel = mode_result(root, "reliable");
+    const cJSON *tcp = mode_result(root, "tcp"), *ws = mode_result(root, "ws");
+    const cJSON *rel = mode_result(root, "reliable");
     assert_non_null(tcp);
+    assert_non_null(ws);
     assert_non_null(rel);
-    print_message("tcp: p99 %.1f ms, %g deliveries held back; reliable: p99 %.1f ms, %g\n",
+    print_message("tcp: p99 %.1f ms, %g deliveries held back; ws: p99 %.1f ms, %g; "
+                  "reliable: p99 %.1f ms, %g\n",
                   num(tcp, "latency_ms.p99"), num(tcp, "audit.held.deliveries"),
+                  num(ws, "latency_ms.p99"), num(ws, "audit.held.deliveries"),
                   num(rel, "latency_ms.p99"), num(rel, "audit.held.deliveries"));
     assert_null(cJSON_GetObjectItemCaseSensitive(tcp, "relay")); /* not the teaching relay */
     check_held(tcp);
     assert_true(num(tcp, "audit.segment_drops") > 0);
+    check_held(ws);
+    assert_true(num(ws, "audit.segment_drops") > 0);
+    assert_true(num(ws, "tcp_recovery.down.retransmitted") > 0 ||
+                num(ws, "tcp_recovery.up.retransmitted") > 0);
     check_held(rel);
     assert_true(num(rel, "audit.retransmitted") == num(rel, "audit.state_drops"));
     free(err);
@@ -123,13 +133,13 @@ static void tcp_through_ip_mode_audited(void **unused)
 
 /* In a user namespace of its own with no mapping, the bench may make no
  * namespace: one line says so, the udp run goes through the UDP proxy, and
- * tcp is left out. */
+ * the streams (tcp, ws) are left out. */
 static void without_privilege_one_line(void **unused)
 {
     (void)unused;
     char bench[512];
     snprintf(bench, sizeof bench, "%s/ricochet-bench", harness_bin_dir());
-    const char *args[] = {"--user", bench, "--netsim-ip", "--modes", "udp,tcp", "--clients",
+    const char *args[] = {"--user", bench, "--netsim-ip", "--modes", "udp,tcp,ws", "--clients",
                           "2", "--rate", "20", "--path-loss", "5", "--duration", "1",
                           "--warmup", "0.2", "--grace", "1", "--quiet", "-J", NULL};
     char *err = NULL;
@@ -142,7 +152,7 @@ static void without_privilege_one_line(void **unused)
     snprintf(one, sizeof one, "%.*s", (int)(eol - line), line);
     print_message("%s\n", one);
     assert_non_null(strstr(one, "CAP_SYS_ADMIN"));
-    assert_non_null(strstr(one, "UDP proxy instead, without tcp"));
+    assert_non_null(strstr(one, "UDP proxy instead, without tcp, ws"));
     assert_null(strstr(eol, "no IP mode")); /* once */
     assert_int_equal(cJSON_GetArraySize(at(root, "results")), 1);
     const cJSON *udp = mode_result(root, "udp");
@@ -150,6 +160,7 @@ static void without_privilege_one_line(void **unused)
     assert_true(cJSON_IsTrue(at(udp, "ok")));
     assert_false(cJSON_IsTrue(at(udp, "netsim.ip_mode")));
     assert_null(mode_result(root, "tcp"));
+    assert_null(mode_result(root, "ws"));
     free(err);
     cJSON_Delete(root);
 }

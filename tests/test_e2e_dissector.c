@@ -79,18 +79,26 @@ static void lists_equal(struct list *a, struct list *b, const char *what)
     }
 }
 
-/* Fails if tshark finds, in pcap, a datagram that is malformed, raises a
- * Lua error or a warning, or that neither ENet nor ricochet claims. */
-static void clean(const char *pcap, const char *prefs)
+/* Fails if tshark finds, in pcap, a frame for filter (bad: NULL for one
+ * that is malformed, raises a Lua error or a warning, or that neither ENet
+ * nor ricochet claims). */
+static void clean_of(const char *pcap, const char *prefs, const char *bad)
 {
-    char opts[512];
-    snprintf(opts, sizeof opts, "%s -T fields -e frame.number -Y '_ws.malformed || "
-             "_ws.lua.error || _ws.expert.severity >= 0x00600000 || !(ricochet || enet)'",
-             prefs);
+    char opts[1024];
+    snprintf(opts, sizeof opts, "%s -T fields -e frame.number -Y '%s'", prefs,
+             bad ? bad : "_ws.malformed || _ws.lua.error || _ws.expert.severity >= 0x00600000 "
+                         "|| !(ricochet || enet)");
     char *out = tshark_run(pcap, opts);
     if (*out)
         fail_msg("%s: frames malformed, warned about or not read: %s", pcap, out);
     free(out);
+}
+
+/* Fails if tshark finds, in pcap, a datagram that is malformed, raises a
+ * Lua error or a warning, or that neither ENet nor ricochet claims. */
+static void clean(const char *pcap, const char *prefs)
+{
+    clean_of(pcap, prefs, NULL);
 }
 
 /* What tshark exports from pcap, one line "dir flow peer A B" per item:
@@ -397,25 +405,40 @@ static void tcp_edge_frames_read(void **state)
     spawn_free(&p);
 }
 
+/* The browsers' sample: its DTLS secrets, and only ricochet's frames
+ * but pings and pongs in the golden text. */
+#define BROWSERS_OPTS "-o tls.keylog_file:" SAMPLES "dissector_browsers.keys"
+#define BROWSERS_FRAMES                                                                       \
+    " -Y 'ricochet && !(ricochet.control.type == \"ping\" || "                                  \
+    "ricochet.control.type == \"pong\")'"
+
 /* The committed samples read as their golden text, byte for byte
  * (RICOCHET_GOLDEN_UPDATE=1 writes it instead, after
- * tests/wireshark/dissector_sample.sh made new samples). */
+ * tests/wireshark/dissector_sample.sh made new samples). The browsers'
+ * sample holds TCP, STUN and DTLS as well: clean is what the dissector
+ * warns of, every WebSocket message and every binary data channel message
+ * read as ricochet's. */
 static void samples_read_as_golden(void **state)
 {
     (void)state;
-    static const char *const samples[][2] = {
-        {"dissector_enet.pcap", "dissector_enet.txt"},
-        {"dissector_enet.pcap.dropped", "dissector_enet_dropped.txt"},
-        {"dissector_modes.pcap", "dissector_modes.txt"},
+    static const char *const samples[][4] = {
+        {"dissector_enet.pcap", "dissector_enet.txt", "", NULL},
+        {"dissector_enet.pcap.dropped", "dissector_enet_dropped.txt", "", NULL},
+        {"dissector_modes.pcap", "dissector_modes.txt", "", NULL},
+        {"dissector_browsers.pcapng", "dissector_browsers.txt", BROWSERS_OPTS,
+         TSHARK_RICOCHET_WARNED " || (websocket.opcode == 2 && !ricochet_ws) || "
+         "(sctp.data_payload_proto_id == 53 && !ricochet_rtc)"},
     };
     bool update = getenv("RICOCHET_GOLDEN_UPDATE") != NULL;
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
-        char pcap[128], golden[128], actual[128], cmd[512];
+        char pcap[128], golden[128], actual[128], cmd[512], opts[512];
         snprintf(pcap, sizeof pcap, SAMPLES "%s", samples[i][0]);
         snprintf(golden, sizeof golden, SAMPLES "%s", samples[i][1]);
         snprintf(actual, sizeof actual, "%s/%s", work, samples[i][1]);
-        clean(pcap, "");
-        char *out = tshark_run(pcap, "-P -V -O enet,ricochet");
+        clean_of(pcap, samples[i][2], samples[i][3]);
+        snprintf(opts, sizeof opts, "%s%s -P -V -O enet,ricochet", samples[i][2],
+                 samples[i][3] ? BROWSERS_FRAMES : "");
+        char *out = tshark_run(pcap, opts);
         FILE *f = fopen(update ? golden : actual, "w");
         assert_non_null(f);
         fputs(out, f);

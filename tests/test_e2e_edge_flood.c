@@ -1,14 +1,15 @@
-/* test_e2e_edge_flood.c: no edge starves another. One relay with an ENet
- * and a plain-UDP edge, three members on each in one room, sending 50
- * states a second; then a flood of stray datagrams at the ENet edge's port
- * from a child process (bounded: 2.5 s, at most 4 million datagrams). The
- * loop services each edge one bounded batch a turn, from a rotating start,
- * so the flood raises the one-way latency of the plain-UDP members (their
- * states to each other) by no more than it raises the ENet members' (who
- * wait behind it in their own socket), give or take a generous margin;
- * and the plain-UDP members keep receiving nearly everything. The figures
- * are printed as one line ("edge flood: ..."), which bench/edge_flood.sh
- * collects over runs: this test asserts the behaviour, not the numbers. */
+/* test_e2e_edge_flood.c: no edge starves another. One relay with an ENet,
+ * a plain-UDP and a WebSocket edge, three members on each in one room,
+ * sending 50 states a second; then a flood of stray datagrams at the ENet
+ * edge's port from a child process (bounded: 2.5 s, at most 4 million
+ * datagrams). The loop services each edge one bounded batch a turn, from
+ * a rotating start, so the flood raises the one-way latency of the
+ * plain-UDP members and of the WebSocket members (their states to each
+ * other) by no more than it raises the ENet members' (who wait behind it
+ * in their own socket), give or take a generous margin; and both keep
+ * receiving nearly everything. The figures are printed as one line ("edge
+ * flood: ..."), which bench/edge_flood.sh collects over runs: this test
+ * asserts the behaviour, not the numbers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,13 +28,14 @@
 #include "support/harness.h"
 
 #define WAIT_MS 15000
+#define EDGES 3               /* ENet, plain UDP, WebSocket */
 #define PER_EDGE 3            /* members on each edge */
 #define RATE_HZ 50
 #define PHASE_MS 2000         /* each phase's measured time */
 #define FLOOD_MS 2500         /* the flood's own bound (it starts before the phase) */
 #define FLOOD_MAX 4000000     /* ... and its count */
 #define FLOOD_BATCH 64        /* datagrams per sendmmsg */
-#define MARGIN_US 50000       /* what the plain-UDP members' rise may exceed the ENet
+#define MARGIN_US 50000       /* what another edge's members' rise may exceed the ENet
                                  members' by: scheduling noise on a shared machine */
 #define SAMPLES 65536
 
@@ -44,15 +46,19 @@ struct lat {
     uint64_t sent;   /* states sent by the edge's members in the phase */
 };
 
+static const char *const edge_name[EDGES] = {"enet", "udp", "ws"};
+static const enum proto_mode edge_mode[EDGES] = {PROTO_MODE_UNSEQUENCED, PROTO_MODE_UDP,
+                                                 PROTO_MODE_WS};
+
 struct watch {
     struct harness_rec rec;
-    uint32_t id[2 * PER_EDGE];  /* members 0..2: ENet, 3..5: plain UDP */
-    struct lat *edge[2];        /* the phase's: [0] ENet -> ENet, [1] udp -> udp */
+    uint32_t id[EDGES * PER_EDGE]; /* members 0..2: ENet, 3..5: plain UDP, 6..8: ws */
+    struct lat *edge[EDGES];       /* the phase's, per edge: its members to each other */
 };
 
 static int side_of(const struct watch *w, uint32_t id)
 {
-    for (int i = 0; i < 2 * PER_EDGE; i++)
+    for (int i = 0; i < EDGES * PER_EDGE; i++)
         if (w->id[i] == id)
             return i / PER_EDGE;
     return -1;
@@ -84,16 +90,17 @@ static uint32_t p99(struct lat *l)
     return l->us[l->n * 99 / 100];
 }
 
-/* Every member sends at RATE_HZ for ms, everyone polls; into w->edge. */
-static void phase(struct watch *w, struct lat *enet, struct lat *udp, int ms)
+/* Every member sends at RATE_HZ for ms, everyone polls; into lat, one per
+ * edge. */
+static void phase(struct watch *w, struct lat *lat, int ms)
 {
-    memset(enet, 0, sizeof *enet);
-    memset(udp, 0, sizeof *udp);
-    w->edge[0] = enet;
-    w->edge[1] = udp;
+    for (int e = 0; e < EDGES; e++) {
+        memset(&lat[e], 0, sizeof lat[e]);
+        w->edge[e] = &lat[e];
+    }
     uint64_t end = clock_now_ms() + (uint64_t)ms;
     while (clock_now_ms() < end) {
-        for (int i = 0; i < 2 * PER_EDGE; i++) {
+        for (int i = 0; i < EDGES * PER_EDGE; i++) {
             struct ricochet_state s = {.x = (float)i, .y = 1};
             if (ricochet_send_state(w->rec.c[i], &s) == RICOCHET_OK)
                 w->edge[i / PER_EDGE]->sent++;
@@ -102,7 +109,8 @@ static void phase(struct watch *w, struct lat *enet, struct lat *udp, int ms)
         harness_poll_for(w->rec.c, w->rec.n, 1000 / RATE_HZ, on_event, w);
     }
     harness_poll_for(w->rec.c, w->rec.n, 200, on_event, w); /* the last ones in flight */
-    w->edge[0] = w->edge[1] = NULL;
+    for (int e = 0; e < EDGES; e++)
+        w->edge[e] = NULL;
 }
 
 /* The flood (the child's): stray datagrams at the ENet edge as fast as
@@ -131,54 +139,73 @@ static void flood_child(uint16_t port, void *out)
     memcpy(out, &sent, sizeof sent);
 }
 
-static void flood_spares_the_other_edge(void **state)
+/* The relay and its members, each edge's in the room. */
+static void members_join(struct watch *w, struct spawn_proc *relay)
+{
+    const char *args[] = {"--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
+                          "--listen", "ws://127.0.0.1:0", "--log-level", "warn",
+                          "--stats-interval", "0", NULL};
+    assert_true(harness_start_relay(relay, args) > 0);
+    uint16_t port[EDGES];
+    for (int e = 0; e < EDGES; e++)
+        port[e] = harness_edge_port(relay, edge_name[e]);
+    w->rec.n = EDGES * PER_EDGE;
+    for (int i = 0; i < EDGES * PER_EDGE; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%s%d", edge_name[i / PER_EDGE], i % PER_EDGE);
+        w->rec.c[i] = harness_client(port[i / PER_EDGE], "fair", name,
+                                     edge_mode[i / PER_EDGE], false);
+    }
+    assert_int_equal(harness_poll_until(w->rec.c, w->rec.n, WAIT_MS, on_event,
+                                        harness_all_see_all, w), 0);
+    for (int i = 0; i < EDGES * PER_EDGE; i++)
+        w->id[i] = ricochet_id(w->rec.c[i]);
+}
+
+static void flood_spares_the_other_edges(void **state)
 {
     (void)state;
     static struct watch w;
-    static struct lat enet0, udp0, enet1, udp1;
+    static struct lat before[EDGES], during[EDGES];
     memset(&w, 0, sizeof w);
     struct spawn_proc relay;
-    const char *args[] = {"--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0",
-                          "--log-level", "warn", "--stats-interval", "0", NULL};
-    assert_true(harness_start_relay(&relay, args) > 0);
-    uint16_t enet = harness_edge_port(&relay, "enet"), udp = harness_edge_port(&relay, "udp");
-    w.rec.n = 2 * PER_EDGE;
-    for (int i = 0; i < 2 * PER_EDGE; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "%s%d", i < PER_EDGE ? "enet" : "udp", i % PER_EDGE);
-        w.rec.c[i] = harness_client(i < PER_EDGE ? enet : udp, "fair", name,
-                                    i < PER_EDGE ? PROTO_MODE_UNSEQUENCED : PROTO_MODE_UDP,
-                                    false);
-    }
-    assert_int_equal(harness_poll_until(w.rec.c, w.rec.n, WAIT_MS, on_event,
-                                        harness_all_see_all, &w), 0);
-    for (int i = 0; i < 2 * PER_EDGE; i++)
-        w.id[i] = ricochet_id(w.rec.c[i]);
+    members_join(&w, &relay);
 
-    phase(&w, &enet0, &udp0, PHASE_MS);
+    phase(&w, before, PHASE_MS);
     long long stray0 = harness_relay_stat(&relay, "drops.stray");
     struct harness_child flooder;
-    harness_child_start(&flooder, flood_child, enet, sizeof(uint64_t));
+    harness_child_start(&flooder, flood_child, harness_edge_port(&relay, "enet"),
+                        sizeof(uint64_t));
     harness_poll_for(w.rec.c, w.rec.n, 200, on_event, &w); /* the flood fills the socket */
-    phase(&w, &enet1, &udp1, PHASE_MS);
+    phase(&w, during, PHASE_MS);
     uint64_t flood = 0;
     harness_child_finish(&flooder, &flood, sizeof flood);
     long long stray = harness_relay_stat(&relay, "drops.stray") - stray0;
 
-    /* udp -> udp deliveries expected: each state to the PER_EDGE - 1 others */
-    double udp_got = udp1.sent ? (double)udp1.n / (double)(udp1.sent * (PER_EDGE - 1)) : 0;
-    uint32_t e0 = p99(&enet0), e1 = p99(&enet1), u0 = p99(&udp0), u1 = p99(&udp1);
+    /* each edge's deliveries expected: each state to the PER_EDGE - 1 others */
+    double got[EDGES];
+    uint32_t p0[EDGES], p1[EDGES];
+    for (int e = 0; e < EDGES; e++) {
+        got[e] = during[e].sent ? (double)during[e].n / (double)(during[e].sent * (PER_EDGE - 1))
+                                : 0;
+        p0[e] = p99(&before[e]);
+        p1[e] = p99(&during[e]);
+    }
     print_message("edge flood: enet members p99 %.2f -> %.2f ms, udp members p99 %.2f -> "
-                  "%.2f ms, udp delivered %.1f%%; flood %llu datagrams, relay read %lld\n",
-                  e0 / 1e3, e1 / 1e3, u0 / 1e3, u1 / 1e3, 100 * udp_got,
-                  (unsigned long long)flood, stray);
+                  "%.2f ms, ws members p99 %.2f -> %.2f ms, udp delivered %.1f%%, ws "
+                  "delivered %.1f%%; flood %llu datagrams, relay read %lld\n",
+                  p0[0] / 1e3, p1[0] / 1e3, p0[1] / 1e3, p1[1] / 1e3, p0[2] / 1e3, p1[2] / 1e3,
+                  100 * got[1], 100 * got[2], (unsigned long long)flood, stray);
     assert_true(flood > 0 && stray > 0); /* the relay did read the flood */
-    assert_true(udp_got >= 0.9);
-    int64_t enet_rise = (int64_t)e1 - (int64_t)e0, udp_rise = (int64_t)u1 - (int64_t)u0;
-    if (udp_rise > (enet_rise > 0 ? enet_rise : 0) + MARGIN_US)
-        fail_msg("the flood raised the plain-UDP members' p99 by %lld us, the ENet members' "
-                 "by %lld us", (long long)udp_rise, (long long)enet_rise);
-    for (int i = 0; i < 2 * PER_EDGE; i++)
+    int64_t enet_rise = (int64_t)p1[0] - (int64_t)p0[0];
+    for (int e = 1; e < EDGES; e++) {
+        assert_true(got[e] >= 0.9);
+        int64_t rise = (int64_t)p1[e] - (int64_t)p0[e];
+        if (rise > (enet_rise > 0 ? enet_rise : 0) + MARGIN_US)
+            fail_msg("the flood raised the %s members' p99 by %lld us, the ENet members' "
+                     "by %lld us", edge_name[e], (long long)rise, (long long)enet_rise);
+    }
+    for (int i = 0; i < EDGES * PER_EDGE; i++)
         ricochet_close(w.rec.c[i]);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
@@ -187,7 +214,7 @@ static void flood_spares_the_other_edge(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(flood_spares_the_other_edge),
+        cmocka_unit_test(flood_spares_the_other_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,7 +337,7 @@ static void bad_input_is_counted_and_dropped(void **state)
 /* A check of client i's session, under its password (or pwd). */
 static size_t forged_check(int i, uint8_t *buf, size_t cap, bool nominate, const char *pwd)
 {
-    char username[128];
+    char username[2 * RTC_SDP_UFRAG_MAX + 2];
     uint8_t txid[12] = {7, 7, 7};
     const struct rtc_sdp *a = &clients[i].answer;
     snprintf(username, sizeof username, "%s:%s", a->ufrag, clients[i].offer.ufrag);

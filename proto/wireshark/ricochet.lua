@@ -1,5 +1,6 @@
 -- ricochet.lua: a Wireshark dissector for ricochet (proto/PROTOCOL.md) over
--- ENet 1.3.17, over plain UDP and over the relay's TCP edge. A second, independent reading of the wire
+-- ENet 1.3.17, over plain UDP, over the relay's TCP edge, in WebSocket
+-- messages and in WebRTC data channels. A second, independent reading of the wire
 -- contract: the C readers are proto/wire.c, proto/control.c, proto/seal.c,
 -- proto/ticket.c and, for ENet's header and commands, proto/enet/enet_wire.c
 -- (tests/test_e2e_dissector.c and _fuzz.c check the two readings against each other).
@@ -11,7 +12,10 @@
 -- Wireshark loads global Lua plugins. Datagrams are found by port (the
 -- preference ricochet.ports, 7777 by default) and, on any UDP port, by a
 -- strict heuristic: a whole ENet datagram or a whole ricochet message, never
--- DNS or QUIC.
+-- DNS or QUIC. The streams and the browsers' carriers have preferences of
+-- their own (ricochet_tcp.ports 7779, ricochet_ws.ports 7780,
+-- ricochet_rtc.ports 7781) and heuristics on each frame or message; WebRTC
+-- needs the DTLS secrets (-o tls.keylog_file:FILE).
 --
 -- The layers: udp_entry (one datagram, ENet's or plain UDP's) ->
 -- R.enet_dissect (ricochet_enet.lua: ENet's header and commands) ->
@@ -495,8 +499,8 @@ local function check_channel(tree, ctx, control)
 end
 
 -- One ricochet message from its bytes (a datagram, an ENet packet, a batch
--- entry; later a WebSocket payload): adds its tree under tree and returns
--- its text for the Info column. tvb holds at least one byte.
+-- entry, a WebSocket message, a data channel message): adds its tree under
+-- tree and returns its text for the Info column. tvb holds at least one byte.
 dissect_message = function(tvb, pinfo, tree, ctx)
     local len = tvb:len()
     local first = tvb(0, 1):uint()
@@ -562,6 +566,17 @@ local function plain_strict(tvb)
     if len < 9 or len > 65536 or tvb(0, 9):raw() ~= '{"type":"' then return false end
     local m = json_members(tvb:raw())
     return m ~= nil and m.type ~= nil and CONTROL_TYPES[m.type[2]] == true
+end
+
+-- A message a carrier already framed (a WebSocket message, a data channel
+-- message) read as ricochet's: strictly, as plain_strict, but a control
+-- message may be any JSON object of a known type (a browser's or a
+-- library's JSON, spaces and all).
+local function framed_strict(tvb)
+    if tvb:len() < 2 or tvb(0, 1):uint() ~= 0x7B then return plain_strict(tvb) end
+    if tvb:len() > 65536 then return false end
+    local m = json_members(tvb:raw())
+    return m ~= nil and m.type ~= nil and m.type[1] == "string" and CONTROL_TYPES[m.type[2]] == true
 end
 
 ---------------------------------------------------------------------------
@@ -660,6 +675,106 @@ tcp_port:add(ric_tcp.prefs.ports, ric_tcp)
 function ric_tcp.prefs_changed()
     tcp_port:remove_all(ric_tcp)
     tcp_port:add(ric_tcp.prefs.ports, ric_tcp)
+end
+
+---------------------------------------------------------------------------
+-- The relay's WebSocket edge (PROTOCOL.md, "WebSocket"): an HTTP upgrade,
+-- then each WebSocket message one ricochet message as it would travel alone
+-- in a datagram. Wireshark's HTTP reads the upgrade and hands the stream to
+-- its WebSocket dissector, which unmasks each message and offers it to the
+-- dissectors of its "ws.port" table (the preference ricochet_ws.ports, where
+-- HTTP is put on the TCP port too, so that the upgrade is read there
+-- whatever HTTP's own heuristic says) and then to its heuristic list (here:
+-- a message that reads whole and strictly as ricochet's, on any port).
+
+local ric_ws = Proto("ricochet_ws", "ricochet over WebSocket")
+ric_ws.prefs.ports = Pref.range("TCP ports", "7780",
+    "TCP ports of ricochet relays' WebSocket edges (--listen ws://): HTTP is read there, and "
+    .. "every WebSocket message as ricochet's; other ports are found by HTTP's heuristic and "
+    .. "a strict one of ours on each message", 65535)
+
+local function ws_message(tvb, pinfo, tree)
+    if tvb:len() == 0 then return 0 end
+    tree:add(ric_ws, tvb(), "ricochet message in a WebSocket message, " .. tvb:len() .. " bytes")
+    local info = dissect_message(tvb, pinfo, tree, {transport = "ws", way = "ws", how = "(ws)"})
+    pinfo.cols.protocol = "ricochet"
+    local prev = tostring(pinfo.cols.info)
+    pinfo.cols.info = (prev:find("^ricochet: ") and prev .. ", " or "ricochet: ") .. info
+    return tvb:len()
+end
+ric_ws.dissector = ws_message
+
+ric_ws:register_heuristic("ws", function(tvb, pinfo, tree)
+    if not framed_strict(tvb) then return false end
+    ws_message(tvb, pinfo, tree)
+    return true
+end)
+
+local ws_port, http = DissectorTable.get("ws.port"), Dissector.get("http-over-tcp")
+local function ws_ports(add)
+    for _, range in ipairs({tostring(ric_ws.prefs.ports)}) do
+        for lo, hi in (range .. ","):gmatch("(%d+)%-?(%d*),") do
+            for port = tonumber(lo), tonumber(hi ~= "" and hi or lo) do
+                if add then
+                    ws_port:add(port, ric_ws)
+                    tcp_port:add(port, http)
+                else
+                    ws_port:remove(port, ric_ws)
+                    tcp_port:remove(port, http)
+                end
+            end
+        end
+    end
+end
+ws_ports(true)
+function ric_ws.prefs_changed()
+    ws_port:remove_all(ric_ws)
+    ws_ports(false)
+    ws_ports(true)
+end
+
+---------------------------------------------------------------------------
+-- The relay's webrtc edge (PROTOCOL.md, "WebRTC data channels"): STUN, DTLS
+-- and SCTP on one UDP port; each data channel message one ricochet message,
+-- binary (SCTP's payload protocol id 53) or text (51). DTLS hides SCTP: given
+-- the secrets (-o tls.keylog_file:FILE, the key log a client wrote), DTLS
+-- decrypts, and on the preference ricochet_rtc.ports its records are read as
+-- SCTP; Wireshark's own reader names the channels (DCEP, "rtcdc"). A message
+-- is claimed when it reads whole and strictly as ricochet's: the payload ids
+-- are every WebRTC application's.
+
+local ric_rtc = Proto("ricochet_rtc", "ricochet over WebRTC data channels")
+ric_rtc.prefs.ports = Pref.range("UDP ports", "7781",
+    "UDP ports of ricochet relays' webrtc edges (--listen webrtc://): DTLS there is read as "
+    .. "SCTP, the data channels (needs the DTLS secrets: -o tls.keylog_file:FILE)", 65535)
+
+local sctp_sid = Field.new("sctp.data_sid")
+
+ric_rtc.dissector = function(tvb, pinfo, tree)
+    if tvb:len() == 0 or not framed_strict(tvb) then return 0 end
+    local sid = sctp_sid()
+    tree:add(ric_rtc, tvb(), "ricochet message in a data channel message, " .. tvb:len()
+             .. " bytes")
+    local how = sid and string.format("(webrtc, stream %d)", sid.value) or "(webrtc)"
+    local info = dissect_message(tvb, pinfo, tree, {transport = "webrtc", way = "webrtc",
+                                                    how = how})
+    pinfo.cols.protocol = "ricochet"
+    local prev = tostring(pinfo.cols.info)
+    pinfo.cols.info = (prev:find("^ricochet: ") and prev .. ", " or "ricochet: ") .. info
+    return tvb:len()
+end
+
+local sctp_ppi = DissectorTable.get("sctp.ppi")
+sctp_ppi:add(51, ric_rtc) -- WebRTC String
+sctp_ppi:add(53, ric_rtc) -- WebRTC Binary
+
+local dtls_port, sctp = DissectorTable.get("dtls.port"), Dissector.get("sctp")
+dtls_port:add(ric_rtc.prefs.ports, sctp)
+function ric_rtc.prefs_changed()
+    for port = 1, 65535 do
+        if dtls_port:get_dissector(port) == sctp then dtls_port:remove(port, sctp) end
+    end
+    dtls_port:add(ric_rtc.prefs.ports, sctp)
 end
 
 -- ENet's reader, beside this file: it adds R.enet_dissect and R.enet_strict.

@@ -64,6 +64,7 @@ struct ws_conn {
     uint32_t pings;          /* pings and pongs since pings_since_us */
     uint64_t pings_since_us;
     size_t budget;           /* bytes this service may still read */
+    bool drained;            /* a read gave less than asked: no more this service */
     bool again;              /* in the edge's list to read next turn (TLS holds bytes) */
 };
 

@@ -3,7 +3,9 @@
  * connection's bytes (unmasking them, checking RFC 6455's rules and text's
  * UTF-8, answering pings, echoing a close) and frames what is queued to
  * it; the edge owns the socket and the queue (relay/stream) that wslay's
- * output goes into.
+ * output goes into. The relay's own messages the edge frames itself while
+ * wslay has nothing queued (frame_direct), a copy and an allocation less
+ * per recipient.
  *
  * wslay does not buffer messages here (no_buffering): the edge reassembles
  * each one in a buffer of --max-packet-size bytes, refusing a message that
@@ -50,12 +52,17 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         }
         return (ssize_t)n;
     }
-    if (w->budget == 0) {
+    if (w->budget == 0 || w->drained) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
-    ssize_t n = ws_io_read(u->edge, u->slot, buf, len < w->budget ? len : w->budget);
+    size_t want = len < w->budget ? len : w->budget;
+    ssize_t n = ws_io_read(u->edge, u->slot, buf, want);
     if (n > 0) {
+        /* A plain socket that gave less than asked has nothing more now:
+         * not asked again this service (epoll says when it has). TLS
+         * hands out a record at a time: asked until it says so. */
+        w->drained = (size_t)n < want && !u->edge->tls;
         w->budget -= (size_t)n;
         u->edge->s.conns[u->slot].last_us = clock_now_us();
         return n;
@@ -287,6 +294,7 @@ void ws_frames_input(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t n
     if (c->fd < 0 || c->closing || !w->ctx || !wslay_event_want_read(w->ctx))
         return;
     w->eof = false;
+    w->drained = false;
     int rc = wslay_event_recv(w->ctx);
     if (after_recv(t, r, i, rc, now_us))
         send_queued(w);
@@ -294,12 +302,28 @@ void ws_frames_input(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t n
 
 /* ---- the stream module's hooks ----------------------------------------------- */
 
+/* The relay's message framed by the edge itself, straight into the
+ * queue: a server's frame is a head and the bytes (nothing to mask), and
+ * wslay's queue would copy each message into an allocation of its own
+ * first. Only while wslay has nothing queued (a pong, a close), so that
+ * frames keep their order. */
+static bool frame_direct(struct relay_ws *t, uint32_t i, const uint8_t *msg, size_t len)
+{
+    uint8_t head[PROTO_WS_SERVER_HEAD_MAX];
+    size_t n = proto_ws_server_head(head, WSLAY_BINARY_FRAME, len);
+    if (!stream_room(&t->s, i, n + len))
+        return false;
+    return stream_append(&t->s, i, head, n) && stream_append(&t->s, i, msg, len);
+}
+
 bool ws_frames_queue(void *edge, uint32_t i, const uint8_t *msg, size_t len)
 {
     struct relay_ws *t = edge;
     struct ws_conn *w = &t->conns[i];
-    if (!w->ctx || w->goodbye || w->mute)
+    if (!w->ctx || w->goodbye || w->mute || wslay_event_get_close_sent(w->ctx))
         return true; /* after a close nothing more goes out */
+    if (wslay_event_get_queued_msg_count(w->ctx) == 0)
+        return frame_direct(t, i, msg, len);
     size_t waiting = wslay_event_get_queued_msg_length(w->ctx);
     if (!stream_room(&t->s, i, waiting + len + WS_FRAME_HEAD_MAX))
         return false;

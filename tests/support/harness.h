@@ -108,7 +108,7 @@ void harness_poll_for(struct ricochet *const *clients, size_t n, int ms,
 /* An event recorder for tests: pass harness_rec_event as on_event and a
  * struct harness_rec as ctx (set c[] and n first; zero the rest). Counts
  * per receiving client i, indexed by sender id below HARNESS_MAX_IDS. */
-#define HARNESS_MAX_CLIENTS 8
+#define HARNESS_MAX_CLIENTS 12
 #define HARNESS_MAX_IDS 64
 #define HARNESS_MAX_NOTICES 16
 

@@ -14,6 +14,16 @@
 
 #define TSHARK_LUA "proto/wireshark/ricochet.lua"
 
+/* A display filter for what the dissector warns of (its expert infos: a
+ * message the relay would refuse), a Lua error anywhere, and a ricochet
+ * message malformed; not the warnings of other protocols (TCP's analysis of
+ * a segment netsim dropped, DTLS's of a retransmitted hello). */
+#define TSHARK_RICOCHET_WARNED                                                                \
+    "(_ws.malformed && ricochet) || _ws.lua.error || ricochet.short || ricochet.bad_version || " \
+    "ricochet.unknown_type || ricochet.too_long || ricochet.bad_value || "                    \
+    "ricochet.wrong_channel || ricochet.empty || ricochet.bad_batch || ricochet.bad_json || " \
+    "ricochet.unknown_control || ricochet.bad_ticket"
+
 /* Whether tshark runs here (the tests skip without it). */
 bool tshark_present(void);
 
