@@ -1,5 +1,5 @@
-/* websocket.c: the WebSocket handshake's key and answer, close codes, a
- * server's frame head (see websocket.h). */
+/* websocket.c: the WebSocket handshake's key and answer, close codes (see
+ * websocket.h). */
 #include "websocket.h"
 
 #include <string.h>
@@ -38,20 +38,6 @@ int proto_ws_accept(const char *key, size_t len, char out[PROTO_WS_ACCEPT_LEN + 
     /* 20 bytes: 28 characters and a NUL */
     EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH);
     return 0;
-}
-
-size_t proto_ws_server_head(uint8_t out[PROTO_WS_SERVER_HEAD_MAX], uint8_t opcode, uint64_t len)
-{
-    out[0] = (uint8_t)(0x80 | (opcode & 0x0f)); /* FIN */
-    if (len < 126) {
-        out[1] = (uint8_t)len;
-        return 2;
-    }
-    size_t n = len <= 0xffff ? 2 : 8;
-    out[1] = n == 2 ? 126 : 127;
-    for (size_t i = 0; i < n; i++)
-        out[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
-    return 2 + n;
 }
 
 enum proto_ws_close proto_ws_close_code(enum proto_error_code why)

@@ -1,7 +1,6 @@
 /* websocket.h: what both ends of a WebSocket (RFC 6455) agree on beyond
- * wslay's framing: the opening handshake's key and its answer, the close
- * codes a relay ends a session with (PROTOCOL.md, "WebSocket"), and
- * a server's frame head, which the relay writes itself for its messages.
+ * wslay's framing: the opening handshake's key and its answer, and the
+ * close codes a relay ends a session with (PROTOCOL.md, "WebSocket").
  * Pure: no I/O; the SHA-1 is OpenSSL's (libcrypto), never written here. */
 #ifndef RICOCHET_WEBSOCKET_H
 #define RICOCHET_WEBSOCKET_H
@@ -16,8 +15,6 @@
 #define PROTO_WS_ACCEPT_LEN 28  /* Sec-WebSocket-Accept: base64 of a SHA-1 */
 #define PROTO_WS_VERSION 13     /* Sec-WebSocket-Version, the only one */
 #define PROTO_WS_PATH "/"       /* where libricochet asks for the upgrade */
-#define PROTO_WS_SERVER_HEAD_MAX 10 /* a server's frame head: 2 bytes, then 0, 2 or 8 of
-                                       length; no mask */
 
 /* Close codes (RFC 6455 §7.4.1) the relay sends. */
 enum proto_ws_close {
@@ -37,10 +34,6 @@ bool proto_ws_key_valid(const char *key, size_t len);
  * SHA-1 of the key and the protocol's GUID) into out, NUL-terminated.
  * Returns 0, or -1 if key is not valid (proto_ws_key_valid). */
 int proto_ws_accept(const char *key, size_t len, char out[PROTO_WS_ACCEPT_LEN + 1]);
-
-/* The head of a server's frame (RFC 6455 §5.2: final, unmasked) of opcode
- * with a payload of len bytes, into out. Returns its length: 2, 4 or 10. */
-size_t proto_ws_server_head(uint8_t out[PROTO_WS_SERVER_HEAD_MAX], uint8_t opcode, uint64_t len);
 
 /* The close code a relay ends a session with after error why (its error
  * message went first): too_big 1009, shutting_down 1001, a kick for the

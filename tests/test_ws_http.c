@@ -53,24 +53,6 @@ static void rfc_example_key(void **state)
     assert_int_equal(proto_ws_accept("short", 5, out), -1);
 }
 
-/* A server's frame head: the length in 7 bits, then in 16, then in 64
- * (RFC 6455 §5.2), FIN set, no mask. */
-static void server_frame_heads(void **state)
-{
-    (void)state;
-    uint8_t h[PROTO_WS_SERVER_HEAD_MAX];
-    assert_int_equal(proto_ws_server_head(h, 2, 40), 2);
-    assert_memory_equal(h, "\x82\x28", 2);
-    assert_int_equal(proto_ws_server_head(h, 2, 125), 2);
-    assert_int_equal(h[1], 125);
-    assert_int_equal(proto_ws_server_head(h, 2, 126), 4);
-    assert_memory_equal(h, "\x82\x7e\x00\x7e", 4);
-    assert_int_equal(proto_ws_server_head(h, 1, 65535), 4);
-    assert_memory_equal(h, "\x81\x7e\xff\xff", 4);
-    assert_int_equal(proto_ws_server_head(h, 2, 70000), 10);
-    assert_memory_equal(h, "\x82\x7f\x00\x00\x00\x00\x00\x01\x11\x70", 10);
-}
-
 static void a_browser_upgrade(void **state)
 {
     (void)state;
@@ -291,7 +273,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc_example_key),
-        cmocka_unit_test(server_frame_heads),
         cmocka_unit_test(a_browser_upgrade),
         cmocka_unit_test(cut_at_every_byte),
         cmocka_unit_test(malformed_heads),

@@ -84,7 +84,7 @@ static void *ws_create_edge(const struct relay_net_config *cfg, bool tls, char *
     t->conns = calloc(cap, sizeof *t->conns);
     t->again = malloc(2 * cap * sizeof *t->again);
     t->scratch = malloc(WS_SCRATCH);
-    if (!t->conns || !t->again || !t->scratch ||
+    if (!t->conns || !t->again || !t->scratch || ws_frames_setup(t) != 0 ||
         stream_init(&t->s, cap, out_limit, &ws_stream_ops, t) != 0) {
         snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
         ws_destroy(t);
@@ -124,6 +124,7 @@ static void ws_destroy(void *ctx)
     if (t->conns)
         stream_free(&t->s);
     ws_io_free(t);
+    ws_frames_free(t);
     free(t->conns);
     free(t->again);
     free(t->scratch);

@@ -85,6 +85,8 @@ struct relay_ws {
     const struct relay_transport_ops *answer_ops; /* the edge answering WebRTC offers */
     void *answerer;          /* ... its state (NULL: none) */
     char *scratch;           /* WS_SCRATCH bytes: an answer being written */
+    wslay_frame_context_ptr framer; /* frames the relay's messages (ws_frames_queue) */
+    uint32_t framing;        /* ... into this slot's queue */
 };
 
 
@@ -114,6 +116,11 @@ void ws_frames_input(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t n
  * i's queue; the core closes slot i (a close frame with why's code). */
 bool ws_frames_queue(void *edge, uint32_t i, const uint8_t *msg, size_t len);
 void ws_frames_closing(void *edge, uint32_t i, enum proto_error_code why);
+
+/* The edge's framer (wslay's frame API), once. Returns 0, or -1 (out of
+ * memory); ws_frames_free frees it. */
+int ws_frames_setup(struct relay_ws *t);
+void ws_frames_free(struct relay_ws *t);
 
 /* Frees slot i's wslay context and message buffer. */
 void ws_frames_release(struct relay_ws *t, uint32_t i);

@@ -3,9 +3,9 @@
  * connection's bytes (unmasking them, checking RFC 6455's rules and text's
  * UTF-8, answering pings, echoing a close) and frames what is queued to
  * it; the edge owns the socket and the queue (relay/stream) that wslay's
- * output goes into. The relay's own messages the edge frames itself while
- * wslay has nothing queued (frame_direct), a copy and an allocation less
- * per recipient.
+ * output goes into. The relay's own messages go through wslay's frame API
+ * while the event queue is empty (frame_one), a copy and an allocation
+ * less per recipient.
  *
  * wslay does not buffer messages here (no_buffering): the edge reassembles
  * each one in a buffer of --max-packet-size bytes, refusing a message that
@@ -209,13 +209,41 @@ static void send_queued(struct ws_conn *w)
         wslay_event_send(w->ctx);
 }
 
-/* One frame of the edge's own through wslay's frame API: output as the
- * event API's goes, into the connection's queue. */
+/* wslay's frame API writing one frame of the edge's own into slot
+ * t->framing's queue (frame_one). */
 static ssize_t frame_out(const uint8_t *data, size_t len, int flags, void *user)
 {
+    struct relay_ws *t = user;
     (void)flags;
-    struct ws_conn *w = user;
-    return stream_append(&w->edge->s, w->slot, data, len) ? (ssize_t)len : -1;
+    return stream_append(&t->s, t->framing, data, len) ? (ssize_t)len : -1;
+}
+
+int ws_frames_setup(struct relay_ws *t)
+{
+    struct wslay_frame_callbacks out = {.send_callback = frame_out};
+    return wslay_frame_context_init(&t->framer, &out, t) == 0 ? 0 : -1;
+}
+
+void ws_frames_free(struct relay_ws *t)
+{
+    if (t->framer)
+        wslay_frame_context_free(t->framer);
+    t->framer = NULL;
+}
+
+/* A final frame of opcode around payload, framed by wslay's frame API into
+ * slot i's queue, whole or not at all: the queue has room for it before
+ * wslay starts, so it is written in one call and the framer, the edge's
+ * for all its connections, never holds half a frame. */
+static bool frame_one(struct relay_ws *t, uint32_t i, uint8_t opcode, const uint8_t *payload,
+                      size_t len)
+{
+    if (!stream_room(&t->s, i, WS_FRAME_HEAD_MAX + len))
+        return false;
+    t->framing = i;
+    struct wslay_frame_iocb frame = {.fin = 1, .opcode = opcode, .payload_length = len,
+                                     .data = payload, .data_length = len};
+    return wslay_frame_send(t->framer, &frame) == (ssize_t)len;
 }
 
 /* A close frame with code (and reason) of the edge's own, for when the
@@ -227,15 +255,7 @@ static void close_frame(struct ws_conn *w, uint16_t code, const char *reason)
     payload[0] = (uint8_t)(code >> 8);
     payload[1] = (uint8_t)code;
     memcpy(payload + 2, reason, n);
-    struct wslay_frame_callbacks cb = {.send_callback = frame_out};
-    wslay_frame_context_ptr fc;
-    if (wslay_frame_context_init(&fc, &cb, w) != 0)
-        return;
-    struct wslay_frame_iocb io = {.fin = 1, .opcode = WSLAY_CONNECTION_CLOSE,
-                                  .payload_length = 2 + n, .data = payload,
-                                  .data_length = 2 + n};
-    wslay_frame_send(fc, &io);
-    wslay_frame_context_free(fc);
+    frame_one(w->edge, w->slot, WSLAY_CONNECTION_CLOSE, payload, 2 + n);
 }
 
 /* The client broke RFC 6455: counted, closed with code (wslay's, already
@@ -302,20 +322,11 @@ void ws_frames_input(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t n
 
 /* ---- the stream module's hooks ----------------------------------------------- */
 
-/* The relay's message framed by the edge itself, straight into the
- * queue: a server's frame is a head and the bytes (nothing to mask), and
- * wslay's queue would copy each message into an allocation of its own
- * first. Only while wslay has nothing queued (a pong, a close), so that
- * frames keep their order. */
-static bool frame_direct(struct relay_ws *t, uint32_t i, const uint8_t *msg, size_t len)
-{
-    uint8_t head[PROTO_WS_SERVER_HEAD_MAX];
-    size_t n = proto_ws_server_head(head, WSLAY_BINARY_FRAME, len);
-    if (!stream_room(&t->s, i, n + len))
-        return false;
-    return stream_append(&t->s, i, head, n) && stream_append(&t->s, i, msg, len);
-}
-
+/* The relay's messages: framed by wslay's frame API straight into the
+ * queue (frame_one) while the event queue is empty, as it is but for a
+ * pong or a close; else through the event queue, in order. The event
+ * queue copies each message into an allocation of its own first, then
+ * frames it: a malloc, a copy and two frees per recipient. */
 bool ws_frames_queue(void *edge, uint32_t i, const uint8_t *msg, size_t len)
 {
     struct relay_ws *t = edge;
@@ -323,7 +334,7 @@ bool ws_frames_queue(void *edge, uint32_t i, const uint8_t *msg, size_t len)
     if (!w->ctx || w->goodbye || w->mute || wslay_event_get_close_sent(w->ctx))
         return true; /* after a close nothing more goes out */
     if (wslay_event_get_queued_msg_count(w->ctx) == 0)
-        return frame_direct(t, i, msg, len);
+        return frame_one(t, i, WSLAY_BINARY_FRAME, msg, len);
     size_t waiting = wslay_event_get_queued_msg_length(w->ctx);
     if (!stream_room(&t->s, i, waiting + len + WS_FRAME_HEAD_MAX))
         return false;
