@@ -11,6 +11,7 @@
  *   client_udp.c       client_udp_ops: one plain datagram socket.
  *   client_tcp.c       client_tcp_ops: one TCP connection, messages in frames.
  *   client_ws.c        client_ws_ops: one WebSocket (wslay), a message each.
+ *                      Both over client_stream.c: the connection, its queue.
  *   client_webrtc.c    client_webrtc_ops: WebRTC data channels (rtc/rtc_peer.h)
  *                      on one UDP socket, the ENet modes by channel; its offer
  *                      POSTed by client_offer.c.
@@ -274,6 +275,51 @@ struct ricochet {
     unsigned ping_backoff;        /* slow pings double this many times (the estimate held) */
     bool clock_changed;           /* announce it at the next step */
 };
+
+/* ---- one TCP connection: tcp and ws (client_stream.c) ---- */
+
+/* Grows *buf (of *cap bytes) to hold need bytes, doubling from 4 KiB.
+ * Returns 0, or -1 (out of memory: *buf as it was). */
+int client_reserve(uint8_t **buf, size_t *cap, size_t need);
+
+/* A stream transport's connection: its socket and what the kernel has not
+ * taken yet, in order (bounded by each transport before it queues). */
+struct client_stream {
+    int fd;
+    uint8_t *out;
+    size_t out_len, out_cap;
+};
+
+/* socket, TCP_NODELAY and connect without waiting (PHASE_CONNECTING: the
+ * session polls for it). Returns 0, or -1 with a one-line message in err. */
+int client_stream_open(struct ricochet *c, struct client_stream *s, char *err, size_t err_cap);
+
+/* Waits at most wait_ms for the TCP handshake. Returns 1 once it is done, 0
+ * not yet, -1 if it failed (the session is dead: refused). */
+int client_stream_connected(struct ricochet *c, struct client_stream *s, int wait_ms);
+
+/* Queues bytes behind what waits. Returns 0, or -1 (out of memory). */
+int client_stream_queue(struct client_stream *s, const void *bytes, size_t len);
+
+/* Hands the kernel what waits, as much as it takes now. Returns 0, or -1
+ * (the connection failed: the read side ends the session). */
+int client_stream_push(struct ricochet *c, struct client_stream *s);
+
+/* Closing is leaving: what waits goes first if the connection is up
+ * (within DESTROY_WAIT_MS), then the end of our side, then the socket. */
+void client_stream_close(struct ricochet *c, struct client_stream *s, bool up);
+
+/* The relay ended the stream, or it failed: the session ends with the
+ * relay's farewell if one came, else with code and text. */
+void client_stream_lost(struct ricochet *c, const char *code, const char *text);
+
+/* The session is dead: no more bytes either way (the descriptor stays the
+ * session's until client_stream_close). */
+void client_stream_hang_up(struct client_stream *s);
+
+/* The kernel's own count: bytes TCP sent (retransmissions included) and
+ * received in order, segments either way: what crossed the wire. */
+void client_stream_netinfo(const struct client_stream *s, struct client_netinfo *info);
 
 /* ---- WebRTC's signalling: one offer POSTed (client_offer.c) ---- */
 

@@ -16,13 +16,11 @@
 #include "client_internal.h"
 
 #include <errno.h>
-#include <linux/tcp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../sys/clock.h"
@@ -34,46 +32,12 @@
 #define TCP_SEND_MAX (2 + CTL_SEND_MAX + SEAL_OVERHEAD + 64) /* a frame we send */
 
 struct client_tcp {
-    int fd;
+    struct client_stream s;     /* the connection, what waits for the kernel */
     bool connected;             /* the handshake completed */
     size_t at, have;            /* in[at, have): received, not yet handed out */
     struct client_batch batch;  /* a batch in in[], being handed out */
-    uint8_t *out;               /* what the kernel has not taken yet, in order */
-    size_t out_len, out_cap;
     uint8_t in[TCP_IN_CAP];
 };
-
-/* The relay ended the stream, or it failed: why, as a session's end. */
-static void tcp_lost(struct ricochet *c, const char *code, const char *text)
-{
-    if (c->farewell_code[0])
-        client_go_dead(c, c->farewell_code, c->farewell_text);
-    else
-        client_go_dead(c, code, text);
-}
-
-/* Hands the kernel what waits in out. Returns 0, or -1 (the connection
- * failed: the read side ends the session). */
-static int tcp_push(struct ricochet *c)
-{
-    struct client_tcp *t = c->tp;
-    size_t done = 0;
-    while (done < t->out_len) {
-        ssize_t n = send(t->fd, t->out + done, t->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            break;
-        if (n < 0) {
-            log_debug("client %s: send: %s", c->name, strerror(errno));
-            t->out_len = 0;
-            return -1;
-        }
-        done += (size_t)n;
-        c->bytes_sent += (uint64_t)n;
-    }
-    memmove(t->out, t->out + done, t->out_len - done);
-    t->out_len -= done;
-    return 0;
-}
 
 /* Queues one frame of len bytes and hands the kernel what it takes.
  * Returns 0, or -1 (not connected, too much waiting, or a failed socket). */
@@ -82,26 +46,18 @@ static int tcp_send_frame(struct ricochet *c, const uint8_t *msg, size_t len)
     struct client_tcp *t = c->tp;
     if (!t || !t->connected || len == 0 || len > TCP_FRAME_MAX)
         return -1;
-    if (t->out_len + 2 + len > TCP_OUT_MAX) {
-        log_debug("client %s: %zu bytes wait for the relay: frame refused", c->name, t->out_len);
+    if (t->s.out_len + 2 + len > TCP_OUT_MAX) {
+        log_debug("client %s: %zu bytes wait for the relay: frame refused", c->name,
+                  t->s.out_len);
         return -1;
     }
-    if (t->out_len + 2 + len > t->out_cap) {
-        size_t cap = t->out_cap ? t->out_cap : 4096;
-        while (cap < t->out_len + 2 + len)
-            cap *= 2;
-        uint8_t *bigger = realloc(t->out, cap);
-        if (!bigger)
-            return -1;
-        t->out = bigger;
-        t->out_cap = cap;
-    }
-    t->out[t->out_len] = (uint8_t)(len >> 8);
-    t->out[t->out_len + 1] = (uint8_t)len;
-    memcpy(t->out + t->out_len + 2, msg, len);
-    t->out_len += 2 + len;
+    uint8_t head[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    if (client_reserve(&t->s.out, &t->s.out_cap, t->s.out_len + 2 + len) != 0)
+        return -1;
+    client_stream_queue(&t->s, head, 2);
+    client_stream_queue(&t->s, msg, len);
     c->dgrams_sent++;
-    return tcp_push(c);
+    return client_stream_push(c, &t->s);
 }
 
 static int tcp_open(struct ricochet *c, const struct client_config *cfg, char *err,
@@ -114,41 +70,15 @@ static int tcp_open(struct ricochet *c, const struct client_config *cfg, char *e
         return -1;
     }
     c->tp = t;
-    t->fd = socket(c->relay.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (t->fd < 0) {
-        snprintf(err, err_cap, "client: socket: %s", strerror(errno));
-        return -1;
-    }
-    int one = 1;
-    setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(t->fd, &c->relay.sa, netaddr_len(&c->relay)) != 0 && errno != EINPROGRESS) {
-        char addr[NETADDR_STR_MAX];
-        snprintf(err, err_cap, "client: connect %s: %s",
-                 netaddr_format(&c->relay, addr, sizeof addr), strerror(errno));
-        return -1;
-    }
-    c->phase = PHASE_CONNECTING; /* the join goes out once the handshake is done */
-    return 0;
+    return client_stream_open(c, &t->s, err, err_cap); /* the join once it is up */
 }
 
-/* Closing the connection is leaving: what waits goes first (within
- * DESTROY_WAIT_MS), then the end of our side, then the socket. */
 static void tcp_close(struct ricochet *c)
 {
     struct client_tcp *t = c->tp;
     if (!t)
         return;
-    if (t->fd >= 0) {
-        uint64_t until = clock_now_us() + DESTROY_WAIT_MS * 1000u;
-        while (t->connected && t->out_len > 0 && tcp_push(c) == 0 && t->out_len > 0 &&
-               clock_now_us() < until) {
-            struct pollfd p = {.fd = t->fd, .events = POLLOUT};
-            poll(&p, 1, 10);
-        }
-        shutdown(t->fd, SHUT_WR);
-        close(t->fd);
-    }
-    free(t->out);
+    client_stream_close(c, &t->s, t->connected);
     free(t);
     c->tp = NULL;
 }
@@ -158,19 +88,8 @@ static void tcp_close(struct ricochet *c)
 static void tcp_connecting(struct ricochet *c, int wait_ms)
 {
     struct client_tcp *t = c->tp;
-    struct pollfd p = {.fd = t->fd, .events = POLLOUT};
-    if (poll(&p, 1, wait_ms) <= 0)
+    if (client_stream_connected(c, &t->s, wait_ms) <= 0)
         return;
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
-        soerr = errno;
-    if (soerr) {
-        char text[PROTO_TEXT_MAX + 1];
-        snprintf(text, sizeof text, "could not connect to the relay: %s", strerror(soerr));
-        client_go_dead(c, RICOCHET_END_REFUSED, text);
-        return;
-    }
     t->connected = true;
     c->phase = PHASE_JOINING;
     client_send_join(c);
@@ -187,7 +106,7 @@ static int tcp_frame(struct ricochet *c, struct ricochet_event *ev)
     size_t len = (size_t)f[0] << 8 | f[1];
     if (len == 0) { /* no frame is empty: the stream cannot be read past it */
         client_bad_message(c, "frame of length 0", PROTO_E_VALUE);
-        tcp_lost(c, RICOCHET_END_DISCONNECTED, "the relay's stream is not in frames");
+        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the relay's stream is not in frames");
         return 0;
     }
     if (t->have - t->at < 2 + len)
@@ -211,21 +130,21 @@ static ssize_t tcp_read(struct ricochet *c)
         t->have -= t->at;
         t->at = 0;
     }
-    ssize_t n = read(t->fd, t->in + t->have, sizeof t->in - t->have);
+    ssize_t n = read(t->s.fd, t->in + t->have, sizeof t->in - t->have);
     if (n > 0) {
         t->have += (size_t)n;
         c->bytes_received += (uint64_t)n;
         return n;
     }
     if (n == 0) {
-        tcp_lost(c, RICOCHET_END_DISCONNECTED, "the relay closed the connection");
+        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the relay closed the connection");
         return 0;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return -1;
     char text[PROTO_TEXT_MAX + 1];
     snprintf(text, sizeof text, "read: %s", strerror(errno));
-    tcp_lost(c, errno == ECONNRESET ? RICOCHET_END_DISCONNECTED : RICOCHET_END_SOCKET, text);
+    client_stream_lost(c, errno == ECONNRESET ? RICOCHET_END_DISCONNECTED : RICOCHET_END_SOCKET, text);
     return -2;
 }
 
@@ -254,13 +173,13 @@ static int tcp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
                 return rc;
             continue;
         }
-        if (t->out_len > 0 && tcp_push(c) != 0)
-            tcp_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+        if (t->s.out_len > 0 && client_stream_push(c, &t->s) != 0)
+            client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
         ssize_t n = c->phase == PHASE_DEAD ? 0 : tcp_read(c);
         if (n > 0)
             continue;
         if (n == -1 && wait_ms > 0) {
-            struct pollfd p = {.fd = t->fd, .events = POLLIN | (t->out_len ? POLLOUT : 0)};
+            struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
             poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
         }
         return 0;
@@ -285,47 +204,33 @@ static int tcp_send_state(struct ricochet *c, const struct proto_mode_info *mi,
     return tcp_send_frame(c, buf, len);
 }
 
-/* The session is dead: no more bytes either way (the socket is closed by
- * tcp_close, so its descriptor stays the session's until then). */
 static void tcp_hang_up(struct ricochet *c)
 {
     struct client_tcp *t = c->tp;
-    if (t && t->fd >= 0) {
-        shutdown(t->fd, SHUT_RDWR);
+    if (t) {
+        client_stream_hang_up(&t->s);
         t->connected = false;
-        t->out_len = 0;
     }
 }
 
 static void tcp_flush(struct ricochet *c)
 {
     struct client_tcp *t = c->tp;
-    if (t && t->connected && t->out_len > 0)
-        tcp_push(c);
+    if (t && t->connected && t->s.out_len > 0)
+        client_stream_push(c, &t->s);
 }
 
 static int tcp_fd(const struct ricochet *c)
 {
     const struct client_tcp *t = c->tp;
-    return t ? t->fd : -1;
+    return t ? t->s.fd : -1;
 }
 
-/* The kernel's own count: the bytes TCP sent (retransmissions included)
- * and received in order, and its segments either way (acknowledgements
- * included): what crossed the wire, headers aside. */
 static void tcp_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
     const struct client_tcp *t = c->tp;
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (!t || t->fd < 0 || getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_retrans))
-        return; /* an older kernel: the frames' bytes and counts, as counted */
-    info->bytes_sent = ti.tcpi_bytes_sent;
-    info->bytes_received = ti.tcpi_bytes_received;
-    info->datagrams_sent = ti.tcpi_segs_out;
-    info->datagrams_received = ti.tcpi_segs_in;
+    if (t)
+        client_stream_netinfo(&t->s, info);
 }
 
 const struct client_transport_ops client_tcp_ops = {

@@ -143,17 +143,9 @@ static void peer_message(void *ctx, uint16_t sid, bool binary, const uint8_t *da
         client_bad_message(c, "too many messages at once", PROTO_E_VALUE);
         return;
     }
-    if (need > t->in_cap) {
-        size_t cap = t->in_cap ? t->in_cap : 8192;
-        while (cap < need)
-            cap *= 2;
-        uint8_t *bigger = realloc(t->in, cap);
-        if (!bigger) {
-            client_bad_message(c, "no memory for a message", PROTO_E_VALUE);
-            return;
-        }
-        t->in = bigger;
-        t->in_cap = cap;
+    if (client_reserve(&t->in, &t->in_cap, need) != 0) {
+        client_bad_message(c, "no memory for a message", PROTO_E_VALUE);
+        return;
     }
     struct rtc_queued q = {.at = t->read_at, .len = (uint32_t)len, .sid = sid, .binary = binary};
     memcpy(t->in + t->in_len, &q, sizeof q);

@@ -19,14 +19,12 @@
 #include "client_internal.h"
 
 #include <errno.h>
-#include <linux/tcp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <wslay/wslay.h>
@@ -44,7 +42,7 @@
 enum ws_stage { WS_CONNECTING, WS_UPGRADING, WS_OPEN };
 
 struct client_ws {
-    int fd;
+    struct client_stream s;      /* the connection, what waits for the kernel */
     enum ws_stage stage;
     char key[PROTO_WS_KEY_LEN + 1];
     wslay_event_context_ptr ctx;
@@ -57,57 +55,7 @@ struct client_ws {
     uint8_t *in;                 /* whole messages, each a 4-byte length then its bytes */
     size_t in_len, in_at, in_cap;
     struct client_batch batch;   /* a batch in in[], being handed out */
-    uint8_t *out;                /* what the kernel has not taken yet, in order */
-    size_t out_len, out_cap;
 };
-
-/* The relay ended the session, or the connection failed: why. */
-static void ws_lost(struct ricochet *c, const char *code, const char *text)
-{
-    if (c->farewell_code[0])
-        client_go_dead(c, c->farewell_code, c->farewell_text);
-    else
-        client_go_dead(c, code, text);
-}
-
-/* Hands the kernel what waits in out. Returns 0, or -1 (failed). */
-static int ws_push(struct ricochet *c)
-{
-    struct client_ws *t = c->tp;
-    size_t done = 0;
-    while (done < t->out_len) {
-        ssize_t n = send(t->fd, t->out + done, t->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            break;
-        if (n < 0) {
-            log_debug("client %s: send: %s", c->name, strerror(errno));
-            t->out_len = 0;
-            return -1;
-        }
-        done += (size_t)n;
-        c->bytes_sent += (uint64_t)n;
-    }
-    memmove(t->out, t->out + done, t->out_len - done);
-    t->out_len -= done;
-    return 0;
-}
-
-static int ws_append(struct client_ws *t, const void *bytes, size_t len)
-{
-    if (t->out_len + len > t->out_cap) {
-        size_t cap = t->out_cap ? t->out_cap : 4096;
-        while (cap < t->out_len + len)
-            cap *= 2;
-        uint8_t *bigger = realloc(t->out, cap);
-        if (!bigger)
-            return -1;
-        t->out = bigger;
-        t->out_cap = cap;
-    }
-    memcpy(t->out + t->out_len, bytes, len);
-    t->out_len += len;
-    return 0;
-}
 
 /* ---- wslay's callbacks (a client context) ----------------------------------- */
 
@@ -127,7 +75,7 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
-    ssize_t n = recv(t->fd, buf, len < t->read_left ? len : t->read_left, MSG_DONTWAIT);
+    ssize_t n = recv(t->s.fd, buf, len < t->read_left ? len : t->read_left, MSG_DONTWAIT);
     if (n > 0) {
         t->read_left -= (size_t)n;
         c->bytes_received += (uint64_t)n;
@@ -147,7 +95,8 @@ static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     (void)flags;
     struct ricochet *c = user;
-    if (ws_append(c->tp, data, len) != 0) {
+    struct client_ws *t = c->tp;
+    if (client_stream_queue(&t->s, data, len) != 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
@@ -179,18 +128,9 @@ static void on_message(wslay_event_context_ptr ctx, const struct wslay_event_on_
     }
     if (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME)
         return;
-    size_t need = t->in_len + 4 + arg->msg_length;
-    if (need > t->in_cap) {
-        size_t cap = t->in_cap ? t->in_cap : 8192;
-        while (cap < need)
-            cap *= 2;
-        uint8_t *bigger = realloc(t->in, cap);
-        if (!bigger) {
-            client_bad_message(c, "no memory for a message", PROTO_E_VALUE);
-            return;
-        }
-        t->in = bigger;
-        t->in_cap = cap;
+    if (client_reserve(&t->in, &t->in_cap, t->in_len + 4 + arg->msg_length) != 0) {
+        client_bad_message(c, "no memory for a message", PROTO_E_VALUE);
+        return;
     }
     uint32_t len = (uint32_t)arg->msg_length;
     memcpy(t->in + t->in_len, &len, 4);
@@ -218,45 +158,22 @@ static int ws_open(struct ricochet *c, const struct client_config *cfg, char *er
         return -1;
     }
     c->tp = t;
-    t->fd = socket(c->relay.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (t->fd < 0) {
-        snprintf(err, err_cap, "client: socket: %s", strerror(errno));
-        return -1;
-    }
-    int one = 1;
-    setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(t->fd, &c->relay.sa, netaddr_len(&c->relay)) != 0 && errno != EINPROGRESS) {
-        char addr[NETADDR_STR_MAX];
-        snprintf(err, err_cap, "client: connect %s: %s",
-                 netaddr_format(&c->relay, addr, sizeof addr), strerror(errno));
-        return -1;
-    }
-    c->phase = PHASE_CONNECTING; /* the join goes out once the upgrade is answered */
-    return 0;
+    return client_stream_open(c, &t->s, err, err_cap); /* the join once upgraded */
 }
 
 /* Closing the connection is leaving: a close frame (1000) after what
- * waits (within DESTROY_WAIT_MS), then the end of our side. */
+ * waits, then the end of our side. */
 static void ws_close(struct ricochet *c)
 {
     struct client_ws *t = c->tp;
     if (!t)
         return;
-    if (t->fd >= 0) {
-        if (t->ctx && wslay_event_queue_close(t->ctx, PROTO_WS_CLOSE_NORMAL, NULL, 0) == 0)
-            wslay_event_send(t->ctx);
-        uint64_t until = clock_now_us() + DESTROY_WAIT_MS * 1000u;
-        while (t->stage != WS_CONNECTING && t->out_len > 0 && ws_push(c) == 0 &&
-               t->out_len > 0 && clock_now_us() < until) {
-            struct pollfd p = {.fd = t->fd, .events = POLLOUT};
-            poll(&p, 1, 10);
-        }
-        shutdown(t->fd, SHUT_WR);
-        close(t->fd);
-    }
+    if (t->s.fd >= 0 && t->ctx && wslay_event_queue_close(t->ctx, PROTO_WS_CLOSE_NORMAL,
+                                                          NULL, 0) == 0)
+        wslay_event_send(t->ctx);
+    client_stream_close(c, &t->s, t->stage != WS_CONNECTING);
     wslay_event_context_free(t->ctx);
     free(t->in);
-    free(t->out);
     free(t);
     c->tp = NULL;
 }
@@ -275,9 +192,9 @@ static int ws_request(struct ricochet *c)
                      "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
                      "Sec-WebSocket-Version: %d\r\n\r\n",
                      netaddr_format(&c->relay, host, sizeof host), t->key, PROTO_WS_VERSION);
-    if (n <= 0 || (size_t)n >= sizeof req || ws_append(t, req, (size_t)n) != 0)
+    if (n <= 0 || (size_t)n >= sizeof req || client_stream_queue(&t->s, req, (size_t)n) != 0)
         return -1;
-    return ws_push(c);
+    return client_stream_push(c, &t->s);
 }
 
 /* Connecting: waits at most wait_ms for the TCP handshake, then asks for
@@ -285,19 +202,8 @@ static int ws_request(struct ricochet *c)
 static void ws_connecting(struct ricochet *c, int wait_ms)
 {
     struct client_ws *t = c->tp;
-    struct pollfd p = {.fd = t->fd, .events = POLLOUT};
-    if (poll(&p, 1, wait_ms) <= 0)
+    if (client_stream_connected(c, &t->s, wait_ms) <= 0)
         return;
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
-        soerr = errno;
-    char text[PROTO_TEXT_MAX + 1];
-    if (soerr) {
-        snprintf(text, sizeof text, "could not connect to the relay: %s", strerror(soerr));
-        client_go_dead(c, RICOCHET_END_REFUSED, text);
-        return;
-    }
     t->stage = WS_UPGRADING;
     if (ws_request(c) != 0)
         client_go_dead(c, RICOCHET_END_SOCKET, "could not ask the relay for a WebSocket");
@@ -350,12 +256,12 @@ static const char *ws_answer_wrong(struct client_ws *t, size_t head_len)
 static void ws_upgrading(struct ricochet *c, int wait_ms)
 {
     struct client_ws *t = c->tp;
-    struct pollfd p = {.fd = t->fd, .events = POLLIN};
-    if (t->out_len)
-        ws_push(c);
+    struct pollfd p = {.fd = t->s.fd, .events = POLLIN};
+    if (t->s.out_len)
+        client_stream_push(c, &t->s);
     if (poll(&p, 1, wait_ms < 100 ? wait_ms : 100) <= 0)
         return;
-    ssize_t n = recv(t->fd, t->head + t->head_len, sizeof t->head - t->head_len, MSG_DONTWAIT);
+    ssize_t n = recv(t->s.fd, t->head + t->head_len, sizeof t->head - t->head_len, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n <= 0) {
@@ -427,7 +333,7 @@ static void ws_ended(struct ricochet *c)
         snprintf(text, sizeof text, "the relay closed the connection");
     else
         snprintf(text, sizeof text, "the relay's WebSocket frames break RFC 6455: closed");
-    ws_lost(c, RICOCHET_END_DISCONNECTED, text);
+    client_stream_lost(c, RICOCHET_END_DISCONNECTED, text);
 }
 
 /* Reads what the socket has through wslay (nothing is queued now). Returns
@@ -439,8 +345,8 @@ static bool ws_read(struct ricochet *c)
     t->read_left = WS_READ_MAX;
     int rc = wslay_event_recv(t->ctx);
     wslay_event_send(t->ctx); /* pongs, the echo of a close */
-    if (t->out_len > 0)
-        ws_push(c);
+    if (t->s.out_len > 0)
+        client_stream_push(c, &t->s);
     if (rc != 0 && !t->eof)
         wslay_event_shutdown_read(t->ctx);
     return t->in_len > 0;
@@ -478,12 +384,12 @@ static int ws_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
             ws_ended(c);
             return 0;
         }
-        if (t->out_len > 0 && ws_push(c) != 0)
-            ws_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+        if (t->s.out_len > 0 && client_stream_push(c, &t->s) != 0)
+            client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
         if (c->phase != PHASE_DEAD && ws_read(c))
             continue;
         if (c->phase != PHASE_DEAD && wait_ms > 0 && !t->eof && !t->close_code) {
-            struct pollfd p = {.fd = t->fd, .events = POLLIN | (t->out_len ? POLLOUT : 0)};
+            struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
             poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
         }
         return 0;
@@ -493,7 +399,7 @@ static int ws_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 static bool ws_ready(const struct ricochet *c)
 {
     const struct client_ws *t = c->tp;
-    return t && t->stage == WS_OPEN && t->fd >= 0 && !t->close_code && !t->eof;
+    return t && t->stage == WS_OPEN && t->s.fd >= 0 && !t->close_code && !t->eof;
 }
 
 /* One binary message. Returns 0, or -1 (not open, too much waiting). */
@@ -502,17 +408,17 @@ static int ws_send(struct ricochet *c, const uint8_t *msg, size_t len)
     struct client_ws *t = c->tp;
     if (!ws_ready(c) || len == 0)
         return -1;
-    if (t->out_len + wslay_event_get_queued_msg_length(t->ctx) + WS_FRAME_HEAD + len >
+    if (t->s.out_len + wslay_event_get_queued_msg_length(t->ctx) + WS_FRAME_HEAD + len >
         WS_OUT_MAX) {
         log_debug("client %s: %zu bytes wait for the relay: message refused", c->name,
-                  t->out_len);
+                  t->s.out_len);
         return -1;
     }
     struct wslay_event_msg m = {.opcode = WSLAY_BINARY_FRAME, .msg = msg, .msg_length = len};
     if (wslay_event_queue_msg(t->ctx, &m) != 0 || wslay_event_send(t->ctx) != 0)
         return -1;
     c->dgrams_sent++;
-    return ws_push(c);
+    return client_stream_push(c, &t->s);
 }
 
 static int ws_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
@@ -527,45 +433,33 @@ static int ws_send_state(struct ricochet *c, const struct proto_mode_info *mi,
     return ws_send(c, buf, len);
 }
 
-/* The session is dead: no more bytes either way (the socket is closed by
- * ws_close). */
 static void ws_hang_up(struct ricochet *c)
 {
     struct client_ws *t = c->tp;
-    if (t && t->fd >= 0) {
-        shutdown(t->fd, SHUT_RDWR);
+    if (t) {
+        client_stream_hang_up(&t->s);
         t->eof = true;
-        t->out_len = 0;
     }
 }
 
 static void ws_flush(struct ricochet *c)
 {
     struct client_ws *t = c->tp;
-    if (t && t->out_len > 0 && !t->eof)
-        ws_push(c);
+    if (t && t->s.out_len > 0 && !t->eof)
+        client_stream_push(c, &t->s);
 }
 
 static int ws_fd(const struct ricochet *c)
 {
     const struct client_ws *t = c->tp;
-    return t ? t->fd : -1;
+    return t ? t->s.fd : -1;
 }
 
-/* The kernel's own count, as for tcp: what crossed the wire. */
 static void ws_netinfo(const struct ricochet *c, struct client_netinfo *info)
 {
     const struct client_ws *t = c->tp;
-    struct tcp_info ti;
-    socklen_t len = sizeof ti;
-    memset(&ti, 0, sizeof ti);
-    if (!t || t->fd < 0 || getsockopt(t->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-        len < offsetof(struct tcp_info, tcpi_bytes_retrans))
-        return;
-    info->bytes_sent = ti.tcpi_bytes_sent;
-    info->bytes_received = ti.tcpi_bytes_received;
-    info->datagrams_sent = ti.tcpi_segs_out;
-    info->datagrams_received = ti.tcpi_segs_in;
+    if (t)
+        client_stream_netinfo(&t->s, info);
 }
 
 const struct client_transport_ops client_ws_ops = {

@@ -1,0 +1,147 @@
+/* client_stream.c: what the client library's transports over one TCP
+ * connection share (tcp and ws; see client_internal.h): the connection
+ * made without waiting, its bytes waiting for the kernel in order, its
+ * end, and the kernel's own count of what crossed the wire. */
+#include "client_internal.h"
+
+#include <errno.h>
+#include <linux/tcp.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../sys/clock.h"
+#include "../sys/log.h"
+
+int client_reserve(uint8_t **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t bigger_cap = *cap ? *cap : 4096;
+    while (bigger_cap < need)
+        bigger_cap *= 2;
+    uint8_t *bigger = realloc(*buf, bigger_cap);
+    if (!bigger)
+        return -1;
+    *buf = bigger;
+    *cap = bigger_cap;
+    return 0;
+}
+
+int client_stream_open(struct ricochet *c, struct client_stream *s, char *err, size_t err_cap)
+{
+    s->fd = socket(c->relay.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd < 0) {
+        snprintf(err, err_cap, "client: socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1; /* a state leaves when it is written, not with the next one */
+    setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(s->fd, &c->relay.sa, netaddr_len(&c->relay)) != 0 && errno != EINPROGRESS) {
+        char addr[NETADDR_STR_MAX];
+        snprintf(err, err_cap, "client: connect %s: %s",
+                 netaddr_format(&c->relay, addr, sizeof addr), strerror(errno));
+        return -1;
+    }
+    c->phase = PHASE_CONNECTING;
+    return 0;
+}
+
+int client_stream_connected(struct ricochet *c, struct client_stream *s, int wait_ms)
+{
+    struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+    if (poll(&p, 1, wait_ms) <= 0)
+        return 0;
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+        soerr = errno;
+    if (soerr) {
+        char text[PROTO_TEXT_MAX + 1];
+        snprintf(text, sizeof text, "could not connect to the relay: %s", strerror(soerr));
+        client_go_dead(c, RICOCHET_END_REFUSED, text);
+        return -1;
+    }
+    return 1;
+}
+
+int client_stream_queue(struct client_stream *s, const void *bytes, size_t len)
+{
+    if (client_reserve(&s->out, &s->out_cap, s->out_len + len) != 0)
+        return -1;
+    memcpy(s->out + s->out_len, bytes, len);
+    s->out_len += len;
+    return 0;
+}
+
+int client_stream_push(struct ricochet *c, struct client_stream *s)
+{
+    size_t done = 0;
+    while (done < s->out_len) {
+        ssize_t n = send(s->fd, s->out + done, s->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            break;
+        if (n < 0) {
+            log_debug("client %s: send: %s", c->name, strerror(errno));
+            s->out_len = 0;
+            return -1;
+        }
+        done += (size_t)n;
+        c->bytes_sent += (uint64_t)n;
+    }
+    memmove(s->out, s->out + done, s->out_len - done);
+    s->out_len -= done;
+    return 0;
+}
+
+void client_stream_close(struct ricochet *c, struct client_stream *s, bool up)
+{
+    if (s->fd >= 0) {
+        uint64_t until = clock_now_us() + DESTROY_WAIT_MS * 1000u;
+        while (up && s->out_len > 0 && client_stream_push(c, s) == 0 && s->out_len > 0 &&
+               clock_now_us() < until) {
+            struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+            poll(&p, 1, 10);
+        }
+        shutdown(s->fd, SHUT_WR);
+        close(s->fd);
+        s->fd = -1;
+    }
+    free(s->out);
+    s->out = NULL;
+    s->out_len = s->out_cap = 0;
+}
+
+void client_stream_lost(struct ricochet *c, const char *code, const char *text)
+{
+    if (c->farewell_code[0])
+        client_go_dead(c, c->farewell_code, c->farewell_text);
+    else
+        client_go_dead(c, code, text);
+}
+
+void client_stream_hang_up(struct client_stream *s)
+{
+    if (s->fd >= 0) {
+        shutdown(s->fd, SHUT_RDWR);
+        s->out_len = 0;
+    }
+}
+
+void client_stream_netinfo(const struct client_stream *s, struct client_netinfo *info)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (s->fd < 0 || getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_retrans))
+        return; /* an older kernel: the messages' bytes and counts, as counted */
+    info->bytes_sent = ti.tcpi_bytes_sent;
+    info->bytes_received = ti.tcpi_bytes_received;
+    info->datagrams_sent = ti.tcpi_segs_out;
+    info->datagrams_received = ti.tcpi_segs_in;
+}
