@@ -29,31 +29,6 @@
 #define WAIT_MS 15000
 
 /* A relay with a TCP, an ENet and a plain-UDP edge: their ports. */
-struct three {
-    struct spawn_proc relay;
-    uint16_t tcp, enet, udp;
-};
-
-static void three_start(struct three *t, const char *const *more)
-{
-    const char *args[32] = {"--listen", "tcp://127.0.0.1:0", "--listen", "enet://127.0.0.1:0",
-                            "--listen", "udp://127.0.0.1:0"};
-    size_t n = 6;
-    for (size_t i = 0; more && more[i] && n < 31; i++)
-        args[n++] = more[i];
-    args[n] = NULL;
-    assert_true(harness_start_relay(&t->relay, args) > 0);
-    t->tcp = harness_edge_port(&t->relay, "tcp");
-    t->enet = harness_edge_port(&t->relay, "enet");
-    t->udp = harness_edge_port(&t->relay, "udp");
-    assert_true(t->tcp && t->enet && t->udp);
-}
-
-static uint16_t port_for(const struct three *t, enum proto_mode mode)
-{
-    return mode == PROTO_MODE_TCP ? t->tcp : mode == PROTO_MODE_UDP ? t->udp : t->enet;
-}
-
 /* ---- raw TCP: frames by hand ---------------------------------------------- */
 
 static int tcp_connect(uint16_t port, int rcvbuf)
@@ -123,67 +98,14 @@ static bool closed_within(int fd, int ms)
 
 /* ---- the tests ---------------------------------------------------------- */
 
-/* TCP, ENet and plain-UDP members in one room: each gets everyone's
- * states under the sender's id, in its own transport's mode (a TCP
- * sender's reach an ENet member as unsequenced); nothing is lost to a TCP
- * member; chat and a TCP member's leaving cross the edges. */
+/* TCP, ENet and plain-UDP members in one room (harness_stream_room). */
 static void a_room_mixes_tcp_enet_and_udp_members(void **state)
 {
     (void)state;
-    static struct three t;
-    three_start(&t, NULL);
-    static const struct harness_member m[4] = {{"ann", PROTO_MODE_TCP, false},
-                                               {"ben", PROTO_MODE_UNSEQUENCED, false},
-                                               {"cat", PROTO_MODE_UDP, false},
-                                               {"dan", PROTO_MODE_TCP, false}};
-    static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 4;
-    for (size_t i = 0; i < 4; i++)
-        r.c[i] = harness_client(port_for(&t, m[i].mode), "mixed", m[i].name, m[i].mode, false);
-    assert_int_equal(harness_poll_until(r.c, 4, WAIT_MS, harness_rec_event,
-                                        harness_all_see_all, &r), 0);
-    uint32_t id[4];
-    for (size_t i = 0; i < 4; i++)
-        id[i] = ricochet_id(r.c[i]);
-    const int rounds = 40;
-    harness_send_rounds(&r, rounds);
-    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
-    for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(r.states_bad_id[i], 0);
-        assert_int_equal(r.self_states[i], 0);
-        for (size_t j = 0; j < 4; j++) {
-            if (i == j)
-                continue;
-            if (m[i].mode == PROTO_MODE_TCP && m[j].mode == PROTO_MODE_TCP)
-                assert_int_equal(r.states[i][id[j]], rounds); /* a stream both ways */
-            else
-                assert_in_range(r.states[i][id[j]], rounds * 8 / 10, rounds);
-            enum proto_mode want = m[i].mode == PROTO_MODE_UNSEQUENCED ? PROTO_MODE_UNSEQUENCED
-                                                                       : m[i].mode;
-            assert_int_equal(r.arrived_as[i][id[j]], want);
-        }
-    }
-    assert_int_equal(ricochet_send_chat(r.c[0], "from tcp"), RICOCHET_OK);
-    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
-    assert_true(r.n_chat[1] >= 1 && r.n_chat[2] >= 1 && r.n_chat[3] >= 1);
-
-    char *out = harness_relay_stats_now(&t.relay);
-    assert_non_null(out);
-    assert_int_equal(harness_stats_field(out, false, "edges.tcp.members"), 2);
-    assert_int_equal(harness_stats_field(out, false, "edges.tcp.states_in"), 2 * rounds);
-    assert_int_equal(harness_stats_field(out, false, "edges.tcp.conflated"), 0);
-    free(out);
-
-    ricochet_close(r.c[3]); /* closing the connection is leaving */
-    r.c[3] = NULL;
-    harness_poll_for(r.c, 4, 500, harness_rec_event, &r);
-    assert_true(harness_rec_saw_left(&r, 1, id[3], PROTO_LEFT_QUIT));
-    assert_true(harness_rec_saw_left(&r, 2, id[3], PROTO_LEFT_QUIT));
-    for (size_t i = 0; i < 3; i++)
-        ricochet_close(r.c[i]);
-    free(harness_relay_finish(&t.relay));
-    spawn_free(&t.relay);
+    static struct harness_three t;
+    harness_three_start(&t, "tcp://127.0.0.1:0", NULL);
+    harness_stream_room(&t.relay, PROTO_MODE_TCP, t.stream, t.enet, t.udp);
+    harness_three_stop(&t);
 }
 
 /* A join sent one byte per write (each read may end anywhere in a frame)
@@ -191,9 +113,9 @@ static void a_room_mixes_tcp_enet_and_udp_members(void **state)
 static void frames_cut_at_every_byte(void **state)
 {
     (void)state;
-    static struct three t;
-    three_start(&t, NULL);
-    int fd = tcp_connect(t.tcp, 0);
+    static struct harness_three t;
+    harness_three_start(&t, "tcp://127.0.0.1:0", NULL);
+    int fd = tcp_connect(t.stream, 0);
     int on = 1;
     setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof on);
     const char *join = JOIN("cut", "bytes");
@@ -207,8 +129,7 @@ static void frames_cut_at_every_byte(void **state)
     char out[4096];
     assert_int_equal(read_until(fd, "\"welcome\"", out, sizeof out, 5000), 1);
     close(fd);
-    free(harness_relay_finish(&t.relay));
-    spawn_free(&t.relay);
+    harness_three_stop(&t);
 }
 
 /* A frame of length 0, and one longer than --max-packet-size, cannot be
@@ -217,15 +138,15 @@ static void frames_cut_at_every_byte(void **state)
 static void bad_frames_close_the_connection(void **state)
 {
     (void)state;
-    static struct three t;
+    static struct harness_three t;
     static const char *const more[] = {"--max-packet-size", "512", NULL};
-    three_start(&t, more);
-    struct ricochet *honest = harness_client(t.tcp, "frames", "honest", PROTO_MODE_TCP, false);
+    harness_three_start(&t, "tcp://127.0.0.1:0", more);
+    struct ricochet *honest = harness_client(t.stream, "frames", "honest", PROTO_MODE_TCP, false);
     struct harness_rec r = {.c = {honest}, .n = 1};
     assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
                                         harness_all_welcomed, &r), 0);
     char out[4096];
-    int empty = tcp_connect(t.tcp, 0);
+    int empty = tcp_connect(t.stream, 0);
     send_frame(empty, JOIN("frames", "empty"));
     assert_int_equal(read_until(empty, "\"welcome\"", out, sizeof out, 5000), 1);
     send_all(empty, "\0\0", 2);
@@ -233,7 +154,7 @@ static void bad_frames_close_the_connection(void **state)
     assert_true(closed_within(empty, 3000));
     close(empty);
 
-    int big = tcp_connect(t.tcp, 0);
+    int big = tcp_connect(t.stream, 0);
     send_frame(big, JOIN("frames", "big"));
     assert_int_equal(read_until(big, "\"welcome\"", out, sizeof out, 5000), 1);
     send_all(big, "\x08\x00", 2); /* 2048 bytes announced */
@@ -248,8 +169,7 @@ static void bad_frames_close_the_connection(void **state)
     assert_true(harness_relay_stat(&t.relay, "drops.too_big") >= 1);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.tcp.members"), 1);
     ricochet_close(honest);
-    free(harness_relay_finish(&t.relay));
-    spawn_free(&t.relay);
+    harness_three_stop(&t);
 }
 
 /* A member that never reads: once its socket is full, each sender's
@@ -259,16 +179,16 @@ static void bad_frames_close_the_connection(void **state)
 static void a_reader_that_never_reads(void **state)
 {
     (void)state;
-    static struct three t;
+    static struct harness_three t;
     static const char *const more[] = {"--slow-reader-ms", "800", "--rate-limit", "0",
                                        "--tick-ms", "0", NULL};
-    three_start(&t, more);
-    int stuck = tcp_connect(t.tcp, 2048);
+    harness_three_start(&t, "tcp://127.0.0.1:0", more);
+    int stuck = tcp_connect(t.stream, 2048);
     send_frame(stuck, JOIN("slow", "stuck"));
     static struct harness_rec r;
     memset(&r, 0, sizeof r);
     r.n = 2;
-    r.c[0] = harness_client(t.tcp, "slow", "reader", PROTO_MODE_TCP, false);
+    r.c[0] = harness_client(t.stream, "slow", "reader", PROTO_MODE_TCP, false);
     r.c[1] = harness_client(t.enet, "slow", "sender", PROTO_MODE_UNSEQUENCED, false);
     assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
                                         harness_all_welcomed, &r), 0);
@@ -289,8 +209,7 @@ static void a_reader_that_never_reads(void **state)
     close(stuck);
     for (size_t i = 0; i < 2; i++)
         ricochet_close(r.c[i]);
-    free(harness_relay_finish(&t.relay));
-    spawn_free(&t.relay);
+    harness_three_stop(&t);
 }
 
 /* A connection that never sends its join holds its slot only until the
@@ -298,18 +217,17 @@ static void a_reader_that_never_reads(void **state)
 static void a_connection_that_never_joins(void **state)
 {
     (void)state;
-    static struct three t;
+    static struct harness_three t;
     static const char *const more[] = {"--join-timeout-ms", "300", NULL};
-    three_start(&t, more);
-    int idle = tcp_connect(t.tcp, 0);
+    harness_three_start(&t, "tcp://127.0.0.1:0", more);
+    int idle = tcp_connect(t.stream, 0);
     char out[4096];
     assert_int_equal(read_until(idle, "\"not_joined\"", out, sizeof out, 5000), 1);
     assert_true(closed_within(idle, 3000));
     close(idle);
     assert_int_equal(harness_relay_stat(&t.relay, "drops.join_timeout"), 1);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.tcp.clients"), 0);
-    free(harness_relay_finish(&t.relay));
-    spawn_free(&t.relay);
+    harness_three_stop(&t);
 }
 
 int main(void)

@@ -39,37 +39,6 @@
 #define PEER "tests/support/ws_peer.py"
 
 /* A relay with a ws, an ENet and a plain-UDP edge: their ports. */
-struct three {
-    struct spawn_proc relay;
-    uint16_t ws, enet, udp;
-};
-
-static void three_start(struct three *t, const char *const *more)
-{
-    const char *args[32] = {"--listen", "ws://127.0.0.1:0", "--listen", "enet://127.0.0.1:0",
-                            "--listen", "udp://127.0.0.1:0"};
-    size_t n = 6;
-    for (size_t i = 0; more && more[i] && n < 31; i++)
-        args[n++] = more[i];
-    args[n] = NULL;
-    assert_true(harness_start_relay(&t->relay, args) > 0);
-    t->ws = harness_edge_port(&t->relay, "ws");
-    t->enet = harness_edge_port(&t->relay, "enet");
-    t->udp = harness_edge_port(&t->relay, "udp");
-    assert_true(t->ws && t->enet && t->udp);
-}
-
-static void three_stop(struct three *t)
-{
-    free(harness_relay_finish(&t->relay));
-    spawn_free(&t->relay);
-}
-
-static uint16_t port_for(const struct three *t, enum proto_mode mode)
-{
-    return mode == PROTO_MODE_WS ? t->ws : mode == PROTO_MODE_UDP ? t->udp : t->enet;
-}
-
 /* ---- python3-websockets ------------------------------------------------------ */
 
 /* Starts ws_peer.py with args (NULL-ended). */
@@ -277,13 +246,13 @@ static int close_code(int fd, int ms)
 static void python_and_enet_exchange_1000_states(void **state)
 {
     (void)state;
-    static struct three t;
+    static struct harness_three t;
     static const char *const more[] = {"--rate-limit", "0", NULL};
-    three_start(&t, more);
+    harness_three_start(&t, "ws://127.0.0.1:0", more);
     char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%u/", t.ws);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u/", t.stream);
     exchange_with_python(t.enet, url, NULL, 1000, PROTO_MODE_RELIABLE);
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/play", t.ws);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/play", t.stream);
     struct spawn_proc p;
     const char *args[] = {"page", url, NULL};
     peer_start(&p, args);
@@ -293,64 +262,18 @@ static void python_and_enet_exchange_1000_states(void **state)
                         "text/html; charset=utf-8");
     cJSON_Delete(o);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.states_in"), 1000);
-    three_stop(&t);
+    harness_three_stop(&t);
 }
 
-/* libricochet's ws members beside ENet and plain-UDP ones: every state
- * under its sender's id, in its receiver's mode (ws for a ws member, an
- * ENet member sees a ws member's as unsequenced), nothing lost between
- * ws members; chat and a ws member's leaving across edges. */
+/* libricochet's ws members beside ENet and plain-UDP ones
+ * (harness_stream_room). */
 static void a_room_mixes_ws_enet_and_udp_members(void **state)
 {
     (void)state;
-    static struct three t;
-    three_start(&t, NULL);
-    static const struct harness_member m[4] = {{"ann", PROTO_MODE_WS, false},
-                                               {"ben", PROTO_MODE_UNSEQUENCED, false},
-                                               {"cat", PROTO_MODE_UDP, false},
-                                               {"dan", PROTO_MODE_WS, false}};
-    static struct harness_rec r;
-    memset(&r, 0, sizeof r);
-    r.n = 4;
-    for (size_t i = 0; i < 4; i++)
-        r.c[i] = harness_client(port_for(&t, m[i].mode), "mixed", m[i].name, m[i].mode, false);
-    assert_int_equal(harness_poll_until(r.c, 4, WAIT_MS, harness_rec_event,
-                                        harness_all_see_all, &r), 0);
-    uint32_t id[4];
-    for (size_t i = 0; i < 4; i++)
-        id[i] = ricochet_id(r.c[i]);
-    const int rounds = 40;
-    harness_send_rounds(&r, rounds);
-    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
-    for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(r.states_bad_id[i], 0);
-        assert_int_equal(r.self_states[i], 0);
-        for (size_t j = 0; j < 4; j++) {
-            if (i == j)
-                continue;
-            if (m[i].mode == PROTO_MODE_WS && m[j].mode == PROTO_MODE_WS)
-                assert_int_equal(r.states[i][id[j]], rounds); /* a stream both ways */
-            else
-                assert_in_range(r.states[i][id[j]], rounds * 8 / 10, rounds);
-            assert_int_equal(r.arrived_as[i][id[j]], m[i].mode);
-        }
-    }
-    assert_int_equal(ricochet_send_chat(r.c[0], "from ws"), RICOCHET_OK);
-    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
-    assert_true(r.n_chat[1] >= 1 && r.n_chat[2] >= 1 && r.n_chat[3] >= 1);
-    char *out = harness_relay_stats_now(&t.relay);
-    assert_non_null(out);
-    assert_int_equal(harness_stats_field(out, false, "edges.ws.members"), 2);
-    assert_int_equal(harness_stats_field(out, false, "edges.ws.states_in"), 2 * rounds);
-    free(out);
-    ricochet_close(r.c[3]); /* a close frame: leaving */
-    r.c[3] = NULL;
-    harness_poll_for(r.c, 4, 500, harness_rec_event, &r);
-    assert_true(harness_rec_saw_left(&r, 1, id[3], PROTO_LEFT_QUIT));
-    assert_true(harness_rec_saw_left(&r, 2, id[3], PROTO_LEFT_QUIT));
-    for (size_t i = 0; i < 3; i++)
-        ricochet_close(r.c[i]);
-    three_stop(&t);
+    static struct harness_three t;
+    harness_three_start(&t, "ws://127.0.0.1:0", NULL);
+    harness_stream_room(&t.relay, PROTO_MODE_WS, t.stream, t.enet, t.udp);
+    harness_three_stop(&t);
 }
 
 /* Each bad input closes its own connection with its code, counted; an
@@ -358,14 +281,14 @@ static void a_room_mixes_ws_enet_and_udp_members(void **state)
 static void bad_input_is_closed_with_its_code(void **state)
 {
     (void)state;
-    static struct three t;
-    three_start(&t, NULL);
+    static struct harness_three t;
+    harness_three_start(&t, "ws://127.0.0.1:0", NULL);
     struct harness_rec r = {.n = 1};
-    r.c[0] = harness_client(t.ws, "bad", "honest", PROTO_MODE_WS, false);
+    r.c[0] = harness_client(t.stream, "bad", "honest", PROTO_MODE_WS, false);
     assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
                                         harness_all_welcomed, &r), 0);
     char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%u/", t.ws);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u/", t.stream);
     cJSON *o = peer_bad(url, "too-big", NULL);
     assert_int_equal(json_int(o, "code"), 1009);
     assert_true(peer_got(o, "\"too_big\""));
@@ -380,11 +303,11 @@ static void bad_input_is_closed_with_its_code(void **state)
     o = peer_bad(url, "text-join", NULL);
     assert_true(peer_got(o, "welcome"));
     cJSON_Delete(o);
-    int fd = ws_by_hand(t.ws, 0, "unmasked");
+    int fd = ws_by_hand(t.stream, 0, "unmasked");
     send_frame(fd, 2, false, "\x01\x01", 2);
     assert_int_equal(close_code(fd, 5000), 1002);
     close(fd);
-    fd = ws_by_hand(t.ws, 0, "latin1");
+    fd = ws_by_hand(t.stream, 0, "latin1");
     send_frame(fd, 1, true, "{\"type\":\"chat\",\"text\":\"caf\xe9\"}", 30);
     assert_int_equal(close_code(fd, 5000), 1007);
     close(fd);
@@ -397,7 +320,7 @@ static void bad_input_is_closed_with_its_code(void **state)
     assert_int_equal(harness_relay_stat(&t.relay, "drops.rate_limited"), 1);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.members"), 1);
     ricochet_close(r.c[0]);
-    three_stop(&t);
+    harness_three_stop(&t);
 }
 
 /* Connections that never upgrade: --max-half-open at once (more refused),
@@ -406,13 +329,13 @@ static void bad_input_is_closed_with_its_code(void **state)
 static void connections_that_never_upgrade(void **state)
 {
     (void)state;
-    static struct three t;
+    static struct harness_three t;
     static const char *const more[] = {"--max-half-open", "2", "--join-timeout-ms", "400",
                                        NULL};
-    three_start(&t, more);
-    int idle = tcp_connect(t.ws, 0), slow = tcp_connect(t.ws, 0);
+    harness_three_start(&t, "ws://127.0.0.1:0", more);
+    int idle = tcp_connect(t.stream, 0), slow = tcp_connect(t.stream, 0);
     usleep(100000);
-    int third = tcp_connect(t.ws, 0);
+    int third = tcp_connect(t.stream, 0);
     uint8_t buf[512];
     assert_int_equal(read_for(third, buf, sizeof buf, 2000), 0); /* closed, nothing said */
     send_all(slow, "GET /play HTTP/1.1\r\nX-Slow: ", 28);
@@ -433,11 +356,11 @@ static void connections_that_never_upgrade(void **state)
     assert_int_equal(harness_relay_stat(&t.relay, "drops.half_open"), 3);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.clients"), 0);
     struct harness_rec r = {.n = 1};
-    r.c[0] = harness_client(t.ws, "after", "late", PROTO_MODE_WS, false);
+    r.c[0] = harness_client(t.stream, "after", "late", PROTO_MODE_WS, false);
     assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
                                         harness_all_welcomed, &r), 0);
     ricochet_close(r.c[0]);
-    three_stop(&t);
+    harness_three_stop(&t);
 }
 
 /* A member that never reads: its states conflated to each sender's
@@ -446,15 +369,15 @@ static void connections_that_never_upgrade(void **state)
 static void a_reader_that_never_reads(void **state)
 {
     (void)state;
-    static struct three t;
+    static struct harness_three t;
     static const char *const more[] = {"--slow-reader-ms", "800", "--rate-limit", "0",
                                        "--tick-ms", "0", NULL};
-    three_start(&t, more);
-    int stuck = ws_by_hand(t.ws, 2048, "stuck");
+    harness_three_start(&t, "ws://127.0.0.1:0", more);
+    int stuck = ws_by_hand(t.stream, 2048, "stuck");
     static struct harness_rec r;
     memset(&r, 0, sizeof r);
     r.n = 2;
-    r.c[0] = harness_client(t.ws, "bad", "reader", PROTO_MODE_WS, false);
+    r.c[0] = harness_client(t.stream, "bad", "reader", PROTO_MODE_WS, false);
     r.c[1] = harness_client(t.enet, "bad", "sender", PROTO_MODE_UNSEQUENCED, false);
     assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
                                         harness_all_welcomed, &r), 0);
@@ -475,7 +398,7 @@ static void a_reader_that_never_reads(void **state)
     close(stuck);
     for (size_t i = 0; i < 2; i++)
         ricochet_close(r.c[i]);
-    three_stop(&t);
+    harness_three_stop(&t);
 }
 
 /* Runs ricochet-relay with args to its exit (within 10 s); its stderr. */

@@ -634,3 +634,81 @@ void harness_child_finish(struct harness_child *ch, void *out, size_t size)
     assert_int_equal(waitpid(ch->pid, &status, 0), ch->pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
+
+void harness_stream_room(struct spawn_proc *relay, enum proto_mode stream, uint16_t stream_port,
+                         uint16_t enet, uint16_t udp)
+{
+    static const char *const names[4] = {"ann", "ben", "cat", "dan"};
+    const enum proto_mode mode[4] = {stream, PROTO_MODE_UNSEQUENCED, PROTO_MODE_UDP, stream};
+    const uint16_t port[4] = {stream_port, enet, udp, stream_port};
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 4;
+    for (size_t i = 0; i < 4; i++)
+        r.c[i] = harness_client(port[i], "mixed", names[i], mode[i], false);
+    assert_int_equal(harness_poll_until(r.c, 4, 5000, harness_rec_event, harness_all_see_all,
+                                        &r), 0);
+    uint32_t id[4];
+    for (size_t i = 0; i < 4; i++)
+        id[i] = ricochet_id(r.c[i]);
+    const int rounds = 40;
+    harness_send_rounds(&r, rounds);
+    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(r.states_bad_id[i], 0);
+        assert_int_equal(r.self_states[i], 0);
+        for (size_t j = 0; j < 4; j++) {
+            if (i == j)
+                continue;
+            if (mode[i] == stream && mode[j] == stream)
+                assert_int_equal(r.states[i][id[j]], rounds); /* a stream both ways */
+            else
+                assert_in_range(r.states[i][id[j]], rounds * 8 / 10, rounds);
+            assert_int_equal(r.arrived_as[i][id[j]], mode[i]); /* the receiver's mode */
+        }
+    }
+    assert_int_equal(ricochet_send_chat(r.c[0], "from a stream"), RICOCHET_OK);
+    harness_poll_for(r.c, 4, 300, harness_rec_event, &r);
+    assert_true(r.n_chat[1] >= 1 && r.n_chat[2] >= 1 && r.n_chat[3] >= 1);
+    char *out = harness_relay_stats_now(relay);
+    assert_non_null(out);
+    char key[64];
+    const char *edge = proto_mode_name(stream);
+    snprintf(key, sizeof key, "edges.%s.members", edge);
+    assert_int_equal(harness_stats_field(out, false, key), 2);
+    snprintf(key, sizeof key, "edges.%s.states_in", edge);
+    assert_int_equal(harness_stats_field(out, false, key), 2 * rounds);
+    snprintf(key, sizeof key, "edges.%s.conflated", edge);
+    assert_int_equal(harness_stats_field(out, false, key), 0);
+    free(out);
+    ricochet_close(r.c[3]); /* closing the connection (tcp), a close frame (ws): leaving */
+    r.c[3] = NULL;
+    harness_poll_for(r.c, 4, 500, harness_rec_event, &r);
+    assert_true(harness_rec_saw_left(&r, 1, id[3], PROTO_LEFT_QUIT));
+    assert_true(harness_rec_saw_left(&r, 2, id[3], PROTO_LEFT_QUIT));
+    for (size_t i = 0; i < 3; i++)
+        ricochet_close(r.c[i]);
+}
+
+void harness_three_start(struct harness_three *t, const char *stream, const char *const *more)
+{
+    const char *args[32] = {"--listen", stream, "--listen", "enet://127.0.0.1:0", "--listen",
+                            "udp://127.0.0.1:0"};
+    size_t n = 6;
+    for (size_t i = 0; more && more[i] && n < 31; i++)
+        args[n++] = more[i];
+    args[n] = NULL;
+    assert_true(harness_start_relay(&t->relay, args) > 0);
+    char scheme[16];
+    snprintf(scheme, sizeof scheme, "%.*s", (int)strcspn(stream, ":"), stream);
+    t->stream = harness_edge_port(&t->relay, scheme);
+    t->enet = harness_edge_port(&t->relay, "enet");
+    t->udp = harness_edge_port(&t->relay, "udp");
+    assert_true(t->stream && t->enet && t->udp);
+}
+
+void harness_three_stop(struct harness_three *t)
+{
+    free(harness_relay_finish(&t->relay));
+    spawn_free(&t->relay);
+}

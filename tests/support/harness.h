@@ -165,6 +165,28 @@ struct ricochet *harness_client(uint16_t port, const char *room, const char *nam
 bool harness_all_welcomed(void *rec);
 bool harness_all_see_all(void *rec);
 
+/* A relay with three edges on 127.0.0.1: stream (a --listen URL: tcp://
+ * or ws://, port 0), ENet and plain UDP, with more arguments (NULL-ended;
+ * NULL: none); the edges' ports. Fails the test (cmocka) if it does not
+ * start. harness_three_stop ends it. */
+struct harness_three {
+    struct spawn_proc relay;
+    uint16_t stream, enet, udp;
+};
+void harness_three_start(struct harness_three *t, const char *stream, const char *const *more);
+void harness_three_stop(struct harness_three *t);
+
+/* The room every stream edge's test makes: two members of stream (tcp or
+ * ws) at stream_port, an ENet (unsequenced) one at enet and a plain-UDP one
+ * at udp, in one room of relay. Each gets everyone's states under the
+ * sender's id, in its own mode (a stream sender's reach an ENet member as
+ * unsequenced), nothing lost between the two stream members; chat crosses
+ * the edges; the stats record counts the stream edge's two members and
+ * their states, nothing conflated; a stream member's close is leaving, seen
+ * by the others. Fails the test (cmocka) otherwise. */
+void harness_stream_room(struct spawn_proc *relay, enum proto_mode stream, uint16_t stream_port,
+                         uint16_t enet, uint16_t udp);
+
 /* One client of a harness session. */
 struct harness_member {
     const char *name;
