@@ -258,11 +258,17 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	$(say) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# A module's archive is made again when its list of sources changes too
+# (a file moved out of the folder leaves no newer prerequisite behind).
 define module_lib
-$(call lib_archives,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1))) $($(1)_GENERATED)
+$(call lib_archives,$(1)).srcs: FORCE
+	@mkdir -p $$(@D)
+	@echo '$(call lib_srcs,$(1))' | cmp -s - $$@ || echo '$(call lib_srcs,$(1))' > $$@
+$(call lib_archives,$(1)): $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1))) \
+    $($(1)_GENERATED) $(call lib_archives,$(1)).srcs
 	@mkdir -p $$(@D)
 	$$(say) AR $$@
-	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+	$$(Q)rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_lib,$(m))))
 

@@ -34,51 +34,6 @@
 
 static const char *work; /* tshark's scratch folder, and the captures' */
 
-/* A growing list of strings. */
-struct list {
-    char **v;
-    size_t n, cap;
-};
-
-static void list_add(struct list *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 256;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        assert_non_null(l->v);
-    }
-    l->v[l->n++] = strdup(s);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void list_free(struct list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    *l = (struct list){0};
-}
-
-/* Sorts a and b and fails, naming the first difference, unless equal. */
-static void lists_equal(struct list *a, struct list *b, const char *what)
-{
-    qsort(a->v, a->n, sizeof *a->v, cmp_str);
-    qsort(b->v, b->n, sizeof *b->v, cmp_str);
-    size_t i = 0;
-    while (i < a->n && i < b->n && strcmp(a->v[i], b->v[i]) == 0)
-        i++;
-    if (i < a->n || i < b->n) {
-        print_error("%s: tshark %zu, expected %zu; first difference: tshark \"%s\", expected "
-                    "\"%s\"\n", what, a->n, b->n, i < a->n ? a->v[i] : "-",
-                    i < b->n ? b->v[i] : "-");
-        fail();
-    }
-}
-
 /* Fails if tshark finds, in pcap, a frame for filter (bad: NULL for one
  * that is malformed, raises a Lua error or a warning, or that neither ENet
  * nor ricochet claims). */
@@ -106,7 +61,7 @@ static void clean(const char *pcap, const char *prefs)
  * a and b, one value each per item). dir: up towards relay_port; flow: the
  * client's endpoint; peer: ENet's header peer id ("-" for udp). */
 static void export(const char *pcap, const char *prefs, const char *a, const char *b,
-                   uint16_t relay_port, struct list *out)
+                   uint16_t relay_port, struct tshark_list *out)
 {
     char opts[512];
     snprintf(opts, sizeof opts, "%s -T fields -E occurrence=a -e ip.src -e udp.srcport "
@@ -124,7 +79,7 @@ static void export(const char *pcap, const char *prefs, const char *a, const cha
         for (size_t i = 0; i < na; i++) {
             snprintf(item, sizeof item, "%s %s:%s %s %s %s", up ? "up" : "down",
                      up ? f[0] : f[2], up ? f[1] : f[3], *f[4] ? f[4] : "-", va[i], vb[i]);
-            list_add(out, item);
+            tshark_list_add(out, item);
         }
     }
     free(text);
@@ -132,7 +87,7 @@ static void export(const char *pcap, const char *prefs, const char *a, const cha
 
 /* netsim's drop log in the same form: the states forwarded (fwd) or
  * dropped (loss, burst, queue, overflow). */
-static void drop_log(const char *path, struct list *fwd, struct list *dropped)
+static void drop_log(const char *path, struct tshark_list *fwd, struct tshark_list *dropped)
 {
     char *text = harness_read_text(path);
     assert_non_null(text);
@@ -143,9 +98,9 @@ static void drop_log(const char *path, struct list *fwd, struct list *dropped)
         assert_int_equal(tshark_split(line, f, 10, ' '), 10);
         snprintf(item, sizeof item, "%s %s %s %s %s", f[2], f[3], f[8], f[4], f[5]);
         if (!strcmp(f[1], "fwd"))
-            list_add(fwd, item);
+            tshark_list_add(fwd, item);
         else if (strcmp(f[1], "dup") != 0 && strcmp(f[1], "exit") != 0)
-            list_add(dropped, item);
+            tshark_list_add(dropped, item);
     }
     free(text);
 }
@@ -153,10 +108,10 @@ static void drop_log(const char *path, struct list *fwd, struct list *dropped)
 /* Every stream in items ("... key N", grouped by all but N and only for
  * lines starting with dir, "" for all) runs from first without a gap
  * (repeats allowed: retransmissions, duplicates). Returns the streams. */
-static size_t no_gaps(struct list *items, const char *dir, unsigned long long first)
+static size_t no_gaps(struct tshark_list *items, const char *dir, unsigned long long first)
 {
-    qsort(items->v, items->n, sizeof *items->v, cmp_str);
-    struct list keyed = {0};
+    tshark_list_sort(items);
+    struct tshark_list keyed = {0};
     char buf[200];
     for (size_t i = 0; i < items->n; i++) {
         if (strncmp(items->v[i], dir, strlen(dir)) != 0)
@@ -164,9 +119,9 @@ static size_t no_gaps(struct list *items, const char *dir, unsigned long long fi
         char *last = strrchr(items->v[i], ' ');
         snprintf(buf, sizeof buf, "%.*s %020llu", (int)(last - items->v[i]), items->v[i],
                  strtoull(last + 1, NULL, 10));
-        list_add(&keyed, buf);
+        tshark_list_add(&keyed, buf);
     }
-    qsort(keyed.v, keyed.n, sizeof *keyed.v, cmp_str);
+    tshark_list_sort(&keyed);
     size_t streams = 0;
     unsigned long long prev = 0;
     for (size_t i = 0; i < keyed.n; i++) {
@@ -179,7 +134,7 @@ static size_t no_gaps(struct list *items, const char *dir, unsigned long long fi
             fail_msg("a gap before %s (after %llu)", keyed.v[i], same ? prev : first);
         prev = n;
     }
-    list_free(&keyed);
+    tshark_list_free(&keyed);
     return streams;
 }
 
@@ -251,7 +206,7 @@ static void unsealed_run(const struct mode_run *m, const char *pcap, const char 
     assert_non_null(fgets(log, sizeof log, ls));
     pclose(ls);
     log[strcspn(log, "\n")] = '\0';
-    struct list want_fwd = {0}, want_drop = {0}, fwd = {0}, drop = {0}, heur = {0};
+    struct tshark_list want_fwd = {0}, want_drop = {0}, fwd = {0}, drop = {0}, heur = {0};
     drop_log(log, &want_fwd, &want_drop);
     export(pcap, prefs, "ricochet.state.sender", "ricochet.state.seq", port, &fwd);
     export(dropped, prefs, "ricochet.state.sender", "ricochet.state.seq", port, &drop);
@@ -260,24 +215,24 @@ static void unsealed_run(const struct mode_run *m, const char *pcap, const char 
            "ricochet.state.seq", port, &heur);
     print_message("%s: %zu states forwarded, %zu dropped\n", m->name, fwd.n, drop.n);
     assert_true(fwd.n > 100 && drop.n > 0);
-    lists_equal(&fwd, &want_fwd, "states netsim forwarded");
-    lists_equal(&drop, &want_drop, "states netsim dropped");
-    lists_equal(&heur, &want_fwd, "states netsim forwarded, found by the heuristic");
+    tshark_lists_equal(&fwd, &want_fwd, "states netsim forwarded");
+    tshark_lists_equal(&drop, &want_drop, "states netsim dropped");
+    tshark_lists_equal(&heur, &want_fwd, "states netsim forwarded, found by the heuristic");
     /* the senders' side: each client's seqs, from 1, none missing */
     for (size_t i = 0; i < drop.n; i++)
-        list_add(&fwd, drop.v[i]);
+        tshark_list_add(&fwd, drop.v[i]);
     assert_int_equal(no_gaps(&fwd, "up ", 1), CLIENTS);
-    list_free(&want_fwd);
-    list_free(&want_drop);
-    list_free(&fwd);
-    list_free(&drop);
-    list_free(&heur);
+    tshark_list_free(&want_fwd);
+    tshark_list_free(&want_drop);
+    tshark_list_free(&fwd);
+    tshark_list_free(&drop);
+    tshark_list_free(&heur);
 }
 
 static void sealed_run(const struct mode_run *m, const char *pcap, const char *dropped,
                        uint16_t port, const char *prefs)
 {
-    struct list sealed = {0}, clear = {0};
+    struct tshark_list sealed = {0}, clear = {0};
     export(pcap, prefs, "ricochet.sealed.lane", "ricochet.sealed.counter", port, &sealed);
     export(dropped, prefs, "ricochet.sealed.lane", "ricochet.sealed.counter", port, &sealed);
     export(pcap, prefs, "ricochet.state.sender", "ricochet.state.seq", port, &clear);
@@ -292,8 +247,8 @@ static void sealed_run(const struct mode_run *m, const char *pcap, const char *d
      * ways, states from each client and to each */
     assert_true(no_gaps(&sealed, "", 0) >= 4 * CLIENTS);
     assert_int_equal(no_gaps(&sealed, "up ", 0), 2 * CLIENTS);
-    list_free(&sealed);
-    list_free(&clear);
+    tshark_list_free(&sealed);
+    tshark_list_free(&clear);
 }
 
 /* A bench run of each mode: its capture read whole and clean, and its

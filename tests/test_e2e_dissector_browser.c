@@ -36,48 +36,6 @@
 
 static const char *work; /* tshark's scratch folder, and the captures' */
 
-/* Lines of text, sorted, to compare as multisets. */
-struct lines {
-    char **v;
-    size_t n, cap;
-};
-
-static void lines_add(struct lines *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 256;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        assert_non_null(l->v);
-    }
-    l->v[l->n++] = strdup(s);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void lines_free(struct lines *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    *l = (struct lines){0};
-}
-
-/* Fails, naming the first difference, unless a and b hold the same lines. */
-static void lines_equal(struct lines *a, struct lines *b, const char *what)
-{
-    qsort(a->v, a->n, sizeof *a->v, cmp_str);
-    qsort(b->v, b->n, sizeof *b->v, cmp_str);
-    size_t i = 0;
-    while (i < a->n && i < b->n && strcmp(a->v[i], b->v[i]) == 0)
-        i++;
-    if (i < a->n || i < b->n)
-        fail_msg("%s: tshark %zu, expected %zu; first difference: tshark \"%s\", expected "
-                 "\"%s\"", what, a->n, b->n, i < a->n ? a->v[i] : "-", i < b->n ? b->v[i] : "-");
-}
-
 /* Fails if tshark lists a frame of pcap for filter (with opts). */
 static void none_of(const char *pcap, const char *opts, const char *filter, const char *what)
 {
@@ -96,7 +54,7 @@ static void none_of(const char *pcap, const char *opts, const char *filter, cons
  * dir up towards the relay's port (TCP or UDP: proto), flow the client's
  * endpoint. */
 static void states(const char *pcap, const char *opts, const char *proto, uint16_t relay,
-                   struct lines *out)
+                   struct tshark_list *out)
 {
     char all[1024];
     snprintf(all, sizeof all, "%s -T fields -E occurrence=a -e ip.src -e %s.srcport -e ip.dst "
@@ -113,14 +71,14 @@ static void states(const char *pcap, const char *opts, const char *proto, uint16
         for (size_t i = 0; i < n; i++) {
             snprintf(item, sizeof item, "%s %s:%s %s %s", up ? "up" : "down", up ? f[0] : f[2],
                      up ? f[1] : f[3], sender[i], seq[i]);
-            lines_add(out, item);
+            tshark_list_add(out, item);
         }
     }
     free(text);
 }
 
 /* netsim's log of the states a stream carried, as states() writes them. */
-static void stream_ledger(const char *log, struct lines *out)
+static void stream_ledger(const char *log, struct tshark_list *out)
 {
     char *text = harness_read_text(log);
     assert_non_null(text);
@@ -130,7 +88,7 @@ static void stream_ledger(const char *log, struct lines *out)
             strcmp(f[6], "stream"))
             continue;
         snprintf(item, sizeof item, "%s %s %s %s", f[2], f[3], f[4], f[5]);
-        lines_add(out, item);
+        tshark_list_add(out, item);
     }
     free(text);
 }
@@ -181,7 +139,7 @@ static void ws_read_through_ip_mode(void **state)
     char *first = tshark_run(pcap, "-c 1 -T fields -e tcp.dstport");
     uint16_t relay = (uint16_t)atoi(first);
     free(first);
-    struct lines want = {0};
+    struct tshark_list want = {0};
     stream_ledger(log, &want);
     assert_true(want.n > 100);
     char by_port[160];
@@ -193,14 +151,14 @@ static void ws_read_through_ip_mode(void **state)
         none_of(pcap, ways[w], TSHARK_RICOCHET_WARNED, "malformed or warned about");
         none_of(pcap, ways[w], "tcp.len > 0 && !(http || ricochet_ws || websocket.opcode >= 8 "
                 "|| tcp.reassembled_in || tcp.segment_data)", "not read as ricochet's");
-        struct lines got = {0};
+        struct tshark_list got = {0};
         states(pcap, ways[w], "tcp", relay, &got);
         print_message("ws, %s: %zu states found, netsim's log %zu\n", w ? "heuristics" : "port",
                       got.n, want.n);
-        lines_equal(&got, &want, "states the WebSocket streams carried");
-        lines_free(&got);
+        tshark_lists_equal(&got, &want, "states the WebSocket streams carried");
+        tshark_list_free(&got);
     }
-    lines_free(&want);
+    tshark_list_free(&want);
 }
 
 /* ---- WebRTC ------------------------------------------------------------------ */
@@ -253,7 +211,7 @@ static cJSON *aiortc_session(uint16_t http_port, const char *keylog)
 
 /* What the clients say they sent and got, as states() writes them but
  * without the flow (each client's port is aiortc's own). */
-static void rtc_ledger(const cJSON *report, struct lines *up, struct lines *down)
+static void rtc_ledger(const cJSON *report, struct tshark_list *up, struct tshark_list *down)
 {
     const cJSON *c;
     cJSON_ArrayForEach(c, report) {
@@ -261,31 +219,31 @@ static void rtc_ledger(const cJSON *report, struct lines *up, struct lines *down
         char item[64];
         for (int seq = 1; seq <= sent; seq++) {
             snprintf(item, sizeof item, "up 0 %d", seq);
-            lines_add(up, item);
+            tshark_list_add(up, item);
         }
         const cJSON *g;
         cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(c, "got")) {
             snprintf(item, sizeof item, "down %d %d", cJSON_GetArrayItem(g, 0)->valueint,
                      cJSON_GetArrayItem(g, 1)->valueint);
-            lines_add(down, item);
+            tshark_list_add(down, item);
         }
     }
 }
 
 /* states() without the flow, each way apart. */
-static void rtc_found(const char *pcap, const char *opts, uint16_t relay, struct lines *up,
-                      struct lines *down)
+static void rtc_found(const char *pcap, const char *opts, uint16_t relay, struct tshark_list *up,
+                      struct tshark_list *down)
 {
-    struct lines all = {0};
+    struct tshark_list all = {0};
     states(pcap, opts, "udp", relay, &all);
     for (size_t i = 0; i < all.n; i++) {
         char dir[8], flow[64], item[64];
         unsigned sender, seq;
         assert_int_equal(sscanf(all.v[i], "%7s %63s %u %u", dir, flow, &sender, &seq), 4);
         snprintf(item, sizeof item, "%s %u %u", dir, sender, seq);
-        lines_add(strcmp(dir, "up") ? down : up, item);
+        tshark_list_add(strcmp(dir, "up") ? down : up, item);
     }
-    lines_free(&all);
+    tshark_list_free(&all);
 }
 
 static void webrtc_read_with_the_key_log(void **state)
@@ -316,19 +274,19 @@ static void webrtc_read_with_the_key_log(void **state)
     none_of(pcap, with, TSHARK_RICOCHET_WARNED, "malformed or warned about");
     none_of(pcap, with, "sctp.data_payload_proto_id == 53 && !ricochet_rtc",
             "binary messages not read as ricochet's");
-    struct lines up = {0}, down = {0}, want_up = {0}, want_down = {0};
+    struct tshark_list up = {0}, down = {0}, want_up = {0}, want_down = {0};
     rtc_ledger(report, &want_up, &want_down);
     rtc_found(pcap, with, rtc, &up, &down);
     print_message("webrtc: %zu states up, %zu down found; the clients sent %zu, got %zu\n", up.n,
                   down.n, want_up.n, want_down.n);
     assert_true(want_down.n > 0);
-    lines_equal(&up, &want_up, "states the clients sent");
-    lines_equal(&down, &want_down, "states the clients got");
+    tshark_lists_equal(&up, &want_up, "states the clients sent");
+    tshark_lists_equal(&down, &want_down, "states the clients got");
     none_of(pcap, without, "_ws.lua.error || ricochet || sctp", "read without the key log");
-    lines_free(&up);
-    lines_free(&down);
-    lines_free(&want_up);
-    lines_free(&want_down);
+    tshark_list_free(&up);
+    tshark_list_free(&down);
+    tshark_list_free(&want_up);
+    tshark_list_free(&want_down);
     cJSON_Delete(report);
 }
 

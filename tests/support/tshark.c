@@ -109,3 +109,46 @@ void tshark_put(struct capture *c, const char *src, const char *dst, const uint8
     assert_int_equal(netaddr_parse_endpoint(dst, &b, err, sizeof err), 0);
     capture_write(c, &a, &b, d, n, (struct timeval){.tv_sec = 1});
 }
+
+void tshark_list_add(struct tshark_list *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 256;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        assert_non_null(l->v);
+    }
+    l->v[l->n] = strdup(s);
+    assert_non_null(l->v[l->n]);
+    l->n++;
+}
+
+void tshark_list_free(struct tshark_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    *l = (struct tshark_list){0};
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void tshark_list_sort(struct tshark_list *l)
+{
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof *l->v, cmp_line);
+}
+
+void tshark_lists_equal(struct tshark_list *a, struct tshark_list *b, const char *what)
+{
+    tshark_list_sort(a);
+    tshark_list_sort(b);
+    size_t i = 0;
+    while (i < a->n && i < b->n && strcmp(a->v[i], b->v[i]) == 0)
+        i++;
+    if (i < a->n || i < b->n)
+        fail_msg("%s: tshark %zu, expected %zu; first difference: tshark \"%s\", expected "
+                 "\"%s\"", what, a->n, b->n, i < a->n ? a->v[i] : "-", i < b->n ? b->v[i] : "-");
+}

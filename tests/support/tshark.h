@@ -45,6 +45,20 @@ char *tshark_run(const char *pcap, const char *opts);
  * many. */
 size_t tshark_split(char *line, char **f, size_t max, char sep);
 
+/* A growing list of lines (what tshark found, what a ledger expected), to
+ * compare as multisets. Allocation failures fail the test. */
+struct tshark_list {
+    char **v;
+    size_t n, cap;
+};
+void tshark_list_add(struct tshark_list *l, const char *s); /* a copy of s */
+void tshark_list_free(struct tshark_list *l);
+void tshark_list_sort(struct tshark_list *l); /* by strcmp */
+
+/* Sorts a and b and fails, naming the first difference, unless they hold
+ * the same lines. */
+void tshark_lists_equal(struct tshark_list *a, struct tshark_list *b, const char *what);
+
 /* Writes one datagram of n bytes from src to dst (ip:port) into c. */
 void tshark_put(struct capture *c, const char *src, const char *dst, const uint8_t *d, size_t n);
 
