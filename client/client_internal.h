@@ -283,7 +283,8 @@ struct ricochet {
 int client_reserve(uint8_t **buf, size_t *cap, size_t need);
 
 /* A stream transport's connection: its socket and what the kernel has not
- * taken yet, in order (bounded by each transport before it queues). */
+ * taken yet, in order (bounded by each transport before it queues); the
+ * first member of the transport's state. */
 struct client_stream {
     int fd;
     uint8_t *out;
@@ -317,9 +318,12 @@ void client_stream_lost(struct ricochet *c, const char *code, const char *text);
  * session's until client_stream_close). */
 void client_stream_hang_up(struct client_stream *s);
 
-/* The kernel's own count: bytes TCP sent (retransmissions included) and
- * received in order, segments either way: what crossed the wire. */
-void client_stream_netinfo(const struct client_stream *s, struct client_netinfo *info);
+/* Operations for a transport whose state (c->tp) starts with its struct
+ * client_stream: its descriptor (-1 without one), and the kernel's own
+ * count, bytes TCP sent (retransmissions included) and received in order,
+ * segments either way: what crossed the wire. */
+int client_stream_op_fd(const struct ricochet *c);
+void client_stream_op_netinfo(const struct ricochet *c, struct client_netinfo *info);
 
 /* ---- WebRTC's signalling: one offer POSTed (client_offer.c) ---- */
 

@@ -132,12 +132,19 @@ void client_stream_hang_up(struct client_stream *s)
     }
 }
 
-void client_stream_netinfo(const struct client_stream *s, struct client_netinfo *info)
+int client_stream_op_fd(const struct ricochet *c)
 {
+    const struct client_stream *s = c->tp;
+    return s ? s->fd : -1;
+}
+
+void client_stream_op_netinfo(const struct ricochet *c, struct client_netinfo *info)
+{
+    const struct client_stream *s = c->tp;
     struct tcp_info ti;
     socklen_t len = sizeof ti;
     memset(&ti, 0, sizeof ti);
-    if (s->fd < 0 || getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+    if (!s || s->fd < 0 || getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
         len < offsetof(struct tcp_info, tcpi_bytes_retrans))
         return; /* an older kernel: the messages' bytes and counts, as counted */
     info->bytes_sent = ti.tcpi_bytes_sent;

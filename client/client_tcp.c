@@ -32,7 +32,7 @@
 #define TCP_SEND_MAX (2 + CTL_SEND_MAX + SEAL_OVERHEAD + 64) /* a frame we send */
 
 struct client_tcp {
-    struct client_stream s;     /* the connection, what waits for the kernel */
+    struct client_stream s;     /* first (client_stream_op_*): the connection, its queue */
     bool connected;             /* the handshake completed */
     size_t at, have;            /* in[at, have): received, not yet handed out */
     struct client_batch batch;  /* a batch in in[], being handed out */
@@ -220,19 +220,6 @@ static void tcp_flush(struct ricochet *c)
         client_stream_push(c, &t->s);
 }
 
-static int tcp_fd(const struct ricochet *c)
-{
-    const struct client_tcp *t = c->tp;
-    return t ? t->s.fd : -1;
-}
-
-static void tcp_netinfo(const struct ricochet *c, struct client_netinfo *info)
-{
-    const struct client_tcp *t = c->tp;
-    if (t)
-        client_stream_netinfo(&t->s, info);
-}
-
 const struct client_transport_ops client_tcp_ops = {
     .caps = {
         .modes = 1u << PROTO_MODE_TCP,
@@ -249,6 +236,6 @@ const struct client_transport_ops client_tcp_ops = {
     .send_state = tcp_send_state,
     .hang_up = tcp_hang_up,
     .flush = tcp_flush,
-    .fd = tcp_fd,
-    .netinfo = tcp_netinfo,
+    .fd = client_stream_op_fd,
+    .netinfo = client_stream_op_netinfo,
 };

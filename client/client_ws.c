@@ -42,7 +42,7 @@
 enum ws_stage { WS_CONNECTING, WS_UPGRADING, WS_OPEN };
 
 struct client_ws {
-    struct client_stream s;      /* the connection, what waits for the kernel */
+    struct client_stream s;      /* first (client_stream_op_*): the connection, its queue */
     enum ws_stage stage;
     char key[PROTO_WS_KEY_LEN + 1];
     wslay_event_context_ptr ctx;
@@ -449,19 +449,6 @@ static void ws_flush(struct ricochet *c)
         client_stream_push(c, &t->s);
 }
 
-static int ws_fd(const struct ricochet *c)
-{
-    const struct client_ws *t = c->tp;
-    return t ? t->s.fd : -1;
-}
-
-static void ws_netinfo(const struct ricochet *c, struct client_netinfo *info)
-{
-    const struct client_ws *t = c->tp;
-    if (t)
-        client_stream_netinfo(&t->s, info);
-}
-
 const struct client_transport_ops client_ws_ops = {
     .caps = {
         .modes = 1u << PROTO_MODE_WS,
@@ -478,6 +465,6 @@ const struct client_transport_ops client_ws_ops = {
     .send_state = ws_send_state,
     .hang_up = ws_hang_up,
     .flush = ws_flush,
-    .fd = ws_fd,
-    .netinfo = ws_netinfo,
+    .fd = client_stream_op_fd,
+    .netinfo = client_stream_op_netinfo,
 };
