@@ -65,23 +65,6 @@ static int relay_with_ws(struct spawn_proc *relay, const char *const *args)
     return -1;
 }
 
-/* The JSON line of p's stdout with key, parsed, or NULL. */
-static cJSON *line_with(struct spawn_proc *p, const char *key)
-{
-    char *out = spawn_read_stdout(p);
-    cJSON *found = NULL;
-    for (char *save = NULL, *line = out ? strtok_r(out, "\n", &save) : NULL; line && !found;
-         line = strtok_r(NULL, "\n", &save)) {
-        cJSON *j = cJSON_Parse(line);
-        if (j && cJSON_GetObjectItem(j, key))
-            found = j;
-        else
-            cJSON_Delete(j);
-    }
-    free(out);
-    return found;
-}
-
 /* line_with, waiting up to ms for it (or for p's exit). */
 static cJSON *wait_line(struct spawn_proc *p, const char *key, int ms)
 {
@@ -89,7 +72,7 @@ static cJSON *wait_line(struct spawn_proc *p, const char *key, int ms)
     cJSON *found;
     for (;;) {
         bool running = spawn_running(p);
-        if ((found = line_with(p, key)) || !running || clock_now_ms() >= end)
+        if ((found = harness_json_line(p, key)) || !running || clock_now_ms() >= end)
             return found;
         clock_sleep_ms(20);
     }
@@ -150,7 +133,7 @@ static cJSON *play(struct spawn_proc *player, uint32_t player_id, const char *co
         fail_msg("aiortc did not finish: %s", e ? e : "");
     }
     assert_int_equal(spawn_stop(&bot, 0, 20000), 0);
-    cJSON *summary = line_with(&bot, "bots");
+    cJSON *summary = harness_json_line(&bot, "bots");
     assert_non_null(summary);
     uint32_t bot_id;
     int to_bot = bot_received_from(summary, player_id, &bot_id);

@@ -24,6 +24,7 @@
 #include "../harness/spawn.h"
 #include "../relay/webrtc/rtc_host.h"
 #include "../sys/clock.h"
+#include "support/harness.h"
 
 #define COUNT 300
 
@@ -78,22 +79,6 @@ static void on_message(void *ctx, unsigned slot, uint16_t sid, bool binary, cons
 static const struct rtc_host_ops ops = {.send = on_send, .channel = on_channel,
                                         .message = on_message};
 
-/* The JSON line of p's stdout that has key, parsed (NULL: none yet). */
-static cJSON *line_with(struct spawn_proc *p, const char *key)
-{
-    char *out = spawn_read_stdout(p);
-    cJSON *found = NULL;
-    for (char *line = out ? strtok(out, "\n") : NULL; line && !found; line = strtok(NULL, "\n")) {
-        cJSON *j = cJSON_Parse(line);
-        if (j && cJSON_GetObjectItem(j, key))
-            found = j;
-        else
-            cJSON_Delete(j);
-    }
-    free(out);
-    return found;
-}
-
 /* Reads the socket and turns timers for up to ms, or until stop() holds. */
 static void serve(int ms, struct spawn_proc *p, const char *until_key, cJSON **result)
 {
@@ -114,7 +99,7 @@ static void serve(int ms, struct spawn_proc *p, const char *until_key, cJSON **r
         }
         if (rtc_host_due(host) <= clock_now_us())
             rtc_host_timers(host, clock_now_us());
-        if (until_key && (*result = line_with(p, until_key)))
+        if (until_key && (*result = harness_json_line(p, until_key)))
             return;
         if (!spawn_running(p) && !until_key)
             return;

@@ -538,23 +538,6 @@ static void counters_documented(void **state)
     rtc_env_close();
 }
 
-/* The JSON line of p's stdout that has key, parsed (NULL: none yet). */
-static cJSON *line_with(struct spawn_proc *p, const char *key)
-{
-    char *out = spawn_read_stdout(p);
-    cJSON *found = NULL;
-    for (char *save = NULL, *line = out ? strtok_r(out, "\n", &save) : NULL; line && !found;
-         line = strtok_r(NULL, "\n", &save)) {
-        cJSON *j = cJSON_Parse(line);
-        if (j && cJSON_GetObjectItem(j, key))
-            found = j;
-        else
-            cJSON_Delete(j);
-    }
-    free(out);
-    return found;
-}
-
 struct loop {
     struct relay_edges E;
     struct relay *r;
@@ -577,7 +560,7 @@ static cJSON *serve(struct loop *L, int ms, struct spawn_proc *p, const char *ke
             relay_edges_periodic(&L->E, L->r, woke);
             relay_edges_flush(&L->E, L->r);
         }
-        if (key ? (found = line_with(p, key)) != NULL : !spawn_running(p))
+        if (key ? (found = harness_json_line(p, key)) != NULL : !spawn_running(p))
             break;
     }
     return found;
@@ -660,7 +643,7 @@ static void aiortc_plays_with_an_enet_bot(void **state)
         fail_msg("aiortc did not finish: %s", spawn_read_stderr(&player));
     serve(&L, 10000, &bot, NULL);
     assert_int_equal(spawn_stop(&bot, 0, 5000), 0);
-    cJSON *summary = line_with(&bot, "bots");
+    cJSON *summary = harness_json_line(&bot, "bots");
     assert_non_null(summary);
     uint32_t bot_id = (uint32_t)cJSON_GetObjectItem(
         cJSON_GetArrayItem(cJSON_GetObjectItem(summary, "bots"), 0), "id")->valueint;

@@ -712,3 +712,19 @@ void harness_three_stop(struct harness_three *t)
     free(harness_relay_finish(&t->relay));
     spawn_free(&t->relay);
 }
+
+cJSON *harness_json_line(struct spawn_proc *p, const char *key)
+{
+    char *out = spawn_read_stdout(p);
+    cJSON *found = NULL;
+    for (char *save = NULL, *line = out ? strtok_r(out, "\n", &save) : NULL; line && !found;
+         line = strtok_r(NULL, "\n", &save)) {
+        cJSON *j = cJSON_Parse(line);
+        if (j && cJSON_GetObjectItem(j, key))
+            found = j;
+        else
+            cJSON_Delete(j);
+    }
+    free(out);
+    return found;
+}

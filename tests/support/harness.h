@@ -25,6 +25,11 @@ const char *harness_bin_dir(void);
  * cannot be opened. */
 char *harness_read_text(const char *path);
 
+/* The first line of p's stdout so far that is a JSON object with key,
+ * parsed (the caller deletes it), or NULL if none is yet. */
+struct cJSON;
+struct cJSON *harness_json_line(struct spawn_proc *p, const char *key);
+
 /* spawn_start of $RICOCHET_BIN/prog with args (NULL-terminated, without
  * argv[0]). Returns 0, or -1 with the message printed to stderr. */
 int harness_spawn(struct spawn_proc *p, const char *prog,
