@@ -152,9 +152,14 @@ static int state_decode(struct relay *r, uint32_t peer, const uint8_t *bytes, si
                         struct proto_state *s, uint64_t now_us)
 {
     int err = proto_state_decode(bytes, len, s);
-    if (err == PROTO_E_LONG)
+    /* A relay that seals sends a state 25 bytes longer than it came, and
+     * no datagram longer than PROTO_STATE_MAX: so its states are shorter,
+     * whoever sends them (a secure edge's member too). Never truncated. */
+    size_t max = r->cfg.encrypt ? SEAL_STATE_MAX : PROTO_STATE_MAX;
+    if (err == PROTO_E_LONG || (err == PROTO_OK && len > max))
         return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
-                           "state of %zu bytes, max %d", len, PROTO_STATE_MAX);
+                           "state of %zu bytes, max %zu (a payload of %zu)", len, max,
+                           max - PROTO_STATE_SIZE);
     if (err < 0) {
         switch (err) {
         case PROTO_E_SHORT: r->stats.state_errors[RELAY_STATE_ERR_SHORT]++; break;
