@@ -148,7 +148,7 @@ struct harness_rec {
     uint64_t events[HARNESS_MAX_CLIENTS];       /* EVENTs whose body checked out */
     uint64_t events_bad[HARNESS_MAX_CLIENTS];   /* ... that did not */
     uint32_t event_from[HARNESS_MAX_CLIENTS];   /* the last event's sender */
-    char event_code[HARNESS_MAX_CLIENTS][8];    /* ... and its code: "room", "direct" */
+    char event_code[HARNESS_MAX_CLIENTS][PROTO_CODE_MAX + 1]; /* ... its code: "room", "direct" */
 };
 
 /* A payload (or an event's body) of len bytes (4 or more) that checks
