@@ -42,6 +42,10 @@ static uint64_t audit_explained(const struct bench_audit *a)
 static void table_audit(FILE *out, const struct bench_result *x)
 {
     const struct bench_audit *a = &x->audit;
+    if (a->payload_checked)
+        fprintf(out, "  payloads: %llu checked, %llu corrupted%s\n",
+                (unsigned long long)a->payload_checked, (unsigned long long)a->payload_corrupt,
+                a->payload_corrupt ? ": PAYLOAD CHECK FAILED" : "");
     if (!a->done) {
         if (a->skipped[0])
             fprintf(out, "  audit: not done: %s\n", a->skipped);
@@ -230,6 +234,9 @@ static void table_notes(FILE *out, const struct bench_result *x)
     table_fleet(out, x);
     table_generator(out, x);
     table_tcp(out, x);
+    if (x->relay_measured && x->delivered)
+        fprintf(out, "  relay: %.2f us of CPU per delivered state\n",
+                x->relay_cpu_s * 1e6 / (double)x->delivered);
     table_audit(out, x);
     if (!x->ok)
         fprintf(out, "  warning: %s\n", x->error);
@@ -334,6 +341,8 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     const struct bench_audit *a = &x->audit;
     cJSON *j = cJSON_AddObjectToObject(o, "audit");
     cJSON_AddBoolToObject(j, "done", a->done);
+    cJSON_AddNumberToObject(j, "payloads_checked", (double)a->payload_checked);
+    cJSON_AddNumberToObject(j, "payloads_corrupted", (double)a->payload_corrupt);
     if (!a->done) {
         if (a->skipped[0])
             cJSON_AddStringToObject(j, "skipped", a->skipped);
@@ -519,6 +528,8 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "disconnects", (double)x->disconnects);
     if (x->relay_measured) {
         cJSON_AddNumberToObject(o, "relay_cpu_s", x->relay_cpu_s);
+        cJSON_AddNumberToObject(o, "relay_cpu_us_per_state",
+                                x->delivered ? x->relay_cpu_s * 1e6 / (double)x->delivered : 0);
         cJSON_AddNumberToObject(o, "relay_cpu_pct", x->relay_cpu_pct);
         cJSON_AddNumberToObject(o, "relay_us_per_delivery", x->relay_us_per_delivery);
         cJSON_AddNumberToObject(o, "relay_peak_rss_kb", (double)x->relay_peak_rss_kb);

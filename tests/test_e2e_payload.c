@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../client/client.h"
+#include "../stats/pattern.h"
 #include "support/harness.h"
 
 #define WAIT_MS 15000
@@ -92,7 +93,7 @@ static void send_round(struct harness_rec *r, const float *x, const float *y)
     for (size_t i = 0; i < r->n; i++) {
         uint32_t seq = client_next_seq(r->c[i]);
         size_t len = payload_len(seq, i);
-        harness_payload_make(seq, payload, len);
+        pattern_fill(seq, payload, len);
         struct ricochet_state s = {.x = x ? x[i] : (float)i, .y = y ? y[i] : 10};
         assert_int_equal(ricochet_send_state_payload(r->c[i], &s, payload, len), RICOCHET_OK);
     }
@@ -113,11 +114,11 @@ static void send_events(struct harness_rec *r, uint32_t *id)
     uint8_t body[RICOCHET_EVENT_MAX];
     for (size_t i = 0; i < r->n; i++) {
         size_t len = 8 + (i * 151) % (RICOCHET_EVENT_MAX - 7);
-        harness_event_make((uint32_t)i, body, i == 0 ? RICOCHET_EVENT_MAX : len);
+        pattern_fill_keyed((uint32_t)i, body, i == 0 ? RICOCHET_EVENT_MAX : len);
         assert_int_equal(ricochet_send_event(r->c[i], RICOCHET_TO_ROOM, body,
                                              i == 0 ? RICOCHET_EVENT_MAX : len),
                          RICOCHET_OK);
-        harness_event_make((uint32_t)(100 + i), body, 8);
+        pattern_fill_keyed((uint32_t)(100 + i), body, 8);
         assert_int_equal(ricochet_send_event(r->c[i], id[(i + 1) % r->n], body, 8),
                          RICOCHET_OK);
     }
@@ -254,7 +255,7 @@ static void refusals_are_counted_and_told(void **state)
                                         harness_all_see_all, &r), 0);
     static uint8_t payload[PROTO_PAYLOAD_MAX];
     uint32_t seq = client_next_seq(r.c[0]);
-    harness_payload_make(seq, payload, 1100);
+    pattern_fill(seq, payload, 1100);
     struct proto_state s = {.x = 1, .y = 1, .send_us = clock_now_us()};
     assert_int_equal(client_send_state_payload(r.c[0], &s, payload, 1100), RICOCHET_OK);
     harness_poll_for(r.c, r.n, 300, harness_rec_event, &r);
@@ -263,7 +264,7 @@ static void refusals_are_counted_and_told(void **state)
     assert_int_equal(harness_relay_stat(&e.relay, "drops.too_big"), 1);
 
     uint8_t body[16];
-    harness_event_make(1, body, sizeof body);
+    pattern_fill_keyed(1, body, sizeof body);
     assert_int_equal(ricochet_send_event(r.c[0], 4000, body, sizeof body), RICOCHET_OK);
     harness_poll_for(r.c, r.n, 300, harness_rec_event, &r);
     assert_string_equal(r.last_error[0], "no_member");

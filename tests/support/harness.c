@@ -1,5 +1,6 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
+#include "../../stats/pattern.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -313,79 +314,6 @@ void harness_poll_for(struct ricochet *const *clients, size_t n, int ms,
     harness_poll_until(clients, n, ms, on_event, never, ctx);
 }
 
-/* FNV-1a, 32 bits. */
-static uint32_t fnv32(const uint8_t *p, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
-}
-
-/* Byte i of what key draws (a splitmix step of key and i). */
-static uint8_t drawn(uint32_t key, size_t i)
-{
-    uint64_t z = ((uint64_t)key << 32 | (uint32_t)i) + 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return (uint8_t)(z ^ (z >> 31));
-}
-
-static void put_hash(uint8_t *out, size_t len)
-{
-    uint32_t h = fnv32(out + 4, len - 4);
-    out[0] = (uint8_t)(h >> 24);
-    out[1] = (uint8_t)(h >> 16);
-    out[2] = (uint8_t)(h >> 8);
-    out[3] = (uint8_t)h;
-}
-
-static bool hash_holds(const uint8_t *p, size_t len)
-{
-    uint32_t h = fnv32(p + 4, len - 4);
-    return len >= 4 && p[0] == (uint8_t)(h >> 24) && p[1] == (uint8_t)(h >> 16) &&
-           p[2] == (uint8_t)(h >> 8) && p[3] == (uint8_t)h;
-}
-
-void harness_payload_make(uint32_t key, uint8_t *out, size_t len)
-{
-    for (size_t i = 4; i < len; i++)
-        out[i] = drawn(key, i);
-    put_hash(out, len);
-}
-
-bool harness_payload_ok(uint32_t key, const uint8_t *p, size_t len)
-{
-    if (!p || len < 4 || !hash_holds(p, len))
-        return false;
-    for (size_t i = 4; i < len; i++)
-        if (p[i] != drawn(key, i))
-            return false;
-    return true;
-}
-
-void harness_event_make(uint32_t key, uint8_t *out, size_t len)
-{
-    for (size_t i = 8; i < len; i++)
-        out[i] = drawn(key, i);
-    out[4] = (uint8_t)(key >> 24);
-    out[5] = (uint8_t)(key >> 16);
-    out[6] = (uint8_t)(key >> 8);
-    out[7] = (uint8_t)key;
-    put_hash(out, len);
-}
-
-bool harness_event_ok(const uint8_t *p, size_t len)
-{
-    if (!p || len < 8 || !hash_holds(p, len))
-        return false;
-    uint32_t key = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
-    for (size_t i = 8; i < len; i++)
-        if (p[i] != drawn(key, i))
-            return false;
-    return true;
-}
-
 void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct harness_rec *r = ctx;
@@ -417,7 +345,7 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
         r->last[i][id] = ev->state;
         size_t len;
         const uint8_t *p = ricochet_event_bytes(r->c[i], &len);
-        if (len && harness_payload_ok(ev->state.seq, p, len)) {
+        if (len && pattern_ok(ev->state.seq, p, len)) {
             r->payloads[i]++;
             r->payload_bytes[i] += len;
         } else if (len) {
@@ -428,7 +356,7 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
     case RICOCHET_EV_EVENT: {
         size_t len;
         const uint8_t *p = ricochet_event_bytes(r->c[i], &len);
-        if (harness_event_ok(p, len))
+        if (pattern_ok_keyed(p, len))
             r->events[i]++;
         else
             r->events_bad[i]++;

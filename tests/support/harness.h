@@ -143,7 +143,7 @@ struct harness_rec {
     size_t n_errors[HARNESS_MAX_CLIENTS];
     size_t n_chat[HARNESS_MAX_CLIENTS];
     uint64_t payloads[HARNESS_MAX_CLIENTS];     /* states with a payload that checked out */
-    uint64_t payloads_bad[HARNESS_MAX_CLIENTS]; /* ... that did not (harness_payload_ok) */
+    uint64_t payloads_bad[HARNESS_MAX_CLIENTS]; /* ... that did not (stats/pattern.h) */
     uint64_t payload_bytes[HARNESS_MAX_CLIENTS]; /* bytes of the payloads that checked out */
     uint64_t events[HARNESS_MAX_CLIENTS];       /* EVENTs whose body checked out */
     uint64_t events_bad[HARNESS_MAX_CLIENTS];   /* ... that did not */
@@ -151,19 +151,6 @@ struct harness_rec {
     char event_code[HARNESS_MAX_CLIENTS][PROTO_CODE_MAX + 1]; /* ... its code: "room", "direct" */
 };
 
-/* A payload (or an event's body) of len bytes (4 or more) that checks
- * itself: bytes 4.. drawn from key (a state's seq), bytes 0..3 their FNV-1a
- * hash, big-endian. */
-void harness_payload_make(uint32_t key, uint8_t *out, size_t len);
-
-/* Is p (len bytes) exactly harness_payload_make(key, ..., len)'s: its hash
- * over what came, and every byte as drawn from key? */
-bool harness_payload_ok(uint32_t key, const uint8_t *p, size_t len);
-
-/* The key an event's body was made with: harness_payload_make's, kept in
- * its bytes 4..7 (events have no seq): harness_event_make writes it there. */
-void harness_event_make(uint32_t key, uint8_t *out, size_t len);
-bool harness_event_ok(const uint8_t *p, size_t len);
 
 void harness_rec_event(void *rec, size_t index, const struct ricochet_event *ev);
 
