@@ -124,8 +124,9 @@ enum ricochet_event_type {
     RICOCHET_EV_WELCOME = 0,  /* I joined: id is mine; ricochet_members lists the room.
                                  udp: again after a rejoin (the relay had lost me),
                                  usually with a new id */
-    RICOCHET_EV_STATE = 1,    /* a member's state (id, state, mode, latency_*); or my
-                                 own, reflected, if I asked for that */
+    RICOCHET_EV_STATE = 1,    /* a member's state (id, state, mode, latency_*; its
+                                 payload, if any: ricochet_event_bytes); or my own,
+                                 reflected, if I asked for that */
     RICOCHET_EV_TOO_OLD = 2,  /* a sequenced state dropped, not delivered: a newer one
                                  from that sender came first (id, state, mode). Ignore
                                  it unless you count */
@@ -249,6 +250,8 @@ RICOCHET_API unsigned ricochet_version_number(void);
 
 /* The wire protocol version the library speaks (PROTOCOL.md). */
 RICOCHET_API unsigned ricochet_protocol_version(void);
+
+/* ---- return codes ---- */
 
 /* One line for people about a return code (enum ricochet_status): "ok",
  * "payload or event too big", ... A static string ("unknown status" for a
