@@ -99,21 +99,24 @@ static void note_gap(struct run *run, size_t pair, uint64_t now)
     run->last_rx[pair] = now;
 }
 
-/* --payload-check: the state's payload is the pattern its seq keys, as
- * long as --payload made it; anything else is corrupted. */
+bool run_payload_intact(const struct ricochet *c, const struct ricochet_event *ev,
+                        long payload)
+{
+    size_t len, want = payload > PROTO_STATE_SIZE ? (size_t)payload - PROTO_STATE_SIZE : 0;
+    const uint8_t *p = ricochet_event_bytes(c, &len);
+    bool ok = len == want && (want < PATTERN_MIN || pattern_ok(ev->state.seq, p, len));
+    if (!ok)
+        log_warn("bench: a corrupted payload from %u (seq %u, %zu bytes, %zu sent)",
+                 (unsigned)ev->id, (unsigned)ev->state.seq, len, want);
+    return ok;
+}
+
+/* --payload-check: counted in the run's audit. */
 static void check_payload(struct run *run, size_t i, const struct ricochet_event *ev)
 {
-    size_t len, want = run->params->payload > PROTO_STATE_SIZE
-                           ? (size_t)run->params->payload - PROTO_STATE_SIZE : 0;
-    const uint8_t *p = ricochet_event_bytes(run->peers[i].c, &len);
     struct bench_audit *a = &run->r->audit;
     a->payload_checked++;
-    bool ok = len == want && (want < PATTERN_MIN ? true : pattern_ok(ev->state.seq, p, len));
-    if (!ok) {
-        a->payload_corrupt++;
-        log_warn("bench: client %zu got a corrupted payload from %u (seq %u, %zu bytes, %zu "
-                 "sent)", i, (unsigned)ev->id, (unsigned)ev->state.seq, len, want);
-    }
+    a->payload_corrupt += !run_payload_intact(run->peers[i].c, ev, run->params->payload);
 }
 
 static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)

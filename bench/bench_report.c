@@ -554,6 +554,8 @@ static cJSON *result_json(const struct bench_result *x)
     add_spread(o, x);
     if (x->with_netsim)
         json_netsim(o, x);
+    else if (x->audit.payload_checked)
+        json_audit(o, x); /* --payload-check counts without netsim too */
     return o;
 }
 
