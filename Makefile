@@ -237,10 +237,13 @@ $(BUILD)/gen/page_html.c: relay/page.html
 	  echo ';'; \
 	  echo 'const size_t relay_page_html_len = sizeof relay_page_html - 1;'; } > $@.tmp
 	$(Q)mv $@.tmp $@
-# The play page and its two modules (client/js/), served by the WebSocket
-# edge (GET /play, /play.js, /ricochet.js), compiled into its library the
-# same way: ws_play_html, ws_play_js, ws_ricochet_js and their lengths.
-PLAY_FILES := client/js/play.html client/js/play.js client/js/ricochet.js
+# The play page and its two modules (client/js/), and the tag game's page
+# and module, served by the WebSocket edge (GET /play, /play.js,
+# /ricochet.js, /tag, /tag.js), compiled into its library the same way:
+# ws_play_html, ws_play_js, ws_ricochet_js, ws_tag_html, ws_tag_js and
+# their lengths.
+PLAY_FILES := client/js/play.html client/js/play.js client/js/ricochet.js client/js/tag.html \
+    client/js/tag.js
 relay/ws_GENERATED := $(BUILD)/obj/gen/play_files.o
 c_string = echo 'const char $(1)[] ='; \
     sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/\r/\\r/g; s/^/    "/; s/$$/\\n"/' $(2); \
@@ -252,9 +255,13 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  echo '#include <stddef.h>'; \
 	  echo 'extern const char ws_play_html[], ws_play_js[], ws_ricochet_js[];'; \
 	  echo 'extern const size_t ws_play_html_len, ws_play_js_len, ws_ricochet_js_len;'; \
+	  echo 'extern const char ws_tag_html[], ws_tag_js[];'; \
+	  echo 'extern const size_t ws_tag_html_len, ws_tag_js_len;'; \
 	  $(call c_string,ws_play_html,client/js/play.html) \
 	  $(call c_string,ws_play_js,client/js/play.js) \
-	  $(call c_string,ws_ricochet_js,client/js/ricochet.js) } > $@.tmp
+	  $(call c_string,ws_ricochet_js,client/js/ricochet.js) \
+	  $(call c_string,ws_tag_html,client/js/tag.html) \
+	  $(call c_string,ws_tag_js,client/js/tag.js) } > $@.tmp
 	$(Q)mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)

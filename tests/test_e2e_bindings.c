@@ -27,15 +27,7 @@ static uint16_t enet_port, ws_port;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(scratch, sizeof scratch, "/tmp/ricochet-bind-XXXXXX");
-    if (!mkdtemp(scratch))
-        return -1;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd,
-             "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s install-lib BUILD=build SAN= "
-             "FUZZ= DESTDIR=%s PREFIX=/usr > %s/make.log 2>&1 || { cat %s/make.log; exit 1; }",
-             scratch, scratch, scratch);
-    if (system(cmd) != 0)
+    if (harness_install_lib(scratch, sizeof scratch) != 0)
         return -1;
     char lib[128];
     snprintf(lib, sizeof lib, "%s/usr/lib", scratch);

@@ -51,6 +51,18 @@ char *harness_read_text(const char *path)
     return buf;
 }
 
+int harness_install_lib(char *dir, size_t cap)
+{
+    if (snprintf(dir, cap, "/tmp/ricochet-lib-XXXXXX") >= (int)cap || !mkdtemp(dir))
+        return -1;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s install-lib BUILD=build SAN= "
+             "FUZZ= DESTDIR=%s PREFIX=/usr > %s/make.log 2>&1 || { cat %s/make.log; exit 1; }",
+             dir, dir, dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 int harness_spawn(struct spawn_proc *p, const char *prog,
                   const char *const *args)
 {

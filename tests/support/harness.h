@@ -85,6 +85,12 @@ void harness_child_start(struct harness_child *ch, void (*run)(uint16_t port, vo
  * the test unless the result came whole. */
 void harness_child_finish(struct harness_child *ch, void *out, size_t size);
 
+/* Installs libricochet as a game gets it (`make install-lib`, a release
+ * build: not the sanitized objects the tests run on, PREFIX /usr) into a
+ * fresh scratch DESTDIR under /tmp, whose path goes into dir (cap bytes).
+ * Returns 0, or -1 with make's output printed. The caller removes dir. */
+int harness_install_lib(char *dir, size_t cap);
+
 /* SIGTERM: p must exit 0 within 10 s (fails the test otherwise); then freed. */
 void harness_stop(struct spawn_proc *p);
 
