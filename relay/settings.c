@@ -38,7 +38,8 @@ const struct option_def relay_settings_options[] = {
       .choices = RELAY_TRANSPORT_CHOICES, .short_name = 'u', .short_value = "udp",
       .help = "enet: ENet connections and channels; udp: one bare datagram socket; tcp: a "
               "stream per client, messages in length-prefixed frames; ws: HTTP and "
-              "WebSocket, as browsers speak (the play page at /play); wss: the same in TLS; "
+              "WebSocket, as browsers speak (the play page at /play, tag at /tag); wss: the "
+              "same in TLS; "
               "webrtc: browsers' data channels (ICE-lite, DTLS, SCTP), offers answered through "
               "a ws edge's POST /rtc" },
     { .name = "tls-cert", .type = OPTION_STRING, .offset = SET(tls_cert), .def = "",

@@ -8,7 +8,8 @@
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
- *   control_in.c  control messages from clients: chat, clock, ping, leave
+ *   control_in.c  control messages from clients: chat, clock, ping, leave;
+ *                 events, the game's own messages on the control way
  *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
  *   fleet_hooks.c a fleet's say on joins: parked joins, moved, rooms moved or held
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
@@ -248,6 +249,14 @@ static inline struct relay_edge_stats *core_edge_stats(struct relay *r, uint32_t
 int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len,
                     bool datagram, uint64_t now_us);
 
+/* An event (PROTO_MSG_EVENT) of len bytes (admitted, on the control way)
+ * from peer: decoded (a body too long: too_big), from a member (not_joined),
+ * to the room or to a member of it (no_member), stamped with its sender's
+ * id in place and sent on the control way: to that member, or to every
+ * other member of the room (a room with interest too, as chat). Returns 0
+ * or the relay_on_datagram code. */
+int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, uint64_t now_us);
+
 /* ---- join.c ---- */
 
 /* Refuses peer's join with a ticket error code: counted, answered (no
@@ -454,6 +463,10 @@ int core_encode_out(struct relay *r);
 
 /* Sends r->json's first len bytes to peer, counted. */
 void core_send_json(struct relay *r, uint32_t peer, size_t len);
+
+/* Sends len bytes (a control message, or an event) to peer on the control
+ * way, sealed if its session is, counted. */
+void core_send_bytes(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len);
 
 /* Sends r->out to one peer. */
 void core_send_out(struct relay *r, uint32_t peer);

@@ -117,6 +117,8 @@ enum relay_drop {
     RELAY_DROP_BAD_FRAME,      /* transport (ws): a WebSocket frame RFC 6455 refuses
                                   (unmasked, a fragmented or long control frame, an unknown
                                   opcode, text not UTF-8): closed 1002 or 1007, kicked */
+    RELAY_DROP_NO_MEMBER,      /* event for an id that is no member of the sender's room
+                                  (error no_member) */
     RELAY_DROP_COUNT
 };
 
@@ -263,6 +265,8 @@ struct relay_stats {
     uint64_t bytes_out;    /* payload bytes of every message sent */
     uint64_t control_in;   /* valid control messages */
     uint64_t control_out;  /* control messages sent */
+    uint64_t events_in;    /* valid events from members (PROTO_MSG_EVENT) */
+    uint64_t events_out;   /* event copies sent (one per recipient) */
     uint64_t joins, leaves, timeouts, kicks;
     uint64_t errors_sent;  /* error messages sent to clients */
     uint64_t errors_suppressed; /* errors not sent: per-peer error budget */

@@ -4,7 +4,7 @@
  *   transport_ws.c         the listening socket, connections, the loop's
  *                          operations, half-open connections' bounds
  *   transport_ws_http.c    the HTTP front: a request read, routed (ws_http.h)
- *                          and answered: the upgrade, the play page's files,
+ *                          and answered: the upgrade, the pages' files,
  *                          a WebRTC offer handed to the edge that answers it
  *   transport_ws_frames.c  a WebSocket once upgraded: wslay's event API,
  *                          messages to the core, the core's messages framed,
@@ -33,10 +33,12 @@
 #define WS_PINGS_MAX 8          /* pings and pongs a client may send a second */
 #define WS_SCRATCH (32u << 10)  /* an answer being written (a WebRTC answer's SDP) */
 
-/* The play page and its modules, compiled in from client/js/ (the
- * Makefile's generated play_files.c). */
+/* The play page, the tag game's page and their modules, compiled in from
+ * client/js/ (the Makefile's generated play_files.c). */
 extern const char ws_play_html[], ws_play_js[], ws_ricochet_js[];
 extern const size_t ws_play_html_len, ws_play_js_len, ws_ricochet_js_len;
+extern const char ws_tag_html[], ws_tag_js[];
+extern const size_t ws_tag_html_len, ws_tag_js_len;
 
 /* One connection's own part (its queue is the stream slot's). */
 struct ws_conn {
