@@ -203,7 +203,8 @@ struct relay {
     uint64_t now_us;            /* the newest time an entry point was given (core_clock):
                                    what a fan-out checks a room's lease by */
     size_t reply_cap;           /* an answer to the datagram in hand may not be longer
-                                   (its sender holds no ticket yet); 0 = any length */
+                                   (its sender holds no ticket yet and its edge's
+                                   sources can be forged); 0 = any length */
     bool in_clear;              /* the datagram in hand was not sealed */
     struct core_passes passes;  /* with tickets */
     struct core_used *used;     /* with tickets: used_sets x CORE_USED_WAYS */
@@ -251,7 +252,7 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t
 /* ---- join.c ---- */
 
 /* Refuses peer's join with a ticket error code: counted, answered (no
- * longer than the join: r->reply_cap; sealed if its session's keys are
+ * longer than the join where r->reply_cap says so; sealed if its session's keys are
  * drawn), the peer closed. Returns the relay_on_datagram code. */
 int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
                        uint64_t now_us, const char *text);
