@@ -85,6 +85,8 @@ struct relay_parked_join {
 struct relay_peer {
     bool connected;
     bool joined;
+    bool counted;  /* counts against max_clients (r->counted): from its connection,
+                      or on an edge that counts at join, while a member */
     bool reflect;
     bool batch;    /* its join asked for batches (PROTO_MSG_BATCH) */
     bool has_state;
@@ -197,6 +199,7 @@ struct relay {
     uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
     uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
     uint32_t clients, nrooms, members;
+    uint32_t counted;           /* peers that count against max_clients (relay_peer.counted) */
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
     uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
@@ -293,6 +296,15 @@ static inline struct relay_peer *core_peer_get(struct relay *r, uint32_t peer)
 
 /* Forgets peer and has the transport close it (why: the error code). */
 void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why);
+
+/* Counts peer against max_clients (once). Returns false, counting nothing,
+ * when max_clients are counted already. */
+bool core_count(struct relay *r, uint32_t peer);
+
+/* Refuses peer as server_full: counted, told (forced), closed (a peer not
+ * connected yet: by its edge's disconnect). Returns the relay_on_datagram
+ * code. */
+int core_refuse_full(struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* Carries out the kick core_kick_later decided, if any: error kicked to
  * the peer, left {reason: kicked} to its room, disconnect; its IP address

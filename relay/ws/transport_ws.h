@@ -76,7 +76,8 @@ struct relay_ws {
     SSL_CTX *ssl_ctx;
     BIO_METHOD *bio_method;  /* the connections' socket BIO (MSG_NOSIGNAL) */
     size_t msg_max;          /* longest message taken (--max-packet-size) */
-    uint32_t half_open, half_open_max; /* connections not upgraded, and their bound */
+    uint32_t half_open;      /* connections not upgraded (their bound, with those
+                                upgraded and not joined: s.waiting_max) */
     uint32_t handshake_ms;   /* a connection not upgraded this long is closed */
     struct ws_conn *conns;   /* per slot */
     uint32_t *again, n_again; /* connections TLS holds read bytes of: read next turn
