@@ -110,7 +110,9 @@ const struct option_def relay_settings_options[] = {
               "250 ms old and its address has none in progress (any, with "
               "--max-per-address 0), else it is refused (half_open); tcp, ws: connections "
               "that have not joined (ws: upgraded or not), 0 = a quarter of the slots; past "
-              "it the oldest of the address holding the most is closed (half_open)" },
+              "it the oldest of the address holding the most is closed (half_open); webrtc: "
+              "sessions answered and not yet peers, 0 = a quarter; past it the oldest not "
+              "yet checked gives way if 250 ms old, else the offer is refused (503)" },
     { .name = "rate-limit", .type = OPTION_UINT, .offset = CORE(rate_limit),
       .size = SIZE(core.rate_limit), .def = "180", .min = 0, .max = 1000000,
       .help = "datagrams per second per client (token bucket); 0 = no limit" },

@@ -9,7 +9,7 @@
  * still admits; a ticket admitted once is bound to its first address until
  * it expires; one that says "sealed" needs a relay that seals; a version-2
  * join with a ticket is refused; an offer's precheck gives a join's codes
- * and claims nothing. Sealed sessions: test_relay_sealed. */
+ * and claims nothing, the session the offer opens claims its pass. Sealed sessions: test_relay_sealed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -334,7 +334,7 @@ static void refusals_whole_where_no_source_is_forged(void **state)
              pass);
     char malformed[PROTO_TEXT_MAX + 1];
     struct relay *r = ticket_relay(NULL, false, 0);
-    assert_int_equal(relay_ticket_precheck(r, "x", now_us, malformed, sizeof malformed),
+    assert_int_equal(relay_ticket_precheck(r, "x", now_us, NULL, malformed, sizeof malformed),
                      PROTO_ERROR_TICKET_MALFORMED);
     struct {
         const char *sent;
@@ -452,29 +452,29 @@ static void precheck_claims_nothing(void **state)
     char pass[TICKET_PASS_TEXT_MAX + 1], why[128];
     struct ticket_claims c;
     struct relay *open_relay = relay_with_peers(NULL, 1);
-    assert_int_equal(relay_ticket_precheck(open_relay, NULL, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(open_relay, NULL, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_NONE);
     relay_destroy(open_relay);
     struct relay *r = ticket_relay(NULL, false, 1);
-    assert_int_equal(relay_ticket_precheck(r, NULL, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, NULL, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_REQUIRED);
-    assert_int_equal(relay_ticket_precheck(r, "", now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, "", now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_REQUIRED);
     mint(&key_other, "lobby", "alice", "ricochet", NULL, pass, &c);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_TAMPERED);
     mint(&key_now, "lobby", "alice", "eu-west", NULL, pass, &c);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_WRONG_RELAY);
-    assert_int_equal(relay_ticket_precheck(r, "not-a-ticket!", now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, "not-a-ticket!", now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_MALFORMED);
     mint(&key_now, "lobby", "alice", NULL, "127.0.0.1:7777", pass, &c);
     relay_set_unix_time(r, NOW_S + 60 + TICKET_SKEW_S);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_EXPIRED);
     relay_set_unix_time(r, NOW_S);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why), PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why), PROTO_ERROR_NONE);
     for (int i = 0; i < RELAY_DROP_COUNT; i++)
         assert_int_equal(drops(r, (enum relay_drop)i), 0);
     assert_int_equal(join_with(r, 0, pass, NULL), 0);
@@ -489,11 +489,56 @@ static void precheck_claims_nothing(void **state)
     assert_true(ticket_mint(&key_now, &want, text, sizeof text) > 0);
     assert_int_equal(ticket_read(text, &c, pass, sizeof pass), 0);
     r = ticket_relay(NULL, false, 1);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_WRONG_RELAY);
     relay_destroy(r);
     r = ticket_relay(NULL, true, 1);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why), PROTO_ERROR_NONE);
+    relay_destroy(r);
+}
+
+/* An offer's pass (WebRTC): prechecked with a join's codes, nothing
+ * counted; once the session it opened claims it, another offer, or a join
+ * from any other peer, is refused ticket_replayed (the holder named), the
+ * session's own join is admitted, and the pass is free again once the
+ * session ends before it was a peer, or once its peer goes. */
+static void offer_claims_its_pass(void **state)
+{
+    (void)state;
+    char pass[TICKET_PASS_TEXT_MAX + 1], why[128];
+    struct ticket_claims c;
+    uint32_t holder;
+    struct relay *r = ticket_relay(NULL, false, 1);
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    assert_int_equal(holder, UINT32_MAX);
+    relay_ticket_claim(r, pass, 5); /* the session of handle 5, no peer yet */
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_TICKET_REPLAYED);
+    assert_int_equal(holder, 5);
+    int rc = join_with(r, 0, pass, NULL);
+    expect_refused(r, 0, rc, RELAY_DROP_TICKET_REPLAYED, "ticket_replayed");
+    relay_ticket_unclaim(r, 5); /* it ended before it was a peer */
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    relay_ticket_claim(r, pass, 5);
+    connect_peer(r, 5);
+    relay_ticket_unclaim(r, 5); /* a peer's is the core's own: ignored */
+    assert_int_equal(join_with(r, 5, pass, NULL), 0);
+    assert_true(relay_peer_joined(r, 5));
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_TICKET_REPLAYED);
+    assert_int_equal(holder, 5);
+    relay_peer_gone(r, 5, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    /* a session refused as it becomes a peer lets go of it too */
+    relay_ticket_claim(r, pass, 6);
+    relay_shutdown(r, now_us);
+    assert_int_equal(relay_peer_connect(r, 6, "127.0.0.1:40006", now_us), -1);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_NONE);
     relay_destroy(r);
 }
 
@@ -512,6 +557,7 @@ int main(void)
         cmocka_unit_test(sealed_ticket_needs_a_sealing_relay),
         cmocka_unit_test(version_2_ticket_refused),
         cmocka_unit_test(precheck_claims_nothing),
+        cmocka_unit_test(offer_claims_its_pass),
     };
     return cmocka_run_group_tests(tests, setup, fake_relay_teardown);
 }

@@ -365,14 +365,20 @@ static void http_routes(void **state)
 }
 
 /* A stand-in for the webrtc edge: answers "answer to " + the offer, or
- * refuses an offer that says so. */
-static char fake_pass[64];
+ * refuses an offer that says so; notes the pass and where the offer came
+ * from. */
+static char fake_pass[64], fake_from[RELAY_ADDR_MAX];
 
 static int fake_answer(void *t, struct relay *r, const char *offer, size_t len,
-                       const char *pass, char *out, size_t cap, char *why, size_t why_cap)
+                       const char *pass, const union netaddr *from, char *out, size_t cap,
+                       char *why, size_t why_cap)
 {
     (void)t, (void)r;
     snprintf(fake_pass, sizeof fake_pass, "%s", pass ? pass : "(none)");
+    if (from)
+        netaddr_format(from, fake_from, sizeof fake_from);
+    else
+        snprintf(fake_from, sizeof fake_from, "(none)");
     if (len >= 6 && memcmp(offer, "refuse", 6) == 0) {
         snprintf(why, why_cap, "no ticket");
         return RELAY_OFFER_TICKET;
@@ -407,6 +413,12 @@ static void offers_go_to_the_answering_edge(void **state)
     assert_non_null(strstr((char *)c->in, "Content-Type: application/sdp\r\n"));
     assert_non_null(strstr((char *)c->in, "\r\n\r\nanswer to v=0 offer"));
     assert_string_equal(fake_pass, "PASS1");
+    char from[RELAY_ADDR_MAX];
+    struct sockaddr_in me;
+    socklen_t me_len = sizeof me;
+    assert_int_equal(getsockname(c->fd, (struct sockaddr *)&me, &me_len), 0);
+    snprintf(from, sizeof from, "127.0.0.1:%u", ntohs(me.sin_port));
+    assert_string_equal(fake_from, from); /* the offer's own source */
     client_free(c);
     const char *refused = "POST /rtc HTTP/1.1\r\nContent-Type: application/sdp\r\n"
                           "Content-Length: 6\r\n\r\nrefuse";

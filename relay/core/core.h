@@ -114,7 +114,9 @@ struct relay_peer {
     uint64_t outside_us;     /* connected and not a member since (join_timeout_ms) */
     uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
     uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
-    bool ticketed;           /* joined with a ticket: ticket_id is in r->passes */
+    bool ticketed;           /* joined with a ticket, or its offer's session claimed
+                                one (relay_ticket_claim, kept through its
+                                connection): ticket_id is in r->passes */
     bool sealed;             /* its session's keys are drawn (r->seals[peer]): what
                                 it is sent is sealed, what it sends must open */
     struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
@@ -399,9 +401,11 @@ enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
                                         struct ticket_claims *claims, bool *opened, char *why,
                                         size_t cap);
 
-/* Does a live session hold the ticket of claims? (Asked again when a join
- * the directory parked is settled: the other may have joined since.) */
-bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims);
+/* Does a live session other than peer's hold the ticket of claims (a
+ * member's, or an offer's session: relay_ticket_claim)? (Asked again when
+ * a join the directory parked is settled: the other may have joined
+ * since.) */
+bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims, uint32_t peer);
 
 /* Whether a member's repeated join carries the ticket it joined with. */
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);

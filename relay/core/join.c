@@ -245,7 +245,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
 {
     struct relay_peer *p = &r->peers[peer];
     int rc;
-    if (r->cfg.n_ticket_keys && core_ticket_in_use(r, who))
+    if (r->cfg.n_ticket_keys && core_ticket_in_use(r, who, peer))
         return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_REPLAYED, now_us,
                                   "in use by a live session");
     /* A peer of an edge that counts at the join (a stream) counts once a member. */

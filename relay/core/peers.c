@@ -167,10 +167,16 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         log_warn("relay: peer %" PRIu32 " connected twice", peer);
         relay_peer_gone(r, peer, PROTO_LEFT_QUIT, now_us);
     }
+    /* The pass its offer's session claimed stays its (relay_ticket_claim). */
+    struct relay_peer claim = {.ticketed = p->ticketed};
+    memcpy(claim.ticket_id, p->ticket_id, sizeof claim.ticket_id);
     memset(p, 0, sizeof *p);
+    p->ticketed = claim.ticketed;
+    memcpy(p->ticket_id, claim.ticket_id, sizeof p->ticket_id);
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
     if (r->closing) {
         /* A handshake that finished during the shutdown drain. */
+        core_ticket_release(r, peer);
         core_send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
         core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_SHUTTING_DOWN);
         return -1;
@@ -178,6 +184,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     uint64_t banned_us = core_ban_left_us(r, p->addr, now_us);
     if (banned_us) {
         /* debug: a kicked flooder over plain UDP lands here per datagram. */
+        core_ticket_release(r, peer);
         r->stats.drops[RELAY_DROP_BANNED]++;
         log_debug("relay: refusing %s: kicked less than %" PRIu32 " ms ago", p->addr,
                   r->cfg.kick_ban_ms);
@@ -189,6 +196,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     }
     /* An edge that counts its peers at their join bounds the others itself. */
     if (!core_edge(r, peer)->count_at_join && !core_count(r, peer)) {
+        core_ticket_release(r, peer);
         core_refuse_full(r, peer, now_us);
         return -1;
     }

@@ -439,13 +439,28 @@ void relay_set_unix_time(struct relay *r, uint64_t unix_s);
 /* An edge whose sessions begin with an offer (webrtc) asks before it keeps
  * any state for one: with tickets (cfg.n_ticket_keys), pass (NULL or "":
  * none came) must open under the relay's keys, be valid at the wall clock
- * (relay_set_unix_time), name this relay (its fleet or an endpoint) and
- * be one its sessions can carry (a sealed one needs cfg.encrypt). Nothing
- * is claimed or counted: the join that follows checks the ticket again and
- * claims it, as on any edge. Returns PROTO_ERROR_NONE (always, without
- * tickets) or the ticket_* code, with a one-line reason in why. */
+ * (relay_set_unix_time), name this relay (its fleet or an endpoint), be
+ * one its sessions can carry (a sealed one needs cfg.encrypt) and be held
+ * by no live session (ticket_replayed, *holder set to the handle that
+ * holds it: a member's, or another offer's session, relay_ticket_claim).
+ * Nothing is claimed or counted. Returns PROTO_ERROR_NONE (always, without
+ * tickets) or the ticket_* code, with a one-line reason in why; *holder
+ * (if not NULL) is UINT32_MAX but for ticket_replayed. */
 enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, uint64_t now_us,
-                                            char *why, size_t cap);
+                                            uint32_t *holder, char *why, size_t cap);
+
+/* The session an offer opened, handle (not yet a peer), holds pass (which
+ * relay_ticket_precheck took just before): no other offer or join may use
+ * it while it lives. The peer it becomes keeps it, and its join with that
+ * pass is its own; the pass is free again when that peer goes, or when
+ * the edge lets go of a session that never became one (relay_ticket_unclaim).
+ * Nothing without tickets. */
+void relay_ticket_claim(struct relay *r, const char *pass, uint32_t handle);
+
+/* The session at handle ended before it was a peer: the pass it claimed
+ * is free again. Ignored for a connected peer (the core lets go of its
+ * own) and a handle that claims none. */
+void relay_ticket_unclaim(struct relay *r, uint32_t handle);
 
 /* Counters so far; valid until the next call into the core. */
 const struct relay_stats *relay_stats(const struct relay *r);

@@ -221,3 +221,25 @@ void streams_close(struct streams_conn *c)
     c->fd = -1;
     c->have = 0;
 }
+
+int streams_http(const char *from, uint16_t port, const char *request, size_t len, char *answer,
+                 size_t cap, int ms)
+{
+    static struct streams_conn c;
+    c.fd = streams_connect(from, port);
+    c.have = 0;
+    if (c.fd < 0 || send_all(c.fd, request, len) != 0) {
+        streams_close(&c);
+        return -1;
+    }
+    uint64_t end = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < end && fill(&c, 20) != 0)
+        ;
+    int status = -1;
+    if (c.have >= 12 && memcmp(c.buf, "HTTP/1.1 ", 9) == 0)
+        status = (c.buf[9] - '0') * 100 + (c.buf[10] - '0') * 10 + (c.buf[11] - '0');
+    if (answer)
+        snprintf(answer, cap, "%.*s", (int)c.have, (const char *)c.buf);
+    streams_close(&c);
+    return status;
+}

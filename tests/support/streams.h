@@ -46,4 +46,11 @@ bool streams_closed_within(struct streams_conn *c, int ms);
 
 void streams_close(struct streams_conn *c);
 
+/* One HTTP request (its head and body, as given) from `from` to
+ * 127.0.0.1:port, its answer read until the relay closes the connection
+ * (ms at most; answer NULL: not kept). Returns the answer's status (201,
+ * 503, ...), or -1 (no connection, no answer). */
+int streams_http(const char *from, uint16_t port, const char *request, size_t len, char *answer,
+                 size_t cap, int ms);
+
 #endif
