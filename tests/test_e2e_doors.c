@@ -7,7 +7,12 @@
  *   - Silent connections from many addresses (tcp; ws before and after
  *     the upgrade) keep no one out: an ENet player, and tcp and ws ones,
  *     join while they keep coming; each stream edge holds at most
- *     --max-half-open of them, never counted against --max-clients. */
+ *     --max-half-open of them, never counted against --max-clients.
+ *   - What the doors cost (figures for bench/doors.sh): an honest join's
+ *     time (enet, tcp, ws, webrtc) on an idle relay and with the stream
+ *     edges' budgets held full by silent connections, p50 and p99; the
+ *     relay's memory per connection or session it holds before a join
+ *     (tcp, ws before and after the upgrade, a WebRTC offer's session). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +30,8 @@
 #include "../proto/control.h"
 #include "../proto/ticket.h"
 #include "../proto/wire.h"
+#include "../rtc/rtc_peer.h"
+#include "../stats/histogram.h"
 #include "support/harness.h"
 #include "support/streams.h"
 #include "../sys/clock.h"
@@ -297,11 +304,201 @@ static void silent_streams_keep_no_one_out(void **state)
     spawn_free(&relay);
 }
 
+/* ---- what the doors cost ----------------------------------------------------- */
+
+#define JOINS 60          /* joins timed per door and case */
+#define HELD 120          /* connections (sessions) held for the memory figures (a ring holds 128) */
+
+/* One join through port: a client of mode over transport, from its
+ * creation to its welcome (µs into h), then closed. Returns whether it
+ * was welcomed within 10 s. */
+static bool timed_join(uint16_t port, enum proto_mode mode, enum ricochet_transport transport,
+                       int k, struct histogram *h)
+{
+    char name[24], err[256] = "";
+    snprintf(name, sizeof name, "j%d", k);
+    struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = "timed",
+                                .name = name, .mode = mode, .timeout_ms = 10000,
+                                .no_histograms = true, .transport = transport};
+    uint64_t start = clock_now_us();
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    if (!c)
+        fail_msg("client_create: %s", err);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 1;
+    r.c[0] = c;
+    bool in = harness_poll_until(r.c, 1, 10000, harness_rec_event, harness_all_welcomed, &r) == 0;
+    if (in)
+        histogram_record(h, clock_now_us() - start);
+    ricochet_close(c);
+    return in;
+}
+
+/* The ports of a relay with an edge of each kind. */
+struct doors {
+    struct spawn_proc relay;
+    uint16_t enet, tcp, ws, webrtc;
+};
+
+static void doors_start(struct doors *d, const char *const *more)
+{
+    const char *args[32] = {"--listen", "enet://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0",
+                            "--listen", "ws://127.0.0.1:0", "--listen", "webrtc://127.0.0.1:0",
+                            "--stats-interval", "0", "--rate-limit", "0"};
+    size_t n = 12;
+    for (size_t i = 0; more && more[i] && n < 31; i++)
+        args[n++] = more[i];
+    args[n] = NULL;
+    assert_true(harness_start_relay(&d->relay, args) > 0);
+    d->enet = harness_edge_port(&d->relay, "enet");
+    d->tcp = harness_edge_port(&d->relay, "tcp");
+    d->ws = harness_edge_port(&d->relay, "ws");
+    d->webrtc = harness_edge_port(&d->relay, "webrtc");
+}
+
+/* JOINS timed joins through each door, one after the other; with floods,
+ * 25 more silent connections before each. Prints one figure line. */
+static int time_joins(struct doors *d, const char *what, struct flood *fl, size_t n_fl)
+{
+    static struct histogram h[4];
+    static const char *const door[4] = {"enet", "tcp", "ws", "webrtc"};
+    const uint16_t port[4] = {d->enet, d->tcp, d->ws, d->ws};
+    const enum proto_mode mode[4] = {PROTO_MODE_UNSEQUENCED, PROTO_MODE_TCP, PROTO_MODE_WS,
+                                     PROTO_MODE_UNSEQUENCED};
+    int refused = 0;
+    for (int i = 0; i < 4; i++) {
+        histogram_reset(&h[i]);
+        for (int k = 0; k < JOINS; k++) {
+            for (size_t f = 0; f < n_fl; f++)
+                flood_more(&fl[f], f == n_fl - 1 ? 5 : 10);
+            refused += !timed_join(port[i], mode[i], i == 3 ? RICOCHET_TRANSPORT_WEBRTC
+                                                            : RICOCHET_TRANSPORT_DEFAULT,
+                                   k, &h[i]);
+        }
+    }
+    printf("doors: joins %s:", what);
+    for (int i = 0; i < 4; i++)
+        printf(" %s p50 %.2f p99 %.2f ms%s", door[i], histogram_percentile(&h[i], 50) / 1000.0,
+               histogram_percentile(&h[i], 99) / 1000.0, i < 3 ? "," : ";");
+    printf(" refused %d of %d\n", refused, 4 * JOINS);
+    return refused;
+}
+
+/* The relay's resident memory (KiB) once what prepare opened is held
+ * (settled 300 ms), over HELD: KiB a held connection or session costs. */
+static double held_cost(struct spawn_proc *relay, long before_kib)
+{
+    clock_sleep_ms(300);
+    return (double)(harness_usage(relay).rss_kb - before_kib) / HELD;
+}
+
+/* HELD offers of one SDP to ws's /rtc from 10 addresses (15 each: under
+ * --max-per-address): sessions answered, none checked. */
+static unsigned held_offers(uint16_t ws)
+{
+    static const struct rtc_peer_ops ops = {0};
+    static char request[8192];
+    union netaddr self;
+    char err[160];
+    assert_int_equal(netaddr_resolve("127.0.0.1", 9, &self, err, sizeof err), 0);
+    struct rtc_peer *p = rtc_peer_new(&self, &ops, NULL, err, sizeof err);
+    assert_non_null(p);
+    const char *sdp = rtc_peer_offer(p);
+    int n = snprintf(request, sizeof request,
+                     "POST /rtc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sdp\r\n"
+                     "Content-Length: %zu\r\n\r\n%s", strlen(sdp), sdp);
+    unsigned answered = 0;
+    for (unsigned k = 0; k < HELD; k++) {
+        char from[16];
+        snprintf(from, sizeof from, "127.0.0.%u", 200 + k % 10);
+        answered += streams_http(from, ws, request, (size_t)n, NULL, 0, 5000) == 201;
+    }
+    rtc_peer_free(p);
+    return answered;
+}
+
+/* The memory a held slot costs: a relay that keeps what has not joined for
+ * a minute (--join-timeout-ms) and 300 of it an edge (--max-half-open),
+ * its RSS before and after HELD silent tcp connections (from 15
+ * addresses), HELD ws ones that never upgrade, HELD that do, and HELD
+ * WebRTC offers' sessions never checked; each is held, none gives way. */
+static void what_a_held_slot_costs(void **state)
+{
+    (void)state;
+    struct doors d;
+    const char *more[] = {"--join-timeout-ms", "60000", "--max-half-open", "300", NULL};
+    doors_start(&d, more);
+    static struct flood fl[3];
+    flood_init(&fl[0], d.tcp, STREAMS_TCP, false, 2, 15);
+    flood_init(&fl[1], d.ws, STREAMS_WS, false, 20, 15);
+    flood_init(&fl[2], d.ws, STREAMS_WS, true, 40, 15);
+    double cost[4];
+    for (int k = 0; k < 3; k++) {
+        long before = harness_usage(&d.relay).rss_kb;
+        flood_more(&fl[k], HELD);
+        cost[k] = held_cost(&d.relay, before);
+    }
+    long before = harness_usage(&d.relay).rss_kb;
+    unsigned answered = held_offers(d.ws);
+    cost[3] = held_cost(&d.relay, before);
+    char *stats = harness_relay_stats_now(&d.relay);
+    assert_non_null(stats);
+    long long tcp = harness_stats_field(stats, false, "edges.tcp.clients");
+    long long ws = harness_stats_field(stats, false, "edges.ws.clients");
+    long long evicted = harness_stats_field(stats, false, "drops.half_open");
+    free(stats);
+    printf("doors: held slot: tcp %.1f KiB, ws %.1f KiB, ws upgraded %.1f KiB, webrtc %.1f KiB "
+           "(relay RSS over %d held of each: tcp %lld, ws upgraded %lld, webrtc %u)\n",
+           cost[0], cost[1], cost[2], cost[3], HELD, tcp, ws, answered);
+    assert_int_equal(tcp, HELD);
+    assert_int_equal(ws, HELD);
+    assert_int_equal(answered, HELD);
+    assert_int_equal(evicted, 0);
+    for (int k = 0; k < 3; k++)
+        flood_end(&fl[k]);
+    free(harness_relay_finish(&d.relay));
+    spawn_free(&d.relay);
+}
+
+/* An honest join's time through each door on an idle relay and with the
+ * stream edges' budgets (--max-half-open 64, of 1056 slots an edge) held
+ * full by silent connections from 40 addresses, topped up before each
+ * join, every newcomer making room. Every join is welcomed. The figures
+ * are for bench/doors.sh on the release build; here they are printed
+ * only. */
+static void what_the_doors_cost(void **state)
+{
+    (void)state;
+    struct doors d;
+    const char *more[] = {"--max-half-open", "64", NULL}; /* 128 silent ones fill it */
+    doors_start(&d, more);
+    int refused = time_joins(&d, "idle", NULL, 0);
+    static struct flood fl[3];
+    flood_init(&fl[0], d.tcp, STREAMS_TCP, false, 2, 10);
+    flood_init(&fl[1], d.ws, STREAMS_WS, true, 12, 10);
+    flood_init(&fl[2], d.ws, STREAMS_WS, false, 22, 20);
+    flood_more(&fl[0], FLOOD_RING);
+    flood_more(&fl[1], FLOOD_RING);
+    flood_more(&fl[2], FLOOD_RING);
+    refused += time_joins(&d, "budgets full", fl, 3);
+    printf("doors: budgets full: %u silent connections opened, %lld closed to make room\n",
+           fl[0].opened + fl[1].opened + fl[2].opened,
+           harness_relay_stat(&d.relay, "drops.half_open"));
+    for (int k = 0; k < 3; k++)
+        flood_end(&fl[k]);
+    free(harness_relay_finish(&d.relay));
+    spawn_free(&d.relay);
+    assert_int_equal(refused, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(refusals_whole_over_tcp_and_ws),
         cmocka_unit_test(silent_streams_keep_no_one_out),
+        cmocka_unit_test(what_the_doors_cost),
+        cmocka_unit_test(what_a_held_slot_costs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
