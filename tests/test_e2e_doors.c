@@ -38,40 +38,6 @@
 
 #define WAIT_MS 5000
 
-static char dir[] = "/tmp/ricochet-e2e-doors-XXXXXX";
-static char key_path[256];
-
-static int setup(void **state)
-{
-    (void)state;
-    if (!mkdtemp(dir))
-        return -1;
-    snprintf(key_path, sizeof key_path, "%s/relay.key", dir);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-/* ricochet-ticket with args, to its exit; its stdout's first line (the
- * caller frees). */
-static char *ticket_prog(const char *const *args)
-{
-    struct spawn_proc p;
-    assert_int_equal(harness_spawn(&p, "ricochet-ticket", args), 0);
-    assert_int_equal(spawn_stop(&p, 0, 10000), 0);
-    char *out = spawn_read_stdout(&p);
-    spawn_free(&p);
-    assert_non_null(out);
-    out[strcspn(out, "\n")] = '\0';
-    return out;
-}
-
 /* ---- replies on streams are whole ------------------------------------------- */
 
 /* One refusal: what is sent before any join, the code and the whole
@@ -146,7 +112,8 @@ static void refusals_whole_over(enum streams_kind kind, uint16_t port)
         assert_int_equal(streams_send(&c, rows[i].sent, rows[i].len), 0);
         int len = streams_recv(&c, got, sizeof got, WAIT_MS);
         cJSON *e = len > 0 ? cJSON_Parse(got) : NULL;
-        const cJSON *code = cJSON_GetObjectItem(e, "code"), *text = cJSON_GetObjectItem(e, "message");
+        const cJSON *code = cJSON_GetObjectItem(e, "code");
+        const cJSON *text = cJSON_GetObjectItem(e, "message");
         if (!cJSON_IsString(code) || !cJSON_IsString(text) ||
             strcmp(code->valuestring, rows[i].code) != 0 ||
             strcmp(text->valuestring, rows[i].message) != 0)
@@ -166,8 +133,11 @@ static void refusals_whole_over(enum streams_kind kind, uint16_t port)
 static void refusals_whole_over_tcp_and_ws(void **state)
 {
     (void)state;
+    char dir[] = "/tmp/ricochet-e2e-doors-XXXXXX", key_path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(key_path, sizeof key_path, "%s/relay.key", dir);
     const char *keygen[] = {"keygen", key_path, NULL};
-    free(ticket_prog(keygen));
+    free(harness_program_line("ricochet-ticket", keygen));
     struct spawn_proc relay;
     const char *args[] = {"--listen", "tcp://127.0.0.1:0", "--listen", "ws://127.0.0.1:0",
                           "--ticket-key", key_path, "--stats-interval", "0", NULL};
@@ -176,6 +146,8 @@ static void refusals_whole_over_tcp_and_ws(void **state)
     refusals_whole_over(STREAMS_WS, harness_edge_port(&relay, "ws"));
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
+    unlink(key_path);
+    rmdir(dir);
 }
 
 /* ---- connections that have not joined ---------------------------------------- */
@@ -307,7 +279,8 @@ static void silent_streams_keep_no_one_out(void **state)
 /* ---- what the doors cost ----------------------------------------------------- */
 
 #define JOINS 60          /* joins timed per door and case */
-#define HELD 120          /* connections (sessions) held for the memory figures (a ring holds 128) */
+#define HELD 120          /* connections (sessions) held for the memory figures (a
+                             flood's ring holds 128) */
 
 /* One join through port: a client of mode over transport, from its
  * creation to its welcome (µs into h), then closed. Returns whether it
@@ -500,5 +473,5 @@ int main(void)
         cmocka_unit_test(what_the_doors_cost),
         cmocka_unit_test(what_a_held_slot_costs),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

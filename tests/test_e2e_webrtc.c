@@ -187,27 +187,13 @@ static void aiortc_plays_with_a_bot(void **state)
     free(out);
 }
 
-/* Runs ricochet-ticket with args; returns its stdout's first line (the
- * caller frees). */
-static char *ticket_prog(const char *const *args)
-{
-    struct spawn_proc p;
-    assert_int_equal(harness_spawn(&p, "ricochet-ticket", args), 0);
-    assert_int_equal(spawn_stop(&p, 0, 10000), 0);
-    char *out = spawn_read_stdout(&p);
-    spawn_free(&p);
-    assert_non_null(out);
-    out[strcspn(out, "\n")] = '\0';
-    return out;
-}
-
 /* A relay that takes tickets and seals: no ticket, no session (403); a
  * sealed ticket's player joins in clear and plays with a sealed bot. */
 static void tickets_on_a_relay_that_seals(void **state)
 {
     (void)state;
     const char *keygen[] = {"keygen", key_path, NULL};
-    free(ticket_prog(keygen));
+    free(harness_program_line("ricochet-ticket", keygen));
     const char *mint_web[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "web",
                               NULL};
     const char *mint_bot[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "bot",
@@ -218,7 +204,8 @@ static void tickets_on_a_relay_that_seals(void **state)
                           "--ticket-key", key_path, "--encrypt", "--stats-interval", "0",
                           NULL};
     int ws = relay_with_ws(&relay, args);
-    char *web = ticket_prog(mint_web), *bot_ticket = ticket_prog(mint_bot);
+    char *web = harness_program_line("ricochet-ticket", mint_web);
+    char *bot_ticket = harness_program_line("ricochet-ticket", mint_bot);
     char enet[16];
     snprintf(enet, sizeof enet, "%u", harness_edge_port(&relay, "enet"));
     player_start(&player, ws, NULL); /* no ticket */
@@ -317,6 +304,22 @@ static uint32_t welcomed_under(struct spawn_proc *p, struct offers *o)
     return id;
 }
 
+/* The relay ends: every offer of o was answered, all but the last held
+ * (at most) taking the place of one before (edges.webrtc.evicted), none
+ * refused for want of room. */
+static void offers_answered(struct spawn_proc *relay, const struct offers *o, const char *what,
+                            unsigned held)
+{
+    char *out = harness_relay_finish(relay);
+    long long evicted = harness_stats_field(out, true, "edges.webrtc.evicted");
+    printf("offers %s: %u sent, %u answered, %lld evicted\n", what, o->sent, o->answered,
+           evicted);
+    assert_int_equal(o->answered, o->sent);
+    assert_true(evicted >= (long long)o->answered - held);
+    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.offers_full"), 0);
+    free(out);
+}
+
 /* 300 offers from 127.0.0.2, and more while an aiortc player from
  * 127.0.0.1 offers and joins: 127.0.0.2 holds at most --max-per-address
  * (16) sessions not yet checked, its oldest giving way to its newest, so
@@ -341,14 +344,7 @@ static void offers_from_one_address(void **state)
                          "--json", NULL};
     cJSON_Delete(play(&player, id, bot, 100));
     spawn_free(&player);
-    char *out = harness_relay_finish(&relay);
-    long long evicted = harness_stats_field(out, true, "edges.webrtc.evicted");
-    printf("offers from one address: %u sent, %u answered, %lld evicted\n", o.sent, o.answered,
-           evicted);
-    assert_int_equal(o.answered, o.sent); /* each in the place of its address's oldest */
-    assert_true(evicted >= (long long)o.answered - 16);
-    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.offers_full"), 0);
-    free(out);
+    offers_answered(&relay, &o, "from one address", 16); /* each in its oldest's place */
 }
 
 /* 300 offers with one ticket's pass from 40 addresses, and more while an
@@ -363,7 +359,7 @@ static void offers_with_one_pass(void **state)
     char key[300];
     snprintf(key, sizeof key, "%s/passes.key", dir);
     const char *keygen[] = {"keygen", key, NULL};
-    free(ticket_prog(keygen));
+    free(harness_program_line("ricochet-ticket", keygen));
     const char *mint_web[] = {"mint", "--key", key, "--room", "lobby", "--name", "web",
                               "--clear", NULL};
     const char *mint_bot[] = {"mint", "--key", key, "--room", "lobby", "--name", "bot",
@@ -375,8 +371,10 @@ static void offers_with_one_pass(void **state)
                           "--listen", "enet://127.0.0.1:0", "--ticket-key", key,
                           "--stats-interval", "0", NULL};
     int ws = relay_with_ws(&relay, args);
-    char *web = ticket_prog(mint_web), *bot_ticket = ticket_prog(mint_bot);
-    char *bad = ticket_prog(mint_bad), pass[TICKET_PASS_TEXT_MAX + 1];
+    char *web = harness_program_line("ricochet-ticket", mint_web);
+    char *bot_ticket = harness_program_line("ricochet-ticket", mint_bot);
+    char *bad = harness_program_line("ricochet-ticket", mint_bad);
+    char pass[TICKET_PASS_TEXT_MAX + 1];
     struct ticket_claims c;
     assert_int_equal(ticket_read(bad, &c, pass, sizeof pass), 0);
     char enet[16];
@@ -392,14 +390,7 @@ static void offers_with_one_pass(void **state)
                          "--ticket", bot_ticket, "--json", NULL};
     cJSON_Delete(play(&player, id, bot, 100));
     spawn_free(&player);
-    char *out = harness_relay_finish(&relay);
-    long long evicted = harness_stats_field(out, true, "edges.webrtc.evicted");
-    printf("offers with one pass: %u sent, %u answered, %lld evicted\n", o.sent, o.answered,
-           evicted);
-    assert_int_equal(o.answered, o.sent); /* each in the place of the one before */
-    assert_true(evicted >= (long long)o.answered - 1);
-    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.offers_full"), 0);
-    free(out);
+    offers_answered(&relay, &o, "with one pass", 1); /* each in the place of the one before */
     free(web);
     free(bot_ticket);
     free(bad);

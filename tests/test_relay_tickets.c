@@ -9,7 +9,8 @@
  * still admits; a ticket admitted once is bound to its first address until
  * it expires; one that says "sealed" needs a relay that seals; a version-2
  * join with a ticket is refused; an offer's precheck gives a join's codes
- * and claims nothing, the session the offer opens claims its pass. Sealed sessions: test_relay_sealed. */
+ * and claims nothing, the session the offer opens claims its pass.
+ * Sealed sessions: test_relay_sealed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -298,6 +299,18 @@ static void moved_members_tickets_are_free(void **state)
     relay_destroy(r);
 }
 
+/* A state from peer 0 before its join: refused not_joined. Returns its
+ * length. */
+static size_t state_before_join(struct relay *r)
+{
+    uint8_t st[PROTO_STATE_MAX];
+    size_t len = make_state(st, 0, 1, 1.0f, 0);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
+                                       len, now_us),
+                     DROP(RELAY_DROP_NOT_JOINED));
+    return len;
+}
+
 /* Before a ticket admits a peer of an edge whose sources can be forged
  * (plain UDP), nothing it is sent is longer than what it sent: a ping
  * gets not_joined, not a pong. */
@@ -311,11 +324,7 @@ static void no_answer_longer_than_the_request(void **state)
     assert_string_equal(last_error(0), "not_joined");
     assert_true(bytes_to(0) <= strlen(ping));
     fake_clear();
-    uint8_t st[PROTO_STATE_MAX];
-    size_t len = make_state(st, 0, 1, 1.0f, 0);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
-                                       len, now_us),
-                     DROP(RELAY_DROP_NOT_JOINED));
+    size_t len = state_before_join(r);
     assert_true(bytes_to(0) <= len);
     relay_destroy(r);
 }
@@ -376,11 +385,7 @@ static void refusals_whole_where_no_source_is_forged(void **state)
     relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
     connect_peer(r, 0);
     fake_clear();
-    uint8_t st[PROTO_STATE_MAX];
-    size_t len = make_state(st, 0, 1, 1.0f, 0);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
-                                       len, now_us),
-                     DROP(RELAY_DROP_NOT_JOINED));
+    state_before_join(r);
     assert_string_equal(last_error(0), "not_joined");
     assert_string_equal(last_message(0), "state before join: send join first");
     relay_destroy(r);
@@ -473,8 +478,10 @@ static void precheck_claims_nothing(void **state)
     assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_EXPIRED);
     relay_set_unix_time(r, NOW_S);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why), PROTO_ERROR_NONE);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why), PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
+                     PROTO_ERROR_NONE);
     for (int i = 0; i < RELAY_DROP_COUNT; i++)
         assert_int_equal(drops(r, (enum relay_drop)i), 0);
     assert_int_equal(join_with(r, 0, pass, NULL), 0);
@@ -493,7 +500,8 @@ static void precheck_claims_nothing(void **state)
                      PROTO_ERROR_TICKET_WRONG_RELAY);
     relay_destroy(r);
     r = ticket_relay(NULL, true, 1);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why), PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
+                     PROTO_ERROR_NONE);
     relay_destroy(r);
 }
 

@@ -315,6 +315,17 @@ static void mint_pass(const struct relay_config *cfg, const char *name, char *pa
     assert_int_equal(ticket_read(text, &c, pass, TICKET_PASS_TEXT_MAX + 1), 0);
 }
 
+/* Client i (open) joins with pass's ticket: welcomed (asserted). */
+static void ticketed_join(int i, const char *pass)
+{
+    char json[TICKET_PASS_TEXT_MAX + 64];
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}",
+             pass);
+    rtc_send_json(i, json);
+    until_at_least(got_of, &i, 1);
+    assert_non_null(rtc_last(i, PROTO_CTL_WELCOME));
+}
+
 /* Offers refused keep nothing: an SDP that does not read; a ticket the
  * core's precheck refuses; past the half-open sessions allowed while none
  * not yet checked is 250 ms old. */
@@ -345,13 +356,7 @@ static void offers_refused(void **state)
     rtc_client_new(2, RTC_PEER_OPEN_ALL);
     assert_int_equal(rtc_client_offer(2, pass[2]), RELAY_OFFER_FULL);
     rtc_until_open(0);
-    char json[TICKET_PASS_TEXT_MAX + 64];
-    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}",
-             pass[0]);
-    rtc_send_json(0, json);
-    static const int alice = 0;
-    until_at_least(got_of, &alice, 1);
-    assert_non_null(rtc_last(0, PROTO_CTL_WELCOME));
+    ticketed_join(0, pass[0]);
     assert_true(rtc_client_offer(2, pass[2]) > 0);
     rtc_pump(100);
     assert_int_equal(rtc_counter("offers"), 3);
@@ -417,13 +422,7 @@ static void offers_make_room(void **state)
     /* checked, its pass is no newcomer's: refused; its own join admitted */
     rtc_until_open(3);
     assert_int_equal(rtc_client_offer_from(6, pass[2], &a), RELAY_OFFER_TICKET);
-    char json[TICKET_PASS_TEXT_MAX + 64];
-    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}",
-             pass[2]);
-    rtc_send_json(3, json);
-    static const int three = 3;
-    until_at_least(got_of, &three, 1);
-    assert_non_null(rtc_last(3, PROTO_CTL_WELCOME));
+    ticketed_join(3, pass[2]);
     assert_int_equal(rtc_counter("offers_full"), 1);
     assert_int_equal(rtc_counter("offers_ticket"), 1);
     assert_int_equal(relay_members(rtc_env.r), 1);
