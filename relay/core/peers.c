@@ -168,11 +168,12 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         relay_peer_gone(r, peer, PROTO_LEFT_QUIT, now_us);
     }
     /* The pass its offer's session claimed stays its (relay_ticket_claim). */
-    struct relay_peer claim = {.ticketed = p->ticketed};
-    memcpy(claim.ticket_id, p->ticket_id, sizeof claim.ticket_id);
+    bool claimed = p->ticketed;
+    uint8_t claim[TICKET_ID_BYTES];
+    memcpy(claim, p->ticket_id, sizeof claim);
     memset(p, 0, sizeof *p);
-    p->ticketed = claim.ticketed;
-    memcpy(p->ticket_id, claim.ticket_id, sizeof p->ticket_id);
+    p->ticketed = claimed;
+    memcpy(p->ticket_id, claim, sizeof claim);
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
     if (r->closing) {
         /* A handshake that finished during the shutdown drain. */
