@@ -184,7 +184,10 @@ extern const struct relay_transport_ops relay_udp_ops;
  * is full, each sender's unreliable states are conflated to its newest
  * (counted); a queue over --max-queued-bytes or unwritten for
  * --slow-reader-ms closes the connection (slow_reader); tick expires
- * connections silent for timeout_ms; settled once every queue is written. */
+ * connections silent for timeout_ms; settled once every queue is written.
+ * Connections that have not joined are at most max_half_open, a newcomer
+ * past it closing the oldest of the address holding the most; they count
+ * against --max-clients from their join (count_at_join). */
 extern const struct relay_transport_ops relay_tcp_ops;
 
 /* ---- WebSocket: HTTP first, then a stream of WebSocket messages ---- */
@@ -193,7 +196,9 @@ extern const struct relay_transport_ops relay_tcp_ops;
  * (then a peer of the core, every message a WebSocket message through
  * wslay), the play page's files, a WebRTC offer (POST /rtc, answered by
  * the edge offers_to names), or an error; not upgraded within
- * handshake_ms, or past max_half_open at once, it is closed. wss: the same
+ * handshake_ms it is closed (408); connections that have not joined,
+ * upgraded or not, are at most max_half_open (a newcomer past it closes
+ * the oldest of the address holding the most). wss: the same
  * in TLS (tls_cert, tls_key), its members secure. */
 extern const struct relay_transport_ops relay_ws_ops;
 extern const struct relay_transport_ops relay_wss_ops;

@@ -2,7 +2,7 @@
  * program uses relay_ws_ops and relay_wss_ops (transport.h). A file calls
  * only those below it here:
  *   transport_ws.c         the listening socket, connections, the loop's
- *                          operations, half-open connections' bounds
+ *                          operations, half-open connections' deadlines
  *   transport_ws_http.c    the HTTP front: a request read, routed (ws_http.h)
  *                          and answered: the upgrade, the play page's files,
  *                          a WebRTC offer handed to the edge that answers it
