@@ -9,7 +9,7 @@
 #   make bench      a quick benchmark (about a minute): the modes side by side
 #   make bench-full the whole suite into build/bench-results/ (bench-reference:
 #                   into the committed bench/results/; bench-scale, bench-guards,
-#                   bench-edges)
+#                   bench-edges, bench-doors)
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused,
 #                   Sentinel failover)
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
@@ -188,7 +188,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-webrtc-reference bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-ipmodes bench-ipmodes-reference \
-        bench-edges bench-edges-reference \
+        bench-edges bench-edges-reference bench-doors bench-doors-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
@@ -537,6 +537,15 @@ bench-edges bench-edges-reference:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/tests/test_e2e_edge_flood
 	bench/edge_flood.sh $(BUILD)/bin build/asan/tests $(EDGES_DIR) $(REPEAT)
+
+# DOORS_BEFORE: a release build's bin/ of the code before a change, measured
+# beside this one (bench/doors.sh's figures before -> after).
+bench-doors bench-doors-reference: DOORS_DIR = $(if $(filter bench-doors-reference,$@),bench/results,$(BENCH_OUT))/doors
+bench-doors bench-doors-reference:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/tests/test_e2e_doors
+	bench/doors.sh $(BUILD)/bin build/asan/tests $(DOORS_DIR) $(REPEAT) $(DOORS_BEFORE)
 
 bench-guards bench-guards-reference: GUARDS_DIR = $(if $(filter bench-guards-reference,$@),bench/results,$(BENCH_OUT))/guards
 bench-guards bench-guards-reference:

@@ -147,10 +147,10 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         return on_clock(r, peer, m, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
-        if ((datagram || r->cfg.n_ticket_keys) && !p->joined)
+        if ((datagram || r->reply_cap) && !p->joined)
             /* A plain-UDP client we expired: tell it instead of ponging, so
-             * it knows to join again. Before a ticket admits a peer, a pong
-             * would be longer than its ping. */
+             * it knows to join again. Before a ticket admits a peer whose
+             * source can be forged, a pong would be longer than its ping. */
             return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                                "not joined (expired?): send join");
         proto_control_init(&r->out, PROTO_CTL_PONG);

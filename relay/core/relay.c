@@ -131,10 +131,13 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
                       uint32_t flags, uint8_t *bytes, size_t len,
                       uint64_t now_us)
 {
-    /* Before a ticket admits it, a peer gets no answer longer than what it
-     * sent (PROTOCOL.md, Tickets): nothing to amplify. */
+    /* Before a ticket admits it, a peer of an edge whose sources can be
+     * forged (plain UDP) gets no answer longer than what it sent
+     * (PROTOCOL.md, Tickets): nothing to amplify. Where a handshake bound
+     * the source (ENet, a stream, WebRTC), every answer goes whole. */
     const struct relay_peer *p = core_peer_get(r, peer);
-    r->reply_cap = r->cfg.n_ticket_keys && p && !p->joined ? (len ? len : 1) : 0;
+    r->reply_cap = r->cfg.n_ticket_keys && p && !p->joined && core_edge(r, peer)->forgeable
+                       ? (len ? len : 1) : 0;
     core_clock(r, now_us);
     int rc = on_datagram(r, peer, channel, flags, bytes, len, now_us);
     core_kick_due(r, now_us); /* within reply_cap, as a kick always was */

@@ -218,6 +218,7 @@ struct relay_transport transport_webrtc_core(void *ctx, uint32_t base)
         [RTC_COUNT_NOT_WEBRTC] = "not_webrtc",
         [RTC_COUNT_TOO_LONG] = "too_long",
         [RTC_COUNT_HALF_OPEN] = "half_open",
+        [RTC_COUNT_EVICTED] = "evicted",
         [RTC_COUNT_CHANNELS_REFUSED] = "channels_refused",
         [RTC_COUNT_DCEP_BAD] = "dcep_bad",
         [RTC_COUNT_STRAY] = "stray_messages",

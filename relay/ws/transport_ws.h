@@ -2,7 +2,7 @@
  * program uses relay_ws_ops and relay_wss_ops (transport.h). A file calls
  * only those below it here:
  *   transport_ws.c         the listening socket, connections, the loop's
- *                          operations, half-open connections' bounds
+ *                          operations, half-open connections' deadlines
  *   transport_ws_http.c    the HTTP front: a request read, routed (ws_http.h)
  *                          and answered: the upgrade, the pages' files,
  *                          a WebRTC offer handed to the edge that answers it
@@ -78,7 +78,8 @@ struct relay_ws {
     SSL_CTX *ssl_ctx;
     BIO_METHOD *bio_method;  /* the connections' socket BIO (MSG_NOSIGNAL) */
     size_t msg_max;          /* longest message taken (--max-packet-size) */
-    uint32_t half_open, half_open_max; /* connections not upgraded, and their bound */
+    uint32_t half_open;      /* connections not upgraded (their bound, with those
+                                upgraded and not joined: s.waiting_max) */
     uint32_t handshake_ms;   /* a connection not upgraded this long is closed */
     struct ws_conn *conns;   /* per slot */
     uint32_t *again, n_again; /* connections TLS holds read bytes of: read next turn

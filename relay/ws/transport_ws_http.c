@@ -109,8 +109,8 @@ static void offer(struct relay_ws *t, struct relay *r, uint32_t i,
     }
     const char *body = t->conns[i].head + req->head_len;
     int n = t->answer_ops->answer(t->answerer, r, body, (size_t)req->content_length,
-                                  pass[0] ? pass : NULL, t->scratch, WS_SCRATCH, why,
-                                  sizeof why);
+                                  pass[0] ? pass : NULL, &t->s.conns[i].addr, t->scratch,
+                                  WS_SCRATCH, why, sizeof why);
     if (n < 0) {
         int status = n == RELAY_OFFER_TICKET ? 403 : n == RELAY_OFFER_FULL ? 503 : 400;
         relay_count_drop(r, RELAY_DROP_BAD_HTTP);

@@ -760,3 +760,15 @@ cJSON *harness_json_line(struct spawn_proc *p, const char *key)
     free(out);
     return found;
 }
+
+char *harness_program_line(const char *prog, const char *const *args)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, prog, args), 0);
+    assert_int_equal(spawn_stop(&p, 0, 10000), 0);
+    char *out = spawn_read_stdout(&p);
+    spawn_free(&p);
+    assert_non_null(out);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}

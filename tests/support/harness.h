@@ -30,6 +30,11 @@ char *harness_read_text(const char *path);
 struct cJSON;
 struct cJSON *harness_json_line(struct spawn_proc *p, const char *key);
 
+/* Runs the ricochet program prog (in $RICOCHET_BIN) with args to its exit,
+ * which must be 0 within 10 s (asserted); its stdout's first line, without
+ * the newline (the caller frees). */
+char *harness_program_line(const char *prog, const char *const *args);
+
 /* spawn_start of $RICOCHET_BIN/prog with args (NULL-terminated, without
  * argv[0]). Returns 0, or -1 with the message printed to stderr. */
 int harness_spawn(struct spawn_proc *p, const char *prog,
