@@ -38,10 +38,34 @@ struct bench_mode {
     enum proto_mode mode;
     bool webrtc;
 };
-#define BENCH_MODES (PROTO_MODE_COUNT + 3) /* the modes, then the ENet modes over WebRTC */
+#define BENCH_MODES (PROTO_MODE_COUNT + 3) /* the lanes: the modes, then the ENet modes over
+                                              WebRTC */
+
+/* A lane (docs/design.md, "Lanes, modes and edges"): one carrier and one
+ * mode over it, a row of bench_mode.c's table. --modes, the reports' order,
+ * the plots, ricochet-bench --live and the lesson page read the rows; a new
+ * lane is a row, never a branch. */
+struct bench_lane {
+    const char *name;       /* "unsequenced", "webrtc-reliable": --modes, the reports */
+    const char *title;      /* "ENet, unsequenced": the lesson page's heading */
+    struct bench_mode mode;
+    int transport;          /* enum ricochet_transport: what the clients' config asks for */
+    const char *edge;       /* the relay edge's scheme its sessions run on ("enet", "ws") */
+    const char *offers;     /* the edge its clients connect to first, when another (webrtc:
+                               its offers go to "ws"); NULL: edge */
+    bool ip;                /* a TCP stream: netsim impairs it in IP mode only */
+    const char *wire;       /* netsim's --wire reader of its datagrams ("enet", "udp",
+                               "webrtc" with the clients' key log); NULL: a stream, read by
+                               IP mode from its TCP segments */
+};
+
+/* Row index, 0 to BENCH_MODES - 1, or NULL. */
+const struct bench_lane *bench_lane(int index);
+/* m's row, or NULL (no such lane: a mode without ENet over WebRTC). */
+const struct bench_lane *bench_lane_of(struct bench_mode m);
 
 /* "unsequenced", ..., "ws" (the mode table's), then "webrtc" (unsequenced
- * over WebRTC), "webrtc-sequenced", "webrtc-reliable". */
+ * over WebRTC), "webrtc-sequenced", "webrtc-reliable": the lanes' names. */
 const char *bench_mode_name(struct bench_mode m);
 /* Parses a name above into *m. Returns 0, or -1. */
 int bench_mode_parse(const char *name, struct bench_mode *m);

@@ -230,8 +230,10 @@ static size_t audit_args(struct run *run, const char **args)
     }
     args[n++] = "--drop-log";
     args[n++] = run->drop_log;
+    /* a stream's states are read from its segments in IP mode, whatever --wire */
+    const char *wire = bench_lane_of((struct bench_mode){run->mode, run->webrtc})->wire;
     args[n++] = "--wire";
-    args[n++] = run->webrtc ? "webrtc" : proto_mode_info(run->mode)->enet ? "enet" : "udp";
+    args[n++] = wire ? wire : "udp";
     if (run->webrtc) {
         args[n++] = "--keylog";
         args[n++] = run->keylog;

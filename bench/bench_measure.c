@@ -268,8 +268,8 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
                               .n_ports = run_fleet_entries(run),
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0,
-                              .transport = run->webrtc ? RICOCHET_TRANSPORT_WEBRTC
-                                                       : RICOCHET_TRANSPORT_DEFAULT,
+                              .transport = (enum ricochet_transport)bench_lane_of(
+                                  (struct bench_mode){run->mode, run->webrtc})->transport,
                               .keylog = run->keylog[0] ? run->keylog : NULL};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};
