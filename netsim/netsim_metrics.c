@@ -109,8 +109,9 @@ void netsim_metrics_write(struct promtext *t, const struct netsim_snapshot *s)
                     version_ricochet(), version_enet(), version_cjson());
 }
 
-static void on_metrics(void *ctx, struct httpd_reply *r)
+static void on_metrics(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
 {
+    (void)req;
     struct netsim_metrics *m = ctx;
     const struct netsim_snapshot *s = triple_front(m->tb);
     if (!s) {
