@@ -219,6 +219,10 @@ static int log_line(struct audit_log *log, const char *line)
     uint64_t t_us, delay;
     int got = sscanf(line, "%" SCNu64 " %15s %7s %47s %15s %15s %15s %" SCNu64 " %23s %15s",
                      &t_us, ev, dir, flow, f5, f6, kind, &delay, f9, f10);
+    if (got >= 3 && !strcmp(ev, "model")) { /* the model in force from t_us on */
+        log->models++;
+        return 0;
+    }
     if (got < 8) /* logs older than the peer and group columns have 8 */
         return -1;
     int e = droplog_event_parse(ev);
@@ -245,7 +249,7 @@ struct audit_log *audit_log_read(FILE *f, char *err, size_t err_cap)
         audit_log_free(log);
         return NULL;
     }
-    char line[256];
+    char line[1024]; /* a model line names every setting */
     for (size_t n = 1; fgets(line, sizeof line, f); n++) {
         if (line[0] == '#' || line[0] == '\n')
             continue;

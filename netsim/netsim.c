@@ -6,6 +6,7 @@
 #include "netsim.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,72 @@ struct netsim *netsim_create(const struct netsim_model models[NETSIM_DIRS], uint
         rng_seed(&d->rng_reorder, base + 5 * 0x632be59bd9b4e019u);
     }
     return sim;
+}
+
+int netsim_set_models(struct netsim *sim, const struct netsim_model models[NETSIM_DIRS],
+                      char *err, size_t err_cap)
+{
+    for (int i = 0; i < NETSIM_DIRS; i++)
+        if (netsim_model_check(&models[i], err, err_cap) < 0)
+            return -1;
+    for (int i = 0; i < NETSIM_DIRS; i++)
+        sim->d[i].m = models[i];
+    return 0;
+}
+
+/* The model's settings by the names of ricochet-netsim's options. */
+#define MF(NAME, FIELD, KIND) {NAME, offsetof(struct netsim_model, FIELD), KIND}
+enum field_kind { F_DOUBLE, F_U32, F_U64, F_BOOL, F_DIST };
+static const struct {
+    const char *name;
+    size_t off;
+    enum field_kind kind;
+} model_fields[] = {
+    MF("loss", loss_pct, F_DOUBLE), MF("loss-corr", loss_corr_pct, F_DOUBLE),
+    MF("ge-p", ge_p_pct, F_DOUBLE), MF("ge-r", ge_r_pct, F_DOUBLE),
+    MF("ge-loss-good", ge_loss_good_pct, F_DOUBLE), MF("ge-loss-bad", ge_loss_bad_pct, F_DOUBLE),
+    MF("delay", delay_ms, F_DOUBLE), MF("jitter", jitter_ms, F_DOUBLE),
+    MF("delay-corr", delay_corr_pct, F_DOUBLE), MF("jitter-dist", jitter_dist, F_DIST),
+    MF("reorder", reorder, F_BOOL), MF("reorder-pct", reorder_pct, F_DOUBLE),
+    MF("reorder-corr", reorder_corr_pct, F_DOUBLE), MF("reorder-gap", reorder_gap, F_U32),
+    MF("dup", dup_pct, F_DOUBLE), MF("dup-corr", dup_corr_pct, F_DOUBLE),
+    MF("corrupt", corrupt_pct, F_DOUBLE), MF("corrupt-corr", corrupt_corr_pct, F_DOUBLE),
+    MF("rate-kbps", rate_kbps, F_DOUBLE), MF("queue-limit", queue_packets, F_U64),
+    MF("queue-bytes", queue_bytes, F_U64),
+};
+#undef MF
+
+const char *netsim_model_field(const struct netsim_model *m, size_t i, char *value, size_t cap)
+{
+    static const char *const dists[] = {"uniform", "normal", "pareto", "paretonormal"};
+    if (i >= sizeof model_fields / sizeof model_fields[0])
+        return NULL;
+    const void *at = (const char *)m + model_fields[i].off;
+    switch (model_fields[i].kind) {
+    case F_DOUBLE:
+        snprintf(value, cap, "%g", *(const double *)at);
+        break;
+    case F_U32:
+        snprintf(value, cap, "%u", (unsigned)*(const uint32_t *)at);
+        break;
+    case F_U64:
+        snprintf(value, cap, "%llu", (unsigned long long)*(const uint64_t *)at);
+        break;
+    case F_BOOL:
+        snprintf(value, cap, "%s", *(const int *)at ? "true" : "false");
+        break;
+    case F_DIST: {
+        int v = *(const int *)at;
+        snprintf(value, cap, "%s", v >= 0 && v < 4 ? dists[v] : "?");
+        break;
+    }
+    }
+    return model_fields[i].name;
+}
+
+const struct netsim_model *netsim_model_of(const struct netsim *sim, enum netsim_dir dir)
+{
+    return &sim->d[dir].m;
 }
 
 void netsim_destroy(struct netsim *sim)

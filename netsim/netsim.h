@@ -196,6 +196,23 @@ int netsim_model_check(const struct netsim_model *m, char *err, size_t err_cap);
  * Returns NULL if a model fails netsim_model_check or memory runs out. */
 struct netsim *netsim_create(const struct netsim_model models[NETSIM_DIRS], uint64_t seed);
 
+/* Replaces both directions' models while sim runs (ricochet-netsim's PUT
+ * /model): datagrams from now on meet the new ones; copies already held
+ * keep the delivery time they were given, the generators and the
+ * Gilbert-Elliott chain's state go on. Returns 0, or -1 with a one-line
+ * message in err (a model fails netsim_model_check: nothing changed). */
+int netsim_set_models(struct netsim *sim, const struct netsim_model models[NETSIM_DIRS],
+                      char *err, size_t err_cap);
+
+/* The model in force in dir. */
+const struct netsim_model *netsim_model_of(const struct netsim *sim, enum netsim_dir dir);
+
+/* The model's setting i (0, 1, ... until NULL) by the name of
+ * ricochet-netsim's option ("loss", "jitter-dist", "rate-kbps"), its value
+ * as that option takes it into value ("5", "uniform", "true"). Returns the
+ * name, or NULL past the last. */
+const char *netsim_model_field(const struct netsim_model *m, size_t i, char *value, size_t cap);
+
 /* Frees sim and every pending copy (NULL is fine). */
 void netsim_destroy(struct netsim *sim);
 

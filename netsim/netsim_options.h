@@ -56,6 +56,24 @@ struct netsim_setup {
     struct netsim_model models[NETSIM_DIRS];
 };
 
+/* Both directions' models from cfg (its up- and down- settings over the
+ * plain ones), each checked. Returns 0, or -1 with a one-line message in
+ * err. */
+int netsim_models_from(const struct netsim_options *cfg, struct netsim_model models[NETSIM_DIRS],
+                       char *err, size_t err_cap);
+
+/* Both directions' models of netsim's defaults (a perfect wire, as no
+ * option given makes it). Returns 0, or -1 (a table bug). */
+int netsim_default_models(struct netsim_model models[NETSIM_DIRS]);
+
+/* PUT /model: a JSON object of the model's options by their names and in
+ * their ranges ({"loss": 5, "up-rate-kbps": 256, "jitter-dist": "normal"};
+ * no other option), set over cfg, checked as the command line is. Returns
+ * 0 with cfg updated and models the new ones, or -1 with the one-line error
+ * in err and cfg untouched. */
+int netsim_model_apply(struct netsim_options *cfg, const char *json,
+                       struct netsim_model models[NETSIM_DIRS], char *err, size_t err_cap);
+
 /* cfg and setup from argv; exits 2 on anything wrong (0 after --help),
  * warns about addresses that are not loopback, and raises the descriptor
  * limit to fit --max-flows. */

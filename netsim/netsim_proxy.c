@@ -274,6 +274,26 @@ static void deliver_due(struct netsim_proxy *px, uint64_t now)
     }
 }
 
+/* PUT /model: the newest model posted, in force from now (logged, and
+ * written into the drop log with its time). */
+static void take_model(struct netsim_proxy *px, uint64_t now)
+{
+    struct netsim_model models[NETSIM_DIRS];
+    char err[200];
+    if (!netsim_metrics_take(px->metrics, models))
+        return;
+    if (netsim_set_models(px->sim, models, err, sizeof err) != 0) {
+        log_warn("netsim: model refused: %s", err); /* checked before it was posted */
+        return;
+    }
+    log_info("netsim: model changed");
+    for (int d = 0; d < NETSIM_DIRS; d++) {
+        netsim_report_model((enum netsim_dir)d, &models[d]);
+        if (px->drop_log)
+            droplog_model(px->drop_log, now, (enum netsim_dir)d, &models[d], &px->base[d], false);
+    }
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
@@ -323,6 +343,8 @@ int netsim_proxy_run(struct netsim_proxy *px)
         } else {
             px->pfds[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
         }
+        size_t control = n; /* PUT /model's wake-up (-1 without --metrics: not polled) */
+        px->pfds[n++] = (struct pollfd){.fd = netsim_metrics_fd(px->metrics), .events = POLLIN};
         for (size_t i = 0; !px->ip && i < (size_t)cfg->max_flows; i++) {
             if (px->flows[i].used) {
                 px->pfd_flow[n] = i;
@@ -342,6 +364,8 @@ int netsim_proxy_run(struct netsim_proxy *px)
             return -1;
         }
         now = clock_now_us();
+        if (r > 0 && px->pfds[control].revents)
+            take_model(px, now);
         if (r > 0 && px->ip) {
             for (int d = 0; d < NETSIM_DIRS; d++)
                 if (px->pfds[d].revents)
@@ -349,7 +373,7 @@ int netsim_proxy_run(struct netsim_proxy *px)
         } else if (r > 0) {
             if (px->pfds[0].revents)
                 read_clients(px, now);
-            for (size_t i = 1; i < n; i++)
+            for (size_t i = control + 1; i < n; i++)
                 if (px->pfds[i].revents)
                     read_relay(px, px->pfd_flow[i], now);
         }
@@ -363,6 +387,10 @@ static int drop_log_open(struct netsim_proxy *px)
 {
     if (!px->cfg.drop_log[0])
         return 0;
+    if (netsim_default_models(px->base) != 0) {
+        log_error("netsim: no default model");
+        return -1;
+    }
     px->drop_log = fopen(px->cfg.drop_log, "w");
     if (!px->drop_log) {
         log_error("netsim: --drop-log %s: %s", px->cfg.drop_log, strerror(errno));
@@ -370,6 +398,10 @@ static int drop_log_open(struct netsim_proxy *px)
     }
     static const char *const wires[] = {"udp", "enet", "webrtc"};
     droplog_header(px->drop_log, wires[px->cfg.wire]);
+    uint64_t now = clock_now_us();
+    for (int d = 0; d < NETSIM_DIRS; d++)
+        droplog_model(px->drop_log, now, (enum netsim_dir)d,
+                      netsim_model_of(px->sim, (enum netsim_dir)d), &px->base[d], true);
     if (px->cfg.wire == NETSIM_WIRE_WEBRTC) {
         char err[160];
         px->keylog = dtlsview_keylog_open(px->cfg.keylog, err, sizeof err);
@@ -461,8 +493,8 @@ int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup)
     histogram_reset(&px->counts.late_us[NETSIM_UP]);
     histogram_reset(&px->counts.late_us[NETSIM_DOWN]);
     px->flows = calloc(max_flows + 1, sizeof *px->flows);
-    px->pfds = calloc(max_flows + 1, sizeof *px->pfds);
-    px->pfd_flow = calloc(max_flows + 1, sizeof *px->pfd_flow);
+    px->pfds = calloc(max_flows + 3, sizeof *px->pfds); /* + listener or devices, control */
+    px->pfd_flow = calloc(max_flows + 3, sizeof *px->pfd_flow);
     px->sim = netsim_create(setup->models, px->counts.seed);
     if (!px->flows || !px->pfds || !px->pfd_flow || !px->sim) {
         log_error("netsim: out of memory");

@@ -58,6 +58,8 @@ struct netsim_proxy {
     uint64_t upstream_unlogged;   /* upstream socket failures not logged yet */
     uint64_t upstream_next_log_us; /* earliest time to log the next one */
     FILE *drop_log;                        /* --drop-log, or NULL */
+    struct netsim_model base[NETSIM_DIRS]; /* --drop-log: the default model, which its model
+                                              lines name the settings that differ from */
     struct dtlsview_keylog *keylog;        /* --wire webrtc: --keylog's sessions */
     struct droplog_counts drop_counts;
     struct capture *cap_fwd, *cap_drop;    /* --pcap, or NULL */

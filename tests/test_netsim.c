@@ -1,7 +1,7 @@
 /* test_netsim.c: the impairment model (loss rates, Gilbert-Elliott bursts,
  * reproducibility, order, delay bounds and distributions, netem's
  * correlation, corruption and reordering with a gap, duplication, rate
- * limit, counters);
+ * limit, counters, a model replaced while it runs);
  * the ricochet-netsim proxy end to end is test_e2e_netsim.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -685,6 +685,50 @@ static void counters_add_up(void **state)
     netsim_destroy(sim); /* ASan checks the pending copy is freed */
 }
 
+/* A model replaced while the simulator runs: what comes after meets the
+ * new one, what it holds keeps its delivery time; a bad model changes
+ * nothing; the settings read back by the options' names. */
+static void model_changed_while_running(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.delay_ms = 10;
+    struct netsim *sim = new_sim(&m, &m, 3);
+    unsigned char buf[8] = {0};
+    assert_int_equal(netsim_submit(sim, NETSIM_UP, 1, buf, sizeof buf, 0), 1);
+    struct netsim_model next[NETSIM_DIRS] = {m, m};
+    next[NETSIM_UP].delay_ms = 50;
+    next[NETSIM_UP].loss_pct = 100;
+    char err[128];
+    assert_int_equal(netsim_set_models(sim, next, err, sizeof err), 0);
+    assert_int_equal(netsim_submit(sim, NETSIM_UP, 1, buf, sizeof buf, 1 * MS), 0); /* lost */
+    assert_int_equal(netsim_submit(sim, NETSIM_DOWN, 1, buf, sizeof buf, 1 * MS), 1);
+    struct netsim_datagram dg;
+    assert_int_equal(netsim_next_due(sim, 10 * MS, &dg), 1);
+    assert_int_equal(dg.due_us, 10 * MS); /* held before the change: its time kept */
+    assert_int_equal(netsim_next_due(sim, 11 * MS, &dg), 1);
+    assert_int_equal(dg.dir, NETSIM_DOWN);
+    assert_int_equal(netsim_counters(sim, NETSIM_UP)->dropped_loss, 1);
+
+    next[NETSIM_DOWN].loss_pct = 200;
+    assert_int_equal(netsim_set_models(sim, next, err, sizeof err), -1);
+    assert_non_null(strstr(err, "loss"));
+    assert_true(netsim_model_of(sim, NETSIM_DOWN)->loss_pct == 0); /* unchanged */
+    assert_true(netsim_model_of(sim, NETSIM_UP)->delay_ms == 50);
+
+    char value[64];
+    const char *name;
+    size_t n = 0;
+    bool saw_delay = false;
+    for (; (name = netsim_model_field(netsim_model_of(sim, NETSIM_UP), n, value, sizeof value));
+         n++)
+        saw_delay |= !strcmp(name, "delay") && !strcmp(value, "50");
+    assert_true(saw_delay && n > 10);
+    assert_null(netsim_model_field(&m, n, value, sizeof value));
+    netsim_destroy(sim);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -733,6 +777,7 @@ int main(void)
         cmocka_unit_test(duplication_model),
         cmocka_unit_test(rate_limit),
         cmocka_unit_test(counters_add_up),
+        cmocka_unit_test(model_changed_while_running),
         cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
