@@ -31,6 +31,7 @@ struct netsim_dir_snapshot {
     uint64_t received, received_bytes, forwarded, forwarded_bytes;
     uint64_t dropped_loss, dropped_burst, dropped_queue, dropped_overflow;
     uint64_t duplicated, corrupted, sent_at_once, reordered;
+    uint64_t paired_states, paired_lost; /* --paired-loss */
     uint64_t pending;               /* copies held now: delayed or queued */
     uint64_t send_errors, recv_errors;
     struct timehist delay;

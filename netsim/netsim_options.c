@@ -100,11 +100,17 @@ static const struct option_def option_defs[] = {
     {"pcap", OPTION_STRING, offsetof(struct netsim_options, pcap), "", 0, 240, NULL,
      "write forwarded datagrams to this pcap file, dropped ones to FILE.dropped"},
     {"wire", OPTION_CHOICE, offsetof(struct netsim_options, wire), "enet", 0, 0,
-     "udp|enet|webrtc", "how --drop-log finds states in datagrams: plain udp, ENet commands, "
-     "or WebRTC data channels inside DTLS (with --keylog)"},
+     "udp|enet|webrtc|auto", "how --drop-log and --paired-loss find states in datagrams: plain "
+     "udp, ENet commands, WebRTC data channels inside DTLS (with --keylog), or each flow's from "
+     "its first datagram (auto)"},
     {"keylog", OPTION_STRING, offsetof(struct netsim_options, keylog), "", 0, 240, NULL,
-     "with --wire webrtc: the key log (SSLKEYLOGFILE's format) its DTLS clients write, read as "
-     "it grows"},
+     "with --wire webrtc or auto: the key log (SSLKEYLOGFILE's format) its DTLS clients write, "
+     "read as it grows"},
+    {"paired-loss", OPTION_BOOL, offsetof(struct netsim_options, paired_loss), "false", 0, 0,
+     NULL, "lose a datagram that carries states by their sequence numbers, not by a draw: each "
+     "state's first transmission is lost when a hash of (seed, direction, seq) falls under "
+     "--loss or a chain stepped per seq is in a burst, so flows side by side lose the same "
+     "states (--wire finds them; retransmissions and datagrams without a state draw as ever)"},
     {"log-level", OPTION_CHOICE, offsetof(struct netsim_options, log_level), "info", 0, 0,
      "debug|info|warn|error|off", "stderr log level", .short_name = 'V',
      .short_value = "debug"},

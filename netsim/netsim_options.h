@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../sys/netaddr.h"
+#include "flowscan.h"
 #include "netsim.h"
 
 #define NETSIM_PROG "ricochet-netsim"
@@ -21,8 +22,6 @@ struct dir_opts {
     long reorder_gap;
 };
 
-/* How --drop-log reads datagrams (--wire, in its choices' order). */
-enum netsim_wire { NETSIM_WIRE_UDP = 0, NETSIM_WIRE_ENET = 1, NETSIM_WIRE_WEBRTC = 2 };
 
 struct netsim_options {
     char listen[64];
@@ -30,8 +29,9 @@ struct netsim_options {
     char stats_json[256];
     char drop_log[256];    /* "" = none */
     char pcap[256];        /* "" = none; dropped datagrams go to PCAP.dropped */
-    int wire;              /* enum netsim_wire: how --drop-log reads datagrams */
-    char keylog[256];      /* --wire webrtc: the DTLS clients' key log */
+    int wire;              /* enum netsim_wire (flowscan.h): how datagrams are read */
+    char keylog[256];      /* --wire webrtc or auto: the DTLS clients' key log */
+    bool paired_loss;      /* --paired-loss: states' loss by their seq (netsim_submit_paired) */
     struct dir_opts both, up, down;
     int jitter_dist;
     bool reorder;

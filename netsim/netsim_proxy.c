@@ -92,8 +92,7 @@ static struct netsim_flow *flow_open(struct netsim_proxy *px, const union netadd
     }
     struct netsim_flow *f = &px->flows[i];
     *f = (struct netsim_flow){.used = true, .client = *from, .fd = fd, .last_us = now};
-    if (px->drop_log && px->cfg.wire == NETSIM_WIRE_WEBRTC)
-        f->dtls = calloc(1, sizeof *f->dtls); /* NULL: its datagrams count unreadable */
+    flowscan_init(&f->scan, px->cfg.wire);
     px->counts.flows++;
     px->counts.flows_created++;
     union netaddr local;
@@ -120,8 +119,7 @@ static void flows_expire(struct netsim_proxy *px, uint64_t now)
                 close(f->fd);
             free(f->stream);
             f->stream = NULL;
-            free(f->dtls);
-            f->dtls = NULL;
+            flowscan_free(&f->scan);
             f->used = false;
             px->counts.flows--;
             px->counts.flows_expired++;
@@ -131,25 +129,33 @@ static void flows_expire(struct netsim_proxy *px, uint64_t now)
 
 /* --drop-log: one line per state for each event one datagram met. */
 static void log_states(struct netsim_proxy *px, enum droplog_event ev, enum netsim_dir dir,
-                       const struct netsim_flow *f, uint64_t now, uint64_t delay_us,
+                       struct netsim_flow *f, uint64_t now, uint64_t delay_us,
                        const unsigned char *bytes, size_t len)
 {
     char a[NETADDR_STR_MAX];
     if (px->ip) {
-        netsim_ip_log(px, ev, dir, now, delay_us, bytes, len);
+        netsim_ip_log(px, f, ev, dir, now, delay_us, bytes, len);
         return;
     }
     struct statescan_ref refs[STATESCAN_MAX];
-    struct statescan_result r;
-    if (px->cfg.wire != NETSIM_WIRE_WEBRTC)
-        r = statescan_datagram(px->cfg.wire == NETSIM_WIRE_ENET ? STATESCAN_ENET : STATESCAN_UDP,
-                               bytes, len, refs);
-    else if (f->dtls) /* its client is the DTLS client */
-        r = dtlsview_datagram(f->dtls, px->keylog, dir == NETSIM_UP, bytes, len, refs);
-    else
-        r = (struct statescan_result){.peer = -1, .malformed = 1}; /* out of memory */
+    struct statescan_result r = flowscan_datagram(&f->scan, px->keylog, dir, bytes, len, refs);
     droplog_datagram(px->drop_log, &px->drop_counts, ev, dir,
                      netaddr_format(&f->client, a, sizeof a), now, delay_us, &r, refs);
+}
+
+/* --paired-loss: the sequence numbers of the states the datagram carries
+ * for the first time on its flow (IP mode: a UDP packet's, or those its
+ * TCP segment completes), into seqs. Returns how many. */
+static size_t paired_seqs(struct netsim_proxy *px, struct netsim_flow *f, enum netsim_dir dir,
+                          size_t len, uint32_t *seqs)
+{
+    if (!px->cfg.paired_loss)
+        return 0;
+    if (px->ip)
+        return netsim_ip_first_states(px, f, dir, px->buf, len, seqs);
+    struct statescan_ref refs[STATESCAN_MAX];
+    struct statescan_result r = flowscan_datagram(&f->scan, px->keylog, dir, px->buf, len, refs);
+    return flowscan_first(&f->scan, dir, &r, refs, seqs);
 }
 
 /* --pcap: one datagram as the client and the relay see it (IP mode: the
@@ -173,8 +179,10 @@ static void submit(struct netsim_proxy *px, enum netsim_dir dir, size_t index, s
     struct netsim_flow *f = &px->flows[index];
     struct droplog_mark before, after;
     f->last_us = now;
+    uint32_t seqs[STATESCAN_MAX];
+    size_t n = paired_seqs(px, f, dir, len, seqs);
     droplog_mark(&before, netsim_counters(px->sim, dir));
-    int r = netsim_submit(px->sim, dir, index, px->buf, len, now);
+    int r = netsim_submit_paired(px->sim, dir, index, px->buf, len, now, seqs, n);
     if (r > 0)
         f->pending += (uint64_t)r;
     droplog_mark(&after, netsim_counters(px->sim, dir));
@@ -396,19 +404,27 @@ static int drop_log_open(struct netsim_proxy *px)
         log_error("netsim: --drop-log %s: %s", px->cfg.drop_log, strerror(errno));
         return -1;
     }
-    static const char *const wires[] = {"udp", "enet", "webrtc"};
-    droplog_header(px->drop_log, wires[px->cfg.wire]);
+    droplog_header(px->drop_log, flowscan_wire_name(px->cfg.wire));
     uint64_t now = clock_now_us();
     for (int d = 0; d < NETSIM_DIRS; d++)
         droplog_model(px->drop_log, now, (enum netsim_dir)d,
                       netsim_model_of(px->sim, (enum netsim_dir)d), &px->base[d], true);
-    if (px->cfg.wire == NETSIM_WIRE_WEBRTC) {
-        char err[160];
-        px->keylog = dtlsview_keylog_open(px->cfg.keylog, err, sizeof err);
-        if (!px->keylog) {
-            log_error("netsim: --keylog %s: %s", px->cfg.keylog, err);
-            return -1;
-        }
+    return 0;
+}
+
+/* --keylog: the WebRTC flows' sessions (--wire webrtc, or auto with a key
+ * log), when something reads their states. Returns 0 or -1 (logged). */
+static int keylog_open(struct netsim_proxy *px)
+{
+    const struct netsim_options *c = &px->cfg;
+    if ((!c->drop_log[0] && !c->paired_loss) ||
+        !(c->wire == NETSIM_WIRE_WEBRTC || (c->wire == NETSIM_WIRE_AUTO && c->keylog[0])))
+        return 0;
+    char err[160];
+    px->keylog = dtlsview_keylog_open(c->keylog, err, sizeof err);
+    if (!px->keylog) {
+        log_error("netsim: --keylog %s: %s", c->keylog, err);
+        return -1;
     }
     return 0;
 }
@@ -500,6 +516,8 @@ int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup)
         log_error("netsim: out of memory");
         return -1;
     }
+    if (keylog_open(px) < 0)
+        return -1;
     if (px->ip)
         return netsim_ip_open(px, setup) < 0 || drop_log_open(px) < 0 || pcap_open(px) < 0 ? -1
                                                                                          : 0;
@@ -547,7 +565,7 @@ int netsim_proxy_close(struct netsim_proxy *px, int rc)
         if (px->flows[i].used && px->flows[i].fd >= 0)
             close(px->flows[i].fd);
         free(px->flows[i].stream);
-        free(px->flows[i].dtls);
+        flowscan_free(&px->flows[i].scan);
     }
     dtlsview_keylog_free(px->keylog);
     netsim_ip_close(px);

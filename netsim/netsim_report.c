@@ -71,6 +71,10 @@ static void add_dir_json(cJSON *root, const struct netsim *sim,
                                         {"p99", (double)histogram_percentile(late, 99)},
                                         {"max", (double)histogram_percentile(late, 100)}};
     add_fields(o ? cJSON_AddObjectToObject(o, "late_us") : NULL, late_f, 3);
+    const struct stat_field paired[] = {{"datagrams", (double)c->paired},
+                                        {"states", (double)c->paired_states},
+                                        {"lost", (double)c->paired_lost}};
+    add_fields(o ? cJSON_AddObjectToObject(o, "paired") : NULL, paired, 3);
 }
 
 /* The stats record, netsim kind (STATS.md): one JSON line, one writer. */
