@@ -57,6 +57,11 @@ struct bench_lane {
     const char *wire;       /* netsim's --wire reader of its datagrams ("enet", "udp",
                                "webrtc" with the clients' key log); NULL: a stream, read by
                                IP mode from its TCP segments */
+    struct {                /* how plots and the lesson page draw it */
+        const char *color;  /* "#1f77b4" */
+        int dash, point;    /* gnuplot's dt and pt */
+        double width;       /* gnuplot's lw */
+    } style;
 };
 
 /* Row index, 0 to BENCH_MODES - 1, or NULL. */
@@ -107,6 +112,7 @@ struct bench_config {
     long setup_timeout_ms;   /* all clients joined and seeing each other */
     bool force_netsim;       /* use netsim even without impairment */
     bool reorder;            /* netsim may reorder under jitter */
+    bool paired_loss;        /* netsim's --paired-loss: every run loses the same states */
     char netsim_args[256];   /* extra arguments for netsim, space-separated */
     char relay_args[256];    /* extra arguments for a relay we start */
     uint64_t seed;           /* netsim seed (0: netsim picks and prints one) */
@@ -156,6 +162,20 @@ struct bench_timeline {
     uint64_t expected[BENCH_TIMELINE_MAX];  /* sends x their receivers */
     uint64_t delivered[BENCH_TIMELINE_MAX]; /* unique states received */
     uint64_t late[BENCH_TIMELINE_MAX];      /* ... later than recovered_p99_ms */
+};
+
+/* The strip of one receiver (the second client), as the lesson page draws
+ * it: each state it expected from the others of its room in the window, at
+ * its intended send time, with its one-way latency or lost. */
+struct bench_mark {
+    double t_s;          /* intended send time, from the window's start */
+    double latency_ms;   /* one-way, from the intended send time; < 0: never arrived */
+    uint32_t sender;     /* the sender's client index */
+    uint32_t seq;
+};
+struct bench_strip {
+    size_t n;
+    struct bench_mark *marks; /* by sender, then seq (owned) */
 };
 
 /* When a paused relay was on time again: from the moment it went on
@@ -399,6 +419,7 @@ struct bench_result {
     double recovery_ms;      /* ... then on time again after this (bench_recovery_ms; -1:
                                 not within the window) */
     struct bench_timeline timeline;
+    struct bench_strip strip; /* the second client's states (bench_report_plot's timeline) */
     uint64_t join_p50_us, join_p99_us; /* client created to first welcome */
     size_t relays;           /* a fleet's (0: one relay, no fleet) */
     size_t split_rooms;      /* rooms whose members were not all on one relay after setup */
@@ -505,7 +526,9 @@ struct bench_plot_opts {
 };
 
 /* Writes data files, a gnuplot script and PNGs into dir (created): per
- * scenario the latency CDF and its tail over every sent state; for a sweep
+ * scenario the latency CDF and its tail over every sent state, and per
+ * mode its strip (timeline_LABEL_MODE.png: each state the second client
+ * expected, at its send time and latency, the lost ones marked); for a sweep
  * p99.png and delivery.png with --repeat's min-max as error bars. Returns
  * 0, or -1 with a message in err (gnuplot missing or failing). */
 int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,

@@ -262,6 +262,8 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
     args[n++] = seed;
     if (run->cfg->reorder)
         args[n++] = "--reorder";
+    if (run->cfg->paired_loss)
+        args[n++] = "--paired-loss";
     if (run->webrtc) { /* where the relay's answers send the clients */
         args[n++] = "--listen";
         args[n++] = run->advertise;

@@ -11,25 +11,30 @@
 
 /* In the order reports list them: the mode table's rows over their own
  * transports, then the ENet modes over WebRTC. */
+/* In the order reports list them: the mode table's rows over their own
+ * transports, then the ENet modes over WebRTC. Unsequenced and sequenced
+ * often lie on top of each other in a plot: each lane has its own dash and
+ * point type, and plots draw them from the last to the first, so
+ * unsequenced comes out on top. */
 static const struct bench_lane lanes[] = {
     {"unsequenced", "ENet, unsequenced", {PROTO_MODE_UNSEQUENCED, false},
-     RICOCHET_TRANSPORT_DEFAULT, "enet", NULL, false, "enet"},
+     RICOCHET_TRANSPORT_DEFAULT, "enet", NULL, false, "enet", {"#1f77b4", 1, 7, 2.5}},
     {"sequenced", "ENet, sequenced", {PROTO_MODE_SEQUENCED, false}, RICOCHET_TRANSPORT_DEFAULT,
-     "enet", NULL, false, "enet"},
+     "enet", NULL, false, "enet", {"#2ca02c", 2, 5, 2}},
     {"reliable", "ENet, reliable", {PROTO_MODE_RELIABLE, false}, RICOCHET_TRANSPORT_DEFAULT,
-     "enet", NULL, false, "enet"},
+     "enet", NULL, false, "enet", {"#d62728", 1, 9, 2}},
     {"udp", "plain UDP", {PROTO_MODE_UDP, false}, RICOCHET_TRANSPORT_DEFAULT, "udp", NULL,
-     false, "udp"},
+     false, "udp", {"#7f7f7f", 4, 11, 2}},
     {"tcp", "TCP, one stream", {PROTO_MODE_TCP, false}, RICOCHET_TRANSPORT_DEFAULT, "tcp",
-     NULL, true, NULL},
+     NULL, true, NULL, {"#ff7f0e", 1, 6, 2}},
     {"ws", "WebSocket", {PROTO_MODE_WS, false}, RICOCHET_TRANSPORT_DEFAULT, "ws", NULL, true,
-     NULL},
+     NULL, {"#9467bd", 2, 12, 2}},
     {"webrtc", "WebRTC, unsequenced", {PROTO_MODE_UNSEQUENCED, true}, RICOCHET_TRANSPORT_WEBRTC,
-     "webrtc", "ws", false, "webrtc"},
+     "webrtc", "ws", false, "webrtc", {"#17becf", 3, 13, 2}},
     {"webrtc-sequenced", "WebRTC, sequenced", {PROTO_MODE_SEQUENCED, true},
-     RICOCHET_TRANSPORT_WEBRTC, "webrtc", "ws", false, "webrtc"},
+     RICOCHET_TRANSPORT_WEBRTC, "webrtc", "ws", false, "webrtc", {"#bcbd22", 5, 4, 2}},
     {"webrtc-reliable", "WebRTC, reliable", {PROTO_MODE_RELIABLE, true},
-     RICOCHET_TRANSPORT_WEBRTC, "webrtc", "ws", false, "webrtc"},
+     RICOCHET_TRANSPORT_WEBRTC, "webrtc", "ws", false, "webrtc", {"#8c564b", 3, 8, 2}},
 };
 #define N_LANES (sizeof lanes / sizeof lanes[0])
 _Static_assert(N_LANES == BENCH_MODES, "a lane per row: BENCH_MODES counts them");

@@ -59,6 +59,9 @@ static const struct option_def options[] = {
      "jitter ms over the whole path (uniform +-half per hop)", .old_name = "jitter"},
     {"reorder", OPTION_BOOL, offsetof(struct bench_options, reorder), "false", 0, 0, NULL,
      "let netsim's jitter reorder datagrams"},
+    {"paired-loss", OPTION_BOOL, offsetof(struct bench_options, paired_loss), "false", 0, 0,
+     NULL, "netsim's --paired-loss: a state is lost by its sequence number, so every mode (and "
+     "every sender of a room, together) loses the same states"},
     {"netsim", OPTION_BOOL, offsetof(struct bench_options, netsim), "false", 0, 0, NULL,
      "put netsim in the path even without impairment"},
     {"netsim-args", OPTION_STRING, offsetof(struct bench_options, netsim_args), "", 0, 256, NULL,
@@ -335,6 +338,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->setup_timeout_ms = (long)(c->setup_timeout * 1000);
     cfg->force_netsim = c->netsim;
     cfg->reorder = c->reorder;
+    cfg->paired_loss = c->paired_loss;
     snprintf(cfg->netsim_args, sizeof cfg->netsim_args, "%s", c->netsim_args);
     snprintf(cfg->relay_args, sizeof cfg->relay_args, "%s", c->relay_args);
     cfg->seed = (uint64_t)c->seed;

@@ -24,6 +24,7 @@ struct bench_options {
     char modes[128];
     double loss, delay, jitter;
     bool reorder;
+    bool paired_loss;
     bool netsim;
     char netsim_args[256];
     char relay_args[256];

@@ -32,6 +32,8 @@ void bench_result_free(struct bench_result *r)
     r->latency = NULL;
     free(r->send_late);
     r->send_late = NULL;
+    free(r->strip.marks);
+    r->strip = (struct bench_strip){0};
 }
 
 /* Stops relays[0..n) with SIGTERM (each says goodbye; a fleet's relay
@@ -274,6 +276,7 @@ out:
     if (rc == 0 && r->with_netsim && !r->truth.valid)
         r->ok = false, rc = -1;
     audit_finish(&run, rc == 0 && r->ok);
+    run_strip_finish(&run); /* a run that failed before its figures: what it saw */
     bench_tickets_close(&run.tickets);
     free(run.index_of_id);
     free(run.join);
