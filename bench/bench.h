@@ -473,6 +473,14 @@ double bench_figure(const struct bench_result *r, enum bench_figure f);
  * of memory (out is then runs[0], the rest freed). */
 int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *out);
 
+/* ricochet-bench --live PORT (live.h): every lane of the lane table side
+ * by side through one network, served as the lesson page on
+ * 127.0.0.1:PORT (0: a free one) until bench_request_stop; cfg->lab: IP
+ * mode's namespaces, or NULL with no_lab saying why there are none (the
+ * streams' lanes are then left out). Returns the exit status. */
+int bench_live(const struct bench_config *cfg, const struct bench_params *params, int port,
+               const char *no_lab);
+
 /* Asks a running bench_run to stop early (async-signal-safe: for SIGINT
  * handlers); the run tears down its children and reports an error. */
 void bench_request_stop(void);
@@ -495,6 +503,11 @@ double bench_datagram_limit(long ms);
 
 /* Parses the JSON line netsim prints at exit into t. Returns 0 or -1. */
 int bench_parse_netsim(const char *text, struct bench_netsim_truth *t);
+
+/* The path's loss, delay and jitter (end to end) as netsim's per hop:
+ * loss L becomes p with (1-p)^2 = 1-L, delay and jitter are halved. */
+void bench_params_per_hop(const struct bench_params *p, double *loss_pct, double *delay_ms,
+                          double *jitter_ms);
 
 /* Do a and b describe the same scenario? */
 bool bench_params_equal(const struct bench_params *a, const struct bench_params *b);

@@ -91,6 +91,12 @@ static const struct option_def options[] = {
      "keep netsim's drop log of each run in this folder (default: a temporary file)"},
     {"plot", OPTION_STRING, offsetof(struct bench_options, plot), "", 0, 512, NULL,
      "render latency CDFs (and sweep plots) as PNG into this folder with gnuplot"},
+    {"live", OPTION_INT, offsetof(struct bench_options, live), "-1", -1, 65535, NULL,
+     "the lesson you can watch, until stopped: every lane (of --modes' list, every one) side "
+     "by side, a sender and a receiver each at --rate, through one netsim (IP mode; without "
+     "namespaces its UDP proxy, the streams left out) whose model the page served on "
+     "127.0.0.1:PORT changes (0: a free port); figures over --duration, --grace ago "
+     "(docs/sockets.md, Watch it)"},
     {"datagram-limit", OPTION_BOOL, offsetof(struct bench_options, datagram_limit), "false", 0, 0,
      NULL, "only measure the machine's datagram limit (one thread, loopback, 2 s) and exit"},
     {"ticket-cost", OPTION_BOOL, offsetof(struct bench_options, ticket_cost), "false", 0, 0,
@@ -516,6 +522,12 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
         options_fail(PROG, "--aoi %g: a radius is 0 (none) or at least %g", c->aoi,
                      (double)PROTO_AOI_MIN);
     check_network(c);
+    if (c->live >= 0 && (c->relay[0] || c->procs > 1 || c->fleet || c->aoi > 0 ||
+                         c->sweep[0] || c->repeat > 1 || c->encrypt || c->pause_relay_ms > 0 ||
+                         c->netsim_ip))
+        options_fail(PROG, "--live starts its own relay and netsim (IP mode where it can) and "
+                           "runs until stopped: not with --relay, --procs, --fleet, --aoi, "
+                           "--sweep, --repeat, --encrypt, --pause-relay-ms or --netsim-ip");
     if (c->aoi > 0 && (c->relay[0] || c->procs > 1 || c->room_size || c->sweep[0] ||
                        c->encrypt || c->loss > 0 || c->delay > 0 || c->jitter > 0 ||
                        c->netsim || c->fleet || c->pause_relay_ms > 0))
