@@ -368,7 +368,8 @@ function netText(n, model) {
 
 function render() {
   const s = view.status;
-  const words = s ? `relay: ${s.relay} · netsim: ${s.netsim}` : "connecting";
+  const words = s ? `relay: ${s.relay} · netsim: ${s.netsim}` +
+                    (s.incident ? ` · last: ${s.incident}` : "") : "connecting";
   $("status").textContent = words;
   const down = view.error || (s && !s.relay_up ? "the relay is down: " + s.relay : "") ||
                (s && !s.netsim_up ? "netsim is down: " + s.netsim : "");

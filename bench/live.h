@@ -127,6 +127,7 @@ struct live_snapshot {
     bool ip_mode;
     char missing[320];              /* lanes this machine cannot run and how to get them */
     char relay[160], netsim[160];   /* each one's state in words */
+    char incident[200];             /* the last child that died, and when ("" none) */
     bool relay_up, netsim_up;
     uint64_t generation;            /* the lanes' start count (a restart: one more) */
     struct live_net_figures net;
@@ -204,6 +205,7 @@ struct live {
     } edges[BENCH_MODES * 2];
     size_t n_edges;
     char relay_state[160], netsim_state[160];
+    char incident[200];             /* the last child that died, and when */
     uint64_t retry_us;              /* the next try after a child failed */
     struct live_netsim netsims[LIVE_NETSIMS];
     size_t n_netsims;

@@ -209,6 +209,8 @@ static void status_json(FILE *f, const struct live_snapshot *s)
     fprintf(f, ",\"netsim_up\":%s,\"ip_mode\":%s,\"missing\":", s->netsim_up ? "true" : "false",
             s->ip_mode ? "true" : "false");
     json_str(f, s->missing);
+    fputs(",\"incident\":", f);
+    json_str(f, s->incident);
     fputs(",\"netsim_metrics\":[", f);
     for (size_t k = 0; k < s->n_netsims; k++) {
         fputs(k ? "," : "", f);

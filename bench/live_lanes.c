@@ -295,6 +295,7 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     snprintf(s->missing, sizeof s->missing, "%s", lv->missing);
     snprintf(s->relay, sizeof s->relay, "%s", lv->relay_state);
     snprintf(s->netsim, sizeof s->netsim, "%s", lv->netsim_state);
+    snprintf(s->incident, sizeof s->incident, "%s", lv->incident);
     s->relay_up = lv->relay_started && spawn_running(&lv->relay);
     s->netsim_up = lv->n_netsims > 0;
     for (size_t k = 0; k < lv->n_netsims; k++) {

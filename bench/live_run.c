@@ -35,6 +35,7 @@
 
 #define CHILD_START_MS 10000  /* a child's "listening on" or "wire up" line */
 #define RETRY_US 2000000u     /* a child that failed is tried again after this */
+#define RESTART_US 500000u    /* ... one that died, started again after this */
 #define CHECK_US 100000u      /* the children looked at this often */
 #define JOIN_TIMEOUT_MS 10000 /* every lane's clients joined within this */
 #define LEAD_US 100000u       /* the senders' first state after the lanes are up */
@@ -47,18 +48,20 @@ static const char *wall_time(char *buf, size_t cap)
     return buf;
 }
 
-/* A child's end in words: "exited with status 1", "killed by signal 9". */
-static void ended(struct spawn_proc *p, const char *who, char *out, size_t cap)
+/* A child's end in words ("the relay was killed by signal 9 at 14:03:07"),
+ * as its state and the lesson's last incident. */
+static void ended(struct live *lv, struct spawn_proc *p, const char *who, char *out, size_t cap)
 {
     char at[16];
     int st = p->status;
     wall_time(at, sizeof at);
     if (WIFSIGNALED(st))
-        snprintf(out, cap, "%s was killed by signal %d at %s; starting it again", who,
+        snprintf(lv->incident, sizeof lv->incident, "%s was killed by signal %d at %s", who,
                  WTERMSIG(st), at);
     else
-        snprintf(out, cap, "%s exited with status %d at %s; starting it again", who,
+        snprintf(lv->incident, sizeof lv->incident, "%s exited with status %d at %s", who,
                  WEXITSTATUS(st), at);
+    snprintf(out, cap, "%s; starting it again", lv->incident);
 }
 
 /* The edges the lanes need (lv->edges), as --listen arguments into args. */
@@ -493,13 +496,13 @@ fail:
 static bool children_alive(struct live *lv)
 {
     if (lv->relay_started && !spawn_running(&lv->relay)) {
-        ended(&lv->relay, "the relay", lv->relay_state, sizeof lv->relay_state);
+        ended(lv, &lv->relay, "the relay", lv->relay_state, sizeof lv->relay_state);
         return false;
     }
     for (size_t i = 0; i < lv->n_netsims; i++) {
         struct live_netsim *n = &lv->netsims[i];
         if (n->started && !spawn_running(&n->proc)) {
-            ended(&n->proc, "netsim", lv->netsim_state, sizeof lv->netsim_state);
+            ended(lv, &n->proc, "netsim", lv->netsim_state, sizeof lv->netsim_state);
             return false;
         }
     }
@@ -517,6 +520,11 @@ static bool start_all(struct live *lv, const struct netlab *lab, uint64_t now)
         log_warn("lesson: cannot start (%s; %s; %s): trying again in %u s", lv->relay_state,
                  lv->netsim_state, lv->lanes[0].why, RETRY_US / 1000000u);
         return false;
+    }
+    if (lv->incident[0] && !strstr(lv->incident, "started again")) {
+        char at[16];
+        snprintf(lv->incident + strlen(lv->incident), sizeof lv->incident - strlen(lv->incident),
+                 "; started again at %s", wall_time(at, sizeof at));
     }
     snprintf(lv->relay_state, sizeof lv->relay_state, "running");
     snprintf(lv->netsim_state, sizeof lv->netsim_state, "running (%s)",
@@ -536,9 +544,10 @@ static void loop(struct live *lv, const struct netlab *lab)
         if (up && now >= next_check) {
             next_check = now + CHECK_US;
             up = children_alive(lv);
-            if (!up)
-                log_warn("lesson: %s", lv->relay_started && !spawn_running(&lv->relay)
-                                           ? lv->relay_state : lv->netsim_state);
+            if (!up) { /* said on the page before the lesson starts again */
+                log_warn("lesson: %s", lv->incident);
+                lv->retry_us = now + RESTART_US;
+            }
             if (up && lv->client_lost) { /* the lanes again, aligned */
                 for (size_t k = 0; k < lv->n_lanes; k++)
                     if (lv->lanes[k].why[0] && lv->lanes[k].running)
