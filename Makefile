@@ -16,8 +16,12 @@
 #   make bench-ws-cost the WebSocket edge's CPU per delivered state beside ENet's, the
 #                   peers' workload at 1000 clients (bench-ws-cost-reference: into
 #                   bench/results/)
+#   make lesson     the lesson you can watch: every transport side by side through
+#                   one network you turn by hand, in a page (LESSON_PORT, 7799);
+#                   make bench-lesson-cpu: what it costs (-reference: bench/results/)
 #   make bench-lesson a TCP stream against ENet and plain UDP through one network
-#                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
+#                   (netsim's IP mode), and their strips (bench-lesson-reference:
+#                   into bench/results/)
 #   make bench-ipmodes every mode, tcp and ws among them, through one network at 5%
 #                   loss (bench-ipmodes-reference: into bench/results/)
 #   make bench-world-targets the world tick: worlds of 1000 and 3000 at about 28
@@ -181,10 +185,11 @@ SAN_LDFLAGS := -fsanitize=fuzzer,address,undefined
 endif
 FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 
-.PHONY: all lib install-lib test test-tsan tests demo fleet-demo bench bench-webrtc \
+.PHONY: all lib install-lib test test-tsan tests demo fleet-demo lesson bench bench-webrtc \
         bench-webrtc-reference bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
-        bench-lesson bench-lesson-reference bench-ipmodes bench-ipmodes-reference \
+        bench-lesson bench-lesson-reference bench-lesson-cpu bench-lesson-cpu-reference \
+        bench-ipmodes bench-ipmodes-reference \
         bench-edges bench-edges-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
@@ -413,6 +418,16 @@ demo:
 	@$(MAKE) --no-print-directory all
 	bench/demo.sh $(BUILD)/bin
 
+# The lesson you can watch (ricochet-bench --live, docs/sockets.md "Watch it"):
+# every lane side by side through one netsim, its page on 127.0.0.1:LESSON_PORT
+# until Ctrl-C; LESSON_RATE states a second a sender, figures over 10 s.
+LESSON_PORT ?= 7799
+LESSON_RATE ?= 20
+lesson:
+	@.ci/deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/bin/ricochet-bench --live $(LESSON_PORT) --rate $(LESSON_RATE) --duration 10
+
 # make bench, bench-full, bench-scale and bench-guards write a fresh run
 # into BENCH_OUT, which git does not track (each script empties its part
 # first). The committed reference results in bench/results/, which every
@@ -480,6 +495,14 @@ bench-lesson bench-lesson-reference:
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/suite.sh $(BUILD)/bin $(LESSON_DIR) $(REPEAT) lesson
+
+# What the lesson costs (bench/lesson_cpu.sh): the CPU of everything make
+# lesson starts, at its rate, beside the machine's floor, REPEAT runs.
+bench-lesson-cpu bench-lesson-cpu-reference: LESSON_CPU_DIR = $(if $(filter bench-lesson-cpu-reference,$@),bench/results,$(BENCH_OUT))/lesson-cpu
+bench-lesson-cpu bench-lesson-cpu-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/lesson_cpu.sh $(BUILD)/bin $(LESSON_CPU_DIR) $(REPEAT) 60 $(LESSON_RATE)
 
 # Every mode through one network at 5% loss (bench/suite.sh ipmodes): the
 # datagram modes, a TCP stream and a WebSocket side by side, IP mode.

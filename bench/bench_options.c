@@ -92,11 +92,11 @@ static const struct option_def options[] = {
     {"plot", OPTION_STRING, offsetof(struct bench_options, plot), "", 0, 512, NULL,
      "render latency CDFs (and sweep plots) as PNG into this folder with gnuplot"},
     {"live", OPTION_INT, offsetof(struct bench_options, live), "-1", -1, 65535, NULL,
-     "the lesson you can watch, until stopped: every lane (of --modes' list, every one) side "
-     "by side, a sender and a receiver each at --rate, through one netsim (IP mode; without "
-     "namespaces its UDP proxy, the streams left out) whose model the page served on "
-     "127.0.0.1:PORT changes (0: a free port); figures over --duration, --grace ago "
-     "(docs/sockets.md, Watch it)"},
+     "serve the lesson you can watch on 127.0.0.1:PORT (0: a free one) until stopped: every "
+     "lane side by side (--modes aside), a sender and a receiver each at --rate, through one "
+     "netsim whose model the page changes (IP mode; without namespaces its UDP proxy, the "
+     "streams left out); figures over --duration, --grace ago (docs/sockets.md, Watch it); "
+     "-1: off"},
     {"datagram-limit", OPTION_BOOL, offsetof(struct bench_options, datagram_limit), "false", 0, 0,
      NULL, "only measure the machine's datagram limit (one thread, loopback, 2 s) and exit"},
     {"ticket-cost", OPTION_BOOL, offsetof(struct bench_options, ticket_cost), "false", 0, 0,
@@ -158,7 +158,8 @@ static const struct option_def options[] = {
 
 static const char *const signals[] = {
     "SIGINT, SIGTERM", "stop the run in progress and the relay and netsim it started, write "
-                       "the reports of the runs done and exit 130",
+                       "the reports of the runs done and exit 130 (--live: stop the lesson, "
+                       "everything it started, and exit 0)",
     NULL};
 
 static const char *const exit_status[] = {
@@ -168,7 +169,7 @@ static const char *const exit_status[] = {
     "2", "a bad option, value or config file, with one line on standard error",
     "3", "the audit failed: a state a receiver missed that netsim's drop log does not "
          "explain, or a reliable drop never retransmitted (AUDIT FAILED on standard error)",
-    "130", "stopped by SIGINT or SIGTERM",
+    "130", "stopped by SIGINT or SIGTERM (--live: 0)",
     NULL};
 
 static const char *const files[] = {
@@ -184,6 +185,12 @@ static const struct options_example examples[] = {
     {"A TCP stream against ENet and plain UDP through one network of 2% loss (IP mode):",
      "ricochet-bench --netsim-ip --clients 8 --rate 20 --path-loss 2 --path-delay 40 "
      "--modes tcp,reliable,unsequenced,udp"},
+    {"The lesson you can watch (make lesson): every lane side by side through one network, its "
+     "page on http://127.0.0.1:7799/ until Ctrl-C:",
+     "ricochet-bench --live 7799 --rate 20 --duration 10"},
+    {"TCP against ENet unsequenced losing the same states, each one's strip drawn:",
+     "ricochet-bench --netsim-ip --clients 2 --rate 20 --path-loss 2 --path-delay 40 "
+     "--modes tcp,unsequenced --paired-loss --duration 20 --plot strips/"},
     {"The ENet modes over WebRTC's data channels beside ENet's, through 5% loss:",
      "ricochet-bench --path-loss 5 --path-delay 20 --modes unsequenced,webrtc,webrtc-reliable"},
     {"A relay already running on another machine (192.0.2.10 here), plain UDP, 30 seconds:",
@@ -217,7 +224,15 @@ static const struct options_manual manual = {
         "WebRTC's data channels (libricochet's WebRTC transport): the relay gets a ws edge, "
         "where each client POSTs its offer, and a webrtc edge whose answers name netsim "
         "(--webrtc-advertise); netsim reads the states inside DTLS with the key log the "
-        "clients write, so their audit is as over ENet.",
+        "clients write, so their audit is as over ENet.\n"
+        "\n"
+        "--live PORT runs the lesson until stopped: every lane of the bench's table (--modes "
+        "aside), a sender and a receiver each at --rate, through one netsim in IP mode with "
+        "paired loss (without namespaces, its UDP proxy for the datagram lanes), and serves "
+        "its page on 127.0.0.1:PORT: each lane's states as they arrive and its figures over "
+        "--duration, ending --grace ago, computed by the bench's own code; the page's controls "
+        "change netsim's model while it runs. A child that dies is started again; SIGINT "
+        "stops everything.",
     .signals = signals,
     .exit_status = exit_status,
     .files = files,

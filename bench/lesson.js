@@ -13,13 +13,13 @@ const POLL_MS = 200;
 const DRAW_LAG_MS = 400;      /* drawn this far behind the bench's now: what arrived is known */
 const STRIP_MS = 10000;       /* the strip's width of send time */
 const TRUE_TRAIL_MS = 1500;   /* the true path drawn behind the sender */
-const RATES = [0, 32, 64, 96, 128, 256, 512, 1024];
+const RATES = [0, 64, 96, 112, 128, 256, 512, 1024];
 const PRESETS = {
   "good Wi-Fi": { loss: 0.5, burst: 0, delay: 10, jitter: 4, reorder: true, up: 0, down: 0 },
   "a phone on a train": { loss: 4, burst: 10, delay: 120, jitter: 40, reorder: true, up: 0,
                           down: 0 },
   "2% loss": { loss: 2, burst: 0, delay: 40, jitter: 0, reorder: true, up: 0, down: 0 },
-  "a saturated uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 96,
+  "a saturated uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 112,
                           down: 0 },
 };
 const STATUS = ["pending", "arrived", "lost", "too old"];
@@ -132,7 +132,7 @@ function controlsNow() {
 function modelBody(c) {
   return {
     "path-loss": c.loss, "burst-length": c.burst, "path-delay": c.delay, "path-jitter": c.jitter,
-    "reorder": c.reorder, "up-rate-kbps": c.up, "down-rate-kbps": c.down, "queue-limit": 200,
+    "reorder": c.reorder, "up-rate-kbps": c.up, "down-rate-kbps": c.down, "queue-limit": 100,
   };
 }
 
@@ -217,7 +217,8 @@ function fmt(v, digits) {
 
 function figuresText(f) {
   if (!f || !f.valid) return "figures come once the lane has run a window";
-  return `delivered ${fmt(f.delivered_pct, 1)}% · p50 ${fmt(f.p50_ms, 1)} ms · ` +
+  return `delivered ${fmt(f.delivered_pct, 1)}% (within ${fmt(f.grace_s, 0)} s) · ` +
+         `p50 ${fmt(f.p50_ms, 1)} ms · ` +
          `p99 ${fmt(f.p99_ms, 1)} ms<br>longest gap ${fmt(f.max_gap_ms, 0)} ms · ` +
          `${fmt(f.bytes_per_state, 0)} B on the wire a state<br>netsim dropped ` +
          `${f.netsim_dropped} of ${f.expected}` + (f.too_old ? `, ${f.too_old} too old` : "") +

@@ -84,7 +84,7 @@ struct live_segment {
 /* A lane's figures over the window (--duration, ending --grace ago). */
 struct live_figures {
     bool valid;
-    double window_s;
+    double window_s, grace_s;       /* the window's length; how long a state had to arrive */
     uint64_t expected, delivered, too_old, netsim_dropped, lost_explained;
     double delivered_pct, p50_ms, p99_ms, max_gap_ms, bytes_per_state;
 };

@@ -312,6 +312,7 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
         settle(lv, l, now_us);
         sample_wire(lv, l, now_us);
         lane_figures(l, from, to, &lat, &none, &s->lanes[k].fig);
+        s->lanes[k].fig.grace_s = (double)grace / 1e6;
         s->lanes[k].fig.valid &= to > from;
         lane_snap(l, &s->lanes[k]);
     }

@@ -61,7 +61,7 @@ static void ended(struct live *lv, struct spawn_proc *p, const char *who, char *
     else
         snprintf(lv->incident, sizeof lv->incident, "%s exited with status %d at %s", who,
                  WEXITSTATUS(st), at);
-    snprintf(out, cap, "%s; starting it again", lv->incident);
+    snprintf(out, cap, "%.130s; starting it again", lv->incident);
 }
 
 /* The edges the lanes need (lv->edges), as --listen arguments into args. */

@@ -302,6 +302,29 @@ static void take_model(struct netsim_proxy *px, uint64_t now)
     }
 }
 
+/* What the loop waits on, into px->pfds: the devices (IP mode) or the
+ * listening socket, PUT /model's wake-up (index *control; -1 without
+ * --metrics: not polled), then each flow's socket. Returns how many. */
+static size_t fill_polls(struct netsim_proxy *px, size_t *control)
+{
+    size_t n = 0;
+    if (px->ip) {
+        px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_UP], .events = POLLIN};
+        px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_DOWN], .events = POLLIN};
+    } else {
+        px->pfds[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
+    }
+    *control = n;
+    px->pfds[n++] = (struct pollfd){.fd = netsim_metrics_fd(px->metrics), .events = POLLIN};
+    for (size_t i = 0; !px->ip && i < (size_t)px->cfg.max_flows; i++) {
+        if (px->flows[i].used) {
+            px->pfd_flow[n] = i;
+            px->pfds[n++] = (struct pollfd){.fd = px->flows[i].fd, .events = POLLIN};
+        }
+    }
+    return n;
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
@@ -344,21 +367,7 @@ int netsim_proxy_run(struct netsim_proxy *px)
             next_tick = now + TICK_US;
         }
 
-        size_t n = 0;
-        if (px->ip) {
-            px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_UP], .events = POLLIN};
-            px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_DOWN], .events = POLLIN};
-        } else {
-            px->pfds[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
-        }
-        size_t control = n; /* PUT /model's wake-up (-1 without --metrics: not polled) */
-        px->pfds[n++] = (struct pollfd){.fd = netsim_metrics_fd(px->metrics), .events = POLLIN};
-        for (size_t i = 0; !px->ip && i < (size_t)cfg->max_flows; i++) {
-            if (px->flows[i].used) {
-                px->pfd_flow[n] = i;
-                px->pfds[n++] = (struct pollfd){.fd = px->flows[i].fd, .events = POLLIN};
-            }
-        }
+        size_t control, n = fill_polls(px, &control);
         uint64_t wake = min_u64(min_u64(netsim_next_deadline(px->sim), end_us),
                                 min_u64(next_tick, next_stats));
         uint64_t wait_us = wake > now ? wake - now : 0;

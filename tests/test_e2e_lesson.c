@@ -137,12 +137,7 @@ static bool lanes_running(const struct lesson *l, int ms)
 
 static void fail_with_page(struct browser *b, const char *what)
 {
-    cJSON *s = browser_eval(b, "window.lessonPage && window.lessonPage.snapshot()");
-    char *shown = s ? cJSON_PrintUnformatted(s) : NULL;
-    print_error("the page: %.4000s\nits console:\n%s", shown ? shown : "-", browser_console(b));
-    free(shown);
-    cJSON_Delete(s);
-    fail_msg("%s", what);
+    browser_fail(b, "window.lessonPage && window.lessonPage.snapshot()", what);
 }
 
 /* The page's snapshot (window.lessonPage.snapshot()). */
