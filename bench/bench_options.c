@@ -15,6 +15,7 @@
 #include "../sys/options.h"
 #include "../sys/keyfile.h"
 #include "bench_options.h"
+#include "live.h"
 
 #define PROG BENCH_PROG
 
@@ -543,6 +544,10 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
         options_fail(PROG, "--live starts its own relay and netsim (IP mode where it can) and "
                            "runs until stopped: not with --relay, --procs, --fleet, --aoi, "
                            "--sweep, --repeat, --encrypt, --pause-relay-ms or --netsim-ip");
+    if (c->live >= 0 && (c->duration + c->grace) * c->rate > LIVE_MARKS - 24)
+        options_fail(PROG, "--live keeps a lane's last %d states: --duration %g plus --grace %g "
+                           "at --rate %g is %.0f of them", LIVE_MARKS - 24, c->duration, c->grace,
+                     c->rate, (c->duration + c->grace) * c->rate);
     if (c->aoi > 0 && (c->relay[0] || c->procs > 1 || c->room_size || c->sweep[0] ||
                        c->encrypt || c->loss > 0 || c->delay > 0 || c->jitter > 0 ||
                        c->netsim || c->fleet || c->pause_relay_ms > 0))
