@@ -26,7 +26,7 @@ const STATUS = ["pending", "arrived", "lost", "too old"];
 
 const $ = (id) => document.getElementById(id);
 const view = {
-  cursor: 0, generation: -1, nowMs: 0, polledAt: 0, rate: 20, lanes: new Map(), order: [],
+  cursor: 0, generation: "", nowMs: 0, polledAt: 0, rate: 20, lanes: new Map(), order: [],
   status: null, net: null, models: [], model: null, paused: false, pausedAt: 0, error: "",
   modelError: "", lastOk: 0, inspected: null,
 };

@@ -130,6 +130,7 @@ struct live_snapshot {
     char incident[200];             /* the last child that died, and when ("" none) */
     bool relay_up, netsim_up;
     uint64_t generation;            /* the lanes' start count (a restart: one more) */
+    uint64_t instance;              /* when this bench started: another bench, another one */
     struct live_net_figures net;
     size_t n_models;
     struct live_model models[LIVE_MODELS];
@@ -213,7 +214,7 @@ struct live {
     bool client_lost;               /* a lane's client was disconnected: the lanes again */
     size_t n_lanes;
     struct live_lane lanes[BENCH_MODES];
-    uint64_t t0_us, generation;
+    uint64_t t0_us, generation, instance;
     struct live_net_sample net[LIVE_NET_SAMPLES];
     size_t net_n, net_at;
     size_t n_models;

@@ -233,8 +233,9 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return; /* 500 */
-    fprintf(f, "{\"cursor\":%llu,\"now_ms\":%.1f,\"generation\":%llu,\"rate_hz\":%g,"
-               "\"status\":", (unsigned long long)s->now_us, ms_since(s->now_us, s->t0_us),
+    fprintf(f, "{\"cursor\":%llu,\"now_ms\":%.1f,\"generation\":\"%llu.%llu\","
+               "\"rate_hz\":%g,\"status\":", (unsigned long long)s->now_us,
+            ms_since(s->now_us, s->t0_us), (unsigned long long)s->instance,
             (unsigned long long)s->generation, s->rate_hz);
     status_json(f, s);
     fputs(",\"model\":", f);

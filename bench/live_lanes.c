@@ -292,6 +292,7 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     s->rate_hz = lv->params->rate_hz;
     s->ip_mode = lv->ip_mode;
     s->generation = lv->generation;
+    s->instance = lv->instance;
     snprintf(s->missing, sizeof s->missing, "%s", lv->missing);
     snprintf(s->relay, sizeof s->relay, "%s", lv->relay_state);
     snprintf(s->netsim, sizeof s->netsim, "%s", lv->netsim_state);

@@ -607,6 +607,7 @@ int bench_live(const struct bench_config *cfg, const struct bench_params *params
     }
     lv->cfg = cfg;
     lv->params = params;
+    lv->instance = clock_now_us();
     lv->ip_mode = cfg->lab != NULL;
     snprintf(lv->relay_host, sizeof lv->relay_host, "%s", lv->ip_mode ? "198.19.0.1"
                                                                        : "127.0.0.1");

@@ -215,9 +215,11 @@ static void loss_from_the_page(struct browser *b)
         assert_true(num(cJSON_GetObjectItem(lane(s, lossy[i]), "figures"), "netsim_dropped",
                         NULL) == num(u, "netsim_dropped", NULL));
     static const char *const lossless[] = {"reliable", "tcp", "ws", "webrtc-reliable"};
-    for (size_t i = 0; i < sizeof lossless / sizeof lossless[0]; i++)
-        assert_true(num(cJSON_GetObjectItem(lane(s, lossless[i]), "figures"), "delivered_pct",
-                        NULL) == 100);
+    for (size_t i = 0; i < sizeof lossless / sizeof lossless[0]; i++) { /* none lost: late */
+        const cJSON *f = cJSON_GetObjectItem(lane(s, lossless[i]), "figures");
+        assert_true(num(f, "netsim_dropped", NULL) == 0);
+        assert_true(num(f, "delivered_pct", NULL) >= 99); /* a busy host's stall past the grace */
+    }
     cJSON_Delete(s);
 }
 
@@ -259,10 +261,12 @@ static double field(const cJSON *in, const char *name)
 static void look_inside(struct browser *b)
 {
     cJSON_Delete(browser_eval(b, "lessonPage.pause(true)"));
+    /* the newest state unsequenced lost whose TCP copy has arrived by the paused moment */
     cJSON *lost = browser_eval(b, "lessonPage.drawn('unsequenced').filter((d) => d.status ==="
-                                  " 'lost').map((d) => d.seq)");
+                                  " 'lost' && lessonPage.markPoint('tcp', d.seq)).map((d) => d.seq)");
     int n = cJSON_GetArraySize(lost);
-    assert_true(n > 0);
+    if (n <= 0)
+        fail_with_page(b, "no state lost in sight");
     unsigned seq = (unsigned)cJSON_GetArrayItem(lost, n - 1)->valuedouble;
     cJSON_Delete(lost);
     cJSON *in = click_state(b, "unsequenced", seq);
@@ -351,7 +355,11 @@ static pid_t child(const struct lesson *l, const char *comm)
 static void a_child_dies_and_comes_back(struct browser *b, const struct lesson *l,
                                         const char *comm, const char *said)
 {
-    double gen = browser_eval_number(b, "lessonPage.snapshot().generation");
+    cJSON *was = browser_eval(b, "lessonPage.snapshot().generation");
+    char gen[64];
+    assert_true(cJSON_IsString(was)); /* "INSTANCE.GENERATION" */
+    snprintf(gen, sizeof gen, "%s", was->valuestring);
+    cJSON_Delete(was);
     pid_t pid = child(l, comm);
     assert_int_equal(kill(pid, SIGKILL), 0);
     char expr[256];
@@ -359,8 +367,8 @@ static void a_child_dies_and_comes_back(struct browser *b, const struct lesson *
              " by signal 9')", said);
     if (!browser_wait(b, expr, 10000))
         fail_with_page(b, "the page never said the child died");
-    snprintf(expr, sizeof expr, "(() => { const s = lessonPage.snapshot(); return s.generation >"
-             " %.0f && s.status.relay_up && s.status.netsim_up && s.lanes.every((l) =>"
+    snprintf(expr, sizeof expr, "(() => { const s = lessonPage.snapshot(); return s.generation !=="
+             " '%s' && s.status.relay_up && s.status.netsim_up && s.lanes.every((l) =>"
              " l.state === 'running' && l.marks > 10); })()", gen);
     if (!browser_wait(b, expr, WAIT_MS))
         fail_with_page(b, "the lanes never came back");
