@@ -403,6 +403,34 @@ static void note_facts(const struct lesson *l, struct run_facts *f)
     assert_true(f->n_ns == 2); /* the client and the relay namespaces */
 }
 
+/* The files the children of a run write that their bench removes when it
+ * ends (their captured output, netsim's drop log and the key log), found
+ * in /proc, into files. Returns how many. */
+static size_t child_files(const struct run_facts *f, char (*files)[256], size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_pids; i++) {
+        char path[64], args[4096];
+        for (int fd = 1; fd <= 2 && n < cap; fd++) {
+            snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)f->pids[i], fd);
+            ssize_t len = readlink(path, files[n], sizeof files[n] - 1);
+            if (len > 0 && (files[n][len] = '\0', !strncmp(files[n], "/tmp/", 5)))
+                n++;
+        }
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)f->pids[i]);
+        FILE *c = fopen(path, "r");
+        size_t got = c ? fread(args, 1, sizeof args - 1, c) : 0;
+        if (c)
+            fclose(c);
+        args[got] = '\0';
+        for (size_t at = 0; at < got && n < cap; at += strlen(args + at) + 1) /* NUL-separated */
+            if ((!strcmp(args + at, "--drop-log") || !strcmp(args + at, "--keylog")) &&
+                at + strlen(args + at) + 1 < got)
+                snprintf(files[n++], sizeof files[0], "%s", args + at + strlen(args + at) + 1);
+    }
+    return n;
+}
+
 static void nothing_left(const struct run_facts *f)
 {
     uint64_t deadline = clock_now_ms() + 10000;
@@ -492,9 +520,13 @@ static void a_crash_leaves_nothing(void **state)
     }
     struct run_facts f;
     note_facts(&l, &f);
+    char files[8][256];
+    size_t n_files = child_files(&f, files, 8);
     spawn_stop(&l.bench, SIGKILL, 5000);
     nothing_left(&f);
     spawn_free(&l.bench);
+    for (size_t i = 0; i < n_files; i++) /* what a killed bench could not remove */
+        unlink(files[i]);
 }
 
 /* In a user namespace of its own without a mapping the bench may make no
