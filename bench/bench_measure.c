@@ -162,6 +162,8 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
                               ev->recv_us - (uint64_t)ev->latency_us, ev->recv_us,
                               run->r->latency) == 1) {
             run->delivered++;
+            if (run->first + i == STRIP_RECEIVER && !run->tearing_down)
+                run_strip_got(run, (size_t)s, ev->state.seq, ev->latency_us);
             run->last_arrival_us = ev->recv_us;
             note_gap(run, pair, ev->recv_us);
             long b = bucket_of(run, t);
@@ -225,6 +227,9 @@ static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
     histogram_record(run->r->send_late, now > t ? now - t : 0);
     if (!ok)
         run->r->send_errors++;
+    if (ok && run->first == 0 && i != STRIP_RECEIVER && STRIP_RECEIVER < run->n &&
+        room_slot(run, STRIP_RECEIVER, i) >= 0)
+        run_strip_sent(run, i, client_next_seq(run->peers[i].c) - 1, t);
     if (run->track && ok) { /* the library numbered it just now */
         audit_track_sent(run->track, i, client_next_seq(run->peers[i].c) - 1);
         audit_track_sent_at(run->track, i, client_next_seq(run->peers[i].c) - 1, now);
@@ -293,8 +298,8 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
                               .n_ports = run_fleet_entries(run),
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0,
-                              .transport = run->webrtc ? RICOCHET_TRANSPORT_WEBRTC
-                                                       : RICOCHET_TRANSPORT_DEFAULT,
+                              .transport = (enum ricochet_transport)bench_lane_of(
+                                  (struct bench_mode){run->mode, run->webrtc})->transport,
                               .keylog = run->keylog[0] ? run->keylog : NULL};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};
@@ -618,6 +623,7 @@ void run_summarize(struct run *run)
         }
     }
     summarize_rooms(run);
+    run_strip_finish(run);
     r->jitter_us = jn ? jsum / (double)jn : 0;
     r->jitter_pairs = jn;
     run_derive(r);
