@@ -119,6 +119,52 @@ static void check_payload(struct run *run, size_t i, const struct ricochet_event
     a->payload_corrupt += !run_payload_intact(run->peers[i].c, ev, run->params->payload);
 }
 
+/* A state that reached receiver i: its payload, its audit, its receive
+ * statistics and the figures made of them. */
+static void on_state(struct run *run, size_t i, const struct ricochet_event *ev)
+{
+    int s = peer_index(run, i, ev->id);
+    if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
+        return;
+    uint64_t t = ev->state.send_us;
+    if (run->cfg->payload_check)
+        check_payload(run, i, ev);
+    /* any state, warm-up included: how long the path holds one */
+    if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
+        run->max_latency_us = ev->recv_us - t;
+    if (t < run->win_start || t >= run->win_end)
+        return; /* warm-up, or a stray */
+    /* latency corrected by the clocks' offsets to the relay (one process
+     * here: the same clock, so uncorrected; the bound shows it) */
+    if (ev->latency_bound_us > run->r->clock_bound_us)
+        run->r->clock_bound_us = ev->latency_bound_us;
+    if (run->track) /* while tearing down: arrived after the counting */
+        audit_track_got(run->track, i, (size_t)s, ev->state.seq,
+                        run->tearing_down ? AUDIT_GOT_LATE : AUDIT_GOT);
+    /* late on the way: from when it left, not from its intended time */
+    uint64_t left = run->track ? audit_track_when_sent(run->track, (size_t)s,
+                                                       ev->state.seq) : 0;
+    if (left && !run->tearing_down && ev->recv_us > left &&
+        (int64_t)(ev->recv_us - left) > run_late_bound_us(run))
+        audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_SLOW);
+    size_t pair = i * run->k + (size_t)room_slot(run, i, (size_t)s);
+    if (recv_stats_record(&run->rs[pair], ev->state.seq,
+                          ev->recv_us - (uint64_t)ev->latency_us, ev->recv_us,
+                          run->r->latency) == 1) {
+        run->delivered++;
+        if (run->first + i == STRIP_RECEIVER && !run->tearing_down)
+            run_strip_got(run, (size_t)s, ev->state.seq, ev->latency_us);
+        run->last_arrival_us = ev->recv_us;
+        note_gap(run, pair, ev->recv_us);
+        long b = bucket_of(run, t);
+        if (b >= 0 && run_fleet_in_timeline(run, (size_t)s, t)) {
+            run->r->timeline.delivered[b]++;
+            run->r->timeline.late[b] +=
+                (double)ev->latency_us > run->cfg->recovered_p99_ms * 1000.0;
+        }
+    }
+}
+
 static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
 {
     struct peer *p = &run->peers[i];
@@ -132,49 +178,9 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
             run->r->moved++;
         }
         return;
-    case RICOCHET_EV_STATE: {
-        int s = peer_index(run, i, ev->id);
-        if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
-            return;
-        uint64_t t = ev->state.send_us;
-        if (run->cfg->payload_check)
-            check_payload(run, i, ev);
-        /* any state, warm-up included: how long the path holds one */
-        if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
-            run->max_latency_us = ev->recv_us - t;
-        if (t < run->win_start || t >= run->win_end)
-            return; /* warm-up, or a stray */
-        /* latency corrected by the clocks' offsets to the relay (one process
-         * here: the same clock, so uncorrected; the bound shows it) */
-        if (ev->latency_bound_us > run->r->clock_bound_us)
-            run->r->clock_bound_us = ev->latency_bound_us;
-        if (run->track) /* while tearing down: arrived after the counting */
-            audit_track_got(run->track, i, (size_t)s, ev->state.seq,
-                            run->tearing_down ? AUDIT_GOT_LATE : AUDIT_GOT);
-        /* late on the way: from when it left, not from its intended time */
-        uint64_t left = run->track ? audit_track_when_sent(run->track, (size_t)s,
-                                                           ev->state.seq) : 0;
-        if (left && !run->tearing_down && ev->recv_us > left &&
-            (int64_t)(ev->recv_us - left) > run_late_bound_us(run))
-            audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_SLOW);
-        size_t pair = i * run->k + (size_t)room_slot(run, i, (size_t)s);
-        if (recv_stats_record(&run->rs[pair], ev->state.seq,
-                              ev->recv_us - (uint64_t)ev->latency_us, ev->recv_us,
-                              run->r->latency) == 1) {
-            run->delivered++;
-            if (run->first + i == STRIP_RECEIVER && !run->tearing_down)
-                run_strip_got(run, (size_t)s, ev->state.seq, ev->latency_us);
-            run->last_arrival_us = ev->recv_us;
-            note_gap(run, pair, ev->recv_us);
-            long b = bucket_of(run, t);
-            if (b >= 0 && run_fleet_in_timeline(run, (size_t)s, t)) {
-                run->r->timeline.delivered[b]++;
-                run->r->timeline.late[b] +=
-                    (double)ev->latency_us > run->cfg->recovered_p99_ms * 1000.0;
-            }
-        }
+    case RICOCHET_EV_STATE:
+        on_state(run, i, ev);
         return;
-    }
     case RICOCHET_EV_TOO_OLD: {
         /* sequenced: dropped by the client library to keep the sender's order */
         int s = peer_index(run, i, ev->id);
