@@ -78,6 +78,10 @@ int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s);
  * the relay's stamp. buf must hold at least PROTO_STATE_SIZE bytes. */
 void proto_state_stamp_sender(uint8_t *buf, uint32_t sender);
 
+/* The sender id stamped in a state's bytes (0 when len is too short to
+ * hold one), without decoding the rest. */
+uint32_t proto_state_sender(const uint8_t *buf, size_t len);
+
 /* Writes a batch's header into buf[0..PROTO_BATCH_HEADER). */
 void proto_batch_begin(uint8_t buf[PROTO_BATCH_HEADER]);
 /* Appends one entry (len bytes of state) to the batch of *used bytes in buf
