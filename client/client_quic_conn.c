@@ -558,8 +558,8 @@ int client_quic_control(struct client_quic *t)
 bool client_quic_dgram_fits(const struct client_quic *t, size_t len)
 {
     const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(t->conn);
-    return p && len <= PROTO_STATE_MAX &&
-           p->max_datagram_frame_size >= QUICMSG_DATAGRAM_HEAD + len + 3;
+    return p && len <= quicmsg_datagram_room(p->max_datagram_frame_size,
+                                             ngtcp2_conn_get_path_max_tx_udp_payload_size(t->conn));
 }
 
 void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv)

@@ -76,6 +76,18 @@ bool quicmsg_datagram_channel(uint8_t channel)
     return channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE;
 }
 
+size_t quicmsg_datagram_room(uint64_t max_frame, size_t path_max)
+{
+    const size_t frame = QUICMSG_DATAGRAM_HEAD + 3; /* the channel, a type, a 2-byte length */
+    const size_t packet = 1 + 20 + 4 + 16;         /* a short header's, and the tag */
+    uint64_t room = path_max > packet + frame ? path_max - packet - frame : 0;
+    if (max_frame < frame)
+        return 0;
+    if (max_frame - frame < room)
+        room = max_frame - frame;
+    return room < PROTO_STATE_MAX ? (size_t)room : PROTO_STATE_MAX;
+}
+
 int quicmsg_datagram_open(const uint8_t *d, size_t len, uint8_t *channel, const uint8_t **msg,
                           size_t *msg_len)
 {

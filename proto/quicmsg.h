@@ -78,6 +78,14 @@ bool quicmsg_reader_partial(const struct quicmsg_reader *r);
  * PROTO_CHANNEL_RELIABLE)? */
 bool quicmsg_datagram_channel(uint8_t channel);
 
+/* The longest message a DATAGRAM frame carries (after its channel byte),
+ * within the peer's max_datagram_frame_size (max_frame; 0: it takes none)
+ * and, with a short header's overhead (a connection ID of at most 20
+ * bytes, a 4-byte packet number, the AEAD's 16-byte tag), within a packet
+ * of path_max bytes (the path's UDP payload, 1200 until its MTU is
+ * probed); at most PROTO_STATE_MAX. 0: none fits. */
+size_t quicmsg_datagram_room(uint64_t max_frame, size_t path_max);
+
 /* Reads a DATAGRAM payload: its channel into *channel, its message into
  * *msg, *msg_len (in d). Returns 0, or QUICMSG_E_EMPTY, QUICMSG_E_CHANNEL. */
 int quicmsg_datagram_open(const uint8_t *d, size_t len, uint8_t *channel, const uint8_t **msg,

@@ -201,7 +201,8 @@ static void route(struct relay_quic *t, const uint8_t *pkt, size_t len, const un
         transport_quic_input(t, &t->conns[slot], from, pkt, len, t->now_us);
         return;
     }
-    if (!(pkt[0] & 0x80)) { /* a short header: a connection the relay forgot */
+    if (!(pkt[0] & 0x80)) { /* a short header (its fixed bit may be greased, RFC 9287): a
+                                connection the relay forgot */
         send_reset(t, &vc, from, len);
         return;
     }

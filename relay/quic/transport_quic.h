@@ -69,7 +69,6 @@
 #define QUIC_EDGE_SENDER_IDLE_US 2000000u /* a sender's stream quiet this long, all its
                                              bytes acknowledged, is ended (FIN) */
 #define QUIC_EDGE_CLOSE_RESENDS 4  /* closing: the close packet sent again at most */
-#define QUIC_EDGE_BATCH_MAX PROTO_STATE_MAX /* a batch in a datagram, bytes */
 
 /* Where a connection is, from the edge's side. */
 enum quic_phase {
@@ -318,6 +317,10 @@ struct quic_conn *transport_quic_peer(struct relay_quic *t, uint32_t handle, boo
  * bytes). Returns its length, 0 if none is queued. */
 size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint8_t *out,
                                  unsigned *count);
+/* Does c's client take a datagram of a len-byte message, within its
+ * path's packets now? */
+bool transport_quic_dgram_fits(const struct quic_conn *c, size_t len);
+
 /* The first count queued datagrams left (written). */
 void transport_quic_dgram_pop(struct quic_conn *c, unsigned count);
 

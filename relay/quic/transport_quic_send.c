@@ -147,12 +147,12 @@ void transport_quic_senders_idle(struct quic_conn *c, uint64_t now_us)
 /* ---- datagrams ---- */
 
 /* Does c's client take a datagram of a len-byte message (its
- * max_datagram_frame_size)? */
-static bool dgram_fits(const struct quic_conn *c, size_t len)
+ * max_datagram_frame_size), and does it fit the path's packets? */
+bool transport_quic_dgram_fits(const struct quic_conn *c, size_t len)
 {
     const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(c->conn);
-    return p && len <= PROTO_STATE_MAX &&
-           p->max_datagram_frame_size >= QUICMSG_DATAGRAM_HEAD + len + 3;
+    return p && len <= quicmsg_datagram_room(p->max_datagram_frame_size,
+                                             ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn));
 }
 
 /* Room for len more bytes in c's arena, compacting or growing it. Returns
@@ -250,9 +250,13 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
     out[0] = d->channel;
     bool batch = t->relay && c->phase == QUIC_PHASE_PEER &&
                  relay_peer_batches(t->relay, t->base + c->slot);
+    const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(c->conn);
+    size_t room = p ? quicmsg_datagram_room(p->max_datagram_frame_size,
+                                            ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn))
+                    : 0;
     size_t need = PROTO_BATCH_HEADER + PROTO_BATCH_ENTRY_HEAD;
-    if (!batch || c->n_dgrams == 1 || need + d->len + PROTO_BATCH_ENTRY_HEAD +
-                                              c->dgrams[1].len > QUIC_EDGE_BATCH_MAX ||
+    if (!batch || c->n_dgrams == 1 ||
+        need + d->len + PROTO_BATCH_ENTRY_HEAD + c->dgrams[1].len > room ||
         c->dgrams[1].channel != d->channel) {
         memcpy(out + QUICMSG_DATAGRAM_HEAD, c->dgram_bytes + d->off, d->len);
         *count = 1;
@@ -264,7 +268,7 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
     for (uint32_t i = 0; i < c->n_dgrams; i++) {
         const struct quic_dgram *e = &c->dgrams[i];
         if (e->channel != d->channel ||
-            proto_batch_add(b, QUIC_EDGE_BATCH_MAX, &used, c->dgram_bytes + e->off, e->len) !=
+            proto_batch_add(b, room, &used, c->dgram_bytes + e->off, e->len) !=
                 PROTO_OK)
             break;
         (*count)++;
@@ -329,7 +333,7 @@ static void quic_send_state(void *ctx, uint32_t from, const uint32_t *peers, siz
         if (reliable && t->relay && relay_peer_mode(t->relay, peers[i], &mode) &&
             mode == PROTO_MODE_STREAMS)
             queue_sender(t, c, sender, bytes, len);
-        else if (reliable || !dgram_fits(c, len))
+        else if (reliable || !transport_quic_dgram_fits(c, len))
             queue_control(t, c, bytes, len);
         else
             queue_dgram(t, c, sender, quicmsg_datagram_channel(channel) ? channel

@@ -65,6 +65,11 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
         unsigned count;
         size_t dlen = *dgrams_ok ? transport_quic_dgram_peek(t, c, payload, &count) : 0;
         ngtcp2_ssize nwrite, ndata = -1;
+        if (dlen > 0 && !transport_quic_dgram_fits(c, dlen - QUICMSG_DATAGRAM_HEAD)) {
+            transport_quic_dgram_pop(c, count); /* the path shrank (it moved): lost */
+            t->own[QUIC_COUNT_DGRAMS_DROPPED]++;
+            continue;
+        }
         if (dlen > 0) {
             int accepted = 0;
             ngtcp2_vec v = {.base = payload, .len = dlen};
