@@ -166,7 +166,7 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http
+FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
@@ -177,6 +177,7 @@ fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc rtc proto stats sys
 fuzz_http_LIBS := relay/ws proto stats sys
+fuzz_quic_LIBS := relay/quic relay/core proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay quic
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang

@@ -509,6 +509,10 @@ static int read_socket(struct ricochet *c, struct client_quic *t, uint64_t now)
             return 0;
         c->bytes_received += (uint64_t)n;
         c->dgrams_received++;
+        if (n == 0) { /* no QUIC packet (and ngtcp2 asserts against one) */
+            client_bad_message(c, "an empty datagram", PROTO_E_SHORT);
+            continue;
+        }
         t->heard_us = now;
         t->read_at = now;
         int rv = ngtcp2_conn_read_pkt(t->conn, &path, NULL, buf, (size_t)n, ns_of(now));

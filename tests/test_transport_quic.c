@@ -10,9 +10,11 @@
  *     not verify a close (INVALID_TOKEN), another version Version
  *     Negotiation, a short packet for no connection a stateless reset
  *     shorter than it, garbage and cut Initials nothing; never more than
- *     three times the bytes a source sent, no connection, each counted;
+ *     three times the bytes a source sent, no connection, each counted (an
+ *     empty datagram too);
  *   - members over it: states of every QUIC way both ways, the streams a
- *     client may open (MAX_STREAMS: one bidirectional, one of its own);
+ *     client may open (MAX_STREAMS: one bidirectional, one of its own); an
+ *     empty datagram (which ngtcp2 asserts against) dropped at both ends;
  *   - a connection whose handshake completes but that never sends its
  *     first message is closed at the join timeout (not_joined), counted
  *     half_open and never a client of the core; past --max-half-open
@@ -294,9 +296,10 @@ static void strangers_get_stateless_answers(void **state)
     assert_int_equal(answers, 0);
     len = long_packet(p, 1000, 1, NULL, 0, &g); /* an Initial under 1200 bytes */
     assert_int_equal(exchange(&E, fd, p, len, &answers), 0);
+    assert_int_equal(exchange(&E, fd, p, 0, &answers), 0); /* an empty datagram */
     memset(p, 0xff, 50); /* a long header of no version: garbage */
     assert_int_equal(exchange(&E, fd, p, 50, &answers), 0);
-    assert_true(own(&E, QUIC_COUNT_NOT_QUIC) >= 2);
+    assert_true(own(&E, QUIC_COUNT_NOT_QUIC) >= 3);
     assert_int_equal(E.t->half_open, 0);
     assert_int_equal(E.t->nfree, PEERS);
     assert_int_equal(relay_clients(E.r), 0);
@@ -371,6 +374,15 @@ static void members_play_and_streams_are_bounded(void **state)
     assert_int_equal(ngtcp2_conn_open_uni_stream(conn, &sid, NULL),
                      NGTCP2_ERR_STREAM_ID_BLOCKED);
     assert_true(own(&E, QUIC_COUNT_DGRAMS_ACKED) >= 30);
+    /* an empty datagram from the relay's address: dropped, counted, nothing more */
+    union netaddr me;
+    socklen_t alen = sizeof me;
+    assert_int_equal(getsockname(client_socket(r.c[1]), &me.sa, &alen), 0);
+    uint64_t bad = client_bad_messages(r.c[1]);
+    assert_int_equal(sendto(E.t->fd, "", 0, 0, &me.sa, alen), 0);
+    pump(&E, &r, 50);
+    assert_int_equal(client_bad_messages(r.c[1]), bad + 1);
+    assert_false(r.disconnected[1]);
     assert_int_equal(own(&E, QUIC_COUNT_PROTOCOL), 0);
     for (size_t i = 0; i < 3; i++)
         ricochet_close(r.c[i]);

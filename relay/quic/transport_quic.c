@@ -183,10 +183,14 @@ static void first_packet(struct relay_quic *t, const uint8_t *pkt, size_t len,
     transport_quic_input(t, &t->conns[slot], from, pkt, len, t->now_us);
 }
 
-/* One datagram from `from`: to its connection, or a stranger's. */
-static void route(struct relay_quic *t, const uint8_t *pkt, size_t len, const union netaddr *from)
+void transport_quic_route(struct relay_quic *t, const uint8_t *pkt, size_t len,
+                          const union netaddr *from)
 {
     ngtcp2_version_cid vc;
+    if (len == 0) { /* ngtcp2 asserts against an empty datagram */
+        t->own[QUIC_COUNT_NOT_QUIC]++;
+        return;
+    }
     int rv = ngtcp2_pkt_decode_version_cid(&vc, pkt, len, QUIC_EDGE_SCID_LEN);
     if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
         send_version_negotiation(t, &vc, from, len);
@@ -374,7 +378,7 @@ static int read_batch(struct relay_quic *t, struct relay *r)
             t->own[QUIC_COUNT_TOO_LONG]++;
             continue;
         }
-        route(t, t->riov[i].iov_base, t->rmsg[i].msg_len, from);
+        transport_quic_route(t, t->riov[i].iov_base, t->rmsg[i].msg_len, from);
     }
     report_gone(t);
     return n;

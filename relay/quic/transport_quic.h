@@ -337,6 +337,14 @@ struct quic_sender *transport_quic_sender(struct quic_conn *c, int64_t sid);
  * everything acknowledged (their FIN queued); forgets those closed. */
 void transport_quic_senders_idle(struct quic_conn *c, uint64_t now_us);
 
+/* ---- transport_quic.c ---- */
+
+/* One datagram of len bytes from `from` (what the edge's read hands it;
+ * the tests' and the fuzz target's way in): to the connection its ID
+ * names, or a stranger's, answered without state within 3x its bytes. */
+void transport_quic_route(struct relay_quic *t, const uint8_t *pkt, size_t len,
+                          const union netaddr *from);
+
 /* ---- transport_quic_conn.c ---- */
 
 /* A connection for an Initial whose address is validated: hd is its
