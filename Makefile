@@ -9,13 +9,16 @@
 #   make bench      a quick benchmark (about a minute): the modes side by side
 #   make bench-full the whole suite into build/bench-results/ (bench-reference:
 #                   into the committed bench/results/; bench-scale, bench-guards,
-#                   bench-edges)
+#                   bench-edges, bench-doors)
 #   make bench-fleet the fleet suite (placement, CPU, failover, drain, directory paused,
 #                   Sentinel failover)
 #   make bench-peers ricochet-relay beside Colyseus, one workload (needs Node 20, npm)
 #   make bench-ws-cost the WebSocket edge's CPU per delivered state beside ENet's, the
 #                   peers' workload at 1000 clients (bench-ws-cost-reference: into
 #                   bench/results/)
+#   make bench-payload what a state's payload costs: 0, 64, 256 and 1024 bytes side
+#                   by side, in a room and in a world, every payload checked
+#                   (bench-payload-reference: into bench/results/payload/)
 #   make bench-lesson a TCP stream against ENet and plain UDP through one network
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
 #   make bench-ipmodes every mode, tcp and ws among them, through one network at 5%
@@ -192,10 +195,10 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-webrtc-reference bench-full bench-reference \
         bench-scale bench-scale-reference bench-guards bench-guards-reference bench-fleet \
         bench-lesson bench-lesson-reference bench-ipmodes bench-ipmodes-reference \
-        bench-edges bench-edges-reference \
+        bench-edges bench-edges-reference bench-doors bench-doors-reference \
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
-        bench-ws-cost bench-ws-cost-reference \
+        bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
         fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
@@ -241,10 +244,13 @@ $(BUILD)/gen/page_html.c: relay/page.html
 	  echo ';'; \
 	  echo 'const size_t relay_page_html_len = sizeof relay_page_html - 1;'; } > $@.tmp
 	$(Q)mv $@.tmp $@
-# The play page and its two modules (client/js/), served by the WebSocket
-# edge (GET /play, /play.js, /ricochet.js), compiled into its library the
-# same way: ws_play_html, ws_play_js, ws_ricochet_js and their lengths.
-PLAY_FILES := client/js/play.html client/js/play.js client/js/ricochet.js
+# The play page and its two modules (client/js/), and the tag game's page
+# and module, served by the WebSocket edge (GET /play, /play.js,
+# /ricochet.js, /tag, /tag.js), compiled into its library the same way:
+# ws_play_html, ws_play_js, ws_ricochet_js, ws_tag_html, ws_tag_js and
+# their lengths.
+PLAY_FILES := client/js/play.html client/js/play.js client/js/ricochet.js client/js/tag.html \
+    client/js/tag.js
 relay/ws_GENERATED := $(BUILD)/obj/gen/play_files.o
 c_string = echo 'const char $(1)[] ='; \
     sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/\r/\\r/g; s/^/    "/; s/$$/\\n"/' $(2); \
@@ -256,9 +262,13 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  echo '#include <stddef.h>'; \
 	  echo 'extern const char ws_play_html[], ws_play_js[], ws_ricochet_js[];'; \
 	  echo 'extern const size_t ws_play_html_len, ws_play_js_len, ws_ricochet_js_len;'; \
+	  echo 'extern const char ws_tag_html[], ws_tag_js[];'; \
+	  echo 'extern const size_t ws_tag_html_len, ws_tag_js_len;'; \
 	  $(call c_string,ws_play_html,client/js/play.html) \
 	  $(call c_string,ws_play_js,client/js/play.js) \
-	  $(call c_string,ws_ricochet_js,client/js/ricochet.js) } > $@.tmp
+	  $(call c_string,ws_ricochet_js,client/js/ricochet.js) \
+	  $(call c_string,ws_tag_html,client/js/tag.html) \
+	  $(call c_string,ws_tag_js,client/js/tag.js) } > $@.tmp
 	$(Q)mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)
@@ -509,6 +519,15 @@ bench-ws-cost bench-ws-cost-reference:
 	@$(MAKE) --no-print-directory all
 	SERVERS="ricochet ricochet-ws" CLIENTS=1000 bench/peers.sh $(BUILD)/bin $(WS_COST_DIR) $(REPEAT)
 
+# What a state's payload costs (bench/payload.sh): the relay's CPU and the
+# bytes on the wire per delivered state for payloads of 0 to 1024 bytes, in
+# a room on the relay's tick and in a world on its own; needs jq.
+bench-payload bench-payload-reference: PAYLOAD_DIR = $(if $(filter bench-payload-reference,$@),bench/results,$(BENCH_OUT))/payload
+bench-payload bench-payload-reference:
+	@.ci/deps bench
+	@$(MAKE) --no-print-directory all
+	bench/payload.sh $(BUILD)/bin $(PAYLOAD_DIR) $(REPEAT)
+
 # npm ci refuses a lock file without every platform's optional packages
 # (msgpackr's native parts), which a registry mirror may lack: install.
 $(PEER_COLYSEUS)/node_modules/.package-lock.json: $(PEER_COLYSEUS)/package-lock.json
@@ -525,6 +544,15 @@ bench-edges bench-edges-reference:
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/tests/test_e2e_edge_flood
 	bench/edge_flood.sh $(BUILD)/bin build/asan/tests $(EDGES_DIR) $(REPEAT)
+
+# DOORS_BEFORE: a release build's bin/ of the code before a change, measured
+# beside this one (bench/doors.sh's figures before -> after).
+bench-doors bench-doors-reference: DOORS_DIR = $(if $(filter bench-doors-reference,$@),bench/results,$(BENCH_OUT))/doors
+bench-doors bench-doors-reference:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/tests/test_e2e_doors
+	bench/doors.sh $(BUILD)/bin build/asan/tests $(DOORS_DIR) $(REPEAT) $(DOORS_BEFORE)
 
 bench-guards bench-guards-reference: GUARDS_DIR = $(if $(filter bench-guards-reference,$@),bench/results,$(BENCH_OUT))/guards
 bench-guards bench-guards-reference:

@@ -92,6 +92,8 @@ struct bench_config {
     char drop_log_dir[256];  /* keep netsim's drop log of each run here ("": a temporary
                                 file, removed once read) */
     long per_host;           /* ENet clients per shared host (swarm_config.per_host) */
+    bool payload_check;      /* each state's payload a pattern keyed by its seq, every
+                                delivered one checked (audit.payload_corrupt) */
     bool encrypt;            /* sealed sessions: the bench's relay runs with --encrypt and
                                 a key of the run's, the clients with tickets it mints; a
                                 session the relay does not seal fails the run */
@@ -203,6 +205,10 @@ struct bench_audit {
                                 stale + late + unexplained */
     uint64_t up, down;       /* dropped by netsim on the sender's uplink / the receiver's
                                 downlink */
+    uint64_t payload_checked; /* --payload-check: delivered states whose payload was
+                                checked (window states and warm-up alike) */
+    uint64_t payload_corrupt; /* ... and not the sender's, byte for byte: never to happen
+                                (counted whether the audit is done or not) */
     uint64_t corrupt;        /* forwarded by netsim only with a bit flipped (--corrupt), on
                                 either link, and never got */
     uint64_t too_old;        /* filtered by the receiver's sequenced order */

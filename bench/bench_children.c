@@ -154,15 +154,15 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     args[n++] = clients;
     args[n++] = "--max-rooms";
     args[n++] = rooms;
-    /* the swarm opens every WebSocket at once, and over WebRTC every
-     * client's offer is answered before it is a peer: each may be half-open */
-    if (run->webrtc || strcmp(run_relay_transport(run), "ws") == 0) {
-        size_t at_once = run->n > 256 ? run->n : 256;
-        snprintf(half_open, sizeof half_open, "%zu",
-                 at_once < ENET_WIRE_PEERS_MAX ? at_once : ENET_WIRE_PEERS_MAX);
-        args[n++] = "--max-half-open";
-        args[n++] = half_open;
-    }
+    /* the swarm opens every stream at once (each a connection that has not
+     * joined until its welcome), and over WebRTC every client's offer is
+     * answered before it is a peer: each may be half-open (ENet's
+     * handshakes stay at a quarter of its slots, which this never lowers) */
+    size_t at_once = run->n > 256 ? run->n : 256;
+    snprintf(half_open, sizeof half_open, "%zu",
+             at_once < ENET_WIRE_PEERS_MAX ? at_once : ENET_WIRE_PEERS_MAX);
+    args[n++] = "--max-half-open";
+    args[n++] = half_open;
     if (run->cfg->encrypt) {
         args[n++] = "--ticket-key";
         args[n++] = run->tickets.key_file;

@@ -90,12 +90,18 @@ static int run_worlds(const struct bench_options *c, const struct bench_config *
         bench_world_json(f, w, (size_t)n, info->command, info->date);
         close_out(f, c->json);
     }
-    for (int i = 0; i < n; i++)
+    uint64_t corrupt = 0;
+    for (int i = 0; i < n; i++) {
+        corrupt += w[i].payload_corrupt;
         bench_world_free(&w[i]);
+    }
     spawn_kill_all();
     if (bench_stop_requested())
         return 130;
-    return failures ? 1 : 0;
+    if (corrupt)
+        fprintf(stderr, PROG ": PAYLOAD CHECK FAILED: %llu deliveries carried a payload that "
+                        "is not their sender's\n", (unsigned long long)corrupt);
+    return failures ? 1 : corrupt ? 3 : 0;
 }
 
 /* --netsim-ip: the two namespaces, made before any thread starts (a user

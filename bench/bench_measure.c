@@ -12,7 +12,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "../stats/pattern.h"
 #include "../sys/clock.h"
+#include "../sys/log.h"
 
 #define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
 #define IPV4_UDP_HEADER 28     /* bytes the kernel adds to every datagram */
@@ -97,6 +99,26 @@ static void note_gap(struct run *run, size_t pair, uint64_t now)
     run->last_rx[pair] = now;
 }
 
+bool run_payload_intact(const struct ricochet *c, const struct ricochet_event *ev,
+                        long payload)
+{
+    size_t len, want = payload > PROTO_STATE_SIZE ? (size_t)payload - PROTO_STATE_SIZE : 0;
+    const uint8_t *p = ricochet_event_bytes(c, &len);
+    bool ok = len == want && (want < PATTERN_MIN || pattern_ok(ev->state.seq, p, len));
+    if (!ok)
+        log_warn("bench: a corrupted payload from %u (seq %u, %zu bytes, %zu sent)",
+                 (unsigned)ev->id, (unsigned)ev->state.seq, len, want);
+    return ok;
+}
+
+/* --payload-check: counted in the run's audit. */
+static void check_payload(struct run *run, size_t i, const struct ricochet_event *ev)
+{
+    struct bench_audit *a = &run->r->audit;
+    a->payload_checked++;
+    a->payload_corrupt += !run_payload_intact(run->peers[i].c, ev, run->params->payload);
+}
+
 static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
 {
     struct peer *p = &run->peers[i];
@@ -115,6 +137,8 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
         if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
             return;
         uint64_t t = ev->state.send_us;
+        if (run->cfg->payload_check)
+            check_payload(run, i, ev);
         /* any state, warm-up included: how long the path holds one */
         if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
             run->max_latency_us = ev->recv_us - t;
@@ -263,6 +287,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .timeout_ms = run_fleet_client_timeout_ms(run),
                               .rate_hz = run->params->rate_hz,
                               .payload = (size_t)run->params->payload,
+                              .payload_check = run->cfg->payload_check,
                               .per_host = (size_t)run->cfg->per_host,
                               .tickets = run->tickets.list,
                               .ports = run->n_fleet ? run->fleet_ports : NULL,

@@ -38,6 +38,10 @@ static const struct option_def options[] = {
      "states per second per client (constant rate)"},
     {"payload", OPTION_INT, offsetof(struct bench_options, payload), "40", 40, 1200, NULL,
      "datagram size in bytes (the 40-byte state padded up to it)", .short_name = 'l'},
+    {"payload-check", OPTION_BOOL, offsetof(struct bench_options, payload_check), "false", 0, 0,
+     NULL, "the bytes after each state's 40 (--payload 44 or more) are a pattern keyed by its "
+     "seq, and every delivered state's are checked: one that is not the sender's byte for "
+     "byte is a corrupted payload, an error of its own (exit 3)"},
     {"duration", OPTION_DOUBLE, offsetof(struct bench_options, duration), "5", 0.1, 3600, NULL,
      "measurement window per run, seconds", .short_name = 't'},
     {"warmup", OPTION_DOUBLE, offsetof(struct bench_options, warmup), "1", 0, 600, NULL,
@@ -348,6 +352,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->event_at_ms = (long)(c->event_at * 1000);
     cfg->fleet_sentinel = c->fleet_sentinel;
     cfg->encrypt = c->encrypt;
+    cfg->payload_check = c->payload_check;
     cfg->pause_relay_ms = (long)c->pause_relay_ms;
     cfg->recovered_p99_ms = c->recovered_p99_ms;
     cfg->tcp_relay = c->tcp_relay;

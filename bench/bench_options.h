@@ -38,6 +38,7 @@ struct bench_options {
     bool ticket_cost;
     int log_level;
     bool encrypt;
+    bool payload_check;
     char ticket[1024];
     double pause_relay_ms, recovered_p99_ms;
     long fleet;

@@ -40,16 +40,24 @@ static void print_progress(const struct bench_plan *p, size_t v, int m, int rc,
             r->relay, r->ok ? "" : "; warning: ", r->ok ? "" : r->error);
 }
 
-/* Says on stderr (whatever --quiet) what a run's audit could not explain.
+/* Says on stderr (whatever --quiet) what a run's audit could not explain,
+ * and a corrupted payload (--payload-check).
  * Returns 1 if something, else 0. */
 static int report_unexplained(const struct bench_plan *p, size_t v, const struct bench_result *r)
 {
     const struct bench_audit *a = &r->audit;
-    if (!a->done || bench_audit_clean(a))
-        return 0;
     char point[64] = "";
     if (p->n_values)
         snprintf(point, sizeof point, " at %s=%g", bench_param_name(p->swept), p->values[v]);
+    if (a->payload_corrupt) {
+        fprintf(stderr, PROG ": PAYLOAD CHECK FAILED: %s%s: %llu of %llu delivered states "
+                        "carried a payload that is not their sender's\n",
+                bench_mode_name(bench_result_mode(r)), point,
+                (unsigned long long)a->payload_corrupt, (unsigned long long)a->payload_checked);
+        return 1;
+    }
+    if (!a->done || bench_audit_clean(a))
+        return 0;
     char overload[128] = "";
     if (a->netsim_socket_drops + a->relay_socket_drops)
         snprintf(overload, sizeof overload, "; full socket buffers at netsim and the relay "

@@ -115,6 +115,8 @@ static void merge_part(struct bench_result *r, const struct part *pt, size_t p)
     const struct bench_result *x = &pt->r;
     r->sent += x->sent;
     r->send_errors += x->send_errors;
+    r->audit.payload_checked += x->audit.payload_checked;
+    r->audit.payload_corrupt += x->audit.payload_corrupt;
     r->expected += x->expected;
     r->delivered += x->delivered;
     r->duplicates += x->duplicates;

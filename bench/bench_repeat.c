@@ -187,7 +187,8 @@ static void pool_audit(const struct bench_audit *x, struct bench_audit *out, boo
                        &out->retransmitted, &out->redundant, &out->unretransmitted,
                        &out->log_states, &out->held, &out->held_up, &out->held_down,
                        &out->held_unresolved, &out->unattributed, &out->late_unheld,
-                       &out->segment_drops};
+                       &out->segment_drops, &out->payload_checked,
+                       &out->payload_corrupt};
     const uint64_t add[] = {x->missed, x->up, x->down, x->corrupt, x->too_old,
                             x->enet_window, x->overflow, x->stale, x->late, x->unexplained,
                             x->netsim_dropped, x->not_sent, x->socket_drops, x->relay_stale,
@@ -195,7 +196,7 @@ static void pool_audit(const struct bench_audit *x, struct bench_audit *out, boo
                             x->retransmitted, x->redundant, x->unretransmitted,
                             x->log_states, x->held, x->held_up, x->held_down,
                             x->held_unresolved, x->unattributed, x->late_unheld,
-                            x->segment_drops};
+                            x->segment_drops, x->payload_checked, x->payload_corrupt};
     for (size_t i = 0; i < sizeof add / sizeof add[0]; i++)
         *sum[i] += add[i];
     for (size_t i = 0; i < x->listed && out->listed < BENCH_AUDIT_LIST; i++)

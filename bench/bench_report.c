@@ -42,6 +42,10 @@ static uint64_t audit_explained(const struct bench_audit *a)
 static void table_audit(FILE *out, const struct bench_result *x)
 {
     const struct bench_audit *a = &x->audit;
+    if (a->payload_checked)
+        fprintf(out, "  payloads: %llu checked, %llu corrupted%s\n",
+                (unsigned long long)a->payload_checked, (unsigned long long)a->payload_corrupt,
+                a->payload_corrupt ? ": PAYLOAD CHECK FAILED" : "");
     if (!a->done) {
         if (a->skipped[0])
             fprintf(out, "  audit: not done: %s\n", a->skipped);
@@ -230,6 +234,8 @@ static void table_notes(FILE *out, const struct bench_result *x)
     table_fleet(out, x);
     table_generator(out, x);
     table_tcp(out, x);
+    if (x->relay_measured && x->delivered)
+        fprintf(out, "  relay: %.2f us of CPU per delivered state\n", x->relay_us_per_delivery);
     table_audit(out, x);
     if (!x->ok)
         fprintf(out, "  warning: %s\n", x->error);
@@ -334,6 +340,8 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     const struct bench_audit *a = &x->audit;
     cJSON *j = cJSON_AddObjectToObject(o, "audit");
     cJSON_AddBoolToObject(j, "done", a->done);
+    cJSON_AddNumberToObject(j, "payloads_checked", (double)a->payload_checked);
+    cJSON_AddNumberToObject(j, "payloads_corrupted", (double)a->payload_corrupt);
     if (!a->done) {
         if (a->skipped[0])
             cJSON_AddStringToObject(j, "skipped", a->skipped);
@@ -546,6 +554,8 @@ static cJSON *result_json(const struct bench_result *x)
     add_spread(o, x);
     if (x->with_netsim)
         json_netsim(o, x);
+    else if (x->audit.payload_checked)
+        json_audit(o, x); /* --payload-check counts without netsim too */
     return o;
 }
 

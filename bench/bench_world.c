@@ -31,6 +31,8 @@ struct walker {
 
 struct world {
     struct bench_world_result *w;
+    struct swarm *sw;       /* once created */
+    bool payload_check;
     struct walker *walkers;
     size_t n;
     struct rng rng;
@@ -215,7 +217,14 @@ static void event(void *ctx, size_t i, const struct ricochet_event *ev)
 {
     struct world *wd = ctx;
     switch (ev->type) {
-    case RICOCHET_EV_STATE: on_state(wd, i, ev); break;
+    case RICOCHET_EV_STATE:
+        if (wd->payload_check) {
+            wd->w->payload_checked++;
+            wd->w->payload_corrupt +=
+                !run_payload_intact(swarm_client(wd->sw, i), ev, wd->w->payload);
+        }
+        on_state(wd, i, ev);
+        break;
     case RICOCHET_EV_APPEARED: wd->w->appeared++; break;
     case RICOCHET_EV_VANISHED: wd->w->vanished++; break;
     default: break;
@@ -289,6 +298,8 @@ static struct swarm *world_swarm(const struct bench_config *cfg, const struct be
     struct swarm_config sc = { .host = "127.0.0.1", .port = (uint16_t)port,
                                .clients = wd->n, .room = "world", .name = "w", .mode = mode,
                                .aoi = (float)wd->radius, .rate_hz = p->rate_hz,
+                               .payload = (size_t)p->payload,
+                               .payload_check = cfg->payload_check,
                                .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
                                .per_host = (size_t)cfg->per_host };
     struct swarm_hooks hooks = { .ctx = wd, .fill = fill, .event = event };
@@ -297,6 +308,7 @@ static struct swarm *world_swarm(const struct bench_config *cfg, const struct be
         world_fail(wd->w, err);
         return NULL;
     }
+    wd->sw = sw;
     uint64_t deadline = clock_now_us() + (uint64_t)cfg->setup_timeout_ms * 1000u;
     if (swarm_wait_ready(sw, false, deadline, &run_stop, err, sizeof err) != 0 ||
         map_ids(wd, sw) != 0) {
@@ -312,8 +324,10 @@ int bench_world(const struct bench_config *cfg, const struct bench_params *p,
                 struct bench_world_result *w)
 {
     *w = (struct bench_world_result){ .mode = mode, .clients = p->clients, .ok = true,
-                                      .rate_hz = p->rate_hz, .radius = radius, .field = field };
-    struct world wd = { .w = w, .n = (size_t)p->clients, .radius = radius, .field = field };
+                                      .rate_hz = p->rate_hz, .radius = radius, .field = field,
+                                      .payload = p->payload };
+    struct world wd = { .w = w, .n = (size_t)p->clients, .radius = radius, .field = field,
+                        .payload_check = cfg->payload_check };
     rng_seed(&wd.rng, cfg->seed ? cfg->seed : 1);
     w->latency = calloc(1, sizeof *w->latency);
     wd.walkers = calloc(wd.n, sizeof *wd.walkers);
@@ -383,6 +397,11 @@ static cJSON *world_json(const struct bench_world_result *r)
     cJSON_AddNumberToObject(o, "rate_hz", r->rate_hz);
     cJSON_AddNumberToObject(o, "radius", r->radius);
     cJSON_AddNumberToObject(o, "field", r->field);
+    cJSON_AddNumberToObject(o, "payload", (double)r->payload);
+    if (r->payload_checked) {
+        cJSON_AddNumberToObject(o, "payloads_checked", (double)r->payload_checked);
+        cJSON_AddNumberToObject(o, "payloads_corrupted", (double)r->payload_corrupt);
+    }
     cJSON_AddNumberToObject(o, "window_s", r->window_s);
     cJSON_AddNumberToObject(o, "sent", (double)r->sent);
     cJSON_AddNumberToObject(o, "in_radius", (double)r->in_radius);
@@ -448,5 +467,10 @@ void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)
                 (double)histogram_percentile(r->latency, 99) / 1000.0,
                 r->relay_measured ? r->relay_cpu_pct : 0,
                 (double)r->relay_peak_rss_kb / 1024.0);
+        if (r->payload_checked)
+            fprintf(f, "  payloads of %ld-byte states: %llu checked, %llu corrupted%s\n",
+                    r->payload, (unsigned long long)r->payload_checked,
+                    (unsigned long long)r->payload_corrupt,
+                    r->payload_corrupt ? ": PAYLOAD CHECK FAILED" : "");
     }
 }

@@ -11,7 +11,9 @@
  * 1.2 times it, where sight holds) is counted apart; beyond the leave
  * radius nothing may arrive. A state a receiver did not get while it got
  * a newer one of the same sender counts as superseded: a world's tick
- * sends each receiver every sender's newest state of the tick. */
+ * sends each receiver every sender's newest state of the tick. With
+ * --payload each state carries the bytes to make it that long, and with
+ * --payload-check every delivery's are checked, as in any other run. */
 #ifndef RICOCHET_BENCH_WORLD_H
 #define RICOCHET_BENCH_WORLD_H
 
@@ -39,6 +41,9 @@ struct bench_world_result {
     uint64_t beyond_leave;    /* deliveries to a receiver beyond 1.2 x the radius: 0 */
     uint64_t appeared, vanished; /* notices, all clients, the whole run */
     struct histogram *latency; /* one-way, µs, every delivery of a window state */
+    long payload;             /* datagram bytes, each state padded up to it (--payload) */
+    uint64_t payload_checked; /* --payload-check: deliveries whose payload was checked */
+    uint64_t payload_corrupt; /* ... and not their sender's byte for byte: never to happen */
     bool relay_measured;
     double relay_cpu_pct;     /* of one core, over the window */
     long relay_peak_rss_kb;

@@ -436,6 +436,39 @@ def webrtc_cpu(runs):
             ($e | ms("p99_ms"; .latency_ms.p99)) + " / " + ($w | ms("p99_ms"; .latency_ms.p99))])),
     (runs[] | caption(.));
 
+# What a payload costs (bench/payload.sh): one sweep over the state's
+# length in three modes, a row per payload and mode.
+def payload_mode: {"unsequenced": "ENet unsequenced", "udp": "plain UDP",
+    "ws": "WebSocket"}[.] // .;
+def payload_order: {"unsequenced": 0, "udp": 1, "ws": 2}[.] // 9;
+def payload(run): header(["payload", "mode", "relay µs per delivered state", "× floor",
+        "bytes on the wire per delivered state", "bit rate", "lost", "p99",
+        "payloads checked, corrupted"]),
+    (run.results | sort_by(.payload, (.mode | payload_order))[]
+    | row(["\(.payload - 40) B", (.mode | payload_mode),
+        with_spread("relay_us_per_delivery"; .relay_us_per_delivery; sig),
+        (if floor_dps then with_spread("relay_us_per_delivery"; .relay_us_per_delivery;
+            x_floor | dec(2)) + "x" else "" end),
+        with_spread("bytes_per_msg"; .bytes_per_msg; round | tostring), kbps, lost,
+        ms("p99_ms"; .latency_ms.p99),
+        "\(.audit.payloads_checked // 0 | thousands), \(.audit.payloads_corrupted // 0)"])),
+    caption(run);
+
+# ... and in a world on its tick: a row per payload, medians over the rounds.
+def payload_world(doc): header(["payload", "newest in radius", "deliveries/s",
+        "relay µs per delivered state", "× floor", "p99", "payloads checked, corrupted"]),
+    (doc.runs | group_by(.payload)[] | . as $g
+    | row(["\($g[0].payload - 40) B",
+        ($g | map(100 * (.in_radius_delivered + .in_radius_superseded) / .in_radius)
+            | median_span(dec(3))) + "%",
+        ($g | map(.delivered / .window_s) | median_span(thousands)),
+        ($g | map(.relay_us_per_delivery) | median_span(sig)),
+        (if floor_dps then ($g | map(.relay_us_per_delivery | x_floor) | median_span(dec(2)))
+            + "x" else "" end),
+        ($g | map(.p99_ms) | median_span(sig)) + " ms",
+        "\($g | map(.payloads_checked // 0) | add | thousands), \($g | map(.payloads_corrupted // 0) | add)"])),
+    "", "Measured \(doc.date) with `\(doc.command | clean_command)` for each payload P\(on_machine); medians of \(doc.runs | map(.round) | unique | length) rounds, min-max in brackets.";
+
 $table as $t
 | if $t == "headline" then headline($run[0])
   elif $t == "loss" then loss($run[0])
@@ -454,6 +487,8 @@ $table as $t
   elif $t == "sequenced" then sequenced($run[0]; $run[1])
   elif $t == "tick" then tick($txt)
   elif $t == "memory" then memory($txt)
+  elif $t == "payload" then payload($run[0])
+  elif $t == "payload_world" then payload_world($run[0])
   elif $t == "peers" then peers($run[0]; false)
   elif $t == "peers_headline" then peers($run[0]; true)
   elif $t == "webrtc_modes" then loss($run[0])

@@ -43,6 +43,8 @@ table() {
     hol) files="$results/hol/results.json" ;;
     peers | peers_headline) files="$results/peers/runs.json"; measured_by peers ;;
     ws_cost) files="$results/ws-cost/runs.json"; measured_by ws-cost ;;
+    payload) files="$results/payload/results.json"; measured_by payload ;;
+    payload_world) files="$results/payload/world.json"; measured_by payload ;;
     lesson) files="$results/lesson/results.json"; measured_by lesson ;;
     ipmodes) files="$results/ipmodes/results.json"; measured_by ipmodes ;;
     webrtc_modes | webrtc_audit) files="$results/webrtc/modes/results.json"; measured_by webrtc ;;

@@ -117,6 +117,12 @@ void run_service(struct run *run, uint64_t wait_us);
  * interrupted. */
 int run_measure(struct run *run, uint64_t t0);
 
+/* --payload-check: is the payload of the STATE event ev, just polled from
+ * client c, the pattern its seq keys (stats/pattern.h), as long as a
+ * datagram of `payload` bytes made it? A corrupted one is logged (warn). */
+bool run_payload_intact(const struct ricochet *c, const struct ricochet_event *ev,
+                        long payload);
+
 /* The result's counts from every client's receive statistics, then
  * run_derive(). */
 void run_summarize(struct run *run);

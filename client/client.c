@@ -182,7 +182,7 @@ void ricochet_close(struct ricochet *c)
     client_ticket_free(c);
     free(c->members);
     free(c->held);
-    free(c->kept);
+    client_kept_free(c);
     free(c->awaited);
     free(c->latency);
     free(c->rtt);
@@ -191,7 +191,12 @@ void ricochet_close(struct ricochet *c)
 
 int ricochet_poll(struct ricochet *c, int timeout_ms, struct ricochet_event *ev)
 {
+    if (!ev)
+        return -1;
     memset(ev, 0, sizeof *ev);
+    if (!c)
+        return -1;
+    c->ev_len = 0; /* the last event's bytes are gone */
     client_settle(c);
     uint64_t deadline = clock_now_us() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000u;
     for (;;) {
@@ -217,6 +222,7 @@ int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const ui
                    size_t len, uint64_t now_us, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
+    c->ev_len = 0;
     client_settle(c);
     if (c->phase == PHASE_DEAD)
         return -1;
@@ -226,6 +232,7 @@ int client_receive(struct ricochet *c, uint8_t channel, uint32_t flags, const ui
 int client_tick(struct ricochet *c, uint64_t now_us, struct ricochet_event *ev)
 {
     memset(ev, 0, sizeof *ev);
+    c->ev_len = 0;
     client_settle(c);
     if (c->phase == PHASE_DEAD)
         return -1;
@@ -262,7 +269,16 @@ int ricochet_set_mode(struct ricochet *c, enum ricochet_mode mode)
 
 void ricochet_flush(struct ricochet *c)
 {
-    c->ops->flush(c);
+    if (c)
+        c->ops->flush(c);
+}
+
+const uint8_t *ricochet_event_bytes(const struct ricochet *c, size_t *len)
+{
+    size_t n = c ? c->ev_len : 0;
+    if (len)
+        *len = n;
+    return n ? c->ev_bytes : NULL;
 }
 
 int client_rebind(struct ricochet *c)

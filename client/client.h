@@ -169,6 +169,12 @@ void client_hub_netinfo(const struct client_hub *hub, struct client_netinfo *inf
 int client_send_state(struct ricochet *c, const struct proto_state *s,
                       size_t datagram_len);
 
+/* Sends my state as client_send_state, with len bytes of payload (up to
+ * PROTO_PAYLOAD_MAX: what a relay in clear takes; the public API's limit is
+ * RICOCHET_PAYLOAD_MAX). Returns an enum ricochet_status. */
+int client_send_state_payload(struct ricochet *c, const struct proto_state *s,
+                              const uint8_t *payload, size_t len);
+
 enum proto_mode client_mode(const struct ricochet *c);
 
 /* Moves the session to a new socket of its own (another port): QUIC's

@@ -56,12 +56,18 @@ struct held_state {
 };
 
 /* A reliable state that went up, kept until a room's move says whether the
- * relay passed it on: its fixed bytes, then zeros up to len. */
+ * relay passed it on: its bytes, payload included (allocated to the
+ * longest state this ring slot has held: cap). */
 struct kept_state {
     uint32_t seq;
-    uint16_t len;
-    uint8_t bytes[PROTO_STATE_SIZE];
+    uint16_t len, cap;
+    uint8_t *bytes;
 };
+
+/* The bytes that came with the last event: a state's payload, an event's
+ * body (ricochet_event_bytes). */
+#define CLIENT_EVENT_BYTES_MAX \
+    (PROTO_PAYLOAD_MAX > PROTO_EVENT_BODY_MAX ? PROTO_PAYLOAD_MAX : PROTO_EVENT_BODY_MAX)
 
 struct ricochet;
 
@@ -256,6 +262,12 @@ struct ricochet {
      * sent after it go again, first, on the next relay. */
     struct kept_state *kept;  /* KEPT_MAX, a ring: the newest at (n_kept - 1) % KEPT_MAX */
     uint64_t n_kept;          /* kept since the ring was last emptied */
+
+    /* The bytes of the event the last poll returned (a state's payload, an
+     * event's body), valid until the next poll: copied, since what they
+     * came in (an opened seal, a transport's buffer) may not live as long. */
+    uint8_t ev_bytes[CLIENT_EVENT_BYTES_MAX];
+    size_t ev_len;
 
     /* wire counters (ENet's 32-bit host counters are harvested here) */
     uint64_t bytes_sent, bytes_received, dgrams_sent, dgrams_received;
@@ -573,6 +585,9 @@ void client_clock_step(struct ricochet *c, uint64_t now);
 /* A pong to my ping sent at t (relay_t: the relay's clock, 0 if absent),
  * received at now: a clock sample; slow pings back off while it holds. */
 void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_t now);
+
+/* Frees the reliable states kept for a room's move. */
+void client_kept_free(struct ricochet *c);
 
 /* Reliable mode across a fleet's move: the move starts (who is in the room
  * is awaited on the next relay), name is there again, and what was held

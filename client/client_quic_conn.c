@@ -122,7 +122,7 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
         len -= used;
         if (rc == 0)
             break;
-        if (sid == 0 && msg[0] == '{')
+        if (sid == 0 && (msg[0] == '{' || proto_is_event(msg, n)))
             queue_message(t, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, msg, n);
         else if (sid == 0)
             queue_message(t, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE, msg, n);

@@ -62,6 +62,15 @@ static struct client_member *state_sender(struct ricochet *c, uint32_t sender,
     return m;
 }
 
+/* The bytes that come with the event being made: valid until the next
+ * poll (ricochet_event_bytes). */
+static void event_bytes(struct ricochet *c, const uint8_t *bytes, size_t len)
+{
+    c->ev_len = len <= sizeof c->ev_bytes ? len : 0;
+    if (c->ev_len)
+        memcpy(c->ev_bytes, bytes, c->ev_len);
+}
+
 static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
                         enum proto_mode arrived_as, uint64_t now,
                         struct ricochet_event *ev)
@@ -72,6 +81,8 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
         client_bad_message(c, "state", r);
         return 0;
     }
+    /* Its payload, whole, whatever becomes of it (delivered or too old). */
+    event_bytes(c, buf + PROTO_STATE_SIZE, len - PROTO_STATE_SIZE);
     int64_t lat = (int64_t)(now - s.send_us); /* my own reflected state: my clock */
     uint64_t bound = 0;
     bool lat_known = true;
@@ -123,6 +134,40 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
     ev->latency_bound_us = bound;
     ev->mode = client_public_mode(arrived_as);
     ev->recv_us = now;
+    return 1;
+}
+
+/* ---- events: the game's own messages ---- */
+
+/* An event from the relay (stamped with its sender), to the room or to me:
+ * an EVENT with its body. From no member of my room that I know, it is
+ * still delivered (a room with interest: one out of sight); only one
+ * without a sender, or before the welcome, is dropped. */
+static int handle_event(struct ricochet *c, const uint8_t *buf, size_t len, uint64_t now,
+                        struct ricochet_event *ev)
+{
+    struct proto_event e;
+    int r = proto_event_decode(buf, len, &e);
+    if (r != PROTO_OK) {
+        client_bad_message(c, "event", r);
+        return 0;
+    }
+    if (c->phase != PHASE_JOINED || e.sender == 0 ||
+        (e.to != PROTO_EVENT_ROOM && e.to != c->id)) {
+        client_bad_message(c, "event before the welcome, without sender or not for me",
+                           PROTO_E_VALUE);
+        return 0;
+    }
+    const struct client_member *m = client_member_find(c, e.sender);
+    ev->type = RICOCHET_EV_EVENT;
+    ev->id = e.sender;
+    ev->recv_us = now;
+    if (m) {
+        ev->mode = client_public_mode(m->mode);
+        snprintf(ev->name, sizeof ev->name, "%s", m->name);
+    }
+    snprintf(ev->code, sizeof ev->code, "%s", e.to == PROTO_EVENT_ROOM ? "room" : "direct");
+    event_bytes(c, e.body, e.len);
     return 1;
 }
 
@@ -479,6 +524,8 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
      * says so; anyone can send from the relay's address. */
     if (!clear || (!client_ticket_sealed(c) && !client_ticket_must_seal(c)))
         c->heard_us = now;
+    if ((channel == PROTO_CHANNEL_CONTROL || pseudo) && proto_is_event(buf, len))
+        return handle_event(c, buf, len, now, ev);
     if (channel == PROTO_CHANNEL_CONTROL || (pseudo && json))
         return handle_control(c, (const char *)buf, len, clear, now, ev);
     if (!mine) {
@@ -492,6 +539,7 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev)
 {
+    c->ev_len = 0; /* what the last message brought is gone */
     if (!c->ticket || !seal_is_sealed(buf, len))
         return dispatch(c, channel, flags, buf, len, true, now, ev);
     /* A sealed message: states and most notices fit the stack, a welcome

@@ -159,17 +159,34 @@ void client_clock_step(struct ricochet *c, uint64_t now)
     c->clock_changed = false;
 }
 
-/* A reliable state going up is kept (KEPT_MAX of them) for a room's move. */
+/* A reliable state going up is kept (KEPT_MAX of them) for a room's move,
+ * its payload too. */
 static void keep_sent(struct ricochet *c, const uint8_t *buf, size_t len)
 {
     struct proto_state s;
-    if ((!c->kept && !(c->kept = malloc(KEPT_MAX * sizeof *c->kept))) ||
+    if ((!c->kept && !(c->kept = calloc(KEPT_MAX, sizeof *c->kept))) ||
         proto_state_decode(buf, len, &s) != PROTO_OK)
         return; /* out of memory: a move may lose what was on its way, as before */
-    struct kept_state *k = &c->kept[c->n_kept++ % KEPT_MAX];
+    struct kept_state *k = &c->kept[c->n_kept % KEPT_MAX];
+    if (k->cap < len) {
+        uint8_t *grown = realloc(k->bytes, len);
+        if (!grown)
+            return;
+        k->bytes = grown;
+        k->cap = (uint16_t)len;
+    }
+    c->n_kept++;
     k->seq = s.seq;
     k->len = (uint16_t)len;
-    memcpy(k->bytes, buf, PROTO_STATE_SIZE);
+    memcpy(k->bytes, buf, len);
+}
+
+void client_kept_free(struct ricochet *c)
+{
+    for (size_t i = 0; c->kept && i < KEPT_MAX; i++)
+        free(c->kept[i].bytes);
+    free(c->kept);
+    c->kept = NULL;
 }
 
 /* One encoded state out in the current mode, sealed when the session is. */
@@ -241,8 +258,7 @@ void client_hold_unforwarded(struct ricochet *c, bool forwarded, uint32_t seq)
         if (!proto_seq_after(e->seq, seq))
             continue;
         c->held[j].len = e->len;
-        memcpy(c->held[j].bytes, e->bytes, PROTO_STATE_SIZE);
-        memset(c->held[j].bytes + PROTO_STATE_SIZE, 0, e->len - PROTO_STATE_SIZE);
+        memcpy(c->held[j].bytes, e->bytes, e->len);
         j++;
     }
     c->n_held += k;
@@ -265,9 +281,13 @@ void client_hold_check(struct ricochet *c, uint64_t now)
     c->holding = false;
 }
 
-int client_send_state(struct ricochet *c, const struct proto_state *s,
-                      size_t datagram_len)
+/* My state with its payload (len bytes at payload, NULL: zeros), encoded
+ * and sent in the current mode, or held while the session moves. */
+static int send_state(struct ricochet *c, const struct proto_state *s, const uint8_t *payload,
+                      size_t len)
 {
+    if (len > PROTO_PAYLOAD_MAX)
+        return RICOCHET_E_TOO_BIG;
     if (!c->holding && (c->phase != PHASE_JOINED || !c->ops->ready(c)))
         return RICOCHET_E_NOT_JOINED;
     if (c->holding && c->n_held == HOLD_MAX)
@@ -276,16 +296,14 @@ int client_send_state(struct ricochet *c, const struct proto_state *s,
     struct proto_state out = *s;
     out.sender = 0;
     out.seq = c->next_seq;
-    int len = proto_state_encode(buf, sizeof buf, &out);
-    if (len < 0)
+    int n = proto_state_encode(buf, sizeof buf, &out);
+    if (n < 0)
         return RICOCHET_E_INVALID;
-    size_t total = (size_t)len;
-    if (datagram_len > total) {
-        if (datagram_len > PROTO_STATE_MAX)
-            datagram_len = PROTO_STATE_MAX;
-        memset(buf + total, 0, datagram_len - total);
-        total = datagram_len;
-    }
+    if (payload)
+        memcpy(buf + n, payload, len);
+    else
+        memset(buf + n, 0, len);
+    size_t total = (size_t)n + len;
     c->next_seq++;
     if (c->holding) { /* between relays: it goes out once the room is back */
         c->held[c->n_held].len = (uint16_t)total;
@@ -293,6 +311,40 @@ int client_send_state(struct ricochet *c, const struct proto_state *s,
         return RICOCHET_OK;
     }
     return send_up(c, buf, total);
+}
+
+int client_send_state(struct ricochet *c, const struct proto_state *s, size_t datagram_len)
+{
+    if (datagram_len > PROTO_STATE_MAX)
+        datagram_len = PROTO_STATE_MAX;
+    return send_state(c, s, NULL,
+                      datagram_len > PROTO_STATE_SIZE ? datagram_len - PROTO_STATE_SIZE : 0);
+}
+
+int client_send_state_payload(struct ricochet *c, const struct proto_state *s,
+                              const uint8_t *payload, size_t len)
+{
+    return send_state(c, s, payload, len);
+}
+
+int ricochet_send_event(struct ricochet *c, uint32_t to, const void *data, size_t len)
+{
+    if (!c || (!data && len > 0))
+        return RICOCHET_E_INVALID;
+    if (len > PROTO_EVENT_BODY_MAX)
+        return RICOCHET_E_TOO_BIG;
+    if (c->phase != PHASE_JOINED || !c->ops->ready(c))
+        return RICOCHET_E_NOT_JOINED;
+    uint8_t buf[PROTO_EVENT_MAX], box[PROTO_EVENT_MAX + SEAL_OVERHEAD];
+    int n = proto_event_encode(buf, sizeof buf, to, data, len);
+    if (n < 0)
+        return RICOCHET_E_INVALID;
+    size_t out_len = (size_t)n;
+    const uint8_t *out = client_ticket_seal(c, SEAL_LANE_CONTROL, buf, out_len, box, &out_len);
+    if (!out)
+        return RICOCHET_E_SEND;
+    c->sent_us = clock_now_us();
+    return c->ops->send_control(c, out, out_len) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }
 
 int ricochet_send_chat(struct ricochet *c, const char *text)

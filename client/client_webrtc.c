@@ -395,7 +395,8 @@ static int rtc_next(struct ricochet *c, struct ricochet_event *ev)
     memcpy(&q, t->in + t->in_at, sizeof q);
     const uint8_t *msg = t->in + t->in_at + sizeof q;
     t->in_at += sizeof q + q.len;
-    if (q.sid == RTC_PEER_CONTROL && (!q.binary || (q.len > 0 && msg[0] == '{')))
+    if (q.sid == RTC_PEER_CONTROL &&
+        (!q.binary || (q.len > 0 && msg[0] == '{') || proto_is_event(msg, q.len)))
         return client_receive_message(c, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, msg,
                                       q.len, q.at, ev);
     const struct rtc_lane *l = lane_of_sid(q.sid);
@@ -448,7 +449,8 @@ static bool rtc_ready(const struct ricochet *c)
     return t && t->peer && t->stage == RTC_OPEN && !t->closed;
 }
 
-/* A control message on control: JSON as text, as a browser sends it. */
+/* A control message on control: JSON as text, as a browser sends it; an
+ * event binary. */
 static int rtc_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
 {
     struct client_webrtc *t = c->tp;

@@ -16,7 +16,11 @@ function end_code() {
     }
 }
 BEGIN {
+    API = "RICOCHET_API "
+    PAD = sprintf("%" length(API) "s", "")
     print ".TH RICOCHET 3 \"\" \"ricochet " version "\" \"libricochet\""
+    print ".nh"   # no hyphen breaks an identifier in two,
+    print ".ad l" # nor stretches the spaces between them
     print ".SH NAME"
     print "ricochet \\- client library of the ricochet game-state relay"
     print ".SH SYNOPSIS"
@@ -82,6 +86,13 @@ in_comment {
         in_code = 1
     }
     line = $0
+    # The export macro goes, and a prototype's continuation lines, aligned
+    # after its "(" in the header, move left with it.
+    if (cont && substr(line, 1, length(API)) == PAD)
+        line = substr(line, length(API) + 1)
+    cont = (line ~ /^RICOCHET_API /) || (cont && line !~ /;/)
+    if (line ~ /;/)
+        cont = 0
     gsub(/RICOCHET_API /, "", line)
     print esc(line)
 }

@@ -36,6 +36,10 @@ _Static_assert((int)RICOCHET_MODE_UNSEQUENCED == (int)PROTO_MODE_UNSEQUENCED &&
                    (int)RICOCHET_MODE_WS == (int)PROTO_MODE_WS &&
                    (int)RICOCHET_MODE_STREAMS == (int)PROTO_MODE_STREAMS && PROTO_MODE_COUNT == 7,
                "ricochet.h's modes are the mode table's");
+_Static_assert(RICOCHET_PAYLOAD_MAX == SEAL_STATE_MAX - PROTO_STATE_SIZE &&
+                   RICOCHET_EVENT_MAX == PROTO_EVENT_BODY_MAX &&
+                   RICOCHET_TO_ROOM == PROTO_EVENT_ROOM,
+               "ricochet.h's payload and event limits are the wire's");
 _Static_assert((int)RICOCHET_LOG_DEBUG == (int)LOG_DEBUG && (int)RICOCHET_LOG_OFF == (int)LOG_OFF,
                "ricochet.h's log levels are log.h's");
 
@@ -60,6 +64,7 @@ struct ricochet_config {
 
 #define STRINGIFY(x) #x
 #define VERSION_STRING(a, b, c) STRINGIFY(a) "." STRINGIFY(b) "." STRINGIFY(c)
+#define STRINGIFY_VALUE(x) STRINGIFY(x)
 
 const char *ricochet_version(void)
 {
@@ -75,6 +80,21 @@ unsigned ricochet_version_number(void)
 unsigned ricochet_protocol_version(void)
 {
     return PROTO_VERSION;
+}
+
+const char *ricochet_strerror(int status)
+{
+    switch (status) {
+    case RICOCHET_OK: return "ok";
+    case RICOCHET_E_INVALID: return "invalid argument (NULL, a bad name, mode or value)";
+    case RICOCHET_E_NOT_JOINED: return "not in a room (not yet, or not any more)";
+    case RICOCHET_E_SEND: return "the transport could not send it";
+    case RICOCHET_E_UNSUPPORTED: return "not on this transport";
+    case RICOCHET_E_TOO_BIG: return "too big: a payload over " STRINGIFY_VALUE(
+        RICOCHET_PAYLOAD_MAX) " bytes or an event over " STRINGIFY_VALUE(RICOCHET_EVENT_MAX)
+        " bytes, not sent";
+    default: return "unknown status";
+    }
 }
 
 const char *ricochet_mode_name(enum ricochet_mode mode)
@@ -281,37 +301,37 @@ struct ricochet *client_connect_detached(const struct ricochet_config *cfg, char
 
 const char *ricochet_end_reason(const struct ricochet *c)
 {
-    return c->phase == PHASE_DEAD ? c->dead_why : "";
+    return c && c->phase == PHASE_DEAD ? c->dead_why : "";
 }
 
 bool ricochet_joined(const struct ricochet *c)
 {
-    return c->phase == PHASE_JOINED;
+    return c && c->phase == PHASE_JOINED;
 }
 
 bool ricochet_sealed(const struct ricochet *c)
 {
-    return client_ticket_sealed(c);
+    return c && client_ticket_sealed(c);
 }
 
 uint32_t ricochet_id(const struct ricochet *c)
 {
-    return c->id; /* set by the welcome only */
+    return c ? c->id : 0; /* set by the welcome only */
 }
 
 float ricochet_room_aoi(const struct ricochet *c)
 {
-    return c->room_aoi;
+    return c ? c->room_aoi : 0;
 }
 
 enum ricochet_mode ricochet_mode(const struct ricochet *c)
 {
-    return client_public_mode(c->mode);
+    return client_public_mode(c ? c->mode : PROTO_MODE_UNSEQUENCED);
 }
 
 enum ricochet_transport ricochet_transport(const struct ricochet *c)
 {
-    return c->transport;
+    return c ? c->transport : RICOCHET_TRANSPORT_DEFAULT;
 }
 
 enum proto_mode client_mode(const struct ricochet *c)
@@ -336,17 +356,17 @@ uint32_t client_next_seq(const struct ricochet *c)
 
 int ricochet_fd(const struct ricochet *c)
 {
-    return c->ops->fd(c);
+    return c ? c->ops->fd(c) : -1;
 }
 
 const char *ricochet_relay_host(const struct ricochet *c)
 {
-    return c->host;
+    return c ? c->host : "";
 }
 
 uint16_t ricochet_relay_port(const struct ricochet *c)
 {
-    return c->port;
+    return c ? c->port : 0;
 }
 
 /* A receiver's statistics of one sender as plain numbers. */
@@ -381,14 +401,16 @@ static void public_member(const struct client_member *m, struct ricochet_member 
 
 size_t ricochet_members(const struct ricochet *c, struct ricochet_member *out, size_t cap)
 {
-    for (size_t i = 0; i < c->n_members && i < cap; i++)
+    if (!c)
+        return 0;
+    for (size_t i = 0; out && i < c->n_members && i < cap; i++)
         public_member(&c->members[i], &out[i]);
     return c->n_members;
 }
 
 int ricochet_member(const struct ricochet *c, uint32_t id, struct ricochet_member *out)
 {
-    const struct client_member *m = client_member(c, id);
+    const struct client_member *m = c && out ? client_member(c, id) : NULL;
     if (!m)
         return RICOCHET_E_INVALID;
     public_member(m, out);
@@ -397,6 +419,8 @@ int ricochet_member(const struct ricochet *c, uint32_t id, struct ricochet_membe
 
 void ricochet_clock(const struct ricochet *c, struct ricochet_clock *out)
 {
+    if (!c || !out)
+        return;
     *out = (struct ricochet_clock){.known = c->clock.valid,
                                    .offset_us = c->clock.offset_us,
                                    .bound_us = c->clock.bound_us};
@@ -417,13 +441,17 @@ static void public_distribution(const struct histogram *h, struct ricochet_distr
 
 void ricochet_latency(const struct ricochet *c, struct ricochet_distribution *out)
 {
-    public_distribution(c->latency, out);
+    if (c && out)
+        public_distribution(c->latency, out);
 }
 
 void ricochet_rtt(const struct ricochet *c, struct ricochet_distribution *out,
                   struct ricochet_stats *stats)
 {
-    public_distribution(c->rtt, out);
+    if (!c)
+        return;
+    if (out)
+        public_distribution(c->rtt, out);
     if (stats)
         public_stats(&c->reflect_stats, 0, stats);
 }
@@ -458,12 +486,20 @@ void client_netinfo(const struct ricochet *c, struct client_netinfo *info)
 
 int ricochet_send_state(struct ricochet *c, const struct ricochet_state *s)
 {
-    if (!c || !s)
+    return ricochet_send_state_payload(c, s, NULL, 0);
+}
+
+int ricochet_send_state_payload(struct ricochet *c, const struct ricochet_state *s,
+                                const void *payload, size_t len)
+{
+    if (!c || !s || (!payload && len > 0))
         return RICOCHET_E_INVALID;
+    if (len > RICOCHET_PAYLOAD_MAX)
+        return RICOCHET_E_TOO_BIG;
     struct proto_state ps = {.send_us = s->send_us ? s->send_us : clock_now_us(),
                              .x = s->x, .y = s->y, .vx = s->vx, .vy = s->vy,
                              .heading = s->heading};
-    return client_send_state(c, &ps, 0);
+    return client_send_state_payload(c, &ps, payload, len);
 }
 
 uint64_t ricochet_now_us(void)

@@ -9,6 +9,11 @@
  * services the socket and returns one event at a time; ricochet_fd gives
  * the socket for the program's own poll(2) or epoll loop.
  *
+ * NULL: every call given a NULL handle or pointer returns an error
+ * (RICOCHET_E_INVALID, -1, NULL, false or 0, as its return allows) or does
+ * nothing; none crashes. A handle used after ricochet_close or
+ * ricochet_config_free is freed memory: the bindings guard against that.
+ *
  * Ownership: every handle is created and freed by the library's own calls;
  * every buffer (events, members, statistics) is the caller's, filled by the
  * library. Strings passed in are copied; none is kept.
@@ -45,7 +50,7 @@ extern "C" {
 
 /* The version of this header. ricochet_version_number() is the library's. */
 #define RICOCHET_VERSION_MAJOR 1
-#define RICOCHET_VERSION_MINOR 0
+#define RICOCHET_VERSION_MINOR 1
 #define RICOCHET_VERSION_PATCH 0
 #define RICOCHET_VERSION_NUMBER                                                         \
     (RICOCHET_VERSION_MAJOR * 10000 + RICOCHET_VERSION_MINOR * 100 + RICOCHET_VERSION_PATCH)
@@ -59,6 +64,11 @@ extern "C" {
 #define RICOCHET_CODE_MAX 31    /* bytes in an error code or a left reason */
 #define RICOCHET_MEMBERS_MAX 256 /* members of a room, me included */
 #define RICOCHET_TICKET_MAX 952 /* characters of a ticket (ricochet-ticket mint) */
+#define RICOCHET_PAYLOAD_MAX 1135 /* bytes of a state's payload: the game's own bytes
+                                     after its 40 (ricochet_send_state_payload); what
+                                     fits every session, a sealed one too */
+#define RICOCHET_EVENT_MAX 1024 /* bytes of an event's body (ricochet_send_event) */
+#define RICOCHET_TO_ROOM 0u     /* ricochet_send_event: to every other member */
 
 /* The library's own reasons for the end of a session (the code of a
  * RICOCHET_EV_DISCONNECTED event that is not the relay's error code). */
@@ -77,8 +87,10 @@ enum ricochet_status {
     RICOCHET_E_INVALID = -1,     /* a bad argument: NULL, a bad name, mode or value */
     RICOCHET_E_NOT_JOINED = -2,  /* not in a room: not yet, or not any more */
     RICOCHET_E_SEND = -3,        /* the transport could not send it */
-    RICOCHET_E_UNSUPPORTED = -4  /* not on this transport (e.g. switching to or from udp,
+    RICOCHET_E_UNSUPPORTED = -4, /* not on this transport (e.g. switching to or from udp,
                                     tcp or ws) */
+    RICOCHET_E_TOO_BIG = -5      /* a payload over RICOCHET_PAYLOAD_MAX or an event over
+                                    RICOCHET_EVENT_MAX: refused whole, nothing sent */
 };
 
 /* How my states travel, and how the relay sends them on (PROTOCOL.md).
@@ -119,8 +131,9 @@ enum ricochet_event_type {
     RICOCHET_EV_WELCOME = 0,  /* I joined: id is mine; ricochet_members lists the room.
                                  udp: again after a rejoin (the relay had lost me),
                                  usually with a new id */
-    RICOCHET_EV_STATE = 1,    /* a member's state (id, state, mode, latency_*); or my
-                                 own, reflected, if I asked for that */
+    RICOCHET_EV_STATE = 1,    /* a member's state (id, state, mode, latency_*; its
+                                 payload, if any: ricochet_event_bytes); or my own,
+                                 reflected, if I asked for that */
     RICOCHET_EV_TOO_OLD = 2,  /* a sequenced state dropped, not delivered: a newer one
                                  from that sender came first (id, state, mode). Ignore
                                  it unless you count */
@@ -145,10 +158,15 @@ enum ricochet_event_type {
     RICOCHET_EV_APPEARED = 9, /* a room with interest: a member came within the
                                  radius (id, name, mode; state: its newest, if
                                  has_state of its ricochet_member). Its states follow */
-    RICOCHET_EV_VANISHED = 10 /* a room with interest: a member went out of sight
+    RICOCHET_EV_VANISHED = 10, /* a room with interest: a member went out of sight
                                  (id, name). No more of its states until it appears
                                  again; its statistics stay readable until the next
                                  ricochet_poll, then it is no longer listed */
+    RICOCHET_EV_EVENT = 11    /* a member's event (ricochet_send_event): id its
+                                 sender (stamped by the relay), name and mode if it is
+                                 listed; code "room" (sent to the whole room) or
+                                 "direct" (to me alone); its body is
+                                 ricochet_event_bytes's */
 };
 
 /* One entity's state: what a game sends, and receives from the others. */
@@ -162,7 +180,9 @@ struct ricochet_state {
 };
 
 /* One event from ricochet_poll; which fields mean something depends on the
- * type (see enum ricochet_event_type); the others are zero. */
+ * type (see enum ricochet_event_type); the others are zero. The bytes that
+ * came with it (a STATE's or TOO_OLD's payload, an EVENT's body) are not in
+ * it: ricochet_event_bytes points to them until the next poll. */
 struct ricochet_event {
     enum ricochet_event_type type;
     uint32_t id;                /* the member the event is about (WELCOME: me) */
@@ -228,7 +248,7 @@ struct ricochet_config; /* what ricochet_connect needs */
 
 /* ---- versions ---- */
 
-/* The library's version, "1.0.0": the API's (RICOCHET_VERSION_*), not the
+/* The library's version, "1.1.0": the API's (RICOCHET_VERSION_*), not the
  * programs' release. A static string. */
 RICOCHET_API const char *ricochet_version(void);
 
@@ -237,6 +257,13 @@ RICOCHET_API unsigned ricochet_version_number(void);
 
 /* The wire protocol version the library speaks (PROTOCOL.md). */
 RICOCHET_API unsigned ricochet_protocol_version(void);
+
+/* ---- return codes ---- */
+
+/* One line for people about a return code (enum ricochet_status): "ok",
+ * "payload or event too big", ... A static string ("unknown status" for a
+ * value that is none). */
+RICOCHET_API const char *ricochet_strerror(int status);
 
 /* ---- modes ---- */
 
@@ -390,6 +417,40 @@ RICOCHET_API int ricochet_fd(const struct ricochet *r);
  * 1e6) or RICOCHET_E_SEND. Queued sends go out at the next poll or
  * ricochet_flush. */
 RICOCHET_API int ricochet_send_state(struct ricochet *r, const struct ricochet_state *s);
+
+/* Sends my state as ricochet_send_state does, with len bytes of payload
+ * (0..RICOCHET_PAYLOAD_MAX): the game's own bytes after the state's 40
+ * (a colour, a score, inputs, a third axis), which the relay forwards
+ * unchanged and every receiver gets whole (ricochet_event_bytes), in every
+ * mode and over every transport; the relay reads only the 40 (a room with
+ * interest, its x and y). payload may be NULL when len is 0. RICOCHET_OK,
+ * RICOCHET_E_TOO_BIG (len over RICOCHET_PAYLOAD_MAX: nothing sent, never
+ * cut), RICOCHET_E_INVALID (r, s NULL, payload NULL with len > 0, a value
+ * not finite or beyond 1e6), RICOCHET_E_NOT_JOINED or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_send_state_payload(struct ricochet *r, const struct ricochet_state *s,
+                                             const void *payload, size_t len);
+
+/* Sends an event: the game's own message of len bytes (0..RICOCHET_EVENT_MAX,
+ * binary; data may be NULL when len is 0) to the member whose id is to, or
+ * to every other member of the room (RICOCHET_TO_ROOM; a room with interest:
+ * the whole room, seen or not). Reliable and in order per sender with my
+ * other events and chat (the control way: over plain UDP sent once, as
+ * chat is); not ordered with my states. The relay stamps it with my id;
+ * receivers get RICOCHET_EV_EVENT. It counts against the relay's rate limit
+ * (past it: RICOCHET_EV_ERROR rate_limited); to an id that is no member of
+ * my room the relay answers RICOCHET_EV_ERROR no_member. RICOCHET_OK,
+ * RICOCHET_E_TOO_BIG, RICOCHET_E_INVALID (r NULL, data NULL with len > 0),
+ * RICOCHET_E_NOT_JOINED or RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_send_event(struct ricochet *r, uint32_t to, const void *data,
+                                     size_t len);
+
+/* The bytes that came with the event ricochet_poll returned last: a STATE's
+ * or TOO_OLD's payload, an EVENT's body. Sets *len (may be NULL) and returns
+ * a pointer into r, valid until the next ricochet_poll or ricochet_close;
+ * NULL with *len 0 when it had none (a state of 40 bytes, any other event,
+ * r NULL). A roster's or APPEARED's state carries none: the member's next
+ * state does. */
+RICOCHET_API const uint8_t *ricochet_event_bytes(const struct ricochet *r, size_t *len);
 
 /* Sends a chat line to the room (1..200 bytes of printable UTF-8).
  * RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID or RICOCHET_E_SEND. */

@@ -20,7 +20,7 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
     [PROTO_ERROR_TOO_MANY_ROOMS] = {"too_many_rooms", "the relay has as many rooms as it allows",
                                     false},
     [PROTO_ERROR_SERVER_FULL] = {"server_full", "the relay is full", true},
-    [PROTO_ERROR_BAD_STATE] = {"bad_state", "a state datagram failed validation", false},
+    [PROTO_ERROR_BAD_STATE] = {"bad_state", "a state or an event failed validation", false},
     [PROTO_ERROR_BAD_VERSION] = {"bad_version", "the relay speaks another protocol version",
                                  false},
     [PROTO_ERROR_TOO_BIG] = {"too_big", "a message larger than the relay accepts", false},
@@ -48,6 +48,8 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                            "now: try again",
                                            true},
     [PROTO_ERROR_MOVED] = {"moved", "the room lives on another relay", true},
+    [PROTO_ERROR_NO_MEMBER] = {"no_member", "an event for a member who is not in your room",
+                               false},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

@@ -22,6 +22,9 @@
 #define SEAL_HEADER_BYTES 9  /* lane byte + counter */
 #define SEAL_TAG_BYTES 16
 #define SEAL_OVERHEAD (SEAL_HEADER_BYTES + SEAL_TAG_BYTES)
+/* The longest state in a sealed session (payload included): sealed, it is
+ * 1200 bytes, the longest datagram (wire.h's PROTO_STATE_MAX). */
+#define SEAL_STATE_MAX (1200 - SEAL_OVERHEAD)
 #define SEAL_PREFIX 0x80     /* byte 0 of a sealed message: SEAL_PREFIX | lane */
 #define SEAL_WINDOW 1024     /* counters a lane remembers: its newest and the 1023 below;
                                 one 1024 or more below the newest is refused */

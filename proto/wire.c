@@ -119,6 +119,46 @@ uint32_t proto_state_sender(const uint8_t *buf, size_t len)
     return len >= 8 ? get_u32(buf + 4) : 0;
 }
 
+int proto_event_encode(uint8_t *buf, size_t cap, uint32_t to, const void *body, size_t len)
+{
+    if (len > PROTO_EVENT_BODY_MAX)
+        return PROTO_E_LONG;
+    if (!body && len > 0)
+        return PROTO_E_VALUE;
+    if (cap < PROTO_EVENT_HEAD + len)
+        return PROTO_E_SPACE;
+    buf[0] = PROTO_STATE_VERSION;
+    buf[1] = PROTO_MSG_EVENT;
+    put_u16(buf + 2, 0); /* reserved */
+    put_u32(buf + 4, 0); /* the relay stamps the sender */
+    put_u32(buf + 8, to);
+    if (len)
+        memcpy(buf + PROTO_EVENT_HEAD, body, len);
+    return (int)(PROTO_EVENT_HEAD + len);
+}
+
+int proto_event_decode(const uint8_t *buf, size_t len, struct proto_event *e)
+{
+    if (len < 2)
+        return PROTO_E_SHORT;
+    if (buf[0] != PROTO_STATE_VERSION)
+        return PROTO_E_VERSION;
+    if (buf[1] != PROTO_MSG_EVENT)
+        return PROTO_E_TYPE;
+    if (len < PROTO_EVENT_HEAD)
+        return PROTO_E_SHORT;
+    if (len > PROTO_EVENT_MAX)
+        return PROTO_E_LONG;
+    *e = (struct proto_event){.sender = get_u32(buf + 4), .to = get_u32(buf + 8),
+                              .body = buf + PROTO_EVENT_HEAD, .len = len - PROTO_EVENT_HEAD};
+    return PROTO_OK;
+}
+
+int proto_is_event(const uint8_t *buf, size_t len)
+{
+    return len >= 2 && buf[0] == PROTO_STATE_VERSION && buf[1] == PROTO_MSG_EVENT;
+}
+
 void proto_batch_begin(uint8_t buf[PROTO_BATCH_HEADER])
 {
     buf[0] = PROTO_STATE_VERSION;

@@ -16,10 +16,26 @@
 /* Format of the binary state (its byte 0): unchanged in protocol 2. */
 #define PROTO_STATE_VERSION 1
 #define PROTO_STATE_SIZE 40   /* bytes of the fixed state message */
-#define PROTO_STATE_MAX 1200  /* largest state datagram, padding included */
+#define PROTO_STATE_MAX 1200  /* largest state datagram, payload included */
+/* A state's payload: the game's own bytes after its 40, forwarded unchanged
+ * by the relay, which reads only the 40 (PROTOCOL.md, "State message").
+ * In a sealed session a state is SEAL_OVERHEAD bytes longer on the wire
+ * and no datagram is longer than PROTO_STATE_MAX, so its payload is at most
+ * PROTO_PAYLOAD_MAX - SEAL_OVERHEAD (seal.h: SEAL_STATE_MAX). */
+#define PROTO_PAYLOAD_MAX (PROTO_STATE_MAX - PROTO_STATE_SIZE)
 #define PROTO_DEFAULT_PORT 7777
 
-enum proto_msg_type { PROTO_MSG_STATE = 1, PROTO_MSG_BATCH = 2 };
+enum proto_msg_type { PROTO_MSG_STATE = 1, PROTO_MSG_BATCH = 2, PROTO_MSG_EVENT = 3 };
+
+/* An event (PROTOCOL.md, "Event message"): the game's own message, sent
+ * reliably on the control way to the whole room or to one member, stamped
+ * by the relay with its sender's id. The header (version 1, type 3, two
+ * reserved bytes, sender, to), then a body of 0..PROTO_EVENT_BODY_MAX
+ * bytes the relay does not read. */
+#define PROTO_EVENT_HEAD 12
+#define PROTO_EVENT_BODY_MAX 1024
+#define PROTO_EVENT_MAX (PROTO_EVENT_HEAD + PROTO_EVENT_BODY_MAX)
+#define PROTO_EVENT_ROOM 0u /* "to" of an event for every other member of the room */
 
 /* A batch (plain UDP, relay to a client whose join asked for it): the
  * header (version 1, type 2, two reserved bytes), then entries of a 2-byte
@@ -74,13 +90,37 @@ int proto_state_encode(uint8_t *buf, size_t cap, const struct proto_state *s);
  * error. */
 int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s);
 
-/* Overwrites the sender id of an already validated state datagram in place:
- * the relay's stamp. buf must hold at least PROTO_STATE_SIZE bytes. */
+/* Overwrites the sender id of an already validated state datagram (or
+ * event: the same offset) in place: the relay's stamp. buf must hold at
+ * least 8 bytes. */
 void proto_state_stamp_sender(uint8_t *buf, uint32_t sender);
 
 /* The sender id stamped in a state's bytes (0 when len is too short to
  * hold one), without decoding the rest. */
 uint32_t proto_state_sender(const uint8_t *buf, size_t len);
+
+/* An event as read: who sent it (0 from a client), to whom (0: the room),
+ * and its body, pointing into the message decoded. */
+struct proto_event {
+    uint32_t sender;
+    uint32_t to;
+    const uint8_t *body;
+    size_t len;
+};
+
+/* Writes an event to `to` (PROTO_EVENT_ROOM: the room) with len bytes of
+ * body (sender 0) into buf. Returns its length, or PROTO_E_SPACE (cap too
+ * small), PROTO_E_LONG (len over PROTO_EVENT_BODY_MAX), PROTO_E_VALUE
+ * (body NULL with len > 0). */
+int proto_event_encode(uint8_t *buf, size_t cap, uint32_t to, const void *body, size_t len);
+
+/* Reads an event of len bytes into *e (its body points into buf). Returns
+ * PROTO_OK, or PROTO_E_SHORT, PROTO_E_VERSION, PROTO_E_TYPE, PROTO_E_LONG
+ * (a body over PROTO_EVENT_BODY_MAX); e is untouched on error. */
+int proto_event_decode(const uint8_t *buf, size_t len, struct proto_event *e);
+
+/* Is the message an event (by its first two bytes)? */
+int proto_is_event(const uint8_t *buf, size_t len);
 
 /* Writes a batch's header into buf[0..PROTO_BATCH_HEADER). */
 void proto_batch_begin(uint8_t buf[PROTO_BATCH_HEADER]);

@@ -38,7 +38,8 @@ const struct option_def relay_settings_options[] = {
       .choices = RELAY_TRANSPORT_CHOICES, .short_name = 'u', .short_value = "udp",
       .help = "enet: ENet connections and channels; udp: one bare datagram socket; tcp: a "
               "stream per client, messages in length-prefixed frames; ws: HTTP and "
-              "WebSocket, as browsers speak (the play page at /play); wss: the same in TLS; "
+              "WebSocket, as browsers speak (the play page at /play, tag at /tag); wss: the "
+              "same in TLS; "
               "webrtc: browsers' data channels (ICE-lite, DTLS, SCTP), offers answered through "
               "a ws edge's POST /rtc; quic: QUIC connections (datagrams and streams, ALPN "
               "ricochet)" },
@@ -56,7 +57,8 @@ const struct option_def relay_settings_options[] = {
               "address bound, which may then not be 0.0.0.0 or ::" },
     { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
       .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = RELAY_CLIENTS_MAX,
-      .help = "connected clients; more are refused with server_full" },
+      .help = "clients: over enet, udp and webrtc from their connection, over tcp and ws "
+              "from their join; more are refused with server_full" },
     { .name = "max-rooms", .type = OPTION_UINT, .offset = CORE(max_rooms),
       .size = SIZE(core.max_rooms), .def = "256", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "live rooms; a join that would create more gets too_many_rooms" },
@@ -81,10 +83,10 @@ const struct option_def relay_settings_options[] = {
               "timeout" },
     { .name = "join-timeout-ms", .type = OPTION_UINT, .offset = CORE(join_timeout_ms),
       .size = SIZE(core.join_timeout_ms), .def = "2000", .min = 100, .max = 600000,
-      .help = "ENet: a connection that is not in a room this long (from its handshake, or "
-              "since it left one) is closed: error not_joined, so connections that never "
-              "join cannot hold the slots; ws: also a connection not upgraded this long "
-              "(408)" },
+      .help = "ENet, tcp, ws: a connection that is not in a room this long (from its "
+              "handshake, or since it left one) is closed: error not_joined, so connections "
+              "that never join cannot hold the slots; ws: also a connection not upgraded "
+              "this long (408)" },
     { .name = "max-queued-packets", .type = OPTION_UINT, .offset = NET(max_queued_packets),
       .size = SIZE(net.max_queued_packets), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: packets queued to one client unacknowledged past which its "
@@ -109,8 +111,11 @@ const struct option_def relay_settings_options[] = {
       .help = "ENet: handshakes in progress at once, at most (and 0 =) a quarter of the "
               "peer slots; past it a CONNECT takes the place of the oldest if that is "
               "250 ms old and its address has none in progress (any, with "
-              "--max-per-address 0), else it is refused (half_open); ws: connections not "
-              "upgraded at once, past it refused (half_open)" },
+              "--max-per-address 0), else it is refused (half_open); tcp, ws: connections "
+              "that have not joined (ws: upgraded or not), 0 = a quarter of the slots; past "
+              "it the oldest of the address holding the most is closed (half_open); webrtc: "
+              "sessions answered and not yet peers, 0 = a quarter; past it the oldest not "
+              "yet checked gives way if 250 ms old, else the offer is refused (503)" },
     { .name = "rate-limit", .type = OPTION_UINT, .offset = CORE(rate_limit),
       .size = SIZE(core.rate_limit), .def = "180", .min = 0, .max = 1000000,
       .help = "datagrams per second per client (token bucket); 0 = no limit" },

@@ -33,6 +33,7 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
         {"states_in", s->states_in}, {"states_out", s->states_out},
         {"bytes_in", s->bytes_in}, {"bytes_out", s->bytes_out},
         {"control_in", s->control_in}, {"control_out", s->control_out},
+        {"events_in", s->events_in}, {"events_out", s->events_out},
         {"joins", s->joins}, {"leaves", s->leaves}, {"timeouts", s->timeouts},
         {"kicks", s->kicks}, {"errors_sent", s->errors_sent},
         {"errors_suppressed", s->errors_suppressed}, {"ticks", s->ticks},

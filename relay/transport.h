@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "core/relay.h"
+#include "../sys/netaddr.h"
 
 struct relay_net_config {
     const char *bind;          /* local address to bind, "0.0.0.0" */
@@ -61,9 +62,10 @@ struct relay_net_config {
                                     queue the kernel took none of this long */
     uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
     uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a
-                                    quarter of the peer slots); ws: connections not
-                                    upgraded; webrtc: sessions answered and not yet
-                                    peers */
+                                    quarter of the peer slots); tcp, ws: connections
+                                    that have not joined; webrtc: sessions answered
+                                    and not yet peers; quic: connections without their
+                                    first message */
     uint32_t handshake_ms;       /* ws: a connection not upgraded this long is closed;
                                     quic: a handshake, or a connection without its
                                     first message, this long (--join-timeout-ms) */
@@ -128,14 +130,16 @@ struct relay_transport_ops {
     /* Signalling, both optional (NULL): docs/design.md, "Browsers".
      * answer: an edge whose sessions begin with an offer (webrtc) answers
      * offer[0..len) for a client whose ticket is pass (NULL: none came),
-     * the ticket checked by the core first when the relay needs one.
-     * Returns the answer's length (NUL-terminated in out), or a negative
-     * enum relay_offer_refusal with a one-line reason in why.
+     * from the address from (the offer's own: its HTTP request's source;
+     * NULL: unknown), the ticket checked by the core first when the relay
+     * needs one and claimed by the session it opens. Returns the answer's
+     * length (NUL-terminated in out), or a negative enum
+     * relay_offer_refusal with a one-line reason in why.
      * offers_to: an edge that carries offers (the ws edge's POST /rtc) is
      * given the edge that answers them (ops and t; NULL: none), once every
      * edge is open. */
     int (*answer)(void *t, struct relay *r, const char *offer, size_t len, const char *pass,
-                  char *out, size_t cap, char *why, size_t why_cap);
+                  const union netaddr *from, char *out, size_t cap, char *why, size_t why_cap);
     void (*offers_to)(void *t, const struct relay_transport_ops *ops, void *answerer);
 };
 
@@ -186,7 +190,10 @@ extern const struct relay_transport_ops relay_udp_ops;
  * is full, each sender's unreliable states are conflated to its newest
  * (counted); a queue over --max-queued-bytes or unwritten for
  * --slow-reader-ms closes the connection (slow_reader); tick expires
- * connections silent for timeout_ms; settled once every queue is written. */
+ * connections silent for timeout_ms; settled once every queue is written.
+ * Connections that have not joined are at most max_half_open, a newcomer
+ * past it closing the oldest of the address holding the most; they count
+ * against --max-clients from their join (count_at_join). */
 extern const struct relay_transport_ops relay_tcp_ops;
 
 /* ---- WebSocket: HTTP first, then a stream of WebSocket messages ---- */
@@ -195,15 +202,21 @@ extern const struct relay_transport_ops relay_tcp_ops;
  * (then a peer of the core, every message a WebSocket message through
  * wslay), the play page's files, a WebRTC offer (POST /rtc, answered by
  * the edge offers_to names), or an error; not upgraded within
- * handshake_ms, or past max_half_open at once, it is closed. wss: the same
+ * handshake_ms it is closed (408); connections that have not joined,
+ * upgraded or not, are at most max_half_open (a newcomer past it closes
+ * the oldest of the address holding the most). wss: the same
  * in TLS (tls_cert, tls_key), its members secure. */
 extern const struct relay_transport_ops relay_ws_ops;
 extern const struct relay_transport_ops relay_wss_ops;
 
 /* ---- WebRTC: browsers' data channels on one UDP socket ---- */
 
-/* answer: an offer's ticket prechecked by the core (relay_ticket_precheck),
- * at most max_half_open sessions not yet peers, then the SDP answer with
+/* answer: an offer's ticket prechecked by the core (relay_ticket_precheck)
+ * and claimed by its session (relay_ticket_claim: a newer offer with the
+ * pass takes the place of a session of it not yet checked, else it is
+ * refused); sessions not yet peers at most max_per_address from the
+ * offer's address and max_half_open in all, the oldest not yet checked
+ * giving way (of all of them: once 250 ms old); then the SDP answer with
  * one host candidate (webrtc_advertise, or the address bound: a wildcard
  * bind needs webrtc_advertise). A session is a peer once its "control"
  * channel opens; its channels by label (PROTOCOL.md, "WebRTC data

@@ -2,8 +2,9 @@
  * netsim and bench spawned from $RICOCHET_BIN). The bench's own loss figure
  * must be exactly what netsim's drop log says it dropped, state by state
  * (also when the bench froze and its backlog went out packed, and when the
- * relay's ENet batches lose several states in one datagram), and reliable
- * mode must deliver everything although netsim dropped datagrams. */
+ * relay's ENet batches lose several states in one datagram), reliable
+ * mode must deliver everything although netsim dropped datagrams, and
+ * --payload-check counts every payload netsim's bit flips changed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -636,6 +637,54 @@ static void world_with_interest(void **state)
     }
 }
 
+/* --payload-check: each state carries 256 bytes that check themselves,
+ * and every delivered one is checked. Through the relay's batches (a 16
+ * ms tick) and a world's tick none may change; through a netsim that
+ * flips bits the ones it hit are counted corrupted, said on stderr, and
+ * the run fails (exit 3). */
+static void payload_check_counts_corrupted_payloads(void **state)
+{
+    (void)state;
+    const char *clean[] = {"--clients", "3", "--rate", "50", "--duration", "1",
+                           "--warmup", "0.3", "--grace", "1", "--modes", "udp,unsequenced",
+                           "--payload", "296", "--payload-check", "--relay-args", "--tick-ms 16",
+                           "--json-file", "-", "--quiet", NULL};
+    cJSON *root = run_bench(clean);
+    const char *modes[] = {"udp", "unsequenced"};
+    for (int m = 0; m < 2; m++) {
+        const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), modes[m]);
+        print_message("%s: %.0f payloads checked, %.0f corrupted\n", modes[m],
+                      num(r, "audit.payloads_checked"), num(r, "audit.payloads_corrupted"));
+        assert_true(num(r, "audit.payloads_checked") >= num(r, "delivered"));
+        assert_true(num(r, "audit.payloads_corrupted") == 0);
+    }
+    const char *world[] = {"--aoi", "30", "--field", "100", "--clients", "8", "--rate", "20",
+                           "--duration", "1", "--warmup", "0.5", "--modes", "unsequenced",
+                           "--payload", "1064", "--payload-check", "--json-file", "-",
+                           "--quiet", NULL};
+    root = run_bench(world);
+    const cJSON *w = find_mode(cJSON_GetObjectItemCaseSensitive(root, "worlds"), "unsequenced");
+    print_message("a world: %.0f payloads of %.0f-byte states checked, %.0f corrupted\n",
+                  num(w, "payloads_checked"), num(w, "payload"), num(w, "payloads_corrupted"));
+    assert_true(num(w, "payload") == 1064);
+    assert_true(num(w, "payloads_checked") >= num(w, "delivered"));
+    assert_true(num(w, "payloads_corrupted") == 0);
+
+    const char *flipped[] = {"--clients", "3", "--rate", "50", "--duration", "1",
+                             "--warmup", "0.3", "--grace", "1", "--modes", "udp", "--netsim",
+                             "--netsim-args", "--corrupt 3", "--seed", "4", "--payload", "296",
+                             "--payload-check", "--json-file", "-", "--quiet", NULL};
+    char *err = NULL;
+    root = run_bench_status(flipped, 3, &err);
+    const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "udp");
+    double bad = num(r, "audit.payloads_corrupted");
+    print_message("through bit flips: %.0f of %.0f payloads corrupted\n", bad,
+                  num(r, "audit.payloads_checked"));
+    assert_true(bad > 0);
+    assert_non_null(strstr(err, "PAYLOAD CHECK FAILED: udp"));
+    assert_non_null(strstr(err, "a corrupted payload from"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -651,6 +700,7 @@ int main(void)
         cmocka_unit_test(world_with_interest),
         cmocka_unit_test(loss_matches_netsim),
         cmocka_unit_test(audit_flags_hidden_loss),
+        cmocka_unit_test(payload_check_counts_corrupted_payloads),
     };
     return cmocka_run_group_tests(tests, NULL, bench_output_free);
 }

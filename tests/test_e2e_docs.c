@@ -11,7 +11,9 @@
  * lists every key of the terminal client's own help; nothing in the
  * repository reads like a lab notebook (how the software was written is
  * not the software); and the quick start's requirements hold (.ci/deps
- * needs no apt when pkg-config finds every library). */
+ * needs no apt when pkg-config finds every library) and agree: README.md
+ * names the Debian package of every library the Makefile links, and
+ * .ci/deps installs those, no more, no fewer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -806,6 +808,126 @@ static void deps_found_without_apt(void **state)
     assert_null(strstr(err, "apt-get: not found"));
 }
 
+/* ---- the libraries the build needs, named alike everywhere ---- */
+
+/* The Debian package of each pkg-config module the Makefile links (wslay
+ * has no .pc file: the Makefile links it by name, under the same name). */
+static const struct {
+    const char *module, *package;
+} library_packages[] = {
+    {"libenet", "libenet-dev"},       {"libcjson", "libcjson-dev"},
+    {"ncursesw", "libncurses-dev"},   {"libpcap", "libpcap-dev"},
+    {"libsodium", "libsodium-dev"},   {"libmicrohttpd", "libmicrohttpd-dev"},
+    {"hiredis", "libhiredis-dev"},    {"usrsctp", "libusrsctp-dev"},
+    {"openssl", "libssl-dev"},        {"wslay", "libwslay-dev"},
+    {"cmocka", "libcmocka-dev"},
+};
+#define LIBRARIES_MAX 32
+
+struct names {
+    char name[LIBRARIES_MAX][48];
+    size_t n;
+};
+
+static void names_add(struct names *s, const char *name, size_t len)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strlen(s->name[i]) == len && strncmp(s->name[i], name, len) == 0)
+            return;
+    assert_true(s->n < LIBRARIES_MAX && len < sizeof s->name[0]);
+    snprintf(s->name[s->n++], sizeof s->name[0], "%.*s", (int)len, name);
+}
+
+static bool names_have(const struct names *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->name[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Every word "lib...-dev" of text[0..len) (in backticks or not). */
+static void dev_packages(const char *text, size_t len, struct names *out)
+{
+    for (const char *p = text; p < text + len && (p = strstr(p, "lib")) && p < text + len; p++) {
+        if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '-'))
+            continue;
+        size_t n = 0;
+        while (p + n < text + len && (isalnum((unsigned char)p[n]) || p[n] == '-'))
+            n++;
+        if (n > 7 && strncmp(p + n - 4, "-dev", 4) == 0)
+            names_add(out, p, n);
+        p += n ? n - 1 : 0;
+    }
+}
+
+/* The Debian packages of the modules of every X_PKGS line of the Makefile. */
+static void makefile_packages(struct names *out)
+{
+    char *mk = harness_read_text("Makefile");
+    assert_non_null(mk);
+    for (char *line = strstr(mk, "_PKGS := "); line; line = strstr(line + 1, "_PKGS := ")) {
+        const char *p = line + 9;
+        for (;;) {
+            while (*p == ' ' || *p == '\\' || *p == '\n')
+                if (*p++ == '\n' && p[-2] != '\\')
+                    goto next;
+            size_t n = strcspn(p, " \\\n");
+            if (n == 0)
+                break;
+            size_t k = 0, count = sizeof library_packages / sizeof library_packages[0];
+            while (k < count && (strlen(library_packages[k].module) != n ||
+                                 strncmp(library_packages[k].module, p, n) != 0))
+                k++;
+            if (k == count)
+                fail_msg("the Makefile links the module %.*s: name its Debian package in "
+                         "test_e2e_docs, in README.md's requirements and in .ci/deps",
+                         (int)n, p);
+            names_add(out, library_packages[k].package, strlen(library_packages[k].package));
+            p += n;
+        }
+    next:;
+    }
+    free(mk);
+}
+
+/* README.md's requirements name the Debian package of every library the
+ * Makefile links, and .ci/deps installs exactly those (its base list,
+ * what building needs), no more and no fewer. */
+static void requirements_name_every_library(void **state)
+{
+    (void)state;
+    struct names linked = {0}, readme = {0}, deps = {0};
+    makefile_packages(&linked);
+    char *text = harness_read_text("README.md"), *ci = harness_read_text(".ci/deps");
+    assert_non_null(text);
+    assert_non_null(ci);
+    const char *req = strstr(text, "**Requirements.**"), *end = req ? strstr(req, "\n\n") : NULL;
+    assert_non_null(end);
+    dev_packages(req, (size_t)(end - req), &readme);
+    const char *pkgs = strstr(ci, "\npkgs=\""), *close = pkgs ? strchr(pkgs + 7, '"') : NULL;
+    assert_non_null(close);
+    dev_packages(pkgs, (size_t)(close - pkgs), &deps);
+    int missing = 0;
+    for (size_t i = 0; i < linked.n; i++) {
+        if (!names_have(&readme, linked.name[i]) && ++missing)
+            print_error("README.md's requirements do not name %s\n", linked.name[i]);
+        if (!names_have(&deps, linked.name[i]) && ++missing)
+            print_error(".ci/deps does not install %s\n", linked.name[i]);
+    }
+    for (size_t i = 0; i < readme.n; i++)
+        if (!names_have(&linked, readme.name[i]) && ++missing)
+            print_error("README.md's requirements name %s, which nothing links\n",
+                        readme.name[i]);
+    for (size_t i = 0; i < deps.n; i++)
+        if (!names_have(&linked, deps.name[i]) && ++missing)
+            print_error(".ci/deps installs %s, which nothing links\n", deps.name[i]);
+    assert_int_equal(missing, 0);
+    assert_true(linked.n >= 11);
+    free(text);
+    free(ci);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -819,6 +941,7 @@ int main(void)
         cmocka_unit_test(examples_work),
         cmocka_unit_test(prose_figures_are_in_results),
         cmocka_unit_test(deps_found_without_apt),
+        cmocka_unit_test(requirements_name_every_library),
         cmocka_unit_test(testing_lists_every_binary),
         cmocka_unit_test(protocol_contents_complete),
     };

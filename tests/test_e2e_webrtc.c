@@ -9,7 +9,12 @@
  * an offer without a ticket is refused (403) before any session exists;
  * with a sealed ticket the aiortc player joins in clear (DTLS encrypts its
  * edge; no `sealed` message) and plays with a bot whose ENet session is
- * sealed. Skipped, with a line, by a relay without a ws edge. */
+ * sealed. Offers that would keep browsers out: 300 from one address, and
+ * 300 with one ticket's pass from 40 addresses, still coming while an
+ * aiortc player from 127.0.0.1 offers, joins and plays with a bot: each
+ * address holds at most --max-per-address sessions not yet checked, each
+ * pass one, the older giving way. Skipped, with a line, by a relay
+ * without a ws edge. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,8 +28,11 @@
 #include <unistd.h>
 
 #include "../harness/spawn.h"
+#include "../proto/ticket.h"
+#include "../rtc/rtc_peer.h"
 #include "../sys/clock.h"
 #include "support/harness.h"
+#include "support/streams.h"
 
 static char dir[] = "/tmp/ricochet-e2e-webrtc-XXXXXX";
 static char key_path[256];
@@ -179,27 +187,13 @@ static void aiortc_plays_with_a_bot(void **state)
     free(out);
 }
 
-/* Runs ricochet-ticket with args; returns its stdout's first line (the
- * caller frees). */
-static char *ticket_prog(const char *const *args)
-{
-    struct spawn_proc p;
-    assert_int_equal(harness_spawn(&p, "ricochet-ticket", args), 0);
-    assert_int_equal(spawn_stop(&p, 0, 10000), 0);
-    char *out = spawn_read_stdout(&p);
-    spawn_free(&p);
-    assert_non_null(out);
-    out[strcspn(out, "\n")] = '\0';
-    return out;
-}
-
 /* A relay that takes tickets and seals: no ticket, no session (403); a
  * sealed ticket's player joins in clear and plays with a sealed bot. */
 static void tickets_on_a_relay_that_seals(void **state)
 {
     (void)state;
     const char *keygen[] = {"keygen", key_path, NULL};
-    free(ticket_prog(keygen));
+    free(harness_program_line("ricochet-ticket", keygen));
     const char *mint_web[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "web",
                               NULL};
     const char *mint_bot[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "bot",
@@ -210,7 +204,8 @@ static void tickets_on_a_relay_that_seals(void **state)
                           "--ticket-key", key_path, "--encrypt", "--stats-interval", "0",
                           NULL};
     int ws = relay_with_ws(&relay, args);
-    char *web = ticket_prog(mint_web), *bot_ticket = ticket_prog(mint_bot);
+    char *web = harness_program_line("ricochet-ticket", mint_web);
+    char *bot_ticket = harness_program_line("ricochet-ticket", mint_bot);
     char enet[16];
     snprintf(enet, sizeof enet, "%u", harness_edge_port(&relay, "enet"));
     player_start(&player, ws, NULL); /* no ticket */
@@ -241,11 +236,173 @@ static void tickets_on_a_relay_that_seals(void **state)
     free(bot_ticket);
 }
 
+/* ---- offers that would keep browsers out ------------------------------------ */
+
+/* An attacker's offers: one SDP (an rtc_peer's, whose session it never
+ * runs) POSTed again and again, from 127.0.0.first on (addrs addresses in
+ * turn), with a ticket's pass or none. */
+struct offers {
+    uint16_t port;
+    char request[8192];
+    size_t len;
+    unsigned first, addrs, sent, answered, refused;
+};
+
+static void offers_init(struct offers *o, uint16_t port, const char *pass, unsigned first,
+                        unsigned addrs)
+{
+    static const struct rtc_peer_ops ops = {0};
+    union netaddr self;
+    char err[160], auth[TICKET_PASS_TEXT_MAX + 40] = "";
+    assert_int_equal(netaddr_resolve("127.0.0.1", 9, &self, err, sizeof err), 0);
+    struct rtc_peer *p = rtc_peer_new(&self, &ops, NULL, err, sizeof err);
+    if (!p)
+        fail_msg("rtc_peer_new: %s", err);
+    const char *sdp = rtc_peer_offer(p);
+    if (pass)
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", pass);
+    *o = (struct offers){.port = port, .first = first, .addrs = addrs};
+    int n = snprintf(o->request, sizeof o->request,
+                     "POST /rtc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sdp\r\n"
+                     "Content-Length: %zu\r\n%s\r\n%s", strlen(sdp), auth, sdp);
+    assert_true(n > 0 && (size_t)n < sizeof o->request);
+    o->len = (size_t)n;
+    rtc_peer_free(p);
+}
+
+/* n more offers, each from the next address in turn. */
+static void offers_more(struct offers *o, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) {
+        char from[16];
+        snprintf(from, sizeof from, "127.0.0.%u", o->first + o->sent++ % o->addrs);
+        int status = streams_http(from, o->port, o->request, o->len, NULL, 0, 5000);
+        o->answered += status == 201;
+        o->refused += status != 201;
+    }
+}
+
+/* The player's welcome (its id) while the offers keep coming, 20 every
+ * 50 ms; fails the test if it was refused or timed out. */
+static uint32_t welcomed_under(struct spawn_proc *p, struct offers *o)
+{
+    uint64_t start = clock_now_ms(), end = start + 30000;
+    cJSON *w = NULL;
+    while (!(w = harness_json_line(p, "welcome")) && spawn_running(p) && clock_now_ms() < end) {
+        offers_more(o, 20);
+        clock_sleep_ms(50);
+    }
+    if (!w && !(w = harness_json_line(p, "welcome"))) {
+        char *out = spawn_read_stdout(p), *e = spawn_read_stderr(p);
+        fail_msg("aiortc was not welcomed under %u offers (%u refused): %s %s", o->sent,
+                 o->refused, out ? out : "", e ? e : "");
+    }
+    uint32_t id = (uint32_t)cJSON_GetObjectItem(w, "welcome")->valueint;
+    cJSON_Delete(w);
+    printf("offers: aiortc welcomed after %llu ms, under %u offers (%u answered)\n",
+           (unsigned long long)(clock_now_ms() - start), o->sent, o->answered);
+    return id;
+}
+
+/* The relay ends: every offer of o was answered, all but the last held
+ * (at most) taking the place of one before (edges.webrtc.evicted), none
+ * refused for want of room. */
+static void offers_answered(struct spawn_proc *relay, const struct offers *o, const char *what,
+                            unsigned held)
+{
+    char *out = harness_relay_finish(relay);
+    long long evicted = harness_stats_field(out, true, "edges.webrtc.evicted");
+    printf("offers %s: %u sent, %u answered, %lld evicted\n", what, o->sent, o->answered,
+           evicted);
+    assert_int_equal(o->answered, o->sent);
+    assert_true(evicted >= (long long)o->answered - held);
+    assert_int_equal(harness_stats_field(out, true, "edges.webrtc.offers_full"), 0);
+    free(out);
+}
+
+/* 300 offers from 127.0.0.2, and more while an aiortc player from
+ * 127.0.0.1 offers and joins: 127.0.0.2 holds at most --max-per-address
+ * (16) sessions not yet checked, its oldest giving way to its newest, so
+ * the player is answered and plays. Before, the 300 took every one of the
+ * 264 half-open sessions and the player was refused 503. */
+static void offers_from_one_address(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, player;
+    const char *args[] = {"--listen", "ws://127.0.0.1:0", "--listen", "webrtc://127.0.0.1:0",
+                          "--listen", "enet://127.0.0.1:0", "--stats-interval", "0", NULL};
+    int ws = relay_with_ws(&relay, args);
+    char enet[16];
+    snprintf(enet, sizeof enet, "%u", harness_edge_port(&relay, "enet"));
+    static struct offers o;
+    offers_init(&o, (uint16_t)ws, NULL, 2, 1);
+    offers_more(&o, 300);
+    const char *more[] = {"--states", "100", "--rate", "200", "--expect", "100", NULL};
+    player_start(&player, ws, more);
+    uint32_t id = welcomed_under(&player, &o);
+    const char *bot[] = {"-p", enet, "--mode", "reliable", "--rate", "100", "-t", "1",
+                         "--json", NULL};
+    cJSON_Delete(play(&player, id, bot, 100));
+    spawn_free(&player);
+    offers_answered(&relay, &o, "from one address", 16); /* each in its oldest's place */
+}
+
+/* 300 offers with one ticket's pass from 40 addresses, and more while an
+ * aiortc player with a ticket of its own offers and joins: the pass holds
+ * one session not yet checked at a time, the newer offer taking its
+ * place, so the player is answered and plays with a ticketed bot. Before,
+ * /rtc checked the pass without claiming it: the 300 took the 264
+ * half-open sessions and the player was refused 503. */
+static void offers_with_one_pass(void **state)
+{
+    (void)state;
+    char key[300];
+    snprintf(key, sizeof key, "%s/passes.key", dir);
+    const char *keygen[] = {"keygen", key, NULL};
+    free(harness_program_line("ricochet-ticket", keygen));
+    const char *mint_web[] = {"mint", "--key", key, "--room", "lobby", "--name", "web",
+                              "--clear", NULL};
+    const char *mint_bot[] = {"mint", "--key", key, "--room", "lobby", "--name", "bot",
+                              "--clear", NULL};
+    const char *mint_bad[] = {"mint", "--key", key, "--room", "lobby", "--name", "bad",
+                              "--clear", NULL};
+    struct spawn_proc relay, player;
+    const char *args[] = {"--listen", "ws://127.0.0.1:0", "--listen", "webrtc://127.0.0.1:0",
+                          "--listen", "enet://127.0.0.1:0", "--ticket-key", key,
+                          "--stats-interval", "0", NULL};
+    int ws = relay_with_ws(&relay, args);
+    char *web = harness_program_line("ricochet-ticket", mint_web);
+    char *bot_ticket = harness_program_line("ricochet-ticket", mint_bot);
+    char *bad = harness_program_line("ricochet-ticket", mint_bad);
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    struct ticket_claims c;
+    assert_int_equal(ticket_read(bad, &c, pass, sizeof pass), 0);
+    char enet[16];
+    snprintf(enet, sizeof enet, "%u", harness_edge_port(&relay, "enet"));
+    static struct offers o;
+    offers_init(&o, (uint16_t)ws, pass, 2, 40);
+    offers_more(&o, 300);
+    const char *more[] = {"--ticket", web, "--states", "100", "--rate", "200", "--expect",
+                          "100", NULL};
+    player_start(&player, ws, more);
+    uint32_t id = welcomed_under(&player, &o);
+    const char *bot[] = {"-p", enet, "--mode", "reliable", "--rate", "100", "-t", "1",
+                         "--ticket", bot_ticket, "--json", NULL};
+    cJSON_Delete(play(&player, id, bot, 100));
+    spawn_free(&player);
+    offers_answered(&relay, &o, "with one pass", 1); /* each in the place of the one before */
+    free(web);
+    free(bot_ticket);
+    free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(aiortc_plays_with_a_bot),
         cmocka_unit_test(tickets_on_a_relay_that_seals),
+        cmocka_unit_test(offers_from_one_address),
+        cmocka_unit_test(offers_with_one_pass),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,7 +9,8 @@
  * on: a message over --max-packet-size (1009), a ping flood (1008), an
  * unmasked frame (1002), text that is not UTF-8 (1007), a fragmented
  * join taken whole, connections that never upgrade and a slowloris (408
- * at the join timeout, --max-half-open), a member that never reads
+ * at the join timeout, --max-half-open: the oldest gives way to a
+ * newcomer), a member that never reads
  * (conflated, then slow_reader); and wss with a certificate the test
  * makes (openssl), python3-websockets over TLS exchanging states with an
  * ENet member, the page over https. */
@@ -323,9 +324,10 @@ static void bad_input_is_closed_with_its_code(void **state)
     harness_three_stop(&t);
 }
 
-/* Connections that never upgrade: --max-half-open at once (more refused),
- * each answered 408 and closed at the join timeout, a slowloris's head a
- * byte at a time too; a ws member joins once they are gone. */
+/* Connections that never upgrade: --max-half-open at once (a third takes
+ * the oldest's place: it is closed without a word), each answered 408 and
+ * closed at the join timeout, a slowloris's head a byte at a time too; a
+ * ws member joins once they are gone. */
 static void connections_that_never_upgrade(void **state)
 {
     (void)state;
@@ -333,11 +335,14 @@ static void connections_that_never_upgrade(void **state)
     static const char *const more[] = {"--max-half-open", "2", "--join-timeout-ms", "400",
                                        NULL};
     harness_three_start(&t, "ws://127.0.0.1:0", more);
-    int idle = tcp_connect(t.stream, 0), slow = tcp_connect(t.stream, 0);
-    usleep(100000);
-    int third = tcp_connect(t.stream, 0);
+    int oldest = tcp_connect(t.stream, 0);
+    usleep(50000);
+    int slow = tcp_connect(t.stream, 0);
+    usleep(50000);
+    int idle = tcp_connect(t.stream, 0);
     uint8_t buf[512];
-    assert_int_equal(read_for(third, buf, sizeof buf, 2000), 0); /* closed, nothing said */
+    assert_int_equal(read_for(oldest, buf, sizeof buf, 2000), 0); /* closed, nothing said */
+    assert_int_equal(recv(oldest, buf, sizeof buf, MSG_DONTWAIT), 0);
     send_all(slow, "GET /play HTTP/1.1\r\nX-Slow: ", 28);
     uint64_t start = clock_now_us();
     size_t got = 0;
@@ -352,7 +357,7 @@ static void connections_that_never_upgrade(void **state)
     assert_non_null(strstr((char *)buf, "HTTP/1.1 408 "));
     close(idle);
     close(slow);
-    close(third);
+    close(oldest);
     assert_int_equal(harness_relay_stat(&t.relay, "drops.half_open"), 3);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.ws.clients"), 0);
     struct harness_rec r = {.n = 1};

@@ -1,7 +1,9 @@
 /* test_relay_forwarding.c: the relay core through a fake transport and a fake clock
  * (support/fake_relay.h): forwarding: to every other member with the stamped id, channel,
  * flags and padding kept, a sequenced sender's late state, reflect, states before a join,
- * the late joiner's roster, clock offsets. */
+ * the late joiner's roster, clock offsets; events to the room or to one
+ * member, stamped, and each refusal (no member, not joined, too long, cut
+ * short); a state too long for a relay that seals. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include "../proto/control.h"
 #include "../sys/log.h"
 #include "../stats/rng.h"
+#include "../proto/seal.h"
 #include "../proto/wire.h"
 #include "../relay/core/relay.h"
 #include "support/fake_relay.h"
@@ -234,6 +237,125 @@ static void late_joiner_gets_last_states(void **state)
     relay_destroy(r);
 }
 
+/* Sends an event from peer to `to` with body on the control channel. */
+static int send_event(struct relay *r, uint32_t peer, uint32_t to, const uint8_t *body,
+                      size_t len)
+{
+    uint8_t buf[PROTO_EVENT_MAX];
+    int n = proto_event_encode(buf, sizeof buf, to, body, len);
+    assert_true(n > 0);
+    return relay_on_datagram(r, peer, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, buf,
+                             (size_t)n, now_us);
+}
+
+/* The events the core sent to peer, decoded (bodies point into fk). */
+static size_t events_to(uint32_t peer, struct proto_event *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fk.n_ctl; i++) {
+        const uint8_t *b = (const uint8_t *)fk.ctl[i].json;
+        if (fk.ctl[i].peer != peer || !proto_is_event(b, fk.ctl[i].len))
+            continue;
+        assert_true(n < cap);
+        assert_int_equal(proto_event_decode(b, fk.ctl[i].len, &out[n]), PROTO_OK);
+        n++;
+    }
+    return n;
+}
+
+static void events_reach_the_room_or_one_member_stamped(void **state)
+{
+    (void)state;
+    struct relay *r = lobby_of_two(NULL, 4);
+    join(r, 2, "lobby", "c", false);
+    join(r, 3, "elsewhere", "d", false);
+    fake_clear();
+    uint8_t body[PROTO_EVENT_BODY_MAX];
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (uint8_t)(i ^ 0x5a);
+    struct proto_event got[4];
+
+    /* to the room: every other member of it, the sender's id stamped, the
+     * body whole, in the order sent */
+    assert_int_equal(send_event(r, 0, PROTO_EVENT_ROOM, body, sizeof body), 0);
+    assert_int_equal(send_event(r, 0, PROTO_EVENT_ROOM, body + 1, 3), 0);
+    assert_int_equal(events_to(0, got, 4), 0);
+    assert_int_equal(events_to(3, got, 4), 0); /* another room */
+    for (uint32_t p = 1; p <= 2; p++) {
+        assert_int_equal(events_to(p, got, 4), 2);
+        assert_int_equal(got[0].sender, 1);
+        assert_int_equal(got[0].to, PROTO_EVENT_ROOM);
+        assert_int_equal(got[0].len, sizeof body);
+        assert_memory_equal(got[0].body, body, sizeof body);
+        assert_int_equal(got[1].len, 3);
+        assert_memory_equal(got[1].body, body + 1, 3);
+    }
+    /* to one member, by its id (c is 3): only it */
+    fake_clear();
+    assert_int_equal(send_event(r, 1, 3, body, 10), 0);
+    assert_int_equal(events_to(0, got, 4), 0);
+    assert_int_equal(events_to(2, got, 4), 1);
+    assert_int_equal(got[0].sender, 2);
+    assert_int_equal(got[0].to, 3);
+    assert_int_equal(relay_stats(r)->events_in, 3);
+    assert_int_equal(relay_stats(r)->events_out, 5);
+
+    /* refused, each counted and told: an id in another room (d is 4), or
+     * in none; too long; cut short; before a join */
+    fake_clear();
+    assert_int_equal(send_event(r, 0, 4, body, 1), DROP(RELAY_DROP_NO_MEMBER));
+    assert_string_equal(last_error(0), "no_member");
+    assert_non_null(strstr(last_ctl(0, PROTO_CTL_ERROR)->text, "no member 4"));
+    assert_int_equal(send_event(r, 0, 99, body, 1), DROP(RELAY_DROP_NO_MEMBER));
+    assert_int_equal(drops(r, RELAY_DROP_NO_MEMBER), 2);
+    uint8_t big[PROTO_EVENT_MAX + 1];
+    assert_int_equal(proto_event_encode(big, sizeof big, 0, body, PROTO_EVENT_BODY_MAX),
+                     PROTO_EVENT_MAX);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, big,
+                                       sizeof big, now_us), DROP(RELAY_DROP_TOO_BIG));
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, big,
+                                       PROTO_EVENT_HEAD - 1, now_us), DROP(RELAY_DROP_BAD_STATE));
+    connect_peer(r, 5);
+    assert_int_equal(send_event(r, 5, PROTO_EVENT_ROOM, body, 1), DROP(RELAY_DROP_NOT_JOINED));
+    for (uint32_t p = 1; p <= 4; p++)
+        assert_int_equal(events_to(p, got, 4), 0);
+    /* on a state channel an event is no state */
+    assert_int_equal(proto_event_encode(big, sizeof big, 0, body, 30), PROTO_EVENT_HEAD + 30);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, big,
+                                       PROTO_EVENT_HEAD + 30, now_us), DROP(RELAY_DROP_BAD_STATE));
+    assert_int_equal(relay_stats(r)->events_in, 3);
+    relay_destroy(r);
+}
+
+/* A relay that seals takes states up to SEAL_STATE_MAX, from every member
+ * (sealed, each state is 25 bytes longer and no datagram over 1200): a
+ * longer one is refused too_big, never cut; one in clear takes 1200. */
+static void a_relay_that_seals_takes_shorter_states(void **state)
+{
+    (void)state;
+    uint8_t buf[PROTO_STATE_MAX];
+    for (int seals = 0; seals <= 1; seals++) {
+        struct relay_config cfg = small_config();
+        cfg.encrypt = seals; /* its members here are in clear: as a secure edge's */
+        struct relay *r = lobby_of_two(&cfg, 4);
+        size_t max = seals ? SEAL_STATE_MAX : PROTO_STATE_MAX;
+        size_t len = make_state(buf, 0, 1, 1, max);
+        assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED,
+                                           buf, len, now_us), 0);
+        assert_int_equal(fk.n_states, 1);
+        assert_int_equal(fk.states[0].len, max);
+        if (seals) {
+            len = make_state(buf, 0, 2, 1, max + 1);
+            assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE,
+                                               PROTO_FLAG_UNSEQUENCED, buf, len, now_us),
+                             DROP(RELAY_DROP_TOO_BIG));
+            assert_string_equal(last_error(0), "too_big");
+            assert_int_equal(fk.n_states, 1);
+        }
+        relay_destroy(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +366,8 @@ int main(void)
         cmocka_unit_test(state_before_join_dropped),
         cmocka_unit_test(late_joiner_gets_last_states),
         cmocka_unit_test(clock_offsets_reach_the_room),
+        cmocka_unit_test(events_reach_the_room_or_one_member_stamped),
+        cmocka_unit_test(a_relay_that_seals_takes_shorter_states),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

@@ -17,6 +17,7 @@
 #include "../proto/control.h"
 #include "../proto/wire.h"
 #include "../relay/core/relay.h"
+#include "../stats/pattern.h"
 #include "../stats/rng.h"
 #include "support/fake_relay.h"
 
@@ -336,6 +337,116 @@ static void a_world_tick_sends_each_senders_newest(void **state)
     relay_destroy(r);
 }
 
+/* peer's state number seq at (x, y) with a payload of len bytes that
+ * checks itself (stats/pattern.h, keyed by seq), on channel with flags. */
+static int send_payload(struct relay *r, uint32_t peer, uint32_t seq, float x, size_t len,
+                        uint8_t channel, uint32_t flags)
+{
+    struct proto_state s = { .seq = seq, .send_us = 1000 + seq, .x = x };
+    uint8_t buf[PROTO_STATE_MAX];
+    assert_true(len <= PROTO_PAYLOAD_MAX);
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    pattern_fill(seq, buf + PROTO_STATE_SIZE, len);
+    return relay_on_datagram(r, peer, channel, flags, buf, PROTO_STATE_SIZE + len, now_us);
+}
+
+/* How many states peer got from relay id `from` with a payload of len
+ * bytes intact (and none with another: that fails the test); the last
+ * one's seq into *last. */
+static size_t whole_from(uint32_t peer, uint32_t from, size_t len, uint32_t *last)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fk.n_states; i++) {
+        struct proto_state s;
+        const struct sent_state *st = &fk.states[i];
+        if (st->peer != peer || proto_state_decode(st->bytes, st->len, &s) != PROTO_OK ||
+            s.sender != from)
+            continue;
+        assert_int_equal(st->len, PROTO_STATE_SIZE + len);
+        if (!pattern_ok(s.seq, st->bytes + PROTO_STATE_SIZE, len))
+            fail_msg("state %u from %u to peer %u: its payload changed on the way",
+                     (unsigned)s.seq, (unsigned)from, (unsigned)peer);
+        *last = s.seq;
+        n++;
+    }
+    return n;
+}
+
+/* A sender's state that grows within a world's tick takes its place in
+ * the tick (its bytes moved to the arena's end); the states held beside
+ * it, of a room on another tick, go out whole at theirs, and the grown
+ * one whole at the world's. */
+static void a_world_tick_keeps_grown_states_whole(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    cfg.tick_us = 2000;
+    cfg.world_tick_us = 50000;
+    struct relay *r = relay_with_peers(&cfg, 4);
+    join_aoi(r, 0, "a", R); /* id 1 */
+    join_aoi(r, 1, "b", R); /* id 2 */
+    assert_int_equal(join(r, 2, "lobby", "d", false), 0); /* id 3 */
+    assert_int_equal(join(r, 3, "lobby", "e", false), 0); /* id 4 */
+    move(r, 0, 1, 0, 0);
+    move(r, 1, 1, 3, 0);
+    relay_tick(r, now_us + cfg.world_tick_us);
+    fake_clear();
+    uint32_t last = 0;
+    assert_int_equal(send_payload(r, 0, 2, 0.1f, 8, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED),
+                     0);
+    assert_int_equal(send_payload(r, 2, 1, 5, 200, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED),
+                     0);
+    assert_int_equal(send_payload(r, 0, 3, 0.2f, 300, PROTO_CHANNEL_STATE,
+                                  PROTO_FLAG_UNSEQUENCED), 0);
+    relay_tick(r, now_us + cfg.tick_us); /* the lobby's tick, not the world's */
+    assert_int_equal(whole_from(1, 1, 300, &last), 0);
+    assert_int_equal(whole_from(3, 3, 200, &last), 1);
+    relay_tick(r, now_us + cfg.world_tick_us);
+    assert_int_equal(whole_from(1, 1, 300, &last), 1);
+    assert_int_equal(last, 3);
+    relay_destroy(r);
+}
+
+/* A world's tick holds at most TICK_ARENA bytes: a tick of big states
+ * past it goes out early, whole and in order, and nothing is lost; each
+ * sender's newest state still goes out (at the tick's end), though an
+ * older one of the same tick may have gone before it. */
+static void a_full_tick_fans_out_early_and_keeps_the_newest(void **state)
+{
+    (void)state;
+    enum { BIG = PROTO_PAYLOAD_MAX, RELIABLE_N = 300 };
+    struct relay_config cfg = small_config();
+    cfg.tick_us = 2000;
+    cfg.world_tick_us = 50000;
+    cfg.rate_limit = 0;
+    struct relay *r = relay_with_peers(&cfg, 3);
+    join_aoi(r, 0, "a", R); /* id 1 */
+    join_aoi(r, 1, "b", R); /* id 2 */
+    join_aoi(r, 2, "c", R); /* id 3 */
+    move(r, 0, 1, 0, 0);
+    move(r, 1, 1, 3, 0);
+    move(r, 2, 1, 1, 0);
+    relay_tick(r, now_us + cfg.world_tick_us);
+    fake_clear();
+    uint32_t last = 0;
+    assert_int_equal(send_payload(r, 2, 2, 1, BIG, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED),
+                     0);
+    /* c's reliable states are never conflated: they fill the tick's bytes. */
+    for (uint32_t i = 0; i < RELIABLE_N; i++)
+        assert_int_equal(send_payload(r, 0, 2 + i, 0, BIG, PROTO_CHANNEL_RELIABLE,
+                                      PROTO_FLAG_RELIABLE), 0);
+    assert_true(fk.n_states > 0); /* the tick was full: out early */
+    assert_int_equal(whole_from(1, 3, BIG, &last), 1);
+    assert_int_equal(send_payload(r, 2, 3, 1, BIG, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED),
+                     0);
+    relay_tick(r, now_us + cfg.world_tick_us);
+    assert_int_equal(whole_from(1, 1, BIG, &last), RELIABLE_N);
+    assert_int_equal(last, 1 + RELIABLE_N);
+    assert_int_equal(whole_from(1, 3, BIG, &last), 2);
+    assert_int_equal(last, 3); /* the newest, last */
+    relay_destroy(r);
+}
+
 static void room_without_interest_holds_a_roster(void **state)
 {
     (void)state;
@@ -392,6 +503,8 @@ int main(void)
         cmocka_unit_test(notices_go_to_those_in_sight),
         cmocka_unit_test(held_states_go_to_those_in_sight),
         cmocka_unit_test(a_world_tick_sends_each_senders_newest),
+        cmocka_unit_test(a_world_tick_keeps_grown_states_whole),
+        cmocka_unit_test(a_full_tick_fans_out_early_and_keeps_the_newest),
         cmocka_unit_test(room_without_interest_holds_a_roster),
         cmocka_unit_test(radius_out_of_range_refused),
     };

@@ -1,7 +1,8 @@
 /* test_relay_limits.c: the relay core through a fake transport and a fake clock
  * (support/fake_relay.h): limits: the rate limit (nominal rates never limited, floods
- * throttled then kicked, short bursts not) and kick bans (a kicked address refused for a
- * while, the defaults). */
+ * throttled then kicked, short bursts not), kick bans (a kicked address refused for a
+ * while, the defaults), and --max-clients against an edge whose connections count from
+ * their join (a stream's: connections that never join keep no one out). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -273,6 +274,48 @@ static void limits_come_from_the_option_table(void **state)
     }
 }
 
+/* ---- --max-clients and connections that have not joined ------------------ */
+
+/* An edge whose peers count against --max-clients from their join (a
+ * stream edge: it bounds its connections that have not joined itself)
+ * beside one whose count from their connection (ENet): silent
+ * connections of the first keep no one of the second out; a join past
+ * the cap is refused server_full and closed; a member that leaves counts
+ * no more. */
+static void stream_connections_count_from_their_join(void **state)
+{
+    (void)state;
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.max_clients = 2;
+    struct relay_transport stream = fake_tp;
+    stream.name = "stream";
+    stream.count_at_join = true;
+    const struct relay_transport tps[2] = {fake_tp, stream};
+    struct relay *r = make_two_edge_of(&cfg, 8, tps);
+    for (uint32_t p = 8; p < 14; p++) /* six that never join */
+        connect_peer(r, p);
+    assert_int_equal(relay_clients(r), 6);
+    connect_peer(r, 0);
+    connect_peer(r, 1);
+    assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:40002", now_us), -1);
+    assert_string_equal(last_error(2), "server_full");
+    fake_clear();
+    assert_int_equal(join(r, 8, "lobby", "s8", false), DROP(RELAY_DROP_SERVER_FULL));
+    assert_string_equal(last_error(8), "server_full");
+    assert_string_equal(disconnect_why(8), "server_full");
+    assert_false(relay_peer_connected(r, 8));
+    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(join(r, 9, "lobby", "s9", false), 0);
+    assert_true(relay_peer_joined(r, 9));
+    assert_int_equal(relay_peer_connect(r, 2, "127.0.0.1:40002", now_us), -1);
+    assert_int_equal(send_text(r, 9, "{\"type\":\"leave\"}"), 0);
+    assert_true(relay_peer_connected(r, 9));
+    connect_peer(r, 2); /* the member that left counts no more */
+    assert_int_equal(drops(r, RELAY_DROP_SERVER_FULL), 3);
+    relay_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +325,7 @@ int main(void)
         cmocka_unit_test(kicked_address_is_refused_for_a_while),
         cmocka_unit_test(kick_ban_defaults),
         cmocka_unit_test(limits_come_from_the_option_table),
+        cmocka_unit_test(stream_connections_count_from_their_join),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }

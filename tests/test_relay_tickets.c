@@ -1,13 +1,16 @@
 /* test_relay_tickets: the relay core with --ticket-key (and --encrypt),
  * through the fake transport. A join without a ticket, or with one that is
  * expired, for another fleet, changed, unreadable or in use by a live
- * session, is refused with its own code, counted, answered with no more
- * bytes than the join and closed, and leaves no room or member behind; an
+ * session, is refused with its own code, counted, answered and closed,
+ * and leaves no room or member behind; every refusal before the join is
+ * whole where a handshake binds the peer's source, and no longer than
+ * what it answers where sources can be forged (plain UDP); an
  * admitted one takes its room and name from the ticket; the previous key
  * still admits; a ticket admitted once is bound to its first address until
  * it expires; one that says "sealed" needs a relay that seals; a version-2
  * join with a ticket is refused; an offer's precheck gives a join's codes
- * and claims nothing. Sealed sessions: test_relay_sealed. */
+ * and claims nothing, the session the offer opens claims its pass.
+ * Sealed sessions: test_relay_sealed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -104,16 +107,23 @@ static size_t bytes_to(uint32_t peer)
     return n;
 }
 
-/* A refused join: its code, counted, closed with it, nothing longer than
- * the join sent, no room or member kept. */
-static void expect_refused(struct relay *r, uint32_t peer, int rc, size_t join_len,
-                           enum relay_drop drop, const char *code)
+/* The message of the last error peer got ("" if none). */
+static const char *last_message(uint32_t peer)
+{
+    const struct proto_control *m = last_ctl(peer, PROTO_CTL_ERROR);
+    return m ? m->text : "";
+}
+
+/* A refused join: its code, counted, closed with it, no room or member
+ * kept. */
+static void expect_refused(struct relay *r, uint32_t peer, int rc, enum relay_drop drop,
+                           const char *code)
 {
     assert_int_equal(rc, DROP(drop));
     assert_int_equal(drops(r, drop), 1);
     assert_string_equal(last_error(peer), code);
     assert_string_equal(disconnect_why(peer), code);
-    assert_true(bytes_to(peer) <= join_len);
+    assert_true(last_message(peer)[0] != '\0');
     assert_false(relay_peer_connected(r, peer));
     assert_int_equal(relay_rooms(r), 0);
     assert_int_equal(relay_members(r), 0);
@@ -125,8 +135,17 @@ static void without_ticket_required(void **state)
     struct relay *r = ticket_relay(NULL, false, 2);
     size_t len;
     int rc = join_with(r, 0, "", &len);
-    expect_refused(r, 0, rc, len, RELAY_DROP_TICKET_REQUIRED, "ticket_required");
-    /* shorter than any error: nothing is sent, the disconnect carries the code */
+    expect_refused(r, 0, rc, RELAY_DROP_TICKET_REQUIRED, "ticket_required");
+    assert_string_equal(last_message(0), "this relay admits tickets only");
+    relay_destroy(r);
+    /* where a source can be forged (plain UDP): nothing longer than the
+     * join; shorter than any error, nothing is sent, the disconnect
+     * carries the code */
+    r = ticket_relay(&fake_datagram_tp, false, 2);
+    rc = join_with(r, 0, "", &len);
+    assert_int_equal(rc, DROP(RELAY_DROP_TICKET_REQUIRED));
+    assert_true(bytes_to(0) <= len);
+    assert_string_equal(last_error(0), "ticket_required");
     fake_clear();
     rc = send_text(r, 1, "{\"type\":\"join\",\"version\":2,\"room\":\"a\",\"name\":\"b\"}");
     assert_int_equal(rc, DROP(RELAY_DROP_TICKET_REQUIRED));
@@ -169,7 +188,7 @@ static void each_refusal_has_its_code(void **state)
             snprintf(pass, sizeof pass, "not-a-ticket!");
         size_t len;
         int rc = join_with(r, 0, pass, &len);
-        expect_refused(r, 0, rc, len, cases[i].drop, cases[i].code);
+        expect_refused(r, 0, rc, cases[i].drop, cases[i].code);
         relay_destroy(r);
     }
 }
@@ -280,24 +299,95 @@ static void moved_members_tickets_are_free(void **state)
     relay_destroy(r);
 }
 
-/* Before a ticket admits a peer nothing it is sent is longer than what it
- * sent: a ping gets not_joined, not a pong. */
+/* A state from peer 0 before its join: refused not_joined. Returns its
+ * length. */
+static size_t state_before_join(struct relay *r)
+{
+    uint8_t st[PROTO_STATE_MAX];
+    size_t len = make_state(st, 0, 1, 1.0f, 0);
+    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
+                                       len, now_us),
+                     DROP(RELAY_DROP_NOT_JOINED));
+    return len;
+}
+
+/* Before a ticket admits a peer of an edge whose sources can be forged
+ * (plain UDP), nothing it is sent is longer than what it sent: a ping
+ * gets not_joined, not a pong. */
 static void no_answer_longer_than_the_request(void **state)
 {
     (void)state;
-    struct relay *r = ticket_relay(NULL, false, 1);
+    struct relay *r = ticket_relay(&fake_datagram_tp, false, 1);
     const char *ping = "{\"type\":\"ping\",\"t\":123456789012345,\"pad\":\"xxxxxxx\"}";
     assert_int_equal(send_text(r, 0, ping), DROP(RELAY_DROP_NOT_JOINED));
     assert_int_equal(count_ctl(0, PROTO_CTL_PONG), 0);
     assert_string_equal(last_error(0), "not_joined");
     assert_true(bytes_to(0) <= strlen(ping));
     fake_clear();
-    uint8_t st[PROTO_STATE_MAX];
-    size_t len = make_state(st, 0, 1, 1.0f, 0);
-    assert_int_equal(relay_on_datagram(r, 0, PROTO_CHANNEL_STATE, PROTO_FLAG_UNSEQUENCED, st,
-                                       len, now_us),
-                     DROP(RELAY_DROP_NOT_JOINED));
+    size_t len = state_before_join(r);
     assert_true(bytes_to(0) <= len);
+    relay_destroy(r);
+}
+
+/* Where a handshake binds a peer's source (ENet, a stream, WebRTC), every
+ * refusal before the ticket admits it comes whole, however short the
+ * message it answers: each error's message is the one a relay without
+ * tickets gives (the decoder's reason, the core's text). */
+static void refusals_whole_where_no_source_is_forged(void **state)
+{
+    (void)state;
+    char pass[TICKET_PASS_TEXT_MAX + 1], bad_version[TICKET_PASS_TEXT_MAX + 64];
+    struct ticket_claims c;
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
+    snprintf(bad_version, sizeof bad_version, "{\"type\":\"join\",\"version\":9,\"ticket\":\"%s\"}",
+             pass);
+    char malformed[PROTO_TEXT_MAX + 1];
+    struct relay *r = ticket_relay(NULL, false, 0);
+    assert_int_equal(relay_ticket_precheck(r, "x", now_us, NULL, malformed, sizeof malformed),
+                     PROTO_ERROR_TICKET_MALFORMED);
+    struct {
+        const char *sent;
+        const char *code;
+        const char *message; /* NULL: the decoder's reason */
+    } cases[] = {
+        {"{\"type\":\"join\",\"version\":3,\"room\":\"a\",\"name\":\"b\"}", "ticket_required",
+         "this relay admits tickets only"},
+        {bad_version, "bad_version",
+         "client speaks protocol version 9, this relay 3: upgrade the client"},
+        {"{\"type\":\"join\",\"version\":3,\"ticket\":\"x\"}", "ticket_malformed", malformed},
+        {"{\"type\":\"join\",\"version\":3,\"room\":\"a\",\"name\":\"a b\"}", "bad_name",
+         NULL},
+        {"{\"type\":\"join\",\"version\":\"3\"}", "bad_field", NULL},
+        {"{", "bad_json", NULL},
+        {"{\"type\":\"zz\"}", "unknown_type", NULL},
+        {"{\"type\":\"chat\"}", "missing_field", NULL},
+        {"{\"type\":\"chat\",\"text\":\"hi\"}", "not_joined",
+         "chat before join: send join first"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char why[PROTO_TEXT_MAX + 1] = "";
+        if (!cases[i].message) {
+            int err = proto_control_decode(cases[i].sent, strlen(cases[i].sent), dec, why,
+                                           sizeof why);
+            if (!why[0])
+                snprintf(why, sizeof why, "%s", proto_strerror(err));
+        }
+        const char *whole = cases[i].message ? cases[i].message : why;
+        relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us); /* a fresh peer each time */
+        connect_peer(r, 0);
+        fake_clear();
+        assert_true(send_text(r, 0, cases[i].sent) < 0);
+        if (strcmp(last_error(0), cases[i].code) != 0 || strcmp(last_message(0), whole) != 0)
+            fail_msg("%s: got %s \"%s\", not %s \"%s\"", cases[i].sent, last_error(0),
+                     last_message(0), cases[i].code, whole);
+    }
+    /* a state before the join */
+    relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
+    connect_peer(r, 0);
+    fake_clear();
+    state_before_join(r);
+    assert_string_equal(last_error(0), "not_joined");
+    assert_string_equal(last_message(0), "state before join: send join first");
     relay_destroy(r);
 }
 
@@ -317,7 +407,7 @@ static void used_ticket_bound_to_its_address(void **state)
     relay_peer_gone(r, 0, PROTO_LEFT_QUIT, now_us);
     size_t len;
     int rc = join_with(r, 1, pass, &len);
-    expect_refused(r, 1, rc, len, RELAY_DROP_TICKET_REPLAYED, "ticket_replayed");
+    expect_refused(r, 1, rc, RELAY_DROP_TICKET_REPLAYED, "ticket_replayed");
     assert_int_equal(join_with(r, 2, pass, NULL), 0); /* its address, another port */
     assert_true(relay_peer_joined(r, 2));
     /* once it expired, no address is bound (and the ticket is refused anyway) */
@@ -338,7 +428,7 @@ static void sealed_ticket_needs_a_sealing_relay(void **state)
     assert_int_equal(ticket_read(text, &c, pass, sizeof pass), 0);
     size_t len;
     int rc = join_with(r, 0, pass, &len);
-    expect_refused(r, 0, rc, len, RELAY_DROP_TICKET_WRONG_RELAY, "ticket_wrong_relay");
+    expect_refused(r, 0, rc, RELAY_DROP_TICKET_WRONG_RELAY, "ticket_wrong_relay");
     relay_destroy(r);
 }
 
@@ -367,29 +457,31 @@ static void precheck_claims_nothing(void **state)
     char pass[TICKET_PASS_TEXT_MAX + 1], why[128];
     struct ticket_claims c;
     struct relay *open_relay = relay_with_peers(NULL, 1);
-    assert_int_equal(relay_ticket_precheck(open_relay, NULL, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(open_relay, NULL, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_NONE);
     relay_destroy(open_relay);
     struct relay *r = ticket_relay(NULL, false, 1);
-    assert_int_equal(relay_ticket_precheck(r, NULL, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, NULL, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_REQUIRED);
-    assert_int_equal(relay_ticket_precheck(r, "", now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, "", now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_REQUIRED);
     mint(&key_other, "lobby", "alice", "ricochet", NULL, pass, &c);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_TAMPERED);
     mint(&key_now, "lobby", "alice", "eu-west", NULL, pass, &c);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_WRONG_RELAY);
-    assert_int_equal(relay_ticket_precheck(r, "not-a-ticket!", now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, "not-a-ticket!", now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_MALFORMED);
     mint(&key_now, "lobby", "alice", NULL, "127.0.0.1:7777", pass, &c);
     relay_set_unix_time(r, NOW_S + 60 + TICKET_SKEW_S);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_EXPIRED);
     relay_set_unix_time(r, NOW_S);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
+                     PROTO_ERROR_NONE);
     for (int i = 0; i < RELAY_DROP_COUNT; i++)
         assert_int_equal(drops(r, (enum relay_drop)i), 0);
     assert_int_equal(join_with(r, 0, pass, NULL), 0);
@@ -404,11 +496,57 @@ static void precheck_claims_nothing(void **state)
     assert_true(ticket_mint(&key_now, &want, text, sizeof text) > 0);
     assert_int_equal(ticket_read(text, &c, pass, sizeof pass), 0);
     r = ticket_relay(NULL, false, 1);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why),
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
                      PROTO_ERROR_TICKET_WRONG_RELAY);
     relay_destroy(r);
     r = ticket_relay(NULL, true, 1);
-    assert_int_equal(relay_ticket_precheck(r, pass, now_us, why, sizeof why), PROTO_ERROR_NONE);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, NULL, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    relay_destroy(r);
+}
+
+/* An offer's pass (WebRTC): prechecked with a join's codes, nothing
+ * counted; once the session it opened claims it, another offer, or a join
+ * from any other peer, is refused ticket_replayed (the holder named), the
+ * session's own join is admitted, and the pass is free again once the
+ * session ends before it was a peer, or once its peer goes. */
+static void offer_claims_its_pass(void **state)
+{
+    (void)state;
+    char pass[TICKET_PASS_TEXT_MAX + 1], why[128];
+    struct ticket_claims c;
+    uint32_t holder;
+    struct relay *r = ticket_relay(NULL, false, 1);
+    mint(&key_now, "lobby", "alice", "ricochet", NULL, pass, &c);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    assert_int_equal(holder, UINT32_MAX);
+    relay_ticket_claim(r, pass, 5); /* the session of handle 5, no peer yet */
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_TICKET_REPLAYED);
+    assert_int_equal(holder, 5);
+    int rc = join_with(r, 0, pass, NULL);
+    expect_refused(r, 0, rc, RELAY_DROP_TICKET_REPLAYED, "ticket_replayed");
+    relay_ticket_unclaim(r, 5); /* it ended before it was a peer */
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    relay_ticket_claim(r, pass, 5);
+    connect_peer(r, 5);
+    relay_ticket_unclaim(r, 5); /* a peer's is the core's own: ignored */
+    assert_int_equal(join_with(r, 5, pass, NULL), 0);
+    assert_true(relay_peer_joined(r, 5));
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_TICKET_REPLAYED);
+    assert_int_equal(holder, 5);
+    relay_peer_gone(r, 5, PROTO_LEFT_QUIT, now_us);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_NONE);
+    /* a session refused as it becomes a peer lets go of it too */
+    relay_ticket_claim(r, pass, 6);
+    relay_shutdown(r, now_us);
+    assert_int_equal(relay_peer_connect(r, 6, "127.0.0.1:40006", now_us), -1);
+    assert_int_equal(relay_ticket_precheck(r, pass, now_us, &holder, why, sizeof why),
+                     PROTO_ERROR_NONE);
     relay_destroy(r);
 }
 
@@ -422,10 +560,12 @@ int main(void)
         cmocka_unit_test(replayed_while_parked),
         cmocka_unit_test(moved_members_tickets_are_free),
         cmocka_unit_test(no_answer_longer_than_the_request),
+        cmocka_unit_test(refusals_whole_where_no_source_is_forged),
         cmocka_unit_test(used_ticket_bound_to_its_address),
         cmocka_unit_test(sealed_ticket_needs_a_sealing_relay),
         cmocka_unit_test(version_2_ticket_refused),
         cmocka_unit_test(precheck_claims_nothing),
+        cmocka_unit_test(offer_claims_its_pass),
     };
     return cmocka_run_group_tests(tests, setup, fake_relay_teardown);
 }

@@ -5,6 +5,9 @@
  * that would break programs built against the installed header fails here
  * first (docs/library.md, "Versions"). Then what the header promises:
  * configuration checks, mode names, events carrying their words by value,
+ * a state's payload and an event's body handed whole until the next poll,
+ * payloads and events sent or refused (too big, NULL), every call given a
+ * NULL session or pointer returning an error rather than crashing,
  * members and statistics copied out as plain numbers, version numbers and
  * the log hook. Sessions are detached (client_test.h): the test plays the
  * relay message by message. */
@@ -34,6 +37,7 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_E_NOT_JOINED, -2);
     assert_int_equal(RICOCHET_E_SEND, -3);
     assert_int_equal(RICOCHET_E_UNSUPPORTED, -4);
+    assert_int_equal(RICOCHET_E_TOO_BIG, -5);
     assert_int_equal(RICOCHET_MODE_UNSEQUENCED, 0);
     assert_int_equal(RICOCHET_MODE_SEQUENCED, 1);
     assert_int_equal(RICOCHET_MODE_RELIABLE, 2);
@@ -53,6 +57,7 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_EV_MOVED, 8);
     assert_int_equal(RICOCHET_EV_APPEARED, 9);
     assert_int_equal(RICOCHET_EV_VANISHED, 10);
+    assert_int_equal(RICOCHET_EV_EVENT, 11);
     assert_int_equal(RICOCHET_LOG_DEBUG, 0);
     assert_int_equal(RICOCHET_LOG_INFO, 1);
     assert_int_equal(RICOCHET_LOG_WARN, 2);
@@ -66,6 +71,9 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_DEFAULT_PORT, 7777);
     assert_int_equal(RICOCHET_DEFAULT_TIMEOUT_MS, 5000);
     assert_int_equal(RICOCHET_TICKET_MAX, 952);
+    assert_int_equal(RICOCHET_PAYLOAD_MAX, 1135);
+    assert_int_equal(RICOCHET_EVENT_MAX, 1024);
+    assert_int_equal(RICOCHET_TO_ROOM, 0);
     assert_string_equal(RICOCHET_END_TIMEOUT, "timeout");
     assert_string_equal(RICOCHET_END_REFUSED, "refused");
     assert_string_equal(RICOCHET_END_DISCONNECTED, "disconnected");
@@ -396,6 +404,172 @@ static void logs_go_where_the_program_says(void **state)
     ricochet_close(r);
 }
 
+/* A state's payload and an event's body reach the game whole, pointed to
+ * until the next poll; what a game sends is refused whole past its limit. */
+static void payloads_and_events_reach_the_game(void **state)
+{
+    (void)state;
+    struct ricochet *r = session(RICOCHET_MODE_SEQUENCED);
+    struct ricochet_event ev;
+    static struct proto_control m;
+    size_t len = 99;
+    assert_null(ricochet_event_bytes(r, &len));
+    assert_int_equal(len, 0);
+    /* before the welcome: nothing goes */
+    uint8_t body[RICOCHET_EVENT_MAX + 1] = {1, 2, 3};
+    assert_int_equal(ricochet_send_event(r, RICOCHET_TO_ROOM, body, 3), RICOCHET_E_NOT_JOINED);
+    proto_control_init(&m, PROTO_CTL_WELCOME);
+    m.id = 4;
+    snprintf(m.room, sizeof m.room, "r");
+    m.roster_len = 1;
+    m.roster[0] = (struct proto_member){.id = 9, .mode = PROTO_MODE_RELIABLE};
+    snprintf(m.roster[0].name, sizeof m.roster[0].name, "nine");
+    assert_int_equal(relay_says(r, &m, T0, &ev), 1);
+
+    /* a state of 40 + 300 bytes: the payload, whole */
+    uint8_t buf[PROTO_STATE_MAX];
+    struct proto_state s = {.sender = 9, .seq = 5, .send_us = T0, .x = 1, .y = 2};
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    for (size_t i = 0; i < 300; i++)
+        buf[PROTO_STATE_SIZE + i] = (uint8_t)(i * 13 + 1);
+    const struct proto_mode_info *mi = proto_mode_info(PROTO_MODE_SEQUENCED);
+    assert_int_equal(client_receive(r, mi->down_channel, mi->down_flags, buf,
+                                    PROTO_STATE_SIZE + 300, T0 + 1, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_STATE);
+    const uint8_t *p = ricochet_event_bytes(r, &len);
+    assert_int_equal(len, 300);
+    assert_memory_equal(p, buf + PROTO_STATE_SIZE, 300);
+    /* the same state again is too old: its payload comes with it too */
+    assert_int_equal(client_receive(r, mi->down_channel, mi->down_flags, buf,
+                                    PROTO_STATE_SIZE + 7, T0 + 2, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_TOO_OLD);
+    assert_non_null(ricochet_event_bytes(r, &len));
+    assert_int_equal(len, 7);
+
+    /* an event to the room, then one to me alone, stamped by the relay */
+    uint8_t evb[PROTO_EVENT_MAX];
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (uint8_t)(i ^ 0xa5);
+    int n = proto_event_encode(evb, sizeof evb, RICOCHET_TO_ROOM, body, RICOCHET_EVENT_MAX);
+    proto_state_stamp_sender(evb, 9);
+    assert_int_equal(client_receive(r, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, evb,
+                                    (size_t)n, T0 + 3, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_EVENT);
+    assert_int_equal(ev.id, 9);
+    assert_string_equal(ev.name, "nine");
+    assert_string_equal(ev.code, "room");
+    p = ricochet_event_bytes(r, &len);
+    assert_int_equal(len, RICOCHET_EVENT_MAX);
+    assert_memory_equal(p, body, RICOCHET_EVENT_MAX);
+    n = proto_event_encode(evb, sizeof evb, 4, NULL, 0);
+    proto_state_stamp_sender(evb, 9);
+    assert_int_equal(client_receive(r, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, evb,
+                                    (size_t)n, T0 + 4, &ev), 1);
+    assert_string_equal(ev.code, "direct");
+    assert_null(ricochet_event_bytes(r, &len)); /* an empty body */
+    assert_int_equal(len, 0);
+    /* one for another member, or without a sender, is dropped */
+    n = proto_event_encode(evb, sizeof evb, 5, body, 3);
+    proto_state_stamp_sender(evb, 9);
+    assert_int_equal(client_receive(r, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, evb,
+                                    (size_t)n, T0 + 5, &ev), 0);
+    n = proto_event_encode(evb, sizeof evb, 0, body, 3);
+    assert_int_equal(client_receive(r, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, evb,
+                                    (size_t)n, T0 + 5, &ev), 0);
+    /* the next message's event has none of the last one's bytes */
+    proto_control_init(&m, PROTO_CTL_CHAT);
+    m.id = 9;
+    snprintf(m.name, sizeof m.name, "nine");
+    snprintf(m.text, sizeof m.text, "hi");
+    assert_int_equal(relay_says(r, &m, T0 + 6, &ev), 1);
+    assert_null(ricochet_event_bytes(r, &len));
+
+    /* sending (a plain-UDP session: the test double sends without a
+     * connection): the limits, refused whole */
+    ricochet_close(r);
+    r = session(RICOCHET_MODE_UDP);
+    proto_control_init(&m, PROTO_CTL_WELCOME);
+    m.id = 4;
+    snprintf(m.room, sizeof m.room, "r");
+    char json[512];
+    n = proto_control_encode(json, sizeof json, &m);
+    assert_int_equal(client_receive(r, PROTO_CHANNEL_DATAGRAM, 0, (const uint8_t *)json,
+                                    (size_t)n, T0 + 7, &ev), 1);
+    struct ricochet_state st = {.x = 1, .y = 1};
+    static uint8_t big[RICOCHET_PAYLOAD_MAX + 1];
+    assert_int_equal(ricochet_send_state_payload(r, &st, big, RICOCHET_PAYLOAD_MAX + 1),
+                     RICOCHET_E_TOO_BIG);
+    assert_int_equal(ricochet_send_state_payload(r, &st, NULL, 3), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_send_state_payload(r, &st, big, RICOCHET_PAYLOAD_MAX), RICOCHET_OK);
+    assert_int_equal(ricochet_send_state_payload(r, &st, NULL, 0), RICOCHET_OK);
+    assert_int_equal(ricochet_send_event(r, 9, body, RICOCHET_EVENT_MAX + 1), RICOCHET_E_TOO_BIG);
+    assert_int_equal(ricochet_send_event(r, 9, NULL, 1), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_send_event(r, 9, body, 17), RICOCHET_OK);
+    uint8_t sent[PROTO_EVENT_MAX];
+    size_t got = client_last_control(r, sent, sizeof sent);
+    struct proto_event e;
+    assert_int_equal(proto_event_decode(sent, got, &e), PROTO_OK);
+    assert_int_equal(e.sender, 0);
+    assert_int_equal(e.to, 9);
+    assert_int_equal(e.len, 17);
+    assert_memory_equal(e.body, body, 17);
+    assert_non_null(strstr(ricochet_strerror(RICOCHET_E_TOO_BIG), "too big"));
+    assert_string_equal(ricochet_strerror(RICOCHET_OK), "ok");
+    assert_string_equal(ricochet_strerror(-99), "unknown status");
+    ricochet_close(r);
+}
+
+/* Every call given a NULL session or pointer answers an error (or does
+ * nothing), never crashes: what a binding passes for a closed session. */
+static void null_is_an_error_never_a_crash(void **state)
+{
+    (void)state;
+    struct ricochet_event ev;
+    struct ricochet_state st = {0};
+    struct ricochet_member mem;
+    struct ricochet_clock clk;
+    struct ricochet_distribution dist;
+    struct ricochet_stats stats;
+    size_t len = 5;
+    assert_int_equal(ricochet_poll(NULL, 0, &ev), -1);
+    assert_int_equal(ricochet_fd(NULL), -1);
+    assert_int_equal(ricochet_send_state(NULL, &st), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_send_state_payload(NULL, &st, "x", 1), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_send_event(NULL, 0, "x", 1), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_send_chat(NULL, "hi"), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_set_mode(NULL, RICOCHET_MODE_RELIABLE), RICOCHET_E_INVALID);
+    ricochet_flush(NULL);
+    assert_null(ricochet_event_bytes(NULL, &len));
+    assert_int_equal(len, 0);
+    assert_false(ricochet_joined(NULL));
+    assert_false(ricochet_sealed(NULL));
+    assert_int_equal(ricochet_id(NULL), 0);
+    assert_true(ricochet_room_aoi(NULL) == 0);
+    assert_int_equal(ricochet_mode(NULL), RICOCHET_MODE_UNSEQUENCED);
+    assert_int_equal(ricochet_transport(NULL), RICOCHET_TRANSPORT_DEFAULT);
+    assert_string_equal(ricochet_relay_host(NULL), "");
+    assert_int_equal(ricochet_relay_port(NULL), 0);
+    assert_string_equal(ricochet_end_reason(NULL), "");
+    assert_int_equal(ricochet_members(NULL, &mem, 1), 0);
+    assert_int_equal(ricochet_member(NULL, 1, &mem), RICOCHET_E_INVALID);
+    ricochet_clock(NULL, &clk);
+    ricochet_latency(NULL, &dist);
+    ricochet_rtt(NULL, &dist, &stats);
+    ricochet_close(NULL);
+    /* a live session given NULL pointers */
+    struct ricochet *r = session(RICOCHET_MODE_UNSEQUENCED);
+    assert_int_equal(ricochet_poll(r, 0, NULL), -1);
+    assert_int_equal(ricochet_send_state(r, NULL), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_send_chat(r, NULL), RICOCHET_E_INVALID);
+    assert_null(ricochet_event_bytes(r, NULL));
+    assert_int_equal(ricochet_members(r, NULL, 4), 0);
+    assert_int_equal(ricochet_member(r, 1, NULL), RICOCHET_E_INVALID);
+    ricochet_clock(r, NULL);
+    ricochet_latency(r, NULL);
+    ricochet_rtt(r, NULL, NULL);
+    ricochet_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +582,8 @@ int main(void)
         cmocka_unit_test(members_and_stats_are_plain_copies),
         cmocka_unit_test(sending_says_why_not),
         cmocka_unit_test(logs_go_where_the_program_says),
+        cmocka_unit_test(payloads_and_events_reach_the_game),
+        cmocka_unit_test(null_is_an_error_never_a_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

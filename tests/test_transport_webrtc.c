@@ -262,19 +262,79 @@ static void a_missing_channel_falls_back(void **state)
     rtc_env_close();
 }
 
-/* Offers refused keep nothing: an SDP that does not read; past the
- * half-open sessions allowed; a ticket the core's precheck refuses. */
-static void offers_refused(void **state)
+/* A session whose control channel opens while its address has
+ * --max-per-address peers already is closed then and there, from inside
+ * SCTP's own callback (counted per_address): its association is freed
+ * only once SCTP's call returned, the other member plays on. */
+static void a_peer_past_max_per_address_is_closed(void **state)
 {
     (void)state;
     struct relay_net_config net = rtc_env_net();
-    net.max_half_open = 2;
+    net.max_per_address = 1;
+    rtc_env_open(&net, NULL);
+    rtc_client_new(0, RTC_PEER_OPEN_ALL);
+    assert_true(rtc_client_offer(0, NULL) > 0);
+    rtc_until_open(0);
+    rtc_join(0, "lobby", "first", "");
+    rtc_client_new(1, RTC_PEER_OPEN_ALL);
+    assert_true(rtc_client_offer(1, NULL) > 0);
+    static const enum relay_drop why = RELAY_DROP_PER_ADDRESS;
+    assert_int_equal(until_at_least(drops_of, &why, 1), 1);
+    rtc_pump(200);
+    assert_int_equal(relay_members(rtc_env.r), 1);
+    assert_int_equal(relay_clients(rtc_env.r), 1);
+    rtc_send_json(0, "{\"type\":\"chat\",\"text\":\"still here\"}");
+    static const int first = 0;
+    size_t before = rtc_env.c[0].n_got;
+    assert_true(until_at_least(got_of, &first, before + 1) > before);
+    rtc_env_close();
+}
+
+/* A relay config taking tickets under a key of its own (fleet ricochet). */
+static struct relay_config ticket_config(void)
+{
     struct relay_config cfg;
     relay_default_config(&cfg);
     uint8_t secret[TICKET_KEY_BYTES] = {7};
     ticket_key_from_secret(&cfg.ticket_keys[0], secret);
     cfg.n_ticket_keys = 1;
     snprintf(cfg.fleet_name, sizeof cfg.fleet_name, "ricochet");
+    return cfg;
+}
+
+/* A ticket's pass for name in room lobby under cfg's key, valid 60 s. */
+static void mint_pass(const struct relay_config *cfg, const char *name, char *pass)
+{
+    char text[TICKET_TEXT_MAX + 1];
+    struct ticket_claims want = {.issued_s = clock_unix_s(), .expires_s = clock_unix_s() + 60},
+                         c;
+    snprintf(want.room, sizeof want.room, "lobby");
+    snprintf(want.name, sizeof want.name, "%s", name);
+    snprintf(want.fleet, sizeof want.fleet, "ricochet");
+    assert_true(ticket_mint(&cfg->ticket_keys[0], &want, text, sizeof text) > 0);
+    assert_int_equal(ticket_read(text, &c, pass, TICKET_PASS_TEXT_MAX + 1), 0);
+}
+
+/* Client i (open) joins with pass's ticket: welcomed (asserted). */
+static void ticketed_join(int i, const char *pass)
+{
+    char json[TICKET_PASS_TEXT_MAX + 64];
+    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}",
+             pass);
+    rtc_send_json(i, json);
+    until_at_least(got_of, &i, 1);
+    assert_non_null(rtc_last(i, PROTO_CTL_WELCOME));
+}
+
+/* Offers refused keep nothing: an SDP that does not read; a ticket the
+ * core's precheck refuses; past the half-open sessions allowed while none
+ * not yet checked is 250 ms old. */
+static void offers_refused(void **state)
+{
+    (void)state;
+    struct relay_net_config net = rtc_env_net();
+    net.max_half_open = 2;
+    struct relay_config cfg = ticket_config();
     rtc_env_open(&net, &cfg);
     char out[RELAY_ANSWER_MAX + 1], why[160];
     const char *junk = "v=0\r\nnot an offer\r\n";
@@ -282,36 +342,89 @@ static void offers_refused(void **state)
     rtc_client_new(0, RTC_PEER_OPEN_ALL);
     assert_int_equal(rtc_client_offer(0, NULL), RELAY_OFFER_TICKET);
     assert_int_equal(rtc_client_offer(0, "not-a-ticket"), RELAY_OFFER_TICKET);
-    char text[TICKET_TEXT_MAX + 1], pass[TICKET_PASS_TEXT_MAX + 1];
-    struct ticket_claims want = {.issued_s = clock_unix_s(), .expires_s = clock_unix_s() + 60},
-                         c;
-    snprintf(want.room, sizeof want.room, "lobby");
-    snprintf(want.name, sizeof want.name, "alice");
-    snprintf(want.fleet, sizeof want.fleet, "ricochet");
-    assert_true(ticket_mint(&cfg.ticket_keys[0], &want, text, sizeof text) > 0);
-    assert_int_equal(ticket_read(text, &c, pass, sizeof pass), 0);
-    assert_int_equal(relay_webrtc_ops.answer(rtc_env.t, rtc_env.r, junk, strlen(junk), pass, out,
-                                             sizeof out, why, sizeof why),
+    char pass[3][TICKET_PASS_TEXT_MAX + 1];
+    mint_pass(&cfg, "alice", pass[0]);
+    mint_pass(&cfg, "bob", pass[1]);
+    mint_pass(&cfg, "carol", pass[2]);
+    assert_int_equal(relay_webrtc_ops.answer(rtc_env.t, rtc_env.r, junk, strlen(junk), pass[0],
+                                             NULL, out, sizeof out, why, sizeof why),
                      RELAY_OFFER_BAD);
-    assert_true(rtc_client_offer(0, pass) > 0);
+    assert_true(rtc_client_offer(0, pass[0]) > 0);
     /* half-open: one more, then no more until one opens */
     rtc_client_new(1, RTC_PEER_OPEN_ALL);
-    assert_true(rtc_client_offer(1, pass) > 0);
+    assert_true(rtc_client_offer(1, pass[1]) > 0);
     rtc_client_new(2, RTC_PEER_OPEN_ALL);
-    assert_int_equal(rtc_client_offer(2, pass), RELAY_OFFER_FULL);
+    assert_int_equal(rtc_client_offer(2, pass[2]), RELAY_OFFER_FULL);
     rtc_until_open(0);
-    char json[TICKET_PASS_TEXT_MAX + 64];
-    snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\"}", pass);
-    rtc_send_json(0, json);
-    static const int alice = 0;
-    until_at_least(got_of, &alice, 1);
-    assert_non_null(rtc_last(0, PROTO_CTL_WELCOME));
-    assert_true(rtc_client_offer(2, pass) > 0);
+    ticketed_join(0, pass[0]);
+    assert_true(rtc_client_offer(2, pass[2]) > 0);
     rtc_pump(100);
     assert_int_equal(rtc_counter("offers"), 3);
     assert_int_equal(rtc_counter("offers_bad"), 1);
     assert_int_equal(rtc_counter("offers_ticket"), 2);
     assert_int_equal(rtc_counter("offers_full"), 1);
+    assert_int_equal(rtc_counter("evicted"), 0);
+    assert_int_equal(relay_members(rtc_env.r), 1);
+    rtc_env_close();
+}
+
+/* Does the pass have a live session (an offer's, or a member's)? */
+static bool pass_held(const char *pass)
+{
+    char why[160];
+    return relay_ticket_precheck(rtc_env.r, pass, clock_now_us(), NULL, why, sizeof why) ==
+           PROTO_ERROR_TICKET_REPLAYED;
+}
+
+/* Sessions answered and not yet peers are bounded three ways, a session
+ * not yet checked giving way to a newer offer: from one address at most
+ * --max-per-address (that address's oldest goes, at once); with one pass
+ * one (a newer offer with it takes the place of its session while that is
+ * not checked; once it is, the offer is refused ticket_replayed, and the
+ * session's own join is admitted); in all --max-half-open (the oldest
+ * goes once 250 ms old; before, the offer is refused). */
+static void offers_make_room(void **state)
+{
+    (void)state;
+    struct relay_net_config net = rtc_env_net();
+    net.max_per_address = 2;
+    net.max_half_open = 3;
+    struct relay_config cfg = ticket_config();
+    rtc_env_open(&net, &cfg);
+    union netaddr a, b, c;
+    char err[128], pass[7][TICKET_PASS_TEXT_MAX + 1];
+    assert_int_equal(netaddr_resolve("127.0.0.2", 9, &a, err, sizeof err), 0);
+    assert_int_equal(netaddr_resolve("127.0.0.3", 9, &b, err, sizeof err), 0);
+    assert_int_equal(netaddr_resolve("127.0.0.4", 9, &c, err, sizeof err), 0);
+    for (int i = 0; i < 7; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        mint_pass(&cfg, name, pass[i]);
+        rtc_client_new(i, RTC_PEER_OPEN_ALL);
+    }
+    /* per address: a third from 127.0.0.2 closes its first */
+    for (int i = 0; i < 3; i++)
+        assert_true(rtc_client_offer_from(i, pass[i], &a) > 0);
+    assert_int_equal(rtc_counter("evicted"), 1);
+    assert_false(pass_held(pass[0]));
+    assert_true(pass_held(pass[1]) && pass_held(pass[2]));
+    /* per pass: client 2's pass again, from elsewhere, takes its place */
+    assert_true(rtc_client_offer_from(3, pass[2], &b) > 0);
+    assert_int_equal(rtc_counter("evicted"), 2);
+    /* in all: 1 and 3 and one more; then none is 250 ms old: refused */
+    assert_true(rtc_client_offer_from(4, pass[4], &c) > 0);
+    assert_int_equal(rtc_client_offer_from(5, pass[5], &c), RELAY_OFFER_FULL);
+    assert_false(pass_held(pass[5]));
+    clock_sleep_ms(300);
+    assert_true(rtc_client_offer_from(5, pass[5], &c) > 0); /* client 1's goes */
+    assert_int_equal(rtc_counter("evicted"), 3);
+    assert_false(pass_held(pass[1]));
+    /* checked, its pass is no newcomer's: refused; its own join admitted */
+    rtc_until_open(3);
+    assert_int_equal(rtc_client_offer_from(6, pass[2], &a), RELAY_OFFER_TICKET);
+    ticketed_join(3, pass[2]);
+    assert_int_equal(rtc_counter("offers_full"), 1);
+    assert_int_equal(rtc_counter("offers_ticket"), 1);
     assert_int_equal(relay_members(rtc_env.r), 1);
     rtc_env_close();
 }
@@ -532,7 +645,7 @@ static void counters_documented(void **state)
             fail_msg("proto/STATS.md does not document edges.webrtc.%s", f->string);
         n++;
     }
-    assert_int_equal(n, 7 + 18);
+    assert_int_equal(n, 7 + RTC_COUNTS);
     cJSON_Delete(j);
     free(doc);
     rtc_env_close();
@@ -625,8 +738,8 @@ static void aiortc_plays_with_an_enet_bot(void **state)
                  spawn_read_stderr(&player));
     const char *sdp = cJSON_GetObjectItem(offer, "offer")->valuestring;
     char answer[RELAY_ANSWER_MAX + 1], why[160];
-    assert_true(L.E.e[0].ops->answer(L.E.e[0].t, L.r, sdp, strlen(sdp), NULL, answer,
-                                     sizeof answer, why, sizeof why) > 0);
+    assert_true(L.E.e[0].ops->answer(L.E.e[0].t, L.r, sdp, strlen(sdp), NULL, NULL,
+                                     answer, sizeof answer, why, sizeof why) > 0);
     cJSON_Delete(offer);
     write_answer(answer_path, answer);
     cJSON *welcome = serve(&L, 20000, &player, "welcome");
@@ -726,6 +839,8 @@ int main(void)
         cmocka_unit_test(batches_when_asked),
         cmocka_unit_test(a_missing_channel_falls_back),
         cmocka_unit_test(offers_refused),
+        cmocka_unit_test(a_peer_past_max_per_address_is_closed),
+        cmocka_unit_test(offers_make_room),
         cmocka_unit_test(shutdown_says_why_first),
         cmocka_unit_test(strangers_get_nothing),
         cmocka_unit_test(channels_refused),

@@ -6,8 +6,9 @@
  * states across with stamped ids, pings, a message in fragments; every
  * bad frame closed with its code (unmasked and fragmented control 1002,
  * bad UTF-8 1007, too big 1009 after the error, a ping flood 1008) while
- * another member's session goes on; the bounds on half-open connections
- * and the deadline of a slowloris. Every wait is bounded. */
+ * another member's session goes on; the bound on connections that have
+ * not joined (the oldest of the address holding the most gives way) and
+ * the deadline of a slowloris. Every wait is bounded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -107,7 +108,9 @@ struct client {
     bool closed;             /* the relay ended the stream */
 };
 
-static struct client *client_new(int rcvbuf)
+/* A connection from the loopback address from ("127.0.0.x"; NULL: the
+ * kernel's choice). */
+static struct client *client_from(const char *from, int rcvbuf)
 {
     struct client *c = calloc(1, sizeof *c);
     assert_non_null(c);
@@ -117,10 +120,20 @@ static struct client *client_new(int rcvbuf)
         setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     int on = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(E.port)};
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    if (from) {
+        assert_int_equal(inet_pton(AF_INET, from, &a.sin_addr), 1);
+        assert_int_equal(bind(c->fd, (struct sockaddr *)&a, sizeof a), 0);
+    }
+    a.sin_port = htons(E.port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
     return c;
+}
+
+static struct client *client_new(int rcvbuf)
+{
+    return client_from(NULL, rcvbuf);
 }
 
 static void client_free(struct client *c)
@@ -352,14 +365,20 @@ static void http_routes(void **state)
 }
 
 /* A stand-in for the webrtc edge: answers "answer to " + the offer, or
- * refuses an offer that says so. */
-static char fake_pass[64];
+ * refuses an offer that says so; notes the pass and where the offer came
+ * from. */
+static char fake_pass[64], fake_from[RELAY_ADDR_MAX];
 
 static int fake_answer(void *t, struct relay *r, const char *offer, size_t len,
-                       const char *pass, char *out, size_t cap, char *why, size_t why_cap)
+                       const char *pass, const union netaddr *from, char *out, size_t cap,
+                       char *why, size_t why_cap)
 {
     (void)t, (void)r;
     snprintf(fake_pass, sizeof fake_pass, "%s", pass ? pass : "(none)");
+    if (from)
+        netaddr_format(from, fake_from, sizeof fake_from);
+    else
+        snprintf(fake_from, sizeof fake_from, "(none)");
     if (len >= 6 && memcmp(offer, "refuse", 6) == 0) {
         snprintf(why, why_cap, "no ticket");
         return RELAY_OFFER_TICKET;
@@ -394,6 +413,12 @@ static void offers_go_to_the_answering_edge(void **state)
     assert_non_null(strstr((char *)c->in, "Content-Type: application/sdp\r\n"));
     assert_non_null(strstr((char *)c->in, "\r\n\r\nanswer to v=0 offer"));
     assert_string_equal(fake_pass, "PASS1");
+    char from[RELAY_ADDR_MAX];
+    struct sockaddr_in me;
+    socklen_t me_len = sizeof me;
+    assert_int_equal(getsockname(c->fd, (struct sockaddr *)&me, &me_len), 0);
+    snprintf(from, sizeof from, "127.0.0.1:%u", ntohs(me.sin_port));
+    assert_string_equal(fake_from, from); /* the offer's own source */
     client_free(c);
     const char *refused = "POST /rtc HTTP/1.1\r\nContent-Type: application/sdp\r\n"
                           "Content-Length: 6\r\n\r\nrefuse";
@@ -559,19 +584,28 @@ static void bad_frames_are_closed_with_their_code(void **state)
     client_free(h2);
 }
 
-/* Not upgraded: at most --max-half-open at once (more refused, counted),
- * each closed after the join timeout with 408, a slowloris too. */
+/* Not upgraded: at most --max-half-open (3) at once, a newcomer taking
+ * the place of the oldest of the address that holds the most (closed
+ * without a word, counted): not the oldest of all, whose address holds
+ * one; each left closed after the join timeout with 408, a slowloris
+ * too. */
 static void half_open_connections_are_bounded(void **state)
 {
     (void)state;
     teardown(NULL);
-    assert_int_equal(env_open(2), 0);
+    assert_int_equal(env_open(3), 0);
     uint64_t half = drops(RELAY_DROP_HALF_OPEN);
     uint64_t start = clock_now_us();
-    struct client *a = client_new(0), *b = client_new(0), *c = client_new(0);
-    for (int k = 0; k < 20; k++)
+    struct client *a = client_from("127.0.0.2", 0), *b = client_from("127.0.0.3", 0);
+    for (int k = 0; k < 5; k++)
         pull(a);
-    assert_true(closed_within(c, WAIT_MS)); /* the third: no room */
+    struct client *c = client_from("127.0.0.3", 0);
+    for (int k = 0; k < 5; k++)
+        pull(a);
+    struct client *d = client_from("127.0.0.1", 0);
+    assert_true(closed_within(b, WAIT_MS)); /* 127.0.0.3 holds the most: its oldest */
+    assert_int_equal(b->len, 0);
+    assert_false(a->closed || c->closed || d->closed);
     assert_int_equal(drops(RELAY_DROP_HALF_OPEN), half + 1);
     const char *head = "GET /play HTTP/1.1\r\nX-Slow: ";
     put(a, head, strlen(head));
@@ -586,16 +620,18 @@ static void half_open_connections_are_bounded(void **state)
     assert_true(took_ms >= HANDSHAKE_MS - 50 && took_ms < HANDSHAKE_MS + 1500);
     a->in[a->len] = 0;
     assert_non_null(strstr((char *)a->in, "HTTP/1.1 408 "));
-    assert_true(closed_within(b, WAIT_MS));
-    assert_int_equal(drops(RELAY_DROP_HALF_OPEN), half + 3);
+    assert_true(closed_within(c, WAIT_MS));
+    assert_true(closed_within(d, WAIT_MS));
+    assert_int_equal(drops(RELAY_DROP_HALF_OPEN), half + 4);
     client_free(a);
     client_free(b);
     client_free(c);
+    client_free(d);
     for (int k = 0; k < 100 && E.t->half_open; k++)
         pump(); /* each gone once its client closed too */
     assert_int_equal(E.t->half_open, 0);
-    struct client *d = member(JOIN("after")); /* room again */
-    client_free(d);
+    struct client *e = member(JOIN("after")); /* room again */
+    client_free(e);
     teardown(NULL);
     assert_int_equal(env_open(0), 0);
 }

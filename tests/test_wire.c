@@ -281,6 +281,55 @@ static void batch_framing_refused(void **state)
     assert_int_equal(proto_batch_check(buf, used), PROTO_E_SHORT);
 }
 
+/* The event (PROTOCOL.md, "Event message"): its header's bytes, a body of
+ * 0..1024 bytes kept whole, every refusal; the sender stamped in place. */
+static void event_round_trip_and_refusals(void **state)
+{
+    (void)state;
+    uint8_t buf[PROTO_EVENT_MAX + 8], body[PROTO_EVENT_BODY_MAX + 1];
+    for (size_t i = 0; i < sizeof body; i++)
+        body[i] = (uint8_t)(i * 7 + 3);
+    int n = proto_event_encode(buf, sizeof buf, 0x01020304u, body, 5);
+    assert_int_equal(n, PROTO_EVENT_HEAD + 5);
+    const uint8_t head[] = {1, 3, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4};
+    assert_memory_equal(buf, head, sizeof head);
+    assert_true(proto_is_event(buf, (size_t)n));
+    assert_false(proto_is_batch(buf, (size_t)n));
+    proto_state_stamp_sender(buf, 42);
+    struct proto_event e;
+    assert_int_equal(proto_event_decode(buf, (size_t)n, &e), PROTO_OK);
+    assert_int_equal(e.sender, 42);
+    assert_int_equal(e.to, 0x01020304u);
+    assert_int_equal(e.len, 5);
+    assert_memory_equal(e.body, body, 5);
+    /* an empty body, and the largest */
+    assert_int_equal(proto_event_encode(buf, sizeof buf, PROTO_EVENT_ROOM, NULL, 0),
+                     PROTO_EVENT_HEAD);
+    assert_int_equal(proto_event_decode(buf, PROTO_EVENT_HEAD, &e), PROTO_OK);
+    assert_int_equal(e.len, 0);
+    n = proto_event_encode(buf, sizeof buf, 7, body, PROTO_EVENT_BODY_MAX);
+    assert_int_equal(n, PROTO_EVENT_MAX);
+    assert_int_equal(proto_event_decode(buf, (size_t)n, &e), PROTO_OK);
+    assert_memory_equal(e.body, body, PROTO_EVENT_BODY_MAX);
+    /* refused: too long, no room, no body, cut short, another type */
+    assert_int_equal(proto_event_encode(buf, sizeof buf, 7, body, PROTO_EVENT_BODY_MAX + 1),
+                     PROTO_E_LONG);
+    assert_int_equal(proto_event_encode(buf, PROTO_EVENT_HEAD + 4, 7, body, 5), PROTO_E_SPACE);
+    assert_int_equal(proto_event_encode(buf, sizeof buf, 7, NULL, 5), PROTO_E_VALUE);
+    assert_int_equal(proto_event_decode(buf, PROTO_EVENT_MAX + 1, &e), PROTO_E_LONG);
+    assert_int_equal(proto_event_decode(buf, PROTO_EVENT_HEAD - 1, &e), PROTO_E_SHORT);
+    assert_int_equal(proto_event_decode(buf, 1, &e), PROTO_E_SHORT);
+    buf[1] = PROTO_MSG_STATE;
+    assert_int_equal(proto_event_decode(buf, PROTO_EVENT_HEAD, &e), PROTO_E_TYPE);
+    assert_false(proto_is_event(buf, PROTO_EVENT_HEAD));
+    buf[0] = 2;
+    assert_int_equal(proto_event_decode(buf, PROTO_EVENT_HEAD, &e), PROTO_E_VERSION);
+    /* an event is no state: a state decoder refuses it by type */
+    struct proto_state st;
+    n = proto_event_encode(buf, sizeof buf, 0, body, 40);
+    assert_int_equal(proto_state_decode(buf, (size_t)n, &st), PROTO_E_TYPE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +345,7 @@ int main(void)
         cmocka_unit_test(streams_mode_row),
         cmocka_unit_test(batch_round_trip),
         cmocka_unit_test(batch_framing_refused),
+        cmocka_unit_test(event_round_trip_and_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

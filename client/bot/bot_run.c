@@ -111,6 +111,7 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
         bot_seen_refresh(b);
         break;
     case RICOCHET_EV_VANISHED: /* out of sight; its statistics start again if it appears */
+    case RICOCHET_EV_EVENT:    /* a game's own message: a bot sends none */
         break;
     case RICOCHET_EV_JOINED:
     case RICOCHET_EV_APPEARED: {

@@ -248,7 +248,7 @@ function advance(now) {
 
 function sendState() {
   advance(nowUs());
-  if (page.session) page.session.sendState(page.me);
+  if (page.session && page.session.phase !== "closed") page.session.sendState(page.me);
 }
 
 function steerKey(e) {

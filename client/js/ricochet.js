@@ -1,7 +1,9 @@
 /* ricochet.js: the ricochet relay's protocol and a client session, for a
- * page in a browser. Plain JavaScript, one ES module, no dependencies,
- * nothing fetched from elsewhere; the bytes and rules are
- * proto/PROTOCOL.md's (version 3), the names its message table's.
+ * page in a browser or a program in Node. Plain JavaScript, one ES module,
+ * nothing fetched from elsewhere; in Node without a global WebSocket it
+ * takes the `ws` package's (its one dependency, imported only there). The
+ * bytes and rules are proto/PROTOCOL.md's (version 3), the names its
+ * message table's. Types: ricochet.d.ts.
  *
  * Times are microseconds of this page's clock, nowUs(): performance.now()
  * (monotonic, from the page's start) in whole µs. A state's send_us is that
@@ -16,6 +18,8 @@
  * bad_field, unknown_type) for the caller to count.
  *
  * Exports, constants:
+ *   PAYLOAD_MAX (1135: a state's payload), EVENT_MAX (1024: an event's body),
+ *   TO_ROOM (0: an event to every other member),
  *   VERSION (3, sent in join), STATE_SIZE (40), STATE_MAX and BATCH_MAX
  *   (1200 bytes), TIME_MAX (999999999999999 µs), VALUE_MAX (1e6: every
  *   float of a state), NAME_MAX (32), TEXT_MAX (200 bytes), CONTROL_MAX
@@ -29,15 +33,18 @@
  *   nowUs(): this page's clock, µs.
  *   seqAfter(a, b): is sequence number a after b, wrap-safely.
  *   validName(s), validText(s): the value rules for names and text.
- *   encodeState(st): a state {seq, send_us, x, y, vx, vy, heading} (sender
- *     0) as its 40 bytes (Uint8Array); throws RangeError for a value out of
- *     bounds.
- *   decodeState(bytes): the state in bytes (padding ignored), as {sender,
- *     seq, send_us, x, y, vx, vy, heading}; throws ProtocolError (bad_state,
+ *   encodeState(st, payload): a state {seq, send_us, x, y, vx, vy, heading}
+ *     (sender 0) and its payload (bytes, PAYLOAD_MAX at most; none: 40 bytes
+ *     in all) as a Uint8Array; throws RangeError for a value out of bounds.
+ *   decodeState(bytes): the state in bytes, as {sender, seq, send_us, x, y,
+ *     vx, vy, heading, payload (a Uint8Array: the bytes after the 40, a copy)};
+ *     throws ProtocolError (bad_state,
  *     reason "too short", "bad version", "unknown message type", "too long",
  *     "value out of range").
  *   isBatch(bytes), unpackBatch(bytes): a batch's entries (Uint8Arrays, not
  *     decoded); throws ProtocolError for framing that does not hold.
+ *   encodeEvent(to, data), decodeEvent(bytes), isEvent(bytes): the event
+ *     message (PROTOCOL.md, "Event message"): {sender, to, data}.
  *   encodeControl(msg): a client-to-relay message (join, chat, clock,
  *     leave, ping) as its JSON text, only its known fields, validated;
  *     throws ProtocolError(bad_field / missing_field / unknown_type).
@@ -75,6 +82,31 @@ export const ARENA_W = 100;
 export const ARENA_H = 100;
 export const ROSTER_MAX = 256;
 export const ID_MAX = 4294967295;
+export const MSG_EVENT = 3;
+export const EVENT_HEAD = 12;
+export const PAYLOAD_MAX = 1135; /* what every session carries, a sealed one too */
+export const EVENT_MAX = 1024;
+export const TO_ROOM = 0;
+
+/* The WebSocket: the page's, Node's own (22 and later), else the `ws`
+ * package's (Node 18 and 20), imported only where there is none. */
+let WebSocketImpl = globalThis.WebSocket;
+if (!WebSocketImpl && typeof process !== "undefined" && process.versions && process.versions.node) {
+  try {
+    WebSocketImpl = (await import("ws")).default;
+  } catch (e) {
+    WebSocketImpl = undefined; /* a Session over "ws" then ends "refused", saying why */
+  }
+}
+const WS_OPEN = 1; /* WebSocket.OPEN, whichever WebSocket it is */
+
+/* CustomEvent: browsers' and Node 19's; Node 18 has only Event. */
+const EventWithDetail = globalThis.CustomEvent || class extends Event {
+  constructor(type, init) {
+    super(type);
+    this.detail = init ? init.detail : null;
+  }
+};
 
 /* proto/mode.c's table, as a receiver sees it. channel: the WebRTC data
  * channel a state of the mode travels on (null: not a WebRTC mode). */
@@ -190,8 +222,12 @@ function valueOk(v) {
   return Number.isFinite(v) && Math.abs(v) <= VALUE_MAX;
 }
 
-export function encodeState(st) {
-  const out = new Uint8Array(STATE_SIZE);
+export function encodeState(st, payload) {
+  const extra = payload === undefined || payload === null ? new Uint8Array(0) : bytesOf(payload);
+  if (extra.length > PAYLOAD_MAX)
+    throw new RangeError(`payload of ${extra.length} bytes, max ${PAYLOAD_MAX}: too big`);
+  const out = new Uint8Array(STATE_SIZE + extra.length);
+  out.set(extra, STATE_SIZE);
   const dv = new DataView(out.buffer);
   const seq = st.seq >>> 0, t = st.send_us;
   if (!Number.isInteger(t) || t < 0 || t > TIME_MAX)
@@ -232,6 +268,7 @@ export function decodeState(data) {
     vx: dv.getFloat32(28),
     vy: dv.getFloat32(32),
     heading: dv.getFloat32(36),
+    payload: b.slice(STATE_SIZE),
   };
   if (hi > 232830 || st.send_us > TIME_MAX || !valueOk(st.x) || !valueOk(st.y) ||
       !valueOk(st.vx) || !valueOk(st.vy) || !valueOk(st.heading))
@@ -261,6 +298,38 @@ export function unpackBatch(data) {
     at += n;
   }
   return entries;
+}
+
+/* ---- events ---- */
+
+export function isEvent(data) {
+  const b = bytesOf(data);
+  return b.length >= 2 && b[0] === STATE_VERSION && b[1] === MSG_EVENT;
+}
+
+/* An event to member `to` (TO_ROOM: every other member) with data (bytes,
+ * EVENT_MAX at most), sender 0: the relay stamps it. */
+export function encodeEvent(to, data) {
+  const body = bytesOf(data);
+  if (body.length > EVENT_MAX)
+    throw new RangeError(`event of ${body.length} bytes, max ${EVENT_MAX}: too big`);
+  if (!Number.isInteger(to) || to < 0 || to > ID_MAX) throw new RangeError("to: a member's id or 0");
+  const out = new Uint8Array(EVENT_HEAD + body.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint8(0, STATE_VERSION);
+  dv.setUint8(1, MSG_EVENT);
+  dv.setUint32(8, to);
+  out.set(body, EVENT_HEAD);
+  return out;
+}
+
+export function decodeEvent(data) {
+  const b = bytesOf(data);
+  if (!isEvent(b)) throw new ProtocolError("bad_state", "not an event");
+  if (b.length < EVENT_HEAD) throw new ProtocolError("bad_state", "too short");
+  if (b.length > EVENT_HEAD + EVENT_MAX) throw new ProtocolError("bad_state", "too long");
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { sender: dv.getUint32(4), to: dv.getUint32(8), data: b.slice(EVENT_HEAD) };
 }
 
 /* ---- control messages ---- */
@@ -791,10 +860,15 @@ const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait the
  *     Authorization: Bearer); timeoutMs: join deadline and the relay's
  *     silence before the session ends (default 5000).
  *   start(): opens the route and joins; returns the session.
- *   sendState({x, y, vx, vy, heading}): sends my state (seq and send_us
- *     set here); returns its seq, or 0 if not sent (not joined; a stream
- *     that still holds more than 64 KiB, or a channel not open: counted in
- *     skipped).
+ *   sendState({x, y, vx, vy, heading}, payload): sends my state (seq and
+ *     send_us set here) with its payload (bytes, PAYLOAD_MAX at most: a
+ *     RangeError past it, before anything is sent); returns its seq, or 0 if
+ *     not sent (not joined; a stream that still holds more than 64 KiB, or a
+ *     channel not open: counted in skipped).
+ *   sendEvent(to, data): an event (EVENT_MAX bytes at most) to member `to`
+ *     or to every other member (TO_ROOM); false if not sent.
+ *   After close() (or the end) sendState and sendEvent throw: the session is
+ *   closed.
  *   chat(text), ping(): control messages (false if not sent).
  *   setMode(mode): WebRTC only, sends on that mode's channel from now on
  *     (what counts is how you send); returns false over a WebSocket.
@@ -808,7 +882,9 @@ const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait the
  *   relay reflected it), sent, skipped, bad, lastBad, endCode, endText.
  * Events (CustomEvent, fields in detail): open (the route is up, join
  *   sent), welcome ({id, room, roster}), roster (members changed), state
- *   ({id, state, arrivedAs, recvUs, latencyUs, latencyKnown, latencyBoundUs}),
+ *   ({id, state, arrivedAs, recvUs, latencyUs, latencyKnown, latencyBoundUs};
+ *   state.payload: its bytes after the 40), event ({id, name, to, code:
+ *   "room" or "direct", data: the body, recvUs}),
  *   tooold ({id, state, arrivedAs}: a sequenced state not delivered), echo
  *   ({state, rttUs}), joined, left, chat, error, clock, appeared, vanished,
  *   moved (each the decoded message), pong ({t, relay_t, rttUs}), bad
@@ -866,17 +942,26 @@ export class Session extends EventTarget {
   }
 
   _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+    this.dispatchEvent(new EventWithDetail(type, { detail }));
   }
 
   /* ---- routes ---- */
 
   _openWebSocket() {
     let url = this.options.url;
-    if (!url) url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
+    if (!url && typeof location !== "undefined")
+      url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
+    if (!url) {
+      this._end("refused", "no url: outside a page, give the relay's ws:// address");
+      return;
+    }
+    if (!WebSocketImpl) {
+      this._end("refused", "no WebSocket here: in Node 18 or 20, npm install ws");
+      return;
+    }
     let ws;
     try {
-      ws = new WebSocket(url);
+      ws = new WebSocketImpl(url);
     } catch (e) {
       this._end("refused", String(e.message || e));
       return;
@@ -955,7 +1040,7 @@ export class Session extends EventTarget {
 
   _sendBytes(bytes, label) {
     if (this.route === "ws") {
-      if (!this._ws || this._ws.readyState !== WebSocket.OPEN) return false;
+      if (!this._ws || this._ws.readyState !== WS_OPEN) return false;
       this._ws.send(bytes);
     } else {
       const ch = this._channels[label];
@@ -976,7 +1061,11 @@ export class Session extends EventTarget {
     return this._sendBytes(text, "control");
   }
 
-  sendState(st) {
+  sendState(st, payload) {
+    const extra = payload === undefined ? undefined : bytesOf(payload); /* throws: not bytes */
+    if (extra && extra.length > PAYLOAD_MAX)
+      throw new RangeError(`payload of ${extra.length} bytes, max ${PAYLOAD_MAX}: too big`);
+    if (this.phase === "closed") throw new Error("the session is closed");
     if (this.phase !== "joined") return 0;
     if (this.route === "ws" && this._ws && this._ws.bufferedAmount > WS_BUFFERED_MAX) {
       this.skipped++;
@@ -984,7 +1073,7 @@ export class Session extends EventTarget {
     }
     const seq = this._seq;
     const bytes = encodeState({ seq, send_us: nowUs(), x: st.x, y: st.y, vx: st.vx || 0,
-                                vy: st.vy || 0, heading: st.heading || 0 });
+                                vy: st.vy || 0, heading: st.heading || 0 }, extra);
     if (!this._sendBytes(bytes, this.route === "ws" ? null : MODES[this.mode].channel)) {
       this.skipped++;
       return 0;
@@ -992,6 +1081,16 @@ export class Session extends EventTarget {
     this._seq = (this._seq + 1) >>> 0 || 1;
     this.sent++;
     return seq;
+  }
+
+  /* An event to member `to` (TO_ROOM: every other member) with data
+   * (bytes, EVENT_MAX at most: RangeError past it, TypeError for what is not
+   * bytes); false if not joined yet. Reliable and in order per sender. */
+  sendEvent(to, data) {
+    const bytes = encodeEvent(to, data);
+    if (this.phase === "closed") throw new Error("the session is closed");
+    if (this.phase !== "joined") return false;
+    return this._sendBytes(bytes, "control");
   }
 
   chat(text) {
@@ -1083,6 +1182,21 @@ export class Session extends EventTarget {
     this._heardUs = now;
     const bytes = typeof data === "string" ? null : bytesOf(data);
     if (bytes && bytes.length === 0) return this._badMessage(new ProtocolError("bad_state", "empty"));
+    if (bytes && isEvent(bytes)) {
+      let e;
+      try {
+        e = decodeEvent(bytes);
+      } catch (err) {
+        return this._badMessage(err);
+      }
+      if (this.phase !== "joined" || e.sender === 0 || (e.to !== TO_ROOM && e.to !== this.id))
+        return this._badMessage(new ProtocolError("bad_state", "an event not for me"));
+      const m = this.members.get(e.sender);
+      this._emit("event", { id: e.sender, name: m ? m.name : "", to: e.to,
+                            code: e.to === TO_ROOM ? "room" : "direct", data: e.data,
+                            recvUs: now });
+      return;
+    }
     if (!bytes || bytes[0] === 0x7b) { /* "{": control */
       let m;
       try {

@@ -1,5 +1,6 @@
 /* swarm.c: many clients, one loop, a constant intended rate (see swarm.h). */
 #include "swarm.h"
+#include "../../stats/pattern.h"
 
 #include "../../sys/log.h"
 
@@ -521,6 +522,20 @@ static void fill_default(size_t i, uint64_t k, struct ricochet_state *s)
     s->heading = a;
 }
 
+/* Sends a state padded to cfg.payload bytes: zeros, or with payload_check a
+ * pattern keyed by the seq the library gives it. */
+static int send_state(const struct swarm *sw, struct ricochet *c, const struct proto_state *ps)
+{
+    size_t len = sw->cfg.payload > PROTO_STATE_SIZE ? sw->cfg.payload - PROTO_STATE_SIZE : 0;
+    if (!sw->cfg.payload_check || len < PATTERN_MIN)
+        return client_send_state(c, ps, sw->cfg.payload);
+    uint8_t payload[PROTO_PAYLOAD_MAX];
+    if (len > sizeof payload)
+        len = sizeof payload;
+    pattern_fill(client_next_seq(c), payload, len);
+    return client_send_state_payload(c, ps, payload, len);
+}
+
 /* Sends client i's next state (the caller checked it is due). Intended
  * times count from the schedule, not from the last send: no drift. */
 static void send_next(struct swarm *sw, size_t i)
@@ -533,7 +548,7 @@ static void send_next(struct swarm *sw, size_t i)
         fill_default(i, m->k, &s);
     struct proto_state ps = {.send_us = m->next_us, .x = s.x, .y = s.y, .vx = s.vx,
                              .vy = s.vy, .heading = s.heading};
-    bool ok = !m->dead && client_send_state(m->c, &ps, sw->cfg.payload) == 0;
+    bool ok = !m->dead && send_state(sw, m->c, &ps) == 0;
     if (ok)
         sw->stats.sent++;
     else

@@ -57,6 +57,8 @@ struct swarm_config {
     uint32_t timeout_ms;   /* connect + join deadline, peer timeout */
     double rate_hz;        /* states per second per made client */
     size_t payload;        /* datagram bytes (0 = the bare 40-byte state) */
+    bool payload_check;    /* the bytes after the 40 are a pattern that checks itself
+                              (stats/pattern.h, keyed by the state's seq), not zeros */
     size_t per_host;       /* ENet clients sharing one host and socket (0: SWARM_PER_HOST;
                               1: each its own, with its own byte counts) */
     bool client_histograms; /* each made client keeps its latency and round-trip

@@ -273,6 +273,14 @@ void tui_model_on_event(struct tui_model *m, const struct ricochet_event *ev, ui
     case RICOCHET_EV_ERROR:
         add_msg(m, now, TUI_MSG_WARN, "relay error %s: %s", ev->code, ev->text);
         break;
+    case RICOCHET_EV_EVENT: {
+        size_t len = 0;
+        ricochet_event_bytes(m->c, &len);
+        add_msg(m, now, TUI_MSG_OK, "%s (#%u) sent an event of %zu bytes (%s)",
+                member_name(m, ev->id, ev->name, name, sizeof name), (unsigned)ev->id, len,
+                ev->code);
+        break;
+    }
     case RICOCHET_EV_MOVED:
         add_msg(m, now, TUI_MSG_OK, "%s: relay %s",
                 strcmp(ev->code, "rejoin") == 0 ? "relay lost, joining again" : "room moved",

@@ -1,5 +1,6 @@
 /* control_in.c: control messages from clients (see core.h): decoded, then
- * join (join.c), leave, chat, clock, ping. */
+ * join (join.c), leave, chat, clock, ping; and events, the game's own
+ * messages, which take the control way. */
 #include "core.h"
 
 #include <stdio.h>
@@ -40,6 +41,57 @@ static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *
     r->out.clock_offset_us = m->clock_offset_us;
     r->out.clock_bound_us = m->clock_bound_us;
     core_send_out_near(r, peer);
+    return 0;
+}
+
+/* The member of peer's room whose relay id is id, or UINT32_MAX. */
+static uint32_t room_member_by_id(const struct relay *r, const struct relay_room *room,
+                                  uint32_t id)
+{
+    for (uint32_t i = 0; i < room->n; i++)
+        if (r->peers[room->members[i]].id == id)
+            return room->members[i];
+    return UINT32_MAX;
+}
+
+int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    struct proto_event e;
+    int err = proto_event_decode(bytes, len, &e);
+    if (err == PROTO_E_LONG)
+        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
+                           "event of %zu bytes, max %d (a body of %d)", len, PROTO_EVENT_MAX,
+                           PROTO_EVENT_BODY_MAX);
+    if (err < 0) {
+        r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
+        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "event: %s",
+                           proto_strerror(err));
+    }
+    if (!p->joined)
+        return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
+                           "event before join: send join first");
+    const struct relay_room *room = &r->rooms[p->room];
+    if (now_us >= room->lease_until_us) { /* a fleet's room another relay may hold now */
+        r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
+        return -1 - (int)RELAY_DROP_UNCONFIRMED;
+    }
+    uint32_t to = e.to == PROTO_EVENT_ROOM ? UINT32_MAX : room_member_by_id(r, room, e.to);
+    if (e.to != PROTO_EVENT_ROOM && to == UINT32_MAX)
+        return core_reject(r, peer, RELAY_DROP_NO_MEMBER, now_us,
+                           "no member %u in your room: event dropped", (unsigned)e.to);
+    r->stats.events_in++;
+    proto_state_stamp_sender(bytes, p->id); /* the relay is the authority on identity */
+    if (to != UINT32_MAX) {
+        core_send_bytes(r, to, bytes, len);
+        r->stats.events_out++;
+        return 0;
+    }
+    for (uint32_t i = 0; i < room->n; i++)
+        if (room->members[i] != peer) {
+            core_send_bytes(r, room->members[i], bytes, len);
+            r->stats.events_out++;
+        }
     return 0;
 }
 
@@ -95,10 +147,10 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         return on_clock(r, peer, m, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
-        if ((datagram || r->cfg.n_ticket_keys) && !p->joined)
+        if ((datagram || r->reply_cap) && !p->joined)
             /* A plain-UDP client we expired: tell it instead of ponging, so
-             * it knows to join again. Before a ticket admits a peer, a pong
-             * would be longer than its ping. */
+             * it knows to join again. Before a ticket admits a peer whose
+             * source can be forged, a pong would be longer than its ping. */
             return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                                "not joined (expired?): send join");
         proto_control_init(&r->out, PROTO_CTL_PONG);

@@ -14,9 +14,14 @@ int core_encode_out(struct relay *r)
 
 void core_send_json(struct relay *r, uint32_t peer, size_t len)
 {
+    core_send_bytes(r, peer, (const uint8_t *)r->json, len);
+}
+
+void core_send_bytes(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len)
+{
     size_t n;
-    const uint8_t *b = core_seal_for(r, peer, SEAL_LANE_CONTROL, (const uint8_t *)r->json, len,
-                                     r->sealed_out, PROTO_CONTROL_MAX + SEAL_OVERHEAD, &n);
+    const uint8_t *b = core_seal_for(r, peer, SEAL_LANE_CONTROL, bytes, len, r->sealed_out,
+                                     PROTO_CONTROL_MAX + SEAL_OVERHEAD, &n);
     if (!b)
         return;
     r->stats.control_out++;

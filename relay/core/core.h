@@ -8,7 +8,8 @@
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
- *   control_in.c  control messages from clients: chat, clock, ping, leave
+ *   control_in.c  control messages from clients: chat, clock, ping, leave;
+ *                 events, the game's own messages on the control way
  *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
  *   fleet_hooks.c a fleet's say on joins: parked joins, moved, rooms moved or held
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
@@ -85,6 +86,8 @@ struct relay_parked_join {
 struct relay_peer {
     bool connected;
     bool joined;
+    bool counted;  /* counts against max_clients (r->counted): from its connection,
+                      or on an edge that counts at join, while a member */
     bool reflect;
     bool batch;    /* its join asked for batches (PROTO_MSG_BATCH) */
     bool has_state;
@@ -112,7 +115,9 @@ struct relay_peer {
     uint64_t outside_us;     /* connected and not a member since (join_timeout_ms) */
     uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
     uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
-    bool ticketed;           /* joined with a ticket: ticket_id is in r->passes */
+    bool ticketed;           /* joined with a ticket, or its offer's session claimed
+                                one (relay_ticket_claim, kept through its
+                                connection): ticket_id is in r->passes */
     bool sealed;             /* its session's keys are drawn (r->seals[peer]): what
                                 it is sent is sealed, what it sends must open */
     struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
@@ -197,13 +202,15 @@ struct relay {
     uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
     uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
     uint32_t clients, nrooms, members;
+    uint32_t counted;           /* peers that count against max_clients (relay_peer.counted) */
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
     uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
     uint64_t now_us;            /* the newest time an entry point was given (core_clock):
                                    what a fan-out checks a room's lease by */
     size_t reply_cap;           /* an answer to the datagram in hand may not be longer
-                                   (its sender holds no ticket yet); 0 = any length */
+                                   (its sender holds no ticket yet and its edge's
+                                   sources can be forged); 0 = any length */
     bool in_clear;              /* the datagram in hand was not sealed */
     struct core_passes passes;  /* with tickets */
     struct core_used *used;     /* with tickets: used_sets x CORE_USED_WAYS */
@@ -248,10 +255,18 @@ static inline struct relay_edge_stats *core_edge_stats(struct relay *r, uint32_t
 int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len,
                     bool datagram, uint64_t now_us);
 
+/* An event (PROTO_MSG_EVENT) of len bytes (admitted, on the control way)
+ * from peer: decoded (a body too long: too_big), from a member (not_joined),
+ * to the room or to a member of it (no_member), stamped with its sender's
+ * id in place and sent on the control way: to that member, or to every
+ * other member of the room (a room with interest too, as chat). Returns 0
+ * or the relay_on_datagram code. */
+int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, uint64_t now_us);
+
 /* ---- join.c ---- */
 
 /* Refuses peer's join with a ticket error code: counted, answered (no
- * longer than the join: r->reply_cap; sealed if its session's keys are
+ * longer than the join where r->reply_cap says so; sealed if its session's keys are
  * drawn), the peer closed. Returns the relay_on_datagram code. */
 int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code code,
                        uint64_t now_us, const char *text);
@@ -292,6 +307,15 @@ static inline struct relay_peer *core_peer_get(struct relay *r, uint32_t peer)
 
 /* Forgets peer and has the transport close it (why: the error code). */
 void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why);
+
+/* Counts peer against max_clients (once). Returns false, counting nothing,
+ * when max_clients are counted already. */
+bool core_count(struct relay *r, uint32_t peer);
+
+/* Refuses peer as server_full: counted, told (forced), closed (a peer not
+ * connected yet: by its edge's disconnect). Returns the relay_on_datagram
+ * code. */
+int core_refuse_full(struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* Carries out the kick core_kick_later decided, if any: error kicked to
  * the peer, left {reason: kicked} to its room, disconnect; its IP address
@@ -386,9 +410,11 @@ enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
                                         struct ticket_claims *claims, bool *opened, char *why,
                                         size_t cap);
 
-/* Does a live session hold the ticket of claims? (Asked again when a join
- * the directory parked is settled: the other may have joined since.) */
-bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims);
+/* Does a live session other than peer's hold the ticket of claims (a
+ * member's, or an offer's session: relay_ticket_claim)? (Asked again when
+ * a join the directory parked is settled: the other may have joined
+ * since.) */
+bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims, uint32_t peer);
 
 /* Whether a member's repeated join carries the ticket it joined with. */
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m);
@@ -454,6 +480,10 @@ int core_encode_out(struct relay *r);
 
 /* Sends r->json's first len bytes to peer, counted. */
 void core_send_json(struct relay *r, uint32_t peer, size_t len);
+
+/* Sends len bytes (a control message, or an event) to peer on the control
+ * way, sealed if its session is, counted. */
+void core_send_bytes(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len);
 
 /* Sends r->out to one peer. */
 void core_send_out(struct relay *r, uint32_t peer);

@@ -226,6 +226,18 @@ static int join_identity(struct relay *r, uint32_t peer, const struct proto_cont
     return 0;
 }
 
+/* A new member's joined notice to the others of its room (with interest:
+ * those who see it, no one yet). */
+static void announce(struct relay *r, uint32_t peer)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    proto_control_init(&r->out, PROTO_CTL_JOINED);
+    r->out.id = p->id;
+    snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
+    r->out.mode = p->mode;
+    core_send_out_near(r, peer);
+}
+
 /* The join's checks past its identity, then the membership: the room, the
  * id, the ticket held, the welcome, the notice to the others. */
 static int join_room(struct relay *r, uint32_t peer, const struct proto_control *m,
@@ -233,9 +245,12 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
 {
     struct relay_peer *p = &r->peers[peer];
     int rc;
-    if (r->cfg.n_ticket_keys && core_ticket_in_use(r, who))
+    if (r->cfg.n_ticket_keys && core_ticket_in_use(r, who, peer))
         return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_REPLAYED, now_us,
                                   "in use by a live session");
+    /* A peer of an edge that counts at the join (a stream) counts once a member. */
+    if (!p->counted && r->counted >= r->cfg.max_clients)
+        return core_refuse_full(r, peer, now_us);
     if (strlen(who->name) > r->cfg.name_max || !proto_name_valid(who->name))
         return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us,
                            "name: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
@@ -275,6 +290,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     }
 
     p->joined = true;
+    core_count(r, peer); /* room for it: checked above */
     p->welcomes = 0;
     p->id = r->next_id++;
     if (r->next_id == 0)
@@ -297,13 +313,8 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
              p->reflect ? ", reflect" : "", p->sealed ? ", sealed" : "");
 
     send_welcome(r, peer, now_us);
-    if (room->n > 1) {
-        proto_control_init(&r->out, PROTO_CTL_JOINED);
-        r->out.id = p->id;
-        snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
-        r->out.mode = mode;
-        core_send_out_near(r, peer); /* with interest: no one sees it yet */
-    }
+    if (room->n > 1)
+        announce(r, peer);
     return 0;
 }
 

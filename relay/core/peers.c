@@ -25,12 +25,49 @@ static void forget_parked(struct relay *r, uint32_t peer)
         r->fleet.peer_gone(r->fleet.ctx, peer);
 }
 
+/* peer counts against max_clients no more. */
+static void uncount(struct relay *r, struct relay_peer *p)
+{
+    if (p->counted)
+        r->counted--;
+    p->counted = false;
+}
+
+bool core_count(struct relay *r, uint32_t peer)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (p->counted)
+        return true;
+    if (r->counted >= r->cfg.max_clients)
+        return false;
+    p->counted = true;
+    r->counted++;
+    return true;
+}
+
+int core_refuse_full(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    r->stats.drops[RELAY_DROP_SERVER_FULL]++;
+    /* debug, not info: over plain UDP every stranger's datagram lands here
+     * when full, and a flood must not become a log flood. */
+    log_debug("relay: refusing %s: server full (%" PRIu32 " clients)", r->peers[peer].addr,
+              r->counted);
+    core_send_error(r, peer, true, PROTO_ERROR_SERVER_FULL, now_us, "%s: %" PRIu32 " clients",
+                    proto_error_info(PROTO_ERROR_SERVER_FULL)->text, r->cfg.max_clients);
+    if (r->peers[peer].connected)
+        core_peer_close(r, peer, PROTO_ERROR_SERVER_FULL);
+    else
+        core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_SERVER_FULL);
+    return -1 - (int)RELAY_DROP_SERVER_FULL;
+}
+
 void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
 {
     struct relay_peer *p = &r->peers[peer];
     forget_parked(r, peer);
     core_ticket_release(r, peer); /* a session's keys, a proof still due */
     core_interest_forget(r, peer); /* its room went with it (a move, a shutdown) */
+    uncount(r, p);
     p->connected = false;
     r->clients--;
     core_edge_stats(r, peer)->clients--;
@@ -102,6 +139,8 @@ void core_member_remove(struct relay *r, uint32_t peer,
     p->has_clock = false;
     r->members--;
     core_edge_stats(r, peer)->members--;
+    if (core_edge(r, peer)->count_at_join)
+        uncount(r, p);
     core_ticket_release(r, peer);
 }
 
@@ -112,6 +151,8 @@ void core_member_quiet(struct relay *r, uint32_t peer)
     p->id = 0;
     r->members--;
     core_edge_stats(r, peer)->members--;
+    if (core_edge(r, peer)->count_at_join)
+        uncount(r, p);
     core_ticket_release(r, peer);
 }
 
@@ -126,10 +167,17 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         log_warn("relay: peer %" PRIu32 " connected twice", peer);
         relay_peer_gone(r, peer, PROTO_LEFT_QUIT, now_us);
     }
+    /* The pass its offer's session claimed stays its (relay_ticket_claim). */
+    bool claimed = p->ticketed;
+    uint8_t claim[TICKET_ID_BYTES];
+    memcpy(claim, p->ticket_id, sizeof claim);
     memset(p, 0, sizeof *p);
+    p->ticketed = claimed;
+    memcpy(p->ticket_id, claim, sizeof claim);
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
     if (r->closing) {
         /* A handshake that finished during the shutdown drain. */
+        core_ticket_release(r, peer);
         core_send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
         core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_SHUTTING_DOWN);
         return -1;
@@ -137,6 +185,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     uint64_t banned_us = core_ban_left_us(r, p->addr, now_us);
     if (banned_us) {
         /* debug: a kicked flooder over plain UDP lands here per datagram. */
+        core_ticket_release(r, peer);
         r->stats.drops[RELAY_DROP_BANNED]++;
         log_debug("relay: refusing %s: kicked less than %" PRIu32 " ms ago", p->addr,
                   r->cfg.kick_ban_ms);
@@ -146,15 +195,10 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_KICKED);
         return -1;
     }
-    if (r->clients >= r->cfg.max_clients) {
-        r->stats.drops[RELAY_DROP_SERVER_FULL]++;
-        /* debug, not info: over plain UDP every stranger's datagram lands
-         * here when full, and a flood must not become a log flood. */
-        log_debug("relay: refusing %s: server full (%" PRIu32 " clients)", p->addr,
-                  r->clients);
-        core_send_error(r, peer, true, PROTO_ERROR_SERVER_FULL, now_us, "%s: %" PRIu32 " clients",
-                        proto_error_info(PROTO_ERROR_SERVER_FULL)->text, r->cfg.max_clients);
-        core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, PROTO_ERROR_SERVER_FULL);
+    /* An edge that counts its peers at their join bounds the others itself. */
+    if (!core_edge(r, peer)->count_at_join && !core_count(r, peer)) {
+        core_ticket_release(r, peer);
+        core_refuse_full(r, peer, now_us);
         return -1;
     }
     p->connected = true;
@@ -216,6 +260,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
     core_member_remove(r, peer, reason);
     forget_parked(r, peer);
     core_ticket_release(r, peer);
+    uncount(r, p);
     log_debug("relay: %s gone (%s)", p->addr, proto_left_reason_name(reason));
     p->connected = false;
     r->clients--;

@@ -109,7 +109,8 @@ void relay_destroy(struct relay *r)
 
 /* Admitted (state_flow.c), a datagram is a control message (JSON on the
  * control channel, or on a pseudo channel: a bare datagram, a stream's
- * frame, a WebSocket message) or a state's (anything else: a state's path
+ * frame, a WebSocket message), an event (binary type 3 on the control
+ * channel or a pseudo channel) or a state's (anything else: a state's path
  * refuses what no mode sends). */
 static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flags,
                        uint8_t *bytes, size_t len, uint64_t now_us)
@@ -118,6 +119,8 @@ static int on_datagram(struct relay *r, uint32_t peer, uint8_t channel, uint32_t
     if (rc < 0)
         return rc;
     bool bare = proto_channel_bare(channel);
+    if ((channel == PROTO_CHANNEL_CONTROL || bare) && proto_is_event(bytes, len))
+        return core_on_event(r, peer, bytes, len, now_us);
     if (channel == PROTO_CHANNEL_CONTROL ? bytes[0] != PROTO_STATE_VERSION
                                          : bare && bytes[0] == '{')
         return core_on_control(r, peer, bytes, len, bare, now_us);
@@ -128,10 +131,13 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
                       uint32_t flags, uint8_t *bytes, size_t len,
                       uint64_t now_us)
 {
-    /* Before a ticket admits it, a peer gets no answer longer than what it
-     * sent (PROTOCOL.md, Tickets): nothing to amplify. */
+    /* Before a ticket admits it, a peer of an edge whose sources can be
+     * forged (plain UDP) gets no answer longer than what it sent
+     * (PROTOCOL.md, Tickets): nothing to amplify. Where a handshake bound
+     * the source (ENet, a stream, WebRTC), every answer goes whole. */
     const struct relay_peer *p = core_peer_get(r, peer);
-    r->reply_cap = r->cfg.n_ticket_keys && p && !p->joined ? (len ? len : 1) : 0;
+    r->reply_cap = r->cfg.n_ticket_keys && p && !p->joined && core_edge(r, peer)->forgeable
+                       ? (len ? len : 1) : 0;
     core_clock(r, now_us);
     int rc = on_datagram(r, peer, channel, flags, bytes, len, now_us);
     core_kick_due(r, now_us); /* within reply_cap, as a kick always was */

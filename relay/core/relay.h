@@ -63,7 +63,7 @@ enum relay_drop {
     RELAY_DROP_RATE_LIMITED,   /* over the per-client token bucket */
     RELAY_DROP_ROOM_FULL,      /* join refused: --max-room-size */
     RELAY_DROP_TOO_MANY_ROOMS, /* join refused: --max-rooms */
-    RELAY_DROP_SERVER_FULL,    /* connection refused: --max-clients */
+    RELAY_DROP_SERVER_FULL,    /* connection refused: --max-clients (a stream's join) */
     RELAY_DROP_BAD_NAME,       /* join refused: name rules or --name-max */
     RELAY_DROP_BAD_ROOM,       /* join refused: room rules or --room-max */
     RELAY_DROP_ALREADY_JOINED, /* join for another room while a member */
@@ -82,8 +82,9 @@ enum relay_drop {
                                   ENet 1.3.17, relay/enet/enet_internals.h), refused before it */
     RELAY_DROP_HALF_OPEN,      /* transport: a handshake not completed within 5 s, forgotten;
                                   or refused or cut short over --max-half-open (ENet); a
-                                  ws connection not upgraded within join_timeout_ms (408),
-                                  or refused over --max-half-open */
+                                  ws connection not upgraded within join_timeout_ms (408);
+                                  a tcp or ws connection that had not joined, closed to
+                                  make room over --max-half-open */
     RELAY_DROP_UNVERIFIED,     /* transport: a join from a source address not yet shown
                                   to receive (no valid cookie), answered with a cookie */
     RELAY_DROP_SLOW_READER,    /* ENet: unreliable state not queued to a peer whose
@@ -117,6 +118,8 @@ enum relay_drop {
     RELAY_DROP_BAD_FRAME,      /* transport (ws): a WebSocket frame RFC 6455 refuses
                                   (unmasked, a fragmented or long control frame, an unknown
                                   opcode, text not UTF-8): closed 1002 or 1007, kicked */
+    RELAY_DROP_NO_MEMBER,      /* event for an id that is no member of the sender's room
+                                  (error no_member) */
     RELAY_DROP_COUNT
 };
 
@@ -128,7 +131,8 @@ struct relay_config {
     uint32_t peer_cap;      /* handles of an edge that asks for none of its own
                                (relay_transport.peers 0); relay_create makes it the
                                total of every edge's */
-    uint32_t max_clients;   /* connected peers; more get server_full [max-clients] */
+    uint32_t max_clients;   /* connected peers (of an edge that counts at the join:
+                               members); more get server_full [max-clients] */
     uint32_t max_rooms;     /* live rooms [max-rooms] */
     uint32_t max_room_size; /* members per room [max-room-size] */
     uint32_t name_max;      /* bytes in a name [name-max] */
@@ -206,6 +210,10 @@ struct relay_transport {
                            250 ms, 8 times a membership */
     uint32_t modes;     /* bit (1u << mode) per enum proto_mode it carries; with one
                            bit, every member gets that mode whatever its join asks */
+    bool count_at_join; /* its peers count against max_clients from their join, not
+                           their connection: it bounds those that have not joined
+                           itself (a stream edge: --max-half-open), so they keep no
+                           member of another edge out */
     bool secure;        /* it encrypts and authenticates every byte itself (DTLS,
                            TLS): with cfg.encrypt its members are not sealed again,
                            a sealed ticket's join taken in clear (docs/design.md,
@@ -263,6 +271,8 @@ struct relay_stats {
     uint64_t bytes_out;    /* payload bytes of every message sent */
     uint64_t control_in;   /* valid control messages */
     uint64_t control_out;  /* control messages sent */
+    uint64_t events_in;    /* valid events from members (PROTO_MSG_EVENT) */
+    uint64_t events_out;   /* event copies sent (one per recipient) */
     uint64_t joins, leaves, timeouts, kicks;
     uint64_t errors_sent;  /* error messages sent to clients */
     uint64_t errors_suppressed; /* errors not sent: per-peer error budget */
@@ -433,13 +443,28 @@ void relay_set_unix_time(struct relay *r, uint64_t unix_s);
 /* An edge whose sessions begin with an offer (webrtc) asks before it keeps
  * any state for one: with tickets (cfg.n_ticket_keys), pass (NULL or "":
  * none came) must open under the relay's keys, be valid at the wall clock
- * (relay_set_unix_time), name this relay (its fleet or an endpoint) and
- * be one its sessions can carry (a sealed one needs cfg.encrypt). Nothing
- * is claimed or counted: the join that follows checks the ticket again and
- * claims it, as on any edge. Returns PROTO_ERROR_NONE (always, without
- * tickets) or the ticket_* code, with a one-line reason in why. */
+ * (relay_set_unix_time), name this relay (its fleet or an endpoint), be
+ * one its sessions can carry (a sealed one needs cfg.encrypt) and be held
+ * by no live session (ticket_replayed, *holder set to the handle that
+ * holds it: a member's, or another offer's session, relay_ticket_claim).
+ * Nothing is claimed or counted. Returns PROTO_ERROR_NONE (always, without
+ * tickets) or the ticket_* code, with a one-line reason in why; *holder
+ * (if not NULL) is UINT32_MAX but for ticket_replayed. */
 enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, uint64_t now_us,
-                                            char *why, size_t cap);
+                                            uint32_t *holder, char *why, size_t cap);
+
+/* The session an offer opened, handle (not yet a peer), holds pass (which
+ * relay_ticket_precheck took just before): no other offer or join may use
+ * it while it lives. The peer it becomes keeps it, and its join with that
+ * pass is its own; the pass is free again when that peer goes, or when
+ * the edge lets go of a session that never became one (relay_ticket_unclaim).
+ * Nothing without tickets. */
+void relay_ticket_claim(struct relay *r, const char *pass, uint32_t handle);
+
+/* The session at handle ended before it was a peer: the pass it claimed
+ * is free again. Ignored for a connected peer (the core lets go of its
+ * own) and a handle that claims none. */
+void relay_ticket_unclaim(struct relay *r, uint32_t handle);
 
 /* Counters so far; valid until the next call into the core. */
 const struct relay_stats *relay_stats(const struct relay *r);

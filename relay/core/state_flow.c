@@ -152,9 +152,14 @@ static int state_decode(struct relay *r, uint32_t peer, const uint8_t *bytes, si
                         struct proto_state *s, uint64_t now_us)
 {
     int err = proto_state_decode(bytes, len, s);
-    if (err == PROTO_E_LONG)
+    /* A relay that seals sends a state 25 bytes longer than it came, and
+     * no datagram longer than PROTO_STATE_MAX: so its states are shorter,
+     * whoever sends them (a secure edge's member too). Never truncated. */
+    size_t max = r->cfg.encrypt ? SEAL_STATE_MAX : PROTO_STATE_MAX;
+    if (err == PROTO_E_LONG || (err == PROTO_OK && len > max))
         return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
-                           "state of %zu bytes, max %d", len, PROTO_STATE_MAX);
+                           "state of %zu bytes, max %zu (a payload of %zu)", len, max,
+                           max - PROTO_STATE_SIZE);
     if (err < 0) {
         switch (err) {
         case PROTO_E_SHORT: r->stats.state_errors[RELAY_STATE_ERR_SHORT]++; break;
@@ -229,8 +234,11 @@ static size_t fan_out_due(struct relay *r, uint64_t due_by, uint64_t now_us)
     r->tick_due_us = UINT64_MAX;
     for (uint32_t i = 0; i < r->nheld; i++) {
         struct relay_held *h = &r->held[i];
+        if (h->id == 0)
+            continue; /* sent already (a leaver's), or gave way to a grown state */
         if (h->due_us > due_by) {
-            /* Later states only move down: memmove is safe. */
+            /* A state's bytes follow its predecessors' (conflate never
+             * moves them): later states only move down, memmove is safe. */
             memmove(r->held_bytes + kept_bytes, r->held_bytes + h->off, h->len);
             h->off = (uint32_t)kept_bytes;
             kept_bytes += h->len;
@@ -306,16 +314,19 @@ static uint64_t room_tick_us(const struct relay *r, uint32_t room)
  * sees: a state of peer's that arrives while its latest held one, both
  * unreliable on their way down, waits for the same tick's end takes that
  * one's place (an older arrival, by seq, gives way instead). The one that
- * gives way is counted conflated for each member that sees peer. Returns
- * true if the state was taken care of so. */
+ * gives way is counted conflated for each member that sees peer. A newer
+ * state longer than the held one (a bigger payload) does not fit in its
+ * bytes: the held one is dropped (id 0) and the caller holds the new one
+ * at the end, so that every held state's bytes stay after its
+ * predecessors' (fan_out_due packs them in that order). Returns true if
+ * the state was taken care of here. */
 static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
                      size_t len, uint32_t seq, uint64_t due, uint64_t age_from)
 {
     const struct relay_peer *p = &r->peers[peer];
     struct relay_held *h = p->held_at < r->nheld ? &r->held[p->held_at] : NULL;
     if (!h || h->peer != peer || h->id != p->id || h->due_us != due ||
-        (proto_mode_info((enum proto_mode)h->mode)->down_flags & PROTO_FLAG_RELIABLE) ||
-        (len > h->len && TICK_ARENA - r->held_used < len))
+        (proto_mode_info((enum proto_mode)h->mode)->down_flags & PROTO_FLAG_RELIABLE))
         return false;
     size_t n = core_interest_seers(r, peer, r->recipients);
     for (size_t i = 0; i < n; i++)
@@ -323,8 +334,8 @@ static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const
     if (!proto_seq_after(seq, h->seq))
         return true; /* the held one is newer: this one gives way */
     if (len > h->len) {
-        h->off = (uint32_t)r->held_used;
-        r->held_used += len;
+        h->id = 0;
+        return false;
     }
     memcpy(r->held_bytes + h->off, bytes, len);
     h->len = (uint16_t)len;

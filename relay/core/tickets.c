@@ -158,9 +158,17 @@ static enum proto_error_code ticket_open(const struct relay *r, const char *pass
     return PROTO_ERROR_NONE;
 }
 
-enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, uint64_t now_us,
-                                            char *why, size_t cap)
+/* The handle holding ticket id, or NO_PEER. */
+static uint32_t pass_holder(const struct relay *r, const uint8_t *id)
 {
+    return r->passes.peer[pass_find(&r->passes, id)];
+}
+
+enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, uint64_t now_us,
+                                            uint32_t *holder, char *why, size_t cap)
+{
+    if (holder)
+        *holder = NO_PEER;
     if (r->cfg.n_ticket_keys == 0)
         return PROTO_ERROR_NONE;
     core_clock(r, now_us);
@@ -171,8 +179,55 @@ enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, u
     struct ticket_claims claims;
     bool opened;
     enum proto_error_code code = ticket_open(r, pass, &claims, &opened, why, cap);
-    sodium_memzero(&claims, sizeof claims); /* nothing kept: the join claims it */
-    return code;
+    uint32_t held = code == PROTO_ERROR_NONE ? pass_holder(r, claims.id) : NO_PEER;
+    sodium_memzero(&claims, sizeof claims); /* nothing kept: relay_ticket_claim claims it */
+    if (held == NO_PEER)
+        return code;
+    if (holder)
+        *holder = held;
+    snprintf(why, cap, "in use by a live session");
+    return PROTO_ERROR_TICKET_REPLAYED;
+}
+
+/* peer holds no ticket any more. */
+static void pass_let_go(struct relay *r, uint32_t peer)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (!p->ticketed)
+        return;
+    uint32_t i = pass_find(&r->passes, p->ticket_id);
+    if (r->passes.peer[i] == peer)
+        pass_remove(&r->passes, i);
+    p->ticketed = false;
+}
+
+/* Adds ticket id to the tickets live sessions hold, held by peer (another
+ * it held let go first). */
+static void pass_hold(struct relay *r, uint32_t peer, const uint8_t *id)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (p->ticketed && sodium_memcmp(p->ticket_id, id, TICKET_ID_BYTES) != 0)
+        pass_let_go(r, peer);
+    uint32_t i = pass_find(&r->passes, id);
+    memcpy(r->passes.id[i], id, TICKET_ID_BYTES);
+    r->passes.peer[i] = peer;
+    memcpy(p->ticket_id, id, TICKET_ID_BYTES);
+    p->ticketed = true;
+}
+
+void relay_ticket_claim(struct relay *r, const char *pass, uint32_t handle)
+{
+    uint8_t id[TICKET_ID_BYTES];
+    if (r->cfg.n_ticket_keys == 0 || handle >= r->cfg.peer_cap || !pass ||
+        ticket_pass_id(pass, id) != 0 || pass_holder(r, id) != NO_PEER)
+        return; /* the precheck let no such pass through */
+    pass_hold(r, handle, id);
+}
+
+void relay_ticket_unclaim(struct relay *r, uint32_t handle)
+{
+    if (r->cfg.n_ticket_keys && handle < r->cfg.peer_cap && !r->peers[handle].connected)
+        core_ticket_release(r, handle);
 }
 
 enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
@@ -188,7 +243,7 @@ enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
     enum proto_error_code code = ticket_open(r, m->ticket, claims, opened, why, cap);
     if (code != PROTO_ERROR_NONE)
         return code;
-    if (core_ticket_in_use(r, claims)) {
+    if (core_ticket_in_use(r, claims, peer)) {
         snprintf(why, cap, "in use by a live session");
         return PROTO_ERROR_TICKET_REPLAYED;
     }
@@ -200,9 +255,10 @@ enum proto_error_code core_ticket_check(struct relay *r, uint32_t peer,
     return code;
 }
 
-bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims)
+bool core_ticket_in_use(const struct relay *r, const struct ticket_claims *claims, uint32_t peer)
 {
-    return r->passes.peer[pass_find(&r->passes, claims->id)] != NO_PEER;
+    uint32_t held = pass_holder(r, claims->id);
+    return held != NO_PEER && held != peer;
 }
 
 bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_control *m)
@@ -265,11 +321,7 @@ bool core_ticket_resend(struct relay *r, uint32_t peer, const char *nonce)
 void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims *claims)
 {
     struct relay_peer *p = &r->peers[peer];
-    uint32_t i = pass_find(&r->passes, claims->id);
-    memcpy(r->passes.id[i], claims->id, TICKET_ID_BYTES);
-    r->passes.peer[i] = peer;
-    memcpy(p->ticket_id, claims->id, TICKET_ID_BYTES);
-    p->ticketed = true;
+    pass_hold(r, peer, claims->id);
     used_add(r, claims, p->addr);
     if (p->unproven) { /* proven: admitted */
         sodium_memzero(p->unproven, sizeof *p->unproven);
@@ -281,12 +333,7 @@ void core_ticket_bind(struct relay *r, uint32_t peer, const struct ticket_claims
 void core_ticket_release(struct relay *r, uint32_t peer)
 {
     struct relay_peer *p = &r->peers[peer];
-    if (p->ticketed) {
-        uint32_t i = pass_find(&r->passes, p->ticket_id);
-        if (r->passes.peer[i] == peer)
-            pass_remove(&r->passes, i);
-        p->ticketed = false;
-    }
+    pass_let_go(r, peer);
     if (p->unproven) {
         sodium_memzero(p->unproven, sizeof *p->unproven);
         free(p->unproven);

@@ -145,10 +145,11 @@ static void stream_message(struct relay_quic *t, struct quic_conn *c, bool contr
         relay_count_drop(t->relay, RELAY_DROP_CLOSED);
         return;
     }
-    if (control)
-        to_core(t, c, json ? PROTO_CHANNEL_CONTROL : PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE,
-                msg, len);
-    else if (json)
+    if (control) /* a control message or an event on channel 0's way, a state reliable */
+        to_core(t, c, json || proto_is_event(msg, len) ? PROTO_CHANNEL_CONTROL
+                                                       : PROTO_CHANNEL_RELIABLE,
+                PROTO_FLAG_RELIABLE, msg, len);
+    else if (json || proto_is_event(msg, len))
         t->own[QUIC_COUNT_STRAY]++; /* only states travel on a sender's stream */
     else
         to_core(t, c, PROTO_CHANNEL_SENDER_STREAM, PROTO_FLAG_RELIABLE, msg, len);

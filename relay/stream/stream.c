@@ -28,7 +28,10 @@ int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
     s->free_slots = malloc(s->cap * sizeof *s->free_slots);
     s->dirty = malloc(s->cap * sizeof *s->dirty);
     s->flushing = malloc(s->cap * sizeof *s->flushing);
-    if (s->ep < 0 || !s->conns || !s->free_slots || !s->dirty || !s->flushing)
+    for (s->tally_cap = 16; s->tally_cap < 2 * s->cap; s->tally_cap *= 2)
+        ;
+    s->tally = malloc(s->tally_cap * sizeof *s->tally);
+    if (s->ep < 0 || !s->conns || !s->free_slots || !s->dirty || !s->flushing || !s->tally)
         return -1;
     for (uint32_t i = 0; i < s->cap; i++) {
         s->conns[i].fd = -1;
@@ -48,6 +51,8 @@ void stream_free(struct stream_edge *s)
     free(s->free_slots);
     free(s->dirty);
     free(s->flushing);
+    free(s->tally);
+    s->tally = NULL;
     s->conns = NULL;
     s->free_slots = s->dirty = s->flushing = NULL;
     if (s->listen_fd >= 0)
@@ -64,7 +69,8 @@ int stream_take(struct stream_edge *s, int fd, const union netaddr *addr, uint64
     uint32_t i = s->free_slots[--s->nfree];
     struct stream_conn *c = &s->conns[i];
     bool dirty = c->dirty; /* a freed slot may still sit in the flush list */
-    *c = (struct stream_conn){ .fd = fd, .addr = *addr, .last_us = now_us, .dirty = dirty };
+    *c = (struct stream_conn){ .fd = fd, .addr = *addr, .opened_us = now_us, .last_us = now_us,
+                               .dirty = dirty };
     return (int)i;
 }
 

@@ -58,6 +58,7 @@ struct stream_conn {
     bool dirty;              /* in the flush list */
     bool evicting;           /* closed as a slow reader: its error may pass the bound */
     bool shut;               /* closing, its queue written, our side shut (graceful) */
+    uint64_t opened_us;      /* accepted */
     uint64_t closing_us;     /* when it started closing */
     uint64_t last_us;        /* last bytes read */
     uint64_t full_since_us;  /* output left unwritten since (0: none) */
@@ -65,6 +66,15 @@ struct stream_conn {
     size_t out_off, out_len, out_cap;
     struct stream_held *held; /* while output is left unwritten: unreliable states */
     uint32_t n_held, held_cap;
+};
+
+/* One source address's connections that have not joined, tallied when
+ * one must give way (stream_edge.c): the slot of one of them (the key),
+ * how many, the slot of the oldest. */
+struct stream_tally {
+    uint32_t slot;           /* UINT32_MAX: a free entry */
+    uint32_t count;
+    uint32_t oldest;
 };
 
 /* What an edge does its own way; edge is stream_edge.edge, i a slot. */
@@ -107,6 +117,10 @@ struct stream_edge {
     struct relay *relay;       /* set while servicing, flushing, ticking */
     uint32_t base;             /* the core's handle of slot 0 */
     size_t out_limit;          /* bytes queued to one connection, at most */
+    uint32_t waiting_max;      /* connections that have not joined, at most
+                                  (--max-half-open; stream_listen sets it) */
+    struct stream_tally *tally; /* tally_cap entries (a power of two, at least 2 x cap) */
+    uint32_t tally_cap;
     bool graceful;             /* a closing connection, its queue written, is shut on our
                                   side and read (and what it sends dropped) until the
                                   client closes too, STREAM_CLOSE_LINGER_US at most: a
@@ -184,8 +198,9 @@ void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uin
 #define STREAM_ACCEPTS 32             /* connections accepted per service, at most */
 
 /* socket(), bind(), listen() on cfg's bind address and port, in s's epoll
- * set (STREAM_LISTEN_DATA); s->addr says where. Returns 0, or -1 with a
- * one-line message in err. */
+ * set (STREAM_LISTEN_DATA); s->addr says where; the budget of connections
+ * that have not joined from cfg's max_half_open (0: a quarter of the
+ * slots). Returns 0, or -1 with a one-line message in err. */
 int stream_listen(struct stream_edge *s, const struct relay_net_config *cfg, char *err,
                   size_t err_cap);
 
@@ -196,8 +211,15 @@ typedef void (*stream_take_fn)(void *edge, struct relay *r, int fd, const union 
 
 /* accept(): up to STREAM_ACCEPTS connections the kernel has completed,
  * each refused at once past max_per_address from its host (0: no bound;
- * counted per_address), else handed to take. Leaves s->backlog set: more
- * may wait. */
+ * counted per_address), else handed to take once there is room for it.
+ * Connections that have not joined (not members, nor a join the relay is
+ * settling) have a budget of their own, s->waiting_max, never
+ * --max-clients: when it is spent, or no slot is free, the oldest
+ * connection of the source address that holds the most of them gives way
+ * (closed without a word, counted half_open, the core told it is gone),
+ * so a few addresses cannot keep everyone out. A connection for which no
+ * slot can be had (every one a member's or closing) is refused
+ * (server_full). Leaves s->backlog set: more may wait. */
 void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
                    stream_take_fn take);
 

@@ -1,5 +1,6 @@
-/* stream_edge.c: a stream edge's listening socket, its accepting, and the
- * loop's operations every stream edge has alike (see stream.h).
+/* stream_edge.c: a stream edge's listening socket, its accepting (with the
+ * budget of connections that have not joined), and the loop's operations
+ * every stream edge has alike (see stream.h).
  *
  * A TCP server goes socket() -> bind() -> listen() -> accept(), and each
  * accept() hands it a socket of its own per client: the kernel keeps
@@ -60,12 +61,103 @@ int stream_listen(struct stream_edge *s, const struct relay_net_config *cfg, cha
         return -1;
     }
     netaddr_format(&local, s->addr, sizeof s->addr);
+    uint32_t h = cfg->max_half_open;
+    s->waiting_max = h && h < s->cap ? h : h ? s->cap : s->cap / 4 ? s->cap / 4 : 1;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STREAM_LISTEN_DATA};
     if (epoll_ctl(s->ep, EPOLL_CTL_ADD, s->listen_fd, &ev) != 0) {
         snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
         return -1;
     }
     return 0;
+}
+
+/* ---- connections that have not joined: a budget of their own -------------- */
+
+/* Is slot i a connection that has not joined: in use, not closing, not a
+ * member, nor a join the relay is settling (parked for a fleet's
+ * directory, or a sealed session's proof due)? */
+static bool waiting(const struct stream_edge *s, const struct relay *r, uint32_t i)
+{
+    const struct stream_conn *c = &s->conns[i];
+    uint32_t h = s->base + i;
+    return c->fd >= 0 && !c->closing &&
+           !(c->peer && (relay_peer_joined(r, h) || relay_peer_parked(r, h) ||
+                         relay_peer_proving(r, h)));
+}
+
+/* FNV-1a of a's address bytes (its port left out). */
+static uint32_t host_hash(const union netaddr *a)
+{
+    uint8_t key[NETADDR_KEY_MAX];
+    size_t n = netaddr_key(a, key);
+    uint32_t h = 2166136261u;
+    for (size_t k = 0; k + 2 < n; k++) /* the port is its last 2 bytes */
+        h = (h ^ key[k]) * 16777619u;
+    return h;
+}
+
+/* Is tally entry a ahead of b: more connections, or as many and an older
+ * oldest? */
+static bool ahead(const struct stream_edge *s, const struct stream_tally *a,
+                  const struct stream_tally *b)
+{
+    return a->count > b->count || (a->count == b->count &&
+                                   s->conns[a->oldest].opened_us < s->conns[b->oldest].opened_us);
+}
+
+/* The connection to give way: the oldest of the source address that holds
+ * the most connections that have not joined (of two as many, the one whose
+ * oldest is older); *n gets how many have not joined. UINT32_MAX: none.
+ * O(slots): a tally of addresses in an open-addressing table. */
+static uint32_t evictee(struct stream_edge *s, const struct relay *r, uint32_t *n)
+{
+    uint32_t mask = s->tally_cap - 1, best = UINT32_MAX;
+    for (uint32_t k = 0; k < s->tally_cap; k++)
+        s->tally[k].slot = UINT32_MAX;
+    *n = 0;
+    for (uint32_t i = 0; i < s->cap; i++) {
+        if (!waiting(s, r, i))
+            continue;
+        (*n)++;
+        const union netaddr *a = &s->conns[i].addr;
+        uint32_t k = host_hash(a) & mask;
+        while (s->tally[k].slot != UINT32_MAX &&
+               !netaddr_same_host(&s->conns[s->tally[k].slot].addr, a))
+            k = (k + 1) & mask;
+        struct stream_tally *t = &s->tally[k];
+        if (t->slot == UINT32_MAX)
+            *t = (struct stream_tally){.slot = i, .oldest = i};
+        t->count++;
+        if (s->conns[i].opened_us < s->conns[t->oldest].opened_us)
+            t->oldest = i;
+        if (best == UINT32_MAX || ahead(s, t, &s->tally[best]))
+            best = k;
+    }
+    return best == UINT32_MAX ? UINT32_MAX : s->tally[best].oldest;
+}
+
+/* Room for one more connection: a free slot and fewer than waiting_max
+ * connections that have not joined, or else the evictee gives way.
+ * Returns false when no slot can be had. */
+static bool make_room(struct stream_edge *s, struct relay *r)
+{
+    uint32_t in_use = s->cap - s->nfree;
+    uint32_t members = relay_stats(r)->edges[relay_peer_edge(r, s->base)].members;
+    if (s->nfree > 0 && in_use - (members < in_use ? members : in_use) < s->waiting_max)
+        return true; /* fewer in use than the budget, members aside: no walk */
+    uint32_t n, i = evictee(s, r, &n);
+    if (s->nfree > 0 && n < s->waiting_max)
+        return true;
+    if (i == UINT32_MAX)
+        return false;
+    char addr[RELAY_ADDR_MAX];
+    log_debug("relay: %s: %u connections have not joined: closing %s's oldest", s->core.name, n,
+              netaddr_format(&s->conns[i].addr, addr, sizeof addr));
+    relay_count_drop(r, RELAY_DROP_HALF_OPEN);
+    if (s->conns[i].peer)
+        relay_peer_gone(r, s->base + i, PROTO_LEFT_QUIT, clock_now_us());
+    stream_conn_free(s, i);
+    return true;
 }
 
 void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
@@ -88,6 +180,11 @@ void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_addr
         }
         if (max_per_address && stream_from_host(s, &from) >= max_per_address) {
             relay_count_drop(r, RELAY_DROP_PER_ADDRESS);
+            close(fd);
+            continue;
+        }
+        if (!make_room(s, r)) { /* every slot a member's or closing */
+            relay_count_drop(r, RELAY_DROP_SERVER_FULL);
             close(fd);
             continue;
         }

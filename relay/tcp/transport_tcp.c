@@ -16,7 +16,10 @@
  * batch of ready sockets and leaves the rest for the next turn without
  * losing them. A connection is a peer from accept() on; its first frame
  * is its join (with a ticket, when the relay needs one), and closing it
- * is leaving. Sending, with its bounds for slow readers, is what stream
+ * is leaving. It counts against --max-clients from its join only: until
+ * then it is within the budget of connections that have not joined
+ * (--max-half-open, relay/stream/stream_edge.c), closed after
+ * --join-timeout-ms. Sending, with its bounds for slow readers, is what stream
  * edges share (relay/stream/stream.h): this file frames each message. */
 #include "transport_tcp.h"
 
@@ -87,6 +90,7 @@ static void *tcp_create(const struct relay_net_config *cfg, char *err, size_t er
         .message_max = TCP_FRAME_MAX,
         .forgeable = false,
         .modes = 1u << PROTO_MODE_TCP,
+        .count_at_join = true,
     };
     if (stream_listen(&t->s, cfg, err, err_cap) != 0) {
         tcp_destroy(t);

@@ -30,6 +30,7 @@ struct slot {
     struct rtc_session *s;            /* NULL: free */
     bool ending;                      /* ended or closed: freed after the outer call */
     bool closed_here;                 /* by rtc_host_close: no ended callback */
+    bool close_due;                   /* ... from inside a call: closed when reaped */
     enum rtc_session_end why;
     union netaddr addrs[RTC_HOST_ADDRS];
     uint64_t seen_us[RTC_HOST_ADDRS];
@@ -195,6 +196,12 @@ static void reap(struct rtc_host *h)
             continue;
         for (unsigned k = 0; k < sl->n_addrs; k++)
             index_remove(h, i, k);
+        if (sl->close_due) { /* its ABORT and close_notify, outside usrsctp now */
+            h->depth++;
+            rtc_session_close(sl->s);
+            h->depth--;
+        }
+        sl->close_due = false;
         rtc_session_free(sl->s);
         sl->s = NULL;
         sl->n_addrs = 0;
@@ -469,10 +476,17 @@ void rtc_host_close(struct rtc_host *h, unsigned slot)
     struct slot *sl = live_slot(h, slot);
     if (!sl)
         return;
-    h->depth++;
     sl->ending = sl->closed_here = true; /* before its ABORT: no callback from it */
-    rtc_session_close(sl->s);
     h->reap = true;
+    if (h->depth > 0) {
+        /* From inside a call, usrsctp's own callbacks maybe: its association
+         * is still in use there, so it is closed and freed once that call
+         * returns (reap). */
+        sl->close_due = true;
+        return;
+    }
+    h->depth++;
+    rtc_session_close(sl->s);
     h->depth--;
     reap(h);
 }

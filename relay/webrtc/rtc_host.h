@@ -117,7 +117,9 @@ int rtc_host_send(struct rtc_host *h, unsigned slot, uint16_t sid, bool binary,
                   const uint8_t *data, size_t len);
 
 /* Closes a session from this side (SCTP's ABORT and DTLS's close_notify
- * go out); no ended callback; the slot is free after. */
+ * go out); no ended callback; the slot is free after (from inside a
+ * callback: the session is gone at once, its association closed and its
+ * slot free once the outer call returns). */
 void rtc_host_close(struct rtc_host *h, unsigned slot);
 
 /* Closes a session's channel sid (refused: its stream is reset, the peer

@@ -53,6 +53,14 @@ static void on_open(void *ctx, unsigned slot)
     }
 }
 
+/* Slot's session ended, or is closed, before it was a peer: the pass its
+ * offer claimed is free again. */
+static void let_go(struct relay_webrtc *t, unsigned slot)
+{
+    if (t->relay)
+        relay_ticket_unclaim(t->relay, t->base + slot);
+}
+
 /* Peers from the IP address of a (any port), sessions of the core. */
 static uint32_t peers_from(const struct relay_webrtc *t, const union netaddr *a)
 {
@@ -75,6 +83,7 @@ static void become_peer(struct relay_webrtc *t, unsigned slot)
     t->half_open--;
     if (!a || (t->cfg.max_per_address && peers_from(t, a) >= t->cfg.max_per_address)) {
         relay_count_drop(t->relay, RELAY_DROP_PER_ADDRESS);
+        let_go(t, slot);
         rtc_host_close(t->host, slot);
         memset(s, 0, sizeof *s);
         return;
@@ -178,6 +187,7 @@ static void on_ended(void *ctx, unsigned slot, enum rtc_session_end why)
     case RTC_PHASE_UP:
         t->half_open--;
         t->own[RTC_COUNT_HALF_OPEN]++;
+        let_go(t, slot);
         break;
     }
     transport_webrtc_lanes_drop(t, slot);
@@ -447,6 +457,7 @@ static void webrtc_tick(void *ctx, struct relay *r)
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++) {
         struct rtc_edge_slot *s = &t->slots[i];
         if (s->phase == RTC_PHASE_UP && now - s->since_us >= RTC_EDGE_OPEN_US) {
+            let_go(t, i);
             rtc_host_close(t->host, i);
             memset(s, 0, sizeof *s);
             t->half_open--;
@@ -477,23 +488,89 @@ static bool webrtc_settled(const void *ctx)
     return t->closing == 0 && t->nsend == 0;
 }
 
-/* An offer (PROTOCOL.md, "WebRTC data channels"): its ticket prechecked by
- * the core, room for one more session not yet a peer, then the host's
- * answer. A refused offer keeps nothing. */
-static int webrtc_answer(void *ctx, struct relay *r, const char *offer, size_t len,
-                         const char *pass, char *out, size_t cap, char *why, size_t why_cap)
+/* ---- offers: sessions answered and not yet peers --------------------------- */
+
+/* Is slot's session answered and not yet checked (no check under its
+ * password has come: nothing of its address is proven)? */
+static bool unchecked(const struct relay_webrtc *t, uint32_t slot)
 {
-    struct relay_webrtc *t = ctx;
-    t->relay = r;
-    report_gone(t); /* before a slot of an ended session is handed out again */
+    return slot < t->cfg.peer_cap && t->slots[slot].phase == RTC_PHASE_OFFERED &&
+           rtc_host_session_state(t->host, slot) == RTC_SESSION_WAITING;
+}
+
+/* Closes slot's session, not yet checked, for a newer offer (counted
+ * evicted); the pass it claimed is free again. */
+static void evict(struct relay_webrtc *t, uint32_t slot)
+{
+    let_go(t, slot);
+    rtc_host_close(t->host, slot); /* no ended callback */
+    memset(&t->slots[slot], 0, sizeof t->slots[slot]);
+    t->half_open--;
+    t->own[RTC_COUNT_EVICTED]++;
+}
+
+/* Room for the session of an offer from `from` (NULL: unknown): at most
+ * --max-per-address sessions not yet peers from its address, the oldest
+ * of them not yet checked giving way; at most max_half_open in all, the
+ * oldest not yet checked giving way once RTC_EDGE_EVICT_US old, as ENet's
+ * half-open handshakes do. Returns true, or false with why. O(sessions). */
+static bool make_room(struct relay_webrtc *t, const union netaddr *from, uint64_t now,
+                      char *why, size_t why_cap)
+{
+    uint32_t mine = 0, my_oldest = UINT32_MAX, oldest = UINT32_MAX;
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++) {
+        const struct rtc_edge_slot *s = &t->slots[i];
+        if (s->phase != RTC_PHASE_OFFERED && s->phase != RTC_PHASE_UP)
+            continue;
+        bool same = from && s->from_known && netaddr_same_host(&s->offer_from, from);
+        mine += same;
+        if (!unchecked(t, i))
+            continue;
+        if (same && (my_oldest == UINT32_MAX || s->since_us < t->slots[my_oldest].since_us))
+            my_oldest = i;
+        if (oldest == UINT32_MAX || s->since_us < t->slots[oldest].since_us)
+            oldest = i;
+    }
+    if (from && t->cfg.max_per_address && mine >= t->cfg.max_per_address) {
+        if (my_oldest != UINT32_MAX) {
+            evict(t, my_oldest);
+            return true;
+        }
+        snprintf(why, why_cap, "%u sessions from your address are opening already", mine);
+        return false;
+    }
+    if (t->half_open < t->max_half_open)
+        return true;
+    if (oldest == UINT32_MAX || now - t->slots[oldest].since_us < RTC_EDGE_EVICT_US) {
+        snprintf(why, why_cap, "%u sessions are opening already", t->half_open);
+        return false;
+    }
+    evict(t, oldest);
+    return true;
+}
+
+/* An offer (PROTOCOL.md, "WebRTC data channels"): its ticket prechecked by
+ * the core (a pass a session not yet checked holds: that session gives
+ * way, a browser offering again), room for one more session not yet a
+ * peer, then the host's answer, the pass claimed for its session. A
+ * refused offer keeps nothing. */
+static int answer(struct relay_webrtc *t, struct relay *r, const char *offer, size_t len,
+                  const char *pass, const union netaddr *from, char *out, size_t cap, char *why,
+                  size_t why_cap)
+{
     uint64_t now = clock_now_us();
-    if (relay_ticket_precheck(r, pass, now, why, why_cap) != PROTO_ERROR_NONE) {
+    uint32_t holder;
+    enum proto_error_code code = relay_ticket_precheck(r, pass, now, &holder, why, why_cap);
+    if (code == PROTO_ERROR_TICKET_REPLAYED && unchecked(t, holder - t->base)) {
+        evict(t, holder - t->base);
+        code = PROTO_ERROR_NONE;
+    }
+    if (code != PROTO_ERROR_NONE) {
         t->own[RTC_COUNT_OFFERS_TICKET]++;
         return RELAY_OFFER_TICKET;
     }
-    if (t->half_open >= t->max_half_open) {
+    if (!make_room(t, from, now, why, why_cap)) {
         t->own[RTC_COUNT_OFFERS_FULL]++;
-        snprintf(why, why_cap, "%u sessions are opening already", t->half_open);
         return RELAY_OFFER_FULL;
     }
     unsigned slot;
@@ -505,10 +582,27 @@ static int webrtc_answer(void *ctx, struct relay *r, const char *offer, size_t l
         return n == RTC_REFUSED_FULL ? RELAY_OFFER_FULL : RELAY_OFFER_BAD;
     }
     struct rtc_edge_slot *s = &t->slots[slot];
-    *s = (struct rtc_edge_slot){.phase = RTC_PHASE_OFFERED, .since_us = now};
+    *s = (struct rtc_edge_slot){.phase = RTC_PHASE_OFFERED, .since_us = now,
+                                .from_known = from != NULL};
+    if (from)
+        s->offer_from = *from;
     memset(s->sid, 0xff, sizeof s->sid);
     memset(s->role, RTC_ROLE_NONE, sizeof s->role);
     t->half_open++;
+    relay_ticket_claim(r, pass, t->base + slot);
+    return n;
+}
+
+/* ops->answer: an offer answered or refused, counted at once. */
+static int webrtc_answer(void *ctx, struct relay *r, const char *offer, size_t len,
+                         const char *pass, const union netaddr *from, char *out, size_t cap,
+                         char *why, size_t why_cap)
+{
+    struct relay_webrtc *t = ctx;
+    t->relay = r;
+    report_gone(t); /* before a slot of an ended session is handed out again */
+    int n = answer(t, r, offer, len, pass, from, out, cap, why, why_cap);
+    publish(t);
     return n;
 }
 

@@ -38,6 +38,9 @@
 #define RTC_EDGE_OUT 512          /* datagrams queued for one sendmmsg */
 #define RTC_EDGE_OPEN_US 5000000u /* SCTP up to its control channel, at most */
 #define RTC_EDGE_CLOSE_US 2000000u /* a close waits this long for its last messages */
+#define RTC_EDGE_EVICT_US 250000u /* past max_half_open, the oldest session not yet checked
+                                     gives way to a new offer only if this old (as ENet's
+                                     half-open handshakes) */
 #define RTC_EDGE_BATCH_MAX 1120   /* a batch's bytes: one SCTP chunk in one datagram */
 #define RTC_EDGE_ARENA (256u << 10) /* bytes of the batches open in one flush */
 #define RTC_EDGE_NO_SID 0xffffu
@@ -75,6 +78,8 @@ enum rtc_count {
     RTC_COUNT_NOT_WEBRTC,     /* neither STUN nor DTLS */
     RTC_COUNT_TOO_LONG,       /* a datagram over RTC_EDGE_DATAGRAM */
     RTC_COUNT_HALF_OPEN,      /* sessions ended before they were peers */
+    RTC_COUNT_EVICTED,        /* sessions not yet checked closed for a newer offer: of
+                                 its pass, its address, or past max_half_open */
     RTC_COUNT_CHANNELS_REFUSED, /* channels closed: another label or kind, a second
                                    of one label, past the channels a session may open */
     RTC_COUNT_DCEP_BAD,       /* channel opens that did not read */
@@ -91,6 +96,8 @@ struct rtc_edge_slot {
     uint16_t sid[RTC_ROLES];  /* each role's stream, RTC_EDGE_NO_SID: not open */
     uint8_t role[RTC_SCTP_STREAMS]; /* each stream's role, RTC_ROLE_NONE: none */
     uint64_t since_us;        /* offered, up or closing since */
+    union netaddr offer_from; /* where its offer came from (its HTTP request's source) */
+    bool from_known;          /* ... if that was said */
     uint32_t lane[RTC_ROLES]; /* 1 + its open batch's index in the flush's list, 0: none */
 };
 

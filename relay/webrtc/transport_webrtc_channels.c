@@ -4,8 +4,8 @@
  * sends (PROTOCOL.md, "WebRTC data channels").
  *
  *   label          kind                      up (channel, flags)       down
- *   control        ordered, reliable         '{': 0, reliable          control messages,
- *                                            else 2, reliable          reliable states
+ *   control        ordered, reliable         '{', event: 0, reliable   control messages,
+ *                                            else 2, reliable          events, reliable states
  *   unsequenced    unordered, partly rel.    1, unsequenced            unsequenced states
  *   sequenced      unordered, partly rel.    2, unsequenced            sequenced states
  *
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../../proto/mode.h"
+#include "../../proto/wire.h"
 
 static const char *const labels[RTC_ROLES] = {
     [RTC_ROLE_CONTROL] = "control",
@@ -49,7 +50,7 @@ void transport_webrtc_up(enum rtc_role role, const uint8_t *data, size_t len, ui
 {
     switch (role) {
     case RTC_ROLE_CONTROL:
-        if (len > 0 && data[0] == '{') {
+        if (len > 0 && (data[0] == '{' || proto_is_event(data, len))) {
             *channel = PROTO_CHANNEL_CONTROL;
             *flags = PROTO_FLAG_RELIABLE;
         } else {

@@ -156,7 +156,7 @@ static void webrtc_send_state(void *ctx, uint32_t from, const uint32_t *peers, s
 }
 
 /* A control message goes out as text on the control channel, after the
- * member's batches. */
+ * member's batches; an event (binary, the game's bytes) as binary. */
 static void webrtc_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
 {
     struct relay_webrtc *t = ctx;
@@ -164,7 +164,7 @@ static void webrtc_send_control(void *ctx, uint32_t peer, const char *json, size
     if (!peer_slot(t, peer, &slot))
         return;
     lanes_close(t, slot);
-    send_on(t, slot, RTC_ROLE_CONTROL, true, (const uint8_t *)json, len);
+    send_on(t, slot, RTC_ROLE_CONTROL, len > 0 && json[0] == '{', (const uint8_t *)json, len);
 }
 
 /* The core forgot peer: its batches leave, then its session waits for its
@@ -218,6 +218,7 @@ struct relay_transport transport_webrtc_core(void *ctx, uint32_t base)
         [RTC_COUNT_NOT_WEBRTC] = "not_webrtc",
         [RTC_COUNT_TOO_LONG] = "too_long",
         [RTC_COUNT_HALF_OPEN] = "half_open",
+        [RTC_COUNT_EVICTED] = "evicted",
         [RTC_COUNT_CHANNELS_REFUSED] = "channels_refused",
         [RTC_COUNT_DCEP_BAD] = "dcep_bad",
         [RTC_COUNT_STRAY] = "stray_messages",

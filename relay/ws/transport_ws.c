@@ -7,9 +7,12 @@
  * bounded batch and leaves the rest for the next turn). Unlike it, a
  * connection speaks HTTP first (transport_ws_http.c) and is a peer of the
  * core only from its upgrade on (transport_ws_frames.c); until then it is
- * half-open: at most --max-half-open of them (0: a quarter of the slots),
- * each closed after --join-timeout-ms, so a client that never upgrades
- * (a slowloris) holds that many descriptors, that long. Sending, with its
+ * half-open, closed after --join-timeout-ms. Connections that have not
+ * joined, before the upgrade and after it, are at most --max-half-open
+ * (0: a quarter of the slots; relay/stream/stream_edge.c), the oldest of
+ * the address holding the most giving way to a newcomer, so a slowloris
+ * holds that many descriptors, that long, and keeps no one out; they
+ * count against --max-clients from their join only. Sending, with its
  * bounds for slow readers, is what stream edges share
  * (relay/stream/stream.h); the bytes go through TLS for wss
  * (transport_ws_io.c). */
@@ -60,10 +63,6 @@ static void ws_sizes(struct relay_ws *t, const struct relay_net_config *cfg)
     if (t->cfg.peer_cap < 1)
         t->cfg.peer_cap = 1;
     t->msg_max = cfg->max_packet_size ? cfg->max_packet_size : 2048;
-    uint32_t cap = t->cfg.peer_cap;
-    t->half_open_max = cfg->max_half_open && cfg->max_half_open < cap ? cfg->max_half_open
-                       : cfg->max_half_open                           ? cap
-                       : cap / 4 ? cap / 4 : 1;
     t->handshake_ms = cfg->handshake_ms ? cfg->handshake_ms : WS_HANDSHAKE_MS;
 }
 
@@ -97,6 +96,7 @@ static void *ws_create_edge(const struct relay_net_config *cfg, bool tls, char *
         .name = tls ? "wss" : "ws",
         .message_max = WS_MESSAGE_MAX,
         .modes = 1u << PROTO_MODE_WS,
+        .count_at_join = true,
         .secure = tls,
     };
     if ((tls && ws_io_setup(t, cfg, err, err_cap) != 0) || stream_listen(&t->s, cfg, err, err_cap) != 0) {
@@ -140,16 +140,16 @@ static void ws_offers_to(void *ctx, const struct relay_transport_ops *ops, void 
 
 /* ---- accepting -------------------------------------------------------- */
 
-/* A connection accepted (stream_accept) into a slot, half-open (not a
- * peer yet), or refused: the socket closed at once, counted. */
+/* A connection accepted (stream_accept, within the budget of connections
+ * that have not joined) into a slot, half-open (not a peer yet), or
+ * refused: the socket closed at once, counted. */
 static void take(void *edge, struct relay *r, int fd, const union netaddr *from,
                  uint64_t now_us)
 {
     struct relay_ws *t = edge;
-    int slot = t->half_open < t->half_open_max ? stream_take(&t->s, fd, from, now_us) : -1;
+    int slot = stream_take(&t->s, fd, from, now_us);
     if (slot < 0) {
-        relay_count_drop(r, t->half_open >= t->half_open_max ? RELAY_DROP_HALF_OPEN
-                                                             : RELAY_DROP_SERVER_FULL);
+        relay_count_drop(r, RELAY_DROP_SERVER_FULL);
         close(fd);
         return;
     }

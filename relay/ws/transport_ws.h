@@ -2,9 +2,9 @@
  * program uses relay_ws_ops and relay_wss_ops (transport.h). A file calls
  * only those below it here:
  *   transport_ws.c         the listening socket, connections, the loop's
- *                          operations, half-open connections' bounds
+ *                          operations, half-open connections' deadlines
  *   transport_ws_http.c    the HTTP front: a request read, routed (ws_http.h)
- *                          and answered: the upgrade, the play page's files,
+ *                          and answered: the upgrade, the pages' files,
  *                          a WebRTC offer handed to the edge that answers it
  *   transport_ws_frames.c  a WebSocket once upgraded: wslay's event API,
  *                          messages to the core, the core's messages framed,
@@ -33,10 +33,12 @@
 #define WS_PINGS_MAX 8          /* pings and pongs a client may send a second */
 #define WS_SCRATCH (32u << 10)  /* an answer being written (a WebRTC answer's SDP) */
 
-/* The play page and its modules, compiled in from client/js/ (the
- * Makefile's generated play_files.c). */
+/* The play page, the tag game's page and their modules, compiled in from
+ * client/js/ (the Makefile's generated play_files.c). */
 extern const char ws_play_html[], ws_play_js[], ws_ricochet_js[];
 extern const size_t ws_play_html_len, ws_play_js_len, ws_ricochet_js_len;
+extern const char ws_tag_html[], ws_tag_js[];
+extern const size_t ws_tag_html_len, ws_tag_js_len;
 
 /* One connection's own part (its queue is the stream slot's). */
 struct ws_conn {
@@ -76,7 +78,8 @@ struct relay_ws {
     SSL_CTX *ssl_ctx;
     BIO_METHOD *bio_method;  /* the connections' socket BIO (MSG_NOSIGNAL) */
     size_t msg_max;          /* longest message taken (--max-packet-size) */
-    uint32_t half_open, half_open_max; /* connections not upgraded, and their bound */
+    uint32_t half_open;      /* connections not upgraded (their bound, with those
+                                upgraded and not joined: s.waiting_max) */
     uint32_t handshake_ms;   /* a connection not upgraded this long is closed */
     struct ws_conn *conns;   /* per slot */
     uint32_t *again, n_again; /* connections TLS holds read bytes of: read next turn

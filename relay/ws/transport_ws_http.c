@@ -5,6 +5,7 @@
  *   - an upgrade: 101, and from then on a WebSocket and a peer of the core
  *     (transport_ws_frames.c);
  *   - GET /play, /play.js, /ricochet.js: the play page and its modules,
+ *     and /tag, /tag.js: the tag game's page (it shares ricochet.js),
  *     compiled in from client/js/ (GET / is sent to /play);
  *   - POST /rtc with an SDP offer in its body: the answer of the edge that
  *     answers offers (ops->answer, given by the program through
@@ -24,7 +25,8 @@
 
 #define WS_PASS_MAX 1024 /* a ticket's pass in Authorization, bytes */
 
-static const char *const paths[] = {"/play", "/play.js", "/ricochet.js", NULL};
+static const char *const paths[] = {"/play", "/play.js", "/ricochet.js", "/tag", "/tag.js",
+                                    NULL};
 
 /* The files of paths, in order. */
 static const struct {
@@ -35,6 +37,8 @@ static const struct {
     {"text/html; charset=utf-8", ws_play_html, &ws_play_html_len},
     {"text/javascript; charset=utf-8", ws_play_js, &ws_play_js_len},
     {"text/javascript; charset=utf-8", ws_ricochet_js, &ws_ricochet_js_len},
+    {"text/html; charset=utf-8", ws_tag_html, &ws_tag_html_len},
+    {"text/javascript; charset=utf-8", ws_tag_js, &ws_tag_js_len},
 };
 
 /* An answer (head, then body), then the connection closed once written. */
@@ -105,8 +109,8 @@ static void offer(struct relay_ws *t, struct relay *r, uint32_t i,
     }
     const char *body = t->conns[i].head + req->head_len;
     int n = t->answer_ops->answer(t->answerer, r, body, (size_t)req->content_length,
-                                  pass[0] ? pass : NULL, t->scratch, WS_SCRATCH, why,
-                                  sizeof why);
+                                  pass[0] ? pass : NULL, &t->s.conns[i].addr, t->scratch,
+                                  WS_SCRATCH, why, sizeof why);
     if (n < 0) {
         int status = n == RELAY_OFFER_TICKET ? 403 : n == RELAY_OFFER_FULL ? 503 : 400;
         relay_count_drop(r, RELAY_DROP_BAD_HTTP);

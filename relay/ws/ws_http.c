@@ -275,7 +275,8 @@ void ws_http_decide(const struct ws_http_request *req, const char *const *files,
         v->route = WS_ROUTE_REDIRECT; /* what every browser asks a page's host: nothing */
         v->status = 204;
     } else {
-        refuse(v, 404, "nothing here: the play page is /play, a WebSocket opens on any path");
+        refuse(v, 404, "nothing here: the play page is /play, tag /tag, a WebSocket opens on any "
+                   "path");
     }
 }
 

@@ -31,6 +31,8 @@ struct fuzz_relay {
     bool datagram;                  /* on a bare datagram transport's capabilities */
     bool mixed;                     /* on two edges: channels (handles 0..3), datagrams
                                        (4..7) */
+    bool streams;                   /* the channels' edge counts its peers against
+                                       max_clients from their join (a stream's) */
     uint64_t now;
     bool connected[FR_PEER_RANGE]; /* the fake's view: connect ok, no disconnect yet */
     uint32_t id[FR_PEER_RANGE];     /* relay id from the last welcome, 0 if none */
@@ -160,7 +162,8 @@ static void fr_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 static void fr_check_caps(const struct relay_stats *before)
 {
     const struct relay_stats *st = relay_stats(fr.r);
-    FUZZ_CHECK(relay_clients(fr.r) <= fr.cfg.max_clients);
+    /* a stream's connections that have not joined are its own to bound */
+    FUZZ_CHECK((fr.streams ? relay_members(fr.r) : relay_clients(fr.r)) <= fr.cfg.max_clients);
     FUZZ_CHECK(relay_members(fr.r) <= relay_clients(fr.r));
     FUZZ_CHECK(relay_rooms(fr.r) <= fr.cfg.max_rooms);
     for (size_t i = 0; i < sizeof fr_rooms / sizeof fr_rooms[0]; i++)
@@ -398,7 +401,9 @@ int fuzz_target_relay(const uint8_t *data, size_t size)
     relay_default_config(&fr.cfg);
     fr.cfg.peer_cap = FR_PEER_CAP;
     fr.datagram = c0 & 1;
-    fr.mixed = fuzz_byte(&in) & 1;
+    uint8_t edges_byte = fuzz_byte(&in);
+    fr.mixed = edges_byte & 1;
+    fr.streams = edges_byte & 2;
     /* The capabilities of a bare datagram socket (plain UDP) or of a
      * transport with channels (ENet); mixed: one edge of each. */
     struct relay_transport edges[2] = {tr, tr};
@@ -406,6 +411,7 @@ int fuzz_target_relay(const uint8_t *data, size_t size)
         bool dgram = fr.mixed ? e == 1 : fr.datagram;
         edges[e].message_max = dgram ? RELAY_DATAGRAM_MAX : 0;
         edges[e].forgeable = dgram;
+        edges[e].count_at_join = !dgram && fr.streams;
         edges[e].modes = dgram ? 1u << PROTO_MODE_UDP
                                : (1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) |
                                      (1u << PROTO_MODE_RELIABLE);

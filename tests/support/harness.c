@@ -1,5 +1,6 @@
 /* harness.c: see harness.h. */
 #include "harness.h"
+#include "../../stats/pattern.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -48,6 +49,18 @@ char *harness_read_text(const char *path)
     buf[len] = '\0';
     fclose(f);
     return buf;
+}
+
+int harness_install_lib(char *dir, size_t cap)
+{
+    if (snprintf(dir, cap, "/tmp/ricochet-lib-XXXXXX") >= (int)cap || !mkdtemp(dir))
+        return -1;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s install-lib BUILD=build SAN= "
+             "FUZZ= DESTDIR=%s PREFIX=/usr > %s/make.log 2>&1 || { cat %s/make.log; exit 1; }",
+             dir, dir, dir);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 int harness_spawn(struct spawn_proc *p, const char *prog,
@@ -342,6 +355,25 @@ void harness_rec_event(void *ctx, size_t i, const struct ricochet_event *ev)
             r->arrived[i][ev->mode]++;
         r->arrived_as[i][id] = (enum proto_mode)ev->mode;
         r->last[i][id] = ev->state;
+        size_t len;
+        const uint8_t *p = ricochet_event_bytes(r->c[i], &len);
+        if (len && pattern_ok(ev->state.seq, p, len)) {
+            r->payloads[i]++;
+            r->payload_bytes[i] += len;
+        } else if (len) {
+            r->payloads_bad[i]++;
+        }
+        break;
+    }
+    case RICOCHET_EV_EVENT: {
+        size_t len;
+        const uint8_t *p = ricochet_event_bytes(r->c[i], &len);
+        if (pattern_ok_keyed(p, len))
+            r->events[i]++;
+        else
+            r->events_bad[i]++;
+        r->event_from[i] = ev->id;
+        snprintf(r->event_code[i], sizeof r->event_code[i], "%s", ev->code);
         break;
     }
     case RICOCHET_EV_JOINED:
@@ -727,4 +759,16 @@ cJSON *harness_json_line(struct spawn_proc *p, const char *key)
     }
     free(out);
     return found;
+}
+
+char *harness_program_line(const char *prog, const char *const *args)
+{
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, prog, args), 0);
+    assert_int_equal(spawn_stop(&p, 0, 10000), 0);
+    char *out = spawn_read_stdout(&p);
+    spawn_free(&p);
+    assert_non_null(out);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
 }

@@ -30,6 +30,11 @@ char *harness_read_text(const char *path);
 struct cJSON;
 struct cJSON *harness_json_line(struct spawn_proc *p, const char *key);
 
+/* Runs the ricochet program prog (in $RICOCHET_BIN) with args to its exit,
+ * which must be 0 within 10 s (asserted); its stdout's first line, without
+ * the newline (the caller frees). */
+char *harness_program_line(const char *prog, const char *const *args);
+
 /* spawn_start of $RICOCHET_BIN/prog with args (NULL-terminated, without
  * argv[0]). Returns 0, or -1 with the message printed to stderr. */
 int harness_spawn(struct spawn_proc *p, const char *prog,
@@ -84,6 +89,12 @@ void harness_child_start(struct harness_child *ch, void (*run)(uint16_t port, vo
 /* Reads the child's result into out (size bytes) and reaps the child; fails
  * the test unless the result came whole. */
 void harness_child_finish(struct harness_child *ch, void *out, size_t size);
+
+/* Installs libricochet as a game gets it (`make install-lib`, a release
+ * build: not the sanitized objects the tests run on, PREFIX /usr) into a
+ * fresh scratch DESTDIR under /tmp, whose path goes into dir (cap bytes).
+ * Returns 0, or -1 with make's output printed. The caller removes dir. */
+int harness_install_lib(char *dir, size_t cap);
 
 /* SIGTERM: p must exit 0 within 10 s (fails the test otherwise); then freed. */
 void harness_stop(struct spawn_proc *p);
@@ -142,7 +153,15 @@ struct harness_rec {
     char last_error[HARNESS_MAX_CLIENTS][PROTO_CODE_MAX + 1];
     size_t n_errors[HARNESS_MAX_CLIENTS];
     size_t n_chat[HARNESS_MAX_CLIENTS];
+    uint64_t payloads[HARNESS_MAX_CLIENTS];     /* states with a payload that checked out */
+    uint64_t payloads_bad[HARNESS_MAX_CLIENTS]; /* ... that did not (stats/pattern.h) */
+    uint64_t payload_bytes[HARNESS_MAX_CLIENTS]; /* bytes of the payloads that checked out */
+    uint64_t events[HARNESS_MAX_CLIENTS];       /* EVENTs whose body checked out */
+    uint64_t events_bad[HARNESS_MAX_CLIENTS];   /* ... that did not */
+    uint32_t event_from[HARNESS_MAX_CLIENTS];   /* the last event's sender */
+    char event_code[HARNESS_MAX_CLIENTS][PROTO_CODE_MAX + 1]; /* ... its code: "room", "direct" */
 };
+
 
 void harness_rec_event(void *rec, size_t index, const struct ricochet_event *ev);
 

@@ -69,9 +69,13 @@ struct relay_net_config rtc_env_net(void);
 void rtc_client_new(int i, unsigned which);
 void rtc_client_free(int i);
 
-/* Client i's offer through the edge's answer op with pass (NULL: none).
- * Returns the op's result; on an answer, the client reads it. */
+/* Client i's offer through the edge's answer op with pass (NULL: none),
+ * from its own address. Returns the op's result; on an answer, the client
+ * reads it. */
 int rtc_client_offer(int i, const char *pass);
+
+/* The same, the offer said to come from `from` (NULL: unknown). */
+int rtc_client_offer_from(int i, const char *pass, const union netaddr *from);
 
 /* Turns of the loop for ms, every client's socket read between them. */
 void rtc_pump(int ms);

@@ -1,0 +1,87 @@
+// The JavaScript client in Node against a real relay (its ws edge in
+// RICOCHET_WS_URL; tests/test_e2e_bindings.c starts one): two sessions
+// exchange states whose payloads arrive byte for byte, events to the room
+// and to one member; what is refused throws before anything is sent; a
+// closed session throws, never sends.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Session, TO_ROOM, PAYLOAD_MAX, EVENT_MAX, encodeState, decodeState } from "../ricochet.js";
+
+const URL = process.env.RICOCHET_WS_URL;
+
+function open(name) {
+  const s = new Session({ url: URL, room: "js", name, timeoutMs: 5000 });
+  s.got = [];
+  for (const type of ["state", "event", "error", "close"])
+    s.addEventListener(type, (e) => s.got.push({ type, ...e.detail }));
+  return new Promise((resolve, reject) => {
+    s.addEventListener("welcome", () => resolve(s));
+    s.addEventListener("close", (e) => reject(new Error(e.detail.reason)));
+    s.start();
+  });
+}
+
+function until(pred, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const step = () => {
+      if (pred()) return resolve();
+      if (Date.now() - t0 > ms) return reject(new Error("timed out"));
+      setTimeout(step, 10);
+    };
+    step();
+  });
+}
+
+const payloadFor = (seq) => Uint8Array.from({ length: (seq * 53) % 600 }, (_, i) => (seq + i * 7) & 255);
+
+test("the codec keeps a payload whole", () => {
+  const p = Uint8Array.from({ length: PAYLOAD_MAX }, (_, i) => i & 255);
+  const st = decodeState(encodeState({ seq: 9, send_us: 1, x: 1, y: 2, vx: 0, vy: 0, heading: 0 }, p));
+  assert.deepEqual(st.payload, p);
+  assert.throws(() => encodeState({ seq: 1, send_us: 1, x: 0, y: 0, vx: 0, vy: 0, heading: 0 },
+                                  new Uint8Array(PAYLOAD_MAX + 1)), RangeError);
+});
+
+test("payloads and events through a relay", { skip: !URL && "needs RICOCHET_WS_URL" }, async () => {
+  const a = await open("ja"), b = await open("jb");
+  await until(() => a.members.has(b.id) && b.members.has(a.id));
+  const sent = new Map();
+  for (let k = 0; k < 20; k++) {
+    const p = payloadFor(k + 1);
+    const seq = a.sendState({ x: k, y: 1 }, p);
+    assert.ok(seq > 0);
+    sent.set(seq, p);
+  }
+  await until(() => b.got.filter((e) => e.type === "state").length >= 20);
+  for (const e of b.got.filter((e) => e.type === "state")) {
+    assert.equal(e.id, a.id);
+    assert.deepEqual(e.state.payload, sent.get(e.state.seq));
+  }
+  assert.ok(a.sendEvent(TO_ROOM, new Uint8Array([0, 116, 97, 103, 255])));
+  assert.ok(a.sendEvent(b.id, new Uint8Array(EVENT_MAX).fill(7)));
+  await until(() => b.got.filter((e) => e.type === "event").length >= 2);
+  const [room, direct] = b.got.filter((e) => e.type === "event");
+  assert.equal(room.id, a.id);
+  assert.equal(room.code, "room");
+  assert.equal(room.name, "ja");
+  assert.deepEqual(room.data, new Uint8Array([0, 116, 97, 103, 255]));
+  assert.equal(direct.code, "direct");
+  assert.deepEqual(direct.data, new Uint8Array(EVENT_MAX).fill(7));
+  a.sendEvent(4000, new Uint8Array([1]));
+  await until(() => a.got.some((e) => e.type === "error" && e.code === "no_member"));
+
+  // refused before anything is sent
+  assert.throws(() => a.sendState({ x: 1, y: 1 }, new Uint8Array(PAYLOAD_MAX + 1)), RangeError);
+  assert.throws(() => a.sendEvent(TO_ROOM, new Uint8Array(EVENT_MAX + 1)), RangeError);
+  assert.throws(() => a.sendEvent(TO_ROOM, null), TypeError);
+  assert.throws(() => a.sendState({ x: 1, y: 1 }, "text"), TypeError);
+
+  // a closed session throws, and sends nothing
+  a.close();
+  assert.equal(a.phase, "closed");
+  assert.throws(() => a.sendState({ x: 1, y: 1 }), /closed/);
+  assert.throws(() => a.sendEvent(TO_ROOM, new Uint8Array([1])), /closed/);
+  a.close(); // twice is fine
+  b.close();
+});
