@@ -105,20 +105,20 @@ static void send_version_negotiation(struct relay_quic *t, const ngtcp2_version_
 }
 
 /* A stateless reset for a short-header packet of got bytes to an ID no
- * connection has: shorter than it (so two endpoints cannot loop), at least
- * as long as a short packet with that ID could be. */
+ * connection has: one byte shorter than it (RFC 9000 10.3: two endpoints
+ * cannot loop), its first byte and at least 5 random bytes before the
+ * token, so a packet of 22 bytes or fewer gets none. */
 static void send_reset(struct relay_quic *t, const ngtcp2_version_cid *vc,
                        const union netaddr *from, size_t got)
 {
-    size_t min = 1 + vc->dcidlen + NGTCP2_MIN_STATELESS_RESET_RANDLEN + 16;
-    if (vc->dcidlen == 0 || got <= min + 1) {
+    size_t randlen = got > 18 ? got - 18 : 0; /* 1 + randlen + 16 = got - 1 */
+    if (vc->dcidlen == 0 || randlen < NGTCP2_MIN_STATELESS_RESET_RANDLEN) {
         t->own[QUIC_COUNT_UNANSWERED]++;
         return;
     }
     ngtcp2_cid cid;
     ngtcp2_cid_init(&cid, vc->dcid, vc->dcidlen);
     uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rand[64], pkt[128];
-    size_t randlen = got - 1 - NGTCP2_STATELESS_RESET_TOKENLEN - 1;
     if (randlen > sizeof rand)
         randlen = sizeof rand;
     transport_quic_random(rand, randlen);
@@ -277,7 +277,7 @@ static int quic_alloc(struct relay_quic *t, char *err, size_t cap)
         !t->rbuf || !t->sbuf || getrandom(keys, sizeof keys, 0) != (ssize_t)sizeof keys ||
         getrandom(t->secret, sizeof t->secret, 0) != (ssize_t)sizeof t->secret ||
         quic_cids_init(&t->cids, n * QUIC_EDGE_CIDS, keys) != 0 ||
-        quic_timers_init(&t->timers, n) != 0) {
+        quic_timers_init(&t->timers, n) != 0 || waiting_init(&t->waiting, n) != 0) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
@@ -329,6 +329,7 @@ static void quic_destroy(void *ctx)
         close(t->fd);
     quic_cids_free(&t->cids);
     quic_timers_free(&t->timers);
+    waiting_free(&t->waiting);
     free(t->conns);
     free(t->free_slots);
     free(t->dirty);

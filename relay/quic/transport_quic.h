@@ -45,6 +45,7 @@
 #include "../../proto/quicmsg.h"
 #include "../../sys/netaddr.h"
 #include "../core/strangers.h"
+#include "../core/waiting.h"
 #include "../transport.h"
 
 #define QUIC_EDGE_READ 64          /* datagrams per recvmmsg */
@@ -237,7 +238,8 @@ struct relay_quic {
     uint32_t *gone, n_gone;   /* peers whose connection ended, to report */
     uint8_t *gone_why;        /* ... and why (enum proto_left_reason) */
     unsigned half_open;       /* connections not yet peers */
-    unsigned max_half_open;
+    unsigned max_half_open;   /* connections that have not joined (peers or not), at most */
+    struct waiting waiting;   /* which of them gives way to a newcomer */
     unsigned closing;         /* connections in QUIC_PHASE_CLOSING */
     struct quic_cids cids;
     struct quic_timers timers;

@@ -192,10 +192,57 @@ static void params_for(const struct relay_quic *t, const ngtcp2_pkt_hd *hd,
     }
 }
 
+/* Is c one of the connections that have not joined: before its first
+ * message, or a peer that is no member nor a join the relay is settling
+ * (parked for a fleet's directory, a sealed session's proof due)? */
+static bool waiting(const struct relay_quic *t, const struct quic_conn *c)
+{
+    uint32_t h = t->base + c->slot;
+    return c->phase == QUIC_PHASE_HANDSHAKE || c->phase == QUIC_PHASE_OPEN ||
+           (c->phase == QUIC_PHASE_PEER && t->relay &&
+            !(relay_peer_joined(t->relay, h) || relay_peer_parked(t->relay, h) ||
+              relay_peer_proving(t->relay, h)));
+}
+
+/* Room for one more connection: a free slot and fewer than max_half_open
+ * connections that have not joined, or else one of them gives way
+ * (waiting.h), freed without a word (its client's next packet gets a
+ * stateless reset), counted half_open. Returns false if none can. */
+static bool make_room(struct relay_quic *t, uint64_t now_us)
+{
+    uint32_t in_use = t->cfg.peer_cap - t->nfree, members = 0;
+    if (t->relay)
+        members = relay_stats(t->relay)->edges[relay_peer_edge(t->relay, t->base)].members;
+    if (t->nfree > 0 && in_use - (members < in_use ? members : in_use) < t->max_half_open)
+        return true; /* fewer in use than the budget, members aside: no walk */
+    waiting_begin(&t->waiting);
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
+        if (waiting(t, &t->conns[i]))
+            waiting_add(&t->waiting, i, &t->conns[i].remote, t->conns[i].since_us);
+    uint32_t n, i = waiting_pick(&t->waiting, &n);
+    if (t->nfree > 0 && n < t->max_half_open)
+        return true;
+    if (i == UINT32_MAX)
+        return false;
+    char addr[RELAY_ADDR_MAX];
+    log_debug("relay: quic: %u connections have not joined: closing %s's oldest", n,
+              netaddr_format(&t->conns[i].remote, addr, sizeof addr));
+    if (t->relay)
+        relay_count_drop(t->relay, RELAY_DROP_HALF_OPEN);
+    if (t->conns[i].phase == QUIC_PHASE_PEER) {
+        t->own[QUIC_COUNT_HALF_OPEN]++;
+        relay_peer_gone(t->relay, t->base + i, PROTO_LEFT_QUIT, now_us);
+        t->conns[i].gone_reported = true;
+    }
+    leave_phase(t, &t->conns[i], PROTO_LEFT_QUIT);
+    conn_free(t, &t->conns[i]);
+    return true;
+}
+
 int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const ngtcp2_cid *odcid,
                           const union netaddr *from, uint64_t now_us)
 {
-    if (t->nfree == 0 || t->half_open >= t->max_half_open)
+    if (!make_room(t, now_us))
         return -1;
     uint32_t slot = t->free_slots[--t->nfree];
     struct quic_conn *c = &t->conns[slot];

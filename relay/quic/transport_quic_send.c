@@ -362,7 +362,9 @@ static void quic_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 /* One connection per client, its handshake binding it to its address
  * (not forgeable); TLS 1.3 encrypts every byte (secure); streams carry
  * any message in a frame (no message_max but a frame's); the ENet modes
- * and streams, a member switching between them by how it sends. */
+ * and streams, a member switching between them by how it sends; a peer
+ * counts against --max-clients from its join (count_at_join): before it,
+ * it is one of the edge's own connections that have not joined. */
 struct relay_transport transport_quic_core(void *ctx, uint32_t base)
 {
     static const char *const counters[QUIC_COUNTS + 1] = {
@@ -400,6 +402,7 @@ struct relay_transport transport_quic_core(void *ctx, uint32_t base)
         .forgeable = false,
         .modes = (1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) |
                  (1u << PROTO_MODE_RELIABLE) | (1u << PROTO_MODE_STREAMS),
+        .count_at_join = true,
         .secure = true,
         .counters = counters,
         .send_control = quic_send_control,
