@@ -271,10 +271,10 @@ static int quic_alloc(struct relay_quic *t, char *err, size_t cap)
     t->gone = malloc(n * sizeof *t->gone);
     t->gone_why = malloc(n);
     t->message = malloc(t->cfg.max_packet_size);
-    t->rbuf = malloc((size_t)QUIC_EDGE_READ * QUIC_EDGE_DATAGRAM);
-    t->sbuf = malloc((size_t)QUIC_EDGE_OUT * QUIC_EDGE_PKT);
     if (!t->conns || !t->free_slots || !t->dirty || !t->gone || !t->gone_why || !t->message ||
-        !t->rbuf || !t->sbuf || getrandom(keys, sizeof keys, 0) != (ssize_t)sizeof keys ||
+        dgram_in_init(&t->in, QUIC_EDGE_READ, QUIC_EDGE_DATAGRAM) != 0 ||
+        dgram_out_init(&t->out, QUIC_EDGE_OUT, QUIC_EDGE_PKT) != 0 ||
+        getrandom(keys, sizeof keys, 0) != (ssize_t)sizeof keys ||
         getrandom(t->secret, sizeof t->secret, 0) != (ssize_t)sizeof t->secret ||
         quic_cids_init(&t->cids, n * QUIC_EDGE_CIDS, keys) != 0 ||
         quic_timers_init(&t->timers, n) != 0 || waiting_init(&t->waiting, n) != 0) {
@@ -286,9 +286,6 @@ static int quic_alloc(struct relay_quic *t, char *err, size_t cap)
         t->free_slots[i] = n - 1 - i; /* slot 0 first */
     }
     t->nfree = n;
-    for (unsigned i = 0; i < QUIC_EDGE_READ; i++)
-        t->riov[i] = (struct iovec){.iov_base = t->rbuf + (size_t)i * QUIC_EDGE_DATAGRAM,
-                                    .iov_len = QUIC_EDGE_DATAGRAM};
     strangers_init(&t->strangers, keys + 16, t->cfg.max_per_address, clock_now_us());
     t->max_half_open = t->cfg.max_half_open ? t->cfg.max_half_open : (n + 3) / 4;
     return 0;
@@ -336,8 +333,8 @@ static void quic_destroy(void *ctx)
     free(t->gone);
     free(t->gone_why);
     free(t->message);
-    free(t->rbuf);
-    free(t->sbuf);
+    dgram_in_free(&t->in);
+    dgram_out_free(&t->out);
     free(t);
 }
 
@@ -357,29 +354,21 @@ static int quic_fd(const void *ctx)
  * waited, or -1 on a socket error. */
 static int read_batch(struct relay_quic *t, struct relay *r)
 {
-    for (unsigned i = 0; i < QUIC_EDGE_READ; i++)
-        t->rmsg[i] = (struct mmsghdr){
-            .msg_hdr = {.msg_name = &t->rfrom[i], .msg_namelen = sizeof t->rfrom[i],
-                        .msg_iov = &t->riov[i], .msg_iovlen = 1}};
-    int n = recvmmsg(t->fd, t->rmsg, QUIC_EDGE_READ, MSG_DONTWAIT, NULL);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return 0;
-        log_error("relay: quic: recvmmsg: %s", strerror(errno));
-        return -1;
-    }
+    int n = dgram_in_read(&t->in, t->fd, "quic");
+    if (n <= 0)
+        return n;
     relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
     t->now_us = clock_now_us();
     for (int i = 0; i < n; i++) {
-        const struct msghdr *h = &t->rmsg[i].msg_hdr;
-        union netaddr *from = &t->rfrom[i];
+        const struct msghdr *h = &t->in.msg[i].msg_hdr;
+        union netaddr *from = &t->in.from[i];
         if (netaddr_from_sockaddr(from, &from->sa, h->msg_namelen) != 0)
             continue;
         if (h->msg_flags & MSG_TRUNC) {
             t->own[QUIC_COUNT_TOO_LONG]++;
             continue;
         }
-        transport_quic_route(t, t->riov[i].iov_base, t->rmsg[i].msg_len, from);
+        transport_quic_route(t, t->in.iov[i].iov_base, t->in.msg[i].msg_len, from);
     }
     report_gone(t);
     return n;
@@ -470,7 +459,7 @@ static bool quic_backlog(const void *ctx)
 static bool quic_settled(const void *ctx)
 {
     const struct relay_quic *t = ctx;
-    return t->closing == 0 && t->nsend == 0;
+    return t->closing == 0 && t->out.n == 0;
 }
 
 const struct relay_transport_ops relay_quic_ops = {

@@ -43,6 +43,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "../../proto/quicmsg.h"
+#include "../../sys/dgram.h"
 #include "../../sys/netaddr.h"
 #include "../core/strangers.h"
 #include "../core/waiting.h"
@@ -250,20 +251,11 @@ struct relay_quic {
     uint8_t *message;         /* a message copied for the core (max_packet_size) */
     uint64_t now_us;          /* the time of the batch in hand */
 
-    /* receiving */
-    struct mmsghdr rmsg[QUIC_EDGE_READ];
-    struct iovec riov[QUIC_EDGE_READ];
-    union netaddr rfrom[QUIC_EDGE_READ];
-    uint8_t *rbuf;            /* QUIC_EDGE_READ buffers of QUIC_EDGE_DATAGRAM */
+    struct dgram_in in;       /* QUIC_EDGE_READ datagrams of QUIC_EDGE_DATAGRAM */
     bool backlog;
     uint64_t read_end_us;
 
-    /* sending: datagrams written into sbuf, one sendmmsg */
-    struct mmsghdr smsg[QUIC_EDGE_OUT];
-    struct iovec siov[QUIC_EDGE_OUT];
-    union netaddr sto[QUIC_EDGE_OUT];
-    uint8_t *sbuf;            /* QUIC_EDGE_OUT datagrams of QUIC_EDGE_PKT */
-    unsigned nsend;
+    struct dgram_out out;     /* QUIC_EDGE_OUT datagrams of QUIC_EDGE_PKT, one sendmmsg */
     uint64_t sent_bytes;      /* UDP payload bytes sent (what tests and the fuzz target
                                  weigh against what came) */
 

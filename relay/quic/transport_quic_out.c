@@ -6,9 +6,6 @@
  * or that read a packet, is marked once and written in the next pass. */
 #include "transport_quic.h"
 
-#include <errno.h>
-#include <string.h>
-
 #include "../../sys/log.h"
 
 void transport_quic_mark(struct relay_quic *t, struct quic_conn *c)
@@ -26,40 +23,16 @@ void transport_quic_queue(struct relay_quic *t, const union netaddr *to, const u
         log_error("relay: quic: a datagram of %zu bytes over %d: not sent", len, QUIC_EDGE_PKT);
         return;
     }
-    if (t->nsend == QUIC_EDGE_OUT)
+    if (t->out.n == t->out.cap)
         transport_quic_out_flush(t);
-    unsigned k = t->nsend++;
-    uint8_t *copy = t->sbuf + (size_t)k * QUIC_EDGE_PKT;
-    if (copy != data)
-        memcpy(copy, data, len);
-    t->sto[k] = *to;
-    t->siov[k] = (struct iovec){.iov_base = copy, .iov_len = len};
-    t->smsg[k] = (struct mmsghdr){
-        .msg_hdr = {.msg_name = &t->sto[k], .msg_namelen = netaddr_len(&t->sto[k]),
-                    .msg_iov = &t->siov[k], .msg_iovlen = 1}};
+    /* the packet may be in the queue's next slot already (written in place) */
+    dgram_out_add(&t->out, to, data, len);
     t->sent_bytes += len;
 }
 
 void transport_quic_out_flush(struct relay_quic *t)
 {
-    unsigned off = 0, failed = 0;
-    while (t->fd >= 0 && off < t->nsend) {
-        int sent = sendmmsg(t->fd, t->smsg + off, t->nsend - off, 0);
-        if (sent > 0) {
-            off += (unsigned)sent;
-            continue;
-        }
-        if (sent < 0 && errno == EINTR)
-            continue;
-        if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
-            failed += t->nsend - off; /* a full socket buffer: lost, as on any network */
-            break;
-        }
-        log_debug("relay: quic: sendmmsg: %s", strerror(errno)); /* this one refused */
-        failed++;
-        off++;
-    }
+    unsigned failed = dgram_out_send(&t->out, t->fd, "quic");
     for (unsigned i = 0; t->relay && i < failed; i++)
         relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
-    t->nsend = 0;
 }

@@ -120,9 +120,9 @@ int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t n
     uint8_t blocked[1 + QUIC_EDGE_SENDERS] = {0};
     bool dgrams_ok = true;
     for (int pkts = 0; pkts < QUIC_EDGE_WRITE_PKTS; pkts++) {
-        if (t->nsend == QUIC_EDGE_OUT)
+        if (t->out.n == t->out.cap)
             transport_quic_out_flush(t);
-        uint8_t *buf = t->sbuf + (size_t)t->nsend * QUIC_EDGE_PKT;
+        uint8_t *buf = dgram_out_slot(&t->out);
         ngtcp2_path_storage ps;
         ngtcp2_path_storage_zero(&ps);
         ngtcp2_ssize n = write_packet(t, c, buf, &ps, blocked, &dgrams_ok, now_us);
