@@ -2,10 +2,39 @@
 #include "dgram.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
+
+int dgram_bind(const char *host, uint16_t port, int buffer_bytes, union netaddr *local,
+               char *err, size_t err_cap)
+{
+    if (!host || !*host)
+        host = "0.0.0.0";
+    char why[200];
+    if (netaddr_resolve(host, port, local, why, sizeof why) != 0) {
+        snprintf(err, err_cap, "bind address: %s", why);
+        return -1;
+    }
+    int fd = netaddr_udp_socket(local, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, err_cap, "socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);
+    socklen_t len = sizeof *local;
+    if (bind(fd, &local->sa, netaddr_len(local)) != 0 ||
+        getsockname(fd, &local->sa, &len) != 0) {
+        snprintf(err, err_cap, "bind %s:%u: %s", host, (unsigned)port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 int dgram_in_init(struct dgram_in *b, unsigned cap, size_t size)
 {

@@ -1,9 +1,10 @@
-/* dgram.h: datagrams in and out of one UDP socket in batches, as the
- * relay's datagram edges with many sessions behind one socket (webrtc,
- * quic) read and write them: one recvmmsg() into a batch of buffers, and a
- * queue of datagrams (copied in, or written in place) that leaves in as
- * few sendmmsg() calls as the kernel allows. Memory is allocated once, at
- * init; nothing here blocks (the edges' sockets are non-blocking). */
+/* dgram.h: a bound UDP socket and its datagrams in and out in batches,
+ * as the relay's datagram edges with many sessions behind one socket
+ * (webrtc, quic) read and write them: one recvmmsg() into a batch of
+ * buffers, and a queue of datagrams (copied in, or written in place) that
+ * leaves in as few sendmmsg() calls as the kernel allows. Memory is
+ * allocated once, at init; nothing here blocks (the sockets are
+ * non-blocking). */
 #ifndef RICOCHET_DGRAM_H
 #define RICOCHET_DGRAM_H
 
@@ -12,6 +13,13 @@
 #include <sys/socket.h>
 
 #include "netaddr.h"
+
+/* A non-blocking UDP socket bound to host:port (host NULL or "": 0.0.0.0;
+ * port 0: a free one), its kernel buffers asked for buffer_bytes each, the
+ * address bound (the port a 0 got) into *local. Returns the socket, or -1
+ * with a one-line message in err. */
+int dgram_bind(const char *host, uint16_t port, int buffer_bytes, union netaddr *local,
+               char *err, size_t err_cap);
 
 /* A batch of datagrams read: datagram i is msg[i].msg_len bytes at
  * iov[i].iov_base, from from[i] (the sockaddr as the kernel wrote it,

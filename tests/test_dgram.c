@@ -4,7 +4,8 @@
  * from the sender's address; a read takes at most its batch, then the
  * rest; a datagram longer than a buffer is marked truncated; one the
  * kernel refuses is skipped and counted while the others go; nothing
- * waiting reads as 0, a closed socket's queue sends nothing. */
+ * waiting reads as 0, a closed socket's queue sends nothing; a bind that
+ * cannot be is one line. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,14 +22,12 @@
 /* A non-blocking UDP socket on 127.0.0.1 and a free port; its address. */
 static int udp_socket(union netaddr *at)
 {
-    char err[128];
-    assert_int_equal(netaddr_resolve("127.0.0.1", 0, at, err, sizeof err), 0);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, &at->sa, netaddr_len(at)), 0);
-    socklen_t len = sizeof *at;
-    assert_int_equal(getsockname(fd, &at->sa, &len), 0);
-    assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+    char err[256];
+    int fd = dgram_bind("127.0.0.1", 0, 1 << 20, at, err, sizeof err);
+    if (fd < 0)
+        fail_msg("%s", err);
+    assert_int_not_equal(netaddr_port(at), 0);
+    assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
     return fd;
 }
 
@@ -137,11 +136,28 @@ static void a_refused_datagram_is_skipped(void **state)
     close(fs);
 }
 
+/* A bind that cannot be: one line saying why, no socket left open. */
+static void binds_refused_in_one_line(void **state)
+{
+    (void)state;
+    union netaddr a, b;
+    char err[256];
+    int fd = udp_socket(&a);
+    assert_int_equal(dgram_bind("127.0.0.1", netaddr_port(&a), 1 << 16, &b, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "bind 127.0.0.1:"));
+    assert_int_equal(dgram_bind("no.such.host.invalid", 0, 1 << 16, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bind address: "));
+    assert_null(strchr(err, '\n'));
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_queue_leaves_in_order_and_arrives_whole),
         cmocka_unit_test(a_refused_datagram_is_skipped),
+        cmocka_unit_test(binds_refused_in_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -236,26 +236,9 @@ static void quic_destroy(void *ctx);
 /* socket(), bind(), the address bound. Returns 0, or -1 with err. */
 static int quic_bind(struct relay_quic *t, char *err, size_t cap)
 {
-    const char *host = t->cfg.bind && *t->cfg.bind ? t->cfg.bind : "0.0.0.0";
-    char why[200];
-    if (netaddr_resolve(host, t->cfg.port, &t->local, why, sizeof why) != 0) {
-        snprintf(err, cap, "bind address: %s", why);
+    t->fd = dgram_bind(t->cfg.bind, t->cfg.port, SOCKET_BUFFER, &t->local, err, cap);
+    if (t->fd < 0)
         return -1;
-    }
-    t->fd = netaddr_udp_socket(&t->local, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (t->fd < 0) {
-        snprintf(err, cap, "socket: %s", strerror(errno));
-        return -1;
-    }
-    int size = SOCKET_BUFFER;
-    setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-    socklen_t len = sizeof t->local;
-    if (bind(t->fd, &t->local.sa, netaddr_len(&t->local)) != 0 ||
-        getsockname(t->fd, &t->local.sa, &len) != 0) {
-        snprintf(err, cap, "bind %s:%u: %s", host, (unsigned)t->cfg.port, strerror(errno));
-        return -1;
-    }
     netaddr_format(&t->local, t->addr, sizeof t->addr);
     return 0;
 }

@@ -267,26 +267,9 @@ static int advertise_at(struct relay_webrtc *t, const union netaddr *bound, char
 static int webrtc_bind(struct relay_webrtc *t, char *err, size_t cap)
 {
     union netaddr local;
-    const char *host = t->cfg.bind && *t->cfg.bind ? t->cfg.bind : "0.0.0.0";
-    char why[200];
-    if (netaddr_resolve(host, t->cfg.port, &local, why, sizeof why) != 0) {
-        snprintf(err, cap, "bind address: %s", why);
+    t->fd = dgram_bind(t->cfg.bind, t->cfg.port, SOCKET_BUFFER, &local, err, cap);
+    if (t->fd < 0)
         return -1;
-    }
-    t->fd = netaddr_udp_socket(&local, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (t->fd < 0) {
-        snprintf(err, cap, "socket: %s", strerror(errno));
-        return -1;
-    }
-    int size = SOCKET_BUFFER;
-    setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-    socklen_t len = sizeof local;
-    if (bind(t->fd, &local.sa, netaddr_len(&local)) != 0 ||
-        getsockname(t->fd, &local.sa, &len) != 0) {
-        snprintf(err, cap, "bind %s:%u: %s", host, (unsigned)t->cfg.port, strerror(errno));
-        return -1;
-    }
     netaddr_format(&local, t->addr, sizeof t->addr);
     return advertise_at(t, &local, err, cap);
 }
