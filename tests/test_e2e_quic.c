@@ -50,18 +50,13 @@ struct edges {
 
 static void edges_start(struct edges *e, const char *const *more)
 {
-    const char *args[32] = {"--listen", "quic://127.0.0.1:0", "--listen", "ws://127.0.0.1:0",
-                            "--listen", "webrtc://127.0.0.1:0", "--listen", "enet://127.0.0.1:0"};
-    size_t n = 8;
-    for (size_t i = 0; more && more[i] && n < 31; i++)
-        args[n++] = more[i];
-    args[n] = NULL;
-    assert_true(harness_start_relay(&e->relay, args) > 0);
-    e->quic = harness_edge_port(&e->relay, "quic");
-    e->ws = harness_edge_port(&e->relay, "ws");
-    e->webrtc = harness_edge_port(&e->relay, "webrtc");
-    e->enet = harness_edge_port(&e->relay, "enet");
-    assert_true(e->quic && e->ws && e->webrtc && e->enet);
+    static const char *const schemes[] = {"quic", "ws", "webrtc", "enet", NULL};
+    uint16_t port[4];
+    harness_start_edges(&e->relay, schemes, more, port);
+    e->quic = port[0];
+    e->ws = port[1];
+    e->webrtc = port[2];
+    e->enet = port[3];
 }
 
 static void edges_stop(struct edges *e)
