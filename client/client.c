@@ -281,6 +281,12 @@ const uint8_t *ricochet_event_bytes(const struct ricochet *c, size_t *len)
     return n ? c->ev_bytes : NULL;
 }
 
+void client_set_fate(struct ricochet *c, client_fate_fn fn, void *ctx)
+{
+    c->fate = fn;
+    c->fate_ctx = ctx;
+}
+
 int client_rebind(struct ricochet *c)
 {
     return c && c->ops && c->ops->rebind ? c->ops->rebind(c) : -1;

@@ -181,6 +181,16 @@ enum proto_mode client_mode(const struct ricochet *c);
  * connection migration, the relay keeping the member. Returns 0, or -1
  * (another transport, not up yet, or no socket). */
 int client_rebind(struct ricochet *c);
+/* What my transport learned of the fate of my unreliable states: QUIC
+ * calls fn when the relay acknowledged the datagram that carried the state
+ * of this seq (lost false), or when ngtcp2 declared it lost (lost true;
+ * it is never sent again): what the sender knew, beside what the network
+ * did. The other transports never call it. fn runs inside ricochet_poll or
+ * a send, from inside the transport: it must not call the library. NULL:
+ * none. */
+typedef void (*client_fate_fn)(void *ctx, struct ricochet *c, uint32_t seq, bool lost);
+void client_set_fate(struct ricochet *c, client_fate_fn fn, void *ctx);
+
 /* The socket the session's datagrams or stream cross (ricochet_fd may be
  * an epoll set holding it): its local endpoint, its kernel counters. */
 int client_socket(const struct ricochet *c);

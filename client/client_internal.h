@@ -194,6 +194,8 @@ struct ricochet {
     struct client_transport_caps caps; /* ops->caps, or (detached) those of the
                                           transport the mode would pick */
     void *tp;                 /* the transport's own state */
+    client_fate_fn fate;      /* client_set_fate's, and its context */
+    void *fate_ctx;
 
     enum client_phase phase;
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */

@@ -203,10 +203,14 @@ static int on_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *data, s
     return 0;
 }
 
+/* A datagram's ID is the seq of the state it carries. */
 static int on_datagram_acked(ngtcp2_conn *conn, uint64_t id, void *ud)
 {
-    (void)conn, (void)id;
-    ((struct client_quic *)ud)->dgrams_acked++;
+    (void)conn;
+    struct client_quic *t = ud;
+    t->dgrams_acked++;
+    if (t->c->fate)
+        t->c->fate(t->c->fate_ctx, t->c, (uint32_t)id, false);
     return 0;
 }
 
@@ -215,8 +219,8 @@ static int on_datagram_lost(ngtcp2_conn *conn, uint64_t id, void *ud)
     (void)conn;
     struct client_quic *t = ud;
     t->dgrams_lost++;
-    log_debug("client %s: datagram of state %llu declared lost", t->c->name,
-              (unsigned long long)id);
+    if (t->c->fate)
+        t->c->fate(t->c->fate_ctx, t->c, (uint32_t)id, true);
     return 0;
 }
 

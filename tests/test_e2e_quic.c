@@ -13,7 +13,9 @@
  * reliable ones all. Through ricochet-netsim dropping the receiver's
  * packets, a member of the mode streams keeps receiving a sender's states
  * while another sender's lost state is resent, where a reliable member
- * (one stream) waits for it: read from the receivers' timelines. A member
+ * (one stream) waits for it: read from the receivers' timelines. A
+ * sender through netsim's loss is told which of its datagrams the relay
+ * acknowledged and which were lost, as the receiver saw them. A member
  * whose socket changes (connection migration) stays the same member. With
  * --tls-cert and --tls-key the relay's certificate is the file's, and a
  * client pinning another is refused. Between two network namespaces,
@@ -377,6 +379,103 @@ static void a_stream_per_sender_holds_back_only_its_sender(void **state)
 
 /* ---- migration ---------------------------------------------------------------------- */
 
+/* ---- what the sender knew ----------------------------------------------------------- */
+
+#define FATES 400
+
+/* What the sender's transport said of each seq from first on: 1
+ * acknowledged, 2 lost. */
+struct fates {
+    uint32_t first;
+    uint8_t of[FATES];
+};
+
+static void fate_seen(void *ctx, struct ricochet *c, uint32_t seq, bool lost)
+{
+    (void)c;
+    struct fates *f = ctx;
+    if (seq - f->first < FATES)
+        f->of[seq - f->first] |= lost ? 2 : 1;
+}
+
+/* An unsequenced sender through netsim losing a tenth of what it sends:
+ * its transport says of its datagrams which the relay acknowledged and
+ * which ngtcp2 declared lost (client_set_fate), never both of one; what the
+ * receiver got is what was acknowledged (but for a state the relay shed),
+ * and what it missed what was declared lost (but for a loss declared
+ * early: a late acknowledgement after it). */
+static void the_sender_knows_its_lost_datagrams(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "quic://127.0.0.1:0", "--tick-ms", "0", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t quic = harness_edge_port(&relay, "quic");
+    char at[32];
+    snprintf(at, sizeof at, "127.0.0.1:%u", quic);
+    const char *nargs[] = {"--relay", at, "--up-loss", "10", "--delay", "5", "--seed", "3",
+                           NULL};
+    struct spawn_proc netsim;
+    uint16_t via = (uint16_t)harness_start_netsim(&netsim, nargs);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = quic_client(via, "fates", "sender", PROTO_MODE_UNSEQUENCED, NULL);
+    r.c[1] = quic_client(quic, "fates", "receiver", PROTO_MODE_UNSEQUENCED, NULL);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    static struct fates f;
+    memset(&f, 0, sizeof f);
+    f.first = client_next_seq(r.c[0]);
+    client_set_fate(r.c[0], fate_seen, &f);
+    static uint8_t got[FATES];
+    memset(got, 0, sizeof got);
+    uint32_t sender = ricochet_id(r.c[0]);
+    for (int k = 0; k < 300; k++) {
+        struct ricochet_state st = {.x = 1, .y = 2};
+        assert_int_equal(ricochet_send_state(r.c[0], &st), RICOCHET_OK);
+        uint64_t until = clock_now_us() + 10000;
+        struct ricochet_event ev;
+        while (clock_now_us() < until)
+            for (int i = 0; i < 2; i++)
+                while (ricochet_poll(r.c[i], 0, &ev) == 1)
+                    if (i == 1 && ev.type == RICOCHET_EV_STATE && ev.id == sender &&
+                        ev.state.seq - f.first < FATES)
+                        got[ev.state.seq - f.first] = 1;
+    }
+    uint64_t until = clock_now_us() + 1500000; /* the last acknowledgements and losses */
+    struct ricochet_event ev;
+    while (clock_now_us() < until)
+        for (int i = 0; i < 2; i++)
+            while (ricochet_poll(r.c[i], 1, &ev) == 1)
+                if (i == 1 && ev.type == RICOCHET_EV_STATE && ev.id == sender &&
+                    ev.state.seq - f.first < FATES)
+                    got[ev.state.seq - f.first] = 1;
+    unsigned acked = 0, lost = 0, acked_got = 0, lost_missed = 0;
+    for (uint32_t q = 0; q < 300; q++) {
+        assert_int_not_equal(f.of[q], 3); /* never both */
+        acked += f.of[q] == 1;
+        lost += f.of[q] == 2;
+        acked_got += f.of[q] == 1 && got[q];
+        lost_missed += f.of[q] == 2 && !got[q];
+    }
+    print_message("fates: %u acknowledged (%u received), %u lost (%u missed), of 300\n", acked,
+                  acked_got, lost, lost_missed);
+    assert_true(lost >= 10 && lost <= 60);   /* about a tenth */
+    assert_true(acked + lost >= 280);        /* nearly every datagram's fate known */
+    assert_true(acked_got * 100 >= acked * 95);
+    assert_true(lost_missed * 100 >= lost * 80);
+    struct client_netinfo ni;
+    client_netinfo(r.c[0], &ni);
+    assert_true(ni.quic_datagrams_lost >= lost && ni.quic_datagrams_acked >= acked);
+    ricochet_close(r.c[0]);
+    ricochet_close(r.c[1]);
+    assert_int_equal(spawn_stop(&netsim, SIGTERM, 5000), 0);
+    spawn_free(&netsim);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 static uint16_t local_port(const struct ricochet *c)
 {
     union netaddr a;
@@ -597,6 +696,7 @@ int main(void)
         cmocka_unit_test(ngtcp2_client_reaches_the_edge),
         cmocka_unit_test(a_room_mixes_quic_enet_ws_and_webrtc_members),
         cmocka_unit_test(a_stream_per_sender_holds_back_only_its_sender),
+        cmocka_unit_test(the_sender_knows_its_lost_datagrams),
         cmocka_unit_test(a_member_that_moves_stays),
         cmocka_unit_test(a_certificate_of_its_own_and_a_pin),
         cmocka_unit_test(quic_through_netsim_ip_mode),
