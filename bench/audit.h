@@ -75,6 +75,29 @@ enum audit_got {
 void audit_track_got(struct audit_track *t, size_t i, size_t s, uint32_t seq,
                      enum audit_got how);
 
+/* One line of netsim's drop log (droplog.h), read: a state's, a TCP
+ * segment's, a stream state's, or a model line. */
+struct audit_line {
+    uint64_t t_us;
+    char ev[16];             /* "fwd", "loss", ..., "model" */
+    int event;               /* enum droplog_event (a model line: none) */
+    int dir;                 /* enum netsim_dir */
+    char flow[48];           /* the client's endpoint, as written */
+    union netaddr ep;        /* ... read */
+    char f5[16], f6[16];     /* sender and seq as written ("-" on a segment) */
+    uint32_t sender, seq;
+    char kind[16];           /* statescan_kind_name, "segment" or "stream" */
+    uint64_t delay_us;
+    char peer[24], group[16]; /* as written: a datagram's peer and group; a segment's
+                                START:END and flags; a stream state's START:END */
+    uint32_t start, end;     /* a segment's or a stream state's sequence numbers */
+    bool model;              /* a model line (t_us, dir only) */
+};
+
+/* Reads one line (not a comment). Returns 0, or -1 if it is not one of
+ * the log's. */
+int audit_line_parse(const char *line, struct audit_line *l);
+
 /* netsim's drop log, indexed by (dir, flow, sender, seq). */
 struct audit_log;
 

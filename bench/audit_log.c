@@ -212,29 +212,59 @@ static int log_datagram_state(struct audit_log *log, struct audit_key *key, int 
     return audit_holds_reliable(log->holds, &hk, &l, &x->mark);
 }
 
+int audit_line_parse(const char *line, struct audit_line *l)
+{
+    char dir[8];
+    memset(l, 0, sizeof *l);
+    snprintf(l->peer, sizeof l->peer, "-");
+    snprintf(l->group, sizeof l->group, "-");
+    int got = sscanf(line, "%" SCNu64 " %15s %7s %47s %15s %15s %15s %" SCNu64 " %23s %15s",
+                     &l->t_us, l->ev, dir, l->flow, l->f5, l->f6, l->kind, &l->delay_us,
+                     l->peer, l->group);
+    l->dir = !strcmp(dir, "up") ? NETSIM_UP : NETSIM_DOWN;
+    if (got >= 3 && !strcmp(l->ev, "model")) { /* the model in force from t_us on */
+        l->model = true;
+        return (strcmp(dir, "up") && strcmp(dir, "down")) ? -1 : 0;
+    }
+    if (got < 8) /* logs older than the peer and group columns have 8 */
+        return -1;
+    l->event = droplog_event_parse(l->ev);
+    char why[160];
+    /* the log's flows are numeric: no name is ever looked up */
+    if (l->event < 0 || (strcmp(dir, "up") && strcmp(dir, "down")) ||
+        !strchr("0123456789[", l->flow[0]) ||
+        netaddr_parse_endpoint(l->flow, &l->ep, why, sizeof why) != 0)
+        return -1;
+    if (!strcmp(l->kind, "segment"))
+        return log_range(l->peer, &l->start, &l->end) == 0 && l->event != DROPLOG_SENT ? 0 : -1;
+    if (log_u32(l->f5, &l->sender) != 0 || log_u32(l->f6, &l->seq) != 0)
+        return -1;
+    if (l->event == DROPLOG_SENT)
+        return !strcmp(l->kind, "stream") && log_range(l->peer, &l->start, &l->end) == 0 ? 0
+                                                                                          : -1;
+    return 0;
+}
+
 /* One line into log. Returns 0 (recorded or not a state event) or -1. */
 static int log_line(struct audit_log *log, const char *line)
 {
-    char ev[16], dir[8], flow[48], f5[16], f6[16], kind[16], f9[24] = "-", f10[16] = "-";
-    uint64_t t_us, delay;
-    int got = sscanf(line, "%" SCNu64 " %15s %7s %47s %15s %15s %15s %" SCNu64 " %23s %15s",
-                     &t_us, ev, dir, flow, f5, f6, kind, &delay, f9, f10);
-    if (got < 8) /* logs older than the peer and group columns have 8 */
+    struct audit_line l;
+    if (audit_line_parse(line, &l) != 0)
         return -1;
-    int e = droplog_event_parse(ev);
-    struct audit_key key = {.dir = !strcmp(dir, "up") ? NETSIM_UP : NETSIM_DOWN};
-    char why[160];
-    /* the log's flows are numeric: no name is ever looked up */
-    if (e < 0 || (strcmp(dir, "up") && strcmp(dir, "down")) || !strchr("0123456789[", flow[0]) ||
-        netaddr_parse_endpoint(flow, &key.flow.ep, why, sizeof why) != 0)
-        return -1;
-    if (!strcmp(kind, "segment"))
-        return log_segment(log, &key, e, t_us, delay, f9, f10);
-    if (log_u32(f5, &key.sender) != 0 || log_u32(f6, &key.seq) != 0)
-        return -1;
-    if (e == DROPLOG_SENT)
-        return strcmp(kind, "stream") ? -1 : log_stream_state(log, &key, t_us, f9);
-    return log_datagram_state(log, &key, e, t_us, delay, ev, dir, flow, kind, f9, f10);
+    if (l.model) {
+        log->models++;
+        return 0;
+    }
+    struct audit_key key = {.dir = (uint8_t)l.dir, .flow.ep = l.ep, .sender = l.sender,
+                            .seq = l.seq};
+    if (!strcmp(l.kind, "segment"))
+        return log_segment(log, &key, l.event, l.t_us, l.delay_us, l.peer, l.group);
+    if (l.event == DROPLOG_SENT)
+        return log_stream_state(log, &key, l.t_us, l.peer);
+    char dir[8];
+    snprintf(dir, sizeof dir, "%s", netsim_dir_name(l.dir));
+    return log_datagram_state(log, &key, l.event, l.t_us, l.delay_us, l.ev, dir, l.flow,
+                              l.kind, l.peer, l.group);
 }
 
 struct audit_log *audit_log_read(FILE *f, char *err, size_t err_cap)
@@ -245,7 +275,7 @@ struct audit_log *audit_log_read(FILE *f, char *err, size_t err_cap)
         audit_log_free(log);
         return NULL;
     }
-    char line[256];
+    char line[1024]; /* a model line names every setting */
     for (size_t n = 1; fgets(line, sizeof line, f); n++) {
         if (line[0] == '#' || line[0] == '\n')
             continue;

@@ -52,6 +52,7 @@ struct audit_log {
      * flow in one microsecond count as one). */
     uint64_t datagrams;
     char last_dgram[128];
+    size_t models;     /* model lines: the model at the start and each change */
 };
 
 /* The entry of (dir, flow f, sender, seq), or NULL if the log has none. */

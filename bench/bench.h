@@ -38,10 +38,39 @@ struct bench_mode {
     enum proto_mode mode;
     bool webrtc;
 };
-#define BENCH_MODES (PROTO_MODE_COUNT + 3) /* the modes, then the ENet modes over WebRTC */
+#define BENCH_MODES 9 /* the lanes: the mode table's rows over their own transports, then
+                         the ENet modes over WebRTC */
+
+/* A lane (docs/design.md, "Lanes, modes and edges"): one carrier and one
+ * mode over it, a row of bench_mode.c's table. --modes, the reports' order,
+ * the plots, ricochet-bench --live and the lesson page read the rows; a new
+ * lane is a row, never a branch. */
+struct bench_lane {
+    const char *name;       /* "unsequenced", "webrtc-reliable": --modes, the reports */
+    const char *title;      /* "ENet, unsequenced": the lesson page's heading */
+    struct bench_mode mode;
+    int transport;          /* enum ricochet_transport: what the clients' config asks for */
+    const char *edge;       /* the relay edge's scheme its sessions run on ("enet", "ws") */
+    const char *offers;     /* the edge its clients connect to first, when another (webrtc:
+                               its offers go to "ws"); NULL: edge */
+    bool ip;                /* a TCP stream: netsim impairs it in IP mode only */
+    const char *wire;       /* netsim's --wire reader of its datagrams ("enet", "udp",
+                               "webrtc" with the clients' key log); NULL: a stream, read by
+                               IP mode from its TCP segments */
+    struct {                /* how plots and the lesson page draw it */
+        const char *color;  /* "#1f77b4" */
+        int dash, point;    /* gnuplot's dt and pt */
+        double width;       /* gnuplot's lw */
+    } style;
+};
+
+/* Row index, 0 to BENCH_MODES - 1, or NULL. */
+const struct bench_lane *bench_lane(int index);
+/* m's row, or NULL (no such lane: a mode without ENet over WebRTC). */
+const struct bench_lane *bench_lane_of(struct bench_mode m);
 
 /* "unsequenced", ..., "ws" (the mode table's), then "webrtc" (unsequenced
- * over WebRTC), "webrtc-sequenced", "webrtc-reliable". */
+ * over WebRTC), "webrtc-sequenced", "webrtc-reliable": the lanes' names. */
 const char *bench_mode_name(struct bench_mode m);
 /* Parses a name above into *m. Returns 0, or -1. */
 int bench_mode_parse(const char *name, struct bench_mode *m);
@@ -83,6 +112,7 @@ struct bench_config {
     long setup_timeout_ms;   /* all clients joined and seeing each other */
     bool force_netsim;       /* use netsim even without impairment */
     bool reorder;            /* netsim may reorder under jitter */
+    bool paired_loss;        /* netsim's --paired-loss: every run loses the same states */
     char netsim_args[256];   /* extra arguments for netsim, space-separated */
     char relay_args[256];    /* extra arguments for a relay we start */
     uint64_t seed;           /* netsim seed (0: netsim picks and prints one) */
@@ -134,6 +164,20 @@ struct bench_timeline {
     uint64_t expected[BENCH_TIMELINE_MAX];  /* sends x their receivers */
     uint64_t delivered[BENCH_TIMELINE_MAX]; /* unique states received */
     uint64_t late[BENCH_TIMELINE_MAX];      /* ... later than recovered_p99_ms */
+};
+
+/* The strip of one receiver (the second client), as the lesson page draws
+ * it: each state it expected from the others of its room in the window, at
+ * its intended send time, with its one-way latency or lost. */
+struct bench_mark {
+    double t_s;          /* intended send time, from the window's start */
+    double latency_ms;   /* one-way, from the intended send time; < 0: never arrived */
+    uint32_t sender;     /* the sender's client index */
+    uint32_t seq;
+};
+struct bench_strip {
+    size_t n;
+    struct bench_mark *marks; /* by sender, then seq (owned) */
 };
 
 /* When a paused relay was on time again: from the moment it went on
@@ -381,6 +425,7 @@ struct bench_result {
     double recovery_ms;      /* ... then on time again after this (bench_recovery_ms; -1:
                                 not within the window) */
     struct bench_timeline timeline;
+    struct bench_strip strip; /* the second client's states (bench_report_plot's timeline) */
     uint64_t join_p50_us, join_p99_us; /* client created to first welcome */
     size_t relays;           /* a fleet's (0: one relay, no fleet) */
     size_t split_rooms;      /* rooms whose members were not all on one relay after setup */
@@ -434,6 +479,14 @@ double bench_figure(const struct bench_result *r, enum bench_figure f);
  * of memory (out is then runs[0], the rest freed). */
 int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *out);
 
+/* ricochet-bench --live PORT (live.h): every lane of the lane table side
+ * by side through one network, served as the lesson page on
+ * 127.0.0.1:PORT (0: a free one) until bench_request_stop; cfg->lab: IP
+ * mode's namespaces, or NULL with no_lab saying why there are none (the
+ * streams' lanes are then left out). Returns the exit status. */
+int bench_live(const struct bench_config *cfg, const struct bench_params *params, int port,
+               const char *no_lab);
+
 /* Asks a running bench_run to stop early (async-signal-safe: for SIGINT
  * handlers); the run tears down its children and reports an error. */
 void bench_request_stop(void);
@@ -456,6 +509,11 @@ double bench_datagram_limit(long ms);
 
 /* Parses the JSON line netsim prints at exit into t. Returns 0 or -1. */
 int bench_parse_netsim(const char *text, struct bench_netsim_truth *t);
+
+/* The path's loss, delay and jitter (end to end) as netsim's per hop:
+ * loss L becomes p with (1-p)^2 = 1-L, delay and jitter are halved. */
+void bench_params_per_hop(const struct bench_params *p, double *loss_pct, double *delay_ms,
+                          double *jitter_ms);
 
 /* Do a and b describe the same scenario? */
 bool bench_params_equal(const struct bench_params *a, const struct bench_params *b);
@@ -487,7 +545,9 @@ struct bench_plot_opts {
 };
 
 /* Writes data files, a gnuplot script and PNGs into dir (created): per
- * scenario the latency CDF and its tail over every sent state; for a sweep
+ * scenario the latency CDF and its tail over every sent state, and per
+ * mode its strip (timeline_LABEL_MODE.png: each state the second client
+ * expected, at its send time and latency, the lost ones marked); for a sweep
  * p99.png and delivery.png with --repeat's min-max as error bars. Returns
  * 0, or -1 with a message in err (gnuplot missing or failing). */
 int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,

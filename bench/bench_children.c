@@ -230,8 +230,10 @@ static size_t audit_args(struct run *run, const char **args)
     }
     args[n++] = "--drop-log";
     args[n++] = run->drop_log;
+    /* a stream's states are read from its segments in IP mode, whatever --wire */
+    const char *wire = bench_lane_of((struct bench_mode){run->mode, run->webrtc})->wire;
     args[n++] = "--wire";
-    args[n++] = run->webrtc ? "webrtc" : proto_mode_info(run->mode)->enet ? "enet" : "udp";
+    args[n++] = wire ? wire : "udp";
     if (run->webrtc) {
         args[n++] = "--keylog";
         args[n++] = run->keylog;
@@ -260,6 +262,8 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
     args[n++] = seed;
     if (run->cfg->reorder)
         args[n++] = "--reorder";
+    if (run->cfg->paired_loss)
+        args[n++] = "--paired-loss";
     if (run->webrtc) { /* where the relay's answers send the clients */
         args[n++] = "--listen";
         args[n++] = run->advertise;

@@ -119,6 +119,52 @@ static void check_payload(struct run *run, size_t i, const struct ricochet_event
     a->payload_corrupt += !run_payload_intact(run->peers[i].c, ev, run->params->payload);
 }
 
+/* A state from another member: latency, the audit, the receive statistics,
+ * the strip, gaps and the timeline. */
+static void on_state(struct run *run, size_t i, const struct ricochet_event *ev)
+{
+    int s = peer_index(run, i, ev->id);
+    if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
+        return;
+    uint64_t t = ev->state.send_us;
+    if (run->cfg->payload_check)
+        check_payload(run, i, ev);
+    /* any state, warm-up included: how long the path holds one */
+    if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
+        run->max_latency_us = ev->recv_us - t;
+    if (t < run->win_start || t >= run->win_end)
+        return; /* warm-up, or a stray */
+    /* latency corrected by the clocks' offsets to the relay (one process
+     * here: the same clock, so uncorrected; the bound shows it) */
+    if (ev->latency_bound_us > run->r->clock_bound_us)
+        run->r->clock_bound_us = ev->latency_bound_us;
+    if (run->track) /* while tearing down: arrived after the counting */
+        audit_track_got(run->track, i, (size_t)s, ev->state.seq,
+                        run->tearing_down ? AUDIT_GOT_LATE : AUDIT_GOT);
+    /* late on the way: from when it left, not from its intended time */
+    uint64_t left = run->track ? audit_track_when_sent(run->track, (size_t)s,
+                                                       ev->state.seq) : 0;
+    if (left && !run->tearing_down && ev->recv_us > left &&
+        (int64_t)(ev->recv_us - left) > run_late_bound_us(run))
+        audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_SLOW);
+    size_t pair = i * run->k + (size_t)room_slot(run, i, (size_t)s);
+    if (recv_stats_record(&run->rs[pair], ev->state.seq,
+                          ev->recv_us - (uint64_t)ev->latency_us, ev->recv_us,
+                          run->r->latency) == 1) {
+        run->delivered++;
+        if (run->first + i == STRIP_RECEIVER && !run->tearing_down)
+            run_strip_got(run, (size_t)s, ev->state.seq, ev->latency_us);
+        run->last_arrival_us = ev->recv_us;
+        note_gap(run, pair, ev->recv_us);
+        long b = bucket_of(run, t);
+        if (b >= 0 && run_fleet_in_timeline(run, (size_t)s, t)) {
+            run->r->timeline.delivered[b]++;
+            run->r->timeline.late[b] +=
+                (double)ev->latency_us > run->cfg->recovered_p99_ms * 1000.0;
+        }
+    }
+}
+
 static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
 {
     struct peer *p = &run->peers[i];
@@ -132,47 +178,9 @@ static void on_event(struct run *run, size_t i, const struct ricochet_event *ev)
             run->r->moved++;
         }
         return;
-    case RICOCHET_EV_STATE: {
-        int s = peer_index(run, i, ev->id);
-        if (s < 0 || (size_t)s == i || room_slot(run, i, (size_t)s) < 0)
-            return;
-        uint64_t t = ev->state.send_us;
-        if (run->cfg->payload_check)
-            check_payload(run, i, ev);
-        /* any state, warm-up included: how long the path holds one */
-        if (ev->recv_us > t && ev->recv_us - t > run->max_latency_us)
-            run->max_latency_us = ev->recv_us - t;
-        if (t < run->win_start || t >= run->win_end)
-            return; /* warm-up, or a stray */
-        /* latency corrected by the clocks' offsets to the relay (one process
-         * here: the same clock, so uncorrected; the bound shows it) */
-        if (ev->latency_bound_us > run->r->clock_bound_us)
-            run->r->clock_bound_us = ev->latency_bound_us;
-        if (run->track) /* while tearing down: arrived after the counting */
-            audit_track_got(run->track, i, (size_t)s, ev->state.seq,
-                            run->tearing_down ? AUDIT_GOT_LATE : AUDIT_GOT);
-        /* late on the way: from when it left, not from its intended time */
-        uint64_t left = run->track ? audit_track_when_sent(run->track, (size_t)s,
-                                                           ev->state.seq) : 0;
-        if (left && !run->tearing_down && ev->recv_us > left &&
-            (int64_t)(ev->recv_us - left) > run_late_bound_us(run))
-            audit_track_got(run->track, i, (size_t)s, ev->state.seq, AUDIT_SLOW);
-        size_t pair = i * run->k + (size_t)room_slot(run, i, (size_t)s);
-        if (recv_stats_record(&run->rs[pair], ev->state.seq,
-                              ev->recv_us - (uint64_t)ev->latency_us, ev->recv_us,
-                              run->r->latency) == 1) {
-            run->delivered++;
-            run->last_arrival_us = ev->recv_us;
-            note_gap(run, pair, ev->recv_us);
-            long b = bucket_of(run, t);
-            if (b >= 0 && run_fleet_in_timeline(run, (size_t)s, t)) {
-                run->r->timeline.delivered[b]++;
-                run->r->timeline.late[b] +=
-                    (double)ev->latency_us > run->cfg->recovered_p99_ms * 1000.0;
-            }
-        }
+    case RICOCHET_EV_STATE:
+        on_state(run, i, ev);
         return;
-    }
     case RICOCHET_EV_TOO_OLD: {
         /* sequenced: dropped by the client library to keep the sender's order */
         int s = peer_index(run, i, ev->id);
@@ -225,6 +233,9 @@ static void swarm_sent(void *ctx, size_t i, uint64_t t, bool ok)
     histogram_record(run->r->send_late, now > t ? now - t : 0);
     if (!ok)
         run->r->send_errors++;
+    if (ok && run->first == 0 && i != STRIP_RECEIVER && STRIP_RECEIVER < run->n &&
+        room_slot(run, STRIP_RECEIVER, i) >= 0)
+        run_strip_sent(run, i, client_next_seq(run->peers[i].c) - 1, t);
     if (run->track && ok) { /* the library numbered it just now */
         audit_track_sent(run->track, i, client_next_seq(run->peers[i].c) - 1);
         audit_track_sent_at(run->track, i, client_next_seq(run->peers[i].c) - 1, now);
@@ -293,8 +304,8 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
                               .n_ports = run_fleet_entries(run),
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0,
-                              .transport = run->webrtc ? RICOCHET_TRANSPORT_WEBRTC
-                                                       : RICOCHET_TRANSPORT_DEFAULT,
+                              .transport = (enum ricochet_transport)bench_lane_of(
+                                  (struct bench_mode){run->mode, run->webrtc})->transport,
                               .keylog = run->keylog[0] ? run->keylog : NULL};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};
@@ -618,6 +629,7 @@ void run_summarize(struct run *run)
         }
     }
     summarize_rooms(run);
+    run_strip_finish(run);
     r->jitter_us = jn ? jsum / (double)jn : 0;
     r->jitter_pairs = jn;
     run_derive(r);

@@ -35,10 +35,9 @@ int run_relay_netns(const struct run *run)
 
 const char *run_relay_transport(const struct run *run)
 {
-    const struct proto_mode_info *mi = proto_mode_info(run->mode);
-    if (run->webrtc)
-        return "ws"; /* where the offers go; the webrtc edge is beside it */
-    return mi->enet ? "enet" : mi->name; /* udp, tcp, ws: the edge's scheme */
+    const struct bench_lane *l = bench_lane_of((struct bench_mode){run->mode, run->webrtc});
+    /* over WebRTC: where the offers go; the webrtc edge is beside it */
+    return l->offers ? l->offers : l->edge;
 }
 
 size_t run_relay_edges(struct run *run, char *buf, size_t cap, const char **args)

@@ -15,6 +15,7 @@
 #include "../sys/options.h"
 #include "../sys/keyfile.h"
 #include "bench_options.h"
+#include "live.h"
 
 #define PROG BENCH_PROG
 
@@ -63,6 +64,9 @@ static const struct option_def options[] = {
      "jitter ms over the whole path (uniform +-half per hop)", .old_name = "jitter"},
     {"reorder", OPTION_BOOL, offsetof(struct bench_options, reorder), "false", 0, 0, NULL,
      "let netsim's jitter reorder datagrams"},
+    {"paired-loss", OPTION_BOOL, offsetof(struct bench_options, paired_loss), "false", 0, 0,
+     NULL, "netsim's --paired-loss: a state is lost by its sequence number, so every mode (and "
+     "every sender of a room, together) loses the same states"},
     {"netsim", OPTION_BOOL, offsetof(struct bench_options, netsim), "false", 0, 0, NULL,
      "put netsim in the path even without impairment"},
     {"netsim-args", OPTION_STRING, offsetof(struct bench_options, netsim_args), "", 0, 256, NULL,
@@ -92,6 +96,12 @@ static const struct option_def options[] = {
      "keep netsim's drop log of each run in this folder (default: a temporary file)"},
     {"plot", OPTION_STRING, offsetof(struct bench_options, plot), "", 0, 512, NULL,
      "render latency CDFs (and sweep plots) as PNG into this folder with gnuplot"},
+    {"live", OPTION_INT, offsetof(struct bench_options, live), "-1", -1, 65535, NULL,
+     "serve the lesson you can watch on 127.0.0.1:PORT (0: a free one) until stopped: every "
+     "lane side by side (--modes aside), a sender and a receiver each at --rate, through one "
+     "netsim whose model the page changes (IP mode; without namespaces its UDP proxy, the "
+     "streams left out); figures over --duration, --grace ago (docs/sockets.md, Watch it); "
+     "-1: off"},
     {"datagram-limit", OPTION_BOOL, offsetof(struct bench_options, datagram_limit), "false", 0, 0,
      NULL, "only measure the machine's datagram limit (one thread, loopback, 2 s) and exit"},
     {"ticket-cost", OPTION_BOOL, offsetof(struct bench_options, ticket_cost), "false", 0, 0,
@@ -153,7 +163,8 @@ static const struct option_def options[] = {
 
 static const char *const signals[] = {
     "SIGINT, SIGTERM", "stop the run in progress and the relay and netsim it started, write "
-                       "the reports of the runs done and exit 130",
+                       "the reports of the runs done and exit 130 (--live: stop the lesson, "
+                       "everything it started, and exit 0)",
     NULL};
 
 static const char *const exit_status[] = {
@@ -163,7 +174,7 @@ static const char *const exit_status[] = {
     "2", "a bad option, value or config file, with one line on standard error",
     "3", "the audit failed: a state a receiver missed that netsim's drop log does not "
          "explain, or a reliable drop never retransmitted (AUDIT FAILED on standard error)",
-    "130", "stopped by SIGINT or SIGTERM",
+    "130", "stopped by SIGINT or SIGTERM (--live: 0)",
     NULL};
 
 static const char *const files[] = {
@@ -179,6 +190,12 @@ static const struct options_example examples[] = {
     {"A TCP stream against ENet and plain UDP through one network of 2% loss (IP mode):",
      "ricochet-bench --netsim-ip --clients 8 --rate 20 --path-loss 2 --path-delay 40 "
      "--modes tcp,reliable,unsequenced,udp"},
+    {"The lesson you can watch (make lesson): every lane side by side through one network, its "
+     "page on http://127.0.0.1:7799/ until Ctrl-C:",
+     "ricochet-bench --live 7799 --rate 20 --duration 10"},
+    {"TCP against ENet unsequenced losing the same states, each one's strip drawn:",
+     "ricochet-bench --netsim-ip --clients 2 --rate 20 --path-loss 2 --path-delay 40 "
+     "--modes tcp,unsequenced --paired-loss --duration 20 --plot strips/"},
     {"The ENet modes over WebRTC's data channels beside ENet's, through 5% loss:",
      "ricochet-bench --path-loss 5 --path-delay 20 --modes unsequenced,webrtc,webrtc-reliable"},
     {"A relay already running on another machine (192.0.2.10 here), plain UDP, 30 seconds:",
@@ -212,7 +229,15 @@ static const struct options_manual manual = {
         "WebRTC's data channels (libricochet's WebRTC transport): the relay gets a ws edge, "
         "where each client POSTs its offer, and a webrtc edge whose answers name netsim "
         "(--webrtc-advertise); netsim reads the states inside DTLS with the key log the "
-        "clients write, so their audit is as over ENet.",
+        "clients write, so their audit is as over ENet.\n"
+        "\n"
+        "--live PORT runs the lesson until stopped: every lane of the bench's table (--modes "
+        "aside), a sender and a receiver each at --rate, through one netsim in IP mode with "
+        "paired loss (without namespaces, its UDP proxy for the datagram lanes), and serves "
+        "its page on 127.0.0.1:PORT: each lane's states as they arrive and its figures over "
+        "--duration, ending --grace ago, computed by the bench's own code; the page's controls "
+        "change netsim's model while it runs. A child that dies is started again; SIGINT "
+        "stops everything.",
     .signals = signals,
     .exit_status = exit_status,
     .files = files,
@@ -339,6 +364,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->setup_timeout_ms = (long)(c->setup_timeout * 1000);
     cfg->force_netsim = c->netsim;
     cfg->reorder = c->reorder;
+    cfg->paired_loss = c->paired_loss;
     snprintf(cfg->netsim_args, sizeof cfg->netsim_args, "%s", c->netsim_args);
     snprintf(cfg->relay_args, sizeof cfg->relay_args, "%s", c->relay_args);
     cfg->seed = (uint64_t)c->seed;
@@ -517,6 +543,16 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
         options_fail(PROG, "--aoi %g: a radius is 0 (none) or at least %g", c->aoi,
                      (double)PROTO_AOI_MIN);
     check_network(c);
+    if (c->live >= 0 && (c->relay[0] || c->procs > 1 || c->fleet || c->aoi > 0 ||
+                         c->sweep[0] || c->repeat > 1 || c->encrypt || c->pause_relay_ms > 0 ||
+                         c->netsim_ip))
+        options_fail(PROG, "--live starts its own relay and netsim (IP mode where it can) and "
+                           "runs until stopped: not with --relay, --procs, --fleet, --aoi, "
+                           "--sweep, --repeat, --encrypt, --pause-relay-ms or --netsim-ip");
+    if (c->live >= 0 && (c->duration + c->grace) * c->rate > LIVE_MARKS - 24)
+        options_fail(PROG, "--live keeps a lane's last %d states: --duration %g plus --grace %g "
+                           "at --rate %g is %.0f of them", LIVE_MARKS - 24, c->duration, c->grace,
+                     c->rate, (c->duration + c->grace) * c->rate);
     if (c->aoi > 0 && (c->relay[0] || c->procs > 1 || c->room_size || c->sweep[0] ||
                        c->encrypt || c->loss > 0 || c->delay > 0 || c->jitter > 0 ||
                        c->netsim || c->fleet || c->pause_relay_ms > 0))

@@ -83,3 +83,11 @@ bool bench_params_equal(const struct bench_params *a, const struct bench_params 
            a->payload == b->payload && a->loss_pct == b->loss_pct &&
            a->delay_ms == b->delay_ms && a->jitter_ms == b->jitter_ms;
 }
+
+void bench_params_per_hop(const struct bench_params *p, double *loss_pct, double *delay_ms,
+                          double *jitter_ms)
+{
+    *loss_pct = 100.0 * (1.0 - sqrt(1.0 - p->loss_pct / 100.0));
+    *delay_ms = p->delay_ms / 2;
+    *jitter_ms = p->jitter_ms / 2;
+}

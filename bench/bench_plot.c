@@ -84,35 +84,17 @@ static int run_gnuplot(const char *dir, const char *script, char *err, size_t er
     return 0;
 }
 
-/* How each mode is drawn. Unsequenced and sequenced often lie on top of
- * each other: every mode has its own dash and point type, and the modes are
- * drawn from the last to the first, so unsequenced comes out on top. */
-static const struct {
-    const char *color;
-    int dash;   /* gnuplot dt */
-    int point;  /* gnuplot pt */
-    double width;
-} mode_style[BENCH_MODES] = { /* by bench_mode_index */
-    [PROTO_MODE_UNSEQUENCED] = {"#1f77b4", 1, 7, 2.5},
-    [PROTO_MODE_SEQUENCED] = {"#2ca02c", 2, 5, 2},
-    [PROTO_MODE_RELIABLE] = {"#d62728", 1, 9, 2},
-    [PROTO_MODE_UDP] = {"#7f7f7f", 4, 11, 2},
-    [PROTO_MODE_COUNT] = {"#17becf", 3, 13, 2},      /* webrtc */
-    [PROTO_MODE_COUNT + 1] = {"#bcbd22", 5, 4, 2},   /* webrtc-sequenced */
-    [PROTO_MODE_COUNT + 2] = {"#8c564b", 3, 8, 2},   /* webrtc-reliable */
-};
-
-/* The style of mode m: "lw 2.5 dt 1 pt 7 lc rgb '#1f77b4'" (pt only for
- * points: gnuplot refuses it on steps). */
+/* The style of mode m, its lane's (bench_mode.c): "lw 2.5 dt 1 pt 7 lc
+ * rgb '#1f77b4'" (pt only for points: gnuplot refuses it on steps). */
 static const char *style(struct bench_mode m, bool points)
 {
     static char buf[96];
     char pt[16] = "";
-    int i = bench_mode_index(m);
+    const struct bench_lane *l = bench_lane_of(m);
     if (points)
-        snprintf(pt, sizeof pt, " pt %d", mode_style[i].point);
-    snprintf(buf, sizeof buf, "lw %g dt %d%s lc rgb '%s'", mode_style[i].width,
-             mode_style[i].dash, pt, mode_style[i].color);
+        snprintf(pt, sizeof pt, " pt %d", l->style.point);
+    snprintf(buf, sizeof buf, "lw %g dt %d%s lc rgb '%s'", l->style.width, l->style.dash, pt,
+             l->style.color);
     return buf;
 }
 
@@ -197,6 +179,66 @@ static int write_cdf(FILE *gp, const char *dir, const struct bench_result *r, si
                 bench_mode_name(bench_result_mode(&r[block_of[k]])),
                 k ? ", " : "");
     fprintf(gp, "\nunset multiplot\nunset logscale\nset format y '%%g'\nset autoscale\n");
+    return 0;
+}
+
+/* The strips of one scenario (results r[a..b)), a PNG per mode, on one
+ * latency scale: each state the second client expected, a point at its
+ * intended send time and one-way latency; a lost one a cross at the top.
+ * A loss shows as a gap, a stall as a staircase of states that waited for
+ * one retransmission. */
+static int write_timelines(FILE *gp, const char *dir, const struct bench_result *r, size_t a,
+                           size_t b, const char *lab)
+{
+    double top = 1, span = 0.1;
+    for (size_t i = a; i < b; i++)
+        for (size_t k = 0; k < r[i].strip.n; k++) {
+            top = fmax(top, r[i].strip.marks[k].latency_ms * 1.15);
+            span = fmax(span, r[i].strip.marks[k].t_s);
+        }
+    for (size_t i = a; i < b; i++) {
+        const struct bench_strip *st = &r[i].strip;
+        const char *mode = bench_mode_name(bench_result_mode(&r[i]));
+        char path[1100], desc[256];
+        if (st->n == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/timeline_%s_%s.dat", dir, lab, mode);
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return -1;
+        size_t lost = 0;
+        fprintf(f, "# %s: send_s latency_ms sender seq (the arrived), then the lost\n", mode);
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t k = 0; k < st->n; k++) {
+                const struct bench_mark *m = &st->marks[k];
+                if ((m->latency_ms < 0) != (pass == 1))
+                    continue;
+                lost += (size_t)pass;
+                fprintf(f, "%.6f %.4f %u %u\n", m->t_s, pass ? top : m->latency_ms,
+                        (unsigned)m->sender, (unsigned)m->seq);
+            }
+            fprintf(f, pass ? "" : "\n\n");
+        }
+        if (!lost) /* gnuplot refuses an empty block */
+            fprintf(f, "-1 -1 0 0\n");
+        fclose(f);
+        bench_result_describe(desc, sizeof desc, &r[i]);
+        fprintf(gp,
+                "set terminal pngcairo size 1500,420 font ',10'\n"
+                "set output 'timeline_%s_%s.png'\n", lab, mode);
+        plot_defaults(gp);
+        fprintf(gp,
+                "set title \"%s: each state the second client expected, at its intended send "
+                "time and one-way latency (%zu of %zu lost: crosses at the top)\\n%s\" "
+                "noenhanced\nset xlabel 'intended send time (s into the window)'\n"
+                "set ylabel 'one-way latency (ms)'\nset xrange [0:%g]\nset yrange [0:%g]\n"
+                "plot 'timeline_%s_%s.dat' index 0 using 1:2 with points pt 7 ps 0.5 "
+                "lc rgb '%s' title 'arrived', "
+                "'' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' "
+                "title 'lost'\nset autoscale\n",
+                mode, lost, st->n, desc, span, top * 1.04, lab, mode,
+                bench_lane_of(bench_result_mode(&r[i]))->style.color);
+    }
     return 0;
 }
 
@@ -354,7 +396,8 @@ int bench_report_plot(const char *dir, const struct bench_result *r, size_t n,
             b++;
         char lab[64];
         label(lab, sizeof lab, &r[a], swept, group++);
-        if (write_cdf(gp, dir, r, a, b, lab) != 0) {
+        if (write_cdf(gp, dir, r, a, b, lab) != 0 ||
+            write_timelines(gp, dir, r, a, b, lab) != 0) {
             fclose(gp);
             snprintf(err, err_cap, "%s: cannot write data: %s", dir, strerror(errno));
             return -1;

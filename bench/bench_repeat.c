@@ -246,6 +246,7 @@ int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *o
     }
     histogram_reset(lat);
     out->send_late = NULL; /* runs[0]'s, freed below; its figures become medians */
+    runs[0].strip = (struct bench_strip){0}; /* the first run's strip: out's now */
     size_t good = take_medians(runs, n, out);
     out->ok = true;
     zero_pooled(out);

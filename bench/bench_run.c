@@ -4,7 +4,6 @@
 #include "run_internal.h"
 
 #include <errno.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,8 @@ void bench_result_free(struct bench_result *r)
     r->latency = NULL;
     free(r->send_late);
     r->send_late = NULL;
+    free(r->strip.marks);
+    r->strip = (struct bench_strip){0};
 }
 
 /* Stops relays[0..n) with SIGTERM (each says goodbye; a fleet's relay
@@ -243,9 +244,7 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     r->ip_mode = cfg->lab != NULL;
     r->with_netsim = r->ip_mode || cfg->force_netsim || params->loss_pct > 0 ||
                      params->delay_ms > 0 || params->jitter_ms > 0 || cfg->netsim_args[0];
-    r->hop_loss_pct = 100.0 * (1.0 - sqrt(1.0 - params->loss_pct / 100.0));
-    r->hop_delay_ms = params->delay_ms / 2;
-    r->hop_jitter_ms = params->jitter_ms / 2;
+    bench_params_per_hop(params, &r->hop_loss_pct, &r->hop_delay_ms, &r->hop_jitter_ms);
     r->netsim_seed = cfg->seed;
 
     char relay_host[128] = "127.0.0.1", why[320];
@@ -274,6 +273,7 @@ out:
     if (rc == 0 && r->with_netsim && !r->truth.valid)
         r->ok = false, rc = -1;
     audit_finish(&run, rc == 0 && r->ok);
+    run_strip_finish(&run); /* a run that failed before its figures: what it saw */
     bench_tickets_close(&run.tickets);
     free(run.index_of_id);
     free(run.join);

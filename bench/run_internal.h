@@ -7,7 +7,8 @@
  *   bench_procs.c     --procs: the clients over several generator processes
  *   bench_fleet.c     --fleet: a directory and several relays, --fleet-event
  *   bench_network.c   where relay and clients sit (loopback, or --netsim-ip's
- *                     namespaces) and what serves the tcp mode */
+ *                     namespaces) and what serves the tcp mode
+ *   bench_strip.c     the second client's strip (struct bench_strip) */
 #ifndef RICOCHET_RUN_INTERNAL_H
 #define RICOCHET_RUN_INTERNAL_H
 
@@ -27,6 +28,7 @@
 #include "bench_tickets.h"
 
 #define START_LEAD_US 20000    /* first send this long after setup */
+#define STRIP_RECEIVER 1       /* the client whose strip a run keeps (bench_strip.c) */
 #define STOP_WAIT_MS 3000      /* SIGTERM -> exit deadline */
 
 struct peer {
@@ -88,6 +90,7 @@ struct run {
     uint16_t fleet_ports[BENCH_FLEET_MAX];
     size_t n_fleet;         /* relays started */
     uint64_t event_us;      /* when --fleet-event happened (0: not yet, or none) */
+    struct run_strip *strip; /* STRIP_RECEIVER's sends and arrivals so far (bench_strip.c) */
 };
 
 /* ---- bench_status.c ---- */
@@ -160,6 +163,17 @@ uint64_t run_relay_final_drops(const char *text, const char *reason);
  * once with now UINT64_MAX: a run that ends early), records both in the
  * result. Returns when the next step is due, UINT64_MAX when none is. */
 uint64_t run_pause_step(struct run *run, uint64_t now);
+
+/* ---- bench_strip.c ---- */
+
+/* A window state of sender's, intended for t_us, that STRIP_RECEIVER
+ * expects; its first arrival there, latency_us after its intended time. */
+void run_strip_sent(struct run *run, size_t sender, uint32_t seq, uint64_t t_us);
+void run_strip_got(struct run *run, size_t sender, uint32_t seq, int64_t latency_us);
+
+/* The marks into run->r->strip (every send, each arrived or lost), and
+ * the records freed. */
+void run_strip_finish(struct run *run);
 
 /* ---- bench_probe.c ---- */
 

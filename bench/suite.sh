@@ -22,6 +22,9 @@
 #             UDP through one network (netsim's IP mode): 8 clients in one
 #             room at 20 Hz, 2 % loss, 40 ms (make bench-lesson; not in the
 #             default sections)
+#             and its strips (lesson-strip: a TCP stream against ENet
+#             unsequenced, 2 clients, --paired-loss, --plot: each state as the
+#             lesson page draws it, docs/sockets.md's "Watch it")
 #   ipmodes   every mode, the streams (tcp, ws) among them, through one
 #             network (netsim's IP mode) at 5 % loss, 20 ms delay, 10 ms
 #             jitter, 4 clients at 60 Hz as in loss (make bench-ipmodes; not
@@ -47,6 +50,10 @@ unexplained=""
 # bench says so and measures the datagram modes through the UDP proxy.
 lesson="--netsim-ip --clients 8 --rate 20 --payload 40 --path-loss 2 --path-delay 40
         --modes tcp,reliable,unsequenced,udp"
+# The strips of docs/sockets.md: two clients, so that every state of one
+# sender is drawn, and paired loss, so that both modes lose the same states.
+strip="--netsim-ip --clients 2 --rate 20 --payload 40 --path-loss 2 --path-delay 40
+       --modes tcp,unsequenced --paired-loss --duration 20 --warmup 2 --grace 5 --seed 1"
 # Every mode through the same network, the loss section's 5 % point; the
 # window (IPMODES_DURATION, 10 s) long enough for a stream's tail.
 ipmodes="--netsim-ip --clients 4 --rate 60 --payload 40 --path-loss 5 --path-delay 20
@@ -100,7 +107,12 @@ EOF
     lesson)
         echo "== the lesson: a TCP stream against ENet and plain UDP, one network (IP mode)" >&2
         # shellcheck disable=SC2086
-        section lesson $lesson --duration 30 --warmup 2 --grace 5 --seed 1 ;;
+        section lesson $lesson --duration 30 --warmup 2 --grace 5 --seed 1
+        # shellcheck disable=SC2086
+        section lesson-strip $strip --plot "$out/lesson-strip" ;;
+    lesson-strip)
+        # shellcheck disable=SC2086
+        section lesson-strip $strip --plot "$out/lesson-strip" ;;
     ipmodes)
         echo "== every mode, tcp and ws among them, through one network at 5 % loss (IP mode)" >&2
         # shellcheck disable=SC2086
@@ -125,7 +137,8 @@ EOF
         section hol --rate 30 --payload 40 --path-loss 5 --path-delay 20 --path-jitter 10 \
             --sweep clients=2,4,8,16 --modes reliable \
             --duration 4 --warmup 1 --grace 2 --seed 1 ;;
-    *) echo "suite.sh: no section $s (quick loss capacity order hol lesson ipmodes)" >&2
+    *) echo "suite.sh: no section $s (quick loss capacity order hol lesson lesson-strip" \
+            "ipmodes)" >&2
        exit 2 ;;
     esac
 done
@@ -133,7 +146,7 @@ done
 {
     echo "ricochet-bench suite ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
          "$reps runs per scenario, last sections: $*, $("$bench" --version))"
-    for s in quick quick-order quick-lesson loss capacity order hol lesson ipmodes; do
+    for s in quick quick-order quick-lesson loss capacity order hol lesson lesson-strip ipmodes; do
         [ -f "$out/$s/table.txt" ] && { echo; cat "$out/$s/table.txt"; }
     done
 } > "$out/summary.txt"

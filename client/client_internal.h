@@ -578,6 +578,12 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev);
 
 /* ---- what a session sends (client_send.c) ---- */
 
+/* When a session that has said nothing since pings anyway: a member that
+ * sends nothing of its own (a spectator) still speaks, since the relay
+ * expires one silent for its timeout (a stream's connection too); a third
+ * of my timeout after my last message (a sealed session: 1 s). */
+uint64_t client_idle_ping_us(const struct ricochet *c);
+
 void client_send_join(struct ricochet *c);
 /* Sends a control message of type with t (ping, leave). */
 void client_send_simple(struct ricochet *c, enum proto_ctl_type type, uint64_t t);

@@ -140,9 +140,10 @@ int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event 
         if (!client_timers(c, now))
             break;
         int wait_ms = now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
-        if (c->phase == PHASE_JOINED && c->next_ping_us > now &&
-            (c->next_ping_us - now) / 1000 < (uint64_t)wait_ms)
-            wait_ms = (int)((c->next_ping_us - now) / 1000) + 1; /* wake for the ping */
+        uint64_t ping = c->next_ping_us < client_idle_ping_us(c) ? c->next_ping_us
+                                                                  : client_idle_ping_us(c);
+        if (c->phase == PHASE_JOINED && ping > now && (ping - now) / 1000 < (uint64_t)wait_ms)
+            wait_ms = (int)((ping - now) / 1000) + 1; /* wake for the ping */
         if (c->ops->step(c, wait_ms, ev) > 0)
             return 1;
         if (c->phase != PHASE_DEAD && clock_now_us() >= deadline) {

@@ -136,13 +136,20 @@ void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_
     }
 }
 
+uint64_t client_idle_ping_us(const struct ricochet *c)
+{
+    uint64_t quiet = client_ticket_sealed(c) ? SEALED_IDLE_PING_US
+                                             : (uint64_t)c->timeout_ms * 1000u / 3;
+    return c->sent_us + quiet;
+}
+
 /* Clock offset to the relay: a ping every ping_interval(), and my offset
  * announced to the room when it changed enough. */
 void client_clock_step(struct ricochet *c, uint64_t now)
 {
     if (c->phase != PHASE_JOINED)
         return;
-    bool idle = client_ticket_sealed(c) && now - c->sent_us >= SEALED_IDLE_PING_US;
+    bool idle = now >= client_idle_ping_us(c);
     if (now >= c->next_ping_us || idle) {
         client_send_simple(c, PROTO_CTL_PING, now);
         c->last_ping_us = now;

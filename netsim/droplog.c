@@ -2,6 +2,7 @@
 #include "droplog.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,6 +66,18 @@ void droplog_stream_state(FILE *out, struct droplog_counts *c, enum netsim_dir d
     fprintf(out, "%" PRIu64 " sent %s %s %" PRIu32 " %" PRIu32 " stream 0 %" PRIu32 ":%" PRIu32
                  " -\n", t_us, netsim_dir_name(dir), flow, ref->sender, ref->seq, start, end);
     c->states[DROPLOG_SENT]++;
+}
+
+void droplog_model(FILE *out, uint64_t t_us, enum netsim_dir dir, const struct netsim_model *m,
+                   const struct netsim_model *base, bool start)
+{
+    char value[64], was[64];
+    const char *name;
+    fprintf(out, "%s%" PRIu64 " model %s", start ? "# " : "", t_us, netsim_dir_name(dir));
+    for (size_t i = 0; (name = netsim_model_field(m, i, value, sizeof value)); i++)
+        if (!netsim_model_field(base, i, was, sizeof was) || strcmp(value, was) != 0)
+            fprintf(out, " %s=%s", name, value);
+    fputc('\n', out);
 }
 
 void droplog_mark(struct droplog_mark *m, const struct netsim_counters *c)

@@ -40,10 +40,19 @@
  * START:END: the sequence numbers its frame took (the receiver has the
  * state once every number before END has arrived); what happened to the
  * segments that carried them is in their own lines.
+ * The model in force gets a line per direction each time it changes
+ * (PUT /model on --metrics), with its time and each setting that is not
+ * netsim's default (none: a perfect wire) by the name of its option:
+ *
+ *     T_US model DIR loss=5.13 delay=20 rate-kbps=256
+ *
+ * so each drop after it is read against the model that made it; the model
+ * of the start is the header's, in the same form after "# ".
  * Lines starting with # are comments. */
 #ifndef RICOCHET_DROPLOG_H
 #define RICOCHET_DROPLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,6 +103,11 @@ void droplog_segment(FILE *out, struct droplog_counts *c, enum droplog_event ev,
 void droplog_stream_state(FILE *out, struct droplog_counts *c, enum netsim_dir dir,
                           const char *flow, uint64_t t_us, const struct statescan_ref *ref,
                           uint32_t start, uint32_t end);
+
+/* The line of the model m in force in dir from t_us on, its settings that
+ * differ from base's (netsim's defaults); start: the header's, a comment. */
+void droplog_model(FILE *out, uint64_t t_us, enum netsim_dir dir, const struct netsim_model *m,
+                   const struct netsim_model *base, bool start);
 
 /* The counters of one direction that name an event (loss .. dup), taken
  * before and after a netsim_submit: each one that moved is what happened to

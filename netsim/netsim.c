@@ -6,6 +6,7 @@
 #include "netsim.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +44,22 @@ struct corr {
     bool started;
 };
 
+/* Paired loss's Gilbert-Elliott chain, stepped once per sequence number
+ * (not per datagram), so every flow that carries seq k meets the same
+ * state of the chain: the outcomes of the last GE_SEQ_RING numbers. */
+#define GE_SEQ_RING 4096
+struct ge_seq {
+    bool started, bad;
+    uint32_t hi;                 /* the highest number stepped */
+    struct rng rng;
+    uint8_t lost[GE_SEQ_RING];   /* by seq % GE_SEQ_RING, for hi - GE_SEQ_RING < seq <= hi */
+};
+
 struct netsim_direction {
     struct netsim_model m;
     struct netsim_counters c;
+    uint64_t pair_key;         /* paired loss: this direction's part of each state's hash */
+    struct ge_seq ge_seq;
     /* One generator per model step, so changing one setting (say jitter)
      * does not shift the random draws of another (which datagrams are lost). */
     struct rng rng_loss, rng_ge, rng_dup, rng_jitter, rng_corrupt, rng_reorder;
@@ -141,8 +155,76 @@ struct netsim *netsim_create(const struct netsim_model models[NETSIM_DIRS], uint
         rng_seed(&d->rng_jitter, base + 3 * 0x632be59bd9b4e019u);
         rng_seed(&d->rng_corrupt, base + 4 * 0x632be59bd9b4e019u);
         rng_seed(&d->rng_reorder, base + 5 * 0x632be59bd9b4e019u);
+        rng_seed(&d->ge_seq.rng, base + 6 * 0x632be59bd9b4e019u);
+        d->pair_key = rng_hash(base + 7 * 0x632be59bd9b4e019u);
     }
     return sim;
+}
+
+int netsim_set_models(struct netsim *sim, const struct netsim_model models[NETSIM_DIRS],
+                      char *err, size_t err_cap)
+{
+    for (int i = 0; i < NETSIM_DIRS; i++)
+        if (netsim_model_check(&models[i], err, err_cap) < 0)
+            return -1;
+    for (int i = 0; i < NETSIM_DIRS; i++)
+        sim->d[i].m = models[i];
+    return 0;
+}
+
+/* The model's settings by the names of ricochet-netsim's options. */
+#define MF(NAME, FIELD, KIND) {NAME, offsetof(struct netsim_model, FIELD), KIND}
+enum field_kind { F_DOUBLE, F_U32, F_U64, F_BOOL, F_DIST };
+static const struct {
+    const char *name;
+    size_t off;
+    enum field_kind kind;
+} model_fields[] = {
+    MF("loss", loss_pct, F_DOUBLE), MF("loss-corr", loss_corr_pct, F_DOUBLE),
+    MF("ge-p", ge_p_pct, F_DOUBLE), MF("ge-r", ge_r_pct, F_DOUBLE),
+    MF("ge-loss-good", ge_loss_good_pct, F_DOUBLE), MF("ge-loss-bad", ge_loss_bad_pct, F_DOUBLE),
+    MF("delay", delay_ms, F_DOUBLE), MF("jitter", jitter_ms, F_DOUBLE),
+    MF("delay-corr", delay_corr_pct, F_DOUBLE), MF("jitter-dist", jitter_dist, F_DIST),
+    MF("reorder", reorder, F_BOOL), MF("reorder-pct", reorder_pct, F_DOUBLE),
+    MF("reorder-corr", reorder_corr_pct, F_DOUBLE), MF("reorder-gap", reorder_gap, F_U32),
+    MF("dup", dup_pct, F_DOUBLE), MF("dup-corr", dup_corr_pct, F_DOUBLE),
+    MF("corrupt", corrupt_pct, F_DOUBLE), MF("corrupt-corr", corrupt_corr_pct, F_DOUBLE),
+    MF("rate-kbps", rate_kbps, F_DOUBLE), MF("queue-limit", queue_packets, F_U64),
+    MF("queue-bytes", queue_bytes, F_U64),
+};
+#undef MF
+
+const char *netsim_model_field(const struct netsim_model *m, size_t i, char *value, size_t cap)
+{
+    static const char *const dists[] = {"uniform", "normal", "pareto", "paretonormal"};
+    if (i >= sizeof model_fields / sizeof model_fields[0])
+        return NULL;
+    const void *at = (const char *)m + model_fields[i].off;
+    switch (model_fields[i].kind) {
+    case F_DOUBLE:
+        snprintf(value, cap, "%g", *(const double *)at);
+        break;
+    case F_U32:
+        snprintf(value, cap, "%u", (unsigned)*(const uint32_t *)at);
+        break;
+    case F_U64:
+        snprintf(value, cap, "%llu", (unsigned long long)*(const uint64_t *)at);
+        break;
+    case F_BOOL:
+        snprintf(value, cap, "%s", *(const int *)at ? "true" : "false");
+        break;
+    case F_DIST: {
+        int v = *(const int *)at;
+        snprintf(value, cap, "%s", v >= 0 && v < 4 ? dists[v] : "?");
+        break;
+    }
+    }
+    return model_fields[i].name;
+}
+
+const struct netsim_model *netsim_model_of(const struct netsim *sim, enum netsim_dir dir)
+{
+    return &sim->d[dir].m;
 }
 
 void netsim_destroy(struct netsim *sim)
@@ -427,8 +509,74 @@ static int enqueue_copy(struct netsim *sim, struct netsim_direction *d, enum net
     return 1;
 }
 
+/* One step of a Gilbert-Elliott chain (bad: its state, moved): whether the
+ * step loses what it carries. */
+static bool ge_step(struct netsim_direction *d, struct rng *r, bool *bad)
+{
+    if (!*bad) {
+        if (chance(r, d->m.ge_p_pct)) {
+            *bad = true;
+            d->c.ge_bursts++;
+        }
+    } else if (chance(r, d->m.ge_r_pct)) {
+        *bad = false;
+    }
+    if (*bad)
+        d->c.ge_bad_datagrams++;
+    return chance(r, *bad ? d->m.ge_loss_bad_pct : d->m.ge_loss_good_pct);
+}
+
+static bool ge_on(const struct netsim_direction *d)
+{
+    return d->m.ge_p_pct > 0 || d->m.ge_loss_good_pct > 0;
+}
+
+/* Paired loss's bursts: the seq-stepped chain's outcome for seq (stepped
+ * up to it if new; one older than the ring's numbers meets no burst). */
+static bool ge_seq_lost(struct netsim_direction *d, uint32_t seq)
+{
+    struct ge_seq *g = &d->ge_seq;
+    if (!g->started) {
+        g->started = true;
+        g->hi = seq - 1;
+    }
+    uint32_t ahead = seq - g->hi;
+    if (ahead != 0 && ahead < 0x80000000u) { /* wrap-safe: seq is after hi */
+        uint32_t steps = ahead > GE_SEQ_RING ? GE_SEQ_RING : ahead;
+        for (uint32_t k = seq - steps + 1; k != seq + 1; k++)
+            g->lost[k % GE_SEQ_RING] = ge_on(d) || g->bad ? ge_step(d, &g->rng, &g->bad) : 0;
+        g->hi = seq;
+    }
+    return g->hi - seq < GE_SEQ_RING && g->lost[seq % GE_SEQ_RING];
+}
+
+/* Paired loss's verdict on the states of one datagram: how many the loss
+ * (the hash of each seq) and the bursts (the seq-stepped chain) lose. */
+static void paired_verdict(struct netsim_direction *d, const uint32_t *seqs, size_t n,
+                           size_t *lost, size_t *burst)
+{
+    *lost = *burst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double u = (double)(rng_hash(d->pair_key ^ seqs[i]) >> 11) * 0x1.0p-53;
+        if (d->m.loss_pct > 0 && u * 100.0 < d->m.loss_pct)
+            (*lost)++;
+        else if (ge_seq_lost(d, seqs[i]))
+            (*burst)++;
+    }
+    d->c.paired++;
+    d->c.paired_states += n;
+    d->c.paired_lost += *lost + *burst;
+}
+
 int netsim_submit(struct netsim *sim, enum netsim_dir dir, uint64_t flow, const void *bytes,
                   size_t len, uint64_t now_us)
+{
+    return netsim_submit_paired(sim, dir, flow, bytes, len, now_us, NULL, 0);
+}
+
+int netsim_submit_paired(struct netsim *sim, enum netsim_dir dir, uint64_t flow,
+                         const void *bytes, size_t len, uint64_t now_us, const uint32_t *seqs,
+                         size_t n)
 {
     if (len == 0 || len > NETSIM_MAX_DATAGRAM || (unsigned)dir >= NETSIM_DIRS)
         return -1;
@@ -437,23 +585,19 @@ int netsim_submit(struct netsim *sim, enum netsim_dir dir, uint64_t flow, const 
     d->c.received_bytes += len;
     uint64_t seq = ++d->next_seq;
 
-    /* The chain moves on every datagram, lost or not, so its timing does not
-     * depend on the independent loss draws. */
-    bool ge_lost = false;
-    if (d->ge_bad || d->m.ge_p_pct > 0 || d->m.ge_loss_good_pct > 0) {
-        if (!d->ge_bad) {
-            if (chance(&d->rng_ge, d->m.ge_p_pct)) {
-                d->ge_bad = true;
-                d->c.ge_bursts++;
-            }
-        } else if (chance(&d->rng_ge, d->m.ge_r_pct)) {
-            d->ge_bad = false;
-        }
-        if (d->ge_bad)
-            d->c.ge_bad_datagrams++;
-        ge_lost = chance(&d->rng_ge, d->ge_bad ? d->m.ge_loss_bad_pct : d->m.ge_loss_good_pct);
+    bool ge_lost = false, lost;
+    if (n > 0) {
+        size_t by_loss, by_burst;
+        paired_verdict(d, seqs, n, &by_loss, &by_burst);
+        lost = by_loss > 0;
+        ge_lost = by_burst > 0;
+    } else {
+        /* The chain moves on every datagram, lost or not, so its timing does
+         * not depend on the independent loss draws. */
+        if (d->ge_bad || ge_on(d))
+            ge_lost = ge_step(d, &d->rng_ge, &d->ge_bad);
+        lost = chance_corr(&d->rng_loss, &d->loss_c, d->m.loss_pct, d->m.loss_corr_pct);
     }
-    bool lost = chance_corr(&d->rng_loss, &d->loss_c, d->m.loss_pct, d->m.loss_corr_pct);
     if (lost) {
         d->c.dropped_loss++;
         return 0;

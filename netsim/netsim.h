@@ -168,6 +168,10 @@ struct netsim_counters {
     uint64_t discarded;        /* pending copies thrown away by netsim_discard */
     uint64_t ge_bad_datagrams; /* datagrams that met the chain in its bad state */
     uint64_t ge_bursts;        /* good -> bad transitions */
+    uint64_t paired;           /* datagrams paired loss judged by their states */
+    uint64_t paired_states;    /* ... the states it judged (new ones, each once) */
+    uint64_t paired_lost;      /* ... of them, those whose own verdict was a loss (by the
+                                  hash of its seq or by the seq-stepped chain's burst) */
     struct histogram delay_us; /* entry -> due time of every forwarded copy */
     struct timehist delay;     /* the same in fixed buckets (--metrics) */
 };
@@ -196,6 +200,23 @@ int netsim_model_check(const struct netsim_model *m, char *err, size_t err_cap);
  * Returns NULL if a model fails netsim_model_check or memory runs out. */
 struct netsim *netsim_create(const struct netsim_model models[NETSIM_DIRS], uint64_t seed);
 
+/* Replaces both directions' models while sim runs (ricochet-netsim's PUT
+ * /model): datagrams from now on meet the new ones; copies already held
+ * keep the delivery time they were given, the generators and the
+ * Gilbert-Elliott chain's state go on. Returns 0, or -1 with a one-line
+ * message in err (a model fails netsim_model_check: nothing changed). */
+int netsim_set_models(struct netsim *sim, const struct netsim_model models[NETSIM_DIRS],
+                      char *err, size_t err_cap);
+
+/* The model in force in dir. */
+const struct netsim_model *netsim_model_of(const struct netsim *sim, enum netsim_dir dir);
+
+/* The model's setting i (0, 1, ... until NULL) by the name of
+ * ricochet-netsim's option ("loss", "jitter-dist", "rate-kbps"), its value
+ * as that option takes it into value ("5", "uniform", "true"). Returns the
+ * name, or NULL past the last. */
+const char *netsim_model_field(const struct netsim_model *m, size_t i, char *value, size_t cap);
+
 /* Frees sim and every pending copy (NULL is fine). */
 void netsim_destroy(struct netsim *sim);
 
@@ -205,6 +226,22 @@ void netsim_destroy(struct netsim *sim);
  * above NETSIM_MAX_DATAGRAM (nothing counted). now_us must not go backwards. */
 int netsim_submit(struct netsim *sim, enum netsim_dir dir, uint64_t flow,
                   const void *bytes, size_t len, uint64_t now_us);
+
+/* Paired loss (ricochet-netsim --paired-loss): netsim_submit for a
+ * datagram that carries n states the caller sees for the first time
+ * (seqs: their sequence numbers). With n > 0 its loss and burst steps are
+ * decided by those states instead of this datagram's draws: a state is
+ * lost to --loss when a hash of (the seed, dir, its seq) falls under it,
+ * and to the bursts when a Gilbert-Elliott chain of this direction that
+ * steps once per sequence number (not per datagram) is lost at its seq;
+ * the datagram is dropped if any of its states is. So every flow that
+ * carries seq k in dir meets the same fate for it, whatever else it
+ * carries and whenever it comes (the lanes of a lesson side by side). The
+ * later steps (duplication, the queue, delay) are the datagram's as ever.
+ * With n = 0 it is netsim_submit. Returns as netsim_submit. */
+int netsim_submit_paired(struct netsim *sim, enum netsim_dir dir, uint64_t flow,
+                         const void *bytes, size_t len, uint64_t now_us, const uint32_t *seqs,
+                         size_t n);
 
 /* Pops the copy with the earliest due time if it is due at now_us (copies
  * due at the same time come out in the order they were queued). Returns 1

@@ -117,9 +117,10 @@ static size_t flow_of(struct netsim_proxy *px, const struct ippacket *p, enum ne
     }
     px->flows[free_at] = (struct netsim_flow){
         .used = true, .client = ep, .proto = p->proto, .fd = -1, .last_us = now};
-    /* the frames of a TCP stream, for the drop log (none if out of memory: the
-     * segments are logged all the same) */
-    if (p->proto == IPPACKET_TCP && px->drop_log)
+    flowscan_init(&px->flows[free_at].scan, px->cfg.wire);
+    /* the frames of a TCP stream, for the drop log and paired loss (none if
+     * out of memory: the segments are logged all the same, and draw) */
+    if (p->proto == IPPACKET_TCP && (px->drop_log || px->cfg.paired_loss))
         px->flows[free_at].stream = calloc(NETSIM_DIRS, sizeof(struct tcpstream));
     px->counts.flows++;
     px->counts.flows_created++;
@@ -138,14 +139,19 @@ static void stream_state(void *ctx, const struct statescan_ref *ref, uint32_t st
                          uint32_t end)
 {
     struct stream_log *l = ctx;
-    droplog_stream_state(l->px->drop_log, &l->px->drop_counts, l->dir, l->flow, l->now, ref,
-                         start, end);
+    if (l->px->drop_log)
+        droplog_stream_state(l->px->drop_log, &l->px->drop_counts, l->dir, l->flow, l->now,
+                             ref, start, end);
+    if (l->px->stream_n < STATESCAN_MAX) /* new by construction: its frame's end is */
+        l->px->stream_seqs[l->px->stream_n++] = ref->seq;
 }
 
-/* --drop-log: the states a TCP segment completes, the first time it is seen. */
+/* --drop-log and --paired-loss: the states a TCP segment completes, the
+ * first time it is seen (px->stream_seqs). */
 static void stream_read(struct netsim_proxy *px, struct netsim_flow *f, const struct ippacket *p,
                         enum netsim_dir dir, uint64_t now)
 {
+    px->stream_n = 0;
     if (!f->stream || !p->ports)
         return;
     struct stream_log l = {.px = px, .dir = dir, .now = now};
@@ -181,8 +187,28 @@ long netsim_ip_send(struct netsim_proxy *px, const struct netsim_datagram *dg)
     return (long)write(to, dg->bytes, dg->len);
 }
 
-void netsim_ip_log(struct netsim_proxy *px, enum droplog_event ev, enum netsim_dir dir,
-                   uint64_t now, uint64_t delay_us, const unsigned char *bytes, size_t len)
+size_t netsim_ip_first_states(struct netsim_proxy *px, struct netsim_flow *f,
+                              enum netsim_dir dir, const unsigned char *bytes, size_t len,
+                              uint32_t *seqs)
+{
+    struct ippacket p;
+    if (ippacket_parse(bytes, len, &p) != 0 || !p.ports)
+        return 0;
+    if (p.proto == IPPACKET_TCP) {
+        memcpy(seqs, px->stream_seqs, px->stream_n * sizeof *seqs);
+        return px->stream_n;
+    }
+    if (p.proto != IPPACKET_UDP)
+        return 0;
+    struct statescan_ref refs[STATESCAN_MAX];
+    struct statescan_result r = flowscan_datagram(&f->scan, px->keylog, dir,
+                                                  bytes + p.payload_off, p.payload_len, refs);
+    return flowscan_first(&f->scan, dir, &r, refs, seqs);
+}
+
+void netsim_ip_log(struct netsim_proxy *px, struct netsim_flow *f, enum droplog_event ev,
+                   enum netsim_dir dir, uint64_t now, uint64_t delay_us,
+                   const unsigned char *bytes, size_t len)
 {
     struct ippacket p;
     if (ippacket_parse(bytes, len, &p) != 0 || !p.ports)
@@ -193,10 +219,9 @@ void netsim_ip_log(struct netsim_proxy *px, enum droplog_event ev, enum netsim_d
     netaddr_format(&ep, flow, sizeof flow);
     if (p.proto == IPPACKET_UDP) {
         struct statescan_ref refs[STATESCAN_MAX];
-        struct statescan_result r = statescan_datagram(px->cfg.wire == NETSIM_WIRE_ENET
-                                                           ? STATESCAN_ENET : STATESCAN_UDP,
-                                                       bytes + p.payload_off, p.payload_len,
-                                                       refs);
+        struct statescan_result r = flowscan_datagram(&f->scan, px->keylog, dir,
+                                                      bytes + p.payload_off, p.payload_len,
+                                                      refs);
         droplog_datagram(px->drop_log, &px->drop_counts, ev, dir, flow, now, delay_us, &r, refs);
     }
     else if (p.proto == IPPACKET_TCP && (p.seq_len > 0 || (p.flags & IPPACKET_RST)))

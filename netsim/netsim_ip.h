@@ -37,9 +37,18 @@ size_t netsim_ip_read(struct netsim_proxy *px, enum netsim_dir dir, uint64_t now
  * did (-1: errno set). */
 long netsim_ip_send(struct netsim_proxy *px, const struct netsim_datagram *dg);
 
-/* --drop-log: the lines for one packet and event. */
-void netsim_ip_log(struct netsim_proxy *px, enum droplog_event ev, enum netsim_dir dir,
-                   uint64_t now, uint64_t delay_us, const unsigned char *bytes, size_t len);
+/* --drop-log: the lines for one packet of flow f and event. */
+void netsim_ip_log(struct netsim_proxy *px, struct netsim_flow *f, enum droplog_event ev,
+                   enum netsim_dir dir, uint64_t now, uint64_t delay_us,
+                   const unsigned char *bytes, size_t len);
+
+/* --paired-loss: the sequence numbers of the states a packet of flow f
+ * (just read: netsim_ip_read) carries for the first time: a UDP packet's
+ * (flowscan.h), or those its TCP segment's bytes complete, into seqs.
+ * Returns how many. */
+size_t netsim_ip_first_states(struct netsim_proxy *px, struct netsim_flow *f,
+                              enum netsim_dir dir, const unsigned char *bytes, size_t len,
+                              uint32_t *seqs);
 
 /* Closes both devices (removing them and their routes). */
 void netsim_ip_close(struct netsim_proxy *px);

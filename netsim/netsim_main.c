@@ -46,23 +46,8 @@ static void announce(const struct netsim_proxy *px, const struct netsim_model mo
 {
     char a[NETADDR_STR_MAX], b[NETADDR_STR_MAX];
     say_always("netsim: seed %llu", (unsigned long long)px->counts.seed);
-    for (int i = 0; i < NETSIM_DIRS; i++) {
-        const struct netsim_model *m = &models[i];
-        char ge[96] = "off";
-        if (m->ge_p_pct > 0 || m->ge_loss_good_pct > 0)
-            snprintf(ge, sizeof ge, "p=%g%% r=%g%% loss good=%g%% bad=%g%%", m->ge_p_pct,
-                     m->ge_r_pct, m->ge_loss_good_pct, m->ge_loss_bad_pct);
-        char rate[96] = "unlimited";
-        if (m->rate_kbps > 0)
-            snprintf(rate, sizeof rate, "%g kbit/s queue %llu pkts %llu B (0 = no limit)",
-                     m->rate_kbps, (unsigned long long)m->queue_packets,
-                     (unsigned long long)m->queue_bytes);
-        log_info("netsim: %-4s loss %g%%, ge %s, delay %g ms jitter %g ms %s%s, dup %g%%, "
-                 "rate %s",
-                 netsim_dir_name((enum netsim_dir)i), m->loss_pct, ge, m->delay_ms,
-                 m->jitter_ms, m->jitter_dist == NETSIM_JITTER_NORMAL ? "normal" : "uniform",
-                 m->reorder ? " reorder" : "", m->dup_pct, rate);
-    }
+    for (int i = 0; i < NETSIM_DIRS; i++)
+        netsim_report_model((enum netsim_dir)i, &models[i]);
     if (px->ip) {
         /* what a script waits for before it starts anything in the namespaces */
         say_always("wire up: %s in %s <-> %s in %s (IP mode, device %s)", "198.18.0.1",
@@ -82,7 +67,7 @@ static void start_metrics(struct netsim_proxy *px, const struct netsim_setup *se
     char err[256];
     if (!px->cfg.metrics[0])
         return;
-    px->metrics = netsim_metrics_start(&setup->metrics_addr, err, sizeof err);
+    px->metrics = netsim_metrics_start(&setup->metrics_addr, &px->cfg, err, sizeof err);
     if (!px->metrics) {
         fprintf(stderr, "%s: error: --metrics: %s\n", NETSIM_PROG, err);
         exit(1);

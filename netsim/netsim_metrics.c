@@ -1,9 +1,16 @@
 /* netsim_metrics.c: see netsim_metrics.h. */
 #include "netsim_metrics.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "../sys/httpd.h"
 #include "../sys/procstat.h"
@@ -14,6 +21,11 @@
 struct netsim_metrics {
     struct httpd *http;
     struct triple *tb;
+    struct netsim_options opts;   /* the HTTP thread's: the options of the model last taken */
+    pthread_mutex_t lock;         /* over the slot below, never held for more than a copy */
+    bool posted;                  /* a model waits for the loop */
+    struct netsim_model models[NETSIM_DIRS];
+    int wake;                     /* eventfd: readable while a model waits */
 };
 
 /* A counter or gauge with one sample per direction, read at off in each
@@ -22,6 +34,8 @@ struct dir_series {
     const char *name, *type, *help;
     size_t off;
 };
+
+#define MODEL_BODY_MAX 4096 /* PUT /model: a JSON object of the model's options */
 
 #define DIR(f) offsetof(struct netsim_dir_snapshot, f)
 
@@ -42,6 +56,10 @@ static const struct dir_series dir_series[] = {
       "Copies --reorder-pct sent without their delay.", DIR(sent_at_once) },
     { "ricochet_netsim_reordered_total", "counter",
       "Copies handed on after a datagram that entered later.", DIR(reordered) },
+    { "ricochet_netsim_paired_states_total", "counter",
+      "States --paired-loss judged by their sequence numbers, each once.", DIR(paired_states) },
+    { "ricochet_netsim_paired_lost_total", "counter",
+      "Of them, those its verdict lost (their datagrams dropped).", DIR(paired_lost) },
     { "ricochet_netsim_pending_datagrams", "gauge",
       "Copies held now: waiting for their delay or queued at the bottleneck.", DIR(pending) },
     { "ricochet_netsim_send_errors_total", "counter", "Datagrams a socket refused to send.",
@@ -109,8 +127,9 @@ void netsim_metrics_write(struct promtext *t, const struct netsim_snapshot *s)
                     version_ricochet(), version_enet(), version_cjson());
 }
 
-static void on_metrics(void *ctx, struct httpd_reply *r)
+static void on_metrics(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
 {
+    (void)req;
     struct netsim_metrics *m = ctx;
     const struct netsim_snapshot *s = triple_front(m->tb);
     if (!s) {
@@ -128,26 +147,132 @@ static void on_metrics(void *ctx, struct httpd_reply *r)
     r->body = promtext_take(&t, &r->len);
 }
 
-static const struct httpd_route routes[] = { { "/metrics", on_metrics }, { 0 } };
+/* {"up": {"loss": 5, ...}, "down": {...}}: the model by the options' names. */
+static char *models_json(const struct netsim_model models[NETSIM_DIRS])
+{
+    cJSON *root = cJSON_CreateObject();
+    for (int d = 0; root && d < NETSIM_DIRS; d++) {
+        cJSON *o = cJSON_AddObjectToObject(root, netsim_dir_name((enum netsim_dir)d));
+        char value[64], *end;
+        const char *name;
+        for (size_t i = 0; o && (name = netsim_model_field(&models[d], i, value, sizeof value));
+             i++) {
+            double x = strtod(value, &end);
+            if (!strcmp(value, "true") || !strcmp(value, "false"))
+                cJSON_AddBoolToObject(o, name, value[0] == 't');
+            else if (end != value && !*end)
+                cJSON_AddNumberToObject(o, name, x);
+            else
+                cJSON_AddStringToObject(o, name, value);
+        }
+    }
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    return text;
+}
 
-struct netsim_metrics *netsim_metrics_start(const union netaddr *addr, char *err,
+static void json_reply(struct httpd_reply *r, unsigned status, char *text)
+{
+    r->status = status;
+    r->content_type = "application/json";
+    r->body = text;
+    r->len = text ? strlen(text) : 0;
+}
+
+static void on_model_get(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
+{
+    struct netsim_metrics *m = ctx;
+    (void)req;
+    struct netsim_model models[NETSIM_DIRS];
+    char err[200];
+    if (netsim_models_from(&m->opts, models, err, sizeof err) != 0)
+        return; /* the options were checked when taken: 500 */
+    json_reply(r, 200, models_json(models));
+}
+
+/* PUT /model: checked by netsim's option rows, handed to the loop (which
+ * takes the newest at its next turn), answered with the model. */
+static void on_model_put(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
+{
+    struct netsim_metrics *m = ctx;
+    struct netsim_model models[NETSIM_DIRS];
+    char err[256];
+    if (netsim_model_apply(&m->opts, req->body, models, err, sizeof err) != 0) {
+        char line[300];
+        snprintf(line, sizeof line, "%s\n", err);
+        r->status = 400;
+        r->content_type = "text/plain; charset=utf-8";
+        r->body = strdup(line);
+        r->len = r->body ? strlen(r->body) : 0;
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    memcpy(m->models, models, sizeof models);
+    m->posted = true;
+    pthread_mutex_unlock(&m->lock);
+    uint64_t one = 1;
+    if (write(m->wake, &one, sizeof one) < 0) {
+        /* a full counter: the loop has a wake-up pending already */
+    }
+    json_reply(r, 200, models_json(models));
+}
+
+static const struct httpd_route routes[] = {
+    { "/metrics", on_metrics }, { "/model", on_model_get },
+    { "/model", on_model_put, "PUT", MODEL_BODY_MAX }, { 0 }
+};
+
+struct netsim_metrics *netsim_metrics_start(const union netaddr *addr,
+                                            const struct netsim_options *opts, char *err,
                                             size_t err_cap)
 {
     struct netsim_metrics *m = calloc(1, sizeof *m);
-    if (m)
-        m->tb = triple_create(sizeof(struct netsim_snapshot));
-    if (!m || !m->tb) {
-        free(m);
+    if (!m) {
         snprintf(err, err_cap, "out of memory");
         return NULL;
     }
-    m->http = httpd_start(addr, routes, m, err, err_cap);
-    if (!m->http) {
-        triple_destroy(m->tb);
-        free(m);
-        return NULL;
+    m->opts = *opts;
+    m->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init(&m->lock, NULL);
+    m->tb = triple_create(sizeof(struct netsim_snapshot));
+    if (!m->tb || m->wake < 0) {
+        snprintf(err, err_cap, "%s", m->tb ? strerror(errno) : "out of memory");
+        goto fail;
     }
+    m->http = httpd_start(addr, routes, m, err, err_cap);
+    if (!m->http)
+        goto fail;
     return m;
+fail:
+    if (m->wake >= 0)
+        close(m->wake);
+    pthread_mutex_destroy(&m->lock);
+    triple_destroy(m->tb);
+    free(m);
+    return NULL;
+}
+
+int netsim_metrics_fd(const struct netsim_metrics *m)
+{
+    return m ? m->wake : -1;
+}
+
+bool netsim_metrics_take(struct netsim_metrics *m, struct netsim_model models[NETSIM_DIRS])
+{
+    uint64_t n;
+    bool got = false;
+    if (!m || pthread_mutex_trylock(&m->lock) != 0)
+        return false; /* never waits: the HTTP thread is copying; next turn */
+    if (m->posted) {
+        memcpy(models, m->models, sizeof m->models);
+        m->posted = false;
+        got = true;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (read(m->wake, &n, sizeof n) < 0) {
+        /* nothing to read: no wake-up was pending */
+    }
+    return got;
 }
 
 void netsim_metrics_publish(struct netsim_metrics *m, const struct netsim *sim,
@@ -169,6 +294,7 @@ void netsim_metrics_publish(struct netsim_metrics *m, const struct netsim *sim,
             .dropped_queue = n->dropped_queue, .dropped_overflow = n->dropped_overflow,
             .duplicated = n->duplicated, .corrupted = n->corrupted,
             .sent_at_once = n->sent_at_once, .reordered = n->reordered,
+            .paired_states = n->paired_states, .paired_lost = n->paired_lost,
             .pending = netsim_pending(sim, (enum netsim_dir)d),
             .send_errors = c->send_errors[d], .recv_errors = c->recv_errors[d],
             .delay = n->delay,
@@ -188,5 +314,7 @@ void netsim_metrics_stop(struct netsim_metrics *m)
         return;
     httpd_stop(m->http);
     triple_destroy(m->tb);
+    close(m->wake);
+    pthread_mutex_destroy(&m->lock);
     free(m);
 }

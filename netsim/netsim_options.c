@@ -2,6 +2,7 @@
 #include "netsim_options.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "../sys/httpd.h"
 #include "../sys/log.h"
 #include "../sys/options.h"
+
+#include <cjson/cJSON.h>
 
 #define FD_SPARE 16            /* descriptors besides the flows': stdio, listener, libc */
 
@@ -97,17 +100,24 @@ static const struct option_def option_defs[] = {
     {"pcap", OPTION_STRING, offsetof(struct netsim_options, pcap), "", 0, 240, NULL,
      "write forwarded datagrams to this pcap file, dropped ones to FILE.dropped"},
     {"wire", OPTION_CHOICE, offsetof(struct netsim_options, wire), "enet", 0, 0,
-     "udp|enet|webrtc", "how --drop-log finds states in datagrams: plain udp, ENet commands, "
-     "or WebRTC data channels inside DTLS (with --keylog)"},
+     "udp|enet|webrtc|auto", "how --drop-log and --paired-loss find states in datagrams: plain "
+     "udp, ENet commands, WebRTC data channels inside DTLS (with --keylog), or each flow's from "
+     "its first datagram (auto)"},
     {"keylog", OPTION_STRING, offsetof(struct netsim_options, keylog), "", 0, 240, NULL,
-     "with --wire webrtc: the key log (SSLKEYLOGFILE's format) its DTLS clients write, read as "
-     "it grows"},
+     "with --wire webrtc or auto: the key log (SSLKEYLOGFILE's format) its DTLS clients write, "
+     "read as it grows"},
+    {"paired-loss", OPTION_BOOL, offsetof(struct netsim_options, paired_loss), "false", 0, 0,
+     NULL, "lose a datagram that carries states by their sequence numbers, not by a draw: each "
+     "state's first transmission is lost when a hash of (seed, direction, seq) falls under "
+     "--loss or a chain stepped per seq is in a burst, so flows side by side lose the same "
+     "states (--wire finds them; retransmissions and datagrams without a state draw as ever)"},
     {"log-level", OPTION_CHOICE, offsetof(struct netsim_options, log_level), "info", 0, 0,
      "debug|info|warn|error|off", "stderr log level", .short_name = 'V',
      .short_value = "debug"},
     {"metrics", OPTION_STRING, offsetof(struct netsim_options, metrics), "", 0, 80, NULL,
-     "serve its drops, delays and queue for Prometheus at /metrics on HOST:PORT (a bare "
-     "PORT: 127.0.0.1; 0: a free one); empty: off"},
+     "serve its drops, delays and queue for Prometheus at /metrics, and its model at /model "
+     "(PUT a JSON object of the model's options to change it while it runs), on HOST:PORT (a "
+     "bare PORT: 127.0.0.1; 0: a free one); empty: off"},
     {0},
 };
 
@@ -138,6 +148,10 @@ static const struct options_example examples[] = {
      "capture:",
      "ricochet-netsim --relay 127.0.0.1:7777 --listen 127.0.0.1:7000 --ge-p 1 --ge-r 30 \\\n"
      "    -t 30 --pcap /tmp/run.pcap"},
+    {"The model changed while netsim runs (its --metrics 9478): 10% loss each way and 256 "
+     "kbit/s on the uplink; answered with the model in force, 400 and the option's error for a "
+     "bad value:",
+     "curl -X PUT -d '{\"loss\": 10, \"up-rate-kbps\": 256}' http://127.0.0.1:9478/model"},
     {"IP mode between two namespaces (ip netns add): the relay runs in rc-relay on "
      "198.19.0.1, the clients in rc-client on 198.18.0.1:",
      "ricochet-netsim --client-netns /run/netns/rc-client --relay-netns /run/netns/rc-relay \\\n"
@@ -184,23 +198,37 @@ static const struct options_program program = {
     .manual = &manual,
 };
 
+/* Keeps a picked value, noting NAN (its message already in err). */
+static double pick_ok(double v, bool *bad)
+{
+    if (isnan(v))
+        *bad = true;
+    return isnan(v) ? 0 : v;
+}
+
 /* A per-direction value: -1 inherits the plain option; any other negative
- * value is a typo, not a wish. */
-static double pick(double dir_value, double both, const char *dir, const char *name)
+ * value is a typo, not a wish. Returns the value, or NAN with err set. */
+static double pick(double dir_value, double both, const char *dir, const char *name, char *err,
+                   size_t err_cap)
 {
     if (dir_value == -1)
         return both;
-    if (dir_value < 0)
-        options_fail(NETSIM_PROG, "--%s-%s: %g is neither -1 (same as --%s) nor a value", dir, name,
-                     dir_value, name);
+    if (dir_value < 0) {
+        snprintf(err, err_cap, "--%s-%s: %g is neither -1 (same as --%s) nor a value", dir, name,
+                 dir_value, name);
+        return NAN;
+    }
     return dir_value;
 }
 
-static void model_from(struct netsim_model *m, const struct netsim_options *c,
-                       const struct dir_opts *d, const char *dir)
+/* One direction's model from the options. Returns 0, or -1 with err set
+ * (a per-direction value that is neither -1 nor one). */
+static int model_from(struct netsim_model *m, const struct netsim_options *c,
+                      const struct dir_opts *d, const char *dir, char *err, size_t err_cap)
 {
     const struct dir_opts *b = &c->both;
-#define PICK(F, NAME) pick((double)d->F, (double)b->F, dir, NAME)
+    bool bad = false;
+#define PICK(F, NAME) pick_ok(pick((double)d->F, (double)b->F, dir, NAME, err, err_cap), &bad)
     netsim_model_default(m);
     m->loss_pct = PICK(loss, "loss");
     m->ge_p_pct = PICK(ge_p, "ge-p");
@@ -225,6 +253,83 @@ static void model_from(struct netsim_model *m, const struct netsim_options *c,
     m->jitter_dist = c->jitter_dist;
     m->reorder = c->reorder;
     m->max_pending = (uint64_t)c->max_pending;
+    return bad ? -1 : 0;
+}
+
+int netsim_models_from(const struct netsim_options *c, struct netsim_model models[NETSIM_DIRS],
+                       char *err, size_t err_cap)
+{
+    if (model_from(&models[NETSIM_UP], c, &c->up, "up", err, err_cap) < 0 ||
+        model_from(&models[NETSIM_DOWN], c, &c->down, "down", err, err_cap) < 0)
+        return -1;
+    for (int i = 0; i < NETSIM_DIRS; i++) {
+        char why[200];
+        if (netsim_model_check(&models[i], why, sizeof why) < 0) {
+            snprintf(err, err_cap, "%s: %s", netsim_dir_name((enum netsim_dir)i), why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int netsim_default_models(struct netsim_model models[NETSIM_DIRS])
+{
+    struct netsim_options o;
+    char err[200];
+    memset(&o, 0, sizeof o);
+    return options_defaults(option_defs, &o, err, sizeof err) == 0 ?
+           netsim_models_from(&o, models, err, sizeof err) : -1;
+}
+
+/* Is the row one of the model's (a setting of a direction, the jitter's
+ * distribution, reordering), which PUT /model may change? */
+static bool model_row(const struct option_def *d)
+{
+    return (d->offset >= OFF(both) && d->offset < OFF(down) + sizeof(struct dir_opts)) ||
+           d->offset == OFF(jitter_dist) || d->offset == OFF(reorder);
+}
+
+int netsim_model_apply(struct netsim_options *cfg, const char *json,
+                       struct netsim_model models[NETSIM_DIRS], char *err, size_t err_cap)
+{
+    cJSON *root = cJSON_Parse(json);
+    struct netsim_options next = *cfg;
+    int rc = -1;
+    if (!cJSON_IsObject(root)) {
+        snprintf(err, err_cap, "the body is not a JSON object of netsim's options");
+        goto out;
+    }
+    const cJSON *v;
+    cJSON_ArrayForEach(v, root) {
+        const struct option_def *d = option_defs;
+        while (d->name && strcmp(d->name, v->string))
+            d++;
+        if (!d->name || !model_row(d)) {
+            snprintf(err, err_cap, "\"%.40s\" is not a setting of the model (loss, delay, "
+                     "jitter, ge-p, rate-kbps, ... as the options, up- and down- too)", v->string);
+            goto out;
+        }
+        char text[64];
+        if (cJSON_IsNumber(v))
+            snprintf(text, sizeof text, "%.17g", v->valuedouble);
+        else if (cJSON_IsBool(v))
+            snprintf(text, sizeof text, "%s", cJSON_IsTrue(v) ? "true" : "false");
+        else if (cJSON_IsString(v) && strlen(v->valuestring) < sizeof text)
+            snprintf(text, sizeof text, "%s", v->valuestring);
+        else {
+            snprintf(err, err_cap, "--%s: a number, true or false, or a word", d->name);
+            goto out;
+        }
+        if (options_set(option_defs, &next, d->name, text, err, err_cap) != 0)
+            goto out;
+    }
+    if (netsim_models_from(&next, models, err, err_cap) != 0)
+        goto out;
+    *cfg = next;
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
 }
 
 /* Every flow holds a socket: --max-flows of them must fit under
@@ -312,11 +417,8 @@ void netsim_configure(struct netsim_options *cfg, struct netsim_setup *setup, in
     if (cfg->metrics[0] &&
         httpd_parse_listen(cfg->metrics, &setup->metrics_addr, err, sizeof err) < 0)
         options_fail(NETSIM_PROG, "--metrics: %s", err);
-    model_from(&models[NETSIM_UP], cfg, &cfg->up, "up");
-    model_from(&models[NETSIM_DOWN], cfg, &cfg->down, "down");
-    for (int i = 0; i < NETSIM_DIRS; i++)
-        if (netsim_model_check(&models[i], err, sizeof err) < 0)
-            options_fail(NETSIM_PROG, "%s: %s", netsim_dir_name((enum netsim_dir)i), err);
+    if (netsim_models_from(cfg, models, err, sizeof err) != 0)
+        options_fail(NETSIM_PROG, "%s", err);
     options_checked(&program);
     fd_limit_fit(cfg->max_flows);
     setup->seed = cfg->seed ? (uint64_t)cfg->seed : seed_from_clock();

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../sys/netaddr.h"
+#include "flowscan.h"
 #include "netsim.h"
 
 #define NETSIM_PROG "ricochet-netsim"
@@ -21,8 +22,6 @@ struct dir_opts {
     long reorder_gap;
 };
 
-/* How --drop-log reads datagrams (--wire, in its choices' order). */
-enum netsim_wire { NETSIM_WIRE_UDP = 0, NETSIM_WIRE_ENET = 1, NETSIM_WIRE_WEBRTC = 2 };
 
 struct netsim_options {
     char listen[64];
@@ -30,8 +29,9 @@ struct netsim_options {
     char stats_json[256];
     char drop_log[256];    /* "" = none */
     char pcap[256];        /* "" = none; dropped datagrams go to PCAP.dropped */
-    int wire;              /* enum netsim_wire: how --drop-log reads datagrams */
-    char keylog[256];      /* --wire webrtc: the DTLS clients' key log */
+    int wire;              /* enum netsim_wire (flowscan.h): how datagrams are read */
+    char keylog[256];      /* --wire webrtc or auto: the DTLS clients' key log */
+    bool paired_loss;      /* --paired-loss: states' loss by their seq (netsim_submit_paired) */
     struct dir_opts both, up, down;
     int jitter_dist;
     bool reorder;
@@ -55,6 +55,24 @@ struct netsim_setup {
     bool ip;                               /* IP mode: --client-netns and --relay-netns */
     struct netsim_model models[NETSIM_DIRS];
 };
+
+/* Both directions' models from cfg (its up- and down- settings over the
+ * plain ones), each checked. Returns 0, or -1 with a one-line message in
+ * err. */
+int netsim_models_from(const struct netsim_options *cfg, struct netsim_model models[NETSIM_DIRS],
+                       char *err, size_t err_cap);
+
+/* Both directions' models of netsim's defaults (a perfect wire, as no
+ * option given makes it). Returns 0, or -1 (a table bug). */
+int netsim_default_models(struct netsim_model models[NETSIM_DIRS]);
+
+/* PUT /model: a JSON object of the model's options by their names and in
+ * their ranges ({"loss": 5, "up-rate-kbps": 256, "jitter-dist": "normal"};
+ * no other option), set over cfg, checked as the command line is. Returns
+ * 0 with cfg updated and models the new ones, or -1 with the one-line error
+ * in err and cfg untouched. */
+int netsim_model_apply(struct netsim_options *cfg, const char *json,
+                       struct netsim_model models[NETSIM_DIRS], char *err, size_t err_cap);
 
 /* cfg and setup from argv; exits 2 on anything wrong (0 after --help),
  * warns about addresses that are not loopback, and raises the descriptor

@@ -92,8 +92,7 @@ static struct netsim_flow *flow_open(struct netsim_proxy *px, const union netadd
     }
     struct netsim_flow *f = &px->flows[i];
     *f = (struct netsim_flow){.used = true, .client = *from, .fd = fd, .last_us = now};
-    if (px->drop_log && px->cfg.wire == NETSIM_WIRE_WEBRTC)
-        f->dtls = calloc(1, sizeof *f->dtls); /* NULL: its datagrams count unreadable */
+    flowscan_init(&f->scan, px->cfg.wire);
     px->counts.flows++;
     px->counts.flows_created++;
     union netaddr local;
@@ -120,8 +119,7 @@ static void flows_expire(struct netsim_proxy *px, uint64_t now)
                 close(f->fd);
             free(f->stream);
             f->stream = NULL;
-            free(f->dtls);
-            f->dtls = NULL;
+            flowscan_free(&f->scan);
             f->used = false;
             px->counts.flows--;
             px->counts.flows_expired++;
@@ -131,25 +129,33 @@ static void flows_expire(struct netsim_proxy *px, uint64_t now)
 
 /* --drop-log: one line per state for each event one datagram met. */
 static void log_states(struct netsim_proxy *px, enum droplog_event ev, enum netsim_dir dir,
-                       const struct netsim_flow *f, uint64_t now, uint64_t delay_us,
+                       struct netsim_flow *f, uint64_t now, uint64_t delay_us,
                        const unsigned char *bytes, size_t len)
 {
     char a[NETADDR_STR_MAX];
     if (px->ip) {
-        netsim_ip_log(px, ev, dir, now, delay_us, bytes, len);
+        netsim_ip_log(px, f, ev, dir, now, delay_us, bytes, len);
         return;
     }
     struct statescan_ref refs[STATESCAN_MAX];
-    struct statescan_result r;
-    if (px->cfg.wire != NETSIM_WIRE_WEBRTC)
-        r = statescan_datagram(px->cfg.wire == NETSIM_WIRE_ENET ? STATESCAN_ENET : STATESCAN_UDP,
-                               bytes, len, refs);
-    else if (f->dtls) /* its client is the DTLS client */
-        r = dtlsview_datagram(f->dtls, px->keylog, dir == NETSIM_UP, bytes, len, refs);
-    else
-        r = (struct statescan_result){.peer = -1, .malformed = 1}; /* out of memory */
+    struct statescan_result r = flowscan_datagram(&f->scan, px->keylog, dir, bytes, len, refs);
     droplog_datagram(px->drop_log, &px->drop_counts, ev, dir,
                      netaddr_format(&f->client, a, sizeof a), now, delay_us, &r, refs);
+}
+
+/* --paired-loss: the sequence numbers of the states the datagram carries
+ * for the first time on its flow (IP mode: a UDP packet's, or those its
+ * TCP segment completes), into seqs. Returns how many. */
+static size_t paired_seqs(struct netsim_proxy *px, struct netsim_flow *f, enum netsim_dir dir,
+                          size_t len, uint32_t *seqs)
+{
+    if (!px->cfg.paired_loss)
+        return 0;
+    if (px->ip)
+        return netsim_ip_first_states(px, f, dir, px->buf, len, seqs);
+    struct statescan_ref refs[STATESCAN_MAX];
+    struct statescan_result r = flowscan_datagram(&f->scan, px->keylog, dir, px->buf, len, refs);
+    return flowscan_first(&f->scan, dir, &r, refs, seqs);
 }
 
 /* --pcap: one datagram as the client and the relay see it (IP mode: the
@@ -173,8 +179,10 @@ static void submit(struct netsim_proxy *px, enum netsim_dir dir, size_t index, s
     struct netsim_flow *f = &px->flows[index];
     struct droplog_mark before, after;
     f->last_us = now;
+    uint32_t seqs[STATESCAN_MAX];
+    size_t n = paired_seqs(px, f, dir, len, seqs);
     droplog_mark(&before, netsim_counters(px->sim, dir));
-    int r = netsim_submit(px->sim, dir, index, px->buf, len, now);
+    int r = netsim_submit_paired(px->sim, dir, index, px->buf, len, now, seqs, n);
     if (r > 0)
         f->pending += (uint64_t)r;
     droplog_mark(&after, netsim_counters(px->sim, dir));
@@ -274,6 +282,49 @@ static void deliver_due(struct netsim_proxy *px, uint64_t now)
     }
 }
 
+/* PUT /model: the newest model posted, in force from now (logged, and
+ * written into the drop log with its time). */
+static void take_model(struct netsim_proxy *px, uint64_t now)
+{
+    struct netsim_model models[NETSIM_DIRS];
+    char err[200];
+    if (!netsim_metrics_take(px->metrics, models))
+        return;
+    if (netsim_set_models(px->sim, models, err, sizeof err) != 0) {
+        log_warn("netsim: model refused: %s", err); /* checked before it was posted */
+        return;
+    }
+    log_info("netsim: model changed");
+    for (int d = 0; d < NETSIM_DIRS; d++) {
+        netsim_report_model((enum netsim_dir)d, &models[d]);
+        if (px->drop_log)
+            droplog_model(px->drop_log, now, (enum netsim_dir)d, &models[d], &px->base[d], false);
+    }
+}
+
+/* What the loop waits on, into px->pfds: the devices (IP mode) or the
+ * listening socket, PUT /model's wake-up (index *control; -1 without
+ * --metrics: not polled), then each flow's socket. Returns how many. */
+static size_t fill_polls(struct netsim_proxy *px, size_t *control)
+{
+    size_t n = 0;
+    if (px->ip) {
+        px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_UP], .events = POLLIN};
+        px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_DOWN], .events = POLLIN};
+    } else {
+        px->pfds[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
+    }
+    *control = n;
+    px->pfds[n++] = (struct pollfd){.fd = netsim_metrics_fd(px->metrics), .events = POLLIN};
+    for (size_t i = 0; !px->ip && i < (size_t)px->cfg.max_flows; i++) {
+        if (px->flows[i].used) {
+            px->pfd_flow[n] = i;
+            px->pfds[n++] = (struct pollfd){.fd = px->flows[i].fd, .events = POLLIN};
+        }
+    }
+    return n;
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
@@ -316,19 +367,7 @@ int netsim_proxy_run(struct netsim_proxy *px)
             next_tick = now + TICK_US;
         }
 
-        size_t n = 0;
-        if (px->ip) {
-            px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_UP], .events = POLLIN};
-            px->pfds[n++] = (struct pollfd){.fd = px->tun_fd[NETSIM_DOWN], .events = POLLIN};
-        } else {
-            px->pfds[n++] = (struct pollfd){.fd = px->listen_fd, .events = POLLIN};
-        }
-        for (size_t i = 0; !px->ip && i < (size_t)cfg->max_flows; i++) {
-            if (px->flows[i].used) {
-                px->pfd_flow[n] = i;
-                px->pfds[n++] = (struct pollfd){.fd = px->flows[i].fd, .events = POLLIN};
-            }
-        }
+        size_t control, n = fill_polls(px, &control);
         uint64_t wake = min_u64(min_u64(netsim_next_deadline(px->sim), end_us),
                                 min_u64(next_tick, next_stats));
         uint64_t wait_us = wake > now ? wake - now : 0;
@@ -342,6 +381,8 @@ int netsim_proxy_run(struct netsim_proxy *px)
             return -1;
         }
         now = clock_now_us();
+        if (r > 0 && px->pfds[control].revents)
+            take_model(px, now);
         if (r > 0 && px->ip) {
             for (int d = 0; d < NETSIM_DIRS; d++)
                 if (px->pfds[d].revents)
@@ -349,7 +390,7 @@ int netsim_proxy_run(struct netsim_proxy *px)
         } else if (r > 0) {
             if (px->pfds[0].revents)
                 read_clients(px, now);
-            for (size_t i = 1; i < n; i++)
+            for (size_t i = control + 1; i < n; i++)
                 if (px->pfds[i].revents)
                     read_relay(px, px->pfd_flow[i], now);
         }
@@ -363,20 +404,36 @@ static int drop_log_open(struct netsim_proxy *px)
 {
     if (!px->cfg.drop_log[0])
         return 0;
+    if (netsim_default_models(px->base) != 0) {
+        log_error("netsim: no default model");
+        return -1;
+    }
     px->drop_log = fopen(px->cfg.drop_log, "w");
     if (!px->drop_log) {
         log_error("netsim: --drop-log %s: %s", px->cfg.drop_log, strerror(errno));
         return -1;
     }
-    static const char *const wires[] = {"udp", "enet", "webrtc"};
-    droplog_header(px->drop_log, wires[px->cfg.wire]);
-    if (px->cfg.wire == NETSIM_WIRE_WEBRTC) {
-        char err[160];
-        px->keylog = dtlsview_keylog_open(px->cfg.keylog, err, sizeof err);
-        if (!px->keylog) {
-            log_error("netsim: --keylog %s: %s", px->cfg.keylog, err);
-            return -1;
-        }
+    droplog_header(px->drop_log, flowscan_wire_name(px->cfg.wire));
+    uint64_t now = clock_now_us();
+    for (int d = 0; d < NETSIM_DIRS; d++)
+        droplog_model(px->drop_log, now, (enum netsim_dir)d,
+                      netsim_model_of(px->sim, (enum netsim_dir)d), &px->base[d], true);
+    return 0;
+}
+
+/* --keylog: the WebRTC flows' sessions (--wire webrtc, or auto with a key
+ * log), when something reads their states. Returns 0 or -1 (logged). */
+static int keylog_open(struct netsim_proxy *px)
+{
+    const struct netsim_options *c = &px->cfg;
+    if ((!c->drop_log[0] && !c->paired_loss) ||
+        !(c->wire == NETSIM_WIRE_WEBRTC || (c->wire == NETSIM_WIRE_AUTO && c->keylog[0])))
+        return 0;
+    char err[160];
+    px->keylog = dtlsview_keylog_open(c->keylog, err, sizeof err);
+    if (!px->keylog) {
+        log_error("netsim: --keylog %s: %s", c->keylog, err);
+        return -1;
     }
     return 0;
 }
@@ -461,13 +518,15 @@ int netsim_proxy_open(struct netsim_proxy *px, const struct netsim_setup *setup)
     histogram_reset(&px->counts.late_us[NETSIM_UP]);
     histogram_reset(&px->counts.late_us[NETSIM_DOWN]);
     px->flows = calloc(max_flows + 1, sizeof *px->flows);
-    px->pfds = calloc(max_flows + 1, sizeof *px->pfds);
-    px->pfd_flow = calloc(max_flows + 1, sizeof *px->pfd_flow);
+    px->pfds = calloc(max_flows + 3, sizeof *px->pfds); /* + listener or devices, control */
+    px->pfd_flow = calloc(max_flows + 3, sizeof *px->pfd_flow);
     px->sim = netsim_create(setup->models, px->counts.seed);
     if (!px->flows || !px->pfds || !px->pfd_flow || !px->sim) {
         log_error("netsim: out of memory");
         return -1;
     }
+    if (keylog_open(px) < 0)
+        return -1;
     if (px->ip)
         return netsim_ip_open(px, setup) < 0 || drop_log_open(px) < 0 || pcap_open(px) < 0 ? -1
                                                                                          : 0;
@@ -515,7 +574,7 @@ int netsim_proxy_close(struct netsim_proxy *px, int rc)
         if (px->flows[i].used && px->flows[i].fd >= 0)
             close(px->flows[i].fd);
         free(px->flows[i].stream);
-        free(px->flows[i].dtls);
+        flowscan_free(&px->flows[i].scan);
     }
     dtlsview_keylog_free(px->keylog);
     netsim_ip_close(px);

@@ -20,6 +20,7 @@
 #include "capture.h"
 #include "droplog.h"
 #include "dtlsview.h"
+#include "flowscan.h"
 #include "netsim.h"
 #include "netsim_metrics.h"
 #include "netsim_options.h"
@@ -36,8 +37,7 @@ struct netsim_flow {
     uint64_t pending;   /* copies in the simulator that name this flow */
     struct tcpstream *stream; /* IP mode, a TCP flow, with --drop-log: its two directions'
                                  frames (tcpstream.h); else NULL */
-    struct dtlsview_flow *dtls; /* --wire webrtc with --drop-log: what its DTLS told so
-                                   far (dtlsview.h); else NULL */
+    struct flowscan scan;  /* how its datagrams are read, what paired loss judged */
 };
 
 struct netsim_proxy {
@@ -58,7 +58,12 @@ struct netsim_proxy {
     uint64_t upstream_unlogged;   /* upstream socket failures not logged yet */
     uint64_t upstream_next_log_us; /* earliest time to log the next one */
     FILE *drop_log;                        /* --drop-log, or NULL */
-    struct dtlsview_keylog *keylog;        /* --wire webrtc: --keylog's sessions */
+    struct netsim_model base[NETSIM_DIRS]; /* --drop-log: the default model, which its model
+                                              lines name the settings that differ from */
+    struct dtlsview_keylog *keylog;        /* --wire webrtc or auto: --keylog's sessions */
+    uint32_t stream_seqs[STATESCAN_MAX];   /* IP mode: the states the TCP segment just read
+                                              completes, for paired loss */
+    size_t stream_n;
     struct droplog_counts drop_counts;
     struct capture *cap_fwd, *cap_drop;    /* --pcap, or NULL */
     struct netsim_metrics *metrics;        /* --metrics, or NULL */

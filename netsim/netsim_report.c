@@ -71,6 +71,10 @@ static void add_dir_json(cJSON *root, const struct netsim *sim,
                                         {"p99", (double)histogram_percentile(late, 99)},
                                         {"max", (double)histogram_percentile(late, 100)}};
     add_fields(o ? cJSON_AddObjectToObject(o, "late_us") : NULL, late_f, 3);
+    const struct stat_field paired[] = {{"datagrams", (double)c->paired},
+                                        {"states", (double)c->paired_states},
+                                        {"lost", (double)c->paired_lost}};
+    add_fields(o ? cJSON_AddObjectToObject(o, "paired") : NULL, paired, 3);
 }
 
 /* The stats record, netsim kind (STATS.md): one JSON line, one writer. */
@@ -158,4 +162,22 @@ int netsim_report_file(const char *path, const struct netsim *sim,
         return -1;
     }
     return 0;
+}
+
+void netsim_report_model(enum netsim_dir dir, const struct netsim_model *m)
+{
+    char ge[96] = "off";
+    if (m->ge_p_pct > 0 || m->ge_loss_good_pct > 0)
+        snprintf(ge, sizeof ge, "p=%g%% r=%g%% loss good=%g%% bad=%g%%", m->ge_p_pct,
+                 m->ge_r_pct, m->ge_loss_good_pct, m->ge_loss_bad_pct);
+    char rate[96] = "unlimited";
+    if (m->rate_kbps > 0)
+        snprintf(rate, sizeof rate, "%g kbit/s queue %llu pkts %llu B (0 = no limit)",
+                 m->rate_kbps, (unsigned long long)m->queue_packets,
+                 (unsigned long long)m->queue_bytes);
+    log_info("netsim: %-4s loss %g%%, ge %s, delay %g ms jitter %g ms %s%s, dup %g%%, "
+             "rate %s",
+             netsim_dir_name(dir), m->loss_pct, ge, m->delay_ms, m->jitter_ms,
+             m->jitter_dist == NETSIM_JITTER_NORMAL ? "normal" : "uniform",
+             m->reorder ? " reorder" : "", m->dup_pct, rate);
 }

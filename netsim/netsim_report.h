@@ -33,6 +33,9 @@ void netsim_report_json(FILE *out, const struct netsim *sim, const struct netsim
 void netsim_report_human(const struct netsim *sim, const struct netsim_proxy_counts *c,
                          uint64_t now);
 
+/* One direction's model, on one log line (info). */
+void netsim_report_model(enum netsim_dir dir, const struct netsim_model *m);
+
 /* The final JSON line into the file at path (--stats-file). Returns 0, or
  * -1 (logged). */
 int netsim_report_file(const char *path, const struct netsim *sim,

@@ -312,8 +312,9 @@ static bool alive(const struct relay_metrics *m, char *why, size_t cap)
     return true;
 }
 
-static void on_healthz(void *ctx, struct httpd_reply *r)
+static void on_healthz(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
 {
+    (void)req;
     char why[128];
     bool ok = alive(ctx, why, sizeof why);
     text_reply(r, ok ? 200 : 503, why);
@@ -330,8 +331,9 @@ static const struct relay_snapshot *newest(struct relay_metrics *m, struct httpd
 
 /* Ready, and alive: a stalled loop serves no one whatever its last
  * snapshot said. */
-static void on_readyz(void *ctx, struct httpd_reply *r)
+static void on_readyz(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
 {
+    (void)req;
     struct relay_metrics *m = ctx;
     char why[256];
     const struct relay_snapshot *s = newest(m, r);
@@ -350,8 +352,9 @@ static void on_readyz(void *ctx, struct httpd_reply *r)
     text_reply(r, relay_ready(ready) ? 200 : 503, why);
 }
 
-static void on_metrics(void *ctx, struct httpd_reply *r)
+static void on_metrics(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
 {
+    (void)req;
     const struct relay_snapshot *s = newest(ctx, r);
     if (!s)
         return;
@@ -364,8 +367,9 @@ static void on_metrics(void *ctx, struct httpd_reply *r)
     r->body = promtext_take(&t, &r->len);
 }
 
-static void on_stats_json(void *ctx, struct httpd_reply *r)
+static void on_stats_json(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
 {
+    (void)req;
     struct relay_metrics *m = ctx;
     const struct relay_snapshot *s = newest(m, r);
     if (!s)
@@ -375,8 +379,9 @@ static void on_stats_json(void *ctx, struct httpd_reply *r)
     r->len = r->body ? strlen(r->body) : 0;
 }
 
-static void on_page(void *ctx, struct httpd_reply *r)
+static void on_page(void *ctx, const struct httpd_request *req, struct httpd_reply *r)
 {
+    (void)req;
     (void)ctx;
     r->content_type = "text/html; charset=utf-8";
     r->static_body = relay_page_html;

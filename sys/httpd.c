@@ -2,6 +2,7 @@
 #include "httpd.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,28 +81,113 @@ static void plain(struct httpd_reply *r, unsigned status, const char *text)
     r->len = strlen(text);
 }
 
+const char *httpd_arg(const struct httpd_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The route for url and method: the one that takes it, or (*path_known)
+ * one of that path only; NULL if none. */
+static const struct httpd_route *route_of(const struct httpd *h, const char *url,
+                                          const char *method, bool *path_known)
+{
+    *path_known = false;
+    for (const struct httpd_route *r = h->routes; r->path; r++) {
+        if (strcmp(r->path, url) != 0)
+            continue;
+        *path_known = true;
+        bool plain_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+        if (r->method ? !strcmp(r->method, method) : plain_get)
+            return r;
+    }
+    return NULL;
+}
+
+/* A body being read, between the calls of one request. */
+struct upload {
+    const struct httpd_route *route;
+    char *data;
+    size_t len;
+    bool too_long; /* past the route's bound: the rest is read and passed over */
+};
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
 {
     struct httpd *h = cls;
     (void)version;
-    (void)upload;
-    (void)upload_size; /* answered at once, before any body */
-    (void)con_cls;
     struct httpd_reply r = { .status = MHD_HTTP_OK, .content_type = "text/plain" };
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        plain(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-    } else {
-        const struct httpd_route *route = h->routes;
-        while (route->path && strcmp(route->path, url) != 0)
-            route++;
-        if (route->path)
-            route->handler(h->ctx, &r);
+    struct httpd_request req = { .method = method, .conn = c };
+    struct upload *up = *con_cls;
+    if (!up) {
+        bool known;
+        const struct httpd_route *route = route_of(h, url, method, &known);
+        const char *announced = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                            MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (route && route->method && announced &&
+            strtoull(announced, NULL, 10) > route->body_max) {
+            plain(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body too long\n");
+            return answer(c, &r); /* before the body: MHD reads none of it */
+        }
+        if (route && route->method) { /* its body comes in the calls that follow */
+            if (!(up = calloc(1, sizeof *up)))
+                return MHD_NO;
+            up->route = route;
+            *con_cls = up;
+            return MHD_YES;
+        }
+        if (route)
+            route->handler(h->ctx, &req, &r);
+        else if (known)
+            plain(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed on this path\n");
+        else if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+            plain(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
         else
             plain(&r, MHD_HTTP_NOT_FOUND, "not found\n");
+        return answer(c, &r);
     }
+    if (*upload_size) { /* a piece of the body: kept within the route's bound */
+        if (!up->too_long && up->len + *upload_size > up->route->body_max) {
+            up->too_long = true; /* read on, kept no more (a body of unannounced length) */
+            free(up->data);
+            up->data = NULL;
+        }
+        if (!up->too_long) {
+            char *more = realloc(up->data, up->len + *upload_size + 1);
+            if (!more)
+                return MHD_NO;
+            memcpy(more + up->len, upload, *upload_size);
+            up->data = more;
+            up->len += *upload_size;
+            up->data[up->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (up->too_long) {
+        plain(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body too long\n");
+        return answer(c, &r);
+    }
+    req.body = up->data ? up->data : "";
+    req.len = up->len;
+    up->route->handler(h->ctx, &req, &r);
     return answer(c, &r);
+}
+
+/* A request is over (answered or not): its body goes. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)c;
+    (void)why;
+    struct upload *up = *con_cls;
+    if (up) {
+        free(up->data);
+        free(up);
+        *con_cls = NULL;
+    }
 }
 
 struct httpd *httpd_start(const union netaddr *addr, const struct httpd_route *routes,
@@ -126,6 +212,7 @@ struct httpd *httpd_start(const union netaddr *addr, const struct httpd_route *r
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONNECTIONS_PER_IP,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)REQUEST_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_END);
     char where[NETADDR_STR_MAX];
     netaddr_format(addr, where, sizeof where);

@@ -1,10 +1,12 @@
-/* httpd.h: a small HTTP server for operators (metrics, probes, a page),
- * on libmicrohttpd in one internal thread of its own: every handler runs
- * in that one thread, one request at a time, so a handler may be the
- * single reader of a triple buffer (triple.h). GET and HEAD only; other
- * methods get 405, unknown paths 404. Connections are capped (count, per
- * address, idle time), so a crowd of clients costs the server only its
- * own thread's time. */
+/* httpd.h: a small HTTP server for operators (metrics, probes, a page)
+ * and for the pages of ricochet-bench --live, on libmicrohttpd in one
+ * internal thread of its own: every handler runs in that one thread, one
+ * request at a time, so a handler may be the single reader of a triple
+ * buffer (triple.h). A route answers GET and HEAD, or the one method it
+ * names (PUT), whose body it takes whole up to its own bound (413 beyond;
+ * a longer Content-Length is refused before its body is read); another method on a known path gets 405, unknown paths
+ * 404. Connections are capped (count, per address, idle time), so a crowd
+ * of clients costs the server only its own thread's time. */
 #ifndef RICOCHET_HTTPD_H
 #define RICOCHET_HTTPD_H
 
@@ -21,13 +23,29 @@ struct httpd_reply {
     const char *static_body; /* or this, never freed (len bytes) */
 };
 
+/* What a request brought. */
+struct httpd_request {
+    const char *method;      /* "GET", "HEAD", or the route's */
+    const char *body;        /* a route with a method: its whole body, NUL-terminated
+                                (len bytes before the NUL); else NULL */
+    size_t len;
+    void *conn;              /* the server's, for httpd_arg */
+};
+
+/* The query string's argument name ("/state?lane=tcp": "tcp"), decoded;
+ * NULL if absent. Valid during the handler's call. */
+const char *httpd_arg(const struct httpd_request *req, const char *name);
+
 /* Called in the server's thread with the route's ctx. Leaving both bodies
  * NULL answers 500 (out of memory). */
-typedef void (*httpd_handler)(void *ctx, struct httpd_reply *reply);
+typedef void (*httpd_handler)(void *ctx, const struct httpd_request *req,
+                              struct httpd_reply *reply);
 
 struct httpd_route {
-    const char *path; /* exact, "/metrics"; the query string is ignored */
+    const char *path;       /* exact, "/metrics"; the query string is ignored */
     httpd_handler handler;
+    const char *method;     /* NULL: GET and HEAD; else this method only, with a body */
+    size_t body_max;        /* with a method: the longest body taken (longer: 413) */
 };
 
 /* Parses an --metrics value: "HOST:PORT", "[IPv6]:PORT", or a bare PORT,

@@ -8,7 +8,9 @@
  * after it left) among them; the ws mode, served by the relay's WebSocket
  * edge, the same through the same network (netsim reads its frames after
  * the HTTP upgrade); ENet's reliable mode through the same network, each
- * held delivery attributed on its own channel. Without the
+ * held delivery attributed on its own channel. With --paired-loss and
+ * --plot, tcp and unsequenced lose the same states: each one unsequenced
+ * lost came late over TCP, and both strips are drawn. Without the
  * privilege for namespaces the bench says so in one line, measures the
  * modes the UDP proxy carries and leaves the streams out, without a crash. */
 #include <setjmp.h>
@@ -19,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <math.h>
 
 #include <cjson/cJSON.h>
 
@@ -131,6 +135,84 @@ static void tcp_through_ip_mode_audited(void **unused)
     cJSON_Delete(root);
 }
 
+/* A strip's marks from timeline_run_MODE.dat: latency (ms, -1: lost) by
+ * seq of sender 0, seqs below cap. Returns how many. */
+static int read_strip(const char *dir, const char *mode, double *latency, int cap)
+{
+    char path[256], line[256];
+    snprintf(path, sizeof path, "%s/timeline_run_%s.dat", dir, mode);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int block = 0, n = 0;
+    for (int i = 0; i < cap; i++)
+        latency[i] = NAN;
+    while (fgets(line, sizeof line, f)) {
+        double t, ms;
+        unsigned sender, seq;
+        if (line[0] == '\n') {
+            block += line[0] == '\n';
+            continue;
+        }
+        if (line[0] == '#' || sscanf(line, "%lf %lf %u %u", &t, &ms, &sender, &seq) != 4 || t < 0)
+            continue;
+        assert_int_equal(sender, 0);
+        assert_true(seq < (unsigned)cap);
+        latency[seq] = block > 1 ? -1 : ms; /* the second block: the lost */
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Paired loss across modes, drawn as strips: each state unsequenced lost,
+ * the TCP stream lost too and sent again, so it came late; both strips
+ * drawn (gnuplot's styles come from the lane table, tcp's among them). */
+static void paired_strips_show_the_same_losses(void **unused)
+{
+    (void)unused;
+    char dir[] = "/tmp/ricochet-strips-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    const char *args[] = {"--netsim-ip", "--modes", "tcp,unsequenced", "--clients", "2",
+                          "--rate", "20", "--path-loss", "10", "--path-delay", "40",
+                          "--paired-loss", "--duration", "4", "--warmup", "0.5", "--grace", "3",
+                          "--seed", "9", "--plot", dir, "--quiet", "-J", NULL};
+    char *err = NULL;
+    cJSON *root = run(harness_bin_dir(), "ricochet-bench", args, 0, &err);
+    if (strstr(err, "no IP mode here")) {
+        free(err);
+        cJSON_Delete(root);
+        skip();
+    }
+    enum { CAP = 4096 };
+    static double tcp[CAP], unseq[CAP];
+    assert_true(read_strip(dir, "tcp", tcp, CAP) > 50);
+    assert_true(read_strip(dir, "unsequenced", unseq, CAP) > 50);
+    int lost = 0, late = 0;
+    for (int seq = 0; seq < CAP; seq++) {
+        if (isnan(unseq[seq]) || unseq[seq] >= 0 || isnan(tcp[seq]))
+            continue;
+        lost++;
+        late += tcp[seq] > 40 + 30; /* the path, and at least a retransmission's wait */
+        if (tcp[seq] <= 70)
+            print_error("seq %d: lost in unsequenced, in tcp %.1f ms\n", seq, tcp[seq]);
+    }
+    print_message("unsequenced lost %d states; tcp got every one of them late: %d\n", lost, late);
+    assert_true(lost > 0);
+    assert_int_equal(late, lost);
+    for (int i = 0; i < 2; i++) {
+        char png[256];
+        snprintf(png, sizeof png, "%s/timeline_run_%s.png", dir, i ? "tcp" : "unsequenced");
+        FILE *f = fopen(png, "r");
+        assert_non_null(f);
+        fclose(f);
+    }
+    char rm[300];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    assert_int_equal(system(rm), 0);
+    free(err);
+    cJSON_Delete(root);
+}
+
 /* In a user namespace of its own with no mapping, the bench may make no
  * namespace: one line says so, the udp run goes through the UDP proxy, and
  * the streams (tcp, ws) are left out. */
@@ -169,6 +251,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tcp_through_ip_mode_audited),
+        cmocka_unit_test(paired_strips_show_the_same_losses),
         cmocka_unit_test(without_privilege_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

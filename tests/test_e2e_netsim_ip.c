@@ -15,7 +15,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,6 +38,7 @@
 #include "../netsim/droplog.h"
 #include "../proto/wire.h"
 #include "support/harness.h"
+#include "support/procs.h"
 
 #define TCP_BYTES (192 * 1024)
 #define SEQ_SPAN (TCP_BYTES + 2)  /* the SYN, the data, the FIN */
@@ -597,47 +597,6 @@ static void killed_run_child(int out)
         pause();
 }
 
-/* Whether a process runs as pid (a zombie does not). */
-static bool alive(pid_t pid)
-{
-    char path[64], stat_line[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    const char *end = fgets(stat_line, sizeof stat_line, f) ? strrchr(stat_line, ')') : NULL;
-    fclose(f);
-    return end && end[2] != 'Z';
-}
-
-/* Whether any process is in the namespace of inode ino or holds it open. */
-static bool netns_held(uint64_t ino)
-{
-    char want[48], path[600], target[64];
-    snprintf(want, sizeof want, "net:[%" PRIu64 "]", ino);
-    DIR *proc = opendir("/proc");
-    assert_non_null(proc);
-    bool held = false;
-    for (struct dirent *e; !held && (e = readdir(proc));) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/ns/net", e->d_name);
-        ssize_t n = readlink(path, target, sizeof target - 1);
-        held = n > 0 && (target[n] = '\0', strcmp(target, want) == 0);
-        snprintf(path, sizeof path, "/proc/%s/fd", e->d_name);
-        DIR *fds = opendir(path);
-        for (struct dirent *d; !held && fds && (d = readdir(fds));) {
-            snprintf(path, sizeof path, "/proc/%s/fd/%s", e->d_name, d->d_name);
-            n = readlink(path, target, sizeof target - 1);
-            held = n > 0 && (target[n] = '\0', strcmp(target, want) == 0);
-        }
-        if (fds)
-            closedir(fds);
-    }
-    closedir(proc);
-    return held;
-}
-
 static void killed_run_leaves_nothing(void **unused)
 {
     (void)unused;
@@ -658,15 +617,15 @@ static void killed_run_leaves_nothing(void **unused)
     uint64_t facts[4];
     assert_int_equal(read(fds[0], facts, sizeof facts), (ssize_t)sizeof facts);
     close(fds[0]);
-    assert_true(alive((pid_t)facts[0]) && alive((pid_t)facts[1]));
-    assert_true(netns_held(facts[2]) && netns_held(facts[3]));
+    assert_true(procs_alive((pid_t)facts[0]) && procs_alive((pid_t)facts[1]));
+    assert_true(procs_netns_held(facts[2]) && procs_netns_held(facts[3]));
     assert_int_equal(kill(pid, SIGKILL), 0);
     assert_int_equal(waitpid(pid, NULL, 0), pid);
     uint64_t deadline = clock_now_ms() + 5000;
     bool gone = false;
     while (!gone && clock_now_ms() < deadline) {
-        gone = !alive((pid_t)facts[0]) && !alive((pid_t)facts[1]) && !netns_held(facts[2]) &&
-               !netns_held(facts[3]);
+        gone = !procs_alive((pid_t)facts[0]) && !procs_alive((pid_t)facts[1]) &&
+               !procs_netns_held(facts[2]) && !procs_netns_held(facts[3]);
         if (!gone)
             clock_sleep_ms(50);
     }

@@ -101,12 +101,7 @@ static const cJSON *member(const cJSON *snap, const char *name)
 
 static void fail_with_console(struct browser *b, const char *what)
 {
-    cJSON *s = browser_eval(b, "window.ricochetPlay && window.ricochetPlay.snapshot()");
-    char *shown = s ? cJSON_PrintUnformatted(s) : NULL;
-    print_error("the page: %s\nits console:\n%s", shown ? shown : "-", browser_console(b));
-    free(shown);
-    cJSON_Delete(s);
-    fail_msg("%s", what);
+    browser_fail(b, "window.ricochetPlay && window.ricochetPlay.snapshot()", what);
 }
 
 static void module_holds_to_the_protocol(void **state)

@@ -6,7 +6,9 @@
  * --max-packet-size each closing the connection with its error; a client
  * that never reads: its states conflated to each sender's newest, then
  * closed as a slow reader, while a TCP member that reads gets every state;
- * a connection that never joins closed by the join timeout. */
+ * a member that only listens kept past four of the relay's timeouts (its
+ * library pings when quiet); a connection that never joins closed by the
+ * join timeout. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -212,6 +214,41 @@ static void a_reader_that_never_reads(void **state)
     harness_three_stop(&t);
 }
 
+/* A member that only listens (a spectator) says nothing of its own: the
+ * library pings once it has been quiet for a third of its timeout, so the
+ * relay, which closes a stream silent for its own, keeps it. Both at 1.5 s
+ * here, over four of them. */
+static void a_listener_that_never_sends_stays(void **state)
+{
+    (void)state;
+    static struct harness_three t;
+    static const char *const more[] = {"--timeout-ms", "1500", NULL};
+    harness_three_start(&t, "tcp://127.0.0.1:0", more);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    struct client_config cfg = {.host = "127.0.0.1", .port = t.stream, .room = "quiet",
+                                .name = "listener", .mode = PROTO_MODE_TCP, .timeout_ms = 1500};
+    char err[256];
+    r.c[0] = client_create(&cfg, err, sizeof err);
+    assert_non_null(r.c[0]);
+    r.c[1] = harness_client(t.enet, "quiet", "sender", PROTO_MODE_UNSEQUENCED, false);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    uint32_t sender = ricochet_id(r.c[1]);
+    for (int k = 0; k < 60; k++) { /* 6 s, a state every 100 ms from the other */
+        struct ricochet_state s = {.x = (float)k};
+        assert_int_equal(ricochet_send_state(r.c[1], &s), RICOCHET_OK);
+        harness_poll_for(r.c, 2, 100, harness_rec_event, &r);
+    }
+    assert_false(r.disconnected[0]);
+    assert_true(r.states[0][sender] >= 55);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.tcp.members"), 1);
+    for (size_t i = 0; i < 2; i++)
+        ricochet_close(r.c[i]);
+    harness_three_stop(&t);
+}
+
 /* A connection that never sends its join holds its slot only until the
  * join timeout: error not_joined, then closed. */
 static void a_connection_that_never_joins(void **state)
@@ -237,6 +274,7 @@ int main(void)
         cmocka_unit_test(frames_cut_at_every_byte),
         cmocka_unit_test(bad_frames_close_the_connection),
         cmocka_unit_test(a_reader_that_never_reads),
+        cmocka_unit_test(a_listener_that_never_sends_stays),
         cmocka_unit_test(a_connection_that_never_joins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* test_netsim.c: the impairment model (loss rates, Gilbert-Elliott bursts,
  * reproducibility, order, delay bounds and distributions, netem's
  * correlation, corruption and reordering with a gap, duplication, rate
- * limit, counters);
+ * limit, counters, a model replaced while it runs, paired loss);
  * the ricochet-netsim proxy end to end is test_e2e_netsim.c. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -685,6 +685,117 @@ static void counters_add_up(void **state)
     netsim_destroy(sim); /* ASan checks the pending copy is freed */
 }
 
+/* A model replaced while the simulator runs: what comes after meets the
+ * new one, what it holds keeps its delivery time; a bad model changes
+ * nothing; the settings read back by the options' names. */
+static void model_changed_while_running(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.delay_ms = 10;
+    struct netsim *sim = new_sim(&m, &m, 3);
+    unsigned char buf[8] = {0};
+    assert_int_equal(netsim_submit(sim, NETSIM_UP, 1, buf, sizeof buf, 0), 1);
+    struct netsim_model next[NETSIM_DIRS] = {m, m};
+    next[NETSIM_UP].delay_ms = 50;
+    next[NETSIM_UP].loss_pct = 100;
+    char err[128];
+    assert_int_equal(netsim_set_models(sim, next, err, sizeof err), 0);
+    assert_int_equal(netsim_submit(sim, NETSIM_UP, 1, buf, sizeof buf, 1 * MS), 0); /* lost */
+    assert_int_equal(netsim_submit(sim, NETSIM_DOWN, 1, buf, sizeof buf, 1 * MS), 1);
+    struct netsim_datagram dg;
+    assert_int_equal(netsim_next_due(sim, 10 * MS, &dg), 1);
+    assert_int_equal(dg.due_us, 10 * MS); /* held before the change: its time kept */
+    assert_int_equal(netsim_next_due(sim, 11 * MS, &dg), 1);
+    assert_int_equal(dg.dir, NETSIM_DOWN);
+    assert_int_equal(netsim_counters(sim, NETSIM_UP)->dropped_loss, 1);
+
+    next[NETSIM_DOWN].loss_pct = 200;
+    assert_int_equal(netsim_set_models(sim, next, err, sizeof err), -1);
+    assert_non_null(strstr(err, "loss"));
+    assert_true(netsim_model_of(sim, NETSIM_DOWN)->loss_pct == 0); /* unchanged */
+    assert_true(netsim_model_of(sim, NETSIM_UP)->delay_ms == 50);
+
+    char value[64];
+    const char *name;
+    size_t n = 0;
+    bool saw_delay = false;
+    for (; (name = netsim_model_field(netsim_model_of(sim, NETSIM_UP), n, value, sizeof value));
+         n++)
+        saw_delay |= !strcmp(name, "delay") && !strcmp(value, "50");
+    assert_true(saw_delay && n > 10);
+    assert_null(netsim_model_field(&m, n, value, sizeof value));
+    netsim_destroy(sim);
+}
+
+/* Paired loss: two flows carrying the same sequence numbers lose exactly
+ * the same ones, at about the rate asked, whatever else comes between;
+ * the other direction loses others; bursts too are the same in both, a
+ * run of numbers; a datagram without states draws as ever. */
+static void paired_loss_is_the_same_for_every_flow(void **state)
+{
+    (void)state;
+    struct netsim_model m;
+    netsim_model_default(&m);
+    m.loss_pct = 10;
+    struct netsim *sim = new_sim(&m, &m, 21);
+    unsigned char buf[8] = {0};
+    enum { N = 4000 };
+    static bool lost[2][N], lost_down[N];
+    int n_lost = 0, differ_down = 0;
+    for (uint32_t seq = 1; seq <= N; seq++) {
+        for (int f = 0; f < 2; f++) {
+            /* flow 1 sends an acknowledgement-like datagram first: draws */
+            if (f == 1 && seq % 3 == 0)
+                netsim_submit_paired(sim, NETSIM_UP, 1, buf, sizeof buf, seq, NULL, 0);
+            lost[f][seq - 1] = netsim_submit_paired(sim, NETSIM_UP, (uint64_t)f, buf, sizeof buf,
+                                                    seq, &seq, 1) == 0;
+        }
+        lost_down[seq - 1] = netsim_submit_paired(sim, NETSIM_DOWN, 0, buf, sizeof buf, seq, &seq,
+                                                  1) == 0;
+        assert_int_equal(lost[0][seq - 1], lost[1][seq - 1]);
+        n_lost += lost[0][seq - 1];
+        differ_down += lost_down[seq - 1] != lost[0][seq - 1];
+    }
+    print_message("paired: %d of %d lost in both flows; down differs on %d\n", n_lost, N,
+                  differ_down);
+    assert_true(n_lost > N / 10 - 80 && n_lost < N / 10 + 80); /* 10%, within 4 sd */
+    assert_true(differ_down > N / 10); /* the down hash is another */
+    const struct netsim_counters *c = netsim_counters(sim, NETSIM_UP);
+    assert_int_equal(c->paired_states, 2 * N);
+    assert_int_equal(c->paired_lost, 2 * (uint64_t)n_lost);
+    assert_int_equal(c->paired, 2 * N);
+    assert_true(c->dropped_loss >= 2 * (uint64_t)n_lost); /* plus the unpaired draws' */
+    netsim_destroy(sim);
+
+    /* bursts: the chain steps per number, so both flows meet the same runs */
+    netsim_model_default(&m);
+    m.ge_p_pct = 2;
+    m.ge_r_pct = 25;
+    m.ge_loss_bad_pct = 100;
+    sim = new_sim(&m, &m, 22);
+    int runs = 0, burst_lost = 0;
+    for (uint32_t seq = 1; seq <= N; seq++) {
+        for (int f = 0; f < 2; f++)
+            lost[f][seq - 1] = netsim_submit_paired(sim, NETSIM_UP, (uint64_t)f, buf, sizeof buf,
+                                                    seq, &seq, 1) == 0;
+        assert_int_equal(lost[0][seq - 1], lost[1][seq - 1]);
+        burst_lost += lost[0][seq - 1];
+        runs += lost[0][seq - 1] && (seq == 1 || !lost[0][seq - 2]);
+    }
+    print_message("paired bursts: %d lost in %d runs\n", burst_lost, runs);
+    assert_true(runs > 20 && burst_lost > 2 * runs); /* runs of about 4 (1 / 25%) */
+    assert_int_equal(netsim_counters(sim, NETSIM_UP)->dropped_burst, 2 * (uint64_t)burst_lost);
+    /* a datagram of two states: lost if either is */
+    uint32_t two[2] = {N + 1, N + 2};
+    bool one = netsim_submit_paired(sim, NETSIM_DOWN, 0, buf, sizeof buf, N, &two[0], 1) == 0;
+    bool other = netsim_submit_paired(sim, NETSIM_DOWN, 1, buf, sizeof buf, N, &two[1], 1) == 0;
+    bool both = netsim_submit_paired(sim, NETSIM_DOWN, 2, buf, sizeof buf, N, two, 2) == 0;
+    assert_int_equal(both, one || other);
+    netsim_destroy(sim);
+}
+
 static void bad_input(void **state)
 {
     (void)state;
@@ -733,6 +844,8 @@ int main(void)
         cmocka_unit_test(duplication_model),
         cmocka_unit_test(rate_limit),
         cmocka_unit_test(counters_add_up),
+        cmocka_unit_test(model_changed_while_running),
+        cmocka_unit_test(paired_loss_is_the_same_for_every_flow),
         cmocka_unit_test(bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,8 @@
  *   encodeState(st, payload): a state {seq, send_us, x, y, vx, vy, heading}
  *     (sender 0) and its payload (bytes, PAYLOAD_MAX at most; none: 40 bytes
  *     in all) as a Uint8Array; throws RangeError for a value out of bounds.
+ *   STATE_FIELDS: a state's fields in order ({field: the dissector's name,
+ *     offset, size, key: decodeState's name of it, what}).
  *   decodeState(bytes): the state in bytes, as {sender, seq, send_us, x, y,
  *     vx, vy, heading, payload (a Uint8Array: the bytes after the 40, a copy)};
  *     throws ProtocolError (bad_state,
@@ -248,6 +250,25 @@ export function encodeState(st, payload) {
   dv.setFloat32(36, st.heading);
   return out;
 }
+
+/* A state's 40 bytes field by field (PROTOCOL.md, "State"), each named as
+ * the Wireshark dissector names it (proto/wireshark/ricochet.lua) and, for
+ * a field decodeState reads, by its key there. */
+export const STATE_FIELDS = Object.freeze([
+  { field: "ricochet.version", offset: 0, size: 1, what: "version" },
+  { field: "ricochet.type", offset: 1, size: 1, what: "message type (1: state)" },
+  { field: "ricochet.reserved", offset: 2, size: 2, what: "reserved" },
+  { field: "ricochet.state.sender", offset: 4, size: 4, key: "sender",
+    what: "sender (the relay's id, stamped on the way down)" },
+  { field: "ricochet.state.seq", offset: 8, size: 4, key: "seq", what: "sequence number" },
+  { field: "ricochet.state.send_us", offset: 12, size: 8, key: "send_us",
+    what: "send time (µs, the sender's clock)" },
+  { field: "ricochet.state.x", offset: 20, size: 4, key: "x", what: "x" },
+  { field: "ricochet.state.y", offset: 24, size: 4, key: "y", what: "y" },
+  { field: "ricochet.state.vx", offset: 28, size: 4, key: "vx", what: "vx (units/s)" },
+  { field: "ricochet.state.vy", offset: 32, size: 4, key: "vy", what: "vy (units/s)" },
+  { field: "ricochet.state.heading", offset: 36, size: 4, key: "heading", what: "heading (rad)" },
+].map(Object.freeze));
 
 export function decodeState(data) {
   const b = bytesOf(data);

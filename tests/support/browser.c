@@ -500,3 +500,14 @@ void browser_close(struct browser *b)
     free(b->in);
     free(b);
 }
+
+void browser_fail(struct browser *b, const char *snapshot, const char *what)
+{
+    cJSON *s = browser_eval(b, snapshot);
+    char *shown = s ? cJSON_PrintUnformatted(s) : NULL;
+    print_error("the page: %.4000s\nits console:\n%s", shown ? shown : "-", browser_console(b));
+    free(shown);
+    cJSON_Delete(s);
+    fail_msg("%s", what);
+    abort(); /* fail_msg does not return */
+}

@@ -45,6 +45,11 @@ long browser_screenshot(struct browser *b, const char *path);
  * one per line (NUL-terminated; owned by b). */
 const char *browser_console(const struct browser *b);
 
+/* Fails the test with what, after printing the value of the page's
+ * snapshot expression (its JSON, or "-") and the page's console. */
+void browser_fail(struct browser *b, const char *snapshot, const char *what)
+    __attribute__((noreturn));
+
 /* Closes Chromium (Browser.close; killed if it has not exited within 10 s)
  * and frees b. */
 void browser_close(struct browser *b);

@@ -60,6 +60,23 @@ static int connect_to(const char *endpoint, uint64_t deadline_ms)
     return fd;
 }
 
+/* Sends len bytes of data (none: NULL) within deadline_ms. Returns 0 or -1. */
+static int send_all(int fd, const char *data, size_t len, uint64_t deadline_ms)
+{
+    while (len > 0) {
+        if (wait_fd(fd, POLLOUT, deadline_ms) != 0)
+            return -1;
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno != EINTR && errno != EAGAIN)
+            return -1;
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+        }
+    }
+    return 0;
+}
+
 /* Reads until the server closes; returns the bytes (NUL-terminated). */
 static char *read_all(int fd, uint64_t deadline_ms, size_t *len)
 {
@@ -108,6 +125,12 @@ static int parse(char *raw, size_t len, struct http_response *out)
 int http_request(const char *endpoint, const char *method, const char *path, int timeout_ms,
                  struct http_response *out)
 {
+    return http_send(endpoint, method, path, NULL, timeout_ms, out);
+}
+
+int http_send(const char *endpoint, const char *method, const char *path, const char *body,
+              int timeout_ms, struct http_response *out)
+{
     memset(out, 0, sizeof *out);
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     int fd = connect_to(endpoint, deadline);
@@ -116,11 +139,15 @@ int http_request(const char *endpoint, const char *method, const char *path, int
         return -1;
     }
     char req[4096];
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: %s\r\n\r\n", method, path,
-                     endpoint);
-    size_t len = 0;
+    int n = body ? snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: "
+                            "application/json\r\nContent-Length: %zu\r\n\r\n", method, path,
+                            endpoint, strlen(body))
+                 : snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: %s\r\n\r\n", method,
+                            path, endpoint);
+    size_t len = 0, body_len = body ? strlen(body) : 0;
     char *raw = NULL;
-    if (n > 0 && (size_t)n < sizeof req && send(fd, req, (size_t)n, MSG_NOSIGNAL) == n)
+    if (n > 0 && (size_t)n < sizeof req && send(fd, req, (size_t)n, MSG_NOSIGNAL) == n &&
+        send_all(fd, body, body_len, deadline) == 0)
         raw = read_all(fd, deadline, &len);
     close(fd);
     int rc = raw ? parse(raw, len, out) : -1;

@@ -19,6 +19,11 @@ struct http_response {
 int http_request(const char *endpoint, const char *method, const char *path, int timeout_ms,
                  struct http_response *out);
 
+/* http_request with a body (JSON; NULL: none) after the head, with its
+ * Content-Length. */
+int http_send(const char *endpoint, const char *method, const char *path, const char *body,
+              int timeout_ms, struct http_response *out);
+
 /* http_request with GET and a 5 s timeout; fails the test (cmocka) unless
  * the answer came. */
 struct http_response http_get(const char *endpoint, const char *path);

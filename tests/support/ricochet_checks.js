@@ -32,6 +32,21 @@
   padded.set(bytes(example));
   check("decodeState: padding up to 1200 bytes", r.decodeState(padded).seq === 1);
 
+  /* STATE_FIELDS: the 40 bytes in order, each field where decodeState reads it. */
+  let at = 0;
+  for (const f of r.STATE_FIELDS) {
+    check("STATE_FIELDS: " + f.field + " follows the one before", f.offset === at);
+    at = f.offset + f.size;
+  }
+  check("STATE_FIELDS: 40 bytes", at === r.STATE_SIZE);
+  const ex40 = bytes(example), dv = new DataView(ex40.buffer);
+  for (const f of r.STATE_FIELDS.filter((f) => f.key)) {
+    const v = f.size === 8 ? dv.getUint32(f.offset) * 4294967296 + dv.getUint32(f.offset + 4)
+            : f.key === "sender" || f.key === "seq" ? dv.getUint32(f.offset)
+            : dv.getFloat32(f.offset);
+    check("STATE_FIELDS: " + f.field + " is decodeState's " + f.key, back[f.key] === v);
+  }
+
   /* Every refusal, in PROTOCOL.md's order. */
   const ex = bytes(example);
   const with_ = (at, v) => { const b = ex.slice(); b[at] = v; return b; };

@@ -1,0 +1,536 @@
+/* lesson.js: the lesson page (served by ricochet-bench --live). It polls
+ * /live.json, draws each lane and sends the controls to PUT /model; every
+ * figure it shows is the bench's (computed in C, served as JSON), and a
+ * state's bytes are read by ricochet.js, the protocol's one module in the
+ * browser. The page keeps the states it was sent and draws them at one
+ * moment of the bench's clock for every lane, a little behind, so that what
+ * it draws has arrived.
+ * window.lessonPage: a copy of what the page shows, and its actions, for
+ * tests (snapshot, setControls, preset, pause, markPoint, inspect). */
+import { ARENA_W, ARENA_H, InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
+
+const POLL_MS = 200;
+const DRAW_LAG_MS = 400;      /* drawn this far behind the bench's now: what arrived is known */
+const STRIP_MS = 10000;       /* the strip's width of send time */
+const TRUE_TRAIL_MS = 1500;   /* the true path drawn behind the sender */
+const RATES = [0, 64, 96, 112, 128, 256, 512, 1024];
+const PRESETS = {
+  "good Wi-Fi": { loss: 0.5, burst: 0, delay: 10, jitter: 4, reorder: true, up: 0, down: 0 },
+  "a phone on a train": { loss: 4, burst: 10, delay: 120, jitter: 40, reorder: true, up: 0,
+                          down: 0 },
+  "2% loss": { loss: 2, burst: 0, delay: 40, jitter: 0, reorder: true, up: 0, down: 0 },
+  "a saturated uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 112,
+                          down: 0 },
+};
+const STATUS = ["pending", "arrived", "lost", "too old"];
+
+const $ = (id) => document.getElementById(id);
+const view = {
+  cursor: 0, generation: "", nowMs: 0, polledAt: 0, rate: 20, lanes: new Map(), order: [],
+  status: null, net: null, models: [], model: null, paused: false, pausedAt: 0, error: "",
+  modelError: "", lastOk: 0, inspected: null,
+};
+
+/* ---- data ---- */
+
+function laneOf(d) {
+  let l = view.lanes.get(d.name);
+  if (!l) {
+    l = { name: d.name, marks: new Map(), arrivals: [], fed: 0, ib: new InterpBuffer(),
+          el: null, strip: null, arena: null };
+    view.lanes.set(d.name, l);
+    view.order.push(d.name);
+  }
+  Object.assign(l, { title: d.title, color: d.color, lossless: d.lossless, state: d.state,
+                     why: d.why, figures: d.figures, senderId: d.sender_id });
+  return l;
+}
+
+/* A mark [seq, send ms, status, latency ms, x, y, vx, vy, drop up, drop down]. */
+function takeMark(l, m) {
+  const [seq, t, status, lat, x, y, vx, vy, up, down] = m;
+  const had = l.marks.get(seq);
+  const mark = { seq, t, status, lat, x, y, vx, vy, up, down,
+                 recv: lat === null ? null : t + lat };
+  l.marks.set(seq, mark);
+  if (status === 1 && !(had && had.status === 1))
+    insertArrival(l, mark);
+}
+
+function insertArrival(l, mark) {
+  let i = l.arrivals.length;
+  while (i > 0 && l.arrivals[i - 1].recv > mark.recv) i--;
+  l.arrivals.splice(i, 0, mark);
+  if (i < l.fed) l.fed = i; /* a late one: fed again from there */
+}
+
+/* States older than the strip and the trail are let go. */
+function prune(l, nowMs) {
+  const keep = nowMs - STRIP_MS - 5000;
+  for (const [seq, m] of l.marks)
+    if (m.t < keep) l.marks.delete(seq);
+  let drop = 0;
+  while (drop < l.arrivals.length && l.arrivals[drop].recv < keep) drop++;
+  if (drop) {
+    l.arrivals.splice(0, drop);
+    l.fed = Math.max(0, l.fed - drop);
+  }
+}
+
+function reset() {
+  view.lanes.clear();
+  view.order = [];
+  $("lanes").textContent = "";
+  view.cursor = 0;
+}
+
+async function poll() {
+  try {
+    const r = await fetch("/live.json?since=" + view.cursor, { cache: "no-store" });
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    const d = await r.json();
+    if (d.generation !== view.generation) {
+      reset();
+      view.generation = d.generation;
+      return poll(); /* everything again, from the new start */
+    }
+    view.cursor = d.cursor;
+    view.nowMs = d.now_ms;
+    view.polledAt = performance.now();
+    view.rate = d.rate_hz;
+    view.status = d.status;
+    view.net = d.net;
+    view.models = d.models;
+    view.model = d.model;
+    view.lastOk = Date.now();
+    view.error = "";
+    for (const ld of d.lanes) {
+      const l = laneOf(ld);
+      for (const m of ld.marks) takeMark(l, m);
+      prune(l, view.nowMs);
+    }
+    showControls(d.model.controls);
+    render();
+  } catch (e) {
+    view.error = "the lesson's server does not answer (" + e.message + "): is ricochet-bench " +
+                 "--live still running? Trying again.";
+    render();
+  }
+}
+
+/* ---- the controls ---- */
+
+function controlsNow() {
+  return {
+    loss: +$("loss").value, burst: +$("burst").value, delay: +$("delay").value,
+    jitter: +$("jitter").value, reorder: $("reorder").checked, up: +$("rate-up").value,
+    down: +$("rate-down").value,
+  };
+}
+
+/* The controls as the bench's model: the path's figures, netsim's own. */
+function modelBody(c) {
+  return {
+    "path-loss": c.loss, "burst-length": c.burst, "path-delay": c.delay, "path-jitter": c.jitter,
+    "reorder": c.reorder, "up-rate-kbps": c.up, "down-rate-kbps": c.down, "queue-limit": 100,
+  };
+}
+
+let controlsShown = false;
+function showControls(body) {
+  for (const id of ["loss", "delay", "jitter", "interp"])
+    document.querySelector("output[for=" + id + "]").textContent =
+      $(id).value + (id === "loss" ? "%" : " ms");
+  if (controlsShown || !body || body["path-loss"] === undefined) return;
+  controlsShown = true; /* once: what the bench holds (a page opened later) */
+  $("loss").value = body["path-loss"];
+  $("burst").value = body["burst-length"];
+  $("delay").value = body["path-delay"];
+  $("jitter").value = body["path-jitter"];
+  $("reorder").checked = !!body.reorder;
+  $("rate-up").value = body["up-rate-kbps"];
+  $("rate-down").value = body["down-rate-kbps"];
+}
+
+let sending = null;
+async function sendModel() {
+  const body = JSON.stringify(modelBody(controlsNow()));
+  sending = body;
+  try {
+    const r = await fetch("/model", { method: "PUT", body, headers: { "Content-Type": "application/json" } });
+    const text = await r.text();
+    view.modelError = r.ok ? "" : text.trim();
+    if (r.ok) view.sent = body;
+  } catch (e) {
+    view.modelError = "the model was not sent: " + e.message;
+  }
+  if (sending === body) sending = null;
+  controlsShown = true;
+  showControls(null);
+  $("model-error").textContent = view.modelError;
+}
+
+let debounce = 0;
+function controlChanged() {
+  showControls(null);
+  clearTimeout(debounce);
+  debounce = setTimeout(sendModel, 150);
+}
+
+function setControls(c) {
+  if (c.loss !== undefined) $("loss").value = c.loss;
+  if (c.burst !== undefined) $("burst").value = c.burst;
+  if (c.delay !== undefined) $("delay").value = c.delay;
+  if (c.jitter !== undefined) $("jitter").value = c.jitter;
+  if (c.reorder !== undefined) $("reorder").checked = c.reorder;
+  if (c.up !== undefined) $("rate-up").value = c.up;
+  if (c.down !== undefined) $("rate-down").value = c.down;
+  return sendModel();
+}
+
+/* ---- drawing ---- */
+
+function benchNow() {
+  return view.nowMs + (performance.now() - view.polledAt);
+}
+
+function drawTime() {
+  return view.paused ? view.pausedAt : benchNow() - DRAW_LAG_MS;
+}
+
+function laneElement(l) {
+  const el = document.createElement("div");
+  el.className = "lane";
+  el.innerHTML = "<div><h2></h2><div class=figs></div><div class=why></div></div>" +
+                 "<canvas class=arena width=130 height=130></canvas><canvas class=strip></canvas>";
+  el.querySelector("h2").style.color = l.color;
+  l.el = el;
+  l.arena = el.querySelector(".arena");
+  l.strip = el.querySelector(".strip");
+  l.strip.addEventListener("click", (e) => clickStrip(l, e));
+  $("lanes").appendChild(el);
+}
+
+function fmt(v, digits) {
+  return v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(digits);
+}
+
+function figuresText(f) {
+  if (!f || !f.valid) return "figures come once the lane has run a window";
+  return `delivered ${fmt(f.delivered_pct, 1)}% (within ${fmt(f.grace_s, 0)} s) · ` +
+         `p50 ${fmt(f.p50_ms, 1)} ms · ` +
+         `p99 ${fmt(f.p99_ms, 1)} ms<br>longest gap ${fmt(f.max_gap_ms, 0)} ms · ` +
+         `${fmt(f.bytes_per_state, 0)} B on the wire a state<br>netsim dropped ` +
+         `${f.netsim_dropped} of ${f.expected}` + (f.too_old ? `, ${f.too_old} too old` : "") +
+         ` (states sent in the last ${fmt(f.window_s, 0)} s)`;
+}
+
+/* Where the sender truly was at t: between the two states sent around it. */
+function truth(l, t) {
+  const at = Math.floor((t / 1000) * view.rate);
+  let a = null, b = null;
+  for (let s = at - 2; s <= at + 3; s++) {
+    const m = l.marks.get(s + 1); /* seq 1 is sent at t 0 */
+    if (!m) continue;
+    if (m.t <= t && (!a || m.t > a.t)) a = m;
+    if (m.t > t && (!b || m.t < b.t)) b = m;
+  }
+  if (!a) return null;
+  if (!b) return { x: a.x, y: a.y };
+  const f = (t - a.t) / (b.t - a.t);
+  return { x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f };
+}
+
+function feed(l, t) {
+  while (l.fed < l.arrivals.length && l.arrivals[l.fed].recv <= t) {
+    const m = l.arrivals[l.fed++];
+    l.ib.push({ seq: m.seq, send_us: Math.round(m.t * 1000), x: m.x, y: m.y, vx: m.vx, vy: m.vy },
+              Math.round(m.recv * 1000));
+  }
+}
+
+function drawArena(l, t) {
+  const c = l.arena, g = c.getContext("2d"), k = c.width / ARENA_W;
+  g.clearRect(0, 0, c.width, c.height);
+  g.strokeStyle = "#ccc";
+  g.beginPath();
+  for (let s = t - TRUE_TRAIL_MS; s <= t; s += 50) {
+    const p = truth(l, s);
+    if (p) g.lineTo(p.x * k, p.y * c.height / ARENA_H);
+  }
+  g.stroke();
+  const p = truth(l, t);
+  l.shown = { truth: p, raw: null, interp: null };
+  if (p) {
+    g.strokeStyle = "#888";
+    g.lineWidth = 2;
+    g.beginPath();
+    g.arc(p.x * k, p.y * k, 8, 0, 2 * Math.PI);
+    g.stroke();
+    g.lineWidth = 1;
+  }
+  feed(l, t);
+  const raw = l.ib.raw, i = l.ib.sampleAt(Math.round((t - +$("interp").value) * 1000));
+  if (raw) {
+    l.shown.raw = { x: raw.x, y: raw.y, seq: raw.seq };
+    g.strokeStyle = l.color;
+    g.lineWidth = 2;
+    g.beginPath();
+    g.arc(raw.x * k, raw.y * k, 5, 0, 2 * Math.PI);
+    g.stroke();
+    g.lineWidth = 1;
+  }
+  if (i.kind !== "none") {
+    l.shown.interp = { x: i.x, y: i.y, kind: i.kind };
+    g.fillStyle = l.color;
+    g.beginPath();
+    g.arc(i.x * k, i.y * k, 4, 0, 2 * Math.PI);
+    g.fill();
+  }
+}
+
+/* The latency scale every strip shares: the longest in sight, rounded up. */
+function scaleMs(t) {
+  let top = 100;
+  for (const l of view.lanes.values())
+    for (const m of l.marks.values())
+      if (m.status === 1 && m.t > t - STRIP_MS && m.recv <= t && m.lat > top) top = m.lat;
+  const steps = [100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000];
+  return steps.find((s) => s >= top * 1.1) || top * 1.1;
+}
+
+function drawStrip(l, t, top) {
+  const c = l.strip, dpr = window.devicePixelRatio || 1;
+  const w = c.clientWidth, h = c.clientHeight;
+  if (c.width !== Math.round(w * dpr)) {
+    c.width = Math.round(w * dpr);
+    c.height = Math.round(h * dpr);
+  }
+  const g = c.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  const left = 36, band = 12, x = (s) => left + (s - (t - STRIP_MS)) / STRIP_MS * (w - left - 4);
+  const y = (ms) => h - 14 - ms / top * (h - 14 - band - 4);
+  g.font = "10px system-ui";
+  g.fillStyle = "#888";
+  g.strokeStyle = "#eee";
+  for (const f of [0, 0.5, 1]) {
+    g.beginPath();
+    g.moveTo(left, y(top * f));
+    g.lineTo(w, y(top * f));
+    g.stroke();
+    g.fillText(Math.round(top * f) + " ms", 0, y(top * f) + 3);
+  }
+  g.fillText("lost", 0, band);
+  g.fillText("send time: the last " + STRIP_MS / 1000 + " s", left, h - 2);
+  for (const mc of view.models) {
+    if (mc.t_ms < t - STRIP_MS || mc.t_ms > t) continue;
+    g.strokeStyle = "#b58900";
+    g.setLineDash([4, 3]);
+    g.beginPath();
+    g.moveTo(x(mc.t_ms), band + 2);
+    g.lineTo(x(mc.t_ms), h - 14);
+    g.stroke();
+    g.setLineDash([]);
+    g.fillStyle = "#b58900";
+    g.fillText(mc.text.slice(0, 60), x(mc.t_ms) + 3, band + 12);
+  }
+  l.points = [];
+  for (const m of l.marks.values()) {
+    if (m.t < t - STRIP_MS || m.t > t) continue;
+    const px = x(m.t);
+    if (m.status === 1 && m.recv <= t) {
+      const py = y(Math.min(m.lat, top));
+      g.fillStyle = l.color;
+      g.fillRect(px - 1.5, py - 1.5, 3, 3);
+      l.points.push({ seq: m.seq, x: px, y: py });
+    } else if (m.status === 2 || m.status === 3) {
+      g.strokeStyle = m.status === 2 ? "#d62728" : "#e67e00";
+      g.beginPath();
+      g.moveTo(px - 3, band - 3);
+      g.lineTo(px + 3, band + 3);
+      g.moveTo(px + 3, band - 3);
+      g.lineTo(px - 3, band + 3);
+      g.stroke();
+      l.points.push({ seq: m.seq, x: px, y: band });
+    }
+  }
+}
+
+function netText(n, model) {
+  if (!n || !n.valid) return "netsim: its counters come once a window has passed";
+  const d = (k) => `${fmt(n[k].drop_pct, 1)}% of its datagrams, ${fmt(n[k].state_loss_pct, 1)}% ` +
+                   `of the states judged`;
+  const asked = model && model.controls && model.controls["path-loss"] !== undefined
+    ? ` · asked: loss ${model.controls["path-loss"]}% over the path` : "";
+  return `netsim, the last ${fmt(n.window_s, 0)} s: lost up ${d("up")}; down ${d("down")}; ` +
+         `a state's path ${fmt(n.path_loss_pct, 1)}%${asked}`;
+}
+
+function render() {
+  const s = view.status;
+  const words = s ? `relay: ${s.relay} · netsim: ${s.netsim}` +
+                    (s.incident ? ` · last: ${s.incident}` : "") : "connecting";
+  $("status").textContent = words;
+  const down = view.error || (s && !s.relay_up ? "the relay is down: " + s.relay : "") ||
+               (s && !s.netsim_up ? "netsim is down: " + s.netsim : "");
+  $("banner").textContent = down;
+  $("banner").className = down ? "on" : "";
+  $("missing").textContent = s ? s.missing : "";
+  $("net").textContent = netText(view.net, view.model);
+  for (const name of view.order) {
+    const l = view.lanes.get(name);
+    if (!l.el) laneElement(l);
+    l.el.className = "lane" + (l.state === "missing" ? " missing" : "");
+    l.el.querySelector("h2").textContent = l.title;
+    l.el.querySelector(".figs").innerHTML = figuresText(l.figures);
+    l.el.querySelector(".why").textContent = l.state === "running" ? "" : l.state + ": " + l.why;
+  }
+}
+
+function frame() {
+  const t = drawTime(), top = scaleMs(t);
+  for (const l of view.lanes.values()) {
+    if (!l.el) continue;
+    drawArena(l, t);
+    drawStrip(l, t, top);
+  }
+  requestAnimationFrame(frame);
+}
+
+/* ---- looking inside a state ---- */
+
+function hex(bytes, from, n) {
+  return Array.from(bytes.slice(from, from + n), (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+function hopText(h, d) {
+  const who = h.dir === "up" ? "sender → relay (the sender's uplink)"
+                             : "relay → receiver (the receiver's downlink)";
+  const lines = [`<b>${who}</b>, flow ${h.flow}`];
+  if (h.frame) {
+    lines.push(`in the TCP stream's bytes ${h.frame[0]}:${h.frame[1]} (its 2-byte length and ` +
+               `the state, or a WebSocket frame)`);
+    for (const sg of h.segments)
+      lines.push(`segment ${sg.start}:${sg.end} [${sg.flags}] ${sg.event === "fwd"
+        ? "forwarded, held " + fmt(sg.delay_ms, 1) + " ms" : "dropped (" + sg.event + ")"} at ` +
+        `${fmt(sg.t_ms / 1000, 3)} s`);
+    if (!h.segments.length) lines.push("(its segments are older than the lane keeps)");
+    return lines.join("<br>");
+  }
+  if (!h.kind && !h.drop) return lines.concat(["netsim's log has no line of it (yet)"]).join("<br>");
+  const how = h.peer >= 0 ? `an ENet datagram (peer ${h.peer}), a ${h.kind} command` +
+                            (h.group >= 0 ? ` of unsequenced group ${h.group}` : "")
+                          : `a datagram (${h.kind})`;
+  lines.push(`carried by ${how}`);
+  if (h.drop) lines.push(`dropped by netsim (${h.drop}) at ${fmt(h.drop_ms / 1000, 3)} s`);
+  if (h.fwds) lines.push(`forwarded ${h.fwds > 1 ? h.fwds + " times, first " : ""}at ` +
+                         `${fmt(h.fwd_ms / 1000, 3)} s, held ${fmt(h.delay_ms, 1)} ms by the model`);
+  return lines.join("<br>");
+}
+
+async function inspect(lane, seq) {
+  const r = await fetch(`/state?lane=${encodeURIComponent(lane)}&seq=${seq}`, { cache: "no-store" });
+  const box = $("inspect");
+  box.className = "on";
+  if (!r.ok) {
+    box.textContent = await r.text();
+    view.inspected = { error: box.textContent };
+    return view.inspected;
+  }
+  const d = await r.json();
+  const bytes = new Uint8Array(d.bytes.match(/../g).map((v) => parseInt(v, 16)));
+  const st = decodeState(bytes);
+  const rows = STATE_FIELDS.map((f) => {
+    const value = f.key ? st[f.key] : bytes.slice(f.offset, f.offset + f.size).reduce((a, b) => a * 256 + b, 0);
+    return { field: f.field, offset: f.offset, bytes: hex(bytes, f.offset, f.size), value };
+  });
+  view.inspected = { lane, seq, status: STATUS[d.status], latency_ms: d.latency_ms, rows,
+                     hops: d.hops, decoded: st };
+  box.innerHTML = `<b>${lane}: state ${seq}</b>, ${STATUS[d.status]}` +
+    (d.status === 1 ? `, ${fmt(d.latency_ms, 1)} ms after its send time` : "") +
+    ` <button id=close-inspect>close</button><p>Its 40 bytes as the receiver read them, ` +
+    `decoded by ricochet.js, named as Wireshark's dissector names them:</p><table>` +
+    `<tr><th>offset</th><th>bytes</th><th>field</th><th>value</th></tr>` +
+    rows.map((x) => `<tr><td>${x.offset}</td><td>${x.bytes}</td><td>${x.field}</td>` +
+                    `<td>${typeof x.value === "number" && !Number.isInteger(x.value)
+                         ? x.value.toFixed(3) : x.value}</td></tr>`).join("") +
+    "</table>" + d.hops.map((h, i) => `<div class=hop>${hopText(h, i)}</div>`).join("");
+  $("close-inspect").onclick = () => { box.className = ""; };
+  return view.inspected;
+}
+
+function clickStrip(l, e) {
+  const r = l.strip.getBoundingClientRect(), px = e.clientX - r.left, py = e.clientY - r.top;
+  let best = null, dist = 64;
+  for (const p of l.points || []) {
+    const d2 = (p.x - px) ** 2 + (p.y - py) ** 2;
+    if (d2 < dist) {
+      dist = d2;
+      best = p;
+    }
+  }
+  if (!best) return;
+  pause(true);
+  inspect(l.name, best.seq);
+}
+
+function pause(on) {
+  if (on && !view.paused) view.pausedAt = drawTime();
+  view.paused = on;
+  $("pause").textContent = on ? "go on" : "pause";
+}
+
+/* ---- the page's start, and what tests read ---- */
+
+for (const id of ["rate-up", "rate-down"])
+  $(id).innerHTML = RATES.map((r) => `<option value=${r}>${r ? r + " kbit/s" : "unlimited"}</option>`).join("");
+for (const id of ["loss", "delay", "jitter", "burst", "reorder", "rate-up", "rate-down"])
+  $(id).addEventListener(id === "loss" || id === "delay" || id === "jitter" ? "input" : "change",
+                         controlChanged);
+$("interp").addEventListener("input", () => showControls(null));
+for (const name of Object.keys(PRESETS)) {
+  const b = document.createElement("button");
+  b.textContent = name;
+  b.onclick = () => setControls(PRESETS[name]);
+  $("presets").appendChild(b);
+}
+$("pause").onclick = () => pause(!view.paused);
+document.addEventListener("keydown", (e) => {
+  if (e.key === " " && e.target === document.body) {
+    e.preventDefault();
+    pause(!view.paused);
+  }
+});
+showControls(null);
+setInterval(poll, POLL_MS);
+poll();
+requestAnimationFrame(frame);
+
+window.lessonPage = {
+  snapshot: () => JSON.parse(JSON.stringify({
+    status: view.status, error: view.error, banner: $("banner").textContent,
+    modelError: view.modelError, paused: view.paused, net: view.net, model: view.model,
+    generation: view.generation, controls: controlsNow(),
+    lanes: view.order.map((n) => {
+      const l = view.lanes.get(n);
+      return { name: n, title: l.title, state: l.state, why: l.why, figures: l.figures,
+               marks: l.marks.size, shown: l.shown || null };
+    }),
+  })),
+  setControls, pause,
+  preset: (name) => setControls(PRESETS[name]),
+  /* Where a state is drawn in its lane's strip (page coordinates), or null. */
+  markPoint: (lane, seq) => {
+    const l = view.lanes.get(lane), p = l && (l.points || []).find((q) => q.seq === seq);
+    if (!p) return null;
+    const r = l.strip.getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  },
+  /* The states the strip of lane draws now: [{seq, lost}]. */
+  drawn: (lane) => {
+    const l = view.lanes.get(lane);
+    return (l && l.points || []).map((p) => ({ seq: p.seq, status: STATUS[l.marks.get(p.seq).status] }));
+  },
+  inspected: () => view.inspected,
+};

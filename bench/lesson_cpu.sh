@@ -1,0 +1,81 @@
+#!/bin/sh
+# bench/lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE]]]: what the lesson
+# costs the machine it runs on (make lesson: ricochet-bench --live at 20
+# states a second a sender). Each run starts the lesson, lets it settle 10 s,
+# then takes the CPU time of everything it started (the bench, which drives
+# every lane's clients and serves the page; the relay; netsim) over SECONDS
+# (60) from /proc, as % of one core, and stops it with SIGINT. No browser
+# is open: the page's polls cost the bench a little more. Writes
+# OUT/cpu.txt (every run, then the medians with min-max over REPEATS, 3)
+# and OUT/machine.txt (the machine and its floor, bench/machine.sh).
+#   make bench-lesson-cpu             into build/bench-results/lesson-cpu/
+#   make bench-lesson-cpu-reference   into bench/results/lesson-cpu/
+set -eu
+
+bin=${1:?usage: lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE]]]}
+out=${2:?usage: lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE]]]}
+reps=${3:-3}
+secs=${4:-60}
+rate=${5:-20}
+here=$(dirname "$0")
+hz=$(getconf CLK_TCK)
+rm -rf "$out"
+mkdir -p "$out"
+"$here/machine.sh" "$bin" "$out" > /dev/null
+
+# ticks PID: its user + system CPU ticks so far (0 once it is gone).
+ticks() {
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2> /dev/null || echo 0
+}
+
+# child PARENT NAME: the pid of PARENT's child called NAME.
+child() {
+    for p in /proc/[0-9]*; do
+        [ "$(awk '{ sub(/^.*\) /, ""); print $2 }' "$p/stat" 2> /dev/null)" = "$1" ] &&
+            [ "$(cat "$p/comm" 2> /dev/null)" = "$2" ] && { echo "${p#/proc/}"; return; }
+    done
+    echo 0
+}
+
+: > "$out/runs.txt"
+run=1
+while [ "$run" -le "$reps" ]; do
+    log="$out/run$run.log"
+    "$bin/ricochet-bench" --live 0 --rate "$rate" --duration 10 > "$log" 2>&1 &
+    bench=$!
+    sleep 10
+    relay=$(child "$bench" ricochet-relay)
+    netsim=$(child "$bench" ricochet-netsim)
+    [ "$relay" != 0 ] && [ "$netsim" != 0 ] ||
+        { kill -INT "$bench"; wait "$bench" || true; echo "lesson_cpu.sh: no lesson (see $log)" >&2;
+          exit 1; }
+    b0=$(ticks "$bench"); r0=$(ticks "$relay"); n0=$(ticks "$netsim")
+    sleep "$secs"
+    b1=$(ticks "$bench"); r1=$(ticks "$relay"); n1=$(ticks "$netsim")
+    kill -INT "$bench"
+    wait "$bench" || true
+    awk -v b="$((b1 - b0))" -v r="$((r1 - r0))" -v n="$((n1 - n0))" -v hz="$hz" -v s="$secs" \
+        -v run="$run" 'BEGIN { k = 100 / (hz * s);
+            printf "%d %.1f %.1f %.1f %.1f\n", run, b * k, r * k, n * k, (b + r + n) * k }' \
+        >> "$out/runs.txt"
+    run=$((run + 1))
+done
+
+# median and min-max of column c of runs.txt
+stat() {
+    sort -n -k"$1" "$out/runs.txt" | awk -v c="$1" '{ v[NR] = $c }
+        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+              printf "%.1f%% (%.1f-%.1f)", m, v[1], v[NR] }'
+}
+
+{
+    echo "$ bench/lesson_cpu.sh $bin $out $reps $secs $rate"
+    echo "the lesson at $rate states a second a sender, every lane; CPU over $secs s, % of one core"
+    echo "run bench relay netsim all"
+    cat "$out/runs.txt"
+    echo "medians of $reps runs (min-max): bench $(stat 2), relay $(stat 3), netsim $(stat 4)," \
+         "everything $(stat 5)"
+    cat "$out/machine.txt"
+} > "$out/cpu.txt"
+rm -f "$out/runs.txt"
+cat "$out/cpu.txt"

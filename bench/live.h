@@ -1,0 +1,290 @@
+/* live.h: ricochet-bench --live PORT, the lesson you can watch
+ * (docs/sockets.md, "Watch it"; docs/design.md, "Lanes, modes and
+ * edges"): every lane of the lane table side by side, one sender and one
+ * receiver each, through one network the page changes by hand, without an
+ * end. The files that make it, each calling only those after it:
+ *   live_run.c     bench_live(): the process set (a relay with every lane's
+ *                  edge; netsim in IP mode between two namespaces, or its
+ *                  UDP proxy in front of each datagram edge without them),
+ *                  the lanes' clients, the loop, restarts, the stop
+ *   live_http.c    the page's server, in libmicrohttpd's thread: the page,
+ *                  live.json, a state's bytes, PUT /model checked and
+ *                  handed to every netsim
+ *   live_log.c     netsim's drop log and stats lines, read as they grow:
+ *                  what netsim did to each state, its own counters
+ *   live_lanes.c   each lane's states (marks) and its figures, computed by
+ *                  the bench's own code (recvstats, histogram, run_derive),
+ *                  and the snapshot the loop publishes
+ *   live_client.c  a small HTTP/1.0 client of netsim's endpoint
+ * The loop owns everything but the snapshot, which it publishes through a
+ * triple buffer (sys/triple.h) every LIVE_PUBLISH_US; the HTTP thread
+ * formats the newest and never touches the loop's state. */
+#ifndef RICOCHET_LIVE_H
+#define RICOCHET_LIVE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../client/ricochet.h"
+#include "../harness/spawn.h"
+#include "../stats/recvstats.h"
+#include "bench.h"
+
+#define LIVE_MARKS 1024        /* states kept per lane (51 s at 20 Hz) */
+#define LIVE_SEGMENTS 1024     /* a stream's segment lines kept per lane (25 s at 20 Hz) */
+#define LIVE_MODELS 16         /* model changes kept for the strips */
+#define LIVE_NETSIMS 3         /* IP mode: one; the proxies: one per datagram edge */
+#define LIVE_WIRE_SAMPLES 256  /* a lane's wire counters, one a publish */
+#define LIVE_NET_SAMPLES 512   /* netsim's counters, one a stats line */
+#define LIVE_PUBLISH_US 200000 /* the snapshot's period */
+
+/* Where a state is. */
+enum live_status {
+    LIVE_PENDING = 0, /* sent, not arrived (yet) */
+    LIVE_GOT,         /* arrived */
+    LIVE_LOST,        /* netsim dropped it and a lossy lane never sends it again, or it did
+                         not arrive within the grace */
+    LIVE_TOO_OLD      /* sequenced: arrived after a newer one, dropped by the library */
+};
+
+/* What netsim's drop log says of one state on one hop. */
+struct live_hop {
+    uint8_t drop;          /* enum droplog_event + 1 of its first drop; 0: none */
+    uint8_t fwds;          /* copies forwarded */
+    uint8_t kind;          /* enum statescan_kind of its first line, or 255 a stream's */
+    int16_t peer;          /* the datagram's ENet peer id (-1: none) */
+    int32_t group;         /* an unsequenced command's group (-1: none) */
+    uint32_t delay_us;     /* netsim's delay of its first forward */
+    uint64_t drop_us, fwd_us; /* its first drop, its first forward (0: none) */
+    uint32_t start, end;   /* a stream: the sequence numbers its frame took (end 0: none) */
+};
+
+/* One state of a lane's sender. */
+struct live_mark {
+    uint32_t seq;
+    uint8_t status;        /* enum live_status */
+    uint64_t send_us;      /* intended send time */
+    uint64_t recv_us;      /* arrival (0: none) */
+    uint64_t changed_us;   /* the last time anything of it changed */
+    int64_t latency_us;    /* one-way, from the intended send time */
+    float x, y, vx, vy, heading; /* what was sent: the true path */
+    struct live_hop hop[2]; /* up (the sender's uplink), down (the receiver's downlink) */
+};
+
+/* A TCP segment line of a lane's flows. */
+struct live_segment {
+    uint64_t t_us;
+    uint32_t start, end, delay_us;
+    uint8_t dir, event;
+    char flags[16];                 /* tcpdump's letters, as the log wrote them */
+};
+
+/* A lane's figures over the window (--duration, ending --grace ago). */
+struct live_figures {
+    bool valid;
+    double window_s, grace_s;       /* the window's length; how long a state had to arrive */
+    uint64_t expected, delivered, too_old, netsim_dropped, lost_explained;
+    double delivered_pct, p50_ms, p99_ms, max_gap_ms, bytes_per_state;
+};
+
+/* netsim's own counters over the same window, every netsim summed. */
+struct live_net_figures {
+    bool valid;
+    double window_s;
+    uint64_t received[2], dropped[2], states[2], states_lost[2];
+    double drop_pct[2], state_loss_pct[2], path_loss_pct; /* path: 1 - (1-up)(1-down) of the
+                                                               states' */
+};
+
+/* A model change, as netsim's drop log said it (its lines of one change
+ * and both directions, "up loss=5.13; down loss=5.13"). */
+struct live_model {
+    uint64_t t_us;
+    char text[240];
+};
+
+/* A lane as the page sees it. */
+struct live_lane_snap {
+    int lane;                       /* bench_lane() index */
+    char state[12];                 /* "running", "starting", "missing" */
+    char why[200];                  /* starting or missing: why, in words */
+    uint32_t sender_id;             /* the relay's id for the sender */
+    char up_flow[48], down_flow[48]; /* the sender's and the receiver's endpoint */
+    struct live_figures fig;
+    size_t n_marks;
+    struct live_mark marks[LIVE_MARKS];       /* oldest first */
+    size_t n_segments;
+    struct live_segment segments[LIVE_SEGMENTS]; /* oldest first */
+};
+
+/* What the loop publishes. */
+struct live_snapshot {
+    uint64_t now_us;                /* the loop's clock (CLOCK_MONOTONIC, netsim's too) */
+    uint64_t t0_us;                 /* the senders' first intended send */
+    double rate_hz;
+    bool ip_mode;
+    char missing[320];              /* lanes this machine cannot run and how to get them */
+    char relay[160], netsim[160];   /* each one's state in words */
+    char incident[200];             /* the last child that died, and when ("" none) */
+    bool relay_up, netsim_up;
+    uint64_t generation;            /* the lanes' start count (a restart: one more) */
+    uint64_t instance;              /* when this bench started: another bench, another one */
+    struct live_net_figures net;
+    size_t n_models;
+    struct live_model models[LIVE_MODELS];
+    char netsim_metrics[LIVE_NETSIMS][64]; /* each netsim's endpoint */
+    size_t n_netsims;
+    size_t n_lanes;
+    struct live_lane_snap lanes[BENCH_MODES];
+};
+
+/* A lane, as the loop holds it. */
+struct live_lane {
+    const struct bench_lane *def;
+    int index;                      /* bench_lane() index */
+    bool missing;                   /* the machine cannot run it (why says) */
+    char why[200];
+    bool clients;                   /* its two clients exist (this generation's) */
+    size_t sender, receiver;        /* ... their swarm indexes */
+    bool running;                   /* both joined, the sender sending */
+    uint32_t sender_id;
+    char up_flow[48], down_flow[48]; /* the sender's and the receiver's endpoint, as netsim
+                                       names them */
+    struct live_mark ring[LIVE_MARKS]; /* by seq % LIVE_MARKS */
+    uint32_t hi;                    /* the highest seq sent */
+    bool any;
+    struct recv_stats rs;
+    struct live_segment seg[LIVE_SEGMENTS];
+    size_t seg_n, seg_at;
+    struct live_wire_sample {
+        uint64_t t_us, bytes, datagrams;
+    } wire[LIVE_WIRE_SAMPLES];      /* both clients' wire counters, one a publish */
+    size_t wire_n, wire_at;
+};
+
+/* The counters of netsim's stats lines, summed over the netsims. */
+struct live_net_sample {
+    uint64_t t_us;
+    uint64_t received[2], dropped[2], states[2], states_lost[2];
+};
+
+/* One netsim of the lesson and how far its files were read. */
+struct live_netsim {
+    struct spawn_proc proc;
+    bool started;
+    const char *edge;               /* the proxy's edge (NULL: IP mode's, every one) */
+    const char *wire;               /* ... and its --wire, the edge's lanes' */
+    int port;                       /* the proxy's listening port (IP mode: 0) */
+    char advertise[64];             /* webrtc's proxy: the address it listens on */
+    char metrics[64];               /* its --metrics endpoint */
+    char drop_log[128];
+    long log_at, stats_at;          /* bytes of its drop log and stdout read */
+    uint64_t started_us;            /* when its loop started (its stats lines' uptime_s 0) */
+    char partial[1024];             /* the drop log's line read in part */
+    char stats_partial[4096];       /* ... a stats line's */
+    uint64_t last[2][4];            /* its newest stats line's counters (received, dropped,
+                                       states, states lost), per direction */
+    uint64_t last_t_us;             /* ... and when netsim wrote it */
+};
+
+/* Everything of the lesson. */
+struct live {
+    const struct bench_config *cfg;
+    const struct bench_params *params;
+    volatile sig_atomic_t *stop;
+    bool ip_mode;
+    char missing[320];
+    char keylog[128];               /* the WebRTC clients' key log, netsim's --keylog */
+    struct spawn_proc relay;
+    bool relay_started;
+    char relay_host[32];
+    struct {
+        const char *name;           /* a scheme: "enet", "ws" */
+        uint16_t port;              /* where the relay listens for it */
+    } edges[BENCH_MODES * 2];
+    size_t n_edges;
+    char relay_state[160], netsim_state[160];
+    char incident[200];             /* the last child that died, and when */
+    uint64_t retry_us;              /* the next try after a child failed */
+    struct live_netsim netsims[LIVE_NETSIMS];
+    size_t n_netsims;
+    struct swarm *sw;
+    bool client_lost;               /* a lane's client was disconnected: the lanes again */
+    size_t n_lanes;
+    struct live_lane lanes[BENCH_MODES];
+    uint64_t t0_us, generation, instance;
+    struct live_net_sample net[LIVE_NET_SAMPLES];
+    size_t net_n, net_at;
+    size_t n_models;
+    struct live_model models[LIVE_MODELS]; /* the model changes, oldest first */
+    struct triple *tb;              /* struct live_snapshot */
+    struct live_http *http;
+};
+
+/* ---- live_lanes.c ---- */
+
+/* The lane of swarm client i, and whether it is its sender; NULL if none. */
+struct live_lane *live_lane_of(struct live *lv, size_t i, bool *sender);
+
+/* The true path: where the senders are at t_us (the lesson's clock) into s. */
+void live_path(const struct live *lv, uint64_t t_us, struct ricochet_state *s);
+
+/* The lane's sender sent seq, intended for t_us, with what s holds. */
+void live_lane_sent(struct live_lane *l, uint32_t seq, uint64_t t_us,
+                    const struct ricochet_state *s, uint64_t now_us);
+
+/* The lane's receiver got (too_old: filtered) a state of the sender's. */
+void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool too_old);
+
+/* Forgets the lane's states (its clients start again). */
+void live_lane_reset(struct live_lane *l);
+
+/* The mark of seq, if the lane still holds it. */
+struct live_mark *live_lane_mark(struct live_lane *l, uint32_t seq);
+
+/* The last counters' sample at or before from_us and at or before to_us
+ * into *a and *b; false unless both exist and differ. */
+bool live_net_window(const struct live *lv, uint64_t from_us, uint64_t to_us,
+                     struct live_net_sample *a, struct live_net_sample *b);
+
+/* Marks lost what did not arrive within the grace, samples the wire
+ * counters, computes each lane's figures and netsim's, and publishes the
+ * snapshot. */
+void live_lanes_publish(struct live *lv, uint64_t now_us);
+
+/* ---- live_log.c ---- */
+
+/* Reads what each netsim wrote since the last call: its drop log's lines
+ * into the lanes' marks, segments and the model changes, its stats lines
+ * into lv->net. */
+void live_log_read(struct live *lv, uint64_t now_us);
+
+/* ---- live_http.c ---- */
+
+struct live_http;
+
+/* Serves the lesson on 127.0.0.1:port (0: a free one) from a thread of
+ * its own, reading lv's snapshots (lv->tb) and handing model changes to
+ * lv's netsims. Returns NULL with a one-line message in err. */
+struct live_http *live_http_start(struct live *lv, int port, char *err, size_t err_cap);
+
+/* "127.0.0.1:PORT". */
+const char *live_http_address(const struct live_http *h);
+
+/* The model the page last set, as netsim's options (a JSON object), for
+ * a netsim that starts again; "" if none. The loop's to call. */
+void live_http_model(struct live_http *h, char *buf, size_t cap);
+
+void live_http_stop(struct live_http *h);
+
+/* ---- live_client.c ---- */
+
+/* One request to endpoint ("127.0.0.1:PORT") within timeout_ms: method,
+ * path, body (NULL: none). The answer's status into *status and its body
+ * into out (cap bytes, NUL-terminated). Returns 0, or -1 with why in out. */
+int live_client_request(const char *endpoint, const char *method, const char *path,
+                        const char *body, int timeout_ms, int *status, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,520 @@
+/* live_http.c: the lesson's page server (see live.h), in libmicrohttpd's
+ * thread (sys/httpd.h). It reads the newest snapshot the loop published
+ * and formats it; it never touches the loop's state. Routes:
+ *   GET /, /lesson.js, /ricochet.js   the page (bench/lesson.html,
+ *                       lesson.js) and the protocol's module
+ *                       (client/js/ricochet.js), compiled in
+ *   GET /live.json?since=CURSOR       every lane's figures and the states
+ *                       changed since the cursor of an earlier answer
+ *   GET /state?lane=NAME&seq=N        one state: its 40 bytes, and what
+ *                       carried it (netsim's drop log, up and down)
+ *   GET /model, PUT /model            the controls: the path's loss, delay
+ *                       and jitter end to end (--path-loss, ...: the bench's
+ *                       own rows, split per hop as the bench splits them),
+ *                       burst-length, and any of netsim's model options as
+ *                       they are; handed to every netsim (PUT /model on its
+ *                       --metrics), whose 400 and one-line error come back
+ *                       as they are
+ * Anything else: 404 or 405. */
+#include "live.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "../netsim/droplog.h"
+#include "../netsim/statescan.h"
+#include "../proto/wire.h"
+#include "../sys/httpd.h"
+#include "../sys/triple.h"
+
+#define CONTROLS_MAX 2048     /* a PUT /model's body */
+#define NETSIM_TIMEOUT_MS 2000
+#define ANSWER_MAX 8192
+
+/* The page and its modules (the Makefile's gen/lesson_files.c). */
+extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
+extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;
+
+struct live_http {
+    struct httpd *http;
+    struct triple *tb;
+    pthread_mutex_t lock;          /* over the two texts below (the loop reads them) */
+    char controls[CONTROLS_MAX];   /* the last controls netsim took, as the page sent them */
+    char model[ANSWER_MAX];        /* ... and netsim's answer: the model in force */
+};
+
+static void reply_text(struct httpd_reply *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reply_text(struct httpd_reply *r, unsigned status, const char *fmt, ...)
+{
+    va_list ap;
+    char *text = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = NULL;
+    va_end(ap);
+    r->status = status;
+    r->content_type = "text/plain; charset=utf-8";
+    r->body = text;
+    r->len = text ? strlen(text) : 0;
+}
+
+static void reply_static(struct httpd_reply *r, const char *type, const char *body, size_t len)
+{
+    r->content_type = type;
+    r->static_body = body;
+    r->len = len;
+}
+
+static void on_page(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_static(r, "text/html; charset=utf-8", live_lesson_html, live_lesson_html_len);
+}
+
+static void on_lesson_js(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_static(r, "text/javascript; charset=utf-8", live_lesson_js, live_lesson_js_len);
+}
+
+static void on_ricochet_js(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_static(r, "text/javascript; charset=utf-8", live_ricochet_js, live_ricochet_js_len);
+}
+
+static void on_favicon(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    r->status = 204;
+    reply_static(r, "text/plain", "", 0);
+}
+
+/* The newest snapshot, or NULL (the reply made: 503) before the first. */
+static const struct live_snapshot *newest(struct live_http *h, struct httpd_reply *r)
+{
+    const struct live_snapshot *s = triple_front(h->tb);
+    if (!s)
+        reply_text(r, 503, "starting: no snapshot yet\n");
+    return s;
+}
+
+/* JSON text of s (escaped, quoted) into f. */
+static void json_str(FILE *f, const char *s)
+{
+    cJSON *item = cJSON_CreateStringReference(s);
+    char *t = item ? cJSON_PrintUnformatted(item) : NULL;
+    fputs(t ? t : "\"\"", f);
+    free(t);
+    cJSON_Delete(item);
+}
+
+static double ms_since(uint64_t t_us, uint64_t t0_us)
+{
+    return t_us >= t0_us ? (double)(t_us - t0_us) / 1e3 : -(double)(t0_us - t_us) / 1e3;
+}
+
+static void figures_json(FILE *f, const struct live_figures *x)
+{
+    fprintf(f, "{\"valid\":%s,\"window_s\":%.1f,\"grace_s\":%.1f,\"expected\":%llu,"
+               "\"delivered\":%llu,"
+               "\"too_old\":%llu,\"netsim_dropped\":%llu,\"lost_explained\":%llu,"
+               "\"delivered_pct\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_gap_ms\":%.1f,"
+               "\"bytes_per_state\":%.1f}",
+            x->valid ? "true" : "false", x->window_s, x->grace_s, (unsigned long long)x->expected,
+            (unsigned long long)x->delivered, (unsigned long long)x->too_old,
+            (unsigned long long)x->netsim_dropped, (unsigned long long)x->lost_explained,
+            x->delivered_pct, x->p50_ms, x->p99_ms, x->max_gap_ms, x->bytes_per_state);
+}
+
+/* A mark: [seq, send ms, status, latency ms or null, x, y, vx, vy, drop up,
+ * drop down]. */
+static void mark_json(FILE *f, const struct live_mark *m, uint64_t t0)
+{
+    fprintf(f, "[%u,%.1f,%u,", (unsigned)m->seq, ms_since(m->send_us, t0), (unsigned)m->status);
+    if (m->status == LIVE_GOT)
+        fprintf(f, "%.2f", (double)m->latency_us / 1e3);
+    else
+        fputs("null", f);
+    fprintf(f, ",%.2f,%.2f,%.2f,%.2f,\"%s\",\"%s\"]", m->x, m->y, m->vx, m->vy,
+            m->hop[0].drop ? droplog_event_name(m->hop[0].drop - 1) : "",
+            m->hop[1].drop ? droplog_event_name(m->hop[1].drop - 1) : "");
+}
+
+static void lane_json(FILE *f, const struct live_lane_snap *s, uint64_t t0, uint64_t since)
+{
+    const struct bench_lane *d = bench_lane(s->lane);
+    fputs("{\"name\":", f);
+    json_str(f, d->name);
+    fputs(",\"title\":", f);
+    json_str(f, d->title);
+    fprintf(f, ",\"color\":\"%s\",\"lossless\":%s,\"state\":\"%s\",\"why\":", d->style.color,
+            proto_mode_lossless(d->mode.mode) ? "true" : "false", s->state);
+    json_str(f, s->why);
+    fprintf(f, ",\"sender_id\":%u,\"figures\":", (unsigned)s->sender_id);
+    figures_json(f, &s->fig);
+    fputs(",\"marks\":[", f);
+    bool first = true;
+    for (size_t k = 0; k < s->n_marks; k++) {
+        if (s->marks[k].changed_us <= since)
+            continue;
+        if (!first)
+            fputc(',', f);
+        first = false;
+        mark_json(f, &s->marks[k], t0);
+    }
+    fputs("]}", f);
+}
+
+static void net_json(FILE *f, const struct live_net_figures *n)
+{
+    fprintf(f, "{\"valid\":%s,\"window_s\":%.1f,\"path_loss_pct\":%.2f",
+            n->valid ? "true" : "false", n->window_s, n->path_loss_pct);
+    for (int d = 0; d < 2; d++)
+        fprintf(f, ",\"%s\":{\"received\":%llu,\"dropped\":%llu,\"drop_pct\":%.2f,"
+                   "\"states\":%llu,\"states_lost\":%llu,\"state_loss_pct\":%.2f}",
+                d ? "down" : "up", (unsigned long long)n->received[d],
+                (unsigned long long)n->dropped[d], n->drop_pct[d],
+                (unsigned long long)n->states[d], (unsigned long long)n->states_lost[d],
+                n->state_loss_pct[d]);
+    fputc('}', f);
+}
+
+/* The controls and netsim's model, as the page last set them. */
+static void model_json(FILE *f, struct live_http *h)
+{
+    pthread_mutex_lock(&h->lock);
+    fprintf(f, "{\"controls\":%s,\"netsim\":%s}", h->controls[0] ? h->controls : "{}",
+            h->model[0] ? h->model : "null");
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void status_json(FILE *f, const struct live_snapshot *s)
+{
+    fputs("{\"relay\":", f);
+    json_str(f, s->relay);
+    fprintf(f, ",\"relay_up\":%s,\"netsim\":", s->relay_up ? "true" : "false");
+    json_str(f, s->netsim);
+    fprintf(f, ",\"netsim_up\":%s,\"ip_mode\":%s,\"missing\":", s->netsim_up ? "true" : "false",
+            s->ip_mode ? "true" : "false");
+    json_str(f, s->missing);
+    fputs(",\"incident\":", f);
+    json_str(f, s->incident);
+    fputs(",\"netsim_metrics\":[", f);
+    for (size_t k = 0; k < s->n_netsims; k++) {
+        fputs(k ? "," : "", f);
+        json_str(f, s->netsim_metrics[k]);
+    }
+    fputs("]}", f);
+}
+
+static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    struct live_http *h = ctx;
+    const struct live_snapshot *s = newest(h, r);
+    if (!s)
+        return;
+    const char *since_text = httpd_arg(q, "since");
+    uint64_t since = since_text ? strtoull(since_text, NULL, 10) : 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return; /* 500 */
+    fprintf(f, "{\"cursor\":%llu,\"now_ms\":%.1f,\"generation\":\"%llu.%llu\","
+               "\"rate_hz\":%g,\"status\":", (unsigned long long)s->now_us,
+            ms_since(s->now_us, s->t0_us), (unsigned long long)s->instance,
+            (unsigned long long)s->generation, s->rate_hz);
+    status_json(f, s);
+    fputs(",\"model\":", f);
+    model_json(f, h);
+    fputs(",\"net\":", f);
+    net_json(f, &s->net);
+    fputs(",\"models\":[", f);
+    for (size_t k = 0; k < s->n_models; k++) {
+        fprintf(f, "%s{\"t_ms\":%.1f,\"text\":", k ? "," : "",
+                ms_since(s->models[k].t_us, s->t0_us));
+        json_str(f, s->models[k].text);
+        fputc('}', f);
+    }
+    fputs("],\"lanes\":[", f);
+    for (size_t k = 0; k < s->n_lanes; k++) {
+        fputs(k ? "," : "", f);
+        lane_json(f, &s->lanes[k], s->t0_us, since);
+    }
+    fputs("]}", f);
+    fclose(f);
+    r->content_type = "application/json";
+    r->body = text;
+    r->len = len;
+}
+
+/* Does [a, b) meet [c, d), sequence numbers modulo 2^32? */
+static bool ranges_meet(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+    return (int32_t)(a - d) < 0 && (int32_t)(c - b) < 0;
+}
+
+/* One hop of a state: netsim's lines of it, and a stream's segments over
+ * its frame. */
+static void hop_json(FILE *f, const struct live_lane_snap *s, const struct live_mark *m, int d,
+                     uint64_t t0)
+{
+    const struct live_hop *h = &m->hop[d];
+    fprintf(f, "{\"dir\":\"%s\",\"flow\":", d ? "down" : "up");
+    json_str(f, d ? s->down_flow : s->up_flow);
+    fprintf(f, ",\"drop\":\"%s\",\"drop_ms\":%.1f,\"fwds\":%u,\"fwd_ms\":%.1f,\"delay_ms\":%.2f,"
+               "\"kind\":\"%s\",\"peer\":%d,\"group\":%d,\"frame\":",
+            h->drop ? droplog_event_name(h->drop - 1) : "", h->drop ? ms_since(h->drop_us, t0) : 0,
+            (unsigned)h->fwds, h->fwds ? ms_since(h->fwd_us, t0) : 0, h->delay_us / 1e3,
+            h->kind == 255 ? "stream" : h->kind < 254 ? statescan_kind_name(h->kind) : "",
+            h->peer, (int)h->group);
+    if (h->end)
+        fprintf(f, "[%u,%u]", (unsigned)h->start, (unsigned)h->end);
+    else
+        fputs("null", f);
+    fputs(",\"segments\":[", f);
+    bool first = true;
+    for (size_t k = 0; h->end && k < s->n_segments; k++) {
+        const struct live_segment *g = &s->segments[k];
+        if (g->dir != d || !ranges_meet(g->start, g->end, h->start, h->end))
+            continue;
+        fprintf(f, "%s{\"event\":\"%s\",\"t_ms\":%.1f,\"start\":%u,\"end\":%u,\"flags\":",
+                first ? "" : ",", droplog_event_name(g->event), ms_since(g->t_us, t0),
+                (unsigned)g->start, (unsigned)g->end);
+        json_str(f, g->flags);
+        fprintf(f, ",\"delay_ms\":%.2f}", g->delay_us / 1e3);
+        first = false;
+    }
+    fputs("]}", f);
+}
+
+/* GET /state?lane=NAME&seq=N: one state, as the receiver read it (its 40
+ * bytes, encoded by proto/wire.c from what it decoded), and what carried
+ * it each way. */
+static void on_state(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    struct live_http *h = ctx;
+    const char *name = httpd_arg(q, "lane"), *seq_text = httpd_arg(q, "seq");
+    char *end = NULL;
+    unsigned long seq = seq_text ? strtoul(seq_text, &end, 10) : 0;
+    if (!name || !seq_text || !*seq_text || *end || seq > UINT32_MAX) {
+        reply_text(r, 400, "want /state?lane=NAME&seq=N\n");
+        return;
+    }
+    const struct live_snapshot *s = newest(h, r);
+    const struct live_lane_snap *l = NULL;
+    for (size_t k = 0; s && !l && k < s->n_lanes; k++)
+        if (!strcmp(bench_lane(s->lanes[k].lane)->name, name))
+            l = &s->lanes[k];
+    const struct live_mark *m = NULL;
+    for (size_t k = 0; l && !m && k < l->n_marks; k++)
+        if (l->marks[k].seq == seq)
+            m = &l->marks[k];
+    if (!s)
+        return;
+    if (!m) {
+        reply_text(r, 404, "%s: no state %lu kept (the lane holds its last %d)\n", name, seq,
+                   LIVE_MARKS);
+        return;
+    }
+    uint8_t bytes[PROTO_STATE_SIZE];
+    struct proto_state st = {.sender = l->sender_id, .seq = m->seq, .send_us = m->send_us,
+                             .x = m->x, .y = m->y, .vx = m->vx, .vy = m->vy,
+                             .heading = m->heading};
+    char *text = NULL, hex[2 * PROTO_STATE_SIZE + 1] = "";
+    size_t len = 0;
+    if (proto_state_encode(bytes, sizeof bytes, &st) == PROTO_STATE_SIZE)
+        for (int i = 0; i < PROTO_STATE_SIZE; i++)
+            snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    fprintf(f, "{\"lane\":");
+    json_str(f, name);
+    fprintf(f, ",\"seq\":%u,\"status\":%u,\"send_ms\":%.1f,\"latency_ms\":%.2f,\"recv_ms\":%.1f,"
+               "\"sender_id\":%u,\"bytes\":\"%s\",\"hops\":[",
+            (unsigned)m->seq, (unsigned)m->status, ms_since(m->send_us, s->t0_us),
+            m->status == LIVE_GOT ? (double)m->latency_us / 1e3 : -1,
+            m->recv_us ? ms_since(m->recv_us, s->t0_us) : -1, (unsigned)l->sender_id, hex);
+    hop_json(f, l, m, 0, s->t0_us);
+    fputc(',', f);
+    hop_json(f, l, m, 1, s->t0_us);
+    fputs("]}", f);
+    fclose(f);
+    r->content_type = "application/json";
+    r->body = text;
+    r->len = len;
+}
+
+static void on_model_get(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)q;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    model_json(f, ctx);
+    fclose(f);
+    r->content_type = "application/json";
+    r->body = text;
+    r->len = len;
+}
+
+/* The page's controls as netsim's model options into out (a JSON object):
+ * the path's loss, delay and jitter split per hop by the bench's rule,
+ * burst-length B turning the loss into bursts (Gilbert-Elliott, mean B
+ * datagrams, the same long-run loss), everything else as it is. Returns 0,
+ * or -1 with the one-line error in err. */
+static int to_netsim(const cJSON *in, cJSON *out, char *err, size_t err_cap)
+{
+    struct bench_params p = {0};
+    double burst = 0;
+    bool path = false;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, in) {
+        enum bench_param which = bench_param_parse(v->string);
+        if (which == BENCH_P_LOSS || which == BENCH_P_DELAY || which == BENCH_P_JITTER) {
+            if (!cJSON_IsNumber(v) ||
+                bench_param_set(&p, which, v->valuedouble, err, err_cap) != 0) {
+                if (!cJSON_IsNumber(v))
+                    snprintf(err, err_cap, "%s: a number", v->string);
+                return -1;
+            }
+            path = true;
+        } else if (!strcmp(v->string, "burst-length")) {
+            if (!cJSON_IsNumber(v) || !(v->valuedouble == 0 ||
+                                        (v->valuedouble >= 1 && v->valuedouble <= 100))) {
+                snprintf(err, err_cap, "burst-length: 0 (no bursts) or 1 to 100 datagrams");
+                return -1;
+            }
+            burst = v->valuedouble;
+        } else {
+            cJSON_AddItemToObject(out, v->string, cJSON_Duplicate(v, true));
+        }
+    }
+    if (!path)
+        return 0;
+    double loss, delay, jitter;
+    bench_params_per_hop(&p, &loss, &delay, &jitter);
+    cJSON_AddNumberToObject(out, "delay", delay);
+    cJSON_AddNumberToObject(out, "jitter", jitter);
+    bool bursty = burst >= 1 && loss > 0;
+    double r = bursty ? 100.0 / burst : 0; /* bad -> good; long-run loss p / (p + r) */
+    cJSON_AddNumberToObject(out, "loss", bursty ? 0 : loss);
+    cJSON_AddNumberToObject(out, "ge-r", r);
+    cJSON_AddNumberToObject(out, "ge-p", bursty ? r * loss / (100.0 - loss) : 0);
+    cJSON_AddNumberToObject(out, "ge-loss-good", 0);
+    cJSON_AddNumberToObject(out, "ge-loss-bad", 100);
+    return 0;
+}
+
+/* PUT /model: the controls checked, made netsim's, handed to every
+ * netsim; the first refusal comes back as netsim said it. */
+static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    struct live_http *h = ctx;
+    const struct live_snapshot *s = newest(h, r);
+    if (!s)
+        return;
+    cJSON *in = cJSON_Parse(q->body), *out = cJSON_CreateObject();
+    char err[256], *body = NULL, answer[ANSWER_MAX];
+    int status = 200;
+    if (!cJSON_IsObject(in)) {
+        reply_text(r, 400, "the body is not a JSON object of the controls\n");
+    } else if (to_netsim(in, out, err, sizeof err) != 0) {
+        reply_text(r, 400, "%s\n", err);
+    } else if (!s->n_netsims) {
+        reply_text(r, 503, "no netsim is running\n");
+    } else if (!(body = cJSON_PrintUnformatted(out))) {
+        reply_text(r, 500, "out of memory\n");
+    } else {
+        for (size_t k = 0; k < s->n_netsims && status == 200; k++)
+            if (live_client_request(s->netsim_metrics[k], "PUT", "/model", body,
+                                    NETSIM_TIMEOUT_MS, &status, answer, sizeof answer) != 0)
+                status = 502;
+        if (status == 200) {
+            pthread_mutex_lock(&h->lock);
+            snprintf(h->controls, sizeof h->controls, "%s", q->body);
+            snprintf(h->model, sizeof h->model, "%s", answer);
+            pthread_mutex_unlock(&h->lock);
+            char *copy = strdup(answer);
+            r->content_type = "application/json";
+            r->body = copy;
+            r->len = copy ? strlen(copy) : 0;
+        } else {
+            reply_text(r, status, "%s%s", status == 502 ? "netsim: " : "", answer);
+        }
+    }
+    free(body);
+    cJSON_Delete(in);
+    cJSON_Delete(out);
+}
+
+static const struct httpd_route routes[] = {
+    {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
+    {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},
+    {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1}, {0}};
+
+struct live_http *live_http_start(struct live *lv, int port, char *err, size_t err_cap)
+{
+    union netaddr at;
+    char text[16];
+    snprintf(text, sizeof text, "%d", port);
+    struct live_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    h->tb = lv->tb;
+    pthread_mutex_init(&h->lock, NULL);
+    if (httpd_parse_listen(text, &at, err, err_cap) != 0 ||
+        !(h->http = httpd_start(&at, routes, h, err, err_cap))) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+const char *live_http_address(const struct live_http *h)
+{
+    return httpd_address(h->http);
+}
+
+void live_http_model(struct live_http *h, char *buf, size_t cap)
+{
+    pthread_mutex_lock(&h->lock);
+    char *body = NULL;
+    cJSON *in = cJSON_Parse(h->controls), *out = cJSON_CreateObject();
+    char err[128];
+    if (cJSON_IsObject(in) && to_netsim(in, out, err, sizeof err) == 0)
+        body = cJSON_PrintUnformatted(out);
+    pthread_mutex_unlock(&h->lock);
+    snprintf(buf, cap, "%s", body ? body : "");
+    free(body);
+    cJSON_Delete(in);
+    cJSON_Delete(out);
+}
+
+void live_http_stop(struct live_http *h)
+{
+    if (!h)
+        return;
+    httpd_stop(h->http);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}

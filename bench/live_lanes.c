@@ -1,0 +1,321 @@
+/* live_lanes.c: each lane's states and figures, and the snapshot (see
+ * live.h). The figures are the bench's own: a state's delivery by
+ * recvstats' rule, its latency into a histogram, delivery %, p50, p99 and
+ * bytes per delivered state by run_derive, the longest gap as the bench
+ * measures it (arrival to arrival), netsim's drops per state as the audit
+ * counts them; over the window of states intended from --duration plus
+ * --grace ago to --grace ago, its ends moved to the times of netsim's
+ * stats lines nearest before them, so that netsim's own counters are over
+ * the same states. */
+#include "live.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../client/client.h"
+#include "../client/swarm/swarm.h"
+#include "../netsim/droplog.h"
+#include "../sys/triple.h"
+#include "run_internal.h"
+
+#define PATH_PERIOD_S 8.0 /* the senders' figure of eight, once around */
+
+struct live_lane *live_lane_of(struct live *lv, size_t i, bool *sender)
+{
+    for (size_t k = 0; k < lv->n_lanes; k++) {
+        struct live_lane *l = &lv->lanes[k];
+        if (!l->clients)
+            continue;
+        if (i == l->sender || i == l->receiver) {
+            *sender = i == l->sender;
+            return l;
+        }
+    }
+    return NULL;
+}
+
+void live_path(const struct live *lv, uint64_t t_us, struct ricochet_state *s)
+{
+    double t = (double)(t_us - lv->t0_us) / 1e6, w = 2 * M_PI / PATH_PERIOD_S;
+    s->x = (float)(50 + 35 * sin(w * t));
+    s->y = (float)(50 + 20 * sin(2 * w * t));
+    s->vx = (float)(35 * w * cos(w * t));
+    s->vy = (float)(40 * w * cos(2 * w * t));
+    s->heading = atan2f(s->vy, s->vx);
+}
+
+struct live_mark *live_lane_mark(struct live_lane *l, uint32_t seq)
+{
+    struct live_mark *m = &l->ring[seq % LIVE_MARKS];
+    uint32_t back = l->hi - seq;
+    return l->any && m->send_us && m->seq == seq && back < LIVE_MARKS ? m : NULL;
+}
+
+void live_lane_sent(struct live_lane *l, uint32_t seq, uint64_t t_us,
+                    const struct ricochet_state *s, uint64_t now_us)
+{
+    struct live_mark *m = &l->ring[seq % LIVE_MARKS];
+    *m = (struct live_mark){.seq = seq, .status = LIVE_PENDING, .send_us = t_us,
+                            .changed_us = now_us, .x = s->x, .y = s->y, .vx = s->vx,
+                            .vy = s->vy, .heading = s->heading};
+    for (int d = 0; d < 2; d++)
+        m->hop[d] = (struct live_hop){.peer = -1, .group = -1};
+    if (!l->any || seq - l->hi < 0x80000000u)
+        l->hi = seq;
+    l->any = true;
+}
+
+void live_lane_got(struct live_lane *l, const struct ricochet_event *ev, bool too_old)
+{
+    struct live_mark *m = live_lane_mark(l, ev->state.seq);
+    if (!m)
+        return;
+    if (too_old) {
+        if (m->status != LIVE_GOT) {
+            m->status = LIVE_TOO_OLD;
+            m->changed_us = ev->recv_us;
+        }
+        return;
+    }
+    if (recv_stats_record(&l->rs, ev->state.seq, m->send_us, ev->recv_us, NULL) != 1)
+        return; /* a duplicate */
+    m->status = LIVE_GOT;
+    m->recv_us = ev->recv_us;
+    m->latency_us = ev->latency_us;
+    m->changed_us = ev->recv_us;
+}
+
+void live_lane_reset(struct live_lane *l)
+{
+    memset(l->ring, 0, sizeof l->ring);
+    l->any = false;
+    l->hi = 0;
+    recv_stats_reset(&l->rs);
+    l->seg_n = l->seg_at = 0;
+    l->wire_n = l->wire_at = 0;
+}
+
+/* A state netsim dropped on a hop and never forwarded there (the audit's
+ * netsim_dropped). */
+static bool dropped(const struct live_hop *h)
+{
+    return h->drop && !h->fwds;
+}
+
+/* Pending states that will not come: a lossy lane's that netsim dropped,
+ * and any older than the grace. A lossless lane's dropped state waits for
+ * its retransmission. */
+static void settle(const struct live *lv, struct live_lane *l, uint64_t now_us)
+{
+    bool lossless = proto_mode_lossless(l->def->mode.mode);
+    uint64_t grace = (uint64_t)lv->cfg->grace_ms * 1000u;
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        struct live_mark *m = &l->ring[k];
+        if (!m->send_us || m->status != LIVE_PENDING)
+            continue;
+        bool gone = !lossless && (dropped(&m->hop[0]) || dropped(&m->hop[1]));
+        if (gone || now_us - m->send_us > grace) {
+            m->status = LIVE_LOST;
+            m->changed_us = now_us;
+        }
+    }
+}
+
+/* The wire counters of both clients now, one sample a publish. */
+static void sample_wire(struct live *lv, struct live_lane *l, uint64_t now_us)
+{
+    if (!l->running || !lv->sw)
+        return;
+    struct client_netinfo a, b;
+    client_netinfo(swarm_client(lv->sw, l->sender), &a);
+    client_netinfo(swarm_client(lv->sw, l->receiver), &b);
+    l->wire[l->wire_at] = (struct live_wire_sample){
+        .t_us = now_us,
+        .bytes = a.bytes_sent + a.bytes_received + b.bytes_sent + b.bytes_received,
+        .datagrams = a.datagrams_sent + a.datagrams_received + b.datagrams_sent +
+                     b.datagrams_received};
+    l->wire_at = (l->wire_at + 1) % LIVE_WIRE_SAMPLES;
+    l->wire_n += l->wire_n < LIVE_WIRE_SAMPLES;
+}
+
+/* The wire sample taken last at or before t_us, or NULL. */
+static const void *wire_at(const struct live_lane *l, uint64_t t_us, uint64_t *bytes,
+                           uint64_t *datagrams)
+{
+    for (size_t k = 0; k < l->wire_n; k++) {
+        size_t i = (l->wire_at + LIVE_WIRE_SAMPLES - 1 - k) % LIVE_WIRE_SAMPLES;
+        if (l->wire[i].t_us <= t_us) {
+            *bytes = l->wire[i].bytes;
+            *datagrams = l->wire[i].datagrams;
+            return &l->wire[i];
+        }
+    }
+    return NULL;
+}
+
+static int by_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The lane's figures over [from, to) of intended send time. */
+static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
+                         struct histogram *lat, struct histogram *none, struct live_figures *f)
+{
+    uint64_t arrivals[LIVE_MARKS];
+    size_t n_arr = 0;
+    struct bench_result r = {.mode = l->def->mode.mode, .latency = lat, .send_late = none};
+    histogram_reset(lat);
+    *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
+    for (size_t k = 0; k < LIVE_MARKS; k++) {
+        const struct live_mark *m = &l->ring[k];
+        if (!m->send_us || m->send_us < from || m->send_us >= to)
+            continue;
+        f->expected++;
+        bool net = dropped(&m->hop[0]) || dropped(&m->hop[1]);
+        f->netsim_dropped += net;
+        f->too_old += m->status == LIVE_TOO_OLD;
+        f->lost_explained += (m->status == LIVE_LOST && net) || m->status == LIVE_TOO_OLD;
+        if (m->status != LIVE_GOT)
+            continue;
+        f->delivered++;
+        histogram_record(lat, m->latency_us > 0 ? (uint64_t)m->latency_us : 0);
+        arrivals[n_arr++] = m->recv_us;
+    }
+    qsort(arrivals, n_arr, sizeof arrivals[0], by_u64);
+    for (size_t k = 1; k < n_arr; k++)
+        f->max_gap_ms = fmax(f->max_gap_ms, (double)(arrivals[k] - arrivals[k - 1]) / 1e3);
+    uint64_t b0, d0, b1, d1;
+    if (wire_at(l, from, &b0, &d0) && wire_at(l, to, &b1, &d1)) {
+        r.wire_bytes = b1 - b0;
+        r.wire_datagrams = d1 - d0;
+    }
+    r.expected = f->expected;
+    r.delivered = f->delivered;
+    run_derive(&r); /* the bench's: lost %, percentiles, bytes per delivered state */
+    f->valid = f->expected > 0;
+    f->delivered_pct = 100.0 - r.lost_pct;
+    f->p50_ms = (double)r.p50_us / 1e3;
+    f->p99_ms = (double)r.p99_us / 1e3;
+    f->bytes_per_state = r.bytes_per_msg;
+}
+
+bool live_net_window(const struct live *lv, uint64_t from_us, uint64_t to_us,
+                     struct live_net_sample *a, struct live_net_sample *b)
+{
+    bool have_a = false, have_b = false;
+    for (size_t k = 0; k < lv->net_n; k++) {
+        const struct live_net_sample *x =
+            &lv->net[(lv->net_at + LIVE_NET_SAMPLES - 1 - k) % LIVE_NET_SAMPLES];
+        if (!have_b && x->t_us <= to_us) {
+            *b = *x;
+            have_b = true;
+        }
+        if (!have_a && x->t_us <= from_us) {
+            *a = *x;
+            have_a = true;
+        }
+    }
+    return have_a && have_b && b->t_us > a->t_us;
+}
+
+/* netsim's counters over [from, to) (two of its samples): its datagrams'
+ * drop rate and its paired loss's per direction, and the path's for a
+ * state. */
+static void net_figures(const struct live *lv, uint64_t from, uint64_t to,
+                        struct live_net_figures *f)
+{
+    struct live_net_sample a, b;
+    *f = (struct live_net_figures){0};
+    if (!live_net_window(lv, from, to, &a, &b) || a.t_us < lv->t0_us)
+        return;
+    f->valid = true;
+    f->window_s = (double)(b.t_us - a.t_us) / 1e6;
+    double keep = 1;
+    for (int d = 0; d < 2; d++) {
+        f->received[d] = b.received[d] - a.received[d];
+        f->dropped[d] = b.dropped[d] - a.dropped[d];
+        f->states[d] = b.states[d] - a.states[d];
+        f->states_lost[d] = b.states_lost[d] - a.states_lost[d];
+        f->drop_pct[d] = f->received[d] ? 100.0 * (double)f->dropped[d] / (double)f->received[d]
+                                        : 0;
+        f->state_loss_pct[d] =
+            f->states[d] ? 100.0 * (double)f->states_lost[d] / (double)f->states[d] : 0;
+        keep *= 1 - f->state_loss_pct[d] / 100.0;
+    }
+    f->path_loss_pct = 100.0 * (1 - keep);
+}
+
+/* The lane into its part of the snapshot: its marks oldest first. */
+static void lane_snap(const struct live_lane *l, struct live_lane_snap *s)
+{
+    s->lane = l->index;
+    snprintf(s->state, sizeof s->state, "%s",
+             l->missing ? "missing" : l->running ? "running" : "starting");
+    snprintf(s->why, sizeof s->why, "%s", l->why);
+    s->sender_id = l->sender_id;
+    snprintf(s->up_flow, sizeof s->up_flow, "%s", l->up_flow);
+    snprintf(s->down_flow, sizeof s->down_flow, "%s", l->down_flow);
+    s->n_marks = 0;
+    for (uint32_t k = 0; l->any && k < LIVE_MARKS; k++) {
+        const struct live_mark *m = &l->ring[(l->hi - (LIVE_MARKS - 1) + k) % LIVE_MARKS];
+        if (m->send_us && m->seq == l->hi - (LIVE_MARKS - 1) + k)
+            s->marks[s->n_marks++] = *m;
+    }
+    s->n_segments = 0;
+    for (size_t k = 0; k < l->seg_n; k++)
+        s->segments[s->n_segments++] =
+            l->seg[(l->seg_at + LIVE_SEGMENTS - l->seg_n + k) % LIVE_SEGMENTS];
+}
+
+void live_lanes_publish(struct live *lv, uint64_t now_us)
+{
+    static struct histogram lat, none; /* the loop's own, 420 KB each */
+    uint64_t grace = (uint64_t)lv->cfg->grace_ms * 1000u;
+    uint64_t to = now_us > grace ? now_us - grace : 0;
+    uint64_t span = (uint64_t)lv->cfg->duration_ms * 1000u;
+    uint64_t from = to > span ? to - span : 0;
+    struct live_net_sample a, b;
+    if (live_net_window(lv, from, to, &a, &b)) { /* the window of netsim's counters: both
+                                                    figures over the same states */
+        from = a.t_us;
+        to = b.t_us;
+    }
+    if (from < lv->t0_us) /* the lanes' start: nothing before it counts */
+        from = lv->t0_us;
+    histogram_reset(&none);
+    struct live_snapshot *s = triple_back(lv->tb);
+    s->now_us = now_us;
+    s->t0_us = lv->t0_us;
+    s->rate_hz = lv->params->rate_hz;
+    s->ip_mode = lv->ip_mode;
+    s->generation = lv->generation;
+    s->instance = lv->instance;
+    snprintf(s->missing, sizeof s->missing, "%s", lv->missing);
+    snprintf(s->relay, sizeof s->relay, "%s", lv->relay_state);
+    snprintf(s->netsim, sizeof s->netsim, "%s", lv->netsim_state);
+    snprintf(s->incident, sizeof s->incident, "%s", lv->incident);
+    s->relay_up = lv->relay_started && spawn_running(&lv->relay);
+    s->netsim_up = lv->n_netsims > 0;
+    for (size_t k = 0; k < lv->n_netsims; k++) {
+        s->netsim_up &= lv->netsims[k].started && spawn_running(&lv->netsims[k].proc);
+        snprintf(s->netsim_metrics[k], sizeof s->netsim_metrics[k], "%s", lv->netsims[k].metrics);
+    }
+    s->n_netsims = lv->n_netsims;
+    net_figures(lv, from, to, &s->net);
+    s->n_models = lv->n_models;
+    memcpy(s->models, lv->models, sizeof s->models);
+    s->n_lanes = lv->n_lanes;
+    for (size_t k = 0; k < lv->n_lanes; k++) {
+        struct live_lane *l = &lv->lanes[k];
+        settle(lv, l, now_us);
+        sample_wire(lv, l, now_us);
+        lane_figures(l, from, to, &lat, &none, &s->lanes[k].fig);
+        s->lanes[k].fig.grace_s = (double)grace / 1e6;
+        s->lanes[k].fig.valid &= to > from;
+        lane_snap(l, &s->lanes[k]);
+    }
+    triple_publish(lv->tb);
+}

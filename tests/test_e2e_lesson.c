@@ -1,0 +1,606 @@
+/* test_e2e_lesson.c: ricochet-bench --live, the lesson you can watch,
+ * with real clients: the bench starts the relay with every lane's edge
+ * and netsim in IP mode between two namespaces; headless Chromium (the
+ * DevTools protocol, tests/support/browser.c) opens the page. Everything
+ * the page loads comes from the bench; every lane of the lane table is
+ * drawn and measured; raising the loss from 0 to 10% with the page's own
+ * control brings every lossy lane to about 90% delivered, the same states
+ * dropped in each (paired loss), and raises the TCP lane's p99; what the
+ * page says netsim dropped of the unsequenced lane (from netsim's drop log)
+ * agrees within one point with the path's loss by netsim's own counters
+ * over the same window, on the page too. Paused, a click on a lost state
+ * shows its 40 bytes with the dissector's field names and what netsim did
+ * to it; a TCP state, the segments that carried it. Bad controls get a
+ * clear 400, other requests 404 or 405. The relay killed (SIGKILL): the
+ * page says so and the lanes come back; netsim the same. SIGINT stops
+ * everything: no process, no namespace left, and the page says its server
+ * is gone. A bench killed outright leaves nothing either. Without the
+ * rights for namespaces (unshare --user), one line says what is missing
+ * and how to get it, the streams' lanes are listed as missing and the
+ * datagram lanes run through the UDP proxy. --live's refused options say
+ * so in one line. With RICOCHET_SHOT_UPDATE=1
+ * the screenshot goes to docs/lesson-page.png. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../harness/spawn.h"
+#include "../sys/clock.h"
+#include "support/browser.h"
+#include "support/harness.h"
+#include "support/http.h"
+#include "support/procs.h"
+#include "support/servers.h"
+
+#define WAIT_MS 60000
+#define WINDOW_S 20   /* --duration: the figures' window */
+#define RATE "30"
+#define GRACE "5"     /* a state later than this counts as lost: a busy host's stream stalls */
+
+/* A bench --live started by the test, and its page's address. */
+struct lesson {
+    struct spawn_proc bench;
+    char at[64];      /* "127.0.0.1:PORT" */
+    char url[96];
+};
+
+/* Starts dir/prog (ricochet-bench, or unshare for it) with args and waits
+ * for its URL line. */
+static void lesson_start(struct lesson *l, const char *dir, const char *prog,
+                         const char *const *args)
+{
+    char err[256];
+    assert_int_equal(spawn_start(&l->bench, dir, prog, args, err, sizeof err), 0);
+    uint64_t deadline = clock_now_ms() + 30000;
+    for (;;) {
+        char *out = spawn_read_stdout(&l->bench);
+        const char *u = out ? strstr(out, "the lesson on http://") : NULL;
+        if (u && strchr(u, '\n')) {
+            u += strlen("the lesson on http://");
+            snprintf(l->at, sizeof l->at, "%.*s", (int)strcspn(u, "/"), u);
+            snprintf(l->url, sizeof l->url, "http://%s/", l->at);
+            free(out);
+            return;
+        }
+        free(out);
+        if (!spawn_running(&l->bench) || clock_now_ms() > deadline) {
+            char *e = spawn_read_stderr(&l->bench);
+            fail_msg("no lesson URL; stderr:\n%s", e ? e : "");
+        }
+        clock_sleep_ms(50);
+    }
+}
+
+static cJSON *get_json(const struct lesson *l, const char *path)
+{
+    struct http_response r = http_get(l->at, path);
+    cJSON *j = r.status == 200 ? cJSON_Parse(r.body) : NULL;
+    http_response_free(&r);
+    return j;
+}
+
+static double num(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, a);
+    if (b)
+        v = cJSON_GetObjectItem(v, b);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *text(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, a);
+    if (b)
+        v = cJSON_GetObjectItem(v, b);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* The lane name of a live.json or a page snapshot. */
+static const cJSON *lane(const cJSON *root, const char *name)
+{
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItem(root, "lanes"))
+        if (!strcmp(text(l, "name", NULL), name))
+            return l;
+    return NULL;
+}
+
+/* Every lane running (but the missing), each with figures; true within ms. */
+static bool lanes_running(const struct lesson *l, int ms)
+{
+    uint64_t deadline = clock_now_ms() + (uint64_t)ms;
+    while (clock_now_ms() < deadline) {
+        cJSON *j = get_json(l, "/live.json");
+        const cJSON *x;
+        bool all = j && cJSON_GetArraySize(cJSON_GetObjectItem(j, "lanes")) > 0;
+        const cJSON *lanes = j ? cJSON_GetObjectItem(j, "lanes") : NULL;
+        cJSON_ArrayForEach(x, lanes)
+            all &= !strcmp(text(x, "state", NULL), "missing") ||
+                   (!strcmp(text(x, "state", NULL), "running") &&
+                    cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "figures"), "valid")));
+        cJSON_Delete(j);
+        if (all)
+            return true;
+        clock_sleep_ms(250);
+    }
+    return false;
+}
+
+static void fail_with_page(struct browser *b, const char *what)
+{
+    browser_fail(b, "window.lessonPage && window.lessonPage.snapshot()", what);
+}
+
+/* The page's snapshot (window.lessonPage.snapshot()). */
+static cJSON *page(struct browser *b)
+{
+    cJSON *s = browser_eval(b, "window.lessonPage.snapshot()");
+    assert_true(cJSON_IsObject(s));
+    return s;
+}
+
+/* Each name of ricochet.js's STATE_FIELDS is a field of the dissector. */
+static void fields_are_the_dissectors(struct browser *b)
+{
+    char *lua = harness_read_text("proto/wireshark/ricochet.lua");
+    assert_non_null(lua);
+    cJSON *names = browser_eval(b, "import('/ricochet.js').then((r) => r.STATE_FIELDS.map((f) => f.field))");
+    assert_true(cJSON_GetArraySize(names) == 11);
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names) {
+        char quoted[80];
+        snprintf(quoted, sizeof quoted, "\"%s\"", n->valuestring);
+        if (!strstr(lua, quoted))
+            fail_msg("%s is not a field of proto/wireshark/ricochet.lua", n->valuestring);
+    }
+    cJSON_Delete(names);
+    free(lua);
+}
+
+/* Raising the loss on the page: every lossy lane about 90% delivered, the
+ * same states lost in each; the lossless ones all delivered, TCP later;
+ * netsim's own counters agree. Returns the unsequenced lane's figures. */
+static void loss_from_the_page(struct browser *b)
+{
+    cJSON *s = page(b);
+    double tcp_p99 = num(cJSON_GetObjectItem(lane(s, "tcp"), "figures"), "p99_ms", NULL);
+    double before = num(cJSON_GetObjectItem(lane(s, "unsequenced"), "figures"), "delivered_pct",
+                        NULL);
+    print_message("at 0%%: unsequenced %.2f%% delivered, tcp p99 %.1f ms\n", before, tcp_p99);
+    assert_true(before == 100);
+    cJSON_Delete(s);
+    cJSON_Delete(browser_eval(b, "(() => { const e = document.getElementById('loss');"
+                                 " e.value = 10; e.dispatchEvent(new Event('input')); })()"));
+    if (!browser_wait(b, "(() => { const s = lessonPage.snapshot(); return s.model &&"
+                         " s.model.controls['path-loss'] === 10 && s.modelError === ''; })()",
+                      10000))
+        fail_with_page(b, "the page never set the loss");
+    clock_sleep_ms((WINDOW_S + atoi(GRACE)) * 1000 + 2500); /* a whole window after the change */
+    s = page(b);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItem(s, "lanes")) {
+        const cJSON *f = cJSON_GetObjectItem(x, "figures");
+        print_message("  %-17s %6.2f%% delivered (%3.0f of %3.0f netsim dropped, %2.0f too old), "
+                      "p50 %6.1f ms, p99 %6.1f ms, longest gap %5.0f ms, %4.0f B a state\n",
+                      text(x, "name", NULL), num(f, "delivered_pct", NULL),
+                      num(f, "netsim_dropped", NULL), num(f, "expected", NULL),
+                      num(f, "too_old", NULL), num(f, "p50_ms", NULL), num(f, "p99_ms", NULL),
+                      num(f, "max_gap_ms", NULL), num(f, "bytes_per_state", NULL));
+    }
+    const cJSON *u = cJSON_GetObjectItem(lane(s, "unsequenced"), "figures");
+    double delivered = num(u, "delivered_pct", NULL);
+    double dropped = 100 * num(u, "netsim_dropped", NULL) / num(u, "expected", NULL);
+    double path = num(cJSON_GetObjectItem(s, "net"), "path_loss_pct", NULL);
+    double p99 = num(cJSON_GetObjectItem(lane(s, "tcp"), "figures"), "p99_ms", NULL);
+    print_message("at 10%%: unsequenced %.2f%% delivered, %.2f%% dropped by netsim (its drop "
+                  "log); netsim's counters: %.2f%% over the path; tcp p99 %.1f ms\n", delivered,
+                  dropped, path, p99);
+    assert_true(delivered >= 85 && delivered <= 95);
+    assert_true(fabs(dropped - path) <= 1); /* the page's figures and netsim's, within a point */
+    assert_true(p99 > 100 && p99 > tcp_p99 + 50);
+    static const char *const lossy[] = {"sequenced", "udp", "webrtc", "webrtc-sequenced"};
+    for (size_t i = 0; i < sizeof lossy / sizeof lossy[0]; i++) /* paired: the same states */
+        assert_true(num(cJSON_GetObjectItem(lane(s, lossy[i]), "figures"), "netsim_dropped",
+                        NULL) == num(u, "netsim_dropped", NULL));
+    static const char *const lossless[] = {"reliable", "tcp", "ws", "webrtc-reliable"};
+    for (size_t i = 0; i < sizeof lossless / sizeof lossless[0]; i++) { /* none lost: late */
+        const cJSON *f = cJSON_GetObjectItem(lane(s, lossless[i]), "figures");
+        assert_true(num(f, "netsim_dropped", NULL) == 0);
+        assert_true(num(f, "delivered_pct", NULL) >= 99); /* a busy host's stall past the grace */
+    }
+    cJSON_Delete(s);
+}
+
+/* Clicks state seq of lane in its strip (paused) and waits for the
+ * inspector; returns what it shows. */
+static cJSON *click_state(struct browser *b, const char *lane_name, unsigned seq)
+{
+    char expr[512];
+    snprintf(expr, sizeof expr,
+             "(() => { const p = lessonPage.markPoint('%s', %u); if (!p) return false;"
+             " const e = document.elementFromPoint(p.x, p.y); e.dispatchEvent(new MouseEvent("
+             "'click', {clientX: p.x, clientY: p.y, bubbles: true})); return true; })()",
+             lane_name, seq);
+    cJSON *ok = browser_eval(b, expr);
+    if (!cJSON_IsTrue(ok))
+        fail_with_page(b, "the state is not drawn");
+    cJSON_Delete(ok);
+    snprintf(expr, sizeof expr, "lessonPage.inspected() && lessonPage.inspected().seq === %u &&"
+             " lessonPage.inspected().lane === '%s'", seq, lane_name);
+    if (!browser_wait(b, expr, 5000))
+        fail_with_page(b, "the inspector never showed the state");
+    return browser_eval(b, "lessonPage.inspected()");
+}
+
+/* The value the inspector shows for field. */
+static double field(const cJSON *in, const char *name)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(in, "rows"))
+        if (!strcmp(text(r, "field", NULL), name))
+            return num(r, "value", NULL);
+    fail_msg("no field %s", name);
+    return NAN;
+}
+
+/* Paused, a lost unsequenced state clicked: its bytes by the dissector's
+ * names, dropped by netsim on one hop; the same state over TCP: the
+ * segments that carried it, the first dropped, then sent again. */
+static void look_inside(struct browser *b)
+{
+    cJSON_Delete(browser_eval(b, "lessonPage.pause(true)"));
+    /* the newest state unsequenced lost whose TCP copy has arrived by the paused moment */
+    cJSON *lost = browser_eval(b, "lessonPage.drawn('unsequenced').filter((d) => d.status ==="
+                                  " 'lost' && lessonPage.markPoint('tcp', d.seq)).map((d) => d.seq)");
+    int n = cJSON_GetArraySize(lost);
+    if (n <= 0)
+        fail_with_page(b, "no state lost in sight");
+    unsigned seq = (unsigned)cJSON_GetArrayItem(lost, n - 1)->valuedouble;
+    cJSON_Delete(lost);
+    cJSON *in = click_state(b, "unsequenced", seq);
+    assert_true(field(in, "ricochet.state.seq") == seq);
+    assert_true(field(in, "ricochet.version") == 1);
+    const cJSON *h;
+    int dropped = -1, dir = 0;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItem(in, "hops")) {
+        if (strlen(text(h, "drop", NULL)) && dropped < 0)
+            dropped = dir;
+        dir++;
+    }
+    print_message("unsequenced state %u: lost, dropped on the %s\n", seq,
+                  dropped == 0 ? "uplink" : "downlink");
+    assert_true(dropped >= 0);
+    assert_string_equal(text(in, "status", NULL), "lost");
+    cJSON_Delete(in);
+    cJSON *banner = browser_eval(b, "document.getElementById('inspect').textContent");
+    assert_non_null(strstr(banner->valuestring, "dropped by netsim"));
+    assert_non_null(strstr(banner->valuestring, "ricochet.state.send_us"));
+    cJSON_Delete(banner);
+    /* paired: TCP's segment of that state was dropped on the same hop, and sent again */
+    in = click_state(b, "tcp", seq);
+    const cJSON *hop = cJSON_GetArrayItem(cJSON_GetObjectItem(in, "hops"), dropped);
+    assert_true(cJSON_IsArray(cJSON_GetObjectItem(hop, "frame")));
+    bool lost_seg = false, sent_again = false;
+    const cJSON *g;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItem(hop, "segments")) {
+        lost_seg |= strcmp(text(g, "event", NULL), "fwd") != 0;
+        sent_again |= lost_seg && !strcmp(text(g, "event", NULL), "fwd");
+    }
+    print_message("tcp state %u: %s, %d segments over its frame\n", seq, text(in, "status", NULL),
+                  cJSON_GetArraySize(cJSON_GetObjectItem(hop, "segments")));
+    assert_true(lost_seg && sent_again);
+    assert_string_equal(text(in, "status", NULL), "arrived");
+    cJSON_Delete(in);
+    cJSON_Delete(browser_eval(b, "lessonPage.pause(false)"));
+}
+
+/* Bad controls and other requests, answered by the bench. */
+static void refuses_bad_input(const struct lesson *l)
+{
+    static const struct {
+        const char *method, *path, *body, *says;
+        int status;
+    } cases[] = {
+        {"PUT", "/model", "{\"path-loss\": 150}", "path-loss 150 is out of range", 400},
+        {"PUT", "/model", "{\"path-delay\": -1}", "path-delay", 400},
+        {"PUT", "/model", "{\"up-rate-kbps\": -3}", "--up-rate-kbps", 400},
+        {"PUT", "/model", "{\"burst-length\": 500}", "burst-length", 400},
+        {"PUT", "/model", "{\"relay\": \"x\"}", "not a setting of the model", 400},
+        {"PUT", "/model", "{\"reorder-pct\": 5, \"path-delay\": 0}", "needs a delay", 400},
+        {"PUT", "/model", "loss=5", "not a JSON object", 400},
+        {"POST", "/model", "{}", "", 405},
+        {"PUT", "/live.json", "{}", "", 405},
+        {"DELETE", "/", NULL, "", 405},
+        {"GET", "/etc/passwd", NULL, "", 404},
+        {"GET", "/state?lane=unsequenced&seq=x", NULL, "want /state", 400},
+        {"GET", "/state?lane=nope&seq=1", NULL, "no state", 404},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct http_response r;
+        assert_int_equal(http_send(l->at, cases[i].method, cases[i].path, cases[i].body, 10000,
+                                   &r), 0);
+        if (r.status != cases[i].status || !strstr(r.body, cases[i].says))
+            fail_msg("%s %s %s: %d %s", cases[i].method, cases[i].path,
+                     cases[i].body ? cases[i].body : "", r.status, r.body);
+        if (cases[i].status == 400)
+            assert_ptr_equal(strchr(r.body, '\n'), r.body + r.len - 1); /* one line */
+        http_response_free(&r);
+    }
+}
+
+/* The bench's child of that name (one). */
+static pid_t child(const struct lesson *l, const char *comm)
+{
+    pid_t pid[4];
+    size_t n = procs_children(l->bench.pid, comm, pid, 4);
+    if (n != 1)
+        fail_msg("%zu children named %s", n, comm);
+    return pid[0];
+}
+
+/* SIGKILL to the bench's child comm: the page says so, then every lane
+ * runs again, a new generation of its clients. */
+static void a_child_dies_and_comes_back(struct browser *b, const struct lesson *l,
+                                        const char *comm, const char *said)
+{
+    cJSON *was = browser_eval(b, "lessonPage.snapshot().generation");
+    char gen[64];
+    assert_true(cJSON_IsString(was)); /* "INSTANCE.GENERATION" */
+    snprintf(gen, sizeof gen, "%s", was->valuestring);
+    cJSON_Delete(was);
+    pid_t pid = child(l, comm);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    char expr[256];
+    snprintf(expr, sizeof expr, "lessonPage.snapshot().status.incident.includes('%s was killed"
+             " by signal 9')", said);
+    if (!browser_wait(b, expr, 10000))
+        fail_with_page(b, "the page never said the child died");
+    snprintf(expr, sizeof expr, "(() => { const s = lessonPage.snapshot(); return s.generation !=="
+             " '%s' && s.status.relay_up && s.status.netsim_up && s.lanes.every((l) =>"
+             " l.state === 'running' && l.marks > 10); })()", gen);
+    if (!browser_wait(b, expr, WAIT_MS))
+        fail_with_page(b, "the lanes never came back");
+    assert_false(procs_alive(pid));
+    assert_true(child(l, comm) != pid);
+    cJSON *s = page(b);
+    print_message("%s killed: %s\n", comm, text(cJSON_GetObjectItem(s, "status"), "incident",
+                                                NULL));
+    cJSON_Delete(s);
+}
+
+/* What a stop must leave behind: nothing. The bench's children and the
+ * namespaces it holds, noted while it runs. */
+struct run_facts {
+    pid_t pids[4];
+    size_t n_pids;
+    uint64_t ns[8];
+    size_t n_ns;
+};
+
+static void note_facts(const struct lesson *l, struct run_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    f->n_pids = procs_children(l->bench.pid, "ricochet-relay", f->pids, 4);
+    f->n_pids += procs_children(l->bench.pid, "ricochet-netsim", f->pids + f->n_pids,
+                                4 - f->n_pids);
+    uint64_t all[8];
+    size_t n = procs_netns_of(l->bench.pid, all, 8);
+    for (size_t i = 1; i < n; i++) /* its own is the machine's */
+        f->ns[f->n_ns++] = all[i];
+    assert_true(f->n_pids == 2);
+    assert_true(f->n_ns == 2); /* the client and the relay namespaces */
+}
+
+/* The files the children of a run write that their bench removes when it
+ * ends (their captured output, netsim's drop log and the key log), found
+ * in /proc, into files. Returns how many. */
+static size_t child_files(const struct run_facts *f, char (*files)[256], size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_pids; i++) {
+        char path[64], args[4096];
+        for (int fd = 1; fd <= 2 && n < cap; fd++) {
+            snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)f->pids[i], fd);
+            ssize_t len = readlink(path, files[n], sizeof files[n] - 1);
+            if (len > 0 && (files[n][len] = '\0', !strncmp(files[n], "/tmp/", 5)))
+                n++;
+        }
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)f->pids[i]);
+        FILE *c = fopen(path, "r");
+        size_t got = c ? fread(args, 1, sizeof args - 1, c) : 0;
+        if (c)
+            fclose(c);
+        args[got] = '\0';
+        for (size_t at = 0; at < got && n < cap; at += strlen(args + at) + 1) /* NUL-separated */
+            if ((!strcmp(args + at, "--drop-log") || !strcmp(args + at, "--keylog")) &&
+                at + strlen(args + at) + 1 < got)
+                snprintf(files[n++], sizeof files[0], "%s", args + at + strlen(args + at) + 1);
+    }
+    return n;
+}
+
+static void nothing_left(const struct run_facts *f)
+{
+    uint64_t deadline = clock_now_ms() + 10000;
+    bool gone = false;
+    while (!gone && clock_now_ms() < deadline) {
+        gone = true;
+        for (size_t i = 0; i < f->n_pids; i++)
+            gone &= !procs_alive(f->pids[i]);
+        for (size_t i = 0; i < f->n_ns; i++)
+            gone &= !procs_netns_held(f->ns[i]);
+        if (!gone)
+            clock_sleep_ms(50);
+    }
+    assert_true(gone); /* the relay, netsim, both namespaces and so netsim's devices */
+}
+
+static const char *const live_args[] = {"--live", "0", "--rate", RATE, "--duration", "20",
+                                        "--grace", GRACE, "--seed", "3", NULL};
+
+static void the_page_teaches(void **state)
+{
+    (void)state;
+    struct lesson l;
+    char dir[] = "/tmp/ricochet-lesson-XXXXXX", png[160];
+    lesson_start(&l, harness_bin_dir(), "ricochet-bench", live_args);
+    cJSON *j = get_json(&l, "/live.json");
+    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
+    cJSON_Delete(j);
+    if (!ip) {
+        spawn_stop(&l.bench, SIGINT, 15000);
+        spawn_free(&l.bench);
+        skip(); /* no namespaces here: without_namespaces covers it */
+    }
+    if (!lanes_running(&l, WAIT_MS))
+        fail_msg("the lanes never ran");
+    servers_tmpdir(dir);
+    struct browser *b = browser_open(dir, l.url, 1500, 1900);
+    if (!browser_wait(b, "window.lessonPage && lessonPage.snapshot().lanes.length >= 9 &&"
+                         " lessonPage.snapshot().lanes.every((l) => l.figures && l.figures.valid)",
+                      WAIT_MS))
+        fail_with_page(b, "the page never drew every lane");
+    cJSON *from = browser_eval(b, "performance.getEntriesByType('resource')"
+                                  ".map((e) => e.name).concat([location.href])");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, from) /* everything from the bench: it works offline */
+        if (strncmp(e->valuestring, l.url, strlen(l.url)) != 0)
+            fail_msg("the page loaded %s", e->valuestring);
+    cJSON_Delete(from);
+    fields_are_the_dissectors(b);
+    loss_from_the_page(b);
+    bool update = getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1");
+    snprintf(png, sizeof png, "%s/lesson.png", dir);
+    long size = browser_screenshot(b, update ? "docs/lesson-page.png" : png);
+    print_message("screenshot: %s, %ld bytes\n", update ? "docs/lesson-page.png" : png, size);
+    assert_true(size > 50000);
+    look_inside(b);
+    refuses_bad_input(&l);
+    a_child_dies_and_comes_back(b, &l, "ricochet-relay", "the relay");
+    a_child_dies_and_comes_back(b, &l, "ricochet-netsim", "netsim");
+    struct run_facts f;
+    note_facts(&l, &f);
+    assert_int_equal(spawn_stop(&l.bench, SIGINT, 15000), 0); /* Ctrl-C */
+    nothing_left(&f);
+    if (!browser_wait(b, "lessonPage.snapshot().error.includes('does not answer')", 5000))
+        fail_with_page(b, "the page never said its server went");
+    browser_close(b);
+    servers_remove_tree(dir);
+    spawn_free(&l.bench);
+}
+
+/* A bench killed outright (a crash) takes its children and namespaces
+ * with it. */
+static void a_crash_leaves_nothing(void **state)
+{
+    (void)state;
+    struct lesson l;
+    lesson_start(&l, harness_bin_dir(), "ricochet-bench", live_args);
+    cJSON *j = get_json(&l, "/live.json");
+    bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
+    cJSON_Delete(j);
+    if (!ip || !lanes_running(&l, WAIT_MS)) {
+        spawn_stop(&l.bench, SIGINT, 15000);
+        spawn_free(&l.bench);
+        if (!ip)
+            skip();
+        fail_msg("the lanes never ran");
+    }
+    struct run_facts f;
+    note_facts(&l, &f);
+    char files[8][256];
+    size_t n_files = child_files(&f, files, 8);
+    spawn_stop(&l.bench, SIGKILL, 5000);
+    nothing_left(&f);
+    spawn_free(&l.bench);
+    for (size_t i = 0; i < n_files; i++) /* what a killed bench could not remove */
+        unlink(files[i]);
+}
+
+/* In a user namespace of its own without a mapping the bench may make no
+ * namespace: one line says which lanes are missing and how to get them;
+ * the page lists them with why; the datagram lanes run through netsim's
+ * UDP proxy. */
+static void without_namespaces(void **state)
+{
+    (void)state;
+    struct lesson l;
+    char bench[512];
+    snprintf(bench, sizeof bench, "%s/ricochet-bench", harness_bin_dir());
+    const char *args[] = {"--user", bench, "--live", "0", "--rate", RATE, "--duration", "5",
+                          NULL};
+    lesson_start(&l, "/usr/bin", "unshare", args);
+    if (!lanes_running(&l, WAIT_MS))
+        fail_msg("the datagram lanes never ran");
+    cJSON *j = get_json(&l, "/live.json");
+    const cJSON *st = cJSON_GetObjectItem(j, "status");
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(st, "ip_mode")));
+    print_message("missing: %s\n", text(st, "missing", NULL));
+    assert_non_null(strstr(text(st, "missing", NULL), "tcp, ws"));
+    assert_non_null(strstr(text(st, "missing", NULL), "unprivileged_userns_clone"));
+    static const char *const streams[] = {"tcp", "ws"};
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(text(lane(j, streams[i]), "state", NULL), "missing");
+        assert_non_null(strstr(text(lane(j, streams[i]), "why", NULL), "IP mode"));
+    }
+    static const char *const datagrams[] = {"unsequenced", "udp", "webrtc", "webrtc-reliable"};
+    for (size_t i = 0; i < sizeof datagrams / sizeof datagrams[0]; i++)
+        assert_true(num(cJSON_GetObjectItem(lane(j, datagrams[i]), "figures"), "delivered_pct",
+                        NULL) > 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(st, "netsim_metrics")), 3);
+    cJSON_Delete(j);
+    assert_int_equal(spawn_stop(&l.bench, SIGINT, 15000), 0);
+    char *err = spawn_read_stderr(&l.bench);
+    const char *line = strstr(err, "ricochet-bench: no IP mode here");
+    assert_non_null(line);
+    assert_null(strstr(line + strlen("ricochet-bench: no IP mode here"), "no IP mode here"));
+    free(err);
+    spawn_free(&l.bench);
+}
+
+/* --live's options that cannot go together: one line each, status 2. */
+static void options_refused(void **state)
+{
+    (void)state;
+    static const char *const cases[][8] = {
+        {"--live", "0", "--rate", "60", "--duration", "30", NULL},
+        {"--live", "0", "--relay", "127.0.0.1:9", NULL},
+        {"--live", "0", "--repeat", "3", NULL},
+        {"--live", "70000", NULL},
+    };
+    static const char *const says[] = {"keeps a lane's last", "not with --relay",
+                                       "not with --relay", "--live"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct spawn_proc p;
+        assert_int_equal(harness_spawn(&p, "ricochet-bench", cases[i]), 0);
+        assert_int_equal(spawn_stop(&p, 0, 10000), 2);
+        char *err = spawn_read_stderr(&p);
+        assert_non_null(strstr(err, says[i]));
+        assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err)); /* one line */
+        free(err);
+        spawn_free(&p);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_page_teaches),
+        cmocka_unit_test(a_crash_leaves_nothing),
+        cmocka_unit_test(without_namespaces),
+        cmocka_unit_test(options_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
