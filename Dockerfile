@@ -20,7 +20,8 @@ RUN make -j"$(nproc)" build/bin/ricochet-relay
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libenet7 libcjson1 libhiredis0.14 \
-      libmicrohttpd12 libsodium23 libssl3 libusrsctp2 libwslay1 \
+      libmicrohttpd12 libsodium23 libssl3 libusrsctp2 libwslay1 libngtcp2-9 \
+      libngtcp2-crypto-gnutls2 libgnutls30 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/bin/ricochet-relay /usr/local/bin/ricochet-relay
 USER nobody

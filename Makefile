@@ -88,10 +88,11 @@ endif
 
 # Packages: compile flags for all; each program links only those it names.
 PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-            libcrypto wslay
+            libcrypto wslay libngtcp2_crypto_gnutls libngtcp2 gnutls
 # usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
-    openssl 2>/dev/null) $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
+    openssl libngtcp2 libngtcp2_crypto_gnutls gnutls 2>/dev/null) \
+    $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
 fallback_libpcap := -lpcap
@@ -105,14 +106,20 @@ fallback_openssl := -lssl -lcrypto
 fallback_libcrypto := -lcrypto
 # wslay (Debian's libwslay-dev) ships no pkg-config file: its library by name.
 fallback_wslay := -lwslay
+# QUIC (relay/quic, libricochet's QUIC transport): ngtcp2 0.12, its GnuTLS
+# crypto helper, GnuTLS (in link order).
+fallback_libngtcp2_crypto_gnutls := -lngtcp2_crypto_gnutls
+fallback_libngtcp2 := -lngtcp2
+fallback_gnutls := -lgnutls
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
-    $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),$(fallback_$(p)))))
+    $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),\
+         $(fallback_$(p)))))
 pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
 MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/enet relay/udp \
-           relay/tcp relay/ws relay/stream relay/webrtc \
+           relay/tcp relay/ws relay/stream relay/webrtc relay/quic \
            client \
            client/swarm client/bot client/tui netsim bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
@@ -124,21 +131,25 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc rtc fleet \
-    relay/core proto/enet proto stats sys
-relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay
+relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc relay/quic rtc \
+    fleet relay/core proto/enet proto stats sys
+relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay \
+    libngtcp2_crypto_gnutls libngtcp2 gnutls
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client rtc proto/enet proto stats sys
-bot_PKGS := libenet libcjson libsodium usrsctp openssl wslay
+bot_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
+    libngtcp2_crypto_gnutls libngtcp2 gnutls
 client_MAIN := client/tui/client_main.c
 client_LIBS := client/tui client rtc proto/enet proto stats sys
-client_PKGS := libenet libcjson ncursesw libsodium usrsctp openssl wslay
+client_PKGS := libenet libcjson ncursesw libsodium usrsctp openssl wslay \
+    libngtcp2_crypto_gnutls libngtcp2 gnutls
 netsim_MAIN := netsim/netsim_main.c
 netsim_LIBS := netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd openssl
 bench_MAIN := bench/bench_main.c
 bench_LIBS := bench netsim client/swarm client rtc harness proto/enet proto stats sys
-bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay libmicrohttpd
+bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay libmicrohttpd \
+    libngtcp2_crypto_gnutls libngtcp2 gnutls
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
@@ -159,26 +170,28 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
-             relay/ws relay/stream harness relay/webrtc rtc fleet relay/core proto/enet proto stats \
-             sys
+             relay/ws relay/stream harness relay/webrtc relay/quic rtc fleet relay/core proto/enet \
+             proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-             wslay
+             wslay libngtcp2_crypto_gnutls libngtcp2 gnutls
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http
+FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc rtc \
-    relay/core proto/enet proto stats sys
+fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
+    relay/quic rtc relay/core proto/enet proto stats sys
 fuzz_netsim_LIBS := netsim proto/enet proto stats sys
 fuzz_client_LIBS := client rtc proto/enet proto stats sys
 fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc rtc proto stats sys
 fuzz_http_LIBS := relay/ws proto stats sys
-FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay
+fuzz_quic_LIBS := relay/quic relay/core proto stats sys
+FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
+    libngtcp2_crypto_gnutls libngtcp2 gnutls
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)
@@ -351,7 +364,8 @@ $(LIB_SO): $(LIB_PARTS) client/libricochet.map
 	$(say) LINK $@
 	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/libricochet.map \
 	    -Wl,-z,defs $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_PARTS) \
-	    $(call pkg_libs,libenet libcjson libsodium usrsctp openssl wslay)
+	    $(call pkg_libs,libenet libcjson libsodium usrsctp openssl wslay \
+	        libngtcp2_crypto_gnutls libngtcp2 gnutls)
 	$(Q)ln -sf $(notdir $@) $(@D)/$(LIB_SONAME) && ln -sf $(LIB_SONAME) $(@D)/libricochet.so
 
 $(LIB_A): $(LIB_PARTS)

@@ -30,16 +30,17 @@
 struct netlab;
 
 /* What the clients of a run speak: a delivery mode over its own transport
- * (ENet, plain UDP, TCP, a WebSocket), or one of the ENet modes over
- * WebRTC's data channels (webrtc: the relay's webrtc edge, the offers
- * through its ws edge). A mode says how states are delivered, WebRTC what
- * carries them. */
+ * (ENet, plain UDP, TCP, a WebSocket), one of the ENet modes over WebRTC's
+ * data channels (webrtc: the relay's webrtc edge, the offers through its ws
+ * edge), or the ENet modes and streams over QUIC (the relay's quic edge).
+ * A mode says how states are delivered, the carrier what carries them. */
 struct bench_mode {
     enum proto_mode mode;
-    bool webrtc;
+    uint8_t carrier;        /* enum ricochet_transport: RICOCHET_TRANSPORT_DEFAULT (the
+                               mode's own), _WEBRTC or _QUIC */
 };
-#define BENCH_MODES (PROTO_MODE_COUNT + 3) /* the lanes: the modes, then the ENet modes over
-                                              WebRTC */
+#define BENCH_MODES 13 /* the lanes: the mode table's rows over their own transports, the
+                          ENet modes over WebRTC, the ENet modes and streams over QUIC */
 
 /* A lane (docs/design.md, "Lanes, modes and edges"): one carrier and one
  * mode over it, a row of bench_mode.c's table. --modes, the reports' order,
@@ -55,8 +56,11 @@ struct bench_lane {
                                its offers go to "ws"); NULL: edge */
     bool ip;                /* a TCP stream: netsim impairs it in IP mode only */
     const char *wire;       /* netsim's --wire reader of its datagrams ("enet", "udp",
-                               "webrtc" with the clients' key log); NULL: a stream, read by
-                               IP mode from its TCP segments */
+                               "webrtc" with the clients' key log); NULL: a stream (ip),
+                               read by IP mode from its TCP segments, or datagrams netsim
+                               carries and names no state in (QUIC: encrypted whole) */
+    bool secure;            /* the carrier encrypts every byte: with --encrypt the relay
+                               seals none of its sessions */
     struct {                /* how plots and the lesson page draw it */
         const char *color;  /* "#1f77b4" */
         int dash, point;    /* gnuplot's dt and pt */
@@ -365,7 +369,8 @@ struct bench_tcp_recovery {
 struct bench_result {
     struct bench_params params;
     enum proto_mode mode;
-    bool webrtc;             /* ... over WebRTC (struct bench_mode) */
+    uint8_t carrier;         /* ... over this (struct bench_mode) */
+    bool webrtc;             /* ... over WebRTC */
     bool ok;                 /* false: the run failed; error says why */
     char error[256];
 

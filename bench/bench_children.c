@@ -198,7 +198,7 @@ int run_start_relay(struct run *run, int *port)
 static int audit_file(struct run *run, const char *kind, char *path, size_t cap)
 {
     const struct bench_params *p = run->params;
-    struct bench_mode m = {run->mode, run->webrtc};
+    struct bench_mode m = {run->mode, run->carrier};
     if (run->cfg->drop_log_dir[0]) {
         snprintf(path, cap, "%s/%s_%s_clients%ld_rate%g_loss%g_delay%g_jitter%g.log",
                  run->cfg->drop_log_dir, kind, bench_mode_name(m), p->clients, p->rate_hz,
@@ -231,7 +231,7 @@ static size_t audit_args(struct run *run, const char **args)
     args[n++] = "--drop-log";
     args[n++] = run->drop_log;
     /* a stream's states are read from its segments in IP mode, whatever --wire */
-    const char *wire = bench_lane_of((struct bench_mode){run->mode, run->webrtc})->wire;
+    const char *wire = bench_lane_of((struct bench_mode){run->mode, run->carrier})->wire;
     args[n++] = "--wire";
     args[n++] = wire ? wire : "udp";
     if (run->webrtc) {
@@ -270,7 +270,12 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
     }
     /* the audit: one line per state netsim dropped or forwarded (WebRTC's
      * relay seals nothing: netsim reads it with the key log) */
-    if (run->cfg->encrypt && !run->webrtc) {
+    const struct bench_lane *lane = bench_lane_of((struct bench_mode){run->mode, run->carrier});
+    if (!lane->wire && !lane->ip) {
+        snprintf(r->audit.skipped, sizeof r->audit.skipped,
+                 "%s: netsim carries its packets and names no state in them (encrypted "
+                 "whole)", lane->name);
+    } else if (run->cfg->encrypt && !lane->secure) {
         snprintf(r->audit.skipped, sizeof r->audit.skipped,
                  "sealed states: netsim sees flows, sizes and ENet headers, not who sent "
                  "what (docs/tickets.md)");

@@ -119,8 +119,8 @@ static void check_payload(struct run *run, size_t i, const struct ricochet_event
     a->payload_corrupt += !run_payload_intact(run->peers[i].c, ev, run->params->payload);
 }
 
-/* A state that reached receiver i: its payload, its audit, its receive
- * statistics and the figures made of them. */
+/* A state from another member: latency, the audit, the receive statistics,
+ * the strip, gaps and the timeline. */
 static void on_state(struct run *run, size_t i, const struct ricochet_event *ev)
 {
     int s = peer_index(run, i, ev->id);
@@ -305,7 +305,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .n_ports = run_fleet_entries(run),
                               .rejoin_ms = run->n_fleet ? FLEET_REJOIN_MS : 0,
                               .transport = (enum ricochet_transport)bench_lane_of(
-                                  (struct bench_mode){run->mode, run->webrtc})->transport,
+                                  (struct bench_mode){run->mode, run->carrier})->transport,
                               .keylog = run->keylog[0] ? run->keylog : NULL};
     struct swarm_hooks hooks = {.ctx = run, .sent = swarm_sent, .event = swarm_event,
                                 .created = swarm_created};
@@ -324,8 +324,9 @@ int run_setup_clients(struct run *run, const char *host, int port)
      * also wait for every member to be known. */
     if (swarm_wait_ready(run->sw, true, deadline, &run_stop, err, sizeof err) != 0)
         return run_fail(run, "setup: %s (within %ld ms)", err, run->cfg->setup_timeout_ms);
-    /* (DTLS encrypts a WebRTC session whole: the relay seals none) */
-    for (size_t i = 0; run->cfg->encrypt && !run->webrtc && i < n; i++)
+    /* (DTLS or TLS encrypts a WebRTC or QUIC session whole: the relay seals none) */
+    bool secure = bench_lane_of((struct bench_mode){run->mode, run->carrier})->secure;
+    for (size_t i = 0; run->cfg->encrypt && !secure && i < n; i++)
         if (!ricochet_sealed(run->peers[i].c))
             return run_fail(run, "%s: the relay did not seal its session (is it run with "
                             "--encrypt?)", swarm_name(run->sw, i));
@@ -449,7 +450,8 @@ static void record_figures(struct run *run, const struct window_start *w0)
         struct peer *p = &run->peers[i];
         struct client_netinfo ni;
         client_netinfo(p->c, &ni);
-        if (proto_mode_info(run->mode)->enet && !run->webrtc && !p->dead) {
+        if (proto_mode_info(run->mode)->enet && run->carrier == RICOCHET_TRANSPORT_DEFAULT &&
+            !p->dead) {
             r->enet_rtt_ms += ni.enet_rtt_ms;
             r->enet_loss_pct += 100.0 * ni.enet_loss;
             enet_n++;

@@ -10,32 +10,44 @@
 #include "bench.h"
 
 /* In the order reports list them: the mode table's rows over their own
- * transports, then the ENet modes over WebRTC. */
-/* In the order reports list them: the mode table's rows over their own
- * transports, then the ENet modes over WebRTC. Unsequenced and sequenced
- * often lie on top of each other in a plot: each lane has its own dash and
- * point type, and plots draw them from the last to the first, so
- * unsequenced comes out on top. */
+ * transports, then the ENet modes over WebRTC, then over QUIC. Unsequenced
+ * and sequenced often lie on top of each other in a plot: each lane has its
+ * own dash and point type, and plots draw them from the last to the first,
+ * so unsequenced comes out on top. */
+#define OWN RICOCHET_TRANSPORT_DEFAULT
+#define RTC RICOCHET_TRANSPORT_WEBRTC
+#define QUIC RICOCHET_TRANSPORT_QUIC
 static const struct bench_lane lanes[] = {
-    {"unsequenced", "ENet, unsequenced", {PROTO_MODE_UNSEQUENCED, false},
-     RICOCHET_TRANSPORT_DEFAULT, "enet", NULL, false, "enet", {"#1f77b4", 1, 7, 2.5}},
-    {"sequenced", "ENet, sequenced", {PROTO_MODE_SEQUENCED, false}, RICOCHET_TRANSPORT_DEFAULT,
-     "enet", NULL, false, "enet", {"#2ca02c", 2, 5, 2}},
-    {"reliable", "ENet, reliable", {PROTO_MODE_RELIABLE, false}, RICOCHET_TRANSPORT_DEFAULT,
-     "enet", NULL, false, "enet", {"#d62728", 1, 9, 2}},
-    {"udp", "plain UDP", {PROTO_MODE_UDP, false}, RICOCHET_TRANSPORT_DEFAULT, "udp", NULL,
-     false, "udp", {"#7f7f7f", 4, 11, 2}},
-    {"tcp", "TCP, one stream", {PROTO_MODE_TCP, false}, RICOCHET_TRANSPORT_DEFAULT, "tcp",
-     NULL, true, NULL, {"#ff7f0e", 1, 6, 2}},
-    {"ws", "WebSocket", {PROTO_MODE_WS, false}, RICOCHET_TRANSPORT_DEFAULT, "ws", NULL, true,
-     NULL, {"#9467bd", 2, 12, 2}},
-    {"webrtc", "WebRTC, unsequenced", {PROTO_MODE_UNSEQUENCED, true}, RICOCHET_TRANSPORT_WEBRTC,
-     "webrtc", "ws", false, "webrtc", {"#17becf", 3, 13, 2}},
-    {"webrtc-sequenced", "WebRTC, sequenced", {PROTO_MODE_SEQUENCED, true},
-     RICOCHET_TRANSPORT_WEBRTC, "webrtc", "ws", false, "webrtc", {"#bcbd22", 5, 4, 2}},
-    {"webrtc-reliable", "WebRTC, reliable", {PROTO_MODE_RELIABLE, true},
-     RICOCHET_TRANSPORT_WEBRTC, "webrtc", "ws", false, "webrtc", {"#8c564b", 3, 8, 2}},
+    {"unsequenced", "ENet, unsequenced", {PROTO_MODE_UNSEQUENCED, OWN}, OWN, "enet", NULL, false,
+     "enet", false, {"#1f77b4", 1, 7, 2.5}},
+    {"sequenced", "ENet, sequenced", {PROTO_MODE_SEQUENCED, OWN}, OWN, "enet", NULL, false,
+     "enet", false, {"#2ca02c", 2, 5, 2}},
+    {"reliable", "ENet, reliable", {PROTO_MODE_RELIABLE, OWN}, OWN, "enet", NULL, false, "enet",
+     false, {"#d62728", 1, 9, 2}},
+    {"udp", "plain UDP", {PROTO_MODE_UDP, OWN}, OWN, "udp", NULL, false, "udp", false,
+     {"#7f7f7f", 4, 11, 2}},
+    {"tcp", "TCP, one stream", {PROTO_MODE_TCP, OWN}, OWN, "tcp", NULL, true, NULL, false,
+     {"#ff7f0e", 1, 6, 2}},
+    {"ws", "WebSocket", {PROTO_MODE_WS, OWN}, OWN, "ws", NULL, true, NULL, false,
+     {"#9467bd", 2, 12, 2}},
+    {"webrtc", "WebRTC, unsequenced", {PROTO_MODE_UNSEQUENCED, RTC}, RTC, "webrtc", "ws", false,
+     "webrtc", true, {"#17becf", 3, 13, 2}},
+    {"webrtc-sequenced", "WebRTC, sequenced", {PROTO_MODE_SEQUENCED, RTC}, RTC, "webrtc", "ws",
+     false, "webrtc", true, {"#bcbd22", 5, 4, 2}},
+    {"webrtc-reliable", "WebRTC, reliable", {PROTO_MODE_RELIABLE, RTC}, RTC, "webrtc", "ws",
+     false, "webrtc", true, {"#8c564b", 3, 8, 2}},
+    {"quic", "QUIC, datagrams", {PROTO_MODE_UNSEQUENCED, QUIC}, QUIC, "quic", NULL, false, NULL,
+     true, {"#e377c2", 4, 2, 2}},
+    {"quic-sequenced", "QUIC, sequenced datagrams", {PROTO_MODE_SEQUENCED, QUIC}, QUIC, "quic",
+     NULL, false, NULL, true, {"#f7b6d2", 5, 3, 2}},
+    {"quic-reliable", "QUIC, one stream", {PROTO_MODE_RELIABLE, QUIC}, QUIC, "quic", NULL, false,
+     NULL, true, {"#c49c94", 2, 10, 2}},
+    {"quic-streams", "QUIC, a stream per sender", {PROTO_MODE_STREAMS, QUIC}, QUIC, "quic", NULL,
+     false, NULL, true, {"#393b79", 1, 14, 2}},
 };
+#undef OWN
+#undef RTC
+#undef QUIC
 #define N_LANES (sizeof lanes / sizeof lanes[0])
 _Static_assert(N_LANES == BENCH_MODES, "a lane per row: BENCH_MODES counts them");
 
@@ -47,7 +59,7 @@ const struct bench_lane *bench_lane(int index)
 int bench_mode_index(struct bench_mode m)
 {
     for (size_t i = 0; i < N_LANES; i++)
-        if (lanes[i].mode.mode == m.mode && lanes[i].mode.webrtc == m.webrtc)
+        if (lanes[i].mode.mode == m.mode && lanes[i].mode.carrier == m.carrier)
             return (int)i;
     return -1;
 }
@@ -55,7 +67,7 @@ int bench_mode_index(struct bench_mode m)
 struct bench_mode bench_mode_at(int index)
 {
     const struct bench_lane *l = bench_lane(index);
-    return l ? l->mode : (struct bench_mode){(enum proto_mode)index, false};
+    return l ? l->mode : (struct bench_mode){(enum proto_mode)index, RICOCHET_TRANSPORT_DEFAULT};
 }
 
 const struct bench_lane *bench_lane_of(struct bench_mode m)
@@ -91,5 +103,5 @@ char *bench_mode_choices(char *buf, size_t cap)
 
 struct bench_mode bench_result_mode(const struct bench_result *r)
 {
-    return (struct bench_mode){r->mode, r->webrtc};
+    return (struct bench_mode){r->mode, r->carrier};
 }

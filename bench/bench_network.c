@@ -35,7 +35,7 @@ int run_relay_netns(const struct run *run)
 
 const char *run_relay_transport(const struct run *run)
 {
-    const struct bench_lane *l = bench_lane_of((struct bench_mode){run->mode, run->webrtc});
+    const struct bench_lane *l = bench_lane_of((struct bench_mode){run->mode, run->carrier});
     /* over WebRTC: where the offers go; the webrtc edge is beside it */
     return l->offers ? l->offers : l->edge;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../client/ricochet.h"
 #include "../client/swarm/swarm.h"
 #include "../relay/core/relay.h"
 #include "../sys/log.h"
@@ -53,8 +54,10 @@ static const struct option_def options[] = {
      NULL, "all clients joined and seeing each other within this, seconds"},
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
      "unsequenced,sequenced,reliable,udp", 1, 128, NULL,
-     "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, and the ENet modes over "
-     "WebRTC's data channels: webrtc (unsequenced), webrtc-sequenced, webrtc-reliable"},
+     "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, the ENet modes over "
+     "WebRTC's data channels: webrtc (unsequenced), webrtc-sequenced, webrtc-reliable, and "
+     "over QUIC: quic (unsequenced datagrams), quic-sequenced, quic-reliable (one stream), "
+     "quic-streams (a stream per sender)"},
     {"path-loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
      "loss % over the whole path client -> relay -> client, split over netsim's two hops "
      "(netsim's own --loss is per hop)", .old_name = "loss"},
@@ -230,6 +233,12 @@ static const struct options_manual manual = {
         "where each client POSTs its offer, and a webrtc edge whose answers name netsim "
         "(--webrtc-advertise); netsim reads the states inside DTLS with the key log the "
         "clients write, so their audit is as over ENet.\n"
+        "\n"
+        "The modes quic, quic-sequenced, quic-reliable and quic-streams are libricochet's QUIC "
+        "transport against the relay's quic edge: unsequenced and sequenced states in QUIC "
+        "datagrams, reliable ones on one stream to each receiver, and the mode streams, a "
+        "stream per sender. netsim carries QUIC through its proxy or in IP mode, but names no "
+        "state in its packets (encrypted whole): these lanes are not audited.\n"
         "\n"
         "--live PORT runs the lesson until stopped: every lane of the bench's table (--modes "
         "aside), a sender and a receiver each at --rate, through one netsim in IP mode with "
@@ -436,22 +445,27 @@ static bool modes_stream(const char *text)
     return false;
 }
 
-static bool modes_webrtc(const char *text)
+/* Does --modes name a lane over this carrier (enum ricochet_transport)? */
+static bool modes_over(const char *text, int carrier)
 {
     struct bench_mode modes[BENCH_MODES];
     int n = parse_modes(text, modes);
     for (int i = 0; i < n; i++)
-        if (modes[i].webrtc)
+        if (modes[i].carrier == carrier)
             return true;
     return false;
 }
 
-/* The modes over WebRTC: what they cannot go with. netsim sits between the
+/* The lanes over QUIC and WebRTC: what they cannot go with. A QUIC lane
+ * runs on one relay's quic edge. Over WebRTC, netsim sits between the
  * clients and the relay's webrtc edge, whose answers name it
  * (--webrtc-advertise); the offers go to the ws edge directly. */
-static void check_webrtc(const struct bench_options *c, bool impaired)
+static void check_carriers(const struct bench_options *c, bool impaired)
 {
-    if (!modes_webrtc(c->modes))
+    if (modes_over(c->modes, RICOCHET_TRANSPORT_QUIC) && c->fleet)
+        options_fail(PROG, "--modes quic...: not with --fleet (the bench runs QUIC on one "
+                           "relay)");
+    if (!modes_over(c->modes, RICOCHET_TRANSPORT_WEBRTC))
         return;
     if (c->netsim_ip || c->fleet || c->aoi > 0)
         options_fail(PROG, "--modes webrtc: not with --netsim-ip, --fleet or --aoi (the "
@@ -470,7 +484,7 @@ static void check_network(const struct bench_options *c)
     if (c->netsim_ip && (c->relay[0] || c->procs > 1 || c->fleet || c->aoi > 0))
         options_fail(PROG, "--netsim-ip starts the relay in a namespace of its own and the "
                            "clients in another: not with --relay, --procs, --fleet or --aoi");
-    check_webrtc(c, impaired);
+    check_carriers(c, impaired);
     if (!modes_stream(c->modes))
         return;
     if (impaired && !c->netsim_ip && !c->relay[0])

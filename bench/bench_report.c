@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../client/ricochet.h"
 #include "../sys/version.h"
 #include "audit.h"
 
@@ -276,7 +277,7 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
             snprintf(diff, sizeof diff, proto_mode_lossless(x->mode) ? "retx" : "%+.2f",
                      x->loss_diff_pct);
         }
-        if (proto_mode_info(x->mode)->enet && !x->webrtc) {
+        if (proto_mode_info(x->mode)->enet && x->carrier == RICOCHET_TRANSPORT_DEFAULT) {
             snprintf(rtt, sizeof rtt, "%.1f", x->enet_rtt_ms);
             snprintf(eloss, sizeof eloss, "%.2f", x->enet_loss_pct);
         }

@@ -215,10 +215,11 @@ int bench_run(const struct bench_config *cfg, const struct bench_params *params,
     memset(r, 0, sizeof *r);
     r->params = *params;
     r->mode = mode.mode;
-    r->webrtc = mode.webrtc;
+    r->carrier = mode.carrier;
+    r->webrtc = mode.carrier == RICOCHET_TRANSPORT_WEBRTC;
     r->ok = true;
-    struct run run = {.cfg = cfg, .params = params, .mode = mode.mode, .webrtc = mode.webrtc,
-                      .r = r};
+    struct run run = {.cfg = cfg, .params = params, .mode = mode.mode, .carrier = mode.carrier,
+                      .webrtc = r->webrtc, .r = r};
     run.n = (size_t)params->clients;
     run.k = cfg->room_size > 0 && (size_t)cfg->room_size < run.n ? (size_t)cfg->room_size
                                                                   : run.n;

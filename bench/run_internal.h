@@ -45,6 +45,7 @@ struct run {
     const struct bench_config *cfg;
     const struct bench_params *params;
     enum proto_mode mode;
+    uint8_t carrier;        /* ... over this (struct bench_mode) */
     bool webrtc;            /* ... over WebRTC: the relay's ws and webrtc edges */
     struct bench_result *r;
     size_t n;

@@ -3,6 +3,7 @@
  * entry points of tests and fuzz targets (client_test.h). What it does
  * between is in the files below it, which never call back up:
  *   client_enet.c, client_udp.c, client_tcp.c, client_ws.c, client_webrtc.c,
+ *   client_quic.c,
  *   client_detached.c the transports, behind struct client_transport_ops
  *                     (client_internal.h); client_offer.c, WebRTC's signalling
  *   client_receive.c  what the session receives: states, batches, control
@@ -40,14 +41,17 @@ static const struct client_transport_ops *const client_transports[] = {
     &client_udp_ops,
     &client_tcp_ops,
     &client_ws_ops,
+    &client_quic_ops,
 };
 
-/* The transport the config asks for: WebRTC's if it says so, else the one
- * that carries its mode (a valid mode: client_new checks). */
+/* The transport the config asks for: WebRTC's or QUIC's if it says so,
+ * else the first that carries its mode (a valid mode: client_new checks). */
 static const struct client_transport_ops *client_transport_for(const struct client_config *cfg)
 {
     if (cfg->transport == RICOCHET_TRANSPORT_WEBRTC)
         return &client_webrtc_ops; /* client_new checks that it carries the mode */
+    if (cfg->transport == RICOCHET_TRANSPORT_QUIC)
+        return &client_quic_ops;
     size_t n = sizeof client_transports / sizeof client_transports[0];
     for (size_t i = 0; i < n; i++)
         if (client_transports[i]->caps.modes & (1u << cfg->mode))
@@ -78,8 +82,10 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
         return NULL;
     }
     if (!(client_transport_for(cfg)->caps.modes & (1u << cfg->mode))) {
-        snprintf(err, err_cap, "client: WebRTC carries the modes unsequenced, sequenced and "
-                 "reliable, not %s", proto_mode_name(cfg->mode));
+        snprintf(err, err_cap, "client: %s carries the modes unsequenced, sequenced, reliable%s, "
+                 "not %s", cfg->transport == RICOCHET_TRANSPORT_QUIC ? "QUIC" : "WebRTC",
+                 cfg->transport == RICOCHET_TRANSPORT_QUIC ? " and streams" : "",
+                 proto_mode_name(cfg->mode));
         return NULL;
     }
     struct ricochet *c = calloc(1, sizeof *c);
@@ -273,4 +279,15 @@ const uint8_t *ricochet_event_bytes(const struct ricochet *c, size_t *len)
     if (len)
         *len = n;
     return n ? c->ev_bytes : NULL;
+}
+
+void client_set_fate(struct ricochet *c, client_fate_fn fn, void *ctx)
+{
+    c->fate = fn;
+    c->fate_ctx = ctx;
+}
+
+int client_rebind(struct ricochet *c)
+{
+    return c && c->ops && c->ops->rebind ? c->ops->rebind(c) : -1;
 }

@@ -68,9 +68,18 @@ struct client_config {
     enum ricochet_transport transport; /* RICOCHET_TRANSPORT_DEFAULT: the mode's (above);
                             _WEBRTC: data channels (an ENet mode), host:port the
                             relay's ws edge, where the offer goes */
-    const char *keylog;  /* WebRTC: append the DTLS secrets to this key log (NULL:
-                            none); ricochet_config_set_keylog */
+    const char *keylog;  /* WebRTC, QUIC: append the DTLS or TLS secrets to this key
+                            log (NULL: none); ricochet_config_set_keylog */
+    const char *pin;     /* QUIC: the relay certificate's SHA-256, 64 lowercase hex
+                            digits (client_pin_parse's); NULL: any certificate */
 };
+
+#define CLIENT_PIN_HEX 64 /* a pin's hex digits: SHA-256's 32 bytes */
+
+/* A certificate's SHA-256 as a user writes it (64 hex digits, either case,
+ * with or without ':' between bytes) into out: 64 lowercase hex digits and
+ * a NUL. Returns 0, or -1 if it is not that. */
+int client_pin_parse(const char *text, char out[CLIENT_PIN_HEX + 1]);
 
 /* A member of my room as this client sees it. */
 struct client_member {
@@ -102,6 +111,11 @@ struct client_netinfo {
     int enet_peer_out;          /* ENet header peer id of my datagrams (the relay's slot
                                    for me), -1 in udp mode or unconnected */
     int enet_peer_in;           /* ... of the relay's datagrams to me (my host's slot) */
+    uint32_t quic_rtt_ms;       /* QUIC: ngtcp2's smoothed RTT (0 on the others) */
+    uint64_t quic_datagrams_acked;   /* QUIC: my DATAGRAM frames the relay acknowledged, */
+    uint64_t quic_datagrams_lost;    /* ... ngtcp2 declared lost (what the sender knew), */
+    uint64_t quic_datagrams_dropped; /* ... dropped before they left (congestion control
+                                        held back more than 64) */
 };
 
 /* Starts connecting and joining; does not block. Returns NULL with a
@@ -162,6 +176,21 @@ int client_send_state_payload(struct ricochet *c, const struct proto_state *s,
                               const uint8_t *payload, size_t len);
 
 enum proto_mode client_mode(const struct ricochet *c);
+
+/* Moves the session to a new socket of its own (another port): QUIC's
+ * connection migration, the relay keeping the member. Returns 0, or -1
+ * (another transport, not up yet, or no socket). */
+int client_rebind(struct ricochet *c);
+/* What my transport learned of the fate of my unreliable states: QUIC
+ * calls fn when the relay acknowledged the datagram that carried the state
+ * of this seq (lost false), or when ngtcp2 declared it lost (lost true;
+ * it is never sent again): what the sender knew, beside what the network
+ * did. The other transports never call it. fn runs inside ricochet_poll or
+ * a send, from inside the transport: it must not call the library. NULL:
+ * none. */
+typedef void (*client_fate_fn)(void *ctx, struct ricochet *c, uint32_t seq, bool lost);
+void client_set_fate(struct ricochet *c, client_fate_fn fn, void *ctx);
+
 /* The socket the session's datagrams or stream cross (ricochet_fd may be
  * an epoll set holding it): its local endpoint, its kernel counters. */
 int client_socket(const struct ricochet *c);

@@ -15,6 +15,8 @@
  *   client_webrtc.c    client_webrtc_ops: WebRTC data channels (rtc/rtc_peer.h)
  *                      on one UDP socket, the ENet modes by channel; its offer
  *                      POSTed by client_offer.c.
+ *   client_quic.c      client_quic_ops: one QUIC connection (ngtcp2, GnuTLS):
+ *                      the ENet modes and streams, datagrams and streams.
  *   client_detached.c  client_detached_ops: no socket at all; tests and fuzz
  *                      targets feed it with client_receive (client_test.h).
  *
@@ -27,7 +29,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <stdio.h>
+
 #include "client.h"
+#include "../proto/quicmsg.h"
 #include "../proto/seal.h"
 #include "../sys/netaddr.h"
 #include "../stats/rng.h"
@@ -121,6 +129,9 @@ struct client_transport_ops {
     /* The socket the session's datagrams or stream cross, where fd is an
      * epoll set holding it (NULL: fd is that socket). */
     int (*socket)(const struct ricochet *c);
+    /* A new socket for the session (QUIC's connection migration); NULL:
+     * none. Returns 0 or -1. */
+    int (*rebind)(struct ricochet *c);
 };
 
 extern const struct client_transport_ops client_enet_ops;
@@ -128,6 +139,7 @@ extern const struct client_transport_ops client_udp_ops;
 extern const struct client_transport_ops client_tcp_ops;
 extern const struct client_transport_ops client_ws_ops;
 extern const struct client_transport_ops client_webrtc_ops;
+extern const struct client_transport_ops client_quic_ops;
 extern const struct client_transport_ops client_detached_ops;
 
 /* A member that left my room, remembered so that a late state does not list
@@ -182,6 +194,8 @@ struct ricochet {
     struct client_transport_caps caps; /* ops->caps, or (detached) those of the
                                           transport the mode would pick */
     void *tp;                 /* the transport's own state */
+    client_fate_fn fate;      /* client_set_fate's, and its context */
+    void *fate_ctx;
 
     enum client_phase phase;
     bool final_returned;      /* DISCONNECTED handed out: poll returns -1 */
@@ -336,6 +350,117 @@ void client_stream_hang_up(struct client_stream *s);
  * segments either way: what crossed the wire. */
 int client_stream_op_fd(const struct ricochet *c);
 void client_stream_op_netinfo(const struct ricochet *c, struct client_netinfo *info);
+
+/* ---- one QUIC connection (client_quic_conn.c) ---- */
+
+#define CLIENT_QUIC_PKT 1452              /* the longest UDP payload written */
+#define CLIENT_QUIC_READS_MAX 64          /* datagrams read per step, at most */
+#define CLIENT_QUIC_CID_LEN 16
+#define CLIENT_QUIC_QUEUE_MAX (1 << 20)   /* bytes of messages waiting to be handed out, at most */
+#define CLIENT_QUIC_SENDER_STREAMS 512    /* streams the relay may open at once (MAX_STREAMS) */
+#define CLIENT_QUIC_DGRAMS_MAX 64         /* datagrams congestion control may hold back */
+#define CLIENT_QUIC_WRITE_PKTS 64         /* packets written per call, at most */
+#define CLIENT_QUIC_WAIT_MAX_MS 50        /* a step's wait, at most (ngtcp2's timers between) */
+
+struct client_quic_queued {
+    uint64_t at;               /* when its packet was read */
+    uint32_t len;
+    uint8_t channel;
+    uint32_t flags;
+};
+
+/* A stream the relay opened for one sender's states. */
+struct client_quic_in {
+    int64_t sid;
+    struct quicmsg_reader r;
+};
+
+/* A datagram waiting for congestion control. */
+struct client_quic_dgram {
+    uint16_t len;
+    uint32_t seq;
+    uint8_t bytes[QUICMSG_DATAGRAM_MAX];
+};
+
+struct client_quic {
+    int ep;                    /* epoll: the socket */
+    int fd;                    /* the UDP socket, connected to the relay */
+    union netaddr local;       /* its address */
+    ngtcp2_conn *conn;
+    gnutls_session_t tls;
+    gnutls_certificate_credentials_t cred;
+    ngtcp2_crypto_conn_ref ref;
+    struct ricochet *c;
+    FILE *keylog;
+    char pin[CLIENT_PIN_HEX + 1]; /* "": none */
+    bool opened;               /* the handshake completed during the last input */
+    bool up;                   /* the control stream is open: the session's */
+    bool closed;               /* the connection ended (ngtcp2 said so) */
+    bool reset;                /* ... by the relay's stateless reset */
+    bool pin_failed;
+    bool draining;             /* closing: what comes is not queued */
+    uint64_t heard_us;         /* the last packet from the relay */
+    uint64_t read_at;          /* the time of the packet being read */
+    uint64_t close_code;       /* the relay's CONNECTION_CLOSE, if it came */
+    bool close_app;            /* ... an application's (the relay's error code) */
+    /* streams */
+    int64_t up_sid;            /* my own (streams mode), -1: not open */
+    struct quicmsg_reader control_in;
+    struct quicmsg_out control_out, up_out;
+    struct client_quic_in *ins;
+    size_t n_ins, cap_ins;
+    /* datagrams out, held by congestion control */
+    struct client_quic_dgram *dgrams;
+    size_t n_dgrams;
+    uint64_t dgrams_acked, dgrams_lost, dgrams_dropped;
+    /* messages in */
+    uint8_t *in;               /* each a struct client_quic_queued then its bytes */
+    size_t in_len, in_at, in_cap;
+};
+
+/* The session's socket (a port the kernel picks, connected to c->relay),
+ * ngtcp2's client connection and GnuTLS's session (ALPN "ricochet", the
+ * pin, the key log) for t. Returns 0, or -1 with a one-line message in
+ * err (client_quic_free cleans up). */
+int client_quic_start(struct ricochet *c, struct client_quic *t, const struct client_config *cfg,
+                      char *err, size_t err_cap);
+
+/* Reads what the socket holds into the connection (CLIENT_QUIC_READS_MAX
+ * datagrams at most), then runs its timers if due. Messages that came are
+ * queued in t->in. Returns 0, or a negative ngtcp2 error (it is over). */
+int client_quic_read(struct ricochet *c, struct client_quic *t, uint64_t now);
+
+/* Writes what waits: handshake, acknowledgements, datagrams, streams (my
+ * own opened once the relay gives credit). Returns 0, or a negative
+ * ngtcp2 error. */
+int client_quic_write(struct ricochet *c, struct client_quic *t);
+
+/* Opens the control stream (the session's, id 0). Returns 0 or -1. */
+int client_quic_control(struct client_quic *t);
+
+/* Does the relay take a datagram of a len-byte message? */
+bool client_quic_dgram_fits(const struct client_quic *t, size_t len);
+
+/* The session ends with why the connection did (rv: ngtcp2's error, or
+ * 0: closed), unless the relay's farewell said it first. */
+void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv);
+
+/* How long a step may wait: wait_ms, no later than ngtcp2's next timer. */
+int client_quic_wait_ms(const struct client_quic *t, int wait_ms);
+
+/* A new socket and ngtcp2's immediate migration to it. Returns 0 or -1. */
+int client_quic_migrate(struct ricochet *c, struct client_quic *t);
+
+/* Leaving: the control stream's bytes get DESTROY_WAIT_MS to be
+ * acknowledged, then CONNECTION_CLOSE (no error). */
+void client_quic_goodbye(struct ricochet *c, struct client_quic *t);
+
+/* ngtcp2's smoothed RTT, ms. */
+uint32_t client_quic_rtt_ms(const struct client_quic *t);
+
+/* Frees the connection, the session's TLS, the streams and the sockets
+ * (not t itself). */
+void client_quic_free(struct client_quic *t);
 
 /* ---- WebRTC's signalling: one offer POSTed (client_offer.c) ---- */
 

@@ -503,13 +503,15 @@ static int dispatch(struct ricochet *c, uint8_t channel, uint32_t flags, const u
                     size_t len, bool clear, uint64_t now, struct ricochet_event *ev)
 {
     /* A transport without channels (a datagram, a stream) hands every
-     * message over on its pseudo channel; the first byte tells them apart. */
+     * message over on its pseudo channel; the first byte tells them apart.
+     * One with channels uses ENet's, and a pseudo channel only of a mode it
+     * carries (QUIC's streams of senders' own). */
     bool pseudo = proto_channel_bare(channel);
     /* the mode table says which mode (channel, flags) is, and whether mine carry it */
     enum proto_mode mode;
     bool mine = proto_mode_from_down(channel, pseudo ? 0 : flags, &mode) == 0 &&
                 (c->caps.modes & (1u << mode));
-    if (c->caps.channels == pseudo || (pseudo && !mine)) {
+    if ((!pseudo && !c->caps.channels) || (pseudo && !mine)) {
         client_bad_message(c, "message on the other transport's channel", PROTO_E_VALUE);
         return 0;
     }

@@ -33,7 +33,8 @@ _Static_assert((int)RICOCHET_MODE_UNSEQUENCED == (int)PROTO_MODE_UNSEQUENCED &&
                    (int)RICOCHET_MODE_RELIABLE == (int)PROTO_MODE_RELIABLE &&
                    (int)RICOCHET_MODE_UDP == (int)PROTO_MODE_UDP &&
                    (int)RICOCHET_MODE_TCP == (int)PROTO_MODE_TCP &&
-                   (int)RICOCHET_MODE_WS == (int)PROTO_MODE_WS && PROTO_MODE_COUNT == 6,
+                   (int)RICOCHET_MODE_WS == (int)PROTO_MODE_WS &&
+                   (int)RICOCHET_MODE_STREAMS == (int)PROTO_MODE_STREAMS && PROTO_MODE_COUNT == 7,
                "ricochet.h's modes are the mode table's");
 _Static_assert(RICOCHET_PAYLOAD_MAX == SEAL_STATE_MAX - PROTO_STATE_SIZE &&
                    RICOCHET_EVENT_MAX == PROTO_EVENT_BODY_MAX &&
@@ -56,6 +57,7 @@ struct ricochet_config {
     char ticket[RICOCHET_TICKET_MAX + 1]; /* "" = none */
     enum ricochet_transport transport;
     char keylog[CONFIG_PATH_MAX + 1];     /* "" = none */
+    char pin[CLIENT_PIN_HEX + 1];         /* "" = none */
 };
 
 /* ---- versions and modes ---- */
@@ -166,7 +168,7 @@ int ricochet_config_set_transport(struct ricochet_config *cfg,
                                   enum ricochet_transport transport)
 {
     if (!cfg || (transport != RICOCHET_TRANSPORT_DEFAULT &&
-                 transport != RICOCHET_TRANSPORT_WEBRTC))
+                 transport != RICOCHET_TRANSPORT_WEBRTC && transport != RICOCHET_TRANSPORT_QUIC))
         return RICOCHET_E_INVALID;
     cfg->transport = transport;
     return RICOCHET_OK;
@@ -177,6 +179,15 @@ int ricochet_config_set_keylog(struct ricochet_config *cfg, const char *path)
     if (!cfg || (path && (!*path || strlen(path) > CONFIG_PATH_MAX)))
         return RICOCHET_E_INVALID;
     snprintf(cfg->keylog, sizeof cfg->keylog, "%s", path ? path : "");
+    return RICOCHET_OK;
+}
+
+int ricochet_config_set_pin(struct ricochet_config *cfg, const char *sha256)
+{
+    char hex[CLIENT_PIN_HEX + 1];
+    if (!cfg || (sha256 && client_pin_parse(sha256, hex) != 0))
+        return RICOCHET_E_INVALID;
+    snprintf(cfg->pin, sizeof cfg->pin, "%s", sha256 ? hex : "");
     return RICOCHET_OK;
 }
 
@@ -251,7 +262,8 @@ static void config_from_public(const struct ricochet_config *pub, struct client_
                                   .rejoin_after_ms = pub->rejoin_after_ms,
                                   .ticket = pub->ticket[0] ? pub->ticket : NULL,
                                   .transport = pub->transport,
-                                  .keylog = pub->keylog[0] ? pub->keylog : NULL};
+                                  .keylog = pub->keylog[0] ? pub->keylog : NULL,
+                                  .pin = pub->pin[0] ? pub->pin : NULL};
 }
 
 /* ricochet_connect, with the socket's transport or the test double. */

@@ -104,8 +104,11 @@ enum ricochet_mode {
     RICOCHET_MODE_UDP = 3,         /* plain datagrams, no ENet: the baseline */
     RICOCHET_MODE_TCP = 4,         /* one TCP stream: all, in order; a lost segment
                                       stalls every sender's states behind it */
-    RICOCHET_MODE_WS = 5           /* one WebSocket (over TCP): as tcp, in the
+    RICOCHET_MODE_WS = 5,          /* one WebSocket (over TCP): as tcp, in the
                                       framing a browser speaks */
+    RICOCHET_MODE_STREAMS = 6      /* QUIC: all, in order per sender, each sender's
+                                      states on a stream of its own; a loss stalls only
+                                      its own sender's states */
 };
 
 /* What carries my states to the relay (ricochet_config_set_transport): a
@@ -114,10 +117,14 @@ enum ricochet_transport {
     RICOCHET_TRANSPORT_DEFAULT = 0, /* the mode's own: ENet for unsequenced, sequenced and
                                        reliable; plain UDP, TCP and a WebSocket for udp,
                                        tcp and ws */
-    RICOCHET_TRANSPORT_WEBRTC = 1   /* WebRTC data channels, as a browser's page: the
+    RICOCHET_TRANSPORT_WEBRTC = 1,  /* WebRTC data channels, as a browser's page: the
                                        three ENet modes, each on a channel of its own
                                        (PROTOCOL.md, "WebRTC data channels"), switched
                                        live; DTLS encrypts every byte */
+    RICOCHET_TRANSPORT_QUIC = 2     /* one QUIC connection (PROTOCOL.md, "QUIC"): the
+                                       three ENet modes and streams, unreliable states
+                                       in datagrams, reliable ones on streams, switched
+                                       live; TLS 1.3 encrypts every byte */
 };
 
 enum ricochet_event_type {
@@ -291,12 +298,16 @@ RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const cha
 
 /* The delivery mode; RICOCHET_MODE_UDP selects the plain-UDP transport,
  * RICOCHET_MODE_TCP a TCP stream, RICOCHET_MODE_WS a WebSocket (ws://,
- * the path /), the others ENet, or WebRTC's data channels if that is the
- * transport (ricochet_config_set_transport). RICOCHET_OK or
- * RICOCHET_E_INVALID. */
+ * the path /), RICOCHET_MODE_STREAMS QUIC, the others ENet, or WebRTC's
+ * data channels or QUIC if that is the transport
+ * (ricochet_config_set_transport). RICOCHET_OK or RICOCHET_E_INVALID. */
 RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mode);
 
 /* What carries the session (RICOCHET_TRANSPORT_DEFAULT unless set). With
+ * RICOCHET_TRANSPORT_QUIC the relay of ricochet_config_set_relay is its
+ * quic edge's address and the mode must be unsequenced, sequenced,
+ * reliable or streams (ricochet_connect refuses another); the relay is
+ * authenticated only by a pin (ricochet_config_set_pin). With
  * RICOCHET_TRANSPORT_WEBRTC the relay of ricochet_config_set_relay is its
  * ws edge's HTTP address: the offer is POSTed there (/rtc, with the
  * ticket's pass when a ticket is set) and the answer names the webrtc
@@ -308,13 +319,21 @@ RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum rico
 RICOCHET_API int ricochet_config_set_transport(struct ricochet_config *cfg,
                                                enum ricochet_transport transport);
 
-/* WebRTC: append each session's DTLS secret to the file at path, in the
- * key log format of SSLKEYLOGFILE, so that Wireshark and ricochet-netsim
- * --keylog can read the data channels. Whoever reads the file reads the
+/* WebRTC, QUIC: append each session's DTLS or TLS secrets to the file at
+ * path, in the key log format of SSLKEYLOGFILE, so that Wireshark and
+ * ricochet-netsim --keylog can read the data channels or the QUIC
+ * packets. Whoever reads the file reads the
  * sessions: only on a network under test. NULL: none (the default).
  * RICOCHET_OK or RICOCHET_E_INVALID (cfg NULL, path empty or over 4095
  * bytes). The file is opened by ricochet_connect. */
 RICOCHET_API int ricochet_config_set_keylog(struct ricochet_config *cfg, const char *path);
+
+/* QUIC: take only a relay whose certificate's SHA-256 (of its DER bytes)
+ * is sha256: 64 hex digits, with or without a colon between bytes, as the
+ * relay logs it at start. Without a pin the relay is not authenticated
+ * (TLS still encrypts every byte). NULL: none (the default). RICOCHET_OK
+ * or RICOCHET_E_INVALID (cfg NULL, or not 32 bytes in hex). */
+RICOCHET_API int ricochet_config_set_pin(struct ricochet_config *cfg, const char *sha256);
 
 /* Ask the relay to send my own states back to me (RICOCHET_EV_STATE with
  * my id; ricochet_rtt measures their round trip). RICOCHET_OK or

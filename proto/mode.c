@@ -61,6 +61,20 @@ static const struct proto_mode_info modes[PROTO_MODE_COUNT] = {
         "everything, in order, on one WebSocket: a lost segment holds back every sender "
         "behind it",
         true },
+    /* QUIC (PROTOCOL.md, "QUIC"): a client's reliable states go up on a
+     * stream of its own, and each sender's reach a member of this mode on a
+     * stream the relay opens for that sender alone, so a loss holds back
+     * only the states of the sender it belongs to. Members of other edges
+     * get them as reliable states (ENet's reliable channel); a receiver's
+     * own mode decides its last hop, so a reliable sender's states reach a
+     * streams member on that sender's stream too. Only an edge with a
+     * stream per sender (quic) carries it. */
+    [PROTO_MODE_STREAMS] = {
+        "streams", "strm", 0, false, false,
+        PROTO_CHANNEL_SENDER_STREAM, PROTO_FLAG_RELIABLE,
+        PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE,
+        PROTO_ORDER_PER_SENDER, PROTO_FILTER_NONE,
+        "everything, in order per sender: a loss holds back only its own sender's states" },
 };
 
 const struct proto_mode_info *proto_mode_info(enum proto_mode mode)
@@ -77,7 +91,7 @@ const char *proto_mode_name(enum proto_mode mode)
 bool proto_mode_lossless(enum proto_mode mode)
 {
     const struct proto_mode_info *m = proto_mode_info(mode);
-    return m && ((m->up_flags & PROTO_FLAG_RELIABLE) || m->stream);
+    return m && (((m->up_flags | m->down_flags) & PROTO_FLAG_RELIABLE) || m->stream);
 }
 
 int proto_mode_parse(const char *name, enum proto_mode *mode)
@@ -91,13 +105,15 @@ int proto_mode_parse(const char *name, enum proto_mode *mode)
     return -1;
 }
 
+/* The first row going up (or down) on channel with flags; going up on a
+ * pseudo channel (a row not on ENet's channels) the flags do not count. */
 static int find(bool up, uint8_t channel, uint32_t flags, enum proto_mode *mode)
 {
     flags &= PROTO_FLAGS_MASK;
     for (int i = 0; i < PROTO_MODE_COUNT; i++) {
         const struct proto_mode_info *m = &modes[i];
         if (channel == (up ? m->up_channel : m->down_channel) &&
-            flags == (up ? m->up_flags : m->down_flags)) {
+            (up ? (!m->enet || flags == m->up_flags) : flags == m->down_flags)) {
             *mode = (enum proto_mode)i;
             return 0;
         }

@@ -37,6 +37,12 @@ enum proto_channel {
  * a receiver tells the two modes apart. */
 #define PROTO_CHANNEL_WEBSOCKET 253u
 
+/* Pseudo channel of a stream of a sender's own (QUIC's mode streams,
+ * PROTOCOL.md "QUIC"): a client's states up on the one stream it opens for
+ * them, each sender's states down on a stream the relay opens for that
+ * sender alone. Only states travel on it. */
+#define PROTO_CHANNEL_SENDER_STREAM 252u
+
 /* Packet flags: ENet's values (the ENet code asserts it), defined only here.
  * 0 is ENet's default, unreliable sequenced. */
 #define PROTO_FLAG_RELIABLE 1u
@@ -51,7 +57,8 @@ enum proto_mode {
     PROTO_MODE_UDP = 3,
     PROTO_MODE_TCP = 4,
     PROTO_MODE_WS = 5,
-    PROTO_MODE_COUNT = 6
+    PROTO_MODE_STREAMS = 6,
+    PROTO_MODE_COUNT = 7
 };
 
 /* What a receiver's view of one sender is ordered against. */
@@ -75,7 +82,9 @@ struct proto_mode_info {
     const char *name;       /* "sequenced": options, JSON, logs */
     const char *short_name; /* "seq": narrow table columns */
     char key;               /* terminal client key that switches to it; 0: none */
-    bool enet;              /* false: the plain-UDP transport, no channels or flags */
+    bool enet;              /* false: not on an ENet channel up: plain UDP, a stream
+                               (tcp, ws), a stream of the sender's own (streams); its
+                               up_channel is a pseudo channel (proto_channel_bare) */
     bool in_mixed;          /* the bot's --mode mixed round-robins over these */
     uint8_t up_channel;     /* client -> relay */
     uint32_t up_flags;
@@ -94,8 +103,8 @@ struct proto_mode_info {
 /* The row of mode; NULL when out of range. */
 const struct proto_mode_info *proto_mode_info(enum proto_mode mode);
 
-/* "unsequenced", "sequenced", "reliable", "udp", "tcp", "ws"; "?" when out
- * of range. */
+/* "unsequenced", "sequenced", "reliable", "udp", "tcp", "ws", "streams";
+ * "?" when out of range. */
 const char *proto_mode_name(enum proto_mode mode);
 
 /* Does the mode deliver every state, late rather than never (a reliable
@@ -106,14 +115,16 @@ bool proto_mode_lossless(enum proto_mode mode);
 int proto_mode_parse(const char *name, enum proto_mode *mode);
 
 /* The mode a client sent with (channel, flags), for the relay. Flags beyond
- * PROTO_FLAGS_MASK are ignored. Returns 0 and sets *mode, or -1. */
+ * PROTO_FLAGS_MASK are ignored, and all flags on a pseudo channel
+ * (proto_channel_bare). Returns 0 and sets *mode, or -1. */
 int proto_mode_from_up(uint8_t channel, uint32_t flags, enum proto_mode *mode);
 
 /* Is channel the pseudo channel of a transport without channels (plain
  * UDP's PROTO_CHANNEL_DATAGRAM, a stream's PROTO_CHANNEL_STREAM or
- * PROTO_CHANNEL_WEBSOCKET): a row's way up that is no ENet channel? On
- * one, every message comes bare, the first byte telling a control
- * message ('{') from a state. */
+ * PROTO_CHANNEL_WEBSOCKET) or of a stream of a sender's own
+ * (PROTO_CHANNEL_SENDER_STREAM): a row's way up that is no ENet channel?
+ * On one, every message comes bare, the first byte telling a control
+ * message ('{') from a state; its mode is the row's whatever the flags. */
 bool proto_channel_bare(uint8_t channel);
 
 /* The mode a receiving client got a state in, by the (channel, flags) it

@@ -114,6 +114,11 @@ void proto_state_stamp_sender(uint8_t *buf, uint32_t sender)
     put_u32(buf + 4, sender);
 }
 
+uint32_t proto_state_sender(const uint8_t *buf, size_t len)
+{
+    return len >= 8 ? get_u32(buf + 4) : 0;
+}
+
 int proto_event_encode(uint8_t *buf, size_t cap, uint32_t to, const void *body, size_t len)
 {
     if (len > PROTO_EVENT_BODY_MAX)

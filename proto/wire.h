@@ -95,6 +95,10 @@ int proto_state_decode(const uint8_t *buf, size_t len, struct proto_state *s);
  * least 8 bytes. */
 void proto_state_stamp_sender(uint8_t *buf, uint32_t sender);
 
+/* The sender id stamped in a state's bytes (0 when len is too short to
+ * hold one), without decoding the rest. */
+uint32_t proto_state_sender(const uint8_t *buf, size_t len);
+
 /* An event as read: who sent it (0 from a client), to whom (0: the room),
  * and its body, pointing into the message decoded. */
 struct proto_event {

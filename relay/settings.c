@@ -41,13 +41,15 @@ const struct option_def relay_settings_options[] = {
               "WebSocket, as browsers speak (the play page at /play, tag at /tag); wss: the "
               "same in TLS; "
               "webrtc: browsers' data channels (ICE-lite, DTLS, SCTP), offers answered through "
-              "a ws edge's POST /rtc" },
+              "a ws edge's POST /rtc; quic: QUIC connections (datagrams and streams, ALPN "
+              "ricochet)" },
     { .name = "tls-cert", .type = OPTION_STRING, .offset = SET(tls_cert), .def = "",
       .min = 0, .max = SIZE(tls_cert),
-      .help = "wss: PEM file of the edge's certificate (its chain after it)" },
+      .help = "wss, quic: PEM file of the edge's certificate (its chain after it); quic "
+              "without it: a certificate drawn at start, its SHA-256 logged" },
     { .name = "tls-key", .type = OPTION_STRING, .offset = SET(tls_key), .def = "",
       .min = 0, .max = SIZE(tls_key),
-      .help = "wss: PEM file of --tls-cert's private key" },
+      .help = "wss, quic: PEM file of --tls-cert's private key" },
     { .name = "webrtc-advertise", .type = OPTION_STRING, .offset = SET(webrtc_advertise),
       .def = "", .min = 0, .max = SIZE(webrtc_advertise),
       .help = "HOST:PORT a webrtc edge writes into its answers as its candidate, where browsers "
@@ -282,8 +284,8 @@ void relay_settings_endpoint(struct relay_settings *s, const char *address)
     memcpy(s->core.endpoints[s->core.n_endpoints++], text, strlen(text) + 1);
 }
 
-/* --tls-cert and --tls-key are a wss edge's: with none, they are a
- * mistake. Returns n, or -1 with err. */
+/* --tls-cert and --tls-key are a wss or quic edge's: with neither, they
+ * are a mistake. Returns n, or -1 with err. */
 static int tls_for_edges(const struct relay_settings *s,
                          const struct relay_edge_spec specs[RELAY_EDGES_MAX], int n, char *err,
                          size_t err_cap)
@@ -291,9 +293,10 @@ static int tls_for_edges(const struct relay_settings *s,
     if (!s->tls_cert[0] && !s->tls_key[0])
         return n;
     for (int i = 0; i < n; i++)
-        if (strcmp(specs[i].ops->name, "wss") == 0)
+        if (strcmp(specs[i].ops->name, "wss") == 0 || strcmp(specs[i].ops->name, "quic") == 0)
             return n;
-    snprintf(err, err_cap, "--tls-cert and --tls-key are for wss:// edges, and none is given");
+    snprintf(err, err_cap, "--tls-cert and --tls-key are for wss:// and quic:// edges, and none "
+             "is given");
     return -1;
 }
 

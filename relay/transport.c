@@ -8,5 +8,6 @@ const struct relay_transport_ops *const relay_transports[] = {
     &relay_ws_ops,
     &relay_wss_ops,
     &relay_webrtc_ops,
+    &relay_quic_ops,
     NULL,
 };

@@ -23,6 +23,9 @@
  *                UDP socket (ICE-lite, DTLS, SCTP), sessions begun by an
  *                offer another edge carries (its files:
  *                relay/webrtc/transport_webrtc.h).
+ *   relay/quic/  relay_quic_ops: QUIC connections on one UDP socket
+ *                (ngtcp2, GnuTLS): datagrams and streams, ALPN "ricochet"
+ *                (its files: relay/quic/transport_quic.h).
  *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
  * These are edges: they read the clock
@@ -61,11 +64,14 @@ struct relay_net_config {
     uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a
                                     quarter of the peer slots); tcp, ws: connections
                                     that have not joined; webrtc: sessions answered
-                                    and not yet peers */
-    uint32_t handshake_ms;       /* ws: a connection not upgraded this long is closed
-                                    (--join-timeout-ms) */
-    const char *tls_cert;        /* wss: PEM certificate (chain) file */
-    const char *tls_key;         /* wss: its PEM private key file */
+                                    and not yet peers; quic: connections without their
+                                    first message */
+    uint32_t handshake_ms;       /* ws: a connection not upgraded this long is closed;
+                                    quic: a handshake, or a connection without its
+                                    first message, this long (--join-timeout-ms) */
+    const char *tls_cert;        /* wss, quic: PEM certificate (chain) file (quic without
+                                    it: a certificate drawn at start) */
+    const char *tls_key;         /* wss, quic: its PEM private key file */
     const char *webrtc_advertise; /* webrtc: HOST:PORT written as the answers' host
                                     candidate (PORT 0: the port bound); NULL or "":
                                     the address bound */
@@ -154,7 +160,7 @@ enum relay_offer_refusal {
  * (an option's list; test_e2e_relay_main checks the two agree). Adding an
  * edge: a folder with its ops, a row here (transport.c), its name in
  * RELAY_TRANSPORT_CHOICES. */
-#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp|ws|wss|webrtc"
+#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp|ws|wss|webrtc|quic"
 extern const struct relay_transport_ops *const relay_transports[];
 
 /* ---- ENet: connections, channels, acks, resends ---- */
@@ -219,5 +225,21 @@ extern const struct relay_transport_ops relay_wss_ops;
  * queued datagram (sendmmsg); a close waits for its last messages'
  * acknowledgement (2 s at most); settled once none waits. */
 extern const struct relay_transport_ops relay_webrtc_ops;
+
+/* ---- QUIC: datagrams and streams in one connection per client ---- */
+
+/* One UDP socket; every new connection's address validated first (a Retry,
+ * or a NEW_TOKEN token), strangers answered statelessly within 3x their
+ * bytes and the budgets of strangers.h; ALPN "ricochet"; a connection a
+ * peer of the core once its control stream's first message came, before
+ * that half-open (max_half_open, handshake_ms). service reads in batches
+ * (recvmmsg) and runs the connections' timers (ngtcp2's expiries, the
+ * earliest first, due); flush writes what the core queued (datagrams,
+ * then streams, in as few packets as they fit) and sends them
+ * (sendmmsg); tick closes half-open connections past handshake_ms and
+ * slow readers; a close waits for the control stream's last bytes
+ * (QUIC_EDGE_CLOSE_US); settled once none waits. tls_cert and tls_key, or
+ * a certificate drawn at start (its fingerprint logged); secure. */
+extern const struct relay_transport_ops relay_quic_ops;
 
 #endif

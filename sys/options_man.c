@@ -13,7 +13,9 @@ static const char *const programs[] = {"ricochet-relay", "ricochet-bot", "ricoch
                                        "ricochet-netsim", "ricochet-bench", "ricochet-ticket"};
 
 /* Writes len bytes of text for roff: '\' as \e and every '-' as \- (a
- * minus sign that stays a minus, so options can be copied and searched). */
+ * minus sign that stays a minus, so options can be copied and searched);
+ * a line may break after a '|' (\:, a break point that prints nothing), so
+ * a long list of choices fits the page's width. */
 static void roff_text(FILE *out, const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -21,6 +23,8 @@ static void roff_text(FILE *out, const char *text, size_t len)
             fputs("\\e", out);
         else if (text[i] == '-')
             fputs("\\-", out);
+        else if (text[i] == '|')
+            fputs("|\\:", out);
         else
             fputc(text[i], out);
     }

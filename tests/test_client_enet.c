@@ -555,10 +555,11 @@ static void silent_relay_noticed_within_the_timeout(void **state)
     enet_deinitialize();
 }
 
-/* The config's mode picks the transport whose caps.modes has it: every
- * mode has exactly one, and it is the one the mode table says (ENet modes
- * over ENet, with channels and a connection; a stream's over TCP or a
- * WebSocket, with a connection and no channels). */
+/* The config's mode picks the first transport whose caps.modes has it:
+ * every mode has exactly one among those with a mode of their own, and it
+ * is the one the mode table says (ENet modes over ENet, with channels and
+ * a connection; a stream's over TCP or a WebSocket, with a connection and
+ * no channels); QUIC carries the ENet modes too, and alone streams. */
 static void every_mode_has_one_transport(void **state)
 {
     (void)state;
@@ -567,14 +568,19 @@ static void every_mode_has_one_transport(void **state)
         bool udp = client_udp_ops.caps.modes & (1u << m);
         bool tcp = client_tcp_ops.caps.modes & (1u << m);
         bool ws = client_ws_ops.caps.modes & (1u << m);
-        assert_int_equal(enet + udp + tcp + ws, 1);
+        bool quic = client_quic_ops.caps.modes & (1u << m);
+        assert_int_equal(enet + udp + tcp + ws + (quic && !enet), 1);
         assert_int_equal(enet, proto_mode_info((enum proto_mode)m)->enet);
         assert_int_equal(tcp || ws, proto_mode_info((enum proto_mode)m)->stream);
+        assert_int_equal(quic && !enet, m == PROTO_MODE_STREAMS);
+        assert_true(!enet || quic);
     }
     assert_true(!client_ws_ops.caps.channels && client_ws_ops.caps.connection);
     assert_true(client_enet_ops.caps.channels && client_enet_ops.caps.connection);
     assert_false(client_udp_ops.caps.channels || client_udp_ops.caps.connection);
     assert_true(!client_tcp_ops.caps.channels && client_tcp_ops.caps.connection);
+    assert_true(client_quic_ops.caps.channels && client_quic_ops.caps.connection &&
+                client_quic_ops.caps.secure);
 }
 
 /* The times client c pings at, clock timers run every ms from t to end,

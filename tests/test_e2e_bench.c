@@ -21,35 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "support/bench_json.h"
 #include "support/harness.h"
-
-static double num(const cJSON *o, const char *path)
-{
-    /* "a.b": nested objects */
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *cur = o;
-    for (char *tok = strtok(buf, "."); tok; tok = strtok(NULL, "."))
-        cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
-    if (!cJSON_IsNumber(cur)) {
-        print_error("field %s missing\n", path);
-        fail();
-    }
-    return cur->valuedouble;
-}
-
-static const cJSON *find_mode(const cJSON *results, const char *mode)
-{
-    const cJSON *r;
-    cJSON_ArrayForEach(r, results) {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "mode");
-        if (cJSON_IsString(m) && !strcmp(m->valuestring, mode))
-            return r;
-    }
-    print_error("no result for mode %s\n", mode);
-    fail();
-    return NULL;
-}
 
 /* The last bench's parsed JSON and stderr: freed by the next bench_finish
  * or by bench_output_free, the group's teardown (which cmocka runs after a
@@ -108,18 +81,18 @@ static cJSON *run_bench(const char *const *args)
  * and the categories add up to what the bench counted as lost. */
 static void check_audit_sums(const cJSON *r)
 {
-    double missed = num(r, "audit.missed"), explained = num(r, "audit.explained");
+    double missed = bj_num(r, "audit.missed"), explained = bj_num(r, "audit.explained");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r, "audit"), "done")));
-    assert_true(missed == num(r, "expected") - num(r, "delivered"));
-    assert_true(explained + num(r, "audit.unexplained") == missed);
-    assert_true(explained == num(r, "audit.explained_by.netsim_up") +
-                                 num(r, "audit.explained_by.netsim_down") +
-                                 num(r, "audit.explained_by.too_old") +
-                                 num(r, "audit.explained_by.enet_window") +
-                                 num(r, "audit.explained_by.socket_overflow") +
-                                 num(r, "audit.explained_by.relay_stale") +
-                                 num(r, "audit.explained_by.late"));
+    assert_true(missed == bj_num(r, "expected") - bj_num(r, "delivered"));
+    assert_true(explained + bj_num(r, "audit.unexplained") == missed);
+    assert_true(explained == bj_num(r, "audit.explained_by.netsim_up") +
+                                 bj_num(r, "audit.explained_by.netsim_down") +
+                                 bj_num(r, "audit.explained_by.too_old") +
+                                 bj_num(r, "audit.explained_by.enet_window") +
+                                 bj_num(r, "audit.explained_by.socket_overflow") +
+                                 bj_num(r, "audit.explained_by.relay_stale") +
+                                 bj_num(r, "audit.explained_by.late"));
 }
 
 #define FREEZE_MS 500 /* a quarter of the window: 50 states a client owed */
@@ -185,11 +158,11 @@ static void loss_matches_netsim(void **state)
 
     const char *lossy[] = {"unsequenced", "udp"};
     for (size_t i = 0; i < 2; i++) {
-        const cJSON *r = find_mode(results, lossy[i]);
+        const cJSON *r = bj_mode(results, lossy[i]);
         assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")));
-        double sent = num(r, "sent"), expected = num(r, "expected");
-        double delivered = num(r, "delivered");
-        double lost = num(r, "lost_pct"), truth = num(r, "netsim.e2e_loss_pct");
+        double sent = bj_num(r, "sent"), expected = bj_num(r, "expected");
+        double delivered = bj_num(r, "delivered");
+        double lost = bj_num(r, "lost_pct"), truth = bj_num(r, "netsim.e2e_loss_pct");
         /* every intended send happened, the frozen ones too: 3 clients,
          * 100 Hz, 2 s (+-1 each) */
         assert_true(fabs(sent - 600) <= 3);
@@ -198,61 +171,62 @@ static void loss_matches_netsim(void **state)
         /* netsim dropped in both directions, about the 5.1% per hop asked
          * (of its datagrams: how many states each carried varies, most with
          * the freeze's backlog, so that rate is no measure of ours) */
-        assert_true(num(r, "netsim.up.dropped") > 0);
-        assert_true(num(r, "netsim.down.dropped") > 0);
+        assert_true(bj_num(r, "netsim.up.dropped") > 0);
+        assert_true(bj_num(r, "netsim.down.dropped") > 0);
         assert_in_range((long)truth, 5, 16);
-        assert_true(fabs(num(r, "netsim.measured_minus_netsim_pct") - (lost - truth)) < 1e-6);
+        assert_true(fabs(bj_num(r, "netsim.measured_minus_netsim_pct") - (lost - truth)) < 1e-6);
         /* our loss is what the network did, state by state: the states
          * netsim's drop log shows dropped on the way to a receiver (counted
          * from the log, missed or not) are exactly the misses netsim
          * explains, and with what the host itself lost (its socket buffers,
          * the relay shedding states when it fell behind, ENet's window,
          * late) they are every state the bench missed */
-        double missed = expected - delivered, dropped = num(r, "audit.netsim_dropped");
-        double by_netsim = num(r, "audit.explained_by.netsim_up") +
-                           num(r, "audit.explained_by.netsim_down");
-        double by_host = num(r, "audit.explained_by.socket_overflow") +
-                         num(r, "audit.explained_by.relay_stale") +
-                         num(r, "audit.explained_by.enet_window") +
-                         num(r, "audit.explained_by.late");
+        double missed = expected - delivered, dropped = bj_num(r, "audit.netsim_dropped");
+        double by_netsim = bj_num(r, "audit.explained_by.netsim_up") +
+                           bj_num(r, "audit.explained_by.netsim_down");
+        double by_host = bj_num(r, "audit.explained_by.socket_overflow") +
+                         bj_num(r, "audit.explained_by.relay_stale") +
+                         bj_num(r, "audit.explained_by.enet_window") +
+                         bj_num(r, "audit.explained_by.late");
         print_message("%s: measured %.2f%% lost (%.0f states), netsim's log: %.0f dropped on "
                       "the way, the host lost %.0f; netsim dropped %.2f%% of its datagrams\n",
                       lossy[i], lost, missed, dropped, by_host, truth);
         assert_true(dropped > 0);
         assert_true(dropped == by_netsim);
         assert_true(missed == dropped + by_host);
-        assert_true(num(r, "audit.explained_by.too_old") == 0); /* no sequenced filter */
+        assert_true(bj_num(r, "audit.explained_by.too_old") == 0); /* no sequenced filter */
         /* the audit: every missed state matched to a netsim drop, on the
          * sender's uplink or the receiver's downlink */
         check_audit_sums(r);
-        if (num(r, "audit.unexplained") != 0)
+        if (bj_num(r, "audit.unexplained") != 0)
             print_error("%s: %.0f of %.0f missed states unexplained\n", lossy[i],
-                        num(r, "audit.unexplained"), num(r, "audit.missed"));
-        assert_true(num(r, "audit.unexplained") == 0);
-        assert_true(num(r, "audit.explained_by.netsim_up") > 0);
-        assert_true(num(r, "audit.explained_by.netsim_down") > 0);
+                        bj_num(r, "audit.unexplained"), bj_num(r, "audit.missed"));
+        assert_true(bj_num(r, "audit.unexplained") == 0);
+        assert_true(bj_num(r, "audit.explained_by.netsim_up") > 0);
+        assert_true(bj_num(r, "audit.explained_by.netsim_down") > 0);
         /* one-way latency: 10 ms through netsim, jitter +-2 ms per hop */
-        assert_true(num(r, "latency_ms.p50") >= 9.0);
-        assert_true(num(r, "latency_ms.p50") < 100.0);
+        assert_true(bj_num(r, "latency_ms.p50") >= 9.0);
+        assert_true(bj_num(r, "latency_ms.p50") < 100.0);
     }
 
-    const cJSON *rel = find_mode(results, "reliable");
+    const cJSON *rel = bj_mode(results, "reliable");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rel, "ok")));
-    assert_true(num(rel, "expected") > 1000);
+    assert_true(bj_num(rel, "expected") > 1000);
     /* netsim dropped datagrams, ENet retransmitted: everything arrived */
-    assert_true(num(rel, "netsim.down.dropped") + num(rel, "netsim.up.dropped") > 0);
-    assert_true(num(rel, "delivered") == num(rel, "expected"));
-    assert_true(num(rel, "lost_pct") == 0.0);
-    assert_true(num(rel, "duplicates") == 0.0);
+    assert_true(bj_num(rel, "netsim.down.dropped") + bj_num(rel, "netsim.up.dropped") > 0);
+    assert_true(bj_num(rel, "delivered") == bj_num(rel, "expected"));
+    assert_true(bj_num(rel, "lost_pct") == 0.0);
+    assert_true(bj_num(rel, "duplicates") == 0.0);
     /* every drop of a measured state was followed by its retransmission */
-    assert_true(num(rel, "audit.state_drops") > 0);
-    assert_true(num(rel, "audit.retransmitted") > 0);
-    assert_true(num(rel, "audit.unretransmitted") == 0);
-    assert_true(num(rel, "audit.state_drops") ==
-                num(rel, "audit.retransmitted") + num(rel, "audit.redundant"));
+    assert_true(bj_num(rel, "audit.state_drops") > 0);
+    assert_true(bj_num(rel, "audit.retransmitted") > 0);
+    assert_true(bj_num(rel, "audit.unretransmitted") == 0);
+    assert_true(bj_num(rel, "audit.state_drops") ==
+                bj_num(rel, "audit.retransmitted") + bj_num(rel, "audit.redundant"));
     /* head-of-line blocking: the retransmissions show in the tail (against
      * udp: the frozen unsequenced run's tail holds the freeze) */
-    assert_true(num(rel, "latency_ms.p999") > num(find_mode(results, "udp"), "latency_ms.p999"));
+    assert_true(bj_num(rel, "latency_ms.p999") >
+                bj_num(bj_mode(results, "udp"), "latency_ms.p999"));
 }
 
 /* Sequenced means per sender: 8 clients through netsim with
@@ -271,24 +245,24 @@ static void sequenced_per_sender(void **state)
                           NULL};
     cJSON *root = run_bench(args);
     const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
-    const cJSON *uns = find_mode(results, "unsequenced");
-    const cJSON *seq = find_mode(results, "sequenced");
-    double expected = num(seq, "expected");
-    double lost = expected - num(seq, "delivered");
-    double uns_reord_pct = 100.0 * num(uns, "reordered") / num(uns, "delivered");
-    double too_old = num(seq, "too_old");
+    const cJSON *uns = bj_mode(results, "unsequenced");
+    const cJSON *seq = bj_mode(results, "sequenced");
+    double expected = bj_num(seq, "expected");
+    double lost = expected - bj_num(seq, "delivered");
+    double uns_reord_pct = 100.0 * bj_num(uns, "reordered") / bj_num(uns, "delivered");
+    double too_old = bj_num(seq, "too_old");
     print_message("sequenced: lost %.0f of %.0f (%.2f%%), too old %.0f at receivers, %.0f "
                   "unexplained; unsequenced reordered %.2f%%\n", lost, expected,
-                  100.0 * lost / expected, too_old, num(seq, "audit.unexplained"),
+                  100.0 * lost / expected, too_old, bj_num(seq, "audit.unexplained"),
                   uns_reord_pct);
     assert_true(expected > 1000);
-    assert_true(num(uns, "reordered") > 0); /* the scenario does reorder */
-    assert_true(num(seq, "reordered") == 0);
-    assert_true(num(seq, "duplicates") == 0);
+    assert_true(bj_num(uns, "reordered") > 0); /* the scenario does reorder */
+    assert_true(bj_num(seq, "reordered") == 0);
+    assert_true(bj_num(seq, "duplicates") == 0);
     assert_true(lost >= too_old);
     /* a state the relay did not forward would be unexplained */
     check_audit_sums(seq);
-    assert_true(num(seq, "audit.unexplained") == 0);
+    assert_true(bj_num(seq, "audit.unexplained") == 0);
     assert_true(100.0 * lost / expected <= 1.5 * uns_reord_pct + 2.0);
 }
 
@@ -312,27 +286,27 @@ static void audit_flags_hidden_loss(void **state)
     const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
     const char *modes[] = {"udp", "unsequenced"};
     for (int m = 0; m < 2; m++) {
-        const cJSON *r = find_mode(results, modes[m]);
+        const cJSON *r = bj_mode(results, modes[m]);
         check_audit_sums(r);
-        double unexplained = num(r, "audit.unexplained");
+        double unexplained = bj_num(r, "audit.unexplained");
         print_message("%s: relay dropped %.0f datagrams (whole run); %.0f of %.0f missed "
-                      "states unexplained\n", modes[m], num(r, "relay_drops"), unexplained,
-                      num(r, "audit.missed"));
+                      "states unexplained\n", modes[m], bj_num(r, "relay_drops"), unexplained,
+                      bj_num(r, "audit.missed"));
         assert_true(unexplained > 0);
         /* each one the relay dropped is missed by both other clients */
-        assert_true(unexplained <= 2 * num(r, "relay_drops"));
-        assert_true(num(r, "audit.explained_by.netsim_up") > 0); /* netsim's own loss */
+        assert_true(unexplained <= 2 * bj_num(r, "relay_drops"));
+        assert_true(bj_num(r, "audit.explained_by.netsim_up") > 0); /* netsim's own loss */
         const cJSON *list = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(r, "audit"), "unexplained_states");
         assert_int_equal(cJSON_GetArraySize(list),
-                         unexplained < num(r, "audit.listed_max") ? unexplained
-                                                                  : num(r, "audit.listed_max"));
+                         unexplained < bj_num(r, "audit.listed_max") ? unexplained
+                                                                  : bj_num(r, "audit.listed_max"));
         const cJSON *it;
         cJSON_ArrayForEach(it, list) {
             const cJSON *where = cJSON_GetObjectItemCaseSensitive(it, "where");
             assert_true(cJSON_IsString(where));
             assert_string_equal(where->valuestring, "up_fwd");
-            assert_true(num(it, "sender") != num(it, "receiver"));
+            assert_true(bj_num(it, "sender") != bj_num(it, "receiver"));
         }
     }
 }
@@ -405,17 +379,18 @@ static void enet_batches_audited_state_by_state(void **state)
     cJSON *root = run_bench(args);
     int multi = multi_state_drops(dir);
     remove_dir(dir);
-    const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "unsequenced");
+    const cJSON *r = bj_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "unsequenced");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")));
     print_message("batches: %d dropped datagrams held several states; %.0f missed, %.0f "
-                  "explained by netsim's downlink\n", multi, num(r, "audit.missed"),
-                  num(r, "audit.explained_by.netsim_down"));
+                  "explained by netsim's downlink\n", multi, bj_num(r, "audit.missed"),
+                  bj_num(r, "audit.explained_by.netsim_down"));
     assert_true(multi > 0);
     check_audit_sums(r);
-    assert_true(num(r, "audit.unexplained") == 0);
-    assert_true(num(r, "audit.explained_by.netsim_down") > 0);
-    assert_true(num(r, "audit.netsim_dropped") ==
-                num(r, "audit.explained_by.netsim_up") + num(r, "audit.explained_by.netsim_down"));
+    assert_true(bj_num(r, "audit.unexplained") == 0);
+    assert_true(bj_num(r, "audit.explained_by.netsim_down") > 0);
+    assert_true(bj_num(r, "audit.netsim_dropped") ==
+                bj_num(r, "audit.explained_by.netsim_up") +
+                    bj_num(r, "audit.explained_by.netsim_down"));
 }
 
 static void sealed_through_netsim(void **state)
@@ -430,16 +405,16 @@ static void sealed_through_netsim(void **state)
     assert_int_equal(cJSON_GetArraySize(results), 2);
     const char *modes[] = {"unsequenced", "reliable"};
     for (size_t m = 0; m < 2; m++) {
-        const cJSON *r = find_mode(results, modes[m]);
+        const cJSON *r = bj_mode(results, modes[m]);
         assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")));
         const cJSON *audit = cJSON_GetObjectItemCaseSensitive(r, "audit");
         assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(audit, "done")));
         const cJSON *why = cJSON_GetObjectItemCaseSensitive(audit, "skipped");
         assert_true(cJSON_IsString(why) && !strncmp(why->valuestring, "sealed states", 13));
-        assert_true(num(r, "delivered") > 0);
+        assert_true(bj_num(r, "delivered") > 0);
     }
-    const cJSON *rel = find_mode(results, "reliable");
-    assert_true(num(rel, "expected") > 0 && num(rel, "delivered") == num(rel, "expected"));
+    const cJSON *rel = bj_mode(results, "reliable");
+    assert_true(bj_num(rel, "expected") > 0 && bj_num(rel, "delivered") == bj_num(rel, "expected"));
 }
 
 /* --fleet 2 with a drain: 96 clients (more than the swarm creates between
@@ -456,16 +431,16 @@ static void fleet_drain(void **state)
                           "--recovered-p99-ms", "100",
                           "--setup-timeout", "30", "--json-file", "-", "--quiet", NULL};
     cJSON *root = run_bench(args);
-    const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "reliable");
+    const cJSON *r = bj_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "reliable");
     print_message("fleet drain: %.0f of %.0f delivered, %.0f moved, joins p50 %.2f ms\n",
-                  num(r, "delivered"), num(r, "expected"), num(r, "moved"),
-                  num(r, "join_p50_ms"));
-    assert_true(num(r, "relays") == 2);
-    assert_true(num(r, "split_rooms") == 0);
-    assert_true(num(r, "moved") > 0);
-    assert_true(num(r, "join_p50_ms") > 0);
-    assert_true(num(r, "expected") > 0);
-    assert_true(num(r, "delivered") >= 0.99 * num(r, "expected"));
+                  bj_num(r, "delivered"), bj_num(r, "expected"), bj_num(r, "moved"),
+                  bj_num(r, "join_p50_ms"));
+    assert_true(bj_num(r, "relays") == 2);
+    assert_true(bj_num(r, "split_rooms") == 0);
+    assert_true(bj_num(r, "moved") > 0);
+    assert_true(bj_num(r, "join_p50_ms") > 0);
+    assert_true(bj_num(r, "expected") > 0);
+    assert_true(bj_num(r, "delivered") >= 0.99 * bj_num(r, "expected"));
 }
 
 /* --fleet 2, one relay killed: its clients notice (their own timeout),
@@ -481,14 +456,14 @@ static void fleet_failover(void **state)
                           "--recovered-p99-ms", "100", "--relay-args", "--directory-ttl 2",
                           "--setup-timeout", "30", "--json-file", "-", "--quiet", NULL};
     cJSON *root = run_bench(args);
-    const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "reliable");
-    print_message("fleet failover: %.0f of %.0f delivered, %.0f moved\n", num(r, "delivered"),
-                  num(r, "expected"), num(r, "moved"));
-    assert_true(num(r, "split_rooms") == 0);
-    assert_true(num(r, "moved") > 0);
+    const cJSON *r = bj_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "reliable");
+    print_message("fleet failover: %.0f of %.0f delivered, %.0f moved\n", bj_num(r, "delivered"),
+                  bj_num(r, "expected"), bj_num(r, "moved"));
+    assert_true(bj_num(r, "split_rooms") == 0);
+    assert_true(bj_num(r, "moved") > 0);
     print_message("fleet failover: on time again %.0f ms after the kill\n",
-                  num(r, "recovery_ms"));
-    assert_true(num(r, "recovery_ms") > 0);
+                  bj_num(r, "recovery_ms"));
+    assert_true(bj_num(r, "recovery_ms") > 0);
 }
 
 /* Rooms split over generator processes: every room whole in one process,
@@ -505,14 +480,14 @@ static void rooms_over_procs(void **state)
     assert_int_equal(cJSON_GetArraySize(results), 2);
     const char *modes[] = {"unsequenced", "udp"};
     for (int m = 0; m < 2; m++) {
-        const cJSON *r = find_mode(results, modes[m]);
-        double sent = num(r, "sent");
+        const cJSON *r = bj_mode(results, modes[m]);
+        double sent = bj_num(r, "sent");
         assert_true(sent >= 9 * 50 * 0.9 && sent <= 9 * 50 * 1.1);
-        assert_true(num(r, "expected") == 2 * sent);
-        assert_true(num(r, "delivered") == num(r, "expected")); /* loopback */
-        assert_true(num(r, "rooms") == 3);
-        assert_true(num(r, "worst_room_pct") == 100);
-        assert_true(num(r, "procs") == 2);
+        assert_true(bj_num(r, "expected") == 2 * sent);
+        assert_true(bj_num(r, "delivered") == bj_num(r, "expected")); /* loopback */
+        assert_true(bj_num(r, "rooms") == 3);
+        assert_true(bj_num(r, "worst_room_pct") == 100);
+        assert_true(bj_num(r, "procs") == 2);
         assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r,
                                                                               "proc_cpu_pct")),
                          2);
@@ -619,21 +594,21 @@ static void world_with_interest(void **state)
     assert_int_equal(cJSON_GetArraySize(worlds), 3);
     const char *modes[] = { "unsequenced", "reliable", "udp" };
     for (size_t i = 0; i < 3; i++) {
-        const cJSON *w = find_mode(worlds, modes[i]);
+        const cJSON *w = bj_mode(worlds, modes[i]);
         assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "ok")));
-        double in = num(w, "in_radius"), got = num(w, "in_radius_delivered");
+        double in = bj_num(w, "in_radius"), got = bj_num(w, "in_radius_delivered");
         assert_true(in > 0);
         assert_true(got <= in);
         if (got < 0.95 * in) /* loopback: a miss is a race at the radius, rare */
             fail_msg("%s: %g of %g in-radius states delivered", modes[i], got, in);
         /* the world's tick conflates: what was not delivered was superseded
          * by a newer state of its sender (a late one may count twice) */
-        double sup = num(w, "in_radius_superseded");
+        double sup = bj_num(w, "in_radius_superseded");
         assert_true(got + sup <= in * 1.001 + 2);
         if (got + sup < 0.99 * in)
             fail_msg("%s: %g delivered and %g superseded of %g", modes[i], got, sup, in);
-        assert_true(num(w, "beyond_leave") == 0);
-        assert_true(num(w, "appeared") > 0);
+        assert_true(bj_num(w, "beyond_leave") == 0);
+        assert_true(bj_num(w, "appeared") > 0);
     }
 }
 
@@ -652,23 +627,24 @@ static void payload_check_counts_corrupted_payloads(void **state)
     cJSON *root = run_bench(clean);
     const char *modes[] = {"udp", "unsequenced"};
     for (int m = 0; m < 2; m++) {
-        const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), modes[m]);
+        const cJSON *r = bj_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), modes[m]);
         print_message("%s: %.0f payloads checked, %.0f corrupted\n", modes[m],
-                      num(r, "audit.payloads_checked"), num(r, "audit.payloads_corrupted"));
-        assert_true(num(r, "audit.payloads_checked") >= num(r, "delivered"));
-        assert_true(num(r, "audit.payloads_corrupted") == 0);
+                      bj_num(r, "audit.payloads_checked"), bj_num(r, "audit.payloads_corrupted"));
+        assert_true(bj_num(r, "audit.payloads_checked") >= bj_num(r, "delivered"));
+        assert_true(bj_num(r, "audit.payloads_corrupted") == 0);
     }
     const char *world[] = {"--aoi", "30", "--field", "100", "--clients", "8", "--rate", "20",
                            "--duration", "1", "--warmup", "0.5", "--modes", "unsequenced",
                            "--payload", "1064", "--payload-check", "--json-file", "-",
                            "--quiet", NULL};
     root = run_bench(world);
-    const cJSON *w = find_mode(cJSON_GetObjectItemCaseSensitive(root, "worlds"), "unsequenced");
+    const cJSON *w = bj_mode(cJSON_GetObjectItemCaseSensitive(root, "worlds"), "unsequenced");
     print_message("a world: %.0f payloads of %.0f-byte states checked, %.0f corrupted\n",
-                  num(w, "payloads_checked"), num(w, "payload"), num(w, "payloads_corrupted"));
-    assert_true(num(w, "payload") == 1064);
-    assert_true(num(w, "payloads_checked") >= num(w, "delivered"));
-    assert_true(num(w, "payloads_corrupted") == 0);
+                  bj_num(w, "payloads_checked"), bj_num(w, "payload"),
+                  bj_num(w, "payloads_corrupted"));
+    assert_true(bj_num(w, "payload") == 1064);
+    assert_true(bj_num(w, "payloads_checked") >= bj_num(w, "delivered"));
+    assert_true(bj_num(w, "payloads_corrupted") == 0);
 
     const char *flipped[] = {"--clients", "3", "--rate", "50", "--duration", "1",
                              "--warmup", "0.3", "--grace", "1", "--modes", "udp", "--netsim",
@@ -676,10 +652,10 @@ static void payload_check_counts_corrupted_payloads(void **state)
                              "--payload-check", "--json-file", "-", "--quiet", NULL};
     char *err = NULL;
     root = run_bench_status(flipped, 3, &err);
-    const cJSON *r = find_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "udp");
-    double bad = num(r, "audit.payloads_corrupted");
+    const cJSON *r = bj_mode(cJSON_GetObjectItemCaseSensitive(root, "results"), "udp");
+    double bad = bj_num(r, "audit.payloads_corrupted");
     print_message("through bit flips: %.0f of %.0f payloads corrupted\n", bad,
-                  num(r, "audit.payloads_checked"));
+                  bj_num(r, "audit.payloads_checked"));
     assert_true(bad > 0);
     assert_non_null(strstr(err, "PAYLOAD CHECK FAILED: udp"));
     assert_non_null(strstr(err, "a corrupted payload from"));

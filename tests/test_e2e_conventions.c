@@ -84,14 +84,15 @@ static void version_on_every_program(void **state)
     }
 }
 
-/* text with every run of white space made one space, in place. */
+/* text with every run of white space made one space, in place, and none
+ * after a '|' (a manual page may break a line of choices there). */
 static char *squeeze(char *text)
 {
     char *w = text;
     for (const char *r = text; *r; r++)
         if (!isspace((unsigned char)*r))
             *w++ = *r;
-        else if (w > text && w[-1] != ' ')
+        else if (w > text && w[-1] != ' ' && w[-1] != '|')
             *w++ = ' ';
     *w = '\0';
     return text;

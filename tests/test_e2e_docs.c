@@ -821,6 +821,8 @@ static const struct {
     {"hiredis", "libhiredis-dev"},    {"usrsctp", "libusrsctp-dev"},
     {"openssl", "libssl-dev"},        {"wslay", "libwslay-dev"},
     {"cmocka", "libcmocka-dev"},
+    {"libngtcp2", "libngtcp2-dev"},   {"libngtcp2_crypto_gnutls", "libngtcp2-crypto-gnutls-dev"},
+    {"gnutls", "libgnutls28-dev"},
 };
 #define LIBRARIES_MAX 32
 

@@ -36,18 +36,13 @@ struct edges {
 
 static void edges_start(struct edges *e, const char *const *more)
 {
-    const char *args[32] = {"--listen", "ws://127.0.0.1:0", "--listen", "webrtc://127.0.0.1:0",
-                            "--listen", "enet://127.0.0.1:0", "--listen", "udp://127.0.0.1:0"};
-    size_t n = 8;
-    for (size_t i = 0; more && more[i] && n < 31; i++)
-        args[n++] = more[i];
-    args[n] = NULL;
-    assert_true(harness_start_relay(&e->relay, args) > 0);
-    e->ws = harness_edge_port(&e->relay, "ws");
-    e->webrtc = harness_edge_port(&e->relay, "webrtc");
-    e->enet = harness_edge_port(&e->relay, "enet");
-    e->udp = harness_edge_port(&e->relay, "udp");
-    assert_true(e->ws && e->webrtc && e->enet && e->udp);
+    static const char *const schemes[] = {"ws", "webrtc", "enet", "udp", NULL};
+    uint16_t port[4];
+    harness_start_edges(&e->relay, schemes, more, port);
+    e->ws = port[0];
+    e->webrtc = port[1];
+    e->enet = port[2];
+    e->udp = port[3];
 }
 
 static void edges_stop(struct edges *e)

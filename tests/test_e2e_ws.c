@@ -472,7 +472,7 @@ static void wss_with_a_certificate_of_its_own(void **state)
     const char *no_wss[] = {"--listen", "ws://127.0.0.1:0", "--tls-cert", cert, "--tls-key",
                             key, NULL};
     e = relay_refuses(no_wss);
-    assert_non_null(strstr(e, "are for wss:// edges"));
+    assert_non_null(strstr(e, "are for wss:// and quic:// edges"));
     free(e);
     unlink(cert);
     unlink(key);

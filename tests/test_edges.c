@@ -355,7 +355,7 @@ static void the_shorthand_is_one_edge(void **state)
     relay_settings_defaults(&s);
     snprintf(s.tls_cert, sizeof s.tls_cert, "cert.pem");
     assert_int_equal(relay_settings_edges(&s, specs, err, sizeof err), -1);
-    assert_non_null(strstr(err, "--tls-cert and --tls-key are for wss:// edges"));
+    assert_non_null(strstr(err, "--tls-cert and --tls-key are for wss:// and quic:// edges"));
     snprintf(s.listen, sizeof s.listen, "enet://127.0.0.1:0 wss://127.0.0.1:0");
     assert_int_equal(relay_settings_edges(&s, specs, err, sizeof err), 2);
 }

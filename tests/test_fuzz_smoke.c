@@ -34,6 +34,7 @@
 #include "fuzz/target_ticket.c"
 #include "fuzz/target_webrtc.c"
 #include "fuzz/target_http.c"
+#include "fuzz/target_quic.c"
 
 #define SMOKE_MAX_SEEDS 256
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
@@ -56,6 +57,7 @@ static const struct smoke_target smoke_targets[] = {
     { "ticket", fuzz_target_ticket, 1024, 0, 20000 },
     { "webrtc", fuzz_target_webrtc, 1500, 1, 20000 },
     { "http", fuzz_target_http, 9000, 0, 20000 },
+    { "quic", fuzz_target_quic, 1500, 0, 20000 },
 };
 
 struct smoke_seed {

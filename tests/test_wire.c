@@ -186,6 +186,42 @@ static void mode_names_round_trip(void **state)
     assert_string_equal(proto_strerror(PROTO_E_SHORT), "too short");
 }
 
+/* streams (QUIC): reliable, ordered per sender, on a pseudo channel of its
+ * own up and on its sender's stream down (whatever the flags), reliable's
+ * channel and flags to a member of an edge with channels; reliable's way
+ * down stays reliable's. */
+static void streams_mode_row(void **state)
+{
+    (void)state;
+    const struct proto_mode_info *mi = proto_mode_info(PROTO_MODE_STREAMS);
+    enum proto_mode m;
+    assert_string_equal(mi->name, "streams");
+    assert_true(proto_mode_lossless(PROTO_MODE_STREAMS));
+    assert_int_equal(mi->order, PROTO_ORDER_PER_SENDER);
+    assert_int_equal(mi->filter, PROTO_FILTER_NONE);
+    assert_false(mi->enet || mi->stream || mi->in_mixed);
+    assert_true(proto_channel_bare(PROTO_CHANNEL_SENDER_STREAM));
+    assert_int_equal(proto_mode_from_up(PROTO_CHANNEL_SENDER_STREAM, PROTO_FLAG_RELIABLE, &m), 0);
+    assert_int_equal(m, PROTO_MODE_STREAMS);
+    assert_int_equal(proto_mode_from_up(PROTO_CHANNEL_SENDER_STREAM, 0, &m), 0);
+    assert_int_equal(m, PROTO_MODE_STREAMS);
+    assert_int_equal(proto_mode_from_down(PROTO_CHANNEL_SENDER_STREAM, 0, &m), 0);
+    assert_int_equal(m, PROTO_MODE_STREAMS);
+    assert_int_equal(mi->down_channel, PROTO_CHANNEL_RELIABLE);
+    assert_int_equal(mi->down_flags, PROTO_FLAG_RELIABLE);
+    assert_int_equal(proto_mode_from_down(PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE, &m), 0);
+    assert_int_equal(m, PROTO_MODE_RELIABLE);
+    assert_int_equal(proto_mode_from_up(PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE, &m), 0);
+    assert_int_equal(m, PROTO_MODE_RELIABLE);
+    /* a state's stamp read without decoding it */
+    uint8_t buf[PROTO_STATE_SIZE];
+    struct proto_state s = {.sender = 0, .seq = 1};
+    assert_int_equal(proto_state_encode(buf, sizeof buf, &s), PROTO_STATE_SIZE);
+    proto_state_stamp_sender(buf, 0xdeadbeefu);
+    assert_int_equal(proto_state_sender(buf, sizeof buf), 0xdeadbeefu);
+    assert_int_equal(proto_state_sender(buf, 7), 0);
+}
+
 /* States in, the same states out, in order; 28 of 40 bytes fill a batch's
  * 1200 bytes, the 29th does not fit and changes nothing. */
 static void batch_round_trip(void **state)
@@ -306,6 +342,7 @@ int main(void)
         cmocka_unit_test(stamp_overwrites_only_sender),
         cmocka_unit_test(sequence_comparison_wraps),
         cmocka_unit_test(mode_names_round_trip),
+        cmocka_unit_test(streams_mode_row),
         cmocka_unit_test(batch_round_trip),
         cmocka_unit_test(batch_framing_refused),
         cmocka_unit_test(event_round_trip_and_refusals),

@@ -9,6 +9,7 @@
 #include "../../proto/mode.h"
 #include "../../sys/options.h"
 #include "../../sys/keyfile.h"
+#include "../client.h"
 #include "../ricochet.h"
 
 /* --mode's choices: the mode table's names, then "mixed" (filled in main). */
@@ -29,14 +30,18 @@ static const struct option_def bot_option_defs[] = {
      "a relay's plain-UDP edge (--transport udp, or --listen udp://...), tcp one with a TCP edge (or examples/sockets/tcp_relay), ws one with a WebSocket edge (ws://)",
      .short_name = 'u', .short_value = "udp"},
     {"transport", OPTION_CHOICE, offsetof(struct bot_options, transport), "default", 0, 0,
-     "default|webrtc",
-     "what carries the states: default, the mode's own (ENet for the three ENet modes); "
-     "webrtc, data channels as a browser's (an ENet mode or mixed; --host and --port name "
-     "the relay's ws edge, where the offer goes: POST /rtc)"},
+     "default|webrtc|quic",
+     "what carries the states: default, the mode's own (ENet for the three ENet modes, QUIC "
+     "for streams); webrtc, data channels as a browser's (an ENet mode or mixed; --host and "
+     "--port name the relay's ws edge, where the offer goes: POST /rtc); quic, a QUIC "
+     "connection to the relay's quic edge (an ENet mode, streams or mixed)"},
     {"keylog", OPTION_STRING, offsetof(struct bot_options, keylog), "", 0, 512, NULL,
-     "--transport webrtc: append the sessions' DTLS secrets to this file (SSLKEYLOGFILE's "
-     "format: ricochet-netsim --keylog and Wireshark read the channels); a network under "
-     "test only"},
+     "--transport webrtc or quic: append the sessions' DTLS or TLS secrets to this file "
+     "(SSLKEYLOGFILE's format: ricochet-netsim --keylog and Wireshark read the channels); a "
+     "network under test only"},
+    {"pin", OPTION_STRING, offsetof(struct bot_options, pin), "", 0, 128, NULL,
+     "QUIC: the relay certificate's SHA-256 (64 hex digits, colons allowed, as the relay "
+     "logs it at start); \"\" = any certificate (the relay not authenticated)"},
     {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
      "states per second per bot; a relay kicks a client above its --rate-limit (default 180 "
      "datagrams a second)"},
@@ -164,12 +169,14 @@ static const struct options_example examples[] = {
     {"Round trips through the relay, alone in a room:", "ricochet-bot --reflect -t 5"},
     {"Four bots over WebRTC data channels, to a relay whose ws edge is on port 7780:",
      "ricochet-bot --count 4 --transport webrtc --port 7780"},
+    {"Four bots over QUIC, a stream per sender, to a relay whose quic edge is on port 7790:",
+     "ricochet-bot --count 4 --mode streams --port 7790"},
     {0}};
 
 static const struct options_manual manual = {
     .description =
         "Each bot is one connection (ENet, plain UDP with --mode udp, WebRTC with --transport "
-        "webrtc) that joins --room, "
+        "webrtc, QUIC with --transport quic or --mode streams) that joins --room, "
         "moves along a path drawn from --seed and sends its state --rate times a second for "
         "--duration seconds. At the end ricochet-bot prints what every bot received from "
         "every other: delivery, loss, duplicates, reordering, one-way latency (corrected by "
@@ -208,13 +215,21 @@ void bot_options_parse(struct bot_options *o, int argc, char **argv)
     check_names(o);
     char mode[32];
     enum proto_mode pm;
-    if (o->transport == RICOCHET_TRANSPORT_WEBRTC &&
-        proto_mode_parse(bot_mode_choice_name(o, mode, sizeof mode), &pm) == 0 &&
-        !proto_mode_info(pm)->enet)
+    bool parsed = proto_mode_parse(bot_mode_choice_name(o, mode, sizeof mode), &pm) == 0;
+    if (o->transport == RICOCHET_TRANSPORT_WEBRTC && parsed && !proto_mode_info(pm)->enet)
         options_fail(BOT_PROG, "--transport webrtc carries the ENet modes (or mixed), not %s",
                      mode);
-    if (o->keylog[0] && o->transport != RICOCHET_TRANSPORT_WEBRTC)
-        options_fail(BOT_PROG, "--keylog: only --transport webrtc has DTLS secrets to log");
+    if (o->transport == RICOCHET_TRANSPORT_QUIC && parsed && !proto_mode_info(pm)->enet &&
+        pm != PROTO_MODE_STREAMS)
+        options_fail(BOT_PROG, "--transport quic carries the ENet modes, streams (or mixed), "
+                     "not %s", mode);
+    bool quic = o->transport == RICOCHET_TRANSPORT_QUIC || (parsed && pm == PROTO_MODE_STREAMS);
+    if (o->keylog[0] && o->transport != RICOCHET_TRANSPORT_WEBRTC && !quic)
+        options_fail(BOT_PROG, "--keylog: only --transport webrtc or quic has secrets to log");
+    char pin[CLIENT_PIN_HEX + 1];
+    if (o->pin[0] && (!quic || client_pin_parse(o->pin, pin) != 0))
+        options_fail(BOT_PROG, "--pin: %s", quic ? "not a SHA-256 in hex (64 digits)"
+                                                : "only a QUIC session has a certificate");
     if (o->interval > 0 && o->interval < 0.1)
         options_fail(BOT_PROG, "--interval: %g is too small: use 0 (off) or at least 0.1",
                      o->interval);

@@ -28,7 +28,9 @@ struct bot_options {
     int log_level;
     long timeout_ms;
     int transport;               /* --transport: enum ricochet_transport */
-    char keylog[512];            /* --keylog: WebRTC's DTLS secrets appended here */
+    char keylog[512];            /* --keylog: WebRTC's DTLS or QUIC's TLS secrets appended
+                                    here */
+    char pin[129];               /* --pin: the QUIC relay certificate's SHA-256 ("": none) */
     char ticket[1024];           /* --ticket: a ticket or @FILE */
     const char **tickets;        /* bot i's ticket (count of them), or NULL: none; one
                                     block with the texts: free(tickets) frees it */

@@ -340,6 +340,7 @@ int bot_run_connect(struct bot_run *sw)
                               .tickets = o->tickets,
                               .transport = (enum ricochet_transport)o->transport,
                               .keylog = o->keylog[0] ? o->keylog : NULL,
+                              .pin = o->pin[0] ? o->pin : NULL,
                               .per_host = 1 /* each bot its own socket: the JSON
                                                reports each bot's bytes */};
     struct swarm_hooks hooks = {.ctx = sw, .fill = bot_fill, .sent = bot_sent,

@@ -128,13 +128,16 @@ static bool on_hub(const struct swarm_config *cfg, size_t per_host, size_t i)
 
 /* Descriptors the swarm opens: one per hub, one per other client; a
  * WebRTC client's are its epoll set, its UDP socket, its offer's TCP
- * connection for a while, and its key log. */
+ * connection for a while, and its key log; a QUIC client's its epoll set,
+ * its UDP socket (two while it moves) and its key log. */
 static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host)
 {
     size_t n = 0;
     for (size_t i = 0; i < cfg->clients; i++)
         n += !on_hub(cfg, per_host, i) || i % per_host == 0;
-    return cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? n * 4 : n;
+    return cfg->transport == RICOCHET_TRANSPORT_WEBRTC || cfg->transport == RICOCHET_TRANSPORT_QUIC
+               ? n * 4
+               : n;
 }
 
 /* The hub of client i, created (and watched) with its first client. */
@@ -158,8 +161,17 @@ static struct client_hub *hub_of(struct swarm *sw, size_t i, char *err, size_t e
 }
 
 /* Creates client i (on its hub, or with its own watched socket). */
+/* cfg's pin as client_config takes it (64 lowercase hex digits), into
+ * out; NULL without one or if it does not read (the client then takes any
+ * certificate: callers check the pin first). */
+static const char *pin_of(const struct swarm_config *cfg, char out[CLIENT_PIN_HEX + 1])
+{
+    return cfg->pin && client_pin_parse(cfg->pin, out) == 0 ? out : NULL;
+}
+
 static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
 {
+    char pin[CLIENT_PIN_HEX + 1];
     const struct swarm_config *cfg = &sw->cfg;
     struct swarm_member *m = &sw->m[i];
     char room[PROTO_ROOM_MAX + 1], why[256];
@@ -178,7 +190,8 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
                                .no_histograms = !cfg->client_histograms,
                                .ticket = cfg->tickets ? cfg->tickets[cfg->first + i] : NULL,
                                .rejoin_ms = cfg->rejoin_ms,
-                               .transport = cfg->transport, .keylog = cfg->keylog};
+                               .transport = cfg->transport, .keylog = cfg->keylog,
+                               .pin = pin_of(cfg, pin)};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
     if (on_hub(cfg, sw->per_host, i)) {

@@ -7,7 +7,7 @@
  * it wants. It also keeps the figures every caller needs: sends, failures,
  * states received from others and their one-way latency.
  *
- * The transport (ENet, plain UDP or a TCP stream; or WebRTC, cfg.transport)
+ * The transport (ENet, plain UDP or a TCP stream; or WebRTC or QUIC, cfg.transport)
  * is chosen once, by cfg.mode and cfg.transport, when the clients are
  * created; nothing below looks at it again.
  * ENet clients share hosts (client.h, hubs): clients i / per_host alike are
@@ -72,8 +72,13 @@ struct swarm_config {
     uint32_t rejoin_ms;    /* a fleet: a lost relay is rejoined through the entry
                               (ricochet_config_set_rejoin); 0: the client ends */
     enum ricochet_transport transport; /* WEBRTC: every client over data channels, host:port
-                              the relay's ws edge (never on a hub); DEFAULT: the mode's */
-    const char *keylog;    /* WebRTC: the clients' DTLS secrets appended here (NULL: none) */
+                              the relay's ws edge (never on a hub); QUIC: every client
+                              over QUIC, host:port the relay's quic edge; DEFAULT: the
+                              mode's */
+    const char *keylog;    /* WebRTC, QUIC: the clients' DTLS or TLS secrets appended here
+                              (NULL: none) */
+    const char *pin;       /* QUIC: the relay certificate's SHA-256 (client_pin_parse's
+                              text; NULL: any) */
 };
 
 struct swarm_hooks {

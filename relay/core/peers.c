@@ -333,6 +333,14 @@ bool relay_peer_batches(const struct relay *r, uint32_t peer)
     return relay_peer_joined(r, peer) && r->peers[peer].batch;
 }
 
+bool relay_peer_mode(const struct relay *r, uint32_t peer, enum proto_mode *mode)
+{
+    if (!relay_peer_joined(r, peer))
+        return false;
+    *mode = r->peers[peer].mode;
+    return true;
+}
+
 void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t max,
                         bool fatal, uint64_t now_us)
 {

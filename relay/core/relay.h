@@ -487,6 +487,10 @@ bool relay_peer_proving(const struct relay *r, uint32_t peer);
 uint32_t relay_peer_id(const struct relay *r, uint32_t peer);
 /* Did peer's join ask for its states in batches (plain UDP)? False if not joined. */
 bool relay_peer_batches(const struct relay *r, uint32_t peer);
+/* The mode peer joined in (its edge's, where the edge carries one) into
+ * *mode: an edge whose last hop depends on the receiver's mode asks (QUIC:
+ * a stream per sender for streams). False if not joined. */
+bool relay_peer_mode(const struct relay *r, uint32_t peer, enum proto_mode *mode);
 
 /* A live room as an operator sees it. */
 struct relay_room_info {

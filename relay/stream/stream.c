@@ -28,10 +28,8 @@ int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
     s->free_slots = malloc(s->cap * sizeof *s->free_slots);
     s->dirty = malloc(s->cap * sizeof *s->dirty);
     s->flushing = malloc(s->cap * sizeof *s->flushing);
-    for (s->tally_cap = 16; s->tally_cap < 2 * s->cap; s->tally_cap *= 2)
-        ;
-    s->tally = malloc(s->tally_cap * sizeof *s->tally);
-    if (s->ep < 0 || !s->conns || !s->free_slots || !s->dirty || !s->flushing || !s->tally)
+    if (s->ep < 0 || !s->conns || !s->free_slots || !s->dirty || !s->flushing ||
+        waiting_init(&s->waiting, s->cap) != 0)
         return -1;
     for (uint32_t i = 0; i < s->cap; i++) {
         s->conns[i].fd = -1;
@@ -51,8 +49,7 @@ void stream_free(struct stream_edge *s)
     free(s->free_slots);
     free(s->dirty);
     free(s->flushing);
-    free(s->tally);
-    s->tally = NULL;
+    waiting_free(&s->waiting);
     s->conns = NULL;
     s->free_slots = s->dirty = s->flushing = NULL;
     if (s->listen_fd >= 0)

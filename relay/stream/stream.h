@@ -35,6 +35,7 @@
 #include "../../proto/wire.h"
 #include "../../sys/netaddr.h"
 #include "../core/relay.h"
+#include "../core/waiting.h"
 #include "../transport.h"
 
 #define STREAM_CLOSE_LINGER_US 1000000u /* a closed connection's queue, written at most
@@ -66,15 +67,6 @@ struct stream_conn {
     size_t out_off, out_len, out_cap;
     struct stream_held *held; /* while output is left unwritten: unreliable states */
     uint32_t n_held, held_cap;
-};
-
-/* One source address's connections that have not joined, tallied when
- * one must give way (stream_edge.c): the slot of one of them (the key),
- * how many, the slot of the oldest. */
-struct stream_tally {
-    uint32_t slot;           /* UINT32_MAX: a free entry */
-    uint32_t count;
-    uint32_t oldest;
 };
 
 /* What an edge does its own way; edge is stream_edge.edge, i a slot. */
@@ -119,8 +111,7 @@ struct stream_edge {
     size_t out_limit;          /* bytes queued to one connection, at most */
     uint32_t waiting_max;      /* connections that have not joined, at most
                                   (--max-half-open; stream_listen sets it) */
-    struct stream_tally *tally; /* tally_cap entries (a power of two, at least 2 x cap) */
-    uint32_t tally_cap;
+    struct waiting waiting;    /* which connection that has not joined gives way */
     bool graceful;             /* a closing connection, its queue written, is shut on our
                                   side and read (and what it sends dropped) until the
                                   client closes too, STREAM_CLOSE_LINGER_US at most: a

@@ -85,55 +85,15 @@ static bool waiting(const struct stream_edge *s, const struct relay *r, uint32_t
                          relay_peer_proving(r, h)));
 }
 
-/* FNV-1a of a's address bytes (its port left out). */
-static uint32_t host_hash(const union netaddr *a)
-{
-    uint8_t key[NETADDR_KEY_MAX];
-    size_t n = netaddr_key(a, key);
-    uint32_t h = 2166136261u;
-    for (size_t k = 0; k + 2 < n; k++) /* the port is its last 2 bytes */
-        h = (h ^ key[k]) * 16777619u;
-    return h;
-}
-
-/* Is tally entry a ahead of b: more connections, or as many and an older
- * oldest? */
-static bool ahead(const struct stream_edge *s, const struct stream_tally *a,
-                  const struct stream_tally *b)
-{
-    return a->count > b->count || (a->count == b->count &&
-                                   s->conns[a->oldest].opened_us < s->conns[b->oldest].opened_us);
-}
-
-/* The connection to give way: the oldest of the source address that holds
- * the most connections that have not joined (of two as many, the one whose
- * oldest is older); *n gets how many have not joined. UINT32_MAX: none.
- * O(slots): a tally of addresses in an open-addressing table. */
+/* The connection to give way (waiting.h); *n gets how many have not
+ * joined. UINT32_MAX: none. */
 static uint32_t evictee(struct stream_edge *s, const struct relay *r, uint32_t *n)
 {
-    uint32_t mask = s->tally_cap - 1, best = UINT32_MAX;
-    for (uint32_t k = 0; k < s->tally_cap; k++)
-        s->tally[k].slot = UINT32_MAX;
-    *n = 0;
-    for (uint32_t i = 0; i < s->cap; i++) {
-        if (!waiting(s, r, i))
-            continue;
-        (*n)++;
-        const union netaddr *a = &s->conns[i].addr;
-        uint32_t k = host_hash(a) & mask;
-        while (s->tally[k].slot != UINT32_MAX &&
-               !netaddr_same_host(&s->conns[s->tally[k].slot].addr, a))
-            k = (k + 1) & mask;
-        struct stream_tally *t = &s->tally[k];
-        if (t->slot == UINT32_MAX)
-            *t = (struct stream_tally){.slot = i, .oldest = i};
-        t->count++;
-        if (s->conns[i].opened_us < s->conns[t->oldest].opened_us)
-            t->oldest = i;
-        if (best == UINT32_MAX || ahead(s, t, &s->tally[best]))
-            best = k;
-    }
-    return best == UINT32_MAX ? UINT32_MAX : s->tally[best].oldest;
+    waiting_begin(&s->waiting);
+    for (uint32_t i = 0; i < s->cap; i++)
+        if (waiting(s, r, i))
+            waiting_add(&s->waiting, i, &s->conns[i].addr, s->conns[i].opened_us);
+    return waiting_pick(&s->waiting, n);
 }
 
 /* Room for one more connection: a free slot and fewer than waiting_max

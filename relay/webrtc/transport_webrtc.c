@@ -267,26 +267,9 @@ static int advertise_at(struct relay_webrtc *t, const union netaddr *bound, char
 static int webrtc_bind(struct relay_webrtc *t, char *err, size_t cap)
 {
     union netaddr local;
-    const char *host = t->cfg.bind && *t->cfg.bind ? t->cfg.bind : "0.0.0.0";
-    char why[200];
-    if (netaddr_resolve(host, t->cfg.port, &local, why, sizeof why) != 0) {
-        snprintf(err, cap, "bind address: %s", why);
+    t->fd = dgram_bind(t->cfg.bind, t->cfg.port, SOCKET_BUFFER, &local, err, cap);
+    if (t->fd < 0)
         return -1;
-    }
-    t->fd = netaddr_udp_socket(&local, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (t->fd < 0) {
-        snprintf(err, cap, "socket: %s", strerror(errno));
-        return -1;
-    }
-    int size = SOCKET_BUFFER;
-    setsockopt(t->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-    setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-    socklen_t len = sizeof local;
-    if (bind(t->fd, &local.sa, netaddr_len(&local)) != 0 ||
-        getsockname(t->fd, &local.sa, &len) != 0) {
-        snprintf(err, cap, "bind %s:%u: %s", host, (unsigned)t->cfg.port, strerror(errno));
-        return -1;
-    }
     netaddr_format(&local, t->addr, sizeof t->addr);
     return advertise_at(t, &local, err, cap);
 }
@@ -299,18 +282,14 @@ static int webrtc_alloc(struct relay_webrtc *t, char *err, size_t cap)
     t->gone = calloc(n, sizeof *t->gone);
     t->gone_why = calloc(n, sizeof *t->gone_why);
     t->message = malloc(t->cfg.max_packet_size);
-    t->rbuf = malloc((size_t)RTC_EDGE_READ * RTC_EDGE_DATAGRAM);
-    t->sbuf = malloc((size_t)RTC_EDGE_OUT * RTC_DTLS_MTU);
     t->arena = malloc(RTC_EDGE_ARENA);
     t->lanes = calloc(RTC_EDGE_ARENA / RTC_EDGE_BATCH_MAX, sizeof *t->lanes);
-    if (!t->slots || !t->gone || !t->gone_why || !t->message || !t->rbuf || !t->sbuf ||
-        !t->arena || !t->lanes) {
+    if (!t->slots || !t->gone || !t->gone_why || !t->message || !t->arena || !t->lanes ||
+        dgram_in_init(&t->in, RTC_EDGE_READ, RTC_EDGE_DATAGRAM) != 0 ||
+        dgram_out_init(&t->out, RTC_EDGE_OUT, RTC_DTLS_MTU) != 0) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
-    for (unsigned i = 0; i < RTC_EDGE_READ; i++)
-        t->riov[i] = (struct iovec){.iov_base = t->rbuf + (size_t)i * RTC_EDGE_DATAGRAM,
-                                    .iov_len = RTC_EDGE_DATAGRAM};
     struct rtc_host_config hc;
     rtc_host_default_config(&hc);
     hc.advertise = t->advertise;
@@ -354,8 +333,8 @@ static void webrtc_destroy(void *ctx)
     free(t->gone);
     free(t->gone_why);
     free(t->message);
-    free(t->rbuf);
-    free(t->sbuf);
+    dgram_in_free(&t->in);
+    dgram_out_free(&t->out);
     free(t->arena);
     free(t->lanes);
     free(t);
@@ -377,29 +356,21 @@ static int webrtc_fd(const void *ctx)
  * none waited, or -1 on a socket error. */
 static int read_batch(struct relay_webrtc *t, struct relay *r)
 {
-    for (unsigned i = 0; i < RTC_EDGE_READ; i++)
-        t->rmsg[i] = (struct mmsghdr){
-            .msg_hdr = {.msg_name = &t->rfrom[i], .msg_namelen = sizeof t->rfrom[i],
-                        .msg_iov = &t->riov[i], .msg_iovlen = 1}};
-    int n = recvmmsg(t->fd, t->rmsg, RTC_EDGE_READ, MSG_DONTWAIT, NULL);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-            return 0;
-        log_error("relay: webrtc: recvmmsg: %s", strerror(errno));
-        return -1;
-    }
+    int n = dgram_in_read(&t->in, t->fd, "webrtc");
+    if (n <= 0)
+        return n;
     relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
     uint64_t now = clock_now_us();
     for (int i = 0; i < n; i++) {
-        const struct msghdr *h = &t->rmsg[i].msg_hdr;
-        union netaddr *from = &t->rfrom[i];
+        const struct msghdr *h = &t->in.msg[i].msg_hdr;
+        union netaddr *from = &t->in.from[i];
         if (netaddr_from_sockaddr(from, &from->sa, h->msg_namelen) != 0)
             continue;
         if (h->msg_flags & MSG_TRUNC) {
             t->own[RTC_COUNT_TOO_LONG]++; /* longer than any datagram of WebRTC's */
             continue;
         }
-        rtc_host_input(t->host, from, t->riov[i].iov_base, t->rmsg[i].msg_len, now);
+        rtc_host_input(t->host, from, t->in.iov[i].iov_base, t->in.msg[i].msg_len, now);
     }
     report_gone(t);
     transport_webrtc_out_flush(t); /* the answers and this batch's states, at once */
@@ -485,7 +456,7 @@ static bool webrtc_backlog(const void *ctx)
 static bool webrtc_settled(const void *ctx)
 {
     const struct relay_webrtc *t = ctx;
-    return t->closing == 0 && t->nsend == 0;
+    return t->closing == 0 && t->out.n == 0;
 }
 
 /* ---- offers: sessions answered and not yet peers --------------------------- */

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include "../../proto/wire.h"
+#include "../../sys/dgram.h"
 #include "../../sys/netaddr.h"
 #include "../transport.h"
 #include "../../rtc/rtc_dtls.h"
@@ -126,20 +127,11 @@ struct relay_webrtc {
     unsigned n_gone;
     uint8_t *message;         /* a message copied for the core (max_packet_size) */
 
-    /* receiving */
-    struct mmsghdr rmsg[RTC_EDGE_READ];
-    struct iovec riov[RTC_EDGE_READ];
-    union netaddr rfrom[RTC_EDGE_READ];
-    uint8_t *rbuf;            /* RTC_EDGE_READ buffers of RTC_EDGE_DATAGRAM */
+    struct dgram_in in;       /* RTC_EDGE_READ datagrams of RTC_EDGE_DATAGRAM */
     bool backlog;
     uint64_t read_end_us;
 
-    /* sending: datagrams copied into sbuf, one sendmmsg */
-    struct mmsghdr smsg[RTC_EDGE_OUT];
-    struct iovec siov[RTC_EDGE_OUT];
-    union netaddr sto[RTC_EDGE_OUT];
-    uint8_t *sbuf;            /* RTC_EDGE_OUT datagrams of RTC_DTLS_MTU */
-    unsigned nsend;
+    struct dgram_out out;     /* RTC_EDGE_OUT datagrams of RTC_DTLS_MTU, one sendmmsg */
 
     /* batches of this flush */
     uint8_t *arena;           /* RTC_EDGE_ARENA */

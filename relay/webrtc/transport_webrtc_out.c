@@ -6,9 +6,6 @@
  * flush or the tick, or sooner when it is full. */
 #include "transport_webrtc.h"
 
-#include <errno.h>
-#include <string.h>
-
 #include "../../sys/log.h"
 
 void transport_webrtc_queue(struct relay_webrtc *t, const union netaddr *to,
@@ -20,40 +17,16 @@ void transport_webrtc_queue(struct relay_webrtc *t, const union netaddr *to,
                   RTC_DTLS_MTU);
         return;
     }
-    if (t->nsend == RTC_EDGE_OUT)
+    if (t->out.n == t->out.cap)
         transport_webrtc_out_flush(t);
-    unsigned k = t->nsend++;
-    uint8_t *copy = t->sbuf + (size_t)k * RTC_DTLS_MTU;
-    memcpy(copy, data, len);
-    t->sto[k] = *to;
-    t->siov[k] = (struct iovec){.iov_base = copy, .iov_len = len};
-    t->smsg[k] = (struct mmsghdr){
-        .msg_hdr = {.msg_name = &t->sto[k], .msg_namelen = netaddr_len(&t->sto[k]),
-                    .msg_iov = &t->siov[k], .msg_iovlen = 1}};
+    dgram_out_add(&t->out, to, data, len);
 }
 
+/* A full socket buffer fails what is left: SCTP resends what is reliable,
+ * the rest is lost as on any network. */
 void transport_webrtc_out_flush(struct relay_webrtc *t)
 {
-    unsigned off = 0, failed = 0;
-    while (off < t->nsend) {
-        int sent = sendmmsg(t->fd, t->smsg + off, t->nsend - off, 0);
-        if (sent > 0) {
-            off += (unsigned)sent;
-            continue;
-        }
-        if (sent < 0 && errno == EINTR)
-            continue;
-        if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
-            /* a full socket buffer: the rest would fail alike; SCTP resends
-             * what is reliable, the rest is lost as on any network */
-            failed += t->nsend - off;
-            break;
-        }
-        log_debug("relay: webrtc: sendmmsg: %s", strerror(errno)); /* this one refused */
-        failed++;
-        off++;
-    }
+    unsigned failed = dgram_out_send(&t->out, t->fd, "webrtc");
     for (unsigned i = 0; t->relay && i < failed; i++)
         relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
-    t->nsend = 0;
 }

@@ -22,7 +22,8 @@ client:4096
 statescan:1500
 ticket:1024
 webrtc:1500
-http:9000"
+http:9000
+quic:1500"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -45,6 +45,8 @@ struct fuzz_client {
     struct ricochet *c;
     bool udp;
     bool pseudo;              /* no channels (udp, tcp): everything on pchan */
+    bool sender_streams;      /* QUIC (mode streams): channels, and states on streams of
+                                 their senders' own (PROTO_CHANNEL_SENDER_STREAM) */
     uint8_t pchan;            /* PROTO_CHANNEL_DATAGRAM, _STREAM or _WEBSOCKET */
     enum proto_mode mode;
     uint64_t now;
@@ -209,6 +211,8 @@ static int fc_expected_mode(uint8_t channel, uint32_t flags)
 {
     if (fc.pseudo)
         return channel == fc.pchan ? (int)fc.mode : -1;
+    if (fc.sender_streams && channel == PROTO_CHANNEL_SENDER_STREAM)
+        return PROTO_MODE_STREAMS; /* QUIC: a stream of the sender's own */
     /* PROTOCOL.md's channel table, written out (not read from proto/mode.c) */
     flags &= PROTO_FLAG_RELIABLE | PROTO_FLAG_UNSEQUENCED;
     if (channel == PROTO_CHANNEL_STATE && flags == PROTO_FLAG_UNSEQUENCED)
@@ -503,7 +507,9 @@ static void fc_send(uint8_t a)
         enum proto_mode mode = (enum proto_mode)((a >> 2) % (PROTO_MODE_COUNT + 1));
         int r = ricochet_set_mode(fc.c, (enum ricochet_mode)mode);
         int want = mode >= PROTO_MODE_COUNT ? RICOCHET_E_INVALID
-                   : (!fc.pseudo && mode < PROTO_MODE_UDP) ? RICOCHET_OK
+                   : (!fc.pseudo && (mode < PROTO_MODE_UDP ||
+                                     (fc.sender_streams && mode == PROTO_MODE_STREAMS)))
+                       ? RICOCHET_OK
                    : RICOCHET_E_UNSUPPORTED;
         FUZZ_CHECK(r == want);
         FUZZ_CHECK(client_mode(fc.c) == (r == 0 ? mode : before));
@@ -638,6 +644,8 @@ static void fc_op_state(struct fuzz_input *in, bool wrong)
     }
     if (fc.pseudo && sel % 8 < 6 && !(sel & 0x10))
         channel = fc.pchan; /* mostly the right one */
+    if (fc.sender_streams && sel % 8 == 7)
+        channel = PROTO_CHANNEL_SENDER_STREAM;
     bool must_drop = s.sender == 0 || !fc.welcomed || len > PROTO_STATE_MAX ||
                      fc_expected_mode(channel, flags) < 0;
     fc_deliver(channel, flags, buf, len, must_drop, true);
@@ -658,7 +666,8 @@ static void fc_op_raw(struct fuzz_input *in, bool wrong)
     bool pseudo = proto_channel_bare(channel);
     bool is_state = channel == PROTO_CHANNEL_STATE || channel == PROTO_CHANNEL_RELIABLE ||
                     (pseudo && (len == 0 || buf[0] != '{'));
-    if (fc.pseudo ? channel != fc.pchan : pseudo)
+    if (fc.pseudo ? channel != fc.pchan
+                  : pseudo && !(fc.sender_streams && channel == PROTO_CHANNEL_SENDER_STREAM))
         is_state = false; /* dropped before it is looked at */
     fc_deliver(channel, flags, buf, len, false, is_state);
     free(buf);
@@ -783,7 +792,8 @@ int fuzz_target_client(const uint8_t *data, size_t size)
     fc.timeout_us = (c0 & 8 ? 300u : 5000u) * 1000u;
     fc.udp = cfg.mode == PROTO_MODE_UDP;
     fc.mode = cfg.mode;
-    fc.pseudo = !proto_mode_info(cfg.mode)->enet; /* udp, tcp, ws: no channels */
+    fc.sender_streams = cfg.mode == PROTO_MODE_STREAMS; /* QUIC's: channels, and streams */
+    fc.pseudo = !proto_mode_info(cfg.mode)->enet && !fc.sender_streams; /* udp, tcp, ws */
     fc.pchan = fc.pseudo ? proto_mode_info(cfg.mode)->up_channel : PROTO_CHANNEL_DATAGRAM;
 
     log_threshold = LOG_OFF;

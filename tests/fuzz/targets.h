@@ -85,6 +85,14 @@ int fuzz_target_ticket(const uint8_t *data, size_t size);
  * (target_webrtc.c). */
 int fuzz_target_webrtc(const uint8_t *data, size_t size);
 
+/* What the QUIC edge and libricochet's QUIC transport read themselves
+ * (target_quic.c): a stream's frames (proto/quicmsg.c's reader) read the
+ * same whatever the cut, no message over its bound; a datagram's channel
+ * byte; a stream's bytes out handed over and acknowledged in any cut; and
+ * the edge's router fed datagrams from strangers: answered within three
+ * times their bytes, no connection kept. */
+int fuzz_target_quic(const uint8_t *data, size_t size);
+
 /* The WebSocket edge's HTTP front: request heads parsed, routed and
  * answered (target_http.c). */
 int fuzz_target_http(const uint8_t *data, size_t size);

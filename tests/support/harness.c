@@ -130,6 +130,28 @@ uint16_t harness_edge_port(struct spawn_proc *relay, const char *edge)
     }
 }
 
+void harness_start_edges(struct spawn_proc *relay, const char *const *schemes,
+                         const char *const *more, uint16_t *ports)
+{
+    const char *args[SPAWN_MAX_ARGS + 1];
+    char listen[8][48];
+    size_t n = 0, k = 0;
+    for (; schemes[k]; k++) {
+        assert_true(k < 8);
+        snprintf(listen[k], sizeof listen[k], "%s://127.0.0.1:0", schemes[k]);
+        args[n++] = "--listen";
+        args[n++] = listen[k];
+    }
+    for (size_t i = 0; more && more[i]; i++) {
+        assert_true(n < SPAWN_MAX_ARGS);
+        args[n++] = more[i];
+    }
+    args[n] = NULL;
+    assert_true(harness_start_relay(relay, args) > 0);
+    for (size_t i = 0; i < k; i++)
+        assert_int_not_equal(ports[i] = harness_edge_port(relay, schemes[i]), 0);
+}
+
 int harness_start_netsim(struct spawn_proc *p, const char *const *args)
 {
     char why[4096]; /* room for the end of a sanitizer report */

@@ -50,6 +50,13 @@ int harness_start_relay(struct spawn_proc *p, const char *const *args);
  * "listening on ADDR (EDGE)" line; fails the test if none comes within 5 s. */
 uint16_t harness_edge_port(struct spawn_proc *relay, const char *edge);
 
+/* Spawns ricochet-relay with an edge on 127.0.0.1 and a free port for each
+ * scheme of schemes (NULL-ended: "quic", "ws", ...), in order, then the
+ * arguments more (may be NULL); each edge's port into ports[i]. Fails the
+ * test unless the relay starts and says every port. */
+void harness_start_edges(struct spawn_proc *relay, const char *const *schemes,
+                         const char *const *more, uint16_t *ports);
+
 /* Spawns ricochet-netsim with args and waits up to 10 s for its listening
  * port. Returns the port; fails the test (cmocka) otherwise. */
 int harness_start_netsim(struct spawn_proc *p, const char *const *args);

@@ -1,0 +1,295 @@
+/* client_quic.c: the client library over QUIC (the ENet modes and
+ * streams; see client_internal.h), to a relay's quic edge (PROTOCOL.md,
+ * "QUIC"); the connection itself is client_quic_conn.c's.
+ *
+ * Once the handshake is done the session opens the control stream
+ * (bidirectional, id 0) and sends its join there. A state goes the way of
+ * its mode: unsequenced and sequenced in a DATAGRAM frame after their
+ * channel byte, reliable on the control stream, streams on a stream of
+ * the client's own (unidirectional); a mode switch is another way, as
+ * over ENet's channels. What arrives is handed to the session with the
+ * channel and flags of its way: the control stream's as ENet's channel 0
+ * or a reliable state, a datagram's as its channel byte's row, a state on
+ * a stream the relay opened for its sender on PROTO_CHANNEL_SENDER_STREAM
+ * (the mode streams). TLS encrypts every byte: the relay seals nothing
+ * (caps.secure).
+ *
+ * What the connection hears is queued by its callbacks and handed to the
+ * session a message a step. The session's descriptor is an epoll set
+ * holding the socket, so that a new socket (client_rebind: connection
+ * migration) keeps it. */
+#include "client_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "../sys/clock.h"
+
+/* The transport's state (c->tp): the connection and a batch being handed
+ * out. */
+struct quic_session {
+    struct client_quic q;
+    struct client_batch batch;
+};
+
+static int quic_open(struct ricochet *c, const struct client_config *cfg, char *err,
+                     size_t err_cap)
+{
+    struct quic_session *qs = calloc(1, sizeof *qs);
+    if (!qs) {
+        snprintf(err, err_cap, "client: out of memory");
+        return -1;
+    }
+    c->tp = qs;
+    struct client_quic *t = &qs->q;
+    t->c = c;
+    if (client_quic_start(c, t, cfg, err, err_cap) != 0)
+        return -1;
+    t->heard_us = clock_now_us();
+    c->phase = PHASE_CONNECTING; /* the join goes out once the handshake is done */
+    return 0;
+}
+
+/* ---- what came ----------------------------------------------------------------------- */
+
+/* The handshake done: the control stream, and the join on it. */
+static void quic_news(struct ricochet *c, struct client_quic *t)
+{
+    if (!t->opened)
+        return;
+    t->opened = false;
+    if (client_quic_control(t) != 0) {
+        client_quic_ended(c, t, -1);
+        return;
+    }
+    t->up = true;
+    c->phase = PHASE_JOINING;
+    client_send_join(c);
+}
+
+/* Everything the socket and the timers have now. Returns true if messages
+ * were queued. */
+static bool quic_progress(struct ricochet *c)
+{
+    struct client_quic *t = c->tp;
+    t->in_len = t->in_at = 0;
+    if (t->closed)
+        return false;
+    int rv = client_quic_read(c, t, clock_now_us());
+    if (rv == 0)
+        quic_news(c, t);
+    if (rv == 0 && !t->closed && c->phase != PHASE_DEAD)
+        rv = client_quic_write(c, t);
+    if (c->phase == PHASE_DEAD)
+        return false;
+    if (rv != 0 || t->closed) {
+        if (t->in_at < t->in_len)
+            return true; /* what came before the end is handed out first */
+        client_quic_ended(c, t, rv);
+        return false;
+    }
+    return t->in_at < t->in_len;
+}
+
+/* The next queued message handed to the session. Returns 1 with *ev, 0
+ * after one that made no event, -1 if none is queued. */
+static int quic_next(struct ricochet *c, struct ricochet_event *ev)
+{
+    struct client_quic *t = c->tp;
+    if (t->in_at >= t->in_len)
+        return -1;
+    struct client_quic_queued q;
+    memcpy(&q, t->in + t->in_at, sizeof q);
+    const uint8_t *msg = t->in + t->in_at + sizeof q;
+    t->in_at += sizeof q + q.len;
+    if (q.channel != PROTO_CHANNEL_CONTROL && proto_is_batch(msg, q.len))
+        return client_batch_start(c, &((struct quic_session *)c->tp)->batch, msg, q.len,
+                                  q.channel, q.flags, q.at, ev);
+    return client_receive_message(c, q.channel, q.flags, msg, q.len, q.at, ev);
+}
+
+/* Hands out what came, a message at a time, progressing when none is
+ * left, until an event (1), or nothing after waiting at most wait_ms (0). */
+static int quic_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
+{
+    struct quic_session *qs = c->tp;
+    struct client_quic *t = &qs->q;
+    for (;;) {
+        if (qs->batch.len > 0) {
+            int rc = client_batch_step(c, &qs->batch, ev);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        int rc = quic_next(c, ev);
+        if (c->phase == PHASE_DEAD)
+            return 0;
+        if (rc > 0)
+            return rc;
+        if (rc == 0)
+            continue;
+        if (quic_progress(c))
+            continue;
+        if (c->phase != PHASE_DEAD && wait_ms > 0) {
+            struct epoll_event e;
+            int ms = client_quic_wait_ms(t, wait_ms);
+            if (ms > 0)
+                epoll_wait(t->ep, &e, 1, ms);
+        }
+        return 0;
+    }
+}
+
+/* ---- sending ------------------------------------------------------------------------------ */
+
+static bool quic_ready(const struct ricochet *c)
+{
+    const struct client_quic *t = c->tp;
+    return t && t->conn && t->up && !t->closed;
+}
+
+/* A message in a frame on the control stream, written at once. */
+static int quic_send_control(struct ricochet *c, const uint8_t *buf, size_t len)
+{
+    struct client_quic *t = c->tp;
+    if (!quic_ready(c) || quicmsg_out_frame(&t->control_out, buf, len, 0) != 0)
+        return -1;
+    return client_quic_write(c, t) == 0 ? 0 : -1;
+}
+
+/* A datagram of the state after its channel byte, queued for the write
+ * that follows (congestion control may hold it back: the oldest held goes
+ * once CLIENT_QUIC_DGRAMS_MAX wait). Returns 0 or -1. */
+static int queue_dgram(struct client_quic *t, uint8_t channel, const uint8_t *buf, size_t len)
+{
+    if (!t->dgrams && !(t->dgrams = malloc(CLIENT_QUIC_DGRAMS_MAX * sizeof *t->dgrams)))
+        return -1;
+    if (t->n_dgrams == CLIENT_QUIC_DGRAMS_MAX) {
+        memmove(t->dgrams, t->dgrams + 1, --t->n_dgrams * sizeof *t->dgrams);
+        t->dgrams_dropped++;
+    }
+    struct client_quic_dgram *d = &t->dgrams[t->n_dgrams++];
+    struct proto_state s;
+    d->bytes[0] = channel;
+    memcpy(d->bytes + QUICMSG_DATAGRAM_HEAD, buf, len);
+    d->len = (uint16_t)(QUICMSG_DATAGRAM_HEAD + len);
+    d->seq = proto_state_decode(buf, len, &s) == PROTO_OK ? s.seq : 0;
+    return 0;
+}
+
+/* A state the way of its mode: a datagram after its channel byte, the
+ * control stream (reliable), or my own stream (streams). */
+static int quic_send_state(struct ricochet *c, const struct proto_mode_info *mi,
+                           const uint8_t *buf, size_t len)
+{
+    struct client_quic *t = c->tp;
+    if (!quic_ready(c))
+        return -1;
+    int rc;
+    if (mi->up_channel == PROTO_CHANNEL_SENDER_STREAM)
+        rc = quicmsg_out_frame(&t->up_out, buf, len, 0);
+    else if ((mi->up_flags & PROTO_FLAG_RELIABLE) || !client_quic_dgram_fits(t, len))
+        rc = quicmsg_out_frame(&t->control_out, buf, len, 0);
+    else
+        rc = queue_dgram(t, mi->up_channel, buf, len);
+    if (rc != 0)
+        return -1;
+    return client_quic_write(c, t) == 0 ? 0 : -1;
+}
+
+/* ---- closing -------------------------------------------------------------------------------- */
+
+/* The session is dead: nothing more is read or sent. */
+static void quic_hang_up(struct ricochet *c)
+{
+    struct client_quic *t = c->tp;
+    if (t)
+        t->closed = true;
+}
+
+static void quic_flush(struct ricochet *c)
+{
+    struct client_quic *t = c->tp;
+    if (t && !t->closed && t->conn)
+        client_quic_write(c, t);
+}
+
+/* Leaving: the control stream's last bytes, then CONNECTION_CLOSE (no
+ * error), which the relay reads as a quit. */
+static void quic_close(struct ricochet *c)
+{
+    struct client_quic *t = c->tp;
+    if (!t)
+        return;
+    t->draining = true;
+    if (!t->closed)
+        client_quic_goodbye(c, t);
+    client_quic_free(t);
+    free(c->tp);
+    c->tp = NULL;
+}
+
+/* ---- the rest of the operations ------------------------------------------------------------- */
+
+static int quic_fd(const struct ricochet *c)
+{
+    const struct client_quic *t = c->tp;
+    return t ? t->ep : -1;
+}
+
+static int quic_udp_socket(const struct ricochet *c)
+{
+    const struct client_quic *t = c->tp;
+    return t ? t->fd : -1;
+}
+
+static void quic_netinfo(const struct ricochet *c, struct client_netinfo *info)
+{
+    const struct client_quic *t = c->tp;
+    if (!t)
+        return;
+    info->quic_rtt_ms = client_quic_rtt_ms(t);
+    info->quic_datagrams_acked = t->dgrams_acked;
+    info->quic_datagrams_lost = t->dgrams_lost;
+    info->quic_datagrams_dropped = t->dgrams_dropped;
+}
+
+static uint64_t quic_silent_us(const struct ricochet *c, uint64_t now_us)
+{
+    const struct client_quic *t = c->tp;
+    return t && t->heard_us && now_us > t->heard_us ? now_us - t->heard_us : 0;
+}
+
+/* Connection migration: a new socket (a new port), the old one closed;
+ * the relay validates the new path and keeps the member. */
+static int quic_rebind(struct ricochet *c)
+{
+    return quic_ready(c) ? client_quic_migrate(c, c->tp) : -1;
+}
+
+const struct client_transport_ops client_quic_ops = {
+    .caps = {
+        .modes = (1u << PROTO_MODE_UNSEQUENCED) | (1u << PROTO_MODE_SEQUENCED) |
+                 (1u << PROTO_MODE_RELIABLE) | (1u << PROTO_MODE_STREAMS),
+        .channels = true,
+        .control_min = 0,
+        .secure = true,
+        .connection = true,
+    },
+    .open = quic_open,
+    .close = quic_close,
+    .service = client_service,
+    .step = quic_step,
+    .ready = quic_ready,
+    .send_control = quic_send_control,
+    .send_state = quic_send_state,
+    .hang_up = quic_hang_up,
+    .flush = quic_flush,
+    .fd = quic_fd,
+    .netinfo = quic_netinfo,
+    .silent_us = quic_silent_us,
+    .socket = quic_udp_socket,
+    .rebind = quic_rebind,
+};

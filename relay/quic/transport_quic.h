@@ -1,0 +1,411 @@
+/* transport_quic.h: what the files of the relay's QUIC edge share. The
+ * program uses relay_quic_ops (transport.h); QUIC itself is ngtcp2's
+ * (0.12, Debian 12) on GnuTLS. A file calls only those below it here:
+ *   transport_quic.c        the socket, the loop's operations, every
+ *                           datagram to its connection by its connection
+ *                           ID; strangers answered without state: Retry,
+ *                           Version Negotiation, stateless reset, refusals
+ *   transport_quic_conn.c   a connection: ngtcp2 and GnuTLS set up, its
+ *                           packets in, its timer, its closes and its end
+ *   transport_quic_in.c     ngtcp2's callbacks: a connection a peer once
+ *                           its control stream's first message came,
+ *                           messages into the core, acknowledgements,
+ *                           connection IDs, paths
+ *   transport_quic_write.c  the packets a connection writes: datagrams,
+ *                           then streams, coalesced
+ *   transport_quic_send.c   what the core sends: control messages and
+ *                           reliable states on the control stream, a
+ *                           stream per sender for a streams member,
+ *                           unreliable states in datagrams (in batches
+ *                           when asked, the newest of each sender while
+ *                           congestion control holds them back)
+ *   transport_quic_tls.c    the certificate (files, or one drawn at start,
+ *                           its fingerprint logged), the ALPNs the edge
+ *                           takes, GnuTLS's session for a connection
+ *   transport_quic_out.c    datagrams out (queued, one sendmmsg), the
+ *                           connections to write next
+ *   quic_cids.c             connection IDs to slots (pure)
+ *   quic_timers.c           each connection's next expiry, the earliest
+ *                           first (pure)
+ *
+ * A connection's slot is its slot here, and base + slot its handle in the
+ * core. */
+#ifndef RICOCHET_TRANSPORT_QUIC_H
+#define RICOCHET_TRANSPORT_QUIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include "../../proto/quicmsg.h"
+#include "../../sys/dgram.h"
+#include "../../sys/netaddr.h"
+#include "../core/strangers.h"
+#include "../core/waiting.h"
+#include "../transport.h"
+
+#define QUIC_EDGE_READ 64          /* datagrams per recvmmsg */
+#define QUIC_EDGE_READS 16         /* recvmmsg calls per service; more waiting: a backlog */
+#define QUIC_EDGE_DATAGRAM 2048    /* bytes read per datagram; a longer one is too_long */
+#define QUIC_EDGE_PKT 1452         /* the longest UDP payload the edge writes */
+#define QUIC_EDGE_OUT 256          /* datagrams queued for one sendmmsg */
+#define QUIC_EDGE_SCID_LEN 16      /* bytes of the connection IDs the edge issues */
+#define QUIC_EDGE_CIDS 10          /* connection IDs one connection is found by: ngtcp2
+                                      issues at most 8, and the Retry's */
+#define QUIC_EDGE_SECRET 32        /* bytes of the secret of tokens and resets */
+#define QUIC_EDGE_RETRY_TOKEN_S 10 /* a Retry's token is good this long */
+#define QUIC_EDGE_TOKEN_S 3600     /* a NEW_TOKEN token is good this long */
+#define QUIC_EDGE_WINDOW (64u << 10) /* bytes a client may send ahead on a stream */
+#define QUIC_EDGE_CONN_WINDOW (128u << 10) /* ... on the connection */
+#define QUIC_EDGE_CID_LIMIT 4      /* connection IDs a client may give the edge */
+#define QUIC_EDGE_WRITE_PKTS 64    /* packets one connection writes per call, at most */
+#define QUIC_EDGE_EXPIRIES 256     /* expired connections handled per service, at most */
+#define QUIC_EDGE_CLOSE_US 2000000u /* a close waits this long for its last messages */
+#define QUIC_EDGE_DGRAMS 256       /* datagrams queued to one connection, at most */
+#define QUIC_EDGE_SENDERS 1024     /* streams of senders' own one connection keeps */
+#define QUIC_EDGE_SENDER_IDLE_US 2000000u /* a sender's stream quiet this long, all its
+                                             bytes acknowledged, is ended (FIN) */
+#define QUIC_EDGE_CLOSE_RESENDS 4  /* closing: the close packet sent again at most */
+
+/* Where a connection is, from the edge's side. */
+enum quic_phase {
+    QUIC_PHASE_FREE = 0,
+    QUIC_PHASE_HANDSHAKE,     /* the address validated, TLS under way */
+    QUIC_PHASE_OPEN,          /* the handshake done, no message on the control stream yet */
+    QUIC_PHASE_PEER,          /* a peer of the core */
+    QUIC_PHASE_CLOSING,       /* the core closed it: its last messages leave first */
+    QUIC_PHASE_ENDING,        /* closed: its CONNECTION_CLOSE sent (closing period) or
+                                 the client's received (draining); freed at ending_us */
+};
+
+/* The applications the edge speaks, by the ALPN a client names: a row
+ * each (transport_quic_tls.c), the connection's app its index. */
+enum quic_app {
+    QUIC_APP_RICOCHET = 0,    /* "ricochet": PROTOCOL.md, "QUIC" */
+    QUIC_APPS
+};
+
+/* What the edge counts itself: its part of the stats record, in this
+ * order (the names: transport_quic_send.c). */
+enum quic_count {
+    QUIC_COUNT_RETRIES,       /* Retry packets sent: an address not yet validated */
+    QUIC_COUNT_TOKENS_BAD,    /* Initials whose token did not verify */
+    QUIC_COUNT_REFUSED,       /* Initials refused: no slot, or --max-half-open reached */
+    QUIC_COUNT_VERSION_NEG,   /* Version Negotiation packets sent */
+    QUIC_COUNT_RESETS,        /* stateless resets sent */
+    QUIC_COUNT_UNANSWERED,    /* packets from strangers not answered: over the budget, or
+                                 too short to be answered within their size */
+    QUIC_COUNT_NOT_QUIC,      /* datagrams whose header does not read, or a first packet
+                                 ngtcp2 does not accept */
+    QUIC_COUNT_TOO_LONG,      /* datagrams over QUIC_EDGE_DATAGRAM */
+    QUIC_COUNT_HANDSHAKES,    /* handshakes completed */
+    QUIC_COUNT_ALPN_REFUSED,  /* handshakes refused for their ALPN */
+    QUIC_COUNT_TLS_FAILED,    /* handshakes that failed otherwise */
+    QUIC_COUNT_HALF_OPEN,     /* connections ended before they were peers */
+    QUIC_COUNT_PROTOCOL,      /* connections closed for what QUIC refuses: streams over
+                                 MAX_STREAMS, flow control, datagrams over the size
+                                 announced, connection IDs misused, a frame unreadable */
+    QUIC_COUNT_MIGRATIONS,    /* peers whose path changed, validated */
+    QUIC_COUNT_DGRAMS_BAD,    /* datagrams refused: no channel byte or another, not a peer */
+    QUIC_COUNT_DGRAMS_ACKED,  /* datagrams the relay sent, acknowledged */
+    QUIC_COUNT_DGRAMS_LOST,   /* ... declared lost by ngtcp2 */
+    QUIC_COUNT_DGRAMS_DROPPED, /* datagrams dropped before they left: more queued than
+                                  QUIC_EDGE_DGRAMS while congestion control held them */
+    QUIC_COUNT_STREAM_BYTES_ACKED, /* stream bytes the relay sent, acknowledged */
+    QUIC_COUNT_STREAMS_OPENED, /* streams of a sender's own opened */
+    QUIC_COUNT_STRAY,         /* messages on a stream for no such message (JSON on a
+                                 sender's stream) */
+    QUIC_COUNT_CLOSED_LATE,   /* closes whose last messages were still unacknowledged
+                                 after QUIC_EDGE_CLOSE_US */
+    QUIC_COUNTS
+};
+
+/* ---- quic_cids.c: connection IDs to slots ---- */
+
+struct quic_cid_entry {
+    uint8_t len;              /* 0: free */
+    uint8_t id[NGTCP2_MAX_CIDLEN];
+    uint32_t slot;
+};
+
+/* An open-addressing table, keyed by a keyed hash (SipHash): a client
+ * cannot pick IDs that collide. */
+struct quic_cids {
+    struct quic_cid_entry *e;
+    uint32_t cap;             /* a power of two, at least twice what it holds */
+    uint32_t n;
+    uint8_t key[16];
+};
+
+/* Room for max IDs; key is copied. Returns 0 or -1 (out of memory). */
+int quic_cids_init(struct quic_cids *c, uint32_t max, const uint8_t key[16]);
+void quic_cids_free(struct quic_cids *c);
+/* Adds id[0..len) for slot (len 1..NGTCP2_MAX_CIDLEN). Returns 0, or -1 if
+ * it is there already or the table is full. */
+int quic_cids_add(struct quic_cids *c, const uint8_t *id, size_t len, uint32_t slot);
+/* Removes id; nothing if absent. */
+void quic_cids_remove(struct quic_cids *c, const uint8_t *id, size_t len);
+/* The slot of id, or -1. */
+int64_t quic_cids_find(const struct quic_cids *c, const uint8_t *id, size_t len);
+
+/* ---- quic_timers.c: each slot's next expiry, the earliest first ---- */
+
+struct quic_timers {
+    uint32_t *heap;           /* slots, a binary min-heap by at[] */
+    uint32_t *pos;            /* each slot's index in heap, UINT32_MAX: not in it */
+    uint64_t *at;             /* each slot's expiry (µs) */
+    uint32_t n, cap;
+};
+
+int quic_timers_init(struct quic_timers *q, uint32_t slots);
+void quic_timers_free(struct quic_timers *q);
+/* Sets slot's expiry (UINT64_MAX: none: it leaves the heap). */
+void quic_timers_set(struct quic_timers *q, uint32_t slot, uint64_t at_us);
+/* The earliest expiry (UINT64_MAX if none), and its slot. */
+uint64_t quic_timers_next(const struct quic_timers *q, uint32_t *slot);
+
+/* ---- the edge ---- */
+
+/* A datagram waiting for its connection's next write: its message in
+ * the connection's arena. */
+struct quic_dgram {
+    uint32_t sender;          /* the sender's relay id (its stamp): conflation */
+    uint32_t off;             /* the message in dgram_bytes */
+    uint16_t len;
+    uint8_t channel;          /* its channel byte */
+};
+
+/* A stream of one sender's own, to a streams member. */
+struct quic_sender {
+    uint32_t id;              /* the sender's relay id (its stamp); 0: a free entry */
+    int64_t sid;              /* -1 until opened (no stream credit yet) */
+    uint64_t last_us;         /* a state queued last then */
+    bool ended;               /* its FIN queued: the entry goes when the stream closes */
+    struct quicmsg_out out;
+};
+
+struct quic_conn {
+    uint8_t phase;            /* enum quic_phase */
+    uint8_t app;              /* enum quic_app, from the ALPN */
+    ngtcp2_conn *conn;
+    gnutls_session_t tls;
+    ngtcp2_crypto_conn_ref ref;
+    struct relay_quic *edge;
+    uint32_t slot;
+    union netaddr remote;     /* the path's remote address (the newest validated) */
+    uint64_t since_us;        /* created, opened or closing since */
+    uint64_t ending_us;       /* ENDING: freed then */
+    bool dirty;               /* in the edge's list of connections to write */
+    bool gone_reported;       /* the core heard of its end */
+    bool draining;            /* ENDING: the client closed; nothing is sent */
+    uint8_t close_resends;    /* ENDING: close packets sent again so far */
+    uint8_t *close_pkt;       /* ENDING (closing): the CONNECTION_CLOSE packet */
+    uint16_t close_len;
+    uint64_t close_code;      /* CLOSING: the application error code to close with */
+    uint8_t n_cids;
+    ngtcp2_cid cids[QUIC_EDGE_CIDS]; /* the IDs the edge finds it by */
+    ngtcp2_connection_close_error last_error;
+    /* streams in */
+    int64_t up_sid;           /* the client's own stream (streams mode), -1: none */
+    struct quicmsg_reader control_in, up_in;
+    /* streams out */
+    bool control_open;        /* the client opened stream 0 */
+    struct quicmsg_out control;
+    struct quic_sender *senders;
+    uint32_t n_senders, senders_cap;
+    /* datagrams out */
+    struct quic_dgram *dgrams;
+    uint32_t n_dgrams, dgrams_cap;
+    uint8_t *dgram_bytes;
+    uint32_t dgram_used, dgram_bytes_cap;
+    uint64_t held_since_us;   /* output left unwritten since (0: none): a slow reader */
+};
+
+struct relay_quic {
+    int fd;
+    struct relay_net_config cfg;
+    char addr[RELAY_ADDR_MAX];
+    union netaddr local;      /* the address bound: every path's local end */
+    struct relay *relay;      /* set while servicing, flushing, ticking */
+    uint32_t base;            /* the core's handle of slot 0 */
+    struct quic_conn *conns;  /* cfg.peer_cap */
+    uint32_t *free_slots, nfree;
+    uint32_t *dirty, n_dirty; /* connections to write, each once */
+    uint32_t *gone, n_gone;   /* peers whose connection ended, to report */
+    uint8_t *gone_why;        /* ... and why (enum proto_left_reason) */
+    unsigned half_open;       /* connections not yet peers */
+    unsigned max_half_open;   /* connections that have not joined (peers or not), at most */
+    struct waiting waiting;   /* which of them gives way to a newcomer */
+    unsigned closing;         /* connections in QUIC_PHASE_CLOSING */
+    struct quic_cids cids;
+    struct quic_timers timers;
+    struct strangers strangers;
+    uint8_t secret[QUIC_EDGE_SECRET]; /* tokens' and stateless resets' */
+    gnutls_certificate_credentials_t cred;
+    gnutls_priority_t priority;
+    uint8_t *message;         /* a message copied for the core (max_packet_size) */
+    uint64_t now_us;          /* the time of the batch in hand */
+
+    struct dgram_in in;       /* QUIC_EDGE_READ datagrams of QUIC_EDGE_DATAGRAM */
+    bool backlog;
+    uint64_t read_end_us;
+
+    struct dgram_out out;     /* QUIC_EDGE_OUT datagrams of QUIC_EDGE_PKT, one sendmmsg */
+    uint64_t sent_bytes;      /* UDP payload bytes sent (what tests and the fuzz target
+                                 weigh against what came) */
+
+    uint64_t own[QUIC_COUNTS];
+};
+
+/* ngtcp2's time is nanoseconds, the loop's microseconds. */
+static inline ngtcp2_tstamp quic_ns(uint64_t us)
+{
+    return (ngtcp2_tstamp)us * 1000u;
+}
+
+static inline uint64_t quic_us(ngtcp2_tstamp ts)
+{
+    return ts == UINT64_MAX ? UINT64_MAX : ts / 1000u;
+}
+
+/* ---- transport_quic_in.c ---- */
+
+/* ngtcp2's callbacks of every connection (user data: its struct
+ * quic_conn). */
+extern const ngtcp2_callbacks transport_quic_callbacks;
+
+/* len random bytes (the kernel's pool) into dest. */
+void transport_quic_random(uint8_t *dest, size_t len);
+
+/* GnuTLS's way back to the connection (ngtcp2_crypto_conn_ref.get_conn). */
+ngtcp2_conn *transport_quic_get_conn(ngtcp2_crypto_conn_ref *ref);
+
+/* c is found by cid from now on. Returns 0, or -1 (c has QUIC_EDGE_CIDS,
+ * or the ID is another's). */
+int transport_quic_cid_add(struct relay_quic *t, struct quic_conn *c, const ngtcp2_cid *cid);
+
+/* ---- transport_quic_write.c ---- */
+
+/* Writes c's packets (handshake, acknowledgements, datagrams, streams)
+ * into the edge's queue, QUIC_EDGE_WRITE_PKTS at most, then its timer.
+ * Returns 0, or a negative ngtcp2 error (the connection is over). */
+int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
+
+/* ---- transport_quic_send.c ---- */
+
+/* The core's side of transport t (a struct relay_quic *): its sends, for
+ * handles from base on. */
+struct relay_transport transport_quic_core(void *t, uint32_t base);
+
+/* The connection of a handle of this edge if it is a peer (or closing:
+ * closing true), else NULL. */
+struct quic_conn *transport_quic_peer(struct relay_quic *t, uint32_t handle, bool closing);
+
+/* Queues the next datagram payload of c (a state, or a batch of the states
+ * of one channel when its member batches) into out (QUICMSG_DATAGRAM_MAX
+ * bytes). Returns its length, 0 if none is queued. */
+size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint8_t *out,
+                                 unsigned *count);
+/* Does c's client take a datagram of a len-byte message, within its
+ * path's packets now? */
+bool transport_quic_dgram_fits(const struct quic_conn *c, size_t len);
+
+/* The first count queued datagrams left (written). */
+void transport_quic_dgram_pop(struct quic_conn *c, unsigned count);
+
+/* Frees what c queued: streams out, datagrams. */
+void transport_quic_out_free(struct quic_conn *c);
+
+/* Bytes queued to c and not acknowledged (every stream), datagrams aside. */
+uint64_t transport_quic_queued(const struct quic_conn *c);
+
+/* A sender's stream of c by QUIC stream id, or NULL. */
+struct quic_sender *transport_quic_sender(struct quic_conn *c, int64_t sid);
+
+/* Ends the streams of c's senders quiet for QUIC_EDGE_SENDER_IDLE_US with
+ * everything acknowledged (their FIN queued); forgets those closed. */
+void transport_quic_senders_idle(struct quic_conn *c, uint64_t now_us);
+
+/* ---- transport_quic.c ---- */
+
+/* One datagram of len bytes from `from` (what the edge's read hands it;
+ * the tests' and the fuzz target's way in): to the connection its ID
+ * names, or a stranger's, answered without state within 3x its bytes. */
+void transport_quic_route(struct relay_quic *t, const uint8_t *pkt, size_t len,
+                          const union netaddr *from);
+
+/* ---- transport_quic_conn.c ---- */
+
+/* A connection for an Initial whose address is validated: hd is its
+ * header (the client's IDs, the token), odcid the client's first
+ * destination ID when it came through a Retry (NULL: a NEW_TOKEN token).
+ * Returns the slot, or -1 (no slot, or ngtcp2 or GnuTLS refused: counted). */
+int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const ngtcp2_cid *odcid,
+                          const union netaddr *from, uint64_t now_us);
+
+/* A packet for c's connection from `from`. */
+void transport_quic_input(struct relay_quic *t, struct quic_conn *c, const union netaddr *from,
+                          const uint8_t *pkt, size_t len, uint64_t now_us);
+
+/* Writes what c has to send (handshake, acknowledgements, streams,
+ * datagrams) into the edge's queue of datagrams; then its timer. */
+void transport_quic_write(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
+
+/* c's timer expired: ngtcp2's expiry (loss detection, idle timeout, ...),
+ * or its ending's end. */
+void transport_quic_expired(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
+
+/* Writes every marked connection. */
+void transport_quic_write_marked(struct relay_quic *t, uint64_t now_us);
+
+/* The core closed c (CLOSING): once its control stream is acknowledged, or
+ * QUIC_EDGE_CLOSE_US after, its CONNECTION_CLOSE. Called every write. */
+void transport_quic_closing(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
+
+/* Every 100 ms: half-open connections past the join timeout closed. */
+void transport_quic_sweep(struct relay_quic *t, uint64_t now_us);
+
+/* Frees every connection (no packet sent), at the edge's end. */
+void transport_quic_free_all(struct relay_quic *t);
+
+/* ---- transport_quic_tls.c ---- */
+
+/* The certificate: tls_cert and tls_key (PEM files), or, without both, a
+ * certificate drawn now (ECDSA P-256, its SHA-256 fingerprint logged).
+ * Also the priority string every session takes. Returns 0, or -1 with a
+ * one-line message in err. */
+int transport_quic_tls_init(struct relay_quic *t, char *err, size_t err_cap);
+void transport_quic_tls_free(struct relay_quic *t);
+
+/* GnuTLS's server session for c (no session tickets, hence no 0-RTT; the
+ * ALPNs of the applications), bound to its ngtcp2 connection. Returns 0 or
+ * -1. */
+int transport_quic_tls_session(struct relay_quic *t, struct quic_conn *c);
+
+/* The application of the ALPN c's handshake chose (QUIC_APPS: none). */
+enum quic_app transport_quic_tls_app(const struct quic_conn *c);
+
+/* The SHA-256 of DER bytes der[0..len) as hex pairs with colons, into out
+ * (96 bytes). Returns out. */
+char *transport_quic_fingerprint(const uint8_t *der, size_t len, char *out);
+
+/* ---- transport_quic_out.c ---- */
+
+/* Puts c in the list of connections the next write pass writes. */
+void transport_quic_mark(struct relay_quic *t, struct quic_conn *c);
+
+/* Queues one datagram to `to` (copied; at most QUIC_EDGE_PKT bytes),
+ * sending what is queued first when the queue is full. */
+void transport_quic_queue(struct relay_quic *t, const union netaddr *to, const uint8_t *data,
+                          size_t len);
+
+/* Sends every queued datagram (sendmmsg); a full socket buffer drops the
+ * rest (QUIC resends what is reliable), counted send_failed. */
+void transport_quic_out_flush(struct relay_quic *t);
+
+#endif

@@ -1,0 +1,388 @@
+/* transport_quic_in.c: what a QUIC connection of the relay's quic edge
+ * hears: ngtcp2's callbacks (PROTOCOL.md, "QUIC"). They feed the core and
+ * note what happened; nothing here calls ngtcp2 but to give flow-control
+ * credit back and a token, never to write.
+ *
+ *   - the first message on the control stream makes the connection a peer
+ *     of the core (relay_peer_connect); before it, it is half-open;
+ *   - every message is relay_on_datagram with the (channel, flags) of the
+ *     way it came: JSON on the control stream as control (channel 0), a
+ *     state there as reliable, a state on the client's own stream on
+ *     PROTO_CHANNEL_SENDER_STREAM (streams), a datagram on its channel
+ *     byte's channel, unsequenced;
+ *   - the control stream closed is leaving; a frame a stream cannot be read
+ *     past closes the member (too_big, bad_state);
+ *   - what the relay sent and was acknowledged frees its bytes; datagrams
+ *     acknowledged and lost are counted (what the sender knew);
+ *   - a path validated that differs from the peer's address is the peer
+ *     moving (connection migration): the same peer of the core. */
+#include "transport_quic.h"
+
+#include <errno.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "../../sys/log.h"
+
+void transport_quic_random(uint8_t *dest, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = getrandom(dest, len, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            memset(dest, 0, len); /* the kernel's pool failed: never reached on Linux */
+            return;
+        }
+        dest += n;
+        len -= (size_t)n;
+    }
+}
+
+ngtcp2_conn *transport_quic_get_conn(ngtcp2_crypto_conn_ref *ref)
+{
+    return ((struct quic_conn *)ref->user_data)->conn;
+}
+
+/* ---- connection IDs ---------------------------------------------------------- */
+
+int transport_quic_cid_add(struct relay_quic *t, struct quic_conn *c, const ngtcp2_cid *cid)
+{
+    if (c->n_cids == QUIC_EDGE_CIDS ||
+        quic_cids_add(&t->cids, cid->data, cid->datalen, c->slot) != 0)
+        return -1;
+    c->cids[c->n_cids++] = *cid;
+    return 0;
+}
+
+static void cid_remove(struct relay_quic *t, struct quic_conn *c, const ngtcp2_cid *cid)
+{
+    for (uint8_t i = 0; i < c->n_cids; i++) {
+        if (!ngtcp2_cid_eq(&c->cids[i], cid))
+            continue;
+        quic_cids_remove(&t->cids, cid->data, cid->datalen);
+        c->cids[i] = c->cids[--c->n_cids];
+        return;
+    }
+}
+
+/* ---- messages in -------------------------------------------------------------- */
+
+/* Peers from the IP address of a (any port). */
+static uint32_t peers_from(const struct relay_quic *t, const union netaddr *a)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->cfg.peer_cap; i++)
+        n += t->conns[i].phase == QUIC_PHASE_PEER && netaddr_same_host(&t->conns[i].remote, a);
+    return n;
+}
+
+/* The first message on the control stream: c becomes a peer of the core,
+ * unless its address has --max-per-address peers already. Returns false
+ * if it was refused (closed). */
+static bool become_peer(struct relay_quic *t, struct quic_conn *c)
+{
+    t->half_open--;
+    if (t->cfg.max_per_address && peers_from(t, &c->remote) >= t->cfg.max_per_address) {
+        relay_count_drop(t->relay, RELAY_DROP_PER_ADDRESS);
+        c->phase = QUIC_PHASE_CLOSING; /* closed at the next write, nothing queued */
+        c->close_code = PROTO_ERROR_SERVER_FULL;
+        c->since_us = t->now_us;
+        t->closing++;
+        return false;
+    }
+    char addr[RELAY_ADDR_MAX];
+    netaddr_format(&c->remote, addr, sizeof addr);
+    c->phase = QUIC_PHASE_PEER; /* before: a refusal calls disconnect at once */
+    relay_peer_connect(t->relay, t->base + c->slot, addr, t->now_us);
+    return true;
+}
+
+/* One message of len bytes from c on (channel, flags), copied for the
+ * core (which stamps states in place). */
+static void to_core(struct relay_quic *t, struct quic_conn *c, uint8_t channel, uint32_t flags,
+                    const uint8_t *msg, size_t len)
+{
+    size_t n = len < t->cfg.max_packet_size ? len : t->cfg.max_packet_size;
+    memcpy(t->message, msg, n);
+    relay_on_datagram(t->relay, t->base + c->slot, channel,
+                      flags | (n < len ? RELAY_IN_TRUNCATED : 0), t->message, n, t->now_us);
+}
+
+/* A stream that cannot be read past a frame: the member is closed by the
+ * core (too_big, bad_state), a connection not yet a peer by the edge. */
+static int frame_error(struct relay_quic *t, struct quic_conn *c, int err)
+{
+    if (c->phase == QUIC_PHASE_PEER) {
+        uint32_t peer = t->base + c->slot;
+        if (err == QUICMSG_E_LONG)
+            relay_peer_too_big(t->relay, peer, QUICMSG_FRAME_MAX, t->cfg.max_packet_size, true,
+                               t->now_us);
+        else
+            relay_peer_evict(t->relay, peer, PROTO_ERROR_BAD_STATE,
+                             "a frame of length 0 on a stream: it cannot be read past", t->now_us);
+        return 0;
+    }
+    t->own[QUIC_COUNT_PROTOCOL]++;
+    ngtcp2_connection_close_error_set_application_error(&c->last_error, PROTO_ERROR_BAD_STATE,
+                                                        NULL, 0);
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+}
+
+/* A message on the control stream (control) or the client's own. */
+static void stream_message(struct relay_quic *t, struct quic_conn *c, bool control,
+                           const uint8_t *msg, size_t len)
+{
+    bool json = msg[0] == '{';
+    if (c->phase == QUIC_PHASE_OPEN && !control) {
+        t->own[QUIC_COUNT_STRAY]++; /* the join comes first, on the control stream */
+        return;
+    }
+    if (c->phase == QUIC_PHASE_OPEN && !become_peer(t, c))
+        return;
+    if (c->phase != QUIC_PHASE_PEER) {
+        relay_count_drop(t->relay, RELAY_DROP_CLOSED);
+        return;
+    }
+    if (control) /* a control message or an event on channel 0's way, a state reliable */
+        to_core(t, c, json || proto_is_event(msg, len) ? PROTO_CHANNEL_CONTROL
+                                                       : PROTO_CHANNEL_RELIABLE,
+                PROTO_FLAG_RELIABLE, msg, len);
+    else if (json || proto_is_event(msg, len))
+        t->own[QUIC_COUNT_STRAY]++; /* only states travel on a sender's stream */
+    else
+        to_core(t, c, PROTO_CHANNEL_SENDER_STREAM, PROTO_FLAG_RELIABLE, msg, len);
+}
+
+static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t offset,
+                          const uint8_t *data, size_t len, void *ud, void *sud)
+{
+    struct quic_conn *c = ud;
+    struct relay_quic *t = c->edge;
+    (void)flags, (void)offset, (void)sud;
+    bool control = sid == 0;
+    struct quicmsg_reader *r = control ? &c->control_in : sid == c->up_sid ? &c->up_in : NULL;
+    ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
+    ngtcp2_conn_extend_max_offset(conn, len);
+    if (!r || c->app != QUIC_APP_RICOCHET)
+        return 0; /* no stream of the contract: read and dropped */
+    while (len > 0 && (c->phase == QUIC_PHASE_OPEN || c->phase == QUIC_PHASE_PEER)) {
+        const uint8_t *msg;
+        size_t used, n;
+        int rc = quicmsg_read(r, data, len, &used, &msg, &n);
+        if (rc < 0)
+            return frame_error(t, c, rc);
+        data += used;
+        len -= used;
+        if (rc == 1)
+            stream_message(t, c, control, msg, n);
+    }
+    return 0;
+}
+
+static int on_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
+{
+    struct quic_conn *c = ud;
+    (void)conn;
+    if (sid == 0)
+        c->control_open = true;
+    else if (!ngtcp2_is_bidi_stream(sid) && c->up_sid < 0)
+        c->up_sid = sid;
+    return 0;
+}
+
+/* A stream closed: the control stream is the session (its end is
+ * leaving); a sender's stream ended is forgotten; the client's own may be
+ * opened again. */
+static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t code,
+                           void *ud, void *sud)
+{
+    struct quic_conn *c = ud;
+    struct relay_quic *t = c->edge;
+    (void)flags, (void)code, (void)sud;
+    struct quic_sender *s;
+    if (sid == 0) {
+        c->control_open = false;
+        if (c->phase == QUIC_PHASE_PEER) {
+            ngtcp2_connection_close_error_set_application_error(&c->last_error,
+                                                                PROTO_ERROR_NONE, NULL, 0);
+            return NGTCP2_ERR_CALLBACK_FAILURE; /* closed once read_pkt returns */
+        }
+    } else if (sid == c->up_sid) {
+        c->up_sid = -1;
+        quicmsg_reader_free(&c->up_in);
+        quicmsg_reader_init(&c->up_in, t->cfg.max_packet_size);
+        ngtcp2_conn_extend_max_streams_uni(conn, 1);
+    } else if ((s = transport_quic_sender(c, sid)) != NULL) {
+        quicmsg_out_free(&s->out);
+        s->id = 0;
+        s->sid = -1;
+    }
+    return 0;
+}
+
+static int on_stream_reset(ngtcp2_conn *conn, int64_t sid, uint64_t size, uint64_t code,
+                           void *ud, void *sud)
+{
+    (void)size;
+    return on_stream_close(conn, 0, sid, code, ud, sud);
+}
+
+static int on_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t len, void *ud,
+                    void *sud)
+{
+    struct quic_conn *c = ud;
+    (void)conn, (void)offset, (void)sud;
+    struct quic_sender *s = sid == 0 ? NULL : transport_quic_sender(c, sid);
+    if (sid == 0)
+        quicmsg_out_acked(&c->control, len);
+    else if (s)
+        quicmsg_out_acked(&s->out, len);
+    c->edge->own[QUIC_COUNT_STREAM_BYTES_ACKED] += len;
+    return 0;
+}
+
+static int on_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *data, size_t len,
+                       void *ud)
+{
+    struct quic_conn *c = ud;
+    struct relay_quic *t = c->edge;
+    (void)conn, (void)flags;
+    uint8_t channel;
+    const uint8_t *msg;
+    size_t n;
+    if (c->phase != QUIC_PHASE_PEER || c->app != QUIC_APP_RICOCHET ||
+        quicmsg_datagram_open(data, len, &channel, &msg, &n) != 0 || msg[0] == '{') {
+        t->own[QUIC_COUNT_DGRAMS_BAD]++;
+        return 0;
+    }
+    to_core(t, c, channel, PROTO_FLAG_UNSEQUENCED, msg, n);
+    return 0;
+}
+
+static int on_datagram_acked(ngtcp2_conn *conn, uint64_t id, void *ud)
+{
+    (void)conn, (void)id;
+    ((struct quic_conn *)ud)->edge->own[QUIC_COUNT_DGRAMS_ACKED]++;
+    return 0;
+}
+
+static int on_datagram_lost(ngtcp2_conn *conn, uint64_t id, void *ud)
+{
+    (void)conn, (void)id;
+    ((struct quic_conn *)ud)->edge->own[QUIC_COUNT_DGRAMS_LOST]++;
+    return 0;
+}
+
+/* The handshake is done: the application by its ALPN, and a token for
+ * the client's next connection (NEW_TOKEN: it skips the Retry). */
+static int on_handshake(ngtcp2_conn *conn, void *ud)
+{
+    struct quic_conn *c = ud;
+    struct relay_quic *t = c->edge;
+    c->app = (uint8_t)transport_quic_tls_app(c);
+    if (c->app == QUIC_APPS) {
+        t->own[QUIC_COUNT_ALPN_REFUSED]++;
+        ngtcp2_connection_close_error_set_transport_error_tls_alert(
+            &c->last_error, GNUTLS_A_NO_APPLICATION_PROTOCOL, NULL, 0);
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+    c->phase = QUIC_PHASE_OPEN;
+    c->since_us = t->now_us;
+    t->own[QUIC_COUNT_HANDSHAKES]++;
+    union netaddr host = c->remote;
+    netaddr_set_port(&host, 0); /* the next connection comes from another port */
+    uint8_t token[NGTCP2_CRYPTO_MAX_REGULAR_TOKENLEN];
+    ngtcp2_ssize n = ngtcp2_crypto_generate_regular_token(
+        token, t->secret, sizeof t->secret, &host.sa, netaddr_len(&host), quic_ns(t->now_us));
+    if (n > 0)
+        ngtcp2_conn_submit_new_token(conn, token, (size_t)n);
+    return 0;
+}
+
+/* A new path validated: the peer's address, if it changed. */
+static int on_path(ngtcp2_conn *conn, uint32_t flags, const ngtcp2_path *path,
+                   ngtcp2_path_validation_result res, void *ud)
+{
+    struct quic_conn *c = ud;
+    union netaddr to;
+    (void)conn, (void)flags;
+    if (res != NGTCP2_PATH_VALIDATION_RESULT_SUCCESS ||
+        netaddr_from_sockaddr(&to, path->remote.addr, path->remote.addrlen) != 0 ||
+        netaddr_equal(&to, &c->remote))
+        return 0;
+    char was[RELAY_ADDR_MAX], now[RELAY_ADDR_MAX];
+    netaddr_format(&c->remote, was, sizeof was);
+    netaddr_format(&to, now, sizeof now);
+    log_debug("relay: quic: connection %u moved from %s to %s", c->slot, was, now);
+    c->remote = to;
+    c->edge->own[QUIC_COUNT_MIGRATIONS]++;
+    return 0;
+}
+
+static int on_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t len, void *ud)
+{
+    struct quic_conn *c = ud;
+    struct relay_quic *t = c->edge;
+    (void)conn;
+    do {
+        transport_quic_random(cid->data, len);
+        cid->datalen = len;
+    } while (quic_cids_find(&t->cids, cid->data, len) >= 0);
+    if (ngtcp2_crypto_generate_stateless_reset_token(token, t->secret, sizeof t->secret, cid) !=
+            0 ||
+        transport_quic_cid_add(t, c, cid) != 0)
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    return 0;
+}
+
+static int on_cid_removed(ngtcp2_conn *conn, const ngtcp2_cid *cid, void *ud)
+{
+    struct quic_conn *c = ud;
+    (void)conn;
+    cid_remove(c->edge, c, cid);
+    return 0;
+}
+
+static int on_more_streams(ngtcp2_conn *conn, uint64_t max, void *ud)
+{
+    struct quic_conn *c = ud;
+    (void)conn, (void)max;
+    transport_quic_mark(c->edge, c); /* senders' streams waiting for credit may open */
+    return 0;
+}
+
+static void on_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
+{
+    (void)ctx;
+    transport_quic_random(dest, len);
+}
+
+const ngtcp2_callbacks transport_quic_callbacks = {
+    .recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
+    .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+    .handshake_completed = on_handshake,
+    .encrypt = ngtcp2_crypto_encrypt_cb,
+    .decrypt = ngtcp2_crypto_decrypt_cb,
+    .hp_mask = ngtcp2_crypto_hp_mask_cb,
+    .recv_stream_data = on_stream_data,
+    .acked_stream_data_offset = on_acked,
+    .stream_open = on_stream_open,
+    .stream_close = on_stream_close,
+    .extend_max_local_streams_uni = on_more_streams,
+    .rand = on_rand,
+    .get_new_connection_id = on_new_cid,
+    .remove_connection_id = on_cid_removed,
+    .update_key = ngtcp2_crypto_update_key_cb,
+    .path_validation = on_path,
+    .stream_reset = on_stream_reset,
+    .delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
+    .delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
+    .recv_datagram = on_datagram,
+    .ack_datagram = on_datagram_acked,
+    .lost_datagram = on_datagram_lost,
+    .get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
+    .version_negotiation = ngtcp2_crypto_version_negotiation_cb,
+};
+

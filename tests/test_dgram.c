@@ -1,0 +1,163 @@
+/* test_dgram: datagrams in and out of one UDP socket in batches
+ * (sys/dgram.c), over 127.0.0.1: a queue of datagrams to two sockets,
+ * copied in and written in place, leaves in order and arrives whole, each
+ * from the sender's address; a read takes at most its batch, then the
+ * rest; a datagram longer than a buffer is marked truncated; one the
+ * kernel refuses is skipped and counted while the others go; nothing
+ * waiting reads as 0, a closed socket's queue sends nothing; a bind that
+ * cannot be is one line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../sys/dgram.h"
+
+/* A non-blocking UDP socket on 127.0.0.1 and a free port; its address. */
+static int udp_socket(union netaddr *at)
+{
+    char err[256];
+    int fd = dgram_bind("127.0.0.1", 0, 1 << 20, at, err, sizeof err);
+    if (fd < 0)
+        fail_msg("%s", err);
+    assert_int_not_equal(netaddr_port(at), 0);
+    assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    return fd;
+}
+
+/* Waits until fd has something to read (loopback is quick, but not
+ * instant under a loaded machine). */
+static int read_some(struct dgram_in *in, int fd)
+{
+    for (int tries = 0; tries < 200; tries++) {
+        int n = dgram_in_read(in, fd, "test");
+        if (n != 0)
+            return n;
+        usleep(5000);
+    }
+    return 0;
+}
+
+static void a_queue_leaves_in_order_and_arrives_whole(void **state)
+{
+    (void)state;
+    union netaddr a, b, s;
+    int fa = udp_socket(&a), fb = udp_socket(&b), fs = udp_socket(&s);
+    struct dgram_out out;
+    struct dgram_in in;
+    assert_int_equal(dgram_out_init(&out, 8, 100), 0);
+    assert_int_equal(dgram_in_init(&in, 3, 64), 0);
+    /* five to a, copied in; one to b written in place */
+    for (int i = 0; i < 5; i++) {
+        uint8_t msg[40];
+        memset(msg, 'a' + i, sizeof msg);
+        dgram_out_add(&out, &a, msg, (size_t)(10 + i));
+    }
+    uint8_t *slot = dgram_out_slot(&out);
+    memcpy(slot, "in place", 8);
+    dgram_out_add(&out, &b, slot, 8);
+    assert_int_equal(out.n, 6);
+    assert_int_equal(dgram_out_send(&out, fs, "test"), 0);
+    assert_int_equal(out.n, 0);
+    /* a: a batch of 3, then the other 2, in order, each whole, from s */
+    int got = 0;
+    while (got < 5) {
+        int n = read_some(&in, fa);
+        assert_true(n > 0 && n <= 3);
+        for (int i = 0; i < n; i++, got++) {
+            assert_int_equal(in.msg[i].msg_len, 10 + got);
+            uint8_t want[40];
+            memset(want, 'a' + got, sizeof want);
+            assert_memory_equal(in.iov[i].iov_base, want, 10 + got);
+            assert_false(in.msg[i].msg_hdr.msg_flags & MSG_TRUNC);
+            assert_int_equal(netaddr_port(&in.from[i]), netaddr_port(&s));
+        }
+    }
+    assert_int_equal(dgram_in_read(&in, fa, "test"), 0); /* nothing waits */
+    assert_int_equal(read_some(&in, fb), 1);
+    assert_int_equal(in.msg[0].msg_len, 8);
+    assert_memory_equal(in.iov[0].iov_base, "in place", 8);
+    /* longer than a buffer: cut, and said so */
+    uint8_t big[100];
+    memset(big, 'z', sizeof big);
+    dgram_out_add(&out, &a, big, sizeof big);
+    assert_int_equal(dgram_out_send(&out, fs, "test"), 0);
+    assert_int_equal(read_some(&in, fa), 1);
+    assert_true(in.msg[0].msg_hdr.msg_flags & MSG_TRUNC);
+    dgram_in_free(&in);
+    dgram_out_free(&out);
+    close(fa);
+    close(fb);
+    close(fs);
+}
+
+/* A datagram the kernel refuses (over 65,507 bytes: EMSGSIZE) is skipped
+ * and counted; those around it go. */
+static void a_refused_datagram_is_skipped(void **state)
+{
+    (void)state;
+    union netaddr a, s;
+    int fa = udp_socket(&a), fs = udp_socket(&s);
+    int big = 1 << 20;
+    assert_int_equal(setsockopt(fa, SOL_SOCKET, SO_RCVBUF, &big, sizeof big), 0);
+    struct dgram_out out;
+    struct dgram_in in;
+    assert_int_equal(dgram_out_init(&out, 4, 70000), 0);
+    assert_int_equal(dgram_in_init(&in, 4, 70000), 0);
+    static uint8_t data[70000];
+    dgram_out_add(&out, &a, (const uint8_t *)"one", 3);
+    dgram_out_add(&out, &a, data, sizeof data);
+    dgram_out_add(&out, &a, (const uint8_t *)"three", 5);
+    assert_int_equal(dgram_out_send(&out, fs, "test"), 1);
+    int got = 0;
+    size_t lens[4];
+    while (got < 2) {
+        int n = read_some(&in, fa);
+        assert_true(n > 0);
+        for (int i = 0; i < n && got < 4; i++)
+            lens[got++] = in.msg[i].msg_len;
+    }
+    assert_int_equal(got, 2);
+    assert_int_equal(lens[0], 3);
+    assert_int_equal(lens[1], 5);
+    /* a closed socket (-1): nothing sent, nothing failed, the queue empty */
+    dgram_out_add(&out, &a, (const uint8_t *)"x", 1);
+    assert_int_equal(dgram_out_send(&out, -1, "test"), 0);
+    assert_int_equal(out.n, 0);
+    dgram_in_free(&in);
+    dgram_out_free(&out);
+    close(fa);
+    close(fs);
+}
+
+/* A bind that cannot be: one line saying why, no socket left open. */
+static void binds_refused_in_one_line(void **state)
+{
+    (void)state;
+    union netaddr a, b;
+    char err[256];
+    int fd = udp_socket(&a);
+    assert_int_equal(dgram_bind("127.0.0.1", netaddr_port(&a), 1 << 16, &b, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "bind 127.0.0.1:"));
+    assert_int_equal(dgram_bind("no.such.host.invalid", 0, 1 << 16, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bind address: "));
+    assert_null(strchr(err, '\n'));
+    close(fd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_queue_leaves_in_order_and_arrives_whole),
+        cmocka_unit_test(a_refused_datagram_is_skipped),
+        cmocka_unit_test(binds_refused_in_one_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,116 @@
+/* test_e2e_bench_quic.c: ricochet-bench's lanes over QUIC (relay, netsim
+ * and bench spawned from $RICOCHET_BIN): libricochet's QUIC transport
+ * against the relay's quic edge, through netsim's proxy at 5% loss with
+ * 20 ms of delay. The datagram lanes (quic, quic-sequenced) lose about
+ * what the network loses; the stream lanes (quic-reliable, quic-streams)
+ * lose nothing; netsim carries their packets and names no state in them,
+ * so none of them is audited, and the run says why, while an ENet lane
+ * beside them is. With --encrypt the relay seals nothing of theirs (TLS
+ * does) and seals the ENet lane's. A QUIC lane and --fleet are refused in
+ * one line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "support/bench_json.h"
+#include "support/harness.h"
+
+/* Not audited, and the run says why. */
+static void not_audited(const cJSON *r)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "audit");
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(a, "skipped");
+    assert_false(bj_flag(r, "audit", "done"));
+    assert_true(cJSON_IsString(why));
+    assert_non_null(strstr(why->valuestring, "encrypted whole"));
+}
+
+static void every_lane_through_loss(void **state)
+{
+    (void)state;
+    /* 4 clients x 40 Hz x 3 s = 480 states, 1440 deliveries a lane */
+    const char *args[] = {"--clients", "4", "--rate", "40", "--duration", "3", "--warmup", "1",
+                          "--grace", "2", "--path-loss", "5", "--path-delay", "20", "--seed",
+                          "5", "--modes", "quic,quic-sequenced,quic-reliable,quic-streams,"
+                          "unsequenced", "--json-file", "-", "--quiet", NULL};
+    const cJSON *results = bj_results(args);
+    assert_int_equal(cJSON_GetArraySize(results), 5);
+    static const char *const lossy[] = {"quic", "quic-sequenced"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *r = bj_mode(results, lossy[i]);
+        assert_true(bj_flag(r, "ok", NULL));
+        print_message("%s: %.2f%% lost of %.0f, netsim dropped %.2f%% of its datagrams, "
+                      "p99 %.1f ms\n", lossy[i], bj_num(r, "lost_pct"), bj_num(r, "expected"),
+                      bj_num(r, "netsim.e2e_loss_pct"), bj_num(r, "latency_ms.p99"));
+        assert_true(bj_num(r, "expected") >= 1000);
+        assert_true(bj_num(r, "lost_pct") > 0.5 && bj_num(r, "lost_pct") < 12);
+        assert_true(bj_num(r, "latency_ms.p99") < 20 + 15);
+        not_audited(r);
+    }
+    static const char *const lossless[] = {"quic-reliable", "quic-streams"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *r = bj_mode(results, lossless[i]);
+        assert_true(bj_flag(r, "ok", NULL));
+        print_message("%s: %.0f of %.0f delivered, p99 %.1f ms\n", lossless[i],
+                      bj_num(r, "delivered"), bj_num(r, "expected"), bj_num(r, "latency_ms.p99"));
+        assert_true(bj_num(r, "expected") >= 1000);
+        assert_true(bj_num(r, "delivered") == bj_num(r, "expected"));
+        assert_true(bj_num(r, "duplicates") == 0);
+        not_audited(r);
+    }
+    const cJSON *e = bj_mode(results, "unsequenced");
+    assert_true(bj_flag(e, "audit", "done"));
+    assert_true(bj_num(e, "audit.unexplained") == 0);
+}
+
+/* --encrypt: the bench's relay takes sealed tickets and seals its ENet
+ * sessions; its QUIC clients join with theirs and the relay seals nothing
+ * of theirs. */
+static void sealing_relay_seals_none(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "3", "--rate", "30", "--duration", "1", "--warmup",
+                          "0.5", "--grace", "1", "--encrypt", "--seed", "4", "--modes",
+                          "quic-streams,unsequenced", "--json-file", "-", "--quiet", NULL};
+    const cJSON *results = bj_results(args);
+    static const char *const lanes[] = {"quic-streams", "unsequenced"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *r = bj_mode(results, lanes[i]);
+        assert_true(bj_flag(r, "ok", NULL));
+        assert_true(bj_num(r, "lost_pct") == 0.0);
+        assert_true(bj_num(r, "delivered") > 0);
+    }
+}
+
+/* A QUIC lane runs on one relay: with --fleet, one line and exit 2. */
+static void fleet_refused(void **state)
+{
+    (void)state;
+    const char *args[] = {"--modes", "quic", "--fleet", "2", NULL};
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    assert_int_equal(spawn_stop(&p, 0, 10000), 2);
+    char *err = spawn_read_stderr(&p);
+    spawn_free(&p);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "ricochet-bench: error: --modes quic...: not with --fleet"));
+    assert_null(strchr(strchr(err, '\n') + 1, '\n'));
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_lane_through_loss),
+        cmocka_unit_test(sealing_relay_seals_none),
+        cmocka_unit_test(fleet_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, bj_free);
+}

@@ -1,0 +1,705 @@
+/* test_e2e_quic.c: ricochet-relay's quic edge (relay/quic/) and
+ * libricochet over QUIC (client_quic.c) over 127.0.0.1.
+ *
+ * An independent client, Debian's ngtcp2-client (gtlsclient, HTTP/3),
+ * reaches the edge: its first Initial is answered with a Retry (its
+ * address validated before any state), and its handshake is either
+ * refused for its ALPN (no_application_protocol, CRYPTO_ERROR 0x178) or
+ * let in, as the edge's ALPNs say; the test reads which from the client's
+ * output and the edge's counters. libricochet's QUIC members (unsequenced
+ * and sequenced in datagrams, reliable on the control stream, streams on
+ * streams of their senders' own) share a room with ENet, WebSocket and
+ * WebRTC members, every state under its sender's id both ways, the
+ * reliable ones all. Through ricochet-netsim dropping the receiver's
+ * packets, a member of the mode streams keeps receiving a sender's states
+ * while another sender's lost state is resent, where a reliable member
+ * (one stream) waits for it: read from the receivers' timelines. A
+ * sender through netsim's loss is told which of its datagrams the relay
+ * acknowledged and which were lost, as the receiver saw them. A member
+ * whose socket changes (connection migration) stays the same member. With
+ * --tls-cert and --tls-key the relay's certificate is the file's, and a
+ * client pinning another is refused. Between two network namespaces,
+ * ricochet-netsim's IP mode carries QUIC as the UDP it is: bots of the
+ * mode streams through its loss get every state, in order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../client/client.h"
+#include "../harness/netlab.h"
+#include "../sys/clock.h"
+#include "support/harness.h"
+
+#define WAIT_MS 15000
+
+/* A relay with quic, ws (the offers), webrtc and ENet edges. */
+struct edges {
+    struct spawn_proc relay;
+    uint16_t quic, ws, webrtc, enet;
+};
+
+static void edges_start(struct edges *e, const char *const *more)
+{
+    static const char *const schemes[] = {"quic", "ws", "webrtc", "enet", NULL};
+    uint16_t port[4];
+    harness_start_edges(&e->relay, schemes, more, port);
+    e->quic = port[0];
+    e->ws = port[1];
+    e->webrtc = port[2];
+    e->enet = port[3];
+}
+
+static void edges_stop(struct edges *e)
+{
+    free(harness_relay_finish(&e->relay));
+    spawn_free(&e->relay);
+}
+
+/* A QUIC member of room at port (the relay's quic edge, or netsim). */
+static struct ricochet *quic_client(uint16_t port, const char *room, const char *name,
+                                    enum proto_mode mode, const char *pin)
+{
+    struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = room, .name = name,
+                                .mode = mode, .timeout_ms = 5000, .pin = pin,
+                                .transport = RICOCHET_TRANSPORT_QUIC};
+    char err[256] = "";
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    if (!c)
+        fail_msg("client_create(%s): %s", name, err);
+    return c;
+}
+
+/* ---- an independent client ---------------------------------------------------------- */
+
+/* gtlsclient (ngtcp2's example client on GnuTLS, HTTP/3): its Initial gets
+ * a Retry, then its handshake is refused for its ALPN (h3) or let in. */
+static void ngtcp2_client_reaches_the_edge(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "quic://127.0.0.1:0", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    char port[8], err[256];
+    snprintf(port, sizeof port, "%u", harness_edge_port(&relay, "quic"));
+    const char *cl[] = {"--timeout=2s", "--exit-on-all-streams-close", "127.0.0.1", port,
+                        "https://127.0.0.1/", NULL};
+    struct spawn_proc gtls;
+    assert_int_equal(spawn_start(&gtls, "/usr/bin", "gtlsclient", cl, err, sizeof err), 0);
+    spawn_stop(&gtls, 0, 10000);
+    char *out = spawn_read_stdout(&gtls), *log = spawn_read_stderr(&gtls);
+    assert_non_null(out);
+    assert_non_null(log);
+    size_t n = strlen(out) + strlen(log) + 2;
+    char *all = malloc(n);
+    snprintf(all, n, "%s\n%s", out, log);
+    /* address validation first: a Retry, then its Initial again with the token */
+    assert_non_null(strstr(all, "type=Retry"));
+    bool refused = strstr(all, "CONNECTION_CLOSE(0x1c) error_code=CRYPTO_ERROR(0x178)") != NULL;
+    bool let_in = strstr(all, "Negotiated ALPN is") != NULL;
+    assert_true(refused != let_in);
+    char *stats = harness_relay_stats_now(&relay);
+    assert_non_null(stats);
+    assert_true(harness_stats_field(stats, false, "edges.quic.retries") >= 1);
+    assert_int_equal(harness_stats_field(stats, false, "edges.quic.alpn_refused"), refused);
+    assert_int_equal(harness_stats_field(stats, false, "edges.quic.handshakes") >= 1, let_in);
+    if (refused) /* refused cleanly: no peer, no state left */
+        assert_int_equal(harness_stats_field(stats, false, "edges.quic.clients"), 0);
+    print_message("gtlsclient %s\n", refused ? "refused for its ALPN (h3)" : "let in");
+    free(stats);
+    free(all);
+    free(out);
+    free(log);
+    spawn_free(&gtls);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* ---- a room of every edge ----------------------------------------------------------- */
+
+/* A member and the way it comes. */
+enum way { BY_QUIC, BY_ENET, BY_WS, BY_WEBRTC };
+
+struct member {
+    const char *name;
+    enum proto_mode mode;
+    enum way way;
+};
+
+static struct ricochet *member_client(const struct edges *e, const struct member *m,
+                                      const char *room)
+{
+    if (m->way == BY_QUIC)
+        return quic_client(e->quic, room, m->name, m->mode, NULL);
+    uint16_t port = m->way == BY_ENET ? e->enet : e->ws;
+    struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = room,
+                                .name = m->name, .mode = m->mode, .timeout_ms = 5000,
+                                .transport = m->way == BY_WEBRTC ? RICOCHET_TRANSPORT_WEBRTC
+                                                                 : RICOCHET_TRANSPORT_DEFAULT};
+    char err[256] = "";
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    if (!c)
+        fail_msg("client_create(%s): %s", m->name, err);
+    return c;
+}
+
+/* The mode receiver r gets sender s's states in: a WebSocket member gets
+ * everything as ws; a streams member a reliable sender's as streams; a
+ * ws sender's reach the others as unsequenced, a streams sender's as
+ * reliable; else the sender's own. */
+static enum proto_mode seen_as(const struct member *r, const struct member *s)
+{
+    bool reliable = proto_mode_info(s->mode)->down_flags & PROTO_FLAG_RELIABLE;
+    if (r->mode == PROTO_MODE_WS)
+        return PROTO_MODE_WS;
+    if (r->mode == PROTO_MODE_STREAMS && reliable)
+        return PROTO_MODE_STREAMS;
+    if (s->mode == PROTO_MODE_WS)
+        return PROTO_MODE_UNSEQUENCED;
+    return reliable ? PROTO_MODE_RELIABLE : s->mode;
+}
+
+/* QUIC members of every QUIC mode beside ENet, WebSocket and WebRTC ones:
+ * every state under its sender's id, both ways, in the mode its receiver
+ * gets it in; every reliable sender's state to every member that loses
+ * nothing; chat across; the edge's counters; a close is a quit. */
+static void a_room_mixes_quic_enet_ws_and_webrtc_members(void **state)
+{
+    (void)state;
+    static struct edges e;
+    edges_start(&e, NULL);
+    static const struct member m[7] = {
+        {"qun", PROTO_MODE_UNSEQUENCED, BY_QUIC}, {"qseq", PROTO_MODE_SEQUENCED, BY_QUIC},
+        {"qrel", PROTO_MODE_RELIABLE, BY_QUIC},   {"qstr", PROTO_MODE_STREAMS, BY_QUIC},
+        {"enet", PROTO_MODE_RELIABLE, BY_ENET},   {"web", PROTO_MODE_WS, BY_WS},
+        {"rtc", PROTO_MODE_SEQUENCED, BY_WEBRTC}};
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 7;
+    for (size_t i = 0; i < 7; i++)
+        r.c[i] = member_client(&e, &m[i], "every");
+    assert_int_equal(harness_poll_until(r.c, 7, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    assert_int_equal(ricochet_transport(r.c[0]), RICOCHET_TRANSPORT_QUIC);
+    uint32_t id[7];
+    for (size_t i = 0; i < 7; i++)
+        id[i] = ricochet_id(r.c[i]);
+    const int rounds = 40;
+    harness_send_rounds(&r, rounds);
+    harness_poll_for(r.c, 7, 500, harness_rec_event, &r);
+    for (size_t i = 0; i < 7; i++) {
+        assert_int_equal(r.states_bad_id[i], 0);
+        assert_int_equal(r.self_states[i], 0);
+        for (size_t j = 0; j < 7; j++) {
+            if (i == j)
+                continue;
+            if (proto_mode_lossless(m[j].mode) && proto_mode_lossless(m[i].mode))
+                assert_int_equal(r.states[i][id[j]], rounds);
+            else
+                assert_in_range(r.states[i][id[j]], rounds * 8 / 10, rounds);
+            if (r.arrived_as[i][id[j]] != seen_as(&m[i], &m[j]))
+                fail_msg("%s got %s's states as %s, not %s", m[i].name, m[j].name,
+                         proto_mode_name(r.arrived_as[i][id[j]]),
+                         proto_mode_name(seen_as(&m[i], &m[j])));
+        }
+    }
+    assert_int_equal(ricochet_send_chat(r.c[3], "over quic"), RICOCHET_OK);
+    harness_poll_for(r.c, 7, 300, harness_rec_event, &r);
+    for (size_t i = 0; i < 7; i++)
+        assert_true(i == 3 || r.n_chat[i] >= 1);
+    char *out = harness_relay_stats_now(&e.relay);
+    assert_non_null(out);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.members"), 4);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.states_in"), 4 * rounds);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.handshakes"), 4);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.retries"), 4);
+    /* the streams member's senders of reliable states: one stream each */
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.sender_streams"), 2);
+    free(out);
+    ricochet_close(r.c[3]); /* CONNECTION_CLOSE: leaving */
+    r.c[3] = NULL;
+    harness_poll_for(r.c, 7, 500, harness_rec_event, &r);
+    for (size_t i = 0; i < 7; i++)
+        assert_true(i == 3 || harness_rec_saw_left(&r, i, id[3], PROTO_LEFT_QUIT));
+    for (size_t i = 0; i < 7; i++)
+        ricochet_close(r.c[i]);
+    edges_stop(&e);
+}
+
+/* ---- a stream per sender under loss -------------------------------------------------- */
+
+#define TIMELINE_MAX 4096
+
+/* A receiver's timeline: each state it got, when sent and when got. */
+struct arrival {
+    uint32_t sender, seq;
+    uint64_t sent_us, got_us;
+};
+
+#define SENDERS 5
+
+struct timeline {
+    struct ricochet *c[SENDERS + 1]; /* the senders, then the receiver */
+    struct arrival a[TIMELINE_MAX];
+    size_t n;
+    bool welcomed[SENDERS + 1];
+};
+
+static void timeline_event(void *ctx, size_t i, const struct ricochet_event *ev)
+{
+    struct timeline *tl = ctx;
+    if (ev->type == RICOCHET_EV_WELCOME)
+        tl->welcomed[i] = true;
+    if (i == SENDERS && ev->type == RICOCHET_EV_STATE && tl->n < TIMELINE_MAX)
+        tl->a[tl->n++] = (struct arrival){ev->id, ev->state.seq, ev->state.send_us, ev->recv_us};
+}
+
+static bool timeline_ready(void *ctx)
+{
+    const struct timeline *tl = ctx;
+    for (int i = 0; i <= SENDERS; i++)
+        if (!tl->welcomed[i])
+            return false;
+    return ricochet_members(tl->c[SENDERS], NULL, 0) == SENDERS;
+}
+
+/* What the holds of one run showed: states held (late); states of the
+ * other senders sent while one was held (after it, before its release) and
+ * how many of them overtook it (came before its release); states of one
+ * sender out of its order. */
+struct holds {
+    size_t held, pairs, passed, out_of_order;
+};
+
+/* Reads tl: a state is held when it took more than hold_us; for each, the
+ * other senders' states sent from its send to 1 ms before its arrival. */
+static struct holds read_holds(const struct timeline *tl, uint64_t hold_us)
+{
+    struct holds h = {0};
+    for (size_t i = 0; i < tl->n; i++) {
+        const struct arrival *s = &tl->a[i];
+        for (size_t k = 0; k < i; k++)
+            h.out_of_order += tl->a[k].sender == s->sender && tl->a[k].seq > s->seq;
+        if (s->got_us - s->sent_us <= hold_us)
+            continue;
+        h.held++;
+        for (size_t k = 0; k < tl->n; k++) {
+            const struct arrival *x = &tl->a[k];
+            if (x->sender == s->sender || x->sent_us <= s->sent_us ||
+                x->sent_us + 1000 > s->got_us)
+                continue;
+            h.pairs++;
+            h.passed += x->got_us + 500 < s->got_us; /* it overtook s */
+        }
+    }
+    return h;
+}
+
+/* SENDERS reliable senders on the relay, a receiver of `mode` through
+ * netsim losing 10% of what the relay sends it; 8 s at 20 Hz each, the
+ * senders' phases spread over a period (--tick-ms 0: each state in a
+ * packet of its own, but for resendings). */
+static struct holds run_through_loss(uint16_t quic, enum proto_mode mode, const char *room)
+{
+    char relay[32];
+    snprintf(relay, sizeof relay, "127.0.0.1:%u", quic);
+    const char *nargs[] = {"--relay", relay, "--down-loss", "10", "--seed", "7", NULL};
+    struct spawn_proc netsim;
+    uint16_t via = (uint16_t)harness_start_netsim(&netsim, nargs);
+    static struct timeline tl;
+    memset(&tl, 0, sizeof tl);
+    static const char *const names[SENDERS] = {"ann", "bob", "cat", "dan", "eve"};
+    for (int i = 0; i < SENDERS; i++)
+        tl.c[i] = quic_client(quic, room, names[i], PROTO_MODE_RELIABLE, NULL);
+    tl.c[SENDERS] = quic_client(via, room, "rec", mode, NULL);
+    assert_int_equal(harness_poll_until(tl.c, SENDERS + 1, WAIT_MS, timeline_event,
+                                        timeline_ready, &tl), 0);
+    tl.n = 0;
+    uint64_t start = clock_now_us(), period = 50000, next[SENDERS];
+    for (int s = 0; s < SENDERS; s++)
+        next[s] = start + period * (uint64_t)s / SENDERS;
+    while (clock_now_us() < start + 8000000) {
+        for (int s = 0; s < SENDERS; s++) {
+            if (clock_now_us() < next[s])
+                continue;
+            struct ricochet_state st = {.x = 1, .y = 2};
+            assert_int_equal(ricochet_send_state(tl.c[s], &st), RICOCHET_OK);
+            next[s] += period;
+        }
+        harness_poll_for(tl.c, SENDERS + 1, 1, timeline_event, &tl);
+    }
+    harness_poll_for(tl.c, SENDERS + 1, 1000, timeline_event, &tl);
+    assert_true(tl.n >= SENDERS * 150); /* nothing lost for good */
+    struct holds h = read_holds(&tl, 10000);
+    for (int i = 0; i <= SENDERS; i++)
+        ricochet_close(tl.c[i]);
+    assert_int_equal(spawn_stop(&netsim, SIGTERM, 5000), 0);
+    spawn_free(&netsim);
+    return h;
+}
+
+/* One sender's lost state holds back only that sender's states at a
+ * member of the mode streams: other senders' states sent while it is held
+ * overtake it; at a reliable member (one stream) none ever does. Each
+ * sender's states in order at both. */
+static void a_stream_per_sender_holds_back_only_its_sender(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "quic://127.0.0.1:0", "--tick-ms", "0", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t quic = harness_edge_port(&relay, "quic");
+    struct holds streams = run_through_loss(quic, PROTO_MODE_STREAMS, "perstream");
+    struct holds one = run_through_loss(quic, PROTO_MODE_RELIABLE, "onestream");
+    print_message("streams: %zu held, %zu of %zu states of the other sender passed; "
+                  "one stream: %zu held, %zu of %zu passed\n",
+                  streams.held, streams.passed, streams.pairs, one.held, one.passed, one.pairs);
+    assert_int_equal(streams.out_of_order, 0);
+    assert_int_equal(one.out_of_order, 0);
+    assert_true(streams.held >= 10 && one.held >= 10);
+    assert_true(streams.pairs >= 10 && one.pairs >= 10);
+    assert_int_equal(one.passed, 0);  /* one stream: nothing overtakes a held state */
+    assert_true(streams.passed >= 3); /* a stream each: others' states overtake it (those
+                                         not lost themselves, nor in a packet with its
+                                         own resending) */
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* ---- migration ---------------------------------------------------------------------- */
+
+/* ---- what the sender knew ----------------------------------------------------------- */
+
+#define FATES 400
+
+/* What the sender's transport said of each seq from first on: 1
+ * acknowledged, 2 lost. */
+struct fates {
+    uint32_t first;
+    uint8_t of[FATES];
+};
+
+static void fate_seen(void *ctx, struct ricochet *c, uint32_t seq, bool lost)
+{
+    (void)c;
+    struct fates *f = ctx;
+    if (seq - f->first < FATES)
+        f->of[seq - f->first] |= lost ? 2 : 1;
+}
+
+/* An unsequenced sender through netsim losing a tenth of what it sends:
+ * its transport says of its datagrams which the relay acknowledged and
+ * which ngtcp2 declared lost (client_set_fate), never both of one; what the
+ * receiver got is what was acknowledged (but for a state the relay shed),
+ * and what it missed what was declared lost (but for a loss declared
+ * early: a late acknowledgement after it). */
+static void the_sender_knows_its_lost_datagrams(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "quic://127.0.0.1:0", "--tick-ms", "0", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t quic = harness_edge_port(&relay, "quic");
+    char at[32];
+    snprintf(at, sizeof at, "127.0.0.1:%u", quic);
+    const char *nargs[] = {"--relay", at, "--up-loss", "10", "--delay", "5", "--seed", "3",
+                           NULL};
+    struct spawn_proc netsim;
+    uint16_t via = (uint16_t)harness_start_netsim(&netsim, nargs);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = quic_client(via, "fates", "sender", PROTO_MODE_UNSEQUENCED, NULL);
+    r.c[1] = quic_client(quic, "fates", "receiver", PROTO_MODE_UNSEQUENCED, NULL);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    static struct fates f;
+    memset(&f, 0, sizeof f);
+    f.first = client_next_seq(r.c[0]);
+    client_set_fate(r.c[0], fate_seen, &f);
+    static uint8_t got[FATES];
+    memset(got, 0, sizeof got);
+    uint32_t sender = ricochet_id(r.c[0]);
+    for (int k = 0; k < 300; k++) {
+        struct ricochet_state st = {.x = 1, .y = 2};
+        assert_int_equal(ricochet_send_state(r.c[0], &st), RICOCHET_OK);
+        uint64_t until = clock_now_us() + 10000;
+        struct ricochet_event ev;
+        while (clock_now_us() < until)
+            for (int i = 0; i < 2; i++)
+                while (ricochet_poll(r.c[i], 0, &ev) == 1)
+                    if (i == 1 && ev.type == RICOCHET_EV_STATE && ev.id == sender &&
+                        ev.state.seq - f.first < FATES)
+                        got[ev.state.seq - f.first] = 1;
+    }
+    uint64_t until = clock_now_us() + 1500000; /* the last acknowledgements and losses */
+    struct ricochet_event ev;
+    while (clock_now_us() < until)
+        for (int i = 0; i < 2; i++)
+            while (ricochet_poll(r.c[i], 1, &ev) == 1)
+                if (i == 1 && ev.type == RICOCHET_EV_STATE && ev.id == sender &&
+                    ev.state.seq - f.first < FATES)
+                    got[ev.state.seq - f.first] = 1;
+    unsigned acked = 0, lost = 0, acked_got = 0, lost_missed = 0;
+    for (uint32_t q = 0; q < 300; q++) {
+        assert_int_not_equal(f.of[q], 3); /* never both */
+        acked += f.of[q] == 1;
+        lost += f.of[q] == 2;
+        acked_got += f.of[q] == 1 && got[q];
+        lost_missed += f.of[q] == 2 && !got[q];
+    }
+    print_message("fates: %u acknowledged (%u received), %u lost (%u missed), of 300\n", acked,
+                  acked_got, lost, lost_missed);
+    assert_true(lost >= 10 && lost <= 60);   /* about a tenth */
+    assert_true(acked + lost >= 280);        /* nearly every datagram's fate known */
+    assert_true(acked_got * 100 >= acked * 95);
+    assert_true(lost_missed * 100 >= lost * 80);
+    struct client_netinfo ni;
+    client_netinfo(r.c[0], &ni);
+    assert_true(ni.quic_datagrams_lost >= lost && ni.quic_datagrams_acked >= acked);
+    ricochet_close(r.c[0]);
+    ricochet_close(r.c[1]);
+    assert_int_equal(spawn_stop(&netsim, SIGTERM, 5000), 0);
+    spawn_free(&netsim);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+static uint16_t local_port(const struct ricochet *c)
+{
+    union netaddr a;
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(client_socket(c), &a.sa, &len), 0);
+    return netaddr_port(&a);
+}
+
+/* A member whose socket changes (a new port: connection migration, as a
+ * NAT rebinding or a network change looks) is the same member: its id, no
+ * left notice, no second welcome, its states still flowing both ways; and
+ * again a few times over (the relay issues new connection IDs as old ones
+ * retire), its table of them bounded. */
+static void a_member_that_moves_stays(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "quic://127.0.0.1:0", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t quic = harness_edge_port(&relay, "quic");
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = quic_client(quic, "moving", "mover", PROTO_MODE_UNSEQUENCED, NULL);
+    r.c[1] = quic_client(quic, "moving", "stay", PROTO_MODE_STREAMS, NULL);
+    assert_int_equal(harness_poll_until(r.c, 2, WAIT_MS, harness_rec_event,
+                                        harness_all_see_all, &r), 0);
+    uint32_t mover = ricochet_id(r.c[0]), stay = ricochet_id(r.c[1]);
+    harness_send_rounds(&r, 10);
+    int moves = 0;
+    for (int k = 0; k < 6; k++) {
+        uint16_t was = local_port(r.c[0]);
+        if (client_rebind(r.c[0]) == 0) {
+            moves++;
+            assert_int_not_equal(local_port(r.c[0]), was);
+        }
+        harness_send_rounds(&r, 10);
+    }
+    harness_poll_for(r.c, 2, 300, harness_rec_event, &r);
+    assert_true(moves >= 3);
+    assert_int_equal(ricochet_id(r.c[0]), mover);
+    assert_int_equal(r.n_left[1], 0);
+    assert_int_equal(r.n_joined[1], 0);
+    assert_true(r.states[1][mover] >= 60); /* from every socket */
+    assert_true(r.states[0][stay] >= 70);  /* to every socket: reliable, all of them */
+    char *out = harness_relay_stats_now(&relay);
+    assert_non_null(out);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.migrations"), moves);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.members"), 2);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.handshakes"), 2);
+    free(out);
+    ricochet_close(r.c[0]);
+    ricochet_close(r.c[1]);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
+/* ---- certificates --------------------------------------------------------------------- */
+
+/* The SHA-256 of a PEM certificate's DER bytes, as openssl prints it. */
+static void fingerprint_of(const char *cert, char *out, size_t cap)
+{
+    char err[256];
+    const char *args[] = {"x509", "-in", cert, "-noout", "-fingerprint", "-sha256", NULL};
+    struct spawn_proc ssl;
+    assert_int_equal(spawn_start(&ssl, "/usr/bin", "openssl", args, err, sizeof err), 0);
+    assert_int_equal(spawn_stop(&ssl, 0, 10000), 0);
+    char *text = spawn_read_stdout(&ssl), *eq = text ? strchr(text, '=') : NULL;
+    assert_non_null(eq);
+    snprintf(out, cap, "%.95s", eq + 1);
+    out[strcspn(out, "\n")] = '\0';
+    free(text);
+    spawn_free(&ssl);
+}
+
+/* --tls-cert and --tls-key: the relay's certificate is the file's (its
+ * fingerprint logged); a client pinning it joins, one pinning another is
+ * refused at the handshake; one of the two files alone is one line. */
+static void a_certificate_of_its_own_and_a_pin(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ricochet-quic-XXXXXX", cert[64], key[64], err[256], fp[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    const char *mk[] = {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj",
+                        "/CN=127.0.0.1", NULL};
+    struct spawn_proc ssl;
+    assert_int_equal(spawn_start(&ssl, "/usr/bin", "openssl", mk, err, sizeof err), 0);
+    assert_int_equal(spawn_stop(&ssl, 0, 10000), 0);
+    spawn_free(&ssl);
+    fingerprint_of(cert, fp, sizeof fp);
+
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "quic://127.0.0.1:0", "--tls-cert", cert, "--tls-key", key,
+                          NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t quic = harness_edge_port(&relay, "quic");
+    char pin[CLIENT_PIN_HEX + 1], wrong[CLIENT_PIN_HEX + 1];
+    assert_int_equal(client_pin_parse(fp, pin), 0);
+    snprintf(wrong, sizeof wrong, "%s", pin);
+    wrong[0] = wrong[0] == '0' ? '1' : '0';
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = quic_client(quic, "pinned", "good", PROTO_MODE_RELIABLE, pin);
+    r.c[1] = quic_client(quic, "pinned", "bad", PROTO_MODE_RELIABLE, wrong);
+    harness_poll_for(r.c, 2, 1500, harness_rec_event, &r);
+    assert_true(r.welcomed[0]);
+    assert_false(r.welcomed[1]);
+    assert_true(r.disconnected[1]);
+    char *log = spawn_read_stderr(&relay);
+    assert_non_null(log);
+    assert_non_null(strstr(log, fp)); /* the fingerprint logged at start */
+    free(log);
+    ricochet_close(r.c[0]);
+    ricochet_close(r.c[1]);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+
+    const char *half[] = {"--listen", "quic://127.0.0.1:0", "--tls-cert", cert, NULL};
+    assert_int_equal(harness_spawn(&relay, "ricochet-relay", half), 0);
+    assert_int_equal(spawn_stop(&relay, 0, 10000), 1);
+    log = spawn_read_stderr(&relay);
+    assert_non_null(strstr(log, "--tls-cert and --tls-key go together"));
+    free(log);
+    spawn_free(&relay);
+    unlink(cert);
+    unlink(key);
+    rmdir(dir);
+}
+
+/* ---- through netsim's IP mode ------------------------------------------------------ */
+
+static const cJSON *json_at(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    assert_non_null(v);
+    return v;
+}
+
+/* netsim in IP mode between a lab's two namespaces, the relay's quic edge
+ * in one, three bots of the mode streams in the other, 5% of the packets
+ * lost each way: QUIC's packets are UDP to netsim, and its streams resend
+ * what it drops, so every bot gets every other's states, in order (a lost
+ * one would show as lost below the newest, a late one as reordered). */
+static void quic_through_netsim_ip_mode(void **state)
+{
+    (void)state;
+    struct netlab lab;
+    char err[256];
+    if (netlab_open(&lab, err, sizeof err) != 0) {
+        print_message("no network namespaces here: %s\n", err);
+        skip();
+    }
+    struct spawn_proc netsim, relay, bot;
+    const char *nargs[] = {"--client-netns", lab.path[NETLAB_CLIENT], "--relay-netns",
+                           lab.path[NETLAB_RELAY], "--loss", "5", "--delay", "5", "--seed", "11",
+                           "--duration", "60", NULL};
+    assert_int_equal(harness_spawn(&netsim, "ricochet-netsim", nargs), 0);
+    char line[512];
+    if (spawn_wait_line(&netsim, "wire up:", 10000, line, sizeof line, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const char *rargs[] = {"--listen", "quic://198.19.0.1:0", NULL};
+    assert_int_equal(spawn_start_in(&relay, lab.ns[NETLAB_RELAY], harness_bin_dir(),
+                                    "ricochet-relay", rargs, err, sizeof err), 0);
+    int port = spawn_wait_listening(&relay, 10000, err, sizeof err);
+    if (port <= 0)
+        fail_msg("%s", err);
+    char port_text[8];
+    snprintf(port_text, sizeof port_text, "%d", port);
+    const char *bargs[] = {"--transport", "quic", "--host", "198.19.0.1", "--port", port_text,
+                           "--mode", "streams", "--count", "3", "--rate", "30", "--duration",
+                           "3", "--seed", "5", "--json", NULL};
+    assert_int_equal(spawn_start_in(&bot, lab.ns[NETLAB_CLIENT], harness_bin_dir(),
+                                    "ricochet-bot", bargs, err, sizeof err), 0);
+    assert_int_equal(spawn_stop(&bot, 0, 30000), 0);
+    char *out = spawn_read_stdout(&bot);
+    spawn_free(&bot);
+    assert_non_null(out);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    const cJSON *bots = json_at(root, "bots"), *b;
+    assert_int_equal(cJSON_GetArraySize(bots), 3);
+    cJSON_ArrayForEach(b, bots) {
+        assert_true(cJSON_IsTrue(json_at(b, "connected")));
+        assert_int_equal(cJSON_GetArraySize(json_at(b, "from")), 2);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, json_at(b, "from")) {
+            assert_string_equal(json_at(f, "mode")->valuestring, "streams");
+            assert_true(json_at(f, "received")->valuedouble >= 60);
+            assert_true(json_at(f, "lost")->valuedouble == 0);
+            assert_true(json_at(f, "reordered")->valuedouble == 0);
+        }
+    }
+    cJSON_Delete(root);
+    free(out);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 10000), 0);
+    spawn_free(&relay);
+    assert_int_equal(spawn_stop(&netsim, SIGTERM, 10000), 0);
+    char *report = spawn_read_stdout(&netsim);
+    spawn_free(&netsim);
+    netlab_close(&lab);
+    /* the loss was real: netsim dropped QUIC's packets both ways */
+    assert_non_null(report);
+    cJSON *st = cJSON_Parse(report);
+    assert_non_null(st);
+    assert_true(json_at(json_at(st, "up"), "dropped")->valuedouble > 0);
+    assert_true(json_at(json_at(st, "down"), "dropped")->valuedouble > 0);
+    cJSON_Delete(st);
+    free(report);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ngtcp2_client_reaches_the_edge),
+        cmocka_unit_test(a_room_mixes_quic_enet_ws_and_webrtc_members),
+        cmocka_unit_test(a_stream_per_sender_holds_back_only_its_sender),
+        cmocka_unit_test(the_sender_knows_its_lost_datagrams),
+        cmocka_unit_test(a_member_that_moves_stays),
+        cmocka_unit_test(a_certificate_of_its_own_and_a_pin),
+        cmocka_unit_test(quic_through_netsim_ip_mode),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

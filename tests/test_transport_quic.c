@@ -1,0 +1,680 @@
+/* test_transport_quic.c: the relay's quic edge (relay/quic/) in process on
+ * 127.0.0.1, the real edge and core, with libricochet's QUIC clients and
+ * packets made by hand on sockets of their own:
+ *
+ *   - its pure tables: connection IDs to slots (every ID found, removals
+ *     in any order, a table's bound) and the timers' heap (the earliest
+ *     always first), against references;
+ *   - strangers, from 200 source addresses: an Initial without a token
+ *     gets a Retry and nothing is kept, an Initial with a token that does
+ *     not verify a close (INVALID_TOKEN), another version Version
+ *     Negotiation, a short packet for no connection a stateless reset
+ *     shorter than it, garbage and cut Initials nothing; never more than
+ *     three times the bytes a source sent, no connection, each counted (an
+ *     empty datagram too);
+ *   - members over it: states of every QUIC way both ways, the streams a
+ *     client may open (MAX_STREAMS: one bidirectional, one of its own); an
+ *     empty datagram (which ngtcp2 asserts against) dropped at both ends;
+ *   - connections whose handshake completes but that never send a
+ *     message are the edge's own budget (--max-half-open), never clients
+ *     of the core: past it a newcomer takes the place of the oldest (freed
+ *     without a word: a stateless reset answers its next packet), the
+ *     others are closed at the join timeout (not_joined), each counted
+ *     half_open;
+ *   - a DATAGRAM frame over the size the edge announced, in a packet
+ *     sealed by hand with the client's keys (its key log), closes its
+ *     connection (PROTOCOL_VIOLATION, counted) and the others play on;
+ *   - a member moving again and again: connection IDs retired and issued,
+ *     the table never more than QUIC_EDGE_CIDS a connection;
+ *   - a connection the relay forgot gets a stateless reset, which ends
+ *     the client at once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include "../client/client_internal.h"
+#include "../client/client_test.h"
+#include "../relay/quic/transport_quic.h"
+#include "../relay/settings.h"
+#include "../stats/rng.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "support/edge_turn.h"
+#include "support/harness.h"
+
+#define PEERS 16
+#define JOIN_MS 400
+
+struct env {
+    struct relay_quic *t;
+    struct relay *r;
+    uint16_t port;
+    uint64_t last_periodic_us;
+};
+
+static struct env E;
+
+/* The edge on 127.0.0.1:0 (half_open: --max-half-open) and a core on it. */
+static void env_open(struct env *e, uint32_t half_open)
+{
+    char err[256];
+    struct relay_net_config ncfg = {.bind = "127.0.0.1", .port = 0, .peer_cap = PEERS,
+                                    .max_packet_size = 2048, .timeout_ms = 5000,
+                                    .max_half_open = half_open, .handshake_ms = JOIN_MS};
+    memset(e, 0, sizeof *e);
+    e->t = relay_quic_ops.create(&ncfg, err, sizeof err);
+    if (!e->t)
+        fail_msg("relay_quic_ops.create: %s", err);
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = PEERS;
+    cfg.max_clients = PEERS - 2;
+    cfg.join_timeout_ms = JOIN_MS;
+    struct relay_transport tp = relay_quic_ops.core(e->t, 0);
+    e->r = relay_create(&cfg, &tp, 1);
+    assert_non_null(e->r);
+    e->port = netaddr_port(&e->t->local);
+}
+
+static void env_close(struct env *e)
+{
+    relay_destroy(e->r);
+    relay_quic_ops.destroy(e->t);
+}
+
+/* One turn of the edge (and its periodic work every 100 ms). */
+static void turn(struct env *e, int wait_ms)
+{
+    edge_turn(&relay_quic_ops, e->t, e->r, wait_ms);
+    uint64_t now = clock_now_us();
+    if (now - e->last_periodic_us >= 100000) {
+        e->last_periodic_us = now;
+        edge_periodic(&relay_quic_ops, e->t, e->r);
+    }
+}
+
+/* Turns of the edge and polls of the clients for ms, their events to rec. */
+static void pump(struct env *e, struct harness_rec *rec, int ms)
+{
+    uint64_t until = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < until) {
+        turn(e, 1);
+        for (size_t i = 0; rec && i < rec->n; i++) {
+            struct ricochet_event ev;
+            while (rec->c[i] && ricochet_poll(rec->c[i], 0, &ev) > 0)
+                harness_rec_event(rec, i, &ev);
+        }
+    }
+}
+
+static uint64_t own(const struct env *e, enum quic_count k)
+{
+    return e->t->own[k];
+}
+
+/* ---- the pure tables -------------------------------------------------------------------- */
+
+static void connection_ids(void **state)
+{
+    (void)state;
+    struct quic_cids c;
+    uint8_t key[16] = {1, 2, 3};
+    assert_int_equal(quic_cids_init(&c, 1000, key), 0);
+    static uint8_t ids[2000][NGTCP2_MAX_CIDLEN];
+    static bool live[2000];
+    struct rng g;
+    rng_seed(&g, 11);
+    for (int i = 0; i < 2000; i++)
+        for (int k = 0; k < NGTCP2_MAX_CIDLEN; k++)
+            ids[i][k] = (uint8_t)(rng_u64(&g) >> 24);
+    for (int round = 0; round < 20000; round++) {
+        int i = (int)(rng_u64(&g) % 2000);
+        size_t len = 4 + (size_t)i % 17;
+        if (live[i]) {
+            quic_cids_remove(&c, ids[i], len);
+            live[i] = false;
+        } else if (c.n < 1000) {
+            assert_int_equal(quic_cids_add(&c, ids[i], len, (uint32_t)i), 0);
+            assert_int_equal(quic_cids_add(&c, ids[i], len, 7), -1); /* there already */
+            live[i] = true;
+        }
+        if (round % 997 == 0)
+            for (int k = 0; k < 2000; k++)
+                assert_int_equal(quic_cids_find(&c, ids[k], 4 + (size_t)k % 17),
+                                 live[k] ? k : -1);
+    }
+    uint32_t n = c.n;
+    while (c.n < 1000)
+        for (int k = 0; k < 2000 && c.n < 1000; k++)
+            if (!live[k] && quic_cids_add(&c, ids[k], 4 + (size_t)k % 17, (uint32_t)k) == 0)
+                live[k] = true;
+    assert_true(c.n >= n);
+    uint8_t one_more[4] = {9, 9, 9, 9};
+    assert_true(2 * (c.n + 1) > c.cap || quic_cids_add(&c, one_more, 4, 1) == 0);
+    assert_int_equal(quic_cids_find(&c, one_more, 0), -1);
+    quic_cids_free(&c);
+}
+
+static void timers(void **state)
+{
+    (void)state;
+    struct quic_timers q;
+    static uint64_t at[64];
+    assert_int_equal(quic_timers_init(&q, 64), 0);
+    for (int i = 0; i < 64; i++)
+        at[i] = UINT64_MAX;
+    struct rng g;
+    rng_seed(&g, 5);
+    for (int round = 0; round < 20000; round++) {
+        uint32_t s = (uint32_t)(rng_u64(&g) % 64);
+        uint64_t v = rng_u64(&g) % 4 == 0 ? UINT64_MAX : rng_u64(&g) % 1000;
+        quic_timers_set(&q, s, v);
+        at[s] = v;
+        uint64_t min = UINT64_MAX;
+        for (int i = 0; i < 64; i++)
+            min = at[i] < min ? at[i] : min;
+        uint32_t slot = 0;
+        uint64_t next = quic_timers_next(&q, &slot);
+        assert_int_equal(next, min);
+        if (min != UINT64_MAX)
+            assert_int_equal(at[slot], min);
+    }
+    quic_timers_set(&q, 64, 1); /* out of range: nothing */
+    quic_timers_free(&q);
+}
+
+/* ---- strangers ----------------------------------------------------------------------------- */
+
+/* A long-header packet of `total` bytes (version, type Initial unless
+ * version says otherwise; a token) with random IDs and garbage after. */
+static size_t long_packet(uint8_t *p, size_t total, uint32_t version, const uint8_t *token,
+                          size_t tlen, struct rng *g)
+{
+    size_t n = 0;
+    p[n++] = 0xc3; /* long, fixed bit, Initial, 4-byte packet number */
+    for (int k = 3; k >= 0; k--)
+        p[n++] = (uint8_t)(version >> (8 * k));
+    for (int id = 0; id < 2; id++) {
+        p[n++] = 8;
+        for (int k = 0; k < 8; k++)
+            p[n++] = (uint8_t)(rng_u64(g) >> 24);
+    }
+    p[n++] = (uint8_t)(0x40 | tlen >> 8); /* the token's length, a 2-byte varint */
+    p[n++] = (uint8_t)tlen;
+    if (tlen)
+        memcpy(p + n, token, tlen);
+    n += tlen;
+    size_t rest = total - n - 2;
+    p[n++] = (uint8_t)(0x40 | rest >> 8);
+    p[n++] = (uint8_t)rest;
+    for (; n < total; n++)
+        p[n] = (uint8_t)(rng_u64(g) >> 24);
+    return total;
+}
+
+/* A socket bound to 127.0.0.(2 + i % 250) on a port the kernel picks:
+ * sources the edge tells apart by address. */
+static int source(int i)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)i % 250)};
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Sends p to the edge from fd, runs a few turns, and returns the bytes
+ * answered to fd (every datagram read). */
+static size_t exchange(struct env *e, int fd, const uint8_t *p, size_t len, int *answers)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(e->port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(sendto(fd, p, len, 0, (struct sockaddr *)&to, sizeof to), (ssize_t)len);
+    for (int k = 0; k < 3; k++)
+        turn(e, 2);
+    size_t got = 0;
+    uint8_t buf[2048];
+    ssize_t n;
+    *answers = 0;
+    while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+        got += (size_t)n;
+        (*answers)++;
+    }
+    return got;
+}
+
+static void strangers_get_stateless_answers(void **state)
+{
+    (void)state;
+    env_open(&E, 4);
+    struct rng g;
+    rng_seed(&g, 3);
+    uint8_t p[1400], bogus[40];
+    memset(bogus, 0xb6, sizeof bogus); /* a Retry token's magic, then nothing that opens */
+    int answers;
+    for (int i = 0; i < 200; i++) { /* an Initial flood from 200 addresses */
+        int fd = source(i);
+        size_t len = long_packet(p, 1200, 1, NULL, 0, &g);
+        size_t got = exchange(&E, fd, p, len, &answers);
+        assert_int_equal(answers, 1); /* its Retry */
+        assert_true(got > 0 && got <= 3 * len);
+        close(fd);
+    }
+    assert_int_equal(own(&E, QUIC_COUNT_RETRIES), 200);
+    assert_int_equal(E.t->half_open, 0);
+    assert_int_equal(E.t->nfree, PEERS); /* nothing kept */
+    int fd = source(250);
+    size_t len = long_packet(p, 1200, 1, bogus, sizeof bogus, &g);
+    size_t got = exchange(&E, fd, p, len, &answers); /* a token that does not open */
+    assert_int_equal(answers, 1);
+    assert_true(got <= 3 * len);
+    assert_int_equal(own(&E, QUIC_COUNT_TOKENS_BAD), 1);
+    len = long_packet(p, 1200, 0x1a2a3a4au, NULL, 0, &g); /* another version */
+    got = exchange(&E, fd, p, len, &answers);
+    assert_int_equal(answers, 1);
+    assert_true(got <= 3 * len);
+    assert_int_equal(own(&E, QUIC_COUNT_VERSION_NEG), 1);
+    p[0] = 0x41; /* a short header for a connection that is none */
+    for (int k = 1; k < 100; k++)
+        p[k] = (uint8_t)k;
+    got = exchange(&E, fd, p, 100, &answers);
+    assert_int_equal(answers, 1);
+    assert_true(got < 100); /* shorter than what it answers */
+    assert_int_equal(own(&E, QUIC_COUNT_RESETS), 1);
+    got = exchange(&E, fd, p, 22, &answers); /* too short to be answered within its size */
+    assert_int_equal(answers, 0);
+    len = long_packet(p, 1000, 1, NULL, 0, &g); /* an Initial under 1200 bytes */
+    assert_int_equal(exchange(&E, fd, p, len, &answers), 0);
+    assert_int_equal(exchange(&E, fd, p, 0, &answers), 0); /* an empty datagram */
+    memset(p, 0xff, 50); /* a long header of no version: garbage */
+    assert_int_equal(exchange(&E, fd, p, 50, &answers), 0);
+    assert_true(own(&E, QUIC_COUNT_NOT_QUIC) >= 3);
+    assert_int_equal(E.t->half_open, 0);
+    assert_int_equal(E.t->nfree, PEERS);
+    assert_int_equal(relay_clients(E.r), 0);
+    close(fd);
+    env_close(&E);
+}
+
+/* ---- members -------------------------------------------------------------------------------- */
+
+static struct ricochet *member(const struct env *e, const char *name, enum proto_mode mode)
+{
+    struct client_config cfg = {.host = "127.0.0.1", .port = e->port, .room = "q",
+                                .name = name, .mode = mode, .timeout_ms = 5000,
+                                .transport = RICOCHET_TRANSPORT_QUIC};
+    char err[256];
+    struct ricochet *c = client_create(&cfg, err, sizeof err);
+    if (!c)
+        fail_msg("client_create: %s", err);
+    return c;
+}
+
+/* The QUIC connection of a libricochet QUIC client (its transport's state
+ * begins with it). */
+static struct client_quic *link_of(struct ricochet *c)
+{
+    return (struct client_quic *)c->tp;
+}
+
+static void welcome_all(struct env *e, struct harness_rec *r)
+{
+    for (int k = 0; k < 400 && !harness_all_see_all(r); k++)
+        pump(e, r, 10);
+    assert_true(harness_all_see_all(r));
+}
+
+/* Every QUIC way both ways through the edge in process; the streams a
+ * client may open are the contract's: one bidirectional, one of its own. */
+static void members_play_and_streams_are_bounded(void **state)
+{
+    (void)state;
+    env_open(&E, 4);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 3;
+    r.c[0] = member(&E, "dg", PROTO_MODE_SEQUENCED);
+    r.c[1] = member(&E, "rel", PROTO_MODE_RELIABLE);
+    r.c[2] = member(&E, "str", PROTO_MODE_STREAMS);
+    welcome_all(&E, &r);
+    for (int k = 0; k < 20; k++) {
+        for (size_t i = 0; i < 3; i++) {
+            struct ricochet_state st = {.x = (float)k};
+            assert_int_equal(ricochet_send_state(r.c[i], &st), RICOCHET_OK);
+        }
+        pump(&E, &r, 5);
+    }
+    pump(&E, &r, 200);
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 3; j++)
+            if (i != j)
+                assert_in_range(r.states[i][ricochet_id(r.c[j])], 18, 20);
+    assert_int_equal(r.states[2][ricochet_id(r.c[1])], 20); /* reliable to streams: all */
+    assert_int_equal(r.arrived_as[2][ricochet_id(r.c[1])], PROTO_MODE_STREAMS);
+    assert_int_equal(r.arrived_as[1][ricochet_id(r.c[2])], PROTO_MODE_RELIABLE);
+    assert_int_equal(r.arrived_as[1][ricochet_id(r.c[0])], PROTO_MODE_SEQUENCED);
+    /* MAX_STREAMS as announced: the control stream and one of its own */
+    ngtcp2_conn *conn = link_of(r.c[2])->conn;
+    int64_t sid;
+    assert_int_equal(ngtcp2_conn_get_streams_bidi_left(conn), 0);
+    assert_int_equal(ngtcp2_conn_get_streams_uni_left(conn), 0); /* streams: it opened it */
+    assert_int_equal(ngtcp2_conn_open_bidi_stream(conn, &sid, NULL),
+                     NGTCP2_ERR_STREAM_ID_BLOCKED);
+    assert_int_equal(ngtcp2_conn_open_uni_stream(conn, &sid, NULL),
+                     NGTCP2_ERR_STREAM_ID_BLOCKED);
+    assert_true(own(&E, QUIC_COUNT_DGRAMS_ACKED) >= 30);
+    /* an empty datagram from the relay's address: dropped, counted, nothing more */
+    union netaddr me;
+    socklen_t alen = sizeof me;
+    assert_int_equal(getsockname(client_socket(r.c[1]), &me.sa, &alen), 0);
+    uint64_t bad = client_bad_messages(r.c[1]);
+    assert_int_equal(sendto(E.t->fd, "", 0, 0, &me.sa, alen), 0);
+    pump(&E, &r, 50);
+    assert_int_equal(client_bad_messages(r.c[1]), bad + 1);
+    assert_false(r.disconnected[1]);
+    assert_int_equal(own(&E, QUIC_COUNT_PROTOCOL), 0);
+    for (size_t i = 0; i < 3; i++)
+        ricochet_close(r.c[i]);
+    pump(&E, NULL, 100);
+    assert_int_equal(relay_clients(E.r), 0);
+    env_close(&E);
+}
+
+/* A QUIC connection made by hand (libricochet's, without its session):
+ * its handshake only, nothing sent on it. */
+struct bare {
+    struct ricochet *c;       /* a session that never opened a transport */
+    struct client_quic q;
+};
+
+static void bare_open(struct env *e, struct bare *b, const char *name)
+{
+    struct client_config cfg = {.room = "q", .name = name, .mode = PROTO_MODE_RELIABLE,
+                                .timeout_ms = 5000};
+    char err[256];
+    memset(b, 0, sizeof *b);
+    b->c = client_create_detached(&cfg, err, sizeof err);
+    assert_non_null(b->c);
+    snprintf(b->c->host, sizeof b->c->host, "127.0.0.1");
+    assert_int_equal(netaddr_resolve("127.0.0.1", e->port, &b->c->relay, err, sizeof err), 0);
+    b->q.c = b->c;
+    assert_int_equal(client_quic_start(b->c, &b->q, &cfg, err, sizeof err), 0);
+}
+
+/* Turns, and the live bare connections' reads and writes (their
+ * acknowledgements, as a client that never joins still sends), until
+ * done(b) or ms pass. rv[i]: bare i's last ngtcp2 error (0: none; pumped
+ * no more once it has one). Returns whether done came. */
+static bool bare_pump(struct env *e, struct bare *b, int n, int *rv, int ms,
+                      bool (*done)(const struct env *, const struct bare *, const int *))
+{
+    uint64_t until = clock_now_us() + (uint64_t)ms * 1000;
+    while (clock_now_us() < until) {
+        turn(e, 1);
+        for (int i = 0; i < n; i++) {
+            if (rv[i] == 0)
+                rv[i] = client_quic_read(b[i].c, &b[i].q, clock_now_us());
+            if (rv[i] == 0)
+                rv[i] = client_quic_write(b[i].c, &b[i].q);
+        }
+        if (done(e, b, rv))
+            return true;
+    }
+    return false;
+}
+
+static bool both_open(const struct env *e, const struct bare *b, const int *rv)
+{
+    (void)b, (void)rv;
+    return e->t->own[QUIC_COUNT_HANDSHAKES] == 2;
+}
+
+static void bare_close(struct bare *b)
+{
+    client_quic_free(&b->q);
+    ricochet_close(b->c);
+}
+
+static bool third_open(const struct env *e, const struct bare *b, const int *rv)
+{
+    (void)b, (void)rv;
+    return e->t->own[QUIC_COUNT_HANDSHAKES] == 3;
+}
+
+static bool all_closed(const struct env *e, const struct bare *b, const int *rv)
+{
+    (void)e, (void)b;
+    return rv[0] != 0 && rv[1] != 0 && rv[2] != 0;
+}
+
+/* Handshakes completed, no message ever: connections that have not joined,
+ * the edge's own budget (--max-half-open), never clients of the core; a
+ * newcomer past the budget takes the place of the oldest of them (freed
+ * without a word: its next packet gets a stateless reset); the others are
+ * closed at the join timeout with not_joined. */
+static void a_connection_that_never_joins(void **state)
+{
+    (void)state;
+    env_open(&E, 2);
+    static struct bare b[3];
+    int rv[3] = {0, 0, 0};
+    bare_open(&E, &b[0], "mute1");
+    bare_open(&E, &b[1], "mute2");
+    assert_true(bare_pump(&E, b, 2, rv, 3000, both_open));
+    assert_int_equal(E.t->half_open, 2);
+    assert_int_equal(relay_clients(E.r), 0);
+    bare_open(&E, &b[2], "mute3"); /* a third: over --max-half-open */
+    assert_true(bare_pump(&E, b, 3, rv, 3000, third_open));
+    assert_int_equal(own(&E, QUIC_COUNT_REFUSED), 0);
+    assert_int_equal(own(&E, QUIC_COUNT_HALF_OPEN), 1); /* the oldest gave way */
+    assert_int_equal(E.t->half_open, 2);
+    /* the one that gave way speaks again (a PING): a stateless reset answers */
+    ngtcp2_conn_set_keep_alive_timeout(b[0].q.conn, 10 * NGTCP2_MILLISECONDS);
+    assert_true(bare_pump(&E, b, 3, rv, JOIN_MS + 2000, all_closed));
+    assert_int_equal(rv[0], NGTCP2_ERR_DRAINING);
+    assert_true(b[0].q.reset); /* forgotten: a stateless reset */
+    for (int i = 1; i < 3; i++) {
+        assert_int_equal(rv[i], NGTCP2_ERR_DRAINING);
+        ngtcp2_connection_close_error ce;
+        ngtcp2_conn_get_connection_close_error(b[i].q.conn, &ce);
+        assert_int_equal(ce.type, NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION);
+        assert_int_equal(ce.error_code, PROTO_ERROR_NOT_JOINED);
+    }
+    assert_int_equal(own(&E, QUIC_COUNT_HALF_OPEN), 3);
+    assert_int_equal(E.t->half_open, 0);
+    assert_int_equal(relay_clients(E.r), 0);
+    for (int i = 0; i < 3; i++)
+        bare_close(&b[i]);
+    env_close(&E);
+}
+
+/* A 1-RTT packet of the client's connection made by hand: its traffic
+ * secret from the key log (CLIENT_TRAFFIC_SECRET_0), the connection's
+ * cipher suite, its current destination ID, packet number pn; payload
+ * encrypted and the header protected as RFC 9001 says (5.3, 5.4). Returns
+ * the packet's length in out. */
+static size_t forge_1rtt(struct client_quic *q, const char *keylog, uint64_t pn,
+                         const uint8_t *payload, size_t len, uint8_t *out)
+{
+    char *log = harness_read_text(keylog), *line = log ? strstr(log, "CLIENT_TRAFFIC_SECRET_0 ")
+                                                       : NULL;
+    assert_non_null(line);
+    const char *hex = strchr(line + strlen("CLIENT_TRAFFIC_SECRET_0 "), ' ') + 1;
+    uint8_t secret[64], key[32], iv[16], hpkey[32];
+    size_t secretlen = 0;
+    while (secretlen < sizeof secret && sscanf(hex + 2 * secretlen, "%2hhx", &secret[secretlen]) == 1)
+        secretlen++;
+    free(log);
+    const ngtcp2_crypto_ctx *ctx = ngtcp2_conn_get_crypto_ctx(q->conn);
+    size_t keylen = ngtcp2_crypto_aead_keylen(&ctx->aead);
+    size_t ivlen = ngtcp2_crypto_packet_protection_ivlen(&ctx->aead);
+    assert_int_equal(ngtcp2_crypto_hkdf_expand_label(key, keylen, &ctx->md, secret, secretlen,
+                                                     (const uint8_t *)"quic key", 8), 0);
+    assert_int_equal(ngtcp2_crypto_hkdf_expand_label(iv, ivlen, &ctx->md, secret, secretlen,
+                                                     (const uint8_t *)"quic iv", 7), 0);
+    assert_int_equal(ngtcp2_crypto_hkdf_expand_label(hpkey, keylen, &ctx->md, secret,
+                                                     secretlen, (const uint8_t *)"quic hp", 7),
+                     0);
+    const ngtcp2_cid *dcid = ngtcp2_conn_get_dcid(q->conn);
+    size_t n = 0;
+    out[n++] = 0x40 | 0x03; /* short header, fixed bit, key phase 0, 4-byte number */
+    memcpy(out + n, dcid->data, dcid->datalen);
+    n += dcid->datalen;
+    size_t pn_at = n;
+    for (int k = 3; k >= 0; k--)
+        out[n++] = (uint8_t)(pn >> (8 * k));
+    uint8_t nonce[16];
+    memcpy(nonce, iv, ivlen);
+    for (int k = 0; k < 8; k++)
+        nonce[ivlen - 1 - (size_t)k] ^= (uint8_t)(pn >> (8 * k));
+    ngtcp2_crypto_aead_ctx actx;
+    assert_int_equal(ngtcp2_crypto_aead_ctx_encrypt_init(&actx, &ctx->aead, key, ivlen), 0);
+    assert_int_equal(ngtcp2_crypto_encrypt(out + n, &ctx->aead, &actx, payload, len, nonce,
+                                           ivlen, out, n), 0);
+    ngtcp2_crypto_aead_ctx_free(&actx);
+    n += len + ctx->aead.max_overhead;
+    gnutls_cipher_hd_t hd;
+    gnutls_datum_t hk = {.data = hpkey, .size = (unsigned)keylen};
+    assert_int_equal(gnutls_cipher_init(&hd, (gnutls_cipher_algorithm_t)(intptr_t)
+                                                 ctx->hp.native_handle, &hk, NULL), 0);
+    ngtcp2_crypto_cipher_ctx cctx = {.native_handle = hd};
+    uint8_t mask[32];
+    assert_int_equal(ngtcp2_crypto_hp_mask(mask, &ctx->hp, &cctx, out + pn_at + 4), 0);
+    gnutls_cipher_deinit(hd);
+    out[0] ^= mask[0] & 0x1f;
+    for (int k = 0; k < 4; k++)
+        out[pn_at + (size_t)k] ^= mask[1 + k];
+    return n;
+}
+
+/* A DATAGRAM frame over the max_datagram_frame_size the edge announced,
+ * in a packet the client's keys seal (made by hand: no QUIC library sends
+ * one): the edge closes its connection (PROTOCOL_VIOLATION, counted) and
+ * the others play on. */
+static void a_datagram_over_the_size_announced(void **state)
+{
+    (void)state;
+    env_open(&E, 4);
+    char dir[] = "/tmp/ricochet-quic-XXXXXX", keylog[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(keylog, sizeof keylog, "%s/keys", dir);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 3;
+    struct client_config cfg = {.host = "127.0.0.1", .port = E.port, .room = "q", .name = "big",
+                                .mode = PROTO_MODE_UNSEQUENCED, .timeout_ms = 5000,
+                                .keylog = keylog, .transport = RICOCHET_TRANSPORT_QUIC};
+    char err[256];
+    r.c[0] = client_create(&cfg, err, sizeof err);
+    assert_non_null(r.c[0]);
+    r.c[1] = member(&E, "ok1", PROTO_MODE_UNSEQUENCED);
+    r.c[2] = member(&E, "ok2", PROTO_MODE_RELIABLE);
+    welcome_all(&E, &r);
+    struct client_quic *q = link_of(r.c[0]);
+    assert_int_equal(ngtcp2_conn_get_remote_transport_params(q->conn)->max_datagram_frame_size,
+                     QUICMSG_DATAGRAM_FRAME_MAX);
+    uint8_t frame[1300], pkt[1400];
+    size_t n = 0;
+    frame[n++] = 0x31; /* DATAGRAM with a length */
+    frame[n++] = 0x40 | (1250 >> 8);
+    frame[n++] = 1250 & 0xff;
+    memset(frame + n, 0, 1250);
+    frame[n] = PROTO_CHANNEL_STATE;
+    n += 1250;
+    size_t len = forge_1rtt(q, keylog, r.c[0]->dgrams_sent + 1000, frame, n, pkt);
+    assert_int_equal(send(q->fd, pkt, len, 0), (ssize_t)len);
+    pump(&E, &r, 300);
+    assert_int_equal(own(&E, QUIC_COUNT_PROTOCOL), 1);
+    assert_true(r.disconnected[0]);
+    uint32_t gone = ricochet_id(r.c[0]);
+    assert_true(harness_rec_saw_left(&r, 1, gone, PROTO_LEFT_QUIT));
+    for (int k = 0; k < 10; k++) {
+        struct ricochet_state st = {.x = 1};
+        assert_int_equal(ricochet_send_state(r.c[2], &st), RICOCHET_OK);
+        pump(&E, &r, 5);
+    }
+    pump(&E, &r, 100);
+    assert_int_equal(r.states[1][ricochet_id(r.c[2])], 10);
+    for (size_t i = 0; i < 3; i++)
+        ricochet_close(r.c[i]);
+    unlink(keylog);
+    rmdir(dir);
+    env_close(&E);
+}
+
+/* A member moving again and again: each move retires connection IDs and
+ * the edge issues new ones; the table holds at most QUIC_EDGE_CIDS for the
+ * connection, and the member stays. Then the relay forgets it: its next
+ * packet gets a stateless reset, which ends the client at once. */
+static void moves_and_a_forgotten_connection(void **state)
+{
+    (void)state;
+    env_open(&E, 4);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = member(&E, "mover", PROTO_MODE_RELIABLE);
+    r.c[1] = member(&E, "other", PROTO_MODE_RELIABLE);
+    welcome_all(&E, &r);
+    int moved = 0;
+    for (int k = 0; k < 12; k++) {
+        moved += client_rebind(r.c[0]) == 0;
+        struct ricochet_state st = {.x = (float)k};
+        assert_int_equal(ricochet_send_state(r.c[0], &st), RICOCHET_OK);
+        pump(&E, &r, 60);
+        assert_true(E.t->cids.n <= 2 * QUIC_EDGE_CIDS);
+    }
+    assert_true(moved >= 6);
+    assert_int_equal(own(&E, QUIC_COUNT_MIGRATIONS), moved);
+    assert_int_equal(r.states[1][ricochet_id(r.c[0])], 12);
+    assert_int_equal(r.n_left[1], 0);
+    assert_false(r.disconnected[0]);
+    /* forgotten: every connection freed without a word */
+    transport_quic_free_all(E.t);
+    for (int k = 0; k < 100 && !r.disconnected[0]; k++) {
+        struct ricochet_state st = {.x = 1};
+        ricochet_send_state(r.c[0], &st);
+        pump(&E, &r, 20);
+    }
+    assert_true(r.disconnected[0]);
+    assert_true(link_of(r.c[0]) == NULL || link_of(r.c[0])->reset);
+    assert_true(own(&E, QUIC_COUNT_RESETS) >= 1);
+    assert_non_null(strstr(ricochet_end_reason(r.c[0]), "reset"));
+    for (size_t i = 0; i < 2; i++)
+        ricochet_close(r.c[i]);
+    env_close(&E);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    log_threshold = LOG_OFF;
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connection_ids),
+        cmocka_unit_test(timers),
+        cmocka_unit_test(strangers_get_stateless_answers),
+        cmocka_unit_test(members_play_and_streams_are_bounded),
+        cmocka_unit_test(a_connection_that_never_joins),
+        cmocka_unit_test(a_datagram_over_the_size_announced),
+        cmocka_unit_test(moves_and_a_forgotten_connection),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
