@@ -95,7 +95,9 @@ struct client_transport_ops {
      * client is dead). client_service() is the socket transports' loop. */
     int (*service)(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
     /* One step of client_service: waits at most wait_ms for one message
-     * and hands it to client_receive_message. Returns 1 with *ev, or 0. */
+     * and hands it to client_receive_message (which counts it in c->inputs,
+     * as a transport counts an event of its own that carries no message).
+     * Returns 1 with *ev, or 0. */
     int (*step)(struct ricochet *c, int wait_ms, struct ricochet_event *ev);
     /* Can a state be sent now (a connection that is up, or none needed)? */
     bool (*ready)(const struct ricochet *c);
@@ -204,6 +206,8 @@ struct ricochet {
     uint64_t sent_us;         /* last message sent (control or state) */
     uint64_t heard_us;        /* last message from the relay that counts as its sign of
                                  life: in a sealed session only what opened */
+    uint64_t inputs;          /* messages (and transport events) steps handled: a step
+                                 that handled one may have left more in the library */
     bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
     uint32_t id;
     uint32_t next_seq;
@@ -411,7 +415,8 @@ int client_final_event(struct ricochet *c, struct ricochet_event *ev);
 bool client_timers(struct ricochet *c, uint64_t now);
 
 /* The service loop of a transport with a socket: client_timers, then
- * ops->step until an event or the deadline. */
+ * ops->step until an event, or the deadline once a step handled nothing
+ * (what one datagram brought is all handed over before it returns 0). */
 int client_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
 
 /* A fleet session whose relay said nothing for rejoin_after_ms: lost (the

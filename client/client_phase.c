@@ -133,8 +133,16 @@ bool client_timers(struct ricochet *c, uint64_t now)
     return true;
 }
 
+/* Once the deadline has passed, a step that handled a message steps again
+ * (its datagram may have brought more: ENet hands a datagram's packets over
+ * one per service, and a pong handled before a state is no event), at most
+ * this many times: a caller that waits on the socket after a 0 must find
+ * nothing left behind in the library, or it waits for the next datagram. */
+#define STEPS_AFTER_DEADLINE 256
+
 int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event *ev)
 {
+    unsigned late = 0;
     while (c->phase != PHASE_DEAD && !c->hop_pending) {
         uint64_t now = clock_now_us();
         if (!client_timers(c, now))
@@ -143,9 +151,11 @@ int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event 
         if (c->phase == PHASE_JOINED && c->next_ping_us > now &&
             (c->next_ping_us - now) / 1000 < (uint64_t)wait_ms)
             wait_ms = (int)((c->next_ping_us - now) / 1000) + 1; /* wake for the ping */
+        uint64_t inputs = c->inputs;
         if (c->ops->step(c, wait_ms, ev) > 0)
             return 1;
-        if (c->phase != PHASE_DEAD && clock_now_us() >= deadline) {
+        if (c->phase != PHASE_DEAD && clock_now_us() >= deadline &&
+            (c->inputs == inputs || ++late > STEPS_AFTER_DEADLINE)) {
             c->ops->flush(c);
             return 0;
         }

@@ -490,6 +490,7 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            const uint8_t *buf, size_t len, uint64_t now,
                            struct ricochet_event *ev)
 {
+    c->inputs++;
     if (!c->ticket || !seal_is_sealed(buf, len))
         return dispatch(c, channel, flags, buf, len, true, now, ev);
     /* A sealed message: states and most notices fit the stack, a welcome
