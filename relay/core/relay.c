@@ -59,7 +59,12 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
     r->by_edge = calloc(r->cfg.max_room_size + 1, sizeof *r->by_edge);
-    if (r->cfg.tick_us) {
+    r->tick_due_us = r->world_due_us = UINT64_MAX;
+    if (r->cfg.world_tick_us) {
+        uint32_t groups = (r->cfg.world_tick_us + 4999) / 5000; /* a group every 5 ms */
+        r->world_groups = groups < CORE_WORLD_GROUPS_MAX ? groups : CORE_WORLD_GROUPS_MAX;
+    }
+    if (r->cfg.tick_us || r->cfg.world_tick_us) {
         r->held = calloc(TICK_QUEUE, sizeof *r->held);
         r->held_bytes = malloc(TICK_ARENA);
         if (!r->held || !r->held_bytes) {
