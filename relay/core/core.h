@@ -44,22 +44,29 @@
 #define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
 
 /* A room with interest (interest.c): its members' positions in a hash grid
- * of square cells as wide as the leave radius. */
+ * of square cells as wide as the radius (everyone within it of a member is
+ * in the 3 x 3 cells around). */
 struct core_grid {
     float radius;      /* members within it come into sight */
-    float cell;        /* the leave radius (radius x PROTO_AOI_LEAVE), a cell's side */
+    float leave;       /* beyond it (radius x PROTO_AOI_LEAVE) they go out of sight */
     uint32_t mask;     /* buckets - 1, a power of two */
     uint32_t *head;    /* each bucket's first peer, UINT32_MAX: none */
 };
 
-/* A member of a room with interest: where the relay last saw it (its
- * newest state), its bucket's list, and whom it sees: a bitset over peer
- * handles, symmetric (a sees b exactly when b sees a). */
+/* A member of a room with interest: its bucket, and whom it sees: a bitset
+ * over peer handles, symmetric (a sees b exactly when b sees a). */
 struct core_sight {
     bool placed;       /* in the grid: it sent a state */
-    float x, y;
-    uint32_t bucket, next, prev;
+    uint32_t bucket, prev;
     uint64_t *sees;    /* peer_cap bits; NULL outside a room with interest */
+};
+
+/* Where the relay last saw a member of a room with interest (its newest
+ * state) and the next in its bucket's list: apart from struct relay_peer,
+ * one small array by handle, since a move reads those of a hundred others. */
+struct core_spot {
+    float x, y;
+    uint32_t next;
 };
 
 struct relay_room {
@@ -196,6 +203,7 @@ struct relay {
     uint32_t n_edges;
     uint8_t *edge_of;           /* peer_cap: each handle's edge */
     struct relay_peer *peers;   /* peer_cap */
+    struct core_spot *spots;    /* peer_cap: positions in rooms with interest */
     struct relay_room *rooms;   /* max_rooms */
     uint32_t *recipients;       /* scratch, max_room_size */
     uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */

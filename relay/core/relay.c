@@ -56,6 +56,7 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
     r->next_id = 1;
     r->kick_peer = UINT32_MAX;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
+    r->spots = calloc(r->cfg.peer_cap, sizeof *r->spots);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
     r->by_edge = calloc(r->cfg.max_room_size + 1, sizeof *r->by_edge);
@@ -72,7 +73,7 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
             return NULL;
         }
     }
-    if (!r->peers || !r->rooms || !r->recipients || !r->by_edge ||
+    if (!r->peers || !r->spots || !r->rooms || !r->recipients || !r->by_edge ||
         core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
@@ -103,6 +104,7 @@ void relay_destroy(struct relay *r)
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         core_interest_forget(r, i);
     free(r->peers);
+    free(r->spots);
     free(r->edge_of);
     free(r->recipients);
     free(r->by_edge);
