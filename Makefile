@@ -20,8 +20,8 @@
 #                   (netsim's IP mode; bench-lesson-reference: into bench/results/)
 #   make bench-ipmodes every mode, tcp and ws among them, through one network at 5%
 #                   loss (bench-ipmodes-reference: into bench/results/)
-#   make bench-world-targets the world tick: worlds of 1000 and 3000 at about 28
-#                   others in radius, and 1000 without a world tick
+#   make bench-world-targets the world tick: worlds of 1000 and 3000 at about 30
+#                   others in radius, 1000 on a 20 ms world tick and without one
 #   make bench-webrtc the ENet modes over WebRTC beside the others at 0 and 5%
 #                   loss, the relay's CPU over WebRTC against sealed ENet, and
 #                   rtc-cost (bench-webrtc-reference: into bench/results/webrtc/)
@@ -458,7 +458,7 @@ bench-world bench-world-reference:
 	bench/world.sh $(BUILD)/bin $(WORLD_DIR) $(REPEAT)
 
 # The world tick's targets (TARGETS=1 bench/world.sh): worlds of 1000 and
-# 3000 at about 28 others in radius, and 1000 without a world tick.
+# 3000 at about 30 others in radius, 1000 on a 20 ms world tick and without one.
 bench-world-targets bench-world-targets-reference: TARGETS_DIR = $(if $(filter bench-world-targets-reference,$@),bench/results,$(BENCH_OUT))/world-targets
 bench-world-targets bench-world-targets-reference:
 	@.ci/deps bench

@@ -206,6 +206,7 @@ struct ricochet {
     uint64_t sent_us;         /* last message sent (control or state) */
     uint64_t heard_us;        /* last message from the relay that counts as its sign of
                                  life: in a sealed session only what opened */
+    uint64_t expire_after_us; /* no member can expire before (client_member_expire) */
     uint64_t inputs;          /* messages (and transport events) steps handled: a step
                                  that handled one may have left more in the library */
     bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
@@ -216,6 +217,7 @@ struct ricochet {
 
     /* a fleet (proto/FLEET.md): moved followed, a lost relay rejoined */
     struct client_hub *hub;   /* the config's, to open a link on the next relay */
+    struct client_udp_hub *udp_hub; /* the same, in udp mode */
     void *user;
     char entry_host[256];     /* where the session started: rejoins go there */
     uint16_t entry_port;
@@ -258,6 +260,8 @@ struct ricochet {
     /* members of my room, not me */
     struct client_member *members;
     size_t n_members, cap_members;
+    uint32_t *member_ids;     /* members[i].id, apart: a state's sender is looked for
+                                 among a few dozen members, a cache line of ids each 16 */
     bool remove_pending;      /* a member left or vanished: remove on the next poll */
     enum client_departure remove_how; /* ... and how */
     uint32_t remove_id;

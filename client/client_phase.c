@@ -268,7 +268,8 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev)
     client_ticket_restart(c); /* the next relay draws the next session's salt */
     struct client_config cfg = {.host = c->host, .port = c->port, .room = c->room,
                                 .name = c->name, .mode = c->mode, .reflect = c->reflect,
-                                .timeout_ms = c->timeout_ms, .hub = c->hub, .user = c->user};
+                                .timeout_ms = c->timeout_ms, .hub = c->hub, .user = c->user,
+                                .udp_hub = c->udp_hub};
     if (netaddr_resolve(c->host, c->port, &c->relay, err, sizeof err) != 0 ||
         c->ops->open(c, &cfg, err, sizeof err) != 0) {
         client_go_dead(c, RICOCHET_END_REFUSED, err);
