@@ -35,7 +35,8 @@ static const struct option_def options[] = {
      "generator processes, each running whole rooms; results merged exactly"},
     {"per-host", OPTION_INT, offsetof(struct bench_options, per_host), "64", 1,
      SWARM_PER_HOST_MAX, NULL,
-     "ENet clients sharing one socket (one ENet host) in a generator; 1 = each its own"},
+     "ENet clients sharing one socket (one ENet host) in a generator, and with --aoi udp "
+     "clients (each from its own loopback address); 1 = each its own"},
     {"rate", OPTION_DOUBLE, offsetof(struct bench_options, rate), "60", 0.1, 10000, NULL,
      "states per second per client (constant rate)"},
     {"payload", OPTION_INT, offsetof(struct bench_options, payload), "40", 40, 1200, NULL,

@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
+#include "../proto/statsrec.h"
 #include "../stats/rng.h"
 #include "../sys/clock.h"
 #include "run_internal.h"
@@ -16,6 +18,7 @@
 #define PAST 8              /* a walker's latest sends kept for the audit */
 #define TURN_RATE 1.0       /* radians per sqrt(second): how much a walker wanders */
 #define DRAIN_US 500000     /* after the window: states on their way */
+#define LAST_READ_US 100000 /* after the relay stopped: what it sent last */
 #define GRID_SIDE_MAX 1024  /* the audit's grid: at most this many cells a side */
 #define NONE SIZE_MAX
 
@@ -247,31 +250,66 @@ static int map_ids(struct world *wd, struct swarm *sw)
     return 0;
 }
 
-/* Sends through the window, the relay's CPU measured over it, then drains. */
+/* This process's CPU time so far, seconds: the generator's. */
+static double own_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Sends through the window, the relay's CPU and the generator's measured
+ * over it, then drains. */
 static void world_measure(struct world *wd, struct swarm *sw, struct run *run, uint64_t t0)
 {
     struct spawn_usage u0 = { 0 }, u1;
     bool started = false;
     uint64_t wall0 = 0;
+    double own0 = 0;
     swarm_schedule(sw, t0);
     while (!run_stop && clock_now_us() < wd->win_end) {
         if (!started && clock_now_us() >= wd->win_start) {
             started = spawn_usage(&run->relay, &u0) == 0;
             wall0 = clock_now_us();
+            own0 = own_cpu_s();
         }
         swarm_step(sw, wd->win_end);
     }
     if (started && spawn_usage(&run->relay, &u1) == 0) {
         double elapsed = (double)(clock_now_us() - wall0) / 1e6;
+        elapsed = elapsed > 0 ? elapsed : 1e-6;
         wd->w->relay_measured = true;
-        wd->w->relay_cpu_pct = 100.0 * (u1.cpu_s - u0.cpu_s) / (elapsed > 0 ? elapsed : 1e-6);
+        wd->w->relay_cpu_pct = 100.0 * (u1.cpu_s - u0.cpu_s) / elapsed;
         wd->w->relay_peak_rss_kb = u1.hwm_kb;
+        wd->w->generator_cpu_pct = 100.0 * (own_cpu_s() - own0) / elapsed;
     }
     swarm_drain(sw, clock_now_us() + DRAIN_US);
 }
 
-/* The relay says goodbye: the clients answer while it drains. */
-static void world_stop(struct run *run, struct swarm *sw)
+/* The relay's last stats record (on its stdout once it stopped) against
+ * what the clients counted. */
+static void world_counts(struct bench_world_result *w, struct run *run, struct swarm *sw)
+{
+    const struct swarm_stats *st = swarm_stats(sw);
+    w->generator_sent = st->sent;
+    w->generator_received = st->received;
+    char *out = spawn_read_stdout(&run->relay);
+    cJSON *rec = out ? statsrec_last(out, "relay", false) : NULL;
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(rec, "states_in");
+    const cJSON *outs = cJSON_GetObjectItemCaseSensitive(rec, "states_out");
+    if (cJSON_IsNumber(in) && cJSON_IsNumber(outs)) {
+        w->relay_counted = true;
+        w->relay_states_in = (uint64_t)in->valuedouble;
+        w->relay_states_out = (uint64_t)outs->valuedouble;
+    }
+    cJSON_Delete(rec);
+    free(out);
+}
+
+/* The relay says goodbye: the clients answer while it drains, and read
+ * what it sent last; then its counts against theirs. */
+static void world_stop(struct run *run, struct swarm *sw, struct bench_world_result *w)
 {
     if (!run->relay_started)
         return;
@@ -281,6 +319,10 @@ static void world_stop(struct run *run, struct swarm *sw)
         if (sw)
             swarm_service(sw, 1000);
     spawn_stop(&run->relay, SIGKILL, STOP_WAIT_MS);
+    if (sw) {
+        swarm_drain(sw, clock_now_us() + LAST_READ_US);
+        world_counts(w, run, sw);
+    }
 }
 
 static int world_fail(struct bench_world_result *w, const char *why)
@@ -301,7 +343,8 @@ static struct swarm *world_swarm(const struct bench_config *cfg, const struct be
                                .payload = (size_t)p->payload,
                                .payload_check = cfg->payload_check,
                                .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
-                               .per_host = (size_t)cfg->per_host };
+                               .per_host = (size_t)cfg->per_host,
+                               .udp_hubs = true /* one relay on loopback, no netsim */ };
     struct swarm_hooks hooks = { .ctx = wd, .fill = fill, .event = event };
     struct swarm *sw = swarm_create(&sc, &hooks, err, sizeof err);
     if (!sw) {
@@ -369,7 +412,7 @@ int bench_world(const struct bench_config *cfg, const struct bench_params *p,
     world_measure(&wd, sw, &run, t0);
     rc = run_stop ? world_fail(w, "interrupted") : 0;
 out:
-    world_stop(&run, sw);
+    world_stop(&run, sw, w);
     swarm_destroy(sw);
     if (run.relay_started)
         spawn_free(&run.relay);
@@ -414,6 +457,7 @@ static cJSON *world_json(const struct bench_world_result *r)
     if (r->latency) {
         cJSON_AddNumberToObject(o, "p50_ms", (double)histogram_percentile(r->latency, 50) / 1e3);
         cJSON_AddNumberToObject(o, "p99_ms", (double)histogram_percentile(r->latency, 99) / 1e3);
+        cJSON_AddNumberToObject(o, "max_ms", (double)r->latency->max / 1e3);
     }
     if (r->relay_measured) {
         cJSON_AddNumberToObject(o, "relay_cpu_pct", r->relay_cpu_pct);
@@ -422,6 +466,18 @@ static cJSON *world_json(const struct bench_world_result *r)
             cJSON_AddNumberToObject(o, "relay_us_per_delivery",
                                     r->relay_cpu_pct / 100.0 * r->window_s * 1e6 /
                                         (double)r->delivered);
+        /* CPU per client: µs of each a second, the relay's and the generator's */
+        cJSON_AddNumberToObject(o, "relay_us_per_client_s",
+                                r->relay_cpu_pct / 100.0 * 1e6 / (double)r->clients);
+        cJSON_AddNumberToObject(o, "generator_cpu_pct", r->generator_cpu_pct);
+        cJSON_AddNumberToObject(o, "generator_us_per_client_s",
+                                r->generator_cpu_pct / 100.0 * 1e6 / (double)r->clients);
+    }
+    cJSON_AddNumberToObject(o, "generator_sent", (double)r->generator_sent);
+    cJSON_AddNumberToObject(o, "generator_received", (double)r->generator_received);
+    if (r->relay_counted) {
+        cJSON_AddNumberToObject(o, "relay_states_in", (double)r->relay_states_in);
+        cJSON_AddNumberToObject(o, "relay_states_out", (double)r->relay_states_out);
     }
     return o;
 }
@@ -444,9 +500,9 @@ void bench_world_json(FILE *f, const struct bench_world_result *w, size_t n,
 
 void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)
 {
-    fprintf(f, "%-12s %7s %5s %6s %6s %8s %12s %10s %10s %6s %7s %7s %6s %7s\n", "mode",
-            "clients", "Hz", "radius", "field", "in radius", "deliveries/s", "delivered",
-            "newest", "beyond", "p50 ms", "p99 ms", "relay%", "RSS MB");
+    fprintf(f, "%-12s %7s %5s %6s %6s %8s %12s %10s %10s %6s %7s %7s %7s %6s %7s %6s\n",
+            "mode", "clients", "Hz", "radius", "field", "in radius", "deliveries/s", "delivered",
+            "newest", "beyond", "p50 ms", "p99 ms", "max ms", "relay%", "RSS MB", "gen%");
     for (size_t i = 0; i < n; i++) {
         const struct bench_world_result *r = &w[i];
         if (!r->ok) {
@@ -458,15 +514,17 @@ void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n)
         double got = r->in_radius ? 100.0 * (double)r->in_radius_got / (double)r->in_radius : 100;
         double newest = r->in_radius ? 100.0 * (double)(r->in_radius_got + r->superseded_in_radius) /
                                            (double)r->in_radius : 100;
-        fprintf(f, "%-12s %7ld %5g %6g %6g %8.1f %12.0f %9.3f%% %9.3f%% %6llu %7.2f %7.2f %6.1f "
-                "%7.1f\n", proto_mode_name(r->mode), r->clients, r->rate_hz, r->radius, r->field,
+        fprintf(f, "%-12s %7ld %5g %6g %6g %8.1f %12.0f %9.3f%% %9.3f%% %6llu %7.2f %7.2f %7.2f "
+                "%6.1f %7.1f %6.1f\n", proto_mode_name(r->mode), r->clients, r->rate_hz,
+                r->radius, r->field,
                 per_send, r->window_s > 0 ? (double)r->delivered / r->window_s : 0, got,
                 newest > 100 ? 100 : newest,
                 (unsigned long long)r->beyond_leave,
                 (double)histogram_percentile(r->latency, 50) / 1000.0,
                 (double)histogram_percentile(r->latency, 99) / 1000.0,
+                (double)r->latency->max / 1000.0,
                 r->relay_measured ? r->relay_cpu_pct : 0,
-                (double)r->relay_peak_rss_kb / 1024.0);
+                (double)r->relay_peak_rss_kb / 1024.0, r->generator_cpu_pct);
         if (r->payload_checked)
             fprintf(f, "  payloads of %ld-byte states: %llu checked, %llu corrupted%s\n",
                     r->payload, (unsigned long long)r->payload_checked,

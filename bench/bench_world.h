@@ -47,6 +47,14 @@ struct bench_world_result {
     bool relay_measured;
     double relay_cpu_pct;     /* of one core, over the window */
     long relay_peak_rss_kb;
+    double generator_cpu_pct; /* the bench's own process (every client), the same way */
+    /* The whole run's states, counted by the clients and by the relay (its
+     * last stats record; relay_counted false if it printed none): what the
+     * clients sent against its states_in, what they got against its
+     * states_out. On loopback they agree. */
+    uint64_t generator_sent, generator_received;
+    bool relay_counted;
+    uint64_t relay_states_in, relay_states_out;
 };
 
 /* One world run of p->clients at p->rate_hz in mode on a relay the bench

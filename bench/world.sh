@@ -12,10 +12,15 @@
 # time at the floor measured at the start of its round; machine.txt names
 # the machine: bench/machine.sh) (SUMMARY_ONLY=1: only the summary, from
 # the runs already in OUT).
-# TARGETS=1 instead: the world tick's targets, radius 98 (about 28 others in
-# radius), ENet unsequenced: a world of 1000, of 3000 (a 1732 field: the same
-# density) and of 1000 again without a world tick (--world-tick-ms 0).
-# Every world's field keeps one client per 1000 square units.
+# TARGETS=1 instead: the world tick's targets, radius 100 (about 30 others
+# in radius): a world of 1000 over ENet unsequenced and plain UDP, of 3000 (a
+# 1732 field: the same density) over plain UDP (the generator's clients share
+# sockets, each from its own loopback address: it leaves the relay room), of
+# 1000 on a 20 ms world tick and of 1000 without a world tick
+# (--world-tick-ms 0), ENet unsequenced.
+# Every world's field keeps one client per 1000 square units. Each line also
+# has the longest wait, and the relay's and the generator's CPU (the bench's
+# own process, every client) per client.
 set -eu
 
 bin=${1:-build/bin}
@@ -28,16 +33,29 @@ mkdir -p "$out"
 here=$(dirname "$0")
 # shellcheck source=bench/machine.sh
 . "$here/machine.sh"
-radius=50 sizes="1000 256" modes=unsequenced,reliable,udp
+radius=50 sizes="1000 256"
 if [ "${TARGETS:-0}" = 1 ]; then
-    radius=98 sizes="1000 3000 1000-notick" modes=unsequenced
+    radius=100 sizes="1000 3000 1000-tick20 1000-notick"
 fi
 # relay_args SIZE: the relay's options for a world of SIZE ("N-notick": no
-# world tick)
+# world tick, "N-tick20": a 20 ms one)
 relay_args() {
     case $1 in
     *-notick) echo "--world-tick-ms 0" ;;
+    *-tick20) echo "--world-tick-ms 20" ;;
     *) echo "" ;;
+    esac
+}
+# modes_of SIZE: the modes a world of SIZE runs in
+modes_of() {
+    if [ "${TARGETS:-0}" != 1 ]; then
+        echo unsequenced,reliable,udp
+        return
+    fi
+    case $1 in
+    1000) echo unsequenced,udp ;;
+    3000) echo udp ;;
+    *) echo unsequenced ;;
     esac
 }
 if [ "${SUMMARY_ONLY:-0}" = 1 ]; then
@@ -53,10 +71,10 @@ while [ "$i" -le "$reps" ]; do
         floor=$(floor_of "$bin")
     fi
     for w in $sizes; do
-        n=${w%-notick}
+        n=${w%-*}
         field=$(awk -v n="$n" 'BEGIN { printf "%d", sqrt(n / 1000) * 1000 + 0.5 }')
         "$bench" --quiet --aoi "$radius" --field "$field" --clients "$n" --rate 20 --duration 5 \
-            --modes "$modes" --relay-args "$(relay_args "$w")" --setup-timeout 120 \
+            --modes "$(modes_of "$w")" --relay-args "$(relay_args "$w")" --setup-timeout 120 \
             --json-file "$out/world-$w.$i.json" >/dev/null
         jq --argjson floor "$floor" '. + {floor_dps: $floor}' "$out/world-$w.$i.json" \
             > "$out/world.tmp" && mv "$out/world.tmp" "$out/world-$w.$i.json"
@@ -92,17 +110,21 @@ floors() { # FILES MODE
     for w in $sizes; do
         files=$(ls "$out"/world-$w.*.json)
         echo
-        echo "world of ${w%-notick} clients, 20 Hz, radius $radius, relay $(relay_args "$w" |
+        echo "world of ${w%-*} clients, 20 Hz, radius $radius, relay $(relay_args "$w" |
             sed 's/^$/defaults/'): median (min-max) of $reps runs"
-        for m in $(echo "$modes" | tr , ' '); do
+        for m in $(modes_of "$w" | tr , ' '); do
             echo "  $m: in radius per send $(figure "$files" $m '.in_radius / .sent' 1)," \
                 "delivered in radius $(figure "$files" $m '100 * .in_radius_delivered / .in_radius' 3)%," \
                 "newest in radius $(figure "$files" $m '100 * (.in_radius_delivered + (.in_radius_superseded // 0)) / .in_radius' 3)%," \
                 "beyond 1.2 R $(figure "$files" $m .beyond_leave 0);" \
                 "deliveries/s $(figure "$files" $m '.delivered / .window_s' 0)," \
-                "p99 $(figure "$files" $m .p99_ms 2) ms," \
+                "p50 $(figure "$files" $m .p50_ms 2) ms, p99 $(figure "$files" $m .p99_ms 2) ms," \
+                "longest $(figure "$files" $m '.max_ms // 0' 1) ms," \
                 "relay $(figure "$files" $m .relay_cpu_pct 1)% of a core," \
-                "$(figure "$files" $m .relay_us_per_delivery 2) us a delivery$(floors "$files" $m)"
+                "$(figure "$files" $m .relay_us_per_delivery 2) us a delivery$(floors "$files" $m);" \
+                "generator $(figure "$files" $m '.generator_cpu_pct // 0' 1)% of a core;" \
+                "CPU per client, us a second: relay $(figure "$files" $m '.relay_us_per_client_s // 0' 1)," \
+                "generator $(figure "$files" $m '.generator_us_per_client_s // 0' 1)"
         done
     done
     for n in 128 256; do

@@ -181,6 +181,7 @@ void ricochet_close(struct ricochet *c)
         c->ops->close(c);
     client_ticket_free(c);
     free(c->members);
+    free(c->member_ids);
     free(c->held);
     client_kept_free(c);
     free(c->awaited);

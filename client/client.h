@@ -55,6 +55,8 @@ struct client_config {
     uint32_t timeout_ms; /* connect + join deadline, peer timeout; udp: member expiry */
     struct client_hub *hub; /* ENet modes: be a peer of this shared host (NULL: my own
                                host and socket); ignored in udp mode */
+    struct client_udp_hub *udp_hub; /* udp mode: send and receive through this shared
+                               socket, from an address of my own (NULL: my own socket) */
     void *user;          /* handed back with my events by client_hub_service */
     bool no_histograms;  /* keep no latency or round-trip histogram (220 KB): a swarm
                             keeps its own; ricochet_latency and _rtt then say count 0 */
@@ -161,6 +163,39 @@ int client_hub_fd(const struct client_hub *hub);      /* for poll(2)/epoll */
 /* The hub's wire figures (bytes and datagrams, all its clients); the
  * clients' own client_netinfo count none of them. */
 void client_hub_netinfo(const struct client_hub *hub, struct client_netinfo *info);
+
+/* ---- udp hubs: many plain-UDP clients on one socket, on loopback ----
+ *
+ * A udp hub is one socket for up to max_clients udp clients of a relay on
+ * 127.0.0.0/8, each sending from an address of its own in 127.0.0.0/8
+ * (so the relay sees them apart, as clients with sockets of their own):
+ * one client_udp_hub_service reads (recvmmsg) for all of them and one
+ * flush sends (sendmmsg) what all of them queued, where clients with their
+ * own sockets make a system call a datagram. As on a hub of ENet clients,
+ * a client's ricochet_poll then reads nothing: it runs its own timers
+ * (joins, pings, members' silence) and returns its DISCONNECTED event. */
+struct client_udp_hub;
+
+/* A socket for up to max_clients clients (their addresses this process's
+ * next ones). Returns NULL with a one-line message in err. */
+struct client_udp_hub *client_udp_hub_create(size_t max_clients, char *err, size_t err_cap);
+
+/* Sends what is queued and frees the socket; close its clients first. */
+void client_udp_hub_destroy(struct client_udp_hub *hub);
+
+/* Reads what the socket holds, without waiting, and hands every event of
+ * every client on the hub to fn (with the client's cfg.user), in order per
+ * client; then sends what they queued. Returns the datagrams read, or -1
+ * if the socket failed. */
+int client_udp_hub_service(struct client_udp_hub *hub, client_hub_fn fn, void *ctx);
+
+/* Sends every client's queued datagrams now, in one sendmmsg (or a few). */
+void client_udp_hub_flush(struct client_udp_hub *hub);
+
+int client_udp_hub_fd(const struct client_udp_hub *hub);
+
+/* The hub's wire figures (all its clients'); theirs count none of them. */
+void client_udp_hub_netinfo(const struct client_udp_hub *hub, struct client_netinfo *info);
 
 /* Sends my state in the current mode, as ricochet_send_state (send_us is
  * the caller's: the intended send time), padded: datagram_len pads the

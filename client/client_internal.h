@@ -109,7 +109,9 @@ struct client_transport_ops {
      * client is dead). client_service() is the socket transports' loop. */
     int (*service)(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
     /* One step of client_service: waits at most wait_ms for one message
-     * and hands it to client_receive_message. Returns 1 with *ev, or 0. */
+     * and hands it to client_receive_message (which counts it in c->inputs,
+     * as a transport counts an event of its own that carries no message).
+     * Returns 1 with *ev, or 0. */
     int (*step)(struct ricochet *c, int wait_ms, struct ricochet_event *ev);
     /* Can a state be sent now (a connection that is up, or none needed)? */
     bool (*ready)(const struct ricochet *c);
@@ -224,6 +226,9 @@ struct ricochet {
     uint64_t sent_us;         /* last message sent (control or state) */
     uint64_t heard_us;        /* last message from the relay that counts as its sign of
                                  life: in a sealed session only what opened */
+    uint64_t expire_after_us; /* no member can expire before (client_member_expire) */
+    uint64_t inputs;          /* messages (and transport events) steps handled: a step
+                                 that handled one may have left more in the library */
     bool rejoin_pending;      /* expired by the relay; clear the table on the next poll */
     uint32_t id;
     uint32_t next_seq;
@@ -232,6 +237,7 @@ struct ricochet {
 
     /* a fleet (proto/FLEET.md): moved followed, a lost relay rejoined */
     struct client_hub *hub;   /* the config's, to open a link on the next relay */
+    struct client_udp_hub *udp_hub; /* the same, in udp mode */
     void *user;
     char entry_host[256];     /* where the session started: rejoins go there */
     uint16_t entry_port;
@@ -280,6 +286,8 @@ struct ricochet {
     /* members of my room, not me */
     struct client_member *members;
     size_t n_members, cap_members;
+    uint32_t *member_ids;     /* members[i].id, apart: a state's sender is looked for
+                                 among a few dozen members, a cache line of ids each 16 */
     bool remove_pending;      /* a member left or vanished: remove on the next poll */
     enum client_departure remove_how; /* ... and how */
     uint32_t remove_id;
@@ -548,7 +556,8 @@ int client_final_event(struct ricochet *c, struct ricochet_event *ev);
 bool client_timers(struct ricochet *c, uint64_t now);
 
 /* The service loop of a transport with a socket: client_timers, then
- * ops->step until an event or the deadline. */
+ * ops->step until an event, or the deadline once a step handled nothing
+ * (what one datagram brought is all handed over before it returns 0). */
 int client_service(struct ricochet *c, uint64_t deadline_us, struct ricochet_event *ev);
 
 /* A fleet session whose relay said nothing for rejoin_after_ms: lost (the

@@ -16,7 +16,7 @@
 struct client_member *client_member_find(const struct ricochet *c, uint32_t id)
 {
     for (size_t i = 0; i < c->n_members; i++)
-        if (c->members[i].id == id)
+        if (c->member_ids[i] == id)
             return &c->members[i];
     return NULL;
 }
@@ -63,8 +63,13 @@ struct client_member *client_member_add(struct ricochet *c, uint32_t id, const c
             if (!bigger)
                 return NULL;
             c->members = bigger;
+            uint32_t *ids = realloc(c->member_ids, cap * sizeof *ids);
+            if (!ids)
+                return NULL;
+            c->member_ids = ids;
             c->cap_members = cap;
         }
+        c->member_ids[c->n_members] = id;
         m = &c->members[c->n_members++];
         memset(m, 0, sizeof *m);
         m->id = id;
@@ -83,6 +88,7 @@ void client_member_remove(struct ricochet *c, uint32_t id, enum client_departure
     departed_note(c, id, m, how);
     if (m) {
         *m = c->members[c->n_members - 1];
+        c->member_ids[m - c->members] = m->id;
         c->n_members--;
     }
 }
@@ -101,14 +107,19 @@ void client_members_clear(struct ricochet *c)
  * the relay would say. */
 int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event *ev)
 {
-    if (c->caps.connection || c->phase != PHASE_JOINED || c->remove_pending)
+    if (c->caps.connection || c->phase != PHASE_JOINED || c->remove_pending ||
+        now < c->expire_after_us)
         return 0;
     uint64_t timeout_us = (uint64_t)c->timeout_ms * 1000u;
+    uint64_t first = UINT64_MAX; /* the earliest a member can expire, if none does now */
     for (size_t i = 0; i < c->n_members; i++) {
         const struct client_member *m = &c->members[i];
         uint64_t heard = m->last_recv_us > m->added_us ? m->last_recv_us : m->added_us;
-        if (now <= heard || now - heard <= timeout_us)
+        if (now <= heard || now - heard <= timeout_us) {
+            first = heard + timeout_us < first ? heard + timeout_us : first;
             continue;
+        }
+        c->expire_after_us = 0;
         /* Kept until the next poll, like a notice's member. */
         c->remove_pending = true;
         c->remove_how = CLIENT_EXPIRED;
@@ -123,6 +134,9 @@ int client_member_expire(struct ricochet *c, uint64_t now, struct ricochet_event
                   (unsigned)m->id, (unsigned)c->timeout_ms);
         return 1;
     }
+    /* Members only get heard from later, and one listed from now on expires
+     * a timeout from now at the earliest: no walk before then. */
+    c->expire_after_us = first;
     return 0;
 }
 

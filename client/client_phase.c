@@ -133,8 +133,16 @@ bool client_timers(struct ricochet *c, uint64_t now)
     return true;
 }
 
+/* Once the deadline has passed, a step that handled a message steps again
+ * (its datagram may have brought more: ENet hands a datagram's packets over
+ * one per service, and a pong handled before a state is no event), at most
+ * this many times: a caller that waits on the socket after a 0 must find
+ * nothing left behind in the library, or it waits for the next datagram. */
+#define STEPS_AFTER_DEADLINE 256
+
 int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event *ev)
 {
+    unsigned late = 0;
     while (c->phase != PHASE_DEAD && !c->hop_pending) {
         uint64_t now = clock_now_us();
         if (!client_timers(c, now))
@@ -144,9 +152,11 @@ int client_service(struct ricochet *c, uint64_t deadline, struct ricochet_event 
                                                                   : client_idle_ping_us(c);
         if (c->phase == PHASE_JOINED && ping > now && (ping - now) / 1000 < (uint64_t)wait_ms)
             wait_ms = (int)((ping - now) / 1000) + 1; /* wake for the ping */
+        uint64_t inputs = c->inputs;
         if (c->ops->step(c, wait_ms, ev) > 0)
             return 1;
-        if (c->phase != PHASE_DEAD && clock_now_us() >= deadline) {
+        if (c->phase != PHASE_DEAD && clock_now_us() >= deadline &&
+            (c->inputs == inputs || ++late > STEPS_AFTER_DEADLINE)) {
             c->ops->flush(c);
             return 0;
         }
@@ -259,7 +269,8 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev)
     client_ticket_restart(c); /* the next relay draws the next session's salt */
     struct client_config cfg = {.host = c->host, .port = c->port, .room = c->room,
                                 .name = c->name, .mode = c->mode, .reflect = c->reflect,
-                                .timeout_ms = c->timeout_ms, .hub = c->hub, .user = c->user};
+                                .timeout_ms = c->timeout_ms, .hub = c->hub, .user = c->user,
+                                .udp_hub = c->udp_hub};
     if (netaddr_resolve(c->host, c->port, &c->relay, err, sizeof err) != 0 ||
         c->ops->open(c, &cfg, err, sizeof err) != 0) {
         client_go_dead(c, RICOCHET_END_REFUSED, err);

@@ -540,6 +540,7 @@ int client_receive_message(struct ricochet *c, uint8_t channel, uint32_t flags,
                            struct ricochet_event *ev)
 {
     c->ev_len = 0; /* what the last message brought is gone */
+    c->inputs++;
     if (!c->ticket || !seal_is_sealed(buf, len))
         return dispatch(c, channel, flags, buf, len, true, now, ev);
     /* A sealed message: states and most notices fit the stack, a welcome

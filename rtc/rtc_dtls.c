@@ -318,6 +318,9 @@ static struct rtc_dtls *dtls_new(struct rtc_dtls_ctx *c)
     SSL_set_bio(d->ssl, bio, bio);
     SSL_set_app_data(d->ssl, d);
     SSL_set_mtu(d->ssl, RTC_DTLS_MTU);
+    /* Records never carry more than a datagram: the write buffer is sized
+     * by this (16 KiB otherwise, kept for the session's life in DTLS). */
+    SSL_set_max_send_fragment(d->ssl, RTC_DTLS_MTU);
     DTLS_set_timer_cb(d->ssl, timer_next);
     return d;
 }

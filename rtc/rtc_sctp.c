@@ -68,7 +68,7 @@ int rtc_sctp_global_init(uint64_t now_us)
     usrsctp_sysctl_set_sctp_pr_enable(1);      /* partial reliability: maxRetransmits */
     usrsctp_sysctl_set_sctp_asconf_enable(0);  /* one path, never reconfigured */
     usrsctp_sysctl_set_sctp_auth_enable(0);    /* DTLS authenticates already */
-    usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+    usrsctp_sysctl_set_sctp_delayed_sack_time_default(RTC_SCTP_SACK_DELAY_MS);
     usrsctp_sysctl_set_sctp_rto_min_default(200);  /* as TCP's; usrsctp's default is 1 s */
     usrsctp_sysctl_set_sctp_rto_initial_default(1000);
     usrsctp_sysctl_set_sctp_rto_max_default(10000);
@@ -349,7 +349,7 @@ static int on_receive(struct socket *so, union sctp_sockstore addr, void *data, 
 /* --- the association --- */
 
 /* Socket options: no Nagle, abort on close, stream resets, the events
- * read, the MTU, the streams and the buffers. */
+ * read, the MTU, the streams, delayed SACK and the buffers. */
 static int configure(struct rtc_sctp *a)
 {
     struct socket *so = a->so;
@@ -360,11 +360,16 @@ static int configure(struct rtc_sctp *a)
     struct sctp_paddrparams pp;
     memset(&pp, 0, sizeof pp);
     pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
-    pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+    /* No heartbeats: ICE's consent checks say whether the peer is there
+     * (and its silence ends a session), and each heartbeat timer is one more
+     * entry usrsctp walks on every tick, for every association. */
+    pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_DISABLE;
     pp.spp_pathmtu = RTC_SCTP_MTU - 12; /* usrsctp adds the common header for AF_CONN */
-    pp.spp_hbinterval = 10000;
     struct sctp_initmsg init = {.sinit_num_ostreams = RTC_SCTP_STREAMS,
                                 .sinit_max_instreams = RTC_SCTP_STREAMS};
+    struct sctp_sack_info sack = {.sack_assoc_id = SCTP_FUTURE_ASSOC,
+                                  .sack_delay = RTC_SCTP_SACK_DELAY_MS,
+                                  .sack_freq = RTC_SCTP_SACK_FREQ};
     int buffer = (int)a->cfg.buffer;
     if (usrsctp_set_non_blocking(so, 1) < 0 ||
         usrsctp_setsockopt(so, SOL_SOCKET, SO_LINGER, &lin, sizeof lin) < 0 ||
@@ -373,6 +378,7 @@ static int configure(struct rtc_sctp *a)
         usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on) < 0 ||
         usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp) < 0 ||
         usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init) < 0 ||
+        usrsctp_setsockopt(so, IPPROTO_SCTP, SCTP_DELAYED_SACK, &sack, sizeof sack) < 0 ||
         usrsctp_setsockopt(so, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer) < 0 ||
         usrsctp_setsockopt(so, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer) < 0)
         return -1;

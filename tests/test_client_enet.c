@@ -2,6 +2,7 @@
  * relay written here (a raw ENet host): channels, flags and the mode each
  * state arrived in, sequenced's per-sender too-old filter (wrap included),
  * a refusal carried in the disconnect data, batches read state by state,
+ * a datagram's packets all handed over before a poll returns 0,
  * one transport per mode; latency
  * recorded only once both clocks' offsets are known. The plain-UDP side is
  * test_client.c. */
@@ -443,6 +444,62 @@ static void enet_batches_read_state_by_state(void **state)
     enet_deinitialize();
 }
 
+/* One datagram brings a pong (a control message, no event) and a state:
+ * once the socket has been readable, ricochet_poll with timeout 0 hands
+ * the state over before it returns 0, since a caller then waits on the
+ * socket, which has nothing more to say. (ENet hands a datagram's packets
+ * over one per service; stopping after the pong left the state inside ENet
+ * until the caller's next wake-up, 10 ms later in the tests' loops.) */
+static void enet_datagram_handed_over_whole(void **state)
+{
+    (void)state;
+    uint16_t port;
+    ENetHost *srv = fake_enet_relay(&port);
+    struct ricochet *c = harness_client(port, "r1", "tester", PROTO_MODE_UNSEQUENCED, false);
+    static struct proto_control m;
+    ENetPeer *peer = accept_join(srv, c, &m);
+    enet_host_flush(srv);
+    struct ricochet_event ev;
+    ENetEvent e;
+    bool welcomed = false;
+    uint64_t deadline = clock_now_ms() + WAIT_MS;
+    while (!welcomed && clock_now_ms() < deadline) {
+        if (enet_host_service(srv, &e, 0) > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)
+            enet_packet_destroy(e.packet); /* the client's clock pings */
+        welcomed = ricochet_poll(c, 5, &ev) == 1 && ev.type == RICOCHET_EV_WELCOME;
+    }
+    assert_true(welcomed);
+    while (ricochet_poll(c, 0, &ev) == 1)
+        ; /* nothing else is left behind */
+
+    for (int round = 0; round < 3; round++) {
+        memset(&m, 0, sizeof m);
+        m.type = PROTO_CTL_PONG;
+        m.t = clock_now_us();
+        m.relay_t = m.t;
+        static char json[PROTO_CONTROL_MAX];
+        int jl = proto_control_encode(json, sizeof json, &m);
+        uint8_t buf[PROTO_STATE_SIZE];
+        struct proto_state s = {.sender = 11, .seq = (uint32_t)round + 1,
+                                .send_us = clock_now_us()};
+        proto_state_encode(buf, sizeof buf, &s);
+        enet_peer_send(peer, PROTO_CHANNEL_CONTROL,
+                       enet_packet_create(json, (size_t)jl, ENET_PACKET_FLAG_RELIABLE));
+        enet_peer_send(peer, PROTO_CHANNEL_STATE,
+                       enet_packet_create(buf, sizeof buf, ENET_PACKET_FLAG_UNSEQUENCED));
+        enet_host_flush(srv); /* both in one datagram */
+        struct pollfd pfd = {.fd = ricochet_fd(c), .events = POLLIN};
+        assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+        int states = 0;
+        while (ricochet_poll(c, 0, &ev) == 1)
+            states += ev.type == RICOCHET_EV_STATE && ev.id == 11;
+        assert_int_equal(states, 1);
+    }
+    ricochet_close(c);
+    enet_host_destroy(srv);
+    enet_deinitialize();
+}
+
 /* A relay that refuses with nothing but the ENet disconnect data (the code,
  * PROTOCOL.md): the client still says which refusal it was. */
 static void enet_refused_by_disconnect_data(void **state)
@@ -793,6 +850,7 @@ int main(void)
         cmocka_unit_test(latency_waits_for_both_clock_offsets),
         cmocka_unit_test(enet_fake_relay),
         cmocka_unit_test(enet_batches_read_state_by_state),
+        cmocka_unit_test(enet_datagram_handed_over_whole),
         cmocka_unit_test(clock_pings_are_jittered),
         cmocka_unit_test(clock_pings_speed_up_when_the_estimate_changes),
     };

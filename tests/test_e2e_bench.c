@@ -582,7 +582,8 @@ static void procs_stuck_generator_exit(void **state)
 
 /* --aoi: one world on both transports. States reach those in radius (or
  * a newer one of the same sender does: the world's tick) and never anyone
- * beyond the leave radius; members come into sight. */
+ * beyond the leave radius; members come into sight; what the clients sent
+ * and got is what the relay counted in and out. */
 static void world_with_interest(void **state)
 {
     (void)state;
@@ -609,6 +610,13 @@ static void world_with_interest(void **state)
             fail_msg("%s: %g delivered and %g superseded of %g", modes[i], got, sup, in);
         assert_true(bj_num(w, "beyond_leave") == 0);
         assert_true(bj_num(w, "appeared") > 0);
+        /* the generator's counts against the relay's (udp: twelve clients on
+         * one socket, each from an address of its own) */
+        assert_true(bj_num(w, "generator_sent") > 0);
+        assert_true(bj_num(w, "generator_sent") == bj_num(w, "relay_states_in"));
+        assert_true(bj_num(w, "generator_received") == bj_num(w, "relay_states_out"));
+        assert_true(bj_num(w, "generator_cpu_pct") > 0);
+        assert_true(bj_num(w, "max_ms") >= bj_num(w, "p99_ms"));
     }
 }
 

@@ -3,7 +3,8 @@
  * states of those within the room's radius; who comes within it appears,
  * who goes beyond PROTO_AOI_LEAVE times it vanishes; notices about a member
  * go to those who see it. A world's tick sends each sender's newest state
- * of the tick, the others conflated. */
+ * of the tick, the others conflated, to one group of receivers at a time,
+ * each at its own phase of the tick. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -265,6 +266,13 @@ static int move_reliable(struct relay *r, uint32_t peer, uint32_t seq, float x, 
     return send_at(r, peer, seq, x, y, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE);
 }
 
+/* The fake clock one world tick on, and the relay's tick run then. */
+static void world_tick(struct relay *r, const struct relay_config *cfg)
+{
+    now_us += cfg->world_tick_us;
+    relay_tick(r, now_us);
+}
+
 /* A world's tick: a room with interest holds its states for a tick of its
  * own (not the relay's), and each receiver gets the newest state of each
  * sender it sees, once a tick; the older ones are conflated, counted for
@@ -283,7 +291,7 @@ static void a_world_tick_sends_each_senders_newest(void **state)
     move(r, 0, 1, 0, 0);
     move(r, 1, 1, 3, 0);
     move(r, 2, 1, 80, 0);
-    relay_tick(r, now_us + cfg.world_tick_us);
+    world_tick(r, &cfg);
     fake_clear();
     /* Three states of a's within one world tick: b gets only the third. */
     assert_int_equal(move(r, 0, 2, 0.1f, 0), 0);
@@ -292,7 +300,7 @@ static void a_world_tick_sends_each_senders_newest(void **state)
     relay_tick(r, now_us + cfg.tick_us); /* the relay's tick is not the world's */
     uint32_t seqs[8];
     assert_int_equal(seqs_from(1, 1, seqs, 8), 0);
-    relay_tick(r, now_us + cfg.world_tick_us);
+    world_tick(r, &cfg);
     assert_int_equal(seqs_from(1, 1, seqs, 8), 1);
     assert_int_equal(seqs[0], 4);
     assert_int_equal(seqs_from(2, 1, seqs, 8), 0); /* c does not see a */
@@ -305,7 +313,7 @@ static void a_world_tick_sends_each_senders_newest(void **state)
     fake_clear();
     assert_int_equal(move(r, 0, 9, 0.4f, 0), 0);
     assert_int_equal(move(r, 0, 8, 0.5f, 0), 0);
-    relay_tick(r, now_us + cfg.world_tick_us);
+    world_tick(r, &cfg);
     assert_int_equal(seqs_from(1, 1, seqs, 8), 1);
     assert_int_equal(seqs[0], 9);
     assert_int_equal(relay_stats(r)->edges[0].conflated, 3);
@@ -318,7 +326,7 @@ static void a_world_tick_sends_each_senders_newest(void **state)
     assert_int_equal(move_reliable(r, 0, 12, 0.5f, 0), 0);
     assert_int_equal(move(r, 0, 13, 0.5f, 0), 0);
     assert_int_equal(move(r, 0, 14, 0.5f, 0), 0);
-    relay_tick(r, now_us + cfg.world_tick_us);
+    world_tick(r, &cfg);
     assert_int_equal(seqs_from(1, 1, seqs, 8), 4);
     assert_int_equal(seqs[0], 10);
     assert_int_equal(seqs[1], 11);
@@ -447,6 +455,89 @@ static void a_full_tick_fans_out_early_and_keeps_the_newest(void **state)
     relay_destroy(r);
 }
 
+/* A world's receivers fan out in groups, each at its own phase of the
+ * world's tick (a group every 5 ms: 10 of them for 50 ms; the handles of
+ * one word of the sight bitsets, handle / 64, are one group), as rooms'
+ * ticks are staggered, instead of the whole world at the tick's end. Each
+ * receiver still gets each sender's newest state once a tick, in one
+ * fan-out, at its group's phase; a fan-out sends to one group; and every
+ * state sent before a group's phase reaches it then, so none waits more
+ * than a tick. */
+static void a_world_fans_out_a_group_at_a_time(void **state)
+{
+    (void)state;
+    enum { GROUPS = 10, TICK = 50000, STEP = TICK / GROUPS, SEND_EVERY = 20000 };
+    struct relay_config cfg = small_config();
+    cfg.peer_cap = 64 * GROUPS + 1;
+    cfg.tick_us = 2000;
+    cfg.world_tick_us = TICK;
+    struct relay *r = make_relay(&cfg);
+    uint32_t rcv[GROUPS]; /* receiver g: handle 64 g + 1, of group g */
+    connect_peer(r, 0);
+    join_aoi(r, 0, "s", R); /* the sender, id 1 */
+    for (uint32_t g = 0; g < GROUPS; g++) {
+        rcv[g] = 64 * g + 1;
+        connect_peer(r, rcv[g]);
+        char name[8];
+        snprintf(name, sizeof name, "r%u", (unsigned)g);
+        join_aoi(r, rcv[g], name, R);
+        move(r, rcv[g], 1, 0.1f * (float)g, 1);
+    }
+    move(r, 0, 1, 0, 0);
+    now_us = now_us - now_us % TICK + TICK; /* group 0's phase */
+    relay_tick(r, now_us);
+    for (int ms = 0; ms < 100; ms++) {
+        now_us += 1000;
+        relay_tick(r, now_us);
+    }
+    fake_clear();
+    /* The sender moves every 20 ms, 2.5 times a tick, for six ticks; the
+     * relay ticks every millisecond. sent[k]: when seq k + 2 was sent. */
+    uint64_t sent[16];
+    uint32_t seq = 2, nsent = 0;
+    uint64_t start = now_us;
+    for (uint64_t t = 0; t < 6 * TICK; t += 1000) {
+        now_us = start + t;
+        if (t % SEND_EVERY == 0) {
+            sent[nsent++] = now_us;
+            assert_int_equal(move(r, 0, seq++, 0.01f * (float)nsent, 0), 0);
+        }
+        relay_tick(r, now_us);
+    }
+    /* One group a fan-out. */
+    for (size_t i = 1; i < fk.n_states; i++)
+        if (fk.states[i].call == fk.states[i - 1].call)
+            assert_int_equal(fk.states[i].peer / 64, fk.states[i - 1].peer / 64);
+    for (uint32_t g = 0; g < GROUPS; g++) {
+        uint64_t last = 0;
+        size_t got = 0;
+        for (size_t i = 0; i < fk.n_states; i++) {
+            const struct sent_state *st = &fk.states[i];
+            struct proto_state ps;
+            if (st->peer != rcv[g] ||
+                proto_state_decode(st->bytes, st->len, &ps) != PROTO_OK || ps.sender != 1)
+                continue;
+            /* at its group's phase, once a tick */
+            assert_int_equal(st->at_us % TICK, (uint64_t)g * STEP);
+            assert_true(last == 0 || st->at_us - last == TICK);
+            /* the newest sent before it (a state sent at the phase itself
+             * is the next one's) */
+            uint32_t newest = 0;
+            for (uint32_t k = 0; k < nsent; k++)
+                if (sent[k] < st->at_us)
+                    newest = k + 2;
+            assert_int_equal(ps.seq, newest);
+            last = st->at_us;
+            got++;
+        }
+        assert_true(got >= 5); /* every tick of the six but maybe the first */
+        /* and the last state sent reached it within a tick */
+        assert_true(last + TICK > sent[nsent - 1]);
+    }
+    relay_shutdown(r, now_us);
+    relay_destroy(r);
+}
+
 static void room_without_interest_holds_a_roster(void **state)
 {
     (void)state;
@@ -505,6 +596,7 @@ int main(void)
         cmocka_unit_test(a_world_tick_sends_each_senders_newest),
         cmocka_unit_test(a_world_tick_keeps_grown_states_whole),
         cmocka_unit_test(a_full_tick_fans_out_early_and_keeps_the_newest),
+        cmocka_unit_test(a_world_fans_out_a_group_at_a_time),
         cmocka_unit_test(room_without_interest_holds_a_roster),
         cmocka_unit_test(radius_out_of_range_refused),
     };

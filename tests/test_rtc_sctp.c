@@ -4,7 +4,8 @@
  * ways on an unordered channel without retransmissions and an ordered
  * reliable one (text, binary, empty, one in pieces), a lost reliable
  * message sent again on usrsctp's timers and a lost unreliable one not,
- * oversize messages and open floods counted, channels closed, an
+ * oversize messages and open floods counted, delayed SACK (one for two
+ * packets, or 200 ms after a lone one), channels closed, an
  * association freed with data in flight, and no thread of usrsctp's but
  * its sleeping iterator. usrsctp reads the system's clock itself (a chunk
  * is resent only once it has been out for a retransmission timeout of
@@ -40,13 +41,33 @@ struct end {
     bool last_binary;
     uint8_t last[70000];
     size_t last_len;
+    int data_chunks, sack_chunks; /* in the packets it sent */
 };
 
 static struct end A, B; /* A: the DTLS client (even ids), B: the server (odd) */
 
+/* SCTP chunk types counted (RFC 4960, 3.2). */
+#define CHUNK_DATA 0
+#define CHUNK_SACK 3
+
+/* Counts the DATA and SACK chunks of packet p from `from`: the chunks
+ * follow the 12-byte common header, each padded to 4 bytes. */
+static void count_chunks(struct end *from, const uint8_t *p, size_t len)
+{
+    for (size_t at = 12; at + 4 <= len;) {
+        size_t n = (size_t)p[at + 2] << 8 | p[at + 3];
+        if (n < 4)
+            break;
+        from->data_chunks += p[at] == CHUNK_DATA;
+        from->sack_chunks += p[at] == CHUNK_SACK;
+        at += (n + 3) & ~(size_t)3;
+    }
+}
+
 static void send_cb(void *ctx, const uint8_t *p, size_t len)
 {
     struct end *to = ctx == &A ? &B : &A;
+    count_chunks(ctx, p, len);
     assert_true(len <= RTC_SCTP_MTU);
     if (to->drop)
         return;
@@ -226,6 +247,36 @@ static void loss_and_timers(void **state)
     close_pair();
 }
 
+/* Delayed SACK as RFC 4960 (6.2) has it, not one SACK a packet: a packet
+ * now and then (a state every 60 ms, one way) is acknowledged at the
+ * latest with the second one after it, or 200 ms after it arrived; so
+ * about one SACK for two DATA chunks (a 20 ms delay sent one for each). */
+static void sack_every_second_packet(void **state)
+{
+    (void)state;
+    open_pair(65536, 4);
+    rtc_sctp_open(A.a, 0, UNRELIABLE, 0, "state");
+    run(5);
+    int data0 = A.data_chunks, sacks0 = B.sack_chunks;
+    for (int i = 0; i < 12; i++) {
+        send_ok(&A, 0, true, "a state");
+        uint64_t next = clock_now_us() + 60000;
+        while (clock_now_us() < next)
+            run(1);
+    }
+    int data = A.data_chunks - data0;
+    int sacks = B.sack_chunks - sacks0;
+    assert_int_equal(data, 12);
+    assert_true(sacks <= data / 2 + 1);
+    assert_true(sacks >= data / 2);
+    uint64_t end = clock_now_us() + 400000; /* the last one's SACK: 200 ms after it */
+    while (clock_now_us() < end && B.sack_chunks - sacks0 == sacks)
+        run(1);
+    assert_true(B.sack_chunks - sacks0 <= data / 2 + 1);
+    assert_int_equal(rtc_sctp_unsent(A.a), 0); /* everything acknowledged */
+    close_pair();
+}
+
 /* Too long, refused whole, counted; the association goes on. */
 static void oversize_messages(void **state)
 {
@@ -314,6 +365,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(channels_and_messages),
         cmocka_unit_test(loss_and_timers),
+        cmocka_unit_test(sack_every_second_packet),
         cmocka_unit_test(oversize_messages),
         cmocka_unit_test(open_flood_and_close),
         cmocka_unit_test(free_in_flight),

@@ -3,6 +3,7 @@
 #include "../../stats/pattern.h"
 
 #include "../../sys/log.h"
+#include "../../sys/netaddr.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,8 +19,8 @@
 
 #define MAX_WAIT_US 5000      /* ENet's acks and pings need regular service */
 #define FULL_US_PER_CLIENT 20 /* ... every client at least every 5 ms or 20 µs x N:
-                                 data wakes its own client at once, and ENet's
-                                 timers (pings, timeouts) run in hundreds of ms */
+                                 data wakes its own client (or udp hub) at once, and
+                                 the timers (pings, timeouts) run in hundreds of ms */
 #define EVENTS_PER_DRAIN 4096 /* one client's events per wake-up, at most */
 #define FDS_SPARE 64          /* descriptors beyond the clients' sockets */
 #define HUB_TAG (UINT64_C(1) << 63) /* epoll data: a hub's index, not a client's */
@@ -49,9 +50,12 @@ struct swarm {
                                     and every other client's (data.u64 = index) */
     struct epoll_event ready[256];
     struct client_hub **hubs;    /* ENet clients, per_host to a hub (client i: i / per_host) */
+    struct client_udp_hub **udp_hubs; /* udp clients of a relay on loopback, the same way */
+    bool udp_hubs_ok;            /* the relay is on 127.0.0.0/8: udp clients share hubs */
     bool *hub_dirty;             /* sends queued since its last flush */
     size_t n_hubs, per_host;
-    size_t n_own;                /* clients with their own socket */
+    size_t n_own;                /* clients with their own socket, or on a udp hub: none
+                                    needs ENet's service every 5 ms */
     size_t cursor;               /* the made client whose send is due next */
     uint64_t t0_us, period_us;
     uint64_t next_full_us; /* next time every client is serviced */
@@ -119,45 +123,63 @@ static uint64_t period_of(double rate_hz)
     return p ? p : 1;
 }
 
-/* Does client i share a hub (an ENet mode over ENet, and hubs on)? */
-static bool on_hub(const struct swarm_config *cfg, size_t per_host, size_t i)
+/* Does client i share a hub (an ENet mode over ENet, or udp to a relay on
+ * loopback, udp_ok; and hubs on)? */
+static bool on_hub(const struct swarm_config *cfg, size_t per_host, bool udp_ok, size_t i)
 {
+    enum proto_mode m = member_mode(cfg, i);
     return per_host > 1 && cfg->transport == RICOCHET_TRANSPORT_DEFAULT &&
-           proto_mode_info(member_mode(cfg, i))->enet;
+           (proto_mode_info(m)->enet || (udp_ok && m == PROTO_MODE_UDP && !cfg->mixed));
+}
+
+/* Did cfg ask for udp hubs, for a relay on 127.0.0.0/8 (they reach no
+ * other)? */
+static bool relay_on_loopback(const struct swarm_config *cfg)
+{
+    union netaddr a;
+    char why[128];
+    return cfg->udp_hubs && cfg->host && !cfg->n_ports &&
+           netaddr_resolve(cfg->host, cfg->port, &a, why, sizeof why) == 0 &&
+           a.sa.sa_family == AF_INET && netaddr_is_loopback(&a);
 }
 
 /* Descriptors the swarm opens: one per hub, one per other client; a
  * WebRTC client's are its epoll set, its UDP socket, its offer's TCP
  * connection for a while, and its key log; a QUIC client's its epoll set,
  * its UDP socket (two while it moves) and its key log. */
-static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host)
+static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host, bool udp_ok)
 {
     size_t n = 0;
     for (size_t i = 0; i < cfg->clients; i++)
-        n += !on_hub(cfg, per_host, i) || i % per_host == 0;
+        n += !on_hub(cfg, per_host, udp_ok, i) || i % per_host == 0;
     return cfg->transport == RICOCHET_TRANSPORT_WEBRTC || cfg->transport == RICOCHET_TRANSPORT_QUIC
                ? n * 4
                : n;
 }
 
-/* The hub of client i, created (and watched) with its first client. */
-static struct client_hub *hub_of(struct swarm *sw, size_t i, char *err, size_t err_cap)
+/* Puts client i's hub (created, and watched, with its first client) into
+ * cc: an ENet host, or a udp hub in udp mode. Returns 0, or -1 with err. */
+static int hub_of(struct swarm *sw, size_t i, struct client_config *cc, char *err,
+                  size_t err_cap)
 {
     size_t h = i / sw->per_host;
-    if (sw->hubs[h])
-        return sw->hubs[h];
-    size_t left = sw->cfg.clients - h * sw->per_host;
-    struct client_hub *hub = client_hub_create(left < sw->per_host ? left : sw->per_host,
-                                               err, err_cap);
-    if (!hub)
-        return NULL;
-    sw->hubs[h] = hub;
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = HUB_TAG | h};
-    if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, client_hub_fd(hub), &ev) != 0) {
-        snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
-        return NULL;
+    bool udp = cc->mode == PROTO_MODE_UDP;
+    if (!sw->hubs[h] && !sw->udp_hubs[h]) {
+        size_t left = sw->cfg.clients - h * sw->per_host;
+        size_t n = left < sw->per_host ? left : sw->per_host;
+        if (udp ? !(sw->udp_hubs[h] = client_udp_hub_create(n, err, err_cap))
+                : !(sw->hubs[h] = client_hub_create(n, err, err_cap)))
+            return -1;
+        int fd = udp ? client_udp_hub_fd(sw->udp_hubs[h]) : client_hub_fd(sw->hubs[h]);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = HUB_TAG | h};
+        if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
+            return -1;
+        }
     }
-    return hub;
+    cc->hub = sw->hubs[h];
+    cc->udp_hub = sw->udp_hubs[h];
+    return 0;
 }
 
 /* Creates client i (on its hub, or with its own watched socket). */
@@ -194,8 +216,8 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
                                .pin = pin_of(cfg, pin)};
     m->period_us = sw->period_us;
     m->phase_us = sw->period_us * i / cfg->clients; /* phases spread over a period */
-    if (on_hub(cfg, sw->per_host, i)) {
-        if (!(cc.hub = hub_of(sw, i, why, sizeof why)))
+    if (on_hub(cfg, sw->per_host, sw->udp_hubs_ok, i)) {
+        if (hub_of(sw, i, &cc, why, sizeof why) != 0)
             goto fail;
         m->hub = i / sw->per_host;
     }
@@ -205,11 +227,12 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
     if (sw->hooks.created)
         sw->hooks.created(sw->hooks.ctx, i, m->c);
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
-    if (!cc.hub && epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &ev) != 0) {
+    bool own = m->hub == SIZE_MAX;
+    if (own && epoll_ctl(sw->ep, EPOLL_CTL_ADD, ricochet_fd(m->c), &ev) != 0) {
         snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));
         goto fail;
     }
-    sw->n_own += !cc.hub;
+    sw->n_own += own || cc.udp_hub;
     return 0;
 fail:
     snprintf(err, err_cap, "%s: %s", m->name, why);
@@ -226,7 +249,8 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     size_t per_host = cfg->per_host ? cfg->per_host : SWARM_PER_HOST;
     if (per_host > SWARM_PER_HOST_MAX)
         per_host = SWARM_PER_HOST_MAX;
-    if (ensure_fds(sockets_needed(cfg, per_host), cfg->clients, err, err_cap) != 0)
+    bool udp_ok = relay_on_loopback(cfg);
+    if (ensure_fds(sockets_needed(cfg, per_host, udp_ok), cfg->clients, err, err_cap) != 0)
         return NULL;
     struct swarm *sw = calloc(1, sizeof *sw);
     if (!sw) {
@@ -236,13 +260,15 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     sw->ep = -1;
     sw->cfg = *cfg;
     sw->per_host = per_host;
+    sw->udp_hubs_ok = udp_ok;
     sw->n_hubs = (cfg->clients + per_host - 1) / per_host;
     sw->n = cfg->clients;
     sw->cap = cfg->clients ? cfg->clients : 1;
     sw->m = calloc(sw->cap, sizeof *sw->m);
     sw->hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hubs);
+    sw->udp_hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->udp_hubs);
     sw->hub_dirty = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hub_dirty);
-    if (!sw->m || !sw->hubs || !sw->hub_dirty) {
+    if (!sw->m || !sw->hubs || !sw->udp_hubs || !sw->hub_dirty) {
         snprintf(err, err_cap, "out of memory");
         swarm_destroy(sw);
         return NULL;
@@ -279,10 +305,13 @@ void swarm_destroy(struct swarm *sw)
         ricochet_close(sw->m[i].c);
     for (size_t h = 0; sw->hubs && h < sw->n_hubs; h++)
         client_hub_destroy(sw->hubs[h]); /* after its clients: sends their goodbyes */
+    for (size_t h = 0; sw->udp_hubs && h < sw->n_hubs; h++)
+        client_udp_hub_destroy(sw->udp_hubs[h]);
     if (sw->ep >= 0)
         close(sw->ep);
     free(sw->m);
     free(sw->hubs);
+    free(sw->udp_hubs);
     free(sw->hub_dirty);
     free(sw);
 }
@@ -348,6 +377,8 @@ void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
             client_netinfo(sw->m[k].c, &ni);
         else if (sw->hubs[k - sw->n])
             client_hub_netinfo(sw->hubs[k - sw->n], &ni);
+        else if (sw->udp_hubs[k - sw->n])
+            client_udp_hub_netinfo(sw->udp_hubs[k - sw->n], &ni);
         else
             continue;
         total->bytes_sent += ni.bytes_sent;
@@ -398,7 +429,8 @@ static void on_hub_event(void *ctx, struct ricochet *c, void *user, const struct
 
 static void service_hub(struct swarm *sw, size_t h)
 {
-    if (sw->hubs[h] && client_hub_service(sw->hubs[h], on_hub_event, sw) >= 0)
+    if ((sw->hubs[h] && client_hub_service(sw->hubs[h], on_hub_event, sw) >= 0) ||
+        (sw->udp_hubs[h] && client_udp_hub_service(sw->udp_hubs[h], on_hub_event, sw) >= 0))
         sw->hub_dirty[h] = false; /* a service sends what was queued */
 }
 
@@ -590,7 +622,10 @@ static uint64_t send_all_due(struct swarm *sw, uint64_t now, uint64_t end_us)
     }
     for (size_t h = 0; h < sw->n_hubs; h++) {
         if (sw->hub_dirty[h]) {
-            client_hub_flush(sw->hubs[h]);
+            if (sw->udp_hubs[h])
+                client_udp_hub_flush(sw->udp_hubs[h]);
+            else
+                client_hub_flush(sw->hubs[h]);
             sw->hub_dirty[h] = false;
         }
     }

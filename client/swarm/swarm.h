@@ -13,7 +13,9 @@
  * ENet clients share hosts (client.h, hubs): clients i / per_host alike are
  * peers of one host, one socket and one local port, so the relay sees
  * per_host ENet peers per client address:port, told apart by ENet's peer
- * ids. udp and tcp clients have a socket each (the wire has no peer id).
+ * ids. udp clients share sockets the same way if asked (udp_hubs, a relay
+ * on loopback: each sends from an address of its own); otherwise udp and
+ * tcp clients have a socket each (the wire has no peer id).
  *
  * A caller may also hand it clients it made itself (swarm_adopt: its own
  * rooms, names, modes, a rate each, 0 for one that only listens), after
@@ -61,6 +63,9 @@ struct swarm_config {
                               (stats/pattern.h, keyed by the state's seq), not zeros */
     size_t per_host;       /* ENet clients sharing one host and socket (0: SWARM_PER_HOST;
                               1: each its own, with its own byte counts) */
+    bool udp_hubs;         /* udp clients share sockets too, per_host to a udp hub, each
+                              sending from an address of its own in 127.0.0.0/8: only
+                              to a relay on loopback, straight (no netsim between) */
     bool client_histograms; /* each made client keeps its latency and round-trip
                                histograms (ricochet_latency, _rtt): 220 KB a client;
                                false: only the swarm's own latency histogram */

@@ -15,8 +15,11 @@
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
  *                 a member leaving its room, a kick carried out, the close
  *   rooms.c       rooms: found, created, freed, listed
- *   state_flow.c  a state's whole way: admit, decode, stamp, interest, tick,
- *                 shed, fan out (the one place states are handed to the edge)
+ *   admit.c       every datagram's first step: a known peer, its rate, its
+ *                 size, opened if sealed
+ *   state_flow.c  a state's whole way on: decode, stamp, interest, tick
+ *                 (a world's in phases, a group of receivers at a time), shed,
+ *                 fan out (the one place states are handed to the edge)
  *   refusals.c    drop reasons: counted, answered, strikes (a kick decided)
  *   tickets.c     a join's ticket checked, the tickets in use and used (bound
  *                 to an address), a sealed session started and proven
@@ -44,22 +47,29 @@
 #define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
 
 /* A room with interest (interest.c): its members' positions in a hash grid
- * of square cells as wide as the leave radius. */
+ * of square cells as wide as the radius (everyone within it of a member is
+ * in the 3 x 3 cells around). */
 struct core_grid {
     float radius;      /* members within it come into sight */
-    float cell;        /* the leave radius (radius x PROTO_AOI_LEAVE), a cell's side */
+    float leave;       /* beyond it (radius x PROTO_AOI_LEAVE) they go out of sight */
     uint32_t mask;     /* buckets - 1, a power of two */
     uint32_t *head;    /* each bucket's first peer, UINT32_MAX: none */
 };
 
-/* A member of a room with interest: where the relay last saw it (its
- * newest state), its bucket's list, and whom it sees: a bitset over peer
- * handles, symmetric (a sees b exactly when b sees a). */
+/* A member of a room with interest: its bucket, and whom it sees: a bitset
+ * over peer handles, symmetric (a sees b exactly when b sees a). */
 struct core_sight {
     bool placed;       /* in the grid: it sent a state */
-    float x, y;
-    uint32_t bucket, next, prev;
+    uint32_t bucket, prev;
     uint64_t *sees;    /* peer_cap bits; NULL outside a room with interest */
+};
+
+/* Where the relay last saw a member of a room with interest (its newest
+ * state) and the next in its bucket's list: apart from struct relay_peer,
+ * one small array by handle, since a move reads those of a hundred others. */
+struct core_spot {
+    float x, y;
+    uint32_t next;
 };
 
 struct relay_room {
@@ -164,19 +174,28 @@ struct relay_ban {
     uint64_t until_us;
 };
 
-/* A state held for the end of the tick (cfg.tick_us > 0). */
+/* A state held for the end of the tick (cfg.tick_us > 0), or in a world
+ * for each group of receivers' end of the world's tick. */
 struct relay_held {
     uint32_t peer;  /* sender's handle */
     uint32_t id;    /* sender's relay id when received: skipped if it changed */
     uint8_t mode;   /* the mode it came in (enum proto_mode): its way down */
+    bool world;     /* a world's state: goes to each group of receivers in turn */
     uint16_t len;
     uint32_t seq;   /* the state's, decoded when it arrived (a world's tick keeps
                        each sender's newest) */
     uint32_t off;   /* bytes, stamped, at held_bytes + off */
-    uint64_t due_us; /* end of the sender's room's tick it arrived in */
-    uint64_t arrived_us; /* by when it arrived (relay_arrived), for its age; in a world
-                            plus the wait its tick imposed */
+    uint64_t due_us; /* a room's: the end of its tick it arrived in; a world's: when it
+                        arrived (for its tick: relay_arrived's after_us) */
+    uint64_t arrived_us; /* by when it arrived (relay_arrived's by_us), for its age */
+    uint64_t served; /* a world's: the groups (bit g: core_world_group) it went to */
 };
+
+/* A world's receivers fan out in groups, each at its own phase of the
+ * world's tick (world_tick / 5 ms groups, at most this many): the peers
+ * whose handles share a word of the sight bitsets are one group, group
+ * (handle / 64) mod groups. */
+#define CORE_WORLD_GROUPS_MAX 64
 
 /* An edge as the core holds it: what relay_create was given, and where
  * its handles start. */
@@ -191,6 +210,7 @@ struct relay {
     uint32_t n_edges;
     uint8_t *edge_of;           /* peer_cap: each handle's edge */
     struct relay_peer *peers;   /* peer_cap */
+    struct core_spot *spots;    /* peer_cap: positions in rooms with interest */
     struct relay_room *rooms;   /* max_rooms */
     uint32_t *recipients;       /* scratch, max_room_size */
     uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
@@ -198,7 +218,11 @@ struct relay {
     uint32_t nheld;
     uint8_t *held_bytes;        /* TICK_ARENA */
     size_t held_used;
-    uint64_t tick_due_us;       /* the earliest held state's due_us */
+    uint64_t tick_due_us;       /* the earliest held room state's due_us (UINT64_MAX:
+                                   none) */
+    uint32_t world_groups;      /* a world's groups of receivers (0: no world tick) */
+    uint64_t world_due_us;      /* the next end of a world group's tick that has a held
+                                   state due (UINT64_MAX: none) */
     uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
     uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
     uint32_t clients, nrooms, members;
@@ -234,6 +258,18 @@ static inline void core_clock(struct relay *r, uint64_t now_us)
 {
     if (now_us > r->now_us)
         r->now_us = now_us;
+}
+
+/* The world group of a receiver (struct relay_held.served's bit). */
+static inline uint32_t core_world_group(const struct relay *r, uint32_t peer)
+{
+    return peer / 64 % r->world_groups;
+}
+
+/* Every world group, as a mask. */
+static inline uint64_t core_world_all(const struct relay *r)
+{
+    return r->world_groups >= 64 ? UINT64_MAX : (1ull << r->world_groups) - 1;
 }
 
 /* The edge of a handle below peer_cap: its callbacks and capabilities. */
@@ -348,7 +384,7 @@ uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
 /* Frees an empty room's slot. */
 void core_room_free(struct relay *r, struct relay_room *room);
 
-/* ---- state_flow.c: a state's whole way through ---- */
+/* ---- admit.c: every datagram's first step ---- */
 
 /* What every datagram goes through first: a known peer, counted, within
  * its rate and the size limit, opened if sealed (*bytes, *len then the
@@ -356,6 +392,8 @@ void core_room_free(struct relay *r, struct relay_room *room);
  * code. */
 int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, size_t *len,
                uint64_t now_us);
+
+/* ---- state_flow.c: a state's whole way on ---- */
 
 /* A state of len bytes (admitted) from peer on channel with flags:
  * its mode told from them, decoded, stamped, its sender moved in interest,
@@ -365,7 +403,8 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
                   uint8_t *bytes, size_t len, uint64_t now_us);
 
 /* Sends every held state (a full queue, shutdown, a room moved), but those
- * stale at now_us (0: none is). Returns how many. */
+ * stale at now_us (0: none is); a world's to every group that has not had
+ * it. Returns how many. */
 size_t core_fan_out_held(struct relay *r, uint64_t now_us);
 
 /* Sends a member's held states now, before it leaves its room (its left
@@ -468,6 +507,11 @@ void core_interest_move(struct relay *r, uint32_t peer, float x, float y);
 /* The handles of those who see peer, into out (room size entries).
  * Returns how many. */
 size_t core_interest_seers(const struct relay *r, uint32_t peer, uint32_t *out);
+
+/* Those who see peer among the world groups in `groups` (a mask of
+ * core_world_group bits), into out. Returns how many. */
+size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t groups,
+                              uint32_t *out);
 
 /* Sends r->out to those who know peer is there: the members who see it in
  * a room with interest, else every other member of its room. */

@@ -1,8 +1,9 @@
 /* interest.c: rooms with interest (see core.h): who sees whom in a room
  * created with a radius. Each member's last position sits in a hash grid
- * of square cells as wide as the leave radius, so everyone it could see is
- * in the 3 x 3 cells around it; who sees whom is a symmetric relation kept
- * as one bitset over peer handles per member. A state moves its sender,
+ * of square cells as wide as the radius, so everyone it could come to see
+ * is in the 3 x 3 cells around it (positions and the buckets' lists in one
+ * small array, r->spots: a move reads a hundred others'); who sees whom is
+ * a symmetric relation kept as one bitset over peer handles per member. A state moves its sender,
  * updates the relation (enter within the radius, leave beyond
  * PROTO_AOI_LEAVE times it), tells both sides of each change (appeared,
  * vanished), and then goes to those who see the sender. */
@@ -17,11 +18,6 @@
 static size_t words(const struct relay *r)
 {
     return (r->cfg.peer_cap + 63) / 64;
-}
-
-static bool sees(const struct relay_peer *a, uint32_t b)
-{
-    return a->sight.sees[b / 64] >> (b % 64) & 1;
 }
 
 static void set_seen(struct relay *r, uint32_t a, uint32_t b, bool on)
@@ -41,32 +37,34 @@ static uint32_t bucket_of(const struct core_grid *g, int64_t cx, int64_t cy)
 
 static int64_t cell_of(const struct core_grid *g, float v)
 {
-    return (int64_t)floorf(v / g->cell);
+    return (int64_t)floorf(v / g->radius);
 }
 
 static void unlink_peer(struct relay *r, struct core_grid *g, uint32_t peer)
 {
     struct core_sight *s = &r->peers[peer].sight;
+    uint32_t next = r->spots[peer].next;
     if (s->prev != NONE)
-        r->peers[s->prev].sight.next = s->next;
+        r->spots[s->prev].next = next;
     else
-        g->head[s->bucket] = s->next;
-    if (s->next != NONE)
-        r->peers[s->next].sight.prev = s->prev;
+        g->head[s->bucket] = next;
+    if (next != NONE)
+        r->peers[next].sight.prev = s->prev;
 }
 
 static void link_peer(struct relay *r, struct core_grid *g, uint32_t peer, uint32_t bucket)
 {
     struct core_sight *s = &r->peers[peer].sight;
+    uint32_t next = g->head[bucket];
     s->bucket = bucket;
     s->prev = NONE;
-    s->next = g->head[bucket];
-    if (s->next != NONE)
-        r->peers[s->next].sight.prev = peer;
+    r->spots[peer].next = next;
+    if (next != NONE)
+        r->peers[next].sight.prev = peer;
     g->head[bucket] = peer;
 }
 
-static float dist2(const struct core_sight *a, const struct core_sight *b)
+static float dist2(const struct core_spot *a, const struct core_spot *b)
 {
     float dx = a->x - b->x, dy = a->y - b->y;
     return dx * dx + dy * dy;
@@ -97,10 +95,11 @@ static void send_vanished(struct relay *r, uint32_t to, uint32_t who)
 static void drop_far(struct relay *r, uint32_t peer, float leave2)
 {
     const struct core_sight *s = &r->peers[peer].sight;
+    const struct core_spot *at = &r->spots[peer];
     for (size_t w = 0; w < words(r); w++) {
         for (uint64_t bits = s->sees[w]; bits; bits &= bits - 1) {
             uint32_t other = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
-            if (dist2(s, &r->peers[other].sight) <= leave2)
+            if (dist2(at, &r->spots[other]) <= leave2)
                 continue;
             set_seen(r, peer, other, false);
             send_vanished(r, peer, other);
@@ -113,8 +112,9 @@ static void drop_far(struct relay *r, uint32_t peer, float leave2)
  * seen, both told. */
 static void add_near(struct relay *r, const struct core_grid *g, uint32_t peer)
 {
-    const struct core_sight *s = &r->peers[peer].sight;
-    int64_t cx = cell_of(g, s->x), cy = cell_of(g, s->y);
+    const struct core_spot *at = &r->spots[peer];
+    const uint64_t *sees = r->peers[peer].sight.sees;
+    int64_t cx = cell_of(g, at->x), cy = cell_of(g, at->y);
     uint32_t done[9];
     size_t ndone = 0;
     float enter2 = g->radius * g->radius;
@@ -127,9 +127,9 @@ static void add_near(struct relay *r, const struct core_grid *g, uint32_t peer)
             if (seen_bucket)
                 continue; /* two cells in one bucket: walk it once */
             done[ndone++] = b;
-            for (uint32_t o = g->head[b]; o != NONE; o = r->peers[o].sight.next) {
-                if (o == peer || sees(&r->peers[peer], o) ||
-                    dist2(s, &r->peers[o].sight) > enter2)
+            for (uint32_t o = g->head[b]; o != NONE; o = r->spots[o].next) {
+                if (o == peer || (sees[o / 64] >> (o % 64) & 1) ||
+                    dist2(at, &r->spots[o]) > enter2)
                     continue;
                 set_seen(r, peer, o, true);
                 send_appeared(r, peer, o);
@@ -152,7 +152,7 @@ int core_interest_open(struct relay *r, struct relay_room *room, float radius)
         return -1;
     }
     memset(head, 0xff, buckets * sizeof *head); /* NONE */
-    *g = (struct core_grid){ .radius = radius, .cell = radius * PROTO_AOI_LEAVE,
+    *g = (struct core_grid){ .radius = radius, .leave = radius * PROTO_AOI_LEAVE,
                              .mask = buckets - 1, .head = head };
     room->grid = g;
     return 0;
@@ -208,9 +208,9 @@ void core_interest_move(struct relay *r, uint32_t peer, float x, float y)
         link_peer(r, g, peer, b);
         p->sight.placed = true;
     }
-    p->sight.x = x;
-    p->sight.y = y;
-    drop_far(r, peer, g->cell * g->cell);
+    r->spots[peer].x = x;
+    r->spots[peer].y = y;
+    drop_far(r, peer, g->leave * g->leave);
     add_near(r, g, peer);
 }
 
@@ -223,6 +223,21 @@ size_t core_interest_seers(const struct relay *r, uint32_t peer, uint32_t *out)
     for (size_t w = 0; w < words(r); w++)
         for (uint64_t bits = p->sight.sees[w]; bits; bits &= bits - 1)
             out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+    return n;
+}
+
+size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t groups,
+                              uint32_t *out)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    size_t n = 0;
+    if (!p->sight.sees || !r->world_groups)
+        return 0;
+    /* a word's handles are one group (core_world_group): its words only */
+    for (; groups; groups &= groups - 1)
+        for (size_t w = (size_t)__builtin_ctzll(groups); w < words(r); w += r->world_groups)
+            for (uint64_t bits = p->sight.sees[w]; bits; bits &= bits - 1)
+                out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
     return n;
 }
 

@@ -56,10 +56,16 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
     r->next_id = 1;
     r->kick_peer = UINT32_MAX;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
+    r->spots = calloc(r->cfg.peer_cap, sizeof *r->spots);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
     r->by_edge = calloc(r->cfg.max_room_size + 1, sizeof *r->by_edge);
-    if (r->cfg.tick_us) {
+    r->tick_due_us = r->world_due_us = UINT64_MAX;
+    if (r->cfg.world_tick_us) {
+        uint32_t groups = (r->cfg.world_tick_us + 4999) / 5000; /* a group every 5 ms */
+        r->world_groups = groups < CORE_WORLD_GROUPS_MAX ? groups : CORE_WORLD_GROUPS_MAX;
+    }
+    if (r->cfg.tick_us || r->cfg.world_tick_us) {
         r->held = calloc(TICK_QUEUE, sizeof *r->held);
         r->held_bytes = malloc(TICK_ARENA);
         if (!r->held || !r->held_bytes) {
@@ -67,7 +73,7 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
             return NULL;
         }
     }
-    if (!r->peers || !r->rooms || !r->recipients || !r->by_edge ||
+    if (!r->peers || !r->spots || !r->rooms || !r->recipients || !r->by_edge ||
         core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
@@ -98,6 +104,7 @@ void relay_destroy(struct relay *r)
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         core_interest_forget(r, i);
     free(r->peers);
+    free(r->spots);
     free(r->edge_of);
     free(r->recipients);
     free(r->by_edge);

@@ -1,14 +1,14 @@
 /* state_flow.c: a state's whole way through the relay (see core.h), in
  * the order it takes:
  *
- *   admit      every datagram: a known peer, counted, within its rate and
- *              the size limit, opened if sealed (in a sealed session, only
- *              what opens is counted against the peer; control messages
- *              then go to control_in.c, relay.c says which)
+ *   admit      every datagram (admit.c), then control messages go to
+ *              control_in.c (relay.c says which)
  *   decode     the mode from its channel and flags, the state's bytes
  *   stamp      its sender's relay id written over whatever the client wrote
  *   interest   its sender moved: who sees whom follows (interest.c)
- *   tick       held until the end of its room's tick (cfg.tick_us), or
+ *   tick       held until the end of its room's tick (cfg.tick_us); in a
+ *              world, each group of receivers at the end of its own phase
+ *              of the world's tick (cfg.world_tick_us), or
  *   shed       dropped if it waited longer than cfg.stale_us (unreliable)
  *   fan out    its recipients, grouped by edge, handed to each edge in one
  *              place (hand_over)
@@ -29,98 +29,10 @@ static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint
 static uint64_t arrived_by(const struct relay *r, uint64_t now_us);
 static bool shed_stale(struct relay *r, enum proto_mode mode, uint64_t arrived_us,
                        uint64_t now_us);
+static size_t fan_out_to(struct relay *r, uint32_t peer, size_t n, enum proto_mode mode,
+                         const uint8_t *bytes, size_t len);
 static void fan_out(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
                     size_t len);
-
-/* ---- admit ------------------------------------------------------------ */
-
-/* A datagram's rate: within the limit, or dropped (the peer warned at
- * most once a second, kicked after kick_after_ms of abuse). Returns 0 to
- * go on or the relay_on_datagram code. */
-static int rate_admit(struct relay *r, uint32_t peer, uint64_t now_us)
-{
-    uint64_t streak = 0;
-    switch (core_rate_check(r, peer, now_us, &streak)) {
-    case CORE_RATE_OK:
-        return 0;
-    case CORE_RATE_KICK: {
-        char why[96];
-        snprintf(why, sizeof why, "over the rate limit of %" PRIu32 "/s for %.1f s",
-                 r->cfg.rate_limit, (double)streak / 1e6);
-        core_kick_later(r, peer, why);
-        break;
-    }
-    case CORE_RATE_WARN:
-        core_send_error(r, peer, false, PROTO_ERROR_RATE_LIMITED, now_us,
-                        "over %" PRIu32 " messages/s (burst %" PRIu32 "): dropped%s",
-                        r->cfg.rate_limit, r->cfg.rate_burst,
-                        r->cfg.kick_after_ms ? "; keep it up and you are kicked" : "");
-        break;
-    case CORE_RATE_DROP:
-        break;
-    }
-    return -1 - RELAY_DROP_RATE_LIMITED;
-}
-
-/* A datagram of a peer whose session's keys are drawn: only what opens is
- * its own. What does not (clear, forged, replayed, too long or cut short)
- * anyone on the path could have sent: counted and dropped, it earns no
- * strike, spends nothing of the peer's rate limit and keeps no one alive
- * (sealing.c: heard_us). A clear join before the proof goes on to
- * join.c. Returns 0 to go on or the relay_on_datagram code. */
-static int admit_sealed(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes,
-                        size_t *len, uint64_t now_us)
-{
-    if ((flags & RELAY_IN_TRUNCATED) || *len > r->cfg.max_packet_size) {
-        r->stats.drops[RELAY_DROP_TOO_BIG]++;
-        return -1 - RELAY_DROP_TOO_BIG;
-    }
-    if (!*bytes || *len == 0) {
-        r->stats.drops[RELAY_DROP_UNSEALED]++;
-        return -1 - RELAY_DROP_UNSEALED;
-    }
-    int rc = core_unseal(r, peer, bytes, len, now_us);
-    if (rc < 0 || r->in_clear)
-        return rc;
-    if ((rc = rate_admit(r, peer, now_us)) < 0)
-        return rc;
-    if (*len == 0) {
-        r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
-        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "empty message");
-    }
-    return 0;
-}
-
-int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, size_t *len,
-               uint64_t now_us)
-{
-    const struct relay_peer *p = core_peer_get(r, peer);
-    if (!p) {
-        r->stats.drops[RELAY_DROP_CLOSED]++;
-        return -1 - RELAY_DROP_CLOSED;
-    }
-    r->stats.bytes_in += *len;
-    core_edge_stats(r, peer)->bytes_in += *len;
-    if (p->sealed)
-        return admit_sealed(r, peer, flags, bytes, len, now_us);
-    int rc = rate_admit(r, peer, now_us);
-    if (rc < 0)
-        return rc;
-    if (flags & RELAY_IN_TRUNCATED)
-        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
-                           "datagram of more than %zu bytes, max %zu", *len,
-                           r->cfg.max_packet_size);
-    if (*len > r->cfg.max_packet_size)
-        return core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
-                           "datagram of %zu bytes, max %zu", *len, r->cfg.max_packet_size);
-    if (*bytes && *len > 0 && (rc = core_unseal(r, peer, bytes, len, now_us)) < 0)
-        return rc;
-    if (*len == 0 || !*bytes) {
-        r->stats.state_errors[RELAY_STATE_ERR_SHORT]++;
-        return core_reject(r, peer, RELAY_DROP_BAD_STATE, now_us, "empty datagram");
-    }
-    return 0;
-}
 
 /* ---- decode ----------------------------------------------------------- */
 
@@ -222,50 +134,151 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
 
 /* ---- tick ------------------------------------------------------------- */
 
-/* Sends the held states due by due_by, in arrival order, and keeps the
- * others (in order, packed at the front). A sender that left (or whose
- * handle now holds another session) since is skipped; a state stale at
- * now_us (0: none is) is dropped. */
-static size_t fan_out_due(struct relay *r, uint64_t due_by, uint64_t now_us)
+/* One pass over the held states (relay_tick, or everything at once): the
+ * rooms' states due by due_by go out, and each world group whose tick
+ * ended by then (ends[g]: its latest end) gets what it has not had. */
+struct tick_pass {
+    uint64_t due_by, now_us;   /* now_us 0: nothing is stale */
+    uint64_t ends[CORE_WORLD_GROUPS_MAX];
+    uint64_t stale;            /* the groups whose tick ended more than stale_us ago */
+};
+
+/* The end of world group g's latest tick at or before t: group g ends its
+ * ticks g x world_tick / groups after group 0's (0: none yet). */
+static uint64_t group_end(const struct relay *r, uint32_t g, uint64_t t)
+{
+    uint64_t tick = r->cfg.world_tick_us, off = g * (tick / r->world_groups);
+    uint64_t back = (t + tick - off) % tick;
+    return t >= back ? t - back : 0;
+}
+
+/* A pass at t (UINT64_MAX: everything due), at now_us. A group whose tick
+ * ended more than stale_us before now_us is stale: an unreliable state due
+ * to it arrived before that end, so it waited longer (the relay fell
+ * behind). */
+static struct tick_pass pass_at(const struct relay *r, uint64_t t, uint64_t now_us)
+{
+    struct tick_pass pass = {.due_by = t, .now_us = now_us};
+    for (uint32_t g = 0; g < r->world_groups; g++) {
+        pass.ends[g] = t == UINT64_MAX ? t : group_end(r, g, t);
+        if (r->cfg.stale_us && pass.ends[g] < now_us && now_us - pass.ends[g] > r->cfg.stale_us)
+            pass.stale |= 1ull << g;
+    }
+    return pass;
+}
+
+/* The world groups a held world state is due to at pass: those whose tick
+ * ended after it arrived and that have not had it. */
+static uint64_t groups_due(const struct relay *r, const struct relay_held *h,
+                           const struct tick_pass *pass)
+{
+    uint64_t due = 0;
+    for (uint32_t g = 0; g < r->world_groups; g++)
+        if (!(h->served >> g & 1) && pass->ends[g] > h->due_us)
+            due |= 1ull << g;
+    return due;
+}
+
+/* Sends a held world state to those who see its sender in the given
+ * groups (itself too, if it asked for reflection and its group is one);
+ * an unreliable one not to a stale group of the pass (counted stale
+ * once). Returns whether it went. */
+static bool serve_world(struct relay *r, struct relay_held *h, uint64_t groups,
+                        const struct tick_pass *pass)
+{
+    const struct relay_peer *p = &r->peers[h->peer];
+    enum proto_mode mode = (enum proto_mode)h->mode;
+    if ((groups & pass->stale) && !(proto_mode_info(mode)->down_flags & PROTO_FLAG_RELIABLE)) {
+        r->stats.drops[RELAY_DROP_STALE]++;
+        groups &= ~pass->stale;
+    }
+    size_t n = core_interest_seers_in(r, h->peer, groups, r->recipients);
+    if (p->reflect && (groups >> core_world_group(r, h->peer) & 1))
+        r->recipients[n++] = h->peer;
+    fan_out_to(r, h->peer, n, mode, r->held_bytes + h->off, h->len);
+    return groups != 0;
+}
+
+/* What a pass does with one held state: sends it where it is due. Returns
+ * whether it went anywhere; *keep says whether it stays held (a world's
+ * state until every group has had it; a room's until its due). */
+static bool pass_one(struct relay *r, struct relay_held *h, const struct tick_pass *pass,
+                     bool *keep)
+{
+    const struct relay_peer *p = &r->peers[h->peer];
+    *keep = false;
+    if (h->id == 0)
+        return false; /* sent already (a leaver's), or gave way to a grown state */
+    if (!h->world && h->due_us > pass->due_by) {
+        *keep = true;
+        return false;
+    }
+    if (!p->joined || p->id != h->id)
+        return false;
+    if (!h->world) {
+        if (pass->now_us && shed_stale(r, (enum proto_mode)h->mode, h->arrived_us,
+                                            pass->now_us))
+            return false;
+        fan_out(r, h->peer, (enum proto_mode)h->mode, r->held_bytes + h->off, h->len);
+        return true;
+    }
+    uint64_t groups = groups_due(r, h, pass);
+    bool sent = groups && serve_world(r, h, groups, pass);
+    h->served |= groups;
+    *keep = h->served != core_world_all(r);
+    return sent;
+}
+
+/* Runs a pass over the held states, in arrival order, keeping those that
+ * stay (in order, packed at the front). A sender that left (or whose
+ * handle now holds another session) since is skipped. Then when the next
+ * is due: the rooms' earliest, and the next end of a world group that
+ * has not had every state. Returns how many states went. */
+static size_t fan_out_due(struct relay *r, const struct tick_pass *pass)
 {
     size_t sent = 0;
     uint32_t kept = 0;
     size_t kept_bytes = 0;
+    uint64_t unserved = 0;
     r->tick_due_us = UINT64_MAX;
     for (uint32_t i = 0; i < r->nheld; i++) {
         struct relay_held *h = &r->held[i];
-        if (h->id == 0)
-            continue; /* sent already (a leaver's), or gave way to a grown state */
-        if (h->due_us > due_by) {
-            /* A state's bytes follow its predecessors' (conflate never
-             * moves them): later states only move down, memmove is safe. */
+        bool keep;
+        sent += pass_one(r, h, pass, &keep);
+        if (!keep)
+            continue;
+        /* A state's bytes follow its predecessors' (conflate never moves
+         * them): later states only move down, memmove is safe. */
+        if (h->off != kept_bytes)
             memmove(r->held_bytes + kept_bytes, r->held_bytes + h->off, h->len);
-            h->off = (uint32_t)kept_bytes;
-            kept_bytes += h->len;
-            if (h->due_us < r->tick_due_us)
-                r->tick_due_us = h->due_us;
+        h->off = (uint32_t)kept_bytes;
+        kept_bytes += h->len;
+        if (!h->world && h->due_us < r->tick_due_us)
+            r->tick_due_us = h->due_us;
+        unserved |= h->world ? ~h->served & core_world_all(r) : 0;
+        if (kept != i) {
             r->peers[h->peer].held_at = kept;
-            r->held[kept++] = *h;
-            continue;
+            r->held[kept] = *h;
         }
-        const struct relay_peer *p = &r->peers[h->peer];
-        if (!p->joined || p->id != h->id)
-            continue;
-        if (now_us && shed_stale(r, (enum proto_mode)h->mode, h->arrived_us, now_us))
-            continue;
-        fan_out(r, h->peer, (enum proto_mode)h->mode, r->held_bytes + h->off, h->len);
-        sent++;
+        kept++;
     }
-    if (kept < r->nheld)
+    if (sent)
         r->stats.ticks++;
     r->nheld = kept;
     r->held_used = kept_bytes;
+    r->world_due_us = UINT64_MAX;
+    for (uint32_t g = 0; g < r->world_groups; g++) {
+        uint64_t next = group_end(r, g, pass->now_us) + r->cfg.world_tick_us;
+        if ((unserved >> g & 1) && next < r->world_due_us)
+            r->world_due_us = next;
+    }
     return sent;
 }
 
 size_t core_fan_out_held(struct relay *r, uint64_t now_us)
 {
-    return fan_out_due(r, UINT64_MAX, now_us);
+    struct tick_pass pass = pass_at(r, UINT64_MAX, now_us);
+    return fan_out_due(r, &pass);
 }
 
 void core_fan_out_leaver(struct relay *r, uint32_t peer)
@@ -275,7 +288,12 @@ void core_fan_out_leaver(struct relay *r, uint32_t peer)
         struct relay_held *h = &r->held[i];
         if (h->peer != peer || h->id != p->id)
             continue;
-        fan_out(r, peer, (enum proto_mode)h->mode, r->held_bytes + h->off, h->len);
+        if (h->world) {
+            struct tick_pass pass = pass_at(r, UINT64_MAX, 0);
+            serve_world(r, h, core_world_all(r) & ~h->served, &pass);
+        } else {
+            fan_out(r, peer, (enum proto_mode)h->mode, r->held_bytes + h->off, h->len);
+        }
         h->id = 0; /* sent: no relay id is 0, so its tick skips it */
     }
 }
@@ -310,28 +328,60 @@ static uint64_t room_tick_us(const struct relay *r, uint32_t room)
     return on_world_tick(r, room) ? r->cfg.world_tick_us : r->cfg.tick_us;
 }
 
+/* A held world state arrived at `arrived` (now_us now) is due to each
+ * group at that group's first tick end after it (at once to a group whose
+ * tick has ended since: it was read late). */
+static void world_due_after(struct relay *r, uint64_t arrived, uint64_t now_us)
+{
+    for (uint32_t g = 0; g < r->world_groups; g++) {
+        uint64_t end = group_end(r, g, now_us);
+        uint64_t due = end > arrived ? now_us : end + r->cfg.world_tick_us;
+        if (due < r->world_due_us)
+            r->world_due_us = due;
+    }
+}
+
+/* A held world state about to give way to a newer one that arrived at
+ * `arrived` first goes to the groups whose tick ended between the two
+ * arrivals (the tick that would send it has not run yet): each receiver
+ * gets a state of every tick. */
+static void serve_owed(struct relay *r, struct relay_held *h, uint64_t arrived)
+{
+    struct tick_pass pass = pass_at(r, arrived, r->now_us);
+    uint64_t owed = groups_due(r, h, &pass);
+    if (owed) {
+        serve_world(r, h, owed, &pass);
+        h->served |= owed;
+    }
+}
+
 /* A world's tick sends each receiver the newest state of every sender it
  * sees: a state of peer's that arrives while its latest held one, both
- * unreliable on their way down, waits for the same tick's end takes that
- * one's place (an older arrival, by seq, gives way instead). The one that
- * gives way is counted conflated for each member that sees peer. A newer
- * state longer than the held one (a bigger payload) does not fit in its
- * bytes: the held one is dropped (id 0) and the caller holds the new one
- * at the end, so that every held state's bytes stay after its
- * predecessors' (fan_out_due packs them in that order). Returns true if
- * the state was taken care of here. */
+ * unreliable on their way down, is still held takes that one's place (an
+ * older arrival, by seq, gives way instead), due again to every group.
+ * The one that gives way is counted conflated for each member that sees
+ * peer and did not get it (the older arrival: every one). A newer state
+ * longer than the held one (a bigger payload) does not fit in its bytes:
+ * the held one is dropped (id 0) and the caller holds the new one at the
+ * end, so that every held state's bytes stay after its predecessors'
+ * (fan_out_due packs them in that order). Returns true if the state was
+ * taken care of here. */
 static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
-                     size_t len, uint32_t seq, uint64_t due, uint64_t age_from)
+                     size_t len, uint32_t seq, uint64_t arrived, uint64_t age_from)
 {
     const struct relay_peer *p = &r->peers[peer];
     struct relay_held *h = p->held_at < r->nheld ? &r->held[p->held_at] : NULL;
-    if (!h || h->peer != peer || h->id != p->id || h->due_us != due ||
+    if (!h || !h->world || h->peer != peer || h->id != p->id ||
         (proto_mode_info((enum proto_mode)h->mode)->down_flags & PROTO_FLAG_RELIABLE))
         return false;
-    size_t n = core_interest_seers(r, peer, r->recipients);
+    bool older = !proto_seq_after(seq, h->seq);
+    if (!older)
+        serve_owed(r, h, arrived);
+    uint64_t missed = older ? core_world_all(r) : core_world_all(r) & ~h->served;
+    size_t n = core_interest_seers_in(r, peer, missed, r->recipients);
     for (size_t i = 0; i < n; i++)
         relay_count_conflated(r, r->recipients[i], 1);
-    if (!proto_seq_after(seq, h->seq))
+    if (older)
         return true; /* the held one is newer: this one gives way */
     if (len > h->len) {
         h->id = 0;
@@ -341,14 +391,16 @@ static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const
     h->len = (uint16_t)len;
     h->seq = seq;
     h->mode = (uint8_t)mode;
+    h->served = 0;
+    h->due_us = arrived;
     h->arrived_us = age_from;
     return true;
 }
 
-/* Holds a stamped state (a copy of it) until the end of its room's tick
- * (in a world, in place of the sender's older one: conflate). A full
- * queue is sent at once: nothing is dropped, it only goes out early.
- * Returns 0. */
+/* Holds a stamped state (a copy of it) until the end of its room's tick;
+ * in a world, until every group of receivers has had it (in place of the
+ * sender's older one: conflate). A full queue is sent at once: nothing is
+ * dropped, it only goes out early. Returns 0. */
 static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
                 size_t len, uint32_t seq, uint64_t now_us)
 {
@@ -357,22 +409,24 @@ static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint
     uint64_t arrived = r->arrived_after_us && r->arrived_after_us < now_us ? r->arrived_after_us
                                                                              : now_us;
     uint32_t room = r->peers[peer].room;
-    uint64_t due = tick_due(r, room, arrived);
-    /* Its age for shedding: from its arrival, and in a world from the end
-     * of the wait its tick imposes (a world's tick is longer than stale_us). */
     bool world = on_world_tick(r, room);
-    uint64_t age_from = arrived_by(r, now_us) + (world ? due - arrived : 0);
-    if (world && !(proto_mode_info(mode)->down_flags & PROTO_FLAG_RELIABLE) &&
-        conflate(r, peer, mode, bytes, len, seq, due, age_from))
-        return 0;
-    if (r->nheld == 0 || due < r->tick_due_us)
+    /* A room's state: due at its tick's end, aged from its arrival. A
+     * world's: due_us is when it arrived (each group's end after it). */
+    uint64_t due = world ? arrived : tick_due(r, room, arrived);
+    if (world) {
+        world_due_after(r, arrived, now_us);
+        if (!(proto_mode_info(mode)->down_flags & PROTO_FLAG_RELIABLE) &&
+            conflate(r, peer, mode, bytes, len, seq, arrived, arrived_by(r, now_us)))
+            return 0;
+    } else if (due < r->tick_due_us) {
         r->tick_due_us = due;
+    }
     r->peers[peer].held_at = r->nheld;
     struct relay_held *h = &r->held[r->nheld++];
     *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .mode = (uint8_t)mode,
-                              .len = (uint16_t)len, .seq = seq,
+                              .world = world, .len = (uint16_t)len, .seq = seq,
                               .off = (uint32_t)r->held_used, .due_us = due,
-                              .arrived_us = age_from };
+                              .arrived_us = arrived_by(r, now_us) };
     memcpy(r->held_bytes + r->held_used, bytes, len);
     r->held_used += len;
     return 0;
@@ -381,10 +435,12 @@ static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint
 size_t relay_tick(struct relay *r, uint64_t now_us)
 {
     core_clock(r, now_us);
-    if (r->nheld == 0 || now_us < r->tick_due_us)
+    uint64_t due = relay_tick_due(r);
+    if (now_us < due)
         return 0;
-    timehist_record(&r->stats.tick_lag, now_us - r->tick_due_us);
-    return fan_out_due(r, now_us, now_us);
+    timehist_record(&r->stats.tick_lag, now_us - due);
+    struct tick_pass pass = pass_at(r, now_us, now_us);
+    return fan_out_due(r, &pass);
 }
 
 void relay_fanout_took(struct relay *r, uint64_t us)
@@ -400,7 +456,9 @@ void relay_arrived(struct relay *r, uint64_t after_us, uint64_t by_us)
 
 uint64_t relay_tick_due(const struct relay *r)
 {
-    return r->nheld ? r->tick_due_us : UINT64_MAX;
+    if (!r->nheld)
+        return UINT64_MAX;
+    return r->tick_due_us < r->world_due_us ? r->tick_due_us : r->world_due_us;
 }
 
 /* ---- shed ------------------------------------------------------------- */
@@ -532,23 +590,31 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mod
     return sent;
 }
 
-/* Sends a stamped state from peer, which came in mode, to its recipients,
- * counted by that mode and by its room; not if the room's lease has run
- * out by the newest time the core knows (a fleet's room: another relay may
- * hold it now; counted unconfirmed). The lease is checked here, where
- * states leave, and not only where they come in: a state held for its
- * tick, or read after the relay was stopped, may leave later than it came. */
-static void fan_out(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
-                    size_t len)
+/* Sends a stamped state from peer, which came in mode, to the n recipients
+ * in r->recipients, counted by that mode and by its room; not if the
+ * room's lease has run out by the newest time the core knows (a fleet's
+ * room: another relay may hold it now; counted unconfirmed). The lease is
+ * checked here, where states leave, and not only where they come in: a
+ * state held for its tick, or read after the relay was stopped, may leave
+ * later than it came. Returns how many it was handed to. */
+static size_t fan_out_to(struct relay *r, uint32_t peer, size_t n, enum proto_mode mode,
+                         const uint8_t *bytes, size_t len)
 {
     if (r->now_us >= r->rooms[r->peers[peer].room].lease_until_us) {
         r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
-        return;
+        return 0;
     }
-    size_t n = recipients(r, peer);
     if (n == 0)
-        return;
+        return 0;
     n = hand_over(r, peer, n, mode, bytes, len);
     r->stats.states_out_mode[mode] += n;
     r->rooms[r->peers[peer].room].states_out += n;
+    return n;
+}
+
+/* fan_out_to every recipient of peer's state (recipients). */
+static void fan_out(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
+                    size_t len)
+{
+    fan_out_to(r, peer, recipients(r, peer), mode, bytes, len);
 }

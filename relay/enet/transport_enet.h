@@ -72,9 +72,21 @@ struct enet_batch {
 };
 
 struct batch_entry {
-    ENetPacket *pk;  /* one reference of ours, until its lane closes */
+    uint32_t call;   /* its state: enet_lanes.calls' */
     uint32_t next;   /* the lane's next entry */
     uint32_t from;   /* the sender's peer handle */
+};
+
+/* One send_state call's state, for all its recipients until the flush:
+ * its bytes (a copy in the lanes' arena, or the received packet's own) and
+ * the packet made of them once a recipient needs one (a lone state, a peer
+ * without batches), shared by all; NULL until then. A recipient that takes
+ * batches needs none: its batch copies the bytes at the flush. */
+struct batch_call {
+    ENetPacket *pk;  /* one reference of ours until the flush, or NULL */
+    uint32_t off;    /* the bytes at arena + off (when pk is not the received one) */
+    uint16_t len;
+    uint32_t flags;  /* the packet's, when it is made */
 };
 
 /* The batch lanes (transport_enet_batch.c). */
@@ -85,6 +97,10 @@ struct enet_lanes {
     size_t n_peers;
     struct batch_entry *entries; /* the lanes' states since the flush */
     size_t n_entries, cap_entries;
+    struct batch_call *calls; /* the states handed over since the flush */
+    size_t n_calls, cap_calls;
+    uint8_t *arena;       /* their bytes */
+    size_t arena_used, arena_cap;
 };
 
 /* A packet the lanes hand back to be queued: a lane closed. */
@@ -187,14 +203,25 @@ void transport_enet_sweep_slow_reader(struct relay_enet *t, struct relay *r, uin
 int transport_enet_batch_init(struct relay_enet *t);
 void transport_enet_batch_free(struct relay_enet *t);
 
-/* Puts the state packet pk from peer `from` (shared with other
- * recipients, or not) in peer idx's lane for channel and flags. Lanes it
- * closes first (holding the sender's earlier states, or full) go into out,
- * in the order to queue them; returns how many (at most BATCH_LANES), and
- * in *taken whether pk is in a lane: if not (the peer takes no batches, or
- * the state fits no batch), the caller queues pk as it is, after out. */
+/* A state handed over (len bytes, to be sent with ENet's flags): own, the
+ * received packet whose bytes they are (a reference kept until the flush),
+ * or NULL (they are copied). Returns its call, or UINT32_MAX if out of
+ * memory. */
+uint32_t transport_enet_call_new(struct relay_enet *t, const uint8_t *bytes, size_t len,
+                                 uint32_t flags, ENetPacket *own);
+
+/* The packet of call (made at the first need, then shared); NULL if out of
+ * memory. The call keeps its reference: take one of your own to keep it. */
+ENetPacket *transport_enet_call_packet(struct relay_enet *t, uint32_t call);
+
+/* Puts the state of call from peer `from` in peer idx's lane for channel
+ * and flags. Lanes it closes first (holding the sender's earlier states, or
+ * full) go into out, in the order to queue them; returns how many (at most
+ * BATCH_LANES), and in *taken whether the state is in a lane: if not (the
+ * peer takes no batches, or the state fits no batch), the caller queues
+ * the call's packet, after out. */
 size_t transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t idx,
-                                uint8_t channel, uint32_t flags, ENetPacket *pk,
+                                uint8_t channel, uint32_t flags, uint32_t call,
                                 struct enet_lane_out out[BATCH_LANES], bool *taken);
 
 /* Closes peer idx's open lanes into out (one packet each, a lone state's
@@ -207,7 +234,8 @@ size_t transport_enet_batch_close(struct relay_enet *t, uint32_t idx,
 /* The peers with a lane open since batch_done, n of them into *peers. */
 size_t transport_enet_batch_listed(const struct relay_enet *t, const uint32_t **peers);
 
-/* Every lane closed: the lists start again for the next flush. */
+/* Every lane closed: the lists and the calls (their packets let go of)
+ * start again for the next flush. */
 void transport_enet_batch_done(struct relay_enet *t);
 
 /* Drops peer idx's open lanes, each state counted as `why`: its slot is

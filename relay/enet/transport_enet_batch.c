@@ -7,9 +7,13 @@
  * packet is a command of its own: allocated, listed, walked, written with
  * its own header and, when reliable, acknowledged and freed one by one. A
  * tick hands a member several states at once, so they travel as one batch
- * packet a lane, made at the flush at its exact size from the states' own
- * packets. A lane that gets a single state sends that state's packet, the
- * one its other recipients share, as before.
+ * packet a lane, made at the flush at its exact size from the states'
+ * bytes. A state handed over is one call (struct batch_call): its bytes
+ * copied once into an arena for all its recipients, and an ENet packet made
+ * of them only when one is needed (a lane that gets a single state sends
+ * that state's packet, which its other such recipients share; a peer that
+ * takes no batches gets it as it is). A world's state goes out in as many
+ * calls as groups of receivers: each would otherwise allocate a packet.
  *
  * Lanes are separate ENet commands, sent in the order they close: a sender
  * whose state goes to another lane than its earlier ones (it switched
@@ -53,10 +57,65 @@ int transport_enet_batch_init(struct relay_enet *t)
 
 void transport_enet_batch_free(struct relay_enet *t)
 {
+    transport_enet_batch_done(t); /* the calls' packets */
     free(t->lanes.lane);
     free(t->lanes.peers);
     free(t->lanes.listed);
     free(t->lanes.entries);
+    free(t->lanes.calls);
+    free(t->lanes.arena);
+}
+
+/* The bytes of call c. */
+static const uint8_t *call_bytes(const struct enet_lanes *l, const struct batch_call *c)
+{
+    return c->off == UINT32_MAX ? c->pk->data : l->arena + c->off;
+}
+
+/* Room for one more of n items of size bytes at *arr (cap *cap, doubled
+ * from `first`); 0 or -1 if out of memory. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    size_t more = *cap ? 2 * *cap : first;
+    void *grown = more < UINT32_MAX ? realloc(*arr, more * size) : NULL;
+    if (!grown)
+        return -1;
+    *arr = grown;
+    *cap = more;
+    return 0;
+}
+
+uint32_t transport_enet_call_new(struct relay_enet *t, const uint8_t *bytes, size_t len,
+                                 uint32_t flags, ENetPacket *own)
+{
+    struct enet_lanes *l = &t->lanes;
+    if (grow((void **)&l->calls, &l->cap_calls, l->n_calls, sizeof *l->calls, 256) != 0)
+        return UINT32_MAX;
+    struct batch_call c = {.len = (uint16_t)len, .flags = flags, .off = UINT32_MAX};
+    if (own) {
+        c.pk = own;
+        own->referenceCount++;
+    } else {
+        while (l->arena_cap - l->arena_used < len)
+            if (grow((void **)&l->arena, &l->arena_cap, l->arena_cap, 1, 64 << 10) != 0)
+                return UINT32_MAX;
+        memcpy(l->arena + l->arena_used, bytes, len);
+        c.off = (uint32_t)l->arena_used;
+        l->arena_used += len;
+    }
+    l->calls[l->n_calls] = c;
+    return (uint32_t)l->n_calls++;
+}
+
+ENetPacket *transport_enet_call_packet(struct relay_enet *t, uint32_t call)
+{
+    struct enet_lanes *l = &t->lanes;
+    struct batch_call *c = &l->calls[call];
+    if (!c->pk && (c->pk = enet_packet_create(l->arena + c->off, c->len, c->flags)) != NULL)
+        c->pk->referenceCount++; /* the call's, until the flush */
+    return c->pk;
 }
 
 /* The lane's states as one batch packet, or NULL if out of memory. */
@@ -68,23 +127,26 @@ static ENetPacket *lane_pack(const struct enet_lanes *l, const struct enet_batch
         return NULL;
     size_t used = PROTO_BATCH_HEADER;
     proto_batch_begin(batch->data);
-    for (uint32_t e = b->head, i = 0; i < b->states; e = l->entries[e].next, i++)
-        proto_batch_add(batch->data, b->bytes, &used, l->entries[e].pk->data,
-                        l->entries[e].pk->dataLength);
+    for (uint32_t e = b->head, i = 0; i < b->states; e = l->entries[e].next, i++) {
+        const struct batch_call *c = &l->calls[l->entries[e].call];
+        proto_batch_add(batch->data, b->bytes, &used, call_bytes(l, c), c->len);
+    }
     return batch;
 }
 
-/* Closes the lane: its states as one packet (a lone state's own, or a
- * batch) into *out, with a reference for the caller; the lane lets go of
- * its own. Returns 1, or 0 if out of memory (its states counted). */
+/* Closes the lane: its states as one packet (a lone state's call's, or a
+ * batch) into *out, with a reference for the caller. Returns 1, or 0 if
+ * out of memory (its states counted). */
 static size_t lane_close(struct relay_enet *t, uint32_t idx, int lane,
                          struct enet_lane_out *out)
 {
     const struct enet_lanes *l = &t->lanes;
     struct enet_batch b = *lane_at(t, idx, lane);
     *lane_at(t, idx, lane) = (struct enet_batch){0};
-    ENetPacket *first = l->entries[b.head].pk;
-    ENetPacket *pk = b.states == 1 ? first : lane_pack(l, &b, first->flags & PROTO_FLAGS_MASK);
+    uint32_t first = l->entries[b.head].call;
+    ENetPacket *pk = b.states == 1
+                         ? transport_enet_call_packet(t, first)
+                         : lane_pack(l, &b, l->calls[first].flags & PROTO_FLAGS_MASK);
     for (unsigned i = 0; !pk && i < b.states; i++)
         transport_enet_count(t, RELAY_DROP_SEND_FAILED); /* out of memory */
     if (pk) {
@@ -92,14 +154,11 @@ static size_t lane_close(struct relay_enet *t, uint32_t idx, int lane,
         *out = (struct enet_lane_out){.pk = pk, .channel = lane_channel(lane),
                                       .states = b.states};
     }
-    for (uint32_t e = b.head, i = 0; i < b.states; e = l->entries[e].next, i++)
-        transport_enet_release(t, l->entries[e].pk);
     return pk != NULL;
 }
 
-/* A new entry for pk from peer `from`, with a reference of ours;
- * UINT32_MAX if out of memory. */
-static uint32_t entry_new(struct enet_lanes *l, ENetPacket *pk, uint32_t from)
+/* A new entry for call from peer `from`; UINT32_MAX if out of memory. */
+static uint32_t entry_new(struct enet_lanes *l, uint32_t call, uint32_t from)
 {
     if (l->n_entries == l->cap_entries) {
         size_t cap = l->cap_entries ? 2 * l->cap_entries : 1024;
@@ -111,8 +170,7 @@ static uint32_t entry_new(struct enet_lanes *l, ENetPacket *pk, uint32_t from)
         l->entries = grown;
         l->cap_entries = cap;
     }
-    pk->referenceCount++;
-    l->entries[l->n_entries] = (struct batch_entry){.pk = pk, .from = from};
+    l->entries[l->n_entries] = (struct batch_entry){.call = call, .from = from};
     return (uint32_t)l->n_entries++;
 }
 
@@ -150,7 +208,7 @@ static size_t batch_max(const ENetPeer *p)
 }
 
 size_t transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t idx,
-                                uint8_t channel, uint32_t flags, ENetPacket *pk,
+                                uint8_t channel, uint32_t flags, uint32_t call,
                                 struct enet_lane_out out[BATCH_LANES], bool *taken)
 {
     struct enet_lanes *l = &t->lanes;
@@ -159,10 +217,10 @@ size_t transport_enet_batch_add(struct relay_enet *t, uint32_t from, uint32_t id
     if (lane < 0 || !t->relay || !relay_peer_batches(t->relay, transport_enet_handle(t, idx)))
         return 0;
     struct enet_batch *b = lane_at(t, idx, lane);
-    size_t grows_by = PROTO_BATCH_ENTRY_HEAD + pk->dataLength;
+    size_t grows_by = PROTO_BATCH_ENTRY_HEAD + l->calls[call].len;
     size_t max = batch_max(&t->host->peers[idx]);
     uint32_t e;
-    if (PROTO_BATCH_HEADER + grows_by > max || (e = entry_new(l, pk, from)) == UINT32_MAX)
+    if (PROTO_BATCH_HEADER + grows_by > max || (e = entry_new(l, call, from)) == UINT32_MAX)
         /* Too long for any batch (or out of memory): it goes alone, after
          * what the lanes hold. */
         return transport_enet_batch_close(t, idx, out);
@@ -198,15 +256,12 @@ size_t transport_enet_batch_close(struct relay_enet *t, uint32_t idx,
 
 void transport_enet_batch_drop_peer(struct relay_enet *t, uint32_t idx, enum relay_drop why)
 {
-    const struct enet_lanes *l = &t->lanes;
     if (idx >= t->cfg.peer_cap)
         return;
     for (int k = 0; k < BATCH_LANES; k++) {
         struct enet_batch *b = lane_at(t, idx, k);
-        for (uint32_t e = b->head, i = 0; i < b->states; e = l->entries[e].next, i++) {
+        for (uint32_t i = 0; i < b->states; i++)
             transport_enet_count(t, why);
-            transport_enet_release(t, l->entries[e].pk);
-        }
         *b = (struct enet_batch){0};
     }
 }
@@ -224,4 +279,9 @@ void transport_enet_batch_done(struct relay_enet *t)
         l->listed[l->peers[i]] = false;
     l->n_peers = 0;
     l->n_entries = 0;
+    for (size_t i = 0; i < l->n_calls; i++)
+        if (l->calls[i].pk)
+            transport_enet_release(t, l->calls[i].pk);
+    l->n_calls = 0;
+    l->arena_used = 0;
 }

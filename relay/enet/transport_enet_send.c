@@ -107,46 +107,53 @@ static void send_control(void *ctx, uint32_t handle, const char *json, size_t le
     transport_enet_backlog_add(t, peer, len);
 }
 
-/* Queues pk to one recipient: in its lane if it takes batches (after the
- * lanes that closed for it), else as it is. */
+/* Queues the state of call to one recipient: in its lane if it takes
+ * batches (after the lanes that closed for it), else the call's packet as
+ * it is. */
 static void send_to(struct relay_enet *t, uint32_t from, uint32_t idx, uint8_t channel,
-                    uint32_t flags, ENetPacket *pk)
+                    uint32_t flags, uint32_t call)
 {
     struct enet_lane_out out[BATCH_LANES];
     bool taken = false;
     size_t n = idx < t->host->peerCount
-                   ? transport_enet_batch_add(t, from, idx, channel, flags, pk, out, &taken)
+                   ? transport_enet_batch_add(t, from, idx, channel, flags, call, out, &taken)
                    : 0;
     queue_lanes(t, idx, out, n);
-    if (!taken)
+    if (taken)
+        return;
+    ENetPacket *pk = transport_enet_call_packet(t, call);
+    if (pk)
         queue_state(t, idx, channel, pk, 1);
+    else
+        count_send_failed(t, 1);
 }
 
-/* One packet, many recipients: when the core forwards the packet we are
- * handing it (stamped in place: its own buffer, relay.h "Zero copy"), the
- * very same ENetPacket is queued to every recipient; ENet reference-counts
- * it and frees it after the last send. Other bytes (a held copy, a seal)
- * make one new packet for all of the call's recipients. A recipient that
- * takes batches gets it in its lane, sent at the flush. */
+/* One state, many recipients, one copy at most: when the core forwards
+ * the packet we are handing it (stamped in place: its own buffer, relay.h
+ * "Zero copy"), that very ENetPacket is every recipient's; ENet
+ * reference-counts it and frees it after the last send. Other bytes (a
+ * held copy, a seal) are copied once (a call, transport_enet_batch.c): a
+ * recipient that takes batches gets them in its lane, sent at the flush,
+ * and a packet is made of them only for those that need one, shared. */
 static void send_state(void *ctx, uint32_t from, const uint32_t *handles, size_t n,
                        uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
 {
     struct relay_enet *t = ctx;
-    ENetPacket *pk;
+    ENetPacket *own = NULL;
     t->queued = true;
     if (t->current && bytes == t->current->data && len == t->current->dataLength) {
         /* The received packet goes out again, with the downstream flags of
          * its mode (a sequenced state arrives sequenced, leaves unsequenced). */
-        pk = t->current;
-        pk->flags = (pk->flags & ~(enet_uint32)PROTO_FLAGS_MASK) | flags;
-    } else if (!(pk = enet_packet_create(bytes, len, flags))) {
+        own = t->current;
+        own->flags = (own->flags & ~(enet_uint32)PROTO_FLAGS_MASK) | flags;
+    }
+    uint32_t call = transport_enet_call_new(t, bytes, len, flags, own);
+    if (call == UINT32_MAX) {
         count_send_failed(t, n);
         return;
     }
-    pk->referenceCount++; /* ours until every recipient has it: a lane may let go of it */
     for (size_t i = 0; i < n; i++)
-        send_to(t, from, transport_enet_slot(t, handles[i]), channel, flags, pk);
-    transport_enet_release(t, pk);
+        send_to(t, from, transport_enet_slot(t, handles[i]), channel, flags, call);
 }
 
 static void disconnect_peer(void *ctx, uint32_t handle, enum proto_error_code why)

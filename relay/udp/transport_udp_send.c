@@ -153,8 +153,11 @@ static void udp_send_state(void *ctx, uint32_t from, const uint32_t *peers, size
     }
 }
 
-/* Control goes out at once with sendto(), after any queued states so that,
- * for one receiver, messages leave in the order the core produced them. */
+/* Control joins the queue, after the states queued before it (datagrams
+ * leave in queue order: for one receiver, messages leave in the order the
+ * core produced them), never in a batch: the receiver's next state starts
+ * a datagram of its own. A world's appeared and vanished notices, many a
+ * second, so cost no system call each, nor cut the queue short. */
 static void udp_send_control(void *ctx, uint32_t handle, const char *json, size_t len)
 {
     struct relay_udp *t = ctx;
@@ -172,15 +175,13 @@ static void udp_send_control(void *ctx, uint32_t handle, const char *json, size_
     if ((!t->relay || !relay_peer_joined(t->relay, handle)) &&
         !strangers_may_reply(&t->strangers, &t->slots[peer].addr, false, clock_now_us()))
         return; /* a verified endpoint whose join was refused: its one error */
-    transport_udp_flush(t);
-    const union netaddr *to = &t->slots[peer].addr;
-    while (sendto(t->fd, json, len, 0, &to->sa, netaddr_len(to)) < 0) {
-        if (errno == EINTR)
-            continue;
-        log_debug("relay: sendto: %s", strerror(errno));
-        transport_udp_count_failed(t, 1);
-        break;
-    }
+    if (t->nsend == UDP_SEND_BATCH || UDP_SEND_BYTES - t->sbuf_used < PROTO_BATCH_ENTRY_HEAD + len)
+        transport_udp_flush(t);
+    uint8_t *copy = t->sbuf + t->sbuf_used;
+    memcpy(copy + PROTO_BATCH_ENTRY_HEAD, json, len);
+    t->sbuf_used += PROTO_BATCH_ENTRY_HEAD + len;
+    queue_datagram(t, peer, copy, len);
+    t->slots[peer].open = -1; /* a message of its own */
 }
 
 /* No connection to close: forgetting the endpoint is all there is. */
