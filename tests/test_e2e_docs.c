@@ -877,6 +877,10 @@ static void makefile_packages(struct names *out)
             size_t n = strcspn(p, " \\\n");
             if (n == 0)
                 break;
+            if (*p == '$') { /* another X_PKGS's modules: read where it is set */
+                p += n;
+                continue;
+            }
             size_t k = 0, count = sizeof library_packages / sizeof library_packages[0];
             while (k < count && (strlen(library_packages[k].module) != n ||
                                  strncmp(library_packages[k].module, p, n) != 0))

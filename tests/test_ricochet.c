@@ -44,8 +44,10 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_MODE_UDP, 3);
     assert_int_equal(RICOCHET_MODE_TCP, 4);
     assert_int_equal(RICOCHET_MODE_WS, 5);
+    assert_int_equal(RICOCHET_MODE_STREAMS, 6);
     assert_int_equal(RICOCHET_TRANSPORT_DEFAULT, 0);
     assert_int_equal(RICOCHET_TRANSPORT_WEBRTC, 1);
+    assert_int_equal(RICOCHET_TRANSPORT_QUIC, 2);
     assert_int_equal(RICOCHET_EV_WELCOME, 0);
     assert_int_equal(RICOCHET_EV_STATE, 1);
     assert_int_equal(RICOCHET_EV_TOO_OLD, 2);
@@ -144,7 +146,7 @@ static void versions(void **state)
 static void mode_names_round_trip(void **state)
 {
     (void)state;
-    for (int m = RICOCHET_MODE_UNSEQUENCED; m <= RICOCHET_MODE_WS; m++) {
+    for (int m = RICOCHET_MODE_UNSEQUENCED; m <= RICOCHET_MODE_STREAMS; m++) {
         enum ricochet_mode back;
         const char *name = ricochet_mode_name((enum ricochet_mode)m);
         assert_non_null(name);
@@ -153,7 +155,7 @@ static void mode_names_round_trip(void **state)
         assert_int_equal(back, m);
     }
     enum ricochet_mode unchanged = RICOCHET_MODE_RELIABLE;
-    assert_null(ricochet_mode_name((enum ricochet_mode)6));
+    assert_null(ricochet_mode_name((enum ricochet_mode)7));
     assert_int_equal(ricochet_mode_parse("fast", &unchanged), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_mode_parse(NULL, &unchanged), RICOCHET_E_INVALID);
     assert_int_equal(unchanged, RICOCHET_MODE_RELIABLE);
