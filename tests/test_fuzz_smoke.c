@@ -35,7 +35,6 @@
 #include "fuzz/target_webrtc.c"
 #include "fuzz/target_http.c"
 
-#define SMOKE_MAX_SEEDS 256
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
 struct smoke_target {
@@ -108,18 +107,24 @@ static const char *smoke_corpus_root(char *buf, size_t cap)
     return buf;
 }
 
-static size_t smoke_load_seeds(const char *target, struct smoke_seed *seeds, size_t cap)
+/* Every file of the target's corpus, each in a buffer of its length
+ * (cut to SMOKE_MAX_INPUT); *n_out files. The caller frees them. */
+static struct smoke_seed *smoke_load_seeds(const char *target, size_t *n_out)
 {
     char root[512], dir[700];
     snprintf(dir, sizeof dir, "%s/%s", smoke_corpus_root(root, sizeof root), target);
+    *n_out = 0;
     DIR *d = opendir(dir);
     if (!d) {
         fprintf(stderr, "fuzz smoke: cannot open corpus %s\n", dir);
-        return 0;
+        return NULL;
     }
-    size_t n = 0;
+    size_t n = 0, cap = 0;
+    struct smoke_seed *seeds = NULL;
+    uint8_t *buf = malloc(SMOKE_MAX_INPUT);
+    assert_non_null(buf);
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < cap) {
+    while ((e = readdir(d)) != NULL) {
         char path[1024];
         if (e->d_name[0] == '.')
             continue;
@@ -127,16 +132,23 @@ static size_t smoke_load_seeds(const char *target, struct smoke_seed *seeds, siz
         FILE *f = fopen(path, "rb");
         if (!f)
             continue;
-        uint8_t *buf = malloc(SMOKE_MAX_INPUT);
-        assert_non_null(buf);
         size_t len = fread(buf, 1, SMOKE_MAX_INPUT, f);
         fclose(f);
-        seeds[n].data = buf;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            seeds = realloc(seeds, cap * sizeof *seeds);
+            assert_non_null(seeds);
+        }
+        seeds[n].data = malloc(len ? len : 1);
+        assert_non_null(seeds[n].data);
+        memcpy(seeds[n].data, buf, len);
         seeds[n].len = len;
         n++;
     }
     closedir(d);
-    return n;
+    free(buf);
+    *n_out = n;
+    return seeds;
 }
 
 /* Runs fn on an exact-size heap copy, so a read past the end is an ASan
@@ -247,8 +259,8 @@ static void smoke_mutate_once(struct rng *r, uint8_t *buf, size_t *len, size_t c
 
 static void smoke_run_target(const struct smoke_target *t)
 {
-    struct smoke_seed seeds[SMOKE_MAX_SEEDS];
-    size_t n_seeds = smoke_load_seeds(t->name, seeds, SMOKE_MAX_SEEDS);
+    size_t n_seeds;
+    struct smoke_seed *seeds = smoke_load_seeds(t->name, &n_seeds);
     const char *env_seed = getenv("RICOCHET_FUZZ_SEED");
     const char *env_iters = getenv("RICOCHET_FUZZ_ITERS");
     uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 1;
@@ -300,6 +312,7 @@ static void smoke_run_target(const struct smoke_target *t)
                   n_seeds, iters, (unsigned long long)seed);
     for (size_t i = 0; i < n_seeds; i++)
         free(seeds[i].data);
+    free(seeds);
 }
 
 static void test_fuzz_target(void **state)
