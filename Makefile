@@ -25,7 +25,11 @@
 #   make bench-webrtc the ENet modes over WebRTC beside the others at 0 and 5%
 #                   loss, the relay's CPU over WebRTC against sealed ENet, and
 #                   rtc-cost (bench-webrtc-reference: into bench/results/webrtc/)
-#   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
+#   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each), from
+#                   the kept corpora (tests/fuzz/corpus/), which it only reads
+#   make fuzz-long  every decoder FUZZ_MINUTES=N minutes (default 10), what it
+#                   found merged back into the kept corpora, minimized
+#                   (both: FUZZ_TARGETS="control http" for some only)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
 #   make deps       install missing Debian packages (or print the command)
@@ -160,7 +164,8 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http
+FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http ippacket tcpstream \
+    enetguard dtlsview
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc rtc \
@@ -171,6 +176,10 @@ fuzz_statescan_LIBS := netsim proto/enet proto stats sys
 fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc rtc proto stats sys
 fuzz_http_LIBS := relay/ws proto stats sys
+fuzz_ippacket_LIBS := netsim proto/enet proto stats sys
+fuzz_tcpstream_LIBS := netsim proto/enet proto stats sys
+fuzz_enetguard_LIBS := relay/enet proto/enet proto stats sys
+fuzz_dtlsview_LIBS := netsim proto/enet proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
@@ -189,7 +198,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference \
-        fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
+        fuzz fuzz-long fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -527,10 +536,19 @@ bench-guards bench-guards-reference:
 	bench/guards.sh $(BUILD)/bin build/asan/tests $(GUARDS_DIR) $(REPEAT)
 
 FUZZ_SECONDS ?= 30
+FUZZ_MINUTES ?= 10
+FUZZ_TARGETS ?=
 fuzz:
 	@.ci/deps test
 	@$(MAKE) --no-print-directory fuzzers
-	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS)
+	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Every target for minutes, from its kept corpus; what it found goes back
+# into tests/fuzz/corpus/, minimized (commit it: coverage grows run to run).
+fuzz-long:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory fuzzers
+	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh -m $$(( $(FUZZ_MINUTES) * 60 )) $(FUZZ_TARGETS)
 
 # The libFuzzer programs only (clang, in their own build folder).
 fuzzers:

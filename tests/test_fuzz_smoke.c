@@ -34,6 +34,10 @@
 #include "fuzz/target_ticket.c"
 #include "fuzz/target_webrtc.c"
 #include "fuzz/target_http.c"
+#include "fuzz/target_ippacket.c"
+#include "fuzz/target_tcpstream.c"
+#include "fuzz/target_enetguard.c"
+#include "fuzz/target_dtlsview.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -55,6 +59,10 @@ static const struct smoke_target smoke_targets[] = {
     { "ticket", fuzz_target_ticket, 1024, 0, 20000 },
     { "webrtc", fuzz_target_webrtc, 1500, 1, 20000 },
     { "http", fuzz_target_http, 9000, 0, 20000 },
+    { "ippacket", fuzz_target_ippacket, 1500, 0, 50000 },
+    { "tcpstream", fuzz_target_tcpstream, 8192, 0, 20000 },
+    { "enetguard", fuzz_target_enetguard, 1500, 0, 50000 },
+    { "dtlsview", fuzz_target_dtlsview, 2048, 0, 20000 },
 };
 
 struct smoke_seed {
