@@ -147,7 +147,7 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 # rtc-cost (bench/rtc_cost_main.c): what a WebRTC session costs the
 # relay's webrtc modules; a benchmark tool, not installed (make bench-webrtc).
 RTC_COST := $(BUILD)/bin/rtc-cost
-RTC_COST_LIBS := harness relay/webrtc rtc proto stats sys
+RTC_COST_LIBS := bench harness relay/webrtc rtc proto stats sys
 RTC_COST_PKGS := libsodium libcjson usrsctp openssl
 
 # Tests: one binary per tests/test_*.c, with the tests' support files and
