@@ -37,7 +37,8 @@ http:9000
 ippacket:1500
 tcpstream:8192
 enetguard:1500
-dtlsview:2048"
+dtlsview:2048
+wsframes:8192"
 
 want() {
     [ -z "$selected" ] && return 0
