@@ -247,11 +247,12 @@ static void claims_checked_before_minting(void **state)
 }
 
 /* The longest claims fit the declared maxima. */
-static void largest_ticket_fits(void **state)
+/* The longest claims: the longest room and name, and the most relays, each
+ * the longest endpoint. */
+static struct ticket_claims largest_claims(void)
 {
-    (void)state;
     struct ticket_claims c = claims_for("rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr",
-                                        "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"), read, opened;
+                                        "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
     c.fleet[0] = '\0';
     c.n_relays = TICKET_RELAYS_MAX;
     for (int i = 0; i < TICKET_RELAYS_MAX; i++) {
@@ -259,6 +260,13 @@ static void largest_ticket_fits(void **state)
                  "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
         c.relays[i][38] = (char)('0' + i);
     }
+    return c;
+}
+
+static void largest_ticket_fits(void **state)
+{
+    (void)state;
+    struct ticket_claims c = largest_claims(), read, opened;
     assert_int_equal(strlen(c.relays[0]), TICKET_ENDPOINT_MAX);
     char pass[TICKET_PASS_TEXT_MAX + 1];
     mint_and_read(&key_new, &c, pass, &read);
@@ -285,15 +293,7 @@ static void whole_ticket_is_told_to_send_its_pass(void **state)
     assert_string_equal(why, TICKET_WHOLE_TEXT);
     assert_string_equal(opened.room, ""); /* nothing of it taken */
     /* the longest ticket, past any pass's length */
-    struct ticket_claims big = claims_for("rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr",
-                                          "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
-    big.fleet[0] = '\0';
-    big.n_relays = TICKET_RELAYS_MAX;
-    for (int i = 0; i < TICKET_RELAYS_MAX; i++) {
-        snprintf(big.relays[i], sizeof big.relays[i],
-                 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
-        big.relays[i][38] = (char)('0' + i);
-    }
+    struct ticket_claims big = largest_claims();
     assert_true(ticket_mint(&key_new, &big, text, sizeof text) > TICKET_PASS_TEXT_MAX);
     assert_int_equal(ticket_verify(text, keys, 2, &self, NOW, &opened, why, sizeof why),
                      PROTO_ERROR_TICKET_MALFORMED);
