@@ -32,7 +32,11 @@
 #   make bench-webrtc the ENet modes over WebRTC beside the others at 0 and 5%
 #                   loss, the relay's CPU over WebRTC against sealed ENet, and
 #                   rtc-cost (bench-webrtc-reference: into bench/results/webrtc/)
-#   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each)
+#   make fuzz       libFuzzer runs of every decoder (FUZZ_SECONDS=N each), from
+#                   the kept corpora (tests/fuzz/corpus/), which it only reads
+#   make fuzz-long  every decoder FUZZ_MINUTES=N minutes (default 10), what it
+#                   found merged back into the kept corpora, minimized
+#                   (both: FUZZ_TARGETS="control http" for some only)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
 #   make deps       install missing Debian packages (or print the command)
@@ -161,7 +165,7 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 # rtc-cost (bench/rtc_cost_main.c): what a WebRTC session costs the
 # relay's webrtc modules; a benchmark tool, not installed (make bench-webrtc).
 RTC_COST := $(BUILD)/bin/rtc-cost
-RTC_COST_LIBS := harness relay/webrtc rtc proto stats sys
+RTC_COST_LIBS := bench harness relay/webrtc rtc proto stats sys
 RTC_COST_PKGS := libsodium libcjson usrsctp openssl
 # world-cost (bench/world_cost_main.c): what one world costs the relay's
 # core by itself, on a fake clock (for callgrind); not installed. It links
@@ -184,7 +188,8 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic
+FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic ippacket \
+    tcpstream enetguard dtlsview wsframes
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
@@ -196,6 +201,11 @@ fuzz_ticket_LIBS := proto stats sys
 fuzz_webrtc_LIBS := relay/webrtc rtc proto stats sys
 fuzz_http_LIBS := relay/ws proto stats sys
 fuzz_quic_LIBS := relay/quic relay/core proto stats sys
+fuzz_ippacket_LIBS := netsim proto/enet proto stats sys
+fuzz_tcpstream_LIBS := netsim proto/enet proto stats sys
+fuzz_enetguard_LIBS := relay/enet proto/enet proto stats sys
+fuzz_dtlsview_LIBS := netsim proto/enet proto stats sys
+fuzz_wsframes_LIBS := $(fuzz_relay_LIBS)
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls
 FUZZ_BUILD ?= build/fuzz
@@ -216,7 +226,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
-        fuzz fuzzers fuzz-targets soak deps install uninstall clean FORCE
+        fuzz fuzz-long fuzzers fuzz-targets soak deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -616,10 +626,19 @@ bench-guards bench-guards-reference:
 	bench/guards.sh $(BUILD)/bin build/asan/tests $(GUARDS_DIR) $(REPEAT)
 
 FUZZ_SECONDS ?= 30
+FUZZ_MINUTES ?= 10
+FUZZ_TARGETS ?=
 fuzz:
 	@.ci/deps test
 	@$(MAKE) --no-print-directory fuzzers
-	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS)
+	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Every target for minutes, from its kept corpus; what it found goes back
+# into tests/fuzz/corpus/, minimized (commit it: coverage grows run to run).
+fuzz-long:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory fuzzers
+	FUZZ_BUILD=$(FUZZ_BUILD) tests/fuzz/run.sh -m $$(( $(FUZZ_MINUTES) * 60 )) $(FUZZ_TARGETS)
 
 # The libFuzzer programs only (clang, in their own build folder).
 fuzzers:

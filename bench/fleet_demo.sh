@@ -76,12 +76,12 @@ echo "relays sharing a directory in Redis that says which relay holds each room.
 echo "A client needs one address: any relay sends it on (moved) to its room's relay."
 echo
 
-# 1. The directory: redis-server on a free loopback port, no persistence.
+# 1. The directory: redis-server on a free loopback port, no persistence, working in $tmp.
 redis_port=""
 for try in 1 2 3 4 5; do
     p=$(( (($$ + try * 7919) % 20000) + 30000 ))
     setpriv --pdeathsig KILL redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no \
-        >"$tmp/redis.out" 2>&1 &
+        --dir "$tmp" >"$tmp/redis.out" 2>&1 &
     rpid=$!
     i=0
     while [ $i -lt 30 ] && kill -0 "$rpid" 2>/dev/null &&

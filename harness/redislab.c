@@ -27,10 +27,24 @@ static int discovered(const struct redislab *l)
     return 1;
 }
 
+/* Whether the replica has its copy of the primary (its link up). */
+static int replica_synced(const struct redislab *l)
+{
+    char info[2048];
+    ssize_t n = redisproc_ask(&l->node[1], "INFO replication", info, sizeof info - 1);
+    if (n <= 0)
+        return 0;
+    info[n] = '\0';
+    return strstr(info, "master_link_status:up") != NULL;
+}
+
 int redislab_start(struct redislab *l, unsigned down_ms, char *err, size_t err_cap)
 {
     memset(l, 0, sizeof *l);
-    if (redisproc_start(&l->node[0], err, err_cap) != 0)
+    /* The replica's first sync is a whole copy, sent at once (Redis waits
+     * 5 s by default for more replicas to send it to). */
+    const char *primary[] = {"--repl-diskless-sync-delay", "0", NULL};
+    if (redisproc_start_with(&l->node[0], primary, err, err_cap) != 0)
         return -1;
     char of[16];
     snprintf(of, sizeof of, "%u", l->node[0].port);
@@ -50,6 +64,12 @@ int redislab_start(struct redislab *l, unsigned down_ms, char *err, size_t err_c
         if (clock_now_ms() > end) {
             snprintf(err, err_cap, "sentinels did not find the replica and each other "
                      "within %d s", DISCOVERY_MS / 1000);
+            goto fail;
+        }
+    for (uint64_t end = clock_now_ms() + DISCOVERY_MS; !replica_synced(l); clock_sleep_ms(50))
+        if (clock_now_ms() > end) {
+            snprintf(err, err_cap, "the replica did not sync with the primary within %d s",
+                     DISCOVERY_MS / 1000);
             goto fail;
         }
     return 0;

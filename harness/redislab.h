@@ -22,7 +22,9 @@ struct redislab {
 
 /* Starts them (sentinels deciding a primary is down after down_ms) and
  * waits until every sentinel knows the replica and the other sentinels,
- * so that a failover can happen. Returns 0, or -1 with a message. */
+ * so that a failover can happen, and the replica has its first copy of
+ * the primary (so that what is written next reaches it). Returns 0, or -1
+ * with a message. */
 int redislab_start(struct redislab *l, unsigned down_ms, char *err, size_t err_cap);
 
 /* Which node the sentinels name the primary now (0 or 1), -1 if none

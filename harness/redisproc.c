@@ -123,21 +123,56 @@ static int wait_up(struct redisproc *r, char *err, size_t err_cap)
     return 0;
 }
 
+/* A new temporary folder for r (r->dir). Returns 0 or -1 with a message. */
+static int make_folder(struct redisproc *r, const char *what, char *err, size_t err_cap)
+{
+    snprintf(r->dir, sizeof r->dir, "/tmp/ricochet-%s-XXXXXX", what);
+    if (!mkdtemp(r->dir)) {
+        snprintf(err, err_cap, "%s: mkdtemp: %s", what, strerror(errno));
+        r->dir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes r's folder and what is in it (Redis writes files, not folders). */
+static void remove_folder(struct redisproc *r)
+{
+    if (!r->dir[0])
+        return;
+    DIR *d = opendir(r->dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[sizeof r->dir + 300];
+        snprintf(path, sizeof path, "%s/%s", r->dir, e->d_name);
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(r->dir);
+    r->dir[0] = '\0';
+    r->conf[0] = '\0';
+}
+
 static int start_on_port(struct redisproc *r, char *err, size_t err_cap)
 {
     char dir[1024], port[8];
-    if (redis_dir("redis-server", dir, sizeof dir, err, err_cap) != 0)
+    if (redis_dir("redis-server", dir, sizeof dir, err, err_cap) != 0 ||
+        make_folder(r, "redis", err, err_cap) != 0)
         return -1;
     snprintf(port, sizeof port, "%u", r->port);
-    const char *args[12 + REDISPROC_EXTRA_MAX] = {"--port", port, "--bind", "127.0.0.1",
+    const char *args[15 + REDISPROC_EXTRA_MAX] = {"--port", port, "--bind", "127.0.0.1",
                                                   "--save", "", "--appendonly", "no",
-                                                  "--daemonize", "no"};
-    size_t n = 10;
+                                                  "--daemonize", "no", "--dir", r->dir,
+                                                  "--dbfilename", "dump.rdb"};
+    size_t n = 14;
     for (size_t i = 0; i < r->n_extra; i++)
         args[n++] = r->extra[i];
     args[n] = NULL;
-    if (spawn_start(&r->proc, dir, "redis-server", args, err, err_cap) != 0)
+    if (spawn_start(&r->proc, dir, "redis-server", args, err, err_cap) != 0) {
+        remove_folder(r);
         return -1;
+    }
     return wait_up(r, err, err_cap);
 }
 
@@ -164,29 +199,26 @@ int redisproc_start_with(struct redisproc *r, const char *const *extra, char *er
     return start_on_port(r, err, err_cap);
 }
 
-/* Writes a sentinel's config file into a new temporary folder. */
+/* Writes a sentinel's config file into a new temporary folder, which is
+ * also its working directory (`dir`). */
 static int sentinel_conf(struct redisproc *r, const char *master, uint16_t primary_port,
                          int quorum, unsigned down_ms, char *err, size_t err_cap)
 {
-    char folder[] = "/tmp/ricochet-sentinel-XXXXXX";
-    if (!mkdtemp(folder)) {
-        snprintf(err, err_cap, "sentinel: mkdtemp: %s", strerror(errno));
+    if (make_folder(r, "sentinel", err, err_cap) != 0)
         return -1;
-    }
-    snprintf(r->conf, sizeof r->conf, "%s/sentinel.conf", folder);
+    snprintf(r->conf, sizeof r->conf, "%s/sentinel.conf", r->dir);
     FILE *f = fopen(r->conf, "w");
     if (!f) {
         snprintf(err, err_cap, "sentinel: %s: %s", r->conf, strerror(errno));
-        rmdir(folder);
-        r->conf[0] = '\0';
+        remove_folder(r);
         return -1;
     }
-    fprintf(f, "port %u\nbind 127.0.0.1\ndaemonize no\n"
+    fprintf(f, "port %u\nbind 127.0.0.1\ndaemonize no\ndir %s\n"
                "sentinel monitor %s 127.0.0.1 %u %d\n"
                "sentinel down-after-milliseconds %s %u\n"
                "sentinel failover-timeout %s %u\n"
                "sentinel parallel-syncs %s 1\n",
-            r->port, master, (unsigned)primary_port, quorum, master, down_ms, master,
+            r->port, r->dir, master, (unsigned)primary_port, quorum, master, down_ms, master,
             4 * down_ms, master);
     fclose(f);
     return 0;
@@ -221,21 +253,7 @@ void redisproc_stop(struct redisproc *r)
         spawn_stop(&r->proc, SIGTERM, 3000);
     spawn_free(&r->proc);
     memset(&r->proc, 0, sizeof r->proc);
-    if (!r->conf[0])
-        return;
-    /* A sentinel rewrites its config and may leave more: the folder goes whole. */
-    char folder[sizeof r->conf];
-    snprintf(folder, sizeof folder, "%s", r->conf);
-    *strrchr(folder, '/') = '\0';
-    DIR *d = opendir(folder);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        char path[sizeof folder + 300];
-        snprintf(path, sizeof path, "%s/%s", folder, e->d_name);
-        if (e->d_name[0] != '.')
-            unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(folder);
-    r->conf[0] = '\0';
+    /* Redis rewrites and leaves files there (a sentinel its config, a
+     * replica dump.rdb): the folder goes whole. */
+    remove_folder(r);
 }

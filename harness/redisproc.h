@@ -2,7 +2,13 @@
  * 127.0.0.1 port, no persistence, no config file: the fleet's directory
  * for the bench, and for the tests (through tests/support/redis.h); with
  * more arguments (TLS, a replica of another); and a throwaway
- * redis-sentinel watching one of them. */
+ * redis-sentinel watching one of them.
+ *
+ * Each works in a temporary folder of its own (redis-server's --dir, a
+ * sentinel's config and `dir`), removed whole when it stops: what Redis
+ * writes on its own (a replica's copy of its primary after a full sync,
+ * dump.rdb; a sentinel's rewritten config) never lands in the caller's
+ * working directory. */
 #ifndef RICOCHET_REDISPROC_H
 #define RICOCHET_REDISPROC_H
 
@@ -20,7 +26,8 @@ struct redisproc {
     char url[64]; /* "redis://127.0.0.1:PORT" */
     char extra[REDISPROC_EXTRA_MAX][256]; /* kept for a restart */
     size_t n_extra;
-    char conf[96]; /* a sentinel's config file (its directory goes with it), "" = none */
+    char dir[64];  /* its temporary folder, removed whole when it stops, "" = none */
+    char conf[96]; /* a sentinel's config file (in dir), "" = none */
 };
 
 /* Starts redis-server on a free loopback port and waits up to 5 s until it
@@ -43,7 +50,8 @@ int redisproc_start_sentinel(struct redisproc *r, const char *master, uint16_t p
                              int quorum, unsigned down_ms, char *err, size_t err_cap);
 
 /* Starts it again on the same port after redisproc_stop (its data is
- * gone, as after a restart without persistence). Returns 0 or -1. */
+ * gone, as after a restart without persistence; a new folder). Returns 0
+ * or -1. */
 int redisproc_restart(struct redisproc *r, char *err, size_t err_cap);
 
 /* How many keys match pattern (KEYS: for a throwaway server only; the

@@ -53,7 +53,9 @@ enum proto_ctl_type {
 #define PROTO_AOI_MAX 1e5f  /* largest radius */
 
 #define PROTO_COOKIE_LEN 16 /* hex digits of a plain-UDP return-routability cookie */
-#define PROTO_TICKET_MAX 515 /* characters of a ticket's pass (TICKET_PASS_TEXT_MAX) */
+#define PROTO_TICKET_MAX 952 /* characters of a join's ticket: a whole ticket's
+                                (TICKET_TEXT_MAX), so that one sent in place of its
+                                pass is told so; a pass is at most 515 */
 #define PROTO_HEX16_LEN 32   /* hex digits of 16 bytes: a join's nonce, a salt, its tag */
 #define PROTO_HOST_MAX 63   /* bytes in a moved's host, NUL excluded */
 

@@ -11,7 +11,7 @@ _Static_assert(TICKET_PASS_HEADER == 1 + 4 + 8 + 8 + NONCE_BYTES, "pass header l
 _Static_assert(TICKET_ID_BYTES == crypto_aead_xchacha20poly1305_ietf_ABYTES, "id is the tag");
 _Static_assert(1 + TICKET_FLEET_MAX + 1 <= 1 + 1 + TICKET_RELAYS_MAX * (1 + TICKET_ENDPOINT_MAX),
                "a fleet is shorter than the most relays");
-_Static_assert(TICKET_PASS_TEXT_MAX == PROTO_TICKET_MAX, "a join holds a pass");
+_Static_assert(TICKET_TEXT_MAX == PROTO_TICKET_MAX, "a join holds a whole ticket, to say so");
 _Static_assert(TICKET_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "key size");
 
 /* A cursor over a caller's buffer; ok turns false at the first overrun. */
@@ -314,10 +314,22 @@ static enum proto_error_code refuse(enum proto_error_code code, char *why, size_
     return code;
 }
 
-enum proto_error_code ticket_verify(const char *pass, const struct ticket_key *keys,
-                                    size_t n_keys, const struct ticket_self *self,
-                                    uint64_t now_s, struct ticket_claims *cl, char *why,
-                                    size_t why_cap)
+/* Is text a whole ticket (what mint gives the player) rather than its
+ * pass? Asked only of what failed as a pass, so a pass is never taken for
+ * one. */
+static bool whole_ticket(const char *text)
+{
+    struct ticket_claims c;
+    char pass[TICKET_PASS_TEXT_MAX + 1];
+    bool whole = ticket_read(text, &c, pass, sizeof pass) == 0;
+    sodium_memzero(&c, sizeof c);
+    return whole;
+}
+
+static enum proto_error_code verify_pass(const char *pass, const struct ticket_key *keys,
+                                         size_t n_keys, const struct ticket_self *self,
+                                         uint64_t now_s, struct ticket_claims *cl, char *why,
+                                         size_t why_cap)
 {
     uint8_t bytes[TICKET_PASS_MAX];
     uint32_t key_id;
@@ -343,4 +355,18 @@ enum proto_error_code ticket_verify(const char *pass, const struct ticket_key *k
         return refuse(PROTO_ERROR_TICKET_WRONG_RELAY, why, why_cap,
                       cl->fleet[0] ? "valid in another fleet" : "valid on other relays");
     return PROTO_ERROR_NONE;
+}
+
+enum proto_error_code ticket_verify(const char *pass, const struct ticket_key *keys,
+                                    size_t n_keys, const struct ticket_self *self,
+                                    uint64_t now_s, struct ticket_claims *cl, char *why,
+                                    size_t why_cap)
+{
+    enum proto_error_code code = verify_pass(pass, keys, n_keys, self, now_s, cl, why, why_cap);
+    if (code == PROTO_ERROR_NONE || code == PROTO_ERROR_TICKET_WRONG_RELAY ||
+        !whole_ticket(pass))
+        return code;
+    /* Read as a pass, a ticket's first bytes give a time of nonsense. */
+    memset(cl, 0, sizeof *cl);
+    return refuse(PROTO_ERROR_TICKET_MALFORMED, why, why_cap, TICKET_WHOLE_TEXT);
 }

@@ -106,10 +106,16 @@ int ticket_read(const char *text, struct ticket_claims *claims, char *pass, size
  * one. */
 int ticket_pass_id(const char *pass, uint8_t id[TICKET_ID_BYTES]);
 
+/* What a relay says of a whole ticket sent where its pass belongs (a
+ * backend's mistake: the ticket also holds the session keys, in clear). */
+#define TICKET_WHOLE_TEXT "a whole ticket was sent, not its pass: send only the pass " \
+                          "(the ticket's keys stay with the player)"
+
 /* Relay side: checks pass (NUL-terminated base64url) against keys[0..n)
  * at now_s (Unix seconds) for self. On success fills claims and returns
  * PROTO_ERROR_NONE; otherwise one of PROTO_ERROR_TICKET_MALFORMED,
  * _EXPIRED, _TAMPERED, _WRONG_RELAY, and why (if not NULL) gets one line.
+ * A whole ticket in place of its pass is _MALFORMED, TICKET_WHOLE_TEXT.
  * Whether the pass is in use (replayed) is the caller's to know. */
 enum proto_error_code ticket_verify(const char *pass, const struct ticket_key *keys,
                                     size_t n_keys, const struct ticket_self *self,

@@ -282,6 +282,36 @@ static void nonce_salt_and_tag(void **state)
                      PROTO_E_MISSING);
 }
 
+/* A join with a ticket may leave out its room and name (the ticket's
+ * count), whatever its version: a version-2 join with a ticket decodes, and
+ * the relay answers it bad_version ("upgrade the client"), not
+ * missing_field. Without a ticket (or with an empty one) both are needed,
+ * and given ones must be valid. The fuzz target's reading of a join
+ * (tests/fuzz/target_control.c) holds to the same. */
+static void ticketed_join_names_nothing(void **state)
+{
+    (void)state;
+    const char *v2 = "{\"type\":\"join\",\"version\":2,\"room\":\"lobby\",\"ticket\":\"a\"}";
+    assert_int_equal(decode(v2), PROTO_OK);
+    assert_int_equal(msg->version, 2);
+    assert_string_equal(msg->ticket, "a");
+    assert_string_equal(msg->room, "lobby");
+    assert_string_equal(msg->name, "");
+    /* sent again, it says its room, its ticket and no name */
+    int n = proto_control_encode(buf, sizeof buf, msg);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "\"ticket\":\"a\""));
+    assert_null(strstr(buf, "\"name\""));
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":3,\"ticket\":\"a\"}"), PROTO_OK);
+    assert_string_equal(msg->room, "");
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"room\":\"lobby\"}"),
+                     PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":3,\"room\":\"lobby\","
+                            "\"ticket\":\"\"}"), PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"join\",\"version\":2,\"ticket\":\"a\","
+                            "\"name\":\"\"}"), PROTO_E_VALUE);
+}
+
 static void join_defaults_and_unknown_fields(void **state)
 {
     (void)state;
@@ -636,6 +666,7 @@ int main(void)
         cmocka_unit_test(init_clears_all_but_the_roster),
         cmocka_unit_test(nonce_salt_and_tag),
         cmocka_unit_test(join_defaults_and_unknown_fields),
+        cmocka_unit_test(ticketed_join_names_nothing),
         cmocka_unit_test(clock_messages_round_trip),
         cmocka_unit_test(welcome_round_trip_with_roster),
         cmocka_unit_test(notices_round_trip),

@@ -560,18 +560,19 @@ static void redis_server_dies_with_its_test(void **state)
     assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
+    struct redisproc r;
     if (pid == 0) {
-        struct redisproc r;
         char e[256];
-        uint16_t port = redisproc_start(&r, e, sizeof e) == 0 ? r.port : 0;
-        if (write(fds[1], &port, sizeof port) != sizeof port)
-            port = 0;
-        _exit(port ? 0 : 1); /* no atexit handlers: as if killed */
+        if (redisproc_start(&r, e, sizeof e) != 0)
+            r.port = 0;
+        if (write(fds[1], &r, sizeof r) != sizeof r)
+            r.port = 0;
+        _exit(r.port ? 0 : 1); /* no atexit handlers: as if killed */
     }
     close(fds[1]);
-    uint16_t port = 0;
-    assert_int_equal(read(fds[0], &port, sizeof port), sizeof port);
+    assert_int_equal(read(fds[0], &r, sizeof r), sizeof r);
     close(fds[0]);
+    uint16_t port = r.port;
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -579,6 +580,9 @@ static void redis_server_dies_with_its_test(void **state)
     while (port_accepts(port) && clock_now_ms() < deadline)
         clock_sleep_ms(20);
     assert_false(port_accepts(port));
+    /* Its folder stays, as a killed test's would: taken away here. */
+    memset(&r.proc, 0, sizeof r.proc);
+    redisproc_stop(&r);
 }
 
 int main(void)

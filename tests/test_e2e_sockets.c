@@ -293,6 +293,60 @@ static void udp_relay_carries_the_library(void **unused)
     spawn_free(&p);
 }
 
+/* A member that announced its clock once, before the other joined: the
+ * later joiner still learns it (from the member's states on), so its
+ * states' one-way latency is known. The teaching relays send no roster
+ * and no notices: a client knows a member only once a state of it came,
+ * and takes its clock only then. ann is by hand (one clock, never
+ * again), ben the library. */
+static void late_joiner_learns_the_clock(uint16_t port, bool stream, enum proto_mode mode)
+{
+    static struct hand ann;
+    static struct harness_rec r;
+    static struct lat_seen w;
+    memset(&r, 0, sizeof r);
+    memset(&w, 0, sizeof w);
+    hand_connect(&ann, stream, port);
+    assert_true(hand_join(&ann, "lobby", "ann") > 0);
+    const char *clock = "{\"type\":\"clock\",\"offset_us\":0,\"bound_us\":5}";
+    hand_send(&ann, clock, strlen(clock));
+    hand_drain(&ann, &ann, 100); /* the relay has it before ben joins */
+    r.user = &w;
+    r.n = 1;
+    r.c[0] = harness_client(port, "lobby", "ben", mode, false);
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    uint8_t st[PROTO_STATE_SIZE];
+    uint64_t deadline = clock_now_ms() + 3000;
+    for (uint32_t k = 1; !w.known[0] && clock_now_ms() < deadline; k++) {
+        struct proto_state s = {.sender = 99, .seq = k, .send_us = clock_now_us()};
+        assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+        hand_send(&ann, st, sizeof st);
+        hand_drain(&ann, &ann, 0);
+        harness_poll_for(r.c, 1, 50, on_latency, &r);
+    }
+    assert_true(r.states[0][ann.id] > 0);
+    assert_true(w.known[0]); /* without ann's clock: never */
+    ricochet_close(r.c[0]);
+    close(ann.fd);
+}
+
+static void tcp_relay_tells_late_joiners_the_clock(void **unused)
+{
+    (void)unused;
+    struct spawn_proc p;
+    late_joiner_learns_the_clock(start_example(&p, "tcp_relay"), true, PROTO_MODE_TCP);
+    spawn_free(&p);
+}
+
+static void udp_relay_tells_late_joiners_the_clock(void **unused)
+{
+    (void)unused;
+    struct spawn_proc p;
+    late_joiner_learns_the_clock(start_example(&p, "udp_relay"), false, PROTO_MODE_UDP);
+    spawn_free(&p);
+}
+
 #define TCP_STATES 50
 
 static bool all_disconnected(void *ctx)
@@ -434,6 +488,8 @@ int main(void)
         cmocka_unit_test(tcp_relay_forwards),
         cmocka_unit_test(udp_relay_carries_the_library),
         cmocka_unit_test(tcp_relay_carries_the_library),
+        cmocka_unit_test(tcp_relay_tells_late_joiners_the_clock),
+        cmocka_unit_test(udp_relay_tells_late_joiners_the_clock),
         cmocka_unit_test(stream_not_in_frames),
         cmocka_unit_test(command_lines),
     };

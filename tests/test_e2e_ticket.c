@@ -12,7 +12,9 @@
  * the wall clock; ricochet-bot --ticket @FILE, one per bot, and a warning
  * for a ticket given inline; mint's tickets say their session must be
  * sealed (--clear: may run in clear), and a relay without --encrypt
- * refuses them; a version-2 client's ticketed join is told to upgrade. */
+ * refuses them; a version-2 client's ticketed join is told to upgrade; a
+ * whole ticket sent where its pass belongs is told so on every edge (enet,
+ * udp, tcp, ws, and webrtc's offer, its bearer). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,8 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "../client/client.h"
 #include "../sys/clock.h"
@@ -452,6 +458,184 @@ static void bot_with_tickets(void **state)
     spawn_free(&relay);
 }
 
+/* ---- a whole ticket where its pass belongs, on every edge ---- */
+
+/* The join of a client that sent the whole ticket (as mint prints it). */
+static int whole_join(const char *ticket, const char *cookie, char *json, size_t cap)
+{
+    return snprintf(json, cap, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\","
+                    "\"mode\":\"%s\"%s%s%s}", ticket, cookie ? "udp" : "unsequenced",
+                    cookie ? ",\"cookie\":\"" : "", cookie ? cookie : "", cookie ? "\"" : "");
+}
+
+/* The relay's answer is the error that says what was sent. */
+static void told_whole(const struct proto_control *m, const char *edge)
+{
+    if (m->type != PROTO_CTL_ERROR || strcmp(m->code, "ticket_malformed") != 0 ||
+        strcmp(m->text, TICKET_WHOLE_TEXT) != 0)
+        fail_msg("%s: not told to send the pass: %s %s", edge, m->code, m->text);
+}
+
+static int stream_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = raw_loopback(port);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {.tv_sec = WAIT_MS / 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Reads fd until it holds n bytes past *have (buf of cap); false at its end. */
+static bool stream_fill(int fd, uint8_t *buf, size_t cap, size_t *have, size_t n)
+{
+    while (*have < n) {
+        ssize_t got = n <= cap ? recv(fd, buf + *have, cap - *have, 0) : -1;
+        if (got <= 0)
+            return false;
+        *have += (size_t)got;
+    }
+    return true;
+}
+
+/* The tcp edge: the join in a frame (2 bytes of length), the error in one. */
+static void whole_over_tcp(uint16_t port, const char *json, struct proto_control *m)
+{
+    int fd = stream_connect(port);
+    size_t len = strlen(json), have = 0;
+    uint8_t frame[2 + TICKET_TEXT_MAX + 128] = {(uint8_t)(len >> 8), (uint8_t)len}, in[2048];
+    memcpy(frame + 2, json, len);
+    assert_int_equal(send(fd, frame, 2 + len, 0), (ssize_t)(2 + len));
+    assert_true(stream_fill(fd, in, sizeof in, &have, 2));
+    size_t n = (size_t)in[0] << 8 | in[1];
+    assert_true(stream_fill(fd, in, sizeof in, &have, 2 + n));
+    char why[128];
+    assert_int_equal(proto_control_decode((char *)in + 2, n, m, why, sizeof why), PROTO_OK);
+    close(fd);
+}
+
+/* The ws edge: the upgrade, the join in a masked text frame, the error in
+ * a frame of the relay's (unmasked, short). */
+static void whole_over_ws(uint16_t port, const char *json, struct proto_control *m)
+{
+    int fd = stream_connect(port);
+    const char *req = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    uint8_t in[4096], frame[8 + TICKET_TEXT_MAX + 128] = {0x81, 0x80 | 126};
+    size_t have = 0, len = strlen(json), head = 0;
+    while (!head) {
+        assert_true(stream_fill(fd, in, sizeof in, &have, have + 1));
+        uint8_t *end = memmem(in, have, "\r\n\r\n", 4);
+        head = end ? (size_t)(end + 4 - in) : 0;
+    }
+    assert_memory_equal(in, "HTTP/1.1 101", 12);
+    frame[2] = (uint8_t)(len >> 8);
+    frame[3] = (uint8_t)len;
+    memcpy(frame + 4, "\x12\x34\x56\x78", 4); /* the mask */
+    for (size_t i = 0; i < len; i++)
+        frame[8 + i] = (uint8_t)(json[i] ^ frame[4 + i % 4]);
+    assert_int_equal(send(fd, frame, 8 + len, 0), (ssize_t)(8 + len));
+    assert_true(stream_fill(fd, in, sizeof in, &have, head + 2));
+    size_t n = in[head + 1] & 0x7f, at = head + 2;
+    if (n == 126) {
+        assert_true(stream_fill(fd, in, sizeof in, &have, head + 4));
+        n = (size_t)in[head + 2] << 8 | in[head + 3];
+        at += 2;
+    }
+    assert_true(stream_fill(fd, in, sizeof in, &have, at + n));
+    char why[128];
+    assert_int_equal(proto_control_decode((char *)in + at, n, m, why, sizeof why), PROTO_OK);
+    close(fd);
+}
+
+/* WebRTC: the offer POSTed to /rtc with the whole ticket as its bearer:
+ * 403, saying what was sent. */
+static void whole_as_bearer(uint16_t port, const char *ticket)
+{
+    static const char offer[] =
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+        "a=ice-ufrag:peer\r\na=ice-pwd:peerpasswordpeerpassword\r\n"
+        "a=fingerprint:sha-256 00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:"
+        "14:15:16:17:18:19:1A:1B:1C:1D:1E:1F\r\na=setup:actpass\r\na=mid:0\r\n"
+        "a=sctp-port:5000\r\n";
+    static char req[4096];
+    int n = snprintf(req, sizeof req, "POST /rtc HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Authorization: Bearer %s\r\nContent-Type: application/sdp\r\n"
+                     "Content-Length: %zu\r\n\r\n%s", ticket, strlen(offer), offer);
+    int fd = stream_connect(port);
+    assert_int_equal(send(fd, req, (size_t)n, 0), n);
+    static uint8_t in[4096];
+    size_t have = 0;
+    while (stream_fill(fd, in, sizeof in - 1, &have, have + 1))
+        ;
+    in[have] = '\0';
+    close(fd);
+    if (strncmp((char *)in, "HTTP/1.1 403", 12) != 0 || !strstr((char *)in, TICKET_WHOLE_TEXT))
+        fail_msg("webrtc: the offer with a whole ticket got: %.200s", (char *)in);
+}
+
+/* A game backend hands on the whole ticket, as mint printed it, where its
+ * pass belongs: every edge refuses it with ticket_malformed, saying what
+ * was sent and what to send (not ticket_expired, "issued in the future"). */
+static void whole_ticket_told_on_every_edge(void **state)
+{
+    (void)state;
+    int code;
+    char err[512];
+    const char *mint[] = {"mint", "--key", key_path, "--room", "lobby", "--name", "dana",
+                          "--ttl", "60", NULL};
+    char *t = ticket_prog(mint, &code, err, sizeof err);
+    assert_int_equal(code, 0);
+    *strchr(t, '\n') = '\0';
+    const char *args[] = {"--ticket-key", key_path, "--encrypt", "--listen", "enet://127.0.0.1:0",
+                          "--listen", "udp://127.0.0.1:0", "--listen", "tcp://127.0.0.1:0",
+                          "--listen", "ws://127.0.0.1:0", "--listen", "webrtc://127.0.0.1:0",
+                          NULL};
+    struct spawn_proc relay;
+    assert_true(harness_start_relay(&relay, args) > 0);
+    static char json[TICKET_TEXT_MAX + 256];
+    struct proto_control m;
+    whole_join(t, NULL, json, sizeof json);
+
+    struct raw_enet re;
+    assert_int_equal(raw_enet_open(&re, harness_edge_port(&relay, "enet")), 0);
+    raw_enet_send(&re, 0, ENET_PACKET_FLAG_RELIABLE, json, strlen(json));
+    assert_int_equal(raw_enet_expect(&re, PROTO_CTL_ERROR, NULL, WAIT_MS, &m), 0);
+    told_whole(&m, "enet");
+    raw_enet_close(&re);
+
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in udp = raw_loopback(harness_edge_port(&relay, "udp"));
+    assert_int_equal(connect(fd, (struct sockaddr *)&udp, sizeof udp), 0);
+    assert_int_equal(send(fd, json, strlen(json), 0), (ssize_t)strlen(json));
+    assert_int_equal(raw_udp_expect(fd, PROTO_CTL_COOKIE, NULL, WAIT_MS, &m), 0);
+    char cookie[sizeof m.cookie];
+    snprintf(cookie, sizeof cookie, "%s", m.cookie);
+    whole_join(t, cookie, json, sizeof json);
+    assert_int_equal(send(fd, json, strlen(json), 0), (ssize_t)strlen(json));
+    assert_int_equal(raw_udp_expect(fd, PROTO_CTL_ERROR, NULL, WAIT_MS, &m), 0);
+    told_whole(&m, "udp");
+    close(fd);
+
+    whole_join(t, NULL, json, sizeof json);
+    whole_over_tcp(harness_edge_port(&relay, "tcp"), json, &m);
+    told_whole(&m, "tcp");
+    whole_over_ws(harness_edge_port(&relay, "ws"), json, &m);
+    told_whole(&m, "ws");
+    whole_as_bearer(harness_edge_port(&relay, "ws"), t);
+
+    char *out = harness_relay_finish(&relay);
+    assert_int_equal(harness_stats_field(out, true, "drops.ticket_malformed"), 4);
+    assert_int_equal(harness_stats_field(out, true, "drops.ticket_expired"), 0);
+    free(out);
+    spawn_free(&relay);
+    free(t);
+}
+
 /* The relay's own mistakes: --encrypt without a key, a key file that is
  * none: exit 2, one line. */
 static void relay_option_mistakes(void **state)
@@ -482,6 +666,7 @@ int main(void)
         cmocka_unit_test(other_key_refused),
         cmocka_unit_test(sealed_ticket_needs_encrypt),
         cmocka_unit_test(old_client_told_to_upgrade),
+        cmocka_unit_test(whole_ticket_told_on_every_edge),
         cmocka_unit_test(wall_clock_in_a_time_namespace),
         cmocka_unit_test(bot_with_tickets),
         cmocka_unit_test(relay_option_mistakes),

@@ -35,8 +35,12 @@
 #include "fuzz/target_webrtc.c"
 #include "fuzz/target_http.c"
 #include "fuzz/target_quic.c"
+#include "fuzz/target_ippacket.c"
+#include "fuzz/target_tcpstream.c"
+#include "fuzz/target_enetguard.c"
+#include "fuzz/target_dtlsview.c"
+#include "fuzz/target_wsframes.c"
 
-#define SMOKE_MAX_SEEDS 256
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
 struct smoke_target {
@@ -58,6 +62,11 @@ static const struct smoke_target smoke_targets[] = {
     { "webrtc", fuzz_target_webrtc, 1500, 1, 20000 },
     { "http", fuzz_target_http, 9000, 0, 20000 },
     { "quic", fuzz_target_quic, 1500, 0, 20000 },
+    { "ippacket", fuzz_target_ippacket, 1500, 0, 50000 },
+    { "tcpstream", fuzz_target_tcpstream, 8192, 0, 20000 },
+    { "enetguard", fuzz_target_enetguard, 1500, 0, 50000 },
+    { "dtlsview", fuzz_target_dtlsview, 2048, 0, 20000 },
+    { "wsframes", fuzz_target_wsframes, 8192, 0, 2000 },
 };
 
 struct smoke_seed {
@@ -110,18 +119,24 @@ static const char *smoke_corpus_root(char *buf, size_t cap)
     return buf;
 }
 
-static size_t smoke_load_seeds(const char *target, struct smoke_seed *seeds, size_t cap)
+/* Every file of the target's corpus, each in a buffer of its length
+ * (cut to SMOKE_MAX_INPUT); *n_out files. The caller frees them. */
+static struct smoke_seed *smoke_load_seeds(const char *target, size_t *n_out)
 {
     char root[512], dir[700];
     snprintf(dir, sizeof dir, "%s/%s", smoke_corpus_root(root, sizeof root), target);
+    *n_out = 0;
     DIR *d = opendir(dir);
     if (!d) {
         fprintf(stderr, "fuzz smoke: cannot open corpus %s\n", dir);
-        return 0;
+        return NULL;
     }
-    size_t n = 0;
+    size_t n = 0, cap = 0;
+    struct smoke_seed *seeds = NULL;
+    uint8_t *buf = malloc(SMOKE_MAX_INPUT);
+    assert_non_null(buf);
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < cap) {
+    while ((e = readdir(d)) != NULL) {
         char path[1024];
         if (e->d_name[0] == '.')
             continue;
@@ -129,16 +144,23 @@ static size_t smoke_load_seeds(const char *target, struct smoke_seed *seeds, siz
         FILE *f = fopen(path, "rb");
         if (!f)
             continue;
-        uint8_t *buf = malloc(SMOKE_MAX_INPUT);
-        assert_non_null(buf);
         size_t len = fread(buf, 1, SMOKE_MAX_INPUT, f);
         fclose(f);
-        seeds[n].data = buf;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            seeds = realloc(seeds, cap * sizeof *seeds);
+            assert_non_null(seeds);
+        }
+        seeds[n].data = malloc(len ? len : 1);
+        assert_non_null(seeds[n].data);
+        memcpy(seeds[n].data, buf, len);
         seeds[n].len = len;
         n++;
     }
     closedir(d);
-    return n;
+    free(buf);
+    *n_out = n;
+    return seeds;
 }
 
 /* Runs fn on an exact-size heap copy, so a read past the end is an ASan
@@ -249,8 +271,8 @@ static void smoke_mutate_once(struct rng *r, uint8_t *buf, size_t *len, size_t c
 
 static void smoke_run_target(const struct smoke_target *t)
 {
-    struct smoke_seed seeds[SMOKE_MAX_SEEDS];
-    size_t n_seeds = smoke_load_seeds(t->name, seeds, SMOKE_MAX_SEEDS);
+    size_t n_seeds;
+    struct smoke_seed *seeds = smoke_load_seeds(t->name, &n_seeds);
     const char *env_seed = getenv("RICOCHET_FUZZ_SEED");
     const char *env_iters = getenv("RICOCHET_FUZZ_ITERS");
     uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 1;
@@ -302,6 +324,7 @@ static void smoke_run_target(const struct smoke_target *t)
                   n_seeds, iters, (unsigned long long)seed);
     for (size_t i = 0; i < n_seeds; i++)
         free(seeds[i].data);
+    free(seeds);
 }
 
 static void test_fuzz_target(void **state)

@@ -8,9 +8,10 @@
  * admitted one takes its room and name from the ticket; the previous key
  * still admits; a ticket admitted once is bound to its first address until
  * it expires; one that says "sealed" needs a relay that seals; a version-2
- * join with a ticket is refused; an offer's precheck gives a join's codes
- * and claims nothing, the session the offer opens claims its pass.
- * Sealed sessions: test_relay_sealed. */
+ * join with a ticket is refused; a whole ticket in place of its pass is
+ * told so; an offer's precheck gives a join's codes and claims nothing,
+ * the session the offer opens claims its pass. Sealed sessions:
+ * test_relay_sealed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -189,6 +190,31 @@ static void each_refusal_has_its_code(void **state)
         size_t len;
         int rc = join_with(r, 0, pass, &len);
         expect_refused(r, 0, rc, cases[i].drop, cases[i].code);
+        relay_destroy(r);
+    }
+}
+
+/* The whole ticket in the join, where its pass belongs (as mint prints it):
+ * ticket_malformed, saying what was sent and what is expected, on a relay
+ * that seals too (the ticket never opened: in clear). */
+static void whole_ticket_in_the_join(void **state)
+{
+    (void)state;
+    for (int encrypt = 0; encrypt < 2; encrypt++) {
+        struct relay *r = ticket_relay(NULL, encrypt, 1);
+        struct ticket_claims want = {.issued_s = NOW_S, .expires_s = NOW_S + 60};
+        snprintf(want.room, sizeof want.room, "lobby");
+        snprintf(want.name, sizeof want.name, "alice");
+        snprintf(want.fleet, sizeof want.fleet, "ricochet");
+        char text[TICKET_TEXT_MAX + 1], json[TICKET_TEXT_MAX + 128];
+        assert_true(ticket_mint(&key_now, &want, text, sizeof text) > 0);
+        snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\","
+                 "\"nonce\":\"00112233445566778899aabbccddeeff\"}", text);
+        int rc = send_text(r, 0, json);
+        expect_refused(r, 0, rc, strlen(json), RELAY_DROP_TICKET_MALFORMED, "ticket_malformed");
+        const struct proto_control *e = last_ctl(0, PROTO_CTL_ERROR);
+        assert_non_null(e);
+        assert_string_equal(e->text, TICKET_WHOLE_TEXT);
         relay_destroy(r);
     }
 }
@@ -555,6 +581,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(without_ticket_required),
         cmocka_unit_test(each_refusal_has_its_code),
+        cmocka_unit_test(whole_ticket_in_the_join),
         cmocka_unit_test(room_and_name_from_the_ticket),
         cmocka_unit_test(replayed_while_live),
         cmocka_unit_test(replayed_while_parked),

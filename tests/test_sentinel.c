@@ -2,17 +2,20 @@
  * redis-servers (a primary and its replica) and three redis-sentinels each
  * test starts: the primary found through the sentinels, and when it dies,
  * the failover heard (+switch-master), the new primary found, and the
- * relay's claims there again after its first heartbeat. */
+ * relay's claims there again after its first heartbeat; what Redis writes
+ * on its own (a replica's dump.rdb) only in each one's temporary folder. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../fleet/directory.h"
 #include "../fleet/sentinel.h"
@@ -121,11 +124,46 @@ static void a_failover_is_followed(void **state)
     redislab_stop(&l);
 }
 
+/* Whether what Redis writes on its own stays in each one's folder: after
+ * the replica's full sync (its copy of the primary, dump.rdb: the lab
+ * waits for it) and the
+ * sentinels' config rewrites, the working directory they were started
+ * from holds nothing, and stopping them takes their folders away. */
+static void redis_writes_only_in_its_folders(void **state)
+{
+    (void)state;
+    char here[4096], scratch[] = "/tmp/ricochet-cwd-XXXXXX";
+    assert_non_null(getcwd(here, sizeof here));
+    assert_non_null(mkdtemp(scratch));
+    assert_int_equal(chdir(scratch), 0);
+    struct redislab l;
+    lab_start(&l);
+    char copy[128], folders[2 + REDISLAB_SENTINELS][sizeof l.node[0].dir];
+    snprintf(copy, sizeof copy, "%s/dump.rdb", l.node[1].dir);
+    assert_int_equal(access(copy, F_OK), 0); /* the replica's copy, where it belongs */
+    for (int i = 0; i < 2; i++)
+        snprintf(folders[i], sizeof folders[i], "%s", l.node[i].dir);
+    for (int i = 0; i < REDISLAB_SENTINELS; i++)
+        snprintf(folders[2 + i], sizeof folders[i], "%s", l.sentinel[i].dir);
+    DIR *d = opendir(".");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            fail_msg("redis left %s in the working directory", e->d_name);
+    closedir(d);
+    redislab_stop(&l);
+    for (int i = 0; i < 2 + REDISLAB_SENTINELS; i++)
+        assert_int_equal(access(folders[i], F_OK), -1);
+    assert_int_equal(chdir(here), 0);
+    assert_int_equal(rmdir(scratch), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_primary_is_found_through_the_sentinels),
         cmocka_unit_test(a_failover_is_followed),
+        cmocka_unit_test(redis_writes_only_in_its_folders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * with TICKET_SKEW_S of grace), tampered (any byte, or another key), wrong
  * relay (fleet or endpoints); the previous key still opens its tickets; a
  * ticket that says its session must be sealed says so to both sides; one of
- * format 1 is refused as an older format. */
+ * format 1 is refused as an older format; a whole ticket sent in place of
+ * its pass is told so. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -246,11 +247,12 @@ static void claims_checked_before_minting(void **state)
 }
 
 /* The longest claims fit the declared maxima. */
-static void largest_ticket_fits(void **state)
+/* The longest claims: the longest room and name, and the most relays, each
+ * the longest endpoint. */
+static struct ticket_claims largest_claims(void)
 {
-    (void)state;
     struct ticket_claims c = claims_for("rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr",
-                                        "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"), read, opened;
+                                        "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
     c.fleet[0] = '\0';
     c.n_relays = TICKET_RELAYS_MAX;
     for (int i = 0; i < TICKET_RELAYS_MAX; i++) {
@@ -258,6 +260,13 @@ static void largest_ticket_fits(void **state)
                  "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
         c.relays[i][38] = (char)('0' + i);
     }
+    return c;
+}
+
+static void largest_ticket_fits(void **state)
+{
+    (void)state;
+    struct ticket_claims c = largest_claims(), read, opened;
     assert_int_equal(strlen(c.relays[0]), TICKET_ENDPOINT_MAX);
     char pass[TICKET_PASS_TEXT_MAX + 1];
     mint_and_read(&key_new, &c, pass, &read);
@@ -265,6 +274,40 @@ static void largest_ticket_fits(void **state)
     struct ticket_self far = {NULL, (const char *const[]){c.relays[3]}, 1};
     assert_int_equal(ticket_verify(pass, &key_new, 1, &far, NOW, &opened, NULL, 0),
                      PROTO_ERROR_NONE);
+}
+
+/* The whole ticket where its pass belongs (what mint prints, as a backend
+ * may hand it on): ticket_malformed, saying so, however long the ticket,
+ * not ticket_expired "issued in the future" (its first bytes read as a
+ * pass's header give a time of nonsense). A pass is still judged as one. */
+static void whole_ticket_is_told_to_send_its_pass(void **state)
+{
+    (void)state;
+    struct ticket_claims c = claims_for("lobby", "alice"), read, opened;
+    char text[TICKET_TEXT_MAX + 1], pass[TICKET_PASS_TEXT_MAX + 1], why[128];
+    const struct ticket_key keys[] = {key_new, key_old};
+    assert_true(ticket_mint(&key_new, &c, text, sizeof text) > 0);
+    assert_int_equal(ticket_read(text, &read, pass, sizeof pass), 0);
+    assert_int_equal(ticket_verify(text, keys, 2, &self, NOW, &opened, why, sizeof why),
+                     PROTO_ERROR_TICKET_MALFORMED);
+    assert_string_equal(why, TICKET_WHOLE_TEXT);
+    assert_string_equal(opened.room, ""); /* nothing of it taken */
+    /* the longest ticket, past any pass's length */
+    struct ticket_claims big = largest_claims();
+    assert_true(ticket_mint(&key_new, &big, text, sizeof text) > TICKET_PASS_TEXT_MAX);
+    assert_int_equal(ticket_verify(text, keys, 2, &self, NOW, &opened, why, sizeof why),
+                     PROTO_ERROR_TICKET_MALFORMED);
+    assert_string_equal(why, TICKET_WHOLE_TEXT);
+    /* a pass is judged as a pass: expired, changed, garbage */
+    assert_int_equal(ticket_verify(pass, keys, 2, &self, NOW + 3600, &opened, why, sizeof why),
+                     PROTO_ERROR_TICKET_EXPIRED);
+    assert_string_equal(why, "expired");
+    pass[60] = pass[60] == 'A' ? 'B' : 'A';
+    assert_int_equal(ticket_verify(pass, keys, 2, &self, NOW, &opened, why, sizeof why),
+                     PROTO_ERROR_TICKET_TAMPERED);
+    assert_int_equal(ticket_verify("AAAA", keys, 2, &self, NOW, &opened, why, sizeof why),
+                     PROTO_ERROR_TICKET_MALFORMED);
+    assert_string_equal(why, "not a ticket");
 }
 
 int main(void)
@@ -278,6 +321,7 @@ int main(void)
         cmocka_unit_test(wrong_relay),
         cmocka_unit_test(claims_checked_before_minting),
         cmocka_unit_test(largest_ticket_fits),
+        cmocka_unit_test(whole_ticket_is_told_to_send_its_pass),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

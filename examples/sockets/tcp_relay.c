@@ -18,13 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS 64
+#define MAX_CLIENTS 64    /* one bit each in a uint64_t (told) */
 #define MAX_MESSAGE 2048 /* longer frames are refused: the connection is closed */
 
 struct client {
     int fd;                             /* its connection; -1: a free slot */
     uint32_t id;                        /* 0 until it joins */
     char room[33];
+    char clock[160];                    /* its last clock, as the room gets it ("": none) */
+    uint64_t told;                      /* who got that clock: bit i for clients[i] */
     unsigned char in[2 + MAX_MESSAGE];  /* what has arrived of the next frame(s) */
     size_t have;
 };
@@ -52,12 +54,23 @@ static void send_frame(struct client *c, const void *msg, size_t len)
         drop(c);
 }
 
-/* Every other member of c's room. */
-static void send_room(const struct client *c, const void *msg, size_t len)
+/* A state from c to every other member of its room. There are no rosters
+ * here: a client learns of a member from its states, and takes a member's
+ * clock only once it knows the member. So c's clock goes to each of them
+ * right after the first of c's states it gets since c announced it (a
+ * member who joined later gets it too). */
+static void send_room(struct client *c, const void *msg, size_t len)
 {
-    for (int i = 0; i < MAX_CLIENTS; i++)
-        if (clients[i].id && &clients[i] != c && !strcmp(clients[i].room, c->room))
-            send_frame(&clients[i], msg, len);
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        struct client *to = &clients[i];
+        if (!to->id || to == c || strcmp(to->room, c->room))
+            continue;
+        send_frame(to, msg, len);
+        if (c->clock[0] && !(c->told & 1ull << i) && to->fd >= 0) {
+            send_frame(to, c->clock, strlen(c->clock));
+            c->told |= 1ull << i;
+        }
+    }
 }
 
 /* The string value of "key" in msg, into out ("" if absent): the JSON is
@@ -101,9 +114,11 @@ static void on_message(struct client *c, unsigned char *msg, size_t len)
                  t ? strtoull(t + 4, NULL, 10) : 0ull,
                  now.tv_sec * 1000000ull + (unsigned long long)now.tv_nsec / 1000);
         send_frame(c, out, strlen(out));
-    } else if (c->id && !strcmp(type, "clock") && len < MAX_MESSAGE - 20) {
-        snprintf(out, sizeof out, "{\"id\":%u,%s", c->id, text + 1); /* with the sender's id */
-        send_room(c, out, strlen(out));
+    } else if (c->id && !strcmp(type, "clock")) { /* with the sender's id, for its states */
+        int n = snprintf(c->clock, sizeof c->clock, "{\"id\":%u,%s", c->id, text + 1);
+        if (n < 0 || (size_t)n >= sizeof c->clock)
+            c->clock[0] = '\0'; /* longer than any clock: not passed on */
+        c->told = 0;
     }
 }
 
@@ -168,6 +183,8 @@ int main(int argc, char **argv)
             else if (fd >= 0) { /* no Nagle: a state leaves at once, not with the next */
                 setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                 clients[i] = (struct client){.fd = fd};
+                for (int k = 0; k < MAX_CLIENTS; k++) /* slot i holds a newcomer */
+                    clients[k].told &= ~(1ull << i);
             }
         }
         for (int i = 0; i < MAX_CLIENTS; i++)

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define MAX_MEMBERS 64
+#define MAX_MEMBERS 64   /* one bit each in a uint64_t (told) */
 #define STATE_SIZE 40   /* PROTOCOL.md, "State message": version 1, type 1, ... */
 #define MAX_DATAGRAM 1200
 
@@ -27,6 +27,8 @@ struct member {
     uint32_t id;               /* 0: a free slot */
     struct sockaddr_in addr;   /* its endpoint, ip:port: how we tell members apart */
     char room[33];
+    char clock[160];           /* its last clock, as the room gets it ("": none) */
+    uint64_t told;             /* who got that clock: bit i for members[i] */
 };
 
 static struct member members[MAX_MEMBERS];
@@ -69,8 +71,11 @@ static void on_control(struct member *m, const struct sockaddr_in *from, const c
                 m = &members[i];
         if (!m)
             return; /* full: the client's joins go unanswered, it gives up */
-        if (!m->id)
+        if (!m->id) {
             *m = (struct member){.id = next_id++, .addr = *from};
+            for (int k = 0; k < MAX_MEMBERS; k++) /* its slot holds a newcomer */
+                members[k].told &= ~(1ull << (m - members));
+        }
         json_string(msg, "room", m->room, sizeof m->room);
         snprintf(out, sizeof out, "{\"type\":\"welcome\",\"id\":%u,\"room\":\"%s\",\"roster\":[]}",
                  m->id, m->room);
@@ -83,27 +88,37 @@ static void on_control(struct member *m, const struct sockaddr_in *from, const c
                  t ? strtoull(t + 4, NULL, 10) : 0ull,
                  now.tv_sec * 1000000ull + (unsigned long long)now.tv_nsec / 1000);
         send_to(m, out, strlen(out));
-    } else if (m && !strcmp(type, "clock") && strlen(msg) < MAX_DATAGRAM) {
-        /* its clock offset, for the room: the same object with its id added */
-        snprintf(out, sizeof out, "{\"id\":%u,%s", m->id, msg + 1);
-        for (int i = 0; i < MAX_MEMBERS; i++)
-            if (members[i].id && &members[i] != m && !strcmp(members[i].room, m->room))
-                send_to(&members[i], out, strlen(out));
+    } else if (m && !strcmp(type, "clock")) {
+        /* its clock offset, for its states: the same object with its id added */
+        int n = snprintf(m->clock, sizeof m->clock, "{\"id\":%u,%s", m->id, msg + 1);
+        if (n < 0 || (size_t)n >= sizeof m->clock)
+            m->clock[0] = '\0'; /* longer than any clock: not passed on */
+        m->told = 0;
     } else if (m && !strcmp(type, "leave")) {
         m->id = 0;
     }
 }
 
-/* A state from m: its id into bytes 4..7, then to every other member of its room. */
-static void on_state(const struct member *m, unsigned char *buf, size_t len)
+/* A state from m: its id into bytes 4..7, then to every other member of its
+ * room. There are no rosters here: a client learns of a member from its
+ * states, and takes a member's clock only once it knows the member. So m's
+ * clock goes to each of them right after the first of m's states it gets
+ * since m announced it (a member who joined later gets it too). */
+static void on_state(struct member *m, unsigned char *buf, size_t len)
 {
     if (len < STATE_SIZE || buf[0] != 1 || buf[1] != 1)
         return;
     uint32_t id = htonl(m->id);
     memcpy(buf + 4, &id, 4);
-    for (int i = 0; i < MAX_MEMBERS; i++)
-        if (members[i].id && &members[i] != m && !strcmp(members[i].room, m->room))
-            send_to(&members[i], buf, len);
+    for (int i = 0; i < MAX_MEMBERS; i++) {
+        if (!members[i].id || &members[i] == m || strcmp(members[i].room, m->room))
+            continue;
+        send_to(&members[i], buf, len);
+        if (m->clock[0] && !(m->told & 1ull << i)) {
+            send_to(&members[i], m->clock, strlen(m->clock));
+            m->told |= 1ull << i;
+        }
+    }
 }
 
 int main(int argc, char **argv)

@@ -203,7 +203,7 @@ static int join_identity(struct relay *r, uint32_t peer, const struct proto_cont
                          struct ticket_claims *claims, uint64_t now_us)
 {
     if (r->cfg.n_ticket_keys) {
-        char why[96];
+        char why[PROTO_TEXT_MAX + 1];
         bool opened;
         /* An edge that encrypts every byte itself is not sealed again. */
         bool seal = r->cfg.encrypt && !core_edge(r, peer)->secure;

@@ -1,12 +1,23 @@
 #!/bin/sh
-# run.sh SECONDS [TARGET...]: runs every libFuzzer target (built by
+# run.sh [-m] SECONDS [TARGET...]: runs every libFuzzer target (built by
 # `make fuzzers` into $FUZZ_BUILD/bin/fuzz_<target>; `make fuzz` builds and
-# runs) for SECONDS with its seed corpus. New inputs go to
-# $FUZZ_BUILD/corpus/<target> (the seeds in tests/fuzz/corpus/ are only
-# read); crashes to $FUZZ_BUILD/artifacts/. Prints one line per target and
-# exits 1 if any target failed or is not built.
+# runs) for SECONDS, starting from its kept corpus, tests/fuzz/corpus/<target>/.
+# New inputs go to $FUZZ_BUILD/corpus/<target> (the kept corpus is only read);
+# crashes to $FUZZ_BUILD/artifacts/. Prints one line per target (the
+# coverage libFuzzer reached, `cov:`, when the corpus was loaded and at the
+# end) and exits 1 if any target failed or is not built.
+#   -m  merge what the run found back into the kept corpus, minimized
+#       (libFuzzer's -merge=1): the named inputs (seeds, regression inputs)
+#       stay as they are, the rest (named by their SHA-1, as libFuzzer names
+#       them) becomes the fewest of the kept and new inputs that reach the
+#       same coverage beyond the named ones (`make fuzz-long`).
 #   FUZZ_BUILD (default build/fuzz).
 set -u
+merge=0
+if [ "${1:-}" = "-m" ]; then
+    merge=1
+    shift
+fi
 seconds=${1:-30}
 [ $# -gt 0 ] && shift
 cd "$(dirname "$0")/../.." || exit 2
@@ -23,13 +34,58 @@ statescan:1500
 ticket:1024
 webrtc:1500
 http:9000
-quic:1500"
+quic:1500
+ippacket:1500
+tcpstream:8192
+enetguard:1500
+dtlsview:2048
+wsframes:8192"
 
 want() {
     [ -z "$selected" ] && return 0
     for w in $selected; do [ "$w" = "$1" ] && return 0; done
     return 1
 }
+
+# A file libFuzzer named: 40 lowercase hex digits.
+hashed() {
+    case $1 in
+    *[!0-9a-f]*) return 1 ;;
+    esac
+    [ ${#1} -eq 40 ]
+}
+
+# merge_back NAME BIN MAXLEN: the kept corpus becomes its named inputs plus
+# the fewest others reaching what kept and new inputs reach together.
+merge_back() {
+    kept="tests/fuzz/corpus/$1"
+    work="$out/corpus/$1"
+    tmp="$out/merge/$1"
+    rm -rf "$tmp"
+    mkdir -p "$tmp" "$kept"
+    for f in "$kept"/*; do
+        [ -f "$f" ] || continue
+        hashed "$(basename "$f")" || cp "$f" "$tmp/"
+    done
+    if ! "$2" -merge=1 -max_len="$3" -timeout=10 -rss_limit_mb=2048 \
+        "$tmp" "$kept" "$work" >"$out/logs/$1.merge.log" 2>&1; then
+        echo "fuzz $1: merge FAILED, see $out/logs/$1.merge.log (kept corpus untouched)"
+        return 1
+    fi
+    before=$(ls "$kept" | wc -l)
+    for f in "$kept"/*; do
+        hashed "$(basename "$f")" && rm -f "$f"
+    done
+    for f in "$tmp"/*; do
+        hashed "$(basename "$f")" && cp "$f" "$kept/"
+    done
+    rm -rf "$tmp" "$work"
+    mkdir -p "$work"
+    echo "fuzz $1: kept corpus $before -> $(ls "$kept" | wc -l) files" \
+        "($(grep -o 'MERGE-OUTER: [0-9]* new files' "$out/logs/$1.merge.log" | tail -n 1 |
+            sed 's/MERGE-OUTER: //') beyond the named ones)"
+}
+
 selected="$*"
 failed=0
 summary=""
@@ -56,10 +112,16 @@ fuzz $name: NOT BUILT ($bin missing: make fuzzers)"
         "$out/corpus/$name" $seeds >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    start=$(grep 'INITED' "$log" | grep -o 'cov: [0-9]*' | head -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
     if [ $rc -eq 0 ]; then
         summary="$summary
-fuzz $name: ok, ${runs:-?} runs in ${seconds}s, ${cov:-cov: ?}, corpus $(ls "$out/corpus/$name" | wc -l) files"
+fuzz $name: ok, ${runs:-?} runs in ${seconds}s, ${start:-cov: ?} at start, ${cov:-cov: ?} at the end, corpus $(ls "$out/corpus/$name" | wc -l) new files"
+        if [ $merge -eq 1 ]; then
+            line=$(merge_back "$name" "$bin" "$maxlen") || failed=1
+            summary="$summary
+$line"
+        fi
     else
         failed=1
         summary="$summary

@@ -97,4 +97,24 @@ int fuzz_target_quic(const uint8_t *data, size_t size);
  * answered (target_http.c). */
 int fuzz_target_http(const uint8_t *data, size_t size);
 
+/* ippacket_parse, netsim's IP mode reading a packet: what it reads is at
+ * its place in the headers and inside the total length (target_ippacket.c). */
+int fuzz_target_ippacket(const uint8_t *data, size_t size);
+
+/* tcpstream_segment: a stream cut into segments anyhow names the states the
+ * whole stream names (target_tcpstream.c). */
+int fuzz_target_tcpstream(const uint8_t *data, size_t size);
+
+/* The relay's guards in front of ENet and the ENet wire reader under them
+ * (target_enetguard.c). */
+int fuzz_target_enetguard(const uint8_t *data, size_t size);
+
+/* dtlsview_datagram, netsim reading states inside DTLS: records sealed
+ * under the flow's keys open (target_dtlsview.c). */
+int fuzz_target_dtlsview(const uint8_t *data, size_t size);
+
+/* The relay's WebSocket edge once upgraded: a connection's frames, the
+ * answer's framing and close codes, no peer kept (target_wsframes.c). */
+int fuzz_target_wsframes(const uint8_t *data, size_t size);
+
 #endif

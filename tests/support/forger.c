@@ -28,10 +28,12 @@ void forger_service(struct forger *f, int ms, bool *welcomed)
             }
 }
 
-bool forger_try_join(struct forger *f, uint16_t port, const char *room,
-                            const char *name, enet_uint32 in_bw)
+bool forger_try_join(struct forger *f, uint16_t from_port, uint16_t port, const char *room,
+                     const char *name, enet_uint32 in_bw)
 {
-    f->host = enet_host_create(NULL, 1, PROTO_CHANNEL_COUNT, in_bw, 0);
+    ENetAddress me = { .port = from_port };
+    enet_address_set_host(&me, "127.0.0.1");
+    f->host = enet_host_create(&me, 1, PROTO_CHANNEL_COUNT, in_bw, 0);
     assert_non_null(f->host);
     ENetAddress a = { .port = port };
     enet_address_set_host(&a, "127.0.0.1");
@@ -59,7 +61,7 @@ bool forger_try_open(struct forger *f, uint16_t port, int i)
 {
     char name[32];
     snprintf(name, sizeof name, "ghost%d", i);
-    return forger_try_join(f, port, "g", name, 0);
+    return forger_try_join(f, 0, port, "g", name, 0);
 }
 
 void forger_open(struct forger *f, uint16_t port, int i)

@@ -21,14 +21,17 @@ struct forger {
 /* Services f for ms; *welcomed (if not NULL) is set once a welcome came. */
 void forger_service(struct forger *f, int ms, bool *welcomed);
 
-/* Connects to 127.0.0.1:port (announcing in_bw bytes/s downstream, 0 =
- * unlimited: a small one makes ENet give the relay's side a small window)
- * and joins room as name. Returns whether the welcome came within 5 s. */
-bool forger_try_join(struct forger *f, uint16_t port, const char *room, const char *name,
-                     enet_uint32 in_bw);
+/* Connects from 127.0.0.1:from_port (0: any port) to 127.0.0.1:port
+ * (announcing in_bw bytes/s downstream, 0 = unlimited: a small one makes
+ * ENet give the relay's side a small window) and joins room as name.
+ * Returns whether the welcome came within 5 s. Bound to 127.0.0.1, not to
+ * every address: what the relay sends to a gone host of another loopback
+ * address whose port this one got (a flood's) never reaches it. */
+bool forger_try_join(struct forger *f, uint16_t from_port, uint16_t port, const char *room,
+                     const char *name, enet_uint32 in_bw);
 
-/* Connects and joins room "g" as ghost<i>; forger_open fails the test if
- * that does not work. */
+/* Connects (from any port) and joins room "g" as ghost<i>; forger_open
+ * fails the test if that does not work. */
 bool forger_try_open(struct forger *f, uint16_t port, int i);
 void forger_open(struct forger *f, uint16_t port, int i);
 
