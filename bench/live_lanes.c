@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../client/client.h"
 #include "../client/swarm/swarm.h"
 #include "../netsim/droplog.h"
 #include "../sys/triple.h"

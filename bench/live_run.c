@@ -23,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../client/client.h"
 #include "../client/swarm/swarm.h"
 #include "../harness/netlab.h"
 #include "../netsim/netsim_ip.h"

@@ -211,7 +211,7 @@ static void whole_ticket_in_the_join(void **state)
         snprintf(json, sizeof json, "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\","
                  "\"nonce\":\"00112233445566778899aabbccddeeff\"}", text);
         int rc = send_text(r, 0, json);
-        expect_refused(r, 0, rc, strlen(json), RELAY_DROP_TICKET_MALFORMED, "ticket_malformed");
+        expect_refused(r, 0, rc, RELAY_DROP_TICKET_MALFORMED, "ticket_malformed");
         const struct proto_control *e = last_ctl(0, PROTO_CTL_ERROR);
         assert_non_null(e);
         assert_string_equal(e->text, TICKET_WHOLE_TEXT);
