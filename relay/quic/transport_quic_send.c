@@ -401,6 +401,12 @@ struct relay_transport transport_quic_core(void *ctx, uint32_t base)
         [QUIC_COUNT_STREAMS_OPENED] = "sender_streams",
         [QUIC_COUNT_STRAY] = "stray_messages",
         [QUIC_COUNT_CLOSED_LATE] = "closed_late",
+        [QUIC_COUNT_WT_SESSIONS] = "wt_sessions",
+        [QUIC_COUNT_WT_REFUSED] = "wt_refused",
+        [QUIC_COUNT_WT_SETTINGS] = "wt_settings",
+        [QUIC_COUNT_WT_QPACK] = "wt_qpack_refused",
+        [QUIC_COUNT_WT_UNKNOWN] = "wt_unknown_session",
+        [QUIC_COUNT_WT_H3_ERRORS] = "wt_h3_errors",
         [QUIC_COUNTS] = NULL,
     };
     struct relay_quic *t = ctx;
