@@ -35,6 +35,7 @@
 #include "fuzz/target_webrtc.c"
 #include "fuzz/target_http.c"
 #include "fuzz/target_quic.c"
+#include "fuzz/target_h3.c"
 
 #define SMOKE_MAX_SEEDS 256
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
@@ -58,6 +59,7 @@ static const struct smoke_target smoke_targets[] = {
     { "webrtc", fuzz_target_webrtc, 1500, 1, 20000 },
     { "http", fuzz_target_http, 9000, 0, 20000 },
     { "quic", fuzz_target_quic, 1500, 0, 20000 },
+    { "h3", fuzz_target_h3, 5000, 0, 20000 },
 };
 
 struct smoke_seed {

@@ -23,7 +23,8 @@ statescan:1500
 ticket:1024
 webrtc:1500
 http:9000
-quic:1500"
+quic:1500
+h3:5000"
 
 want() {
     [ -z "$selected" ] && return 0
