@@ -255,10 +255,14 @@ static int on_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t le
         quicmsg_out_acked(&c->control, len);
     else if (s)
         quicmsg_out_acked(&s->out, len);
-    else if (c->h3 && sid == c->h3->out_sid)
-        quicmsg_out_acked(&c->h3->out, len);
-    else if (c->h3 && sid == c->h3->connect_sid)
-        quicmsg_out_acked(&c->h3->answer, len);
+    else if (c->h3 && (sid == c->h3->out_sid || sid == c->h3->connect_sid)) {
+        /* HTTP/3's SETTINGS and the CONNECT's answer: nothing follows them,
+         * so their chunk goes once they are acknowledged */
+        struct quicmsg_out *o = sid == c->h3->out_sid ? &c->h3->out : &c->h3->answer;
+        quicmsg_out_acked(o, len);
+        if (o->queued == 0 && o->unsent == 0 && !o->fin)
+            quicmsg_out_free(o);
+    }
     c->edge->own[QUIC_COUNT_STREAM_BYTES_ACKED] += len;
     return 0;
 }
