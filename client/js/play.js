@@ -8,7 +8,8 @@
  * and what each route cost in the states received over it.
  *
  * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
- * (and ws=URL, rtc=URL, wt=URL to reach a relay elsewhere). window.ricochetPlay
+ * (and ws=URL, rtc=URL, wt=URL to reach a relay elsewhere, wtport=PORT a proxy
+ * in front of its quic edge). window.ricochetPlay
  * .snapshot() returns a copy of what the page shows, for tests. */
 import { Session, InterpBuffer, MODES, ARENA_W, ARENA_H, nowUs, percentile, validName,
          validText } from "./ricochet.js";
@@ -145,6 +146,7 @@ function connect() {
   if (params.get("ws")) opts.url = params.get("ws");
   if (params.get("rtc")) opts.rtcUrl = params.get("rtc");
   if (params.get("wt")) opts.wtUrl = params.get("wt");
+  if (Number(params.get("wtport")) > 0) opts.wtPort = Number(params.get("wtport"));
   if (params.get("ticket")) opts.ticket = params.get("ticket");
   let s;
   try {

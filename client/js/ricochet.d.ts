@@ -140,6 +140,8 @@ export interface SessionOptions {
   /** Where the relay says how to open a WebTransport session (default this page's origin +
    * "/wt"; read again at every start). */
   wtUrl?: string;
+  /** The UDP port to reach instead of the one the relay names (a proxy's in front of it). */
+  wtPort?: number;
   /** WebRTC and WebTransport; "streams" over WebTransport only. */
   mode?: "unsequenced" | "sequenced" | "reliable" | "streams";
   reflect?: boolean;

@@ -879,14 +879,16 @@ const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait the
 /* Session: one session with a relay; an EventTarget.
  *
  *   new Session({room, name, route: "ws" | "webrtc" | "wt", url, rtcUrl,
- *                wtUrl, mode, reflect, batch, ticket, aoi, timeoutMs,
+ *                wtUrl, wtPort, mode, reflect, batch, ticket, aoi, timeoutMs,
  *                iceServers})
  *     url: the WebSocket (default ws(s)://this page's host/); rtcUrl: where
  *     the WebRTC offer is POSTed (default this page's origin + "/rtc");
  *     wtUrl: where the relay says how to open a WebTransport session (its
  *     port, path and certificate hashes; default this page's origin +
  *     "/wt", fetched again at each start: a relay draws a new certificate
- *     every few days); mode: WebRTC and WebTransport, the send mode
+ *     every few days); wtPort: the UDP port to reach instead of the one the
+ *     relay names (a proxy's in front of it, such as ricochet-netsim's);
+ *     mode: WebRTC and WebTransport, the send mode
  *     (unsequenced, sequenced, reliable; over WebTransport also streams);
  *     ticket: a ticket's pass (joins with it; over WebRTC also the offer's
  *     Authorization: Bearer, over WebTransport the CONNECT's ?pass=);
@@ -1086,7 +1088,8 @@ export class Session extends EventTarget {
       return;
     }
     const info = await res.json();
-    let url = `https://${new URL(infoUrl).hostname}:${info.port}${info.path}`;
+    const port = this.options.wtPort || info.port;
+    let url = `https://${new URL(infoUrl).hostname}:${port}${info.path}`;
     if (this.options.ticket) url += "?pass=" + encodeURIComponent(this.options.ticket);
     const opts = {};
     if (info.hashes && info.hashes.length) /* a certificate the relay drew: trust it by hash */
