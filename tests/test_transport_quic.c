@@ -36,7 +36,11 @@
  *     to one and a HEADERS frame past its bound each close their
  *     connection with HTTP/3's code; a datagram for another session
  *     dropped; a session answered 200 that never joins closed at the join
- *     timeout, one of the connections that have not joined. */
+ *     timeout, one of the connections that have not joined;
+ *   - certificates for browsers: the one drawn is ECDSA P-256, valid under
+ *     14 days; drawn again, new connections take the new one while a
+ *     member keeps its own, GET /wt's JSON names both hashes (the newest
+ *     first), and the old one is freed with its last connection. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +55,7 @@
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "../client/client_internal.h"
@@ -678,12 +683,14 @@ static void moves_and_a_forgotten_connection(void **state)
 
 #define H3_BARES 8
 
-/* len bytes on b's stream sid, written into packets and sent now (fin:
- * the stream ends). */
+/* len bytes on b's stream sid, written into packets and sent (fin: the
+ * stream ends); while ngtcp2 holds them back (pacing, congestion), the edge
+ * and b's connection turn. */
 static void h3_send(struct bare *b, int64_t sid, const uint8_t *p, size_t len, bool fin)
 {
     ngtcp2_vec v = {.base = (uint8_t *)p, .len = len};
-    for (int k = 0; k < 16 && (v.len > 0 || fin); k++) {
+    uint64_t until = clock_now_us() + 3000000;
+    while ((v.len > 0 || fin) && clock_now_us() < until) {
         uint8_t pkt[1452];
         ngtcp2_path_storage ps;
         ngtcp2_path_storage_zero(&ps);
@@ -700,8 +707,10 @@ static void h3_send(struct bare *b, int64_t sid, const uint8_t *p, size_t len, b
             assert_int_equal(send(b->q.fd, pkt, (size_t)n, 0), n);
         if (sent >= 0 && v.len == 0)
             fin = false;
-        if (n == 0)
-            break;
+        if (n == 0) { /* held back: a turn, b's acknowledgements read */
+            turn(&E, 1);
+            assert_int_equal(client_quic_read(b->c, &b->q, clock_now_us()), 0);
+        }
     }
     assert_int_equal(v.len, 0);
 }
@@ -858,6 +867,82 @@ static void webtransport_bad_input(void **state)
     env_close(&E);
 }
 
+/* The certificate of slot i: ECDSA P-256, valid under 14 days. */
+static void browser_certificate(const struct relay_quic *t, int i)
+{
+    gnutls_datum_t der;
+    gnutls_x509_crt_t crt;
+    unsigned bits = 0;
+    assert_int_equal(gnutls_certificate_get_crt_raw(t->certs[i].cred, 0, 0, &der), 0);
+    assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+    assert_int_equal(gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER), 0);
+    time_t from = gnutls_x509_crt_get_activation_time(crt);
+    time_t until = gnutls_x509_crt_get_expiration_time(crt);
+    assert_true(until > time(NULL) && until - from < 14 * 86400);
+    assert_int_equal(gnutls_x509_crt_get_pk_algorithm(crt, &bits), GNUTLS_PK_ECDSA);
+    assert_int_equal(bits, 256);
+    uint8_t md[32];
+    assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, md), 0);
+    assert_memory_equal(md, t->certs[i].sha256, 32); /* the hash a page is given */
+    gnutls_x509_crt_deinit(crt);
+}
+
+/* How many hashes GET /wt's JSON names; the first in first (65 bytes). */
+static int hashes_served(const struct relay_quic *t, char *first)
+{
+    char json[512];
+    assert_true(transport_quic_tls_webtransport(t, json, sizeof json) > 0);
+    char port[32];
+    snprintf(port, sizeof port, "{\"port\":%u,\"path\":\"/wt\"", netaddr_port(&t->local));
+    assert_non_null(strstr(json, port));
+    const char *h = strstr(json, "\"hashes\":[");
+    int n = 0;
+    for (const char *q = h ? strchr(h, '[') : NULL; q && (q = strchr(q + 1, '"')); q++, n++) {
+        if (n == 0)
+            snprintf(first, 65, "%s", q + 1);
+        q = strchr(q + 1, '"');
+        if (!q)
+            break;
+    }
+    return n;
+}
+
+static void certificates_for_browsers(void **state)
+{
+    (void)state;
+    env_open(&E, 4);
+    char first[65], hex[65];
+    uint8_t was = E.t->cert_now;
+    browser_certificate(E.t, was);
+    assert_int_equal(hashes_served(E.t, first), 1);
+    struct harness_rec r = {.n = 1};
+    r.c[0] = member(&E, "before", PROTO_MODE_UNSEQUENCED);
+    welcome_all(&E, &r);
+    assert_int_equal(E.t->certs[was].conns, 1);
+    assert_false(transport_quic_tls_renew(E.t, clock_now_us(), false)); /* not 6 days old */
+    assert_true(transport_quic_tls_renew(E.t, clock_now_us(), true));
+    uint8_t now = E.t->cert_now;
+    assert_int_not_equal(now, was);
+    browser_certificate(E.t, now);
+    assert_int_equal(hashes_served(E.t, first), 2);
+    for (int i = 0; i < 32; i++)
+        sprintf(hex + 2 * i, "%02x", E.t->certs[now].sha256[i]);
+    assert_string_equal(first, hex); /* the newest first */
+    assert_non_null(E.t->certs[was].cred); /* its member's connection holds it */
+    r.c[1] = member(&E, "after", PROTO_MODE_UNSEQUENCED);
+    r.n = 2;
+    welcome_all(&E, &r);
+    assert_int_equal(E.t->certs[now].conns, 1);
+    ricochet_close(r.c[0]);
+    r.c[0] = NULL;
+    for (int k = 0; k < 400 && E.t->certs[was].cred; k++)
+        pump(&E, &r, 10);
+    assert_null(E.t->certs[was].cred); /* freed with its last connection */
+    assert_int_equal(hashes_served(E.t, first), 2); /* still valid: its hash stays served */
+    ricochet_close(r.c[1]);
+    env_close(&E);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -876,6 +961,7 @@ int main(void)
         cmocka_unit_test(a_datagram_over_the_size_announced),
         cmocka_unit_test(moves_and_a_forgotten_connection),
         cmocka_unit_test(webtransport_bad_input),
+        cmocka_unit_test(certificates_for_browsers),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
