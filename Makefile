@@ -92,10 +92,10 @@ endif
 
 # Packages: compile flags for all; each program links only those it names.
 PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-            libcrypto wslay libngtcp2_crypto_gnutls libngtcp2 gnutls
+            libcrypto wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 # usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
-    openssl libngtcp2 libngtcp2_crypto_gnutls gnutls 2>/dev/null) \
+    openssl libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3 2>/dev/null) \
     $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
@@ -115,6 +115,8 @@ fallback_wslay := -lwslay
 fallback_libngtcp2_crypto_gnutls := -lngtcp2_crypto_gnutls
 fallback_libngtcp2 := -lngtcp2
 fallback_gnutls := -lgnutls
+# WebTransport's HTTP/3 (proto/h3.c): nghttp3 0.8's QPACK encoder and decoder.
+fallback_libnghttp3 := -lnghttp3
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),\
          $(fallback_$(p)))))
@@ -138,7 +140,7 @@ relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc relay/quic rtc \
     fleet relay/core proto/enet proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client rtc proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
@@ -183,13 +185,13 @@ TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/
              relay/ws relay/stream harness relay/webrtc relay/quic rtc fleet relay/core proto/enet \
              proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-             wslay libngtcp2_crypto_gnutls libngtcp2 gnutls
+             wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
-FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic ippacket \
-    tcpstream enetguard dtlsview wsframes
+FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic h3 \
+    ippacket tcpstream enetguard dtlsview wsframes
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
@@ -206,8 +208,9 @@ fuzz_tcpstream_LIBS := netsim proto/enet proto stats sys
 fuzz_enetguard_LIBS := relay/enet proto/enet proto stats sys
 fuzz_dtlsview_LIBS := netsim proto/enet proto stats sys
 fuzz_wsframes_LIBS := $(fuzz_relay_LIBS)
+fuzz_h3_LIBS := proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)

@@ -401,6 +401,7 @@ struct client_quic {
     struct ricochet *c;
     FILE *keylog;
     char pin[CLIENT_PIN_HEX + 1]; /* "": none */
+    const char *alpn;          /* the ALPN offered (NULL: "ricochet"; the tests' "h3") */
     bool opened;               /* the handshake completed during the last input */
     bool up;                   /* the control stream is open: the session's */
     bool closed;               /* the connection ended (ngtcp2 said so) */

@@ -326,8 +326,8 @@ static int keylog_line(gnutls_session_t session, const char *label,
 
 static int quic_tls(struct ricochet *c, struct client_quic *t, char *err, size_t err_cap)
 {
-    gnutls_datum_t alpn = {.data = (unsigned char *)QUICMSG_ALPN,
-                           .size = (unsigned)strlen(QUICMSG_ALPN)};
+    const char *name = t->alpn ? t->alpn : QUICMSG_ALPN;
+    gnutls_datum_t alpn = {.data = (unsigned char *)name, .size = (unsigned)strlen(name)};
     if (gnutls_certificate_allocate_credentials(&t->cred) != 0 ||
         gnutls_init(&t->tls, GNUTLS_CLIENT) != 0 ||
         gnutls_priority_set_direct(t->tls, QUIC_PRIORITY, NULL) != 0 ||

@@ -174,6 +174,14 @@ int quicmsg_out_frame(struct quicmsg_out *o, const uint8_t *msg, size_t len, uin
     return 0;
 }
 
+int quicmsg_out_bytes(struct quicmsg_out *o, const uint8_t *bytes, size_t len)
+{
+    if (len == 0 || reserve(o, len) != 0)
+        return -1;
+    append(o, bytes, len);
+    return 0;
+}
+
 const uint8_t *quicmsg_out_next(const struct quicmsg_out *o, size_t *len)
 {
     if (o->unsent == 0 || !o->send) {

@@ -125,6 +125,11 @@ void quicmsg_out_free(struct quicmsg_out *o);
  * memory ran out (nothing queued). */
 int quicmsg_out_frame(struct quicmsg_out *o, const uint8_t *msg, size_t len, uint64_t limit);
 
+/* Queues bytes[0..len) as they are, no frame (1 <= len): a stream's own
+ * preamble (HTTP/3's stream type, a WebTransport stream's session).
+ * Returns 0, or -1 when out of memory (nothing queued). */
+int quicmsg_out_bytes(struct quicmsg_out *o, const uint8_t *bytes, size_t len);
+
 /* The next unsent bytes, contiguous (within one chunk): *len of them at
  * the returned pointer; NULL with *len 0 when all is sent. */
 const uint8_t *quicmsg_out_next(const struct quicmsg_out *o, size_t *len);

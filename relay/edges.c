@@ -103,6 +103,13 @@ static void offers_meet_answers(struct relay_edges *E)
         if (E->e[i].ops->offers_to)
             E->e[i].ops->offers_to(E->e[i].t, answerer ? answerer->ops : NULL,
                                    answerer ? answerer->t : NULL);
+    const struct relay_edge *wt = NULL; /* the same for WebTransport's sessions */
+    for (size_t i = 0; i < E->n && !wt; i++)
+        if (E->e[i].ops->webtransport)
+            wt = &E->e[i];
+    for (size_t i = 0; i < E->n; i++)
+        if (E->e[i].ops->webtransport_to)
+            E->e[i].ops->webtransport_to(E->e[i].t, wt ? wt->ops : NULL, wt ? wt->t : NULL);
 }
 
 int relay_edges_open(struct relay_edges *E, const struct relay_edge_spec *specs, size_t n,

@@ -141,6 +141,14 @@ struct relay_transport_ops {
     int (*answer)(void *t, struct relay *r, const char *offer, size_t len, const char *pass,
                   const union netaddr *from, char *out, size_t cap, char *why, size_t why_cap);
     void (*offers_to)(void *t, const struct relay_transport_ops *ops, void *answerer);
+    /* WebTransport, both optional (NULL): an edge that takes browsers'
+     * WebTransport sessions (quic) writes what a page needs to open one as
+     * JSON into out (cap): its port, path and the hashes of the
+     * certificates a page may trust (PROTOCOL.md, "WebTransport"),
+     * returning its length or -1; an edge that serves the pages (ws) is
+     * given that edge (NULL: none), once every edge is open. */
+    int (*webtransport)(const void *t, char *out, size_t cap);
+    void (*webtransport_to)(void *t, const struct relay_transport_ops *ops, const void *wt);
 };
 
 /* Why an offer was not answered (ops->answer's negative returns; HTTP's

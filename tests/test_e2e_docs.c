@@ -822,7 +822,7 @@ static const struct {
     {"openssl", "libssl-dev"},        {"wslay", "libwslay-dev"},
     {"cmocka", "libcmocka-dev"},
     {"libngtcp2", "libngtcp2-dev"},   {"libngtcp2_crypto_gnutls", "libngtcp2-crypto-gnutls-dev"},
-    {"gnutls", "libgnutls28-dev"},
+    {"gnutls", "libgnutls28-dev"},    {"libnghttp3", "libnghttp3-dev"},
 };
 #define LIBRARIES_MAX 32
 

@@ -35,6 +35,7 @@
 #include "fuzz/target_webrtc.c"
 #include "fuzz/target_http.c"
 #include "fuzz/target_quic.c"
+#include "fuzz/target_h3.c"
 #include "fuzz/target_ippacket.c"
 #include "fuzz/target_tcpstream.c"
 #include "fuzz/target_enetguard.c"
@@ -62,6 +63,7 @@ static const struct smoke_target smoke_targets[] = {
     { "webrtc", fuzz_target_webrtc, 1500, 1, 20000 },
     { "http", fuzz_target_http, 9000, 0, 20000 },
     { "quic", fuzz_target_quic, 1500, 0, 20000 },
+    { "h3", fuzz_target_h3, 5000, 0, 20000 },
     { "ippacket", fuzz_target_ippacket, 1500, 0, 50000 },
     { "tcpstream", fuzz_target_tcpstream, 8192, 0, 20000 },
     { "enetguard", fuzz_target_enetguard, 1500, 0, 50000 },

@@ -27,7 +27,20 @@
  *   - a member moving again and again: connection IDs retired and issued,
  *     the table never more than QUIC_EDGE_CIDS a connection;
  *   - a connection the relay forgot gets a stateless reset, which ends
- *     the client at once. */
+ *     the client at once;
+ *   - WebTransport's HTTP/3 (ALPN h3) from connections made by hand, each
+ *     counted and bounded while two members play on: a CONNECT for another
+ *     path or :protocol and one without WebTransport in the client's
+ *     SETTINGS refused (404, 501, 400); SETTINGS contradictory, a QPACK
+ *     encoder stream asking for a dynamic table, a header block referring
+ *     to one and a HEADERS frame past its bound each close their
+ *     connection with HTTP/3's code; a datagram for another session
+ *     dropped; a session answered 200 that never joins closed at the join
+ *     timeout, one of the connections that have not joined;
+ *   - certificates for browsers: the one drawn is ECDSA P-256, valid under
+ *     14 days; drawn again, new connections take the new one while a
+ *     member keeps its own, GET /wt's JSON names both hashes (the newest
+ *     first), and the old one is freed with its last connection. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +55,7 @@
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "../client/client_internal.h"
@@ -52,6 +66,7 @@
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "support/edge_turn.h"
+#include "support/h3_block.h"
 #include "support/harness.h"
 
 #define PEERS 16
@@ -400,7 +415,7 @@ struct bare {
     struct client_quic q;
 };
 
-static void bare_open(struct env *e, struct bare *b, const char *name)
+static void bare_open_alpn(struct env *e, struct bare *b, const char *name, const char *alpn)
 {
     struct client_config cfg = {.room = "q", .name = name, .mode = PROTO_MODE_RELIABLE,
                                 .timeout_ms = 5000};
@@ -411,7 +426,13 @@ static void bare_open(struct env *e, struct bare *b, const char *name)
     snprintf(b->c->host, sizeof b->c->host, "127.0.0.1");
     assert_int_equal(netaddr_resolve("127.0.0.1", e->port, &b->c->relay, err, sizeof err), 0);
     b->q.c = b->c;
+    b->q.alpn = alpn;
     assert_int_equal(client_quic_start(b->c, &b->q, &cfg, err, sizeof err), 0);
+}
+
+static void bare_open(struct env *e, struct bare *b, const char *name)
+{
+    bare_open_alpn(e, b, name, NULL);
 }
 
 /* Turns, and the live bare connections' reads and writes (their
@@ -658,6 +679,270 @@ static void moves_and_a_forgotten_connection(void **state)
     env_close(&E);
 }
 
+/* ---- WebTransport's HTTP/3 -------------------------------------------------------------- */
+
+#define H3_BARES 8
+
+/* len bytes on b's stream sid, written into packets and sent (fin: the
+ * stream ends); while ngtcp2 holds them back (pacing, congestion), the edge
+ * and b's connection turn. */
+static void h3_send(struct bare *b, int64_t sid, const uint8_t *p, size_t len, bool fin)
+{
+    ngtcp2_vec v = {.base = (uint8_t *)p, .len = len};
+    uint64_t until = clock_now_us() + 3000000;
+    while ((v.len > 0 || fin) && clock_now_us() < until) {
+        uint8_t pkt[1452];
+        ngtcp2_path_storage ps;
+        ngtcp2_path_storage_zero(&ps);
+        ngtcp2_ssize sent = -1;
+        ngtcp2_ssize n = ngtcp2_conn_writev_stream(
+            b->q.conn, &ps.path, NULL, pkt, sizeof pkt, &sent,
+            fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0, sid, &v, 1, clock_now_us() * 1000u);
+        assert_true(n >= 0);
+        if (sent > 0) {
+            v.base += sent;
+            v.len -= (size_t)sent;
+        }
+        if (n > 0)
+            assert_int_equal(send(b->q.fd, pkt, (size_t)n, 0), n);
+        if (sent >= 0 && v.len == 0)
+            fin = false;
+        if (n == 0) { /* held back: a turn, b's acknowledgements read */
+            turn(&E, 1);
+            assert_int_equal(client_quic_read(b->c, &b->q, clock_now_us()), 0);
+        }
+    }
+    assert_int_equal(v.len, 0);
+}
+
+/* A new stream of b's (bidirectional or not) with its first bytes. */
+static int64_t h3_stream(struct bare *b, bool bidi, const uint8_t *p, size_t len)
+{
+    int64_t sid;
+    assert_int_equal(bidi ? ngtcp2_conn_open_bidi_stream(b->q.conn, &sid, NULL)
+                          : ngtcp2_conn_open_uni_stream(b->q.conn, &sid, NULL), 0);
+    h3_send(b, sid, p, len, false);
+    return sid;
+}
+
+/* The client's control stream: its type, then SETTINGS of payload. */
+static void h3_settings(struct bare *b, const uint8_t *payload, size_t len)
+{
+    uint8_t s[64] = {H3_STREAM_CONTROL, H3_FRAME_SETTINGS, (uint8_t)len};
+    memcpy(s + 3, payload, len);
+    h3_stream(b, false, s, 3 + len);
+}
+
+/* A CONNECT on the client's first bidirectional stream: its HEADERS frame
+ * of fields (NULL-ended). */
+static void h3_request(struct bare *b, const char *const *fields)
+{
+    uint8_t block[512], f[600];
+    size_t n = h3_block(block, sizeof block, fields), at = 0;
+    at += h3_varint_put(f, H3_FRAME_HEADERS);
+    at += h3_varint_put(f + at, n);
+    memcpy(f + at, block, n);
+    h3_stream(b, true, f, at + n);
+}
+
+static bool all_h3_open(const struct env *e, const struct bare *b, const int *rv)
+{
+    (void)b, (void)rv;
+    return e->t->own[QUIC_COUNT_HANDSHAKES] == H3_BARES + 2; /* and the two members */
+}
+
+static bool all_h3_closed(const struct env *e, const struct bare *b, const int *rv)
+{
+    (void)b;
+    for (int i = 0; i < H3_BARES; i++)
+        if (rv[i] == 0)
+            return false;
+    return e->t->half_open == 0;
+}
+
+/* How b's connection was closed: an application's code (HTTP/3's). */
+static uint64_t closed_with(const struct bare *b)
+{
+    ngtcp2_connection_close_error ce;
+    ngtcp2_conn_get_connection_close_error(b->q.conn, &ce);
+    assert_int_equal(ce.type, NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION);
+    return ce.error_code;
+}
+
+/* States the recorded clients received, in any mode. */
+static uint64_t arrived(const struct harness_rec *r)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        for (int m = 0; m < PROTO_MODE_COUNT; m++)
+            n += r->arrived[i][m];
+    return n;
+}
+
+#define WT_CONNECT(path, protocol) \
+    ":method", "CONNECT", ":scheme", "https", ":authority", "127.0.0.1", ":path", path, \
+        ":protocol", protocol
+
+static void webtransport_bad_input(void **state)
+{
+    (void)state;
+    env_open(&E, H3_BARES);
+    struct harness_rec r = {.n = 2};
+    r.c[0] = member(&E, "honest1", PROTO_MODE_UNSEQUENCED);
+    r.c[1] = member(&E, "honest2", PROTO_MODE_UNSEQUENCED);
+    welcome_all(&E, &r);
+    static struct bare b[H3_BARES];
+    int rv[H3_BARES] = {0};
+    for (int i = 0; i < H3_BARES; i++)
+        bare_open_alpn(&E, &b[i], "h3", H3_ALPN);
+    assert_true(bare_pump(&E, b, H3_BARES, rv, 3000, all_h3_open));
+    /* Chromium's SETTINGS; one without WebTransport; one given twice */
+    static const uint8_t wt[] = {0x33, 0x01, 0xab, 0x60, 0x37, 0x42, 0x01};
+    static const uint8_t no_wt[] = {0x33, 0x01};
+    static const uint8_t twice[] = {0x33, 0x01, 0x33, 0x01};
+    const char *const other_path[] = {WT_CONNECT("/other", "webtransport"), NULL};
+    const char *const other_protocol[] = {WT_CONNECT("/wt", "websocket"), NULL};
+    const char *const good[] = {WT_CONNECT("/wt", "webtransport"), NULL};
+    for (int i = 0; i < H3_BARES; i++)
+        h3_settings(&b[i], i == 2 ? no_wt : i == 3 ? twice : wt, i == 2 ? sizeof no_wt
+                                                                 : i == 3 ? sizeof twice
+                                                                          : sizeof wt);
+    h3_request(&b[0], other_path);
+    h3_request(&b[1], other_protocol);
+    h3_request(&b[2], good);
+    static const uint8_t capacity[] = {H3_STREAM_QPACK_ENCODER, 0x3f, 0xe1, 0x1f}; /* 4096 */
+    h3_stream(&b[4], false, capacity, sizeof capacity);
+    static const uint8_t dynamic[] = {H3_FRAME_HEADERS, 3, 0x02, 0x00, 0x80};
+    h3_stream(&b[5], true, dynamic, sizeof dynamic);
+    static const uint8_t long_headers[] = {H3_FRAME_HEADERS, 0x50, 0x01}; /* 4097 bytes */
+    h3_stream(&b[6], true, long_headers, sizeof long_headers);
+    h3_request(&b[7], good);
+    pump(&E, NULL, 100);
+    uint8_t dgram[] = {0x01, 0x01, 'x'}; /* quarter stream ID 1: no session of b[7]'s */
+    uint8_t pkt[1452];
+    int accepted = 0;
+    ngtcp2_vec v = {.base = dgram, .len = sizeof dgram};
+    ngtcp2_ssize n = ngtcp2_conn_writev_datagram(b[7].q.conn, NULL, NULL, pkt, sizeof pkt,
+                                                 &accepted, 0, 1, &v, 1, clock_now_us() * 1000u);
+    assert_true(n > 0 && accepted);
+    assert_int_equal(send(b[7].q.fd, pkt, (size_t)n, 0), n);
+    assert_true(bare_pump(&E, b, H3_BARES, rv, JOIN_MS + 3000, all_h3_closed));
+    print_message("h3: %llu sessions, %llu refused, %llu settings, %llu QPACK, %llu unknown, "
+                  "%llu other errors, %llu half-open\n",
+                  (unsigned long long)own(&E, QUIC_COUNT_WT_SESSIONS),
+                  (unsigned long long)own(&E, QUIC_COUNT_WT_REFUSED),
+                  (unsigned long long)own(&E, QUIC_COUNT_WT_SETTINGS),
+                  (unsigned long long)own(&E, QUIC_COUNT_WT_QPACK),
+                  (unsigned long long)own(&E, QUIC_COUNT_WT_UNKNOWN),
+                  (unsigned long long)own(&E, QUIC_COUNT_WT_H3_ERRORS),
+                  (unsigned long long)own(&E, QUIC_COUNT_HALF_OPEN));
+    assert_int_equal(own(&E, QUIC_COUNT_WT_SESSIONS), 1);  /* b[7]: then never joined */
+    assert_int_equal(own(&E, QUIC_COUNT_WT_REFUSED), 3);   /* 404, 501, 400 */
+    assert_int_equal(own(&E, QUIC_COUNT_WT_SETTINGS), 2);  /* no WebTransport, twice */
+    assert_int_equal(own(&E, QUIC_COUNT_WT_QPACK), 3);
+    assert_int_equal(own(&E, QUIC_COUNT_WT_UNKNOWN), 1);
+    assert_int_equal(closed_with(&b[3]), H3_SETTINGS_ERROR);
+    assert_int_equal(closed_with(&b[4]), H3_QPACK_ENCODER_STREAM_ERROR);
+    assert_int_equal(closed_with(&b[5]), H3_QPACK_DECOMPRESSION_FAILED);
+    assert_int_equal(closed_with(&b[6]), H3_EXCESSIVE_LOAD);
+    for (int i = 0; i < 3; i++) /* refused, then never joined: the join timeout */
+        assert_int_equal(closed_with(&b[i]), PROTO_ERROR_NOT_JOINED);
+    assert_int_equal(closed_with(&b[7]), PROTO_ERROR_NOT_JOINED);
+    assert_int_equal(own(&E, QUIC_COUNT_HALF_OPEN), H3_BARES);
+    assert_int_equal(relay_clients(E.r), 2);
+    /* the honest members play on: each gets the other's states */
+    struct ricochet_state st = {.x = 1, .y = 2};
+    uint64_t before = arrived(&r);
+    for (int k = 0; k < 20; k++) {
+        assert_int_equal(ricochet_send_state(r.c[0], &st), RICOCHET_OK);
+        assert_int_equal(ricochet_send_state(r.c[1], &st), RICOCHET_OK);
+        pump(&E, &r, 10);
+    }
+    pump(&E, &r, 200);
+    assert_true(arrived(&r) >= before + 38);
+    for (int i = 0; i < H3_BARES; i++)
+        bare_close(&b[i]);
+    for (size_t i = 0; i < 2; i++)
+        ricochet_close(r.c[i]);
+    env_close(&E);
+}
+
+/* The certificate of slot i: ECDSA P-256, valid under 14 days. */
+static void browser_certificate(const struct relay_quic *t, int i)
+{
+    gnutls_datum_t der;
+    gnutls_x509_crt_t crt;
+    unsigned bits = 0;
+    assert_int_equal(gnutls_certificate_get_crt_raw(t->certs[i].cred, 0, 0, &der), 0);
+    assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+    assert_int_equal(gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER), 0);
+    time_t from = gnutls_x509_crt_get_activation_time(crt);
+    time_t until = gnutls_x509_crt_get_expiration_time(crt);
+    assert_true(until > time(NULL) && until - from < 14 * 86400);
+    assert_int_equal(gnutls_x509_crt_get_pk_algorithm(crt, &bits), GNUTLS_PK_ECDSA);
+    assert_int_equal(bits, 256);
+    uint8_t md[32];
+    assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, md), 0);
+    assert_memory_equal(md, t->certs[i].sha256, 32); /* the hash a page is given */
+    gnutls_x509_crt_deinit(crt);
+}
+
+/* How many hashes GET /wt's JSON names; the first in first (65 bytes). */
+static int hashes_served(const struct relay_quic *t, char *first)
+{
+    char json[512];
+    assert_true(transport_quic_tls_webtransport(t, json, sizeof json) > 0);
+    char port[32];
+    snprintf(port, sizeof port, "{\"port\":%u,\"path\":\"/wt\"", netaddr_port(&t->local));
+    assert_non_null(strstr(json, port));
+    const char *h = strstr(json, "\"hashes\":[");
+    int n = 0;
+    for (const char *q = h ? strchr(h, '[') : NULL; q && (q = strchr(q + 1, '"')); q++, n++) {
+        if (n == 0)
+            snprintf(first, 65, "%s", q + 1);
+        q = strchr(q + 1, '"');
+        if (!q)
+            break;
+    }
+    return n;
+}
+
+static void certificates_for_browsers(void **state)
+{
+    (void)state;
+    env_open(&E, 4);
+    char first[65], hex[65];
+    uint8_t was = E.t->cert_now;
+    browser_certificate(E.t, was);
+    assert_int_equal(hashes_served(E.t, first), 1);
+    struct harness_rec r = {.n = 1};
+    r.c[0] = member(&E, "before", PROTO_MODE_UNSEQUENCED);
+    welcome_all(&E, &r);
+    assert_int_equal(E.t->certs[was].conns, 1);
+    assert_false(transport_quic_tls_renew(E.t, clock_now_us(), false)); /* not 6 days old */
+    assert_true(transport_quic_tls_renew(E.t, clock_now_us(), true));
+    uint8_t now = E.t->cert_now;
+    assert_int_not_equal(now, was);
+    browser_certificate(E.t, now);
+    assert_int_equal(hashes_served(E.t, first), 2);
+    for (int i = 0; i < 32; i++)
+        sprintf(hex + 2 * i, "%02x", E.t->certs[now].sha256[i]);
+    assert_string_equal(first, hex); /* the newest first */
+    assert_non_null(E.t->certs[was].cred); /* its member's connection holds it */
+    r.c[1] = member(&E, "after", PROTO_MODE_UNSEQUENCED);
+    r.n = 2;
+    welcome_all(&E, &r);
+    assert_int_equal(E.t->certs[now].conns, 1);
+    ricochet_close(r.c[0]);
+    r.c[0] = NULL;
+    for (int k = 0; k < 400 && E.t->certs[was].cred; k++)
+        pump(&E, &r, 10);
+    assert_null(E.t->certs[was].cred); /* freed with its last connection */
+    assert_int_equal(hashes_served(E.t, first), 2); /* still valid: its hash stays served */
+    ricochet_close(r.c[1]);
+    env_close(&E);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -675,6 +960,8 @@ int main(void)
         cmocka_unit_test(a_connection_that_never_joins),
         cmocka_unit_test(a_datagram_over_the_size_announced),
         cmocka_unit_test(moves_and_a_forgotten_connection),
+        cmocka_unit_test(webtransport_bad_input),
+        cmocka_unit_test(certificates_for_browsers),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,13 +1,15 @@
 /* play.js: the play page (play.html). Joins a room over the relay's
- * WebSocket (a stream) or WebRTC data channels (datagrams), draws every
+ * WebSocket (a stream), WebRTC data channels or WebTransport (datagrams
+ * and streams over HTTP/3, on the relay's quic edge), draws every
  * member on a canvas a little in the past between the states around that
  * moment (ricochet.js's InterpBuffer, as ricochet-client draws), steers my
  * avatar with the arrows or WASD and sends its state at RATE Hz, and lists
  * the players with how their states arrive (mode, latency, loss, jitter)
  * and what each route cost in the states received over it.
  *
- * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc&mode=...
- * (and ws=URL, rtc=URL to reach a relay elsewhere). window.ricochetPlay
+ * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
+ * (and ws=URL, rtc=URL, wt=URL to reach a relay elsewhere, wtport=PORT a proxy
+ * in front of its quic edge). window.ricochetPlay
  * .snapshot() returns a copy of what the page shows, for tests. */
 import { Session, InterpBuffer, MODES, ARENA_W, ARENA_H, nowUs, percentile, validName,
          validText } from "./ricochet.js";
@@ -21,8 +23,12 @@ const SNAPS = 6;           /* recent loss covers SNAPS - 1 seconds */
 const LATENCIES = 4000;    /* latencies kept per route for its percentiles */
 const LOG_LINES = 200;
 const COLORS = ["#d62728", "#2ca02c", "#b8860b", "#1f77b4", "#9467bd", "#17becf"];
-const ROUTES = { ws: "stream (WebSocket)", webrtc: "datagrams (WebRTC)" };
-const ROUTE_SHORT = { ws: "WebSocket", webrtc: "WebRTC" };
+const ROUTES = { ws: "stream (WebSocket)", webrtc: "datagrams (WebRTC)",
+                 wt: "datagrams (WebTransport)" };
+const ROUTE_SHORT = { ws: "WebSocket", webrtc: "WebRTC", wt: "WebTransport" };
+/* Does a mode travel over a route (its way there)? */
+const modeOn = (mode, route) => Boolean(MODES[mode] &&
+  (route === "webrtc" ? MODES[mode].channel : route === "wt" ? MODES[mode].wt : null));
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -31,8 +37,8 @@ const page = {
   room: validName(params.get("room")) ? params.get("room") : "lobby",
   name: validName(params.get("name")) ? params.get("name")
     : "web-" + String(Math.floor(Math.random() * 1000)).padStart(3, "0"),
-  route: params.get("route") === "webrtc" ? "webrtc" : "ws",
-  mode: MODES[params.get("mode")] && MODES[params.get("mode")].channel ? params.get("mode") : "unsequenced",
+  route: ROUTES[params.get("route")] ? params.get("route") : "ws",
+  mode: modeOn(params.get("mode"), params.get("route")) ? params.get("mode") : "unsequenced",
   session: null,
   retryMs: RETRY_MS,
   retryTimer: 0,
@@ -40,7 +46,7 @@ const page = {
   me: { x: 20 + Math.random() * 60, y: 20 + Math.random() * 60, vx: 0, vy: 0, heading: 0, atUs: 0 },
   keys: new Set(),
   remotes: new Map(), /* id -> {member, ib, snaps, view}; this session's */
-  routes: { ws: newLedger(), webrtc: newLedger() },
+  routes: { ws: newLedger(), webrtc: newLedger(), wt: newLedger() },
   ghosts: true,
   interp: true,
   frames: 0,
@@ -139,6 +145,8 @@ function connect() {
                  reflect: true, batch: true };
   if (params.get("ws")) opts.url = params.get("ws");
   if (params.get("rtc")) opts.rtcUrl = params.get("rtc");
+  if (params.get("wt")) opts.wtUrl = params.get("wt");
+  if (Number(params.get("wtport")) > 0) opts.wtPort = Number(params.get("wtport"));
   if (params.get("ticket")) opts.ticket = params.get("ticket");
   let s;
   try {
@@ -431,7 +439,7 @@ function renderPlayers() {
   const s = page.session;
   let me = `you: ${page.name}`;
   if (s && s.phase === "joined") {
-    me += ` #${s.id}, ${s.route === "ws" ? "ws" : "webrtc, " + s.mode}, sent ${s.sent}`;
+    me += ` #${s.id}, ${s.route === "ws" ? "ws" : s.route + ", " + s.mode}, sent ${s.sent}`;
     if (s.rttUs) me += `, round trip ${fmt(s.rttUs / 1000, 1)} ms`;
     me += s.clock.valid ? `, clock \u00b1${fmt(s.clock.boundUs / 1000, 2)} ms` : ", clock not yet known";
     if (s.skipped) me += `, ${s.skipped} held back`;
@@ -455,7 +463,7 @@ function setup() {
   for (const input of document.querySelectorAll("input[name=route]"))
     input.checked = input.value === page.route;
   $("mode").value = page.mode;
-  $("mode").disabled = page.route !== "webrtc";
+  modeMenu();
   $("join").addEventListener("submit", (e) => {
     e.preventDefault();
     const room = $("room").value.trim(), name = $("name").value.trim();
@@ -471,7 +479,7 @@ function setup() {
   for (const input of document.querySelectorAll("input[name=route]")) {
     input.addEventListener("change", () => {
       page.route = input.value;
-      $("mode").disabled = page.route !== "webrtc";
+      modeMenu();
       input.blur();
       remember();
       connect(); /* the same room again, over the other route */
@@ -498,13 +506,22 @@ function setup() {
   });
 }
 
+/* The mode menu: the modes of the route (streams over WebTransport only);
+ * a mode the route lacks falls back to unsequenced. */
+function modeMenu() {
+  for (const o of $("mode").options) o.disabled = !modeOn(o.value, page.route);
+  if (!modeOn(page.mode, page.route)) page.mode = "unsequenced";
+  $("mode").value = page.mode;
+  $("mode").disabled = page.route === "ws";
+}
+
 /* The URL says what I joined, so a reload joins it again. */
 function remember() {
   const q = new URLSearchParams(location.search);
   q.set("room", page.room);
   q.set("name", page.name);
   q.set("route", page.route);
-  if (page.route === "webrtc") q.set("mode", page.mode);
+  if (page.route !== "ws") q.set("mode", page.mode);
   else q.delete("mode");
   history.replaceState(null, "", "?" + q.toString());
 }
@@ -523,7 +540,7 @@ function snapshot() {
           echo: s && s.echo ? { x: s.echo.x, y: s.echo.y, seq: s.echo.seq } : null,
           bad: s ? s.bad : 0, lastBad: s ? s.lastBad : "" },
     members,
-    routes: { ws: ledgerNow("ws"), webrtc: ledgerNow("webrtc") },
+    routes: { ws: ledgerNow("ws"), webrtc: ledgerNow("webrtc"), wt: ledgerNow("wt") },
     chat: page.chat.slice(),
   };
 }

@@ -27,12 +27,15 @@ export const ARENA_H: 100;
 export const ROSTER_MAX: 256;
 export const ID_MAX: 4294967295;
 
-export type ModeName = "unsequenced" | "sequenced" | "reliable" | "udp" | "tcp" | "ws";
+export type ModeName = "unsequenced" | "sequenced" | "reliable" | "udp" | "tcp" | "ws" | "streams";
 export interface ModeInfo {
   readonly name: ModeName;
   readonly lossless: boolean;
   readonly dropOld: boolean;
   readonly channel: "control" | "unsequenced" | "sequenced" | null;
+  /** Its way over WebTransport: a datagram's channel byte (1, 2), the session's
+   * control stream, a stream of my own; null: not a WebTransport mode. */
+  readonly wt: 1 | 2 | "control" | "own" | null;
   readonly what: string;
 }
 export const MODES: Readonly<Record<ModeName, ModeInfo>>;
@@ -128,12 +131,19 @@ export interface Member {
 export interface SessionOptions {
   room?: string;
   name?: string;
-  /** "ws" (a WebSocket; in Node the `ws` package's where there is no global one) or "webrtc" (browsers). */
-  route?: "ws" | "webrtc";
+  /** "ws" (a WebSocket; in Node the `ws` package's where there is no global one), "webrtc"
+   * (browsers) or "wt" (WebTransport: browsers that speak HTTP/3). */
+  route?: "ws" | "webrtc" | "wt";
   /** The relay's ws:// or wss:// address (needed outside a page). */
   url?: string;
   rtcUrl?: string;
-  mode?: "unsequenced" | "sequenced" | "reliable";
+  /** Where the relay says how to open a WebTransport session (default this page's origin +
+   * "/wt"; read again at every start). */
+  wtUrl?: string;
+  /** The UDP port to reach instead of the one the relay names (a proxy's in front of it). */
+  wtPort?: number;
+  /** WebRTC and WebTransport; "streams" over WebTransport only. */
+  mode?: "unsequenced" | "sequenced" | "reliable" | "streams";
   reflect?: boolean;
   batch?: boolean;
   ticket?: string;
@@ -162,7 +172,7 @@ export interface SessionEvents {
 
 export class Session extends EventTarget {
   constructor(options: SessionOptions);
-  readonly route: "ws" | "webrtc";
+  readonly route: "ws" | "webrtc" | "wt";
   readonly phase: "connecting" | "joining" | "joined" | "closed";
   readonly id: number;
   readonly room: string;
@@ -184,7 +194,7 @@ export class Session extends EventTarget {
   sendEvent(to: number, data: Bytes): boolean;
   chat(text: string): boolean;
   ping(): boolean;
-  setMode(mode: "unsequenced" | "sequenced" | "reliable"): boolean;
+  setMode(mode: "unsequenced" | "sequenced" | "reliable" | "streams"): boolean;
   close(): void;
   addEventListener<K extends keyof SessionEvents>(
     type: K, listener: (ev: CustomEvent<SessionEvents[K]>) => void,

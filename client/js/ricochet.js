@@ -25,8 +25,10 @@
  *   float of a state), NAME_MAX (32), TEXT_MAX (200 bytes), CONTROL_MAX
  *   (65536 bytes), ARENA_W, ARENA_H (100 arena units), ROSTER_MAX (256).
  *   MODES: the delivery modes by name ({name, lossless, dropOld, channel,
- *     what}); channel is the WebRTC data channel a state of that mode
- *     travels on. LOSSLESS(mode): does it deliver every state.
+ *     wt, what}); channel is the WebRTC data channel a state of that mode
+ *     travels on, wt its way over WebTransport (a datagram's channel byte
+ *     1 or 2, "control": the session's stream, "own": a stream of my own).
+ *     LOSSLESS(mode): does it deliver every state.
  *   RTC_CHANNELS: the three data channels' labels and options.
  *   ENDING_ERRORS: the error codes that end a session.
  * Functions:
@@ -63,8 +65,9 @@
  *     the corrected one-way latency.
  *   InterpBuffer: snapshot interpolation of one remote member without a
  *     shared clock (client/tui/interp.c).
- *   Session: one session with a relay, over a WebSocket (route "ws") or
- *     WebRTC data channels (route "webrtc"); an EventTarget (below).
+ *   Session: one session with a relay, over a WebSocket (route "ws"),
+ *     WebRTC data channels (route "webrtc") or WebTransport (route "wt":
+ *     QUIC datagrams and streams over HTTP/3); an EventTarget (below).
  */
 
 export const VERSION = 3;
@@ -111,20 +114,23 @@ const EventWithDetail = globalThis.CustomEvent || class extends Event {
 };
 
 /* proto/mode.c's table, as a receiver sees it. channel: the WebRTC data
- * channel a state of the mode travels on (null: not a WebRTC mode). */
+ * channel a state of the mode travels on (null: not a WebRTC mode); wt:
+ * its way over WebTransport (PROTOCOL.md, "WebTransport"; null: none). */
 export const MODES = Object.freeze({
   unsequenced: Object.freeze({ name: "unsequenced", lossless: false, dropOld: false,
-    channel: "unsequenced", what: "may lose, may arrive out of order, never waits" }),
+    channel: "unsequenced", wt: 1, what: "may lose, may arrive out of order, never waits" }),
   sequenced: Object.freeze({ name: "sequenced", lossless: false, dropOld: true,
-    channel: "sequenced", what: "may lose, drops a sender's late states to keep its order, never waits" }),
+    channel: "sequenced", wt: 2, what: "may lose, drops a sender's late states to keep its order, never waits" }),
   reliable: Object.freeze({ name: "reliable", lossless: true, dropOld: false,
-    channel: "control", what: "everything, in order; one loss stalls every reliable sender behind it" }),
-  udp: Object.freeze({ name: "udp", lossless: false, dropOld: false, channel: null,
+    channel: "control", wt: "control", what: "everything, in order; one loss stalls every reliable sender behind it" }),
+  udp: Object.freeze({ name: "udp", lossless: false, dropOld: false, channel: null, wt: null,
     what: "what the network gives, nothing more: the baseline" }),
-  tcp: Object.freeze({ name: "tcp", lossless: true, dropOld: false, channel: null,
+  tcp: Object.freeze({ name: "tcp", lossless: true, dropOld: false, channel: null, wt: null,
     what: "everything, in order, on one stream: a lost segment holds back every sender behind it" }),
-  ws: Object.freeze({ name: "ws", lossless: true, dropOld: false, channel: null,
+  ws: Object.freeze({ name: "ws", lossless: true, dropOld: false, channel: null, wt: null,
     what: "everything, in order, on one WebSocket: a lost segment holds back every sender behind it" }),
+  streams: Object.freeze({ name: "streams", lossless: true, dropOld: false, channel: null, wt: "own",
+    what: "every state, in order per sender: a loss holds back only the sender it hit (QUIC, WebTransport)" }),
 });
 
 export function LOSSLESS(mode) {
@@ -872,14 +878,22 @@ const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait the
 
 /* Session: one session with a relay; an EventTarget.
  *
- *   new Session({room, name, route: "ws" | "webrtc", url, rtcUrl, mode,
- *                reflect, batch, ticket, aoi, timeoutMs, iceServers})
+ *   new Session({room, name, route: "ws" | "webrtc" | "wt", url, rtcUrl,
+ *                wtUrl, wtPort, mode, reflect, batch, ticket, aoi, timeoutMs,
+ *                iceServers})
  *     url: the WebSocket (default ws(s)://this page's host/); rtcUrl: where
  *     the WebRTC offer is POSTed (default this page's origin + "/rtc");
- *     mode: WebRTC only, the send mode (unsequenced, sequenced, reliable);
+ *     wtUrl: where the relay says how to open a WebTransport session (its
+ *     port, path and certificate hashes; default this page's origin +
+ *     "/wt", fetched again at each start: a relay draws a new certificate
+ *     every few days); wtPort: the UDP port to reach instead of the one the
+ *     relay names (a proxy's in front of it, such as ricochet-netsim's);
+ *     mode: WebRTC and WebTransport, the send mode
+ *     (unsequenced, sequenced, reliable; over WebTransport also streams);
  *     ticket: a ticket's pass (joins with it; over WebRTC also the offer's
- *     Authorization: Bearer); timeoutMs: join deadline and the relay's
- *     silence before the session ends (default 5000).
+ *     Authorization: Bearer, over WebTransport the CONNECT's ?pass=);
+ *     timeoutMs: join deadline and the relay's silence before the session
+ *     ends (default 5000).
  *   start(): opens the route and joins; returns the session.
  *   sendState({x, y, vx, vy, heading}, payload): sends my state (seq and
  *     send_us set here) with its payload (bytes, PAYLOAD_MAX at most: a
@@ -891,8 +905,8 @@ const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait the
  *   After close() (or the end) sendState and sendEvent throw: the session is
  *   closed.
  *   chat(text), ping(): control messages (false if not sent).
- *   setMode(mode): WebRTC only, sends on that mode's channel from now on
- *     (what counts is how you send); returns false over a WebSocket.
+ *   setMode(mode): WebRTC and WebTransport, sends that mode's way from now
+ *     on (what counts is how you send); returns false over a WebSocket.
  *   close(): leaves and closes (a "close" event with code "closed").
  * Read-only fields: route, phase ("connecting", "joining", "joined",
  *   "closed"), id, room, name, mode (how my states go: "ws", or a WebRTC
@@ -916,11 +930,14 @@ export class Session extends EventTarget {
     super();
     const o = Object.assign({ route: "ws", mode: "unsequenced", reflect: false, batch: false,
                               timeoutMs: 5000, iceServers: [] }, options);
-    if (o.route !== "ws" && o.route !== "webrtc") throw new TypeError("route: ws or webrtc");
+    if (o.route !== "ws" && o.route !== "webrtc" && o.route !== "wt")
+      throw new TypeError("route: ws, webrtc or wt");
     if (o.ticket === undefined && (!validName(o.room) || !validName(o.name)))
       throw new TypeError("room and name: 1-32 of A-Z a-z 0-9 _ - .");
     if (o.route === "webrtc" && !(MODES[o.mode] && MODES[o.mode].channel))
       throw new TypeError("mode: unsequenced, sequenced or reliable");
+    if (o.route === "wt" && !(MODES[o.mode] && MODES[o.mode].wt))
+      throw new TypeError("mode: unsequenced, sequenced, reliable or streams");
     this.options = o;
     this.route = o.route;
     this.mode = o.route === "ws" ? "ws" : o.mode;
@@ -951,14 +968,18 @@ export class Session extends EventTarget {
     this._ws = null;
     this._pc = null;
     this._channels = {};
+    this._wt = null;
+    this._wtWriters = {};
   }
 
   start() {
     const now = nowUs();
     this._deadlineUs = now + this.options.timeoutMs * 1000;
     this._timer = setInterval(() => this._tick(nowUs()), TICK_MS);
+    const failed = (e) => this._end("refused", String(e && e.message || e));
     if (this.route === "ws") this._openWebSocket();
-    else this._openWebRtc().catch((e) => this._end("refused", String(e && e.message || e)));
+    else if (this.route === "wt") this._openWebTransport().catch(failed);
+    else this._openWebRtc().catch(failed);
     return this;
   }
 
@@ -1045,6 +1066,129 @@ export class Session extends EventTarget {
     await pc.setRemoteDescription({ type: "answer", sdp });
   }
 
+  /* WebTransport (PROTOCOL.md, "WebTransport"): the relay's GET /wt says
+   * where and which certificates to trust; the session's first
+   * bidirectional stream carries control messages and reliable states in
+   * frames, datagrams the unreliable states after their channel byte, and
+   * each stream the relay opens one sender's states (mode streams). */
+  async _openWebTransport() {
+    if (typeof WebTransport === "undefined") {
+      this._end("refused", "no WebTransport here: a browser that speaks HTTP/3 has it");
+      return;
+    }
+    const infoUrl = this.options.wtUrl ||
+      (typeof location !== "undefined" ? location.origin + "/wt" : "");
+    if (!infoUrl) {
+      this._end("refused", "no wtUrl: outside a page, give the relay's http(s)://HOST:PORT/wt");
+      return;
+    }
+    const res = await fetch(infoUrl, { cache: "no-store" });
+    if (res.status !== 200) {
+      this._end("refused", `GET ${infoUrl} answered ${res.status}`);
+      return;
+    }
+    const info = await res.json();
+    const port = this.options.wtPort || info.port;
+    let url = `https://${new URL(infoUrl).hostname}:${port}${info.path}`;
+    if (this.options.ticket) url += "?pass=" + encodeURIComponent(this.options.ticket);
+    const opts = {};
+    if (info.hashes && info.hashes.length) /* a certificate the relay drew: trust it by hash */
+      opts.serverCertificateHashes = info.hashes.map((h) => ({ algorithm: "sha-256",
+        value: new Uint8Array(h.match(/../g).map((x) => parseInt(x, 16))) }));
+    if (this.phase === "closed") return;
+    const wt = new WebTransport(url, opts);
+    this._wt = wt;
+    const gone = (why) => {
+      if (this.phase === "connecting") this._end("refused", `no WebTransport session at ${url}${why}`);
+      else this._end("disconnected", `the relay closed the WebTransport session${why}`);
+    };
+    wt.closed.then(() => gone(""), (e) => gone(`: ${e && e.message || e}`));
+    await wt.ready;
+    const control = await wt.createBidirectionalStream();
+    if (this.phase === "closed") return;
+    this._wtWriters.control = control.writable.getWriter();
+    this._wtWriters.datagrams = wt.datagrams.writable.getWriter();
+    this._readFrames(control.readable, "reliable");
+    this._readDatagrams(wt.datagrams.readable);
+    this._readStreams(wt.incomingUnidirectionalStreams);
+    this._joinNow();
+  }
+
+  /* Messages in 2-byte length frames on a stream, each as arrivedAs. */
+  async _readFrames(readable, arrivedAs) {
+    const reader = readable.getReader();
+    let buf = new Uint8Array(0);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || this.phase === "closed") return;
+        const more = new Uint8Array(buf.length + value.length);
+        more.set(buf);
+        more.set(value, buf.length);
+        buf = more;
+        while (buf.length >= 2) {
+          const n = buf[0] << 8 | buf[1];
+          if (n === 0) return this._badMessage(new ProtocolError("bad_state", "an empty frame"));
+          if (buf.length < 2 + n) break;
+          this._receive(buf.slice(2, 2 + n), arrivedAs);
+          buf = buf.subarray(2 + n);
+        }
+      }
+    } catch (e) { /* the stream ended with the session: its close says why */ }
+  }
+
+  async _readDatagrams(readable) {
+    const reader = readable.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || this.phase === "closed") return;
+        const way = value[0] === 1 ? "unsequenced" : value[0] === 2 ? "sequenced" : "";
+        if (!way || value.length < 2) this._badMessage(new ProtocolError("bad_state", "a datagram's channel"));
+        else this._receive(value.subarray(1), way);
+      }
+    } catch (e) { /* ended with the session */ }
+  }
+
+  /* The streams the relay opens: one sender's states each (mode streams). */
+  async _readStreams(incoming) {
+    const reader = incoming.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || this.phase === "closed") return;
+        this._readFrames(value, "streams");
+      }
+    } catch (e) { /* ended with the session */ }
+  }
+
+  /* bytes the way `way` says (a datagram's channel, "control", "own"). */
+  _sendWt(bytes, way) {
+    const w = this._wtWriters;
+    if (typeof way === "number") {
+      if (!w.datagrams) return false;
+      const d = new Uint8Array(1 + bytes.length);
+      d[0] = way;
+      d.set(bytes, 1);
+      w.datagrams.write(d).catch(() => {});
+      return true;
+    }
+    if (way === "own" && !w.own) {
+      if (!w.opening && this._wt) /* my own stream, opened at its first state */
+        w.opening = this._wt.createUnidirectionalStream()
+          .then((s) => { w.own = s.getWriter(); }, () => {});
+      return false;
+    }
+    const writer = way === "own" ? w.own : w.control;
+    if (!writer || (writer.desiredSize !== null && writer.desiredSize < -WS_BUFFERED_MAX)) return false;
+    const f = new Uint8Array(2 + bytes.length);
+    f[0] = bytes.length >> 8;
+    f[1] = bytes.length & 255;
+    f.set(bytes, 2);
+    writer.write(f).catch(() => {});
+    return true;
+  }
+
   _joinNow() {
     if (this.phase !== "connecting") return;
     this.phase = "joining";
@@ -1052,7 +1196,7 @@ export class Session extends EventTarget {
     for (const k of ["room", "name", "ticket", "reflect", "batch", "aoi"])
       if (o[k] !== undefined) join[k] = o[k];
     if (o.ticket) join.nonce = randomHex(16);
-    if (this.route === "webrtc") join.mode = this.mode; /* a stream edge has its own */
+    if (this.route !== "ws") join.mode = this.mode; /* a stream edge has its own */
     this._sendControl(join);
     this._emit("open", { route: this.route });
   }
@@ -1060,7 +1204,11 @@ export class Session extends EventTarget {
   /* ---- sending ---- */
 
   _sendBytes(bytes, label) {
-    if (this.route === "ws") {
+    if (this.route === "wt") {
+      if (!this._sendWt(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes,
+                        label === "control" ? "control" : label))
+        return false;
+    } else if (this.route === "ws") {
       if (!this._ws || this._ws.readyState !== WS_OPEN) return false;
       this._ws.send(bytes);
     } else {
@@ -1095,7 +1243,9 @@ export class Session extends EventTarget {
     const seq = this._seq;
     const bytes = encodeState({ seq, send_us: nowUs(), x: st.x, y: st.y, vx: st.vx || 0,
                                 vy: st.vy || 0, heading: st.heading || 0 }, extra);
-    if (!this._sendBytes(bytes, this.route === "ws" ? null : MODES[this.mode].channel)) {
+    const way = this.route === "ws" ? null : this.route === "wt" ? MODES[this.mode].wt
+      : MODES[this.mode].channel;
+    if (!this._sendBytes(bytes, way)) {
       this.skipped++;
       return 0;
     }
@@ -1124,14 +1274,16 @@ export class Session extends EventTarget {
   }
 
   setMode(mode) {
-    if (this.route !== "webrtc" || !(MODES[mode] && MODES[mode].channel)) return false;
+    const m = MODES[mode];
+    if (!m || !(this.route === "webrtc" ? m.channel : this.route === "wt" ? m.wt : null))
+      return false;
     this.mode = mode;
     return true;
   }
 
   close() {
     if (this.phase === "closed") return;
-    if (this.route === "webrtc") this._sendControl({ type: "leave" });
+    if (this.route !== "ws") this._sendControl({ type: "leave" });
     this._end("closed", "closed by the page");
   }
 
@@ -1179,6 +1331,15 @@ export class Session extends EventTarget {
     if (this._ws) {
       this._ws.onclose = this._ws.onmessage = null;
       try { this._ws.close(1000); } catch (e) { /* already closed */ }
+    }
+    if (this._wt) {
+      const wt = this._wt;
+      this._wt = null;
+      /* after what is queued (a leave): closing at once would drop it */
+      const close = () => { try { wt.close(); } catch (e) { /* already closed */ } };
+      const c = this._wtWriters.control;
+      if (c) c.ready.then(() => setTimeout(close, 100), close);
+      else close();
     }
     if (this._pc) {
       for (const ch of Object.values(this._channels)) ch.onclose = ch.onmessage = null;

@@ -43,7 +43,7 @@
 /* The most edges (listening endpoints, --listen) one relay runs at once. */
 #define RELAY_EDGES_MAX 8
 #define RELAY_EDGE_NAME_MAX 16 /* an edge's name ("enet", "udp:7790"), NUL included */
-#define RELAY_EDGE_COUNTERS 24 /* an edge's own counters (relay_edge_counters), at most */
+#define RELAY_EDGE_COUNTERS 32 /* an edge's own counters (relay_edge_counters), at most */
 
 /* Why a datagram (or a join) was rejected. Each has a counter in the stats
  * record, named by relay_drop_name(); the order is the record's. The core

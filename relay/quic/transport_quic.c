@@ -417,6 +417,7 @@ static void quic_tick(void *ctx, struct relay *r)
     struct relay_quic *t = ctx;
     t->relay = r;
     t->now_us = clock_now_us();
+    transport_quic_tls_renew(t, t->now_us, false);
     transport_quic_sweep(t, t->now_us);
     report_gone(t);
     transport_quic_write_marked(t, t->now_us);
@@ -445,6 +446,11 @@ static bool quic_settled(const void *ctx)
     return t->closing == 0 && t->out.n == 0;
 }
 
+static int quic_webtransport(const void *ctx, char *out, size_t cap)
+{
+    return transport_quic_tls_webtransport(ctx, out, cap);
+}
+
 const struct relay_transport_ops relay_quic_ops = {
     .name = "quic",
     .stream = false,
@@ -459,4 +465,5 @@ const struct relay_transport_ops relay_quic_ops = {
     .tick = quic_tick,
     .settled = quic_settled,
     .destroy = quic_destroy,
+    .webtransport = quic_webtransport,
 };

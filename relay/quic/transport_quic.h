@@ -19,9 +19,14 @@
  *                           unreliable states in datagrams (in batches
  *                           when asked, the newest of each sender while
  *                           congestion control holds them back)
+ *   transport_quic_h3.c     a WebTransport session (ALPN h3): HTTP/3's
+ *                           streams read (settings, one extended CONNECT,
+ *                           its ticket's pass), the answer, the session's
+ *                           streams and datagrams told from HTTP/3's own
  *   transport_quic_tls.c    the certificate (files, or one drawn at start,
  *                           its fingerprint logged), the ALPNs the edge
- *                           takes, GnuTLS's session for a connection
+ *                           takes (the transport parameters of each),
+ *                           GnuTLS's session for a connection
  *   transport_quic_out.c    datagrams out (queued, one sendmmsg), the
  *                           connections to write next
  *   quic_cids.c             connection IDs to slots (pure)
@@ -42,6 +47,7 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
+#include "../../proto/h3.h"
 #include "../../proto/quicmsg.h"
 #include "../../sys/dgram.h"
 #include "../../sys/netaddr.h"
@@ -71,6 +77,12 @@
 #define QUIC_EDGE_SENDER_IDLE_US 2000000u /* a sender's stream quiet this long, all its
                                              bytes acknowledged, is ended (FIN) */
 #define QUIC_EDGE_CLOSE_RESENDS 4  /* closing: the close packet sent again at most */
+/* A certificate drawn by the relay (no --tls-cert) meets what a browser's
+ * serverCertificateHashes takes: ECDSA P-256, valid under 14 days. */
+#define QUIC_CERT_GENS 3           /* drawn certificates held at once (connections' too) */
+#define QUIC_CERT_BEFORE_S 3600    /* valid from this long before it was drawn */
+#define QUIC_CERT_VALID_S (13 * 86400) /* ... until this long after */
+#define QUIC_CERT_RENEW_S (6 * 86400)  /* a new one drawn this long after the newest */
 
 /* Where a connection is, from the edge's side. */
 enum quic_phase {
@@ -87,8 +99,14 @@ enum quic_phase {
  * each (transport_quic_tls.c), the connection's app its index. */
 enum quic_app {
     QUIC_APP_RICOCHET = 0,    /* "ricochet": PROTOCOL.md, "QUIC" */
+    QUIC_APP_H3,              /* "h3": a browser's WebTransport session, PROTOCOL.md,
+                                 "WebTransport" */
     QUIC_APPS
 };
+
+#define QUIC_WT_PATH "/wt"         /* the CONNECT's path a session is answered on */
+#define QUIC_H3_UNIS 4             /* unidirectional streams an h3 client may hold open:
+                                      its control stream, QPACK's two, its own */
 
 /* What the edge counts itself: its part of the stats record, in this
  * order (the names: transport_quic_send.c). */
@@ -122,6 +140,19 @@ enum quic_count {
                                  sender's stream) */
     QUIC_COUNT_CLOSED_LATE,   /* closes whose last messages were still unacknowledged
                                  after QUIC_EDGE_CLOSE_US */
+    QUIC_COUNT_WT_SESSIONS,   /* WebTransport CONNECTs answered 200 */
+    QUIC_COUNT_WT_REFUSED,    /* ... refused: another method, path or :protocol, a
+                                 request malformed, a ticket refused, a second request */
+    QUIC_COUNT_WT_SETTINGS,   /* h3 connections whose SETTINGS were malformed or
+                                 contradictory (closed), or lacked WebTransport (its
+                                 CONNECT refused) */
+    QUIC_COUNT_WT_QPACK,      /* header blocks and QPACK encoder streams refused: a
+                                 dynamic table (the relay allows none), a block or its
+                                 fields past their bounds */
+    QUIC_COUNT_WT_UNKNOWN,    /* datagrams and streams for no session of the connection */
+    QUIC_COUNT_WT_H3_ERRORS,  /* h3 connections closed for another HTTP/3 error: a frame
+                                 where none may be, a critical stream closed or given
+                                 twice */
     QUIC_COUNTS
 };
 
@@ -189,8 +220,64 @@ struct quic_sender {
     struct quicmsg_out out;
 };
 
+/* A client's unidirectional stream of an h3 connection, by what its first
+ * bytes said. */
+enum quic_h3_uni_kind {
+    QUIC_H3U_FREE = 0,
+    QUIC_H3U_TYPE,            /* its type not read yet */
+    QUIC_H3U_SESSION,         /* a WebTransport stream: its session's ID not read yet */
+    QUIC_H3U_CONTROL,         /* HTTP/3's control stream: frames, SETTINGS first */
+    QUIC_H3U_ENCODER,         /* QPACK's encoder stream */
+    QUIC_H3U_DISCARD,         /* read and dropped: QPACK's decoder stream, unknown types,
+                                 a WebTransport stream of no session */
+    QUIC_H3U_OWN,             /* the session's: the client's own stream (streams mode) */
+};
+
+struct quic_h3_uni {
+    int64_t sid;
+    uint8_t kind;             /* enum quic_h3_uni_kind */
+    struct h3_varint v;
+};
+
+/* The HTTP/3 side of an h3 connection (transport_quic_h3.c). */
+struct quic_h3 {
+    int64_t connect_sid;      /* the CONNECT's stream, the session's ID (-1: none yet) */
+    uint8_t session;          /* enum quic_h3_session */
+    bool settings_in;         /* the client's SETTINGS read */
+    struct h3_settings settings;
+    struct quic_h3_uni uni[QUIC_H3_UNIS];
+    struct h3_frames control_in; /* the client's control stream */
+    struct h3_frames request_in; /* the CONNECT's stream */
+    struct h3_request *pending; /* a CONNECT read before the SETTINGS (malloc'ed) */
+    struct h3_varint bidi_v;  /* a bidirectional stream's first varint, in pieces */
+    uint8_t bidi_step;        /* 0: its signal, 1: its session's ID */
+    int64_t bidi_sid;         /* the stream being read so (-1: none) */
+    void *qpack;              /* nghttp3's QPACK decoder for the encoder stream (lazily) */
+    int64_t out_sid;          /* the relay's control stream (-1: not opened yet) */
+    struct quicmsg_out out;   /* ... its type and SETTINGS */
+    struct quicmsg_out answer; /* the CONNECT's answer (HEADERS), on connect_sid */
+};
+
+enum quic_h3_session {
+    QUIC_H3S_NONE = 0,        /* no CONNECT yet */
+    QUIC_H3S_PENDING,         /* a CONNECT, waiting for the SETTINGS */
+    QUIC_H3S_OPEN,            /* answered 200: the session's streams and datagrams flow */
+    QUIC_H3S_REFUSED,         /* answered otherwise; nothing more is read */
+};
+
+/* A certificate the edge serves, and the connections whose handshake took
+ * it (GnuTLS keeps a pointer to its credentials). */
+struct quic_cert {
+    gnutls_certificate_credentials_t cred; /* NULL: a free slot */
+    uint8_t sha256[32];       /* of its DER bytes: a page's serverCertificateHashes */
+    int64_t expires_s;        /* Unix time it expires (drawn ones) */
+    uint64_t drawn_us;        /* the loop's clock when drawn */
+    uint32_t conns;           /* connections holding it */
+};
+
 struct quic_conn {
     uint8_t phase;            /* enum quic_phase */
+    uint8_t cert;             /* the certificate its handshake took: a slot of certs */
     uint8_t app;              /* enum quic_app, from the ALPN */
     ngtcp2_conn *conn;
     gnutls_session_t tls;
@@ -210,11 +297,14 @@ struct quic_conn {
     uint8_t n_cids;
     ngtcp2_cid cids[QUIC_EDGE_CIDS]; /* the IDs the edge finds it by */
     ngtcp2_connection_close_error last_error;
+    struct quic_h3 *h3;       /* QUIC_APP_H3: HTTP/3's side (NULL otherwise) */
     /* streams in */
+    int64_t control_sid;      /* the control stream: 0, or a WebTransport session's first
+                                 bidirectional stream */
     int64_t up_sid;           /* the client's own stream (streams mode), -1: none */
     struct quicmsg_reader control_in, up_in;
     /* streams out */
-    bool control_open;        /* the client opened stream 0 */
+    bool control_open;        /* the client opened the control stream */
     struct quicmsg_out control;
     struct quic_sender *senders;
     uint32_t n_senders, senders_cap;
@@ -246,7 +336,9 @@ struct relay_quic {
     struct quic_timers timers;
     struct strangers strangers;
     uint8_t secret[QUIC_EDGE_SECRET]; /* tokens' and stateless resets' */
-    gnutls_certificate_credentials_t cred;
+    struct quic_cert certs[QUIC_CERT_GENS]; /* --tls-cert's in certs[0], or those drawn */
+    uint8_t cert_now;         /* the slot new connections take */
+    bool drawn;               /* drawn certificates (no --tls-cert): renewed */
     gnutls_priority_t priority;
     uint8_t *message;         /* a message copied for the core (max_packet_size) */
     uint64_t now_us;          /* the time of the batch in hand */
@@ -373,6 +465,40 @@ void transport_quic_sweep(struct relay_quic *t, uint64_t now_us);
 /* Frees every connection (no packet sent), at the edge's end. */
 void transport_quic_free_all(struct relay_quic *t);
 
+/* ---- transport_quic_h3.c ---- */
+
+/* An h3 connection's HTTP/3 side, at its handshake: its control stream's
+ * bytes queued (opened at the next write). Returns 0 or -1 (memory). */
+int transport_quic_h3_start(struct relay_quic *t, struct quic_conn *c);
+
+/* Frees c's HTTP/3 side (nothing if none). */
+void transport_quic_h3_free(struct quic_conn *c);
+
+/* Bytes data[0..len) of c's stream sid: HTTP/3's own are read here
+ * (returns 0); a WebTransport stream of the session past its preamble
+ * (*skip bytes) is the member's control stream (c->control_sid) or own
+ * stream (c->up_sid): returns 1, the rest being the session's. Returns
+ * NGTCP2_ERR_CALLBACK_FAILURE (c->last_error set, counted) when the
+ * connection must close. */
+int transport_quic_h3_stream(struct relay_quic *t, struct quic_conn *c, int64_t sid,
+                             const uint8_t *data, size_t len, size_t *skip);
+
+/* c's stream sid closed: 1 if it was the CONNECT's (the session's end), 2
+ * a client's unidirectional stream whose credit goes back, -1 a critical
+ * stream (closed: c->last_error set, counted), 0 otherwise. */
+int transport_quic_h3_closed(struct relay_quic *t, struct quic_conn *c, int64_t sid);
+
+/* A datagram d[0..len) of c: its quarter stream ID must name c's session;
+ * *rest the rest (the channel byte, the message). Returns 0, or -1
+ * (counted wt_unknown_session). */
+int transport_quic_h3_datagram(struct relay_quic *t, struct quic_conn *c, const uint8_t *d,
+                               size_t len, const uint8_t **rest, size_t *rest_len);
+
+/* What goes before a datagram's channel byte to c (its session's quarter
+ * stream ID; nothing on ALPN ricochet) into out (8 bytes). Returns its
+ * length. */
+size_t transport_quic_h3_dgram_head(const struct quic_conn *c, uint8_t *out);
+
 /* ---- transport_quic_tls.c ---- */
 
 /* The certificate: tls_cert and tls_key (PEM files), or, without both, a
@@ -383,9 +509,26 @@ int transport_quic_tls_init(struct relay_quic *t, char *err, size_t err_cap);
 void transport_quic_tls_free(struct relay_quic *t);
 
 /* GnuTLS's server session for c (no session tickets, hence no 0-RTT; the
- * ALPNs of the applications), bound to its ngtcp2 connection. Returns 0 or
- * -1. */
+ * ALPNs of the applications, each with its transport parameters; the
+ * newest certificate, held by c until transport_quic_tls_end), bound to
+ * its ngtcp2 connection. Returns 0 or -1. */
 int transport_quic_tls_session(struct relay_quic *t, struct quic_conn *c);
+
+/* c's session is gone: its certificate is held by one connection fewer
+ * (one drawn and no longer the newest is freed with its last). */
+void transport_quic_tls_end(struct relay_quic *t, struct quic_conn *c);
+
+/* A drawn certificate QUIC_CERT_RENEW_S old: a new one drawn for new
+ * connections (force: now, whatever its age). Nothing behind --tls-cert,
+ * or while every slot is held. Returns whether one was drawn. */
+bool transport_quic_tls_renew(struct relay_quic *t, uint64_t now_us, bool force);
+
+/* What a page needs to open a WebTransport session here, as JSON into out
+ * (cap): {"port": P, "path": "/wt", "hashes": ["hex", ...]}, the hashes of
+ * the drawn certificates still valid, the newest first (none behind
+ * --tls-cert: the browser checks that one itself). Returns its length, or
+ * -1 if cap is short. */
+int transport_quic_tls_webtransport(const struct relay_quic *t, char *out, size_t cap);
 
 /* The application of the ALPN c's handshake chose (QUIC_APPS: none). */
 enum quic_app transport_quic_tls_app(const struct quic_conn *c);

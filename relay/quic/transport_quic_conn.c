@@ -53,9 +53,12 @@ static void conn_free(struct relay_quic *t, struct quic_conn *c)
     quic_timers_set(&t->timers, c->slot, UINT64_MAX);
     if (c->conn)
         ngtcp2_conn_del(c->conn);
-    if (c->tls)
+    if (c->tls) {
+        transport_quic_tls_end(t, c);
         gnutls_deinit(c->tls);
+    }
     transport_quic_out_free(c);
+    transport_quic_h3_free(c);
     quicmsg_reader_free(&c->control_in);
     quicmsg_reader_free(&c->up_in);
     free(c->close_pkt);
@@ -83,6 +86,8 @@ static void leave_phase(struct relay_quic *t, struct quic_conn *c, enum proto_le
     case QUIC_PHASE_OPEN:
         t->half_open--;
         t->own[QUIC_COUNT_HALF_OPEN]++;
+        if (t->relay) /* a WebTransport session's pass, claimed at its CONNECT */
+            relay_ticket_unclaim(t->relay, t->base + c->slot);
         break;
     case QUIC_PHASE_CLOSING:
         t->closing--;
@@ -247,6 +252,7 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
     uint32_t slot = t->free_slots[--t->nfree];
     struct quic_conn *c = &t->conns[slot];
     *c = (struct quic_conn){.slot = slot, .edge = t, .remote = *from, .up_sid = -1,
+                            .control_sid = 0,
                             .phase = QUIC_PHASE_HANDSHAKE, .since_us = now_us,
                             .dirty = c->dirty};
     c->ref = (ngtcp2_crypto_conn_ref){.get_conn = transport_quic_get_conn, .user_data = c};

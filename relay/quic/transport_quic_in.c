@@ -161,11 +161,19 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
     struct quic_conn *c = ud;
     struct relay_quic *t = c->edge;
     (void)flags, (void)offset, (void)sud;
-    bool control = sid == 0;
-    struct quicmsg_reader *r = control ? &c->control_in : sid == c->up_sid ? &c->up_in : NULL;
     ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
     ngtcp2_conn_extend_max_offset(conn, len);
-    if (!r || c->app != QUIC_APP_RICOCHET)
+    if (c->app == QUIC_APP_H3) { /* HTTP/3's own, or a WebTransport stream's preamble */
+        size_t skip;
+        int rc = transport_quic_h3_stream(t, c, sid, data, len, &skip);
+        if (rc <= 0)
+            return rc;
+        data += skip;
+        len -= skip;
+    }
+    bool control = c->control_open && sid == c->control_sid;
+    struct quicmsg_reader *r = control ? &c->control_in : sid == c->up_sid ? &c->up_in : NULL;
+    if (!r)
         return 0; /* no stream of the contract: read and dropped */
     while (len > 0 && (c->phase == QUIC_PHASE_OPEN || c->phase == QUIC_PHASE_PEER)) {
         const uint8_t *msg;
@@ -185,6 +193,8 @@ static int on_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
 {
     struct quic_conn *c = ud;
     (void)conn;
+    if (c->app != QUIC_APP_RICOCHET)
+        return 0; /* h3: a stream is what its first bytes say (transport_quic_h3.c) */
     if (sid == 0)
         c->control_open = true;
     else if (!ngtcp2_is_bidi_stream(sid) && c->up_sid < 0)
@@ -202,7 +212,12 @@ static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
     struct relay_quic *t = c->edge;
     (void)flags, (void)code, (void)sud;
     struct quic_sender *s;
-    if (sid == 0) {
+    int h3 = c->app == QUIC_APP_H3 && c->h3 ? transport_quic_h3_closed(t, c, sid) : 0;
+    if (h3 < 0)
+        return NGTCP2_ERR_CALLBACK_FAILURE; /* a critical stream closed */
+    if (h3 == 2)
+        ngtcp2_conn_extend_max_streams_uni(conn, 1);
+    if (sid == c->control_sid || h3 == 1) { /* the session's end, on h3 */
         c->control_open = false;
         if (c->phase == QUIC_PHASE_PEER) {
             ngtcp2_connection_close_error_set_application_error(&c->last_error,
@@ -213,7 +228,8 @@ static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
         c->up_sid = -1;
         quicmsg_reader_free(&c->up_in);
         quicmsg_reader_init(&c->up_in, t->cfg.max_packet_size);
-        ngtcp2_conn_extend_max_streams_uni(conn, 1);
+        if (c->app == QUIC_APP_RICOCHET)
+            ngtcp2_conn_extend_max_streams_uni(conn, 1);
     } else if ((s = transport_quic_sender(c, sid)) != NULL) {
         quicmsg_out_free(&s->out);
         s->id = 0;
@@ -234,11 +250,19 @@ static int on_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t le
 {
     struct quic_conn *c = ud;
     (void)conn, (void)offset, (void)sud;
-    struct quic_sender *s = sid == 0 ? NULL : transport_quic_sender(c, sid);
-    if (sid == 0)
+    struct quic_sender *s = sid == c->control_sid ? NULL : transport_quic_sender(c, sid);
+    if (sid == c->control_sid)
         quicmsg_out_acked(&c->control, len);
     else if (s)
         quicmsg_out_acked(&s->out, len);
+    else if (c->h3 && (sid == c->h3->out_sid || sid == c->h3->connect_sid)) {
+        /* HTTP/3's SETTINGS and the CONNECT's answer: nothing follows them,
+         * so their chunk goes once they are acknowledged */
+        struct quicmsg_out *o = sid == c->h3->out_sid ? &c->h3->out : &c->h3->answer;
+        quicmsg_out_acked(o, len);
+        if (o->queued == 0 && o->unsent == 0 && !o->fin)
+            quicmsg_out_free(o);
+    }
     c->edge->own[QUIC_COUNT_STREAM_BYTES_ACKED] += len;
     return 0;
 }
@@ -252,7 +276,9 @@ static int on_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *data, s
     uint8_t channel;
     const uint8_t *msg;
     size_t n;
-    if (c->phase != QUIC_PHASE_PEER || c->app != QUIC_APP_RICOCHET ||
+    if (c->app == QUIC_APP_H3 && transport_quic_h3_datagram(t, c, data, len, &data, &len) != 0)
+        return 0; /* for no session of c: counted */
+    if (c->phase != QUIC_PHASE_PEER ||
         quicmsg_datagram_open(data, len, &channel, &msg, &n) != 0 || msg[0] == '{') {
         t->own[QUIC_COUNT_DGRAMS_BAD]++;
         return 0;
@@ -286,6 +312,11 @@ static int on_handshake(ngtcp2_conn *conn, void *ud)
         t->own[QUIC_COUNT_ALPN_REFUSED]++;
         ngtcp2_connection_close_error_set_transport_error_tls_alert(
             &c->last_error, GNUTLS_A_NO_APPLICATION_PROTOCOL, NULL, 0);
+        return NGTCP2_ERR_CALLBACK_FAILURE;
+    }
+    if (c->app == QUIC_APP_H3 && transport_quic_h3_start(t, c) != 0) {
+        ngtcp2_connection_close_error_set_application_error(&c->last_error, H3_EXCESSIVE_LOAD,
+                                                            NULL, 0);
         return NGTCP2_ERR_CALLBACK_FAILURE;
     }
     c->phase = QUIC_PHASE_OPEN;

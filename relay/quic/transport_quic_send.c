@@ -104,6 +104,12 @@ static struct quic_sender *sender_stream(struct quic_conn *c, uint32_t id)
     }
     *free_one = (struct quic_sender){.id = id, .sid = -1};
     quicmsg_out_init(&free_one->out);
+    uint8_t preamble[16]; /* a WebTransport stream of the session: its type, its ID */
+    if (c->h3 && quicmsg_out_bytes(&free_one->out, preamble,
+                                   h3_wt_uni_preamble((uint64_t)c->h3->connect_sid, preamble)) != 0) {
+        free_one->id = 0;
+        return NULL;
+    }
     return free_one;
 }
 
@@ -151,8 +157,10 @@ void transport_quic_senders_idle(struct quic_conn *c, uint64_t now_us)
 bool transport_quic_dgram_fits(const struct quic_conn *c, size_t len)
 {
     const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(c->conn);
-    return p && len <= quicmsg_datagram_room(p->max_datagram_frame_size,
-                                             ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn));
+    uint8_t head[8];
+    return p && len + transport_quic_h3_dgram_head(c, head) <=
+                    quicmsg_datagram_room(p->max_datagram_frame_size,
+                                          ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn));
 }
 
 /* Room for len more bytes in c's arena, compacting or growing it. Returns
@@ -247,6 +255,8 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
     if (c->n_dgrams == 0)
         return 0;
     const struct quic_dgram *d = &c->dgrams[0];
+    size_t head = transport_quic_h3_dgram_head(c, out); /* a session's quarter stream ID */
+    out += head;
     out[0] = d->channel;
     bool batch = t->relay && c->phase == QUIC_PHASE_PEER &&
                  relay_peer_batches(t->relay, t->base + c->slot);
@@ -254,13 +264,14 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
     size_t room = p ? quicmsg_datagram_room(p->max_datagram_frame_size,
                                             ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn))
                     : 0;
+    room = room > head ? room - head : 0;
     size_t need = PROTO_BATCH_HEADER + PROTO_BATCH_ENTRY_HEAD;
     if (!batch || c->n_dgrams == 1 ||
         need + d->len + PROTO_BATCH_ENTRY_HEAD + c->dgrams[1].len > room ||
         c->dgrams[1].channel != d->channel) {
         memcpy(out + QUICMSG_DATAGRAM_HEAD, c->dgram_bytes + d->off, d->len);
         *count = 1;
-        return QUICMSG_DATAGRAM_HEAD + d->len;
+        return head + QUICMSG_DATAGRAM_HEAD + d->len;
     }
     uint8_t *b = out + QUICMSG_DATAGRAM_HEAD;
     size_t used = PROTO_BATCH_HEADER;
@@ -273,7 +284,7 @@ size_t transport_quic_dgram_peek(struct relay_quic *t, struct quic_conn *c, uint
             break;
         (*count)++;
     }
-    return QUICMSG_DATAGRAM_HEAD + used;
+    return head + QUICMSG_DATAGRAM_HEAD + used;
 }
 
 void transport_quic_dgram_pop(struct quic_conn *c, unsigned count)
@@ -390,6 +401,12 @@ struct relay_transport transport_quic_core(void *ctx, uint32_t base)
         [QUIC_COUNT_STREAMS_OPENED] = "sender_streams",
         [QUIC_COUNT_STRAY] = "stray_messages",
         [QUIC_COUNT_CLOSED_LATE] = "closed_late",
+        [QUIC_COUNT_WT_SESSIONS] = "wt_sessions",
+        [QUIC_COUNT_WT_REFUSED] = "wt_refused",
+        [QUIC_COUNT_WT_SETTINGS] = "wt_settings",
+        [QUIC_COUNT_WT_QPACK] = "wt_qpack_refused",
+        [QUIC_COUNT_WT_UNKNOWN] = "wt_unknown_session",
+        [QUIC_COUNT_WT_H3_ERRORS] = "wt_h3_errors",
         [QUIC_COUNTS] = NULL,
     };
     struct relay_quic *t = ctx;

@@ -3,8 +3,13 @@
  * per connection.
  *
  * The certificate is --tls-cert and --tls-key, as for wss; without them a
- * certificate drawn at start (ECDSA P-256, valid a year, for loopback and
- * benchmarks), whose SHA-256 the relay logs so that a client can pin it.
+ * certificate drawn at start, whose SHA-256 the relay logs so that a client
+ * can pin it, made as a browser's serverCertificateHashes takes it (ECDSA
+ * P-256, valid for less than 14 days) and drawn again every
+ * QUIC_CERT_RENEW_S for new connections; a page learns the hashes of those
+ * still valid from the ws edge's GET /wt (transport_quic_tls_webtransport),
+ * each time it opens a session. A drawn certificate is freed with the last
+ * connection that took it, once a newer one is drawn.
  * Sessions issue no tickets: without resumption there is no 0-RTT, whose
  * data could be replayed. The ALPN picks the application (enum quic_app):
  * one row per application, and a client naming none of them is refused in
@@ -23,6 +28,7 @@
 /* The applications, by ALPN: the connection's app is the row's index. */
 static const char *const alpns[QUIC_APPS] = {
     [QUIC_APP_RICOCHET] = QUICMSG_ALPN,
+    [QUIC_APP_H3] = H3_ALPN,
 };
 
 /* TLS 1.3 only (QUIC's), its AEADs and groups as ngtcp2's examples take
@@ -43,15 +49,29 @@ char *transport_quic_fingerprint(const uint8_t *der, size_t len, char *out)
     return out;
 }
 
-/* A self-signed certificate drawn now, into t->cred. Returns 0 or -1. */
-static int draw_certificate(struct relay_quic *t, char *err, size_t cap)
+static void hex(const uint8_t *md, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+/* A self-signed certificate drawn now into slot: ECDSA P-256, valid from
+ * QUIC_CERT_BEFORE_S before now for QUIC_CERT_VALID_S after (under the 14
+ * days a browser's serverCertificateHashes takes), with the extensions
+ * Chromium asks of it (basic constraints: not a CA; key usage: a digital
+ * signature; for serverAuth; the name 127.0.0.1 and localhost). Returns 0
+ * or -1. */
+static int draw_certificate(struct relay_quic *t, struct quic_cert *slot, uint64_t now_us)
 {
     gnutls_x509_privkey_t key = NULL;
     gnutls_x509_crt_t crt = NULL;
+    gnutls_certificate_credentials_t cred = NULL;
+    gnutls_datum_t der = {0};
     uint8_t serial[16];
     time_t now = time(NULL);
     int rc = -1;
     if (gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial) != 0 ||
+        gnutls_certificate_allocate_credentials(&cred) != 0 ||
         gnutls_x509_privkey_init(&key) != 0 ||
         gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
                                      GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) != 0 ||
@@ -60,25 +80,37 @@ static int draw_certificate(struct relay_quic *t, char *err, size_t cap)
     serial[0] &= 0x7f; /* a positive serial */
     if (gnutls_x509_crt_set_version(crt, 3) != 0 ||
         gnutls_x509_crt_set_serial(crt, serial, sizeof serial) != 0 ||
-        gnutls_x509_crt_set_activation_time(crt, now - 3600) != 0 ||
-        gnutls_x509_crt_set_expiration_time(crt, now + 365 * 24 * 3600) != 0 ||
+        gnutls_x509_crt_set_activation_time(crt, now - QUIC_CERT_BEFORE_S) != 0 ||
+        gnutls_x509_crt_set_expiration_time(crt, now + QUIC_CERT_VALID_S) != 0 ||
         gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "ricochet-relay",
                                       strlen("ricochet-relay")) != 0 ||
+        gnutls_x509_crt_set_basic_constraints(crt, 0, -1) != 0 ||
+        gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_DIGITAL_SIGNATURE) != 0 ||
+        gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER, 0) != 0 ||
+        gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
+                                             GNUTLS_FSAN_APPEND) != 0 ||
+        gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, "\x7f\0\0\1", 4,
+                                             GNUTLS_FSAN_APPEND) != 0 ||
         gnutls_x509_crt_set_key(crt, key) != 0 ||
         gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0) != 0 ||
-        gnutls_certificate_set_x509_key(t->cred, &crt, 1, key) < 0)
+        gnutls_certificate_set_x509_key(cred, &crt, 1, key) < 0 ||
+        gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) != 0 ||
+        gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, slot->sha256) != 0)
         goto fail;
-    gnutls_datum_t der = {0};
-    if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) == 0) {
-        char fp[96];
-        log_info("relay: quic: %s: a certificate drawn at start, SHA-256 %s", t->addr,
-                 transport_quic_fingerprint(der.data, der.size, fp));
-        gnutls_free(der.data);
-    }
+    char fp[96];
+    log_info("relay: quic: %s: a certificate drawn, valid until %lld, SHA-256 %s", t->addr,
+             (long long)(now + QUIC_CERT_VALID_S),
+             transport_quic_fingerprint(der.data, der.size, fp));
+    slot->cred = cred;
+    slot->expires_s = (int64_t)now + QUIC_CERT_VALID_S;
+    slot->drawn_us = now_us;
+    slot->conns = 0;
+    cred = NULL;
     rc = 0;
 fail:
-    if (rc != 0)
-        snprintf(err, cap, "quic: could not draw a certificate");
+    gnutls_free(der.data);
+    if (cred)
+        gnutls_certificate_free_credentials(cred);
     if (crt)
         gnutls_x509_crt_deinit(crt);
     if (key)
@@ -86,17 +118,20 @@ fail:
     return rc;
 }
 
-/* --tls-cert and --tls-key into t->cred. Returns 0 or -1. */
+/* --tls-cert and --tls-key into certs[0]. Returns 0 or -1. */
 static int load_certificate(struct relay_quic *t, char *err, size_t cap)
 {
     const char *cert = t->cfg.tls_cert, *key = t->cfg.tls_key;
-    int rc = gnutls_certificate_set_x509_key_file(t->cred, cert, key, GNUTLS_X509_FMT_PEM);
+    struct quic_cert *slot = &t->certs[0];
+    int rc = gnutls_certificate_allocate_credentials(&slot->cred);
+    if (rc == 0)
+        rc = gnutls_certificate_set_x509_key_file(slot->cred, cert, key, GNUTLS_X509_FMT_PEM);
     if (rc < 0) {
         snprintf(err, cap, "--tls-cert %s, --tls-key %s: %s", cert, key, gnutls_strerror(rc));
         return -1;
     }
     gnutls_datum_t der;
-    if (gnutls_certificate_get_crt_raw(t->cred, 0, 0, &der) == 0) {
+    if (gnutls_certificate_get_crt_raw(slot->cred, 0, 0, &der) == 0) {
         char fp[96];
         log_info("relay: quic: %s: certificate %s, SHA-256 %s", t->addr, cert,
                  transport_quic_fingerprint(der.data, der.size, fp));
@@ -112,22 +147,108 @@ int transport_quic_tls_init(struct relay_quic *t, char *err, size_t err_cap)
                                "certificate drawn at start)");
         return -1;
     }
-    if (gnutls_certificate_allocate_credentials(&t->cred) != 0 ||
-        gnutls_priority_init(&t->priority, PRIORITY, NULL) != 0) {
+    if (gnutls_priority_init(&t->priority, PRIORITY, NULL) != 0) {
         snprintf(err, err_cap, "quic: GnuTLS would not start");
         return -1;
     }
-    return cert ? load_certificate(t, err, err_cap) : draw_certificate(t, err, err_cap);
+    if (cert)
+        return load_certificate(t, err, err_cap);
+    t->drawn = true;
+    t->cert_now = 0;
+    if (draw_certificate(t, &t->certs[0], t->now_us) != 0) {
+        snprintf(err, err_cap, "quic: could not draw a certificate");
+        return -1;
+    }
+    return 0;
 }
 
 void transport_quic_tls_free(struct relay_quic *t)
 {
-    if (t->cred)
-        gnutls_certificate_free_credentials(t->cred);
+    for (int i = 0; i < QUIC_CERT_GENS; i++) {
+        if (t->certs[i].cred)
+            gnutls_certificate_free_credentials(t->certs[i].cred);
+        t->certs[i].cred = NULL;
+    }
     if (t->priority)
         gnutls_priority_deinit(t->priority);
-    t->cred = NULL;
     t->priority = NULL;
+}
+
+bool transport_quic_tls_renew(struct relay_quic *t, uint64_t now_us, bool force)
+{
+    const struct quic_cert *newest = &t->certs[t->cert_now];
+    if (!t->drawn || (!force && now_us - newest->drawn_us < QUIC_CERT_RENEW_S * 1000000ull))
+        return false;
+    for (uint8_t i = 0; i < QUIC_CERT_GENS; i++) {
+        struct quic_cert *slot = &t->certs[i];
+        if (i == t->cert_now || (slot->cred && slot->conns > 0))
+            continue;
+        if (slot->cred)
+            gnutls_certificate_free_credentials(slot->cred);
+        slot->cred = NULL;
+        if (draw_certificate(t, slot, now_us) != 0)
+            return false;
+        struct quic_cert *old = &t->certs[t->cert_now];
+        t->cert_now = i;
+        if (old->conns == 0) { /* held by no connection: gone (its hash stays served) */
+            gnutls_certificate_free_credentials(old->cred);
+            old->cred = NULL;
+        }
+        return true;
+    }
+    return false; /* every slot held by a connection: at a later tick */
+}
+
+void transport_quic_tls_end(struct relay_quic *t, struct quic_conn *c)
+{
+    struct quic_cert *slot = &t->certs[c->cert];
+    if (!c->tls || slot->conns == 0)
+        return;
+    if (--slot->conns == 0 && c->cert != t->cert_now && slot->cred) {
+        gnutls_certificate_free_credentials(slot->cred);
+        slot->cred = NULL;
+    }
+}
+
+int transport_quic_tls_webtransport(const struct relay_quic *t, char *out, size_t cap)
+{
+    const char *port = strrchr(t->addr, ':');
+    int n = snprintf(out, cap, "{\"port\":%s,\"path\":\"%s\",\"hashes\":[",
+                     port ? port + 1 : "0", QUIC_WT_PATH);
+    int64_t now = (int64_t)time(NULL);
+    for (int k = 0; t->drawn && k < QUIC_CERT_GENS && n > 0 && (size_t)n < cap; k++) {
+        /* the newest first, then the others still valid */
+        const struct quic_cert *c = &t->certs[(t->cert_now + QUIC_CERT_GENS - k) % QUIC_CERT_GENS];
+        char h[65];
+        if (c->expires_s <= now)
+            continue;
+        hex(c->sha256, sizeof c->sha256, h);
+        n += snprintf(out + n, cap - (size_t)n, "%s\"%s\"", out[n - 1] == '[' ? "" : ",", h);
+    }
+    if (n > 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, "]}");
+    return n > 0 && (size_t)n < cap ? n : -1;
+}
+
+/* After the ClientHello, its ALPN chosen and before the handshake's keys:
+ * an h3 connection's transport parameters are HTTP/3's (PROTOCOL.md,
+ * "WebTransport"): two bidirectional streams (the CONNECT's and the
+ * session's control stream), QUIC_H3_UNIS unidirectional ones (HTTP/3's
+ * control stream, QPACK's two, the session's own), and room in a datagram
+ * for the quarter stream ID. */
+static int client_hello_read(gnutls_session_t session, unsigned type, unsigned when,
+                             unsigned incoming, const gnutls_datum_t *msg)
+{
+    (void)type, (void)when, (void)incoming, (void)msg;
+    ngtcp2_crypto_conn_ref *ref = gnutls_session_get_ptr(session);
+    struct quic_conn *c = ref->user_data;
+    if (transport_quic_tls_app(c) != QUIC_APP_H3)
+        return 0;
+    ngtcp2_transport_params p = *ngtcp2_conn_get_local_transport_params(c->conn);
+    p.initial_max_streams_bidi = 2;
+    p.initial_max_streams_uni = QUIC_H3_UNIS;
+    p.max_datagram_frame_size = QUICMSG_DATAGRAM_FRAME_MAX + 8;
+    return ngtcp2_conn_set_local_transport_params(c->conn, &p) == 0 ? 0 : -1;
 }
 
 int transport_quic_tls_session(struct relay_quic *t, struct quic_conn *c)
@@ -138,12 +259,16 @@ int transport_quic_tls_session(struct relay_quic *t, struct quic_conn *c)
                                      .size = (unsigned)strlen(alpns[i])};
     if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NO_TICKETS) != 0)
         return -1;
+    c->cert = t->cert_now; /* held from now on: transport_quic_tls_end lets go */
+    t->certs[c->cert].conns++;
     if (gnutls_priority_set(c->tls, t->priority) != 0 ||
         ngtcp2_crypto_gnutls_configure_server_session(c->tls) != 0 ||
-        gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, t->cred) != 0 ||
+        gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, t->certs[t->cert_now].cred) != 0 ||
         gnutls_alpn_set_protocols(c->tls, protos, QUIC_APPS, GNUTLS_ALPN_MANDATORY) != 0)
         return -1;
     gnutls_session_set_ptr(c->tls, &c->ref);
+    gnutls_handshake_set_hook_function(c->tls, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST,
+                                       client_hello_read);
     ngtcp2_conn_set_tls_native_handle(c->conn, c->tls);
     return 0;
 }

@@ -25,13 +25,36 @@ static void open_senders(struct relay_quic *t, struct quic_conn *c)
     }
 }
 
+/* HTTP/3's control stream of an h3 connection, opened at its first write
+ * once the handshake is done. */
+static void open_h3(struct quic_conn *c)
+{
+    if (c->h3 && c->h3->out_sid < 0 && ngtcp2_conn_get_handshake_completed(c->conn) &&
+        ngtcp2_conn_open_uni_stream(c->conn, &c->h3->out_sid, NULL) != 0)
+        c->h3->out_sid = -1; /* no credit yet: at a later write */
+}
+
+#define BLOCKED_H3_OUT (1 + QUIC_EDGE_SENDERS)    /* the blocked mark of HTTP/3's control */
+#define BLOCKED_H3_ANSWER (2 + QUIC_EDGE_SENDERS) /* ... and of the CONNECT's answer */
+
 /* The next stream with something to write, not blocked in this write
- * (*out its queue, *fin whether its FIN goes after); -1 if none. */
+ * (*out its queue, *fin whether its FIN goes after); -1 if none: HTTP/3's
+ * own first, then the control stream, then senders' streams. */
 static int64_t next_stream(struct quic_conn *c, const uint8_t *blocked, struct quicmsg_out **out)
 {
+    struct quic_h3 *h = c->h3;
+    if (h && h->out_sid >= 0 && h->out.unsent && !blocked[BLOCKED_H3_OUT]) {
+        *out = &h->out;
+        return h->out_sid;
+    }
+    if (h && h->connect_sid >= 0 && (h->answer.unsent || h->answer.fin) &&
+        !blocked[BLOCKED_H3_ANSWER]) {
+        *out = &h->answer;
+        return h->connect_sid;
+    }
     if (c->control_open && c->control.unsent && !blocked[0]) {
         *out = &c->control;
-        return 0;
+        return c->control_sid;
     }
     for (uint32_t i = 0; i < c->n_senders; i++) {
         struct quic_sender *s = &c->senders[i];
@@ -43,10 +66,15 @@ static int64_t next_stream(struct quic_conn *c, const uint8_t *blocked, struct q
     return -1;
 }
 
-/* The blocked mark of a stream (0: control, i + 1: sender i). */
+/* The blocked mark of a stream (0: control, i + 1: sender i, then
+ * HTTP/3's). */
 static size_t blocked_index(const struct quic_conn *c, int64_t sid)
 {
-    for (uint32_t i = 0; sid != 0 && i < c->n_senders; i++)
+    if (c->h3 && sid == c->h3->out_sid)
+        return BLOCKED_H3_OUT;
+    if (c->h3 && sid == c->h3->connect_sid)
+        return BLOCKED_H3_ANSWER;
+    for (uint32_t i = 0; sid != c->control_sid && i < c->n_senders; i++)
         if (c->senders[i].sid == sid)
             return i + 1;
     return 0;
@@ -60,12 +88,13 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
                                  uint64_t now_us)
 {
     ngtcp2_tstamp ts = quic_ns(now_us);
-    uint8_t payload[QUICMSG_DATAGRAM_MAX];
+    uint8_t payload[8 + QUICMSG_DATAGRAM_MAX], head[8]; /* a session's quarter stream ID */
+    size_t hlen = transport_quic_h3_dgram_head(c, head);
     for (;;) {
         unsigned count;
         size_t dlen = *dgrams_ok ? transport_quic_dgram_peek(t, c, payload, &count) : 0;
         ngtcp2_ssize nwrite, ndata = -1;
-        if (dlen > 0 && !transport_quic_dgram_fits(c, dlen - QUICMSG_DATAGRAM_HEAD)) {
+        if (dlen > 0 && !transport_quic_dgram_fits(c, dlen - hlen - QUICMSG_DATAGRAM_HEAD)) {
             transport_quic_dgram_pop(c, count); /* the path shrank (it moved): lost */
             t->own[QUIC_COUNT_DGRAMS_DROPPED]++;
             continue;
@@ -116,8 +145,9 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
 
 int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
 {
+    open_h3(c);
     open_senders(t, c);
-    uint8_t blocked[1 + QUIC_EDGE_SENDERS] = {0};
+    uint8_t blocked[3 + QUIC_EDGE_SENDERS] = {0};
     bool dgrams_ok = true;
     for (int pkts = 0; pkts < QUIC_EDGE_WRITE_PKTS; pkts++) {
         if (t->out.n == t->out.cap)
@@ -138,7 +168,7 @@ int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t n
     ngtcp2_conn_update_pkt_tx_time(c->conn, quic_ns(now_us));
     /* Output left (congestion, flow control): held since now, a slow
      * reader's sign once it lasts (transport_quic_sweep). */
-    bool left = c->n_dgrams > 0 || c->control.unsent;
+    bool left = c->n_dgrams > 0 || c->control.unsent || (c->h3 && c->h3->out.unsent);
     for (uint32_t i = 0; !left && i < c->n_senders; i++)
         left = c->senders[i].out.unsent > 0;
     if (!left)

@@ -138,6 +138,13 @@ static void ws_offers_to(void *ctx, const struct relay_transport_ops *ops, void 
     t->answerer = answerer;
 }
 
+static void ws_webtransport_to(void *ctx, const struct relay_transport_ops *ops, const void *wt)
+{
+    struct relay_ws *t = ctx;
+    t->wt_ops = ops;
+    t->wt = wt;
+}
+
 /* ---- accepting -------------------------------------------------------- */
 
 /* A connection accepted (stream_accept, within the budget of connections
@@ -255,6 +262,7 @@ const struct relay_transport_ops relay_ws_ops = {
     .settled = stream_op_settled,
     .destroy = ws_destroy,
     .offers_to = ws_offers_to,
+    .webtransport_to = ws_webtransport_to,
 };
 
 const struct relay_transport_ops relay_wss_ops = {
@@ -272,4 +280,5 @@ const struct relay_transport_ops relay_wss_ops = {
     .settled = stream_op_settled,
     .destroy = ws_destroy,
     .offers_to = ws_offers_to,
+    .webtransport_to = ws_webtransport_to,
 };

@@ -87,6 +87,8 @@ struct relay_ws {
     struct relay *relay;     /* set while servicing */
     const struct relay_transport_ops *answer_ops; /* the edge answering WebRTC offers */
     void *answerer;          /* ... its state (NULL: none) */
+    const struct relay_transport_ops *wt_ops; /* the edge taking WebTransport sessions */
+    const void *wt;          /* ... its state (NULL: none) */
     char *scratch;           /* WS_SCRATCH bytes: an answer being written */
     wslay_frame_context_ptr framer; /* frames the relay's messages (ws_frames_queue) */
     uint32_t framing;        /* ... into this slot's queue */

@@ -10,6 +10,9 @@
  *   - POST /rtc with an SDP offer in its body: the answer of the edge that
  *     answers offers (ops->answer, given by the program through
  *     offers_to), 201; 404 on a relay without one;
+ *   - GET /wt: where the relay's WebTransport sessions open, as JSON (the
+ *     quic edge's ops->webtransport, given through webtransport_to); 404
+ *     on a relay without one;
  *   - anything else: its error (400, 404, 405, 411, 413, 415, 426, 431),
  *     counted bad_http.
  * Every answer but the upgrade is followed by the end of the connection
@@ -92,6 +95,27 @@ static bool bearer(struct ws_http_text auth, char pass[WS_PASS_MAX + 1])
     memcpy(pass, auth.p + 7, auth.len - 7);
     pass[auth.len - 7] = '\0';
     return true;
+}
+
+/* GET /wt: where WebTransport sessions open (the port, the path, the
+ * hashes of the certificates a page may trust), from the edge that takes
+ * them; 404 on a relay without one. Never cached: a certificate drawn
+ * again changes it. */
+static void webtransport(struct relay_ws *t, uint32_t i, const struct ws_http_request *req,
+                         uint64_t now_us)
+{
+    char head[WS_HTTP_ANSWER_MAX];
+    int n = t->wt_ops && t->wt_ops->webtransport && t->wt
+                ? t->wt_ops->webtransport(t->wt, t->scratch, WS_SCRATCH)
+                : -1;
+    if (n < 0) {
+        refuse_status(t, i, 404, "this relay has no WebTransport (quic) edge", now_us);
+        return;
+    }
+    int h = ws_http_head(200, "application/json", (size_t)n, "Cache-Control: no-store\r\n", head,
+                         sizeof head);
+    answer(t, i, head, h > 0 ? (size_t)h : 0, t->scratch,
+           req->method == WS_HTTP_HEAD ? 0 : (size_t)n, now_us);
 }
 
 /* POST /rtc, its body whole: the offer to the edge that answers. */
@@ -188,6 +212,9 @@ static void request(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t no
         }
         return;
     }
+    case WS_ROUTE_WT:
+        webtransport(t, i, &req, now_us);
+        return;
     case WS_ROUTE_REDIRECT:
     case WS_ROUTE_ERROR:
         refuse(t, i, &v, now_us);

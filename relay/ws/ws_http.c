@@ -268,6 +268,11 @@ void ws_http_decide(const struct ws_http_request *req, const char *const *files,
     }
     if (same_path(req->path, "/rtc")) {
         decide_rtc(req, v);
+    } else if (same_path(req->path, "/wt")) {
+        v->route = read ? WS_ROUTE_WT : WS_ROUTE_ERROR;
+        v->status = read ? 200 : 405;
+        v->why = "where WebTransport sessions open is read with GET";
+        v->allow = read ? NULL : "GET, HEAD";
     } else if (same_path(req->path, "/") && read) {
         v->route = WS_ROUTE_REDIRECT;
         v->status = 302;

@@ -61,7 +61,8 @@ enum ws_http_route {
     WS_ROUTE_UPGRADE,  /* 101: a WebSocket from now on */
     WS_ROUTE_FILE,     /* 200: file number `file` of the table (HEAD: no body) */
     WS_ROUTE_RTC,      /* POST /rtc: an offer of content_length bytes follows */
-    WS_ROUTE_REDIRECT  /* 302 to the play page (GET /); 204 for /favicon.ico */
+    WS_ROUTE_REDIRECT, /* 302 to the play page (GET /); 204 for /favicon.ico */
+    WS_ROUTE_WT        /* GET /wt: where the relay's WebTransport sessions open */
 };
 
 struct ws_http_verdict {
@@ -77,8 +78,9 @@ struct ws_http_verdict {
  * with the token upgrade, Sec-WebSocket-Version 13 (else 426) and a valid
  * key (else 400; another method 405). A file: GET or HEAD (else 405).
  * /rtc: POST (else 405) with a Content-Length of at most WS_HTTP_BODY_MAX
- * (else 413; none 411), Content-Type application/sdp (else 415). GET /:
- * a redirect; GET /favicon.ico: 204. Anything else: 404. */
+ * (else 413; none 411), Content-Type application/sdp (else 415). /wt: GET
+ * or HEAD (else 405). GET /: a redirect; GET /favicon.ico: 204. Anything
+ * else: 404. */
 void ws_http_decide(const struct ws_http_request *req, const char *const *files,
                     struct ws_http_verdict *v);
 

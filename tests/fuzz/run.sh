@@ -35,6 +35,7 @@ ticket:1024
 webrtc:1500
 http:9000
 quic:1500
+h3:5000
 ippacket:1500
 tcpstream:8192
 enetguard:1500

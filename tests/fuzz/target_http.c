@@ -37,6 +37,9 @@ static void fuzz_http_route(const struct ws_http_request *req)
         FUZZ_CHECK(v.status == 201 && req->method == WS_HTTP_POST && req->has_length);
         FUZZ_CHECK(req->content_length > 0 && req->content_length <= WS_HTTP_BODY_MAX);
         break;
+    case WS_ROUTE_WT:
+        FUZZ_CHECK(v.status == 200 && (req->method == WS_HTTP_GET || req->method == WS_HTTP_HEAD));
+        break;
     case WS_ROUTE_REDIRECT:
     case WS_ROUTE_ERROR: {
         FUZZ_CHECK(v.status == 204 || v.status == 302 || (v.status >= 400 && v.status < 500));

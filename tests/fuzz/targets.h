@@ -97,6 +97,12 @@ int fuzz_target_quic(const uint8_t *data, size_t size);
  * answered (target_http.c). */
 int fuzz_target_http(const uint8_t *data, size_t size);
 
+/* WebTransport's HTTP/3 as the quic edge reads it (target_h3.c): frames
+ * read the same whatever the cut, kept ones within their bound; SETTINGS;
+ * a CONNECT's header block through nghttp3's QPACK decoder, answered; a
+ * datagram's quarter stream ID and varints. */
+int fuzz_target_h3(const uint8_t *data, size_t size);
+
 /* ippacket_parse, netsim's IP mode reading a packet: what it reads is at
  * its place in the headers and inside the total length (target_ippacket.c). */
 int fuzz_target_ippacket(const uint8_t *data, size_t size);

@@ -308,13 +308,21 @@ static cJSON *command(struct browser *b, const char *method, cJSON *params, bool
 
 struct browser *browser_open(const char *dir, const char *url, int width, int height)
 {
+    return browser_open_quic(dir, url, width, height, false);
+}
+
+struct browser *browser_open_quic(const char *dir, const char *url, int width, int height,
+                                  bool quic)
+{
     struct browser *b = calloc(1, sizeof *b);
     assert_non_null(b);
     b->fd = -1;
     char profile[300], size[64], line[512], err[512];
     snprintf(profile, sizeof profile, "--user-data-dir=%s/chromium", dir);
     snprintf(size, sizeof size, "--window-size=%d,%d", width, height);
-    const char *args[] = { "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+    /* --disable-quic keeps a page's HTTP on TCP; WebTransport needs QUIC */
+    const char *args[] = { "--headless", "--no-sandbox", "--disable-gpu",
+                           quic ? "--enable-quic" : "--disable-quic",
                            "--no-first-run", "--disable-background-networking",
                            "--disable-component-update", "--disable-sync",
                            "--disable-background-timer-throttling",

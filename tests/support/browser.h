@@ -20,6 +20,11 @@ struct browser;
  * Returns the browser; fails the test if it cannot. */
 struct browser *browser_open(const char *dir, const char *url, int width, int height);
 
+/* browser_open, with QUIC on (quic: a page's WebTransport) or off, as
+ * browser_open has it (Chromium's own connections stay on TCP). */
+struct browser *browser_open_quic(const char *dir, const char *url, int width, int height,
+                                  bool quic);
+
 /* Evaluates the JavaScript expression expr in the page (awaiting it if it
  * is a promise) and returns its value as JSON (the caller deletes it), or
  * NULL if it threw (the exception printed). Fails the test if Chromium
