@@ -75,6 +75,11 @@ struct client_member *client_member_add(struct ricochet *c, uint32_t id, const c
         m->id = id;
         m->added_us = now;
         recv_stats_reset(&m->stats);
+        /* It can expire a timeout from now: sooner than the earliest kept,
+         * which is "never" when the table was empty. */
+        uint64_t due = now + (uint64_t)c->timeout_ms * 1000u;
+        if (due < c->expire_after_us)
+            c->expire_after_us = due;
     }
     if (name && *name)
         snprintf(m->name, sizeof m->name, "%s", name);

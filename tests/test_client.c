@@ -662,6 +662,39 @@ static void udp_rejoin_gives_up(void **state)
     close(f.fd);
 }
 
+/* udp, at the caller's clock: a member listed after the table was empty
+ * (a welcome with nobody, then a joined notice) is expired like any other.
+ * The client keeps the earliest moment a member can expire, to skip walks;
+ * an empty table has none, and a member added later must bring one. */
+static void udp_member_listed_into_an_empty_table_expires(void **state)
+{
+    (void)state;
+    const uint32_t timeout_ms = 600;
+    struct client_config cfg = {.room = "r1", .name = "me", .mode = PROTO_MODE_UDP,
+                                .timeout_ms = timeout_ms};
+    char err[128];
+    struct ricochet *c = client_create_detached(&cfg, err, sizeof err);
+    assert_non_null(c);
+    struct ricochet_event ev;
+    uint64_t t = 1000000;
+    const char *welcome = "{\"type\":\"welcome\",\"id\":4,\"room\":\"r1\",\"roster\":[]}";
+    assert_int_equal(client_receive(c, PROTO_CHANNEL_DATAGRAM, 0, (const uint8_t *)welcome,
+                                    strlen(welcome), t, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_WELCOME);
+    assert_int_equal(client_tick(c, t + 1000, &ev), 0); /* nobody to expire */
+    const char *joined = "{\"type\":\"joined\",\"id\":7,\"name\":\"seven\"}";
+    t += 2000;
+    assert_int_equal(client_receive(c, PROTO_CHANNEL_DATAGRAM, 0, (const uint8_t *)joined,
+                                    strlen(joined), t, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_JOINED);
+    assert_int_equal(client_tick(c, t + timeout_ms * 1000u, &ev), 0); /* not yet */
+    assert_int_equal(client_tick(c, t + timeout_ms * 1000u + 1, &ev), 1);
+    assert_int_equal(ev.type, RICOCHET_EV_LEFT);
+    assert_int_equal(ev.id, 7);
+    assert_string_equal(ev.code, "timeout");
+    ricochet_close(c);
+}
+
 /* udp: a member whose left notice was lost stays silent; the client expires
  * it after timeout_ms without a state (counted from the welcome for one that
  * never sent), with a LEFT event like the relay's. A member that keeps
@@ -774,6 +807,7 @@ int main(void)
         cmocka_unit_test(udp_rejoin),
         cmocka_unit_test(udp_rejoin_gives_up),
         cmocka_unit_test(udp_member_expiry),
+        cmocka_unit_test(udp_member_listed_into_an_empty_table_expires),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
