@@ -124,9 +124,12 @@ def hol(run): header(["clients", "senders sharing a receiver's channel", "p50", 
 
 # The lesson (bench/suite.sh lesson): a TCP stream beside ENet and plain
 # UDP through one network, a row per mode.
+def quic_name: {"quic": "QUIC datagrams", "quic-reliable": "QUIC, one stream to each receiver",
+    "quic-streams": "QUIC, a stream per sender"}[.];
 def lesson_name: {"tcp": "TCP, one stream to the relay", "reliable": "ENet reliable",
-    "unsequenced": "ENet unsequenced", "udp": "plain UDP"}[.] // .;
-def lesson_order: {"tcp": 0, "reliable": 1, "unsequenced": 2, "udp": 3}[.] // 9;
+    "unsequenced": "ENet unsequenced", "udp": "plain UDP"}[.] // quic_name // .;
+def lesson_order: {"tcp": 0, "reliable": 1, "unsequenced": 2, "udp": 3, "quic-reliable": 4,
+    "quic-streams": 5, "quic": 6}[.] // 9;
 def lesson(run): header(["", "lost", "p50", "p99", "p99.9", "longest gap between two states from one sender",
         "bytes on the wire per delivered state"]),
     (run.results | sort_by(.mode | lesson_order)[]
@@ -140,9 +143,10 @@ def lesson(run): header(["", "lost", "p50", "p99", "p99.9", "longest gap between
 # many deliveries a drop held back (a stream, a reliable channel), of all.
 def ipmodes_name: {"udp": "plain UDP", "unsequenced": "ENet unsequenced",
     "sequenced": "ENet sequenced", "reliable": "ENet reliable",
-    "tcp": "TCP, one stream to the relay", "ws": "WebSocket, one stream to the relay"}[.] // .;
+    "tcp": "TCP, one stream to the relay", "ws": "WebSocket, one stream to the relay"}[.]
+    // quic_name // .;
 def ipmodes_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3, "tcp": 4,
-    "ws": 5}[.] // 9;
+    "ws": 5, "quic": 6, "quic-reliable": 7, "quic-streams": 8}[.] // 9;
 def held_share: if (.audit.held.deliveries // 0) > 0 and .delivered > 0
     then (100 * .audit.held.deliveries / .delivered | dec(2)) + "%" else "" end;
 def ipmodes(run): header(["mode", "lost", "netsim's drops predict", "p50", "p99", "p99.9",
@@ -424,16 +428,23 @@ def webrtc_cpu(runs):
            else "" end);
     def scenario: "\(.clients) clients" + (if .rooms > 1 then " in rooms of \(.clients / .rooms
         | ceil)" else " in one room" end) + " at \(.rate_hz) Hz";
-    header(["", "sealed ENet (unsequenced, `--encrypt`): relay per delivered state",
-        "WebRTC (`webrtc`): relay per delivered state", "WebRTC ÷ sealed ENet",
-        "relay CPU, ENet / WebRTC", "p99, ENet / WebRTC"]),
-    (runs[] | (.results | map(select(.mode == "unsequenced"))[0]) as $e
-        | (.results | map(select(.mode == "webrtc"))[0]) as $w
-        | row([($e | scenario), ($e | us), ($w | us),
-            ($w.relay_us_per_delivery / $e.relay_us_per_delivery | dec(2)) + "x",
-            ($e | with_spread("relay_cpu_pct"; .relay_cpu_pct; sig)) + "% / "
-                + ($w | with_spread("relay_cpu_pct"; .relay_cpu_pct; sig)) + "%",
-            ($e | ms("p99_ms"; .latency_ms.p99)) + " / " + ($w | ms("p99_ms"; .latency_ms.p99))])),
+    # a mode's figure, or "" in a run without it
+    def of($r; $m; f): ($r | map(select(.mode == $m))[0]) as $x | if $x then ($x | f) else "" end;
+    def edge_rows: map(select(.mode == "unsequenced" or .mode == "webrtc" or .mode == "quic"))
+        | sort_by(.mode | {"unsequenced": 0, "webrtc": 1, "quic": 2}[.]);
+    def ratio($r; $m; $e): of($r; $m; .relay_us_per_delivery / $e.relay_us_per_delivery | dec(2)
+        | . + "x");
+    header(["", "ENet unsequenced: relay per delivered state",
+        "WebRTC (`webrtc`)", "QUIC datagrams (`quic`)", "WebRTC ÷ ENet", "QUIC ÷ ENet",
+        "relay CPU: ENet / WebRTC / QUIC", "p99: ENet / WebRTC / QUIC"]),
+    (runs[] | (.command | test("--encrypt")) as $sealed | .results as $r
+        | ($r | map(select(.mode == "unsequenced"))[0]) as $e
+        | row([($e | scenario) + (if $sealed then ", ENet sealed" else ", ENet in clear" end),
+            ($e | us), of($r; "webrtc"; us), of($r; "quic"; us),
+            ratio($r; "webrtc"; $e), ratio($r; "quic"; $e),
+            ($r | edge_rows | map(with_spread("relay_cpu_pct"; .relay_cpu_pct; sig) + "%")
+                | join(" / ")),
+            ($r | edge_rows | map(ms("p99_ms"; .latency_ms.p99)) | join(" / "))])),
     (runs[] | caption(.));
 
 # What a payload costs (bench/payload.sh): one sweep over the state's

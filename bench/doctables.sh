@@ -49,7 +49,12 @@ table() {
     ipmodes) files="$results/ipmodes/results.json"; measured_by ipmodes ;;
     webrtc_modes | webrtc_audit) files="$results/webrtc/modes/results.json"; measured_by webrtc ;;
     webrtc_cpu)
-        files="$results/webrtc/cpu-room/results.json $results/webrtc/cpu-rooms/results.json"
+        # the 1000 clients' runs only where bench/webrtc.sh made them
+        files=""
+        for f in cpu-room cpu-rooms cpu-rooms-1000 cpu-rooms-1000-clear; do
+            [ -f "$results/webrtc/$f/results.json" ] && files="$files $results/webrtc/$f/results.json"
+        done
+        files=${files# }
         measured_by webrtc ;;
     rooms) files="$results/scale/rooms/results.json" ;;
     room) files="$results/scale/room/results_tick0.json $results/scale/room/results_tick2.json" ;;

@@ -18,14 +18,15 @@
 #             jitter, loss 0 and 5 %: per mode loss, reordered, too old
 #   hol       reliable against room size (2, 4, 8, 16 at 5 % loss): the tail
 #             as more senders share one ordered relay->receiver channel
-#   lesson    a TCP stream against ENet reliable, ENet unsequenced and plain
-#             UDP through one network (netsim's IP mode): 8 clients in one
+#   lesson    a TCP stream against ENet reliable, ENet unsequenced, plain UDP
+#             and QUIC's datagrams, one stream and a stream per sender
+#             through one network (netsim's IP mode): 8 clients in one
 #             room at 20 Hz, 2 % loss, 40 ms (make bench-lesson; not in the
 #             default sections)
 #             and its strips (lesson-strip: a TCP stream against ENet
 #             unsequenced, 2 clients, --paired-loss, --plot: each state as the
 #             lesson page draws it, docs/sockets.md's "Watch it")
-#   ipmodes   every mode, the streams (tcp, ws) among them, through one
+#   ipmodes   every mode, the streams (tcp, ws) and QUIC among them, through one
 #             network (netsim's IP mode) at 5 % loss, 20 ms delay, 10 ms
 #             jitter, 4 clients at 60 Hz as in loss (make bench-ipmodes; not
 #             in the default sections)
@@ -49,7 +50,7 @@ unexplained=""
 # every mode, netsim on IP packets between two namespaces; without them the
 # bench says so and measures the datagram modes through the UDP proxy.
 lesson="--netsim-ip --clients 8 --rate 20 --payload 40 --path-loss 2 --path-delay 40
-        --modes tcp,reliable,unsequenced,udp"
+        --modes tcp,reliable,unsequenced,udp,quic,quic-reliable,quic-streams"
 # The strips of docs/sockets.md: two clients, so that every state of one
 # sender is drawn, and paired loss, so that both modes lose the same states.
 strip="--netsim-ip --clients 2 --rate 20 --payload 40 --path-loss 2 --path-delay 40
@@ -57,7 +58,7 @@ strip="--netsim-ip --clients 2 --rate 20 --payload 40 --path-loss 2 --path-delay
 # Every mode through the same network, the loss section's 5 % point; the
 # window (IPMODES_DURATION, 10 s) long enough for a stream's tail.
 ipmodes="--netsim-ip --clients 4 --rate 60 --payload 40 --path-loss 5 --path-delay 20
-         --path-jitter 10 --modes udp,unsequenced,sequenced,reliable,tcp,ws
+         --path-jitter 10 --modes udp,unsequenced,sequenced,reliable,tcp,ws,quic,quic-reliable,quic-streams
          --duration ${IPMODES_DURATION:-10} --warmup 1 --grace 5 --seed 1"
 
 # section NAME ARGS...: the bench into OUT/NAME/, going on past exit status

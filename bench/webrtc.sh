@@ -12,11 +12,14 @@
 #              transports, and webrtc, webrtc-sequenced and webrtc-reliable
 #              (every lost state audited against netsim's drop log, read
 #              inside DTLS with the clients' key log); latency CDFs
-#   cpu-room   the relay's CPU per delivered state, WebRTC (webrtc) against
-#              sealed ENet (unsequenced, --encrypt: tickets the bench mints,
-#              every ENet session sealed) in one bench run: 64 clients in one
+#   cpu-room   the relay's CPU per delivered state, WebRTC (webrtc) and QUIC
+#              datagrams (quic) against sealed ENet (unsequenced, --encrypt:
+#              tickets the bench mints, every ENet session sealed; WebRTC and
+#              QUIC encrypt by themselves) in one bench run: 64 clients in one
 #              room at 60 Hz, --tick-ms 2, no netsim
 #   cpu-rooms  the same with 512 clients in rooms of 8 at 10 Hz, --tick-ms 50
+#   cpu-rooms-1000, cpu-rooms-1000-clear  QUIC against ENet with 1000
+#              clients in rooms of 8 at 10 Hz: ENet sealed, then in clear
 # OUT/summary.txt gathers the tables. A lost state the audit cannot explain
 # makes the bench exit 3: the script goes on and exits 3 at the end.
 set -eu
@@ -52,17 +55,26 @@ part modes --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
     --sweep path-loss=0,5 \
     --modes unsequenced,sequenced,reliable,udp,webrtc,webrtc-sequenced,webrtc-reliable \
     --warmup 1 --grace 2 --seed 1 --plot "$out/modes"
-echo "== cpu-room: relay CPU per delivery, WebRTC against sealed ENet, one room of 64" >&2
-part cpu-room --clients 64 --rate 60 --modes unsequenced,webrtc --encrypt \
+echo "== cpu-room: relay CPU per delivery, WebRTC and QUIC against sealed ENet, one room of 64" >&2
+part cpu-room --clients 64 --rate 60 --modes unsequenced,webrtc,quic --encrypt \
     --relay-args "--tick-ms 2" --warmup 1 --grace 1
 echo "== cpu-rooms: the same, 512 clients in rooms of 8 at 10 Hz" >&2
-part cpu-rooms --clients 512 --room-size 8 --rate 10 --modes unsequenced,webrtc --encrypt \
+part cpu-rooms --clients 512 --room-size 8 --rate 10 --modes unsequenced,webrtc,quic --encrypt \
     --relay-args "--tick-ms 50" --warmup 2 --grace 1 --setup-timeout 90
+echo "== cpu-rooms-1000: QUIC against sealed ENet, then ENet in clear, 1000 in rooms of 8" >&2
+for sealed in --encrypt ""; do
+    name=cpu-rooms-1000
+    [ -n "$sealed" ] || name=$name-clear
+    # shellcheck disable=SC2086 # $sealed: one option or none
+    part "$name" --clients 1000 --room-size 8 --rate 10 \
+        --modes unsequenced,quic $sealed --relay-args "--tick-ms 50" --warmup 2 --grace 1 \
+        --setup-timeout 120
+done
 
 {
     echo "ricochet-bench over WebRTC ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
          "$runs runs per scenario, $secs s windows, $("$bench" --version))"
-    for s in modes cpu-room cpu-rooms; do
+    for s in modes cpu-room cpu-rooms cpu-rooms-1000 cpu-rooms-1000-clear; do
         [ -f "$out/$s/table.txt" ] && { echo; cat "$out/$s/table.txt"; }
     done
 } > "$out/summary.txt"
