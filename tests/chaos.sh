@@ -73,7 +73,7 @@ trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
 log() { echo "chaos: $(date +%H:%M:%S) $*"; }
-event() { echo "$(now_ms) $*" >>"$work/events"; log "$*"; }
+event() { echo "${at:-$(now_ms)} $*" >>"$work/events"; log "$*"; at=""; }
 
 # Free ports, one a line: TCP and UDP both unused from a random base on.
 ports=()
@@ -260,7 +260,7 @@ end=$((start + window - 10))
 warm_s=30
 log "fleet up: A ${relay_pid[0]}, B ${relay_pid[1]}, C ${relay_pid[2]}; chaos until $(date -d @$end +%H:%M:%S)"
 
-crashes=0 crash_what="" stopped_at=0 stopped=-1 dead=-1 dead_at=0 redis_dead="" redis_dead_at=0
+at="" crashes=0 crash_what="" stopped_at=0 stopped=-1 dead=-1 dead_at=0 redis_dead="" redis_dead_at=0
 next_event=$((start + 8)) n_event=0 n_churn=0 n_kill=0 n_stop=0 n_redis=0 n_abuse=0 n_model=0
 declare -A served_prev served_streak
 splits=0 split_what="" split_samples=0
@@ -346,12 +346,14 @@ do_event() {
     kill-b | kill-c)
         i=1; [ "$ev" = kill-c ] && i=2
         [ "${relay_state[$i]}" = up ] || return
+        at=$(now_ms) # before the signal: a client may notice at once
         kill -9 "${relay_pid[$i]}"; wait "${relay_pid[$i]}" 2>/dev/null
         relay_state[$i]=dead dead=$i dead_at=$(($(date +%s) + 2)) n_kill=$((n_kill + 1))
         event "lost: SIGKILL relay ${names[$i]} (incarnation ${relay_inc[$i]})" ;;
     stop-b | stop-c)
         i=1; [ "$ev" = stop-c ] && i=2
         [ "${relay_state[$i]}" = up ] || return
+        at=$(now_ms)
         kill -STOP "${relay_pid[$i]}"
         relay_state[$i]=stopped stopped=$i stopped_at=$(($(date +%s) + 4)) n_stop=$((n_stop + 1))
         event "lost: SIGSTOP relay ${names[$i]} for 4 s" ;;
@@ -359,6 +361,7 @@ do_event() {
         [ -z "$redis_dead" ] || return
         p=$(primary_port)
         [ -n "$p" ] && [ -n "${redis_pid[$p]:-}" ] || return
+        at=$(now_ms)
         kill -9 "${redis_pid[$p]}"; wait "${redis_pid[$p]}" 2>/dev/null
         redis_dead=$p redis_dead_at=$(($(date +%s) + 6)) n_redis=$((n_redis + 1))
         event "lost: SIGKILL Redis primary :$p" ;;

@@ -4,9 +4,9 @@
  * client, one joins a room, then another joins it through the relay that
  * does not hold it: the moved names the holder's edge of its kind (a
  * WebRTC client's: the ws edge its offer goes to), and both end welcomed
- * on the holder, hearing each other. And a QUIC or WebRTC client whose
- * relay falls silent (stopped) starts its rejoin after the fleet's 1.5 s
- * of silence, not at its own timeout. */
+ * on the holder, hearing each other. And a QUIC, WebRTC, TCP or WebSocket
+ * client whose relay falls silent (stopped) starts its rejoin after the
+ * fleet's 1.5 s of silence, not at its own timeout. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -146,6 +146,18 @@ static void a_webrtc_client_rejoins_a_silent_relay_in_time(void **state)
     silence_starts_a_rejoin(EDGE_WEBRTC, "quiet-webrtc");
 }
 
+static void a_tcp_client_rejoins_a_silent_relay_in_time(void **state)
+{
+    (void)state;
+    silence_starts_a_rejoin(EDGE_TCP, "quiet-tcp");
+}
+
+static void a_websocket_client_rejoins_a_silent_relay_in_time(void **state)
+{
+    (void)state;
+    silence_starts_a_rejoin(EDGE_WS, "quiet-ws");
+}
+
 static void a_tcp_client_follows_a_moved(void **state)
 {
     (void)state;
@@ -179,6 +191,8 @@ int main(void)
         cmocka_unit_test(a_quic_client_follows_a_moved),
         cmocka_unit_test(a_quic_client_rejoins_a_silent_relay_in_time),
         cmocka_unit_test(a_webrtc_client_rejoins_a_silent_relay_in_time),
+        cmocka_unit_test(a_tcp_client_rejoins_a_silent_relay_in_time),
+        cmocka_unit_test(a_websocket_client_rejoins_a_silent_relay_in_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
