@@ -310,13 +310,14 @@ sample_rss() {
 }
 
 # Churn bots that ended: exit status >= 128 (but timeout's 124) is a crash.
-churn_crashes=0 churn_crash_what=""
+churn_crashes=0 churn_crash_what="" churn_failed=0
 reap_churn() {
     local pid n rc keep=()
     for entry in "${churn_live[@]}"; do
         pid=${entry%:*} n=${entry#*:}
         if alive "$pid"; then keep+=("$entry"); continue; fi
         wait "$pid"; rc=$?
+        [ "$rc" -eq 0 ] || churn_failed=$((churn_failed + 1))
         if [ "$rc" -ge 128 ] || grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work/churn-$n.err"; then
             churn_crashes=$((churn_crashes + 1)) churn_crash_what="$churn_crash_what c$n(exit $rc)"
             event "churn bot c$n crashed (exit $rc, $work/churn-$n.err)"
@@ -431,6 +432,14 @@ verdict() { # NAME OK TEXT
 echo "chaos: ${minutes} min, seed $seed: $n_kill relay kills, $n_stop stops, $n_redis Redis primary" \
      "kills, $n_abuse abuse rounds, $n_model model changes, $n_churn churn bots, $incarnations" \
      "relay incarnations"
+
+# Not an invariant: under chaos a join may be refused (directory_unavailable
+# while the sentinels fail over) or find its relay gone; what the churn
+# bots said, for a reader to judge.
+echo "chaos: churn: $((n_churn - churn_failed)) of $n_churn bots joined, sent and left;" \
+     "the others: $(cat "$work"/churn-*.err 2>/dev/null | sed -n 's/^ricochet-bot: error: [^ ]* \(could not join\|lost its connection to\) [^ ]*: //p' |
+     sed 's/ (and [0-9]* other bots\?)//; s/[0-9][0-9.]*:[0-9][0-9]*/ADDR/g' | sort | uniq -c | sort -rn | head -n 4 |
+     awk '{ n = $1; $1 = ""; printf "%s%d x%s", (NR > 1 ? "; " : ""), n, $0 }')"
 
 ok=1; [ "$crashes" -eq 0 ] && [ "$reports" -eq 0 ] && [ "$churn_crashes" -eq 0 ] || ok=0
 verdict crash $ok "$crashes relays died or exited non-zero by themselves${crash_what:+ ($crash_what)}, $reports sanitizer reports ($incarnations incarnations, $n_kill SIGKILLed on purpose); $churn_crashes of $n_churn churn bots crashed${churn_crash_what:+ ($churn_crash_what)}"
