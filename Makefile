@@ -39,6 +39,10 @@
 #                   (both: FUZZ_TARGETS="control http" for some only)
 #   make fuzzers    build the libFuzzer programs only (clang) into build/fuzz/bin/
 #   make soak       long churn run through netsim (SOAK_SECONDS=N)
+#   make soak-chaos the whole system under chaos for MINUTES=N (default 10): three
+#                   relays with every edge (ASan), Redis with Sentinel, bots on every
+#                   transport, netsim's model changing, kills, stops, failovers and
+#                   abuse; a PASS/FAIL line per invariant (docs/testing.md)
 #   make deps       install missing Debian packages (or print the command)
 #   make lib        libricochet (.so, .a, ricochet.pc, ricochet.3) into build/lib/
 #   make install    programs, libricochet, manual pages, the relay's systemd unit,
@@ -229,7 +233,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
         bench-fleet-reference bench-world bench-world-reference bench-world-targets \
         bench-world-targets-reference bench-peers bench-peers-reference \
         bench-ws-cost bench-ws-cost-reference bench-payload bench-payload-reference \
-        fuzz fuzz-long fuzzers fuzz-targets soak deps install uninstall clean FORCE
+        fuzz fuzz-long fuzzers fuzz-targets soak soak-chaos deps install uninstall clean FORCE
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
@@ -653,6 +657,16 @@ soak:
 	@.ci/deps
 	@$(MAKE) --no-print-directory all
 	tests/soak.sh $(BUILD)/bin $(SOAK_SECONDS)
+
+# The relays and the churn bots from the ASan build (tests/chaos.sh finds
+# them beside build/bin); everything else from the release build.
+MINUTES ?= 10
+soak-chaos:
+	@.ci/deps test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build/asan/bin/ricochet-relay \
+	    build/asan/bin/ricochet-bot
+	tests/chaos.sh $(BUILD)/bin $(MINUTES)
 
 deps:
 	@.ci/deps

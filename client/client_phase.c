@@ -214,7 +214,12 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
     netaddr_host_port(m->host, m->port, to, sizeof to);
     if (strcmp(m->room, c->room) != 0 || c->phase == PHASE_DEAD)
         return false;
-    if (!(c->caps.modes & (1u << (m->transport == PROTO_MODE_UDP ? PROTO_MODE_UDP
+    /* transport tells plain UDP's edge from ENet's (and the other datagram
+     * carriers', QUIC's and WebRTC's); a stream client (tcp, ws) is sent to
+     * the holder's edge of its own kind, which the field does not name. */
+    uint32_t datagram = (1u << PROTO_MODE_UDP) | (1u << PROTO_MODE_UNSEQUENCED);
+    if ((c->caps.modes & datagram) &&
+        !(c->caps.modes & (1u << (m->transport == PROTO_MODE_UDP ? PROTO_MODE_UDP
                                                                    : PROTO_MODE_UNSEQUENCED)))) {
         client_wrong_transport(c, m->transport == PROTO_MODE_UDP ? "udp" : "enet",
                                "its room lives on a relay of the other transport");

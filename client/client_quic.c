@@ -132,6 +132,8 @@ static int quic_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
             continue;
         if (quic_progress(c))
             continue;
+        if (!client_silence_check(c, clock_now_us()))
+            return 0; /* nothing left to read: a fleet's relay silent too long is lost */
         if (c->phase != PHASE_DEAD && wait_ms > 0) {
             struct epoll_event e;
             int ms = client_quic_wait_ms(t, wait_ms);

@@ -152,3 +152,8 @@ void client_stream_op_netinfo(const struct ricochet *c, struct client_netinfo *i
     info->datagrams_sent = ti.tcpi_segs_out;
     info->datagrams_received = ti.tcpi_segs_in;
 }
+
+uint64_t client_stream_op_silent_us(const struct ricochet *c, uint64_t now_us)
+{
+    return c->tp && c->heard_us && now_us > c->heard_us ? now_us - c->heard_us : 0;
+}

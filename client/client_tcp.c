@@ -178,6 +178,8 @@ static int tcp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
         ssize_t n = c->phase == PHASE_DEAD ? 0 : tcp_read(c);
         if (n > 0)
             continue;
+        if (n == -1 && !client_silence_check(c, clock_now_us()))
+            return 0; /* nothing left to read: a fleet's relay silent too long is lost */
         if (n == -1 && wait_ms > 0) {
             struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
             poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
@@ -238,4 +240,5 @@ const struct client_transport_ops client_tcp_ops = {
     .flush = tcp_flush,
     .fd = client_stream_op_fd,
     .netinfo = client_stream_op_netinfo,
+    .silent_us = client_stream_op_silent_us,
 };

@@ -368,6 +368,8 @@ static void rtc_news(struct ricochet *c, uint64_t now)
 static bool rtc_progress(struct ricochet *c)
 {
     struct client_webrtc *t = c->tp;
+    if (!t->peer)
+        return false; /* hung up (a moved, a rejoin): the hop comes at the next poll */
     uint64_t now = clock_now_us();
     t->in_len = t->in_at = 0;
     if (t->stage == RTC_SIGNALLING)
@@ -432,6 +434,8 @@ static int rtc_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
             continue;
         if (rtc_progress(c))
             continue;
+        if (!client_silence_check(c, clock_now_us()))
+            return 0; /* nothing left to read: a fleet's relay silent too long is lost */
         if (c->phase != PHASE_DEAD && wait_ms > 0) {
             struct epoll_event e;
             int ms = RTC_SCTP_TICK_US / 1000;

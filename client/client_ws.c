@@ -388,6 +388,8 @@ static int ws_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
             client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
         if (c->phase != PHASE_DEAD && ws_read(c))
             continue;
+        if (c->phase != PHASE_DEAD && !client_silence_check(c, clock_now_us()))
+            return 0; /* nothing left to read: a fleet's relay silent too long is lost */
         if (c->phase != PHASE_DEAD && wait_ms > 0 && !t->eof && !t->close_code) {
             struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
             poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
@@ -467,4 +469,5 @@ const struct client_transport_ops client_ws_ops = {
     .flush = ws_flush,
     .fd = client_stream_op_fd,
     .netinfo = client_stream_op_netinfo,
+    .silent_us = client_stream_op_silent_us,
 };

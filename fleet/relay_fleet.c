@@ -68,6 +68,8 @@ static bool moved_to(const struct relay_fleet *f, const struct fleet_claim *c, s
         return false;
     }
     const char *kind = relay_edge_name(f->r, edge);
+    if (strcspn(kind, ":") == 6 && strncmp(kind, "webrtc", 6) == 0)
+        kind = "ws"; /* a WebRTC client reaches a relay through its offer's HTTP front */
     uint16_t port = edge_port(c->transport, kind);
     const char *went = port ? kind : c->transport; /* the kind it goes to, up to ':' or ',' */
     bool udp = strncmp(went, "udp", 3) == 0 && strchr(":,", went[3]);

@@ -6,7 +6,8 @@
  * its room sends not one state of that room once it resumes, also with
  * its two clocks (CLOCK_MONOTONIC, CLOCK_BOOTTIME) hours apart in a time
  * namespace; relays following their directory's Redis through a Sentinel
- * failover, the room that exists flowing all along. */
+ * failover, the room that exists flowing all along; ricochet-bot
+ * --rejoin-ms's bots outliving the relay that held their room. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -210,6 +211,42 @@ static struct ricochet *join_until_welcomed(const struct fleet_relay *via, const
     }
 }
 
+/* ricochet-bot --rejoin-ms: bots entering through a relay that does not
+ * hold their room are sent to the holder, which is then killed; they join
+ * again through their first relay and send to the end, the bot exiting 0
+ * (without the option, their sessions end with the relay and it fails). */
+static void a_bot_with_rejoin_ms_outlives_its_relay(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    test_redis_start(&redis);
+    struct fleet_relay a, b;
+    fleet_start_relay(&a, redis.url, NULL);
+    fleet_start_relay(&b, redis.url, NULL);
+    struct ricochet *placer = join_until_welcomed(&a, "bots", FLEET_WAIT_MS); /* a holds it */
+    char port[8];
+    snprintf(port, sizeof port, "%u", (unsigned)b.port);
+    const char *const args[] = {"--port", port, "--room", "bots", "--count", "2", "--rate",
+                                "20", "--duration", "10", "--rejoin-ms", "10000",
+                                "--log-level", "info", NULL};
+    struct spawn_proc bot;
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", args), 0);
+    clock_sleep_ms(2000);
+    ricochet_close(placer);
+    fleet_signal(&a, SIGKILL);
+    int rc = spawn_stop(&bot, 0, FLEET_WAIT_MS);
+    char *err = spawn_read_stderr(&bot);
+    if (rc != 0)
+        fail_msg("ricochet-bot exited %d: %s", rc, err ? err : "");
+    assert_non_null(strstr(err, "joining again, through"));
+    free(err);
+    spawn_free(&bot);
+    spawn_stop(&a.p, SIGKILL, 2000);
+    spawn_free(&a.p);
+    free(fleet_relay_finish(&b));
+    test_redis_stop(&redis);
+}
+
 /* Relays whose directory is a primary, its replica and three sentinels:
  * the primary dies; the room that exists flows all along (nothing on its
  * path waits on Redis, its lease outlasts the failover), and once the
@@ -269,6 +306,7 @@ int main(void)
         cmocka_unit_test(a_resumed_relay_sends_nothing_of_a_lost_room),
         cmocka_unit_test(the_same_with_its_clocks_hours_apart),
         cmocka_unit_test(a_sentinel_failover_is_followed),
+        cmocka_unit_test(a_bot_with_rejoin_ms_outlives_its_relay),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -77,6 +77,9 @@ static const struct option_def bot_option_defs[] = {
     {"timeout-ms", OPTION_INT, offsetof(struct bot_options, timeout_ms),
      OPTION_DEF(PROTO_TIMEOUT_MS), 100,
      600000, NULL, "connect + join deadline, and connection timeout"},
+    {"rejoin-ms", OPTION_INT, offsetof(struct bot_options, rejoin_ms), "0", 0, 3600000, NULL,
+     "a fleet: a bot whose relay falls silent (1.5 s) joins again through --host and --port, "
+     "and keeps trying this long (ricochet_config_set_rejoin); 0 = its session ends"},
     {"ticket", OPTION_STRING, offsetof(struct bot_options, ticket), "", 0, 1024, NULL,
      "join with a ticket (ricochet-ticket mint), or @FILE: one ticket a line, one per bot "
      "(--count; inline, every user of the machine can read it in ps: a warning says so); "

@@ -27,6 +27,8 @@ struct bot_options {
     double interval;
     int log_level;
     long timeout_ms;
+    long rejoin_ms;              /* --rejoin-ms: a lost relay rejoined for this long (0: the
+                                    bot's session ends) */
     int transport;               /* --transport: enum ricochet_transport */
     char keylog[512];            /* --keylog: WebRTC's DTLS or QUIC's TLS secrets appended
                                     here */

@@ -336,6 +336,7 @@ int bot_run_connect(struct bot_run *sw)
                               .clients = sw->n, .room = o->room, .name = o->name,
                               .mode = mode, .mixed = mixed, .reflect = o->reflect,
                               .timeout_ms = (uint32_t)o->timeout_ms, .rate_hz = o->rate,
+                              .rejoin_ms = (uint32_t)o->rejoin_ms,
                               .payload = (size_t)o->payload, .client_histograms = true,
                               .tickets = o->tickets,
                               .transport = (enum ricochet_transport)o->transport,
