@@ -7,9 +7,10 @@
  * bench's audit checks the run against), by port and by the heuristic
  * alone; each sender's seqs, and in sealed sessions each lane's counters,
  * run without a gap. The committed sample captures (tests/wireshark/) read
- * as their golden text. DNS and QUIC are left alone. The relay's TCP
- * edge's frames read through netsim's IP mode. Skips with one line
- * where tshark is missing; test_e2e_dissector_fuzz feeds it garbage. */
+ * as their golden text, QUIC's with its key log. DNS, and QUIC that is not
+ * ricochet's, are left alone. The relay's TCP edge's frames read through
+ * netsim's IP mode. Skips with one line where tshark is missing;
+ * test_e2e_dissector_fuzz feeds it garbage. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -360,9 +361,10 @@ static void tcp_edge_frames_read(void **state)
     spawn_free(&p);
 }
 
-/* The browsers' sample: its DTLS secrets, and only ricochet's frames
- * but pings and pongs in the golden text. */
+/* The browsers' and QUIC's samples: their secrets, and only ricochet's
+ * frames but pings and pongs in the golden text. */
 #define BROWSERS_OPTS "-o tls.keylog_file:" SAMPLES "dissector_browsers.keys"
+#define QUIC_OPTS "-o tls.keylog_file:" SAMPLES "dissector_quic.keys"
 #define BROWSERS_FRAMES                                                                       \
     " -Y 'ricochet && !(ricochet.control.type == \"ping\" || "                                  \
     "ricochet.control.type == \"pong\")'"
@@ -372,7 +374,7 @@ static void tcp_edge_frames_read(void **state)
  * tests/wireshark/dissector_sample.sh made new samples). The browsers'
  * sample holds TCP, STUN and DTLS as well: clean is what the dissector
  * warns of, every WebSocket message and every binary data channel message
- * read as ricochet's. */
+ * read as ricochet's; the QUIC sample's, every DATAGRAM frame. */
 static void samples_read_as_golden(void **state)
 {
     (void)state;
@@ -383,6 +385,8 @@ static void samples_read_as_golden(void **state)
         {"dissector_browsers.pcapng", "dissector_browsers.txt", BROWSERS_OPTS,
          TSHARK_RICOCHET_WARNED " || (websocket.opcode == 2 && !ricochet_ws) || "
          "(sctp.data_payload_proto_id == 53 && !ricochet_rtc)"},
+        {"dissector_quic.pcapng", "dissector_quic.txt", QUIC_OPTS,
+         TSHARK_RICOCHET_WARNED " || ricochet_quic.bad_channel || (quic.dg && !ricochet_quic)"},
     };
     bool update = getenv("RICOCHET_GOLDEN_UPDATE") != NULL;
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
@@ -391,7 +395,7 @@ static void samples_read_as_golden(void **state)
         snprintf(golden, sizeof golden, SAMPLES "%s", samples[i][1]);
         snprintf(actual, sizeof actual, "%s/%s", work, samples[i][1]);
         clean_of(pcap, samples[i][2], samples[i][3]);
-        snprintf(opts, sizeof opts, "%s%s -P -V -O enet,ricochet", samples[i][2],
+        snprintf(opts, sizeof opts, "%s%s -P -V -O enet,ricochet,ricochet_quic", samples[i][2],
                  samples[i][3] ? BROWSERS_FRAMES : "");
         char *out = tshark_run(pcap, opts);
         FILE *f = fopen(update ? golden : actual, "w");

@@ -163,26 +163,6 @@ static void ws_read_through_ip_mode(void **state)
 
 /* ---- WebRTC ------------------------------------------------------------------ */
 
-/* dumpcap on loopback for the relay's UDP port into pcap; false (with a
- * line) if it cannot capture here. */
-static bool capture_start(struct spawn_proc *p, uint16_t port, const char *pcap)
-{
-    char filter[32], err[256], line[256];
-    snprintf(filter, sizeof filter, "udp port %u", port);
-    const char *args[] = {"-i", "lo", "-f", filter, "-w", pcap, NULL};
-    if (access("/usr/bin/dumpcap", X_OK) != 0 ||
-        spawn_start(p, "/usr/bin", "dumpcap", args, err, sizeof err) != 0) {
-        print_message("no dumpcap (Debian: wireshark-common)\n");
-        return false;
-    }
-    if (spawn_wait_line(p, "Capturing on", 10000, line, sizeof line, err, sizeof err) != 0) {
-        print_message("dumpcap cannot capture on loopback here: %s\n", err);
-        spawn_free(p);
-        return false;
-    }
-    return true;
-}
-
 /* The aiortc clients' session: their report (the caller deletes), or NULL
  * (with a line) without python3-aiortc. */
 static cJSON *aiortc_session(uint16_t http_port, const char *keylog)
@@ -257,7 +237,7 @@ static void webrtc_read_with_the_key_log(void **state)
     char pcap[128], keylog[128];
     snprintf(pcap, sizeof pcap, "%s/rtc.pcapng", work);
     snprintf(keylog, sizeof keylog, "%s/rtc.keys", work);
-    if (!capture_start(&cap, rtc, pcap)) {
+    if (!tshark_capture(&cap, rtc, pcap)) {
         harness_stop(&relay);
         skip();
     }

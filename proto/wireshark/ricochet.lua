@@ -1,6 +1,6 @@
 -- ricochet.lua: a Wireshark dissector for ricochet (proto/PROTOCOL.md) over
 -- ENet 1.3.17, over plain UDP, over the relay's TCP edge, in WebSocket
--- messages and in WebRTC data channels. A second, independent reading of the wire
+-- messages, in WebRTC data channels and inside QUIC. A second, independent reading of the wire
 -- contract: the C readers are proto/wire.c, proto/control.c, proto/seal.c,
 -- proto/ticket.c and, for ENet's header and commands, proto/enet/enet_wire.c
 -- (tests/test_e2e_dissector.c and _fuzz.c check the two readings against each other).
@@ -15,7 +15,8 @@
 -- DNS or QUIC. The streams and the browsers' carriers have preferences of
 -- their own (ricochet_tcp.ports 7779, ricochet_ws.ports 7780,
 -- ricochet_rtc.ports 7781) and heuristics on each frame or message; WebRTC
--- needs the DTLS secrets (-o tls.keylog_file:FILE).
+-- needs the DTLS secrets (-o tls.keylog_file:FILE), QUIC the TLS ones (the
+-- same option; its ALPN says where, on any port).
 --
 -- The layers: udp_entry (one datagram, ENet's or plain UDP's) ->
 -- R.enet_dissect (ricochet_enet.lua: ENet's header and commands) ->
@@ -776,6 +777,117 @@ function ric_rtc.prefs_changed()
     end
     dtls_port:add(ric_rtc.prefs.ports, sctp)
 end
+
+---------------------------------------------------------------------------
+-- The relay's quic edge (PROTOCOL.md, "QUIC" and "WebTransport"): TLS 1.3
+-- hides every byte. Given the secrets (-o tls.keylog_file:FILE, the key log
+-- a client wrote: ricochet-bot --keylog, a browser's SSLKEYLOGFILE),
+-- Wireshark's QUIC decrypts, and on ALPN "ricochet" (its table "quic.proto")
+-- hands each stream's bytes here, in order: frames as over TCP. DATAGRAM
+-- frames Wireshark 4.0 hands to no one (no table, no heuristic list: it
+-- shows their bytes as the field quic.dg), so a postdissector reads that
+-- field: on ALPN "ricochet" a channel byte, then a state or a batch; on
+-- WebTransport's "h3" the quarter stream ID first, claimed only when the
+-- rest reads strictly as ricochet's. A browser's WebTransport streams stay
+-- HTTP/3's: Wireshark 4.0's HTTP/3 does not hand them on.
+
+local ric_quic = Proto("ricochet_quic", "ricochet over QUIC")
+local qf = {
+    length = ProtoField.uint16("ricochet_quic.length", "Frame length", base.DEC, nil, nil,
+                               "bytes of the message that follows (PROTOCOL.md, QUIC)"),
+    channel = ProtoField.uint8("ricochet_quic.channel", "Channel", base.DEC,
+                               {[1] = "unsequenced", [2] = "sequenced"}, nil,
+                               "the ENet channel of the state's way (PROTOCOL.md, QUIC)"),
+    session = ProtoField.uint64("ricochet_quic.quarter_stream_id", "Quarter stream ID",
+                                base.DEC, nil, nil, "WebTransport's session: its stream ID / 4"),
+}
+ric_quic.fields = qf
+local qe_channel = ex("ricochet_quic.bad_channel", "A channel byte naming no state channel: "
+                      .. "the relay drops it (datagrams_bad)", G.PROTOCOL, S.WARN)
+ric_quic.experts = {qe_channel}
+
+local quic_stream_id = Field.new("quic.stream.stream_id")
+
+local function quic_frame(tvb, pinfo, tree)
+    local len = tvb(0, 2):uint()
+    local t = tree:add(ric_quic, tvb(), "ricochet frame, " .. len .. " bytes")
+    t:add(qf.length, tvb(0, 2))
+    local ids = {quic_stream_id()} -- the last so far is this STREAM frame's
+    local id = ids[#ids] and ids[#ids].value:tonumber() or 0
+    -- The control stream is bidirectional (0); a member's own and a sender's
+    -- own are unidirectional (bit 1 of the ID).
+    local way = band(id, 2) == 0 and "reliable" or "streams"
+    local prev = tostring(pinfo.cols.info) -- before JSON's dissector adds its name
+    local info = len == 0 and "empty frame (the relay closes the member)"
+                 or dissect_message(tvb(2):tvb(), pinfo, tree,
+                                    {transport = "quic", way = way,
+                                     how = string.format("(%s, quic stream %d)", way, id)})
+    pinfo.cols.protocol = "ricochet"
+    pinfo.cols.info = (prev:find("^ricochet: ") and prev .. ", " or "ricochet: ") .. info
+    return tvb:len()
+end
+
+ric_quic.dissector = function(tvb, pinfo, tree)
+    pinfo.cols.info = ""
+    dissect_tcp_pdus(tvb, tree, 2, tcp_frame_len, quic_frame)
+    return tvb:len()
+end
+DissectorTable.get("quic.proto"):add("ricochet", ric_quic)
+
+-- The datagrams, after everything else has dissected the frame.
+local ric_quic_dg = Proto("ricochet_quic_dg", "ricochet in QUIC datagrams")
+local quic_dg, quic_conn = Field.new("quic.dg"), Field.new("quic.connection.number")
+local alpn_str = Field.new("tls.handshake.extensions_alpn_str")
+local quic_alpn = {} -- a connection's number -> the one ALPN its handshake named
+function ric_quic_dg.init() quic_alpn = {} end
+
+-- A QUIC varint at off of range: its value and length, or nil.
+local function varint(range, off)
+    local n = 2 ^ band(range(off, 1):uint(), 0xC0) / 64
+    if range:len() < off + n then return nil end
+    local v = band(range(off, 1):uint(), 0x3F)
+    for k = 1, n - 1 do v = v * 256 + range(off + k, 1):uint() end
+    return v, n
+end
+
+-- One DATAGRAM frame's payload (r) of a connection of ALPN alpn, under
+-- tree; returns its text, or nil if it is not ricochet's.
+local function quic_datagram(r, alpn, pinfo, tree)
+    local at, session, n = 0, nil, nil
+    if alpn == "h3" then
+        session, n = varint(r, 0)
+        if not session or r:len() < n + 2 or not plain_strict(r(n + 1):tvb()) then return nil end
+        at = n
+    elseif alpn ~= "ricochet" or r:len() < 2 then
+        return nil
+    end
+    local t = tree:add(ric_quic, r, "ricochet in a QUIC datagram, " .. r:len() .. " bytes")
+    if session then t:add(qf.session, r(0, n), session) end
+    t:add(qf.channel, r(at, 1))
+    local channel = r(at, 1):uint()
+    local way = channel == 1 and "unsequenced" or channel == 2 and "sequenced" or nil
+    if not way then t:add_proto_expert_info(qe_channel) end
+    return dissect_message(r(at + 1):tvb(), pinfo, tree,
+                           {transport = "quic", way = way,
+                            how = string.format("(%s, %s datagram)", way or "no mode",
+                                                session and "wt" or "quic")})
+end
+
+ric_quic_dg.dissector = function(_, pinfo, tree)
+    local conn = quic_conn()
+    if not conn then return end
+    local alpns = {alpn_str()}
+    if #alpns == 1 then quic_alpn[conn.value] = alpns[1].value end
+    local prev, infos = tostring(pinfo.cols.info), {}
+    for _, dg in ipairs({quic_dg()}) do
+        infos[#infos + 1] = quic_datagram(dg.range, quic_alpn[conn.value], pinfo, tree)
+    end
+    if #infos == 0 then return end
+    pinfo.cols.protocol = "ricochet"
+    pinfo.cols.info = (prev:find("^ricochet: ") and prev .. ", " or "ricochet: ")
+                      .. table.concat(infos, ", ")
+end
+register_postdissector(ric_quic_dg)
 
 -- ENet's reader, beside this file: it adds R.enet_dissect and R.enet_strict.
 assert(loadfile((debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "")

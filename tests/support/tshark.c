@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "harness.h"
@@ -151,4 +152,22 @@ void tshark_lists_equal(struct tshark_list *a, struct tshark_list *b, const char
     if (i < a->n || i < b->n)
         fail_msg("%s: tshark %zu, expected %zu; first difference: tshark \"%s\", expected "
                  "\"%s\"", what, a->n, b->n, i < a->n ? a->v[i] : "-", i < b->n ? b->v[i] : "-");
+}
+
+bool tshark_capture(struct spawn_proc *p, uint16_t port, const char *pcap)
+{
+    char filter[32], err[256], line[256];
+    snprintf(filter, sizeof filter, "udp port %u", port);
+    const char *args[] = {"-i", "lo", "-f", filter, "-w", pcap, NULL};
+    if (access("/usr/bin/dumpcap", X_OK) != 0 ||
+        spawn_start(p, "/usr/bin", "dumpcap", args, err, sizeof err) != 0) {
+        print_message("no dumpcap (Debian: wireshark-common)\n");
+        return false;
+    }
+    if (spawn_wait_line(p, "Capturing on", 10000, line, sizeof line, err, sizeof err) != 0) {
+        print_message("dumpcap cannot capture on loopback here: %s\n", err);
+        spawn_free(p);
+        return false;
+    }
+    return true;
 }

@@ -59,6 +59,12 @@ void tshark_list_sort(struct tshark_list *l); /* by strcmp */
  * the same lines. */
 void tshark_lists_equal(struct tshark_list *a, struct tshark_list *b, const char *what);
 
+struct spawn_proc;
+
+/* Starts dumpcap on loopback for UDP port into pcap (stop it with SIGINT);
+ * false, with one line, if it cannot capture here. */
+bool tshark_capture(struct spawn_proc *p, uint16_t port, const char *pcap);
+
 /* Writes one datagram of n bytes from src to dst (ip:port) into c. */
 void tshark_put(struct capture *c, const char *src, const char *dst, const uint8_t *d, size_t n);
 

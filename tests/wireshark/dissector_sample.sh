@@ -2,7 +2,7 @@
 # dissector_sample.sh [BIN [SAMPLE...]]: makes the small fixed captures
 # that tests/test_e2e_dissector.c diffs the dissector's output against,
 # from short ricochet-bench runs through netsim (BIN: the programs, default
-# build/bin; SAMPLE: some of enet modes browsers, default all). Each run's
+# build/bin; SAMPLE: some of enet modes browsers quic, default all). Each run's
 # datagrams are thinned to a few of each kind:
 #   dissector_enet.pcap (+ .dropped)  unsequenced over ENet through 20% loss:
 #                                     the handshake and join, the states,
@@ -16,12 +16,17 @@
 #                                     python3-aiortc clients on its webrtc
 #                                     edge (7781), whose DTLS secrets are the
 #                                     key log (needs root, for dumpcap on lo)
+#   dissector_quic.pcapng (+ .keys)   the relay's quic edge on loopback: two
+#                                     bots of the mode mixed (unsequenced and
+#                                     sequenced datagrams) and one of the mode
+#                                     streams, whose TLS secrets are the key
+#                                     log (root, for dumpcap on lo)
 # Then RICOCHET_GOLDEN_UPDATE=1 build/asan/tests/test_e2e_dissector writes
 # the golden text next to them. Needs tshark, editcap, mergecap and dumpcap.
 set -eu
 cd "$(dirname "$0")"
 bin=${1:-../../build/bin}
-[ $# -gt 1 ] && shift 1 || set -- enet modes browsers
+[ $# -gt 1 ] && shift 1 || set -- enet modes browsers quic
 lua=../../proto/wireshark/ricochet.lua
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -108,9 +113,34 @@ browsers() {
     editcap -F pcapng "$tmp/browsers.pcapng" dissector_browsers.pcapng
 }
 
+# quic: the relay's quic edge on a fixed port, captured whole.
+quic() {
+    "$bin/ricochet-relay" --listen quic://127.0.0.1:7782 --log-level warn >/dev/null \
+        2>"$tmp/relay.err" &
+    relay=$!
+    dumpcap -q -i lo -f "udp port 7782" -w "$tmp/quic.pcapng" 2>/dev/null &
+    capture=$!
+    trap 'kill "$relay" "$capture" 2>/dev/null; rm -rf "$tmp"' EXIT
+    sleep 1
+    rm -f dissector_quic.keys
+    set -- --transport quic --pin '' --keylog dissector_quic.keys --port 7782 --room dissect \
+        --rate 2 --duration 1
+    "$bin/ricochet-bot" "$@" --mode streams --name own >/dev/null &
+    own=$!
+    "$bin/ricochet-bot" "$@" --mode mixed -P 2 >/dev/null
+    wait "$own"
+    sleep 0.5
+    kill -INT "$capture"
+    wait "$capture" || true
+    kill "$relay"
+    wait "$relay" || true
+    trap 'rm -rf "$tmp"' EXIT
+    editcap -F pcapng "$tmp/quic.pcapng" dissector_quic.pcapng
+}
+
 for sample in "$@"; do
     case "$sample" in
-    enet | modes | browsers) "$sample"; echo "dissector_sample: wrote the $sample sample" ;;
-    *) echo "dissector_sample: no sample $sample (enet modes browsers)" >&2; exit 2 ;;
+    enet | modes | browsers | quic) "$sample"; echo "dissector_sample: wrote the $sample sample" ;;
+    *) echo "dissector_sample: no sample $sample (enet modes browsers quic)" >&2; exit 2 ;;
     esac
 done
