@@ -4,16 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
-
 #include "../proto/quicmsg.h"
 #include "../proto/wire.h"
 
 #define QUIC_V1 0x00000001u
-#define TAG 16               /* every QUIC suite's AEAD tag */
-#define SAMPLE 16            /* header protection's sample */
 #define LONG_INITIAL 0
 #define LONG_RETRY 3
 #define SPACE_INITIAL 0
@@ -21,10 +15,6 @@
 #define HS_CLIENT_HELLO 1
 #define HS_SERVER_HELLO 2
 #define HELLO_RANDOM_AT 6    /* type, length (3), version (2) */
-
-/* RFC 9001 §5.2: version 1's Initial salt. */
-static const uint8_t initial_salt[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-                                         0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -46,211 +36,6 @@ static int varint(const uint8_t *p, size_t n, size_t *at, uint64_t *v)
     *at += len;
     *v = x;
     return 0;
-}
-
-/* ---- keys ---------------------------------------------------------------- */
-
-static const char *suite_digest(uint16_t suite)
-{
-    return suite == QUICVIEW_AES_256_GCM ? "SHA384" : "SHA256";
-}
-
-static size_t suite_key_len(uint16_t suite)
-{
-    return suite == QUICVIEW_AES_128_GCM ? 16 : 32;
-}
-
-/* HKDF (RFC 5869) by OpenSSL: extract (salt given) or expand (info). */
-static int hkdf(const char *digest, int mode, const uint8_t *key, size_t key_len,
-                const uint8_t *salt_or_info, size_t sl, uint8_t *out, size_t out_len)
-{
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *c = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_len),
-        OSSL_PARAM_construct_octet_string(mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY
-                                              ? OSSL_KDF_PARAM_SALT
-                                              : OSSL_KDF_PARAM_INFO,
-                                          (void *)salt_or_info, sl),
-        OSSL_PARAM_construct_end(),
-    };
-    int ok = c && EVP_KDF_derive(c, out, out_len, params) == 1;
-    EVP_KDF_CTX_free(c);
-    EVP_KDF_free(kdf);
-    return ok ? 0 : -1;
-}
-
-/* TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1) with an empty context. */
-static int expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
-                        const char *label, uint8_t *out, size_t out_len)
-{
-    uint8_t info[2 + 1 + 6 + 32 + 1];
-    size_t n = strlen(label);
-    if (n > 32)
-        return -1;
-    info[0] = (uint8_t)(out_len >> 8);
-    info[1] = (uint8_t)out_len;
-    info[2] = (uint8_t)(6 + n);
-    memcpy(info + 3, "tls13 ", 6);
-    memcpy(info + 9, label, n);
-    info[9 + n] = 0;
-    return hkdf(digest, EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, secret_len, info, 10 + n, out,
-                out_len);
-}
-
-int quicview_traffic_keys(uint16_t suite, const uint8_t *secret, size_t secret_len,
-                          struct quicview_keys *out)
-{
-    size_t hash = suite == QUICVIEW_AES_256_GCM ? 48 : 32, key = suite_key_len(suite);
-    if ((suite != QUICVIEW_AES_128_GCM && suite != QUICVIEW_AES_256_GCM &&
-         suite != QUICVIEW_CHACHA20) || secret_len != hash)
-        return -1;
-    const char *d = suite_digest(suite);
-    memset(out, 0, sizeof *out);
-    out->suite = suite;
-    out->secret_len = (uint8_t)secret_len;
-    memcpy(out->secret, secret, secret_len);
-    if (expand_label(d, secret, secret_len, "quic key", out->key, key) ||
-        expand_label(d, secret, secret_len, "quic iv", out->iv, sizeof out->iv) ||
-        expand_label(d, secret, secret_len, "quic hp", out->hp, key))
-        return -1;
-    return 0;
-}
-
-int quicview_initial_keys(const uint8_t *dcid, size_t dcid_len, struct quicview_keys out[2])
-{
-    uint8_t initial[32], side[32];
-    static const char *const labels[2] = {"client in", "server in"};
-    if (hkdf("SHA256", EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, dcid_len, initial_salt,
-             sizeof initial_salt, initial, sizeof initial))
-        return -1;
-    for (int i = 0; i < 2; i++)
-        if (expand_label("SHA256", initial, sizeof initial, labels[i], side, sizeof side) ||
-            quicview_traffic_keys(QUICVIEW_AES_128_GCM, side, sizeof side, &out[i]))
-            return -1;
-    return 0;
-}
-
-/* The next generation of keys (RFC 9001 §6): a new secret, key and IV;
- * the header protection key stays. */
-static int next_keys(const struct quicview_keys *k, struct quicview_keys *out)
-{
-    uint8_t secret[48];
-    if (expand_label(suite_digest(k->suite), k->secret, k->secret_len, "quic ku", secret,
-                     k->secret_len) ||
-        quicview_traffic_keys(k->suite, secret, k->secret_len, out))
-        return -1;
-    memcpy(out->hp, k->hp, sizeof out->hp);
-    return 0;
-}
-
-/* Header protection's mask from a sample (RFC 9001 §5.4.3, §5.4.4). */
-static int hp_mask(const struct quicview_keys *k, const uint8_t *sample, uint8_t mask[5])
-{
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    uint8_t block[SAMPLE + 16];
-    static const uint8_t zeros[5];
-    int outl = 0, ok;
-    if (k->suite == QUICVIEW_CHACHA20)
-        ok = c && EVP_EncryptInit_ex(c, EVP_chacha20(), NULL, k->hp, sample) == 1 &&
-             EVP_EncryptUpdate(c, block, &outl, zeros, sizeof zeros) == 1;
-    else
-        ok = c && EVP_EncryptInit_ex(c, k->suite == QUICVIEW_AES_128_GCM ? EVP_aes_128_ecb()
-                                                                          : EVP_aes_256_ecb(),
-                                     NULL, k->hp, NULL) == 1 &&
-             EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
-             EVP_EncryptUpdate(c, block, &outl, sample, SAMPLE) == 1;
-    EVP_CIPHER_CTX_free(c);
-    if (ok)
-        memcpy(mask, block, 5);
-    return ok ? 0 : -1;
-}
-
-static const EVP_CIPHER *aead(uint16_t suite)
-{
-    return suite == QUICVIEW_AES_128_GCM   ? EVP_aes_128_gcm()
-           : suite == QUICVIEW_AES_256_GCM ? EVP_aes_256_gcm()
-                                           : EVP_chacha20_poly1305();
-}
-
-/* Opens a payload in place: hdr[0..hdr_len) its header (unprotected) as
- * associated data, p[0..n) the ciphertext and its tag. Returns the
- * plaintext's length, or -1. */
-static long open_payload(const struct quicview_keys *k, uint64_t pn, const uint8_t *hdr,
-                         size_t hdr_len, uint8_t *p, size_t n)
-{
-    uint8_t nonce[12];
-    if (n < TAG)
-        return -1;
-    memcpy(nonce, k->iv, sizeof nonce);
-    for (int i = 0; i < 8; i++)
-        nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    int outl = 0, fin = 0;
-    size_t len = n - TAG;
-    bool ok = c && EVP_DecryptInit_ex(c, aead(k->suite), NULL, NULL, NULL) == 1 &&
-              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, sizeof nonce, NULL) == 1 &&
-              EVP_DecryptInit_ex(c, NULL, NULL, k->key, nonce) == 1 &&
-              EVP_DecryptUpdate(c, NULL, &outl, hdr, (int)hdr_len) == 1 &&
-              EVP_DecryptUpdate(c, p, &outl, p, (int)len) == 1 &&
-              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG, p + len) == 1 &&
-              EVP_DecryptFinal_ex(c, p + outl, &fin) == 1;
-    EVP_CIPHER_CTX_free(c);
-    return ok ? (long)outl + fin : -1;
-}
-
-/* RFC 9000 §A.3: the full packet number of a truncated one of pn_len
- * bytes, the largest opened so far being largest (none: seen false). */
-static uint64_t decode_pn(uint64_t truncated, size_t pn_len, uint64_t largest, bool seen)
-{
-    uint64_t expected = seen ? largest + 1 : 0, win = (uint64_t)1 << (8 * pn_len);
-    uint64_t hwin = win / 2, mask = win - 1;
-    uint64_t candidate = (expected & ~mask) | truncated;
-    if (candidate + hwin <= expected && candidate < ((uint64_t)1 << 62) - win)
-        return candidate + win;
-    if (candidate > expected + hwin && candidate >= win)
-        return candidate - win;
-    return candidate;
-}
-
-/* A packet copied into pkt[0..end): its header protection removed with k
- * (the packet number at pn_at; long: a long header), its packet number
- * decoded against the space's largest, its payload opened in place.
- * Returns the plaintext's length (at *plain), or -1; *phase gets a short
- * header's key phase bit. */
-static long unprotect(const struct quicview_keys *k, uint8_t *pkt, size_t pn_at, size_t end,
-                      bool long_header, uint64_t largest, bool seen, uint64_t *pn,
-                      uint8_t **plain, int *phase)
-{
-    uint8_t mask[5];
-    if (pn_at + 4 + SAMPLE > end || hp_mask(k, pkt + pn_at + 4, mask))
-        return -1;
-    uint8_t first = pkt[0] ^ (mask[0] & (long_header ? 0x0f : 0x1f));
-    size_t pn_len = (size_t)(first & 3) + 1;
-    uint64_t truncated = 0;
-    uint8_t saved[5] = {pkt[0]};
-    for (size_t i = 0; i < pn_len; i++) {
-        saved[1 + i] = pkt[pn_at + i];
-        pkt[pn_at + i] ^= mask[1 + i];
-        truncated = truncated << 8 | pkt[pn_at + i];
-    }
-    pkt[0] = first;
-    *phase = (first >> 2) & 1;
-    *pn = decode_pn(truncated, pn_len, largest, seen);
-    size_t at = pn_at + pn_len;
-    uint8_t body[QUICVIEW_PACKET_MAX];
-    memcpy(body, pkt + at, end - at); /* pkt's payload stays for another try */
-    long got = open_payload(k, *pn, pkt, at, body, end - at);
-    pkt[0] = saved[0]; /* the header as it came, for another key */
-    for (size_t i = 0; i < pn_len; i++)
-        pkt[pn_at + i] = saved[1 + i];
-    if (got < 0)
-        return -1;
-    memcpy(pkt + at, body, (size_t)got);
-    *plain = pkt + at;
-    return got;
 }
 
 /* ---- streams --------------------------------------------------------------- */
@@ -523,8 +308,8 @@ static void frames(struct quicview_flow *f, int side, bool app, const uint8_t *p
 static bool app_keys(struct quicview_flow *f, struct dtlsview_keylog *k)
 {
     static const char *const labels[2] = {"CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"};
-    static const uint16_t suites[] = {QUICVIEW_AES_128_GCM, QUICVIEW_AES_256_GCM,
-                                      QUICVIEW_CHACHA20};
+    static const uint16_t suites[] = {QUICKEYS_AES_128_GCM, QUICKEYS_AES_256_GCM,
+                                      QUICKEYS_CHACHA20};
     if (f->keyed || !f->have_random || !k)
         return f->keyed;
     uint8_t secret[2][48];
@@ -537,8 +322,8 @@ static bool app_keys(struct quicview_flow *f, struct dtlsview_keylog *k)
      * secret (a wrong guess opens nothing: counted unread) */
     for (size_t i = 0; i < 3; i++) {
         uint16_t suite = f->suite ? f->suite : suites[i];
-        if (quicview_traffic_keys(suite, secret[0], len[0], &f->app[0]) == 0 &&
-            quicview_traffic_keys(suite, secret[1], len[1], &f->app[1]) == 0) {
+        if (quickeys_traffic(suite, secret[0], len[0], &f->app[0]) == 0 &&
+            quickeys_traffic(suite, secret[1], len[1], &f->app[1]) == 0) {
             f->keyed = true;
             break;
         }
@@ -556,16 +341,16 @@ static long open_app(struct quicview_flow *f, int side, uint8_t *pkt, size_t pn_
     bool seen = f->seen[SPACE_APP][side];
     int phase;
     /* the AEAD's tag says which keys are the packet's */
-    long got = unprotect(&f->app[side], pkt, pn_at, n, false, largest, seen, pn, plain, &phase);
+    long got = quickeys_unprotect(&f->app[side], pkt, pn_at, n, false, largest, seen, pn, plain, &phase);
     if (got >= 0)
         return got;
     if (f->have_prev[side] &&
-        (got = unprotect(&f->prev[side], pkt, pn_at, n, false, largest, seen, pn, plain,
+        (got = quickeys_unprotect(&f->prev[side], pkt, pn_at, n, false, largest, seen, pn, plain,
                          &phase)) >= 0)
         return got;
-    struct quicview_keys next;
-    if (next_keys(&f->app[side], &next) != 0 ||
-        (got = unprotect(&next, pkt, pn_at, n, false, largest, seen, pn, plain, &phase)) < 0)
+    struct quickeys next;
+    if (quickeys_next(&f->app[side], &next) != 0 ||
+        (got = quickeys_unprotect(&next, pkt, pn_at, n, false, largest, seen, pn, plain, &phase)) < 0)
         return -1;
     f->prev[side] = f->app[side];
     f->have_prev[side] = true;
@@ -611,11 +396,11 @@ static void initial_packet(struct quicview_flow *f, int side, uint8_t *pkt, size
     int phase;
     long got = -1;
     if (f->initial_keyed)
-        got = unprotect(&f->initial[side], pkt, pn_at, end, true, f->largest[SPACE_INITIAL][side],
+        got = quickeys_unprotect(&f->initial[side], pkt, pn_at, end, true, f->largest[SPACE_INITIAL][side],
                         f->seen[SPACE_INITIAL][side], &pn, &plain, &phase);
-    struct quicview_keys keys[2];
-    if (got < 0 && side == 0 && quicview_initial_keys(dcid, dcid_len, keys) == 0 &&
-        (got = unprotect(&keys[0], pkt, pn_at, end, true, 0, false, &pn, &plain, &phase)) >= 0) {
+    struct quickeys keys[2];
+    if (got < 0 && side == 0 && quickeys_initial(dcid, dcid_len, keys) == 0 &&
+        (got = quickeys_unprotect(&keys[0], pkt, pn_at, end, true, 0, false, &pn, &plain, &phase)) >= 0) {
         memcpy(f->initial, keys, sizeof keys);
         f->initial_keyed = true;
         f->seen[SPACE_INITIAL][0] = f->seen[SPACE_INITIAL][1] = false;
@@ -669,7 +454,7 @@ struct statescan_result quicview_datagram(struct quicview_flow *f, struct dtlsvi
                                           struct statescan_ref out[STATESCAN_MAX])
 {
     struct statescan_result r = {.peer = -1};
-    uint8_t pkt[QUICVIEW_PACKET_MAX];
+    uint8_t pkt[QUICKEYS_PACKET_MAX];
     int side = from_client ? 0 : 1;
     size_t at = 0;
     while (at < len) {

@@ -4,7 +4,7 @@
  * "QUIC"), so the drop log names every state a QUIC packet carried, as it
  * names ENet's, and the bench's audit explains each lost or held one.
  *
- * Keys. A flow's Initial packets are opened with the keys of the client's
+ * Keys (quickeys.h). A flow's Initial packets are opened with the keys of the client's
  * Initial's Destination Connection ID (RFC 9001 §5.2, the public salt of
  * version 1; after a Retry, the new ID the client's next Initial names:
  * the ID that opens it is kept). The client's Initial holds its
@@ -46,26 +46,13 @@
 #include <stdint.h>
 
 #include "dtlsview.h"
+#include "quickeys.h"
 #include "statescan.h"
 
 #define QUICVIEW_CID_MAX 20
 #define QUICVIEW_STREAMS 32        /* streams remembered a flow (the least recent goes) */
 #define QUICVIEW_MARKS 256         /* states remembered a stream, to name again */
 #define QUICVIEW_MESSAGE_MAX 1200  /* longer messages (control) are skipped, not read */
-#define QUICVIEW_PACKET_MAX 16384  /* longer packets stay unread */
-
-/* TLS 1.3's suites QUIC uses. */
-#define QUICVIEW_AES_128_GCM 0x1301
-#define QUICVIEW_AES_256_GCM 0x1302
-#define QUICVIEW_CHACHA20 0x1303
-
-/* One side's keys of one packet number space. */
-struct quicview_keys {
-    uint16_t suite;
-    uint8_t secret_len;    /* the suite's hash's length: 32 or 48 */
-    uint8_t secret[48];    /* what the keys came from (the next generation's start) */
-    uint8_t key[32], iv[12], hp[32];
-};
 
 /* A stream's bytes, in order, cut into frames. */
 struct quicview_stream {
@@ -87,7 +74,7 @@ struct quicview_stream {
  * quicview_flow_free frees what it allocated. */
 struct quicview_flow {
     bool initial_keyed;
-    struct quicview_keys initial[2];   /* [0] what the client writes, [1] the server */
+    struct quickeys initial[2];   /* [0] what the client writes, [1] the server */
     uint64_t largest[2][2];            /* [space: 0 Initial, 1 1-RTT][side]: largest opened */
     bool seen[2][2];
     uint8_t scid_len[2];               /* each side's Source Connection ID's length */
@@ -96,9 +83,9 @@ struct quicview_flow {
     bool have_random;
     uint16_t suite;                    /* the ServerHello's (0: not seen) */
     bool keyed;                        /* app below holds the 1-RTT keys */
-    struct quicview_keys app[2];
+    struct quickeys app[2];
     uint8_t phase[2];                  /* the key phase app[side] opens */
-    struct quicview_keys prev[2];      /* the generation before app's (after a key update) */
+    struct quickeys prev[2];      /* the generation before app's (after a key update) */
     bool have_prev[2];
     struct quicview_stream *streams;   /* QUICVIEW_STREAMS, at the first STREAM frame */
     uint64_t packets;                  /* packets opened */
@@ -121,14 +108,5 @@ void quicview_flow_free(struct quicview_flow *f);
 
 /* Is this datagram a client's first, a QUIC version 1 Initial (--wire auto)? */
 bool quicview_is_initial(const uint8_t *buf, size_t len);
-
-/* The Initial keys of a client's Destination Connection ID (RFC 9001
- * §5.2): out[0] the client's, out[1] the server's. Returns 0, or -1. */
-int quicview_initial_keys(const uint8_t *dcid, size_t dcid_len, struct quicview_keys out[2]);
-
-/* The keys of a traffic secret (secret_len: its suite's hash's) under
- * suite. Returns 0, or -1 (an unknown suite, a length not its hash's). */
-int quicview_traffic_keys(uint16_t suite, const uint8_t *secret, size_t secret_len,
-                          struct quicview_keys *out);
 
 #endif

@@ -50,7 +50,7 @@ static void assert_hex(const uint8_t *got, const char *want)
 
 /* Seals pkt[0..hdr) (its packet number, pn_len bytes, ending it) and the
  * payload after it; returns the packet's length. */
-static size_t seal(const struct quicview_keys *k, uint8_t *pkt, size_t hdr, size_t pn_len,
+static size_t seal(const struct quickeys *k, uint8_t *pkt, size_t hdr, size_t pn_len,
                    uint64_t pn, const uint8_t *payload, size_t n)
 {
     uint8_t nonce[12], mask[16];
@@ -74,7 +74,7 @@ static size_t seal(const struct quicview_keys *k, uint8_t *pkt, size_t hdr, size
 }
 
 /* An Initial (2-byte packet number) of payload[0..n). */
-static size_t initial(const struct quicview_keys *k, uint8_t *pkt, const uint8_t *dcid,
+static size_t initial(const struct quickeys *k, uint8_t *pkt, const uint8_t *dcid,
                       size_t dcid_len, const uint8_t *scid, size_t scid_len, uint64_t pn,
                       const uint8_t *payload, size_t n)
 {
@@ -99,7 +99,7 @@ static size_t initial(const struct quicview_keys *k, uint8_t *pkt, const uint8_t
 
 /* A short-header packet (2-byte packet number, key phase) to a DCID of
  * dcid_len bytes. */
-static size_t onertt(const struct quicview_keys *k, uint8_t *pkt, size_t dcid_len, int phase,
+static size_t onertt(const struct quickeys *k, uint8_t *pkt, size_t dcid_len, int phase,
                      uint64_t pn, const uint8_t *payload, size_t n)
 {
     pkt[0] = (uint8_t)(0x41 | phase << 2);
@@ -124,11 +124,11 @@ static const char a3_packet[] =
     "2158407dd074ee";
 static const uint8_t a1_dcid[8] = {0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08};
 
-static void test_initial_keys(void **state)
+static void initial_keys_of_a1(void **state)
 {
     (void)state;
-    struct quicview_keys k[2];
-    assert_int_equal(quicview_initial_keys(a1_dcid, sizeof a1_dcid, k), 0);
+    struct quickeys k[2];
+    assert_int_equal(quickeys_initial(a1_dcid, sizeof a1_dcid, k), 0);
     assert_hex(k[0].secret, "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea");
     assert_hex(k[0].key, "1f369613dd76d5467730efcbe3b1a22d");
     assert_hex(k[0].iv, "fa044b2f42a3fd3b46fb255c");
@@ -141,13 +141,13 @@ static void test_initial_keys(void **state)
 
 /* A.3: this test's sealer makes the RFC's packet; quicview opens it and
  * reads the ServerHello's suite and the server's Connection ID length. */
-static void test_server_initial(void **state)
+static void server_initial_of_a3(void **state)
 {
     (void)state;
     uint8_t payload[128], want[256], pkt[256];
     size_t n = unhex(a3_payload, payload), want_len = unhex(a3_packet, want);
-    struct quicview_keys k[2];
-    assert_int_equal(quicview_initial_keys(a1_dcid, sizeof a1_dcid, k), 0);
+    struct quickeys k[2];
+    assert_int_equal(quickeys_initial(a1_dcid, sizeof a1_dcid, k), 0);
     size_t hdr = unhex("c1000000010008f067a5502a4262b50040750001", pkt);
     assert_int_equal(seal(&k[1], pkt, hdr, 2, 1, payload, n), want_len);
     assert_memory_equal(pkt, want, want_len);
@@ -159,7 +159,7 @@ static void test_server_initial(void **state)
     assert_int_equal(r.malformed, 0);
     assert_int_equal(r.states, 0);
     assert_int_equal(f.unread, 0);
-    assert_int_equal(f.suite, QUICVIEW_AES_128_GCM);
+    assert_int_equal(f.suite, QUICKEYS_AES_128_GCM);
     assert_true(f.have_scid[1]);
     assert_int_equal(f.scid_len[1], 8);
     want[want_len - 1] ^= 1; /* a bad tag: not opened */
@@ -170,13 +170,13 @@ static void test_server_initial(void **state)
 
 /* A.5: ChaCha20-Poly1305's keys from the secret, and its short packet
  * (a PING, packet number 654360564) opened. */
-static void test_chacha_short(void **state)
+static void chacha_short_packet_of_a5(void **state)
 {
     (void)state;
     uint8_t secret[32], pkt[32];
     unhex("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b", secret);
     struct quicview_flow f = {.keyed = true, .have_scid = {true, true}};
-    assert_int_equal(quicview_traffic_keys(QUICVIEW_CHACHA20, secret, 32, &f.app[1]), 0);
+    assert_int_equal(quickeys_traffic(QUICKEYS_CHACHA20, secret, 32, &f.app[1]), 0);
     assert_hex(f.app[1].key, "c6d98ff3441c3fe1b2182094f69caa2ed4b716b65488960a7a984979fb23e1c8");
     assert_hex(f.app[1].iv, "e0459b3474bdd0e44a41c144");
     assert_hex(f.app[1].hp, "25a282b9e82f06f21f488917a4fc8f1b73573685608597d0efcb076b0ab7a7a4");
@@ -189,8 +189,8 @@ static void test_chacha_short(void **state)
     assert_int_equal(f.unread, 0);
     assert_int_equal(f.packets, 1);
     assert_int_equal(f.largest[1][1], 654360564);
-    assert_int_equal(quicview_traffic_keys(0x1304, secret, 32, &f.app[0]), -1);
-    assert_int_equal(quicview_traffic_keys(QUICVIEW_AES_256_GCM, secret, 32, &f.app[0]), -1);
+    assert_int_equal(quickeys_traffic(0x1304, secret, 32, &f.app[0]), -1);
+    assert_int_equal(quickeys_traffic(QUICKEYS_AES_256_GCM, secret, 32, &f.app[0]), -1);
 }
 
 /* ---- a session made by hand ----------------------------------------------- */
@@ -203,7 +203,7 @@ struct session {
     char keylog[64];
     struct dtlsview_keylog *k;
     struct quicview_flow f;
-    struct quicview_keys app[2];
+    struct quickeys app[2];
     uint64_t pn[2];
     struct statescan_ref refs[STATESCAN_MAX];
 };
@@ -225,25 +225,25 @@ static size_t state_msg(uint8_t *p, uint32_t sender, uint32_t seq)
  * each), padded to 1200 bytes, to the Destination Connection ID dcid. */
 static size_t client_initial(uint8_t *pkt, const uint8_t *dcid)
 {
-    struct quicview_keys k[2];
+    struct quickeys k[2];
     uint8_t payload[1200 - 1 - 4 - 2 - 2 * CID_LEN - 1 - 2 - 2 - 16] = {0x06, 0x00, 0x40, 0x40,
                                                                       0x01, 0x00, 0x00, 0x3c,
                                                                       0x03, 0x03};
     memset(payload + 4 + 6, 0x11, DTLSVIEW_RANDOM);
-    assert_int_equal(quicview_initial_keys(dcid, CID_LEN, k), 0);
+    assert_int_equal(quickeys_initial(dcid, CID_LEN, k), 0);
     return initial(&k[0], pkt, dcid, CID_LEN, client_cid, CID_LEN, 0, payload, sizeof payload);
 }
 
 /* The server's Initial: its ServerHello names TLS_AES_128_GCM_SHA256. */
 static size_t server_initial(uint8_t *pkt, const uint8_t *dcid)
 {
-    struct quicview_keys k[2];
+    struct quickeys k[2];
     uint8_t payload[64] = {0x06, 0x00, 0x40, 0x30, 0x02, 0x00, 0x00, 0x2c, 0x03, 0x03};
     memset(payload + 4 + 6, 0x22, DTLSVIEW_RANDOM);
     payload[4 + 38] = 0;    /* no session ID */
     payload[4 + 39] = 0x13; /* the suite */
     payload[4 + 40] = 0x01;
-    assert_int_equal(quicview_initial_keys(dcid, CID_LEN, k), 0);
+    assert_int_equal(quickeys_initial(dcid, CID_LEN, k), 0);
     return initial(&k[1], pkt, client_cid, CID_LEN, server_cid, CID_LEN, 0, payload,
                    sizeof payload);
 }
@@ -301,12 +301,12 @@ static void session_open(struct session *s, bool with_keys)
     feed(s, false, pkt, n);
     assert_int_equal(s->f.unread, 0);
     assert_true(s->f.have_random);
-    assert_int_equal(s->f.suite, QUICVIEW_AES_128_GCM);
+    assert_int_equal(s->f.suite, QUICKEYS_AES_128_GCM);
     uint8_t secret[32];
     memset(secret, 0x33, 32);
-    assert_int_equal(quicview_traffic_keys(QUICVIEW_AES_128_GCM, secret, 32, &s->app[0]), 0);
+    assert_int_equal(quickeys_traffic(QUICKEYS_AES_128_GCM, secret, 32, &s->app[0]), 0);
     memset(secret, 0x44, 32);
-    assert_int_equal(quicview_traffic_keys(QUICVIEW_AES_128_GCM, secret, 32, &s->app[1]), 0);
+    assert_int_equal(quickeys_traffic(QUICKEYS_AES_128_GCM, secret, 32, &s->app[1]), 0);
 }
 
 static void session_close(struct session *s)
@@ -335,7 +335,7 @@ static size_t datagram_frame(uint8_t *p, uint8_t channel, uint32_t sender, uint3
     return 3 + state_msg(p + 3, sender, seq);
 }
 
-static void test_datagrams(void **state)
+static void datagram_frames(void **state)
 {
     (void)state;
     struct session s;
@@ -386,7 +386,7 @@ static size_t two_frames(uint8_t *p, uint32_t seq)
     return n;
 }
 
-static void test_streams(void **state)
+static void stream_frames_and_retransmissions(void **state)
 {
     (void)state;
     struct session s;
@@ -425,7 +425,7 @@ static void test_streams(void **state)
 }
 
 /* RFC 9001 §6.1: the next secret, HKDF-Expand-Label(secret, "quic ku"). */
-static void next_secret(const struct quicview_keys *k, uint8_t out[32])
+static void next_secret(const struct quickeys *k, uint8_t out[32])
 {
     static const uint8_t info[] = {0, 32, 13, 't', 'l', 's', '1', '3', ' ', 'q', 'u', 'i', 'c',
                                    ' ', 'k', 'u', 0};
@@ -446,7 +446,7 @@ static void next_secret(const struct quicview_keys *k, uint8_t out[32])
 
 /* A key update: the next generation's keys ("quic ku") open a packet whose
  * key phase bit turned; the generation before still opens a late one. */
-static void test_key_update(void **state)
+static void key_update(void **state)
 {
     (void)state;
     struct session s;
@@ -456,9 +456,9 @@ static void test_key_update(void **state)
     size_t late_len = onertt(&s.app[0], late, CID_LEN, 0, s.pn[0]++, frames, n);
     assert_int_equal(send_1rtt(&s, true, frames, n).states, 1);
     uint8_t secret[32];
-    struct quicview_keys next;
+    struct quickeys next;
     next_secret(&s.app[0], secret);
-    assert_int_equal(quicview_traffic_keys(QUICVIEW_AES_128_GCM, secret, 32, &next), 0);
+    assert_int_equal(quickeys_traffic(QUICKEYS_AES_128_GCM, secret, 32, &next), 0);
     memcpy(next.hp, s.app[0].hp, sizeof next.hp);
     n = datagram_frame(frames, PROTO_CHANNEL_STATE, 0, 2);
     size_t len = onertt(&next, pkt, CID_LEN, 1, s.pn[0]++, frames, n);
@@ -475,7 +475,7 @@ static void test_key_update(void **state)
 
 /* Without the key log's lines nothing opens; the lines written later are
  * read then. */
-static void test_no_keys(void **state)
+static void keys_logged_late(void **state)
 {
     (void)state;
     struct session s;
@@ -493,7 +493,7 @@ static void test_no_keys(void **state)
 }
 
 /* Bytes that are no QUIC: reported, never read past their end. */
-static void test_garbage(void **state)
+static void garbage(void **state)
 {
     (void)state;
     struct session s;
@@ -520,10 +520,14 @@ static void test_garbage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_initial_keys), cmocka_unit_test(test_server_initial),
-        cmocka_unit_test(test_chacha_short), cmocka_unit_test(test_datagrams),
-        cmocka_unit_test(test_streams),      cmocka_unit_test(test_key_update),
-        cmocka_unit_test(test_no_keys),      cmocka_unit_test(test_garbage),
+        cmocka_unit_test(initial_keys_of_a1),
+        cmocka_unit_test(server_initial_of_a3),
+        cmocka_unit_test(chacha_short_packet_of_a5),
+        cmocka_unit_test(datagram_frames),
+        cmocka_unit_test(stream_frames_and_retransmissions),
+        cmocka_unit_test(key_update),
+        cmocka_unit_test(keys_logged_late),
+        cmocka_unit_test(garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

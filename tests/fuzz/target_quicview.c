@@ -27,7 +27,7 @@
 
 /* A 1-RTT packet of frames[0..n) (at least 2 bytes: the sample needs
  * them; PADDING added) with packet number pn, sealed with k. */
-static size_t fuzz_quic_seal(const struct quicview_keys *k, uint64_t pn, const uint8_t *frames,
+static size_t fuzz_quic_seal(const struct quickeys *k, uint64_t pn, const uint8_t *frames,
                              size_t n, uint8_t *pkt)
 {
     static uint8_t plain[FUZZ_QUIC_FRAMES_MAX + 2];
@@ -73,12 +73,12 @@ static void fuzz_quic_check(const struct quicview_flow *f, struct statescan_resu
 }
 
 /* The flow keyed with this target's keys (secrets of 0x5a and 0xa5). */
-static void fuzz_quic_key(struct quicview_flow *f, struct quicview_keys own[2])
+static void fuzz_quic_key(struct quicview_flow *f, struct quickeys own[2])
 {
     uint8_t secret[32];
     for (int side = 0; side < 2; side++) {
         memset(secret, side ? 0xa5 : 0x5a, sizeof secret);
-        FUZZ_CHECK(quicview_traffic_keys(QUICVIEW_AES_128_GCM, secret, 32, &own[side]) == 0);
+        FUZZ_CHECK(quickeys_traffic(QUICKEYS_AES_128_GCM, secret, 32, &own[side]) == 0);
     }
     if (!f)
         return;
@@ -92,7 +92,7 @@ int fuzz_target_quicview(const uint8_t *data, size_t size)
 {
     static struct quicview_flow f;
     static uint8_t pkt[FUZZ_QUIC_PACKET];
-    struct quicview_keys own[2];
+    struct quickeys own[2];
     struct fuzz_input in = {data, size};
     memset(&f, 0, sizeof f);
     fuzz_quic_key((fuzz_byte(&in) & 1) ? &f : NULL, own);
