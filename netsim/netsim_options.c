@@ -170,7 +170,7 @@ static const struct options_manual manual = {
         "In IP mode (--client-netns, --relay-netns) netsim puts a TUN device in each of two "
         "network namespaces, 198.18.0.1 on the clients' side and 198.19.0.1 on the relay's, "
         "and carries every IPv4 packet between them through the same models: TCP segments, "
-        "ENet and plain UDP datagrams alike. It never wires its own namespace.\n"
+        "ENet, plain UDP, WebRTC and QUIC datagrams alike. It never wires its own namespace.\n"
         "\n"
         "All randomness comes from --seed (printed at start), one generator per direction and "
         "per step: the same seed and input give the same decisions. At exit netsim prints "
