@@ -4,8 +4,8 @@
  * "QUIC"), so the drop log names every state a QUIC packet carried, as it
  * names ENet's, and the bench's audit explains each lost or held one.
  *
- * Keys (quickeys.h). A flow's Initial packets are opened with the keys of the client's
- * Initial's Destination Connection ID (RFC 9001 §5.2, the public salt of
+ * Keys (quickeys.h). A flow's Initial packets are opened with the keys of
+ * the client's Initial's Destination Connection ID (RFC 9001 §5.2, the salt of
  * version 1; after a Retry, the new ID the client's next Initial names:
  * the ID that opens it is kept). The client's Initial holds its
  * ClientHello, whose client random names the session in the key log
@@ -19,7 +19,8 @@
  * over: they carry no state. Header protection is removed, the packet
  * number decoded against the largest opened in its direction (RFC 9000
  * §A.3). A short header's Destination Connection ID has the length of the
- * Source Connection ID its receiver's long-header packets named.
+ * Source Connection ID its receiver's long-header packets named; its fixed
+ * bit may be 0 (RFC 9287: ngtcp2 greases it when the peer allows).
  *
  * Frames. A DATAGRAM frame (0x30, 0x31) is one byte naming the ENet
  * channel (1 unsequenced, 2 sequenced), then a state or a batch: each
@@ -33,7 +34,10 @@
  * retransmission: the same stream bytes in a packet of a new number). So a
  * state lost with its packet shows again, forwarded, with the
  * retransmission. Bytes before which the flow missed some (a packet not
- * opened) cannot be framed: that stream names nothing more.
+ * opened) cannot be framed: that stream names nothing more. ALPN h3
+ * (WebTransport: a quarter stream ID before each datagram, a stream type
+ * and session ID before each stream's frames) is not read: such a flow's
+ * states are not named.
  *
  * Everything read is bounded by the datagram; nothing from the network is
  * trusted: a packet that does not open is counted (unread) and passed
@@ -74,7 +78,7 @@ struct quicview_stream {
  * quicview_flow_free frees what it allocated. */
 struct quicview_flow {
     bool initial_keyed;
-    struct quickeys initial[2];   /* [0] what the client writes, [1] the server */
+    struct quickeys initial[2];        /* [0] what the client writes, [1] the server */
     uint64_t largest[2][2];            /* [space: 0 Initial, 1 1-RTT][side]: largest opened */
     bool seen[2][2];
     uint8_t scid_len[2];               /* each side's Source Connection ID's length */
@@ -85,7 +89,7 @@ struct quicview_flow {
     bool keyed;                        /* app below holds the 1-RTT keys */
     struct quickeys app[2];
     uint8_t phase[2];                  /* the key phase app[side] opens */
-    struct quickeys prev[2];      /* the generation before app's (after a key update) */
+    struct quickeys prev[2];           /* the generation before app's (after a key update) */
     bool have_prev[2];
     struct quicview_stream *streams;   /* QUICVIEW_STREAMS, at the first STREAM frame */
     uint64_t packets;                  /* packets opened */
