@@ -56,9 +56,8 @@ struct bench_lane {
                                its offers go to "ws"); NULL: edge */
     bool ip;                /* a TCP stream: netsim impairs it in IP mode only */
     const char *wire;       /* netsim's --wire reader of its datagrams ("enet", "udp",
-                               "webrtc" with the clients' key log); NULL: a stream (ip),
-                               read by IP mode from its TCP segments, or datagrams netsim
-                               carries and names no state in (QUIC: encrypted whole) */
+                               "webrtc" and "quic" with the clients' key log); NULL: a
+                               stream (ip), read by IP mode from its TCP segments */
     bool secure;            /* the carrier encrypts every byte: with --encrypt the relay
                                seals none of its sessions */
     struct {                /* how plots and the lesson page draw it */
@@ -72,6 +71,8 @@ struct bench_lane {
 const struct bench_lane *bench_lane(int index);
 /* m's row, or NULL (no such lane: a mode without ENet over WebRTC). */
 const struct bench_lane *bench_lane_of(struct bench_mode m);
+/* Does netsim read l's datagrams with its clients' key log (webrtc, quic)? */
+bool bench_lane_keyed(const struct bench_lane *l);
 
 /* "unsequenced", ..., "ws" (the mode table's), then "webrtc" (unsequenced
  * over WebRTC), "webrtc-sequenced", "webrtc-reliable": the lanes' names. */

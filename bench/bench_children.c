@@ -217,24 +217,26 @@ static int audit_file(struct run *run, const char *kind, char *path, size_t cap)
 }
 
 /* netsim's arguments of the audit: its drop log, how it finds states in
- * datagrams (--wire: the relay's transport; over WebRTC, inside DTLS with
- * the clients' key log). Returns how many, into args. */
+ * datagrams (--wire: the relay's transport; over WebRTC and QUIC, inside
+ * DTLS or QUIC's packets with the clients' key log). Returns how many,
+ * into args. */
 static size_t audit_args(struct run *run, const char **args)
 {
     size_t n = 0;
     struct bench_result *r = run->r;
+    const struct bench_lane *lane = bench_lane_of((struct bench_mode){run->mode, run->carrier});
+    bool keyed = bench_lane_keyed(lane);
     if (audit_file(run, "drops", run->drop_log, sizeof run->drop_log) != 0 ||
-        (run->webrtc && audit_file(run, "keys", run->keylog, sizeof run->keylog) != 0)) {
+        (keyed && audit_file(run, "keys", run->keylog, sizeof run->keylog) != 0)) {
         snprintf(r->audit.skipped, sizeof r->audit.skipped, "no drop log: %s", strerror(errno));
         return 0;
     }
     args[n++] = "--drop-log";
     args[n++] = run->drop_log;
     /* a stream's states are read from its segments in IP mode, whatever --wire */
-    const char *wire = bench_lane_of((struct bench_mode){run->mode, run->carrier})->wire;
     args[n++] = "--wire";
-    args[n++] = wire ? wire : "udp";
-    if (run->webrtc) {
+    args[n++] = lane->wire ? lane->wire : "udp";
+    if (keyed) {
         args[n++] = "--keylog";
         args[n++] = run->keylog;
     }
@@ -268,14 +270,11 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
         args[n++] = "--listen";
         args[n++] = run->advertise;
     }
-    /* the audit: one line per state netsim dropped or forwarded (WebRTC's
-     * relay seals nothing: netsim reads it with the key log) */
+    /* the audit: one line per state netsim dropped or forwarded (over
+     * WebRTC and QUIC the relay seals nothing: netsim reads them with the
+     * key log) */
     const struct bench_lane *lane = bench_lane_of((struct bench_mode){run->mode, run->carrier});
-    if (!lane->wire && !lane->ip) {
-        snprintf(r->audit.skipped, sizeof r->audit.skipped,
-                 "%s: netsim carries its packets and names no state in them (encrypted "
-                 "whole)", lane->name);
-    } else if (run->cfg->encrypt && !lane->secure) {
+    if (run->cfg->encrypt && !lane->secure) {
         snprintf(r->audit.skipped, sizeof r->audit.skipped,
                  "sealed states: netsim sees flows, sizes and ENet headers, not who sent "
                  "what (docs/tickets.md)");

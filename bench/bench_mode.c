@@ -36,14 +36,14 @@ static const struct bench_lane lanes[] = {
      false, "webrtc", true, {"#bcbd22", 5, 4, 2}},
     {"webrtc-reliable", "WebRTC, reliable", {PROTO_MODE_RELIABLE, RTC}, RTC, "webrtc", "ws",
      false, "webrtc", true, {"#8c564b", 3, 8, 2}},
-    {"quic", "QUIC, datagrams", {PROTO_MODE_UNSEQUENCED, QUIC}, QUIC, "quic", NULL, false, NULL,
+    {"quic", "QUIC, datagrams", {PROTO_MODE_UNSEQUENCED, QUIC}, QUIC, "quic", NULL, false, "quic",
      true, {"#e377c2", 4, 2, 2}},
     {"quic-sequenced", "QUIC, sequenced datagrams", {PROTO_MODE_SEQUENCED, QUIC}, QUIC, "quic",
-     NULL, false, NULL, true, {"#f7b6d2", 5, 3, 2}},
+     NULL, false, "quic", true, {"#f7b6d2", 5, 3, 2}},
     {"quic-reliable", "QUIC, one stream", {PROTO_MODE_RELIABLE, QUIC}, QUIC, "quic", NULL, false,
-     NULL, true, {"#c49c94", 2, 10, 2}},
+     "quic", true, {"#c49c94", 2, 10, 2}},
     {"quic-streams", "QUIC, a stream per sender", {PROTO_MODE_STREAMS, QUIC}, QUIC, "quic", NULL,
-     false, NULL, true, {"#393b79", 1, 14, 2}},
+     false, "quic", true, {"#393b79", 1, 14, 2}},
 };
 #undef OWN
 #undef RTC
@@ -73,6 +73,11 @@ struct bench_mode bench_mode_at(int index)
 const struct bench_lane *bench_lane_of(struct bench_mode m)
 {
     return bench_lane(bench_mode_index(m));
+}
+
+bool bench_lane_keyed(const struct bench_lane *l)
+{
+    return l && l->wire && (!strcmp(l->wire, "webrtc") || !strcmp(l->wire, "quic"));
 }
 
 const char *bench_mode_name(struct bench_mode m)

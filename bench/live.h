@@ -35,7 +35,7 @@
 #define LIVE_MARKS 1024        /* states kept per lane (51 s at 20 Hz) */
 #define LIVE_SEGMENTS 1024     /* a stream's segment lines kept per lane (25 s at 20 Hz) */
 #define LIVE_MODELS 16         /* model changes kept for the strips */
-#define LIVE_NETSIMS 3         /* IP mode: one; the proxies: one per datagram edge */
+#define LIVE_NETSIMS 4         /* IP mode: one; the proxies: one per datagram edge */
 #define LIVE_WIRE_SAMPLES 256  /* a lane's wire counters, one a publish */
 #define LIVE_NET_SAMPLES 512   /* netsim's counters, one a stats line */
 #define LIVE_PUBLISH_US 200000 /* the snapshot's period */
@@ -196,7 +196,7 @@ struct live {
     volatile sig_atomic_t *stop;
     bool ip_mode;
     char missing[320];
-    char keylog[128];               /* the WebRTC clients' key log, netsim's --keylog */
+    char keylog[128];               /* the WebRTC and QUIC clients' key log, netsim's --keylog */
     struct spawn_proc relay;
     bool relay_started;
     char relay_host[32];

@@ -374,7 +374,7 @@ static void fill_job(struct live *lv, const struct netlab *lab, struct make_job 
                 .name = j->names[i], .mode = l->def->mode.mode, .timeout_ms = 5000,
                 .no_histograms = true,
                 .transport = (enum ricochet_transport)l->def->transport,
-                .keylog = l->def->transport == RICOCHET_TRANSPORT_WEBRTC ? lv->keylog : NULL};
+                .keylog = bench_lane_keyed(l->def) ? lv->keylog : NULL};
         }
     }
 }
@@ -579,12 +579,6 @@ static void plan_lanes(struct live *lv, const char *no_lab)
         struct live_lane *l = &lv->lanes[lv->n_lanes++];
         l->def = bench_lane(k);
         l->index = k;
-        if (!l->def->wire && !l->def->ip) {
-            l->missing = true; /* what the lesson draws needs each state named */
-            snprintf(l->why, sizeof l->why, "netsim names no state in its packets "
-                     "(encrypted whole), and the lesson attributes every loss to its drop");
-            continue;
-        }
         l->missing = l->def->ip && !lv->ip_mode;
         if (!l->missing)
             continue;

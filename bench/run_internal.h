@@ -70,8 +70,9 @@ struct run {
     struct audit_track *track;
     struct audit_client *aclients; /* n */
     char drop_log[512];     /* netsim's --drop-log ("" = none) */
-    /* WebRTC: the clients' key log netsim reads (--keylog; "" = none), where
-     * netsim listens (the relay's --webrtc-advertise) and the webrtc edge */
+    /* WebRTC and QUIC: the clients' key log netsim reads (--keylog; "" =
+     * none); WebRTC: where netsim listens (the relay's --webrtc-advertise)
+     * and the webrtc edge */
     char keylog[512];
     char advertise[64];
     int webrtc_port;

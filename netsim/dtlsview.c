@@ -26,7 +26,15 @@
 
 /* ---- the key log -------------------------------------------------------- */
 
+/* The labels kept: DTLS 1.2's master secret, QUIC's TLS 1.3 traffic
+ * secrets (their index is the entry's label). */
+static const char *const keylog_labels[] = {"CLIENT_RANDOM", "CLIENT_TRAFFIC_SECRET_0",
+                                            "SERVER_TRAFFIC_SECRET_0"};
+#define KEYLOG_LABELS (sizeof keylog_labels / sizeof keylog_labels[0])
+
 struct keylog_entry {
+    uint8_t label;           /* index in keylog_labels */
+    uint8_t secret_len;      /* 32 or 48 */
     uint8_t random[DTLSVIEW_RANDOM];
     uint8_t secret[DTLSVIEW_SECRET];
 };
@@ -72,15 +80,23 @@ static int unhex(const char *s, uint8_t *out, size_t n)
     return 0;
 }
 
-/* One line: a CLIENT_RANDOM session is kept; anything else is not ours. */
+/* One line of a label kept (a secret of 32 or 48 bytes); anything else
+ * is not ours. */
 static void keylog_take(struct dtlsview_keylog *k, const char *line)
 {
-    char rnd[2 * DTLSVIEW_RANDOM + 1], sec[2 * DTLSVIEW_SECRET + 1];
-    struct keylog_entry e;
-    if (sscanf(line, "CLIENT_RANDOM %64s %96s", rnd, sec) != 2 ||
-        strlen(rnd) != 2 * DTLSVIEW_RANDOM || strlen(sec) != 2 * DTLSVIEW_SECRET ||
-        unhex(rnd, e.random, DTLSVIEW_RANDOM) || unhex(sec, e.secret, DTLSVIEW_SECRET))
+    char label[32], rnd[2 * DTLSVIEW_RANDOM + 1], sec[2 * DTLSVIEW_SECRET + 1];
+    struct keylog_entry e = {0};
+    if (sscanf(line, "%31s %64s %96s", label, rnd, sec) != 3)
         return;
+    while (e.label < KEYLOG_LABELS && strcmp(label, keylog_labels[e.label]) != 0)
+        e.label++;
+    size_t sec_len = strlen(sec) / 2;
+    if (e.label == KEYLOG_LABELS || strlen(rnd) != 2 * DTLSVIEW_RANDOM ||
+        strlen(sec) % 2 || (sec_len != 32 && sec_len != DTLSVIEW_SECRET) ||
+        (e.label == 0 && sec_len != DTLSVIEW_SECRET) || unhex(rnd, e.random, DTLSVIEW_RANDOM) ||
+        unhex(sec, e.secret, sec_len))
+        return;
+    e.secret_len = (uint8_t)sec_len;
     if (k->n == k->cap) {
         size_t cap = k->cap ? 2 * k->cap : 64;
         struct keylog_entry *grown = realloc(k->e, cap * sizeof *grown);
@@ -107,16 +123,36 @@ static void keylog_reread(struct dtlsview_keylog *k)
     fclose(f);
 }
 
-static const uint8_t *keylog_find(struct dtlsview_keylog *k, const uint8_t *random)
+static const struct keylog_entry *keylog_lookup(struct dtlsview_keylog *k, unsigned label,
+                                                const uint8_t *random)
 {
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = k->n; i-- > 0;)
-            if (memcmp(k->e[i].random, random, DTLSVIEW_RANDOM) == 0)
-                return k->e[i].secret;
+            if (k->e[i].label == label && memcmp(k->e[i].random, random, DTLSVIEW_RANDOM) == 0)
+                return &k->e[i];
         if (pass == 0)
             keylog_reread(k);
     }
     return NULL;
+}
+
+static const uint8_t *keylog_find(struct dtlsview_keylog *k, const uint8_t *random)
+{
+    const struct keylog_entry *e = keylog_lookup(k, 0, random);
+    return e ? e->secret : NULL;
+}
+
+size_t dtlsview_keylog_secret(struct dtlsview_keylog *k, const char *label,
+                              const uint8_t random[DTLSVIEW_RANDOM], uint8_t *out, size_t cap)
+{
+    unsigned i = 0;
+    while (i < KEYLOG_LABELS && strcmp(label, keylog_labels[i]) != 0)
+        i++;
+    const struct keylog_entry *e = k && i < KEYLOG_LABELS ? keylog_lookup(k, i, random) : NULL;
+    if (!e || e->secret_len > cap)
+        return 0;
+    memcpy(out, e->secret, e->secret_len);
+    return e->secret_len;
 }
 
 /* ---- keys --------------------------------------------------------------- */

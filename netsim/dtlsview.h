@@ -7,7 +7,8 @@
  *
  * The key log is the file NSS's SSLKEYLOGFILE format defines, which
  * OpenSSL writes (rtc_dtls_ctx_keylog) and Wireshark reads: a line
- * "CLIENT_RANDOM <32 bytes, hex> <48 bytes, hex>" per session. A flow's
+ * "CLIENT_RANDOM <32 bytes, hex> <48 bytes, hex>" per session (and, for
+ * QUIC's TLS 1.3, the traffic secrets' lines: dtlsview_keylog_secret). A flow's
  * ClientHello and ServerHello give its randoms and cipher suite (DTLS 1.2
  * with ECDHE-ECDSA-AES128-GCM-SHA256, which browsers and ricochet's peers
  * ask for first; a flow of another suite stays unread, counted); its keys
@@ -40,6 +41,14 @@
 
 /* A key log's sessions, read from its file as it grows. */
 struct dtlsview_keylog;
+
+/* The secret of label ("CLIENT_RANDOM"; QUIC's "CLIENT_TRAFFIC_SECRET_0"
+ * and "SERVER_TRAFFIC_SECRET_0", which quicview.h reads) for a session's
+ * client random into out (cap bytes), the file read again when it is not
+ * there yet. Returns its length (32 or 48), or 0: none (k NULL, or a
+ * label not kept). */
+size_t dtlsview_keylog_secret(struct dtlsview_keylog *k, const char *label,
+                              const uint8_t random[DTLSVIEW_RANDOM], uint8_t *out, size_t cap);
 
 /* Opens path (it may not exist yet: a session's line comes later).
  * Returns NULL with a one-line message when out of memory. */

@@ -147,11 +147,14 @@ static void stream_state(void *ctx, const struct statescan_ref *ref, uint32_t st
 }
 
 /* --drop-log and --paired-loss: the states a TCP segment completes, the
- * first time it is seen (px->stream_seqs). */
+ * first time it is seen (px->stream_seqs); a UDP packet's payload as it
+ * arrives (flowscan_arrived: a QUIC flow's streams). */
 static void stream_read(struct netsim_proxy *px, struct netsim_flow *f, const struct ippacket *p,
                         enum netsim_dir dir, uint64_t now)
 {
     px->stream_n = 0;
+    if (p->proto == IPPACKET_UDP && p->ports && (px->drop_log || px->cfg.paired_loss))
+        flowscan_arrived(&f->scan, px->keylog, dir, px->buf + p->payload_off, p->payload_len);
     if (!f->stream || !p->ports)
         return;
     struct stream_log l = {.px = px, .dir = dir, .now = now};

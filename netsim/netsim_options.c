@@ -100,12 +100,12 @@ static const struct option_def option_defs[] = {
     {"pcap", OPTION_STRING, offsetof(struct netsim_options, pcap), "", 0, 240, NULL,
      "write forwarded datagrams to this pcap file, dropped ones to FILE.dropped"},
     {"wire", OPTION_CHOICE, offsetof(struct netsim_options, wire), "enet", 0, 0,
-     "udp|enet|webrtc|auto", "how --drop-log and --paired-loss find states in datagrams: plain "
-     "udp, ENet commands, WebRTC data channels inside DTLS (with --keylog), or each flow's from "
-     "its first datagram (auto)"},
+     "udp|enet|webrtc|quic|auto", "how --drop-log and --paired-loss find states in datagrams: "
+     "plain udp, ENet commands, WebRTC data channels inside DTLS or QUIC's datagrams and streams "
+     "(both with --keylog), or each flow's from its first datagram (auto)"},
     {"keylog", OPTION_STRING, offsetof(struct netsim_options, keylog), "", 0, 240, NULL,
-     "with --wire webrtc or auto: the key log (SSLKEYLOGFILE's format) its DTLS clients write, "
-     "read as it grows"},
+     "with --wire webrtc, quic or auto: the key log (SSLKEYLOGFILE's format) its DTLS or QUIC "
+     "clients write, read as it grows"},
     {"paired-loss", OPTION_BOOL, offsetof(struct netsim_options, paired_loss), "false", 0, 0,
      NULL, "lose a datagram that carries states by their sequence numbers, not by a draw: each "
      "state's first transmission is lost when a hash of (seed, direction, seq) falls under "
@@ -170,7 +170,7 @@ static const struct options_manual manual = {
         "In IP mode (--client-netns, --relay-netns) netsim puts a TUN device in each of two "
         "network namespaces, 198.18.0.1 on the clients' side and 198.19.0.1 on the relay's, "
         "and carries every IPv4 packet between them through the same models: TCP segments, "
-        "ENet and plain UDP datagrams alike. It never wires its own namespace.\n"
+        "ENet, plain UDP, WebRTC and QUIC datagrams alike. It never wires its own namespace.\n"
         "\n"
         "All randomness comes from --seed (printed at start), one generator per direction and "
         "per step: the same seed and input give the same decisions. At exit netsim prints "

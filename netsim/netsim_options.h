@@ -30,7 +30,7 @@ struct netsim_options {
     char drop_log[256];    /* "" = none */
     char pcap[256];        /* "" = none; dropped datagrams go to PCAP.dropped */
     int wire;              /* enum netsim_wire (flowscan.h): how datagrams are read */
-    char keylog[256];      /* --wire webrtc or auto: the DTLS clients' key log */
+    char keylog[256];      /* --wire webrtc, quic or auto: the clients' key log */
     bool paired_loss;      /* --paired-loss: states' loss by their seq (netsim_submit_paired) */
     struct dir_opts both, up, down;
     int jitter_dist;

@@ -179,6 +179,8 @@ static void submit(struct netsim_proxy *px, enum netsim_dir dir, size_t index, s
     struct netsim_flow *f = &px->flows[index];
     struct droplog_mark before, after;
     f->last_us = now;
+    if (!px->ip && (px->drop_log || px->cfg.paired_loss)) /* IP mode: netsim_ip_read's */
+        flowscan_arrived(&f->scan, px->keylog, dir, px->buf, len);
     uint32_t seqs[STATESCAN_MAX];
     size_t n = paired_seqs(px, f, dir, len, seqs);
     droplog_mark(&before, netsim_counters(px->sim, dir));
@@ -421,13 +423,15 @@ static int drop_log_open(struct netsim_proxy *px)
     return 0;
 }
 
-/* --keylog: the WebRTC flows' sessions (--wire webrtc, or auto with a key
- * log), when something reads their states. Returns 0 or -1 (logged). */
+/* --keylog: the WebRTC and QUIC flows' sessions (--wire webrtc or quic, or
+ * auto with a key log), when something reads their states. Returns 0 or -1
+ * (logged). */
 static int keylog_open(struct netsim_proxy *px)
 {
     const struct netsim_options *c = &px->cfg;
     if ((!c->drop_log[0] && !c->paired_loss) ||
-        !(c->wire == NETSIM_WIRE_WEBRTC || (c->wire == NETSIM_WIRE_AUTO && c->keylog[0])))
+        !(c->wire == NETSIM_WIRE_WEBRTC || c->wire == NETSIM_WIRE_QUIC ||
+          (c->wire == NETSIM_WIRE_AUTO && c->keylog[0])))
         return 0;
     char err[160];
     px->keylog = dtlsview_keylog_open(c->keylog, err, sizeof err);

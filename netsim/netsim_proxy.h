@@ -60,7 +60,7 @@ struct netsim_proxy {
     FILE *drop_log;                        /* --drop-log, or NULL */
     struct netsim_model base[NETSIM_DIRS]; /* --drop-log: the default model, which its model
                                               lines name the settings that differ from */
-    struct dtlsview_keylog *keylog;        /* --wire webrtc or auto: --keylog's sessions */
+    struct dtlsview_keylog *keylog;        /* --wire webrtc, quic, auto: --keylog's */
     uint32_t stream_seqs[STATESCAN_MAX];   /* IP mode: the states the TCP segment just read
                                               completes, for paired loss */
     size_t stream_n;

@@ -123,6 +123,6 @@ struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8
 const char *statescan_kind_name(int kind)
 {
     static const char *const names[] = {"plain", "reliable", "unreliable", "unsequenced",
-                                        "fragment", "batched"};
-    return kind >= 0 && kind <= STATESCAN_BATCHED ? names[kind] : "?";
+                                        "fragment", "batched", "datagram"};
+    return kind >= 0 && kind <= STATESCAN_DATAGRAM ? names[kind] : "?";
 }

@@ -35,7 +35,8 @@ enum statescan_kind {
     STATESCAN_UNRELIABLE = 2, /* ENet SEND_UNRELIABLE (sequenced) */
     STATESCAN_UNSEQUENCED = 3,
     STATESCAN_FRAGMENT = 4,   /* first fragment of a fragmented state */
-    STATESCAN_BATCHED = 5     /* an entry of a udp batch (in ENet: the command's kind) */
+    STATESCAN_BATCHED = 5,    /* an entry of a udp batch (in ENet: the command's kind) */
+    STATESCAN_DATAGRAM = 6    /* in a QUIC DATAGRAM frame (quicview.h): no ENet group */
 };
 
 struct statescan_ref {
@@ -61,8 +62,8 @@ struct statescan_result {
 struct statescan_result statescan_datagram(enum statescan_wire wire, const uint8_t *buf,
                                            size_t len, struct statescan_ref out[STATESCAN_MAX]);
 
-/* "plain", "reliable", "unreliable", "unsequenced", "fragment", "batched";
- * "?" otherwise. */
+/* "plain", "reliable", "unreliable", "unsequenced", "fragment", "batched",
+ * "datagram"; "?" otherwise. */
 const char *statescan_kind_name(int kind);
 
 #endif

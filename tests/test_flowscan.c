@@ -54,11 +54,26 @@ static void wire_from_the_first_datagram(void **state)
     assert_int_equal(fs.wire, NETSIM_WIRE_ENET);
     flowscan_free(&fs);
 
+    /* a QUIC version 1 Initial (a long header's first bits, version 1),
+     * padded to 1200 bytes: QUIC; without a key log nothing is named */
+    uint8_t initial[1200] = {0xc3, 0x00, 0x00, 0x00, 0x01, 0x08};
+    flowscan_init(&fs, NETSIM_WIRE_AUTO);
+    flowscan_arrived(&fs, NULL, NETSIM_UP, initial, sizeof initial);
+    assert_int_equal(fs.wire, NETSIM_WIRE_QUIC);
+    r = flowscan_datagram(&fs, NULL, NETSIM_UP, st, sizeof st, refs);
+    assert_int_equal(r.states, 0);
+    flowscan_free(&fs);
+    flowscan_init(&fs, NETSIM_WIRE_AUTO); /* shorter than a client's first: not QUIC's */
+    flowscan_datagram(&fs, NULL, NETSIM_UP, initial, 1199, refs);
+    assert_int_equal(fs.wire, NETSIM_WIRE_ENET);
+    flowscan_free(&fs);
+
     flowscan_init(&fs, NETSIM_WIRE_UDP); /* a wire given is kept */
     flowscan_datagram(&fs, NULL, NETSIM_UP, stun, sizeof stun, refs);
     assert_int_equal(fs.wire, NETSIM_WIRE_UDP);
     flowscan_free(&fs);
     assert_string_equal(flowscan_wire_name(NETSIM_WIRE_AUTO), "auto");
+    assert_string_equal(flowscan_wire_name(NETSIM_WIRE_QUIC), "quic");
 }
 
 /* The seqs flowscan_first finds new in one udp datagram of one state. */

@@ -40,6 +40,7 @@
 #include "fuzz/target_tcpstream.c"
 #include "fuzz/target_enetguard.c"
 #include "fuzz/target_dtlsview.c"
+#include "fuzz/target_quicview.c"
 #include "fuzz/target_wsframes.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
@@ -68,6 +69,7 @@ static const struct smoke_target smoke_targets[] = {
     { "tcpstream", fuzz_target_tcpstream, 8192, 0, 20000 },
     { "enetguard", fuzz_target_enetguard, 1500, 0, 50000 },
     { "dtlsview", fuzz_target_dtlsview, 2048, 0, 20000 },
+    { "quicview", fuzz_target_quicview, 2048, 0, 20000 },
     { "wsframes", fuzz_target_wsframes, 8192, 0, 2000 },
 };
 

@@ -40,6 +40,7 @@ ippacket:1500
 tcpstream:8192
 enetguard:1500
 dtlsview:2048
+quicview:2048
 wsframes:8192"
 
 want() {

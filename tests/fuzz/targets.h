@@ -119,6 +119,10 @@ int fuzz_target_enetguard(const uint8_t *data, size_t size);
  * under the flow's keys open (target_dtlsview.c). */
 int fuzz_target_dtlsview(const uint8_t *data, size_t size);
 
+/* quicview_datagram, netsim reading states inside QUIC: packets sealed
+ * under the flow's keys open (target_quicview.c). */
+int fuzz_target_quicview(const uint8_t *data, size_t size);
+
 /* The relay's WebSocket edge once upgraded: a connection's frames, the
  * answer's framing and close codes, no peer kept (target_wsframes.c). */
 int fuzz_target_wsframes(const uint8_t *data, size_t size);
