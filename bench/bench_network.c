@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../harness/freeport.h"
 #include "../harness/netlab.h"
 #include "../netsim/netsim_ip.h"
 
@@ -61,20 +62,12 @@ size_t run_relay_edges(struct run *run, char *buf, size_t cap, const char **args
 
 int run_pick_advertise(struct run *run)
 {
-    union netaddr a;
-    char err[128];
-    socklen_t len = sizeof a;
-    if (netaddr_resolve("127.0.0.1", 0, &a, err, sizeof err) != 0)
-        return run_fail(run, "webrtc: %s", err);
-    int fd = netaddr_udp_socket(&a, SOCK_CLOEXEC);
-    int rc = fd >= 0 && bind(fd, &a.sa, netaddr_len(&a)) == 0 &&
-                     getsockname(fd, &a.sa, &len) == 0 ? 0 : -1;
-    if (fd >= 0)
-        close(fd);
-    if (rc != 0)
-        return run_fail(run, "webrtc: a port for netsim: %s", strerror(errno));
-    /* bound, then let go: netsim binds it next (--listen) */
-    netaddr_format(&a, run->advertise, sizeof run->advertise);
+    uint16_t port;
+    char err[160];
+    if (free_port(SOCK_DGRAM, &port, err, sizeof err) != 0)
+        return run_fail(run, "webrtc: a port for netsim: %s", err);
+    /* free now: netsim binds it next (--listen) */
+    snprintf(run->advertise, sizeof run->advertise, "127.0.0.1:%u", (unsigned)port);
     return 0;
 }
 

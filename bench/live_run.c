@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../client/swarm/swarm.h"
+#include "../harness/freeport.h"
 #include "../harness/netlab.h"
 #include "../netsim/netsim_ip.h"
 #include "../sys/clock.h"
@@ -162,18 +163,14 @@ static int temp_file(const char *kind, char *path, size_t cap)
     return 0;
 }
 
-/* A port of 127.0.0.1 free a moment ago, for the webrtc edge's proxy,
- * which the relay's answers name before it runs. */
+/* A port of 127.0.0.1 free now, for the webrtc edge's proxy, which the
+ * relay's answers name before it runs. */
 static int pick_port(char *out, size_t cap)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int rc = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-                     getsockname(fd, (struct sockaddr *)&a, &len) == 0 ? 0 : -1;
-    if (fd >= 0)
-        close(fd);
-    snprintf(out, cap, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    uint16_t port = 0;
+    char err[160];
+    int rc = free_port(SOCK_DGRAM, &port, err, sizeof err);
+    snprintf(out, cap, "127.0.0.1:%u", (unsigned)port);
     return rc;
 }
 

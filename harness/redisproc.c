@@ -17,26 +17,9 @@
 #include <unistd.h>
 
 #include "../sys/clock.h"
+#include "freeport.h"
 
 #define START_MS 5000
-
-/* A TCP port nobody listens on now: bind port 0 and ask which it was. */
-int redisproc_free_port(uint16_t *port, char *err, size_t err_cap)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-        snprintf(err, err_cap, "a free port: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    *port = ntohs(a.sin_port);
-    return 0;
-}
 
 /* The folder on PATH that holds prog (redis-server, redis-sentinel). */
 static int redis_dir(const char *prog, char *out, size_t cap, char *err, size_t err_cap)
@@ -193,7 +176,7 @@ int redisproc_start_with(struct redisproc *r, const char *const *extra, char *er
         }
         snprintf(r->extra[r->n_extra++], sizeof r->extra[0], "%s", extra[i]);
     }
-    if (redisproc_free_port(&r->port, err, err_cap) != 0)
+    if (free_port(SOCK_STREAM, &r->port, err, err_cap) != 0)
         return -1;
     snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%u", r->port);
     return start_on_port(r, err, err_cap);
@@ -230,7 +213,7 @@ int redisproc_start_sentinel(struct redisproc *r, const char *master, uint16_t p
     char dir[1024];
     memset(r, 0, sizeof *r);
     if (redis_dir("redis-sentinel", dir, sizeof dir, err, err_cap) != 0 ||
-        redisproc_free_port(&r->port, err, err_cap) != 0 ||
+        free_port(SOCK_STREAM, &r->port, err, err_cap) != 0 ||
         sentinel_conf(r, master, primary_port, quorum, down_ms, err, err_cap) != 0)
         return -1;
     snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%u", r->port);

@@ -39,9 +39,6 @@ int redisproc_start(struct redisproc *r, char *err, size_t err_cap);
 int redisproc_start_with(struct redisproc *r, const char *const *extra, char *err,
                          size_t err_cap);
 
-/* A TCP port nobody listens on now. Returns 0 or -1 with a message. */
-int redisproc_free_port(uint16_t *port, char *err, size_t err_cap);
-
 /* Starts redis-sentinel on a free port (r->url is "redis://127.0.0.1:PORT")
  * watching the primary on 127.0.0.1:primary_port as `master`, with quorum
  * and down-after-milliseconds down_ms (its config in a temporary folder).

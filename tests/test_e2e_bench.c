@@ -5,6 +5,9 @@
  * relay's ENet batches lose several states in one datagram), reliable
  * mode must deliver everything although netsim dropped datagrams, and
  * --payload-check counts every payload netsim's bit flips changed. */
+
+/* tests/run: alone (its p99 and p999 comparisons are latencies a
+ * neighbour's load moves) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

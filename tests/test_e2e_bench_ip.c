@@ -13,6 +13,9 @@
  * lost came late over TCP, and both strips are drawn. Without the
  * privilege for namespaces the bench says so in one line, measures the
  * modes the UDP proxy carries and leaves the streams out, without a crash. */
+
+/* tests/run: alone (its held-back deliveries and p99s are timings a
+ * neighbour's load moves) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -10,6 +10,8 @@
  * nothing unexplained. With --encrypt the relay seals nothing of theirs
  * (TLS does) and seals the ENet lane's. A QUIC lane and --fleet are
  * refused in one line. */
+
+/* tests/run: alone (its p99 bound is a latency a neighbour's load moves) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

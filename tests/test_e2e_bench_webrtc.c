@@ -9,6 +9,9 @@
  * SCTP's retransmission, each state held back by a drop attributed to it,
  * and pays in the tail. With --encrypt the relay seals nothing of theirs
  * and they play as in clear. */
+
+/* tests/run: alone (its losses are compared with netsim's on a timing a
+ * neighbour's load moves) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

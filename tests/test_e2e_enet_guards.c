@@ -9,6 +9,9 @@
  *     against --max-waiting-data (bounded by --max-held-commands).
  * The relay must forget ghosts within its timeout, keep its RSS bounded
  * and count each refused datagram (drops.enet_guard, drops.held_commands). */
+
+/* tests/run: alone (an honest client let in within 2 s of a flood: a
+ * neighbour's load moves it) */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>

@@ -20,6 +20,9 @@
  * datagram lanes run through the UDP proxy. --live's refused options say
  * so in one line. With RICOCHET_SHOT_UPDATE=1
  * the screenshot goes to docs/lesson-page.png. */
+
+/* tests/run: alone (its paired drops and TCP's p99 are timings a
+ * neighbour's load moves) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -14,6 +14,9 @@
  * (conflated, then slow_reader); and wss with a certificate the test
  * makes (openssl), python3-websockets over TLS exchanging states with an
  * ENet member, the page over https. */
+
+/* tests/run: alone (1,000 states through a Python peer in bounded time: a
+ * neighbour's load moves it) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

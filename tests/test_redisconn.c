@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "../fleet/directory.h"
 #include "../fleet/redisconn.h"
+#include "../harness/freeport.h"
 #include "../sys/clock.h"
 #include "support/redis.h"
 
@@ -100,7 +102,7 @@ static void start_tls(struct redisproc *r, const char *pki, bool ask_clients,
                       uint16_t *tls_port)
 {
     char port[8], cert[300], key[300], ca[300], e[256];
-    assert_int_equal(redisproc_free_port(tls_port, e, sizeof e), 0);
+    assert_int_equal(free_port(SOCK_STREAM, tls_port, e, sizeof e), 0);
     snprintf(port, sizeof port, "%u", *tls_port);
     snprintf(cert, sizeof cert, "%s/server.crt", pki);
     snprintf(key, sizeof key, "%s/server.key", pki);

@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../harness/freeport.h"
 #include "../harness/spawn.h"
 #include "../proto/ticket.h"
 #include "../relay/edges.h"
@@ -783,19 +784,15 @@ static void aiortc_plays_with_an_enet_bot(void **state)
     relay_destroy(L.r);
 }
 
-/* A free UDP port on 127.0.0.1 (bound, then let go: netsim binds it next). */
-static uint16_t free_port(void)
+
+/* A free UDP port on 127.0.0.1 (netsim binds it next). */
+static uint16_t udp_free_port(void)
 {
-    union netaddr a;
+    uint16_t port;
     char err[128];
-    socklen_t len = sizeof a;
-    assert_int_equal(netaddr_resolve("127.0.0.1", 0, &a, err, sizeof err), 0);
-    int fd = netaddr_udp_socket(&a, 0);
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, &a.sa, netaddr_len(&a)), 0);
-    assert_int_equal(getsockname(fd, &a.sa, &len), 0);
-    close(fd);
-    return netaddr_port(&a);
+    if (free_port(SOCK_DGRAM, &port, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return port;
 }
 
 /* Behind a UDP proxy (ricochet-netsim) the answers name the proxy
@@ -805,7 +802,7 @@ static void behind_netsim_by_the_advertised_address(void **state)
 {
     (void)state;
     char at[32], relay_at[32];
-    snprintf(at, sizeof at, "127.0.0.1:%u", free_port());
+    snprintf(at, sizeof at, "127.0.0.1:%u", udp_free_port());
     struct relay_net_config net = rtc_env_net();
     net.webrtc_advertise = at;
     rtc_env_open(&net, NULL);

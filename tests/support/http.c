@@ -17,6 +17,7 @@
 
 #include "../../sys/clock.h"
 #include "../../sys/netaddr.h"
+#include "../../harness/freeport.h"
 #include "../../harness/spawn.h"
 
 /* Waits for fd to be ready for events until deadline_ms. */
@@ -228,14 +229,9 @@ void http_wait_endpoint(struct spawn_proc *p, char *out, size_t cap)
 
 int http_free_port(void)
 {
-    union netaddr a;
-    char err[64];
-    assert_int_equal(netaddr_resolve("127.0.0.1", 0, &a, err, sizeof err), 0);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    socklen_t len = netaddr_len(&a);
-    assert_int_equal(bind(fd, &a.sa, len), 0);
-    assert_int_equal(getsockname(fd, &a.sa, &len), 0);
-    close(fd);
-    return netaddr_port(&a);
+    uint16_t port;
+    char err[128];
+    if (free_port(SOCK_STREAM, &port, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return port;
 }
