@@ -81,8 +81,9 @@ struct env {
 
 static struct env E;
 
-/* The edge on 127.0.0.1:0 (half_open: --max-half-open) and a core on it. */
-static void env_open(struct env *e, uint32_t half_open)
+/* The edge on 127.0.0.1:0 (half_open: --max-half-open) and a core on it
+ * holding states for a tick of tick_us (--tick-ms; 0: none). */
+static void env_open_ticked(struct env *e, uint32_t half_open, uint32_t tick_us)
 {
     char err[256];
     struct relay_net_config ncfg = {.bind = "127.0.0.1", .port = 0, .peer_cap = PEERS,
@@ -97,10 +98,16 @@ static void env_open(struct env *e, uint32_t half_open)
     cfg.peer_cap = PEERS;
     cfg.max_clients = PEERS - 2;
     cfg.join_timeout_ms = JOIN_MS;
+    cfg.tick_us = tick_us;
     struct relay_transport tp = relay_quic_ops.core(e->t, 0);
     e->r = relay_create(&cfg, &tp, 1);
     assert_non_null(e->r);
     e->port = netaddr_port(&e->t->local);
+}
+
+static void env_open(struct env *e, uint32_t half_open)
+{
+    env_open_ticked(e, half_open, 0);
 }
 
 static void env_close(struct env *e)
@@ -405,6 +412,45 @@ static void members_play_and_streams_are_bounded(void **state)
         ricochet_close(r.c[i]);
     pump(&E, NULL, 100);
     assert_int_equal(relay_clients(E.r), 0);
+    env_close(&E);
+}
+
+/* With a tick, a member's acknowledgement of what it sent waits for its
+ * room's next fan-out and rides in that packet: a member that sends a state
+ * every tick gets about a packet a tick, not one more for each of its own
+ * states (ngtcp2 alone acknowledges within an eighth of the round trip). */
+static void a_tick_acknowledges_in_its_fan_out(void **state)
+{
+    (void)state;
+    enum { TICK_MS = 50, TICKS = 20 };
+    env_open_ticked(&E, 4, TICK_MS * 1000);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 2;
+    r.c[0] = member(&E, "a", PROTO_MODE_UNSEQUENCED);
+    r.c[1] = member(&E, "b", PROTO_MODE_UNSEQUENCED);
+    welcome_all(&E, &r);
+    pump(&E, &r, 300); /* the handshake's last acknowledgements */
+    uint64_t before[2] = {r.c[0]->dgrams_received, r.c[1]->dgrams_received};
+    for (int k = 0; k < TICKS; k++) {
+        for (size_t i = 0; i < 2; i++) {
+            struct ricochet_state st = {.x = (float)k};
+            assert_int_equal(ricochet_send_state(r.c[i], &st), RICOCHET_OK);
+        }
+        pump(&E, &r, TICK_MS);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        uint64_t got = r.c[i]->dgrams_received - before[i];
+        print_message("member %zu: %" PRIu64 " packets from the relay over %d ticks\n", i, got,
+                      TICKS);
+        assert_in_range(r.states[i][ricochet_id(r.c[1 - i])], TICKS - 2, TICKS);
+        /* about a packet a tick (28 to 30 here), and some for the ticks
+         * the states fell in apart; acknowledged at once, two a tick (56) */
+        assert_true(got <= TICKS * 7 / 4);
+    }
+    for (size_t i = 0; i < 2; i++)
+        ricochet_close(r.c[i]);
+    pump(&E, NULL, 100);
     env_close(&E);
 }
 
@@ -957,6 +1003,7 @@ int main(void)
         cmocka_unit_test(timers),
         cmocka_unit_test(strangers_get_stateless_answers),
         cmocka_unit_test(members_play_and_streams_are_bounded),
+        cmocka_unit_test(a_tick_acknowledges_in_its_fan_out),
         cmocka_unit_test(a_connection_that_never_joins),
         cmocka_unit_test(a_datagram_over_the_size_announced),
         cmocka_unit_test(moves_and_a_forgotten_connection),

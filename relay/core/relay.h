@@ -386,6 +386,8 @@ void relay_arrived(struct relay *r, uint64_t after_us, uint64_t by_us);
 
 /* When the earliest held state is due; UINT64_MAX if none is held. */
 uint64_t relay_tick_due(const struct relay *r);
+/* The tick states are held for (cfg.tick_us; 0: none). */
+uint32_t relay_tick_us(const struct relay *r);
 
 /* Closes every peer (held states are fanned out first): error shutting_down, then disconnect. Peers that
  * connect afterwards (during the transport's drain) get the same. */
@@ -491,6 +493,11 @@ bool relay_peer_batches(const struct relay *r, uint32_t peer);
  * *mode: an edge whose last hop depends on the receiver's mode asks (QUIC:
  * a stream per sender for streams). False if not joined. */
 bool relay_peer_mode(const struct relay *r, uint32_t peer, enum proto_mode *mode);
+/* When peer's room next fans out its held states, after now_us (cfg.tick_us
+ * > 0, a room without a world's tick); 0 when its states go out as they
+ * come, or peer is no member. An edge that acknowledges what it receives
+ * (QUIC) holds the acknowledgement until then, to ride with that fan-out. */
+uint64_t relay_peer_tick_due(const struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* A live room as an operator sees it. */
 struct relay_room_info {

@@ -24,6 +24,7 @@
 #define TICK_PHASE_US 5000        /* rooms' ticks are staggered on this grid */
 
 static uint64_t room_tick_us(const struct relay *r, uint32_t room);
+static bool on_world_tick(const struct relay *r, uint32_t room);
 static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
                 size_t len, uint32_t seq, uint64_t now_us);
 static uint64_t arrived_by(const struct relay *r, uint64_t now_us);
@@ -314,6 +315,13 @@ static uint64_t tick_due(const struct relay *r, uint32_t room, uint64_t now_us)
     return now_us - (now_us + tick - offset) % tick + tick;
 }
 
+uint64_t relay_peer_tick_due(const struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    if (!r->cfg.tick_us || !relay_peer_joined(r, peer) || on_world_tick(r, r->peers[peer].room))
+        return 0;
+    return tick_due(r, r->peers[peer].room, now_us);
+}
+
 /* Does room slot `room` fan out on a world's tick (a room with interest,
  * and the relay has one)? */
 static bool on_world_tick(const struct relay *r, uint32_t room)
@@ -452,6 +460,11 @@ void relay_arrived(struct relay *r, uint64_t after_us, uint64_t by_us)
 {
     r->arrived_after_us = after_us;
     r->arrived_by_us = by_us;
+}
+
+uint32_t relay_tick_us(const struct relay *r)
+{
+    return r->cfg.tick_us;
 }
 
 uint64_t relay_tick_due(const struct relay *r)

@@ -70,6 +70,10 @@
 #define QUIC_EDGE_CONN_WINDOW (128u << 10) /* ... on the connection */
 #define QUIC_EDGE_CID_LIMIT 4      /* connection IDs a client may give the edge */
 #define QUIC_EDGE_WRITE_PKTS 64    /* packets one connection writes per call, at most */
+#define QUIC_EDGE_ACK_RIDE_US 1000 /* a member's timer after its room's fan-out, so that
+                                      the fan-out's packet carries the acknowledgement */
+#define QUIC_EDGE_ACK_THRESH 16    /* with a tick: packets received before an
+                                      acknowledgement is sent at once */
 #define QUIC_EDGE_EXPIRIES 256     /* expired connections handled per service, at most */
 #define QUIC_EDGE_CLOSE_US 2000000u /* a close waits this long for its last messages */
 #define QUIC_EDGE_DGRAMS 256       /* datagrams queued to one connection, at most */
@@ -387,6 +391,11 @@ int transport_quic_cid_add(struct relay_quic *t, struct quic_conn *c, const ngtc
  * into the edge's queue, QUIC_EDGE_WRITE_PKTS at most, then its timer.
  * Returns 0, or a negative ngtcp2 error (the connection is over). */
 int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
+/* c's timer, at ngtcp2's next expiry; for a member that holds its
+ * acknowledgements (transport_quic_holds: the relay has a tick), not
+ * before its room's next fan-out and QUIC_EDGE_ACK_RIDE_US more. */
+void transport_quic_timer(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
+bool transport_quic_holds(const struct relay_quic *t, const struct quic_conn *c);
 
 /* ---- transport_quic_send.c ---- */
 

@@ -183,6 +183,12 @@ static void params_for(const struct relay_quic *t, const ngtcp2_pkt_hd *hd,
     p->initial_max_stream_data_uni = QUIC_EDGE_WINDOW;
     p->initial_max_data = QUIC_EDGE_CONN_WINDOW;
     p->max_idle_timeout = (ngtcp2_duration)t->cfg.timeout_ms * NGTCP2_MILLISECONDS;
+    /* a tick's acknowledgements wait for the member's fan-out
+     * (transport_quic_write.c): the client must not take them for lost */
+    uint32_t tick_us = t->relay ? relay_tick_us(t->relay) : 0;
+    if (tick_us)
+        p->max_ack_delay = (tick_us + QUIC_EDGE_ACK_RIDE_US) * NGTCP2_MICROSECONDS +
+                           NGTCP2_DEFAULT_MAX_ACK_DELAY;
     p->max_datagram_frame_size = QUICMSG_DATAGRAM_FRAME_MAX;
     p->active_connection_id_limit = QUIC_EDGE_CID_LIMIT;
     p->stateless_reset_token_present = 1;
@@ -271,6 +277,8 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
     settings.token = hd->token;
     settings.max_tx_udp_payload_size = QUIC_EDGE_PKT;
     settings.handshake_timeout = (ngtcp2_duration)t->cfg.handshake_ms * NGTCP2_MILLISECONDS;
+    if (t->relay && relay_tick_us(t->relay))
+        settings.ack_thresh = QUIC_EDGE_ACK_THRESH; /* a tick's packets, one acknowledgement */
     ngtcp2_transport_params params;
     params_for(t, hd, odcid, &scid, &params);
     ngtcp2_path path = {.local = {.addr = (ngtcp2_sockaddr *)&t->local.sa,
@@ -311,7 +319,10 @@ void transport_quic_input(struct relay_quic *t, struct quic_conn *c, const union
         conn_error(t, c, rv, now_us);
         return;
     }
-    transport_quic_mark(t, c);
+    if (transport_quic_holds(t, c))
+        transport_quic_timer(t, c, now_us); /* its acknowledgement waits for the fan-out */
+    else
+        transport_quic_mark(t, c);
 }
 
 void transport_quic_expired(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)

@@ -143,6 +143,29 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
     }
 }
 
+/* Does c, a member while the relay holds states for a tick, hold its
+ * acknowledgements for its room's next fan-out? ngtcp2 acknowledges within
+ * an eighth of the round trip (0.1 ms on loopback), so every state a member
+ * sends would cost a packet of its own back, and the relay twice ENet's
+ * packets (bench/packets.sh); held, the acknowledgement rides in the packet
+ * of the fan-out's states. A retransmission waits as long, no longer than
+ * the states in it waited anyway. The transport parameter max_ack_delay
+ * tells the client (transport_quic_conn.c). */
+bool transport_quic_holds(const struct relay_quic *t, const struct quic_conn *c)
+{
+    return c->phase == QUIC_PHASE_PEER && t->relay && relay_tick_us(t->relay);
+}
+
+void transport_quic_timer(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
+{
+    uint64_t at = quic_us(ngtcp2_conn_get_expiry(c->conn));
+    uint64_t due = transport_quic_holds(t, c)
+                       ? relay_peer_tick_due(t->relay, t->base + c->slot, now_us) : 0;
+    if (due && at < due + QUIC_EDGE_ACK_RIDE_US)
+        at = due + QUIC_EDGE_ACK_RIDE_US;
+    quic_timers_set(&t->timers, c->slot, at);
+}
+
 int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
 {
     open_h3(c);
@@ -175,6 +198,6 @@ int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t n
         c->held_since_us = 0;
     else if (!c->held_since_us)
         c->held_since_us = now_us;
-    quic_timers_set(&t->timers, c->slot, quic_us(ngtcp2_conn_get_expiry(c->conn)));
+    transport_quic_timer(t, c, now_us);
     return 0;
 }
