@@ -145,12 +145,13 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
 
 /* Does c, a member while the relay holds states for a tick, hold its
  * acknowledgements for its room's next fan-out? ngtcp2 acknowledges within
- * an eighth of the round trip (0.1 ms on loopback), so every state a member
- * sends would cost a packet of its own back, and the relay twice ENet's
- * packets (bench/packets.sh); held, the acknowledgement rides in the packet
- * of the fan-out's states. A retransmission waits as long, no longer than
- * the states in it waited anyway. The transport parameter max_ack_delay
- * tells the client (transport_quic_conn.c). */
+ * an eighth of the round trip (a fraction of a millisecond on loopback),
+ * so every state a member sends would cost a packet of its own back, and
+ * the relay twice ENet's packets (bench/packets.sh); held, the
+ * acknowledgement rides in the packet of the fan-out's states. A
+ * retransmission waits as long, no longer than the states in it waited
+ * anyway. The transport parameter max_ack_delay tells the client
+ * (transport_quic_conn.c). */
 bool transport_quic_holds(const struct relay_quic *t, const struct quic_conn *c)
 {
     return c->phase == QUIC_PHASE_PEER && t->relay && relay_tick_us(t->relay);
