@@ -317,7 +317,8 @@ static uint64_t tick_due(const struct relay *r, uint32_t room, uint64_t now_us)
 
 uint64_t relay_peer_tick_due(const struct relay *r, uint32_t peer, uint64_t now_us)
 {
-    if (!r->cfg.tick_us || !relay_peer_joined(r, peer) || on_world_tick(r, r->peers[peer].room))
+    if (!r->cfg.tick_us || peer >= r->cfg.peer_cap || !r->peers[peer].connected ||
+        !r->peers[peer].joined || on_world_tick(r, r->peers[peer].room))
         return 0;
     return tick_due(r, r->peers[peer].room, now_us);
 }
