@@ -372,6 +372,11 @@ uint64_t client_stream_op_silent_us(const struct ricochet *c, uint64_t now_us);
 #define CLIENT_QUIC_DGRAMS_MAX 64         /* datagrams congestion control may hold back */
 #define CLIENT_QUIC_WRITE_PKTS 64         /* packets written per call, at most */
 #define CLIENT_QUIC_WAIT_MAX_MS 50        /* a step's wait, at most (ngtcp2's timers between) */
+#define CLIENT_QUIC_HOLD_MAX_US 100000    /* what a read leaves to write waits, at most */
+#define CLIENT_QUIC_HOLD_RIDE_US 5000     /* ... for the next state, late by this much */
+#define CLIENT_QUIC_HOLD_PKTS 8           /* ... and for no more packets read than this */
+#define CLIENT_QUIC_HOLD_RTT_MS 200       /* no hold past this round trip (ngtcp2's own delay) */
+#define CLIENT_QUIC_HOLD_AFTER_MOVE_US 1000000 /* nor this long after a move (path validation) */
 
 struct client_quic_queued {
     uint64_t at;               /* when its packet was read */
@@ -425,6 +430,12 @@ struct client_quic {
     struct client_quic_dgram *dgrams;
     size_t n_dgrams;
     uint64_t dgrams_acked, dgrams_lost, dgrams_dropped;
+    /* what a read leaves to write rides with the next state (client_quic_hold_until) */
+    uint64_t state_us;         /* my last state sent as a datagram (0: none yet) */
+    uint64_t state_gap_us;     /* ... and the time from the one before */
+    uint64_t states_in_us;     /* reliable states last came on a stream (0: never) */
+    uint64_t moved_us;         /* my last new socket (client_quic_migrate; 0: never) */
+    unsigned reads_unwritten;  /* packets read since I last wrote one */
     /* messages in */
     uint8_t *in;               /* each a struct client_quic_queued then its bytes */
     size_t in_len, in_at, in_cap;
@@ -457,7 +468,24 @@ bool client_quic_dgram_fits(const struct client_quic *t, size_t len);
  * 0: closed), unless the relay's farewell said it first. */
 void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv);
 
-/* How long a step may wait: wait_ms, no later than ngtcp2's next timer. */
+/* Until when what a read leaves to write (acknowledgements, mostly)
+ * waits to ride with my next state, as the relay's ride with its room's
+ * fan-out: while I send datagram states, one gap after the last one and
+ * CLIENT_QUIC_HOLD_RIDE_US more (the gap CLIENT_QUIC_HOLD_MAX_US at most,
+ * the max_ack_delay announced). Nothing waits (0) while my stream bytes
+ * are unacknowledged, nor until a state goes CLIENT_QUIC_HOLD_MAX_US after
+ * reliable states came: a reliable state's retransmission, mine or the
+ * relay's, would wait too (control messages, pongs say, may). Nor while
+ * congestion control holds datagrams back, once CLIENT_QUIC_HOLD_PKTS came
+ * unacknowledged (the relay's window must not fill), past a round trip of
+ * CLIENT_QUIC_HOLD_RTT_MS, or just after a move. */
+uint64_t client_quic_hold_until(const struct client_quic *t);
+
+/* A datagram state sent now: the gap client_quic_hold_until reads. */
+void client_quic_state_sent(struct client_quic *t, uint64_t now);
+
+/* How long a step may wait: wait_ms, no later than ngtcp2's next timer,
+ * or, if that is due but held (client_quic_hold_until), the hold's end. */
 int client_quic_wait_ms(const struct client_quic *t, int wait_ms);
 
 /* A new socket and ngtcp2's immediate migration to it. Returns 0 or -1. */

@@ -17,7 +17,9 @@
  * What the connection hears is queued by its callbacks and handed to the
  * session a message a step. The session's descriptor is an epoll set
  * holding the socket, so that a new socket (client_rebind: connection
- * migration) keeps it. */
+ * migration) keeps it. What a read leaves to write, an acknowledgement
+ * mostly, rides with the session's next state (client_quic_hold_until), as
+ * the relay's rides with its room's fan-out: half the packets. */
 #include "client_internal.h"
 
 #include <stdio.h>
@@ -69,6 +71,13 @@ static void quic_news(struct ricochet *c, struct client_quic *t)
     client_send_join(c);
 }
 
+/* Writes what waits, unless it may ride with my next state: an
+ * acknowledgement, mostly (client_quic_hold_until). */
+static int write_unless_held(struct ricochet *c, struct client_quic *t)
+{
+    return clock_now_us() < client_quic_hold_until(t) ? 0 : client_quic_write(c, t);
+}
+
 /* Everything the socket and the timers have now. Returns true if messages
  * were queued. */
 static bool quic_progress(struct ricochet *c)
@@ -81,7 +90,7 @@ static bool quic_progress(struct ricochet *c)
     if (rv == 0)
         quic_news(c, t);
     if (rv == 0 && !t->closed && c->phase != PHASE_DEAD)
-        rv = client_quic_write(c, t);
+        rv = write_unless_held(c, t);
     if (c->phase == PHASE_DEAD)
         return false;
     if (rv != 0 || t->closed) {
@@ -194,8 +203,8 @@ static int quic_send_state(struct ricochet *c, const struct proto_mode_info *mi,
         rc = quicmsg_out_frame(&t->up_out, buf, len, 0);
     else if ((mi->up_flags & PROTO_FLAG_RELIABLE) || !client_quic_dgram_fits(t, len))
         rc = quicmsg_out_frame(&t->control_out, buf, len, 0);
-    else
-        rc = queue_dgram(t, mi->up_channel, buf, len);
+    else if ((rc = queue_dgram(t, mi->up_channel, buf, len)) == 0)
+        client_quic_state_sent(t, clock_now_us());
     if (rc != 0)
         return -1;
     return client_quic_write(c, t) == 0 ? 0 : -1;
@@ -215,7 +224,7 @@ static void quic_flush(struct ricochet *c)
 {
     struct client_quic *t = c->tp;
     if (t && !t->closed && t->conn)
-        client_quic_write(c, t);
+        write_unless_held(c, t);
 }
 
 /* Leaving: the control stream's last bytes, then CONNECTION_CLOSE (no

@@ -106,6 +106,8 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
 {
     struct client_quic *t = ud;
     (void)flags, (void)offset, (void)sud;
+    if (sid != 0)
+        t->states_in_us = t->read_at; /* a sender's stream: reliable states */
     ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
     ngtcp2_conn_extend_max_offset(conn, len);
     struct quicmsg_reader *r = reader_of(t, sid);
@@ -124,9 +126,10 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
             break;
         if (sid == 0 && (msg[0] == '{' || proto_is_event(msg, n)))
             queue_message(t, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, msg, n);
-        else if (sid == 0)
+        else if (sid == 0) {
+            t->states_in_us = t->read_at; /* a reliable state */
             queue_message(t, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE, msg, n);
-        else
+        } else
             queue_message(t, PROTO_CHANNEL_SENDER_STREAM, PROTO_FLAG_RELIABLE, msg, n);
     }
     return 0;
@@ -394,6 +397,12 @@ static int quic_conn(struct ricochet *c, struct client_quic *t, char *err, size_
     p.max_idle_timeout = (ngtcp2_duration)c->timeout_ms * NGTCP2_MILLISECONDS;
     p.max_datagram_frame_size = QUICMSG_DATAGRAM_FRAME_MAX;
     p.active_connection_id_limit = 4;
+    /* acknowledgements ride with states (client_quic_hold_until), and
+     * ngtcp2's own delay, an eighth of the round trip, comes on top: 25 ms
+     * at most while anything is held (past a round trip of 200 ms nothing
+     * is, and ngtcp2 alone may then wait up to this whole delay) */
+    p.max_ack_delay = (CLIENT_QUIC_HOLD_MAX_US + CLIENT_QUIC_HOLD_RIDE_US) * NGTCP2_MICROSECONDS +
+                      NGTCP2_DEFAULT_MAX_ACK_DELAY;
     ngtcp2_path path = path_of(c, t);
     if (ngtcp2_conn_client_new(&t->conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &callbacks,
                                &settings, &p, NULL, t) != 0) {
@@ -494,6 +503,7 @@ int client_quic_write(struct ricochet *c, struct client_quic *t)
         if (n == 0)
             break;
         send_packet(c, t, buf, (size_t)n);
+        t->reads_unwritten = 0;
     }
     ngtcp2_conn_update_pkt_tx_time(t->conn, ns_of(now));
     return 0;
@@ -519,6 +529,7 @@ static int read_socket(struct ricochet *c, struct client_quic *t, uint64_t now)
         }
         t->heard_us = now;
         t->read_at = now;
+        t->reads_unwritten++;
         int rv = ngtcp2_conn_read_pkt(t->conn, &path, NULL, buf, (size_t)n, ns_of(now));
         if (rv != 0)
             return rv;
@@ -605,9 +616,33 @@ void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv)
                        text);
 }
 
+uint64_t client_quic_hold_until(const struct client_quic *t)
+{
+    if (!t->up || !t->state_us || t->control_out.queued || t->up_out.queued || t->n_dgrams ||
+        t->reads_unwritten >= CLIENT_QUIC_HOLD_PKTS ||
+        client_quic_rtt_ms(t) > CLIENT_QUIC_HOLD_RTT_MS)
+        return 0;
+    if (t->states_in_us && t->state_us < t->states_in_us + CLIENT_QUIC_HOLD_MAX_US)
+        return 0;
+    if (t->moved_us && t->state_us < t->moved_us + CLIENT_QUIC_HOLD_AFTER_MOVE_US)
+        return 0;
+    uint64_t gap = t->state_gap_us < CLIENT_QUIC_HOLD_MAX_US ? t->state_gap_us
+                                                             : CLIENT_QUIC_HOLD_MAX_US;
+    return t->state_us + gap + CLIENT_QUIC_HOLD_RIDE_US;
+}
+
+void client_quic_state_sent(struct client_quic *t, uint64_t now)
+{
+    t->state_gap_us = t->state_us ? now - t->state_us : 0;
+    t->state_us = now;
+}
+
 int client_quic_wait_ms(const struct client_quic *t, int wait_ms)
 {
     uint64_t expiry = ngtcp2_conn_get_expiry(t->conn), now = ns_of(clock_now_us());
+    uint64_t hold = ns_of(client_quic_hold_until(t));
+    if (expiry <= now && hold > now)
+        expiry = hold;
     if (wait_ms > CLIENT_QUIC_WAIT_MAX_MS)
         wait_ms = CLIENT_QUIC_WAIT_MAX_MS;
     if (expiry <= now)
@@ -632,6 +667,7 @@ int client_quic_migrate(struct ricochet *c, struct client_quic *t)
     epoll_ctl(t->ep, EPOLL_CTL_DEL, old, NULL);
     close(old);
     t->fd = fd;
+    t->moved_us = clock_now_us();
     return client_quic_write(c, t) == 0 ? 0 : -1;
 }
 

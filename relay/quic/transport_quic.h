@@ -144,6 +144,8 @@ enum quic_count {
                                  sender's stream) */
     QUIC_COUNT_CLOSED_LATE,   /* closes whose last messages were still unacknowledged
                                  after QUIC_EDGE_CLOSE_US */
+    QUIC_COUNT_TIMER_WAKES,   /* connections woken by their timers (ngtcp2's:
+                                 acknowledgements, loss detection, pacing) */
     QUIC_COUNT_WT_SESSIONS,   /* WebTransport CONNECTs answered 200 */
     QUIC_COUNT_WT_REFUSED,    /* ... refused: another method, path or :protocol, a
                                  request malformed, a ticket refused, a second request */

@@ -334,6 +334,7 @@ void transport_quic_expired(struct relay_quic *t, struct quic_conn *c, uint64_t 
             quic_timers_set(&t->timers, c->slot, c->ending_us);
         return;
     }
+    t->own[QUIC_COUNT_TIMER_WAKES]++;
     int rv = ngtcp2_conn_handle_expiry(c->conn, quic_ns(now_us));
     if (rv != 0) {
         conn_error(t, c, rv, now_us);

@@ -401,6 +401,7 @@ struct relay_transport transport_quic_core(void *ctx, uint32_t base)
         [QUIC_COUNT_STREAMS_OPENED] = "sender_streams",
         [QUIC_COUNT_STRAY] = "stray_messages",
         [QUIC_COUNT_CLOSED_LATE] = "closed_late",
+        [QUIC_COUNT_TIMER_WAKES] = "timer_wakes",
         [QUIC_COUNT_WT_SESSIONS] = "wt_sessions",
         [QUIC_COUNT_WT_REFUSED] = "wt_refused",
         [QUIC_COUNT_WT_SETTINGS] = "wt_settings",

@@ -199,6 +199,15 @@ int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t n
         c->held_since_us = 0;
     else if (!c->held_since_us)
         c->held_since_us = now_us;
+    /* Nothing left to pace: the pacing timer just set, microseconds away,
+     * is cleared (ngtcp2 clears one within a millisecond), or it would wake
+     * the connection for nothing after its room's next fan-out. */
+    uint64_t expiry = ngtcp2_conn_get_expiry(c->conn), now = quic_ns(now_us);
+    if (!left && expiry > now && expiry <= now + NGTCP2_MILLISECONDS) {
+        int rv = ngtcp2_conn_handle_expiry(c->conn, now);
+        if (rv != 0)
+            return rv;
+    }
     transport_quic_timer(t, c, now_us);
     return 0;
 }
