@@ -7,7 +7,7 @@ set format y '%g'
 set key outside right top vertical Left reverse
 set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 0%, delay 20 ms, jitter 10 ms (netsim per hop: loss 0.00%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set logscale x
-set xrange [*:104.38]
+set xrange [*:65.658]
 set xlabel 'latency (ms, log)'
 set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
@@ -34,7 +34,7 @@ set title "unsequenced: each state the second client expected, at its intended s
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:49.1795]
+set yrange [0:37.2925]
 plot 'timeline_path-loss_0_unsequenced.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#1f77b4' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -47,7 +47,7 @@ set title "sequenced: each state the second client expected, at its intended sen
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:49.1795]
+set yrange [0:37.2925]
 plot 'timeline_path-loss_0_sequenced.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#2ca02c' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -60,7 +60,7 @@ set title "reliable: each state the second client expected, at its intended send
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:49.1795]
+set yrange [0:37.2925]
 plot 'timeline_path-loss_0_reliable.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#d62728' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -73,7 +73,7 @@ set title "udp: each state the second client expected, at its intended send time
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:49.1795]
+set yrange [0:37.2925]
 plot 'timeline_path-loss_0_udp.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#7f7f7f' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -86,7 +86,7 @@ set title "webrtc: each state the second client expected, at its intended send t
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:49.1795]
+set yrange [0:37.2925]
 plot 'timeline_path-loss_0_webrtc.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#17becf' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -99,7 +99,7 @@ set title "webrtc-sequenced: each state the second client expected, at its inten
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:49.1795]
+set yrange [0:37.2925]
 plot 'timeline_path-loss_0_webrtc-sequenced.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#bcbd22' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -112,7 +112,7 @@ set title "webrtc-reliable: each state the second client expected, at its intend
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:49.1795]
+set yrange [0:37.2925]
 plot 'timeline_path-loss_0_webrtc-reliable.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#8c564b' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,560 font ',10'
@@ -123,7 +123,7 @@ set format y '%g'
 set key outside right top vertical Left reverse
 set multiplot layout 1,2 title "One-way latency of every state sent, from its intended send time (a lost state never arrives)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set logscale x
-set xrange [*:810.866]
+set xrange [*:639.632]
 set xlabel 'latency (ms, log)'
 set ylabel 'fraction of sent states delivered by then'
 set yrange [0:1]
@@ -146,11 +146,11 @@ set grid
 set format x '%g'
 set format y '%g'
 set key outside right top vertical Left reverse
-set title "unsequenced: each state the second client expected, at its intended send time and one-way latency (38 of 720 lost: crosses at the top)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set title "unsequenced: each state the second client expected, at its intended send time and one-way latency (39 of 720 lost: crosses at the top)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:484.898]
+set yrange [0:160.866]
 plot 'timeline_path-loss_5_unsequenced.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#1f77b4' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -159,11 +159,11 @@ set grid
 set format x '%g'
 set format y '%g'
 set key outside right top vertical Left reverse
-set title "sequenced: each state the second client expected, at its intended send time and one-way latency (43 of 720 lost: crosses at the top)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set title "sequenced: each state the second client expected, at its intended send time and one-way latency (37 of 720 lost: crosses at the top)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:484.898]
+set yrange [0:160.866]
 plot 'timeline_path-loss_5_sequenced.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#2ca02c' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -176,7 +176,7 @@ set title "reliable: each state the second client expected, at its intended send
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:484.898]
+set yrange [0:160.866]
 plot 'timeline_path-loss_5_reliable.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#d62728' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -185,11 +185,11 @@ set grid
 set format x '%g'
 set format y '%g'
 set key outside right top vertical Left reverse
-set title "udp: each state the second client expected, at its intended send time and one-way latency (41 of 720 lost: crosses at the top)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set title "udp: each state the second client expected, at its intended send time and one-way latency (45 of 720 lost: crosses at the top)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:484.898]
+set yrange [0:160.866]
 plot 'timeline_path-loss_5_udp.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#7f7f7f' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -202,7 +202,7 @@ set title "webrtc: each state the second client expected, at its intended send t
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:484.898]
+set yrange [0:160.866]
 plot 'timeline_path-loss_5_webrtc.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#17becf' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -211,11 +211,11 @@ set grid
 set format x '%g'
 set format y '%g'
 set key outside right top vertical Left reverse
-set title "webrtc-sequenced: each state the second client expected, at its intended send time and one-way latency (31 of 720 lost: crosses at the top)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
+set title "webrtc-sequenced: each state the second client expected, at its intended send time and one-way latency (38 of 720 lost: crosses at the top)\n4 clients, 60 Hz, 40 B, loss 5%, delay 20 ms, jitter 10 ms (netsim per hop: loss 2.53%, delay 10 ms, jitter +-5 ms, seed 1)" noenhanced
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:484.898]
+set yrange [0:160.866]
 plot 'timeline_path-loss_5_webrtc-sequenced.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#bcbd22' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1500,420 font ',10'
@@ -228,7 +228,7 @@ set title "webrtc-reliable: each state the second client expected, at its intend
 set xlabel 'intended send time (s into the window)'
 set ylabel 'one-way latency (ms)'
 set xrange [0:3.99593]
-set yrange [0:484.898]
+set yrange [0:160.866]
 plot 'timeline_path-loss_5_webrtc-reliable.dat' index 0 using 1:2 with points pt 7 ps 0.5 lc rgb '#8c564b' title 'arrived', '' index 1 using 1:2 with points pt 2 ps 1 lw 1.5 lc rgb '#d62728' title 'lost'
 set autoscale
 set terminal pngcairo size 1000,560 font ',10'
