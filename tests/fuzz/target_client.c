@@ -356,6 +356,15 @@ static void fc_check_event(const struct ricochet_event *ev, const struct proto_c
         FUZZ_CHECK(!proto_seq_after(ev->state.seq, m->last.seq));
         break;
     }
+    case RICOCHET_EV_EVENT: {
+        /* a game's event, binary: from a sender, to the room or to me, after the welcome */
+        FUZZ_CHECK(fc.welcomed && ctl == NULL && ev->id != 0);
+        FUZZ_CHECK(strcmp(ev->code, "room") == 0 || strcmp(ev->code, "direct") == 0);
+        size_t n;
+        const uint8_t *body = ricochet_event_bytes(fc.c, &n);
+        FUZZ_CHECK(n <= PROTO_EVENT_BODY_MAX && (n == 0 || body != NULL));
+        break;
+    }
     default:
         FUZZ_CHECK(!"client_receive returned a DISCONNECTED or unknown event");
     }
