@@ -430,7 +430,7 @@ struct client_quic {
     struct client_quic_dgram *dgrams;
     size_t n_dgrams;
     uint64_t dgrams_acked, dgrams_lost, dgrams_dropped;
-    /* what a read leaves to write rides with the next state (client_quic_hold_until) */
+    /* what a read leaves to write rides with the next state (client_quic.c) */
     uint64_t state_us;         /* my last state sent as a datagram (0: none yet) */
     uint64_t state_gap_us;     /* ... and the time from the one before */
     uint64_t states_in_us;     /* reliable states last came on a stream (0: never) */
@@ -468,25 +468,6 @@ bool client_quic_dgram_fits(const struct client_quic *t, size_t len);
  * 0: closed), unless the relay's farewell said it first. */
 void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv);
 
-/* Until when what a read leaves to write (acknowledgements, mostly)
- * waits to ride with my next state, as the relay's ride with its room's
- * fan-out: while I send datagram states, one gap after the last one and
- * CLIENT_QUIC_HOLD_RIDE_US more (the gap CLIENT_QUIC_HOLD_MAX_US at most,
- * the max_ack_delay announced). Nothing waits (0) while my stream bytes
- * are unacknowledged, nor until a state goes CLIENT_QUIC_HOLD_MAX_US after
- * reliable states came: a reliable state's retransmission, mine or the
- * relay's, would wait too (control messages, pongs say, may). Nor while
- * congestion control holds datagrams back, once CLIENT_QUIC_HOLD_PKTS came
- * unacknowledged (the relay's window must not fill), past a round trip of
- * CLIENT_QUIC_HOLD_RTT_MS, or just after a move. */
-uint64_t client_quic_hold_until(const struct client_quic *t);
-
-/* A datagram state sent now: the gap client_quic_hold_until reads. */
-void client_quic_state_sent(struct client_quic *t, uint64_t now);
-
-/* How long a step may wait: wait_ms, no later than ngtcp2's next timer,
- * or, if that is due but held (client_quic_hold_until), the hold's end. */
-int client_quic_wait_ms(const struct client_quic *t, int wait_ms);
 
 /* A new socket and ngtcp2's immediate migration to it. Returns 0 or -1. */
 int client_quic_migrate(struct ricochet *c, struct client_quic *t);

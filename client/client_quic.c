@@ -18,7 +18,7 @@
  * session a message a step. The session's descriptor is an epoll set
  * holding the socket, so that a new socket (client_rebind: connection
  * migration) keeps it. What a read leaves to write, an acknowledgement
- * mostly, rides with the session's next state (client_quic_hold_until), as
+ * mostly, rides with the session's next state (hold_until), as
  * the relay's rides with its room's fan-out: half the packets. */
 #include "client_internal.h"
 
@@ -71,11 +71,60 @@ static void quic_news(struct ricochet *c, struct client_quic *t)
     client_send_join(c);
 }
 
+/* Until when what a read leaves to write (acknowledgements, mostly)
+ * waits to ride with my next state, as the relay's ride with its room's
+ * fan-out: while I send datagram states, one gap after the last one and
+ * CLIENT_QUIC_HOLD_RIDE_US more (the gap CLIENT_QUIC_HOLD_MAX_US at most,
+ * the max_ack_delay announced). Nothing waits (0) while my stream bytes
+ * are unacknowledged, nor until a state goes CLIENT_QUIC_HOLD_MAX_US after
+ * reliable states came: a reliable state's retransmission, mine or the
+ * relay's, would wait too (control messages, pongs say, may). Nor while
+ * congestion control holds datagrams back, once CLIENT_QUIC_HOLD_PKTS came
+ * unacknowledged (the relay's window must not fill), past a round trip of
+ * CLIENT_QUIC_HOLD_RTT_MS, or just after a move. */
+static uint64_t hold_until(const struct client_quic *t)
+{
+    if (!t->up || !t->state_us || t->control_out.queued || t->up_out.queued || t->n_dgrams ||
+        t->reads_unwritten >= CLIENT_QUIC_HOLD_PKTS ||
+        client_quic_rtt_ms(t) > CLIENT_QUIC_HOLD_RTT_MS)
+        return 0;
+    if (t->states_in_us && t->state_us < t->states_in_us + CLIENT_QUIC_HOLD_MAX_US)
+        return 0;
+    if (t->moved_us && t->state_us < t->moved_us + CLIENT_QUIC_HOLD_AFTER_MOVE_US)
+        return 0;
+    uint64_t gap = t->state_gap_us < CLIENT_QUIC_HOLD_MAX_US ? t->state_gap_us
+                                                             : CLIENT_QUIC_HOLD_MAX_US;
+    return t->state_us + gap + CLIENT_QUIC_HOLD_RIDE_US;
+}
+
+/* A datagram state sent now: the gap hold_until reads. */
+static void state_sent(struct client_quic *t, uint64_t now)
+{
+    t->state_gap_us = t->state_us ? now - t->state_us : 0;
+    t->state_us = now;
+}
+
+/* How long a step may wait: wait_ms, no later than ngtcp2's next timer,
+ * or, if that is due but held (hold_until), the hold's end. */
+static int step_wait_ms(const struct client_quic *t, int wait_ms)
+{
+    uint64_t now = clock_now_us(), expiry = ngtcp2_conn_get_expiry(t->conn) / 1000u;
+    uint64_t hold = hold_until(t);
+    if (expiry <= now && hold > now)
+        expiry = hold;
+    if (wait_ms > CLIENT_QUIC_WAIT_MAX_MS)
+        wait_ms = CLIENT_QUIC_WAIT_MAX_MS;
+    if (expiry <= now)
+        return 0;
+    uint64_t ms = (expiry - now + 999) / 1000;
+    return ms < (uint64_t)wait_ms ? (int)ms : wait_ms;
+}
+
 /* Writes what waits, unless it may ride with my next state: an
- * acknowledgement, mostly (client_quic_hold_until). */
+ * acknowledgement, mostly (hold_until). */
 static int write_unless_held(struct ricochet *c, struct client_quic *t)
 {
-    return clock_now_us() < client_quic_hold_until(t) ? 0 : client_quic_write(c, t);
+    return clock_now_us() < hold_until(t) ? 0 : client_quic_write(c, t);
 }
 
 /* Everything the socket and the timers have now. Returns true if messages
@@ -145,7 +194,7 @@ static int quic_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
             return 0; /* nothing left to read: a fleet's relay silent too long is lost */
         if (c->phase != PHASE_DEAD && wait_ms > 0) {
             struct epoll_event e;
-            int ms = client_quic_wait_ms(t, wait_ms);
+            int ms = step_wait_ms(t, wait_ms);
             if (ms > 0)
                 epoll_wait(t->ep, &e, 1, ms);
         }
@@ -204,7 +253,7 @@ static int quic_send_state(struct ricochet *c, const struct proto_mode_info *mi,
     else if ((mi->up_flags & PROTO_FLAG_RELIABLE) || !client_quic_dgram_fits(t, len))
         rc = quicmsg_out_frame(&t->control_out, buf, len, 0);
     else if ((rc = queue_dgram(t, mi->up_channel, buf, len)) == 0)
-        client_quic_state_sent(t, clock_now_us());
+        state_sent(t, clock_now_us());
     if (rc != 0)
         return -1;
     return client_quic_write(c, t) == 0 ? 0 : -1;

@@ -397,7 +397,7 @@ static int quic_conn(struct ricochet *c, struct client_quic *t, char *err, size_
     p.max_idle_timeout = (ngtcp2_duration)c->timeout_ms * NGTCP2_MILLISECONDS;
     p.max_datagram_frame_size = QUICMSG_DATAGRAM_FRAME_MAX;
     p.active_connection_id_limit = 4;
-    /* acknowledgements ride with states (client_quic_hold_until), and
+    /* acknowledgements ride with states (client_quic.c, hold_until), and
      * ngtcp2's own delay, an eighth of the round trip, comes on top: 25 ms
      * at most while anything is held (past a round trip of 200 ms nothing
      * is, and ngtcp2 alone may then wait up to this whole delay) */
@@ -614,41 +614,6 @@ void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv)
         client_go_dead(c, t->up || !strcmp(code, RICOCHET_END_TIMEOUT) ? code
                                                                       : RICOCHET_END_REFUSED,
                        text);
-}
-
-uint64_t client_quic_hold_until(const struct client_quic *t)
-{
-    if (!t->up || !t->state_us || t->control_out.queued || t->up_out.queued || t->n_dgrams ||
-        t->reads_unwritten >= CLIENT_QUIC_HOLD_PKTS ||
-        client_quic_rtt_ms(t) > CLIENT_QUIC_HOLD_RTT_MS)
-        return 0;
-    if (t->states_in_us && t->state_us < t->states_in_us + CLIENT_QUIC_HOLD_MAX_US)
-        return 0;
-    if (t->moved_us && t->state_us < t->moved_us + CLIENT_QUIC_HOLD_AFTER_MOVE_US)
-        return 0;
-    uint64_t gap = t->state_gap_us < CLIENT_QUIC_HOLD_MAX_US ? t->state_gap_us
-                                                             : CLIENT_QUIC_HOLD_MAX_US;
-    return t->state_us + gap + CLIENT_QUIC_HOLD_RIDE_US;
-}
-
-void client_quic_state_sent(struct client_quic *t, uint64_t now)
-{
-    t->state_gap_us = t->state_us ? now - t->state_us : 0;
-    t->state_us = now;
-}
-
-int client_quic_wait_ms(const struct client_quic *t, int wait_ms)
-{
-    uint64_t expiry = ngtcp2_conn_get_expiry(t->conn), now = ns_of(clock_now_us());
-    uint64_t hold = ns_of(client_quic_hold_until(t));
-    if (expiry <= now && hold > now)
-        expiry = hold;
-    if (wait_ms > CLIENT_QUIC_WAIT_MAX_MS)
-        wait_ms = CLIENT_QUIC_WAIT_MAX_MS;
-    if (expiry <= now)
-        return 0;
-    uint64_t ms = (expiry - now + 999999) / 1000000;
-    return ms < (uint64_t)wait_ms ? (int)ms : wait_ms;
 }
 
 int client_quic_migrate(struct ricochet *c, struct client_quic *t)
