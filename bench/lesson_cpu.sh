@@ -63,9 +63,8 @@ done
 
 # median and min-max of column c of runs.txt
 stat() {
-    sort -n -k"$1" "$out/runs.txt" | awk -v c="$1" '{ v[NR] = $c }
-        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-              printf "%.1f%% (%.1f-%.1f)", m, v[1], v[NR] }'
+    awk -v c="$1" '{ print $c }' "$out/runs.txt" |
+        awk -v f=%.1f -v unit=%% -f "$here/median.awk"
 }
 
 {

@@ -66,9 +66,8 @@ done
 
 # stat MODE COLUMN: median (min-max) of a column over the mode's runs
 stat() {
-    awk -v m="$1" '$1 == m' "$out/runs.txt" | sort -n -k"$2" | awk -v c="$2" '{ v[NR] = $c }
-        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-              printf "%.1f (%.1f-%.1f)", m, v[1], v[NR] }'
+    awk -v m="$1" -v c="$2" '$1 == m { print $c }' "$out/runs.txt" |
+        awk -v f=%.1f -f "$(dirname "$0")/median.awk"
 }
 {
     echo "$ bench/packets.sh $bin $out $runs $clients"

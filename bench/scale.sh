@@ -40,10 +40,7 @@ mkdir -p "$out"
 
 # median (min-max) of the numbers on stdin, one a line
 median() {
-    sort -g | awk '{ a[NR] = $1 } END {
-        if (NR == 0) { print "-"; exit }
-        m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-        printf "%g (%g-%g)\n", m, a[1], a[NR] }'
+    awk -f "$here/median.awk"
 }
 
 # The floor, once for the parts of this run: each part's folder gets machine.txt.
@@ -160,9 +157,7 @@ if want c; then
             { k = $col["mode"] " " $col["tick_ms"]; v[k] = v[k] " " $col[want] }
             END { for (k in v) print k v[k] }' "$runs" |
         while read -r mode tick vals; do
-            med=$(printf '%s\n' $vals | sort -g | awk '{ a[NR] = $1 } END {
-                m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2;
-                printf "%g %g %g", m, a[1], a[NR] }')
+            med=$(printf '%s\n' $vals | awk -v plain=1 -f "$here/median.awk")
             echo "$mode $tick $med"
         done | sort -k1,1 -k2,2n
     }

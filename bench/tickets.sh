@@ -30,9 +30,7 @@ echo "# machine: $(machine_line); floor $floor datagrams a second ($(floor_us "$
 
 # median (min-max) of the numbers on stdin, with printf format $1
 stat() {
-    sort -g | awk -v f="$1" '{ v[NR] = $1 } END {
-        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf f " (" f "-" f ")", m, v[1], v[NR] }'
+    awk -v f="$1" -f "$(dirname "$0")/median.awk"
 }
 
 for i in $(seq "$runs"); do
