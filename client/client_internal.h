@@ -468,7 +468,6 @@ bool client_quic_dgram_fits(const struct client_quic *t, size_t len);
  * 0: closed), unless the relay's farewell said it first. */
 void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv);
 
-
 /* A new socket and ngtcp2's immediate migration to it. Returns 0 or -1. */
 int client_quic_migrate(struct ricochet *c, struct client_quic *t);
 

@@ -85,12 +85,13 @@ static void quic_news(struct ricochet *c, struct client_quic *t)
 static uint64_t hold_until(const struct client_quic *t)
 {
     if (!t->up || !t->state_us || t->control_out.queued || t->up_out.queued || t->n_dgrams ||
-        t->reads_unwritten >= CLIENT_QUIC_HOLD_PKTS ||
-        client_quic_rtt_ms(t) > CLIENT_QUIC_HOLD_RTT_MS)
+        t->reads_unwritten >= CLIENT_QUIC_HOLD_PKTS)
         return 0;
     if (t->states_in_us && t->state_us < t->states_in_us + CLIENT_QUIC_HOLD_MAX_US)
         return 0;
     if (t->moved_us && t->state_us < t->moved_us + CLIENT_QUIC_HOLD_AFTER_MOVE_US)
+        return 0;
+    if (client_quic_rtt_ms(t) > CLIENT_QUIC_HOLD_RTT_MS) /* ngtcp2's statistics, copied: last */
         return 0;
     uint64_t gap = t->state_gap_us < CLIENT_QUIC_HOLD_MAX_US ? t->state_gap_us
                                                              : CLIENT_QUIC_HOLD_MAX_US;

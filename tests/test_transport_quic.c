@@ -415,12 +415,6 @@ static void members_play_and_streams_are_bounded(void **state)
     env_close(&E);
 }
 
-/* With a tick, acknowledgements ride with states both ways. The relay's
- * acknowledgement of what a member sent waits for its room's next fan-out
- * and rides in that packet; a member's of the fan-out waits for its next
- * state and rides in that one. A member that sends a state every tick gets
- * about a packet a tick and sends about one, not two each way (ngtcp2
- * alone acknowledges within an eighth of the round trip). */
 /* Two unsequenced members of a relay with a tick of tick_ms, past the
  * handshake's last acknowledgements and the clock's first pings (ten a
  * second, then one a second). */
@@ -437,6 +431,30 @@ static void two_ticked_members(struct harness_rec *r, int tick_ms)
         pump(&E, r, 100);
 }
 
+/* Both of two_ticked_members' members send their k-th state. */
+static void both_send(struct harness_rec *r, int k)
+{
+    for (size_t i = 0; i < 2; i++) {
+        struct ricochet_state st = {.x = (float)k};
+        assert_int_equal(ricochet_send_state(r->c[i], &st), RICOCHET_OK);
+    }
+}
+
+/* Closes what two_ticked_members opened. */
+static void two_ticked_members_close(struct harness_rec *r)
+{
+    for (size_t i = 0; i < 2; i++)
+        ricochet_close(r->c[i]);
+    pump(&E, NULL, 100);
+    env_close(&E);
+}
+
+/* With a tick, acknowledgements ride with states both ways. The relay's
+ * acknowledgement of what a member sent waits for its room's next fan-out
+ * and rides in that packet; a member's of the fan-out waits for its next
+ * state and rides in that one. A member that sends a state every tick gets
+ * about a packet a tick and sends about one, not two each way (ngtcp2
+ * alone acknowledges within an eighth of the round trip). */
 static void acknowledgements_ride_with_states(void **state)
 {
     (void)state;
@@ -449,10 +467,7 @@ static void acknowledgements_ride_with_states(void **state)
         sent0[i] = r.c[i]->dgrams_sent;
     }
     for (int k = 0; k < TICKS; k++) {
-        for (size_t i = 0; i < 2; i++) {
-            struct ricochet_state st = {.x = (float)k};
-            assert_int_equal(ricochet_send_state(r.c[i], &st), RICOCHET_OK);
-        }
+        both_send(&r, k);
         pump(&E, &r, TICK_MS);
     }
     for (size_t i = 0; i < 2; i++) {
@@ -467,10 +482,7 @@ static void acknowledgements_ride_with_states(void **state)
          * fan-out acknowledged at once, two (42 to 44) */
         assert_true(sent <= TICKS * 3 / 2);
     }
-    for (size_t i = 0; i < 2; i++)
-        ricochet_close(r.c[i]);
-    pump(&E, NULL, 100);
-    env_close(&E);
+    two_ticked_members_close(&r);
 }
 
 /* A tick with nothing for a member wakes no connection: after a fan-out
@@ -486,10 +498,7 @@ static void an_empty_tick_wakes_no_one(void **state)
     two_ticked_members(&r, TICK_MS);
     uint64_t wakes0 = own(&E, QUIC_COUNT_TIMER_WAKES);
     for (int k = 0; k < ROUNDS; k++) { /* a state every other tick */
-        for (size_t i = 0; i < 2; i++) {
-            struct ricochet_state st = {.x = (float)k};
-            assert_int_equal(ricochet_send_state(r.c[i], &st), RICOCHET_OK);
-        }
+        both_send(&r, k);
         pump(&E, &r, 2 * TICK_MS);
     }
     uint64_t wakes = own(&E, QUIC_COUNT_TIMER_WAKES) - wakes0;
@@ -499,10 +508,7 @@ static void an_empty_tick_wakes_no_one(void **state)
     /* 3 to 9 here (acknowledgements of pings); a wake after each empty
      * tick for each member before, 18 to 22 */
     assert_true(wakes <= ROUNDS);
-    for (size_t i = 0; i < 2; i++)
-        ricochet_close(r.c[i]);
-    pump(&E, NULL, 100);
-    env_close(&E);
+    two_ticked_members_close(&r);
 }
 
 /* A QUIC connection made by hand (libricochet's, without its session):
