@@ -164,7 +164,8 @@ bool tshark_capture(struct spawn_proc *p, uint16_t port, const char *pcap)
         print_message("no dumpcap (Debian: wireshark-common)\n");
         return false;
     }
-    if (spawn_wait_line(p, "Capturing on", 10000, line, sizeof line, err, sizeof err) != 0) {
+    /* "Capturing on" comes before the interface is open; "File:" after. */
+    if (spawn_wait_line(p, "File:", 10000, line, sizeof line, err, sizeof err) != 0) {
         print_message("dumpcap cannot capture on loopback here: %s\n", err);
         spawn_free(p);
         return false;
