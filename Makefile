@@ -148,18 +148,18 @@ relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl w
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client rtc proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 client_MAIN := client/tui/client_main.c
 client_LIBS := client/tui client rtc proto/enet proto stats sys
 client_PKGS := libenet libcjson ncursesw libsodium usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 netsim_MAIN := netsim/netsim_main.c
 netsim_LIBS := netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd openssl
 bench_MAIN := bench/bench_main.c
 bench_LIBS := bench netsim client/swarm client rtc harness proto/enet proto stats sys
 bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay libmicrohttpd \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
@@ -391,7 +391,7 @@ $(LIB_SO): $(LIB_PARTS) client/libricochet.map
 	$(Q)$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=client/libricochet.map \
 	    -Wl,-z,defs $(SAN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_PARTS) \
 	    $(call pkg_libs,libenet libcjson libsodium usrsctp openssl wslay \
-	        libngtcp2_crypto_gnutls libngtcp2 gnutls)
+	        libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3)
 	$(Q)ln -sf $(notdir $@) $(@D)/$(LIB_SONAME) && ln -sf $(LIB_SONAME) $(@D)/libricochet.so
 
 $(LIB_A): $(LIB_PARTS)

@@ -50,8 +50,9 @@ static const struct client_transport_ops *client_transport_for(const struct clie
 {
     if (cfg->transport == RICOCHET_TRANSPORT_WEBRTC)
         return &client_webrtc_ops; /* client_new checks that it carries the mode */
-    if (cfg->transport == RICOCHET_TRANSPORT_QUIC)
-        return &client_quic_ops;
+    if (cfg->transport == RICOCHET_TRANSPORT_QUIC ||
+        cfg->transport == RICOCHET_TRANSPORT_WEBTRANSPORT)
+        return &client_quic_ops; /* WebTransport: over HTTP/3 (client_wt.c) */
     size_t n = sizeof client_transports / sizeof client_transports[0];
     for (size_t i = 0; i < n; i++)
         if (client_transports[i]->caps.modes & (1u << cfg->mode))
@@ -83,8 +84,8 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     }
     if (!(client_transport_for(cfg)->caps.modes & (1u << cfg->mode))) {
         snprintf(err, err_cap, "client: %s carries the modes unsequenced, sequenced, reliable%s, "
-                 "not %s", cfg->transport == RICOCHET_TRANSPORT_QUIC ? "QUIC" : "WebRTC",
-                 cfg->transport == RICOCHET_TRANSPORT_QUIC ? " and streams" : "",
+                 "not %s", cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? "WebRTC" : "QUIC",
+                 cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? "" : " and streams",
                  proto_mode_name(cfg->mode));
         return NULL;
     }

@@ -16,7 +16,9 @@
  *                      on one UDP socket, the ENet modes by channel; its offer
  *                      POSTed by client_offer.c.
  *   client_quic.c      client_quic_ops: one QUIC connection (ngtcp2, GnuTLS):
- *                      the ENet modes and streams, datagrams and streams.
+ *                      the ENet modes and streams, datagrams and streams;
+ *                      or, on the ALPN h3, a browser's WebTransport session
+ *                      (client_wt.c: HTTP/3's little part).
  *   client_detached.c  client_detached_ops: no socket at all; tests and fuzz
  *                      targets feed it with client_receive (client_test.h).
  *
@@ -35,6 +37,7 @@
 #include <stdio.h>
 
 #include "client.h"
+#include "../proto/h3.h"
 #include "../proto/quicmsg.h"
 #include "../proto/seal.h"
 #include "../sys/netaddr.h"
@@ -389,13 +392,16 @@ struct client_quic_queued {
 struct client_quic_in {
     int64_t sid;
     struct quicmsg_reader r;
+    uint8_t skip;              /* WebTransport: its preamble's varints still to read
+                                  (type, session), or CLIENT_WT_IGNORED */
+    struct h3_varint pre;
 };
 
 /* A datagram waiting for congestion control. */
 struct client_quic_dgram {
     uint16_t len;
     uint32_t seq;
-    uint8_t bytes[QUICMSG_DATAGRAM_MAX];
+    uint8_t bytes[8 + QUICMSG_DATAGRAM_MAX]; /* WebTransport's head first */
 };
 
 struct client_quic {
@@ -409,7 +415,9 @@ struct client_quic {
     struct ricochet *c;
     FILE *keylog;
     char pin[CLIENT_PIN_HEX + 1]; /* "": none */
-    const char *alpn;          /* the ALPN offered (NULL: "ricochet"; the tests' "h3") */
+    const char *alpn;          /* the ALPN offered (NULL: "ricochet"; WebTransport's "h3") */
+    struct client_wt *wt;      /* a WebTransport session (client_wt.c); NULL: plain QUIC */
+    int64_t ctl_sid;           /* the control stream: 0, or WebTransport's session stream */
     bool opened;               /* the handshake completed during the last input */
     bool up;                   /* the control stream is open: the session's */
     bool closed;               /* the connection ended (ngtcp2 said so) */
@@ -464,9 +472,6 @@ int client_quic_control(struct client_quic *t);
 /* Does the relay take a datagram of a len-byte message? */
 bool client_quic_dgram_fits(const struct client_quic *t, size_t len);
 
-/* The session ends with why the connection did (rv: ngtcp2's error, or
- * 0: closed), unless the relay's farewell said it first. */
-void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv);
 
 /* A new socket and ngtcp2's immediate migration to it. Returns 0 or -1. */
 int client_quic_migrate(struct ricochet *c, struct client_quic *t);
@@ -481,6 +486,42 @@ uint32_t client_quic_rtt_ms(const struct client_quic *t);
 /* Frees the connection, the session's TLS, the streams and the sockets
  * (not t itself). */
 void client_quic_free(struct client_quic *t);
+
+/* ---- WebTransport on that connection (client_wt.c) ---- */
+
+#define CLIENT_WT_IGNORED 0xff /* client_quic_in.skip: a stream not a sender's */
+
+/* t's session goes over WebTransport to https://host:port/wt (with pass,
+ * a ticket's, in the path): ALPN h3. Returns 0, or -1 out of memory. */
+int client_wt_new(struct client_quic *t, const char *host, uint16_t port, const char *pass);
+void client_wt_free(struct client_wt *w);
+/* The handshake done: HTTP/3's control stream and the CONNECT queued.
+ * Returns 0 or -1. */
+int client_wt_connect(struct client_quic *t);
+/* Bytes of the CONNECT's stream: the relay's answer read; a 200 sets
+ * t->opened (the session's control stream is next). */
+void client_wt_answer(struct client_quic *t, const uint8_t *data, size_t len);
+/* The answer's :status: 0 none yet, 200 open (always, over plain QUIC),
+ * another refused, < 0 unreadable. */
+int client_wt_status(const struct client_quic *t);
+/* The session's control stream opened into t->ctl_sid, its preamble
+ * queued on t->control_out. Returns 0 or -1. */
+int client_wt_session(struct client_quic *t);
+/* WebTransport's own streams to write, into outs and sids (at most 2, sid
+ * -1: not open); 0 over plain QUIC. */
+int client_wt_out(struct client_quic *t, struct quicmsg_out **outs, int64_t *sids);
+/* Before my own stream's first frame: its preamble (over WebTransport).
+ * Returns 0 or -1. */
+int client_wt_own_stream(struct client_quic *t);
+/* A relay's stream s's preamble taken from *data, *len: 1 frames follow,
+ * 0 more is needed, -1 the stream is not a sender's (drop it). */
+int client_wt_preamble(struct client_quic_in *s, const uint8_t **data, size_t *len);
+/* A datagram's head before its channel byte (the quarter stream ID) into
+ * p; its length (0 over plain QUIC). */
+size_t client_wt_dgram_head(const struct client_quic *t, uint8_t *p);
+/* An arriving datagram's head taken from *data, *len. Returns 0, or -1 if
+ * it names another session. */
+int client_wt_dgram_open(const struct client_quic *t, const uint8_t **data, size_t *len);
 
 /* ---- WebRTC's signalling: one offer POSTed (client_offer.c) ---- */
 

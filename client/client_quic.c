@@ -47,6 +47,11 @@ static int quic_open(struct ricochet *c, const struct client_config *cfg, char *
     c->tp = qs;
     struct client_quic *t = &qs->q;
     t->c = c;
+    if (cfg->transport == RICOCHET_TRANSPORT_WEBTRANSPORT &&
+        client_wt_new(t, cfg->host, cfg->port, c->ticket ? c->ticket->pass : NULL) != 0) {
+        snprintf(err, err_cap, "client: out of memory");
+        return -1;
+    }
     if (client_quic_start(c, t, cfg, err, err_cap) != 0)
         return -1;
     t->heard_us = clock_now_us();
@@ -56,16 +61,67 @@ static int quic_open(struct ricochet *c, const struct client_config *cfg, char *
 
 /* ---- what came ----------------------------------------------------------------------- */
 
-/* The handshake done: the control stream, and the join on it. */
+/* The session ends with why the connection did (rv: ngtcp2's error, or
+ * 0: closed), unless the relay's farewell said it first. */
+static void quic_ended(struct ricochet *c, struct client_quic *t, int rv)
+{
+    char text[PROTO_TEXT_MAX + 1];
+    const char *code = RICOCHET_END_DISCONNECTED;
+    int status = client_wt_status(t);
+    if (status != 0 && status != 200) {
+        code = RICOCHET_END_REFUSED;
+        snprintf(text, sizeof text, status > 0 ? "the relay refused the WebTransport session (%d)"
+                                               : "the relay's WebTransport answer does not read",
+                 status);
+    } else if (t->reset) {
+        snprintf(text, sizeof text, "the relay reset the QUIC connection (it had forgotten it)");
+    } else if (t->pin_failed) {
+        code = RICOCHET_END_REFUSED;
+        snprintf(text, sizeof text, "the relay's certificate does not match the pin");
+    } else if (rv == NGTCP2_ERR_DRAINING || rv == 0) {
+        ngtcp2_connection_close_error e;
+        ngtcp2_conn_get_connection_close_error(t->conn, &e);
+        snprintf(text, sizeof text, "the relay closed the QUIC connection (%s error %llu)",
+                 e.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION ? "application"
+                                                                                : "transport",
+                 (unsigned long long)e.error_code);
+    } else if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
+        code = RICOCHET_END_TIMEOUT;
+        snprintf(text, sizeof text, "the relay went silent (%s)", ngtcp2_strerror(rv));
+    } else if (rv == NGTCP2_ERR_CRYPTO) {
+        code = RICOCHET_END_REFUSED;
+        snprintf(text, sizeof text, "the QUIC handshake failed (TLS alert %u)",
+                 (unsigned)ngtcp2_conn_get_tls_alert(t->conn));
+    } else {
+        snprintf(text, sizeof text, "QUIC: %s", ngtcp2_strerror(rv));
+    }
+    t->closed = true;
+    if (c->farewell_code[0])
+        client_go_dead(c, c->farewell_code, c->farewell_text);
+    else
+        client_go_dead(c, t->up || !strcmp(code, RICOCHET_END_TIMEOUT) ? code
+                                                                      : RICOCHET_END_REFUSED,
+                       text);
+}
+
+/* The handshake done: the control stream, and the join on it (over
+ * WebTransport, the CONNECT first, and once the relay answers 200 the
+ * session's stream and the join). */
 static void quic_news(struct ricochet *c, struct client_quic *t)
 {
-    if (!t->opened)
+    int status = client_wt_status(t);
+    if (status != 0 && status != 200)
+        t->closed = true; /* refused: quic_ended says so */
+    if (!t->opened || t->closed)
         return;
     t->opened = false;
-    if (client_quic_control(t) != 0) {
-        client_quic_ended(c, t, -1);
+    int rc = client_quic_control(t);
+    if (rc < 0) {
+        quic_ended(c, t, -1);
         return;
     }
+    if (rc > 0)
+        return; /* WebTransport: the CONNECT is out, the relay's answer next */
     t->up = true;
     c->phase = PHASE_JOINING;
     client_send_join(c);
@@ -146,7 +202,7 @@ static bool quic_progress(struct ricochet *c)
     if (rv != 0 || t->closed) {
         if (t->in_at < t->in_len)
             return true; /* what came before the end is handed out first */
-        client_quic_ended(c, t, rv);
+        quic_ended(c, t, rv);
         return false;
     }
     return t->in_at < t->in_len;
@@ -233,9 +289,10 @@ static int queue_dgram(struct client_quic *t, uint8_t channel, const uint8_t *bu
     }
     struct client_quic_dgram *d = &t->dgrams[t->n_dgrams++];
     struct proto_state s;
-    d->bytes[0] = channel;
-    memcpy(d->bytes + QUICMSG_DATAGRAM_HEAD, buf, len);
-    d->len = (uint16_t)(QUICMSG_DATAGRAM_HEAD + len);
+    size_t head = client_wt_dgram_head(t, d->bytes);
+    d->bytes[head] = channel;
+    memcpy(d->bytes + head + QUICMSG_DATAGRAM_HEAD, buf, len);
+    d->len = (uint16_t)(head + QUICMSG_DATAGRAM_HEAD + len);
     d->seq = proto_state_decode(buf, len, &s) == PROTO_OK ? s.seq : 0;
     return 0;
 }
@@ -250,7 +307,7 @@ static int quic_send_state(struct ricochet *c, const struct proto_mode_info *mi,
         return -1;
     int rc;
     if (mi->up_channel == PROTO_CHANNEL_SENDER_STREAM)
-        rc = quicmsg_out_frame(&t->up_out, buf, len, 0);
+        rc = client_wt_own_stream(t) == 0 ? quicmsg_out_frame(&t->up_out, buf, len, 0) : -1;
     else if ((mi->up_flags & PROTO_FLAG_RELIABLE) || !client_quic_dgram_fits(t, len))
         rc = quicmsg_out_frame(&t->control_out, buf, len, 0);
     else if ((rc = queue_dgram(t, mi->up_channel, buf, len)) == 0)

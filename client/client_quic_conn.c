@@ -91,14 +91,32 @@ static void queue_message(struct client_quic *t, uint8_t channel, uint32_t flags
     t->in_len += sizeof q + len;
 }
 
-static struct quicmsg_reader *reader_of(struct client_quic *t, int64_t sid)
+/* The reader of stream sid, past its preamble (WebTransport's); NULL: none
+ * (a stream not a sender's, or its preamble still cut). It may consume
+ * *data. */
+static struct quicmsg_reader *reader_of(struct client_quic *t, int64_t sid,
+                                        const uint8_t **data, size_t *len)
 {
-    if (sid == 0)
+    if (sid == t->ctl_sid)
         return &t->control_in;
     for (size_t i = 0; i < t->n_ins; i++)
         if (t->ins[i].sid == sid)
-            return &t->ins[i].r;
+            return t->ins[i].skip && client_wt_preamble(&t->ins[i], data, len) <= 0
+                       ? NULL
+                       : &t->ins[i].r;
     return NULL;
+}
+
+/* The bytes I write on stream sid; NULL: none. */
+static struct quicmsg_out *out_of(struct client_quic *t, int64_t sid)
+{
+    struct quicmsg_out *wt[2];
+    int64_t sids[2];
+    int n = client_wt_out(t, wt, sids);
+    for (int i = 0; i < n; i++)
+        if (sids[i] == sid)
+            return wt[i];
+    return sid == t->ctl_sid ? &t->control_out : sid == t->up_sid ? &t->up_out : NULL;
 }
 
 static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t offset,
@@ -106,11 +124,15 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
 {
     struct client_quic *t = ud;
     (void)flags, (void)offset, (void)sud;
-    if (sid != 0)
-        t->states_in_us = t->read_at; /* a sender's stream: reliable states */
     ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
     ngtcp2_conn_extend_max_offset(conn, len);
-    struct quicmsg_reader *r = reader_of(t, sid);
+    if (t->wt && sid == 0) {
+        client_wt_answer(t, data, len); /* the CONNECT's stream */
+        return 0;
+    }
+    if (sid != t->ctl_sid)
+        t->states_in_us = t->read_at; /* a sender's stream: reliable states */
+    struct quicmsg_reader *r = reader_of(t, sid, &data, &len);
     while (r && len > 0) {
         const uint8_t *msg;
         size_t used, n;
@@ -124,9 +146,9 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
         len -= used;
         if (rc == 0)
             break;
-        if (sid == 0 && (msg[0] == '{' || proto_is_event(msg, n)))
+        if (sid == t->ctl_sid && (msg[0] == '{' || proto_is_event(msg, n)))
             queue_message(t, PROTO_CHANNEL_CONTROL, PROTO_FLAG_RELIABLE, msg, n);
-        else if (sid == 0) {
+        else if (sid == t->ctl_sid) {
             t->states_in_us = t->read_at; /* a reliable state */
             queue_message(t, PROTO_CHANNEL_RELIABLE, PROTO_FLAG_RELIABLE, msg, n);
         } else
@@ -151,7 +173,7 @@ static int on_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
         t->cap_ins = cap;
     }
     struct client_quic_in *s = &t->ins[t->n_ins++];
-    s->sid = sid;
+    *s = (struct client_quic_in){.sid = sid, .skip = t->wt ? 2 : 0}; /* type, session */
     quicmsg_reader_init(&s->r, PROTO_STATE_MAX);
     return 0;
 }
@@ -161,8 +183,8 @@ static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
 {
     struct client_quic *t = ud;
     (void)flags, (void)code, (void)sud;
-    if (sid == 0) {
-        t->closed = true; /* the relay ended the session's stream */
+    if (sid == t->ctl_sid || (t->wt && sid == 0)) {
+        t->closed = true; /* the relay ended the session's stream (or its CONNECT's) */
         return 0;
     }
     if (sid == t->up_sid)
@@ -183,10 +205,9 @@ static int on_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t le
 {
     struct client_quic *t = ud;
     (void)conn, (void)offset, (void)sud;
-    if (sid == 0)
-        quicmsg_out_acked(&t->control_out, len);
-    else if (sid == t->up_sid)
-        quicmsg_out_acked(&t->up_out, len);
+    struct quicmsg_out *o = out_of(t, sid);
+    if (o)
+        quicmsg_out_acked(o, len);
     return 0;
 }
 
@@ -198,6 +219,10 @@ static int on_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *data, s
     const uint8_t *msg;
     size_t n;
     (void)conn, (void)flags;
+    if (client_wt_dgram_open(t, &data, &len) != 0) {
+        client_bad_message(t->c, "a datagram of another WebTransport session", PROTO_E_VALUE);
+        return 0;
+    }
     if (quicmsg_datagram_open(data, len, &channel, &msg, &n) != 0) {
         client_bad_message(t->c, "a datagram without a state channel", PROTO_E_VALUE);
         return 0;
@@ -425,17 +450,21 @@ static void send_packet(struct ricochet *c, struct client_quic *t, const uint8_t
     c->dgrams_sent++;
 }
 
-/* The next stream with bytes to write, not blocked in this write. */
-static struct quicmsg_out *next_stream(struct client_quic *t, const bool *blocked, int64_t *sid)
+#define STREAMS_OUT 4 /* the control stream, my own, WebTransport's two */
+
+/* The next stream with bytes to write, not blocked in this write (by its
+ * place: blocked[STREAMS_OUT]). */
+static struct quicmsg_out *next_stream(struct client_quic *t, const bool *blocked, int64_t *sid,
+                                       int *at)
 {
-    if (t->up && t->control_out.unsent && !blocked[0]) {
-        *sid = 0;
-        return &t->control_out;
-    }
-    if (t->up_sid >= 0 && t->up_out.unsent && !blocked[1]) {
-        *sid = t->up_sid;
-        return &t->up_out;
-    }
+    struct quicmsg_out *o[STREAMS_OUT] = {&t->control_out, &t->up_out};
+    int64_t sids[STREAMS_OUT] = {t->up ? t->ctl_sid : -1, t->up_sid};
+    int n = 2 + client_wt_out(t, o + 2, sids + 2);
+    for (*at = 0; *at < n; ++*at)
+        if (sids[*at] >= 0 && o[*at]->unsent && !blocked[*at]) {
+            *sid = sids[*at];
+            return o[*at];
+        }
     *sid = -1;
     return NULL;
 }
@@ -464,7 +493,8 @@ static ngtcp2_ssize write_packet(struct client_quic *t, uint8_t *buf, bool *bloc
             return nwrite;
         }
         int64_t sid;
-        struct quicmsg_out *out = next_stream(t, blocked, &sid);
+        int at;
+        struct quicmsg_out *out = next_stream(t, blocked, &sid, &at);
         size_t n = 0;
         const uint8_t *data = out ? quicmsg_out_next(out, &n) : NULL;
         ngtcp2_vec v = {.base = (uint8_t *)data, .len = n};
@@ -477,7 +507,7 @@ static ngtcp2_ssize write_packet(struct client_quic *t, uint8_t *buf, bool *bloc
             continue;
         if (nwrite == NGTCP2_ERR_STREAM_DATA_BLOCKED || nwrite == NGTCP2_ERR_STREAM_SHUT_WR ||
             nwrite == NGTCP2_ERR_STREAM_NOT_FOUND) {
-            blocked[sid == 0 ? 0 : 1] = true;
+            blocked[at] = true;
             continue;
         }
         return nwrite;
@@ -495,7 +525,7 @@ int client_quic_write(struct ricochet *c, struct client_quic *t)
         ngtcp2_conn_open_uni_stream(t->conn, &t->up_sid, NULL) != 0)
         t->up_sid = -1; /* no credit yet: later */
     uint8_t buf[CLIENT_QUIC_PKT];
-    bool blocked[2] = {false, false}, dgrams_ok = true;
+    bool blocked[STREAMS_OUT] = {false}, dgrams_ok = true;
     for (int k = 0; k < CLIENT_QUIC_WRITE_PKTS; k++) {
         ngtcp2_ssize n = write_packet(t, buf, blocked, &dgrams_ok, ns_of(now));
         if (n < 0)
@@ -537,8 +567,6 @@ static int read_socket(struct ricochet *c, struct client_quic *t, uint64_t now)
     return 0;
 }
 
-/* Why the connection ended, for the session. */
-
 int client_quic_read(struct ricochet *c, struct client_quic *t, uint64_t now)
 {
     int rv = read_socket(c, t, now);
@@ -552,6 +580,7 @@ int client_quic_start(struct ricochet *c, struct client_quic *t, const struct cl
 {
     t->fd = t->ep = -1;
     t->up_sid = -1;
+    t->ctl_sid = t->wt ? -1 : 0; /* WebTransport's: once the session is open */
     t->ref = (ngtcp2_crypto_conn_ref){.get_conn = get_conn, .user_data = t};
     quicmsg_reader_init(&t->control_in, PROTO_CONTROL_MAX);
     if (cfg->pin)
@@ -570,50 +599,21 @@ int client_quic_start(struct ricochet *c, struct client_quic *t, const struct cl
 
 int client_quic_control(struct client_quic *t)
 {
-    int64_t sid;
-    return ngtcp2_conn_open_bidi_stream(t->conn, &sid, NULL) == 0 && sid == 0 ? 0 : -1;
+    if (t->wt && client_wt_status(t) != 200)
+        return client_wt_connect(t) == 0 ? 1 : -1;
+    if (t->wt)
+        return client_wt_session(t);
+    return ngtcp2_conn_open_bidi_stream(t->conn, &t->ctl_sid, NULL) == 0 && t->ctl_sid == 0 ? 0
+                                                                                         : -1;
 }
 
 bool client_quic_dgram_fits(const struct client_quic *t, size_t len)
 {
     const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(t->conn);
+    uint8_t head[8];
+    len += client_wt_dgram_head(t, head);
     return p && len <= quicmsg_datagram_room(p->max_datagram_frame_size,
                                              ngtcp2_conn_get_path_max_tx_udp_payload_size(t->conn));
-}
-
-void client_quic_ended(struct ricochet *c, struct client_quic *t, int rv)
-{
-    char text[PROTO_TEXT_MAX + 1];
-    const char *code = RICOCHET_END_DISCONNECTED;
-    if (t->reset) {
-        snprintf(text, sizeof text, "the relay reset the QUIC connection (it had forgotten it)");
-    } else if (t->pin_failed) {
-        code = RICOCHET_END_REFUSED;
-        snprintf(text, sizeof text, "the relay's certificate does not match the pin");
-    } else if (rv == NGTCP2_ERR_DRAINING || rv == 0) {
-        ngtcp2_connection_close_error e;
-        ngtcp2_conn_get_connection_close_error(t->conn, &e);
-        snprintf(text, sizeof text, "the relay closed the QUIC connection (%s error %llu)",
-                 e.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION ? "application"
-                                                                                : "transport",
-                 (unsigned long long)e.error_code);
-    } else if (rv == NGTCP2_ERR_IDLE_CLOSE || rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
-        code = RICOCHET_END_TIMEOUT;
-        snprintf(text, sizeof text, "the relay went silent (%s)", ngtcp2_strerror(rv));
-    } else if (rv == NGTCP2_ERR_CRYPTO) {
-        code = RICOCHET_END_REFUSED;
-        snprintf(text, sizeof text, "the QUIC handshake failed (TLS alert %u)",
-                 (unsigned)ngtcp2_conn_get_tls_alert(t->conn));
-    } else {
-        snprintf(text, sizeof text, "QUIC: %s", ngtcp2_strerror(rv));
-    }
-    t->closed = true;
-    if (c->farewell_code[0])
-        client_go_dead(c, c->farewell_code, c->farewell_text);
-    else
-        client_go_dead(c, t->up || !strcmp(code, RICOCHET_END_TIMEOUT) ? code
-                                                                      : RICOCHET_END_REFUSED,
-                       text);
 }
 
 int client_quic_migrate(struct ricochet *c, struct client_quic *t)
@@ -685,6 +685,7 @@ void client_quic_free(struct client_quic *t)
     quicmsg_out_free(&t->up_out);
     free(t->dgrams);
     free(t->in);
+    client_wt_free(t->wt);
     if (t->fd >= 0)
         close(t->fd);
     if (t->ep >= 0)

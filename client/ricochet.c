@@ -167,8 +167,8 @@ int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mod
 int ricochet_config_set_transport(struct ricochet_config *cfg,
                                   enum ricochet_transport transport)
 {
-    if (!cfg || (transport != RICOCHET_TRANSPORT_DEFAULT &&
-                 transport != RICOCHET_TRANSPORT_WEBRTC && transport != RICOCHET_TRANSPORT_QUIC))
+    if (!cfg || (int)transport < RICOCHET_TRANSPORT_DEFAULT ||
+        transport > RICOCHET_TRANSPORT_WEBTRANSPORT)
         return RICOCHET_E_INVALID;
     cfg->transport = transport;
     return RICOCHET_OK;

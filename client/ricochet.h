@@ -121,10 +121,13 @@ enum ricochet_transport {
                                        three ENet modes, each on a channel of its own
                                        (PROTOCOL.md, "WebRTC data channels"), switched
                                        live; DTLS encrypts every byte */
-    RICOCHET_TRANSPORT_QUIC = 2     /* one QUIC connection (PROTOCOL.md, "QUIC"): the
+    RICOCHET_TRANSPORT_QUIC = 2,    /* one QUIC connection (PROTOCOL.md, "QUIC"): the
                                        three ENet modes and streams, unreliable states
                                        in datagrams, reliable ones on streams, switched
                                        live; TLS 1.3 encrypts every byte */
+    RICOCHET_TRANSPORT_WEBTRANSPORT = 3 /* a WebTransport session, as a browser's page
+                                       opens one (PROTOCOL.md, "WebTransport"): QUIC's
+                                       ways on the quic edge's port, over HTTP/3 */
 };
 
 enum ricochet_event_type {
@@ -304,10 +307,12 @@ RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const cha
 RICOCHET_API int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mode);
 
 /* What carries the session (RICOCHET_TRANSPORT_DEFAULT unless set). With
- * RICOCHET_TRANSPORT_QUIC the relay of ricochet_config_set_relay is its
- * quic edge's address and the mode must be unsequenced, sequenced,
- * reliable or streams (ricochet_connect refuses another); the relay is
- * authenticated only by a pin (ricochet_config_set_pin). With
+ * RICOCHET_TRANSPORT_QUIC or RICOCHET_TRANSPORT_WEBTRANSPORT the relay of
+ * ricochet_config_set_relay is its quic edge's address and the mode must
+ * be unsequenced, sequenced, reliable or streams (ricochet_connect refuses
+ * another); the relay is authenticated only by a pin
+ * (ricochet_config_set_pin). WebTransport's session opens at /wt, a
+ * ticket's pass in the path. With
  * RICOCHET_TRANSPORT_WEBRTC the relay of ricochet_config_set_relay is its
  * ws edge's HTTP address: the offer is POSTed there (/rtc, with the
  * ticket's pass when a ticket is set) and the answer names the webrtc

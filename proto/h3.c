@@ -271,16 +271,21 @@ static int field(struct h3_request *req, const uint8_t *n, size_t nlen, const ui
     return 0;
 }
 
-int h3_request_decode(const uint8_t *p, size_t len, struct h3_request *req)
+/* One decoded field: 0, or a negative enum h3_error (decoding stops). */
+typedef int (*h3_field_fn)(void *ud, const uint8_t *name, size_t nlen, const uint8_t *value,
+                           size_t vlen);
+
+/* Decodes the header block p[0..len) with nghttp3's QPACK decoder
+ * (capacity 0: any dynamic reference refused), each field to on_field,
+ * the fields' sum bounded by H3_FIELD_SECTION_MAX. Returns 0, on_field's
+ * error, or H3_E_QPACK, H3_E_FIELDS, H3_E_MEMORY. */
+static int block_decode(const uint8_t *p, size_t len, h3_field_fn on_field, void *ud)
 {
     const nghttp3_mem *mem = nghttp3_mem_default();
     nghttp3_qpack_decoder *dec = NULL;
     nghttp3_qpack_stream_context *sctx = NULL;
     int rc = H3_E_MEMORY;
     size_t section = 0;
-    unsigned seen = 0;
-    bool regular = false;
-    memset(req, 0, sizeof *req);
     if (nghttp3_qpack_decoder_new(&dec, 0, 0, mem) != 0 ||
         nghttp3_qpack_stream_context_new(&sctx, 0, mem) != 0)
         goto fail;
@@ -300,7 +305,7 @@ int h3_request_decode(const uint8_t *p, size_t len, struct h3_request *req)
             section += name.len + value.len + 32;
             int f = section > H3_FIELD_SECTION_MAX
                         ? H3_E_FIELDS
-                        : field(req, name.base, name.len, value.base, value.len, &seen, &regular);
+                        : on_field(ud, name.base, name.len, value.base, value.len);
             nghttp3_rcbuf_decref(nv.name);
             nghttp3_rcbuf_decref(nv.value);
             if (f != 0) {
@@ -322,6 +327,50 @@ fail:
     if (dec)
         nghttp3_qpack_decoder_del(dec);
     return rc;
+}
+
+struct request_fields {
+    struct h3_request *req;
+    unsigned seen;
+    bool regular;
+};
+
+static int request_field(void *ud, const uint8_t *name, size_t nlen, const uint8_t *value,
+                         size_t vlen)
+{
+    struct request_fields *f = ud;
+    return field(f->req, name, nlen, value, vlen, &f->seen, &f->regular);
+}
+
+int h3_request_decode(const uint8_t *p, size_t len, struct h3_request *req)
+{
+    memset(req, 0, sizeof *req);
+    struct request_fields f = {.req = req};
+    return block_decode(p, len, request_field, &f);
+}
+
+/* An answer's :status (its first field, three digits) into *(int *)ud. */
+static int status_field(void *ud, const uint8_t *name, size_t nlen, const uint8_t *value,
+                        size_t vlen)
+{
+    int *status = ud;
+    if (*status != 0) /* the fields after it: no other pseudo-header */
+        return nlen > 0 && name[0] == ':' ? H3_E_MESSAGE : 0;
+    if (!is_name(name, nlen, ":status") || vlen != 3)
+        return H3_E_MESSAGE;
+    for (size_t i = 0; i < 3; i++) {
+        if (value[i] < '0' || value[i] > '9')
+            return H3_E_MESSAGE;
+        *status = *status * 10 + (value[i] - '0');
+    }
+    return *status >= 100 ? 0 : H3_E_MESSAGE;
+}
+
+int h3_response_status(const uint8_t *p, size_t len)
+{
+    int status = 0;
+    int rc = block_decode(p, len, status_field, &status);
+    return rc != 0 ? rc : status ? status : H3_E_MESSAGE;
 }
 
 int h3_request_status(const struct h3_request *req, const char *path)
@@ -363,28 +412,25 @@ int h3_request_query(const struct h3_request *req, const char *name, char *out, 
     return -1;
 }
 
-size_t h3_response(int status, uint8_t *out)
+size_t h3_headers(const char *const *fields, uint8_t *out, size_t cap)
 {
     const nghttp3_mem *mem = nghttp3_mem_default();
     nghttp3_qpack_encoder *enc = NULL;
     nghttp3_buf pbuf, rbuf, ebuf;
-    char st[8];
-    size_t n = 0;
-    snprintf(st, sizeof st, "%03d", status % 1000);
-    nghttp3_nv nva[2] = {
-        {(uint8_t *)":status", (uint8_t *)st, 7, 3, NGHTTP3_NV_FLAG_NONE},
-        {(uint8_t *)"sec-webtransport-http3-draft", (uint8_t *)"draft02", 28, 7,
-         NGHTTP3_NV_FLAG_NONE},
-    };
+    nghttp3_nv nva[H3_HEADERS_FIELDS_MAX];
+    size_t nf = 0, n = 0;
+    for (; fields[2 * nf] && nf < H3_HEADERS_FIELDS_MAX; nf++)
+        nva[nf] = (nghttp3_nv){(uint8_t *)fields[2 * nf], (uint8_t *)fields[2 * nf + 1],
+                               strlen(fields[2 * nf]), strlen(fields[2 * nf + 1]),
+                               NGHTTP3_NV_FLAG_NONE};
     nghttp3_buf_init(&pbuf);
     nghttp3_buf_init(&rbuf);
     nghttp3_buf_init(&ebuf);
-    if (nghttp3_qpack_encoder_new(&enc, 0, mem) != 0 ||
-        nghttp3_qpack_encoder_encode(enc, &pbuf, &rbuf, &ebuf, 0, nva, status == 200 ? 2 : 1) !=
-            0)
+    if (fields[2 * nf] || nghttp3_qpack_encoder_new(&enc, 0, mem) != 0 ||
+        nghttp3_qpack_encoder_encode(enc, &pbuf, &rbuf, &ebuf, 0, nva, nf) != 0)
         goto fail;
     size_t block = nghttp3_buf_len(&pbuf) + nghttp3_buf_len(&rbuf);
-    if (nghttp3_buf_len(&ebuf) != 0 || 1 + h3_varint_len(block) + block > H3_RESPONSE_MAX)
+    if (nghttp3_buf_len(&ebuf) != 0 || 1 + h3_varint_len(block) + block > cap)
         goto fail; /* no dynamic table was allowed: never */
     n = h3_varint_put(out, H3_FRAME_HEADERS);
     n += h3_varint_put(out + n, block);
@@ -399,6 +445,24 @@ fail:
     if (enc)
         nghttp3_qpack_encoder_del(enc);
     return n;
+}
+
+size_t h3_response(int status, uint8_t *out)
+{
+    char st[8];
+    snprintf(st, sizeof st, "%03d", status % 1000);
+    const char *const fields[] = {":status", st, "sec-webtransport-http3-draft", "draft02", NULL};
+    if (status != 200)
+        return h3_headers((const char *const[]){":status", st, NULL}, out, H3_RESPONSE_MAX);
+    return h3_headers(fields, out, H3_RESPONSE_MAX);
+}
+
+size_t h3_connect(const char *authority, const char *path, uint8_t *out, size_t cap)
+{
+    const char *const fields[] = {":method", "CONNECT", ":protocol", "webtransport",
+                                  ":scheme", "https", ":authority", authority, ":path", path,
+                                  "sec-webtransport-http3-draft02", "1", NULL};
+    return h3_headers(fields, out, cap);
 }
 
 /* ---- WebTransport ---- */

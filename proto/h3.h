@@ -80,6 +80,8 @@
 #define H3_PATH_MAX 1024             /* :path kept, at most */
 #define H3_AUTHORITY_MAX 256         /* :authority kept */
 #define H3_RESPONSE_MAX 128          /* a HEADERS frame the relay answers with, at most */
+#define H3_CONNECT_MAX (H3_PATH_MAX + H3_AUTHORITY_MAX + 128) /* a CONNECT's HEADERS frame */
+#define H3_HEADERS_FIELDS_MAX 16     /* fields h3_headers encodes, at most */
 #define H3_CONTROL_MAX 64            /* the relay's control stream's first bytes, at most */
 
 /* Errors (negative) of the readers. */
@@ -206,11 +208,25 @@ int h3_request_status(const struct h3_request *req, const char *path);
  * or -1 (absent, or longer than cap - 1). */
 int h3_request_query(const struct h3_request *req, const char *name, char *out, size_t cap);
 
-/* A HEADERS frame answering with status (and, for 200, the draft's
- * sec-webtransport-http3-draft: draft02) into out (H3_RESPONSE_MAX), QPACK
- * encoded by nghttp3 without a dynamic table. Returns its length, or 0 on
- * failure (out of memory). */
+/* A HEADERS frame of fields (name, value, ..., NULL; at most
+ * H3_HEADERS_FIELDS_MAX pairs) into out (cap), QPACK encoded by nghttp3
+ * without a dynamic table. Returns its length, or 0 if it does not fit
+ * (or memory ran out). */
+size_t h3_headers(const char *const *fields, uint8_t *out, size_t cap);
+
+/* The relay's answer: status (and, for 200, the draft's
+ * sec-webtransport-http3-draft: draft02) into out (H3_RESPONSE_MAX). */
 size_t h3_response(int status, uint8_t *out);
+
+/* A client's extended CONNECT opening a WebTransport session (draft 02)
+ * at https://authority path, into out (cap: H3_CONNECT_MAX). Returns its
+ * length, or 0 if it does not fit. */
+size_t h3_connect(const char *authority, const char *path, uint8_t *out, size_t cap);
+
+/* An answer's header block p[0..len) (a HEADERS frame's payload): its
+ * :status (100-999), or a negative enum h3_error (H3_E_MESSAGE: no
+ * :status, or a malformed one). */
+int h3_response_status(const uint8_t *p, size_t len);
 
 /* ---- WebTransport streams and datagrams ---- */
 

@@ -66,18 +66,26 @@ static void edges_stop(struct edges *e)
     spawn_free(&e->relay);
 }
 
-/* A QUIC member of room at port (the relay's quic edge, or netsim). */
-static struct ricochet *quic_client(uint16_t port, const char *room, const char *name,
-                                    enum proto_mode mode, const char *pin)
+/* A QUIC member of room at port (the relay's quic edge, or netsim), over
+ * QUIC or WebTransport (transport). */
+static struct ricochet *quic_client_over(uint16_t port, const char *room, const char *name,
+                                         enum proto_mode mode, const char *pin,
+                                         enum ricochet_transport transport)
 {
     struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = room, .name = name,
                                 .mode = mode, .timeout_ms = 5000, .pin = pin,
-                                .transport = RICOCHET_TRANSPORT_QUIC};
+                                .transport = transport};
     char err[256] = "";
     struct ricochet *c = client_create(&cfg, err, sizeof err);
     if (!c)
         fail_msg("client_create(%s): %s", name, err);
     return c;
+}
+
+static struct ricochet *quic_client(uint16_t port, const char *room, const char *name,
+                                    enum proto_mode mode, const char *pin)
+{
+    return quic_client_over(port, room, name, mode, pin, RICOCHET_TRANSPORT_QUIC);
 }
 
 /* ---- an independent client ---------------------------------------------------------- */
@@ -137,7 +145,7 @@ static void ngtcp2_client_reaches_the_edge(void **state)
 /* ---- a room of every edge ----------------------------------------------------------- */
 
 /* A member and the way it comes. */
-enum way { BY_QUIC, BY_ENET, BY_WS, BY_WEBRTC };
+enum way { BY_QUIC, BY_WT, BY_ENET, BY_WS, BY_WEBRTC };
 
 struct member {
     const char *name;
@@ -148,8 +156,10 @@ struct member {
 static struct ricochet *member_client(const struct edges *e, const struct member *m,
                                       const char *room)
 {
-    if (m->way == BY_QUIC)
-        return quic_client(e->quic, room, m->name, m->mode, NULL);
+    if (m->way == BY_QUIC || m->way == BY_WT)
+        return quic_client_over(e->quic, room, m->name, m->mode, NULL,
+                                m->way == BY_WT ? RICOCHET_TRANSPORT_WEBTRANSPORT
+                                                : RICOCHET_TRANSPORT_QUIC);
     uint16_t port = m->way == BY_ENET ? e->enet : e->ws;
     struct client_config cfg = {.host = "127.0.0.1", .port = port, .room = room,
                                 .name = m->name, .mode = m->mode, .timeout_ms = 5000,
@@ -178,38 +188,44 @@ static enum proto_mode seen_as(const struct member *r, const struct member *s)
     return reliable ? PROTO_MODE_RELIABLE : s->mode;
 }
 
-/* QUIC members of every QUIC mode beside ENet, WebSocket and WebRTC ones:
- * every state under its sender's id, both ways, in the mode its receiver
- * gets it in; every reliable sender's state to every member that loses
- * nothing; chat across; the edge's counters; a close is a quit. */
-static void a_room_mixes_quic_enet_ws_and_webrtc_members(void **state)
+#define MIXED 10
+
+/* QUIC members of every QUIC mode and WebTransport members (libricochet's
+ * session as a page opens one: datagrams, one stream, a stream per sender)
+ * beside ENet, WebSocket and WebRTC ones: every state under its sender's
+ * id, both ways, in the mode its receiver gets it in; every reliable
+ * sender's state to every member that loses nothing; chat across; the
+ * edge's counters; a close is a quit. */
+static void a_room_mixes_quic_wt_enet_ws_and_webrtc_members(void **state)
 {
     (void)state;
     static struct edges e;
     edges_start(&e, NULL);
-    static const struct member m[7] = {
+    static const struct member m[MIXED] = {
         {"qun", PROTO_MODE_UNSEQUENCED, BY_QUIC}, {"qseq", PROTO_MODE_SEQUENCED, BY_QUIC},
         {"qrel", PROTO_MODE_RELIABLE, BY_QUIC},   {"qstr", PROTO_MODE_STREAMS, BY_QUIC},
         {"enet", PROTO_MODE_RELIABLE, BY_ENET},   {"web", PROTO_MODE_WS, BY_WS},
-        {"rtc", PROTO_MODE_SEQUENCED, BY_WEBRTC}};
+        {"rtc", PROTO_MODE_SEQUENCED, BY_WEBRTC}, {"wun", PROTO_MODE_UNSEQUENCED, BY_WT},
+        {"wrel", PROTO_MODE_RELIABLE, BY_WT},     {"wstr", PROTO_MODE_STREAMS, BY_WT}};
     static struct harness_rec r;
     memset(&r, 0, sizeof r);
-    r.n = 7;
-    for (size_t i = 0; i < 7; i++)
+    r.n = MIXED;
+    for (size_t i = 0; i < MIXED; i++)
         r.c[i] = member_client(&e, &m[i], "every");
-    assert_int_equal(harness_poll_until(r.c, 7, WAIT_MS, harness_rec_event,
+    assert_int_equal(harness_poll_until(r.c, MIXED, WAIT_MS, harness_rec_event,
                                         harness_all_see_all, &r), 0);
     assert_int_equal(ricochet_transport(r.c[0]), RICOCHET_TRANSPORT_QUIC);
-    uint32_t id[7];
-    for (size_t i = 0; i < 7; i++)
+    assert_int_equal(ricochet_transport(r.c[7]), RICOCHET_TRANSPORT_WEBTRANSPORT);
+    uint32_t id[MIXED];
+    for (size_t i = 0; i < MIXED; i++)
         id[i] = ricochet_id(r.c[i]);
     const int rounds = 40;
     harness_send_rounds(&r, rounds);
-    harness_poll_for(r.c, 7, 500, harness_rec_event, &r);
-    for (size_t i = 0; i < 7; i++) {
+    harness_poll_for(r.c, MIXED, 500, harness_rec_event, &r);
+    for (size_t i = 0; i < MIXED; i++) {
         assert_int_equal(r.states_bad_id[i], 0);
         assert_int_equal(r.self_states[i], 0);
-        for (size_t j = 0; j < 7; j++) {
+        for (size_t j = 0; j < MIXED; j++) {
             if (i == j)
                 continue;
             if (proto_mode_lossless(m[j].mode) && proto_mode_lossless(m[i].mode))
@@ -223,24 +239,29 @@ static void a_room_mixes_quic_enet_ws_and_webrtc_members(void **state)
         }
     }
     assert_int_equal(ricochet_send_chat(r.c[3], "over quic"), RICOCHET_OK);
-    harness_poll_for(r.c, 7, 300, harness_rec_event, &r);
-    for (size_t i = 0; i < 7; i++)
+    harness_poll_for(r.c, MIXED, 300, harness_rec_event, &r);
+    for (size_t i = 0; i < MIXED; i++)
         assert_true(i == 3 || r.n_chat[i] >= 1);
     char *out = harness_relay_stats_now(&e.relay);
     assert_non_null(out);
-    assert_int_equal(harness_stats_field(out, false, "edges.quic.members"), 4);
-    assert_int_equal(harness_stats_field(out, false, "edges.quic.states_in"), 4 * rounds);
-    assert_int_equal(harness_stats_field(out, false, "edges.quic.handshakes"), 4);
-    assert_int_equal(harness_stats_field(out, false, "edges.quic.retries"), 4);
-    /* the streams member's senders of reliable states: one stream each */
-    assert_int_equal(harness_stats_field(out, false, "edges.quic.sender_streams"), 2);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.members"), 7);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.states_in"), 7 * rounds);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.handshakes"), 7);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.retries"), 7);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.wt_sessions"), 3);
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.wt_refused"), 0);
+    /* each streams member's senders of reliable states (qrel, qstr, enet,
+     * wrel, wstr but itself): a stream each */
+    assert_int_equal(harness_stats_field(out, false, "edges.quic.sender_streams"), 8);
     free(out);
-    ricochet_close(r.c[3]); /* CONNECTION_CLOSE: leaving */
-    r.c[3] = NULL;
-    harness_poll_for(r.c, 7, 500, harness_rec_event, &r);
-    for (size_t i = 0; i < 7; i++)
-        assert_true(i == 3 || harness_rec_saw_left(&r, i, id[3], PROTO_LEFT_QUIT));
-    for (size_t i = 0; i < 7; i++)
+    ricochet_close(r.c[3]); /* CONNECTION_CLOSE: leaving, over QUIC and WebTransport */
+    ricochet_close(r.c[9]);
+    r.c[3] = r.c[9] = NULL;
+    harness_poll_for(r.c, MIXED, 500, harness_rec_event, &r);
+    for (size_t i = 0; i < MIXED; i++)
+        for (size_t k = 3; k <= 9; k += 6)
+            assert_true(i == 3 || i == 9 || harness_rec_saw_left(&r, i, id[k], PROTO_LEFT_QUIT));
+    for (size_t i = 0; i < MIXED; i++)
         ricochet_close(r.c[i]);
     edges_stop(&e);
 }
@@ -702,7 +723,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ngtcp2_client_reaches_the_edge),
-        cmocka_unit_test(a_room_mixes_quic_enet_ws_and_webrtc_members),
+        cmocka_unit_test(a_room_mixes_quic_wt_enet_ws_and_webrtc_members),
         cmocka_unit_test(a_stream_per_sender_holds_back_only_its_sender),
         cmocka_unit_test(the_sender_knows_its_lost_datagrams),
         cmocka_unit_test(a_member_that_moves_stays),

@@ -192,15 +192,21 @@ static void mint_at(const char *path, const char *room, const char *name, uint64
     assert_true(ticket_mint(&key, &c, text, TICKET_TEXT_MAX + 1) > 0);
 }
 
-static struct ricochet *ticket_client(uint16_t port, enum proto_mode mode, const char *ticket)
+static struct ricochet *ticket_client_over(uint16_t port, enum proto_mode mode,
+                                          const char *ticket, enum ricochet_transport transport)
 {
     struct client_config cfg = {.host = "127.0.0.1", .port = port, .mode = mode,
-                                .ticket = ticket, .timeout_ms = 5000};
+                                .ticket = ticket, .timeout_ms = 5000, .transport = transport};
     char err[256] = "";
     struct ricochet *c = client_create(&cfg, err, sizeof err);
     if (!c)
         fail_msg("client_create: %s", err);
     return c;
+}
+
+static struct ricochet *ticket_client(uint16_t port, enum proto_mode mode, const char *ticket)
+{
+    return ticket_client_over(port, mode, ticket, RICOCHET_TRANSPORT_DEFAULT);
 }
 
 /* Polls c until its session ends; returns ricochet_end_reason's copy. */
@@ -216,14 +222,14 @@ static void end_reason(struct ricochet *c, char *why, size_t cap)
 /* Two ticketed clients in one room: they see each other under the
  * tickets' names and get each other's states and chat. */
 static void two_ticketed_talk(struct harness_rec *rec, uint16_t port, enum proto_mode mode,
-                              bool sealed)
+                              enum ricochet_transport transport, bool sealed)
 {
     char ta[TICKET_TEXT_MAX + 1], tb[TICKET_TEXT_MAX + 1];
     mint_at(key_path, "lobby", "alice", clock_unix_s(), 60, ta);
     mint_at(old_key_path, "lobby", "bob", clock_unix_s(), 60, tb); /* the previous key */
     memset(rec, 0, sizeof *rec);
-    rec->c[0] = ticket_client(port, mode, ta);
-    rec->c[1] = ticket_client(port, mode, tb);
+    rec->c[0] = ticket_client_over(port, mode, ta, transport);
+    rec->c[1] = ticket_client_over(port, mode, tb, transport);
     rec->n = 2;
     assert_int_equal(harness_poll_until(rec->c, 2, WAIT_MS, harness_rec_event,
                                         harness_all_see_all, rec), 0);
@@ -258,7 +264,8 @@ static void relay_takes_tickets(void **state)
             memset(&s, 0, sizeof s);
             int port = harness_start_relay(&s.relay, args);
             assert_true(port > 0);
-            two_ticketed_talk(&s.rec, (uint16_t)port, modes[m], encrypt);
+            two_ticketed_talk(&s.rec, (uint16_t)port, modes[m], RICOCHET_TRANSPORT_DEFAULT,
+                              encrypt);
             /* no ticket: a clear refusal, counted */
             struct ricochet *none = harness_client((uint16_t)port, "lobby", "eve", modes[m],
                                                    false);
@@ -349,6 +356,34 @@ static void other_key_refused(void **state)
     assert_non_null(strstr(why, "ticket_tampered"));
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
+}
+
+/* WebTransport: the pass in the CONNECT's path, checked before the
+ * session is answered. Two ticketed sessions talk (TLS's, not sealed again
+ * under --encrypt); a ticket not valid yet is answered 403, which the
+ * client's end says. */
+static void a_webtransport_session_carries_its_pass(void **state)
+{
+    (void)state;
+    const char *args[] = {"--ticket-key", key_path, "--ticket-key-previous", old_key_path,
+                          "--encrypt", "--listen", "quic://127.0.0.1:0", NULL};
+    struct harness_session s;
+    memset(&s, 0, sizeof s);
+    assert_true(harness_start_relay(&s.relay, args) > 0);
+    uint16_t port = harness_edge_port(&s.relay, "quic");
+    two_ticketed_talk(&s.rec, port, PROTO_MODE_UNSEQUENCED, RICOCHET_TRANSPORT_WEBTRANSPORT,
+                      false);
+    char t[TICKET_TEXT_MAX + 1], why[256];
+    mint_at(key_path, "lobby", "mallory", clock_unix_s() + 3600, 60, t); /* not yet valid */
+    struct ricochet *c = ticket_client_over(port, PROTO_MODE_UNSEQUENCED, t,
+                                            RICOCHET_TRANSPORT_WEBTRANSPORT);
+    end_reason(c, why, sizeof why);
+    ricochet_close(c);
+    if (!strstr(why, "refused the WebTransport session (403)"))
+        fail_msg("the end said: %s", why);
+    assert_int_equal(harness_relay_stat(&s.relay, "edges.quic.wt_sessions"), 2);
+    assert_int_equal(harness_relay_stat(&s.relay, "edges.quic.wt_refused"), 1);
+    harness_session_end(&s, WAIT_MS, NULL);
 }
 
 /* The pid of the process unshare --fork started (its only child). */
@@ -664,6 +699,7 @@ int main(void)
         cmocka_unit_test(mistakes_are_one_line),
         cmocka_unit_test(relay_takes_tickets),
         cmocka_unit_test(other_key_refused),
+        cmocka_unit_test(a_webtransport_session_carries_its_pass),
         cmocka_unit_test(sealed_ticket_needs_encrypt),
         cmocka_unit_test(old_client_told_to_upgrade),
         cmocka_unit_test(whole_ticket_told_on_every_edge),

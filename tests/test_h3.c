@@ -336,6 +336,58 @@ static void answers(void **state)
     }
 }
 
+/* A HEADERS frame's payload (its header block) in out[0..n). */
+static const uint8_t *block_of(const uint8_t *out, size_t n, size_t *len)
+{
+    uint64_t type, l;
+    size_t at = h3_varint_get(out, n, &type);
+    at += h3_varint_get(out + at, n - at, &l);
+    assert_true(type == H3_FRAME_HEADERS && at + l == n);
+    *len = (size_t)l;
+    return out + at;
+}
+
+/* libricochet's side: its CONNECT is one the relay answers 200, with the
+ * pass in the path; each answer's status read back; malformed answers
+ * refused. */
+static void client_side(void **state)
+{
+    (void)state;
+    uint8_t out[H3_CONNECT_MAX];
+    size_t n = h3_connect("127.0.0.1:7781", "/wt?pass=abc", out, sizeof out), len;
+    assert_true(n > 0);
+    const uint8_t *b = block_of(out, n, &len);
+    struct h3_request req;
+    char pass[16];
+    assert_int_equal(h3_request_decode(b, len, &req), 0);
+    assert_int_equal(h3_request_status(&req, "/wt"), 200);
+    assert_true(req.draft02);
+    assert_int_equal(h3_request_query(&req, "pass", pass, sizeof pass), 3);
+    assert_string_equal(req.authority, "127.0.0.1:7781");
+    assert_int_equal(h3_connect("127.0.0.1", "/wt", out, 8), 0); /* does not fit */
+
+    const int statuses[] = {200, 400, 403, 404, 405, 414, 501};
+    for (size_t k = 0; k < sizeof statuses / sizeof statuses[0]; k++) {
+        uint8_t answer[H3_RESPONSE_MAX];
+        n = h3_response(statuses[k], answer);
+        b = block_of(answer, n, &len);
+        assert_int_equal(h3_response_status(b, len), statuses[k]);
+    }
+    const char *const no_status[] = {"server", "x", NULL};
+    const char *const after_field[] = {"server", "x", ":status", "200", NULL};
+    const char *const twice[] = {":status", "200", ":status", "404", NULL};
+    const char *const long_status[] = {":status", "2000", NULL};
+    const char *const letters[] = {":status", "2x0", NULL};
+    const char *const *bad[] = {no_status, after_field, twice, long_status, letters};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        n = h3_headers(bad[k], out, sizeof out);
+        b = block_of(out, n, &len);
+        assert_int_equal(h3_response_status(b, len), H3_E_MESSAGE);
+    }
+    const uint8_t dynamic[] = {0x02, 0x00, 0x80}; /* a reference to a table it has not */
+    assert_int_equal(h3_response_status(dynamic, sizeof dynamic), H3_E_QPACK);
+}
+
 static void webtransport(void **state)
 {
     (void)state;
@@ -360,6 +412,7 @@ int main(void)
         cmocka_unit_test(settings),      cmocka_unit_test(control_stream),
         cmocka_unit_test(requests),      cmocka_unit_test(qpack_bounds),
         cmocka_unit_test(answers),       cmocka_unit_test(webtransport),
+        cmocka_unit_test(client_side),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,7 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_TRANSPORT_DEFAULT, 0);
     assert_int_equal(RICOCHET_TRANSPORT_WEBRTC, 1);
     assert_int_equal(RICOCHET_TRANSPORT_QUIC, 2);
+    assert_int_equal(RICOCHET_TRANSPORT_WEBTRANSPORT, 3);
     assert_int_equal(RICOCHET_EV_WELCOME, 0);
     assert_int_equal(RICOCHET_EV_STATE, 1);
     assert_int_equal(RICOCHET_EV_TOO_OLD, 2);
@@ -189,6 +190,14 @@ static void config_setters_check_their_values(void **state)
     assert_int_equal(ricochet_config_set_aoi(cfg, 2e5f), RICOCHET_E_INVALID);
     assert_int_equal(ricochet_config_set_aoi(cfg, 0), RICOCHET_OK);
     assert_int_equal(ricochet_config_set_aoi(cfg, 50), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_transport(cfg, (enum ricochet_transport)4),
+                     RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_transport(cfg, (enum ricochet_transport)-1),
+                     RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_transport(cfg, RICOCHET_TRANSPORT_WEBTRANSPORT),
+                     RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_transport(cfg, RICOCHET_TRANSPORT_DEFAULT),
+                     RICOCHET_OK);
 
     /* No room and no name yet: connecting says so, and opens nothing. */
     char err[200] = "";

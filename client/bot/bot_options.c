@@ -39,13 +39,14 @@ static const struct option_def bot_option_defs[] = {
      "a relay's plain-UDP edge (--transport udp, or --listen udp://...), tcp one with a TCP edge (or examples/sockets/tcp_relay), ws one with a WebSocket edge (ws://)",
      .short_name = 'u', .short_value = "udp"},
     {"transport", OPTION_CHOICE, offsetof(struct bot_options, transport), "default", 0, 0,
-     "default|webrtc|quic",
+     "default|webrtc|quic|wt",
      "what carries the states: default, the mode's own (ENet for the three ENet modes, QUIC "
      "for streams); webrtc, data channels as a browser's (an ENet mode or mixed; --host and "
      "--port name the relay's ws edge, where the offer goes: POST /rtc); quic, a QUIC "
-     "connection to the relay's quic edge (an ENet mode, streams or mixed)"},
+     "connection to the relay's quic edge (an ENet mode, streams or mixed); wt, a WebTransport "
+     "session there, as a browser's page opens one (the same modes)"},
     {"keylog", OPTION_STRING, offsetof(struct bot_options, keylog), "", 0, 512, NULL,
-     "--transport webrtc or quic: append the sessions' DTLS or TLS secrets to this file "
+     "--transport webrtc, quic or wt: append the sessions' DTLS or TLS secrets to this file "
      "(SSLKEYLOGFILE's format: ricochet-netsim --keylog and Wireshark read the channels); a "
      "network under test only"},
     {"pin", OPTION_STRING, offsetof(struct bot_options, pin), "", 0, 128, NULL,
@@ -188,7 +189,8 @@ static const struct options_example examples[] = {
 static const struct options_manual manual = {
     .description =
         "Each bot is one connection (ENet, plain UDP with --mode udp, WebRTC with --transport "
-        "webrtc, QUIC with --transport quic or --mode streams) that joins --room, "
+        "webrtc, QUIC with --transport quic or --mode streams, WebTransport with --transport wt) "
+        "that joins --room, "
         "moves along a path drawn from --seed and sends its state --rate times a second for "
         "--duration seconds. At the end ricochet-bot prints what every bot received from "
         "every other: delivery, loss, duplicates, reordering, one-way latency (corrected by "
@@ -231,13 +233,14 @@ void bot_options_parse(struct bot_options *o, int argc, char **argv)
     if (o->transport == RICOCHET_TRANSPORT_WEBRTC && parsed && !proto_mode_info(pm)->enet)
         options_fail(BOT_PROG, "--transport webrtc carries the ENet modes (or mixed), not %s",
                      mode);
-    if (o->transport == RICOCHET_TRANSPORT_QUIC && parsed && !proto_mode_info(pm)->enet &&
-        pm != PROTO_MODE_STREAMS)
-        options_fail(BOT_PROG, "--transport quic carries the ENet modes, streams (or mixed), "
-                     "not %s", mode);
-    bool quic = o->transport == RICOCHET_TRANSPORT_QUIC || (parsed && pm == PROTO_MODE_STREAMS);
+    bool quic = o->transport == RICOCHET_TRANSPORT_QUIC ||
+                o->transport == RICOCHET_TRANSPORT_WEBTRANSPORT;
+    if (quic && parsed && !proto_mode_info(pm)->enet && pm != PROTO_MODE_STREAMS)
+        options_fail(BOT_PROG, "--transport %s carries the ENet modes, streams (or mixed), "
+                     "not %s", o->transport == RICOCHET_TRANSPORT_QUIC ? "quic" : "wt", mode);
+    quic = quic || (parsed && pm == PROTO_MODE_STREAMS);
     if (o->keylog[0] && o->transport != RICOCHET_TRANSPORT_WEBRTC && !quic)
-        options_fail(BOT_PROG, "--keylog: only --transport webrtc or quic has secrets to log");
+        options_fail(BOT_PROG, "--keylog: only --transport webrtc, quic or wt has secrets to log");
     if (o->pin[0] && (!quic || !pin_valid(o->pin)))
         options_fail(BOT_PROG, "--pin: %s", quic ? "not a SHA-256 in hex (64 digits)"
                                                 : "only a QUIC session has a certificate");

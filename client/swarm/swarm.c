@@ -152,8 +152,7 @@ static size_t sockets_needed(const struct swarm_config *cfg, size_t per_host, bo
     size_t n = 0;
     for (size_t i = 0; i < cfg->clients; i++)
         n += !on_hub(cfg, per_host, udp_ok, i) || i % per_host == 0;
-    return cfg->transport == RICOCHET_TRANSPORT_WEBRTC || cfg->transport == RICOCHET_TRANSPORT_QUIC
-               ? n * 4
+    return cfg->transport != RICOCHET_TRANSPORT_DEFAULT ? n * 4
                : n;
 }
 
