@@ -37,10 +37,11 @@ struct netlab;
 struct bench_mode {
     enum proto_mode mode;
     uint8_t carrier;        /* enum ricochet_transport: RICOCHET_TRANSPORT_DEFAULT (the
-                               mode's own), _WEBRTC or _QUIC */
+                               mode's own), _WEBRTC, _QUIC or _WEBTRANSPORT */
 };
-#define BENCH_MODES 13 /* the lanes: the mode table's rows over their own transports, the
-                          ENet modes over WebRTC, the ENet modes and streams over QUIC */
+#define BENCH_MODES 16 /* the lanes: the mode table's rows over their own transports, the
+                          ENet modes over WebRTC, the ENet modes and streams over QUIC,
+                          datagrams and both kinds of streams over WebTransport */
 
 /* A lane (docs/design.md, "Lanes, modes and edges"): one carrier and one
  * mode over it, a row of bench_mode.c's table. --modes, the reports' order,

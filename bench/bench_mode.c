@@ -17,6 +17,7 @@
 #define OWN RICOCHET_TRANSPORT_DEFAULT
 #define RTC RICOCHET_TRANSPORT_WEBRTC
 #define QUIC RICOCHET_TRANSPORT_QUIC
+#define WT RICOCHET_TRANSPORT_WEBTRANSPORT
 static const struct bench_lane lanes[] = {
     {"unsequenced", "ENet, unsequenced", {PROTO_MODE_UNSEQUENCED, OWN}, OWN, "enet", NULL, false,
      "enet", false, {"#1f77b4", 1, 7, 2.5}},
@@ -44,10 +45,17 @@ static const struct bench_lane lanes[] = {
      "quic", true, {"#c49c94", 2, 10, 2}},
     {"quic-streams", "QUIC, a stream per sender", {PROTO_MODE_STREAMS, QUIC}, QUIC, "quic", NULL,
      false, "quic", true, {"#393b79", 1, 14, 2}},
+    {"wt", "WebTransport, datagrams", {PROTO_MODE_UNSEQUENCED, WT}, WT, "quic", NULL, false,
+     "quic", true, {"#637939", 4, 1, 2}},
+    {"wt-reliable", "WebTransport, one stream", {PROTO_MODE_RELIABLE, WT}, WT, "quic", NULL,
+     false, "quic", true, {"#8c6d31", 2, 15, 2}},
+    {"wt-streams", "WebTransport, a stream per sender", {PROTO_MODE_STREAMS, WT}, WT, "quic",
+     NULL, false, "quic", true, {"#843c39", 1, 3, 2}},
 };
 #undef OWN
 #undef RTC
 #undef QUIC
+#undef WT
 #define N_LANES (sizeof lanes / sizeof lanes[0])
 _Static_assert(N_LANES == BENCH_MODES, "a lane per row: BENCH_MODES counts them");
 

@@ -54,11 +54,12 @@ static const struct option_def options[] = {
     {"setup-timeout", OPTION_DOUBLE, offsetof(struct bench_options, setup_timeout), "10", 0.5, 600,
      NULL, "all clients joined and seeing each other within this, seconds"},
     {"modes", OPTION_STRING, offsetof(struct bench_options, modes),
-     "unsequenced,sequenced,reliable,udp", 1, 128, NULL,
+     "unsequenced,sequenced,reliable,udp", 1, 255, NULL,
      "comma-separated: unsequenced,sequenced,reliable,udp,tcp,ws, the ENet modes over "
      "WebRTC's data channels: webrtc (unsequenced), webrtc-sequenced, webrtc-reliable, and "
      "over QUIC: quic (unsequenced datagrams), quic-sequenced, quic-reliable (one stream), "
-     "quic-streams (a stream per sender)"},
+     "quic-streams (a stream per sender), and over WebTransport: wt (unsequenced datagrams), "
+     "wt-reliable, wt-streams"},
     {"path-loss", OPTION_DOUBLE, offsetof(struct bench_options, loss), "0", 0, 99, NULL,
      "loss % over the whole path client -> relay -> client, split over netsim's two hops "
      "(netsim's own --loss is per hop)", .old_name = "loss"},
@@ -240,7 +241,9 @@ static const struct options_manual manual = {
         "datagrams, reliable ones on one stream to each receiver, and the mode streams, a "
         "stream per sender. netsim carries QUIC through its proxy or in IP mode and reads the "
         "states inside its packets with the key log the clients write (--wire quic), so "
-        "their audit is as over ENet.\n"
+        "their audit is as over ENet. The modes wt, wt-reliable and wt-streams are the "
+        "same over WebTransport, as a browser's page opens a session on the quic edge "
+        "(HTTP/3, ALPN h3), netsim reading past its prefixes.\n"
         "\n"
         "--live PORT runs the lesson until stopped: every lane of the bench's table (--modes "
         "aside), a sender and a receiver each at --rate, through one netsim in IP mode with "
@@ -464,9 +467,10 @@ static bool modes_over(const char *text, int carrier)
  * (--webrtc-advertise); the offers go to the ws edge directly. */
 static void check_carriers(const struct bench_options *c, bool impaired)
 {
-    if (modes_over(c->modes, RICOCHET_TRANSPORT_QUIC) && c->fleet)
-        options_fail(PROG, "--modes quic...: not with --fleet (the bench runs QUIC on one "
-                           "relay)");
+    if ((modes_over(c->modes, RICOCHET_TRANSPORT_QUIC) ||
+         modes_over(c->modes, RICOCHET_TRANSPORT_WEBTRANSPORT)) && c->fleet)
+        options_fail(PROG, "--modes quic... or wt...: not with --fleet (the bench runs QUIC "
+                           "on one relay)");
     if (!modes_over(c->modes, RICOCHET_TRANSPORT_WEBRTC))
         return;
     if (c->netsim_ip || c->fleet || c->aoi > 0)

@@ -21,7 +21,7 @@ struct bench_options {
     double rate;
     long payload;
     double duration, warmup, grace, setup_timeout; /* seconds */
-    char modes[128];
+    char modes[256];
     double loss, delay, jitter;
     bool reorder;
     bool paired_loss;

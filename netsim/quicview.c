@@ -15,6 +15,8 @@
 #define HS_CLIENT_HELLO 1
 #define HS_SERVER_HELLO 2
 #define HELLO_RANDOM_AT 6    /* type, length (3), version (2) */
+#define EXT_ALPN 16
+#define WT_UNI_STREAM 0x54   /* a WebTransport unidirectional stream's type */
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -64,6 +66,12 @@ static struct quicview_stream *stream_of(struct quicview_flow *f, int side, uint
     oldest->used = true;
     oldest->side = (uint8_t)side;
     oldest->id = id;
+    if (f->h3) { /* WebTransport's preamble */
+        bool uni = id & 2;
+        oldest->lost = id == 0; /* the CONNECT's */
+        oldest->pre = uni || side == 0 ? 2 : 0;
+        oldest->typed = uni;
+    }
     return oldest;
 }
 
@@ -87,10 +95,31 @@ static void stream_message(struct quicview_stream *s, uint64_t end, struct state
     }
 }
 
-/* One new byte at offset at: a length's, or a message's. */
+/* One byte of a WebTransport stream's preamble (s->pre > 0). */
+static void preamble_byte(struct quicview_stream *s, uint8_t b)
+{
+    if (s->vleft == 0) {
+        s->vleft = (uint8_t)(1u << (b >> 6));
+        s->v = b & 0x3f;
+    } else {
+        s->v = s->v << 8 | b;
+    }
+    if (--s->vleft > 0)
+        return;
+    if (s->typed && s->v != WT_UNI_STREAM)
+        s->lost = true; /* HTTP/3's control stream, QPACK's: no states */
+    s->typed = false;
+    s->pre--;
+}
+
+/* One new byte at offset at: a preamble's, a length's, or a message's. */
 static void stream_byte(struct quicview_stream *s, uint8_t b, uint64_t at,
                         struct statescan_result *r, struct statescan_ref *out)
 {
+    if (s->pre > 0) {
+        preamble_byte(s, b);
+        return;
+    }
     if (s->head_have < 2) {
         s->head[s->head_have++] = b;
         if (s->head_have == 2) {
@@ -154,13 +183,16 @@ void quicview_flow_free(struct quicview_flow *f)
 
 /* ---- frames ------------------------------------------------------------- */
 
-static void datagram_frame(const uint8_t *d, size_t n, struct statescan_result *r,
-                           struct statescan_ref *out)
+static void datagram_frame(const struct quicview_flow *f, const uint8_t *d, size_t n,
+                           struct statescan_result *r, struct statescan_ref *out)
 {
     uint8_t channel;
     const uint8_t *msg;
-    size_t msg_len;
-    if (quicmsg_datagram_open(d, n, &channel, &msg, &msg_len) != 0)
+    size_t msg_len, at = 0;
+    uint64_t qsid;
+    if (f->h3 && varint(d, n, &at, &qsid) != 0)
+        return; /* WebTransport's: its quarter stream ID first */
+    if (quicmsg_datagram_open(d + at, n - at, &channel, &msg, &msg_len) != 0)
         return;
     struct statescan_ref refs[STATESCAN_MAX];
     struct statescan_result got = statescan_datagram(STATESCAN_UDP, msg, msg_len, refs);
@@ -172,8 +204,43 @@ static void datagram_frame(const uint8_t *d, size_t n, struct statescan_result *
     r->malformed |= got.malformed;
 }
 
+/* Does the ClientHello d[0..n) offer the ALPN h3 and not ricochet? A
+ * hello cut before its ALPN extension says no. */
+static bool offers_h3(const uint8_t *d, size_t n)
+{
+    size_t at = HELLO_RANDOM_AT + DTLSVIEW_RANDOM;
+    if (at >= n)
+        return false;
+    at += 1 + d[at]; /* the session ID */
+    if (at + 2 > n)
+        return false;
+    at += 2 + ((size_t)d[at] << 8 | d[at + 1]); /* the cipher suites */
+    if (at >= n)
+        return false;
+    at += 1 + d[at]; /* the compression methods */
+    if (at + 2 > n)
+        return false;
+    size_t end = at + 2 + ((size_t)d[at] << 8 | d[at + 1]);
+    bool h3 = false, ours = false;
+    for (at += 2; at + 4 <= n && at + 4 <= end;) {
+        unsigned type = (unsigned)d[at] << 8 | d[at + 1];
+        size_t len = (size_t)d[at + 2] << 8 | d[at + 3];
+        at += 4;
+        if (at + len > n)
+            return false;
+        for (size_t p = at + 2; type == EXT_ALPN && p < at + len && p + 1 + d[p] <= at + len;
+             p += 1 + d[p]) {
+            h3 |= d[p] == 2 && memcmp(d + p + 1, "h3", 2) == 0;
+            ours |= d[p] == sizeof QUICMSG_ALPN - 1 &&
+                    memcmp(d + p + 1, QUICMSG_ALPN, sizeof QUICMSG_ALPN - 1) == 0;
+        }
+        at += len;
+    }
+    return h3 && !ours;
+}
+
 /* A CRYPTO frame of an Initial: at offset 0, the ClientHello's random (a
- * new one: a new session) or the ServerHello's suite. */
+ * new one: a new session) and ALPN, or the ServerHello's suite. */
 static void crypto_frame(struct quicview_flow *f, int side, uint64_t off, const uint8_t *d,
                          size_t n)
 {
@@ -184,6 +251,7 @@ static void crypto_frame(struct quicview_flow *f, int side, uint64_t off, const 
         (!f->have_random || memcmp(f->client_random, random, DTLSVIEW_RANDOM) != 0)) {
         memcpy(f->client_random, random, DTLSVIEW_RANDOM);
         f->have_random = true;
+        f->h3 = offers_h3(d, n);
         f->keyed = false;
         f->seen[SPACE_APP][0] = f->seen[SPACE_APP][1] = false;
         f->phase[0] = f->phase[1] = 0;
@@ -282,7 +350,7 @@ static int frame(struct quicview_flow *f, int side, bool app, uint64_t type, con
         if (type == 0x31 && (varint(p, n, at, &len) || len > n - *at))
             return -1;
         if (app)
-            datagram_frame(p + *at, (size_t)len, r, out);
+            datagram_frame(f, p + *at, (size_t)len, r, out);
         return skip(n, at, len);
     default: return -1;
     }

@@ -34,10 +34,18 @@
  * retransmission: the same stream bytes in a packet of a new number). So a
  * state lost with its packet shows again, forwarded, with the
  * retransmission. Bytes before which the flow missed some (a packet not
- * opened) cannot be framed: that stream names nothing more. ALPN h3
- * (WebTransport: a quarter stream ID before each datagram, a stream type
- * and session ID before each stream's frames) is not read: such a flow's
- * states are not named.
+ * opened) cannot be framed: that stream names nothing more.
+ *
+ * WebTransport. A ClientHello that offers the ALPN h3 and not ricochet
+ * (read from the first CRYPTO frame: a ClientHello cut across packets
+ * before its ALPN is read as ricochet's) makes the flow a WebTransport
+ * session's (PROTOCOL.md, "WebTransport"): a datagram's quarter stream ID
+ * is skipped before its channel byte; the CONNECT's stream (0) is passed
+ * over; a bidirectional stream the client sends on begins with two
+ * varints (the signal 0x41, the session's ID) and the server's side of it
+ * with none; a unidirectional stream is read only if its type is
+ * WebTransport's (0x54), its session's ID skipped (HTTP/3's control
+ * stream and QPACK's are passed over).
  *
  * Everything read is bounded by the datagram; nothing from the network is
  * trusted: a packet that does not open is counted (unread) and passed
@@ -60,7 +68,12 @@
 
 /* A stream's bytes, in order, cut into frames. */
 struct quicview_stream {
-    bool used, lost;       /* lost: bytes missed, nothing is framed any more */
+    bool used, lost;       /* lost: bytes missed, nothing is framed any more (or a stream
+                              WebTransport's session does not carry states on) */
+    uint8_t pre;           /* WebTransport: varints before its frames still to skip */
+    bool typed;            /* ... the first of them its type, which must be 0x54 */
+    uint8_t vleft;         /* ... bytes left of the one in hand (0: its first byte next) */
+    uint64_t v;
     uint8_t side;          /* 0: the client sends it, 1: the server */
     uint64_t id, next;     /* the stream's ID; the offset after the last byte read */
     uint64_t used_at;      /* the flow's packet count when last read (the least recent goes) */
@@ -86,6 +99,7 @@ struct quicview_flow {
     uint8_t client_random[DTLSVIEW_RANDOM];
     bool have_random;
     uint16_t suite;                    /* the ServerHello's (0: not seen) */
+    bool h3;                           /* the ClientHello offered h3, not ricochet */
     bool keyed;                        /* app below holds the 1-RTT keys */
     struct quickeys app[2];
     uint8_t phase[2];                  /* the key phase app[side] opens */

@@ -7,9 +7,11 @@
  * (--wire quic), so each is audited as an ENet lane beside them is: every
  * missed datagram state explained by a drop netsim logged, every dropped
  * stream state retransmitted and each delivery it held back attributed,
- * nothing unexplained. With --encrypt the relay seals nothing of theirs
- * (TLS does) and seals the ENet lane's. A QUIC lane and --fleet are
- * refused in one line. */
+ * nothing unexplained. The WebTransport lanes (wt, wt-reliable,
+ * wt-streams: libricochet's session on the edge's ALPN h3) likewise, netsim
+ * reading past HTTP/3's prefixes. With --encrypt the relay seals nothing
+ * of theirs (TLS does) and seals the ENet lane's. A QUIC lane and --fleet
+ * are refused in one line. */
 
 /* tests/run: alone (its p99 bound is a latency a neighbour's load moves) */
 #include <setjmp.h>
@@ -99,6 +101,36 @@ static void every_lane_through_loss(void **state)
     assert_true(bj_num(e, "audit.unexplained") == 0);
 }
 
+/* WebTransport's lanes through the same network: its datagrams lose about
+ * what netsim dropped, each loss explained; its streams lose nothing,
+ * every drop retransmitted and every hold attributed. */
+static void webtransport_lanes_through_loss(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "4", "--rate", "40", "--duration", "3", "--warmup", "1",
+                          "--grace", "2", "--path-loss", "5", "--path-delay", "20", "--seed",
+                          "6", "--modes", "wt,wt-reliable,wt-streams", "--json-file", "-",
+                          "--quiet", NULL};
+    const cJSON *results = bj_results(args);
+    assert_int_equal(cJSON_GetArraySize(results), 3);
+    const cJSON *r = bj_mode(results, "wt");
+    assert_true(bj_flag(r, "ok", NULL));
+    print_message("wt: %.2f%% lost of %.0f, netsim dropped %.2f%% of its datagrams\n",
+                  bj_num(r, "lost_pct"), bj_num(r, "expected"), bj_num(r, "netsim.e2e_loss_pct"));
+    assert_true(bj_num(r, "expected") >= 1000);
+    assert_true(bj_num(r, "lost_pct") > 0.5 && bj_num(r, "lost_pct") < 12);
+    audited_datagrams(r);
+    static const char *const lossless[] = {"wt-reliable", "wt-streams"};
+    for (size_t i = 0; i < 2; i++) {
+        r = bj_mode(results, lossless[i]);
+        assert_true(bj_flag(r, "ok", NULL));
+        print_message("%s: %.0f of %.0f delivered\n", lossless[i], bj_num(r, "delivered"),
+                      bj_num(r, "expected"));
+        assert_true(bj_num(r, "delivered") == bj_num(r, "expected"));
+        audited_streams(r);
+    }
+}
+
 /* --encrypt: the bench's relay takes sealed tickets and seals its ENet
  * sessions; its QUIC clients join with theirs and the relay seals nothing
  * of theirs. */
@@ -129,7 +161,8 @@ static void fleet_refused(void **state)
     char *err = spawn_read_stderr(&p);
     spawn_free(&p);
     assert_non_null(err);
-    assert_non_null(strstr(err, "ricochet-bench: error: --modes quic...: not with --fleet"));
+    assert_non_null(
+        strstr(err, "ricochet-bench: error: --modes quic... or wt...: not with --fleet"));
     assert_null(strchr(strchr(err, '\n') + 1, '\n'));
     free(err);
 }
@@ -138,6 +171,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_lane_through_loss),
+        cmocka_unit_test(webtransport_lanes_through_loss),
         cmocka_unit_test(sealing_relay_seals_none),
         cmocka_unit_test(fleet_refused),
     };

@@ -214,12 +214,13 @@ static void loss_from_the_page(struct browser *b)
     assert_true(fabs(dropped - path) <= 1); /* the page's figures and netsim's, within a point */
     assert_true(p99 > 100 && p99 > tcp_p99 + 50);
     static const char *const lossy[] = {"sequenced", "udp", "webrtc", "webrtc-sequenced", "quic",
-                                        "quic-sequenced"};
+                                        "quic-sequenced", "wt"};
     for (size_t i = 0; i < sizeof lossy / sizeof lossy[0]; i++) /* paired: the same states */
         assert_true(num(cJSON_GetObjectItem(lane(s, lossy[i]), "figures"), "netsim_dropped",
                         NULL) == num(u, "netsim_dropped", NULL));
-    static const char *const lossless[] = {"reliable", "tcp", "ws", "webrtc-reliable",
-                                           "quic-reliable", "quic-streams"};
+    static const char *const lossless[] = {"reliable",      "tcp",          "ws",
+                                           "webrtc-reliable", "quic-reliable", "quic-streams",
+                                           "wt-reliable",   "wt-streams"};
     for (size_t i = 0; i < sizeof lossless / sizeof lossless[0]; i++) { /* none lost: late */
         const cJSON *f = cJSON_GetObjectItem(lane(s, lossless[i]), "figures");
         assert_true(num(f, "netsim_dropped", NULL) == 0);
@@ -473,7 +474,7 @@ static void the_page_teaches(void **state)
         fail_msg("the lanes never ran");
     servers_tmpdir(dir);
     struct browser *b = browser_open(dir, l.url, 1500, 2300);
-    if (!browser_wait(b, "window.lessonPage && lessonPage.snapshot().lanes.length >= 13 &&"
+    if (!browser_wait(b, "window.lessonPage && lessonPage.snapshot().lanes.length >= 16 &&"
                          " lessonPage.snapshot().lanes.every((l) => l.state === 'missing' ||"
                          " (l.figures && l.figures.valid))",
                       WAIT_MS))
@@ -561,10 +562,12 @@ static void without_namespaces(void **state)
         assert_string_equal(text(lane(j, streams[i]), "state", NULL), "missing");
         assert_non_null(strstr(text(lane(j, streams[i]), "why", NULL), "IP mode"));
     }
-    /* QUIC's lanes drawn too: netsim reads their states with the key log */
-    static const char *const datagrams[] = {"unsequenced", "udp", "webrtc", "webrtc-reliable",
-                                            "quic", "quic-sequenced", "quic-reliable",
-                                            "quic-streams"};
+    /* QUIC's and WebTransport's lanes drawn too: netsim reads their states
+     * with the key log */
+    static const char *const datagrams[] = {"unsequenced",    "udp",           "webrtc",
+                                            "webrtc-reliable", "quic",          "quic-sequenced",
+                                            "quic-reliable",  "quic-streams",  "wt",
+                                            "wt-reliable",    "wt-streams"};
     for (size_t i = 0; i < sizeof datagrams / sizeof datagrams[0]; i++) {
         double pct = num(cJSON_GetObjectItem(lane(j, datagrams[i]), "figures"), "delivered_pct",
                          NULL);

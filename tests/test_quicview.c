@@ -222,14 +222,23 @@ static size_t state_msg(uint8_t *p, uint32_t sender, uint32_t seq)
 }
 
 /* The client's Initial (a CRYPTO frame, its ClientHello's random 0x11
- * each), padded to 1200 bytes, to the Destination Connection ID dcid. */
-static size_t client_initial(uint8_t *pkt, const uint8_t *dcid)
+ * each, and with alpn the ALPN extension offering it: "h3", or "h3" and
+ * "ricochet"), padded to 1200 bytes, to the Destination Connection ID dcid. */
+static size_t client_initial(uint8_t *pkt, const uint8_t *dcid, const char *alpn)
 {
     struct quickeys k[2];
-    uint8_t payload[1200 - 1 - 4 - 2 - 2 * CID_LEN - 1 - 2 - 2 - 16] = {0x06, 0x00, 0x40, 0x40,
-                                                                      0x01, 0x00, 0x00, 0x3c,
+    uint8_t payload[1200 - 1 - 4 - 2 - 2 * CID_LEN - 1 - 2 - 2 - 16] = {0x06, 0x00, 0x40, 0x50,
+                                                                      0x01, 0x00, 0x00, 0x4c,
                                                                       0x03, 0x03};
     memset(payload + 4 + 6, 0x11, DTLSVIEW_RANDOM);
+    if (alpn) { /* no session ID, a suite, no compression, then the extension */
+        static const uint8_t h3[] = {0, 0, 2, 0x13, 1, 1, 0, 0, 9, 0, 16, 0, 5, 0, 3, 2, 'h', '3'};
+        static const uint8_t both[] = {0,   0,   2,   0x13, 1,   1,   0,   0,   18,  0,
+                                       16,  0,   14,  0,    12,  2,   'h', '3', 8,   'r',
+                                       'i', 'c', 'o', 'c',  'h', 'e', 't'};
+        bool one = strcmp(alpn, "h3") == 0;
+        memcpy(payload + 4 + 6 + DTLSVIEW_RANDOM, one ? h3 : both, one ? sizeof h3 : sizeof both);
+    }
     assert_int_equal(quickeys_initial(dcid, CID_LEN, k), 0);
     return initial(&k[0], pkt, dcid, CID_LEN, client_cid, CID_LEN, 0, payload, sizeof payload);
 }
@@ -270,7 +279,7 @@ static struct statescan_result feed(struct session *s, bool from_client, const u
 /* A handshake seen by the view: the client's first Initial, a Retry's
  * answer (a new DCID), the server's Initial; with_keys: the key log
  * holds the session's traffic secrets. */
-static void session_open(struct session *s, bool with_keys)
+static void session_open_alpn(struct session *s, bool with_keys, const char *alpn)
 {
     char err[160];
     uint8_t pkt[1500], first_dcid[CID_LEN] = {0xa0, 1, 2, 3, 4, 5, 6, 7},
@@ -288,14 +297,14 @@ static void session_open(struct session *s, bool with_keys)
     fclose(f);
     s->k = dtlsview_keylog_open(s->keylog, err, sizeof err);
     assert_non_null(s->k);
-    size_t n = client_initial(pkt, first_dcid);
+    size_t n = client_initial(pkt, first_dcid, alpn);
     assert_int_equal(n, 1200);
     assert_true(quicview_is_initial(pkt, n));
     assert_int_equal(feed(s, true, pkt, n).malformed, 0);
     uint8_t retry[] = {0xf0, 0, 0, 0, 1, CID_LEN, 1, 2, 3, 4, 5, 6, 7, 8, CID_LEN, 0xb0, 1, 2,
                        3, 4, 5, 6, 7, 't', 'o', 'k', 'e', 'n'};
     assert_int_equal(feed(s, false, retry, sizeof retry).malformed, 0);
-    n = client_initial(pkt, retry_dcid);
+    n = client_initial(pkt, retry_dcid, alpn);
     feed(s, true, pkt, n);
     n = server_initial(pkt, retry_dcid);
     feed(s, false, pkt, n);
@@ -307,6 +316,11 @@ static void session_open(struct session *s, bool with_keys)
     assert_int_equal(quickeys_traffic(QUICKEYS_AES_128_GCM, secret, 32, &s->app[0]), 0);
     memset(secret, 0x44, 32);
     assert_int_equal(quickeys_traffic(QUICKEYS_AES_128_GCM, secret, 32, &s->app[1]), 0);
+}
+
+static void session_open(struct session *s, bool with_keys)
+{
+    session_open_alpn(s, with_keys, NULL);
 }
 
 static void session_close(struct session *s)
@@ -424,6 +438,68 @@ static void stream_frames_and_retransmissions(void **state)
     session_close(&s);
 }
 
+/* A WebTransport session (the ClientHello offers h3 alone): a datagram's
+ * quarter stream ID skipped; the CONNECT's stream passed over; the
+ * session's stream read past the client's preamble, the server's side of
+ * it without one; of the server's unidirectional streams, HTTP/3's
+ * control stream passed over and a sender's own (0x54) read. Offering
+ * ricochet too, a flow is ricochet's. */
+static void webtransport_session(void **state)
+{
+    (void)state;
+    struct session s;
+    session_open_alpn(&s, true, "h3");
+    assert_true(s.f.h3);
+    uint8_t bytes[256], frames[512], dg[64];
+    dg[0] = 0x31;
+    dg[1] = 2 + PROTO_STATE_SIZE;
+    dg[2] = 0x00; /* the quarter stream ID */
+    dg[3] = 1;
+    size_t n = 4 + state_msg(dg + 4, 0, 7);
+    struct statescan_result r = send_1rtt(&s, true, dg, n);
+    assert_int_equal(r.states, 1);
+    assert_int_equal(s.refs[0].seq, 7);
+    assert_int_equal(s.refs[0].channel, 1);
+    /* the CONNECT: a HEADERS frame whose bytes would read as frames */
+    static const uint8_t connect[] = {0x01, 0x00, 0x22, 0x00, 0x00, 0x00};
+    r = send_1rtt(&s, true, frames, stream_frame(frames, 0, 0, connect, sizeof connect));
+    assert_int_equal(r.states + r.malformed, 0);
+    /* the session's stream: 0x41 (two bytes) and the session's ID first */
+    bytes[0] = 0x40;
+    bytes[1] = 0x41;
+    bytes[2] = 0x00;
+    size_t b = 3 + two_frames(bytes + 3, 20);
+    r = send_1rtt(&s, true, frames, stream_frame(frames, 4, 0, bytes, 2)); /* cut in it */
+    assert_int_equal(r.states, 0);
+    r = send_1rtt(&s, true, frames, stream_frame(frames, 4, 2, bytes + 2, b - 2));
+    assert_int_equal(r.states, 2);
+    assert_int_equal(s.refs[1].seq, 21);
+    r = send_1rtt(&s, false, frames, stream_frame(frames, 4, 0, bytes + 3, b - 3));
+    assert_int_equal(r.states, 2);
+    /* the server's control stream (type 0, SETTINGS), then a sender's own */
+    static const uint8_t control[] = {0x00, 0x04, 0x04, 0x00, 0x00, 0x00, 0x54};
+    r = send_1rtt(&s, false, frames, stream_frame(frames, 3, 0, control, sizeof control));
+    assert_int_equal(r.states, 0);
+    bytes[0] = 0x40;
+    bytes[1] = 0x54;
+    b = 3 + two_frames(bytes + 3, 30);
+    r = send_1rtt(&s, false, frames, stream_frame(frames, 7, 0, bytes, b));
+    assert_int_equal(r.states, 2);
+    assert_int_equal(s.refs[0].seq, 30);
+    assert_int_equal(s.f.unread, 0);
+    session_close(&s);
+
+    session_open_alpn(&s, true, "both");
+    assert_false(s.f.h3);
+    n = state_msg(dg + 3, 0, 9); /* ricochet's datagram: the channel byte first */
+    dg[1] = (uint8_t)(1 + n);
+    dg[2] = 2;
+    r = send_1rtt(&s, true, dg, 3 + n);
+    assert_int_equal(r.states, 1);
+    assert_int_equal(s.refs[0].channel, 2);
+    session_close(&s);
+}
+
 /* RFC 9001 §6.1: the next secret, HKDF-Expand-Label(secret, "quic ku"). */
 static void next_secret(const struct quickeys *k, uint8_t out[32])
 {
@@ -525,6 +601,7 @@ int main(void)
         cmocka_unit_test(chacha_short_packet_of_a5),
         cmocka_unit_test(datagram_frames),
         cmocka_unit_test(stream_frames_and_retransmissions),
+        cmocka_unit_test(webtransport_session),
         cmocka_unit_test(key_update),
         cmocka_unit_test(keys_logged_late),
         cmocka_unit_test(garbage),
