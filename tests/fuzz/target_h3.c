@@ -9,7 +9,9 @@
  *   2  a CONNECT's header block, decoded by nghttp3's QPACK decoder
  *      without a dynamic table: refused, or a request whose fields are
  *      NUL-terminated within their bounds and whose status is one the
- *      edge answers (whose answer encodes);
+ *      edge answers (whose answer encodes); the same block read as an
+ *      answer, as libricochet reads the relay's: a status of three digits,
+ *      or refused;
  *   3  a datagram's quarter stream ID, and varints a byte at a time read
  *      as they read whole. */
 #include <string.h>
@@ -86,6 +88,13 @@ static void h3_fuzz_connect(const uint8_t *d, size_t len)
     FUZZ_CHECK(n < 0 || (size_t)n == strlen(pass));
 }
 
+/* The block as an answer (libricochet's side): any block, decoded or not. */
+static void h3_fuzz_answer(const uint8_t *d, size_t len)
+{
+    int status = h3_response_status(d, len);
+    FUZZ_CHECK(status < 0 || (status >= 100 && status <= 999));
+}
+
 static void h3_fuzz_varints(const uint8_t *d, size_t len)
 {
     uint64_t qsid, v, w;
@@ -122,6 +131,7 @@ int fuzz_target_h3(const uint8_t *data, size_t size)
         break;
     case 2:
         h3_fuzz_connect(d, len);
+        h3_fuzz_answer(d, len);
         break;
     default:
         h3_fuzz_varints(d, len);
