@@ -403,6 +403,12 @@ struct bench_result {
     double relay_cpu_s;      /* relay CPU in the window + drain */
     double relay_cpu_pct;    /* of one core */
     double relay_us_per_delivery; /* relay_cpu_s per delivered state, µs */
+    struct bench_result_ratio {   /* ... over the plan's first mode's, round by round
+                                     (--repeat: the modes take turns); rounds 0: none */
+        size_t rounds;
+        struct bench_mode vs;
+        double median, min, max;
+    } relay_ratio;
     long relay_peak_rss_kb;  /* VmHWM */
     uint64_t relay_drops;    /* relay's own drop counters, summed */
     double bench_cpu_pct;    /* the busiest generator process, of one core: is the bench

@@ -1,9 +1,12 @@
 /* bench_plan.c: runs ricochet-bench's plan: each sweep point in each mode
- * --repeat times (merged into one result), a progress line per run, the
- * audit's complaints, and --break-delivery / --break-p99. */
+ * --repeat times, the modes taking turns round by round (each mode's runs
+ * merged into one result, and its relay's CPU per delivery paired with
+ * the first mode's round by round), a progress line per run, the audit's
+ * complaints, and --break-delivery / --break-p99. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../sys/options.h"
 #include "bench_plan.h"
@@ -72,36 +75,58 @@ static int report_unexplained(const struct bench_plan *p, size_t v, const struct
     return 1;
 }
 
-/* Runs one point of the plan in one mode --repeat times (netsim seed + k
- * for run k, so the runs are independent samples) and merges the runs into
- * r. Returns 0, or -1 if a run failed (counted in *failures). */
-static int run_repeated(const struct bench_options *c, const struct bench_config *cfg,
-                        const struct bench_plan *p, size_t v, int m,
-                        const struct bench_params *params, struct bench_result *r,
-                        int *failures, int *unexplained)
+/* Runs at one point of the plan round k of each mode still running (netsim
+ * seed + k for round k, so the runs are independent samples): the modes
+ * take turns, so that a drift of the machine falls on every mode alike.
+ * runs[m][k] gets mode m's. Returns the rounds' failures' count. */
+static int run_round(const struct bench_options *c, const struct bench_config *cfg,
+                     const struct bench_plan *p, size_t v, long k, const bool *skip,
+                     const struct bench_params *params, struct bench_result **runs,
+                     bool *failed, int *unexplained)
 {
-    struct bench_result *runs = calloc((size_t)c->repeat, sizeof *runs);
-    if (!runs)
-        options_fail(PROG, "out of memory");
-    int rc = 0;
-    long k = 0;
-    for (; k < c->repeat && (k == 0 || !bench_stop_requested()); k++) {
+    int failures = 0;
+    for (int m = 0; m < p->n_modes && (k == 0 || !bench_stop_requested()); m++) {
+        if (skip[m])
+            continue;
         struct bench_config one = *cfg;
         if (one.seed)
             one.seed += (uint64_t)k;
-        int run_rc = bench_run(&one, params, p->modes[m], &runs[k]);
-        if (run_rc != 0 || !runs[k].ok) {
-            (*failures)++;
-            rc = -1;
+        int run_rc = bench_run(&one, params, p->modes[m], &runs[m][k]);
+        if (run_rc != 0 || !runs[m][k].ok) {
+            failures++;
+            failed[m] = true;
         }
         if (!c->quiet)
-            print_progress(p, v, m, run_rc, &runs[k], k, c->repeat);
-        *unexplained += report_unexplained(p, v, &runs[k]);
+            print_progress(p, v, m, run_rc, &runs[m][k], k, c->repeat);
+        *unexplained += report_unexplained(p, v, &runs[m][k]);
     }
-    if (bench_merge_runs(runs, (size_t)k, r) != 0)
-        fprintf(stderr, PROG ": warning: out of memory: reporting only the first run\n");
-    free(runs);
-    return rc;
+    return failures;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The relay's CPU per delivered state of runs[0..n) over those of
+ * first[0..n) (the plan's first mode, vs), round by round: its median and
+ * range into *out, when every round measured both. */
+static void pair_rounds(const struct bench_result *runs, const struct bench_result *first,
+                        long n, struct bench_mode vs, struct bench_result_ratio *out)
+{
+    double ratio[100];
+    long k = 0;
+    for (; k < n && k < 100; k++) {
+        if (!runs[k].relay_measured || !first[k].relay_measured || !runs[k].delivered ||
+            first[k].relay_us_per_delivery <= 0)
+            return;
+        ratio[k] = runs[k].relay_us_per_delivery / first[k].relay_us_per_delivery;
+    }
+    qsort(ratio, (size_t)k, sizeof ratio[0], cmp_double);
+    *out = (struct bench_result_ratio){
+        .rounds = (size_t)k, .vs = vs, .min = ratio[0], .max = ratio[k - 1],
+        .median = k % 2 ? ratio[k / 2] : (ratio[k / 2 - 1] + ratio[k / 2]) / 2};
 }
 
 /* Whether a run crossed --break-delivery / --break-p99 (or failed outright)
@@ -122,6 +147,10 @@ size_t bench_plan_run(const struct bench_options *c, const struct bench_config *
     size_t n_results = 0;
     bool mode_broken[BENCH_MODES] = {false};
     int n_broken = 0;
+    struct bench_result *runs[BENCH_MODES];
+    for (int m = 0; m < p->n_modes; m++)
+        if (!(runs[m] = calloc((size_t)c->repeat, sizeof *runs[m])))
+            options_fail(PROG, "out of memory");
     for (size_t v = 0; v < p->n_points && n_broken < p->n_modes && !bench_stop_requested();
          v++) {
         struct bench_params params = p->base;
@@ -129,12 +158,24 @@ size_t bench_plan_run(const struct bench_options *c, const struct bench_config *
         if (p->n_values &&
             bench_param_set(&params, p->swept, p->values[v], err, sizeof err) != 0)
             options_fail(PROG, "%s", err);
-        for (int m = 0; m < p->n_modes && !bench_stop_requested(); m++) {
+        bool failed[BENCH_MODES] = {false};
+        long k = 0;
+        for (; k < c->repeat && (k == 0 || !bench_stop_requested()); k++)
+            *failures += run_round(c, cfg, p, v, k, mode_broken, &params, runs, failed,
+                                   unexplained);
+        struct bench_result_ratio paired[BENCH_MODES] = {{0}};
+        for (int m = 1; m < p->n_modes && k > 1; m++)
+            if (!mode_broken[m] && !mode_broken[0])
+                pair_rounds(runs[m], runs[0], k, p->modes[0], &paired[m]);
+        for (int m = 0; m < p->n_modes; m++) {
             if (mode_broken[m])
                 continue; /* found its limit at a smaller value */
             struct bench_result *r = &results[n_results++];
-            int rc = run_repeated(c, cfg, p, v, m, &params, r, failures, unexplained);
-            if (broke_limits(c, rc, r)) {
+            if (bench_merge_runs(runs[m], (size_t)k, r) != 0)
+                fprintf(stderr, PROG ": warning: out of memory: reporting only the first run\n");
+            r->relay_ratio = paired[m];
+            memset(runs[m], 0, (size_t)c->repeat * sizeof *runs[m]);
+            if (broke_limits(c, failed[m] ? -1 : 0, r)) {
                 mode_broken[m] = true;
                 n_broken++;
                 if (!c->quiet && v + 1 < p->n_points)
@@ -144,5 +185,7 @@ size_t bench_plan_run(const struct bench_options *c, const struct bench_config *
             }
         }
     }
+    for (int m = 0; m < p->n_modes; m++)
+        free(runs[m]);
     return n_results;
 }

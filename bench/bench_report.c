@@ -235,7 +235,11 @@ static void table_notes(FILE *out, const struct bench_result *x)
     table_fleet(out, x);
     table_generator(out, x);
     table_tcp(out, x);
-    if (x->relay_measured && x->delivered)
+    if (x->relay_measured && x->delivered && x->relay_ratio.rounds)
+        fprintf(out, "  relay: %.2f us of CPU per delivered state; %.2fx (%.2f-%.2f) %s's, "
+                     "paired round by round\n", x->relay_us_per_delivery, x->relay_ratio.median,
+                x->relay_ratio.min, x->relay_ratio.max, bench_mode_name(x->relay_ratio.vs));
+    else if (x->relay_measured && x->delivered)
         fprintf(out, "  relay: %.2f us of CPU per delivered state\n", x->relay_us_per_delivery);
     table_audit(out, x);
     if (!x->ok)
@@ -530,6 +534,14 @@ static cJSON *result_json(const struct bench_result *x)
         cJSON_AddNumberToObject(o, "relay_cpu_s", x->relay_cpu_s);
         cJSON_AddNumberToObject(o, "relay_cpu_pct", x->relay_cpu_pct);
         cJSON_AddNumberToObject(o, "relay_us_per_delivery", x->relay_us_per_delivery);
+        if (x->relay_ratio.rounds) {
+            cJSON *q = cJSON_AddObjectToObject(o, "relay_us_ratio");
+            cJSON_AddStringToObject(q, "vs", bench_mode_name(x->relay_ratio.vs));
+            cJSON_AddNumberToObject(q, "median", x->relay_ratio.median);
+            cJSON_AddNumberToObject(q, "min", x->relay_ratio.min);
+            cJSON_AddNumberToObject(q, "max", x->relay_ratio.max);
+            cJSON_AddNumberToObject(q, "rounds", (double)x->relay_ratio.rounds);
+        }
         cJSON_AddNumberToObject(o, "relay_peak_rss_kb", (double)x->relay_peak_rss_kb);
         cJSON_AddNumberToObject(o, "relay_drops", (double)x->relay_drops);
     }

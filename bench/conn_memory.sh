@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/conn_memory.sh BIN OUT [RUNS [COUNT]]: the relay's resident memory per
 # member, edge by edge, side by side in each run. For each transport (ENet,
-# ENet sealed, WebRTC, QUIC) a relay with that edge starts, its VmRSS is read
+# ENet sealed, WebRTC, QUIC, WebTransport) a relay with that edge starts, its VmRSS is read
 # once it has settled, COUNT (200) ricochet-bots join it over that transport,
 # one room each of 8, 10 states a second, and VmRSS is read again once every
 # bot is in: (after - before) / COUNT. What a member costs the relay's heap
@@ -68,8 +68,8 @@ measure() {
         sealed="--ticket-key $work/key --encrypt" ;;
     webrtc) edges="$edges --listen ws://127.0.0.1:0 --listen webrtc://127.0.0.1:0"
         botargs="--transport webrtc" ;;
-    quic) edges="$edges --listen quic://127.0.0.1:0"
-        botargs="--transport quic --pin ''" ;;
+    quic | wt) edges="$edges --listen quic://127.0.0.1:0"
+        botargs="--transport $name --pin ''" ;;
     esac
     # shellcheck disable=SC2086 # edges and sealed are options, one per word
     "$bin/ricochet-relay" $edges $sealed --max-per-address 0 --stats-interval 1 --stats-json \
@@ -77,7 +77,7 @@ measure() {
     relay_pid=$!
     case $name in
     webrtc) port=$(port_of "$log" ws) ;;
-    quic) port=$(port_of "$log" quic) ;;
+    quic | wt) port=$(port_of "$log" quic) ;;
     *) port=$(port_of "$log" enet) ;;
     esac
     sleep 2
@@ -119,7 +119,7 @@ measure() {
     echo "# command: bench/conn_memory.sh $*"
     i=1
     while [ "$i" -le "$runs" ]; do
-        for t in enet enet-sealed webrtc quic; do
+        for t in enet enet-sealed webrtc quic wt; do
             kib=$(measure "$t") || exit 1
             echo "run $i $t: $kib KiB per member"
         done

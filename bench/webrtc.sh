@@ -17,7 +17,8 @@
 #              tickets the bench mints, every ENet session sealed; WebRTC and
 #              QUIC encrypt by themselves) in one bench run: 64 clients in one
 #              room at 60 Hz, --tick-ms 2, no netsim
-#   cpu-rooms  the same with 512 clients in rooms of 8 at 10 Hz, --tick-ms 50
+#   cpu-rooms  the same with 512 clients in rooms of 8 at 10 Hz, --tick-ms 50,
+#              WebTransport's datagrams (wt) beside them
 #   cpu-rooms-1000, cpu-rooms-1000-clear  QUIC against ENet with 1000
 #              clients in rooms of 8 at 10 Hz: ENet sealed, then in clear
 # OUT/summary.txt gathers the tables. A lost state the audit cannot explain
@@ -58,8 +59,8 @@ part modes --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
 echo "== cpu-room: relay CPU per delivery, WebRTC and QUIC against sealed ENet, one room of 64" >&2
 part cpu-room --clients 64 --rate 60 --modes unsequenced,webrtc,quic --encrypt \
     --relay-args "--tick-ms 2" --warmup 1 --grace 1
-echo "== cpu-rooms: the same, 512 clients in rooms of 8 at 10 Hz" >&2
-part cpu-rooms --clients 512 --room-size 8 --rate 10 --modes unsequenced,webrtc,quic --encrypt \
+echo "== cpu-rooms: the same and WebTransport, 512 clients in rooms of 8 at 10 Hz" >&2
+part cpu-rooms --clients 512 --room-size 8 --rate 10 --modes unsequenced,webrtc,quic,wt --encrypt \
     --relay-args "--tick-ms 50" --warmup 2 --grace 1 --setup-timeout 90
 echo "== cpu-rooms-1000: QUIC against sealed ENet, then ENet in clear, 1000 in rooms of 8" >&2
 for sealed in --encrypt ""; do

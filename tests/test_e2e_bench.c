@@ -344,6 +344,56 @@ static void no_netsim_no_loss(void **state)
     spawn_free(&p);
 }
 
+/* --repeat: the modes take turns round by round (the progress lines say
+ * so), and each mode after the first has the relay's CPU per delivery
+ * over the first's, paired round by round. */
+static void rounds_take_turns(void **state)
+{
+    (void)state;
+    /* enough deliveries for the relay's CPU to show in clock ticks */
+    const char *args[] = {"--clients", "32", "--rate", "60", "--duration", "1", "--warmup",
+                          "0.3", "--grace", "0.5", "--modes", "sequenced,unsequenced",
+                          "--repeat", "2", "--json-file", "-", NULL};
+    struct spawn_proc p;
+    assert_int_equal(harness_spawn(&p, "ricochet-bench", args), 0);
+    assert_int_equal(spawn_stop(&p, 0, 60000), 0);
+    char *out = spawn_read_stdout(&p), *err = spawn_read_stderr(&p);
+    assert_non_null(out);
+    assert_non_null(err);
+    const char *order[] = {"run 1/2 sequenced", "run 1/2 unsequenced", "run 2/2 sequenced",
+                           "run 2/2 unsequenced"};
+    const char *at = err;
+    for (size_t i = 0; i < 4; i++) {
+        if (!(at = strstr(at, order[i])))
+            fail_msg("\"%s\" not in turn in: %s", order[i], err);
+        at++;
+    }
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    const cJSON *results = cJSON_GetObjectItem(root, "results"), *r;
+    int paired = 0;
+    cJSON_ArrayForEach(r, results) {
+        const cJSON *q = cJSON_GetObjectItem(r, "relay_us_ratio");
+        const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(r, "mode"));
+        if (strcmp(mode, "sequenced") == 0) {
+            assert_null(q);
+            continue;
+        }
+        assert_non_null(q);
+        assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(q, "vs")), "sequenced");
+        assert_int_equal(cJSON_GetObjectItem(q, "rounds")->valueint, 2);
+        double lo = cJSON_GetObjectItem(q, "min")->valuedouble;
+        double mid = cJSON_GetObjectItem(q, "median")->valuedouble;
+        assert_true(lo > 0 && lo <= mid && mid <= cJSON_GetObjectItem(q, "max")->valuedouble);
+        paired++;
+    }
+    assert_int_equal(paired, 1);
+    cJSON_Delete(root);
+    free(out);
+    free(err);
+    spawn_free(&p);
+}
+
 /* --encrypt through a lossy netsim: the bench's relay seals every session
  * (the run fails otherwise), reliable still delivers everything, and the
  * per-state audit is skipped, saying why, since netsim cannot read sealed
@@ -681,6 +731,7 @@ int main(void)
         cmocka_unit_test(procs_failing_setup_exit),
         cmocka_unit_test(procs_stuck_generator_exit),
         cmocka_unit_test(no_netsim_no_loss),
+        cmocka_unit_test(rounds_take_turns),
         cmocka_unit_test(sealed_through_netsim),
         cmocka_unit_test(enet_batches_audited_state_by_state),
         cmocka_unit_test(sequenced_per_sender),
