@@ -165,8 +165,8 @@ static void hello_and_python_join_and_send_ten_states(void **state)
        "$(pkg-config --cflags --libs ricochet)", scratch);
     /* the static library alone, with what ricochet.pc lists as private */
     sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello-static client/examples/hello.c "
-       "$(pkg-config --cflags ricochet) %s/usr/lib/libricochet.a -lenet -lcjson -lsodium -lwslay "
-       "-lusrsctp -lssl -lcrypto -lngtcp2_crypto_gnutls -lngtcp2 -lgnutls -lm",
+       "$(pkg-config --cflags ricochet) %s/usr/lib/libricochet.a "
+       "$(pkg-config --static --libs-only-l ricochet | sed 's/-lricochet//')",
        scratch, scratch);
     sh("! readelf -d %s/hello-static | grep -q libricochet", scratch);
 
