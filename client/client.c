@@ -84,7 +84,9 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     }
     if (!(client_transport_for(cfg)->caps.modes & (1u << cfg->mode))) {
         snprintf(err, err_cap, "client: %s carries the modes unsequenced, sequenced, reliable%s, "
-                 "not %s", cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? "WebRTC" : "QUIC",
+                 "not %s", cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? "WebRTC"
+                           : cfg->transport == RICOCHET_TRANSPORT_QUIC ? "QUIC"
+                                                                       : "WebTransport",
                  cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? "" : " and streams",
                  proto_mode_name(cfg->mode));
         return NULL;
@@ -292,4 +294,21 @@ void client_set_fate(struct ricochet *c, client_fate_fn fn, void *ctx)
 int client_rebind(struct ricochet *c)
 {
     return c && c->ops && c->ops->rebind ? c->ops->rebind(c) : -1;
+}
+
+int client_pin_parse(const char *text, char out[CLIENT_PIN_HEX + 1])
+{
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == ':')
+            continue;
+        char ch = *p;
+        if (ch >= 'A' && ch <= 'F')
+            ch = (char)(ch - 'A' + 'a');
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) || n == CLIENT_PIN_HEX)
+            return -1;
+        out[n++] = ch;
+    }
+    out[n] = '\0';
+    return n == CLIENT_PIN_HEX ? 0 : -1;
 }

@@ -380,6 +380,9 @@ uint64_t client_stream_op_silent_us(const struct ricochet *c, uint64_t now_us);
 #define CLIENT_QUIC_HOLD_PKTS 8           /* ... and for no more packets read than this */
 #define CLIENT_QUIC_HOLD_RTT_MS 200       /* no hold past this round trip (ngtcp2's own delay) */
 #define CLIENT_QUIC_HOLD_AFTER_MOVE_US 1000000 /* nor this long after a move (path validation) */
+#define CLIENT_WT_DATAGRAM_HEAD 8        /* WebTransport: a datagram's quarter stream ID, at most */
+#define CLIENT_WT_IGNORED 0xff           /* client_quic_in.skip: a stream not a sender's */
+#define CLIENT_WT_NO_ANSWER (-100)       /* the status of a CONNECT's stream ended unanswered */
 
 struct client_quic_queued {
     uint64_t at;               /* when its packet was read */
@@ -401,7 +404,8 @@ struct client_quic_in {
 struct client_quic_dgram {
     uint16_t len;
     uint32_t seq;
-    uint8_t bytes[8 + QUICMSG_DATAGRAM_MAX]; /* WebTransport's head first */
+    /* WebTransport's quarter stream ID, then the channel byte and the state */
+    uint8_t bytes[CLIENT_WT_DATAGRAM_HEAD + QUICMSG_DATAGRAM_MAX];
 };
 
 struct client_quic {
@@ -472,7 +476,6 @@ int client_quic_control(struct client_quic *t);
 /* Does the relay take a datagram of a len-byte message? */
 bool client_quic_dgram_fits(const struct client_quic *t, size_t len);
 
-
 /* A new socket and ngtcp2's immediate migration to it. Returns 0 or -1. */
 int client_quic_migrate(struct ricochet *c, struct client_quic *t);
 
@@ -489,8 +492,6 @@ void client_quic_free(struct client_quic *t);
 
 /* ---- WebTransport on that connection (client_wt.c) ---- */
 
-#define CLIENT_WT_IGNORED 0xff /* client_quic_in.skip: a stream not a sender's */
-
 /* t's session goes over WebTransport to https://host:port/wt (with pass,
  * a ticket's, in the path): ALPN h3. Returns 0, or -1 out of memory. */
 int client_wt_new(struct client_quic *t, const char *host, uint16_t port, const char *pass);
@@ -498,11 +499,12 @@ void client_wt_free(struct client_wt *w);
 /* The handshake done: HTTP/3's control stream and the CONNECT queued.
  * Returns 0 or -1. */
 int client_wt_connect(struct client_quic *t);
-/* Bytes of the CONNECT's stream: the relay's answer read; a 200 sets
- * t->opened (the session's control stream is next). */
-void client_wt_answer(struct client_quic *t, const uint8_t *data, size_t len);
+/* Bytes of the CONNECT's stream (fin: its last): the relay's answer read;
+ * a 200 sets t->opened (the session's control stream is next); the
+ * stream's end ends the session. */
+void client_wt_answer(struct client_quic *t, const uint8_t *data, size_t len, bool fin);
 /* The answer's :status: 0 none yet, 200 open (always, over plain QUIC),
- * another refused, < 0 unreadable. */
+ * another refused, < 0 unreadable (CLIENT_WT_NO_ANSWER: none came). */
 int client_wt_status(const struct client_quic *t);
 /* The session's control stream opened into t->ctl_sid, its preamble
  * queued on t->control_out. Returns 0 or -1. */

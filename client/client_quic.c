@@ -47,6 +47,7 @@ static int quic_open(struct ricochet *c, const struct client_config *cfg, char *
     c->tp = qs;
     struct client_quic *t = &qs->q;
     t->c = c;
+    t->fd = t->ep = -1; /* nothing to close yet, whatever fails next */
     if (cfg->transport == RICOCHET_TRANSPORT_WEBTRANSPORT &&
         client_wt_new(t, cfg->host, cfg->port, c->ticket ? c->ticket->pass : NULL) != 0) {
         snprintf(err, err_cap, "client: out of memory");
@@ -70,9 +71,11 @@ static void quic_ended(struct ricochet *c, struct client_quic *t, int rv)
     int status = client_wt_status(t);
     if (status != 0 && status != 200) {
         code = RICOCHET_END_REFUSED;
-        snprintf(text, sizeof text, status > 0 ? "the relay refused the WebTransport session (%d)"
-                                               : "the relay's WebTransport answer does not read",
-                 status);
+        if (status > 0)
+            snprintf(text, sizeof text, "the relay refused the WebTransport session (%d)", status);
+        else
+            snprintf(text, sizeof text, "the relay's WebTransport answer %s",
+                     status == CLIENT_WT_NO_ANSWER ? "never came" : "does not read");
     } else if (t->reset) {
         snprintf(text, sizeof text, "the relay reset the QUIC connection (it had forgotten it)");
     } else if (t->pin_failed) {
@@ -110,8 +113,10 @@ static void quic_ended(struct ricochet *c, struct client_quic *t, int rv)
 static void quic_news(struct ricochet *c, struct client_quic *t)
 {
     int status = client_wt_status(t);
-    if (status != 0 && status != 200)
-        t->closed = true; /* refused: quic_ended says so */
+    if (status != 0 && status != 200 && !t->closed) { /* refused: quic_ended says so */
+        client_quic_goodbye(c, t); /* the relay keeps nothing of mine waiting */
+        t->closed = true;
+    }
     if (!t->opened || t->closed)
         return;
     t->opened = false;

@@ -3,7 +3,8 @@
  * 0.12's client on GnuTLS, its UDP socket connected to the relay, its
  * packets in and out.
  *
- * The handshake names ALPN "ricochet" and takes the relay's certificate
+ * The handshake names ALPN "ricochet" (or WebTransport's "h3", whose
+ * streams and datagrams client_wt.c frames) and takes the relay's certificate
  * only if it hashes to the pin, when one is set (without one the relay is
  * not authenticated, though every byte is encrypted); each secret goes to
  * the key log, when one is asked, in SSLKEYLOGFILE's format. ngtcp2's
@@ -11,7 +12,8 @@
  * read: t->in) and note what happened; nothing is sent from inside them.
  * Streams the relay opens (one per sender, the mode streams) get a reader
  * each and their credit back as they close. A packet holds datagrams
- * first, then the control stream, then my own, coalesced; datagrams that
+ * first, then the control stream, then my own (then WebTransport's HTTP/3
+ * control stream and CONNECT), coalesced; datagrams that
  * congestion control holds back wait (CLIENT_QUIC_DGRAMS_MAX at most, the
  * oldest dropped), and those the relay acknowledged or ngtcp2 declared
  * lost are counted (their ID is the state's seq: what the sender knew). */
@@ -35,25 +37,6 @@
     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:" \
     "+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-CCM:-GROUP-ALL:+GROUP-X25519:"             \
     "+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1"
-
-/* A message queued by a callback, its bytes after it. */
-
-int client_pin_parse(const char *text, char out[CLIENT_PIN_HEX + 1])
-{
-    size_t n = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p == ':')
-            continue;
-        char ch = *p;
-        if (ch >= 'A' && ch <= 'F')
-            ch = (char)(ch - 'A' + 'a');
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) || n == CLIENT_PIN_HEX)
-            return -1;
-        out[n++] = ch;
-    }
-    out[n] = '\0';
-    return n == CLIENT_PIN_HEX ? 0 : -1;
-}
 
 static ngtcp2_tstamp ns_of(uint64_t us)
 {
@@ -123,16 +106,16 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
                           const uint8_t *data, size_t len, void *ud, void *sud)
 {
     struct client_quic *t = ud;
-    (void)flags, (void)offset, (void)sud;
+    (void)offset, (void)sud;
     ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
     ngtcp2_conn_extend_max_offset(conn, len);
-    if (t->wt && sid == 0) {
-        client_wt_answer(t, data, len); /* the CONNECT's stream */
+    if (t->wt && sid == 0) { /* the CONNECT's stream */
+        client_wt_answer(t, data, len, flags & NGTCP2_STREAM_DATA_FLAG_FIN);
         return 0;
     }
-    if (sid != t->ctl_sid)
-        t->states_in_us = t->read_at; /* a sender's stream: reliable states */
     struct quicmsg_reader *r = reader_of(t, sid, &data, &len);
+    if (r && sid != t->ctl_sid)
+        t->states_in_us = t->read_at; /* a sender's stream: reliable states */
     while (r && len > 0) {
         const uint8_t *msg;
         size_t used, n;
@@ -187,8 +170,10 @@ static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
         t->closed = true; /* the relay ended the session's stream (or its CONNECT's) */
         return 0;
     }
-    if (sid == t->up_sid)
+    if (sid == t->up_sid) { /* what was queued for it goes: a new one starts clean */
         t->up_sid = -1;
+        quicmsg_out_free(&t->up_out);
+    }
     for (size_t i = 0; i < t->n_ins; i++) {
         if (t->ins[i].sid != sid)
             continue;
@@ -421,6 +406,8 @@ static int quic_conn(struct ricochet *c, struct client_quic *t, char *err, size_
     p.initial_max_data = 1u << 20;
     p.max_idle_timeout = (ngtcp2_duration)c->timeout_ms * NGTCP2_MILLISECONDS;
     p.max_datagram_frame_size = QUICMSG_DATAGRAM_FRAME_MAX;
+    if (t->wt)
+        p.max_datagram_frame_size += CLIENT_WT_DATAGRAM_HEAD; /* the quarter stream ID */
     p.active_connection_id_limit = 4;
     /* acknowledgements ride with states (client_quic.c, hold_until), and
      * ngtcp2's own delay, an eighth of the round trip, comes on top: 25 ms
@@ -507,6 +494,8 @@ static ngtcp2_ssize write_packet(struct client_quic *t, uint8_t *buf, bool *bloc
             continue;
         if (nwrite == NGTCP2_ERR_STREAM_DATA_BLOCKED || nwrite == NGTCP2_ERR_STREAM_SHUT_WR ||
             nwrite == NGTCP2_ERR_STREAM_NOT_FOUND) {
+            if (!out)
+                return nwrite;
             blocked[at] = true;
             continue;
         }
@@ -610,10 +599,11 @@ int client_quic_control(struct client_quic *t)
 bool client_quic_dgram_fits(const struct client_quic *t, size_t len)
 {
     const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(t->conn);
-    uint8_t head[8];
-    len += client_wt_dgram_head(t, head);
-    return p && len <= quicmsg_datagram_room(p->max_datagram_frame_size,
-                                             ngtcp2_conn_get_path_max_tx_udp_payload_size(t->conn));
+    uint8_t head[CLIENT_WT_DATAGRAM_HEAD];
+    size_t h = client_wt_dgram_head(t, head);
+    size_t path = ngtcp2_conn_get_path_max_tx_udp_payload_size(t->conn);
+    return p && p->max_datagram_frame_size > h && path > h &&
+           len <= quicmsg_datagram_room(p->max_datagram_frame_size - h, path - h);
 }
 
 int client_quic_migrate(struct ricochet *c, struct client_quic *t)
@@ -651,7 +641,7 @@ void client_quic_goodbye(struct ricochet *c, struct client_quic *t)
         return;
     uint8_t buf[CLIENT_QUIC_PKT];
     ngtcp2_connection_close_error e;
-    ngtcp2_connection_close_error_set_application_error(&e, 0, NULL, 0);
+    ngtcp2_connection_close_error_set_application_error(&e, t->wt ? H3_NO_ERROR : 0, NULL, 0);
     ngtcp2_ssize n = ngtcp2_conn_write_connection_close(t->conn, NULL, NULL, buf, sizeof buf, &e,
                                                        ns_of(clock_now_us()));
     if (n > 0)

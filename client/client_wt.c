@@ -18,6 +18,7 @@
  * The rest (modes, frames, datagrams, closing) is the QUIC transport's. */
 #include "client_internal.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,13 @@ int client_wt_new(struct client_quic *t, const char *host, uint16_t port, const 
         return -1;
     h3_frames_init(&w->answer, H3_FRAME_HEADERS, UINT64_MAX, H3_HEADERS_PAYLOAD_MAX);
     w->h3_sid = -1;
-    snprintf(w->authority, sizeof w->authority, "%s:%u", host, port);
-    snprintf(w->path, sizeof w->path, pass ? "/wt?pass=%s" : "/wt", pass);
+    bool v6 = strchr(host, ':') != NULL; /* an IPv6 address goes in brackets */
+    snprintf(w->authority, sizeof w->authority, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
+             port);
+    if (pass)
+        snprintf(w->path, sizeof w->path, "/wt?pass=%s", pass);
+    else
+        snprintf(w->path, sizeof w->path, "/wt");
     t->wt = w;
     t->alpn = H3_ALPN;
     return 0;
@@ -91,7 +97,7 @@ int client_wt_status(const struct client_quic *t)
     return t->wt ? t->wt->status : 200;
 }
 
-void client_wt_answer(struct client_quic *t, const uint8_t *data, size_t len)
+void client_wt_answer(struct client_quic *t, const uint8_t *data, size_t len, bool fin)
 {
     struct client_wt *w = t->wt;
     while (w->status == 0 && len > 0) {
@@ -107,7 +113,13 @@ void client_wt_answer(struct client_quic *t, const uint8_t *data, size_t len)
             break;
         else if (type == H3_FRAME_HEADERS && (w->status = h3_response_status(payload, n)) == 200)
             t->opened = true; /* the session's control stream, and the join, next */
+        else if (w->status >= 100 && w->status < 200)
+            w->status = 0; /* an interim answer: the final one follows */
     }
+    if (fin && w->status == 0)
+        w->status = CLIENT_WT_NO_ANSWER; /* refused with no word (quic_news closes) */
+    else if (fin && w->status == 200)
+        t->closed = true; /* the CONNECT's stream ended: so did the session */
 }
 
 int client_wt_out(struct client_quic *t, struct quicmsg_out **outs, int64_t *sids)
@@ -132,6 +144,8 @@ int client_wt_own_stream(struct client_quic *t)
 
 int client_wt_preamble(struct client_quic_in *s, const uint8_t **data, size_t *len)
 {
+    if (s->skip == CLIENT_WT_IGNORED)
+        return -1;
     while (s->skip > 0 && *len > 0) {
         size_t used;
         uint64_t v;

@@ -227,7 +227,7 @@ static bool offers_h3(const uint8_t *d, size_t n)
         size_t len = (size_t)d[at + 2] << 8 | d[at + 3];
         at += 4;
         if (at + len > n)
-            return false;
+            break; /* cut here: what came before is read */
         for (size_t p = at + 2; type == EXT_ALPN && p < at + len && p + 1 + d[p] <= at + len;
              p += 1 + d[p]) {
             h3 |= d[p] == 2 && memcmp(d + p + 1, "h3", 2) == 0;

@@ -172,8 +172,8 @@ int h3_settings_read(const uint8_t *p, size_t len, struct h3_settings *s);
  * needs (HTTP datagrams and ENABLE_WEBTRANSPORT, draft 02)? */
 bool h3_settings_webtransport(const struct h3_settings *s);
 
-/* The relay's control stream's first bytes into out (H3_CONTROL_MAX): its
- * type, then its SETTINGS: ENABLE_CONNECT_PROTOCOL, H3_DATAGRAM (and draft
+/* A control stream's first bytes into out (H3_CONTROL_MAX), the relay's
+ * and libricochet's alike: its type, then its SETTINGS: ENABLE_CONNECT_PROTOCOL, H3_DATAGRAM (and draft
  * 04's), ENABLE_WEBTRANSPORT, MAX_FIELD_SECTION_SIZE; no QPACK dynamic
  * table (capacity 0, the default, so no QPACK streams either). Returns the
  * length. */

@@ -366,7 +366,8 @@ static void a_webtransport_session_carries_its_pass(void **state)
 {
     (void)state;
     const char *args[] = {"--ticket-key", key_path, "--ticket-key-previous", old_key_path,
-                          "--encrypt", "--listen", "quic://127.0.0.1:0", NULL};
+                          "--encrypt", "--listen", "quic://127.0.0.1:0", "--join-timeout-ms",
+                          "5000", NULL};
     struct harness_session s;
     memset(&s, 0, sizeof s);
     assert_true(harness_start_relay(&s.relay, args) > 0);
@@ -381,6 +382,11 @@ static void a_webtransport_session_carries_its_pass(void **state)
     ricochet_close(c);
     if (!strstr(why, "refused the WebTransport session (403)"))
         fail_msg("the end said: %s", why);
+    /* refused, it closed its connection at once, long before the join
+     * timeout would have (half_open counts a connection gone unjoined) */
+    for (int k = 0; k < 50 && harness_relay_stat(&s.relay, "edges.quic.half_open") < 1; k++)
+        clock_sleep_ms(20);
+    assert_int_equal(harness_relay_stat(&s.relay, "edges.quic.half_open"), 1);
     assert_int_equal(harness_relay_stat(&s.relay, "edges.quic.wt_sessions"), 2);
     assert_int_equal(harness_relay_stat(&s.relay, "edges.quic.wt_refused"), 1);
     harness_session_end(&s, WAIT_MS, NULL);

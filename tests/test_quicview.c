@@ -460,25 +460,30 @@ static void webtransport_session(void **state)
     assert_int_equal(r.states, 1);
     assert_int_equal(s.refs[0].seq, 7);
     assert_int_equal(s.refs[0].channel, 1);
-    /* the CONNECT: a HEADERS frame whose bytes would read as frames */
-    static const uint8_t connect[] = {0x01, 0x00, 0x22, 0x00, 0x00, 0x00};
-    r = send_1rtt(&s, true, frames, stream_frame(frames, 0, 0, connect, sizeof connect));
+    /* the CONNECT's stream: bytes that would read as a framed state */
+    bytes[0] = 0;
+    bytes[1] = PROTO_STATE_SIZE;
+    size_t b = 2 + state_msg(bytes + 2, 0, 8);
+    r = send_1rtt(&s, true, frames, stream_frame(frames, 0, 0, bytes, b));
     assert_int_equal(r.states + r.malformed, 0);
     /* the session's stream: 0x41 (two bytes) and the session's ID first */
     bytes[0] = 0x40;
     bytes[1] = 0x41;
     bytes[2] = 0x00;
-    size_t b = 3 + two_frames(bytes + 3, 20);
-    r = send_1rtt(&s, true, frames, stream_frame(frames, 4, 0, bytes, 2)); /* cut in it */
+    b = 3 + two_frames(bytes + 3, 20);
+    r = send_1rtt(&s, true, frames, stream_frame(frames, 4, 0, bytes, 1)); /* cut in 0x41 */
     assert_int_equal(r.states, 0);
-    r = send_1rtt(&s, true, frames, stream_frame(frames, 4, 2, bytes + 2, b - 2));
+    r = send_1rtt(&s, true, frames, stream_frame(frames, 4, 1, bytes + 1, b - 1));
     assert_int_equal(r.states, 2);
     assert_int_equal(s.refs[1].seq, 21);
     r = send_1rtt(&s, false, frames, stream_frame(frames, 4, 0, bytes + 3, b - 3));
     assert_int_equal(r.states, 2);
-    /* the server's control stream (type 0, SETTINGS), then a sender's own */
-    static const uint8_t control[] = {0x00, 0x04, 0x04, 0x00, 0x00, 0x00, 0x54};
-    r = send_1rtt(&s, false, frames, stream_frame(frames, 3, 0, control, sizeof control));
+    /* the server's control stream (type 0), its bytes past two varints
+     * those of a framed state; then a sender's own */
+    bytes[0] = bytes[1] = bytes[2] = 0;
+    bytes[3] = PROTO_STATE_SIZE;
+    b = 4 + state_msg(bytes + 4, 0, 9);
+    r = send_1rtt(&s, false, frames, stream_frame(frames, 3, 0, bytes, b));
     assert_int_equal(r.states, 0);
     bytes[0] = 0x40;
     bytes[1] = 0x54;
