@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/webrtc.sh BIN OUT [RUNS [SECONDS]]: the ENet modes over WebRTC's data
+# bench/webrtc.sh BIN OUT [RUNS [SECONDS [PARTS]]]: the ENet modes over WebRTC's data
 # channels (libricochet's WebRTC transport against the relay's webrtc edge)
 # beside the other modes (docs/benchmarks.md, "WebRTC"); every scenario RUNS
 # (3) times, reported as medians with min-max; SECONDS: each run's measured
@@ -21,6 +21,8 @@
 #              WebTransport's datagrams (wt) beside them
 #   cpu-rooms-1000, cpu-rooms-1000-clear  QUIC against ENet with 1000
 #              clients in rooms of 8 at 10 Hz: ENet sealed, then in clear
+# PARTS (default all): the parts to run, by name ("cpu-rooms cpu-rooms-1000"
+# runs those and cpu-rooms-1000-clear: a part and its -clear go together).
 # OUT/summary.txt gathers the tables. A lost state the audit cannot explain
 # makes the bench exit 3: the script goes on and exits 3 at the end.
 set -eu
@@ -28,16 +30,19 @@ bin=${1:-build/bin}
 out=${2:-build/bench-results/webrtc}
 runs=${3:-3}
 secs=${4:-4}
+parts=${5:-modes cpu-room cpu-rooms cpu-rooms-1000}
 bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "webrtc.sh: $bench not found (run make first)" >&2; exit 2; }
 here=$(dirname "$0")
 start=$(date +%s)
 unexplained=""
 
-# part NAME ARGS...: the bench into OUT/NAME/, going on past exit status 3.
+# part NAME ARGS...: the bench into OUT/NAME/, going on past exit status 3
+# (nothing unless PARTS names it, or NAME less its -clear).
 part() {
     name=$1
     shift
+    case " $parts " in *" ${name%-clear} "*) ;; *) return 0 ;; esac
     rm -rf "${out:?}/$name"
     mkdir -p "$out/$name"
     "$here/machine.sh" "$bin" "$out/$name" > /dev/null
