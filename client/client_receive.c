@@ -86,10 +86,12 @@ static int handle_state(struct ricochet *c, const uint8_t *buf, size_t len,
     int64_t lat = (int64_t)(now - s.send_us); /* my own reflected state: my clock */
     uint64_t bound = 0;
     bool lat_known = true;
-    if (c->phase != PHASE_JOINED || s.sender == 0) {
-        client_bad_message(c, "state before welcome or without sender", PROTO_E_VALUE);
+    if (s.sender == 0) {
+        client_bad_message(c, "state without sender", PROTO_E_VALUE);
         return 0;
     }
+    if (c->phase != PHASE_JOINED)
+        return 0; /* it overtook my welcome (its way and the control's are apart): no fault */
     if (s.sender == c->id) {
         recv_stats_record(&c->reflect_stats, s.seq, s.send_us, now, c->rtt);
     } else {

@@ -1427,10 +1427,11 @@ export class Session extends EventTarget {
   }
 
   _state(st, arrivedAs, now) {
-    if (this.phase !== "joined" || st.sender === 0) {
-      this._badMessage(new ProtocolError("bad_state", "a state before the welcome or without sender"));
+    if (st.sender === 0) {
+      this._badMessage(new ProtocolError("bad_state", "a state without sender"));
       return;
     }
+    if (this.phase !== "joined") return; // it overtook the welcome (its way and the control's are apart): no fault
     if (st.sender === this.id) {
       this.echo = st;
       this._emit("echo", { state: st, rttUs: now - st.send_us });

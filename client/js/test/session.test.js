@@ -43,6 +43,16 @@ test("the codec keeps a payload whole", () => {
                                   new Uint8Array(PAYLOAD_MAX + 1)), RangeError);
 });
 
+test("a state that overtakes the welcome is dropped, not counted bad", () => {
+  const s = new Session({ url: "ws://127.0.0.1:9/", room: "js", name: "early" });
+  const b = encodeState({ seq: 1, send_us: 1, x: 0, y: 0, vx: 0, vy: 0, heading: 0 });
+  s._receive(b, "unsequenced"); // sender 0: bad whenever it comes
+  assert.equal(s.bad, 1);
+  b[7] = 7; // from member 7, before my welcome: a race of two ways, no fault
+  s._receive(b, "unsequenced");
+  assert.equal(s.bad, 1);
+});
+
 test("payloads and events through a relay", { skip: !URL && "needs RICOCHET_WS_URL" }, async () => {
   const a = await open("ja"), b = await open("jb");
   await until(() => a.members.has(b.id) && b.members.has(a.id));
