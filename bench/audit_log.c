@@ -181,8 +181,8 @@ static int log_datagram_state(struct audit_log *log, struct audit_key *key, int 
     }
     if (e == DROPLOG_DUP)
         return 0; /* both copies show as fwd (or as a drop) */
-    bool discarded = false;
-    if (e == DROPLOG_FWD && strcmp(group, "-") &&
+    bool discarded = false; /* ENet's window: only on a flow with an ENet peer */
+    if (e == DROPLOG_FWD && key->flow.peer >= 0 && strcmp(group, "-") &&
         replay_unsequenced(log, key, (uint16_t)atoi(group), &discarded) != 0)
         return -1;
     struct audit_entry *x = log_entry(log, key);

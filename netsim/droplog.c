@@ -39,7 +39,7 @@ void droplog_datagram(FILE *out, struct droplog_counts *c, enum droplog_event ev
         snprintf(peer, sizeof peer, "%d", r->peer);
     for (size_t i = 0; i < r->states && i < STATESCAN_MAX; i++) {
         char group[8] = "-";
-        if (refs[i].kind == STATESCAN_UNSEQUENCED)
+        if (refs[i].kind == STATESCAN_UNSEQUENCED && r->peer >= 0) /* ENet's, not WebRTC's */
             snprintf(group, sizeof group, "%u", (unsigned)refs[i].group);
         fprintf(out, "%" PRIu64 " %s %s %s %" PRIu32 " %" PRIu32 " %s %" PRIu64 " %s %s\n", t_us,
                 droplog_event_name(ev), netsim_dir_name(dir), flow, refs[i].sender,

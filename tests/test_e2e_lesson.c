@@ -473,7 +473,7 @@ static void the_page_teaches(void **state)
     if (!lanes_running(&l, WAIT_MS))
         fail_msg("the lanes never ran");
     servers_tmpdir(dir);
-    struct browser *b = browser_open(dir, l.url, 1500, 2300);
+    struct browser *b = browser_open(dir, l.url, 1500, 2650);
     if (!browser_wait(b, "window.lessonPage && lessonPage.snapshot().lanes.length >= 16 &&"
                          " lessonPage.snapshot().lanes.every((l) => l.state === 'missing' ||"
                          " (l.figures && l.figures.valid))",
