@@ -404,7 +404,21 @@ function hex(bytes, from, n) {
   return Array.from(bytes.slice(from, from + n), (b) => b.toString(16).padStart(2, "0")).join(" ");
 }
 
-function hopText(h, d) {
+/* What a datagram lane's state travelled in, by netsim's reader of its wire. */
+function carrier(h, wire) {
+  if (wire === "quic")
+    return h.kind === "datagram" ? "a QUIC packet, in a DATAGRAM frame"
+                                 : "a QUIC packet, in the STREAM frame that carried its message's last byte";
+  if (wire === "webrtc")
+    return `a DTLS record, in an SCTP message of the ${h.kind === "reliable" ? "reliable" : "unreliable"}` +
+           " data channel";
+  if (h.peer >= 0)
+    return `an ENet datagram (peer ${h.peer}), a ${h.kind} command` +
+           (h.group >= 0 ? ` of unsequenced group ${h.group}` : "");
+  return `a UDP datagram (${h.kind})`;
+}
+
+function hopText(h, wire) {
   const who = h.dir === "up" ? "sender → relay (the sender's uplink)"
                              : "relay → receiver (the receiver's downlink)";
   const lines = [`<b>${who}</b>, flow ${h.flow}`];
@@ -419,10 +433,7 @@ function hopText(h, d) {
     return lines.join("<br>");
   }
   if (!h.kind && !h.drop) return lines.concat(["netsim's log has no line of it (yet)"]).join("<br>");
-  const how = h.peer >= 0 ? `an ENet datagram (peer ${h.peer}), a ${h.kind} command` +
-                            (h.group >= 0 ? ` of unsequenced group ${h.group}` : "")
-                          : `a datagram (${h.kind})`;
-  lines.push(`carried by ${how}`);
+  lines.push(`carried by ${carrier(h, wire)}`);
   if (h.drop) lines.push(`dropped by netsim (${h.drop}) at ${fmt(h.drop_ms / 1000, 3)} s`);
   if (h.fwds) lines.push(`forwarded ${h.fwds > 1 ? h.fwds + " times, first " : ""}at ` +
                          `${fmt(h.fwd_ms / 1000, 3)} s, held ${fmt(h.delay_ms, 1)} ms by the model`);
@@ -455,7 +466,7 @@ async function inspect(lane, seq) {
     rows.map((x) => `<tr><td>${x.offset}</td><td>${x.bytes}</td><td>${x.field}</td>` +
                     `<td>${typeof x.value === "number" && !Number.isInteger(x.value)
                          ? x.value.toFixed(3) : x.value}</td></tr>`).join("") +
-    "</table>" + d.hops.map((h, i) => `<div class=hop>${hopText(h, i)}</div>`).join("");
+    "</table>" + d.hops.map((h) => `<div class=hop>${hopText(h, d.wire)}</div>`).join("");
   $("close-inspect").onclick = () => { box.className = ""; };
   return view.inspected;
 }

@@ -294,6 +294,21 @@ static void look_inside(struct browser *b)
     assert_non_null(strstr(banner->valuestring, "dropped by netsim"));
     assert_non_null(strstr(banner->valuestring, "ricochet.state.send_us"));
     cJSON_Delete(banner);
+    /* paired: the same state lost in QUIC's and WebRTC's datagram lanes, each
+     * named in what carries it there */
+    static const struct {
+        const char *lane, *carrier;
+    } inside[] = {{"quic", "in a DATAGRAM frame"}, {"webrtc", "SCTP message of the unreliable"}};
+    for (size_t k = 0; k < sizeof inside / sizeof inside[0]; k++) {
+        in = click_state(b, inside[k].lane, seq);
+        assert_string_equal(text(in, "status", NULL), "lost");
+        cJSON_Delete(in);
+        banner = browser_eval(b, "document.getElementById('inspect').textContent");
+        if (!strstr(banner->valuestring, inside[k].carrier))
+            fail_msg("%s state %u: %s", inside[k].lane, seq, banner->valuestring);
+        print_message("%s state %u: lost, carried %s\n", inside[k].lane, seq, inside[k].carrier);
+        cJSON_Delete(banner);
+    }
     /* paired: TCP's segment of that state was dropped on the same hop, and sent again */
     in = click_state(b, "tcp", seq);
     const cJSON *hop = cJSON_GetArrayItem(cJSON_GetObjectItem(in, "hops"), dropped);
