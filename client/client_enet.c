@@ -18,6 +18,7 @@
 #include <enet/time.h>
 
 #include "../sys/clock.h"
+#include "../sys/log.h"
 #include "../proto/errors.h"
 #include "../sys/netaddr.h"
 #include "../proto/enet/sniff.h"
@@ -343,12 +344,16 @@ static int enet_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
         r = enet_host_service(t->own, &e, (enet_uint32)(wait_ms > 0 ? wait_ms : 0));
     c->inputs += r > 0; /* a connect or disconnect handled is input too */
     harvest_counters(c);
+    if (r < 0) {
+        /* ENet 1.3.17 ends a service at a datagram the kernel refuses to
+         * send (no route for a moment, the address gone): it is lost, as
+         * on the wire, and the next service goes on past it. A session cut
+         * off for longer ends by ENet's timeout, not here. */
+        log_debug("client: ENet could not send a datagram: %s", strerror(errno));
+        r = 0;
+    }
     if (r == 0 && enet_timed_out(c))
         return 0;
-    if (r < 0) {
-        client_go_dead(c, RICOCHET_END_SOCKET, "ENet host service failed");
-        return 0;
-    }
     if (t->other_transport) {
         client_wrong_transport(c, "plain UDP", "use --mode udp");
         if (r > 0 && e.type == ENET_EVENT_TYPE_RECEIVE)

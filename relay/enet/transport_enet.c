@@ -21,6 +21,7 @@
 #include <enet/enet.h>
 #include <enet/time.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -399,6 +400,26 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
     }
 }
 
+#define SOCKET_WARN_EVERY_US 10000000ull /* at most one line about them per 10 s */
+
+/* ENet 1.3.17 ends a service at the first datagram the kernel refuses to
+ * send (the bound address gone, a route or a firewall saying no) and
+ * returns -1. That datagram is lost, as on the wire; the next service goes
+ * on past it, so one refusal must not end the relay. Counted
+ * (edges.enet.socket_errors) and logged now and then. */
+static void socket_refused(struct relay_enet *t, struct relay *r)
+{
+    const char *why = strerror(errno);
+    t->socket_errors++;
+    relay_edge_counters(r, t->base, &t->socket_errors, 1);
+    uint64_t now = clock_now_us();
+    if (t->socket_warned_us && now - t->socket_warned_us < SOCKET_WARN_EVERY_US)
+        return;
+    t->socket_warned_us = now;
+    log_warn("relay: enet: the socket refused a datagram (%s); dropped, %" PRIu64 " so far",
+             why, t->socket_errors);
+}
+
 /* Every enet_host_service call walks all peer slots (twice) to send: with
  * thousands of peers that walk, not the datagrams, is the cost. So a
  * service reads what is waiting in up to DRAIN_ROUNDS calls without
@@ -416,31 +437,32 @@ static int edge_service(void *ctx, struct relay *r)
     t->serviced_us = clock_now_us();
     int rc = enet_host_service(t->host, ev, 0);
     bool read_all = false;
-    for (int round = 1; rc >= 0; round++) {
-        read_all = relay_enet_read_all(rc, ev, t->reads);
-        /* The events come from what this call read: after the previous
-         * read ended, and by when the kernel received the last of it. */
-        relay_arrived(r, t->read_end_us, t->reads ? clock_socket_received_us(t->host->socket) : 0);
-        while (rc > 0) {
-            on_event(t, r, ev);
-            n++;
-            rc = enet_host_check_events(t->host, ev);
+    for (int round = 1;; round++) {
+        if (rc < 0) {
+            socket_refused(t, r); /* it read nothing: more may wait */
+        } else {
+            read_all = relay_enet_read_all(rc, ev, t->reads);
+            /* The events come from what this call read: after the previous
+             * read ended, and by when the kernel received the last of it. */
+            relay_arrived(r, t->read_end_us,
+                          t->reads ? clock_socket_received_us(t->host->socket) : 0);
+            while (rc > 0) {
+                on_event(t, r, ev);
+                n++;
+                rc = enet_host_check_events(t->host, ev);
+            }
         }
-        if (rc < 0 || read_all || round == DRAIN_ROUNDS)
+        if (read_all || round == DRAIN_ROUNDS)
             break;
         t->reads = 0;
         rc = enet_host_service(t->host, ev, 0);
     }
     /* What the next call reads arrived after the last moment the socket
      * was empty (see relay_arrived). */
-    t->backlog = rc >= 0 && !read_all;
+    t->backlog = !read_all;
     if (!t->backlog)
         t->read_end_us = clock_now_us();
     sweep(t, r, read_all);
-    if (rc < 0) {
-        log_error("relay: enet_host_service failed");
-        return -1;
-    }
     return n;
 }
 

@@ -173,6 +173,7 @@ static void disconnect_peer(void *ctx, uint32_t handle, enum proto_error_code wh
 struct relay_transport transport_enet_core(void *ctx, uint32_t base)
 {
     struct relay_enet *t = ctx;
+    static const char *const counters[] = {"socket_errors", NULL}; /* transport_enet.c */
     t->base = base;
     uint32_t modes = 0;
     for (unsigned m = 0; m < PROTO_MODE_COUNT; m++)
@@ -185,6 +186,7 @@ struct relay_transport transport_enet_core(void *ctx, uint32_t base)
         .message_max = 0,
         .forgeable = false,
         .modes = modes,
+        .counters = counters,
         .send_control = send_control,
         .send_state = send_state,
         .disconnect = disconnect_peer,
