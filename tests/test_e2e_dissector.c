@@ -465,6 +465,60 @@ static void an_old_ticket_is_named(void **state)
     free(bad);
 }
 
+/* A game's own bytes: events (type 3) to the room and to one member, as a
+ * client sends them and as the relay stamps them, one on a port of no
+ * preference (the heuristic), one with a body over 1024 bytes (refused:
+ * too_long); a state with a payload after its 40 bytes. */
+static void events_and_payloads_read(void **state)
+{
+    (void)state;
+    uint8_t room[32], one[32], big[PROTO_EVENT_MAX + 1], st[PROTO_STATE_SIZE + 5];
+    static const uint8_t body_big[PROTO_EVENT_BODY_MAX + 1] = {0};
+    int room_len = proto_event_encode(room, sizeof room, PROTO_EVENT_ROOM, "hi", 2);
+    int one_len = proto_event_encode(one, sizeof one, 7, "tg", 2);
+    assert_true(room_len == 14 && one_len == 14);
+    proto_state_stamp_sender(one, 3); /* PROTOCOL.md's example, as a receiver gets it */
+    assert_memory_equal(one, "\x01\x03\x00\x00\x00\x00\x00\x03\x00\x00\x00\x07tg", 14);
+    memcpy(big, one, PROTO_EVENT_HEAD); /* the encoder refuses a body this long */
+    memcpy(big + PROTO_EVENT_HEAD, body_big, sizeof body_big);
+    struct proto_state s = {.sender = 2, .seq = 9, .send_us = 5000000, .x = 12.5f};
+    assert_int_equal(proto_state_encode(st, sizeof st, &s), PROTO_STATE_SIZE);
+    memcpy(st + PROTO_STATE_SIZE, "hello", 5);
+
+    char pcap[128], err[128];
+    snprintf(pcap, sizeof pcap, "%s/events.pcap", work);
+    struct capture *c = capture_open(pcap, err, sizeof err);
+    assert_non_null(c);
+    tshark_put(c, "127.0.0.1:40005", "127.0.0.1:7777", room, (size_t)room_len);
+    tshark_put(c, "127.0.0.1:7777", "127.0.0.1:40005", one, (size_t)one_len);
+    tshark_put(c, "127.0.0.1:40006", "127.0.0.1:45001", room, (size_t)room_len); /* heuristic */
+    tshark_put(c, "127.0.0.1:40005", "127.0.0.1:7777", big, sizeof big);
+    tshark_put(c, "127.0.0.1:7777", "127.0.0.1:40005", st, sizeof st);
+    assert_int_equal(capture_close(c), 0);
+
+    char *out = tshark_run(pcap, "-T fields -E separator=, -e frame.number -e ricochet.type "
+                                 "-e ricochet.event.sender -e ricochet.event.to "
+                                 "-e ricochet.event.body -e ricochet.state.payload");
+    static const char want[] = "1,3,0,0,6869,\n"
+                               "2,3,3,7,7467,\n"
+                               "3,3,0,0,6869,\n"
+                               "4,3,3,7,",
+                      payload[] = "5,1,,,,68656c6c6f\n";
+    if (strncmp(out, want, strlen(want)) != 0 || !strstr(out, payload))
+        fail_msg("tshark read:\n%s", out);
+    free(out);
+    char *warned = frames(pcap, "", TSHARK_RICOCHET_WARNED);
+    assert_string_equal(warned, "4 ");
+    free(warned);
+    char *too_long = frames(pcap, "", "ricochet.too_long");
+    assert_string_equal(too_long, "4 ");
+    free(too_long);
+    out = tshark_run(pcap, "-Y 'frame.number <= 2' -T fields -e _ws.col.Info");
+    if (!strstr(out, "event to the room, 2 bytes") || !strstr(out, "event #3 to 7, 2 bytes"))
+        fail_msg("Info column:\n%s", out);
+    free(out);
+}
+
 /* DNS and QUIC, on their ports and on others, are never claimed, even with
  * the heuristic asked first; a ricochet state on an unknown port is. */
 static void dns_and_quic_left_alone(void **state)
@@ -549,6 +603,7 @@ int main(void)
         cmocka_unit_test(samples_read_as_golden),
         cmocka_unit_test(dns_and_quic_left_alone),
         cmocka_unit_test(an_old_ticket_is_named),
+        cmocka_unit_test(events_and_payloads_read),
         cmocka_unit_test(modes_match_the_ledger),
         cmocka_unit_test(tcp_edge_frames_read),
     };

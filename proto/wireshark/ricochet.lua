@@ -21,8 +21,8 @@
 -- The layers: udp_entry (one datagram, ENet's or plain UDP's) ->
 -- R.enet_dissect (ricochet_enet.lua: ENet's header and commands) ->
 -- dissect_message (R.message: one ricochet message from its bytes alone, so
--- any carrier can call it) -> dissect_state, dissect_batch, dissect_control,
--- dissect_sealed (the one place sealed messages are read).
+-- any carrier can call it) -> dissect_state, dissect_batch, dissect_event,
+-- dissect_control, dissect_sealed (the one place sealed messages are read).
 
 -- Wireshark runs each plugin file in an environment of its own: what other
 -- files may call (R.message) is shared through _G.ricochet_wireshark.
@@ -42,12 +42,14 @@ for _, t in ipairs({"join", "welcome", "joined", "left", "error", "chat", "leave
 end
 
 local STATE_SIZE, STATE_MAX, BATCH_MAX = 40, 1200, 1200
+local EVENT_HEAD, EVENT_BODY_MAX = 12, 1024
 local VALUE_MAX, TIME_MAX = 1e6, 999999999999999
 local LANES = {[0] = "control", [1] = "a state sent unreliably", [2] = "a state sent reliably"}
 
 local rf = {
     version = ProtoField.uint8("ricochet.version", "Version"),
-    mtype = ProtoField.uint8("ricochet.type", "Type", base.DEC, {[1] = "state", [2] = "batch"}),
+    mtype = ProtoField.uint8("ricochet.type", "Type", base.DEC, {[1] = "state", [2] = "batch",
+                                                                      [3] = "event"}),
     reserved = ProtoField.uint16("ricochet.reserved", "Reserved"),
     sender = ProtoField.uint32("ricochet.state.sender", "Sender", base.DEC, nil, nil,
                                "the sender's id, stamped by the relay (0 from a client)"),
@@ -58,7 +60,12 @@ local rf = {
     vx = ProtoField.float("ricochet.state.vx", "vx (units/s)"),
     vy = ProtoField.float("ricochet.state.vy", "vy (units/s)"),
     heading = ProtoField.float("ricochet.state.heading", "Heading (rad)"),
-    padding = ProtoField.bytes("ricochet.state.padding", "Padding"),
+    payload = ProtoField.bytes("ricochet.state.payload", "Payload (the game's bytes)"),
+    ev_sender = ProtoField.uint32("ricochet.event.sender", "Sender", base.DEC, nil, nil,
+                                  "0 from a client; the relay stamps the sender's id"),
+    ev_to = ProtoField.uint32("ricochet.event.to", "To", base.DEC, nil, nil,
+                              "0: every other member of the room; else one member's id"),
+    ev_body = ProtoField.bytes("ricochet.event.body", "Body (the game's bytes)"),
     way = ProtoField.string("ricochet.way", "Delivery", base.ASCII,
                             "the mode its channel and flags say (PROTOCOL.md, ENet channels)"),
     states = ProtoField.uint32("ricochet.batch.states", "States"),
@@ -319,7 +326,7 @@ local function dissect_state(tvb, pinfo, tree, ctx)
             item:append_text(string.format(" (%.1f degrees)", math.deg(v)))
         end
     end
-    if len > STATE_SIZE then t:add(rf.padding, tvb(STATE_SIZE, len - STATE_SIZE)) end
+    if len > STATE_SIZE then t:add(rf.payload, tvb(STATE_SIZE, len - STATE_SIZE)) end
     if len > STATE_MAX then
         t:add_proto_expert_info(re.long)
     end
@@ -353,6 +360,34 @@ local function dissect_batch(tvb, pinfo, tree, ctx)
 end
 
 -- Column text for a control message, from its members.
+-- An event (PROTOCOL.md, "Event message"): the game's bytes to the room or
+-- one member, stamped by the relay with the sender's id.
+local function dissect_event(tvb, pinfo, tree, ctx)
+    local len = tvb:len()
+    local t = tree:add(ric, tvb(), "ricochet event")
+    t:add(rf.version, tvb(0, 1))
+    t:add(rf.mtype, tvb(1, 1))
+    if len < EVENT_HEAD then
+        t:add_proto_expert_info(re.short, "Shorter than an event's 12 bytes: the relay refuses it "
+                                .. "(bad_state)")
+        return "short event"
+    end
+    t:add(rf.reserved, tvb(2, 2))
+    local sender, to = u32(tvb, 4), u32(tvb, 8)
+    t:add(rf.ev_sender, tvb(4, 4))
+    local ti = t:add(rf.ev_to, tvb(8, 4))
+    if to == 0 then ti:append_text(" (every other member of the room)") end
+    if len > EVENT_HEAD then t:add(rf.ev_body, tvb(EVENT_HEAD, len - EVENT_HEAD)) end
+    local summary = string.format("event%s to %s, %d bytes",
+                                  sender == 0 and "" or string.format(" #%u", sender),
+                                  to == 0 and "the room" or tostring(to), len - EVENT_HEAD)
+    t:append_text(": " .. summary)
+    if len - EVENT_HEAD > EVENT_BODY_MAX then
+        t:add_proto_expert_info(re.long, "A body over 1024 bytes: the relay refuses it (too_big)")
+    end
+    return summary
+end
+
 local function control_summary(ctype, m)
     local function s(key)
         local v = m[key]
@@ -513,6 +548,8 @@ dissect_message = function(tvb, pinfo, tree, ctx)
         summary, control = dissect_sealed(tvb, pinfo, tree, ctx), first == 0x80
     elseif first == 1 and second == 2 and not ctx.in_batch then
         summary = dissect_batch(tvb, pinfo, tree, ctx)
+    elseif first == 1 and second == 3 and not ctx.in_batch then
+        summary, control = dissect_event(tvb, pinfo, tree, ctx), true -- the control way
     elseif first == 1 and second == 1 or len < 2 then
         summary = dissect_state(tvb, pinfo, tree, ctx)
     else
@@ -552,6 +589,9 @@ local function plain_strict(tvb)
     local len = tvb:len()
     if len < 2 then return false end
     if tvb(0, 2):uint() == 0x0101 then return state_ok(tvb, 0, len) and tvb(2, 2):uint() == 0 end
+    if tvb(0, 2):uint() == 0x0103 then
+        return len >= EVENT_HEAD and len <= EVENT_HEAD + EVENT_BODY_MAX and tvb(2, 2):uint() == 0
+    end
     if tvb(0, 2):uint() == 0x0102 then
         local entries = tvb(2, 2):uint() == 0 and batch_entries(tvb)
         if not entries then return false end
@@ -590,7 +630,7 @@ local function udp_entry(tvb, pinfo, tree)
     if len == 0 then return 0 end
     local first = tvb(0, 1):uint()
     local plain = first == 0x7B or (first >= 0x80 and first <= 0x82) or
-                  (len >= 2 and (tvb(0, 2):uint() == 0x0101 or tvb(0, 2):uint() == 0x0102))
+                  (len >= 2 and tvb(0, 2):uint() >= 0x0101 and tvb(0, 2):uint() <= 0x0103)
     if plain and not R.enet_strict(tvb) then
         local info = dissect_message(tvb, pinfo, tree,
                                      {transport = "udp", way = "udp", how = "(udp)"})
