@@ -90,16 +90,30 @@ static struct quicmsg_reader *reader_of(struct client_quic *t, int64_t sid,
     return NULL;
 }
 
+#define STREAMS_OUT 4 /* the control stream, my own, WebTransport's two */
+
+/* The streams I write on, each with its bytes, in the order they are
+ * written: fills o and sids (-1: not open), returns how many. */
+static int streams_out(struct client_quic *t, struct quicmsg_out *o[STREAMS_OUT],
+                       int64_t sids[STREAMS_OUT])
+{
+    o[0] = &t->control_out;
+    sids[0] = t->ctl_sid;
+    o[1] = &t->up_out;
+    sids[1] = t->up_sid;
+    return 2 + client_wt_out(t, o + 2, sids + 2);
+}
+
 /* The bytes I write on stream sid; NULL: none. */
 static struct quicmsg_out *out_of(struct client_quic *t, int64_t sid)
 {
-    struct quicmsg_out *wt[2];
-    int64_t sids[2];
-    int n = client_wt_out(t, wt, sids);
+    struct quicmsg_out *o[STREAMS_OUT];
+    int64_t sids[STREAMS_OUT];
+    int n = streams_out(t, o, sids);
     for (int i = 0; i < n; i++)
-        if (sids[i] == sid)
-            return wt[i];
-    return sid == t->ctl_sid ? &t->control_out : sid == t->up_sid ? &t->up_out : NULL;
+        if (sids[i] >= 0 && sids[i] == sid)
+            return o[i];
+    return NULL;
 }
 
 static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t offset,
@@ -437,16 +451,16 @@ static void send_packet(struct ricochet *c, struct client_quic *t, const uint8_t
     c->dgrams_sent++;
 }
 
-#define STREAMS_OUT 4 /* the control stream, my own, WebTransport's two */
-
 /* The next stream with bytes to write, not blocked in this write (by its
  * place: blocked[STREAMS_OUT]). */
 static struct quicmsg_out *next_stream(struct client_quic *t, const bool *blocked, int64_t *sid,
                                        int *at)
 {
-    struct quicmsg_out *o[STREAMS_OUT] = {&t->control_out, &t->up_out};
-    int64_t sids[STREAMS_OUT] = {t->up ? t->ctl_sid : -1, t->up_sid};
-    int n = 2 + client_wt_out(t, o + 2, sids + 2);
+    struct quicmsg_out *o[STREAMS_OUT];
+    int64_t sids[STREAMS_OUT];
+    int n = streams_out(t, o, sids);
+    if (!t->up)
+        sids[0] = -1; /* the control stream waits for the handshake */
     for (*at = 0; *at < n; ++*at)
         if (sids[*at] >= 0 && o[*at]->unsent && !blocked[*at]) {
             *sid = sids[*at];
