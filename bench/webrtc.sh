@@ -37,12 +37,15 @@ here=$(dirname "$0")
 start=$(date +%s)
 unexplained=""
 
-# part NAME ARGS...: the bench into OUT/NAME/, going on past exit status 3
-# (nothing unless PARTS names it, or NAME less its -clear).
+# part NAME HEADING ARGS...: the bench into OUT/NAME/, going on past exit
+# status 3 (nothing, not even its heading, unless PARTS names it, or NAME
+# less its -clear).
 part() {
     name=$1
-    shift
+    heading=$2
+    shift 2
     case " $parts " in *" ${name%-clear} "*) ;; *) return 0 ;; esac
+    echo "== $name: $heading" >&2
     rm -rf "${out:?}/$name"
     mkdir -p "$out/$name"
     "$here/machine.sh" "$bin" "$out/$name" > /dev/null
@@ -56,23 +59,22 @@ part() {
     fi
 }
 
-echo "== modes: every mode and the ENet modes over WebRTC at 0 and 5 % loss (netsim)" >&2
-part modes --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 \
-    --sweep path-loss=0,5 \
+part modes "every mode and the ENet modes over WebRTC at 0 and 5 % loss (netsim)" \
+    --clients 4 --rate 60 --payload 40 --path-delay 20 --path-jitter 10 --sweep path-loss=0,5 \
     --modes unsequenced,sequenced,reliable,udp,webrtc,webrtc-sequenced,webrtc-reliable \
     --warmup 1 --grace 2 --seed 1 --plot "$out/modes"
-echo "== cpu-room: relay CPU per delivery, WebRTC and QUIC against sealed ENet, one room of 64" >&2
-part cpu-room --clients 64 --rate 60 --modes unsequenced,webrtc,quic --encrypt \
+part cpu-room "relay CPU per delivery, WebRTC and QUIC against sealed ENet, one room of 64" \
+    --clients 64 --rate 60 --modes unsequenced,webrtc,quic --encrypt \
     --relay-args "--tick-ms 2" --warmup 1 --grace 1
-echo "== cpu-rooms: the same and WebTransport, 512 clients in rooms of 8 at 10 Hz" >&2
-part cpu-rooms --clients 512 --room-size 8 --rate 10 --modes unsequenced,webrtc,quic,wt --encrypt \
+part cpu-rooms "the same and WebTransport, 512 clients in rooms of 8 at 10 Hz" \
+    --clients 512 --room-size 8 --rate 10 --modes unsequenced,webrtc,quic,wt --encrypt \
     --relay-args "--tick-ms 50" --warmup 2 --grace 1 --setup-timeout 90
-echo "== cpu-rooms-1000: QUIC against sealed ENet, then ENet in clear, 1000 in rooms of 8" >&2
 for sealed in --encrypt ""; do
     name=cpu-rooms-1000
-    [ -n "$sealed" ] || name=$name-clear
+    what="QUIC against sealed ENet, 1000 clients in rooms of 8"
+    [ -n "$sealed" ] || { name=$name-clear; what="the same, ENet in clear"; }
     # shellcheck disable=SC2086 # $sealed: one option or none
-    part "$name" --clients 1000 --room-size 8 --rate 10 \
+    part "$name" "$what" --clients 1000 --room-size 8 --rate 10 \
         --modes unsequenced,quic $sealed --relay-args "--tick-ms 50" --warmup 2 --grace 1 \
         --setup-timeout 120
 done
