@@ -33,6 +33,13 @@ secs=${4:-4}
 parts=${5:-modes cpu-room cpu-rooms cpu-rooms-1000}
 bench="$bin/ricochet-bench"
 [ -x "$bench" ] || { echo "webrtc.sh: $bench not found (run make first)" >&2; exit 2; }
+for p in $parts; do
+    case $p in
+        modes | cpu-room | cpu-rooms | cpu-rooms-1000) ;;
+        *) echo "webrtc.sh: no part '$p' (modes cpu-room cpu-rooms cpu-rooms-1000)" >&2; exit 2 ;;
+    esac
+done
+mkdir -p "$out"
 here=$(dirname "$0")
 start=$(date +%s)
 unexplained=""
