@@ -25,13 +25,26 @@
 
 #define ADDRESS "10.77.0.1"
 
+/* Where iproute2's ip is, or NULL. */
+static const char *ip_dir(void)
+{
+    static const char *const dirs[] = {"/usr/sbin", "/sbin", "/usr/bin", "/bin"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "%s/ip", dirs[i]);
+        if (access(path, X_OK) == 0)
+            return dirs[i];
+    }
+    return NULL;
+}
+
 /* ip addr VERB ADDRESS/32 dev lo, in the relay's namespace of lab. */
 static void address(const struct netlab *lab, const char *verb)
 {
     struct spawn_proc ip;
     char err[256];
     const char *args[] = {"addr", verb, ADDRESS "/32", "dev", "lo", NULL};
-    if (spawn_start_in(&ip, lab->ns[NETLAB_RELAY], "/usr/sbin", "ip", args, err, sizeof err) != 0)
+    if (spawn_start_in(&ip, lab->ns[NETLAB_RELAY], ip_dir(), "ip", args, err, sizeof err) != 0)
         fail_msg("ip addr %s: %s", verb, err);
     assert_int_equal(spawn_stop(&ip, 0, 10000), 0);
     spawn_free(&ip);
@@ -57,8 +70,8 @@ static void bots_played(struct spawn_proc *bot, const char *transport, int count
             double got = cJSON_GetObjectItem(f, "received")->valuedouble;
             double expected = cJSON_GetObjectItem(f, "expected")->valuedouble;
             print_message("%s: %.0f of %.0f states received\n", transport, got, expected);
-            /* 8 s at 20 Hz, 2.5 s of it with the address gone */
-            assert_true(got >= 0.5 * expected && got > 60);
+            /* 8 s at 20 Hz, at most about 4 s of it with the address gone */
+            assert_true(got >= expected - 90 && got > 60);
         }
     }
     cJSON_Delete(root);
@@ -71,6 +84,10 @@ static void relay_outlives_its_address(void **state)
     (void)state;
     struct netlab lab;
     char err[256];
+    if (!ip_dir()) {
+        print_message("no ip (iproute2) here\n");
+        skip();
+    }
     if (netlab_open(&lab, err, sizeof err) != 0) {
         print_message("no network namespaces here: %s\n", err);
         skip();
@@ -103,16 +120,24 @@ static void relay_outlives_its_address(void **state)
                                     "ricochet-bot", uargs, err, sizeof err), 0);
     usleep(2000000);
     address(&lab, "del");
-    usleep(2500000); /* long enough for the relay's pings to find the socket refusing */
+    /* With the bots cut off too, the relay sends again when it pings them,
+     * half its 5 s timeout after it last heard from them: until then it may
+     * have nothing to send. Back before that timeout. */
+    long long refused = 0;
+    for (int ms = 0; ms < 4000 && refused <= 0; ms += 100) {
+        usleep(100000);
+        if (!spawn_running(&relay))
+            break;
+        refused = harness_relay_stat(&relay, "edges.enet.socket_errors");
+    }
     assert_true(spawn_running(&relay));
+    print_message("the ENet edge's sends refused while the address was gone: %lld\n", refused);
+    assert_true(refused > 0);
     address(&lab, "add");
     bots_played(&enet_bots, "enet", 3);
     bots_played(&udp_bots, "udp", 3);
     bots_played(&quic_bots, "quic", 3);
     char *out = harness_relay_finish(&relay); /* still there, exits 0 */
-    long long refused = harness_stats_field(out, true, "edges.enet.socket_errors");
-    print_message("the ENet edge's sends refused while the address was gone: %lld\n", refused);
-    assert_true(refused > 0);
     assert_int_equal(harness_stats_field(out, true, "timeouts"), 0);
     spawn_free(&relay);
     free(out);

@@ -402,10 +402,10 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
 
 #define SOCKET_WARN_EVERY_US 10000000ull /* at most one line about them per 10 s */
 
-/* ENet 1.3.17 ends a service at the first datagram the kernel refuses to
- * send (the bound address gone, a route or a firewall saying no) and
- * returns -1. That datagram is lost, as on the wire; the next service goes
- * on past it, so one refusal must not end the relay. Counted
+/* ENet 1.3.17 ends a service (returning -1) or a flush at the first
+ * datagram the kernel refuses to send (the bound address gone, a route or
+ * a firewall saying no). That datagram is lost, as on the wire; the next
+ * service goes on past it, so one refusal must not end the relay. Counted
  * (edges.enet.socket_errors) and logged now and then. */
 static void socket_refused(struct relay_enet *t, struct relay *r)
 {
@@ -436,12 +436,18 @@ static int edge_service(void *ctx, struct relay *r)
     t->reads = 0;
     t->serviced_us = clock_now_us();
     int rc = enet_host_service(t->host, ev, 0);
-    bool read_all = false;
+    bool read_all = false, refused = false, served = false;
     for (int round = 1;; round++) {
         if (rc < 0) {
-            socket_refused(t, r); /* it read nothing: more may wait */
+            /* It may have stopped before reading, or after (ENet sends
+             * again after its reads): what it read waits in its queue,
+             * and no later call of this service can tell the socket
+             * was read empty. */
+            socket_refused(t, r);
+            refused = true;
         } else {
-            read_all = relay_enet_read_all(rc, ev, t->reads);
+            served = true;
+            read_all = !refused && relay_enet_read_all(rc, ev, t->reads);
             /* The events come from what this call read: after the previous
              * read ended, and by when the kernel received the last of it. */
             relay_arrived(r, t->read_end_us,
@@ -458,8 +464,10 @@ static int edge_service(void *ctx, struct relay *r)
         rc = enet_host_service(t->host, ev, 0);
     }
     /* What the next call reads arrived after the last moment the socket
-     * was empty (see relay_arrived). */
-    t->backlog = !read_all;
+     * was empty (see relay_arrived). A service whose every call failed
+     * claims no backlog: the socket's readiness or the timers wake the
+     * next one, and a socket that fails every time cannot spin the loop. */
+    t->backlog = !read_all && served;
     if (!t->backlog)
         t->read_end_us = clock_now_us();
     sweep(t, r, read_all);
@@ -476,8 +484,18 @@ static void edge_flush(void *ctx, struct relay *r)
     transport_enet_close_lanes(t); /* before the acknowledgements look for a ride */
     if (transport_enet_acks_return(t, relay_tick_due(r), false))
         t->queued = true;
-    if (t->queued)
+    if (t->queued) {
+        /* ENet's flush stops at a datagram the kernel refuses, as its
+         * service does, and says nothing: errno tells (nothing between
+         * ENet's sendmsg and its return sets it). The peers after it get
+         * theirs from the next service, without waiting. */
+        errno = 0;
         enet_host_flush(t->host);
+        if (errno != 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            socket_refused(t, r);
+            t->backlog = true;
+        }
+    }
     t->queued = false;
 }
 
