@@ -21,8 +21,9 @@
 #              WebTransport's datagrams (wt) beside them
 #   cpu-rooms-1000, cpu-rooms-1000-clear  QUIC against ENet with 1000
 #              clients in rooms of 8 at 10 Hz: ENet sealed, then in clear
-# PARTS (default all): the parts to run, by name ("cpu-rooms cpu-rooms-1000"
-# runs those and cpu-rooms-1000-clear: a part and its -clear go together).
+# PARTS (default all): the parts to run, of modes, cpu-room, cpu-rooms and
+# cpu-rooms-1000 ("cpu-rooms cpu-rooms-1000" runs those two, and with the
+# second cpu-rooms-1000-clear: a part and its -clear go together).
 # OUT/summary.txt gathers the tables. A lost state the audit cannot explain
 # makes the bench exit 3: the script goes on and exits 3 at the end.
 set -eu

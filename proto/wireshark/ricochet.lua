@@ -359,7 +359,6 @@ local function dissect_batch(tvb, pinfo, tree, ctx)
     return summary
 end
 
--- Column text for a control message, from its members.
 -- An event (PROTOCOL.md, "Event message"): the game's bytes to the room or
 -- one member, stamped by the relay with the sender's id.
 local function dissect_event(tvb, pinfo, tree, ctx)
@@ -380,7 +379,7 @@ local function dissect_event(tvb, pinfo, tree, ctx)
     if len > EVENT_HEAD then t:add(rf.ev_body, tvb(EVENT_HEAD, len - EVENT_HEAD)) end
     local summary = string.format("event%s to %s, %d bytes",
                                   sender == 0 and "" or string.format(" #%u", sender),
-                                  to == 0 and "the room" or tostring(to), len - EVENT_HEAD)
+                                  to == 0 and "the room" or string.format("%u", to), len - EVENT_HEAD)
     t:append_text(": " .. summary)
     if len - EVENT_HEAD > EVENT_BODY_MAX then
         t:add_proto_expert_info(re.long, "A body over 1024 bytes: the relay refuses it (too_big)")
@@ -388,6 +387,7 @@ local function dissect_event(tvb, pinfo, tree, ctx)
     return summary
 end
 
+-- Column text for a control message, from its members.
 local function control_summary(ctype, m)
     local function s(key)
         local v = m[key]
