@@ -430,21 +430,24 @@ def webrtc_cpu(runs):
         | ceil)" else " in one room" end) + " at \(.rate_hz) Hz";
     # a mode's figure, or "" in a run without it
     def of($r; $m; f): ($r | map(select(.mode == $m))[0]) as $x | if $x then ($x | f) else "" end;
-    def edge_rows: map(select(.mode == "unsequenced" or .mode == "webrtc" or .mode == "quic"))
-        | sort_by(.mode | {"unsequenced": 0, "webrtc": 1, "quic": 2}[.]);
-    def ratio($r; $m; $e): of($r; $m; .relay_us_per_delivery / $e.relay_us_per_delivery | dec(2)
-        | . + "x");
+    # f of each edge's mode in the header's order, "-" where the run has none
+    def per_edge($r; f): ["unsequenced", "webrtc", "quic", "wt"]
+        | map(. as $m | of($r; $m; f) | if . == "" then "-" else . end) | join(" / ");
+    # paired round by round where the bench did (relay_us_ratio), else of the medians
+    def ratio($r; $m; $e): of($r; $m; if .relay_us_ratio then .relay_us_ratio
+            | (.median | dec(2)) + "x" + span(.min; .max; dec(2))
+        else .relay_us_per_delivery / $e.relay_us_per_delivery | dec(2) | . + "x" end);
     header(["", "ENet unsequenced: relay per delivered state",
-        "WebRTC (`webrtc`)", "QUIC datagrams (`quic`)", "WebRTC ÷ ENet", "QUIC ÷ ENet",
-        "relay CPU: ENet / WebRTC / QUIC", "p99: ENet / WebRTC / QUIC"]),
+        "WebRTC (`webrtc`)", "QUIC datagrams (`quic`)", "WebTransport datagrams (`wt`)",
+        "WebRTC ÷ ENet", "QUIC ÷ ENet", "WebTransport ÷ ENet",
+        "relay CPU: ENet / WebRTC / QUIC / WebTransport", "p99: the same"]),
     (runs[] | (.command | test("--encrypt")) as $sealed | .results as $r
         | ($r | map(select(.mode == "unsequenced"))[0]) as $e
         | row([($e | scenario) + (if $sealed then ", ENet sealed" else ", ENet in clear" end),
-            ($e | us), of($r; "webrtc"; us), of($r; "quic"; us),
-            ratio($r; "webrtc"; $e), ratio($r; "quic"; $e),
-            ($r | edge_rows | map(with_spread("relay_cpu_pct"; .relay_cpu_pct; sig) + "%")
-                | join(" / ")),
-            ($r | edge_rows | map(ms("p99_ms"; .latency_ms.p99)) | join(" / "))])),
+            ($e | us), of($r; "webrtc"; us), of($r; "quic"; us), of($r; "wt"; us),
+            ratio($r; "webrtc"; $e), ratio($r; "quic"; $e), ratio($r; "wt"; $e),
+            per_edge($r; with_spread("relay_cpu_pct"; .relay_cpu_pct; sig) + "%"),
+            per_edge($r; ms("p99_ms"; .latency_ms.p99))])),
     (runs[] | caption(.));
 
 # What a payload costs (bench/payload.sh): one sweep over the state's
