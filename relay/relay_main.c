@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../sys/clock.h"
@@ -180,6 +181,33 @@ static struct relay *open_edges(struct relay_edges *E, struct relay_settings *s,
     return r;
 }
 
+/* A stream edge holds a descriptor for each connection, up to its peer
+ * slots: the soft limit is raised to the hard one (systemd's LimitNOFILE
+ * sets both; a shell's ulimit -n is often 1024 under a far higher hard
+ * limit), and a line says so when even that is below what the edges may
+ * hold. Past it a connection is closed at once (stream_accept). */
+static void descriptors(const struct relay_edges *E, const struct relay_settings *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t most = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+    if (rl.rlim_cur < most) {
+        struct rlimit raised = {.rlim_cur = most, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = most;
+    }
+    uint64_t need = 64; /* the edges' own sockets, epoll sets, the metrics, the fleet's */
+    for (size_t i = 0; i < E->n; i++)
+        if (E->e[i].ops->stream)
+            need += s->net.peer_cap;
+    if (need > rl.rlim_cur)
+        log_warn("relay: the stream edges may hold %llu descriptors and the limit is %llu: past "
+                 "it a connection is closed at once (server_full); raise it (ulimit -n, "
+                 "systemd's LimitNOFILE)", (unsigned long long)need,
+                 (unsigned long long)rl.rlim_cur);
+}
+
 /* Starts --metrics if asked: the board and the HTTP thread. Exits 1 on
  * failure (the port taken, ...). */
 static void start_beside(struct beside *b, const struct relay_settings *s,
@@ -218,6 +246,7 @@ int main(int argc, char **argv)
     signals_install(&stop_requested, &stats_requested, NULL);
     relay_edges_say(&E); /* scripts and tests parse the first line's port: always said */
     relay_settings_warn(&s, relay_edges_beyond(&E));
+    descriptors(&E, &s);
     struct relay_fleet *f;
     char kinds[FLEET_TRANSPORT_MAX];
     if (relay_edges_kinds(&E, kinds, sizeof kinds) != 0)

@@ -12,7 +12,9 @@
  *     time (enet, tcp, ws, webrtc) on an idle relay and with the stream
  *     edges' budgets held full by silent connections, p50 and p99; the
  *     relay's memory per connection or session it holds before a join
- *     (tcp, ws before and after the upgrade, a WebRTC offer's session). */
+ *     (tcp, ws before and after the upgrade, a WebRTC offer's session).
+ *   - Out of descriptors, the tcp edge closes each new connection at once
+ *     and says so once, never spinning on its listening socket. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -465,6 +467,58 @@ static void what_the_doors_cost(void **state)
     assert_int_equal(refused, 0);
 }
 
+/* A relay with fewer descriptors than its tcp edge may hold (prlimit
+ * --nofile=48:48: hard as soft, it cannot raise them): 80 silent tcp
+ * connections from 8 addresses. Past the limit accept() fails (EMFILE) and
+ * the kernel keeps the connection queued, the listening socket ready.
+ * Before, the relay retried at once, for ever: a core spent and a warning
+ * a retry. Now each is closed at once (server_full), the relay says so
+ * once, an ENet player joins beside them, and once they are gone a tcp
+ * player too. */
+static void out_of_descriptors(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/prlimit", X_OK) != 0) {
+        print_message("no prlimit (util-linux) here\n");
+        skip();
+    }
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/ricochet-relay", harness_bin_dir());
+    const char *args[] = {"--nofile=48:48", path, "--listen", "tcp://127.0.0.1:0", "--listen",
+                          "enet://127.0.0.1:0", "--stats-json", NULL};
+    struct spawn_proc relay;
+    assert_int_equal(spawn_start(&relay, "/usr/bin", "prlimit", args, err, sizeof err), 0);
+    uint16_t tcp = harness_edge_port(&relay, "tcp"), enet = harness_edge_port(&relay, "enet");
+    struct spawn_usage before, after;
+    assert_int_equal(spawn_usage(&relay, &before), 0);
+    struct flood f;
+    flood_init(&f, tcp, STREAMS_TCP, false, 2, 8);
+    flood_more(&f, 80);
+    clock_sleep_ms(1500);
+    assert_int_equal(spawn_usage(&relay, &after), 0);
+    print_message("80 connections against 48 descriptors: %.2f s of the relay's CPU in 1.5 s\n",
+                  after.cpu_s - before.cpu_s);
+    assert_true(after.cpu_s - before.cpu_s < 0.5);
+    static struct histogram h;
+    histogram_reset(&h);
+    assert_true(timed_join(enet, PROTO_MODE_UNSEQUENCED, RICOCHET_TRANSPORT_DEFAULT, 0, &h));
+    flood_end(&f);
+    clock_sleep_ms(300); /* the next tick takes the spare again */
+    assert_true(timed_join(tcp, PROTO_MODE_TCP, RICOCHET_TRANSPORT_DEFAULT, 1, &h));
+    char *out = harness_relay_finish(&relay), *log = spawn_read_stderr(&relay);
+    assert_non_null(log);
+    size_t lines = 0;
+    for (const char *at = log; (at = strstr(at, "no descriptor left")); at++)
+        lines++;
+    long long full = harness_stats_field(out, true, "drops.server_full");
+    print_message("closed at once: %lld; lines said: %zu\n", full, lines);
+    assert_true(full > 0);
+    assert_int_equal(lines, 1);
+    free(log);
+    free(out);
+    spawn_free(&relay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +526,7 @@ int main(void)
         cmocka_unit_test(silent_streams_keep_no_one_out),
         cmocka_unit_test(what_the_doors_cost),
         cmocka_unit_test(what_a_held_slot_costs),
+        cmocka_unit_test(out_of_descriptors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
     s->ops = ops;
     s->edge = edge;
     s->listen_fd = -1;
+    s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->cap = cap ? cap : 1;
     s->out_limit = out_limit ? out_limit : STREAM_DEFAULT_OUT;
@@ -56,7 +58,9 @@ void stream_free(struct stream_edge *s)
         close(s->listen_fd);
     if (s->ep >= 0)
         close(s->ep);
-    s->listen_fd = s->ep = -1;
+    if (s->spare_fd >= 0)
+        close(s->spare_fd);
+    s->listen_fd = s->ep = s->spare_fd = -1;
 }
 
 int stream_take(struct stream_edge *s, int fd, const union netaddr *addr, uint64_t now_us)
@@ -397,6 +401,7 @@ void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uin
                  uint64_t now_us)
 {
     s->relay = r;
+    stream_accept_resume(s);
     uint64_t silent = (uint64_t)silent_ms * 1000, slow = (uint64_t)slow_ms * 1000;
     for (uint32_t i = 0; i < s->cap; i++) {
         struct stream_conn *c = &s->conns[i];

@@ -112,6 +112,11 @@ struct stream_edge {
     uint32_t waiting_max;      /* connections that have not joined, at most
                                   (--max-half-open; stream_listen sets it) */
     struct waiting waiting;    /* which connection that has not joined gives way */
+    int spare_fd;              /* a descriptor held for accept() to have when none is
+                                  left (stream_accept); -1 while it cannot be had */
+    bool accept_paused;        /* the listening socket out of the epoll set until the next
+                                  tick: no descriptor left, not even the spare */
+    uint64_t fd_warned_us;     /* when running out of descriptors was last logged */
     bool graceful;             /* a closing connection, its queue written, is shut on our
                                   side and read (and what it sends dropped) until the
                                   client closes too, STREAM_CLOSE_LINGER_US at most: a
@@ -210,9 +215,18 @@ typedef void (*stream_take_fn)(void *edge, struct relay *r, int fd, const union 
  * (closed without a word, counted half_open, the core told it is gone),
  * so a few addresses cannot keep everyone out. A connection for which no
  * slot can be had (every one a member's or closing) is refused
- * (server_full). Leaves s->backlog set: more may wait. */
+ * (server_full). Out of descriptors (EMFILE, ENFILE), accept() would
+ * leave the connection queued and the listening socket ready for ever:
+ * the edge lets its spare descriptor go, takes the connection and closes
+ * it at once (server_full, logged every 10 s at most), then takes the
+ * spare again; without a spare it stops listening until its next tick
+ * (stream_tick). Leaves s->backlog set: more may wait. */
 void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
                    stream_take_fn take);
+
+/* Listening again after stream_accept stopped for want of descriptors,
+ * and the spare taken again if it can be: at every tick. */
+void stream_accept_resume(struct stream_edge *s);
 
 /* The loop's operations (transport.h) for an edge whose state begins with
  * its struct stream_edge: its side of the core, its address, descriptor

@@ -9,6 +9,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -120,6 +121,48 @@ static bool make_room(struct stream_edge *s, struct relay *r)
     return true;
 }
 
+#define FD_WARN_EVERY_US 10000000ull /* at most one line about it per 10 s */
+
+/* accept() found no descriptor left (EMFILE, ENFILE): the next connection
+ * is taken with the spare's and closed at once, or, without a spare, the
+ * edge stops listening until its next tick. Returns whether it took one
+ * (there may be more). */
+static bool no_descriptor(struct stream_edge *s, struct relay *r, int why)
+{
+    uint64_t now = clock_now_us();
+    if (!s->fd_warned_us || now - s->fd_warned_us >= FD_WARN_EVERY_US) {
+        s->fd_warned_us = now;
+        log_warn("relay: %s: no descriptor left for a connection (%s): each is closed at once "
+                 "(server_full); the limit is ulimit -n, or systemd's LimitNOFILE",
+                 s->core.name, strerror(why));
+    }
+    int fd = -1;
+    if (s->spare_fd >= 0) {
+        close(s->spare_fd);
+        fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    if (fd >= 0) {
+        relay_count_drop(r, RELAY_DROP_SERVER_FULL);
+        return true;
+    }
+    struct epoll_event ev = {.events = 0, .data.u64 = STREAM_LISTEN_DATA};
+    if (!s->accept_paused && epoll_ctl(s->ep, EPOLL_CTL_MOD, s->listen_fd, &ev) == 0)
+        s->accept_paused = true;
+    return false;
+}
+
+void stream_accept_resume(struct stream_edge *s)
+{
+    if (s->spare_fd < 0)
+        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STREAM_LISTEN_DATA};
+    if (s->accept_paused && epoll_ctl(s->ep, EPOLL_CTL_MOD, s->listen_fd, &ev) == 0)
+        s->accept_paused = false;
+}
+
 void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
                    stream_take_fn take)
 {
@@ -128,6 +171,11 @@ void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_addr
         socklen_t len = sizeof from;
         /* 4. accept(): a socket of its own for the next client */
         int fd = accept4(s->listen_fd, &from.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            if (no_descriptor(s, r, errno))
+                continue;
+            return;
+        }
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
                 errno != ECONNABORTED)
