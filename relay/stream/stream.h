@@ -219,8 +219,9 @@ typedef void (*stream_take_fn)(void *edge, struct relay *r, int fd, const union 
  * leave the connection queued and the listening socket ready for ever:
  * the edge lets its spare descriptor go, takes the connection and closes
  * it at once (server_full, logged every 10 s at most), then takes the
- * spare again; without a spare it stops listening until its next tick
- * (stream_tick). Leaves s->backlog set: more may wait. */
+ * spare again; without a spare, or on an error of the listening socket,
+ * it stops listening until its next tick (stream_tick). Leaves
+ * s->backlog set: more may wait. */
 void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
                    stream_take_fn take);
 

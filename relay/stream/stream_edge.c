@@ -123,30 +123,48 @@ static bool make_room(struct stream_edge *s, struct relay *r)
 
 #define FD_WARN_EVERY_US 10000000ull /* at most one line about it per 10 s */
 
-/* accept() found no descriptor left (EMFILE, ENFILE): the next connection
- * is taken with the spare's and closed at once, or, without a spare, the
- * edge stops listening until its next tick. Returns whether it took one
- * (there may be more). */
-static bool no_descriptor(struct stream_edge *s, struct relay *r, int why)
+/* accept() failed with err: whether to try for the next connection.
+ * - EAGAIN, EINTR: none waits, or later.
+ * - A connection's own error (ECONNABORTED; EPROTO and the network errors
+ *   Linux passes on from a connection, accept(2)): the next one.
+ * - No descriptor left (EMFILE, ENFILE): the kernel keeps the connection
+ *   queued and the listening socket ready, so the edge lets its spare
+ *   descriptor go, takes the connection and closes it at once
+ *   (server_full), then takes the spare again.
+ * - Anything else, or no spare: the edge stops listening until its next
+ *   tick (stream_accept_resume) rather than spin on a socket that stays
+ *   ready.
+ * Said once every 10 s at most. */
+static bool accept_failed(struct stream_edge *s, struct relay *r, int err)
 {
+    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
+        return false;
+    if (err == ECONNABORTED || err == EPROTO || err == ENETDOWN || err == ENOPROTOOPT ||
+        err == EHOSTDOWN || err == ENONET || err == EHOSTUNREACH || err == EOPNOTSUPP ||
+        err == ENETUNREACH)
+        return true;
+    bool no_fd = err == EMFILE || err == ENFILE;
     uint64_t now = clock_now_us();
     if (!s->fd_warned_us || now - s->fd_warned_us >= FD_WARN_EVERY_US) {
         s->fd_warned_us = now;
-        log_warn("relay: %s: no descriptor left for a connection (%s): each is closed at once "
-                 "(server_full); the limit is ulimit -n, or systemd's LimitNOFILE",
-                 s->core.name, strerror(why));
+        if (no_fd)
+            log_warn("relay: %s: no descriptor left for a connection (%s): each is closed at "
+                     "once (server_full); the limit is ulimit -n, or systemd's LimitNOFILE",
+                     s->core.name, strerror(err));
+        else
+            log_warn("relay: %s accept: %s: not listening until the next tick", s->core.name,
+                     strerror(err));
     }
-    int fd = -1;
-    if (s->spare_fd >= 0) {
+    if (no_fd && s->spare_fd >= 0) {
         close(s->spare_fd);
-        fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd >= 0)
             close(fd);
         s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    }
-    if (fd >= 0) {
-        relay_count_drop(r, RELAY_DROP_SERVER_FULL);
-        return true;
+        if (fd >= 0) {
+            relay_count_drop(r, RELAY_DROP_SERVER_FULL);
+            return true;
+        }
     }
     struct epoll_event ev = {.events = 0, .data.u64 = STREAM_LISTEN_DATA};
     if (!s->accept_paused && epoll_ctl(s->ep, EPOLL_CTL_MOD, s->listen_fd, &ev) == 0)
@@ -171,15 +189,9 @@ void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_addr
         socklen_t len = sizeof from;
         /* 4. accept(): a socket of its own for the next client */
         int fd = accept4(s->listen_fd, &from.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-            if (no_descriptor(s, r, errno))
-                continue;
-            return;
-        }
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
-                log_warn("relay: %s accept: %s", s->core.name, strerror(errno));
+            if (accept_failed(s, r, errno))
+                continue;
             return;
         }
         if (netaddr_from_sockaddr(&from, &from.sa, len) != 0) {
