@@ -5,9 +5,12 @@
  * queue a write is retried from may have moved
  * (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER): the stream module writes from a
  * buffer that grows. TLS reads whole records: what it decrypted beyond
- * what was asked for (SSL_pending), or read from the socket and not yet
- * decrypted, is no longer the socket's, so epoll will not say it is
- * there: ws_io_pending does. OpenSSL's socket BIO writes with write(2),
+ * what was asked for (SSL_pending) is no longer the socket's, so epoll
+ * will not say it is there: ws_io_pending does. Without read-ahead
+ * (OpenSSL's default) it reads no more of the socket than the record it
+ * is on: bytes it holds undecrypted (SSL_has_pending) are part of a record
+ * whose rest has not come, and the rest will wake the socket; taking them
+ * for input would spin on one byte. OpenSSL's socket BIO writes with write(2),
  * which raises SIGPIPE on a closed connection; the edge's own BIO sends
  * with MSG_NOSIGNAL, as the plain edge does. */
 #include "transport_ws.h"
@@ -176,7 +179,7 @@ ssize_t ws_io_write(void *edge, uint32_t i, const uint8_t *buf, size_t len)
 bool ws_io_pending(const struct relay_ws *t, uint32_t i)
 {
     const struct ws_conn *w = &t->conns[i];
-    return w->ssl && (SSL_pending(w->ssl) > 0 || SSL_has_pending(w->ssl));
+    return w->ssl && SSL_pending(w->ssl) > 0;
 }
 
 bool ws_io_ready(const struct relay_ws *t, uint32_t i)
