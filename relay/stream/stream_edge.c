@@ -97,18 +97,10 @@ static uint32_t evictee(struct stream_edge *s, const struct relay *r, uint32_t *
     return waiting_pick(&s->waiting, n);
 }
 
-/* Room for one more connection: a free slot and fewer than waiting_max
- * connections that have not joined, or else the evictee gives way.
- * Returns false when no slot can be had. */
-static bool make_room(struct stream_edge *s, struct relay *r)
+/* The connection i that has not joined (of n) gives way: closed without a
+ * word (half_open). Returns false for none (UINT32_MAX). */
+static bool give_way(struct stream_edge *s, struct relay *r, uint32_t i, uint32_t n)
 {
-    uint32_t in_use = s->cap - s->nfree;
-    uint32_t members = relay_stats(r)->edges[relay_peer_edge(r, s->base)].members;
-    if (s->nfree > 0 && in_use - (members < in_use ? members : in_use) < s->waiting_max)
-        return true; /* fewer in use than the budget, members aside: no walk */
-    uint32_t n, i = evictee(s, r, &n);
-    if (s->nfree > 0 && n < s->waiting_max)
-        return true;
     if (i == UINT32_MAX)
         return false;
     char addr[RELAY_ADDR_MAX];
@@ -121,6 +113,21 @@ static bool make_room(struct stream_edge *s, struct relay *r)
     return true;
 }
 
+/* Room for one more connection: a free slot and fewer than waiting_max
+ * connections that have not joined, or else the evictee gives way.
+ * Returns false when no slot can be had. */
+static bool make_room(struct stream_edge *s, struct relay *r)
+{
+    uint32_t in_use = s->cap - s->nfree;
+    uint32_t members = relay_stats(r)->edges[relay_peer_edge(r, s->base)].members;
+    if (s->nfree > 0 && in_use - (members < in_use ? members : in_use) < s->waiting_max)
+        return true; /* fewer in use than the budget, members aside: no walk */
+    uint32_t n, i = evictee(s, r, &n);
+    if (s->nfree > 0 && n < s->waiting_max)
+        return true;
+    return give_way(s, r, i, n);
+}
+
 #define FD_WARN_EVERY_US 10000000ull /* at most one line about it per 10 s */
 
 /* accept() failed with err: whether to try for the next connection.
@@ -128,8 +135,10 @@ static bool make_room(struct stream_edge *s, struct relay *r)
  * - A connection's own error (ECONNABORTED; EPROTO and the network errors
  *   Linux passes on from a connection, accept(2)): the next one.
  * - No descriptor left (EMFILE, ENFILE): the kernel keeps the connection
- *   queued and the listening socket ready, so the edge lets its spare
- *   descriptor go, takes the connection and closes it at once
+ *   queued and the listening socket ready. A connection that has not
+ *   joined gives way, as for a slot (make_room), and the newcomer is
+ *   taken with its descriptor; with none to give way, the edge lets its
+ *   spare descriptor go, takes the connection and closes it at once
  *   (server_full), then takes the spare again.
  * - Anything else, or no spare: the edge stops listening until its next
  *   tick (stream_accept_resume) rather than spin on a socket that stays
@@ -155,6 +164,9 @@ static bool accept_failed(struct stream_edge *s, struct relay *r, int err)
             log_warn("relay: %s accept: %s: not listening until the next tick", s->core.name,
                      strerror(err));
     }
+    uint32_t n;
+    if (no_fd && give_way(s, r, evictee(s, r, &n), n))
+        return true;
     if (no_fd && s->spare_fd >= 0) {
         close(s->spare_fd);
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
