@@ -401,7 +401,6 @@ void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uin
                  uint64_t now_us)
 {
     s->relay = r;
-    stream_accept_resume(s);
     uint64_t silent = (uint64_t)silent_ms * 1000, slow = (uint64_t)slow_ms * 1000;
     for (uint32_t i = 0; i < s->cap; i++) {
         struct stream_conn *c = &s->conns[i];

@@ -220,13 +220,14 @@ typedef void (*stream_take_fn)(void *edge, struct relay *r, int fd, const union 
  * the edge lets its spare descriptor go, takes the connection and closes
  * it at once (server_full, logged every 10 s at most), then takes the
  * spare again; without a spare, or on an error of the listening socket,
- * it stops listening until its next tick (stream_tick). Leaves
+ * it stops listening until its next tick (stream_accept_resume). Leaves
  * s->backlog set: more may wait. */
 void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
                    stream_take_fn take);
 
 /* Listening again after stream_accept stopped for want of descriptors,
- * and the spare taken again if it can be: at every tick. */
+ * and the spare taken again if it can be: the edge calls it at every
+ * tick. */
 void stream_accept_resume(struct stream_edge *s);
 
 /* The loop's operations (transport.h) for an edge whose state begins with

@@ -223,11 +223,12 @@ static int tcp_service(void *ctx, struct relay *r)
 
 /* Every 100 ms: connections silent for --timeout-ms (a client pings when
  * it has nothing else to say; a peer that vanished without a FIN is only
- * seen this way), and readers whose output stayed unwritten for
- * --slow-reader-ms. */
+ * seen this way), readers whose output stayed unwritten for
+ * --slow-reader-ms, and listening again if it stopped (stream_accept). */
 static void tcp_tick(void *ctx, struct relay *r)
 {
     struct relay_tcp *t = ctx;
+    stream_accept_resume(&t->s);
     stream_tick(&t->s, r, t->cfg.timeout_ms, t->cfg.slow_reader_ms, clock_now_us());
 }
 

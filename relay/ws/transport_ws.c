@@ -237,6 +237,7 @@ static void ws_tick(void *ctx, struct relay *r)
     struct relay_ws *t = ctx;
     t->relay = r;
     uint64_t now = clock_now_us();
+    stream_accept_resume(&t->s);
     stream_tick(&t->s, r, t->cfg.timeout_ms, t->cfg.slow_reader_ms, now);
     uint64_t late = (uint64_t)t->handshake_ms * 1000;
     for (uint32_t i = 0; i < t->cfg.peer_cap && t->half_open; i++) {
