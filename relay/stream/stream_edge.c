@@ -157,9 +157,9 @@ static bool accept_failed(struct stream_edge *s, struct relay *r, int err)
     if (!s->fd_warned_us || now - s->fd_warned_us >= FD_WARN_EVERY_US) {
         s->fd_warned_us = now;
         if (no_fd)
-            log_warn("relay: %s: no descriptor left for a connection (%s): each is closed at "
-                     "once (server_full); the limit is ulimit -n, or systemd's LimitNOFILE",
-                     s->core.name, strerror(err));
+            log_warn("relay: %s: no descriptor left for a connection (%s): one that has not "
+                     "joined gives way, or the newcomer is closed at once; the limit is "
+                     "ulimit -n, or systemd's LimitNOFILE", s->core.name, strerror(err));
         else
             log_warn("relay: %s accept: %s: not listening until the next tick", s->core.name,
                      strerror(err));
