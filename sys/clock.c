@@ -63,3 +63,11 @@ void clock_sleep_ms(unsigned ms)
 {
     clock_sleep_until_us(clock_now_us() + (uint64_t)ms * 1000u);
 }
+
+bool clock_once_every(uint64_t *last_us, uint64_t now_us, uint64_t every_us)
+{
+    if (*last_us != 0 && now_us - *last_us < every_us)
+        return false;
+    *last_us = now_us ? now_us : 1; /* 0 is never */
+    return true;
+}

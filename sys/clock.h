@@ -3,6 +3,7 @@
 #ifndef RICOCHET_CLOCK_H
 #define RICOCHET_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* CLOCK_MONOTONIC in microseconds. Comparable across processes on one host,
@@ -34,5 +35,10 @@ void clock_sleep_until_us(uint64_t deadline_us);
 
 /* Sleeps ms milliseconds. */
 void clock_sleep_ms(unsigned ms);
+
+/* Something done at most once every every_us (a warning, an error sent to
+ * a peer): whether it is due at now_us, *last_us (0: never) the last time
+ * it was, set to now_us when it is. */
+bool clock_once_every(uint64_t *last_us, uint64_t now_us, uint64_t every_us);
 
 #endif

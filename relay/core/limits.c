@@ -7,6 +7,8 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "../../sys/clock.h"
+
 #define RATE_STREAK_GAP_US 1000000ull /* a pause this long ends an abuse streak */
 #define RATE_WARN_EVERY_US 1000000ull /* at most one rate_limited error per second */
 
@@ -52,10 +54,8 @@ enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
     if (r->cfg.kick_after_ms && streak >= (uint64_t)r->cfg.kick_after_ms * 1000 &&
         p->rl_streak_drops >= r->cfg.rate_burst)
         return CORE_RATE_KICK;
-    if (p->rl_warned_us == 0 || now_us - p->rl_warned_us >= RATE_WARN_EVERY_US) {
-        p->rl_warned_us = now_us ? now_us : 1;
+    if (clock_once_every(&p->rl_warned_us, now_us, RATE_WARN_EVERY_US))
         return CORE_RATE_WARN;
-    }
     return CORE_RATE_DROP;
 }
 

@@ -412,12 +412,9 @@ static void socket_refused(struct relay_enet *t, struct relay *r)
     const char *why = strerror(errno);
     t->socket_errors++;
     relay_edge_counters(r, t->base, &t->socket_errors, 1);
-    uint64_t now = clock_now_us();
-    if (t->socket_warned_us && now - t->socket_warned_us < SOCKET_WARN_EVERY_US)
-        return;
-    t->socket_warned_us = now;
-    log_warn("relay: enet: the socket refused a datagram (%s); dropped, %" PRIu64 " so far",
-             why, t->socket_errors);
+    if (clock_once_every(&t->socket_warned_us, clock_now_us(), SOCKET_WARN_EVERY_US))
+        log_warn("relay: enet: the socket refused a datagram (%s); dropped, %" PRIu64
+                 " so far", why, t->socket_errors);
 }
 
 /* Every enet_host_service call walks all peer slots (twice) to send: with

@@ -153,9 +153,7 @@ static bool accept_failed(struct stream_edge *s, struct relay *r, int err)
         err == ENETUNREACH)
         return true;
     bool no_fd = err == EMFILE || err == ENFILE;
-    uint64_t now = clock_now_us();
-    if (!s->fd_warned_us || now - s->fd_warned_us >= FD_WARN_EVERY_US) {
-        s->fd_warned_us = now;
+    if (clock_once_every(&s->fd_warned_us, clock_now_us(), FD_WARN_EVERY_US)) {
         if (no_fd)
             log_warn("relay: %s: no descriptor left for a connection (%s): one that has not "
                      "joined gives way, or the newcomer is closed at once; the limit is "
