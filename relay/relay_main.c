@@ -185,7 +185,8 @@ static struct relay *open_edges(struct relay_edges *E, struct relay_settings *s,
  * slots: the soft limit is raised to the hard one (systemd's LimitNOFILE
  * sets both; a shell's ulimit -n is often 1024 under a far higher hard
  * limit), and a line says so when even that is below what the edges may
- * hold. Past it a connection is closed at once (stream_accept). */
+ * hold. Past it a connection that has not joined gives way to a newcomer,
+ * or the newcomer is closed at once (stream_accept). */
 static void descriptors(const struct relay_edges *E, const struct relay_settings *s)
 {
     struct rlimit rl;
@@ -203,8 +204,8 @@ static void descriptors(const struct relay_edges *E, const struct relay_settings
             need += s->net.peer_cap;
     if (need > rl.rlim_cur)
         log_warn("relay: the stream edges may hold %llu descriptors and the limit is %llu: past "
-                 "it a connection is closed at once (server_full); raise it (ulimit -n, "
-                 "systemd's LimitNOFILE)", (unsigned long long)need,
+                 "it a connection that has not joined gives way, or the newcomer is closed at "
+                 "once; raise it (ulimit -n, systemd's LimitNOFILE)", (unsigned long long)need,
                  (unsigned long long)rl.rlim_cur);
 }
 

@@ -216,10 +216,11 @@ typedef void (*stream_take_fn)(void *edge, struct relay *r, int fd, const union 
  * so a few addresses cannot keep everyone out. A connection for which no
  * slot can be had (every one a member's or closing) is refused
  * (server_full). Out of descriptors (EMFILE, ENFILE), accept() would
- * leave the connection queued and the listening socket ready for ever:
- * the edge lets its spare descriptor go, takes the connection and closes
- * it at once (server_full, logged every 10 s at most), then takes the
- * spare again; without a spare, or on an error of the listening socket,
+ * leave the connection queued and the listening socket ready for ever: a
+ * connection that has not joined gives way as for a slot, or else the edge
+ * lets its spare descriptor go, takes the connection and closes it at once
+ * (server_full), then takes the spare again (logged every 10 s at most);
+ * without a spare, or on an error of the listening socket,
  * it stops listening until its next tick (stream_accept_resume). Leaves
  * s->backlog set: more may wait. */
 void stream_accept(struct stream_edge *s, struct relay *r, uint32_t max_per_address,
