@@ -345,7 +345,8 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
     fprintf(f, "{\"lane\":");
     json_str(f, name);
     fprintf(f, ",\"wire\":");
-    json_str(f, bench_lane(l->lane)->wire ? bench_lane(l->lane)->wire : "stream");
+    const char *wire = bench_lane(l->lane)->wire;
+    json_str(f, wire ? wire : "stream");
     fprintf(f, ",\"seq\":%u,\"status\":%u,\"send_ms\":%.1f,\"latency_ms\":%.2f,\"recv_ms\":%.1f,"
                "\"sender_id\":%u,\"bytes\":\"%s\",\"hops\":[",
             (unsigned)m->seq, (unsigned)m->status, ms_since(m->send_us, s->t0_us),
