@@ -1,12 +1,14 @@
 /* httpd.c: see httpd.h. */
 #include "httpd.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <microhttpd.h>
 
@@ -86,6 +88,69 @@ const char *httpd_arg(const struct httpd_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* Splits a Host header's value into its host (brackets removed: *v6 set)
+ * and checks the port, if any, is a port: "name", "name:port", "[v6]",
+ * "[v6]:port". Returns false for anything else (an IPv6 address without
+ * its brackets, a user part, a second colon, an empty host). */
+static bool host_split(const char *value, char *host, size_t cap, bool *v6)
+{
+    const char *end, *after;
+    *v6 = value[0] == '[';
+    if (*v6) {
+        value++;
+        if (!(end = strchr(value, ']')))
+            return false;
+        after = end + 1;
+    } else {
+        end = after = value + strcspn(value, ":");
+    }
+    if (*after == ':') { /* port = *DIGIT (RFC 3986), at most 65535 */
+        after++;
+        size_t digits = strspn(after, "0123456789");
+        if (after[digits] || digits > 5 || strtol(after, NULL, 10) > 65535)
+            return false;
+    } else if (*after) {
+        return false;
+    }
+    size_t len = (size_t)(end - value);
+    if (len == 0 || len >= cap)
+        return false;
+    memcpy(host, value, len);
+    host[len] = '\0';
+    return true;
+}
+
+/* Whether a request's Host names this server: localhost, or as an IP
+ * literal the very address connection c came to (getsockname: the one a
+ * scraper elsewhere used when bound to 0.0.0.0), with a port or without.
+ * A page of another name that DNS rebinding pointed here names that name,
+ * and is refused; the port is not compared, as it proves nothing of the
+ * kind and a port mapping (a container's) changes it. */
+static bool host_is_ours(struct MHD_Connection *c, const char *value)
+{
+    char host[NETADDR_STR_MAX];
+    bool v6;
+    if (!host_split(value, host, sizeof host, &v6))
+        return false;
+    if (!v6 && strcasecmp(host, "localhost") == 0)
+        return true;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    union netaddr local;
+    if (!info || getsockname(info->connect_fd, (struct sockaddr *)&ss, &len) != 0 ||
+        netaddr_from_sockaddr(&local, (struct sockaddr *)&ss, len) != 0)
+        return false;
+    /* (libmicrohttpd's IPv6 socket is IPv6-only: no IPv4-mapped address) */
+    unsigned char want[16];
+    if (v6)
+        return local.sa.sa_family == AF_INET6 && inet_pton(AF_INET6, host, want) == 1 &&
+               memcmp(want, &local.v6.sin6_addr, 16) == 0;
+    return local.sa.sa_family == AF_INET && inet_pton(AF_INET, host, want) == 1 &&
+           memcmp(want, &local.v4.sin_addr, 4) == 0;
+}
+
 /* The route for url and method: the one that takes it, or (*path_known)
  * one of that path only; NULL if none. */
 static const struct httpd_route *route_of(const struct httpd *h, const char *url,
@@ -121,6 +186,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct httpd_request req = { .method = method, .conn = c };
     struct upload *up = *con_cls;
     if (!up) {
+        /* Before any route: a DNS-rebinding page must not read or change
+         * anything (a body is refused unread). Every HTTP/1.1 client sends
+         * Host (libmicrohttpd answers 400 itself to one without) and so
+         * do HTTP/1.0's (curl, Prometheus); one without is malformed, not
+         * misdirected: 400 too. */
+        const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                       MHD_HTTP_HEADER_HOST);
+        if (!host || !host[0]) {
+            plain(&r, MHD_HTTP_BAD_REQUEST, "a request needs a Host header\n");
+            return answer(c, &r);
+        }
+        if (!host_is_ours(c, host)) {
+            plain(&r, MHD_HTTP_MISDIRECTED_REQUEST,
+                  "misdirected: the Host must be localhost or this server's address\n");
+            return answer(c, &r);
+        }
         bool known;
         const struct httpd_route *route = route_of(h, url, method, &known);
         const char *announced = MHD_lookup_connection_value(c, MHD_HEADER_KIND,

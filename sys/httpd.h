@@ -6,7 +6,13 @@
  * names (PUT), whose body it takes whole up to its own bound (413 beyond;
  * a longer Content-Length is refused before its body is read); another method on a known path gets 405, unknown paths
  * 404. Connections are capped (count, per address, idle time), so a crowd
- * of clients costs the server only its own thread's time. */
+ * of clients costs the server only its own thread's time.
+ *
+ * Every server here is local, so before any route a request must name it:
+ * its Host is "localhost" or, as an IP literal (IPv6 bracketed), the
+ * address its connection came to, with a port or without. Any other Host
+ * gets 421 (a page that DNS rebinding pointed here names itself), none
+ * 400. */
 #ifndef RICOCHET_HTTPD_H
 #define RICOCHET_HTTPD_H
 

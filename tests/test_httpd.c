@@ -2,8 +2,11 @@
  * parse (a bare port is loopback); routes answer with their status, type
  * and body (static or allocated), HEAD gets no body, other methods 405,
  * unknown paths 404, a handler that fails 500; a route of its own method
- * takes a body within its bound (413 beyond) and the query's arguments; a busy port is a one-line
- * error; every handler runs in the server's one thread. */
+ * takes a body within its bound (413 beyond) and the query's arguments; a
+ * request naming another Host (DNS rebinding) gets 421 and reaches no
+ * handler, one without Host 400, while the address the connection came to
+ * (IPv4, bracketed IPv6, any interface's) and localhost are served; a busy
+ * port is a one-line error; every handler runs in the server's one thread. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,10 +43,12 @@ static void listen_values_parse(void **state)
 struct served {
     pthread_t threads[8];
     int n;
+    int calls; /* of any handler, n or more */
 };
 
 static void note_thread(struct served *s)
 {
+    s->calls++;
     if (s->n < 8)
         s->threads[s->n++] = pthread_self();
 }
@@ -194,6 +199,124 @@ static void bodies_are_taken_within_bounds(void **state)
     assert_int_equal(s.n, 3); /* two bodies taken, one GET; the refusals reached no route */
 }
 
+/* Starts the server on listen ("0.0.0.0:0", "[::1]:0"); NULL if this
+ * machine has no such address (IPv6 off). */
+static struct httpd *start_on(const char *listen, struct served *s)
+{
+    union netaddr a;
+    char err[128];
+    assert_int_equal(httpd_parse_listen(listen, &a, err, sizeof err), 0);
+    return httpd_start(&a, routes, s, err, sizeof err);
+}
+
+/* The status of method path at endpoint ("ip:port") sent with Host host
+ * (NULL: none). */
+static int status_as(const char *endpoint, const char *host, const char *method,
+                     const char *path, const char *body)
+{
+    struct http_response r;
+    assert_int_equal(http_send_host(endpoint, host, method, path, body, 5000, &r), 0);
+    int status = r.status;
+    http_response_free(&r);
+    return status;
+}
+
+/* A page whose name was rebound to this machine (DNS rebinding) reaches the
+ * server under its own name: every path and method answers 421 and no
+ * handler runs, a body is never taken. The server's own address (the one
+ * the connection came to) and localhost, with or without a port, are
+ * served; a request without Host is a bad one. */
+static void a_foreign_host_is_misdirected(void **state)
+{
+    (void)state;
+    struct served s = { 0 };
+    struct httpd *h = start(&s);
+    const char *at = httpd_address(h);
+    const char *port = strrchr(at, ':') + 1;
+    char host[96];
+
+    static const char *const foreign[] = {
+        "rebind.attacker.example", "rebind.attacker.example:%s", "localhost.attacker.example",
+        "127.0.0.1.attacker.example:%s", "127.0.0.2:%s", "0.0.0.0:%s", "[::1]:%s", "[::1]",
+        "127.0.0.1:%s@attacker.example", "127.0.0.1:x", "127.0.0.1:%s:%s", "2130706433",
+        "127.1", "localhost:99999", "local host", ":%s",
+    };
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        snprintf(host, sizeof host, foreign[i], port, port);
+        if (status_as(at, host, "GET", "/", NULL) != 421)
+            fail_msg("Host: %s was served", host);
+        assert_int_equal(status_as(at, host, "PUT", "/echo", "{\"loss\": 50}"), 421);
+        assert_int_equal(status_as(at, host, "GET", "/nothing", NULL), 421);
+        assert_int_equal(status_as(at, host, "POST", "/", "{}"), 421);
+    }
+    struct http_response r;
+    assert_int_equal(http_send_host(at, "rebind.attacker.example", "GET", "/", NULL, 5000, &r),
+                     0);
+    assert_non_null(strstr(r.body, "Host"));
+    assert_ptr_equal(strchr(r.body, '\n'), r.body + r.len - 1); /* one line */
+    http_response_free(&r);
+    assert_int_equal(s.calls, 0); /* no handler ran */
+
+    static const char *const own[] = {
+        "127.0.0.1:%s", "127.0.0.1", "localhost:%s", "localhost", "LocalHost:%s",
+    };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        snprintf(host, sizeof host, own[i], port);
+        if (status_as(at, host, "GET", "/", NULL) != 200)
+            fail_msg("Host: %s was refused", host);
+        assert_int_equal(status_as(at, host, "PUT", "/echo", "{}"), 200);
+    }
+    assert_int_equal(status_as(at, NULL, "GET", "/", NULL), 400);
+    assert_int_equal(status_as(at, "", "GET", "/", NULL), 400);
+    assert_int_equal(status_as(at, NULL, "PUT", "/echo", "{}"), 400);
+    assert_int_equal(s.calls, 10);
+    httpd_stop(h);
+}
+
+/* Bound to every interface, the server is reached at any of this
+ * machine's addresses (Prometheus scraping it by IP from elsewhere): the
+ * Host it takes is the address the connection came to, 127.0.0.2 here
+ * (all of 127/8 is this machine's), not another of its addresses. */
+static void every_interface_takes_the_address_reached(void **state)
+{
+    (void)state;
+    struct served s = { 0 };
+    struct httpd *h = start_on("0.0.0.0:0", &s);
+    assert_non_null(h);
+    const char *port = strrchr(httpd_address(h), ':') + 1;
+    char at[64], host[64];
+    snprintf(at, sizeof at, "127.0.0.2:%s", port);
+    assert_int_equal(status_as(at, at, "GET", "/", NULL), 200);
+    assert_int_equal(status_as(at, "127.0.0.2", "GET", "/", NULL), 200);
+    assert_int_equal(status_as(at, "localhost", "GET", "/", NULL), 200);
+    snprintf(host, sizeof host, "127.0.0.1:%s", port);
+    assert_int_equal(status_as(at, host, "GET", "/", NULL), 421);
+    snprintf(host, sizeof host, "0.0.0.0:%s", port);
+    assert_int_equal(status_as(at, host, "GET", "/", NULL), 421);
+    assert_int_equal(status_as(at, "rebind.attacker.example", "GET", "/", NULL), 421);
+    assert_int_equal(s.calls, 3);
+    httpd_stop(h);
+
+    /* IPv6: the bracketed address reached, in any of its spellings */
+    h = start_on("[::]:0", &s);
+    if (!h)
+        return; /* no IPv6 here */
+    port = strrchr(httpd_address(h), ':') + 1;
+    snprintf(at, sizeof at, "[::1]:%s", port);
+    assert_int_equal(status_as(at, at, "GET", "/", NULL), 200);
+    assert_int_equal(status_as(at, "[::1]", "GET", "/", NULL), 200);
+    assert_int_equal(status_as(at, "[0:0::1]", "GET", "/", NULL), 200);
+    assert_int_equal(status_as(at, "::1", "GET", "/", NULL), 421); /* not bracketed */
+    assert_int_equal(status_as(at, "[::]", "GET", "/", NULL), 421);
+    assert_int_equal(status_as(at, "localhost", "GET", "/", NULL), 200);
+    snprintf(host, sizeof host, "127.0.0.1:%s", port);
+    assert_int_equal(status_as(at, host, "GET", "/", NULL), 421);
+    snprintf(host, sizeof host, "[::ffff:127.0.0.1]:%s", port);
+    assert_int_equal(status_as(at, host, "GET", "/", NULL), 421);
+    assert_int_equal(status_as(at, "[localhost]", "GET", "/", NULL), 421);
+    httpd_stop(h);
+}
+
 static void a_busy_port_is_an_error(void **state)
 {
     (void)state;
@@ -215,6 +338,8 @@ int main(void)
         cmocka_unit_test(listen_values_parse),
         cmocka_unit_test(routes_answer),
         cmocka_unit_test(bodies_are_taken_within_bounds),
+        cmocka_unit_test(a_foreign_host_is_misdirected),
+        cmocka_unit_test(every_interface_takes_the_address_reached),
         cmocka_unit_test(a_busy_port_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -132,6 +132,12 @@ int http_request(const char *endpoint, const char *method, const char *path, int
 int http_send(const char *endpoint, const char *method, const char *path, const char *body,
               int timeout_ms, struct http_response *out)
 {
+    return http_send_host(endpoint, endpoint, method, path, body, timeout_ms, out);
+}
+
+int http_send_host(const char *endpoint, const char *host, const char *method, const char *path,
+                   const char *body, int timeout_ms, struct http_response *out)
+{
     memset(out, 0, sizeof *out);
     uint64_t deadline = clock_now_ms() + (uint64_t)timeout_ms;
     int fd = connect_to(endpoint, deadline);
@@ -139,12 +145,14 @@ int http_send(const char *endpoint, const char *method, const char *path, const 
         fprintf(stderr, "http: cannot connect to %s\n", endpoint);
         return -1;
     }
-    char req[4096];
-    int n = body ? snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: %s\r\nContent-Type: "
+    char req[4096], host_line[512] = "";
+    if (host)
+        snprintf(host_line, sizeof host_line, "Host: %s\r\n", host);
+    int n = body ? snprintf(req, sizeof req, "%s %s HTTP/1.0\r\n%sContent-Type: "
                             "application/json\r\nContent-Length: %zu\r\n\r\n", method, path,
-                            endpoint, strlen(body))
-                 : snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: %s\r\n\r\n", method,
-                            path, endpoint);
+                            host_line, strlen(body))
+                 : snprintf(req, sizeof req, "%s %s HTTP/1.0\r\n%s\r\n", method, path,
+                            host_line);
     size_t len = 0, body_len = body ? strlen(body) : 0;
     char *raw = NULL;
     if (n > 0 && (size_t)n < sizeof req && send(fd, req, (size_t)n, MSG_NOSIGNAL) == n &&

@@ -24,6 +24,11 @@ int http_request(const char *endpoint, const char *method, const char *path, int
 int http_send(const char *endpoint, const char *method, const char *path, const char *body,
               int timeout_ms, struct http_response *out);
 
+/* http_send naming host in the Host header instead of endpoint (NULL:
+ * no Host header), as a browser would after a DNS rebinding. */
+int http_send_host(const char *endpoint, const char *host, const char *method, const char *path,
+                   const char *body, int timeout_ms, struct http_response *out);
+
 /* http_request with GET and a 5 s timeout; fails the test (cmocka) unless
  * the answer came. */
 struct http_response http_get(const char *endpoint, const char *path);
