@@ -17,9 +17,10 @@
  * is gone. A bench killed outright leaves nothing either. Without the
  * rights for namespaces (unshare --user), one line says what is missing
  * and how to get it, the streams' lanes are listed as missing and the
- * datagram lanes run through the UDP proxy. --live's refused options say
- * so in one line. With RICOCHET_SHOT_UPDATE=1
- * the screenshot goes to docs/lesson-page.png. */
+ * datagram lanes run through the UDP proxy; there a request naming another
+ * Host (a DNS-rebinding page) gets 421 and leaves the model as it was,
+ * localhost is served. --live's refused options say so in one line. With
+ * RICOCHET_SHOT_UPDATE=1 the screenshot goes to docs/lesson-page.png. */
 
 /* tests/run: alone (its paired drops and TCP's p99 are timings a
  * neighbour's load moves) */
@@ -365,6 +366,44 @@ static void refuses_bad_input(const struct lesson *l)
     }
 }
 
+/* The status of method path sent to the bench naming host in Host; the
+ * body into *text (the caller frees) if text is not NULL. */
+static int status_as(const struct lesson *l, const char *host, const char *method,
+                     const char *path, const char *body, char **text)
+{
+    struct http_response r;
+    assert_int_equal(http_send_host(l->at, host, method, path, body, 10000, &r), 0);
+    int status = r.status;
+    if (text)
+        *text = strdup(r.body);
+    http_response_free(&r);
+    return status;
+}
+
+/* A page whose name was rebound to 127.0.0.1 (DNS rebinding) asks under
+ * that name: 421 on every path, the loss not turned up; under localhost
+ * the bench answers. */
+static void refuses_a_foreign_host(const struct lesson *l)
+{
+    char host[96], *before, *after;
+    const char *port = strrchr(l->at, ':') + 1;
+    assert_int_equal(status_as(l, l->at, "GET", "/model", NULL, &before), 200);
+    snprintf(host, sizeof host, "rebind.attacker.example:%s", port);
+    const char *foreign[] = {"rebind.attacker.example", host};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(status_as(l, foreign[i], "PUT", "/model", "{\"path-loss\": 50}", NULL),
+                         421);
+        assert_int_equal(status_as(l, foreign[i], "GET", "/live.json", NULL, NULL), 421);
+        assert_int_equal(status_as(l, foreign[i], "GET", "/", NULL, NULL), 421);
+    }
+    snprintf(host, sizeof host, "localhost:%s", port);
+    assert_int_equal(status_as(l, host, "GET", "/model", NULL, &after), 200);
+    assert_string_equal(after, before); /* the model as it was */
+    assert_int_equal(status_as(l, "localhost", "GET", "/live.json", NULL, NULL), 200);
+    free(before);
+    free(after);
+}
+
 /* The bench's child of that name (one). */
 static pid_t child(const struct lesson *l, const char *comm)
 {
@@ -595,6 +634,7 @@ static void without_namespaces(void **state)
     }
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(st, "netsim_metrics")), 4);
     cJSON_Delete(j);
+    refuses_a_foreign_host(&l);
     assert_int_equal(spawn_stop(&l.bench, SIGINT, 15000), 0);
     char *err = spawn_read_stderr(&l.bench);
     const char *line = strstr(err, "ricochet-bench: no IP mode here");

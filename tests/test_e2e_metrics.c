@@ -6,8 +6,10 @@
  * relay and answers a counter through its HTTP query API, as it does every
  * expression of the Grafana dashboard; /readyz follows a fleet relay's
  * directory (a real redis-server) down and up, and is not ready before its
- * first answer; garbage on the HTTP port changes nothing; a bad or busy
- * --metrics endpoint is a one-line error. */
+ * first answer; garbage on the HTTP port changes nothing; a request naming
+ * another Host (DNS rebinding) gets 421 on every path, its own address and
+ * localhost are served; a bad or busy --metrics endpoint is a one-line
+ * error. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,6 +202,44 @@ static void wait_answer(const char *at, const char *path, int status, const char
     }
 }
 
+/* A page whose name was rebound to 127.0.0.1 (DNS rebinding) asks under
+ * that name: every path answers 421, nothing of the relay's; under the
+ * address it is bound to and localhost, with the port or without, all is
+ * served. */
+static void a_foreign_host_is_misdirected(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    char at[64], host[96];
+    relay_with_metrics(&relay, at, sizeof at);
+    const char *port = strrchr(at, ':') + 1;
+    wait_answer(at, "/readyz", 200, "ready");
+    static const char *const paths[] = { "/metrics", "/stats.json", "/healthz", "/readyz", "/" };
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        struct http_response r;
+        snprintf(host, sizeof host, "rebind.attacker.example:%s", port);
+        const char *hosts[] = { "rebind.attacker.example", host };
+        for (size_t k = 0; k < 2; k++) {
+            assert_int_equal(http_send_host(at, hosts[k], "GET", paths[i], NULL, WAIT_MS, &r), 0);
+            bool refused = r.status == 421 && !strstr(r.body, "ricochet");
+            http_response_free(&r);
+            if (!refused)
+                fail_msg("GET %s as %s: served", paths[i], hosts[k]);
+        }
+        snprintf(host, sizeof host, "localhost:%s", port);
+        const char *own[] = { at, host, "localhost", "127.0.0.1" };
+        for (size_t k = 0; k < 4; k++) {
+            assert_int_equal(http_send_host(at, own[k], "GET", paths[i], NULL, WAIT_MS, &r), 0);
+            int status = r.status;
+            http_response_free(&r);
+            if (status != 200)
+                fail_msg("GET %s as %s: %d", paths[i], own[k], status);
+        }
+    }
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+}
+
 /* Starts a relay in the fleet of redis with --metrics; its endpoint in at. */
 static void start_fleet_relay(struct spawn_proc *relay, const struct redisproc *redis, char *at,
                               size_t at_cap)
@@ -377,6 +417,7 @@ int main(void)
         cmocka_unit_test(readyz_follows_the_directory),
         cmocka_unit_test(readyz_waits_for_the_first_answer),
         cmocka_unit_test(garbage_on_the_http_port),
+        cmocka_unit_test(a_foreign_host_is_misdirected),
         cmocka_unit_test(bad_endpoints_are_one_line_errors),
         cmocka_unit_test(prometheus_scrapes_the_relay),
     };

@@ -7,8 +7,10 @@
  * of a phase after its own line and as many as the states the relay
  * missed. Bad bodies (out of range, another option, not JSON, too long)
  * get 400 or 413 with the option's one-line error and change nothing;
- * other methods and paths are refused. A storm of changes from four
- * threads never holds a datagram back: every state arrives, in time. */
+ * other methods and paths are refused; a request naming another Host (a
+ * DNS-rebinding page) gets 421 and changes nothing, under localhost it is
+ * taken. A storm of changes from four threads never holds a datagram
+ * back: every state arrives, in time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,6 +278,35 @@ static void bad_bodies_change_nothing(void **state)
         assert_true(r.status == 404 || r.status == 405);
         http_response_free(&r);
     }
+    /* A page whose name was rebound to 127.0.0.1 (DNS rebinding): 421 on
+     * every path, the model untouched; under localhost it is netsim's */
+    char host[96];
+    const char *port = strrchr(n.metrics, ':') + 1;
+    snprintf(host, sizeof host, "rebind.attacker.example:%s", port);
+    const char *foreign[] = { "rebind.attacker.example", host };
+    static const char *const paths[][2] = {
+        {"PUT", "/model"}, {"GET", "/model"}, {"GET", "/metrics"}, {"GET", "/"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+            const char *body = strcmp(paths[k][0], "PUT") ? NULL : "{\"loss\": 50}";
+            assert_int_equal(http_send_host(n.metrics, foreign[i], paths[k][0], paths[k][1],
+                                            body, 5000, &r), 0);
+            int status = r.status;
+            http_response_free(&r);
+            if (status != 421)
+                fail_msg("%s %s as %s: %d", paths[k][0], paths[k][1], foreign[i], status);
+        }
+    }
+    assert_float_equal(model_value(&n, "up", "loss"), 3, 1e-9); /* not 50 */
+    snprintf(host, sizeof host, "localhost:%s", port);
+    assert_int_equal(http_send_host(n.metrics, host, "PUT", "/model", "{\"loss\": 3}", 5000, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
+    assert_int_equal(http_send_host(n.metrics, "localhost", "GET", "/model", NULL, 5000, &r), 0);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
     assert_float_equal(model_value(&n, "up", "loss"), 3, 1e-9); /* as it started */
     assert_float_equal(model_value(&n, "down", "loss"), 3, 1e-9);
     net_stop(&n);
