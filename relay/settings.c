@@ -55,6 +55,11 @@ const struct option_def relay_settings_options[] = {
       .help = "HOST:PORT a webrtc edge writes into its answers as its candidate, where browsers "
               "send to (a proxy's, a NAT's public address; PORT 0: the port bound); \"\" = the "
               "address bound, which may then not be 0.0.0.0 or ::" },
+    { .name = "allow-origin", .type = OPTION_LIST, .offset = SET(allow_origin), .def = "",
+      .max = SIZE(allow_origin),
+      .help = "ws, wss: an origin (https://game.example, or * for any) whose pages may read "
+              "GET /wt and POST /rtc from another site: the answers name it in "
+              "Access-Control-Allow-Origin; none by default (the relay's own pages need none)" },
     { .name = "max-clients", .type = OPTION_UINT, .offset = CORE(max_clients),
       .size = SIZE(core.max_clients), .def = "1024", .min = 1, .max = RELAY_CLIENTS_MAX,
       .help = "clients: over enet, udp and webrtc from their connection, over tcp and ws "
@@ -245,6 +250,7 @@ void relay_settings_derive(struct relay_settings *s)
     s->net.tls_key = s->tls_key;
     s->net.handshake_ms = s->core.join_timeout_ms;
     s->net.webrtc_advertise = s->webrtc_advertise;
+    s->net.allow_origin = s->allow_origin;
     s->core.timeout_ms = s->net.timeout_ms;
     long tick_ms = s->tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;

@@ -44,6 +44,7 @@ struct relay_settings {
     bool log_json;               /* log lines as JSON (log_json_sink) */
     char metrics[80];            /* HTTP endpoint, "" = none */
     char webrtc_advertise[80];   /* net.webrtc_advertise points here */
+    char allow_origin[1024];     /* --allow-origin values, space-separated; net.allow_origin */
 };
 
 /* The table, ending with {0}. */

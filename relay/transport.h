@@ -75,6 +75,9 @@ struct relay_net_config {
     const char *webrtc_advertise; /* webrtc: HOST:PORT written as the answers' host
                                     candidate (PORT 0: the port bound); NULL or "":
                                     the address bound */
+    const char *allow_origin;  /* ws, wss: the origins (space-separated; "*": any) whose
+                                  pages may read GET /wt and POST /rtc from another
+                                  site (CORS); NULL or "": none */
 };
 
 /* An edge as the program sees it: one table of operations per protocol

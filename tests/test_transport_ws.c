@@ -1,7 +1,9 @@
 /* test_transport_ws.c: the WebSocket edge in process, on 127.0.0.1, driven
  * by bare TCP sockets that speak HTTP and write their frames by hand (no
  * WebSocket library): the HTTP front's routes and errors (each counted),
- * a WebRTC offer handed to the edge that answers (a fake), the upgrade
+ * a WebRTC offer handed to the edge that answers (a fake), GET /wt and
+ * POST /rtc readable by a page of an origin --allow-origin names (CORS,
+ * its preflight) and by no other, the upgrade
  * with a first frame in the same write, joins in binary and text frames,
  * states across with stamped ids, pings, a message in fragments; every
  * bad frame closed with its code (unmasked and fragmented control 1002,
@@ -38,6 +40,7 @@
 #define WAIT_MS 3000
 #define MAX_PACKET 512
 #define HANDSHAKE_MS 400
+#define ALLOWED "https://game.example" /* an origin --allow-origin names */
 
 struct env {
     struct relay_ws *t;
@@ -53,7 +56,7 @@ static int env_open(uint32_t max_half_open)
     struct relay_net_config ncfg = {
         .bind = "127.0.0.1", .port = 0, .peer_cap = 16, .max_packet_size = MAX_PACKET,
         .timeout_ms = 10000, .max_half_open = max_half_open, .handshake_ms = HANDSHAKE_MS,
-        .slow_reader_ms = 2000,
+        .allow_origin = ALLOWED " http://127.0.0.1:8000",
     };
     E.t = relay_ws_ops.create(&ncfg, err, sizeof err);
     if (!E.t) {
@@ -66,6 +69,7 @@ static int env_open(uint32_t max_half_open)
     cfg.max_clients = 12;
     cfg.max_packet_size = MAX_PACKET;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     struct relay_transport tp = relay_ws_ops.core(E.t, 0);
     E.r = relay_create(&cfg, &tp, 1);
     const char *colon = strrchr(relay_ws_ops.address(E.t), ':');
@@ -429,6 +433,88 @@ static void offers_go_to_the_answering_edge(void **state)
     relay_ws_ops.offers_to(E.t, NULL, NULL);
 }
 
+/* A stand-in for the quic edge: where its sessions open. */
+static int fake_where(const void *t, char *out, size_t cap)
+{
+    (void)t;
+    return snprintf(out, cap, "{\"port\":7781,\"path\":\"/wt\",\"hashes\":[]}");
+}
+
+static const struct relay_transport_ops fake_quic = {.name = "quic", .webtransport = fake_where};
+
+/* The answer to request from origin (NULL: no Origin header). */
+static const char *from_origin(const char *request, const char *origin)
+{
+    char req[512];
+    const char *end = strstr(request, "\r\n") + 2;
+    int n = snprintf(req, sizeof req, "%.*s%s%s%s%s", (int)(end - request), request,
+                     origin ? "Origin: " : "", origin ? origin : "", origin ? "\r\n" : "", end);
+    return http(req, (size_t)n);
+}
+
+/* A page served from the game's own site reads GET /wt and POSTs its
+ * offer to /rtc across origins: the answers name its origin in
+ * Access-Control-Allow-Origin when --allow-origin names it, and a
+ * preflight says what it may send; another origin gets no such line. */
+static void cors_for_the_origins_named(void **state)
+{
+    (void)state;
+    static int wt, answerer;
+    relay_ws_ops.webtransport_to(E.t, &fake_quic, &wt);
+    relay_ws_ops.offers_to(E.t, &fake_rtc, &answerer);
+    uint64_t bad = drops(RELAY_DROP_BAD_HTTP);
+    const char *get = "GET /wt HTTP/1.1\r\nHost: relay.example:7780\r\n\r\n";
+    const char *a = from_origin(get, ALLOWED);
+    assert_memory_equal(a, "HTTP/1.1 200 OK\r\n", 17);
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: " ALLOWED "\r\n"));
+    assert_non_null(strstr(a, "\r\nVary: Origin\r\n"));
+    assert_non_null(strstr(a, "\r\n\r\n{\"port\":7781,"));
+    a = from_origin(get, "http://127.0.0.1:8000");
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: http://127.0.0.1:8000\r\n"));
+    static const char *const others[] = {"https://evil.example", "https://game.example.evil",
+                                          "null", NULL};
+    for (int k = 0; k < 4; k++) {
+        a = from_origin(get, others[k]);
+        assert_memory_equal(a, "HTTP/1.1 200 OK\r\n", 17); /* answered, not readable there */
+        if (strstr(a, "Access-Control-"))
+            fail_msg("origin %s: %s", others[k] ? others[k] : "(none)", a);
+    }
+    /* the preflight of a POST /rtc with its type and ticket */
+    const char *pre = "OPTIONS /rtc HTTP/1.1\r\nAccess-Control-Request-Method: POST\r\n"
+                      "Access-Control-Request-Headers: authorization, content-type\r\n\r\n";
+    a = from_origin(pre, ALLOWED);
+    assert_memory_equal(a, "HTTP/1.1 204 No Content\r\n", 25);
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: " ALLOWED "\r\n"));
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Methods: GET, HEAD, POST\r\n"));
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Headers: Content-Type, Authorization\r\n"));
+    a = from_origin(pre, "https://evil.example");
+    assert_memory_equal(a, "HTTP/1.1 204 No Content\r\n", 25);
+    assert_null(strstr(a, "Access-Control-"));
+    /* the offer's answer, and its refusal, readable by the page */
+    const char *post = "POST /rtc HTTP/1.1\r\nContent-Type: application/sdp\r\n"
+                       "Content-Length: 9\r\n\r\nv=0 offer";
+    a = from_origin(post, ALLOWED);
+    assert_memory_equal(a, "HTTP/1.1 201 Created\r\n", 22);
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: " ALLOWED "\r\n"));
+    const char *refused = "POST /rtc HTTP/1.1\r\nContent-Type: application/sdp\r\n"
+                          "Content-Length: 6\r\n\r\nrefuse";
+    a = from_origin(refused, ALLOWED);
+    assert_memory_equal(a, "HTTP/1.1 403 ", 13);
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: " ALLOWED "\r\n"));
+    /* the play page is the relay's own: no CORS there, and no preflight */
+    a = from_origin("GET /play HTTP/1.1\r\n\r\n", ALLOWED);
+    assert_null(strstr(a, "Access-Control-"));
+    a = from_origin("OPTIONS /play HTTP/1.1\r\n\r\n", ALLOWED);
+    assert_memory_equal(a, "HTTP/1.1 405 ", 13);
+    /* without a quic edge, the page can read why */
+    relay_ws_ops.webtransport_to(E.t, NULL, NULL);
+    a = from_origin(get, ALLOWED);
+    assert_memory_equal(a, "HTTP/1.1 404 ", 13);
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: " ALLOWED "\r\n"));
+    assert_int_equal(drops(RELAY_DROP_BAD_HTTP), bad + 3); /* the 403, the 405, the 404 */
+    relay_ws_ops.offers_to(E.t, NULL, NULL);
+}
+
 /* ---- WebSocket members ----------------------------------------------------- */
 
 /* A join sent with the upgrade request, in one write; another in a text
@@ -641,6 +727,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(http_routes),
         cmocka_unit_test(offers_go_to_the_answering_edge),
+        cmocka_unit_test(cors_for_the_origins_named),
         cmocka_unit_test(members_and_states),
         cmocka_unit_test(fragments_are_reassembled),
         cmocka_unit_test(bad_frames_are_closed_with_their_code),

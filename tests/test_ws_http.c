@@ -2,8 +2,9 @@
  * (relay/ws/ws_http.c) and the handshake's key (proto/websocket.c): RFC
  * 6455's example key and answer, a browser's upgrade request read whole,
  * a head cut at every byte read as partial, every malformed head refused,
- * the 8 KiB bound, each route and status, the answers' heads; the close
- * codes a relay ends a session with; a server's frame heads. */
+ * the 8 KiB bound, each route and status, the answers' heads; the CORS
+ * lines for the origins named (and none for others); the close codes a
+ * relay ends a session with; a server's frame heads. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -110,6 +111,7 @@ static void malformed_heads(void **state)
         "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
         "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
         "GET / HTTP/1.1\r\nSec-WebSocket-Key: a\r\nsec-websocket-key: b\r\n\r\n",
+        "GET /wt HTTP/1.1\r\nOrigin: https://a\r\norigin: https://b\r\n\r\n",
         "GET / HTTP/1.1\r\nX: a\x01z\r\n\r\n",          /* a control character */
         "\r\n\r\n",
     };
@@ -203,6 +205,9 @@ static void routes_and_statuses(void **state)
         {"POST /rtc HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\n",
          WS_ROUTE_ERROR, 415},
         {"GET /rtc HTTP/1.1\r\n\r\n", WS_ROUTE_ERROR, 405},
+        {"OPTIONS /rtc HTTP/1.1\r\nOrigin: https://a.example\r\n\r\n", WS_ROUTE_PREFLIGHT, 204},
+        {"OPTIONS /wt HTTP/1.1\r\n\r\n", WS_ROUTE_PREFLIGHT, 204},
+        {"OPTIONS /play HTTP/1.1\r\n\r\n", WS_ROUTE_ERROR, 405},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct ws_http_verdict v = decide(cases[i].head);
@@ -219,7 +224,7 @@ static void answers(void **state)
     (void)state;
     char out[WS_HTTP_ANSWER_MAX];
     struct ws_http_verdict v = decide("PUT /play HTTP/1.1\r\n\r\n");
-    int n = ws_http_error_answer(&v, out, sizeof out);
+    int n = ws_http_error_answer(&v, NULL, out, sizeof out);
     assert_true(n > 0 && (size_t)n == strlen(out));
     assert_non_null(strstr(out, "HTTP/1.1 405 Method Not Allowed\r\n"));
     assert_non_null(strstr(out, "\r\nAllow: GET, HEAD\r\n"));
@@ -229,15 +234,15 @@ static void answers(void **state)
     snprintf(want, sizeof want, "Content-Length: %zu\r\n", strlen(body));
     assert_non_null(strstr(out, want));
     v = decide(UPGRADE_HEAD("GET", "7", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
-    assert_true(ws_http_error_answer(&v, out, sizeof out) > 0);
+    assert_true(ws_http_error_answer(&v, NULL, out, sizeof out) > 0);
     assert_non_null(strstr(out, "\r\nSec-WebSocket-Version: 13\r\n"));
     v = decide("GET / HTTP/1.1\r\n\r\n");
-    assert_true(ws_http_error_answer(&v, out, sizeof out) > 0);
+    assert_true(ws_http_error_answer(&v, NULL, out, sizeof out) > 0);
     assert_non_null(strstr(out, "HTTP/1.1 302 Found\r\n"));
     assert_non_null(strstr(out, "\r\nLocation: /play\r\n"));
-    assert_int_equal(ws_http_error_answer(&v, out, 60), -1);
+    assert_int_equal(ws_http_error_answer(&v, NULL, out, 60), -1);
     v = decide("GET /favicon.ico HTTP/1.1\r\n\r\n");
-    assert_true(ws_http_error_answer(&v, out, sizeof out) > 0);
+    assert_true(ws_http_error_answer(&v, NULL, out, sizeof out) > 0);
     assert_non_null(strstr(out, "HTTP/1.1 204 No Content\r\n"));
     assert_null(strstr(out, "Content-Length"));
     assert_string_equal(strstr(out, "\r\n\r\n"), "\r\n\r\n"); /* no body */
@@ -246,6 +251,53 @@ static void answers(void **state)
     assert_string_equal(out, "HTTP/1.1 200 OK\r\nContent-Type: text/javascript; charset=utf-8\r\n"
                              "Content-Length: 1234\r\nCache-Control: no-cache\r\n"
                              "Connection: close\r\n\r\n");
+}
+
+/* The CORS lines of the answer to head, for the origins listed. */
+static const char *cors(const char *head, const char *origins)
+{
+    static char out[WS_HTTP_CORS_MAX];
+    struct ws_http_request req;
+    assert_true(parse(head, &req) > 0);
+    int n = ws_http_cors(&req, origins, out, sizeof out);
+    assert_int_equal(n, (int)strlen(out));
+    return out;
+}
+
+static void cors_for_origins_named(void **state)
+{
+    (void)state;
+    const char *list = "https://game.example  http://127.0.0.1:8000";
+    assert_string_equal(cors("GET /wt HTTP/1.1\r\nOrigin: https://game.example\r\n\r\n", list),
+                        "Access-Control-Allow-Origin: https://game.example\r\n"
+                        "Vary: Origin\r\n");
+    assert_string_equal(cors("POST /rtc HTTP/1.1\r\nOrigin: HTTP://127.0.0.1:8000\r\n\r\n", list),
+                        "Access-Control-Allow-Origin: HTTP://127.0.0.1:8000\r\n"
+                        "Vary: Origin\r\n");
+    /* another origin, a prefix of one, none, or another path: nothing */
+    assert_string_equal(cors("GET /wt HTTP/1.1\r\nOrigin: https://evil.example\r\n\r\n", list), "");
+    assert_string_equal(cors("GET /wt HTTP/1.1\r\nOrigin: https://game.exampl\r\n\r\n", list), "");
+    assert_string_equal(cors("GET /wt HTTP/1.1\r\nOrigin: https://game.example.com\r\n\r\n", list),
+                        "");
+    assert_string_equal(cors("GET /wt HTTP/1.1\r\n\r\n", list), "");
+    assert_string_equal(cors("GET /play HTTP/1.1\r\nOrigin: https://game.example\r\n\r\n", list),
+                        "");
+    assert_string_equal(cors("GET /wt HTTP/1.1\r\nOrigin: https://game.example\r\n\r\n", ""), "");
+    assert_string_equal(cors("GET /wt HTTP/1.1\r\nOrigin: https://game.example\r\n\r\n", NULL), "");
+    /* a preflight names what may be sent */
+    const char *pre = cors("OPTIONS /rtc HTTP/1.1\r\nOrigin: https://game.example\r\n"
+                           "Access-Control-Request-Method: POST\r\n\r\n", list);
+    assert_non_null(strstr(pre, "Access-Control-Allow-Origin: https://game.example\r\n"));
+    assert_non_null(strstr(pre, "Access-Control-Allow-Methods: GET, HEAD, POST\r\n"));
+    assert_non_null(strstr(pre, "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"));
+    /* "*": any origin, named as "*" */
+    assert_string_equal(cors("GET /wt HTTP/1.1\r\nOrigin: https://any.example\r\n\r\n", "*"),
+                        "Access-Control-Allow-Origin: *\r\n");
+    /* an error answer carries them */
+    char out[WS_HTTP_ANSWER_MAX];
+    struct ws_http_verdict v = decide("PUT /wt HTTP/1.1\r\n\r\n");
+    assert_true(ws_http_error_answer(&v, "Access-Control-Allow-Origin: *\r\n", out, sizeof out) > 0);
+    assert_non_null(strstr(out, "\r\nAllow: GET, HEAD\r\nAccess-Control-Allow-Origin: *\r\n"));
 }
 
 static void tokens(void **state)
@@ -279,6 +331,7 @@ int main(void)
         cmocka_unit_test(bounded_head),
         cmocka_unit_test(routes_and_statuses),
         cmocka_unit_test(answers),
+        cmocka_unit_test(cors_for_origins_named),
         cmocka_unit_test(tokens),
         cmocka_unit_test(close_codes),
     };

@@ -13,6 +13,10 @@
  *   - GET /wt: where the relay's WebTransport sessions open, as JSON (the
  *     quic edge's ops->webtransport, given through webtransport_to); 404
  *     on a relay without one;
+ *   - OPTIONS /wt or /rtc: a browser's CORS preflight, 204; every answer
+ *     on those two paths names an Origin that --allow-origin names
+ *     (Access-Control-Allow-Origin), so that a page of the game's own site
+ *     may read them;
  *   - anything else: its error (400, 404, 405, 411, 413, 415, 426, 431),
  *     counted bad_http.
  * Every answer but the upgrade is followed by the end of the connection
@@ -54,22 +58,23 @@ static void answer(struct relay_ws *t, uint32_t i, const char *head, size_t head
     stream_close(&t->s, i, now_us);
 }
 
-/* An error answer (or the redirect), counted bad_http if it is an error. */
+/* An error answer (or the redirect), counted bad_http if it is an error;
+ * cors: its CORS header lines (ws_http_cors; NULL: none). */
 static void refuse(struct relay_ws *t, uint32_t i, const struct ws_http_verdict *v,
-                   uint64_t now_us)
+                   const char *cors, uint64_t now_us)
 {
     char out[WS_HTTP_ANSWER_MAX];
-    int n = ws_http_error_answer(v, out, sizeof out);
+    int n = ws_http_error_answer(v, cors, out, sizeof out);
     if (v->status >= 400)
         relay_count_drop(t->relay, RELAY_DROP_BAD_HTTP);
     answer(t, i, out, n > 0 ? (size_t)n : 0, NULL, 0, now_us);
 }
 
 static void refuse_status(struct relay_ws *t, uint32_t i, int status, const char *why,
-                          uint64_t now_us)
+                          const char *cors, uint64_t now_us)
 {
     struct ws_http_verdict v = {.route = WS_ROUTE_ERROR, .status = status, .why = why};
-    refuse(t, i, &v, now_us);
+    refuse(t, i, &v, cors, now_us);
 }
 
 static void send_file(struct relay_ws *t, uint32_t i, const struct ws_http_request *req,
@@ -102,33 +107,34 @@ static bool bearer(struct ws_http_text auth, char pass[WS_PASS_MAX + 1])
  * them; 404 on a relay without one. Never cached: a certificate drawn
  * again changes it. */
 static void webtransport(struct relay_ws *t, uint32_t i, const struct ws_http_request *req,
-                         uint64_t now_us)
+                         const char *cors, uint64_t now_us)
 {
-    char head[WS_HTTP_ANSWER_MAX];
+    char head[WS_HTTP_ANSWER_MAX], extra[64 + WS_HTTP_CORS_MAX];
     int n = t->wt_ops && t->wt_ops->webtransport && t->wt
                 ? t->wt_ops->webtransport(t->wt, t->scratch, WS_SCRATCH)
                 : -1;
     if (n < 0) {
-        refuse_status(t, i, 404, "this relay has no WebTransport (quic) edge", now_us);
+        refuse_status(t, i, 404, "this relay has no WebTransport (quic) edge", cors, now_us);
         return;
     }
-    int h = ws_http_head(200, "application/json", (size_t)n, "Cache-Control: no-store\r\n", head,
-                         sizeof head);
+    snprintf(extra, sizeof extra, "Cache-Control: no-store\r\n%s", cors);
+    int h = ws_http_head(200, "application/json", (size_t)n, extra, head, sizeof head);
     answer(t, i, head, h > 0 ? (size_t)h : 0, t->scratch,
            req->method == WS_HTTP_HEAD ? 0 : (size_t)n, now_us);
 }
 
 /* POST /rtc, its body whole: the offer to the edge that answers. */
 static void offer(struct relay_ws *t, struct relay *r, uint32_t i,
-                  const struct ws_http_request *req, uint64_t now_us)
+                  const struct ws_http_request *req, const char *cors, uint64_t now_us)
 {
     char pass[WS_PASS_MAX + 1], why[PROTO_TEXT_MAX + 1] = "", head[WS_HTTP_ANSWER_MAX];
+    char extra[64 + WS_HTTP_CORS_MAX];
     if (!t->answer_ops || !t->answer_ops->answer || !t->answerer) {
-        refuse_status(t, i, 404, "this relay has no WebRTC edge", now_us);
+        refuse_status(t, i, 404, "this relay has no WebRTC edge", cors, now_us);
         return;
     }
     if (!bearer(req->authorization, pass)) {
-        refuse_status(t, i, 400, "a ticket goes as Authorization: Bearer PASS", now_us);
+        refuse_status(t, i, 400, "a ticket goes as Authorization: Bearer PASS", cors, now_us);
         return;
     }
     const char *body = t->conns[i].head + req->head_len;
@@ -140,12 +146,12 @@ static void offer(struct relay_ws *t, struct relay *r, uint32_t i,
         relay_count_drop(r, RELAY_DROP_BAD_HTTP);
         snprintf(t->scratch, WS_SCRATCH, "%d %s: %s\n", status, ws_http_reason(status), why);
         size_t len = strlen(t->scratch);
-        int h = ws_http_head(status, "text/plain; charset=utf-8", len, NULL, head, sizeof head);
+        int h = ws_http_head(status, "text/plain; charset=utf-8", len, cors, head, sizeof head);
         answer(t, i, head, h > 0 ? (size_t)h : 0, t->scratch, len, now_us);
         return;
     }
-    int h = ws_http_head(201, "application/sdp", (size_t)n, "Location: /rtc\r\n", head,
-                         sizeof head);
+    snprintf(extra, sizeof extra, "Location: /rtc\r\n%s", cors);
+    int h = ws_http_head(201, "application/sdp", (size_t)n, extra, head, sizeof head);
     answer(t, i, head, h > 0 ? (size_t)h : 0, t->scratch, (size_t)n, now_us);
 }
 
@@ -185,11 +191,13 @@ static void request(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t no
         refuse_status(t, i, n == WS_HTTP_TOO_LONG ? 431 : 400,
                       n == WS_HTTP_TOO_LONG ? "a request head is 8 KiB and 64 lines at most"
                                             : "not an HTTP/1.1 request",
-                      now_us);
+                      NULL, now_us);
         return;
     }
     struct ws_http_verdict v;
     ws_http_decide(&req, paths, &v);
+    char cors[WS_HTTP_CORS_MAX];
+    ws_http_cors(&req, t->cfg.allow_origin, cors, sizeof cors);
     switch (v.route) {
     case WS_ROUTE_UPGRADE:
         upgrade(t, r, i, &req, now_us);
@@ -200,11 +208,11 @@ static void request(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t no
     case WS_ROUTE_RTC: {
         size_t need = req.head_len + (size_t)req.content_length;
         if (w->head_len >= need) {
-            offer(t, r, i, &req, now_us);
+            offer(t, r, i, &req, cors, now_us);
         } else if (w->head_cap < need) { /* room for the body (16 KiB at most) */
             char *grown = realloc(w->head, need);
             if (!grown) {
-                refuse_status(t, i, 413, "no room for the offer now", now_us);
+                refuse_status(t, i, 413, "no room for the offer now", cors, now_us);
                 return;
             }
             w->head = grown;
@@ -213,11 +221,17 @@ static void request(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t no
         return;
     }
     case WS_ROUTE_WT:
-        webtransport(t, i, &req, now_us);
+        webtransport(t, i, &req, cors, now_us);
         return;
+    case WS_ROUTE_PREFLIGHT: {
+        char head[WS_HTTP_ANSWER_MAX];
+        int h = ws_http_head(204, NULL, 0, cors, head, sizeof head);
+        answer(t, i, head, h > 0 ? (size_t)h : 0, NULL, 0, now_us);
+        return;
+    }
     case WS_ROUTE_REDIRECT:
     case WS_ROUTE_ERROR:
-        refuse(t, i, &v, now_us);
+        refuse(t, i, &v, cors, now_us);
         return;
     }
 }
@@ -250,6 +264,6 @@ void ws_http_expire(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t no
     struct ws_http_verdict v = {.route = WS_ROUTE_ERROR, .status = 408,
                                 .why = "no whole request within the join timeout"};
     char out[WS_HTTP_ANSWER_MAX];
-    int n = ws_http_error_answer(&v, out, sizeof out);
+    int n = ws_http_error_answer(&v, NULL, out, sizeof out);
     answer(t, i, out, n > 0 ? (size_t)n : 0, NULL, 0, now_us);
 }

@@ -80,10 +80,11 @@ static int request_line(const char *l, size_t n, struct ws_http_request *req)
     if (m == 0 || m >= n || l[m] != ' ')
         return WS_HTTP_BAD;
     /* methods are case-sensitive */
-    req->method = m == 3 && memcmp(l, "GET", 3) == 0    ? WS_HTTP_GET
-                  : m == 4 && memcmp(l, "HEAD", 4) == 0 ? WS_HTTP_HEAD
-                  : m == 4 && memcmp(l, "POST", 4) == 0 ? WS_HTTP_POST
-                                                        : WS_HTTP_OTHER;
+    req->method = m == 3 && memcmp(l, "GET", 3) == 0       ? WS_HTTP_GET
+                  : m == 4 && memcmp(l, "HEAD", 4) == 0    ? WS_HTTP_HEAD
+                  : m == 4 && memcmp(l, "POST", 4) == 0    ? WS_HTTP_POST
+                  : m == 7 && memcmp(l, "OPTIONS", 7) == 0 ? WS_HTTP_OPTIONS
+                                                           : WS_HTTP_OTHER;
     size_t t = m + 1, e = t;
     while (e < n && l[e] > ' ' && l[e] < 0x7f)
         e++;
@@ -136,9 +137,9 @@ static int header_line(const char *l, size_t n, struct ws_http_request *req)
     struct ws_http_text value = {l + a, b - a};
     static const char *const names[] = {"upgrade", "connection", "sec-websocket-key",
                                         "sec-websocket-version", "content-type",
-                                        "authorization"};
+                                        "authorization", "origin"};
     struct ws_http_text *slot[] = {&req->upgrade, &req->connection, &req->key, &req->version,
-                                   &req->content_type, &req->authorization};
+                                   &req->content_type, &req->authorization, &req->origin};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         if (!ws_http_is(name, names[k]))
             continue;
@@ -266,7 +267,11 @@ void ws_http_decide(const struct ws_http_request *req, const char *const *files,
         v->file = i;
         return;
     }
-    if (same_path(req->path, "/rtc")) {
+    bool cors = same_path(req->path, "/rtc") || same_path(req->path, "/wt");
+    if (cors && req->method == WS_HTTP_OPTIONS) {
+        v->route = WS_ROUTE_PREFLIGHT; /* what it may send is said by ws_http_cors */
+        v->status = 204;
+    } else if (same_path(req->path, "/rtc")) {
         decide_rtc(req, v);
     } else if (same_path(req->path, "/wt")) {
         v->route = read ? WS_ROUTE_WT : WS_ROUTE_ERROR;
@@ -286,6 +291,50 @@ void ws_http_decide(const struct ws_http_request *req, const char *const *files,
 }
 
 /* ---- answers ------------------------------------------------------------ */
+
+/* Does the space-separated list origins name origin (ASCII case ignored),
+ * or hold "*" (then *any)? */
+static bool origin_allowed(const char *origins, struct ws_http_text origin, bool *any)
+{
+    *any = false;
+    for (const char *p = origins ? origins : ""; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == 1 && *p == '*')
+            return *any = true;
+        bool same = n == origin.len;
+        for (size_t i = 0; same && i < n; i++)
+            same = lower(p[i]) == lower(origin.p[i]);
+        if (same && n)
+            return true;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return false;
+}
+
+int ws_http_cors(const struct ws_http_request *req, const char *origins, char *out, size_t cap)
+{
+    bool any;
+    if (cap)
+        out[0] = '\0';
+    if (!req->origin.len || (!same_path(req->path, "/wt") && !same_path(req->path, "/rtc")) ||
+        !origin_allowed(origins, req->origin, &any))
+        return 0;
+    const char *preflight = req->method == WS_HTTP_OPTIONS
+                                ? "Access-Control-Allow-Methods: GET, HEAD, POST\r\n"
+                                  "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
+                                  "Access-Control-Max-Age: 600\r\n"
+                                : "";
+    int n = any ? snprintf(out, cap, "Access-Control-Allow-Origin: *\r\n%s", preflight)
+                : snprintf(out, cap, "Access-Control-Allow-Origin: %.*s\r\nVary: Origin\r\n%s",
+                           (int)req->origin.len, req->origin.p, preflight);
+    if (n < 0 || (size_t)n >= cap) { /* an origin too long to name: none */
+        if (cap)
+            out[0] = '\0';
+        return 0;
+    }
+    return n;
+}
 
 const char *ws_http_reason(int status)
 {
@@ -333,9 +382,10 @@ int ws_http_head(int status, const char *type, size_t length, const char *extra,
     return n > 0 && (size_t)n < cap ? n : -1;
 }
 
-int ws_http_error_answer(const struct ws_http_verdict *v, char *out, size_t cap)
+int ws_http_error_answer(const struct ws_http_verdict *v, const char *more, char *out,
+                         size_t cap)
 {
-    char extra[96] = "", body[200];
+    char extra[96 + WS_HTTP_CORS_MAX] = "", body[200];
     int len = snprintf(body, sizeof body, "%d %s: %s\n", v->status, ws_http_reason(v->status),
                        v->why ? v->why : ws_http_reason(v->status));
     if (v->status == 405 && v->allow)
@@ -344,6 +394,8 @@ int ws_http_error_answer(const struct ws_http_verdict *v, char *out, size_t cap)
         snprintf(extra, sizeof extra, "Sec-WebSocket-Version: %d\r\n", PROTO_WS_VERSION);
     else if (v->status == 302)
         snprintf(extra, sizeof extra, "Location: /play\r\n");
+    if (more)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s", more);
     if (v->status == 204) /* no body, nor its length */
         len = 0;
     int head = ws_http_head(v->status, len ? "text/plain; charset=utf-8" : NULL, (size_t)len,

@@ -14,7 +14,8 @@
 #define WS_HTTP_HEAD_MAX 8192   /* a request head, the blank line included, at most */
 #define WS_HTTP_BODY_MAX 16384  /* a POST /rtc body (an SDP offer), at most */
 #define WS_HTTP_HEADERS_MAX 64  /* header lines in a head, at most */
-#define WS_HTTP_ANSWER_MAX 512  /* an answer's head (or a whole error answer), at most */
+#define WS_HTTP_ANSWER_MAX 1024 /* an answer's head (or a whole error answer), at most */
+#define WS_HTTP_CORS_MAX 512    /* ws_http_cors's header lines, at most */
 
 /* ws_http_parse's answers besides a head's length. */
 #define WS_HTTP_BAD (-1)        /* not an HTTP/1.x request head: 400 */
@@ -27,7 +28,7 @@ struct ws_http_text {
     size_t len;
 };
 
-enum ws_http_method { WS_HTTP_GET, WS_HTTP_HEAD, WS_HTTP_POST, WS_HTTP_OTHER };
+enum ws_http_method { WS_HTTP_GET, WS_HTTP_HEAD, WS_HTTP_POST, WS_HTTP_OPTIONS, WS_HTTP_OTHER };
 
 /* What the relay reads of a request head. */
 struct ws_http_request {
@@ -36,6 +37,7 @@ struct ws_http_request {
     int minor;                   /* HTTP/1.minor: 0 or 1 */
     struct ws_http_text upgrade, connection, key, version;
     struct ws_http_text content_type, authorization;
+    struct ws_http_text origin;  /* the page's origin (CORS), if the browser says it */
     bool has_length;             /* Content-Length given */
     bool chunked;                /* Transfer-Encoding given (refused) */
     uint64_t content_length;
@@ -62,7 +64,8 @@ enum ws_http_route {
     WS_ROUTE_FILE,     /* 200: file number `file` of the table (HEAD: no body) */
     WS_ROUTE_RTC,      /* POST /rtc: an offer of content_length bytes follows */
     WS_ROUTE_REDIRECT, /* 302 to the play page (GET /); 204 for /favicon.ico */
-    WS_ROUTE_WT        /* GET /wt: where the relay's WebTransport sessions open */
+    WS_ROUTE_WT,       /* GET /wt: where the relay's WebTransport sessions open */
+    WS_ROUTE_PREFLIGHT /* OPTIONS /wt or /rtc: 204, a browser's CORS preflight */
 };
 
 struct ws_http_verdict {
@@ -79,8 +82,8 @@ struct ws_http_verdict {
  * key (else 400; another method 405). A file: GET or HEAD (else 405).
  * /rtc: POST (else 405) with a Content-Length of at most WS_HTTP_BODY_MAX
  * (else 413; none 411), Content-Type application/sdp (else 415). /wt: GET
- * or HEAD (else 405). GET /: a redirect; GET /favicon.ico: 204. Anything
- * else: 404. */
+ * or HEAD (else 405). OPTIONS on /wt or /rtc: a preflight. GET /: a
+ * redirect; GET /favicon.ico: 204. Anything else: 404. */
 void ws_http_decide(const struct ws_http_request *req, const char *const *files,
                     struct ws_http_verdict *v);
 
@@ -95,10 +98,20 @@ int ws_http_upgrade_answer(const struct ws_http_request *req, char *out, size_t 
 int ws_http_head(int status, const char *type, size_t length, const char *extra, char *out,
                  size_t cap);
 
+/* The CORS header lines (each ending in CRLF) of the answer to req into
+ * out: for /wt and /rtc, from an Origin that origins names (origins: a
+ * space-separated list, ASCII case ignored; "*" any), its
+ * Access-Control-Allow-Origin (the origin, and Vary: Origin; or "*"), and
+ * to a preflight (OPTIONS) the methods and headers taken. Returns their
+ * length: 0 (out "") for any other request, origin or path. */
+int ws_http_cors(const struct ws_http_request *req, const char *origins, char *out, size_t cap);
+
 /* A whole error answer for verdict v (a one-line text body, and Allow or
- * Sec-WebSocket-Version where the status needs it) into out. Returns its
- * length, or -1 if it does not fit. */
-int ws_http_error_answer(const struct ws_http_verdict *v, char *out, size_t cap);
+ * Sec-WebSocket-Version where the status needs it, then the header lines
+ * of more, each ending in CRLF; NULL: none) into out. Returns its length,
+ * or -1 if it does not fit. */
+int ws_http_error_answer(const struct ws_http_verdict *v, const char *more, char *out,
+                         size_t cap);
 
 /* The reason phrase of status ("Not Found"). */
 const char *ws_http_reason(int status);

@@ -4,7 +4,7 @@
  * within the input and within WS_HTTP_HEAD_MAX, parses the same from
  * exactly its own bytes and is partial one byte short; every slice it
  * keeps lies inside it; a route's status is one the edge answers, and its
- * answer fits the edge's buffer. */
+ * answer, its CORS lines included, fits the edge's buffer. */
 #include <string.h>
 
 #include "../../relay/ws/ws_http.h"
@@ -22,7 +22,10 @@ static void fuzz_http_route(const struct ws_http_request *req)
     static const char *const files[] = {"/play", "/play.js", "/ricochet.js", NULL};
     struct ws_http_verdict v;
     ws_http_decide(req, files, &v);
-    char out[WS_HTTP_ANSWER_MAX];
+    char out[WS_HTTP_ANSWER_MAX], cors[WS_HTTP_CORS_MAX];
+    int c = ws_http_cors(req, "https://game.example", cors, sizeof cors);
+    FUZZ_CHECK(c >= 0 && (size_t)c == strlen(cors));
+    FUZZ_CHECK(c == 0 || (req->origin.len && memcmp(cors, "Access-Control-Allow-Origin: ", 29) == 0));
     switch (v.route) {
     case WS_ROUTE_UPGRADE:
         FUZZ_CHECK(v.status == 101 && req->method == WS_HTTP_GET && req->minor == 1);
@@ -40,10 +43,14 @@ static void fuzz_http_route(const struct ws_http_request *req)
     case WS_ROUTE_WT:
         FUZZ_CHECK(v.status == 200 && (req->method == WS_HTTP_GET || req->method == WS_HTTP_HEAD));
         break;
+    case WS_ROUTE_PREFLIGHT:
+        FUZZ_CHECK(v.status == 204 && req->method == WS_HTTP_OPTIONS);
+        FUZZ_CHECK(ws_http_head(204, NULL, 0, cors, out, sizeof out) > 0);
+        break;
     case WS_ROUTE_REDIRECT:
     case WS_ROUTE_ERROR: {
         FUZZ_CHECK(v.status == 204 || v.status == 302 || (v.status >= 400 && v.status < 500));
-        int n = ws_http_error_answer(&v, out, sizeof out);
+        int n = ws_http_error_answer(&v, cors, out, sizeof out);
         FUZZ_CHECK(n > 0 && (size_t)n == strlen(out) && out[n - 1] == '\n');
         break;
     }
@@ -65,7 +72,8 @@ int fuzz_target_http(const uint8_t *data, size_t size)
     FUZZ_CHECK(req.minor == 0 || req.minor == 1);
     FUZZ_CHECK(req.path.p && req.path.len >= 1 && req.path.p[0] == '/');
     struct ws_http_text slices[] = {req.path, req.upgrade, req.connection, req.key,
-                                    req.version, req.content_type, req.authorization};
+                                    req.version, req.content_type, req.authorization,
+                                    req.origin};
     for (size_t i = 0; i < sizeof slices / sizeof slices[0]; i++)
         fuzz_http_slice(buf, (size_t)n, slices[i]);
     fuzz_http_route(&req);
