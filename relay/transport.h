@@ -240,8 +240,9 @@ extern const struct relay_transport_ops relay_webrtc_ops;
 /* ---- QUIC: datagrams and streams in one connection per client ---- */
 
 /* One UDP socket; every new connection's address validated first (a Retry,
- * or a NEW_TOKEN token), strangers answered statelessly within 3x their
- * bytes and the budgets of strangers.h; ALPN "ricochet"; a connection a
+ * only to a datagram of 1200 bytes or more, or a NEW_TOKEN token),
+ * strangers answered statelessly, never with more bytes than they sent,
+ * within the budgets of strangers.h; ALPN "ricochet"; a connection a
  * peer of the core once its control stream's first message came, before
  * that half-open (max_half_open, handshake_ms). service reads in batches
  * (recvmmsg) and runs the connections' timers (ngtcp2's expiries, the

@@ -5,17 +5,23 @@
  * Every datagram is routed by the destination connection ID of its first
  * packet (quic_cids.c) to its connection (transport_quic_conn.c). One
  * that finds none is a stranger's, and gets at most one answer, never
- * more bytes than three times its own, within the budgets of
- * relay/core/strangers.h, and no state:
+ * more bytes than it sent, within the budgets of relay/core/strangers.h
+ * (the shared one included), and no state:
  *
- *   - an Initial without a token gets a Retry (address validation: its
- *     token proves the client receives at its address); an Initial with a
- *     Retry's or a NEW_TOKEN's token that verifies makes a connection, one
- *     whose token does not gets a close (INVALID_TOKEN) or a Retry; so no
- *     connection state exists for an address not shown to receive, and a
- *     connection is never subject to the 3x limit at all;
+ *   - an Initial without a token, in a datagram of 1200 bytes or more
+ *     (ngtcp2_accept drops a shorter one: RFC 9000 14.1), gets a Retry
+ *     of 117 to 149 bytes (address validation: its token proves the
+ *     client receives at its address); an Initial with a Retry's or a
+ *     NEW_TOKEN's token that verifies makes a connection, one whose token
+ *     does not gets a close (INVALID_TOKEN) or a Retry; so no connection
+ *     state exists for an address not shown to receive, and a connection
+ *     is never subject to QUIC's 3x limit (RFC 9000 8.1) at all;
+ *   - a 0-RTT packet for no connection (the relay takes no early data)
+ *     gets nothing, counted unanswered: a Retry would outweigh it;
  *   - one past --max-half-open, or with no slot, gets CONNECTION_REFUSED;
- *   - an unknown version gets Version Negotiation;
+ *   - an unknown version in a datagram of 1200 bytes or more (ngtcp2
+ *     reads a shorter one as garbage: RFC 9000 5.2.2) gets Version
+ *     Negotiation;
  *   - a short-header packet for an ID no connection has (the relay forgot
  *     it: its close was lost, or it timed out) gets a stateless reset,
  *     shorter than the packet, whose token the forgotten connection's ID
@@ -45,24 +51,28 @@
 
 /* ---- strangers ------------------------------------------------------------------ */
 
-/* May a stranger at `from` get an answer of len bytes to a packet of got
- * bytes? (within 3x, and its budget; admission: a Retry, which costs no
- * shared budget). */
-static bool may_answer(struct relay_quic *t, const union netaddr *from, size_t len, size_t got,
-                       bool admission)
+/* May a stranger at `from` get an answer of len bytes to a datagram of
+ * got bytes? Never more than it sent (a forged source is never sent more
+ * than the forger spent), and within the budgets, a Retry's too. */
+static bool may_answer(struct relay_quic *t, const union netaddr *from, size_t len, size_t got)
 {
-    if (len > 3 * got || !strangers_may_reply(&t->strangers, from, admission, t->now_us)) {
+    if (len > got || !strangers_may_reply(&t->strangers, from, false, t->now_us)) {
         t->own[QUIC_COUNT_UNANSWERED]++;
         return false;
     }
     return true;
 }
 
-/* A Retry for hd's Initial: a token binding the client's address, its
- * first ID and the Retry's new ID. */
+/* A Retry for hd's Initial, in a datagram of got bytes: a token binding
+ * the client's address, its first ID and the Retry's new ID. Only for a
+ * datagram a client's first flight fills (1200 bytes or more). */
 static void send_retry(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const union netaddr *from,
                        size_t got)
 {
+    if (got < NGTCP2_MAX_UDP_PAYLOAD_SIZE) { /* ngtcp2_accept drops them first */
+        t->own[QUIC_COUNT_UNANSWERED]++;
+        return;
+    }
     ngtcp2_cid scid = {.datalen = QUIC_EDGE_SCID_LEN};
     transport_quic_random(scid.data, scid.datalen);
     uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN], pkt[QUIC_EDGE_PKT];
@@ -73,7 +83,7 @@ static void send_retry(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const unio
         return;
     ngtcp2_ssize n = ngtcp2_crypto_write_retry(pkt, sizeof pkt, hd->version, &hd->scid, &scid,
                                                &hd->dcid, token, (size_t)tlen);
-    if (n <= 0 || !may_answer(t, from, (size_t)n, got, true))
+    if (n <= 0 || !may_answer(t, from, (size_t)n, got))
         return;
     t->own[QUIC_COUNT_RETRIES]++;
     transport_quic_queue(t, from, pkt, (size_t)n);
@@ -86,7 +96,7 @@ static void send_close(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const unio
     uint8_t pkt[QUIC_EDGE_PKT];
     ngtcp2_ssize n = ngtcp2_crypto_write_connection_close(pkt, sizeof pkt, hd->version,
                                                           &hd->scid, &hd->dcid, code, NULL, 0);
-    if (n > 0 && may_answer(t, from, (size_t)n, got, false))
+    if (n > 0 && may_answer(t, from, (size_t)n, got))
         transport_quic_queue(t, from, pkt, (size_t)n);
 }
 
@@ -98,20 +108,21 @@ static void send_version_negotiation(struct relay_quic *t, const ngtcp2_version_
     transport_quic_random(&unused, 1);
     ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(
         pkt, sizeof pkt, unused, vc->scid, vc->scidlen, vc->dcid, vc->dcidlen, versions, 1);
-    if (n <= 0 || !may_answer(t, from, (size_t)n, got, false))
+    if (n <= 0 || !may_answer(t, from, (size_t)n, got))
         return;
     t->own[QUIC_COUNT_VERSION_NEG]++;
     transport_quic_queue(t, from, pkt, (size_t)n);
 }
 
 /* A stateless reset for a short-header packet of got bytes to an ID no
- * connection has: one byte shorter than it (RFC 9000 10.3: two endpoints
- * cannot loop), its first byte and at least 5 random bytes before the
- * token, so a packet of 22 bytes or fewer gets none. */
+ * connection has: shorter than it (RFC 9000 10.3: two endpoints cannot
+ * loop), at least 5 random bytes (its first byte the first of them)
+ * before the token, 80 bytes at most; a packet of 22 bytes or fewer gets
+ * none. */
 static void send_reset(struct relay_quic *t, const ngtcp2_version_cid *vc,
                        const union netaddr *from, size_t got)
 {
-    size_t randlen = got > 18 ? got - 18 : 0; /* 1 + randlen + 16 = got - 1 */
+    size_t randlen = got > 18 ? got - 18 : 0; /* randlen + 16 = got - 2 */
     if (vc->dcidlen == 0 || randlen < NGTCP2_MIN_STATELESS_RESET_RANDLEN) {
         t->own[QUIC_COUNT_UNANSWERED]++;
         return;
@@ -126,7 +137,7 @@ static void send_reset(struct relay_quic *t, const ngtcp2_version_cid *vc,
         0)
         return;
     ngtcp2_ssize n = ngtcp2_pkt_write_stateless_reset(pkt, sizeof pkt, token, rand, randlen);
-    if (n <= 0 || (size_t)n >= got || !may_answer(t, from, (size_t)n, got, false))
+    if (n <= 0 || (size_t)n >= got || !may_answer(t, from, (size_t)n, got))
         return;
     t->own[QUIC_COUNT_RESETS]++;
     transport_quic_queue(t, from, pkt, (size_t)n);
@@ -138,8 +149,9 @@ static void first_packet(struct relay_quic *t, const uint8_t *pkt, size_t len,
 {
     ngtcp2_pkt_hd hd;
     int rv = ngtcp2_accept(&hd, pkt, len);
-    if (rv == NGTCP2_ERR_RETRY) { /* a 0-RTT packet first: take the Initial's road */
-        send_retry(t, &hd, from, len);
+    if (rv == NGTCP2_ERR_RETRY) { /* a 0-RTT packet for no connection: a client's comes
+                                      behind its Initial, and the relay takes no early data */
+        t->own[QUIC_COUNT_UNANSWERED]++;
         return;
     }
     if (rv != 0) {

@@ -120,8 +120,9 @@ enum quic_count {
     QUIC_COUNT_REFUSED,       /* Initials refused: no slot, or --max-half-open reached */
     QUIC_COUNT_VERSION_NEG,   /* Version Negotiation packets sent */
     QUIC_COUNT_RESETS,        /* stateless resets sent */
-    QUIC_COUNT_UNANSWERED,    /* packets from strangers not answered: over the budget, or
-                                 too short to be answered within their size */
+    QUIC_COUNT_UNANSWERED,    /* packets from strangers not answered: over the budget, too
+                                 short to be answered within their size, or a 0-RTT
+                                 packet for no connection */
     QUIC_COUNT_NOT_QUIC,      /* datagrams whose header does not read, or a first packet
                                  ngtcp2 does not accept */
     QUIC_COUNT_TOO_LONG,      /* datagrams over QUIC_EDGE_DATAGRAM */
@@ -438,7 +439,8 @@ void transport_quic_senders_idle(struct quic_conn *c, uint64_t now_us);
 
 /* One datagram of len bytes from `from` (what the edge's read hands it;
  * the tests' and the fuzz target's way in): to the connection its ID
- * names, or a stranger's, answered without state within 3x its bytes. */
+ * names, or a stranger's, answered without state and never with more
+ * bytes than it has. */
 void transport_quic_route(struct relay_quic *t, const uint8_t *pkt, size_t len,
                           const union netaddr *from);
 
