@@ -6,8 +6,8 @@
  *  - a non-member's malformed state or chat gets its decode error over
  *    ENet, not_joined over plain UDP; a well-formed one not_joined;
  *  - plain UDP answers a verified join to a full relay with server_full;
- *  - `mode` over plain UDP: any of the four names, recorded as udp; an
- *    unknown one is bad_field;
+ *  - `mode` over plain UDP: any name of the mode table, recorded as udp;
+ *    an unknown one is bad_field;
  *  - the rate limit counts messages (ENet packets), not UDP datagrams;
  *  - return routability: a join that is not JSON is not a join
  *    (not_joined); one with a bad field gets its cookie, then its field's
@@ -212,7 +212,7 @@ static void server_full_over_plain_udp(void **state)
     finish(&relay);
 }
 
-/* Plain UDP: mode is one of the four names whatever the transport (an
+/* Plain UDP: mode is any name of the mode table, another edge's too (an
  * unknown one is bad_field), and the member is recorded as udp. */
 static void mode_over_plain_udp(void **state)
 {
@@ -221,12 +221,19 @@ static void mode_over_plain_udp(void **state)
     struct spawn_proc relay;
     uint16_t port = start(&relay, args);
     int a = harness_udp_socket(NULL), b = harness_udp_socket(NULL), c = harness_udp_socket(NULL);
+    int d = harness_udp_socket(NULL);
     struct proto_control m;
     assert_true(harness_udp_join(a, port, "{\"type\":\"join\",\"version\":3,\"room\":\"r\","
                                  "\"name\":\"a\",\"mode\":\"udp\",\"pad\":\"xxxxxxxxxxxxxxxx\"}",
                                  &m, WAIT_MS));
     assert_true(harness_udp_join(b, port, "{\"type\":\"join\",\"version\":3,\"room\":\"r\","
                                  "\"name\":\"b\",\"mode\":\"reliable\",\"pad\":\"xxxxxxxxxx\"}",
+                                 &m, WAIT_MS));
+    assert_int_equal(m.type, PROTO_CTL_WELCOME);
+    assert_int_equal(raw_udp_expect(a, PROTO_CTL_JOINED, NULL, WAIT_MS, &m), 0);
+    assert_int_equal(m.mode, PROTO_MODE_UDP);
+    assert_true(harness_udp_join(d, port, "{\"type\":\"join\",\"version\":3,\"room\":\"r\","
+                                 "\"name\":\"d\",\"mode\":\"streams\",\"pad\":\"xxxxxxxxxxx\"}",
                                  &m, WAIT_MS));
     assert_int_equal(m.type, PROTO_CTL_WELCOME);
     assert_int_equal(raw_udp_expect(a, PROTO_CTL_JOINED, NULL, WAIT_MS, &m), 0);
@@ -239,6 +246,7 @@ static void mode_over_plain_udp(void **state)
     close(a);
     close(b);
     close(c);
+    close(d);
     finish(&relay);
 }
 

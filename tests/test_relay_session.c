@@ -99,6 +99,7 @@ static void datagram_transport_rules(void **state)
     relay_destroy(r);
 }
 
+/* A join of a mode the edge does not carry: bad_field, naming those it does. */
 static void enet_refuses_udp_mode(void **state)
 {
     (void)state;
@@ -106,6 +107,15 @@ static void enet_refuses_udp_mode(void **state)
     assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"a\",\"name\":\"b\","
                                      "\"mode\":\"udp\"}"), DROP(RELAY_DROP_BAD_FIELD));
     assert_string_equal(last_error(0), "bad_field");
+    /* the refusal names the modes the edge carries */
+    assert_string_equal(last_ctl(0, PROTO_CTL_ERROR)->text,
+                        "mode udp is not carried by the relay's channels edge: it carries "
+                        "unsequenced, sequenced, reliable");
+    assert_int_equal(send_text(r, 0, "{\"type\":\"join\",\"version\":2,\"room\":\"a\",\"name\":\"b\","
+                                     "\"mode\":\"streams\"}"), DROP(RELAY_DROP_BAD_FIELD));
+    assert_string_equal(last_ctl(0, PROTO_CTL_ERROR)->text,
+                        "mode streams is not carried by the relay's channels edge: it carries "
+                        "unsequenced, sequenced, reliable");
     relay_destroy(r);
 }
 

@@ -113,6 +113,20 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
     }
 }
 
+/* The names of the modes in modes (a relay_transport.modes), ", " between,
+ * into out (cut at cap). */
+static void mode_names(uint32_t modes, char *out, size_t cap)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (unsigned m = 0; m < PROTO_MODE_COUNT && at < cap; m++)
+        if (modes & (1u << m)) {
+            int n = snprintf(out + at, cap - at, "%s%s", at ? ", " : "",
+                             proto_mode_name((enum proto_mode)m));
+            at += n > 0 ? (size_t)n : 0;
+        }
+}
+
 /* Is modes (a relay_transport.modes) a single mode? Then *mode gets it. */
 static bool only_mode(uint32_t modes, enum proto_mode *mode)
 {
@@ -262,10 +276,13 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
     enum proto_mode mode = m->mode;
     const struct relay_transport *edge = core_edge(r, peer);
     if (!only_mode(edge->modes, &mode) && /* one mode carried: every member's */
-        (!proto_mode_info(mode) || !(edge->modes & (1u << mode))))
+        (!proto_mode_info(mode) || !(edge->modes & (1u << mode)))) {
+        char carried[96];
+        mode_names(edge->modes, carried, sizeof carried);
         return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
-                           "mode %s is not carried by the relay's %s edge",
-                           proto_mode_name(mode), edge->name ? edge->name : "?");
+                           "mode %s is not carried by the relay's %s edge: it carries %s",
+                           proto_mode_name(mode), edge->name ? edge->name : "?", carried);
+    }
 
     struct relay_room *room = core_room_find(r, who->room);
     if (room && room->n >= core_room_cap(r, room))
