@@ -146,7 +146,7 @@ struct relay_transport_ops {
     void (*offers_to)(void *t, const struct relay_transport_ops *ops, void *answerer);
     /* WebTransport, both optional (NULL): an edge that takes browsers'
      * WebTransport sessions (quic) writes what a page needs to open one as
-     * JSON into out (cap): its port, path and the hashes of the
+     * JSON into out (cap): its port, path, timeout and the hashes of the
      * certificates a page may trust (PROTOCOL.md, "WebTransport"),
      * returning its length or -1; an edge that serves the pages (ws) is
      * given that edge (NULL: none), once every edge is open. */

@@ -20,7 +20,11 @@
  * unsequenced and sequenced; its control stream, reliable; a stream of its
  * own, streams), and both bots receive them; the edge counted one session
  * and nothing refused. Through ricochet-netsim's proxy at 5% loss, the
- * route loses about what netsim dropped on the way down. */
+ * route loses about what netsim dropped on the way down. A page that only
+ * listens (ricochet.js's Session, sending no state) keeps its WebTransport
+ * session for seconds past a relay's --timeout-ms of 900: it pings within
+ * a third of the timeout GET /wt names, Chromium keeping no QUIC keepalive
+ * of its own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -470,6 +474,44 @@ static void webtransport_through_loss(void **state)
     other = "udp-1";
 }
 
+/* A page that only listens: ricochet.js's Session over WebTransport, in a
+ * room of its own, sending no state, on a relay that drops a connection
+ * silent for 900 ms. Its pings (within a third of the timeout GET /wt
+ * names) keep it a member for four seconds and more. */
+static void a_listening_page_keeps_its_session(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "ws://127.0.0.1:0", "--listen", "quic://127.0.0.1:0",
+                          "--timeout-ms", "900", "--stats-interval", "0", NULL};
+    int ws = harness_start_relay(&relay, args);
+    assert_true(ws > 0);
+    char dir[] = "/tmp/ricochet-play-XXXXXX", url[160];
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/wt", ws); /* a page of the relay's origin */
+    struct browser *b = browser_open_quic(dir, url, 800, 600, true);
+    cJSON_Delete(browser_eval(b, "import('/ricochet.js').then((m) => { window.ear = new m.Session("
+                                 "{ route: 'wt', room: 'quiet', name: 'ear' }).start(); return 1; })"));
+    if (!browser_wait(b, "window.ear && window.ear.phase === 'joined'", WAIT_MS))
+        browser_fail(b, "window.ear && [window.ear.phase, window.ear.endText]",
+                     "the listening page never joined over WebTransport");
+    double id = browser_eval_number(b, "window.ear.id");
+    clock_sleep_ms(4000);
+    cJSON *s = browser_eval(b, "({ phase: window.ear.phase, id: window.ear.id, sent: window.ear.sent,"
+                               " end: window.ear.endCode + ' ' + window.ear.endText })");
+    print_message("a page that only listens, 4 s on a relay of --timeout-ms 900: %s #%.0f, "
+                  "%.0f states sent%s%s\n", text(s, "phase"), number(s, "id"), number(s, "sent"),
+                  *text(s, "end") != ' ' ? ", ended " : "", text(s, "end"));
+    assert_string_equal(text(s, "phase"), "joined");
+    assert_true(number(s, "id") == id && number(s, "sent") == 0);
+    cJSON_Delete(s);
+    assert_int_equal(harness_relay_stat(&relay, "members"), 1);
+    browser_close(b);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    servers_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +519,7 @@ int main(void)
         cmocka_unit_test(page_plays_with_bots),
         cmocka_unit_test(page_plays_over_webtransport),
         cmocka_unit_test(webtransport_through_loss),
+        cmocka_unit_test(a_listening_page_keeps_its_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,6 +148,9 @@ export interface SessionOptions {
   batch?: boolean;
   ticket?: string;
   aoi?: number;
+  /** Join deadline and the relay's silence before the session ends (default 5000); a ping
+   * goes after a third of it without sending, 1 s at most (over WebTransport a third of the
+   * relay's own timeout, from GET /wt, if shorter). */
   timeoutMs?: number;
   iceServers?: RTCIceServer[];
 }

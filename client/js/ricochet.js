@@ -6,11 +6,19 @@
  * message table's. Types: ricochet.d.ts.
  *
  * Times are microseconds of this page's clock, nowUs(): performance.now()
- * (monotonic, from the page's start) in whole µs. A state's send_us is that
- * clock; the relay's and every other member's clocks are others, so a
- * one-way latency is known once both offsets to the relay are
- * (PROTOCOL.md, "Clock offset and one-way latency across machines"): the
- * session pings, keeps its tightest offset and announces it with `clock`.
+ * (monotonic, from the page's start) in whole µs, on every route. A state's
+ * send_us is that clock (not offset by performance.timeOrigin: µs since
+ * 1970 are past the protocol's 10^15 bound); the relay's and every other
+ * member's clocks are others, so a one-way latency is known once both
+ * offsets to the relay are (PROTOCOL.md, "Clock offset and one-way latency
+ * across machines"): the session pings, keeps its tightest offset and
+ * announces it with `clock`, so that others can time my states too.
+ *
+ * A session sends a ping after 1 s without sending anything (or a third of
+ * the relay's timeout, if that is shorter: GET /wt says it; else the
+ * timeoutMs option), so that a page that only listens is not dropped as
+ * silent (PROTOCOL.md, "Timers"): over WebTransport the browser keeps no
+ * QUIC keepalive of its own.
  *
  * Bytes from the network never throw out of a session: a bad message is
  * counted (session.bad, session.lastBad) and dropped. The codec functions
@@ -872,7 +880,8 @@ export class InterpBuffer {
 const TICK_MS = 100;
 const CLOCK_FAST_PINGS = 10, CLOCK_FAST_PING_US = 100000;
 const CLOCK_PING_US = 1000000, CLOCK_PING_MAX_US = 8000000;
-const IDLE_PING_US = 1000000;
+const IDLE_PING_US = 1000000; /* a ping after this long without sending, or a third of the
+                                 relay's timeout if shorter (_idlePingUs) */
 const ICE_GATHER_MS = 3000;
 const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait their turn, skipped */
 
@@ -893,7 +902,9 @@ const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait the
  *     ticket: a ticket's pass (joins with it; over WebRTC also the offer's
  *     Authorization: Bearer, over WebTransport the CONNECT's ?pass=);
  *     timeoutMs: join deadline and the relay's silence before the session
- *     ends (default 5000).
+ *     ends (default 5000); a ping goes after a third of it without sending,
+ *     1 s at most (over WebTransport a third of the relay's own timeout,
+ *     from GET /wt, if shorter).
  *   start(): opens the route and joins; returns the session.
  *   sendState({x, y, vx, vy, heading}, payload): sends my state (seq and
  *     send_us set here) with its payload (bytes, PAYLOAD_MAX at most: a
@@ -963,6 +974,7 @@ export class Session extends EventTarget {
     this._nextPingUs = 0;
     this._sentUs = 0;
     this._heardUs = 0;
+    this._relayTimeoutMs = 0; /* the relay's silence before it drops me, if it said (GET /wt) */
     this._deadlineUs = 0;
     this._timer = 0;
     this._ws = null;
@@ -1088,6 +1100,7 @@ export class Session extends EventTarget {
       return;
     }
     const info = await res.json();
+    if (Number.isInteger(info.timeout_ms) && info.timeout_ms > 0) this._relayTimeoutMs = info.timeout_ms;
     const port = this.options.wtPort || info.port;
     let url = `https://${new URL(infoUrl).hostname}:${port}${info.path}`;
     if (this.options.ticket) url += "?pass=" + encodeURIComponent(this.options.ticket);
@@ -1297,6 +1310,12 @@ export class Session extends EventTarget {
     return base - base / 4 + Math.random() * base / 2;
   }
 
+  /* How long without sending before a ping: 1 s, or a third of the
+   * relay's timeout (as GET /wt said it, else timeoutMs) if shorter. */
+  _idlePingUs() {
+    return Math.min(IDLE_PING_US, (this._relayTimeoutMs || this.options.timeoutMs) * 1000 / 3);
+  }
+
   _tick(now) {
     if (this.phase === "closed") return;
     if (this.phase !== "joined") {
@@ -1307,7 +1326,7 @@ export class Session extends EventTarget {
       this._end("timeout", "the relay went silent");
       return;
     }
-    if (now >= this._nextPingUs || now - this._sentUs >= IDLE_PING_US) {
+    if (now >= this._nextPingUs || now - this._sentUs >= this._idlePingUs()) {
       this.ping();
       this._nextPingUs = now + this._pingInterval();
     }

@@ -537,10 +537,12 @@ void transport_quic_tls_end(struct relay_quic *t, struct quic_conn *c);
 bool transport_quic_tls_renew(struct relay_quic *t, uint64_t now_us, bool force);
 
 /* What a page needs to open a WebTransport session here, as JSON into out
- * (cap): {"port": P, "path": "/wt", "hashes": ["hex", ...]}, the hashes of
- * the drawn certificates still valid, the newest first (none behind
- * --tls-cert: the browser checks that one itself). Returns its length, or
- * -1 if cap is short. */
+ * (cap): {"port": P, "path": "/wt", "timeout_ms": T, "hashes": ["hex", ...]},
+ * T the silence after which a session is gone (--timeout-ms: a page that
+ * only listens pings within a third of it), the hashes of the drawn
+ * certificates still valid, the newest first (none behind --tls-cert: the
+ * browser checks that one itself). Returns its length, or -1 if cap is
+ * short. */
 int transport_quic_tls_webtransport(const struct relay_quic *t, char *out, size_t cap);
 
 /* The application of the ALPN c's handshake chose (QUIC_APPS: none). */

@@ -18,6 +18,7 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
+#include <inttypes.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 #include <stdio.h>
 #include <string.h>
@@ -213,8 +214,8 @@ void transport_quic_tls_end(struct relay_quic *t, struct quic_conn *c)
 int transport_quic_tls_webtransport(const struct relay_quic *t, char *out, size_t cap)
 {
     const char *port = strrchr(t->addr, ':');
-    int n = snprintf(out, cap, "{\"port\":%s,\"path\":\"%s\",\"hashes\":[",
-                     port ? port + 1 : "0", QUIC_WT_PATH);
+    int n = snprintf(out, cap, "{\"port\":%s,\"path\":\"%s\",\"timeout_ms\":%" PRIu32
+                     ",\"hashes\":[", port ? port + 1 : "0", QUIC_WT_PATH, t->cfg.timeout_ms);
     int64_t now = (int64_t)time(NULL);
     for (int k = 0; t->drawn && k < QUIC_CERT_GENS && n > 0 && (size_t)n < cap; k++) {
         /* the newest first, then the others still valid */

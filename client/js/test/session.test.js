@@ -2,7 +2,9 @@
 // RICOCHET_WS_URL; tests/test_e2e_bindings.c starts one): two sessions
 // exchange states whose payloads arrive byte for byte, events to the room
 // and to one member; what is refused throws before anything is sent; a
-// closed session throws, never sends.
+// closed session throws, never sends. A route offers the modes its edge
+// carries and no other (PROTOCOL.md, "Modes by edge"); a session that only
+// listens pings within a third of the relay's timeout.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Session, TO_ROOM, PAYLOAD_MAX, EVENT_MAX, encodeState, decodeState } from "../ricochet.js";
@@ -51,6 +53,31 @@ test("a state that overtakes the welcome is dropped, not counted bad", () => {
   b[7] = 7; // from member 7, before my welcome: a race of two ways, no fault
   s._receive(b, "unsequenced");
   assert.equal(s.bad, 1);
+});
+
+test("a route takes only the modes its edge carries", () => {
+  const who = { room: "js", name: "m" };
+  for (const mode of ["udp", "tcp", "ws", "streams"])
+    assert.throws(() => new Session({ ...who, route: "webrtc", mode }), TypeError);
+  for (const mode of ["udp", "tcp", "ws"])
+    assert.throws(() => new Session({ ...who, route: "wt", mode }), TypeError);
+  const wt = new Session({ ...who, route: "wt", mode: "streams" });
+  assert.equal(wt.setMode("udp"), false);
+  assert.equal(wt.setMode("sequenced"), true);
+  const rtc = new Session({ ...who, route: "webrtc", mode: "reliable" });
+  assert.equal(rtc.setMode("streams"), false);
+  const ws = new Session({ ...who, url: "ws://127.0.0.1:9/", mode: "reliable" });
+  assert.equal(ws.mode, "ws"); // one mode on a WebSocket, whatever is asked
+  assert.equal(ws.setMode("unsequenced"), false);
+});
+
+test("a session that only listens pings within a third of the relay's timeout", () => {
+  const s = new Session({ route: "wt", room: "js", name: "l" });
+  assert.equal(s._idlePingUs(), 1000000); // 1 s: within a third of the default 5 s
+  s._relayTimeoutMs = 900; // as GET /wt says it
+  assert.equal(s._idlePingUs(), 300000);
+  const short = new Session({ url: "ws://127.0.0.1:9/", room: "js", name: "l", timeoutMs: 1500 });
+  assert.equal(short._idlePingUs(), 500000);
 });
 
 test("payloads and events through a relay", { skip: !URL && "needs RICOCHET_WS_URL" }, async () => {
