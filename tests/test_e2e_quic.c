@@ -17,7 +17,8 @@
  * acknowledged and which were lost, as the receiver saw them. A member
  * whose socket changes (connection migration) stays the same member. With
  * --tls-cert and --tls-key the relay's certificate is the file's, and a
- * client pinning another is refused. Between two network namespaces,
+ * client pinning another is refused; the certificate's log line, drawn or
+ * given, is the one docs/operations.md and PROTOCOL.md quote. Between two network namespaces,
  * ricochet-netsim's IP mode carries QUIC as the UDP it is: bots of the
  * mode streams through its loss get every state, in order. */
 #include <setjmp.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -580,6 +582,53 @@ static void fingerprint_of(const char *cert, char *out, size_t cap)
     spawn_free(&ssl);
 }
 
+/* Does the document at path quote text (its whitespace runs as one space)? */
+static void documented(const char *path, const char *text)
+{
+    char *doc = harness_read_text(path);
+    assert_non_null(doc);
+    size_t n = 0;
+    for (const char *p = doc; *p; p++) /* runs of white space as one space */
+        if (!(p[0] == ' ' || p[0] == '\n') || !(n && doc[n - 1] == ' '))
+            doc[n++] = p[0] == '\n' ? ' ' : p[0];
+    doc[n] = '\0';
+    if (!strstr(doc, text))
+        fail_msg("%s does not quote %s", path, text);
+    free(doc);
+}
+
+/* Without --tls-cert the relay draws a certificate and logs it on the line
+ * the docs quote: its address, its end of validity, its SHA-256. */
+static void a_drawn_certificate_is_logged_as_documented(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "quic://127.0.0.1:0", NULL};
+    assert_true(harness_start_relay(&relay, args) > 0);
+    uint16_t quic = harness_edge_port(&relay, "quic");
+    char *log = spawn_read_stderr(&relay), head[96];
+    assert_non_null(log);
+    snprintf(head, sizeof head, "relay: quic: 127.0.0.1:%u: a certificate drawn, valid until ",
+             quic);
+    const char *at = strstr(log, head);
+    if (!at)
+        fail_msg("no line \"%s...\" in:\n%s", head, log);
+    char *end;
+    long long until = strtoll(at + strlen(head), &end, 10);
+    assert_true(until > (long long)time(NULL) + 12 * 86400 && until < (long long)time(NULL) + 14 * 86400);
+    assert_memory_equal(end, ", SHA-256 ", 10);
+    for (int i = 0; i < 95; i++) /* AB:CD:... 32 bytes */
+        assert_true(i % 3 == 2 ? end[10 + i] == ':' : strchr("0123456789ABCDEF", end[10 + i]) != NULL);
+    print_message("%.*s\n", (int)strcspn(at, "\n"), at);
+    free(log);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    static const char quote[] = "`relay: quic: HOST:PORT: a certificate drawn, valid until "
+                                "UNIX-TIME, SHA-256 AB:CD:...`";
+    documented("docs/operations.md", quote);
+    documented("proto/PROTOCOL.md", quote);
+}
+
 /* --tls-cert and --tls-key: the relay's certificate is the file's (its
  * fingerprint logged); a client pinning it joins, one pinning another is
  * refused at the handshake; one of the two files alone is one line. */
@@ -617,10 +666,14 @@ static void a_certificate_of_its_own_and_a_pin(void **state)
     assert_true(r.welcomed[0]);
     assert_false(r.welcomed[1]);
     assert_true(r.disconnected[1]);
-    char *log = spawn_read_stderr(&relay);
+    char *log = spawn_read_stderr(&relay), line[400];
     assert_non_null(log);
-    assert_non_null(strstr(log, fp)); /* the fingerprint logged at start */
+    snprintf(line, sizeof line, "relay: quic: 127.0.0.1:%u: certificate %s, SHA-256 %s", quic,
+             cert, fp);
+    if (!strstr(log, line)) /* the fingerprint logged at start, as the docs quote it */
+        fail_msg("no line \"%s\" in:\n%s", line, log);
     free(log);
+    documented("docs/operations.md", "`relay: quic: HOST:PORT: certificate FILE, SHA-256 AB:CD:...`");
     ricochet_close(r.c[0]);
     ricochet_close(r.c[1]);
     free(harness_relay_finish(&relay));
@@ -727,6 +780,7 @@ int main(void)
         cmocka_unit_test(a_stream_per_sender_holds_back_only_its_sender),
         cmocka_unit_test(the_sender_knows_its_lost_datagrams),
         cmocka_unit_test(a_member_that_moves_stays),
+        cmocka_unit_test(a_drawn_certificate_is_logged_as_documented),
         cmocka_unit_test(a_certificate_of_its_own_and_a_pin),
         cmocka_unit_test(quic_through_netsim_ip_mode),
     };
