@@ -146,6 +146,8 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     args[n++] = "0";
     args[n++] = "--rate-limit";
     args[n++] = "0";
+    args[n++] = "--byte-limit";
+    args[n++] = "0";
     /* room for every client and room (the relay's defaults are 1024 / 256) */
     char clients[24], rooms[24];
     snprintf(clients, sizeof clients, "%zu", run->n > 1024 ? run->n : 1024);

@@ -116,7 +116,7 @@ static int start_relay(struct live *lv, const struct netlab *lab)
     char bufs[BENCH_MODES * 2][64], more[256], err[256];
     size_t n = relay_edges(lv, bufs, args);
     static const char *const fixed[] = {"--max-per-address", "0", "--rate-limit", "0",
-                                        "--stats-interval", "0"};
+                                        "--byte-limit", "0", "--stats-interval", "0"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         args[n++] = fixed[i];
     const struct live_netsim *rtc = NULL;

@@ -225,6 +225,7 @@ int main(int argc, char **argv)
     cfg.max_room_size = o.clients;
     cfg.peer_cap = o.clients;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     cfg.tick_us = o.tick_ms * 1000u;
     cfg.world_tick_us = o.world_tick_ms * 1000u;
     static const struct relay_transport edge = {

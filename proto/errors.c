@@ -50,6 +50,10 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
     [PROTO_ERROR_MOVED] = {"moved", "the room lives on another relay", true},
     [PROTO_ERROR_NO_MEMBER] = {"no_member", "an event for a member who is not in your room",
                                false},
+    [PROTO_ERROR_THROTTLED] = {"throttled",
+                               "a member you send to reads too slowly: your messages to it "
+                               "are dropped until it catches up",
+                               false},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

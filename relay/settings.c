@@ -97,15 +97,17 @@ const struct option_def relay_settings_options[] = {
       .help = "ENet: packets queued to one client unacknowledged past which its "
               "unreliable states are dropped (slow_reader; a batch is one packet); 0 = "
               "no limit" },
-    { .name = "max-queued-bytes", .type = OPTION_UINT, .offset = NET(max_queued_bytes),
-      .size = SIZE(net.max_queued_bytes), .def = "262144", .min = 0, .max = 268435456,
-      .help = "ENet: the same bound in bytes; tcp, ws: bytes queued to one client past "
-              "which it is closed (slow_reader); 0 = no limit (tcp, ws: 256 KiB)" },
-    { .name = "slow-reader-ms", .type = OPTION_UINT, .offset = NET(slow_reader_ms),
-      .size = SIZE(net.slow_reader_ms), .def = "2000", .min = 0, .max = 600000,
-      .help = "ENet: a client over a queue bound this long (or at twice one) is closed: "
-              "error slow_reader; tcp, ws: one whose socket took nothing this long; 0 = "
-              "never" },
+    { .name = "max-queued-bytes", .type = OPTION_UINT, .offset = CORE(max_queued_bytes),
+      .size = SIZE(core.max_queued_bytes), .def = "262144", .min = 4096, .max = 268435456,
+      .help = "bytes an edge may hold for one client, unsent or unacknowledged, on every "
+              "edge; past it the client is closed (slow_reader); past half of it, the "
+              "messages of the address holding most of it are held back from that client "
+              "(throttled); ENet also drops unreliable states past it" },
+    { .name = "slow-reader-ms", .type = OPTION_UINT, .offset = CORE(slow_reader_ms),
+      .size = SIZE(core.slow_reader_ms), .def = "2000", .min = 0, .max = 600000,
+      .help = "a client for which an edge holds something and the network took none of it "
+              "this long (a stream's kernel took no byte; ENet, QUIC, WebRTC: nothing heard "
+              "from it) is closed: error slow_reader; 0 = never" },
     { .name = "max-held-commands", .type = OPTION_UINT, .offset = NET(max_held_commands),
       .size = SIZE(net.max_held_commands), .def = "1024", .min = 0, .max = 1000000,
       .help = "ENet: commands one client may have held out of order; datagrams past it "
@@ -127,6 +129,15 @@ const struct option_def relay_settings_options[] = {
     { .name = "rate-burst", .type = OPTION_UINT, .offset = CORE(rate_burst),
       .size = SIZE(core.rate_burst), .def = "60", .min = 1, .max = 1000000,
       .help = "token bucket depth: datagrams a client may send at once" },
+    { .name = "byte-limit", .type = OPTION_UINT, .offset = CORE(byte_limit),
+      .size = SIZE(core.byte_limit), .def = "1048576", .min = 0, .max = 1073741824,
+      .help = "bytes per second a client may make the relay send into its room (each "
+              "message's length times its recipients: states, events, chat); past it, "
+              "rate_limited as --rate-limit; 0 = no limit" },
+    { .name = "byte-burst", .type = OPTION_UINT, .offset = CORE(byte_burst),
+      .size = SIZE(core.byte_burst), .def = "262144", .min = 1024, .max = 1073741824,
+      .help = "bytes a client may make the relay send into its room at once, over "
+              "--byte-limit" },
     { .name = "kick-after", .type = OPTION_SECONDS, .offset = CORE(kick_after_ms),
       .def = "2", .min = 0, .max = 3600,
       .help = "seconds of sustained rate limiting before a kick; 0 = never kick" },
@@ -252,6 +263,7 @@ void relay_settings_derive(struct relay_settings *s)
     s->net.webrtc_advertise = s->webrtc_advertise;
     s->net.allow_origin = s->allow_origin;
     s->core.timeout_ms = s->net.timeout_ms;
+    s->net.max_queued_bytes = s->core.max_queued_bytes; /* ENet's unreliable drop */
     long tick_ms = s->tick_ms;
     s->core.tick_us = (uint32_t)tick_ms * 1000u;
     s->core.world_tick_us = (uint32_t)s->world_tick_ms * 1000u;

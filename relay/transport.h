@@ -52,14 +52,11 @@ struct relay_net_config {
                                   longest frame taken; ws: the longest message */
     size_t max_waiting_data;   /* ENet: bytes a peer may have buffered for reassembly */
     uint32_t timeout_ms;       /* ENet peer timeout; udp, tcp, ws: silence before expiry */
-    /* ENet (and tcp where said) (0 = no limit): */
+    /* ENet (0 = no limit); what is held for a peer past which it is closed is
+     * the core's (relay_config's max_queued_bytes, slow_reader_ms): */
     uint32_t max_queued_packets; /* packets queued to one peer (unsent or unacknowledged)
                                     past which its unreliable states are dropped */
-    size_t max_queued_bytes;     /* the same in payload bytes; tcp, ws: bytes queued
-                                    to a connection, past which it is closed */
-    uint32_t slow_reader_ms;     /* a peer over either bound this long is closed
-                                    (slow_reader); at twice a bound at once; tcp, ws: a
-                                    queue the kernel took none of this long */
+    size_t max_queued_bytes;     /* the same in payload bytes (the core's bound) */
     uint32_t max_held_commands;  /* commands ENet may hold from one peer out of order */
     uint32_t max_half_open;      /* handshakes in progress (at most, and 0 = a
                                     quarter of the peer slots); tcp, ws: connections

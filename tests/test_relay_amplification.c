@@ -30,6 +30,7 @@ static void repeated_joins_get_few_welcomes(void **state)
     (void)state;
     struct relay_config cfg = small_config();
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     struct relay *r = relay_with_peers_on(&cfg, &fake_datagram_tp, 1);
     assert_int_equal(join_on(r, 0, PROTO_CHANNEL_DATAGRAM, "lobby", "a", false), 0);
     for (int i = 0; i < 200; i++) { /* 2 s at 100 joins/s */
@@ -52,6 +53,7 @@ static struct relay_config big_room_config(uint32_t n)
     cfg.max_clients = n + 2;
     cfg.max_room_size = n + 1;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     return cfg;
 }
 

@@ -156,6 +156,7 @@ static void states_go_to_those_in_sight_only(void **state)
     cfg.peer_cap = N + 4;
     cfg.max_clients = N;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     struct relay *r = relay_with_peers(&cfg, N);
     float x[N], y[N];
     bool placed[N] = { false }, in_sight[N][N];
@@ -427,6 +428,7 @@ static void a_full_tick_fans_out_early_and_keeps_the_newest(void **state)
     cfg.tick_us = 2000;
     cfg.world_tick_us = 50000;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     struct relay *r = relay_with_peers(&cfg, 3);
     join_aoi(r, 0, "a", R); /* id 1 */
     join_aoi(r, 1, "b", R); /* id 2 */
@@ -547,6 +549,7 @@ static void room_without_interest_holds_a_roster(void **state)
     cfg.max_clients = N;
     cfg.max_room_size = N;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     struct relay *r = relay_with_peers(&cfg, N);
     char name[16];
     for (uint32_t i = 0; i < PROTO_ROSTER_MAX; i++) {

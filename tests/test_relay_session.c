@@ -190,6 +190,7 @@ static void join_deadline_closes_who_never_joins(void **state)
     struct relay_config cfg = small_config();
     assert_int_equal(cfg.join_timeout_ms, 2000); /* the option's default */
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     uint64_t t0 = now_us;
     struct relay *r = relay_with_peers(&cfg, 3);
     assert_int_equal(join(r, 0, "lobby", "member", false), 0);
@@ -333,6 +334,7 @@ static void random_garbage_is_survived(void **state)
     struct relay_config cfg = small_config();
     cfg.max_strikes = 0;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     struct relay *r = lobby_of_two(&cfg, 3);
     struct rng g;
     rng_seed(&g, 42);

@@ -35,6 +35,7 @@ static struct relay *tick_relay(uint32_t tick_us, uint32_t n)
     cfg.peer_cap = 64;
     cfg.max_clients = 60;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     cfg.tick_us = tick_us;
     return relay_with_peers(&cfg, n);
 }
@@ -317,6 +318,7 @@ static void stale_unreliable_shed_reliable_kept(void **state)
         cfg.peer_cap = 8;
         cfg.max_clients = 4;
         cfg.rate_limit = 0;
+        cfg.byte_limit = 0;
         cfg.tick_us = ticks[k];
         cfg.stale_us = 3 * TICK_US;
         struct relay *r = relay_with_peers(&cfg, 2);

@@ -209,6 +209,7 @@ static void error_budget_limits_replies(void **state)
     struct relay_config cfg = small_config();
     cfg.max_strikes = 0;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     struct relay *r = relay_with_peers(&cfg, 1);
     for (int i = 0; i < 1000; i++)
         send_text(r, 0, "{");

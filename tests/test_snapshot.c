@@ -85,6 +85,7 @@ static void gauges_modes_and_busiest_rooms(void **state)
     (void)state;
     struct relay_config cfg = small_config();
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     struct relay *r = relay_with_peers(&cfg, 7);
     /* arena: 3 members; duel and lobby: 2 each, lobby with more states in. */
     static const char *const rooms[] = { "arena", "arena", "arena", "duel", "duel", "lobby",
@@ -168,6 +169,7 @@ static void tick_lag_and_fanout(void **state)
     (void)state;
     struct relay_config cfg = small_config();
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     cfg.tick_us = 10000;
     struct relay *r = relay_with_peers(&cfg, 2);
     assert_int_equal(join(r, 0, "lobby", "a", false), 0);

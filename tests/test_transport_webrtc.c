@@ -718,6 +718,7 @@ static void aiortc_plays_with_an_enet_bot(void **state)
     struct relay_config cfg;
     relay_default_config(&cfg);
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     cfg.tick_us = 2000; /* the relay's default tick */
     assert_non_null(L.r = relay_create(&cfg, tps, L.E.n));
     char enet_port[16], answer_path[] = "/tmp/ricochet-aiortc-XXXXXX";

@@ -7,32 +7,50 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-/* A datagram's rate: within the limit, or dropped (the peer warned at
- * most once a second, kicked after kick_after_ms of abuse). Returns 0 to
- * go on or the relay_on_datagram code. */
-static int rate_admit(struct relay *r, uint32_t peer, uint64_t now_us)
+/* What a limit's verdict means for the peer: dropped (warned at most once
+ * a second, kicked after kick_after_ms of abuse), or go on. bytes: the
+ * byte budget's verdict, else the rate's. Returns 0 to go on or the
+ * relay_on_datagram code. */
+static int limit_verdict(struct relay *r, uint32_t peer, enum core_rate verdict,
+                         uint64_t streak_us, bool bytes, uint64_t now_us)
 {
-    uint64_t streak = 0;
-    switch (core_rate_check(r, peer, now_us, &streak)) {
+    uint32_t limit = bytes ? r->cfg.byte_limit : r->cfg.rate_limit;
+    uint32_t burst = bytes ? r->cfg.byte_burst : r->cfg.rate_burst;
+    const char *unit = bytes ? "bytes/s into your room" : "messages/s";
+    switch (verdict) {
     case CORE_RATE_OK:
         return 0;
     case CORE_RATE_KICK: {
         char why[96];
-        snprintf(why, sizeof why, "over the rate limit of %" PRIu32 "/s for %.1f s",
-                 r->cfg.rate_limit, (double)streak / 1e6);
+        snprintf(why, sizeof why, "over the %s limit of %" PRIu32 "/s for %.1f s",
+                 bytes ? "byte" : "rate", limit, (double)streak_us / 1e6);
         core_kick_later(r, peer, why);
         break;
     }
     case CORE_RATE_WARN:
         core_send_error(r, peer, false, PROTO_ERROR_RATE_LIMITED, now_us,
-                        "over %" PRIu32 " messages/s (burst %" PRIu32 "): dropped%s",
-                        r->cfg.rate_limit, r->cfg.rate_burst,
+                        "over %" PRIu32 " %s (burst %" PRIu32 "): dropped%s", limit, unit, burst,
                         r->cfg.kick_after_ms ? "; keep it up and you are kicked" : "");
         break;
     case CORE_RATE_DROP:
         break;
     }
     return -1 - RELAY_DROP_RATE_LIMITED;
+}
+
+/* A datagram's rate (rate_limit). */
+static int rate_admit(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    uint64_t streak = 0;
+    enum core_rate v = core_rate_check(r, peer, now_us, &streak);
+    return limit_verdict(r, peer, v, streak, false, now_us);
+}
+
+int core_budget_admit(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    uint64_t streak = 0;
+    enum core_rate v = core_budget_check(r, peer, now_us, &streak);
+    return limit_verdict(r, peer, v, streak, true, now_us);
 }
 
 /* A datagram of a peer whose session's keys are drawn: only what opens is

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static int on_chat(struct relay *r, uint32_t peer, const struct proto_control *m,
-                   uint64_t now_us)
+                   size_t len, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
     if (!p->joined)
@@ -16,23 +16,31 @@ static int on_chat(struct relay *r, uint32_t peer, const struct proto_control *m
     if (!proto_text_valid(m->text))
         return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
                            "text: 1..%d bytes, no control characters", PROTO_TEXT_MAX);
+    int rc = core_budget_admit(r, peer, now_us);
+    if (rc < 0)
+        return rc;
+    const struct relay_room *room = &r->rooms[p->room];
     proto_control_init(&r->out, PROTO_CTL_CHAT);
     r->out.id = p->id;
     snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
     snprintf(r->out.text, sizeof r->out.text, "%s", m->text);
-    core_send_out_room(r, &r->rooms[p->room], UINT32_MAX);
+    core_send_out_room(r, room, UINT32_MAX, peer);
+    core_budget_spend(r, peer, (uint64_t)len * room->n);
     return 0;
 }
 
 /* A member's clock offset to the relay goes to the others in its room, so
  * they can correct the one-way latency of its states (PROTOCOL.md). */
 static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *m,
-                    uint64_t now_us)
+                    size_t len, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
     if (!p->joined)
         return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                            "clock before join: send join first");
+    int rc = core_budget_admit(r, peer, now_us);
+    if (rc < 0)
+        return rc;
     p->has_clock = true; /* later joiners get it in their welcome's roster */
     p->clock_offset_us = m->clock_offset_us;
     p->clock_bound_us = m->clock_bound_us;
@@ -40,7 +48,8 @@ static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *
     r->out.id = p->id;
     r->out.clock_offset_us = m->clock_offset_us;
     r->out.clock_bound_us = m->clock_bound_us;
-    core_send_out_near(r, peer);
+    core_send_out_near(r, peer, peer);
+    core_budget_spend(r, peer, (uint64_t)len * r->rooms[p->room].n);
     return 0;
 }
 
@@ -80,18 +89,19 @@ int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, ui
     if (e.to != PROTO_EVENT_ROOM && to == UINT32_MAX)
         return core_reject(r, peer, RELAY_DROP_NO_MEMBER, now_us,
                            "no member %u in your room: event dropped", (unsigned)e.to);
+    int rc = core_budget_admit(r, peer, now_us);
+    if (rc < 0)
+        return rc;
     r->stats.events_in++;
     proto_state_stamp_sender(bytes, p->id); /* the relay is the authority on identity */
-    if (to != UINT32_MAX) {
-        core_send_bytes(r, to, bytes, len);
-        r->stats.events_out++;
-        return 0;
-    }
-    for (uint32_t i = 0; i < room->n; i++)
-        if (room->members[i] != peer) {
-            core_send_bytes(r, room->members[i], bytes, len);
-            r->stats.events_out++;
-        }
+    uint32_t n = 0;
+    if (to != UINT32_MAX)
+        n += core_send_bytes(r, peer, to, bytes, len);
+    for (uint32_t i = 0; to == UINT32_MAX && i < room->n; i++)
+        if (room->members[i] != peer)
+            n += core_send_bytes(r, peer, room->members[i], bytes, len);
+    r->stats.events_out += n;
+    core_budget_spend(r, peer, (uint64_t)len * n);
     return 0;
 }
 
@@ -135,7 +145,7 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         return core_on_join(r, peer, m, now_us);
     case PROTO_CTL_CHAT:
         r->stats.control_in++;
-        return on_chat(r, peer, m, now_us);
+        return on_chat(r, peer, m, len, now_us);
     case PROTO_CTL_LEAVE:
         r->stats.control_in++;
         if (p->joined) /* from now, outside any room: join_timeout_ms */
@@ -144,7 +154,7 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
         return 0;
     case PROTO_CTL_CLOCK:
         r->stats.control_in++;
-        return on_clock(r, peer, m, now_us);
+        return on_clock(r, peer, m, len, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
         if ((datagram || r->reply_cap) && !p->joined)

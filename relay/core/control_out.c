@@ -1,4 +1,5 @@
-/* control_out.c: control messages out: encoded once, counted (see core.h). */
+/* control_out.c: control messages out: encoded once, admitted past what
+ * the receiver's edge holds (backlog.c), counted (see core.h). */
 #include "core.h"
 
 #include <stdarg.h>
@@ -12,12 +13,9 @@ int core_encode_out(struct relay *r)
     return proto_control_encode(r->json, sizeof r->json, &r->out);
 }
 
-void core_send_json(struct relay *r, uint32_t peer, size_t len)
-{
-    core_send_bytes(r, peer, (const uint8_t *)r->json, len);
-}
-
-void core_send_bytes(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len)
+/* bytes to peer on the control way, sealed if its session is, counted:
+ * what every send comes to, once admitted. */
+static void deliver(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len)
 {
     size_t n;
     const uint8_t *b = core_seal_for(r, peer, SEAL_LANE_CONTROL, bytes, len, r->sealed_out,
@@ -28,6 +26,20 @@ void core_send_bytes(struct relay *r, uint32_t peer, const uint8_t *bytes, size_
     r->stats.bytes_out += n;
     core_edge_stats(r, peer)->bytes_out += n;
     core_edge(r, peer)->send_control(core_edge(r, peer)->ctx, peer, (const char *)b, n);
+}
+
+void core_send_json(struct relay *r, uint32_t from, uint32_t peer, size_t len)
+{
+    core_send_bytes(r, from, peer, (const uint8_t *)r->json, len);
+}
+
+bool core_send_bytes(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
+                     size_t len)
+{
+    if (!core_out_admit(r, from, peer, len))
+        return false;
+    deliver(r, peer, bytes, len);
+    return true;
 }
 
 /* core_encode_out, a failure logged (the relay built r->out: a bug). */
@@ -44,23 +56,23 @@ void core_send_out(struct relay *r, uint32_t peer)
 {
     int n = encode_logged(r);
     if (n >= 0)
-        core_send_json(r, peer, (size_t)n);
+        core_send_json(r, UINT32_MAX, peer, (size_t)n);
 }
 
-void core_send_out_room(struct relay *r, const struct relay_room *room,
-                        uint32_t except)
+void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except,
+                        uint32_t from)
 {
     int n = encode_logged(r);
     for (uint32_t i = 0; n >= 0 && i < room->n; i++)
         if (room->members[i] != except)
-            core_send_json(r, room->members[i], (size_t)n);
+            core_send_json(r, from, room->members[i], (size_t)n);
 }
 
-void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n)
+void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n, uint32_t from)
 {
     int len = encode_logged(r);
     for (size_t i = 0; len >= 0 && i < n; i++)
-        core_send_json(r, peers[i], (size_t)len);
+        core_send_json(r, from, peers[i], (size_t)len);
 }
 
 /* Error text must be valid chat-like text: printable ASCII, 1..TEXT_MAX. */
@@ -105,5 +117,8 @@ void core_send_error(struct relay *r, uint32_t peer, bool force,
         return;
     }
     r->stats.errors_sent++;
-    core_send_json(r, peer, (size_t)n);
+    if (force) /* the error that closes it goes whole, past any bound */
+        deliver(r, peer, (const uint8_t *)r->json, (size_t)n);
+    else
+        core_send_json(r, UINT32_MAX, peer, (size_t)n);
 }

@@ -26,8 +26,11 @@
  *   interest.c    rooms with interest: who sees whom, appeared and vanished,
  *                 what is said to those who see a member
  *   control_out.c control messages out: encoded once, counted
- *   limits.c      token buckets, each peer's rate limit, addresses kicked
- *                 recently: decisions, no sends
+ *   backlog.c     what the edges hold for each member: its bound, who is
+ *                 throttled toward it, a stalled reader; closes decided there
+ *                 carried out once the input in hand is handled
+ *   limits.c      token buckets, each peer's rate limit and byte budget,
+ *                 addresses kicked recently: decisions, no sends
  *   sealing.c     sealed sessions' keys: open in, seal out */
 #ifndef RICOCHET_CORE_H
 #define RICOCHET_CORE_H
@@ -45,6 +48,7 @@
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
 #define TICK_QUEUE 4096           /* states held per tick; a full queue fans out early */
 #define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
+#define CORE_SHARES 4             /* senders' addresses a member's backlog is traced to */
 
 /* A room with interest (interest.c): its members' positions in a hash grid
  * of square cells as wide as the radius (everyone within it of a member is
@@ -117,6 +121,18 @@ struct relay_peer {
     uint64_t rl_last_drop_us;
     uint64_t rl_streak_drops;
     uint64_t rl_warned_us;   /* last rate_limited error, 0 = never */
+    int64_t budget;          /* bytes it may still make the relay send into its room
+                                (byte_limit, byte_burst); below 0: over, until refilled */
+    uint64_t budget_us;      /* its last refill */
+    uint64_t addr_key;       /* a hash of its address's IP part: what a throttle toward a
+                                receiver holds back (every connection of that address) */
+    uint8_t closing;         /* enum core_close: its close is decided (backlog.c), carried
+                                out once the input in hand is handled; nothing more is
+                                queued to it but the error saying why */
+    uint64_t close_bytes;    /* ... what its edge held then */
+    uint64_t close_idle_us;  /* ... and for how long the network had taken none */
+    uint32_t throttled_to;   /* the id of a receiver its message was held back from, to
+                                be told once the input in hand is handled (0: none) */
     uint64_t strikes;        /* invalid datagrams, millionths, decays 1/s */
     uint64_t strikes_us;
     uint64_t err_tokens;     /* error-message budget, millionths */
@@ -137,6 +153,21 @@ struct relay_peer {
     struct core_sight sight; /* in a room with interest */
     uint32_t held_at;        /* r->held's index of its latest held state (valid when
                                 that entry is its, of its session: checked) */
+};
+
+/* Why backlog.c decided a member's close. */
+enum core_close {
+    CORE_CLOSE_NONE,
+    CORE_CLOSE_OVER,    /* what its edge holds would pass max_queued_bytes */
+    CORE_CLOSE_STALLED, /* its edge held something and took none of it for slow_reader_ms */
+};
+
+/* What waits for a member, traced to the addresses whose members' messages
+ * it is (their share since it last caught up): a throttle holds back the
+ * largest. */
+struct core_share {
+    uint64_t key;            /* relay_peer.addr_key; 0: a free entry */
+    uint64_t bytes;
 };
 
 /* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
@@ -243,6 +274,12 @@ struct relay {
     uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
     uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     struct relay_ban bans[BAN_SLOTS];
+    struct core_share *shares;  /* peer_cap x CORE_SHARES: backlog.c's trace */
+    uint32_t *closes;           /* peer_cap: members whose close is decided, in order */
+    uint32_t n_closes;
+    uint32_t *tell;             /* peer_cap: senders to tell they were throttled */
+    uint32_t n_tell;
+    bool settling;              /* core_closes_due is running */
     uint32_t kick_peer;         /* core_kick_later: to be kicked, UINT32_MAX: none */
     char kick_why[96];          /* ... and what it is told */
     struct relay_fleet_hooks fleet; /* zero: no fleet */
@@ -359,6 +396,23 @@ int core_refuse_full(struct relay *r, uint32_t peer, uint64_t now_us);
  * last. */
 void core_kick_due(struct relay *r, uint64_t now_us);
 
+/* Closes peer for code: error code with text to it (forced past its error
+ * budget and its queue's bound), left kicked to its room, a kick counted,
+ * disconnect; one log line. */
+void core_evict(struct relay *r, uint32_t peer, enum proto_error_code code, const char *text,
+                uint64_t now_us);
+
+/* Carries out what backlog.c decided while sending: each sender throttled
+ * is told (error throttled, within its error budget); each close decided,
+ * error slow_reader (forced), left kicked to its room, a kick counted,
+ * disconnect, one log line each. Never from inside a fan-out or while a
+ * message is being sent to several, so nothing sent re-enters a send. */
+void core_closes_due(struct relay *r, uint64_t now_us);
+
+/* The end of every entry point that may queue: a kick decided, then every
+ * close decided (core_kick_due, core_closes_due). */
+void core_settle(struct relay *r, uint64_t now_us);
+
 /* Takes a member out of its room, tells the others why, frees the room when
  * it empties. Does nothing for a peer that is not a member. */
 void core_member_remove(struct relay *r, uint32_t peer, enum proto_left_reason reason);
@@ -393,6 +447,12 @@ void core_room_free(struct relay *r, struct relay_room *room);
 int core_admit(struct relay *r, uint32_t peer, uint32_t flags, uint8_t **bytes, size_t *len,
                uint64_t now_us);
 
+/* A member's message into its room (a state, an event, chat, a clock):
+ * within its byte budget, or dropped (counted rate_limited, told once a
+ * second, kicked after kick_after_ms over). Returns 0 to go on or the
+ * relay_on_datagram code. */
+int core_budget_admit(struct relay *r, uint32_t peer, uint64_t now_us);
+
 /* ---- state_flow.c: a state's whole way on ---- */
 
 /* A state of len bytes (admitted) from peer on channel with flags:
@@ -406,6 +466,10 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
  * stale at now_us (0: none is); a world's to every group that has not had
  * it. Returns how many. */
 size_t core_fan_out_held(struct relay *r, uint64_t now_us);
+
+/* Fans out the held states whose tick has ended by now_us (relay_tick,
+ * which settles what it decided). Returns how many went. */
+size_t core_tick(struct relay *r, uint64_t now_us);
 
 /* Sends a member's held states now, before it leaves its room (its left
  * notice follows them). */
@@ -514,36 +578,68 @@ size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t gro
                               uint32_t *out);
 
 /* Sends r->out to those who know peer is there: the members who see it in
- * a room with interest, else every other member of its room. */
-void core_send_out_near(struct relay *r, uint32_t peer);
+ * a room with interest, else every other member of its room; from as
+ * core_send_bytes's (peer for its own clock, UINT32_MAX for a notice). */
+void core_send_out_near(struct relay *r, uint32_t peer, uint32_t from);
 
 /* ---- control_out.c ---- */
 
 /* Encodes r->out into r->json. Returns the length or a negative proto_err. */
 int core_encode_out(struct relay *r);
 
-/* Sends r->json's first len bytes to peer, counted. */
-void core_send_json(struct relay *r, uint32_t peer, size_t len);
-
 /* Sends len bytes (a control message, or an event) to peer on the control
- * way, sealed if its session is, counted. */
-void core_send_bytes(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len);
+ * way, sealed if its session is, counted; from: the member whose message
+ * it carries (an event, chat, a clock), UINT32_MAX: the relay's own.
+ * Returns false, sending nothing, if core_out_admit refuses it (a
+ * receiver that falls behind). */
+bool core_send_bytes(struct relay *r, uint32_t from, uint32_t peer, const uint8_t *bytes,
+                     size_t len);
 
-/* Sends r->out to one peer. */
+/* Sends r->json's first len bytes to peer (core_send_bytes). */
+void core_send_json(struct relay *r, uint32_t from, uint32_t peer, size_t len);
+
+/* Sends r->out (the relay's own) to one peer. */
 void core_send_out(struct relay *r, uint32_t peer);
 
-/* Sends r->out to every member of room, except `except` (UINT32_MAX: none).
- * Encoded once. */
-void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except);
+/* Sends r->out to every member of room, except `except` (UINT32_MAX: none),
+ * on behalf of from (core_send_bytes). Encoded once. */
+void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t except,
+                        uint32_t from);
 
-/* Sends r->out to n peers. Encoded once. */
-void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n);
+/* Sends r->out to n peers on behalf of from. Encoded once. */
+void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n, uint32_t from);
 
 /* Sends error {code, message}. Unless forced, spends from the peer's error
- * budget so a misbehaving client cannot turn the relay into an amplifier. */
+ * budget so a misbehaving client cannot turn the relay into an amplifier.
+ * Forced: past the budget and past its queue's bound, always: the error
+ * that closes the peer, which the caller does next. */
 void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_error_code code,
                      uint64_t now_us, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+
+/* ---- backlog.c: what the edges hold for each member ---- */
+
+/* May a message of len bytes go to peer, from: a member whose message it
+ * is (UINT32_MAX: the relay's own)? Refused (false, nothing queued) to a
+ * peer whose close is decided; to one whose edge would then hold more
+ * than max_queued_bytes (its close decided: core_close_later); and a
+ * member's message, past half that bound, when from's address holds the
+ * largest share of what waits (counted throttled, from told). */
+bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len);
+
+/* Decides peer's close (once): carried out by core_closes_due. */
+void core_close_later(struct relay *r, uint32_t peer, enum core_close why,
+                      const struct relay_backlog *b, uint64_t now_us);
+
+/* The periodic look at what each member's edge holds: over the bound, or
+ * nothing taken for slow_reader_ms: its close decided. */
+void core_backlog_sweep(struct relay *r, uint64_t now_us);
+
+/* A peer's slot taken anew: its trace forgotten, its address's key. */
+void core_backlog_reset(struct relay *r, uint32_t peer);
+
+/* Why peer's close was decided, as its error's text (cap bytes). */
+void core_close_text(const struct relay *r, uint32_t peer, char *text, size_t cap);
 
 /* ---- limits.c ---- */
 
@@ -564,6 +660,15 @@ enum core_rate {
  * its abuse has gone on (set unless OK). */
 enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
                                uint64_t *streak_us);
+
+/* What peer's byte budget (byte_limit) says at now_us: OK while it has not
+ * spent past it, else a drop as core_rate_check's (one streak for both). */
+enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us,
+                                 uint64_t *streak_us);
+
+/* peer made the relay send bytes into its room (a message's length times
+ * its recipients): spent from its budget, which may go below 0. */
+void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes);
 
 /* The IP address part of an "ip:port" text into ip (cap bytes). */
 void core_addr_ip(const char *addr, char *ip, size_t cap);

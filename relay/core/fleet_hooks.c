@@ -123,6 +123,7 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
     }
     room->n = 0;
     core_room_free(r, room);
+    core_settle(r, now_us);
     return n;
 }
 

@@ -241,12 +241,12 @@ size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t gro
     return n;
 }
 
-void core_send_out_near(struct relay *r, uint32_t peer)
+void core_send_out_near(struct relay *r, uint32_t peer, uint32_t from)
 {
     const struct relay_room *room = &r->rooms[r->peers[peer].room];
     if (!room->grid) {
-        core_send_out_room(r, room, peer);
+        core_send_out_room(r, room, peer, from);
         return;
     }
-    core_send_out_many(r, r->recipients, core_interest_seers(r, peer, r->recipients));
+    core_send_out_many(r, r->recipients, core_interest_seers(r, peer, r->recipients), from);
 }

@@ -102,7 +102,7 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
         log_error("relay: cannot encode welcome: %s", proto_strerror(len));
         return;
     }
-    core_send_json(r, peer, (size_t)len);
+    core_send_json(r, UINT32_MAX, peer, (size_t)len);
     for (size_t i = fit; i < n; i++) {
         struct proto_member e = r->out.roster[i]; /* the header is reused below */
         proto_control_init(&r->out, PROTO_CTL_JOINED);
@@ -249,7 +249,7 @@ static void announce(struct relay *r, uint32_t peer)
     r->out.id = p->id;
     snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
     r->out.mode = p->mode;
-    core_send_out_near(r, peer);
+    core_send_out_near(r, peer, UINT32_MAX);
 }
 
 /* The join's checks past its identity, then the membership: the room, the
@@ -396,5 +396,5 @@ void relay_join_settle(struct relay *r, uint32_t peer, enum relay_place verdict,
     }
     sodium_memzero(pj, sizeof *pj);
     free(pj);
-    core_kick_due(r, now_us); /* a join refused with a strike too many */
+    core_settle(r, now_us); /* a join refused with a strike too many */
 }

@@ -1,7 +1,7 @@
 /* limits.c: the limits a peer lives within (see core.h): token buckets
- * counted in millionths, its rate limit, and the addresses kicked
- * recently. Decisions only: what the peer is told, and a kick, are the
- * caller's (the state flow). */
+ * counted in millionths, its rate limit, its byte budget into its room,
+ * and the addresses kicked recently. Decisions only: what the peer is
+ * told, and a kick, are the caller's (admit.c). */
 #include "core.h"
 
 #include <string.h>
@@ -29,18 +29,12 @@ void core_bucket_refill(uint64_t *tokens, uint64_t *last_us, uint64_t now_us,
 
 /* ---- each peer's rate limit ---- */
 
-enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
-                               uint64_t *streak_us)
+/* A drop over a limit (the rate, or the byte budget: one streak for both):
+ * counted, and what the peer is due, with *streak_us how long its abuse
+ * has gone on. */
+static enum core_rate refused(struct relay *r, struct relay_peer *p, uint64_t now_us,
+                              uint64_t *streak_us)
 {
-    struct relay_peer *p = &r->peers[peer];
-    if (r->cfg.rate_limit == 0)
-        return CORE_RATE_OK;
-    core_bucket_refill(&p->rl_tokens, &p->rl_last_us, now_us, r->cfg.rate_limit,
-                       r->cfg.rate_burst);
-    if (p->rl_tokens >= MICRO) {
-        p->rl_tokens -= MICRO;
-        return CORE_RATE_OK;
-    }
     r->stats.drops[RELAY_DROP_RATE_LIMITED]++;
     /* An abuse streak is a run of drops with no pause of a second or more. */
     if (p->rl_streak_us == 0 || now_us - p->rl_last_drop_us >= RATE_STREAK_GAP_US) {
@@ -57,6 +51,48 @@ enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
     if (clock_once_every(&p->rl_warned_us, now_us, RATE_WARN_EVERY_US))
         return CORE_RATE_WARN;
     return CORE_RATE_DROP;
+}
+
+enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
+                               uint64_t *streak_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (r->cfg.rate_limit == 0)
+        return CORE_RATE_OK;
+    core_bucket_refill(&p->rl_tokens, &p->rl_last_us, now_us, r->cfg.rate_limit,
+                       r->cfg.rate_burst);
+    if (p->rl_tokens >= MICRO) {
+        p->rl_tokens -= MICRO;
+        return CORE_RATE_OK;
+    }
+    return refused(r, p, now_us, streak_us);
+}
+
+/* ---- each member's byte budget into its room ---- */
+
+enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us,
+                                 uint64_t *streak_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (r->cfg.byte_limit == 0)
+        return CORE_RATE_OK;
+    uint64_t elapsed = now_us > p->budget_us ? now_us - p->budget_us : 0;
+    if (elapsed > 10 * MICRO)
+        elapsed = 10 * MICRO; /* anything longer refills fully anyway */
+    if (now_us > p->budget_us)
+        p->budget_us = now_us;
+    p->budget += (int64_t)(elapsed * r->cfg.byte_limit / MICRO);
+    if (p->budget > (int64_t)r->cfg.byte_burst)
+        p->budget = (int64_t)r->cfg.byte_burst;
+    if (p->budget >= 0)
+        return CORE_RATE_OK;
+    return refused(r, p, now_us, streak_us);
+}
+
+void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes)
+{
+    if (r->cfg.byte_limit)
+        r->peers[peer].budget -= (int64_t)(bytes < INT32_MAX ? bytes : INT32_MAX);
 }
 
 /* ---- addresses kicked recently ---- */

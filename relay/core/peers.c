@@ -1,7 +1,8 @@
 /* peers.c: peers (see core.h): a transport slot connects, goes, is
  * kicked or evicted, or is told the relay shuts down. The one owner of a
  * peer's teardown: what leaves its room (its held states first, then its
- * left notice), its ticket and its parked join, and the close. */
+ * left notice), its ticket and its parked join, and the close, the slow
+ * readers' that backlog.c decided among them. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -110,7 +111,7 @@ void core_member_remove(struct relay *r, uint32_t peer,
         r->out.id = p->id;
         snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
         r->out.reason = reason;
-        core_send_out_near(r, peer);
+        core_send_out_near(r, peer, UINT32_MAX);
     }
     core_interest_leave(r, peer);
     for (uint32_t i = 0; i < room->n; i++) {
@@ -175,6 +176,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     p->ticketed = claimed;
     memcpy(p->ticket_id, claim, sizeof claim);
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
+    core_backlog_reset(r, peer);
     if (r->closing) {
         /* A handshake that finished during the shutdown drain. */
         core_ticket_release(r, peer);
@@ -233,6 +235,7 @@ static bool expire_sealed(struct relay *r, uint32_t peer, uint64_t now_us)
 
 void relay_sweep(struct relay *r, uint64_t now_us)
 {
+    core_clock(r, now_us);
     uint64_t limit = (uint64_t)r->cfg.join_timeout_ms * 1000;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         const struct relay_peer *p = &r->peers[i];
@@ -248,6 +251,8 @@ void relay_sweep(struct relay *r, uint64_t now_us)
                         "no join within %" PRIu32 " ms: closing", r->cfg.join_timeout_ms);
         core_peer_close(r, i, PROTO_ERROR_NOT_JOINED);
     }
+    core_backlog_sweep(r, now_us);
+    core_settle(r, now_us);
 }
 
 void relay_peer_gone(struct relay *r, uint32_t peer,
@@ -265,6 +270,9 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
     p->connected = false;
     r->clients--;
     core_edge_stats(r, peer)->clients--;
+    /* A close its left notice decided (one too many for a slow reader)
+     * waits for the next entry point that settles: the edge is in the
+     * middle of its own work. */
 }
 
 void relay_shutdown(struct relay *r, uint64_t now_us)
@@ -289,18 +297,27 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
     }
 }
 
-void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code,
-                      const char *text, uint64_t now_us)
+void core_evict(struct relay *r, uint32_t peer, enum proto_error_code code, const char *text,
+                uint64_t now_us)
 {
-    struct relay_peer *p = core_peer_get(r, peer);
-    if (!p)
-        return;
+    const struct relay_peer *p = &r->peers[peer];
     log_warn("relay: closing %s (id %" PRIu32 "): %s: %s", p->addr, p->id,
              proto_error_name(code), text);
     core_send_error(r, peer, true, code, now_us, "%s", text);
     core_member_remove(r, peer, PROTO_LEFT_KICKED);
     r->stats.kicks++;
     core_peer_close(r, peer, code);
+}
+
+void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code,
+                      const char *text, uint64_t now_us)
+{
+    struct relay_peer *p = core_peer_get(r, peer);
+    if (!p || p->closing) /* the core closes it already (a call from inside its send) */
+        return;
+    core_clock(r, now_us);
+    core_evict(r, peer, code, text, now_us);
+    core_settle(r, now_us);
 }
 
 bool relay_peer_connected(const struct relay *r, uint32_t peer)
@@ -355,7 +372,7 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
     if (!fatal) {
         core_reject(r, peer, RELAY_DROP_TOO_BIG, now_us,
                     "message of %" PRIu64 " bytes, max %" PRIu64 ": dropped", len, max);
-        core_kick_due(r, now_us); /* a strike too many */
+        core_settle(r, now_us); /* a strike too many */
         return;
     }
     /* A reliable channel delivers in order: nothing after this message can
@@ -366,4 +383,57 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
              "reliable message of %" PRIu64 " bytes, max %" PRIu64
              ": its channel cannot go on; closing", len, max);
     relay_peer_evict(r, peer, PROTO_ERROR_TOO_BIG, text, now_us);
+}
+
+/* ---- what backlog.c decided: throttled senders told, closes carried out */
+
+/* Tells each sender throttled since the last time, within its error
+ * budget. */
+static void tell_throttled(struct relay *r, uint64_t now_us)
+{
+    for (uint32_t k = 0; k < r->n_tell; k++) {
+        struct relay_peer *f = &r->peers[r->tell[k]];
+        uint32_t id = f->throttled_to;
+        f->throttled_to = 0;
+        if (!f->connected || f->closing)
+            continue;
+        if (id == UINT32_MAX)
+            core_send_error(r, r->tell[k], false, PROTO_ERROR_THROTTLED, now_us,
+                            "a member reads too slowly: your messages to it are dropped until "
+                            "it catches up");
+        else
+            core_send_error(r, r->tell[k], false, PROTO_ERROR_THROTTLED, now_us,
+                            "member %" PRIu32 " reads too slowly: your messages to it are "
+                            "dropped until it catches up", id);
+    }
+    r->n_tell = 0;
+}
+
+void core_closes_due(struct relay *r, uint64_t now_us)
+{
+    if (r->settling)
+        return;
+    r->settling = true;
+    /* A close sends notices (and a leaver's held states), which may decide
+     * more: until none is left. */
+    while (r->n_tell || r->n_closes) {
+        tell_throttled(r, now_us);
+        for (uint32_t k = 0; k < r->n_closes; k++) {
+            uint32_t peer = r->closes[k];
+            if (!r->peers[peer].connected || !r->peers[peer].closing)
+                continue;
+            char text[PROTO_TEXT_MAX + 1];
+            core_close_text(r, peer, text, sizeof text);
+            r->stats.drops[RELAY_DROP_SLOW_READER]++;
+            core_evict(r, peer, PROTO_ERROR_SLOW_READER, text, now_us);
+        }
+        r->n_closes = 0;
+    }
+    r->settling = false;
+}
+
+void core_settle(struct relay *r, uint64_t now_us)
+{
+    core_kick_due(r, now_us);
+    core_closes_due(r, now_us);
 }

@@ -60,6 +60,9 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
     r->by_edge = calloc(r->cfg.max_room_size + 1, sizeof *r->by_edge);
+    r->shares = calloc((size_t)r->cfg.peer_cap * CORE_SHARES, sizeof *r->shares);
+    r->closes = calloc(r->cfg.peer_cap, sizeof *r->closes);
+    r->tell = calloc(r->cfg.peer_cap, sizeof *r->tell);
     r->tick_due_us = r->world_due_us = UINT64_MAX;
     if (r->cfg.world_tick_us) {
         uint32_t groups = (r->cfg.world_tick_us + 4999) / 5000; /* a group every 5 ms */
@@ -73,7 +76,8 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
             return NULL;
         }
     }
-    if (!r->peers || !r->spots || !r->rooms || !r->recipients || !r->by_edge ||
+    if (!r->peers || !r->spots || !r->rooms || !r->recipients || !r->by_edge || !r->shares ||
+        !r->closes || !r->tell ||
         core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
@@ -108,6 +112,9 @@ void relay_destroy(struct relay *r)
     free(r->edge_of);
     free(r->recipients);
     free(r->by_edge);
+    free(r->shares);
+    free(r->closes);
+    free(r->tell);
     free(r->held);
     free(r->held_bytes);
     core_tickets_free(r);
@@ -147,9 +154,17 @@ int relay_on_datagram(struct relay *r, uint32_t peer, uint8_t channel,
                        ? (len ? len : 1) : 0;
     core_clock(r, now_us);
     int rc = on_datagram(r, peer, channel, flags, bytes, len, now_us);
-    core_kick_due(r, now_us); /* within reply_cap, as a kick always was */
+    core_settle(r, now_us); /* within reply_cap, as a kick always was */
     r->reply_cap = 0;
     return rc;
+}
+
+size_t relay_tick(struct relay *r, uint64_t now_us)
+{
+    core_clock(r, now_us);
+    size_t sent = core_tick(r, now_us);
+    core_settle(r, now_us); /* what the fan-out decided: throttles told, closes */
+    return sent;
 }
 
 uint32_t relay_edge_base(const struct relay *r, size_t i)

@@ -120,6 +120,10 @@ enum relay_drop {
                                   opcode, text not UTF-8): closed 1002 or 1007, kicked */
     RELAY_DROP_NO_MEMBER,      /* event for an id that is no member of the sender's room
                                   (error no_member) */
+    RELAY_DROP_THROTTLED,      /* a member's reliable message (an event, chat, a reliable
+                                  state) not queued to a receiver that falls behind, its
+                                  sender's address holding most of what waits for it
+                                  (error throttled) */
     RELAY_DROP_COUNT
 };
 
@@ -140,6 +144,18 @@ struct relay_config {
     size_t max_packet_size; /* largest datagram accepted, bytes [max-packet-size] */
     uint32_t rate_limit;    /* datagrams/s per client, 0 = no limit [rate-limit] */
     uint32_t rate_burst;    /* token bucket depth, datagrams [rate-burst] */
+    uint32_t byte_limit;    /* bytes/s a member may make the relay send into its room (a
+                               message's length times its recipients), 0 = no limit
+                               [byte-limit] */
+    uint32_t byte_burst;    /* ... and at once, bytes [byte-burst] */
+    size_t max_queued_bytes; /* what an edge may hold for one member (struct
+                               relay_backlog), bytes, past which it is closed
+                               (slow_reader); over half of it, the address holding most
+                               of it is throttled toward it; 0 = no bound
+                               [max-queued-bytes] */
+    uint32_t slow_reader_ms; /* a member whose edge holds something for it and took none
+                               of it this long is closed (slow_reader); 0 = never
+                               [slow-reader-ms] */
     uint32_t kick_after_ms; /* sustained rate-limiting this long -> kick, 0 = never
                                [kick-after] */
     uint32_t max_strikes;   /* invalid datagrams (decaying 1/s) before a kick, 0 = never
@@ -173,6 +189,18 @@ struct relay_config {
     char fleet_name[TICKET_FLEET_MAX + 1];
     char endpoints[RELAY_EDGES_MAX + 1][TICKET_ENDPOINT_MAX + 1];
     uint32_t n_endpoints;
+};
+
+/* What an edge holds for one of its peers and the network has not yet
+ * taken: the one measure the core's slow-reader policy reads, whatever
+ * the edge (relay_transport's backlog; docs/design.md, "Backpressure"). */
+struct relay_backlog {
+    uint64_t bytes;    /* held, in the edge's own terms: framed and not written (a
+                          stream), queued or sent and not acknowledged (ENet, QUIC,
+                          SCTP) */
+    uint64_t moved_us; /* when the network last took some of it (a stream's kernel
+                          took bytes; a peer that acknowledges was heard from), on
+                          the now_us clock; any time while nothing is held */
 };
 
 /* An edge (a transport) as the core sees it: how many handles it needs,
@@ -237,6 +265,10 @@ struct relay_transport {
      * data). The core has already forgotten it: a later relay_peer_gone()
      * for it is ignored. */
     void (*disconnect)(void *ctx, uint32_t peer, enum proto_error_code why);
+    /* What the edge holds for peer now, into *out (cheap: the core asks
+     * before each reliable message and every sweep). Never calls the core.
+     * NULL: the edge holds nothing past a flush (plain UDP). */
+    void (*backlog)(void *ctx, uint32_t peer, struct relay_backlog *out);
 };
 
 /* Causes of bad_state drops, counted apart in relay_stats.state_errors. */

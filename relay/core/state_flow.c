@@ -108,6 +108,10 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
         return -1 - (int)RELAY_DROP_UNCONFIRMED;
     }
 
+    rc = core_budget_admit(r, peer, now_us);
+    if (rc < 0)
+        return rc;
+
     /* The relay is the authority on identity: whatever the client wrote in
      * the sender field is replaced by its relay id. */
     proto_state_stamp_sender(bytes, p->id);
@@ -441,9 +445,8 @@ static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint
     return 0;
 }
 
-size_t relay_tick(struct relay *r, uint64_t now_us)
+size_t core_tick(struct relay *r, uint64_t now_us)
 {
-    core_clock(r, now_us);
     uint64_t due = relay_tick_due(r);
     if (now_us < due)
         return 0;
@@ -604,8 +607,30 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mod
     return sent;
 }
 
+/* Of the n recipients in r->recipients, those a state from peer of len
+ * bytes may go to (backlog.c), kept in order: none whose close is decided;
+ * and a reliable state, which waits in a queue, only where core_out_admit
+ * lets it (a receiver that falls behind: its bound, the throttle).
+ * Returns how many are left. */
+static size_t admitted(struct relay *r, uint32_t peer, size_t n, bool reliable, size_t len)
+{
+    if (!reliable && r->n_closes == 0)
+        return n; /* the common case: no one to leave out, nothing to read */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t to = r->recipients[i];
+        bool ok = reliable ? core_out_admit(r, peer, to, len) : !r->peers[to].closing;
+        if (ok)
+            r->recipients[k++] = to;
+        else if (!reliable)
+            r->stats.drops[RELAY_DROP_SEND_CLOSING]++;
+    }
+    return k;
+}
+
 /* Sends a stamped state from peer, which came in mode, to the n recipients
- * in r->recipients, counted by that mode and by its room; not if the
+ * in r->recipients (those admitted), counted by that mode and by its room
+ * and spent from peer's byte budget; not if the
  * room's lease has run out by the newest time the core knows (a fleet's
  * room: another relay may hold it now; counted unconfirmed). The lease is
  * checked here, where states leave, and not only where they come in: a
@@ -618,11 +643,13 @@ static size_t fan_out_to(struct relay *r, uint32_t peer, size_t n, enum proto_mo
         r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
         return 0;
     }
+    n = admitted(r, peer, n, proto_mode_info(mode)->down_flags & PROTO_FLAG_RELIABLE, len);
     if (n == 0)
         return 0;
     n = hand_over(r, peer, n, mode, bytes, len);
     r->stats.states_out_mode[mode] += n;
     r->rooms[r->peers[peer].room].states_out += n;
+    core_budget_spend(r, peer, (uint64_t)n * len);
     return n;
 }
 

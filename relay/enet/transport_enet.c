@@ -394,7 +394,6 @@ static void sweep(struct relay_enet *t, struct relay *r, bool read_all)
     t->swept = now;
     for (uint32_t i = 0; i < t->host->peerCount; i++) {
         transport_enet_sweep_half_open(t, r, i, now);
-        transport_enet_sweep_slow_reader(t, r, i, now);
         if (read_all)
             sweep_silent(t, r, i, now);
     }

@@ -36,7 +36,6 @@ struct peer_guard {
                                walk plus what we queued since, an upper bound */
     size_t out_bytes;       /* the same in payload bytes */
     enet_uint32 out_walked; /* ENet ms of that walk */
-    enet_uint32 over_since; /* ENet ms since when its backlog is over a bound, 0 = not */
     size_t held;            /* upper bound of the commands ENet holds from it */
     enet_uint32 held_walked;/* ENet ms held was last counted exactly */
 };
@@ -195,10 +194,10 @@ bool transport_enet_held_refuse(struct relay_enet *t, unsigned id, size_t data_c
 bool transport_enet_backlog_full(struct relay_enet *t, uint32_t idx, size_t len);
 void transport_enet_backlog_add(struct relay_enet *t, uint32_t idx, size_t len);
 
-/* Closes peer idx if its backlog stayed over a bound for --slow-reader-ms
- * or reached twice a bound (slow_reader); now: ENet ms. */
-void transport_enet_sweep_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
-                                      enet_uint32 now);
+/* The core's backlog of a peer (relay_transport's backlog): what ENet
+ * holds queued to it, unsent or unacknowledged, and when it was last
+ * heard from. */
+void transport_enet_backlog(void *ctx, uint32_t handle, struct relay_backlog *out);
 
 /* ---- transport_enet_batch.c ---- */
 

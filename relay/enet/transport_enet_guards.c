@@ -2,7 +2,8 @@
  * enet_guards; docs/operations.md, "ENet 1.3.17's weak spots"): the
  * handshakes in progress (half_open), the commands it holds out of order
  * (held_commands), and what it keeps queued to a reader that acknowledges
- * too slowly (slow_reader). */
+ * too slowly: unreliable states past the bounds dropped (slow_reader),
+ * and the backlog by which the core closes it (relay/core/backlog.c). */
 #include "transport_enet.h"
 
 #include <enet/time.h>
@@ -149,16 +150,6 @@ static void backlog_walk(struct relay_enet *t, uint32_t idx)
     g->out_walked = t->host->serviceTime;
 }
 
-/* How far over its bounds the backlog is: 0 within them, 1 over one, 2 at
- * twice one or more. */
-static int backlog_level(const struct relay_enet *t, const struct peer_guard *g)
-{
-    size_t p = t->cfg.max_queued_packets, b = t->cfg.max_queued_bytes;
-    if ((p && g->out_packets >= 2 * p) || (b && g->out_bytes >= 2 * b))
-        return 2;
-    return (p && g->out_packets >= p) || (b && g->out_bytes >= b);
-}
-
 /* Would queueing len more bytes to peer idx take it over a bound? The
  * estimate only grows between walks, so it is recounted (at most every
  * WALK_MS) before it can refuse. */
@@ -179,43 +170,21 @@ void transport_enet_backlog_add(struct relay_enet *t, uint32_t idx, size_t len)
     t->guards.peer[idx].out_bytes += len;
 }
 
-/* Closes a peer whose backlog stayed over a bound (slow_reader): what is
- * queued to it on the state channels is freed at once, and the reason,
- * queued on the control channel, still goes out before ENet's disconnect. */
-static void close_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
-                              enet_uint32 over_ms)
+void transport_enet_backlog(void *ctx, uint32_t handle, struct relay_backlog *out)
 {
-    const struct peer_guard *g = &t->guards.peer[idx];
-    char text[PROTO_TEXT_MAX + 1];
-    snprintf(text, sizeof text,
-             "%zu packets (%zu bytes) queued to you unacknowledged for %u ms "
-             "(limits %u packets, %zu bytes): you read too slowly; closing",
-             g->out_packets, g->out_bytes, (unsigned)over_ms,
-             (unsigned)t->cfg.max_queued_packets, t->cfg.max_queued_bytes);
-    transport_enet_batch_drop_peer(t, idx, RELAY_DROP_SLOW_READER);
-    relay_enet_purge_outgoing(&t->host->peers[idx], PROTO_CHANNEL_CONTROL);
-    relay_peer_evict(r, transport_enet_handle(t, idx), PROTO_ERROR_SLOW_READER, text, clock_now_us());
-    backlog_walk(t, idx);
-}
-
-void transport_enet_sweep_slow_reader(struct relay_enet *t, struct relay *r, uint32_t idx,
-                                      enet_uint32 now)
-{
+    struct relay_enet *t = ctx;
+    uint32_t idx = transport_enet_slot(t, handle);
+    if (idx >= t->host->peerCount || t->host->peers[idx].state != ENET_PEER_STATE_CONNECTED)
+        return;
     struct peer_guard *g = &t->guards.peer[idx];
-    if (t->host->peers[idx].state != ENET_PEER_STATE_CONNECTED ||
-        !relay_peer_connected(r, transport_enet_handle(t, idx))) {
-        g->over_since = 0;
-        return;
-    }
-    backlog_walk(t, idx);
-    int level = backlog_level(t, g);
-    if (level == 0) {
-        g->over_since = 0;
-        return;
-    }
-    if (!g->over_since)
-        g->over_since = now;
-    enet_uint32 over_ms = now - g->over_since;
-    if (t->cfg.slow_reader_ms && (level == 2 || over_ms >= t->cfg.slow_reader_ms))
-        close_slow_reader(t, r, idx, over_ms);
+    /* The estimate only grows between walks: recounted, once a service,
+     * before it can count against the peer. */
+    if (g->out_bytes > t->cfg.max_queued_bytes / 4 && g->out_walked != t->host->serviceTime)
+        backlog_walk(t, idx);
+    out->bytes = g->out_bytes;
+    /* ENet keeps what it sent until it is acknowledged: the network took
+     * some when the peer was last heard from. */
+    uint64_t ago_us = (uint64_t)(enet_uint32)(enet_time_get() - t->heard[idx]) * 1000u;
+    uint64_t now_us = clock_now_us();
+    out->moved_us = now_us > ago_us ? now_us - ago_us : 0;
 }

@@ -162,7 +162,14 @@ static void disconnect_peer(void *ctx, uint32_t handle, enum proto_error_code wh
     uint32_t peer = transport_enet_slot(t, handle);
     if (peer >= t->host->peerCount)
         return;
-    close_lanes(t, peer);
+    if (why == PROTO_ERROR_SLOW_READER) {
+        /* What waits on its state channels is of no more use: freed at
+         * once; the error, on the control channel, still goes out first. */
+        transport_enet_batch_drop_peer(t, peer, RELAY_DROP_SLOW_READER);
+        relay_enet_purge_outgoing(&t->host->peers[peer], PROTO_CHANNEL_CONTROL);
+    } else {
+        close_lanes(t, peer);
+    }
     /* After what is queued (the error telling it why) has gone out; the
      * code goes along as the disconnect data (PROTOCOL.md). */
     enet_peer_disconnect_later(&t->host->peers[peer], (enet_uint32)why);
@@ -190,5 +197,6 @@ struct relay_transport transport_enet_core(void *ctx, uint32_t base)
         .send_control = send_control,
         .send_state = send_state,
         .disconnect = disconnect_peer,
+        .backlog = transport_enet_backlog,
     };
 }

@@ -320,7 +320,10 @@ struct quic_conn {
     uint32_t n_dgrams, dgrams_cap;
     uint8_t *dgram_bytes;
     uint32_t dgram_used, dgram_bytes_cap;
-    uint64_t held_since_us;   /* output left unwritten since (0: none): a slow reader */
+    uint64_t held_since_us;   /* output left unwritten since (0: none): datagrams conflated */
+    uint64_t moved_us;        /* the network last took some of its backlog (a stream's
+                                 bytes acknowledged, a datagram written), or it was last
+                                 empty (transport_quic_backlog) */
 };
 
 struct relay_quic {
@@ -427,6 +430,11 @@ void transport_quic_out_free(struct quic_conn *c);
 
 /* Bytes queued to c and not acknowledged (every stream), datagrams aside. */
 uint64_t transport_quic_queued(const struct quic_conn *c);
+
+/* The core's backlog of a peer (relay_transport's backlog): its streams'
+ * bytes not acknowledged and its datagrams queued; when the network last
+ * took some (an acknowledgement, a datagram written) or it was empty. */
+void transport_quic_backlog(void *ctx, uint32_t handle, struct relay_backlog *out);
 
 /* A sender's stream of c by QUIC stream id, or NULL. */
 struct quic_sender *transport_quic_sender(struct quic_conn *c, int64_t sid);

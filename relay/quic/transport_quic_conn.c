@@ -384,7 +384,6 @@ void transport_quic_closing(struct relay_quic *t, struct quic_conn *c, uint64_t 
 void transport_quic_sweep(struct relay_quic *t, uint64_t now_us)
 {
     uint64_t join = (uint64_t)t->cfg.handshake_ms * 1000u;
-    uint64_t slow = (uint64_t)t->cfg.slow_reader_ms * 1000u;
     for (uint32_t i = 0; i < t->cfg.peer_cap; i++) {
         struct quic_conn *c = &t->conns[i];
         switch (c->phase) {
@@ -397,13 +396,6 @@ void transport_quic_sweep(struct relay_quic *t, uint64_t now_us)
             break;
         case QUIC_PHASE_PEER:
             transport_quic_senders_idle(c, now_us);
-            if (slow && c->held_since_us && now_us - c->held_since_us >= slow) {
-                relay_count_drop(t->relay, RELAY_DROP_SLOW_READER);
-                relay_peer_evict(t->relay, t->base + i, PROTO_ERROR_SLOW_READER,
-                                 "what the relay sends you waited too long: you read too slowly; "
-                                 "closing",
-                                 now_us);
-            }
             break;
         case QUIC_PHASE_CLOSING:
             transport_quic_mark(t, c);

@@ -264,6 +264,8 @@ static int on_acked(ngtcp2_conn *conn, int64_t sid, uint64_t offset, uint64_t le
             quicmsg_out_free(o);
     }
     c->edge->own[QUIC_COUNT_STREAM_BYTES_ACKED] += len;
+    if (len)
+        c->moved_us = c->edge->now_us; /* the network took some of its backlog */
     return 0;
 }
 

@@ -17,8 +17,9 @@
  *     stream instead (late rather than never).
  *
  * Nothing here calls ngtcp2: the core calls these from inside its own
- * calls, some made from inside ngtcp2's callbacks. A queue over
- * --max-queued-bytes closes the member as a slow reader. */
+ * calls, some made from inside ngtcp2's callbacks. What a member's queues
+ * hold is its backlog (transport_quic_backlog), by which the core bounds
+ * them and closes a slow reader. */
 #include "transport_quic.h"
 
 #include <stdio.h>
@@ -44,30 +45,42 @@ uint64_t transport_quic_queued(const struct quic_conn *c)
     return n;
 }
 
-/* Over --max-queued-bytes: closed as a slow reader (once: its error may
- * pass the bound). */
-static void check_bound(struct relay_quic *t, struct quic_conn *c)
+/* Bytes of the datagrams queued to c. */
+static uint64_t dgram_bytes(const struct quic_conn *c)
 {
-    uint64_t limit = t->cfg.max_queued_bytes, queued = transport_quic_queued(c);
-    if (!limit || queued <= limit || c->phase != QUIC_PHASE_PEER || !t->relay)
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < c->n_dgrams; i++)
+        n += c->dgrams[i].len;
+    return n;
+}
+
+void transport_quic_backlog(void *ctx, uint32_t handle, struct relay_backlog *out)
+{
+    struct quic_conn *c = transport_quic_peer(ctx, handle, false);
+    if (!c)
         return;
-    char text[PROTO_TEXT_MAX + 1];
-    snprintf(text, sizeof text, "%llu bytes queued to you (limit %llu): you read too slowly; "
-             "closing", (unsigned long long)queued, (unsigned long long)limit);
-    relay_count_drop(t->relay, RELAY_DROP_SLOW_READER);
-    relay_peer_evict(t->relay, t->base + c->slot, PROTO_ERROR_SLOW_READER, text, t->now_us);
+    out->bytes = transport_quic_queued(c) + dgram_bytes(c);
+    out->moved_us = c->moved_us;
+}
+
+/* Something is about to be queued to c: if nothing was, the backlog's
+ * clock starts now. */
+static void holding(struct relay_quic *t, struct quic_conn *c)
+{
+    if (c->n_dgrams == 0 && transport_quic_queued(c) == 0)
+        c->moved_us = t->now_us;
 }
 
 static void queue_control(struct relay_quic *t, struct quic_conn *c, const uint8_t *msg,
                           size_t len)
 {
+    holding(t, c);
     if (quicmsg_out_frame(&c->control, msg, len, 0) != 0) {
         if (t->relay)
             relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
         return;
     }
     transport_quic_mark(t, c);
-    check_bound(t, c);
 }
 
 /* ---- streams of senders' own ---- */
@@ -121,6 +134,7 @@ static void queue_sender(struct relay_quic *t, struct quic_conn *c, uint32_t id,
         queue_control(t, c, bytes, len);
         return;
     }
+    holding(t, c);
     if (quicmsg_out_frame(&s->out, bytes, len, 0) != 0) {
         if (t->relay)
             relay_count_drop(t->relay, RELAY_DROP_SEND_FAILED);
@@ -128,7 +142,6 @@ static void queue_sender(struct relay_quic *t, struct quic_conn *c, uint32_t id,
     }
     s->last_us = t->now_us;
     transport_quic_mark(t, c);
-    check_bound(t, c);
 }
 
 void transport_quic_senders_idle(struct quic_conn *c, uint64_t now_us)
@@ -241,6 +254,7 @@ static void queue_dgram(struct relay_quic *t, struct quic_conn *c, uint32_t send
     }
     if (dgram_room(c, len) != 0)
         return;
+    holding(t, c);
     c->dgrams[c->n_dgrams++] = (struct quic_dgram){.sender = sender, .off = c->dgram_used,
                                                    .len = (uint16_t)len, .channel = channel};
     memcpy(c->dgram_bytes + c->dgram_used, bytes, len);
@@ -426,5 +440,6 @@ struct relay_transport transport_quic_core(void *ctx, uint32_t base)
         .send_control = quic_send_control,
         .send_state = quic_send_state,
         .disconnect = quic_disconnect,
+        .backlog = transport_quic_backlog,
     };
 }

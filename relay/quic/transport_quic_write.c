@@ -105,8 +105,10 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
             nwrite = ngtcp2_conn_writev_datagram(c->conn, &ps->path, NULL, buf, QUIC_EDGE_PKT,
                                                  &accepted, NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0,
                                                  &v, 1, ts);
-            if (accepted)
+            if (accepted) {
                 transport_quic_dgram_pop(c, count);
+                c->moved_us = now_us; /* the network took some of its backlog */
+            }
             if (nwrite == NGTCP2_ERR_WRITE_MORE)
                 continue;
             if (nwrite == NGTCP2_ERR_INVALID_ARGUMENT) { /* over what the client takes */
@@ -190,8 +192,8 @@ int transport_quic_packets(struct relay_quic *t, struct quic_conn *c, uint64_t n
         transport_quic_queue(t, &to, buf, (size_t)n);
     }
     ngtcp2_conn_update_pkt_tx_time(c->conn, quic_ns(now_us));
-    /* Output left (congestion, flow control): held since now, a slow
-     * reader's sign once it lasts (transport_quic_sweep). */
+    /* Output left (congestion, flow control): held since now, each
+     * sender's newest datagram only from then on (transport_quic_send.c). */
     bool left = c->n_dgrams > 0 || c->control.unsent || (c->h3 && c->h3->out.unsent);
     for (uint32_t i = 0; !left && i < c->n_senders; i++)
         left = c->senders[i].out.unsent > 0;

@@ -1,5 +1,5 @@
 /* stream.c: the connections of a stream edge, their queues, conflation
- * and slow readers (see stream.h). An edge's file: it reads the clock
+ * and their backlog (see stream.h). An edge's file: it reads the clock
  * where the core's callbacks give no time. */
 #include "stream.h"
 
@@ -16,8 +16,7 @@
 
 /* ---- slots ---------------------------------------------------------------- */
 
-int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
-                const struct stream_ops *ops, void *edge)
+int stream_init(struct stream_edge *s, uint32_t cap, const struct stream_ops *ops, void *edge)
 {
     s->ops = ops;
     s->edge = edge;
@@ -25,7 +24,6 @@ int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
     s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->cap = cap ? cap : 1;
-    s->out_limit = out_limit ? out_limit : STREAM_DEFAULT_OUT;
     s->conns = calloc(s->cap, sizeof *s->conns);
     s->free_slots = malloc(s->cap * sizeof *s->free_slots);
     s->dirty = malloc(s->cap * sizeof *s->dirty);
@@ -122,15 +120,11 @@ static void mark_dirty(struct stream_edge *s, struct stream_conn *c)
     }
 }
 
-bool stream_room(const struct stream_edge *s, uint32_t i, size_t more)
-{
-    const struct stream_conn *c = &s->conns[i];
-    return c->evicting || c->out_len - c->out_off + more <= s->out_limit;
-}
-
 bool stream_append(struct stream_edge *s, uint32_t i, const void *bytes, size_t len)
 {
     struct stream_conn *c = &s->conns[i];
+    if (c->out_off == c->out_len)
+        c->took_us = clock_now_us(); /* held from now: the backlog's clock starts */
     if (c->out_off > 0 && c->out_len + len > c->out_cap) {
         memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
         c->out_len -= c->out_off;
@@ -201,29 +195,6 @@ static bool hold(struct stream_edge *s, struct stream_conn *c, uint32_t peer, ui
     return true;
 }
 
-void stream_evict_slow(struct stream_edge *s, struct relay *r, uint32_t i, const char *text,
-                       uint64_t now_us)
-{
-    struct stream_conn *c = &s->conns[i];
-    relay_count_drop(r, RELAY_DROP_SLOW_READER);
-    if (c->closing || c->evicting)
-        return;
-    c->evicting = true; /* its error may pass the bound; what is queued stays whole */
-    c->n_held = 0;
-    relay_peer_evict(r, s->base + i, PROTO_ERROR_SLOW_READER, text, now_us);
-}
-
-/* A queue over its bound: the connection is closed as a slow reader. */
-static void over_bound(struct stream_edge *s, struct stream_conn *c, uint64_t now_us)
-{
-    if (!s->relay)
-        return;
-    char text[PROTO_TEXT_MAX + 1];
-    snprintf(text, sizeof text, "%zu bytes queued to you (limit %zu): you read too slowly; "
-             "closing", c->out_len - c->out_off, s->out_limit);
-    stream_evict_slow(s, s->relay, (uint32_t)(c - s->conns), text, now_us);
-}
-
 void stream_close(struct stream_edge *s, uint32_t i, uint64_t now_us)
 {
     struct stream_conn *c = &s->conns[i];
@@ -249,7 +220,7 @@ static void stream_send_control(void *ctx, uint32_t peer, const char *json, size
     }
     release_held(s, c);
     if (!queue_msg(s, c, json, len))
-        over_bound(s, c, clock_now_us());
+        count(s, RELAY_DROP_SEND_FAILED);
 }
 
 static void stream_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
@@ -270,7 +241,7 @@ static void stream_send_state(void *ctx, uint32_t from, const uint32_t *peers, s
             continue;
         }
         if (!queue_msg(s, c, bytes, len))
-            over_bound(s, c, clock_now_us());
+            count(s, RELAY_DROP_SEND_FAILED);
     }
 }
 
@@ -289,6 +260,17 @@ static void stream_disconnect(void *ctx, uint32_t peer, enum proto_error_code wh
     stream_close(s, i, clock_now_us());
 }
 
+static void stream_backlog(void *ctx, uint32_t peer, struct relay_backlog *out)
+{
+    struct stream_edge *s = ctx;
+    struct stream_conn *c = conn_of(s, peer);
+    if (!c)
+        return;
+    uint32_t i = (uint32_t)(c - s->conns);
+    out->bytes = c->out_len - c->out_off + (s->ops->held ? s->ops->held(s->edge, i) : 0);
+    out->moved_us = c->took_us;
+}
+
 struct relay_transport stream_core(struct stream_edge *s, uint32_t base)
 {
     s->base = base;
@@ -298,6 +280,7 @@ struct relay_transport stream_core(struct stream_edge *s, uint32_t base)
     t.send_control = stream_send_control;
     t.send_state = stream_send_state;
     t.disconnect = stream_disconnect;
+    t.backlog = stream_backlog;
     return t;
 }
 
@@ -320,6 +303,7 @@ static int write_queue(struct stream_edge *s, struct stream_conn *c)
         if (n <= 0)
             return -1;
         c->out_off += (size_t)n;
+        c->took_us = clock_now_us();
     }
     c->out_off = c->out_len = 0;
     return 1;
@@ -397,11 +381,10 @@ bool stream_pending(const struct stream_edge *s)
     return s->n_dirty > 0;
 }
 
-void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uint32_t slow_ms,
-                 uint64_t now_us)
+void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uint64_t now_us)
 {
     s->relay = r;
-    uint64_t silent = (uint64_t)silent_ms * 1000, slow = (uint64_t)slow_ms * 1000;
+    uint64_t silent = (uint64_t)silent_ms * 1000;
     for (uint32_t i = 0; i < s->cap; i++) {
         struct stream_conn *c = &s->conns[i];
         if (c->fd < 0 || c->closing || !c->peer)
@@ -409,12 +392,6 @@ void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uin
         if (silent && now_us - c->last_us >= silent) {
             relay_peer_gone(r, s->base + i, PROTO_LEFT_TIMEOUT, now_us);
             stream_conn_free(s, i);
-        } else if (slow && c->full_since_us && now_us - c->full_since_us >= slow) {
-            char text[PROTO_TEXT_MAX + 1];
-            snprintf(text, sizeof text, "%zu bytes queued to you unread for %llu ms: you read "
-                     "too slowly; closing", c->out_len - c->out_off,
-                     (unsigned long long)(now_us - c->full_since_us) / 1000);
-            stream_evict_slow(s, r, i, text, now_us);
         }
     }
 }

@@ -9,9 +9,9 @@
  * of their own, the newest replacing an older one (conflated, counted
  * with relay_count_conflated), as Colyseus sends patches: a stream
  * delivers what it was given, so the relay gives it less. Control
- * messages and reliable states are always queued; a queue over its bound
- * (--max-queued-bytes), or one left unwritten for --slow-reader-ms, closes
- * the connection (slow_reader).
+ * messages and reliable states are always queued: what a queue holds, and
+ * when the kernel last took some of it, is the edge's backlog, by which
+ * the core bounds it and closes a slow reader (relay/core/backlog.c).
  *
  * An edge fills a struct stream_ops: how a message is framed into a
  * connection's queue (stream_append does the appending), how bytes are
@@ -21,7 +21,7 @@
  * module's (stream_core). Pure of protocol: it never reads.
  *
  * Its files, stream_edge.c calling stream.c: stream.c (slots, queues,
- * conflation, slow readers), stream_edge.c (the listening socket, accept(),
+ * conflation, the backlog), stream_edge.c (the listening socket, accept(),
  * the loop's operations every stream edge has alike). */
 #ifndef RICOCHET_STREAM_H
 #define RICOCHET_STREAM_H
@@ -41,7 +41,6 @@
 #define STREAM_CLOSE_LINGER_US 1000000u /* a closed connection's queue, written at most
                                            this long */
 #define STREAM_FLUSH_AGAIN_US 2000      /* output left: the loop comes back this soon */
-#define STREAM_DEFAULT_OUT (256u << 10) /* bytes queued to a connection with no bound set */
 
 /* A sender's newest unreliable state, held for a connection whose socket
  * is full (conflation: a newer one from the same sender replaces it). */
@@ -57,12 +56,13 @@ struct stream_conn {
     bool peer;               /* a peer of the core (its handle base + slot) */
     bool closing;            /* write what is queued, then close */
     bool dirty;              /* in the flush list */
-    bool evicting;           /* closed as a slow reader: its error may pass the bound */
     bool shut;               /* closing, its queue written, our side shut (graceful) */
     uint64_t opened_us;      /* accepted */
     uint64_t closing_us;     /* when it started closing */
     uint64_t last_us;        /* last bytes read */
-    uint64_t full_since_us;  /* output left unwritten since (0: none) */
+    uint64_t full_since_us;  /* output left unwritten since (0: none): states conflated */
+    uint64_t took_us;        /* the kernel last took bytes of the queue, or it was last
+                                empty (the backlog's moved_us) */
     uint8_t *out;            /* framed bytes to write, from out_off */
     size_t out_off, out_len, out_cap;
     struct stream_held *held; /* while output is left unwritten: unreliable states */
@@ -72,9 +72,12 @@ struct stream_conn {
 /* What an edge does its own way; edge is stream_edge.edge, i a slot. */
 struct stream_ops {
     /* Frames message[0..len) into slot i's queue (stream_append). Returns
-     * false if it would pass the queue's bound (stream_room) or memory ran
-     * out: the connection is then closed as a slow reader. */
+     * false if memory ran out (nothing queued, counted send_failed). */
     bool (*frame)(void *edge, uint32_t i, const uint8_t *msg, size_t len);
+    /* Bytes the edge holds for slot i outside the queue (messages waiting
+     * for a frame of its own to go first), part of its backlog. NULL:
+     * none. */
+    size_t (*held)(void *edge, uint32_t i);
     /* Writes as send() does (MSG_DONTWAIT): bytes taken, or -1 with errno
      * (EAGAIN: nothing now). NULL: send(). */
     ssize_t (*write)(void *edge, uint32_t i, const uint8_t *buf, size_t len);
@@ -108,7 +111,6 @@ struct stream_edge {
     uint32_t *flushing;        /* the list a flush works through */
     struct relay *relay;       /* set while servicing, flushing, ticking */
     uint32_t base;             /* the core's handle of slot 0 */
-    size_t out_limit;          /* bytes queued to one connection, at most */
     uint32_t waiting_max;      /* connections that have not joined, at most
                                   (--max-half-open; stream_listen sets it) */
     struct waiting waiting;    /* which connection that has not joined gives way */
@@ -125,11 +127,10 @@ struct stream_edge {
     struct relay_transport core; /* the core's side (stream_core fills the callbacks) */
 };
 
-/* Allocates cap slots (all free, slot 0 first) with queues of at most
- * out_limit bytes each (0: STREAM_DEFAULT_OUT), and the epoll set. Returns
- * 0, or -1 (out of memory, or no epoll set: stream_free cleans up). */
-int stream_init(struct stream_edge *s, uint32_t cap, size_t out_limit,
-                const struct stream_ops *ops, void *edge);
+/* Allocates cap slots (all free, slot 0 first) and the epoll set.
+ * Returns 0, or -1 (out of memory, or no epoll set: stream_free cleans
+ * up). */
+int stream_init(struct stream_edge *s, uint32_t cap, const struct stream_ops *ops, void *edge);
 
 /* Frees every slot (ops->release first), the tables, the listening socket
  * and the epoll set. */
@@ -146,13 +147,9 @@ uint32_t stream_from_host(const struct stream_edge *s, const union netaddr *addr
  * it) and its buffers; the slot is free again. */
 void stream_conn_free(struct stream_edge *s, uint32_t i);
 
-/* Is there room in slot i's queue for more bytes (or is it closing as a
- * slow reader, whose error may pass the bound)? */
-bool stream_room(const struct stream_edge *s, uint32_t i, size_t more);
-
 /* Appends len bytes (already framed) to slot i's queue and puts it in the
  * flush list. Returns false if memory ran out. No bound is checked: the
- * frame hook checks stream_room first. */
+ * core bounds what it sends by the edge's backlog. */
 bool stream_append(struct stream_edge *s, uint32_t i, const void *bytes, size_t len);
 
 /* Closes slot i once its queue is written (or after
@@ -162,8 +159,9 @@ bool stream_append(struct stream_edge *s, uint32_t i, const void *bytes, size_t 
 void stream_close(struct stream_edge *s, uint32_t i, uint64_t now_us);
 
 /* The core's side of the edge: name, peers (cap), message_max, modes and
- * secure as given in s->core, the callbacks this module's; handles from
- * base on. */
+ * secure as given in s->core, the callbacks this module's (the backlog: a
+ * queue's bytes not yet written, the edge's held ones, and when the
+ * kernel last took some); handles from base on. */
 struct relay_transport stream_core(struct stream_edge *s, uint32_t base);
 
 /* Writes what every connection has queued, without waiting; what the
@@ -176,16 +174,9 @@ void stream_flush(struct stream_edge *s, struct relay *r, uint64_t now_us);
 /* Is output left unwritten to some connection, or one still closing? */
 bool stream_pending(const struct stream_edge *s);
 
-/* Closes slot i's peer as a slow reader (error slow_reader with text,
- * counted); what is queued stays whole, the error after it. */
-void stream_evict_slow(struct stream_edge *s, struct relay *r, uint32_t i, const char *text,
-                       uint64_t now_us);
-
 /* Every 100 ms, for each peer that is not closing: gone (timeout) after
- * silent_ms without input (0: never), closed as a slow reader once its
- * output stayed unwritten for slow_ms (0: never). */
-void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uint32_t slow_ms,
-                 uint64_t now_us);
+ * silent_ms without input (0: never). */
+void stream_tick(struct stream_edge *s, struct relay *r, uint32_t silent_ms, uint64_t now_us);
 
 /* ---- stream_edge.c: the listening socket, accepting, the loop's
  * operations every stream edge has alike ---- */

@@ -46,7 +46,7 @@ static void tcp_destroy(void *ctx);
 static bool tcp_frame(void *edge, uint32_t i, const uint8_t *msg, size_t len)
 {
     struct relay_tcp *t = edge;
-    if (len == 0 || len > TCP_FRAME_MAX || !stream_room(&t->s, i, 2 + len))
+    if (len == 0 || len > TCP_FRAME_MAX)
         return false;
     uint8_t head[2] = {(uint8_t)(len >> 8), (uint8_t)len};
     return stream_append(&t->s, i, head, 2) && stream_append(&t->s, i, msg, len);
@@ -76,11 +76,8 @@ static void *tcp_create(const struct relay_net_config *cfg, char *err, size_t er
         t->cfg.peer_cap = 1;
     size_t max = cfg->max_packet_size ? cfg->max_packet_size : 2048;
     t->in_cap = 2 + (max < TCP_FRAME_MAX ? max : TCP_FRAME_MAX);
-    size_t out_limit = cfg->max_queued_bytes ? cfg->max_queued_bytes : STREAM_DEFAULT_OUT;
-    if (out_limit < 2 + TCP_FRAME_MAX)
-        out_limit = 2 + TCP_FRAME_MAX; /* the longest welcome fits */
     t->input = calloc(t->cfg.peer_cap, sizeof *t->input);
-    if (!t->input || stream_init(&t->s, t->cfg.peer_cap, out_limit, &tcp_stream_ops, t) != 0) {
+    if (!t->input || stream_init(&t->s, t->cfg.peer_cap, &tcp_stream_ops, t) != 0) {
         snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
         tcp_destroy(t);
         return NULL;
@@ -229,7 +226,7 @@ static void tcp_tick(void *ctx, struct relay *r)
 {
     struct relay_tcp *t = ctx;
     stream_accept_resume(&t->s);
-    stream_tick(&t->s, r, t->cfg.timeout_ms, t->cfg.slow_reader_ms, clock_now_us());
+    stream_tick(&t->s, r, t->cfg.timeout_ms, clock_now_us());
 }
 
 const struct relay_transport_ops relay_tcp_ops = {

@@ -35,6 +35,7 @@ struct slot {
     union netaddr addrs[RTC_HOST_ADDRS];
     uint64_t seen_us[RTC_HOST_ADDRS];
     unsigned n_addrs;
+    uint64_t heard_us;                /* its last DTLS datagram (rtc_host_heard) */
     uint32_t next_free;
 };
 
@@ -438,9 +439,10 @@ void rtc_host_input(struct rtc_host *h, const union netaddr *from, const uint8_t
     case RTC_DEMUX_DTLS: {
         struct slot *sl = by_address(h, from);
         h->counters.dtls_in++;
-        if (sl)
+        if (sl) {
+            sl->heard_us = now_us;
             rtc_session_dtls(sl->s, from, data, len, now_us);
-        else
+        } else
             h->counters.dtls_unverified++;
         break;
     }
@@ -506,6 +508,12 @@ unsigned rtc_host_unsent(const struct rtc_host *h, unsigned slot)
 {
     struct slot *sl = live_slot(h, slot);
     return sl ? rtc_session_unsent(sl->s) : 0;
+}
+
+uint64_t rtc_host_heard(const struct rtc_host *h, unsigned slot)
+{
+    struct slot *sl = live_slot(h, slot);
+    return sl ? sl->heard_us : 0;
 }
 
 const union netaddr *rtc_host_peer(const struct rtc_host *h, unsigned slot)

@@ -130,6 +130,10 @@ void rtc_host_close_channel(struct rtc_host *h, unsigned slot, uint16_t sid);
  * arrived, or for a session not open): a close waits for 0. */
 unsigned rtc_host_unsent(const struct rtc_host *h, unsigned slot);
 
+/* When a DTLS datagram from a session's peer last came (0: none yet): its
+ * acknowledgements (SCTP's SACKs) ride in them. */
+uint64_t rtc_host_heard(const struct rtc_host *h, unsigned slot);
+
 /* Where a session's DTLS and SCTP go (its nominated address), or NULL. */
 const union netaddr *rtc_host_peer(const struct rtc_host *h, unsigned slot);
 

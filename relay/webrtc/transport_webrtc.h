@@ -100,6 +100,10 @@ struct rtc_edge_slot {
     union netaddr offer_from; /* where its offer came from (its HTTP request's source) */
     bool from_known;          /* ... if that was said */
     uint32_t lane[RTC_ROLES]; /* 1 + its open batch's index in the flush's list, 0: none */
+    uint64_t sent_bytes, sent_msgs; /* every message handed to SCTP: their average size
+                                 turns SCTP's chunks outstanding into bytes */
+    bool owed;                /* something sent may be outstanding */
+    uint64_t owed_us;         /* ... since its first message after none was */
 };
 
 /* A batch being filled for one member on one role: its bytes in the arena. */
@@ -153,6 +157,11 @@ void transport_webrtc_lanes_flush(struct relay_webrtc *t);
 
 /* Forgets slot's batches not yet sent (its session is gone). */
 void transport_webrtc_lanes_drop(struct relay_webrtc *t, uint32_t slot);
+
+/* The core's backlog of a peer (relay_transport's backlog): SCTP's chunks
+ * not yet acknowledged, in bytes at the session's average message; when a
+ * DTLS datagram last came from it (its acknowledgements ride in them). */
+void transport_webrtc_backlog(void *ctx, uint32_t handle, struct relay_backlog *out);
 
 /* Closes each closing session whose last messages were acknowledged, or
  * that waited RTC_EDGE_CLOSE_US (counted closed_late). */

@@ -45,9 +45,37 @@ static void count_unsent(struct relay_webrtc *t, bool state, bool reliable)
 static void send_on(struct relay_webrtc *t, uint32_t slot, enum rtc_role role, bool text,
                     const uint8_t *data, size_t len)
 {
-    uint16_t sid = t->slots[slot].sid[role];
-    if (sid == RTC_EDGE_NO_SID || rtc_host_send(t->host, slot, sid, !text, data, len) != 0)
+    struct rtc_edge_slot *s = &t->slots[slot];
+    uint16_t sid = s->sid[role];
+    if (sid == RTC_EDGE_NO_SID || rtc_host_send(t->host, slot, sid, !text, data, len) != 0) {
         count_unsent(t, !text, role == RTC_ROLE_CONTROL);
+        return;
+    }
+    s->sent_bytes += len;
+    s->sent_msgs++;
+    if (!s->owed) {
+        s->owed = true;
+        s->owed_us = clock_now_us();
+    }
+}
+
+void transport_webrtc_backlog(void *ctx, uint32_t handle, struct relay_backlog *out)
+{
+    struct relay_webrtc *t = ctx;
+    uint32_t slot;
+    struct rtc_edge_slot *s = peer_slot(t, handle, &slot);
+    if (!s)
+        return;
+    unsigned chunks = rtc_host_unsent(t->host, slot);
+    if (chunks == 0) {
+        s->owed = false;
+        return;
+    }
+    /* SCTP counts chunks (a message up to its path's MTU is one): at the
+     * session's average message size. */
+    out->bytes = s->sent_msgs ? (uint64_t)chunks * (s->sent_bytes / s->sent_msgs) : 0;
+    uint64_t heard = rtc_host_heard(t->host, slot);
+    out->moved_us = s->owed && s->owed_us > heard ? s->owed_us : heard;
 }
 
 /* ---- batches ------------------------------------------------------------ */
@@ -242,5 +270,6 @@ struct relay_transport transport_webrtc_core(void *ctx, uint32_t base)
         .send_control = webrtc_send_control,
         .send_state = webrtc_send_state,
         .disconnect = webrtc_disconnect,
+        .backlog = transport_webrtc_backlog,
     };
 }

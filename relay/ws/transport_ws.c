@@ -48,6 +48,7 @@ static void ws_release(void *edge, uint32_t i)
 
 static const struct stream_ops ws_stream_ops = {
     .frame = ws_frames_queue,
+    .held = ws_frames_held,
     .write = ws_io_write,
     .closing = ws_frames_closing,
     .release = ws_release,
@@ -77,14 +78,11 @@ static void *ws_create_edge(const struct relay_net_config *cfg, bool tls, char *
     t->tls = tls;
     ws_sizes(t, cfg);
     uint32_t cap = t->cfg.peer_cap;
-    size_t out_limit = cfg->max_queued_bytes ? cfg->max_queued_bytes : STREAM_DEFAULT_OUT;
-    if (out_limit < WS_MESSAGE_MAX + WS_FRAME_HEAD_MAX)
-        out_limit = WS_MESSAGE_MAX + WS_FRAME_HEAD_MAX; /* the longest welcome fits */
     t->conns = calloc(cap, sizeof *t->conns);
     t->again = malloc(2 * cap * sizeof *t->again);
     t->scratch = malloc(WS_SCRATCH);
     if (!t->conns || !t->again || !t->scratch || ws_frames_setup(t) != 0 ||
-        stream_init(&t->s, cap, out_limit, &ws_stream_ops, t) != 0) {
+        stream_init(&t->s, cap, &ws_stream_ops, t) != 0) {
         snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
         ws_destroy(t);
         return NULL;
@@ -238,7 +236,7 @@ static void ws_tick(void *ctx, struct relay *r)
     t->relay = r;
     uint64_t now = clock_now_us();
     stream_accept_resume(&t->s);
-    stream_tick(&t->s, r, t->cfg.timeout_ms, t->cfg.slow_reader_ms, now);
+    stream_tick(&t->s, r, t->cfg.timeout_ms, now);
     uint64_t late = (uint64_t)t->handshake_ms * 1000;
     for (uint32_t i = 0; i < t->cfg.peer_cap && t->half_open; i++) {
         const struct stream_conn *c = &t->s.conns[i];

@@ -120,6 +120,9 @@ void ws_frames_input(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t n
 /* The stream module's hooks: a message framed (a binary frame) into slot
  * i's queue; the core closes slot i (a close frame with why's code). */
 bool ws_frames_queue(void *edge, uint32_t i, const uint8_t *msg, size_t len);
+/* Bytes of messages wslay holds for slot i behind a pong or a close of
+ * its own (stream_ops.held). */
+size_t ws_frames_held(void *edge, uint32_t i);
 void ws_frames_closing(void *edge, uint32_t i, enum proto_error_code why);
 
 /* The edge's framer (wslay's frame API), once. Returns 0, or -1 (out of

@@ -232,14 +232,11 @@ void ws_frames_free(struct relay_ws *t)
 }
 
 /* A final frame of opcode around payload, framed by wslay's frame API into
- * slot i's queue, whole or not at all: the queue has room for it before
- * wslay starts, so it is written in one call and the framer, the edge's
- * for all its connections, never holds half a frame. */
+ * slot i's queue in one call, so the framer, the edge's for all its
+ * connections, never holds half a frame. */
 static bool frame_one(struct relay_ws *t, uint32_t i, uint8_t opcode, const uint8_t *payload,
                       size_t len)
 {
-    if (!stream_room(&t->s, i, WS_FRAME_HEAD_MAX + len))
-        return false;
     t->framing = i;
     struct wslay_frame_iocb frame = {.fin = 1, .opcode = opcode, .payload_length = len,
                                      .data = payload, .data_length = len};
@@ -335,15 +332,19 @@ bool ws_frames_queue(void *edge, uint32_t i, const uint8_t *msg, size_t len)
         return true; /* after a close nothing more goes out */
     if (wslay_event_get_queued_msg_count(w->ctx) == 0)
         return frame_one(t, i, WSLAY_BINARY_FRAME, msg, len);
-    size_t waiting = wslay_event_get_queued_msg_length(w->ctx);
-    if (!stream_room(&t->s, i, waiting + len + WS_FRAME_HEAD_MAX))
-        return false;
     struct wslay_event_msg m = {.opcode = WSLAY_BINARY_FRAME, .msg = msg, .msg_length = len};
     int rc = wslay_event_queue_msg(w->ctx, &m);
     if (rc != 0)
         return rc == WSLAY_ERR_NO_MORE_MSG; /* a close is queued: dropped */
     send_queued(w);
     return true;
+}
+
+size_t ws_frames_held(void *edge, uint32_t i)
+{
+    const struct relay_ws *t = edge;
+    const struct ws_conn *w = &t->conns[i];
+    return w->ctx ? wslay_event_get_queued_msg_length(w->ctx) : 0;
 }
 
 void ws_frames_closing(void *edge, uint32_t i, enum proto_error_code why)

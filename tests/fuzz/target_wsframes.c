@@ -56,7 +56,7 @@ static struct fuzz_ws_env *fuzz_ws_env(void)
     char err[256];
     struct relay_net_config ncfg = {
         .bind = "127.0.0.1", .port = 0, .peer_cap = 8, .max_packet_size = FUZZ_WS_MAX_PACKET,
-        .timeout_ms = 10000, .handshake_ms = 10000, .slow_reader_ms = 10000,
+        .timeout_ms = 10000, .handshake_ms = 10000,
     };
     E.t = relay_ws_ops.create(&ncfg, err, sizeof err);
     FUZZ_CHECK(E.t != NULL);
@@ -65,6 +65,7 @@ static struct fuzz_ws_env *fuzz_ws_env(void)
     cfg.peer_cap = 8;
     cfg.max_packet_size = FUZZ_WS_MAX_PACKET;
     cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
     cfg.kick_ban_ms = 0; /* a kicked input must not shut the next ones out */
     struct relay_transport tp = relay_ws_ops.core(E.t, 0);
     E.r = relay_create(&cfg, &tp, 1);

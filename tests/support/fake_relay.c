@@ -46,6 +46,22 @@ static void fake_send_control(void *ctx, uint32_t peer, const char *json, size_t
     c->states_before = fk.n_states;
 }
 
+/* Something more waits for peer (fake_holding_tp's backlog). */
+static void hold(uint32_t peer, size_t len)
+{
+    if (peer >= FAKE_HELD_PEERS)
+        return;
+    if (fk.held[peer].bytes == 0)
+        fk.held[peer].moved_us = now_us; /* held from now */
+    fk.held[peer].bytes += len;
+}
+
+static void holding_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
+{
+    fake_send_control(ctx, peer, json, len);
+    hold(peer, len);
+}
+
 static void fake_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
                             uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
 {
@@ -66,12 +82,37 @@ static void fake_send_state(void *ctx, uint32_t from, const uint32_t *peers, siz
     fk.n_calls++;
 }
 
+static void holding_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
+                               uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
+{
+    fake_send_state(ctx, from, peers, n, channel, flags, bytes, len);
+    for (size_t i = 0; (flags & PROTO_FLAG_RELIABLE) && i < n; i++)
+        hold(peers[i], len);
+}
+
+static void holding_backlog(void *ctx, uint32_t peer, struct relay_backlog *out)
+{
+    edge_of(ctx, peer);
+    if (peer < FAKE_HELD_PEERS)
+        *out = fk.held[peer];
+}
+
+void fake_take(uint32_t peer, uint64_t bytes)
+{
+    struct relay_backlog *b = &fk.held[peer];
+    b->bytes -= bytes < b->bytes ? bytes : b->bytes;
+    b->moved_us = now_us;
+}
+
 static void fake_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
 {
     edge_of(ctx, peer);
     assert_true(fk.n_disc < MAX_DISC);
     fk.disc_why[fk.n_disc] = why;
+    fk.disc_states[fk.n_disc] = fk.n_states;
     fk.disc[fk.n_disc++] = peer;
+    if (peer < FAKE_HELD_PEERS)
+        fk.held[peer] = (struct relay_backlog){0}; /* its slot is free again */
 }
 
 /* The third transport, as the core sees it: records what the core sends.
@@ -87,6 +128,17 @@ const struct relay_transport fake_tp = {
     .send_control = fake_send_control,
     .send_state = fake_send_state,
     .disconnect = fake_disconnect,
+};
+const struct relay_transport fake_holding_tp = {
+    .ctx = &fake_edges[FAKE_CHANNELS],
+    .name = "channels",
+    .message_max = 0,
+    .forgeable = false,
+    .modes = FAKE_CHANNEL_MODES,
+    .send_control = holding_send_control,
+    .send_state = holding_send_state,
+    .disconnect = fake_disconnect,
+    .backlog = holding_backlog,
 };
 const struct relay_transport fake_datagram_tp = {
     .ctx = &fake_edges[FAKE_DATAGRAM],
@@ -140,6 +192,7 @@ struct relay *make_relay_on(const struct relay_config *cfg, const struct relay_t
         cfg = &def;
     }
     fake_clear();
+    memset(fk.held, 0, sizeof fk.held);
     tp = tp ? tp : &fake_tp;
     struct relay *r = relay_create(cfg, tp, 1);
     assert_non_null(r);
@@ -187,6 +240,13 @@ void connect_peer(struct relay *r, uint32_t peer)
 {
     char addr[32];
     snprintf(addr, sizeof addr, "127.0.0.1:%u", 40000 + peer);
+    assert_int_equal(relay_peer_connect(r, peer, addr, now_us), 0);
+}
+
+void connect_peer_from(struct relay *r, uint32_t peer, const char *ip)
+{
+    char addr[64];
+    snprintf(addr, sizeof addr, "%s:%u", ip, 40000 + peer);
     assert_int_equal(relay_peer_connect(r, peer, addr, now_us), 0);
 }
 

@@ -44,6 +44,8 @@ struct sent_state {
     uint8_t bytes[PROTO_STATE_MAX];
 };
 
+#define FAKE_HELD_PEERS 256 /* peers fake_holding_tp keeps a backlog for */
+
 struct fake {
     struct sent_ctl ctl[MAX_CTL];
     size_t n_ctl;
@@ -52,7 +54,12 @@ struct fake {
     size_t n_calls;      /* send_state calls */
     uint32_t disc[MAX_DISC];
     enum proto_error_code disc_why[MAX_DISC]; /* the code the core closed it with */
+    size_t disc_states[MAX_DISC]; /* fk.n_states when it was closed: the order of the two */
     size_t n_disc;
+    /* fake_holding_tp: what it holds for each peer (its backlog), every
+     * control message and reliable state adding its length until the test
+     * takes it (fake_take), as a reader that reads when told to. */
+    struct relay_backlog held[FAKE_HELD_PEERS];
 };
 
 extern struct fake fk;               /* what the core sent since fake_clear */
@@ -61,6 +68,12 @@ extern uint64_t now_us;              /* the fake clock */
 /* The third transport, as the core sees it: one with channels (like ENet)
  * and a bare datagram socket (like plain UDP). */
 extern const struct relay_transport fake_tp, fake_datagram_tp;
+/* fake_tp with a backlog: what it is sent waits for the peer to take it. */
+extern const struct relay_transport fake_holding_tp;
+
+/* Peer takes bytes of what fake_holding_tp holds for it (all of it:
+ * UINT64_MAX), at now_us. */
+void fake_take(uint32_t peer, uint64_t bytes);
 enum { FAKE_CHANNELS = 0, FAKE_DATAGRAM = 1 };
 
 /* A relay on two fake edges, fake_tp then fake_datagram_tp, with `each`
@@ -90,6 +103,9 @@ struct relay *make_relay_on(const struct relay_config *cfg, const struct relay_t
 struct relay *make_relay(const struct relay_config *cfg);
 
 void connect_peer(struct relay *r, uint32_t peer);
+
+/* connect_peer from IP address ip ("10.0.0.2"; its port the peer's own). */
+void connect_peer_from(struct relay *r, uint32_t peer, const char *ip);
 
 /* Sends raw text as a control message on channel 0. */
 int send_text(struct relay *r, uint32_t peer, const char *json);

@@ -1,0 +1,182 @@
+/* backlog.c: what the edges hold for each member, and the one policy over
+ * it, the same on every edge (docs/design.md, "Backpressure"). Each edge
+ * says what it holds for a peer and since when the network took none of
+ * it (relay_transport's backlog); everything is decided here:
+ *
+ *   the bound     a message that would take what a member's edge holds past
+ *                 max_queued_bytes is not queued, and the member is closed
+ *                 (slow_reader);
+ *   the throttle  past half the bound, a member's message (an event, chat,
+ *                 a clock, a reliable state) is not queued when its sender's
+ *                 address holds the largest share of what waits (traced
+ *                 since the receiver last caught up), and the sender is
+ *                 told (throttled): so no member within the limits gets
+ *                 another closed; the relay's own messages and the other
+ *                 senders' still go, and unreliable states stay the edge's
+ *                 to drop or conflate;
+ *   the stall     a member whose edge holds something and took none of it
+ *                 for slow_reader_ms is closed (the sweep).
+ *
+ * Here everything is decided, nothing is sent: a close decided here, and
+ * the word to a sender throttled, are carried out once the input in hand
+ * is handled (peers.c: core_closes_due), never inside a fan-out or a
+ * message sent to several: nothing re-enters a send, and the error saying
+ * why goes past the bound. */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* What peer's edge holds now into *b; false if its edge holds nothing past
+ * a flush (no backlog operation). */
+static bool backlog_of(const struct relay *r, uint32_t peer, struct relay_backlog *b)
+{
+    const struct relay_transport *tp = core_edge(r, peer);
+    if (!tp->backlog)
+        return false;
+    *b = (struct relay_backlog){0};
+    tp->backlog(tp->ctx, peer, b);
+    return true;
+}
+
+static struct core_share *shares_of(struct relay *r, uint32_t peer)
+{
+    return &r->shares[(size_t)peer * CORE_SHARES];
+}
+
+/* peer caught up (what waits is small again): its trace starts over. */
+static void caught_up(struct relay *r, uint32_t peer)
+{
+    memset(shares_of(r, peer), 0, CORE_SHARES * sizeof *r->shares);
+}
+
+/* len more bytes of key's members wait for peer. A key not traced takes
+ * the smallest entry's place with that entry's count added (space-saving:
+ * a share is over-counted, never under). */
+static void trace(struct relay *r, uint32_t peer, uint64_t key, size_t len)
+{
+    struct core_share *s = shares_of(r, peer), *least = &s[0];
+    for (int i = 0; i < CORE_SHARES; i++) {
+        if (s[i].key == key) {
+            s[i].bytes += len;
+            return;
+        }
+        if (s[i].bytes < least->bytes)
+            least = &s[i];
+    }
+    least->key = key;
+    least->bytes += len;
+}
+
+/* Does key hold the largest share of what waits for peer? */
+static bool holds_most(struct relay *r, uint32_t peer, uint64_t key)
+{
+    const struct core_share *s = shares_of(r, peer), *most = &s[0];
+    for (int i = 1; i < CORE_SHARES; i++)
+        if (s[i].bytes > most->bytes)
+            most = &s[i];
+    return most->bytes && most->key == key;
+}
+
+/* from is told, once the input is handled, that its message to peer was
+ * held back. */
+static void throttled(struct relay *r, uint32_t from, uint32_t peer)
+{
+    struct relay_peer *f = &r->peers[from];
+    r->stats.drops[RELAY_DROP_THROTTLED]++;
+    if (f->throttled_to || r->n_tell >= r->cfg.peer_cap)
+        return;
+    f->throttled_to = r->peers[peer].id ? r->peers[peer].id : UINT32_MAX;
+    r->tell[r->n_tell++] = from;
+}
+
+bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    if (p->closing) {
+        r->stats.drops[RELAY_DROP_SEND_CLOSING]++;
+        return false;
+    }
+    uint64_t bound = r->cfg.max_queued_bytes;
+    struct relay_backlog b;
+    if (!bound || !p->connected || !backlog_of(r, peer, &b))
+        return true;
+    if (b.bytes + len > bound) {
+        r->stats.drops[RELAY_DROP_SLOW_READER]++;
+        core_close_later(r, peer, CORE_CLOSE_OVER, &b, r->now_us);
+        return false;
+    }
+    if (b.bytes <= bound / 8)
+        caught_up(r, peer);
+    if (from == UINT32_MAX || from == peer || from >= r->cfg.peer_cap)
+        return true;
+    uint64_t key = r->peers[from].addr_key;
+    if (b.bytes > bound / 2 && holds_most(r, peer, key)) {
+        throttled(r, from, peer);
+        return false;
+    }
+    trace(r, peer, key, len);
+    return true;
+}
+
+void core_close_later(struct relay *r, uint32_t peer, enum core_close why,
+                      const struct relay_backlog *b, uint64_t now_us)
+{
+    struct relay_peer *p = &r->peers[peer];
+    if (p->closing || !p->connected || r->n_closes >= r->cfg.peer_cap)
+        return;
+    p->closing = (uint8_t)why;
+    p->close_bytes = b->bytes;
+    p->close_idle_us = now_us > b->moved_us ? now_us - b->moved_us : 0;
+    r->closes[r->n_closes++] = peer;
+}
+
+void core_close_text(const struct relay *r, uint32_t peer, char *text, size_t cap)
+{
+    const struct relay_peer *p = &r->peers[peer];
+    if (p->closing == CORE_CLOSE_OVER)
+        snprintf(text, cap,
+                 "%" PRIu64 " bytes queued to you (limit %zu): you read too slowly; closing",
+                 p->close_bytes, r->cfg.max_queued_bytes);
+    else
+        snprintf(text, cap,
+                 "%" PRIu64 " bytes queued to you and none taken for %" PRIu64
+                 " ms: you read too slowly; closing",
+                 p->close_bytes, p->close_idle_us / 1000);
+}
+
+void core_backlog_sweep(struct relay *r, uint64_t now_us)
+{
+    uint64_t bound = r->cfg.max_queued_bytes, slow = (uint64_t)r->cfg.slow_reader_ms * 1000;
+    if (!bound && !slow)
+        return;
+    for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
+        struct relay_backlog b;
+        if (!r->peers[i].connected || r->peers[i].closing || !backlog_of(r, i, &b) || !b.bytes)
+            continue;
+        if (bound && b.bytes > bound)
+            core_close_later(r, i, CORE_CLOSE_OVER, &b, now_us);
+        else if (slow && now_us > b.moved_us && now_us - b.moved_us >= slow)
+            core_close_later(r, i, CORE_CLOSE_STALLED, &b, now_us);
+        else if (b.bytes <= bound / 8)
+            caught_up(r, i);
+    }
+}
+
+/* FNV-1a of text, never 0 (0 marks a free trace entry). */
+static uint64_t key_of(const char *text)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *text; text++)
+        h = (h ^ (uint8_t)*text) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+void core_backlog_reset(struct relay *r, uint32_t peer)
+{
+    char ip[RELAY_ADDR_MAX];
+    core_addr_ip(r->peers[peer].addr, ip, sizeof ip);
+    r->peers[peer].addr_key = key_of(ip);
+    caught_up(r, peer);
+}
