@@ -4,9 +4,11 @@
  * client, one joins a room, then another joins it through the relay that
  * does not hold it: the moved names the holder's edge of its kind (a
  * WebRTC client's: the ws edge its offer goes to), and both end welcomed
- * on the holder, hearing each other. And a QUIC, WebRTC, TCP or WebSocket
- * client whose relay falls silent (stopped) starts its rejoin after the
- * fleet's 1.5 s of silence, not at its own timeout. */
+ * on the holder, hearing each other; QUIC clients answered from that
+ * relay's cache of placements, inside the read that brought their join,
+ * get their moved before the connection closes. And a QUIC, WebRTC, TCP
+ * or WebSocket client whose relay falls silent (stopped) starts its
+ * rejoin after the fleet's 1.5 s of silence, not at its own timeout. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -99,6 +101,58 @@ static void moved_over(int kind, const char *room)
     test_redis_stop(&redis);
 }
 
+/* QUIC_NEWCOMERS clients join room through the relay that does not hold
+ * it, one after the other: the first one's join waits for the directory,
+ * the others' are answered from that relay's cache of placements at once,
+ * inside the read that brought them. Each must get its moved before the
+ * connection closes (a close waits for its last message to be
+ * acknowledged) and end on the holder. */
+#define QUIC_NEWCOMERS 4
+
+/* harness_poll_until predicate: every client joined, or one ended. */
+static bool welcomed_or_ended(void *ctx)
+{
+    struct harness_rec *rec = ctx;
+    for (size_t i = 0; i < rec->n; i++)
+        if (rec->disconnected[i])
+            return true;
+    return fleet_all_welcomed(rec);
+}
+
+static void moved_one_after_another_over_quic(const char *room)
+{
+    struct redisproc redis;
+    test_redis_start(&redis);
+    struct edged_relay r[2];
+    start_edged(&r[0], &redis);
+    start_edged(&r[1], &redis);
+    struct harness_rec rec = {.n = 1};
+    rec.c[0] = edge_client(&r[0], EDGE_QUIC, room, "first", 0);
+    assert_int_equal(harness_poll_until(rec.c, 1, FLEET_WAIT_MS, harness_rec_event,
+                                        fleet_all_welcomed, &rec),
+                     0);
+    int holder = relay_of(rec.c[0], r, EDGE_QUIC);
+    assert_true(holder >= 0);
+    for (int i = 1; i <= QUIC_NEWCOMERS; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "newcomer-%d", i);
+        rec.c[i] = edge_client(&r[1 - holder], EDGE_QUIC, room, name, 0);
+        rec.n = (size_t)i + 1;
+        assert_int_equal(harness_poll_until(rec.c, rec.n, FLEET_WAIT_MS, harness_rec_event,
+                                            welcomed_or_ended, &rec),
+                         0);
+        if (rec.disconnected[i])
+            fail_msg("%s: %s", name, ricochet_end_reason(rec.c[i]));
+        assert_int_equal(rec.moved[i], 1);
+        assert_int_equal(relay_of(rec.c[i], r, EDGE_QUIC), holder);
+    }
+    assert_int_equal(harness_relay_stat(&r[1 - holder].p, "moved"), QUIC_NEWCOMERS);
+    fleet_close_clients(&rec);
+    for (int i = 0; i < 2; i++)
+        free(harness_relay_finish(&r[i].p));
+    test_redis_stop(&redis);
+}
+
 static bool rejoining(void *ctx)
 {
     return ((struct harness_rec *)ctx)->moved[0] > 0;
@@ -182,6 +236,12 @@ static void a_quic_client_follows_a_moved(void **state)
     moved_over(EDGE_QUIC, "by-quic");
 }
 
+static void quic_clients_moved_from_the_cache_follow_their_moved(void **state)
+{
+    (void)state;
+    moved_one_after_another_over_quic("cached-quic");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +249,7 @@ int main(void)
         cmocka_unit_test(a_websocket_client_follows_a_moved),
         cmocka_unit_test(a_webrtc_client_follows_a_moved_to_the_ws_edge),
         cmocka_unit_test(a_quic_client_follows_a_moved),
+        cmocka_unit_test(quic_clients_moved_from_the_cache_follow_their_moved),
         cmocka_unit_test(a_quic_client_rejoins_a_silent_relay_in_time),
         cmocka_unit_test(a_webrtc_client_rejoins_a_silent_relay_in_time),
         cmocka_unit_test(a_tcp_client_rejoins_a_silent_relay_in_time),
