@@ -372,7 +372,10 @@ void transport_quic_closing(struct relay_quic *t, struct quic_conn *c, uint64_t 
 {
     if (c->phase != QUIC_PHASE_CLOSING)
         return;
-    bool late = now_us - c->since_us >= QUIC_EDGE_CLOSE_US;
+    /* since_us may be after now_us: a close decided inside the read or
+     * the turn whose time now_us is (quic_disconnect reads the clock) is
+     * not late, it has just begun */
+    bool late = now_us > c->since_us && now_us - c->since_us >= QUIC_EDGE_CLOSE_US;
     if (c->control.queued && !late)
         return;
     if (c->control.queued)
