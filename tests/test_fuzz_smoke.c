@@ -42,6 +42,7 @@
 #include "fuzz/target_dtlsview.c"
 #include "fuzz/target_quicview.c"
 #include "fuzz/target_wsframes.c"
+#include "fuzz/target_quicedge.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -71,6 +72,7 @@ static const struct smoke_target smoke_targets[] = {
     { "dtlsview", fuzz_target_dtlsview, 2048, 0, 20000 },
     { "quicview", fuzz_target_quicview, 2048, 0, 20000 },
     { "wsframes", fuzz_target_wsframes, 8192, 0, 2000 },
+    { "quicedge", fuzz_target_quicedge, 4096, 0, 5000 },
 };
 
 struct smoke_seed {
@@ -323,6 +325,16 @@ static void smoke_run_target(const struct smoke_target *t)
         assert_true(cr->chats > 0 && cr->errors > 0 && cr->disconnects > 0 &&
                     cr->departed_drops > 0 && cr->table_full > 0);
         assert_true(cr->rejoins > 0 && cr->expiries > 0);
+    }
+    if (t->fn == fuzz_target_quicedge) {
+        /* The corpus must take the edge past the handshake into the core
+         * and back: members of both ALPNs, what each way carries. */
+        const struct fuzz_quicedge_reach *q = &fuzz_quicedge_reached;
+        print_message("fuzz smoke quicedge: %lu peers, %lu welcomes, %lu states in datagrams, "
+                      "%lu on senders' streams, %lu sessions, %lu closes\n", q->peers,
+                      q->welcomes, q->dgram_states, q->stream_states, q->sessions, q->closes);
+        assert_true(q->peers > 0 && q->welcomes > 0 && q->dgram_states > 0);
+        assert_true(q->stream_states > 0 && q->sessions > 0 && q->closes > 0);
     }
     print_message("fuzz smoke %s: %zu seeds + %ld mutated inputs (seed %llu)\n", t->name,
                   n_seeds, iters, (unsigned long long)seed);

@@ -41,7 +41,8 @@ tcpstream:8192
 enetguard:1500
 dtlsview:2048
 quicview:2048
-wsframes:8192"
+wsframes:8192
+quicedge:4096"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -93,6 +93,14 @@ int fuzz_target_webrtc(const uint8_t *data, size_t size);
  * times their bytes, no connection kept. */
 int fuzz_target_quic(const uint8_t *data, size_t size);
 
+/* The QUIC edge past the handshake (target_quicedge.c): two connections
+ * brought up once (ALPN ricochet and h3), then the bytes of a client's
+ * streams (the control stream, its own, WebTransport's with their
+ * preambles, HTTP/3's) and DATAGRAM frames through the edge's callbacks
+ * into a core; the edge's counts and the core's peers agree, and what the
+ * edge queues back is what a client reads. */
+int fuzz_target_quicedge(const uint8_t *data, size_t size);
+
 /* The WebSocket edge's HTTP front: request heads parsed, routed and
  * answered (target_http.c). */
 int fuzz_target_http(const uint8_t *data, size_t size);
