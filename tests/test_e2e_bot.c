@@ -1,7 +1,7 @@
 /* test_e2e_bot.c: ricochet-bot end to end with the real relay: a
- * mixed-mode run where every bot sees every other, --json output, --interval, the udp
- * transport, and a one-line error with a non-zero exit when no relay
- * answers. */
+ * mixed-mode run where every bot sees every other, --json output,
+ * --interval, the udp transport, --events to the room and to one member,
+ * and a one-line error with a non-zero exit when no relay answers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -322,6 +322,122 @@ static void bot_no_relay(void **state)
     free(bot_fails(bad, 2));
 }
 
+/* --events to the room: each of two bots gets every event the other sent
+ * (reliable, over ENet), 1 KiB each, none refused, the relay's counters
+ * agreeing; and the human summary's events line. */
+static void bot_events_to_the_room(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, bot;
+    const char *rargs[] = {"--max-per-address", "16", NULL};
+    char p[16];
+    start_relay(&relay, rargs, p, sizeof p);
+    const char *args[] = {"--port", p, "--count", "2", "--mode", "reliable", "--rate", "10",
+                          "--events", "50", "--event-bytes", "1024", "--duration", "2",
+                          "--seed", "7", "--name", "ev", "--json", NULL};
+    char *out = NULL;
+    assert_int_equal(run_bot(&bot, args, &out), 0);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    const cJSON *bots = cJSON_GetObjectItemCaseSensitive(root, "bots");
+    assert_int_equal(cJSON_GetArraySize(bots), 2);
+    double sent[2], received[2];
+    for (int i = 0; i < 2; i++) {
+        const cJSON *b = cJSON_GetArrayItem(bots, i);
+        sent[i] = num(b, "events_sent");
+        received[i] = num(b, "events_received");
+        assert_in_range((long)sent[i], 95, 105); /* 50 a second for 2 s */
+        assert_true(num(b, "events_failed") == 0);
+        assert_true(num(b, "throttled") == 0);
+    }
+    assert_true(received[0] == sent[1]);
+    assert_true(received[1] == sent[0]);
+    cJSON_Delete(root);
+    free(out);
+    spawn_free(&bot);
+
+    const char *human[] = {"--port", p, "--count", "2", "--rate", "10", "--events", "20",
+                           "--duration", "1", "--name", "eh", NULL};
+    assert_int_equal(run_bot(&bot, human, &out), 0);
+    assert_non_null(strstr(out, "  events: sent "));
+    assert_non_null(strstr(out, "; throttled 0 times"));
+    free(out);
+    spawn_free(&bot);
+    char *rout;
+    stop_relay(&relay, &rout);
+    /* each event to the one other member: its bytes out at least as many */
+    assert_true(harness_stats_field(rout, true, "bytes_out") >=
+                (long long)(sent[0] + sent[1]) * 1024);
+    free(rout);
+}
+
+/* Events a listening client got, and how many of them had the body's length. */
+struct events_heard {
+    struct ricochet *c;
+    size_t n, whole;
+};
+
+static void count_events(void *ctx, size_t index, const struct ricochet_event *ev)
+{
+    struct events_heard *h = ctx;
+    (void)index;
+    if (ev->type != RICOCHET_EV_EVENT)
+        return;
+    size_t len;
+    ricochet_event_bytes(h->c, &len);
+    h->n++;
+    h->whole += len == 1024;
+}
+
+/* --event-to ID: two bots send their events to one member only, a client
+ * of this test's, which gets both bots' (1 KiB each) while the bots get
+ * none from each other; and an --event-to that is no id is refused. */
+static void bot_events_to_one_member(void **state)
+{
+    (void)state;
+    struct spawn_proc relay, bot;
+    const char *rargs[] = {"--max-per-address", "16", NULL};
+    char p[16];
+    start_relay(&relay, rargs, p, sizeof p);
+    struct harness_rec rec = {.n = 1};
+    rec.c[0] = harness_client((uint16_t)atoi(p), "one", "target", PROTO_MODE_RELIABLE, false);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &rec), 0);
+    char id[16];
+    snprintf(id, sizeof id, "%u", (unsigned)ricochet_id(rec.c[0]));
+    const char *args[] = {"--port", p, "--room", "one", "--count", "2", "--rate", "10",
+                          "--events", "40", "--event-bytes", "1024", "--event-to", id,
+                          "--duration", "1", "--name", "to", "--json", NULL};
+    assert_int_equal(harness_spawn(&bot, "ricochet-bot", args), 0);
+    struct events_heard heard = {.c = rec.c[0]};
+    while (spawn_running(&bot))
+        harness_poll_for(rec.c, 1, 20, count_events, &heard);
+    harness_poll_for(rec.c, 1, 200, count_events, &heard);
+    assert_int_equal(spawn_stop(&bot, 0, WAIT_MS), 0);
+    char *out = spawn_read_stdout(&bot);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    double sent = 0;
+    const cJSON *b;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "bots")) {
+        sent += num(b, "events_sent");
+        assert_true(num(b, "events_received") == 0);
+    }
+    assert_in_range((long)sent, 76, 84); /* 2 bots, 40 a second, 1 s */
+    assert_int_equal(heard.n, (size_t)sent);
+    assert_int_equal(heard.whole, heard.n);
+    cJSON_Delete(root);
+    free(out);
+    spawn_free(&bot);
+    ricochet_close(rec.c[0]);
+    stop_relay(&relay, NULL);
+
+    const char *bad[] = {"--event-to", "everyone", NULL};
+    char *err = bot_fails(bad, 2);
+    assert_non_null(strstr(err, "--event-to 'everyone': use room or a member's id"));
+    free(err);
+}
+
 /* The bot says which refusal it got, with the relay's code and message:
  * a --max-clients 1 relay is server_full, a --max-rooms 1 relay whose room
  * is taken is too_many_rooms; over ENet and over plain UDP. */
@@ -514,6 +630,8 @@ int main(void)
         cmocka_unit_test(bot_alone_gets_a_hint),
         cmocka_unit_test(interval_records_every_half_second),
         cmocka_unit_test(bot_no_relay),
+        cmocka_unit_test(bot_events_to_the_room),
+        cmocka_unit_test(bot_events_to_one_member),
         cmocka_unit_test(bot_refusals_enet),
         cmocka_unit_test(bot_refusals_udp),
         cmocka_unit_test(bot_relay_restart),

@@ -55,6 +55,16 @@ static const struct option_def bot_option_defs[] = {
     {"rate", OPTION_DOUBLE, offsetof(struct bot_options, rate), "30", 0.1, 1000, NULL,
      "states per second per bot; a relay kicks a client above its --rate-limit (default 180 "
      "datagrams a second)"},
+    {"events", OPTION_DOUBLE, offsetof(struct bot_options, events), "0", 0, 1000, NULL,
+     "events a second per bot, beside its states (a game's own messages: reliable, in "
+     "order; the relay's --rate-limit counts each as it counts a state, its --byte-limit "
+     "their length times their recipients); 0 = none"},
+    {"event-bytes", OPTION_INT, offsetof(struct bot_options, event_bytes), "64", 0,
+     RICOCHET_EVENT_MAX, NULL, "bytes of each event's body"},
+    {"event-to", OPTION_STRING, offsetof(struct bot_options, event_to), "room", 1, 16, NULL,
+     "whom each event goes to: room (every other member) or a member's id (one the relay "
+     "gave: it logs them, so does a bot at --log-level info; the relay answers no_member "
+     "while it is no member of the room)"},
     {"duration", OPTION_DOUBLE, offsetof(struct bot_options, duration), "10", 0, 86400,
      NULL, "seconds of sending; 0 = until SIGINT", .short_name = 't'},
     {"count", OPTION_INT, offsetof(struct bot_options, count), "1", 1, 1000, NULL,
@@ -164,6 +174,21 @@ static void read_tickets(struct bot_options *o)
     o->tickets = list;
 }
 
+/* --event-to: room, or an id 1..2^32-1 (o->event_to_id), or exit 2. */
+static void check_event_to(struct bot_options *o)
+{
+    if (strcmp(o->event_to, "room") == 0) {
+        o->event_to_id = RICOCHET_TO_ROOM;
+        return;
+    }
+    char *end;
+    unsigned long long id = strtoull(o->event_to, &end, 10);
+    if (o->event_to[0] < '0' || o->event_to[0] > '9' || *end || id == 0 || id > UINT32_MAX)
+        options_fail(BOT_PROG, "--event-to '%s': use room or a member's id (1 to %lu)",
+                     o->event_to, (unsigned long)UINT32_MAX);
+    o->event_to_id = (uint32_t)id;
+}
+
 static const char *const signals[] = {
     "SIGINT, SIGTERM", "stop sending, leave the room and print the summary", NULL};
 
@@ -180,6 +205,10 @@ static const struct options_example examples[] = {
     {"iperf3 habits: a relay on relay.lan port 7777, 30 seconds, a row every second, JSON:",
      "ricochet-bot -c relay.lan -p 7777 -t 30 -i 1 -J"},
     {"Round trips through the relay, alone in a room:", "ricochet-bot --reflect -t 5"},
+    {"Two bots flooding their room with events of 1 KiB, 150 a second each, beside 10 "
+     "states a second (under a default relay's --rate-limit of 180 and --byte-limit of "
+     "1 MiB a second):",
+     "ricochet-bot --count 2 --rate 10 --events 150 --event-bytes 1024"},
     {"Four bots over WebRTC data channels, to a relay whose ws edge is on port 7780:",
      "ricochet-bot --count 4 --transport webrtc --port 7780"},
     {"Four bots over QUIC, a stream per sender, to a relay whose quic edge is on port 7790:",
@@ -192,11 +221,13 @@ static const struct options_manual manual = {
         "webrtc, QUIC with --transport quic or --mode streams, WebTransport with --transport wt) "
         "that joins --room, "
         "moves along a path drawn from --seed and sends its state --rate times a second for "
-        "--duration seconds. At the end ricochet-bot prints what every bot received from "
-        "every other: delivery, loss, duplicates, reordering, one-way latency (corrected by "
-        "the clocks' offsets to the relay, with its error bound) and jitter; who saw whom; "
-        "and the figures per mode. --json prints it as one object; --interval adds a row "
-        "every few seconds.\n"
+        "--duration seconds; with --events, also that many events a second of --event-bytes "
+        "each, to the room or to one member (--event-to). At the end ricochet-bot prints "
+        "what every bot received from every other: delivery, loss, duplicates, reordering, "
+        "one-way latency (corrected by the clocks' offsets to the relay, with its error "
+        "bound) and jitter; who saw whom; the figures per mode; and the events each bot sent "
+        "and received, and how often the relay held them back (throttled: a receiver fell "
+        "behind). --json prints it as one object; --interval adds a row every few seconds.\n"
         "\n"
         "A bot alone in a room sees nobody: run --count 2 or more, another bot or a "
         "ricochet-client in the room, or pass --reflect; a bot that saw nobody says so on "
@@ -227,6 +258,7 @@ void bot_options_parse(struct bot_options *o, int argc, char **argv)
     if (o->ticket[0])
         read_tickets(o);
     check_names(o);
+    check_event_to(o);
     char mode[32];
     enum proto_mode pm;
     bool parsed = proto_mode_parse(bot_mode_choice_name(o, mode, sizeof mode), &pm) == 0;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../../proto/control.h"
 
@@ -33,6 +34,11 @@ struct bot_options {
     char keylog[512];            /* --keylog: WebRTC's DTLS or QUIC's TLS secrets appended
                                     here */
     char pin[129];               /* --pin: the QUIC relay certificate's SHA-256 ("": none) */
+    double events;               /* --events: events a second per bot (0: none) */
+    long event_bytes;            /* --event-bytes: each event's body */
+    char event_to[16];           /* --event-to: "room" or a member's id */
+    uint32_t event_to_id;        /* ... as ricochet_send_event takes it (RICOCHET_TO_ROOM:
+                                    the room) */
     char ticket[1024];           /* --ticket: a ticket or @FILE */
     const char **tickets;        /* bot i's ticket (count of them), or NULL: none; one
                                     block with the texts: free(tickets) frees it */

@@ -47,6 +47,16 @@ static void print_bot_human(const struct bot_options *o, struct bot *bots, size_
                s->stats.jitter_us / 1000.0, s->left ? "  (left)" : "",
                s->session < b->session ? "  (before a rejoin)" : "");
     }
+    if (o->events > 0 || b->events_received || b->throttled) {
+        char failed[64] = "";
+        if (b->events_failed)
+            snprintf(failed, sizeof failed, " (%llu more not sent: not joined)",
+                     (unsigned long long)b->events_failed);
+        printf("  events: sent %llu%s, received %llu; throttled %llu time%s\n",
+               (unsigned long long)b->events_sent, failed,
+               (unsigned long long)b->events_received, (unsigned long long)b->throttled,
+               b->throttled == 1 ? "" : "s");
+    }
     if (lat.count)
         printf("  latency of all received: p50 %.2f ms, p99 %.2f ms, max %.2f ms "
                "(clock offsets: +-%.2f ms)\n",
@@ -162,6 +172,10 @@ static cJSON *json_bot(const struct bot_options *o, struct bot *bots, size_t n,
     if (b->dead)
         cJSON_AddStringToObject(jb, "error", b->dead_why);
     cJSON_AddNumberToObject(jb, "errors", (double)b->errors);
+    cJSON_AddNumberToObject(jb, "events_sent", (double)b->events_sent);
+    cJSON_AddNumberToObject(jb, "events_failed", (double)b->events_failed);
+    cJSON_AddNumberToObject(jb, "events_received", (double)b->events_received);
+    cJSON_AddNumberToObject(jb, "throttled", (double)b->throttled);
     char relay[NETADDR_STR_MAX];
     netaddr_host_port(ricochet_relay_host(b->c), ricochet_relay_port(b->c), relay,
                       sizeof relay);

@@ -111,7 +111,9 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
         bot_seen_refresh(b);
         break;
     case RICOCHET_EV_VANISHED: /* out of sight; its statistics start again if it appears */
-    case RICOCHET_EV_EVENT:    /* a game's own message: a bot sends none */
+        break;
+    case RICOCHET_EV_EVENT: /* another bot's (--events), or a game's */
+        b->events_received++;
         break;
     case RICOCHET_EV_JOINED:
     case RICOCHET_EV_APPEARED: {
@@ -156,6 +158,8 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
          * poll and joins again; keep this session's last figures. */
         bot_seen_refresh(b);
         b->errors++;
+        if (strcmp(ev->code, "throttled") == 0)
+            b->throttled++;
         log_warn("%s: relay error %s: %s", b->name, ev->code,
                  ev->text);
         break;
@@ -386,6 +390,44 @@ int bot_run_join(struct bot_run *sw)
     return 0;
 }
 
+/* --events: each bot's events due by now (and before end), at intended
+ * times from start, the bots spread over a period as their states are. A
+ * loop that fell more than a second behind starts the schedule again from
+ * now rather than send the second's worth at once (past the relay's rate
+ * limit). */
+#define EVENTS_CATCH_UP_US 1000000u
+
+static void events_schedule(struct bot_run *sw)
+{
+    uint64_t period = (uint64_t)(1e6 / sw->o->events);
+    for (size_t i = 0; i < sw->n; i++)
+        sw->bots[i].next_event_us = sw->start_us + period * i / sw->n;
+}
+
+static void events_send(struct bot_run *sw, uint64_t now, uint64_t end)
+{
+    uint64_t period = (uint64_t)(1e6 / sw->o->events);
+    uint8_t body[RICOCHET_EVENT_MAX];
+    size_t len = (size_t)sw->o->event_bytes;
+    for (size_t i = 0; i < sw->n; i++) {
+        struct bot *b = &sw->bots[i];
+        if (b->dead)
+            continue;
+        if (b->next_event_us + EVENTS_CATCH_UP_US < now)
+            b->next_event_us = now;
+        for (; b->next_event_us <= now && b->next_event_us < end; b->next_event_us += period) {
+            /* the sender's index and count, then a pattern: a game's bytes */
+            uint64_t k = b->events_sent + b->events_failed;
+            for (size_t j = 0; j < len; j++)
+                body[j] = (uint8_t)(j < 8 ? k >> (8 * j) : i + j);
+            if (ricochet_send_event(b->c, sw->o->event_to_id, body, len) == RICOCHET_OK)
+                b->events_sent++;
+            else
+                b->events_failed++;
+        }
+    }
+}
+
 /* Sends at a constant rate from intended times, bots spread over a period,
  * until --duration, a signal, or no bot left; then lets the last states
  * arrive. */
@@ -395,6 +437,8 @@ void bot_run_send(struct bot_run *sw)
     uint64_t end = sw->o->duration > 0 ? sw->start_us + (uint64_t)(sw->o->duration * 1e6)
                                        : UINT64_MAX;
     swarm_schedule(sw->sw, sw->start_us);
+    if (sw->o->events > 0)
+        events_schedule(sw);
     if (sw->o->interval > 0) {
         sw->progress = bot_progress_create(sw->o->interval, sw->o->json, sw->start_us, stdout);
         if (!sw->progress)
@@ -402,6 +446,8 @@ void bot_run_send(struct bot_run *sw)
     }
     while (!*sw->stop && swarm_alive(sw->sw) > 0 && clock_now_us() < end) {
         swarm_step(sw->sw, end);
+        if (sw->o->events > 0)
+            events_send(sw, clock_now_us(), end);
         if (sw->progress && clock_now_us() >= bot_progress_due(sw->progress))
             progress_report(sw, clock_now_us());
     }

@@ -52,6 +52,10 @@ struct bot {
     uint64_t offset_us;     /* this bot's phase within a period */
     uint64_t errors;        /* error events from the relay */
     uint32_t moves;         /* a fleet: relays it moved to (moved or rejoin) */
+    uint64_t next_event_us; /* intended time of the next event (--events) */
+    uint64_t events_sent, events_failed; /* sent; refused by the library (not joined) */
+    uint64_t events_received; /* from the others */
+    uint64_t throttled;     /* errors throttled: the relay held my messages back */
     /* Lissajous path */
     double ax, ay, wx, wy, px, py;
     struct seen *seen;
