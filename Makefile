@@ -195,7 +195,7 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic h3 \
-    ippacket tcpstream enetguard dtlsview quicview wsframes quicedge
+    ippacket tcpstream enetguard dtlsview quicview wsframes quicedge localhttp
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
@@ -215,8 +215,9 @@ fuzz_quicview_LIBS := netsim proto/enet proto stats sys
 fuzz_wsframes_LIBS := $(fuzz_relay_LIBS)
 fuzz_h3_LIBS := proto stats sys
 fuzz_quicedge_LIBS := client $(fuzz_relay_LIBS)
+fuzz_localhttp_LIBS := bench netsim client/swarm client rtc harness proto/enet proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libmicrohttpd
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)

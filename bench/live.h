@@ -279,6 +279,14 @@ void live_http_model(struct live_http *h, char *buf, size_t cap);
 
 void live_http_stop(struct live_http *h);
 
+/* A PUT /model's body, the page's controls (a JSON object: the path's
+ * loss, delay and jitter, burst-length, any of netsim's model options as
+ * they are), as the model options every netsim is sent: a JSON object
+ * into *out (malloc'ed, the caller frees; NULL on failure). Returns 0, -1
+ * for controls refused (the one-line reason in err: the answer's 400), or
+ * -2 when out of memory. Pure: the fuzz target's way in. */
+int live_http_controls(const char *body, char **out, char *err, size_t err_cap);
+
 /* ---- live_client.c ---- */
 
 /* One request to endpoint ("127.0.0.1:PORT") within timeout_ms: method,

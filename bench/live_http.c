@@ -425,6 +425,25 @@ static int to_netsim(const cJSON *in, cJSON *out, char *err, size_t err_cap)
     return 0;
 }
 
+int live_http_controls(const char *body, char **out, char *err, size_t err_cap)
+{
+    cJSON *in = cJSON_Parse(body), *o = cJSON_CreateObject();
+    int rc = 0;
+    *out = NULL;
+    if (!cJSON_IsObject(in)) {
+        snprintf(err, err_cap, "the body is not a JSON object of the controls");
+        rc = -1;
+    } else if (to_netsim(in, o, err, err_cap) != 0) {
+        rc = -1;
+    } else if (!(*out = cJSON_PrintUnformatted(o))) {
+        snprintf(err, err_cap, "out of memory");
+        rc = -2;
+    }
+    cJSON_Delete(in);
+    cJSON_Delete(o);
+    return rc;
+}
+
 /* PUT /model: the controls checked, made netsim's, handed to every
  * netsim; the first refusal comes back as netsim said it. */
 static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
@@ -433,16 +452,13 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
     const struct live_snapshot *s = newest(h, r);
     if (!s)
         return;
-    cJSON *in = cJSON_Parse(q->body), *out = cJSON_CreateObject();
     char err[256], *body = NULL, answer[ANSWER_MAX];
-    int status = 200;
-    if (!cJSON_IsObject(in)) {
-        reply_text(r, 400, "the body is not a JSON object of the controls\n");
-    } else if (to_netsim(in, out, err, sizeof err) != 0) {
+    int status = 200, rc = live_http_controls(q->body, &body, err, sizeof err);
+    if (rc == -1) {
         reply_text(r, 400, "%s\n", err);
     } else if (!s->n_netsims) {
         reply_text(r, 503, "no netsim is running\n");
-    } else if (!(body = cJSON_PrintUnformatted(out))) {
+    } else if (rc != 0) {
         reply_text(r, 500, "out of memory\n");
     } else {
         for (size_t k = 0; k < s->n_netsims && status == 200; k++)
@@ -463,8 +479,6 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
         }
     }
     free(body);
-    cJSON_Delete(in);
-    cJSON_Delete(out);
 }
 
 static const struct httpd_route routes[] = {
@@ -500,17 +514,12 @@ const char *live_http_address(const struct live_http *h)
 
 void live_http_model(struct live_http *h, char *buf, size_t cap)
 {
+    char *body, err[256];
     pthread_mutex_lock(&h->lock);
-    char *body = NULL;
-    cJSON *in = cJSON_Parse(h->controls), *out = cJSON_CreateObject();
-    char err[128];
-    if (cJSON_IsObject(in) && to_netsim(in, out, err, sizeof err) == 0)
-        body = cJSON_PrintUnformatted(out);
+    live_http_controls(h->controls, &body, err, sizeof err);
     pthread_mutex_unlock(&h->lock);
     snprintf(buf, cap, "%s", body ? body : "");
     free(body);
-    cJSON_Delete(in);
-    cJSON_Delete(out);
 }
 
 void live_http_stop(struct live_http *h)

@@ -120,6 +120,23 @@ static bool host_split(const char *value, char *host, size_t cap, bool *v6)
     return true;
 }
 
+bool httpd_host_names(const char *value, const union netaddr *local)
+{
+    char host[NETADDR_STR_MAX];
+    bool v6;
+    if (!host_split(value, host, sizeof host, &v6))
+        return false;
+    if (!v6 && strcasecmp(host, "localhost") == 0)
+        return true;
+    /* (libmicrohttpd's IPv6 socket is IPv6-only: no IPv4-mapped address) */
+    unsigned char want[16];
+    if (v6)
+        return local->sa.sa_family == AF_INET6 && inet_pton(AF_INET6, host, want) == 1 &&
+               memcmp(want, &local->v6.sin6_addr, 16) == 0;
+    return local->sa.sa_family == AF_INET && inet_pton(AF_INET, host, want) == 1 &&
+           memcmp(want, &local->v4.sin_addr, 4) == 0;
+}
+
 /* Whether a request's Host names this server: localhost, or as an IP
  * literal the very address connection c came to (getsockname: the one a
  * scraper elsewhere used when bound to 0.0.0.0), with a port or without.
@@ -128,12 +145,6 @@ static bool host_split(const char *value, char *host, size_t cap, bool *v6)
  * kind and a port mapping (a container's) changes it. */
 static bool host_is_ours(struct MHD_Connection *c, const char *value)
 {
-    char host[NETADDR_STR_MAX];
-    bool v6;
-    if (!host_split(value, host, sizeof host, &v6))
-        return false;
-    if (!v6 && strcasecmp(host, "localhost") == 0)
-        return true;
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     struct sockaddr_storage ss;
@@ -141,14 +152,8 @@ static bool host_is_ours(struct MHD_Connection *c, const char *value)
     union netaddr local;
     if (!info || getsockname(info->connect_fd, (struct sockaddr *)&ss, &len) != 0 ||
         netaddr_from_sockaddr(&local, (struct sockaddr *)&ss, len) != 0)
-        return false;
-    /* (libmicrohttpd's IPv6 socket is IPv6-only: no IPv4-mapped address) */
-    unsigned char want[16];
-    if (v6)
-        return local.sa.sa_family == AF_INET6 && inet_pton(AF_INET6, host, want) == 1 &&
-               memcmp(want, &local.v6.sin6_addr, 16) == 0;
-    return local.sa.sa_family == AF_INET && inet_pton(AF_INET, host, want) == 1 &&
-           memcmp(want, &local.v4.sin_addr, 4) == 0;
+        memset(&local, 0, sizeof local); /* no address known: localhost only */
+    return httpd_host_names(value, &local);
 }
 
 /* The route for url and method: the one that takes it, or (*path_known)

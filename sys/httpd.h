@@ -16,6 +16,7 @@
 #ifndef RICOCHET_HTTPD_H
 #define RICOCHET_HTTPD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "netaddr.h"
@@ -58,6 +59,12 @@ struct httpd_route {
  * which means 127.0.0.1 (loopback: exposing it is a choice). Returns 0, or
  * -1 with a one-line message in err. */
 int httpd_parse_listen(const char *text, union netaddr *out, char *err, size_t err_cap);
+
+/* Does a Host header's value name a server at local: "localhost" (any
+ * case), or local's IP address as a literal (IPv6 bracketed), each with a
+ * port or without (any port)? What every request must pass, before any
+ * route (421 otherwise); pure, for the tests and the fuzz target. */
+bool httpd_host_names(const char *value, const union netaddr *local);
 
 struct httpd;
 

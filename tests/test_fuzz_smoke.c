@@ -43,6 +43,7 @@
 #include "fuzz/target_quicview.c"
 #include "fuzz/target_wsframes.c"
 #include "fuzz/target_quicedge.c"
+#include "fuzz/target_localhttp.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -73,6 +74,7 @@ static const struct smoke_target smoke_targets[] = {
     { "quicview", fuzz_target_quicview, 2048, 0, 20000 },
     { "wsframes", fuzz_target_wsframes, 8192, 0, 2000 },
     { "quicedge", fuzz_target_quicedge, 4096, 0, 5000 },
+    { "localhttp", fuzz_target_localhttp, 4096, 1, 20000 },
 };
 
 struct smoke_seed {

@@ -42,7 +42,8 @@ enetguard:1500
 dtlsview:2048
 quicview:2048
 wsframes:8192
-quicedge:4096"
+quicedge:4096
+localhttp:4096"
 
 want() {
     [ -z "$selected" ] && return 0

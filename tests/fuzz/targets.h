@@ -105,6 +105,14 @@ int fuzz_target_quicedge(const uint8_t *data, size_t size);
  * answered (target_http.c). */
 int fuzz_target_http(const uint8_t *data, size_t size);
 
+/* What the local HTTP servers read besides libmicrohttpd's parsing
+ * (target_localhttp.c): a Host header's value against the server's
+ * address (sys/httpd.c), PUT /model's body as netsim reads it
+ * (netsim_model_apply) and as the lesson's page server does
+ * (live_http_controls, then netsim), and the page's own controls, which
+ * both must take. */
+int fuzz_target_localhttp(const uint8_t *data, size_t size);
+
 /* WebTransport's HTTP/3 as the quic edge reads it (target_h3.c): frames
  * read the same whatever the cut, kept ones within their bound; SETTINGS;
  * a CONNECT's header block through nghttp3's QPACK decoder, answered; a
