@@ -68,14 +68,22 @@ void dtlsview_keylog_free(struct dtlsview_keylog *k)
     free(k);
 }
 
-/* n bytes of hex at s into out. Returns 0, or -1. */
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* n bytes of hex at s (2n hex digits, nothing else: sscanf's %2x would
+ * take "1`" or "+1" for a byte) into out. Returns 0, or -1. */
 static int unhex(const char *s, uint8_t *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
+        int hi = hex_digit(s[2 * i]), lo = hi < 0 ? -1 : hex_digit(s[2 * i + 1]);
+        if (lo < 0)
             return -1;
-        out[i] = (uint8_t)v;
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
     return 0;
 }
@@ -108,16 +116,33 @@ static void keylog_take(struct dtlsview_keylog *k, const char *line)
     k->e[k->n++] = e;
 }
 
-/* The lines written since the last read (a line not yet ended waits). */
+/* The lines written since the last read (a line not yet ended waits). A
+ * line longer than the buffer, or holding a NUL byte, is no line of the
+ * clients' (another tool's, a browser's sharing the file): passed over,
+ * so that the sessions after it are read. */
 static void keylog_reread(struct dtlsview_keylog *k)
 {
     FILE *f = fopen(k->path, "r");
     if (!f)
         return;
     char line[512];
+    size_t n = 0;
+    bool over = false; /* the line in hand is longer than line[] */
+    int c;
     if (fseek(f, k->read_to, SEEK_SET) == 0)
-        while (fgets(line, sizeof line, f) && strchr(line, '\n')) {
-            keylog_take(k, line);
+        while ((c = getc(f)) != EOF) {
+            if (c != '\n') {
+                if (n < sizeof line - 1)
+                    line[n++] = (char)c;
+                else
+                    over = true;
+                continue;
+            }
+            line[n] = '\0';
+            if (!over)
+                keylog_take(k, line); /* (a NUL ends it early: it reads as what precedes) */
+            n = 0;
+            over = false;
             k->read_to = ftell(f);
         }
     fclose(f);

@@ -6,7 +6,8 @@
  * ways with the ENet channel and kind its label stands for; a batch's
  * states; fragments, DCEP and strings passed over; nothing read without
  * the key log's line, or with another session's; records that do not open
- * counted, garbage reported malformed. */
+ * counted, garbage reported malformed; the key log read as it grows, past
+ * lines none of the clients write (too long, a NUL byte, a digit not hex). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,12 +256,59 @@ static void nothing_without_the_key(void **unused)
     net_close(&n);
 }
 
+/* The key log as it grows: a line not ended waits for its end; a line
+ * longer than any of the clients' (a browser's, another tool's) and one
+ * with a NUL byte are passed over, and the sessions after them found; a
+ * random with a character that is no hex digit names no session. */
+static void the_key_log_past_odd_lines(void **unused)
+{
+    (void)unused;
+    char path[64], err[128];
+    snprintf(path, sizeof path, "/tmp/test_dtlsview.XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct dtlsview_keylog *k = dtlsview_keylog_open(path, err, sizeof err);
+    assert_non_null(k);
+    uint8_t r1[DTLSVIEW_RANDOM], r2[DTLSVIEW_RANDOM], out[DTLSVIEW_SECRET];
+    memset(r1, 0x11, sizeof r1);
+    memset(r2, 0x22, sizeof r2);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "# %0700d\n", 7);                  /* 703 bytes */
+    fwrite("# a\0NUL\n", 1, 8, f);                 /* a NUL byte in a line */
+    fprintf(f, "CLIENT_RANDOM %s %s\n", "1111111111111111111111111111111111111111111111111111111111111111",
+            "333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333");
+    fprintf(f, "CLIENT_TRAFFIC_SECRET_0 %s", "2222222222222222222222222222222222222222222222222222222222222222");
+    fclose(f);
+    assert_int_equal(dtlsview_keylog_secret(k, "CLIENT_RANDOM", r1, out, sizeof out), 48);
+    assert_int_equal(out[0], 0x33);
+    assert_int_equal(dtlsview_keylog_secret(k, "CLIENT_TRAFFIC_SECRET_0", r2, out, sizeof out), 0);
+    f = fopen(path, "a"); /* the line ends */
+    fprintf(f, " %s\n", "4444444444444444444444444444444444444444444444444444444444444444");
+    fclose(f);
+    assert_int_equal(dtlsview_keylog_secret(k, "CLIENT_TRAFFIC_SECRET_0", r2, out, sizeof out), 32);
+    assert_int_equal(out[31], 0x44);
+    /* hex digits only: "1`" is no byte (sscanf's %2x would read it as 0x01) */
+    uint8_t r3[DTLSVIEW_RANDOM];
+    memset(r3, 0x01, sizeof r3);
+    f = fopen(path, "a");
+    fprintf(f, "CLIENT_RANDOM 1`");
+    for (int i = 1; i < DTLSVIEW_RANDOM; i++)
+        fprintf(f, "01");
+    fprintf(f, " %096d\n", 5);
+    fclose(f);
+    assert_int_equal(dtlsview_keylog_secret(k, "CLIENT_RANDOM", r3, out, sizeof out), 0);
+    dtlsview_keylog_free(k);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(states_by_channel_both_ways),
         cmocka_unit_test(a_batch_read_whole),
         cmocka_unit_test(nothing_without_the_key),
+        cmocka_unit_test(the_key_log_past_odd_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
