@@ -44,6 +44,8 @@
 #include "fuzz/target_wsframes.c"
 #include "fuzz/target_quicedge.c"
 #include "fuzz/target_localhttp.c"
+#include "fuzz/target_keylog.c"
+#include "fuzz/target_droplog.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -75,6 +77,8 @@ static const struct smoke_target smoke_targets[] = {
     { "wsframes", fuzz_target_wsframes, 8192, 0, 2000 },
     { "quicedge", fuzz_target_quicedge, 4096, 0, 5000 },
     { "localhttp", fuzz_target_localhttp, 4096, 1, 20000 },
+    { "keylog", fuzz_target_keylog, 4096, 0, 5000 },
+    { "droplog", fuzz_target_droplog, 8192, 0, 10000 },
 };
 
 struct smoke_seed {

@@ -43,7 +43,9 @@ dtlsview:2048
 quicview:2048
 wsframes:8192
 quicedge:4096
-localhttp:4096"
+localhttp:4096
+keylog:4096
+droplog:8192"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -139,6 +139,16 @@ int fuzz_target_dtlsview(const uint8_t *data, size_t size);
  * under the flow's keys open (target_quicview.c). */
 int fuzz_target_quicview(const uint8_t *data, size_t size);
 
+/* The clients' key log as netsim reads it while it grows (dtlsview.c):
+ * every line of the clients' form found, the same read whole or in two
+ * (target_keylog.c). */
+int fuzz_target_keylog(const uint8_t *data, size_t size);
+
+/* netsim's drop log as the audit and the lesson read it (audit_log.c):
+ * each line's fields, the log's states found by their keys; and the lines
+ * netsim writes read back (target_droplog.c). */
+int fuzz_target_droplog(const uint8_t *data, size_t size);
+
 /* The relay's WebSocket edge once upgraded: a connection's frames, the
  * answer's framing and close codes, no peer kept (target_wsframes.c). */
 int fuzz_target_wsframes(const uint8_t *data, size_t size);
