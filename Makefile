@@ -195,7 +195,8 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 # clang with the project's warnings into $(FUZZ_BUILD), then run by
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic h3 \
-    ippacket tcpstream enetguard dtlsview quicview wsframes quicedge localhttp keylog droplog
+    ippacket tcpstream enetguard dtlsview quicview wsframes quicedge localhttp keylog droplog \
+    flowscan
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
@@ -218,6 +219,7 @@ fuzz_quicedge_LIBS := client $(fuzz_relay_LIBS)
 fuzz_localhttp_LIBS := bench netsim client/swarm client rtc harness proto/enet proto stats sys
 fuzz_keylog_LIBS := netsim proto/enet proto stats sys
 fuzz_droplog_LIBS := $(fuzz_localhttp_LIBS)
+fuzz_flowscan_LIBS := netsim proto/enet proto stats sys
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libmicrohttpd
 FUZZ_BUILD ?= build/fuzz

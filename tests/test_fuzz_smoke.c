@@ -46,6 +46,7 @@
 #include "fuzz/target_localhttp.c"
 #include "fuzz/target_keylog.c"
 #include "fuzz/target_droplog.c"
+#include "fuzz/target_flowscan.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -79,6 +80,7 @@ static const struct smoke_target smoke_targets[] = {
     { "localhttp", fuzz_target_localhttp, 4096, 1, 20000 },
     { "keylog", fuzz_target_keylog, 4096, 0, 5000 },
     { "droplog", fuzz_target_droplog, 8192, 0, 10000 },
+    { "flowscan", fuzz_target_flowscan, 8192, 0, 10000 },
 };
 
 struct smoke_seed {

@@ -45,7 +45,8 @@ wsframes:8192
 quicedge:4096
 localhttp:4096
 keylog:4096
-droplog:8192"
+droplog:8192
+flowscan:8192"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -149,6 +149,11 @@ int fuzz_target_keylog(const uint8_t *data, size_t size);
  * netsim writes read back (target_droplog.c). */
 int fuzz_target_droplog(const uint8_t *data, size_t size);
 
+/* flowscan, netsim reading a flow's datagrams: the wire its first shows,
+ * each read as that wire's reader reads it, the states shown for the first
+ * time (target_flowscan.c). */
+int fuzz_target_flowscan(const uint8_t *data, size_t size);
+
 /* The relay's WebSocket edge once upgraded: a connection's frames, the
  * answer's framing and close codes, no peer kept (target_wsframes.c). */
 int fuzz_target_wsframes(const uint8_t *data, size_t size);
