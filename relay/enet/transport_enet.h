@@ -36,6 +36,7 @@ struct peer_guard {
                                walk plus what we queued since, an upper bound */
     size_t out_bytes;       /* the same in payload bytes */
     enet_uint32 out_walked; /* ENet ms of that walk */
+    enet_uint32 held_since; /* ENet ms something was queued to it after nothing was */
     size_t held;            /* upper bound of the commands ENet holds from it */
     enet_uint32 held_walked;/* ENet ms held was last counted exactly */
 };

@@ -166,8 +166,11 @@ bool transport_enet_backlog_full(struct relay_enet *t, uint32_t idx, size_t len)
 
 void transport_enet_backlog_add(struct relay_enet *t, uint32_t idx, size_t len)
 {
-    t->guards.peer[idx].out_packets++;
-    t->guards.peer[idx].out_bytes += len;
+    struct peer_guard *g = &t->guards.peer[idx];
+    if (g->out_bytes == 0)
+        g->held_since = t->host->serviceTime; /* held from now */
+    g->out_packets++;
+    g->out_bytes += len;
 }
 
 void transport_enet_backlog(void *ctx, uint32_t handle, struct relay_backlog *out)
@@ -177,14 +180,17 @@ void transport_enet_backlog(void *ctx, uint32_t handle, struct relay_backlog *ou
     if (idx >= t->host->peerCount || t->host->peers[idx].state != ENET_PEER_STATE_CONNECTED)
         return;
     struct peer_guard *g = &t->guards.peer[idx];
-    /* The estimate only grows between walks: recounted, once a service,
-     * before it can count against the peer. */
-    if (g->out_bytes > t->cfg.max_queued_bytes / 4 && g->out_walked != t->host->serviceTime)
+    /* The estimate only grows between walks: recounted at most every
+     * WALK_MS, and once a service near the bound, before it can count
+     * against the peer. */
+    enet_uint32 since = t->host->serviceTime - g->out_walked;
+    if (g->out_bytes && (since >= WALK_MS || (since && g->out_bytes > t->cfg.max_queued_bytes / 4)))
         backlog_walk(t, idx);
     out->bytes = g->out_bytes;
     /* ENet keeps what it sent until it is acknowledged: the network took
-     * some when the peer was last heard from. */
-    uint64_t ago_us = (uint64_t)(enet_uint32)(enet_time_get() - t->heard[idx]) * 1000u;
+     * some when the peer was last heard from, or it was empty. */
+    enet_uint32 now = enet_time_get(), heard = now - t->heard[idx], held = now - g->held_since;
+    uint64_t ago_us = (uint64_t)(heard < held ? heard : held) * 1000u;
     uint64_t now_us = clock_now_us();
     out->moved_us = now_us > ago_us ? now_us - ago_us : 0;
 }

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -260,6 +262,22 @@ static void stream_disconnect(void *ctx, uint32_t peer, enum proto_error_code wh
     stream_close(s, i, clock_now_us());
 }
 
+/* What the kernel holds of c's stream (sent and not acknowledged, or not
+ * sent yet), and whether it shrank since the last look: the peer's TCP
+ * acknowledged some, which a write the kernel refuses does not show (the
+ * kernel takes bytes again only once what it holds is well under its
+ * buffer: a second on a slow link). */
+static uint32_t kernel_held(struct stream_conn *c, uint64_t now_us)
+{
+    int n = 0;
+    if (ioctl(c->fd, SIOCOUTQ, &n) != 0 || n < 0)
+        n = 0;
+    if ((uint32_t)n < c->unacked)
+        c->took_us = now_us;
+    c->unacked = (uint32_t)n;
+    return (uint32_t)n;
+}
+
 static void stream_backlog(void *ctx, uint32_t peer, struct relay_backlog *out)
 {
     struct stream_edge *s = ctx;
@@ -267,7 +285,12 @@ static void stream_backlog(void *ctx, uint32_t peer, struct relay_backlog *out)
     if (!c)
         return;
     uint32_t i = (uint32_t)(c - s->conns);
-    out->bytes = c->out_len - c->out_off + (s->ops->held ? s->ops->held(s->edge, i) : 0);
+    uint64_t queued = c->out_len - c->out_off + (s->ops->held ? s->ops->held(s->edge, i) : 0);
+    uint64_t now = clock_now_us();
+    uint32_t kernel = kernel_held(c, now);
+    if (queued + kernel == 0)
+        c->took_us = now; /* nothing held */
+    out->bytes = queued + kernel;
     out->moved_us = c->took_us;
 }
 

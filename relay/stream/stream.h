@@ -61,8 +61,11 @@ struct stream_conn {
     uint64_t closing_us;     /* when it started closing */
     uint64_t last_us;        /* last bytes read */
     uint64_t full_since_us;  /* output left unwritten since (0: none): states conflated */
-    uint64_t took_us;        /* the kernel last took bytes of the queue, or it was last
-                                empty (the backlog's moved_us) */
+    uint64_t took_us;        /* the network last took some of what is held: the kernel
+                                took bytes of the queue, or what it had sent was
+                                acknowledged; or nothing was held (the backlog's
+                                moved_us) */
+    uint32_t unacked;        /* the kernel's send queue (SIOCOUTQ) at the last look */
     uint8_t *out;            /* framed bytes to write, from out_off */
     size_t out_off, out_len, out_cap;
     struct stream_held *held; /* while output is left unwritten: unreliable states */
