@@ -283,29 +283,6 @@ struct flood_totals {
     unsigned long long connects, bytes_sent, bytes_received;
 };
 
-/* CONNECT from no peer (id 0xFFF) with a sent time, as ENet 1.3 sends it. */
-static size_t put_connect(uint8_t *b, uint32_t connect_id)
-{
-    size_t n = forger_put16(b, 0xFFF | ENET_PROTOCOL_HEADER_FLAG_SENT_TIME);
-    n += forger_put16(b + n, 0x1234);                       /* sentTime */
-    b[n++] = ENET_PROTOCOL_COMMAND_CONNECT | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE;
-    b[n++] = 0xFF;                                   /* channelID */
-    n += forger_put16(b + n, 1);                            /* reliableSequenceNumber */
-    n += forger_put16(b + n, 0);                            /* outgoingPeerID */
-    b[n++] = 0xFF;                                   /* incomingSessionID */
-    b[n++] = 0xFF;                                   /* outgoingSessionID */
-    n += forger_put32(b + n, 1400);                         /* mtu */
-    n += forger_put32(b + n, 32768);                        /* windowSize */
-    n += forger_put32(b + n, PROTO_CHANNEL_COUNT);          /* channelCount */
-    n += forger_put32(b + n, 0);                            /* incomingBandwidth */
-    n += forger_put32(b + n, 0);                            /* outgoingBandwidth */
-    n += forger_put32(b + n, 5000);                         /* packetThrottleInterval */
-    n += forger_put32(b + n, 2);                            /* packetThrottleAcceleration */
-    n += forger_put32(b + n, 2);                            /* packetThrottleDeceleration */
-    n += forger_put32(b + n, connect_id);
-    return n + forger_put32(b + n, 0);                      /* data */
-}
-
 static void flood_drain(const ENetSocket *socks, struct flood_totals *tot)
 {
     uint8_t b[1500];
@@ -341,7 +318,7 @@ static struct flood_totals flood_run(uint16_t port)
     for (uint64_t now = start; now - start < SFLOOD_MS + SFLOOD_TAIL_MS; now = clock_now_ms()) {
         while (now - start < SFLOOD_MS && tot.connects < (now - start + 1) * SFLOOD_RATE / 1000) {
             uint8_t b[64];
-            size_t n = put_connect(b, (uint32_t)(0x5eed0000u + tot.connects));
+            size_t n = forger_put_connect(b, (uint32_t)(0x5eed0000u + tot.connects));
             ENetBuffer buf = { .data = b, .dataLength = n };
             if (enet_socket_send(socks[tot.connects % SFLOOD_ADDRS], &to, &buf, 1) == (int)n)
                 tot.bytes_sent += n;

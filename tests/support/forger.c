@@ -124,3 +124,25 @@ size_t forger_put32(uint8_t *b, uint32_t v)
     forger_put16(b, v >> 16);
     return 2 + forger_put16(b + 2, v & 0xffff);
 }
+
+size_t forger_put_connect(uint8_t *b, uint32_t connect_id)
+{
+    size_t n = forger_put16(b, 0xFFF | ENET_PROTOCOL_HEADER_FLAG_SENT_TIME);
+    n += forger_put16(b + n, 0x1234);                       /* sentTime */
+    b[n++] = ENET_PROTOCOL_COMMAND_CONNECT | ENET_PROTOCOL_COMMAND_FLAG_ACKNOWLEDGE;
+    b[n++] = 0xFF;                                   /* channelID */
+    n += forger_put16(b + n, 1);                            /* reliableSequenceNumber */
+    n += forger_put16(b + n, 0);                            /* outgoingPeerID */
+    b[n++] = 0xFF;                                   /* incomingSessionID */
+    b[n++] = 0xFF;                                   /* outgoingSessionID */
+    n += forger_put32(b + n, 1400);                         /* mtu */
+    n += forger_put32(b + n, 32768);                        /* windowSize */
+    n += forger_put32(b + n, PROTO_CHANNEL_COUNT);          /* channelCount */
+    n += forger_put32(b + n, 0);                            /* incomingBandwidth */
+    n += forger_put32(b + n, 0);                            /* outgoingBandwidth */
+    n += forger_put32(b + n, 5000);                         /* packetThrottleInterval */
+    n += forger_put32(b + n, 2);                            /* packetThrottleAcceleration */
+    n += forger_put32(b + n, 2);                            /* packetThrottleDeceleration */
+    n += forger_put32(b + n, connect_id);
+    return n + forger_put32(b + n, 0);                      /* data */
+}

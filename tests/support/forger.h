@@ -55,4 +55,9 @@ size_t forger_put_cmd(uint8_t *b, unsigned cmd, unsigned channel, unsigned seq);
 size_t forger_put16(uint8_t *b, unsigned v);
 size_t forger_put32(uint8_t *b, uint32_t v);
 
+/* A whole datagram into b: a CONNECT from no peer (id 0xFFF) with a sent
+ * time, as ENet 1.3 sends it, asking for every ricochet channel. Returns
+ * its length. */
+size_t forger_put_connect(uint8_t *b, uint32_t connect_id);
+
 #endif
