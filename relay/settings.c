@@ -130,12 +130,12 @@ const struct option_def relay_settings_options[] = {
       .size = SIZE(core.rate_burst), .def = "60", .min = 1, .max = 1000000,
       .help = "token bucket depth: datagrams a client may send at once" },
     { .name = "byte-limit", .type = OPTION_UINT, .offset = CORE(byte_limit),
-      .size = SIZE(core.byte_limit), .def = "1048576", .min = 0, .max = 1073741824,
+      .size = SIZE(core.byte_limit), .def = "2097152", .min = 0, .max = 1073741824,
       .help = "bytes per second a client may make the relay send into its room (each "
               "message's length times its recipients: states, events, chat); past it, "
               "rate_limited as --rate-limit; 0 = no limit" },
     { .name = "byte-burst", .type = OPTION_UINT, .offset = CORE(byte_burst),
-      .size = SIZE(core.byte_burst), .def = "262144", .min = 1024, .max = 1073741824,
+      .size = SIZE(core.byte_burst), .def = "524288", .min = 1024, .max = 1073741824,
       .help = "bytes a client may make the relay send into its room at once, over "
               "--byte-limit" },
     { .name = "kick-after", .type = OPTION_SECONDS, .offset = CORE(kick_after_ms),
