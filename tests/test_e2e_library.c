@@ -24,20 +24,6 @@
 
 static char scratch[64]; /* the DESTDIR, and where the examples are built */
 
-/* Runs a shell command line; fails the test (with its output) unless it exits 0. */
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fprintf(stderr, "failed (%d): %s\n", rc, cmd);
-    assert_int_equal(rc, 0);
-}
 
 /* The standard output of a shell command line, malloc'ed (the caller frees). */
 static char *sh_out(const char *cmd)
@@ -161,14 +147,14 @@ static char *play(const char *dir, const char *prog, const char *const *args,
 static void hello_and_python_join_and_send_ten_states(void **state)
 {
     (void)state;
-    sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello client/examples/hello.c "
+    harness_sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello client/examples/hello.c "
        "$(pkg-config --cflags --libs ricochet)", scratch);
     /* the static library alone, with what ricochet.pc lists as private */
-    sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello-static client/examples/hello.c "
+    harness_sh("cc -std=c11 -Wall -Wextra -Werror -o %s/hello-static client/examples/hello.c "
        "$(pkg-config --cflags ricochet) %s/usr/lib/libricochet.a "
        "$(pkg-config --static --libs-only-l ricochet | sed 's/-lricochet//')",
        scratch, scratch);
-    sh("! readelf -d %s/hello-static | grep -q libricochet", scratch);
+    harness_sh("! readelf -d %s/hello-static | grep -q libricochet", scratch);
 
     struct spawn_proc relay;
     int port = harness_start_relay(&relay, NULL);
@@ -282,10 +268,10 @@ static void readme_shows_the_real_hello(void **state)
 static void own_programs_use_the_public_header(void **state)
 {
     (void)state;
-    sh("! grep -rnE '#include \".*(client|client_internal|client_test)\\.h\"' "
+    harness_sh("! grep -rnE '#include \".*(client|client_internal|client_test)\\.h\"' "
        "client/bot client/tui");
-    sh("grep -q '#include \"\\.\\./ricochet\\.h\"' client/tui/tui_model.h");
-    sh("test \"$(grep -rlE '#include \".*client/client(_internal)?\\.h\"' bench)\" = "
+    harness_sh("grep -q '#include \"\\.\\./ricochet\\.h\"' client/tui/tui_model.h");
+    harness_sh("test \"$(grep -rlE '#include \".*client/client(_internal)?\\.h\"' bench)\" = "
        "bench/run_internal.h");
 }
 
@@ -305,7 +291,7 @@ static unsigned touches(const char *out)
 static void tag_passes_it_through_the_relay(void **state)
 {
     (void)state;
-    sh("cc -std=c11 -Wall -Wextra -Werror -o %s/tag client/examples/tag.c "
+    harness_sh("cc -std=c11 -Wall -Wextra -Werror -o %s/tag client/examples/tag.c "
        "$(pkg-config --cflags --libs ricochet) -lm", scratch);
     struct spawn_proc relay, a, b;
     int port = harness_start_relay(&relay, NULL);

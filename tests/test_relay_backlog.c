@@ -30,12 +30,7 @@
  * joined to room "r" (ids 1..n); what was sent cleared and taken. */
 static struct relay *room_of(uint32_t n, struct relay_config *cfg_out)
 {
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 64;
-    cfg.max_clients = 60;
-    cfg.rate_limit = 0;
-    cfg.byte_limit = 0;
+    struct relay_config cfg = unlimited_config();
     cfg.max_queued_bytes = BOUND;
     cfg.slow_reader_ms = 2000;
     if (cfg_out)
@@ -185,12 +180,7 @@ static void the_bound_closes_once_after_the_send_error_last(void **state)
 static void a_close_decided_in_a_fan_out_comes_after_it(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 64;
-    cfg.max_clients = 60;
-    cfg.rate_limit = 0;
-    cfg.byte_limit = 0;
+    struct relay_config cfg = unlimited_config();
     cfg.max_queued_bytes = 4096;
     cfg.slow_reader_ms = 2000;
     struct relay *r = room_of(0, &cfg);
@@ -299,10 +289,8 @@ static void nothing_held_is_no_stall(void **state)
 static void the_byte_budget_counts_bytes_not_messages(void **state)
 {
     (void)state;
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 64;
-    cfg.max_clients = 60;
+    struct relay_config cfg = unlimited_config();
+    cfg.rate_limit = 180;
     cfg.max_queued_bytes = 1 << 20;
     cfg.byte_limit = 30000;
     cfg.byte_burst = 30000;

@@ -30,12 +30,7 @@
 /* A relay with ticks of tick_us and peers 0..n-1 connected, no rate limit. */
 static struct relay *tick_relay(uint32_t tick_us, uint32_t n)
 {
-    struct relay_config cfg;
-    relay_default_config(&cfg);
-    cfg.peer_cap = 64;
-    cfg.max_clients = 60;
-    cfg.rate_limit = 0;
-    cfg.byte_limit = 0;
+    struct relay_config cfg = unlimited_config();
     cfg.tick_us = tick_us;
     return relay_with_peers(&cfg, n);
 }

@@ -376,6 +376,17 @@ uint64_t drops(const struct relay *r, enum relay_drop why)
 
 
 /* The default config with room for 8 peers. */
+struct relay_config unlimited_config(void)
+{
+    struct relay_config cfg;
+    relay_default_config(&cfg);
+    cfg.peer_cap = 64;
+    cfg.max_clients = 60;
+    cfg.rate_limit = 0;
+    cfg.byte_limit = 0;
+    return cfg;
+}
+
 struct relay_config small_config(void)
 {
     struct relay_config cfg;

@@ -145,6 +145,11 @@ uint64_t drops(const struct relay *r, enum relay_drop why);
 /* The default config with room for 8 peers. */
 struct relay_config small_config(void);
 
+/* The default config with room for 64 peers (60 clients), without the
+ * rate limit or the byte budget: for tests whose peers send as fast as
+ * they like. */
+struct relay_config unlimited_config(void);
+
 /* A relay as make_relay_on(cfg, tp) with peers 0..n-1 connected. */
 struct relay *relay_with_peers_on(const struct relay_config *cfg, const struct relay_transport *tp,
                                   uint32_t n);

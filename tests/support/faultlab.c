@@ -22,20 +22,6 @@
 #include "../../sys/clock.h"
 #include "harness.h"
 
-/* Runs a shell command line in the calling thread's namespace (where the
- * test's thread is: the relay's); fails the test if it fails. */
-static void run(const char *fmt, ...)
-{
-    char cmd[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    if (rc != 0)
-        fail_msg("faultlab: `%s` failed (%d)", cmd, rc);
-}
-
 /* A certificate and its key in f->dir, for wss and quic. */
 static void make_certificate(struct faultlab *f, char *cert, char *key, size_t cap)
 {
@@ -43,7 +29,7 @@ static void make_certificate(struct faultlab *f, char *cert, char *key, size_t c
     assert_non_null(mkdtemp(f->dir));
     snprintf(cert, cap, "%s/cert.pem", f->dir);
     snprintf(key, cap, "%s/key.pem", f->dir);
-    run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s "
+    harness_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s "
         "-out %s -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1", key, cert);
 }
 
@@ -105,13 +91,13 @@ void faultlab_link(struct faultlab *f, int i)
     const char *slow = f->lab.path[NETLAB_CLIENT];
     if (f->links >> i & 1)
         return;
-    run("ip link add fr%d type veth peer name fv%d netns %s", i, i, slow);
-    run("ip addr add 198.18.%d.1/30 dev fr%d && ip link set fr%d up", 10 + i, i, i);
+    harness_sh("ip link add fr%d type veth peer name fv%d netns %s", i, i, slow);
+    harness_sh("ip addr add 198.18.%d.1/30 dev fr%d && ip link set fr%d up", 10 + i, i, i);
     /* 0.5 Mbit/s toward the slow member, what would wait over a second
      * dropped: a bottleneck with a phone link's buffer (62 kB) */
-    run("tc qdisc add dev fr%d root tbf rate %dkbit burst 8kb latency 1000ms", i,
+    harness_sh("tc qdisc add dev fr%d root tbf rate %dkbit burst 8kb latency 1000ms", i,
         FAULTLAB_SLOW_KBIT);
-    run("nsenter --net=%s sh -c 'ip addr add 198.18.%d.2/30 dev fv%d && ip link set fv%d up'",
+    harness_sh("nsenter --net=%s sh -c 'ip addr add 198.18.%d.2/30 dev fv%d && ip link set fv%d up'",
         slow, 10 + i, i, i);
     f->links |= 1u << i;
 }
@@ -126,7 +112,7 @@ char *faultlab_close(struct faultlab *f)
     }
     for (int i = 0; i < 32; i++)
         if (f->links >> i & 1)
-            run("ip link del fr%d", i); /* its peer goes with it */
+            harness_sh("ip link del fr%d", i); /* its peer goes with it */
     char e[256];
     netlab_enter(&f->lab, NETLAB_SIDES, e, sizeof e);
     netlab_close(&f->lab);

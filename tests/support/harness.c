@@ -794,3 +794,15 @@ char *harness_program_line(const char *prog, const char *const *args)
     out[strcspn(out, "\n")] = '\0';
     return out;
 }
+
+void harness_sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    if (rc != 0)
+        fail_msg("failed (%d): %s", rc, cmd);
+}

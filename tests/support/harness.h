@@ -103,6 +103,10 @@ void harness_child_finish(struct harness_child *ch, void *out, size_t size);
  * Returns 0, or -1 with make's output printed. The caller removes dir. */
 int harness_install_lib(char *dir, size_t cap);
 
+/* Runs a shell command line (in the calling thread's namespaces); fails
+ * the test, saying which, unless it exits 0. */
+void harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* SIGTERM: p must exit 0 within 10 s (fails the test otherwise); then freed. */
 void harness_stop(struct spawn_proc *p);
 
