@@ -145,7 +145,8 @@ static void turn(struct matrix *m, uint64_t now_ms, uint64_t t0_ms, bool send)
             member_poll(h, 0);
             uint64_t due = (now_ms - t0_ms) * HONEST_HZ / 1000 + c->sent_before[k];
             while (send && !h->ended && h->next_seq - 1 < due)
-                assert_int_equal(member_send_state(h, 0), 0);
+                if (member_send_state(h, 0) != 0)
+                    h->ended = true;
         }
     }
 }
@@ -190,7 +191,8 @@ static void flood_events(struct cell *c, uint32_t to, uint64_t now_ms, uint64_t 
 {
     uint64_t due = (now_ms - t0_ms) * FLOOD_PER_S / 1000;
     for (; *sent < due && !c->flooder.ended; (*sent)++)
-        assert_int_equal(member_send_event(&c->flooder, to, RICOCHET_EVENT_MAX), 0);
+        if (member_send_event(&c->flooder, to, RICOCHET_EVENT_MAX) != 0)
+            c->flooder.ended = true; /* its session is over: the cell says so */
 }
 
 static uint64_t flooded[WAYS];
@@ -275,7 +277,8 @@ static void payload_step(struct matrix *m, struct cell *c, uint64_t now_ms, uint
     uint64_t *sent = &flooded[c - m->cell];
     uint64_t due = (now_ms - t0_ms) * FLOOD_PER_S / 1000;
     for (; *sent < due && !c->flooder.ended; (*sent)++)
-        assert_int_equal(member_send_state(&c->flooder, RICOCHET_PAYLOAD_MAX), 0);
+        if (member_send_state(&c->flooder, RICOCHET_PAYLOAD_MAX) != 0)
+            c->flooder.ended = true;
 }
 
 static bool payload_check(struct matrix *m, struct cell *c, char *said, size_t cap)
@@ -392,7 +395,10 @@ static int run_fault(struct matrix *m, const struct fault *ft)
         turn(m, now, t0, false);
         clock_sleep_ms(1);
     }
-    assert_true(spawn_running(&m->f.relay));
+    if (!spawn_running(&m->f.relay)) {
+        print_message("%s: the relay DIED\n", ft->name);
+        return (int)m->n;
+    }
     long rss = harness_usage(&m->f.relay).rss_kb;
     char *st = harness_relay_stats_now(&m->f.relay);
     print_message("%s (%d ms): relay RSS %+ld KiB; drops so far: throttled %lld, slow_reader "
@@ -455,8 +461,10 @@ static void every_fault_on_every_edge(void **state)
     print_message("%zu rooms, every way's, ready in %llu ms\n", m.n,
                   (unsigned long long)(clock_now_ms() - t0));
     int failed = 0;
-    for (size_t k = 0; k < N_FAULTS; k++)
+    for (size_t k = 0; k < N_FAULTS && spawn_running(&m.f.relay); k++)
         failed += run_fault(&m, &faults[k]);
+    if (!spawn_running(&m.f.relay))
+        fail_msg("the relay died (its stderr: %s)", m.f.relay.err_path);
     for (size_t i = 0; i < m.n; i++) { /* the slow members were never closed */
         struct victim_end end = victim_end(&m.cell[i].slow);
         print_message("the slow %s member: %s%s, got %llu events and %llu states\n",
