@@ -322,8 +322,8 @@ struct quic_conn {
     uint32_t dgram_used, dgram_bytes_cap;
     uint64_t held_since_us;   /* output left unwritten since (0: none): datagrams conflated */
     uint64_t moved_us;        /* the network last took some of its backlog (a stream's
-                                 bytes acknowledged, a datagram written), or it was last
-                                 empty (transport_quic_backlog) */
+                                 bytes or a datagram acknowledged: one written is not
+                                 taken), or it was last empty (transport_quic_backlog) */
 };
 
 struct relay_quic {

@@ -291,8 +291,10 @@ static int on_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *data, s
 
 static int on_datagram_acked(ngtcp2_conn *conn, uint64_t id, void *ud)
 {
+    struct quic_conn *c = ud;
     (void)conn, (void)id;
-    ((struct quic_conn *)ud)->edge->own[QUIC_COUNT_DGRAMS_ACKED]++;
+    c->edge->own[QUIC_COUNT_DGRAMS_ACKED]++;
+    c->moved_us = c->edge->now_us; /* the network took some of its backlog */
     return 0;
 }
 

@@ -105,10 +105,8 @@ static ngtcp2_ssize write_packet(struct relay_quic *t, struct quic_conn *c, uint
             nwrite = ngtcp2_conn_writev_datagram(c->conn, &ps->path, NULL, buf, QUIC_EDGE_PKT,
                                                  &accepted, NGTCP2_WRITE_DATAGRAM_FLAG_MORE, 0,
                                                  &v, 1, ts);
-            if (accepted) {
+            if (accepted) /* written, not taken: its acknowledgement says that */
                 transport_quic_dgram_pop(c, count);
-                c->moved_us = now_us; /* the network took some of its backlog */
-            }
             if (nwrite == NGTCP2_ERR_WRITE_MORE)
                 continue;
             if (nwrite == NGTCP2_ERR_INVALID_ARGUMENT) { /* over what the client takes */
