@@ -106,7 +106,8 @@ static void moved_over(int kind, const char *room)
  * the others' are answered from that relay's cache of placements at once,
  * inside the read that brought them. Each must get its moved before the
  * connection closes (a close waits for its last message to be
- * acknowledged) and end on the holder. */
+ * acknowledged) and end on the holder; and each must close the connection
+ * it leaves (CONNECTION_CLOSE), so that no close waits its 2 s out. */
 #define QUIC_NEWCOMERS 4
 
 /* harness_poll_until predicate: every client joined, or one ended. */
@@ -147,6 +148,10 @@ static void moved_one_after_another_over_quic(const char *room)
         assert_int_equal(relay_of(rec.c[i], r, EDGE_QUIC), holder);
     }
     assert_int_equal(harness_relay_stat(&r[1 - holder].p, "moved"), QUIC_NEWCOMERS);
+    /* each newcomer closed its connection as it left: none of the relay's
+     * closes waited out its 2 s for an acknowledgement (closed_late) */
+    harness_poll_for(rec.c, rec.n, 2500, harness_rec_event, &rec);
+    assert_int_equal(harness_relay_stat(&r[1 - holder].p, "edges.quic.closed_late"), 0);
     fleet_close_clients(&rec);
     for (int i = 0; i < 2; i++)
         free(harness_relay_finish(&r[i].p));
