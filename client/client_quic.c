@@ -340,15 +340,17 @@ static void quic_flush(struct ricochet *c)
 }
 
 /* Leaving: the control stream's last bytes, then CONNECTION_CLOSE (no
- * error), which the relay reads as a quit. */
+ * error), which the relay reads as a quit; after a hang-up (a moved, a
+ * rejoin, the end) only the CONNECTION_CLOSE, unless the relay closed the
+ * connection first: the relay it leaves forgets it now, not after waiting
+ * for an acknowledgement or its idle timeout. */
 static void quic_close(struct ricochet *c)
 {
     struct client_quic *t = c->tp;
     if (!t)
         return;
     t->draining = true;
-    if (!t->closed)
-        client_quic_goodbye(c, t);
+    client_quic_goodbye(c, t);
     client_quic_free(t);
     free(c->tp);
     c->tp = NULL;
