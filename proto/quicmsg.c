@@ -42,9 +42,9 @@ int quicmsg_read(struct quicmsg_reader *r, const uint8_t *data, size_t len, size
         r->need = (size_t)r->head[0] << 8 | r->head[1];
         if (r->need == 0)
             return QUICMSG_E_EMPTY;
-        if (r->need > r->max)
-            return QUICMSG_E_LONG;
     }
+    if (r->need > r->max) /* again for a caller that reads on past it: never copied */
+        return QUICMSG_E_LONG;
     size_t left = len - at;
     if (r->have == 0 && left >= r->need) { /* the whole message in data: no copy */
         *msg = data + at;

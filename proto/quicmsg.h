@@ -65,7 +65,8 @@ void quicmsg_reader_free(struct quicmsg_reader *r);
  * the next whole message in *msg, *msg_len (valid until the next call: in
  * data, or in the reader's buffer), 0 once every byte is consumed without
  * completing one, or a negative enum quicmsg_error (the stream cannot be
- * read past it), or -4 when out of memory. Call again with what is left. */
+ * read past it: called again, the same error, nothing consumed), or -4
+ * when out of memory. Call again with what is left. */
 int quicmsg_read(struct quicmsg_reader *r, const uint8_t *data, size_t len, size_t *used,
                  const uint8_t **msg, size_t *msg_len);
 

@@ -1,7 +1,8 @@
 /* test_quicmsg.c: ricochet's messages inside QUIC (proto/quicmsg.c,
  * PROTOCOL.md "QUIC"): frames read from a stream cut at every byte, in
  * pieces of every size and several at once, each message whole once; a
- * frame of length 0 and one over the reader's bound refused; a datagram's
+ * frame of length 0 and one over the reader's bound refused, and refused
+ * again if read past; a datagram's
  * channel byte, both state channels and no other; a stream's bytes out:
  * framed, handed out in chunks that never move until acknowledged, sent
  * and acknowledged in any cut, the bound on what is queued, a FIN's
@@ -95,6 +96,18 @@ static void frames_refused(void **state)
     assert_int_equal(used, 1);
     assert_true(quicmsg_reader_partial(&r));
     assert_int_equal(quicmsg_read(&r, longer + 1, 1, &used, &msg, &n), QUICMSG_E_LONG);
+    /* and read again, past it (a caller that keeps reading): the same
+     * refusal, nothing taken; once 1,000 more bytes than the bound were
+     * copied into its 100-byte buffer */
+    static uint8_t more[1200];
+    assert_int_equal(quicmsg_read(&r, more, sizeof more, &used, &msg, &n), QUICMSG_E_LONG);
+    assert_int_equal(used, 0);
+    assert_int_equal(quicmsg_read(&r, more, sizeof more, &used, &msg, &n), QUICMSG_E_LONG);
+    quicmsg_reader_free(&r);
+    quicmsg_reader_init(&r, 100);
+    assert_int_equal(quicmsg_read(&r, empty, sizeof empty, &used, &msg, &n), QUICMSG_E_EMPTY);
+    assert_int_equal(quicmsg_read(&r, more, sizeof more, &used, &msg, &n), QUICMSG_E_EMPTY);
+    assert_int_equal(used, 0);
     quicmsg_reader_free(&r);
     /* a reader's bound is clamped to what a frame can say */
     quicmsg_reader_init(&r, 1u << 20);
