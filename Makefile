@@ -196,7 +196,7 @@ TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usr
 # tests/fuzz/run.sh. X_LIBS and X_PKGS as for programs.
 FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http quic h3 \
     ippacket tcpstream enetguard dtlsview quicview wsframes quicedge localhttp keylog droplog \
-    flowscan
+    flowscan quicclient
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
 fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
@@ -220,6 +220,7 @@ fuzz_localhttp_LIBS := bench netsim client/swarm client rtc harness proto/enet p
 fuzz_keylog_LIBS := netsim proto/enet proto stats sys
 fuzz_droplog_LIBS := $(fuzz_localhttp_LIBS)
 fuzz_flowscan_LIBS := netsim proto/enet proto stats sys
+fuzz_quicclient_LIBS := $(fuzz_quicedge_LIBS)
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libmicrohttpd
 FUZZ_BUILD ?= build/fuzz

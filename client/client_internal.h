@@ -453,6 +453,11 @@ struct client_quic {
     size_t in_len, in_at, in_cap;
 };
 
+/* ngtcp2's callbacks of every connection (user data: its struct
+ * client_quic): what a connection hands the transport, and the fuzz
+ * target's way in (tests/fuzz/target_quicclient.c). */
+extern const ngtcp2_callbacks client_quic_callbacks;
+
 /* The session's socket (a port the kernel picks, connected to c->relay),
  * ngtcp2's client connection and GnuTLS's session (ALPN "ricochet", the
  * pin, the key log) for t. Returns 0, or -1 with a one-line message in

@@ -302,7 +302,7 @@ static void on_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
     random_bytes(dest, len);
 }
 
-static const ngtcp2_callbacks callbacks = {
+const ngtcp2_callbacks client_quic_callbacks = {
     .client_initial = ngtcp2_crypto_client_initial_cb,
     .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
     .handshake_completed = on_handshake,
@@ -430,8 +430,8 @@ static int quic_conn(struct ricochet *c, struct client_quic *t, char *err, size_
     p.max_ack_delay = (CLIENT_QUIC_HOLD_MAX_US + CLIENT_QUIC_HOLD_RIDE_US) * NGTCP2_MICROSECONDS +
                       NGTCP2_DEFAULT_MAX_ACK_DELAY;
     ngtcp2_path path = path_of(c, t);
-    if (ngtcp2_conn_client_new(&t->conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &callbacks,
-                               &settings, &p, NULL, t) != 0) {
+    if (ngtcp2_conn_client_new(&t->conn, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1,
+                               &client_quic_callbacks, &settings, &p, NULL, t) != 0) {
         snprintf(err, err_cap, "client: ngtcp2 would not start a connection");
         return -1;
     }

@@ -47,6 +47,7 @@
 #include "fuzz/target_keylog.c"
 #include "fuzz/target_droplog.c"
 #include "fuzz/target_flowscan.c"
+#include "fuzz/target_quicclient.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -78,9 +79,10 @@ static const struct smoke_target smoke_targets[] = {
     { "wsframes", fuzz_target_wsframes, 8192, 0, 2000 },
     { "quicedge", fuzz_target_quicedge, 4096, 0, 5000 },
     { "localhttp", fuzz_target_localhttp, 4096, 1, 20000 },
-    { "keylog", fuzz_target_keylog, 4096, 0, 5000 },
-    { "droplog", fuzz_target_droplog, 8192, 0, 10000 },
+    { "keylog", fuzz_target_keylog, 4096, 0, 3000 },
+    { "droplog", fuzz_target_droplog, 8192, 0, 3000 },
     { "flowscan", fuzz_target_flowscan, 8192, 0, 10000 },
+    { "quicclient", fuzz_target_quicclient, 4096, 0, 10000 },
 };
 
 struct smoke_seed {
@@ -343,6 +345,15 @@ static void smoke_run_target(const struct smoke_target *t)
                       q->welcomes, q->dgram_states, q->stream_states, q->sessions, q->closes);
         assert_true(q->peers > 0 && q->welcomes > 0 && q->dgram_states > 0);
         assert_true(q->stream_states > 0 && q->sessions > 0 && q->closes > 0);
+    }
+    if (t->fn == fuzz_target_quicclient) {
+        /* The corpus must reach every way a message comes, and a session. */
+        const struct fuzz_quicclient_reach *q = &fuzz_quicclient_reached;
+        print_message("fuzz smoke quicclient: %lu messages from the control stream, %lu from "
+                      "senders' streams, %lu from datagrams, %lu sessions, %lu events\n",
+                      q->control, q->senders, q->datagrams, q->sessions, q->events);
+        assert_true(q->control > 0 && q->senders > 0 && q->datagrams > 0);
+        assert_true(q->sessions > 0 && q->events > 0);
     }
     print_message("fuzz smoke %s: %zu seeds + %ld mutated inputs (seed %llu)\n", t->name,
                   n_seeds, iters, (unsigned long long)seed);

@@ -46,7 +46,8 @@ quicedge:4096
 localhttp:4096
 keylog:4096
 droplog:8192
-flowscan:8192"
+flowscan:8192
+quicclient:4096"
 
 want() {
     [ -z "$selected" ] && return 0

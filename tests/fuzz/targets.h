@@ -101,6 +101,12 @@ int fuzz_target_quic(const uint8_t *data, size_t size);
  * edge queues back is what a client reads. */
 int fuzz_target_quicedge(const uint8_t *data, size_t size);
 
+/* libricochet's QUIC transport past the handshake (target_quicclient.c):
+ * what its connection hands it (the control stream, the CONNECT's answer,
+ * senders' streams and their WebTransport preambles, datagrams) up to the
+ * messages it queues for the session, each the way it came. */
+int fuzz_target_quicclient(const uint8_t *data, size_t size);
+
 /* The WebSocket edge's HTTP front: request heads parsed, routed and
  * answered (target_http.c). */
 int fuzz_target_http(const uint8_t *data, size_t size);
