@@ -42,6 +42,9 @@
  *     connection with HTTP/3's code; a datagram for another session
  *     dropped; a session answered 200 that never joins closed at the join
  *     timeout, one of the connections that have not joined;
+ *   - a client's FIN on its control stream (QUIC's, a WebTransport
+ *     session's) or on its CONNECT's stream is leaving: left (quit) at
+ *     once, the connection closed, no join timeout after it;
  *   - certificates for browsers: the one drawn is ECDSA P-256, valid under
  *     14 days; drawn again, new connections take the new one while a
  *     member keeps its own, GET /wt's JSON names both hashes (the newest
@@ -544,16 +547,23 @@ static void retries_share_the_strangers_budget(void **state)
 
 /* ---- members -------------------------------------------------------------------------------- */
 
-static struct ricochet *member(const struct env *e, const char *name, enum proto_mode mode)
+/* A member over transport: QUIC, or a WebTransport session (ALPN h3). */
+static struct ricochet *member_over(const struct env *e, const char *name, enum proto_mode mode,
+                                    enum ricochet_transport transport)
 {
     struct client_config cfg = {.host = "127.0.0.1", .port = e->port, .room = "q",
                                 .name = name, .mode = mode, .timeout_ms = 5000,
-                                .transport = RICOCHET_TRANSPORT_QUIC};
+                                .transport = transport};
     char err[256];
     struct ricochet *c = client_create(&cfg, err, sizeof err);
     if (!c)
         fail_msg("client_create: %s", err);
     return c;
+}
+
+static struct ricochet *member(const struct env *e, const char *name, enum proto_mode mode)
+{
+    return member_over(e, name, mode, RICOCHET_TRANSPORT_QUIC);
 }
 
 /* The QUIC connection of a libricochet QUIC client (its transport's state
@@ -997,10 +1007,11 @@ static void moves_and_a_forgotten_connection(void **state)
 
 #define H3_BARES 8
 
-/* len bytes on b's stream sid, written into packets and sent (fin: the
- * stream ends); while ngtcp2 holds them back (pacing, congestion), the edge
- * and b's connection turn. */
-static void h3_send(struct bare *b, int64_t sid, const uint8_t *p, size_t len, bool fin)
+/* len bytes on stream sid of c's connection q, written into packets and
+ * sent (fin: the stream ends, len may be 0); while ngtcp2 holds them back
+ * (pacing, congestion), the edge and q turn. */
+static void stream_send(struct ricochet *c, struct client_quic *q, int64_t sid, const uint8_t *p,
+                        size_t len, bool fin)
 {
     ngtcp2_vec v = {.base = (uint8_t *)p, .len = len};
     uint64_t until = clock_now_us() + 3000000;
@@ -1010,7 +1021,7 @@ static void h3_send(struct bare *b, int64_t sid, const uint8_t *p, size_t len, b
         ngtcp2_path_storage_zero(&ps);
         ngtcp2_ssize sent = -1;
         ngtcp2_ssize n = ngtcp2_conn_writev_stream(
-            b->q.conn, &ps.path, NULL, pkt, sizeof pkt, &sent,
+            q->conn, &ps.path, NULL, pkt, sizeof pkt, &sent,
             fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0, sid, &v, 1, clock_now_us() * 1000u);
         assert_true(n >= 0);
         if (sent > 0) {
@@ -1018,12 +1029,12 @@ static void h3_send(struct bare *b, int64_t sid, const uint8_t *p, size_t len, b
             v.len -= (size_t)sent;
         }
         if (n > 0)
-            assert_int_equal(send(b->q.fd, pkt, (size_t)n, 0), n);
+            assert_int_equal(send(q->fd, pkt, (size_t)n, 0), n);
         if (sent >= 0 && v.len == 0)
             fin = false;
-        if (n == 0) { /* held back: a turn, b's acknowledgements read */
+        if (n == 0) { /* held back: a turn, q's acknowledgements read */
             turn(&E, 1);
-            assert_int_equal(client_quic_read(b->c, &b->q, clock_now_us()), 0);
+            assert_int_equal(client_quic_read(c, q, clock_now_us()), 0);
         }
     }
     assert_int_equal(v.len, 0);
@@ -1035,7 +1046,7 @@ static int64_t h3_stream(struct bare *b, bool bidi, const uint8_t *p, size_t len
     int64_t sid;
     assert_int_equal(bidi ? ngtcp2_conn_open_bidi_stream(b->q.conn, &sid, NULL)
                           : ngtcp2_conn_open_uni_stream(b->q.conn, &sid, NULL), 0);
-    h3_send(b, sid, p, len, false);
+    stream_send(b->c, &b->q, sid, p, len, false);
     return sid;
 }
 
@@ -1181,6 +1192,52 @@ static void webtransport_bad_input(void **state)
     env_close(&E);
 }
 
+/* A client's end of its control stream is leaving, and on a WebTransport
+ * session so is its end of the CONNECT's stream (what a page's
+ * writer.close() and wt.close() send): the room hears left (quit) at
+ * once, the relay closes the connection, and nothing waits for a join
+ * timeout. ngtcp2 closes a stream only once both sides have ended it, and
+ * the relay never ends its side of either: the FIN itself must count. */
+static void a_stream_ended_is_leaving(void **state)
+{
+    (void)state;
+    env_open(&E, 4);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 4;
+    r.c[0] = member(&E, "stays", PROTO_MODE_RELIABLE);
+    r.c[1] = member(&E, "quic", PROTO_MODE_RELIABLE);
+    r.c[2] = member_over(&E, "wtcontrol", PROTO_MODE_UNSEQUENCED,
+                         RICOCHET_TRANSPORT_WEBTRANSPORT);
+    r.c[3] = member_over(&E, "wtconnect", PROTO_MODE_UNSEQUENCED,
+                         RICOCHET_TRANSPORT_WEBTRANSPORT);
+    welcome_all(&E, &r);
+    pump(&E, &r, 100);
+    uint32_t ids[4];
+    for (size_t i = 0; i < 4; i++)
+        ids[i] = ricochet_id(r.c[i]);
+    uint64_t join_timeouts = relay_stats(E.r)->drops[RELAY_DROP_JOIN_TIMEOUT];
+    uint64_t start = clock_now_us();
+    for (size_t i = 1; i < 4; i++) /* the control stream (QUIC's 0, the session's), the CONNECT's */
+        stream_send(r.c[i], link_of(r.c[i]), i == 3 ? 0 : link_of(r.c[i])->ctl_sid, NULL, 0,
+                    true);
+    for (int k = 0; k < 100 && r.n_left[0] < 3; k++)
+        pump(&E, &r, 10);
+    print_message("three streams ended: %zu left in %llu ms\n", r.n_left[0],
+                  (unsigned long long)((clock_now_us() - start) / 1000));
+    for (size_t i = 1; i < 4; i++) {
+        assert_true(harness_rec_saw_left(&r, 0, ids[i], PROTO_LEFT_QUIT));
+        assert_true(r.disconnected[i]);
+    }
+    assert_true(clock_now_us() - start < 500000); /* at once, not at a timeout */
+    assert_int_equal(relay_clients(E.r), 1);
+    assert_int_equal(relay_stats(E.r)->drops[RELAY_DROP_JOIN_TIMEOUT], join_timeouts);
+    assert_int_equal(own(&E, QUIC_COUNT_PROTOCOL), 0);
+    for (size_t i = 0; i < 4; i++)
+        ricochet_close(r.c[i]);
+    env_close(&E);
+}
+
 /* The certificate of slot i: ECDSA P-256, valid under 14 days. */
 static void browser_certificate(const struct relay_quic *t, int i)
 {
@@ -1284,6 +1341,7 @@ int main(void)
         cmocka_unit_test(a_datagram_over_the_size_announced),
         cmocka_unit_test(moves_and_a_forgotten_connection),
         cmocka_unit_test(webtransport_bad_input),
+        cmocka_unit_test(a_stream_ended_is_leaving),
         cmocka_unit_test(certificates_for_browsers),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -10,8 +10,9 @@
  *     state there as reliable, a state on the client's own stream on
  *     PROTO_CHANNEL_SENDER_STREAM (streams), a datagram on its channel
  *     byte's channel, unsequenced;
- *   - the control stream closed is leaving; a frame a stream cannot be read
- *     past closes the member (too_big, bad_state);
+ *   - the control stream ended (its FIN) or reset is leaving, and so is,
+ *     on h3, the CONNECT's stream; a frame a stream cannot be read past
+ *     closes the member (too_big, bad_state);
  *   - what the relay sent and was acknowledged frees its bytes; datagrams
  *     acknowledged and lost are counted (what the sender knew);
  *   - a path validated that differs from the peer's address is the peer
@@ -155,17 +156,36 @@ static void stream_message(struct relay_quic *t, struct quic_conn *c, bool contr
         to_core(t, c, PROTO_CHANNEL_SENDER_STREAM, PROTO_FLAG_RELIABLE, msg, len);
 }
 
+/* The client ended the session's stream (the control stream, or on h3
+ * the CONNECT's): a peer's end is leaving (left quit), its connection
+ * closed at once with no error. */
+static int session_ended(struct quic_conn *c)
+{
+    c->control_open = false;
+    if (c->phase != QUIC_PHASE_PEER)
+        return 0;
+    ngtcp2_connection_close_error_set_application_error(&c->last_error, PROTO_ERROR_NONE, NULL,
+                                                        0);
+    return NGTCP2_ERR_CALLBACK_FAILURE; /* closed once read_pkt returns */
+}
+
 static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t offset,
                           const uint8_t *data, size_t len, void *ud, void *sud)
 {
     struct quic_conn *c = ud;
     struct relay_quic *t = c->edge;
-    (void)flags, (void)offset, (void)sud;
+    (void)offset, (void)sud;
+    /* the client's FIN: ngtcp2 closes a stream only once both sides have
+     * ended it, and the relay never ends its side of these two */
+    bool fin = flags & NGTCP2_STREAM_DATA_FLAG_FIN;
     ngtcp2_conn_extend_max_stream_offset(conn, sid, len);
     ngtcp2_conn_extend_max_offset(conn, len);
     if (c->app == QUIC_APP_H3) { /* HTTP/3's own, or a WebTransport stream's preamble */
         size_t skip;
+        bool session = c->h3 && sid == c->h3->connect_sid && c->h3->session == QUIC_H3S_OPEN;
         int rc = transport_quic_h3_stream(t, c, sid, data, len, &skip);
+        if (rc == 0 && fin && session)
+            return session_ended(c);
         if (rc <= 0)
             return rc;
         data += skip;
@@ -186,7 +206,7 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
         if (rc == 1)
             stream_message(t, c, control, msg, n);
     }
-    return 0;
+    return fin && control ? session_ended(c) : 0;
 }
 
 static int on_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
@@ -202,9 +222,9 @@ static int on_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
     return 0;
 }
 
-/* A stream closed: the control stream is the session (its end is
- * leaving); a sender's stream ended is forgotten; the client's own may be
- * opened again. */
+/* A stream closed (both sides ended it, or the client reset it): the
+ * control stream is the session (its end is leaving); a sender's stream
+ * ended is forgotten; the client's own may be opened again. */
 static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t code,
                            void *ud, void *sud)
 {
@@ -217,14 +237,9 @@ static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
         return NGTCP2_ERR_CALLBACK_FAILURE; /* a critical stream closed */
     if (h3 == 2)
         ngtcp2_conn_extend_max_streams_uni(conn, 1);
-    if (sid == c->control_sid || h3 == 1) { /* the session's end, on h3 */
-        c->control_open = false;
-        if (c->phase == QUIC_PHASE_PEER) {
-            ngtcp2_connection_close_error_set_application_error(&c->last_error,
-                                                                PROTO_ERROR_NONE, NULL, 0);
-            return NGTCP2_ERR_CALLBACK_FAILURE; /* closed once read_pkt returns */
-        }
-    } else if (sid == c->up_sid) {
+    if (sid == c->control_sid || h3 == 1) /* reset (its FIN came first), on h3 the CONNECT's */
+        return session_ended(c);
+    if (sid == c->up_sid) {
         c->up_sid = -1;
         quicmsg_reader_free(&c->up_in);
         quicmsg_reader_init(&c->up_in, t->cfg.max_packet_size);
