@@ -168,12 +168,12 @@ static void kicked_address_is_refused_for_a_while(void **state)
     cfg.max_strikes = 3;
     cfg.kick_ban_ms = 10000;
     struct relay *r = make_relay(&cfg);
-    kick_peer(r, 0, "127.0.0.1:40000");
+    kick_peer(r, 0, "203.0.113.7:40000");
     assert_int_equal(relay_stats(r)->kicks, 1);
 
     /* Same IP address, another port: refused, told, counted. */
     fake_clear();
-    assert_int_equal(connect_from(r, 1, "127.0.0.1:40001"), -1);
+    assert_int_equal(connect_from(r, 1, "203.0.113.7:40001"), -1);
     assert_string_equal(last_error(1), "kicked");
     assert_non_null(strstr(last_ctl(1, PROTO_CTL_ERROR)->text, "try again in 10 s"));
     assert_true(disconnected(1));
@@ -185,10 +185,10 @@ static void kicked_address_is_refused_for_a_while(void **state)
     assert_int_equal(join(r, 2, "lobby", "c", false), 0);
     /* Until the ban runs out. */
     now_us += 9999000;
-    assert_int_equal(connect_from(r, 1, "127.0.0.1:40001"), -1);
+    assert_int_equal(connect_from(r, 1, "203.0.113.7:40001"), -1);
     assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
     now_us += 1000;
-    assert_int_equal(connect_from(r, 1, "127.0.0.1:40001"), 0);
+    assert_int_equal(connect_from(r, 1, "203.0.113.7:40001"), 0);
     assert_int_equal(join(r, 1, "lobby", "b", false), 0);
     assert_int_equal(drops(r, RELAY_DROP_BANNED), 2);
 
@@ -204,10 +204,34 @@ static void kicked_address_is_refused_for_a_while(void **state)
     /* kick_ban_ms 0: no ban. */
     cfg.kick_ban_ms = 0;
     r = make_relay(&cfg);
-    kick_peer(r, 0, "127.0.0.1:40000");
-    assert_int_equal(connect_from(r, 1, "127.0.0.1:40001"), 0);
+    kick_peer(r, 0, "203.0.113.7:40000");
+    assert_int_equal(connect_from(r, 1, "203.0.113.7:40001"), 0);
     assert_int_equal(drops(r, RELAY_DROP_BANNED), 0);
     relay_destroy(r);
+}
+
+/* On loopback (a developer's own clients, or the flows of a proxy in front
+ * of the relay) a kick bans the flooding endpoint, not every client of the
+ * machine: another port is welcome at once, the same one waits. */
+static void a_kick_on_loopback_bans_its_port(void **state)
+{
+    (void)state;
+    struct relay_config cfg = small_config();
+    cfg.max_strikes = 3;
+    cfg.kick_ban_ms = 10000;
+    static const char *const local[][2] = {{"127.0.0.1:40000", "127.0.0.1:40001"},
+                                           {"[::1]:40000", "[::1]:40001"}};
+    for (int k = 0; k < 2; k++) {
+        struct relay *r = make_relay(&cfg);
+        kick_peer(r, 0, local[k][0]);
+        fake_clear();
+        assert_int_equal(connect_from(r, 1, local[k][1]), 0);
+        assert_int_equal(join(r, 1, "lobby", "b", false), 0);
+        assert_int_equal(connect_from(r, 2, local[k][0]), -1);
+        assert_string_equal(last_error(2), "kicked");
+        assert_int_equal(drops(r, RELAY_DROP_BANNED), 1);
+        relay_destroy(r);
+    }
 }
 
 /* The default is on: 10 s. */
@@ -323,6 +347,7 @@ int main(void)
         cmocka_unit_test(rate_limit_then_kick),
         cmocka_unit_test(short_bursts_are_not_kicked),
         cmocka_unit_test(kicked_address_is_refused_for_a_while),
+        cmocka_unit_test(a_kick_on_loopback_bans_its_port),
         cmocka_unit_test(kick_ban_defaults),
         cmocka_unit_test(limits_come_from_the_option_table),
         cmocka_unit_test(stream_connections_count_from_their_join),
