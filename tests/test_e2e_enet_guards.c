@@ -606,8 +606,8 @@ static void slow_swarm(struct slow_run *s, uint16_t port)
  * without bound (the relay's memory grows by megabytes a second, and it
  * walks those queues on every service). Past half of --max-queued-bytes
  * the relay holds back the reliable states of the address holding most of
- * each reader's backlog (all three senders share 127.0.0.1: throttled,
- * each told), so the readers, which do take what they are sent, are not
+ * each reader's backlog (on loopback each sender is its own: throttled
+ * in turn, each told), so the readers, which do take what they are sent, are not
  * closed (no one within the limits gets another closed), the relay's
  * memory stays bounded, and an honest reader gets every state. Run
  * without the byte budget, which would otherwise drop these senders'

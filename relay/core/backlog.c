@@ -175,8 +175,8 @@ static uint64_t key_of(const char *text)
 
 void core_backlog_reset(struct relay *r, uint32_t peer)
 {
-    char ip[RELAY_ADDR_MAX];
-    core_addr_ip(r->peers[peer].addr, ip, sizeof ip);
-    r->peers[peer].addr_key = key_of(ip);
+    char who[RELAY_ADDR_MAX];
+    core_addr_who(r->peers[peer].addr, who, sizeof who);
+    r->peers[peer].addr_key = key_of(who);
     caught_up(r, peer);
 }

@@ -124,8 +124,9 @@ struct relay_peer {
     int64_t budget;          /* bytes it may still make the relay send into its room
                                 (byte_limit, byte_burst); below 0: over, until refilled */
     uint64_t budget_us;      /* its last refill */
-    uint64_t addr_key;       /* a hash of its address's IP part: what a throttle toward a
-                                receiver holds back (every connection of that address) */
+    uint64_t addr_key;       /* a hash of who it is (core_addr_who: its IP address): what a
+                                throttle toward a receiver holds back (every connection
+                                of that address) */
     uint8_t closing;         /* enum core_close: its close is decided (backlog.c), carried
                                 out once the input in hand is handled; nothing more is
                                 queued to it but the error saying why */
@@ -673,10 +674,15 @@ void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes);
 /* The IP address part of an "ip:port" text into ip (cap bytes). */
 void core_addr_ip(const char *addr, char *ip, size_t cap);
 
-/* Refuses addr's IP for kick_ban_ms from now. */
+/* Who sent from addr, as a ban and a throttle know it: its IP address, but
+ * on loopback (this machine's clients, or a proxy's flows) the whole
+ * "ip:port". Into who (cap bytes). */
+void core_addr_who(const char *addr, char *who, size_t cap);
+
+/* Refuses addr's sender (core_addr_who) for kick_ban_ms from now. */
 void core_ban_add(struct relay *r, const char *addr, uint64_t now_us);
 
-/* Microseconds addr's IP is still refused for, 0 if it is not. */
+/* Microseconds addr's sender is still refused for, 0 if it is not. */
 uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_us);
 
 /* ---- sealing.c ---- */

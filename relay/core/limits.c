@@ -108,10 +108,21 @@ void core_addr_ip(const char *addr, char *ip, size_t cap)
     ip[n] = '\0';
 }
 
+void core_addr_who(const char *addr, char *who, size_t cap)
+{
+    /* Loopback is this machine: its clients, or a proxy in front of the
+     * relay carrying many players' flows, each from a port of its own. */
+    if (strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]", 5) == 0 ||
+        strncmp(addr, "[::ffff:127.", 12) == 0)
+        snprintf(who, cap, "%s", addr);
+    else
+        core_addr_ip(addr, who, cap);
+}
+
 void core_ban_add(struct relay *r, const char *addr, uint64_t now_us)
 {
     char ip[RELAY_ADDR_MAX];
-    core_addr_ip(addr, ip, sizeof ip);
+    core_addr_who(addr, ip, sizeof ip);
     if (r->cfg.kick_ban_ms == 0 || !ip[0] || strcmp(ip, "?") == 0)
         return;
     /* The same IP again, else a free or expired slot, else the one that
@@ -138,7 +149,7 @@ uint64_t core_ban_left_us(const struct relay *r, const char *addr, uint64_t now_
     if (r->cfg.kick_ban_ms == 0)
         return 0;
     char ip[RELAY_ADDR_MAX];
-    core_addr_ip(addr, ip, sizeof ip);
+    core_addr_who(addr, ip, sizeof ip);
     for (size_t i = 0; i < BAN_SLOTS; i++)
         if (r->bans[i].ip[0] && r->bans[i].until_us > now_us &&
             strcmp(r->bans[i].ip, ip) == 0)
