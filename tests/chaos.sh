@@ -12,7 +12,10 @@
 # /model), relay B or C is killed (SIGKILL, back 2 s later) or stopped
 # (SIGSTOP 4 s, then SIGCONT), Redis's primary is killed (the sentinels fail
 # over; it comes back as a replica), or every edge of a relay gets garbage,
-# slowloris connections, a handshake flood and a flooding bot.
+# slowloris connections, a handshake flood and a flooding bot, and on each
+# edge (WebTransport's on the quic edge's port) a member stopped (SIGSTOP)
+# while two others flood its room with events of 1 KiB under the rate
+# limit, one to the room, one to it.
 #
 # Invariants (docs/testing.md, The chaos soak, says what each counts):
 #   crash      no relay died by itself, none wrote a sanitizer report, no
@@ -26,6 +29,10 @@
 #              heartbeat (their /stats.json, every second)
 #   failover   every bot that lost its relay back in a room within
 #              CHAOS_FAILOVER_MS of the event that took it
+#   stalled    every stopped member closed slow_reader (or timeout: plain
+#              UDP's, which acknowledges nothing, and tcp's and ws's, whose
+#              kernel buffers may take the whole flood), no other member
+#              closed slow_reader, no flooder closed or kicked
 #
 # The relays and the churn bots run from BIN_DIR/../asan/bin when it exists
 # (the sanitizers), everything else from BIN_DIR. Environment: CHAOS_SEED
@@ -65,7 +72,9 @@ export UBSAN_OPTIONS=print_stacktrace=1
 # Every process is a job of this shell; cleanup kills each by its pid.
 cleanup() {
     local p
-    for p in $(jobs -p); do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
+    for p in $(jobs -p) $(cat "$work/abuse-pids" 2>/dev/null); do
+        kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null
+    done
     wait 2>/dev/null
 }
 trap 'cleanup; echo "chaos: stopped (logs in $work)"; exit 1' INT TERM
@@ -126,13 +135,18 @@ declare -a relay_pid relay_inc relay_state churn_live=() # state: up, stopped, d
 incarnations=0
 rport() { echo "${ports[$((10 + 8 * $1 + $2))]}"; } # relay, edge index
 start_relay() {
-    local i=$1 e=() k s
+    local i=$1 e=() k s more=()
     local schemes=(enet udp tcp ws webrtc quic)
     for k in 0 1 2 3 4 5; do e+=(--listen "${schemes[$k]}://127.0.0.1:$(rport "$i" "$k")"); done
     incarnations=$((incarnations + 1))
     local inc=$incarnations
     s="127.0.0.1:${ports[2]},127.0.0.1:${ports[3]},127.0.0.1:${ports[4]}"
-    "$relay_bin/ricochet-relay" "${e[@]}" --directory "redis-sentinel://$s/chaos" \
+    # The fleet places a new room on the relay with the fewest rooms for
+    # its --max-clients: relay A's eighth of the others' leaves the churn's
+    # and the stalls' rooms to B and C while they live (A's loop is the
+    # lanes' clock).
+    [ "$i" = 0 ] && more=(--max-clients 128)
+    "$relay_bin/ricochet-relay" "${e[@]}" "${more[@]}" --directory "redis-sentinel://$s/chaos" \
         --fleet-name chaos --advertise "127.0.0.1:$(rport "$i" 0)" \
         --metrics "127.0.0.1:$(rport "$i" 6)" --max-per-address 0 --kick-ban-s 0 \
         --stats-interval 5 --log-level info >"$work/relay-$inc.out" 2>"$work/relay-$inc.err" &
@@ -221,6 +235,87 @@ abuse() { # RELAY
     # a flooder over the rate limit: throttled, then kicked
     timeout 10 "$bin/ricochet-bot" --port "$(rport "$i" 1)" --mode udp --room flood \
         --name "flood$i" --rate 1000 --duration 4 >/dev/null 2>>"$work/flood.err" &
+    # on every edge, a member stopped under its room's flood of events; the
+    # edges' starts half a second apart, their bots at nice 10: load, where
+    # the lanes and the relays are the clock. They enter through this relay,
+    # or for A (the lanes' relay, which the fleet gives no new room while B
+    # or C lives) through B, or C if B is down: their rooms land on B or C
+    # anyway, and their handshakes need not take A's loop.
+    local via=$i
+    [ "$i" = 0 ] && { via=1; [ "${relay_state[1]}" = up ] || via=2; }
+    (
+        for k in enet udp tcp ws webrtc quic wt; do
+            stall "$via" "$k" "$2" &
+            sleep 0.5
+        done
+        wait
+    ) &
+    stall_jobs+=("$!")
+}
+
+# The id a bot logged at its (last) welcome, from its stderr file $1 and its
+# name $2, waited for up to 10 s while pid $3 lives.
+welcome_id() {
+    local k id
+    for ((k = 0; k < 100; k++)); do
+        id=$(sed -n "s/.* $2: joined as \([0-9]*\) .*/\1/p" "$1" 2>/dev/null | tail -n 1)
+        [ -n "$id" ] && { echo "$id"; return 0; }
+        alive "$3" || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# stall RELAY EDGE ROUND: a member of EDGE (its room's only one at first)
+# stopped for stall_s, longer than the relay's --slow-reader-ms (2 s) and,
+# for plain UDP's sake, its --timeout-ms (5 s), while two others flood the
+# room with events of 1 KiB, 140 a second beside 10 states (under the
+# relay's --rate-limit, 180), one to the room, one to the stopped member,
+# from a second before the stop to 5 s after it (past every close but
+# plain UDP's, which the flood does not bring).
+# One line in $work/stalls: TAG ENTRY_RELAY ITS_INCARNATION ROOM ID STOP_MS
+# CONT_MS FLOODER_IDS ("-": what did not happen; the bots' stderr in
+# stall-TAG-*.err).
+stall_s=7
+stall() {
+    local i=$1 e=$2 tag="$3-$2" a f id to stop="-" cont="-" fids=""
+    local room="stall$tag" out="$work/stall-$tag"
+    case $e in
+    enet) a=(--port "$(rport "$i" 0)" --mode unsequenced) ;;
+    udp) a=(--port "$(rport "$i" 1)" --mode udp) ;;
+    tcp) a=(--port "$(rport "$i" 2)" --mode tcp) ;;
+    ws) a=(--port "$(rport "$i" 3)" --mode ws) ;;
+    webrtc) a=(--port "$(rport "$i" 3)" --transport webrtc) ;;
+    quic) a=(--port "$(rport "$i" 5)" --transport quic) ;;
+    wt) a=(--port "$(rport "$i" 5)" --transport wt) ;;
+    esac
+    a+=(--room "$room" --rate 10 --timeout-ms 10000 --log-level info)
+    nice -n 10 "$bin/ricochet-bot" "${a[@]}" --name "s$tag" --duration 60 >/dev/null \
+        2>"$out-s.err" &
+    local s=$! p
+    echo "$s" >>"$work/abuse-pids"
+    if id=$(welcome_id "$out-s.err" "s$tag-1" "$s"); then
+        for f in r m; do
+            to=room; [ "$f" = m ] && to=$id
+            nice -n 10 "$bin/ricochet-bot" "${a[@]}" --name "f$f$tag" --events 140 \
+                --event-bytes 1024 \
+                --event-to "$to" --duration $((stall_s - 1)) --json >"$out-f$f.json" \
+                2>"$out-f$f.err" &
+            p=$!
+            echo "$p" >>"$work/abuse-pids"
+            fids="$fids${fids:+,}$(welcome_id "$out-f$f.err" "f$f$tag-1" "$p" || echo -)"
+        done
+        sleep 1
+        stop=$(now_ms)
+        kill -STOP "$s"
+        sleep "$stall_s"
+        cont=$(now_ms)
+        kill -CONT "$s"
+    fi
+    echo "$tag ${names[$i]} ${relay_inc[$i]} $room ${id:--} $stop $cont ${fids:--}" >>"$work/stalls"
+    sleep 3 # what it reads once it runs again: its close, or (plain UDP) a rejoin
+    kill "$s" 2>/dev/null
+    wait
 }
 
 # ---- the run ----------------------------------------------------------------
@@ -262,6 +357,7 @@ log "fleet up: A ${relay_pid[0]}, B ${relay_pid[1]}, C ${relay_pid[2]}; chaos un
 
 at="" crashes=0 crash_what="" stopped_at=0 stopped=-1 dead=-1 dead_at=0 redis_dead="" redis_dead_at=0
 next_event=$((start + 8)) n_event=0 n_churn=0 n_kill=0 n_stop=0 n_redis=0 n_abuse=0 n_model=0
+stall_jobs=() abuse_seen=0
 declare -A served_prev served_streak
 splits=0 split_what="" split_samples=0
 events=(kill-b model abuse-a stop-c redis abuse-b kill-c model stop-b abuse-c redis model)
@@ -369,7 +465,7 @@ do_event() {
     abuse-*)
         i=0; [ "$ev" = abuse-b ] && i=1; [ "$ev" = abuse-c ] && i=2
         [ "${relay_state[$i]}" = up ] || return
-        abuse "$i"; n_abuse=$((n_abuse + 1))
+        n_abuse=$((n_abuse + 1)); abuse "$i" "$n_abuse"
         event "abuse at every edge of relay ${names[$i]}" ;;
     model)
         for p in "${ports[6]}" "${ports[8]}" "${ports[9]}"; do
@@ -392,7 +488,12 @@ while now=$(date +%s); [ "$now" -lt "$end" ]; do
         start_redis "$redis_dead" "$(primary_port)"
         event "Redis :$redis_dead back as a replica of :$(primary_port)"; redis_dead=""
     fi
-    [ "$now" -ge "$next_event" ] && { do_event; next_event=$((now + 5 + RANDOM % 6)); }
+    if [ "$now" -ge "$next_event" ]; then
+        do_event
+        next_event=$((now + 5 + RANDOM % 6))
+        # an abuse round's stalls last 15 to 20 s: nothing else meanwhile
+        [ "$n_abuse" -gt "$abuse_seen" ] && next_event=$((next_event + 12)) abuse_seen=$n_abuse
+    fi
     if [ $((RANDOM % 2)) -eq 0 ]; then n_churn=$((n_churn + 1)); churn_one "$n_churn"; fi
     sample_rss
     split_sample
@@ -403,8 +504,9 @@ done
 # ---- the end: everything back, then stopped ---------------------------------
 [ "$stopped" -ge 0 ] && { kill -CONT "${relay_pid[$stopped]}"; relay_state[$stopped]=up; }
 [ "$dead" -ge 0 ] && start_relay "$dead"
-log "chaos over; waiting for the bots and the lanes"
+log "chaos over; waiting for the bots, the lanes and the stalls"
 while [ "${#churn_live[@]}" -gt 0 ]; do reap_churn; sleep 0.2; done
+for p in "${stall_jobs[@]}"; do wait "$p"; done
 for p in $(cat "$work/bot-pids" "$work/lane-pids"); do wait "$p"; echo "$p $?" >>"$work/exits"; done
 check_alive
 sample_rss
@@ -516,6 +618,107 @@ read -r fo_lost fo_back fo_late fo_still fo_worst <<<"$fo"
 bots_bad=$(failed_exits "$work/bot-pids")
 ok=1; [ "$fo_late" -eq 0 ] && [ "$fo_still" -eq 0 ] && [ "$bots_bad" -eq 0 ] || ok=0
 verdict failover $ok "$fo_lost bots lost their relay, $fo_back back in a room, worst ${fo_worst} ms after the event (bound $bound_ms ms), $fo_late late, $fo_still never back, $bots_bad bot processes failed"
+
+# stalled: each stopped member's close in the log of the relay that held
+# its room (its join line there names the room, its id and name; the room
+# went to the fleet's least loaded relay, not always the one abused):
+# slow_reader, or timeout over plain UDP (nothing is acknowledged there)
+# and over tcp and ws (the kernel's buffers may take the whole flood, so
+# the relay holds nothing: the silence closes it), and how long after its
+# SIGSTOP. A stall whose holder was killed or stopped while it lasted, or
+# whose room was not flooded (a member could not join), is counted apart.
+# Every other slow_reader close in a relay's log fails, but those from
+# that relay's own SIGSTOP to 3 s after its SIGCONT (the relay itself did
+# not run, and judges on waking what it did not read while stopped) and
+# the lanes' members' (ricochet-bench stops reading its clients for its
+# audit once the lane is over; attributed judges the lanes): counted
+# apart.
+ms_of() { # DATE TIME of a log line: ms since the epoch
+    date -d "$1 $2" +%s%3N
+}
+relay_of_log() { # relay-N.err: the relay's name (A, B, C)
+    local n=${1##*relay-}
+    awk -v n="${n%.err}" '$1 == n { print $2 }' "$work/incarnations"
+}
+lost_between() { # RELAY FROM_MS TO_MS: was RELAY killed or stopped then?
+    awk -v r="$1" -v a="$2" -v b="$3" '$1 >= a && $1 <= b && $2 == "lost:" &&
+        $0 ~ ("relay " r " ") { found = 1 } END { exit !found }' "$work/events"
+}
+stopped_around() { # RELAY MS: was RELAY stopped, or continued 3 s or less before?
+    awk -v r="$1" -v t="$2" '$2 == "lost:" && $3 == "SIGSTOP" && $5 == r && $1 <= t { s = $1 }
+        $3 == r && $4 == "continued" && $1 <= t { c = $1 }
+        END { exit !(s && (c < s || t - c <= 3000)) }' "$work/events"
+}
+st_n=0 st_slow=0 st_timeout=0 st_excused=0 st_open=0 st_what="" matched="" st_kicked=0
+declare -A st_worst=() st_by=()
+while read -r tag _ _ room id stop cont fids; do
+    st_n=$((st_n + 1))
+    e=${tag#*-}
+    f="" holder=""
+    if [ "$id" != - ]; then
+        f=$(grep -l -F "joined room '$room' as $id (s$tag-1," "$work"/relay-*.err | head -n 1)
+        holder=$(relay_of_log "$f")
+        # a stopped member, whatever else happened: its close is no other's
+        [ -n "$f" ] && grep -q -F "(id $id): slow_reader:" "$f" && matched="$matched ${f##*/}:$id"
+    fi
+    if [ "$id" = - ] || [ "$stop" = - ] || [[ ",$fids," == *",-,"* ]]; then
+        st_excused=$((st_excused + 1)) st_what="$st_what $tag(not flooded)"
+        continue
+    fi
+    how="" line=""
+    if [ -n "$f" ] && line=$(grep -m 1 -F "(id $id): slow_reader:" "$f"); then
+        how=slow_reader
+    elif [ -n "$f" ] && [[ " udp tcp ws " == *" $e "* ]] &&
+         line=$(grep -m 1 -F "left room '$room' as $id (s$tag-1): timeout" "$f"); then
+        how=timeout
+    fi
+    if [ -z "$how" ] && [ -n "$holder" ] && lost_between "$holder" $((stop - 2000)) "$cont"; then
+        st_excused=$((st_excused + 1)) st_what="$st_what $tag(relay $holder lost)"
+        continue
+    fi
+    if [ -z "$how" ]; then
+        st_open=$((st_open + 1)) st_what="$st_what $tag(not closed${holder:+ on $holder})"
+        continue
+    fi
+    [ "$how" = slow_reader ] && st_slow=$((st_slow + 1))
+    [ "$how" = timeout ] && st_timeout=$((st_timeout + 1))
+    st_by[$e]="${st_by[$e]:-}${how:0:1}"
+    d=$(($(ms_of $line) - stop))
+    [ "$d" -gt "${st_worst[$e]:-0}" ] && st_worst[$e]=$d
+    for fid in ${fids//,/ }; do
+        if grep -F -e "kicking " -e ": slow_reader:" "$f" | grep -q -F "(id $fid): "; then
+            st_kicked=$((st_kicked + 1)) st_what="$st_what $tag(flooder $fid closed)"
+        fi
+    done
+done < <(cat "$work/stalls" 2>/dev/null)
+others="" paused=0 lanes=0
+for f in "$work"/relay-*.err; do
+    name=$(relay_of_log "$f")
+    while read -r day time id; do
+        [[ " $matched " == *" ${f##*/}:$id "* ]] && continue
+        if grep -q -E "joined room 'bench[^']*' as $id \(" "$f"; then
+            lanes=$((lanes + 1)) # the lanes' own, once done: attributed judges them
+        elif stopped_around "$name" "$(ms_of "$day" "$time")"; then
+            paused=$((paused + 1))
+        else
+            others="$others ${f##*/}:$id"
+        fi
+    done < <(sed -n 's/^\([^ ]*\) \([^ ]*\) .* (id \([0-9]*\)): slow_reader: .*/\1 \2 \3/p' "$f")
+done
+per_edge=""
+for e in enet udp tcp ws webrtc quic wt; do
+    b=${st_by[$e]:-}
+    [ -n "$b" ] || continue
+    sr=${b//t/} to=${b//s/}
+    per_edge="$per_edge${per_edge:+, }$e ${#sr}/${#to} (worst ${st_worst[$e]} ms)"
+done
+# what the flooders sent, and how often the relay told them it held their
+# events back (throttled: their receiver past half its --max-queued-bytes)
+read -r fl_sent fl_throttled < <(cat "$work"/stall-*-f?.json 2>/dev/null |
+    jq -s -r '[.[].bots[0]] | "\(map(.events_sent) | add // 0) \(map(.throttled) | add // 0)"')
+ok=1; [ "$st_open" -eq 0 ] && [ "$st_kicked" -eq 0 ] && [ -z "$others" ] &&
+    [ $((st_slow + st_timeout)) -gt 0 ] || ok=0
+verdict stalled $ok "$st_n members stopped ${stall_s} s under their room's flood of events: $st_slow closed slow_reader, $st_timeout timeout; by edge, slow_reader/timeout and the worst time from the stop: ${per_edge:-none}; $st_open not closed, $st_excused not judged${st_what:+ ($st_what )}; the flooders sent ${fl_sent:-0} events and were told throttled ${fl_throttled:-0} times, $st_kicked of them closed or kicked; $(echo $others | wc -w) other members closed slow_reader${others:+ ($others )}, $paused just after their relay's own SIGSTOP, $lanes of the lanes' (as they ended)"
 
 if [ "$failed" -eq 0 ]; then
     echo "chaos: PASS"
