@@ -22,9 +22,11 @@
  * and nothing refused. Through ricochet-netsim's proxy at 5% loss, the
  * route loses about what netsim dropped on the way down. A page that only
  * listens (ricochet.js's Session, sending no state) keeps its WebTransport
- * session for seconds past a relay's --timeout-ms of 900: it pings within
+ * session for seconds past a relay's --timeout-ms of 1200: it pings within
  * a third of the timeout GET /wt names, Chromium keeping no QUIC keepalive
- * of its own. */
+ * of its own (and its idle timer, a second short of what it is told, set
+ * past the relay's); its pings stopped, it is gone at the relay's timeout
+ * (left timeout). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -476,14 +478,18 @@ static void webtransport_through_loss(void **state)
 
 /* A page that only listens: ricochet.js's Session over WebTransport, in a
  * room of its own, sending no state, on a relay that drops a connection
- * silent for 900 ms. Its pings (within a third of the timeout GET /wt
- * names) keep it a member for four seconds and more. */
+ * silent for 1200 ms. Its pings (within a third of the timeout GET /wt
+ * names: 400 ms) keep it a member for four seconds and more; Chromium's
+ * own idle timer, a second short of the max_idle_timeout it is told, would
+ * close it after 200 ms of quiet if the relay announced its timeout as it
+ * is. Its pings stopped, the room hears it leave at the relay's timeout
+ * (left timeout), not at Chromium's (quit). */
 static void a_listening_page_keeps_its_session(void **state)
 {
     (void)state;
     struct spawn_proc relay;
     const char *args[] = {"--listen", "ws://127.0.0.1:0", "--listen", "quic://127.0.0.1:0",
-                          "--timeout-ms", "900", "--stats-interval", "0", NULL};
+                          "--timeout-ms", "1200", "--stats-interval", "0", NULL};
     int ws = harness_start_relay(&relay, args);
     assert_true(ws > 0);
     char dir[] = "/tmp/ricochet-play-XXXXXX", url[160];
@@ -499,13 +505,31 @@ static void a_listening_page_keeps_its_session(void **state)
     clock_sleep_ms(4000);
     cJSON *s = browser_eval(b, "({ phase: window.ear.phase, id: window.ear.id, sent: window.ear.sent,"
                                " end: window.ear.endCode + ' ' + window.ear.endText })");
-    print_message("a page that only listens, 4 s on a relay of --timeout-ms 900: %s #%.0f, "
+    print_message("a page that only listens, 4 s on a relay of --timeout-ms 1200: %s #%.0f, "
                   "%.0f states sent%s%s\n", text(s, "phase"), number(s, "id"), number(s, "sent"),
                   *text(s, "end") != ' ' ? ", ended " : "", text(s, "end"));
     assert_string_equal(text(s, "phase"), "joined");
     assert_true(number(s, "id") == id && number(s, "sent") == 0);
     cJSON_Delete(s);
     assert_int_equal(harness_relay_stat(&relay, "members"), 1);
+    /* silent from now: gone at the relay's timeout, not Chromium's */
+    cJSON_Delete(browser_eval(b, "clearInterval(window.ear._timer), 1"));
+    uint64_t quiet = clock_now_us();
+    long long members = 1;
+    while (members == 1 && clock_now_us() - quiet < 5000000) {
+        clock_sleep_ms(50);
+        members = harness_relay_stat(&relay, "members");
+    }
+    long long after_ms = (long long)(clock_now_us() - quiet) / 1000;
+    long long timeouts = harness_relay_stat(&relay, "timeouts");
+    long long leaves = harness_relay_stat(&relay, "leaves");
+    print_message("its pings stopped: gone after %lld ms, %lld timeouts, %lld leaves\n",
+                  after_ms, timeouts, leaves);
+    assert_int_equal(members, 0);
+    assert_true(timeouts == 1 && leaves == 0);
+    /* its last ping 400 to 500 ms before; Chromium's own would close it at
+     * 2200 ms after that, and the room would hear quit */
+    assert_true(after_ms >= 600 && after_ms < 2500);
     browser_close(b);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);
@@ -521,5 +545,7 @@ int main(void)
         cmocka_unit_test(webtransport_through_loss),
         cmocka_unit_test(a_listening_page_keeps_its_session),
     };
+    if (getenv("TEST_FILTER")) /* one test by name */
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,9 @@
  *   - a client's FIN on its control stream (QUIC's, a WebTransport
  *     session's) or on its CONNECT's stream is leaving: left (quit) at
  *     once, the connection closed, no join timeout after it;
+ *   - a silent member is gone at --timeout-ms (left timeout) over QUIC and
+ *     over WebTransport, whose idle timeout is announced QUIC_EDGE_H3_IDLE_MS
+ *     longer (a browser's timer runs a second short) and timed by the edge;
  *   - certificates for browsers: the one drawn is ECDSA P-256, valid under
  *     14 days; drawn again, new connections take the new one while a
  *     member keeps its own, GET /wt's JSON names both hashes (the newest
@@ -88,6 +91,7 @@ struct env {
 };
 
 static struct env E;
+static uint32_t env_timeout_ms = 5000; /* --timeout-ms of the next env_open */
 
 /* The edge on 127.0.0.1:0 (half_open: --max-half-open) and a core on it
  * holding states for a tick of tick_us (--tick-ms; 0: none). */
@@ -95,7 +99,7 @@ static void env_open_ticked(struct env *e, uint32_t half_open, uint32_t tick_us)
 {
     char err[256];
     struct relay_net_config ncfg = {.bind = "127.0.0.1", .port = 0, .peer_cap = PEERS,
-                                    .max_packet_size = 2048, .timeout_ms = 5000,
+                                    .max_packet_size = 2048, .timeout_ms = env_timeout_ms,
                                     .max_half_open = half_open, .handshake_ms = JOIN_MS};
     memset(e, 0, sizeof *e);
     e->t = relay_quic_ops.create(&ncfg, err, sizeof err);
@@ -1238,6 +1242,54 @@ static void a_stream_ended_is_leaving(void **state)
     env_close(&E);
 }
 
+/* A silent member of a relay of --timeout-ms 600: gone at 600 ms over QUIC
+ * (ngtcp2's idle timeout, what the relay announced) and over WebTransport,
+ * whose max_idle_timeout is announced QUIC_EDGE_H3_IDLE_MS longer (a
+ * browser's own timer runs a second short of it) and whose silence the
+ * edge times itself: left (timeout), without a packet. */
+static void a_silent_session_is_gone_at_the_relay_timeout(void **state)
+{
+    (void)state;
+    env_timeout_ms = 600;
+    env_open(&E, 4);
+    env_timeout_ms = 5000;
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.n = 3;
+    r.c[0] = member(&E, "talks", PROTO_MODE_UNSEQUENCED);
+    r.c[1] = member(&E, "quic", PROTO_MODE_UNSEQUENCED);
+    r.c[2] = member_over(&E, "wt", PROTO_MODE_UNSEQUENCED, RICOCHET_TRANSPORT_WEBTRANSPORT);
+    welcome_all(&E, &r);
+    for (size_t i = 0; i < 3; i++) /* what each client was told */
+        assert_int_equal(ngtcp2_conn_get_remote_transport_params(link_of(r.c[i])->conn)
+                             ->max_idle_timeout,
+                         (600 + (i == 2 ? QUIC_EDGE_H3_IDLE_MS : 0)) * NGTCP2_MILLISECONDS);
+    /* from now on only the first is read and sends */
+    static struct harness_rec o;
+    memset(&o, 0, sizeof o);
+    o.n = 1;
+    o.c[0] = r.c[0];
+    uint32_t quic = ricochet_id(r.c[1]), wt = ricochet_id(r.c[2]);
+    uint64_t start = clock_now_us(), gone_us[2] = {0, 0};
+    while (clock_now_us() - start < 3000000 && (!gone_us[0] || !gone_us[1])) {
+        struct ricochet_state st = {.x = 1};
+        assert_int_equal(ricochet_send_state(o.c[0], &st), RICOCHET_OK);
+        pump(&E, &o, 20);
+        for (int k = 0; k < 2; k++)
+            if (!gone_us[k] && harness_rec_saw_left(&o, 0, k ? wt : quic, PROTO_LEFT_TIMEOUT))
+                gone_us[k] = clock_now_us() - start;
+    }
+    print_message("silent: gone after %llu ms over QUIC, %llu ms over WebTransport\n",
+                  (unsigned long long)gone_us[0] / 1000, (unsigned long long)gone_us[1] / 1000);
+    for (int k = 0; k < 2; k++) /* 600 ms, and the edge's sweep every 100 ms */
+        assert_true(gone_us[k] >= 500000 && gone_us[k] < 900000);
+    assert_int_equal(relay_clients(E.r), 1);
+    assert_int_equal(relay_stats(E.r)->timeouts, 2);
+    for (size_t i = 0; i < 3; i++)
+        ricochet_close(r.c[i]);
+    env_close(&E);
+}
+
 /* The certificate of slot i: ECDSA P-256, valid under 14 days. */
 static void browser_certificate(const struct relay_quic *t, int i)
 {
@@ -1342,6 +1394,7 @@ int main(void)
         cmocka_unit_test(moves_and_a_forgotten_connection),
         cmocka_unit_test(webtransport_bad_input),
         cmocka_unit_test(a_stream_ended_is_leaving),
+        cmocka_unit_test(a_silent_session_is_gone_at_the_relay_timeout),
         cmocka_unit_test(certificates_for_browsers),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -81,6 +81,9 @@
 #define QUIC_EDGE_SENDER_IDLE_US 2000000u /* a sender's stream quiet this long, all its
                                              bytes acknowledged, is ended (FIN) */
 #define QUIC_EDGE_CLOSE_RESENDS 4  /* closing: the close packet sent again at most */
+#define QUIC_EDGE_H3_IDLE_MS 2000  /* h3: max_idle_timeout announced past --timeout-ms, which
+                                      the edge keeps itself (a browser's timer runs a second
+                                      short of what it is told) */
 /* A certificate drawn by the relay (no --tls-cert) meets what a browser's
  * serverCertificateHashes takes: ECDSA P-256, valid under 14 days. */
 #define QUIC_CERT_GENS 3           /* drawn certificates held at once (connections' too) */
@@ -293,6 +296,7 @@ struct quic_conn {
     uint32_t slot;
     union netaddr remote;     /* the path's remote address (the newest validated) */
     uint64_t since_us;        /* created, opened or closing since */
+    uint64_t heard_us;        /* the client's last packet read (h3: its idle timeout) */
     uint64_t ending_us;       /* ENDING: freed then */
     bool dirty;               /* in the edge's list of connections to write */
     bool gone_reported;       /* the core heard of its end */
@@ -480,7 +484,8 @@ void transport_quic_write_marked(struct relay_quic *t, uint64_t now_us);
  * QUIC_EDGE_CLOSE_US after, its CONNECTION_CLOSE. Called every write. */
 void transport_quic_closing(struct relay_quic *t, struct quic_conn *c, uint64_t now_us);
 
-/* Every 100 ms: half-open connections past the join timeout closed. */
+/* Every 100 ms: half-open connections past the join timeout closed, h3
+ * peers silent for --timeout-ms gone (left timeout). */
 void transport_quic_sweep(struct relay_quic *t, uint64_t now_us);
 
 /* Frees every connection (no packet sent), at the edge's end. */

@@ -23,7 +23,8 @@
  *     port) is validated by ngtcp2 before data follows it; the peer stays
  *     the same peer of the core;
  *   - its end: the client's CONNECTION_CLOSE (left quit), ngtcp2's idle
- *     timeout (left timeout), a protocol error (counted, closed), or the
+ *     timeout (left timeout; on h3 the edge's own at --timeout-ms, ngtcp2's
+ *     being longer), a protocol error (counted, closed), or the
  *     core's disconnect, which waits for the control stream's last bytes
  *     to be acknowledged (QUIC_EDGE_CLOSE_US at most) before its
  *     CONNECTION_CLOSE with the error's code. A closed connection keeps its
@@ -260,6 +261,7 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
     *c = (struct quic_conn){.slot = slot, .edge = t, .remote = *from, .up_sid = -1,
                             .control_sid = 0,
                             .phase = QUIC_PHASE_HANDSHAKE, .since_us = now_us,
+                            .heard_us = now_us,
                             .dirty = c->dirty};
     c->ref = (ngtcp2_crypto_conn_ref){.get_conn = transport_quic_get_conn, .user_data = c};
     quicmsg_reader_init(&c->control_in, t->cfg.max_packet_size);
@@ -319,6 +321,9 @@ void transport_quic_input(struct relay_quic *t, struct quic_conn *c, const union
         conn_error(t, c, rv, now_us);
         return;
     }
+    /* one ngtcp2 could not open counts too: a forger who saw the ID keeps
+     * a session past --timeout-ms, to ngtcp2's idle timeout at most */
+    c->heard_us = now_us;
     if (transport_quic_holds(t, c))
         transport_quic_timer(t, c, now_us); /* its acknowledgement waits for the fan-out */
     else
@@ -384,6 +389,18 @@ void transport_quic_closing(struct relay_quic *t, struct quic_conn *c, uint64_t 
     close_now(t, c, PROTO_LEFT_QUIT, now_us);
 }
 
+/* Has c's client been silent for --timeout-ms (or three PTOs, if longer,
+ * as ngtcp2 counts its own idle timeout)? On h3 the edge keeps it:
+ * ngtcp2's is QUIC_EDGE_H3_IDLE_MS longer. */
+static bool silent(const struct relay_quic *t, struct quic_conn *c, uint64_t now_us)
+{
+    uint64_t idle_us = (uint64_t)t->cfg.timeout_ms * 1000u;
+    uint64_t pto3_us = 3 * quic_us(ngtcp2_conn_get_pto(c->conn));
+    if (pto3_us > idle_us)
+        idle_us = pto3_us;
+    return now_us > c->heard_us && now_us - c->heard_us >= idle_us;
+}
+
 void transport_quic_sweep(struct relay_quic *t, uint64_t now_us)
 {
     uint64_t join = (uint64_t)t->cfg.handshake_ms * 1000u;
@@ -398,6 +415,11 @@ void transport_quic_sweep(struct relay_quic *t, uint64_t now_us)
             }
             break;
         case QUIC_PHASE_PEER:
+            if (c->app == QUIC_APP_H3 && silent(t, c, now_us)) {
+                leave_phase(t, c, PROTO_LEFT_TIMEOUT); /* as ngtcp2's: no packet */
+                conn_free(t, c);
+                break;
+            }
             transport_quic_senders_idle(c, now_us);
             break;
         case QUIC_PHASE_CLOSING:

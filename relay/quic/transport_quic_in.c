@@ -159,8 +159,9 @@ static void stream_message(struct relay_quic *t, struct quic_conn *c, bool contr
 /* The client ended the session's stream (the control stream, or on h3
  * the CONNECT's): a peer's end is leaving (left quit), its connection
  * closed at once with no error. */
-static int session_ended(struct quic_conn *c)
+static int session_ended(struct quic_conn *c, const char *stream)
 {
+    log_debug("relay: quic: connection %u: the client ended its %s", c->slot, stream);
     c->control_open = false;
     if (c->phase != QUIC_PHASE_PEER)
         return 0;
@@ -185,7 +186,7 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
         bool session = c->h3 && sid == c->h3->connect_sid && c->h3->session == QUIC_H3S_OPEN;
         int rc = transport_quic_h3_stream(t, c, sid, data, len, &skip);
         if (rc == 0 && fin && session)
-            return session_ended(c);
+            return session_ended(c, "CONNECT's stream");
         if (rc <= 0)
             return rc;
         data += skip;
@@ -206,7 +207,7 @@ static int on_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64
         if (rc == 1)
             stream_message(t, c, control, msg, n);
     }
-    return fin && control ? session_ended(c) : 0;
+    return fin && control ? session_ended(c, "control stream") : 0;
 }
 
 static int on_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
@@ -238,7 +239,7 @@ static int on_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
     if (h3 == 2)
         ngtcp2_conn_extend_max_streams_uni(conn, 1);
     if (sid == c->control_sid || h3 == 1) /* reset (its FIN came first), on h3 the CONNECT's */
-        return session_ended(c);
+        return session_ended(c, h3 == 1 ? "CONNECT's stream (reset)" : "control stream (reset)");
     if (sid == c->up_sid) {
         c->up_sid = -1;
         quicmsg_reader_free(&c->up_in);
@@ -341,6 +342,10 @@ static int on_handshake(ngtcp2_conn *conn, void *ud)
     c->phase = QUIC_PHASE_OPEN;
     c->since_us = t->now_us;
     t->own[QUIC_COUNT_HANDSHAKES]++;
+    if (c->app == QUIC_APP_H3)
+        log_debug("relay: quic: connection %u: h3, the client's idle timeout %llu ms", c->slot,
+                  (unsigned long long)(ngtcp2_conn_get_remote_transport_params(conn)
+                                           ->max_idle_timeout / NGTCP2_MILLISECONDS));
     union netaddr host = c->remote;
     netaddr_set_port(&host, 0); /* the next connection comes from another port */
     uint8_t token[NGTCP2_CRYPTO_MAX_REGULAR_TOKENLEN];

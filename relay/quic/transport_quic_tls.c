@@ -235,8 +235,13 @@ int transport_quic_tls_webtransport(const struct relay_quic *t, char *out, size_
  * an h3 connection's transport parameters are HTTP/3's (PROTOCOL.md,
  * "WebTransport"): two bidirectional streams (the CONNECT's and the
  * session's control stream), QUIC_H3_UNIS unidirectional ones (HTTP/3's
- * control stream, QPACK's two, the session's own), and room in a datagram
- * for the quarter stream ID. */
+ * control stream, QPACK's two, the session's own), room in a datagram for
+ * the quarter stream ID, and an idle timeout QUIC_EDGE_H3_IDLE_MS past
+ * --timeout-ms: Chromium's own timer runs a second short of the timeout it
+ * is told (QuicConnection::SetNetworkTimeouts), so told --timeout-ms it
+ * would close a page's session before the relay's silence did, and for
+ * --timeout-ms near a second within a third of it; the edge expires a
+ * silent session at --timeout-ms itself (transport_quic_sweep). */
 static int client_hello_read(gnutls_session_t session, unsigned type, unsigned when,
                              unsigned incoming, const gnutls_datum_t *msg)
 {
@@ -249,6 +254,7 @@ static int client_hello_read(gnutls_session_t session, unsigned type, unsigned w
     p.initial_max_streams_bidi = 2;
     p.initial_max_streams_uni = QUIC_H3_UNIS;
     p.max_datagram_frame_size = QUICMSG_DATAGRAM_FRAME_MAX + 8;
+    p.max_idle_timeout += QUIC_EDGE_H3_IDLE_MS * NGTCP2_MILLISECONDS;
     return ngtcp2_conn_set_local_transport_params(c->conn, &p) == 0 ? 0 : -1;
 }
 
