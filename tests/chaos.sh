@@ -236,11 +236,11 @@ abuse() { # RELAY
     timeout 10 "$bin/ricochet-bot" --port "$(rport "$i" 1)" --mode udp --room flood \
         --name "flood$i" --rate 1000 --duration 4 >/dev/null 2>>"$work/flood.err" &
     # on every edge, a member stopped under its room's flood of events; the
-    # edges' starts half a second apart, their bots at nice 10: load, where
-    # the lanes and the relays are the clock. They enter through this relay,
-    # or for A (the lanes' relay, which the fleet gives no new room while B
-    # or C lives) through B, or C if B is down: their rooms land on B or C
-    # anyway, and their handshakes need not take A's loop.
+    # edges' starts half a second apart, the members to stop at nice 10
+    # (how they read is not judged; the flooders' is). They enter through
+    # this relay, or for A (the lanes' relay, which the fleet gives no new
+    # room while B or C lives) through B, or C if B is down: their rooms
+    # land on B or C anyway, and their handshakes need not take A's loop.
     local via=$i
     [ "$i" = 0 ] && { via=1; [ "${relay_state[1]}" = up ] || via=2; }
     (
@@ -297,8 +297,7 @@ stall() {
     if id=$(welcome_id "$out-s.err" "s$tag-1" "$s"); then
         for f in r m; do
             to=room; [ "$f" = m ] && to=$id
-            nice -n 10 "$bin/ricochet-bot" "${a[@]}" --name "f$f$tag" --events 140 \
-                --event-bytes 1024 \
+            "$bin/ricochet-bot" "${a[@]}" --name "f$f$tag" --events 140 --event-bytes 1024 \
                 --event-to "$to" --duration $((stall_s - 1)) --json >"$out-f$f.json" \
                 2>"$out-f$f.err" &
             p=$!
