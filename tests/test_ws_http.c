@@ -251,6 +251,17 @@ static void answers(void **state)
     assert_string_equal(out, "HTTP/1.1 200 OK\r\nContent-Type: text/javascript; charset=utf-8\r\n"
                              "Content-Length: 1234\r\nCache-Control: no-cache\r\n"
                              "Connection: close\r\n\r\n");
+    /* GET /wt's: never stored, and said once (a second Cache-Control is
+     * one more a cache must reconcile) */
+    n = ws_http_head(200, "application/json", 9, "Cache-Control: no-store\r\nVary: Origin\r\n",
+                     out, sizeof out);
+    assert_true(n > 0);
+    assert_string_equal(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 9\r\nConnection: close\r\n"
+                             "Cache-Control: no-store\r\nVary: Origin\r\n\r\n");
+    n = ws_http_head(204, NULL, 0, "Vary: Origin\r\n", out, sizeof out);
+    assert_true(n > 0);
+    assert_non_null(strstr(out, "\r\nCache-Control: no-cache\r\n"));
 }
 
 /* The CORS lines of the answer to head, for the origins listed. */

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../proto/websocket.h"
 
@@ -369,15 +370,31 @@ int ws_http_upgrade_answer(const struct ws_http_request *req, char *out, size_t 
     return n > 0 && (size_t)n < cap ? n : -1;
 }
 
+/* Does extra (header lines, each ending in CRLF; NULL: none) hold a
+ * Cache-Control of its own? */
+static bool has_cache_control(const char *extra)
+{
+    static const char name[] = "Cache-Control:";
+    for (const char *line = extra; line && *line;) {
+        if (strncasecmp(line, name, sizeof name - 1) == 0)
+            return true;
+        line = strstr(line, "\r\n");
+        if (line)
+            line += 2;
+    }
+    return false;
+}
+
 int ws_http_head(int status, const char *type, size_t length, const char *extra, char *out,
                  size_t cap)
 {
     char size[48] = ""; /* a 204 has no length (RFC 9110 §8.6) */
     if (status != 204)
         snprintf(size, sizeof size, "Content-Length: %zu\r\n", length);
-    int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%s%s%sCache-Control: no-cache\r\n"
-                     "Connection: close\r\n%s\r\n", status, ws_http_reason(status),
-                     type ? "Content-Type: " : "", type ? type : "", type ? "\r\n" : "", size,
+    int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%s%s%s%sConnection: close\r\n%s\r\n", status,
+                     ws_http_reason(status), type ? "Content-Type: " : "", type ? type : "",
+                     type ? "\r\n" : "", size,
+                     has_cache_control(extra) ? "" : "Cache-Control: no-cache\r\n",
                      extra ? extra : "");
     return n > 0 && (size_t)n < cap ? n : -1;
 }

@@ -92,9 +92,10 @@ void ws_http_decide(const struct ws_http_request *req, const char *const *files,
 int ws_http_upgrade_answer(const struct ws_http_request *req, char *out, size_t cap);
 
 /* An answer's head into out: status line, Content-Type (NULL: none),
- * Content-Length (but for 204), Connection: close, then extra header lines (each ending
- * in CRLF; NULL: none), then the blank line. Returns its length, or -1 if
- * it does not fit cap. */
+ * Content-Length (but for 204), Cache-Control: no-cache (unless extra has
+ * a Cache-Control of its own), Connection: close, then extra header lines
+ * (each ending in CRLF; NULL: none), then the blank line. Returns its
+ * length, or -1 if it does not fit cap. */
 int ws_http_head(int status, const char *type, size_t length, const char *extra, char *out,
                  size_t cap);
 
