@@ -26,7 +26,8 @@
  * a third of the timeout GET /wt names, Chromium keeping no QUIC keepalive
  * of its own (and its idle timer, a second short of what it is told, set
  * past the relay's); its pings stopped, it is gone at the relay's timeout
- * (left timeout). */
+ * (left timeout); a page that closes its session leaves (quit) and ends its
+ * connection at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -483,7 +484,8 @@ static void webtransport_through_loss(void **state)
  * own idle timer, a second short of the max_idle_timeout it is told, would
  * close it after 200 ms of quiet if the relay announced its timeout as it
  * is. Its pings stopped, the room hears it leave at the relay's timeout
- * (left timeout), not at Chromium's (quit). */
+ * (left timeout), not at Chromium's (quit). Another page's close() is
+ * leaving (quit) and its connection's end at once: no join timeout after. */
 static void a_listening_page_keeps_its_session(void **state)
 {
     (void)state;
@@ -530,6 +532,31 @@ static void a_listening_page_keeps_its_session(void **state)
     /* its last ping 400 to 500 ms before; Chromium's own would close it at
      * 2200 ms after that, and the room would hear quit */
     assert_true(after_ms >= 600 && after_ms < 2500);
+
+    /* a page that closes its session (ricochet.js: a leave, its control
+     * stream's end, the session's): the relay closes the connection at
+     * once, and nothing is left for the join timeout to close and count */
+    cJSON_Delete(browser_eval(b, "import('/ricochet.js').then((m) => { window.bye = new m.Session("
+                                 "{ route: 'wt', room: 'quiet', name: 'bye' }).start(); return 1; })"));
+    if (!browser_wait(b, "window.bye && window.bye.phase === 'joined'", WAIT_MS))
+        browser_fail(b, "window.bye && [window.bye.phase, window.bye.endText]",
+                     "the second page never joined over WebTransport");
+    cJSON_Delete(browser_eval(b, "window.bye.close(), 1"));
+    uint64_t closed = clock_now_us();
+    long long clients = 1;
+    while (clients != 0 && clock_now_us() - closed < 5000000) {
+        clock_sleep_ms(50);
+        clients = harness_relay_stat(&relay, "clients");
+    }
+    long long closed_ms = (long long)(clock_now_us() - closed) / 1000;
+    clock_sleep_ms(2500); /* past --join-timeout-ms */
+    long long join_timeouts = harness_relay_stat(&relay, "drops.join_timeout");
+    leaves = harness_relay_stat(&relay, "leaves");
+    print_message("a page that closes: its connection gone after %lld ms, %lld leaves, "
+                  "%lld join timeouts\n", closed_ms, leaves, join_timeouts);
+    assert_int_equal(clients, 0);
+    assert_true(closed_ms < 1500);
+    assert_true(leaves == 1 && join_timeouts == 0);
     browser_close(b);
     free(harness_relay_finish(&relay));
     spawn_free(&relay);

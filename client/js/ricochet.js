@@ -884,6 +884,7 @@ const IDLE_PING_US = 1000000; /* a ping after this long without sending, or a th
                                  relay's timeout if shorter (_idlePingUs) */
 const ICE_GATHER_MS = 3000;
 const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait their turn, skipped */
+const WT_CLOSE_WAIT_MS = 1000; /* a control stream that does not drain: the session closed anyway */
 
 /* Session: one session with a relay; an EventTarget.
  *
@@ -918,7 +919,9 @@ const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait the
  *   chat(text), ping(): control messages (false if not sent).
  *   setMode(mode): WebRTC and WebTransport, sends that mode's way from now
  *     on (what counts is how you send); returns false over a WebSocket.
- *   close(): leaves and closes (a "close" event with code "closed").
+ *   close(): leaves and closes (a "close" event with code "closed"): over
+ *     WebRTC and WebTransport a `leave` first, over WebTransport then the
+ *     control stream's end after it, then the session's (wt.close()).
  * Read-only fields: route, phase ("connecting", "joining", "joined",
  *   "closed"), id, room, name, mode (how my states go: "ws", or a WebRTC
  *   mode), members (Map id -> member: {id, name, mode, arrivedAs, clock
@@ -1354,11 +1357,14 @@ export class Session extends EventTarget {
     if (this._wt) {
       const wt = this._wt;
       this._wt = null;
-      /* after what is queued (a leave): closing at once would drop it */
+      /* the control stream ended after what is queued (a leave), then the
+       * session: closing at once would drop the leave. Either end is
+       * leaving to the relay, which closes the connection at the first. */
       const close = () => { try { wt.close(); } catch (e) { /* already closed */ } };
       const c = this._wtWriters.control;
-      if (c) c.ready.then(() => setTimeout(close, 100), close);
-      else close();
+      const ended = c ? c.close() : Promise.resolve();
+      Promise.race([ended, new Promise((done) => setTimeout(done, WT_CLOSE_WAIT_MS))])
+        .then(close, close);
     }
     if (this._pc) {
       for (const ch of Object.values(this._channels)) ch.onclose = ch.onmessage = null;
