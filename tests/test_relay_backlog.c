@@ -138,39 +138,48 @@ static void a_flood_does_not_close_a_stalled_reader_the_stall_does(void **state)
     relay_destroy(r);
 }
 
-/* Many members, each from an address of its own, chat to a room with a
- * member that never reads: no one holds most of its backlog for long, so
- * it reaches the bound. The message that would pass the bound is not
- * queued to it; every other member gets it; its close comes once, after
- * the message was sent to every one of them, with its error last, past
- * the bound. */
+/* The relay's own messages, which nothing holds back, fill a member that
+ * never reads: members come and go, each joined and left notice is sent
+ * to it. The notice that would pass the bound is not queued to it; every
+ * other member gets it; its close comes once, after the notice went to
+ * every one of them, with its error last, past the bound. */
 static void the_bound_closes_once_after_the_send_error_last(void **state)
 {
     (void)state;
-    struct relay *r = room_of(12, NULL); /* 11 never reads */
-    char chat[200];
-    snprintf(chat, sizeof chat, "{\"type\":\"chat\",\"text\":\"%0100d\"}", 7);
-    size_t sent = 0;
-    for (int k = 0; k < 200 && fk.n_disc == 0; k++) {
+    struct relay *r = room_of(3, NULL); /* 2 never reads */
+    size_t joins = 0;
+    for (int k = 0; k < 400 && fk.n_disc == 0; k++) {
         now_us += 1000;
-        assert_int_equal(send_text(r, (uint32_t)(k % 11), chat), 0);
-        sent++;
-        for (uint32_t i = 0; i < 11; i++)
+        char ip[32], name[24];
+        snprintf(ip, sizeof ip, "10.0.3.%d", 1 + k % 200);
+        snprintf(name, sizeof name, "visitor%d", k);
+        connect_peer_from(r, 10, ip);
+        assert_int_equal(join(r, 10, "r", name, false), 0);
+        joins++;
+        assert_int_equal(send_text(r, 10, "{\"type\":\"leave\"}"), 0);
+        relay_peer_gone(r, 10, PROTO_LEFT_QUIT, now_us);
+        for (uint32_t i = 0; i < 2; i++)
             fake_take(i, UINT64_MAX);
+        fake_take(10, UINT64_MAX); /* the visitor read what it got */
     }
-    assert_int_equal(fk.n_disc, 1);
-    assert_int_equal(closes_of(11), 1);
-    /* the chat that passed the bound went to every other member first */
-    for (uint32_t i = 0; i < 11; i++)
-        assert_int_equal(count_ctl(i, PROTO_CTL_CHAT), sent);
-    size_t last_to_11 = 0;
+    assert_int_equal(closes_of(2), 1);
+    /* the notice that passed the bound went to every other member first */
+    for (uint32_t i = 0; i < 2; i++)
+        assert_int_equal(count_ctl(i, PROTO_CTL_JOINED), joins);
+    size_t notices[3];
+    for (uint32_t i = 0; i < 3; i++)
+        notices[i] = count_ctl(i, PROTO_CTL_JOINED) + count_ctl(i, PROTO_CTL_LEFT);
+    assert_int_equal(notices[0], notices[1]);
+    assert_true(notices[2] < notices[0]);
+    size_t last_to_2 = 0;
     for (size_t i = 0; i < fk.n_ctl; i++)
-        if (fk.ctl[i].peer == 11)
-            last_to_11 = i;
-    assert_string_equal(last_error(11), "slow_reader");
-    assert_int_equal(ctl_at(last_to_11)->type, PROTO_CTL_ERROR);
-    assert_true(fk.held[11].bytes == 0); /* its slot freed by the close */
+        if (fk.ctl[i].peer == 2)
+            last_to_2 = i;
+    assert_string_equal(last_error(2), "slow_reader");
+    assert_int_equal(ctl_at(last_to_2)->type, PROTO_CTL_ERROR);
+    assert_true(fk.held[2].bytes == 0); /* its slot freed by the close */
     assert_true(drops(r, RELAY_DROP_SLOW_READER) >= 1);
+    assert_int_equal(drops(r, RELAY_DROP_THROTTLED), 0); /* the relay's own: never */
     relay_destroy(r);
 }
 
@@ -258,6 +267,29 @@ static void the_throttle_holds_back_the_address_that_holds_most(void **state)
     relay_destroy(r);
 }
 
+/* Several addresses together, each in turn holding the most of a slow
+ * reader's backlog, cannot take it to the bound either: past three
+ * quarters of it every member's message to it is held back; only the
+ * relay's own still go. */
+static void many_senders_cannot_fill_a_reader_to_its_close(void **state)
+{
+    (void)state;
+    struct relay *r = room_of(5, NULL); /* 0..3 send, each from its own address; 4 reads slowly */
+    for (int k = 0; k < 200; k++) {
+        now_us += 2000;
+        assert_int_equal(event(r, (uint32_t)(k % 4), 5), 0);
+        fake_take(4, 200); /* it takes a little, so it is no stall */
+        for (uint32_t i = 0; i < 4; i++)
+            fake_take(i, UINT64_MAX);
+    }
+    assert_int_equal(closes_of(4), 0);
+    assert_true(fk.held[4].bytes <= BOUND * 3 / 4 + BODY + 12);
+    assert_true(drops(r, RELAY_DROP_THROTTLED) > 100);
+    for (uint32_t i = 0; i < 4; i++) /* each was held back, and told */
+        assert_true(errors_to(i, "throttled") >= 1);
+    relay_destroy(r);
+}
+
 /* Nothing taken while nothing is held is no stall: a member that reads
  * whatever comes, and one to which nothing was sent, are never closed;
  * the clock of a stall starts when something is first held. */
@@ -337,6 +369,7 @@ int main(void)
         cmocka_unit_test(the_bound_closes_once_after_the_send_error_last),
         cmocka_unit_test(a_close_decided_in_a_fan_out_comes_after_it),
         cmocka_unit_test(the_throttle_holds_back_the_address_that_holds_most),
+        cmocka_unit_test(many_senders_cannot_fill_a_reader_to_its_close),
         cmocka_unit_test(nothing_held_is_no_stall),
         cmocka_unit_test(the_byte_budget_counts_bytes_not_messages),
     };
