@@ -9,11 +9,12 @@
  *   the throttle  past half the bound, a member's message (an event, chat,
  *                 a clock, a reliable state) is not queued when its sender's
  *                 address holds the largest share of what waits (traced
- *                 since the receiver last caught up), and the sender is
- *                 told (throttled): so no member within the limits gets
- *                 another closed; the relay's own messages and the other
- *                 senders' still go, and unreliable states stay the edge's
- *                 to drop or conflate;
+ *                 since the receiver last caught up); past three quarters,
+ *                 no member's is; each sender held back is told
+ *                 (throttled): so no member, nor any set of them, within the
+ *                 limits gets another closed; the relay's own messages still
+ *                 go, and unreliable states stay the edge's to drop or
+ *                 conflate;
  *   the stall     a member whose edge holds something and took none of it
  *                 for slow_reader_ms is closed (the sweep).
  *
@@ -112,7 +113,7 @@ bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
     if (from == UINT32_MAX || from == peer || from >= r->cfg.peer_cap)
         return true;
     uint64_t key = r->peers[from].addr_key;
-    if (b.bytes > bound / 2 && holds_most(r, peer, key)) {
+    if (b.bytes > bound / 2 && (b.bytes > bound / 4 * 3 || holds_most(r, peer, key))) {
         throttled(r, from, peer);
         return false;
     }

@@ -625,7 +625,8 @@ void core_send_error(struct relay *r, uint32_t peer, bool force, enum proto_erro
  * peer whose close is decided; to one whose edge would then hold more
  * than max_queued_bytes (its close decided: core_close_later); and a
  * member's message, past half that bound, when from's address holds the
- * largest share of what waits (counted throttled, from told). */
+ * largest share of what waits, past three quarters whoever sends it
+ * (counted throttled, from told). */
 bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len);
 
 /* Decides peer's close (once): carried out by core_closes_due. */
