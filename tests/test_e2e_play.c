@@ -12,7 +12,7 @@
  * offset); a screenshot of it all. With RICOCHET_SHOT_UPDATE=1 the
  * screenshot goes to docs/play-page.png.
  *
- * Over WebTransport (Chromium with QUIC on, a fresh profile): in a room
+ * Over WebTransport (Chromium as it comes, no QUIC flag, a fresh profile): in a room
  * with an ENet bot and a WebSocket bot, the page learns the relay's quic
  * edge and certificate hash from GET /wt, opens its session on ALPN h3
  * (the certificate trusted by serverCertificateHashes), draws both bots

@@ -20,8 +20,9 @@ struct browser;
  * Returns the browser; fails the test if it cannot. */
 struct browser *browser_open(const char *dir, const char *url, int width, int height);
 
-/* browser_open, with QUIC on (quic: a page's WebTransport) or off, as
- * browser_open has it (Chromium's own connections stay on TCP). */
+/* browser_open, with Chromium's defaults for QUIC (quic: a page's
+ * WebTransport, no flag given) or QUIC off for HTTP, as browser_open has
+ * it (Chromium's own connections stay on TCP). */
 struct browser *browser_open_quic(const char *dir, const char *url, int width, int height,
                                   bool quic);
 
