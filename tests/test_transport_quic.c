@@ -1281,8 +1281,11 @@ static void a_silent_session_is_gone_at_the_relay_timeout(void **state)
     }
     print_message("silent: gone after %llu ms over QUIC, %llu ms over WebTransport\n",
                   (unsigned long long)gone_us[0] / 1000, (unsigned long long)gone_us[1] / 1000);
-    for (int k = 0; k < 2; k++) /* 600 ms, and the edge's sweep every 100 ms */
-        assert_true(gone_us[k] >= 500000 && gone_us[k] < 900000);
+    /* 600 ms and the edge's sweep every 100 ms; on a loaded machine later,
+     * but well before WebTransport's announced 2.6 s: the edge times the
+     * silence itself */
+    for (int k = 0; k < 2; k++)
+        assert_true(gone_us[k] >= 500000 && gone_us[k] < 2200000);
     assert_int_equal(relay_clients(E.r), 1);
     assert_int_equal(relay_stats(E.r)->timeouts, 2);
     for (size_t i = 0; i < 3; i++)
