@@ -505,7 +505,8 @@ done
 [ "$dead" -ge 0 ] && start_relay "$dead"
 log "chaos over; waiting for the bots, the lanes and the stalls"
 while [ "${#churn_live[@]}" -gt 0 ]; do reap_churn; sleep 0.2; done
-for p in "${stall_jobs[@]}"; do wait "$p"; done
+# (a round long over may be one bash no longer remembers: not a child)
+for p in "${stall_jobs[@]}"; do wait "$p" 2>/dev/null; done
 for p in $(cat "$work/bot-pids" "$work/lane-pids"); do wait "$p"; echo "$p $?" >>"$work/exits"; done
 check_alive
 sample_rss
