@@ -131,7 +131,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/enet relay/udp \
            relay/tcp relay/ws relay/stream relay/webrtc relay/quic \
            client \
-           client/swarm client/bot client/tui netsim bench
+           client/swarm client/bot client/tui netsim audit bench
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
@@ -157,7 +157,7 @@ netsim_MAIN := netsim/netsim_main.c
 netsim_LIBS := netsim proto/enet proto stats sys
 netsim_PKGS := libpcap libcjson libmicrohttpd openssl
 bench_MAIN := bench/bench_main.c
-bench_LIBS := bench netsim client/swarm client rtc harness proto/enet proto stats sys
+bench_LIBS := bench audit netsim client/swarm client rtc harness proto/enet proto stats sys
 bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay libmicrohttpd \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 ticket_MAIN := ticket/ticket_main.c
@@ -171,7 +171,7 @@ MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 # rtc-cost (bench/rtc_cost_main.c): what a WebRTC session costs the
 # relay's webrtc modules; a benchmark tool, not installed (make bench-webrtc).
 RTC_COST := $(BUILD)/bin/rtc-cost
-RTC_COST_LIBS := bench harness relay/webrtc rtc proto stats sys
+RTC_COST_LIBS := bench audit harness relay/webrtc rtc proto stats sys
 RTC_COST_PKGS := libsodium libcjson usrsctp openssl
 # world-cost (bench/world_cost_main.c): what one world costs the relay's
 # core by itself, on a fake clock (for callgrind); not installed. It links
@@ -185,7 +185,7 @@ WORLD_COST_PKGS := $(relay_PKGS)
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
+TEST_LIBS := bench audit netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
              relay/ws relay/stream harness relay/webrtc relay/quic rtc fleet relay/core proto/enet \
              proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
@@ -216,7 +216,7 @@ fuzz_quicview_LIBS := netsim proto/enet proto stats sys
 fuzz_wsframes_LIBS := $(fuzz_relay_LIBS)
 fuzz_h3_LIBS := proto stats sys
 fuzz_quicedge_LIBS := client $(fuzz_relay_LIBS)
-fuzz_localhttp_LIBS := bench netsim client/swarm client rtc harness proto/enet proto stats sys
+fuzz_localhttp_LIBS := bench audit netsim client/swarm client rtc harness proto/enet proto stats sys
 fuzz_keylog_LIBS := netsim proto/enet proto stats sys
 fuzz_droplog_LIBS := $(fuzz_localhttp_LIBS)
 fuzz_flowscan_LIBS := netsim proto/enet proto stats sys

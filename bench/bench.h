@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../audit/audit.h"
 #include "../stats/histogram.h"
 #include "../sys/netaddr.h"
 #include "../proto/wire.h"
@@ -217,103 +218,6 @@ struct bench_netsim_truth {
     double e2e_loss_pct;     /* 1 - (1-up)(1-down): what a delivery should see */
 };
 
-/* One direction of one client as netsim's drop log names it. */
-struct bench_flow {
-    union netaddr ep; /* the client's endpoint, as netsim sees it */
-    int16_t peer;     /* ENet header peer id; -1: udp (the log's "-") */
-};
-
-#define BENCH_AUDIT_LIST 64 /* problem states listed per result */
-
-/* Where a listed state was last seen in netsim's log. */
-enum bench_audit_where {
-    BENCH_WHERE_NONE = 0,  /* nowhere: netsim never read it from the sender */
-    BENCH_WHERE_UP_FWD,    /* forwarded to the relay, never towards the receiver */
-    BENCH_WHERE_DOWN_FWD,  /* forwarded to the receiver, who never got it */
-    BENCH_WHERE_UP_DROP,   /* reliable: dropped on the uplink, never forwarded (a stream:
-                              held back by a drop on the uplink, never completed) */
-    BENCH_WHERE_DOWN_DROP, /* reliable: dropped on the downlink, never forwarded (a stream:
-                              ... on the downlink) */
-    BENCH_WHERE_HELD,      /* held back with no dropped piece over its gap: a log that
-                              misses a line */
-    BENCH_WHERE_SLOW       /* delivered late, not held back by any drop */
-};
-
-struct bench_audit_item {
-    uint32_t sender, seq;  /* relay id of the sender, its sequence number */
-    uint32_t receiver;     /* relay id; 0 for an uplink drop (reliable) */
-    uint8_t where;         /* enum bench_audit_where */
-    struct bench_flow sender_flow, receiver_flow; /* up / down, as in the log */
-};
-
-/* The reconciliation of the run with netsim's drop log (audit.h). A missed
- * state is one a sender sent in the window that a receiver never got. */
-struct bench_audit {
-    bool done;               /* false: not audited (no netsim, --procs > 1, no log) */
-    char skipped[96];        /* ... why not, when it should have been */
-    uint64_t missed;         /* = up + down + corrupt + too_old + enet_window + overflow +
-                                stale + late + unexplained */
-    uint64_t up, down;       /* dropped by netsim on the sender's uplink / the receiver's
-                                downlink */
-    uint64_t payload_checked; /* --payload-check: delivered states whose payload was
-                                checked (window states and warm-up alike) */
-    uint64_t payload_corrupt; /* ... and not the sender's, byte for byte: never to happen
-                                (counted whether the audit is done or not) */
-    uint64_t corrupt;        /* forwarded by netsim only with a bit flipped (--corrupt), on
-                                either link, and never got */
-    uint64_t too_old;        /* filtered by the receiver's sequenced order */
-    uint64_t enet_window;    /* forwarded, then discarded by the receiving ENet peer as
-                                older than its unsequenced window (reordered across the
-                                edge of a 1024-group window; netsim's log replayed) */
-    uint64_t overflow;       /* forwarded, then lost in the receiver's full socket buffer
-                                (at most the kernel's drop count on that socket) */
-    uint64_t stale;          /* forwarded up, then shed by the relay as stale (it fell
-                                behind): no receiver got it nor was it sent down to any (at
-                                most relay_stale states) */
-    uint64_t late;           /* in flight when the counting ended: arrived after it, forwarded
-                                after it, or still held by netsim when it stopped */
-    uint64_t unexplained;    /* a bug somewhere: listed */
-    uint64_t netsim_dropped; /* (window state, receiver) pairs netsim's log shows dropped on
-                                the way (sender's uplink or receiver's downlink) and never
-                                forwarded there, counted from the log whether missed or not:
-                                the network's loss per state. = up + down unless a state
-                                netsim dropped was counted as delivered (a bug) */
-    uint64_t unexplained_where[3]; /* ... by where last seen: none, up_fwd, down_fwd */
-    uint64_t not_sent;       /* receivers x sends that failed (send_errors): not missed */
-    uint64_t socket_drops;   /* datagrams the kernel dropped on the clients' sockets */
-    uint64_t netsim_socket_drops, relay_socket_drops; /* ... on netsim's, the relay's
-                                (whole run, every datagram: an overloaded host, when an
-                                unexplained state was never read by them) */
-    uint64_t relay_stale;    /* the relay's drops.stale (whole run, from its last stats
-                                record; 0 for a relay the bench did not start) */
-    uint64_t state_drops;    /* reliable: netsim's drops of window states, each matched: */
-    uint64_t retransmitted;  /* ... the same state forwarded on that flow later */
-    uint64_t redundant;      /* ... a copy dropped after one had been forwarded */
-    uint64_t unretransmitted; /* ... never forwarded on that flow: listed */
-    uint64_t log_states;     /* state lines in the drop log */
-    /* A reliable channel, a stream: nothing lost, only late (audit_hold.h). */
-    uint64_t held;           /* (window state, receiver) pairs delivered after waiting for a
-                                dropped piece's retransmission on the sender's uplink or the
-                                receiver's downlink (head of line), each attributed to the
-                                piece whose gap closed last */
-    uint64_t held_up, held_down; /* ... by a drop on the sender's uplink (every receiver of
-                                that state waits), on the receiver's downlink (that receiver
-                                waits, for every sender's states behind it); both count once
-                                in held */
-    uint64_t held_unresolved; /* ... whose retransmission the log never shows: listed on a
-                                stream (reliable: the drop is, as unretransmitted) */
-    uint64_t unattributed;   /* ... with no dropped piece over the gap: listed */
-    uint64_t late_unheld;    /* delivered later than the path by more than the bench's late
-                                bound, yet held back by no drop: the host, not the network
-                                (listed, a note) */
-    uint64_t segment_drops;  /* TCP segments netsim dropped, every stream */
-    size_t listed;
-    struct bench_audit_item items[BENCH_AUDIT_LIST];
-};
-
-/* Audited and nothing unexplained or unretransmitted. */
-bool bench_audit_clean(const struct bench_audit *a);
-
 /* The figures --repeat reports as the median of the runs with their
  * min-max, in the unit the reports print them in. */
 enum bench_figure {
@@ -429,7 +333,7 @@ struct bench_result {
     uint64_t netsim_seed;
     struct bench_netsim_truth truth;
     double loss_diff_pct;    /* lost_pct - truth.e2e_loss_pct */
-    struct bench_audit audit; /* every missed state against netsim's drop log */
+    struct audit_result audit; /* every missed state against netsim's drop log */
 
     struct bench_spread spread; /* over the runs of --repeat (bench_merge_runs) */
 

@@ -114,7 +114,7 @@ bool run_payload_intact(const struct ricochet *c, const struct ricochet_event *e
 /* --payload-check: counted in the run's audit. */
 static void check_payload(struct run *run, size_t i, const struct ricochet_event *ev)
 {
-    struct bench_audit *a = &run->r->audit;
+    struct audit_result *a = &run->r->audit;
     a->payload_checked++;
     a->payload_corrupt += !run_payload_intact(run->peers[i].c, ev, run->params->payload);
 }
@@ -265,7 +265,7 @@ static int client_flows(const struct run *run, struct ricochet *c, struct audit_
     struct client_netinfo ni;
     client_netinfo(c, &ni);
     ac->id = ricochet_id(c);
-    ac->up = (struct bench_flow){.ep = ep, .peer = (int16_t)ni.enet_peer_out};
+    ac->up = (struct audit_flow){.ep = ep, .peer = (int16_t)ni.enet_peer_out};
     ac->down = ac->up;
     ac->down.peer = (int16_t)ni.enet_peer_in;
     return 0;
@@ -395,7 +395,7 @@ static void socket_drops(struct run *run)
     free(fds);
     free(drops);
     /* and the path's: a state netsim or the relay never read shows here */
-    struct bench_audit *a = &run->r->audit;
+    struct audit_result *a = &run->r->audit;
     if (run->netsim_started)
         audit_process_socket_drops(run->netsim.pid, &a->netsim_socket_drops);
     if (run->relay_started)

@@ -32,7 +32,7 @@ static void print_progress(const struct bench_plan *p, size_t v, int m, int rc,
     if (r->truth.valid)
         snprintf(truth, sizeof truth, " (netsim dropped %.2f%%)", r->truth.e2e_loss_pct);
     char audit[64] = "";
-    const struct bench_audit *a = &r->audit;
+    const struct audit_result *a = &r->audit;
     if (a->done)
         snprintf(audit, sizeof audit, ", %llu unexplained",
                  (unsigned long long)(a->unexplained + a->unretransmitted + a->unattributed +
@@ -48,7 +48,7 @@ static void print_progress(const struct bench_plan *p, size_t v, int m, int rc,
  * Returns 1 if something, else 0. */
 static int report_unexplained(const struct bench_plan *p, size_t v, const struct bench_result *r)
 {
-    const struct bench_audit *a = &r->audit;
+    const struct audit_result *a = &r->audit;
     char point[64] = "";
     if (p->n_values)
         snprintf(point, sizeof point, " at %s=%g", bench_param_name(p->swept), p->values[v]);
@@ -59,7 +59,7 @@ static int report_unexplained(const struct bench_plan *p, size_t v, const struct
                 (unsigned long long)a->payload_corrupt, (unsigned long long)a->payload_checked);
         return 1;
     }
-    if (!a->done || bench_audit_clean(a))
+    if (!a->done || audit_clean(a))
         return 0;
     char overload[128] = "";
     if (a->netsim_socket_drops + a->relay_socket_drops)

@@ -170,7 +170,7 @@ static void pool(const struct bench_result *x, struct bench_result *out, size_t 
 
 /* The audits of the runs as one: every count summed, the listed states of
  * the first runs while room is left; audited only if every run was. */
-static void pool_audit(const struct bench_audit *x, struct bench_audit *out, bool first)
+static void pool_audit(const struct audit_result *x, struct audit_result *out, bool first)
 {
     if (first) {
         *out = *x;
@@ -199,7 +199,7 @@ static void pool_audit(const struct bench_audit *x, struct bench_audit *out, boo
                             x->segment_drops, x->payload_checked, x->payload_corrupt};
     for (size_t i = 0; i < sizeof add / sizeof add[0]; i++)
         *sum[i] += add[i];
-    for (size_t i = 0; i < x->listed && out->listed < BENCH_AUDIT_LIST; i++)
+    for (size_t i = 0; i < x->listed && out->listed < AUDIT_LIST; i++)
         out->items[out->listed++] = x->items[i];
 }
 

@@ -10,7 +10,7 @@
 
 #include "../client/ricochet.h"
 #include "../sys/version.h"
-#include "audit.h"
+#include "../audit/audit.h"
 
 /* A generator this late (p99) shaped a latency figure it is a quarter of. */
 #define GENERATOR_LATE_US 5000
@@ -33,7 +33,7 @@ void bench_result_describe(char *buf, size_t cap, const struct bench_result *r)
                  (unsigned long long)r->netsim_seed);
 }
 
-static uint64_t audit_explained(const struct bench_audit *a)
+static uint64_t audit_explained(const struct audit_result *a)
 {
     return a->up + a->down + a->corrupt + a->too_old + a->enet_window + a->overflow +
            a->stale + a->late;
@@ -42,7 +42,7 @@ static uint64_t audit_explained(const struct bench_audit *a)
 /* The audit's line under a result: what explains the missed states. */
 static void table_audit(FILE *out, const struct bench_result *x)
 {
-    const struct bench_audit *a = &x->audit;
+    const struct audit_result *a = &x->audit;
     if (a->payload_checked)
         fprintf(out, "  payloads: %llu checked, %llu corrupted%s\n",
                 (unsigned long long)a->payload_checked, (unsigned long long)a->payload_corrupt,
@@ -79,7 +79,7 @@ static void table_audit(FILE *out, const struct bench_result *x)
                 proto_mode_info(x->mode)->stream ? "segment" : "datagram",
                 (unsigned long long)a->held_unresolved, (unsigned long long)a->unattributed,
                 (unsigned long long)a->late_unheld);
-    if (!bench_audit_clean(a))
+    if (!audit_clean(a))
         fprintf(out, "  AUDIT FAILED: %llu lost states unexplained, %llu drops never "
                      "retransmitted, %llu held back with no retransmission or no drop (listed "
                      "in the JSON)\n",
@@ -309,18 +309,18 @@ void bench_report_table(FILE *out, const struct bench_result *r, size_t n)
 /* ---- JSON ---- */
 
 #define WHERE(w) (1u << (w))
-#define WHERE_MISSED (WHERE(BENCH_WHERE_NONE) | WHERE(BENCH_WHERE_UP_FWD) | \
-                      WHERE(BENCH_WHERE_DOWN_FWD))
-#define WHERE_DROPS (WHERE(BENCH_WHERE_UP_DROP) | WHERE(BENCH_WHERE_DOWN_DROP))
-#define WHERE_HELD (WHERE(BENCH_WHERE_HELD) | WHERE(BENCH_WHERE_SLOW))
+#define WHERE_MISSED (WHERE(AUDIT_WHERE_NONE) | WHERE(AUDIT_WHERE_UP_FWD) | \
+                      WHERE(AUDIT_WHERE_DOWN_FWD))
+#define WHERE_DROPS (WHERE(AUDIT_WHERE_UP_DROP) | WHERE(AUDIT_WHERE_DOWN_DROP))
+#define WHERE_HELD (WHERE(AUDIT_WHERE_HELD) | WHERE(AUDIT_WHERE_SLOW))
 
 /* The listed states whose where is in the mask (WHERE() bits), as an array. */
-static void json_audit_items(cJSON *o, const struct bench_audit *a, const char *name,
+static void json_audit_items(cJSON *o, const struct audit_result *a, const char *name,
                              unsigned wheres)
 {
     cJSON *arr = cJSON_AddArrayToObject(o, name);
     for (size_t k = 0; arr && k < a->listed; k++) {
-        const struct bench_audit_item *it = &a->items[k];
+        const struct audit_item *it = &a->items[k];
         if (!(wheres & WHERE(it->where)))
             continue;
         char flow[40];
@@ -342,7 +342,7 @@ static void json_audit_items(cJSON *o, const struct bench_audit *a, const char *
 
 static void json_audit(cJSON *o, const struct bench_result *x)
 {
-    const struct bench_audit *a = &x->audit;
+    const struct audit_result *a = &x->audit;
     cJSON *j = cJSON_AddObjectToObject(o, "audit");
     cJSON_AddBoolToObject(j, "done", a->done);
     cJSON_AddNumberToObject(j, "payloads_checked", (double)a->payload_checked);
@@ -352,7 +352,7 @@ static void json_audit(cJSON *o, const struct bench_result *x)
             cJSON_AddStringToObject(j, "skipped", a->skipped);
         return;
     }
-    cJSON_AddBoolToObject(j, "clean", bench_audit_clean(a));
+    cJSON_AddBoolToObject(j, "clean", audit_clean(a));
     cJSON_AddNumberToObject(j, "missed", (double)a->missed);
     cJSON_AddNumberToObject(j, "explained", (double)audit_explained(a));
     cJSON *e = cJSON_AddObjectToObject(j, "explained_by");
@@ -367,7 +367,7 @@ static void json_audit(cJSON *o, const struct bench_result *x)
     cJSON_AddNumberToObject(j, "unexplained", (double)a->unexplained);
     cJSON_AddNumberToObject(j, "netsim_dropped", (double)a->netsim_dropped);
     cJSON *w = cJSON_AddObjectToObject(j, "unexplained_where");
-    for (int k = BENCH_WHERE_NONE; k <= BENCH_WHERE_DOWN_FWD; k++)
+    for (int k = AUDIT_WHERE_NONE; k <= AUDIT_WHERE_DOWN_FWD; k++)
         cJSON_AddNumberToObject(w, audit_where_name(k), (double)a->unexplained_where[k]);
     json_audit_items(j, a, "unexplained_states", WHERE_MISSED);
     cJSON_AddNumberToObject(j, "not_sent", (double)a->not_sent);
@@ -396,7 +396,7 @@ static void json_audit(cJSON *o, const struct bench_result *x)
         cJSON_AddNumberToObject(j, "unretransmitted", (double)a->unretransmitted);
         json_audit_items(j, a, "unretransmitted_states", WHERE_DROPS);
     }
-    cJSON_AddNumberToObject(j, "listed_max", BENCH_AUDIT_LIST);
+    cJSON_AddNumberToObject(j, "listed_max", AUDIT_LIST);
 }
 
 /* --repeat: the runs the medians are over, and each figure's min-max. */
@@ -670,7 +670,7 @@ int bench_report_csv(FILE *out, const struct bench_result *r, size_t n)
                 (unsigned long long)x->held_twice);
         for (int f = 0; f < BENCH_F_COUNT; f++)
             fprintf(out, "%.4f,%.4f,", x->spread.min[f], x->spread.max[f]);
-        const struct bench_audit *a = &x->audit;
+        const struct audit_result *a = &x->audit;
         if (a->done) /* empty when not audited */
             fprintf(out, "%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)a->missed,
                     (unsigned long long)audit_explained(a), (unsigned long long)a->unexplained,

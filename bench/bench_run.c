@@ -116,7 +116,7 @@ static void teardown(struct run *run)
  * is complete), then removes a temporary log and the records. */
 static void audit_finish(struct run *run, bool ok)
 {
-    struct bench_audit *a = &run->r->audit;
+    struct audit_result *a = &run->r->audit;
     if (ok && run->track) {
         char err[160];
         FILE *f = fopen(run->drop_log, "r");

@@ -15,7 +15,7 @@
 #include "../netsim/droplog.h"
 #include "../netsim/statescan.h"
 #include "../proto/statsrec.h"
-#include "audit.h"
+#include "../audit/audit.h"
 
 #define READ_MAX 65536 /* bytes of each file read a call */
 

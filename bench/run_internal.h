@@ -23,7 +23,7 @@
 #include "../harness/redislab.h"
 #include "../harness/redisproc.h"
 #include "../harness/spawn.h"
-#include "audit.h"
+#include "../audit/audit.h"
 #include "bench.h"
 #include "bench_tickets.h"
 

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../bench/audit.h"
+#include "../audit/audit.h"
 
 /* A (id 1) and B (id 2) are two ENet peers of one socket, port 5001; C
  * (id 3) has its own, port 5003. Over ENet the header's peer id is the
@@ -25,9 +25,9 @@
  * client host's own (0 for C, 0 and 1 on the shared host) downwards. */
 static struct audit_client clients[3];
 
-static struct bench_flow flow(uint16_t port, int peer)
+static struct audit_flow flow(uint16_t port, int peer)
 {
-    struct bench_flow f = {.peer = (int16_t)peer};
+    struct audit_flow f = {.peer = (int16_t)peer};
     char err[128];
     assert_int_equal(netaddr_resolve("127.0.0.1", port, &f.ep, err, sizeof err), 0);
     return f;
@@ -111,7 +111,7 @@ static void every_miss_in_its_category(void **unused)
     audit_track_failed(t, 0);             /* a send that never reached the wire */
     struct audit_log *log = read_log(miss_log);
     assert_int_equal(audit_log_states(log), 24);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
     assert_int_equal(a.missed, 11);
@@ -123,9 +123,9 @@ static void every_miss_in_its_category(void **unused)
     assert_int_equal(a.unexplained, 5);
     /* from the log: 101 for B and C, 102 for B; 103 and 104 were others' */
     assert_int_equal(a.netsim_dropped, 3);
-    assert_int_equal(a.unexplained_where[BENCH_WHERE_NONE], 1);
-    assert_int_equal(a.unexplained_where[BENCH_WHERE_UP_FWD], 3);
-    assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_NONE], 1);
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_UP_FWD], 3);
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_DOWN_FWD], 1);
     assert_int_equal(a.not_sent, 2); /* two receivers */
     assert_int_equal(a.socket_drops, 1);
     assert_int_equal(a.state_drops, 0); /* not reliable: not looked at */
@@ -133,9 +133,9 @@ static void every_miss_in_its_category(void **unused)
     static const struct {
         uint32_t seq, receiver;
         int where;
-    } want[5] = {{103, 2, BENCH_WHERE_UP_FWD}, {104, 2, BENCH_WHERE_UP_FWD},
-                 {105, 2, BENCH_WHERE_DOWN_FWD}, {108, 2, BENCH_WHERE_NONE},
-                 {104, 3, BENCH_WHERE_UP_FWD}};
+    } want[5] = {{103, 2, AUDIT_WHERE_UP_FWD}, {104, 2, AUDIT_WHERE_UP_FWD},
+                 {105, 2, AUDIT_WHERE_DOWN_FWD}, {108, 2, AUDIT_WHERE_NONE},
+                 {104, 3, AUDIT_WHERE_UP_FWD}};
     assert_int_equal(a.listed, 5);
     for (size_t k = 0; k < 5; k++) {
         assert_int_equal(a.items[k].sender, 1);
@@ -146,10 +146,10 @@ static void every_miss_in_its_category(void **unused)
     char flow[40];
     audit_flow_str(&a.items[0].receiver_flow, flow, sizeof flow);
     assert_string_equal(flow, "127.0.0.1:5001#1");
-    assert_string_equal(audit_where_name(BENCH_WHERE_UP_FWD), "up_fwd");
-    assert_false(bench_audit_clean(&a)); /* not done */
+    assert_string_equal(audit_where_name(AUDIT_WHERE_UP_FWD), "up_fwd");
+    assert_false(audit_clean(&a)); /* not done */
     a.done = true;
-    assert_false(bench_audit_clean(&a));
+    assert_false(audit_clean(&a));
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -176,7 +176,7 @@ static void reliable_drops_matched(void **unused)
         audit_track_got(t, 2, 0, seq, AUDIT_GOT);
     }
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, clients, log, PROTO_MODE_RELIABLE, 1000, &a);
     a.done = true;
@@ -189,8 +189,8 @@ static void reliable_drops_matched(void **unused)
     assert_int_equal(a.listed, 1); /* one state, dropped twice */
     assert_int_equal(a.items[0].seq, 102);
     assert_int_equal(a.items[0].receiver, 2);
-    assert_int_equal(a.items[0].where, BENCH_WHERE_DOWN_DROP);
-    assert_false(bench_audit_clean(&a));
+    assert_int_equal(a.items[0].where, AUDIT_WHERE_DOWN_DROP);
+    assert_false(audit_clean(&a));
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -218,7 +218,7 @@ static void netsim_dropped_from_the_log(void **unused)
     audit_track_got(t, 1, 0, 102, AUDIT_GOT);
     audit_track_got(t, 2, 0, 102, AUDIT_GOT);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
     assert_int_equal(a.missed, 2);         /* C: 100, 101 */
@@ -248,13 +248,13 @@ static void no_drop_at_the_relay(void **unused)
     struct audit_log *log = read_log(text);
     static const enum proto_mode modes[2] = {PROTO_MODE_SEQUENCED, PROTO_MODE_UNSEQUENCED};
     for (int m = 0; m < 2; m++) {
-        struct bench_audit a;
+        struct audit_result a;
         memset(&a, 0, sizeof a);
         audit_reconcile(t, clients, log, modes[m], 1000, &a);
         assert_int_equal(a.missed, 4); /* 3 and 5, at A and B */
         assert_int_equal(a.unexplained, 4);
         assert_int_equal(a.items[0].seq, 3);
-        assert_int_equal(a.items[0].where, BENCH_WHERE_UP_FWD);
+        assert_int_equal(a.items[0].where, AUDIT_WHERE_UP_FWD);
     }
     audit_log_free(log);
     audit_track_free(t);
@@ -282,7 +282,7 @@ static void shed_by_the_relay(void **unused)
     audit_track_got(t, 2, 0, 201, AUDIT_GOT);
     audit_track_got(t, 2, 0, 203, AUDIT_TOO_OLD);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     a.relay_stale = 2;
     audit_reconcile(t, clients, log, PROTO_MODE_SEQUENCED, 1000, &a);
@@ -291,7 +291,7 @@ static void shed_by_the_relay(void **unused)
     assert_int_equal(a.stale, 4);    /* 200 and 204, at B and C */
     assert_int_equal(a.overflow, 1); /* 202 at C */
     assert_int_equal(a.unexplained, 5);
-    assert_int_equal(a.unexplained_where[BENCH_WHERE_UP_FWD], 5);
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_UP_FWD], 5);
     static const struct {
         uint32_t seq, receiver;
     } want[5] = {{201, 2}, {202, 2}, {203, 2}, {205, 2}, {205, 3}};
@@ -330,7 +330,7 @@ static void enet_unsequenced_window(void **unused)
             audit_track_got(t, 2, 0, seq, AUDIT_GOT);
     }
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
     assert_int_equal(a.missed, 1);
@@ -360,14 +360,14 @@ static void no_enet_window_without_a_peer(void **unused)
     audit_track_sent(t, 0, 301);
     audit_track_got(t, 1, 0, 300, AUDIT_GOT);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, rtc, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
     assert_int_equal(a.missed, 1);
     assert_int_equal(a.enet_window, 0);
     assert_int_equal(a.unexplained, 1); /* delivered by netsim, never read */
     assert_int_equal(a.items[0].seq, 301);
-    assert_int_equal(a.items[0].where, BENCH_WHERE_DOWN_FWD);
+    assert_int_equal(a.items[0].where, AUDIT_WHERE_DOWN_FWD);
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -389,7 +389,7 @@ static void late_and_exit(void **unused)
     }
     audit_track_got(t, 2, 0, 300, AUDIT_GOT_LATE);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
     assert_int_equal(a.missed, 3);
@@ -418,7 +418,7 @@ static void corrupted_on_the_way(void **unused)
         audit_track_sent(t, 0, seq);
     audit_track_got(t, 1, 0, 401, AUDIT_GOT);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, clients, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
     /* missed: B 400 402, C 400 401 402 */
@@ -448,14 +448,14 @@ static void shared_socket_drops(void **unused)
     struct audit_track *t = audit_track_new(3, 3, 4);
     audit_track_sent(t, 0, 9);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, hub, log, PROTO_MODE_UNSEQUENCED, 1000, &a);
     assert_int_equal(a.missed, 2);
     assert_int_equal(a.socket_drops, 1); /* the socket's, once */
     assert_int_equal(a.overflow, 1);
     assert_int_equal(a.unexplained, 1);
-    assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_DOWN_FWD], 1);
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -483,13 +483,13 @@ static void socket_drop_of_a_batch(void **unused)
     for (uint32_t seq = 1; seq <= 4; seq++)
         audit_track_sent(t, 0, seq);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, udp, log, PROTO_MODE_UDP, 1000, &a);
     assert_int_equal(a.missed, 4);
     assert_int_equal(a.overflow, 3);
     assert_int_equal(a.unexplained, 1);
-    assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_DOWN_FWD], 1);
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -508,7 +508,7 @@ static void udp_flows_and_bad_lines(void **unused)
     audit_track_sent(t, 1, 0);
     struct audit_log *log = read_log("1 loss up 127.0.0.1:4000 0 0 plain 0 -\n"
                                      "2 overflow down 127.0.0.1:4000 8 0 plain 0\n");
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, udp, log, PROTO_MODE_UDP, 1000, &a);
     assert_int_equal(a.missed, 3);
@@ -516,7 +516,7 @@ static void udp_flows_and_bad_lines(void **unused)
     assert_int_equal(a.down, 1);
     assert_int_equal(a.unexplained, 1); /* 7's seq 1 */
     assert_int_equal(a.items[0].seq, 1);
-    assert_int_equal(a.items[0].where, BENCH_WHERE_NONE);
+    assert_int_equal(a.items[0].where, AUDIT_WHERE_NONE);
     audit_log_free(log);
     audit_track_free(t);
 
@@ -639,7 +639,7 @@ static void stream_held_at_the_receiver(void **unused)
     audit_track_got(t, 1, 0, 11, AUDIT_SLOW); /* late, and held: explained */
     struct audit_log *log = read_log(stream_log);
     assert_int_equal(audit_log_states(log), 6);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, c, log, PROTO_MODE_TCP, 100000, &a);
     a.done = true;
@@ -650,7 +650,7 @@ static void stream_held_at_the_receiver(void **unused)
     assert_int_equal(a.held_unresolved + a.unattributed + a.late_unheld, 0);
     assert_int_equal(a.segment_drops, 3);
     assert_int_equal(a.listed, 0);
-    assert_true(bench_audit_clean(&a));
+    assert_true(audit_clean(&a));
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -682,7 +682,7 @@ static void stream_held_at_the_sender(void **unused)
         audit_track_got(t, 1, 0, seq, AUDIT_GOT);
     audit_track_got(t, 1, 0, 22, AUDIT_SLOW);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, c, log, PROTO_MODE_TCP, 100000, &a);
     a.done = true;
@@ -692,8 +692,8 @@ static void stream_held_at_the_sender(void **unused)
     assert_int_equal(a.late_unheld, 1);
     assert_int_equal(a.listed, 1);
     assert_int_equal(a.items[0].seq, 22);
-    assert_int_equal(a.items[0].where, BENCH_WHERE_SLOW);
-    assert_true(bench_audit_clean(&a)); /* the host's lateness is a note, not a failure */
+    assert_int_equal(a.items[0].where, AUDIT_WHERE_SLOW);
+    assert_true(audit_clean(&a)); /* the host's lateness is a note, not a failure */
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -732,7 +732,7 @@ static void stream_waits_unexplained(void **unused)
     audit_track_got(t, 1, 0, 30, AUDIT_GOT);
     audit_track_got(t, 1, 0, 31, AUDIT_GOT);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, c, log, PROTO_MODE_TCP, 100000, &a);
     a.done = true;
@@ -741,8 +741,8 @@ static void stream_waits_unexplained(void **unused)
     assert_int_equal(a.missed, 2);
     assert_int_equal(a.late, 1);        /* 33: never complete */
     assert_int_equal(a.unexplained, 1); /* 32 */
-    assert_int_equal(a.unexplained_where[BENCH_WHERE_DOWN_FWD], 1);
-    assert_false(bench_audit_clean(&a));
+    assert_int_equal(a.unexplained_where[AUDIT_WHERE_DOWN_FWD], 1);
+    assert_false(audit_clean(&a));
     audit_log_free(log);
     audit_track_free(t);
 }
@@ -769,7 +769,7 @@ static void reliable_held_on_its_channel(void **unused)
     }
     audit_track_got(t, 2, 0, 102, AUDIT_GOT);
     struct audit_log *log = read_log(text);
-    struct bench_audit a;
+    struct audit_result a;
     memset(&a, 0, sizeof a);
     audit_reconcile(t, clients, log, PROTO_MODE_RELIABLE, 1000, &a);
     a.done = true;

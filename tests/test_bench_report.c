@@ -227,11 +227,11 @@ static void audit_reports(void **state)
     struct bench_result r[2];
     fake(&r[0], PROTO_MODE_UNSEQUENCED, 5);
     fake(&r[1], PROTO_MODE_RELIABLE, 5);
-    struct bench_audit *a = &r[0].audit;
-    *a = (struct bench_audit){.done = true, .missed = 150, .up = 80, .down = 67,
+    struct audit_result *a = &r[0].audit;
+    *a = (struct audit_result){.done = true, .missed = 150, .up = 80, .down = 67,
                               .enet_window = 1, .unexplained = 2, .listed = 2};
-    a->items[0] = (struct bench_audit_item){.sender = 2, .seq = 77, .receiver = 3,
-                                            .where = BENCH_WHERE_UP_FWD,
+    a->items[0] = (struct audit_item){.sender = 2, .seq = 77, .receiver = 3,
+                                            .where = AUDIT_WHERE_UP_FWD,
                                             .sender_flow.peer = 1};
     char err[128];
     assert_int_equal(netaddr_parse_endpoint("127.0.0.1:4000", &a->items[0].sender_flow.ep, err,
@@ -240,7 +240,7 @@ static void audit_reports(void **state)
                                             sizeof err), 0);
     a->items[1] = a->items[0];
     a->items[1].seq = 78;
-    r[1].audit = (struct bench_audit){.done = true, .state_drops = 9, .retransmitted = 8,
+    r[1].audit = (struct audit_result){.done = true, .state_drops = 9, .retransmitted = 8,
                                       .redundant = 1};
     char *text = capture(bench_report_table, r, 2);
     assert_non_null(strstr(text, "  audit: 150 missed, 148 explained (netsim up 80, down 67, "));
@@ -362,7 +362,7 @@ static void stream_reports(void **state)
         fake(&runs[i], PROTO_MODE_TCP, 2);
         runs[i].with_netsim = runs[i].ip_mode = true;
         runs[i].max_gap_us = 150000 + 50000 * (uint64_t)i;
-        runs[i].audit = (struct bench_audit){.done = true, .held = 40, .held_up = 10,
+        runs[i].audit = (struct audit_result){.done = true, .held = 40, .held_up = 10,
                                              .held_down = 31, .segment_drops = 12};
         runs[i].tcp.valid = true;
         runs[i].tcp.n[1][BENCH_TCP_RETRANS] = 9;
@@ -401,7 +401,7 @@ static void stream_reports(void **state)
     assert_int_equal(m.audit.unattributed, 1);
     assert_int_equal(m.tcp.n[1][BENCH_TCP_RETRANS], 18);
     assert_true(m.spread.min[BENCH_F_GAP] == 150 && m.spread.max[BENCH_F_GAP] == 200);
-    assert_false(bench_audit_clean(&m.audit));
+    assert_false(audit_clean(&m.audit));
     bench_result_free(&m);
 }
 

@@ -96,6 +96,25 @@ static void bot_init_path(struct bot *b, uint64_t seed, size_t index)
     b->py = rng_uniform(&r) * 2 * M_PI;
 }
 
+/* Another member's state: its one-way latency, corrected by the clocks'
+ * offsets to the relay (right across machines; none until both are known). */
+static void bot_saw_state(struct bot *b, const struct ricochet_event *ev, struct bot_totals *t)
+{
+    if (ev->id == b->id || (unsigned)ev->mode >= PROTO_MODE_COUNT)
+        return;
+    if (ev->latency_known && ev->latency_us >= 0)
+        histogram_record(t->agg[ev->mode].lat, (uint64_t)ev->latency_us);
+    struct seen *s = seen_get(b, ev->id);
+    if (s && !s->started) {
+        s->started = true;
+        s->first_seq = ev->state.seq;
+    }
+    if (s && ev->latency_bound_us > s->lat_bound_us)
+        s->lat_bound_us = ev->latency_bound_us;
+    if (ev->latency_bound_us > t->lat_bound_max_us)
+        t->lat_bound_max_us = ev->latency_bound_us;
+}
+
 static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
                          struct bot_totals *t)
 {
@@ -135,24 +154,9 @@ static void bot_handle_event(struct bot *b, const struct ricochet_event *ev,
         }
         break;
     }
-    case RICOCHET_EV_STATE: {
-        if (ev->id == b->id || (unsigned)ev->mode >= PROTO_MODE_COUNT)
-            break;
-        /* corrected by the clocks' offsets to the relay: right across machines
-         * (none until both are known) */
-        if (ev->latency_known && ev->latency_us >= 0)
-            histogram_record(t->agg[ev->mode].lat, (uint64_t)ev->latency_us);
-        struct seen *s = seen_get(b, ev->id);
-        if (s && !s->started) {
-            s->started = true;
-            s->first_seq = ev->state.seq;
-        }
-        if (s && ev->latency_bound_us > s->lat_bound_us)
-            s->lat_bound_us = ev->latency_bound_us;
-        if (ev->latency_bound_us > t->lat_bound_max_us)
-            t->lat_bound_max_us = ev->latency_bound_us;
+    case RICOCHET_EV_STATE:
+        bot_saw_state(b, ev, t);
         break;
-    }
     case RICOCHET_EV_ERROR:
         /* udp not_joined: the client empties its member table at the next
          * poll and joins again; keep this session's last figures. */

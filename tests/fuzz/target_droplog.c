@@ -1,5 +1,5 @@
 /* target_droplog.c: fuzzes the reader of netsim's drop log
- * (bench/audit_log.c: audit_line_parse, audit_log_read), what the bench's
+ * (audit/audit_log.c: audit_line_parse, audit_log_read), what the bench's
  * audit and the lesson (bench/live_log.c) read netsim's --drop-log with
  * (see targets.h). The first byte picks what the rest is:
  *   0  a log's text. Each line as fgets cuts it (1023 bytes at most), the
@@ -17,8 +17,8 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 
-#include "../../bench/audit.h"
-#include "../../bench/audit_log.h"
+#include "../../audit/audit.h"
+#include "../../audit/audit_log.h"
 #include "../../netsim/droplog.h"
 #include "../../netsim/ippacket.h"
 #include "../../netsim/netsim_options.h"
@@ -112,7 +112,7 @@ static void fdl_log(const char *text, size_t n)
         const struct audit_line *l = &lines[i];
         if (l->event == DROPLOG_DUP)
             continue; /* its copies show as fwd (or as drops) */
-        struct bench_flow fl = {.ep = l->ep, .peer = fdl_peer(l)};
+        struct audit_flow fl = {.ep = l->ep, .peer = fdl_peer(l)};
         const struct audit_entry *x = audit_log_find(log, l->dir, &fl, l->sender, l->seq);
         FUZZ_CHECK(x != NULL);
         switch (l->event) {

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "../../bench/audit.h"
+#include "../../audit/audit.h"
 #include "../../client/client.h"
 #include "../../sys/clock.h"
 #include "../../proto/statsrec.h"

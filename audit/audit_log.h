@@ -15,7 +15,7 @@
 #include "audit_hold.h"
 
 struct audit_key {
-    struct bench_flow flow;
+    struct audit_flow flow;
     uint32_t sender, seq;
     uint8_t dir;
 };
@@ -57,7 +57,7 @@ struct audit_log {
 
 /* The entry of (dir, flow f, sender, seq), or NULL if the log has none. */
 const struct audit_entry *audit_log_find(const struct audit_log *log, int dir,
-                                         const struct bench_flow *f, uint32_t sender,
+                                         const struct audit_flow *f, uint32_t sender,
                                          uint32_t seq);
 
 #endif

@@ -310,7 +310,7 @@ size_t audit_log_states(const struct audit_log *log)
 }
 
 const struct audit_entry *audit_log_find(const struct audit_log *log, int dir,
-                                          const struct bench_flow *f, uint32_t sender,
+                                          const struct audit_flow *f, uint32_t sender,
                                           uint32_t seq)
 {
     struct audit_key key = {.flow = *f, .sender = sender, .seq = seq, .dir = (uint8_t)dir};

@@ -35,11 +35,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bench.h"
+#include "audit.h"
 
 /* One direction of one flow (dir: NETSIM_UP or NETSIM_DOWN). */
 struct hold_key {
-    struct bench_flow flow;
+    struct audit_flow flow;
     uint8_t dir;
 };
 

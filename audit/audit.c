@@ -136,10 +136,10 @@ const char *audit_where_name(int where)
 {
     static const char *const names[] = {"none", "up_fwd", "down_fwd", "up_drop", "down_drop",
                                         "held", "slow"};
-    return where >= 0 && where <= BENCH_WHERE_SLOW ? names[where] : "?";
+    return where >= 0 && where <= AUDIT_WHERE_SLOW ? names[where] : "?";
 }
 
-void audit_flow_str(const struct bench_flow *f, char *buf, size_t cap)
+void audit_flow_str(const struct audit_flow *f, char *buf, size_t cap)
 {
     netaddr_format(&f->ep, buf, cap);
     size_t len = strlen(buf);
@@ -147,12 +147,12 @@ void audit_flow_str(const struct bench_flow *f, char *buf, size_t cap)
         snprintf(buf + len, cap - (size_t)len, "#%d", f->peer);
 }
 
-static void list_item(struct bench_audit *a, const struct audit_client *cl, long s, long i,
+static void list_item(struct audit_result *a, const struct audit_client *cl, long s, long i,
                       uint32_t seq, int where)
 {
-    if (a->listed >= BENCH_AUDIT_LIST)
+    if (a->listed >= AUDIT_LIST)
         return;
-    struct bench_audit_item *it = &a->items[a->listed++];
+    struct audit_item *it = &a->items[a->listed++];
     memset(it, 0, sizeof *it);
     it->seq = seq;
     it->where = (uint8_t)where;
@@ -250,7 +250,7 @@ static bool shed_by_relay(struct miss_ctx *m, size_t s, long b, uint32_t seq)
  * is left of i's socket drops to explain states netsim did hand to its
  * socket. */
 static void explain_miss(struct miss_ctx *m, size_t s, size_t i, long b, uint64_t *budget,
-                         struct bench_audit *a)
+                         struct audit_result *a)
 {
     const struct audit_client *cl = m->cl;
     uint32_t seq = m->t->base[s] + (uint32_t)b;
@@ -270,7 +270,7 @@ static void explain_miss(struct miss_ctx *m, size_t s, size_t i, long b, uint64_
             a->overflow++;
             return;
         }
-        where = BENCH_WHERE_DOWN_FWD;
+        where = AUDIT_WHERE_DOWN_FWD;
     } else if (down && down->drops) {
         a->down++;
         return;
@@ -289,7 +289,7 @@ static void explain_miss(struct miss_ctx *m, size_t s, size_t i, long b, uint64_
             a->stale++;
             return;
         }
-        where = BENCH_WHERE_UP_FWD;
+        where = AUDIT_WHERE_UP_FWD;
     } else if (up && up->drops) {
         a->up++;
         return;
@@ -300,7 +300,7 @@ static void explain_miss(struct miss_ctx *m, size_t s, size_t i, long b, uint64_
         a->late++;
         return;
     } else {
-        where = BENCH_WHERE_NONE;
+        where = AUDIT_WHERE_NONE;
     }
     a->unexplained++;
     a->unexplained_where[where]++;
@@ -313,7 +313,7 @@ static void explain_miss(struct miss_ctx *m, size_t s, size_t i, long b, uint64_
  * the connection, a bug). */
 static void explain_stream_miss(const struct audit_client *cl, const struct audit_log *log,
                                 size_t s, size_t i, uint32_t seq, uint64_t listen_end_us,
-                                struct bench_audit *a)
+                                struct audit_result *a)
 {
     const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
     const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
@@ -324,8 +324,8 @@ static void explain_stream_miss(const struct audit_client *cl, const struct audi
         a->late++;
         return;
     }
-    int where = last == NULL ? BENCH_WHERE_NONE
-                : last == down ? BENCH_WHERE_DOWN_FWD : BENCH_WHERE_UP_FWD;
+    int where = last == NULL ? AUDIT_WHERE_NONE
+                : last == down ? AUDIT_WHERE_DOWN_FWD : AUDIT_WHERE_UP_FWD;
     a->unexplained++;
     a->unexplained_where[where]++;
     list_item(a, cl, (long)s, (long)i, seq, where);
@@ -356,7 +356,7 @@ static struct overflowed set_new(uint64_t n)
  * dropped of them (from the log alone), and each one a member did not get. */
 static void reconcile_misses(const struct audit_track *t, const struct audit_client *cl,
                              const struct audit_log *log, bool stream, uint64_t listen_end_us,
-                             struct bench_audit *a)
+                             struct audit_result *a)
 {
     /* what is left of each socket's drops, kept at its first client */
     uint64_t *budget = calloc(t->n ? t->n : 1, sizeof *budget), drops = 0;
@@ -402,10 +402,10 @@ static void reconcile_misses(const struct audit_track *t, const struct audit_cli
 /* Client whose flow in direction dir is f, or -1 (linear: runs through
  * netsim have few clients, and only drops are looked up). */
 static long client_of_flow(const struct audit_client *cl, size_t n, int dir,
-                           const struct bench_flow *f)
+                           const struct audit_flow *f)
 {
     for (size_t c = 0; c < n; c++) {
-        const struct bench_flow *g = dir == NETSIM_UP ? &cl[c].up : &cl[c].down;
+        const struct audit_flow *g = dir == NETSIM_UP ? &cl[c].up : &cl[c].down;
         if (g->peer == f->peer && netaddr_equal(&g->ep, &f->ep))
             return (long)c;
     }
@@ -423,7 +423,7 @@ static long client_of_id(const struct audit_client *cl, size_t n, uint32_t id)
 /* Reliable: every drop of a window state is followed by a forward of it. */
 static void reconcile_retransmissions(const struct audit_track *t,
                                       const struct audit_client *cl,
-                                      const struct audit_log *log, struct bench_audit *a)
+                                      const struct audit_log *log, struct audit_result *a)
 {
     for (size_t k = 0; k < log->cap; k++) {
         const struct audit_entry *x = &log->slots[k];
@@ -443,7 +443,7 @@ static void reconcile_retransmissions(const struct audit_track *t,
         } else {
             a->unretransmitted += x->drops;
             list_item(a, cl, s, up ? -1 : c, x->key.seq,
-                      up ? BENCH_WHERE_UP_DROP : BENCH_WHERE_DOWN_DROP);
+                      up ? AUDIT_WHERE_UP_DROP : AUDIT_WHERE_DOWN_DROP);
         }
     }
 }
@@ -452,7 +452,7 @@ static void reconcile_retransmissions(const struct audit_track *t,
  * s's uplink or i's downlink, and by a drop the log shows retransmitted?
  * (Late by the bench's clock and held by nothing: the host's doing.) */
 static void judge_hold(const struct audit_client *cl, const struct audit_log *log, size_t s,
-                       size_t i, uint32_t seq, bool slow, bool stream, struct bench_audit *a)
+                       size_t i, uint32_t seq, bool slow, bool stream, struct audit_result *a)
 {
     const struct audit_entry *up = audit_log_find(log, NETSIM_UP, &cl[s].up, 0, seq);
     const struct audit_entry *down = audit_log_find(log, NETSIM_DOWN, &cl[i].down, cl[s].id, seq);
@@ -465,7 +465,7 @@ static void judge_hold(const struct audit_client *cl, const struct audit_log *lo
     if (hu == HOLD_NONE && hd == HOLD_NONE) {
         if (slow) {
             a->late_unheld++;
-            list_item(a, cl, (long)s, (long)i, seq, BENCH_WHERE_SLOW);
+            list_item(a, cl, (long)s, (long)i, seq, AUDIT_WHERE_SLOW);
         }
         return;
     }
@@ -474,12 +474,12 @@ static void judge_hold(const struct audit_client *cl, const struct audit_log *lo
     a->held_down += hd != HOLD_NONE;
     if (hu == HOLD_UNATTRIBUTED || hd == HOLD_UNATTRIBUTED) {
         a->unattributed++;
-        list_item(a, cl, (long)s, (long)i, seq, BENCH_WHERE_HELD);
+        list_item(a, cl, (long)s, (long)i, seq, AUDIT_WHERE_HELD);
     } else if (hu == HOLD_UNRESOLVED || hd == HOLD_UNRESOLVED) {
         a->held_unresolved++; /* reliable: its drop is listed as never retransmitted */
         if (stream)
             list_item(a, cl, (long)s, (long)i, seq,
-                      hu == HOLD_UNRESOLVED ? BENCH_WHERE_UP_DROP : BENCH_WHERE_DOWN_DROP);
+                      hu == HOLD_UNRESOLVED ? AUDIT_WHERE_UP_DROP : AUDIT_WHERE_DOWN_DROP);
     }
 }
 
@@ -513,7 +513,7 @@ static void stream_writers(const struct audit_track *t, const struct audit_clien
 
 /* Lossless modes: every delivered window state judged (judge_hold). */
 static void reconcile_holds(const struct audit_track *t, const struct audit_client *cl,
-                            const struct audit_log *log, bool stream, struct bench_audit *a)
+                            const struct audit_log *log, bool stream, struct audit_result *a)
 {
     for (size_t i = 0; i < t->n; i++) {
         size_t first = i / t->k * t->k;
@@ -530,7 +530,7 @@ static void reconcile_holds(const struct audit_track *t, const struct audit_clie
 
 void audit_reconcile(const struct audit_track *t, const struct audit_client *clients,
                      struct audit_log *log, enum proto_mode mode, uint64_t listen_end_us,
-                     struct bench_audit *a)
+                     struct audit_result *a)
 {
     const struct proto_mode_info *mi = proto_mode_info(mode);
     a->log_states = log->states;
@@ -552,7 +552,7 @@ void audit_reconcile(const struct audit_track *t, const struct audit_client *cli
         a->segment_drops = audit_holds_drops(log->holds);
 }
 
-bool bench_audit_clean(const struct bench_audit *a)
+bool audit_clean(const struct audit_result *a)
 {
     return a->done && a->unexplained == 0 && a->unretransmitted == 0 && a->unattributed == 0 &&
            a->held_unresolved == 0;
