@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../proto/siphash.h"
+#include <sodium.h>
 
 #define BUCKETS 4096 /* a power of two */
 
@@ -72,7 +72,10 @@ void placement_destroy(struct placement *p)
 
 static struct room **slot(struct placement *p, const char *name)
 {
-    uint64_t h = siphash24(p->cfg.hash_key, name, strlen(name));
+    uint8_t out[crypto_shorthash_BYTES]; /* SipHash-2-4 */
+    uint64_t h;
+    crypto_shorthash(out, (const unsigned char *)name, strlen(name), p->cfg.hash_key);
+    memcpy(&h, out, sizeof h);
     struct room **at = &p->buckets[h & (BUCKETS - 1)];
     while (*at && strcmp((*at)->name, name) != 0)
         at = &(*at)->next;

@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "../../proto/siphash.h"
+#include <sodium.h>
 
 #define MICRO 1000000ull /* buckets count in millionths of a reply */
 
@@ -61,7 +61,10 @@ static struct strangers_slot *source_budget(struct strangers *s, const union net
     if (!s->source_burst)
         return NULL;
     uint8_t src[9];
-    uint64_t hash = siphash24(s->key, src, source_of(from, src));
+    uint8_t h[crypto_shorthash_BYTES]; /* SipHash-2-4 */
+    crypto_shorthash(h, src, source_of(from, src), s->key);
+    uint64_t hash;
+    memcpy(&hash, h, sizeof hash);
     uint64_t tag = hash | 1; /* never 0, which marks a free slot */
     struct strangers_slot *slot = &s->slots[hash & (STRANGERS_SLOTS - 1)];
     if (slot->tag != tag)

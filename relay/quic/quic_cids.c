@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proto/siphash.h"
+#include <sodium.h>
 
 int quic_cids_init(struct quic_cids *c, uint32_t max, const uint8_t key[16])
 {
@@ -29,7 +29,11 @@ void quic_cids_free(struct quic_cids *c)
 
 static uint32_t home(const struct quic_cids *c, const uint8_t *id, size_t len)
 {
-    return (uint32_t)siphash24(c->key, id, len) & (c->cap - 1);
+    uint8_t h[crypto_shorthash_BYTES]; /* SipHash-2-4 */
+    uint32_t low;
+    crypto_shorthash(h, id, len, c->key);
+    memcpy(&low, h, sizeof low);
+    return low & (c->cap - 1);
 }
 
 static bool same(const struct quic_cid_entry *e, const uint8_t *id, size_t len)

@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <sodium.h>
 
 #include "../../sys/clock.h"
-#include "../../proto/siphash.h"
 #include "../../proto/enet/sniff.h"
 
 #define COOKIE_WINDOW_US 10000000ull /* a cookie is good for this window and the next */
@@ -27,7 +27,12 @@ uint64_t relay_udp_cookie(const uint8_t key[16], const union netaddr *a, uint64_
     size_t n = netaddr_key(a, in); /* the whole address (4 or 16 bytes) and the port */
     for (int i = 0; i < 8; i++)
         in[n + (size_t)i] = (uint8_t)(window >> (8 * i));
-    return siphash24(key, in, n + 8);
+    uint8_t h[crypto_shorthash_BYTES]; /* SipHash-2-4, its 8 bytes little-endian */
+    crypto_shorthash(h, in, n + 8, key);
+    uint64_t cookie = 0;
+    for (int i = 7; i >= 0; i--)
+        cookie = cookie << 8 | h[i];
+    return cookie;
 }
 
 static uint64_t cookie_for(const struct relay_udp *t, const union netaddr *a,

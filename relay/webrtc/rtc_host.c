@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include <openssl/rand.h>
+#include <sodium.h>
 
-#include "../../proto/siphash.h"
 #include "../../rtc/rtc_demux.h"
 #include "../../rtc/rtc_dtls.h"
 
@@ -76,7 +76,11 @@ static uint32_t bucket_of(const struct rtc_host *h, const union netaddr *a)
 {
     uint8_t key[NETADDR_KEY_MAX];
     size_t n = netaddr_key(a, key);
-    return (uint32_t)siphash24(h->hash_key, key, n) & h->mask;
+    uint8_t out[crypto_shorthash_BYTES]; /* SipHash-2-4 */
+    uint32_t low;
+    crypto_shorthash(out, key, n, h->hash_key);
+    memcpy(&low, out, sizeof low);
+    return low & h->mask;
 }
 
 static void index_add(struct rtc_host *h, unsigned slot, unsigned k)
