@@ -107,9 +107,58 @@ export class ClockSync {
 }
 export function clockLatency(mine: ClockSync, sender: ClockSync, sendUs: number,
                              recvUs: number): { latencyUs: number; known: boolean; boundUs: number };
+/** One sample of an InterpBuffer: a state, its send time and when it arrived (µs). */
+export interface InterpSample {
+  seq: number;
+  send: number;
+  recv: number;
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+}
+/** Where a member is at a moment: "none" (no sample yet), "before" (earlier than the oldest
+ * sample: at it), "between" (interpolated between two samples, or exactly at one),
+ * "extrapolated" (past the newest, along its velocity, at most extrapLimitUs), "stale"
+ * (further past: held at extrapLimitUs's point). seqA and seqB: the samples it came from. */
+export type InterpView =
+  | { kind: "none" }
+  | { kind: "before" | "between" | "extrapolated" | "stale"; x: number; y: number;
+      seqA: number; seqB: number };
+/**
+ * Snapshot interpolation of one remote member, without a shared clock (the terminal
+ * client's, client/tui/interp.c): push each of its states as it arrives, and draw it at
+ * sampleAt(nowUs() - delayUs), a delay of two or three of its send intervals (the play page:
+ * 100 ms). The smallest receive-minus-send seen maps the sender's times onto mine; states
+ * are kept in seq order (a late one in its place, a duplicate dropped), 32 at most.
+ */
 export class InterpBuffer {
-  constructor(...args: any[]);
-  [field: string]: any;
+  /** extrapLimitUs: how far past the newest sample to extrapolate (default 250000);
+   * maxGapUs: a hole between two samples wider than this is not interpolated across but
+   * extrapolated from its older side (default 1000000). */
+  constructor(extrapLimitUs?: number, maxGapUs?: number);
+  readonly extrapLimitUs: number;
+  readonly maxGapUs: number;
+  /** The samples kept, oldest first (by seq). */
+  readonly s: ReadonlyArray<InterpSample>;
+  /** Mine minus the sender's clock, as the fastest trip saw it; null before a sample. */
+  readonly offsetUs: number | null;
+  /** The last sample to arrive, whatever its seq (null after clear()). */
+  readonly raw: InterpSample | null;
+  /** States pushed, dropped (a duplicate, or older than all 32 kept), restarts (a send
+   * time over 60 s from the newest: the sender's clock or session changed). */
+  readonly arrivals: number;
+  readonly dropped: number;
+  readonly resets: number;
+  /** Forgets the samples and the offset (a member that left and came back). */
+  clear(): void;
+  /** A state received at recvUs (nowUs(), or the state event's recvUs); false if dropped. */
+  push(st: { seq: number; send_us: number; x: number; y: number; vx: number; vy: number },
+       recvUs: number): boolean;
+  /** Sample i's send time on my clock. */
+  localTime(i: number): number;
+  /** Where the member is at renderUs on my clock. */
+  sampleAt(renderUs: number): InterpView;
 }
 
 export interface Member {
@@ -128,6 +177,42 @@ export interface Member {
   maxGapUs: number;
 }
 
+/** A member as memberList() and member(id) give it: a copy, its statistics as numbers
+ * (the C library's struct ricochet_member). */
+export interface MemberView {
+  id: number;
+  name: string;
+  mode: string;
+  arrivedAs: string;
+  hasState: boolean;
+  last: State | null;
+  lastRecvUs: number;
+  latencyUs: number;
+  latencyKnown: boolean;
+  stats: {
+    received: number; expected: number; lost: number; duplicates: number; reordered: number;
+    tooOld: number; noLatency: number; latencyMaxUs: number; latencyBoundUs: number;
+    latencyMeanUs: number; jitterUs: number;
+  };
+}
+
+/** Times in µs: how many, percentiles of the last 4096, the largest, the mean. */
+export interface Distribution {
+  count: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  maxUs: number;
+  meanUs: number;
+}
+
+/** timeoutMs's default. */
+export const TIMEOUT_MS: 5000;
+/** rejoinAfterMs's default (the C library's too). */
+export const REJOIN_AFTER_MS: 1500;
+
+/** Bad options throw at once: a TypeError (a name, a route, a mode, a url), a RangeError (a
+ * time). Names and rooms are 1 to 32 of A-Z a-z 0-9 _ . - */
 export interface SessionOptions {
   room?: string;
   name?: string;
@@ -148,16 +233,24 @@ export interface SessionOptions {
   batch?: boolean;
   ticket?: string;
   aoi?: number;
-  /** Join deadline and the relay's silence before the session ends (default 5000); a ping
-   * goes after a third of it without sending, 1 s at most (over WebTransport a third of the
-   * relay's own timeout, from GET /wt, if shorter). */
+  /** Join deadline and the relay's silence before the session ends (default 5000,
+   * 1..3600000: a RangeError else); a ping goes after a third of it without sending, 1 s at
+   * most (over WebTransport a third of the relay's own timeout, from GET /wt, if shorter). */
   timeoutMs?: number;
+  /** When the relay is lost after a welcome (silent, closed, refused or shutting down: a
+   * relay restarted too), join the room again through the address the session started
+   * from, for up to this long: a "moved" event with code "rejoin", then a "welcome". 0 (the
+   * default): a lost relay ends the session. */
+  rejoinMs?: number;
+  /** With rejoinMs, a relay silent this long counts as lost (default 1500, 100..3600000). */
+  rejoinAfterMs?: number;
   iceServers?: RTCIceServer[];
 }
 
 export interface SessionEvents {
   open: { route: string };
-  welcome: { id: number; room: string; roster: any[] };
+  welcome: { id: number; room: string; aoi?: number;
+             roster: Array<{ id: number; name: string; mode: string }> };
   roster: {};
   state: { id: number; state: State; arrivedAs: string; recvUs: number; latencyUs: number;
            latencyKnown: boolean; latencyBoundUs: number };
@@ -166,11 +259,23 @@ export interface SessionEvents {
   /** A member's event: data is its body; code "room" or "direct". */
   event: { id: number; name: string; to: number; code: "room" | "direct"; data: Uint8Array;
            recvUs: number };
-  joined: any; left: any; chat: any; error: { code: string; message: string }; clock: any;
-  appeared: any; vanished: any; moved: any;
+  joined: { id: number; name: string; mode: string };
+  /** member: its last memberList() entry. */
+  left: { id: number; name: string; reason: "quit" | "timeout" | "kicked"; member?: MemberView };
+  chat: { id: number; name: string; text: string };
+  /** The relay's error: the session goes on unless a close follows. */
+  error: { code: string; message: string };
+  clock: any; appeared: any; vanished: any;
+  /** The session leaves this relay for another ("moved": a fleet's) or joins again through
+   * the same address ("rejoin"); text: host:port. The members are forgotten, a welcome
+   * follows. */
+  moved: { code: "moved" | "rejoin"; text: string; url: string };
   pong: { t: number; relay_t: number; rttUs: number };
   bad: { error: Error };
-  close: { code: string; text: string; reason: string };
+  /** Always the last event. code: "closed" (close()), "refused" (no relay there), "timeout",
+   * "disconnected", "moved_too_far", or the relay's error code; reason: what happened, one
+   * line; hint: what to do about it ("" after close()). */
+  close: { code: string; text: string; reason: string; hint: string };
 }
 
 export class Session extends EventTarget {
@@ -181,6 +286,8 @@ export class Session extends EventTarget {
   readonly room: string;
   readonly name: string;
   readonly mode: string;
+  /** The relay's host:port now. */
+  readonly where: string;
   readonly members: Map<number, Member>;
   readonly clock: ClockSync;
   readonly rttUs: number;
@@ -190,7 +297,20 @@ export class Session extends EventTarget {
   readonly lastBad: string;
   readonly endCode: string;
   readonly endText: string;
+  /** The close event's reason and hint. */
+  readonly endReason: string;
+  readonly endHint: string;
+  /** Opens the route and joins. Whatever fails after is a "close" event, never an exception
+   * (listeners added right after start() hear it too). */
   start(): this;
+  /** The members of my room (not me), as copies. */
+  memberList(): MemberView[];
+  /** The member of this id, or null. */
+  member(id: number): MemberView | null;
+  /** The one-way latency of the states received (those timed). */
+  latency(): Distribution;
+  /** The round trip of my reflected states (reflect: true). */
+  rtt(): Distribution;
   /** Its seq, or 0 if not sent; RangeError past PAYLOAD_MAX; throws once closed. */
   sendState(st: StateFields, payload?: Bytes): number;
   /** false if not sent; RangeError past EVENT_MAX; throws once closed. */

@@ -422,6 +422,11 @@ export function encodeControl(msg) {
         throw fieldError("aoi", "is out of range");
       out.aoi = msg.aoi;
     }
+    if (msg.epoch !== undefined) out.epoch = checkInt(msg.epoch, "epoch", 1, TIME_MAX);
+    if (msg.lost !== undefined) {
+      if (typeof msg.lost !== "boolean") throw fieldError("lost", "must be true or false");
+      out.lost = msg.lost;
+    }
     break;
   case "chat":
     if (!validText(need("text"))) throw fieldError("text", "is not a valid value");
@@ -885,14 +890,164 @@ const IDLE_PING_US = 1000000; /* a ping after this long without sending, or a th
 const ICE_GATHER_MS = 3000;
 const WS_BUFFERED_MAX = 65536; /* a stream that holds this much: states wait their turn, skipped */
 const WT_CLOSE_WAIT_MS = 1000; /* a control stream that does not drain: the session closed anyway */
+const REJOIN_PAUSE_MS = 250;   /* between attempts to rejoin: a refusal comes fast, no spinning */
+const HOPS_MAX = 2;            /* a fleet's moved followed at most this often per join */
+const LATENCIES_KEPT = 4096;   /* the session's recent latencies and round trips, for percentiles */
+export const TIMEOUT_MS = 5000;      /* timeoutMs's default */
+export const REJOIN_AFTER_MS = 1500; /* rejoinAfterMs's default (the C library's too) */
+
+/* The codes of a relay lost, not of a refusal: a session with a rejoin
+ * window joins again (client/client_phase.c's relay_lost). */
+const RELAY_LOST = ["timeout", "disconnected", "refused", "shutting_down",
+                    "directory_unavailable", "moved"];
+
+/* The codes a session ends with that are its own, not the relay's. */
+const LOCAL_ENDS = ["closed", "refused", "timeout", "disconnected", "moved_too_far"];
+
+/* A route refused: what it needs of the relay. */
+const REFUSED_HINTS = {
+  ws: "check the url, and that ricochet-relay runs there with a ws edge (--listen ws://HOST:PORT)",
+  webrtc: "check rtcUrl, and that ricochet-relay runs there with a ws edge (where the offer goes) " +
+    "and a webrtc edge (--listen webrtc://HOST:PORT)",
+  wt: "check wtUrl, and that ricochet-relay runs there with a quic edge (--listen " +
+    "quic://HOST:PORT) and a ws edge that answers GET /wt",
+};
+
+/* What to do after an end, by its code: the relay's (PROTOCOL.md's error
+ * table) or the session's own. */
+const AGAIN = "start a new Session, or give rejoinMs so that a session joins again by itself";
+const END_HINTS = {
+  closed: "",
+  refused: "", /* by route: REFUSED_HINTS */
+  disconnected: "the relay stopped, restarted or dropped this session: " + AGAIN,
+  moved_too_far: "the fleet's relays disagree on where the room lives: try again in a moment",
+  server_full: "the relay is full: try again later, or another relay",
+  room_full: "the room is full: join another room",
+  too_many_rooms: "the relay has all the rooms it allows: join a room that exists, or try later",
+  bad_name: "a name is 1 to 32 of A-Z a-z 0-9 _ . - (and within the relay's limits): pick another",
+  bad_room: "a room is 1 to 32 of A-Z a-z 0-9 _ . - (and within the relay's limits): pick another",
+  bad_version: `this client speaks protocol ${VERSION}: use a relay and a client of one release`,
+  kicked: "the relay kicked this session (too fast, or too many invalid messages) and refuses " +
+    "its address for a while (--kick-ban-s): wait, then send less",
+  shutting_down: "the relay is stopping: try again in a moment (rejoinMs does it by itself)",
+  slow_reader: "this program read too slowly for its room's traffic: keep its event loop free, " +
+    "or have the room send less",
+  not_joined: "no join reached the relay in time: " + AGAIN,
+  ticket_required: "the relay admits tickets only: give the one your backend minted (ticket)",
+  ticket_expired: "the ticket is out of its validity: mint a new one (and check the clocks)",
+  ticket_wrong_relay: "the ticket is for another relay or fleet, or must be sealed and the relay " +
+    "runs without --encrypt: mint one for this relay",
+  ticket_tampered: "the ticket was changed, or minted under a key the relay does not hold: mint " +
+    "it again",
+  ticket_replayed: "the ticket is in use, or was used from another address: one ticket a session",
+  ticket_malformed: "give the ticket's pass, as ricochet-ticket mint prints it",
+  directory_unavailable: "the fleet's directory is out of reach: try again in a moment, through " +
+    "any relay (rejoinMs does it by itself)",
+  moved: "the room lives on another relay, which this route cannot follow: join there (route ws " +
+    "or webrtc follows a fleet by itself)",
+};
+
+/* The end of a session in words: {reason: what happened, one line; hint:
+ * what to do ("" after close())}. joined: was the session in its room;
+ * route: the session's. */
+function describeEnd(code, text, joined, route) {
+  const local = LOCAL_ENDS.includes(code);
+  const reason = local ? `${code}: ${text}`
+    : `relay ${joined ? "ended the session" : "refused the join"}: ${code} (${text})`;
+  let hint = END_HINTS[code];
+  if (code === "refused") hint = REFUSED_HINTS[route];
+  if (code === "timeout")
+    hint = joined ? `the relay or the network went silent: ${AGAIN}`
+      : "nothing answered in time: check the address, that the relay runs, and the network " +
+        "between (a firewall?); timeoutMs gives it longer";
+  if (hint === undefined) hint = "PROTOCOL.md's error table says what the relay meant";
+  return { reason, hint };
+}
+
+/* What went wrong opening a WebSocket, from its error event: Node's `ws`
+ * says why (refused, not found, an HTTP answer), a browser says nothing. */
+function webSocketFailure(e, url) {
+  const err = e && (e.error || e);
+  const msg = err && err.message ? String(err.message) : "";
+  const code = err && err.code;
+  if (code === "ECONNREFUSED") return `nothing listens at ${url} (${msg})`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `the host of ${url} is not found (${msg})`;
+  const http = /Unexpected server response: (\d+)/.exec(msg);
+  if (http) return `${url} answered HTTP ${http[1]}, not a WebSocket: is it the relay's ws edge?`;
+  return `no WebSocket at ${url}${msg ? ` (${msg})` : ""}`;
+}
+
+/* A number of ms in [lo, hi] for option k, or a RangeError that says so. */
+function checkMs(o, k, lo, hi) {
+  const v = o[k];
+  if (!Number.isInteger(v) || v < lo || v > hi)
+    throw new RangeError(`${k}: ${lo} to ${hi} ms, not ${JSON.stringify(v)}`);
+}
+
+/* host:port, an IPv6 host in brackets. */
+function hostPort(host, port) {
+  return (host.includes(":") ? `[${host}]` : host) + ":" + port;
+}
+
+/* url with its host and port replaced (a fleet's moved). */
+function urlAt(url, host, port) {
+  const u = new URL(url);
+  u.hostname = host.includes(":") ? `[${host}]` : host;
+  u.port = String(port);
+  return u.href;
+}
+
+/* A distribution of times (µs): the count, the largest, the mean, and
+ * percentiles of the last LATENCIES_KEPT (the C library's
+ * ricochet_distribution, from a histogram there). */
+class TimeDistribution {
+  constructor() {
+    this.count = 0;
+    this.maxUs = 0;
+    this.sumUs = 0;
+    this.recent = [];
+  }
+
+  record(us) {
+    us = Math.max(0, us);
+    this.count++;
+    this.maxUs = Math.max(this.maxUs, us);
+    this.sumUs += us;
+    if (this.recent.length === LATENCIES_KEPT) this.recent.shift();
+    this.recent.push(us);
+  }
+
+  view() {
+    const s = this.recent.slice().sort((x, y) => x - y);
+    const p = (q) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(q / 100 * s.length) - 1))] : 0);
+    return { count: this.count, p50Us: p(50), p90Us: p(90), p99Us: p(99), maxUs: this.maxUs,
+             meanUs: this.count ? this.sumUs / this.count : 0 };
+  }
+}
+
+/* A member as the program gets it: a copy (the C library's struct
+ * ricochet_member), its statistics as plain numbers. */
+function memberView(m) {
+  const s = m.stats;
+  return {
+    id: m.id, name: m.name, mode: m.mode, arrivedAs: m.arrivedAs, hasState: m.hasState,
+    last: m.last ? Object.assign({}, m.last) : null, lastRecvUs: m.lastRecvUs,
+    latencyUs: m.latencyUs, latencyKnown: m.latencyKnown,
+    stats: { received: s.received, expected: s.expected, lost: s.lost, duplicates: s.duplicates,
+             reordered: s.reordered, tooOld: s.tooOld, noLatency: s.noLatency,
+             latencyMaxUs: s.latencyMaxUs, latencyBoundUs: m.latencyBoundUs,
+             latencyMeanUs: s.latencyMeanUs, jitterUs: s.jitterUs },
+  };
+}
 
 /* Session: one session with a relay; an EventTarget.
  *
  *   new Session({room, name, route: "ws" | "webrtc" | "wt", url, rtcUrl,
  *                wtUrl, wtPort, mode, reflect, batch, ticket, aoi, timeoutMs,
- *                iceServers})
- *     url: the WebSocket (default ws(s)://this page's host/); rtcUrl: where
- *     the WebRTC offer is POSTed (default this page's origin + "/rtc");
+ *                rejoinMs, rejoinAfterMs, iceServers})
+ *     url: the WebSocket (default ws(s)://this page's host/; outside a page
+ *     it must be given); rtcUrl: where the WebRTC offer is POSTed (default
+ *     this page's origin + "/rtc");
  *     wtUrl: where the relay says how to open a WebTransport session (its
  *     port, path and certificate hashes; default this page's origin +
  *     "/wt", fetched again at each start: a relay draws a new certificate
@@ -903,15 +1058,27 @@ const WT_CLOSE_WAIT_MS = 1000; /* a control stream that does not drain: the sess
  *     ticket: a ticket's pass (joins with it; over WebRTC also the offer's
  *     Authorization: Bearer, over WebTransport the CONNECT's ?pass=);
  *     timeoutMs: join deadline and the relay's silence before the session
- *     ends (default 5000); a ping goes after a third of it without sending,
- *     1 s at most (over WebTransport a third of the relay's own timeout,
- *     from GET /wt, if shorter).
- *   start(): opens the route and joins; returns the session.
+ *     ends (default 5000, 1..3600000); a ping goes after a third of it
+ *     without sending, 1 s at most (over WebTransport a third of the
+ *     relay's own timeout, from GET /wt, if shorter).
+ *     rejoinMs: when the relay is lost (it went silent, closed, refused or
+ *     shut down, after a welcome), join the room again through the address
+ *     the session started from, for up to this long (0, the default: a
+ *     lost relay ends the session); each attempt is a "moved" event with
+ *     code "rejoin", then a "welcome"; a relay that says nothing for
+ *     rejoinAfterMs (1500, 100..3600000) counts as lost (the session pings
+ *     after a third of it). A fleet's moved is followed always (route ws
+ *     and webrtc; at most two hops a join): a "moved" with code "moved".
+ *     Bad options throw at once: TypeError (a name, a route, a mode, a
+ *     url), RangeError (a time).
+ *   start(): opens the route and joins; returns the session. Whatever
+ *     fails after is a "close" event, never an exception (even at once:
+ *     listeners added right after start() hear it).
  *   sendState({x, y, vx, vy, heading}, payload): sends my state (seq and
  *     send_us set here) with its payload (bytes, PAYLOAD_MAX at most: a
  *     RangeError past it, before anything is sent); returns its seq, or 0 if
- *     not sent (not joined; a stream that still holds more than 64 KiB, or a
- *     channel not open: counted in skipped).
+ *     not sent (not joined, or between relays; a stream that still holds
+ *     more than 64 KiB, or a channel not open: counted in skipped).
  *   sendEvent(to, data): an event (EVENT_MAX bytes at most) to member `to`
  *     or to every other member (TO_ROOM); false if not sent.
  *   After close() (or the end) sendState and sendEvent throw: the session is
@@ -919,39 +1086,77 @@ const WT_CLOSE_WAIT_MS = 1000; /* a control stream that does not drain: the sess
  *   chat(text), ping(): control messages (false if not sent).
  *   setMode(mode): WebRTC and WebTransport, sends that mode's way from now
  *     on (what counts is how you send); returns false over a WebSocket.
+ *   memberList(), member(id): the members of my room (not me) as copies,
+ *     {id, name, mode, arrivedAs, hasState, last, lastRecvUs, latencyUs,
+ *     latencyKnown, stats: {received, expected, lost, duplicates, reordered,
+ *     tooOld, noLatency, latencyMaxUs, latencyBoundUs, latencyMeanUs,
+ *     jitterUs}} (member: null if none has that id).
+ *   latency(), rtt(): the one-way latency of the states received (those
+ *     timed), and the round trip of my reflected ones, as {count, p50Us,
+ *     p90Us, p99Us, maxUs, meanUs} (percentiles of the last 4096).
  *   close(): leaves and closes (a "close" event with code "closed"): over
  *     WebRTC and WebTransport a `leave` first, over WebTransport then the
  *     control stream's end after it, then the session's (wt.close()).
  * Read-only fields: route, phase ("connecting", "joining", "joined",
  *   "closed"), id, room, name, mode (how my states go: "ws", or a WebRTC
- *   mode), members (Map id -> member: {id, name, mode, arrivedAs, clock
+ *   mode), where (the relay's host:port now), members (Map id -> member,
+ *   the session's own objects: {id, name, mode, arrivedAs, clock
  *   (ClockSync), hasState, last (newest state), lastRecvUs, latencyUs,
  *   latencyKnown, latencyBoundUs, stats (RecvStats), maxGapUs}), clock (my
  *   ClockSync), rttUs (last pong's round trip), echo (my own state as the
- *   relay reflected it), sent, skipped, bad, lastBad, endCode, endText.
+ *   relay reflected it), sent, skipped, bad, lastBad, endCode, endText,
+ *   endReason, endHint.
  * Events (CustomEvent, fields in detail): open (the route is up, join
- *   sent), welcome ({id, room, roster}), roster (members changed), state
+ *   sent), welcome ({id, room, aoi, roster}), roster (members changed), state
  *   ({id, state, arrivedAs, recvUs, latencyUs, latencyKnown, latencyBoundUs};
  *   state.payload: its bytes after the 40), event ({id, name, to, code:
  *   "room" or "direct", data: the body, recvUs}),
  *   tooold ({id, state, arrivedAs}: a sequenced state not delivered), echo
- *   ({state, rttUs}), joined, left, chat, error, clock, appeared, vanished,
- *   moved (each the decoded message), pong ({t, relay_t, rttUs}), bad
- *   ({error}), close ({code, text, reason: one line}).
+ *   ({state, rttUs}), joined ({id, name, mode}), left ({id, name, reason:
+ *   "quit", "timeout" or "kicked", member: its last memberList() entry}),
+ *   chat ({id, name, text}), error ({code, message}: the relay's, the
+ *   session goes on unless a close follows), clock, appeared, vanished
+ *   (each the decoded message), moved ({code: "moved" or "rejoin", text:
+ *   host:port, url: where the session goes now; the members are forgotten
+ *   and a welcome follows}), pong ({t, relay_t, rttUs}), bad ({error}),
+ *   close ({code, text, reason: one line, hint: what to do}), always the
+ *   last.
+ *
+ * A later protocol's room listing (a lobby's rooms, and a join to any room
+ * with space under a prefix) belongs beside the join: _joinMessage builds
+ * it, READERS decodes what the relay answers.
  */
 export class Session extends EventTarget {
   constructor(options) {
     super();
     const o = Object.assign({ route: "ws", mode: "unsequenced", reflect: false, batch: false,
-                              timeoutMs: 5000, iceServers: [] }, options);
+                              timeoutMs: TIMEOUT_MS, rejoinMs: 0, rejoinAfterMs: REJOIN_AFTER_MS,
+                              iceServers: [] }, options);
     if (o.route !== "ws" && o.route !== "webrtc" && o.route !== "wt")
-      throw new TypeError("route: ws, webrtc or wt");
-    if (o.ticket === undefined && (!validName(o.room) || !validName(o.name)))
-      throw new TypeError("room and name: 1-32 of A-Z a-z 0-9 _ - .");
+      throw new TypeError(`route ${JSON.stringify(o.route)}: ws, webrtc or wt`);
+    for (const k of ["room", "name"])
+      if ((o.ticket === undefined || o[k] !== undefined) && !validName(o[k]))
+        throw new TypeError(`${k} ${JSON.stringify(o[k])}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
+                            "(no spaces or other characters)");
     if (o.route === "webrtc" && !(MODES[o.mode] && MODES[o.mode].channel))
       throw new TypeError("mode: unsequenced, sequenced or reliable");
     if (o.route === "wt" && !(MODES[o.mode] && MODES[o.mode].wt))
       throw new TypeError("mode: unsequenced, sequenced, reliable or streams");
+    if (o.route === "ws" && o.url === undefined && typeof location === "undefined")
+      throw new TypeError("url: outside a page, give the relay's ws:// address (its " +
+                          "--listen ws://HOST:PORT), such as ws://127.0.0.1:7780/");
+    if (o.route === "ws" && o.url !== undefined) {
+      let u = null;
+      try {
+        u = new URL(o.url);
+      } catch (e) { /* said below */ }
+      if (!u || (u.protocol !== "ws:" && u.protocol !== "wss:"))
+        throw new TypeError(`url ${JSON.stringify(o.url)}: the relay's ws:// or wss:// address, ` +
+                            "such as ws://127.0.0.1:7780/");
+    }
+    checkMs(o, "timeoutMs", 1, 3600000);
+    checkMs(o, "rejoinMs", 0, 3600000);
+    checkMs(o, "rejoinAfterMs", 100, 3600000);
     this.options = o;
     this.route = o.route;
     this.mode = o.route === "ws" ? "ws" : o.mode;
@@ -969,17 +1174,34 @@ export class Session extends EventTarget {
     this.lastBad = "";
     this.endCode = "";
     this.endText = "";
+    this.endReason = "";
+    this.endHint = "";
     this._seq = 1;
     this._announced = new ClockSync();
     this._clockChanged = false;
     this._clockSamples = 0;
     this._pingBackoff = 0;
     this._nextPingUs = 0;
+    this._pingedUs = 0;
     this._sentUs = 0;
     this._heardUs = 0;
     this._relayTimeoutMs = 0; /* the relay's silence before it drops me, if it said (GET /wt) */
     this._deadlineUs = 0;
     this._timer = 0;
+    this._latency = new TimeDistribution();
+    this._rtt = new TimeDistribution();
+    /* where the route goes now: the entry's, or a fleet's relay after a moved */
+    this._url = o.url;
+    this._rtcUrl = o.rtcUrl;
+    this._started = false;
+    this._attempt = 0;        /* one a route opened: what an older one says is not heard */
+    this._wasJoined = false;  /* welcomed at least once */
+    this._lostUs = 0;         /* the relay was lost then, and not rejoined yet (0: no) */
+    this._reportLost = false; /* the next join says I lost my room's relay */
+    this._joinEpoch = 0;      /* the moved's epoch the next join carries */
+    this._hops = 0;
+    this._visited = [];       /* the relays of this join a moved came from */
+    this._hopTimer = 0;
     this._ws = null;
     this._pc = null;
     this._channels = {};
@@ -987,15 +1209,62 @@ export class Session extends EventTarget {
     this._wtWriters = {};
   }
 
+  /* The relay's host:port now (for a page's default, its host). */
+  get where() {
+    let url = this.route === "ws" ? this._url : this.route === "webrtc" ? this._rtcUrl
+      : this.options.wtUrl;
+    if (!url && typeof location !== "undefined") url = location.href;
+    try {
+      return new URL(url).host;
+    } catch (e) {
+      return "";
+    }
+  }
+
   start() {
-    const now = nowUs();
-    this._deadlineUs = now + this.options.timeoutMs * 1000;
+    if (this._started) return this;
+    this._started = true;
     this._timer = setInterval(() => this._tick(nowUs()), TICK_MS);
-    const failed = (e) => this._end("refused", String(e && e.message || e));
-    if (this.route === "ws") this._openWebSocket();
-    else if (this.route === "wt") this._openWebTransport().catch(failed);
-    else this._openWebRtc().catch(failed);
+    this._open();
     return this;
+  }
+
+  /* Opens the route and joins. After a microtask: a route that fails at
+   * once still reaches listeners added right after start(). */
+  _open() {
+    const attempt = ++this._attempt;
+    this._deadlineUs = nowUs() + this.options.timeoutMs * 1000;
+    const failed = (e) => {
+      if (attempt === this._attempt) this._end("refused", String(e && e.message || e));
+    };
+    Promise.resolve().then(() => {
+      if (this.phase === "closed" || attempt !== this._attempt) return;
+      if (this.route === "ws") this._openWebSocket(attempt);
+      else if (this.route === "wt") return this._openWebTransport(attempt);
+      else return this._openWebRtc(attempt);
+    }).catch(failed);
+  }
+
+  /* Is this attempt over (a hop, or the end)? */
+  _stale(attempt) {
+    return this.phase === "closed" || attempt !== this._attempt;
+  }
+
+  memberList() {
+    return Array.from(this.members.values(), memberView);
+  }
+
+  member(id) {
+    const m = this.members.get(id);
+    return m ? memberView(m) : null;
+  }
+
+  latency() {
+    return this._latency.view();
+  }
+
+  rtt() {
+    return this._rtt.view();
   }
 
   _emit(type, detail) {
@@ -1004,14 +1273,10 @@ export class Session extends EventTarget {
 
   /* ---- routes ---- */
 
-  _openWebSocket() {
-    let url = this.options.url;
+  _openWebSocket(attempt) {
+    let url = this._url;
     if (!url && typeof location !== "undefined")
       url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/";
-    if (!url) {
-      this._end("refused", "no url: outside a page, give the relay's ws:// address");
-      return;
-    }
     if (!WebSocketImpl) {
       this._end("refused", "no WebSocket here: in Node 18 or 20, npm install ws");
       return;
@@ -1020,21 +1285,30 @@ export class Session extends EventTarget {
     try {
       ws = new WebSocketImpl(url);
     } catch (e) {
-      this._end("refused", String(e.message || e));
+      this._end("refused", `no WebSocket at ${url} (${e.message || e})`);
       return;
     }
     this._ws = ws;
+    let failure = "";
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => this._joinNow();
+    /* Node's `ws` throws an error event nobody listens to out of the event
+     * loop: this listener stays for the socket's life (_hangUp). */
+    ws.onerror = (e) => { failure = webSocketFailure(e, url); };
+    ws.onopen = () => this._joinNow(attempt);
     ws.onmessage = (e) => this._receive(e.data, "ws");
     ws.onclose = (e) => {
+      if (this._stale(attempt)) return;
       const why = e.reason ? `: ${e.reason}` : "";
-      if (this.phase === "connecting") this._end("refused", `no WebSocket at ${url}${why}`);
+      if (this.phase === "connecting") this._end("refused", failure || `no WebSocket at ${url}${why}`);
       else this._end("disconnected", `the relay closed the WebSocket (${e.code})${why}`);
     };
   }
 
-  async _openWebRtc() {
+  async _openWebRtc(attempt) {
+    if (typeof RTCPeerConnection === "undefined") {
+      this._end("refused", "no WebRTC here: a browser has it (in Node, route ws)");
+      return;
+    }
     const pc = new RTCPeerConnection({ iceServers: this.options.iceServers });
     this._pc = pc;
     for (const c of RTC_CHANNELS) {
@@ -1044,13 +1318,14 @@ export class Session extends EventTarget {
       ch.onmessage = (e) => this._receive(e.data, arrived);
       this._channels[c.label] = ch;
     }
-    this._channels.control.onopen = () => this._joinNow();
+    this._channels.control.onopen = () => this._joinNow(attempt);
     this._channels.control.onclose = () => {
+      if (this._stale(attempt)) return;
       if (this.phase === "connecting") this._end("refused", "the data channels never opened");
       else this._end("disconnected", "the relay closed the data channels");
     };
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed")
+      if (pc.connectionState === "failed" && !this._stale(attempt))
         this._end(this.phase === "connecting" ? "refused" : "disconnected",
                   "the WebRTC connection failed");
     };
@@ -1065,19 +1340,20 @@ export class Session extends EventTarget {
       pc.addEventListener("icegatheringstatechange", done);
       setTimeout(resolve, ICE_GATHER_MS);
     });
-    if (this.phase === "closed") return;
+    if (this._stale(attempt)) return;
     const headers = { "Content-Type": "application/sdp" };
     if (this.options.ticket) headers.Authorization = "Bearer " + this.options.ticket;
-    const url = this.options.rtcUrl || location.origin + "/rtc";
+    const url = this._rtcUrl || location.origin + "/rtc";
     const res = await fetch(url, { method: "POST", headers, body: pc.localDescription.sdp,
                                    cache: "no-store" });
+    if (this._stale(attempt)) return;
     if (res.status !== 201) {
       const body = (await res.text()).slice(0, 120).replace(/\s+/g, " ").trim();
       this._end("refused", `POST ${url} answered ${res.status}${body ? ": " + body : ""}`);
       return;
     }
     const sdp = await res.text();
-    if (this.phase === "closed") return;
+    if (this._stale(attempt)) return;
     await pc.setRemoteDescription({ type: "answer", sdp });
   }
 
@@ -1086,7 +1362,7 @@ export class Session extends EventTarget {
    * bidirectional stream carries control messages and reliable states in
    * frames, datagrams the unreliable states after their channel byte, and
    * each stream the relay opens one sender's states (mode streams). */
-  async _openWebTransport() {
+  async _openWebTransport(attempt) {
     if (typeof WebTransport === "undefined") {
       this._end("refused", "no WebTransport here: a browser that speaks HTTP/3 has it");
       return;
@@ -1098,6 +1374,7 @@ export class Session extends EventTarget {
       return;
     }
     const res = await fetch(infoUrl, { cache: "no-store" });
+    if (this._stale(attempt)) return;
     if (res.status !== 200) {
       this._end("refused", `GET ${infoUrl} answered ${res.status}`);
       return;
@@ -1111,33 +1388,34 @@ export class Session extends EventTarget {
     if (info.hashes && info.hashes.length) /* a certificate the relay drew: trust it by hash */
       opts.serverCertificateHashes = info.hashes.map((h) => ({ algorithm: "sha-256",
         value: new Uint8Array(h.match(/../g).map((x) => parseInt(x, 16))) }));
-    if (this.phase === "closed") return;
+    if (this._stale(attempt)) return;
     const wt = new WebTransport(url, opts);
     this._wt = wt;
     const gone = (why) => {
+      if (this._stale(attempt)) return;
       if (this.phase === "connecting") this._end("refused", `no WebTransport session at ${url}${why}`);
       else this._end("disconnected", `the relay closed the WebTransport session${why}`);
     };
     wt.closed.then(() => gone(""), (e) => gone(`: ${e && e.message || e}`));
     await wt.ready;
     const control = await wt.createBidirectionalStream();
-    if (this.phase === "closed") return;
+    if (this._stale(attempt)) return;
     this._wtWriters.control = control.writable.getWriter();
     this._wtWriters.datagrams = wt.datagrams.writable.getWriter();
-    this._readFrames(control.readable, "reliable");
-    this._readDatagrams(wt.datagrams.readable);
-    this._readStreams(wt.incomingUnidirectionalStreams);
-    this._joinNow();
+    this._readFrames(control.readable, "reliable", attempt);
+    this._readDatagrams(wt.datagrams.readable, attempt);
+    this._readStreams(wt.incomingUnidirectionalStreams, attempt);
+    this._joinNow(attempt);
   }
 
   /* Messages in 2-byte length frames on a stream, each as arrivedAs. */
-  async _readFrames(readable, arrivedAs) {
+  async _readFrames(readable, arrivedAs, attempt) {
     const reader = readable.getReader();
     let buf = new Uint8Array(0);
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done || this.phase === "closed") return;
+        if (done || this._stale(attempt)) return;
         const more = new Uint8Array(buf.length + value.length);
         more.set(buf);
         more.set(value, buf.length);
@@ -1153,12 +1431,12 @@ export class Session extends EventTarget {
     } catch (e) { /* the stream ended with the session: its close says why */ }
   }
 
-  async _readDatagrams(readable) {
+  async _readDatagrams(readable, attempt) {
     const reader = readable.getReader();
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done || this.phase === "closed") return;
+        if (done || this._stale(attempt)) return;
         const way = value[0] === 1 ? "unsequenced" : value[0] === 2 ? "sequenced" : "";
         if (!way || value.length < 2) this._badMessage(new ProtocolError("bad_state", "a datagram's channel"));
         else this._receive(value.subarray(1), way);
@@ -1167,13 +1445,13 @@ export class Session extends EventTarget {
   }
 
   /* The streams the relay opens: one sender's states each (mode streams). */
-  async _readStreams(incoming) {
+  async _readStreams(incoming, attempt) {
     const reader = incoming.getReader();
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done || this.phase === "closed") return;
-        this._readFrames(value, "streams");
+        if (done || this._stale(attempt)) return;
+        this._readFrames(value, "streams", attempt);
       }
     } catch (e) { /* ended with the session */ }
   }
@@ -1205,15 +1483,30 @@ export class Session extends EventTarget {
     return true;
   }
 
-  _joinNow() {
-    if (this.phase !== "connecting") return;
-    this.phase = "joining";
+  /* The join: the room and the name (or a ticket), how to send me
+   * states; after a moved its epoch, after a lost relay word of it. */
+  _joinMessage() {
     const o = this.options, join = { type: "join" };
     for (const k of ["room", "name", "ticket", "reflect", "batch", "aoi"])
       if (o[k] !== undefined) join[k] = o[k];
     if (o.ticket) join.nonce = randomHex(16);
     if (this.route !== "ws") join.mode = this.mode; /* a stream edge has its own */
-    this._sendControl(join);
+    if (this._joinEpoch) join.epoch = this._joinEpoch;
+    if (this._reportLost) join.lost = true;
+    return join;
+  }
+
+  _joinNow(attempt) {
+    if (this.phase !== "connecting" || attempt !== this._attempt) return;
+    this.phase = "joining";
+    let text;
+    try {
+      text = encodeControl(this._joinMessage());
+    } catch (e) {
+      this._end("refused", `no join could be made: ${e.message}`);
+      return;
+    }
+    this._sendBytes(text, "control");
     this._emit("open", { route: this.route });
   }
 
@@ -1300,7 +1593,7 @@ export class Session extends EventTarget {
   close() {
     if (this.phase === "closed") return;
     if (this.route !== "ws") this._sendControl({ type: "leave" });
-    this._end("closed", "closed by the page");
+    this._end("closed", "close() was called");
   }
 
   /* ---- timers ---- */
@@ -1321,16 +1614,29 @@ export class Session extends EventTarget {
 
   _tick(now) {
     if (this.phase === "closed") return;
+    const o = this.options;
     if (this.phase !== "joined") {
-      if (now >= this._deadlineUs) this._end("timeout", "no welcome from the relay in time");
+      if (now >= this._deadlineUs)
+        this._end("timeout", this.phase === "connecting"
+          ? `no answer from ${this.where || "the relay"} in ${o.timeoutMs} ms`
+          : `no welcome from the relay in ${o.timeoutMs} ms`);
       return;
     }
-    if (now - this._heardUs > this.options.timeoutMs * 1000) {
-      this._end("timeout", "the relay went silent");
+    const silentUs = now - this._heardUs;
+    if (silentUs > o.timeoutMs * 1000) {
+      this._end("timeout", `the relay went silent for ${o.timeoutMs} ms`);
       return;
     }
-    if (now >= this._nextPingUs || now - this._sentUs >= this._idlePingUs()) {
-      this.ping();
+    /* With a rejoin window a relay silent for rejoinAfterMs is lost; a live
+     * one answers the ping that goes after a third of it. */
+    const quietUs = o.rejoinAfterMs * 1000 / 3;
+    if (o.rejoinMs && silentUs > o.rejoinAfterMs * 1000) {
+      this._end("timeout", `the relay went silent for ${o.rejoinAfterMs} ms`);
+      return;
+    }
+    if (now >= this._nextPingUs || now - this._sentUs >= this._idlePingUs() ||
+        (o.rejoinMs && silentUs >= quietUs && now - this._pingedUs >= quietUs)) {
+      if (this.ping()) this._pingedUs = now;
       this._nextPingUs = now + this._pingInterval();
     }
     /* Announce my offset when it changed enough: every member gets it. */
@@ -1344,15 +1650,38 @@ export class Session extends EventTarget {
     this._clockChanged = false;
   }
 
+  /* ---- the end, and the hops that are not ---- */
+
+  /* The end: one "close" event, the last; or, for a relay lost within a
+   * rejoin window, the join again (_rejoin). */
   _end(code, text) {
     if (this.phase === "closed") return;
+    if (code !== "closed" && this._rejoin(code)) return;
+    const joined = this.phase === "joined";
+    const givenUp = this._lostUs > 0;
     this.phase = "closed";
+    clearInterval(this._timer);
+    clearTimeout(this._hopTimer);
+    this._hangUp();
+    const { reason, hint } = describeEnd(code, text || code, joined, this.route);
     this.endCode = code;
     this.endText = text || "";
-    clearInterval(this._timer);
+    this.endReason = reason;
+    this.endHint = givenUp
+      ? `no relay took the room again within rejoinMs (${this.options.rejoinMs} ms): ${hint}` : hint;
+    this._emit("close", { code, text: this.endText, reason, hint: this.endHint });
+  }
+
+  /* Closes the route, saying nothing to the program (the end's or a
+   * hop's first step); whatever the old route says after is not heard. */
+  _hangUp() {
+    this._attempt++;
     if (this._ws) {
-      this._ws.onclose = this._ws.onmessage = null;
-      try { this._ws.close(1000); } catch (e) { /* already closed */ }
+      const ws = this._ws;
+      this._ws = null;
+      ws.onopen = ws.onclose = ws.onmessage = null;
+      ws.onerror = () => {}; /* Node's `ws` throws an error nobody hears */
+      try { ws.close(1000); } catch (e) { /* already closed */ }
     }
     if (this._wt) {
       const wt = this._wt;
@@ -1366,13 +1695,83 @@ export class Session extends EventTarget {
       Promise.race([ended, new Promise((done) => setTimeout(done, WT_CLOSE_WAIT_MS))])
         .then(close, close);
     }
+    this._wtWriters = {};
     if (this._pc) {
-      for (const ch of Object.values(this._channels)) ch.onclose = ch.onmessage = null;
+      for (const ch of Object.values(this._channels)) ch.onopen = ch.onclose = ch.onmessage = null;
       this._pc.onconnectionstatechange = null;
       try { this._pc.close(); } catch (e) { /* already closed */ }
+      this._pc = null;
     }
-    const reason = this.endText && this.endText !== code ? `${code} (${this.endText})` : code;
-    this._emit("close", { code, text: this.endText, reason });
+    this._channels = {};
+  }
+
+  /* A relay lost (code one of RELAY_LOST) after a welcome, within the
+   * rejoin window: the join again through the address the session started
+   * from, after REJOIN_PAUSE_MS. True if so (client/client_phase.c's
+   * client_rejoin). */
+  _rejoin(code) {
+    const o = this.options, now = nowUs();
+    if (!o.rejoinMs || !(this._wasJoined || this._lostUs) || !RELAY_LOST.includes(code) ||
+        (code === "moved" && this.route === "wt") ||
+        (this._lostUs && now - this._lostUs > o.rejoinMs * 1000))
+      return false;
+    if (!this._lostUs) this._lostUs = now;
+    this._reportLost = true; /* the join says so: a fleet checks the room's holder */
+    this._hop("rejoin", o.url, o.rtcUrl, 0, REJOIN_PAUSE_MS);
+    return true;
+  }
+
+  /* A fleet's moved: the room lives at m.host:m.port; the session follows,
+   * at most HOPS_MAX times a join and never back to a relay of this join. */
+  _follow(m) {
+    const to = hostPort(m.host, m.port);
+    if (this.route === "wt") {
+      this._end("moved", `the room lives at ${to} (${m.transport}), and a WebTransport session ` +
+                "does not follow a fleet");
+      return;
+    }
+    this._visited.push(this.where);
+    const back = this._visited.includes(to);
+    if (back || this._hops >= HOPS_MAX) {
+      this._end("moved_too_far", `sent ${back ? "back" : "on"} to ${to} after ${this._visited[0]}`);
+      return;
+    }
+    this._hops++;
+    this._reportLost = false; /* sent on to the room's holder as it stands */
+    const url = this.route === "ws" ? urlAt(this._url || this.options.url || location.href
+                                              .replace(/^http/, "ws"), m.host, m.port) : undefined;
+    const rtcUrl = this.route === "webrtc"
+      ? urlAt(this._rtcUrl || location.origin + "/rtc", m.host, m.port) : undefined;
+    this._hop("moved", url, rtcUrl, m.epoch, 0);
+  }
+
+  /* Leaves this relay for url / rtcUrl (undefined: the page's own) after
+   * pauseMs: the members forgotten, a "moved" event, the join again. */
+  _hop(code, url, rtcUrl, epoch, pauseMs) {
+    this._hangUp();
+    this.phase = "connecting";
+    this.id = 0;
+    this.echo = null;
+    this.members.clear();
+    this._joinEpoch = epoch;
+    this._deadlineUs = nowUs() + (pauseMs + this.options.timeoutMs) * 1000;
+    this._emit("roster", {});
+    clearTimeout(this._hopTimer);
+    this._hopTimer = setTimeout(() => {
+      if (this.phase === "closed") return;
+      this._url = url;
+      this._rtcUrl = rtcUrl;
+      /* another relay, another clock */
+      this.clock = new ClockSync();
+      this._announced = new ClockSync();
+      this._clockSamples = this._pingBackoff = 0;
+      this._clockChanged = false;
+      this._nextPingUs = 0;
+      this._relayTimeoutMs = 0;
+      this._open();
+      const where = this.where;
+      this._emit("moved", { code, text: where, url: url || rtcUrl || "" });
+    }, pauseMs);
   }
 
   /* ---- receiving ---- */
@@ -1459,6 +1858,7 @@ export class Session extends EventTarget {
     if (this.phase !== "joined") return; // it overtook the welcome (its way and the control's are apart): no fault
     if (st.sender === this.id) {
       this.echo = st;
+      this._rtt.record(now - st.send_us);
       this._emit("echo", { state: st, rttUs: now - st.send_us });
       return;
     }
@@ -1477,6 +1877,7 @@ export class Session extends EventTarget {
     m.latencyKnown = lat.known;
     m.latencyBoundUs = lat.boundUs;
     const isNew = m.stats.record(st.seq, lat.known ? lat.latencyUs : null);
+    if (isNew && lat.known) this._latency.record(lat.latencyUs);
     if (m.lastRecvUs && m.stats.received > 1) m.maxGapUs = Math.max(m.maxGapUs, now - m.lastRecvUs);
     if (!m.hasState || (isNew && seqAfter(st.seq, m.last.seq))) {
       m.last = st;
@@ -1496,8 +1897,14 @@ export class Session extends EventTarget {
       this.phase = "joined";
       this.id = m.id;
       this.room = m.room;
+      this._wasJoined = true;
+      this._lostUs = 0;
+      this._reportLost = false;
+      this._joinEpoch = 0;
+      this._hops = 0;
+      this._visited = [];
       this.members.clear();
-      for (const e of m.roster) this._member(e.id, e, now);
+      for (const e of m.roster) if (e.id !== this.id) this._member(e.id, e, now);
       this._nextPingUs = now;
       this._emit("welcome", m);
       this._emit("roster", {});
@@ -1509,11 +1916,14 @@ export class Session extends EventTarget {
       this._emit("roster", {});
       return;
     case "left":
-    case "vanished":
+    case "vanished": {
+      const gone = this.members.get(m.id);
       this.members.delete(m.id);
+      if (m.type === "left" && gone) m.member = memberView(gone);
       this._emit(m.type, m);
       this._emit("roster", {});
       return;
+    }
     case "chat":
       this._emit("chat", m);
       return;
@@ -1544,10 +1954,14 @@ export class Session extends EventTarget {
         this._end(m.code, m.message);
       return;
     case "moved":
-      this._emit("moved", m);
-      this._end("moved", `the room lives at ${m.host}:${m.port} (${m.transport})`);
+      if (m.room === this.room) this._follow(m);
+      else this._badMessage(new ProtocolError("bad_field", `a moved for room ${m.room}`));
       return;
-    default: /* cookie, sealed: not for a browser's routes */
+    case "sealed":
+      this._end("refused", "the relay seals this ticket's session (--encrypt), and ricochet.js " +
+                "cannot seal: over wss://, webrtc or wt nothing is sealed again");
+      return;
+    default: /* cookie: plain UDP's, not a browser's route's */
       this._badMessage(new ProtocolError("unknown_type", `a ${m.type} message on this route`));
     }
   }

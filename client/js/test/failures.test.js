@@ -1,0 +1,138 @@
+// Every way a session can fail reaches the program as a "close" event whose
+// reason says what happened and whose hint says what to do; none throws out
+// of Node's event loop. These need no relay: each failure is staged here.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import http from "node:http";
+import { WebSocketServer } from "ws";
+import { Session } from "../ricochet.js";
+
+/* A port where nothing listens: one the kernel gave and took back. */
+function deadPort() {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/* The session's close event (its detail), or a failure after ms. */
+function closeOf(s, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("no close event")), ms);
+    s.addEventListener("close", (e) => {
+      clearTimeout(t);
+      resolve(e.detail);
+    });
+  });
+}
+
+test("no relay at the url: a close event that says so, no crash", async () => {
+  const url = `ws://127.0.0.1:${await deadPort()}/`;
+  const s = new Session({ url, room: "r", name: "n" }).start();
+  const d = await closeOf(s);
+  assert.equal(d.code, "refused");
+  assert.match(d.text, /nothing listens/);
+  assert.ok(d.text.includes(url), d.text);
+  assert.match(d.hint, /ricochet-relay/);
+  assert.equal(s.phase, "closed");
+});
+
+test("a server that never answers: timeout, saying where and for how long", async () => {
+  const silent = net.createServer(() => {}); // takes the connection, says nothing
+  await new Promise((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const url = `ws://127.0.0.1:${silent.address().port}/`;
+  const s = new Session({ url, room: "r", name: "n", timeoutMs: 300 }).start();
+  const d = await closeOf(s);
+  silent.close();
+  assert.equal(d.code, "timeout");
+  assert.match(d.text, /no answer from 127\.0\.0\.1:\d+ in 300 ms/);
+  assert.match(d.hint, /timeoutMs/);
+});
+
+test("a web server that is not the relay's ws edge: refused, with its answer", async () => {
+  const web = http.createServer((req, res) => res.writeHead(404).end("no"));
+  await new Promise((resolve) => web.listen(0, "127.0.0.1", resolve));
+  const url = `ws://127.0.0.1:${web.address().port}/`;
+  const d = await closeOf(new Session({ url, room: "r", name: "n" }).start());
+  web.close();
+  assert.equal(d.code, "refused");
+  assert.match(d.text, /answered HTTP 404, not a WebSocket/);
+});
+
+/* A relay of our own making: its connection's messages are `script`'s. */
+async function fakeRelay(script) {
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise((resolve) => wss.on("listening", resolve));
+  wss.on("connection", (ws) => ws.on("message", (data) => script(ws, JSON.parse(data))));
+  return { wss, url: `ws://127.0.0.1:${wss.address().port}/` };
+}
+
+const welcome = (id) => JSON.stringify({ type: "welcome", id, room: "r", roster: [] });
+
+test("the relay refuses the join: its code, its words, and what to do", async () => {
+  const { wss, url } = await fakeRelay((ws) => {
+    ws.send(JSON.stringify({ type: "error", code: "room_full", message: "the room is full" }));
+    ws.close();
+  });
+  const s = new Session({ url, room: "r", name: "n" }).start();
+  const errors = [];
+  s.addEventListener("error", (e) => errors.push(e.detail.code));
+  const d = await closeOf(s);
+  wss.close();
+  assert.deepEqual(errors, ["room_full"]);
+  assert.equal(d.code, "room_full");
+  assert.equal(d.reason, "relay refused the join: room_full (the room is full)");
+  assert.match(d.hint, /another room/);
+});
+
+test("the relay closes a joined session: disconnected, and how to go on", async () => {
+  const { wss, url } = await fakeRelay((ws) => {
+    ws.send(welcome(5));
+    setTimeout(() => ws.close(1001), 50);
+  });
+  const s = new Session({ url, room: "r", name: "n" }).start();
+  const d = await closeOf(s);
+  wss.close();
+  assert.equal(d.code, "disconnected");
+  assert.match(d.text, /the relay closed the WebSocket \(1001\)/);
+  assert.match(d.hint, /rejoinMs/);
+});
+
+test("close(): said as what happened, nothing to do", async () => {
+  const { wss, url } = await fakeRelay((ws) => ws.send(welcome(5)));
+  const s = new Session({ url, room: "r", name: "n" }).start();
+  await new Promise((resolve) => s.addEventListener("welcome", resolve));
+  const closed = closeOf(s);
+  s.close();
+  const d = await closed;
+  wss.close();
+  assert.equal(d.code, "closed");
+  assert.equal(d.reason, "closed: close() was called");
+  assert.equal(d.hint, "");
+  assert.doesNotMatch(d.reason, /page/);
+});
+
+test("a failure at once reaches a listener added after start()", async () => {
+  const s = new Session({ route: "webrtc", room: "r", name: "n" }).start();
+  const d = await closeOf(s); // Node has no WebRTC
+  assert.equal(d.code, "refused");
+  assert.match(d.text, /no WebRTC here/);
+});
+
+test("bad options throw at once, naming the rule", () => {
+  const url = "ws://127.0.0.1:7780/";
+  assert.throws(() => new Session({ url, room: "r", name: "ana b" }),
+                { name: "TypeError", message: /name "ana b": 1 to 32 of A-Z a-z 0-9 _ \. -/ });
+  assert.throws(() => new Session({ url, room: "", name: "ana" }), /room "": 1 to 32/);
+  assert.throws(() => new Session({ url, room: "r", name: "x".repeat(33) }), TypeError);
+  assert.throws(() => new Session({ room: "r", name: "n" }), /url: outside a page/);
+  assert.throws(() => new Session({ url: "http://127.0.0.1/", room: "r", name: "n" }),
+                /ws:\/\/ or wss:\/\//);
+  assert.throws(() => new Session({ url, room: "r", name: "n", timeoutMs: 0 }), RangeError);
+  assert.throws(() => new Session({ url, room: "r", name: "n", rejoinAfterMs: 50 }), RangeError);
+  assert.throws(() => new Session({ url, room: "r", name: "n", route: "tcp" }), TypeError);
+});

@@ -1,0 +1,185 @@
+// The JavaScript client against relays of its own (ricochet-relay from
+// RICOCHET_BIN, a folder relative to the repository's root or absolute):
+// the members with their statistics and the figures of the session; a relay gone ends the session with words; a session with a
+// rejoin window outlives its relay's restart on the same address, and gives
+// up after it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Session, TO_ROOM } from "../ricochet.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const BIN = process.env.RICOCHET_BIN ? path.resolve(ROOT, process.env.RICOCHET_BIN) : "";
+const skip = !BIN && "runs relays of its own: RICOCHET_BIN";
+
+/* A ricochet-relay with a ws edge on port (0: a free one); its url once it
+ * listens. */
+async function startRelay(port = 0, ...args) {
+  const proc = spawn(path.join(BIN, "ricochet-relay"),
+                     ["--listen", `ws://127.0.0.1:${port}`, ...args],
+                     { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  const url = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`the relay did not start: ${log}`)), 10000);
+    proc.stderr.on("data", (d) => {
+      log += d;
+      const m = /listening on 127\.0\.0\.1:(\d+) \(ws\)/.exec(log);
+      if (m) {
+        clearTimeout(t);
+        resolve(`ws://127.0.0.1:${m[1]}/`);
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`the relay exited (${code}): ${log}`)));
+  });
+  proc.stderr.resume();
+  return { proc, url, port: Number(new URL(url).port),
+           stop: () => new Promise((resolve) => {
+             if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+             proc.on("exit", resolve);
+             proc.kill("SIGTERM");
+           }) };
+}
+
+/* A session that records its events (s.got) and sends a state every 20 ms
+ * while joined, its payload its name. */
+function player(opts) {
+  const s = new Session(opts);
+  s.got = [];
+  for (const type of ["welcome", "state", "event", "moved", "left", "error", "close"])
+    s.addEventListener(type, (e) => s.got.push({ type, ...e.detail }));
+  const me = new TextEncoder().encode(opts.name || "");
+  const t = setInterval(() => {
+    if (s.phase === "joined") s.sendState({ x: 1, y: 2 }, me);
+  }, 20);
+  s.addEventListener("close", () => clearInterval(t));
+  return s.start();
+}
+
+function until(pred, ms = 10000, what = "a condition") {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const step = () => {
+      if (pred()) return resolve();
+      if (Date.now() - t0 > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(step, 10);
+    };
+    step();
+  });
+}
+
+const types = (s) => s.got.map((e) => e.type);
+const has = (s, type) => s.got.some((e) => e.type === type);
+
+test("members with their statistics, the latency and the round trip", { skip }, async () => {
+  const relay = await startRelay();
+  const a = player({ url: relay.url, room: "stats", name: "ana", reflect: true });
+  const b = player({ url: relay.url, room: "stats", name: "bo" });
+  try {
+    await until(() => a.member(b.id) && a.member(b.id).stats.received >= 20 &&
+                b.member(a.id) && b.member(a.id).stats.received >= 20 && a.rtt().count >= 5,
+                10000, "states both ways");
+    const list = a.memberList();
+    assert.deepEqual(list.map((m) => m.name), ["bo"]);
+    const m = a.member(b.id);
+    assert.equal(m.id, b.id);
+    assert.equal(m.mode, "ws");
+    assert.equal(m.arrivedAs, "ws");
+    assert.ok(m.hasState && m.last.x === 1 && m.last.y === 2);
+    assert.equal(new TextDecoder().decode(m.last.payload), "bo");
+    assert.equal(m.stats.lost, 0);
+    assert.ok(m.stats.expected >= m.stats.received, JSON.stringify(m.stats));
+    m.name = "changed"; // a copy: the session's own is untouched
+    assert.equal(a.member(b.id).name, "bo");
+    assert.equal(a.member(4000000), null);
+    const rtt = a.rtt();
+    assert.ok(rtt.p50Us > 0 && rtt.p50Us <= rtt.p99Us && rtt.p99Us <= rtt.maxUs, JSON.stringify(rtt));
+    assert.equal(b.rtt().count, 0); // b asked for no reflection
+    const lat = b.latency();
+    assert.ok(lat.count > 0 && lat.p50Us <= lat.maxUs, JSON.stringify(lat));
+    b.close();
+    await until(() => has(a, "left"), 5000, "a left");
+    const left = a.got.find((e) => e.type === "left");
+    assert.equal(left.name, "bo");
+    assert.equal(left.reason, "quit");
+    assert.equal(left.member.name, "bo");
+    assert.ok(left.member.stats.received >= 20);
+    assert.deepEqual(a.memberList(), []);
+  } finally {
+    a.close();
+    b.close();
+    await relay.stop();
+  }
+});
+
+test("a relay gone ends the session, saying what to do", { skip }, async () => {
+  const relay = await startRelay();
+  const s = player({ url: relay.url, room: "gone", name: "ana", timeoutMs: 1000 });
+  try {
+    await until(() => has(s, "welcome"), 5000, "the welcome");
+    await relay.stop();
+    await until(() => has(s, "close"), 5000, "the close");
+    const close = s.got[s.got.length - 1];
+    assert.equal(close.type, "close");
+    assert.equal(close.code, "shutting_down"); // SIGTERM: the relay says so
+    assert.equal(close.reason, "relay ended the session: shutting_down (relay shutting down)");
+    assert.match(close.hint, /rejoinMs/);
+    assert.equal(s.phase, "closed");
+  } finally {
+    s.close();
+    await relay.stop();
+  }
+});
+
+test("a rejoin window outlives a lone relay's restart", { skip }, async () => {
+  let relay = await startRelay();
+  const { port } = relay;
+  const kw = { url: relay.url, room: "again", rejoinMs: 15000, rejoinAfterMs: 500 };
+  const a = player({ ...kw, name: "a" }), b = player({ ...kw, name: "b" });
+  try {
+    await until(() => a.got.some((e) => e.type === "state") && b.got.some((e) => e.type === "state"),
+                10000, "states both ways");
+    await relay.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    relay = await startRelay(port); // the same address, a relay that knows no one
+    const since = [a.got.length, b.got.length];
+    const back = (s, i) => s.got.slice(since[i]).some((e) => e.type === "state") &&
+                           s.got.slice(since[i]).some((e) => e.type === "welcome");
+    await until(() => back(a, 0) && back(b, 1), 20000, "both back in the room");
+    for (const s of [a, b]) {
+      const t = types(s);
+      assert.ok(!t.includes("close"), t.join());
+      const moved = s.got.find((e) => e.type === "moved");
+      assert.equal(moved.code, "rejoin");
+      assert.equal(moved.text, `127.0.0.1:${port}`);
+      assert.ok(t.indexOf("moved") < t.lastIndexOf("welcome"), t.join());
+      assert.equal(s.phase, "joined");
+    }
+    assert.deepEqual(a.memberList().map((m) => m.name), ["b"]);
+    assert.ok(a.sendEvent(TO_ROOM, new Uint8Array([1, 2, 3])));
+    await until(() => has(b, "event"), 5000, "an event after the rejoin");
+  } finally {
+    a.close();
+    b.close();
+    await relay.stop();
+  }
+});
+
+test("rejoin gives up after rejoinMs, saying so", { skip }, async () => {
+  const relay = await startRelay();
+  const s = player({ url: relay.url, room: "lone", name: "ana", rejoinMs: 1000,
+                     rejoinAfterMs: 300 });
+  try {
+    await until(() => has(s, "welcome"), 5000, "the welcome");
+    await relay.stop();
+    await until(() => has(s, "close"), 10000, "the close");
+    const close = s.got[s.got.length - 1];
+    assert.ok(has(s, "moved"));
+    assert.equal(close.code, "refused");
+    assert.match(close.hint, /no relay took the room again within rejoinMs \(1000 ms\)/);
+  } finally {
+    s.close();
+    await relay.stop();
+  }
+});
