@@ -60,27 +60,52 @@ static const struct client_transport_ops *client_transport_for(const struct clie
     return client_transports[0]; /* test_client checks every mode has one */
 }
 
-/* Checks cfg (host and port only if need_relay) and allocates a client
- * with no transport yet. Returns NULL with a message in err. */
-static struct ricochet *client_new(const struct client_config *cfg, bool need_relay,
-                                 char *err, size_t err_cap)
+void client_name_refusal(char *out, size_t cap, const char *what, const char *value)
+{
+    char shown[4 * 40 + 4] = "";
+    size_t n = 0;
+    if (!value) {
+        snprintf(out, cap, "no %s: " CLIENT_NAME_RULE, what);
+        return;
+    }
+    for (size_t i = 0; value[i] && i < 40; i++) {
+        unsigned char b = (unsigned char)value[i];
+        if (b >= 0x20 && b < 0x7f && b != '\\')
+            shown[n++] = (char)b;
+        else
+            n += (size_t)snprintf(shown + n, sizeof shown - n, "\\x%02x", b);
+    }
+    if (strlen(value) > 40)
+        memcpy(shown + n, "...", 4);
+    snprintf(out, cap, "%s '%s': " CLIENT_NAME_RULE, what, shown);
+}
+
+/* Checks cfg (host and port only if need_relay): 0, or -1 with a
+ * message in err that says what to set. */
+static int client_config_check(const struct client_config *cfg, bool need_relay, char *err,
+                               size_t err_cap)
 {
     bool named = cfg && cfg->ticket; /* the ticket says the room and the name */
-    if (!cfg || (need_relay && !cfg->host) || (!named && (!cfg->room || !cfg->name))) {
-        snprintf(err, err_cap, "client: host, room and name (or a ticket) are required");
-        return NULL;
+    char why[200];
+    if (!cfg || (need_relay && !cfg->host)) {
+        snprintf(err, err_cap, "client: no relay (ricochet_config_set_relay)");
+        return -1;
     }
-    if (!named && !proto_room_valid(cfg->room)) {
-        snprintf(err, err_cap, "client: bad room name \"%s\"", cfg->room);
-        return NULL;
+    if (!named && (!cfg->room || !cfg->name)) {
+        snprintf(err, err_cap, "client: no %s (ricochet_config_set_%s, or a ticket)",
+                 cfg->room ? "name" : "room", cfg->room ? "name" : "room");
+        return -1;
     }
-    if (!named && !proto_name_valid(cfg->name)) {
-        snprintf(err, err_cap, "client: bad player name \"%s\"", cfg->name);
-        return NULL;
+    if (!named && (!proto_room_valid(cfg->room) || !proto_name_valid(cfg->name))) {
+        bool room = !proto_room_valid(cfg->room);
+        client_name_refusal(why, sizeof why, room ? "room" : "name",
+                            room ? cfg->room : cfg->name);
+        snprintf(err, err_cap, "client: %s", why);
+        return -1;
     }
     if ((int)cfg->mode < 0 || cfg->mode >= PROTO_MODE_COUNT || (need_relay && cfg->port == 0)) {
         snprintf(err, err_cap, "client: bad mode or port");
-        return NULL;
+        return -1;
     }
     if (!(client_transport_for(cfg)->caps.modes & (1u << cfg->mode))) {
         snprintf(err, err_cap, "client: %s carries the modes unsequenced, sequenced, reliable%s, "
@@ -89,8 +114,19 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
                                                                        : "WebTransport",
                  cfg->transport == RICOCHET_TRANSPORT_WEBRTC ? "" : " and streams",
                  proto_mode_name(cfg->mode));
-        return NULL;
+        return -1;
     }
+    return 0;
+}
+
+/* Checks cfg (as client_config_check) and allocates a client with no
+ * transport yet. Returns NULL with a message in err. */
+static struct ricochet *client_new(const struct client_config *cfg, bool need_relay,
+                                 char *err, size_t err_cap)
+{
+    if (client_config_check(cfg, need_relay, err, err_cap) != 0)
+        return NULL;
+    bool named = cfg->ticket != NULL;
     struct ricochet *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, err_cap, "client: out of memory");

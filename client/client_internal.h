@@ -739,6 +739,18 @@ void client_ticket_restart(struct ricochet *c);
 /* Wipes and frees c->ticket. */
 void client_ticket_free(struct ricochet *c);
 
+/* ---- names and rooms said in words (client.c) ---- */
+
+/* A room's and a player's name: 1-32 bytes of [A-Za-z0-9_.-] (proto's
+ * rule, in the words a message gives). */
+#define CLIENT_NAME_RULE "1-32 of A-Z a-z 0-9 _ . -"
+
+/* Writes why value is no good as what ("name", "room") into out, one
+ * printable line: "name 'a b': 1-32 of A-Z a-z 0-9 _ . -" (value NULL:
+ * "no name: ..."; at most 40 of its bytes shown, any but printable ASCII
+ * as \xNN). */
+void client_name_refusal(char *out, size_t cap, const char *what, const char *value);
+
 /* ---- the public names of a mode and a state ---- */
 
 /* ricochet.h's modes and states are the wire's (ricochet.c asserts it). */

@@ -6,8 +6,10 @@
 #include "client_internal.h"
 #include "client_test.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,10 @@ struct ricochet_config {
     enum ricochet_transport transport;
     char keylog[CONFIG_PATH_MAX + 1];     /* "" = none */
     char pin[CLIENT_PIN_HEX + 1];         /* "" = none */
+    char error[RICOCHET_TEXT_MAX + 1];    /* the last setter's refusal ("" = none) */
+    char bad_relay[RICOCHET_TEXT_MAX + 1]; /* a refused relay, room or name, which */
+    char bad_room[RICOCHET_TEXT_MAX + 1];  /* ricochet_connect refuses in turn until */
+    char bad_name[RICOCHET_TEXT_MAX + 1];  /* a good one is set ("" = none) */
 };
 
 /* ---- versions and modes ---- */
@@ -114,6 +120,39 @@ int ricochet_mode_parse(const char *name, enum ricochet_mode *mode)
 
 /* ---- configuration ---- */
 
+/* A setter's answers: RICOCHET_OK, forgetting the last refusal, or
+ * RICOCHET_E_INVALID with why in words (ricochet_config_error). */
+static int config_ok(struct ricochet_config *cfg)
+{
+    cfg->error[0] = '\0';
+    return RICOCHET_OK;
+}
+
+__attribute__((format(printf, 2, 3))) static int config_refuse(struct ricochet_config *cfg,
+                                                              const char *fmt, ...)
+{
+    va_list ap;
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    va_start(ap, fmt);
+    vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
+    va_end(ap);
+    return RICOCHET_E_INVALID;
+}
+
+/* A relay, room or name setter's answer: as config_ok or config_refuse,
+ * and the refusal kept in bad until a good value is set. */
+static int config_keep(struct ricochet_config *cfg, int rc, char *bad, size_t cap)
+{
+    snprintf(bad, cap, "%s", rc == RICOCHET_OK ? "" : cfg->error);
+    return rc;
+}
+
+const char *ricochet_config_error(const struct ricochet_config *cfg)
+{
+    return cfg ? cfg->error : "";
+}
+
 struct ricochet_config *ricochet_config_new(void)
 {
     struct ricochet_config *cfg = calloc(1, sizeof *cfg);
@@ -133,35 +172,61 @@ void ricochet_config_free(struct ricochet_config *cfg)
 
 int ricochet_config_set_relay(struct ricochet_config *cfg, const char *host, uint16_t port)
 {
-    if (!cfg || !host || !*host || strlen(host) >= sizeof cfg->host || port == 0)
+    int rc;
+    if (!cfg)
         return RICOCHET_E_INVALID;
-    snprintf(cfg->host, sizeof cfg->host, "%s", host);
-    cfg->port = port;
-    return RICOCHET_OK;
+    if (!host || !*host || strlen(host) >= sizeof cfg->host)
+        rc = config_refuse(cfg, "relay: a host name or address of 1-%zu bytes",
+                           sizeof cfg->host - 1);
+    else if (port == 0)
+        rc = config_refuse(cfg, "relay port 0: 1-65535");
+    else {
+        snprintf(cfg->host, sizeof cfg->host, "%s", host);
+        cfg->port = port;
+        rc = config_ok(cfg);
+    }
+    return config_keep(cfg, rc, cfg->bad_relay, sizeof cfg->bad_relay);
+}
+
+/* set_room and set_name: a name of the protocol's rule into out. */
+static int config_set_name(struct ricochet_config *cfg, const char *what, const char *value,
+                           int (*valid)(const char *), char *out, size_t cap, char *bad,
+                           size_t bad_cap)
+{
+    int rc;
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    if (!value || !valid(value)) {
+        client_name_refusal(cfg->error, sizeof cfg->error, what, value);
+        rc = RICOCHET_E_INVALID;
+    } else {
+        snprintf(out, cap, "%s", value);
+        rc = config_ok(cfg);
+    }
+    return config_keep(cfg, rc, bad, bad_cap);
 }
 
 int ricochet_config_set_room(struct ricochet_config *cfg, const char *room)
 {
-    if (!cfg || !room || !proto_room_valid(room))
-        return RICOCHET_E_INVALID;
-    snprintf(cfg->room, sizeof cfg->room, "%s", room);
-    return RICOCHET_OK;
+    return cfg ? config_set_name(cfg, "room", room, proto_room_valid, cfg->room,
+                                 sizeof cfg->room, cfg->bad_room, sizeof cfg->bad_room)
+               : RICOCHET_E_INVALID;
 }
 
 int ricochet_config_set_name(struct ricochet_config *cfg, const char *name)
 {
-    if (!cfg || !name || !proto_name_valid(name))
-        return RICOCHET_E_INVALID;
-    snprintf(cfg->name, sizeof cfg->name, "%s", name);
-    return RICOCHET_OK;
+    return cfg ? config_set_name(cfg, "name", name, proto_name_valid, cfg->name,
+                                 sizeof cfg->name, cfg->bad_name, sizeof cfg->bad_name)
+               : RICOCHET_E_INVALID;
 }
 
 int ricochet_config_set_mode(struct ricochet_config *cfg, enum ricochet_mode mode)
 {
     if (!cfg || !proto_mode_info((enum proto_mode)mode))
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "mode %d: 0-%d (enum ricochet_mode)", (int)mode,
+                             PROTO_MODE_COUNT - 1);
     cfg->mode = (enum proto_mode)mode;
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_transport(struct ricochet_config *cfg,
@@ -169,26 +234,28 @@ int ricochet_config_set_transport(struct ricochet_config *cfg,
 {
     if (!cfg || (int)transport < RICOCHET_TRANSPORT_DEFAULT ||
         transport > RICOCHET_TRANSPORT_WEBTRANSPORT)
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "transport %d: 0-%d (enum ricochet_transport)",
+                             (int)transport, RICOCHET_TRANSPORT_WEBTRANSPORT);
     cfg->transport = transport;
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_keylog(struct ricochet_config *cfg, const char *path)
 {
     if (!cfg || (path && (!*path || strlen(path) > CONFIG_PATH_MAX)))
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "key log: a path of 1-%d bytes", CONFIG_PATH_MAX);
     snprintf(cfg->keylog, sizeof cfg->keylog, "%s", path ? path : "");
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_pin(struct ricochet_config *cfg, const char *sha256)
 {
     char hex[CLIENT_PIN_HEX + 1];
     if (!cfg || (sha256 && client_pin_parse(sha256, hex) != 0))
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "pin: a SHA-256 in 64 hex digits, a colon between bytes "
+                                  "or none");
     snprintf(cfg->pin, sizeof cfg->pin, "%s", sha256 ? hex : "");
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_reflect(struct ricochet_config *cfg, bool reflect)
@@ -196,39 +263,42 @@ int ricochet_config_set_reflect(struct ricochet_config *cfg, bool reflect)
     if (!cfg)
         return RICOCHET_E_INVALID;
     cfg->reflect = reflect;
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_aoi(struct ricochet_config *cfg, float radius)
 {
     if (!cfg || !proto_aoi_valid(radius))
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "radius %g: 0 (none) or 0.01..100000", (double)radius);
     cfg->aoi = radius;
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_timeout_ms(struct ricochet_config *cfg, uint32_t timeout_ms)
 {
     if (!cfg || timeout_ms == 0 || timeout_ms > CONFIG_TIMEOUT_MAX_MS)
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "timeout %" PRIu32 " ms: 1..%u", timeout_ms,
+                             CONFIG_TIMEOUT_MAX_MS);
     cfg->timeout_ms = timeout_ms;
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_rejoin(struct ricochet_config *cfg, uint32_t window_ms)
 {
     if (!cfg || window_ms > CONFIG_TIMEOUT_MAX_MS)
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "rejoin window %" PRIu32 " ms: 0..%u", window_ms,
+                             CONFIG_TIMEOUT_MAX_MS);
     cfg->rejoin_ms = window_ms;
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_rejoin_after(struct ricochet_config *cfg, uint32_t silent_ms)
 {
     if (!cfg || silent_ms < 100 || silent_ms > CONFIG_TIMEOUT_MAX_MS)
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "rejoin after %" PRIu32 " ms of silence: 100..%u",
+                             silent_ms, CONFIG_TIMEOUT_MAX_MS);
     cfg->rejoin_after_ms = silent_ms;
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket)
@@ -239,13 +309,13 @@ int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket)
         return RICOCHET_E_INVALID;
     if (!ticket) {
         sodium_memzero(cfg->ticket, sizeof cfg->ticket);
-        return RICOCHET_OK;
+        return config_ok(cfg);
     }
     if (strlen(ticket) > RICOCHET_TICKET_MAX || ticket_read(ticket, &claims, pass, sizeof pass))
-        return RICOCHET_E_INVALID;
+        return config_refuse(cfg, "ticket: not one ricochet-ticket mint made, or cut short");
     sodium_memzero(&claims, sizeof claims);
     snprintf(cfg->ticket, sizeof cfg->ticket, "%s", ticket);
-    return RICOCHET_OK;
+    return config_ok(cfg);
 }
 
 static void config_from_public(const struct ricochet_config *pub, struct client_config *cfg)
@@ -279,6 +349,15 @@ static struct ricochet *connect_with(struct ricochet *(*create)(const struct cli
     }
     if (!cfg) {
         snprintf(err, err_cap, "client: no configuration");
+        return NULL;
+    }
+    /* a refused relay, room or name: that refusal, not "none set" */
+    const char *bad = cfg->bad_relay[0] ? cfg->bad_relay
+                      : cfg->ticket[0]  ? ""
+                      : cfg->bad_room[0] ? cfg->bad_room
+                                         : cfg->bad_name;
+    if (bad[0]) {
+        snprintf(err, err_cap, "client: %s", bad);
         return NULL;
     }
     struct client_config cc;

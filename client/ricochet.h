@@ -288,6 +288,9 @@ RICOCHET_API struct ricochet_config *ricochet_config_new(void);
 /* Frees cfg (NULL is fine). Sessions made from it do not need it. */
 RICOCHET_API void ricochet_config_free(struct ricochet_config *cfg);
 
+/* Every setter below returns RICOCHET_OK or RICOCHET_E_INVALID; after
+ * a refusal ricochet_config_error says why in words. */
+
 /* The relay: an IPv4 or IPv6 address or a host name (resolved by
  * ricochet_connect), and its port (1..65535). RICOCHET_OK or
  * RICOCHET_E_INVALID (host NULL, empty or over 255 bytes; port 0). */
@@ -295,7 +298,8 @@ RICOCHET_API int ricochet_config_set_relay(struct ricochet_config *cfg, const ch
                                            uint16_t port);
 
 /* The room to join and my name in it: 1..32 bytes of [A-Za-z0-9_.-] each.
- * RICOCHET_OK or RICOCHET_E_INVALID. */
+ * RICOCHET_OK or RICOCHET_E_INVALID (ricochet_config_error: "name 'a b':
+ * 1-32 of A-Z a-z 0-9 _ . -"). */
 RICOCHET_API int ricochet_config_set_room(struct ricochet_config *cfg, const char *room);
 RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const char *name);
 
@@ -392,13 +396,21 @@ RICOCHET_API int ricochet_config_set_rejoin_after(struct ricochet_config *cfg,
  * RICOCHET_E_INVALID (not a ticket). */
 RICOCHET_API int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket);
 
+/* Why the last ricochet_config_set_* call on cfg refused its value, one
+ * line for people (e.g. "name 'a b': 1-32 of A-Z a-z 0-9 _ . -"); "" if
+ * it took it, or cfg is NULL. The string lives as long as cfg. A refused
+ * relay, room or name is refused again by ricochet_connect, in these
+ * words, until a good one is set. */
+RICOCHET_API const char *ricochet_config_error(const struct ricochet_config *cfg);
+
 /* ---- a session ---- */
 
 /* Starts connecting to the relay and joining the room; does not block
  * (the events say how it went: RICOCHET_EV_WELCOME or _DISCONNECTED).
  * Returns a session to free with ricochet_close, or NULL with a one-line
- * message in err (err_cap bytes, may be 0): host, room or name unset,
- * the host not resolved, the socket not opened. */
+ * message in err (err_cap bytes, may be 0): relay, room or name unset or
+ * refused by its setter (its words, ricochet_config_error's), the host
+ * not resolved, the socket not opened. */
 RICOCHET_API struct ricochet *ricochet_connect(const struct ricochet_config *cfg, char *err,
                                                size_t err_cap);
 

@@ -199,14 +199,72 @@ static void config_setters_check_their_values(void **state)
     assert_int_equal(ricochet_config_set_transport(cfg, RICOCHET_TRANSPORT_DEFAULT),
                      RICOCHET_OK);
 
-    /* No room and no name yet: connecting says so, and opens nothing. */
+    /* No room and no name yet: connecting says which is missing, and opens
+     * nothing. */
     char err[200] = "";
+    ricochet_config_free(cfg);
+    cfg = ricochet_config_new();
+    assert_null(ricochet_connect(cfg, err, sizeof err));
+    assert_non_null(strstr(err, "no relay (ricochet_config_set_relay)"));
     assert_int_equal(ricochet_config_set_relay(cfg, "127.0.0.1", 7777), RICOCHET_OK);
     assert_null(ricochet_connect(cfg, err, sizeof err));
-    assert_non_null(strstr(err, "required"));
+    assert_non_null(strstr(err, "no room (ricochet_config_set_room"));
+    assert_int_equal(ricochet_config_set_room(cfg, "lobby"), RICOCHET_OK);
+    assert_null(ricochet_connect(cfg, err, sizeof err));
+    assert_non_null(strstr(err, "no name (ricochet_config_set_name"));
     assert_null(ricochet_connect(NULL, NULL, 0)); /* no room for a message: fine */
     ricochet_config_free(cfg);
     ricochet_config_free(NULL);
+}
+
+/* Names and rooms are 1-32 bytes of [A-Za-z0-9_.-]: a setter refuses
+ * another with the rule in words (ricochet_config_error), and connecting
+ * after a refusal says the same, never that a name is "required". */
+static void bad_names_say_the_rule(void **state)
+{
+    (void)state;
+    struct ricochet_config *cfg = ricochet_config_new();
+    char err[200] = "", long_name[40];
+    memset(long_name, 'x', 33);
+    long_name[33] = '\0';
+    assert_string_equal(ricochet_config_error(cfg), "");
+    assert_string_equal(ricochet_config_error(NULL), "");
+    assert_int_equal(ricochet_config_set_relay(cfg, "127.0.0.1", 7777), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_room(cfg, "lobby"), RICOCHET_OK);
+    assert_int_equal(ricochet_config_set_name(cfg, "a b"), RICOCHET_E_INVALID);
+    assert_string_equal(ricochet_config_error(cfg), "name 'a b': 1-32 of A-Z a-z 0-9 _ . -");
+    assert_null(ricochet_connect(cfg, err, sizeof err));
+    assert_non_null(strstr(err, "name 'a b': 1-32 of A-Z a-z 0-9 _ . -"));
+    assert_null(strchr(err, '\n'));
+    /* each kind of bad: too long, empty, none, a byte that is no letter
+     * (shown escaped: the message stays one printable line) */
+    assert_int_equal(ricochet_config_set_name(cfg, long_name), RICOCHET_E_INVALID);
+    assert_non_null(strstr(ricochet_config_error(cfg), "xxxxxxxxx': 1-32 of A-Z a-z 0-9 _ . -"));
+    assert_int_equal(ricochet_config_set_name(cfg, ""), RICOCHET_E_INVALID);
+    assert_string_equal(ricochet_config_error(cfg), "name '': 1-32 of A-Z a-z 0-9 _ . -");
+    assert_int_equal(ricochet_config_set_name(cfg, NULL), RICOCHET_E_INVALID);
+    assert_string_equal(ricochet_config_error(cfg), "no name: 1-32 of A-Z a-z 0-9 _ . -");
+    assert_int_equal(ricochet_config_set_name(cfg, "ana\n\x01"), RICOCHET_E_INVALID);
+    assert_string_equal(ricochet_config_error(cfg),
+                        "name 'ana\\x0a\\x01': 1-32 of A-Z a-z 0-9 _ . -");
+    assert_int_equal(ricochet_config_set_room(cfg, "no spaces"), RICOCHET_E_INVALID);
+    assert_string_equal(ricochet_config_error(cfg),
+                        "room 'no spaces': 1-32 of A-Z a-z 0-9 _ . -");
+    /* a good value clears the refusal; connecting then says the room's */
+    assert_int_equal(ricochet_config_set_name(cfg, "ana.b-1_"), RICOCHET_OK);
+    assert_string_equal(ricochet_config_error(cfg), "");
+    assert_null(ricochet_connect(cfg, err, sizeof err));
+    assert_non_null(strstr(err, "room 'no spaces': 1-32 of A-Z a-z 0-9 _ . -"));
+    assert_int_equal(ricochet_config_set_room(cfg, "lobby"), RICOCHET_OK);
+    struct ricochet *r = client_connect_detached(cfg, err, sizeof err);
+    assert_non_null(r);
+    ricochet_close(r);
+    /* the other setters say their rule too */
+    assert_int_equal(ricochet_config_set_relay(cfg, "", 7777), RICOCHET_E_INVALID);
+    assert_non_null(strstr(ricochet_config_error(cfg), "relay"));
+    assert_int_equal(ricochet_config_set_timeout_ms(cfg, 0), RICOCHET_E_INVALID);
+    assert_non_null(strstr(ricochet_config_error(cfg), "1..3600000"));
+    ricochet_config_free(cfg);
 }
 
 /* A detached session (mode as given) named "me" in room "r". */
@@ -589,6 +647,7 @@ int main(void)
         cmocka_unit_test(versions),
         cmocka_unit_test(mode_names_round_trip),
         cmocka_unit_test(config_setters_check_their_values),
+        cmocka_unit_test(bad_names_say_the_rule),
         cmocka_unit_test(events_carry_their_words),
         cmocka_unit_test(members_and_stats_are_plain_copies),
         cmocka_unit_test(sending_says_why_not),

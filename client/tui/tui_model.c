@@ -129,7 +129,7 @@ int tui_model_connect(struct tui_model *m, char *err, size_t err_cap)
         ricochet_config_set_aoi(cc, (float)m->cfg.aoi) != 0 ||
         ricochet_config_set_timeout_ms(cc, (uint32_t)m->cfg.timeout_ms) != 0 ||
         (m->cfg.ticket[0] && ricochet_config_set_ticket(cc, m->cfg.ticket) != 0)) {
-        snprintf(err, err_cap, "client: bad relay, room, name, mode, radius, timeout or ticket");
+        snprintf(err, err_cap, "client: %s", cc ? ricochet_config_error(cc) : "out of memory");
         ricochet_config_free(cc);
         return -1;
     }
