@@ -84,6 +84,23 @@ export function isEvent(bytes: Bytes): boolean;
 export function encodeEvent(to: number, data: Bytes): Uint8Array;
 export function decodeEvent(bytes: Bytes): GameEvent;
 
+/** A ticket's claims, as the program may read them (its session keys are not kept). */
+export interface TicketClaims {
+  /** What a join carries. */
+  pass: string;
+  room: string;
+  name: string;
+  /** The fleet whose relays take it, or "" when it names relays. */
+  fleet: string;
+  /** "ip:port" of the relays that take it. */
+  relays: string[];
+  /** Its session must be sealed: a relay with --encrypt takes it only over wss://, webrtc or
+   * wt (ricochet.js cannot seal). */
+  sealed: boolean;
+}
+/** A whole ticket, as ricochet-ticket mint prints it; null if text is not one (a pass). */
+export function readTicket(text: string): TicketClaims | null;
+
 export function encodeControl(msg: { type: string; [field: string]: unknown }): string;
 export function decodeControl(data: string | Bytes): { type: string; [field: string]: any };
 
@@ -231,6 +248,8 @@ export interface SessionOptions {
   mode?: "unsequenced" | "sequenced" | "reliable" | "streams";
   reflect?: boolean;
   batch?: boolean;
+  /** A ticket as ricochet-ticket mint prints it (room and name are then its own), or its
+   * pass (room and name come with the welcome). */
   ticket?: string;
   aoi?: number;
   /** Join deadline and the relay's silence before the session ends (default 5000,
@@ -285,6 +304,8 @@ export class Session extends EventTarget {
   readonly id: number;
   readonly room: string;
   readonly name: string;
+  /** The ticket's claims, when options.ticket was a whole ticket; else null. */
+  readonly ticket: TicketClaims | null;
   readonly mode: string;
   /** The relay's host:port now. */
   readonly where: string;

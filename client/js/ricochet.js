@@ -57,6 +57,9 @@
  *     decoded); throws ProtocolError for framing that does not hold.
  *   encodeEvent(to, data), decodeEvent(bytes), isEvent(bytes): the event
  *     message (PROTOCOL.md, "Event message"): {sender, to, data}.
+ *   readTicket(text): a whole ticket, as ricochet-ticket mint prints it,
+ *     as {pass (what a join carries), room, name, fleet, relays, sealed};
+ *     null if text is not one (a pass, say). Session takes either.
  *   encodeControl(msg): a client-to-relay message (join, chat, clock,
  *     leave, ping) as its JSON text, only its known fields, validated;
  *     throws ProtocolError(bad_field / missing_field / unknown_type).
@@ -71,8 +74,11 @@
  *   ClockSync: my clock's offset to the relay from ping/pong
  *     (proto/clocksync.c); clockLatency(mine, sender, send_us, recv_us)
  *     the corrected one-way latency.
- *   InterpBuffer: snapshot interpolation of one remote member without a
- *     shared clock (client/tui/interp.c).
+ *   InterpBuffer(extrapLimitUs, maxGapUs): snapshot interpolation of one
+ *     remote member without a shared clock (client/tui/interp.c): push(st,
+ *     recvUs) each of its states, sampleAt(nowUs() - delay) where to draw
+ *     it ({kind: none, before, between, extrapolated or stale, x, y}); the
+ *     play page's, types and rules in ricochet.d.ts.
  *   Session: one session with a relay, over a WebSocket (route "ws"),
  *     WebRTC data channels (route "webrtc") or WebTransport (route "wt":
  *     QUIC datagrams and streams over HTTP/3); an EventTarget (below).
@@ -880,6 +886,54 @@ export class InterpBuffer {
   }
 }
 
+/* ---- tickets (PROTOCOL.md, "Tickets"; proto/ticket.c's ticket_read) ---- */
+
+const TICKET_FORMAT = 2;
+const TICKET_TEXT_MAX = 952;
+
+/* base64url without padding as bytes, or null. */
+function fromBase64Url(text) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1)
+    return null;
+  const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+function toBase64Url(bytes) {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/* A whole ticket (format 2, the pass's length in 2 bytes, the pass, the
+ * claims in clear: two keys of 32 bytes, flags, room, name, fleet, relays)
+ * as {pass, room, name, fleet, relays, sealed}; null if text is not one.
+ * The keys are not kept: ricochet.js does not seal. */
+export function readTicket(text) {
+  const b = typeof text === "string" && text.length <= TICKET_TEXT_MAX ? fromBase64Url(text) : null;
+  if (!b || b.length < 3 || b[0] !== TICKET_FORMAT) return null;
+  let at = 3 + ((b[1] << 8) | b[2]);
+  if (at > b.length) return null;
+  const pass = toBase64Url(b.subarray(3, at));
+  at += 64; /* the session's keys */
+  const flags = b[at++];
+  const str = () => {
+    if (at >= b.length || at + 1 + b[at] > b.length) return null;
+    const v = new TextDecoder().decode(b.subarray(at + 1, at + 1 + b[at]));
+    at += 1 + b[at];
+    return v;
+  };
+  if (at > b.length || flags === undefined || flags & ~1) return null;
+  const room = str(), name = str(), fleet = str();
+  const n = b[at++];
+  if (!validName(room) || !validName(name) || fleet === null || n === undefined || n > 4)
+    return null;
+  const relays = [];
+  for (let i = 0; i < n; i++) relays.push(str());
+  if (relays.includes(null) || at !== b.length) return null;
+  return { pass, room, name, fleet, relays, sealed: (flags & 1) === 1 };
+}
+
 /* ---- the session ---- */
 
 const TICK_MS = 100;
@@ -940,7 +994,7 @@ const END_HINTS = {
   ticket_tampered: "the ticket was changed, or minted under a key the relay does not hold: mint " +
     "it again",
   ticket_replayed: "the ticket is in use, or was used from another address: one ticket a session",
-  ticket_malformed: "give the ticket's pass, as ricochet-ticket mint prints it",
+  ticket_malformed: "give the ticket as ricochet-ticket mint prints it, whole (or its pass)",
   directory_unavailable: "the fleet's directory is out of reach: try again in a moment, through " +
     "any relay (rejoinMs does it by itself)",
   moved: "the room lives on another relay, which this route cannot follow: join there (route ws " +
@@ -969,7 +1023,7 @@ function describeEnd(code, text, joined, route) {
 function webSocketFailure(e, url) {
   const err = e && (e.error || e);
   const msg = err && err.message ? String(err.message) : "";
-  const code = err && err.code;
+  const code = err && (err.code || (err.cause && err.cause.code)); /* ws's, or undici's */
   if (code === "ECONNREFUSED") return `nothing listens at ${url} (${msg})`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `the host of ${url} is not found (${msg})`;
   const http = /Unexpected server response: (\d+)/.exec(msg);
@@ -1055,8 +1109,11 @@ function memberView(m) {
  *     relay names (a proxy's in front of it, such as ricochet-netsim's);
  *     mode: WebRTC and WebTransport, the send mode
  *     (unsequenced, sequenced, reliable; over WebTransport also streams);
- *     ticket: a ticket's pass (joins with it; over WebRTC also the offer's
- *     Authorization: Bearer, over WebTransport the CONNECT's ?pass=);
+ *     ticket: a ticket as ricochet-ticket mint prints it (room and name
+ *     are then its own: this.ticket holds its claims), or its pass; the
+ *     join carries the pass (over WebRTC also the offer's Authorization:
+ *     Bearer, over WebTransport the CONNECT's ?pass=); a sealed ticket's
+ *     session needs a relay that takes it in clear (wss://, webrtc, wt);
  *     timeoutMs: join deadline and the relay's silence before the session
  *     ends (default 5000, 1..3600000); a ping goes after a third of it
  *     without sending, 1 s at most (over WebTransport a third of the
@@ -1157,13 +1214,17 @@ export class Session extends EventTarget {
     checkMs(o, "timeoutMs", 1, 3600000);
     checkMs(o, "rejoinMs", 0, 3600000);
     checkMs(o, "rejoinAfterMs", 100, 3600000);
+    /* a whole ticket: its pass goes, its room and name are mine */
+    const ticket = o.ticket === undefined ? null : readTicket(o.ticket);
+    if (ticket) o.ticket = ticket.pass;
     this.options = o;
+    this.ticket = ticket;
     this.route = o.route;
     this.mode = o.route === "ws" ? "ws" : o.mode;
     this.phase = "connecting";
     this.id = 0;
-    this.room = o.room || "";
-    this.name = o.name || "";
+    this.room = ticket ? ticket.room : o.room || "";
+    this.name = ticket ? ticket.name : o.name || "";
     this.members = new Map();
     this.clock = new ClockSync();
     this.rttUs = 0;
@@ -1654,7 +1715,7 @@ export class Session extends EventTarget {
 
   /* The end: one "close" event, the last; or, for a relay lost within a
    * rejoin window, the join again (_rejoin). */
-  _end(code, text) {
+  _end(code, text, hint) {
     if (this.phase === "closed") return;
     if (code !== "closed" && this._rejoin(code)) return;
     const joined = this.phase === "joined";
@@ -1663,7 +1724,9 @@ export class Session extends EventTarget {
     clearInterval(this._timer);
     clearTimeout(this._hopTimer);
     this._hangUp();
-    const { reason, hint } = describeEnd(code, text || code, joined, this.route);
+    const described = describeEnd(code, text || code, joined, this.route);
+    const reason = described.reason;
+    if (hint === undefined) hint = described.hint;
     this.endCode = code;
     this.endText = text || "";
     this.endReason = reason;
@@ -1959,7 +2022,8 @@ export class Session extends EventTarget {
       return;
     case "sealed":
       this._end("refused", "the relay seals this ticket's session (--encrypt), and ricochet.js " +
-                "cannot seal: over wss://, webrtc or wt nothing is sealed again");
+                "cannot seal", "join over wss://, webrtc or wt, where nothing is sealed again " +
+                "(TLS or DTLS is), or mint the ticket with --clear for a relay without --encrypt");
       return;
     default: /* cookie: plain UDP's, not a browser's route's */
       this._badMessage(new ProtocolError("unknown_type", `a ${m.type} message on this route`));

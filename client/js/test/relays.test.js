@@ -1,18 +1,26 @@
-// The JavaScript client against relays of its own (ricochet-relay from
-// RICOCHET_BIN, a folder relative to the repository's root or absolute):
-// the members with their statistics and the figures of the session; a relay gone ends the session with words; a session with a
-// rejoin window outlives its relay's restart on the same address, and gives
-// up after it.
+// The JavaScript client against relays of its own (ricochet-relay and
+// ricochet-ticket from RICOCHET_BIN, a folder relative to the repository's
+// root or absolute, build/asan/bin if unset): the members with their
+// statistics and the figures of the session; a relay gone ends the session
+// with words; a session with a rejoin window outlives its relay's restart
+// on the same address, and gives up after it; a ticket as mint prints it
+// (or its pass) admits to its room under its name, a relay of tickets
+// refuses a join without one, and a sealed session, which ricochet.js
+// cannot hold, ends with what to do.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Session, TO_ROOM } from "../ricochet.js";
+import { Session, TO_ROOM, readTicket } from "../ricochet.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const BIN = process.env.RICOCHET_BIN ? path.resolve(ROOT, process.env.RICOCHET_BIN) : "";
-const skip = !BIN && "runs relays of its own: RICOCHET_BIN";
+/* the tests' harness's default folder too (tests/support/harness.c) */
+const BIN = path.resolve(ROOT, process.env.RICOCHET_BIN || "build/asan/bin");
+const skip = !fs.existsSync(path.join(BIN, "ricochet-relay")) &&
+  `runs relays of its own: no ricochet-relay in ${BIN} (RICOCHET_BIN)`;
 
 /* A ricochet-relay with a ws edge on port (0: a free one); its url once it
  * listens. */
@@ -181,5 +189,54 @@ test("rejoin gives up after rejoinMs, saying so", { skip }, async () => {
   } finally {
     s.close();
     await relay.stop();
+  }
+});
+
+test("a ticket admits under its name; without one, or sealed, a close that says why",
+     { skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ricochet-js-"));
+  const tool = path.join(BIN, "ricochet-ticket"), key = path.join(dir, "backend.key");
+  execFileSync(tool, ["keygen", key], { stdio: "ignore" });
+  const mint = (name, ...more) => execFileSync(tool, ["mint", "--key", key, "--room", "vip",
+                                                      "--name", name, ...more],
+                                                { encoding: "utf8" }).trim();
+  const relay = await startRelay(0, "--ticket-key", key);
+  const a = player({ url: relay.url, ticket: mint("ana", "--clear") });
+  const b = player({ url: relay.url, ticket: mint("bo", "--clear") });
+  const plain = player({ url: relay.url, room: "vip", name: "eve" });
+  try {
+    await until(() => a.got.some((e) => e.type === "state") && has(plain, "close"), 10000,
+                "a state, and the plain join refused").catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify([a.got, b.got, plain.got])}`);
+    });
+    assert.equal(a.room, "vip");
+    assert.equal(a.name, "ana");
+    assert.equal(a.ticket.sealed, false);
+    assert.equal(a.member(b.id).name, "bo");
+    const st = a.got.find((e) => e.type === "state");
+    assert.equal(new TextDecoder().decode(st.state.payload), ""); // b's name is the ticket's
+    assert.equal(plain.endCode, "ticket_required");
+    assert.match(plain.endHint, /ticket/);
+    // a pass alone joins as well; a ticket whose session must be sealed cannot be here
+    const pass = player({ url: relay.url, ticket: readTicket(mint("cy", "--clear")).pass });
+    const sealed = player({ url: relay.url, ticket: mint("di") });
+    await until(() => has(pass, "welcome") && has(sealed, "close"), 5000, "the pass and the sealed");
+    assert.equal(pass.room, "vip"); // the welcome's
+    assert.ok(a.memberList().some((m) => m.name === "cy"));
+    assert.equal(sealed.endCode, "ticket_wrong_relay");
+    pass.close();
+    const sealer = await startRelay(0, "--ticket-key", key, "--encrypt");
+    const s = player({ url: sealer.url, ticket: mint("ed") });
+    await until(() => has(s, "close"), 5000, "a sealed session's close");
+    await sealer.stop();
+    assert.equal(s.endCode, "refused");
+    assert.match(s.endReason, /seals this ticket's session \(--encrypt\), and ricochet\.js cannot seal/);
+    assert.match(s.endHint, /wss:\/\/, webrtc or wt.*--clear/);
+  } finally {
+    a.close();
+    b.close();
+    plain.close();
+    await relay.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,10 +4,12 @@
 // and to one member; what is refused throws before anything is sent; a
 // closed session throws, never sends. A route offers the modes its edge
 // carries and no other (PROTOCOL.md, "Modes by edge"); a session that only
-// listens pings within a third of the relay's timeout.
+// listens pings within a third of the relay's timeout; an InterpBuffer
+// interpolates, extrapolates and holds as ricochet.d.ts says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Session, TO_ROOM, PAYLOAD_MAX, EVENT_MAX, encodeState, decodeState } from "../ricochet.js";
+import { Session, TO_ROOM, PAYLOAD_MAX, EVENT_MAX, encodeState, decodeState,
+         InterpBuffer } from "../ricochet.js";
 
 const URL = process.env.RICOCHET_WS_URL;
 
@@ -121,4 +123,31 @@ test("payloads and events through a relay", { skip: !URL && "needs RICOCHET_WS_U
   assert.throws(() => a.sendEvent(TO_ROOM, new Uint8Array([1])), /closed/);
   a.close(); // twice is fine
   b.close();
+});
+
+test("InterpBuffer: between, past the newest, a late state in its place", () => {
+  const ib = new InterpBuffer(250000, 1000000);
+  assert.deepEqual(ib.sampleAt(0), { kind: "none" });
+  // the sender's clock 1 s behind mine, trips of 20 to 50 ms
+  const st = (seq, sendUs, x) => ({ seq, send_us: sendUs, x, y: 0, vx: 100, vy: 0 });
+  assert.ok(ib.push(st(1, 0, 0), 1020000));
+  assert.ok(ib.push(st(3, 100000, 10), 1150000));
+  assert.ok(ib.push(st(2, 50000, 5), 1100000)); // late: in its place
+  assert.equal(ib.push(st(2, 50000, 5), 1100000), false); // twice: dropped
+  assert.deepEqual(ib.s.map((v) => v.seq), [1, 2, 3]);
+  assert.equal(ib.offsetUs, 1020000); // the fastest trip
+  const mid = ib.sampleAt(1020000 + 75000);
+  assert.equal(mid.kind, "between");
+  assert.ok(Math.abs(mid.x - 7.5) < 1e-9 && mid.seqA === 2 && mid.seqB === 3);
+  const ahead = ib.sampleAt(1020000 + 200000); // 100 ms past the newest: along its velocity
+  assert.equal(ahead.kind, "extrapolated");
+  assert.ok(Math.abs(ahead.x - 20) < 1e-9);
+  const stale = ib.sampleAt(1020000 + 1000000); // past the limit: held there
+  assert.equal(stale.kind, "stale");
+  assert.ok(Math.abs(stale.x - 35) < 1e-9);
+  assert.equal(ib.sampleAt(0).kind, "before");
+  assert.deepEqual([ib.arrivals, ib.dropped, ib.resets], [4, 1, 0]);
+  ib.clear();
+  assert.equal(ib.raw, null);
+  assert.deepEqual(ib.sampleAt(0), { kind: "none" });
 });
