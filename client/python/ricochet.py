@@ -1,63 +1,182 @@
 """ricochet.py: libricochet from Python, through ctypes (ricochet.h mirrored).
 
-    s = Session("127.0.0.1", 7777, "lobby", "py")
-    while True:
-        ev = s.poll(10)              # an Event, None (nothing in time), or EOFError
-        if ev and ev.type == WELCOME:
-            s.send(x=50.0, y=50.0, payload=b"red")
-        elif ev and ev.type == STATE:
-            print(ev.id, ev.state.x, ev.data)   # ev.data: the state's payload
-        elif ev and ev.type == EVENT:
-            print(ev.id, ev.code, ev.data)      # an event's body ("room" or "direct")
+    with Session("127.0.0.1", 7777, "lobby", "py") as s:
+        while playing:                       # the game's loop, one frame a turn
+            for ev in s.events(16):          # what came; waits 16 ms at most
+                if ev.type == STATE:
+                    print(ev.id, ev.state.x, ev.data)   # ev.data: its payload
+                elif ev.type == EVENT:
+                    print(ev.name, ev.code, ev.data)    # "room" or "direct"
+                elif ev.type == DISCONNECTED:
+                    print(ev.code, ev.text)             # the end: why, in words
+            s.send(x, y, payload=b"red")     # -2 (NOT_JOINED) until the welcome
 
-The library is the installed libricochet (libricochet.so.1, found as the
-dynamic linker finds it: LD_LIBRARY_PATH, then the system's folders), or
-$RICOCHET_LIB. What the library refuses (a payload over PAYLOAD_MAX, an
-event over EVENT_MAX, None where bytes go) raises ValueError or TypeError
-before anything is sent; a closed session raises SessionClosed.
+Names, codes and texts are str; payloads and events' bodies bytes. The
+library is $RICOCHET_LIB if set, else the installed libricochet.so.1 (found
+as the dynamic linker finds it: LD_LIBRARY_PATH, then the system's folders
+that ldconfig knows), else one beside this file; none found raises
+ImportError saying where it looked and what to set. What the library would
+refuse (a bad name, port or option, a payload over PAYLOAD_MAX, an event
+over EVENT_MAX) raises ValueError, and None where bytes go TypeError,
+before anything is sent; a failed connect (a host not resolved)
+ConnectionError; polling a session that is over EOFError; any call on a
+closed session SessionClosed.
 
 Run as a program: python3 ricochet.py HOST PORT [ROOM] joins, sends ten
 states with a payload, says so and exits 0."""
 import ctypes as C
-import ctypes.util
 import os
 import sys
 
-__all__ = ["Session", "SessionClosed", "Event", "State", "PAYLOAD_MAX", "EVENT_MAX",
-           "TO_ROOM", "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT", "ERROR",
-           "DISCONNECTED", "MOVED", "APPEARED", "VANISHED", "EVENT", "MODES", "library"]
+__all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clock",
+           "Distribution", "PAYLOAD_MAX", "EVENT_MAX", "TICKET_MAX", "TO_ROOM", "NAME_RULE",
+           "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT", "ERROR", "DISCONNECTED",
+           "MOVED", "APPEARED", "VANISHED", "EVENT", "MODES", "TRANSPORTS", "NOT_JOINED",
+           "library", "version", "protocol_version", "now_us", "set_log"]
 __version__ = "1.1.0"
+
+SONAME = "libricochet.so.1"
 
 
 def library():
     """The path given by $RICOCHET_LIB, else the installed soname."""
+    return os.environ.get("RICOCHET_LIB") or SONAME
+
+
+def _load():
+    """libricochet, or ImportError saying where it was looked for and what to set."""
+    fix = ("Install it (make install-lib; with a PREFIX in the system's folders run "
+           "`sudo ldconfig` after), or set LD_LIBRARY_PATH=PREFIX/lib, or set "
+           "RICOCHET_LIB=/path/to/%s." % SONAME)
     if os.environ.get("RICOCHET_LIB"):
-        return os.environ["RICOCHET_LIB"]
-    return "libricochet.so.1" if os.name == "posix" else ctypes.util.find_library("ricochet")
+        path = os.environ["RICOCHET_LIB"]
+        try:
+            return C.CDLL(path)
+        except OSError as e:
+            raise ImportError("libricochet not found at RICOCHET_LIB=%s (%s). Set RICOCHET_LIB "
+                              "to the path of %s, or unset it to use the installed one."
+                              % (path, e, SONAME)) from e
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), SONAME)
+    try:
+        return C.CDLL(SONAME)
+    except OSError as first:
+        try:
+            return C.CDLL(beside)
+        except OSError:
+            pass
+        raise ImportError("libricochet not found: %s is not in LD_LIBRARY_PATH (%s), nor in "
+                          "the system's folders that ldconfig knows, nor beside ricochet.py (%s). "
+                          "%s" % (SONAME, os.environ.get("LD_LIBRARY_PATH") or "unset",
+                                  os.path.dirname(beside), fix)) from first
 
 
-lib = C.CDLL(library())
+lib = _load()
 (WELCOME, STATE, TOO_OLD, JOINED, LEFT, CHAT, ERROR, DISCONNECTED, MOVED, APPEARED,
  VANISHED, EVENT) = range(12)
-MODES = {"unsequenced": 0, "sequenced": 1, "reliable": 2, "udp": 3, "tcp": 4, "ws": 5}
+MODES = {"unsequenced": 0, "sequenced": 1, "reliable": 2, "udp": 3, "tcp": 4, "ws": 5,
+         "streams": 6}
+TRANSPORTS = {"default": 0, "webrtc": 1, "quic": 2, "webtransport": 3}
 PAYLOAD_MAX = 1135  # RICOCHET_PAYLOAD_MAX
 EVENT_MAX = 1024    # RICOCHET_EVENT_MAX
+TICKET_MAX = 952    # RICOCHET_TICKET_MAX
 TO_ROOM = 0         # RICOCHET_TO_ROOM
-E_INVALID, E_TOO_BIG = -1, -5
+NAME_RULE = "1-32 characters of A-Z a-z 0-9 _ . -"  # a room's and a player's name
+E_INVALID, NOT_JOINED, E_TOO_BIG = -1, -2, -5
 
 
 class State(C.Structure):
+    """struct ricochet_state: sender and seq set by the relay and the library."""
     _fields_ = [("sender", C.c_uint32), ("seq", C.c_uint32), ("send_us", C.c_uint64)] + \
         [(f, C.c_float) for f in ("x", "y", "vx", "vy", "heading")]
 
+    def __repr__(self):
+        return "State(sender=%d, seq=%d, x=%g, y=%g, vx=%g, vy=%g, heading=%g)" % (
+            self.sender, self.seq, self.x, self.y, self.vx, self.vy, self.heading)
 
-class Event(C.Structure):
-    """struct ricochet_event; data: the bytes that came with it (a state's
-    payload, an event's body), copied: b"" when none."""
+
+class _NativeEvent(C.Structure):
     _fields_ = [("type", C.c_int), ("id", C.c_uint32), ("mode", C.c_int), ("state", State),
                 ("recv_us", C.c_uint64), ("latency_us", C.c_int64),
                 ("latency_bound_us", C.c_uint64), ("latency_known", C.c_bool),
                 ("name", C.c_char * 33), ("code", C.c_char * 32), ("text", C.c_char * 201)]
+
+
+class Stats(C.Structure):
+    """struct ricochet_stats: what I received from one sender, plain numbers."""
+    _fields_ = [(f, C.c_uint64) for f in ("received", "expected", "lost", "duplicates",
+                                          "reordered", "too_old", "no_latency",
+                                          "latency_max_us", "latency_bound_us")] + \
+        [("latency_mean_us", C.c_double), ("jitter_us", C.c_double)]
+
+    def __repr__(self):
+        return "Stats(%s)" % ", ".join("%s=%s" % (f, getattr(self, f)) for f, _ in self._fields_)
+
+
+class _NativeMember(C.Structure):
+    _fields_ = [("id", C.c_uint32), ("name", C.c_char * 33), ("mode", C.c_int),
+                ("has_state", C.c_bool), ("last", State), ("last_recv_us", C.c_uint64),
+                ("stats", Stats)]
+
+
+class _NativeClock(C.Structure):
+    _fields_ = [("known", C.c_bool), ("offset_us", C.c_int64), ("bound_us", C.c_uint64)]
+
+
+class Distribution(C.Structure):
+    """struct ricochet_distribution: times in µs."""
+    _fields_ = [(f, C.c_uint64) for f in ("count", "p50_us", "p90_us", "p99_us", "max_us",
+                                          "mean_us")]
+
+    def __repr__(self):
+        return "Distribution(%s)" % ", ".join("%s=%d" % (f, getattr(self, f))
+                                              for f, _ in self._fields_)
+
+
+def _str(raw):
+    return raw.decode("utf-8", "replace")
+
+
+class Event:
+    """One event from poll: which fields mean something depends on the type
+    (ricochet.h, enum ricochet_event_type); name, code and text are str,
+    data the bytes that came with it (a state's payload, an event's body):
+    b"" when none."""
+    __slots__ = ("type", "id", "mode", "state", "recv_us", "latency_us", "latency_bound_us",
+                 "latency_known", "name", "code", "text", "data")
+
+    def __init__(self, n, data):
+        self.type, self.id, self.mode, self.state = n.type, n.id, n.mode, n.state
+        self.recv_us, self.latency_us = n.recv_us, n.latency_us
+        self.latency_bound_us, self.latency_known = n.latency_bound_us, n.latency_known
+        self.name, self.code, self.text = _str(n.name), _str(n.code), _str(n.text)
+        self.data = data
+
+    def __repr__(self):
+        return "Event(type=%d, id=%d, name=%r, code=%r, text=%r, data=%d bytes)" % (
+            self.type, self.id, self.name, self.code, self.text, len(self.data))
+
+
+class Member:
+    """A member of my room (not me) as this session sees it: name ("" until
+    its joined notice came), mode, state (its newest, None until one came),
+    last_recv_us, and stats (a Stats)."""
+    __slots__ = ("id", "name", "mode", "state", "last_recv_us", "stats")
+
+    def __init__(self, n):
+        self.id, self.name, self.mode = n.id, _str(n.name), n.mode
+        self.state = State.from_buffer_copy(n.last) if n.has_state else None
+        self.last_recv_us, self.stats = n.last_recv_us, Stats.from_buffer_copy(n.stats)
+
+    def __repr__(self):
+        return "Member(id=%d, name=%r, state=%r)" % (self.id, self.name, self.state)
+
+
+class Clock:
+    """My clock's offset to the relay's: known, offset_us, bound_us."""
+    __slots__ = ("known", "offset_us", "bound_us")
+
+    def __init__(self, n):
+        self.known, self.offset_us, self.bound_us = n.known, n.offset_us, n.bound_us
 
 
 class SessionClosed(RuntimeError):
@@ -70,23 +189,77 @@ def api(name, restype, *argtypes):
 
 
 P = C.c_void_p  # struct ricochet *, struct ricochet_config *
+_LOG_FN = C.CFUNCTYPE(None, C.c_void_p, C.c_int, C.c_char_p)
+api("version", C.c_char_p)
+api("version_number", C.c_uint)
+api("protocol_version", C.c_uint)
+api("strerror", C.c_char_p, C.c_int)
+api("now_us", C.c_uint64)
+api("set_log", None, C.c_int, _LOG_FN, C.c_void_p)
 api("config_new", P)
 api("config_free", None, P)
 api("config_set_relay", C.c_int, P, C.c_char_p, C.c_uint16)
 api("config_set_room", C.c_int, P, C.c_char_p)
 api("config_set_name", C.c_int, P, C.c_char_p)
 api("config_set_mode", C.c_int, P, C.c_int)
+api("config_set_transport", C.c_int, P, C.c_int)
+api("config_set_keylog", C.c_int, P, C.c_char_p)
+api("config_set_pin", C.c_int, P, C.c_char_p)
+api("config_set_reflect", C.c_int, P, C.c_bool)
+api("config_set_aoi", C.c_int, P, C.c_float)
+api("config_set_timeout_ms", C.c_int, P, C.c_uint32)
+api("config_set_rejoin", C.c_int, P, C.c_uint32)
+api("config_set_rejoin_after", C.c_int, P, C.c_uint32)
+api("config_set_ticket", C.c_int, P, C.c_char_p)
 api("connect", P, P, C.c_char_p, C.c_size_t)
 api("close", None, P)
-api("poll", C.c_int, P, C.c_int, C.POINTER(Event))
+api("poll", C.c_int, P, C.c_int, C.POINTER(_NativeEvent))
 api("send_state", C.c_int, P, C.POINTER(State))
 api("send_state_payload", C.c_int, P, C.POINTER(State), C.c_char_p, C.c_size_t)
 api("send_event", C.c_int, P, C.c_uint32, C.c_char_p, C.c_size_t)
 api("event_bytes", C.POINTER(C.c_uint8), P, C.POINTER(C.c_size_t))
 api("send_chat", C.c_int, P, C.c_char_p)
-api("end_reason", C.c_char_p, P)
+api("set_mode", C.c_int, P, C.c_int)
+api("flush", None, P)
+api("joined", C.c_bool, P)
+api("sealed", C.c_bool, P)
 api("id", C.c_uint32, P)
-api("strerror", C.c_char_p, C.c_int)
+api("room_aoi", C.c_float, P)
+api("mode", C.c_int, P)
+api("relay_host", C.c_char_p, P)
+api("relay_port", C.c_uint16, P)
+api("end_reason", C.c_char_p, P)
+api("members", C.c_size_t, P, C.POINTER(_NativeMember), C.c_size_t)
+api("member", C.c_int, P, C.c_uint32, C.POINTER(_NativeMember))
+api("clock", None, P, C.POINTER(_NativeClock))
+api("latency", None, P, C.POINTER(Distribution))
+api("rtt", None, P, C.POINTER(Distribution), C.POINTER(Stats))
+
+
+def version():
+    """The loaded library's version, "1.1.0"."""
+    return lib.ricochet_version().decode()
+
+
+def protocol_version():
+    """The wire protocol version the library speaks."""
+    return lib.ricochet_protocol_version()
+
+
+def now_us():
+    """The library's clock, µs (CLOCK_MONOTONIC): recv_us and send_us use it."""
+    return lib.ricochet_now_us()
+
+
+_log_keep = None  # the callback ctypes calls: kept alive while the library holds it
+
+
+def set_log(level, fn=None):
+    """Process-wide: the library's log lines at level (0 debug, 1 info, 2 warn,
+    3 error, 4 off) and above go to fn(level, line) (str), or to stderr."""
+    global _log_keep
+    _log_keep = _LOG_FN(lambda ctx, lvl, line: fn(lvl, _str(line))) if fn else _LOG_FN()
+    lib.ricochet_set_log(level, _log_keep, None)
 
 
 def _bytes(data, what, limit):
@@ -99,19 +272,79 @@ def _bytes(data, what, limit):
     return data
 
 
+def _text(value, what):
+    if not isinstance(value, str):
+        raise TypeError("%s: str expected, not %s" % (what, type(value).__name__))
+    return value.encode()
+
+
+def _set(rc, what, value, rule):
+    if rc != 0:
+        raise ValueError("%s %r: %s" % (what, value, rule))
+
+
 class Session:
-    def __init__(self, host, port, room, name, mode="unsequenced"):
+    """One session with one relay (ricochet_connect): connecting and joining
+    go on in poll, whose events say how it went (WELCOME, or DISCONNECTED
+    with the reason). room and name are NAME_RULE's; with a ticket (from the
+    game's backend) they are the ticket's and may be left out. timeout_ms:
+    the join's deadline and how long a silent relay is waited for (5000 by
+    default); rejoin_ms: when the relay is lost (it went silent for
+    rejoin_after_ms, 1500 by default, closed, or restarted), join the room
+    again through host and port for up to that long (MOVED with code
+    "rejoin", then WELCOME); 0, the default: a lost relay ends the session."""
+
+    def __init__(self, host, port=7777, room=None, name=None, mode="unsequenced", *,
+                 ticket=None, timeout_ms=None, rejoin_ms=0, rejoin_after_ms=None,
+                 reflect=False, aoi=0.0, transport="default", pin=None, keylog=None):
+        self.r = None
         if mode not in MODES:
-            raise ValueError("mode: one of " + ", ".join(MODES))
+            raise ValueError("mode %r: one of %s" % (mode, ", ".join(MODES)))
+        if transport not in TRANSPORTS:
+            raise ValueError("transport %r: one of %s" % (transport, ", ".join(TRANSPORTS)))
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError("port %r: 1-65535" % (port,))
         cfg, err = lib.ricochet_config_new(), C.create_string_buffer(256)
-        ok = (lib.ricochet_config_set_relay(cfg, host.encode(), port) == 0 and
-              lib.ricochet_config_set_room(cfg, room.encode()) == 0 and
-              lib.ricochet_config_set_name(cfg, name.encode()) == 0 and
-              lib.ricochet_config_set_mode(cfg, MODES[mode]) == 0)
-        self.r = lib.ricochet_connect(cfg, err, 256) if ok else None
-        lib.ricochet_config_free(cfg)
+        if not cfg:
+            raise MemoryError("libricochet: no memory for a configuration")
+        try:
+            _set(lib.ricochet_config_set_relay(cfg, _text(host, "host"), port), "host", host,
+                 "an address or a host name of 1-255 bytes")
+            if ticket is not None:
+                if lib.ricochet_config_set_ticket(cfg, _text(ticket, "ticket")) != 0:
+                    raise ValueError("ticket: not a ticket (ricochet-ticket mint makes them: "
+                                     "at most %d characters)" % TICKET_MAX)
+            elif room is None or name is None:
+                raise ValueError("room and name are required (%s), or a ticket" % NAME_RULE)
+            if room is not None:
+                _set(lib.ricochet_config_set_room(cfg, _text(room, "room")), "room", room,
+                     "a room's name is " + NAME_RULE)
+            if name is not None:
+                _set(lib.ricochet_config_set_name(cfg, _text(name, "name")), "name", name,
+                     "a player's name is " + NAME_RULE)
+            lib.ricochet_config_set_mode(cfg, MODES[mode])
+            lib.ricochet_config_set_transport(cfg, TRANSPORTS[transport])
+            if timeout_ms is not None:
+                _set(lib.ricochet_config_set_timeout_ms(cfg, _ms(timeout_ms)), "timeout_ms",
+                     timeout_ms, "1-3600000 ms")
+            _set(lib.ricochet_config_set_rejoin(cfg, _ms(rejoin_ms)), "rejoin_ms", rejoin_ms,
+                 "0 (none) to 3600000 ms")
+            if rejoin_after_ms is not None:
+                _set(lib.ricochet_config_set_rejoin_after(cfg, _ms(rejoin_after_ms)),
+                     "rejoin_after_ms", rejoin_after_ms, "100-3600000 ms")
+            lib.ricochet_config_set_reflect(cfg, bool(reflect))
+            _set(lib.ricochet_config_set_aoi(cfg, aoi), "aoi", aoi, "0 (none) or 0.01-100000")
+            if pin is not None:
+                _set(lib.ricochet_config_set_pin(cfg, _text(pin, "pin")), "pin", pin,
+                     "a SHA-256 in 64 hex digits")
+            if keylog is not None:
+                _set(lib.ricochet_config_set_keylog(cfg, _text(keylog, "keylog")), "keylog",
+                     keylog, "a path of 1-4095 bytes")
+            self.r = lib.ricochet_connect(cfg, err, 256)
+        finally:
+            lib.ricochet_config_free(cfg)
         if not self.r:
-            raise ConnectionError(err.value.decode() or "bad relay, room or name")
+            raise ConnectionError(err.value.decode() or "libricochet could not connect")
 
     def _live(self):
         if not self.r:
@@ -120,31 +353,73 @@ class Session:
 
     @property
     def id(self):
+        """My id in the room; 0 before the welcome."""
         return lib.ricochet_id(self._live())
+
+    @property
+    def joined(self):
+        return lib.ricochet_joined(self._live())
+
+    @property
+    def sealed(self):
+        return lib.ricochet_sealed(self._live())
+
+    @property
+    def mode(self):
+        """The delivery mode's name."""
+        m = lib.ricochet_mode(self._live())
+        return next((k for k, v in MODES.items() if v == m), str(m))
+
+    @property
+    def room_aoi(self):
+        return lib.ricochet_room_aoi(self._live())
+
+    @property
+    def relay(self):
+        """(host, port) of the relay the session talks to now."""
+        r = self._live()
+        return _str(lib.ricochet_relay_host(r) or b""), lib.ricochet_relay_port(r)
+
+    @property
+    def end_reason(self):
+        """Why the session ended, one line for people ("" while it has not)."""
+        return _str(lib.ricochet_end_reason(self._live()) or b"")
 
     def poll(self, timeout_ms=0):
         """The next Event, None if none came within timeout_ms; EOFError once
         the session is over (its DISCONNECTED event was returned)."""
         r = self._live()
-        ev = Event()
-        got = lib.ricochet_poll(r, timeout_ms, C.byref(ev))
+        n = _NativeEvent()
+        got = lib.ricochet_poll(r, timeout_ms, C.byref(n))
         if got < 0:
-            raise EOFError(lib.ricochet_end_reason(r).decode())
+            raise EOFError(_str(lib.ricochet_end_reason(r) or b"the session is over"))
         if got != 1:
             return None
-        n = C.c_size_t(0)
-        p = lib.ricochet_event_bytes(r, C.byref(n))
-        ev.data = C.string_at(p, n.value) if n.value else b""
-        return ev
+        size = C.c_size_t(0)
+        p = lib.ricochet_event_bytes(r, C.byref(size))
+        return Event(n, C.string_at(p, size.value) if size.value else b"")
+
+    def events(self, timeout_ms=0):
+        """Every event that came, waiting at most timeout_ms for the first: a
+        frame's worth. Stops after DISCONNECTED; the next call (as any poll)
+        then raises EOFError."""
+        ev = self.poll(timeout_ms)
+        while ev is not None:
+            yield ev
+            if ev.type == DISCONNECTED:
+                return
+            ev = self.poll(0)
 
     def send(self, x, y, vx=0.0, vy=0.0, heading=0.0, payload=b""):
         """Sends my state with a payload of at most PAYLOAD_MAX bytes. Returns
-        0, or the library's status (-2: not in a room yet or any more)."""
+        0, or the library's status (NOT_JOINED, -2: not in a room yet or any
+        more; -3: the transport could not send)."""
         payload = _bytes(payload, "payload", PAYLOAD_MAX)
         st = State(0, 0, 0, x, y, vx, vy, heading)
         rc = lib.ricochet_send_state_payload(self._live(), C.byref(st), payload, len(payload))
         if rc in (E_INVALID, E_TOO_BIG):
-            raise ValueError(lib.ricochet_strerror(rc).decode())
+            raise ValueError("state (x %r, y %r, ...): %s (positions and speeds within "
+                             "1e6)" % (x, y, lib.ricochet_strerror(rc).decode()))
         return rc
 
     def event(self, to, data):
@@ -157,9 +432,60 @@ class Session:
         return rc
 
     def chat(self, text):
-        if text is None:
-            raise TypeError("chat: text expected, not None")
-        return lib.ricochet_send_chat(self._live(), text.encode())
+        """Sends a chat line (1-200 bytes of printable UTF-8) to the room.
+        Returns 0, or the library's status."""
+        r = self._live()
+        rc = lib.ricochet_send_chat(r, _text(text, "chat"))
+        if rc == E_INVALID:
+            raise ValueError("chat %r: 1-200 bytes of printable UTF-8" % (text,))
+        return rc
+
+    def set_mode(self, mode):
+        """Switches among unsequenced, sequenced and reliable live (over ENet,
+        WebRTC or QUIC). Returns 0, or -4: not on this transport."""
+        if mode not in MODES:
+            raise ValueError("mode %r: one of %s" % (mode, ", ".join(MODES)))
+        return lib.ricochet_set_mode(self._live(), MODES[mode])
+
+    def flush(self):
+        """Sends what is queued now rather than at the next poll."""
+        lib.ricochet_flush(self._live())
+
+    def members(self):
+        """The members of my room (not me), a list of Member; one who left
+        is listed until the next poll."""
+        r = self._live()
+        cap = 16
+        while True:
+            out = (_NativeMember * cap)()
+            n = lib.ricochet_members(r, out, cap)
+            if n <= cap:
+                return [Member(out[i]) for i in range(n)]
+            cap = n
+
+    def member(self, id):
+        """Member id, or None if no member has that id."""
+        n = _NativeMember()
+        return Member(n) if lib.ricochet_member(self._live(), id, C.byref(n)) == 0 else None
+
+    def clock(self):
+        """My clock's offset to the relay's (a Clock)."""
+        n = _NativeClock()
+        lib.ricochet_clock(self._live(), C.byref(n))
+        return Clock(n)
+
+    def latency(self):
+        """The one-way latency of every state received (a Distribution)."""
+        d = Distribution()
+        lib.ricochet_latency(self._live(), C.byref(d))
+        return d
+
+    def rtt(self):
+        """The round trip of my own reflected states (reflect=True): a
+        Distribution and a Stats."""
+        d, s = Distribution(), Stats()
+        lib.ricochet_rtt(self._live(), C.byref(d), C.byref(s))
+        return d, s
 
     def close(self):
         """Leaves and frees the session; closing twice is fine."""
@@ -174,6 +500,12 @@ class Session:
         self.close()
 
 
+def _ms(value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError("%r: a whole number of ms" % (value,))
+    return value
+
+
 def main(argv):
     s = Session(argv[1], int(argv[2]), argv[3] if len(argv) > 3 else "lobby",
                 "py-%d" % os.getpid())
@@ -185,10 +517,10 @@ def main(argv):
         elif ev and ev.type == STATE:
             heard += 1
         elif ev and ev.type == DISCONNECTED:
-            sys.exit("py: " + ev.text.decode())
+            sys.exit("py: " + ev.text)
         if ev is None and s.send(10.0 + sent, 50.0, vx=20.0, payload=b"py %d" % sent) == 0:
             sent += 1
-    print("sent %d states, got %d; event size %d" % (sent, heard, C.sizeof(Event)))
+    print("sent %d states, got %d; event size %d" % (sent, heard, C.sizeof(_NativeEvent)))
     s.close()
 
 

@@ -1,27 +1,77 @@
-"""The Python binding against a real relay (its port in RICOCHET_PORT): two
-sessions exchange states whose payloads arrive byte for byte, events to the
-room and to one member; what the library refuses raises, before anything is
-sent; a closed session raises SessionClosed, never crashes."""
+"""The Python binding against a real relay (its port in RICOCHET_PORT; the
+folder of ricochet-relay and ricochet-ticket in RICOCHET_BIN, for the tests
+that run relays of their own): two sessions exchange states whose payloads
+arrive byte for byte, events to the room and to one member, names and chat
+as str, the members with their statistics; what the library refuses raises,
+before anything is sent, saying the rule; no relay, a refused connection
+and a relay gone reach the game as events and EOFError; a session with a
+rejoin window outlives its relay's restart; a ticketed session joins a
+relay that admits only tickets, sealed; libricochet not found says where it
+looked and what to set; a closed session raises SessionClosed, never
+crashes."""
 import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 import unittest
 
 import ricochet
 
 PORT = int(os.environ.get("RICOCHET_PORT", "0"))
+BIN = os.environ.get("RICOCHET_BIN", "")
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def until(sessions, done, events, limit=400):
     """Polls every session (its events into events[i]) until done() or limit rounds."""
     for _ in range(limit):
         for i, s in enumerate(sessions):
-            ev = s.poll(5)
-            while ev:
-                events[i].append((ev.type, ev.id, bytes(ev.code), ev.data,
-                                  ev.state.seq if ev.type == ricochet.STATE else 0))
-                ev = s.poll(0)
+            for ev in s.events(5 if i == 0 else 0):
+                events[i].append(ev)
         if done():
             return True
     return False
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("127.0.0.1", 0))
+        return u.getsockname()[1]
+
+
+def free_tcp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        t.bind(("127.0.0.1", 0))
+        return t.getsockname()[1]
+
+
+class Relay:
+    """A ricochet-relay of this test's own, its log in a file; port: its enet edge's."""
+
+    def __init__(self, *args, port=0):
+        self.log = tempfile.NamedTemporaryFile(prefix="relay-", suffix=".log")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN, "ricochet-relay"), "--listen", "enet://127.0.0.1:%d" % port] +
+            list(args), stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.monotonic() + 10
+        self.port = 0
+        while not self.port:
+            with open(self.log.name) as f:
+                for line in f:
+                    if "listening on " in line and line.rstrip().endswith("(enet)"):
+                        self.port = int(line.rsplit(" (", 1)[0].rsplit(":", 1)[1])
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("the relay did not start: " + open(self.log.name).read())
+            time.sleep(0.02)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+        self.log.close()
 
 
 @unittest.skipUnless(PORT, "needs a relay: RICOCHET_PORT")
@@ -30,11 +80,11 @@ class TwoSessions(unittest.TestCase):
         self.a = ricochet.Session("127.0.0.1", PORT, "py", "pa", mode="reliable")
         self.b = ricochet.Session("127.0.0.1", PORT, "py", "pb")
         self.ev = [[], []]
-        welcomed = lambda i: any(e[0] == ricochet.WELCOME for e in self.ev[i])
+        welcomed = lambda i: any(e.type == ricochet.WELCOME for e in self.ev[i])
         self.assertTrue(until([self.a, self.b], lambda: welcomed(0) and welcomed(1), self.ev))
         # each knows the other
         self.assertTrue(until([self.a, self.b],
-                              lambda: any(e[0] == ricochet.JOINED for e in self.ev[0]),
+                              lambda: any(e.type == ricochet.JOINED for e in self.ev[0]),
                               self.ev))
 
     def tearDown(self):
@@ -47,25 +97,55 @@ class TwoSessions(unittest.TestCase):
             payload = bytes((k * 7 + i) % 256 for i in range(k * 50))
             self.assertEqual(self.a.send(1.0 + k, 2.0, payload=payload), 0)
             sent[k + 1] = payload  # the library numbers states from 1
-        got = lambda: [e for e in self.ev[1] if e[0] == ricochet.STATE]
+        got = lambda: [e for e in self.ev[1] if e.type == ricochet.STATE]
         self.assertTrue(until([self.a, self.b], lambda: len(got()) >= 20, self.ev))
-        for _, sender, _, data, seq in got():
-            self.assertEqual(sender, self.a.id)
-            self.assertEqual(data, sent[seq])
+        for e in got():
+            self.assertEqual(e.id, self.a.id)
+            self.assertEqual(e.data, sent[e.state.seq])
         self.assertEqual(self.a.send(1, 1, payload=b"\0" * ricochet.PAYLOAD_MAX), 0)
 
     def test_events_to_the_room_and_to_one(self):
         self.assertEqual(self.a.event(ricochet.TO_ROOM, b"\x00tag\xff"), 0)
         self.assertEqual(self.a.event(self.b.id, bytes(range(256)) * 4), 0)
-        got = lambda: [e for e in self.ev[1] if e[0] == ricochet.EVENT]
+        got = lambda: [e for e in self.ev[1] if e.type == ricochet.EVENT]
         self.assertTrue(until([self.a, self.b], lambda: len(got()) >= 2, self.ev))
         first, second = got()[:2]
-        self.assertEqual((first[1], first[2], first[3]), (self.a.id, b"room", b"\x00tag\xff"))
-        self.assertEqual((second[2], second[3]), (b"direct", bytes(range(256)) * 4))
+        self.assertEqual((first.id, first.name, first.code, first.data),
+                         (self.a.id, "pa", "room", b"\x00tag\xff"))
+        self.assertEqual((second.code, second.data), ("direct", bytes(range(256)) * 4))
         self.assertEqual(self.a.event(4000, b"x"), 0)  # the relay answers no_member
-        errs = lambda: [e for e in self.ev[0] if e[0] == ricochet.ERROR]
+        errs = lambda: [e for e in self.ev[0] if e.type == ricochet.ERROR]
         self.assertTrue(until([self.a, self.b], lambda: len(errs()) >= 1, self.ev))
-        self.assertEqual(errs()[0][2], b"no_member")
+        self.assertEqual(errs()[0].code, "no_member")
+        self.assertIsInstance(errs()[0].text, str)
+
+    def test_names_and_chat_are_str(self):
+        joined = [e for e in self.ev[0] if e.type == ricochet.JOINED][0]
+        self.assertEqual((joined.id, joined.name), (self.b.id, "pb"))
+        self.assertEqual(self.b.chat("héllo ✓"), 0)
+        chats = lambda: [e for e in self.ev[0] if e.type == ricochet.CHAT]
+        self.assertTrue(until([self.a, self.b], lambda: chats(), self.ev))
+        self.assertEqual((chats()[0].name, chats()[0].text), ("pb", "héllo ✓"))
+
+    def test_members_with_their_statistics(self):
+        for k in range(10):
+            self.assertEqual(self.b.send(5.0 + k, 6.0, vx=1.5), 0)
+        seen = lambda: [m for m in self.a.members() if m.state is not None and m.state.seq == 10]
+        self.assertTrue(until([self.a, self.b], lambda: seen(), self.ev))
+        (m,) = self.a.members()
+        self.assertEqual((m.id, m.name, m.state.x, m.state.vx), (self.b.id, "pb", 14.0, 1.5))
+        self.assertEqual((m.stats.received, m.stats.lost), (10, 0))
+        self.assertGreater(m.last_recv_us, 0)
+        self.assertEqual(self.a.member(self.b.id).name, "pb")
+        self.assertIsNone(self.a.member(4000))
+        self.assertTrue(self.a.joined and self.b.joined)
+        self.assertEqual(self.a.relay, ("127.0.0.1", PORT))
+        self.assertEqual((self.a.mode, self.b.mode), ("reliable", "unsequenced"))
+        self.assertEqual(self.a.end_reason, "")
+        self.assertIsInstance(self.a.clock().known, bool)
+        self.assertGreaterEqual(self.a.latency().count, 10)
+        self.assertEqual(self.a.set_mode("sequenced"), 0)
+        self.assertEqual(self.a.mode, "sequenced")
 
     def test_refused_before_sending(self):
         with self.assertRaises(ValueError) as why:
@@ -79,6 +159,187 @@ class TwoSessions(unittest.TestCase):
             self.a.send(1, 1, payload=None)
         with self.assertRaises(TypeError):
             self.a.chat(None)
+        with self.assertRaises(ValueError):
+            self.a.send(float("nan"), 1)
+        with self.assertRaises(ValueError):
+            self.a.chat("")
+
+
+class BadNames(unittest.TestCase):
+    """Each mistake named, with the rule, before anything is sent."""
+
+    def test_the_rule_in_words(self):
+        for room, name, what in (("a b", "n", "room 'a b'"), ("r", "x" * 33, "name 'xxx"),
+                                 ("", "n", "room ''"), ("r", "é", "name 'é'")):
+            with self.assertRaises(ValueError) as why:
+                ricochet.Session("127.0.0.1", 7777, room, name)
+            self.assertIn(what, str(why.exception))
+            self.assertIn("1-32 characters of A-Z a-z 0-9 _ . -", str(why.exception))
+        with self.assertRaises(ValueError) as why:
+            ricochet.Session("127.0.0.1", 7777, "r")
+        self.assertIn("room and name are required", str(why.exception))
+        for port in (0, 70000, -1, "7777"):
+            with self.assertRaises(ValueError) as why:
+                ricochet.Session("127.0.0.1", port, "r", "n")
+            self.assertIn("1-65535", str(why.exception))
+        for kw, words in ((dict(mode="fast"), "mode 'fast': one of unsequenced"),
+                          (dict(timeout_ms=0), "timeout_ms 0: 1-3600000 ms"),
+                          (dict(rejoin_after_ms=50), "rejoin_after_ms 50: 100-3600000"),
+                          (dict(ticket="nope"), "ticket: not a ticket"),
+                          (dict(aoi=-1.0), "aoi -1.0")):
+            with self.assertRaises(ValueError) as why:
+                ricochet.Session("127.0.0.1", 7777, "r", "n", **kw)
+            self.assertIn(words, str(why.exception))
+        with self.assertRaises(ValueError) as why:
+            ricochet.Session("", 7777, "r", "n")
+        self.assertIn("host ''", str(why.exception))
+        with self.assertRaises(TypeError):
+            ricochet.Session("127.0.0.1", 7777, b"r", "n")
+
+
+class NoRelay(unittest.TestCase):
+    """Nothing there: an event the game can handle, then EOFError; never a crash."""
+
+    def ends(self, s, limit_s):
+        t0, evs = time.monotonic(), []
+        with self.assertRaises(EOFError) as why:
+            while time.monotonic() - t0 < limit_s:
+                evs.extend(s.events(10))
+        self.assertTrue(s.end_reason)
+        self.assertEqual(str(why.exception), s.end_reason)
+        self.assertEqual(evs[-1].type, ricochet.DISCONNECTED)
+        return evs[-1], time.monotonic() - t0
+
+    def test_no_answer_within_the_timeout(self):
+        with ricochet.Session("127.0.0.1", free_udp_port(), "r", "n", timeout_ms=300) as s:
+            last, took = self.ends(s, 5)
+            self.assertEqual(last.code, "timeout")
+            self.assertLess(took, 2.5)  # the timeout asked for, not the default 5 s
+            with self.assertRaises(EOFError):
+                s.poll(0)
+
+    def test_a_refused_connection(self):
+        with ricochet.Session("127.0.0.1", free_tcp_port(), "r", "n", mode="tcp") as s:
+            last, _ = self.ends(s, 5)
+            self.assertEqual(last.code, "refused")
+            self.assertIn("could not connect", last.text)
+
+    def test_a_host_not_resolved(self):
+        with self.assertRaises(ConnectionError) as why:
+            ricochet.Session("no-such-host.invalid", 7777, "r", "n")
+        self.assertIn("no-such-host.invalid", str(why.exception))
+
+
+@unittest.skipUnless(BIN, "runs relays of its own: RICOCHET_BIN")
+class RelaysOfItsOwn(unittest.TestCase):
+    def play(self, sessions, seconds, done=lambda evs: False):
+        """Frames of 20 ms for up to seconds, or until done(events): each session
+        takes what came and sends a state; the events per session."""
+        evs = [[] for _ in sessions]
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds and not done(evs):
+            for i, s in enumerate(sessions):
+                try:
+                    evs[i].extend(s.events(0))
+                    s.send(1.0 + i, 2.0, payload=b"p%d" % i)
+                except EOFError:
+                    pass
+            time.sleep(0.02)
+        return evs
+
+    def test_a_relay_gone_ends_the_session(self):
+        relay = Relay()
+        try:
+            with ricochet.Session("127.0.0.1", relay.port, "gone", "a", timeout_ms=1000) as s:
+                self.play([s], 5, lambda e: any(x.type == ricochet.WELCOME for x in e[0]))
+                relay.stop()
+                evs = self.play([s], 5, lambda e: any(x.type == ricochet.DISCONNECTED
+                                                      for x in e[0]))[0]
+                self.assertEqual(evs[-1].type, ricochet.DISCONNECTED, evs)
+                with self.assertRaises(EOFError):
+                    s.poll(0)
+        finally:
+            relay.stop()
+
+    def test_rejoin_outlives_a_lone_relay_restart(self):
+        relay = Relay()
+        port = relay.port
+        kw = dict(rejoin_ms=15000, rejoin_after_ms=500)
+        a = ricochet.Session("127.0.0.1", port, "again", "a", **kw)
+        b = ricochet.Session("127.0.0.1", port, "again", "b", **kw)
+        try:
+            both = lambda evs: all(any(e.type == ricochet.STATE for e in x) for x in evs)
+            self.assertTrue(both(self.play([a, b], 10, both)))
+            relay.stop()
+            time.sleep(0.3)
+            relay = Relay(port=port)  # the same address, a relay that knows no one
+            back = lambda evs: all(any(e.type == ricochet.STATE for e in x) and
+                                   any(e.type == ricochet.WELCOME for e in x) for x in evs)
+            evs = self.play([a, b], 20, back)
+            for x in evs:
+                types = [e.type for e in x]
+                self.assertIn(ricochet.MOVED, types)
+                self.assertNotIn(ricochet.DISCONNECTED, types)
+                moved = [e for e in x if e.type == ricochet.MOVED][0]
+                self.assertEqual((moved.code, moved.text), ("rejoin", "127.0.0.1:%d" % port))
+                self.assertLess(types.index(ricochet.MOVED), types.index(ricochet.WELCOME))
+            self.assertTrue(back(evs), evs)
+            self.assertTrue(a.joined and b.joined)
+            self.assertEqual([m.name for m in a.members()], ["b"])
+        finally:
+            a.close()
+            b.close()
+            relay.stop()
+
+    def test_a_ticket_admits_and_seals(self):
+        with tempfile.TemporaryDirectory() as d:
+            key = os.path.join(d, "backend.key")
+            tool = os.path.join(BIN, "ricochet-ticket")
+            subprocess.run([tool, "keygen", key], check=True, stdout=subprocess.DEVNULL)
+            mint = lambda name: subprocess.run(
+                [tool, "mint", "--key", key, "--room", "vip", "--name", name], check=True,
+                stdout=subprocess.PIPE, text=True).stdout.strip()
+            relay = Relay("--ticket-key", key, "--encrypt")
+            try:
+                a = ricochet.Session("127.0.0.1", relay.port, ticket=mint("ana"))
+                b = ricochet.Session("127.0.0.1", relay.port, ticket=mint("bo"))
+                plain = ricochet.Session("127.0.0.1", relay.port, "vip", "eve")
+                with a, b, plain:
+                    done = lambda evs: (any(e.type == ricochet.STATE for e in evs[0]) and
+                                        any(e.type == ricochet.DISCONNECTED for e in evs[2]))
+                    evs = self.play([a, b, plain], 10, done)
+                    self.assertTrue(a.sealed and b.sealed)
+                    self.assertEqual(a.member(b.id).name, "bo")
+                    got = [e for e in evs[0] if e.type == ricochet.STATE][0]
+                    self.assertEqual(got.data, b"p1")
+                    self.assertEqual(evs[2][-1].code, "ticket_required")
+            finally:
+                relay.stop()
+
+
+class LibraryNotFound(unittest.TestCase):
+    """Import fails with words: where it looked, what to set."""
+
+    def import_with(self, env):
+        env = dict(os.environ, **env)
+        return subprocess.run([sys.executable, "-c", "import ricochet"], cwd=HERE, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def test_ricochet_lib_pointing_nowhere(self):
+        run = self.import_with({"RICOCHET_LIB": "/nonexistent/libricochet.so.1"})
+        self.assertNotEqual(run.returncode, 0)
+        last = run.stderr.strip().splitlines()[-1]
+        self.assertIn("ImportError: libricochet not found at RICOCHET_LIB=/nonexistent/", last)
+
+    def test_not_installed(self):
+        with tempfile.TemporaryDirectory() as empty:
+            run = self.import_with({"RICOCHET_LIB": "", "LD_LIBRARY_PATH": empty})
+            if run.returncode == 0:
+                self.skipTest("libricochet is installed in the system's folders")
+            last = run.stderr.strip().splitlines()[-1]
+            for words in ("ImportError: libricochet not found", "LD_LIBRARY_PATH (%s)" % empty,
+                          "ldconfig", "RICOCHET_LIB=", "beside ricochet.py"):
+                self.assertIn(words, last)
 
 
 class Closed(unittest.TestCase):
@@ -87,7 +348,8 @@ class Closed(unittest.TestCase):
         s.close()
         s.close()  # twice is fine
         for call in (lambda: s.poll(0), lambda: s.send(1, 1), lambda: s.event(0, b"x"),
-                     lambda: s.chat("hi"), lambda: s.id):
+                     lambda: s.chat("hi"), lambda: s.id, lambda: s.members(),
+                     lambda: list(s.events())):
             with self.assertRaises(ricochet.SessionClosed):
                 call()
 
@@ -97,6 +359,7 @@ class Closed(unittest.TestCase):
         self.assertEqual(ricochet.lib.ricochet_send_event(None, 0, b"x", 1), -1)
         self.assertEqual(ricochet.lib.ricochet_send_state_payload(None, None, None, 0), -1)
         self.assertEqual(ricochet.lib.ricochet_id(None), 0)
+        self.assertEqual(ricochet.lib.ricochet_members(None, None, 0), 0)
 
 
 if __name__ == "__main__":
