@@ -6,7 +6,11 @@
  * npm ci), and the C# binding built with Debian's mcs and run with mono
  * (client/csharp/tests). Each checks payloads byte for byte, events to the
  * room and to one member, refusals before sending, and a closed session or
- * a NULL answered with an error, never a crash. */
+ * a NULL answered with an error, never a crash; Python's and C#'s also
+ * names and texts as strings, the members with their statistics, bad names
+ * refused with the rule, no relay and a refused connection reaching the
+ * game as events, rejoin through a relay's restart and tickets (relays of
+ * their own, from RICOCHET_BIN), and libricochet not found said in words. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +36,12 @@ static int setup(void **state)
     char lib[128];
     snprintf(lib, sizeof lib, "%s/usr/lib", scratch);
     setenv("LD_LIBRARY_PATH", lib, 1);
+    /* the bindings' tests run relays of their own, from another folder */
+    char *bin = realpath(harness_bin_dir(), NULL);
+    if (!bin)
+        return -1;
+    setenv("RICOCHET_BIN", bin, 1);
+    free(bin);
     const char *args[] = {"--listen", "enet://127.0.0.1:0", "--listen", "ws://127.0.0.1:0",
                           NULL};
     if (harness_start_relay(&relay, args) < 0)
@@ -97,6 +107,11 @@ static void csharp_binding_with_mono_against_a_relay(void **state)
                          scratch),
                      0);
     assert_int_equal(run("mono %s/session_test.exe %u", scratch, (unsigned)enet_port), 0);
+    /* no libricochet where mono looks: the exception says what to do */
+    assert_int_equal(run("mkdir -p %s/empty && LD_LIBRARY_PATH=%s/empty mono %s/session_test.exe "
+                         "--no-library",
+                         scratch, scratch, scratch),
+                     0);
 }
 
 int main(void)

@@ -1,18 +1,27 @@
 // Ricochet.cs: libricochet from C# (Unity, Godot's C#, Mono, .NET), through
 // P/Invoke over the installed C library, in one file, the way ENet-CSharp
 // binds ENet. The reference is the C header (man 3 ricochet); the guide
-// docs/library.md. Structs mirror ricochet.h's layout (pinned by
-// tests/test_ricochet.c; NativeEvent is 352 bytes on 64-bit Linux).
+// docs/library.md; a whole example client/csharp/README.md. Structs mirror
+// ricochet.h's layout (pinned by tests/test_ricochet.c; NativeEvent is 352
+// bytes on 64-bit Linux).
 //
 //   using (var s = new Ricochet.Session("127.0.0.1", 7777, "lobby", "cs")) {
-//       while (s.Poll(10, out var ev)) { ... ev.Type, ev.Id, ev.State, ev.Data ... }
-//       s.SendState(new Ricochet.State { X = 50, Y = 50 }, payload);
-//       s.SendEvent(Ricochet.Native.ToRoom, body);
+//       while (!s.Ended) {                    // the game's loop, one frame a turn
+//           GameEvent ev;
+//           while (s.Poll(0, out ev)) { ... ev.Type, ev.Id, ev.State, ev.Data ... }
+//           s.SendState(new Ricochet.State { X = 50, Y = 50 }, payload);
+//           Thread.Sleep(16);                 // or the engine's next frame
+//       }
 //   }
 //
-// A payload past PayloadMax or an event past EventMax throws
-// ArgumentException, null where bytes go ArgumentNullException, before
-// anything is sent; any call on a closed session ObjectDisposedException.
+// Names, codes and texts are strings (UTF-8 on the wire); payloads and
+// events' bodies byte arrays. A bad name, port or option throws
+// ArgumentException saying the rule, a payload past PayloadMax or an event
+// past EventMax ArgumentException, null where bytes go
+// ArgumentNullException, before anything is sent; libricochet not found
+// DllNotFoundException saying where it was looked for and what to set; a
+// poll after the session's end SessionEndedException; any call on a closed
+// session ObjectDisposedException.
 using System;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -25,7 +34,9 @@ namespace Ricochet
         Disconnected = 7, Moved = 8, Appeared = 9, Vanished = 10, Event = 11
     }
 
-    public enum Mode { Unsequenced = 0, Sequenced = 1, Reliable = 2, Udp = 3, Tcp = 4, Ws = 5 }
+    public enum Mode { Unsequenced = 0, Sequenced = 1, Reliable = 2, Udp = 3, Tcp = 4, Ws = 5, Streams = 6 }
+
+    public enum Transport { Default = 0, WebRtc = 1, Quic = 2, WebTransport = 3 }
 
     public enum Status { Ok = 0, Invalid = -1, NotJoined = -2, Send = -3, Unsupported = -4, TooBig = -5 }
 
@@ -38,7 +49,32 @@ namespace Ricochet
         public float X, Y, Vx, Vy, Heading;
     }
 
-    [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Ansi)]
+    /// <summary>struct ricochet_stats: what I received from one sender.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Stats
+    {
+        public ulong Received, Expected, Lost, Duplicates, Reordered, TooOld, NoLatency;
+        public ulong LatencyMaxUs, LatencyBoundUs;
+        public double LatencyMeanUs, JitterUs;
+    }
+
+    /// <summary>struct ricochet_distribution: times in µs.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Distribution
+    {
+        public ulong Count, P50Us, P90Us, P99Us, MaxUs, MeanUs;
+    }
+
+    /// <summary>struct ricochet_clock: my clock's offset to the relay's.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Clock
+    {
+        [MarshalAs(UnmanagedType.I1)] public bool Known;
+        public long OffsetUs;
+        public ulong BoundUs;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     public struct NativeEvent
     {
         public EventType Type;
@@ -49,67 +85,250 @@ namespace Ricochet
         public long LatencyUs;
         public ulong LatencyBoundUs;
         [MarshalAs(UnmanagedType.I1)] public bool LatencyKnown;
-        [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 33)] public string Name;
-        [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 32)] public string Code;
-        [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 201)] public string Text;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 33)] public byte[] Name;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 32)] public byte[] Code;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 201)] public byte[] Text;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct NativeMember
+    {
+        public uint Id;
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 33)] public byte[] Name;
+        public Mode Mode;
+        [MarshalAs(UnmanagedType.I1)] public bool HasState;
+        public State Last;
+        public ulong LastRecvUs;
+        public Stats Stats;
     }
 
     /// <summary>One event: the native one, and the bytes that came with it
-    /// (a state's payload, an event's body), copied.</summary>
+    /// (a state's payload, an event's body), copied: never null.</summary>
     public struct GameEvent
     {
         public EventType Type;
         public uint Id;
         public Mode Mode;
         public State State;
+        public ulong RecvUs;
+        public long LatencyUs;
+        public ulong LatencyBoundUs;
+        public bool LatencyKnown;
         public string Name, Code, Text;
         public byte[] Data;
     }
 
+    /// <summary>A member of my room (not me), as this session sees it: Name
+    /// "" until its joined notice came; State its newest (HasState false:
+    /// none yet).</summary>
+    public sealed class Member
+    {
+        public uint Id;
+        public string Name;
+        public Mode Mode;
+        public bool HasState;
+        public State State;
+        public ulong LastRecvUs;
+        public Stats Stats;
+    }
+
+    /// <summary>What a session needs: the relay, the room and my name (or
+    /// a ticket), and the options of ricochet_config_set_*.</summary>
+    public sealed class Config
+    {
+        public string Host = "127.0.0.1";
+        public ushort Port = Native.DefaultPort;
+        public string Room, Name;             // NameRule; not needed with a Ticket
+        public Mode Mode = Mode.Unsequenced;
+        public Transport Transport = Transport.Default;
+        public string Ticket;                 // from the game's backend (ricochet-ticket mint)
+        public uint TimeoutMs;                // the join's deadline, a silent relay's; 0: 5000
+        public uint RejoinMs;                 // a lost relay (restarted too): join again for so long; 0: end
+        public uint RejoinAfterMs;            // a relay silent so long is lost; 0: 1500
+        public bool Reflect;                  // my own states back to me (Session.Rtt)
+        public float Aoi;                     // a room I create: its radius of interest; 0: none
+        public string Pin;                    // QUIC: the relay's certificate's SHA-256
+    }
+
+    /// <summary>A poll after the session's end: the reason in words (the
+    /// Disconnected event said it first).</summary>
+    public sealed class SessionEndedException : InvalidOperationException
+    {
+        public SessionEndedException(string reason) : base(reason) { }
+    }
+
     public static class Native
     {
-        public const string Lib = "ricochet"; // libricochet.so (make install-lib)
+        public const string Lib = "ricochet"; // libricochet.so, beside the game or where ld.so looks
+        public const ushort DefaultPort = 7777; // RICOCHET_DEFAULT_PORT
         public const int PayloadMax = 1135;   // RICOCHET_PAYLOAD_MAX
         public const int EventMax = 1024;     // RICOCHET_EVENT_MAX
+        public const int MembersMax = 256;    // RICOCHET_MEMBERS_MAX
         public const uint ToRoom = 0;         // RICOCHET_TO_ROOM
+        public const string NameRule = "1-32 characters of A-Z a-z 0-9 _ . -"; // rooms and names
 
+        [DllImport(Lib)] public static extern IntPtr ricochet_version();
+        [DllImport(Lib)] public static extern uint ricochet_protocol_version();
+        [DllImport(Lib)] public static extern IntPtr ricochet_strerror(int status);
+        [DllImport(Lib)] public static extern ulong ricochet_now_us();
         [DllImport(Lib)] public static extern IntPtr ricochet_config_new();
         [DllImport(Lib)] public static extern void ricochet_config_free(IntPtr cfg);
-        [DllImport(Lib)] public static extern int ricochet_config_set_relay(IntPtr cfg, string host, ushort port);
-        [DllImport(Lib)] public static extern int ricochet_config_set_room(IntPtr cfg, string room);
-        [DllImport(Lib)] public static extern int ricochet_config_set_name(IntPtr cfg, string name);
+        [DllImport(Lib)] public static extern int ricochet_config_set_relay(IntPtr cfg, byte[] host, ushort port);
+        [DllImport(Lib)] public static extern int ricochet_config_set_room(IntPtr cfg, byte[] room);
+        [DllImport(Lib)] public static extern int ricochet_config_set_name(IntPtr cfg, byte[] name);
         [DllImport(Lib)] public static extern int ricochet_config_set_mode(IntPtr cfg, Mode mode);
-        [DllImport(Lib)] public static extern IntPtr ricochet_connect(IntPtr cfg, StringBuilder err, UIntPtr cap);
+        [DllImport(Lib)] public static extern int ricochet_config_set_transport(IntPtr cfg, Transport transport);
+        [DllImport(Lib)] public static extern int ricochet_config_set_pin(IntPtr cfg, byte[] sha256);
+        [DllImport(Lib)] public static extern int ricochet_config_set_reflect(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool reflect);
+        [DllImport(Lib)] public static extern int ricochet_config_set_aoi(IntPtr cfg, float radius);
+        [DllImport(Lib)] public static extern int ricochet_config_set_timeout_ms(IntPtr cfg, uint ms);
+        [DllImport(Lib)] public static extern int ricochet_config_set_rejoin(IntPtr cfg, uint windowMs);
+        [DllImport(Lib)] public static extern int ricochet_config_set_rejoin_after(IntPtr cfg, uint silentMs);
+        [DllImport(Lib)] public static extern int ricochet_config_set_ticket(IntPtr cfg, byte[] ticket);
+        [DllImport(Lib)] public static extern IntPtr ricochet_connect(IntPtr cfg, byte[] err, UIntPtr cap);
         [DllImport(Lib)] public static extern void ricochet_close(IntPtr r);
         [DllImport(Lib)] public static extern int ricochet_poll(IntPtr r, int timeoutMs, out NativeEvent ev);
         [DllImport(Lib)] public static extern int ricochet_send_state_payload(IntPtr r, ref State s, byte[] payload, UIntPtr len);
         [DllImport(Lib)] public static extern int ricochet_send_event(IntPtr r, uint to, byte[] data, UIntPtr len);
         [DllImport(Lib)] public static extern IntPtr ricochet_event_bytes(IntPtr r, out UIntPtr len);
-        [DllImport(Lib)] public static extern int ricochet_send_chat(IntPtr r, string text);
+        [DllImport(Lib)] public static extern int ricochet_send_chat(IntPtr r, byte[] text);
+        [DllImport(Lib)] public static extern int ricochet_set_mode(IntPtr r, Mode mode);
+        [DllImport(Lib)] public static extern void ricochet_flush(IntPtr r);
+        [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)] public static extern bool ricochet_joined(IntPtr r);
+        [DllImport(Lib)] [return: MarshalAs(UnmanagedType.I1)] public static extern bool ricochet_sealed(IntPtr r);
         [DllImport(Lib)] public static extern uint ricochet_id(IntPtr r);
+        [DllImport(Lib)] public static extern float ricochet_room_aoi(IntPtr r);
+        [DllImport(Lib)] public static extern Mode ricochet_mode(IntPtr r);
+        [DllImport(Lib)] public static extern IntPtr ricochet_relay_host(IntPtr r);
+        [DllImport(Lib)] public static extern ushort ricochet_relay_port(IntPtr r);
         [DllImport(Lib)] public static extern IntPtr ricochet_end_reason(IntPtr r);
-        [DllImport(Lib)] public static extern IntPtr ricochet_strerror(int status);
-        [DllImport(Lib)] public static extern IntPtr ricochet_version();
+        [DllImport(Lib)] public static extern UIntPtr ricochet_members(IntPtr r, IntPtr out_, UIntPtr cap);
+        [DllImport(Lib)] public static extern int ricochet_member(IntPtr r, uint id, IntPtr out_);
+        [DllImport(Lib)] public static extern void ricochet_clock(IntPtr r, out Clock out_);
+        [DllImport(Lib)] public static extern void ricochet_latency(IntPtr r, out Distribution out_);
+        [DllImport(Lib)] public static extern void ricochet_rtt(IntPtr r, out Distribution out_, out Stats stats);
 
-        public static string Str(IntPtr p) { return p == IntPtr.Zero ? "" : Marshal.PtrToStringAnsi(p); }
+        /// <summary>A C string the library owns, as UTF-8 ("" for NULL).</summary>
+        public static string Str(IntPtr p)
+        {
+            if (p == IntPtr.Zero)
+                return "";
+            int n = 0;
+            while (Marshal.ReadByte(p, n) != 0)
+                n++;
+            var b = new byte[n];
+            Marshal.Copy(p, b, 0, n);
+            return Encoding.UTF8.GetString(b);
+        }
+
+        /// <summary>A fixed-size char array of a struct, up to its NUL.</summary>
+        public static string Str(byte[] b)
+        {
+            if (b == null)
+                return "";
+            int n = Array.IndexOf(b, (byte)0);
+            return Encoding.UTF8.GetString(b, 0, n < 0 ? b.Length : n);
+        }
+
+        /// <summary>A string as the library takes it: UTF-8, NUL-terminated.</summary>
+        public static byte[] Utf8(string s)
+        {
+            return s == null ? null : Encoding.UTF8.GetBytes(s + "\0");
+        }
+
+        /// <summary>The library's version ("1.1.0"); DllNotFoundException,
+        /// saying what to do, if it is not found.</summary>
+        public static string Version()
+        {
+            return Loaded(() => Str(ricochet_version()));
+        }
+
+        internal static T Loaded<T>(Func<T> first)
+        {
+            try {
+                return first();
+            } catch (DllNotFoundException e) {
+                string here = AppDomain.CurrentDomain.BaseDirectory;
+                string ldPath = Environment.GetEnvironmentVariable("LD_LIBRARY_PATH");
+                throw new DllNotFoundException(
+                    "libricochet not found: DllImport(\"" + Lib + "\") looks for libricochet.so beside the " +
+                    "game's assemblies (" + here + "), in LD_LIBRARY_PATH (" +
+                    (string.IsNullOrEmpty(ldPath) ? "unset" : ldPath) + ") and in the system's folders " +
+                    "that ldconfig knows; or a library it needs is missing (ldd libricochet.so says which). " +
+                    "Copy libricochet.so beside the game, or set LD_LIBRARY_PATH=PREFIX/lib after " +
+                    "make install-lib PREFIX=..., or run sudo ldconfig after installing into a system folder.",
+                    e);
+            }
+        }
     }
 
     public sealed class Session : IDisposable
     {
         IntPtr r;
+        bool ended;
 
+        /// <summary>Starts connecting and joining; does not block (Poll's
+        /// events say how it went: Welcome, or Disconnected and why).</summary>
         public Session(string host, ushort port, string room, string name, Mode mode = Mode.Unsequenced)
+            : this(new Config { Host = host, Port = port, Room = room, Name = name, Mode = mode })
         {
-            IntPtr cfg = Native.ricochet_config_new();
-            var err = new StringBuilder(256);
-            bool ok = Native.ricochet_config_set_relay(cfg, host, port) == 0 &&
-                      Native.ricochet_config_set_room(cfg, room) == 0 &&
-                      Native.ricochet_config_set_name(cfg, name) == 0 &&
-                      Native.ricochet_config_set_mode(cfg, mode) == 0;
-            r = ok ? Native.ricochet_connect(cfg, err, (UIntPtr)256) : IntPtr.Zero;
-            Native.ricochet_config_free(cfg);
-            if (r == IntPtr.Zero)
-                throw new InvalidOperationException(err.Length > 0 ? err.ToString() : "bad relay, room or name");
+        }
+
+        public Session(Config c)
+        {
+            if (c == null)
+                throw new ArgumentNullException("c");
+            if (c.Port == 0)
+                throw new ArgumentException("port 0: 1-65535", "Port");
+            if (c.Host == null)
+                throw new ArgumentNullException("Host");
+            if (c.Ticket == null && (c.Room == null || c.Name == null))
+                throw new ArgumentException("room and name are required (" + Native.NameRule + "), or a ticket");
+            IntPtr cfg = Native.Loaded(() => Native.ricochet_config_new());
+            if (cfg == IntPtr.Zero)
+                throw new OutOfMemoryException("libricochet: no memory for a configuration");
+            try {
+                Set(Native.ricochet_config_set_relay(cfg, Native.Utf8(c.Host), c.Port), "Host", c.Host,
+                    "an address or a host name of 1-255 bytes");
+                if (c.Ticket != null && Native.ricochet_config_set_ticket(cfg, Native.Utf8(c.Ticket)) != 0)
+                    throw new ArgumentException("ticket: not a ticket (ricochet-ticket mint makes them)", "Ticket");
+                if (c.Room != null)
+                    Set(Native.ricochet_config_set_room(cfg, Native.Utf8(c.Room)), "Room", c.Room,
+                        "a room's name is " + Native.NameRule);
+                if (c.Name != null)
+                    Set(Native.ricochet_config_set_name(cfg, Native.Utf8(c.Name)), "Name", c.Name,
+                        "a player's name is " + Native.NameRule);
+                Set(Native.ricochet_config_set_mode(cfg, c.Mode), "Mode", c.Mode.ToString(), "not a mode");
+                Set(Native.ricochet_config_set_transport(cfg, c.Transport), "Transport", c.Transport.ToString(),
+                    "not a transport");
+                if (c.TimeoutMs != 0)
+                    Set(Native.ricochet_config_set_timeout_ms(cfg, c.TimeoutMs), "TimeoutMs", c.TimeoutMs.ToString(),
+                        "1-3600000 ms");
+                Set(Native.ricochet_config_set_rejoin(cfg, c.RejoinMs), "RejoinMs", c.RejoinMs.ToString(),
+                    "0 (none) to 3600000 ms");
+                if (c.RejoinAfterMs != 0)
+                    Set(Native.ricochet_config_set_rejoin_after(cfg, c.RejoinAfterMs), "RejoinAfterMs",
+                        c.RejoinAfterMs.ToString(), "100-3600000 ms");
+                Native.ricochet_config_set_reflect(cfg, c.Reflect);
+                Set(Native.ricochet_config_set_aoi(cfg, c.Aoi), "Aoi", c.Aoi.ToString(), "0 (none) or 0.01-100000");
+                if (c.Pin != null)
+                    Set(Native.ricochet_config_set_pin(cfg, Native.Utf8(c.Pin)), "Pin", c.Pin,
+                        "a SHA-256 in 64 hex digits");
+                var err = new byte[256];
+                r = Native.ricochet_connect(cfg, err, (UIntPtr)err.Length);
+                if (r == IntPtr.Zero) {
+                    string why = Native.Str(err);
+                    throw new InvalidOperationException(why.Length > 0 ? why : "libricochet could not connect");
+                }
+            } finally {
+                Native.ricochet_config_free(cfg);
+            }
+        }
+
+        static void Set(int rc, string what, string value, string rule)
+        {
+            if (rc != 0)
+                throw new ArgumentException(what + " \"" + value + "\": " + rule, what);
         }
 
         IntPtr Live()
@@ -119,18 +338,34 @@ namespace Ricochet
             return r;
         }
 
+        /// <summary>My id in the room; 0 before the welcome.</summary>
         public uint Id { get { return Native.ricochet_id(Live()); } }
+        public bool Joined { get { return Native.ricochet_joined(Live()); } }
+        public bool Sealed { get { return Native.ricochet_sealed(Live()); } }
+        public Mode Mode { get { return Native.ricochet_mode(Live()); } }
+        public float RoomAoi { get { return Native.ricochet_room_aoi(Live()); } }
+        /// <summary>The relay the session talks to now (a fleet may move it).</summary>
+        public string RelayHost { get { return Native.Str(Native.ricochet_relay_host(Live())); } }
+        public ushort RelayPort { get { return Native.ricochet_relay_port(Live()); } }
+        /// <summary>Why the session ended, one line for people ("" while it has not).</summary>
+        public string EndReason { get { return Native.Str(Native.ricochet_end_reason(Live())); } }
+        /// <summary>The Disconnected event was returned: the session is over.</summary>
+        public bool Ended { get { return ended; } }
 
-        /// <summary>The next event within timeoutMs: true with ev, false if none
-        /// came; InvalidOperationException once the session is over.</summary>
+        /// <summary>The next event within timeoutMs (0: do not wait): true with
+        /// ev, false if none came; SessionEndedException once the session is
+        /// over and its Disconnected event was returned.</summary>
         public bool Poll(int timeoutMs, out GameEvent ev)
         {
             IntPtr s = Live();
             NativeEvent n;
             int got = Native.ricochet_poll(s, timeoutMs, out n);
             ev = new GameEvent();
-            if (got < 0)
-                throw new InvalidOperationException(Native.Str(Native.ricochet_end_reason(s)));
+            if (got < 0) {
+                ended = true;
+                string why = Native.Str(Native.ricochet_end_reason(s));
+                throw new SessionEndedException(why.Length > 0 ? why : "the session is over");
+            }
             if (got == 0)
                 return false;
             UIntPtr len;
@@ -138,8 +373,12 @@ namespace Ricochet
             var data = new byte[(int)len];
             if (data.Length > 0)
                 Marshal.Copy(p, data, 0, data.Length);
-            ev = new GameEvent { Type = n.Type, Id = n.Id, Mode = n.Mode, State = n.State,
-                                 Name = n.Name, Code = n.Code, Text = n.Text, Data = data };
+            ev = new GameEvent { Type = n.Type, Id = n.Id, Mode = n.Mode, State = n.State, RecvUs = n.RecvUs,
+                                 LatencyUs = n.LatencyUs, LatencyBoundUs = n.LatencyBoundUs,
+                                 LatencyKnown = n.LatencyKnown, Name = Native.Str(n.Name),
+                                 Code = Native.Str(n.Code), Text = Native.Str(n.Text), Data = data };
+            if (n.Type == EventType.Disconnected)
+                ended = true;
             return true;
         }
 
@@ -153,11 +392,15 @@ namespace Ricochet
             return bytes;
         }
 
-        /// <summary>My state with a payload (PayloadMax bytes at most).</summary>
+        /// <summary>My state with a payload (PayloadMax bytes at most). Ok, or
+        /// NotJoined (not in a room yet, or any more), or Send.</summary>
         public Status SendState(State st, byte[] payload = null)
         {
             payload = Checked(payload ?? new byte[0], "payload", Native.PayloadMax);
-            return (Status)Native.ricochet_send_state_payload(Live(), ref st, payload, (UIntPtr)payload.Length);
+            var rc = (Status)Native.ricochet_send_state_payload(Live(), ref st, payload, (UIntPtr)payload.Length);
+            if (rc == Status.Invalid)
+                throw new ArgumentException("state: positions and speeds finite and within 1e6", "st");
+            return rc;
         }
 
         /// <summary>An event (EventMax bytes at most) to member `to`, or to the room (Native.ToRoom).</summary>
@@ -167,11 +410,91 @@ namespace Ricochet
             return (Status)Native.ricochet_send_event(Live(), to, data, (UIntPtr)data.Length);
         }
 
+        /// <summary>A chat line to the room: 1-200 bytes of printable UTF-8.</summary>
         public Status SendChat(string text)
         {
             if (text == null)
                 throw new ArgumentNullException("text");
-            return (Status)Native.ricochet_send_chat(Live(), text);
+            var rc = (Status)Native.ricochet_send_chat(Live(), Native.Utf8(text));
+            if (rc == Status.Invalid)
+                throw new ArgumentException("chat: 1-200 bytes of printable UTF-8", "text");
+            return rc;
+        }
+
+        /// <summary>Switches among Unsequenced, Sequenced and Reliable live (ENet,
+        /// WebRTC, QUIC); Unsupported to or from Udp, Tcp or Ws.</summary>
+        public Status SetMode(Mode mode)
+        {
+            return (Status)Native.ricochet_set_mode(Live(), mode);
+        }
+
+        /// <summary>Sends what is queued now rather than at the next poll.</summary>
+        public void Flush()
+        {
+            Native.ricochet_flush(Live());
+        }
+
+        static Member FromNative(NativeMember n)
+        {
+            return new Member { Id = n.Id, Name = Native.Str(n.Name), Mode = n.Mode, HasState = n.HasState,
+                                State = n.Last, LastRecvUs = n.LastRecvUs, Stats = n.Stats };
+        }
+
+        /// <summary>The members of my room (not me), with what I received
+        /// from each; one who left is listed until the next poll.</summary>
+        public Member[] Members()
+        {
+            IntPtr s = Live();
+            int size = Marshal.SizeOf(typeof(NativeMember));
+            IntPtr buf = Marshal.AllocHGlobal(size * Native.MembersMax);
+            try {
+                int n = (int)Native.ricochet_members(s, buf, (UIntPtr)Native.MembersMax);
+                var all = new Member[Math.Min(n, Native.MembersMax)];
+                for (int i = 0; i < all.Length; i++)
+                    all[i] = FromNative((NativeMember)Marshal.PtrToStructure(
+                        new IntPtr(buf.ToInt64() + (long)i * size), typeof(NativeMember)));
+                return all;
+            } finally {
+                Marshal.FreeHGlobal(buf);
+            }
+        }
+
+        /// <summary>Member id, or null if no member has that id.</summary>
+        public Member FindMember(uint id)
+        {
+            IntPtr s = Live();
+            IntPtr buf = Marshal.AllocHGlobal(Marshal.SizeOf(typeof(NativeMember)));
+            try {
+                if (Native.ricochet_member(s, id, buf) != 0)
+                    return null;
+                return FromNative((NativeMember)Marshal.PtrToStructure(buf, typeof(NativeMember)));
+            } finally {
+                Marshal.FreeHGlobal(buf);
+            }
+        }
+
+        /// <summary>My clock's offset to the relay's.</summary>
+        public Clock ClockOffset()
+        {
+            Clock c;
+            Native.ricochet_clock(Live(), out c);
+            return c;
+        }
+
+        /// <summary>The one-way latency of every state received.</summary>
+        public Distribution Latency()
+        {
+            Distribution d;
+            Native.ricochet_latency(Live(), out d);
+            return d;
+        }
+
+        /// <summary>The round trip of my own reflected states (Config.Reflect).</summary>
+        public Distribution Rtt(out Stats stats)
+        {
+            Distribution d;
+            Native.ricochet_rtt(Live(), out d, out stats);
+            return d;
         }
 
         /// <summary>Leaves and frees the session; twice is fine.</summary>
