@@ -15,7 +15,7 @@
 
 static const char *const type_names[] = {
     "join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong", "clock",
-    "cookie", "sealed", "moved", "appeared", "vanished"
+    "cookie", "sealed", "moved", "appeared", "vanished", "rooms"
 };
 static const char *const reason_names[] = { "quit", "timeout", "kicked" };
 
@@ -41,10 +41,11 @@ void proto_control_init(struct proto_control *m, enum proto_ctl_type type)
     m->type = type;
 }
 
-static int name_chars_valid(const char *s, size_t max)
+/* 1..max bytes of [A-Za-z0-9_.-]; with empty_ok 0 bytes too. */
+static int name_chars_valid(const char *s, size_t max, bool empty_ok)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > max)
+    if ((n == 0 && !empty_ok) || n > max)
         return 0;
     for (; *s; s++) {
         char c = *s;
@@ -57,12 +58,17 @@ static int name_chars_valid(const char *s, size_t max)
 
 int proto_name_valid(const char *name)
 {
-    return name_chars_valid(name, PROTO_NAME_MAX);
+    return name_chars_valid(name, PROTO_NAME_MAX, false);
 }
 
 int proto_room_valid(const char *room)
 {
-    return name_chars_valid(room, PROTO_ROOM_MAX);
+    return name_chars_valid(room, PROTO_ROOM_MAX, false);
+}
+
+int proto_prefix_valid(const char *prefix)
+{
+    return name_chars_valid(prefix, PROTO_ROOM_MAX, true);
 }
 
 int proto_hex16_valid(const char *s)
@@ -415,6 +421,38 @@ static int read_moved(struct reader *r, const cJSON *o, struct proto_control *m)
     return PROTO_OK;
 }
 
+/* rooms: a request (prefix, after), or a listing (rooms, more, prefix):
+ * the field "rooms" says which. */
+static int read_rooms(struct reader *r, const cJSON *o, struct proto_control *m)
+{
+    int rc;
+    if ((rc = read_string(r, o, "prefix", 0, m->prefix, sizeof m->prefix, proto_prefix_valid)))
+        return rc;
+    const cJSON *arr = field(r, o, "rooms", 0, &rc), *e;
+    if (!arr)
+        return read_string(r, o, "after", 0, m->after, sizeof m->after, proto_prefix_valid);
+    if (!cJSON_IsArray(arr))
+        return fail(r, PROTO_E_FIELD_TYPE, "field \"rooms\" must be an array");
+    m->listing = true;
+    cJSON_ArrayForEach(e, arr) {
+        uint64_t members = 0, capacity = 0;
+        if (m->rooms_len == PROTO_ROOMS_PAGE)
+            return fail(r, PROTO_E_VALUE, "field \"rooms\" lists more than %d",
+                        PROTO_ROOMS_PAGE);
+        struct proto_room_entry *re = &m->rooms[m->rooms_len];
+        if (!cJSON_IsObject(e))
+            return fail(r, PROTO_E_FIELD_TYPE, "rooms entries must be objects");
+        if ((rc = read_string(r, e, "room", 1, re->room, sizeof re->room, proto_room_valid)) ||
+            (rc = read_uint(r, e, "members", 1, 4294967295.0, &members)) ||
+            (rc = read_uint(r, e, "capacity", 1, 4294967295.0, &capacity)))
+            return rc;
+        re->members = (uint32_t)members;
+        re->capacity = (uint32_t)capacity;
+        m->rooms_len++;
+    }
+    return read_bool(r, o, "more", &m->more);
+}
+
 /* Error messages from a relay are shown, not trusted: over-long ones are
  * cut rather than rejected, so the code still gets through. */
 static int read_message(struct reader *r, const cJSON *o, char *dst)
@@ -453,7 +491,8 @@ static int read_join(struct reader *r, const cJSON *o, struct proto_control *m)
     if ((rc = read_string(r, o, "room", need, m->room, sizeof m->room, proto_room_valid)) ||
         (rc = read_string(r, o, "name", need, m->name, sizeof m->name, proto_name_valid)) ||
         (rc = read_mode(r, o, 0, &m->mode)) || (rc = read_bool(r, o, "reflect", &m->reflect)) ||
-        (rc = read_bool(r, o, "batch", &m->batch)) || (rc = read_bool(r, o, "lost", &m->lost)))
+        (rc = read_bool(r, o, "batch", &m->batch)) || (rc = read_bool(r, o, "lost", &m->lost)) ||
+        (rc = read_bool(r, o, "any", &m->any)))
         return rc;
     if ((rc = read_uint(r, o, "epoch", 0, JSON_INT_MAX, &m->epoch)) ||
         (rc = read_aoi(r, o, &m->aoi)))
@@ -515,6 +554,8 @@ static int read_fields(struct reader *r, const cJSON *o, struct proto_control *m
         return read_string(r, o, "name", 1, m->name, sizeof m->name, proto_name_valid);
     case PROTO_CTL_LEAVE:
         return PROTO_OK;
+    case PROTO_CTL_ROOMS:
+        return read_rooms(r, o, m);
     case PROTO_CTL_CLOCK:
         if ((rc = read_id(r, o, "id", 0, &m->id)) ||
             (rc = read_uint(r, o, "bound_us", 1, JSON_INT_MAX, &t)))

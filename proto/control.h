@@ -1,5 +1,5 @@
 /* control.h: JSON control messages (join, welcome, joined, left, error, chat,
- * leave, ping, pong), encoded and decoded with cJSON.
+ * leave, ping, pong, rooms, ...), encoded and decoded with cJSON.
  *
  * Pure: no I/O. Unknown fields are ignored; a missing or wrong-typed
  * required field is rejected with a specific code. Layouts and examples are
@@ -40,8 +40,29 @@ enum proto_ctl_type {
                           there instead (a fleet of relays, proto/FLEET.md) */
     PROTO_CTL_APPEARED, /* relay -> member of a room with interest: member (id, name,
                            mode, state, clock) came within the radius */
-    PROTO_CTL_VANISHED  /* relay -> member of a room with interest: id went out of
+    PROTO_CTL_VANISHED, /* relay -> member of a room with interest: id went out of
                            sight (beyond PROTO_AOI_LEAVE times the radius) */
+    PROTO_CTL_ROOMS     /* client -> relay: prefix, after (which rooms to list);
+                           relay -> client (listing): rooms, more, prefix */
+};
+
+/* Listing rooms (PROTOCOL.md, "Rooms to list"): a reply lists at most this
+ * many, the first by name after the request's `after`. The longest entry
+ * is 74 bytes of JSON, so a whole page is under 5 KB: within
+ * PROTO_CONTROL_MAX; an edge with a message_max (plain UDP's 1200 bytes)
+ * gets as many as fit, 14 of the longest at least, and `more`. */
+#define PROTO_ROOMS_PAGE 64
+/* A join with `any` that finds no room with space names a new one: its
+ * prefix and a number of at most this many digits (1 to 9999), so the
+ * prefix is at most the relay's --room-max minus this. */
+#define PROTO_ANY_DIGITS 4
+
+/* A room as a listing names it. */
+struct proto_room_entry {
+    char room[PROTO_ROOM_MAX + 1];
+    uint32_t members;  /* members now (a room another relay of a fleet holds: as its
+                          holder last published, a heartbeat or two ago) */
+    uint32_t capacity; /* members a join may fill it to */
 };
 
 /* Interest management (PROTOCOL.md, "Rooms with interest"): a member
@@ -113,6 +134,16 @@ struct proto_control {
                                            seq is set (absent from other moveds) */
     uint32_t seq;                       /* ... the last of the member's states the
                                            relay passed on (0: none) */
+    bool any;                           /* join: room is a prefix: the fullest room
+                                           under it with space, or a new one */
+    char prefix[PROTO_ROOM_MAX + 1];    /* rooms: list those whose names start with
+                                           it ("": all); a listing echoes it */
+    char after[PROTO_ROOM_MAX + 1];     /* rooms (request): only names after it
+                                           ("": from the first) */
+    bool listing;                       /* rooms: a listing (relay -> client), not a
+                                           request */
+    bool more;                          /* listing: rooms past the last listed */
+    size_t rooms_len;                   /* listing: entries in rooms */
     uint64_t t;                         /* ping/pong: opaque, echoed */
     uint64_t relay_t;                   /* pong: the relay's clock when it answered, µs
                                            (0: none; clock offset, PROTOCOL.md) */
@@ -121,10 +152,13 @@ struct proto_control {
     struct proto_member member;         /* appeared: who (id is also in .id) */
     size_t roster_len;                  /* welcome */
     struct proto_member roster[PROTO_ROSTER_MAX];
+    struct proto_room_entry rooms[PROTO_ROOMS_PAGE]; /* listing: rooms_len of them (not
+                                           cleared by proto_control_init, as the roster) */
 };
 
-/* Starts *m as a message of type: every field zero except the roster,
- * which only a welcome's roster_len entries use (it is 28 KB: clearing it
+/* Starts *m as a message of type: every field zero except the roster
+ * and the rooms, of which only a welcome's roster_len and a listing's
+ * rooms_len entries are used (it is 28 KB: clearing it
  * for every ping cost the clients a tenth of their CPU at 4000 of them). */
 void proto_control_init(struct proto_control *m, enum proto_ctl_type type);
 
@@ -143,6 +177,10 @@ int proto_control_decode(const char *buf, size_t len, struct proto_control *m,
  * bytes of [A-Za-z0-9_.-]. Return 1 if valid. */
 int proto_name_valid(const char *name);
 int proto_room_valid(const char *room);
+
+/* A listing's prefix or after: 0..PROTO_ROOM_MAX bytes of the name
+ * characters ("" is valid). Returns 1 if valid. */
+int proto_prefix_valid(const char *prefix);
 
 /* A moved's host: 1..PROTO_HOST_MAX bytes of [A-Za-z0-9._:-] (a DNS name,
  * an IPv4 address, or an IPv6 address without brackets). Returns 1 if valid. */

@@ -109,6 +109,8 @@ static int add_join(cJSON *o, const struct proto_control *m)
         cJSON_AddBoolToObject(o, "batch", true);
     if (m->lost)
         cJSON_AddBoolToObject(o, "lost", true);
+    if (m->any)
+        cJSON_AddBoolToObject(o, "any", true);
     cJSON_AddNumberToObject(o, "version", PROTO_VERSION);
     if (m->cookie[0])
         cJSON_AddStringToObject(o, "cookie", m->cookie);
@@ -195,6 +197,39 @@ static int add_moved(cJSON *o, const struct proto_control *m)
     return PROTO_OK;
 }
 
+/* rooms: a request (prefix and after, each left out when ""), or a
+ * listing (its prefix, the rooms, more). */
+static int add_rooms(cJSON *o, const struct proto_control *m)
+{
+    if (!proto_prefix_valid(m->prefix) || (!m->listing && !proto_prefix_valid(m->after)) ||
+        m->rooms_len > PROTO_ROOMS_PAGE)
+        return PROTO_E_VALUE;
+    if (m->prefix[0])
+        cJSON_AddStringToObject(o, "prefix", m->prefix);
+    if (!m->listing) {
+        if (m->after[0])
+            cJSON_AddStringToObject(o, "after", m->after);
+        return PROTO_OK;
+    }
+    cJSON *arr = cJSON_AddArrayToObject(o, "rooms");
+    if (!arr)
+        return PROTO_E_VALUE;
+    for (size_t i = 0; i < m->rooms_len; i++) {
+        const struct proto_room_entry *re = &m->rooms[i];
+        cJSON *e = cJSON_CreateObject();
+        if (!e || !proto_room_valid(re->room)) {
+            cJSON_Delete(e);
+            return PROTO_E_VALUE;
+        }
+        cJSON_AddItemToArray(arr, e);
+        cJSON_AddStringToObject(e, "room", re->room);
+        cJSON_AddNumberToObject(e, "members", re->members);
+        cJSON_AddNumberToObject(e, "capacity", re->capacity);
+    }
+    cJSON_AddBoolToObject(o, "more", m->more);
+    return PROTO_OK;
+}
+
 /* Adds the type-specific fields; checks what the receiver would reject. */
 static int add_fields(cJSON *o, const struct proto_control *m)
 {
@@ -235,6 +270,8 @@ static int add_fields(cJSON *o, const struct proto_control *m)
         return PROTO_OK;
     case PROTO_CTL_MOVED:
         return add_moved(o, m);
+    case PROTO_CTL_ROOMS:
+        return add_rooms(o, m);
     }
     return PROTO_E_VALUE;
 }

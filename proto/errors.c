@@ -54,6 +54,10 @@ static const struct proto_error_info errors[PROTO_ERROR_COUNT] = {
                                "a member you send to reads too slowly: your messages to it "
                                "are dropped until it catches up",
                                false},
+    [PROTO_ERROR_LISTING_OFF] = {"listing_off",
+                                 "this relay lists no rooms and takes no joins of any room "
+                                 "(--room-list off): join a room by its name",
+                                 false},
 };
 
 const struct proto_error_info *proto_error_info(enum proto_error_code code)

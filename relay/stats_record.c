@@ -38,6 +38,7 @@ static cJSON *stats_record(const struct relay *r, double uptime_s, bool final)
         {"kicks", s->kicks}, {"errors_sent", s->errors_sent},
         {"errors_suppressed", s->errors_suppressed}, {"ticks", s->ticks},
         {"moved", s->moved}, {"parked", s->parked},
+        {"listings", s->listings}, {"listings_refused", s->listings_refused},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
         cJSON_AddNumberToObject(o, counters[i].name, (double)counters[i].v);

@@ -181,6 +181,68 @@ static void moved_round_trip(void **state)
 /* init zeroes every field but the roster (left as it was: clearing its
  * 28 KB per ping was a tenth of a 4000-client generator's CPU) and sets
  * the type; the result encodes like a zeroed struct with that type. */
+/* Rooms to list: a request (prefix, after), a listing (rooms, more), and
+ * a join of any room; what a decoder refuses of each. */
+static void rooms_round_trip(void **state)
+{
+    (void)state;
+    proto_control_init(msg, PROTO_CTL_ROOMS);
+    strcpy(msg->prefix, "duel-");
+    strcpy(msg->after, "duel-1");
+    assert_true(proto_control_encode(buf, sizeof buf, msg) > 0);
+    assert_string_equal(buf, "{\"type\":\"rooms\",\"prefix\":\"duel-\",\"after\":\"duel-1\"}");
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_false(msg->listing);
+    assert_string_equal(msg->prefix, "duel-");
+    assert_string_equal(msg->after, "duel-1");
+    assert_int_equal(decode("{\"type\":\"rooms\"}"), PROTO_OK);
+    assert_string_equal(msg->prefix, "");
+    assert_string_equal(msg->after, "");
+
+    proto_control_init(msg, PROTO_CTL_ROOMS);
+    msg->listing = true;
+    msg->more = true;
+    msg->rooms_len = PROTO_ROOMS_PAGE;
+    for (size_t i = 0; i < PROTO_ROOMS_PAGE; i++) {
+        memset(msg->rooms[i].room, 'r', PROTO_ROOM_MAX); /* the longest entries fit */
+        snprintf(msg->rooms[i].room + PROTO_ROOM_MAX - 2, 3, "%02zu", i);
+        msg->rooms[i].members = 4000; /* RELAY_CLIENTS_MAX: a page is under 5 KB */
+        msg->rooms[i].capacity = 4000;
+    }
+    msg->rooms[63].capacity = 4294967295u;
+    int n = proto_control_encode(buf, sizeof buf, msg);
+    assert_true(n > 0 && n < 5000);
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_true(msg->listing && msg->more);
+    assert_int_equal(msg->rooms_len, PROTO_ROOMS_PAGE);
+    assert_int_equal(msg->rooms[63].capacity, 4294967295u);
+    assert_string_equal(msg->rooms[63].room + PROTO_ROOM_MAX - 2, "63");
+    assert_int_equal(decode("{\"type\":\"rooms\",\"rooms\":[],\"more\":false}"), PROTO_OK);
+    assert_true(msg->listing);
+    assert_int_equal(msg->rooms_len, 0);
+
+    assert_int_equal(decode("{\"type\":\"rooms\",\"prefix\":\"a b\"}"), PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"rooms\",\"after\":7}"), PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"rooms\",\"rooms\":{}}"), PROTO_E_FIELD_TYPE);
+    assert_int_equal(decode("{\"type\":\"rooms\",\"rooms\":[{\"room\":\"a\",\"members\":1}]}"),
+                     PROTO_E_MISSING);
+    assert_int_equal(decode("{\"type\":\"rooms\",\"rooms\":[{\"room\":\"\",\"members\":1,"
+                            "\"capacity\":2}]}"),
+                     PROTO_E_VALUE);
+    assert_int_equal(decode("{\"type\":\"rooms\",\"rooms\":[1]}"), PROTO_E_FIELD_TYPE);
+
+    struct proto_control in = { .type = PROTO_CTL_JOIN, .any = true };
+    strcpy(in.room, "duel-");
+    strcpy(in.name, "ana");
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_non_null(strstr(buf, "\"any\":true"));
+    assert_int_equal(decode(buf), PROTO_OK);
+    assert_true(msg->any);
+    in.any = false; /* said only when asked */
+    assert_true(proto_control_encode(buf, sizeof buf, &in) > 0);
+    assert_null(strstr(buf, "any"));
+}
+
 static void init_clears_all_but_the_roster(void **state)
 {
     (void)state;
@@ -663,6 +725,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(join_round_trip),
         cmocka_unit_test(moved_round_trip),
+        cmocka_unit_test(rooms_round_trip),
         cmocka_unit_test(init_clears_all_but_the_roster),
         cmocka_unit_test(nonce_salt_and_tag),
         cmocka_unit_test(join_defaults_and_unknown_fields),

@@ -1,5 +1,5 @@
 /* control_in.c: control messages from clients (see core.h): decoded, then
- * join (join.c), leave, chat, clock, ping; and events, the game's own
+ * join (join.c), leave, chat, clock, ping, rooms (listing.c); and events, the game's own
  * messages, which take the control way. */
 #include "core.h"
 
@@ -155,6 +155,9 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     case PROTO_CTL_CLOCK:
         r->stats.control_in++;
         return on_clock(r, peer, m, len, now_us);
+    case PROTO_CTL_ROOMS:
+        r->stats.control_in++;
+        return core_on_rooms(r, peer, m, len, now_us);
     case PROTO_CTL_PING:
         r->stats.control_in++;
         if ((datagram || r->reply_cap) && !p->joined)

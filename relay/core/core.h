@@ -11,10 +11,13 @@
  *   control_in.c  control messages from clients: chat, clock, ping, leave;
  *                 events, the game's own messages on the control way
  *   join.c        joins and welcomes, a ticket's refusal, parked joins settled
+ *   listing.c     rooms listed (the rooms request), a join's pick of any room
+ *                 with space: the live rooms in name order, merged with the
+ *                 rooms a fleet's other relays hold
  *   fleet_hooks.c a fleet's say on joins: parked joins, moved, rooms moved or held
  *   peers.c       peers: connect, gone, evict, shutdown, and every teardown:
  *                 a member leaving its room, a kick carried out, the close
- *   rooms.c       rooms: found, created, freed, listed
+ *   rooms.c       rooms: found (by name, in name order), created, freed
  *   admit.c       every datagram's first step: a known peer, its rate, its
  *                 size, opened if sealed
  *   state_flow.c  a state's whole way on: decode, stamp, interest, tick
@@ -244,6 +247,11 @@ struct relay {
     struct relay_peer *peers;   /* peer_cap */
     struct core_spot *spots;    /* peer_cap: positions in rooms with interest */
     struct relay_room *rooms;   /* max_rooms */
+    uint32_t *by_name;          /* max_rooms: the nrooms live rooms' indices in rooms, in
+                                   name order (strcmp: bytewise) */
+    const struct proto_room_entry *fleet_rooms; /* a fleet: rooms its other relays hold,
+                                   in name order (relay_set_fleet_rooms: the caller's) */
+    size_t n_fleet_rooms;
     uint32_t *recipients;       /* scratch, max_room_size */
     uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
     struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
@@ -350,6 +358,27 @@ int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code cod
 int core_on_join(struct relay *r, uint32_t peer, const struct proto_control *m,
                  uint64_t now_us);
 
+/* ---- listing.c ---- */
+
+/* A rooms request (m) of len bytes from peer: answered with a listing (a
+ * page of the rooms under m->prefix after m->after, within the edge's
+ * message_max), or refused: a non-member where sources can be forged, or
+ * on a relay that takes tickets (not_joined), a relay that lists none
+ * (listing_off), a peer past its byte budget (rate_limited). The listing's
+ * bytes are spent from the peer's byte budget. Returns 0 or the
+ * relay_on_datagram code. */
+int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
+                  uint64_t now_us);
+
+/* A join with `any` (room: its prefix, PROTO_ROOM_MAX + 1 bytes) from
+ * peer: room becomes the fullest room under the prefix with space, here or
+ * (a fleet) on another relay, ties to the first by name; else prefix + the
+ * smallest number no room under it has. Refused (counted, answered) on a
+ * relay that lists no rooms (listing_off) and for a prefix too long to take
+ * PROTO_ANY_DIGITS more (bad_room). Returns 0 or the relay_on_datagram
+ * code. */
+int core_any_room(struct relay *r, uint32_t peer, char *room, uint64_t now_us);
+
 /* ---- fleet_hooks.c ---- */
 
 /* A valid join (for who's room, which this relay does not have): asks the
@@ -425,7 +454,11 @@ void core_member_quiet(struct relay *r, uint32_t peer);
 
 /* ---- rooms.c ---- */
 
-/* The live room called name, or NULL. */
+/* Where name would go among the live rooms in name order (r->by_name):
+ * the first whose name is not below it, or with after, above it. */
+uint32_t core_room_rank(const struct relay *r, const char *name, bool after);
+
+/* The live room called name, or NULL. O(log rooms). */
 struct relay_room *core_room_find(const struct relay *r, const char *name);
 
 /* A new empty room called name, with interest within radius aoi (0: none);

@@ -17,7 +17,7 @@
 #define WELCOME_MAX 8 /* udp: and at most this many per membership */
 
 static int join_room(struct relay *r, uint32_t peer, const struct proto_control *m,
-                     const struct ticket_claims *who, uint64_t now_us);
+                     struct ticket_claims *who, uint64_t now_us);
 
 static enum relay_drop ticket_drop(enum proto_error_code code)
 {
@@ -148,8 +148,10 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
     const struct relay_room *cur = &r->rooms[p->room];
     /* With a ticket, the same ticket is the same room; in a sealed session
      * a join that opened is the session's own. */
-    if (!p->sealed &&
-        (p->ticketed ? !core_ticket_same(r, peer, m) : strcmp(cur->name, m->room) != 0))
+    /* A join of any room under a prefix: my room is under it. */
+    bool same = m->any ? strncmp(cur->name, m->room, strlen(m->room)) == 0
+                       : strcmp(cur->name, m->room) == 0;
+    if (!p->sealed && (p->ticketed ? !core_ticket_same(r, peer, m) : !same))
         return core_reject(r, peer, RELAY_DROP_ALREADY_JOINED, now_us,
                            "already in room '%s' as %" PRIu32 ": leave first",
                            cur->name, p->id);
@@ -252,10 +254,42 @@ static void announce(struct relay *r, uint32_t peer)
     core_send_out_near(r, peer, UINT32_MAX);
 }
 
-/* The join's checks past its identity, then the membership: the room, the
- * id, the ticket held, the welcome, the notice to the others. */
+/* peer made a member of room, as who, in mode: its id, its place, the
+ * ticket it holds (the checks are the caller's). */
+static void become_member(struct relay *r, uint32_t peer, struct relay_room *room,
+                          const struct proto_control *m, const struct ticket_claims *who,
+                          enum proto_mode mode)
+{
+    struct relay_peer *p = &r->peers[peer];
+    p->joined = true;
+    core_count(r, peer); /* room for it: checked above */
+    p->welcomes = 0;
+    p->id = r->next_id++;
+    if (r->next_id == 0)
+        r->next_id = 1; /* 2^32 joins later; 0 stays "unassigned" */
+    p->room = (uint32_t)(room - r->rooms);
+    snprintf(p->name, sizeof p->name, "%s", who->name);
+    p->mode = mode;
+    p->reflect = m->reflect;
+    p->batch = m->batch;
+    p->has_state = false;
+    p->has_clock = false;
+    room->members[room->n++] = peer;
+    r->members++;
+    core_edge_stats(r, peer)->members++;
+    r->stats.joins++;
+    if (r->cfg.n_ticket_keys)
+        core_ticket_bind(r, peer, who); /* held while it lasts, bound to its address */
+    log_info("relay: %s joined room '%s' as %" PRIu32 " (%s, %s%s%s)", p->addr,
+             room->name, p->id, p->name, proto_mode_name(mode),
+             p->reflect ? ", reflect" : "", p->sealed ? ", sealed" : "");
+}
+
+/* The join's checks past its identity, then the membership: the room (of
+ * a join of any room, picked: who->room), the id, the ticket held, the
+ * welcome, the notice to the others. */
 static int join_room(struct relay *r, uint32_t peer, const struct proto_control *m,
-                     const struct ticket_claims *who, uint64_t now_us)
+                     struct ticket_claims *who, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
     int rc;
@@ -273,6 +307,9 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         return core_reject(r, peer, RELAY_DROP_BAD_ROOM, now_us,
                            "room: 1..%" PRIu32 " bytes of A-Z a-z 0-9 _ . -",
                            r->cfg.room_max);
+    /* With a ticket its room counts, any or not. */
+    if (m->any && !r->cfg.n_ticket_keys && (rc = core_any_room(r, peer, who->room, now_us)) < 0)
+        return rc;
     enum proto_mode mode = m->mode;
     const struct relay_transport *edge = core_edge(r, peer);
     if (!only_mode(edge->modes, &mode) && /* one mode carried: every member's */
@@ -306,29 +343,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
     }
 
-    p->joined = true;
-    core_count(r, peer); /* room for it: checked above */
-    p->welcomes = 0;
-    p->id = r->next_id++;
-    if (r->next_id == 0)
-        r->next_id = 1; /* 2^32 joins later; 0 stays "unassigned" */
-    p->room = (uint32_t)(room - r->rooms);
-    snprintf(p->name, sizeof p->name, "%s", who->name);
-    p->mode = mode;
-    p->reflect = m->reflect;
-    p->batch = m->batch;
-    p->has_state = false;
-    p->has_clock = false;
-    room->members[room->n++] = peer;
-    r->members++;
-    core_edge_stats(r, peer)->members++;
-    r->stats.joins++;
-    if (r->cfg.n_ticket_keys)
-        core_ticket_bind(r, peer, who); /* held while it lasts, bound to its address */
-    log_info("relay: %s joined room '%s' as %" PRIu32 " (%s, %s%s%s)", p->addr,
-             room->name, p->id, p->name, proto_mode_name(mode),
-             p->reflect ? ", reflect" : "", p->sealed ? ", sealed" : "");
-
+    become_member(r, peer, room, m, who, mode);
     send_welcome(r, peer, now_us);
     if (room->n > 1)
         announce(r, peer);

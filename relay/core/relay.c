@@ -58,6 +58,7 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
     r->spots = calloc(r->cfg.peer_cap, sizeof *r->spots);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
+    r->by_name = calloc(r->cfg.max_rooms, sizeof *r->by_name);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
     r->by_edge = calloc(r->cfg.max_room_size + 1, sizeof *r->by_edge);
     r->shares = calloc((size_t)r->cfg.peer_cap * CORE_SHARES, sizeof *r->shares);
@@ -76,8 +77,8 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
             return NULL;
         }
     }
-    if (!r->peers || !r->spots || !r->rooms || !r->recipients || !r->by_edge || !r->shares ||
-        !r->closes || !r->tell ||
+    if (!r->peers || !r->spots || !r->rooms || !r->by_name || !r->recipients || !r->by_edge ||
+        !r->shares || !r->closes || !r->tell ||
         core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
@@ -95,6 +96,7 @@ void relay_destroy(struct relay *r)
             core_interest_close(&r->rooms[i]);
         }
     free(r->rooms);
+    free(r->by_name);
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         if (r->peers[i].parked) { /* a fleet's join still waiting */
             sodium_memzero(r->peers[i].parked, sizeof *r->peers[i].parked);

@@ -124,6 +124,8 @@ enum relay_drop {
                                   state) not queued to a receiver that falls behind, its
                                   sender's address holding most of what waits for it
                                   (error throttled) */
+    RELAY_DROP_LISTING_OFF,    /* a rooms request, or a join of any room, to a relay run
+                                  with --room-list off (error listing_off) */
     RELAY_DROP_COUNT
 };
 
@@ -189,7 +191,12 @@ struct relay_config {
     char fleet_name[TICKET_FLEET_MAX + 1];
     char endpoints[RELAY_EDGES_MAX + 1][TICKET_ENDPOINT_MAX + 1];
     uint32_t n_endpoints;
+    int room_list;          /* RELAY_ROOM_LIST_ON (0, the default) or _OFF: rooms
+                               requests answered, joins of any room taken [room-list] */
 };
+
+/* struct relay_config's room_list: the rows of [room-list]'s choices. */
+enum { RELAY_ROOM_LIST_ON = 0, RELAY_ROOM_LIST_OFF = 1 };
 
 /* What an edge holds for one of its peers and the network has not yet
  * taken: the one measure the core's slow-reader policy reads, whatever
@@ -311,6 +318,9 @@ struct relay_stats {
     uint64_t ticks;        /* tick fan-outs that sent at least one state */
     uint64_t moved;        /* fleet: sessions sent to another relay (moved) */
     uint64_t parked;       /* fleet: joins that waited for the directory */
+    uint64_t listings;     /* rooms requests answered with a listing */
+    uint64_t listings_refused; /* rooms requests refused: not a member where sources can
+                              be forged, listing off, over the byte budget */
     uint64_t drops[RELAY_DROP_COUNT];
     uint64_t state_errors[RELAY_STATE_ERR_COUNT]; /* bad_state by cause */
     uint64_t states_in_mode[PROTO_MODE_COUNT];  /* states_in by the mode it came in */
@@ -542,6 +552,23 @@ struct relay_room_info {
 /* The (at most) cap live rooms with the most members (ties: the most
  * states in) into out, the busiest first. Returns how many. O(rooms x cap). */
 size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, size_t cap);
+
+/* The rooms under prefix ("": all) whose names sort after `after` (""
+ * or NULL: from the first), in name order (bytewise), at most cap of
+ * them, into out: this relay's with their members now and what a join
+ * may fill them to; with fleet, merged with the rooms the fleet's other
+ * relays hold (relay_set_fleet_rooms), this relay's counting where a name
+ * is in both. *more (may be NULL) says whether more follow. O(log rooms +
+ * cap). Returns how many. */
+size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *after,
+                        bool fleet, struct proto_room_entry *out, size_t cap, bool *more);
+
+/* A fleet: the n rooms its other relays hold, with their members as last
+ * published (proto/FLEET.md), in name order (strcmp), each name once; the
+ * core lists them beside its own and a join of any room may pick one.
+ * The core reads them until the next call (the caller keeps them; NULL, 0:
+ * none). */
+void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms, size_t n);
 
 /* Members in room `room` (0 if no such room). */
 uint32_t relay_room_size(const struct relay *r, const char *room);

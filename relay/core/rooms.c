@@ -1,5 +1,7 @@
 /* rooms.c: rooms (see core.h): found, created, freed, listed. Their
- * members come and go through peers.c and join.c. */
+ * members come and go through peers.c and join.c. The live rooms are
+ * also kept in name order (r->by_name), so that a room is found by a
+ * binary search and a listing (listing.c) starts where it asks. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -9,11 +11,25 @@
 
 #include "../../sys/log.h"
 
+uint32_t core_room_rank(const struct relay *r, const char *name, bool after)
+{
+    uint32_t lo = 0, hi = r->nrooms;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->rooms[r->by_name[mid]].name, name);
+        if (c < 0 || (after && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 struct relay_room *core_room_find(const struct relay *r, const char *name)
 {
-    for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
-        if (r->rooms[i].used && strcmp(r->rooms[i].name, name) == 0)
-            return &r->rooms[i];
+    uint32_t at = core_room_rank(r, name, false);
+    if (at < r->nrooms && strcmp(r->rooms[r->by_name[at]].name, name) == 0)
+        return &r->rooms[r->by_name[at]];
     return NULL;
 }
 
@@ -38,6 +54,9 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
         room->states_in = room->states_out = 0;
         room->lease_until_us = UINT64_MAX;
         snprintf(room->name, sizeof room->name, "%s", name);
+        uint32_t at = core_room_rank(r, room->name, false);
+        memmove(&r->by_name[at + 1], &r->by_name[at], (r->nrooms - at) * sizeof *r->by_name);
+        r->by_name[at] = i;
         r->nrooms++;
         log_debug("relay: room '%s' created%s", name, aoi > 0 ? " with interest" : "");
         return room;
@@ -48,6 +67,9 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
 void core_room_free(struct relay *r, struct relay_room *room)
 {
     log_debug("relay: room '%s' empty, freed", room->name);
+    uint32_t at = core_room_rank(r, room->name, false);
+    if (at < r->nrooms && r->by_name[at] == (uint32_t)(room - r->rooms))
+        memmove(&r->by_name[at], &r->by_name[at + 1], (r->nrooms - at - 1) * sizeof *r->by_name);
     core_interest_close(room);
     free(room->members);
     memset(room, 0, sizeof *room);

@@ -1,0 +1,222 @@
+/* listing.c: rooms to list (see core.h and PROTOCOL.md, "Rooms to list"):
+ * the rooms request answered with a page of the rooms under a prefix, and
+ * a join of any room given the fullest room under its prefix with space,
+ * or a new one. Both walk the live rooms in name order (rooms.c keeps
+ * r->by_name) merged with the rooms a fleet's other relays hold
+ * (r->fleet_rooms, in name order too): a page costs a binary search and
+ * its entries, never a sort; a join of any room walks every room under
+ * its prefix once. */
+#include "core.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The walk over the rooms under a prefix, from a starting name on. */
+struct walk {
+    const struct relay *r;
+    const char *prefix;
+    size_t plen;
+    uint32_t i;        /* the next of r->by_name */
+    size_t j, nj;      /* the next of r->fleet_rooms, and how many are walked */
+};
+
+/* Where name would go among the fleet's rooms (as core_room_rank). */
+static size_t fleet_rank(const struct relay *r, const char *name, bool after)
+{
+    size_t lo = 0, hi = r->n_fleet_rooms;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->fleet_rooms[mid].room, name);
+        if (c < 0 || (after && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* From the first name under prefix, or past after if that is further. */
+static void walk_start(struct walk *w, const struct relay *r, const char *prefix,
+                       const char *after, bool fleet)
+{
+    bool past = after && after[0] && strcmp(after, prefix) >= 0;
+    const char *from = past ? after : prefix;
+    *w = (struct walk){.r = r, .prefix = prefix, .plen = strlen(prefix),
+                       .i = core_room_rank(r, from, past)};
+    if (fleet && r->fleet_rooms) {
+        w->nj = r->n_fleet_rooms;
+        w->j = fleet_rank(r, from, past);
+    }
+}
+
+/* The next room of the walk into *e; false past the last under the prefix.
+ * A name both here and in the fleet's is this relay's (live). */
+static bool walk_next(struct walk *w, struct proto_room_entry *e)
+{
+    const struct relay *r = w->r;
+    const struct relay_room *here = w->i < r->nrooms ? &r->rooms[r->by_name[w->i]] : NULL;
+    const struct proto_room_entry *there = w->j < w->nj ? &r->fleet_rooms[w->j] : NULL;
+    if (here && strncmp(here->name, w->prefix, w->plen) != 0)
+        here = NULL; /* in name order: none after it is under the prefix either */
+    if (there && strncmp(there->room, w->prefix, w->plen) != 0)
+        there = NULL;
+    if (!here && !there)
+        return false;
+    int c = !here ? 1 : !there ? -1 : strcmp(here->name, there->room);
+    if (c > 0) {
+        *e = *there;
+        w->j++;
+        return true;
+    }
+    snprintf(e->room, sizeof e->room, "%s", here->name);
+    e->members = here->n;
+    e->capacity = core_room_cap(r, here);
+    w->i++;
+    w->j += c == 0;
+    return true;
+}
+
+size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *after,
+                        bool fleet, struct proto_room_entry *out, size_t cap, bool *more)
+{
+    struct walk w;
+    struct proto_room_entry next;
+    size_t n = 0;
+    walk_start(&w, r, prefix ? prefix : "", after, fleet);
+    while (n < cap && walk_next(&w, &out[n]))
+        n++;
+    if (more)
+        *more = n == cap && walk_next(&w, &next);
+    return n;
+}
+
+void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms, size_t n)
+{
+    r->fleet_rooms = rooms;
+    r->n_fleet_rooms = rooms ? n : 0;
+}
+
+/* r->out, a listing, encoded within what peer's edge sends in one message
+ * (sealed, if its session is): a page too long is cut to the rooms that
+ * fit, and says `more`. Returns the length or a negative proto_err. */
+static int encode_page(struct relay *r, uint32_t peer)
+{
+    int len = core_encode_out(r);
+    size_t max = core_edge(r, peer)->message_max;
+    if (max && r->peers[peer].sealed)
+        max -= SEAL_OVERHEAD;
+    while (max && r->out.rooms_len > 0 &&
+           (len == PROTO_E_SPACE || (len > 0 && (size_t)len > max))) {
+        size_t n = r->out.rooms_len, fit = len > 0 ? n * max / (size_t)len : n / 2;
+        r->out.rooms_len = fit < n ? fit : n - 1;
+        r->out.more = true;
+        len = core_encode_out(r);
+    }
+    return len;
+}
+
+int core_on_rooms(struct relay *r, uint32_t peer, const struct proto_control *m, size_t len,
+                  uint64_t now_us)
+{
+    (void)len;
+    const struct relay_peer *p = &r->peers[peer];
+    bool forgeable = core_edge(r, peer)->forgeable;
+    if (m->listing) {
+        r->stats.listings_refused++;
+        return core_reject(r, peer, RELAY_DROP_BAD_FIELD, now_us,
+                           "field \"rooms\": a listing is sent by the relay, not to it");
+    }
+    if (!p->joined && (forgeable || r->cfg.n_ticket_keys)) {
+        /* An address anyone can forge gets nothing longer than it sent
+         * (a ping's answer); a relay of tickets lists to their holders. */
+        r->stats.listings_refused++;
+        return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us, "%s",
+                           forgeable ? "rooms before join: over plain UDP a member lists rooms"
+                                     : "this relay admits by ticket: list rooms from a room");
+    }
+    if (r->cfg.room_list == RELAY_ROOM_LIST_OFF) {
+        r->stats.listings_refused++;
+        return core_reject(r, peer, RELAY_DROP_LISTING_OFF, now_us,
+                           "this relay lists no rooms (--room-list off)");
+    }
+    int rc = core_budget_admit(r, peer, now_us);
+    if (rc < 0) {
+        r->stats.listings_refused++;
+        return rc;
+    }
+    proto_control_init(&r->out, PROTO_CTL_ROOMS);
+    r->out.listing = true;
+    snprintf(r->out.prefix, sizeof r->out.prefix, "%s", m->prefix);
+    r->out.rooms_len = relay_list_rooms(r, m->prefix, m->after, true, r->out.rooms,
+                                        PROTO_ROOMS_PAGE, &r->out.more);
+    int n = encode_page(r, peer);
+    if (n < 0)
+        return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "cannot list rooms: %s",
+                           proto_strerror(n));
+    core_send_json(r, UINT32_MAX, peer, (size_t)n);
+    core_budget_spend(r, peer, (uint64_t)n); /* its one recipient: the asker */
+    r->stats.listings++;
+    return 0;
+}
+
+/* prefix + the smallest number from 1 (no leading zero, at most
+ * PROTO_ANY_DIGITS digits) that no room under the prefix is named, into
+ * room. False if every one is taken. */
+static bool any_new_name(const struct relay *r, char *room)
+{
+    static const uint32_t top = 9999; /* PROTO_ANY_DIGITS digits */
+    uint64_t taken[(9999 + 64) / 64] = {0};
+    char prefix[PROTO_ROOM_MAX + 1];
+    size_t plen = strlen(room);
+    struct walk w;
+    struct proto_room_entry e;
+    _Static_assert(PROTO_ANY_DIGITS == 4, "top is the largest number of that many digits");
+    snprintf(prefix, sizeof prefix, "%s", room);
+    walk_start(&w, r, prefix, NULL, true);
+    while (walk_next(&w, &e)) {
+        const char *d = e.room + plen;
+        size_t nd = strspn(d, "0123456789");
+        if (nd >= 1 && nd <= PROTO_ANY_DIGITS && d[nd] == '\0' && d[0] != '0') {
+            uint32_t k = 0;
+            for (size_t i = 0; i < nd; i++)
+                k = k * 10 + (uint32_t)(d[i] - '0');
+            taken[k / 64] |= 1ull << (k % 64);
+        }
+    }
+    for (uint32_t k = 1; k <= top; k++)
+        if (!(taken[k / 64] & (1ull << (k % 64)))) {
+            snprintf(room + plen, PROTO_ROOM_MAX + 1 - plen, "%" PRIu32, k);
+            return true;
+        }
+    return false;
+}
+
+int core_any_room(struct relay *r, uint32_t peer, char *room, uint64_t now_us)
+{
+    if (r->cfg.room_list == RELAY_ROOM_LIST_OFF)
+        return core_reject(r, peer, RELAY_DROP_LISTING_OFF, now_us,
+                           "this relay takes no joins of any room (--room-list off): "
+                           "join a room by its name");
+    uint32_t most = r->cfg.room_max > PROTO_ANY_DIGITS ? r->cfg.room_max - PROTO_ANY_DIGITS : 0;
+    if (strlen(room) > most)
+        return core_reject(r, peer, RELAY_DROP_BAD_ROOM, now_us,
+                           "room: with any, a prefix of at most %" PRIu32 " bytes (the relay's "
+                           "room names are %" PRIu32 ", %d kept for the number it may add)",
+                           most, r->cfg.room_max, PROTO_ANY_DIGITS);
+    /* The fullest with space; ties: the first by name (the walk's order). */
+    struct walk w;
+    struct proto_room_entry e, best = {.room = ""};
+    walk_start(&w, r, room, NULL, true);
+    while (walk_next(&w, &e))
+        if (e.members < e.capacity && (!best.room[0] || e.members > best.members))
+            best = e;
+    if (best.room[0]) {
+        memcpy(room, best.room, sizeof best.room);
+        return 0;
+    }
+    if (any_new_name(r, room))
+        return 0;
+    return core_reject(r, peer, RELAY_DROP_TOO_MANY_ROOMS, now_us,
+                       "every room under '%s' is full and every number taken", room);
+}
