@@ -4,11 +4,11 @@ that run relays of their own): two sessions exchange states whose payloads
 arrive byte for byte, events to the room and to one member, names and chat
 as str, the members with their statistics; what the library refuses raises,
 before anything is sent, saying the rule; no relay, a refused connection
-and a relay gone reach the game as events and EOFError; a session with a
-rejoin window outlives its relay's restart; a ticketed session joins a
-relay that admits only tickets, sealed; libricochet not found says where it
-looked and what to set; a closed session raises SessionClosed, never
-crashes."""
+and a relay gone reach the game as events and EOFError; README.md's
+example runs as written; a session with a rejoin window outlives its
+relay's restart; a ticketed session joins a relay that admits only tickets,
+sealed; libricochet not found says where it looked and what to set; a
+closed session raises SessionClosed, never crashes."""
 import os
 import signal
 import socket
@@ -315,6 +315,78 @@ class RelaysOfItsOwn(unittest.TestCase):
                     self.assertEqual(evs[2][-1].code, "ticket_required")
             finally:
                 relay.stop()
+
+
+class ReadmeExample(unittest.TestCase):
+    """README.md's example, as written, run as a program of its own in a folder
+    of its own, the package on its path: only the relay's port is the test's."""
+
+    WRITTEN = '"127.0.0.1", 7777,'
+
+    def run_example(self, port, player=None):
+        """Runs the example against port; player(lines) is called every 20 ms
+        while it runs (lines: its output so far). Its exit code and output."""
+        with open(os.path.join(HERE, "README.md")) as f:
+            example = f.read()
+        example = example.split("```python\n", 1)[1].split("```", 1)[0]
+        self.assertIn(self.WRITTEN, example)
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "game.py"), "w") as f:
+                f.write(example.replace(self.WRITTEN, '"127.0.0.1", %d,' % port))
+            env = dict(os.environ, PYTHONPATH=HERE, PYTHONUNBUFFERED="1")
+            with tempfile.TemporaryFile(mode="w+") as out:
+                proc = subprocess.Popen([sys.executable, "game.py"], cwd=d, env=env, stdout=out,
+                                        stderr=subprocess.PIPE, text=True)
+                t0 = time.monotonic()
+                while proc.poll() is None and time.monotonic() - t0 < 30:
+                    if player:
+                        out.seek(0)
+                        player(out.read().splitlines())
+                    time.sleep(0.02)
+                err = proc.communicate(timeout=10)[1]
+                out.seek(0)
+                return proc.returncode, out.read(), err
+
+    @unittest.skipUnless(PORT, "needs a relay: RICOCHET_PORT")
+    def test_with_another_player(self):
+        bo, got = None, []
+
+        def player(lines):
+            nonlocal bo
+            if bo is None and any(l.startswith("joined as ") for l in lines):
+                bo = ricochet.Session("127.0.0.1", PORT, "lobby", "bo")
+            if bo is not None:
+                for ev in bo.events(0):
+                    got.append(ev)
+                    if ev.type == ricochet.WELCOME:
+                        bo.event(ricochet.TO_ROOM, b"hi py")
+                bo.send(7.0, 8.0, payload=b"\x01\x02")
+
+        try:
+            code, out, err = self.run_example(PORT, player)
+            self.assertIsNotNone(bo, out)
+            bo_id = bo.id
+        finally:
+            if bo is not None:
+                bo.close()
+        self.assertEqual((code, err), (0, ""), out)
+        self.assertRegex(out, r"(?m)^joined as \d+$")
+        self.assertRegex(out, r"(?m)^state of %d 7\.0 8\.0 b'\\x01\\x02'$" % bo_id)
+        self.assertRegex(out, r"(?m)^event from bo hi py$")
+        self.assertRegex(out, r"(?m)^bo received \d+ lost 0$")
+        states = [e for e in got if e.type == ricochet.STATE]
+        self.assertTrue(states and states[-1].data == b"\xff\x00\x00", got)
+        events = [e for e in got if e.type == ricochet.EVENT]
+        self.assertEqual([(e.name, e.data) for e in events], [("py", b"hello bo")])
+        left = [e for e in got if e.type == ricochet.LEFT]
+        self.assertEqual([e.name for e in left], ["py"])  # it left when it was done
+
+    def test_with_no_relay(self):
+        code, out, err = self.run_example(free_udp_port())
+        self.assertEqual((code, err), (0, ""), out)
+        # the words README.md shows
+        self.assertEqual(out.splitlines(), ["over: timeout no answer from the relay",
+                                            "ended: no answer from the relay (timeout)"])
 
 
 class LibraryNotFound(unittest.TestCase):
