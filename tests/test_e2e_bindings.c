@@ -10,7 +10,9 @@
  * names and texts as strings, the members with their statistics, bad names
  * refused with the rule, no relay and a refused connection reaching the
  * game as events, rejoin through a relay's restart and tickets (relays of
- * their own, from RICOCHET_BIN), and libricochet not found said in words. */
+ * their own, from RICOCHET_BIN), libricochet not found said in words, and
+ * each one's README example run as written (only the relay's port changed)
+ * with a player of the test's, and with no relay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

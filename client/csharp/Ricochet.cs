@@ -7,12 +7,17 @@
 //
 //   using (var s = new Ricochet.Session("127.0.0.1", 7777, "lobby", "cs")) {
 //       while (!s.Ended) {                    // the game's loop, one frame a turn
-//           GameEvent ev;
-//           while (s.Poll(0, out ev)) { ... ev.Type, ev.Id, ev.State, ev.Data ... }
+//           GameEvent ev;                     // every event that came, the first within 10 ms
+//           for (bool got = s.Poll(10, out ev); got; got = !s.Ended && s.Poll(0, out ev))
+//               { ... ev.Type, ev.Id, ev.State, ev.Data ... }
 //           s.SendState(new Ricochet.State { X = 50, Y = 50 }, payload);
-//           Thread.Sleep(16);                 // or the engine's next frame
 //       }
 //   }
+//
+// In an engine's frame (Unity's Update, Godot's _Process), drain without
+// waiting: while (!s.Ended && s.Poll(0, out ev)) { ... }. A bare
+// while (s.Poll(10, out ev)) as the game's loop stops at the first quiet
+// 10 ms. Poll at least every 10 ms or so: the library has timers.
 //
 // Names, codes and texts are strings (UTF-8 on the wire); payloads and
 // events' bodies byte arrays. A bad name, port or option throws

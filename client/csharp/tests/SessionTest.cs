@@ -4,11 +4,13 @@
 // builds this with mcs and runs it with mono): the native structs' sizes,
 // two sessions whose payloads arrive byte for byte, events to the room and
 // to one member, names and chat as strings, the members with their
-// statistics, what is refused throwing before anything is sent and saying
-// the rule, no relay and a refused connection as events then
-// SessionEndedException, a relay gone, a rejoin that outlives its relay's
-// restart, a ticketed session, a closed session throwing. With
-// --no-library (LD_LIBRARY_PATH without libricochet): the
+// statistics, README.md's example as written (the second argument: the
+// folder of README.md and Ricochet.cs, client/csharp by default) with a
+// player of the test's and with no relay, what is refused throwing before
+// anything is sent and saying the rule, no relay and a refused connection
+// as events then SessionEndedException, a relay gone, a rejoin that
+// outlives its relay's restart, a ticketed session, a closed session
+// throwing. With --no-library (LD_LIBRARY_PATH without libricochet): the
 // DllNotFoundException says where it looked and what to set. Prints
 // "N passed, N failed" and exits 0 only if all passed.
 using System;
@@ -327,6 +329,92 @@ static class SessionTest
         Directory.Delete(dir, true);
     }
 
+    const string Written = "Host = \"127.0.0.1\", Port = 7777,";
+
+    /// <summary>README.md's example as written, in a folder of its own, only
+    /// the relay's port changed: built with mcs beside Ricochet.cs and run
+    /// with mono; player(lines) is called every 20 ms while it runs. Its exit
+    /// code; its output in lines.</summary>
+    static int RunExample(string csharp, ushort port, List<string> lines, Action<List<string>> player)
+    {
+        string text = File.ReadAllText(Path.Combine(csharp, "README.md"));
+        int from = text.IndexOf("```csharp\n") + 10;
+        string example = text.Substring(from, text.IndexOf("```", from) - from);
+        Check(example.Contains(Written), "the example names its relay");
+        string dir = Path.Combine(Path.GetTempPath(), "cs-readme-" + Process.GetCurrentProcess().Id + "-" + port);
+        Directory.CreateDirectory(dir);
+        try {
+            File.WriteAllText(Path.Combine(dir, "Game.cs"),
+                              example.Replace(Written, "Host = \"127.0.0.1\", Port = " + port + ","));
+            var build = Process.Start("mcs", "-nologo -warnaserror -out:" + Path.Combine(dir, "game.exe") + " " +
+                                      Path.Combine(dir, "Game.cs") + " " + Path.Combine(csharp, "Ricochet.cs"));
+            build.WaitForExit();
+            Check(build.ExitCode == 0, "the example builds as written");
+            if (build.ExitCode != 0)
+                return -1;
+            var info = new ProcessStartInfo("mono", Path.Combine(dir, "game.exe"));
+            info.UseShellExecute = false;
+            info.RedirectStandardOutput = true;
+            var game = Process.Start(info);
+            game.OutputDataReceived += (o, e) => { if (e.Data != null) lock (lines) lines.Add(e.Data); };
+            game.BeginOutputReadLine();
+            var clock = Stopwatch.StartNew();
+            while (!game.HasExited && clock.ElapsedMilliseconds < 30000) {
+                if (player != null)
+                    lock (lines) player(lines);
+                Thread.Sleep(20);
+            }
+            game.WaitForExit();
+            return game.ExitCode;
+        } finally {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    static void ReadmeExample(string csharp, ushort port)
+    {
+        Session bo = null;
+        var seen = new List<GameEvent>();
+        uint boId = 0;
+        var lines = new List<string>();
+        int code = RunExample(csharp, port, lines, l => {
+            if (bo == null && l.Exists(x => x.StartsWith("joined as ")))
+                bo = new Session("127.0.0.1", port, "lobby", "bo");
+            if (bo == null || bo.Ended)
+                return;
+            GameEvent ev;
+            while (!bo.Ended && bo.Poll(0, out ev)) {
+                seen.Add(ev);
+                if (ev.Type == EventType.Welcome) {
+                    boId = ev.Id;
+                    bo.SendEvent(Native.ToRoom, Encoding.UTF8.GetBytes("hi cs"));
+                }
+            }
+            bo.SendState(new State { X = 7, Y = 8 }, new byte[] { 1, 2 });
+        });
+        string all = string.Join("\n", lines);
+        Check(code == 0 && bo != null, "the README's example ran with another player: " + all);
+        Check(lines.Exists(x => x.StartsWith("joined as ")), "the example joined");
+        Check(lines.Contains("state of " + boId + " 7 8 01-02"), "the example saw bo's states and payload");
+        Check(lines.Contains("event from bo hi cs"), "the example saw bo's event");
+        Check(lines.Exists(x => x.StartsWith("bo received ") && x.EndsWith(" lost 0")), "the example's members");
+        var st = seen.FindLast(e => e.Type == EventType.State);
+        Check(st.Data != null && Convert.ToBase64String(st.Data) == Convert.ToBase64String(new byte[] { 255, 0, 0 }),
+              "bo saw the example's payload");
+        var evs = seen.FindAll(e => e.Type == EventType.Event);
+        Check(evs.Count == 1 && evs[0].Name == "cs" && Encoding.UTF8.GetString(evs[0].Data) == "hello bo",
+              "bo was greeted");
+        Check(seen.Exists(e => e.Type == EventType.Left && e.Name == "cs"), "the example left when it was done");
+        if (bo != null)
+            bo.Dispose();
+
+        lines.Clear();
+        code = RunExample(csharp, FreePort(false), lines, null);
+        Check(code == 0 && lines.Count == 2 && lines[0] == "over: timeout no answer from the relay" &&
+              lines[1] == "ended: no answer from the relay (timeout)",
+              "with no relay: the README's words: " + string.Join("\n", lines));
+    }
+
     static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "--no-library") {
@@ -347,6 +435,7 @@ static class SessionTest
         Check(Marshal.SizeOf(typeof(Distribution)) == 48, "Distribution is 48 bytes");
         Check(Native.Version().StartsWith("1."), "the library's version");
         TwoSessions(port);
+        ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
         BadNames();
         NoRelay();
         if (Environment.GetEnvironmentVariable("RICOCHET_BIN") != null)
