@@ -131,7 +131,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/enet relay/udp \
            relay/tcp relay/ws relay/stream relay/webrtc relay/quic \
            client \
-           client/swarm client/bot client/tui netsim audit bench
+           client/swarm client/bot client/tui netsim audit bench bench/reference
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
 lib_srcs = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
 lib_archives = $(foreach m,$(1),$(BUILD)/lib/lib$(subst /,_,$(m)).a)
@@ -179,13 +179,19 @@ RTC_COST_PKGS := libsodium libcjson usrsctp openssl
 WORLD_COST := $(BUILD)/bin/world-cost
 WORLD_COST_LIBS := $(relay_LIBS)
 WORLD_COST_PKGS := $(relay_PKGS)
+# reference-relay (bench/reference/): the least a relay can do with the
+# plain-UDP edge's datagrams, the bench's yardstick (ricochet-bench
+# --modes reference); built with the programs, not installed.
+REFERENCE_RELAY := $(BUILD)/bin/reference-relay
+REFERENCE_RELAY_LIBS := bench/reference proto stats sys
+REFERENCE_RELAY_PKGS := libcjson libsodium libenet
 
 # Tests: one binary per tests/test_*.c, with the tests' support files and
 # every library.
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
-TEST_LIBS := bench audit netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
+TEST_LIBS := bench bench/reference audit netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
              relay/ws relay/stream harness relay/webrtc relay/quic rtc fleet relay/core proto/enet \
              proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
@@ -245,7 +251,7 @@ FUZZERS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/bin/fuzz_$(f))
 # Keep objects make considers intermediate (pattern-rule chains), so a second
 # build compiles nothing.
 .SECONDARY:
-all: $(PROGRAMS) $(MANPAGES) $(EXAMPLES)
+all: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(REFERENCE_RELAY)
 
 # Objects are rebuilt when the compile flags change (flags.stamp), not only
 # their sources: one build folder never mixes objects compiled two ways.
@@ -361,6 +367,8 @@ $(eval $(call link_rule,$(RTC_COST),$(call objs,bench/rtc_cost_main.c),$(RTC_COS
     $(RTC_COST_PKGS)))
 $(eval $(call link_rule,$(WORLD_COST),$(call objs,bench/world_cost_main.c),$(WORLD_COST_LIBS),\
     $(WORLD_COST_PKGS)))
+$(eval $(call link_rule,$(REFERENCE_RELAY),$(call objs,bench/reference/reference_main.c),\
+    $(REFERENCE_RELAY_LIBS),$(REFERENCE_RELAY_PKGS)))
 $(foreach t,$(TEST_SRCS),$(eval $(call link_rule,$(patsubst tests/%.c,$(BUILD)/tests/%,$(t)),\
     $(call objs,$(t) $(TEST_SUPPORT)),$(TEST_LIBS),$(TEST_PKGS))))
 $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
@@ -433,7 +441,7 @@ $(BUILD)/man/%.1: $(BUILD)/bin/%
 	$(say) MAN $@
 	$(Q)$< --man > $@.tmp && mv $@.tmp $@
 
-tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS) $(RTC_COST) $(WORLD_COST)
+tests: $(PROGRAMS) $(MANPAGES) $(EXAMPLES) $(TESTS) $(RTC_COST) $(WORLD_COST) $(REFERENCE_RELAY)
 
 # Tests always run sanitized, in their own build folder.
 test:

@@ -38,11 +38,17 @@ struct netlab;
 struct bench_mode {
     enum proto_mode mode;
     uint8_t carrier;        /* enum ricochet_transport: RICOCHET_TRANSPORT_DEFAULT (the
-                               mode's own), _WEBRTC, _QUIC or _WEBTRANSPORT */
+                               mode's own), _WEBRTC, _QUIC or _WEBTRANSPORT; or
+                               BENCH_CARRIER_REFERENCE */
 };
-#define BENCH_MODES 16 /* the lanes: the mode table's rows over their own transports, the
+#define BENCH_MODES 17 /* the lanes: the mode table's rows over their own transports, the
                           ENet modes over WebRTC, the ENet modes and streams over QUIC,
-                          datagrams and both kinds of streams over WebTransport */
+                          datagrams and both kinds of streams over WebTransport, and the
+                          reference relay's plain UDP */
+/* Not a ricochet_transport: plain UDP, as the udp mode, served by the
+ * reference relay (bench/reference/, the bench's yardstick) instead of
+ * ricochet-relay. */
+#define BENCH_CARRIER_REFERENCE 0x80
 
 /* A lane (docs/design.md, "Lanes, modes and edges"): one carrier and one
  * mode over it, a row of bench_mode.c's table. --modes, the reports' order,
@@ -67,9 +73,14 @@ struct bench_lane {
         int dash, point;    /* gnuplot's dt and pt */
         double width;       /* gnuplot's lw */
     } style;
+    const char *program;    /* the relay that serves it, when not ricochet-relay
+                               ("reference-relay", beside the programs); such a row
+                               comes last, and bench_lane() leaves it out */
 };
 
-/* Row index, 0 to BENCH_MODES - 1, or NULL. */
+/* Row index, 0 to BENCH_MODES - 1, or NULL; NULL too for a row with a
+ * program of its own (the reference relay's, last): the lesson walks the
+ * rows with it, and --modes, the reports and the plots take every row. */
 const struct bench_lane *bench_lane(int index);
 /* m's row, or NULL (no such lane: a mode without ENet over WebRTC). */
 const struct bench_lane *bench_lane_of(struct bench_mode m);

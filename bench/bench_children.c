@@ -131,6 +131,8 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     char edges[160], half_open[24];
     if (relay == &run->relay && run_example_relay(run))
         return run_start_example_relay(run, relay, port);
+    if (relay == &run->relay && run_lane_program(run))
+        return run_start_lane_relay(run, relay, port);
     if (run->webrtc) {
         n += run_relay_edges(run, edges, sizeof edges, args + n);
     } else {

@@ -10,7 +10,8 @@
 #include "bench.h"
 
 /* In the order reports list them: the mode table's rows over their own
- * transports, then the ENet modes over WebRTC, then over QUIC. Unsequenced
+ * transports, then the ENet modes over WebRTC, then over QUIC, then the
+ * reference relay's (bench/reference/, the yardstick). Unsequenced
  * and sequenced often lie on top of each other in a plot: each lane has its
  * own dash and point type, and plots draw them from the last to the first,
  * so unsequenced comes out on top. */
@@ -51,6 +52,10 @@ static const struct bench_lane lanes[] = {
      false, "quic", true, {"#8c6d31", 2, 15, 2}},
     {"wt-streams", "WebTransport, a stream per sender", {PROTO_MODE_STREAMS, WT}, WT, "quic",
      NULL, false, "quic", true, {"#843c39", 1, 3, 2}},
+    /* the yardstick: plain UDP through the least a relay can do with it;
+     * not a lesson's lane (bench_lane() leaves it out), so it comes last */
+    {"reference", "plain UDP, the reference relay", {PROTO_MODE_UDP, BENCH_CARRIER_REFERENCE},
+     OWN, "udp", NULL, false, "udp", false, {"#000000", 3, 11, 1.5}, "reference-relay"},
 };
 #undef OWN
 #undef RTC
@@ -58,10 +63,18 @@ static const struct bench_lane lanes[] = {
 #undef WT
 #define N_LANES (sizeof lanes / sizeof lanes[0])
 _Static_assert(N_LANES == BENCH_MODES, "a lane per row: BENCH_MODES counts them");
+/* bench_lane() stops at the first row with a program of its own: they come last */
+
+/* Every row, the reference relay's too. */
+static const struct bench_lane *row(int index)
+{
+    return index >= 0 && (size_t)index < N_LANES ? &lanes[index] : NULL;
+}
 
 const struct bench_lane *bench_lane(int index)
 {
-    return index >= 0 && (size_t)index < N_LANES ? &lanes[index] : NULL;
+    const struct bench_lane *l = row(index);
+    return l && !l->program ? l : NULL;
 }
 
 int bench_mode_index(struct bench_mode m)
@@ -74,13 +87,13 @@ int bench_mode_index(struct bench_mode m)
 
 struct bench_mode bench_mode_at(int index)
 {
-    const struct bench_lane *l = bench_lane(index);
+    const struct bench_lane *l = row(index);
     return l ? l->mode : (struct bench_mode){(enum proto_mode)index, RICOCHET_TRANSPORT_DEFAULT};
 }
 
 const struct bench_lane *bench_lane_of(struct bench_mode m)
 {
-    return bench_lane(bench_mode_index(m));
+    return row(bench_mode_index(m));
 }
 
 bool bench_lane_keyed(const struct bench_lane *l)

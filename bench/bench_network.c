@@ -4,7 +4,8 @@
  * made in another (198.18.0.1) and netsim's IP mode between the two, so
  * that a TCP stream crosses the same impairment as the datagrams; and what
  * serves the tcp mode: ricochet-relay's TCP edge, or with --tcp-relay
- * example the teaching relay examples/sockets/tcp_relay. */
+ * example the teaching relay examples/sockets/tcp_relay; and the reference
+ * lane's relay, bench/reference/'s reference-relay. */
 #include "run_internal.h"
 
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@
 #include "../netsim/netsim_ip.h"
 
 #define EXAMPLE_START_MS 5000  /* "listening on" deadline for the example relay */
+#define REFERENCE_START_MS 5000 /* "listening on" deadline for the reference relay */
 #define WIRE_START_MS 10000    /* netsim's "wire up" in IP mode (two devices, routes) */
 
 const char *run_relay_host(const struct run *run)
@@ -105,6 +107,53 @@ int run_start_example_relay(struct run *run, struct spawn_proc *relay, int *port
     snprintf(run->r->relay, sizeof run->r->relay, "examples/sockets/tcp_relay");
     run_log(run, "tcp: examples/sockets/tcp_relay serves this mode (--tcp-relay example)");
     *port = spawn_wait_listening(relay, EXAMPLE_START_MS, err, sizeof err);
+    if (*port < 0)
+        return run_fail(run, "%s", err);
+    return 0;
+}
+
+const char *run_lane_program(const struct run *run)
+{
+    return bench_lane_of((struct bench_mode){run->mode, run->carrier})->program;
+}
+
+/* The value of --tick-ms in --relay-args ("--tick-ms V" or "--tick-ms=V"),
+ * into tick (cap bytes). Returns 0, or -1 when it has none. */
+static int relay_tick_arg(const char *relay_args, char *tick, size_t cap)
+{
+    const char *at = strstr(relay_args, "--tick-ms");
+    if (!at)
+        return -1;
+    at += strlen("--tick-ms");
+    at += strspn(at, " \t=");
+    size_t n = strcspn(at, " \t");
+    if (!n || n >= cap)
+        return -1;
+    memcpy(tick, at, n);
+    tick[n] = '\0';
+    return 0;
+}
+
+int run_start_lane_relay(struct run *run, struct spawn_proc *relay, int *port)
+{
+    const char *prog = run_lane_program(run);
+    char members[24], tick[24], err[256];
+    /* a member per client, and the clients' rooms (every run has fewer) */
+    snprintf(members, sizeof members, "%zu", run->n > 1024 ? run->n : 1024);
+    const char *args[10] = {"--bind", run_relay_host(run), "--port", "0", "--max-members",
+                            members};
+    size_t n = 6;
+    if (relay_tick_arg(run->cfg->relay_args, tick, sizeof tick) == 0) {
+        args[n++] = "--tick-ms"; /* the same tick as ricochet-relay would have */
+        args[n++] = tick;
+    }
+    args[n] = NULL;
+    if (spawn_start_in(relay, run_relay_netns(run), run->cfg->bin, prog, args, err,
+                       sizeof err) != 0)
+        return run_fail(run, "%s: %s (make builds it beside the programs)", prog, err);
+    run->relay_started = true;
+    snprintf(run->r->relay, sizeof run->r->relay, "%s", prog);
+    *port = spawn_wait_listening(relay, REFERENCE_START_MS, err, sizeof err);
     if (*port < 0)
         return run_fail(run, "%s", err);
     return 0;

@@ -203,6 +203,9 @@ static const struct options_example examples[] = {
      "--modes tcp,unsequenced --paired-loss --duration 20 --plot strips/"},
     {"The ENet modes over WebRTC's data channels beside ENet's, through 5% loss:",
      "ricochet-bench --path-loss 5 --path-delay 20 --modes unsequenced,webrtc,webrtc-reliable"},
+    {"ricochet's relay beside the reference relay, rooms of 8 at 10 Hz, 3 rounds:",
+     "ricochet-bench --clients 1000 --room-size 8 --rate 10 --modes reference,udp,unsequenced "
+     "--repeat 3"},
     {"A relay already running on another machine (192.0.2.10 here), plain UDP, 30 seconds:",
      "ricochet-bench -c 192.0.2.10:7777 --modes udp -t 30"},
     {0}};
@@ -246,6 +249,12 @@ static const struct options_manual manual = {
         "their audit is as over ENet. The modes wt, wt-reliable and wt-streams are the "
         "same over WebTransport, as a browser's page opens a session on the quic edge "
         "(HTTP/3, ALPN h3), netsim reading past its prefixes.\n"
+        "\n"
+        "The mode reference is plain UDP, as the udp mode, served by reference-relay "
+        "(bench/reference/, built beside the programs, not installed): the least a relay "
+        "can do with those datagrams, the yardstick. Listed first with --repeat, every "
+        "other mode's CPU per delivery is a multiple of it (--modes reference,udp,"
+        "unsequenced); --relay-args' --tick-ms is passed to it too.\n"
         "\n"
         "--live PORT runs the lesson until stopped: every lane of the bench's table (--modes "
         "aside), a sender and a receiver each at --rate, through one netsim in IP mode with "
@@ -473,6 +482,10 @@ static void check_carriers(const struct bench_options *c, bool impaired)
          modes_over(c->modes, RICOCHET_TRANSPORT_WEBTRANSPORT)) && c->fleet)
         options_fail(PROG, "--modes quic... or wt...: not with --fleet (the bench runs QUIC "
                            "on one relay)");
+    if (modes_over(c->modes, BENCH_CARRIER_REFERENCE) &&
+        (c->relay[0] || c->fleet || c->aoi > 0 || c->encrypt || c->ticket[0]))
+        options_fail(PROG, "--modes reference: not with --relay, --fleet, --aoi, --encrypt or "
+                           "--ticket (the bench starts the reference relay, which seals nothing)");
     if (!modes_over(c->modes, RICOCHET_TRANSPORT_WEBRTC))
         return;
     if (c->netsim_ip || c->fleet || c->aoi > 0)

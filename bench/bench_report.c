@@ -228,7 +228,9 @@ static void table_notes(FILE *out, const struct bench_result *x)
     fprintf(out, "  joins: connect to welcome p50 %.2f ms, p99 %.2f ms\n", ms(x->join_p50_us),
             ms(x->join_p99_us));
     if (x->relay[0])
-        fprintf(out, "  relay: %s (--tcp-relay example)\n", x->relay);
+        fprintf(out, "  relay: %s%s\n", x->relay,
+                x->carrier == BENCH_CARRIER_REFERENCE ? " (the reference relay, the yardstick)"
+                                                      : " (--tcp-relay example)");
     if (x->ip_mode)
         fprintf(out, "  network: netsim's IP mode, clients in one namespace (198.18.0.1), "
                      "the relay in another (198.19.0.1)\n");

@@ -259,6 +259,16 @@ bool run_example_relay(const struct run *run);
  * on a port the kernel picks; *port gets it. Returns 0 or run_fail(). */
 int run_start_example_relay(struct run *run, struct spawn_proc *relay, int *port);
 
+/* The relay program that serves the run's lane when not ricochet-relay
+ * ("reference-relay"), or NULL. */
+const char *run_lane_program(const struct run *run);
+
+/* Starts that program as relay (in the relay's namespace) from the bench's
+ * folder of programs, on a port the kernel picks (*port gets it), with a
+ * member per client and --relay-args' --tick-ms, if any. Returns 0 or
+ * run_fail(). */
+int run_start_lane_relay(struct run *run, struct spawn_proc *relay, int *port);
+
 /* netsim's arguments that say where it sits, into args (4 at most): the
  * proxy's --relay HOST:PORT (written into upstream), or IP mode's two
  * namespaces. Returns how many. */
