@@ -1,3 +1,5 @@
+/* freeport.c: a loopback port free now, picked below the kernel's
+ * ephemeral range (freeport.h says why). */
 #include "freeport.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,5 @@
+/* clock.c: the clocks every program reads (clock.h): monotonic, boot and
+ * wall time, and when the kernel stamped a socket's last datagram. */
 #include "clock.h"
 
 #include <errno.h>

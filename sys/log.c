@@ -1,3 +1,5 @@
+/* log.c: one line per call, at or above the threshold, handed to the
+ * program's sink: stderr as text (the default) or as JSON. */
 #include "log.h"
 
 #include <stdarg.h>

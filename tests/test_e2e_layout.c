@@ -5,7 +5,8 @@
  * two folders include each other, even through others; no two files call
  * each other, even through others (a function or a table of one used by
  * another, as the objects' symbol tables say: nm on the objects beside
- * $RICOCHET_BIN); test cases are named without a "test_" prefix (the
+ * $RICOCHET_BIN); every production file opens with a comment; test
+ * cases are named without a "test_" prefix (the
  * binary's name says that already). Run from the top of the repository,
  * after the build. */
 #include <setjmp.h>
@@ -107,6 +108,27 @@ static void files_are_short(void **state)
     }
     tree_free(&t);
     assert_int_equal(over, 0);
+}
+
+/* Every production file opens with a comment saying what it holds: the
+ * first thing a reader meets, and what the docs' map of files is read
+ * against. */
+static void files_open_with_what_they_hold(void **state)
+{
+    (void)state;
+    struct tree t;
+    tree_load(&t);
+    int bare = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        char *text = read_text(t.path[i]);
+        if (strncmp(text, "/*", 2) != 0) {
+            print_error("%s: opens with no comment saying what it holds\n", t.path[i]);
+            bare++;
+        }
+        free(text);
+    }
+    tree_free(&t);
+    assert_int_equal(bare, 0);
 }
 
 static void functions_are_short(void **state)
@@ -451,6 +473,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(files_are_short),
+        cmocka_unit_test(files_open_with_what_they_hold),
         cmocka_unit_test(functions_are_short),
         cmocka_unit_test(includes_point_one_way),
         cmocka_unit_test(calls_point_one_way),
