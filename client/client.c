@@ -140,6 +140,7 @@ static struct ricochet *client_new(const struct client_config *cfg, bool need_re
     if (!named) {
         snprintf(c->room, sizeof c->room, "%s", cfg->room);
         snprintf(c->name, sizeof c->name, "%s", cfg->name);
+        c->any = cfg->any;
     }
     c->port = cfg->port;
     snprintf(c->entry_host, sizeof c->entry_host, "%s", c->host);
@@ -221,6 +222,7 @@ void ricochet_close(struct ricochet *c)
     client_ticket_free(c);
     free(c->members);
     free(c->member_ids);
+    free(c->listing);
     free(c->held);
     client_kept_free(c);
     free(c->awaited);

@@ -47,6 +47,8 @@ struct client_config {
     const char *host;    /* relay address, "127.0.0.1" or a host name */
     uint16_t port;       /* relay port */
     const char *room;    /* room to join (NULL with a ticket: the ticket's) */
+    bool any;            /* room is a prefix: any room under it with space (the
+                            relay picks; PROTOCOL.md, "Rooms to list") */
     const char *name;    /* player name, proto_name_valid() (NULL with a ticket) */
     enum proto_mode mode; /* PROTO_MODE_UDP selects the plain-UDP transport, PROTO_MODE_TCP
                              a TCP stream, PROTO_MODE_WS a WebSocket */

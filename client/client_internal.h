@@ -186,7 +186,11 @@ enum client_phase {
 
 struct ricochet {
     char host[256];
-    char room[PROTO_ROOM_MAX + 1];
+    char room[PROTO_ROOM_MAX + 1]; /* with any: the prefix until the welcome names it */
+    bool any;                 /* the join asks for any room under room, with space */
+    struct proto_room_entry *listing; /* the last rooms listing (NULL: none yet) */
+    size_t listing_len;
+    bool listing_more;        /* the relay has more after its last */
     char name[PROTO_NAME_MAX + 1];
     uint16_t port;
     bool reflect;

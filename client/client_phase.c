@@ -212,7 +212,10 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
 {
     char to[NETADDR_STR_MAX], text[PROTO_TEXT_MAX + 1];
     netaddr_host_port(m->host, m->port, to, sizeof to);
-    if (strcmp(m->room, c->room) != 0 || c->phase == PHASE_DEAD)
+    /* A join of any room: the relay picked one under my prefix, held there. */
+    bool picked = c->any && c->phase != PHASE_JOINED &&
+                  strncmp(m->room, c->room, strlen(c->room)) == 0;
+    if ((!picked && strcmp(m->room, c->room) != 0) || c->phase == PHASE_DEAD)
         return false;
     /* transport tells plain UDP's edge from ENet's (and the other datagram
      * carriers', QUIC's and WebRTC's); a stream client (tcp, ws) is sent to
@@ -234,6 +237,10 @@ bool client_on_moved(struct ricochet *c, const struct proto_control *m)
                  to, c->visited[0]);
         client_go_dead(c, RICOCHET_END_MOVED_TOO_FAR, text);
         return true;
+    }
+    if (picked) {
+        snprintf(c->room, sizeof c->room, "%s", m->room);
+        c->any = false;
     }
     c->hops++;
     c->report_lost = false; /* sent on to the room's holder as it stands */

@@ -223,6 +223,10 @@ static int on_welcome(struct ricochet *c, const struct proto_control *m, uint64_
     c->join_epoch = 0;
     c->report_lost = false;
     c->room_aoi = m->aoi;
+    if (c->any) { /* the relay picked my room: rejoins and moves go to it */
+        snprintf(c->room, sizeof c->room, "%s", m->room);
+        c->any = false;
+    }
     client_members_clear(c);
     for (size_t i = 0; i < m->roster_len; i++) {
         const struct proto_member *pm = &m->roster[i];
@@ -422,6 +426,25 @@ static int on_vanished(struct ricochet *c, const struct proto_control *m,
     return 1;
 }
 
+/* A page of the relay's rooms (my rooms request's answer): kept for
+ * ricochet_rooms until the next. */
+static int on_rooms(struct ricochet *c, const struct proto_control *m,
+                    struct ricochet_event *ev)
+{
+    if (!m->listing) {
+        client_bad_message(c, "a rooms request from the relay", PROTO_E_VALUE);
+        return 0;
+    }
+    if (!c->listing && !(c->listing = calloc(PROTO_ROOMS_PAGE, sizeof *c->listing)))
+        return 0;
+    memcpy(c->listing, m->rooms, m->rooms_len * sizeof *c->listing);
+    c->listing_len = m->rooms_len;
+    c->listing_more = m->more;
+    snprintf(ev->text, sizeof ev->text, "%s", m->prefix);
+    ev->type = RICOCHET_EV_ROOMS;
+    return 1;
+}
+
 /* No connection: the relay wants proof that we receive at our address. */
 static void on_cookie(struct ricochet *c, const struct proto_control *m, uint64_t now)
 {
@@ -492,6 +515,8 @@ static int handle_control(struct ricochet *c, const char *buf, size_t len, bool 
     case PROTO_CTL_CLOCK:
         on_clock(c, m, now);
         return 0;
+    case PROTO_CTL_ROOMS:
+        return on_rooms(c, m, ev);
     default:
         client_bad_message(c, "unexpected control message", PROTO_E_UNKNOWN_TYPE);
         return 0;

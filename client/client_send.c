@@ -74,6 +74,7 @@ void client_send_join(struct ricochet *c)
     m.aoi = c->aoi;
     m.epoch = c->join_epoch;
     m.lost = c->report_lost;
+    m.any = c->any && !c->ticket;
     memcpy(m.cookie, c->cookie, sizeof m.cookie);
     if (send_control(c, &m) != 0)
         log_warn("client %s: could not send join", c->name);
@@ -363,5 +364,20 @@ int ricochet_send_chat(struct ricochet *c, const char *text)
     struct proto_control m;
     proto_control_init(&m, PROTO_CTL_CHAT);
     snprintf(m.text, sizeof m.text, "%s", text);
+    return send_control(c, &m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
+}
+
+int ricochet_list_rooms(struct ricochet *c, const char *prefix, const char *after)
+{
+    prefix = prefix ? prefix : "";
+    after = after ? after : "";
+    if (!c || !proto_prefix_valid(prefix) || !proto_prefix_valid(after))
+        return RICOCHET_E_INVALID;
+    if (c->phase != PHASE_JOINED)
+        return RICOCHET_E_NOT_JOINED;
+    struct proto_control m;
+    proto_control_init(&m, PROTO_CTL_ROOMS);
+    snprintf(m.prefix, sizeof m.prefix, "%s", prefix);
+    snprintf(m.after, sizeof m.after, "%s", after);
     return send_control(c, &m) == 0 ? RICOCHET_OK : RICOCHET_E_SEND;
 }

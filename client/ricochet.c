@@ -60,6 +60,7 @@ struct ricochet_config {
     enum ricochet_transport transport;
     char keylog[CONFIG_PATH_MAX + 1];     /* "" = none */
     char pin[CLIENT_PIN_HEX + 1];         /* "" = none */
+    bool any;                             /* room is a prefix: any room with space */
     char error[RICOCHET_TEXT_MAX + 1];    /* the last setter's refusal ("" = none) */
     char bad_relay[RICOCHET_TEXT_MAX + 1]; /* a refused relay, room or name, which */
     char bad_room[RICOCHET_TEXT_MAX + 1];  /* ricochet_connect refuses in turn until */
@@ -318,11 +319,20 @@ int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket)
     return config_ok(cfg);
 }
 
+int ricochet_config_set_any_room(struct ricochet_config *cfg, bool any)
+{
+    if (!cfg)
+        return RICOCHET_E_INVALID;
+    cfg->any = any;
+    return config_ok(cfg);
+}
+
 static void config_from_public(const struct ricochet_config *pub, struct client_config *cfg)
 {
     *cfg = (struct client_config){.host = pub->host[0] ? pub->host : NULL,
                                   .port = pub->port,
                                   .room = pub->room[0] ? pub->room : NULL,
+                                  .any = pub->any,
                                   .name = pub->name[0] ? pub->name : NULL,
                                   .mode = pub->mode,
                                   .reflect = pub->reflect,
@@ -401,6 +411,26 @@ uint32_t ricochet_id(const struct ricochet *c)
 float ricochet_room_aoi(const struct ricochet *c)
 {
     return c ? c->room_aoi : 0;
+}
+
+const char *ricochet_room_name(const struct ricochet *c)
+{
+    return c ? c->room : "";
+}
+
+size_t ricochet_rooms(const struct ricochet *c, struct ricochet_room *out, size_t cap,
+                      bool *more)
+{
+    if (more)
+        *more = c && c->listing_more;
+    if (!c)
+        return 0;
+    for (size_t i = 0; out && i < c->listing_len && i < cap; i++) {
+        snprintf(out[i].room, sizeof out[i].room, "%s", c->listing[i].room);
+        out[i].members = c->listing[i].members;
+        out[i].capacity = c->listing[i].capacity;
+    }
+    return c->listing_len;
 }
 
 enum ricochet_mode ricochet_mode(const struct ricochet *c)

@@ -165,11 +165,14 @@ enum ricochet_event_type {
                                  (id, name). No more of its states until it appears
                                  again; its statistics stay readable until the next
                                  ricochet_poll, then it is no longer listed */
-    RICOCHET_EV_EVENT = 11    /* a member's event (ricochet_send_event): id its
+    RICOCHET_EV_EVENT = 11,   /* a member's event (ricochet_send_event): id its
                                  sender (stamped by the relay), name and mode if it is
                                  listed; code "room" (sent to the whole room) or
                                  "direct" (to me alone); its body is
                                  ricochet_event_bytes's */
+    RICOCHET_EV_ROOMS = 12    /* the relay's answer to ricochet_list_rooms: a page
+                                 of its rooms, ricochet_rooms's until the next one
+                                 (text: the prefix asked for) */
 };
 
 /* One entity's state: what a game sends, and receives from the others. */
@@ -231,6 +234,15 @@ struct ricochet_member {
     uint64_t last_recv_us;        /* when that came (0: none yet) */
     struct ricochet_stats stats;
 };
+
+/* A room of the relay, as its listing says (ricochet_rooms). */
+struct ricochet_room {
+    char room[RICOCHET_ROOM_MAX + 1];
+    uint32_t members;  /* members when the relay answered */
+    uint32_t capacity; /* what a join may fill it to: members == capacity is full */
+};
+
+#define RICOCHET_ROOMS_PAGE 64 /* rooms in one listing, at most */
 
 /* My clock's offset to the relay's, from pings (PROTOCOL.md, "Clock offset"). */
 struct ricochet_clock {
@@ -302,6 +314,14 @@ RICOCHET_API int ricochet_config_set_relay(struct ricochet_config *cfg, const ch
  * 1-32 of A-Z a-z 0-9 _ . -"). */
 RICOCHET_API int ricochet_config_set_room(struct ricochet_config *cfg, const char *room);
 RICOCHET_API int ricochet_config_set_name(struct ricochet_config *cfg, const char *name);
+
+/* Join any room with space: the room set is then a prefix (1..28 bytes,
+ * 4 kept for a number), and the relay picks the fullest room under it
+ * with space, or makes one, the prefix and a number ("duel-" -> "duel-1";
+ * ricochet_room_name says which, from the welcome). A relay run with
+ * --room-list off refuses it (DISCONNECTED, code listing_off). RICOCHET_OK
+ * or RICOCHET_E_INVALID (cfg NULL). */
+RICOCHET_API int ricochet_config_set_any_room(struct ricochet_config *cfg, bool any);
 
 /* The delivery mode; RICOCHET_MODE_UDP selects the plain-UDP transport,
  * RICOCHET_MODE_TCP a TCP stream, RICOCHET_MODE_WS a WebSocket (ws://,
@@ -513,6 +533,29 @@ RICOCHET_API size_t ricochet_members(const struct ricochet *r, struct ricochet_m
  * member has that id. */
 RICOCHET_API int ricochet_member(const struct ricochet *r, uint32_t id,
                                  struct ricochet_member *out);
+
+/* My room's name: the one configured, or with ricochet_config_set_any_room
+ * the one the relay picked (the prefix until the welcome). The string lives
+ * as long as r. */
+RICOCHET_API const char *ricochet_room_name(const struct ricochet *r);
+
+/* Asks the relay for a page of its rooms whose names start with prefix
+ * (NULL or "": all) and sort after `after` (NULL or "": from the first;
+ * the next page: the last name of this one). The answer comes as
+ * RICOCHET_EV_ROOMS (a relay run with --room-list off answers
+ * RICOCHET_EV_ERROR listing_off; asked too often, rate_limited). Bounded
+ * by the relay's byte budget: ask when the lobby is shown, not every
+ * frame. RICOCHET_OK, RICOCHET_E_NOT_JOINED, RICOCHET_E_INVALID (a prefix
+ * or after of more than 32 bytes or other than [A-Za-z0-9_.-]) or
+ * RICOCHET_E_SEND. */
+RICOCHET_API int ricochet_list_rooms(struct ricochet *r, const char *prefix, const char *after);
+
+/* Copies the last listing's rooms (RICOCHET_EV_ROOMS), in name order, into
+ * out, at most cap of them; *more (may be NULL): the relay has more after
+ * the last. Returns how many it listed (at most RICOCHET_ROOMS_PAGE; more
+ * than cap: the rest not copied); 0 before any listing. */
+RICOCHET_API size_t ricochet_rooms(const struct ricochet *r, struct ricochet_room *out,
+                                   size_t cap, bool *more);
 
 /* My clock's offset to the relay's into *out. */
 RICOCHET_API void ricochet_clock(const struct ricochet *r, struct ricochet_clock *out);
