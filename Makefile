@@ -96,10 +96,10 @@ endif
 
 # Packages: compile flags for all; each program links only those it names.
 PACKAGES := libenet libcjson libpcap ncursesw cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-            libcrypto wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
+            libcrypto wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl
 # usrsctp's .pc adds -DINET -DINET6, which its header does not read: only its path.
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libenet libcjson libpcap libmicrohttpd libsodium hiredis \
-    openssl libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3 2>/dev/null) \
+    openssl libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3 libcurl 2>/dev/null) \
     $(shell $(PKG_CONFIG) --cflags-only-I usrsctp 2>/dev/null)
 fallback_libenet := -lenet
 fallback_libcjson := -lcjson
@@ -121,6 +121,9 @@ fallback_libngtcp2 := -lngtcp2
 fallback_gnutls := -lgnutls
 # WebTransport's HTTP/3 (proto/h3.c): nghttp3 0.8's QPACK encoder and decoder.
 fallback_libnghttp3 := -lnghttp3
+# The HTTP client (sys/http_client.c: the fleet's Agones calls, the
+# lesson's, the tests'): libcurl, GnuTLS flavour (Debian's libcurl4-gnutls-dev).
+fallback_libcurl := -lcurl
 $(foreach p,$(PACKAGES),$(eval pkglibs_$(p) := \
     $(or $(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null),\
          $(fallback_$(p)))))
@@ -144,7 +147,7 @@ relay_MAIN := relay/relay_main.c
 relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc relay/quic rtc \
     fleet relay/core proto/enet proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl
 bot_MAIN := client/bot/bot_main.c
 bot_LIBS := client/bot client/swarm client rtc proto/enet proto stats sys
 bot_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
@@ -195,7 +198,7 @@ TEST_LIBS := bench bench/reference audit netsim client/tui client/swarm client r
              relay/ws relay/stream harness relay/webrtc relay/quic rtc fleet relay/core proto/enet \
              proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
-             wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
+             wslay libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl
 
 # libFuzzer targets (make fuzz): tests/fuzz/fuzz_X.c + target_X.c, built by
 # clang with the project's warnings into $(FUZZ_BUILD), then run by

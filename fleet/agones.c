@@ -1,23 +1,17 @@
-/* agones.c: see agones.h. A non-blocking socket and poll(2) against one
- * deadline, so no step (connect, send, the answer) can outlast the
- * timeout. "Connection: close": the answer ends when the sidecar closes,
- * but only its status line is needed. */
+/* agones.c: see agones.h. Each call one request through the HTTP client
+ * (sys/http_client.h), whose one timeout bounds every step (connect, send,
+ * the answer). */
 #include "agones.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#include "../sys/clock.h"
+#include "../sys/http_client.h"
 
 int agones_port_from_env(uint16_t *port, char *err, size_t err_cap)
 {
@@ -35,114 +29,29 @@ int agones_port_from_env(uint16_t *port, char *err, size_t err_cap)
     return 1;
 }
 
-/* Waits until fd is ready for events or the deadline (ms, monotonic)
- * passes. Returns 0 when ready, -1 on timeout or error. */
-static int wait_fd(int fd, short events, uint64_t deadline)
-{
-    for (;;) {
-        uint64_t now = clock_now_ms();
-        if (now >= deadline)
-            return -1;
-        struct pollfd p = {.fd = fd, .events = events};
-        int n = poll(&p, 1, (int)(deadline - now));
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return -1;
-    }
-}
-
-static int connect_local(const struct agones_sdk *s, uint64_t deadline, char *err,
-                         size_t err_cap)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, err_cap, "agones sdk: socket: %s", strerror(errno));
-        return -1;
-    }
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(s->port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int soerr = 0;
-    socklen_t len = sizeof soerr;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (errno != EINPROGRESS)
-            soerr = errno;
-        else if (wait_fd(fd, POLLOUT, deadline) != 0)
-            soerr = ETIMEDOUT;
-        else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
-            soerr = errno;
-    }
-    if (soerr) {
-        snprintf(err, err_cap, "agones sdk 127.0.0.1:%u: %s", s->port, strerror(soerr));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int send_all(int fd, const char *buf, size_t len, uint64_t deadline)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            buf += n;
-            len -= (size_t)n;
-        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            return -1;
-        } else if (wait_fd(fd, POLLOUT, deadline) != 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Reads the whole answer (the sidecar closes after it) into buf, NUL
- * ended, cut at cap - 1 bytes. Returns its length or -1 on a timeout. */
-static ssize_t read_answer(int fd, char *buf, size_t cap, uint64_t deadline)
-{
-    size_t used = 0;
-    while (used < cap - 1) {
-        ssize_t n = recv(fd, buf + used, cap - 1 - used, 0);
-        if (n > 0)
-            used += (size_t)n;
-        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-            break;
-        else if (wait_fd(fd, POLLIN, deadline) != 0)
-            return -1;
-    }
-    buf[used] = '\0';
-    return (ssize_t)used;
-}
-
 int agones_request(const struct agones_sdk *s, const char *method, const char *path,
                    const char *body, char *answer, size_t answer_cap, char *err,
                    size_t err_cap)
 {
-    uint64_t deadline = clock_now_ms() + s->timeout_ms;
-    int fd = connect_local(s, deadline, err, err_cap);
-    if (fd < 0)
+    char endpoint[32], host[32], why[256];
+    snprintf(endpoint, sizeof endpoint, "127.0.0.1:%u", s->port);
+    snprintf(host, sizeof host, "localhost:%u", s->port);
+    struct http_client_request req = {.endpoint = endpoint, .method = method, .path = path,
+                                      .host = host, .body = body, .timeout_ms = s->timeout_ms,
+                                      .answer_max = AGONES_ANSWER_MAX};
+    struct http_client_answer a;
+    if (http_client_send(&req, &a, why, sizeof why) != 0) {
+        if (strstr(why, "no HTTP answer"))
+            snprintf(err, err_cap, "agones sdk: %s %s: %s", method, path, why);
+        else
+            snprintf(err, err_cap, "agones sdk %s", why);
         return -1;
-    /* HTTP/1.0: the answer is never chunked and ends when the sidecar closes. */
-    char req[1024], resp[AGONES_ANSWER_MAX];
-    int n = snprintf(req, sizeof req,
-                     "%s %s HTTP/1.0\r\nHost: localhost:%u\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                     method, path, s->port, strlen(body), body);
-    int status = -1;
-    if (n < 0 || (size_t)n >= sizeof req)
-        snprintf(err, err_cap, "agones sdk: %s %s: request too long", method, path);
-    else if (send_all(fd, req, (size_t)n, deadline) != 0)
-        snprintf(err, err_cap, "agones sdk: %s %s: cannot send", method, path);
-    else if (read_answer(fd, resp, sizeof resp, deadline) < 0 ||
-             sscanf(resp, "HTTP/1.%*1[01] %3d", &status) != 1 || status < 100)
-        snprintf(err, err_cap, "agones sdk: %s %s: no HTTP answer within %u ms", method, path,
-                 (unsigned)s->timeout_ms);
-    close(fd);
-    if (status >= 100 && answer) {
-        const char *b = strstr(resp, "\r\n\r\n");
-        snprintf(answer, answer_cap, "%s", b ? b + 4 : "");
     }
-    return status < 100 ? -1 : status;
+    if (answer)
+        snprintf(answer, answer_cap, "%s", a.body);
+    int status = a.status;
+    http_client_answer_free(&a);
+    return status;
 }
 
 int agones_call(const struct agones_sdk *s, const char *method, const char *path,

@@ -21,7 +21,7 @@ struct agones_sdk {
  * empty, -1 with a one-line message in err if it is not a port. */
 int agones_port_from_env(uint16_t *port, char *err, size_t err_cap);
 
-#define AGONES_ANSWER_MAX 65536 /* bytes of an answer read, headers included */
+#define AGONES_ANSWER_MAX 65536 /* bytes of an answer's body read (the rest: cut) */
 
 /* One request: method and path ("POST", "/ready") with body (JSON). The
  * answer's body goes to answer (cut to answer_cap - 1 bytes; answer may be

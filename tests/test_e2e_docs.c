@@ -823,6 +823,7 @@ static const struct {
     {"cmocka", "libcmocka-dev"},
     {"libngtcp2", "libngtcp2-dev"},   {"libngtcp2_crypto_gnutls", "libngtcp2-crypto-gnutls-dev"},
     {"gnutls", "libgnutls28-dev"},    {"libnghttp3", "libnghttp3-dev"},
+    {"libcurl", "libcurl4-gnutls-dev"},
 };
 #define LIBRARIES_MAX 32
 

@@ -1,6 +1,7 @@
-/* http.h: a plain HTTP/1.0 client for tests: one request, one TCP
- * connection, every wait bounded. For the relay's --metrics endpoint and
- * for the real servers the tests start (Prometheus' query API). */
+/* http.h: HTTP requests for tests, through the project's HTTP client
+ * (sys/http_client.h: HTTP/1.0, one TCP connection, every wait bounded),
+ * with a test's conveniences. For the relay's --metrics endpoint and for
+ * the real servers the tests start (Prometheus' query API). */
 #ifndef RICOCHET_TEST_HTTP_H
 #define RICOCHET_TEST_HTTP_H
 
