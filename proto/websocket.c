@@ -1,30 +1,25 @@
 /* websocket.c: the WebSocket handshake's key and answer, close codes (see
- * websocket.h). */
+ * websocket.h). base64 is libsodium's, the SHA-1 OpenSSL's. */
 #include "websocket.h"
 
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
 /* RFC 6455 §1.3: what the server appends to the client's key. */
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-static bool is_base64(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
-}
-
 bool proto_ws_key_valid(const char *key, size_t len)
 {
-    if (!key || len != PROTO_WS_KEY_LEN || key[22] != '=' || key[23] != '=')
-        return false;
-    for (size_t i = 0; i < 22; i++)
-        if (!is_base64(key[i]))
-            return false;
-    /* 16 bytes end in 4 bits of the 22nd character: the other 2 are zero */
-    return strchr("AQgw", key[21]) != NULL;
+    /* padded, strict: the 2 bits past the 16 bytes must be zero */
+    unsigned char bytes[16];
+    size_t n = 0;
+    const char *end = NULL;
+    return key && len == PROTO_WS_KEY_LEN &&
+           sodium_base642bin(bytes, sizeof bytes, key, len, NULL, &n, &end,
+                             sodium_base64_VARIANT_ORIGINAL) == 0 &&
+           n == sizeof bytes && end == key + len;
 }
 
 int proto_ws_accept(const char *key, size_t len, char out[PROTO_WS_ACCEPT_LEN + 1])
@@ -36,7 +31,8 @@ int proto_ws_accept(const char *key, size_t len, char out[PROTO_WS_ACCEPT_LEN + 
     memcpy(text + len, WS_GUID, sizeof WS_GUID - 1);
     SHA1(text, len + sizeof WS_GUID - 1, digest);
     /* 20 bytes: 28 characters and a NUL */
-    EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH);
+    sodium_bin2base64(out, PROTO_WS_ACCEPT_LEN + 1, digest, SHA_DIGEST_LENGTH,
+                      sodium_base64_VARIANT_ORIGINAL);
     return 0;
 }
 

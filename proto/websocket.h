@@ -1,7 +1,8 @@
 /* websocket.h: what both ends of a WebSocket (RFC 6455) agree on beyond
  * wslay's framing: the opening handshake's key and its answer, and the
  * close codes a relay ends a session with (PROTOCOL.md, "WebSocket").
- * Pure: no I/O; the SHA-1 is OpenSSL's (libcrypto), never written here. */
+ * Pure: no I/O; the SHA-1 is OpenSSL's (libcrypto), base64 libsodium's,
+ * neither written here. */
 #ifndef RICOCHET_WEBSOCKET_H
 #define RICOCHET_WEBSOCKET_H
 

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,21 +434,12 @@ static char *frames(const char *pcap, const char *prefs, const char *filter)
 static void an_old_ticket_is_named(void **state)
 {
     (void)state;
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     uint8_t pass[64] = {1}; /* format 1, the rest any bytes */
     for (size_t i = 1; i < sizeof pass; i++)
         pass[i] = (uint8_t)(i * 37);
-    char text[96] = "", join[256];
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof pass; i += 3) { /* base64url, unpadded */
-        uint32_t v = (uint32_t)pass[i] << 16 | (i + 1 < sizeof pass ? pass[i + 1] << 8 : 0) |
-                     (i + 2 < sizeof pass ? pass[i + 2] : 0);
-        size_t k = i + 2 < sizeof pass ? 4 : i + 1 < sizeof pass ? 3 : 2;
-        for (size_t j = 0; j < k; j++)
-            text[n++] = b64[v >> (18 - 6 * j) & 63];
-    }
-    text[n] = '\0';
+    char text[96], join[256];
+    sodium_bin2base64(text, sizeof text, pass, sizeof pass,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     int len = snprintf(join, sizeof join,
                        "{\"type\":\"join\",\"version\":3,\"ticket\":\"%s\",\"mode\":\"udp\"}",
                        text);
