@@ -204,6 +204,8 @@ namespace Ricochet
         [DllImport(Lib)] public static extern uint ricochet_id(IntPtr r);
         [DllImport(Lib)] public static extern float ricochet_room_aoi(IntPtr r);
         [DllImport(Lib)] public static extern Mode ricochet_mode(IntPtr r);
+        [DllImport(Lib)] public static extern Transport ricochet_transport(IntPtr r);
+        [DllImport(Lib)] public static extern int ricochet_fd(IntPtr r);
         [DllImport(Lib)] public static extern IntPtr ricochet_relay_host(IntPtr r);
         [DllImport(Lib)] public static extern ushort ricochet_relay_port(IntPtr r);
         [DllImport(Lib)] public static extern IntPtr ricochet_end_reason(IntPtr r);
@@ -349,6 +351,10 @@ namespace Ricochet
         public bool Sealed { get { return Native.ricochet_sealed(Live()); } }
         public Mode Mode { get { return Native.ricochet_mode(Live()); } }
         public float RoomAoi { get { return Native.ricochet_room_aoi(Live()); } }
+        public Transport Transport { get { return Native.ricochet_transport(Live()); } }
+        /// <summary>The session's socket, for the program's own poll(2) (readable:
+        /// Poll(0, ...)); poll at least every 10 ms all the same.</summary>
+        public int Fd { get { return Native.ricochet_fd(Live()); } }
         /// <summary>The relay the session talks to now (a fleet may move it).</summary>
         public string RelayHost { get { return Native.Str(Native.ricochet_relay_host(Live())); } }
         public ushort RelayPort { get { return Native.ricochet_relay_port(Live()); } }

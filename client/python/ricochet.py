@@ -226,6 +226,8 @@ api("sealed", C.c_bool, P)
 api("id", C.c_uint32, P)
 api("room_aoi", C.c_float, P)
 api("mode", C.c_int, P)
+api("transport", C.c_int, P)
+api("fd", C.c_int, P)
 api("relay_host", C.c_char_p, P)
 api("relay_port", C.c_uint16, P)
 api("end_reason", C.c_char_p, P)
@@ -369,6 +371,17 @@ class Session:
         """The delivery mode's name."""
         m = lib.ricochet_mode(self._live())
         return next((k for k, v in MODES.items() if v == m), str(m))
+
+    @property
+    def transport(self):
+        """What carries my states: the transport's name ("default", "webrtc", ...)."""
+        t = lib.ricochet_transport(self._live())
+        return next((k for k, v in TRANSPORTS.items() if v == t), str(t))
+
+    def fileno(self):
+        """The session's socket, for select or selectors (readable: poll(0));
+        poll at least every 10 ms all the same: the library has timers."""
+        return lib.ricochet_fd(self._live())
 
     @property
     def room_aoi(self):

@@ -180,6 +180,7 @@ static class SessionTest
         Check(b.Latency().Count >= 20, "the latency of 20 states");
         Check(a.Joined && a.RelayHost == "127.0.0.1" && a.RelayPort == port && a.Mode == Mode.Reliable &&
               a.EndReason == "" && !a.Ended, "what the session knows");
+        Check(a.Transport == Transport.Default && a.Fd >= 0 && a.Fd != b.Fd, "its transport and socket");
         Check(a.SetMode(Mode.Sequenced) == Status.Ok && a.Mode == Mode.Sequenced, "a mode switched live");
         Check(b.SendChat("héllo ✓") == Status.Ok, "a chat line in UTF-8");
         Check(Until(both, () => Count(0, EventType.Chat) == 1), "the chat arrives");
