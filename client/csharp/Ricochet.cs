@@ -297,7 +297,8 @@ namespace Ricochet
             try {
                 Set(Native.ricochet_config_set_relay(cfg, Native.Utf8(c.Host), c.Port), "Host", c.Host,
                     "an address or a host name of 1-255 bytes");
-                if (c.Ticket != null && Native.ricochet_config_set_ticket(cfg, Native.Utf8(c.Ticket)) != 0)
+                // as read from a file: the newline is not the ticket's
+                if (c.Ticket != null && Native.ricochet_config_set_ticket(cfg, Native.Utf8(c.Ticket.Trim())) != 0)
                     throw new ArgumentException("ticket: not a ticket (ricochet-ticket mint makes them)", "Ticket");
                 if (c.Room != null)
                     Set(Native.ricochet_config_set_room(cfg, Native.Utf8(c.Room)), "Room", c.Room,

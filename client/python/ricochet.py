@@ -313,7 +313,8 @@ class Session:
             _set(lib.ricochet_config_set_relay(cfg, _text(host, "host"), port), "host", host,
                  "an address or a host name of 1-255 bytes")
             if ticket is not None:
-                if lib.ricochet_config_set_ticket(cfg, _text(ticket, "ticket")) != 0:
+                # as read from a file: the newline is not the ticket's
+                if lib.ricochet_config_set_ticket(cfg, _text(ticket, "ticket").strip()) != 0:
                     raise ValueError("ticket: not a ticket (ricochet-ticket mint makes them: "
                                      "at most %d characters)" % TICKET_MAX)
             elif room is None or name is None:

@@ -316,7 +316,9 @@ static class SessionTest
         Run(tool, "keygen " + key);
         relay = new Relay(0, "--ticket-key", key, "--encrypt");
         var ta = new Session(new Config { Port = relay.Port, Ticket = Run(tool, "mint --key " + key + " --room vip --name ana") });
-        var tb = new Session(new Config { Port = relay.Port, Ticket = Run(tool, "mint --key " + key + " --room vip --name bo") });
+        // as read from a file, its newline too
+        var tb = new Session(new Config { Port = relay.Port,
+                                          Ticket = Run(tool, "mint --key " + key + " --room vip --name bo") + "\n" });
         var plain = new Session("127.0.0.1", relay.Port, "vip", "eve");
         var t = Play(new[] { ta, tb, plain }, 10000, e => Has(e[0], EventType.State) && Has(e[2], EventType.Disconnected));
         var st = t[0].Find(e => e.Type == EventType.State);

@@ -305,7 +305,8 @@ class RelaysOfItsOwn(unittest.TestCase):
             relay = Relay("--ticket-key", key, "--encrypt")
             try:
                 a = ricochet.Session("127.0.0.1", relay.port, ticket=mint("ana"))
-                b = ricochet.Session("127.0.0.1", relay.port, ticket=mint("bo"))
+                # as read from a file, its newline too
+                b = ricochet.Session("127.0.0.1", relay.port, ticket=mint("bo") + "\n")
                 plain = ricochet.Session("127.0.0.1", relay.port, "vip", "eve")
                 with a, b, plain:
                     done = lambda evs: (any(e.type == ricochet.STATE for e in evs[0]) and
