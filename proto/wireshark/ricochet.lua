@@ -37,7 +37,7 @@ local ric = Proto("ricochet", "ricochet")
 -- proto/control.c: every control message type.
 local CONTROL_TYPES = {}
 for _, t in ipairs({"join", "welcome", "joined", "left", "error", "chat", "leave", "ping", "pong",
-                    "clock", "cookie", "sealed", "moved", "appeared", "vanished"}) do
+                    "clock", "cookie", "sealed", "moved", "appeared", "vanished", "rooms"}) do
     CONTROL_TYPES[t] = true
 end
 
@@ -73,6 +73,7 @@ local rf = {
     ctype = ProtoField.string("ricochet.control.type", "Type"),
     id = ProtoField.uint32("ricochet.control.id", "Id"),
     room = ProtoField.string("ricochet.control.room", "Room"),
+    prefix = ProtoField.string("ricochet.control.prefix", "Prefix (rooms whose names start so)"),
     name = ProtoField.string("ricochet.control.name", "Name"),
     mode = ProtoField.string("ricochet.control.mode", "Mode"),
     code = ProtoField.string("ricochet.control.code", "Error code"),
@@ -405,7 +406,11 @@ local function control_summary(ctype, m)
         local text = kv("room", "name")
         if m.ticket then text = text .. " (ticket)" end
         if m.cookie then text = text .. " (cookie)" end
+        if m.any then text = text .. " (any room)" end
         return text
+    elseif ctype == "rooms" then
+        local r = m.rooms
+        return kv("prefix", "after") .. (r and r[1] == "[" and string.format(" rooms=%d", r[2]) or "")
     elseif ctype == "welcome" then
         local r = m.roster
         return kv("id", "room") .. (r and r[1] == "[" and string.format(" roster=%d", r[2]) or "")
@@ -426,7 +431,8 @@ end
 local CONTROL_FIELDS = {{"id", rf.id}, {"room", rf.room}, {"name", rf.name}, {"mode", rf.mode},
                         {"version", rf.jversion}, {"code", rf.code}, {"reason", rf.reason},
                         {"cookie", rf.cookie}, {"salt", rf.salt}, {"nonce", rf.jnonce},
-                        {"tag", rf.stag}, {"text", rf.text}, {"message", rf.message}}
+                        {"tag", rf.stag}, {"text", rf.text}, {"message", rf.message},
+                        {"prefix", rf.prefix}}
 
 -- A join's ticket pass (base64url, PROTOCOL.md "Tickets"): its clear fields.
 local function dissect_pass(text, pinfo, tree)

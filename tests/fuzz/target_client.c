@@ -241,8 +241,8 @@ static void fc_check_event(const struct ricochet_event *ev, const struct proto_c
                            uint64_t member_received, uint64_t latency_before)
 {
     FUZZ_CHECK(ev->recv_us == fc.now);
-    if (ctl && ev->type != RICOCHET_EV_WELCOME)
-        fc_check_words(ev, ctl);
+    if (ctl && ev->type != RICOCHET_EV_WELCOME && ev->type != RICOCHET_EV_ROOMS)
+        fc_check_words(ev, ctl); /* a listing's text is its prefix (below) */
     switch (ev->type) {
     case RICOCHET_EV_WELCOME:
         FUZZ_CHECK(!fc.welcomed); /* a repeated welcome is no event */
@@ -363,6 +363,14 @@ static void fc_check_event(const struct ricochet_event *ev, const struct proto_c
         size_t n;
         const uint8_t *body = ricochet_event_bytes(fc.c, &n);
         FUZZ_CHECK(n <= PROTO_EVENT_BODY_MAX && (n == 0 || body != NULL));
+        break;
+    }
+    case RICOCHET_EV_ROOMS: {
+        /* a listing, kept whole for ricochet_rooms, at any time */
+        FUZZ_CHECK(ctl && ctl->type == PROTO_CTL_ROOMS && ctl->listing);
+        bool more = !ctl->more;
+        FUZZ_CHECK(ricochet_rooms(fc.c, NULL, 0, &more) == ctl->rooms_len);
+        FUZZ_CHECK(more == ctl->more && strcmp(ev->text, ctl->prefix) == 0);
         break;
     }
     default:

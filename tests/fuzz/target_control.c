@@ -56,10 +56,17 @@ static int fuzz_control_same(const struct proto_control *a,
         a->batch != b->batch || a->lost != b->lost || strcmp(a->ticket, b->ticket) != 0 ||
         strcmp(a->nonce, b->nonce) != 0 || strcmp(a->cookie, b->cookie) != 0 ||
         strcmp(a->salt, b->salt) != 0 || strcmp(a->tag, b->tag) != 0 ||
-        !fuzz_member_same(&a->member, &b->member))
+        !fuzz_member_same(&a->member, &b->member) || a->any != b->any ||
+        strcmp(a->prefix, b->prefix) != 0 || strcmp(a->after, b->after) != 0 ||
+        a->listing != b->listing || a->more != b->more || a->rooms_len != b->rooms_len)
         return 0;
     for (size_t i = 0; i < a->roster_len; i++)
         if (!fuzz_member_same(&a->roster[i], &b->roster[i]))
+            return 0;
+    for (size_t i = 0; i < a->rooms_len; i++)
+        if (strcmp(a->rooms[i].room, b->rooms[i].room) != 0 ||
+            a->rooms[i].members != b->rooms[i].members ||
+            a->rooms[i].capacity != b->rooms[i].capacity)
             return 0;
     return 1;
 }
@@ -67,7 +74,7 @@ static int fuzz_control_same(const struct proto_control *a,
 /* The decoded message is well formed whatever the input was. */
 static void fuzz_control_check_fields(const struct proto_control *m)
 {
-    FUZZ_CHECK((unsigned)m->type <= PROTO_CTL_VANISHED); /* the last type */
+    FUZZ_CHECK((unsigned)m->type <= PROTO_CTL_ROOMS); /* the last type */
     FUZZ_CHECK(strcmp(proto_ctl_type_name(m->type), "?") != 0);
     FUZZ_CHECK(fuzz_str_ok(m->room, sizeof m->room));
     FUZZ_CHECK(fuzz_str_ok(m->name, sizeof m->name));
@@ -91,6 +98,10 @@ static void fuzz_control_check_fields(const struct proto_control *m)
         FUZZ_CHECK(fuzz_str_ok(m->roster[i].name, sizeof m->roster[i].name));
         FUZZ_CHECK((unsigned)m->roster[i].mode < PROTO_MODE_COUNT);
     }
+    FUZZ_CHECK(proto_prefix_valid(m->prefix) && proto_prefix_valid(m->after));
+    FUZZ_CHECK(m->rooms_len <= PROTO_ROOMS_PAGE);
+    for (size_t i = 0; i < m->rooms_len; i++)
+        FUZZ_CHECK(proto_room_valid(m->rooms[i].room));
     /* What the relay or a client acts on must pass the shared rules. */
     if (m->type == PROTO_CTL_MOVED) {
         FUZZ_CHECK(proto_room_valid(m->room) && proto_host_valid(m->host));
