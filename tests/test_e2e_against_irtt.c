@@ -1,0 +1,112 @@
+/* test_e2e_against_irtt.c: bench/against_irtt.sh, a short run of it: one
+ * round of one second, loss 0 and 5% through netsim with 20 ms of delay
+ * end to end. Every record is there (sockperf on loopback, irtt through
+ * netsim, the bench's reference and udp lanes on both paths); irtt and
+ * the bench see the path's delay alike (their p50s within 10 ms of each
+ * other and above the delay less its jitter), no loss without netsim's,
+ * and the summary's two tables. Its --help, and a round count it refuses.
+ * Needs irtt and sockperf (.ci/deps test). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "support/harness.h"
+
+#define DELAY_MS 20
+#define JITTER_MS 5
+
+/* The record of tool on path at loss in runs; fails the test if none. */
+static const cJSON *record(const cJSON *runs, const char *tool, const char *path, int loss)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, runs) {
+        if (!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(r, "tool")), tool) &&
+            !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(r, "path")), path) &&
+            cJSON_GetObjectItem(r, "loss")->valueint == loss)
+            return r;
+    }
+    fail_msg("no record of %s on %s at loss %d%%", tool, path, loss);
+    return NULL;
+}
+
+static double num(const cJSON *r, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItem(r, key);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static void help_and_a_bad_count(void **state)
+{
+    (void)state;
+    harness_sh("bench/against_irtt.sh --help | grep -q 'irtt'");
+    harness_sh("! bench/against_irtt.sh %s /tmp 0 1 2> /dev/null", harness_bin_dir());
+}
+
+static void irtt_and_the_bench_agree(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ricochet-against-irtt-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    harness_sh("LOSSES='0 5' DELAY=%d JITTER=%d bench/against_irtt.sh %s %s/out 1 1 "
+               "2> %s/log.txt || { cat %s/log.txt; false; }",
+               DELAY_MS, JITTER_MS, harness_bin_dir(), dir, dir, dir);
+    char path[128];
+    snprintf(path, sizeof path, "%s/out/runs.json", dir);
+    char *text = harness_read_text(path);
+    assert_non_null(text);
+    cJSON *doc = cJSON_Parse(text);
+    assert_non_null(doc);
+    const cJSON *runs = cJSON_GetObjectItem(doc, "runs");
+    assert_int_equal(cJSON_GetArraySize(runs), 9);
+    const cJSON *sp = record(runs, "sockperf", "loopback", 0);
+    assert_true(num(sp, "p50_ms") > 0 && num(sp, "p50_ms") <= num(sp, "p99_ms"));
+    static const char *const lanes[] = {"bench-reference", "bench-udp"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *b = record(runs, lanes[i], "loopback", 0);
+        assert_true(num(b, "p50_ms") > 0 && num(b, "p50_ms") < DELAY_MS - JITTER_MS);
+        assert_true(num(b, "lost_pct") < 1);
+    }
+    for (int loss = 0; loss <= 5; loss += 5) {
+        const cJSON *ir = record(runs, "irtt", "netsim", loss);
+        assert_true(num(ir, "p50_ms") > DELAY_MS - JITTER_MS);
+        assert_true(num(ir, "lost_pct") >= 0 && num(ir, "lost_pct") <= 30);
+        if (loss == 0)
+            assert_true(num(ir, "lost_pct") == 0);
+        for (size_t i = 0; i < 2; i++) {
+            const cJSON *b = record(runs, lanes[i], "netsim", loss);
+            assert_true(fabs(num(b, "p50_ms") - num(ir, "p50_ms")) < 10);
+            assert_true(num(b, "lost_pct") >= 0 && num(b, "lost_pct") <= 30);
+            if (loss == 0)
+                assert_true(num(b, "lost_pct") < 1);
+        }
+    }
+    cJSON_Delete(doc);
+    free(text);
+    snprintf(path, sizeof path, "%s/out/summary.txt", dir);
+    text = harness_read_text(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "| netsim, loss 5% | irtt, round trip |"));
+    assert_non_null(strstr(text, "bench minus tool"));
+    free(text);
+    harness_sh("rm -rf %s", dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(help_and_a_bad_count),
+        cmocka_unit_test(irtt_and_the_bench_agree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
