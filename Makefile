@@ -397,7 +397,10 @@ LIB_VERSION := $(shell sed -n 's/^\#define RICOCHET_VERSION_[A-Z]* \([0-9][0-9]*
     client/ricochet.h | paste -sd.)
 LIB_SOVERSION := $(firstword $(subst ., ,$(LIB_VERSION)))
 LIB_SONAME := libricochet.so.$(LIB_SOVERSION)
-LIB_PARTS := $(BUILD)/obj/client/ricochet.o $(call lib_archives,client rtc proto/enet proto stats sys)
+# ricochet.o and interp.o hold the exported functions; the archives give
+# what they call.
+LIB_PARTS := $(BUILD)/obj/client/ricochet.o $(BUILD)/obj/client/interp.o \
+             $(call lib_archives,client rtc proto/enet proto stats sys)
 LIB_SO := $(BUILD)/lib/libricochet.so.$(LIB_VERSION)
 LIB_A := $(BUILD)/lib/libricochet.a
 LIB_PC := $(BUILD)/lib/ricochet.pc

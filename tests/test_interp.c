@@ -1,6 +1,7 @@
 /* test_interp.c: the snapshot interpolation buffer: ordering, out-of-order
  * inserts, duplicates, gaps, extrapolation limit, clock offset, jitter,
- * uint64 time wrap and uint32 sequence wrap, exact interpolation. */
+ * uint64 time wrap and uint32 sequence wrap, exact interpolation; and
+ * ricochet.h's ricochet_interp_* over it, as a game calls them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +10,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "../client/tui/interp.h"
+#include "../client/interp.h"
 
 #define MS 1000ull
 #define PERIOD (50 * MS) /* 20 Hz */
@@ -315,6 +316,71 @@ static void reset_on_time_jump(void **state)
     assert_string_equal(interp_kind_name(INTERP_STALE), "stale");
 }
 
+/* ricochet_interp_*, as a game uses it: a player's states fed as they
+ * come (late, out of order, one lost), drawn 100 ms in the past. */
+static void the_library_interface(void **state)
+{
+    (void)state;
+    struct ricochet_interp_point at;
+    struct ricochet_state s, latest;
+    assert_null(ricochet_interp_new(250, 0));       /* max gap 1..3600000 ms */
+    assert_null(ricochet_interp_new(250, 3600001));
+    struct ricochet_interp *ip = ricochet_interp_new(250, 1000);
+    assert_non_null(ip);
+    assert_int_equal(ricochet_interp_at(ip, 5 * MS, &at), RICOCHET_INTERP_NONE);
+    assert_int_equal(at.kind, RICOCHET_INTERP_NONE);
+    assert_int_equal(ricochet_interp_latest(ip, &latest), 0);
+    /* seq 0..9 sent 50 ms apart, received 30 ms later (seq 5: 80 ms), seq 4
+     * lost, seq 6 before 5 */
+    uint32_t order[] = { 0, 1, 2, 3, 6, 5, 7, 8, 9 };
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        s = st(order[i], 1000000 + order[i] * PERIOD);
+        uint64_t late = order[i] == 5 ? 80 * MS : 30 * MS;
+        assert_int_equal(ricochet_interp_push(ip, &s, s.send_us + late), 1);
+    }
+    assert_int_equal(ricochet_interp_push(ip, &s, s.send_us + 40 * MS), 0); /* again */
+    assert_int_equal(ricochet_interp_latest(ip, &latest), 1);
+    assert_int_equal(latest.seq, 9);
+    /* halfway between 2 and 3; across the lost 4 (3 to 5); exactly on 6 */
+    uint64_t local0 = 1000000 + 30 * MS;
+    assert_int_equal(ricochet_interp_at(ip, local0 + 125 * MS, &at), RICOCHET_INTERP_BETWEEN);
+    assert_float_equal(at.x, 2.5, 1e-4);
+    assert_int_equal(at.seq_a, 2);
+    assert_int_equal(at.seq_b, 3);
+    assert_int_equal(ricochet_interp_at(ip, local0 + 210 * MS, &at), RICOCHET_INTERP_BETWEEN);
+    assert_float_equal(at.x, 4.2, 1e-4);
+    assert_int_equal(at.seq_a, 3);
+    assert_int_equal(at.seq_b, 5);
+    assert_int_equal(ricochet_interp_at(ip, local0 + 300 * MS, &at), RICOCHET_INTERP_BETWEEN);
+    assert_float_equal(at.x, 6, 1e-4);
+    /* before the oldest, past the newest along vx (20/s), then held at 250 ms */
+    assert_int_equal(ricochet_interp_at(ip, local0 - MS, &at), RICOCHET_INTERP_BEFORE);
+    assert_float_equal(at.x, 0, 1e-6);
+    assert_int_equal(ricochet_interp_at(ip, local0 + 550 * MS, &at),
+                     RICOCHET_INTERP_EXTRAPOLATED);
+    assert_float_equal(at.x, 9 + 20 * 0.1, 1e-4);
+    assert_int_equal(ricochet_interp_at(ip, local0 + 2000 * MS, &at), RICOCHET_INTERP_STALE);
+    assert_float_equal(at.x, 9 + 20 * 0.25, 1e-4);
+    assert_string_equal(ricochet_interp_kind_name(at.kind), "stale");
+    assert_string_equal(ricochet_interp_kind_name((enum ricochet_interp_kind)99), "?");
+    /* cleared: nothing to draw, the limits kept */
+    ricochet_interp_clear(ip);
+    assert_int_equal(ricochet_interp_at(ip, local0, &at), RICOCHET_INTERP_NONE);
+    assert_int_equal(ricochet_interp_latest(ip, &latest), 0);
+    s = st(1, 5000000);
+    assert_int_equal(ricochet_interp_push(ip, &s, 5000000), 1);
+    assert_int_equal(ricochet_interp_at(ip, 5000000 + 900 * MS, &at), RICOCHET_INTERP_STALE);
+    /* NULL is an error, never a crash */
+    assert_int_equal(ricochet_interp_push(NULL, &s, 0), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_interp_push(ip, NULL, 0), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_interp_at(NULL, 0, &at), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_interp_at(ip, 0, NULL), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_interp_latest(NULL, &latest), 0);
+    ricochet_interp_clear(NULL);
+    ricochet_interp_free(ip);
+    ricochet_interp_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +396,7 @@ int main(void)
         cmocka_unit_test(time_wrap),
         cmocka_unit_test(seq_wrap),
         cmocka_unit_test(reset_on_time_jump),
+        cmocka_unit_test(the_library_interface),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

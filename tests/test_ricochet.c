@@ -66,6 +66,11 @@ static void enum_values_are_pinned(void **state)
     assert_int_equal(RICOCHET_LOG_WARN, 2);
     assert_int_equal(RICOCHET_LOG_ERROR, 3);
     assert_int_equal(RICOCHET_LOG_OFF, 4);
+    assert_int_equal(RICOCHET_INTERP_NONE, 0);
+    assert_int_equal(RICOCHET_INTERP_BEFORE, 1);
+    assert_int_equal(RICOCHET_INTERP_BETWEEN, 2);
+    assert_int_equal(RICOCHET_INTERP_EXTRAPOLATED, 3);
+    assert_int_equal(RICOCHET_INTERP_STALE, 4);
     assert_int_equal(RICOCHET_NAME_MAX, 32);
     assert_int_equal(RICOCHET_ROOM_MAX, 32);
     assert_int_equal(RICOCHET_TEXT_MAX, 200);
@@ -128,6 +133,11 @@ static void struct_layouts_are_pinned(void **state)
     ASSERT_LAYOUT(struct ricochet_distribution, p50_us, 8);
     ASSERT_LAYOUT(struct ricochet_distribution, max_us, 32);
     ASSERT_LAYOUT(struct ricochet_distribution, mean_us, 40);
+    assert_int_equal(sizeof(struct ricochet_interp_point), 20);
+    ASSERT_LAYOUT(struct ricochet_interp_point, x, 4);
+    ASSERT_LAYOUT(struct ricochet_interp_point, y, 8);
+    ASSERT_LAYOUT(struct ricochet_interp_point, seq_a, 12);
+    ASSERT_LAYOUT(struct ricochet_interp_point, seq_b, 16);
 #else
     skip(); /* pinned for x86-64, where the installed library is built and checked */
 #endif

@@ -63,7 +63,7 @@ static void default_config(struct tui_config *cfg, enum proto_mode mode)
 /* A model connected (detached) and started at T0, not yet welcomed. */
 static struct tui_model *model_new(enum proto_mode mode, bool retry)
 {
-    static struct tui_model m; /* large: interpolation buffers */
+    static struct tui_model m; /* large: the room's tables */
     struct tui_config cfg;
     char err[256];
     default_config(&cfg, mode);
@@ -330,7 +330,11 @@ static void remote_players_and_round_trip(void **state)
     relay_state(m, 7, 2, 20, 50500, T0 + 60 * MS);
     const struct tui_remote *r = tui_model_remote(m, 7);
     assert_non_null(r);
-    assert_int_equal(r->ib.n, 2);
+    struct ricochet_interp_point at; /* both kept: drawn between them, halfway */
+    assert_int_equal(ricochet_interp_at(r->ib, T0 + 35 * MS, &at), RICOCHET_INTERP_BETWEEN);
+    assert_int_equal(at.seq_a, 1);
+    assert_int_equal(at.seq_b, 2);
+    assert_float_equal(at.x, 15, 1e-3);
     assert_int_equal(r->arrived_as, PROTO_MODE_UNSEQUENCED);
     assert_null(tui_model_remote(m, 3)); /* my reflected state is not a remote */
     relay_state(m, 3, 1, 40, T0 + 100 * MS, T0 + 130 * MS);

@@ -270,7 +270,7 @@ static void print_farewell(const struct tui_model *m, int exit_code, const char 
 int main(int argc, char **argv)
 {
     static struct tui_config cfg;
-    static struct tui_model model; /* large (interpolation buffers): not on the stack */
+    static struct tui_model model; /* large (the room's tables): not on the stack */
     char name[PROTO_NAME_MAX + 1], err[256] = "";
     uint64_t seed = configure(&cfg, name, sizeof name, argc, argv);
     int exit_code;

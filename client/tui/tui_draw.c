@@ -253,9 +253,10 @@ static void draw_arena(const struct tui_model *m, const struct layout *l, uint64
     if (m->ghost_on) {
         for (size_t i = 0; i < n; i++) {
             const struct tui_remote *rm = tui_model_remote(m, ms[i].id);
-            if (!rm || !rm->ib.have_raw)
+            struct ricochet_state raw;
+            if (!rm || ricochet_interp_latest(rm->ib, &raw) != 1)
                 continue;
-            to_cell(r, rm->ib.raw.x, rm->ib.raw.y, &row, &col);
+            to_cell(r, raw.x, raw.y, &row, &col);
             put_glyph(row, col, (char)(glyph_of(ms[i].name, ms[i].id) | 0x20),
                       pair_attr(id_pair(ms[i].id)) | A_DIM);
         }
@@ -266,15 +267,16 @@ static void draw_arena(const struct tui_model *m, const struct layout *l, uint64
     }
     for (size_t i = 0; i < n; i++) {
         const struct tui_remote *rm = tui_model_remote(m, ms[i].id);
+        struct ricochet_interp_point at;
+        struct ricochet_state raw;
         float x, y;
-        if (rm && m->interp_on && rm->ib.n > 0) {
-            struct interp_result res;
-            interp_sample_at(&rm->ib, now - m->delay_us, &res);
-            x = res.x;
-            y = res.y;
-        } else if (rm && rm->ib.have_raw) {
-            x = rm->ib.raw.x;
-            y = rm->ib.raw.y;
+        if (rm && m->interp_on &&
+            ricochet_interp_at(rm->ib, now - m->delay_us, &at) > RICOCHET_INTERP_NONE) {
+            x = at.x;
+            y = at.y;
+        } else if (rm && ricochet_interp_latest(rm->ib, &raw) == 1) {
+            x = raw.x;
+            y = raw.y;
         } else if (ms[i].has_state) {
             x = ms[i].last.x;
             y = ms[i].last.y;
@@ -308,13 +310,12 @@ static void draw_arena(const struct tui_model *m, const struct layout *l, uint64
 static const char *view_name(const struct tui_model *m, const struct tui_remote *rm,
                              uint64_t now)
 {
-    struct interp_result res;
-    if (!rm || rm->ib.n == 0)
+    struct ricochet_interp_point at;
+    if (!rm || ricochet_interp_at(rm->ib, now - m->delay_us, &at) <= RICOCHET_INTERP_NONE)
         return "-";
-    interp_sample_at(&rm->ib, now - m->delay_us, &res);
-    return !m->interp_on ? "raw" : res.kind == INTERP_BETWEEN ? "smooth"
-                                 : res.kind == INTERP_EXTRAPOLATED ? "extrap"
-                                 : res.kind == INTERP_STALE ? "STALE" : "wait";
+    return !m->interp_on ? "raw" : at.kind == RICOCHET_INTERP_BETWEEN ? "smooth"
+                                 : at.kind == RICOCHET_INTERP_EXTRAPOLATED ? "extrap"
+                                 : at.kind == RICOCHET_INTERP_STALE ? "STALE" : "wait";
 }
 
 /* One member's row of the players' table. */

@@ -55,10 +55,12 @@ static struct tui_remote *remote_find(struct tui_model *m, uint32_t id, bool cre
     }
     if (!create || !free_slot)
         return NULL;
+    struct ricochet_interp *ib = free_slot->ib; /* a slot keeps its buffer */
     memset(free_slot, 0, sizeof *free_slot);
     free_slot->used = true;
     free_slot->id = id;
-    interp_init(&free_slot->ib, (uint64_t)m->cfg.extrap_ms * 1000, 1000000);
+    free_slot->ib = ib ? ib : ricochet_interp_new((uint32_t)m->cfg.extrap_ms, 1000);
+    ricochet_interp_clear(free_slot->ib);
     return free_slot;
 }
 
@@ -176,6 +178,11 @@ void tui_model_close(struct tui_model *m)
     if (m->c)
         ricochet_close(m->c);
     m->c = NULL;
+    for (size_t i = 0; i < TUI_MAX_REMOTES; i++) {
+        ricochet_interp_free(m->remotes[i].ib);
+        m->remotes[i].ib = NULL;
+        m->remotes[i].used = false;
+    }
 }
 
 /* ---- events from the relay ---- */
@@ -224,7 +231,7 @@ static void on_state(struct tui_model *m, const struct ricochet_event *ev)
     }
     r = remote_find(m, ev->id, true);
     if (r) {
-        interp_push(&r->ib, &ev->state, ev->recv_us);
+        ricochet_interp_push(r->ib, &ev->state, ev->recv_us);
         r->arrived_as = (enum proto_mode)ev->mode;
         r->seen_mode = true;
     }

@@ -19,7 +19,6 @@
 
 #include "../../proto/control.h"
 #include "../ricochet.h"
-#include "interp.h"
 #include "keys.h"
 
 #define TUI_MAX_REMOTES PROTO_ROSTER_MAX
@@ -57,7 +56,7 @@ enum tui_conn { TUI_CONNECTING, TUI_JOINED, TUI_LOST };
 struct tui_remote {
     bool used;
     uint32_t id;
-    struct interp_buffer ib;
+    struct ricochet_interp *ib; /* its interpolation buffer (NULL: out of memory) */
     bool seen_mode;
     enum proto_mode arrived_as; /* how its last state was delivered */
     uint64_t snap_expected[TUI_SNAPS], snap_received[TUI_SNAPS];
@@ -156,7 +155,7 @@ int tui_model_rate_next(int rate, int dir);
  * characters, else "player" and the seed's last three digits. */
 void tui_model_default_name(char *out, size_t cap, const char *user, uint64_t seed);
 
-/* Closes the connection. */
+/* Closes the connection and frees the players' interpolation buffers. */
 void tui_model_close(struct tui_model *m);
 
 #endif

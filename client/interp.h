@@ -1,4 +1,5 @@
-/* interp.h: snapshot interpolation buffer for one remote player.
+/* interp.h: snapshot interpolation buffer for one remote player, the
+ * engine under ricochet.h's ricochet_interp_* (interp.c holds both).
  *
  * Remote players are drawn a little in the past (render time = now - delay),
  * between the two received states around that time, so they move smoothly
@@ -20,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../proto/wire.h" /* proto_seq_after */
-#include "../ricochet.h"
+#include "../proto/wire.h" /* proto_seq_after */
+#include "ricochet.h"
 
 #define INTERP_CAP 32 /* samples kept per player (1.6 s at 20 Hz) */
 /* A sample further than this from the newest one (sender restarted, clock
@@ -42,7 +43,7 @@ struct interp_buffer {
     bool have_offset;
     uint64_t offset_us;       /* local = send + offset (mod 2^64) */
     bool have_raw;
-    struct interp_sample raw; /* the last sample to arrive, whatever its seq */
+    struct ricochet_state raw; /* the last state to arrive, whatever its seq */
     uint64_t extrap_limit_us; /* extrapolate past the newest sample this far at most */
     uint64_t max_gap_us;      /* do not interpolate across a wider hole */
     uint64_t arrivals;        /* interp_push calls */
@@ -50,12 +51,16 @@ struct interp_buffer {
     uint64_t resets;          /* buffer restarted (INTERP_RESET_US) */
 };
 
+/* ricochet.h's enum ricochet_interp_kind, value for value. */
 enum interp_kind {
-    INTERP_NONE,         /* no sample yet: nothing to draw */
-    INTERP_BEFORE,       /* render time before the oldest sample: held there */
-    INTERP_BETWEEN,      /* interpolated between two samples */
-    INTERP_EXTRAPOLATED, /* past the newest sample (or a wide gap), within the limit */
-    INTERP_STALE         /* past the extrapolation limit: frozen at the limit */
+    INTERP_NONE = RICOCHET_INTERP_NONE,       /* no sample yet: nothing to draw */
+    INTERP_BEFORE = RICOCHET_INTERP_BEFORE,   /* render time before the oldest sample:
+                                                 held there */
+    INTERP_BETWEEN = RICOCHET_INTERP_BETWEEN, /* interpolated between two samples */
+    INTERP_EXTRAPOLATED = RICOCHET_INTERP_EXTRAPOLATED, /* past the newest sample (or a
+                                                           wide gap), within the limit */
+    INTERP_STALE = RICOCHET_INTERP_STALE      /* past the extrapolation limit: frozen at
+                                                 the limit */
 };
 
 struct interp_result {

@@ -1,6 +1,8 @@
-/* interp.c: snapshot interpolation buffer (see interp.h). */
+/* interp.c: snapshot interpolation buffer (see interp.h), and
+ * ricochet.h's ricochet_interp_* over it. */
 #include "interp.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Wrap-safe signed difference a - b of two uint64 times. */
@@ -39,7 +41,7 @@ int interp_push(struct interp_buffer *b, const struct ricochet_state *st, uint64
     size_t pos;
 
     b->arrivals++;
-    b->raw = smp;
+    b->raw = *st;
     b->have_raw = true;
 
     if (b->n > 0) {
@@ -168,4 +170,72 @@ const char *interp_kind_name(enum interp_kind kind)
     case INTERP_STALE: return "stale";
     }
     return "?";
+}
+
+/* ---- ricochet.h's ricochet_interp_* ---- */
+
+_Static_assert(INTERP_STALE == 4 && INTERP_NONE == 0, "ricochet.h's kinds are interp's");
+
+struct ricochet_interp {
+    struct interp_buffer b;
+};
+
+struct ricochet_interp *ricochet_interp_new(uint32_t extrapolate_ms, uint32_t max_gap_ms)
+{
+    if (max_gap_ms == 0 || max_gap_ms > 3600000u)
+        return NULL;
+    struct ricochet_interp *ip = malloc(sizeof *ip);
+    if (ip)
+        interp_init(&ip->b, (uint64_t)extrapolate_ms * 1000, (uint64_t)max_gap_ms * 1000);
+    return ip;
+}
+
+void ricochet_interp_free(struct ricochet_interp *ip)
+{
+    free(ip);
+}
+
+void ricochet_interp_clear(struct ricochet_interp *ip)
+{
+    if (ip)
+        interp_clear(&ip->b);
+}
+
+int ricochet_interp_push(struct ricochet_interp *ip, const struct ricochet_state *st,
+                         uint64_t recv_us)
+{
+    if (!ip || !st)
+        return RICOCHET_E_INVALID;
+    return interp_push(&ip->b, st, recv_us);
+}
+
+int ricochet_interp_at(const struct ricochet_interp *ip, uint64_t render_us,
+                       struct ricochet_interp_point *out)
+{
+    struct interp_result res;
+    if (!ip || !out)
+        return RICOCHET_E_INVALID;
+    memset(out, 0, sizeof *out);
+    interp_sample_at(&ip->b, render_us, &res);
+    out->kind = (enum ricochet_interp_kind)res.kind;
+    if (res.kind != INTERP_NONE) {
+        out->x = res.x;
+        out->y = res.y;
+        out->seq_a = res.seq_a;
+        out->seq_b = res.seq_b;
+    }
+    return (int)out->kind;
+}
+
+int ricochet_interp_latest(const struct ricochet_interp *ip, struct ricochet_state *out)
+{
+    if (!ip || !out || !ip->b.have_raw)
+        return 0;
+    *out = ip->b.raw;
+    return 1;
+}
+
+const char *ricochet_interp_kind_name(enum ricochet_interp_kind kind)
+{
+    return interp_kind_name((enum interp_kind)kind);
 }
