@@ -6,13 +6,14 @@
  * npm ci), and the C# binding built with Debian's mcs and run with mono
  * (client/csharp/tests). Each checks payloads byte for byte, events to the
  * room and to one member, refusals before sending, and a closed session or
- * a NULL answered with an error, never a crash; Python's and C#'s also
- * names and texts as strings, the members with their statistics, bad names
- * refused with the rule, no relay and a refused connection reaching the
- * game as events, rejoin through a relay's restart and tickets (relays of
- * their own, from RICOCHET_BIN), libricochet not found said in words, and
- * each one's README example run as written (only the relay's port changed)
- * with a player of the test's, and with no relay. */
+ * a NULL answered with an error, never a crash; each also names and texts
+ * as strings, the members with their statistics, bad names refused with
+ * the rule, no relay and a refused connection reaching the game as events
+ * (JavaScript's: a close event with its reason and hint), rejoin through a
+ * relay's restart and tickets (relays of their own, from RICOCHET_BIN),
+ * each one's README example run as written (only the relay's address
+ * changed) with a player of the test's, and with no relay; Python's and
+ * C#'s libricochet not found said in words. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
