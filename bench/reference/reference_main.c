@@ -3,14 +3,18 @@
  * (docs/benchmarks.md, "The reference relay"): one UDP socket, recvmmsg()
  * into a batch of buffers, each datagram handed to the table
  * (reference.c: find the sender's room, stamp its id into the state, queue
- * it to the room's other members), then sendmmsg() of what was queued, at
- * the end of each read or, with --tick-ms, of each tick. ricochet's
+ * it to the room's other members), then sendmmsg() of what was queued. With
+ * --tick-ms it sleeps to each tick's end, then reads what came and sends
+ * (as ricochet-relay reads in batches while it holds states, never waking
+ * for each datagram); with --tick-ms 0 it waits for each datagram and sends
+ * after each read. ricochet's
  * clients (libricochet, the bench's swarm) drive it unchanged: it takes
  * their join without a cookie and answers a welcome. Never a server: no
  * return routability, no limits, no timeouts. Not installed. */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +29,7 @@
 
 #define PROG "reference-relay"
 #define READ_BATCH 64          /* datagrams one recvmmsg() takes, as the relay's edge */
-#define READS_PER_TURN 16      /* recvmmsg() calls before a turn's tick check */
+#define READS_PER_TURN 16      /* recvmmsg() calls a turn without a tick, at most */
 #define SEND_BATCH 1024        /* datagrams one sendmmsg() takes */
 #define SOCKET_BUFFER (4 << 20) /* the relay's plain-UDP edge asks the same */
 
@@ -112,12 +116,12 @@ static void flush(struct reference *r, int fd, struct sender *s)
     reference_sent(r);
 }
 
-/* Reads what waits (at most READS_PER_TURN batches) into the table; with
- * no tick, sends after each read. */
+/* Reads what waits (at most max_reads batches) into the table; with no
+ * tick, sends after each read. */
 static void read_turn(struct reference *r, int fd, struct dgram_in *in, struct sender *s,
-                      bool tick)
+                      bool tick, int max_reads)
 {
-    for (int reads = 0; reads < READS_PER_TURN; reads++) {
+    for (int reads = 0; reads < max_reads; reads++) {
         int n = dgram_in_read(in, fd, PROG);
         if (n <= 0)
             return;
@@ -133,27 +137,26 @@ static void read_turn(struct reference *r, int fd, struct dgram_in *in, struct s
     }
 }
 
-/* The loop: wait for a datagram or the tick, read, send. */
+/* The loop: with a tick, sleep to its end, read everything that came,
+ * send; without, wait for a datagram, read, send. */
 static void serve(struct reference *r, int fd, struct dgram_in *in, unsigned tick_ms)
 {
     struct sender s = {0};
     uint64_t tick_us = (uint64_t)tick_ms * 1000u, next = clock_now_us() + tick_us;
     while (!stop) {
-        int wait = -1;
-        if (tick_us) {
-            uint64_t now = clock_now_us();
-            wait = now >= next ? 0 : (int)((next - now + 999) / 1000);
+        if (!tick_us) {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            if (poll(&p, 1, -1) > 0)
+                read_turn(r, fd, in, &s, false, READS_PER_TURN);
+            continue;
         }
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, wait) > 0)
-            read_turn(r, fd, in, &s, tick_us != 0);
+        clock_sleep_until_us(next); /* a stop waits for the tick's end */
+        read_turn(r, fd, in, &s, true, INT32_MAX);
+        flush(r, fd, &s);
         uint64_t now = clock_now_us();
-        if (tick_us && now >= next) {
-            flush(r, fd, &s);
-            next += tick_us;
-            if (next <= now) /* fell behind: the next tick from now */
-                next = now + tick_us;
-        }
+        next += tick_us;
+        if (next <= now) /* fell behind: the next tick from now */
+            next = now + tick_us;
     }
     flush(r, fd, &s);
     struct reference_counts c = reference_counts(r);
