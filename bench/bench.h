@@ -52,7 +52,7 @@ struct bench_mode {
 
 /* A lane (docs/design.md, "Lanes, modes and edges"): one carrier and one
  * mode over it, a row of bench_mode.c's table. --modes, the reports' order,
- * the plots, ricochet-bench --live and the lesson page read the rows; a new
+ * the plots, ricochet-lesson and its page read the rows; a new
  * lane is a row, never a branch. */
 struct bench_lane {
     const char *name;       /* "unsequenced", "webrtc-reliable": --modes, the reports */
@@ -407,13 +407,10 @@ double bench_figure(const struct bench_result *r, enum bench_figure f);
  * of memory (out is then runs[0], the rest freed). */
 int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *out);
 
-/* ricochet-bench --live PORT (live.h): every lane of the lane table side
- * by side through one network, served as the lesson page on
- * 127.0.0.1:PORT (0: a free one) until bench_request_stop; cfg->lab: IP
- * mode's namespaces, or NULL with no_lab saying why there are none (the
- * streams' lanes are then left out). Returns the exit status. */
-int bench_live(const struct bench_config *cfg, const struct bench_params *params, int port,
-               const char *no_lab);
+/* The figures that follow from r's counts and histograms: lost %, the
+ * latency percentiles, bytes per delivered state, the relay's CPU per
+ * delivery, the recovery (ricochet-lesson computes its lanes' with it). */
+void bench_result_derive(struct bench_result *r);
 
 /* Asks a running bench_run to stop early (async-signal-safe: for SIGINT
  * handlers); the run tears down its children and reports an error. */

@@ -1,5 +1,6 @@
 /* bench_children.c: the relay and the netsim a run starts (see
- * run_internal.h), and what their last stats records say. */
+ * run_internal.h; what the lesson shares with it is harness/children.c),
+ * and what netsim's last stats record says. */
 #include "run_internal.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../harness/children.h"
 #include "../proto/enet/enet_wire.h"
 #include "../proto/statsrec.h"
 #include "../sys/clock.h"
@@ -58,18 +60,6 @@ int bench_parse_netsim(const char *text, struct bench_netsim_truth *t)
     return rc;
 }
 
-uint64_t run_relay_final_drops(const char *text, const char *reason)
-{
-    uint64_t sum = 0;
-    cJSON *root = statsrec_last(text, "relay", false);
-    const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops"), *d;
-    cJSON_ArrayForEach(d, drops)
-        if (cJSON_IsNumber(d) && (!reason || (d->string && !strcmp(d->string, reason))))
-            sum += (uint64_t)d->valuedouble;
-    cJSON_Delete(root);
-    return sum;
-}
-
 uint64_t run_pause_step(struct run *run, uint64_t now)
 {
     struct bench_result *r = run->r;
@@ -94,32 +84,14 @@ uint64_t run_pause_step(struct run *run, uint64_t now)
     return UINT64_MAX;
 }
 
-/* Splits s on spaces into args (pointers into buf, a copy of s). */
-static size_t split_args(const char *s, char *buf, size_t buf_cap, const char **args,
-                         size_t max)
-{
-    size_t n = 0;
-    snprintf(buf, buf_cap, "%s", s);
-    for (char *tok = strtok(buf, " \t"); tok && n < max; tok = strtok(NULL, " \t"))
-        args[n++] = tok;
-    return n;
-}
-
 /* A run over WebRTC: the port of the relay's webrtc edge, from its second
  * "listening on ADDR (webrtc)" line, into run->webrtc_port. Returns 0 or
  * run_fail(). */
 static int webrtc_port(struct run *run, struct spawn_proc *relay)
 {
-    char line[256], err[256];
-    if (spawn_wait_line(relay, "(webrtc)", CHILD_START_MS, line, sizeof line, err,
-                        sizeof err) != 0)
-        return run_fail(run, "%s", err);
-    const char *at = strstr(line, "listening on ");
-    const char *colon = at ? strrchr(at, ':') : NULL;
-    run->webrtc_port = colon ? atoi(colon + 1) : 0;
-    if (run->webrtc_port <= 0 || run->webrtc_port > 65535)
-        return run_fail(run, "relay: no webrtc port in \"%s\"", line);
-    return 0;
+    char err[256];
+    run->webrtc_port = children_edge_port(relay, "webrtc", CHILD_START_MS, err, sizeof err);
+    return run->webrtc_port < 0 ? run_fail(run, "%s", err) : 0;
 }
 
 int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *const *extra,
@@ -143,13 +115,7 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
         args[n++] = "--transport";
         args[n++] = run_relay_transport(run);
     }
-    /* the bench's clients all come from 127.0.0.1 and may send fast */
-    args[n++] = "--max-per-address";
-    args[n++] = "0";
-    args[n++] = "--rate-limit";
-    args[n++] = "0";
-    args[n++] = "--byte-limit";
-    args[n++] = "0";
+    n += children_relay_open(args + n); /* the bench's clients: one address, fast */
     /* room for every client and room (the relay's defaults are 1024 / 256) */
     char clients[24], rooms[24];
     snprintf(clients, sizeof clients, "%zu", run->n > 1024 ? run->n : 1024);
@@ -174,7 +140,7 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
     }
     for (size_t i = 0; extra && extra[i] && n < SPAWN_MAX_ARGS; i++)
         args[n++] = extra[i];
-    n += split_args(run->cfg->relay_args, more, sizeof more, args + n, SPAWN_MAX_ARGS - n);
+    n += children_split(run->cfg->relay_args, more, sizeof more, args + n, SPAWN_MAX_ARGS - n);
     args[n] = NULL;
     char err[256];
     if (spawn_start_in(relay, run_relay_netns(run), run->cfg->bin, "ricochet-relay", args, err,
@@ -209,15 +175,7 @@ static int audit_file(struct run *run, const char *kind, char *path, size_t cap)
                  p->loss_pct, p->delay_ms, p->jitter_ms);
         return 0;
     }
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, cap, "%s/ricochet-bench-%s-XXXXXX", dir && dir[0] ? dir : "/tmp", kind);
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        path[0] = '\0';
-        return -1;
-    }
-    close(fd);
-    return 0;
+    return children_temp_file("bench", kind, path, cap);
 }
 
 /* netsim's arguments of the audit: its drop log, how it finds states in
@@ -288,8 +246,8 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
         snprintf(r->audit.skipped, sizeof r->audit.skipped,
                  "--procs > 1: receivers are in other processes");
     }
-    n += split_args(run->cfg->netsim_args, extra, sizeof extra, args + n,
-                    SPAWN_MAX_ARGS - n);
+    n += children_split(run->cfg->netsim_args, extra, sizeof extra, args + n,
+                        SPAWN_MAX_ARGS - n);
     args[n] = NULL;
     char err[256];
     if (spawn_start(&run->netsim, run->cfg->bin, "ricochet-netsim", args, err,

@@ -126,20 +126,6 @@ static void open_lab(struct netlab *lab, struct bench_config *cfg, struct bench_
         exit(1);
 }
 
-/* --live: the namespaces if this machine gives them (before any thread),
- * then the lesson until a signal. */
-static int run_live(const struct bench_options *c, struct bench_config *cfg,
-                    const struct bench_plan *plan, struct netlab *lab)
-{
-    char why[256];
-    cfg->lab = netlab_open(lab, why, sizeof why) == 0 ? lab : NULL;
-    signals_install(NULL, NULL, bench_request_stop);
-    int rc = bench_live(cfg, &plan->base, (int)c->live, cfg->lab ? NULL : why);
-    spawn_kill_all();
-    netlab_close(lab);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     struct netlab lab = {.ns = {-1, -1}, .home = -1};
@@ -172,8 +158,6 @@ int main(int argc, char **argv)
         return 0;
     }
     bench_options_apply(&c, &cfg, &plan);
-    if (c.live >= 0)
-        return run_live(&c, &cfg, &plan, &lab);
     if (c.netsim_ip)
         open_lab(&lab, &cfg, &plan);
     signals_install(NULL, NULL, bench_request_stop);

@@ -556,7 +556,7 @@ double bench_recovery_ms(const struct bench_timeline *tl, uint64_t resumed_us)
     return at > resumed_us ? (double)(at - resumed_us) / 1000.0 : 0;
 }
 
-void run_derive(struct bench_result *r)
+void bench_result_derive(struct bench_result *r)
 {
     r->lost_pct = r->expected
                       ? 100.0 * (double)(r->expected > r->delivered ? r->expected - r->delivered : 0) /
@@ -634,5 +634,5 @@ void run_summarize(struct run *run)
     run_strip_finish(run);
     r->jitter_us = jn ? jsum / (double)jn : 0;
     r->jitter_pairs = jn;
-    run_derive(r);
+    bench_result_derive(r);
 }

@@ -16,7 +16,6 @@
 #include "../sys/options.h"
 #include "../sys/keyfile.h"
 #include "bench_options.h"
-#include "live.h"
 
 #define PROG BENCH_PROG
 
@@ -101,12 +100,6 @@ static const struct option_def options[] = {
      "keep netsim's drop log of each run in this folder (default: a temporary file)"},
     {"plot", OPTION_STRING, offsetof(struct bench_options, plot), "", 0, 512, NULL,
      "render latency CDFs (and sweep plots) as PNG into this folder with gnuplot"},
-    {"live", OPTION_INT, offsetof(struct bench_options, live), "-1", -1, 65535, NULL,
-     "serve the lesson you can watch on 127.0.0.1:PORT (0: a free one) until stopped: every "
-     "lane side by side (--modes aside), a sender and a receiver each at --rate, through one "
-     "netsim whose model the page changes (IP mode; without namespaces its UDP proxy, the "
-     "streams left out); figures over --duration, --grace ago (docs/sockets.md, Watch it); "
-     "-1: off"},
     {"datagram-limit", OPTION_BOOL, offsetof(struct bench_options, datagram_limit), "false", 0, 0,
      NULL, "only measure the machine's datagram limit (one thread, loopback, 2 s) and exit"},
     {"ticket-cost", OPTION_BOOL, offsetof(struct bench_options, ticket_cost), "false", 0, 0,
@@ -168,8 +161,7 @@ static const struct option_def options[] = {
 
 static const char *const signals[] = {
     "SIGINT, SIGTERM", "stop the run in progress and the relay and netsim it started, write "
-                       "the reports of the runs done and exit 130 (--live: stop the lesson, "
-                       "everything it started, and exit 0)",
+                       "the reports of the runs done and exit 130",
     NULL};
 
 static const char *const exit_status[] = {
@@ -179,7 +171,7 @@ static const char *const exit_status[] = {
     "2", "a bad option, value or config file, with one line on standard error",
     "3", "the audit failed: a state a receiver missed that netsim's drop log does not "
          "explain, or a reliable drop never retransmitted (AUDIT FAILED on standard error)",
-    "130", "stopped by SIGINT or SIGTERM (--live: 0)",
+    "130", "stopped by SIGINT or SIGTERM",
     NULL};
 
 static const char *const files[] = {
@@ -195,9 +187,6 @@ static const struct options_example examples[] = {
     {"A TCP stream against ENet and plain UDP through one network of 2% loss (IP mode):",
      "ricochet-bench --netsim-ip --clients 8 --rate 20 --path-loss 2 --path-delay 40 "
      "--modes tcp,reliable,unsequenced,udp"},
-    {"The lesson you can watch (make lesson): every lane side by side through one network, its "
-     "page on http://127.0.0.1:7799/ until Ctrl-C:",
-     "ricochet-bench --live 7799 --rate 20 --duration 10"},
     {"TCP against ENet unsequenced losing the same states, each one's strip drawn:",
      "ricochet-bench --netsim-ip --clients 2 --rate 20 --path-loss 2 --path-delay 40 "
      "--modes tcp,unsequenced --paired-loss --duration 20 --plot strips/"},
@@ -256,13 +245,8 @@ static const struct options_manual manual = {
         "other mode's CPU per delivery is a multiple of it (--modes reference,udp,"
         "unsequenced); --relay-args' --tick-ms is passed to it too.\n"
         "\n"
-        "--live PORT runs the lesson until stopped: every lane of the bench's table (--modes "
-        "aside), a sender and a receiver each at --rate, through one netsim in IP mode with "
-        "paired loss (without namespaces, its UDP proxy for the datagram lanes), and serves "
-        "its page on 127.0.0.1:PORT: each lane's states as they arrive and its figures over "
-        "--duration, ending --grace ago, computed by the bench's own code; the page's controls "
-        "change netsim's model while it runs. A child that dies is started again; SIGINT "
-        "stops everything.",
+        "The lesson you can watch, every lane side by side through one network turned by "
+        "hand, is a program of its own on the bench's lanes and figures: ricochet-lesson.",
     .signals = signals,
     .exit_status = exit_status,
     .files = files,
@@ -578,16 +562,6 @@ void bench_options_apply(const struct bench_options *c, struct bench_config *cfg
         options_fail(PROG, "--aoi %g: a radius is 0 (none) or at least %g", c->aoi,
                      (double)PROTO_AOI_MIN);
     check_network(c);
-    if (c->live >= 0 && (c->relay[0] || c->procs > 1 || c->fleet || c->aoi > 0 ||
-                         c->sweep[0] || c->repeat > 1 || c->encrypt || c->pause_relay_ms > 0 ||
-                         c->netsim_ip))
-        options_fail(PROG, "--live starts its own relay and netsim (IP mode where it can) and "
-                           "runs until stopped: not with --relay, --procs, --fleet, --aoi, "
-                           "--sweep, --repeat, --encrypt, --pause-relay-ms or --netsim-ip");
-    if (c->live >= 0 && (c->duration + c->grace) * c->rate > LIVE_MARKS - 24)
-        options_fail(PROG, "--live keeps a lane's last %d states: --duration %g plus --grace %g "
-                           "at --rate %g is %.0f of them", LIVE_MARKS - 24, c->duration, c->grace,
-                     c->rate, (c->duration + c->grace) * c->rate);
     if (c->aoi > 0 && (c->relay[0] || c->procs > 1 || c->room_size || c->sweep[0] ||
                        c->encrypt || c->loss > 0 || c->delay > 0 || c->jitter > 0 ||
                        c->netsim || c->fleet || c->pause_relay_ms > 0))

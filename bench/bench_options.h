@@ -25,7 +25,6 @@ struct bench_options {
     double loss, delay, jitter;
     bool reorder;
     bool paired_loss;
-    long live;          /* --live PORT (-1: no) */
     bool netsim;
     char netsim_args[256];
     char relay_args[256];

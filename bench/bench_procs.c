@@ -281,7 +281,7 @@ int run_procs(struct run *run, size_t procs, const char *host, int port)
             r->enet_rtt_ms /= (double)r->enet_clients;
             r->enet_loss_pct /= (double)r->enet_clients;
         }
-        run_derive(r);
+        bench_result_derive(r);
     }
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../harness/children.h"
 #include "../sys/clock.h"
 
 #define DISCONNECT_WAIT_US 500000 /* clients hearing the relay's goodbye */
@@ -70,9 +71,9 @@ static void stop_relays(struct run *run, struct spawn_proc *relays, size_t n)
         spawn_stop(&relays[i], SIGKILL, STOP_WAIT_MS); /* if it still runs */
         char *out = spawn_read_stdout(&relays[i]);
         if (out) {
-            run->r->relay_drops += run_relay_final_drops(out, NULL);
+            run->r->relay_drops += children_relay_drops(out, NULL);
             /* states it shed when it fell behind: the audit's to explain */
-            run->r->audit.relay_stale += run_relay_final_drops(out, "stale");
+            run->r->audit.relay_stale += children_relay_drops(out, "stale");
         }
         free(out);
         spawn_free(&relays[i]);

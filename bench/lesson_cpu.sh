@@ -1,11 +1,11 @@
 #!/bin/sh
 # bench/lesson_cpu.sh BIN OUT [REPEATS [SECONDS [RATE]]]: what the lesson
-# costs the machine it runs on (make lesson: ricochet-bench --live at 20
-# states a second a sender). Each run starts the lesson, lets it settle 10 s,
-# then takes the CPU time of everything it started (the bench, which drives
+# costs the machine it runs on (make lesson: ricochet-lesson at 20 states a
+# second a sender). Each run starts the lesson, lets it settle 10 s, then
+# takes the CPU time of everything it started (ricochet-lesson, which drives
 # every lane's clients and serves the page; the relay; netsim) over SECONDS
 # (60) from /proc, as % of one core, and stops it with SIGINT. No browser
-# is open: the page's polls cost the bench a little more. Writes
+# is open: the page's polls cost the lesson a little more. Writes
 # OUT/cpu.txt (every run, then the medians with min-max over REPEATS, 3)
 # and OUT/machine.txt (the machine and its floor, bench/machine.sh).
 #   make bench-lesson-cpu             into build/bench-results/lesson-cpu/
@@ -41,19 +41,19 @@ child() {
 run=1
 while [ "$run" -le "$reps" ]; do
     log="$out/run$run.log"
-    "$bin/ricochet-bench" --live 0 --rate "$rate" --duration 10 > "$log" 2>&1 &
-    bench=$!
+    "$bin/ricochet-lesson" --port 0 --rate "$rate" --duration 10 > "$log" 2>&1 &
+    lesson=$!
     sleep 10
-    relay=$(child "$bench" ricochet-relay)
-    netsim=$(child "$bench" ricochet-netsim)
+    relay=$(child "$lesson" ricochet-relay)
+    netsim=$(child "$lesson" ricochet-netsim)
     [ "$relay" != 0 ] && [ "$netsim" != 0 ] ||
-        { kill -INT "$bench"; wait "$bench" || true; echo "lesson_cpu.sh: no lesson (see $log)" >&2;
+        { kill -INT "$lesson"; wait "$lesson" || true; echo "lesson_cpu.sh: no lesson (see $log)" >&2;
           exit 1; }
-    b0=$(ticks "$bench"); r0=$(ticks "$relay"); n0=$(ticks "$netsim")
+    b0=$(ticks "$lesson"); r0=$(ticks "$relay"); n0=$(ticks "$netsim")
     sleep "$secs"
-    b1=$(ticks "$bench"); r1=$(ticks "$relay"); n1=$(ticks "$netsim")
-    kill -INT "$bench"
-    wait "$bench" || true
+    b1=$(ticks "$lesson"); r1=$(ticks "$relay"); n1=$(ticks "$netsim")
+    kill -INT "$lesson"
+    wait "$lesson" || true
     awk -v b="$((b1 - b0))" -v r="$((r1 - r0))" -v n="$((n1 - n0))" -v hz="$hz" -v s="$secs" \
         -v run="$run" 'BEGIN { k = 100 / (hz * s);
             printf "%d %.1f %.1f %.1f %.1f\n", run, b * k, r * k, n * k, (b + r + n) * k }' \
@@ -70,9 +70,9 @@ stat() {
 {
     echo "$ bench/lesson_cpu.sh $bin $out $reps $secs $rate"
     echo "the lesson at $rate states a second a sender, every lane; CPU over $secs s, % of one core"
-    echo "run bench relay netsim all"
+    echo "run lesson relay netsim all"
     cat "$out/runs.txt"
-    echo "medians of $reps runs (min-max): bench $(stat 2), relay $(stat 3), netsim $(stat 4)," \
+    echo "medians of $reps runs (min-max): lesson $(stat 2), relay $(stat 3), netsim $(stat 4)," \
          "everything $(stat 5)"
     cat "$out/machine.txt"
 } > "$out/cpu.txt"

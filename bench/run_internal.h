@@ -129,11 +129,8 @@ bool run_payload_intact(const struct ricochet *c, const struct ricochet_event *e
                         long payload);
 
 /* The result's counts from every client's receive statistics, then
- * run_derive(). */
+ * bench_result_derive(). */
 void run_summarize(struct run *run);
-
-/* The figures that follow from the counts and the histogram. */
-void run_derive(struct bench_result *r);
 
 /* The relay's CPU and memory from wall0_us (and its usage then) to now. */
 void run_relay_figures(struct run *run, const struct spawn_usage *relay0, uint64_t wall0_us);
@@ -155,10 +152,6 @@ int run_start_relay_as(struct run *run, struct spawn_proc *relay, const char *co
  * impairment (and a drop log for the audit); *port gets its listening port
  * (IP mode: 0). Returns 0 or run_fail(). */
 int run_start_netsim(struct run *run, const char *relay_host, int relay_port, int *port);
-
-/* Sum of the "drops" object in the relay's last stats record, or its
- * member reason alone if reason is not NULL; 0 if none. */
-uint64_t run_relay_final_drops(const char *text, const char *reason);
 
 /* --pause-relay-ms, one step at a time from the window's loop: stops the
  * relay a third into the window, lets it go on pause_relay_ms later (at

@@ -1,5 +1,5 @@
 /* httpd.h: a small HTTP server for operators (metrics, probes, a page)
- * and for the pages of ricochet-bench --live, on libmicrohttpd in one
+ * and for the pages of ricochet-lesson, on libmicrohttpd in one
  * internal thread of its own: every handler runs in that one thread, one
  * request at a time, so a handler may be the single reader of a triple
  * buffer (triple.h). A route answers GET and HEAD, or the one method it

@@ -31,7 +31,8 @@
 #define WAIT_MS 60000
 
 static const char *const programs[] = {"ricochet-relay", "ricochet-bot", "ricochet-client",
-                                       "ricochet-netsim", "ricochet-bench", "ricochet-ticket"};
+                                       "ricochet-netsim", "ricochet-bench", "ricochet-lesson",
+                                       "ricochet-ticket"};
 
 /* Runs dir/prog (dir NULL: a ricochet program) with args to its exit;
  * returns its stdout (the caller frees), stores the exit code in *code and,

@@ -1,8 +1,8 @@
-/* test_e2e_lesson.c: ricochet-bench --live, the lesson you can watch,
- * with real clients: the bench starts the relay with every lane's edge
+/* test_e2e_lesson.c: ricochet-lesson, the lesson you can watch,
+ * with real clients: the lesson starts the relay with every lane's edge
  * and netsim in IP mode between two namespaces; headless Chromium (the
  * DevTools protocol, tests/support/browser.c) opens the page. Everything
- * the page loads comes from the bench; every lane of the lane table is
+ * the page loads comes from the lesson; every lane of the lane table is
  * drawn and measured; raising the loss from 0 to 10% with the page's own
  * control brings every lossy lane to about 90% delivered, the same states
  * dropped in each (paired loss), and raises the TCP lane's p99; what the
@@ -14,12 +14,12 @@
  * clear 400, other requests 404 or 405. The relay killed (SIGKILL): the
  * page says so and the lanes come back; netsim the same. SIGINT stops
  * everything: no process, no namespace left, and the page says its server
- * is gone. A bench killed outright leaves nothing either. Without the
+ * is gone. A lesson killed outright leaves nothing either. Without the
  * rights for namespaces (unshare --user), one line says what is missing
  * and how to get it, the streams' lanes are listed as missing and the
  * datagram lanes run through the UDP proxy; there a request naming another
  * Host (a DNS-rebinding page) gets 421 and leaves the model as it was,
- * localhost is served. --live's refused options say so in one line. With
+ * localhost is served. Refused options say so in one line. With
  * RICOCHET_SHOT_UPDATE=1 the screenshot goes to docs/lesson-page.png. */
 
 /* tests/run: alone (its paired drops and TCP's p99 are timings a
@@ -53,23 +53,23 @@
 #define RATE "30"
 #define GRACE "5"     /* a state later than this counts as lost: a busy host's stream stalls */
 
-/* A bench --live started by the test, and its page's address. */
+/* A ricochet-lesson started by the test, and its page's address. */
 struct lesson {
-    struct spawn_proc bench;
+    struct spawn_proc proc;
     char at[64];      /* "127.0.0.1:PORT" */
     char url[96];
 };
 
-/* Starts dir/prog (ricochet-bench, or unshare for it) with args and waits
+/* Starts dir/prog (ricochet-lesson, or unshare for it) with args and waits
  * for its URL line. */
 static void lesson_start(struct lesson *l, const char *dir, const char *prog,
                          const char *const *args)
 {
     char err[256];
-    assert_int_equal(spawn_start(&l->bench, dir, prog, args, err, sizeof err), 0);
+    assert_int_equal(spawn_start(&l->proc, dir, prog, args, err, sizeof err), 0);
     uint64_t deadline = clock_now_ms() + 30000;
     for (;;) {
-        char *out = spawn_read_stdout(&l->bench);
+        char *out = spawn_read_stdout(&l->proc);
         const char *u = out ? strstr(out, "the lesson on http://") : NULL;
         if (u && strchr(u, '\n')) {
             u += strlen("the lesson on http://");
@@ -79,8 +79,8 @@ static void lesson_start(struct lesson *l, const char *dir, const char *prog,
             return;
         }
         free(out);
-        if (!spawn_running(&l->bench) || clock_now_ms() > deadline) {
-            char *e = spawn_read_stderr(&l->bench);
+        if (!spawn_running(&l->proc) || clock_now_ms() > deadline) {
+            char *e = spawn_read_stderr(&l->proc);
             fail_msg("no lesson URL; stderr:\n%s", e ? e : "");
         }
         clock_sleep_ms(50);
@@ -332,7 +332,7 @@ static void look_inside(struct browser *b)
     cJSON_Delete(browser_eval(b, "lessonPage.pause(false)"));
 }
 
-/* Bad controls and other requests, answered by the bench. */
+/* Bad controls and other requests, answered by the lesson. */
 static void refuses_bad_input(const struct lesson *l)
 {
     static const struct {
@@ -366,7 +366,7 @@ static void refuses_bad_input(const struct lesson *l)
     }
 }
 
-/* The status of method path sent to the bench naming host in Host; the
+/* The status of method path sent to the lesson naming host in Host; the
  * body into *text (the caller frees) if text is not NULL. */
 static int status_as(const struct lesson *l, const char *host, const char *method,
                      const char *path, const char *body, char **text)
@@ -382,7 +382,7 @@ static int status_as(const struct lesson *l, const char *host, const char *metho
 
 /* A page whose name was rebound to 127.0.0.1 (DNS rebinding) asks under
  * that name: 421 on every path, the loss not turned up; under localhost
- * the bench answers. */
+ * the lesson answers. */
 static void refuses_a_foreign_host(const struct lesson *l)
 {
     char host[96], *before, *after;
@@ -404,17 +404,17 @@ static void refuses_a_foreign_host(const struct lesson *l)
     free(after);
 }
 
-/* The bench's child of that name (one). */
+/* The lesson's child of that name (one). */
 static pid_t child(const struct lesson *l, const char *comm)
 {
     pid_t pid[4];
-    size_t n = procs_children(l->bench.pid, comm, pid, 4);
+    size_t n = procs_children(l->proc.pid, comm, pid, 4);
     if (n != 1)
         fail_msg("%zu children named %s", n, comm);
     return pid[0];
 }
 
-/* SIGKILL to the bench's child comm: the page says so, then every lane
+/* SIGKILL to the lesson's child comm: the page says so, then every lane
  * runs again, a new generation of its clients. */
 static void a_child_dies_and_comes_back(struct browser *b, const struct lesson *l,
                                         const char *comm, const char *said)
@@ -444,7 +444,7 @@ static void a_child_dies_and_comes_back(struct browser *b, const struct lesson *
     cJSON_Delete(s);
 }
 
-/* What a stop must leave behind: nothing. The bench's children and the
+/* What a stop must leave behind: nothing. The lesson's children and the
  * namespaces it holds, noted while it runs. */
 struct run_facts {
     pid_t pids[4];
@@ -456,18 +456,18 @@ struct run_facts {
 static void note_facts(const struct lesson *l, struct run_facts *f)
 {
     memset(f, 0, sizeof *f);
-    f->n_pids = procs_children(l->bench.pid, "ricochet-relay", f->pids, 4);
-    f->n_pids += procs_children(l->bench.pid, "ricochet-netsim", f->pids + f->n_pids,
+    f->n_pids = procs_children(l->proc.pid, "ricochet-relay", f->pids, 4);
+    f->n_pids += procs_children(l->proc.pid, "ricochet-netsim", f->pids + f->n_pids,
                                 4 - f->n_pids);
     uint64_t all[8];
-    size_t n = procs_netns_of(l->bench.pid, all, 8);
+    size_t n = procs_netns_of(l->proc.pid, all, 8);
     for (size_t i = 1; i < n; i++) /* its own is the machine's */
         f->ns[f->n_ns++] = all[i];
     assert_true(f->n_pids == 2);
     assert_true(f->n_ns == 2); /* the client and the relay namespaces */
 }
 
-/* The files the children of a run write that their bench removes when it
+/* The files the children of a run write that their lesson removes when it
  * ends (their captured output, netsim's drop log and the key log), found
  * in /proc, into files. Returns how many. */
 static size_t child_files(const struct run_facts *f, char (*files)[256], size_t cap)
@@ -511,7 +511,7 @@ static void nothing_left(const struct run_facts *f)
     assert_true(gone); /* the relay, netsim, both namespaces and so netsim's devices */
 }
 
-static const char *const live_args[] = {"--live", "0", "--rate", RATE, "--duration", "20",
+static const char *const live_args[] = {"--port", "0", "--rate", RATE, "--duration", "20",
                                         "--grace", GRACE, "--seed", "3", NULL};
 
 static void the_page_teaches(void **state)
@@ -519,13 +519,13 @@ static void the_page_teaches(void **state)
     (void)state;
     struct lesson l;
     char dir[] = "/tmp/ricochet-lesson-XXXXXX", png[160];
-    lesson_start(&l, harness_bin_dir(), "ricochet-bench", live_args);
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", live_args);
     cJSON *j = get_json(&l, "/live.json");
     bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
     cJSON_Delete(j);
     if (!ip) {
-        spawn_stop(&l.bench, SIGINT, 15000);
-        spawn_free(&l.bench);
+        spawn_stop(&l.proc, SIGINT, 15000);
+        spawn_free(&l.proc);
         skip(); /* no namespaces here: without_namespaces covers it */
     }
     if (!lanes_running(&l, WAIT_MS))
@@ -540,7 +540,7 @@ static void the_page_teaches(void **state)
     cJSON *from = browser_eval(b, "performance.getEntriesByType('resource')"
                                   ".map((e) => e.name).concat([location.href])");
     const cJSON *e;
-    cJSON_ArrayForEach(e, from) /* everything from the bench: it works offline */
+    cJSON_ArrayForEach(e, from) /* everything from the lesson: it works offline */
         if (strncmp(e->valuestring, l.url, strlen(l.url)) != 0)
             fail_msg("the page loaded %s", e->valuestring);
     cJSON_Delete(from);
@@ -557,28 +557,28 @@ static void the_page_teaches(void **state)
     a_child_dies_and_comes_back(b, &l, "ricochet-netsim", "netsim");
     struct run_facts f;
     note_facts(&l, &f);
-    assert_int_equal(spawn_stop(&l.bench, SIGINT, 15000), 0); /* Ctrl-C */
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0); /* Ctrl-C */
     nothing_left(&f);
     if (!browser_wait(b, "lessonPage.snapshot().error.includes('does not answer')", 5000))
         fail_with_page(b, "the page never said its server went");
     browser_close(b);
     servers_remove_tree(dir);
-    spawn_free(&l.bench);
+    spawn_free(&l.proc);
 }
 
-/* A bench killed outright (a crash) takes its children and namespaces
+/* A lesson killed outright (a crash) takes its children and namespaces
  * with it. */
 static void a_crash_leaves_nothing(void **state)
 {
     (void)state;
     struct lesson l;
-    lesson_start(&l, harness_bin_dir(), "ricochet-bench", live_args);
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", live_args);
     cJSON *j = get_json(&l, "/live.json");
     bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
     cJSON_Delete(j);
     if (!ip || !lanes_running(&l, WAIT_MS)) {
-        spawn_stop(&l.bench, SIGINT, 15000);
-        spawn_free(&l.bench);
+        spawn_stop(&l.proc, SIGINT, 15000);
+        spawn_free(&l.proc);
         if (!ip)
             skip();
         fail_msg("the lanes never ran");
@@ -587,14 +587,14 @@ static void a_crash_leaves_nothing(void **state)
     note_facts(&l, &f);
     char files[8][256];
     size_t n_files = child_files(&f, files, 8);
-    spawn_stop(&l.bench, SIGKILL, 5000);
+    spawn_stop(&l.proc, SIGKILL, 5000);
     nothing_left(&f);
-    spawn_free(&l.bench);
-    for (size_t i = 0; i < n_files; i++) /* what a killed bench could not remove */
+    spawn_free(&l.proc);
+    for (size_t i = 0; i < n_files; i++) /* what a killed lesson could not remove */
         unlink(files[i]);
 }
 
-/* In a user namespace of its own without a mapping the bench may make no
+/* In a user namespace of its own without a mapping the lesson may make no
  * namespace: one line says which lanes are missing and how to get them;
  * the page lists them with why; the datagram lanes run through netsim's
  * UDP proxy. */
@@ -602,9 +602,9 @@ static void without_namespaces(void **state)
 {
     (void)state;
     struct lesson l;
-    char bench[512];
-    snprintf(bench, sizeof bench, "%s/ricochet-bench", harness_bin_dir());
-    const char *args[] = {"--user", bench, "--live", "0", "--rate", RATE, "--duration", "5",
+    char lesson[512];
+    snprintf(lesson, sizeof lesson, "%s/ricochet-lesson", harness_bin_dir());
+    const char *args[] = {"--user", lesson, "--port", "0", "--rate", RATE, "--duration", "5",
                           NULL};
     lesson_start(&l, "/usr/bin", "unshare", args);
     if (!lanes_running(&l, WAIT_MS))
@@ -635,30 +635,30 @@ static void without_namespaces(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(st, "netsim_metrics")), 4);
     cJSON_Delete(j);
     refuses_a_foreign_host(&l);
-    assert_int_equal(spawn_stop(&l.bench, SIGINT, 15000), 0);
-    char *err = spawn_read_stderr(&l.bench);
-    const char *line = strstr(err, "ricochet-bench: no IP mode here");
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    char *err = spawn_read_stderr(&l.proc);
+    const char *line = strstr(err, "ricochet-lesson: no IP mode here");
     assert_non_null(line);
-    assert_null(strstr(line + strlen("ricochet-bench: no IP mode here"), "no IP mode here"));
+    assert_null(strstr(line + strlen("ricochet-lesson: no IP mode here"), "no IP mode here"));
     free(err);
-    spawn_free(&l.bench);
+    spawn_free(&l.proc);
 }
 
-/* --live's options that cannot go together: one line each, status 2. */
+/* Options refused: one line each, status 2. */
 static void options_refused(void **state)
 {
     (void)state;
     static const char *const cases[][8] = {
-        {"--live", "0", "--rate", "60", "--duration", "30", NULL},
-        {"--live", "0", "--relay", "127.0.0.1:9", NULL},
-        {"--live", "0", "--repeat", "3", NULL},
-        {"--live", "70000", NULL},
+        {"--port", "0", "--rate", "60", "--duration", "30", NULL},
+        {"--port", "0", "--relay", "127.0.0.1:9", NULL},
+        {"--port", "0", "--path-loss", "100", NULL},
+        {"--port", "70000", NULL},
     };
-    static const char *const says[] = {"keeps a lane's last", "not with --relay",
-                                       "not with --relay", "--live"};
+    static const char *const says[] = {"keeps a lane's last", "--relay", "--path-loss",
+                                       "--port"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct spawn_proc p;
-        assert_int_equal(harness_spawn(&p, "ricochet-bench", cases[i]), 0);
+        assert_int_equal(harness_spawn(&p, "ricochet-lesson", cases[i]), 0);
         assert_int_equal(spawn_stop(&p, 0, 10000), 2);
         char *err = spawn_read_stderr(&p);
         assert_non_null(strstr(err, says[i]));

@@ -1,6 +1,6 @@
 /* target_droplog.c: fuzzes the reader of netsim's drop log
  * (audit/audit_log.c: audit_line_parse, audit_log_read), what the bench's
- * audit and the lesson (bench/live_log.c) read netsim's --drop-log with
+ * audit and the lesson (lesson/live_log.c) read netsim's --drop-log with
  * (see targets.h). The first byte picks what the rest is:
  *   0  a log's text. Each line as fgets cuts it (1023 bytes at most), the
  *      comments aside: one that parses holds the log's fields (a known

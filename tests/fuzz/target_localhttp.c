@@ -14,7 +14,7 @@
  *      (live_http_controls), then what it made of it as netsim reads it:
  *      refused with a reason, or a JSON object of netsim's options;
  *   3  the page's own controls, from the input within the page's ranges
- *      (bench/lesson.html: loss 0-30 %, bursts none, 3 or 10, delay 0-400
+ *      (lesson/lesson.html: loss 0-30 %, bursts none, 3 or 10, delay 0-400
  *      ms, jitter 0-200 ms, reordering): the lesson takes them and so does
  *      every netsim it hands them to. */
 #include <arpa/inet.h>
@@ -25,7 +25,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../bench/live.h"
+#include "../../lesson/live.h"
 #include "../../netsim/netsim.h"
 #include "../../netsim/netsim_options.h"
 #include "../../sys/httpd.h"

@@ -1,4 +1,4 @@
-/* live_run.c: ricochet-bench --live (see live.h): the process set, the
+/* live_run.c: ricochet-lesson's run (see live.h): the process set, the
  * lanes' clients, the loop, the restarts and the stop.
  *
  * With the two namespaces of netsim's IP mode (harness/netlab.h), one
@@ -23,15 +23,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../client/client.h"
 #include "../client/swarm/swarm.h"
+#include "../harness/children.h"
 #include "../harness/freeport.h"
 #include "../harness/netlab.h"
 #include "../netsim/netsim_ip.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/triple.h"
-#include "bench_options.h"
-#include "run_internal.h"
 
 #define CHILD_START_MS 10000  /* a child's "listening on" or "wire up" line */
 #define RETRY_US 2000000u     /* a child that failed is tried again after this */
@@ -39,6 +39,8 @@
 #define CHECK_US 100000u      /* the children looked at this often */
 #define JOIN_TIMEOUT_MS 10000 /* every lane's clients joined within this */
 #define LEAD_US 100000u       /* the senders' first state after the lanes are up */
+
+volatile sig_atomic_t live_stop;
 
 /* "at 14:03:07" into buf. */
 static const char *wall_time(char *buf, size_t cap)
@@ -96,29 +98,14 @@ static uint16_t port_of(const struct live *lv, const char *name)
     return 0;
 }
 
-/* The port of the relay's edge name, from its "listening on ADDR (NAME)"
- * line; 0 if none came. */
-static uint16_t edge_port(struct live *lv, const char *name)
-{
-    char marker[32], line[256], err[256];
-    snprintf(marker, sizeof marker, "(%s)", name);
-    if (spawn_wait_line(&lv->relay, marker, CHILD_START_MS, line, sizeof line, err,
-                        sizeof err) != 0)
-        return 0;
-    const char *colon = strrchr(line, ':');
-    int port = colon ? atoi(colon + 1) : 0;
-    return port > 0 && port <= 65535 ? (uint16_t)port : 0;
-}
-
 static int start_relay(struct live *lv, const struct netlab *lab)
 {
     const char *args[SPAWN_MAX_ARGS + 1];
     char bufs[BENCH_MODES * 2][64], more[256], err[256];
     size_t n = relay_edges(lv, bufs, args);
-    static const char *const fixed[] = {"--max-per-address", "0", "--rate-limit", "0",
-                                        "--byte-limit", "0", "--stats-interval", "0"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        args[n++] = fixed[i];
+    n += children_relay_open(args + n);
+    args[n++] = "--stats-interval";
+    args[n++] = "0";
     const struct live_netsim *rtc = NULL;
     for (size_t k = 0; k < lv->n_netsims; k++)
         if (lv->netsims[k].edge && !strcmp(lv->netsims[k].edge, "webrtc"))
@@ -127,9 +114,7 @@ static int start_relay(struct live *lv, const struct netlab *lab)
         args[n++] = "--webrtc-advertise";
         args[n++] = rtc->advertise;
     }
-    snprintf(more, sizeof more, "%s", lv->cfg->relay_args);
-    for (char *t = strtok(more, " \t"); t && n < SPAWN_MAX_ARGS; t = strtok(NULL, " \t"))
-        args[n++] = t;
+    n += children_split(lv->cfg->relay_args, more, sizeof more, args + n, SPAWN_MAX_ARGS - n);
     args[n] = NULL;
     if (spawn_start_in(&lv->relay, lab ? lab->ns[NETLAB_RELAY] : -1, lv->cfg->bin,
                        "ricochet-relay", args, err, sizeof err) != 0) {
@@ -138,7 +123,9 @@ static int start_relay(struct live *lv, const struct netlab *lab)
     }
     lv->relay_started = true;
     for (size_t i = 0; i < lv->n_edges; i++) {
-        lv->edges[i].port = edge_port(lv, lv->edges[i].name);
+        int port = children_edge_port(&lv->relay, lv->edges[i].name, CHILD_START_MS, err,
+                                      sizeof err);
+        lv->edges[i].port = port > 0 ? (uint16_t)port : 0;
         if (!lv->edges[i].port) {
             char *text = spawn_read_stderr(&lv->relay);
             snprintf(lv->relay_state, sizeof lv->relay_state, "the relay never listened on %s: "
@@ -148,18 +135,6 @@ static int start_relay(struct live *lv, const struct netlab *lab)
         }
     }
     snprintf(lv->relay_state, sizeof lv->relay_state, "running");
-    return 0;
-}
-
-/* A temporary file for a child to write (a drop log, the key log). */
-static int temp_file(const char *kind, char *path, size_t cap)
-{
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, cap, "%s/ricochet-lesson-%s-XXXXXX", dir && dir[0] ? dir : "/tmp", kind);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    close(fd);
     return 0;
 }
 
@@ -215,9 +190,7 @@ static int start_netsim(struct live *lv, struct live_netsim *n, const struct net
     const char *args[SPAWN_MAX_ARGS + 1];
     char bufs[8][160], line[256], err[256], extra[256];
     size_t a = netsim_args(lv, n, lab, bufs, args);
-    snprintf(extra, sizeof extra, "%s", lv->cfg->netsim_args);
-    for (char *t = strtok(extra, " \t"); t && a < SPAWN_MAX_ARGS; t = strtok(NULL, " \t"))
-        args[a++] = t;
+    a += children_split(lv->cfg->netsim_args, extra, sizeof extra, args + a, SPAWN_MAX_ARGS - a);
     args[a] = NULL;
     n->log_at = n->stats_at = 0;
     n->partial[0] = n->stats_partial[0] = '\0';
@@ -265,7 +238,8 @@ static void plan_netsims(struct live *lv)
         lv->netsims[lv->n_netsims++].wire = d->wire;
     }
     for (size_t i = 0; i < lv->n_netsims; i++)
-        temp_file("drops", lv->netsims[i].drop_log, sizeof lv->netsims[i].drop_log);
+        children_temp_file("lesson", "drops", lv->netsims[i].drop_log,
+                           sizeof lv->netsims[i].drop_log);
 }
 
 /* The relay and the netsims, in the order each mode needs: IP mode's
@@ -455,7 +429,7 @@ static int start_lanes(struct live *lv, const struct netlab *lab)
         l->receiver = l->sender + 1;
         l->clients = true;
     }
-    if (swarm_wait_ready(lv->sw, false, clock_now_us() + JOIN_TIMEOUT_MS * 1000u, &run_stop,
+    if (swarm_wait_ready(lv->sw, false, clock_now_us() + JOIN_TIMEOUT_MS * 1000u, &live_stop,
                          err, sizeof err) != 0)
         goto fail;
     for (size_t k = 0; k < lv->n_lanes; k++) {
@@ -533,7 +507,7 @@ static void loop(struct live *lv, const struct netlab *lab)
 {
     bool up = false;
     uint64_t next_check = 0, next_publish = 0;
-    while (!run_stop) {
+    while (!live_stop) {
         uint64_t now = clock_now_us();
         if (!up && now >= lv->retry_us)
             up = start_all(lv, lab, now);
@@ -590,14 +564,14 @@ static void plan_lanes(struct live *lv, const char *no_lab)
                  "(sysctl kernel.unprivileged_userns_clone=1)", no_lab, gone);
 }
 
-int bench_live(const struct bench_config *cfg, const struct bench_params *params, int port,
-               const char *no_lab)
+int live_run(const struct live_config *cfg, const struct bench_params *params, int port,
+             const char *no_lab)
 {
     struct live *lv = calloc(1, sizeof *lv);
     char err[256];
     int rc = 1;
     if (!lv || !(lv->tb = triple_create(sizeof(struct live_snapshot)))) {
-        fprintf(stderr, BENCH_PROG ": error: out of memory\n");
+        fprintf(stderr, LESSON_PROG ": error: out of memory\n");
         free(lv);
         return 1;
     }
@@ -611,15 +585,15 @@ int bench_live(const struct bench_config *cfg, const struct bench_params *params
     snprintf(lv->netsim_state, sizeof lv->netsim_state, "starting");
     plan_lanes(lv, no_lab ? no_lab : "");
     plan_netsims(lv);
-    temp_file("keys", lv->keylog, sizeof lv->keylog);
+    children_temp_file("lesson", "keys", lv->keylog, sizeof lv->keylog);
     live_lanes_publish(lv, clock_now_us());
     if (!(lv->http = live_http_start(lv, port, err, sizeof err))) {
-        fprintf(stderr, BENCH_PROG ": error: --live %d: %s\n", port, err);
+        fprintf(stderr, LESSON_PROG ": error: --port %d: %s\n", port, err);
         goto out;
     }
     if (lv->missing[0])
-        fprintf(stderr, BENCH_PROG ": %s\n", lv->missing);
-    printf(BENCH_PROG ": the lesson on http://%s/ (Ctrl-C stops it)\n",
+        fprintf(stderr, LESSON_PROG ": %s\n", lv->missing);
+    printf(LESSON_PROG ": the lesson on http://%s/ (Ctrl-C stops it)\n",
            live_http_address(lv->http));
     fflush(stdout);
     loop(lv, cfg->lab);

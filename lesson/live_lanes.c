@@ -1,7 +1,7 @@
 /* live_lanes.c: each lane's states and figures, and the snapshot (see
  * live.h). The figures are the bench's own: a state's delivery by
  * recvstats' rule, its latency into a histogram, delivery %, p50, p99 and
- * bytes per delivered state by run_derive, the longest gap as the bench
+ * bytes per delivered state by bench_result_derive, the longest gap as the bench
  * measures it (arrival to arrival), netsim's drops per state as the audit
  * counts them; over the window of states intended from --duration plus
  * --grace ago to --grace ago, its ends moved to the times of netsim's
@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../client/client.h"
 #include "../client/swarm/swarm.h"
 #include "../netsim/droplog.h"
 #include "../sys/triple.h"
-#include "run_internal.h"
 
 #define PATH_PERIOD_S 8.0 /* the senders' figure of eight, once around */
 
@@ -193,7 +193,7 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
     }
     r.expected = f->expected;
     r.delivered = f->delivered;
-    run_derive(&r); /* the bench's: lost %, percentiles, bytes per delivered state */
+    bench_result_derive(&r); /* the bench's: lost %, percentiles, bytes per delivered state */
     f->valid = f->expected > 0;
     f->delivered_pct = 100.0 - r.lost_pct;
     f->p50_ms = (double)r.p50_us / 1e3;

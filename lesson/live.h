@@ -1,11 +1,13 @@
-/* live.h: ricochet-bench --live PORT, the lesson you can watch
- * (docs/sockets.md, "Watch it"; docs/design.md, "Lanes, modes and
- * edges"): every lane of the lane table side by side, one sender and one
- * receiver each, through one network the page changes by hand, without an
- * end. The files that make it, each calling only those after it:
- *   live_run.c     bench_live(): the process set (a relay with every lane's
+/* live.h: ricochet-lesson, the lesson you can watch (docs/sockets.md,
+ * "Watch it"; docs/design.md, "Lanes, modes and edges"): every lane of the
+ * bench's lane table side by side, one sender and one receiver each,
+ * through one network the page changes by hand, without an end. The
+ * files that make it, each calling only those after it:
+ *   lesson_main.c  its options, the namespaces, the signals
+ *   live_run.c     live_run(): the process set (a relay with every lane's
  *                  edge; netsim in IP mode between two namespaces, or its
- *                  UDP proxy in front of each datagram edge without them),
+ *                  UDP proxy in front of each datagram edge without them,
+ *                  started with harness/children.h as the bench's are),
  *                  the lanes' clients, the loop, restarts, the stop
  *   live_http.c    the page's server, in libmicrohttpd's thread: the page,
  *                  live.json, a state's bytes, PUT /model checked and
@@ -13,7 +15,8 @@
  *   live_log.c     netsim's drop log and stats lines, read as they grow:
  *                  what netsim did to each state, its own counters
  *   live_lanes.c   each lane's states (marks) and its figures, computed by
- *                  the bench's own code (recvstats, histogram, run_derive),
+ *                  the bench's own code (recvstats, histogram,
+ *                  bench_result_derive),
  *                  and the snapshot the loop publishes
  *   live_client.c  a small HTTP/1.0 client of netsim's endpoint
  * The loop owns everything but the snapshot, which it publishes through a
@@ -29,8 +32,8 @@
 
 #include "../client/ricochet.h"
 #include "../harness/spawn.h"
+#include "../bench/bench.h"
 #include "../stats/recvstats.h"
-#include "bench.h"
 
 #define LIVE_MARKS 1024        /* states kept per lane (51 s at 20 Hz) */
 #define LIVE_SEGMENTS 1024     /* a stream's segment lines kept per lane (25 s at 20 Hz) */
@@ -39,6 +42,19 @@
 #define LIVE_WIRE_SAMPLES 256  /* a lane's wire counters, one a publish */
 #define LIVE_NET_SAMPLES 512   /* netsim's counters, one a stats line */
 #define LIVE_PUBLISH_US 200000 /* the snapshot's period */
+#define LESSON_PROG "ricochet-lesson"
+
+/* What the lesson runs with (lesson_main.c: its options). */
+struct live_config {
+    char bin[512];           /* folder of ricochet-relay and ricochet-netsim */
+    char relay_args[256];    /* extra options for the relay, space-separated */
+    char netsim_args[256];   /* ... for every netsim */
+    uint64_t seed;           /* netsim's seed (0: netsim picks one) */
+    long duration_ms;        /* the figures' window */
+    long grace_ms;           /* ... ending this long ago: how long a state has to arrive */
+    const struct netlab *lab; /* IP mode's namespaces, the relay in one, the clients in the
+                                other (NULL: netsim's UDP proxies on loopback) */
+};
 
 /* Where a state is. */
 enum live_status {
@@ -191,9 +207,8 @@ struct live_netsim {
 
 /* Everything of the lesson. */
 struct live {
-    const struct bench_config *cfg;
+    const struct live_config *cfg;
     const struct bench_params *params;
-    volatile sig_atomic_t *stop;
     bool ip_mode;
     char missing[320];
     char keylog[128];               /* the WebRTC and QUIC clients' key log, netsim's --keylog */
@@ -222,6 +237,19 @@ struct live {
     struct triple *tb;              /* struct live_snapshot */
     struct live_http *http;
 };
+
+/* ---- live_run.c ---- */
+
+/* Set by SIGINT or SIGTERM (signals.h): live_run() stops everything and
+ * returns. */
+extern volatile sig_atomic_t live_stop;
+
+/* Serves the lesson on 127.0.0.1:port (0: a free one) until live_stop:
+ * params' rate and path (end to end) to start with; cfg->lab NULL with
+ * no_lab saying why there are no namespaces (the streams' lanes are then
+ * left out). Returns the exit status. */
+int live_run(const struct live_config *cfg, const struct bench_params *params, int port,
+             const char *no_lab);
 
 /* ---- live_lanes.c ---- */
 

@@ -1,0 +1,72 @@
+/* children.c: the relay's and netsim's arguments and records the bench
+ * and the lesson share (see children.h). */
+#include "children.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../proto/statsrec.h"
+
+size_t children_relay_open(const char **args)
+{
+    static const char *const open[CHILDREN_OPEN_ARGS] = {
+        "--max-per-address", "0", "--rate-limit", "0", "--byte-limit", "0"};
+    for (size_t i = 0; i < CHILDREN_OPEN_ARGS; i++)
+        args[i] = open[i];
+    return CHILDREN_OPEN_ARGS;
+}
+
+size_t children_split(const char *s, char *buf, size_t cap, const char **args, size_t max)
+{
+    size_t n = 0;
+    snprintf(buf, cap, "%s", s);
+    for (char *tok = strtok(buf, " \t"); tok && n < max; tok = strtok(NULL, " \t"))
+        args[n++] = tok;
+    return n;
+}
+
+int children_edge_port(struct spawn_proc *relay, const char *edge, int timeout_ms, char *err,
+                       size_t err_cap)
+{
+    char marker[40], line[256];
+    snprintf(marker, sizeof marker, "(%s)", edge);
+    if (spawn_wait_line(relay, marker, timeout_ms, line, sizeof line, err, err_cap) != 0)
+        return -1;
+    const char *at = strstr(line, "listening on ");
+    const char *colon = at ? strrchr(at, ':') : NULL;
+    int port = colon ? atoi(colon + 1) : 0;
+    if (port <= 0 || port > 65535) {
+        snprintf(err, err_cap, "relay: no %s port in \"%.180s\"", edge, line);
+        return -1;
+    }
+    return port;
+}
+
+int children_temp_file(const char *owner, const char *kind, char *path, size_t cap)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, cap, "%s/ricochet-%s-%s-XXXXXX", dir && dir[0] ? dir : "/tmp", owner, kind);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        path[0] = '\0';
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+uint64_t children_relay_drops(const char *text, const char *reason)
+{
+    uint64_t sum = 0;
+    cJSON *root = statsrec_last(text, "relay", false);
+    const cJSON *drops = cJSON_GetObjectItemCaseSensitive(root, "drops"), *d;
+    cJSON_ArrayForEach(d, drops)
+        if (cJSON_IsNumber(d) && (!reason || (d->string && !strcmp(d->string, reason))))
+            sum += (uint64_t)d->valuedouble;
+    cJSON_Delete(root);
+    return sum;
+}

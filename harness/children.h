@@ -1,0 +1,41 @@
+/* children.h: what the bench and the lesson both need to start
+ * ricochet-relay and ricochet-netsim for a run and read them back: the
+ * relay's limits taken off for clients that all come from one address, a
+ * user's extra arguments split into a child's, an edge's port read from
+ * the relay's "listening on" line, a temporary file for a child to write
+ * (a drop log, a key log), and what the relay's last stats record says of
+ * its drops. Each caller keeps its own process set (harness/spawn.h). */
+#ifndef RICOCHET_CHILDREN_H
+#define RICOCHET_CHILDREN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spawn.h"
+
+#define CHILDREN_OPEN_ARGS 6 /* children_relay_open()'s count */
+
+/* The relay's per-address, rate and byte limits off (every client of a
+ * run comes from one address and may send fast), into args (room for
+ * CHILDREN_OPEN_ARGS). Returns how many. */
+size_t children_relay_open(const char **args);
+
+/* Splits s on spaces and tabs into at most max arguments (pointers into
+ * buf, a copy of s of cap bytes). Returns how many. */
+size_t children_split(const char *s, char *buf, size_t cap, const char **args, size_t max);
+
+/* Waits up to timeout_ms for relay's "listening on ADDR:PORT (edge)" line.
+ * Returns the port, or -1 with a one-line reason in err. */
+int children_edge_port(struct spawn_proc *relay, const char *edge, int timeout_ms, char *err,
+                       size_t err_cap);
+
+/* A new empty file for a child to write, in TMPDIR (or /tmp), named
+ * "ricochet-OWNER-KIND-XXXXXX", into path. Returns 0, or -1 with errno
+ * (path ""). */
+int children_temp_file(const char *owner, const char *kind, char *path, size_t cap);
+
+/* Sum of the "drops" object of the relay's last stats record in text, or
+ * its member reason alone if reason is not NULL; 0 if none. */
+uint64_t children_relay_drops(const char *text, const char *reason);
+
+#endif
