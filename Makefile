@@ -599,12 +599,15 @@ bench-fleet bench-fleet-reference:
 	@$(MAKE) --no-print-directory all
 	bench/fleet.sh $(BUILD)/bin $(FLEET_DIR) $(REPEAT) $(FLEET_PARTS)
 
-# ricochet-relay beside Colyseus under one workload (bench/peers.sh): needs
-# Node 20 or later with npm, which installs the exact packages of
-# bench/peers/colyseus/package-lock.json into its node_modules/.
+# ricochet-relay beside Colyseus 0.16 and 0.18 under one workload
+# (bench/peers.sh): needs Node 20 or later with npm, which installs the exact
+# packages of bench/peers/colyseus/package-lock.json (0.16, and the scripts)
+# and of bench/peers/colyseus-0.18/'s into their node_modules/.
 PEER_COLYSEUS := bench/peers/colyseus
+PEER_COLYSEUS18 := bench/peers/colyseus-0.18
 bench-peers bench-peers-reference: PEERS_DIR = $(if $(filter bench-peers-reference,$@),bench/results,$(BENCH_OUT))/peers
-bench-peers bench-peers-reference: $(PEER_COLYSEUS)/node_modules/.package-lock.json
+bench-peers bench-peers-reference: $(PEER_COLYSEUS)/node_modules/.package-lock.json \
+    $(PEER_COLYSEUS18)/node_modules/.package-lock.json
 	@.ci/deps bench
 	@$(MAKE) --no-print-directory all
 	bench/peers.sh $(BUILD)/bin $(PEERS_DIR) $(REPEAT)
@@ -631,6 +634,9 @@ bench-payload bench-payload-reference:
 $(PEER_COLYSEUS)/node_modules/.package-lock.json: $(PEER_COLYSEUS)/package-lock.json
 	@command -v npm > /dev/null || { echo "bench-peers: needs Node 20 or later with npm" >&2; exit 2; }
 	cd $(PEER_COLYSEUS) && npm install --no-save --no-audit --no-fund
+$(PEER_COLYSEUS18)/node_modules/.package-lock.json: $(PEER_COLYSEUS18)/package-lock.json
+	@command -v npm > /dev/null || { echo "bench-peers: needs Node 20 or later with npm" >&2; exit 2; }
+	cd $(PEER_COLYSEUS18) && npm install --no-save --no-audit --no-fund
 
 # The relay's guards against forged datagrams, floods and slow readers, as
 # their tests measure them against the release relay.

@@ -300,11 +300,15 @@ def guards(txt): (txt | split("\n")) as $lines
 # workload, the rounds alternating; each figure's median over the rounds
 # with its min-max, and the cost as a multiple of the round's floor (one
 # datagram sent and received by one thread: 1 s / its rate).
-def peer_name: {"ricochet": "ricochet-relay, ENet unsequenced, default tick",
+def peer_name: {"reference": "the reference relay (the yardstick), plain UDP",
+    "ricochet": "ricochet-relay, ENet unsequenced, default tick",
     "ricochet-ws": "ricochet-relay, WebSocket edge",
     "colyseus-relay": "Colyseus, its RelayRoom",
-    "colyseus-state": "Colyseus, schema state patched every 50 ms"}[.] // .;
-def peer_order: {"ricochet": 0, "ricochet-ws": 1, "colyseus-relay": 2, "colyseus-state": 3}[.] // 9;
+    "colyseus-state": "Colyseus, schema state patched every 50 ms",
+    "colyseus18-relay": "Colyseus 0.18, its RelayRoom",
+    "colyseus18-state": "Colyseus 0.18, schema state patched every 50 ms"}[.] // .;
+def peer_order: {"reference": -1, "ricochet": 0, "ricochet-ws": 1, "colyseus-relay": 2,
+    "colyseus-state": 3, "colyseus18-relay": 4, "colyseus18-state": 5}[.] // 9;
 # peers(doc; least): the rows of every client count, or (least) of the smallest only.
 def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
     | (map(.clients) | min) as $least | map(select((least | not) or .clients == $least))
@@ -318,7 +322,7 @@ def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
            ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x",
            ($g | map(.relay_cpu_pct) | median_span(sig)) + "%",
            ($g | map(.delivery_pct) | median_span(dec(2))) + "%" +
-             (if $g[0].server == "colyseus-state"
+             (if ($g[0].server | endswith("-state"))
               then ", " + ($g | map(.conflated / .expected * 100) | median_span(dec(2)))
                 + "% conflated" else "" end),
            ($g | map(.latency_ms.p50) | median_span(sig)) + " ms",
@@ -329,10 +333,13 @@ def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
               | if $u > 0 then "; \($u | thousands) of the window's states never sent" else "" end)])),
       "",
       ([doc.runs[] | select(.server == "ricochet") | .version][0]) as $rv
-      | ([doc.runs[] | select(.peer == "colyseus") | .version][0]) as $cv
+      | ([doc.runs[] | select(.peer == "colyseus") | .version] | unique_by(.colyseus)) as $cvs
       | "Rooms of 8 at 10 Hz, 40-byte states, one generator process, loopback: "
       + ([if $rv then "ricochet \($rv)" else empty end,
-          if $cv then "Colyseus \($cv.colyseus) with colyseus.js \($cv["colyseus.js"]) on Node \($cv.node)"
+          if ($cvs | length) > 0 then ([$cvs[] | "Colyseus \(.colyseus) with "
+              + (if .["colyseus.js"] then "colyseus.js \(.["colyseus.js"])"
+                 else "@colyseus/sdk \(.["@colyseus/sdk"])" end)] | join(", "))
+            + " on Node \($cvs[0].node)"
           else empty end] | join(", "))
       + "; measured \(doc.date) with `\(doc.command)`\(on_machine); medians of "
       + "\([doc.runs[].round] | unique | length) rounds, min-max in brackets; × floor: the cost over "

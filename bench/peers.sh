@@ -12,14 +12,19 @@
 #   colyseus-relay  Colyseus 0.16's RelayRoom over its WebSocket transport,
 #                   colyseus.js clients (bench/peers/colyseus/colyseus_bench.js)
 #   colyseus-state  a Colyseus schema-state room, patched every 50 ms
+#   colyseus18-relay, colyseus18-state
+#                   the same two on Colyseus 0.18 with @colyseus/sdk clients
+#                   (bench/peers/colyseus-0.18's packages, the same scripts)
+#   reference       ricochet-bench --modes reference: the reference relay,
+#                   the yardstick (bench/reference/), plain UDP
 # Writes OUT/machine.txt, OUT/runs/ (each run's JSON record, with its round
 # and that round's floor), OUT/runs.json (all of them) and OUT/summary.txt:
 # per count and server the medians with min-max over the rounds
 # (bench/doctables.sh peers), and with both ricochet servers the WebSocket
 # edge's cost over ENet's within each round (bench/doctables.sh ws_cost;
 # make bench-ws-cost: SERVERS="ricochet ricochet-ws" CLIENTS=1000). The Colyseus runs need Node 20 or later and
-# the packages of bench/peers/colyseus/package-lock.json (make bench-peers
-# installs them).
+# the packages of bench/peers/colyseus/package-lock.json and of
+# bench/peers/colyseus-0.18/'s (make bench-peers installs them).
 set -eu
 
 bin=${1:-build/bin}
@@ -27,12 +32,14 @@ out=${2:-build/bench-results/peers}
 rounds=${3:-3}
 here=$(dirname "$0")
 clients=${CLIENTS:-1000 2000}
-servers=${SERVERS:-ricochet ricochet-ws colyseus-relay colyseus-state}
+servers=${SERVERS:-reference ricochet ricochet-ws colyseus-relay colyseus-state colyseus18-relay \
+    colyseus18-state}
 # the command as run, the servers and counts named when not the defaults
 command="bench/peers.sh $bin $out $rounds"
 [ -n "${CLIENTS:-}" ] && command="CLIENTS=\"$clients\" $command"
 [ -n "${SERVERS:-}" ] && command="SERVERS=\"$servers\" $command"
 peer="$here/peers/colyseus"
+peer18="$here/peers/colyseus-0.18"
 # shellcheck source=bench/machine.sh
 . "$here/machine.sh"
 die() { echo "peers.sh: $*" >&2; exit 2; }
@@ -46,6 +53,11 @@ case " $servers " in
     [ -d "$peer/node_modules/colyseus" ] ||
         die "Colyseus is not installed: (cd $peer && npm install --no-save)" ;;
 esac
+case " $servers " in
+*" colyseus18-"*)
+    [ -d "$peer18/node_modules/@colyseus/core" ] ||
+        die "Colyseus 0.18 is not installed: (cd $peer18 && npm install --no-save)" ;;
+esac
 start=$(date +%s)
 when="$(date -u +'%Y-%m-%d %H:%M UTC')"
 workload="--room-size 8 --rate 10 --procs 1 --duration 3 --warmup 2 --grace 1 --setup-timeout 90"
@@ -55,9 +67,10 @@ mkdir -p "$out/runs"
 # one SERVER CLIENTS FILE: one run, its JSON record into FILE.
 one() {
     case "$1" in
-    ricochet | ricochet-ws)
+    ricochet | ricochet-ws | reference)
         mode=unsequenced
         [ "$1" = ricochet-ws ] && mode=ws
+        [ "$1" = reference ] && mode=reference
         # shellcheck disable=SC2086 # $workload is a list of words
         "$bin/ricochet-bench" --clients "$2" $workload --modes "$mode" --quiet \
             --json-file "$3" > /dev/null ;;
@@ -65,6 +78,10 @@ one() {
         # shellcheck disable=SC2086
         node "$peer/colyseus_bench.js" --room "${1#colyseus-}" --clients "$2" $workload --quiet \
             --json-file "$3" ;;
+    colyseus18-relay | colyseus18-state)
+        # shellcheck disable=SC2086
+        node "$peer/colyseus_bench.js" --colyseus "$peer18" --room "${1#colyseus18-}" \
+            --clients "$2" $workload --quiet --json-file "$3" ;;
     *) echo "peers.sh: no server $1" >&2; return 2 ;;
     esac
 }

@@ -1,6 +1,7 @@
 // colyseus_bench.js: ricochet-bench's rooms-of-K workload against a Colyseus
 // 0.16 server (colyseus_server.js, WebSocket transport) with colyseus.js
-// clients: the same schedule, window, grace and figures, so bench/peers.sh
+// clients, or with --colyseus ../colyseus-0.18 Colyseus 0.18 and its
+// @colyseus/sdk (peer_modules.js): the same schedule, window, grace and figures, so bench/peers.sh
 // can put the two side by side. Starts the server, forks --procs generator
 // processes (colyseus_swarm.js, whole rooms each), starts them at one time,
 // and reads the server's CPU from /proc/PID/stat from the window's start
@@ -16,8 +17,9 @@ const path = require('path');
 const { histogramNew, histogramPercentile, histogramMerge } = require('./peer_histogram');
 
 const HELP = `usage: node colyseus_bench.js [options]
-Colyseus 0.16 under ricochet-bench's workload: rooms of K clients, each
-sending a 40-byte state at a constant intended rate to the others.
+Colyseus (0.16, or the one --colyseus names) under ricochet-bench's workload:
+rooms of K clients, each sending a 40-byte state at a constant intended rate
+to the others.
   --room relay|state   relay: Colyseus's RelayRoom (every state forwarded);
                        state: schema state patched every --patch-ms (default relay)
   --clients N          clients (default 1000)
@@ -29,6 +31,8 @@ sending a 40-byte state at a constant intended rate to the others.
   --warmup S           sending before the window, seconds (default 2)
   --grace S            draining after it, seconds (default 1)
   --setup-timeout S    joins must be done within (default 90)
+  --colyseus DIR       the folder whose packages to run (default this one,
+                       0.16; ../colyseus-0.18: 0.18), npm ci'd
   --json-file FILE     the run's record, as JSON
   --quiet              no summary line on stdout`;
 
@@ -55,6 +59,7 @@ const OPTIONS = [
     ['warmup', 'warmup', 'num', 2, 0, 3600],
     ['grace', 'grace', 'num', 1, 0, 3600],
     ['setup-timeout', 'setupTimeout', 'num', 90, 1, 3600],
+    ['colyseus', 'colyseusDir', 'str', null],
     ['json-file', 'jsonFile', 'str', null],
     ['quiet', 'quiet', 'bool', false],
 ];
@@ -100,18 +105,18 @@ function parse(argv) {
     return o;
 }
 
-// The versions a run is measured with, from the installed packages.
-function versions() {
-    const v = { node: process.versions.node };
-    for (const p of ['colyseus', '@colyseus/core', '@colyseus/ws-transport', '@colyseus/schema',
-                     'colyseus.js']) {
-        const f = path.join(__dirname, 'node_modules', p, 'package.json');
-        try {
-            v[p] = JSON.parse(fs.readFileSync(f, 'utf8')).version;
-        } catch (e) {
-            fail(`${p} is not installed: run npm ci in ${__dirname} (make bench-peers does)`);
-        }
+// The versions a run is measured with, from the installed packages of
+// --colyseus's folder (the server and generators load from it too).
+function versions(o) {
+    if (o.colyseusDir) {
+        if (!fs.existsSync(path.join(o.colyseusDir, 'package.json')))
+            fail(`--colyseus ${o.colyseusDir}: no package.json there`);
+        process.env.COLYSEUS_DIR = path.resolve(o.colyseusDir);
     }
+    const pm = require('./peer_modules');
+    const v = pm.versions();
+    if (!v)
+        fail(`Colyseus is not installed: run npm ci in ${pm.DIR} (make bench-peers does)`);
     return v;
 }
 
@@ -259,7 +264,7 @@ async function run(o) {
 
 async function main() {
     const o = parse(process.argv.slice(2));
-    const ver = versions();
+    const ver = versions(o);
     const r = await run(o);
     const rec = { type: 'bench', peer: 'colyseus', version: ver,
                   command: ['node', path.relative(process.cwd(), __filename) || PROG,

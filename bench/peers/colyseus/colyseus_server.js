@@ -1,4 +1,5 @@
-// colyseus_server.js: the Colyseus 0.16 server colyseus_bench.js measures,
+// colyseus_server.js: the Colyseus server colyseus_bench.js measures (0.16,
+// or 0.18 from $COLYSEUS_DIR: peer_modules.js),
 // on its WebSocket transport, in one process (as ricochet-relay is one).
 // Two room types:
 //   relay  Colyseus's own RelayRoom: each message a member sends goes at
@@ -10,6 +11,8 @@
 //          are never sent (conflated)
 // Prints "listening HOST:PORT" once it accepts connections.
 'use strict';
+
+const { DIR, serverModules } = require('./peer_modules');
 
 const HELP = `usage: node colyseus_server.js [--host ADDR] [--port PORT] [--patch-ms MS]
   --host ADDR    address to listen on (default 127.0.0.1)
@@ -49,11 +52,12 @@ const opts = parse(process.argv.slice(2));
 
 let colyseus, WebSocketTransport, schema;
 try {
-    colyseus = require('colyseus');
-    ({ WebSocketTransport } = require('@colyseus/ws-transport'));
-    schema = require('@colyseus/schema');
+    const m = serverModules();
+    colyseus = m.core;
+    ({ WebSocketTransport } = m.ws);
+    schema = m.schema;
 } catch (e) {
-    fail(`cannot load Colyseus (${e.code || e.message}): run npm ci in ${__dirname}`);
+    fail(`cannot load Colyseus (${e.code || e.message}): run npm ci in ${DIR}`);
 }
 const { Room, RelayRoom, Server } = colyseus;
 const { Schema, MapSchema, defineTypes } = schema;
@@ -81,7 +85,7 @@ class StateRoom extends Room {
         this.maxClients = options.maxClients || 8;
         this.setState(new World());
         this.setPatchRate(opts.patchMs);
-        this.onMessage(0, (client, bytes) => {
+        const onState = (client, bytes) => {
             const p = this.state.players.get(client.sessionId);
             if (!p || !(bytes instanceof Uint8Array) || bytes.byteLength < 40)
                 return; // the bench sends only whole states
@@ -93,7 +97,12 @@ class StateRoom extends Room {
             p.vx = v.getFloat32(28);
             p.vy = v.getFloat32(32);
             p.heading = v.getFloat32(36);
-        });
+        };
+        // 0.18 hands a client's sendBytes to onMessageBytes' handlers only
+        if (typeof this.onMessageBytes === 'function')
+            this.onMessageBytes(0, onState);
+        else
+            this.onMessage(0, onState);
     }
 
     onJoin(client) {

@@ -1,5 +1,5 @@
 // colyseus_swarm.js: one generator process of colyseus_bench.js (forked by
-// it): whole rooms of colyseus.js clients in one event loop, as
+// it): whole rooms of colyseus.js clients (0.18's @colyseus/sdk) in one event loop, as
 // client/swarm/swarm.c runs ricochet's. Client i of N sends a 40-byte state every period from
 // t0 + period * i / N on; each state carries its intended send time, so a
 // sender that falls behind still stamps the schedule and its delay counts
@@ -9,7 +9,7 @@
 // then {done}.
 'use strict';
 
-const { Client, getStateCallbacks } = require('colyseus.js');
+const { Client, getStateCallbacks } = require('./peer_modules').clientModule();
 const { histogramNew, histogramAdd, histogramPack } = require('./peer_histogram');
 
 const STATE_BYTES = 40;
