@@ -427,15 +427,17 @@ $(LIB_A): $(LIB_PARTS)
 	$(Q)objcopy --localize-hidden $(BUILD)/obj/libricochet.o
 	$(Q)rm -f $@ && ar rcs $@ $(BUILD)/obj/libricochet.o
 
-# ricochet.pc for PREFIX: rewritten when PREFIX or LIBDIR changes.
+# ricochet.pc for PREFIX: rewritten when PREFIX or LIBDIR changes (make lib's;
+# install-lib writes the installed one itself, leaving this one be).
+pc_sed = sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+             -e 's|@VERSION@|$(LIB_VERSION)|' client/ricochet.pc.in
 $(BUILD)/lib/pc.stamp: FORCE
 	@mkdir -p $(@D)
 	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIB_VERSION)' | cmp -s - $@ || \
 	    echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIB_VERSION)' > $@
 $(LIB_PC): client/ricochet.pc.in $(BUILD)/lib/pc.stamp
 	$(say) GEN $@
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+	$(Q)$(pc_sed) > $@
 
 # The library's manual page is its header, rendered (client/header_man.awk):
 # the reference is written once, in ricochet.h.
@@ -711,9 +713,15 @@ install: all install-lib
 	install -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
 	install -d $(DESTDIR)$(WIRESHARK_PLUGINDIR)/ricochet
 	install -m 644 $(DISSECTOR) $(DESTDIR)$(WIRESHARK_PLUGINDIR)/ricochet/
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' relay/ricochet-relay.service.in > \
+	    $(DESTDIR)$(UNITDIR)/ricochet-relay.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/ricochet-relay.service
 
-# libricochet alone, as a game's build needs it (tests/test_e2e_library.c).
-install-lib: lib
+# libricochet alone, as a game's build needs it (tests/test_e2e_library.c):
+# the header, the libraries, ricochet.pc for PREFIX and the manual page;
+# nothing in build/ is rewritten, no program nor unit installed.
+install-lib: $(LIB_SO) $(LIB_A) $(LIB_MAN)
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/ricochet \
 	    $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 644 $(LIB_MAN) $(DESTDIR)$(MANDIR)/man3/
@@ -722,11 +730,8 @@ install-lib: lib
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libricochet.so
 	install -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
-	install -m 644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/
-	install -d $(DESTDIR)$(UNITDIR)
-	sed 's|@BINDIR@|$(BINDIR)|g' relay/ricochet-relay.service.in > \
-	    $(DESTDIR)$(UNITDIR)/ricochet-relay.service
-	chmod 644 $(DESTDIR)$(UNITDIR)/ricochet-relay.service
+	$(pc_sed) > $(DESTDIR)$(PKGCONFIGDIR)/ricochet.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/ricochet.pc
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)))

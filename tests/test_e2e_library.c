@@ -6,7 +6,9 @@
  * relay: hello joins, sends its ten states and lists who else is there, the
  * Python binding does the same through ctypes, and two tag players pass
  * "it" between them through the relay. The README's excerpt of hello.c is
- * checked against the file, the manual page against the header. */
+ * checked against the file, the manual page against the header.
+ * docs/library.md's build-and-link commands run as written, into a prefix
+ * of a scratch $HOME, shared and static. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -275,6 +277,96 @@ static void own_programs_use_the_public_header(void **state)
        "bench/run_internal.h");
 }
 
+/* The n-th (0: the first) ```sh block after heading in text, into a new
+ * file path (fails the test if there is none). */
+static void sh_block_to(const char *text, const char *heading, int n, const char *path)
+{
+    const char *at = strstr(text, heading);
+    assert_non_null(at);
+    for (int i = 0; i <= n; i++) {
+        at = strstr(at, "```sh\n");
+        assert_non_null(at);
+        at += 6;
+    }
+    const char *end = strstr(at, "```");
+    assert_non_null(end);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(at, 1, (size_t)(end - at), f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Whether library.md's run-time packages ($2) are those of what $1 NEEDs:
+ * each NEEDED library's path as ldd finds it, its package as dpkg says
+ * (Debian 12 registers some under /lib, some under /usr/lib). */
+static const char packages_sh[] =
+    "want=$(sed -n '/^\\*\\*Run-time packages\\.\\*\\*/,/^$/p' \"$2\" |\n"
+    "    grep -o '`lib[a-z0-9.+-]*`' | tr -d '`' | grep -v '\\.so' | sort -u)\n"
+    "got=$(for so in $(objdump -p \"$1\" | awk '/NEEDED/ {print $2}'); do\n"
+    "    path=$(ldd \"$1\" | awk -v so=\"$so\" '$1 == so {print $3}')\n"
+    "    real=$(readlink -f \"$path\")\n"
+    "    { dpkg -S \"$path\" || dpkg -S \"$real\" || dpkg -S \"${real#/usr}\"; } 2>/dev/null |\n"
+    "        head -1 | cut -d: -f1\n"
+    "done | sort -u)\n"
+    "[ -n \"$want\" ] && [ \"$want\" = \"$got\" ] && exit 0\n"
+    "echo \"library.md names:\" $want; echo \"the library needs:\" $got; exit 1\n";
+
+/* docs/library.md's "Build and link" as written: its first block from the
+ * checkout with a scratch folder as $HOME (make lib, make install-lib into
+ * $HOME/.local), its second from a game's folder (game.c: hello.c), in a
+ * clean environment. The shared program finds the library through its
+ * rpath alone, the static one holds it; both play against a relay.
+ * install-lib rewrote nothing in build/ and installed no unit; the
+ * run-time packages named are those of what the library needs. */
+static void build_and_link_as_library_md_says(void **state)
+{
+    (void)state;
+    char home[64] = "/tmp/ricochet-home-XXXXXX", path[128], game[128];
+    assert_non_null(mkdtemp(home));
+    char *doc = slurp("docs/library.md");
+    snprintf(path, sizeof path, "%s/install.sh", home);
+    sh_block_to(doc, "## Build and link", 0, path);
+    snprintf(path, sizeof path, "%s/link.sh", home);
+    sh_block_to(doc, "## Build and link", 1, path);
+    snprintf(path, sizeof path, "%s/packages.sh", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(packages_sh, f);
+    assert_int_equal(fclose(f), 0);
+    free(doc);
+    const char *clean = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u SAN -u FUZZ "
+                        "-u CFLAGS -u PKG_CONFIG_PATH -u PKG_CONFIG_SYSROOT_DIR "
+                        "-u LD_LIBRARY_PATH";
+    harness_sh("%s HOME=%s sh -e %s/install.sh > %s/install.log 2>&1 || "
+               "{ cat %s/install.log; exit 1; }", clean, home, home, home, home);
+    harness_sh("! grep -q %s build/lib/ricochet.pc", home);
+    harness_sh("test ! -e %s/.local/lib/systemd && test -f %s/.local/lib/libricochet.a",
+               home, home);
+    snprintf(game, sizeof game, "%s/game", home);
+    harness_sh("mkdir %s && cp client/examples/hello.c %s/game.c", game, game);
+    harness_sh("cd %s && %s HOME=%s sh -e %s/link.sh", game, clean, home, home);
+    harness_sh("readelf -d %s/game | grep -q 'R.*PATH.*%s/.local/lib'", game, home);
+    harness_sh("! readelf -d %s/game-static | grep -q libricochet", game);
+    harness_sh("sh -e %s/packages.sh %s/.local/lib/libricochet.so docs/library.md", home, home);
+
+    struct spawn_proc relay;
+    int port = harness_start_relay(&relay, NULL);
+    assert_true(port > 0);
+    char port_s[16];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    const char *args[] = {"127.0.0.1", port_s, "lobby", NULL};
+    unsetenv("LD_LIBRARY_PATH");
+    char *out = play(game, "game", args, NULL, 15000);
+    assert_non_null(strstr(out, "sent 10 states"));
+    free(out);
+    out = play(game, "game-static", args, NULL, 15000);
+    assert_non_null(strstr(out, "sent 10 states"));
+    free(out);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    harness_sh("rm -rf %s", home);
+}
+
 /* "tag: #1 score 2, #2 is it after 4 hand-offs, 3 tags seen" -> 3 */
 static unsigned touches(const char *out)
 {
@@ -328,6 +420,7 @@ int main(void)
         cmocka_unit_test(readme_shows_the_real_hello),
         cmocka_unit_test(own_programs_use_the_public_header),
         cmocka_unit_test(manual_page_has_every_function),
+        cmocka_unit_test(build_and_link_as_library_md_says),
         cmocka_unit_test(hello_and_python_join_and_send_ten_states),
         cmocka_unit_test(tag_passes_it_through_the_relay),
     };
