@@ -153,11 +153,12 @@ enum ricochet_event_type {
                                     (server_full, room_full, kicked, ...), else one
                                     of RICOCHET_END_*. ricochet_end_reason says it in
                                     one line */
-    RICOCHET_EV_MOVED = 8,    /* a fleet: the session goes on at another relay (text:
-                                 its "host:port"; code "moved": the relay sent me
+    RICOCHET_EV_MOVED = 8,    /* the session goes on at another relay (text: its
+                                 "host:port"; code "moved": a fleet's relay sent me
                                  there, "rejoin": my relay was lost and I join again
-                                 through the address I started from). The members
-                                 are forgotten; a WELCOME follows */
+                                 through the address I started from, a fleet's or a
+                                 lone relay's, ricochet_config_set_rejoin). The
+                                 members are forgotten; a WELCOME follows */
     RICOCHET_EV_APPEARED = 9, /* a room with interest: a member came within the
                                  radius (id, name, mode; state: its newest, if
                                  has_state of its ricochet_member). Its states follow */
@@ -175,13 +176,16 @@ enum ricochet_event_type {
                                  (text: the prefix asked for) */
 };
 
-/* One entity's state: what a game sends, and receives from the others. */
+/* One entity's state: what a game sends, and receives from the others.
+ * The floats are the game's units: any finite value within +-1,000,000
+ * (beyond, or not finite, is refused); the relay sets no arena (ricochet's
+ * own bot, terminal client and pages keep to 0..100 on both axes). */
 struct ricochet_state {
     uint32_t sender;  /* the relay's id of the sender (set by the relay) */
     uint32_t seq;     /* the sender's sequence number (set by the library) */
     uint64_t send_us; /* the sender's clock at the send */
-    float x, y;       /* position, arena units (the arena is 100 x 100) */
-    float vx, vy;     /* velocity, arena units per second */
+    float x, y;       /* position, the game's units */
+    float vx, vy;     /* velocity, the game's units per second */
     float heading;    /* radians, 0 = +x, clockwise on screen (y grows down) */
 };
 
@@ -385,11 +389,14 @@ RICOCHET_API int ricochet_config_set_aoi(struct ricochet_config *cfg, float radi
 RICOCHET_API int ricochet_config_set_timeout_ms(struct ricochet_config *cfg,
                                                 uint32_t timeout_ms);
 
-/* A fleet of relays (proto/FLEET.md): when my relay is lost (it timed out,
- * closed, or shut down without moving my room), join the room again
- * through the address of ricochet_config_set_relay, any relay of the
- * fleet, for up to window_ms (RICOCHET_EV_MOVED with code "rejoin", then a
- * WELCOME); 0 (the default): a lost relay ends the session. Following a
+/* When my relay is lost (it timed out, closed, or shut down without
+ * moving my room), join the room again through the address of
+ * ricochet_config_set_relay for up to window_ms (RICOCHET_EV_MOVED with
+ * code "rejoin", then a WELCOME); 0 (the default): a lost relay ends the
+ * session. Not only for a fleet (proto/FLEET.md: any relay of it takes the
+ * room over): a lone relay restarted within the window takes the session
+ * back too, in a room made afresh (ids given anew; the others come back as
+ * they rejoin; nothing of before is replayed). Following a
  * relay's moved needs nothing: the library does it always (at most two
  * hops per join, never back to a relay of the same join). RICOCHET_OK or
  * RICOCHET_E_INVALID (cfg NULL, window over 3600000 ms). */
@@ -473,7 +480,10 @@ RICOCHET_API int ricochet_send_state_payload(struct ricochet *r, const struct ri
  * the whole room, seen or not). Reliable and in order per sender with my
  * other events and chat (the control way: over plain UDP sent once, as
  * chat is); not ordered with my states. The relay stamps it with my id;
- * receivers get RICOCHET_EV_EVENT. It counts against the relay's rate limit
+ * receivers get RICOCHET_EV_EVENT: the members of the moment; the relay
+ * keeps none, so a member who joins later never gets an earlier event (a
+ * game repeats in its states' payloads what a newcomer must know). It
+ * counts against the relay's rate limit
  * (past it: RICOCHET_EV_ERROR rate_limited); to an id that is no member of
  * my room the relay answers RICOCHET_EV_ERROR no_member. RICOCHET_OK,
  * RICOCHET_E_TOO_BIG, RICOCHET_E_INVALID (r NULL, data NULL with len > 0),
