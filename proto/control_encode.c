@@ -2,7 +2,9 @@
  * (control.c) would check them. */
 #include "control.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,37 +199,57 @@ static int add_moved(cJSON *o, const struct proto_control *m)
     return PROTO_OK;
 }
 
-/* rooms: a request (prefix and after, each left out when ""), or a
- * listing (its prefix, the rooms, more). */
+/* rooms, a request: prefix and after, each left out when "" (a listing is
+ * encode_listing's). */
 static int add_rooms(cJSON *o, const struct proto_control *m)
 {
-    if (!proto_prefix_valid(m->prefix) || (!m->listing && !proto_prefix_valid(m->after)) ||
-        m->rooms_len > PROTO_ROOMS_PAGE)
+    if (!proto_prefix_valid(m->prefix) || !proto_prefix_valid(m->after))
         return PROTO_E_VALUE;
     if (m->prefix[0])
         cJSON_AddStringToObject(o, "prefix", m->prefix);
-    if (!m->listing) {
-        if (m->after[0])
-            cJSON_AddStringToObject(o, "after", m->after);
-        return PROTO_OK;
-    }
-    cJSON *arr = cJSON_AddArrayToObject(o, "rooms");
-    if (!arr)
-        return PROTO_E_VALUE;
-    for (size_t i = 0; i < m->rooms_len; i++) {
-        const struct proto_room_entry *re = &m->rooms[i];
-        cJSON *e = cJSON_CreateObject();
-        if (!e || !proto_room_valid(re->room)) {
-            cJSON_Delete(e);
-            return PROTO_E_VALUE;
-        }
-        cJSON_AddItemToArray(arr, e);
-        cJSON_AddStringToObject(e, "room", re->room);
-        cJSON_AddNumberToObject(e, "members", re->members);
-        cJSON_AddNumberToObject(e, "capacity", re->capacity);
-    }
-    cJSON_AddBoolToObject(o, "more", m->more);
+    if (m->after[0])
+        cJSON_AddStringToObject(o, "after", m->after);
     return PROTO_OK;
+}
+
+/* Appends what fmt makes to buf at *at; false once it does not fit. */
+__attribute__((format(printf, 4, 5))) static bool put(char *buf, size_t cap, size_t *at,
+                                                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *at, cap - *at, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap - *at)
+        return false;
+    *at += (size_t)n;
+    return true;
+}
+
+/* rooms, a listing (the prefix, the rooms, more), written as cJSON writes
+ * it but directly: its names need no escapes and its numbers are whole,
+ * and cJSON's way with a number (a printf, then a scanf to check it) made
+ * a page of 64 rooms cost the relay 190 us, 25 pings' worth. */
+static int encode_listing(char *buf, size_t cap, const struct proto_control *m)
+{
+    size_t at = 0;
+    bool ok;
+    if (!proto_prefix_valid(m->prefix) || m->rooms_len > PROTO_ROOMS_PAGE)
+        return PROTO_E_VALUE;
+    if (cap > PROTO_CONTROL_MAX + 1)
+        cap = PROTO_CONTROL_MAX + 1;
+    ok = put(buf, cap, &at, "{\"type\":\"rooms\"%s%s%s,\"rooms\":[",
+             m->prefix[0] ? ",\"prefix\":\"" : "", m->prefix, m->prefix[0] ? "\"" : "");
+    for (size_t i = 0; ok && i < m->rooms_len; i++) {
+        const struct proto_room_entry *re = &m->rooms[i];
+        if (!proto_room_valid(re->room))
+            return PROTO_E_VALUE;
+        ok = put(buf, cap, &at, "%s{\"room\":\"%s\",\"members\":%" PRIu32
+                 ",\"capacity\":%" PRIu32 "}", i ? "," : "", re->room, re->members,
+                 re->capacity);
+    }
+    ok = ok && put(buf, cap, &at, "],\"more\":%s}", m->more ? "true" : "false");
+    return ok ? (int)at : PROTO_E_SPACE;
 }
 
 /* Adds the type-specific fields; checks what the receiver would reject. */
@@ -285,6 +307,8 @@ int proto_control_encode(char *buf, size_t cap, const struct proto_control *m)
 
     if (strcmp(proto_ctl_type_name(m->type), "?") == 0)
         return PROTO_E_VALUE;
+    if (m->type == PROTO_CTL_ROOMS && m->listing)
+        return encode_listing(buf, cap, m);
     o = cJSON_CreateObject();
     if (!o)
         return PROTO_E_SPACE;

@@ -220,6 +220,19 @@ static void rooms_round_trip(void **state)
     assert_int_equal(decode("{\"type\":\"rooms\",\"rooms\":[],\"more\":false}"), PROTO_OK);
     assert_true(msg->listing);
     assert_int_equal(msg->rooms_len, 0);
+    assert_true(proto_control_encode(buf, sizeof buf, msg) > 0);
+    assert_string_equal(buf, "{\"type\":\"rooms\",\"rooms\":[],\"more\":false}");
+    /* written as cJSON writes it; too small a buffer is no space, a bad name
+     * no message */
+    const char *two = "{\"type\":\"rooms\",\"prefix\":\"d\",\"rooms\":[{\"room\":\"d1\","
+                      "\"members\":0,\"capacity\":4294967295},{\"room\":\"d2\",\"members\":1,"
+                      "\"capacity\":2}],\"more\":true}";
+    assert_int_equal(decode(two), PROTO_OK);
+    assert_int_equal(proto_control_encode(buf, sizeof buf, msg), (int)strlen(two));
+    assert_string_equal(buf, two);
+    assert_int_equal(proto_control_encode(buf, strlen(two), msg), PROTO_E_SPACE);
+    strcpy(msg->rooms[1].room, "d 2");
+    assert_int_equal(proto_control_encode(buf, sizeof buf, msg), PROTO_E_VALUE);
 
     assert_int_equal(decode("{\"type\":\"rooms\",\"prefix\":\"a b\"}"), PROTO_E_VALUE);
     assert_int_equal(decode("{\"type\":\"rooms\",\"after\":7}"), PROTO_E_FIELD_TYPE);

@@ -69,7 +69,9 @@ static bool walk_next(struct walk *w, struct proto_room_entry *e)
         w->j++;
         return true;
     }
-    snprintf(e->room, sizeof e->room, "%s", here->name);
+    _Static_assert(sizeof e->room == sizeof here->name, "a room's name, whole");
+    memcpy(e->room, here->name, sizeof e->room); /* not snprintf: a join of any room
+                                                    walks every room under its prefix */
     e->members = here->n;
     e->capacity = core_room_cap(r, here);
     w->i++;
@@ -204,11 +206,12 @@ int core_any_room(struct relay *r, uint32_t peer, char *room, uint64_t now_us)
                            "room: with any, a prefix of at most %" PRIu32 " bytes (the relay's "
                            "room names are %" PRIu32 ", %d kept for the number it may add)",
                            most, r->cfg.room_max, PROTO_ANY_DIGITS);
-    /* The fullest with space; ties: the first by name (the walk's order). */
+    /* The fullest with space; ties: the first by name (the walk's order),
+     * so the first with one place left ends the walk. */
     struct walk w;
     struct proto_room_entry e, best = {.room = ""};
     walk_start(&w, r, room, NULL, true);
-    while (walk_next(&w, &e))
+    while (!(best.room[0] && best.members + 1 == best.capacity) && walk_next(&w, &e))
         if (e.members < e.capacity && (!best.room[0] || e.members > best.members))
             best = e;
     if (best.room[0]) {
