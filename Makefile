@@ -166,7 +166,7 @@ bench_PKGS := libenet libcjson libsodium usrsctp openssl wslay libmicrohttpd \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3
 lesson_MAIN := lesson/lesson_main.c
 lesson_LIBS := lesson bench audit netsim client/swarm client rtc harness proto/enet proto stats sys
-lesson_PKGS := $(bench_PKGS)
+lesson_PKGS := $(bench_PKGS) libcurl
 ticket_MAIN := ticket/ticket_main.c
 ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
@@ -236,7 +236,7 @@ fuzz_droplog_LIBS := $(fuzz_localhttp_LIBS)
 fuzz_flowscan_LIBS := netsim proto/enet proto stats sys
 fuzz_quicclient_LIBS := $(fuzz_quicedge_LIBS)
 FUZZ_PKGS := libenet libcjson libsodium usrsctp openssl wslay \
-    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libmicrohttpd
+    libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libmicrohttpd libcurl
 FUZZ_BUILD ?= build/fuzz
 CLANG ?= clang
 ifeq ($(FUZZ),1)
