@@ -323,7 +323,8 @@ def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
            ($g | map(.relay_cpu_pct) | median_span(sig)) + "%",
            ($g | map(.delivery_pct) | median_span(dec(2))) + "%" +
              (if ($g[0].server | endswith("-state"))
-              then ", " + ($g | map(.conflated / .expected * 100) | median_span(dec(2)))
+              then ", " + ($g | map(if .expected > 0 then .conflated / .expected * 100 else 0 end)
+                  | median_span(dec(2)))
                 + "% conflated" else "" end),
            ($g | map(.latency_ms.p50) | median_span(sig)) + " ms",
            ($g | map(.latency_ms.p99) | median_span(sig)) + " ms",
