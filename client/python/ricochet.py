@@ -11,6 +11,15 @@
                     print(ev.code, ev.text)             # the end: why, in words
             s.send(x, y, payload=b"red")     # -2 (NOT_JOINED) until the welcome
 
+A lobby: Session(..., "duel-", "py", any_room=True) joins the fullest room
+named duel-<n> with space (s.room names it from the welcome);
+s.list_rooms("duel-") asks for the relay's rooms, and on the ROOMS event
+s.rooms() gives them (a list of Room, and whether more follow).
+
+Drawing the others: one Interp per player, fed its STATE events
+(ip.push(ev.state, ev.recv_us)), asked where to draw it a little in the
+past: ip.at(now_us() - 100000), a Point (kind, x, y).
+
 Names, codes and texts are str; payloads and events' bodies bytes. The
 library is $RICOCHET_LIB if set, else the installed libricochet.so.1 (found
 as the dynamic linker finds it: LD_LIBRARY_PATH, then the system's folders
@@ -29,11 +38,12 @@ import os
 import sys
 
 __all__ = ["Session", "SessionClosed", "Event", "State", "Stats", "Member", "Clock",
-           "Distribution", "PAYLOAD_MAX", "EVENT_MAX", "TICKET_MAX", "TO_ROOM", "NAME_RULE",
-           "WELCOME", "STATE", "TOO_OLD", "JOINED", "LEFT", "CHAT", "ERROR", "DISCONNECTED",
-           "MOVED", "APPEARED", "VANISHED", "EVENT", "MODES", "TRANSPORTS", "NOT_JOINED",
-           "library", "version", "protocol_version", "now_us", "set_log"]
-__version__ = "1.1.0"
+           "Distribution", "Room", "Interp", "Point", "INTERP_KINDS", "PAYLOAD_MAX", "EVENT_MAX",
+           "TICKET_MAX", "TO_ROOM", "NAME_RULE", "PREFIX_RULE", "ROOMS_PAGE", "WELCOME", "STATE",
+           "TOO_OLD", "JOINED", "LEFT", "CHAT", "ERROR", "DISCONNECTED", "MOVED", "APPEARED",
+           "VANISHED", "EVENT", "ROOMS", "MODES", "TRANSPORTS", "NOT_JOINED", "library", "version",
+           "protocol_version", "now_us", "set_log"]
+__version__ = "1.2.0"
 
 SONAME = "libricochet.so.1"
 
@@ -72,7 +82,7 @@ def _load():
 
 lib = _load()
 (WELCOME, STATE, TOO_OLD, JOINED, LEFT, CHAT, ERROR, DISCONNECTED, MOVED, APPEARED,
- VANISHED, EVENT) = range(12)
+ VANISHED, EVENT, ROOMS) = range(13)
 MODES = {"unsequenced": 0, "sequenced": 1, "reliable": 2, "udp": 3, "tcp": 4, "ws": 5,
          "streams": 6}
 TRANSPORTS = {"default": 0, "webrtc": 1, "quic": 2, "webtransport": 3}
@@ -81,6 +91,9 @@ EVENT_MAX = 1024    # RICOCHET_EVENT_MAX
 TICKET_MAX = 952    # RICOCHET_TICKET_MAX
 TO_ROOM = 0         # RICOCHET_TO_ROOM
 NAME_RULE = "1-32 characters of A-Z a-z 0-9 _ . -"  # a room's and a player's name
+PREFIX_RULE = "0-32 characters of A-Z a-z 0-9 _ . -"  # what list_rooms takes
+ANY_ROOM_MAX = 28   # a prefix with any_room: RICOCHET_ROOM_MAX less 4 for the number
+ROOMS_PAGE = 64     # RICOCHET_ROOMS_PAGE: rooms in one listing, at most
 E_INVALID, NOT_JOINED, E_TOO_BIG = -1, -2, -5
 
 
@@ -116,6 +129,54 @@ class _NativeMember(C.Structure):
     _fields_ = [("id", C.c_uint32), ("name", C.c_char * 33), ("mode", C.c_int),
                 ("has_state", C.c_bool), ("last", State), ("last_recv_us", C.c_uint64),
                 ("stats", Stats)]
+
+
+class _NativeRoom(C.Structure):
+    _fields_ = [("room", C.c_char * 33), ("members", C.c_uint32), ("capacity", C.c_uint32)]
+
+
+class Room:
+    """A room of the relay as its listing said: name, members (when the relay
+    answered) and capacity (what a join may fill it to); full when equal."""
+    __slots__ = ("name", "members", "capacity")
+
+    def __init__(self, n):
+        self.name, self.members, self.capacity = _str(n.room), n.members, n.capacity
+
+    @property
+    def full(self):
+        return self.members >= self.capacity
+
+    def __repr__(self):
+        return "Room(name=%r, members=%d, capacity=%d)" % (self.name, self.members,
+                                                           self.capacity)
+
+
+class _NativePoint(C.Structure):
+    _fields_ = [("kind", C.c_int), ("x", C.c_float), ("y", C.c_float), ("seq_a", C.c_uint32),
+                ("seq_b", C.c_uint32)]
+
+
+INTERP_KINDS = ("none", "before", "between", "extrapolated", "stale")  # Point.kind
+
+
+class Point:
+    """Where to draw a player (Interp.at): kind, one of INTERP_KINDS ("none":
+    no state yet, nothing to draw, x and y 0; "before": held at the oldest
+    state kept; "between": between the states seq_a and seq_b, or on one;
+    "extrapolated": moved on along its velocity, past the newest or across a
+    hole wider than max_gap_ms; "stale": held where extrapolate_ms put it);
+    x, y in arena units; seq_a, seq_b the states used (equal when one was)."""
+    __slots__ = ("kind", "x", "y", "seq_a", "seq_b")
+
+    def __init__(self, n):
+        self.kind = INTERP_KINDS[n.kind] if 0 <= n.kind < len(INTERP_KINDS) else str(n.kind)
+        self.x, self.y = (n.x, n.y) if n.kind else (0.0, 0.0)
+        self.seq_a, self.seq_b = n.seq_a, n.seq_b
+
+    def __repr__(self):
+        return "Point(kind=%r, x=%g, y=%g, seq_a=%d, seq_b=%d)" % (
+            self.kind, self.x, self.y, self.seq_a, self.seq_b)
 
 
 class _NativeClock(C.Structure):
@@ -211,6 +272,7 @@ api("config_set_timeout_ms", C.c_int, P, C.c_uint32)
 api("config_set_rejoin", C.c_int, P, C.c_uint32)
 api("config_set_rejoin_after", C.c_int, P, C.c_uint32)
 api("config_set_ticket", C.c_int, P, C.c_char_p)
+api("config_set_any_room", C.c_int, P, C.c_bool)
 api("connect", P, P, C.c_char_p, C.c_size_t)
 api("close", None, P)
 api("poll", C.c_int, P, C.c_int, C.POINTER(_NativeEvent))
@@ -233,13 +295,22 @@ api("relay_port", C.c_uint16, P)
 api("end_reason", C.c_char_p, P)
 api("members", C.c_size_t, P, C.POINTER(_NativeMember), C.c_size_t)
 api("member", C.c_int, P, C.c_uint32, C.POINTER(_NativeMember))
+api("room_name", C.c_char_p, P)
+api("list_rooms", C.c_int, P, C.c_char_p, C.c_char_p)
+api("rooms", C.c_size_t, P, C.POINTER(_NativeRoom), C.c_size_t, C.POINTER(C.c_bool))
 api("clock", None, P, C.POINTER(_NativeClock))
 api("latency", None, P, C.POINTER(Distribution))
 api("rtt", None, P, C.POINTER(Distribution), C.POINTER(Stats))
+api("interp_new", P, C.c_uint32, C.c_uint32)
+api("interp_free", None, P)
+api("interp_clear", None, P)
+api("interp_push", C.c_int, P, C.POINTER(State), C.c_uint64)
+api("interp_at", C.c_int, P, C.c_uint64, C.POINTER(_NativePoint))
+api("interp_latest", C.c_int, P, C.POINTER(State))
 
 
 def version():
-    """The loaded library's version, "1.1.0"."""
+    """The loaded library's version, "1.2.0"."""
     return lib.ricochet_version().decode()
 
 
@@ -289,7 +360,10 @@ class Session:
     """One session with one relay (ricochet_connect): connecting and joining
     go on in poll, whose events say how it went (WELCOME, or DISCONNECTED
     with the reason). room and name are NAME_RULE's; with a ticket (from the
-    game's backend) they are the ticket's and may be left out. timeout_ms:
+    game's backend) they are the ticket's and may be left out. any_room:
+    room is a prefix (1-28 characters) and the relay puts me in the fullest
+    room under it with space, or makes the next ("duel-" gives "duel-1",
+    then "duel-2"; the room property names it from the welcome). timeout_ms:
     the join's deadline and how long a silent relay is waited for (5000 by
     default); rejoin_ms: when the relay is lost (it went silent for
     rejoin_after_ms, 1500 by default, closed, or restarted), join the room
@@ -297,8 +371,9 @@ class Session:
     "rejoin", then WELCOME); 0, the default: a lost relay ends the session."""
 
     def __init__(self, host, port=7777, room=None, name=None, mode="unsequenced", *,
-                 ticket=None, timeout_ms=None, rejoin_ms=0, rejoin_after_ms=None,
-                 reflect=False, aoi=0.0, transport="default", pin=None, keylog=None):
+                 ticket=None, any_room=False, timeout_ms=None, rejoin_ms=0,
+                 rejoin_after_ms=None, reflect=False, aoi=0.0, transport="default", pin=None,
+                 keylog=None):
         self.r = None
         if mode not in MODES:
             raise ValueError("mode %r: one of %s" % (mode, ", ".join(MODES)))
@@ -322,6 +397,11 @@ class Session:
             if room is not None:
                 _set(lib.ricochet_config_set_room(cfg, _text(room, "room")), "room", room,
                      "a room's name is " + NAME_RULE)
+                if any_room and len(room) > ANY_ROOM_MAX:
+                    raise ValueError("room %r: with any_room, a prefix of 1-%d characters (the "
+                                     "relay adds a number of up to 4 digits)"
+                                     % (room, ANY_ROOM_MAX))
+            lib.ricochet_config_set_any_room(cfg, bool(any_room))
             if name is not None:
                 _set(lib.ricochet_config_set_name(cfg, _text(name, "name")), "name", name,
                      "a player's name is " + NAME_RULE)
@@ -393,6 +473,12 @@ class Session:
         """(host, port) of the relay the session talks to now."""
         r = self._live()
         return _str(lib.ricochet_relay_host(r) or b""), lib.ricochet_relay_port(r)
+
+    @property
+    def room(self):
+        """My room's name: the one asked for, or with any_room the one the relay
+        picked (the prefix until the welcome; a ticket's room with a ticket)."""
+        return _str(lib.ricochet_room_name(self._live()) or b"")
 
     @property
     def end_reason(self):
@@ -482,6 +568,27 @@ class Session:
         n = _NativeMember()
         return Member(n) if lib.ricochet_member(self._live(), id, C.byref(n)) == 0 else None
 
+    def list_rooms(self, prefix="", after=""):
+        """Asks the relay for a page of its rooms whose names start with prefix
+        ("": all), after the name `after` ("": from the first; the next page:
+        the last name of this one). The answer is a ROOMS event (its text: the
+        prefix), then rooms() gives them; a relay run with --room-list off
+        answers an ERROR listing_off, one asked too often rate_limited. Ask
+        when the lobby is shown, not every frame. Returns 0, or the library's
+        status (NOT_JOINED, -2: not in a room yet; -3: could not send)."""
+        rc = lib.ricochet_list_rooms(self._live(), _text(prefix, "prefix"), _text(after, "after"))
+        if rc == E_INVALID:
+            raise ValueError("prefix %r, after %r: each %s" % (prefix, after, PREFIX_RULE))
+        return rc
+
+    def rooms(self):
+        """The last listing (ROOMS event): (a list of Room in name order, at
+        most ROOMS_PAGE; more: True if the relay has more after the last);
+        ([], False) before any."""
+        out, more = (_NativeRoom * ROOMS_PAGE)(), C.c_bool(False)
+        n = lib.ricochet_rooms(self._live(), out, ROOMS_PAGE, C.byref(more))
+        return [Room(out[i]) for i in range(min(n, ROOMS_PAGE))], bool(more.value)
+
     def clock(self):
         """My clock's offset to the relay's (a Clock)."""
         n = _NativeClock()
@@ -506,6 +613,74 @@ class Session:
         if self.r:
             lib.ricochet_close(self.r)
         self.r = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Interp:
+    """One player's states, to draw it smoothly a little in the past
+    (ricochet_interp_*): push every STATE event of that player
+    (ip.push(ev.state, ev.recv_us)), then each frame ip.at(now_us() - delay)
+    says where to draw it (a Point); 100 ms of delay (two states at 20 Hz)
+    hides one lost state, more hides more and shows the player later. No
+    shared clock is needed and no session: it keeps the 32 newest states,
+    and times are the caller's (now_us(), recv_us). extrapolate_ms: how far
+    past the newest state it moves the player on along its velocity (0:
+    never); max_gap_ms (1-3600000): a wider hole between two states is not
+    glided across. clear() it when the player leaves or on a MOVED event."""
+
+    def __init__(self, extrapolate_ms=250, max_gap_ms=1000):
+        self.ip = None
+        if not 1 <= _ms(max_gap_ms) <= 3600000:
+            raise ValueError("max_gap_ms %r: 1-3600000 ms" % (max_gap_ms,))
+        self.ip = lib.ricochet_interp_new(_ms(extrapolate_ms), max_gap_ms)
+        if not self.ip:
+            raise MemoryError("libricochet: no memory for an interpolation buffer")
+
+    def _live(self):
+        if not self.ip:
+            raise ValueError("the interpolation buffer is closed")
+        return self.ip
+
+    def push(self, state, recv_us):
+        """Records a State of the player received at recv_us (the event's).
+        True if kept; False if not (a duplicate, or older than all kept)."""
+        if not isinstance(state, State):
+            raise TypeError("state: a State expected, not %s" % type(state).__name__)
+        return lib.ricochet_interp_push(self._live(), C.byref(state), recv_us) == 1
+
+    def at(self, render_us):
+        """Where to draw the player at render_us of my clock (a Point),
+        normally now_us() minus the delay."""
+        n = _NativePoint()
+        lib.ricochet_interp_at(self._live(), render_us, C.byref(n))
+        return Point(n)
+
+    def latest(self):
+        """The last State pushed, whatever its seq (the raw arrivals, for a
+        view without interpolation); None if none yet."""
+        st = State()
+        return st if lib.ricochet_interp_latest(self._live(), C.byref(st)) == 1 else None
+
+    def clear(self):
+        """Empties it (the player left, or the session moved), keeping its limits."""
+        lib.ricochet_interp_clear(self._live())
+
+    def close(self):
+        """Frees it; twice is fine."""
+        if self.ip:
+            lib.ricochet_interp_free(self.ip)
+        self.ip = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # the library already unloaded, at exit
+            pass
 
     def __enter__(self):
         return self

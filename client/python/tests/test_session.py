@@ -7,7 +7,12 @@ before anything is sent, saying the rule; no relay, a refused connection
 and a relay gone reach the game as events and EOFError; README.md's
 example runs as written; a session with a rejoin window outlives its
 relay's restart; a ticketed session joins a relay that admits only tickets,
-sealed; libricochet not found says where it looked and what to set; a
+sealed; joins of any room under a prefix fill the fullest room with space,
+then make the next, and a listing names them with members and capacity, in
+pages (a relay with --room-list off refuses both, in words); an Interp
+places a player between its states, before, past and stale, fed states
+late, out of order and lost, and one fed a relay's states draws between two
+of them; libricochet not found says where it looked and what to set; a
 closed session raises SessionClosed, never crashes."""
 import os
 import signal
@@ -149,6 +154,27 @@ class TwoSessions(unittest.TestCase):
         self.assertGreaterEqual(self.a.latency().count, 10)
         self.assertEqual(self.a.set_mode("sequenced"), 0)
         self.assertEqual(self.a.mode, "sequenced")
+
+    def test_an_interp_fed_the_relays_states(self):
+        for k in range(10):  # 20 ms apart, x 10 a state
+            self.assertEqual(self.a.send(10.0 * k, 5.0), 0)
+            time.sleep(0.02)
+        got = lambda: [e for e in self.ev[1] if e.type == ricochet.STATE]
+        self.assertTrue(until([self.a, self.b], lambda: len(got()) >= 10, self.ev))
+        with ricochet.Interp() as ip:
+            self.assertEqual(ip.at(ricochet.now_us()).kind, "none")
+            for e in got():
+                self.assertTrue(ip.push(e.state, e.recv_us))
+            self.assertEqual(ip.latest().seq, 10)
+            # the send times placed on my clock by the smallest delay seen: halfway
+            # between the 5th and 6th state's places is halfway between their x
+            off = min(e.recv_us - e.state.send_us for e in got())
+            s5, s6 = [e.state for e in got() if e.state.seq in (5, 6)]
+            p = ip.at((s5.send_us + s6.send_us) // 2 + off)
+            self.assertEqual((p.kind, p.seq_a, p.seq_b), ("between", 5, 6))
+            self.assertAlmostEqual(p.x, 45.0, delta=0.5)
+            self.assertEqual(p.y, 5.0)
+            self.assertEqual(ip.at(ricochet.now_us() + 5000000).kind, "stale")
 
     def test_refused_before_sending(self):
         with self.assertRaises(ValueError) as why:
@@ -294,6 +320,80 @@ class RelaysOfItsOwn(unittest.TestCase):
             b.close()
             relay.stop()
 
+    def wait(self, sessions, who, type_, limit_s=5):
+        """Polls every session until sessions[who] has an event of type_; it."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit_s:
+            for i, s in enumerate(sessions):
+                for ev in s.events(10 if i == who else 0):
+                    if i == who and ev.type == type_:
+                        return ev
+        self.fail("no event %d for session %d within %d s" % (type_, who, limit_s))
+
+    def test_any_room_with_space_and_a_listing(self):
+        relay = Relay("--max-room-size", "2")
+        ps = []
+        try:
+            for i, want in enumerate(("duel-1", "duel-1", "duel-2")):  # one after the other
+                ps.append(ricochet.Session("127.0.0.1", relay.port, "duel-", "p%d" % i,
+                                           any_room=True))
+                self.assertEqual(ps[i].room, "duel-")  # the prefix until the welcome
+                self.wait(ps, i, ricochet.WELCOME)
+                self.assertEqual(ps[i].room, want)
+            ps.append(ricochet.Session("127.0.0.1", relay.port, "lobby", "q"))
+            self.wait(ps, 3, ricochet.WELCOME)
+            self.assertEqual(ps[3].room, "lobby")
+            s = ps[2]
+            self.assertEqual(s.rooms(), ([], False))  # none asked for yet
+            self.assertEqual(s.list_rooms("duel-"), 0)
+            ev = self.wait(ps, 2, ricochet.ROOMS)
+            self.assertEqual(ev.text, "duel-")
+            rooms, more = s.rooms()
+            self.assertFalse(more)
+            self.assertEqual([(r.name, r.members, r.capacity, r.full) for r in rooms],
+                             [("duel-1", 2, 2, True), ("duel-2", 1, 2, False)])
+            self.assertEqual(s.list_rooms(), 0)  # every room
+            self.wait(ps, 2, ricochet.ROOMS)
+            self.assertEqual([r.name for r in s.rooms()[0]], ["duel-1", "duel-2", "lobby"])
+            self.assertEqual(s.list_rooms(after="duel-2"), 0)  # the next page after a name
+            self.assertEqual(self.wait(ps, 2, ricochet.ROOMS).text, "")
+            self.assertEqual([r.name for r in s.rooms()[0]], ["lobby"])
+            with self.assertRaises(ValueError) as why:
+                s.list_rooms("a b")
+            self.assertIn("0-32 characters of A-Z a-z 0-9 _ . -", str(why.exception))
+            with self.assertRaises(TypeError):
+                s.list_rooms(None)
+            with self.assertRaises(ValueError) as why:
+                ricochet.Session("127.0.0.1", relay.port, "x" * 29, "n", any_room=True)
+            self.assertIn("with any_room, a prefix of 1-28 characters", str(why.exception))
+            late = ricochet.Session("127.0.0.1", relay.port, "duel-", "late", any_room=True)
+            ps.append(late)
+            self.assertEqual(late.list_rooms(), ricochet.NOT_JOINED)  # before the welcome
+            self.wait(ps, 4, ricochet.WELCOME)
+            self.assertEqual(late.room, "duel-2")  # the fullest with space
+        finally:
+            for s in ps:
+                s.close()
+            relay.stop()
+        with self.assertRaises(ricochet.SessionClosed):
+            s.rooms()
+
+    def test_room_list_off_says_so(self):
+        relay = Relay("--room-list", "off")
+        try:
+            with ricochet.Session("127.0.0.1", relay.port, "duel-", "a", any_room=True) as s:
+                ev = self.wait([s], 0, ricochet.DISCONNECTED)
+                self.assertEqual(ev.code, "listing_off")
+                self.assertIn("--room-list off", s.end_reason)
+            with ricochet.Session("127.0.0.1", relay.port, "lobby", "b") as s:
+                self.wait([s], 0, ricochet.WELCOME)
+                self.assertEqual(s.list_rooms(), 0)
+                self.assertEqual(self.wait([s], 0, ricochet.ERROR).code, "listing_off")
+                self.assertTrue(s.joined)
+                self.assertEqual(s.rooms(), ([], False))
+        finally:
+            relay.stop()
+
     def test_a_ticket_admits_and_seals(self):
         with tempfile.TemporaryDirectory() as d:
             key = os.path.join(d, "backend.key")
@@ -319,6 +419,59 @@ class RelaysOfItsOwn(unittest.TestCase):
                     self.assertEqual(evs[2][-1].code, "ticket_required")
             finally:
                 relay.stop()
+
+
+class Interpolation(unittest.TestCase):
+    """ricochet.Interp as a game uses it, no relay needed: a player's states
+    50 ms apart (x = seq, vx 20/s) received 30 ms late, seq 5 at 80 ms, seq 4
+    lost, seq 6 before 5."""
+
+    MS = 1000
+
+    def state(self, seq):
+        return ricochet.State(sender=7, seq=seq, send_us=1000000 + seq * 50 * self.MS, x=seq,
+                              y=2.0, vx=20.0)
+
+    def test_between_before_past_and_stale(self):
+        ms, ip = self.MS, ricochet.Interp(extrapolate_ms=250, max_gap_ms=1000)
+        self.assertEqual(repr(ip.at(5 * ms)), "Point(kind='none', x=0, y=0, seq_a=0, seq_b=0)")
+        self.assertIsNone(ip.latest())
+        for seq in (0, 1, 2, 3, 6, 5, 7, 8, 9):
+            st = self.state(seq)
+            self.assertTrue(ip.push(st, st.send_us + (80 if seq == 5 else 30) * ms))
+        self.assertFalse(ip.push(st, st.send_us + 40 * ms))  # again
+        self.assertEqual(ip.latest().seq, 9)
+        local0 = 1000000 + 30 * ms
+        p = ip.at(local0 + 125 * ms)  # halfway between 2 and 3
+        self.assertEqual((p.kind, p.seq_a, p.seq_b, p.y), ("between", 2, 3, 2.0))
+        self.assertAlmostEqual(p.x, 2.5, places=4)
+        p = ip.at(local0 + 210 * ms)  # across the lost 4
+        self.assertEqual((p.kind, p.seq_a, p.seq_b), ("between", 3, 5))
+        self.assertAlmostEqual(p.x, 4.2, places=4)
+        self.assertEqual(ip.at(local0 - ms).kind, "before")
+        p = ip.at(local0 + 550 * ms)  # 100 ms past the newest, along vx
+        self.assertEqual(p.kind, "extrapolated")
+        self.assertAlmostEqual(p.x, 9 + 20 * 0.1, places=4)
+        p = ip.at(local0 + 2000 * ms)  # held at 250 ms past it
+        self.assertEqual(p.kind, "stale")
+        self.assertAlmostEqual(p.x, 9 + 20 * 0.25, places=4)
+        ip.clear()
+        self.assertEqual(ip.at(local0).kind, "none")
+        self.assertIsNone(ip.latest())
+        ip.close()
+        ip.close()  # twice is fine
+        with self.assertRaises(ValueError):
+            ip.at(0)
+
+    def test_refusals(self):
+        for gap in (0, 3600001):
+            with self.assertRaises(ValueError) as why:
+                ricochet.Interp(max_gap_ms=gap)
+            self.assertIn("1-3600000 ms", str(why.exception))
+        with self.assertRaises(TypeError):
+            ricochet.Interp().push(None, 0)
+        self.assertEqual(ricochet.lib.ricochet_interp_at(None, 0, None), -1)
+        self.assertEqual(ricochet.lib.ricochet_interp_push(None, None, 0), -1)
 
 
 class ReadmeExample(unittest.TestCase):
@@ -425,7 +578,8 @@ class Closed(unittest.TestCase):
         s.close()  # twice is fine
         for call in (lambda: s.poll(0), lambda: s.send(1, 1), lambda: s.event(0, b"x"),
                      lambda: s.chat("hi"), lambda: s.id, lambda: s.members(),
-                     lambda: list(s.events())):
+                     lambda: list(s.events()), lambda: s.list_rooms(), lambda: s.rooms(),
+                     lambda: s.room):
             with self.assertRaises(ricochet.SessionClosed):
                 call()
 
@@ -436,6 +590,8 @@ class Closed(unittest.TestCase):
         self.assertEqual(ricochet.lib.ricochet_send_state_payload(None, None, None, 0), -1)
         self.assertEqual(ricochet.lib.ricochet_id(None), 0)
         self.assertEqual(ricochet.lib.ricochet_members(None, None, 0), 0)
+        self.assertEqual(ricochet.lib.ricochet_list_rooms(None, None, None), -1)
+        self.assertEqual(ricochet.lib.ricochet_rooms(None, None, 0, None), 0)
 
 
 if __name__ == "__main__":
