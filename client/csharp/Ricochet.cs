@@ -14,6 +14,15 @@
 //       }
 //   }
 //
+// A lobby: Config.AnyRoom makes Room a prefix ("duel-"): the relay puts me in
+// the fullest room under it with space, or makes the next (s.RoomName from
+// the welcome); s.ListRooms("duel-") asks for the relay's rooms, and on the
+// Rooms event s.Rooms(out more) gives them.
+//
+// Drawing the others: one Interp per player, fed its State events
+// (ip.Push(ev.State, ev.RecvUs)), asked where to draw it a little in the past:
+// ip.At(Native.ricochet_now_us() - 100000), an InterpPoint (Kind, X, Y).
+//
 // In an engine's frame (Unity's Update, Godot's _Process), drain without
 // waiting: while (!s.Ended && s.Poll(0, out ev)) { ... }. A bare
 // while (s.Poll(10, out ev)) as the game's loop stops at the first quiet
@@ -36,7 +45,7 @@ namespace Ricochet
     public enum EventType
     {
         Welcome = 0, State = 1, TooOld = 2, Joined = 3, Left = 4, Chat = 5, Error = 6,
-        Disconnected = 7, Moved = 8, Appeared = 9, Vanished = 10, Event = 11
+        Disconnected = 7, Moved = 8, Appeared = 9, Vanished = 10, Event = 11, Rooms = 12
     }
 
     public enum Mode { Unsequenced = 0, Sequenced = 1, Reliable = 2, Udp = 3, Tcp = 4, Ws = 5, Streams = 6 }
@@ -107,6 +116,46 @@ namespace Ricochet
         public Stats Stats;
     }
 
+    /// <summary>struct ricochet_room: a room of the relay, as its listing says.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct NativeRoom
+    {
+        [MarshalAs(UnmanagedType.ByValArray, SizeConst = 33)] public byte[] Room;
+        public uint Members;
+        public uint Capacity;
+    }
+
+    /// <summary>A room of the relay as its listing said (Session.Rooms):
+    /// Members when the relay answered, Capacity what a join may fill it
+    /// to.</summary>
+    public sealed class Room
+    {
+        public string Name;
+        public uint Members, Capacity;
+        public bool Full { get { return Members >= Capacity; } }
+    }
+
+    /// <summary>Where a player is to be drawn (Interp.At).</summary>
+    public enum InterpKind
+    {
+        None = 0,         // no state yet: nothing to draw
+        Before = 1,       // render time before the oldest state kept: held at it
+        Between = 2,      // between the two states around render time (or on one)
+        Extrapolated = 3, // past the newest, or across a hole wider than MaxGapMs: along its velocity
+        Stale = 4         // further past than ExtrapolateMs: held where that limit put it
+    }
+
+    /// <summary>struct ricochet_interp_point: where to draw a player; X and Y
+    /// in arena units (0 for None), SeqA and SeqB the states used (equal when
+    /// one was).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct InterpPoint
+    {
+        public InterpKind Kind;
+        public float X, Y;
+        public uint SeqA, SeqB;
+    }
+
     /// <summary>One event: the native one, and the bytes that came with it
     /// (a state's payload, an event's body), copied: never null.</summary>
     public struct GameEvent
@@ -144,6 +193,7 @@ namespace Ricochet
         public string Host = "127.0.0.1";
         public ushort Port = Native.DefaultPort;
         public string Room, Name;             // NameRule; not needed with a Ticket
+        public bool AnyRoom;                  // Room a prefix (1-28): the relay picks a room with space
         public Mode Mode = Mode.Unsequenced;
         public Transport Transport = Transport.Default;
         public string Ticket;                 // from the game's backend (ricochet-ticket mint)
@@ -169,8 +219,11 @@ namespace Ricochet
         public const int PayloadMax = 1135;   // RICOCHET_PAYLOAD_MAX
         public const int EventMax = 1024;     // RICOCHET_EVENT_MAX
         public const int MembersMax = 256;    // RICOCHET_MEMBERS_MAX
+        public const int RoomsPage = 64;      // RICOCHET_ROOMS_PAGE: rooms in one listing, at most
+        public const int AnyRoomMax = 28;     // a prefix with AnyRoom: a room's 32 less 4 for the number
         public const uint ToRoom = 0;         // RICOCHET_TO_ROOM
         public const string NameRule = "1-32 characters of A-Z a-z 0-9 _ . -"; // rooms and names
+        public const string PrefixRule = "0-32 characters of A-Z a-z 0-9 _ . -"; // what ListRooms takes
 
         [DllImport(Lib)] public static extern IntPtr ricochet_version();
         [DllImport(Lib)] public static extern uint ricochet_protocol_version();
@@ -190,6 +243,7 @@ namespace Ricochet
         [DllImport(Lib)] public static extern int ricochet_config_set_rejoin(IntPtr cfg, uint windowMs);
         [DllImport(Lib)] public static extern int ricochet_config_set_rejoin_after(IntPtr cfg, uint silentMs);
         [DllImport(Lib)] public static extern int ricochet_config_set_ticket(IntPtr cfg, byte[] ticket);
+        [DllImport(Lib)] public static extern int ricochet_config_set_any_room(IntPtr cfg, [MarshalAs(UnmanagedType.I1)] bool any);
         [DllImport(Lib)] public static extern IntPtr ricochet_connect(IntPtr cfg, byte[] err, UIntPtr cap);
         [DllImport(Lib)] public static extern void ricochet_close(IntPtr r);
         [DllImport(Lib)] public static extern int ricochet_poll(IntPtr r, int timeoutMs, out NativeEvent ev);
@@ -211,9 +265,19 @@ namespace Ricochet
         [DllImport(Lib)] public static extern IntPtr ricochet_end_reason(IntPtr r);
         [DllImport(Lib)] public static extern UIntPtr ricochet_members(IntPtr r, IntPtr out_, UIntPtr cap);
         [DllImport(Lib)] public static extern int ricochet_member(IntPtr r, uint id, IntPtr out_);
+        [DllImport(Lib)] public static extern IntPtr ricochet_room_name(IntPtr r);
+        [DllImport(Lib)] public static extern int ricochet_list_rooms(IntPtr r, byte[] prefix, byte[] after);
+        [DllImport(Lib)] public static extern UIntPtr ricochet_rooms(IntPtr r, IntPtr out_, UIntPtr cap,
+                                                                     [MarshalAs(UnmanagedType.I1)] out bool more);
         [DllImport(Lib)] public static extern void ricochet_clock(IntPtr r, out Clock out_);
         [DllImport(Lib)] public static extern void ricochet_latency(IntPtr r, out Distribution out_);
         [DllImport(Lib)] public static extern void ricochet_rtt(IntPtr r, out Distribution out_, out Stats stats);
+        [DllImport(Lib)] public static extern IntPtr ricochet_interp_new(uint extrapolateMs, uint maxGapMs);
+        [DllImport(Lib)] public static extern void ricochet_interp_free(IntPtr ip);
+        [DllImport(Lib)] public static extern void ricochet_interp_clear(IntPtr ip);
+        [DllImport(Lib)] public static extern int ricochet_interp_push(IntPtr ip, ref State st, ulong recvUs);
+        [DllImport(Lib)] public static extern int ricochet_interp_at(IntPtr ip, ulong renderUs, out InterpPoint out_);
+        [DllImport(Lib)] public static extern int ricochet_interp_latest(IntPtr ip, out State out_);
 
         /// <summary>A C string the library owns, as UTF-8 ("" for NULL).</summary>
         public static string Str(IntPtr p)
@@ -243,7 +307,7 @@ namespace Ricochet
             return s == null ? null : Encoding.UTF8.GetBytes(s + "\0");
         }
 
-        /// <summary>The library's version ("1.1.0"); DllNotFoundException,
+        /// <summary>The library's version ("1.2.0"); DllNotFoundException,
         /// saying what to do, if it is not found.</summary>
         public static string Version()
         {
@@ -303,6 +367,11 @@ namespace Ricochet
                 if (c.Room != null)
                     Set(Native.ricochet_config_set_room(cfg, Native.Utf8(c.Room)), "Room", c.Room,
                         "a room's name is " + Native.NameRule);
+                if (c.Room != null && c.AnyRoom && c.Room.Length > Native.AnyRoomMax)
+                    throw new ArgumentException("Room \"" + c.Room + "\": with AnyRoom, a prefix of 1-" +
+                                                Native.AnyRoomMax + " characters (the relay adds a number " +
+                                                "of up to 4 digits)", "Room");
+                Native.ricochet_config_set_any_room(cfg, c.AnyRoom);
                 if (c.Name != null)
                     Set(Native.ricochet_config_set_name(cfg, Native.Utf8(c.Name)), "Name", c.Name,
                         "a player's name is " + Native.NameRule);
@@ -359,6 +428,9 @@ namespace Ricochet
         /// <summary>The relay the session talks to now (a fleet may move it).</summary>
         public string RelayHost { get { return Native.Str(Native.ricochet_relay_host(Live())); } }
         public ushort RelayPort { get { return Native.ricochet_relay_port(Live()); } }
+        /// <summary>My room's name: Config.Room, or with AnyRoom the one the
+        /// relay picked (the prefix until the welcome); a ticket's room.</summary>
+        public string RoomName { get { return Native.Str(Native.ricochet_room_name(Live())); } }
         /// <summary>Why the session ended, one line for people ("" while it has not).</summary>
         public string EndReason { get { return Native.Str(Native.ricochet_end_reason(Live())); } }
         /// <summary>The Disconnected event was returned: the session is over.</summary>
@@ -485,6 +557,43 @@ namespace Ricochet
             }
         }
 
+        /// <summary>Asks the relay for a page of its rooms whose names start with
+        /// prefix (null or "": all), after the name `after` (null or "": from the
+        /// first; the next page: the last name of this one). The answer is a
+        /// Rooms event (its Text: the prefix), then Rooms(out more) gives them; a
+        /// relay run with --room-list off answers an Error listing_off, one asked
+        /// too often rate_limited. Ask when the lobby is shown, not every frame.
+        /// Ok, NotJoined (not in a room yet) or Send.</summary>
+        public Status ListRooms(string prefix = null, string after = null)
+        {
+            var rc = (Status)Native.ricochet_list_rooms(Live(), Native.Utf8(prefix ?? ""), Native.Utf8(after ?? ""));
+            if (rc == Status.Invalid)
+                throw new ArgumentException("prefix \"" + prefix + "\", after \"" + after + "\": each " +
+                                            Native.PrefixRule, "prefix");
+            return rc;
+        }
+
+        /// <summary>The last listing (the Rooms event's), in name order, at most
+        /// RoomsPage; more: the relay has more after the last. Empty before any.</summary>
+        public Room[] Rooms(out bool more)
+        {
+            IntPtr s = Live();
+            int size = Marshal.SizeOf(typeof(NativeRoom));
+            IntPtr buf = Marshal.AllocHGlobal(size * Native.RoomsPage);
+            try {
+                int n = (int)Native.ricochet_rooms(s, buf, (UIntPtr)Native.RoomsPage, out more);
+                var all = new Room[Math.Min(n, Native.RoomsPage)];
+                for (int i = 0; i < all.Length; i++) {
+                    var nr = (NativeRoom)Marshal.PtrToStructure(new IntPtr(buf.ToInt64() + (long)i * size),
+                                                                typeof(NativeRoom));
+                    all[i] = new Room { Name = Native.Str(nr.Room), Members = nr.Members, Capacity = nr.Capacity };
+                }
+                return all;
+            } finally {
+                Marshal.FreeHGlobal(buf);
+            }
+        }
+
         /// <summary>My clock's offset to the relay's.</summary>
         public Clock ClockOffset()
         {
@@ -515,6 +624,84 @@ namespace Ricochet
             if (r != IntPtr.Zero)
                 Native.ricochet_close(r);
             r = IntPtr.Zero;
+        }
+    }
+
+    /// <summary>One player's states, to draw it smoothly a little in the past
+    /// (ricochet_interp_*): Push every State event of that player, then each
+    /// frame At(Native.ricochet_now_us() - delay) says where to draw it; 100 ms
+    /// of delay (two states at 20 Hz) hides one lost state, more hides more and
+    /// shows the player later. No shared clock and no session needed: it keeps
+    /// the 32 newest states; times are the caller's (ricochet_now_us, RecvUs).
+    /// Clear it when the player leaves or on a Moved event; Dispose frees it.</summary>
+    public sealed class Interp : IDisposable
+    {
+        IntPtr ip;
+
+        /// <summary>extrapolateMs: how far past the newest state it moves the
+        /// player on along its velocity (0: never); maxGapMs (1-3600000): a wider
+        /// hole between two states is not glided across.</summary>
+        public Interp(uint extrapolateMs = 250, uint maxGapMs = 1000)
+        {
+            if (maxGapMs < 1 || maxGapMs > 3600000)
+                throw new ArgumentException("maxGapMs " + maxGapMs + ": 1-3600000 ms", "maxGapMs");
+            ip = Native.Loaded(() => Native.ricochet_interp_new(extrapolateMs, maxGapMs));
+            if (ip == IntPtr.Zero)
+                throw new OutOfMemoryException("libricochet: no memory for an interpolation buffer");
+        }
+
+        IntPtr Live()
+        {
+            if (ip == IntPtr.Zero)
+                throw new ObjectDisposedException("Ricochet.Interp", "the interpolation buffer is freed");
+            return ip;
+        }
+
+        /// <summary>Records a state of the player received at recvUs (the
+        /// event's RecvUs): true if kept, false if not (a duplicate, or older
+        /// than all kept).</summary>
+        public bool Push(State st, ulong recvUs)
+        {
+            return Native.ricochet_interp_push(Live(), ref st, recvUs) == 1;
+        }
+
+        /// <summary>Where to draw the player at renderUs of my clock, normally
+        /// Native.ricochet_now_us() minus the delay.</summary>
+        public InterpPoint At(ulong renderUs)
+        {
+            InterpPoint p;
+            Native.ricochet_interp_at(Live(), renderUs, out p);
+            if (p.Kind == InterpKind.None)
+                p.X = p.Y = 0;
+            return p;
+        }
+
+        /// <summary>The last state pushed, whatever its Seq (the raw arrivals,
+        /// for a view without interpolation); false if none yet.</summary>
+        public bool Latest(out State st)
+        {
+            return Native.ricochet_interp_latest(Live(), out st) == 1;
+        }
+
+        /// <summary>Empties it (the player left, or the session moved), keeping its limits.</summary>
+        public void Clear()
+        {
+            Native.ricochet_interp_clear(Live());
+        }
+
+        /// <summary>Frees it; twice is fine.</summary>
+        public void Dispose()
+        {
+            if (ip != IntPtr.Zero)
+                Native.ricochet_interp_free(ip);
+            ip = IntPtr.Zero;
+            GC.SuppressFinalize(this);
+        }
+
+        ~Interp()
+        {
+            if (ip != IntPtr.Zero)
+                Native.ricochet_interp_free(ip);
         }
     }
 }

@@ -9,8 +9,13 @@
 // player of the test's and with no relay, what is refused throwing before
 // anything is sent and saying the rule, no relay and a refused connection
 // as events then SessionEndedException, a relay gone, a rejoin that
-// outlives its relay's restart, a ticketed session, a closed session
-// throwing. With --no-library (LD_LIBRARY_PATH without libricochet): the
+// outlives its relay's restart, a ticketed session, joins of any room
+// under a prefix filling the fullest room with space then making the next
+// and a listing naming them with members and capacity, in pages (a relay
+// with --room-list off refusing both, in words), an Interp placing a
+// player between its states, before, past and stale (fed states late, out
+// of order and lost; and fed a relay's states, drawing between two of
+// them), a closed session throwing. With --no-library (LD_LIBRARY_PATH without libricochet): the
 // DllNotFoundException says where it looked and what to set. Prints
 // "N passed, N failed" and exits 0 only if all passed.
 using System;
@@ -199,6 +204,31 @@ static class SessionTest
         a.SendEvent(4000, new byte[] { 1 });
         Check(Until(both, () => got[0].Exists(e => e.Type == EventType.Error && e.Code == "no_member")),
               "an unknown member: no_member");
+        for (uint k = 0; k < 10; k++) { // 20 ms apart, X 10 a state: seq 21 to 30
+            a.SendState(new State { X = 10 * k, Y = 5 });
+            Thread.Sleep(20);
+        }
+        Check(Until(both, () => got[1].FindAll(e => e.Type == EventType.State && e.State.Seq > 20).Count >= 10),
+              "10 more states arrive");
+        using (var ip = new Interp()) {
+            Check(ip.At(Native.ricochet_now_us()).Kind == InterpKind.None, "an empty Interp: nothing to draw");
+            long off = long.MaxValue;
+            State s5 = new State(), s6 = new State();
+            foreach (var e in got[1].FindAll(e => e.Type == EventType.State && e.State.Seq > 20)) {
+                Check(ip.Push(e.State, e.RecvUs), "state " + e.State.Seq + " kept");
+                off = Math.Min(off, (long)(e.RecvUs - e.State.SendUs));
+                if (e.State.Seq == 25) s5 = e.State;
+                if (e.State.Seq == 26) s6 = e.State;
+            }
+            State last;
+            Check(ip.Latest(out last) && last.Seq == 30, "the latest state: " + last.Seq);
+            // the send times placed on my clock by the smallest delay seen: halfway
+            // between the 5th and 6th state's places is halfway between their X
+            var p = ip.At((ulong)((long)((s5.SendUs + s6.SendUs) / 2) + off));
+            Check(p.Kind == InterpKind.Between && p.SeqA == 25 && p.SeqB == 26 && Math.Abs(p.X - 45) < 0.5 &&
+                  p.Y == 5, "b draws a halfway between two states: " + p.Kind + " " + p.X);
+            Check(ip.At(Native.ricochet_now_us() + 5000000).Kind == InterpKind.Stale, "long after: stale");
+        }
         Throws<ArgumentException>(() => a.SendState(new State(), new byte[Native.PayloadMax + 1]), "payload too big");
         Throws<ArgumentException>(() => a.SendEvent(0, new byte[Native.EventMax + 1]), "event too big");
         Throws<ArgumentException>(() => a.SendState(new State { X = float.NaN }), "a state not finite");
@@ -216,6 +246,47 @@ static class SessionTest
         Check(Native.ricochet_send_event(IntPtr.Zero, 0, new byte[1], (UIntPtr)1) == (int)Status.Invalid,
               "the library given NULL: an error");
         b.Dispose();
+    }
+
+    /// <summary>Interp as a game uses it, no relay needed: a player's states 50
+    /// ms apart (X = seq, Vx 20/s) received 30 ms late, seq 5 at 80 ms, seq 4
+    /// lost, seq 6 before 5.</summary>
+    static void Interpolation()
+    {
+        const ulong ms = 1000;
+        var ip = new Interp(250, 1000);
+        Check(ip.At(5 * ms).Kind == InterpKind.None, "nothing pushed: nothing to draw");
+        State latest;
+        Check(!ip.Latest(out latest), "nothing pushed: no latest");
+        var st = new State();
+        foreach (uint seq in new uint[] { 0, 1, 2, 3, 6, 5, 7, 8, 9 }) {
+            st = new State { Sender = 7, Seq = seq, SendUs = 1000000 + seq * 50 * ms, X = seq, Y = 2, Vx = 20 };
+            Check(ip.Push(st, st.SendUs + (seq == 5 ? 80UL : 30UL) * ms), "state " + seq + " kept");
+        }
+        Check(!ip.Push(st, st.SendUs + 40 * ms), "the same state again: not kept");
+        Check(ip.Latest(out latest) && latest.Seq == 9, "the latest: 9");
+        ulong local0 = 1000000 + 30 * ms;
+        var p = ip.At(local0 + 125 * ms);
+        Check(p.Kind == InterpKind.Between && p.SeqA == 2 && p.SeqB == 3 && Math.Abs(p.X - 2.5) < 1e-4 && p.Y == 2,
+              "halfway between 2 and 3: " + p.X);
+        p = ip.At(local0 + 210 * ms);
+        Check(p.Kind == InterpKind.Between && p.SeqA == 3 && p.SeqB == 5 && Math.Abs(p.X - 4.2) < 1e-4,
+              "across the lost 4: " + p.X);
+        Check(ip.At(local0 - ms).Kind == InterpKind.Before, "before the oldest");
+        p = ip.At(local0 + 550 * ms);
+        Check(p.Kind == InterpKind.Extrapolated && Math.Abs(p.X - (9 + 20 * 0.1)) < 1e-4, "past the newest: " + p.X);
+        p = ip.At(local0 + 2000 * ms);
+        Check(p.Kind == InterpKind.Stale && Math.Abs(p.X - (9 + 20 * 0.25)) < 1e-4, "held 250 ms past it: " + p.X);
+        ip.Clear();
+        Check(ip.At(local0).Kind == InterpKind.None && !ip.Latest(out latest), "cleared: nothing to draw");
+        ip.Dispose();
+        ip.Dispose(); // twice is fine
+        Throws<ObjectDisposedException>(() => ip.At(0), "an Interp after Dispose");
+        Throws<ArgumentException>(() => new Interp(250, 0), "a max gap of 0");
+        Throws<ArgumentException>(() => new Interp(250, 3600001), "a max gap too long");
+        InterpPoint none;
+        Check(Native.ricochet_interp_at(IntPtr.Zero, 0, out none) == (int)Status.Invalid,
+              "the library given NULL: an error");
     }
 
     static void BadNames()
@@ -272,6 +343,97 @@ static class SessionTest
         var e = Throws<InvalidOperationException>(() => new Session("no-such-host.invalid", 7777, "r", "n"),
                                                   "a host not resolved");
         Check(e != null && e.Message.Contains("no-such-host.invalid"), "the host named");
+    }
+
+    /// <summary>Polls every session until s[who] has an event of type t
+    /// (within 5 s); the event, Check'd.</summary>
+    static GameEvent Wait(List<Session> s, int who, EventType t)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < 5000)
+            for (int i = 0; i < s.Count; i++) {
+                GameEvent ev;
+                while (!s[i].Ended && s[i].Poll(i == who ? 10 : 0, out ev))
+                    if (i == who && ev.Type == t) {
+                        Check(true, "session " + who + ": " + t);
+                        return ev;
+                    }
+            }
+        Check(false, "session " + who + ": no " + t + " within 5 s");
+        return new GameEvent();
+    }
+
+    static string Names(Room[] rooms)
+    {
+        var names = new List<string>();
+        foreach (var r in rooms)
+            names.Add(r.Name);
+        return string.Join(",", names);
+    }
+
+    static void RoomsToList()
+    {
+        var relay = new Relay(0, "--max-room-size", "2");
+        var ps = new List<Session>();
+        string[] want = { "duel-1", "duel-1", "duel-2" };
+        for (int i = 0; i < want.Length; i++) { // one after the other
+            ps.Add(new Session(new Config { Port = relay.Port, Room = "duel-", Name = "p" + i, AnyRoom = true }));
+            Check(ps[i].RoomName == "duel-", "the prefix until the welcome: " + ps[i].RoomName);
+            Wait(ps, i, EventType.Welcome);
+            Check(ps[i].RoomName == want[i], "any room: " + want[i] + ", took " + ps[i].RoomName);
+        }
+        ps.Add(new Session("127.0.0.1", relay.Port, "lobby", "q"));
+        Wait(ps, 3, EventType.Welcome);
+        var s = ps[2];
+        bool more = true;
+        Check(s.Rooms(out more).Length == 0 && !more, "no listing before one is asked for");
+        Check(s.ListRooms("duel-") == Status.Ok, "a listing asked for");
+        var ev = Wait(ps, 2, EventType.Rooms);
+        Check(ev.Text == "duel-", "the Rooms event names the prefix: " + ev.Text);
+        var rooms = s.Rooms(out more);
+        Check(rooms.Length == 2 && !more && rooms[0].Name == "duel-1" && rooms[0].Members == 2 &&
+              rooms[0].Capacity == 2 && rooms[0].Full && rooms[1].Name == "duel-2" && rooms[1].Members == 1 &&
+              !rooms[1].Full, "the rooms under duel-, their members and capacity: " + Names(rooms));
+        Check(s.ListRooms() == Status.Ok, "every room asked for");
+        Wait(ps, 2, EventType.Rooms);
+        Check(Names(s.Rooms(out more)) == "duel-1,duel-2,lobby", "every room");
+        Check(s.ListRooms(null, "duel-2") == Status.Ok, "the next page asked for");
+        Wait(ps, 2, EventType.Rooms);
+        Check(Names(s.Rooms(out more)) == "lobby", "the page after duel-2");
+        var e = Throws<ArgumentException>(() => s.ListRooms("a b"), "a prefix that is no name's");
+        Check(e != null && e.Message.Contains(Native.PrefixRule), "the prefix's rule in words");
+        e = Throws<ArgumentException>(() => new Session(new Config { Port = relay.Port, Room = new string('x', 29),
+                                                                     Name = "n", AnyRoom = true }),
+                                      "a prefix too long for any room");
+        Check(e != null && e.Message.Contains("with AnyRoom, a prefix of 1-28 characters"), "its rule in words");
+        var late = new Session(new Config { Port = relay.Port, Room = "duel-", Name = "late", AnyRoom = true });
+        ps.Add(late);
+        Check(late.ListRooms() == Status.NotJoined, "a listing before the welcome: NotJoined");
+        Wait(ps, 4, EventType.Welcome);
+        Check(late.RoomName == "duel-2", "the fullest room with space: " + late.RoomName);
+        foreach (var p in ps)
+            p.Dispose();
+        Throws<ObjectDisposedException>(() => s.Rooms(out more), "rooms after close");
+        Throws<ObjectDisposedException>(() => s.ListRooms(), "a listing after close");
+        Check(Native.ricochet_list_rooms(IntPtr.Zero, null, null) == (int)Status.Invalid,
+              "the library given NULL: an error");
+        relay.Stop();
+
+        relay = new Relay(0, "--room-list", "off");
+        ps.Clear();
+        ps.Add(new Session(new Config { Port = relay.Port, Room = "duel-", Name = "a", AnyRoom = true }));
+        var end = Wait(ps, 0, EventType.Disconnected);
+        Check(end.Code == "listing_off" && ps[0].EndReason.Contains("--room-list off"),
+              "--room-list off: any room refused, in words: " + ps[0].EndReason);
+        ps[0].Dispose();
+        ps.Clear();
+        ps.Add(new Session("127.0.0.1", relay.Port, "lobby", "b"));
+        Wait(ps, 0, EventType.Welcome);
+        Check(ps[0].ListRooms() == Status.Ok, "a listing asked of a relay that lists none");
+        Check(Wait(ps, 0, EventType.Error).Code == "listing_off" && ps[0].Joined,
+              "--room-list off: the listing refused, the session going on");
+        ps[0].Dispose();
+        relay.Stop();
     }
 
     static void RelaysOfItsOwn()
@@ -436,14 +598,18 @@ static class SessionTest
         Check(Marshal.SizeOf(typeof(Stats)) == 88, "Stats is 88 bytes");
         Check(Marshal.SizeOf(typeof(Clock)) == 24, "Clock is 24 bytes");
         Check(Marshal.SizeOf(typeof(Distribution)) == 48, "Distribution is 48 bytes");
+        Check(Marshal.SizeOf(typeof(NativeRoom)) == 44, "NativeRoom is ricochet_room's 44 bytes");
+        Check(Marshal.SizeOf(typeof(InterpPoint)) == 20, "InterpPoint is ricochet_interp_point's 20 bytes");
         Check(Native.Version().StartsWith("1."), "the library's version");
+        Interpolation();
         TwoSessions(port);
         ReadmeExample(args.Length > 1 ? args[1] : "client/csharp", port);
         BadNames();
         NoRelay();
-        if (Environment.GetEnvironmentVariable("RICOCHET_BIN") != null)
+        if (Environment.GetEnvironmentVariable("RICOCHET_BIN") != null) {
             RelaysOfItsOwn();
-        else
+            RoomsToList();
+        } else
             Console.WriteLine("skipped: relays of its own (RICOCHET_BIN)");
         Console.WriteLine(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
