@@ -403,6 +403,42 @@ static void any_room_takes_the_fullest_with_space_or_a_new_one(void **state)
     relay_destroy(r);
 }
 
+/* A fleet's other relays' rooms (relay_set_fleet_rooms) are listed beside
+ * this relay's, in one name order, this relay's counting where a name is
+ * in both; a join of any room weighs them too. */
+static void fleet_rooms_listed_beside_ours(void **state)
+{
+    (void)state;
+    struct relay_config cfg = unlimited_config();
+    cfg.max_room_size = 4;
+    struct relay *r = relay_with_peers(&cfg, 3);
+    static const struct proto_room_entry fleet[] = {
+        {"duel-0", 3, 4}, {"duel-2", 4, 4}, {"duel-3", 1, 4}, {"zoo", 1, 8},
+    };
+    relay_set_fleet_rooms(r, fleet, sizeof fleet / sizeof fleet[0]);
+    assert_int_equal(join(r, 0, "duel-2", "a", false), 0); /* here too: ours counts */
+    assert_int_equal(join(r, 1, "duel-1", "b", false), 0);
+    const struct proto_control *l = listing(r, 2, "{\"type\":\"rooms\",\"prefix\":\"duel-\"}");
+    assert_int_equal(l->rooms_len, 4);
+    const char *names[] = {"duel-0", "duel-1", "duel-2", "duel-3"};
+    const uint32_t members[] = {3, 1, 1, 1};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(l->rooms[i].room, names[i]);
+        assert_int_equal(l->rooms[i].members, members[i]);
+    }
+    l = listing(r, 2, "{\"type\":\"rooms\",\"after\":\"duel-2\"}");
+    assert_int_equal(l->rooms_len, 2);
+    assert_string_equal(l->rooms[0].room, "duel-3");
+    assert_string_equal(l->rooms[1].room, "zoo");
+    /* the fullest with space under the prefix: another relay's duel-0 */
+    assert_int_equal(join_any(r, 2, "duel-", "c"), 0);
+    assert_string_equal(last_ctl(2, PROTO_CTL_WELCOME)->room, "duel-0");
+    relay_set_fleet_rooms(r, NULL, 0);
+    l = listing(r, 2, "{\"type\":\"rooms\"}");
+    assert_int_equal(l->rooms_len, 3);
+    relay_destroy(r);
+}
+
 static void any_room_keeps_room_for_its_number(void **state)
 {
     (void)state;
@@ -434,6 +470,7 @@ int main(void)
         cmocka_unit_test(listings_spend_the_byte_budget),
         cmocka_unit_test(any_room_takes_the_fullest_with_space_or_a_new_one),
         cmocka_unit_test(any_room_keeps_room_for_its_number),
+        cmocka_unit_test(fleet_rooms_listed_beside_ours),
     };
     return cmocka_run_group_tests(tests, fake_relay_setup, fake_relay_teardown);
 }
