@@ -13,7 +13,9 @@
  * relay's restart and tickets (relays of their own, from RICOCHET_BIN),
  * each one's README example run as written (only the relay's address
  * changed) with a player of the test's, and with no relay; Python's and
- * C#'s libricochet not found said in words. */
+ * C#'s libricochet not found said in words, joins of any room and a
+ * relay's rooms listed (and refused by a relay with --room-list off), and
+ * an Interp drawing a player between its states. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
