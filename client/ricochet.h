@@ -610,7 +610,7 @@ enum ricochet_interp_kind {
 
 struct ricochet_interp_point {
     enum ricochet_interp_kind kind;
-    float x, y;            /* arena units (unset for RICOCHET_INTERP_NONE) */
+    float x, y;            /* the game's units (0 for RICOCHET_INTERP_NONE) */
     uint32_t seq_a, seq_b; /* the states' seq used (equal when only one was) */
 };
 
