@@ -146,7 +146,7 @@ namespace Ricochet
     }
 
     /// <summary>struct ricochet_interp_point: where to draw a player; X and Y
-    /// in arena units (0 for None), SeqA and SeqB the states used (equal when
+    /// in the game's units (0 for None), SeqA and SeqB the states used (equal when
     /// one was).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct InterpPoint

@@ -166,7 +166,7 @@ class Point:
     state kept; "between": between the states seq_a and seq_b, or on one;
     "extrapolated": moved on along its velocity, past the newest or across a
     hole wider than max_gap_ms; "stale": held where extrapolate_ms put it);
-    x, y in arena units; seq_a, seq_b the states used (equal when one was)."""
+    x, y in the game's units; seq_a, seq_b the states used (equal when one was)."""
     __slots__ = ("kind", "x", "y", "seq_a", "seq_b")
 
     def __init__(self, n):
