@@ -326,10 +326,13 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  $(call c_string,ws_tag_html,client/js/tag.html) \
 	  $(call c_string,ws_tag_js,client/js/tag.js) } > $@.tmp
 	$(Q)mv $@.tmp $@
-# The lesson page (lesson/lesson.html, lesson.js) and the protocol's module
-# it decodes states with (client/js/ricochet.js), served by ricochet-lesson,
-# compiled into the lesson's library the same way.
-LESSON_FILES := lesson/lesson.html lesson/lesson.js client/js/ricochet.js
+# The lesson page (lesson/lesson.html, lesson.js), its words in each language
+# (lesson/lang/LANG.json: live_lang_LANG) and the protocol's module it decodes
+# states with (client/js/ricochet.js), served by ricochet-lesson, compiled
+# into the lesson's library the same way.
+LESSON_LANGS := en id ko vi
+LESSON_FILES := lesson/lesson.html lesson/lesson.js client/js/ricochet.js \
+    $(LESSON_LANGS:%=lesson/lang/%.json)
 lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
 $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	@mkdir -p $(@D)
@@ -340,7 +343,10 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	  echo 'extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;'; \
 	  $(call c_string,live_lesson_html,lesson/lesson.html) \
 	  $(call c_string,live_lesson_js,lesson/lesson.js) \
-	  $(call c_string,live_ricochet_js,client/js/ricochet.js) } > $@.tmp
+	  $(call c_string,live_ricochet_js,client/js/ricochet.js) \
+	  $(foreach l,$(LESSON_LANGS),echo 'extern const char live_lang_$(l)[];'; \
+	    echo 'extern const size_t live_lang_$(l)_len;'; \
+	    $(call c_string,live_lang_$(l),lesson/lang/$(l).json)) } > $@.tmp
 	$(Q)mv $@.tmp $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(@D)

@@ -4,9 +4,14 @@
  * state's bytes are read by ricochet.js, the protocol's one module in the
  * browser. The page keeps the states it was sent and draws them at one
  * moment of the bench's clock for every lane, a little behind, so that what
- * it draws has arrived.
+ * it draws has arrived. Its controls show the model in force (the server's
+ * in_force, read at load and followed while no change of this page's is
+ * on its way). Its words come from /lang/LANG.json (lesson/lang/), in the
+ * language of ?lang=, of the page's switch, or the first of the browser's
+ * it speaks; English for a word a language lacks.
  * window.lessonPage: a copy of what the page shows, and its actions, for
- * tests (snapshot, setControls, preset, pause, markPoint, inspect). */
+ * tests (snapshot, setControls, preset, pause, markPoint, inspect,
+ * setLang, pickLang). */
 import { ARENA_W, ARENA_H, InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
 
 const POLL_MS = 200;
@@ -14,17 +19,101 @@ const DRAW_LAG_MS = 400;      /* drawn this far behind the bench's now: what arr
 const STRIP_MS = 10000;       /* the strip's width of send time */
 const TRUE_TRAIL_MS = 1500;   /* the true path drawn behind the sender */
 const RATES = [0, 64, 96, 112, 128, 256, 512, 1024];
+/* By their key in the language files; lessonPage.preset takes the key or the English name. */
 const PRESETS = {
-  "good Wi-Fi": { loss: 0.5, burst: 0, delay: 10, jitter: 4, reorder: true, up: 0, down: 0 },
-  "a phone on a train": { loss: 4, burst: 10, delay: 120, jitter: 40, reorder: true, up: 0,
-                          down: 0 },
-  "2% loss": { loss: 2, burst: 0, delay: 40, jitter: 0, reorder: true, up: 0, down: 0 },
-  "a saturated uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 112,
-                          down: 0 },
+  "preset.wifi": { loss: 0.5, burst: 0, delay: 10, jitter: 4, reorder: true, up: 0, down: 0 },
+  "preset.train": { loss: 4, burst: 10, delay: 120, jitter: 40, reorder: true, up: 0, down: 0 },
+  "preset.loss2": { loss: 2, burst: 0, delay: 40, jitter: 0, reorder: true, up: 0, down: 0 },
+  "preset.uplink": { loss: 0, burst: 0, delay: 20, jitter: 0, reorder: true, up: 112, down: 0 },
 };
 const STATUS = ["pending", "arrived", "lost", "too old"];
+const STATUS_KEYS = ["st.pending", "st.arrived", "st.lost", "st.too_old"];
+/* The languages the page speaks (lesson/lang/LANG.json), each by its own name. */
+const LANG_NAMES = { en: "English", id: "Bahasa Indonesia", ko: "한국어", vi: "Tiếng Việt" };
+const LANGS = Object.keys(LANG_NAMES);
+const LANG_STORE = "ricochet-lesson-lang";
 
 const $ = (id) => document.getElementById(id);
+
+/* ---- words ---- */
+
+const i18n = { lang: "en", dict: {}, en: {}, missing: new Set(), formats: new Map() };
+
+/* The first of langs (the browser's, "ko-KR") the page speaks, or English. */
+function pickLang(langs) {
+  for (const l of langs || []) {
+    const primary = String(l).toLowerCase().split("-")[0];
+    if (LANGS.includes(primary)) return primary;
+  }
+  return "en";
+}
+
+/* key's words in the page's language, each {name} replaced by vars.name;
+ * a key the language lacks is noted (lessonPage.snapshot().missing) and
+ * said in English. */
+function tr(key, vars) {
+  let s = i18n.dict[key];
+  if (typeof s !== "string") {
+    i18n.missing.add(i18n.lang + ":" + key);
+    s = typeof i18n.en[key] === "string" ? i18n.en[key] : key;
+  }
+  return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined ? m : vars[k])) : s;
+}
+
+/* The words of a key made of a name the server sends (a lane, a state),
+ * or fallback, the server's own, for a name the files do not know. */
+function tName(key, fallback) {
+  const s = i18n.dict[key] !== undefined ? i18n.dict[key] : i18n.en[key];
+  return typeof s === "string" ? s : fallback;
+}
+
+async function langFile(lang) {
+  const r = await fetch("/lang/" + lang + ".json");
+  if (!r.ok) throw new Error("HTTP " + r.status);
+  return r.json();
+}
+
+/* The page's fixed words: each element's data-i18n key (its other data-
+ * attributes the values), data-i18n-title's for its title. */
+function translatePage() {
+  document.documentElement.lang = i18n.lang;
+  document.title = tr("title");
+  for (const el of document.querySelectorAll("[data-i18n]"))
+    el.textContent = tr(el.dataset.i18n, el.dataset);
+  for (const el of document.querySelectorAll("[data-i18n-title]"))
+    el.title = tr(el.dataset.i18nTitle);
+  $("pause").textContent = tr(view.paused ? "ctl.goon" : "ctl.pause");
+}
+
+/* Speaks lang from now on (kept for the next visit when the reader chose it). */
+async function setLang(lang, chosen) {
+  if (!LANGS.includes(lang)) lang = "en";
+  try {
+    if (!Object.keys(i18n.en).length) i18n.en = await langFile("en");
+    i18n.dict = lang === "en" ? i18n.en : await langFile(lang);
+    i18n.lang = lang;
+  } catch (e) {
+    view.error = "/lang/" + lang + ".json: " + e.message;
+  }
+  if (chosen) {
+    try { localStorage.setItem(LANG_STORE, lang); } catch (e) { /* private mode */ }
+  }
+  $("lang").value = i18n.lang;
+  translatePage();
+  render();
+  return i18n.lang;
+}
+
+/* The language asked in the address, else the reader's last choice, else the browser's. */
+function firstLang() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  let kept = null;
+  try { kept = localStorage.getItem(LANG_STORE); } catch (e) { /* private mode */ }
+  if (asked && LANGS.includes(asked)) return asked;
+  if (kept && LANGS.includes(kept)) return kept;
+  return pickLang(navigator.languages && navigator.languages.length ? navigator.languages
+                                                                    : [navigator.language]);
+}
 const view = {
   cursor: 0, generation: "", nowMs: 0, polledAt: 0, rate: 20, lanes: new Map(), order: [],
   status: null, net: null, models: [], model: null, paused: false, pausedAt: 0, error: "",
@@ -109,11 +198,10 @@ async function poll() {
       for (const m of ld.marks) takeMark(l, m);
       prune(l, view.nowMs);
     }
-    showControls(d.model.controls);
+    showModel(d.model.in_force);
     render();
   } catch (e) {
-    view.error = "the lesson's server does not answer (" + e.message + "): is ricochet-bench " +
-                 "--live still running? Trying again.";
+    view.error = tr("banner.gone", { error: e.message });
     render();
   }
 }
@@ -136,55 +224,95 @@ function modelBody(c) {
   };
 }
 
-let controlsShown = false;
-function showControls(body) {
-  for (const id of ["loss", "delay", "jitter", "interp"])
-    document.querySelector("output[for=" + id + "]").textContent =
-      $(id).value + (id === "loss" ? "%" : " ms");
-  if (controlsShown || !body || body["path-loss"] === undefined) return;
-  controlsShown = true; /* once: what the bench holds (a page opened later) */
-  $("loss").value = body["path-loss"];
-  $("burst").value = body["burst-length"];
-  $("delay").value = body["path-delay"];
-  $("jitter").value = body["path-jitter"];
-  $("reorder").checked = !!body.reorder;
-  $("rate-up").value = body["up-rate-kbps"];
-  $("rate-down").value = body["down-rate-kbps"];
+/* A number as the page's language writes it, at most digits decimals. */
+function fmtShort(v, digits) {
+  return new Intl.NumberFormat(i18n.lang, { maximumFractionDigits: digits, useGrouping: false })
+    .format(v);
 }
 
-let sending = null;
+function showOutputs() {
+  for (const id of ["loss", "delay", "jitter", "interp"])
+    document.querySelector("output[for=" + id + "]").textContent =
+      fmtShort(+$(id).value, 1) + (id === "loss" ? "%" : " ms");
+}
+
+/* Changes of this page's: made, and answered (the model in force waits for them). */
+const edits = { made: 0, answered: 0, inFlight: 0 };
+const editing = () => edits.inFlight > 0 || edits.answered < edits.made;
+
+/* A menu at value, given an option of its own if it has none (a model set elsewhere). */
+function selectValue(id, value) {
+  const el = $(id);
+  if (![...el.options].some((o) => +o.value === +value)) {
+    const o = document.createElement("option");
+    o.value = value;
+    if (id === "burst") Object.assign(o.dataset, { i18n: "burst.of", n: value });
+    o.textContent = id === "burst" ? tr("burst.of", { n: value }) : value + " kbit/s";
+    el.appendChild(o);
+  }
+  el.value = [...el.options].find((o) => +o.value === +value).value;
+}
+
+function sliderValue(id, value) {
+  if (value > +$(id).max) $(id).max = value;
+  $(id).value = value;
+}
+
+let applied = ""; /* the model in force the controls last took, as JSON */
+
+/* The controls at the model in force (the server's in_force: netsim's
+ * model in the controls' terms), whoever set it: at load, and after
+ * another page's or a PUT /model's change; not while a change of this
+ * page's is on its way. */
+function showModel(body) {
+  if (!body || body["path-loss"] === undefined || editing()) return;
+  const text = JSON.stringify(body);
+  if (text === applied) return;
+  applied = text;
+  sliderValue("loss", body["path-loss"]);
+  sliderValue("delay", body["path-delay"]);
+  sliderValue("jitter", body["path-jitter"]);
+  $("reorder").checked = !!body.reorder;
+  selectValue("burst", body["burst-length"]);
+  selectValue("rate-up", body["up-rate-kbps"]);
+  selectValue("rate-down", body["down-rate-kbps"]);
+  showOutputs();
+}
+
 async function sendModel() {
-  const body = JSON.stringify(modelBody(controlsNow()));
-  sending = body;
+  const body = JSON.stringify(modelBody(controlsNow())), made = edits.made;
+  edits.inFlight++;
   try {
     const r = await fetch("/model", { method: "PUT", body, headers: { "Content-Type": "application/json" } });
     const text = await r.text();
     view.modelError = r.ok ? "" : text.trim();
-    if (r.ok) view.sent = body;
+    if (!r.ok) applied = ""; /* refused: back to the model in force */
   } catch (e) {
-    view.modelError = "the model was not sent: " + e.message;
+    view.modelError = tr("model.unsent", { error: e.message });
   }
-  if (sending === body) sending = null;
-  controlsShown = true;
-  showControls(null);
+  edits.inFlight--;
+  edits.answered = Math.max(edits.answered, made);
+  showOutputs();
   $("model-error").textContent = view.modelError;
 }
 
 let debounce = 0;
 function controlChanged() {
-  showControls(null);
+  edits.made++;
+  showOutputs();
   clearTimeout(debounce);
   debounce = setTimeout(sendModel, 150);
 }
 
 function setControls(c) {
+  edits.made++;
   if (c.loss !== undefined) $("loss").value = c.loss;
-  if (c.burst !== undefined) $("burst").value = c.burst;
+  if (c.burst !== undefined) selectValue("burst", c.burst);
   if (c.delay !== undefined) $("delay").value = c.delay;
   if (c.jitter !== undefined) $("jitter").value = c.jitter;
   if (c.reorder !== undefined) $("reorder").checked = c.reorder;
-  if (c.up !== undefined) $("rate-up").value = c.up;
-  if (c.down !== undefined) $("rate-down").value = c.down;
+  if (c.up !== undefined) selectValue("rate-up", c.up);
+  if (c.down !== undefined) selectValue("rate-down", c.down);
   return sendModel();
 }
 
@@ -211,18 +339,25 @@ function laneElement(l) {
   $("lanes").appendChild(el);
 }
 
+/* v with digits decimals, as the page's language writes it; "-" for none. */
 function fmt(v, digits) {
-  return v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(digits);
+  if (v === null || v === undefined || !Number.isFinite(v)) return "-";
+  const key = i18n.lang + digits;
+  if (!i18n.formats.has(key))
+    i18n.formats.set(key, new Intl.NumberFormat(i18n.lang, {
+      minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }));
+  return i18n.formats.get(key).format(v);
 }
 
 function figuresText(f) {
-  if (!f || !f.valid) return "figures come once the lane has run a window";
-  return `delivered ${fmt(f.delivered_pct, 1)}% (within ${fmt(f.grace_s, 0)} s) · ` +
-         `p50 ${fmt(f.p50_ms, 1)} ms · ` +
-         `p99 ${fmt(f.p99_ms, 1)} ms<br>longest gap ${fmt(f.max_gap_ms, 0)} ms · ` +
-         `${fmt(f.bytes_per_state, 0)} B on the wire a state<br>netsim dropped ` +
-         `${f.netsim_dropped} of ${f.expected}` + (f.too_old ? `, ${f.too_old} too old` : "") +
-         ` (states sent in the last ${fmt(f.window_s, 0)} s)`;
+  if (!f || !f.valid) return tr("fig.none");
+  return tr("fig.delivered", { pct: fmt(f.delivered_pct, 1), grace: fmt(f.grace_s, 0) }) +
+         ` · p50 ${fmt(f.p50_ms, 1)} ms · p99 ${fmt(f.p99_ms, 1)} ms<br>` +
+         tr("fig.gap", { ms: fmt(f.max_gap_ms, 0) }) + " · " +
+         tr("fig.bytes", { bytes: fmt(f.bytes_per_state, 0) }) + "<br>" +
+         tr("fig.dropped", { dropped: f.netsim_dropped, expected: f.expected }) +
+         (f.too_old ? tr("fig.too_old", { n: f.too_old }) : "") + " " +
+         tr("fig.window", { s: fmt(f.window_s, 0) });
 }
 
 /* Where the sender truly was at t: between the two states sent around it. */
@@ -321,8 +456,8 @@ function drawStrip(l, t, top) {
     g.stroke();
     g.fillText(Math.round(top * f) + " ms", 0, y(top * f) + 3);
   }
-  g.fillText("lost", 0, band);
-  g.fillText("send time: the last " + STRIP_MS / 1000 + " s", left, h - 2);
+  g.fillText(tr("strip.lost"), 0, band);
+  g.fillText(tr("strip.time", { s: STRIP_MS / 1000 }), left, h - 2);
   for (const mc of view.models) {
     if (mc.t_ms < t - STRIP_MS || mc.t_ms > t) continue;
     g.strokeStyle = "#b58900";
@@ -358,22 +493,23 @@ function drawStrip(l, t, top) {
 }
 
 function netText(n, model) {
-  if (!n || !n.valid) return "netsim: its counters come once a window has passed";
-  const d = (k) => `${fmt(n[k].drop_pct, 1)}% of its datagrams, ${fmt(n[k].state_loss_pct, 1)}% ` +
-                   `of the states judged`;
-  const asked = model && model.controls && model.controls["path-loss"] !== undefined
-    ? ` · asked: loss ${model.controls["path-loss"]}% over the path` : "";
-  return `netsim, the last ${fmt(n.window_s, 0)} s: lost up ${d("up")}; down ${d("down")}; ` +
-         `a state's path ${fmt(n.path_loss_pct, 1)}%${asked}`;
+  if (!n || !n.valid) return tr("net.none");
+  const d = (k) => tr("net.dir", { drop: fmt(n[k].drop_pct, 1), states: fmt(n[k].state_loss_pct, 1) });
+  const force = model && model.in_force;
+  const asked = force && force["path-loss"] !== undefined
+    ? tr("net.asked", { loss: fmtShort(force["path-loss"], 2) }) : "";
+  return tr("net.line", { s: fmt(n.window_s, 0), up: d("up"), down: d("down"),
+                         path: fmt(n.path_loss_pct, 1) }) + asked;
 }
 
 function render() {
   const s = view.status;
-  const words = s ? `relay: ${s.relay} · netsim: ${s.netsim}` +
-                    (s.incident ? ` · last: ${s.incident}` : "") : "connecting";
+  const words = s ? tr("status.line", { relay: s.relay, netsim: s.netsim }) +
+                    (s.incident ? tr("status.last", { incident: s.incident }) : "")
+                  : tr("status.connecting");
   $("status").textContent = words;
-  const down = view.error || (s && !s.relay_up ? "the relay is down: " + s.relay : "") ||
-               (s && !s.netsim_up ? "netsim is down: " + s.netsim : "");
+  const down = view.error || (s && !s.relay_up ? tr("banner.relay", { why: s.relay }) : "") ||
+               (s && !s.netsim_up ? tr("banner.netsim", { why: s.netsim }) : "");
   $("banner").textContent = down;
   $("banner").className = down ? "on" : "";
   $("missing").textContent = s ? s.missing : "";
@@ -382,9 +518,10 @@ function render() {
     const l = view.lanes.get(name);
     if (!l.el) laneElement(l);
     l.el.className = "lane" + (l.state === "missing" ? " missing" : "");
-    l.el.querySelector("h2").textContent = l.title;
+    l.el.querySelector("h2").textContent = tName("lane." + l.name, l.title);
     l.el.querySelector(".figs").innerHTML = figuresText(l.figures);
-    l.el.querySelector(".why").textContent = l.state === "running" ? "" : l.state + ": " + l.why;
+    l.el.querySelector(".why").textContent = l.state === "running" ? ""
+      : tName("state." + l.state, l.state) + ": " + l.why;
   }
 }
 
@@ -407,36 +544,36 @@ function hex(bytes, from, n) {
 /* What a datagram lane's state travelled in, by netsim's reader of its wire. */
 function carrier(h, wire) {
   if (wire === "quic")
-    return h.kind === "datagram" ? "a QUIC packet, in a DATAGRAM frame"
-                                 : "a QUIC packet, in the STREAM frame that carried its message's last byte";
+    return tr(h.kind === "datagram" ? "carrier.quic_datagram" : "carrier.quic_stream");
   if (wire === "webrtc")
-    return `a DTLS record, in an SCTP message of the ${h.kind === "reliable" ? "reliable" : "unreliable"}` +
-           " data channel";
+    return tr(h.kind === "reliable" ? "carrier.webrtc_reliable" : "carrier.webrtc_unreliable");
   if (h.peer >= 0)
-    return `an ENet datagram (peer ${h.peer}), a ${h.kind} command` +
-           (h.group >= 0 ? ` of unsequenced group ${h.group}` : "");
-  return `a UDP datagram (${h.kind})`;
+    return tr(h.group >= 0 ? "carrier.enet_group" : "carrier.enet",
+             { peer: h.peer, kind: h.kind, group: h.group });
+  return tr("carrier.udp", { kind: h.kind });
+}
+
+function segmentText(sg) {
+  const at = { start: sg.start, end: sg.end, flags: sg.flags, t: fmt(sg.t_ms / 1000, 3) };
+  return sg.event === "fwd" ? tr("hop.seg_fwd", { ...at, ms: fmt(sg.delay_ms, 1) })
+                            : tr("hop.seg_drop", { ...at, event: sg.event });
 }
 
 function hopText(h, wire) {
-  const who = h.dir === "up" ? "sender → relay (the sender's uplink)"
-                             : "relay → receiver (the receiver's downlink)";
-  const lines = [`<b>${who}</b>, flow ${h.flow}`];
+  const who = tr(h.dir === "up" ? "hop.up" : "hop.down");
+  const lines = [`<b>${who}</b>, ` + tr("hop.flow", { flow: h.flow })];
   if (h.frame) {
-    lines.push(`in the TCP stream's bytes ${h.frame[0]}:${h.frame[1]} (its 2-byte length and ` +
-               `the state, or a WebSocket frame)`);
-    for (const sg of h.segments)
-      lines.push(`segment ${sg.start}:${sg.end} [${sg.flags}] ${sg.event === "fwd"
-        ? "forwarded, held " + fmt(sg.delay_ms, 1) + " ms" : "dropped (" + sg.event + ")"} at ` +
-        `${fmt(sg.t_ms / 1000, 3)} s`);
-    if (!h.segments.length) lines.push("(its segments are older than the lane keeps)");
+    lines.push(tr("hop.frame", { start: h.frame[0], end: h.frame[1] }));
+    for (const sg of h.segments) lines.push(segmentText(sg));
+    if (!h.segments.length) lines.push(tr("hop.seg_none"));
     return lines.join("<br>");
   }
-  if (!h.kind && !h.drop) return lines.concat(["netsim's log has no line of it (yet)"]).join("<br>");
-  lines.push(`carried by ${carrier(h, wire)}`);
-  if (h.drop) lines.push(`dropped by netsim (${h.drop}) at ${fmt(h.drop_ms / 1000, 3)} s`);
-  if (h.fwds) lines.push(`forwarded ${h.fwds > 1 ? h.fwds + " times, first " : ""}at ` +
-                         `${fmt(h.fwd_ms / 1000, 3)} s, held ${fmt(h.delay_ms, 1)} ms by the model`);
+  if (!h.kind && !h.drop) return lines.concat([tr("hop.nolog")]).join("<br>");
+  lines.push(tr("hop.carried", { carrier: carrier(h, wire) }));
+  if (h.drop) lines.push(tr("hop.dropped", { event: h.drop, t: fmt(h.drop_ms / 1000, 3) }));
+  if (h.fwds)
+    lines.push(tr(h.fwds > 1 ? "hop.fwd_times" : "hop.fwd",
+                 { n: h.fwds, t: fmt(h.fwd_ms / 1000, 3), ms: fmt(h.delay_ms, 1) }));
   return lines.join("<br>");
 }
 
@@ -458,14 +595,15 @@ async function inspect(lane, seq) {
   });
   view.inspected = { lane, seq, status: STATUS[d.status], latency_ms: d.latency_ms, rows,
                      hops: d.hops, decoded: st };
-  box.innerHTML = `<b>${lane}: state ${seq}</b>, ${STATUS[d.status]}` +
-    (d.status === 1 ? `, ${fmt(d.latency_ms, 1)} ms after its send time` : "") +
-    ` <button id=close-inspect>close</button><p>Its 40 bytes as the receiver read them, ` +
-    `decoded by ricochet.js, named as Wireshark's dissector names them:</p><table>` +
-    `<tr><th>offset</th><th>bytes</th><th>field</th><th>value</th></tr>` +
+  const title = tName("lane." + lane, lane);
+  box.innerHTML = `<b>${tr("insp.head", { lane: title, seq })}</b>, ${tr(STATUS_KEYS[d.status])}` +
+    (d.status === 1 ? tr("insp.after", { ms: fmt(d.latency_ms, 1) }) : "") +
+    ` <button id=close-inspect>${tr("insp.close")}</button><p>${tr("insp.bytes")}</p><table>` +
+    `<tr><th>${tr("insp.offset")}</th><th>${tr("insp.bytes_col")}</th><th>${tr("insp.field")}</th>` +
+    `<th>${tr("insp.value")}</th></tr>` +
     rows.map((x) => `<tr><td>${x.offset}</td><td>${x.bytes}</td><td>${x.field}</td>` +
                     `<td>${typeof x.value === "number" && !Number.isInteger(x.value)
-                         ? x.value.toFixed(3) : x.value}</td></tr>`).join("") +
+                         ? fmt(x.value, 3) : x.value}</td></tr>`).join("") +
     "</table>" + d.hops.map((h) => `<div class=hop>${hopText(h, d.wire)}</div>`).join("");
   $("close-inspect").onclick = () => { box.className = ""; };
   return view.inspected;
@@ -489,23 +627,26 @@ function clickStrip(l, e) {
 function pause(on) {
   if (on && !view.paused) view.pausedAt = drawTime();
   view.paused = on;
-  $("pause").textContent = on ? "go on" : "pause";
+  $("pause").textContent = tr(on ? "ctl.goon" : "ctl.pause");
 }
 
 /* ---- the page's start, and what tests read ---- */
 
 for (const id of ["rate-up", "rate-down"])
-  $(id).innerHTML = RATES.map((r) => `<option value=${r}>${r ? r + " kbit/s" : "unlimited"}</option>`).join("");
+  $(id).innerHTML = RATES.map((r) => r ? `<option value=${r}>${r} kbit/s</option>`
+    : "<option value=0 data-i18n=rate.unlimited>unlimited</option>").join("");
 for (const id of ["loss", "delay", "jitter", "burst", "reorder", "rate-up", "rate-down"])
   $(id).addEventListener(id === "loss" || id === "delay" || id === "jitter" ? "input" : "change",
                          controlChanged);
-$("interp").addEventListener("input", () => showControls(null));
-for (const name of Object.keys(PRESETS)) {
+$("interp").addEventListener("input", showOutputs);
+for (const key of Object.keys(PRESETS)) {
   const b = document.createElement("button");
-  b.textContent = name;
-  b.onclick = () => setControls(PRESETS[name]);
+  b.dataset.i18n = key;
+  b.onclick = () => setControls(PRESETS[key]);
   $("presets").appendChild(b);
 }
+$("lang").innerHTML = LANGS.map((l) => `<option value=${l}>${LANG_NAMES[l]}</option>`).join("");
+$("lang").addEventListener("change", () => setLang($("lang").value, true));
 $("pause").onclick = () => pause(!view.paused);
 document.addEventListener("keydown", (e) => {
   if (e.key === " " && e.target === document.body) {
@@ -513,7 +654,8 @@ document.addEventListener("keydown", (e) => {
     pause(!view.paused);
   }
 });
-showControls(null);
+await setLang(firstLang(), false);
+showOutputs();
 setInterval(poll, POLL_MS);
 poll();
 requestAnimationFrame(frame);
@@ -522,15 +664,19 @@ window.lessonPage = {
   snapshot: () => JSON.parse(JSON.stringify({
     status: view.status, error: view.error, banner: $("banner").textContent,
     modelError: view.modelError, paused: view.paused, net: view.net, model: view.model,
-    generation: view.generation, controls: controlsNow(),
+    generation: view.generation, controls: controlsNow(), lang: i18n.lang,
+    missing: [...i18n.missing],
     lanes: view.order.map((n) => {
       const l = view.lanes.get(n);
       return { name: n, title: l.title, state: l.state, why: l.why, figures: l.figures,
                marks: l.marks.size, shown: l.shown || null };
     }),
   })),
-  setControls, pause,
-  preset: (name) => setControls(PRESETS[name]),
+  setControls, pause, pickLang,
+  setLang: (lang) => setLang(lang, true),
+  /* A preset by its key ("preset.loss2") or its English name ("2% loss"). */
+  preset: (name) => setControls(PRESETS[name] ||
+                                PRESETS[Object.keys(PRESETS).find((k) => i18n.en[k] === name)]),
   /* Where a state is drawn in its lane's strip (page coordinates), or null. */
   markPoint: (lane, seq) => {
     const l = view.lanes.get(lane), p = l && (l.points || []).find((q) => q.seq === seq);

@@ -9,9 +9,10 @@
  *                  UDP proxy in front of each datagram edge without them,
  *                  started with harness/children.h as the bench's are),
  *                  the lanes' clients, the loop, restarts, the stop
- *   live_http.c    the page's server, in libmicrohttpd's thread: the page,
- *                  live.json, a state's bytes, PUT /model checked and
- *                  handed to every netsim
+ *   live_http.c    the page's server, in libmicrohttpd's thread: the page
+ *                  and its words (lang/), live.json, a state's bytes, PUT
+ *                  /model checked and handed to every netsim, the model in
+ *                  force as the page's controls
  *   live_log.c     netsim's drop log and stats lines, read as they grow:
  *                  what netsim did to each state, its own counters
  *   live_lanes.c   each lane's states (marks) and its figures, computed by
@@ -301,8 +302,9 @@ struct live_http *live_http_start(struct live *lv, int port, char *err, size_t e
 /* "127.0.0.1:PORT". */
 const char *live_http_address(const struct live_http *h);
 
-/* The model the page last set, as netsim's options (a JSON object), for
- * a netsim that starts again; "" if none. The loop's to call. */
+/* The model the page set (every control in force once a page changed
+ * one), as netsim's options (a JSON object), for a netsim that starts
+ * again; "" if none was set. The loop's to call. */
 void live_http_model(struct live_http *h, char *buf, size_t cap);
 
 void live_http_stop(struct live_http *h);
@@ -314,6 +316,14 @@ void live_http_stop(struct live_http *h);
  * for controls refused (the one-line reason in err: the answer's 400), or
  * -2 when out of memory. Pure: the fuzz target's way in. */
 int live_http_controls(const char *body, char **out, char *err, size_t err_cap);
+
+/* netsim's model (its answer to GET or PUT /model: {"up": {...}, "down":
+ * {...}}) as the page's controls that make it, the model in force: the
+ * path's loss, delay and jitter end to end (both hops), burst-length (its
+ * Gilbert-Elliott chain's mean burst), reorder, up- and down-rate-kbps,
+ * queue-limit; a JSON object into out. Returns 0, or -1 (not such a
+ * model, or cap too small). Pure. */
+int live_http_in_force(const char *model, char *out, size_t cap);
 
 /* ---- live_client.c ---- */
 

@@ -1,9 +1,11 @@
 /* live_http.c: the lesson's page server (see live.h), in libmicrohttpd's
  * thread (sys/httpd.h). It reads the newest snapshot the loop published
  * and formats it; it never touches the loop's state. Routes:
- *   GET /, /lesson.js, /ricochet.js   the page (bench/lesson.html,
+ *   GET /, /lesson.js, /ricochet.js   the page (lesson/lesson.html,
  *                       lesson.js) and the protocol's module
  *                       (client/js/ricochet.js), compiled in
+ *   GET /lang/LANG.json  the page's words in en, id, ko or vi
+ *                       (lesson/lang/), compiled in
  *   GET /live.json?since=CURSOR       every lane's figures and the states
  *                       changed since the cursor of an earlier answer
  *   GET /state?lane=NAME&seq=N        one state: its 40 bytes, and what
@@ -40,6 +42,8 @@
 /* The page and its modules (the Makefile's gen/lesson_files.c). */
 extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
 extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;
+extern const char live_lang_en[], live_lang_id[], live_lang_ko[], live_lang_vi[];
+extern const size_t live_lang_en_len, live_lang_id_len, live_lang_ko_len, live_lang_vi_len;
 
 struct live_http {
     struct httpd *http;
@@ -47,6 +51,7 @@ struct live_http {
     pthread_mutex_t lock;          /* over the two texts below (the loop reads them) */
     char controls[CONTROLS_MAX];   /* the last controls netsim took, as the page sent them */
     char model[ANSWER_MAX];        /* ... and netsim's answer: the model in force */
+    char in_force[CONTROLS_MAX];   /* that model as the page's controls ("": not known yet) */
 };
 
 static void reply_text(struct httpd_reply *r, unsigned status, const char *fmt, ...)
@@ -92,6 +97,37 @@ static void on_ricochet_js(void *ctx, const struct httpd_request *q, struct http
     (void)ctx;
     (void)q;
     reply_static(r, "text/javascript; charset=utf-8", live_ricochet_js, live_ricochet_js_len);
+}
+
+/* GET /lang/LANG.json: the page's words, a handler a language. */
+#define LANG_TYPE "application/json; charset=utf-8"
+
+static void on_lang_en(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_static(r, LANG_TYPE, live_lang_en, live_lang_en_len);
+}
+
+static void on_lang_id(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_static(r, LANG_TYPE, live_lang_id, live_lang_id_len);
+}
+
+static void on_lang_ko(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_static(r, LANG_TYPE, live_lang_ko, live_lang_ko_len);
+}
+
+static void on_lang_vi(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_static(r, LANG_TYPE, live_lang_vi, live_lang_vi_len);
 }
 
 static void on_favicon(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
@@ -192,12 +228,94 @@ static void net_json(FILE *f, const struct live_net_figures *n)
     fputc('}', f);
 }
 
-/* The controls and netsim's model, as the page last set them. */
+/* A number of obj's, 0 if it has none. */
+static double number_of(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(obj, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static double hundredths(double x)
+{
+    return round(x * 100) / 100;
+}
+
+/* A direction's loss %: its own and its Gilbert-Elliott chain's (long run). */
+static double hop_loss(const cJSON *d)
+{
+    double p = number_of(d, "ge-p"), r = number_of(d, "ge-r");
+    double ge = p > 0 && r > 0 ? (r * number_of(d, "ge-loss-good") +
+                                  p * number_of(d, "ge-loss-bad")) / (p + r) : 0;
+    return 100 * (1 - (1 - number_of(d, "loss") / 100) * (1 - ge / 100));
+}
+
+int live_http_in_force(const char *model, char *out, size_t cap)
+{
+    cJSON *m = cJSON_Parse(model), *c = cJSON_CreateObject();
+    const cJSON *up = cJSON_GetObjectItem(m, "up"), *down = cJSON_GetObjectItem(m, "down");
+    int rc = -1;
+    if (c && cJSON_IsObject(up) && cJSON_IsObject(down)) {
+        double r = number_of(up, "ge-r");
+        bool bursty = number_of(up, "ge-p") > 0 && r > 0;
+        double path = 100 * (1 - (1 - hop_loss(up) / 100) * (1 - hop_loss(down) / 100));
+        cJSON_AddNumberToObject(c, "path-loss", hundredths(path));
+        cJSON_AddNumberToObject(c, "burst-length", bursty ? hundredths(100 / r) : 0);
+        cJSON_AddNumberToObject(c, "path-delay",
+                                hundredths(number_of(up, "delay") + number_of(down, "delay")));
+        cJSON_AddNumberToObject(c, "path-jitter",
+                                hundredths(number_of(up, "jitter") + number_of(down, "jitter")));
+        cJSON_AddBoolToObject(c, "reorder", cJSON_IsTrue(cJSON_GetObjectItem(up, "reorder")));
+        cJSON_AddNumberToObject(c, "up-rate-kbps", number_of(up, "rate-kbps"));
+        cJSON_AddNumberToObject(c, "down-rate-kbps", number_of(down, "rate-kbps"));
+        cJSON_AddNumberToObject(c, "queue-limit", number_of(up, "queue-limit"));
+        char *text = cJSON_PrintUnformatted(c);
+        if (text && strlen(text) < cap) {
+            memcpy(out, text, strlen(text) + 1);
+            rc = 0;
+        }
+        free(text);
+    }
+    cJSON_Delete(m);
+    cJSON_Delete(c);
+    return rc;
+}
+
+/* Netsim's model (answer, its GET or PUT /model's) taken as the model in
+ * force, and so as the controls' in force. The lock held. */
+static void take_model(struct live_http *h, const char *answer)
+{
+    snprintf(h->model, sizeof h->model, "%s", answer);
+    if (live_http_in_force(answer, h->in_force, sizeof h->in_force) != 0)
+        h->in_force[0] = '\0';
+}
+
+/* Before the first change: the model netsim started with (the lesson's
+ * options and --netsim-args), asked of the first netsim once. */
+static void know_model(struct live_http *h, const struct live_snapshot *s)
+{
+    pthread_mutex_lock(&h->lock);
+    bool known = h->in_force[0] != '\0';
+    pthread_mutex_unlock(&h->lock);
+    char answer[ANSWER_MAX];
+    int status = 0;
+    if (known || !s || !s->n_netsims || !s->netsim_up ||
+        live_client_request(s->netsim_metrics[0], "GET", "/model", NULL, NETSIM_TIMEOUT_MS,
+                            &status, answer, sizeof answer) != 0 || status != 200)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (!h->in_force[0])
+        take_model(h, answer);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* The controls as the page last set them, netsim's model and the
+ * controls in force (null until known). */
 static void model_json(FILE *f, struct live_http *h)
 {
     pthread_mutex_lock(&h->lock);
-    fprintf(f, "{\"controls\":%s,\"netsim\":%s}", h->controls[0] ? h->controls : "{}",
-            h->model[0] ? h->model : "null");
+    fprintf(f, "{\"controls\":%s,\"netsim\":%s,\"in_force\":%s}",
+            h->controls[0] ? h->controls : "{}", h->model[0] ? h->model : "null",
+            h->in_force[0] ? h->in_force : "null");
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -226,6 +344,7 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
     const struct live_snapshot *s = newest(h, r);
     if (!s)
         return;
+    know_model(h, s);
     const char *since_text = httpd_arg(q, "since");
     uint64_t since = since_text ? strtoull(since_text, NULL, 10) : 0;
     char *text = NULL;
@@ -364,13 +483,15 @@ static void on_state(void *ctx, const struct httpd_request *q, struct httpd_repl
 
 static void on_model_get(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
 {
+    struct live_http *h = ctx;
     (void)q;
+    know_model(h, triple_front(h->tb));
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return;
-    model_json(f, ctx);
+    model_json(f, h);
     fclose(f);
     r->content_type = "application/json";
     r->body = text;
@@ -468,7 +589,7 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
         if (status == 200) {
             pthread_mutex_lock(&h->lock);
             snprintf(h->controls, sizeof h->controls, "%s", q->body);
-            snprintf(h->model, sizeof h->model, "%s", answer);
+            take_model(h, answer);
             pthread_mutex_unlock(&h->lock);
             char *copy = strdup(answer);
             r->content_type = "application/json";
@@ -483,6 +604,8 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
 
 static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
+    {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id}, {"/lang/ko.json", on_lang_ko},
+    {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},
     {"/model", on_model_get}, {"/model", on_model_put, "PUT", CONTROLS_MAX - 1}, {0}};
 
@@ -515,8 +638,9 @@ const char *live_http_address(const struct live_http *h)
 void live_http_model(struct live_http *h, char *buf, size_t cap)
 {
     char *body, err[256];
-    pthread_mutex_lock(&h->lock);
-    live_http_controls(h->controls, &body, err, sizeof err);
+    pthread_mutex_lock(&h->lock); /* after a change: every control in force, not the last's */
+    live_http_controls(!h->controls[0] ? "" : h->in_force[0] ? h->in_force : h->controls, &body,
+                       err, sizeof err);
     pthread_mutex_unlock(&h->lock);
     snprintf(buf, cap, "%s", body ? body : "");
     free(body);

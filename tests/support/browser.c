@@ -365,14 +365,19 @@ struct browser *browser_open_quic(const char *dir, const char *url, int width, i
     p = cJSON_CreateObject();
     cJSON_AddBoolToObject(p, "enabled", true); /* the tab has the focus: keys reach it */
     cJSON_Delete(command(b, "Emulation.setFocusEmulationEnabled", p, false));
-    p = cJSON_CreateObject();
+    browser_navigate(b, url);
+    return b;
+}
+
+void browser_navigate(struct browser *b, const char *url)
+{
+    cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "url", url);
-    r = command(b, "Page.navigate", p, false);
+    cJSON *r = command(b, "Page.navigate", p, false);
     const cJSON *nav_err = cJSON_GetObjectItem(r, "errorText");
     if (cJSON_IsString(nav_err))
         fail_msg("browser: cannot load %s: %s", url, nav_err->valuestring);
     cJSON_Delete(r);
-    return b;
 }
 
 cJSON *browser_eval(struct browser *b, const char *expr)

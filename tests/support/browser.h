@@ -26,6 +26,10 @@ struct browser *browser_open(const char *dir, const char *url, int width, int he
 struct browser *browser_open_quic(const char *dir, const char *url, int width, int height,
                                   bool quic);
 
+/* Loads url in the tab, as browser_open does: what is evaluated after it
+ * returns is evaluated in the new page. Fails the test if it cannot. */
+void browser_navigate(struct browser *b, const char *url);
+
 /* Evaluates the JavaScript expression expr in the page (awaiting it if it
  * is a promise) and returns its value as JSON (the caller deletes it), or
  * NULL if it threw (the exception printed). Fails the test if Chromium

@@ -1,0 +1,326 @@
+/* test_lesson_page.c: what the lesson's page server hands the page
+ * besides the figures. Its words (lesson/lang/LANG.json): every language
+ * has every key English has and no other, each a non-empty string with
+ * the same {names}; every key the page asks for (lesson.html, lesson.js)
+ * is English's and every key of English's is asked for; a lane's English
+ * title is the lane table's. The model in force as the page's controls
+ * (live_http_in_force): what netsim answers after the lesson's options
+ * and the page's changes, turned back into the controls that made it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "../bench/bench.h"
+#include "../lesson/live.h"
+#include "../netsim/netsim.h"
+#include "../netsim/netsim_options.h"
+#include "../sys/log.h"
+#include "support/harness.h"
+
+static const char *const langs[] = {"en", "id", "ko", "vi"};
+#define N_LANGS (sizeof langs / sizeof langs[0])
+
+static cJSON *lang_file(const char *lang)
+{
+    char path[64];
+    snprintf(path, sizeof path, "lesson/lang/%s.json", lang);
+    char *text = harness_read_text(path);
+    if (!text)
+        fail_msg("%s cannot be read", path);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(j))
+        fail_msg("%s is not a JSON object", path);
+    return j;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* text's {name}s, sorted, as "a b c " into out. */
+static void names_of(const char *text, char *out, size_t cap)
+{
+    char names[16][32];
+    size_t n = 0;
+    for (const char *p = strchr(text, '{'); p && n < 16; p = strchr(p + 1, '{')) {
+        size_t len = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_0123456789");
+        if (len && len < 32 && p[1 + len] == '}')
+            snprintf(names[n++], 32, "%.*s", (int)len, p + 1);
+    }
+    qsort(names, n, sizeof names[0], by_name);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s ", names[i]);
+}
+
+/* The faults of lang's file against English's, each said; how many. */
+static int faults_of(const char *lang, const cJSON *en, const cJSON *l)
+{
+    int faults = 0;
+    const cJSON *e, *x;
+    cJSON_ArrayForEach(x, l) {
+        const cJSON *first = cJSON_GetObjectItemCaseSensitive(l, x->string);
+        if (first != x)
+            print_error("lesson/lang/%s.json: \"%s\" twice\n", lang, x->string), faults++;
+        if (!cJSON_IsString(x) || !x->valuestring[0])
+            print_error("lesson/lang/%s.json: \"%s\" is not words\n", lang, x->string), faults++;
+        if (!cJSON_GetObjectItemCaseSensitive(en, x->string))
+            print_error("lesson/lang/%s.json: \"%s\" is not a key of en.json\n", lang,
+                        x->string), faults++;
+    }
+    cJSON_ArrayForEach(e, en) {
+        x = cJSON_GetObjectItemCaseSensitive(l, e->string);
+        char want[256], got[256];
+        if (!x) {
+            print_error("lesson/lang/%s.json: no \"%s\"\n", lang, e->string), faults++;
+            continue;
+        }
+        names_of(cJSON_IsString(e) ? e->valuestring : "", want, sizeof want);
+        names_of(cJSON_IsString(x) ? x->valuestring : "", got, sizeof got);
+        if (strcmp(want, got) != 0)
+            print_error("lesson/lang/%s.json: \"%s\" has {%s} where English has {%s}\n", lang,
+                        e->string, got, want), faults++;
+    }
+    return faults;
+}
+
+/* Every language: English's keys, no other, each with English's {names}. */
+static void every_language_has_every_key(void **state)
+{
+    (void)state;
+    cJSON *en = lang_file("en");
+    int faults = 0;
+    assert_true(cJSON_GetArraySize(en) > 50);
+    for (size_t i = 0; i < N_LANGS; i++) {
+        cJSON *l = lang_file(langs[i]);
+        faults += faults_of(langs[i], en, l);
+        cJSON_Delete(l);
+    }
+    cJSON_Delete(en);
+    assert_int_equal(faults, 0);
+}
+
+/* Is key's family (before its first dot) one of en's keys'? */
+static bool a_family(const cJSON *en, const char *key, size_t len)
+{
+    const cJSON *e;
+    size_t fam = strcspn(key, ".");
+    cJSON_ArrayForEach(e, en)
+        if (strcspn(e->string, ".") == fam && !strncmp(e->string, key, fam) && fam < len)
+            return true;
+    return false;
+}
+
+#define KEY_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
+/* The keys text names (a word of a known family, dotted, between quotes or
+ * after data-i18n=) missing from en, each said; how many. */
+static int unknown_keys(const char *file, const char *text, const cJSON *en)
+{
+    int faults = 0;
+    for (const char *p = text; *p; p++) {
+        if (!strchr("\"'`=", *p))
+            continue;
+        size_t len = strspn(p + 1, KEY_CHARS);
+        const char *end = p + 1 + len;
+        if (!len || !memchr(p + 1, '.', len) || p[len] == '.' || !*end ||
+            !strchr("\"'`> ", *end) || !a_family(en, p + 1, len))
+            continue;
+        char key[96];
+        snprintf(key, sizeof key, "%.*s", (int)len, p + 1);
+        if (!cJSON_GetObjectItemCaseSensitive(en, key))
+            print_error("%s asks for \"%s\", a key of no language\n", file, key), faults++;
+    }
+    return faults;
+}
+
+/* Does text name key as a word of its own? */
+static bool names(const char *text, const char *key)
+{
+    size_t len = strlen(key);
+    for (const char *p = strstr(text, key); p; p = strstr(p + 1, key))
+        if ((p == text || !strchr(KEY_CHARS, p[-1])) && !strchr(KEY_CHARS, p[len]))
+            return true;
+    return false;
+}
+
+/* The page asks only for keys English has, and for every one of them but
+ * those made of the server's names (lane., state.). */
+static void the_page_asks_for_every_key(void **state)
+{
+    (void)state;
+    cJSON *en = lang_file("en");
+    char *html = harness_read_text("lesson/lesson.html"), *js = harness_read_text("lesson/lesson.js");
+    assert_non_null(html);
+    assert_non_null(js);
+    int faults = unknown_keys("lesson/lesson.html", html, en) +
+                 unknown_keys("lesson/lesson.js", js, en);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, en) {
+        if (!strncmp(e->string, "lane.", 5) || !strncmp(e->string, "state.", 6))
+            continue;
+        if (!names(html, e->string) && !names(js, e->string))
+            print_error("lesson/lang/en.json: \"%s\" is asked for by nothing\n", e->string),
+                faults++;
+    }
+    assert_true(names(js, "\"lane.\"") && names(js, "\"state.\""));
+    free(html);
+    free(js);
+    cJSON_Delete(en);
+    assert_int_equal(faults, 0);
+}
+
+/* Each lane.NAME is a lane of the table, its English its title; the
+ * lesson's lane states (live_lanes.c) have their words. */
+static void lanes_are_the_tables(void **state)
+{
+    (void)state;
+    cJSON *en = lang_file("en");
+    const cJSON *e;
+    int faults = 0, lanes = 0;
+    cJSON_ArrayForEach(e, en) {
+        if (strncmp(e->string, "lane.", 5) != 0)
+            continue;
+        const struct bench_lane *l = NULL;
+        for (int i = 0; i < BENCH_MODES && !l; i++)
+            if (bench_lane(i) && !strcmp(bench_lane(i)->name, e->string + 5))
+                l = bench_lane(i);
+        lanes++;
+        if (!l)
+            print_error("lesson/lang/en.json: \"%s\" names no lane\n", e->string), faults++;
+        else if (strcmp(l->title, e->valuestring) != 0)
+            print_error("lesson/lang/en.json: \"%s\" is \"%s\", the lane table's title \"%s\"\n",
+                        e->string, e->valuestring, l->title), faults++;
+    }
+    assert_true(lanes >= 16);
+    assert_non_null(cJSON_GetObjectItem(en, "state.missing"));
+    assert_non_null(cJSON_GetObjectItem(en, "state.starting"));
+    cJSON_Delete(en);
+    assert_int_equal(faults, 0);
+}
+
+/* ---- the model in force ---- */
+
+/* A netsim as the lesson starts it, --loss, --delay and --jitter the
+ * path's per hop (bench_params_per_hop). */
+static void netsim_started(struct netsim_options *cfg, double loss, double delay, double jitter)
+{
+    struct bench_params p = {.loss_pct = loss, .delay_ms = delay, .jitter_ms = jitter};
+    char a[3][32];
+    bench_params_per_hop(&p, &loss, &delay, &jitter);
+    snprintf(a[0], 32, "%.6f", loss);
+    snprintf(a[1], 32, "%.6f", delay);
+    snprintf(a[2], 32, "%.6f", jitter);
+    char *argv[] = {"ricochet-netsim", "--listen", "127.0.0.1:1", "--relay", "127.0.0.1:2",
+                    "--loss", a[0], "--delay", a[1], "--jitter", a[2], NULL};
+    struct netsim_setup setup;
+    netsim_configure(cfg, &setup, 11, argv);
+    log_threshold = LOG_OFF;
+}
+
+/* netsim's answer to a PUT /model of what the lesson makes of controls
+ * (netsim_metrics.c's form: {"up": {...}, "down": {...}}), into out. */
+static void netsim_answer(struct netsim_options *cfg, const char *controls, char *out,
+                          size_t cap)
+{
+    char *body = NULL, err[256];
+    struct netsim_model models[NETSIM_DIRS];
+    assert_int_equal(live_http_controls(controls, &body, err, sizeof err), 0);
+    if (netsim_model_apply(cfg, body, models, err, sizeof err) != 0)
+        fail_msg("netsim refused %s: %s", body, err);
+    free(body);
+    cJSON *root = cJSON_CreateObject();
+    for (int d = 0; d < NETSIM_DIRS; d++) {
+        cJSON *o = cJSON_AddObjectToObject(root, d ? "down" : "up");
+        char value[64], *end;
+        const char *name;
+        for (size_t i = 0; (name = netsim_model_field(&models[d], i, value, sizeof value)); i++) {
+            double x = strtod(value, &end);
+            if (!strcmp(value, "true") || !strcmp(value, "false"))
+                cJSON_AddBoolToObject(o, name, value[0] == 't');
+            else if (end != value && !*end)
+                cJSON_AddNumberToObject(o, name, x);
+        }
+    }
+    char *text = cJSON_PrintUnformatted(root);
+    snprintf(out, cap, "%s", text);
+    free(text);
+    cJSON_Delete(root);
+}
+
+/* The controls in force from answer, each of want's at its value. */
+static void in_force_is(const char *answer, const char *want)
+{
+    char text[2048];
+    assert_int_equal(live_http_in_force(answer, text, sizeof text), 0);
+    cJSON *got = cJSON_Parse(text), *w = cJSON_Parse(want);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, w) {
+        const cJSON *g = cJSON_GetObjectItem(got, x->string);
+        if (!g || (cJSON_IsNumber(x) ? !cJSON_IsNumber(g) || fabs(g->valuedouble -
+                                                                   x->valuedouble) > 0.005
+                                     : cJSON_IsTrue(x) != cJSON_IsTrue(g)))
+            fail_msg("%s: in force %s, want %s", x->string, text, want);
+    }
+    cJSON_Delete(got);
+    cJSON_Delete(w);
+}
+
+static void the_model_in_force_as_controls(void **state)
+{
+    (void)state;
+    struct netsim_options cfg;
+    char answer[4096];
+    netsim_started(&cfg, 5, 40, 10); /* ricochet-lesson --path-loss 5 --path-delay 40 ... */
+    netsim_answer(&cfg, "{}", answer, sizeof answer);
+    in_force_is(answer, "{\"path-loss\": 5, \"burst-length\": 0, \"path-delay\": 40,"
+                        " \"path-jitter\": 10, \"reorder\": false, \"up-rate-kbps\": 0,"
+                        " \"down-rate-kbps\": 0, \"queue-limit\": 1000}");
+    static const char *const pages[] = { /* the page's presets, as it sends them */
+        "{\"path-loss\": 0.5, \"burst-length\": 0, \"path-delay\": 10, \"path-jitter\": 4,"
+        " \"reorder\": true, \"up-rate-kbps\": 0, \"down-rate-kbps\": 0, \"queue-limit\": 100}",
+        "{\"path-loss\": 4, \"burst-length\": 10, \"path-delay\": 120, \"path-jitter\": 40,"
+        " \"reorder\": true, \"up-rate-kbps\": 0, \"down-rate-kbps\": 0, \"queue-limit\": 100}",
+        "{\"path-loss\": 2, \"burst-length\": 3, \"path-delay\": 60, \"path-jitter\": 10,"
+        " \"reorder\": false, \"up-rate-kbps\": 112, \"down-rate-kbps\": 256, \"queue-limit\": 100}",
+        "{\"path-loss\": 29.5, \"burst-length\": 10, \"path-delay\": 400, \"path-jitter\": 200,"
+        " \"reorder\": true, \"up-rate-kbps\": 64, \"down-rate-kbps\": 1024, \"queue-limit\": 100}",
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        netsim_answer(&cfg, pages[i], answer, sizeof answer);
+        in_force_is(answer, pages[i]);
+    }
+    /* a PUT naming some: netsim keeps the rest, a path without its loss has none */
+    netsim_answer(&cfg, "{\"path-delay\": 60}", answer, sizeof answer);
+    in_force_is(answer, "{\"path-loss\": 0, \"burst-length\": 0, \"path-delay\": 60,"
+                        " \"path-jitter\": 0, \"up-rate-kbps\": 64, \"down-rate-kbps\": 1024}");
+    char out[256];
+    static const char *const bad[] = {"", "x", "{}", "{\"up\": {}}", "[1]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(live_http_in_force(bad[i], out, sizeof out), -1);
+    netsim_answer(&cfg, "{}", answer, sizeof answer);
+    assert_int_equal(live_http_in_force(answer, out, 16), -1); /* too small */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_language_has_every_key),
+        cmocka_unit_test(the_page_asks_for_every_key),
+        cmocka_unit_test(lanes_are_the_tables),
+        cmocka_unit_test(the_model_in_force_as_controls),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
