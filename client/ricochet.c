@@ -6,6 +6,7 @@
 #include "client_internal.h"
 #include "client_test.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sodium.h>
@@ -312,10 +313,26 @@ int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket)
         sodium_memzero(cfg->ticket, sizeof cfg->ticket);
         return config_ok(cfg);
     }
-    if (strlen(ticket) > RICOCHET_TICKET_MAX || ticket_read(ticket, &claims, pass, sizeof pass))
+    /* as read from a file: the line's newline (or CRLF, a copy's spaces) is
+     * not the ticket's */
+    while (isspace((unsigned char)*ticket))
+        ticket++;
+    size_t len = strlen(ticket);
+    while (len && isspace((unsigned char)ticket[len - 1]))
+        len--;
+    char text[RICOCHET_TICKET_MAX + 1];
+    if (len > RICOCHET_TICKET_MAX)
         return config_refuse(cfg, "ticket: not one ricochet-ticket mint made, or cut short");
+    memcpy(text, ticket, len);
+    text[len] = '\0';
+    int bad = ticket_read(text, &claims, pass, sizeof pass);
     sodium_memzero(&claims, sizeof claims);
-    snprintf(cfg->ticket, sizeof cfg->ticket, "%s", ticket);
+    if (bad) {
+        sodium_memzero(text, sizeof text);
+        return config_refuse(cfg, "ticket: not one ricochet-ticket mint made, or cut short");
+    }
+    snprintf(cfg->ticket, sizeof cfg->ticket, "%s", text);
+    sodium_memzero(text, sizeof text);
     return config_ok(cfg);
 }
 

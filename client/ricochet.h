@@ -419,7 +419,8 @@ RICOCHET_API int ricochet_config_set_rejoin_after(struct ricochet_config *cfg,
  * seals the session with its keys (one that says its session must be sealed
  * is then taken nothing in clear: PROTOCOL.md, Sealed sessions). The ticket
  * holds the session's keys: keep it as secret as a password (in a file, not
- * on a command line). NULL: no ticket. RICOCHET_OK or
+ * on a command line). Spaces and a newline around it (a line read from a
+ * file) are not the ticket's. NULL: no ticket. RICOCHET_OK or
  * RICOCHET_E_INVALID (not a ticket). */
 RICOCHET_API int ricochet_config_set_ticket(struct ricochet_config *cfg, const char *ticket);
 

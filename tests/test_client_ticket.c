@@ -135,6 +135,23 @@ static void the_ticket_names_the_player(void **state)
     ricochet_config_free(cfg);
 }
 
+/* A ticket read from a file as ricochet-ticket mint wrote it ends with its
+ * newline (or a CRLF, or a copy's spaces): taken as the ticket. */
+static void a_ticket_from_a_file_keeps_no_newline(void **state)
+{
+    (void)state;
+    char padded[1024];
+    struct ricochet_config *cfg = ricochet_config_new();
+    snprintf(padded, sizeof padded, "%s\n", ticket);
+    assert_int_equal(ricochet_config_set_ticket(cfg, padded), RICOCHET_OK);
+    snprintf(padded, sizeof padded, "  %s \r\n", ticket);
+    assert_int_equal(ricochet_config_set_ticket(cfg, padded), RICOCHET_OK);
+    snprintf(padded, sizeof padded, "%.20s\n%s", ticket, ticket + 20);
+    assert_int_equal(ricochet_config_set_ticket(cfg, padded), RICOCHET_E_INVALID);
+    assert_int_equal(ricochet_config_set_ticket(cfg, "\n"), RICOCHET_E_INVALID);
+    ricochet_config_free(cfg);
+}
+
 static void sealed_after_the_salt(void **state)
 {
     (void)state;
@@ -296,6 +313,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_ticket_names_the_player),
+        cmocka_unit_test(a_ticket_from_a_file_keeps_no_newline),
         cmocka_unit_test(sealed_after_the_salt),
         cmocka_unit_test(one_salt_per_join_and_only_the_relays),
         cmocka_unit_test(a_sealed_ticket_takes_nothing_in_clear),
