@@ -16,6 +16,10 @@ export const PAYLOAD_MAX: 1135;
 export const EVENT_MAX: 1024;
 /** An event's `to` for every other member of the room. */
 export const TO_ROOM: 0;
+/** Rooms in one listing, at most. */
+export const ROOMS_PAGE: 64;
+/** A prefix with `any`: NAME_MAX less 4 for the room's number. */
+export const ANY_PREFIX_MAX: 28;
 export const TIME_MAX: number;
 export const VALUE_MAX: number;
 export const NAME_MAX: 32;
@@ -53,6 +57,8 @@ export class ProtocolError extends Error {
 export function nowUs(): number;
 export function seqAfter(a: number, b: number): boolean;
 export function validName(s: unknown): boolean;
+/** A listing's prefix or after: "" or a name. */
+export function validPrefix(s: unknown): boolean;
 export function validText(s: unknown): boolean;
 
 export interface StateFields {
@@ -252,6 +258,10 @@ export interface SessionOptions {
    * pass (room and name come with the welcome). */
   ticket?: string;
   aoi?: number;
+  /** room is a prefix (1 to ANY_PREFIX_MAX): the relay puts me in the fullest room under it
+   * with space, or makes the next ("duel-" gives "duel-1"); `room` names it from the
+   * welcome, and a rejoin goes back to it. */
+  any?: boolean;
   /** Join deadline and the relay's silence before the session ends (default 5000,
    * 1..3600000: a RangeError else); a ping goes after a third of it without sending, 1 s at
    * most (over WebTransport a third of the relay's own timeout, from GET /wt, if shorter). */
@@ -264,6 +274,13 @@ export interface SessionOptions {
   /** With rejoinMs, a relay silent this long counts as lost (default 1500, 100..3600000). */
   rejoinAfterMs?: number;
   iceServers?: RTCIceServer[];
+}
+
+/** A room of a listing: full when members equals capacity. */
+export interface RoomEntry {
+  room: string;
+  members: number;
+  capacity: number;
 }
 
 export interface SessionEvents {
@@ -282,6 +299,8 @@ export interface SessionEvents {
   /** member: its last memberList() entry. */
   left: { id: number; name: string; reason: "quit" | "timeout" | "kicked"; member?: MemberView };
   chat: { id: number; name: string; text: string };
+  /** A page of the relay's rooms (listRooms), in name order; more: ask again after the last. */
+  rooms: { prefix: string; rooms: RoomEntry[]; more: boolean };
   /** The relay's error: the session goes on unless a close follows. */
   error: { code: string; message: string };
   clock: any; appeared: any; vanished: any;
@@ -338,6 +357,10 @@ export class Session extends EventTarget {
   sendEvent(to: number, data: Bytes): boolean;
   chat(text: string): boolean;
   ping(): boolean;
+  /** Asks for a page of the relay's rooms under prefix after `after` (each "" or a name: a
+   * TypeError else), answered by a "rooms" event (an "error" listing_off from a relay with
+   * --room-list off); false if not sent (not joined). */
+  listRooms(prefix?: string, after?: string): boolean;
   setMode(mode: "unsequenced" | "sequenced" | "reliable" | "streams"): boolean;
   close(): void;
   addEventListener<K extends keyof SessionEvents>(

@@ -106,6 +106,8 @@ export const EVENT_HEAD = 12;
 export const PAYLOAD_MAX = 1135; /* what every session carries, a sealed one too */
 export const EVENT_MAX = 1024;
 export const TO_ROOM = 0;
+export const ROOMS_PAGE = 64;    /* rooms in one listing, at most */
+export const ANY_PREFIX_MAX = 28; /* a prefix with any: NAME_MAX less 4 for the room's number */
 
 /* The WebSocket: the page's, Node's own (22 and later), else the `ws`
  * package's (Node 18 and 20), imported only where there is none. */
@@ -189,6 +191,11 @@ const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
 export function validName(s) {
   return typeof s === "string" && s.length >= 1 && s.length <= NAME_MAX && NAME_RE.test(s);
+}
+
+/* A listing's prefix or after: 0 to 32 of the name characters. */
+export function validPrefix(s) {
+  return s === "" || validName(s);
 }
 
 /* Bytes of s in UTF-8; -1 if s holds a lone surrogate (no UTF-8 for it). */
@@ -418,7 +425,7 @@ export function encodeControl(msg) {
         throw fieldError("mode", "is not a valid value");
       out.mode = msg.mode;
     }
-    for (const k of ["reflect", "batch"]) {
+    for (const k of ["reflect", "batch", "any"]) {
       if (msg[k] === undefined) continue;
       if (typeof msg[k] !== "boolean") throw fieldError(k, "must be true or false");
       out[k] = msg[k];
@@ -446,6 +453,13 @@ export function encodeControl(msg) {
     if (msg.t !== undefined) out.t = checkInt(msg.t, "t", 0, TIME_MAX);
     break;
   case "leave":
+    break;
+  case "rooms":
+    for (const k of ["prefix", "after"]) {
+      if (msg[k] === undefined || msg[k] === "") continue;
+      if (!validPrefix(msg[k])) throw fieldError(k, "is not a valid value");
+      out[k] = msg[k];
+    }
     break;
   default:
     throw new ProtocolError("unknown_type", `a client does not send "${msg.type}"`);
@@ -597,6 +611,24 @@ const READERS = {
     if (m.port === 0) throw fieldError("port", "is out of range");
     if (m.epoch === 0) throw fieldError("epoch", "is out of range");
     return m;
+  },
+  rooms(o) {
+    const list = req(o, "rooms");
+    if (!Array.isArray(list)) throw fieldError("rooms", "must be an array");
+    if (list.length > ROOMS_PAGE) throw fieldError("rooms", `lists more than ${ROOMS_PAGE}`);
+    const more = req(o, "more");
+    if (typeof more !== "boolean") throw fieldError("more", "must be true or false");
+    return {
+      prefix: readString(o, "prefix", false, validPrefix) || "",
+      rooms: list.map((e) => {
+        if (typeof e !== "object" || e === null || Array.isArray(e))
+          throw fieldError("rooms", "entries must be objects");
+        return { room: readString(e, "room", true, validName),
+                 members: readUint(e, "members", true, ID_MAX),
+                 capacity: readUint(e, "capacity", true, ID_MAX) };
+      }),
+      more,
+    };
   },
   cookie: (o) => ({ cookie: readString(o, "cookie", true) }),
   sealed: (o) => ({ salt: readString(o, "salt", true, HEX32), tag: readString(o, "tag", true, HEX32) }),
@@ -1097,7 +1129,7 @@ function memberView(m) {
 /* Session: one session with a relay; an EventTarget.
  *
  *   new Session({room, name, route: "ws" | "webrtc" | "wt", url, rtcUrl,
- *                wtUrl, wtPort, mode, reflect, batch, ticket, aoi, timeoutMs,
+ *                wtUrl, wtPort, mode, reflect, batch, ticket, any, aoi, timeoutMs,
  *                rejoinMs, rejoinAfterMs, iceServers})
  *     url: the WebSocket (default ws(s)://this page's host/; outside a page
  *     it must be given); rtcUrl: where the WebRTC offer is POSTed (default
@@ -1114,6 +1146,10 @@ function memberView(m) {
  *     join carries the pass (over WebRTC also the offer's Authorization:
  *     Bearer, over WebTransport the CONNECT's ?pass=); a sealed ticket's
  *     session needs a relay that takes it in clear (wss://, webrtc, wt);
+ *     any: room is a prefix (1 to 28), and the relay puts me in the
+ *     fullest room under it with space, or makes the next ("duel-" gives
+ *     "duel-1", then "duel-2"); this.room names it from the welcome, and a
+ *     rejoin goes back to it;
  *     timeoutMs: join deadline and the relay's silence before the session
  *     ends (default 5000, 1..3600000); a ping goes after a third of it
  *     without sending, 1 s at most (over WebTransport a third of the
@@ -1141,6 +1177,8 @@ function memberView(m) {
  *   After close() (or the end) sendState and sendEvent throw: the session is
  *   closed.
  *   chat(text), ping(): control messages (false if not sent).
+ *   listRooms(prefix, after): asks for a page of the relay's rooms (a
+ *     "rooms" event answers; false if not joined).
  *   setMode(mode): WebRTC and WebTransport, sends that mode's way from now
  *     on (what counts is how you send); returns false over a WebSocket.
  *   memberList(), member(id): the members of my room (not me) as copies,
@@ -1169,7 +1207,9 @@ function memberView(m) {
  *   state.payload: its bytes after the 40), event ({id, name, to, code:
  *   "room" or "direct", data: the body, recvUs}),
  *   tooold ({id, state, arrivedAs}: a sequenced state not delivered), echo
- *   ({state, rttUs}), joined ({id, name, mode}), left ({id, name, reason:
+ *   ({state, rttUs}), rooms ({prefix, rooms: [{room, members, capacity}]
+ *   in name order, ROOMS_PAGE at most, more: ask again after the last}),
+ *   joined ({id, name, mode}), left ({id, name, reason:
  *   "quit", "timeout" or "kicked", member: its last memberList() entry}),
  *   chat ({id, name, text}), error ({code, message}: the relay's, the
  *   session goes on unless a close follows), clock, appeared, vanished
@@ -1178,10 +1218,6 @@ function memberView(m) {
  *   and a welcome follows}), pong ({t, relay_t, rttUs}), bad ({error}),
  *   close ({code, text, reason: one line, hint: what to do}), always the
  *   last.
- *
- * A later protocol's room listing (a lobby's rooms, and a join to any room
- * with space under a prefix) belongs beside the join: _joinMessage builds
- * it, READERS decodes what the relay answers.
  */
 export class Session extends EventTarget {
   constructor(options) {
@@ -1211,6 +1247,11 @@ export class Session extends EventTarget {
         throw new TypeError(`url ${JSON.stringify(o.url)}: the relay's ws:// or wss:// address, ` +
                             "such as ws://127.0.0.1:7780/");
     }
+    if (o.any !== undefined && typeof o.any !== "boolean")
+      throw new TypeError("any: true or false");
+    if (o.any && o.ticket === undefined && o.room.length > ANY_PREFIX_MAX)
+      throw new TypeError(`room ${JSON.stringify(o.room)}: with any, a prefix of 1 to ` +
+                          `${ANY_PREFIX_MAX} (the relay adds a number of up to 4 digits)`);
     checkMs(o, "timeoutMs", 1, 3600000);
     checkMs(o, "rejoinMs", 0, 3600000);
     checkMs(o, "rejoinAfterMs", 100, 3600000);
@@ -1551,6 +1592,10 @@ export class Session extends EventTarget {
     for (const k of ["room", "name", "ticket", "reflect", "batch", "aoi"])
       if (o[k] !== undefined) join[k] = o[k];
     if (o.ticket) join.nonce = randomHex(16);
+    if (o.any && !o.ticket) { /* the prefix until a room is mine, then that room */
+      join.room = this.room;
+      if (this._anyPending()) join.any = true;
+    }
     if (this.route !== "ws") join.mode = this.mode; /* a stream edge has its own */
     if (this._joinEpoch) join.epoch = this._joinEpoch;
     if (this._reportLost) join.lost = true;
@@ -1649,6 +1694,24 @@ export class Session extends EventTarget {
       return false;
     this.mode = mode;
     return true;
+  }
+
+  /* ---- rooms to list ---- */
+
+  /* Asks the relay for a page of its rooms whose names start with prefix
+   * ("": all) and sort after `after` ("": from the first); the answer is a
+   * "rooms" event. TypeError: not 0 to 32 of the name characters; false if
+   * not sent (not joined). */
+  listRooms(prefix = "", after = "") {
+    for (const [k, v] of [["prefix", prefix], ["after", after]])
+      if (!validPrefix(v))
+        throw new TypeError(`${k} ${JSON.stringify(v)}: 0 to 32 of A-Z a-z 0-9 _ . -`);
+    return this.phase === "joined" && this._sendControl({ type: "rooms", prefix, after });
+  }
+
+  /* Joining any room under the prefix, and none is mine yet. */
+  _anyPending() {
+    return Boolean(this.options.any && !this.options.ticket && this.room === this.options.room);
   }
 
   close() {
@@ -2016,7 +2079,11 @@ export class Session extends EventTarget {
       if (this.phase !== "joined" || ENDING_ERRORS.includes(m.code))
         this._end(m.code, m.message);
       return;
+    case "rooms":
+      this._emit("rooms", m);
+      return;
     case "moved":
+      if (this._anyPending() && m.room.startsWith(this.room)) this.room = m.room;
       if (m.room === this.room) this._follow(m);
       else this._badMessage(new ProtocolError("bad_field", `a moved for room ${m.room}`));
       return;

@@ -240,3 +240,53 @@ test("a ticket admits under its name; without one, or sealed, a close that says 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("any room with space, and the rooms listed with members and capacity", { skip }, async () => {
+  const relay = await startRelay(0, "--max-room-size", "2");
+  const off = await startRelay(0, "--room-list", "off");
+  const all = [];
+  const join = async (name, url = relay.url) => {
+    const s = player({ url, room: "duel-", name, any: true });
+    s.addEventListener("rooms", (e) => s.got.push({ type: "rooms", ...e.detail }));
+    all.push(s);
+    await until(() => has(s, "welcome") || has(s, "close"), 5000, `${name}'s welcome`);
+    return s;
+  };
+  try {
+    assert.throws(() => new Session({ url: relay.url, room: "p".repeat(29), name: "x", any: true }),
+                  { name: "TypeError", message: /with any, a prefix of 1 to 28/ });
+    const a = await join("ana"), b = await join("bo"), c = await join("cy");
+    assert.deepEqual([a.room, b.room, c.room], ["duel-1", "duel-1", "duel-2"]);
+    assert.equal(a.member(b.id).name, "bo");
+    const named = player({ url: relay.url, room: "other", name: "di" });
+    all.push(named);
+    await until(() => has(named, "welcome"), 5000, "di's welcome");
+    assert.throws(() => a.listRooms("no spaces"), TypeError);
+    assert.equal(a.listRooms("duel-"), true);
+    await until(() => has(a, "rooms"), 5000, "a listing");
+    const page = a.got.find((e) => e.type === "rooms");
+    assert.equal(page.prefix, "duel-");
+    assert.deepEqual(page.rooms, [{ room: "duel-1", members: 2, capacity: 2 },
+                                  { room: "duel-2", members: 1, capacity: 2 }]);
+    assert.equal(page.more, false);
+    a.got.length = 0;
+    assert.equal(a.listRooms("", "duel-1"), true); // after a name, every prefix
+    await until(() => has(a, "rooms"), 5000, "a second listing");
+    assert.deepEqual(a.got.find((e) => e.type === "rooms").rooms.map((r) => r.room),
+                     ["duel-2", "other"]);
+    // a relay with --room-list off: a listing is an error, the session goes on; any is refused
+    const plain = player({ url: off.url, room: "lobby", name: "ed" });
+    all.push(plain);
+    await until(() => has(plain, "welcome"), 5000, "ed's welcome");
+    assert.equal(plain.listRooms(), true);
+    await until(() => has(plain, "error"), 5000, "listing_off");
+    assert.equal(plain.got.find((e) => e.type === "error").code, "listing_off");
+    assert.equal(plain.phase, "joined");
+    const refused = await join("fy", off.url);
+    assert.equal(refused.endCode, "listing_off");
+  } finally {
+    for (const s of all) s.close();
+    await relay.stop();
+    await off.stop();
+  }
+});
