@@ -515,7 +515,7 @@ lesson:
 # make bench, bench-full, bench-scale and bench-guards write a fresh run
 # into BENCH_OUT, which git does not track (each script empties its part
 # first). The committed reference results in bench/results/, which every
-# figure of the docs comes from (bench/doctables.sh), change only on
+# figure of the docs comes from (docs/tables/doctables.sh), change only on
 # purpose: the -reference targets. REPEAT: runs per scenario, reported as
 # medians with min-max.
 BENCH_OUT ?= $(BUILD)/bench-results

@@ -4,7 +4,7 @@
 # 8 at 10 Hz in one process, against a relay it did not start (a fresh one
 # a run), for the ricochet-bench of each folder BIN, the builds alternating,
 # RUNS rounds. Writes OUT/generator.txt: the date and command, then one
-# line a run, read by bench/doctables.sh's generator table.
+# line a run, read by docs/tables/doctables.sh's generator table.
 set -eu
 [ $# -ge 3 ] || { sed -n '2,7s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 out=$1

@@ -4,7 +4,7 @@
 # binaries in TESTS (test_e2e_enet_guards: forged ENet datagrams, floods,
 # connections that never join, slow readers; test_transport_udp: forged
 # plain-UDP joins; test_e2e_udp_flood: newcomers under a flood of them). Writes OUT/runs.txt: the date and command, then each run's figure lines (what
-# the tests print), read by bench/doctables.sh's guards table.
+# the tests print), read by docs/tables/doctables.sh's guards table.
 # `make bench-guards` into build/bench-results/guards/,
 # `make bench-guards-reference` into the committed bench/results/guards/.
 set -eu

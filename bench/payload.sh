@@ -13,7 +13,7 @@
 #                 one batch a tick, each sender's newest state, the older
 #                 ones conflated) at each payload, REPEATS rounds
 #   machine.txt   the machine and its floor (bench/machine.sh)
-# bench/doctables.sh's payload and payload_world tables read them.
+# docs/tables/doctables.sh's payload and payload_world tables read them.
 set -eu
 
 bin=${1:-build/bin}
@@ -49,5 +49,5 @@ for f in "$out"/world-*.json; do
 done | jq -s '{command: (.[0].command | sub("--payload [0-9]+"; "--payload P")),
                date: (map(.date) | min), runs: map(.world)}' > "$out/world.json"
 rm -f "$out"/world-*.json
-RICOCHET_RESULTS=$(dirname "$out") "$here/doctables.sh" payload
-RICOCHET_RESULTS=$(dirname "$out") "$here/doctables.sh" payload_world
+RICOCHET_RESULTS=$(dirname "$out") "$here/../docs/tables/doctables.sh" payload
+RICOCHET_RESULTS=$(dirname "$out") "$here/../docs/tables/doctables.sh" payload_world

@@ -20,8 +20,8 @@
 # Writes OUT/machine.txt, OUT/runs/ (each run's JSON record, with its round
 # and that round's floor), OUT/runs.json (all of them) and OUT/summary.txt:
 # per count and server the medians with min-max over the rounds
-# (bench/doctables.sh peers), and with both ricochet servers the WebSocket
-# edge's cost over ENet's within each round (bench/doctables.sh ws_cost;
+# (docs/tables/doctables.sh peers), and with both ricochet servers the
+# WebSocket edge's cost over ENet's within each round (docs/tables/doctables.sh ws_cost;
 # make bench-ws-cost: SERVERS="ricochet ricochet-ws" CLIENTS=1000). The Colyseus runs need Node 20 or later and
 # the packages of bench/peers/colyseus/package-lock.json and of
 # bench/peers/colyseus-0.18/'s (make bench-peers installs them).
@@ -31,6 +31,7 @@ bin=${1:-build/bin}
 out=${2:-build/bench-results/peers}
 rounds=${3:-3}
 here=$(dirname "$0")
+tables=$here/../docs/tables
 clients=${CLIENTS:-1000 2000}
 servers=${SERVERS:-reference ricochet ricochet-ws colyseus-relay colyseus-state colyseus18-relay \
     colyseus18-state}
@@ -118,7 +119,7 @@ jq -s --arg date "$when" --arg command "$command" \
     --arg machine "$(machine_line)" '{date: $date, command: $command, machine: $machine, runs: .}' \
     "$out"/runs/*.json > "$out/runs.json"
 jq -n -r --arg table peers --slurpfile run "$out/runs.json" --rawfile txt /dev/null \
-    --rawfile machine "$out/machine.txt" --rawfile limit /dev/null -f "$here/doctables.jq" \
+    --rawfile machine "$out/machine.txt" --rawfile limit /dev/null -f "$tables/doctables.jq" \
     > "$out/summary.txt"
 case " $servers " in *" ricochet "*) enet=1 ;; *) enet=0 ;; esac
 case " $servers " in
@@ -126,7 +127,7 @@ case " $servers " in
     [ "$enet" = 1 ] &&
         { echo; jq -n -r --arg table ws_cost --slurpfile run "$out/runs.json" \
             --rawfile txt /dev/null --rawfile machine "$out/machine.txt" --rawfile limit /dev/null \
-            -f "$here/doctables.jq"; } >> "$out/summary.txt" ;;
+            -f "$tables/doctables.jq"; } >> "$out/summary.txt" ;;
 esac
 cat "$out/summary.txt" >&2
 echo "peers.sh: results in $out/ ($(($(date +%s) - start)) s)" >&2

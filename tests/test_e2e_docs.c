@@ -1,5 +1,5 @@
 /* test_e2e_docs.c: the documentation holds together. Every figure table of
- * README.md and docs/ is what bench/doctables.sh makes of the committed
+ * README.md and docs/ is what docs/tables/doctables.sh makes of the committed
  * results, and every figure of their prose (and of proto/'s) is in those
  * results. docs/testing.md has a row for every test binary, and
  * proto/PROTOCOL.md's contents every section of it. Every
@@ -298,11 +298,11 @@ static void no_lab_notebook(void **state)
 }
 
 /* The figure tables: each block "<!-- table NAME -->" of README.md and
- * docs/ is exactly what bench/doctables.sh makes of the committed results. */
+ * docs/ is exactly what docs/tables/doctables.sh makes of the committed results. */
 static void tables_match_results(void **state)
 {
     (void)state;
-    int rc = system("bench/doctables.sh --check README.md docs/*.md");
+    int rc = system("docs/tables/doctables.sh --check README.md docs/*.md");
     assert_int_equal(rc, 0);
 }
 

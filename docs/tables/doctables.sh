@@ -1,10 +1,11 @@
 #!/bin/sh
-# bench/doctables.sh: the figure tables of README.md and docs/, generated
-# from the committed results in bench/results/ (bench/doctables.jq).
-#   bench/doctables.sh NAME            print table NAME
-#   bench/doctables.sh --update FILE.. rewrite every table block in the files
-#   bench/doctables.sh --check FILE..  exit 1, showing the difference, if a
-#                                      block is not what the results give
+# docs/tables/doctables.sh: the figure tables of README.md and docs/,
+# generated from the committed results in bench/results/ (doctables.jq,
+# beside it).
+#   docs/tables/doctables.sh NAME            print table NAME
+#   docs/tables/doctables.sh --update FILE.. rewrite every table block in the files
+#   docs/tables/doctables.sh --check FILE..  exit 1, showing the difference, if a
+#                                            block is not what the results give
 # A block in a markdown file is
 #   <!-- table NAME -->
 #   ...generated lines...
@@ -29,7 +30,7 @@ machine_of() {
 measured_by() {
     [ -f "${files%% *}" ] && return 0
     echo "(Not measured on the reference machine yet: \`make bench-$1-reference\`" \
-         "writes \`bench/results/$1/\`, then \`bench/doctables.sh --update README.md" \
+         "writes \`bench/results/$1/\`, then \`docs/tables/doctables.sh --update README.md" \
          "docs/*.md\` puts its table here.)"
     files=""
 }
@@ -114,7 +115,7 @@ blocks() {
         rm -f "$tmp"
     elif ! diff -u "$1" "$tmp" >&2; then
         echo "doctables: $1 has figures the committed results do not give:" \
-             "run bench/doctables.sh --update $1" >&2
+             "run docs/tables/doctables.sh --update $1" >&2
         rm -f "$tmp"
         return 1
     else

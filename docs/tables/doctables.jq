@@ -1,5 +1,5 @@
 # doctables.jq: the figure tables of README.md and docs/, made from the
-# committed results in bench/results/ (run by bench/doctables.sh, which says
+# committed results in bench/results/ (run by docs/tables/doctables.sh, which says
 # which table and passes the files). Every table ends with the date and the
 # command of the run it comes from. Figures are medians over the runs with
 # their min-max, rounded to three significant digits.
