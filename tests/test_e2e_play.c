@@ -27,7 +27,13 @@
  * of its own (and its idle timer, a second short of what it is told, set
  * past the relay's); its pings stopped, it is gone at the relay's timeout
  * (left timeout); a page that closes its session leaves (quit) and ends its
- * connection at once. */
+ * connection at once.
+ *
+ * The lobby: on a relay of rooms of two, with two sessions of the page's
+ * own in game-1 (each a join of any room under game-), the page's table
+ * lists game-1 full and the room it is in; "join any" puts it in game-2,
+ * which the relay made (game-1 being full), and the URL says so; once one
+ * of the two left, the row's join button takes it to game-1. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -563,6 +569,68 @@ static void a_listening_page_keeps_its_session(void **state)
     servers_remove_tree(dir);
 }
 
+/* The lobby's rows as the page draws them: "room players button", by ", ". */
+#define LOBBY_ROWS "[...document.querySelectorAll('#rooms tbody tr')].map((tr) => " \
+    "[...tr.cells].map((c) => c.textContent).join(' ')).join(', ')"
+
+static void lobby_shows(struct browser *b, const char *rows, const char *what)
+{
+    char expr[512];
+    snprintf(expr, sizeof expr, "(%s) === '%s'", LOBBY_ROWS, rows);
+    if (!browser_wait(b, expr, WAIT_MS))
+        browser_fail(b, LOBBY_ROWS, what);
+}
+
+static void page_lobby_lists_and_joins_any(void **state)
+{
+    (void)state;
+    struct spawn_proc relay;
+    const char *args[] = {"--listen", "ws://127.0.0.1:0", "--max-room-size", "2",
+                          "--stats-interval", "0", NULL};
+    int ws = harness_start_relay(&relay, args);
+    assert_true(ws > 0);
+    char dir[] = "/tmp/ricochet-play-XXXXXX", url[160];
+    servers_tmpdir(dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/play?room=lobby&name=" PAGE_NAME, ws);
+    struct browser *b = browser_open(dir, url, 1280, 860);
+    if (!browser_wait(b, "window.ricochetPlay && window.ricochetPlay.snapshot().phase === 'joined'",
+                      WAIT_MS))
+        fail_with_console(b, "the page never joined its room");
+    /* two of the page's own, one after the other: the relay puts both in game-1 */
+    for (int i = 0; i < 2; i++) {
+        char js[320];
+        snprintf(js, sizeof js, "import('/ricochet.js').then((m) => { window.p%d = new m.Session("
+                 "{ room: 'game-', any: true, name: 'p%d' }).start(); return 1; })", i, i);
+        cJSON_Delete(browser_eval(b, js));
+        snprintf(js, sizeof js, "window.p%d && window.p%d.phase === 'joined' && "
+                 "window.p%d.room === 'game-1'", i, i, i);
+        if (!browser_wait(b, js, WAIT_MS))
+            fail_with_console(b, "a join of any room under game- was not game-1");
+    }
+    lobby_shows(b, "game-1 2/2 full, lobby 1/2 here", "the lobby never listed game-1 full");
+
+    cJSON_Delete(browser_eval(b, "document.getElementById('any').click(), 1"));
+    if (!browser_wait(b, "(() => { const s = window.ricochetPlay.snapshot(); return s.phase === "
+                         "'joined' && s.room === 'game-2' && location.search.includes('room=game-2')"
+                         " && !location.search.includes('any='); })()", WAIT_MS))
+        fail_with_console(b, "join any never put the page in game-2");
+    lobby_shows(b, "game-1 2/2 full, game-2 1/2 here", "the lobby never listed game-2 as mine");
+
+    cJSON_Delete(browser_eval(b, "window.p1.close(), 1"));
+    lobby_shows(b, "game-1 1/2 join, game-2 1/2 here", "game-1 never had space again");
+    cJSON_Delete(browser_eval(b, "document.querySelector('#rooms tbody tr button').click(), 1"));
+    if (!browser_wait(b, "(() => { const s = window.ricochetPlay.snapshot(); return s.phase === "
+                         "'joined' && s.room === 'game-1' && s.members.some((m) => m.name === "
+                         "'p0'); })()", WAIT_MS))
+        fail_with_console(b, "the row's join never took the page to game-1 with p0");
+    lobby_shows(b, "game-1 2/2 here", "the lobby never listed game-1 as mine, game-2 gone");
+    print_message("lobby: listed, any room (game-2), a room of the list (game-1)\n");
+    browser_close(b);
+    free(harness_relay_finish(&relay));
+    spawn_free(&relay);
+    servers_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +639,7 @@ int main(void)
         cmocka_unit_test(page_plays_over_webtransport),
         cmocka_unit_test(webtransport_through_loss),
         cmocka_unit_test(a_listening_page_keeps_its_session),
+        cmocka_unit_test(page_lobby_lists_and_joins_any),
     };
     if (getenv("TEST_FILTER")) /* one test by name */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -7,7 +7,12 @@
  * the players with how their states arrive (mode, latency, loss, jitter)
  * and what each route cost in the states received over it.
  *
+ * A lobby lists the relay's rooms with their players and capacity (asked
+ * every LOBBY_MS while joined), joins one of them, or any room with space
+ * under a prefix (the relay picks it: the fullest, else the next number).
+ *
  * The URL says what to join: ?room=lobby&name=ana&route=ws|webrtc|wt&mode=...
+ * (any=1: room is a prefix, any room with space under it)
  * (and ws=URL, rtc=URL, wt=URL to reach a relay elsewhere, wtport=PORT a proxy
  * in front of its quic edge). window.ricochetPlay
  * .snapshot() returns a copy of what the page shows, for tests. */
@@ -22,6 +27,7 @@ const RETRY_MS = 2000, RETRY_MAX_MS = 16000;
 const SNAPS = 6;           /* recent loss covers SNAPS - 1 seconds */
 const LATENCIES = 4000;    /* latencies kept per route for its percentiles */
 const LOG_LINES = 200;
+const LOBBY_MS = 2000;     /* the relay's rooms asked again this often (not every frame) */
 const COLORS = ["#d62728", "#2ca02c", "#b8860b", "#1f77b4", "#9467bd", "#17becf"];
 const ROUTES = { ws: "stream (WebSocket)", webrtc: "datagrams (WebRTC)",
                  wt: "datagrams (WebTransport)" };
@@ -39,6 +45,8 @@ const page = {
     : "web-" + String(Math.floor(Math.random() * 1000)).padStart(3, "0"),
   route: ROUTES[params.get("route")] ? params.get("route") : "ws",
   mode: modeOn(params.get("mode"), params.get("route")) ? params.get("mode") : "unsequenced",
+  any: params.get("any") === "1", /* room is a prefix until a welcome names the room */
+  lobby: { rooms: [], more: false, off: false },
   session: null,
   retryMs: RETRY_MS,
   retryTimer: 0,
@@ -142,7 +150,7 @@ function connect() {
     old.close();
   }
   const opts = { room: page.room, name: page.name, route: page.route, mode: page.mode,
-                 reflect: true, batch: true };
+                 reflect: true, batch: true, any: page.any };
   if (params.get("ws")) opts.url = params.get("ws");
   if (params.get("rtc")) opts.rtcUrl = params.get("rtc");
   if (params.get("wt")) opts.wtUrl = params.get("wt");
@@ -158,7 +166,8 @@ function connect() {
   page.session = s;
   page.lost = "";
   status(`connecting over ${ROUTES[page.route]} ...`);
-  log(`connecting to room ${page.room} as ${page.name} over ${ROUTES[page.route]}`);
+  log(`connecting to ${page.any ? "any room under " : "room "}${page.room} as ${page.name} ` +
+      `over ${ROUTES[page.route]}`);
   s.addEventListener("welcome", (e) => {
     const l = page.routes[s.route];
     l.sessions++;
@@ -167,6 +176,13 @@ function connect() {
     page.remotes.clear();
     for (const m of s.members.values()) remote(m);
     const n = s.members.size;
+    if (page.any) { /* the relay picked it: a switch or a reload joins it again */
+      page.any = false;
+      page.room = e.detail.room;
+      $("room").value = page.room;
+      remember();
+    }
+    listLobby();
     log(`joined room ${e.detail.room} as #${s.id}, ${n} other${n === 1 ? "" : "s"} here`, "ok");
     status(`joined room ${e.detail.room} as #${s.id} over ${ROUTES[s.route]}`);
   });
@@ -199,7 +215,14 @@ function connect() {
     if (page.chat.length > 50) page.chat.shift();
     log(`<${e.detail.name}> ${e.detail.text}`, "chat");
   });
-  s.addEventListener("error", (e) => log(`relay error ${e.detail.code}: ${e.detail.message}`, "warn"));
+  s.addEventListener("rooms", (e) => {
+    page.lobby = { rooms: e.detail.rooms, more: e.detail.more, off: false };
+    renderLobby();
+  });
+  s.addEventListener("error", (e) => {
+    if (e.detail.code === "listing_off") page.lobby = { rooms: [], more: false, off: true };
+    log(`relay error ${e.detail.code}: ${e.detail.message}`, "warn");
+  });
   s.addEventListener("close", (e) => {
     if (page.session !== s) return; /* a switch closed it */
     endOf(s);
@@ -374,7 +397,9 @@ function fill(id, rows) {
     const tr = document.createElement("tr");
     for (const c of cells) {
       const td = document.createElement("td");
-      if (c && typeof c === "object") {
+      if (c instanceof Node) {
+        td.appendChild(c);
+      } else if (c && typeof c === "object") {
         if (c.dot) {
           const dot = document.createElement("i");
           dot.className = "dot";
@@ -447,6 +472,33 @@ function renderPlayers() {
   $("me").textContent = me;
 }
 
+/* ---- the lobby ---- */
+
+function listLobby() {
+  const s = page.session;
+  if (s && s.phase === "joined" && !page.lobby.off) s.listRooms();
+}
+
+function renderLobby() {
+  const rows = page.lobby.rooms.map((r) => {
+    const mine = page.session && page.session.phase === "joined" && r.room === page.session.room;
+    const full = r.members >= r.capacity;
+    const go = document.createElement("button");
+    go.textContent = mine ? "here" : full ? "full" : "join";
+    go.disabled = mine || full;
+    go.addEventListener("click", () => {
+      page.room = r.room;
+      page.any = false;
+      $("room").value = r.room;
+      remember();
+      connect();
+    });
+    return [{ text: r.room, cls: mine ? "mine" : "" }, `${r.members}/${r.capacity}`, go];
+  });
+  if (page.lobby.more) rows.push(["and more", "", ""]);
+  fill("rooms", rows.length ? rows : [[page.lobby.off ? "this relay lists no rooms" : "-", "", ""]]);
+}
+
 /* Every second: (expected, received) per member, for the recent loss. */
 function snapshotLoss() {
   for (const r of page.remotes.values()) {
@@ -464,6 +516,7 @@ function setup() {
     input.checked = input.value === page.route;
   $("mode").value = page.mode;
   modeMenu();
+  renderLobby();
   $("join").addEventListener("submit", (e) => {
     e.preventDefault();
     const room = $("room").value.trim(), name = $("name").value.trim();
@@ -473,6 +526,21 @@ function setup() {
     }
     page.room = room;
     page.name = name;
+    page.any = false;
+    remember();
+    connect();
+  });
+  $("lobby").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const prefix = $("prefix").value.trim(), name = $("name").value.trim();
+    if (!validName(prefix) || prefix.length > 28 || !validName(name)) {
+      status("a prefix: 1-28 of A-Z a-z 0-9 _ - . (the relay adds a number); a name 1-32", true);
+      return;
+    }
+    page.room = prefix;
+    page.name = name;
+    page.any = true;
+    $("any").blur();
     remember();
     connect();
   });
@@ -521,6 +589,8 @@ function remember() {
   q.set("room", page.room);
   q.set("name", page.name);
   q.set("route", page.route);
+  if (page.any) q.set("any", "1");
+  else q.delete("any");
   if (page.route !== "ws") q.set("mode", page.mode);
   else q.delete("mode");
   history.replaceState(null, "", "?" + q.toString());
@@ -542,6 +612,8 @@ function snapshot() {
     members,
     routes: { ws: ledgerNow("ws"), webrtc: ledgerNow("webrtc"), wt: ledgerNow("wt") },
     chat: page.chat.slice(),
+    lobby: { rooms: page.lobby.rooms.map((r) => Object.assign({}, r)), more: page.lobby.more,
+             off: page.lobby.off },
   };
 }
 
@@ -555,4 +627,5 @@ connect();
 setInterval(sendState, 1000 / RATE);
 setInterval(snapshotLoss, 1000);
 setInterval(renderPlayers, 500);
+setInterval(listLobby, LOBBY_MS);
 requestAnimationFrame(frame);
