@@ -1,9 +1,9 @@
-/* lesson.js: the lesson page (served by ricochet-bench --live). It polls
+/* lesson.js: the lesson page (served by ricochet-lesson). It polls
  * /live.json, draws each lane and sends the controls to PUT /model; every
  * figure it shows is the bench's (computed in C, served as JSON), and a
  * state's bytes are read by ricochet.js, the protocol's one module in the
  * browser. The page keeps the states it was sent and draws them at one
- * moment of the bench's clock for every lane, a little behind, so that what
+ * moment of the lesson's clock for every lane, a little behind, so that what
  * it draws has arrived. Its controls show the model in force (the server's
  * in_force, read at load and followed while no change of this page's is
  * on its way). Its words come from /lang/LANG.json (lesson/lang/), in the
@@ -15,7 +15,7 @@
 import { ARENA_W, ARENA_H, InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
 
 const POLL_MS = 200;
-const DRAW_LAG_MS = 400;      /* drawn this far behind the bench's now: what arrived is known */
+const DRAW_LAG_MS = 400;      /* drawn this far behind the lesson's now: what arrived is known */
 const STRIP_MS = 10000;       /* the strip's width of send time */
 const TRUE_TRAIL_MS = 1500;   /* the true path drawn behind the sender */
 const RATES = [0, 64, 96, 112, 128, 256, 512, 1024];
