@@ -559,6 +559,14 @@ static class SessionTest
         });
         string all = string.Join("\n", lines);
         Check(code == 0 && bo != null, "the README's example ran with another player: " + all);
+        // the example's leave reaches bo after the example's last line
+        var until = DateTime.UtcNow.AddSeconds(5);
+        while (bo != null && !bo.Ended && DateTime.UtcNow < until
+               && !seen.Exists(e => e.Type == EventType.Left)) {
+            GameEvent late;
+            if (bo.Poll(100, out late))
+                seen.Add(late);
+        }
         Check(lines.Exists(x => x.StartsWith("joined as ")), "the example joined");
         Check(lines.Contains("state of " + boId + " 7 8 01-02"), "the example saw bo's states and payload");
         Check(lines.Contains("event from bo hi cs"), "the example saw bo's event");

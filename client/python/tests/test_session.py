@@ -523,6 +523,11 @@ class ReadmeExample(unittest.TestCase):
             code, out, err = self.run_example(PORT, player)
             self.assertIsNotNone(bo, out)
             bo_id = bo.id
+            # the example's leave reaches bo after the example's last line
+            deadline = time.monotonic() + 5
+            while (time.monotonic() < deadline
+                   and not any(e.type == ricochet.LEFT for e in got)):
+                got.extend(bo.events(100))
         finally:
             if bo is not None:
                 bo.close()
