@@ -138,7 +138,14 @@ static void the_unit_verifies(void **state)
              bin, dir);
     assert_int_equal(system(cmd), 0);
     const char *out;
-    snprintf(cmd, sizeof cmd, "cd %s && systemd-analyze verify --man=no ricochet-relay.service 2>&1",
+    /* verify also reads the units the machine has installed and says what
+     * it thinks of them (irtt's, from the packages the tests need): only
+     * what it says of ours counts */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && out=$(systemd-analyze verify --man=no ricochet-relay.service 2>&1); "
+             "rc=$?; printf '%%s\\n' \"$out\" | "
+             "grep -v -e '^/lib/systemd/' -e '^/usr/lib/systemd/' -e '^/etc/systemd/' -e '^$'; "
+             "exit $rc",
              dir);
     int rc = run(cmd, &out);
     if (rc != 0 || out[0])
