@@ -730,9 +730,10 @@ static void an_empty_tick_wakes_no_one(void **state)
     print_message("%" PRIu64 " timer wakes over %d ticks, %d of them empty\n", wakes,
                   2 * ROUNDS, ROUNDS);
     assert_in_range(r.states[0][ricochet_id(r.c[1])], ROUNDS - 1, ROUNDS);
-    /* 3 to 9 here (acknowledgements of pings); a wake after each empty
-     * tick for each member before, 18 to 22 */
-    assert_true(wakes <= ROUNDS);
+    /* 3 to 9 here (acknowledgements of pings; 14 once, beside other
+     * tests on two cores); a wake after each empty tick for each member
+     * before, 18 to 22 */
+    assert_true(wakes <= ROUNDS * 3 / 2);
     two_ticked_members_close(&r);
 }
 
