@@ -359,7 +359,8 @@ export class Session extends EventTarget {
   ping(): boolean;
   /** Asks for a page of the relay's rooms under prefix after `after` (each "" or a name: a
    * TypeError else), answered by a "rooms" event (an "error" listing_off from a relay with
-   * --room-list off); false if not sent (not joined). */
+   * --room-list off); false if not sent: before the welcome (nothing is queued: ask from the
+   * "welcome" event on, as the C library's RICOCHET_E_NOT_JOINED) or once closed. */
   listRooms(prefix?: string, after?: string): boolean;
   setMode(mode: "unsequenced" | "sequenced" | "reliable" | "streams"): boolean;
   close(): void;

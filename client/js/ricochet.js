@@ -1701,7 +1701,7 @@ export class Session extends EventTarget {
   /* Asks the relay for a page of its rooms whose names start with prefix
    * ("": all) and sort after `after` ("": from the first); the answer is a
    * "rooms" event. TypeError: not 0 to 32 of the name characters; false if
-   * not sent (not joined). */
+   * not sent: before the welcome (nothing is queued) or once closed. */
   listRooms(prefix = "", after = "") {
     for (const [k, v] of [["prefix", prefix], ["after", after]])
       if (!validPrefix(v))

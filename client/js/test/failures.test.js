@@ -102,6 +102,29 @@ test("the relay closes a joined session: disconnected, and how to go on", async 
   assert.match(d.hint, /rejoinMs/);
 });
 
+test("listRooms before the welcome: false and nothing sent, nothing queued", async () => {
+  const sent = [], early = [];
+  let s;
+  const { wss, url } = await fakeRelay((ws, m) => {
+    sent.push(m.type);
+    if (m.type !== "join") return;
+    early.push(s.phase, s.listRooms("duel-")); // the join in, no welcome yet
+    ws.send(welcome(5));
+  });
+  s = new Session({ url, room: "r", name: "n" }).start();
+  early.push(s.listRooms());
+  await new Promise((resolve) => s.addEventListener("welcome", resolve));
+  assert.equal(s.listRooms("duel-"), true);
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the relay reads what came
+  const closed = closeOf(s);
+  s.close();
+  await closed;
+  wss.close();
+  assert.deepEqual(early, [false, "joining", false]);
+  assert.deepEqual(sent.filter((t) => t !== "ping"), ["join", "rooms"]);
+  assert.equal(s.listRooms(), false); // closed
+});
+
 test("close(): said as what happened, nothing to do", async () => {
   const { wss, url } = await fakeRelay((ws) => ws.send(welcome(5)));
   const s = new Session({ url, room: "r", name: "n" }).start();
