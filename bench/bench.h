@@ -451,10 +451,12 @@ void bench_result_describe(char *buf, size_t cap, const struct bench_result *r);
 void bench_report_table(FILE *out, const struct bench_result *r, size_t n);
 /* What a JSON report says about the run beside its results: the command
  * line (bench_command_line) and when it started ("2026-11-23 04:10 UTC");
- * either may be NULL. */
+ * either may be NULL. floor_dps: the machine's floor measured in the same
+ * run (--floor), written into every record (bench_yardstick.h); 0: none. */
 struct bench_run_info {
     const char *command;
     const char *date;
+    double floor_dps;
 };
 int bench_report_json(FILE *out, const struct bench_result *r, size_t n,
                       const struct bench_run_info *info);

@@ -87,7 +87,7 @@ static int run_worlds(const struct bench_options *c, const struct bench_config *
     bench_world_table(strcmp(c->json, "-") ? stdout : stderr, w, (size_t)n);
     if (c->json[0]) {
         FILE *f = open_out(c->json);
-        bench_world_json(f, w, (size_t)n, info->command, info->date);
+        bench_world_json(f, w, (size_t)n, info);
         close_out(f, c->json);
     }
     uint64_t corrupt = 0;
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
     char date[32];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
-    struct bench_run_info info = {command, date};
+    struct bench_run_info info = {command, date, c.floor};
     if (c.aoi > 0)
         return run_worlds(&c, &cfg, &plan, &info);
 

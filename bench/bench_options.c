@@ -102,6 +102,10 @@ static const struct option_def options[] = {
      "render latency CDFs (and sweep plots) as PNG into this folder with gnuplot"},
     {"datagram-limit", OPTION_BOOL, offsetof(struct bench_options, datagram_limit), "false", 0, 0,
      NULL, "only measure the machine's datagram limit (one thread, loopback, 2 s) and exit"},
+    {"floor", OPTION_DOUBLE, offsetof(struct bench_options, floor), "0", 0, 1e9, NULL,
+     "the machine's floor measured in this run, datagrams a second (bench/machine.sh, or "
+     "--datagram-limit): every JSON record carries it, as floor_dgrams_per_s and "
+     "floor_us_per_dgram, so that its costs compare across machines; 0: not measured"},
     {"ticket-cost", OPTION_BOOL, offsetof(struct bench_options, ticket_cost), "false", 0, 0,
      NULL, "only measure what a ticketed join's verification and sealing cost one core (us "
      "each, 20000 of each) and exit"},

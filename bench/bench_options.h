@@ -36,6 +36,7 @@ struct bench_options {
     char drop_log_dir[256];
     bool quiet;
     bool datagram_limit;
+    double floor;       /* --floor: the machine's floor, datagrams a second (0: none) */
     bool ticket_cost;
     int log_level;
     bool encrypt;

@@ -11,6 +11,7 @@
 #include "../client/ricochet.h"
 #include "../sys/version.h"
 #include "../audit/audit.h"
+#include "bench_yardstick.h"
 
 /* A generator this late (p99) shaped a latency figure it is a quarter of. */
 #define GENERATOR_LATE_US 5000
@@ -496,7 +497,10 @@ static void json_tcp(cJSON *o, const struct bench_result *x)
     }
 }
 
-static cJSON *result_json(const struct bench_result *x)
+/* x's record; r[0..n) are the run's results, the reference lane's among
+ * them (bench_yardstick.h). */
+static cJSON *result_json(const struct bench_result *x, const struct bench_result *r, size_t n,
+                          double floor_dps)
 {
     cJSON *o = cJSON_CreateObject();
     const struct bench_params *p = &x->params;
@@ -510,6 +514,7 @@ static cJSON *result_json(const struct bench_result *x)
     cJSON_AddNumberToObject(o, "loss_pct", p->loss_pct);
     cJSON_AddNumberToObject(o, "delay_ms", p->delay_ms);
     cJSON_AddNumberToObject(o, "jitter_ms", p->jitter_ms);
+    bench_yardstick_floor(o, floor_dps);
     cJSON_AddNumberToObject(o, "sent", (double)x->sent);
     cJSON_AddNumberToObject(o, "send_errors", (double)x->send_errors);
     cJSON_AddNumberToObject(o, "expected", (double)x->expected);
@@ -536,6 +541,7 @@ static cJSON *result_json(const struct bench_result *x)
         cJSON_AddNumberToObject(o, "relay_cpu_s", x->relay_cpu_s);
         cJSON_AddNumberToObject(o, "relay_cpu_pct", x->relay_cpu_pct);
         cJSON_AddNumberToObject(o, "relay_us_per_delivery", x->relay_us_per_delivery);
+        bench_yardstick_reference(o, x, r, n);
         if (x->relay_ratio.rounds) {
             cJSON *q = cJSON_AddObjectToObject(o, "relay_us_ratio");
             cJSON_AddStringToObject(q, "vs", bench_mode_name(x->relay_ratio.vs));
@@ -601,7 +607,7 @@ int bench_report_json(FILE *out, const struct bench_result *r, size_t n,
         cJSON_AddStringToObject(root, "date", info->date);
     cJSON *arr = cJSON_AddArrayToObject(root, "results");
     for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(arr, result_json(&r[i]));
+        cJSON_AddItemToArray(arr, result_json(&r[i], r, n, info ? info->floor_dps : 0));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)

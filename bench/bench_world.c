@@ -13,6 +13,7 @@
 #include "../proto/statsrec.h"
 #include "../stats/rng.h"
 #include "../sys/clock.h"
+#include "bench_yardstick.h"
 #include "run_internal.h"
 
 #define PAST 8              /* a walker's latest sends kept for the audit */
@@ -483,14 +484,17 @@ static cJSON *world_json(const struct bench_world_result *r)
 }
 
 void bench_world_json(FILE *f, const struct bench_world_result *w, size_t n,
-                      const char *command, const char *date)
+                      const struct bench_run_info *info)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "command", command);
-    cJSON_AddStringToObject(root, "date", date);
+    cJSON_AddStringToObject(root, "command", info->command);
+    cJSON_AddStringToObject(root, "date", info->date);
     cJSON *arr = cJSON_AddArrayToObject(root, "worlds");
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(arr, world_json(&w[i]));
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = world_json(&w[i]);
+        bench_yardstick_floor(o, info->floor_dps);
+        cJSON_AddItemToArray(arr, o);
+    }
     char *text = cJSON_Print(root);
     if (text)
         fprintf(f, "%s\n", text);

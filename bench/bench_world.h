@@ -70,8 +70,9 @@ void bench_world_free(struct bench_world_result *w);
 void bench_world_table(FILE *f, const struct bench_world_result *w, size_t n);
 
 /* The results as JSON: {"command", "date", "worlds": [{mode, clients, ...}]}
- * (every count of struct bench_world_result, latency percentiles in ms). */
+ * (every count of struct bench_world_result, latency percentiles in ms,
+ * and the floor of info, if any, in each world's record). */
 void bench_world_json(FILE *f, const struct bench_world_result *w, size_t n,
-                      const char *command, const char *date);
+                      const struct bench_run_info *info);
 
 #endif

@@ -12,7 +12,8 @@
 #   world.json    a world of 256 (radius 50 on a 506 field, its 50 ms tick:
 #                 one batch a tick, each sender's newest state, the older
 #                 ones conflated) at each payload, REPEATS rounds
-#   machine.txt   the machine and its floor (bench/machine.sh)
+#   machine.txt   the machine and its floor (bench/machine.sh), which
+#                 every JSON record carries too (--floor)
 # docs/tables/doctables.sh's payload and payload_world tables read them.
 set -eu
 
@@ -27,15 +28,15 @@ rm -f "$out"/*.json
 here=$(dirname "$0")
 sizes="40 104 296 1064"
 
-"$here/machine.sh" "$bin" "$out" >/dev/null
-"$bench" --quiet --clients 64 --rate 20 --duration 5 --modes unsequenced,udp,ws \
+floor=$("$here/machine.sh" "$bin" "$out")
+"$bench" --quiet --floor "$floor" --clients 64 --rate 20 --duration 5 --modes unsequenced,udp,ws \
     --sweep "payload=$(echo $sizes | tr ' ' ,)" --payload-check --repeat "$reps" \
     --json-file "$out/results.json" >/dev/null
 
 i=1
 while [ "$i" -le "$reps" ]; do
     for p in $sizes; do
-        "$bench" --quiet --aoi 50 --field 506 --clients 256 --rate 20 --duration 5 \
+        "$bench" --quiet --floor "$floor" --aoi 50 --field 506 --clients 256 --rate 20 --duration 5 \
             --modes unsequenced --payload "$p" --payload-check --setup-timeout 120 \
             --json-file "$out/world-$p.$i.json" >/dev/null
     done

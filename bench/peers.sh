@@ -18,7 +18,10 @@
 #   reference       ricochet-bench --modes reference: the reference relay,
 #                   the yardstick (bench/reference/), plain UDP
 # Writes OUT/machine.txt, OUT/runs/ (each run's JSON record, with its round
-# and that round's floor), OUT/runs.json (all of them) and OUT/summary.txt:
+# and that round's floor, floor_dgrams_per_s and floor_us_per_dgram; beside
+# the reference's run of the same round and count, its cost,
+# reference_us_per_delivery, and the multiple of it, x_reference),
+# OUT/runs.json (all of them) and OUT/summary.txt:
 # per count and server the medians with min-max over the rounds
 # (docs/tables/doctables.sh peers), and with both ricochet servers the
 # WebSocket edge's cost over ENet's within each round (docs/tables/doctables.sh ws_cost;
@@ -101,7 +104,9 @@ while [ "$round" -le "$rounds" ]; do
             f="$out/runs/$round-$s-$n.json"
             if one "$s" "$n" "$f.tmp"; then
                 jq --arg server "$s" --argjson round "$round" --argjson floor "$floor" \
-                    '. + {server: $server, round: $round, floor_dps: $floor}' "$f.tmp" > "$f"
+                    '. + {server: $server, round: $round, floor_dps: $floor}
+                     | if $floor > 0 then .results[0] += {floor_dgrams_per_s: $floor,
+                           floor_us_per_dgram: (1e6 / $floor)} else . end' "$f.tmp" > "$f"
                 jq -r '.results[0] | "  \(.clients) \(.mode): " +
                     "\(.relay_us_per_delivery * 1000 | round / 1000) us a delivery, " +
                     "delivered \(.delivery_pct * 100 | round / 100)%, p99 \(.latency_ms.p99) ms"' \
@@ -110,6 +115,16 @@ while [ "$round" -le "$rounds" ]; do
                 echo "  $n $s: failed" >&2
             fi
             rm -f "$f.tmp"
+        done
+        # every server's cost beside the reference's of the same round and count
+        ref="$out/runs/$round-reference-$n.json"
+        [ -f "$ref" ] || continue
+        for f in "$out/runs/$round"-*-"$n.json"; do
+            jq --slurpfile ref "$ref" '($ref[0].results[0].relay_us_per_delivery // 0) as $r
+                | if $r > 0 and .results[0].relay_us_per_delivery != null then
+                  .results[0] += {reference_us_per_delivery: $r,
+                                  x_reference: (.results[0].relay_us_per_delivery / $r)}
+                  else . end' "$f" > "$f.tmp" && mv "$f.tmp" "$f"
         done
     done
     round=$((round + 1))

@@ -4,7 +4,8 @@
 # committed bench/results/scale/). PARTS (default: all of "limit a b memory c
 # d e") picks parts to run; each empties, then writes under OUT, with the
 # machine and its floor (bench/machine.sh: the datagram limit, measured at
-# the start of the run) in its folder's machine.txt:
+# the start of the run) in its folder's machine.txt, and the floor in every
+# JSON record (--floor):
 #   limit.txt  the machine's datagram limit (the floor), and machine.txt
 #   rooms/  (a) rooms of 8 at 10 Hz, 500 to 4000 clients, --tick-ms 50, one
 #           generator process, REPEATS runs (medians with min-max); relay
@@ -70,8 +71,8 @@ if want a; then
     # shared two cores, and once the relay fell behind it stayed behind for
     # seconds (4000 clients side by side, 4 runs each: p99 59 ms median with
     # one process, 115 ms with two).
-    "$bench" --room-size 8 --rate 10 --procs 1 --modes unsequenced --relay-args "--tick-ms 50" \
-        --sweep clients=500,1000,2000,4000 --duration 3 --warmup 2 --grace 1 --setup-timeout 90 \
+    "$bench" --floor "$limit" --room-size 8 --rate 10 --procs 1 --modes unsequenced \
+        --relay-args "--tick-ms 50" --sweep clients=500,1000,2000,4000 --duration 3 --warmup 2 --grace 1 --setup-timeout 90 \
         --repeat "$reps" --quiet --table-file "$out/rooms/table.txt" --csv-file "$out/rooms/results.csv" \
         --json-file "$out/rooms/results.json"
     awk -F, -v limit="$limit" '
@@ -100,7 +101,7 @@ if want b; then
     named "$out/room"
     echo "== (b) one room at 60 Hz until it breaks, without and with ticks, $reps runs each" >&2
     for t in 0 2; do
-        "$bench" --rate 60 --modes unsequenced --relay-args "--tick-ms $t" \
+        "$bench" --floor "$limit" --rate 60 --modes unsequenced --relay-args "--tick-ms $t" \
             --sweep clients=32,64,96,128,192,256 --break-delivery 99.9 --break-p99 10 \
             --duration 2 --warmup 1 --grace 1 --repeat "$reps" --quiet \
             --table-file "$out/room/table_tick$t.txt" --csv-file "$out/room/results_tick$t.csv" \

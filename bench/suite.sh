@@ -70,9 +70,10 @@ section() {
     # 256-client point the new one never reached) survives beside new ones.
     rm -rf "${out:?}/$name"
     mkdir -p "$out/$name"
-    "$here/machine.sh" "$bin" "$out/$name" > /dev/null # machine.txt: the machine, its floor
+    # machine.txt names the machine and its floor; every JSON record carries the floor
+    floor=$("$here/machine.sh" "$bin" "$out/$name")
     rc=0
-    "$bench" "$@" --repeat "$reps" --table-file "$out/$name/table.txt" \
+    "$bench" "$@" --floor "$floor" --repeat "$reps" --table-file "$out/$name/table.txt" \
         --json-file "$out/$name/results.json" --csv-file "$out/$name/results.csv" || rc=$?
     if [ "$rc" -eq 3 ]; then
         unexplained="$unexplained $name"

@@ -56,9 +56,9 @@ part() {
     echo "== $name: $heading" >&2
     rm -rf "${out:?}/$name"
     mkdir -p "$out/$name"
-    "$here/machine.sh" "$bin" "$out/$name" > /dev/null
+    floor=$("$here/machine.sh" "$bin" "$out/$name") # in machine.txt and every JSON record
     rc=0
-    "$bench" "$@" --repeat "$runs" --duration "$secs" --table-file "$out/$name/table.txt" \
+    "$bench" "$@" --floor "$floor" --repeat "$runs" --duration "$secs" --table-file "$out/$name/table.txt" \
         --json-file "$out/$name/results.json" --csv-file "$out/$name/results.csv" || rc=$?
     if [ "$rc" -eq 3 ]; then
         unexplained="$unexplained $name"

@@ -9,9 +9,9 @@
 #                    most such a room holds) and 128 clients, ENet unsequenced
 # then summary.txt: each figure's median with min-max over the rounds, the
 # relay's cost also in floor datagrams (µs per delivery over one datagram's
-# time at the floor measured at the start of its round; machine.txt names
-# the machine: bench/machine.sh) (SUMMARY_ONLY=1: only the summary, from
-# the runs already in OUT).
+# time at the floor measured at the start of its round, which each world's
+# record carries: --floor; machine.txt names the machine: bench/machine.sh)
+# (SUMMARY_ONLY=1: only the summary, from the runs already in OUT).
 # TARGETS=1 instead: the world tick's targets, radius 100 (about 30 others
 # in radius): a world of 1000 over ENet unsequenced and plain UDP, of 3000 (a
 # 1732 field: the same density) over plain UDP (the generator's clients share
@@ -73,20 +73,16 @@ while [ "$i" -le "$reps" ]; do
     for w in $sizes; do
         n=${w%-*}
         field=$(awk -v n="$n" 'BEGIN { printf "%d", sqrt(n / 1000) * 1000 + 0.5 }')
-        "$bench" --quiet --aoi "$radius" --field "$field" --clients "$n" --rate 20 --duration 5 \
-            --modes "$(modes_of "$w")" --relay-args "$(relay_args "$w")" --setup-timeout 120 \
-            --json-file "$out/world-$w.$i.json" >/dev/null
-        jq --argjson floor "$floor" '. + {floor_dps: $floor}' "$out/world-$w.$i.json" \
-            > "$out/world.tmp" && mv "$out/world.tmp" "$out/world-$w.$i.json"
+        "$bench" --quiet --floor "$floor" --aoi "$radius" --field "$field" --clients "$n" \
+            --rate 20 --duration 5 --modes "$(modes_of "$w")" --relay-args "$(relay_args "$w")" \
+            --setup-timeout 120 --json-file "$out/world-$w.$i.json" >/dev/null
     done
     i=$((i + 1))
 done
 for n in 128 256; do
     [ "${SUMMARY_ONLY:-0}" = 1 ] || [ "${TARGETS:-0}" = 1 ] && break
-    "$bench" --quiet --clients "$n" --rate 20 --duration 5 --modes unsequenced \
+    "$bench" --quiet --floor "$floor" --clients "$n" --rate 20 --duration 5 --modes unsequenced \
         --repeat "$reps" --json-file "$out/all-$n.json" >/dev/null || true
-    if jq --argjson floor "$floor" '. + {floor_dps: $floor}' "$out/all-$n.json" 2> /dev/null \
-        > "$out/all.tmp"; then mv "$out/all.tmp" "$out/all-$n.json"; fi
 done
 
 # median (min-max) over the rounds of EXPR, a jq expression of one world's
@@ -94,8 +90,8 @@ done
 figure() { # FILES MODE EXPR DIGITS
     jq -s -r --arg m "$2" --argjson d "$4" '
         def r: . * pow(10; $d) | round / pow(10; $d);
-        [.[] | (.floor_dps // 0) as $floor | .worlds[] | select(.mode == $m and .ok)
-         | ('"$3"')] | sort
+        [.[] | .floor_dps as $top | .worlds[] | select(.mode == $m and .ok)
+         | (.floor_dgrams_per_s // $top // 0) as $floor | ('"$3"')] | sort
         | if length == 0 then "-" else
           "\(.[(length - 1) / 2 | floor] | r) (\(.[0] | r)-\(.[-1] | r))" end' $1
 }
@@ -131,7 +127,8 @@ floors() { # FILES MODE
         [ "${TARGETS:-0}" = 1 ] && break
         echo
         jq -r --arg n "$n" 'def r: . * 100 | round / 100;
-            (.floor_dps // 0) as $floor | .results[0] | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +
+            .floor_dps as $top | .results[0] | (.floor_dgrams_per_s // $top // 0) as $floor
+            | "all-to-all, \($n) clients at 20 Hz, unsequenced: " +
             "delivered \(.delivery_pct | r)% (\(.spread.lost_pct.min | r)-\(.spread.lost_pct.max | r)% lost), " +
             "p99 \(.latency_ms.p99 | r) ms (\(.spread.p99_ms.min | r)-\(.spread.p99_ms.max | r)), relay " +
             "\(.relay_cpu_pct | r)% of a core, \(.relay_us_per_delivery | r) us a delivery" +

@@ -13,6 +13,7 @@
 struct rtc_cost_options {
     unsigned peers, messages, size;
     bool json;
+    double floor; /* the machine's floor, datagrams a second (0: not measured) */
 };
 
 /* Runs the clients against the relay side on ctl (its "ready" first),

@@ -38,6 +38,9 @@ static const struct option_def option_defs[] = {
      "bytes of a message (a state is 40)", sizeof(unsigned), 0, 's', NULL, NULL},
     {"json", OPTION_BOOL, offsetof(struct rtc_cost_options, json), "false", 0, 0, NULL,
      "one JSON object instead of the table", 0, 0, 'J', NULL, NULL},
+    {"floor", OPTION_DOUBLE, offsetof(struct rtc_cost_options, floor), "0", 0, 1e9, NULL,
+     "the machine's floor measured in the same run, datagrams a second (bench/machine.sh): "
+     "the JSON object carries it, as floor_dgrams_per_s and floor_us_per_dgram; 0: not measured"},
     {0},
 };
 

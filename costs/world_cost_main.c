@@ -40,6 +40,7 @@ struct cost_options {
     double radius, field, seconds;
     uint64_t seed;
     bool json;
+    double floor; /* the machine's floor, datagrams a second (0: not measured) */
 };
 
 static const struct option_def option_defs[] = {
@@ -63,6 +64,10 @@ static const struct option_def option_defs[] = {
      "the walks' seed", sizeof(uint64_t), 0, 0, NULL, NULL},
     {"json", OPTION_BOOL, offsetof(struct cost_options, json), "false", 0, 0, NULL,
      "one JSON object instead of the lines", 0, 0, 'J', NULL, NULL},
+    {"floor", OPTION_DOUBLE, offsetof(struct cost_options, floor), "0", 0, 1e9, NULL,
+     "the machine's floor measured in the same run, datagrams a second (bench/machine.sh): "
+     "the JSON object carries it, as floor_dgrams_per_s and floor_us_per_dgram; 0: not measured",
+     0, 0, 0, NULL, NULL},
     {0},
 };
 
@@ -175,10 +180,14 @@ static void report(const struct cost_options *o, uint64_t in, double cpu_us)
         printf("{\"clients\":%u,\"radius\":%g,\"field\":%g,\"rate\":%u,\"world_tick_ms\":%u,"
                "\"seconds\":%g,\"states_in\":%llu,\"deliveries\":%llu,\"send_calls\":%llu,"
                "\"wait_p50_ms\":%.2f,\"wait_p99_ms\":%.2f,\"wait_max_ms\":%.2f,"
-               "\"cpu_us_per_delivery\":%.3f}\n",
+               "\"cpu_us_per_delivery\":%.3f",
                o->clients, o->radius, o->field, o->rate, o->world_tick_ms, o->seconds,
                (unsigned long long)in, (unsigned long long)E.states,
                (unsigned long long)E.calls, p50, p99, max, us);
+        if (o->floor > 0) /* the machine it ran on, as every bench record says */
+            printf(",\"floor_dgrams_per_s\":%.0f,\"floor_us_per_dgram\":%.3f", o->floor,
+                   1e6 / o->floor);
+        printf("}\n");
         return;
     }
     printf("%s: %u members, radius %g on a %g field, %u Hz, world tick %u ms, %g s\n", PROG,

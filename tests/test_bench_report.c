@@ -1,5 +1,6 @@
 /* test_bench_report.c: the bench's pure parts: netsim's counters line,
- * sweep parameters, and the JSON / CSV / table reports of made-up results. */
+ * sweep parameters, and the JSON / CSV / table reports of made-up results,
+ * the floor and the reference relay's cost beside each record among them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "../bench/bench.h"
+#include "../bench/bench_world.h"
 #include "../sys/version.h"
 #include "support/json_strict.h"
 
@@ -405,6 +407,121 @@ static void stream_reports(void **state)
     bench_result_free(&m);
 }
 
+/* A number in a JSON object, or NAN when the key is not there. */
+static double number(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static double yardstick_floor; /* the floor json_with_floor's run measured */
+
+static void json_with_floor(FILE *f, const struct bench_result *r, size_t n)
+{
+    struct bench_run_info info = {"ricochet-bench --modes reference,udp,unsequenced",
+                                  "2026-11-26 06:00 UTC", yardstick_floor};
+    assert_int_equal(bench_report_json(f, r, n, &info), 0);
+}
+
+/* Every record carries the floor measured in its run and, beside the
+ * reference lane at the same parameters, the reference's cost and its own
+ * multiple of it (paired round by round where the run paired them); none
+ * of these where the run measured no floor or ran no reference. */
+static void floor_and_reference_in_every_record(void **state)
+{
+    (void)state;
+    struct bench_result r[4];
+    fake(&r[0], PROTO_MODE_UDP, 0);
+    r[0].carrier = BENCH_CARRIER_REFERENCE;
+    fake(&r[1], PROTO_MODE_UDP, 0);
+    fake(&r[2], PROTO_MODE_UNSEQUENCED, 0);
+    fake(&r[3], PROTO_MODE_UNSEQUENCED, 5); /* another point: no reference beside it */
+    static const double us[4] = {0.5, 0.6, 1.5, 1.4};
+    for (int i = 0; i < 4; i++) {
+        r[i].relay_measured = true;
+        r[i].relay_us_per_delivery = us[i];
+    }
+    r[1].relay_ratio = (struct bench_result_ratio){
+        .vs = {PROTO_MODE_UDP, BENCH_CARRIER_REFERENCE}, .median = 1.25, .min = 1.1,
+        .max = 1.4, .rounds = 3};
+
+    yardstick_floor = 250000;
+    char *text = capture(json_with_floor, r, 4);
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    json_strict_no_duplicate_keys(root);
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(root, "results");
+    for (int i = 0; i < 4; i++) {
+        const cJSON *o = cJSON_GetArrayItem(res, i);
+        assert_true(number(o, "floor_dgrams_per_s") == 250000);
+        assert_true(fabs(number(o, "floor_us_per_dgram") - 4.0) < 1e-9);
+    }
+    const cJSON *ref = cJSON_GetArrayItem(res, 0), *udp = cJSON_GetArrayItem(res, 1);
+    const cJSON *enet = cJSON_GetArrayItem(res, 2), *apart = cJSON_GetArrayItem(res, 3);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(ref, "mode")->valuestring, "reference");
+    assert_true(number(ref, "x_reference") == 1.0);
+    assert_true(number(udp, "reference_us_per_delivery") == 0.5);
+    assert_true(number(udp, "x_reference") == 1.25); /* paired, not 0.6 / 0.5 */
+    assert_true(number(enet, "reference_us_per_delivery") == 0.5);
+    assert_true(fabs(number(enet, "x_reference") - 3.0) < 1e-9); /* 1.5 / 0.5 */
+    assert_true(isnan(number(apart, "reference_us_per_delivery")));
+    assert_true(isnan(number(apart, "x_reference")));
+    cJSON_Delete(root);
+    free(text);
+
+    /* no floor measured, no reference lane: none of the four fields */
+    yardstick_floor = 0;
+    text = capture(json_with_floor, &r[1], 3);
+    root = cJSON_Parse(text);
+    assert_non_null(root);
+    res = cJSON_GetObjectItemCaseSensitive(root, "results");
+    for (int i = 0; i < 3; i++) {
+        const cJSON *o = cJSON_GetArrayItem(res, i);
+        assert_non_null(cJSON_GetObjectItemCaseSensitive(o, "relay_us_per_delivery"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(o, "floor_dgrams_per_s"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(o, "floor_us_per_dgram"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(o, "reference_us_per_delivery"));
+        assert_null(cJSON_GetObjectItemCaseSensitive(o, "x_reference"));
+    }
+    cJSON_Delete(root);
+    free(text);
+    for (int i = 0; i < 4; i++)
+        bench_result_free(&r[i]);
+}
+
+static void world_json_with_floor(FILE *f, const struct bench_result *r, size_t n)
+{
+    (void)r, (void)n;
+    struct bench_world_result w = {.mode = PROTO_MODE_UDP, .ok = true, .clients = 8,
+                                   .rate_hz = 20, .radius = 50, .field = 89};
+    struct bench_run_info info = {"ricochet-bench --aoi 50", "2026-11-26 06:00 UTC",
+                                  yardstick_floor};
+    bench_world_json(f, &w, 1, &info);
+}
+
+/* A world's record carries the floor too, when the run measured one. */
+static void floor_in_world_records(void **state)
+{
+    (void)state;
+    for (int with = 0; with < 2; with++) {
+        yardstick_floor = with ? 200000 : 0;
+        char *text = capture(world_json_with_floor, NULL, 0);
+        cJSON *root = cJSON_Parse(text);
+        assert_non_null(root);
+        const cJSON *o = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "worlds"), 0);
+        assert_string_equal(cJSON_GetObjectItemCaseSensitive(o, "mode")->valuestring, "udp");
+        if (with) {
+            assert_true(number(o, "floor_dgrams_per_s") == 200000);
+            assert_true(fabs(number(o, "floor_us_per_dgram") - 5.0) < 1e-9);
+        } else {
+            assert_null(cJSON_GetObjectItemCaseSensitive(o, "floor_dgrams_per_s"));
+            assert_null(cJSON_GetObjectItemCaseSensitive(o, "floor_us_per_dgram"));
+        }
+        cJSON_Delete(root);
+        free(text);
+    }
+}
+
 /* The command in the JSON runs again as written: an argument with a space
  * or a shell character keeps its quotes. */
 static void command_line_quotes(void **state)
@@ -457,6 +574,8 @@ int main(void)
         cmocka_unit_test(stream_reports),
         cmocka_unit_test(command_line_quotes),
         cmocka_unit_test(recovery_from_the_timeline),
+        cmocka_unit_test(floor_and_reference_in_every_record),
+        cmocka_unit_test(floor_in_world_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* test_e2e_docs.c: the documentation holds together. Every figure table of
  * README.md and docs/ is what docs/tables/doctables.sh makes of the committed
- * results, and every figure of their prose (and of proto/'s) is in those
+ * results (with a cost's multiple of the reference relay's beside it where
+ * the records carry one), and every figure of their prose (and of proto/'s) is in those
  * results. docs/testing.md has a row for every test binary, and
  * proto/PROTOCOL.md's contents every section of it. Every
  * command of a "sh" block that runs build/bin/ricochet-X takes its options
@@ -304,6 +305,60 @@ static void tables_match_results(void **state)
     (void)state;
     int rc = system("docs/tables/doctables.sh --check README.md docs/*.md");
     assert_int_equal(rc, 0);
+}
+
+/* doctables.sh's table NAME of the results folder dir, into out. */
+static void table_of(const char *dir, const char *name, char *out, size_t cap)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "RICOCHET_RESULTS=%s docs/tables/doctables.sh %s", dir, name);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = fread(out, 1, cap - 1, p);
+    out[len] = '\0';
+    assert_int_equal(pclose(p), 0);
+}
+
+/* A cost's multiple of the reference relay's stands beside it in the tables
+ * where the records carry it (a reference lane ran beside them), with the
+ * paired rounds' min-max; the tables of records without it keep their
+ * columns. And --floor, which the caption gives as the machine's, is not
+ * in the caption's command. */
+static void tables_show_the_reference_where_records_have_it(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ricochet-doctables-XXXXXX", path[600], text[8192];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "mkdir -p %s/scale/rooms", dir);
+    assert_int_equal(system(path), 0);
+    static const char *const records[2] = {
+        /* [1]: with the reference's multiple, [0]: without */
+        "{\"clients\":1000",
+        "{\"clients\":1000,\"x_reference\":1.25,\"relay_us_ratio\":{\"vs\":\"reference\","
+        "\"median\":1.25,\"min\":1.1,\"max\":1.4,\"rounds\":3}"};
+    for (int with = 1; with >= 0; with--) {
+        snprintf(path, sizeof path, "%s/scale/rooms/results.json", dir);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "{\"command\":\"ricochet-bench --floor 250000 --clients 1000\","
+                   "\"date\":\"2026-11-26 06:00 UTC\",\"results\":[%s,\"lost_pct\":0,"
+                   "\"latency_ms\":{\"p50\":25,\"p99\":50},\"relay_cpu_pct\":5,"
+                   "\"relay_us_per_delivery\":0.7,\"bench_cpu_pct\":26,"
+                   "\"relay_peak_rss_kb\":8000,\"floor_dgrams_per_s\":250000}]}\n",
+                records[with]);
+        fclose(f);
+        table_of(dir, "rooms", text, sizeof text);
+        if (with) {
+            assert_non_null(strstr(text, "| × floor | × reference | generator CPU |"));
+            assert_non_null(strstr(text, "| 1.25 (1.10-1.40)x |"));
+        } else {
+            assert_null(strstr(text, "reference"));
+            assert_non_null(strstr(text, "| × floor | generator CPU |"));
+        }
+        assert_non_null(strstr(text, "with `ricochet-bench --clients 1000`"));
+    }
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
 }
 
 /* What the figures are checked against: the generated table blocks of the
@@ -945,6 +1000,7 @@ int main(void)
         cmocka_unit_test(requirements_and_threat_model_first),
         cmocka_unit_test(no_lab_notebook),
         cmocka_unit_test(tables_match_results),
+        cmocka_unit_test(tables_show_the_reference_where_records_have_it),
         cmocka_unit_test(examples_work),
         cmocka_unit_test(prose_figures_are_in_results),
         cmocka_unit_test(deps_found_without_apt),

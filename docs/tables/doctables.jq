@@ -27,14 +27,15 @@ def header(cells): row(cells), "|" + ([cells[] | "---"] | join("|")) + "|";
 def mode_order: {"udp": 0, "unsequenced": 1, "sequenced": 2, "reliable": 3, "webrtc": 4,
     "webrtc-sequenced": 5, "webrtc-reliable": 6}[.];
 
-# The command without the options that only say where its output went,
+# The command without the options that only say where its output went
+# (and --floor, which the caption gives as the machine's),
 # and with today's names of the bench's whole-path options and sweep keys
 # (the same meaning).
 def clean_command: split(" ") as $w
     | reduce range(0; $w | length) as $i ({out: [], skip: false};
         if .skip then .skip = false
         elif ($w[$i] | IN("--table", "--json", "--csv", "--plot", "--drop-log-dir",
-            "--table-file", "--json-file", "--csv-file"))
+            "--table-file", "--json-file", "--csv-file", "--floor"))
         then .skip = true
         elif $w[$i] == "--quiet" then .
         elif ($w[$i] | IN("--loss", "--delay", "--jitter"))
@@ -59,6 +60,17 @@ def on_machine: (($machine | capture("(?m)^machine: (?<m>[^\n]+)").m)
       else ", machine not recorded" end;
 # µs per delivered state as a multiple of the floor's time per datagram.
 def x_floor: if floor_dps then . * floor_dps / 1e6 else null end;
+# The cost as a multiple of the reference relay's, where a reference lane ran
+# beside it (the record's x_reference, bench/bench_yardstick.h): a column
+# only for records that carry it, so that a table of runs without one keeps
+# its columns. x_ref_header(records): the column's header, or none;
+# x_ref_cell(records): a record's cell, with the paired rounds' min-max.
+def has_x_ref(records): any(records[]; .x_reference != null);
+def x_ref_header(records): if has_x_ref(records) then ["× reference"] else [] end;
+def x_ref_cell(records): if has_x_ref(records) then [if .x_reference == null then ""
+    else (.x_reference | dec(2)) + (if .relay_us_ratio.vs == "reference"
+        then span(.relay_us_ratio.min; .relay_us_ratio.max; dec(2)) else "" end) + "x" end]
+    else [] end;
 def caption(run): "", "Measured \(run.date // "at an unrecorded date") with `\(run.command
     | clean_command)`\(on_machine)\(if (run.results[0].runs // 1) > 1
     then "; medians of \(run.results[0].runs) runs, min-max in brackets" else "" end).";
@@ -161,13 +173,14 @@ def ipmodes(run): header(["mode", "lost", "netsim's drops predict", "p50", "p99"
 
 # Scale (a): rooms of 8 at 10 Hz with a 50 ms tick.
 def rooms(run): header(["clients", "lost", "p50", "p99", "relay CPU",
-        "relay µs per delivered state", "× floor", "generator CPU", "relay peak RSS"]),
+        "relay µs per delivered state", "× floor"] + x_ref_header(run.results)
+        + ["generator CPU", "relay peak RSS"]),
     (run.results | sort_by(.clients)[]
     | row(["\(.clients)", lost, ms("p50_ms"; .latency_ms.p50), ms("p99_ms"; .latency_ms.p99),
         with_spread("relay_cpu_pct"; .relay_cpu_pct; sig) + "%",
         with_spread("relay_us_per_delivery"; .relay_us_per_delivery; sig),
         (if floor_dps then with_spread("relay_us_per_delivery"; .relay_us_per_delivery;
-            x_floor | dec(2)) + "x" else "" end),
+            x_floor | dec(2)) + "x" else "" end)] + x_ref_cell(run.results) + [
         (.bench_cpu_pct | round | tostring) + "%",
         (.relay_peak_rss_kb / 1024 | dec(1)) + " MB"])),
     caption(run);
@@ -309,17 +322,27 @@ def peer_name: {"reference": "the reference relay (the yardstick), plain UDP",
     "colyseus18-state": "Colyseus 0.18, schema state patched every 50 ms"}[.] // .;
 def peer_order: {"reference": -1, "ricochet": 0, "ricochet-ws": 1, "colyseus-relay": 2,
     "colyseus-state": 3, "colyseus18-relay": 4, "colyseus18-state": 5}[.] // 9;
+# x_ref_rounds(records; group): a group of rounds' cell of "× reference"
+# (the median of each round's multiple, with their min-max), or none.
+def x_ref_rounds(records; g): if has_x_ref(records)
+    then [g | map(.x_reference // empty) | if length > 0 then median_span(dec(2)) + "x"
+        else "" end] else [] end;
+# What "× reference" is, in a caption under records that carry it.
+def x_ref_note: if has_x_ref(.) then "; × reference: the cost over the reference relay's "
+    + "(bench/reference/) at the same count in the same round" else "" end;
 # peers(doc; least): the rows of every client count, or (least) of the smallest only.
-def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
+def peers(doc; least): [doc.runs[] | .results[0] + {server,
+        floor_dps: (.results[0].floor_dgrams_per_s // .floor_dps)}]
     | (map(.clients) | min) as $least | map(select((least | not) or .clients == $least))
     | . as $runs
-    | header(["clients", "server", "µs per delivered state", "× floor", "server CPU",
-        "delivered", "p50", "p99", "generator: CPU, sends late (p99)"]),
+    | header(["clients", "server", "µs per delivered state", "× floor"] + x_ref_header($runs)
+        + ["server CPU", "delivered", "p50", "p99", "generator: CPU, sends late (p99)"]),
       ($runs | group_by(.clients)[] | group_by(.server | peer_order)[] | . as $g
        | ($g | map(.relay_us_per_delivery)) as $us
        | row(["\($g[0].clients)", ($g[0].server | peer_name),
            ($us | median_span(sig)),
-           ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x",
+           ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x"]
+         + x_ref_rounds($runs; $g) + [
            ($g | map(.relay_cpu_pct) | median_span(sig)) + "%",
            ($g | map(.delivery_pct) | median_span(dec(2))) + "%" +
              (if ($g[0].server | endswith("-state"))
@@ -345,14 +368,15 @@ def peers(doc; least): [doc.runs[] | .results[0] + {server, floor_dps}]
       + "; measured \(doc.date) with `\(doc.command)`\(on_machine); medians of "
       + "\([doc.runs[].round] | unique | length) rounds, min-max in brackets; × floor: the cost over "
       + "one datagram's time at its round's floor (\([doc.runs[] | {round, floor_dps}] | unique
-          | map(.floor_dps | thousands) | join(", ")) datagrams a second).";
+          | map(.floor_dps | thousands) | join(", ")) datagrams a second)\($runs | x_ref_note).";
 
 # The WebSocket edge against ENet (bench/peers.sh with SERVERS="ricochet
 # ricochet-ws"): each figure's median over the rounds with its min-max, and
 # ws's cost over ENet's within each round (the two ran side by side).
-def ws_cost(doc): [doc.runs[] | .results[0] + {server, round, floor_dps}] as $runs
-    | header(["clients", "edge", "relay µs per delivered state", "× floor", "relay CPU",
-        "p50", "p99", "× ENet's, within a round"]),
+def ws_cost(doc): [doc.runs[] | .results[0] + {server, round,
+        floor_dps: (.results[0].floor_dgrams_per_s // .floor_dps)}] as $runs
+    | header(["clients", "edge", "relay µs per delivered state", "× floor"]
+        + x_ref_header($runs) + ["relay CPU", "p50", "p99", "× ENet's, within a round"]),
       ($runs | group_by(.clients)[] | . as $c
        | (reduce ($c[] | select(.server == "ricochet")) as $e ({};
             .["\($e.round)"] = $e.relay_us_per_delivery)) as $enet
@@ -360,7 +384,8 @@ def ws_cost(doc): [doc.runs[] | .results[0] + {server, round, floor_dps}] as $ru
        | row(["\($g[0].clients)", {"ricochet": "ENet, unsequenced",
              "ricochet-ws": "WebSocket"}[$g[0].server] // $g[0].server,
            ($g | map(.relay_us_per_delivery) | median_span(sig)),
-           ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x",
+           ($g | map(.relay_us_per_delivery / (1e6 / .floor_dps)) | median_span(dec(2))) + "x"]
+         + x_ref_rounds($runs; $g) + [
            ($g | map(.relay_cpu_pct) | median_span(sig)) + "%",
            ($g | map(.latency_ms.p50) | median_span(sig)) + " ms",
            ($g | map(.latency_ms.p99) | median_span(sig)) + " ms",
@@ -374,7 +399,7 @@ def ws_cost(doc): [doc.runs[] | .results[0] + {server, round, floor_dps}] as $ru
       + "`\(doc.command)`\(on_machine); medians of \([doc.runs[].round] | unique | length) "
       + "rounds, min-max in brackets; × floor: the cost over one datagram's time at its round's "
       + "floor (\([doc.runs[] | {round, floor_dps}] | unique | map(.floor_dps | thousands)
-          | join(", ")) datagrams a second).";
+          | join(", ")) datagrams a second)\($runs | x_ref_note).";
 
 # The generator's own memory (bench/generator.sh): peak RSS per build.
 def generator(txt): (txt | split("\n")) as $lines
@@ -432,8 +457,9 @@ def metrics(txt): (txt | split("\n")) as $lines
 # µs (and × floor), their ratio, the relay's CPU and the p99 of both.
 def webrtc_cpu(runs):
     def us: with_spread("relay_us_per_delivery"; .relay_us_per_delivery; sig) + " µs"
-        + (if floor_dps then " (\(.relay_us_per_delivery | x_floor | dec(2))x the floor)"
-           else "" end);
+        + ([(if floor_dps then "\(.relay_us_per_delivery | x_floor | dec(2))x the floor"
+            else empty end), (x_ref_cell([.])[] | select(. != "") | . + " the reference")]
+           | if length > 0 then " (" + join(", ") + ")" else "" end);
     def scenario: "\(.clients) clients" + (if .rooms > 1 then " in rooms of \(.clients / .rooms
         | ceil)" else " in one room" end) + " at \(.rate_hz) Hz";
     # a mode's figure, or "" in a run without it
@@ -463,14 +489,14 @@ def webrtc_cpu(runs):
 def payload_mode: {"unsequenced": "ENet unsequenced", "udp": "plain UDP",
     "ws": "WebSocket"}[.] // .;
 def payload_order: {"unsequenced": 0, "udp": 1, "ws": 2}[.] // 9;
-def payload(run): header(["payload", "mode", "relay µs per delivered state", "× floor",
-        "bytes on the wire per delivered state", "bit rate", "lost", "p99",
-        "payloads checked, corrupted"]),
+def payload(run): header(["payload", "mode", "relay µs per delivered state", "× floor"]
+        + x_ref_header(run.results) + ["bytes on the wire per delivered state", "bit rate",
+        "lost", "p99", "payloads checked, corrupted"]),
     (run.results | sort_by(.payload, (.mode | payload_order))[]
     | row(["\(.payload - 40) B", (.mode | payload_mode),
         with_spread("relay_us_per_delivery"; .relay_us_per_delivery; sig),
         (if floor_dps then with_spread("relay_us_per_delivery"; .relay_us_per_delivery;
-            x_floor | dec(2)) + "x" else "" end),
+            x_floor | dec(2)) + "x" else "" end)] + x_ref_cell(run.results) + [
         with_spread("bytes_per_msg"; .bytes_per_msg; round | tostring), kbps, lost,
         ms("p99_ms"; .latency_ms.p99),
         "\(.audit.payloads_checked // 0 | thousands), \(.audit.payloads_corrupted // 0)"])),
