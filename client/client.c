@@ -6,6 +6,8 @@
  *   client_quic.c,
  *   client_detached.c the transports, behind struct client_transport_ops
  *                     (client_internal.h); client_offer.c, WebRTC's signalling
+ *   client_step.c     where the buffered transports read (tcp, ws, webrtc,
+ *                     quic): taking, reading, waiting, in one order
  *   client_receive.c  what the session receives: states, batches, control
  *   client_phase.c    its phases and what moves it between them: the join
  *                     deadline, the end, a fleet's moves and rejoins

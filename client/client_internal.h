@@ -12,6 +12,8 @@
  *   client_tcp.c       client_tcp_ops: one TCP connection, messages in frames.
  *   client_ws.c        client_ws_ops: one WebSocket (wslay), a message each.
  *                      Both over client_stream.c: the connection, its queue.
+ *                      tcp, ws, webrtc and quic read through client_step.c:
+ *                      the order of taking, reading and waiting, once.
  *   client_webrtc.c    client_webrtc_ops: WebRTC data channels (rtc/rtc_peer.h)
  *                      on one UDP socket, the ENet modes by channel; its offer
  *                      POSTed by client_offer.c.
@@ -562,6 +564,29 @@ enum client_offer_state client_offer_step(struct client_offer *o, char *answer, 
 
 int client_offer_fd(const struct client_offer *o);  /* its TCP connection */
 void client_offer_free(struct client_offer *o);      /* NULL is fine */
+
+/* ---- reading, once for the buffered transports (client_step.c) ---- */
+
+struct client_batch;
+
+/* How a transport that fills a buffer hands out what it read. */
+struct client_reader {
+    /* Hands the next whole message to client_receive_message (or starts a
+     * batch). Returns 1 with *ev, 0 (one handled, no event) or -1 (none
+     * whole is left). */
+    int (*next)(struct ricochet *c, struct ricochet_event *ev);
+    /* Sends what waits and reads or progresses. Returns 1 (more may be
+     * handed out), 0 (nothing now) or -1 (the link ended, already told). */
+    int (*more)(struct ricochet *c);
+    /* Waits at most wait_ms (more than 0) for the transport's socket. */
+    void (*wait)(struct ricochet *c, int wait_ms);
+};
+
+/* One step of a transport's step(): hands out batch's states, then whole
+ * messages, reading more while any come, until an event (1 with *ev), or
+ * nothing after waiting at most wait_ms (0). */
+int client_read_step(struct ricochet *c, struct client_batch *batch,
+                     const struct client_reader *r, int wait_ms, struct ricochet_event *ev);
 
 /* ---- what a session receives (client_receive.c) ---- */
 

@@ -189,26 +189,26 @@ static int write_unless_held(struct ricochet *c, struct client_quic *t)
     return clock_now_us() < hold_until(t) ? 0 : client_quic_write(c, t);
 }
 
-/* Everything the socket and the timers have now. Returns true if messages
- * were queued. */
-static bool quic_progress(struct ricochet *c)
+/* Everything the socket and the timers have now. Returns 1 if messages
+ * were queued, else 0 (the connection's end is told by quic_ended). */
+static int quic_progress(struct ricochet *c)
 {
     struct client_quic *t = c->tp;
     t->in_len = t->in_at = 0;
     if (t->closed)
-        return false;
+        return 0;
     int rv = client_quic_read(c, t, clock_now_us());
     if (rv == 0)
         quic_news(c, t);
     if (rv == 0 && !t->closed && c->phase != PHASE_DEAD)
         rv = write_unless_held(c, t);
     if (c->phase == PHASE_DEAD)
-        return false;
+        return 0;
     if (rv != 0 || t->closed) {
         if (t->in_at < t->in_len)
-            return true; /* what came before the end is handed out first */
+            return 1; /* what came before the end is handed out first */
         quic_ended(c, t, rv);
-        return false;
+        return 0;
     }
     return t->in_at < t->in_len;
 }
@@ -230,38 +230,22 @@ static int quic_next(struct ricochet *c, struct ricochet_event *ev)
     return client_receive_message(c, q.channel, q.flags, msg, q.len, q.at, ev);
 }
 
-/* Hands out what came, a message at a time, progressing when none is
- * left, until an event (1), or nothing after waiting at most wait_ms (0). */
+static void quic_wait(struct ricochet *c, int wait_ms)
+{
+    struct client_quic *t = c->tp;
+    struct epoll_event e;
+    int ms = step_wait_ms(t, wait_ms);
+    if (ms > 0)
+        epoll_wait(t->ep, &e, 1, ms);
+}
+
+static const struct client_reader quic_reader = {.next = quic_next, .more = quic_progress,
+                                                 .wait = quic_wait};
+
 static int quic_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
-    struct quic_session *qs = c->tp;
-    struct client_quic *t = &qs->q;
-    for (;;) {
-        if (qs->batch.len > 0) {
-            int rc = client_batch_step(c, &qs->batch, ev);
-            if (rc != 0)
-                return rc;
-            continue;
-        }
-        int rc = quic_next(c, ev);
-        if (c->phase == PHASE_DEAD)
-            return 0;
-        if (rc > 0)
-            return rc;
-        if (rc == 0)
-            continue;
-        if (quic_progress(c))
-            continue;
-        if (!client_silence_check(c, clock_now_us()))
-            return 0; /* nothing left to read: a fleet's relay silent too long is lost */
-        if (c->phase != PHASE_DEAD && wait_ms > 0) {
-            struct epoll_event e;
-            int ms = step_wait_ms(t, wait_ms);
-            if (ms > 0)
-                epoll_wait(t->ep, &e, 1, ms);
-        }
-        return 0;
-    }
+    return client_read_step(c, &((struct quic_session *)c->tp)->batch, &quic_reader, wait_ms,
+                            ev);
 }
 
 /* ---- sending ------------------------------------------------------------------------------ */

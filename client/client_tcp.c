@@ -148,44 +148,34 @@ static ssize_t tcp_read(struct ricochet *c)
     return -2;
 }
 
-/* Hands out what was received, a message at a time, reading more when no
- * whole frame is left, until an event (1), or nothing to read after
- * waiting at most wait_ms (0). */
-static int tcp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
+/* Sends what waits, then reads: 1 if bytes came, 0 if none, -1 if the
+ * connection ended (told by tcp_read). */
+static int tcp_more(struct ricochet *c)
 {
     struct client_tcp *t = c->tp;
+    if (t->s.out_len > 0 && client_stream_push(c, &t->s) != 0)
+        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+    ssize_t n = c->phase == PHASE_DEAD ? 0 : tcp_read(c);
+    return n > 0 ? 1 : n == -1 ? 0 : -1;
+}
+
+static void tcp_wait(struct ricochet *c, int wait_ms)
+{
+    struct client_tcp *t = c->tp;
+    struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
+    poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
+}
+
+static const struct client_reader tcp_reader = {.next = tcp_frame, .more = tcp_more,
+                                                .wait = tcp_wait};
+
+static int tcp_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
+{
     if (c->phase == PHASE_CONNECTING) {
         tcp_connecting(c, wait_ms);
         return 0;
     }
-    for (;;) {
-        if (t->batch.len > 0) {
-            int rc = client_batch_step(c, &t->batch, ev);
-            if (rc != 0)
-                return rc;
-            continue;
-        }
-        int rc = tcp_frame(c, ev);
-        if (c->phase == PHASE_DEAD)
-            return 0;
-        if (rc >= 0) {
-            if (rc > 0)
-                return rc;
-            continue;
-        }
-        if (t->s.out_len > 0 && client_stream_push(c, &t->s) != 0)
-            client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
-        ssize_t n = c->phase == PHASE_DEAD ? 0 : tcp_read(c);
-        if (n > 0)
-            continue;
-        if (n == -1 && !client_silence_check(c, clock_now_us()))
-            return 0; /* nothing left to read: a fleet's relay silent too long is lost */
-        if (n == -1 && wait_ms > 0) {
-            struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
-            poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
-        }
-        return 0;
-    }
+    return client_read_step(c, &((struct client_tcp *)c->tp)->batch, &tcp_reader, wait_ms, ev);
 }
 
 static bool tcp_ready(const struct ricochet *c)

@@ -363,19 +363,19 @@ static void rtc_news(struct ricochet *c, uint64_t now)
         client_go_dead(c, t->closed ? RICOCHET_END_DISCONNECTED : RICOCHET_END_TIMEOUT, text);
 }
 
-/* Everything the sockets and the timers have now. Returns true if
- * messages were queued. */
-static bool rtc_progress(struct ricochet *c)
+/* Everything the sockets and the timers have now. Returns 1 if messages
+ * were queued, else 0. */
+static int rtc_progress(struct ricochet *c)
 {
     struct client_webrtc *t = c->tp;
     if (!t->peer)
-        return false; /* hung up (a moved, a rejoin): the hop comes at the next poll */
+        return 0; /* hung up (a moved, a rejoin): the hop comes at the next poll */
     uint64_t now = clock_now_us();
     t->in_len = t->in_at = 0;
     if (t->stage == RTC_SIGNALLING)
         rtc_signalling(c, now);
     if (c->phase == PHASE_DEAD)
-        return false;
+        return 0;
     if (t->stage != RTC_SIGNALLING) {
         rtc_read(c, now);
         rtc_peer_timers(t->peer, now);
@@ -412,37 +412,21 @@ static int rtc_next(struct ricochet *c, struct ricochet_event *ev)
     return client_receive_message(c, l->channel, l->flags, msg, q.len, q.at, ev);
 }
 
-/* Hands out what came, a message at a time, progressing when none is
- * left, until an event (1), or nothing after waiting at most wait_ms (0;
- * never more than usrsctp's tick). */
-static int rtc_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
+/* Waits never more than usrsctp's tick. */
+static void rtc_wait(struct ricochet *c, int wait_ms)
 {
     struct client_webrtc *t = c->tp;
-    for (;;) {
-        if (t->batch.len > 0) {
-            int rc = client_batch_step(c, &t->batch, ev);
-            if (rc != 0)
-                return rc;
-            continue;
-        }
-        int rc = rtc_next(c, ev);
-        if (c->phase == PHASE_DEAD)
-            return 0;
-        if (rc > 0)
-            return rc;
-        if (rc == 0)
-            continue;
-        if (rtc_progress(c))
-            continue;
-        if (!client_silence_check(c, clock_now_us()))
-            return 0; /* nothing left to read: a fleet's relay silent too long is lost */
-        if (c->phase != PHASE_DEAD && wait_ms > 0) {
-            struct epoll_event e;
-            int ms = RTC_SCTP_TICK_US / 1000;
-            epoll_wait(t->ep, &e, 1, wait_ms < ms ? wait_ms : ms);
-        }
-        return 0;
-    }
+    struct epoll_event e;
+    int ms = RTC_SCTP_TICK_US / 1000;
+    epoll_wait(t->ep, &e, 1, wait_ms < ms ? wait_ms : ms);
+}
+
+static const struct client_reader rtc_reader = {.next = rtc_next, .more = rtc_progress,
+                                                .wait = rtc_wait};
+
+static int rtc_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
+{
+    return client_read_step(c, &((struct client_webrtc *)c->tp)->batch, &rtc_reader, wait_ms, ev);
 }
 
 /* ---- sending ---------------------------------------------------------------- */

@@ -352,9 +352,32 @@ static bool ws_read(struct ricochet *c)
     return t->in_len > 0;
 }
 
-/* Hands out what was received, a message at a time, reading more when
- * none is left, until an event (1), or nothing to read after waiting at
- * most wait_ms (0). */
+/* Ends a closed WebSocket, or sends what waits and reads: 1 if messages
+ * came, 0 if none, -1 if it ended. */
+static int ws_more(struct ricochet *c)
+{
+    struct client_ws *t = c->tp;
+    if (t->close_code || t->eof || !wslay_event_get_read_enabled(t->ctx)) {
+        ws_ended(c);
+        return -1;
+    }
+    if (t->s.out_len > 0 && client_stream_push(c, &t->s) != 0)
+        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+    return c->phase != PHASE_DEAD && ws_read(c) ? 1 : 0;
+}
+
+static void ws_wait(struct ricochet *c, int wait_ms)
+{
+    struct client_ws *t = c->tp;
+    if (t->eof || t->close_code)
+        return; /* the next step ends it */
+    struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
+    poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
+}
+
+static const struct client_reader ws_reader = {.next = ws_next, .more = ws_more,
+                                               .wait = ws_wait};
+
 static int ws_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
 {
     struct client_ws *t = c->tp;
@@ -365,37 +388,7 @@ static int ws_step(struct ricochet *c, int wait_ms, struct ricochet_event *ev)
             ws_upgrading(c, wait_ms);
         return 0;
     }
-    for (;;) {
-        if (t->batch.len > 0) {
-            int rc = client_batch_step(c, &t->batch, ev);
-            if (rc != 0)
-                return rc;
-            continue;
-        }
-        int rc = ws_next(c, ev);
-        if (c->phase == PHASE_DEAD)
-            return 0;
-        if (rc >= 0) {
-            if (rc > 0)
-                return rc;
-            continue;
-        }
-        if (t->close_code || t->eof || !wslay_event_get_read_enabled(t->ctx)) {
-            ws_ended(c);
-            return 0;
-        }
-        if (t->s.out_len > 0 && client_stream_push(c, &t->s) != 0)
-            client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
-        if (c->phase != PHASE_DEAD && ws_read(c))
-            continue;
-        if (c->phase != PHASE_DEAD && !client_silence_check(c, clock_now_us()))
-            return 0; /* nothing left to read: a fleet's relay silent too long is lost */
-        if (c->phase != PHASE_DEAD && wait_ms > 0 && !t->eof && !t->close_code) {
-            struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
-            poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
-        }
-        return 0;
-    }
+    return client_read_step(c, &t->batch, &ws_reader, wait_ms, ev);
 }
 
 static bool ws_ready(const struct ricochet *c)
