@@ -39,7 +39,10 @@ struct directory_config {
 struct directory_load {
     uint32_t rooms;
     uint32_t clients;
-    bool draining; /* placements skip it */
+    bool draining;       /* placements skip it */
+    const char *listing; /* its rooms (fleet_listing_format's), published and the
+                            other relays' read back (directory_fleet_rooms); NULL:
+                            neither */
 };
 
 /* What a heartbeat found for one claim this relay held. */
@@ -77,6 +80,12 @@ bool directory_on_event(struct directory *d, char *err, size_t err_cap);
 int directory_heartbeat(struct directory *d, const struct directory_load *load,
                         struct fleet_claim *held, size_t n, enum directory_renewal *res,
                         char *err, size_t err_cap);
+
+/* The other relays' rooms as the last heartbeat with a listing read them
+ * (at most FLEET_ROOMS_MAX, each at most FLEET_LIST_BYTES of listings), in
+ * name order, each name once: *rooms is d's until its next heartbeat.
+ * Returns how many. */
+size_t directory_fleet_rooms(const struct directory *d, const struct proto_room_entry **rooms);
 
 /* Removes this relay's registration (placements stop choosing it; its
  * claims then count as abandoned). Returns 0, or -1 with a message. */

@@ -40,6 +40,7 @@ struct dirthread {
     enum directory_renewal *res;   /* a heartbeat's answer per held claim */
     size_t n_held, cap_held;
     struct directory_load load;
+    char *listing;                 /* this relay's rooms as published (load.listing) */
     struct suspect suspects[SUSPECTS_MAX];
     size_t n_suspects;
     bool unreachable;              /* as last told to the loop */
@@ -54,8 +55,10 @@ struct dirthread {
 
 static void post(struct dirthread *t, const struct fleet_msg *m)
 {
-    if (!ring_push(t->out, m))
-        log_warn("fleet: result ring full, a %d result was dropped", (int)m->type);
+    if (ring_push(t->out, m))
+        return;
+    log_warn("fleet: result ring full, a %d result was dropped", (int)m->type);
+    free(m->listing);
 }
 
 /* ---- the held set ---- */
@@ -173,6 +176,38 @@ static bool connected(struct dirthread *t, uint64_t now_ms)
     return directory_connected(t->dir);
 }
 
+/* The other relays' rooms the heartbeat read, to the loop in an array of
+ * its own (the directory's is overwritten at the next heartbeat). */
+static void post_fleet_rooms(struct dirthread *t)
+{
+    const struct proto_room_entry *rooms;
+    size_t n = directory_fleet_rooms(t->dir, &rooms);
+    struct fleet_msg m = {.type = FLEET_ROOMS, .n_listing = (uint32_t)n};
+    if (n && !(m.listing = malloc(n * sizeof *rooms))) {
+        log_error("fleet: out of memory: the fleet's rooms are not listed");
+        return;
+    }
+    if (n)
+        memcpy(m.listing, rooms, n * sizeof *rooms);
+    post(t, &m);
+}
+
+/* This relay's rooms, to be published: formatted here, not on the loop. */
+static void set_listing(struct dirthread *t, const struct fleet_msg *m)
+{
+    size_t cap = (size_t)m->n_listing * FLEET_LIST_LINE + 1;
+    char *text = malloc(cap);
+    if (text && fleet_listing_format(m->listing, m->n_listing, text, cap) >= 0) {
+        free(t->listing);
+        t->listing = text;
+        t->load.listing = text;
+    } else {
+        free(text);
+        log_error("fleet: out of memory: this relay's rooms are not published");
+    }
+    free(m->listing);
+}
+
 /* Registration and every held claim; the loop hears of each claim lost or
  * reclaimed, then that all others stand (FLEET_CONFIRMED). */
 static void heartbeat(struct dirthread *t, uint64_t now_ms)
@@ -196,6 +231,8 @@ static void heartbeat(struct dirthread *t, uint64_t now_ms)
             held_remove(t, i);
     }
     post(t, &(struct fleet_msg){.type = FLEET_CONFIRMED, .at_us = at});
+    if (t->load.listing)
+        post_fleet_rooms(t);
 }
 
 /* ---- suspects: rooms whose reported holder is awaited ---- */
@@ -402,6 +439,9 @@ static void handle(struct dirthread *t, const struct fleet_msg *m, uint64_t now_
         t->load.rooms = m->rooms;
         t->load.clients = m->clients;
         break;
+    case FLEET_LISTING:
+        set_listing(t, m);
+        break;
     case FLEET_DRAIN:
         drain(t, now_ms);
         break;
@@ -474,13 +514,24 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* Every message left in ring, its listing freed. */
+static void empty(struct ring *ring)
+{
+    struct fleet_msg m;
+    while (ring && ring_pop(ring, &m))
+        free(m.listing);
+}
+
 static void destroy(struct dirthread *t)
 {
+    empty(t->in);
+    empty(t->out);
     ring_destroy(t->in);
     ring_destroy(t->out);
     directory_destroy(t->dir);
     free(t->held);
     free(t->res);
+    free(t->listing);
     free(t);
 }
 

@@ -23,6 +23,7 @@ enum fleet_msg_type {
     FLEET_PLACE,     /* claim.room: where it lives; claim it if nobody holds it */
     FLEET_RELEASE,   /* claim: a room this relay held is over */
     FLEET_LOAD,      /* rooms, clients: for heartbeats and Agones labels */
+    FLEET_LISTING,   /* listing: this relay's rooms, published from the next heartbeat on */
     FLEET_DRAIN,     /* take no new rooms; hand each held room to another relay */
     FLEET_STOP,      /* release what is left, deregister, Agones shutdown, end */
     /* thread -> loop */
@@ -33,6 +34,8 @@ enum fleet_msg_type {
     FLEET_CONFIRMED, /* at_us: every claim held then is this relay's until at_us + TTL */
     FLEET_HANDED,    /* claim: where a drained room went (epoch 0: nowhere) */
     FLEET_REACHABLE, /* unreachable: the directory stopped (true) or resumed answering */
+    FLEET_ROOMS,     /* listing: the other relays' rooms, in name order, each name once
+                        (after each heartbeat, once the loop sent a FLEET_LISTING) */
     FLEET_DRAINED    /* every held room handed over (or given up) */
 };
 
@@ -43,6 +46,9 @@ struct fleet_msg {
     uint64_t at_us;      /* CLOCK_BOOTTIME, µs: leases run from it */
     uint32_t rooms;      /* FLEET_LOAD */
     uint32_t clients;    /* FLEET_LOAD */
+    struct proto_room_entry *listing; /* FLEET_LISTING, FLEET_ROOMS: n_listing rooms
+                            (NULL if none), malloc'd, the receiver's to free */
+    uint32_t n_listing;
     bool unreachable;    /* FLEET_UNPLACED, FLEET_REACHABLE */
     bool suspect;        /* FLEET_PLACE: a client of the room lost its holder (the
                             directory takes it over once the holder is stale);
@@ -67,7 +73,8 @@ struct dirthread;
 struct dirthread *dirthread_start(const struct dirthread_config *cfg, char *err,
                                   size_t err_cap);
 
-/* Loop: posts a request. Returns false if the ring was full (counted). */
+/* Loop: posts a request. Returns false if the ring was full (counted;
+ * the message's listing is then still the caller's). */
 bool dirthread_post(struct dirthread *t, const struct fleet_msg *m);
 
 /* Loop: the next result, if any. Call dirthread_ack first when draining
@@ -83,7 +90,8 @@ uint64_t dirthread_refused_requests(const struct dirthread *t);
 uint64_t dirthread_refused_results(const struct dirthread *t);
 
 /* Loop, at exit: posts FLEET_STOP (retrying while the ring is full), waits
- * for the thread to finish and frees everything. NULL is fine. */
+ * for the thread to finish and frees everything (listings left in the
+ * rings too). NULL is fine. */
 void dirthread_stop(struct dirthread *t);
 
 #endif

@@ -37,6 +37,8 @@ struct relay_fleet {
     bool unreachable;                /* the directory's last call failed, or none answered yet */
     uint64_t heartbeat_us;           /* a longer gap in the loop checks every lease again */
     uint64_t turn_boot_us;           /* CLOCK_BOOTTIME at the loop's last turn */
+    uint64_t next_listing_us;        /* this relay's rooms go to the thread then */
+    struct proto_room_entry *fleet_rooms; /* the other relays', the core's to read */
 };
 
 /* The port of the holder's edge of kind (the scheme before any ':' of
@@ -215,8 +217,36 @@ static void settle(struct relay_fleet *f, const struct placement_outcome *o, siz
     }
 }
 
+/* The other relays' rooms the core lists (NULL, 0: none known). Takes
+ * rooms over. */
+static void set_fleet_rooms(struct relay_fleet *f, struct proto_room_entry *rooms, size_t n)
+{
+    relay_set_fleet_rooms(f->r, rooms, n);
+    free(f->fleet_rooms);
+    f->fleet_rooms = rooms;
+}
+
+/* This relay's rooms (its first FLEET_LIST_ROOMS by name) to the thread,
+ * to publish at its heartbeats. */
+static void post_listing(struct relay_fleet *f)
+{
+    size_t n = relay_rooms(f->r) < FLEET_LIST_ROOMS ? relay_rooms(f->r) : FLEET_LIST_ROOMS;
+    struct fleet_msg m = {.type = FLEET_LISTING};
+    if (n && !(m.listing = malloc(n * sizeof *m.listing)))
+        return; /* published again at the next heartbeat */
+    m.n_listing = (uint32_t)relay_list_rooms(f->r, "", NULL, false, m.listing, n, NULL);
+    if (!post(f, &m))
+        free(m.listing);
+}
+
 static void apply(struct relay_fleet *f, const struct fleet_msg *m, uint64_t now_us)
 {
+    if (m->type == FLEET_ROOMS) {
+        set_fleet_rooms(f, m->listing, m->n_listing);
+        return;
+    }
+    if (m->type == FLEET_REACHABLE && m->unreachable)
+        set_fleet_rooms(f, NULL, 0); /* nothing known of the others now */
     if (m->type == FLEET_REACHABLE)
         f->unreachable = m->unreachable;
     if (m->type == FLEET_DRAINED) {
@@ -275,6 +305,11 @@ void relay_fleet_tick(struct relay_fleet *f, uint64_t now_us)
                                 .clients = relay_clients(f->r)});
     if (!f->p)
         return;
+    /* --room-list off: its rooms are reached by their names only */
+    if (now_us >= f->next_listing_us && relay_room_list_on(f->r)) {
+        f->next_listing_us = now_us + f->heartbeat_us;
+        post_listing(f);
+    }
     settle(f, f->out, placement_expire(f->p, clock_boot_us(), f->out, f->park_max), now_us);
 }
 
@@ -482,6 +517,7 @@ void relay_fleet_stop(struct relay_fleet *f)
     if (!f)
         return;
     relay_set_fleet(f->r, &(struct relay_fleet_hooks){0});
+    set_fleet_rooms(f, NULL, 0);
     dirthread_stop(f->t);
     placement_destroy(f->p);
     free(f->out);

@@ -3,7 +3,8 @@
  * another relay's claim: that is what makes racing joins land on one
  * relay. Keys (P = the fleet name):
  *   P:relay:ADDR  hash {instance, transport, capacity, rooms, clients,
- *                 draining, beat (Redis's time of its last heartbeat, ms)},
+ *                 draining, beat (Redis's time of its last heartbeat, ms),
+ *                 listing (its rooms, "ROOM MEMBERS CAPACITY\n" each)},
  *                 expires after the TTL unless a heartbeat renews it
  *   P:relays      set of ADDR (an index; a member whose hash expired is dropped)
  *   P:room:ROOM   string "EPOCH ADDR TRANSPORT INSTANCE", expires after the TTL
@@ -94,6 +95,72 @@ int fleet_claim_parse(const char *room, const char *value, struct fleet_claim *c
 fail:
     memset(c, 0, sizeof *c);
     return -1;
+}
+
+int fleet_listing_format(const struct proto_room_entry *e, size_t n, char *buf, size_t cap)
+{
+    size_t len = 0;
+    if (cap == 0)
+        return -1;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int k = snprintf(buf + len, cap - len, "%s %" PRIu32 " %" PRIu32 "\n", e[i].room,
+                         e[i].members, e[i].capacity);
+        if (k < 0 || (size_t)k >= cap - len)
+            return -1;
+        len += (size_t)k;
+    }
+    return (int)len;
+}
+
+/* A decimal uint32 of *s up to the next c, *s moved past c. */
+static bool next_count(const char **s, char c, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(*s, &end, 10);
+    if (errno || end == *s || **s < '0' || **s > '9' || *end != c || v > UINT32_MAX)
+        return false;
+    *out = (uint32_t)v;
+    *s = end + 1;
+    return true;
+}
+
+void fleet_listing_parse(const char *text, struct proto_room_entry *out, size_t cap,
+                         size_t *n)
+{
+    for (const char *s = text; *s && *n < cap;) {
+        const char *eol = strchr(s, '\n');
+        size_t line = eol ? (size_t)(eol - s) : strlen(s);
+        struct proto_room_entry *e = &out[*n];
+        size_t rl = strcspn(s, " \n");
+        const char *c = s + rl + 1;
+        if (rl >= 1 && rl <= PROTO_ROOM_MAX && s[rl] == ' ' && eol) {
+            memcpy(e->room, s, rl);
+            e->room[rl] = '\0';
+            if (proto_room_valid(e->room) && next_count(&c, ' ', &e->members) &&
+                next_count(&c, '\n', &e->capacity))
+                (*n)++;
+        }
+        s += line + (eol != NULL);
+    }
+}
+
+static int by_room(const void *a, const void *b)
+{
+    return strcmp(((const struct proto_room_entry *)a)->room,
+                  ((const struct proto_room_entry *)b)->room);
+}
+
+size_t fleet_listing_sort(struct proto_room_entry *rooms, size_t n)
+{
+    size_t k = 0;
+    if (n > 1)
+        qsort(rooms, n, sizeof *rooms, by_room); /* equals: any one of them is kept */
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || strcmp(rooms[k - 1].room, rooms[i].room) != 0)
+            rooms[k++] = rooms[i];
+    return k;
 }
 
 int fleet_key(char *buf, size_t cap, const char *prefix, const char *kind, const char *name)
@@ -235,13 +302,17 @@ static const char place_lua[] = LUA_COMMON
     "return {'placed', v}\n";
 
 /* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
- * rooms, clients, draining (0|1), floor, stale ms, then pairs of room and
+ * rooms, clients, draining (0|1), floor, stale ms, listing (this relay's
+ * rooms, fleet_listing_format's; '-': as last published), most (bytes of
+ * the other relays' listings to return; 0: none), then pairs of room and
  * the claim value this relay holds. Registers the relay (hash with its
  * beat, Redis's time now; TTL; index), then renews each claim whose value
- * is unchanged. Returns a flat array of triples for the others: room,
- * 'lost' and the live holder's value; or room, 'reclaimed' and a new value
- * (the claim had expired or its later holder is gone: nobody holds it, so
- * the epoch moves on and this relay keeps it). The epoch counter is first
+ * is unchanged. Returns {renewals, listings}: renewals a flat array of
+ * triples for the other claims: room, 'lost' and the live holder's value;
+ * or room, 'reclaimed' and a new value (the claim had expired or its later
+ * holder is gone: nobody holds it, so the epoch moves on and this relay
+ * keeps it); listings the other registered relays' listings, those that
+ * fit in `most` bytes. The epoch counter is first
  * raised to the floor (the relay's high-water mark, at least the highest
  * epoch it holds), so epochs keep growing even after Redis lost its data. */
 static const char heartbeat_lua[] = LUA_COMMON
@@ -252,15 +323,16 @@ static const char heartbeat_lua[] = LUA_COMMON
     "redis.call('HSET', k, 'instance', ARGV[4], 'transport', ARGV[5], 'capacity', ARGV[6],\n"
     "           'rooms', ARGV[7], 'clients', ARGV[8], 'draining', ARGV[9],\n"
     "           'beat', string.format('%d', now))\n"
+    "if ARGV[12] ~= '-' then redis.call('HSET', k, 'listing', ARGV[12]) end\n"
     "redis.call('PEXPIRE', k, ttl)\n"
     "redis.call('SADD', p .. ':relays', me)\n"
     "local floor = tonumber(ARGV[10])\n"
-    "for i = 13, #ARGV, 2 do\n"
+    "for i = 15, #ARGV, 2 do\n"
     "  floor = math.max(floor, tonumber(string.match(ARGV[i], '^%d+')) or 0)\n"
     "end\n"
     "raise_epoch(p, floor)\n"
     "local out = {}\n"
-    "for i = 12, #ARGV - 1, 2 do\n"
+    "for i = 14, #ARGV - 1, 2 do\n"
     "  local rk = p .. ':room:' .. ARGV[i]\n"
     "  local cur = redis.call('GET', rk)\n"
     "  if cur == ARGV[i + 1] then\n"
@@ -274,7 +346,16 @@ static const char heartbeat_lua[] = LUA_COMMON
     "    out[#out + 1] = ARGV[i]; out[#out + 1] = 'reclaimed'; out[#out + 1] = v\n"
     "  end\n"
     "end\n"
-    "return out\n";
+    "local lists, left = {}, tonumber(ARGV[13])\n"
+    "if left > 0 then\n"
+    "  for _, a in ipairs(redis.call('SMEMBERS', p .. ':relays')) do\n"
+    "    local l = a ~= me and redis.call('HGET', p .. ':relay:' .. a, 'listing')\n"
+    "    if l and #l <= left then\n"
+    "      lists[#lists + 1] = l; left = left - #l\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {out, lists}\n";
 
 /* RELEASE. ARGV: prefix, room, the value held, the holder's address.
  * Deletes the claim if it is still that value; returns 1 if it did. */

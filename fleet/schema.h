@@ -19,6 +19,10 @@
 #define FLEET_SCHEME_MAX 7     /* letters of an edge's scheme in TRANSPORT ("webrtc") */
 #define FLEET_VALUE_MAX 224    /* a claim's value, NUL included */
 #define FLEET_KEY_MAX 160      /* any key, NUL included */
+#define FLEET_LIST_ROOMS 1024  /* rooms a relay publishes at its heartbeat: its first by name */
+#define FLEET_LIST_LINE 56     /* bytes of one published room: "ROOM MEMBERS CAPACITY\n" */
+#define FLEET_ROOMS_MAX 4096   /* the other relays' rooms a relay keeps, at most */
+#define FLEET_LIST_BYTES (256 * 1024) /* the other relays' listings a heartbeat reads, at most */
 
 /* A room's claim: which relay process holds it, under which fencing epoch. */
 struct fleet_claim {
@@ -53,6 +57,22 @@ bool fleet_name_valid(const char *name);
  * not resolved: clients resolve it). Returns 0, or -1 with a one-line
  * message in err. */
 int fleet_addr_check(const char *addr, char *err, size_t err_cap);
+
+/* A relay's rooms as its heartbeat publishes them (proto/FLEET.md): a line
+ * "ROOM MEMBERS CAPACITY\n" each, n of them (at most FLEET_LIST_LINE bytes a
+ * line). Returns the length, or -1 if it does not fit in cap. */
+int fleet_listing_format(const struct proto_room_entry *e, size_t n, char *buf, size_t cap);
+
+/* Appends the rooms of a published listing to out, from out[*n] up to
+ * out[cap - 1], *n counting them; a line that is not a room is skipped
+ * (the text comes from Redis). */
+void fleet_listing_parse(const char *text, struct proto_room_entry *out, size_t cap,
+                         size_t *n);
+
+/* Sorts rooms[0..n) by name (strcmp), keeping each name once (one of
+ * equals: a room that moved may be in two relays' listings for a
+ * heartbeat). Returns how many are left. */
+size_t fleet_listing_sort(struct proto_room_entry *rooms, size_t n);
 
 /* The scripts (EVALSHA with no KEYS; the prefix is always ARGV[1]). What
  * each takes and returns is written above it in schema.c. */

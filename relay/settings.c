@@ -158,8 +158,9 @@ const struct option_def relay_settings_options[] = {
     { .name = "room-list", .type = OPTION_CHOICE, .offset = CORE(room_list), .def = "on",
       .choices = "on|off",
       .help = "on: clients may list this relay's rooms (a rooms request: names, members, "
-              "capacity) and join any room with space under a prefix; off: both refused "
-              "with listing_off, so a room is reached only by its name" },
+              "capacity; in a fleet the other relays' too, and this relay's are published "
+              "to them) and join any room with space under a prefix; off: both refused "
+              "with listing_off, and none published, so a room is reached only by its name" },
     { .name = "tick-ms", .type = OPTION_INT, .offset = SET(tick_ms), .def = "2",
       .min = 0, .max = 1000,
       .help = "hold states and fan them out once per tick of this many ms (adds up to "

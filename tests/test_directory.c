@@ -1,7 +1,8 @@
 /* test_directory: the fleet's directory against a real redis-server that
  * each test starts on a free loopback port and stops: placement by load,
  * the claim race, renewal, a lost claim, takeover from a dead relay,
- * release and handover, and Redis down and back. */
+ * release and handover, Redis down and back, and the rooms each relay
+ * publishes at its heartbeat, read back by the others. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -521,6 +522,44 @@ static void many_claims_renew_in_chunks(void **state)
     test_redis_stop(&r);
 }
 
+/* Each heartbeat with a listing publishes this relay's rooms and reads
+ * back the others' (name order, each name once, lines that are no room
+ * skipped); a heartbeat without one reads nothing. */
+static void heartbeats_carry_the_fleets_rooms(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct directory *a = relay_dir(&r, 1, 10000), *b = relay_dir(&r, 2, 10000),
+                     *c = relay_dir(&r, 3, 10000);
+    const struct proto_room_entry *got;
+    struct directory_load la = {.listing = "lobby 2 8\n"},
+                          lb = {.listing = "zoo 1 4\nlobby 1 8\nbad room 1 2\nx 1\narena 0 4\n"};
+    beat(c, 0, 0, false); /* publishes nothing */
+    assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(directory_fleet_rooms(a, &got), 0);
+    assert_int_equal(directory_heartbeat(b, &lb, NULL, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(directory_fleet_rooms(b, &got), 1);
+    assert_string_equal(got[0].room, "lobby");
+    assert_int_equal(got[0].members, 2);
+    assert_int_equal(got[0].capacity, 8);
+    assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(directory_fleet_rooms(a, &got), 3);
+    const char *want[] = {"arena", "lobby", "zoo"};
+    const uint32_t members[] = {0, 1, 1}, capacity[] = {4, 8, 4};
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(got[i].room, want[i]);
+        assert_int_equal(got[i].members, members[i]);
+        assert_int_equal(got[i].capacity, capacity[i]);
+    }
+    beat(c, 0, 0, false);
+    assert_int_equal(directory_fleet_rooms(c, &got), 0);
+    directory_destroy(a);
+    directory_destroy(b);
+    directory_destroy(c);
+    test_redis_stop(&r);
+}
+
 /* The server keeps none of the test's descriptors: a pipe's write end
  * open in the test when it starts is closed for good once the test closes
  * its own (a daemon holding a lock or a pipe holds up whoever waits). */
@@ -600,6 +639,7 @@ int main(void)
         cmocka_unit_test(epochs_never_go_back_after_redis_loses_data),
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(many_claims_renew_in_chunks),
+        cmocka_unit_test(heartbeats_carry_the_fleets_rooms),
         cmocka_unit_test(redis_server_inherits_no_descriptor),
         cmocka_unit_test(redis_server_dies_with_its_test),
     };

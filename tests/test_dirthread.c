@@ -1,6 +1,7 @@
 /* test_dirthread: the directory thread as the relay's loop sees it, through
  * its two rings, against a real redis-server and a stand-in Agones
- * sidecar: the first answer, placement, confirmations, a lost claim, Redis down and back,
+ * sidecar: the first answer, placement, confirmations, the other relays'
+ * rooms heard back, a lost claim, Redis down and back,
  * a drain, a reported holder awaited then taken over, and the Agones call
  * sequence with a sidecar that starts late. */
 #include <stdarg.h>
@@ -81,6 +82,53 @@ static struct fleet_claim placed(struct dirthread *t, const char *room)
 {
     post(t, FLEET_PLACE, room);
     return wait_for(t, FLEET_PLACED, room, 3000).claim;
+}
+
+/* The loop's rooms to publish, one room of members and capacity. */
+static void post_listing(struct dirthread *t, const char *room, uint32_t members)
+{
+    struct fleet_msg m = {.type = FLEET_LISTING, .n_listing = 1};
+    assert_non_null(m.listing = calloc(1, sizeof *m.listing));
+    snprintf(m.listing->room, sizeof m.listing->room, "%s", room);
+    m.listing->members = members;
+    m.listing->capacity = 8;
+    assert_true(dirthread_post(t, &m));
+}
+
+/* The other relays' rooms t hands the loop, once they name room. */
+static void until_fleet_lists(struct dirthread *t, const char *room, uint32_t members)
+{
+    for (int i = 0; i < 20; i++) {
+        struct fleet_msg m = wait_for(t, FLEET_ROOMS, NULL, 1000);
+        bool named = m.n_listing == 1 && strcmp(m.listing->room, room) == 0 &&
+                     m.listing->members == members && m.listing->capacity == 8;
+        free(m.listing); /* the loop's now */
+        if (named)
+            return;
+    }
+    fail_msg("no listing of %s (%u)", room, (unsigned)members);
+}
+
+/* Each relay's rooms go out with its heartbeats and the others' come back
+ * to its loop, in arrays the loop takes over (those left in the rings at
+ * the stop are freed by it). */
+static void each_relay_hears_the_others_rooms(void **state)
+{
+    (void)state;
+    struct redisproc r;
+    test_redis_start(&r);
+    struct dirthread_config ca = config(&r, 1), cb = config(&r, 2);
+    struct dirthread *a = start(&ca), *b = start(&cb);
+    post_listing(a, "lobby", 3);
+    post_listing(b, "arena", 1);
+    until_fleet_lists(a, "arena", 1);
+    until_fleet_lists(b, "lobby", 3);
+    post_listing(b, "arena", 2);
+    until_fleet_lists(a, "arena", 2);
+    clock_sleep_ms(300); /* results wait in the rings */
+    dirthread_stop(a);
+    dirthread_stop(b);
+    test_redis_stop(&r);
 }
 
 static void places_and_confirms_through_the_rings(void **state)
@@ -293,6 +341,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(places_and_confirms_through_the_rings),
+        cmocka_unit_test(each_relay_hears_the_others_rooms),
         cmocka_unit_test(a_claim_taken_by_another_relay_is_reported_lost),
         cmocka_unit_test(redis_down_and_back_is_reconciled),
         cmocka_unit_test(a_drain_hands_every_room_to_a_live_relay),

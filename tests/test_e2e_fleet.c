@@ -2,7 +2,8 @@
  * test starts its own on a free loopback port): a moved reply followed,
  * plain UDP rooms placed, racing joins on one relay, a lost claim that
  * stops service, SIGKILL failover, a SIGTERM drain, Redis down and back,
- * one fleet ticket admitted after a moved, and the Agones call sequence of
+ * one fleet ticket admitted after a moved, a listing on either relay
+ * showing both relays' rooms, and the Agones call sequence of
  * a relay under a stand-in SDK sidecar (test_e2e_failover has the rest). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -418,6 +419,71 @@ static void a_fleet_ticket_is_admitted_after_a_moved(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Lists the rooms through rec->c[who], again every 300 ms, until the
+ * listing shows arena with 1 member and lobby with 2, both with a
+ * capacity (within WAIT_MS, or the test fails). */
+static void until_listed(struct harness_rec *rec, size_t who)
+{
+    uint64_t deadline = clock_now_ms() + WAIT_MS, next = 0;
+    struct ricochet_room rooms[RICOCHET_ROOMS_PAGE];
+    struct ricochet_event ev;
+    size_t n = 0;
+    while (clock_now_ms() < deadline) {
+        if (clock_now_ms() >= next) {
+            assert_int_equal(ricochet_list_rooms(rec->c[who], "", NULL), RICOCHET_OK);
+            next = clock_now_ms() + 300;
+        }
+        for (size_t i = 0; i < rec->n; i++)
+            while (ricochet_poll(rec->c[i], i == who ? 10 : 0, &ev) == 1)
+                if (i == who && ev.type == RICOCHET_EV_ROOMS)
+                    n = ricochet_rooms(rec->c[who], rooms, RICOCHET_ROOMS_PAGE, NULL);
+        if (n == 2 && strcmp(rooms[0].room, "arena") == 0 && rooms[0].members == 1 &&
+            strcmp(rooms[1].room, "lobby") == 0 && rooms[1].members == 2 &&
+            rooms[0].capacity > 0 && rooms[1].capacity == rooms[0].capacity)
+            return;
+    }
+    fail_msg("client %zu: %zu rooms listed, not arena (1) and lobby (2)", who, n);
+}
+
+/* Two relays of a fleet, a room each: a listing on either shows both
+ * rooms with their members, the other relay's as its heartbeat published
+ * them; a third relay's room, run with --room-list off, is in neither. */
+static void a_listing_shows_the_fleets_rooms(void **state)
+{
+    (void)state;
+    struct redisproc redis;
+    test_redis_start(&redis);
+    struct fleet_relay a, b, c;
+    start_relay(&a, &redis, NULL);
+    start_relay(&b, &redis, NULL);
+    start_relay(&c, &redis, "--room-list=off");
+    struct harness_rec rec = {.n = 4};
+    rec.c[3] = client(&c, "cave", "cy", 0); /* placed on c, the first room */
+    assert_int_equal(harness_poll_until(&rec.c[3], 1, WAIT_MS, harness_rec_event,
+                                        all_welcomed,
+                                        &(struct harness_rec){.c = {rec.c[3]}, .n = 1}),
+                     0);
+    assert_int_equal(ricochet_relay_port(rec.c[3]), c.port);
+    rec.c[0] = client(&a, "lobby", "alice", 0);
+    assert_int_equal(harness_poll_until(rec.c, 1, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &(struct harness_rec){.c = {rec.c[0]}, .n = 1}),
+                     0);
+    rec.c[1] = client(&a, "lobby", "amy", 0);
+    rec.c[2] = client(&b, "arena", "bob", 0); /* placed on b: a and c hold a room, b none */
+    assert_int_equal(harness_poll_until(rec.c, 4, WAIT_MS, harness_rec_event, all_welcomed,
+                                        &rec), 0);
+    assert_int_equal(ricochet_relay_port(rec.c[0]), a.port);
+    assert_int_equal(ricochet_relay_port(rec.c[2]), b.port);
+    harness_poll_for(rec.c, 4, 1000, harness_rec_event, &rec); /* c's heartbeats, 5 */
+    until_listed(&rec, 0);
+    until_listed(&rec, 2);
+    destroy_clients(&rec);
+    free(harness_relay_finish(&a.p));
+    free(harness_relay_finish(&b.p));
+    free(harness_relay_finish(&c.p));
+    test_redis_stop(&redis);
+}
+
 /* A relay under Agones: /ready once it listens, /health, labels, and after
  * the SIGTERM drain /shutdown, last. */
 static void agones_call_sequence(void **state)
@@ -471,6 +537,7 @@ int main(void)
         cmocka_unit_test(sigterm_drain),
         cmocka_unit_test(redis_down_and_back),
         cmocka_unit_test(a_fleet_ticket_is_admitted_after_a_moved),
+        cmocka_unit_test(a_listing_shows_the_fleets_rooms),
         cmocka_unit_test(agones_call_sequence),
     };
     if (getenv("TEST_FILTER")) /* one test by name, e.g. TEST_FILTER=sigkill_failover */

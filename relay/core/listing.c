@@ -99,6 +99,11 @@ void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms
     r->n_fleet_rooms = rooms ? n : 0;
 }
 
+bool relay_room_list_on(const struct relay *r)
+{
+    return r->cfg.room_list != RELAY_ROOM_LIST_OFF;
+}
+
 /* r->out, a listing, encoded within what peer's edge sends in one message
  * (sealed, if its session is): a page too long is cut to the rooms that
  * fit, and says `more`. Returns the length or a negative proto_err. */

@@ -570,6 +570,10 @@ size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *a
  * none). */
 void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms, size_t n);
 
+/* Whether this relay lists rooms (--room-list on): in a fleet it publishes
+ * its rooms to the other relays only then. */
+bool relay_room_list_on(const struct relay *r);
+
 /* Members in room `room` (0 if no such room). */
 uint32_t relay_room_size(const struct relay *r, const char *room);
 
