@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/conn_memory.sh BIN OUT [RUNS [COUNT]]: the relay's resident memory per
 # member, edge by edge, side by side in each run. For each transport (ENet,
-# ENet sealed, WebRTC, QUIC, WebTransport) a relay with that edge starts, its VmRSS is read
+# ENet sealed, plain UDP, TCP, WebSocket, WebRTC, QUIC, WebTransport; or those
+# CONN_MEMORY_EDGES names) a relay with that edge starts, its VmRSS is read
 # once it has settled, COUNT (200) ricochet-bots join it over that transport,
 # one room each of 8, 10 states a second, and VmRSS is read again once every
 # bot is in: (after - before) / COUNT. What a member costs the relay's heap
@@ -70,6 +71,8 @@ measure() {
         botargs="--transport webrtc" ;;
     quic | wt) edges="$edges --listen quic://127.0.0.1:0"
         botargs="--transport $name --pin ''" ;;
+    udp | tcp | ws) edges="$edges --listen $name://127.0.0.1:0"
+        botargs="--mode $name" ;;
     esac
     # shellcheck disable=SC2086 # edges and sealed are options, one per word
     "$bin/ricochet-relay" $edges $sealed --max-per-address 0 --stats-interval 1 --stats-json \
@@ -78,6 +81,7 @@ measure() {
     case $name in
     webrtc) port=$(port_of "$log" ws) ;;
     quic | wt) port=$(port_of "$log" quic) ;;
+    udp | tcp | ws) port=$(port_of "$log" "$name") ;;
     *) port=$(port_of "$log" enet) ;;
     esac
     sleep 2
@@ -119,7 +123,7 @@ measure() {
     echo "# command: bench/conn_memory.sh $*"
     i=1
     while [ "$i" -le "$runs" ]; do
-        for t in enet enet-sealed webrtc quic wt; do
+        for t in ${CONN_MEMORY_EDGES:-enet enet-sealed udp tcp ws webrtc quic wt}; do
             kib=$(measure "$t") || exit 1
             echo "run $i $t: $kib KiB per member"
         done
