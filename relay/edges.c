@@ -19,6 +19,8 @@
 #include "../sys/clock.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
+#include "http/http_front.h"
+#include "http/http_pages.h"
 
 #define READ_EVERY_US 5000  /* with states held: read batches this often */
 #define DRAIN_WAIT_MS 10    /* at shutdown: the longest wait between services */
@@ -90,28 +92,6 @@ int relay_edges_parse(const char *listen, struct relay_edge_spec *specs, char *e
 
 /* ---- the edges --------------------------------------------------------- */
 
-/* Signalling: each edge that carries offers is handed the first edge that
- * answers them (docs/design.md, "Browsers"); the edges never look for each
- * other themselves. */
-static void offers_meet_answers(struct relay_edges *E)
-{
-    const struct relay_edge *answerer = NULL;
-    for (size_t i = 0; i < E->n && !answerer; i++)
-        if (E->e[i].ops->answer)
-            answerer = &E->e[i];
-    for (size_t i = 0; i < E->n; i++)
-        if (E->e[i].ops->offers_to)
-            E->e[i].ops->offers_to(E->e[i].t, answerer ? answerer->ops : NULL,
-                                   answerer ? answerer->t : NULL);
-    const struct relay_edge *wt = NULL; /* the same for WebTransport's sessions */
-    for (size_t i = 0; i < E->n && !wt; i++)
-        if (E->e[i].ops->webtransport)
-            wt = &E->e[i];
-    for (size_t i = 0; i < E->n; i++)
-        if (E->e[i].ops->webtransport_to)
-            E->e[i].ops->webtransport_to(E->e[i].t, wt ? wt->ops : NULL, wt ? wt->t : NULL);
-}
-
 int relay_edges_open(struct relay_edges *E, const struct relay_edge_spec *specs, size_t n,
                      const struct relay_net_config *net, char *err, size_t err_cap)
 {
@@ -122,12 +102,18 @@ int relay_edges_open(struct relay_edges *E, const struct relay_edge_spec *specs,
         snprintf(err, err_cap, "epoll_create1: %s", strerror(errno));
         return -1;
     }
+    E->http = http_front_new(net->allow_origin);
+    if (!E->http || http_pages_add(E->http) != 0) {
+        snprintf(err, err_cap, "out of memory");
+        goto fail;
+    }
     for (size_t i = 0; i < n; i++) {
         struct relay_edge *e = &E->e[i];
         struct relay_net_config cfg = *net;
         char why[400];
         cfg.bind = specs[i].host;
         cfg.port = specs[i].port;
+        cfg.http = E->http;
         e->ops = specs[i].ops;
         snprintf(e->host, sizeof e->host, "%s", specs[i].host);
         e->t = e->ops->create(&cfg, why, sizeof why);
@@ -149,7 +135,6 @@ int relay_edges_open(struct relay_edges *E, const struct relay_edge_spec *specs,
         snprintf(e->name, sizeof e->name, again ? "%s:%s" : "%s", e->ops->name,
                  at ? at + 1 : "?");
     }
-    offers_meet_answers(E);
     return 0;
 fail:
     relay_edges_close(E);
@@ -221,6 +206,8 @@ void relay_edges_close(struct relay_edges *E)
         if (E->e[i].ops->destroy)
             E->e[i].ops->destroy(E->e[i].t);
     E->n = 0;
+    http_front_free(E->http); /* after the edges whose routes it held */
+    E->http = NULL;
     if (E->epfd >= 0)
         close(E->epfd);
     E->epfd = -1;

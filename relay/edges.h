@@ -7,7 +7,8 @@
  * a row of relay_transports (transport.h). The edges are created in order,
  * each takes the next range of the core's handles, and every one is
  * watched by one epoll set, with the directory thread's eventfd beside
- * them. */
+ * them. The relay's HTTP front (relay/http/) is theirs together: the edges
+ * register their web routes in it, and the ws edges carry its requests. */
 #ifndef RICOCHET_EDGES_H
 #define RICOCHET_EDGES_H
 
@@ -50,13 +51,14 @@ struct relay_edges {
     int epfd;
     int watched;                    /* relay_edges_watch's descriptor, -1: none */
     unsigned start;                 /* the first edge serviced next turn (rotates) */
+    struct http_front *http;        /* the relay's HTTP front, the pages on it: each
+                                       edge registers its routes as it is created */
 };
 
-/* Creates the n edges of specs with net (each its host and port), in
- * order, and the epoll set watching them; then hands each edge that
- * carries offers (ops->offers_to) the first that answers them
- * (ops->answer). Returns 0, or -1 with a one-line
- * message in err (what was created is closed). */
+/* Creates the relay's HTTP front (net's allow_origin, the pages), then the
+ * n edges of specs with net (each its host and port, the front), in
+ * order, and the epoll set watching them. Returns 0, or -1 with a
+ * one-line message in err (what was created is closed). */
 int relay_edges_open(struct relay_edges *E, const struct relay_edge_spec *specs, size_t n,
                      const struct relay_net_config *net, char *err, size_t err_cap);
 
@@ -106,7 +108,7 @@ void relay_edges_periodic(struct relay_edges *E, struct relay *r, uint64_t now_u
  * settled or max_ms passed. */
 void relay_edges_drain(struct relay_edges *E, struct relay *r, int max_ms);
 
-/* Destroys every edge and the epoll set. */
+/* Destroys every edge, the HTTP front and the epoll set. */
 void relay_edges_close(struct relay_edges *E);
 
 #endif

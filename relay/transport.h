@@ -16,12 +16,13 @@
  *                stream edge, the connections' queues, conflation and slow
  *                readers: relay/stream/stream.h.
  *   relay/ws/    relay_ws_ops, relay_wss_ops: the same for browsers: HTTP/1.1
- *                first (an upgrade, the play page, a WebRTC offer), then
- *                WebSocket messages framed by wslay; wss in TLS (its files:
+ *                first (what the relay's HTTP front routes: an upgrade,
+ *                the play page, a WebRTC offer), then WebSocket messages
+ *                framed by wslay; wss in TLS (its files:
  *                relay/ws/transport_ws.h).
  *   relay/webrtc/ relay_webrtc_ops: browsers' WebRTC data channels on one
  *                UDP socket (ICE-lite, DTLS, SCTP), sessions begun by an
- *                offer another edge carries (its files:
+ *                offer its POST /rtc route takes on the HTTP front (its files:
  *                relay/webrtc/transport_webrtc.h).
  *   relay/quic/  relay_quic_ops: QUIC connections on one UDP socket
  *                (ngtcp2, GnuTLS): datagrams and streams, ALPN "ricochet"
@@ -40,6 +41,8 @@
 
 #include "core/relay.h"
 #include "../sys/netaddr.h"
+
+struct http_front;
 
 struct relay_net_config {
     const char *bind;          /* local address to bind, "0.0.0.0" */
@@ -72,9 +75,12 @@ struct relay_net_config {
     const char *webrtc_advertise; /* webrtc: HOST:PORT written as the answers' host
                                     candidate (PORT 0: the port bound); NULL or "":
                                     the address bound */
-    const char *allow_origin;  /* ws, wss: the origins (space-separated; "*": any) whose
-                                  pages may read GET /wt and POST /rtc from another
-                                  site (CORS); NULL or "": none */
+    const char *allow_origin;  /* the HTTP front: the origins (space-separated; "*": any)
+                                  whose pages may read GET /wt and POST /rtc from
+                                  another site (CORS); NULL or "": none */
+    struct http_front *http;   /* the relay's HTTP front (relay/http/http_front.h):
+                                  ws, wss carry its requests; webrtc, quic register
+                                  their routes in it (NULL: none; ws needs one) */
 };
 
 /* An edge as the program sees it: one table of operations per protocol
@@ -127,42 +133,7 @@ struct relay_transport_ops {
      * where the edge acknowledges, acknowledged). */
     bool (*settled)(const void *t);
     void (*destroy)(void *t); /* NULL is fine */
-    /* Signalling, both optional (NULL): docs/design.md, "Browsers".
-     * answer: an edge whose sessions begin with an offer (webrtc) answers
-     * offer[0..len) for a client whose ticket is pass (NULL: none came),
-     * from the address from (the offer's own: its HTTP request's source;
-     * NULL: unknown), the ticket checked by the core first when the relay
-     * needs one and claimed by the session it opens. Returns the answer's
-     * length (NUL-terminated in out), or a negative enum
-     * relay_offer_refusal with a one-line reason in why.
-     * offers_to: an edge that carries offers (the ws edge's POST /rtc) is
-     * given the edge that answers them (ops and t; NULL: none), once every
-     * edge is open. */
-    int (*answer)(void *t, struct relay *r, const char *offer, size_t len, const char *pass,
-                  const union netaddr *from, char *out, size_t cap, char *why, size_t why_cap);
-    void (*offers_to)(void *t, const struct relay_transport_ops *ops, void *answerer);
-    /* WebTransport, both optional (NULL): an edge that takes browsers'
-     * WebTransport sessions (quic) writes what a page needs to open one as
-     * JSON into out (cap): its port, path, timeout and the hashes of the
-     * certificates a page may trust (PROTOCOL.md, "WebTransport"),
-     * returning its length or -1; an edge that serves the pages (ws) is
-     * given that edge (NULL: none), once every edge is open. */
-    int (*webtransport)(const void *t, char *out, size_t cap);
-    void (*webtransport_to)(void *t, const struct relay_transport_ops *ops, const void *wt);
 };
-
-/* Why an offer was not answered (ops->answer's negative returns; HTTP's
- * status beside each). */
-enum relay_offer_refusal {
-    RELAY_OFFER_BAD = -1,     /* 400: the SDP does not read, or asks what the edge lacks */
-    RELAY_OFFER_TICKET = -2,  /* 403: a ticket needed, missing, or refused */
-    RELAY_OFFER_FULL = -3,    /* 503: no room for another session */
-};
-
-/* The longest answer ops->answer writes (the webrtc edge's SDP), NUL aside:
- * a caller's out of RELAY_ANSWER_MAX + 1 bytes always has room. */
-#define RELAY_ANSWER_MAX 1024
-
 
 /* Every edge, the table of schemes, in the order of RELAY_TRANSPORT_CHOICES
  * (an option's list; test_e2e_relay_main checks the two agree). Adding an
@@ -206,10 +177,10 @@ extern const struct relay_transport_ops relay_tcp_ops;
 
 /* ---- WebSocket: HTTP first, then a stream of WebSocket messages ---- */
 
-/* As the TCP edge, but a connection speaks HTTP/1.1 first: an upgrade
- * (then a peer of the core, every message a WebSocket message through
- * wslay), the play page's files, a WebRTC offer (POST /rtc, answered by
- * the edge offers_to names), or an error; not upgraded within
+/* As the TCP edge, but a connection speaks HTTP/1.1 first, routed by the
+ * relay's HTTP front (cfg.http): an upgrade (then a peer of the core,
+ * every message a WebSocket message through wslay), the play page's
+ * files, a WebRTC offer (POST /rtc), or an error; not upgraded within
  * handshake_ms it is closed (408); connections that have not joined,
  * upgraded or not, are at most max_half_open (a newcomer past it closes
  * the oldest of the address holding the most). wss: the same
@@ -219,7 +190,8 @@ extern const struct relay_transport_ops relay_wss_ops;
 
 /* ---- WebRTC: browsers' data channels on one UDP socket ---- */
 
-/* answer: an offer's ticket prechecked by the core (relay_ticket_precheck)
+/* POST /rtc, its route on the HTTP front (cfg.http; relay_webrtc_answer):
+ * an offer's ticket prechecked by the core (relay_ticket_precheck)
  * and claimed by its session (relay_ticket_claim: a newer offer with the
  * pass takes the place of a session of it not yet checked, else it is
  * refused); sessions not yet peers at most max_per_address from the

@@ -1,7 +1,8 @@
 /* test_transport_webrtc.c: the relay's webrtc edge in process on
  * 127.0.0.1: the real edge (relay_webrtc_ops), the real core, WebRTC
  * clients of rtc/rtc_peer.h on sockets of their own, offers answered
- * through the edge's answer op (support/rtc_edge.h).
+ * through the edge's answer (relay_webrtc_answer, as its POST /rtc route
+ * calls it; support/rtc_edge.h).
  *
  * Members join a room over their control channel and exchange states on
  * each channel: a state arrives on the channel of the mode it was sent in
@@ -347,8 +348,8 @@ static void offers_refused(void **state)
     mint_pass(&cfg, "alice", pass[0]);
     mint_pass(&cfg, "bob", pass[1]);
     mint_pass(&cfg, "carol", pass[2]);
-    assert_int_equal(relay_webrtc_ops.answer(rtc_env.t, rtc_env.r, junk, strlen(junk), pass[0],
-                                             NULL, out, sizeof out, why, sizeof why),
+    assert_int_equal(relay_webrtc_answer(rtc_env.t, rtc_env.r, junk, strlen(junk), pass[0], NULL,
+                                         out, sizeof out, why, sizeof why),
                      RELAY_OFFER_BAD);
     assert_true(rtc_client_offer(0, pass[0]) > 0);
     /* half-open: one more, then no more until one opens */
@@ -740,8 +741,8 @@ static void aiortc_plays_with_an_enet_bot(void **state)
                  spawn_read_stderr(&player));
     const char *sdp = cJSON_GetObjectItem(offer, "offer")->valuestring;
     char answer[RELAY_ANSWER_MAX + 1], why[160];
-    assert_true(L.E.e[0].ops->answer(L.E.e[0].t, L.r, sdp, strlen(sdp), NULL, NULL,
-                                     answer, sizeof answer, why, sizeof why) > 0);
+    assert_true(relay_webrtc_answer(L.E.e[0].t, L.r, sdp, strlen(sdp), NULL, NULL, answer,
+                                    sizeof answer, why, sizeof why) > 0);
     cJSON_Delete(offer);
     write_answer(answer_path, answer);
     cJSON *welcome = serve(&L, 20000, &player, "welcome");

@@ -1,7 +1,7 @@
 /* test_transport_ws.c: the WebSocket edge in process, on 127.0.0.1, driven
  * by bare TCP sockets that speak HTTP and write their frames by hand (no
  * WebSocket library): the HTTP front's routes and errors (each counted),
- * a WebRTC offer handed to the edge that answers (a fake), GET /wt and
+ * a WebRTC offer handed whole to the route that answers it (a fake), GET /wt and
  * POST /rtc readable by a page of an origin --allow-origin names (CORS,
  * its preflight) and by no other, the upgrade
  * with a first frame in the same write, joins in binary and text frames,
@@ -30,6 +30,7 @@
 
 #include "../proto/wire.h"
 #include "../relay/core/relay.h"
+#include "../relay/http/http_pages.h"
 #include "../relay/settings.h"
 #include "../relay/transport.h"
 #include "../relay/ws/transport_ws.h"
@@ -43,6 +44,7 @@
 #define ALLOWED "https://game.example" /* an origin --allow-origin names */
 
 struct env {
+    struct http_front *http; /* the relay's HTTP front, its pages on it */
     struct relay_ws *t;
     struct relay *r;
     uint16_t port;
@@ -56,8 +58,11 @@ static int env_open(uint32_t max_half_open)
     struct relay_net_config ncfg = {
         .bind = "127.0.0.1", .port = 0, .peer_cap = 16, .max_packet_size = MAX_PACKET,
         .timeout_ms = 10000, .max_half_open = max_half_open, .handshake_ms = HANDSHAKE_MS,
-        .allow_origin = ALLOWED " http://127.0.0.1:8000",
     };
+    E.http = http_front_new(ALLOWED " http://127.0.0.1:8000");
+    if (!E.http || http_pages_add(E.http) != 0)
+        return -1;
+    ncfg.http = E.http;
     E.t = relay_ws_ops.create(&ncfg, err, sizeof err);
     if (!E.t) {
         fprintf(stderr, "relay_ws_ops.create: %s\n", err);
@@ -89,6 +94,7 @@ static int teardown(void **state)
     (void)state;
     relay_destroy(E.r);
     relay_ws_ops.destroy(E.t);
+    http_front_free(E.http);
     return 0;
 }
 
@@ -331,8 +337,8 @@ static void http_routes(void **state)
     assert_non_null(strstr(a, "HTTP/1.1 200 OK\r\n"));
     assert_non_null(strstr(a, "Content-Type: text/html; charset=utf-8\r\n"));
     const char *body = strstr(a, "\r\n\r\n") + 4;
-    assert_int_equal(strlen(body), ws_play_html_len);
-    assert_memory_equal(body, ws_play_html, ws_play_html_len);
+    assert_int_equal(strlen(body), http_play_html_len);
+    assert_memory_equal(body, http_play_html, http_play_html_len);
     a = http("HEAD /ricochet.js HTTP/1.1\r\n\r\n", 30);
     assert_non_null(strstr(a, "text/javascript"));
     assert_string_equal(strstr(a, "\r\n\r\n"), "\r\n\r\n"); /* no body */
@@ -368,29 +374,28 @@ static void http_routes(void **state)
     assert_int_equal(relay_clients(E.r), 0); /* none of them a peer */
 }
 
-/* A stand-in for the webrtc edge: answers "answer to " + the offer, or
- * refuses an offer that says so; notes the pass and where the offer came
- * from. */
+/* A stand-in for the webrtc edge's POST /rtc route: answers "answer to "
+ * + the offer, or refuses an offer that says so; notes the pass and where
+ * the offer came from. */
 static char fake_pass[64], fake_from[RELAY_ADDR_MAX];
 
-static int fake_answer(void *t, struct relay *r, const char *offer, size_t len,
-                       const char *pass, const union netaddr *from, char *out, size_t cap,
-                       char *why, size_t why_cap)
+static void fake_offer(void *ctx, const struct http_req *req, const char *body,
+                       struct http_conn *c)
 {
-    (void)t, (void)r;
-    snprintf(fake_pass, sizeof fake_pass, "%s", pass ? pass : "(none)");
-    if (from)
-        netaddr_format(from, fake_from, sizeof fake_from);
-    else
-        snprintf(fake_from, sizeof fake_from, "(none)");
-    if (len >= 6 && memcmp(offer, "refuse", 6) == 0) {
-        snprintf(why, why_cap, "no ticket");
-        return RELAY_OFFER_TICKET;
+    (void)ctx;
+    char pass[HTTP_PASS_MAX + 1], answer[64];
+    assert_true(http_bearer(req->authorization, pass));
+    snprintf(fake_pass, sizeof fake_pass, "%.63s", pass[0] ? pass : "(none)");
+    netaddr_format(c->from, fake_from, sizeof fake_from);
+    size_t len = (size_t)req->content_length;
+    if (len >= 6 && memcmp(body, "refuse", 6) == 0) {
+        const char *why = "403 Forbidden: no ticket\n";
+        http_reply(c, req, 403, "text/plain; charset=utf-8", NULL, why, strlen(why));
+        return;
     }
-    return snprintf(out, cap, "answer to %.*s", (int)len, offer);
+    int n = snprintf(answer, sizeof answer, "answer to %.*s", (int)len, body);
+    http_reply(c, req, 201, "application/sdp", "Location: /rtc\r\n", answer, (size_t)n);
 }
-
-static const struct relay_transport_ops fake_rtc = {.name = "webrtc", .answer = fake_answer};
 
 static void offers_go_to_the_answering_edge(void **state)
 {
@@ -399,8 +404,9 @@ static void offers_go_to_the_answering_edge(void **state)
                        "Content-Length: 9\r\nAuthorization: Bearer PASS1\r\n\r\nv=0 offer";
     const char *a = http(post, strlen(post));
     assert_memory_equal(a, "HTTP/1.1 404 ", 13); /* no webrtc edge */
+    assert_non_null(strstr(a, "this relay has no WebRTC edge"));
     static int answerer;
-    relay_ws_ops.offers_to(E.t, &fake_rtc, &answerer);
+    assert_int_equal(http_front_serve(E.http, HTTP_POST, "/rtc", fake_offer, &answerer), 0);
     /* the body in a write of its own, after the head */
     struct client *c = client_new(0);
     const char *head = "POST /rtc HTTP/1.1\r\nContent-Type: application/sdp\r\n"
@@ -430,17 +436,19 @@ static void offers_go_to_the_answering_edge(void **state)
     assert_memory_equal(a, "HTTP/1.1 403 ", 13);
     assert_non_null(strstr(a, "no ticket"));
     assert_string_equal(fake_pass, "(none)");
-    relay_ws_ops.offers_to(E.t, NULL, NULL);
+    /* a second edge's route on the same door: the first keeps it */
+    assert_int_equal(http_front_serve(E.http, HTTP_POST, "/rtc", fake_offer, NULL), -1);
 }
 
-/* A stand-in for the quic edge: where its sessions open. */
-static int fake_where(const void *t, char *out, size_t cap)
+/* A stand-in for the quic edge's GET /wt route: where its sessions open. */
+static void fake_where(void *ctx, const struct http_req *req, const char *body,
+                       struct http_conn *c)
 {
-    (void)t;
-    return snprintf(out, cap, "{\"port\":7781,\"path\":\"/wt\",\"hashes\":[]}");
+    (void)ctx, (void)body;
+    const char *json = "{\"port\":7781,\"path\":\"/wt\",\"hashes\":[]}";
+    http_reply(c, req, 200, "application/json", "Cache-Control: no-store\r\n", json,
+               strlen(json));
 }
-
-static const struct relay_transport_ops fake_quic = {.name = "quic", .webtransport = fake_where};
 
 /* The answer to request from origin (NULL: no Origin header). */
 static const char *from_origin(const char *request, const char *origin)
@@ -460,11 +468,15 @@ static void cors_for_the_origins_named(void **state)
 {
     (void)state;
     static int wt, answerer;
-    relay_ws_ops.webtransport_to(E.t, &fake_quic, &wt);
-    relay_ws_ops.offers_to(E.t, &fake_rtc, &answerer);
     uint64_t bad = drops(RELAY_DROP_BAD_HTTP);
     const char *get = "GET /wt HTTP/1.1\r\nHost: relay.example:7780\r\n\r\n";
+    /* without a quic edge, the page can read why */
     const char *a = from_origin(get, ALLOWED);
+    assert_memory_equal(a, "HTTP/1.1 404 ", 13);
+    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: " ALLOWED "\r\n"));
+    assert_int_equal(http_front_serve(E.http, HTTP_GET, "/wt", fake_where, &wt), 0);
+    http_front_serve(E.http, HTTP_POST, "/rtc", fake_offer, &answerer); /* if not yet */
+    a = from_origin(get, ALLOWED);
     assert_memory_equal(a, "HTTP/1.1 200 OK\r\n", 17);
     assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: " ALLOWED "\r\n"));
     assert_non_null(strstr(a, "\r\nVary: Origin\r\n"));
@@ -506,13 +518,7 @@ static void cors_for_the_origins_named(void **state)
     assert_null(strstr(a, "Access-Control-"));
     a = from_origin("OPTIONS /play HTTP/1.1\r\n\r\n", ALLOWED);
     assert_memory_equal(a, "HTTP/1.1 405 ", 13);
-    /* without a quic edge, the page can read why */
-    relay_ws_ops.webtransport_to(E.t, NULL, NULL);
-    a = from_origin(get, ALLOWED);
-    assert_memory_equal(a, "HTTP/1.1 404 ", 13);
-    assert_non_null(strstr(a, "\r\nAccess-Control-Allow-Origin: " ALLOWED "\r\n"));
-    assert_int_equal(drops(RELAY_DROP_BAD_HTTP), bad + 3); /* the 403, the 405, the 404 */
-    relay_ws_ops.offers_to(E.t, NULL, NULL);
+    assert_int_equal(drops(RELAY_DROP_BAD_HTTP), bad + 3); /* the 404, the 403, the 405 */
 }
 
 /* ---- WebSocket members ----------------------------------------------------- */

@@ -286,6 +286,9 @@ static int quic_alloc(struct relay_quic *t, char *err, size_t cap)
     return 0;
 }
 
+static void wt_route(void *ctx, const struct http_req *req, const char *body,
+                     struct http_conn *c);
+
 static void *quic_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
 {
     struct relay_quic *t = calloc(1, sizeof *t);
@@ -307,6 +310,8 @@ static void *quic_create(const struct relay_net_config *cfg, char *err, size_t e
         quic_destroy(t);
         return NULL;
     }
+    if (cfg->http) /* a second quic edge: the first says where sessions open */
+        http_front_serve(cfg->http, HTTP_GET, "/wt", wt_route, t);
     return t;
 }
 
@@ -458,9 +463,20 @@ static bool quic_settled(const void *ctx)
     return t->closing == 0 && t->out.n == 0;
 }
 
-static int quic_webtransport(const void *ctx, char *out, size_t cap)
+/* GET /wt on the relay's HTTP front: where WebTransport sessions open
+ * (the port, the path, the hashes of the certificates a page may trust).
+ * Never stored: a certificate drawn again changes it. */
+static void wt_route(void *ctx, const struct http_req *req, const char *body,
+                     struct http_conn *c)
 {
-    return transport_quic_tls_webtransport(ctx, out, cap);
+    (void)body;
+    int n = transport_quic_tls_webtransport(ctx, c->scratch, HTTP_SCRATCH);
+    if (n < 0) {
+        http_refuse_status(c, 404, "this relay has no WebTransport (quic) edge");
+        return;
+    }
+    http_reply(c, req, 200, "application/json", "Cache-Control: no-store\r\n", c->scratch,
+               (size_t)n);
 }
 
 const struct relay_transport_ops relay_quic_ops = {
@@ -477,5 +493,4 @@ const struct relay_transport_ops relay_quic_ops = {
     .tick = quic_tick,
     .settled = quic_settled,
     .destroy = quic_destroy,
-    .webtransport = quic_webtransport,
 };

@@ -53,6 +53,7 @@
 #include "../../sys/netaddr.h"
 #include "../core/strangers.h"
 #include "../core/waiting.h"
+#include "../http/http_front.h"
 #include "../transport.h"
 
 #define QUIC_EDGE_READ 64          /* datagrams per recvmmsg */

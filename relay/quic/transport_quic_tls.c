@@ -7,7 +7,7 @@
  * can pin it, made as a browser's serverCertificateHashes takes it (ECDSA
  * P-256, valid for less than 14 days) and drawn again every
  * QUIC_CERT_RENEW_S for new connections; a page learns the hashes of those
- * still valid from the ws edge's GET /wt (transport_quic_tls_webtransport),
+ * still valid from the edge's GET /wt (transport_quic_tls_webtransport),
  * each time it opens a session. A drawn certificate is freed with the last
  * connection that took it, once a newer one is drawn.
  * Sessions issue no tickets: without resumption there is no 0-RTT, whose

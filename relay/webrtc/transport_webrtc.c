@@ -2,8 +2,8 @@
  * webrtc://HOST:PORT): browsers' data channels on one UDP socket.
  *
  * A browser opens no socket of its own: it asks for a WebRTC session with
- * an offer (signalling: another edge's HTTP front, POST /rtc, hands it to
- * this edge's answer), and everything after comes to this one socket:
+ * an offer (signalling: the edge's route on the relay's HTTP front, POST
+ * /rtc, answers it), and everything after comes to this one socket:
  * ICE-lite checks (STUN), DTLS, and SCTP over DTLS carrying its data
  * channels. The webrtc modules (rtc_host.h) run the sessions, given
  * datagrams and the time; this file owns the socket and turns what the
@@ -301,6 +301,9 @@ static int webrtc_alloc(struct relay_webrtc *t, char *err, size_t cap)
     return t->host ? 0 : -1;
 }
 
+static void offer_route(void *ctx, const struct http_req *req, const char *body,
+                        struct http_conn *c);
+
 static void *webrtc_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
 {
     struct relay_webrtc *t = calloc(1, sizeof *t);
@@ -318,6 +321,8 @@ static void *webrtc_create(const struct relay_net_config *cfg, char *err, size_t
         webrtc_destroy(t);
         return NULL;
     }
+    if (cfg->http) /* a second webrtc edge: the first answers the offers */
+        http_front_serve(cfg->http, HTTP_POST, "/rtc", offer_route, t);
     return t;
 }
 
@@ -564,10 +569,9 @@ static int answer(struct relay_webrtc *t, struct relay *r, const char *offer, si
     return n;
 }
 
-/* ops->answer: an offer answered or refused, counted at once. */
-static int webrtc_answer(void *ctx, struct relay *r, const char *offer, size_t len,
-                         const char *pass, const union netaddr *from, char *out, size_t cap,
-                         char *why, size_t why_cap)
+int relay_webrtc_answer(void *ctx, struct relay *r, const char *offer, size_t len,
+                        const char *pass, const union netaddr *from, char *out, size_t cap,
+                        char *why, size_t why_cap)
 {
     struct relay_webrtc *t = ctx;
     t->relay = r;
@@ -575,6 +579,29 @@ static int webrtc_answer(void *ctx, struct relay *r, const char *offer, size_t l
     int n = answer(t, r, offer, len, pass, from, out, cap, why, why_cap);
     publish(t);
     return n;
+}
+
+/* POST /rtc on the relay's HTTP front, its body whole: the offer answered
+ * (201, the answer's SDP) or refused (400, 403, 503: why, in the body). */
+static void offer_route(void *ctx, const struct http_req *req, const char *body,
+                        struct http_conn *c)
+{
+    char pass[HTTP_PASS_MAX + 1], why[PROTO_TEXT_MAX + 1] = "";
+    if (!http_bearer(req->authorization, pass)) {
+        http_refuse_status(c, 400, "a ticket goes as Authorization: Bearer PASS");
+        return;
+    }
+    int n = relay_webrtc_answer(ctx, c->relay, body, (size_t)req->content_length,
+                                pass[0] ? pass : NULL, c->from, c->scratch, HTTP_SCRATCH, why,
+                                sizeof why);
+    if (n < 0) {
+        int status = n == RELAY_OFFER_TICKET ? 403 : n == RELAY_OFFER_FULL ? 503 : 400;
+        snprintf(c->scratch, HTTP_SCRATCH, "%d %s: %s\n", status, http_reason(status), why);
+        http_reply(c, req, status, "text/plain; charset=utf-8", NULL, c->scratch,
+                   strlen(c->scratch));
+        return;
+    }
+    http_reply(c, req, 201, "application/sdp", "Location: /rtc\r\n", c->scratch, (size_t)n);
 }
 
 const struct relay_transport_ops relay_webrtc_ops = {
@@ -591,5 +618,4 @@ const struct relay_transport_ops relay_webrtc_ops = {
     .tick = webrtc_tick,
     .settled = webrtc_settled,
     .destroy = webrtc_destroy,
-    .answer = webrtc_answer,
 };

@@ -5,7 +5,8 @@
  *   transport_webrtc.c           the socket, the host's callbacks (a session
  *                                a peer once its control channel opens, its
  *                                end a peer gone), the loop's operations,
- *                                the answer to an offer
+ *                                the answer to an offer (its POST /rtc
+ *                                route on the relay's HTTP front)
  *   transport_webrtc_send.c      what the core sends: states on the
  *                                member's channels (in batches when asked),
  *                                control messages, a close that waits for
@@ -28,6 +29,7 @@
 #include "../../proto/wire.h"
 #include "../../sys/dgram.h"
 #include "../../sys/netaddr.h"
+#include "../http/http_front.h"
 #include "../transport.h"
 #include "../../rtc/rtc_dtls.h"
 #include "rtc_host.h"
@@ -145,6 +147,31 @@ struct relay_webrtc {
 
     uint64_t own[RTC_COUNTS]; /* what the edge counted (the host counts the rest) */
 };
+
+/* ---- transport_webrtc.c ---- */
+
+/* Why an offer was not answered (relay_webrtc_answer's negative returns;
+ * HTTP's status beside each). */
+enum relay_offer_refusal {
+    RELAY_OFFER_BAD = -1,     /* 400: the SDP does not read, or asks what the edge lacks */
+    RELAY_OFFER_TICKET = -2,  /* 403: a ticket needed, missing, or refused */
+    RELAY_OFFER_FULL = -3,    /* 503: no room for another session */
+};
+
+/* The longest answer relay_webrtc_answer writes (its SDP), NUL aside: a
+ * caller's out of RELAY_ANSWER_MAX + 1 bytes always has room. */
+#define RELAY_ANSWER_MAX 1024
+
+/* Answers offer[0..len) of edge t (a struct relay_webrtc *) for a client
+ * whose ticket is pass (NULL: none came), from the address from (its HTTP
+ * request's source; NULL: unknown): the ticket checked by the core first
+ * when the relay needs one and claimed by the session it opens (POST
+ * /rtc's route; tests call it as that route would). Returns the answer's
+ * length (NUL-terminated in out), or a negative enum relay_offer_refusal
+ * with a one-line reason in why; counted at once. */
+int relay_webrtc_answer(void *t, struct relay *r, const char *offer, size_t len,
+                        const char *pass, const union netaddr *from, char *out, size_t cap,
+                        char *why, size_t why_cap);
 
 /* ---- transport_webrtc_send.c ---- */
 

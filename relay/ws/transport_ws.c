@@ -5,7 +5,8 @@
  * Like the TCP edge, a listening socket and a connection per client, all
  * on an epoll set of the edge's own (level-triggered: a service reads one
  * bounded batch and leaves the rest for the next turn). Unlike it, a
- * connection speaks HTTP first (transport_ws_http.c) and is a peer of the
+ * connection speaks HTTP first (transport_ws_handshake.c, through the
+ * relay's HTTP front) and is a peer of the
  * core only from its upgrade on (transport_ws_frames.c); until then it is
  * half-open, closed after --join-timeout-ms. Connections that have not
  * joined, before the upgrade and after it, are at most --max-half-open
@@ -27,7 +28,6 @@
 #include <unistd.h>
 
 #include "../../sys/clock.h"
-#include "ws_http.h"
 
 #define WS_EVENTS 64          /* ready sockets read per service */
 #define WS_HANDSHAKE_MS 2000  /* a connection not upgraded this long, if none is set */
@@ -70,18 +70,23 @@ static void ws_sizes(struct relay_ws *t, const struct relay_net_config *cfg)
 static void *ws_create_edge(const struct relay_net_config *cfg, bool tls, char *err,
                             size_t err_cap)
 {
+    if (!cfg->http) { /* what it says before the upgrade is the front's */
+        snprintf(err, err_cap, "a WebSocket edge needs the relay's HTTP front");
+        return NULL;
+    }
     struct relay_ws *t = calloc(1, sizeof *t);
     if (!t) {
         snprintf(err, err_cap, "out of memory");
         return NULL;
     }
     t->tls = tls;
+    t->http = cfg->http;
+    http_front_upgrade(t->http, ws_handshake_upgrade);
     ws_sizes(t, cfg);
     uint32_t cap = t->cfg.peer_cap;
     t->conns = calloc(cap, sizeof *t->conns);
     t->again = malloc(2 * cap * sizeof *t->again);
-    t->scratch = malloc(WS_SCRATCH);
-    if (!t->conns || !t->again || !t->scratch || ws_frames_setup(t) != 0 ||
+    if (!t->conns || !t->again || ws_frames_setup(t) != 0 ||
         stream_init(&t->s, cap, &ws_stream_ops, t) != 0) {
         snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
         ws_destroy(t);
@@ -125,22 +130,7 @@ static void ws_destroy(void *ctx)
     ws_frames_free(t);
     free(t->conns);
     free(t->again);
-    free(t->scratch);
     free(t);
-}
-
-static void ws_offers_to(void *ctx, const struct relay_transport_ops *ops, void *answerer)
-{
-    struct relay_ws *t = ctx;
-    t->answer_ops = ops;
-    t->answerer = answerer;
-}
-
-static void ws_webtransport_to(void *ctx, const struct relay_transport_ops *ops, const void *wt)
-{
-    struct relay_ws *t = ctx;
-    t->wt_ops = ops;
-    t->wt = wt;
 }
 
 /* ---- accepting -------------------------------------------------------- */
@@ -162,8 +152,8 @@ static void take(void *edge, struct relay *r, int fd, const union netaddr *from,
     struct ws_conn *w = &t->conns[i];
     *w = (struct ws_conn){.edge = t, .slot = i, .since_us = now_us};
     t->half_open++;
-    w->head = malloc(WS_HTTP_HEAD_MAX);
-    w->head_cap = w->head ? WS_HTTP_HEAD_MAX : 0;
+    w->head = malloc(HTTP_HEAD_MAX);
+    w->head_cap = w->head ? HTTP_HEAD_MAX : 0;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = i};
     if (!w->head || ws_io_accept(t, i) != 0 || epoll_ctl(t->s.ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
         relay_count_drop(r, RELAY_DROP_SEND_FAILED);
@@ -184,7 +174,7 @@ static void conn_input(struct relay_ws *t, struct relay *r, uint32_t i)
     w->budget = WS_READ_BUDGET;
     uint64_t now = clock_now_us();
     if (!w->open)
-        ws_http_input(t, r, i, now);
+        ws_handshake_input(t, r, i, now);
     else
         ws_frames_input(t, r, i, now);
     if (c->fd >= 0 && !c->closing && !w->again && ws_io_pending(t, i)) {
@@ -242,7 +232,7 @@ static void ws_tick(void *ctx, struct relay *r)
         const struct stream_conn *c = &t->s.conns[i];
         if (c->fd >= 0 && !c->closing && !t->conns[i].open &&
             now - t->conns[i].since_us >= late)
-            ws_http_expire(t, r, i, now);
+            ws_handshake_expire(t, r, i, now);
     }
 }
 
@@ -260,8 +250,6 @@ const struct relay_transport_ops relay_ws_ops = {
     .tick = ws_tick,
     .settled = stream_op_settled,
     .destroy = ws_destroy,
-    .offers_to = ws_offers_to,
-    .webtransport_to = ws_webtransport_to,
 };
 
 const struct relay_transport_ops relay_wss_ops = {
@@ -278,6 +266,4 @@ const struct relay_transport_ops relay_wss_ops = {
     .tick = ws_tick,
     .settled = stream_op_settled,
     .destroy = ws_destroy,
-    .offers_to = ws_offers_to,
-    .webtransport_to = ws_webtransport_to,
 };

@@ -3,9 +3,10 @@
  * only those below it here:
  *   transport_ws.c         the listening socket, connections, the loop's
  *                          operations, half-open connections' deadlines
- *   transport_ws_http.c    the HTTP front: a request read, routed (ws_http.h)
- *                          and answered: the upgrade, the pages' files,
- *                          a WebRTC offer handed to the edge that answers it
+ *   transport_ws_handshake.c  a connection before its upgrade: what it
+ *                          sent handed to the relay's HTTP front
+ *                          (relay/http/http_front.h), which routes and
+ *                          answers it through the connection; the upgrade
  *   transport_ws_frames.c  a WebSocket once upgraded: wslay's event API,
  *                          messages to the core, the core's messages framed,
  *                          close codes, the ping budget
@@ -23,6 +24,7 @@
 #include <openssl/ssl.h>
 #include <wslay/wslay.h>
 
+#include "../http/http_front.h"
 #include "../stream/stream.h"
 #include "../transport.h"
 
@@ -31,14 +33,6 @@
 #define WS_FRAME_HEAD_MAX 14    /* a frame's head, at most (a server's: 10) */
 #define WS_READ_BUDGET (64u << 10) /* bytes one connection reads per service, at most */
 #define WS_PINGS_MAX 8          /* pings and pongs a client may send a second */
-#define WS_SCRATCH (32u << 10)  /* an answer being written (a WebRTC answer's SDP) */
-
-/* The play page, the tag game's page and their modules, compiled in from
- * client/js/ (the Makefile's generated play_files.c). */
-extern const char ws_play_html[], ws_play_js[], ws_ricochet_js[];
-extern const size_t ws_play_html_len, ws_play_js_len, ws_ricochet_js_len;
-extern const char ws_tag_html[], ws_tag_js[];
-extern const size_t ws_tag_html_len, ws_tag_js_len;
 
 /* One connection's own part (its queue is the stream slot's). */
 struct ws_conn {
@@ -85,26 +79,27 @@ struct relay_ws {
     uint32_t *again, n_again; /* connections TLS holds read bytes of: read next turn
                                  (2 x peer_cap: this turn's list, last turn's) */
     struct relay *relay;     /* set while servicing */
-    const struct relay_transport_ops *answer_ops; /* the edge answering WebRTC offers */
-    void *answerer;          /* ... its state (NULL: none) */
-    const struct relay_transport_ops *wt_ops; /* the edge taking WebTransport sessions */
-    const void *wt;          /* ... its state (NULL: none) */
-    char *scratch;           /* WS_SCRATCH bytes: an answer being written */
+    struct http_front *http; /* the relay's HTTP front (cfg.http): a request's routes */
     wslay_frame_context_ptr framer; /* frames the relay's messages (ws_frames_queue) */
     uint32_t framing;        /* ... into this slot's queue */
 };
 
 
-/* ---- transport_ws_http.c ---- */
+/* ---- transport_ws_handshake.c ---- */
 
-/* Reads what a connection not yet upgraded sent and answers its request
- * when whole: an error, a file, an offer's answer (each then closed), or
- * the upgrade (then ws_frames_start). */
-void ws_http_input(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t now_us);
+/* Reads what a connection not yet upgraded sent and hands it to the HTTP
+ * front: partial, read on; whole, answered (then closed) or upgraded. */
+void ws_handshake_input(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t now_us);
+
+/* The front's upgrade handler (http_front_upgrade): 101, then the
+ * connection (c's slot of c's edge) is a WebSocket (ws_frames_start), the
+ * bytes read past the head its first. */
+void ws_handshake_upgrade(void *ctx, const struct http_req *req, const char *body,
+                          struct http_conn *c);
 
 /* A half-open connection past its deadline: 408, then closed (counted
  * half_open). */
-void ws_http_expire(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t now_us);
+void ws_handshake_expire(struct relay_ws *t, struct relay *r, uint32_t i, uint64_t now_us);
 
 /* ---- transport_ws_frames.c ---- */
 

@@ -1,4 +1,4 @@
-/* fuzz_http.c: libFuzzer program for the WebSocket edge's HTTP front. */
+/* fuzz_http.c: libFuzzer program for the relay's HTTP front. */
 #include "targets.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -56,8 +56,9 @@ static struct fuzz_ws_env *fuzz_ws_env(void)
     char err[256];
     struct relay_net_config ncfg = {
         .bind = "127.0.0.1", .port = 0, .peer_cap = 8, .max_packet_size = FUZZ_WS_MAX_PACKET,
-        .timeout_ms = 10000, .handshake_ms = 10000,
+        .timeout_ms = 10000, .handshake_ms = 10000, .http = http_front_new(NULL),
     };
+    FUZZ_CHECK(ncfg.http != NULL);
     E.t = relay_ws_ops.create(&ncfg, err, sizeof err);
     FUZZ_CHECK(E.t != NULL);
     struct relay_config cfg;

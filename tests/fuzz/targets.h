@@ -107,7 +107,7 @@ int fuzz_target_quicedge(const uint8_t *data, size_t size);
  * messages it queues for the session, each the way it came. */
 int fuzz_target_quicclient(const uint8_t *data, size_t size);
 
-/* The WebSocket edge's HTTP front: request heads parsed, routed and
+/* The relay's HTTP front: request heads parsed, routed and
  * answered (target_http.c). */
 int fuzz_target_http(const uint8_t *data, size_t size);
 

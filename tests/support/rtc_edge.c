@@ -164,8 +164,8 @@ int rtc_client_offer_from(int i, const char *pass, const union netaddr *from)
     char why[160], err[160];
     const char *offer = rtc_peer_offer(c->p);
     relay_set_unix_time(rtc_env.r, clock_unix_s());
-    int n = relay_webrtc_ops.answer(rtc_env.t, rtc_env.r, offer, strlen(offer), pass, from,
-                                    c->answer, sizeof c->answer, why, sizeof why);
+    int n = relay_webrtc_answer(rtc_env.t, rtc_env.r, offer, strlen(offer), pass, from,
+                                c->answer, sizeof c->answer, why, sizeof why);
     if (n > 0 && rtc_peer_answer(c->p, c->answer, (size_t)n, clock_now_us(), err,
                                  sizeof err) != 0)
         fail_msg("client %d: %s", i, err);

@@ -1,8 +1,9 @@
 /* rtc_edge.h: the relay's webrtc edge and a core on it, in process on
  * 127.0.0.1, with WebRTC clients of rtc/rtc_peer.h on sockets of their
  * own, for test_transport_webrtc: offers answered through the edge's
- * answer op, the loop's turns over the edge (support/edge_turn.h) with
- * every client's socket read between them, what each client got recorded
+ * answer (relay_webrtc_answer), the loop's turns over the edge
+ * (support/edge_turn.h) with every client's socket read between them,
+ * what each client got recorded
  * message by message (a batch as its states). */
 #ifndef RICOCHET_TEST_RTC_EDGE_H
 #define RICOCHET_TEST_RTC_EDGE_H
@@ -16,6 +17,7 @@
 #include "../../proto/wire.h"
 #include "../../relay/core/relay.h"
 #include "../../relay/transport.h"
+#include "../../relay/webrtc/transport_webrtc.h"
 
 #define RTC_CLIENTS 8
 #define RTC_GOT_MAX 4096
@@ -69,9 +71,9 @@ struct relay_net_config rtc_env_net(void);
 void rtc_client_new(int i, unsigned which);
 void rtc_client_free(int i);
 
-/* Client i's offer through the edge's answer op with pass (NULL: none),
- * from its own address. Returns the op's result; on an answer, the client
- * reads it. */
+/* Client i's offer through the edge's answer with pass (NULL: none),
+ * from its own address. Returns the answer's result; on an answer, the
+ * client reads it. */
 int rtc_client_offer(int i, const char *pass);
 
 /* The same, the offer said to come from `from` (NULL: unknown). */

@@ -1,8 +1,9 @@
-/* ws_http.c: HTTP request heads read, routed and answered (see
- * ws_http.h). Only what a WebSocket upgrade, a few static files and a
- * WebRTC offer need (RFC 9112 and RFC 6455 §4.2.1), read strictly: what
- * is not understood is malformed, never guessed at. */
-#include "ws_http.h"
+/* http_request.c: the relay's HTTP request heads read, and its answers'
+ * heads written (see http_request.h). Only what a WebSocket upgrade, a
+ * few static files and small bodies need (RFC 9112 and RFC 6455 §4.2.1),
+ * read strictly: what is not understood is malformed, never guessed at.
+ * Which route takes a request is http_front.c's. */
+#include "http_request.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,7 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-bool ws_http_is(struct ws_http_text t, const char *s)
+bool http_text_is(struct http_text t, const char *s)
 {
     size_t n = strlen(s);
     if (t.len != n)
@@ -30,7 +31,7 @@ bool ws_http_is(struct ws_http_text t, const char *s)
     return true;
 }
 
-bool ws_http_has_token(struct ws_http_text value, const char *token)
+bool http_has_token(struct http_text value, const char *token)
 {
     size_t at = 0;
     while (at < value.len) {
@@ -42,7 +43,7 @@ bool ws_http_has_token(struct ws_http_text value, const char *token)
             a++;
         while (b > a && (value.p[b - 1] == ' ' || value.p[b - 1] == '\t'))
             b--;
-        if (ws_http_is((struct ws_http_text){value.p + a, b - a}, token))
+        if (http_text_is((struct http_text){value.p + a, b - a}, token))
             return true;
         at = end + 1;
     }
@@ -57,60 +58,60 @@ static bool is_tchar(char c)
 }
 
 /* The line at buf[at..len) up to its CRLF: its length (CRLF excluded), or
- * WS_HTTP_PARTIAL if no CRLF yet, WS_HTTP_BAD for a NUL, a bare CR or LF. */
+ * HTTP_PARTIAL if no CRLF yet, HTTP_BAD for a NUL, a bare CR or LF. */
 static int line_at(const char *buf, size_t len, size_t at)
 {
     for (size_t i = at; i < len; i++) {
         if (buf[i] == '\0' || buf[i] == '\n')
-            return WS_HTTP_BAD;
+            return HTTP_BAD;
         if (buf[i] == '\r') {
             if (i + 1 == len)
-                return WS_HTTP_PARTIAL;
-            return buf[i + 1] == '\n' ? (int)(i - at) : WS_HTTP_BAD;
+                return HTTP_PARTIAL;
+            return buf[i + 1] == '\n' ? (int)(i - at) : HTTP_BAD;
         }
     }
-    return WS_HTTP_PARTIAL;
+    return HTTP_PARTIAL;
 }
 
 /* METHOD SP TARGET SP HTTP/1.x */
-static int request_line(const char *l, size_t n, struct ws_http_request *req)
+static int request_line(const char *l, size_t n, struct http_req *req)
 {
     size_t m = 0;
     while (m < n && is_tchar(l[m]))
         m++;
     if (m == 0 || m >= n || l[m] != ' ')
-        return WS_HTTP_BAD;
+        return HTTP_BAD;
     /* methods are case-sensitive */
-    req->method = m == 3 && memcmp(l, "GET", 3) == 0       ? WS_HTTP_GET
-                  : m == 4 && memcmp(l, "HEAD", 4) == 0    ? WS_HTTP_HEAD
-                  : m == 4 && memcmp(l, "POST", 4) == 0    ? WS_HTTP_POST
-                  : m == 7 && memcmp(l, "OPTIONS", 7) == 0 ? WS_HTTP_OPTIONS
-                                                           : WS_HTTP_OTHER;
+    req->method = m == 3 && memcmp(l, "GET", 3) == 0       ? HTTP_GET
+                  : m == 4 && memcmp(l, "HEAD", 4) == 0    ? HTTP_HEAD
+                  : m == 4 && memcmp(l, "POST", 4) == 0    ? HTTP_POST
+                  : m == 7 && memcmp(l, "OPTIONS", 7) == 0 ? HTTP_OPTIONS
+                                                           : HTTP_OTHER;
     size_t t = m + 1, e = t;
     while (e < n && l[e] > ' ' && l[e] < 0x7f)
         e++;
     if (e == t || l[t] != '/' || e >= n || l[e] != ' ')
-        return WS_HTTP_BAD;
+        return HTTP_BAD;
     size_t q = t;
     while (q < e && l[q] != '?')
         q++;
-    req->path = (struct ws_http_text){l + t, q - t};
+    req->path = (struct http_text){l + t, q - t};
     const char *v = l + e + 1;
     if (n - e - 1 != 8 || memcmp(v, "HTTP/1.", 7) != 0 || (v[7] != '0' && v[7] != '1'))
-        return WS_HTTP_BAD;
+        return HTTP_BAD;
     req->minor = v[7] - '0';
     return 0;
 }
 
 /* Content-Length: digits only. */
-static int content_length(struct ws_http_text v, struct ws_http_request *req)
+static int content_length(struct http_text v, struct http_req *req)
 {
     uint64_t n = 0;
     if (v.len == 0 || req->has_length)
-        return WS_HTTP_BAD;
+        return HTTP_BAD;
     for (size_t i = 0; i < v.len; i++) {
         if (v.p[i] < '0' || v.p[i] > '9' || n > CONTENT_LENGTH_MAX)
-            return WS_HTTP_BAD;
+            return HTTP_BAD;
         n = n * 10 + (uint64_t)(v.p[i] - '0');
     }
     req->has_length = true;
@@ -119,14 +120,14 @@ static int content_length(struct ws_http_text v, struct ws_http_request *req)
 }
 
 /* NAME ":" OWS VALUE OWS; keeps the headers the relay reads, each once. */
-static int header_line(const char *l, size_t n, struct ws_http_request *req)
+static int header_line(const char *l, size_t n, struct http_req *req)
 {
     size_t c = 0;
     while (c < n && is_tchar(l[c]))
         c++;
     if (c == 0 || c >= n || l[c] != ':')
-        return WS_HTTP_BAD; /* a folded line starts with a space: no name */
-    struct ws_http_text name = {l, c};
+        return HTTP_BAD; /* a folded line starts with a space: no name */
+    struct http_text name = {l, c};
     size_t a = c + 1, b = n;
     while (a < b && (l[a] == ' ' || l[a] == '\t'))
         a++;
@@ -134,45 +135,45 @@ static int header_line(const char *l, size_t n, struct ws_http_request *req)
         b--;
     for (size_t i = a; i < b; i++)
         if ((unsigned char)l[i] < ' ' && l[i] != '\t')
-            return WS_HTTP_BAD;
-    struct ws_http_text value = {l + a, b - a};
+            return HTTP_BAD;
+    struct http_text value = {l + a, b - a};
     static const char *const names[] = {"upgrade", "connection", "sec-websocket-key",
                                         "sec-websocket-version", "content-type",
                                         "authorization", "origin"};
-    struct ws_http_text *slot[] = {&req->upgrade, &req->connection, &req->key, &req->version,
+    struct http_text *slot[] = {&req->upgrade, &req->connection, &req->key, &req->version,
                                    &req->content_type, &req->authorization, &req->origin};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-        if (!ws_http_is(name, names[k]))
+        if (!http_text_is(name, names[k]))
             continue;
         if (slot[k]->p)
-            return WS_HTTP_BAD; /* given twice: which one counts is anyone's guess */
+            return HTTP_BAD; /* given twice: which one counts is anyone's guess */
         *slot[k] = value; /* p set: present, even empty */
         return 0;
     }
-    if (ws_http_is(name, "content-length"))
+    if (http_text_is(name, "content-length"))
         return content_length(value, req);
-    if (ws_http_is(name, "transfer-encoding"))
+    if (http_text_is(name, "transfer-encoding"))
         req->chunked = true;
     return 0;
 }
 
-int ws_http_parse(const char *buf, size_t len, struct ws_http_request *req)
+int http_parse(const char *buf, size_t len, struct http_req *req)
 {
     memset(req, 0, sizeof *req);
     size_t at = 0;
     int lines = 0;
     for (;;) {
-        int n = line_at(buf, len < WS_HTTP_HEAD_MAX ? len : WS_HTTP_HEAD_MAX, at);
-        if (n == WS_HTTP_PARTIAL)
-            return len >= WS_HTTP_HEAD_MAX ? WS_HTTP_TOO_LONG : WS_HTTP_PARTIAL;
+        int n = line_at(buf, len < HTTP_HEAD_MAX ? len : HTTP_HEAD_MAX, at);
+        if (n == HTTP_PARTIAL)
+            return len >= HTTP_HEAD_MAX ? HTTP_TOO_LONG : HTTP_PARTIAL;
         if (n < 0)
             return n;
         if (n == 0 && lines > 0) {
             req->head_len = at + 2;
             return (int)req->head_len;
         }
-        if (++lines > WS_HTTP_HEADERS_MAX + 1)
-            return WS_HTTP_TOO_LONG;
+        if (++lines > HTTP_HEADERS_MAX + 1)
+            return HTTP_TOO_LONG;
         int rc = lines == 1 ? request_line(buf + at, (size_t)n, req)
                             : header_line(buf + at, (size_t)n, req);
         if (rc != 0)
@@ -181,121 +182,58 @@ int ws_http_parse(const char *buf, size_t len, struct ws_http_request *req)
     }
 }
 
-/* ---- routes ------------------------------------------------------------- */
+/* ---- what a request asks --------------------------------------------- */
 
-static void refuse(struct ws_http_verdict *v, int status, const char *why)
+void http_refuse_verdict(struct http_verdict *v, int status, const char *why)
 {
-    v->route = WS_ROUTE_ERROR;
+    memset(v, 0, sizeof *v);
+    v->route = HTTP_ROUTE_ERROR;
     v->status = status;
     v->why = why;
 }
 
-static void decide_upgrade(const struct ws_http_request *req, struct ws_http_verdict *v)
+void http_upgrade_verdict(const struct http_req *req, struct http_verdict *v)
 {
-    if (req->method != WS_HTTP_GET) {
-        refuse(v, 405, "a WebSocket opens with GET");
+    memset(v, 0, sizeof *v);
+    if (!http_has_token(req->upgrade, "websocket")) {
+        http_refuse_verdict(v, 400, "only Upgrade: websocket is spoken here");
+    } else if (req->method != HTTP_GET) {
+        http_refuse_verdict(v, 405, "a WebSocket opens with GET");
         v->allow = "GET";
     } else if (req->minor != 1) {
-        refuse(v, 400, "a WebSocket opens over HTTP/1.1");
-    } else if (!ws_http_has_token(req->connection, "upgrade")) {
-        refuse(v, 400, "Connection must say Upgrade");
-    } else if (!ws_http_is(req->version, "13")) {
-        refuse(v, 426, "Sec-WebSocket-Version must be 13");
+        http_refuse_verdict(v, 400, "a WebSocket opens over HTTP/1.1");
+    } else if (!http_has_token(req->connection, "upgrade")) {
+        http_refuse_verdict(v, 400, "Connection must say Upgrade");
+    } else if (!http_text_is(req->version, "13")) {
+        http_refuse_verdict(v, 426, "Sec-WebSocket-Version must be 13");
     } else if (!proto_ws_key_valid(req->key.p, req->key.len)) {
-        refuse(v, 400, "Sec-WebSocket-Key must be base64 of 16 bytes");
+        http_refuse_verdict(v, 400, "Sec-WebSocket-Key must be base64 of 16 bytes");
     } else {
-        v->route = WS_ROUTE_UPGRADE;
+        v->route = HTTP_ROUTE_UPGRADE;
         v->status = 101;
     }
 }
 
-/* The media type of a Content-Type value: up to its parameters. */
-static struct ws_http_text media_type(struct ws_http_text v)
+struct http_text http_media_type(struct http_text v)
 {
     size_t n = 0;
     while (n < v.len && v.p[n] != ';')
         n++;
     while (n > 0 && (v.p[n - 1] == ' ' || v.p[n - 1] == '\t'))
         n--;
-    return (struct ws_http_text){v.p, n};
+    return (struct http_text){v.p, n};
 }
 
-static bool same_path(struct ws_http_text path, const char *s)
+bool http_path_is(struct http_text path, const char *s)
 {
     return path.len == strlen(s) && memcmp(path.p, s, path.len) == 0; /* case counts */
-}
-
-static void decide_rtc(const struct ws_http_request *req, struct ws_http_verdict *v)
-{
-    if (req->method != WS_HTTP_POST) {
-        refuse(v, 405, "an offer is POSTed");
-        v->allow = "POST";
-    } else if (req->chunked || !req->has_length) {
-        refuse(v, 411, "an offer comes with its Content-Length");
-    } else if (req->content_length > WS_HTTP_BODY_MAX) {
-        refuse(v, 413, "an offer is 16384 bytes at most");
-    } else if (req->content_length == 0 ||
-               !ws_http_is(media_type(req->content_type), "application/sdp")) {
-        refuse(v, 415, "an offer is application/sdp");
-    } else {
-        v->route = WS_ROUTE_RTC;
-        v->status = 201;
-    }
-}
-
-void ws_http_decide(const struct ws_http_request *req, const char *const *files,
-                    struct ws_http_verdict *v)
-{
-    memset(v, 0, sizeof *v);
-    if (req->upgrade.p) {
-        if (ws_http_has_token(req->upgrade, "websocket"))
-            decide_upgrade(req, v);
-        else
-            refuse(v, 400, "only Upgrade: websocket is spoken here");
-        return;
-    }
-    bool read = req->method == WS_HTTP_GET || req->method == WS_HTTP_HEAD;
-    for (int i = 0; files && files[i]; i++) {
-        if (!same_path(req->path, files[i]))
-            continue;
-        if (!read) {
-            refuse(v, 405, "this page is read with GET");
-            v->allow = "GET, HEAD";
-            return;
-        }
-        v->route = WS_ROUTE_FILE;
-        v->status = 200;
-        v->file = i;
-        return;
-    }
-    bool cors = same_path(req->path, "/rtc") || same_path(req->path, "/wt");
-    if (cors && req->method == WS_HTTP_OPTIONS) {
-        v->route = WS_ROUTE_PREFLIGHT; /* what it may send is said by ws_http_cors */
-        v->status = 204;
-    } else if (same_path(req->path, "/rtc")) {
-        decide_rtc(req, v);
-    } else if (same_path(req->path, "/wt")) {
-        v->route = read ? WS_ROUTE_WT : WS_ROUTE_ERROR;
-        v->status = read ? 200 : 405;
-        v->why = "where WebTransport sessions open is read with GET";
-        v->allow = read ? NULL : "GET, HEAD";
-    } else if (same_path(req->path, "/") && read) {
-        v->route = WS_ROUTE_REDIRECT;
-        v->status = 302;
-    } else if (same_path(req->path, "/favicon.ico") && read) {
-        v->route = WS_ROUTE_REDIRECT; /* what every browser asks a page's host: nothing */
-        v->status = 204;
-    } else {
-        refuse(v, 404, "nothing here: the play page is /play, tag /tag, a WebSocket opens on any "
-                   "path");
-    }
 }
 
 /* ---- answers ------------------------------------------------------------ */
 
 /* Does the space-separated list origins name origin (ASCII case ignored),
  * or hold "*" (then *any)? */
-static bool origin_allowed(const char *origins, struct ws_http_text origin, bool *any)
+static bool origin_allowed(const char *origins, struct http_text origin, bool *any)
 {
     *any = false;
     for (const char *p = origins ? origins : ""; *p;) {
@@ -313,15 +251,14 @@ static bool origin_allowed(const char *origins, struct ws_http_text origin, bool
     return false;
 }
 
-int ws_http_cors(const struct ws_http_request *req, const char *origins, char *out, size_t cap)
+int http_cors(const struct http_req *req, const char *origins, char *out, size_t cap)
 {
     bool any;
     if (cap)
         out[0] = '\0';
-    if (!req->origin.len || (!same_path(req->path, "/wt") && !same_path(req->path, "/rtc")) ||
-        !origin_allowed(origins, req->origin, &any))
+    if (!req->origin.len || !origin_allowed(origins, req->origin, &any))
         return 0;
-    const char *preflight = req->method == WS_HTTP_OPTIONS
+    const char *preflight = req->method == HTTP_OPTIONS
                                 ? "Access-Control-Allow-Methods: GET, HEAD, POST\r\n"
                                   "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
                                   "Access-Control-Max-Age: 600\r\n"
@@ -337,7 +274,7 @@ int ws_http_cors(const struct ws_http_request *req, const char *origins, char *o
     return n;
 }
 
-const char *ws_http_reason(int status)
+const char *http_reason(int status)
 {
     switch (status) {
     case 101: return "Switching Protocols";
@@ -360,7 +297,7 @@ const char *ws_http_reason(int status)
     }
 }
 
-int ws_http_upgrade_answer(const struct ws_http_request *req, char *out, size_t cap)
+int http_upgrade_answer(const struct http_req *req, char *out, size_t cap)
 {
     char accept[PROTO_WS_ACCEPT_LEN + 1];
     if (proto_ws_accept(req->key.p, req->key.len, accept) != 0)
@@ -385,26 +322,25 @@ static bool has_cache_control(const char *extra)
     return false;
 }
 
-int ws_http_head(int status, const char *type, size_t length, const char *extra, char *out,
-                 size_t cap)
+int http_answer_head(int status, const char *type, size_t length, const char *extra, char *out,
+                     size_t cap)
 {
     char size[48] = ""; /* a 204 has no length (RFC 9110 §8.6) */
     if (status != 204)
         snprintf(size, sizeof size, "Content-Length: %zu\r\n", length);
     int n = snprintf(out, cap, "HTTP/1.1 %d %s\r\n%s%s%s%s%sConnection: close\r\n%s\r\n", status,
-                     ws_http_reason(status), type ? "Content-Type: " : "", type ? type : "",
+                     http_reason(status), type ? "Content-Type: " : "", type ? type : "",
                      type ? "\r\n" : "", size,
                      has_cache_control(extra) ? "" : "Cache-Control: no-cache\r\n",
                      extra ? extra : "");
     return n > 0 && (size_t)n < cap ? n : -1;
 }
 
-int ws_http_error_answer(const struct ws_http_verdict *v, const char *more, char *out,
-                         size_t cap)
+int http_error_answer(const struct http_verdict *v, const char *more, char *out, size_t cap)
 {
-    char extra[96 + WS_HTTP_CORS_MAX] = "", body[200];
-    int len = snprintf(body, sizeof body, "%d %s: %s\n", v->status, ws_http_reason(v->status),
-                       v->why ? v->why : ws_http_reason(v->status));
+    char extra[96 + HTTP_CORS_MAX] = "", body[200];
+    int len = snprintf(body, sizeof body, "%d %s: %s\n", v->status, http_reason(v->status),
+                       v->why ? v->why : http_reason(v->status));
     if (v->status == 405 && v->allow)
         snprintf(extra, sizeof extra, "Allow: %s\r\n", v->allow);
     else if (v->status == 426)
@@ -415,8 +351,8 @@ int ws_http_error_answer(const struct ws_http_verdict *v, const char *more, char
         snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s", more);
     if (v->status == 204) /* no body, nor its length */
         len = 0;
-    int head = ws_http_head(v->status, len ? "text/plain; charset=utf-8" : NULL, (size_t)len,
-                            extra, out, cap);
+    int head = http_answer_head(v->status, len ? "text/plain; charset=utf-8" : NULL,
+                                (size_t)len, extra, out, cap);
     if (head < 0 || (size_t)head + (size_t)len >= cap)
         return -1;
     memcpy(out + head, body, (size_t)len);
