@@ -172,7 +172,7 @@ ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 # The teaching relays of examples/sockets/, beside the programs.
-EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay
+EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay $(BUILD)/examples/udp_player
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 
 # rtc-cost (costs/rtc_cost_main.c): what a WebRTC session costs the
@@ -390,14 +390,14 @@ $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,$(BUILD)/bin/fuzz_$(f),\
     $(call objs,tests/fuzz/fuzz_$(f).c tests/fuzz/target_$(f).c),$(fuzz_$(f)_LIBS),\
     $(FUZZ_PKGS))))
 
-# The teaching relays (EXAMPLES): one file each and no library of ours,
+# The teaching relays and the player (EXAMPLES): one file each and no library of ours,
 # compiled as a student would, in one command (with the project's
 # warnings, and its sanitizers in a SAN=1 build).
 $(BUILD)/examples/%: examples/sockets/%.c $(BUILD)/flags.stamp
 	@mkdir -p $(@D)
 	$(say) CC $<
 	$(Q)$(CC) $(filter-out -MMD -MP -fPIC -fvisibility=hidden,$(ALL_CFLAGS)) $(SAN_LDFLAGS) \
-	    -o $@ $<
+	    -o $@ $< -lm
 
 # libricochet, the client library as a game links it: client/ricochet.o and
 # what it needs of the client, proto, stats and sys archives. The shared

@@ -6,8 +6,10 @@
  * never its sender nor the other room; a ping gets its pong. The teaching
  * relays also carry libricochet's udp and tcp clients (what the bench
  * drives), latency included, a tcp client's every state once and in
- * order; a stream that is not in frames ends a tcp session at once. Their
- * command lines: --help, a bad port. */
+ * order; a stream that is not in frames ends a tcp session at once. The
+ * players of docs/sockets.md ("Your own player", C and Python, as the
+ * page prints them) join ricochet-relay's plain-UDP edge side by side and
+ * each sees the other's states. Their command lines: --help, a bad port. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -454,14 +456,81 @@ static void stream_not_in_frames(void **unused)
     close(lsock);
 }
 
+/* The whole of file, as a fenced block of lang in docs/sockets.md. */
+static void in_the_docs(const char *file, const char *lang)
+{
+    char *doc = harness_read_text("docs/sockets.md"), *code = harness_read_text(file);
+    assert_non_null(doc);
+    assert_non_null(code);
+    size_t n = strlen(lang) + strlen(code) + 16;
+    char *block = malloc(n);
+    snprintf(block, n, "```%s\n%s```\n", lang, code);
+    if (!strstr(doc, block))
+        fail_msg("docs/sockets.md does not show %s as it is", file);
+    free(block);
+    free(code);
+    free(doc);
+}
+
+/* "joined as ID" in a player's output; the other's states ("player ID at")
+ * counted into *theirs. Returns its id. */
+static unsigned player_output(struct spawn_proc *p, unsigned other, unsigned *theirs)
+{
+    char *out = spawn_read_stdout(p), want[32];
+    assert_non_null(out);
+    const char *j = strstr(out, "joined as ");
+    if (!j)
+        fail_msg("%s never joined: %s", p->prog, out);
+    unsigned id = (unsigned)atoi(j + 10);
+    *theirs = 0;
+    if (other) {
+        snprintf(want, sizeof want, "player %u at ", other);
+        for (const char *at = out; (at = strstr(at, want)); at++)
+            (*theirs)++;
+    }
+    free(out);
+    return id;
+}
+
+static void players_from_the_docs(void **unused)
+{
+    (void)unused;
+    in_the_docs("examples/sockets/udp_player.py", "python");
+    in_the_docs("examples/sockets/udp_player.c", "c");
+    struct spawn_proc relay, c, py;
+    const char *relay_args[] = {"--listen", "udp://127.0.0.1:0", NULL};
+    int port = harness_start_relay(&relay, relay_args);
+    assert_true(port > 0);
+    char port_s[8], dir[512], err[1024];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    const char *c_args[] = {"127.0.0.1", port_s, "4", NULL};
+    const char *py_args[] = {"examples/sockets/udp_player.py", "127.0.0.1", port_s, "4", NULL};
+    assert_int_equal(spawn_start(&c, dir, "udp_player", c_args, err, sizeof err), 0);
+    assert_int_equal(spawn_start(&py, "/usr/bin", "python3", py_args, err, sizeof err), 0);
+    assert_int_equal(spawn_stop(&c, 0, 15000), 0);
+    assert_int_equal(spawn_stop(&py, 0, 15000), 0);
+    unsigned theirs, seen;
+    unsigned c_id = player_output(&c, 0, &theirs);
+    unsigned py_id = player_output(&py, c_id, &seen); /* the C player's states at Python */
+    player_output(&c, py_id, &theirs);                /* and Python's at C */
+    /* 20 a second for about 4 s, less the other's start: most of them */
+    if (seen < 20 || theirs < 20)
+        fail_msg("Python saw %u of C's states, C %u of Python's", seen, theirs);
+    spawn_free(&c);
+    spawn_free(&py);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
+    spawn_free(&relay);
+}
+
 /* --help (exit 0, usage on stdout) and a bad port (exit 2, one line). */
 static void command_lines(void **unused)
 {
     (void)unused;
-    const char *progs[] = {"udp_relay", "tcp_relay"};
+    const char *progs[] = {"udp_relay", "tcp_relay", "udp_player"};
     char dir[512], err[256];
     snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         struct spawn_proc p;
         const char *help[] = {"--help", NULL}, *bad[] = {"70000", NULL};
         assert_int_equal(spawn_start(&p, dir, progs[i], help, err, sizeof err), 0);
@@ -491,6 +560,7 @@ int main(void)
         cmocka_unit_test(tcp_relay_tells_late_joiners_the_clock),
         cmocka_unit_test(udp_relay_tells_late_joiners_the_clock),
         cmocka_unit_test(stream_not_in_frames),
+        cmocka_unit_test(players_from_the_docs),
         cmocka_unit_test(command_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
