@@ -1,7 +1,7 @@
 #!/bin/sh
 # docs/tables/doctables.sh: the figure tables of README.md and docs/,
 # generated from the committed results in bench/results/ (doctables.jq,
-# beside it).
+# beside it), and docs/design.md's map of the files (files_map.sh).
 #   docs/tables/doctables.sh NAME            print table NAME
 #   docs/tables/doctables.sh --update FILE.. rewrite every table block in the files
 #   docs/tables/doctables.sh --check FILE..  exit 1, showing the difference, if a
@@ -38,6 +38,7 @@ measured_by() {
 # table NAME: prints it from the results that table is made of.
 table() {
     case "$1" in
+    files) sh "$here/files_map.sh"; return ;; # docs/design.md's map, from the files
     headline | loss | audit) files="$results/loss/results.json" ;;
     capacity) files="$results/capacity/results.json" ;;
     order) files="$results/order/results.json" ;;

@@ -1,0 +1,51 @@
+#!/bin/sh
+# docs/tables/files_map.sh: docs/design.md's map of the files (its table
+# "files"), made from what each production file says of itself in its
+# opening comment: the first sentence after the file's name. So the map
+# cannot drift from the files: a file added, moved or re-described shows
+# here at the next `docs/tables/doctables.sh --update docs/design.md`, and
+# the docs test fails until then. The files are those the layout test holds
+# to its rules: .c and .h outside tests/ and build/, and the JavaScript of
+# client/js/ and lesson/ (their tests aside). Run from the top of the tree.
+set -eu
+find . -path ./build -prune -o -path ./tests -prune -o -name node_modules -prune \
+    -o -path ./client/js/test -prune -o -name '.?*' -prune -o -type f \
+    \( -name '*.c' -o -name '*.h' -o -path './client/js/*.js' -o -path './lesson/*.js' \) \
+    -print | sed 's|^\./||; s|^\([^/]*\)$|./\1|' |
+    # by folder, then by name: a folder's files together above its subfolders'
+    awk '{ d = $0; sub(/\/[^\/]*$/, "", d); print d "\t" $0 }' | LC_ALL=C sort -t "$(printf '\t')" -k1,1 -k2,2 |
+    cut -f2 | sed 's|^\./||' | tr '\n' '\0' |
+xargs -0 awk '
+    # the first sentence of text: up to a full stop outside brackets that
+    # ends it or comes before a space
+    function first_sentence(text,    depth, i, c) {
+        depth = 0
+        for (i = 1; i <= length(text); i++) {
+            c = substr(text, i, 1)
+            if (c == "(" || c == "[") depth++
+            else if ((c == ")" || c == "]") && depth > 0) depth--
+            else if (c == "." && depth == 0 && (i == length(text) || substr(text, i + 1, 1) == " "))
+                return substr(text, 1, i)
+        }
+        return text
+    }
+    function row(    dir, file, name) {
+        dir = path; sub(/\/[^\/]*$/, "", dir); if (dir == path) dir = "."
+        file = substr(path, length(dir) + 2)
+        if (dir != last_dir) { print "| **" dir "/** | |"; last_dir = dir }
+        gsub(/[ \t]+/, " ", text); sub(/^ /, "", text)
+        if (index(text, file ":") == 1) text = substr(text, length(file) + 2)
+        sub(/^ /, "", text)
+        text = first_sentence(text)
+        gsub(/\|/, "\\|", text)
+        print "| `" file "` | " (text == "" ? "(no opening comment)" : text) " |"
+    }
+    BEGIN { print "| file | what it holds |"; print "|---|---|" }
+    FNR == 1 { if (path != "") row(); path = FILENAME; text = ""; js = /^\/\//; open = /^\/\*/ }
+    !open && !js { next }
+    js { if (!/^\/\//) { js = 0; next } sub(/^\/\/ ?/, ""); text = text " " $0; next }
+    { line = $0; done = sub(/\*\/.*$/, "", line)
+      sub(/^\/\*\*? ?/, "", line); sub(/^ *\* ?/, "", line)
+      text = text " " line
+      if (done) open = 0 }
+    END { if (path != "") row() }'
