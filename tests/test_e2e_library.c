@@ -277,25 +277,6 @@ static void own_programs_use_the_public_header(void **state)
        "bench/run_internal.h");
 }
 
-/* The n-th (0: the first) ```sh block after heading in text, into a new
- * file path (fails the test if there is none). */
-static void sh_block_to(const char *text, const char *heading, int n, const char *path)
-{
-    const char *at = strstr(text, heading);
-    assert_non_null(at);
-    for (int i = 0; i <= n; i++) {
-        at = strstr(at, "```sh\n");
-        assert_non_null(at);
-        at += 6;
-    }
-    const char *end = strstr(at, "```");
-    assert_non_null(end);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fwrite(at, 1, (size_t)(end - at), f);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* Whether library.md's run-time packages ($2) are those of what $1 NEEDs:
  * each NEEDED library's path as ldd finds it, its package as dpkg says
  * (Debian 12 registers some under /lib, some under /usr/lib). */
@@ -323,17 +304,15 @@ static void build_and_link_as_library_md_says(void **state)
     (void)state;
     char home[64] = "/tmp/ricochet-home-XXXXXX", path[128], game[128];
     assert_non_null(mkdtemp(home));
-    char *doc = slurp("docs/library.md");
     snprintf(path, sizeof path, "%s/install.sh", home);
-    sh_block_to(doc, "## Build and link", 0, path);
+    harness_sh_block("docs/library.md", "## Build and link", 0, path);
     snprintf(path, sizeof path, "%s/link.sh", home);
-    sh_block_to(doc, "## Build and link", 1, path);
+    harness_sh_block("docs/library.md", "## Build and link", 1, path);
     snprintf(path, sizeof path, "%s/packages.sh", home);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(packages_sh, f);
     assert_int_equal(fclose(f), 0);
-    free(doc);
     const char *clean = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u SAN -u FUZZ "
                         "-u CFLAGS -u PKG_CONFIG_PATH -u PKG_CONFIG_SYSROOT_DIR "
                         "-u LD_LIBRARY_PATH";

@@ -807,3 +807,26 @@ void harness_sh(const char *fmt, ...)
     if (rc != 0)
         fail_msg("failed (%d): %s", rc, cmd);
 }
+
+void harness_sh_block(const char *doc, const char *heading, int n, const char *path)
+{
+    FILE *in = fopen(doc, "r");
+    assert_non_null(in);
+    static char text[1 << 20];
+    size_t len = fread(text, 1, sizeof text - 1, in);
+    fclose(in);
+    text[len] = '\0';
+    const char *at = strstr(text, heading);
+    assert_non_null(at);
+    for (int i = 0; i <= n; i++) {
+        at = strstr(at, "```sh\n");
+        assert_non_null(at);
+        at += 6;
+    }
+    const char *end = strstr(at, "```");
+    assert_non_null(end);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(at, 1, (size_t)(end - at), f);
+    assert_int_equal(fclose(f), 0);
+}

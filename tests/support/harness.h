@@ -107,6 +107,11 @@ int harness_install_lib(char *dir, size_t cap);
  * the test, saying which, unless it exits 0. */
 void harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The n-th (0: the first) ```sh block after heading in the file doc (a
+ * doc's commands as written), into a new file path; fails the test if
+ * there is none. */
+void harness_sh_block(const char *doc, const char *heading, int n, const char *path);
+
 /* SIGTERM: p must exit 0 within 10 s (fails the test otherwise); then freed. */
 void harness_stop(struct spawn_proc *p);
 
