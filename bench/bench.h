@@ -24,102 +24,13 @@
 #include <stdio.h>
 
 #include "../audit/audit.h"
+#include "../harness/lanes.h"
+#include "../harness/params.h"
 #include "../stats/histogram.h"
 #include "../sys/netaddr.h"
 #include "../proto/wire.h"
 
 struct netlab;
-
-/* What the clients of a run speak: a delivery mode over its own transport
- * (ENet, plain UDP, TCP, a WebSocket), one of the ENet modes over WebRTC's
- * data channels (webrtc: the relay's webrtc edge, the offers through its ws
- * edge), or the ENet modes and streams over QUIC (the relay's quic edge).
- * A mode says how states are delivered, the carrier what carries them. */
-struct bench_mode {
-    enum proto_mode mode;
-    uint8_t carrier;        /* enum ricochet_transport: RICOCHET_TRANSPORT_DEFAULT (the
-                               mode's own), _WEBRTC, _QUIC or _WEBTRANSPORT; or
-                               BENCH_CARRIER_REFERENCE */
-};
-#define BENCH_MODES 17 /* the lanes: the mode table's rows over their own transports, the
-                          ENet modes over WebRTC, the ENet modes and streams over QUIC,
-                          datagrams and both kinds of streams over WebTransport, and the
-                          reference relay's plain UDP */
-/* Not a ricochet_transport: plain UDP, as the udp mode, served by the
- * reference relay (bench/reference/, the bench's yardstick) instead of
- * ricochet-relay. */
-#define BENCH_CARRIER_REFERENCE 0x80
-
-/* A lane (docs/design.md, "Lanes, modes and edges"): one carrier and one
- * mode over it, a row of bench_mode.c's table. --modes, the reports' order,
- * the plots, ricochet-lesson and its page read the rows; a new
- * lane is a row, never a branch. */
-struct bench_lane {
-    const char *name;       /* "unsequenced", "webrtc-reliable": --modes, the reports */
-    const char *title;      /* "ENet, unsequenced": the lesson page's heading */
-    struct bench_mode mode;
-    int transport;          /* enum ricochet_transport: what the clients' config asks for */
-    const char *edge;       /* the relay edge's scheme its sessions run on ("enet", "ws") */
-    const char *offers;     /* the edge its clients connect to first, when another (webrtc:
-                               its offers go to "ws"); NULL: edge */
-    bool ip;                /* a TCP stream: netsim impairs it in IP mode only */
-    const char *wire;       /* netsim's --wire reader of its datagrams ("enet", "udp",
-                               "webrtc" and "quic" with the clients' key log); NULL: a
-                               stream (ip), read by IP mode from its TCP segments */
-    bool secure;            /* the carrier encrypts every byte: with --encrypt the relay
-                               seals none of its sessions */
-    struct {                /* how plots and the lesson page draw it */
-        const char *color;  /* "#1f77b4" */
-        int dash, point;    /* gnuplot's dt and pt */
-        double width;       /* gnuplot's lw */
-    } style;
-    const char *program;    /* the relay that serves it, when not ricochet-relay
-                               ("reference-relay", beside the programs); such a row
-                               comes last, and bench_lane() leaves it out */
-};
-
-/* Row index, 0 to BENCH_MODES - 1, or NULL; NULL too for a row with a
- * program of its own (the reference relay's, last): the lesson walks the
- * rows with it, and --modes, the reports and the plots take every row. */
-const struct bench_lane *bench_lane(int index);
-/* m's row, or NULL (no such lane: a mode without ENet over WebRTC). */
-const struct bench_lane *bench_lane_of(struct bench_mode m);
-/* Does netsim read l's datagrams with its clients' key log (webrtc, quic)? */
-bool bench_lane_keyed(const struct bench_lane *l);
-
-/* "unsequenced", ..., "ws" (the mode table's), then "webrtc" (unsequenced
- * over WebRTC), "webrtc-sequenced", "webrtc-reliable": the lanes' names. */
-const char *bench_mode_name(struct bench_mode m);
-/* Parses a name above into *m. Returns 0, or -1. */
-int bench_mode_parse(const char *name, struct bench_mode *m);
-/* Every name, comma-separated, into buf. Returns buf. */
-char *bench_mode_choices(char *buf, size_t cap);
-/* The order reports list modes in, 0 to BENCH_MODES - 1 (-1: no such
- * mode: a mode without ENet over WebRTC), and back. */
-int bench_mode_index(struct bench_mode m);
-struct bench_mode bench_mode_at(int index);
-
-/* One point of the sweep grid. */
-struct bench_params {
-    long clients;     /* in all; each receives every other state of its room */
-    double rate_hz;   /* states per second per client */
-    long payload;     /* datagram bytes (state padded up to it) */
-    double loss_pct;  /* end-to-end delivery loss */
-    double delay_ms;  /* end-to-end one-way delay */
-    double jitter_ms; /* end-to-end jitter (uniform +- per hop: half of it) */
-};
-
-/* Parameters a sweep can vary; bench_param_parse takes their names. */
-enum bench_param {
-    BENCH_P_NONE = -1,
-    BENCH_P_CLIENTS,
-    BENCH_P_RATE,
-    BENCH_P_PAYLOAD,
-    BENCH_P_LOSS,
-    BENCH_P_DELAY,
-    BENCH_P_JITTER,
-    BENCH_P_COUNT
-};
 
 struct bench_config {
     char bin[512];           /* folder of ricochet-relay and ricochet-netsim */
@@ -408,24 +319,15 @@ double bench_figure(const struct bench_result *r, enum bench_figure f);
 int bench_merge_runs(struct bench_result *runs, size_t n, struct bench_result *out);
 
 /* The figures that follow from r's counts and histograms: lost %, the
- * latency percentiles, bytes per delivered state, the relay's CPU per
- * delivery, the recovery (ricochet-lesson computes its lanes' with it). */
+ * latency percentiles, bytes per delivered state (harness/figures.h, as
+ * ricochet-lesson computes its lanes'), the relay's CPU per delivery, the
+ * recovery. */
 void bench_result_derive(struct bench_result *r);
 
 /* Asks a running bench_run to stop early (async-signal-safe: for SIGINT
  * handlers); the run tears down its children and reports an error. */
 void bench_request_stop(void);
 bool bench_stop_requested(void);
-
-/* "clients", "rate", "payload", "path-loss", ... (as the options), or NULL. */
-const char *bench_param_name(enum bench_param p);
-/* Parses a parameter's name or its former one ("loss" for "path-loss").
- * Returns it, or BENCH_P_NONE. */
-enum bench_param bench_param_parse(const char *name);
-double bench_param_get(const struct bench_params *p, enum bench_param which);
-/* Sets one parameter, checking its range. Returns 0 or -1 with err. */
-int bench_param_set(struct bench_params *p, enum bench_param which, double v,
-                    char *err, size_t err_cap);
 
 /* The machine's datagram limit: 40-byte datagrams per second that one
  * thread sends (sendmmsg) and receives (recvmmsg) through loopback, over ms
@@ -434,14 +336,6 @@ double bench_datagram_limit(long ms);
 
 /* Parses the JSON line netsim prints at exit into t. Returns 0 or -1. */
 int bench_parse_netsim(const char *text, struct bench_netsim_truth *t);
-
-/* The path's loss, delay and jitter (end to end) as netsim's per hop:
- * loss L becomes p with (1-p)^2 = 1-L, delay and jitter are halved. */
-void bench_params_per_hop(const struct bench_params *p, double *loss_pct, double *delay_ms,
-                          double *jitter_ms);
-
-/* Do a and b describe the same scenario? */
-bool bench_params_equal(const struct bench_params *a, const struct bench_params *b);
 
 /* r's scenario in words ("4 clients, 60 Hz, ..." and netsim's per-hop
  * settings), into buf. */

@@ -210,20 +210,9 @@ int run_start_netsim(struct run *run, const char *relay_host, int relay_port,
 {
     struct bench_result *r = run->r;
     const char *args[SPAWN_MAX_ARGS + 1];
-    char upstream[160], loss[32], delay[32], jitter[32], seed[32], extra[256];
+    char upstream[160], model[4][32], extra[256];
     size_t n = run_netsim_place(run, relay_host, relay_port, upstream, sizeof upstream, args);
-    snprintf(loss, sizeof loss, "%.6f", r->hop_loss_pct);
-    snprintf(delay, sizeof delay, "%.6f", r->hop_delay_ms);
-    snprintf(jitter, sizeof jitter, "%.6f", r->hop_jitter_ms);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)run->cfg->seed);
-    args[n++] = "--loss";
-    args[n++] = loss;
-    args[n++] = "--delay";
-    args[n++] = delay;
-    args[n++] = "--jitter";
-    args[n++] = jitter;
-    args[n++] = "--seed";
-    args[n++] = seed;
+    n += children_netsim_model(run->params, run->cfg->seed, model, args + n);
     if (run->cfg->reorder)
         args[n++] = "--reorder";
     if (run->cfg->paired_loss)

@@ -12,13 +12,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "../harness/figures.h"
 #include "../stats/pattern.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 
 #define QUIET_MIN_US 300000    /* unreliable drain: silence that ends it */
-#define IPV4_UDP_HEADER 28     /* bytes the kernel adds to every datagram */
-#define IPV4_TCP_HEADER 52     /* ... to every TCP segment: IPv4, TCP and Linux's timestamps */
 #define FLEET_REJOIN_MS 60000  /* a fleet's client rejoins a lost relay this long */
 #define LATE_BOUND_US 200000   /* a lossless mode's state later than the path by this much (Linux's
                                   least TCP retransmission timeout) was held back by a loss,
@@ -402,13 +401,6 @@ static void socket_drops(struct run *run)
         audit_process_socket_drops(run->relay.pid, &a->relay_socket_drops);
 }
 
-/* The clients' bytes on the wire, headers included. */
-static double wire_total(const struct bench_result *r)
-{
-    double header = proto_mode_info(r->mode)->stream ? IPV4_TCP_HEADER : IPV4_UDP_HEADER;
-    return (double)r->wire_bytes + header * (double)r->wire_datagrams;
-}
-
 /* What run_measure() takes at the start of the window, to report differences. */
 struct window_start {
     struct client_netinfo wire;
@@ -444,7 +436,7 @@ static void record_figures(struct run *run, const struct window_start *w0)
                     (wire.bytes_received - w0->wire.bytes_received);
     r->wire_datagrams = (wire.datagrams_sent - w0->wire.datagrams_sent) +
                         (wire.datagrams_received - w0->wire.datagrams_received);
-    r->wire_bps = wire_total(r) * 8.0 / elapsed;
+    r->wire_bps = figures_wire_bytes(r->mode, r->wire_bytes, r->wire_datagrams) * 8.0 / elapsed;
     size_t enet_n = 0;
     for (size_t i = 0; i < n; i++) {
         struct peer *p = &run->peers[i];
@@ -558,10 +550,7 @@ double bench_recovery_ms(const struct bench_timeline *tl, uint64_t resumed_us)
 
 void bench_result_derive(struct bench_result *r)
 {
-    r->lost_pct = r->expected
-                      ? 100.0 * (double)(r->expected > r->delivered ? r->expected - r->delivered : 0) /
-                            (double)r->expected
-                      : 0;
+    r->lost_pct = figures_lost_pct(r->expected, r->delivered);
     const struct histogram *h = r->latency;
     r->p50_us = histogram_percentile(h, 50);
     r->p90_us = histogram_percentile(h, 90);
@@ -571,7 +560,8 @@ void bench_result_derive(struct bench_result *r)
     r->mean_us = histogram_mean(h);
     r->late_p50_us = histogram_percentile(r->send_late, 50);
     r->late_p99_us = histogram_percentile(r->send_late, 99);
-    r->bytes_per_msg = r->delivered ? wire_total(r) / (double)r->delivered : 0;
+    r->bytes_per_msg = figures_bytes_per_state(r->mode, r->wire_bytes, r->wire_datagrams,
+                                               r->delivered);
     r->relay_us_per_delivery = r->delivered ? r->relay_cpu_s * 1e6 / (double)r->delivered : 0;
     if (r->pause_ms > 0)
         r->recovery_ms = bench_recovery_ms(&r->timeline, (uint64_t)(r->pause_at_s * 1e6 +

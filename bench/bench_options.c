@@ -1,7 +1,6 @@
 /* bench_options.c: ricochet-bench's command line: the option table, the
  * checks it cannot express, and the run configuration and plan it gives. */
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "../client/ricochet.h"
 #include "../client/swarm/swarm.h"
+#include "../harness/children.h"
 #include "../relay/core/relay.h"
 #include "../sys/log.h"
 #include "../sys/netaddr.h"
@@ -347,29 +347,10 @@ static void check_relay_addr(const char *text)
         options_fail(PROG, "--relay '%s': the port must be 1 to 65535", text);
 }
 
-/* The folder this program is in: the other programs are built beside it. */
-static void program_folder(char *out, size_t cap)
-{
-    char self[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
-        return;
-    self[len] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    if (strlen(self) >= cap)
-        options_fail(PROG, "program folder too long: %s (use --bin)", self);
-    memcpy(out, self, strlen(self) + 1);
-}
-
 static void bench_config_from(const struct bench_options *c, struct bench_config *cfg)
 {
     bench_config_default(cfg);
-    if (c->bin[0])
-        snprintf(cfg->bin, sizeof cfg->bin, "%s", c->bin);
-    else
-        program_folder(cfg->bin, sizeof cfg->bin);
+    children_bin(PROG, c->bin, cfg->bin, sizeof cfg->bin);
     snprintf(cfg->relay, sizeof cfg->relay, "%s", c->relay);
     cfg->duration_ms = (long)(c->duration * 1000);
     cfg->warmup_ms = (long)(c->warmup * 1000);

@@ -36,6 +36,11 @@ void bench_result_free(struct bench_result *r)
     r->strip = (struct bench_strip){0};
 }
 
+struct bench_mode bench_result_mode(const struct bench_result *r)
+{
+    return (struct bench_mode){r->mode, r->carrier};
+}
+
 /* Stops relays[0..n) with SIGTERM (each says goodbye; a fleet's relay
  * drains first) while servicing the clients so they answer and see their
  * DISCONNECT, which makes freeing them quick; then reads and frees them. */

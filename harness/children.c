@@ -2,6 +2,7 @@
  * and the lesson share (see children.h). */
 #include "children.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,26 @@
 #include <cjson/cJSON.h>
 
 #include "../proto/statsrec.h"
+#include "../sys/options.h"
+
+void children_bin(const char *prog, const char *given, char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    if (given[0]) {
+        snprintf(out, cap, "%s", given);
+        return;
+    }
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0)
+        return;
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    if (strlen(self) >= cap)
+        options_fail(prog, "program folder too long: %s (use --bin)", self);
+    memcpy(out, self, strlen(self) + 1);
+}
 
 size_t children_relay_open(const char **args)
 {
@@ -18,6 +39,24 @@ size_t children_relay_open(const char **args)
     for (size_t i = 0; i < CHILDREN_OPEN_ARGS; i++)
         args[i] = open[i];
     return CHILDREN_OPEN_ARGS;
+}
+
+size_t children_netsim_model(const struct bench_params *p, uint64_t seed, char (*bufs)[32],
+                             const char **args)
+{
+    double hop[3];
+    bench_params_per_hop(p, &hop[0], &hop[1], &hop[2]);
+    static const char *const names[3] = {"--loss", "--delay", "--jitter"};
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        snprintf(bufs[i], 32, "%.6f", hop[i]);
+        args[n++] = names[i];
+        args[n++] = bufs[i];
+    }
+    snprintf(bufs[3], 32, "%llu", (unsigned long long)seed);
+    args[n++] = "--seed";
+    args[n++] = bufs[3];
+    return n;
 }
 
 size_t children_split(const char *s, char *buf, size_t cap, const char **args, size_t max)

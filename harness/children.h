@@ -1,9 +1,10 @@
 /* children.h: what the bench and the lesson both need to start
  * ricochet-relay and ricochet-netsim for a run and read them back: the
- * relay's limits taken off for clients that all come from one address, a
- * user's extra arguments split into a child's, an edge's port read from
- * the relay's "listening on" line, a temporary file for a child to write
- * (a drop log, a key log), and what the relay's last stats record says of
+ * folder the programs are in, the relay's limits taken off for clients
+ * that all come from one address, netsim's model of the path, a user's
+ * extra arguments split into a child's, an edge's port read from the
+ * relay's "listening on" line, a temporary file for a child to write (a
+ * drop log, a key log), and what the relay's last stats record says of
  * its drops. Each caller keeps its own process set (harness/spawn.h). */
 #ifndef RICOCHET_CHILDREN_H
 #define RICOCHET_CHILDREN_H
@@ -11,14 +12,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "params.h"
 #include "spawn.h"
 
-#define CHILDREN_OPEN_ARGS 6 /* children_relay_open()'s count */
+#define CHILDREN_OPEN_ARGS 6  /* children_relay_open()'s count */
+#define CHILDREN_MODEL_ARGS 8 /* children_netsim_model()'s */
+
+/* The folder of the programs prog starts: given (--bin) if not "", else
+ * the folder prog runs from, where they are built beside it; into out.
+ * Exits 2 with one line (options_fail) if that does not fit. */
+void children_bin(const char *prog, const char *given, char *out, size_t cap);
 
 /* The relay's per-address, rate and byte limits off (every client of a
  * run comes from one address and may send fast), into args (room for
  * CHILDREN_OPEN_ARGS). Returns how many. */
 size_t children_relay_open(const char **args);
+
+/* netsim's model of p's path, per hop (bench_params_per_hop), and its
+ * seed: --loss, --delay, --jitter and --seed into args (room for
+ * CHILDREN_MODEL_ARGS), their values into bufs. Returns how many. */
+size_t children_netsim_model(const struct bench_params *p, uint64_t seed, char (*bufs)[32],
+                             const char **args);
 
 /* Splits s on spaces and tabs into at most max arguments (pointers into
  * buf, a copy of s of cap bytes). Returns how many. */

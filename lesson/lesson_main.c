@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "../harness/children.h"
 #include "../harness/netlab.h"
 #include "../harness/spawn.h"
 #include "../sys/log.h"
@@ -110,22 +110,6 @@ static const struct options_program program = {
     .manual = &manual,
 };
 
-/* The folder this program is in (its relay and netsim are beside it). */
-static void program_folder(char *out, size_t cap)
-{
-    char self[512];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
-        return;
-    self[len] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    if (strlen(self) >= cap)
-        options_fail(PROG, "program folder too long: %s (use --bin)", self);
-    memcpy(out, self, strlen(self) + 1);
-}
-
 /* The options into the run's configuration and its starting path. */
 static void configure(const struct lesson_options *o, struct live_config *cfg,
                       struct bench_params *params)
@@ -136,10 +120,7 @@ static void configure(const struct lesson_options *o, struct live_config *cfg,
                            "--grace %g at --rate %g is %.0f of them", LIVE_MARKS - 24,
                      o->duration, o->grace, o->rate, (o->duration + o->grace) * o->rate);
     memset(cfg, 0, sizeof *cfg);
-    if (o->bin[0])
-        snprintf(cfg->bin, sizeof cfg->bin, "%s", o->bin);
-    else
-        program_folder(cfg->bin, sizeof cfg->bin);
+    children_bin(PROG, o->bin, cfg->bin, sizeof cfg->bin);
     snprintf(cfg->relay_args, sizeof cfg->relay_args, "%s", o->relay_args);
     snprintf(cfg->netsim_args, sizeof cfg->netsim_args, "%s", o->netsim_args);
     cfg->seed = (uint64_t)o->seed;

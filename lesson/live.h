@@ -1,6 +1,6 @@
 /* live.h: ricochet-lesson, the lesson you can watch (docs/sockets.md,
  * "Watch it"; docs/design.md, "Lanes, modes and edges"): every lane of the
- * bench's lane table side by side, one sender and one receiver each,
+ * bench's lane table (harness/lanes.h) side by side, one sender and one receiver each,
  * through one network the page changes by hand, without an end. The
  * files that make it, each calling only those after it:
  *   lesson_main.c  its options, the namespaces, the signals
@@ -17,8 +17,7 @@
  *                  what netsim did to each state, its own counters
  *   live_lanes.c   each lane's states (marks) and its figures, computed by
  *                  the bench's own code (recvstats, histogram,
- *                  bench_result_derive),
- *                  and the snapshot the loop publishes
+ *                  harness/figures.h), and the snapshot the loop publishes
  *   live_client.c  requests to netsim's endpoint (sys/http_client.h)
  * The loop owns everything but the snapshot, which it publishes through a
  * triple buffer (sys/triple.h) every LIVE_PUBLISH_US; the HTTP thread
@@ -32,8 +31,9 @@
 #include <stdint.h>
 
 #include "../client/ricochet.h"
+#include "../harness/lanes.h"
+#include "../harness/params.h"
 #include "../harness/spawn.h"
-#include "../bench/bench.h"
 #include "../stats/recvstats.h"
 
 #define LIVE_MARKS 1024        /* states kept per lane (51 s at 20 Hz) */

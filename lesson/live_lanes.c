@@ -1,7 +1,7 @@
 /* live_lanes.c: each lane's states and figures, and the snapshot (see
  * live.h). The figures are the bench's own: a state's delivery by
  * recvstats' rule, its latency into a histogram, delivery %, p50, p99 and
- * bytes per delivered state by bench_result_derive, the longest gap as the bench
+ * bytes per delivered state by harness/figures.h, the longest gap as the bench
  * measures it (arrival to arrival), netsim's drops per state as the audit
  * counts them; over the window of states intended from --duration plus
  * --grace ago to --grace ago, its ends moved to the times of netsim's
@@ -15,7 +15,9 @@
 
 #include "../client/client.h"
 #include "../client/swarm/swarm.h"
+#include "../harness/figures.h"
 #include "../netsim/droplog.h"
+#include "../stats/histogram.h"
 #include "../sys/triple.h"
 
 #define PATH_PERIOD_S 8.0 /* the senders' figure of eight, once around */
@@ -161,11 +163,11 @@ static int by_u64(const void *a, const void *b)
 
 /* The lane's figures over [from, to) of intended send time. */
 static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
-                         struct histogram *lat, struct histogram *none, struct live_figures *f)
+                         struct histogram *lat, struct live_figures *f)
 {
     uint64_t arrivals[LIVE_MARKS];
     size_t n_arr = 0;
-    struct bench_result r = {.mode = l->def->mode.mode, .latency = lat, .send_late = none};
+    uint64_t wire_bytes = 0, wire_datagrams = 0;
     histogram_reset(lat);
     *f = (struct live_figures){.window_s = (double)(to - from) / 1e6};
     for (size_t k = 0; k < LIVE_MARKS; k++) {
@@ -188,17 +190,16 @@ static void lane_figures(struct live_lane *l, uint64_t from, uint64_t to,
         f->max_gap_ms = fmax(f->max_gap_ms, (double)(arrivals[k] - arrivals[k - 1]) / 1e3);
     uint64_t b0, d0, b1, d1;
     if (wire_at(l, from, &b0, &d0) && wire_at(l, to, &b1, &d1)) {
-        r.wire_bytes = b1 - b0;
-        r.wire_datagrams = d1 - d0;
+        wire_bytes = b1 - b0;
+        wire_datagrams = d1 - d0;
     }
-    r.expected = f->expected;
-    r.delivered = f->delivered;
-    bench_result_derive(&r); /* the bench's: lost %, percentiles, bytes per delivered state */
+    /* the bench's: lost %, percentiles, bytes per delivered state */
     f->valid = f->expected > 0;
-    f->delivered_pct = 100.0 - r.lost_pct;
-    f->p50_ms = (double)r.p50_us / 1e3;
-    f->p99_ms = (double)r.p99_us / 1e3;
-    f->bytes_per_state = r.bytes_per_msg;
+    f->delivered_pct = 100.0 - figures_lost_pct(f->expected, f->delivered);
+    f->p50_ms = (double)histogram_percentile(lat, 50) / 1e3;
+    f->p99_ms = (double)histogram_percentile(lat, 99) / 1e3;
+    f->bytes_per_state = figures_bytes_per_state(l->def->mode.mode, wire_bytes,
+                                                 wire_datagrams, f->delivered);
 }
 
 bool live_net_window(const struct live *lv, uint64_t from_us, uint64_t to_us,
@@ -271,7 +272,7 @@ static void lane_snap(const struct live_lane *l, struct live_lane_snap *s)
 
 void live_lanes_publish(struct live *lv, uint64_t now_us)
 {
-    static struct histogram lat, none; /* the loop's own, 420 KB each */
+    static struct histogram lat; /* the loop's own, 420 KB */
     uint64_t grace = (uint64_t)lv->cfg->grace_ms * 1000u;
     uint64_t to = now_us > grace ? now_us - grace : 0;
     uint64_t span = (uint64_t)lv->cfg->duration_ms * 1000u;
@@ -284,7 +285,6 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
     }
     if (from < lv->t0_us) /* the lanes' start: nothing before it counts */
         from = lv->t0_us;
-    histogram_reset(&none);
     struct live_snapshot *s = triple_back(lv->tb);
     s->now_us = now_us;
     s->t0_us = lv->t0_us;
@@ -311,7 +311,7 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
         struct live_lane *l = &lv->lanes[k];
         settle(lv, l, now_us);
         sample_wire(lv, l, now_us);
-        lane_figures(l, from, to, &lat, &none, &s->lanes[k].fig);
+        lane_figures(l, from, to, &lat, &s->lanes[k].fig);
         s->lanes[k].fig.grace_s = (double)grace / 1e6;
         s->lanes[k].fig.valid &= to > from;
         lane_snap(l, &s->lanes[k]);

@@ -149,20 +149,14 @@ static int pick_port(char *out, size_t cap)
     return rc;
 }
 
-/* netsim's arguments: where it sits, how it reads, the model of the
- * options (per hop), into args (pointing into bufs). Returns how many. */
+/* netsim's arguments: the model of the options (per hop), where it sits,
+ * how it reads, into args (pointing into model and relay). Returns how
+ * many. */
 static size_t netsim_args(struct live *lv, struct live_netsim *n, const struct netlab *lab,
-                          char (*bufs)[160], const char **args)
+                          char (*model)[32], char *relay, const char **args)
 {
-    size_t a = 0;
-    double loss, delay, jitter;
-    bench_params_per_hop(lv->params, &loss, &delay, &jitter);
-    snprintf(bufs[0], 160, "%.6f", loss);
-    snprintf(bufs[1], 160, "%.6f", delay);
-    snprintf(bufs[2], 160, "%.6f", jitter);
-    snprintf(bufs[3], 160, "%llu", (unsigned long long)lv->cfg->seed);
-    const char *fixed[] = {"--loss", bufs[0], "--delay", bufs[1], "--jitter", bufs[2], "--seed",
-                           bufs[3], "--paired-loss", "--metrics", "0", "--stats-interval", "0.5",
+    size_t a = children_netsim_model(lv->params, lv->cfg->seed, model, args);
+    const char *fixed[] = {"--paired-loss", "--metrics", "0", "--stats-interval", "0.5",
                            "--drop-log", n->drop_log, "--keylog", lv->keylog};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         args[a++] = fixed[i];
@@ -173,9 +167,9 @@ static size_t netsim_args(struct live *lv, struct live_netsim *n, const struct n
             args[a++] = ip[i];
         return a;
     }
-    snprintf(bufs[4], 160, "127.0.0.1:%u", (unsigned)port_of(lv, n->edge));
+    snprintf(relay, 32, "127.0.0.1:%u", (unsigned)port_of(lv, n->edge));
     args[a++] = "--relay";
-    args[a++] = bufs[4];
+    args[a++] = relay;
     args[a++] = "--wire";
     args[a++] = n->wire;
     if (n->advertise[0]) {
@@ -188,8 +182,8 @@ static size_t netsim_args(struct live *lv, struct live_netsim *n, const struct n
 static int start_netsim(struct live *lv, struct live_netsim *n, const struct netlab *lab)
 {
     const char *args[SPAWN_MAX_ARGS + 1];
-    char bufs[8][160], line[256], err[256], extra[256];
-    size_t a = netsim_args(lv, n, lab, bufs, args);
+    char hop[4][32], relay[32], line[256], err[256], extra[256];
+    size_t a = netsim_args(lv, n, lab, hop, relay, args);
     a += children_split(lv->cfg->netsim_args, extra, sizeof extra, args + a, SPAWN_MAX_ARGS - a);
     args[a] = NULL;
     n->log_at = n->stats_at = 0;

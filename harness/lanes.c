@@ -1,13 +1,14 @@
-/* bench_mode.c: the lanes (see bench.h): what the clients of a run speak,
- * a delivery mode over a carrier, one row each; the names --modes takes
- * and the reports print, the order the tables, plots and the lesson page
- * list them in, and what each needs of the relay and of netsim. A new
- * lane is a row here. Pure. */
+/* lanes.c: the lanes (see lanes.h): what the clients of a run speak, a
+ * delivery mode over a carrier, one row each; the names --modes takes and
+ * the reports print, the order the tables, plots and the lesson page list
+ * them in, and what each needs of the relay and of netsim. A new lane is a
+ * row here. Pure. */
+#include "lanes.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "../client/ricochet.h"
-#include "bench.h"
 
 /* In the order reports list them: the mode table's rows over their own
  * transports, then the ENet modes over WebRTC, then over QUIC, then the
@@ -125,9 +126,4 @@ char *bench_mode_choices(char *buf, size_t cap)
     for (size_t i = 0; i < N_LANES && n < cap; i++)
         n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? "," : "", lanes[i].name);
     return buf;
-}
-
-struct bench_mode bench_result_mode(const struct bench_result *r)
-{
-    return (struct bench_mode){r->mode, r->carrier};
 }

@@ -1,11 +1,12 @@
-/* bench_params.c: the parameters a sweep varies (see bench.h): names,
- * ranges, get and set. */
-#include "bench.h"
+/* params.c: one scenario's parameters, the ones a sweep varies (see
+ * params.h): names, ranges, get and set, the path per hop. */
+#include "params.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../proto/wire.h"
 #include "../relay/core/relay.h"
 
 /* The path's parameters are named as the bench's options (--path-loss, ...);
