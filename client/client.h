@@ -1,9 +1,11 @@
-/* client.h: INTERNAL, not installed. What ricochet's own tools (the swarm,
- * ricochet-bench, the tests) use of the client library beyond its public
- * header ricochet.h: the full configuration (hubs, which statistics to
- * keep), hubs of many ENet clients on one host, padded states, and the
- * library's internal figures (histograms, receive statistics, wire
- * counters). A game uses ricochet.h only.
+/* client.h: the client library's API for ricochet's own tools, not
+ * installed: what the swarm, ricochet-bench, ricochet-lesson and the tests
+ * use of it beyond its public header ricochet.h: the full configuration
+ * (hubs, which statistics to keep), hubs of many ENet clients on one host,
+ * padded states, and the library's own figures (histograms, receive
+ * statistics, wire counters). A game uses ricochet.h only; the library's
+ * insides are client_internal.h's, which no file outside client/ includes
+ * (test_e2e_layout).
  *
  * A session (struct ricochet) has its own socket (an ENetHost with one
  * peer, a plain UDP socket in PROTO_MODE_UDP, a TCP connection in

@@ -5,10 +5,21 @@
  * two folders include each other, even through others; no two files call
  * each other, even through others (a function or a table of one used by
  * another, as the objects' symbol tables say: nm on the objects beside
- * $RICOCHET_BIN); every production file opens with a comment; test
+ * $RICOCHET_BIN); no production file includes another component's
+ * private header; every production file opens with a comment; test
  * cases are named without a "test_" prefix (the
  * binary's name says that already). Run from the top of the repository,
- * after the build. */
+ * after the build.
+ *
+ * A component is a folder (relay/core, relay/quic, client, client/swarm,
+ * bench, lesson, harness, ...); its public headers are those other
+ * components are meant to include (client/ricochet.h, and client/client.h,
+ * the library's API for ricochet's own tools). A header is private to its
+ * folder, included only by the files beside it, when its name ends in
+ * _internal.h or _internals.h (client/client_internal.h,
+ * bench/run_internal.h, relay/enet/enet_internals.h), or private_homes
+ * below names it or its folder. Tests may include any header: they test
+ * the insides. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,6 +290,59 @@ static void includes_point_one_way(void **state)
     tree_free(&t);
 }
 
+/* Headers private to their folder besides *_internal.h and *_internals.h:
+ * a path, or a folder ("bench/") whose every header is. */
+static const char *const private_homes[] = {
+    "relay/core/core.h",    /* the core's files' insides: others include relay.h */
+    "client/client_test.h", /* libricochet's way in for tests and fuzz targets */
+    "bench/",               /* ricochet-bench's own: what it shares is in harness/ */
+    "lesson/",              /* ricochet-lesson's own */
+    NULL};
+
+/* Is header (a path from the top) private to its folder? */
+static bool header_private(const char *header)
+{
+    char dir[512];
+    if (has_suffix(header, "_internal.h") || has_suffix(header, "_internals.h"))
+        return true;
+    folder_of(header, dir, sizeof dir);
+    strcat(dir, "/");
+    for (size_t i = 0; private_homes[i]; i++)
+        if (!strcmp(header, private_homes[i]) || !strcmp(dir, private_homes[i]))
+            return true;
+    return false;
+}
+
+static void private_headers_stay_home(void **state)
+{
+    (void)state;
+    struct tree t;
+    tree_load(&t);
+    int strays = 0, private = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        char *text = read_text(t.path[i]), dir[512], target[512], home[512];
+        folder_of(t.path[i], dir, sizeof dir);
+        for (char *p = strstr(text, "#include \""); p; p = strstr(p + 1, "#include \"")) {
+            char rel[512];
+            if (sscanf(p, "#include \"%511[^\"]\"", rel) != 1)
+                continue;
+            resolve(dir, rel, target, sizeof target);
+            if (!header_private(target))
+                continue;
+            private++;
+            folder_of(target, home, sizeof home);
+            if (strcmp(home, dir) != 0) {
+                print_error("%s includes %s, private to %s/\n", t.path[i], target, home);
+                strays++;
+            }
+        }
+        free(text);
+    }
+    tree_free(&t);
+    assert_true(private > 20); /* the rule sees the private headers it is about */
+    assert_int_equal(strays, 0);
+}
+
 /* ---- calls: the objects' symbol tables ---- */
 
 /* A global symbol and the file whose object defines it. */
@@ -476,6 +540,7 @@ int main(void)
         cmocka_unit_test(files_open_with_what_they_hold),
         cmocka_unit_test(functions_are_short),
         cmocka_unit_test(includes_point_one_way),
+        cmocka_unit_test(private_headers_stay_home),
         cmocka_unit_test(calls_point_one_way),
         cmocka_unit_test(case_names_have_no_test_prefix),
     };
