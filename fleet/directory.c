@@ -354,7 +354,7 @@ int directory_heartbeat(struct directory *d, const struct directory_load *load,
     const char *head[HEARTBEAT_FIXED] = {d->cfg.prefix, d->cfg.addr, ttl,
                                          d->cfg.instance, d->cfg.transport, capacity,
                                          rooms, clients, load->draining ? "1" : "0",
-                                         floor, stale, load->listing ? load->listing : "-",
+                                         floor, stale, load->listing ? load->listing : "",
                                          most};
     size_t done = 0;
     do { /* at least once: with no claims it still registers */

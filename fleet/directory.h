@@ -42,7 +42,7 @@ struct directory_load {
     bool draining;       /* placements skip it */
     const char *listing; /* its rooms (fleet_listing_format's), published and the
                             other relays' read back (directory_fleet_rooms); NULL:
-                            neither */
+                            none published (a run before may have), none read */
 };
 
 /* What a heartbeat found for one claim this relay held. */

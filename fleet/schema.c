@@ -303,7 +303,8 @@ static const char place_lua[] = LUA_COMMON
 
 /* HEARTBEAT. ARGV: prefix, address, TTL ms, instance, transport, capacity,
  * rooms, clients, draining (0|1), floor, stale ms, listing (this relay's
- * rooms, fleet_listing_format's; '-': as last published), most (bytes of
+ * rooms, fleet_listing_format's, "" for none; '-': as the call before
+ * published, for a heartbeat's later calls), most (bytes of
  * the other relays' listings to return; 0: none), then pairs of room and
  * the claim value this relay holds. Registers the relay (hash with its
  * beat, Redis's time now; TTL; index), then renews each claim whose value

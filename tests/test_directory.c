@@ -524,7 +524,8 @@ static void many_claims_renew_in_chunks(void **state)
 
 /* Each heartbeat with a listing publishes this relay's rooms and reads
  * back the others' (name order, each name once, lines that are no room
- * skipped); a heartbeat without one reads nothing. */
+ * skipped); a heartbeat without one reads nothing and takes back what
+ * the relay published before. */
 static void heartbeats_carry_the_fleets_rooms(void **state)
 {
     (void)state;
@@ -554,6 +555,9 @@ static void heartbeats_carry_the_fleets_rooms(void **state)
     }
     beat(c, 0, 0, false);
     assert_int_equal(directory_fleet_rooms(c, &got), 0);
+    beat(b, 0, 0, false); /* publishes none now: its rooms are gone from the others' */
+    assert_int_equal(directory_heartbeat(a, &la, NULL, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(directory_fleet_rooms(a, &got), 0);
     directory_destroy(a);
     directory_destroy(b);
     directory_destroy(c);
