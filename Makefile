@@ -301,12 +301,26 @@ $(BUILD)/gen/page_html.c: relay/page.html
 	  echo ';'; \
 	  echo 'const size_t relay_page_html_len = sizeof relay_page_html - 1;'; } > $@.tmp
 	$(Q)mv $@.tmp $@
+# ricochet.js as a page gets it, one script: the package's entry (its
+# opening comment) and its modules in order, without their imports of one
+# another nor the names they share only among themselves (each an
+# `import {` or `export {` statement, to its `;`). Node imports the
+# modules themselves (client/js/ricochet.js).
+RICOCHET_JS_MODULES := $(addprefix client/js/ricochet_,wire.js control.js figures.js \
+    interp.js ticket.js ends.js routes.js receive.js session.js)
+RICOCHET_JS := $(BUILD)/gen/ricochet.js
+$(RICOCHET_JS): client/js/ricochet.js $(RICOCHET_JS_MODULES)
+	@mkdir -p $(@D)
+	$(say) GEN $@
+	$(Q)awk '/^(import|export) \{/ { inside = 1 } inside { inside = !/;$$/; next } { print }' \
+	  $^ > $@.tmp
+	$(Q)mv $@.tmp $@
 # The play page and its two modules (client/js/), and the tag game's page
 # and module, served by the relay's HTTP front (GET /play, /play.js,
 # /ricochet.js, /tag, /tag.js), compiled into its library the same way:
 # http_play_html, http_play_js, http_ricochet_js, http_tag_html, http_tag_js
 # and their lengths.
-PLAY_FILES := client/js/play.html client/js/play.js client/js/ricochet.js client/js/tag.html \
+PLAY_FILES := client/js/play.html client/js/play.js $(RICOCHET_JS) client/js/tag.html \
     client/js/tag.js
 relay/http_GENERATED := $(BUILD)/obj/gen/play_files.o
 c_string = echo 'const char $(1)[] ='; \
@@ -323,7 +337,7 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 	  echo 'extern const size_t http_tag_html_len, http_tag_js_len;'; \
 	  $(call c_string,http_play_html,client/js/play.html) \
 	  $(call c_string,http_play_js,client/js/play.js) \
-	  $(call c_string,http_ricochet_js,client/js/ricochet.js) \
+	  $(call c_string,http_ricochet_js,$(RICOCHET_JS)) \
 	  $(call c_string,http_tag_html,client/js/tag.html) \
 	  $(call c_string,http_tag_js,client/js/tag.js) } > $@.tmp
 	$(Q)mv $@.tmp $@
@@ -332,7 +346,7 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 # states with (client/js/ricochet.js), served by ricochet-lesson, compiled
 # into the lesson's library the same way.
 LESSON_LANGS := en id ko vi
-LESSON_FILES := lesson/lesson.html lesson/lesson.js client/js/ricochet.js \
+LESSON_FILES := lesson/lesson.html lesson/lesson.js $(RICOCHET_JS) \
     $(LESSON_LANGS:%=lesson/lang/%.json)
 lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
 $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
@@ -344,7 +358,7 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	  echo 'extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;'; \
 	  $(call c_string,live_lesson_html,lesson/lesson.html) \
 	  $(call c_string,live_lesson_js,lesson/lesson.js) \
-	  $(call c_string,live_ricochet_js,client/js/ricochet.js) \
+	  $(call c_string,live_ricochet_js,$(RICOCHET_JS)) \
 	  $(foreach l,$(LESSON_LANGS),echo 'extern const char live_lang_$(l)[];'; \
 	    echo 'extern const size_t live_lang_$(l)_len;'; \
 	    $(call c_string,live_lang_$(l),lesson/lang/$(l).json)) } > $@.tmp
