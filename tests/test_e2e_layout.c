@@ -1,6 +1,8 @@
 /* test_e2e_layout.c: the source tree keeps the shape a maintainer navigates
  * by. Outside tests/, no .c file is over 700 lines (a program's main,
- * X_main.c, over 300) and no function over 80
+ * X_main.c, over 300), nor the JavaScript the relay, the lesson and the
+ * npm package serve (client/js/ and lesson/, their tests aside), and no
+ * function over 80
  * (as universal-ctags counts them: ctags --fields=+ne); no two files and no
  * two folders include each other, even through others; no two files call
  * each other, even through others (a function or a table of one used by
@@ -42,7 +44,7 @@
 #define FILES_MAX 1024
 
 struct tree {
-    char *path[FILES_MAX]; /* production .c and .h files, "relay/core/peers.c" */
+    char *path[FILES_MAX]; /* production .c, .h and .js files, "relay/core/peers.c" */
     size_t n;
 };
 
@@ -52,8 +54,18 @@ static bool has_suffix(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Adds the .c and .h files under dir ("" = the top), skipping tests/,
- * build/ and hidden folders. */
+/* The JavaScript a page or the npm package runs (client/js/, lesson/):
+ * held to the C's line cap and opening comment. Not its tests
+ * (client/js/test/), nor the bench's Node peers. */
+static bool production_js(const char *path)
+{
+    return has_suffix(path, ".js") &&
+           (strncmp(path, "client/js/", 10) == 0 || strncmp(path, "lesson/", 7) == 0);
+}
+
+/* Adds the .c and .h files under dir ("" = the top) and the production
+ * JavaScript, skipping tests/, build/, client/js/test/, node_modules/ and
+ * hidden folders. */
 static void walk(struct tree *t, const char *dir)
 {
     DIR *d = opendir(dir[0] ? dir : ".");
@@ -66,8 +78,9 @@ static void walk(struct tree *t, const char *dir)
         char path[512];
         snprintf(path, sizeof path, "%s%s%s", dir, dir[0] ? "/" : "", e->d_name);
         if (e->d_type == DT_DIR) {
-            walk(t, path);
-        } else if (has_suffix(path, ".c") || has_suffix(path, ".h")) {
+            if (strcmp(e->d_name, "node_modules") != 0 && strcmp(path, "client/js/test") != 0)
+                walk(t, path);
+        } else if (has_suffix(path, ".c") || has_suffix(path, ".h") || production_js(path)) {
             assert_true(t->n < FILES_MAX);
             t->path[t->n++] = strdup(path);
         }
@@ -103,9 +116,11 @@ static void files_are_short(void **state)
     struct tree t;
     tree_load(&t);
     int over = 0;
+    int js = 0;
     for (size_t i = 0; i < t.n; i++) {
-        if (!has_suffix(t.path[i], ".c"))
+        if (!has_suffix(t.path[i], ".c") && !has_suffix(t.path[i], ".js"))
             continue;
+        js += has_suffix(t.path[i], ".js");
         char *text = read_text(t.path[i]);
         size_t lines = 0;
         for (const char *p = text; *p; p++)
@@ -118,6 +133,7 @@ static void files_are_short(void **state)
         free(text);
     }
     tree_free(&t);
+    assert_true(js >= 3); /* the page's modules were read */
     assert_int_equal(over, 0);
 }
 
