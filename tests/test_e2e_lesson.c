@@ -45,6 +45,7 @@
 #include "support/browser.h"
 #include "support/harness.h"
 #include "support/http.h"
+#include "support/lesson.h"
 #include "support/procs.h"
 #include "support/servers.h"
 
@@ -52,48 +53,6 @@
 #define WINDOW_S 20   /* --duration: the figures' window */
 #define RATE "30"
 #define GRACE "5"     /* a state later than this counts as lost: a busy host's stream stalls */
-
-/* A ricochet-lesson started by the test, and its page's address. */
-struct lesson {
-    struct spawn_proc proc;
-    char at[64];      /* "127.0.0.1:PORT" */
-    char url[96];
-};
-
-/* Starts dir/prog (ricochet-lesson, or unshare for it) with args and waits
- * for its URL line. */
-static void lesson_start(struct lesson *l, const char *dir, const char *prog,
-                         const char *const *args)
-{
-    char err[256];
-    assert_int_equal(spawn_start(&l->proc, dir, prog, args, err, sizeof err), 0);
-    uint64_t deadline = clock_now_ms() + 30000;
-    for (;;) {
-        char *out = spawn_read_stdout(&l->proc);
-        const char *u = out ? strstr(out, "the lesson on http://") : NULL;
-        if (u && strchr(u, '\n')) {
-            u += strlen("the lesson on http://");
-            snprintf(l->at, sizeof l->at, "%.*s", (int)strcspn(u, "/"), u);
-            snprintf(l->url, sizeof l->url, "http://%s/", l->at);
-            free(out);
-            return;
-        }
-        free(out);
-        if (!spawn_running(&l->proc) || clock_now_ms() > deadline) {
-            char *e = spawn_read_stderr(&l->proc);
-            fail_msg("no lesson URL; stderr:\n%s", e ? e : "");
-        }
-        clock_sleep_ms(50);
-    }
-}
-
-static cJSON *get_json(const struct lesson *l, const char *path)
-{
-    struct http_response r = http_get(l->at, path);
-    cJSON *j = r.status == 200 ? cJSON_Parse(r.body) : NULL;
-    http_response_free(&r);
-    return j;
-}
 
 static double num(const cJSON *o, const char *a, const char *b)
 {
@@ -126,7 +85,7 @@ static bool lanes_running(const struct lesson *l, int ms)
 {
     uint64_t deadline = clock_now_ms() + (uint64_t)ms;
     while (clock_now_ms() < deadline) {
-        cJSON *j = get_json(l, "/live.json");
+        cJSON *j = lesson_get_json(l, "/live.json");
         const cJSON *x;
         bool all = j && cJSON_GetArraySize(cJSON_GetObjectItem(j, "lanes")) > 0;
         const cJSON *lanes = j ? cJSON_GetObjectItem(j, "lanes") : NULL;
@@ -140,11 +99,6 @@ static bool lanes_running(const struct lesson *l, int ms)
         clock_sleep_ms(250);
     }
     return false;
-}
-
-static void fail_with_page(struct browser *b, const char *what)
-{
-    browser_fail(b, "window.lessonPage && window.lessonPage.snapshot()", what);
 }
 
 /* The page's snapshot (window.lessonPage.snapshot()). */
@@ -190,7 +144,7 @@ static void loss_from_the_page(struct browser *b)
     if (!browser_wait(b, "(() => { const s = lessonPage.snapshot(); return s.model &&"
                          " s.model.controls['path-loss'] === 10 && s.modelError === ''; })()",
                       10000))
-        fail_with_page(b, "the page never set the loss");
+        lesson_fail_with_page(b, "the page never set the loss");
     clock_sleep_ms((WINDOW_S + atoi(GRACE)) * 1000 + 2500); /* a whole window after the change */
     s = page(b);
     const cJSON *x;
@@ -246,12 +200,12 @@ static cJSON *click_state(struct browser *b, const char *lane_name, unsigned seq
              lane_name, seq);
     cJSON *ok = browser_eval(b, expr);
     if (!cJSON_IsTrue(ok))
-        fail_with_page(b, "the state is not drawn");
+        lesson_fail_with_page(b, "the state is not drawn");
     cJSON_Delete(ok);
     snprintf(expr, sizeof expr, "lessonPage.inspected() && lessonPage.inspected().seq === %u &&"
              " lessonPage.inspected().lane === '%s'", seq, lane_name);
     if (!browser_wait(b, expr, 5000))
-        fail_with_page(b, "the inspector never showed the state");
+        lesson_fail_with_page(b, "the inspector never showed the state");
     return browser_eval(b, "lessonPage.inspected()");
 }
 
@@ -277,7 +231,7 @@ static void look_inside(struct browser *b)
                                   " 'lost' && lessonPage.markPoint('tcp', d.seq)).map((d) => d.seq)");
     int n = cJSON_GetArraySize(lost);
     if (n <= 0)
-        fail_with_page(b, "no state lost in sight");
+        lesson_fail_with_page(b, "no state lost in sight");
     unsigned seq = (unsigned)cJSON_GetArrayItem(lost, n - 1)->valuedouble;
     cJSON_Delete(lost);
     cJSON *in = click_state(b, "unsequenced", seq);
@@ -430,12 +384,12 @@ static void a_child_dies_and_comes_back(struct browser *b, const struct lesson *
     snprintf(expr, sizeof expr, "lessonPage.snapshot().status.incident.includes('%s was killed"
              " by signal 9')", said);
     if (!browser_wait(b, expr, 10000))
-        fail_with_page(b, "the page never said the child died");
+        lesson_fail_with_page(b, "the page never said the child died");
     snprintf(expr, sizeof expr, "(() => { const s = lessonPage.snapshot(); return s.generation !=="
              " '%s' && s.status.relay_up && s.status.netsim_up && s.lanes.every((l) =>"
              " l.state === 'missing' || (l.state === 'running' && l.marks > 10)); })()", gen);
     if (!browser_wait(b, expr, WAIT_MS))
-        fail_with_page(b, "the lanes never came back");
+        lesson_fail_with_page(b, "the lanes never came back");
     assert_false(procs_alive(pid));
     assert_true(child(l, comm) != pid);
     cJSON *s = page(b);
@@ -520,7 +474,7 @@ static void the_page_teaches(void **state)
     struct lesson l;
     char dir[] = "/tmp/ricochet-lesson-XXXXXX", png[160];
     lesson_start(&l, harness_bin_dir(), "ricochet-lesson", live_args);
-    cJSON *j = get_json(&l, "/live.json");
+    cJSON *j = lesson_get_json(&l, "/live.json");
     bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
     cJSON_Delete(j);
     if (!ip) {
@@ -536,7 +490,7 @@ static void the_page_teaches(void **state)
                          " lessonPage.snapshot().lanes.every((l) => l.state === 'missing' ||"
                          " (l.figures && l.figures.valid))",
                       WAIT_MS))
-        fail_with_page(b, "the page never drew every lane");
+        lesson_fail_with_page(b, "the page never drew every lane");
     cJSON *from = browser_eval(b, "performance.getEntriesByType('resource')"
                                   ".map((e) => e.name).concat([location.href])");
     const cJSON *e;
@@ -560,7 +514,7 @@ static void the_page_teaches(void **state)
     assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0); /* Ctrl-C */
     nothing_left(&f);
     if (!browser_wait(b, "lessonPage.snapshot().error.includes('does not answer')", 5000))
-        fail_with_page(b, "the page never said its server went");
+        lesson_fail_with_page(b, "the page never said its server went");
     browser_close(b);
     servers_remove_tree(dir);
     spawn_free(&l.proc);
@@ -573,7 +527,7 @@ static void a_crash_leaves_nothing(void **state)
     (void)state;
     struct lesson l;
     lesson_start(&l, harness_bin_dir(), "ricochet-lesson", live_args);
-    cJSON *j = get_json(&l, "/live.json");
+    cJSON *j = lesson_get_json(&l, "/live.json");
     bool ip = j && cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "ip_mode"));
     cJSON_Delete(j);
     if (!ip || !lanes_running(&l, WAIT_MS)) {
@@ -609,7 +563,7 @@ static void without_namespaces(void **state)
     lesson_start(&l, "/usr/bin", "unshare", args);
     if (!lanes_running(&l, WAIT_MS))
         fail_msg("the datagram lanes never ran");
-    cJSON *j = get_json(&l, "/live.json");
+    cJSON *j = lesson_get_json(&l, "/live.json");
     const cJSON *st = cJSON_GetObjectItem(j, "status");
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(st, "ip_mode")));
     print_message("missing: %s\n", text(st, "missing", NULL));

@@ -27,52 +27,23 @@
 #include "support/browser.h"
 #include "support/harness.h"
 #include "support/http.h"
+#include "support/lesson.h"
 #include "support/servers.h"
 
 #define WAIT_MS 60000
 
 static const char *const langs[] = {"en", "id", "ko", "vi"};
 
-/* ricochet-lesson started by the test, and its page's address. */
-struct lesson {
-    struct spawn_proc proc;
-    char at[64];      /* "127.0.0.1:PORT" */
-    char url[96];
-};
-
-static void lesson_start(struct lesson *l)
-{
-    static const char *const args[] = {"--port", "0", "--rate", "10", "--duration", "5",
-                                       "--path-loss", "5", "--path-delay", "40", NULL};
-    char err[256];
-    assert_int_equal(spawn_start(&l->proc, harness_bin_dir(), "ricochet-lesson", args, err,
-                                 sizeof err), 0);
-    uint64_t deadline = clock_now_ms() + 30000;
-    for (;;) {
-        char *out = spawn_read_stdout(&l->proc);
-        const char *u = out ? strstr(out, "the lesson on http://") : NULL;
-        if (u && strchr(u, '\n')) {
-            u += strlen("the lesson on http://");
-            snprintf(l->at, sizeof l->at, "%.*s", (int)strcspn(u, "/"), u);
-            snprintf(l->url, sizeof l->url, "http://%s/", l->at);
-            free(out);
-            return;
-        }
-        free(out);
-        if (!spawn_running(&l->proc) || clock_now_ms() > deadline)
-            fail_msg("no lesson URL");
-        clock_sleep_ms(50);
-    }
-}
+/* ricochet-lesson as the test starts it: 5% loss and 40 ms end to end. */
+static const char *const lesson_args[] = {"--port", "0", "--rate", "10", "--duration", "5",
+                                          "--path-loss", "5", "--path-delay", "40", NULL};
 
 /* GET /model's in_force, once netsim has said it. */
 static cJSON *in_force(const struct lesson *l)
 {
     uint64_t deadline = clock_now_ms() + WAIT_MS;
     while (clock_now_ms() < deadline) {
-        struct http_response r = http_get(l->at, "/model");
-        cJSON *j = r.status == 200 ? cJSON_Parse(r.body) : NULL;
-        http_response_free(&r);
+        cJSON *j = lesson_get_json(l, "/model");
         cJSON *f = j ? cJSON_DetachItemFromObject(j, "in_force") : NULL;
         cJSON_Delete(j);
         if (cJSON_IsObject(f))
@@ -102,11 +73,6 @@ static void put_model(const struct lesson *l, const char *body)
     }
 }
 
-static void fail_with_page(struct browser *b, const char *what)
-{
-    browser_fail(b, "window.lessonPage && window.lessonPage.snapshot()", what);
-}
-
 /* Loads the lesson's path anew and waits for the page. */
 static void open_page(struct browser *b, const struct lesson *l, const char *path)
 {
@@ -114,7 +80,7 @@ static void open_page(struct browser *b, const struct lesson *l, const char *pat
     snprintf(url, sizeof url, "http://%s%s", l->at, path);
     browser_navigate(b, url);
     if (!browser_wait(b, "window.lessonPage && document.readyState === 'complete'", WAIT_MS))
-        fail_with_page(b, "the page never loaded");
+        lesson_fail_with_page(b, "the page never loaded");
 }
 
 /* Waits until the page's controls are want (a JS object literal). */
@@ -129,7 +95,7 @@ static void controls_are(struct browser *b, const char *want, const char *what)
         print_message("controls %s, want %s\n", text, want);
         free(text);
         cJSON_Delete(c);
-        fail_with_page(b, what);
+        lesson_fail_with_page(b, what);
     }
 }
 
@@ -214,7 +180,7 @@ static void speaks(struct browser *b, const char *lang)
                       "incident: %s\n", text);
         free(text);
         cJSON_Delete(was);
-        fail_with_page(b, "the page never spoke its language");
+        lesson_fail_with_page(b, "the page never spoke its language");
     }
     clock_sleep_ms(500); /* frames drawn in it */
     says(b, "h1", word(file, "title"));
@@ -254,7 +220,7 @@ static void the_languages(struct browser *b, const struct lesson *l)
     open_page(b, l, "/");
     if (!browser_wait(b, "lessonPage.snapshot().lang === lessonPage.pickLang(navigator.languages)",
                       5000))
-        fail_with_page(b, "the browser's language was not the page's");
+        lesson_fail_with_page(b, "the browser's language was not the page's");
     cJSON_Delete(browser_eval(b, "(() => { const s = document.getElementById('lang');"
                                  " s.value = 'vi'; s.dispatchEvent(new Event('change')); })()"));
     speaks(b, "vi");
@@ -267,11 +233,11 @@ static void the_page_in_force_and_in_four_languages(void **state)
     (void)state;
     struct lesson l;
     char dir[] = "/tmp/ricochet-lesson-page-XXXXXX";
-    lesson_start(&l);
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", lesson_args);
     servers_tmpdir(dir);
     struct browser *b = browser_open(dir, l.url, 1500, 1200);
     if (!browser_wait(b, "window.lessonPage", WAIT_MS))
-        fail_with_page(b, "the page never loaded");
+        lesson_fail_with_page(b, "the page never loaded");
     the_model_in_force(b, &l);
     the_languages(b, &l);
     browser_close(b);

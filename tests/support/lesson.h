@@ -1,0 +1,31 @@
+/* lesson.h: ricochet-lesson as its tests start it (test_e2e_lesson,
+ * test_e2e_lesson_page): the program and its page's address, its JSON,
+ * and a failure that shows what the page held. Every wait is bounded; what
+ * does not come fails the test (cmocka). */
+#ifndef RICOCHET_TEST_LESSON_H
+#define RICOCHET_TEST_LESSON_H
+
+#include <cjson/cJSON.h>
+
+#include "../../harness/spawn.h"
+#include "browser.h"
+
+/* A ricochet-lesson started by a test, and its page's address. */
+struct lesson {
+    struct spawn_proc proc;
+    char at[64];      /* "127.0.0.1:PORT" */
+    char url[96];     /* "http://127.0.0.1:PORT/" */
+};
+
+/* Starts dir/prog (ricochet-lesson, or unshare for it) with args and waits
+ * up to 30 s for its URL line; fails the test with its stderr without one. */
+void lesson_start(struct lesson *l, const char *dir, const char *prog,
+                  const char *const *args);
+
+/* GET path's JSON (the caller frees), or NULL unless 200 and JSON. */
+cJSON *lesson_get_json(const struct lesson *l, const char *path);
+
+/* Fails the test with what, the page's snapshot and console beside it. */
+void lesson_fail_with_page(struct browser *b, const char *what);
+
+#endif
