@@ -150,11 +150,7 @@ bench_run() {
 
 round=1
 while [ "$round" -le "$rounds" ]; do
-    if [ "$round" = 1 ]; then
-        floor=$("$here/machine.sh" "$bin" "$out")
-    else
-        floor=$(floor_of "$bin")
-    fi
+    floor=$(round_floor "$bin" "$out" "$round")
     echo "== round $round of $rounds: floor $floor datagrams a second" >&2
     sockperf_run
     bench_run loopback 0

@@ -92,12 +92,7 @@ one() {
 
 round=1
 while [ "$round" -le "$rounds" ]; do
-    # the first round's floor also names the machine in machine.txt
-    if [ "$round" = 1 ]; then
-        floor=$("$here/machine.sh" "$bin" "$out")
-    else
-        floor=$(floor_of "$bin")
-    fi
+    floor=$(round_floor "$bin" "$out" "$round")
     echo "== round $round of $rounds: floor $floor datagrams a second" >&2
     for n in $clients; do
         for s in $servers; do

@@ -65,11 +65,7 @@ else
     i=1
 fi
 while [ "$i" -le "$reps" ]; do
-    if [ "$i" = 1 ]; then
-        floor=$("$here/machine.sh" "$bin" "$out")
-    else
-        floor=$(floor_of "$bin")
-    fi
+    floor=$(round_floor "$bin" "$out" "$i")
     for w in $sizes; do
         n=${w%-*}
         field=$(awk -v n="$n" 'BEGIN { printf "%d", sqrt(n / 1000) * 1000 + 0.5 }')
