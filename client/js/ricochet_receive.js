@@ -44,8 +44,8 @@ function receive(session, data, arrivedAs) {
       return session._badMessage(new ProtocolError("bad_state", "an event not for me"));
     const m = session.members.get(e.sender);
     session._emit("event", { id: e.sender, name: m ? m.name : "", to: e.to,
-                          code: e.to === TO_ROOM ? "room" : "direct", data: e.data,
-                          recvUs: now });
+                             code: e.to === TO_ROOM ? "room" : "direct", data: e.data,
+                             recvUs: now });
     return;
   }
   if (!bytes || bytes[0] === 0x7b) { /* "{": control */
@@ -130,8 +130,8 @@ function receiveState(session, st, arrivedAs, now) {
   }
   m.lastRecvUs = now;
   session._emit("state", { id: st.sender, state: st, arrivedAs, recvUs: now,
-                        latencyUs: lat.latencyUs, latencyKnown: lat.known,
-                        latencyBoundUs: lat.boundUs });
+                           latencyUs: lat.latencyUs, latencyKnown: lat.known,
+                           latencyBoundUs: lat.boundUs });
   if (fresh) session._emit("roster", {});
 }
 
@@ -195,8 +195,8 @@ function receiveControl(session, m, now) {
     return;
   case "sealed":
     session._end("refused", "the relay seals this ticket's session (--encrypt), and ricochet.js " +
-              "cannot seal", "join over wss://, webrtc or wt, where nothing is sealed again " +
-              "(TLS or DTLS is), or mint the ticket with --clear for a relay without --encrypt");
+                 "cannot seal", "join over wss://, webrtc or wt, where nothing is sealed again " +
+                 "(TLS or DTLS is), or mint the ticket with --clear for a relay without --encrypt");
     return;
   default: /* cookie: plain UDP's, not a browser's route's */
     session._badMessage(new ProtocolError("unknown_type", `a ${m.type} message on this route`));

@@ -94,7 +94,7 @@ async function openWebRtc(session, attempt) {
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === "failed" && !session._stale(attempt))
       session._end(session.phase === "connecting" ? "refused" : "disconnected",
-                "the WebRTC connection failed");
+                   "the WebRTC connection failed");
   };
   await pc.setLocalDescription(await pc.createOffer());
   /* The relay is ICE-lite and takes no trickled candidates: the offer
