@@ -27,6 +27,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* What peer's edge holds now into *b; false if its edge holds nothing past
@@ -43,13 +44,13 @@ static bool backlog_of(const struct relay *r, uint32_t peer, struct relay_backlo
 
 static struct core_share *shares_of(struct relay *r, uint32_t peer)
 {
-    return &r->shares[(size_t)peer * CORE_SHARES];
+    return &r->backlog.shares[(size_t)peer * CORE_SHARES];
 }
 
 /* peer caught up (what waits is small again): its trace starts over. */
 static void caught_up(struct relay *r, uint32_t peer)
 {
-    memset(shares_of(r, peer), 0, CORE_SHARES * sizeof *r->shares);
+    memset(shares_of(r, peer), 0, CORE_SHARES * sizeof *r->backlog.shares);
 }
 
 /* len more bytes of key's members wait for peer. A key not traced takes
@@ -86,10 +87,10 @@ static void throttled(struct relay *r, uint32_t from, uint32_t peer)
 {
     struct relay_peer *f = &r->peers[from];
     r->stats.drops[RELAY_DROP_THROTTLED]++;
-    if (f->throttled_to || r->n_tell >= r->cfg.peer_cap)
+    if (f->throttled_to || r->backlog.n_tell >= r->cfg.peer_cap)
         return;
     f->throttled_to = r->peers[peer].id ? r->peers[peer].id : UINT32_MAX;
-    r->tell[r->n_tell++] = from;
+    r->backlog.tell[r->backlog.n_tell++] = from;
 }
 
 bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
@@ -125,12 +126,12 @@ void core_close_later(struct relay *r, uint32_t peer, enum core_close why,
                       const struct relay_backlog *b, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
-    if (p->closing || !p->connected || r->n_closes >= r->cfg.peer_cap)
+    if (p->closing || !p->connected || r->backlog.n_closes >= r->cfg.peer_cap)
         return;
     p->closing = (uint8_t)why;
     p->close_bytes = b->bytes;
     p->close_idle_us = now_us > b->moved_us ? now_us - b->moved_us : 0;
-    r->closes[r->n_closes++] = peer;
+    r->backlog.closes[r->backlog.n_closes++] = peer;
 }
 
 void core_close_text(const struct relay *r, uint32_t peer, char *text, size_t cap)
@@ -180,4 +181,39 @@ void core_backlog_reset(struct relay *r, uint32_t peer)
     core_addr_who(r->peers[peer].addr, who, sizeof who);
     r->peers[peer].addr_key = key_of(who);
     caught_up(r, peer);
+}
+
+/* The next entry of a queue, or UINT32_MAX with the queue emptied. */
+static uint32_t take(const uint32_t *queue, uint32_t *n, uint32_t *taken)
+{
+    if (*taken < *n)
+        return queue[(*taken)++];
+    *n = *taken = 0;
+    return UINT32_MAX;
+}
+
+uint32_t core_close_next(struct relay *r)
+{
+    return take(r->backlog.closes, &r->backlog.n_closes, &r->backlog.closes_taken);
+}
+
+uint32_t core_tell_next(struct relay *r)
+{
+    return take(r->backlog.tell, &r->backlog.n_tell, &r->backlog.tell_taken);
+}
+
+int core_backlog_alloc(struct relay *r)
+{
+    struct core_backlogs *q = &r->backlog;
+    q->shares = calloc((size_t)r->cfg.peer_cap * CORE_SHARES, sizeof *q->shares);
+    q->closes = calloc(r->cfg.peer_cap, sizeof *q->closes);
+    q->tell = calloc(r->cfg.peer_cap, sizeof *q->tell);
+    return q->shares && q->closes && q->tell ? 0 : -1;
+}
+
+void core_backlog_free(struct relay *r)
+{
+    free(r->backlog.shares);
+    free(r->backlog.closes);
+    free(r->backlog.tell);
 }

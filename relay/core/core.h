@@ -155,7 +155,7 @@ struct relay_peer {
                                 with; NULL otherwise */
     uint8_t ticket_id[TICKET_ID_BYTES];
     struct core_sight sight; /* in a room with interest */
-    uint32_t held_at;        /* r->held's index of its latest held state (valid when
+    uint32_t held_at;        /* r->flow.held's index of its latest held state (valid when
                                 that entry is its, of its session: checked) */
 };
 
@@ -172,6 +172,26 @@ enum core_close {
 struct core_share {
     uint64_t key;            /* relay_peer.addr_key; 0: a free entry */
     uint64_t bytes;
+};
+
+/* What backlog.c decides and keeps: only backlog.c writes it; peers.c
+ * carries out what it queued, taking each entry through core_close_next
+ * and core_tell_next. */
+struct core_backlogs {
+    struct core_share *shares;  /* peer_cap x CORE_SHARES: the trace */
+    uint32_t *closes;           /* peer_cap: members whose close is decided, in order */
+    uint32_t n_closes, closes_taken;
+    uint32_t *tell;             /* peer_cap: senders to tell they were throttled */
+    uint32_t n_tell, tell_taken;
+};
+
+/* A kick decided (refusals.c: core_kick_later), carried out when the
+ * input in hand is handled (peers.c: core_kick_due takes it through
+ * core_kick_take). Only refusals.c writes it. */
+struct core_kick {
+    bool due;                   /* a kick is decided */
+    uint32_t peer;              /* ... of this peer */
+    char why[96];               /* ... and what it is told */
 };
 
 /* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
@@ -232,6 +252,24 @@ struct relay_held {
  * (handle / 64) mod groups. */
 #define CORE_WORLD_GROUPS_MAX 64
 
+/* What state_flow.c holds between calls: the states held for the tick
+ * and when they are due. Only state_flow.c writes it (core_flow_alloc
+ * included); the others read world_groups (core_world_group). */
+struct core_flow {
+    struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
+    uint32_t nheld;
+    uint8_t *held_bytes;        /* TICK_ARENA */
+    size_t held_used;
+    uint64_t tick_due_us;       /* the earliest held room state's due_us (UINT64_MAX:
+                                   none) */
+    uint32_t world_groups;      /* a world's groups of receivers (0: no world tick) */
+    uint64_t world_due_us;      /* the next end of a world group's tick that has a held
+                                   state due (UINT64_MAX: none) */
+    uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
+    uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
+    uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
+};
+
 /* An edge as the core holds it: what relay_create was given, and where
  * its handles start. */
 struct core_edge {
@@ -252,19 +290,10 @@ struct relay {
     const struct proto_room_entry *fleet_rooms; /* a fleet: rooms its other relays hold,
                                    in name order (relay_set_fleet_rooms: the caller's) */
     size_t n_fleet_rooms;
-    uint32_t *recipients;       /* scratch, max_room_size */
-    uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
-    struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
-    uint32_t nheld;
-    uint8_t *held_bytes;        /* TICK_ARENA */
-    size_t held_used;
-    uint64_t tick_due_us;       /* the earliest held room state's due_us (UINT64_MAX:
-                                   none) */
-    uint32_t world_groups;      /* a world's groups of receivers (0: no world tick) */
-    uint64_t world_due_us;      /* the next end of a world group's tick that has a held
-                                   state due (UINT64_MAX: none) */
-    uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
-    uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
+    uint32_t *recipients;       /* scratch, max_room_size: the receivers of what is
+                                   being sent to many (state_flow.c's fan-out, interest.c's
+                                   notices), filled and spent within one call */
+    struct core_flow flow;      /* state_flow.c's: held states, the ticks */
     uint32_t clients, nrooms, members;
     uint32_t counted;           /* peers that count against max_clients (relay_peer.counted) */
     uint32_t next_id;
@@ -283,14 +312,9 @@ struct relay {
     uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
     uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
     struct relay_ban bans[BAN_SLOTS];
-    struct core_share *shares;  /* peer_cap x CORE_SHARES: backlog.c's trace */
-    uint32_t *closes;           /* peer_cap: members whose close is decided, in order */
-    uint32_t n_closes;
-    uint32_t *tell;             /* peer_cap: senders to tell they were throttled */
-    uint32_t n_tell;
+    struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
     bool settling;              /* core_closes_due is running */
-    uint32_t kick_peer;         /* core_kick_later: to be kicked, UINT32_MAX: none */
-    char kick_why[96];          /* ... and what it is told */
+    struct core_kick kick;      /* refusals.c's: a kick decided */
     struct relay_fleet_hooks fleet; /* zero: no fleet */
     struct relay_stats stats;
     struct proto_control in;    /* decoded control message (large: roster) */
@@ -309,13 +333,13 @@ static inline void core_clock(struct relay *r, uint64_t now_us)
 /* The world group of a receiver (struct relay_held.served's bit). */
 static inline uint32_t core_world_group(const struct relay *r, uint32_t peer)
 {
-    return peer / 64 % r->world_groups;
+    return peer / 64 % r->flow.world_groups;
 }
 
 /* Every world group, as a mask. */
 static inline uint64_t core_world_all(const struct relay *r)
 {
-    return r->world_groups >= 64 ? UINT64_MAX : (1ull << r->world_groups) - 1;
+    return r->flow.world_groups >= 64 ? UINT64_MAX : (1ull << r->flow.world_groups) - 1;
 }
 
 /* The edge of a handle below peer_cap: its callbacks and capabilities. */
@@ -509,6 +533,12 @@ size_t core_tick(struct relay *r, uint64_t now_us);
  * notice follows them). */
 void core_fan_out_leaver(struct relay *r, uint32_t peer);
 
+/* Sets up r->flow for r->cfg: nothing held, the world's groups, the
+ * queue and its arena with a tick. Returns 0 or -1 (out of memory);
+ * core_flow_free frees what it allocated. */
+int core_flow_alloc(struct relay *r);
+void core_flow_free(struct relay *r);
+
 /* ---- refusals.c ---- */
 
 /* Counts a rejection, tells the client (within its error budget) with code
@@ -528,6 +558,10 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
  * (core_kick_due). So what decides a kick (strikes, the rate limit) never
  * calls the teardown, and nothing more is done for the input. */
 void core_kick_later(struct relay *r, uint32_t peer, const char *why);
+
+/* The kick decided, taken (no longer due): its peer into *peer and what it
+ * is told (valid until the next core_kick_later); NULL if none is due. */
+const char *core_kick_take(struct relay *r, uint32_t *peer);
 
 /* ---- tickets.c ---- */
 
@@ -675,6 +709,19 @@ void core_backlog_reset(struct relay *r, uint32_t peer);
 
 /* Why peer's close was decided, as its error's text (cap bytes). */
 void core_close_text(const struct relay *r, uint32_t peer, char *text, size_t cap);
+
+/* The next member whose close was decided, in order, or UINT32_MAX when
+ * every one was taken (the queue is then empty again). */
+uint32_t core_close_next(struct relay *r);
+
+/* The next sender to tell it was throttled, or UINT32_MAX when every one
+ * was taken (the queue is then empty again). */
+uint32_t core_tell_next(struct relay *r);
+
+/* Allocates r->backlog for cfg.peer_cap peers. Returns 0 or -1 (out of
+ * memory); core_backlog_free frees it. */
+int core_backlog_alloc(struct relay *r);
+void core_backlog_free(struct relay *r);
 
 /* ---- limits.c ---- */
 

@@ -231,11 +231,11 @@ size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t gro
 {
     const struct relay_peer *p = &r->peers[peer];
     size_t n = 0;
-    if (!p->sight.sees || !r->world_groups)
+    if (!p->sight.sees || !r->flow.world_groups)
         return 0;
     /* a word's handles are one group (core_world_group): its words only */
     for (; groups; groups &= groups - 1)
-        for (size_t w = (size_t)__builtin_ctzll(groups); w < words(r); w += r->world_groups)
+        for (size_t w = (size_t)__builtin_ctzll(groups); w < words(r); w += r->flow.world_groups)
             for (uint64_t bits = p->sight.sees[w]; bits; bits &= bits - 1)
                 out[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
     return n;

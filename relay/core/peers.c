@@ -90,12 +90,10 @@ static void kick(struct relay *r, uint32_t peer, uint64_t now_us, const char *wh
 
 void core_kick_due(struct relay *r, uint64_t now_us)
 {
-    uint32_t peer = r->kick_peer;
-    if (peer == UINT32_MAX)
-        return;
-    r->kick_peer = UINT32_MAX;
-    if (core_peer_get(r, peer))
-        kick(r, peer, now_us, r->kick_why);
+    uint32_t peer;
+    const char *why = core_kick_take(r, &peer);
+    if (why && core_peer_get(r, peer))
+        kick(r, peer, now_us, why);
 }
 
 void core_member_remove(struct relay *r, uint32_t peer,
@@ -391,22 +389,21 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
  * budget. */
 static void tell_throttled(struct relay *r, uint64_t now_us)
 {
-    for (uint32_t k = 0; k < r->n_tell; k++) {
-        struct relay_peer *f = &r->peers[r->tell[k]];
+    for (uint32_t from; (from = core_tell_next(r)) != UINT32_MAX;) {
+        struct relay_peer *f = &r->peers[from];
         uint32_t id = f->throttled_to;
         f->throttled_to = 0;
         if (!f->connected || f->closing)
             continue;
         if (id == UINT32_MAX)
-            core_send_error(r, r->tell[k], false, PROTO_ERROR_THROTTLED, now_us,
+            core_send_error(r, from, false, PROTO_ERROR_THROTTLED, now_us,
                             "a member reads too slowly: your messages to it are dropped until "
                             "it catches up");
         else
-            core_send_error(r, r->tell[k], false, PROTO_ERROR_THROTTLED, now_us,
+            core_send_error(r, from, false, PROTO_ERROR_THROTTLED, now_us,
                             "member %" PRIu32 " reads too slowly: your messages to it are "
                             "dropped until it catches up", id);
     }
-    r->n_tell = 0;
 }
 
 void core_closes_due(struct relay *r, uint64_t now_us)
@@ -416,10 +413,9 @@ void core_closes_due(struct relay *r, uint64_t now_us)
     r->settling = true;
     /* A close sends notices (and a leaver's held states), which may decide
      * more: until none is left. */
-    while (r->n_tell || r->n_closes) {
+    while (r->backlog.n_tell || r->backlog.n_closes) {
         tell_throttled(r, now_us);
-        for (uint32_t k = 0; k < r->n_closes; k++) {
-            uint32_t peer = r->closes[k];
+        for (uint32_t peer; (peer = core_close_next(r)) != UINT32_MAX;) {
             if (!r->peers[peer].connected || !r->peers[peer].closing)
                 continue;
             char text[PROTO_TEXT_MAX + 1];
@@ -427,7 +423,6 @@ void core_closes_due(struct relay *r, uint64_t now_us)
             r->stats.drops[RELAY_DROP_SLOW_READER]++;
             core_evict(r, peer, PROTO_ERROR_SLOW_READER, text, now_us);
         }
-        r->n_closes = 0;
     }
     r->settling = false;
 }

@@ -137,6 +137,16 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
 
 void core_kick_later(struct relay *r, uint32_t peer, const char *why)
 {
-    r->kick_peer = peer;
-    snprintf(r->kick_why, sizeof r->kick_why, "%s", why);
+    r->kick.due = true;
+    r->kick.peer = peer;
+    snprintf(r->kick.why, sizeof r->kick.why, "%s", why);
+}
+
+const char *core_kick_take(struct relay *r, uint32_t *peer)
+{
+    if (!r->kick.due)
+        return NULL;
+    r->kick.due = false;
+    *peer = r->kick.peer;
+    return r->kick.why;
 }

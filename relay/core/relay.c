@@ -54,32 +54,17 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
         return NULL;
     }
     r->next_id = 1;
-    r->kick_peer = UINT32_MAX;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
     r->spots = calloc(r->cfg.peer_cap, sizeof *r->spots);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
     r->by_name = calloc(r->cfg.max_rooms, sizeof *r->by_name);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
-    r->by_edge = calloc(r->cfg.max_room_size + 1, sizeof *r->by_edge);
-    r->shares = calloc((size_t)r->cfg.peer_cap * CORE_SHARES, sizeof *r->shares);
-    r->closes = calloc(r->cfg.peer_cap, sizeof *r->closes);
-    r->tell = calloc(r->cfg.peer_cap, sizeof *r->tell);
-    r->tick_due_us = r->world_due_us = UINT64_MAX;
-    if (r->cfg.world_tick_us) {
-        uint32_t groups = (r->cfg.world_tick_us + 4999) / 5000; /* a group every 5 ms */
-        r->world_groups = groups < CORE_WORLD_GROUPS_MAX ? groups : CORE_WORLD_GROUPS_MAX;
+    if (core_flow_alloc(r) != 0) {
+        relay_destroy(r);
+        return NULL;
     }
-    if (r->cfg.tick_us || r->cfg.world_tick_us) {
-        r->held = calloc(TICK_QUEUE, sizeof *r->held);
-        r->held_bytes = malloc(TICK_ARENA);
-        if (!r->held || !r->held_bytes) {
-            relay_destroy(r);
-            return NULL;
-        }
-    }
-    if (!r->peers || !r->spots || !r->rooms || !r->by_name || !r->recipients || !r->by_edge ||
-        !r->shares || !r->closes || !r->tell ||
-        core_tickets_alloc(r) != 0) {
+    if (!r->peers || !r->spots || !r->rooms || !r->by_name || !r->recipients ||
+        core_backlog_alloc(r) != 0 || core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
     }
@@ -113,12 +98,8 @@ void relay_destroy(struct relay *r)
     free(r->spots);
     free(r->edge_of);
     free(r->recipients);
-    free(r->by_edge);
-    free(r->shares);
-    free(r->closes);
-    free(r->tell);
-    free(r->held);
-    free(r->held_bytes);
+    core_backlog_free(r);
+    core_flow_free(r);
     core_tickets_free(r);
     free(r);
 }

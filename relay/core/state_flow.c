@@ -19,6 +19,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TICK_PHASE_US 5000        /* rooms' ticks are staggered on this grid */
@@ -152,7 +153,7 @@ struct tick_pass {
  * ticks g x world_tick / groups after group 0's (0: none yet). */
 static uint64_t group_end(const struct relay *r, uint32_t g, uint64_t t)
 {
-    uint64_t tick = r->cfg.world_tick_us, off = g * (tick / r->world_groups);
+    uint64_t tick = r->cfg.world_tick_us, off = g * (tick / r->flow.world_groups);
     uint64_t back = (t + tick - off) % tick;
     return t >= back ? t - back : 0;
 }
@@ -164,7 +165,7 @@ static uint64_t group_end(const struct relay *r, uint32_t g, uint64_t t)
 static struct tick_pass pass_at(const struct relay *r, uint64_t t, uint64_t now_us)
 {
     struct tick_pass pass = {.due_by = t, .now_us = now_us};
-    for (uint32_t g = 0; g < r->world_groups; g++) {
+    for (uint32_t g = 0; g < r->flow.world_groups; g++) {
         pass.ends[g] = t == UINT64_MAX ? t : group_end(r, g, t);
         if (r->cfg.stale_us && pass.ends[g] < now_us && now_us - pass.ends[g] > r->cfg.stale_us)
             pass.stale |= 1ull << g;
@@ -178,7 +179,7 @@ static uint64_t groups_due(const struct relay *r, const struct relay_held *h,
                            const struct tick_pass *pass)
 {
     uint64_t due = 0;
-    for (uint32_t g = 0; g < r->world_groups; g++)
+    for (uint32_t g = 0; g < r->flow.world_groups; g++)
         if (!(h->served >> g & 1) && pass->ends[g] > h->due_us)
             due |= 1ull << g;
     return due;
@@ -200,7 +201,7 @@ static bool serve_world(struct relay *r, struct relay_held *h, uint64_t groups,
     size_t n = core_interest_seers_in(r, h->peer, groups, r->recipients);
     if (p->reflect && (groups >> core_world_group(r, h->peer) & 1))
         r->recipients[n++] = h->peer;
-    fan_out_to(r, h->peer, n, mode, r->held_bytes + h->off, h->len);
+    fan_out_to(r, h->peer, n, mode, r->flow.held_bytes + h->off, h->len);
     return groups != 0;
 }
 
@@ -224,7 +225,7 @@ static bool pass_one(struct relay *r, struct relay_held *h, const struct tick_pa
         if (pass->now_us && shed_stale(r, (enum proto_mode)h->mode, h->arrived_us,
                                             pass->now_us))
             return false;
-        fan_out(r, h->peer, (enum proto_mode)h->mode, r->held_bytes + h->off, h->len);
+        fan_out(r, h->peer, (enum proto_mode)h->mode, r->flow.held_bytes + h->off, h->len);
         return true;
     }
     uint64_t groups = groups_due(r, h, pass);
@@ -245,9 +246,9 @@ static size_t fan_out_due(struct relay *r, const struct tick_pass *pass)
     uint32_t kept = 0;
     size_t kept_bytes = 0;
     uint64_t unserved = 0;
-    r->tick_due_us = UINT64_MAX;
-    for (uint32_t i = 0; i < r->nheld; i++) {
-        struct relay_held *h = &r->held[i];
+    r->flow.tick_due_us = UINT64_MAX;
+    for (uint32_t i = 0; i < r->flow.nheld; i++) {
+        struct relay_held *h = &r->flow.held[i];
         bool keep;
         sent += pass_one(r, h, pass, &keep);
         if (!keep)
@@ -255,27 +256,27 @@ static size_t fan_out_due(struct relay *r, const struct tick_pass *pass)
         /* A state's bytes follow its predecessors' (conflate never moves
          * them): later states only move down, memmove is safe. */
         if (h->off != kept_bytes)
-            memmove(r->held_bytes + kept_bytes, r->held_bytes + h->off, h->len);
+            memmove(r->flow.held_bytes + kept_bytes, r->flow.held_bytes + h->off, h->len);
         h->off = (uint32_t)kept_bytes;
         kept_bytes += h->len;
-        if (!h->world && h->due_us < r->tick_due_us)
-            r->tick_due_us = h->due_us;
+        if (!h->world && h->due_us < r->flow.tick_due_us)
+            r->flow.tick_due_us = h->due_us;
         unserved |= h->world ? ~h->served & core_world_all(r) : 0;
         if (kept != i) {
             r->peers[h->peer].held_at = kept;
-            r->held[kept] = *h;
+            r->flow.held[kept] = *h;
         }
         kept++;
     }
     if (sent)
         r->stats.ticks++;
-    r->nheld = kept;
-    r->held_used = kept_bytes;
-    r->world_due_us = UINT64_MAX;
-    for (uint32_t g = 0; g < r->world_groups; g++) {
+    r->flow.nheld = kept;
+    r->flow.held_used = kept_bytes;
+    r->flow.world_due_us = UINT64_MAX;
+    for (uint32_t g = 0; g < r->flow.world_groups; g++) {
         uint64_t next = group_end(r, g, pass->now_us) + r->cfg.world_tick_us;
-        if ((unserved >> g & 1) && next < r->world_due_us)
-            r->world_due_us = next;
+        if ((unserved >> g & 1) && next < r->flow.world_due_us)
+            r->flow.world_due_us = next;
     }
     return sent;
 }
@@ -289,15 +290,15 @@ size_t core_fan_out_held(struct relay *r, uint64_t now_us)
 void core_fan_out_leaver(struct relay *r, uint32_t peer)
 {
     const struct relay_peer *p = &r->peers[peer];
-    for (uint32_t i = 0; i < r->nheld; i++) {
-        struct relay_held *h = &r->held[i];
+    for (uint32_t i = 0; i < r->flow.nheld; i++) {
+        struct relay_held *h = &r->flow.held[i];
         if (h->peer != peer || h->id != p->id)
             continue;
         if (h->world) {
             struct tick_pass pass = pass_at(r, UINT64_MAX, 0);
             serve_world(r, h, core_world_all(r) & ~h->served, &pass);
         } else {
-            fan_out(r, peer, (enum proto_mode)h->mode, r->held_bytes + h->off, h->len);
+            fan_out(r, peer, (enum proto_mode)h->mode, r->flow.held_bytes + h->off, h->len);
         }
         h->id = 0; /* sent: no relay id is 0, so its tick skips it */
     }
@@ -346,11 +347,11 @@ static uint64_t room_tick_us(const struct relay *r, uint32_t room)
  * tick has ended since: it was read late). */
 static void world_due_after(struct relay *r, uint64_t arrived, uint64_t now_us)
 {
-    for (uint32_t g = 0; g < r->world_groups; g++) {
+    for (uint32_t g = 0; g < r->flow.world_groups; g++) {
         uint64_t end = group_end(r, g, now_us);
         uint64_t due = end > arrived ? now_us : end + r->cfg.world_tick_us;
-        if (due < r->world_due_us)
-            r->world_due_us = due;
+        if (due < r->flow.world_due_us)
+            r->flow.world_due_us = due;
     }
 }
 
@@ -383,7 +384,7 @@ static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const
                      size_t len, uint32_t seq, uint64_t arrived, uint64_t age_from)
 {
     const struct relay_peer *p = &r->peers[peer];
-    struct relay_held *h = p->held_at < r->nheld ? &r->held[p->held_at] : NULL;
+    struct relay_held *h = p->held_at < r->flow.nheld ? &r->flow.held[p->held_at] : NULL;
     if (!h || !h->world || h->peer != peer || h->id != p->id ||
         (proto_mode_info((enum proto_mode)h->mode)->down_flags & PROTO_FLAG_RELIABLE))
         return false;
@@ -400,7 +401,7 @@ static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const
         h->id = 0;
         return false;
     }
-    memcpy(r->held_bytes + h->off, bytes, len);
+    memcpy(r->flow.held_bytes + h->off, bytes, len);
     h->len = (uint16_t)len;
     h->seq = seq;
     h->mode = (uint8_t)mode;
@@ -417,9 +418,9 @@ static bool conflate(struct relay *r, uint32_t peer, enum proto_mode mode, const
 static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint8_t *bytes,
                 size_t len, uint32_t seq, uint64_t now_us)
 {
-    if (r->nheld == TICK_QUEUE || TICK_ARENA - r->held_used < len)
+    if (r->flow.nheld == TICK_QUEUE || TICK_ARENA - r->flow.held_used < len)
         core_fan_out_held(r, now_us);
-    uint64_t arrived = r->arrived_after_us && r->arrived_after_us < now_us ? r->arrived_after_us
+    uint64_t arrived = r->flow.arrived_after_us && r->flow.arrived_after_us < now_us ? r->flow.arrived_after_us
                                                                              : now_us;
     uint32_t room = r->peers[peer].room;
     bool world = on_world_tick(r, room);
@@ -431,18 +432,45 @@ static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint
         if (!(proto_mode_info(mode)->down_flags & PROTO_FLAG_RELIABLE) &&
             conflate(r, peer, mode, bytes, len, seq, arrived, arrived_by(r, now_us)))
             return 0;
-    } else if (due < r->tick_due_us) {
-        r->tick_due_us = due;
+    } else if (due < r->flow.tick_due_us) {
+        r->flow.tick_due_us = due;
     }
-    r->peers[peer].held_at = r->nheld;
-    struct relay_held *h = &r->held[r->nheld++];
+    r->peers[peer].held_at = r->flow.nheld;
+    struct relay_held *h = &r->flow.held[r->flow.nheld++];
     *h = (struct relay_held){ .peer = peer, .id = r->peers[peer].id, .mode = (uint8_t)mode,
                               .world = world, .len = (uint16_t)len, .seq = seq,
-                              .off = (uint32_t)r->held_used, .due_us = due,
+                              .off = (uint32_t)r->flow.held_used, .due_us = due,
                               .arrived_us = arrived_by(r, now_us) };
-    memcpy(r->held_bytes + r->held_used, bytes, len);
-    r->held_used += len;
+    memcpy(r->flow.held_bytes + r->flow.held_used, bytes, len);
+    r->flow.held_used += len;
     return 0;
+}
+
+int core_flow_alloc(struct relay *r)
+{
+    struct core_flow *f = &r->flow;
+    f->tick_due_us = f->world_due_us = UINT64_MAX;
+    if (r->cfg.world_tick_us) {
+        uint32_t groups = (r->cfg.world_tick_us + 4999) / 5000; /* a group every 5 ms */
+        f->world_groups = groups < CORE_WORLD_GROUPS_MAX ? groups : CORE_WORLD_GROUPS_MAX;
+    }
+    f->by_edge = calloc(r->cfg.max_room_size + 1, sizeof *f->by_edge);
+    if (!f->by_edge)
+        return -1;
+    if (r->cfg.tick_us || r->cfg.world_tick_us) {
+        f->held = calloc(TICK_QUEUE, sizeof *f->held);
+        f->held_bytes = malloc(TICK_ARENA);
+        if (!f->held || !f->held_bytes)
+            return -1;
+    }
+    return 0;
+}
+
+void core_flow_free(struct relay *r)
+{
+    free(r->flow.by_edge);
+    free(r->flow.held);
+    free(r->flow.held_bytes);
 }
 
 size_t core_tick(struct relay *r, uint64_t now_us)
@@ -462,8 +490,8 @@ void relay_fanout_took(struct relay *r, uint64_t us)
 
 void relay_arrived(struct relay *r, uint64_t after_us, uint64_t by_us)
 {
-    r->arrived_after_us = after_us;
-    r->arrived_by_us = by_us;
+    r->flow.arrived_after_us = after_us;
+    r->flow.arrived_by_us = by_us;
 }
 
 uint32_t relay_tick_us(const struct relay *r)
@@ -473,9 +501,9 @@ uint32_t relay_tick_us(const struct relay *r)
 
 uint64_t relay_tick_due(const struct relay *r)
 {
-    if (!r->nheld)
+    if (!r->flow.nheld)
         return UINT64_MAX;
-    return r->tick_due_us < r->world_due_us ? r->tick_due_us : r->world_due_us;
+    return r->flow.tick_due_us < r->flow.world_due_us ? r->flow.tick_due_us : r->flow.world_due_us;
 }
 
 /* ---- shed ------------------------------------------------------------- */
@@ -483,7 +511,7 @@ uint64_t relay_tick_due(const struct relay *r)
 /* By when the datagram in hand arrived (relay_arrived's by_us, or now_us). */
 static uint64_t arrived_by(const struct relay *r, uint64_t now_us)
 {
-    return r->arrived_by_us && r->arrived_by_us < now_us ? r->arrived_by_us : now_us;
+    return r->flow.arrived_by_us && r->flow.arrived_by_us < now_us ? r->flow.arrived_by_us : now_us;
 }
 
 /* Is a state of mode, arrived at arrived_us, stale at now_us (unreliable
@@ -523,7 +551,7 @@ static size_t recipients(struct relay *r, uint32_t peer)
 }
 
 /* Groups the n recipients in r->recipients by edge, in the edges' order
- * and each edge's in the room's, into r->by_edge; start[e] is where edge
+ * and each edge's in the room's, into r->flow.by_edge; start[e] is where edge
  * e's share begins (start[n_edges] = n). A counting sort: O(n + edges). */
 static void group_by_edge(struct relay *r, size_t n, uint32_t start[RELAY_EDGES_MAX + 1])
 {
@@ -536,7 +564,7 @@ static void group_by_edge(struct relay *r, size_t n, uint32_t start[RELAY_EDGES_
         at[e] = start[e];
     }
     for (size_t i = 0; i < n; i++)
-        r->by_edge[at[r->edge_of[r->recipients[i]]]++] = r->recipients[i];
+        r->flow.by_edge[at[r->edge_of[r->recipients[i]]]++] = r->recipients[i];
 }
 
 /* Edge e's share of a fan-out: n recipients at peers get len bytes. */
@@ -598,10 +626,10 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mod
         if (k == 0)
             continue;
         if (r->cfg.encrypt && !r->edges[e].tp.secure) {
-            sent += hand_sealed(r, e, from, r->by_edge + start[e], k, channel, flags, bytes, len);
+            sent += hand_sealed(r, e, from, r->flow.by_edge + start[e], k, channel, flags, bytes, len);
             continue;
         }
-        hand_to_edge(r, e, from, r->by_edge + start[e], k, channel, flags, bytes, len);
+        hand_to_edge(r, e, from, r->flow.by_edge + start[e], k, channel, flags, bytes, len);
         sent += k;
     }
     return sent;
@@ -614,7 +642,7 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mod
  * Returns how many are left. */
 static size_t admitted(struct relay *r, uint32_t peer, size_t n, bool reliable, size_t len)
 {
-    if (!reliable && r->n_closes == 0)
+    if (!reliable && r->backlog.n_closes == 0)
         return n; /* the common case: no one to leave out, nothing to read */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
