@@ -71,7 +71,7 @@ static int admit_sealed(struct relay *r, uint32_t peer, uint32_t flags, uint8_t 
         return -1 - RELAY_DROP_UNSEALED;
     }
     int rc = core_unseal(r, peer, bytes, len, now_us);
-    if (rc < 0 || r->in_clear)
+    if (rc < 0 || r->sealing.in_clear)
         return rc;
     if ((rc = rate_admit(r, peer, now_us)) < 0)
         return rc;

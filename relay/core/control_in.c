@@ -112,7 +112,7 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     char why[PROTO_TEXT_MAX + 1] = "";
     struct proto_control *m = &r->in;
     int err = proto_control_decode((const char *)bytes, len, m, why, sizeof why);
-    if (p->sealed && r->in_clear && (err < 0 || m->type != PROTO_CTL_JOIN || !p->unproven)) {
+    if (p->sealed && r->sealing.in_clear && (err < 0 || m->type != PROTO_CTL_JOIN || !p->unproven)) {
         /* Nothing but a join before its proof may come in clear in a
          * sealed session, and what anyone could have sent earns the peer
          * no strike. */

@@ -18,7 +18,7 @@ int core_encode_out(struct relay *r)
 static void deliver(struct relay *r, uint32_t peer, const uint8_t *bytes, size_t len)
 {
     size_t n;
-    const uint8_t *b = core_seal_for(r, peer, SEAL_LANE_CONTROL, bytes, len, r->sealed_out,
+    const uint8_t *b = core_seal_for(r, peer, SEAL_LANE_CONTROL, bytes, len, r->sealing.sealed_out,
                                      PROTO_CONTROL_MAX + SEAL_OVERHEAD, &n);
     if (!b)
         return;

@@ -222,6 +222,26 @@ struct core_passes {
     uint32_t cap;            /* a power of two */
 };
 
+/* With tickets (cfg.n_ticket_keys): those live sessions hold, those used
+ * here, and the wall clock they expire by. Only tickets.c writes it
+ * (relay_set_unix_time included). */
+struct core_tickets {
+    struct core_passes passes;
+    struct core_used *used;     /* used_sets x CORE_USED_WAYS */
+    uint32_t used_sets;         /* a power of two */
+    uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
+};
+
+/* Sealed sessions (cfg.encrypt): each peer's keys, and the datagram in
+ * hand opened. Only sealing.c writes it; control_out.c hands sealed_out
+ * to core_seal_for, which seals into it. */
+struct core_sealing {
+    struct core_seal *seals;    /* peer_cap */
+    uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
+    uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
+    bool in_clear;              /* the datagram in hand was not sealed */
+};
+
 /* An IP address kicked recently: connections from it are refused until
  * until_us. A small table: when full, the entry closest to expiry goes. */
 struct relay_ban {
@@ -298,19 +318,13 @@ struct relay {
     uint32_t counted;           /* peers that count against max_clients (relay_peer.counted) */
     uint32_t next_id;
     bool closing;               /* relay_shutdown ran: newcomers are refused */
-    uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
     uint64_t now_us;            /* the newest time an entry point was given (core_clock):
                                    what a fan-out checks a room's lease by */
     size_t reply_cap;           /* an answer to the datagram in hand may not be longer
                                    (its sender holds no ticket yet and its edge's
                                    sources can be forged); 0 = any length */
-    bool in_clear;              /* the datagram in hand was not sealed */
-    struct core_passes passes;  /* with tickets */
-    struct core_used *used;     /* with tickets: used_sets x CORE_USED_WAYS */
-    uint32_t used_sets;         /* a power of two */
-    struct core_seal *seals;    /* peer_cap, with cfg.encrypt */
-    uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
-    uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
+    struct core_tickets tickets; /* tickets.c's: the tickets in use and used */
+    struct core_sealing sealing; /* sealing.c's: sealed sessions, their buffers */
     struct relay_ban bans[BAN_SLOTS];
     struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
     bool settling;              /* core_closes_due is running */

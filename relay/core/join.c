@@ -175,7 +175,7 @@ static int on_join_unproven(struct relay *r, uint32_t peer, const struct proto_c
                             uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
-    if (!r->in_clear) {
+    if (!r->sealing.in_clear) {
         struct ticket_claims who = *p->unproven;
         int rc = join_room(r, peer, m, &who, now_us);
         sodium_memzero(&who, sizeof who);

@@ -222,7 +222,7 @@ static bool expire_sealed(struct relay *r, uint32_t peer, uint64_t now_us)
     const struct relay_peer *p = &r->peers[peer];
     uint64_t limit = (uint64_t)r->cfg.timeout_ms * 1000;
     if (!p->connected || !p->joined || !p->sealed || !limit ||
-        now_us < r->seals[peer].heard_us + limit)
+        now_us < r->sealing.seals[peer].heard_us + limit)
         return false;
     log_debug("relay: %s (id %" PRIu32 "): nothing opened for %" PRIu32 " ms: expired",
               p->addr, p->id, r->cfg.timeout_ms);

@@ -165,6 +165,5 @@ const char *relay_edge_name(const struct relay *r, size_t i)
     return i < r->n_edges ? r->stats.edges[i].name : "";
 }
 
-void relay_set_unix_time(struct relay *r, uint64_t unix_s) { r->unix_s = unix_s; }
 const struct relay_stats *relay_stats(const struct relay *r) { return &r->stats; }
 uint32_t relay_clients(const struct relay *r) { return r->clients; }

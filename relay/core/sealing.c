@@ -10,25 +10,25 @@ int core_seals_alloc(struct relay *r)
 {
     if (!r->cfg.encrypt)
         return 0;
-    r->seals = calloc(r->cfg.peer_cap, sizeof *r->seals);
-    r->opened = malloc(r->cfg.max_packet_size);
-    r->sealed_out = malloc(PROTO_CONTROL_MAX + SEAL_OVERHEAD);
-    return r->seals && r->opened && r->sealed_out ? 0 : -1;
+    r->sealing.seals = calloc(r->cfg.peer_cap, sizeof *r->sealing.seals);
+    r->sealing.opened = malloc(r->cfg.max_packet_size);
+    r->sealing.sealed_out = malloc(PROTO_CONTROL_MAX + SEAL_OVERHEAD);
+    return r->sealing.seals && r->sealing.opened && r->sealing.sealed_out ? 0 : -1;
 }
 
 void core_seals_free(struct relay *r)
 {
-    if (r->seals)
-        sodium_memzero(r->seals, r->cfg.peer_cap * sizeof *r->seals);
-    free(r->seals);
-    free(r->opened);
-    free(r->sealed_out);
+    if (r->sealing.seals)
+        sodium_memzero(r->sealing.seals, r->cfg.peer_cap * sizeof *r->sealing.seals);
+    free(r->sealing.seals);
+    free(r->sealing.opened);
+    free(r->sealing.sealed_out);
 }
 
 void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
                      const uint8_t nonce[SEAL_NONCE_BYTES], uint64_t now_us)
 {
-    struct core_seal *s = &r->seals[peer];
+    struct core_seal *s = &r->sealing.seals[peer];
     uint8_t key[SEAL_KEY_BYTES];
     memcpy(s->nonce, nonce, SEAL_NONCE_BYTES);
     randombytes_buf(s->salt, sizeof s->salt);
@@ -43,8 +43,8 @@ void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims 
 
 void core_seal_stop(struct relay *r, uint32_t peer)
 {
-    seal_tx_wipe(&r->seals[peer].tx);
-    seal_rx_wipe(&r->seals[peer].rx);
+    seal_tx_wipe(&r->sealing.seals[peer].tx);
+    seal_rx_wipe(&r->sealing.seals[peer].rx);
 }
 
 static int dropped(struct relay *r, enum relay_drop why)
@@ -56,29 +56,29 @@ static int dropped(struct relay *r, enum relay_drop why)
 int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len, uint64_t now_us)
 {
     const struct relay_peer *p = &r->peers[peer];
-    r->in_clear = !seal_is_sealed(*bytes, *len);
+    r->sealing.in_clear = !seal_is_sealed(*bytes, *len);
     if (!r->cfg.encrypt)
         return 0;
     if (core_edge(r, peer)->secure) {
-        r->in_clear = true; /* its edge encrypts: nothing of it is sealed */
+        r->sealing.in_clear = true; /* its edge encrypts: nothing of it is sealed */
         return 0;
     }
-    if (r->in_clear)
+    if (r->sealing.in_clear)
         /* A join may come in clear before its proof (plain UDP repeats it
          * until the `sealed` message); control_in.c drops any other clear
          * control message. */
         return p->sealed && (*bytes)[0] != '{' ? dropped(r, RELAY_DROP_UNSEALED) : 0;
     if (!p->sealed)
         return dropped(r, RELAY_DROP_SEAL_FORGED); /* nothing could have sealed it */
-    int n = seal_open(&r->seals[peer].rx, *bytes, *len, r->opened, r->cfg.max_packet_size,
+    int n = seal_open(&r->sealing.seals[peer].rx, *bytes, *len, r->sealing.opened, r->cfg.max_packet_size,
                       NULL);
     if (n == SEAL_E_REPLAY)
         return dropped(r, RELAY_DROP_SEAL_REPLAYED);
     if (n < 0)
         return dropped(r, RELAY_DROP_SEAL_FORGED);
-    *bytes = r->opened;
+    *bytes = r->sealing.opened;
     *len = (size_t)n;
-    r->seals[peer].heard_us = now_us; /* alive: only what opens says so */
+    r->sealing.seals[peer].heard_us = now_us; /* alive: only what opens says so */
     return 0;
 }
 
@@ -90,7 +90,7 @@ const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane
         *out_len = len;
         return bytes;
     }
-    int n = seal_box(&r->seals[peer].tx, lane, bytes, len, buf, cap);
+    int n = seal_box(&r->sealing.seals[peer].tx, lane, bytes, len, buf, cap);
     if (n < 0) {
         r->stats.drops[RELAY_DROP_SEND_FAILED]++;
         return NULL;

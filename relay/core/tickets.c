@@ -20,7 +20,7 @@ int core_tickets_alloc(struct relay *r)
 {
     if (r->cfg.n_ticket_keys == 0)
         return 0;
-    struct core_passes *ps = &r->passes;
+    struct core_passes *ps = &r->tickets.passes;
     for (ps->cap = 16; ps->cap < 2 * r->cfg.peer_cap; ps->cap *= 2)
         ;
     ps->id = calloc(ps->cap, sizeof *ps->id);
@@ -29,21 +29,23 @@ int core_tickets_alloc(struct relay *r)
         return -1;
     for (uint32_t i = 0; i < ps->cap; i++)
         ps->peer[i] = NO_PEER;
-    for (r->used_sets = 1; r->used_sets * CORE_USED_WAYS < USED_PER_PEER * r->cfg.peer_cap;
-         r->used_sets *= 2)
+    for (r->tickets.used_sets = 1; r->tickets.used_sets * CORE_USED_WAYS < USED_PER_PEER * r->cfg.peer_cap;
+         r->tickets.used_sets *= 2)
         ;
-    r->used = calloc((size_t)r->used_sets * CORE_USED_WAYS, sizeof *r->used);
-    if (!r->used)
+    r->tickets.used = calloc((size_t)r->tickets.used_sets * CORE_USED_WAYS, sizeof *r->tickets.used);
+    if (!r->tickets.used)
         return -1;
     return core_seals_alloc(r) == 0 ? ticket_crypto_init() : -1;
 }
 
+void relay_set_unix_time(struct relay *r, uint64_t unix_s) { r->tickets.unix_s = unix_s; }
+
 void core_tickets_free(struct relay *r)
 {
     core_seals_free(r);
-    free(r->passes.id);
-    free(r->passes.peer);
-    free(r->used);
+    free(r->tickets.passes.id);
+    free(r->tickets.passes.peer);
+    free(r->tickets.used);
 }
 
 /* ---- the tickets in use: linear probing, removal by backward shift ---- */
@@ -100,7 +102,7 @@ static struct core_used *used_set(const struct relay *r, const uint8_t *id)
 {
     uint32_t h;
     memcpy(&h, id + 4, sizeof h);
-    return &r->used[(size_t)(h & (r->used_sets - 1)) * CORE_USED_WAYS];
+    return &r->tickets.used[(size_t)(h & (r->tickets.used_sets - 1)) * CORE_USED_WAYS];
 }
 
 /* The live entry for id, or NULL. */
@@ -108,7 +110,7 @@ static struct core_used *used_find(const struct relay *r, const uint8_t *id)
 {
     struct core_used *set = used_set(r, id);
     for (int i = 0; i < CORE_USED_WAYS; i++)
-        if (set[i].until_s > r->unix_s && sodium_memcmp(set[i].id, id, TICKET_ID_BYTES) == 0)
+        if (set[i].until_s > r->tickets.unix_s && sodium_memcmp(set[i].id, id, TICKET_ID_BYTES) == 0)
             return &set[i];
     return NULL;
 }
@@ -120,10 +122,10 @@ static void used_add(struct relay *r, const struct ticket_claims *claims, const 
     if (used_find(r, claims->id))
         return; /* bound already: the first address stays */
     struct core_used *set = used_set(r, claims->id), *e = &set[0];
-    for (int i = 1; i < CORE_USED_WAYS && e->until_s > r->unix_s; i++)
-        if (set[i].until_s <= r->unix_s || set[i].until_s < e->until_s)
+    for (int i = 1; i < CORE_USED_WAYS && e->until_s > r->tickets.unix_s; i++)
+        if (set[i].until_s <= r->tickets.unix_s || set[i].until_s < e->until_s)
             e = &set[i];
-    if (e->until_s > r->unix_s)
+    if (e->until_s > r->tickets.unix_s)
         log_debug("relay: a used ticket forgotten early: its set of %d is full",
                   CORE_USED_WAYS);
     memcpy(e->id, claims->id, TICKET_ID_BYTES);
@@ -145,7 +147,7 @@ static enum proto_error_code ticket_open(const struct relay *r, const char *pass
         endpoints[i] = r->cfg.endpoints[i];
     const struct ticket_self self = {r->cfg.fleet_name, endpoints, r->cfg.n_endpoints};
     enum proto_error_code code =
-        ticket_verify(pass, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->unix_s, claims,
+        ticket_verify(pass, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->tickets.unix_s, claims,
                       why, cap);
     /* Past the seal, the keys are the player's: a refusal can be sealed. */
     *opened = code == PROTO_ERROR_NONE || code == PROTO_ERROR_TICKET_WRONG_RELAY;
@@ -161,7 +163,7 @@ static enum proto_error_code ticket_open(const struct relay *r, const char *pass
 /* The handle holding ticket id, or NO_PEER. */
 static uint32_t pass_holder(const struct relay *r, const uint8_t *id)
 {
-    return r->passes.peer[pass_find(&r->passes, id)];
+    return r->tickets.passes.peer[pass_find(&r->tickets.passes, id)];
 }
 
 enum proto_error_code relay_ticket_precheck(struct relay *r, const char *pass, uint64_t now_us,
@@ -195,9 +197,9 @@ static void pass_let_go(struct relay *r, uint32_t peer)
     struct relay_peer *p = &r->peers[peer];
     if (!p->ticketed)
         return;
-    uint32_t i = pass_find(&r->passes, p->ticket_id);
-    if (r->passes.peer[i] == peer)
-        pass_remove(&r->passes, i);
+    uint32_t i = pass_find(&r->tickets.passes, p->ticket_id);
+    if (r->tickets.passes.peer[i] == peer)
+        pass_remove(&r->tickets.passes, i);
     p->ticketed = false;
 }
 
@@ -208,9 +210,9 @@ static void pass_hold(struct relay *r, uint32_t peer, const uint8_t *id)
     struct relay_peer *p = &r->peers[peer];
     if (p->ticketed && sodium_memcmp(p->ticket_id, id, TICKET_ID_BYTES) != 0)
         pass_let_go(r, peer);
-    uint32_t i = pass_find(&r->passes, id);
-    memcpy(r->passes.id[i], id, TICKET_ID_BYTES);
-    r->passes.peer[i] = peer;
+    uint32_t i = pass_find(&r->tickets.passes, id);
+    memcpy(r->tickets.passes.id[i], id, TICKET_ID_BYTES);
+    r->tickets.passes.peer[i] = peer;
     memcpy(p->ticket_id, id, TICKET_ID_BYTES);
     p->ticketed = true;
 }
@@ -277,7 +279,7 @@ bool core_ticket_same(const struct relay *r, uint32_t peer, const struct proto_c
  * what follows), no longer than what peer sent (r->reply_cap). */
 static void send_sealed(struct relay *r, uint32_t peer)
 {
-    const struct core_seal *s = &r->seals[peer];
+    const struct core_seal *s = &r->sealing.seals[peer];
     proto_control_init(&r->out, PROTO_CTL_SEALED);
     seal_hex_format(s->salt, r->out.salt);
     seal_hex_format(s->proof, r->out.tag);
@@ -312,7 +314,7 @@ bool core_ticket_resend(struct relay *r, uint32_t peer, const char *nonce)
 {
     uint8_t n[SEAL_NONCE_BYTES];
     if (!r->peers[peer].unproven || seal_hex_parse(nonce, n) != 0 ||
-        sodium_memcmp(n, r->seals[peer].nonce, SEAL_NONCE_BYTES) != 0)
+        sodium_memcmp(n, r->sealing.seals[peer].nonce, SEAL_NONCE_BYTES) != 0)
         return false;
     send_sealed(r, peer);
     return true;
