@@ -103,7 +103,7 @@ struct relay_parked_join {
 struct relay_peer {
     bool connected;
     bool joined;
-    bool counted;  /* counts against max_clients (r->counted): from its connection,
+    bool counted;  /* counts against max_clients (r->census.counted): from its connection,
                       or on an edge that counts at join, while a member */
     bool reflect;
     bool batch;    /* its join asked for batches (PROTO_MSG_BATCH) */
@@ -290,6 +290,16 @@ struct core_flow {
     uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
 };
 
+/* Who is here, counted: peers.c connects and tears down, the one writer
+ * (a join counts its member through core_member_count). */
+struct core_census {
+    uint32_t clients;           /* connected peers */
+    uint32_t members;           /* joined peers */
+    uint32_t counted;           /* peers that count against max_clients (relay_peer.counted) */
+    bool closing;               /* relay_shutdown ran: newcomers are refused */
+    bool settling;              /* core_closes_due is running */
+};
+
 /* An edge as the core holds it: what relay_create was given, and where
  * its handles start. */
 struct core_edge {
@@ -314,10 +324,9 @@ struct relay {
                                    being sent to many (state_flow.c's fan-out, interest.c's
                                    notices), filled and spent within one call */
     struct core_flow flow;      /* state_flow.c's: held states, the ticks */
-    uint32_t clients, nrooms, members;
-    uint32_t counted;           /* peers that count against max_clients (relay_peer.counted) */
-    uint32_t next_id;
-    bool closing;               /* relay_shutdown ran: newcomers are refused */
+    uint32_t nrooms;
+    struct core_census census;  /* peers.c's: who is here, counted */
+    uint32_t next_id;           /* join.c's: the next member's relay id (0: 1) */
     uint64_t now_us;            /* the newest time an entry point was given (core_clock):
                                    what a fan-out checks a room's lease by */
     size_t reply_cap;           /* an answer to the datagram in hand may not be longer
@@ -327,7 +336,6 @@ struct relay {
     struct core_sealing sealing; /* sealing.c's: sealed sessions, their buffers */
     struct relay_ban bans[BAN_SLOTS];
     struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
-    bool settling;              /* core_closes_due is running */
     struct core_kick kick;      /* refusals.c's: a kick decided */
     struct relay_fleet_hooks fleet; /* zero: no fleet */
     struct relay_stats stats;
@@ -480,6 +488,10 @@ void core_closes_due(struct relay *r, uint64_t now_us);
 /* The end of every entry point that may queue: a kick decided, then every
  * close decided (core_kick_due, core_closes_due). */
 void core_settle(struct relay *r, uint64_t now_us);
+
+/* peer became a member: counted among the relay's members and its
+ * edge's. */
+void core_member_count(struct relay *r, uint32_t peer);
 
 /* Takes a member out of its room, tells the others why, frees the room when
  * it empties. Does nothing for a peer that is not a member. */

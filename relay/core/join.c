@@ -264,9 +264,9 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     p->joined = true;
     core_count(r, peer); /* room for it: checked above */
     p->welcomes = 0;
-    p->id = r->next_id++;
     if (r->next_id == 0)
-        r->next_id = 1; /* 2^32 joins later; 0 stays "unassigned" */
+        r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
+    p->id = r->next_id++;
     p->room = (uint32_t)(room - r->rooms);
     snprintf(p->name, sizeof p->name, "%s", who->name);
     p->mode = mode;
@@ -275,8 +275,7 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     p->has_state = false;
     p->has_clock = false;
     room->members[room->n++] = peer;
-    r->members++;
-    core_edge_stats(r, peer)->members++;
+    core_member_count(r, peer);
     r->stats.joins++;
     if (r->cfg.n_ticket_keys)
         core_ticket_bind(r, peer, who); /* held while it lasts, bound to its address */
@@ -297,7 +296,7 @@ static int join_room(struct relay *r, uint32_t peer, const struct proto_control 
         return core_refuse_ticket(r, peer, PROTO_ERROR_TICKET_REPLAYED, now_us,
                                   "in use by a live session");
     /* A peer of an edge that counts at the join (a stream) counts once a member. */
-    if (!p->counted && r->counted >= r->cfg.max_clients)
+    if (!p->counted && r->census.counted >= r->cfg.max_clients)
         return core_refuse_full(r, peer, now_us);
     if (strlen(who->name) > r->cfg.name_max || !proto_name_valid(who->name))
         return core_reject(r, peer, RELAY_DROP_BAD_NAME, now_us,

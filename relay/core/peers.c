@@ -30,7 +30,7 @@ static void forget_parked(struct relay *r, uint32_t peer)
 static void uncount(struct relay *r, struct relay_peer *p)
 {
     if (p->counted)
-        r->counted--;
+        r->census.counted--;
     p->counted = false;
 }
 
@@ -39,10 +39,10 @@ bool core_count(struct relay *r, uint32_t peer)
     struct relay_peer *p = &r->peers[peer];
     if (p->counted)
         return true;
-    if (r->counted >= r->cfg.max_clients)
+    if (r->census.counted >= r->cfg.max_clients)
         return false;
     p->counted = true;
-    r->counted++;
+    r->census.counted++;
     return true;
 }
 
@@ -52,7 +52,7 @@ int core_refuse_full(struct relay *r, uint32_t peer, uint64_t now_us)
     /* debug, not info: over plain UDP every stranger's datagram lands here
      * when full, and a flood must not become a log flood. */
     log_debug("relay: refusing %s: server full (%" PRIu32 " clients)", r->peers[peer].addr,
-              r->counted);
+              r->census.counted);
     core_send_error(r, peer, true, PROTO_ERROR_SERVER_FULL, now_us, "%s: %" PRIu32 " clients",
                     proto_error_info(PROTO_ERROR_SERVER_FULL)->text, r->cfg.max_clients);
     if (r->peers[peer].connected)
@@ -70,7 +70,7 @@ void core_peer_close(struct relay *r, uint32_t peer, enum proto_error_code why)
     core_interest_forget(r, peer); /* its room went with it (a move, a shutdown) */
     uncount(r, p);
     p->connected = false;
-    r->clients--;
+    r->census.clients--;
     core_edge_stats(r, peer)->clients--;
     core_edge(r, peer)->disconnect(core_edge(r, peer)->ctx, peer, why);
 }
@@ -136,11 +136,17 @@ void core_member_remove(struct relay *r, uint32_t peer,
     p->id = 0;
     p->has_state = false;
     p->has_clock = false;
-    r->members--;
+    r->census.members--;
     core_edge_stats(r, peer)->members--;
     if (core_edge(r, peer)->count_at_join)
         uncount(r, p);
     core_ticket_release(r, peer);
+}
+
+void core_member_count(struct relay *r, uint32_t peer)
+{
+    r->census.members++;
+    core_edge_stats(r, peer)->members++;
 }
 
 void core_member_quiet(struct relay *r, uint32_t peer)
@@ -148,7 +154,7 @@ void core_member_quiet(struct relay *r, uint32_t peer)
     struct relay_peer *p = &r->peers[peer];
     p->joined = false;
     p->id = 0;
-    r->members--;
+    r->census.members--;
     core_edge_stats(r, peer)->members--;
     if (core_edge(r, peer)->count_at_join)
         uncount(r, p);
@@ -175,7 +181,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     memcpy(p->ticket_id, claim, sizeof claim);
     snprintf(p->addr, sizeof p->addr, "%s", addr ? addr : "?");
     core_backlog_reset(r, peer);
-    if (r->closing) {
+    if (r->census.closing) {
         /* A handshake that finished during the shutdown drain. */
         core_ticket_release(r, peer);
         core_send_error(r, peer, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
@@ -208,7 +214,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     p->err_us = now_us;
     p->strikes_us = now_us;
     p->outside_us = now_us;
-    r->clients++;
+    r->census.clients++;
     core_edge_stats(r, peer)->clients++;
     log_debug("relay: %s connected (peer %" PRIu32 ")", p->addr, peer);
     return 0;
@@ -266,7 +272,7 @@ void relay_peer_gone(struct relay *r, uint32_t peer,
     uncount(r, p);
     log_debug("relay: %s gone (%s)", p->addr, proto_left_reason_name(reason));
     p->connected = false;
-    r->clients--;
+    r->census.clients--;
     core_edge_stats(r, peer)->clients--;
     /* A close its left notice decided (one too many for a slow reader)
      * waits for the next entry point that settles: the edge is in the
@@ -277,7 +283,7 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
 {
     core_clock(r, now_us);
     core_fan_out_held(r, 0);
-    r->closing = true;
+    r->census.closing = true;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         struct relay_peer *p = &r->peers[i];
         if (!p->connected)
@@ -408,9 +414,9 @@ static void tell_throttled(struct relay *r, uint64_t now_us)
 
 void core_closes_due(struct relay *r, uint64_t now_us)
 {
-    if (r->settling)
+    if (r->census.settling)
         return;
-    r->settling = true;
+    r->census.settling = true;
     /* A close sends notices (and a leaver's held states), which may decide
      * more: until none is left. */
     while (r->backlog.n_tell || r->backlog.n_closes) {
@@ -424,7 +430,7 @@ void core_closes_due(struct relay *r, uint64_t now_us)
             core_evict(r, peer, PROTO_ERROR_SLOW_READER, text, now_us);
         }
     }
-    r->settling = false;
+    r->census.settling = false;
 }
 
 void core_settle(struct relay *r, uint64_t now_us)

@@ -53,7 +53,6 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
         relay_destroy(r);
         return NULL;
     }
-    r->next_id = 1;
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
     r->spots = calloc(r->cfg.peer_cap, sizeof *r->spots);
     r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
@@ -166,4 +165,4 @@ const char *relay_edge_name(const struct relay *r, size_t i)
 }
 
 const struct relay_stats *relay_stats(const struct relay *r) { return &r->stats; }
-uint32_t relay_clients(const struct relay *r) { return r->clients; }
+uint32_t relay_clients(const struct relay *r) { return r->census.clients; }

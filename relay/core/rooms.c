@@ -116,4 +116,4 @@ uint32_t relay_room_size(const struct relay *r, const char *room)
 }
 
 uint32_t relay_rooms(const struct relay *r) { return r->nrooms; }
-uint32_t relay_members(const struct relay *r) { return r->members; }
+uint32_t relay_members(const struct relay *r) { return r->census.members; }
