@@ -19,7 +19,7 @@ static int on_chat(struct relay *r, uint32_t peer, const struct proto_control *m
     int rc = core_budget_admit(r, peer, now_us);
     if (rc < 0)
         return rc;
-    const struct relay_room *room = &r->rooms[p->room];
+    const struct relay_room *room = &r->rooms.at[p->room];
     proto_control_init(&r->out, PROTO_CTL_CHAT);
     r->out.id = p->id;
     snprintf(r->out.name, sizeof r->out.name, "%s", p->name);
@@ -49,7 +49,7 @@ static int on_clock(struct relay *r, uint32_t peer, const struct proto_control *
     r->out.clock_offset_us = m->clock_offset_us;
     r->out.clock_bound_us = m->clock_bound_us;
     core_send_out_near(r, peer, peer);
-    core_budget_spend(r, peer, (uint64_t)len * r->rooms[p->room].n);
+    core_budget_spend(r, peer, (uint64_t)len * r->rooms.at[p->room].n);
     return 0;
 }
 
@@ -80,7 +80,7 @@ int core_on_event(struct relay *r, uint32_t peer, uint8_t *bytes, size_t len, ui
     if (!p->joined)
         return core_reject(r, peer, RELAY_DROP_NOT_JOINED, now_us,
                            "event before join: send join first");
-    const struct relay_room *room = &r->rooms[p->room];
+    const struct relay_room *room = &r->rooms.at[p->room];
     if (now_us >= room->lease_until_us) { /* a fleet's room another relay may hold now */
         r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
         return -1 - (int)RELAY_DROP_UNCONFIRMED;
@@ -112,7 +112,8 @@ int core_on_control(struct relay *r, uint32_t peer, const uint8_t *bytes,
     char why[PROTO_TEXT_MAX + 1] = "";
     struct proto_control *m = &r->in;
     int err = proto_control_decode((const char *)bytes, len, m, why, sizeof why);
-    if (p->sealed && r->sealing.in_clear && (err < 0 || m->type != PROTO_CTL_JOIN || !p->unproven)) {
+    if (p->sealed && r->sealing.in_clear &&
+        (err < 0 || m->type != PROTO_CTL_JOIN || !p->unproven)) {
         /* Nothing but a join before its proof may come in clear in a
          * sealed session, and what anyone could have sent earns the peer
          * no strike. */

@@ -79,15 +79,28 @@ struct core_spot {
     uint32_t next;
 };
 
+/* A room's slot. rooms.c creates and frees it (every field then); while
+ * it lives each field has one writer, named after it. */
 struct relay_room {
     bool used;
-    uint64_t lease_until_us; /* fleet: its states flow while now < this (its claim's
-                                lease); UINT64_MAX: no fleet */
+    uint64_t lease_until_us; /* fleet_hooks.c: its states flow while now < this (its
+                                claim's lease); UINT64_MAX: no fleet */
     char name[PROTO_ROOM_MAX + 1];
-    uint32_t n;        /* members */
-    uint32_t *members; /* peer handles, max_room_size of them */
-    uint64_t states_in, states_out; /* since the room was created */
-    struct core_grid *grid; /* a room with interest; NULL: everyone sees everyone */
+    uint32_t n;        /* members: join.c adds, peers.c takes out (and empties a room
+                          at a shutdown, fleet_hooks.c a room moved) */
+    uint32_t *members; /* ... peer handles, max_room_size of them */
+    uint64_t states_in, states_out; /* state_flow.c: since the room was created */
+    struct core_grid *grid; /* interest.c: a room with interest; NULL: everyone sees
+                               everyone */
+};
+
+/* The rooms: only rooms.c writes the table (a room's own fields: struct
+ * relay_room). */
+struct core_rooms {
+    struct relay_room *at;      /* max_rooms slots */
+    uint32_t *by_name;          /* max_rooms: the n live rooms' indices in at, in name
+                                   order (strcmp: bytewise) */
+    uint32_t n;                 /* live rooms */
 };
 
 /* What a parked join needs to go on later (fleet): who it is (its room
@@ -314,9 +327,7 @@ struct relay {
     uint8_t *edge_of;           /* peer_cap: each handle's edge */
     struct relay_peer *peers;   /* peer_cap */
     struct core_spot *spots;    /* peer_cap: positions in rooms with interest */
-    struct relay_room *rooms;   /* max_rooms */
-    uint32_t *by_name;          /* max_rooms: the nrooms live rooms' indices in rooms, in
-                                   name order (strcmp: bytewise) */
+    struct core_rooms rooms;    /* rooms.c's: the rooms' slots, in name order */
     const struct proto_room_entry *fleet_rooms; /* a fleet: rooms its other relays hold,
                                    in name order (relay_set_fleet_rooms: the caller's) */
     size_t n_fleet_rooms;
@@ -324,7 +335,6 @@ struct relay {
                                    being sent to many (state_flow.c's fan-out, interest.c's
                                    notices), filled and spent within one call */
     struct core_flow flow;      /* state_flow.c's: held states, the ticks */
-    uint32_t nrooms;
     struct core_census census;  /* peers.c's: who is here, counted */
     uint32_t next_id;           /* join.c's: the next member's relay id (0: 1) */
     uint64_t now_us;            /* the newest time an entry point was given (core_clock):
@@ -504,7 +514,7 @@ void core_member_quiet(struct relay *r, uint32_t peer);
 
 /* ---- rooms.c ---- */
 
-/* Where name would go among the live rooms in name order (r->by_name):
+/* Where name would go among the live rooms in name order (r->rooms.by_name):
  * the first whose name is not below it, or with after, above it. */
 uint32_t core_room_rank(const struct relay *r, const char *name, bool after);
 
@@ -521,6 +531,11 @@ uint32_t core_room_cap(const struct relay *r, const struct relay_room *room);
 
 /* Frees an empty room's slot. */
 void core_room_free(struct relay *r, struct relay_room *room);
+
+/* Allocates max_rooms free slots. Returns 0 or -1 (out of memory);
+ * core_rooms_free frees them and every live room's. */
+int core_rooms_alloc(struct relay *r);
+void core_rooms_free(struct relay *r);
 
 /* ---- admit.c: every datagram's first step ---- */
 

@@ -144,6 +144,6 @@ void relay_each_room(const struct relay *r, void (*each)(void *ctx, const char *
                      void *ctx)
 {
     for (uint32_t i = 0; i < r->cfg.max_rooms; i++)
-        if (r->rooms[i].used)
-            each(ctx, r->rooms[i].name);
+        if (r->rooms.at[i].used)
+            each(ctx, r->rooms.at[i].name);
 }

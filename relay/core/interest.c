@@ -178,7 +178,7 @@ int core_interest_join(struct relay *r, uint32_t peer)
 void core_interest_leave(struct relay *r, uint32_t peer)
 {
     struct relay_peer *p = &r->peers[peer];
-    struct core_grid *g = r->rooms[p->room].grid;
+    struct core_grid *g = r->rooms.at[p->room].grid;
     if (!g || !p->sight.sees)
         return;
     for (size_t w = 0; w < words(r); w++)
@@ -198,7 +198,7 @@ void core_interest_forget(struct relay *r, uint32_t peer)
 void core_interest_move(struct relay *r, uint32_t peer, float x, float y)
 {
     struct relay_peer *p = &r->peers[peer];
-    struct core_grid *g = r->rooms[p->room].grid;
+    struct core_grid *g = r->rooms.at[p->room].grid;
     if (!g || !p->sight.sees)
         return;
     uint32_t b = bucket_of(g, cell_of(g, x), cell_of(g, y));
@@ -243,7 +243,7 @@ size_t core_interest_seers_in(const struct relay *r, uint32_t peer, uint64_t gro
 
 void core_send_out_near(struct relay *r, uint32_t peer, uint32_t from)
 {
-    const struct relay_room *room = &r->rooms[r->peers[peer].room];
+    const struct relay_room *room = &r->rooms.at[r->peers[peer].room];
     if (!room->grid) {
         core_send_out_room(r, room, peer, from);
         return;

@@ -50,7 +50,7 @@ int core_refuse_ticket(struct relay *r, uint32_t peer, enum proto_error_code cod
 static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
-    const struct relay_room *room = &r->rooms[p->room];
+    const struct relay_room *room = &r->rooms.at[p->room];
     p->welcome_us = now_us;
     p->welcomes++;
     proto_control_init(&r->out, PROTO_CTL_WELCOME);
@@ -145,7 +145,7 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
                          uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
-    const struct relay_room *cur = &r->rooms[p->room];
+    const struct relay_room *cur = &r->rooms.at[p->room];
     /* With a ticket, the same ticket is the same room; in a sealed session
      * a join that opened is the session's own. */
     /* A join of any room under a prefix: my room is under it. */
@@ -267,7 +267,7 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     if (r->next_id == 0)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
     p->id = r->next_id++;
-    p->room = (uint32_t)(room - r->rooms);
+    p->room = (uint32_t)(room - r->rooms.at);
     snprintf(p->name, sizeof p->name, "%s", who->name);
     p->mode = mode;
     p->reflect = m->reflect;

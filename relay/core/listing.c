@@ -2,7 +2,7 @@
  * the rooms request answered with a page of the rooms under a prefix, and
  * a join of any room given the fullest room under its prefix with space,
  * or a new one. Both walk the live rooms in name order (rooms.c keeps
- * r->by_name) merged with the rooms a fleet's other relays hold
+ * r->rooms.by_name) merged with the rooms a fleet's other relays hold
  * (r->fleet_rooms, in name order too): a page costs a binary search and
  * its entries, never a sort; a join of any room walks every room under
  * its prefix once. */
@@ -17,7 +17,7 @@ struct walk {
     const struct relay *r;
     const char *prefix;
     size_t plen;
-    uint32_t i;        /* the next of r->by_name */
+    uint32_t i;        /* the next of r->rooms.by_name */
     size_t j, nj;      /* the next of r->fleet_rooms, and how many are walked */
 };
 
@@ -55,7 +55,7 @@ static void walk_start(struct walk *w, const struct relay *r, const char *prefix
 static bool walk_next(struct walk *w, struct proto_room_entry *e)
 {
     const struct relay *r = w->r;
-    const struct relay_room *here = w->i < r->nrooms ? &r->rooms[r->by_name[w->i]] : NULL;
+    const struct relay_room *here = w->i < r->rooms.n ? &r->rooms.at[r->rooms.by_name[w->i]] : NULL;
     const struct proto_room_entry *there = w->j < w->nj ? &r->fleet_rooms[w->j] : NULL;
     if (here && strncmp(here->name, w->prefix, w->plen) != 0)
         here = NULL; /* in name order: none after it is under the prefix either */

@@ -103,7 +103,7 @@ void core_member_remove(struct relay *r, uint32_t peer,
     if (!p->joined)
         return;
     core_fan_out_leaver(r, peer); /* every state in goes out, before the left notice */
-    struct relay_room *room = &r->rooms[p->room];
+    struct relay_room *room = &r->rooms.at[p->room];
     if (room->n > 1) {
         proto_control_init(&r->out, PROTO_CTL_LEFT);
         r->out.id = p->id;
@@ -291,7 +291,7 @@ void relay_shutdown(struct relay *r, uint64_t now_us)
         core_send_error(r, i, true, PROTO_ERROR_SHUTTING_DOWN, now_us, "relay shutting down");
         if (p->joined) {
             /* Everyone is leaving at once: no left notices, just tidy up. */
-            struct relay_room *room = &r->rooms[p->room];
+            struct relay_room *room = &r->rooms.at[p->room];
             room->n = 0;
             if (room->used)
                 core_room_free(r, room);

@@ -55,15 +55,13 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
     }
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
     r->spots = calloc(r->cfg.peer_cap, sizeof *r->spots);
-    r->rooms = calloc(r->cfg.max_rooms, sizeof *r->rooms);
-    r->by_name = calloc(r->cfg.max_rooms, sizeof *r->by_name);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
     if (core_flow_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
     }
-    if (!r->peers || !r->spots || !r->rooms || !r->by_name || !r->recipients ||
-        core_backlog_alloc(r) != 0 || core_tickets_alloc(r) != 0) {
+    if (!r->peers || !r->spots || !r->recipients ||
+        core_rooms_alloc(r) != 0 || core_backlog_alloc(r) != 0 || core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
     }
@@ -74,13 +72,7 @@ void relay_destroy(struct relay *r)
 {
     if (!r)
         return;
-    if (r->rooms)
-        for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
-            free(r->rooms[i].members);
-            core_interest_close(&r->rooms[i]);
-        }
-    free(r->rooms);
-    free(r->by_name);
+    core_rooms_free(r);
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         if (r->peers[i].parked) { /* a fleet's join still waiting */
             sodium_memzero(r->peers[i].parked, sizeof *r->peers[i].parked);

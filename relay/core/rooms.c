@@ -1,6 +1,6 @@
 /* rooms.c: rooms (see core.h): found, created, freed, listed. Their
  * members come and go through peers.c and join.c. The live rooms are
- * also kept in name order (r->by_name), so that a room is found by a
+ * also kept in name order (r->rooms.by_name), so that a room is found by a
  * binary search and a listing (listing.c) starts where it asks. */
 #include "core.h"
 
@@ -13,10 +13,10 @@
 
 uint32_t core_room_rank(const struct relay *r, const char *name, bool after)
 {
-    uint32_t lo = 0, hi = r->nrooms;
+    uint32_t lo = 0, hi = r->rooms.n;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(r->rooms[r->by_name[mid]].name, name);
+        int c = strcmp(r->rooms.at[r->rooms.by_name[mid]].name, name);
         if (c < 0 || (after && c == 0))
             lo = mid + 1;
         else
@@ -28,17 +28,17 @@ uint32_t core_room_rank(const struct relay *r, const char *name, bool after)
 struct relay_room *core_room_find(const struct relay *r, const char *name)
 {
     uint32_t at = core_room_rank(r, name, false);
-    if (at < r->nrooms && strcmp(r->rooms[r->by_name[at]].name, name) == 0)
-        return &r->rooms[r->by_name[at]];
+    if (at < r->rooms.n && strcmp(r->rooms.at[r->rooms.by_name[at]].name, name) == 0)
+        return &r->rooms.at[r->rooms.by_name[at]];
     return NULL;
 }
 
 struct relay_room *core_room_create(struct relay *r, const char *name, float aoi)
 {
-    if (r->nrooms >= r->cfg.max_rooms)
+    if (r->rooms.n >= r->cfg.max_rooms)
         return NULL;
     for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
-        struct relay_room *room = &r->rooms[i];
+        struct relay_room *room = &r->rooms.at[i];
         if (room->used)
             continue;
         room->members = calloc(r->cfg.max_room_size, sizeof *room->members);
@@ -55,9 +55,10 @@ struct relay_room *core_room_create(struct relay *r, const char *name, float aoi
         room->lease_until_us = UINT64_MAX;
         snprintf(room->name, sizeof room->name, "%s", name);
         uint32_t at = core_room_rank(r, room->name, false);
-        memmove(&r->by_name[at + 1], &r->by_name[at], (r->nrooms - at) * sizeof *r->by_name);
-        r->by_name[at] = i;
-        r->nrooms++;
+        uint32_t *by_name = r->rooms.by_name;
+        memmove(&by_name[at + 1], &by_name[at], (r->rooms.n - at) * sizeof *by_name);
+        by_name[at] = i;
+        r->rooms.n++;
         log_debug("relay: room '%s' created%s", name, aoi > 0 ? " with interest" : "");
         return room;
     }
@@ -68,12 +69,31 @@ void core_room_free(struct relay *r, struct relay_room *room)
 {
     log_debug("relay: room '%s' empty, freed", room->name);
     uint32_t at = core_room_rank(r, room->name, false);
-    if (at < r->nrooms && r->by_name[at] == (uint32_t)(room - r->rooms))
-        memmove(&r->by_name[at], &r->by_name[at + 1], (r->nrooms - at - 1) * sizeof *r->by_name);
+    uint32_t *by_name = r->rooms.by_name;
+    if (at < r->rooms.n && by_name[at] == (uint32_t)(room - r->rooms.at))
+        memmove(&by_name[at], &by_name[at + 1], (r->rooms.n - at - 1) * sizeof *by_name);
     core_interest_close(room);
     free(room->members);
     memset(room, 0, sizeof *room);
-    r->nrooms--;
+    r->rooms.n--;
+}
+
+int core_rooms_alloc(struct relay *r)
+{
+    r->rooms.at = calloc(r->cfg.max_rooms, sizeof *r->rooms.at);
+    r->rooms.by_name = calloc(r->cfg.max_rooms, sizeof *r->rooms.by_name);
+    return r->rooms.at && r->rooms.by_name ? 0 : -1;
+}
+
+void core_rooms_free(struct relay *r)
+{
+    if (r->rooms.at)
+        for (uint32_t i = 0; i < r->cfg.max_rooms; i++) {
+            free(r->rooms.at[i].members);
+            core_interest_close(&r->rooms.at[i]);
+        }
+    free(r->rooms.at);
+    free(r->rooms.by_name);
 }
 
 uint32_t core_room_cap(const struct relay *r, const struct relay_room *room)
@@ -86,7 +106,7 @@ size_t relay_busiest_rooms(const struct relay *r, struct relay_room_info *out, s
 {
     size_t n = 0;
     for (uint32_t i = 0; i < r->cfg.max_rooms && cap > 0; i++) {
-        const struct relay_room *room = &r->rooms[i];
+        const struct relay_room *room = &r->rooms.at[i];
         if (!room->used)
             continue;
         /* Insertion into the top cap, the most members first, then the most
@@ -115,5 +135,5 @@ uint32_t relay_room_size(const struct relay *r, const char *room)
     return rm ? rm->n : 0;
 }
 
-uint32_t relay_rooms(const struct relay *r) { return r->nrooms; }
+uint32_t relay_rooms(const struct relay *r) { return r->rooms.n; }
 uint32_t relay_members(const struct relay *r) { return r->census.members; }

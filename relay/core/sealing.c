@@ -70,8 +70,8 @@ int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len, ui
         return p->sealed && (*bytes)[0] != '{' ? dropped(r, RELAY_DROP_UNSEALED) : 0;
     if (!p->sealed)
         return dropped(r, RELAY_DROP_SEAL_FORGED); /* nothing could have sealed it */
-    int n = seal_open(&r->sealing.seals[peer].rx, *bytes, *len, r->sealing.opened, r->cfg.max_packet_size,
-                      NULL);
+    int n = seal_open(&r->sealing.seals[peer].rx, *bytes, *len, r->sealing.opened,
+                      r->cfg.max_packet_size, NULL);
     if (n == SEAL_E_REPLAY)
         return dropped(r, RELAY_DROP_SEAL_REPLAYED);
     if (n < 0)

@@ -104,7 +104,7 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
 
     /* A fleet's room whose claim is unconfirmed: another relay may hold it
      * now, so its states wait rather than flow on two relays. */
-    if (now_us >= r->rooms[p->room].lease_until_us) {
+    if (now_us >= r->rooms.at[p->room].lease_until_us) {
         r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
         return -1 - (int)RELAY_DROP_UNCONFIRMED;
     }
@@ -128,7 +128,7 @@ int core_on_state(struct relay *r, uint32_t peer, uint8_t channel, uint32_t flag
     r->stats.states_in++;
     r->stats.states_in_mode[mode]++;
     core_edge_stats(r, peer)->states_in++;
-    r->rooms[p->room].states_in++;
+    r->rooms.at[p->room].states_in++;
 
     if (room_tick_us(r, p->room))
         return hold(r, peer, mode, bytes, len, s.seq, now_us);
@@ -332,7 +332,7 @@ uint64_t relay_peer_tick_due(const struct relay *r, uint32_t peer, uint64_t now_
  * and the relay has one)? */
 static bool on_world_tick(const struct relay *r, uint32_t room)
 {
-    return r->rooms[room].grid && r->cfg.world_tick_us;
+    return r->rooms.at[room].grid && r->cfg.world_tick_us;
 }
 
 /* The tick a state of room slot `room` waits for: a world's, else the
@@ -420,8 +420,8 @@ static int hold(struct relay *r, uint32_t peer, enum proto_mode mode, const uint
 {
     if (r->flow.nheld == TICK_QUEUE || TICK_ARENA - r->flow.held_used < len)
         core_fan_out_held(r, now_us);
-    uint64_t arrived = r->flow.arrived_after_us && r->flow.arrived_after_us < now_us ? r->flow.arrived_after_us
-                                                                             : now_us;
+    uint64_t after = r->flow.arrived_after_us;
+    uint64_t arrived = after && after < now_us ? after : now_us;
     uint32_t room = r->peers[peer].room;
     bool world = on_world_tick(r, room);
     /* A room's state: due at its tick's end, aged from its arrival. A
@@ -536,7 +536,7 @@ static bool shed_stale(struct relay *r, enum proto_mode mode, uint64_t arrived_u
 static size_t recipients(struct relay *r, uint32_t peer)
 {
     const struct relay_peer *p = &r->peers[peer];
-    const struct relay_room *room = &r->rooms[p->room];
+    const struct relay_room *room = &r->rooms.at[p->room];
     size_t n = 0;
     if (room->grid) {
         n = core_interest_seers(r, peer, r->recipients);
@@ -626,7 +626,8 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mod
         if (k == 0)
             continue;
         if (r->cfg.encrypt && !r->edges[e].tp.secure) {
-            sent += hand_sealed(r, e, from, r->flow.by_edge + start[e], k, channel, flags, bytes, len);
+            sent += hand_sealed(r, e, from, r->flow.by_edge + start[e], k, channel, flags, bytes,
+                                len);
             continue;
         }
         hand_to_edge(r, e, from, r->flow.by_edge + start[e], k, channel, flags, bytes, len);
@@ -667,7 +668,7 @@ static size_t admitted(struct relay *r, uint32_t peer, size_t n, bool reliable, 
 static size_t fan_out_to(struct relay *r, uint32_t peer, size_t n, enum proto_mode mode,
                          const uint8_t *bytes, size_t len)
 {
-    if (r->now_us >= r->rooms[r->peers[peer].room].lease_until_us) {
+    if (r->now_us >= r->rooms.at[r->peers[peer].room].lease_until_us) {
         r->stats.drops[RELAY_DROP_UNCONFIRMED]++;
         return 0;
     }
@@ -676,7 +677,7 @@ static size_t fan_out_to(struct relay *r, uint32_t peer, size_t n, enum proto_mo
         return 0;
     n = hand_over(r, peer, n, mode, bytes, len);
     r->stats.states_out_mode[mode] += n;
-    r->rooms[r->peers[peer].room].states_out += n;
+    r->rooms.at[r->peers[peer].room].states_out += n;
     core_budget_spend(r, peer, (uint64_t)n * len);
     return n;
 }

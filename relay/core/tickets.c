@@ -29,11 +29,12 @@ int core_tickets_alloc(struct relay *r)
         return -1;
     for (uint32_t i = 0; i < ps->cap; i++)
         ps->peer[i] = NO_PEER;
-    for (r->tickets.used_sets = 1; r->tickets.used_sets * CORE_USED_WAYS < USED_PER_PEER * r->cfg.peer_cap;
-         r->tickets.used_sets *= 2)
+    struct core_tickets *t = &r->tickets;
+    for (t->used_sets = 1; t->used_sets * CORE_USED_WAYS < USED_PER_PEER * r->cfg.peer_cap;
+         t->used_sets *= 2)
         ;
-    r->tickets.used = calloc((size_t)r->tickets.used_sets * CORE_USED_WAYS, sizeof *r->tickets.used);
-    if (!r->tickets.used)
+    t->used = calloc((size_t)t->used_sets * CORE_USED_WAYS, sizeof *t->used);
+    if (!t->used)
         return -1;
     return core_seals_alloc(r) == 0 ? ticket_crypto_init() : -1;
 }
@@ -110,7 +111,8 @@ static struct core_used *used_find(const struct relay *r, const uint8_t *id)
 {
     struct core_used *set = used_set(r, id);
     for (int i = 0; i < CORE_USED_WAYS; i++)
-        if (set[i].until_s > r->tickets.unix_s && sodium_memcmp(set[i].id, id, TICKET_ID_BYTES) == 0)
+        if (set[i].until_s > r->tickets.unix_s &&
+            sodium_memcmp(set[i].id, id, TICKET_ID_BYTES) == 0)
             return &set[i];
     return NULL;
 }
@@ -147,8 +149,8 @@ static enum proto_error_code ticket_open(const struct relay *r, const char *pass
         endpoints[i] = r->cfg.endpoints[i];
     const struct ticket_self self = {r->cfg.fleet_name, endpoints, r->cfg.n_endpoints};
     enum proto_error_code code =
-        ticket_verify(pass, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->tickets.unix_s, claims,
-                      why, cap);
+        ticket_verify(pass, r->cfg.ticket_keys, r->cfg.n_ticket_keys, &self, r->tickets.unix_s,
+                      claims, why, cap);
     /* Past the seal, the keys are the player's: a refusal can be sealed. */
     *opened = code == PROTO_ERROR_NONE || code == PROTO_ERROR_TICKET_WRONG_RELAY;
     if (code != PROTO_ERROR_NONE)
