@@ -103,6 +103,14 @@ struct core_rooms {
     uint32_t n;                 /* live rooms */
 };
 
+/* What listing.c lists beside the rooms here: only listing.c writes it
+ * (relay_set_fleet_rooms). */
+struct core_listing {
+    const struct proto_room_entry *fleet_rooms; /* a fleet: rooms its other relays hold,
+                                   in name order (the caller's) */
+    size_t n_fleet_rooms;
+};
+
 /* What a parked join needs to go on later (fleet): who it is (its room
  * and name, or its ticket's claims) and what it asked for. */
 struct relay_parked_join {
@@ -328,9 +336,7 @@ struct relay {
     struct relay_peer *peers;   /* peer_cap */
     struct core_spot *spots;    /* peer_cap: positions in rooms with interest */
     struct core_rooms rooms;    /* rooms.c's: the rooms' slots, in name order */
-    const struct proto_room_entry *fleet_rooms; /* a fleet: rooms its other relays hold,
-                                   in name order (relay_set_fleet_rooms: the caller's) */
-    size_t n_fleet_rooms;
+    struct core_listing listing; /* listing.c's: the fleet's other rooms */
     uint32_t *recipients;       /* scratch, max_room_size: the receivers of what is
                                    being sent to many (state_flow.c's fan-out, interest.c's
                                    notices), filled and spent within one call */

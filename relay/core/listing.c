@@ -3,9 +3,9 @@
  * a join of any room given the fullest room under its prefix with space,
  * or a new one. Both walk the live rooms in name order (rooms.c keeps
  * r->rooms.by_name) merged with the rooms a fleet's other relays hold
- * (r->fleet_rooms, in name order too): a page costs a binary search and
- * its entries, never a sort; a join of any room walks every room under
- * its prefix once. */
+ * (r->listing.fleet_rooms, in name order too): a page costs a binary
+ * search and its entries, never a sort; a join of any room walks every
+ * room under its prefix once. */
 #include "core.h"
 
 #include <inttypes.h>
@@ -18,16 +18,16 @@ struct walk {
     const char *prefix;
     size_t plen;
     uint32_t i;        /* the next of r->rooms.by_name */
-    size_t j, nj;      /* the next of r->fleet_rooms, and how many are walked */
+    size_t j, nj;      /* the next of r->listing.fleet_rooms, and how many are walked */
 };
 
 /* Where name would go among the fleet's rooms (as core_room_rank). */
 static size_t fleet_rank(const struct relay *r, const char *name, bool after)
 {
-    size_t lo = 0, hi = r->n_fleet_rooms;
+    size_t lo = 0, hi = r->listing.n_fleet_rooms;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(r->fleet_rooms[mid].room, name);
+        int c = strcmp(r->listing.fleet_rooms[mid].room, name);
         if (c < 0 || (after && c == 0))
             lo = mid + 1;
         else
@@ -44,8 +44,8 @@ static void walk_start(struct walk *w, const struct relay *r, const char *prefix
     const char *from = past ? after : prefix;
     *w = (struct walk){.r = r, .prefix = prefix, .plen = strlen(prefix),
                        .i = core_room_rank(r, from, past)};
-    if (fleet && r->fleet_rooms) {
-        w->nj = r->n_fleet_rooms;
+    if (fleet && r->listing.fleet_rooms) {
+        w->nj = r->listing.n_fleet_rooms;
         w->j = fleet_rank(r, from, past);
     }
 }
@@ -56,7 +56,7 @@ static bool walk_next(struct walk *w, struct proto_room_entry *e)
 {
     const struct relay *r = w->r;
     const struct relay_room *here = w->i < r->rooms.n ? &r->rooms.at[r->rooms.by_name[w->i]] : NULL;
-    const struct proto_room_entry *there = w->j < w->nj ? &r->fleet_rooms[w->j] : NULL;
+    const struct proto_room_entry *there = w->j < w->nj ? &r->listing.fleet_rooms[w->j] : NULL;
     if (here && strncmp(here->name, w->prefix, w->plen) != 0)
         here = NULL; /* in name order: none after it is under the prefix either */
     if (there && strncmp(there->room, w->prefix, w->plen) != 0)
@@ -95,8 +95,8 @@ size_t relay_list_rooms(const struct relay *r, const char *prefix, const char *a
 
 void relay_set_fleet_rooms(struct relay *r, const struct proto_room_entry *rooms, size_t n)
 {
-    r->fleet_rooms = rooms;
-    r->n_fleet_rooms = rooms ? n : 0;
+    r->listing.fleet_rooms = rooms;
+    r->listing.n_fleet_rooms = rooms ? n : 0;
 }
 
 bool relay_room_list_on(const struct relay *r)
