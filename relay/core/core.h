@@ -328,11 +328,17 @@ struct core_edge {
     uint32_t base;              /* its handles: [base, base + tp.peers) */
 };
 
+/* The edges relay_create was given: only relay.c writes them, there, and
+ * cfg.peer_cap as their total. */
+struct core_edges {
+    struct core_edge at[RELAY_EDGES_MAX];
+    uint32_t n;
+    uint8_t *of;                /* peer_cap: each handle's edge */
+};
+
 struct relay {
     struct relay_config cfg;
-    struct core_edge edges[RELAY_EDGES_MAX];
-    uint32_t n_edges;
-    uint8_t *edge_of;           /* peer_cap: each handle's edge */
+    struct core_edges edges;    /* relay.c's (relay_create): the edges, each handle's */
     struct relay_peer *peers;   /* peer_cap */
     struct core_spot *spots;    /* peer_cap: positions in rooms with interest */
     struct core_rooms rooms;    /* rooms.c's: the rooms' slots, in name order */
@@ -383,13 +389,13 @@ static inline uint64_t core_world_all(const struct relay *r)
 /* The edge of a handle below peer_cap: its callbacks and capabilities. */
 static inline const struct relay_transport *core_edge(const struct relay *r, uint32_t peer)
 {
-    return &r->edges[r->edge_of[peer]].tp;
+    return &r->edges.at[r->edges.of[peer]].tp;
 }
 
 /* The counters of a handle's edge. */
 static inline struct relay_edge_stats *core_edge_stats(struct relay *r, uint32_t peer)
 {
-    return &r->stats.edges[r->edge_of[peer]];
+    return &r->stats.edges[r->edges.of[peer]];
 }
 
 /* ---- control_in.c ---- */

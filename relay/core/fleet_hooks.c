@@ -97,7 +97,7 @@ uint32_t relay_room_move(struct relay *r, const char *name, const struct relay_m
          * reliable one sends those after it again on the next relay; and
          * where its own edge's kind is there. */
         const struct relay_peer *p = &r->peers[room->members[i]];
-        const struct relay_moved_to *at = &to[r->edge_of[room->members[i]]];
+        const struct relay_moved_to *at = &to[r->edges.of[room->members[i]]];
         proto_control_init(&r->out, PROTO_CTL_MOVED);
         snprintf(r->out.room, sizeof r->out.room, "%s", name);
         snprintf(r->out.host, sizeof r->out.host, "%s", at->host);

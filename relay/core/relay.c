@@ -15,9 +15,9 @@
 static int edges_set(struct relay *r, const struct relay_transport *edges, size_t n)
 {
     uint32_t total = 0;
-    r->n_edges = r->stats.n_edges = (uint32_t)n;
+    r->edges.n = r->stats.n_edges = (uint32_t)n;
     for (size_t i = 0; i < n; i++) {
-        struct core_edge *e = &r->edges[i];
+        struct core_edge *e = &r->edges.at[i];
         e->tp = edges[i];
         if (!e->tp.peers)
             e->tp.peers = r->cfg.peer_cap;
@@ -31,12 +31,12 @@ static int edges_set(struct relay *r, const struct relay_transport *edges, size_
             es->n_own++;
     }
     r->cfg.peer_cap = total;
-    r->edge_of = malloc(total ? total : 1);
-    if (!r->edge_of)
+    r->edges.of = malloc(total ? total : 1);
+    if (!r->edges.of)
         return -1;
     for (size_t i = 0; i < n; i++)
-        for (uint32_t k = 0; k < r->edges[i].tp.peers; k++)
-            r->edge_of[r->edges[i].base + k] = (uint8_t)i;
+        for (uint32_t k = 0; k < r->edges.at[i].tp.peers; k++)
+            r->edges.of[r->edges.at[i].base + k] = (uint8_t)i;
     return 0;
 }
 
@@ -87,7 +87,7 @@ void relay_destroy(struct relay *r)
         core_interest_forget(r, i);
     free(r->peers);
     free(r->spots);
-    free(r->edge_of);
+    free(r->edges.of);
     free(r->recipients);
     core_backlog_free(r);
     core_flow_free(r);
@@ -143,17 +143,17 @@ size_t relay_tick(struct relay *r, uint64_t now_us)
 
 uint32_t relay_edge_base(const struct relay *r, size_t i)
 {
-    return i < r->n_edges ? r->edges[i].base : r->cfg.peer_cap;
+    return i < r->edges.n ? r->edges.at[i].base : r->cfg.peer_cap;
 }
 
 size_t relay_peer_edge(const struct relay *r, uint32_t peer)
 {
-    return peer < r->cfg.peer_cap ? r->edge_of[peer] : 0;
+    return peer < r->cfg.peer_cap ? r->edges.of[peer] : 0;
 }
 
 const char *relay_edge_name(const struct relay *r, size_t i)
 {
-    return i < r->n_edges ? r->stats.edges[i].name : "";
+    return i < r->edges.n ? r->stats.edges[i].name : "";
 }
 
 const struct relay_stats *relay_stats(const struct relay *r) { return &r->stats; }

@@ -557,14 +557,14 @@ static void group_by_edge(struct relay *r, size_t n, uint32_t start[RELAY_EDGES_
 {
     uint32_t at[RELAY_EDGES_MAX] = {0};
     for (size_t i = 0; i < n; i++)
-        at[r->edge_of[r->recipients[i]]]++;
+        at[r->edges.of[r->recipients[i]]]++;
     start[0] = 0;
-    for (uint32_t e = 0; e < r->n_edges; e++) {
+    for (uint32_t e = 0; e < r->edges.n; e++) {
         start[e + 1] = start[e] + at[e];
         at[e] = start[e];
     }
     for (size_t i = 0; i < n; i++)
-        r->flow.by_edge[at[r->edge_of[r->recipients[i]]]++] = r->recipients[i];
+        r->flow.by_edge[at[r->edges.of[r->recipients[i]]]++] = r->recipients[i];
 }
 
 /* Edge e's share of a fan-out: n recipients at peers get len bytes. */
@@ -572,7 +572,7 @@ static void hand_to_edge(struct relay *r, uint32_t e, uint32_t from, const uint3
                          size_t n, uint8_t channel, uint32_t flags, const uint8_t *bytes,
                          size_t len)
 {
-    const struct relay_transport *tp = &r->edges[e].tp;
+    const struct relay_transport *tp = &r->edges.at[e].tp;
     struct relay_edge_stats *es = &r->stats.edges[e];
     r->stats.states_out += n;
     r->stats.bytes_out += (uint64_t)n * len;
@@ -614,18 +614,18 @@ static size_t hand_over(struct relay *r, uint32_t from, size_t n, enum proto_mod
     const struct proto_mode_info *mi = proto_mode_info(mode);
     uint8_t channel = mi->down_channel;
     uint32_t flags = mi->down_flags & PROTO_FLAGS_MASK;
-    if (!r->cfg.encrypt && r->n_edges == 1) {
+    if (!r->cfg.encrypt && r->edges.n == 1) {
         hand_to_edge(r, 0, from, r->recipients, n, channel, flags, bytes, len);
         return n;
     }
     uint32_t start[RELAY_EDGES_MAX + 1];
     size_t sent = 0;
     group_by_edge(r, n, start);
-    for (uint32_t e = 0; e < r->n_edges; e++) {
+    for (uint32_t e = 0; e < r->edges.n; e++) {
         size_t k = start[e + 1] - start[e];
         if (k == 0)
             continue;
-        if (r->cfg.encrypt && !r->edges[e].tp.secure) {
+        if (r->cfg.encrypt && !r->edges.at[e].tp.secure) {
             sent += hand_sealed(r, e, from, r->flow.by_edge + start[e], k, channel, flags, bytes,
                                 len);
             continue;
