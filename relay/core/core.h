@@ -336,34 +336,52 @@ struct core_edges {
     uint8_t *of;                /* peer_cap: each handle's edge */
 };
 
+/* The relay. Each part is written by the one file named beside it (a
+ * sub-struct's own comment says more); the others read it. What many
+ * files write is said so, with why. */
 struct relay {
-    struct relay_config cfg;
-    struct core_edges edges;    /* relay.c's (relay_create): the edges, each handle's */
-    struct relay_peer *peers;   /* peer_cap */
-    struct core_spot *spots;    /* peer_cap: positions in rooms with interest */
+    /* relay.c's, set in relay_create and not changed after */
+    struct relay_config cfg;    /* what relay_create was given (peer_cap: every edge's) */
+    struct core_edges edges;    /* the edges, each handle's */
+
+    /* one file's each */
     struct core_rooms rooms;    /* rooms.c's: the rooms' slots, in name order */
     struct core_listing listing; /* listing.c's: the fleet's other rooms */
-    uint32_t *recipients;       /* scratch, max_room_size: the receivers of what is
-                                   being sent to many (state_flow.c's fan-out, interest.c's
-                                   notices), filled and spent within one call */
     struct core_flow flow;      /* state_flow.c's: held states, the ticks */
     struct core_census census;  /* peers.c's: who is here, counted */
     uint32_t next_id;           /* join.c's: the next member's relay id (0: 1) */
-    uint64_t now_us;            /* the newest time an entry point was given (core_clock):
-                                   what a fan-out checks a room's lease by */
-    size_t reply_cap;           /* an answer to the datagram in hand may not be longer
-                                   (its sender holds no ticket yet and its edge's
-                                   sources can be forged); 0 = any length */
     struct core_tickets tickets; /* tickets.c's: the tickets in use and used */
     struct core_sealing sealing; /* sealing.c's: sealed sessions, their buffers */
-    struct relay_ban bans[BAN_SLOTS];
     struct core_backlogs backlog; /* backlog.c's: the trace, closes and throttles decided */
     struct core_kick kick;      /* refusals.c's: a kick decided */
-    struct relay_fleet_hooks fleet; /* zero: no fleet */
-    struct relay_stats stats;
-    struct proto_control in;    /* decoded control message (large: roster) */
-    struct proto_control out;   /* message being encoded */
-    char json[PROTO_CONTROL_MAX + 1];
+    struct relay_ban bans[BAN_SLOTS]; /* limits.c's: addresses kicked recently */
+    struct core_spot *spots;    /* interest.c's (core_spots_alloc), peer_cap: positions
+                                   in rooms with interest */
+    struct relay_fleet_hooks fleet; /* fleet_hooks.c's (relay_set_fleet); zero: no fleet */
+
+    /* the input in hand, written where it enters */
+    uint64_t now_us;            /* the newest time an entry point was given (core_clock,
+                                   called by each): what a fan-out checks a room's lease
+                                   by */
+    size_t reply_cap;           /* relay.c's (relay_on_datagram): an answer to the
+                                   datagram in hand may not be longer (its sender holds
+                                   no ticket yet and its edge's sources can be forged);
+                                   0 = any length */
+
+    /* shared: many files write these, each its own part */
+    struct relay_peer *peers;   /* peer_cap: a peer's fields are written by the files
+                                   that own its concerns (peers.c its connection,
+                                   join.c its membership, limits.c its buckets, ...) */
+    struct relay_stats stats;   /* counters: each file counts what it sees */
+    uint32_t *recipients;       /* scratch, max_room_size: the receivers of what is
+                                   being sent to many (state_flow.c's fan-out, interest.c's
+                                   notices), filled and spent within one call */
+    struct proto_control in;    /* scratch: the control message in hand, decoded by
+                                   control_in.c (large: roster); a parked join's
+                                   rebuilt by join.c */
+    struct proto_control out;   /* scratch: the message being written, filled by the
+                                   file that says it, encoded by control_out.c */
+    char json[PROTO_CONTROL_MAX + 1]; /* control_out.c's: out, encoded (core_encode_out) */
 };
 
 /* Entry points that may fan states out note their now_us: the newest time
@@ -672,6 +690,11 @@ int core_interest_open(struct relay *r, struct relay_room *room, float radius);
 
 /* Frees room's grid, if it has one. */
 void core_interest_close(struct relay_room *room);
+
+/* Allocates r->spots for cfg.peer_cap peers. Returns 0 or -1 (out of
+ * memory); core_spots_free frees them. */
+int core_spots_alloc(struct relay *r);
+void core_spots_free(struct relay *r);
 
 /* peer joins a room with interest: it sees no one until its first state.
  * Returns 0, or -1 out of memory. */

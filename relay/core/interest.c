@@ -189,6 +189,14 @@ void core_interest_leave(struct relay *r, uint32_t peer)
     core_interest_forget(r, peer);
 }
 
+int core_spots_alloc(struct relay *r)
+{
+    r->spots = calloc(r->cfg.peer_cap, sizeof *r->spots);
+    return r->spots ? 0 : -1;
+}
+
+void core_spots_free(struct relay *r) { free(r->spots); }
+
 void core_interest_forget(struct relay *r, uint32_t peer)
 {
     free(r->peers[peer].sight.sees);

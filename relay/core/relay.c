@@ -54,13 +54,12 @@ struct relay *relay_create(const struct relay_config *cfg, const struct relay_tr
         return NULL;
     }
     r->peers = calloc(r->cfg.peer_cap, sizeof *r->peers);
-    r->spots = calloc(r->cfg.peer_cap, sizeof *r->spots);
     r->recipients = calloc(r->cfg.max_room_size + 1, sizeof *r->recipients);
     if (core_flow_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
     }
-    if (!r->peers || !r->spots || !r->recipients ||
+    if (!r->peers || !r->recipients || core_spots_alloc(r) != 0 ||
         core_rooms_alloc(r) != 0 || core_backlog_alloc(r) != 0 || core_tickets_alloc(r) != 0) {
         relay_destroy(r);
         return NULL;
@@ -86,7 +85,7 @@ void relay_destroy(struct relay *r)
     for (uint32_t i = 0; r->peers && i < r->cfg.peer_cap; i++)
         core_interest_forget(r, i);
     free(r->peers);
-    free(r->spots);
+    core_spots_free(r);
     free(r->edges.of);
     free(r->recipients);
     core_backlog_free(r);
