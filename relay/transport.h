@@ -83,6 +83,19 @@ struct relay_net_config {
                                   their routes in it (NULL: none; ws needs one) */
 };
 
+/* cfg as an edge takes it: at least one peer slot, and without a
+ * --max-packet-size (0) its default, RELAY_PACKET_DEFAULT. */
+#define RELAY_PACKET_DEFAULT 2048
+static inline struct relay_net_config relay_net_config_settled(const struct relay_net_config *cfg)
+{
+    struct relay_net_config c = *cfg;
+    if (c.peer_cap < 1)
+        c.peer_cap = 1;
+    if (c.max_packet_size == 0)
+        c.max_packet_size = RELAY_PACKET_DEFAULT;
+    return c;
+}
+
 /* An edge as the program sees it: one table of operations per protocol
  * (in the manner of Redis's ae backends), so ricochet-relay picks them by
  * scheme and never asks which it has. t is the edge's own state, from

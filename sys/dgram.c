@@ -74,6 +74,23 @@ int dgram_in_read(struct dgram_in *b, int fd, const char *who)
     return -1;
 }
 
+bool dgram_in_take(struct dgram_in *b, int i, const uint8_t **bytes, size_t *len,
+                   const union netaddr **from, uint64_t *too_long)
+{
+    const struct msghdr *h = &b->msg[i].msg_hdr;
+    union netaddr *a = &b->from[i];
+    if (netaddr_from_sockaddr(a, &a->sa, h->msg_namelen) != 0)
+        return false;
+    if (h->msg_flags & MSG_TRUNC) {
+        (*too_long)++;
+        return false;
+    }
+    *bytes = b->iov[i].iov_base;
+    *len = b->msg[i].msg_len;
+    *from = a;
+    return true;
+}
+
 int dgram_out_init(struct dgram_out *q, unsigned cap, size_t size)
 {
     *q = (struct dgram_out){.cap = cap, .size = size};

@@ -8,6 +8,7 @@
 #ifndef RICOCHET_DGRAM_H
 #define RICOCHET_DGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -43,6 +44,12 @@ void dgram_in_free(struct dgram_in *b);
  * when none waited (or a signal came first), or -1 on a socket error,
  * logged as "relay: WHO: recvmmsg: ...". */
 int dgram_in_read(struct dgram_in *b, int fd, const char *who);
+
+/* Datagram i of the batch read: its bytes and its sender. Returns false
+ * for one not to be read: from an address of no family we know, or cut
+ * short (longer than a buffer: counted in *too_long). */
+bool dgram_in_take(struct dgram_in *b, int i, const uint8_t **bytes, size_t *len,
+                   const union netaddr **from, uint64_t *too_long);
 
 /* Datagrams waiting to go out, each to its own address. */
 struct dgram_out {

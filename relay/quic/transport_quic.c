@@ -297,11 +297,7 @@ static void *quic_create(const struct relay_net_config *cfg, char *err, size_t e
         return NULL;
     }
     t->fd = -1;
-    t->cfg = *cfg;
-    if (t->cfg.peer_cap < 1)
-        t->cfg.peer_cap = 1;
-    if (t->cfg.max_packet_size == 0)
-        t->cfg.max_packet_size = 2048; /* --max-packet-size's default */
+    t->cfg = relay_net_config_settled(cfg);
     if (t->cfg.timeout_ms == 0)
         t->cfg.timeout_ms = 10000;
     t->now_us = clock_now_us();
@@ -360,15 +356,11 @@ static int read_batch(struct relay_quic *t, struct relay *r)
     relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
     t->now_us = clock_now_us();
     for (int i = 0; i < n; i++) {
-        const struct msghdr *h = &t->in.msg[i].msg_hdr;
-        union netaddr *from = &t->in.from[i];
-        if (netaddr_from_sockaddr(from, &from->sa, h->msg_namelen) != 0)
-            continue;
-        if (h->msg_flags & MSG_TRUNC) {
-            t->own[QUIC_COUNT_TOO_LONG]++;
-            continue;
-        }
-        transport_quic_route(t, t->in.iov[i].iov_base, t->in.msg[i].msg_len, from);
+        const uint8_t *bytes;
+        size_t len;
+        const union netaddr *from;
+        if (dgram_in_take(&t->in, i, &bytes, &len, &from, &t->own[QUIC_COUNT_TOO_LONG]))
+            transport_quic_route(t, bytes, len, from);
     }
     report_gone(t);
     return n;

@@ -71,10 +71,8 @@ static void *tcp_create(const struct relay_net_config *cfg, char *err, size_t er
         snprintf(err, err_cap, "out of memory");
         return NULL;
     }
-    t->cfg = *cfg;
-    if (t->cfg.peer_cap < 1)
-        t->cfg.peer_cap = 1;
-    size_t max = cfg->max_packet_size ? cfg->max_packet_size : 2048;
+    t->cfg = relay_net_config_settled(cfg);
+    size_t max = t->cfg.max_packet_size;
     t->in_cap = 2 + (max < TCP_FRAME_MAX ? max : TCP_FRAME_MAX);
     t->input = calloc(t->cfg.peer_cap, sizeof *t->input);
     if (!t->input || stream_init(&t->s, t->cfg.peer_cap, &tcp_stream_ops, t) != 0) {

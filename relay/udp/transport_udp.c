@@ -98,12 +98,10 @@ static void *udp_create(const struct relay_net_config *cfg, char *err, size_t er
         return NULL;
     }
     t->fd = -1;
-    t->cfg = *cfg;
-    if (t->cfg.peer_cap < 1)
-        t->cfg.peer_cap = 1;
+    t->cfg = relay_net_config_settled(cfg);
     /* One byte more than the largest accepted datagram, so a longer one
      * shows as too long rather than silently cut (MSG_TRUNC). */
-    t->rbuf_size = (cfg->max_packet_size ? cfg->max_packet_size : 2048) + 1;
+    t->rbuf_size = t->cfg.max_packet_size + 1;
     t->rbuf = malloc(UDP_BATCH * t->rbuf_size);
     t->sbuf = malloc(UDP_SEND_BYTES);
     t->siov = malloc(UDP_SEND_BATCH * UDP_MSG_IOVS * sizeof *t->siov);

@@ -312,11 +312,7 @@ static void *webrtc_create(const struct relay_net_config *cfg, char *err, size_t
         return NULL;
     }
     t->fd = -1;
-    t->cfg = *cfg;
-    if (t->cfg.peer_cap < 1)
-        t->cfg.peer_cap = 1;
-    if (t->cfg.max_packet_size == 0)
-        t->cfg.max_packet_size = 2048; /* --max-packet-size's default */
+    t->cfg = relay_net_config_settled(cfg);
     if (webrtc_bind(t, err, err_cap) != 0 || webrtc_alloc(t, err, err_cap) != 0) {
         webrtc_destroy(t);
         return NULL;
@@ -367,15 +363,12 @@ static int read_batch(struct relay_webrtc *t, struct relay *r)
     relay_arrived(r, t->read_end_us, clock_socket_received_us(t->fd));
     uint64_t now = clock_now_us();
     for (int i = 0; i < n; i++) {
-        const struct msghdr *h = &t->in.msg[i].msg_hdr;
-        union netaddr *from = &t->in.from[i];
-        if (netaddr_from_sockaddr(from, &from->sa, h->msg_namelen) != 0)
-            continue;
-        if (h->msg_flags & MSG_TRUNC) {
-            t->own[RTC_COUNT_TOO_LONG]++; /* longer than any datagram of WebRTC's */
-            continue;
-        }
-        rtc_host_input(t->host, from, t->in.iov[i].iov_base, t->in.msg[i].msg_len, now);
+        const uint8_t *bytes;
+        size_t len;
+        const union netaddr *from;
+        /* one cut short was longer than any datagram of WebRTC's */
+        if (dgram_in_take(&t->in, i, &bytes, &len, &from, &t->own[RTC_COUNT_TOO_LONG]))
+            rtc_host_input(t->host, from, bytes, len, now);
     }
     report_gone(t);
     transport_webrtc_out_flush(t); /* the answers and this batch's states, at once */

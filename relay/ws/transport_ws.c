@@ -60,10 +60,8 @@ static void ws_destroy(void *ctx);
 /* The edge's sizes from cfg. */
 static void ws_sizes(struct relay_ws *t, const struct relay_net_config *cfg)
 {
-    t->cfg = *cfg;
-    if (t->cfg.peer_cap < 1)
-        t->cfg.peer_cap = 1;
-    t->msg_max = cfg->max_packet_size ? cfg->max_packet_size : 2048;
+    t->cfg = relay_net_config_settled(cfg);
+    t->msg_max = t->cfg.max_packet_size;
     t->handshake_ms = cfg->handshake_ms ? cfg->handshake_ms : WS_HANDSHAKE_MS;
 }
 
