@@ -4,7 +4,11 @@
  *
  * The core keeps one struct relay_peer per handle (every edge's range, one
  * table: struct core_edge) and one struct relay_room per live room; rooms
- * hold the handles of their members.
+ * hold the handles of their members. struct relay is composed of parts,
+ * each written by one file: the larger ones are declared in a header
+ * beside their owner (rooms_internal.h, interest_internal.h,
+ * state_flow_internal.h, backlog_internal.h, tickets_internal.h,
+ * sealing_internal.h), the others here.
  * Its files, one object each, each calling only files below it (so
  * that no two call each other):
  *   relay.c       the relay: create, destroy, the entry point for datagrams
@@ -45,63 +49,17 @@
 #include "../../proto/seal.h"
 #include "relay.h"
 
+#include "rooms_internal.h"
+#include "interest_internal.h"
+#include "state_flow_internal.h"
+#include "backlog_internal.h"
+#include "tickets_internal.h"
+#include "sealing_internal.h"
+
 #define MICRO 1000000ull          /* token buckets count in millionths */
 #define ERR_BUDGET_RATE 5u        /* error messages per second per peer */
 #define ERR_BUDGET_BURST 10u      /* ... and how many may come at once */
 #define BAN_SLOTS 64              /* recently kicked IP addresses remembered */
-#define TICK_QUEUE 4096           /* states held per tick; a full queue fans out early */
-#define TICK_ARENA (TICK_QUEUE * 64) /* bytes of held states (padding kept) */
-#define CORE_SHARES 4             /* senders' addresses a member's backlog is traced to */
-
-/* A room with interest (interest.c): its members' positions in a hash grid
- * of square cells as wide as the radius (everyone within it of a member is
- * in the 3 x 3 cells around). */
-struct core_grid {
-    float radius;      /* members within it come into sight */
-    float leave;       /* beyond it (radius x PROTO_AOI_LEAVE) they go out of sight */
-    uint32_t mask;     /* buckets - 1, a power of two */
-    uint32_t *head;    /* each bucket's first peer, UINT32_MAX: none */
-};
-
-/* A member of a room with interest: its bucket, and whom it sees: a bitset
- * over peer handles, symmetric (a sees b exactly when b sees a). */
-struct core_sight {
-    bool placed;       /* in the grid: it sent a state */
-    uint32_t bucket, prev;
-    uint64_t *sees;    /* peer_cap bits; NULL outside a room with interest */
-};
-
-/* Where the relay last saw a member of a room with interest (its newest
- * state) and the next in its bucket's list: apart from struct relay_peer,
- * one small array by handle, since a move reads those of a hundred others. */
-struct core_spot {
-    float x, y;
-    uint32_t next;
-};
-
-/* A room's slot. rooms.c creates and frees it (every field then); while
- * it lives each field has one writer, named after it. */
-struct relay_room {
-    bool used;
-    uint64_t lease_until_us; /* fleet_hooks.c: its states flow while now < this (its
-                                claim's lease); UINT64_MAX: no fleet */
-    char name[PROTO_ROOM_MAX + 1];
-    uint32_t n;        /* members: join.c adds, peers.c takes out (and empties a room
-                          at a shutdown, fleet_hooks.c a room moved) */
-    uint32_t *members; /* ... peer handles, max_room_size of them */
-    uint64_t states_in, states_out; /* state_flow.c: since the room was created */
-    struct core_grid *grid; /* interest.c: a room with interest; NULL: everyone sees
-                               everyone */
-};
-
-/* The rooms: only rooms.c writes the table (a room's own fields: struct
- * relay_room). */
-struct core_rooms {
-    struct relay_room *at;      /* max_rooms slots */
-    uint32_t *by_name;          /* max_rooms: the n live rooms' indices in at, in name
-                                   order (strcmp: bytewise) */
-    uint32_t n;                 /* live rooms */
-};
 
 /* What listing.c lists beside the rooms here: only listing.c writes it
  * (relay_set_fleet_rooms). */
@@ -180,32 +138,6 @@ struct relay_peer {
                                 that entry is its, of its session: checked) */
 };
 
-/* Why backlog.c decided a member's close. */
-enum core_close {
-    CORE_CLOSE_NONE,
-    CORE_CLOSE_OVER,    /* what its edge holds would pass max_queued_bytes */
-    CORE_CLOSE_STALLED, /* its edge held something and took none of it for slow_reader_ms */
-};
-
-/* What waits for a member, traced to the addresses whose members' messages
- * it is (their share since it last caught up): a throttle holds back the
- * largest. */
-struct core_share {
-    uint64_t key;            /* relay_peer.addr_key; 0: a free entry */
-    uint64_t bytes;
-};
-
-/* What backlog.c decides and keeps: only backlog.c writes it; peers.c
- * carries out what it queued, taking each entry through core_close_next
- * and core_tell_next. */
-struct core_backlogs {
-    struct core_share *shares;  /* peer_cap x CORE_SHARES: the trace */
-    uint32_t *closes;           /* peer_cap: members whose close is decided, in order */
-    uint32_t n_closes, closes_taken;
-    uint32_t *tell;             /* peer_cap: senders to tell they were throttled */
-    uint32_t n_tell, tell_taken;
-};
-
 /* A kick decided (refusals.c: core_kick_later), carried out when the
  * input in hand is handled (peers.c: core_kick_due takes it through
  * core_kick_take). Only refusals.c writes it. */
@@ -215,100 +147,11 @@ struct core_kick {
     char why[96];               /* ... and what it is told */
 };
 
-/* A sealed session's keys and counters, one per peer slot (cfg.encrypt). */
-struct core_seal {
-    struct seal_tx tx;       /* relay -> client, the session's down key */
-    struct seal_rx rx;       /* client -> relay, the session's up key */
-    uint8_t nonce[SEAL_NONCE_BYTES]; /* the client's, from its join */
-    uint8_t salt[SEAL_SALT_BYTES];   /* mine */
-    uint8_t proof[SEAL_PROOF_BYTES]; /* the `sealed` message's tag */
-    uint64_t heard_us;       /* when something of it last opened (cfg.timeout_ms) */
-};
-
-/* Tickets used here, remembered until they expire, each bound to the IP
- * address of its first session: sets of CORE_USED_WAYS entries by ticket
- * id; a full set forgets the entry that expires first. */
-#define CORE_USED_WAYS 8
-struct core_used {
-    uint8_t id[TICKET_ID_BYTES];
-    uint64_t ip;             /* a hash of the address's IP part */
-    uint64_t until_s;        /* Unix seconds; 0: a free entry */
-};
-
-/* The tickets live sessions hold: an open-addressing set of ticket ids
- * (random tags: their first bytes are the hash), 2 slots per peer. */
-struct core_passes {
-    uint8_t (*id)[TICKET_ID_BYTES];
-    uint32_t *peer;          /* UINT32_MAX: a free slot */
-    uint32_t cap;            /* a power of two */
-};
-
-/* With tickets (cfg.n_ticket_keys): those live sessions hold, those used
- * here, and the wall clock they expire by. Only tickets.c writes it
- * (relay_set_unix_time included). */
-struct core_tickets {
-    struct core_passes passes;
-    struct core_used *used;     /* used_sets x CORE_USED_WAYS */
-    uint32_t used_sets;         /* a power of two */
-    uint64_t unix_s;            /* relay_set_unix_time: what tickets expire by */
-};
-
-/* Sealed sessions (cfg.encrypt): each peer's keys, and the datagram in
- * hand opened. Only sealing.c writes it; control_out.c hands sealed_out
- * to core_seal_for, which seals into it. */
-struct core_sealing {
-    struct core_seal *seals;    /* peer_cap */
-    uint8_t *opened;            /* max_packet_size: the sealed datagram in hand, opened */
-    uint8_t *sealed_out;        /* PROTO_CONTROL_MAX + SEAL_OVERHEAD: a message sealed */
-    bool in_clear;              /* the datagram in hand was not sealed */
-};
-
 /* An IP address kicked recently: connections from it are refused until
  * until_us. A small table: when full, the entry closest to expiry goes. */
 struct relay_ban {
     char ip[RELAY_ADDR_MAX]; /* "" = free */
     uint64_t until_us;
-};
-
-/* A state held for the end of the tick (cfg.tick_us > 0), or in a world
- * for each group of receivers' end of the world's tick. */
-struct relay_held {
-    uint32_t peer;  /* sender's handle */
-    uint32_t id;    /* sender's relay id when received: skipped if it changed */
-    uint8_t mode;   /* the mode it came in (enum proto_mode): its way down */
-    bool world;     /* a world's state: goes to each group of receivers in turn */
-    uint16_t len;
-    uint32_t seq;   /* the state's, decoded when it arrived (a world's tick keeps
-                       each sender's newest) */
-    uint32_t off;   /* bytes, stamped, at held_bytes + off */
-    uint64_t due_us; /* a room's: the end of its tick it arrived in; a world's: when it
-                        arrived (for its tick: relay_arrived's after_us) */
-    uint64_t arrived_us; /* by when it arrived (relay_arrived's by_us), for its age */
-    uint64_t served; /* a world's: the groups (bit g: core_world_group) it went to */
-};
-
-/* A world's receivers fan out in groups, each at its own phase of the
- * world's tick (world_tick / 5 ms groups, at most this many): the peers
- * whose handles share a word of the sight bitsets are one group, group
- * (handle / 64) mod groups. */
-#define CORE_WORLD_GROUPS_MAX 64
-
-/* What state_flow.c holds between calls: the states held for the tick
- * and when they are due. Only state_flow.c writes it (core_flow_alloc
- * included); the others read world_groups (core_world_group). */
-struct core_flow {
-    struct relay_held *held;    /* TICK_QUEUE states awaiting the tick's end */
-    uint32_t nheld;
-    uint8_t *held_bytes;        /* TICK_ARENA */
-    size_t held_used;
-    uint64_t tick_due_us;       /* the earliest held room state's due_us (UINT64_MAX:
-                                   none) */
-    uint32_t world_groups;      /* a world's groups of receivers (0: no world tick) */
-    uint64_t world_due_us;      /* the next end of a world group's tick that has a held
-                                   state due (UINT64_MAX: none) */
-    uint64_t arrived_after_us;  /* relay_arrived: the batch's earliest arrival */
-    uint64_t arrived_by_us;     /* relay_arrived: the batch's latest arrival */
-    uint32_t *by_edge;          /* scratch, max_room_size: recipients grouped by edge */
 };
 
 /* Who is here, counted: peers.c connects and tears down, the one writer

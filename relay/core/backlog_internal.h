@@ -1,0 +1,42 @@
+/* backlog_internal.h: backlog.c's state: the trace of what waits for each
+ * member, closes and throttles decided.
+ * Private to relay/core/: core.h includes it, composing struct relay of
+ * its parts, and only the file named here writes them. */
+#ifndef RICOCHET_CORE_BACKLOG_INTERNAL_H
+#define RICOCHET_CORE_BACKLOG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relay.h"
+
+#define CORE_SHARES 4             /* senders' addresses a member's backlog is traced to */
+
+/* Why backlog.c decided a member's close. */
+enum core_close {
+    CORE_CLOSE_NONE,
+    CORE_CLOSE_OVER,    /* what its edge holds would pass max_queued_bytes */
+    CORE_CLOSE_STALLED, /* its edge held something and took none of it for slow_reader_ms */
+};
+
+/* What waits for a member, traced to the addresses whose members' messages
+ * it is (their share since it last caught up): a throttle holds back the
+ * largest. */
+struct core_share {
+    uint64_t key;            /* relay_peer.addr_key; 0: a free entry */
+    uint64_t bytes;
+};
+
+/* What backlog.c decides and keeps: only backlog.c writes it; peers.c
+ * carries out what it queued, taking each entry through core_close_next
+ * and core_tell_next. */
+struct core_backlogs {
+    struct core_share *shares;  /* peer_cap x CORE_SHARES: the trace */
+    uint32_t *closes;           /* peer_cap: members whose close is decided, in order */
+    uint32_t n_closes, closes_taken;
+    uint32_t *tell;             /* peer_cap: senders to tell they were throttled */
+    uint32_t n_tell, tell_taken;
+};
+
+#endif

@@ -1,0 +1,40 @@
+/* rooms_internal.h: rooms.c's state: the rooms' table, and a room's slot with
+ * the writer of each field.
+ * Private to relay/core/: core.h includes it, composing struct relay of
+ * its parts, and only the file named here writes them. */
+#ifndef RICOCHET_CORE_ROOMS_INTERNAL_H
+#define RICOCHET_CORE_ROOMS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relay.h"
+
+struct core_grid; /* interest_internal.h */
+
+/* A room's slot. rooms.c creates and frees it (every field then); while
+ * it lives each field has one writer, named after it. */
+struct relay_room {
+    bool used;
+    uint64_t lease_until_us; /* fleet_hooks.c: its states flow while now < this (its
+                                claim's lease); UINT64_MAX: no fleet */
+    char name[PROTO_ROOM_MAX + 1];
+    uint32_t n;        /* members: join.c adds, peers.c takes out (and empties a room
+                          at a shutdown, fleet_hooks.c a room moved) */
+    uint32_t *members; /* ... peer handles, max_room_size of them */
+    uint64_t states_in, states_out; /* state_flow.c: since the room was created */
+    struct core_grid *grid; /* interest.c: a room with interest; NULL: everyone sees
+                               everyone */
+};
+
+/* The rooms: only rooms.c writes the table (a room's own fields: struct
+ * relay_room). */
+struct core_rooms {
+    struct relay_room *at;      /* max_rooms slots */
+    uint32_t *by_name;          /* max_rooms: the n live rooms' indices in at, in name
+                                   order (strcmp: bytewise) */
+    uint32_t n;                 /* live rooms */
+};
+
+#endif
