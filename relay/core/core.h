@@ -79,6 +79,21 @@ struct relay_parked_join {
     uint64_t epoch;
 };
 
+/* A peer's rate limit and byte budget: only limits.c writes them (a
+ * connection's start too, core_limits_start; peers.c zeroes a slot set
+ * free). */
+struct core_peer_limits {
+    uint64_t tokens;         /* rate bucket, millionths of a datagram */
+    uint64_t last_us;        /* last refill */
+    uint64_t streak_us;      /* first drop of the current abuse streak, 0 = none */
+    uint64_t last_drop_us;
+    uint64_t streak_drops;
+    uint64_t warned_us;      /* last rate_limited error, 0 = never */
+    int64_t budget;          /* bytes it may still make the relay send into its room
+                                (byte_limit, byte_burst); below 0: over, until refilled */
+    uint64_t budget_us;      /* its last refill */
+};
+
 struct relay_peer {
     bool connected;
     bool joined;
@@ -97,15 +112,7 @@ struct relay_peer {
     int64_t clock_offset_us;
     uint64_t clock_bound_us;
 
-    uint64_t rl_tokens;      /* rate bucket, millionths of a datagram */
-    uint64_t rl_last_us;     /* last refill */
-    uint64_t rl_streak_us;   /* first drop of the current abuse streak, 0 = none */
-    uint64_t rl_last_drop_us;
-    uint64_t rl_streak_drops;
-    uint64_t rl_warned_us;   /* last rate_limited error, 0 = never */
-    int64_t budget;          /* bytes it may still make the relay send into its room
-                                (byte_limit, byte_burst); below 0: over, until refilled */
-    uint64_t budget_us;      /* its last refill */
+    struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
     uint64_t addr_key;       /* a hash of who it is (core_addr_who: its IP address): what a
                                 throttle toward a receiver holds back (every connection
                                 of that address) */
@@ -656,6 +663,10 @@ enum core_rate {
     CORE_RATE_WARN, /* dropped, and the peer is due its warning (once a second) */
     CORE_RATE_KICK  /* dropped, and over it for kick_after_ms: the peer is kicked */
 };
+
+/* peer connected at now_us: its rate bucket full (rate_burst), its byte
+ * budget as a new slot's. */
+void core_limits_start(struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* Spends from peer's token bucket. Counts a drop; *streak_us gets how long
  * its abuse has gone on (set unless OK). */

@@ -37,20 +37,27 @@ static enum core_rate refused(struct relay *r, struct relay_peer *p, uint64_t no
 {
     r->stats.drops[RELAY_DROP_RATE_LIMITED]++;
     /* An abuse streak is a run of drops with no pause of a second or more. */
-    if (p->rl_streak_us == 0 || now_us - p->rl_last_drop_us >= RATE_STREAK_GAP_US) {
-        p->rl_streak_us = now_us ? now_us : 1;
-        p->rl_streak_drops = 0;
+    if (p->limits.streak_us == 0 || now_us - p->limits.last_drop_us >= RATE_STREAK_GAP_US) {
+        p->limits.streak_us = now_us ? now_us : 1;
+        p->limits.streak_drops = 0;
     }
-    p->rl_last_drop_us = now_us;
-    p->rl_streak_drops++;
-    uint64_t streak = now_us > p->rl_streak_us ? now_us - p->rl_streak_us : 0;
+    p->limits.last_drop_us = now_us;
+    p->limits.streak_drops++;
+    uint64_t streak = now_us > p->limits.streak_us ? now_us - p->limits.streak_us : 0;
     *streak_us = streak;
     if (r->cfg.kick_after_ms && streak >= (uint64_t)r->cfg.kick_after_ms * 1000 &&
-        p->rl_streak_drops >= r->cfg.rate_burst)
+        p->limits.streak_drops >= r->cfg.rate_burst)
         return CORE_RATE_KICK;
-    if (clock_once_every(&p->rl_warned_us, now_us, RATE_WARN_EVERY_US))
+    if (clock_once_every(&p->limits.warned_us, now_us, RATE_WARN_EVERY_US))
         return CORE_RATE_WARN;
     return CORE_RATE_DROP;
+}
+
+void core_limits_start(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    struct core_peer_limits *l = &r->peers[peer].limits;
+    l->tokens = (uint64_t)r->cfg.rate_burst * MICRO;
+    l->last_us = now_us;
 }
 
 enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
@@ -59,10 +66,10 @@ enum core_rate core_rate_check(struct relay *r, uint32_t peer, uint64_t now_us,
     struct relay_peer *p = &r->peers[peer];
     if (r->cfg.rate_limit == 0)
         return CORE_RATE_OK;
-    core_bucket_refill(&p->rl_tokens, &p->rl_last_us, now_us, r->cfg.rate_limit,
+    core_bucket_refill(&p->limits.tokens, &p->limits.last_us, now_us, r->cfg.rate_limit,
                        r->cfg.rate_burst);
-    if (p->rl_tokens >= MICRO) {
-        p->rl_tokens -= MICRO;
+    if (p->limits.tokens >= MICRO) {
+        p->limits.tokens -= MICRO;
         return CORE_RATE_OK;
     }
     return refused(r, p, now_us, streak_us);
@@ -76,15 +83,15 @@ enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us
     struct relay_peer *p = &r->peers[peer];
     if (r->cfg.byte_limit == 0)
         return CORE_RATE_OK;
-    uint64_t elapsed = now_us > p->budget_us ? now_us - p->budget_us : 0;
+    uint64_t elapsed = now_us > p->limits.budget_us ? now_us - p->limits.budget_us : 0;
     if (elapsed > 10 * MICRO)
         elapsed = 10 * MICRO; /* anything longer refills fully anyway */
-    if (now_us > p->budget_us)
-        p->budget_us = now_us;
-    p->budget += (int64_t)(elapsed * r->cfg.byte_limit / MICRO);
-    if (p->budget > (int64_t)r->cfg.byte_burst)
-        p->budget = (int64_t)r->cfg.byte_burst;
-    if (p->budget >= 0)
+    if (now_us > p->limits.budget_us)
+        p->limits.budget_us = now_us;
+    p->limits.budget += (int64_t)(elapsed * r->cfg.byte_limit / MICRO);
+    if (p->limits.budget > (int64_t)r->cfg.byte_burst)
+        p->limits.budget = (int64_t)r->cfg.byte_burst;
+    if (p->limits.budget >= 0)
         return CORE_RATE_OK;
     return refused(r, p, now_us, streak_us);
 }
@@ -92,7 +99,7 @@ enum core_rate core_budget_check(struct relay *r, uint32_t peer, uint64_t now_us
 void core_budget_spend(struct relay *r, uint32_t peer, uint64_t bytes)
 {
     if (r->cfg.byte_limit)
-        r->peers[peer].budget -= (int64_t)(bytes < INT32_MAX ? bytes : INT32_MAX);
+        r->peers[peer].limits.budget -= (int64_t)(bytes < INT32_MAX ? bytes : INT32_MAX);
 }
 
 /* ---- addresses kicked recently ---- */

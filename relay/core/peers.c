@@ -208,8 +208,7 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
         return -1;
     }
     p->connected = true;
-    p->rl_tokens = (uint64_t)r->cfg.rate_burst * MICRO;
-    p->rl_last_us = now_us;
+    core_limits_start(r, peer, now_us);
     p->err_tokens = (uint64_t)ERR_BUDGET_BURST * MICRO;
     p->err_us = now_us;
     p->strikes_us = now_us;
