@@ -87,16 +87,16 @@ static void throttled(struct relay *r, uint32_t from, uint32_t peer)
 {
     struct relay_peer *f = &r->peers[from];
     r->stats.drops[RELAY_DROP_THROTTLED]++;
-    if (f->throttled_to || r->backlog.n_tell >= r->cfg.peer_cap)
+    if (f->backlog.throttled_to || r->backlog.n_tell >= r->cfg.peer_cap)
         return;
-    f->throttled_to = r->peers[peer].id ? r->peers[peer].id : UINT32_MAX;
+    f->backlog.throttled_to = r->peers[peer].id ? r->peers[peer].id : UINT32_MAX;
     r->backlog.tell[r->backlog.n_tell++] = from;
 }
 
 bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
 {
     const struct relay_peer *p = &r->peers[peer];
-    if (p->closing) {
+    if (p->backlog.closing) {
         r->stats.drops[RELAY_DROP_SEND_CLOSING]++;
         return false;
     }
@@ -113,7 +113,7 @@ bool core_out_admit(struct relay *r, uint32_t from, uint32_t peer, size_t len)
         caught_up(r, peer);
     if (from == UINT32_MAX || from == peer || from >= r->cfg.peer_cap)
         return true;
-    uint64_t key = r->peers[from].addr_key;
+    uint64_t key = r->peers[from].backlog.addr_key;
     if (b.bytes > bound / 2 && (b.bytes > bound / 4 * 3 || holds_most(r, peer, key))) {
         throttled(r, from, peer);
         return false;
@@ -126,26 +126,26 @@ void core_close_later(struct relay *r, uint32_t peer, enum core_close why,
                       const struct relay_backlog *b, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
-    if (p->closing || !p->connected || r->backlog.n_closes >= r->cfg.peer_cap)
+    if (p->backlog.closing || !p->connected || r->backlog.n_closes >= r->cfg.peer_cap)
         return;
-    p->closing = (uint8_t)why;
-    p->close_bytes = b->bytes;
-    p->close_idle_us = now_us > b->moved_us ? now_us - b->moved_us : 0;
+    p->backlog.closing = (uint8_t)why;
+    p->backlog.close_bytes = b->bytes;
+    p->backlog.close_idle_us = now_us > b->moved_us ? now_us - b->moved_us : 0;
     r->backlog.closes[r->backlog.n_closes++] = peer;
 }
 
 void core_close_text(const struct relay *r, uint32_t peer, char *text, size_t cap)
 {
     const struct relay_peer *p = &r->peers[peer];
-    if (p->closing == CORE_CLOSE_OVER)
+    if (p->backlog.closing == CORE_CLOSE_OVER)
         snprintf(text, cap,
                  "%" PRIu64 " bytes queued to you (limit %zu): you read too slowly; closing",
-                 p->close_bytes, r->cfg.max_queued_bytes);
+                 p->backlog.close_bytes, r->cfg.max_queued_bytes);
     else
         snprintf(text, cap,
                  "%" PRIu64 " bytes queued to you and none taken for %" PRIu64
                  " ms: you read too slowly; closing",
-                 p->close_bytes, p->close_idle_us / 1000);
+                 p->backlog.close_bytes, p->backlog.close_idle_us / 1000);
 }
 
 void core_backlog_sweep(struct relay *r, uint64_t now_us)
@@ -155,7 +155,8 @@ void core_backlog_sweep(struct relay *r, uint64_t now_us)
         return;
     for (uint32_t i = 0; i < r->cfg.peer_cap; i++) {
         struct relay_backlog b;
-        if (!r->peers[i].connected || r->peers[i].closing || !backlog_of(r, i, &b) || !b.bytes)
+        const struct relay_peer *p = &r->peers[i];
+        if (!p->connected || p->backlog.closing || !backlog_of(r, i, &b) || !b.bytes)
             continue;
         if (bound && b.bytes > bound)
             core_close_later(r, i, CORE_CLOSE_OVER, &b, now_us);
@@ -179,7 +180,7 @@ void core_backlog_reset(struct relay *r, uint32_t peer)
 {
     char who[RELAY_ADDR_MAX];
     core_addr_who(r->peers[peer].addr, who, sizeof who);
-    r->peers[peer].addr_key = key_of(who);
+    r->peers[peer].backlog.addr_key = key_of(who);
     caught_up(r, peer);
 }
 
@@ -197,9 +198,14 @@ uint32_t core_close_next(struct relay *r)
     return take(r->backlog.closes, &r->backlog.n_closes, &r->backlog.closes_taken);
 }
 
-uint32_t core_tell_next(struct relay *r)
+uint32_t core_tell_next(struct relay *r, uint32_t *to_id)
 {
-    return take(r->backlog.tell, &r->backlog.n_tell, &r->backlog.tell_taken);
+    uint32_t from = take(r->backlog.tell, &r->backlog.n_tell, &r->backlog.tell_taken);
+    if (from != UINT32_MAX) {
+        *to_id = r->peers[from].backlog.throttled_to;
+        r->peers[from].backlog.throttled_to = 0;
+    }
+    return from;
 }
 
 int core_backlog_alloc(struct relay *r)

@@ -28,6 +28,22 @@ struct core_share {
     uint64_t bytes;
 };
 
+/* What backlog.c keeps of each peer (struct relay_peer's backlog): only
+ * backlog.c writes it (peers.c zeroes a slot set free). */
+struct core_peer_backlog {
+    uint64_t addr_key;       /* a hash of who it is (core_addr_who: its IP address): what a
+                                throttle toward a receiver holds back (every connection
+                                of that address) */
+    uint8_t closing;         /* enum core_close: its close is decided, carried out once
+                                the input in hand is handled; nothing more is queued to
+                                it but the error saying why */
+    uint64_t close_bytes;    /* ... what its edge held then */
+    uint64_t close_idle_us;  /* ... and for how long the network had taken none */
+    uint32_t throttled_to;   /* the id of a receiver its message was held back from, to
+                                be told once the input in hand is handled (0: none;
+                                UINT32_MAX: one not a member) */
+};
+
 /* What backlog.c decides and keeps: only backlog.c writes it; peers.c
  * carries out what it queued, taking each entry through core_close_next
  * and core_tell_next. */

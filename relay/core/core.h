@@ -113,16 +113,8 @@ struct relay_peer {
     uint64_t clock_bound_us;
 
     struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
-    uint64_t addr_key;       /* a hash of who it is (core_addr_who: its IP address): what a
-                                throttle toward a receiver holds back (every connection
-                                of that address) */
-    uint8_t closing;         /* enum core_close: its close is decided (backlog.c), carried
-                                out once the input in hand is handled; nothing more is
-                                queued to it but the error saying why */
-    uint64_t close_bytes;    /* ... what its edge held then */
-    uint64_t close_idle_us;  /* ... and for how long the network had taken none */
-    uint32_t throttled_to;   /* the id of a receiver its message was held back from, to
-                                be told once the input in hand is handled (0: none) */
+    struct core_peer_backlog backlog; /* backlog.c's: its address's key, its close
+                                decided, a throttle to tell of */
     uint64_t strikes;        /* invalid datagrams, millionths, decays 1/s */
     uint64_t strikes_us;
     uint64_t err_tokens;     /* error-message budget, millionths */
@@ -641,8 +633,10 @@ void core_close_text(const struct relay *r, uint32_t peer, char *text, size_t ca
 uint32_t core_close_next(struct relay *r);
 
 /* The next sender to tell it was throttled, or UINT32_MAX when every one
- * was taken (the queue is then empty again). */
-uint32_t core_tell_next(struct relay *r);
+ * was taken (the queue is then empty again); *to_id: the id of the
+ * receiver its message was held back from (UINT32_MAX: one not a
+ * member), forgotten by the sender as it is taken. */
+uint32_t core_tell_next(struct relay *r, uint32_t *to_id);
 
 /* Allocates r->backlog for cfg.peer_cap peers. Returns 0 or -1 (out of
  * memory); core_backlog_free frees it. */

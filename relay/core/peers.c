@@ -316,7 +316,7 @@ void relay_peer_evict(struct relay *r, uint32_t peer, enum proto_error_code code
                       const char *text, uint64_t now_us)
 {
     struct relay_peer *p = core_peer_get(r, peer);
-    if (!p || p->closing) /* the core closes it already (a call from inside its send) */
+    if (!p || p->backlog.closing) /* the core closes it already (a call from inside its send) */
         return;
     core_clock(r, now_us);
     core_evict(r, peer, code, text, now_us);
@@ -394,11 +394,10 @@ void relay_peer_too_big(struct relay *r, uint32_t peer, uint64_t len, uint64_t m
  * budget. */
 static void tell_throttled(struct relay *r, uint64_t now_us)
 {
-    for (uint32_t from; (from = core_tell_next(r)) != UINT32_MAX;) {
-        struct relay_peer *f = &r->peers[from];
-        uint32_t id = f->throttled_to;
-        f->throttled_to = 0;
-        if (!f->connected || f->closing)
+    uint32_t id;
+    for (uint32_t from; (from = core_tell_next(r, &id)) != UINT32_MAX;) {
+        const struct relay_peer *f = &r->peers[from];
+        if (!f->connected || f->backlog.closing)
             continue;
         if (id == UINT32_MAX)
             core_send_error(r, from, false, PROTO_ERROR_THROTTLED, now_us,
@@ -421,7 +420,7 @@ void core_closes_due(struct relay *r, uint64_t now_us)
     while (r->backlog.n_tell || r->backlog.n_closes) {
         tell_throttled(r, now_us);
         for (uint32_t peer; (peer = core_close_next(r)) != UINT32_MAX;) {
-            if (!r->peers[peer].connected || !r->peers[peer].closing)
+            if (!r->peers[peer].connected || !r->peers[peer].backlog.closing)
                 continue;
             char text[PROTO_TEXT_MAX + 1];
             core_close_text(r, peer, text, sizeof text);

@@ -648,7 +648,7 @@ static size_t admitted(struct relay *r, uint32_t peer, size_t n, bool reliable, 
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t to = r->recipients[i];
-        bool ok = reliable ? core_out_admit(r, peer, to, len) : !r->peers[to].closing;
+        bool ok = reliable ? core_out_admit(r, peer, to, len) : !r->peers[to].backlog.closing;
         if (ok)
             r->recipients[k++] = to;
         else if (!reliable)
