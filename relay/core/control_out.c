@@ -86,18 +86,24 @@ static void set_error_text(char *dst, const char *fmt, va_list ap)
         snprintf(dst, PROTO_TEXT_MAX + 1, "error");
 }
 
+void core_errors_start(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    r->peers[peer].errors.tokens = (uint64_t)ERR_BUDGET_BURST * MICRO;
+    r->peers[peer].errors.us = now_us;
+}
+
 void core_send_error(struct relay *r, uint32_t peer, bool force,
                      enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
 {
     struct relay_peer *p = &r->peers[peer];
     if (!force) {
-        core_bucket_refill(&p->err_tokens, &p->err_us, now_us, ERR_BUDGET_RATE,
+        core_bucket_refill(&p->errors.tokens, &p->errors.us, now_us, ERR_BUDGET_RATE,
                            ERR_BUDGET_BURST);
-        if (p->err_tokens < MICRO) {
+        if (p->errors.tokens < MICRO) {
             r->stats.errors_suppressed++;
             return;
         }
-        p->err_tokens -= MICRO;
+        p->errors.tokens -= MICRO;
     }
     proto_control_init(&r->out, PROTO_CTL_ERROR);
     snprintf(r->out.code, sizeof r->out.code, "%s", proto_error_name(code));

@@ -94,6 +94,21 @@ struct core_peer_limits {
     uint64_t budget_us;      /* its last refill */
 };
 
+/* A peer's strikes: only refusals.c writes them (core_strikes_start at
+ * its connection; peers.c zeroes a slot set free). */
+struct core_peer_strikes {
+    uint64_t micro;          /* invalid datagrams, millionths, decays 1/s */
+    uint64_t us;             /* its last decay */
+};
+
+/* A peer's error-message budget, a token bucket (ERR_BUDGET_RATE,
+ * ERR_BUDGET_BURST): only control_out.c writes it (core_errors_start at
+ * its connection; peers.c zeroes a slot set free). */
+struct core_peer_errors {
+    uint64_t tokens;         /* millionths of an error message */
+    uint64_t us;             /* its last refill */
+};
+
 struct relay_peer {
     bool connected;
     bool joined;
@@ -115,10 +130,8 @@ struct relay_peer {
     struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
     struct core_peer_backlog backlog; /* backlog.c's: its address's key, its close
                                 decided, a throttle to tell of */
-    uint64_t strikes;        /* invalid datagrams, millionths, decays 1/s */
-    uint64_t strikes_us;
-    uint64_t err_tokens;     /* error-message budget, millionths */
-    uint64_t err_us;
+    struct core_peer_strikes strikes; /* refusals.c's: invalid datagrams */
+    struct core_peer_errors errors;   /* control_out.c's: its error-message budget */
     struct relay_parked_join *parked; /* fleet: its join, waiting for the directory */
     uint64_t outside_us;     /* connected and not a member since (join_timeout_ms) */
     uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
@@ -462,6 +475,9 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
                    enum proto_error_code code, uint64_t now_us, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* peer connected at now_us: its strikes start decaying from then. */
+void core_strikes_start(struct relay *r, uint32_t peer, uint64_t now_us);
+
 /* core_reject_as with the usual code for why. */
 #define core_reject(r, peer, why, now_us, ...) \
     core_reject_as(r, peer, why, PROTO_ERROR_NONE, now_us, __VA_ARGS__)
@@ -594,6 +610,9 @@ void core_send_out_room(struct relay *r, const struct relay_room *room, uint32_t
 
 /* Sends r->out to n peers on behalf of from. Encoded once. */
 void core_send_out_many(struct relay *r, const uint32_t *peers, size_t n, uint32_t from);
+
+/* peer connected at now_us: its error budget full (ERR_BUDGET_BURST). */
+void core_errors_start(struct relay *r, uint32_t peer, uint64_t now_us);
 
 /* Sends error {code, message}. Unless forced, spends from the peer's error
  * budget so a misbehaving client cannot turn the relay into an amplifier.

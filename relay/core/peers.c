@@ -209,9 +209,8 @@ int relay_peer_connect(struct relay *r, uint32_t peer, const char *addr,
     }
     p->connected = true;
     core_limits_start(r, peer, now_us);
-    p->err_tokens = (uint64_t)ERR_BUDGET_BURST * MICRO;
-    p->err_us = now_us;
-    p->strikes_us = now_us;
+    core_errors_start(r, peer, now_us);
+    core_strikes_start(r, peer, now_us);
     p->outside_us = now_us;
     r->census.clients++;
     core_edge_stats(r, peer)->clients++;

@@ -101,12 +101,12 @@ static bool strike(struct relay *r, uint32_t peer, uint64_t now_us)
     struct relay_peer *p = &r->peers[peer];
     if (r->cfg.max_strikes == 0)
         return false;
-    uint64_t elapsed = now_us > p->strikes_us ? now_us - p->strikes_us : 0;
-    p->strikes = elapsed >= p->strikes ? 0 : p->strikes - elapsed;
-    if (now_us > p->strikes_us)
-        p->strikes_us = now_us;
-    p->strikes += MICRO;
-    if (p->strikes > (uint64_t)r->cfg.max_strikes * MICRO) {
+    uint64_t elapsed = now_us > p->strikes.us ? now_us - p->strikes.us : 0;
+    p->strikes.micro = elapsed >= p->strikes.micro ? 0 : p->strikes.micro - elapsed;
+    if (now_us > p->strikes.us)
+        p->strikes.us = now_us;
+    p->strikes.micro += MICRO;
+    if (p->strikes.micro > (uint64_t)r->cfg.max_strikes * MICRO) {
         char why[64];
         snprintf(why, sizeof why, "more than %" PRIu32 " invalid messages",
                  r->cfg.max_strikes);
@@ -133,6 +133,11 @@ int core_reject_as(struct relay *r, uint32_t peer, enum relay_drop why,
     if (code != PROTO_ERROR_NONE)
         core_send_error(r, peer, false, code, now_us, "%s", text);
     return -1 - (int)why;
+}
+
+void core_strikes_start(struct relay *r, uint32_t peer, uint64_t now_us)
+{
+    r->peers[peer].strikes.us = now_us;
 }
 
 void core_kick_later(struct relay *r, uint32_t peer, const char *why)
