@@ -109,45 +109,68 @@ struct core_peer_errors {
     uint64_t us;             /* its last refill */
 };
 
-struct relay_peer {
-    bool connected;
-    bool joined;
-    bool counted;  /* counts against max_clients (r->census.counted): from its connection,
-                      or on an edge that counts at join, while a member */
-    bool reflect;
-    bool batch;    /* its join asked for batches (PROTO_MSG_BATCH) */
-    bool has_state;
-    uint32_t id;   /* relay id while joined, 0 otherwise */
-    uint32_t room; /* index into rooms while joined */
-    enum proto_mode mode;
-    char name[PROTO_NAME_MAX + 1];
-    char addr[RELAY_ADDR_MAX];
-    struct proto_state last; /* last forwarded state, sender stamped */
-    bool has_clock;          /* announced its clock offset (for later joiners' rosters) */
-    int64_t clock_offset_us;
-    uint64_t clock_bound_us;
+/* A peer's welcomes this membership: only join.c writes them. */
+struct core_peer_welcomes {
+    uint64_t last_us;        /* last welcome sent, for WELCOME_REPEAT_US */
+    uint32_t n;              /* welcomes sent this membership, for WELCOME_MAX */
+};
 
+/* A peer: one per handle. peers.c zeroes a slot set free and starts a
+ * connection; after that each part has the writer named beside it, and
+ * the fields still written by several files say which. */
+struct relay_peer {
+    /* its connection and membership: peers.c connects and tears down,
+     * join.c makes it a member */
+    bool connected;          /* peers.c */
+    bool joined;             /* join.c sets, peers.c clears */
+    bool counted;            /* peers.c: counts against max_clients (r->census.counted):
+                                from its connection, or on an edge that counts at join,
+                                while a member */
+    bool reflect;            /* join.c */
+    bool batch;              /* join.c: its join asked for batches (PROTO_MSG_BATCH) */
+    bool has_state;          /* state_flow.c sets; join.c and peers.c clear */
+    uint32_t id;             /* join.c: relay id while joined, 0 otherwise (peers.c
+                                clears) */
+    uint32_t room;           /* join.c: index into rooms while joined */
+    enum proto_mode mode;    /* join.c */
+    char name[PROTO_NAME_MAX + 1]; /* join.c */
+    char addr[RELAY_ADDR_MAX]; /* peers.c */
+    struct proto_state last; /* state_flow.c: last forwarded state, sender stamped */
+    bool has_clock;          /* control_in.c sets; join.c and peers.c clear: announced
+                                its clock offset (for later joiners' rosters) */
+    int64_t clock_offset_us; /* control_in.c */
+    uint64_t clock_bound_us; /* control_in.c */
+    uint64_t outside_us;     /* connected and not a member since (join_timeout_ms):
+                                peers.c, join.c and control_in.c, where it connects,
+                                joins and leaves */
+
+    /* one file's each */
     struct core_peer_limits limits; /* limits.c's: its rate limit and byte budget */
     struct core_peer_backlog backlog; /* backlog.c's: its address's key, its close
                                 decided, a throttle to tell of */
     struct core_peer_strikes strikes; /* refusals.c's: invalid datagrams */
     struct core_peer_errors errors;   /* control_out.c's: its error-message budget */
-    struct relay_parked_join *parked; /* fleet: its join, waiting for the directory */
-    uint64_t outside_us;     /* connected and not a member since (join_timeout_ms) */
-    uint64_t welcome_us;     /* last welcome sent, for WELCOME_REPEAT_US */
-    uint32_t welcomes;       /* welcomes sent this membership, for WELCOME_MAX */
+    struct core_peer_welcomes welcomes; /* join.c's */
+    struct core_sight sight; /* interest.c's: in a room with interest */
+    uint32_t held_at;        /* state_flow.c's: r->flow.held's index of its latest held
+                                state (valid when that entry is its, of its session:
+                                checked) */
+
+    /* its ticket and sealed session: tickets.c's, but peers.c keeps an
+     * offer's claim through the connection and relay_destroy frees what
+     * is left */
     bool ticketed;           /* joined with a ticket, or its offer's session claimed
                                 one (relay_ticket_claim, kept through its
-                                connection): ticket_id is in r->passes */
-    bool sealed;             /* its session's keys are drawn (r->seals[peer]): what
-                                it is sent is sealed, what it sends must open */
+                                connection): ticket_id is in r->tickets.passes */
+    bool sealed;             /* its session's keys are drawn (r->sealing.seals[peer]):
+                                what it is sent is sealed, what it sends must open */
     struct ticket_claims *unproven; /* a ticketed join sealed, its proof (a sealed
                                 join) still due: the claims it is to be admitted
                                 with; NULL otherwise */
     uint8_t ticket_id[TICKET_ID_BYTES];
-    struct core_sight sight; /* in a room with interest */
-    uint32_t held_at;        /* r->flow.held's index of its latest held state (valid when
-                                that entry is its, of its session: checked) */
+    struct relay_parked_join *parked; /* fleet: its join, waiting for the directory:
+                                fleet_hooks.c parks it, join.c settles it, peers.c and
+                                relay_destroy free it */
 };
 
 /* A kick decided (refusals.c: core_kick_later), carried out when the

@@ -51,8 +51,8 @@ static void send_welcome(struct relay *r, uint32_t peer, uint64_t now_us)
 {
     struct relay_peer *p = &r->peers[peer];
     const struct relay_room *room = &r->rooms.at[p->room];
-    p->welcome_us = now_us;
-    p->welcomes++;
+    p->welcomes.last_us = now_us;
+    p->welcomes.n++;
     proto_control_init(&r->out, PROTO_CTL_WELCOME);
     r->out.id = p->id;
     snprintf(r->out.room, sizeof r->out.room, "%s", room->name);
@@ -156,7 +156,7 @@ static int on_join_again(struct relay *r, uint32_t peer, const struct proto_cont
                            "already in room '%s' as %" PRIu32 ": leave first",
                            cur->name, p->id);
     if (core_edge(r, peer)->forgeable &&
-        (now_us < p->welcome_us + WELCOME_REPEAT_US || p->welcomes >= WELCOME_MAX)) {
+        (now_us < p->welcomes.last_us + WELCOME_REPEAT_US || p->welcomes.n >= WELCOME_MAX)) {
         log_debug("relay: %s: repeated join within %llu ms: ignored", p->addr,
                   WELCOME_REPEAT_US / 1000);
         return 0;
@@ -182,14 +182,14 @@ static int on_join_unproven(struct relay *r, uint32_t peer, const struct proto_c
         return rc;
     }
     if (core_edge(r, peer)->forgeable &&
-        (now_us < p->welcome_us + WELCOME_REPEAT_US || p->welcomes >= WELCOME_MAX))
+        (now_us < p->welcomes.last_us + WELCOME_REPEAT_US || p->welcomes.n >= WELCOME_MAX))
         return 0;
     if (!core_ticket_resend(r, peer, m->nonce)) {
         r->stats.drops[RELAY_DROP_UNSEALED]++;
         return -1 - (int)RELAY_DROP_UNSEALED;
     }
-    p->welcome_us = now_us;
-    p->welcomes++;
+    p->welcomes.last_us = now_us;
+    p->welcomes.n++;
     return 0;
 }
 
@@ -204,8 +204,8 @@ static int join_sealed(struct relay *r, uint32_t peer, const struct proto_contro
                            "field \"nonce\" is missing (a relay that seals needs it)");
     if (core_ticket_seal(r, peer, claims, m->nonce, true, now_us) != 0)
         return core_reject(r, peer, RELAY_DROP_SEND_FAILED, now_us, "out of memory");
-    r->peers[peer].welcome_us = now_us; /* its repeats are limited as welcomes are */
-    r->peers[peer].welcomes = 1;
+    r->peers[peer].welcomes.last_us = now_us; /* its repeats are limited as welcomes are */
+    r->peers[peer].welcomes.n = 1;
     r->peers[peer].outside_us = now_us; /* the proof has a join timeout of its own */
     return 0;
 }
@@ -263,7 +263,7 @@ static void become_member(struct relay *r, uint32_t peer, struct relay_room *roo
     struct relay_peer *p = &r->peers[peer];
     p->joined = true;
     core_count(r, peer); /* room for it: checked above */
-    p->welcomes = 0;
+    p->welcomes.n = 0;
     if (r->next_id == 0)
         r->next_id = 1; /* the first, and 2^32 joins later; 0 stays "unassigned" */
     p->id = r->next_id++;
