@@ -741,7 +741,7 @@ void core_seals_free(struct relay *r);
 
 /* Starts peer's sealed session at now_us: keys from its ticket's, the
  * client's nonce and a fresh salt, and the `sealed` message's tag
- * (r->seals[peer]; the peer is sent them next). */
+ * (r->sealing.seals[peer]; the peer is sent them next). */
 void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims *claims,
                      const uint8_t nonce[SEAL_NONCE_BYTES], uint64_t now_us);
 
@@ -749,7 +749,7 @@ void core_seal_start(struct relay *r, uint32_t peer, const struct ticket_claims 
 void core_seal_stop(struct relay *r, uint32_t peer);
 
 /* An incoming datagram of a peer: a sealed one is opened (*bytes, *len
- * then point at the message inside; sets r->in_clear false; the session
+ * then point at the message inside; sets r->sealing.in_clear false; the session
  * heard of at now_us); a clear one from a sealed session other than JSON
  * is dropped. Counted, never answered. Returns 0 or the relay_on_datagram
  * code. */
@@ -757,7 +757,7 @@ int core_unseal(struct relay *r, uint32_t peer, uint8_t **bytes, size_t *len,
                 uint64_t now_us);
 
 /* bytes for peer as they go out: sealed on lane when its session is
- * (into r->sealed_out, or a per-call buffer of cap bytes), else bytes.
+ * (into r->sealing.sealed_out, or a per-call buffer of cap bytes), else bytes.
  * Returns the bytes and their length in *out_len, or NULL if sealing
  * failed (counted send_failed). */
 const uint8_t *core_seal_for(struct relay *r, uint32_t peer, enum seal_lane lane,
