@@ -37,7 +37,7 @@ xargs -0 awk '
         if (index(text, file ":") == 1) text = substr(text, length(file) + 2)
         sub(/^ /, "", text)
         text = first_sentence(text)
-        gsub(/\|/, "\\|", text)
+        gsub(/\|/, "\\|", text); gsub(/\*/, "\\*", text); gsub(/</, "\\<", text)
         print "| `" file "` | " (text == "" ? "(no opening comment)" : text) " |"
     }
     BEGIN { print "| file | what it holds |"; print "|---|---|" }
