@@ -349,6 +349,14 @@ int client_stream_queue(struct client_stream *s, const void *bytes, size_t len);
  * (the connection failed: the read side ends the session). */
 int client_stream_push(struct ricochet *c, struct client_stream *s);
 
+/* Before a read: what waits handed to the kernel; a connection that failed
+ * ends the session (client_stream_lost). */
+void client_stream_send_waiting(struct ricochet *c, struct client_stream *s);
+
+/* Waits at most wait_ms, and the session's timers' 100 ms, for the
+ * connection to be readable (or writable while bytes wait). */
+void client_stream_wait(const struct client_stream *s, int wait_ms);
+
 /* Closing is leaving: what waits goes first if the connection is up
  * (within DESTROY_WAIT_MS), then the end of our side, then the socket. */
 void client_stream_close(struct ricochet *c, struct client_stream *s, bool up);

@@ -33,7 +33,7 @@ int client_read_step(struct ricochet *c, struct client_batch *batch,
             return 0; /* the link ended: the session says how */
         if (!client_silence_check(c, clock_now_us()))
             return 0; /* nothing left to read: a fleet's relay silent too long is lost */
-        if (c->phase != PHASE_DEAD && wait_ms > 0)
+        if (wait_ms > 0) /* alive: the check ends a session only when it says false */
             r->wait(c, wait_ms);
         return 0;
     }

@@ -78,6 +78,18 @@ int client_stream_queue(struct client_stream *s, const void *bytes, size_t len)
     return 0;
 }
 
+void client_stream_send_waiting(struct ricochet *c, struct client_stream *s)
+{
+    if (s->out_len > 0 && client_stream_push(c, s) != 0)
+        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+}
+
+void client_stream_wait(const struct client_stream *s, int wait_ms)
+{
+    struct pollfd p = {.fd = s->fd, .events = POLLIN | (s->out_len ? POLLOUT : 0)};
+    poll(&p, 1, wait_ms < 100 ? wait_ms : 100);
+}
+
 int client_stream_push(struct ricochet *c, struct client_stream *s)
 {
     size_t done = 0;

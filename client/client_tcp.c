@@ -16,7 +16,6 @@
 #include "client_internal.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,18 +151,14 @@ static ssize_t tcp_read(struct ricochet *c)
  * connection ended (told by tcp_read). */
 static int tcp_more(struct ricochet *c)
 {
-    struct client_tcp *t = c->tp;
-    if (t->s.out_len > 0 && client_stream_push(c, &t->s) != 0)
-        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+    client_stream_send_waiting(c, &((struct client_tcp *)c->tp)->s);
     ssize_t n = c->phase == PHASE_DEAD ? 0 : tcp_read(c);
     return n > 0 ? 1 : n == -1 ? 0 : -1;
 }
 
 static void tcp_wait(struct ricochet *c, int wait_ms)
 {
-    struct client_tcp *t = c->tp;
-    struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
-    poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
+    client_stream_wait(&((struct client_tcp *)c->tp)->s, wait_ms);
 }
 
 static const struct client_reader tcp_reader = {.next = tcp_frame, .more = tcp_more,

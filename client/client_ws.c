@@ -361,8 +361,7 @@ static int ws_more(struct ricochet *c)
         ws_ended(c);
         return -1;
     }
-    if (t->s.out_len > 0 && client_stream_push(c, &t->s) != 0)
-        client_stream_lost(c, RICOCHET_END_DISCONNECTED, "the connection to the relay failed");
+    client_stream_send_waiting(c, &t->s);
     return c->phase != PHASE_DEAD && ws_read(c) ? 1 : 0;
 }
 
@@ -371,8 +370,7 @@ static void ws_wait(struct ricochet *c, int wait_ms)
     struct client_ws *t = c->tp;
     if (t->eof || t->close_code)
         return; /* the next step ends it */
-    struct pollfd p = {.fd = t->s.fd, .events = POLLIN | (t->s.out_len ? POLLOUT : 0)};
-    poll(&p, 1, wait_ms < 100 ? wait_ms : 100); /* the session's timers: 100 ms */
+    client_stream_wait(&t->s, wait_ms);
 }
 
 static const struct client_reader ws_reader = {.next = ws_next, .more = ws_more,
