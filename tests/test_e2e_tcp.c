@@ -177,7 +177,7 @@ static void bad_frames_close_the_connection(void **state)
 /* A member that never reads: once its socket is full, each sender's
  * states to it are conflated to the newest (counted), and after
  * --slow-reader-ms it is closed (slow_reader); a TCP member that reads
- * gets every state all along. */
+ * gets every state the relay took, all along. */
 static void a_reader_that_never_reads(void **state)
 {
     (void)state;
@@ -206,8 +206,11 @@ static void a_reader_that_never_reads(void **state)
     assert_true(harness_relay_stat(&t.relay, "edges.tcp.conflated") > 0);
     assert_true(harness_relay_stat(&t.relay, "drops.slow_reader") >= 1);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.tcp.members"), 1);
-    /* loopback ENet to the relay loses at most a little; TCP onward nothing */
-    assert_in_range(r.states[0][sender], (uint64_t)sends * 95 / 100, (uint64_t)sends);
+    /* Loopback ENet into a relay on a loaded machine may lose some (its
+     * socket overflows); every state the relay took reaches the reader. */
+    uint64_t taken = harness_relay_stat(&t.relay, "edges.enet.states_in");
+    assert_in_range(taken, (uint64_t)sends / 2, (uint64_t)sends);
+    assert_int_equal(r.states[0][sender], taken);
     close(stuck);
     for (size_t i = 0; i < 2; i++)
         ricochet_close(r.c[i]);
