@@ -16,13 +16,14 @@
 #              p99 and loss, which measure the same path
 # ROUNDS (3) rounds, the tools and the bench taking turns, each SECONDS (5)
 # long; each round starts with the floor (bench/machine.sh). Writes
-# OUT/machine.txt, OUT/runs/ (each measurement's record), OUT/runs.json and
+# OUT/machine.txt, OUT/runs/ (each measurement's record, with its round's floor
+# as floor_dgrams_per_s and floor_us_per_dgram), OUT/runs.json and
 # OUT/summary.txt: medians with min-max over the rounds and the bench's
 # figure minus the tool's, per path. Needs irtt, sockperf, jq and python3
 # (a free port for the tools' servers). Everything stays on 127.0.0.1.
 set -eu
 
-case "${1:-}" in -h | --help) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h | --help) sed -n '2,24s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 bin=${1:-build/bin}
 out=${2:-build/bench-results/irtt}
 rounds=${3:-3}
@@ -75,7 +76,9 @@ record() {
     jq -n --arg tool "$2" --arg path "$3" --argjson loss "$4" --argjson p50 "$5" \
         --argjson p99 "$6" --argjson lost "$7" --argjson round "$round" --argjson floor "$floor" \
         '{tool: $tool, path: $path, loss: $loss, p50_ms: $p50, p99_ms: $p99, lost_pct: $lost,
-          round: $round, floor_dps: $floor}' > "$1"
+          round: $round}
+         + if $floor > 0 then {floor_dgrams_per_s: $floor, floor_us_per_dgram: (1e6 / $floor)}
+           else {} end' > "$1"
 }
 
 # sockperf_run ROUND: the loopback round trip, percentiles in µs -> ms.

@@ -19,6 +19,7 @@
 #           in summary.txt, plots cpu.png and p99.png
 #   default/ (d) rooms of 8 at 10 Hz at the default tick, 400 and 1000
 #           clients, unsequenced and reliable: relay CPU per delivered state
+#           (results.json, results.csv, summary.txt)
 #   recovery/ (e) 4000 clients as in (a), the relay stopped 300 ms a third
 #           into the window: how long until the p99 of what is sent is within
 #           the tick + 10 ms again, one and two generator processes, REPEATS
@@ -209,10 +210,10 @@ if want d; then
     mkdir -p "$out/default"
     named "$out/default"
     echo "== (d) rooms of 8 at 10 Hz, the default tick, 400 and 1000 clients, $reps runs each" >&2
-    "$bench" --room-size 8 --rate 10 --procs 1 --modes unsequenced,reliable \
+    "$bench" --floor "$limit" --room-size 8 --rate 10 --procs 1 --modes unsequenced,reliable \
         --sweep clients=400,1000 --duration 3 --warmup 2 --grace 1 --setup-timeout 90 \
         --repeat "$reps" --quiet --table-file "$out/default/table.txt" \
-        --csv-file "$out/default/results.csv"
+        --csv-file "$out/default/results.csv" --json-file "$out/default/results.json"
     awk -F, -v f="$(awk -v l="$limit" 'BEGIN { print l / 1e6 }')" '
         NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i
                   print "clients mode delivered% p99_ms(min-max) relay_cpu%(min-max) us/delivery(min-max) x_floor(min-max)"; next }

@@ -69,6 +69,12 @@ static void irtt_and_the_bench_agree(void **state)
     assert_non_null(doc);
     const cJSON *runs = cJSON_GetObjectItem(doc, "runs");
     assert_int_equal(cJSON_GetArraySize(runs), 9);
+    const cJSON *each; /* every record carries its round's floor, both ways */
+    cJSON_ArrayForEach(each, runs) {
+        double dps = num(each, "floor_dgrams_per_s");
+        assert_true(dps > 0);
+        assert_true(fabs(num(each, "floor_us_per_dgram") * dps - 1e6) < 1);
+    }
     const cJSON *sp = record(runs, "sockperf", "loopback", 0);
     assert_true(num(sp, "p50_ms") > 0 && num(sp, "p50_ms") <= num(sp, "p99_ms"));
     static const char *const lanes[] = {"bench-reference", "bench-udp"};
