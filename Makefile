@@ -133,7 +133,7 @@ pkg_libs = $(foreach p,$(1),$(pkglibs_$(p))) -lm
 # Every folder is a static library of its .c files but its mains (X_main.c):
 # client/bot's is build/lib/libclient_bot.a.
 MODULES := proto proto/enet stats sys harness rtc fleet relay/core relay relay/enet relay/udp \
-           relay/tcp relay/ws relay/stream relay/webrtc relay/quic relay/http \
+           relay/tcp relay/ws relay/poll relay/stream relay/webrtc relay/quic relay/http \
            client lesson costs \
            client/swarm client/bot client/tui netsim audit bench bench/reference
 MAINS := $(wildcard $(addsuffix /*_main.c,$(MODULES)))
@@ -145,7 +145,8 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # library before those it uses) and the packages it links.
 PROGRAM_NAMES := relay bot client netsim bench lesson ticket
 relay_MAIN := relay/relay_main.c
-relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc relay/quic \
+relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/stream relay/webrtc \
+    relay/quic \
     relay/http rtc fleet relay/core proto/enet proto stats sys
 relay_PKGS := libenet libcjson libmicrohttpd libsodium hiredis usrsctp openssl wslay \
     libngtcp2_crypto_gnutls libngtcp2 gnutls libnghttp3 libcurl
@@ -199,7 +200,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 TEST_LIBS := lesson bench bench/reference audit netsim client/tui client/swarm client relay relay/enet relay/udp relay/tcp \
-             relay/ws relay/stream harness relay/webrtc relay/quic relay/http rtc fleet relay/core \
+             relay/ws relay/poll relay/stream harness relay/webrtc relay/quic relay/http rtc fleet relay/core \
              proto/enet \
              proto stats sys
 TEST_PKGS := libenet libcjson libpcap cmocka libmicrohttpd libsodium hiredis usrsctp openssl \
@@ -213,7 +214,8 @@ FUZZ_NAMES := state control relay netsim client statescan ticket webrtc http qui
     flowscan quicclient
 fuzz_state_LIBS := proto stats sys
 fuzz_control_LIBS := proto stats sys
-fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/stream relay/webrtc \
+fuzz_relay_LIBS := relay relay/enet relay/udp relay/tcp relay/ws relay/poll relay/stream \
+    relay/webrtc \
     relay/quic relay/http rtc relay/core proto/enet proto stats sys
 fuzz_netsim_LIBS := netsim proto/enet proto stats sys
 fuzz_client_LIBS := client rtc proto/enet proto stats sys
@@ -346,7 +348,7 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 # states with (client/js/ricochet.js), served by ricochet-lesson, compiled
 # into the lesson's library the same way.
 LESSON_LANGS := en id ko vi
-LESSON_FILES := lesson/lesson.html lesson/lesson.js $(RICOCHET_JS) \
+LESSON_FILES := lesson/lesson.html lesson/lesson.js lesson/lesson_guests.js $(RICOCHET_JS) \
     $(LESSON_LANGS:%=lesson/lang/%.json)
 lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
 $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
@@ -356,8 +358,10 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	  echo '#include <stddef.h>'; \
 	  echo 'extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];'; \
 	  echo 'extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;'; \
+	  echo 'extern const char live_guests_js[]; extern const size_t live_guests_js_len;'; \
 	  $(call c_string,live_lesson_html,lesson/lesson.html) \
 	  $(call c_string,live_lesson_js,lesson/lesson.js) \
+	  $(call c_string,live_guests_js,lesson/lesson_guests.js) \
 	  $(call c_string,live_ricochet_js,$(RICOCHET_JS)) \
 	  $(foreach l,$(LESSON_LANGS),echo 'extern const char live_lang_$(l)[];'; \
 	    echo 'extern const size_t live_lang_$(l)_len;'; \

@@ -1,0 +1,812 @@
+/* transport_poll.c: the relay's HTTP polling edge (--listen
+ * poll://HOST:PORT): members that can speak nothing but HTTP requests, as
+ * engine.io's polling transport does (PROTOCOL.md, "HTTP polling").
+ *
+ * POST /poll with a join opens a session and is answered with its id;
+ * POST /poll?s=ID carries more messages; GET /poll?s=ID answers with
+ * every message waiting, at once, or with wait=MS holds the request until
+ * one comes or the wait ends (long polling). A member is its session, not
+ * a connection: a client asks on whichever of its keep-alive connections
+ * it likes, and a connection that ends takes no session with it.
+ *
+ * What waits for a session is its backlog (relay/core/backlog.c): bytes
+ * queued, and when a GET last took some. A session that stops asking is
+ * closed as a stream's slow reader is (slow_reader), or once silent for
+ * --timeout-ms (timeout); while its queue holds more than one answer,
+ * each sender's unreliable states wait newest-only (conflated). Requests
+ * that are not the protocol's are answered 4xx (counted bad_http) and the
+ * connection closed; one that is not whole within --join-timeout-ms is
+ * answered 408. */
+#include "transport_poll.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../../sys/clock.h"
+#include "../core/relay.h"
+
+#define POLL_EVENTS 64 /* ready sockets read per service */
+
+static void poll_destroy(void *ctx);
+
+/* ---- answers ------------------------------------------------------------- */
+
+static void count(struct relay_poll *t, enum relay_drop why)
+{
+    if (t->relay)
+        relay_count_drop(t->relay, why);
+}
+
+/* An answer's head into connection ci's queue: the status line, the
+ * header lines of extra, Content-Length, and Connection: close unless
+ * keep. Small on purpose: a short poll pays it for every answer. */
+static bool head(struct relay_poll *t, uint32_t ci, int status, const char *extra,
+                 size_t length, bool keep)
+{
+    char h[HTTP_ANSWER_MAX + HTTP_CORS_MAX];
+    int n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n%s\r\n", status,
+                     http_reason(status), extra ? extra : "", length,
+                     keep ? "" : "Connection: close\r\n");
+    return n > 0 && (size_t)n < sizeof h && stream_append(&t->s, ci, h, (size_t)n);
+}
+
+/* A whole answer (a one-line text body, or none) to connection ci; the
+ * connection ends after it unless keep. 400 or more counts bad_http. */
+static void reply(struct relay_poll *t, uint32_t ci, int status, const char *cors,
+                  const char *why, bool keep, uint64_t now_us)
+{
+    char extra[128 + HTTP_CORS_MAX];
+    size_t len = why ? strlen(why) + 1 : 0;
+    snprintf(extra, sizeof extra, "%s%s%s", why ? "Content-Type: text/plain\r\n" : "",
+             status == 405 ? "Allow: GET, POST, OPTIONS\r\n" : "", cors ? cors : "");
+    if (status >= 400)
+        count(t, RELAY_DROP_BAD_HTTP);
+    if (!head(t, ci, status, extra, len, keep) ||
+        (why && (!stream_append(&t->s, ci, why, len - 1) || !stream_append(&t->s, ci, "\n", 1))))
+        count(t, RELAY_DROP_SEND_FAILED);
+    if (!keep)
+        stream_close(&t->s, ci, now_us);
+}
+
+/* Connection ci's GET was answered: a request it sent behind it, already
+ * read, is taken at the next service (not from inside this answer, which
+ * may itself be another request's doing). */
+static void read_again(struct relay_poll *t, uint32_t ci)
+{
+    struct poll_conn *c = &t->conns[ci];
+    if (c->in_len == 0 || c->again)
+        return;
+    c->again = true;
+    t->again[t->n_again++] = ci;
+    t->s.backlog = true; /* the loop comes back without waiting */
+}
+
+/* Connection ci stops holding its GET; the caller answers it. */
+static void unhold(struct relay_poll *t, uint32_t ci)
+{
+    struct poll_conn *c = &t->conns[ci];
+    t->sessions[c->session].waiter = POLL_NONE;
+    c->session = POLL_NONE;
+    c->started_us = 0;
+    t->n_holding--;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static struct poll_session *session_of(struct relay_poll *t, uint32_t peer)
+{
+    uint32_t i = peer - t->base;
+    if (peer < t->base || i >= t->n_sessions || !t->sessions[i].used)
+        return NULL;
+    return &t->sessions[i];
+}
+
+/* Frees session si (the core has forgotten it); a GET of it still held is
+ * answered empty: nothing more is coming. */
+static void session_free(struct relay_poll *t, uint32_t si, uint64_t now_us)
+{
+    struct poll_session *s = &t->sessions[si];
+    if (!s->used)
+        return;
+    uint32_t ci = s->waiter;
+    if (ci != POLL_NONE) {
+        bool keep = t->conns[ci].keep;
+        unhold(t, ci);
+        if (!head(t, ci, 200, t->conns[ci].cors, 0, keep))
+            count(t, RELAY_DROP_SEND_FAILED);
+        if (!keep)
+            stream_close(&t->s, ci, now_us);
+        read_again(t, ci);
+    }
+    free(s->out);
+    free(s->held);
+    bool ready = s->ready; /* the ready list skips it */
+    *s = (struct poll_session){.waiter = POLL_NONE, .ready = ready};
+    t->free_sessions[t->n_free++] = si;
+}
+
+/* Sessions (in use) whose join came from addr's host. */
+static uint32_t sessions_from_host(const struct relay_poll *t, const union netaddr *addr)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->n_sessions; i++)
+        n += t->sessions[i].used && netaddr_same_host(&t->sessions[i].addr, addr);
+    return n;
+}
+
+/* Something is queued for session si: its held GET is answered at the
+ * flush (every message of the turn in one answer). */
+static void wake(struct relay_poll *t, uint32_t si)
+{
+    struct poll_session *s = &t->sessions[si];
+    if (s->waiter != POLL_NONE && !s->ready) {
+        s->ready = true;
+        t->ready[t->n_ready++] = si;
+    }
+}
+
+/* One message into session s's queue as a frame. */
+static bool queue_frame(struct poll_session *s, const uint8_t *msg, size_t len)
+{
+    if (len == 0 || len > POLL_FRAME_MAX)
+        return false;
+    if (s->out_len == 0)
+        s->took_us = clock_now_us(); /* held from now: the backlog's clock starts */
+    if (s->out_len + 2 + len > s->out_cap) {
+        size_t cap = s->out_cap ? s->out_cap : 4096;
+        while (cap < s->out_len + 2 + len)
+            cap *= 2;
+        uint8_t *grown = realloc(s->out, cap);
+        if (!grown)
+            return false;
+        s->out = grown;
+        s->out_cap = cap;
+    }
+    s->out[s->out_len] = (uint8_t)(len >> 8);
+    s->out[s->out_len + 1] = (uint8_t)len;
+    memcpy(s->out + s->out_len + 2, msg, len);
+    s->out_len += 2 + len;
+    return true;
+}
+
+/* The held states into the queue, in the order they were first held. */
+static void release_held(struct relay_poll *t, struct poll_session *s)
+{
+    for (uint32_t i = 0; i < s->n_held; i++)
+        if (!queue_frame(s, s->held[i].bytes, s->held[i].len))
+            count(t, RELAY_DROP_SEND_FAILED);
+    s->n_held = 0;
+}
+
+/* Holds sender from's state in place of its older held one (conflation). */
+static bool hold(struct relay_poll *t, struct poll_session *s, uint32_t peer, uint32_t from,
+                 const uint8_t *bytes, size_t len)
+{
+    struct stream_held *h = NULL;
+    for (uint32_t i = 0; i < s->n_held && !h; i++)
+        if (s->held[i].from == from)
+            h = &s->held[i];
+    if (h && t->relay)
+        relay_count_conflated(t->relay, peer, 1);
+    if (!h) {
+        if (s->n_held == s->held_cap) {
+            uint32_t cap = s->held_cap ? s->held_cap * 2 : 8;
+            struct stream_held *grown = realloc(s->held, cap * sizeof *grown);
+            if (!grown)
+                return false;
+            s->held = grown;
+            s->held_cap = cap;
+        }
+        h = &s->held[s->n_held++];
+        h->from = from;
+    }
+    h->len = (uint16_t)len;
+    memcpy(h->bytes, bytes, len);
+    return true;
+}
+
+/* ---- the core's callbacks ------------------------------------------------ */
+
+static void poll_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
+{
+    struct relay_poll *t = ctx;
+    struct poll_session *s = session_of(t, peer);
+    if (!s || s->closing) {
+        count(t, RELAY_DROP_SEND_CLOSING);
+        return;
+    }
+    release_held(t, s); /* a sender's last states before its left notice */
+    if (!queue_frame(s, (const uint8_t *)json, len))
+        count(t, RELAY_DROP_SEND_FAILED);
+    wake(t, peer - t->base);
+}
+
+static void poll_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
+                            uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
+{
+    (void)channel; /* one queue: no channels */
+    struct relay_poll *t = ctx;
+    bool reliable = (flags & PROTO_FLAG_RELIABLE) != 0;
+    for (size_t k = 0; k < n; k++) {
+        struct poll_session *s = session_of(t, peers[k]);
+        if (!s || s->closing) {
+            count(t, RELAY_DROP_SEND_CLOSING);
+            continue;
+        }
+        bool behind = s->out_len >= POLL_ANSWER_MAX; /* more than one answer waits */
+        bool queued = behind && !reliable && len <= PROTO_STATE_MAX
+                          ? hold(t, s, peers[k], from, bytes, len)
+                          : queue_frame(s, bytes, len);
+        if (!queued)
+            count(t, RELAY_DROP_SEND_FAILED);
+        wake(t, peers[k] - t->base);
+    }
+}
+
+/* After what is queued (the error telling why): the session keeps it for
+ * one more GET, POLL_CLOSE_LINGER_US at most. */
+static void poll_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
+{
+    (void)why; /* the error message the core queued says it */
+    struct relay_poll *t = ctx;
+    struct poll_session *s = session_of(t, peer);
+    if (!s || s->closing)
+        return;
+    release_held(t, s);
+    s->closing = true;
+    s->closing_us = clock_now_us();
+    wake(t, peer - t->base);
+}
+
+static void poll_backlog(void *ctx, uint32_t peer, struct relay_backlog *out)
+{
+    struct relay_poll *t = ctx;
+    struct poll_session *s = session_of(t, peer);
+    if (!s)
+        return;
+    uint64_t bytes = s->out_len;
+    for (uint32_t i = 0; i < s->n_held; i++)
+        bytes += s->held[i].len;
+    if (bytes == 0)
+        s->took_us = clock_now_us();
+    out->bytes = bytes;
+    out->moved_us = s->took_us;
+}
+
+static struct relay_transport poll_core(void *ctx, uint32_t base)
+{
+    struct relay_poll *t = ctx;
+    t->base = base;
+    t->s.base = base; /* stream_accept counts the edge's members by it */
+    struct relay_transport c = t->s.core;
+    c.ctx = t;
+    c.peers = t->n_sessions;
+    c.send_control = poll_send_control;
+    c.send_state = poll_send_state;
+    c.disconnect = poll_disconnect;
+    c.backlog = poll_backlog;
+    return c;
+}
+
+/* ---- GET: the session's queue ---------------------------------------------- */
+
+/* Answers connection ci's GET for session si with what waits (one
+ * answer's worth); a closing session whose queue is all taken is freed. */
+static void answer_with_queue(struct relay_poll *t, uint32_t ci, uint32_t si, const char *cors,
+                              bool keep, uint64_t now_us)
+{
+    struct poll_session *s = &t->sessions[si];
+    if (s->n_held && s->out_len < POLL_ANSWER_MAX)
+        release_held(t, s);
+    size_t take = poll_frames_fit(s->out, s->out_len, POLL_ANSWER_MAX);
+    char extra[64 + HTTP_CORS_MAX];
+    snprintf(extra, sizeof extra, "Content-Type: application/octet-stream\r\n"
+                                  "Cache-Control: no-store\r\n%s", cors);
+    if (!head(t, ci, 200, extra, take, keep) || (take && !stream_append(&t->s, ci, s->out, take)))
+        count(t, RELAY_DROP_SEND_FAILED);
+    if (take) {
+        memmove(s->out, s->out + take, s->out_len - take);
+        s->out_len -= take;
+        s->took_us = now_us;
+    }
+    s->asked_us = now_us;
+    if (!keep)
+        stream_close(&t->s, ci, now_us);
+    if (s->closing && s->out_len == 0 && s->n_held == 0)
+        session_free(t, si, now_us);
+}
+
+/* Session si's held GET, answered now with what waits (or nothing). */
+static void answer_held(struct relay_poll *t, uint32_t si, uint64_t now_us)
+{
+    uint32_t ci = t->sessions[si].waiter;
+    if (ci == POLL_NONE)
+        return;
+    unhold(t, ci);
+    answer_with_queue(t, ci, si, t->conns[ci].cors, t->conns[ci].keep, now_us);
+    read_again(t, ci);
+}
+
+static void get(struct relay_poll *t, uint32_t ci, const struct poll_query *q,
+                const char *cors, bool keep, uint64_t now_us)
+{
+    uint32_t si = q->slot;
+    struct poll_session *s = &t->sessions[si];
+    if (s->out_len || s->n_held || s->closing || q->wait_ms == 0) {
+        answer_with_queue(t, ci, si, cors, keep, now_us);
+        return;
+    }
+    if (s->waiter != POLL_NONE) /* one GET is held per session: the older one ends */
+        answer_held(t, si, now_us);
+    struct poll_conn *c = &t->conns[ci];
+    c->session = si;
+    c->wait_until_us = now_us + (uint64_t)q->wait_ms * 1000;
+    c->keep = keep;
+    snprintf(c->cors, sizeof c->cors, "%s", cors);
+    s->waiter = ci;
+    s->asked_us = now_us;
+    t->n_holding++;
+}
+
+/* ---- POST: a join, or more messages ------------------------------------------ */
+
+/* Each frame of body (checked whole) to the core, as session si's; stops
+ * if the core closes it. */
+static void hand_frames(struct relay_poll *t, struct relay *r, uint32_t si, const uint8_t *body,
+                        size_t len, uint64_t now_us)
+{
+    size_t at = 0;
+    while (at < len && t->sessions[si].used && !t->sessions[si].closing) {
+        size_t frame = (size_t)body[at] << 8 | body[at + 1];
+        relay_on_datagram(r, t->base + si, PROTO_CHANNEL_STREAM, 0, body + at + 2, frame,
+                          now_us);
+        at += 2 + frame;
+    }
+}
+
+/* A join (the body's first frame) opens a session, answered with its id
+ * (the welcome, or the error refusing the join, waits for a GET). */
+static void join(struct relay_poll *t, struct relay *r, uint32_t ci, const uint8_t *body,
+                 size_t len, const char *cors, bool keep, uint64_t now_us)
+{
+    const union netaddr *from = &t->s.conns[ci].addr;
+    if (t->cfg.max_per_address && sessions_from_host(t, from) >= t->cfg.max_per_address) {
+        count(t, RELAY_DROP_PER_ADDRESS);
+        reply(t, ci, 429, cors, "too many sessions from this address", false, now_us);
+        return;
+    }
+    if (t->n_free == 0) {
+        count(t, RELAY_DROP_SERVER_FULL);
+        reply(t, ci, 503, cors, "no session is free", false, now_us);
+        return;
+    }
+    uint32_t si = t->free_sessions[--t->n_free];
+    struct poll_session *s = &t->sessions[si];
+    bool ready = s->ready;
+    *s = (struct poll_session){.used = true, .addr = *from, .asked_us = now_us,
+                               .took_us = now_us, .waiter = POLL_NONE, .ready = ready};
+    randombytes_buf(s->secret, sizeof s->secret);
+    char addr[RELAY_ADDR_MAX];
+    netaddr_format(from, addr, sizeof addr);
+    if (relay_peer_connect(r, t->base + si, addr, now_us) != 0 && !s->closing) {
+        session_free(t, si, now_us);
+        reply(t, ci, 503, cors, "the relay takes no member now", false, now_us);
+        return;
+    }
+    hand_frames(t, r, si, body, len, now_us);
+    char id[POLL_ID_LEN + 1], extra[64 + HTTP_CORS_MAX];
+    poll_session_id(si, s->secret, id);
+    snprintf(extra, sizeof extra, "Content-Type: text/plain\r\n%s", cors);
+    if (!head(t, ci, 200, extra, POLL_ID_LEN, keep) ||
+        !stream_append(&t->s, ci, id, POLL_ID_LEN))
+        count(t, RELAY_DROP_SEND_FAILED);
+    if (!keep)
+        stream_close(&t->s, ci, now_us);
+}
+
+static void post(struct relay_poll *t, struct relay *r, uint32_t ci, const struct poll_query *q,
+                 const uint8_t *body, size_t len, const char *cors, bool keep, uint64_t now_us)
+{
+    if (poll_frames_count(body, len, t->cfg.max_packet_size) <= 0) {
+        reply(t, ci, 400, cors, "a body is frames: a 2-byte big-endian length, then the "
+                                "message", false, now_us);
+        return;
+    }
+    if (!q->has_session) {
+        join(t, r, ci, body, len, cors, keep, now_us);
+        return;
+    }
+    struct poll_session *s = &t->sessions[q->slot];
+    s->asked_us = now_us;
+    if (s->closing) {
+        reply(t, ci, 410, cors, "the session has ended: its last messages wait for a GET",
+              keep, now_us);
+        return;
+    }
+    hand_frames(t, r, q->slot, body, len, now_us);
+    if (!head(t, ci, 204, cors, 0, keep))
+        count(t, RELAY_DROP_SEND_FAILED);
+    if (!keep)
+        stream_close(&t->s, ci, now_us);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+/* Does query q name a live session (its secret compared in constant time)? */
+static bool session_named(const struct relay_poll *t, const struct poll_query *q)
+{
+    return q->has_session && q->slot < t->n_sessions && t->sessions[q->slot].used &&
+           sodium_memcmp(t->sessions[q->slot].secret, q->secret, POLL_SECRET_BYTES) == 0;
+}
+
+/* The request at the head of connection ci's input (its head and its
+ * body, whole): answered, held, or refused. */
+static void request(struct relay_poll *t, struct relay *r, uint32_t ci,
+                    const struct http_req *req, uint64_t now_us)
+{
+    char cors[HTTP_CORS_MAX];
+    bool keep = req->minor == 1 ? !http_has_token(req->connection, "close")
+                                : http_has_token(req->connection, "keep-alive");
+    http_cors(req, t->cfg.allow_origin, cors, sizeof cors);
+    if (!http_path_is(req->path, POLL_PATH)) {
+        reply(t, ci, 404, cors, "nothing here: this edge answers /poll", false, now_us);
+        return;
+    }
+    if (req->method == HTTP_OPTIONS) { /* a CORS preflight */
+        reply(t, ci, 204, cors, NULL, keep, now_us);
+        return;
+    }
+    if (req->method != HTTP_GET && req->method != HTTP_POST) {
+        reply(t, ci, 405, cors, "/poll is read with GET and written with POST", false, now_us);
+        return;
+    }
+    struct poll_query q;
+    const char *why = NULL;
+    if (poll_query_parse(poll_query_of(req), &q, &why) != 0) {
+        reply(t, ci, 400, cors, why, false, now_us);
+        return;
+    }
+    if ((q.has_session || req->method == HTTP_GET) && !session_named(t, &q)) {
+        reply(t, ci, q.has_session ? 404 : 400, cors,
+              q.has_session ? "no such session" : "a GET names its session: s=ID", false,
+              now_us);
+        return;
+    }
+    if (req->method == HTTP_GET)
+        get(t, ci, &q, cors, keep, now_us);
+    else
+        post(t, r, ci, &q, t->conns[ci].in + req->head_len, (size_t)req->content_length, cors,
+             keep, now_us);
+}
+
+/* Reads the requests whole in connection ci's input, each in turn, until
+ * one is held, the connection closes or what is left is partial. */
+static void process(struct relay_poll *t, struct relay *r, uint32_t ci, uint64_t now_us)
+{
+    struct poll_conn *c = &t->conns[ci];
+    struct stream_conn *sc = &t->s.conns[ci];
+    while (sc->fd >= 0 && !sc->closing && c->session == POLL_NONE && c->in_len > 0) {
+        struct http_req req;
+        if (!c->started_us)
+            c->started_us = now_us;
+        int n = http_parse((const char *)c->in, c->in_len, &req);
+        if (n == HTTP_PARTIAL && c->in_len < HTTP_HEAD_MAX)
+            return;
+        if (n < 0) {
+            reply(t, ci, n == HTTP_BAD ? 400 : 431, NULL,
+                  n == HTTP_BAD ? "not an HTTP/1.1 request"
+                                : "a request head is 8 KiB and 64 lines at most",
+                  false, now_us);
+            return;
+        }
+        size_t body = 0;
+        if (req.method == HTTP_POST) {
+            if (req.chunked || !req.has_length) {
+                reply(t, ci, 411, NULL, "a POST comes with its Content-Length", false, now_us);
+                return;
+            }
+            if (req.content_length > t->body_max) {
+                reply(t, ci, 413, NULL, "a POST's body is too long for this relay", false,
+                      now_us);
+                return;
+            }
+            body = (size_t)req.content_length;
+            if (c->in_len < req.head_len + body)
+                return; /* the rest of the body to come */
+        } else if (req.chunked || (req.has_length && req.content_length > 0)) {
+            reply(t, ci, 400, NULL, "only a POST has a body", false, now_us);
+            return;
+        }
+        size_t used = req.head_len + body;
+        c->started_us = 0;
+        request(t, r, ci, &req, now_us);
+        if (sc->fd < 0)
+            return;
+        memmove(c->in, c->in + used, c->in_len - used);
+        c->in_len -= used;
+    }
+}
+
+/* ---- connections ----------------------------------------------------------- */
+
+static void poll_release(void *edge, uint32_t ci)
+{
+    struct relay_poll *t = edge;
+    struct poll_conn *c = &t->conns[ci];
+    if (c->session != POLL_NONE) /* its GET goes unanswered: the session waits on */
+        unhold(t, ci);
+    free(c->in);
+    bool again = c->again; /* the list of connections to read again skips it */
+    *c = (struct poll_conn){.session = POLL_NONE, .again = again};
+}
+
+static bool poll_frame(void *edge, uint32_t i, const uint8_t *msg, size_t len)
+{
+    (void)edge, (void)i, (void)msg, (void)len;
+    return false; /* connections are no peers: the core never sends to one */
+}
+
+static const struct stream_ops poll_stream_ops = {
+    .frame = poll_frame,
+    .release = poll_release,
+};
+
+/* A connection accepted (stream_accept): a slot and room for its input. */
+static void take(void *edge, struct relay *r, int fd, const union netaddr *from,
+                 uint64_t now_us)
+{
+    struct relay_poll *t = edge;
+    uint8_t *in = malloc(t->in_cap);
+    int slot = in ? stream_take(&t->s, fd, from, now_us) : -1;
+    if (slot < 0) {
+        relay_count_drop(r, t->s.nfree == 0 ? RELAY_DROP_SERVER_FULL : RELAY_DROP_SEND_FAILED);
+        free(in);
+        close(fd);
+        return;
+    }
+    uint32_t ci = (uint32_t)slot;
+    bool again = t->conns[ci].again;
+    t->conns[ci] = (struct poll_conn){.in = in, .session = POLL_NONE, .again = again};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ci};
+    if (epoll_ctl(t->s.ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+        stream_conn_free(&t->s, ci);
+}
+
+/* One read of connection ci and the requests it completes. A connection
+ * holding a GET is read too, to learn that it ended; one that sends more
+ * than its input holds meanwhile is closed. */
+static void read_conn(struct relay_poll *t, struct relay *r, uint32_t ci)
+{
+    struct stream_conn *sc = &t->s.conns[ci];
+    struct poll_conn *c = &t->conns[ci];
+    if (sc->fd < 0 || sc->closing)
+        return;
+    if (c->in_len == t->in_cap) {
+        reply(t, ci, 400, NULL, "requests sent behind a held GET overflow its input", false,
+              clock_now_us());
+        return;
+    }
+    ssize_t n = recv(sc->fd, c->in + c->in_len, t->in_cap - c->in_len, MSG_DONTWAIT);
+    uint64_t now = clock_now_us();
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) { /* the client closed it: a GET held there is for nobody now */
+        stream_conn_free(&t->s, ci);
+        return;
+    }
+    c->in_len += (size_t)n;
+    sc->last_us = now;
+    process(t, r, ci, now);
+}
+
+/* Held GETs whose wait is over, answered empty. */
+static void end_waits(struct relay_poll *t, uint64_t now_us)
+{
+    for (uint32_t ci = 0; t->n_holding && ci < t->s.cap; ci++)
+        if (t->conns[ci].session != POLL_NONE && now_us >= t->conns[ci].wait_until_us)
+            answer_held(t, t->conns[ci].session, now_us);
+}
+
+/* ---- the loop's operations ---------------------------------------------------- */
+
+static int poll_service(void *ctx, struct relay *r)
+{
+    struct relay_poll *t = ctx;
+    t->relay = r;
+    t->s.relay = r;
+    t->s.backlog = false;
+    struct epoll_event ev[POLL_EVENTS];
+    int n = epoll_wait(t->s.ep, ev, POLL_EVENTS, 0);
+    if (n < 0)
+        return errno == EINTR ? 0 : -1;
+    relay_arrived(r, t->s.read_end_us, 0);
+    while (t->n_again) { /* requests read behind an answered GET */
+        uint32_t ci = t->again[--t->n_again];
+        t->conns[ci].again = false;
+        process(t, r, ci, clock_now_us());
+    }
+    for (int k = 0; k < n; k++) {
+        if (ev[k].data.u64 == STREAM_LISTEN_DATA)
+            stream_accept(&t->s, r, t->cfg.max_per_address * 2, take);
+        else
+            read_conn(t, r, (uint32_t)ev[k].data.u64);
+    }
+    uint64_t now = clock_now_us();
+    end_waits(t, now);
+    if (n == POLL_EVENTS || t->n_again)
+        t->s.backlog = true;
+    if (!t->s.backlog)
+        t->s.read_end_us = now;
+    return n;
+}
+
+/* Answers the held GETs whose sessions got something this turn, then
+ * writes every connection's output. */
+static void poll_flush(void *ctx, struct relay *r)
+{
+    struct relay_poll *t = ctx;
+    t->relay = r;
+    uint64_t now = clock_now_us();
+    for (uint32_t k = 0; k < t->n_ready; k++) {
+        uint32_t si = t->ready[k];
+        t->sessions[si].ready = false;
+        if (t->sessions[si].used)
+            answer_held(t, si, now);
+    }
+    t->n_ready = 0;
+    stream_flush(&t->s, r, now);
+}
+
+static uint64_t poll_due(const void *ctx)
+{
+    const struct relay_poll *t = ctx;
+    uint64_t due = stream_op_due(&t->s);
+    for (uint32_t ci = 0; t->n_holding && ci < t->s.cap; ci++)
+        if (t->conns[ci].session != POLL_NONE && t->conns[ci].wait_until_us < due)
+            due = t->conns[ci].wait_until_us;
+    return due;
+}
+
+/* Every 100 ms: sessions silent for --timeout-ms (no request, none held)
+ * gone (timeout), closed ones whose last messages no GET took within
+ * POLL_CLOSE_LINGER_US freed; connections with a request not whole within
+ * --join-timeout-ms answered 408, idle ones silent for --timeout-ms
+ * closed; listening again if it stopped. */
+static void poll_tick(void *ctx, struct relay *r)
+{
+    struct relay_poll *t = ctx;
+    uint64_t now = clock_now_us(), silent = (uint64_t)t->cfg.timeout_ms * 1000;
+    t->relay = r;
+    t->s.relay = r;
+    stream_accept_resume(&t->s);
+    for (uint32_t si = 0; si < t->n_sessions; si++) {
+        struct poll_session *s = &t->sessions[si];
+        if (!s->used)
+            continue;
+        if (s->closing && now - s->closing_us > POLL_CLOSE_LINGER_US) {
+            session_free(t, si, now);
+        } else if (!s->closing && s->waiter == POLL_NONE && now - s->asked_us >= silent) {
+            relay_peer_gone(r, t->base + si, PROTO_LEFT_TIMEOUT, now);
+            session_free(t, si, now);
+        }
+    }
+    for (uint32_t ci = 0; ci < t->s.cap; ci++) {
+        struct stream_conn *sc = &t->s.conns[ci];
+        struct poll_conn *c = &t->conns[ci];
+        if (sc->fd < 0 || sc->closing || c->session != POLL_NONE)
+            continue;
+        if (c->started_us && now - c->started_us >= (uint64_t)t->cfg.handshake_ms * 1000)
+            reply(t, ci, 408, NULL, "a request is whole within the join timeout", false, now);
+        else if (!c->started_us && now - sc->last_us >= silent)
+            stream_close(&t->s, ci, now);
+    }
+}
+
+/* Settled once every connection's output is written and no closed session
+ * keeps last messages a GET may still come for. */
+static bool poll_settled(const void *ctx)
+{
+    const struct relay_poll *t = ctx;
+    uint64_t now = clock_now_us();
+    for (uint32_t si = 0; si < t->n_sessions; si++) {
+        const struct poll_session *s = &t->sessions[si];
+        if (s->used && s->closing && (s->out_len || s->n_held) &&
+            now - s->closing_us <= POLL_CLOSE_LINGER_US)
+            return false;
+    }
+    return stream_op_settled(&t->s);
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+static void *poll_create(const struct relay_net_config *cfg, char *err, size_t err_cap)
+{
+    struct relay_poll *t = calloc(1, sizeof *t);
+    if (!t || sodium_init() < 0) {
+        snprintf(err, err_cap, "out of memory");
+        free(t);
+        return NULL;
+    }
+    t->cfg = relay_net_config_settled(cfg);
+    t->n_sessions = t->cfg.peer_cap;
+    uint32_t conn_cap = 2 * t->n_sessions + 8; /* a held GET and a POST each, and strays */
+    size_t frame = t->cfg.max_packet_size < POLL_FRAME_MAX ? t->cfg.max_packet_size
+                                                            : POLL_FRAME_MAX;
+    t->body_max = 2 + frame > HTTP_BODY_MAX ? 2 + frame : HTTP_BODY_MAX;
+    t->in_cap = HTTP_HEAD_MAX + t->body_max;
+    t->sessions = calloc(t->n_sessions, sizeof *t->sessions);
+    t->free_sessions = malloc(t->n_sessions * sizeof *t->free_sessions);
+    t->ready = malloc(t->n_sessions * sizeof *t->ready);
+    t->conns = calloc(conn_cap, sizeof *t->conns);
+    t->again = malloc(conn_cap * sizeof *t->again);
+    if (!t->sessions || !t->free_sessions || !t->ready || !t->conns || !t->again ||
+        stream_init(&t->s, conn_cap, &poll_stream_ops, t) != 0) {
+        snprintf(err, err_cap, "out of memory (or epoll_create1: %s)", strerror(errno));
+        poll_destroy(t);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < t->n_sessions; i++) {
+        t->sessions[i].waiter = POLL_NONE;
+        t->free_sessions[i] = t->n_sessions - 1 - i; /* session 0 first */
+    }
+    t->n_free = t->n_sessions;
+    for (uint32_t i = 0; i < conn_cap; i++)
+        t->conns[i].session = POLL_NONE;
+    t->s.core = (struct relay_transport){
+        .name = "poll",
+        .message_max = POLL_FRAME_MAX,
+        .forgeable = false,
+        .modes = 1u << PROTO_MODE_TCP,
+        .count_at_join = true,
+    };
+    if (stream_listen(&t->s, cfg, err, err_cap) != 0) {
+        poll_destroy(t);
+        return NULL;
+    }
+    /* Every connection is a request's, none a member's: the budget of
+     * connections is the slots; when they run out the oldest of the
+     * address holding the most gives way (stream_accept). */
+    t->s.waiting_max = conn_cap;
+    return t;
+}
+
+static void poll_destroy(void *ctx)
+{
+    struct relay_poll *t = ctx;
+    if (!t)
+        return;
+    stream_free(&t->s); /* releases every connection first */
+    for (uint32_t i = 0; t->sessions && i < t->n_sessions; i++) {
+        free(t->sessions[i].out);
+        free(t->sessions[i].held);
+    }
+    free(t->sessions);
+    free(t->free_sessions);
+    free(t->ready);
+    free(t->conns);
+    free(t->again);
+    free(t);
+}
+
+const struct relay_transport_ops relay_poll_ops = {
+    .name = "poll",
+    .stream = true,
+    .create = poll_create,
+    .core = poll_core,
+    .address = stream_op_address,
+    .fd = stream_op_fd,
+    .due = poll_due,
+    .service = poll_service,
+    .backlog = stream_op_backlog,
+    .flush = poll_flush,
+    .tick = poll_tick,
+    .settled = poll_settled,
+    .destroy = poll_destroy,
+};

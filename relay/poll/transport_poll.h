@@ -1,0 +1,78 @@
+/* transport_poll.h: the relay's HTTP polling edge, inside. The program
+ * uses relay_poll_ops (transport.h); its files: transport_poll.c (the
+ * sessions the core sees as peers, their queues, the requests on the
+ * connections, the loop's operations) and poll_wire.c (the query, the
+ * session ids and the frames, without I/O). Its connections, their
+ * listening socket and their output queues are relay/stream/stream.h's.
+ *
+ * A member here is a session, not a connection: a join POSTed to /poll
+ * opens one and is answered with its id; later requests name it (s=ID),
+ * on whichever connection they come (PROTOCOL.md, "HTTP polling"). What
+ * the relay sends a session waits in the session's queue, framed as on
+ * the TCP edge (2-byte length, message), until a GET takes it. */
+#ifndef RICOCHET_TRANSPORT_POLL_H
+#define RICOCHET_TRANSPORT_POLL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../stream/stream.h"
+#include "../transport.h"
+#include "poll_wire.h"
+
+#define POLL_FRAME_MAX 65535u          /* a frame's length field */
+#define POLL_CLOSE_LINGER_US 2000000u  /* a session the core closed keeps its last messages
+                                          (the error saying why) this long for a GET */
+#define POLL_NONE UINT32_MAX
+
+/* A session: the core's peer (handle base + its slot). */
+struct poll_session {
+    bool used;
+    bool closing;            /* the core closed it: its queue waits for one more GET */
+    bool ready;              /* in the list of sessions with a held GET to answer */
+    uint8_t secret[POLL_SECRET_BYTES]; /* the random part of its id */
+    union netaddr addr;      /* where its join came from */
+    uint64_t asked_us;       /* its last request (or now, while a GET of it is held) */
+    uint64_t closing_us;     /* when the core closed it */
+    uint64_t took_us;        /* a GET last took some of its queue, or nothing was queued
+                                (the backlog's moved_us) */
+    uint8_t *out;            /* frames waiting for a GET */
+    size_t out_len, out_cap;
+    struct stream_held *held; /* while its queue holds more than one answer: each sender's
+                                 newest unreliable state (conflated) */
+    uint32_t n_held, held_cap;
+    uint32_t waiter;         /* the connection holding a GET of it, or POLL_NONE */
+};
+
+/* A connection's side of the edge: its input and the GET it holds. */
+struct poll_conn {
+    uint8_t *in;             /* what was read of its next requests */
+    size_t in_len;
+    uint64_t started_us;     /* the first byte of an unanswered request (0: none) */
+    uint32_t session;        /* holding a GET of this session (POLL_NONE: none) */
+    uint64_t wait_until_us;  /* ... answered empty at this time */
+    bool keep;               /* the held GET's answer keeps the connection open */
+    bool again;              /* in the list of connections to read again */
+    char cors[HTTP_CORS_MAX]; /* the held GET's CORS lines */
+};
+
+struct relay_poll {
+    struct stream_edge s;    /* first (stream.h): the listening socket, the epoll set, the
+                                connections and their output */
+    struct relay_net_config cfg;
+    struct relay *relay;     /* set while servicing, flushing, ticking */
+    uint32_t base;           /* the core's handle of session 0 */
+    uint32_t n_sessions;     /* cfg.peer_cap */
+    struct poll_session *sessions;
+    uint32_t *free_sessions, n_free;
+    uint32_t *ready, n_ready; /* sessions with a held GET and something for it */
+    struct poll_conn *conns; /* per connection slot */
+    uint32_t n_holding;      /* connections holding a GET */
+    uint32_t *again, n_again; /* connections whose GET was answered with a request
+                                 read behind it: processed at the next service */
+    size_t body_max;         /* a POST's body, at most */
+    size_t in_cap;           /* a connection's input: a head and a body */
+};
+
+#endif
