@@ -199,6 +199,9 @@ struct ricochet {
     float aoi;                /* asked for in the join */
     float room_aoi;           /* my room's, from the welcome */
     uint32_t timeout_ms;
+    uint32_t relay_idle_ms;   /* the relay's idle timeout where its transport says it
+                                 (QUIC's transport parameter; 0: not said): pings
+                                 come within a third of the shorter */
     enum proto_mode mode;
     enum ricochet_transport transport; /* the config's */
     const struct client_transport_ops *ops;
@@ -687,7 +690,8 @@ int client_hop(struct ricochet *c, struct ricochet_event *ev);
 /* When a session that has said nothing since pings anyway: a member that
  * sends nothing of its own (a spectator) still speaks, since the relay
  * expires one silent for its timeout (a stream's connection too); a third
- * of my timeout after my last message (a sealed session: 1 s). */
+ * of my timeout, or of the relay's idle timeout where it is said and
+ * shorter, after my last message (a sealed session: 1 s). */
 uint64_t client_idle_ping_us(const struct ricochet *c);
 
 void client_send_join(struct ricochet *c);

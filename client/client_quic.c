@@ -128,6 +128,10 @@ static void quic_news(struct ricochet *c, struct client_quic *t)
     if (rc > 0)
         return; /* WebTransport: the CONNECT is out, the relay's answer next */
     t->up = true;
+    if (!t->wt) { /* WebTransport's relay times the session itself, below what it says */
+        const ngtcp2_transport_params *p = ngtcp2_conn_get_remote_transport_params(t->conn);
+        c->relay_idle_ms = p ? (uint32_t)(p->max_idle_timeout / NGTCP2_MILLISECONDS) : 0;
+    }
     c->phase = PHASE_JOINING;
     client_send_join(c);
 }

@@ -139,8 +139,11 @@ void client_clock_pong(struct ricochet *c, uint64_t t, uint64_t relay_t, uint64_
 
 uint64_t client_idle_ping_us(const struct ricochet *c)
 {
+    uint32_t timeout_ms = c->relay_idle_ms && c->relay_idle_ms < c->timeout_ms
+                              ? c->relay_idle_ms
+                              : c->timeout_ms;
     uint64_t quiet = client_ticket_sealed(c) ? SEALED_IDLE_PING_US
-                                             : (uint64_t)c->timeout_ms * 1000u / 3;
+                                             : (uint64_t)timeout_ms * 1000u / 3;
     return c->sent_us + quiet;
 }
 

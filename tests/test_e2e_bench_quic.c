@@ -10,7 +10,8 @@
  * nothing unexplained. The WebTransport lanes (wt, wt-reliable,
  * wt-streams: libricochet's session on the edge's ALPN h3) likewise, netsim
  * reading past HTTP/3's prefixes. With --encrypt the relay seals nothing
- * of theirs (TLS does) and seals the ENet lane's. A QUIC lane and --fleet
+ * of theirs (TLS does) and seals the ENet lane's. A setup longer than the
+ * relay's idle timeout keeps its first clients. A QUIC lane and --fleet
  * are refused in one line. */
 
 /* tests/run: alone (its p99 bound is a latency a neighbour's load moves) */
@@ -150,6 +151,23 @@ static void sealing_relay_seals_none(void **state)
     }
 }
 
+/* A swarm of QUIC clients takes a while to set up (a handshake each);
+ * the first, joined and with nothing to send yet, keep their sessions:
+ * they are serviced while the others are made, and ping within a third of
+ * the relay's idle timeout (its transport parameter), which is shorter
+ * here than the whole setup. */
+static void a_long_setup_keeps_its_first_clients(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "192", "--room-size", "8", "--rate", "10",
+                          "--duration", "1", "--warmup", "0.5", "--grace", "0.5", "--modes",
+                          "quic", "--relay-args", "--timeout-ms 300", "--setup-timeout", "60",
+                          "--json-file", "-", "--quiet", NULL};
+    const cJSON *r = bj_mode(bj_results(args), "quic");
+    assert_true(bj_flag(r, "ok", NULL));
+    assert_true(bj_num(r, "delivered") > 0);
+}
+
 /* A QUIC lane runs on one relay: with --fleet, one line and exit 2. */
 static void fleet_refused(void **state)
 {
@@ -173,6 +191,7 @@ int main(void)
         cmocka_unit_test(every_lane_through_loss),
         cmocka_unit_test(webtransport_lanes_through_loss),
         cmocka_unit_test(sealing_relay_seals_none),
+        cmocka_unit_test(a_long_setup_keeps_its_first_clients),
         cmocka_unit_test(fleet_refused),
     };
     return cmocka_run_group_tests(tests, NULL, bj_free);

@@ -26,7 +26,6 @@
 #define HUB_TAG (UINT64_C(1) << 63) /* epoll data: a hub's index, not a client's */
 #define OUTSIDE_TAG (HUB_TAG - 1)   /* ... swarm_wait_readable's fd */
 #define SEND_BETWEEN_CLIENTS 64 /* a pass over every client sends what is due this often */
-#define CREATE_SERVICE_EVERY 64     /* clients created between services in swarm_create */
 
 struct swarm_member {
     struct ricochet *c;
@@ -112,6 +111,7 @@ static enum proto_mode member_mode(const struct swarm_config *cfg, size_t i)
 }
 
 static void service_ready(struct swarm *sw, uint64_t wait_us);
+static void service_made(struct swarm *sw, size_t made, uint64_t wait_us);
 static void send_between(struct swarm *sw);
 
 /* µs between states at rate_hz (0 for a rate of 0: never). */
@@ -288,10 +288,11 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
             swarm_destroy(sw);
             return NULL;
         }
-        /* Thousands of clients take a while to create: answer the relay's
-         * handshakes meanwhile, or it forgets them as half-open. */
-        if (i % CREATE_SERVICE_EVERY == CREATE_SERVICE_EVERY - 1)
-            service_ready(sw, 0);
+        /* Thousands of clients take a while to create (QUIC's a handshake
+         * each): answer the relay's handshakes meanwhile, or it forgets
+         * them as half-open, and keep the joined ones speaking, or it
+         * expires them as silent. */
+        service_made(sw, i + 1, 0);
     }
     return sw;
 }
@@ -473,11 +474,12 @@ static void service_ready(struct swarm *sw, uint64_t wait_us)
     }
 }
 
-/* service_ready, and all hubs and clients now and then (ENet's timers:
- * acks, pings, resends; a client with nothing to read still needs them). */
-void swarm_service(struct swarm *sw, uint64_t wait_us)
+/* service_ready, and the first made clients and every hub made now and
+ * then (ENet's timers: acks, pings, resends; QUIC's; a client's idle ping:
+ * a client with nothing to read still needs them). */
+static void service_made(struct swarm *sw, size_t made, uint64_t wait_us)
 {
-    size_t n = sw->n;
+    size_t n = made;
     uint64_t now = clock_now_us();
     if (now < sw->next_full_us) {
         service_ready(sw, wait_us);
@@ -494,6 +496,11 @@ void swarm_service(struct swarm *sw, uint64_t wait_us)
         service_hub(sw, h);
         send_between(sw);
     }
+}
+
+void swarm_service(struct swarm *sw, uint64_t wait_us)
+{
+    service_made(sw, sw->n, wait_us);
 }
 
 int swarm_wait_ready(struct swarm *sw, bool see_room, uint64_t deadline_us,
