@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../proto/quic_crypto.h"
 #include "../sys/clock.h"
 #include "../sys/log.h"
 
@@ -41,12 +41,6 @@
 static ngtcp2_tstamp ns_of(uint64_t us)
 {
     return (ngtcp2_tstamp)us * 1000u;
-}
-
-static void random_bytes(uint8_t *dest, size_t len)
-{
-    if (getrandom(dest, len, 0) != (ssize_t)len)
-        memset(dest, 0x5a, len); /* never on Linux with a seeded pool */
 }
 
 static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
@@ -290,41 +284,26 @@ static int on_reset(ngtcp2_conn *conn, const ngtcp2_pkt_stateless_reset *sr, voi
 static int on_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t len, void *ud)
 {
     (void)conn, (void)ud;
-    random_bytes(cid->data, len);
+    quic_random(cid->data, len);
     cid->datalen = len;
-    random_bytes(token, NGTCP2_STATELESS_RESET_TOKENLEN);
+    quic_random(token, NGTCP2_STATELESS_RESET_TOKENLEN);
     return 0;
 }
 
-static void on_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
-{
-    (void)ctx;
-    random_bytes(dest, len);
-}
-
 const ngtcp2_callbacks client_quic_callbacks = {
+    QUIC_CRYPTO_CALLBACKS,
     .client_initial = ngtcp2_crypto_client_initial_cb,
-    .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
+    .recv_retry = ngtcp2_crypto_recv_retry_cb,
     .handshake_completed = on_handshake,
-    .encrypt = ngtcp2_crypto_encrypt_cb,
-    .decrypt = ngtcp2_crypto_decrypt_cb,
-    .hp_mask = ngtcp2_crypto_hp_mask_cb,
     .recv_stream_data = on_stream_data,
     .acked_stream_data_offset = on_acked,
     .stream_open = on_stream_open,
     .stream_close = on_stream_close,
     .recv_stateless_reset = on_reset,
-    .recv_retry = ngtcp2_crypto_recv_retry_cb,
-    .rand = on_rand,
     .get_new_connection_id = on_new_cid,
-    .update_key = ngtcp2_crypto_update_key_cb,
-    .delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
-    .delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
     .recv_datagram = on_datagram,
     .ack_datagram = on_datagram_acked,
     .lost_datagram = on_datagram_lost,
-    .get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
-    .version_negotiation = ngtcp2_crypto_version_negotiation_cb,
 };
 
 /* ---- TLS ------------------------------------------------------------------------------ */
@@ -404,8 +383,8 @@ static ngtcp2_path path_of(struct ricochet *c, struct client_quic *t)
 static int quic_conn(struct ricochet *c, struct client_quic *t, char *err, size_t err_cap)
 {
     ngtcp2_cid dcid = {.datalen = CLIENT_QUIC_CID_LEN}, scid = {.datalen = CLIENT_QUIC_CID_LEN};
-    random_bytes(dcid.data, dcid.datalen);
-    random_bytes(scid.data, scid.datalen);
+    quic_random(dcid.data, dcid.datalen);
+    quic_random(scid.data, scid.datalen);
     uint64_t now = clock_now_us();
     ngtcp2_settings settings;
     ngtcp2_settings_default(&settings);

@@ -74,7 +74,7 @@ static void send_retry(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const unio
         return;
     }
     ngtcp2_cid scid = {.datalen = QUIC_EDGE_SCID_LEN};
-    transport_quic_random(scid.data, scid.datalen);
+    quic_random(scid.data, scid.datalen);
     uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN], pkt[QUIC_EDGE_PKT];
     ngtcp2_ssize tlen = ngtcp2_crypto_generate_retry_token(
         token, t->secret, sizeof t->secret, hd->version, &from->sa, netaddr_len(from), &scid,
@@ -105,7 +105,7 @@ static void send_version_negotiation(struct relay_quic *t, const ngtcp2_version_
 {
     uint8_t pkt[QUIC_EDGE_PKT], unused;
     uint32_t versions[] = {NGTCP2_PROTO_VER_V1};
-    transport_quic_random(&unused, 1);
+    quic_random(&unused, 1);
     ngtcp2_ssize n = ngtcp2_pkt_write_version_negotiation(
         pkt, sizeof pkt, unused, vc->scid, vc->scidlen, vc->dcid, vc->dcidlen, versions, 1);
     if (n <= 0 || !may_answer(t, from, (size_t)n, got))
@@ -132,7 +132,7 @@ static void send_reset(struct relay_quic *t, const ngtcp2_version_cid *vc,
     uint8_t token[NGTCP2_STATELESS_RESET_TOKENLEN], rand[64], pkt[128];
     if (randlen > sizeof rand)
         randlen = sizeof rand;
-    transport_quic_random(rand, randlen);
+    quic_random(rand, randlen);
     if (ngtcp2_crypto_generate_stateless_reset_token(token, t->secret, sizeof t->secret, &cid) !=
         0)
         return;

@@ -48,6 +48,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "../../proto/h3.h"
+#include "../../proto/quic_crypto.h"
 #include "../../proto/quicmsg.h"
 #include "../../sys/dgram.h"
 #include "../../sys/netaddr.h"
@@ -385,9 +386,6 @@ static inline uint64_t quic_us(ngtcp2_tstamp ts)
 /* ngtcp2's callbacks of every connection (user data: its struct
  * quic_conn). */
 extern const ngtcp2_callbacks transport_quic_callbacks;
-
-/* len random bytes (the kernel's pool) into dest. */
-void transport_quic_random(uint8_t *dest, size_t len);
 
 /* GnuTLS's way back to the connection (ngtcp2_crypto_conn_ref.get_conn). */
 ngtcp2_conn *transport_quic_get_conn(ngtcp2_crypto_conn_ref *ref);

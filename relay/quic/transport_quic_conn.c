@@ -271,7 +271,7 @@ int transport_quic_accept(struct relay_quic *t, const ngtcp2_pkt_hd *hd, const n
 
     ngtcp2_cid scid = {.datalen = QUIC_EDGE_SCID_LEN};
     do
-        transport_quic_random(scid.data, scid.datalen);
+        quic_random(scid.data, scid.datalen);
     while (quic_cids_find(&t->cids, scid.data, scid.datalen) >= 0);
     ngtcp2_settings settings;
     ngtcp2_settings_default(&settings);

@@ -19,27 +19,10 @@
  *     moving (connection migration): the same peer of the core. */
 #include "transport_quic.h"
 
-#include <errno.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "../../sys/log.h"
-
-void transport_quic_random(uint8_t *dest, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = getrandom(dest, len, 0);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            memset(dest, 0, len); /* the kernel's pool failed: never reached on Linux */
-            return;
-        }
-        dest += n;
-        len -= (size_t)n;
-    }
-}
 
 ngtcp2_conn *transport_quic_get_conn(ngtcp2_crypto_conn_ref *ref)
 {
@@ -382,7 +365,7 @@ static int on_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t
     struct relay_quic *t = c->edge;
     (void)conn;
     do {
-        transport_quic_random(cid->data, len);
+        quic_random(cid->data, len);
         cid->datalen = len;
     } while (quic_cids_find(&t->cids, cid->data, len) >= 0);
     if (ngtcp2_crypto_generate_stateless_reset_token(token, t->secret, sizeof t->secret, cid) !=
@@ -408,36 +391,21 @@ static int on_more_streams(ngtcp2_conn *conn, uint64_t max, void *ud)
     return 0;
 }
 
-static void on_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
-{
-    (void)ctx;
-    transport_quic_random(dest, len);
-}
-
 const ngtcp2_callbacks transport_quic_callbacks = {
+    QUIC_CRYPTO_CALLBACKS,
     .recv_client_initial = ngtcp2_crypto_recv_client_initial_cb,
-    .recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb,
     .handshake_completed = on_handshake,
-    .encrypt = ngtcp2_crypto_encrypt_cb,
-    .decrypt = ngtcp2_crypto_decrypt_cb,
-    .hp_mask = ngtcp2_crypto_hp_mask_cb,
     .recv_stream_data = on_stream_data,
     .acked_stream_data_offset = on_acked,
     .stream_open = on_stream_open,
     .stream_close = on_stream_close,
+    .stream_reset = on_stream_reset,
     .extend_max_local_streams_uni = on_more_streams,
-    .rand = on_rand,
     .get_new_connection_id = on_new_cid,
     .remove_connection_id = on_cid_removed,
-    .update_key = ngtcp2_crypto_update_key_cb,
     .path_validation = on_path,
-    .stream_reset = on_stream_reset,
-    .delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb,
-    .delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb,
     .recv_datagram = on_datagram,
     .ack_datagram = on_datagram_acked,
     .lost_datagram = on_datagram_lost,
-    .get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb,
-    .version_negotiation = ngtcp2_crypto_version_negotiation_cb,
 };
 
