@@ -99,6 +99,42 @@ static int h3_close(struct relay_quic *t, struct quic_conn *c, uint64_t code, in
     return NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
+/* ---- a stream's frames ---- */
+
+/* What one complete frame of a stream goes to (its payload only for the
+ * types h3_frames_read keeps): returns 0, or <0 once c is closed. */
+typedef int frame_handler(struct relay_quic *t, struct quic_conn *c, uint64_t type,
+                          const uint8_t *payload, size_t plen);
+
+/* A stream's bytes as frames through its reader in, each to on_frame,
+ * while reading(c->h3) holds (a frame may end it); a frame over the
+ * reader's bound closes c counted at too_long, a malformed one counted as
+ * an HTTP/3 error. Returns 0, or <0 once c is closed. */
+static int read_frames(struct relay_quic *t, struct quic_conn *c, struct h3_frames *in,
+                       const uint8_t *data, size_t len, bool (*reading)(const struct quic_h3 *),
+                       int too_long, frame_handler *on_frame)
+{
+    struct quic_h3 *h = c->h3;
+    while (len > 0 && reading(h)) {
+        uint64_t type;
+        const uint8_t *payload;
+        size_t used, plen;
+        int rc = h3_frames_read(in, data, len, &used, &type, &payload, &plen);
+        if (rc == H3_E_LONG)
+            return h3_close(t, c, H3_EXCESSIVE_LOAD, too_long);
+        if (rc < 0)
+            return h3_close(t, c, H3_EXCESSIVE_LOAD, QUIC_COUNT_WT_H3_ERRORS);
+        data += used;
+        len -= used;
+        if (rc == 0)
+            break;
+        rc = on_frame(t, c, type, payload, plen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* ---- the CONNECT ---- */
 
 /* The CONNECT answered with status: 200 opens the session. */
@@ -164,35 +200,31 @@ static int request(struct relay_quic *t, struct quic_conn *c, const uint8_t *p, 
     return 0;
 }
 
-/* The CONNECT's stream: frames, the first HEADERS the request. */
+/* A frame of the CONNECT's stream: the first HEADERS is the request. */
+static int request_frame(struct relay_quic *t, struct quic_conn *c, uint64_t type,
+                         const uint8_t *payload, size_t plen)
+{
+    if (type == H3_FRAME_HEADERS)
+        return request(t, c, payload, plen);
+    if (type == H3_FRAME_DATA || type == H3_FRAME_SETTINGS || type == H3_FRAME_GOAWAY ||
+        type == H3_FRAME_MAX_PUSH_ID || type == H3_FRAME_CANCEL_PUSH ||
+        type == H3_FRAME_PUSH_PROMISE || h3_frame_reserved(type))
+        return h3_close(t, c, H3_FRAME_UNEXPECTED, QUIC_COUNT_WT_H3_ERRORS);
+    return 0;
+}
+
+static bool request_unread(const struct quic_h3 *h)
+{
+    return h->session == QUIC_H3S_NONE;
+}
+
+/* The CONNECT's stream: frames until the request is read; after it, read
+ * and dropped (draft 02 sends nothing more). */
 static int request_stream(struct relay_quic *t, struct quic_conn *c, const uint8_t *data,
                           size_t len)
 {
-    struct quic_h3 *h = c->h3;
-    while (len > 0 && h->session == QUIC_H3S_NONE) {
-        uint64_t type;
-        const uint8_t *payload;
-        size_t used, plen;
-        int rc = h3_frames_read(&h->request_in, data, len, &used, &type, &payload, &plen);
-        if (rc == H3_E_LONG)
-            return h3_close(t, c, H3_EXCESSIVE_LOAD, QUIC_COUNT_WT_QPACK);
-        if (rc < 0)
-            return h3_close(t, c, H3_EXCESSIVE_LOAD, QUIC_COUNT_WT_H3_ERRORS);
-        data += used;
-        len -= used;
-        if (rc == 0)
-            break;
-        if (type == H3_FRAME_HEADERS)
-            rc = request(t, c, payload, plen);
-        else if (type == H3_FRAME_DATA || type == H3_FRAME_SETTINGS ||
-                 type == H3_FRAME_GOAWAY || type == H3_FRAME_MAX_PUSH_ID ||
-                 type == H3_FRAME_CANCEL_PUSH || type == H3_FRAME_PUSH_PROMISE ||
-                 h3_frame_reserved(type))
-            rc = h3_close(t, c, H3_FRAME_UNEXPECTED, QUIC_COUNT_WT_H3_ERRORS);
-        if (rc < 0)
-            return rc;
-    }
-    return 0; /* after the request: read and dropped (draft 02 sends nothing more) */
+    return read_frames(t, c, &c->h3->request_in, data, len, request_unread,
+                       QUIC_COUNT_WT_QPACK, request_frame);
 }
 
 /* ---- the client's control and QPACK streams ---- */
@@ -218,36 +250,33 @@ static int settings(struct relay_quic *t, struct quic_conn *c, const uint8_t *p,
     return 0;
 }
 
+/* A frame of the client's control stream: SETTINGS first and once. */
+static int control_frame(struct relay_quic *t, struct quic_conn *c, uint64_t type,
+                         const uint8_t *payload, size_t plen)
+{
+    struct quic_h3 *h = c->h3;
+    if (!h->settings_in && type != H3_FRAME_SETTINGS)
+        return h3_close(t, c, H3_MISSING_SETTINGS, QUIC_COUNT_WT_SETTINGS);
+    if (type == H3_FRAME_SETTINGS && h->settings_in)
+        return h3_close(t, c, H3_FRAME_UNEXPECTED, QUIC_COUNT_WT_SETTINGS); /* a second */
+    if (type == H3_FRAME_SETTINGS)
+        return settings(t, c, payload, plen);
+    if (type == H3_FRAME_DATA || type == H3_FRAME_HEADERS || type == H3_FRAME_PUSH_PROMISE ||
+        h3_frame_reserved(type))
+        return h3_close(t, c, H3_FRAME_UNEXPECTED, QUIC_COUNT_WT_H3_ERRORS);
+    return 0;
+}
+
+static bool session_unopened(const struct quic_h3 *h)
+{
+    return h->session != QUIC_H3S_OPEN; /* once open, the control stream's readers are freed */
+}
+
 static int control_stream(struct relay_quic *t, struct quic_conn *c, const uint8_t *data,
                           size_t len)
 {
-    struct quic_h3 *h = c->h3;
-    while (len > 0 && h->session != QUIC_H3S_OPEN) { /* then its readers are freed */
-        uint64_t type;
-        const uint8_t *payload;
-        size_t used, plen;
-        int rc = h3_frames_read(&h->control_in, data, len, &used, &type, &payload, &plen);
-        if (rc == H3_E_LONG)
-            return h3_close(t, c, H3_EXCESSIVE_LOAD, QUIC_COUNT_WT_SETTINGS);
-        if (rc < 0)
-            return h3_close(t, c, H3_EXCESSIVE_LOAD, QUIC_COUNT_WT_H3_ERRORS);
-        data += used;
-        len -= used;
-        if (rc == 0)
-            break;
-        if (!h->settings_in && type != H3_FRAME_SETTINGS)
-            return h3_close(t, c, H3_MISSING_SETTINGS, QUIC_COUNT_WT_SETTINGS);
-        if (type == H3_FRAME_SETTINGS && h->settings_in)
-            rc = h3_close(t, c, H3_FRAME_UNEXPECTED, QUIC_COUNT_WT_SETTINGS); /* a second */
-        else if (type == H3_FRAME_SETTINGS)
-            rc = settings(t, c, payload, plen);
-        else if (type == H3_FRAME_DATA || type == H3_FRAME_HEADERS ||
-                 type == H3_FRAME_PUSH_PROMISE || h3_frame_reserved(type))
-            rc = h3_close(t, c, H3_FRAME_UNEXPECTED, QUIC_COUNT_WT_H3_ERRORS);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return read_frames(t, c, &c->h3->control_in, data, len, session_unopened,
+                       QUIC_COUNT_WT_SETTINGS, control_frame);
 }
 
 /* QPACK's encoder stream, read by a decoder without a dynamic table: the
