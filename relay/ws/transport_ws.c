@@ -234,34 +234,24 @@ static void ws_tick(void *ctx, struct relay *r)
     }
 }
 
-const struct relay_transport_ops relay_ws_ops = {
-    .name = "ws",
-    .stream = true,
-    .create = ws_create,
-    .core = stream_op_core,
-    .address = stream_op_address,
-    .fd = stream_op_fd,
-    .due = stream_op_due,
-    .service = ws_service,
-    .backlog = stream_op_backlog,
-    .flush = stream_op_flush,
-    .tick = ws_tick,
-    .settled = stream_op_settled,
-    .destroy = ws_destroy,
-};
+/* The ws and wss edges' ops: the same edge, told apart by its name and
+ * whether it is made with TLS. */
+#define WS_EDGE_OPS(edge_name, create_edge)                 \
+    {                                                       \
+        .name = edge_name,                                  \
+        .stream = true,                                     \
+        .create = create_edge,                              \
+        .core = stream_op_core,                             \
+        .address = stream_op_address,                       \
+        .fd = stream_op_fd,                                 \
+        .due = stream_op_due,                               \
+        .service = ws_service,                              \
+        .backlog = stream_op_backlog,                       \
+        .flush = stream_op_flush,                           \
+        .tick = ws_tick,                                    \
+        .settled = stream_op_settled,                       \
+        .destroy = ws_destroy,                              \
+    }
 
-const struct relay_transport_ops relay_wss_ops = {
-    .name = "wss",
-    .stream = true,
-    .create = wss_create,
-    .core = stream_op_core,
-    .address = stream_op_address,
-    .fd = stream_op_fd,
-    .due = stream_op_due,
-    .service = ws_service,
-    .backlog = stream_op_backlog,
-    .flush = stream_op_flush,
-    .tick = ws_tick,
-    .settled = stream_op_settled,
-    .destroy = ws_destroy,
-};
+const struct relay_transport_ops relay_ws_ops = WS_EDGE_OPS("ws", ws_create);
+const struct relay_transport_ops relay_wss_ops = WS_EDGE_OPS("wss", wss_create);
