@@ -129,13 +129,15 @@ void dgram_out_add(struct dgram_out *q, const union netaddr *to, const uint8_t *
                     .msg_iov = &q->iov[k], .msg_iovlen = 1}};
 }
 
-unsigned dgram_out_send(struct dgram_out *q, int fd, const char *who)
+unsigned dgram_send_all(int fd, struct mmsghdr *msgs, unsigned n,
+                        int (*send)(int, struct mmsghdr *, unsigned, int),
+                        unsigned (*weight)(const struct mmsghdr *), const char *who)
 {
     unsigned off = 0, failed = 0;
-    while (fd >= 0 && off < q->n) {
+    while (off < n) {
         /* sendmmsg sends in order and stops at the first failure: it
          * returns how many went, or -1 when the very first one failed */
-        int sent = sendmmsg(fd, q->msg + off, q->n - off, 0);
+        int sent = send(fd, msgs + off, n - off, 0);
         if (sent > 0) {
             off += (unsigned)sent;
             continue;
@@ -143,13 +145,23 @@ unsigned dgram_out_send(struct dgram_out *q, int fd, const char *who)
         if (sent < 0 && errno == EINTR)
             continue;
         if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
-            failed += q->n - off; /* a full socket buffer: the rest would fail alike */
+            /* a full socket buffer: the rest would fail alike */
+            log_debug("relay: %s: sendmmsg: %s: %u datagrams dropped", who,
+                      sent == 0 ? "nothing sent" : strerror(errno), n - off);
+            for (; off < n; off++)
+                failed += weight ? weight(&msgs[off]) : 1;
             break;
         }
         log_debug("relay: %s: sendmmsg: %s", who, strerror(errno)); /* this one refused */
-        failed++;
+        failed += weight ? weight(&msgs[off]) : 1;
         off++;
     }
+    return failed;
+}
+
+unsigned dgram_out_send(struct dgram_out *q, int fd, const char *who)
+{
+    unsigned failed = fd >= 0 ? dgram_send_all(fd, q->msg, q->n, sendmmsg, NULL, who) : 0;
     q->n = 0;
     return failed;
 }

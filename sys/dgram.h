@@ -82,4 +82,16 @@ void dgram_out_add(struct dgram_out *q, const union netaddr *to, const uint8_t *
  * a socket already closed: none sent, none failed). */
 unsigned dgram_out_send(struct dgram_out *q, int fd, const char *who);
 
+/* The send loop under dgram_out_send and the plain-UDP edge's
+ * (relay/udp/transport_udp_send.c): msgs[0..n) on fd through send
+ * (sendmmsg(2), or a stand-in with its contract: the number sent, in
+ * order, or -1 with errno when the first one failed). EINTR retries; a
+ * datagram the kernel refuses (EMSGSIZE, EPERM, ...) is skipped; a full
+ * socket buffer (EAGAIN, or nothing sent) fails it and all after it; both
+ * logged at debug as "relay: WHO: sendmmsg: ...". Returns what failed,
+ * each datagram counted as weight(it) (NULL: 1). */
+unsigned dgram_send_all(int fd, struct mmsghdr *msgs, unsigned n,
+                        int (*send)(int, struct mmsghdr *, unsigned, int),
+                        unsigned (*weight)(const struct mmsghdr *), const char *who);
+
 #endif

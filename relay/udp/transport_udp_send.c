@@ -12,10 +12,10 @@
  * which carries its entry's length prefix in front of it. */
 #include "transport_udp.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include "../../sys/clock.h"
+#include "../../sys/dgram.h"
 #include "../../sys/log.h"
 
 /* ---- sending ---------------------------------------------------------- */
@@ -37,31 +37,7 @@ static unsigned states_in(const struct mmsghdr *m)
 unsigned relay_udp_send_batch(int fd, struct mmsghdr *msgs, unsigned n,
                               int (*send)(int, struct mmsghdr *, unsigned, int))
 {
-    unsigned off = 0, failed = 0;
-    while (off < n) {
-        /* sendmmsg sends in order and stops at the first failure: it
-         * returns how many went, or -1 when the very first one failed. */
-        int sent = send(fd, msgs + off, n - off, 0);
-        if (sent > 0) {
-            off += (unsigned)sent;
-            continue;
-        }
-        if (sent < 0 && errno == EINTR)
-            continue;
-        if (sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
-            /* The socket buffer is full: the rest would fail alike. */
-            log_debug("relay: sendmmsg: %s: %u datagrams dropped",
-                      sent == 0 ? "nothing sent" : strerror(errno), n - off);
-            for (; off < n; off++)
-                failed += states_in(&msgs[off]);
-            break;
-        }
-        /* This one datagram is refused (EMSGSIZE, EPERM, ...): skip it. */
-        log_debug("relay: sendmmsg: %s", strerror(errno));
-        failed += states_in(&msgs[off]);
-        off++;
-    }
-    return failed;
+    return dgram_send_all(fd, msgs, n, send, states_in, "udp");
 }
 
 /* Sends the queued state copies with as few sendmmsg calls as the kernel
