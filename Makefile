@@ -173,7 +173,8 @@ ticket_LIBS := proto sys
 ticket_PKGS := libenet libcjson libsodium
 PROGRAMS := $(foreach p,$(PROGRAM_NAMES),$(BUILD)/bin/ricochet-$(p))
 # The teaching relays of examples/sockets/, beside the programs.
-EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay $(BUILD)/examples/udp_player
+EXAMPLES := $(BUILD)/examples/udp_relay $(BUILD)/examples/tcp_relay $(BUILD)/examples/udp_player \
+    $(BUILD)/examples/tcp_player
 MANPAGES := $(patsubst $(BUILD)/bin/%,$(BUILD)/man/%.1,$(PROGRAMS))
 
 # rtc-cost (costs/rtc_cost_main.c): what a WebRTC session costs the
@@ -348,7 +349,7 @@ $(BUILD)/gen/play_files.c: $(PLAY_FILES)
 # states with (client/js/ricochet.js), served by ricochet-lesson, compiled
 # into the lesson's library the same way.
 LESSON_LANGS := en id ko vi
-LESSON_FILES := lesson/lesson.html lesson/lesson.js $(RICOCHET_JS) \
+LESSON_FILES := lesson/lesson.html lesson/lesson.js lesson/lesson_guests.js $(RICOCHET_JS) \
     $(LESSON_LANGS:%=lesson/lang/%.json)
 lesson_GENERATED := $(BUILD)/obj/gen/lesson_files.o
 $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
@@ -358,8 +359,10 @@ $(BUILD)/gen/lesson_files.c: $(LESSON_FILES)
 	  echo '#include <stddef.h>'; \
 	  echo 'extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];'; \
 	  echo 'extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;'; \
+	  echo 'extern const char live_guests_js[]; extern const size_t live_guests_js_len;'; \
 	  $(call c_string,live_lesson_html,lesson/lesson.html) \
 	  $(call c_string,live_lesson_js,lesson/lesson.js) \
+	  $(call c_string,live_guests_js,lesson/lesson_guests.js) \
 	  $(call c_string,live_ricochet_js,$(RICOCHET_JS)) \
 	  $(foreach l,$(LESSON_LANGS),echo 'extern const char live_lang_$(l)[];'; \
 	    echo 'extern const size_t live_lang_$(l)_len;'; \

@@ -13,6 +13,7 @@
  * tests (snapshot, setControls, preset, pause, markPoint, inspect,
  * setLang, pickLang). */
 import { ARENA_W, ARENA_H, InterpBuffer, STATE_FIELDS, decodeState } from "/ricochet.js";
+import { drawGuests } from "/lesson_guests.js";
 
 const POLL_MS = 200;
 const DRAW_LAG_MS = 400;      /* drawn this far behind the lesson's now: what arrived is known */
@@ -191,6 +192,7 @@ async function poll() {
     view.net = d.net;
     view.models = d.models;
     view.model = d.model;
+    [view.door, view.guests] = [d.door, d.guests];
     view.lastOk = Date.now();
     view.error = "";
     for (const ld of d.lanes) {
@@ -514,6 +516,7 @@ function render() {
   $("banner").className = down ? "on" : "";
   $("missing").textContent = s ? s.missing : "";
   $("net").textContent = netText(view.net, view.model);
+  drawGuests($("door"), $("guests"), view.door, view.guests, tr, fmt);
   for (const name of view.order) {
     const l = view.lanes.get(name);
     if (!l.el) laneElement(l);
@@ -665,7 +668,7 @@ window.lessonPage = {
     status: view.status, error: view.error, banner: $("banner").textContent,
     modelError: view.modelError, paused: view.paused, net: view.net, model: view.model,
     generation: view.generation, controls: controlsNow(), lang: i18n.lang,
-    missing: [...i18n.missing],
+    missing: [...i18n.missing], door: view.door, guests: view.guests,
     lanes: view.order.map((n) => {
       const l = view.lanes.get(n);
       return { name: n, title: l.title, state: l.state, why: l.why, figures: l.figures,

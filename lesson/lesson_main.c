@@ -16,7 +16,7 @@
 #define PROG LESSON_PROG
 
 struct lesson_options {
-    long port;
+    long port, door_port;
     char bin[512];
     double rate, duration, grace, loss, delay, jitter;
     long seed;
@@ -29,6 +29,9 @@ static const struct option_def options[] = {
     {"port", OPTION_INT, OFF(port), "7799", 0, 65535, NULL,
      "serve the page on 127.0.0.1:PORT (0: a free one, said on standard output)",
      .short_name = 'p'},
+    {"door-port", OPTION_INT, OFF(door_port), "7800", 0, 65535, NULL,
+     "a program of your own joins through the same network on 127.0.0.1:PORT, over plain UDP "
+     "and (IP mode) TCP (0: free ones, said on standard output)"},
     {"rate", OPTION_DOUBLE, OFF(rate), "20", 0.1, 1000, NULL,
      "states a second each lane's sender sends"},
     {"duration", OPTION_DOUBLE, OFF(duration), "10", 0.1, 600, NULL,
@@ -62,7 +65,7 @@ static const char *const signals[] = {
 
 static const char *const exit_status[] = {
     "0", "stopped by SIGINT or SIGTERM",
-    "1", "the page could not be served (its port taken), or out of memory",
+    "1", "the page or the door could not be served (a port taken), or out of memory",
     "2", "a bad option, value or config file, with one line on standard error", NULL};
 
 static const char *const files[] = {
@@ -89,7 +92,10 @@ static const struct options_manual manual = {
         "out, one line saying how to get them). It serves its page on 127.0.0.1:PORT: each "
         "lane's states as they arrive, what netsim did to each, and its figures over "
         "--duration, ending --grace ago, computed by the bench's own code; the page's "
-        "controls change netsim's model while it runs. A relay or netsim that dies is said "
+        "controls change netsim's model while it runs. A program of your own joins through "
+        "the same network at --door-port (plain UDP; TCP in IP mode: the lesson carries its "
+        "bytes from 127.0.0.1 through netsim to the relay's edge) and gets a lane of its own. "
+        "A relay or netsim that dies is said "
         "on the page and started again, the lanes with it; SIGINT stops everything.",
     .signals = signals,
     .exit_status = exit_status,
@@ -124,6 +130,7 @@ static void configure(const struct lesson_options *o, struct live_config *cfg,
     snprintf(cfg->relay_args, sizeof cfg->relay_args, "%s", o->relay_args);
     snprintf(cfg->netsim_args, sizeof cfg->netsim_args, "%s", o->netsim_args);
     cfg->seed = (uint64_t)o->seed;
+    cfg->door_port = (int)o->door_port;
     cfg->duration_ms = (long)(o->duration * 1000);
     cfg->grace_ms = (long)(o->grace * 1000);
     memset(params, 0, sizeof *params);

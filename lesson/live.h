@@ -18,6 +18,10 @@
  *   live_lanes.c   each lane's states (marks) and its figures, computed by
  *                  the bench's own code (recvstats, histogram,
  *                  harness/figures.h), and the snapshot the loop publishes
+ *   live_door.c    the door for a program of the learner's own: plain UDP
+ *                  and TCP on 127.0.0.1, carried through the same netsim to
+ *                  the relay's udp and tcp edges, read on the way (its join,
+ *                  its states, the relay's errors): a lane per program
  *   live_client.c  requests to netsim's endpoint (sys/http_client.h)
  * The loop owns everything but the snapshot, which it publishes through a
  * triple buffer (sys/triple.h) every LIVE_PUBLISH_US; the HTTP thread
@@ -29,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../client/ricochet.h"
 #include "../harness/lanes.h"
@@ -43,6 +48,8 @@
 #define LIVE_WIRE_SAMPLES 256  /* a lane's wire counters, one a publish */
 #define LIVE_NET_SAMPLES 512   /* netsim's counters, one a stats line */
 #define LIVE_PUBLISH_US 200000 /* the snapshot's period */
+#define LIVE_GUESTS 8          /* programs of the learner's own at once */
+#define LIVE_GUEST_GAPS 256    /* ... the times netsim forwarded a program's states */
 #define LESSON_PROG "ricochet-lesson"
 
 /* What the lesson runs with (lesson_main.c: its options). */
@@ -55,6 +62,7 @@ struct live_config {
     long grace_ms;           /* ... ending this long ago: how long a state has to arrive */
     const struct netlab *lab; /* IP mode's namespaces, the relay in one, the clients in the
                                 other (NULL: netsim's UDP proxies on loopback) */
+    int door_port;           /* the door's port on 127.0.0.1, UDP and TCP (0: free ones) */
 };
 
 /* Where a state is. */
@@ -136,6 +144,33 @@ struct live_lane_snap {
     struct live_segment segments[LIVE_SEGMENTS]; /* oldest first */
 };
 
+/* A program of the learner's own, through the door, as the page sees it:
+ * what the door read of its bytes and what netsim's drop log said of its
+ * flow, counted since it came. No latency: its states carry its own
+ * clock, not the lesson's. */
+struct live_guest_snap {
+    bool tcp;
+    char state[12];                 /* "joining", "joined", "gone" */
+    char endpoint[48];              /* the program's address and port, as the door sees it */
+    char flow[48];                  /* the door's socket for it, as netsim names the flow */
+    char relay[48];                 /* where that socket sends: the relay's edge (or proxy) */
+    uint32_t id;                    /* the relay's id for it (0: none yet) */
+    char room[40], name[40];        /* of its join */
+    uint64_t messages_up, states_up, states_down, bytes, datagrams;
+    uint64_t fwd_up, dropped_up, fwd_down, dropped_down; /* netsim's: its states carried
+                                       and dropped; a stream's, its states carried and its
+                                       segments dropped (TCP sends them again) */
+    double max_gap_ms;              /* the longest gap between its states netsim forwarded */
+    char error_code[32], error_message[160]; /* the relay's last error to it */
+    uint64_t error_us;
+    char sent_hex[52];              /* the program's message before the error (its first
+                                       16 bytes, hex), and its length */
+    size_t sent_len;
+    bool sent_raw;                  /* ... no whole message yet: a stream's first bytes */
+    bool unanswered;                /* it has not joined and the relay answered none of it */
+    char end[160];                  /* gone: why, in words */
+};
+
 /* What the loop publishes. */
 struct live_snapshot {
     uint64_t now_us;                /* the loop's clock (CLOCK_MONOTONIC, netsim's too) */
@@ -155,6 +190,46 @@ struct live_snapshot {
     size_t n_netsims;
     size_t n_lanes;
     struct live_lane_snap lanes[BENCH_MODES];
+    char door_udp[48], door_tcp[48];   /* where a program of one's own goes ("": none) */
+    char door_relay_udp[48], door_relay_tcp[48]; /* ... and the door sends it on to */
+    char door_why[200];                /* what the door does not offer here, and why */
+    size_t n_guests;
+    struct live_guest_snap guests[LIVE_GUESTS];
+};
+
+/* A message of a stream, read as it goes by: its 2-byte length, then its
+ * first bytes (a control message's whole, if it fits). */
+struct live_frame_reader {
+    size_t head, len, have;         /* length bytes read; the message's length; read of it */
+    unsigned char msg[1024];
+};
+
+/* A program of the learner's own, as the door holds it. */
+struct live_guest {
+    bool used;
+    struct live_guest_snap s;
+    int fd;                         /* the door's socket for it, towards the relay */
+    int conn;                       /* TCP: the program's connection (-1: UDP) */
+    bool connected;                 /* TCP: fd's connect done */
+    uint16_t target_port;           /* fd's destination port (a relay started again: another) */
+    unsigned char from[32];         /* UDP: the program's endpoint (union netaddr) */
+    unsigned char raw[16];          /* TCP: its stream's first bytes */
+    uint64_t last_us, last_sent_us, gone_us;
+    bool answered;                  /* the relay has sent it something */
+    struct live_frame_reader rd[2]; /* TCP: up (the program's), down (the relay's) */
+    unsigned char pend[2][16384];   /* TCP: bytes waiting for their socket: up, down */
+    size_t pend_n[2];
+    uint64_t fwd_t[LIVE_GUEST_GAPS]; /* when netsim forwarded its states up, a ring */
+    size_t fwd_n, fwd_at;
+};
+
+/* The door: its two sockets in the lesson's own namespace, and the
+ * programs that came through it. */
+struct live_door {
+    int udp, tcp;                   /* -1: none */
+    char udp_at[48], tcp_at[48];
+    char why[200];
+    struct live_guest guests[LIVE_GUESTS];
 };
 
 /* A lane, as the loop holds it. */
@@ -237,6 +312,7 @@ struct live {
     struct live_model models[LIVE_MODELS]; /* the model changes, oldest first */
     struct triple *tb;              /* struct live_snapshot */
     struct live_http *http;
+    struct live_door door;
 };
 
 /* ---- live_run.c ---- */
@@ -324,6 +400,32 @@ int live_http_controls(const char *body, char **out, char *err, size_t err_cap);
  * queue-limit; a JSON object into out. Returns 0, or -1 (not such a
  * model, or cap too small). Pure. */
 int live_http_in_force(const char *model, char *out, size_t cap);
+
+/* ---- live_door.c ---- */
+
+struct audit_line;
+
+/* Opens the door on 127.0.0.1:cfg->door_port: UDP always, TCP in IP mode
+ * (netsim impairs a stream only there; lv->door.why says so). Returns 0,
+ * or -1 with a one-line message in err. */
+int live_door_open(struct live *lv, char *err, size_t err_cap);
+
+/* Carries what is waiting, both ways, without blocking: new programs,
+ * their bytes to the relay, the relay's to them. */
+void live_door_step(struct live *lv, uint64_t now_us);
+
+/* A drop log line of a program's flow into its counts; false if the flow
+ * is none of theirs. */
+bool live_door_log(struct live *lv, const struct audit_line *a);
+
+/* The door and its programs into the snapshot; a program gone some
+ * seconds ago, forgotten. */
+void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us);
+
+/* The snapshot's door and programs, as live.json's "door" and "guests". */
+void live_door_json(FILE *f, const struct live_snapshot *s);
+
+void live_door_close(struct live *lv);
 
 /* ---- live_client.c ---- */
 

@@ -42,6 +42,8 @@
 /* The page and its modules (the Makefile's gen/lesson_files.c). */
 extern const char live_lesson_html[], live_lesson_js[], live_ricochet_js[];
 extern const size_t live_lesson_html_len, live_lesson_js_len, live_ricochet_js_len;
+extern const char live_guests_js[];
+extern const size_t live_guests_js_len;
 extern const char live_lang_en[], live_lang_id[], live_lang_ko[], live_lang_vi[];
 extern const size_t live_lang_en_len, live_lang_id_len, live_lang_ko_len, live_lang_vi_len;
 
@@ -90,6 +92,13 @@ static void on_lesson_js(void *ctx, const struct httpd_request *q, struct httpd_
     (void)ctx;
     (void)q;
     reply_static(r, "text/javascript; charset=utf-8", live_lesson_js, live_lesson_js_len);
+}
+
+static void on_guests_js(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
+{
+    (void)ctx;
+    (void)q;
+    reply_static(r, "text/javascript; charset=utf-8", live_guests_js, live_guests_js_len);
 }
 
 static void on_ricochet_js(void *ctx, const struct httpd_request *q, struct httpd_reply *r)
@@ -373,7 +382,9 @@ static void on_live(void *ctx, const struct httpd_request *q, struct httpd_reply
         fputs(k ? "," : "", f);
         lane_json(f, &s->lanes[k], s->t0_us, since);
     }
-    fputs("]}", f);
+    fputs("],", f);
+    live_door_json(f, s);
+    fputs("}", f);
     fclose(f);
     r->content_type = "application/json";
     r->body = text;
@@ -604,6 +615,7 @@ static void on_model_put(void *ctx, const struct httpd_request *q, struct httpd_
 
 static const struct httpd_route routes[] = {
     {"/", on_page}, {"/lesson.js", on_lesson_js}, {"/ricochet.js", on_ricochet_js},
+    {"/lesson_guests.js", on_guests_js},
     {"/lang/en.json", on_lang_en}, {"/lang/id.json", on_lang_id}, {"/lang/ko.json", on_lang_ko},
     {"/lang/vi.json", on_lang_vi},
     {"/favicon.ico", on_favicon}, {"/live.json", on_live}, {"/state", on_state},

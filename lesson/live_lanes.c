@@ -316,5 +316,6 @@ void live_lanes_publish(struct live *lv, uint64_t now_us)
         s->lanes[k].fig.valid &= to > from;
         lane_snap(l, &s->lanes[k]);
     }
+    live_door_snap(lv, s, now_us);
     triple_publish(lv->tb);
 }

@@ -123,8 +123,10 @@ static void log_line(struct live *lv, const char *line, uint64_t now_us)
         return;
     }
     struct live_lane *l = lane_of_flow(lv, a.flow, a.dir);
-    if (!l)
+    if (!l) {
+        live_door_log(lv, &a); /* a program of the learner's own, or nobody's */
         return;
+    }
     if (!strcmp(a.kind, "segment"))
         add_segment(l, &a);
     else

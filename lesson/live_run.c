@@ -524,6 +524,7 @@ static void loop(struct live *lv, const struct netlab *lab)
             if (!up)
                 stop_lanes(lv);
         }
+        live_door_step(lv, now);
         if (lv->sw)
             swarm_step(lv->sw, UINT64_MAX); /* waits at most 5 ms */
         else
@@ -571,6 +572,7 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
     }
     lv->cfg = cfg;
     lv->params = params;
+    lv->door.udp = lv->door.tcp = -1;
     lv->instance = clock_now_us();
     lv->ip_mode = cfg->lab != NULL;
     snprintf(lv->relay_host, sizeof lv->relay_host, "%s", lv->ip_mode ? "198.19.0.1"
@@ -585,8 +587,16 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
         fprintf(stderr, LESSON_PROG ": error: --port %d: %s\n", port, err);
         goto out;
     }
+    if (live_door_open(lv, err, sizeof err) != 0) {
+        fprintf(stderr, LESSON_PROG ": error: --door-port %d: %s\n", cfg->door_port, err);
+        goto out;
+    }
     if (lv->missing[0])
         fprintf(stderr, LESSON_PROG ": %s\n", lv->missing);
+    printf(LESSON_PROG ": your own program through the same network: udp://%s%s%s%s "
+           "(docs/sockets.md, Your own player)\n", lv->door.udp_at,
+           lv->door.tcp >= 0 ? " and tcp://" : "", lv->door.tcp >= 0 ? lv->door.tcp_at : "",
+           lv->door.tcp >= 0 ? "" : ", not TCP: no IP mode here");
     printf(LESSON_PROG ": the lesson on http://%s/ (Ctrl-C stops it)\n",
            live_http_address(lv->http));
     fflush(stdout);
@@ -595,6 +605,7 @@ int live_run(const struct live_config *cfg, const struct bench_params *params, i
 out:
     stop_lanes(lv);
     stop_children(lv);
+    live_door_close(lv);
     live_http_stop(lv->http);
     for (size_t i = 0; i < lv->n_netsims; i++)
         unlink(lv->netsims[i].drop_log);

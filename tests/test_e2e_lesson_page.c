@@ -8,7 +8,14 @@
  * Then the page in English, Indonesian, Korean and Vietnamese (?lang=):
  * each file's words on it, no key missing once the lanes are drawn; the
  * browser's languages choose the first the page speaks; the switch on the
- * page changes the words at once and is kept for the next visit. */
+ * page changes the words at once and is kept for the next visit.
+ *
+ * A program of one's own: the Python player of docs/sockets.md, as the
+ * page shows it byte for byte, run against the door the lesson prints
+ * (plain UDP), and its TCP twin, each appear as a lane labelled with its
+ * endpoint (its port, the door's socket, the relay's address) and the
+ * figures the lesson can honestly give; garbage gets a line saying what
+ * was wrong, whether the relay answered (not_joined, too_big) or not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,10 +253,180 @@ static void the_page_in_force_and_in_four_languages(void **state)
     spawn_free(&l.proc);
 }
 
+/* The program of docs/sockets.md whose first line is first, as the page
+ * shows it, into dir/name. */
+static void from_the_docs(const char *first, const char *dir, const char *name, char *path,
+                          size_t cap)
+{
+    char *doc = harness_read_text("docs/sockets.md");
+    assert_non_null(doc);
+    char *at = strstr(doc, first), *end = at ? strstr(at, "\n```\n") : NULL;
+    if (!at || !end || strncmp(at - strlen("```python\n"), "```python\n", 10) != 0)
+        fail_msg("docs/sockets.md shows no Python block beginning \"%s\"", first);
+    snprintf(path, cap, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite(at, 1, (size_t)(end - at) + 1, f);
+    fclose(f);
+    free(doc);
+}
+
+/* The door's port the lesson printed ("udp://127.0.0.1:PORT and tcp://..."). */
+static int door_port(const struct lesson *l)
+{
+    char *out = spawn_read_stdout(&l->proc);
+    assert_non_null(out);
+    const char *at = strstr(out, "through the same network: udp://127.0.0.1:");
+    if (!at || !strstr(at, " and tcp://127.0.0.1:"))
+        fail_msg("the lesson printed no door over UDP and TCP: %s", out);
+    int port = atoi(at + strlen("through the same network: udp://127.0.0.1:"));
+    free(out);
+    return port;
+}
+
+/* The port a player printed ("my port N, the relay ..."), once it has. */
+static int player_port(const struct spawn_proc *p)
+{
+    uint64_t deadline = clock_now_ms() + 10000;
+    while (clock_now_ms() < deadline) {
+        char *out = spawn_read_stdout(p);
+        const char *at = out ? strstr(out, "my port ") : NULL;
+        int port = at ? atoi(at + 8) : 0;
+        free(out);
+        if (port > 0)
+            return port;
+        clock_sleep_ms(100);
+    }
+    fail_msg("%s never printed its port", p->prog);
+    return 0;
+}
+
+/* Waits for a program's card whose text has every one of want (NULL
+ * ended), or fails with the page. */
+static void card_says(struct browser *b, const char *const *want, const char *what)
+{
+    char expr[1024];
+    size_t n = (size_t)snprintf(expr, sizeof expr, "[...document.querySelectorAll("
+                                "'#guests .guest')].some((c) => [");
+    for (size_t i = 0; want[i]; i++)
+        n += (size_t)snprintf(expr + n, sizeof expr - n, "%s`%s`", i ? "," : "", want[i]);
+    snprintf(expr + n, sizeof expr - n, "].every((w) => c.textContent.includes(w)))");
+    if (!browser_wait(b, expr, WAIT_MS)) {
+        cJSON *cards = browser_eval(b, "[...document.querySelectorAll('#guests .guest')]"
+                                       ".map((c) => c.textContent)");
+        char *text = cJSON_PrintUnformatted(cards);
+        print_message("the cards: %s\n", text);
+        free(text);
+        cJSON_Delete(cards);
+        lesson_fail_with_page(b, what);
+    }
+}
+
+/* A few bytes to the door from a socket of their own (python3 -c). */
+static void send_garbage(const char *kind, int port, const char *bytes)
+{
+    char code[512], err[256];
+    struct spawn_proc p;
+    snprintf(code, sizeof code, "import socket, time; s = socket.socket(socket.AF_INET, "
+             "socket.SOCK_%s); s.connect(('127.0.0.1', %d)); s.send(%s); time.sleep(2)",
+             kind, port, bytes);
+    const char *args[] = {"-c", code, NULL};
+    assert_int_equal(spawn_start(&p, "/usr/bin", "python3", args, err, sizeof err), 0);
+    assert_int_equal(spawn_stop(&p, 0, 15000), 0);
+    spawn_free(&p);
+}
+
+static void programs_of_ones_own(void **state)
+{
+    (void)state;
+    struct lesson l;
+    char dir[] = "/tmp/ricochet-lesson-own-XXXXXX", udp_py[96], tcp_py[96], port_s[8], err[256];
+    const char *args[] = {"--port", "0", "--door-port", "0", "--rate", "10", "--duration", "5",
+                          "--path-loss", "10", NULL};
+    lesson_start(&l, harness_bin_dir(), "ricochet-lesson", args);
+    servers_tmpdir(dir);
+    from_the_docs("# udp_player.py: ", dir, "udp_player.py", udp_py, sizeof udp_py);
+    from_the_docs("# tcp_player.py: ", dir, "tcp_player.py", tcp_py, sizeof tcp_py);
+    int door = door_port(&l);
+    snprintf(port_s, sizeof port_s, "%d", door);
+    struct browser *b = browser_open(dir, l.url, 1500, 1200);
+    if (!browser_wait(b, "window.lessonPage && lessonPage.snapshot().door &&"
+                         " lessonPage.snapshot().door.relay_udp", WAIT_MS))
+        lesson_fail_with_page(b, "the page never said the door");
+    struct spawn_proc udp, tcp;
+    const char *udp_args[] = {udp_py, "127.0.0.1", port_s, "30", NULL};
+    const char *tcp_args[] = {tcp_py, "127.0.0.1", port_s, "30", NULL};
+    assert_int_equal(spawn_start(&udp, "/usr/bin", "python3", udp_args, err, sizeof err), 0);
+    assert_int_equal(spawn_start(&tcp, "/usr/bin", "python3", tcp_args, err, sizeof err), 0);
+    char endpoint[2][48];
+    snprintf(endpoint[0], sizeof endpoint[0], "127.0.0.1:%d → ", player_port(&udp));
+    snprintf(endpoint[1], sizeof endpoint[1], "127.0.0.1:%d → ", player_port(&tcp));
+    /* each a lane: who, its endpoint through the lesson's socket to the relay, its figures
+       (netsim at 10%: its states carried, some dropped), latency said not measurable */
+    const char *udp_lane[] = {"your program, plain UDP: py, id ", "in room lobby", endpoint[0],
+                              " → the lesson's socket 198.18.0.1:", " → the relay 198.19.0.1:",
+                              "netsim carried ", "p50, p99: not measurable", NULL};
+    card_says(b, udp_lane, "the Python player over UDP never appeared as a lane");
+    const char *tcp_lane[] = {"your program, TCP: py, id ", endpoint[1], "cross to the relay",
+                              NULL};
+    card_says(b, tcp_lane, "the Python player over TCP never appeared as a lane");
+    const char *udp_joined = "lessonPage.snapshot().guests.find((g) => g.proto === 'udp' &&"
+                             " g.state === 'joined' && g.states_up >= 60)";
+    if (!browser_wait(b, udp_joined, WAIT_MS))
+        lesson_fail_with_page(b, "the UDP player never sent 60 states through the door");
+    cJSON *g = browser_eval(b, udp_joined);
+    assert_true(cJSON_IsObject(g));
+    double sent = cJSON_GetObjectItem(g, "states_up")->valuedouble;
+    double fwd = cJSON_GetObjectItem(g, "fwd_up")->valuedouble;
+    double dropped = cJSON_GetObjectItem(g, "dropped_up")->valuedouble;
+    print_message("the UDP player: %.0f states sent, netsim carried %.0f and dropped %.0f\n",
+                  sent, fwd, dropped);
+    /* netsim's word on every state the door passed, but the last few on their way */
+    assert_true(fwd > 0 && fwd + dropped <= sent && fwd + dropped + 10 >= sent);
+    cJSON_Delete(g);
+    /* the two players see each other's states through the door */
+    const char *sees[] = {"your program, plain UDP", "states to it: ", NULL};
+    card_says(b, sees, "no card");
+    assert_true(browser_wait(b, "lessonPage.snapshot().guests.every((g) => g.state !== 'joined'"
+                                " || g.states_down > 0)", WAIT_MS));
+    send_garbage("DGRAM", door, "b'hello'"); /* shorter than any answer: none */
+    const char *silent[] = {"answered none of its 1 messages", "5 bytes, 68 65 6c 6c 6f", NULL};
+    card_says(b, silent, "a silent relay to garbage had no line on the page");
+    send_garbage("DGRAM", door, "b'x' * 80");
+    const char *refused[] = {"the relay answered not_joined: join", "80 bytes: 78 78", NULL};
+    card_says(b, refused, "the relay's not_joined had no line on the page");
+    send_garbage("STREAM", door, "b'hello'");
+    const char *framing[] = {"the relay answered too_big", "its stream began with 5 bytes",
+                             "68 65 6c 6c 6f", NULL};
+    card_says(b, framing, "a garbled stream had no line on the page");
+    for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) { /* every word in each */
+        char path[32], expr[160];
+        snprintf(path, sizeof path, "/?lang=%s", langs[i]);
+        open_page(b, &l, path);
+        snprintf(expr, sizeof expr, "document.querySelectorAll('#guests .guest').length >= 4 &&"
+                 " lessonPage.snapshot().lang === '%s'", langs[i]);
+        if (!browser_wait(b, expr, WAIT_MS))
+            lesson_fail_with_page(b, "the programs' lanes were not drawn");
+        cJSON *missing = browser_eval(b, "lessonPage.snapshot().missing");
+        if (cJSON_GetArraySize(missing) != 0)
+            fail_msg("%s: keys missing: %s", langs[i], cJSON_PrintUnformatted(missing));
+        cJSON_Delete(missing);
+    }
+    browser_close(b);
+    assert_int_equal(spawn_stop(&udp, SIGTERM, 5000) >= 0, 1);
+    assert_int_equal(spawn_stop(&tcp, SIGTERM, 5000) >= 0, 1);
+    spawn_free(&udp);
+    spawn_free(&tcp);
+    servers_remove_tree(dir);
+    assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
+    spawn_free(&l.proc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_page_in_force_and_in_four_languages),
+        cmocka_unit_test(programs_of_ones_own),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,8 @@
  * order; a stream that is not in frames ends a tcp session at once. The
  * players of docs/sockets.md ("Your own player", C and Python, as the
  * page prints them) join ricochet-relay's plain-UDP edge side by side and
- * each sees the other's states. Their command lines: --help, a bad port. */
+ * each sees the other's states; their TCP twins, its tcp edge. Their
+ * command lines: --help, a bad port. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -523,14 +524,46 @@ static void players_from_the_docs(void **unused)
     spawn_free(&relay);
 }
 
+/* The TCP players of docs/sockets.md, C and Python, against ricochet-relay's
+ * tcp edge: each sees most of the other's states. */
+static void tcp_players_from_the_docs(void **unused)
+{
+    (void)unused;
+    in_the_docs("examples/sockets/tcp_player.py", "python");
+    in_the_docs("examples/sockets/tcp_player.c", "c");
+    struct spawn_proc relay, c, py;
+    const char *relay_args[] = {"--listen", "tcp://127.0.0.1:0", NULL};
+    int port = harness_start_relay(&relay, relay_args);
+    assert_true(port > 0);
+    char port_s[8], dir[512], err[1024];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
+    const char *c_args[] = {"127.0.0.1", port_s, "4", NULL};
+    const char *py_args[] = {"examples/sockets/tcp_player.py", "127.0.0.1", port_s, "4", NULL};
+    assert_int_equal(spawn_start(&c, dir, "tcp_player", c_args, err, sizeof err), 0);
+    assert_int_equal(spawn_start(&py, "/usr/bin", "python3", py_args, err, sizeof err), 0);
+    assert_int_equal(spawn_stop(&c, 0, 15000), 0);
+    assert_int_equal(spawn_stop(&py, 0, 15000), 0);
+    unsigned theirs, seen;
+    unsigned c_id = player_output(&c, 0, &theirs);
+    unsigned py_id = player_output(&py, c_id, &seen); /* the C player's states at Python */
+    player_output(&c, py_id, &theirs);                /* and Python's at C */
+    if (seen < 20 || theirs < 20)
+        fail_msg("Python saw %u of C's states, C %u of Python's", seen, theirs);
+    spawn_free(&c);
+    spawn_free(&py);
+    assert_int_equal(spawn_stop(&relay, SIGTERM, 5000), 0);
+    spawn_free(&relay);
+}
+
 /* --help (exit 0, usage on stdout) and a bad port (exit 2, one line). */
 static void command_lines(void **unused)
 {
     (void)unused;
-    const char *progs[] = {"udp_relay", "tcp_relay", "udp_player"};
+    const char *progs[] = {"udp_relay", "tcp_relay", "udp_player", "tcp_player"};
     char dir[512], err[256];
     snprintf(dir, sizeof dir, "%s/../examples", harness_bin_dir());
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         struct spawn_proc p;
         const char *help[] = {"--help", NULL}, *bad[] = {"70000", NULL};
         assert_int_equal(spawn_start(&p, dir, progs[i], help, err, sizeof err), 0);
@@ -561,6 +594,7 @@ int main(void)
         cmocka_unit_test(udp_relay_tells_late_joiners_the_clock),
         cmocka_unit_test(stream_not_in_frames),
         cmocka_unit_test(players_from_the_docs),
+        cmocka_unit_test(tcp_players_from_the_docs),
         cmocka_unit_test(command_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

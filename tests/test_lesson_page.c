@@ -1,9 +1,9 @@
 /* test_lesson_page.c: what the lesson's page server hands the page
  * besides the figures. Its words (lesson/lang/LANG.json): every language
  * has every key English has and no other, each a non-empty string with
- * the same {names}; every key the page asks for (lesson.html, lesson.js)
- * is English's and every key of English's is asked for; a lane's English
- * title is the lane table's. The model in force as the page's controls
+ * the same {names}; every key the page asks for (lesson.html, lesson.js,
+ * lesson_guests.js) is English's and every key of English's is asked for;
+ * a lane's English title is the lane table's. The model in force as the page's controls
  * (live_http_in_force): what netsim answers after the lesson's options
  * and the page's changes, turned back into the controls that made it. */
 #include <setjmp.h>
@@ -162,11 +162,19 @@ static void the_page_asks_for_every_key(void **state)
 {
     (void)state;
     cJSON *en = lang_file("en");
-    char *html = harness_read_text("lesson/lesson.html"), *js = harness_read_text("lesson/lesson.js");
+    char *html = harness_read_text("lesson/lesson.html"), *page = harness_read_text("lesson/lesson.js");
+    char *guests = harness_read_text("lesson/lesson_guests.js");
     assert_non_null(html);
+    assert_non_null(page);
+    assert_non_null(guests);
+    size_t len = strlen(page) + strlen(guests) + 2;
+    char *js = malloc(len); /* the page's two modules, one text */
     assert_non_null(js);
+    snprintf(js, len, "%s\n%s", page, guests);
+    free(page);
+    free(guests);
     int faults = unknown_keys("lesson/lesson.html", html, en) +
-                 unknown_keys("lesson/lesson.js", js, en);
+                 unknown_keys("lesson/lesson.js and lesson_guests.js", js, en);
     const cJSON *e;
     cJSON_ArrayForEach(e, en) {
         if (!strncmp(e->string, "lane.", 5) || !strncmp(e->string, "state.", 6))

@@ -1,0 +1,608 @@
+/* live_door.c: the lesson's door for a program of the learner's own (see
+ * live.h; docs/sockets.md, "Your own player"). The lanes' clients open
+ * their sockets in the clients' network namespace, where no program of
+ * this machine can reach; the door is a UDP socket and a TCP listener on
+ * 127.0.0.1 in the lesson's own. For each program that comes, the door
+ * makes a socket of its own in the clients' namespace towards the relay's
+ * plain-UDP or TCP edge, so that the program's bytes cross the same netsim
+ * as the lanes' (its flow is that socket's endpoint); without IP mode its
+ * datagrams go through netsim's proxy of the udp edge, and there is no TCP
+ * door (netsim impairs a stream only in IP mode). The door copies bytes as
+ * they are, both ways, and reads them on the way: the join and the relay's
+ * welcome say who the program is, states are counted each way, and the
+ * relay's errors are kept with the message the program sent before them,
+ * so that a program sending garbage gets a line on the page, even when the
+ * relay answers nothing (a stranger's datagram shorter than the answer). */
+#include "live.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../audit/audit.h"
+#include "../harness/figures.h"
+#include "../harness/netlab.h"
+#include "../netsim/droplog.h"
+#include "../netsim/netsim_ip.h"
+#include "../sys/netaddr.h"
+
+#define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
+#define SILENT_US 30000000u     /* a UDP program silent this long is gone */
+#define UNANSWERED_US 1000000u  /* no answer this long after its message: said */
+#define DATAGRAM_MAX 2048
+
+/* The relay's port for edge name (0: none). */
+static uint16_t edge_port(const struct live *lv, const char *name)
+{
+    for (size_t i = 0; i < lv->n_edges; i++)
+        if (!strcmp(lv->edges[i].name, name))
+            return lv->edges[i].port;
+    return 0;
+}
+
+/* Where the door sends a program's bytes: the relay's edge, or without IP
+ * mode netsim's proxy in front of the udp edge (0: not up). */
+static uint16_t target_port(const struct live *lv, bool tcp)
+{
+    for (size_t i = 0; !lv->ip_mode && !tcp && i < lv->n_netsims; i++)
+        if (lv->netsims[i].edge && !strcmp(lv->netsims[i].edge, "udp") && lv->netsims[i].started)
+            return (uint16_t)lv->netsims[i].port;
+    if (!lv->relay_started)
+        return 0;
+    return lv->ip_mode || !tcp ? edge_port(lv, tcp ? "tcp" : "udp") : 0;
+}
+
+static int listen_on(int type, uint16_t port, char *at, size_t cap)
+{
+    int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0)
+        return -1;
+    if (type == SOCK_STREAM)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        (type == SOCK_STREAM && listen(fd, 16) != 0) ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    snprintf(at, cap, "127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+    return fd;
+}
+
+int live_door_open(struct live *lv, char *err, size_t err_cap)
+{
+    struct live_door *d = &lv->door;
+    d->tcp = -1;
+    for (size_t i = 0; i < LIVE_GUESTS; i++)
+        d->guests[i].fd = d->guests[i].conn = -1;
+    d->udp = listen_on(SOCK_DGRAM, (uint16_t)lv->cfg->door_port, d->udp_at, sizeof d->udp_at);
+    if (d->udp < 0) {
+        snprintf(err, err_cap, "udp 127.0.0.1:%d: %s", lv->cfg->door_port, strerror(errno));
+        return -1;
+    }
+    if (!lv->ip_mode) {
+        snprintf(d->why, sizeof d->why, "over TCP only in IP mode: netsim impairs a stream "
+                 "only between the two namespaces");
+        return 0;
+    }
+    uint16_t port = (uint16_t)atoi(strchr(d->udp_at, ':') + 1); /* the same number if free */
+    d->tcp = listen_on(SOCK_STREAM, port, d->tcp_at, sizeof d->tcp_at);
+    if (d->tcp < 0 && !lv->cfg->door_port)
+        d->tcp = listen_on(SOCK_STREAM, 0, d->tcp_at, sizeof d->tcp_at);
+    if (d->tcp < 0) {
+        snprintf(err, err_cap, "tcp 127.0.0.1:%u: %s", (unsigned)port, strerror(errno));
+        close(d->udp);
+        d->udp = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- a program's messages, read on the way ---- */
+
+/* The first 16 bytes of m, in hex, as the program's last words. */
+static void keep_sent(struct live_guest *g, const unsigned char *m, size_t len)
+{
+    g->s.sent_hex[0] = '\0';
+    for (size_t i = 0; i < len && i < 16; i++)
+        snprintf(g->s.sent_hex + (i ? 3 * i - 1 : 0), sizeof g->s.sent_hex - 3 * i, "%s%02x",
+                 i ? " " : "", m[i]);
+}
+
+/* A stream's bytes before its first whole message: its first ones kept. */
+static void raw_start(struct live_guest *g, const unsigned char *p, size_t n)
+{
+    size_t had = g->s.sent_len;
+    g->s.sent_raw = true;
+    g->s.sent_len += n;
+    for (size_t i = 0; had + i < sizeof g->raw && i < n; i++)
+        g->raw[had + i] = p[i];
+    keep_sent(g, g->raw, g->s.sent_len < sizeof g->raw ? g->s.sent_len : sizeof g->raw);
+}
+
+/* A message the program sent: its join, its leave, a state; kept as the
+ * last one, for the line an error gets. */
+static void read_up(struct live_guest *g, const unsigned char *m, size_t len, size_t whole,
+                    uint64_t now_us)
+{
+    g->s.messages_up++;
+    g->last_sent_us = now_us;
+    g->s.sent_len = whole;
+    g->s.sent_raw = false;
+    keep_sent(g, m, len);
+    if (whole >= 40 && m[0] == 1 && m[1] == 1) {
+        g->s.states_up++;
+        return;
+    }
+    cJSON *o = len && m[0] == '{' ? cJSON_ParseWithLength((const char *)m, len) : NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    const cJSON *room = cJSON_GetObjectItemCaseSensitive(o, "room");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "join")) {
+        snprintf(g->s.room, sizeof g->s.room, "%s", cJSON_IsString(room) ? room->valuestring : "");
+        snprintf(g->s.name, sizeof g->s.name, "%s", cJSON_IsString(name) ? name->valuestring : "");
+    } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "leave")) {
+        snprintf(g->s.end, sizeof g->s.end, "it left");
+    }
+    cJSON_Delete(o);
+}
+
+/* A message the relay sent the program: its welcome, an error, a state. */
+static void read_down(struct live_guest *g, const unsigned char *m, size_t len, size_t whole,
+                      uint64_t now_us)
+{
+    g->answered = true;
+    if (whole >= 40 && m[0] == 1 && m[1] == 1) {
+        g->s.states_down++;
+        return;
+    }
+    cJSON *o = len && m[0] == '{' ? cJSON_ParseWithLength((const char *)m, len) : NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(o, "message");
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "welcome") && cJSON_IsNumber(id)) {
+        g->s.id = (uint32_t)id->valuedouble;
+        snprintf(g->s.state, sizeof g->s.state, "joined");
+    } else if (cJSON_IsString(type) && !strcmp(type->valuestring, "error")) {
+        snprintf(g->s.error_code, sizeof g->s.error_code, "%s",
+                 cJSON_IsString(code) ? code->valuestring : "?");
+        snprintf(g->s.error_message, sizeof g->s.error_message, "%s",
+                 cJSON_IsString(message) ? message->valuestring : "");
+        g->s.error_us = now_us;
+    }
+    cJSON_Delete(o);
+}
+
+/* A stream's bytes into its frames: each message read as it completes (a
+ * long one by its first bytes). */
+static void read_frames(struct live_guest *g, int dir, const unsigned char *p, size_t n,
+                        uint64_t now_us)
+{
+    struct live_frame_reader *r = &g->rd[dir];
+    for (size_t i = 0; i < n; i++) {
+        if (r->head < 2) {
+            r->len = r->head ? r->len | p[i] : (size_t)p[i] << 8;
+            if (++r->head == 2)
+                r->have = 0;
+            continue;
+        }
+        if (r->have < sizeof r->msg)
+            r->msg[r->have] = p[i];
+        if (++r->have == r->len) {
+            size_t kept = r->len < sizeof r->msg ? r->len : sizeof r->msg;
+            (dir ? read_down : read_up)(g, r->msg, kept, r->len, now_us);
+            r->head = 0;
+        }
+    }
+}
+
+/* ---- the programs ---- */
+
+static struct live_guest *new_guest(struct live *lv, bool tcp, uint64_t now_us)
+{
+    for (size_t i = 0; i < LIVE_GUESTS; i++) {
+        struct live_guest *g = &lv->door.guests[i];
+        if (g->used)
+            continue;
+        memset(g, 0, sizeof *g);
+        g->used = true;
+        g->fd = g->conn = -1;
+        g->s.tcp = tcp;
+        g->last_us = now_us;
+        snprintf(g->s.state, sizeof g->s.state, "joining");
+        return g;
+    }
+    return NULL;
+}
+
+/* Its end: the sockets closed, the reason kept for the page. */
+static void gone(struct live_guest *g, const char *why, uint64_t now_us)
+{
+    if (g->fd >= 0)
+        close(g->fd);
+    if (g->conn >= 0)
+        close(g->conn);
+    g->fd = g->conn = -1;
+    if (!g->s.end[0]) /* the first reason stays: "it left", then its socket closed */
+        snprintf(g->s.end, sizeof g->s.end, "%s", why);
+    snprintf(g->s.state, sizeof g->s.state, "gone");
+    g->gone_us = now_us;
+}
+
+/* The door's socket for g towards the relay, connected (a stream's: on its
+ * way), in the clients' namespace in IP mode. Returns 0 or -1. */
+static int open_towards(struct live *lv, struct live_guest *g, uint16_t port)
+{
+    int type = (g->s.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, one = 1;
+    g->fd = lv->ip_mode ? netlab_socket(lv->cfg->lab, NETLAB_CLIENT, AF_INET, type, 0)
+                        : socket(AF_INET, type, 0);
+    union netaddr to;
+    char err[160];
+    if (g->fd < 0 || netaddr_resolve(lv->relay_host, port, &to, err, sizeof err) != 0)
+        return -1;
+    if (g->s.tcp)
+        setsockopt(g->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(g->fd, &to.sa, netaddr_len(&to)) != 0 && errno != EINPROGRESS)
+        return -1;
+    g->target_port = port;
+    netaddr_format(&to, g->s.relay, sizeof g->s.relay);
+    union netaddr me;
+    socklen_t len = sizeof me;
+    if (getsockname(g->fd, &me.sa, &len) == 0 && netaddr_from_sockaddr(&me, &me.sa, len) == 0) {
+        if (me.v4.sin_addr.s_addr == htonl(INADDR_ANY))
+            me.v4.sin_addr.s_addr = htonl(lv->ip_mode ? NETSIM_IP_CLIENT : INADDR_LOOPBACK);
+        netaddr_format(&me, g->s.flow, sizeof g->s.flow);
+    }
+    return 0;
+}
+
+static struct live_guest *udp_guest(struct live *lv, const union netaddr *from, uint64_t now_us)
+{
+    for (size_t i = 0; i < LIVE_GUESTS; i++) {
+        struct live_guest *g = &lv->door.guests[i];
+        if (g->used && !g->s.tcp && g->fd >= 0 && !memcmp(g->from, from, netaddr_len(from)))
+            return g;
+    }
+    uint16_t port = target_port(lv, false);
+    struct live_guest *g = port ? new_guest(lv, false, now_us) : NULL;
+    if (!g)
+        return NULL; /* the relay not up, or the door full: the datagram is dropped */
+    memcpy(g->from, from, netaddr_len(from));
+    netaddr_format(from, g->s.endpoint, sizeof g->s.endpoint);
+    if (open_towards(lv, g, port) != 0) {
+        gone(g, "the door could not open its socket towards the relay", now_us);
+        return NULL;
+    }
+    return g;
+}
+
+/* The door's UDP socket: each datagram to its program's socket. */
+static void udp_in(struct live *lv, uint64_t now_us)
+{
+    unsigned char buf[DATAGRAM_MAX];
+    for (int k = 0; k < 64; k++) {
+        union netaddr from;
+        socklen_t len = sizeof from;
+        ssize_t n = recvfrom(lv->door.udp, buf, sizeof buf, 0, &from.sa, &len);
+        if (n < 0)
+            return;
+        struct live_guest *g = udp_guest(lv, &from, now_us);
+        if (!g)
+            continue;
+        g->last_us = now_us;
+        g->s.bytes += (uint64_t)n;
+        g->s.datagrams++;
+        read_up(g, buf, (size_t)n, (size_t)n, now_us);
+        send(g->fd, buf, (size_t)n, MSG_DONTWAIT);
+    }
+}
+
+/* A program's UDP socket: the relay's datagrams back to the program. */
+static void udp_out(struct live *lv, struct live_guest *g, uint64_t now_us)
+{
+    unsigned char buf[DATAGRAM_MAX];
+    union netaddr to;
+    memcpy(&to, g->from, sizeof to);
+    for (int k = 0; k < 64; k++) {
+        ssize_t n = recv(g->fd, buf, sizeof buf, 0);
+        if (n < 0)
+            return;
+        g->s.bytes += (uint64_t)n;
+        g->s.datagrams++;
+        read_down(g, buf, (size_t)n, (size_t)n, now_us);
+        sendto(lv->door.udp, buf, (size_t)n, MSG_DONTWAIT, &to.sa, netaddr_len(&to));
+    }
+}
+
+static void tcp_accept(struct live *lv, uint64_t now_us)
+{
+    union netaddr from;
+    socklen_t len = sizeof from;
+    int c = accept4(lv->door.tcp, &from.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+    if (c < 0)
+        return;
+    uint16_t port = target_port(lv, true);
+    struct live_guest *g = port ? new_guest(lv, true, now_us) : NULL;
+    if (!g) { /* the relay not up, or the door full */
+        close(c);
+        return;
+    }
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    g->conn = c;
+    netaddr_from_sockaddr(&from, &from.sa, len);
+    netaddr_format(&from, g->s.endpoint, sizeof g->s.endpoint);
+    if (open_towards(lv, g, port) != 0)
+        gone(g, "the door could not open its connection towards the relay", now_us);
+}
+
+/* What waits in g's buffer dir written to its socket; false on an error. */
+static bool flush(struct live_guest *g, int dir)
+{
+    int fd = dir ? g->conn : g->fd;
+    if (!g->pend_n[dir] || (!dir && !g->connected))
+        return true;
+    ssize_t n = send(fd, g->pend[dir], g->pend_n[dir], MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK;
+    memmove(g->pend[dir], g->pend[dir] + n, g->pend_n[dir] - (size_t)n);
+    g->pend_n[dir] -= (size_t)n;
+    return true;
+}
+
+/* One direction of a program's stream: read what its buffer has room for,
+ * read its frames, pass it on. Returns 0, or -1 with why in *why. */
+static int tcp_pass(struct live_guest *g, int dir, short revents, uint64_t now_us,
+                    const char **why)
+{
+    int from = dir ? g->fd : g->conn;
+    if (revents & (POLLIN | POLLHUP | POLLERR)) {
+        size_t room = sizeof g->pend[dir] - g->pend_n[dir];
+        ssize_t n = room ? recv(from, g->pend[dir] + g->pend_n[dir], room, 0) : -1;
+        if (n == 0 || (n < 0 && room && errno != EAGAIN)) {
+            *why = dir ? (g->s.error_code[0] ? "the relay closed the connection after its error"
+                                             : "the relay closed the connection")
+                       : "it closed its connection";
+            return -1;
+        }
+        if (n > 0 && !dir && !g->s.messages_up) /* what a garbled stream began with */
+            raw_start(g, g->pend[0] + g->pend_n[0], (size_t)n);
+        if (n > 0) {
+            read_frames(g, dir, g->pend[dir] + g->pend_n[dir], (size_t)n, now_us);
+            g->pend_n[dir] += (size_t)n;
+            g->s.bytes += (uint64_t)n;
+            g->last_us = now_us;
+        }
+    }
+    if (!flush(g, dir)) {
+        *why = dir ? "its connection failed" : "the connection to the relay failed";
+        return -1;
+    }
+    return 0;
+}
+
+/* A program's stream: its connection and the door's towards the relay. */
+static void tcp_step(struct live_guest *g, short conn_ev, short fd_ev, uint64_t now_us)
+{
+    const char *why = NULL;
+    if (!g->connected && (fd_ev & (POLLOUT | POLLERR | POLLHUP))) {
+        int e = 0;
+        socklen_t len = sizeof e;
+        getsockopt(g->fd, SOL_SOCKET, SO_ERROR, &e, &len);
+        if (e) {
+            gone(g, "the relay refused the connection", now_us);
+            return;
+        }
+        g->connected = true;
+    }
+    if (g->connected && (tcp_pass(g, 1, fd_ev, now_us, &why) != 0 ||
+                         tcp_pass(g, 0, conn_ev, now_us, &why) != 0)) {
+        flush(g, 1); /* the relay's last words, an error frame, to the program */
+        gone(g, why, now_us);
+    }
+}
+
+void live_door_step(struct live *lv, uint64_t now_us)
+{
+    struct live_door *d = &lv->door;
+    struct pollfd p[2 + 2 * LIVE_GUESTS];
+    size_t n = 0;
+    p[n++] = (struct pollfd){.fd = d->udp, .events = POLLIN};
+    p[n++] = (struct pollfd){.fd = d->tcp, .events = POLLIN};
+    for (size_t i = 0; i < LIVE_GUESTS; i++) {
+        struct live_guest *g = &d->guests[i];
+        bool live = g->used && g->fd >= 0;
+        short up = g->s.tcp && g->pend_n[0] < sizeof g->pend[0] ? POLLIN : 0;
+        short fd_ev = POLLIN | (g->s.tcp && (!g->connected || g->pend_n[0]) ? POLLOUT : 0);
+        p[n++] = (struct pollfd){.fd = live && g->s.tcp ? g->conn : -1,
+                                 .events = (short)(up | (g->pend_n[1] ? POLLOUT : 0))};
+        p[n++] = (struct pollfd){.fd = live ? g->fd : -1, .events = fd_ev};
+    }
+    if (poll(p, n, 0) <= 0)
+        return;
+    if (p[0].revents & POLLIN)
+        udp_in(lv, now_us);
+    if (p[1].revents & POLLIN)
+        tcp_accept(lv, now_us);
+    for (size_t i = 0; i < LIVE_GUESTS; i++) {
+        struct live_guest *g = &d->guests[i];
+        short conn_ev = p[2 + 2 * i].revents, fd_ev = p[3 + 2 * i].revents;
+        if (!g->used || g->fd < 0 || p[3 + 2 * i].fd != g->fd || !(conn_ev | fd_ev))
+            continue;
+        if (g->s.tcp)
+            tcp_step(g, conn_ev, fd_ev, now_us);
+        else if (fd_ev & POLLIN)
+            udp_out(lv, g, now_us);
+    }
+}
+
+/* ---- netsim's word on a program's flow ---- */
+
+/* netsim carried one of its states (up: when, for the gaps). */
+static void carried(struct live_guest *g, bool up, uint64_t t_us)
+{
+    (*(up ? &g->s.fwd_up : &g->s.fwd_down))++;
+    if (!up)
+        return;
+    g->fwd_t[g->fwd_at] = t_us;
+    g->fwd_at = (g->fwd_at + 1) % LIVE_GUEST_GAPS;
+    g->fwd_n += g->fwd_n < LIVE_GUEST_GAPS;
+}
+
+bool live_door_log(struct live *lv, const struct audit_line *a)
+{
+    struct live_guest *g = NULL;
+    for (size_t i = 0; i < LIVE_GUESTS && !g; i++)
+        if (lv->door.guests[i].used && !strcmp(lv->door.guests[i].s.flow, a->flow))
+            g = &lv->door.guests[i];
+    if (!g)
+        return false;
+    bool up = a->dir == NETSIM_UP, segment = !strcmp(a->kind, "segment");
+    if (a->event == DROPLOG_DUP || a->event == DROPLOG_EXIT || (segment && a->event ==
+                                                                  DROPLOG_FWD))
+        return true; /* no state's fate */
+    if (segment || a->event == DROPLOG_SENT) { /* a stream: its segments lost, its states */
+        if (a->event != DROPLOG_SENT)
+            (*(up ? &g->s.dropped_up : &g->s.dropped_down))++;
+        else
+            carried(g, up, a->t_us);
+        return true;
+    }
+    if (a->event == DROPLOG_FWD || a->event == DROPLOG_CORRUPT) {
+        carried(g, up, a->t_us);
+    } else {
+        (*(up ? &g->s.dropped_up : &g->s.dropped_down))++;
+    }
+    return true;
+}
+
+/* The longest gap between its states netsim forwarded up, over the last
+ * window (the ring in time order: netsim writes its lines so). */
+static double max_gap_ms(const struct live_guest *g, uint64_t from_us)
+{
+    double gap = 0;
+    for (size_t k = 1; k < g->fwd_n; k++) {
+        uint64_t a = g->fwd_t[(g->fwd_at + LIVE_GUEST_GAPS - g->fwd_n + k - 1) % LIVE_GUEST_GAPS];
+        uint64_t b = g->fwd_t[(g->fwd_at + LIVE_GUEST_GAPS - g->fwd_n + k) % LIVE_GUEST_GAPS];
+        if (a >= from_us && b > a && (double)(b - a) / 1e3 > gap)
+            gap = (double)(b - a) / 1e3;
+    }
+    return gap;
+}
+
+void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
+{
+    struct live_door *d = &lv->door;
+    uint16_t up = target_port(lv, false), tp = target_port(lv, true);
+    snprintf(s->door_udp, sizeof s->door_udp, "%s", d->udp >= 0 ? d->udp_at : "");
+    snprintf(s->door_tcp, sizeof s->door_tcp, "%s", d->tcp >= 0 ? d->tcp_at : "");
+    s->door_relay_udp[0] = s->door_relay_tcp[0] = '\0';
+    if (up)
+        netaddr_host_port(lv->relay_host, up, s->door_relay_udp, sizeof s->door_relay_udp);
+    if (tp && d->tcp >= 0)
+        netaddr_host_port(lv->relay_host, tp, s->door_relay_tcp, sizeof s->door_relay_tcp);
+    snprintf(s->door_why, sizeof s->door_why, "%s", d->why);
+    s->n_guests = 0;
+    uint64_t span = (uint64_t)lv->cfg->duration_ms * 1000u;
+    for (size_t i = 0; i < LIVE_GUESTS; i++) {
+        struct live_guest *g = &d->guests[i];
+        if (!g->used)
+            continue;
+        if (g->fd >= 0 && g->target_port != target_port(lv, g->s.tcp))
+            gone(g, "the relay started again: its membership went with it", now_us);
+        else if (g->fd >= 0 && !g->s.tcp && (now_us - g->last_us > SILENT_US || g->s.end[0]))
+            gone(g, g->s.end[0] ? g->s.end : "silent for 30 s", now_us);
+        if (g->fd < 0 && now_us - g->gone_us > GONE_KEEP_US) {
+            g->used = false;
+            continue;
+        }
+        g->s.unanswered = !g->answered && g->s.messages_up &&
+                          now_us - g->last_sent_us > UNANSWERED_US;
+        g->s.max_gap_ms = max_gap_ms(g, now_us > span ? now_us - span : 0);
+        s->guests[s->n_guests++] = g->s;
+    }
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    cJSON *item = cJSON_CreateStringReference(s);
+    char *t = item ? cJSON_PrintUnformatted(item) : NULL;
+    fputs(t ? t : "\"\"", f);
+    free(t);
+    cJSON_Delete(item);
+}
+
+/* One program's part of live.json. */
+static void guest_json(FILE *f, const struct live_guest_snap *g)
+{
+    const char *text[][2] = {{"state", g->state}, {"endpoint", g->endpoint},
+                             {"flow", g->flow}, {"relay", g->relay}, {"room", g->room},
+                             {"name", g->name}, {"error_code", g->error_code},
+                             {"error_message", g->error_message}, {"sent_hex", g->sent_hex},
+                             {"end", g->end}};
+    fprintf(f, "{\"proto\":\"%s\",\"id\":%u", g->tcp ? "tcp" : "udp", g->id);
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
+        fprintf(f, ",\"%s\":", text[i][0]);
+        json_str(f, text[i][1]);
+    }
+    const uint64_t n[] = {g->messages_up, g->states_up, g->states_down, g->fwd_up,
+                          g->dropped_up, g->fwd_down, g->dropped_down, g->sent_len};
+    const char *names[] = {"messages_up", "states_up", "states_down", "fwd_up",
+                           "dropped_up", "fwd_down", "dropped_down", "sent_len"};
+    for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+        fprintf(f, ",\"%s\":%llu", names[i], (unsigned long long)n[i]);
+    /* what a state carried cost on the wire, both ways, as the lanes' figure; a stream's
+       segments are not the door's to count */
+    uint64_t carried = g->fwd_up + g->fwd_down;
+    if (!g->tcp && carried)
+        fprintf(f, ",\"bytes_per_state\":%.1f",
+                figures_bytes_per_state(PROTO_MODE_UDP, g->bytes, g->datagrams, carried));
+    else
+        fputs(",\"bytes_per_state\":null", f);
+    fprintf(f, ",\"max_gap_ms\":%.1f,\"unanswered\":%s,\"sent_raw\":%s}", g->max_gap_ms,
+            g->unanswered ? "true" : "false", g->sent_raw ? "true" : "false");
+}
+
+void live_door_json(FILE *f, const struct live_snapshot *s)
+{
+    const char *door[][2] = {{"udp", s->door_udp}, {"tcp", s->door_tcp},
+                             {"relay_udp", s->door_relay_udp}, {"relay_tcp", s->door_relay_tcp},
+                             {"why", s->door_why}};
+    fputs("\"door\":{", f);
+    for (size_t i = 0; i < sizeof door / sizeof door[0]; i++) {
+        fprintf(f, "%s\"%s\":", i ? "," : "", door[i][0]);
+        json_str(f, door[i][1]);
+    }
+    fputs("},\"guests\":[", f);
+    for (size_t k = 0; k < s->n_guests; k++) {
+        fputs(k ? "," : "", f);
+        guest_json(f, &s->guests[k]);
+    }
+    fputs("]", f);
+}
+
+void live_door_close(struct live *lv)
+{
+    struct live_door *d = &lv->door;
+    for (size_t i = 0; i < LIVE_GUESTS; i++)
+        if (d->guests[i].used)
+            gone(&d->guests[i], "the lesson stopped", 0);
+    if (d->udp >= 0)
+        close(d->udp);
+    if (d->tcp >= 0)
+        close(d->tcp);
+    d->udp = d->tcp = -1;
+}
