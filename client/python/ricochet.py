@@ -356,7 +356,32 @@ def _set(rc, what, value, rule):
         raise ValueError("%s %r: %s" % (what, value, rule))
 
 
-class Session:
+def _number_of(names, what, name):
+    """names[name] (names: MODES or TRANSPORTS); ValueError naming the
+    choices if it is none of them."""
+    if name not in names:
+        raise ValueError("%s %r: one of %s" % (what, name, ", ".join(names)))
+    return names[name]
+
+
+def _name_of(names, number):
+    """The name names (MODES or TRANSPORTS) gives number, or the number as
+    text if it gives none."""
+    return next((k for k, v in names.items() if v == number), str(number))
+
+
+class _ClosedOnExit:
+    """What Session and Interp share: as a context manager (with ... as x),
+    closed on the way out."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Session(_ClosedOnExit):
     """One session with one relay (ricochet_connect): connecting and joining
     go on in poll, whose events say how it went (WELCOME, or DISCONNECTED
     with the reason). room and name are NAME_RULE's; with a ticket (from the
@@ -375,10 +400,8 @@ class Session:
                  rejoin_after_ms=None, reflect=False, aoi=0.0, transport="default", pin=None,
                  keylog=None):
         self.r = None
-        if mode not in MODES:
-            raise ValueError("mode %r: one of %s" % (mode, ", ".join(MODES)))
-        if transport not in TRANSPORTS:
-            raise ValueError("transport %r: one of %s" % (transport, ", ".join(TRANSPORTS)))
+        mode_number = _number_of(MODES, "mode", mode)
+        transport_number = _number_of(TRANSPORTS, "transport", transport)
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise ValueError("port %r: 1-65535" % (port,))
         cfg, err = lib.ricochet_config_new(), C.create_string_buffer(256)
@@ -405,8 +428,8 @@ class Session:
             if name is not None:
                 _set(lib.ricochet_config_set_name(cfg, _text(name, "name")), "name", name,
                      "a player's name is " + NAME_RULE)
-            lib.ricochet_config_set_mode(cfg, MODES[mode])
-            lib.ricochet_config_set_transport(cfg, TRANSPORTS[transport])
+            lib.ricochet_config_set_mode(cfg, mode_number)
+            lib.ricochet_config_set_transport(cfg, transport_number)
             if timeout_ms is not None:
                 _set(lib.ricochet_config_set_timeout_ms(cfg, _ms(timeout_ms)), "timeout_ms",
                      timeout_ms, "1-3600000 ms")
@@ -451,13 +474,13 @@ class Session:
     def mode(self):
         """The delivery mode's name."""
         m = lib.ricochet_mode(self._live())
-        return next((k for k, v in MODES.items() if v == m), str(m))
+        return _name_of(MODES, m)
 
     @property
     def transport(self):
         """What carries my states: the transport's name ("default", "webrtc", ...)."""
         t = lib.ricochet_transport(self._live())
-        return next((k for k, v in TRANSPORTS.items() if v == t), str(t))
+        return _name_of(TRANSPORTS, t)
 
     def fileno(self):
         """The session's socket, for select or selectors (readable: poll(0));
@@ -543,9 +566,8 @@ class Session:
     def set_mode(self, mode):
         """Switches among unsequenced, sequenced and reliable live (over ENet,
         WebRTC or QUIC). Returns 0, or -4: not on this transport."""
-        if mode not in MODES:
-            raise ValueError("mode %r: one of %s" % (mode, ", ".join(MODES)))
-        return lib.ricochet_set_mode(self._live(), MODES[mode])
+        mode_number = _number_of(MODES, "mode", mode)
+        return lib.ricochet_set_mode(self._live(), mode_number)
 
     def flush(self):
         """Sends what is queued now rather than at the next poll."""
@@ -614,14 +636,8 @@ class Session:
             lib.ricochet_close(self.r)
         self.r = None
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.close()
-
-
-class Interp:
+class Interp(_ClosedOnExit):
     """One player's states, to draw it smoothly a little in the past
     (ricochet_interp_*): push every STATE event of that player
     (ip.push(ev.state, ev.recv_us)), then each frame ip.at(now_us() - delay)
@@ -681,12 +697,6 @@ class Interp:
             self.close()
         except Exception:  # the library already unloaded, at exit
             pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def _ms(value):
