@@ -9,5 +9,6 @@ const struct relay_transport_ops *const relay_transports[] = {
     &relay_wss_ops,
     &relay_webrtc_ops,
     &relay_quic_ops,
+    &relay_poll_ops,
     NULL,
 };

@@ -27,6 +27,11 @@
  *   relay/quic/  relay_quic_ops: QUIC connections on one UDP socket
  *                (ngtcp2, GnuTLS): datagrams and streams, ALPN "ricochet"
  *                (its files: relay/quic/transport_quic.h).
+ *   relay/poll/  relay_poll_ops: HTTP polling, as engine.io's polling transport:
+ *                a member is a session a POSTed join opens, its messages
+ *                POSTed, what waits for it taken by GETs, answered at once
+ *                or held until something comes (its files:
+ *                relay/poll/transport_poll.h).
  *   (tests)      tests/support/fake_relay.c: the core's side only.
  *
  * These are edges: they read the clock
@@ -152,7 +157,7 @@ struct relay_transport_ops {
  * (an option's list; test_e2e_relay_main checks the two agree). Adding an
  * edge: a folder with its ops, a row here (transport.c), its name in
  * RELAY_TRANSPORT_CHOICES. */
-#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp|ws|wss|webrtc|quic"
+#define RELAY_TRANSPORT_CHOICES "enet|udp|tcp|ws|wss|webrtc|quic|poll"
 extern const struct relay_transport_ops *const relay_transports[];
 
 /* ---- ENet: connections, channels, acks, resends ---- */
@@ -235,5 +240,22 @@ extern const struct relay_transport_ops relay_webrtc_ops;
  * (QUIC_EDGE_CLOSE_US); settled once none waits. tls_cert and tls_key, or
  * a certificate drawn at start (its fingerprint logged); secure. */
 extern const struct relay_transport_ops relay_quic_ops;
+
+/* ---- HTTP polling: sessions asked for by GET, written to by POST ---- */
+
+/* A TCP listening socket carrying HTTP/1.1 keep-alive connections (the
+ * stream edges' accepting and output, relay/stream/stream.h), its
+ * members sessions rather than connections (cfg.peer_cap of them; twice
+ * as many connections, max_per_address twice over per host): a POSTed
+ * join opens one, answered with its id (max_per_address sessions per
+ * host); each session's messages wait in its queue, framed as the TCP
+ * edge frames them, until a GET takes them, at once or held up to its
+ * wait (answered at the flush that queued something); unreliable states
+ * conflated while more than one answer waits; what is queued and when a
+ * GET last took some is its backlog (slow_reader); a session no request
+ * named for timeout_ms is gone (timeout); a request not whole within
+ * handshake_ms is answered 408; allow_origin's CORS lines on every
+ * answer. */
+extern const struct relay_transport_ops relay_poll_ops;
 
 #endif

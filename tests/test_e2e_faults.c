@@ -35,7 +35,7 @@
 #include "support/harness.h"
 #include "support/member.h"
 
-#define WAYS 8
+#define WAYS 9
 #define SLOW_READER_MS 2000
 #define TIMEOUT_MS 5000
 #define STREAM_SNDBUF_KERNEL (128 << 10) /* the relay's 64 KiB, doubled by the kernel */

@@ -65,6 +65,10 @@ int poll_query_parse(struct http_text q, struct poll_query *out, const char **wh
     memset(out, 0, sizeof *out);
     bool has_wait = false;
     size_t at = 0;
+    if (q.len && q.p[q.len - 1] == '&') { /* an empty pair at the end */
+        *why = "the query takes s=SESSION and wait=MS only";
+        return -1;
+    }
     while (at < q.len) {
         const char *pair = q.p + at;
         const char *amp = memchr(pair, '&', q.len - at);

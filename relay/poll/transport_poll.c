@@ -15,8 +15,9 @@
  * --timeout-ms (timeout); while its queue holds more than one answer,
  * each sender's unreliable states wait newest-only (conflated). Requests
  * that are not the protocol's are answered 4xx (counted bad_http) and the
- * connection closed; one that is not whole within --join-timeout-ms is
- * answered 408. */
+ * connection closed; one that is not whole within --join-timeout-ms of its
+ * first byte (a new connection's first request: of its accept) is answered
+ * 408. */
 #include "transport_poll.h"
 
 #include <errno.h>
@@ -38,25 +39,6 @@ static void poll_destroy(void *ctx);
 
 /* ---- answers ------------------------------------------------------------- */
 
-static void count(struct relay_poll *t, enum relay_drop why)
-{
-    if (t->relay)
-        relay_count_drop(t->relay, why);
-}
-
-/* An answer's head into connection ci's queue: the status line, the
- * header lines of extra, Content-Length, and Connection: close unless
- * keep. Small on purpose: a short poll pays it for every answer. */
-static bool head(struct relay_poll *t, uint32_t ci, int status, const char *extra,
-                 size_t length, bool keep)
-{
-    char h[HTTP_ANSWER_MAX + HTTP_CORS_MAX];
-    int n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n%s\r\n", status,
-                     http_reason(status), extra ? extra : "", length,
-                     keep ? "" : "Connection: close\r\n");
-    return n > 0 && (size_t)n < sizeof h && stream_append(&t->s, ci, h, (size_t)n);
-}
-
 /* A whole answer (a one-line text body, or none) to connection ci; the
  * connection ends after it unless keep. 400 or more counts bad_http. */
 static void reply(struct relay_poll *t, uint32_t ci, int status, const char *cors,
@@ -67,272 +49,14 @@ static void reply(struct relay_poll *t, uint32_t ci, int status, const char *cor
     snprintf(extra, sizeof extra, "%s%s%s", why ? "Content-Type: text/plain\r\n" : "",
              status == 405 ? "Allow: GET, POST, OPTIONS\r\n" : "", cors ? cors : "");
     if (status >= 400)
-        count(t, RELAY_DROP_BAD_HTTP);
-    if (!head(t, ci, status, extra, len, keep) ||
+        poll_count(t, RELAY_DROP_BAD_HTTP);
+    if (!poll_head(t, ci, status, extra, len, keep) ||
         (why && (!stream_append(&t->s, ci, why, len - 1) || !stream_append(&t->s, ci, "\n", 1))))
-        count(t, RELAY_DROP_SEND_FAILED);
+        poll_count(t, RELAY_DROP_SEND_FAILED);
     if (!keep)
         stream_close(&t->s, ci, now_us);
 }
-
-/* Connection ci's GET was answered: a request it sent behind it, already
- * read, is taken at the next service (not from inside this answer, which
- * may itself be another request's doing). */
-static void read_again(struct relay_poll *t, uint32_t ci)
-{
-    struct poll_conn *c = &t->conns[ci];
-    if (c->in_len == 0 || c->again)
-        return;
-    c->again = true;
-    t->again[t->n_again++] = ci;
-    t->s.backlog = true; /* the loop comes back without waiting */
-}
-
-/* Connection ci stops holding its GET; the caller answers it. */
-static void unhold(struct relay_poll *t, uint32_t ci)
-{
-    struct poll_conn *c = &t->conns[ci];
-    t->sessions[c->session].waiter = POLL_NONE;
-    c->session = POLL_NONE;
-    c->started_us = 0;
-    t->n_holding--;
-}
-
-/* ---- sessions ------------------------------------------------------------ */
-
-static struct poll_session *session_of(struct relay_poll *t, uint32_t peer)
-{
-    uint32_t i = peer - t->base;
-    if (peer < t->base || i >= t->n_sessions || !t->sessions[i].used)
-        return NULL;
-    return &t->sessions[i];
-}
-
-/* Frees session si (the core has forgotten it); a GET of it still held is
- * answered empty: nothing more is coming. */
-static void session_free(struct relay_poll *t, uint32_t si, uint64_t now_us)
-{
-    struct poll_session *s = &t->sessions[si];
-    if (!s->used)
-        return;
-    uint32_t ci = s->waiter;
-    if (ci != POLL_NONE) {
-        bool keep = t->conns[ci].keep;
-        unhold(t, ci);
-        if (!head(t, ci, 200, t->conns[ci].cors, 0, keep))
-            count(t, RELAY_DROP_SEND_FAILED);
-        if (!keep)
-            stream_close(&t->s, ci, now_us);
-        read_again(t, ci);
-    }
-    free(s->out);
-    free(s->held);
-    bool ready = s->ready; /* the ready list skips it */
-    *s = (struct poll_session){.waiter = POLL_NONE, .ready = ready};
-    t->free_sessions[t->n_free++] = si;
-}
-
-/* Sessions (in use) whose join came from addr's host. */
-static uint32_t sessions_from_host(const struct relay_poll *t, const union netaddr *addr)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < t->n_sessions; i++)
-        n += t->sessions[i].used && netaddr_same_host(&t->sessions[i].addr, addr);
-    return n;
-}
-
-/* Something is queued for session si: its held GET is answered at the
- * flush (every message of the turn in one answer). */
-static void wake(struct relay_poll *t, uint32_t si)
-{
-    struct poll_session *s = &t->sessions[si];
-    if (s->waiter != POLL_NONE && !s->ready) {
-        s->ready = true;
-        t->ready[t->n_ready++] = si;
-    }
-}
-
-/* One message into session s's queue as a frame. */
-static bool queue_frame(struct poll_session *s, const uint8_t *msg, size_t len)
-{
-    if (len == 0 || len > POLL_FRAME_MAX)
-        return false;
-    if (s->out_len == 0)
-        s->took_us = clock_now_us(); /* held from now: the backlog's clock starts */
-    if (s->out_len + 2 + len > s->out_cap) {
-        size_t cap = s->out_cap ? s->out_cap : 4096;
-        while (cap < s->out_len + 2 + len)
-            cap *= 2;
-        uint8_t *grown = realloc(s->out, cap);
-        if (!grown)
-            return false;
-        s->out = grown;
-        s->out_cap = cap;
-    }
-    s->out[s->out_len] = (uint8_t)(len >> 8);
-    s->out[s->out_len + 1] = (uint8_t)len;
-    memcpy(s->out + s->out_len + 2, msg, len);
-    s->out_len += 2 + len;
-    return true;
-}
-
-/* The held states into the queue, in the order they were first held. */
-static void release_held(struct relay_poll *t, struct poll_session *s)
-{
-    for (uint32_t i = 0; i < s->n_held; i++)
-        if (!queue_frame(s, s->held[i].bytes, s->held[i].len))
-            count(t, RELAY_DROP_SEND_FAILED);
-    s->n_held = 0;
-}
-
-/* Holds sender from's state in place of its older held one (conflation). */
-static bool hold(struct relay_poll *t, struct poll_session *s, uint32_t peer, uint32_t from,
-                 const uint8_t *bytes, size_t len)
-{
-    struct stream_held *h = NULL;
-    for (uint32_t i = 0; i < s->n_held && !h; i++)
-        if (s->held[i].from == from)
-            h = &s->held[i];
-    if (h && t->relay)
-        relay_count_conflated(t->relay, peer, 1);
-    if (!h) {
-        if (s->n_held == s->held_cap) {
-            uint32_t cap = s->held_cap ? s->held_cap * 2 : 8;
-            struct stream_held *grown = realloc(s->held, cap * sizeof *grown);
-            if (!grown)
-                return false;
-            s->held = grown;
-            s->held_cap = cap;
-        }
-        h = &s->held[s->n_held++];
-        h->from = from;
-    }
-    h->len = (uint16_t)len;
-    memcpy(h->bytes, bytes, len);
-    return true;
-}
-
-/* ---- the core's callbacks ------------------------------------------------ */
-
-static void poll_send_control(void *ctx, uint32_t peer, const char *json, size_t len)
-{
-    struct relay_poll *t = ctx;
-    struct poll_session *s = session_of(t, peer);
-    if (!s || s->closing) {
-        count(t, RELAY_DROP_SEND_CLOSING);
-        return;
-    }
-    release_held(t, s); /* a sender's last states before its left notice */
-    if (!queue_frame(s, (const uint8_t *)json, len))
-        count(t, RELAY_DROP_SEND_FAILED);
-    wake(t, peer - t->base);
-}
-
-static void poll_send_state(void *ctx, uint32_t from, const uint32_t *peers, size_t n,
-                            uint8_t channel, uint32_t flags, const uint8_t *bytes, size_t len)
-{
-    (void)channel; /* one queue: no channels */
-    struct relay_poll *t = ctx;
-    bool reliable = (flags & PROTO_FLAG_RELIABLE) != 0;
-    for (size_t k = 0; k < n; k++) {
-        struct poll_session *s = session_of(t, peers[k]);
-        if (!s || s->closing) {
-            count(t, RELAY_DROP_SEND_CLOSING);
-            continue;
-        }
-        bool behind = s->out_len >= POLL_ANSWER_MAX; /* more than one answer waits */
-        bool queued = behind && !reliable && len <= PROTO_STATE_MAX
-                          ? hold(t, s, peers[k], from, bytes, len)
-                          : queue_frame(s, bytes, len);
-        if (!queued)
-            count(t, RELAY_DROP_SEND_FAILED);
-        wake(t, peers[k] - t->base);
-    }
-}
-
-/* After what is queued (the error telling why): the session keeps it for
- * one more GET, POLL_CLOSE_LINGER_US at most. */
-static void poll_disconnect(void *ctx, uint32_t peer, enum proto_error_code why)
-{
-    (void)why; /* the error message the core queued says it */
-    struct relay_poll *t = ctx;
-    struct poll_session *s = session_of(t, peer);
-    if (!s || s->closing)
-        return;
-    release_held(t, s);
-    s->closing = true;
-    s->closing_us = clock_now_us();
-    wake(t, peer - t->base);
-}
-
-static void poll_backlog(void *ctx, uint32_t peer, struct relay_backlog *out)
-{
-    struct relay_poll *t = ctx;
-    struct poll_session *s = session_of(t, peer);
-    if (!s)
-        return;
-    uint64_t bytes = s->out_len;
-    for (uint32_t i = 0; i < s->n_held; i++)
-        bytes += s->held[i].len;
-    if (bytes == 0)
-        s->took_us = clock_now_us();
-    out->bytes = bytes;
-    out->moved_us = s->took_us;
-}
-
-static struct relay_transport poll_core(void *ctx, uint32_t base)
-{
-    struct relay_poll *t = ctx;
-    t->base = base;
-    t->s.base = base; /* stream_accept counts the edge's members by it */
-    struct relay_transport c = t->s.core;
-    c.ctx = t;
-    c.peers = t->n_sessions;
-    c.send_control = poll_send_control;
-    c.send_state = poll_send_state;
-    c.disconnect = poll_disconnect;
-    c.backlog = poll_backlog;
-    return c;
-}
-
-/* ---- GET: the session's queue ---------------------------------------------- */
-
-/* Answers connection ci's GET for session si with what waits (one
- * answer's worth); a closing session whose queue is all taken is freed. */
-static void answer_with_queue(struct relay_poll *t, uint32_t ci, uint32_t si, const char *cors,
-                              bool keep, uint64_t now_us)
-{
-    struct poll_session *s = &t->sessions[si];
-    if (s->n_held && s->out_len < POLL_ANSWER_MAX)
-        release_held(t, s);
-    size_t take = poll_frames_fit(s->out, s->out_len, POLL_ANSWER_MAX);
-    char extra[64 + HTTP_CORS_MAX];
-    snprintf(extra, sizeof extra, "Content-Type: application/octet-stream\r\n"
-                                  "Cache-Control: no-store\r\n%s", cors);
-    if (!head(t, ci, 200, extra, take, keep) || (take && !stream_append(&t->s, ci, s->out, take)))
-        count(t, RELAY_DROP_SEND_FAILED);
-    if (take) {
-        memmove(s->out, s->out + take, s->out_len - take);
-        s->out_len -= take;
-        s->took_us = now_us;
-    }
-    s->asked_us = now_us;
-    if (!keep)
-        stream_close(&t->s, ci, now_us);
-    if (s->closing && s->out_len == 0 && s->n_held == 0)
-        session_free(t, si, now_us);
-}
-
-/* Session si's held GET, answered now with what waits (or nothing). */
-static void answer_held(struct relay_poll *t, uint32_t si, uint64_t now_us)
-{
-    uint32_t ci = t->sessions[si].waiter;
-    if (ci == POLL_NONE)
-        return;
-    unhold(t, ci);
-    answer_with_queue(t, ci, si, t->conns[ci].cors, t->conns[ci].keep, now_us);
-    read_again(t, ci);
-}
+/* ---- GET ------------------------------------------------------------------ */
 
 static void get(struct relay_poll *t, uint32_t ci, const struct poll_query *q,
                 const char *cors, bool keep, uint64_t now_us)
@@ -340,11 +64,11 @@ static void get(struct relay_poll *t, uint32_t ci, const struct poll_query *q,
     uint32_t si = q->slot;
     struct poll_session *s = &t->sessions[si];
     if (s->out_len || s->n_held || s->closing || q->wait_ms == 0) {
-        answer_with_queue(t, ci, si, cors, keep, now_us);
+        poll_answer_now(t, ci, si, cors, keep, now_us);
         return;
     }
     if (s->waiter != POLL_NONE) /* one GET is held per session: the older one ends */
-        answer_held(t, si, now_us);
+        poll_answer_held(t, si, now_us);
     struct poll_conn *c = &t->conns[ci];
     c->session = si;
     c->wait_until_us = now_us + (uint64_t)q->wait_ms * 1000;
@@ -359,7 +83,7 @@ static void get(struct relay_poll *t, uint32_t ci, const struct poll_query *q,
 
 /* Each frame of body (checked whole) to the core, as session si's; stops
  * if the core closes it. */
-static void hand_frames(struct relay_poll *t, struct relay *r, uint32_t si, const uint8_t *body,
+static void hand_frames(struct relay_poll *t, struct relay *r, uint32_t si, uint8_t *body,
                         size_t len, uint64_t now_us)
 {
     size_t at = 0;
@@ -373,17 +97,17 @@ static void hand_frames(struct relay_poll *t, struct relay *r, uint32_t si, cons
 
 /* A join (the body's first frame) opens a session, answered with its id
  * (the welcome, or the error refusing the join, waits for a GET). */
-static void join(struct relay_poll *t, struct relay *r, uint32_t ci, const uint8_t *body,
+static void join(struct relay_poll *t, struct relay *r, uint32_t ci, uint8_t *body,
                  size_t len, const char *cors, bool keep, uint64_t now_us)
 {
     const union netaddr *from = &t->s.conns[ci].addr;
-    if (t->cfg.max_per_address && sessions_from_host(t, from) >= t->cfg.max_per_address) {
-        count(t, RELAY_DROP_PER_ADDRESS);
+    if (t->cfg.max_per_address && poll_sessions_from_host(t, from) >= t->cfg.max_per_address) {
+        poll_count(t, RELAY_DROP_PER_ADDRESS);
         reply(t, ci, 429, cors, "too many sessions from this address", false, now_us);
         return;
     }
     if (t->n_free == 0) {
-        count(t, RELAY_DROP_SERVER_FULL);
+        poll_count(t, RELAY_DROP_SERVER_FULL);
         reply(t, ci, 503, cors, "no session is free", false, now_us);
         return;
     }
@@ -396,7 +120,7 @@ static void join(struct relay_poll *t, struct relay *r, uint32_t ci, const uint8
     char addr[RELAY_ADDR_MAX];
     netaddr_format(from, addr, sizeof addr);
     if (relay_peer_connect(r, t->base + si, addr, now_us) != 0 && !s->closing) {
-        session_free(t, si, now_us);
+        poll_session_free(t, si, now_us);
         reply(t, ci, 503, cors, "the relay takes no member now", false, now_us);
         return;
     }
@@ -404,15 +128,15 @@ static void join(struct relay_poll *t, struct relay *r, uint32_t ci, const uint8
     char id[POLL_ID_LEN + 1], extra[64 + HTTP_CORS_MAX];
     poll_session_id(si, s->secret, id);
     snprintf(extra, sizeof extra, "Content-Type: text/plain\r\n%s", cors);
-    if (!head(t, ci, 200, extra, POLL_ID_LEN, keep) ||
+    if (!poll_head(t, ci, 200, extra, POLL_ID_LEN, keep) ||
         !stream_append(&t->s, ci, id, POLL_ID_LEN))
-        count(t, RELAY_DROP_SEND_FAILED);
+        poll_count(t, RELAY_DROP_SEND_FAILED);
     if (!keep)
         stream_close(&t->s, ci, now_us);
 }
 
 static void post(struct relay_poll *t, struct relay *r, uint32_t ci, const struct poll_query *q,
-                 const uint8_t *body, size_t len, const char *cors, bool keep, uint64_t now_us)
+                 uint8_t *body, size_t len, const char *cors, bool keep, uint64_t now_us)
 {
     if (poll_frames_count(body, len, t->cfg.max_packet_size) <= 0) {
         reply(t, ci, 400, cors, "a body is frames: a 2-byte big-endian length, then the "
@@ -431,8 +155,8 @@ static void post(struct relay_poll *t, struct relay *r, uint32_t ci, const struc
         return;
     }
     hand_frames(t, r, q->slot, body, len, now_us);
-    if (!head(t, ci, 204, cors, 0, keep))
-        count(t, RELAY_DROP_SEND_FAILED);
+    if (!poll_head(t, ci, 204, cors, 0, keep))
+        poll_count(t, RELAY_DROP_SEND_FAILED);
     if (!keep)
         stream_close(&t->s, ci, now_us);
 }
@@ -541,7 +265,7 @@ static void poll_release(void *edge, uint32_t ci)
     struct relay_poll *t = edge;
     struct poll_conn *c = &t->conns[ci];
     if (c->session != POLL_NONE) /* its GET goes unanswered: the session waits on */
-        unhold(t, ci);
+        poll_unhold(t, ci);
     free(c->in);
     bool again = c->again; /* the list of connections to read again skips it */
     *c = (struct poll_conn){.session = POLL_NONE, .again = again};
@@ -573,7 +297,9 @@ static void take(void *edge, struct relay *r, int fd, const union netaddr *from,
     }
     uint32_t ci = (uint32_t)slot;
     bool again = t->conns[ci].again;
-    t->conns[ci] = (struct poll_conn){.in = in, .session = POLL_NONE, .again = again};
+    /* its first request is due within --join-timeout-ms, as any other */
+    t->conns[ci] = (struct poll_conn){.in = in, .started_us = now_us, .session = POLL_NONE,
+                                      .again = again};
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = ci};
     if (epoll_ctl(t->s.ep, EPOLL_CTL_ADD, fd, &ev) != 0)
         stream_conn_free(&t->s, ci);
@@ -611,7 +337,7 @@ static void end_waits(struct relay_poll *t, uint64_t now_us)
 {
     for (uint32_t ci = 0; t->n_holding && ci < t->s.cap; ci++)
         if (t->conns[ci].session != POLL_NONE && now_us >= t->conns[ci].wait_until_us)
-            answer_held(t, t->conns[ci].session, now_us);
+            poll_answer_held(t, t->conns[ci].session, now_us);
 }
 
 /* ---- the loop's operations ---------------------------------------------------- */
@@ -658,7 +384,7 @@ static void poll_flush(void *ctx, struct relay *r)
         uint32_t si = t->ready[k];
         t->sessions[si].ready = false;
         if (t->sessions[si].used)
-            answer_held(t, si, now);
+            poll_answer_held(t, si, now);
     }
     t->n_ready = 0;
     stream_flush(&t->s, r, now);
@@ -691,10 +417,10 @@ static void poll_tick(void *ctx, struct relay *r)
         if (!s->used)
             continue;
         if (s->closing && now - s->closing_us > POLL_CLOSE_LINGER_US) {
-            session_free(t, si, now);
+            poll_session_free(t, si, now);
         } else if (!s->closing && s->waiter == POLL_NONE && now - s->asked_us >= silent) {
             relay_peer_gone(r, t->base + si, PROTO_LEFT_TIMEOUT, now);
-            session_free(t, si, now);
+            poll_session_free(t, si, now);
         }
     }
     for (uint32_t ci = 0; ci < t->s.cap; ci++) {

@@ -1,7 +1,8 @@
 /* transport_poll.h: the relay's HTTP polling edge, inside. The program
- * uses relay_poll_ops (transport.h); its files: transport_poll.c (the
- * sessions the core sees as peers, their queues, the requests on the
- * connections, the loop's operations) and poll_wire.c (the query, the
+ * uses relay_poll_ops (transport.h); its files, each calling only those
+ * after it: transport_poll.c (the requests on the connections, the
+ * loop's operations), poll_session.c (the sessions the core sees as
+ * peers, their queues, a GET's answer) and poll_wire.c (the query, the
  * session ids and the frames, without I/O). Its connections, their
  * listening socket and their output queues are relay/stream/stream.h's.
  *
@@ -74,5 +75,42 @@ struct relay_poll {
     size_t body_max;         /* a POST's body, at most */
     size_t in_cap;           /* a connection's input: a head and a body */
 };
+
+/* ---- poll_session.c ---- */
+
+/* Counts a drop (while the core is known: servicing, flushing, ticking). */
+void poll_count(struct relay_poll *t, enum relay_drop why);
+
+/* An answer's head into connection ci's queue: the status line, the
+ * header lines of extra, Content-Length (but for a 204), and Connection:
+ * close unless keep. Returns false if it could not be queued. */
+bool poll_head(struct relay_poll *t, uint32_t ci, int status, const char *extra, size_t length,
+               bool keep);
+
+/* Connection ci's GET was answered: requests read behind it are taken at
+ * the next service. */
+void poll_read_again(struct relay_poll *t, uint32_t ci);
+
+/* Connection ci stops holding its GET (the caller answers it). */
+void poll_unhold(struct relay_poll *t, uint32_t ci);
+
+/* Frees session si, the core having forgotten it; a GET of it still held
+ * is answered empty. */
+void poll_session_free(struct relay_poll *t, uint32_t si, uint64_t now_us);
+
+/* Sessions (in use) whose join came from addr's host. */
+uint32_t poll_sessions_from_host(const struct relay_poll *t, const union netaddr *addr);
+
+/* The core's side of the edge (transport.h's core): sessions from base. */
+struct relay_transport poll_core(void *ctx, uint32_t base);
+
+/* Answers connection ci's GET of session si now with what waits (one
+ * answer's worth, perhaps nothing) and cors; the connection ends after it
+ * unless keep; a closed session whose queue is all taken is freed. */
+void poll_answer_now(struct relay_poll *t, uint32_t ci, uint32_t si, const char *cors,
+                     bool keep, uint64_t now_us);
+
+/* Session si's held GET (if any), answered now with what waits. */
+void poll_answer_held(struct relay_poll *t, uint32_t si, uint64_t now_us);
 
 #endif

@@ -52,7 +52,7 @@ struct attack {
 };
 
 static const char *const edges[] = {"enet", "udp", "tcp", "ws", "wss", "webrtc", "quic", "wt",
-                                    NULL};
+                                    "poll", NULL};
 
 struct attack *attack_new(enum attack_kind kind, const char *edge, uint16_t port,
                           uint16_t offers, unsigned per_s, unsigned max)
@@ -129,9 +129,9 @@ static void open_half(struct attack *a, struct conn *c, unsigned k)
     } else {
         c->s = calloc(1, sizeof *c->s);
         if (c->s && (c->s->fd = streams_connect(from, a->port)) >= 0) {
-            const void *first = !strcmp(a->edge, "tcp") ? (const void *)"\x01" : !strcmp(a->edge, "ws") ? (const void *)http : (const void *)tls;
-            size_t n = !strcmp(a->edge, "tcp") ? 1 : !strcmp(a->edge, "ws") ? sizeof http - 1
-                                                                             : sizeof tls;
+            bool plain_http = !strcmp(a->edge, "ws") || !strcmp(a->edge, "poll");
+            const void *first = !strcmp(a->edge, "tcp") ? (const void *)"\x01" : plain_http ? (const void *)http : (const void *)tls;
+            size_t n = !strcmp(a->edge, "tcp") ? 1 : plain_http ? sizeof http - 1 : sizeof tls;
             c->open = send(c->s->fd, first, n, MSG_NOSIGNAL) == (ssize_t)n;
         }
     }
@@ -284,7 +284,8 @@ static void open_silent(struct attack *a, struct conn *c, unsigned k)
     } else if (!strcmp(a->edge, "quic") || !strcmp(a->edge, "wt")) {
         open_quic(a, c);
     } else {
-        enum streams_kind kind = !strcmp(a->edge, "tcp") ? STREAMS_TCP
+        /* poll: a connection that never asks anything */
+        enum streams_kind kind = !strcmp(a->edge, "tcp") || !strcmp(a->edge, "poll") ? STREAMS_TCP
                                  : !strcmp(a->edge, "ws") ? STREAMS_WS : STREAMS_WSS;
         c->s = calloc(1, sizeof *c->s);
         c->open = c->s && streams_open(c->s, kind, from, a->port) == 0;

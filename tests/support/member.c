@@ -11,6 +11,7 @@
 #include "../../proto/errors.h"
 #include "../../proto/wire.h"
 #include "../../sys/clock.h"
+#include "poll_client.h"
 #include "streams.h"
 
 /* Every edge of relay_transports[] has a way here (test_e2e_faults checks
@@ -24,6 +25,7 @@ const struct way member_ways[] = {
     {"webrtc", "webrtc", "ws", PROTO_MODE_RELIABLE, RICOCHET_TRANSPORT_WEBRTC, false, true},
     {"quic", "quic", NULL, PROTO_MODE_RELIABLE, RICOCHET_TRANSPORT_QUIC, false, true},
     {"quic", "wt", NULL, PROTO_MODE_STREAMS, RICOCHET_TRANSPORT_WEBTRANSPORT, false, true},
+    {"poll", "poll", NULL, PROTO_MODE_TCP, RICOCHET_TRANSPORT_DEFAULT, false, true, true},
 };
 const size_t member_n_ways = sizeof member_ways / sizeof member_ways[0];
 
@@ -96,6 +98,14 @@ static void raw_control(struct member *m, const char *json)
     cJSON_Delete(o);
 }
 
+/* One message from the raw client: over its WebSocket, or POSTed. */
+static int raw_send(struct member *m, const void *bytes, size_t len)
+{
+    if (m->p)
+        return poll_client_send(m->p, bytes, len, 2000) == 204 ? 0 : -1;
+    return streams_send(m->s, bytes, len);
+}
+
 /* The raw client pings once quiet for a second, as the library does for
  * a third of its timeout: the relay closes a stream silent for its own. */
 static void raw_keepalive(struct member *m)
@@ -106,7 +116,7 @@ static void raw_keepalive(struct member *m)
     char ping[64];
     int n = snprintf(ping, sizeof ping, "{\"type\":\"ping\",\"t\":%llu}",
                      (unsigned long long)clock_now_us());
-    streams_send(m->s, ping, (size_t)n);
+    raw_send(m, ping, (size_t)n);
     m->sent_ms = now;
 }
 
@@ -141,7 +151,8 @@ int member_poll(struct member *m, int ms)
         } else {
             static char msg[1 << 16];
             int n;
-            while ((n = streams_recv(m->s, msg, sizeof msg, 0)) > 0)
+            while ((n = m->p ? poll_client_recv(m->p, msg, sizeof msg, 0)
+                             : streams_recv(m->s, msg, sizeof msg, 0)) > 0)
                 raw_message(m, msg, (size_t)n);
             if (n == 0) {
                 m->ended = true;
@@ -160,16 +171,25 @@ int member_poll(struct member *m, int ms)
 static int join_raw(struct member *m, const char *host, uint16_t port, const char *room,
                     const char *name, int ms)
 {
-    m->s = calloc(1, sizeof *m->s);
-    if (!m->s || streams_open_to(m->s, STREAMS_WSS, NULL, host, port) != 0) {
-        fprintf(stderr, "member %s: no wss connection to %s:%u\n", name, host, port);
-        return -1;
-    }
     char join[256];
     int n = snprintf(join, sizeof join, "{\"type\":\"join\",\"version\":%d,\"room\":\"%s\","
-                     "\"name\":\"%s\",\"mode\":\"ws\"}", PROTO_VERSION, room, name);
-    if (streams_send(m->s, join, (size_t)n) != 0)
-        return -1;
+                     "\"name\":\"%s\",\"mode\":\"%s\"}", PROTO_VERSION, room, name,
+                     m->way->raw_poll ? "tcp" : "ws");
+    if (m->way->raw_poll) { /* long polls of a second */
+        m->p = calloc(1, sizeof *m->p);
+        if (!m->p || poll_client_join(m->p, host, port, join, 1000, ms) != 0) {
+            fprintf(stderr, "member %s: no poll session at %s:%u\n", name, host, port);
+            return -1;
+        }
+    } else {
+        m->s = calloc(1, sizeof *m->s);
+        if (!m->s || streams_open_to(m->s, STREAMS_WSS, NULL, host, port) != 0) {
+            fprintf(stderr, "member %s: no wss connection to %s:%u\n", name, host, port);
+            return -1;
+        }
+        if (streams_send(m->s, join, (size_t)n) != 0)
+            return -1;
+    }
     uint64_t end = clock_now_ms() + (uint64_t)ms;
     while (m->id == 0 && clock_now_ms() < end && member_poll(m, 10) == 0)
         ;
@@ -183,7 +203,7 @@ int member_join(struct member *m, const struct way *w, const char *host, uint16_
     m->way = w;
     m->next_seq = 1;
     int rc;
-    if (w->raw_wss) {
+    if (w->raw_wss || w->raw_poll) {
         rc = join_raw(m, host, port, room, name, ms);
     } else {
         struct client_config cfg = {.host = host, .port = port, .room = room, .name = name,
@@ -224,7 +244,7 @@ int member_send_state(struct member *m, size_t payload)
         return -1;
     memcpy(buf + n, bytes, payload);
     m->sent_ms = clock_now_ms();
-    return streams_send(m->s, buf, (size_t)n + payload);
+    return raw_send(m, buf, (size_t)n + payload);
 }
 
 int member_send_event(struct member *m, uint32_t to, size_t len)
@@ -236,12 +256,12 @@ int member_send_event(struct member *m, uint32_t to, size_t len)
     uint8_t buf[PROTO_EVENT_MAX];
     int n = proto_event_encode(buf, sizeof buf, to, body, len);
     m->sent_ms = clock_now_ms();
-    return n < 0 ? -1 : streams_send(m->s, buf, (size_t)n);
+    return n < 0 ? -1 : raw_send(m, buf, (size_t)n);
 }
 
 int member_fd(const struct member *m)
 {
-    return m->c ? ricochet_fd(m->c) : m->s ? streams_fd(m->s) : -1;
+    return m->c ? ricochet_fd(m->c) : m->s ? streams_fd(m->s) : m->p ? poll_client_fd(m->p) : -1;
 }
 
 void member_close(struct member *m)
@@ -252,6 +272,11 @@ void member_close(struct member *m)
         streams_close(m->s);
         free(m->s);
     }
+    if (m->p) {
+        poll_client_close(m->p);
+        free(m->p);
+    }
     m->c = NULL;
     m->s = NULL;
+    m->p = NULL;
 }

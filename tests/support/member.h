@@ -17,6 +17,7 @@
 #include "../../proto/mode.h"
 
 struct streams_conn;
+struct poll_client;
 
 /* A way into the relay: an edge, and how a client speaks it. */
 struct way {
@@ -28,6 +29,7 @@ struct way {
     bool raw_wss;             /* the test's own WebSocket client, in TLS */
     bool acknowledged;        /* its peers acknowledge what they get: a member that stops
                                  reading is closed slow_reader (plain UDP's: timeout) */
+    bool raw_poll;            /* the test's own HTTP polling client (support/poll_client.h) */
 };
 
 extern const struct way member_ways[];
@@ -42,6 +44,7 @@ struct member {
     const struct way *way;
     struct ricochet *c;       /* libricochet's session, or NULL */
     struct streams_conn *s;   /* the raw wss client, or NULL */
+    struct poll_client *p;    /* the raw HTTP polling client, or NULL */
     uint32_t id;              /* mine, once welcomed */
     bool ended;               /* the session ended (the relay closed it) */
     char end_code[RICOCHET_CODE_MAX + 1]; /* ... with this error code ("" if none) */
