@@ -248,7 +248,7 @@ extern const struct relay_transport_ops relay_quic_ops;
  * members sessions rather than connections (cfg.peer_cap of them; twice
  * as many connections, max_per_address twice over per host): a POSTed
  * join opens one, answered with its id (max_per_address sessions per
- * host); each session's messages wait in its queue, framed as the TCP
+ * host), a DELETE ends it; each session's messages wait in its queue, framed as the TCP
  * edge frames them, until a GET takes them, at once or held up to its
  * wait (answered at the flush that queued something); unreliable states
  * conflated while more than one answer waits; what is queued and when a

@@ -6,7 +6,8 @@
  * nothing does) while another keeps going; requests that are not the
  * protocol's (a wrong session id, bad frames, a body too long, a wrong
  * method or path, a head never finished) answered 4xx and counted,
- * harming no one; several requests on one keep-alive connection. */
+ * harming no one; several requests on one keep-alive connection; a
+ * session ended by DELETE; CORS lines for an origin --allow-origin names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,6 +133,18 @@ static void states_both_ways_with_enet(void **state)
     assert_int_equal(r.states[0][g.id], 20);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.poll.members"), 1);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.poll.states_in"), 20);
+    /* DELETE ends the session: the ENet member is told it quit */
+    assert_int_equal(poll_client_leave(&c, WAIT_MS), 204);
+    end = clock_now_ms() + WAIT_MS;
+    while (r.n_left[0] == 0 && clock_now_ms() < end)
+        harness_poll_for(r.c, 1, 20, harness_rec_event, &r);
+    assert_int_equal(r.n_left[0], 1);
+    assert_int_equal(r.left[0][0], g.id);
+    assert_int_equal(r.left_reason[0][0], PROTO_LEFT_QUIT);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.poll.members"), 0);
+    char req[256];
+    snprintf(req, sizeof req, "GET /poll?s=%s HTTP/1.1\r\nHost: x\r\n\r\n", c.session);
+    assert_int_equal(poll_client_raw(t.stream, req, strlen(req), NULL, 0, 2000), 404);
     ricochet_close(r.c[0]);
     poll_client_close(&c);
     harness_three_stop(&t);
@@ -285,7 +298,8 @@ static void garbage_is_answered_and_counted(void **state)
         {bad_frames, (size_t)bf, 400},                                   /* a cut frame */
         {big, (size_t)head + 30000, 413},                                /* a body too long */
         {"POST /poll HTTP/1.1\r\n\r\n", 23, 411},                        /* no length */
-        {"DELETE /poll HTTP/1.1\r\n\r\n", 25, 405},                      /* a wrong method */
+        {"PUT /poll HTTP/1.1\r\n\r\n", 22, 405},                         /* a wrong method */
+        {"DELETE /poll HTTP/1.1\r\n\r\n", 25, 400},                      /* no session */
         {"GET /elsewhere HTTP/1.1\r\n\r\n", 27, 404},                    /* a wrong path */
         {"\x16\x03\x01 hello\r\n\r\n", 14, 400},                         /* no HTTP at all */
     };
@@ -315,12 +329,15 @@ static void garbage_is_answered_and_counted(void **state)
 }
 
 /* One connection carries the join and every POST after it, another every
- * GET, one request after another (HTTP/1.1 keep-alive). */
+ * GET, one request after another (HTTP/1.1 keep-alive); a page of an
+ * origin --allow-origin names gets its CORS lines, and its preflight the
+ * edge's methods. */
 static void keep_alive_carries_many_requests(void **state)
 {
     (void)state;
     static struct harness_three t;
-    harness_three_start(&t, "poll://127.0.0.1:0", NULL);
+    static const char *const more[] = {"--allow-origin", "http://page.example", NULL};
+    harness_three_start(&t, "poll://127.0.0.1:0", more);
     static struct poll_client c;
     struct got g;
     poll_join(&c, &g, t.stream, JOIN("keep", "keeper"), 0);
@@ -333,6 +350,24 @@ static void keep_alive_carries_many_requests(void **state)
     assert_int_equal(c.post_fd, post_fd);
     assert_int_equal(c.get_fd, get_fd);
     assert_true(c.gets >= 5);
+    static const char preflight[] = "OPTIONS /poll HTTP/1.1\r\nHost: x\r\n"
+                                    "Origin: http://page.example\r\n"
+                                    "Access-Control-Request-Method: DELETE\r\n\r\n";
+    char answer[1024];
+    assert_int_equal(poll_client_raw(t.stream, preflight, sizeof preflight - 1, answer,
+                                     sizeof answer, 2000), 204);
+    assert_non_null(strstr(answer, "Access-Control-Allow-Origin: http://page.example\r\n"));
+    assert_non_null(strstr(answer, "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"));
+    char get[256];
+    int len = snprintf(get, sizeof get, "GET /poll?s=%s HTTP/1.1\r\nHost: x\r\n"
+                                        "Origin: http://page.example\r\n\r\n", c.session);
+    assert_int_equal(poll_client_raw(t.stream, get, (size_t)len, answer, sizeof answer, 2000), 200);
+    assert_non_null(strstr(answer, "Access-Control-Allow-Origin: http://page.example\r\n"));
+    assert_null(strstr(answer, "Access-Control-Allow-Methods"));
+    len = snprintf(get, sizeof get, "GET /poll?s=%s HTTP/1.1\r\nHost: x\r\n"
+                                    "Origin: http://elsewhere.example\r\n\r\n", c.session);
+    assert_int_equal(poll_client_raw(t.stream, get, (size_t)len, answer, sizeof answer, 2000), 200);
+    assert_null(strstr(answer, "Access-Control"));
     assert_int_equal(harness_relay_stat(&t.relay, "drops.bad_http"), 0);
     assert_int_equal(harness_relay_stat(&t.relay, "edges.poll.states_in"), 5);
     poll_client_close(&c);

@@ -5,7 +5,7 @@
  * POST /poll with a join opens a session and is answered with its id;
  * POST /poll?s=ID carries more messages; GET /poll?s=ID answers with
  * every message waiting, at once, or with wait=MS holds the request until
- * one comes or the wait ends (long polling). A member is its session, not
+ * one comes or the wait ends (long polling); DELETE /poll?s=ID ends it. A member is its session, not
  * a connection: a client asks on whichever of its keep-alive connections
  * it likes, and a connection that ends takes no session with it.
  *
@@ -47,7 +47,7 @@ static void reply(struct relay_poll *t, uint32_t ci, int status, const char *cor
     char extra[128 + HTTP_CORS_MAX];
     size_t len = why ? strlen(why) + 1 : 0;
     snprintf(extra, sizeof extra, "%s%s%s", why ? "Content-Type: text/plain\r\n" : "",
-             status == 405 ? "Allow: GET, POST, OPTIONS\r\n" : "", cors ? cors : "");
+             status == 405 ? "Allow: GET, POST, DELETE, OPTIONS\r\n" : "", cors ? cors : "");
     if (status >= 400)
         poll_count(t, RELAY_DROP_BAD_HTTP);
     if (!poll_head(t, ci, status, extra, len, keep) ||
@@ -170,6 +170,33 @@ static bool session_named(const struct relay_poll *t, const struct poll_query *q
            sodium_memcmp(t->sessions[q->slot].secret, q->secret, POLL_SECRET_BYTES) == 0;
 }
 
+/* The CORS lines of the answer to req (none unless its Origin is one
+ * --allow-origin names); to a preflight, what the edge takes besides: its
+ * own methods (http_cors's are the front's routes'). */
+static void cors_lines(const struct relay_poll *t, const struct http_req *req, char *out,
+                       size_t cap)
+{
+    struct http_req plain = *req;
+    plain.method = HTTP_GET; /* the origin's lines alone */
+    int n = http_cors(&plain, t->cfg.allow_origin, out, cap);
+    if (n > 0 && req->method == HTTP_OPTIONS)
+        snprintf(out + n, cap - (size_t)n,
+                 "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"
+                 "Access-Control-Allow-Headers: Content-Type\r\n"
+                 "Access-Control-Max-Age: 600\r\n");
+}
+
+/* DELETE: the client ends session si (left, reason quit), as closing a
+ * TCP connection does. */
+static void end_session(struct relay_poll *t, struct relay *r, uint32_t ci, uint32_t si,
+                        const char *cors, bool keep, uint64_t now_us)
+{
+    if (!t->sessions[si].closing)
+        relay_peer_gone(r, t->base + si, PROTO_LEFT_QUIT, now_us);
+    poll_session_free(t, si, now_us);
+    reply(t, ci, 204, cors, NULL, keep, now_us);
+}
+
 /* The request at the head of connection ci's input (its head and its
  * body, whole): answered, held, or refused. */
 static void request(struct relay_poll *t, struct relay *r, uint32_t ci,
@@ -178,7 +205,8 @@ static void request(struct relay_poll *t, struct relay *r, uint32_t ci,
     char cors[HTTP_CORS_MAX];
     bool keep = req->minor == 1 ? !http_has_token(req->connection, "close")
                                 : http_has_token(req->connection, "keep-alive");
-    http_cors(req, t->cfg.allow_origin, cors, sizeof cors);
+    bool delete = req->method == HTTP_OTHER && memcmp(t->conns[ci].in, "DELETE ", 7) == 0;
+    cors_lines(t, req, cors, sizeof cors);
     if (!http_path_is(req->path, POLL_PATH)) {
         reply(t, ci, 404, cors, "nothing here: this edge answers /poll", false, now_us);
         return;
@@ -187,8 +215,9 @@ static void request(struct relay_poll *t, struct relay *r, uint32_t ci,
         reply(t, ci, 204, cors, NULL, keep, now_us);
         return;
     }
-    if (req->method != HTTP_GET && req->method != HTTP_POST) {
-        reply(t, ci, 405, cors, "/poll is read with GET and written with POST", false, now_us);
+    if (req->method != HTTP_GET && req->method != HTTP_POST && !delete) {
+        reply(t, ci, 405, cors, "/poll is read with GET, written with POST, ended with DELETE",
+              false, now_us);
         return;
     }
     struct poll_query q;
@@ -197,13 +226,15 @@ static void request(struct relay_poll *t, struct relay *r, uint32_t ci,
         reply(t, ci, 400, cors, why, false, now_us);
         return;
     }
-    if ((q.has_session || req->method == HTTP_GET) && !session_named(t, &q)) {
+    if ((q.has_session || req->method != HTTP_POST) && !session_named(t, &q)) {
         reply(t, ci, q.has_session ? 404 : 400, cors,
-              q.has_session ? "no such session" : "a GET names its session: s=ID", false,
-              now_us);
+              q.has_session ? "no such session" : "a GET or DELETE names its session: s=ID",
+              false, now_us);
         return;
     }
-    if (req->method == HTTP_GET)
+    if (delete)
+        end_session(t, r, ci, q.slot, cors, keep, now_us);
+    else if (req->method == HTTP_GET)
         get(t, ci, &q, cors, keep, now_us);
     else
         post(t, r, ci, &q, t->conns[ci].in + req->head_len, (size_t)req->content_length, cors,

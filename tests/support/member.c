@@ -273,6 +273,7 @@ void member_close(struct member *m)
         free(m->s);
     }
     if (m->p) {
+        poll_client_leave(m->p, 500); /* as a stream's close: the session ends now */
         poll_client_close(m->p);
         free(m->p);
     }

@@ -259,6 +259,16 @@ int poll_client_recv(struct poll_client *c, void *buf, size_t cap, int ms)
     }
 }
 
+int poll_client_leave(struct poll_client *c, int ms)
+{
+    char head[256];
+    snprintf(head, sizeof head, "DELETE /poll?s=%s HTTP/1.1\r\nHost: %s\r\n\r\n", c->session,
+             c->host);
+    int status = exchange(c, head, "", 0, NULL, 0, ms);
+    c->ended = true;
+    return status;
+}
+
 int poll_client_fd(const struct poll_client *c)
 {
     return c->get_fd;

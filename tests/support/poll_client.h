@@ -48,6 +48,10 @@ int poll_client_send(struct poll_client *c, const void *msg, size_t len, int ms)
  * length, -1 if none came within ms, 0 once the session ended. */
 int poll_client_recv(struct poll_client *c, void *buf, size_t cap, int ms);
 
+/* Ends the session (DELETE): its room is told it left, reason quit.
+ * Returns the answer's status (204), or -1 if none came within ms. */
+int poll_client_leave(struct poll_client *c, int ms);
+
 /* The descriptor a GET's answer arrives on (-1 before the first). */
 int poll_client_fd(const struct poll_client *c);
 
