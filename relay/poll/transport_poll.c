@@ -72,6 +72,8 @@ static void get(struct relay_poll *t, uint32_t ci, const struct poll_query *q,
     struct poll_conn *c = &t->conns[ci];
     c->session = si;
     c->wait_until_us = now_us + (uint64_t)q->wait_ms * 1000;
+    if (c->wait_until_us < t->wait_end_us)
+        t->wait_end_us = c->wait_until_us;
     c->keep = keep;
     snprintf(c->cors, sizeof c->cors, "%s", cors);
     s->waiter = ci;
@@ -363,12 +365,20 @@ static void read_conn(struct relay_poll *t, struct relay *r, uint32_t ci)
     process(t, r, ci, now);
 }
 
-/* Held GETs whose wait is over, answered empty. */
+/* Held GETs whose wait is over, answered empty; the next wait's end
+ * found again (a walk of the connections only when one is due). */
 static void end_waits(struct relay_poll *t, uint64_t now_us)
 {
-    for (uint32_t ci = 0; t->n_holding && ci < t->s.cap; ci++)
-        if (t->conns[ci].session != POLL_NONE && now_us >= t->conns[ci].wait_until_us)
-            poll_answer_held(t, t->conns[ci].session, now_us);
+    if (now_us < t->wait_end_us)
+        return;
+    t->wait_end_us = UINT64_MAX;
+    for (uint32_t ci = 0; t->n_holding && ci < t->s.cap; ci++) {
+        struct poll_conn *c = &t->conns[ci];
+        if (c->session != POLL_NONE && now_us >= c->wait_until_us)
+            poll_answer_held(t, c->session, now_us);
+        else if (c->session != POLL_NONE && c->wait_until_us < t->wait_end_us)
+            t->wait_end_us = c->wait_until_us;
+    }
 }
 
 /* ---- the loop's operations ---------------------------------------------------- */
@@ -425,10 +435,7 @@ static uint64_t poll_due(const void *ctx)
 {
     const struct relay_poll *t = ctx;
     uint64_t due = stream_op_due(&t->s);
-    for (uint32_t ci = 0; t->n_holding && ci < t->s.cap; ci++)
-        if (t->conns[ci].session != POLL_NONE && t->conns[ci].wait_until_us < due)
-            due = t->conns[ci].wait_until_us;
-    return due;
+    return t->wait_end_us < due ? t->wait_end_us : due;
 }
 
 /* Every 100 ms: sessions silent for --timeout-ms (no request, none held)
@@ -514,6 +521,7 @@ static void *poll_create(const struct relay_net_config *cfg, char *err, size_t e
         t->free_sessions[i] = t->n_sessions - 1 - i; /* session 0 first */
     }
     t->n_free = t->n_sessions;
+    t->wait_end_us = UINT64_MAX;
     for (uint32_t i = 0; i < conn_cap; i++)
         t->conns[i].session = POLL_NONE;
     t->s.core = (struct relay_transport){

@@ -70,6 +70,8 @@ struct relay_poll {
     uint32_t *ready, n_ready; /* sessions with a held GET and something for it */
     struct poll_conn *conns; /* per connection slot */
     uint32_t n_holding;      /* connections holding a GET */
+    uint64_t wait_end_us;    /* no held GET's wait ends before this (UINT64_MAX: none
+                                known); the earliest, or earlier */
     uint32_t *again, n_again; /* connections whose GET was answered with a request
                                  read behind it: processed at the next service */
     size_t body_max;         /* a POST's body, at most */
