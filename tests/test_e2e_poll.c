@@ -1,13 +1,14 @@
 /* test_e2e_poll.c: ricochet-relay's HTTP polling edge (--listen
  * poll://...) over 127.0.0.1: a session joined by POST, states both ways
- * with an ENet member of its room; a short poll answered at once, a long
- * poll held until a state comes or its wait ends; a session that stops
- * asking closed (slow_reader while states wait for it, timeout when
- * nothing does) while another keeps going; requests that are not the
+ * with an ENet member of its room, then ended by DELETE; a short poll
+ * answered at once, a long poll held until a state comes or its wait
+ * ends; a session that stops asking closed (slow_reader while states wait
+ * for it, timeout when nothing does) while another keeps going; one
+ * behind conflated to each sender's newest; requests that are not the
  * protocol's (a wrong session id, bad frames, a body too long, a wrong
  * method or path, a head never finished) answered 4xx and counted,
- * harming no one; several requests on one keep-alive connection; a
- * session ended by DELETE; CORS lines for an origin --allow-origin names. */
+ * harming no one; several requests on one keep-alive connection; CORS
+ * lines for an origin --allow-origin names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -261,6 +262,55 @@ static void a_session_that_stops_asking_is_closed(void **state)
     harness_three_stop(&t);
 }
 
+/* A session that asks too slowly for what comes: while more than one
+ * answer (64 KiB) waits for it, each sender's unreliable states wait
+ * newest-only (conflated); what it then takes ends with the newest. */
+static void a_session_behind_gets_the_newest(void **state)
+{
+    (void)state;
+    static struct harness_three t;
+    static const char *const more[] = {"--rate-limit", "2000", "--slow-reader-ms", "5000",
+                                       "--timeout-ms", "10000", NULL};
+    harness_three_start(&t, "poll://127.0.0.1:0", more);
+    static struct poll_client c;
+    struct got g;
+    poll_join(&c, &g, t.stream, JOIN("behind", "poller"), 0);
+    static struct harness_rec r;
+    memset(&r, 0, sizeof r);
+    r.c[0] = harness_client(t.enet, "behind", "enet", PROTO_MODE_UNSEQUENCED, false);
+    r.n = 1;
+    assert_int_equal(harness_poll_until(r.c, 1, WAIT_MS, harness_rec_event,
+                                        harness_all_welcomed, &r), 0);
+    uint32_t enet_id = ricochet_id(r.c[0]);
+    static uint8_t payload[1000];
+    for (int k = 0; k < 150; k++) { /* 150 KiB, the poller not asking */
+        struct ricochet_state s = {.x = (float)k, .y = 5};
+        assert_int_equal(ricochet_send_state_payload(r.c[0], &s, payload, sizeof payload),
+                         RICOCHET_OK);
+        harness_poll_for(r.c, 1, 5, harness_rec_event, &r);
+    }
+    harness_poll_for(r.c, 1, 300, harness_rec_event, &r);
+    assert_true(harness_relay_stat(&t.relay, "edges.poll.conflated") > 0);
+    uint64_t end = clock_now_ms() + WAIT_MS;
+    uint8_t msg[4096];
+    float last_x = -1;
+    int n;
+    while ((n = poll_client_recv(&c, msg, sizeof msg, 300)) > 0 && clock_now_ms() < end) {
+        struct proto_state st;
+        if (msg[0] != '{' && proto_state_decode(msg, (size_t)n, &st) == PROTO_OK &&
+            st.sender == enet_id) {
+            g.states[enet_id]++;
+            last_x = st.x;
+        }
+    }
+    assert_true(g.states[enet_id] > 60 && g.states[enet_id] < 150); /* one answer and more */
+    assert_true(last_x == 149.0f);                                     /* the newest */
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.poll.members"), 1);
+    ricochet_close(r.c[0]);
+    poll_client_close(&c);
+    harness_three_stop(&t);
+}
+
 /* Requests that are not the protocol's: each answered with its 4xx and
  * counted bad_http, the relay unharmed and an honest session unharmed. */
 static void garbage_is_answered_and_counted(void **state)
@@ -380,6 +430,7 @@ int main(void)
         cmocka_unit_test(states_both_ways_with_enet),
         cmocka_unit_test(short_and_long_polls),
         cmocka_unit_test(a_session_that_stops_asking_is_closed),
+        cmocka_unit_test(a_session_behind_gets_the_newest),
         cmocka_unit_test(garbage_is_answered_and_counted),
         cmocka_unit_test(keep_alive_carries_many_requests),
     };

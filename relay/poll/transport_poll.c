@@ -153,7 +153,7 @@ static void post(struct relay_poll *t, struct relay *r, uint32_t ci, const struc
     s->asked_us = now_us;
     if (s->closing) {
         reply(t, ci, 410, cors, "the session has ended: its last messages wait for a GET",
-              keep, now_us);
+              false, now_us);
         return;
     }
     hand_frames(t, r, q->slot, body, len, now_us);
