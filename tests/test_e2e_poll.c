@@ -7,8 +7,8 @@
  * behind conflated to each sender's newest; requests that are not the
  * protocol's (a wrong session id, bad frames, a body too long, a wrong
  * method or path, a head never finished) answered 4xx and counted,
- * harming no one; several requests on one keep-alive connection; CORS
- * lines for an origin --allow-origin names. */
+ * harming no one; sessions per address bounded; several requests on one
+ * keep-alive connection; CORS lines for an origin --allow-origin names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -378,6 +378,34 @@ static void garbage_is_answered_and_counted(void **state)
     harness_three_stop(&t);
 }
 
+/* Sessions from one address are at most --max-per-address: one more
+ * join is answered 429 and counted per_address (not bad_http), and the
+ * others go on. */
+static void sessions_per_address_are_bounded(void **state)
+{
+    (void)state;
+    static struct harness_three t;
+    static const char *const more[] = {"--max-per-address", "2", NULL};
+    harness_three_start(&t, "poll://127.0.0.1:0", more);
+    static struct poll_client a, b, c;
+    struct got ga, gb;
+    poll_join(&a, &ga, t.stream, JOIN("few", "a"), 0);
+    poll_join(&b, &gb, t.stream, JOIN("few", "b"), 0);
+    poll_client_close(&a); /* its session stays: connections are not members */
+    assert_int_equal(poll_client_join(&c, "127.0.0.1", t.stream, JOIN("few", "c"), 0, WAIT_MS),
+                     429);
+    assert_int_equal(harness_relay_stat(&t.relay, "drops.per_address"), 1);
+    assert_int_equal(harness_relay_stat(&t.relay, "drops.bad_http"), 0);
+    assert_int_equal(post_state(&a, 1), 204);
+    assert_int_equal(drain(&b, &gb, 300), 0);
+    assert_int_equal(gb.states[ga.id], 1);
+    assert_int_equal(harness_relay_stat(&t.relay, "edges.poll.members"), 2);
+    poll_client_close(&a);
+    poll_client_close(&b);
+    poll_client_close(&c);
+    harness_three_stop(&t);
+}
+
 /* One connection carries the join and every POST after it, another every
  * GET, one request after another (HTTP/1.1 keep-alive); a page of an
  * origin --allow-origin names gets its CORS lines, and its preflight the
@@ -432,6 +460,7 @@ int main(void)
         cmocka_unit_test(a_session_that_stops_asking_is_closed),
         cmocka_unit_test(a_session_behind_gets_the_newest),
         cmocka_unit_test(garbage_is_answered_and_counted),
+        cmocka_unit_test(sessions_per_address_are_bounded),
         cmocka_unit_test(keep_alive_carries_many_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,7 +40,8 @@ static void poll_destroy(void *ctx);
 /* ---- answers ------------------------------------------------------------- */
 
 /* A whole answer (a one-line text body, or none) to connection ci; the
- * connection ends after it unless keep. 400 or more counts bad_http. */
+ * connection ends after it unless keep. A 4xx counts bad_http, but a 429:
+ * a budget spent, counted by its own reason as a 503 is. */
 static void reply(struct relay_poll *t, uint32_t ci, int status, const char *cors,
                   const char *why, bool keep, uint64_t now_us)
 {
@@ -48,7 +49,7 @@ static void reply(struct relay_poll *t, uint32_t ci, int status, const char *cor
     size_t len = why ? strlen(why) + 1 : 0;
     snprintf(extra, sizeof extra, "%s%s%s", why ? "Content-Type: text/plain\r\n" : "",
              status == 405 ? "Allow: GET, POST, DELETE, OPTIONS\r\n" : "", cors ? cors : "");
-    if (status >= 400)
+    if (status >= 400 && status < 500 && status != 429)
         poll_count(t, RELAY_DROP_BAD_HTTP);
     if (!poll_head(t, ci, status, extra, len, keep) ||
         (why && (!stream_append(&t->s, ci, why, len - 1) || !stream_append(&t->s, ci, "\n", 1))))
@@ -56,6 +57,7 @@ static void reply(struct relay_poll *t, uint32_t ci, int status, const char *cor
     if (!keep)
         stream_close(&t->s, ci, now_us);
 }
+
 /* ---- GET ------------------------------------------------------------------ */
 
 static void get(struct relay_poll *t, uint32_t ci, const struct poll_query *q,
