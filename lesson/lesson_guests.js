@@ -13,10 +13,17 @@ const UNKNOWN = "-";
 
 function doorText(door, tr) {
   if (!door || !door.udp) return "";
-  const udp = tr("door.udp", { at: door.udp, relay: door.relay_udp || UNKNOWN });
+  const udp = tr(door.proxy ? "door.udp_proxy" : "door.udp",
+                 { at: door.udp, relay: door.relay_udp || UNKNOWN });
   const tcp = door.tcp ? tr("door.tcp", { at: door.tcp, relay: door.relay_tcp || UNKNOWN })
                        : tr("door.no_tcp", { why: door.why });
   return tr("door.line", { udp, tcp });
+}
+
+/* Where its bytes go: to the relay, or (no IP mode) to netsim's proxy of the udp edge. */
+function path(g, door, tr) {
+  return tr(door && door.proxy ? "guest.endpoint_proxy" : "guest.endpoint",
+            { endpoint: g.endpoint, flow: g.flow || UNKNOWN, relay: g.relay });
 }
 
 function title(g, tr) {
@@ -32,8 +39,9 @@ function figures(g, tr, fmt) {
   const down = tr(tcp ? "guest.down_stream" : "guest.down",
                   { got: g.states_down, dropped: g.dropped_down, room: g.room || UNKNOWN });
   const gap = tr("fig.gap", { ms: fmt(g.max_gap_ms, 0) });
-  const bytes = g.bytes_per_state === null ? tr("guest.bytes_stream")
-                                           : tr("fig.bytes", { bytes: fmt(g.bytes_per_state, 0) });
+  const bytes = tcp ? tr("guest.bytes_stream")
+                    : tr("fig.bytes", { bytes: fmt(g.bytes_per_state, 0) });
+  if (!g.states_up && !g.states_down) return []; /* no state yet: what went wrong says it all */
   return [up, down, gap + " · " + bytes, tr("guest.latency")];
 }
 
@@ -57,8 +65,8 @@ function card(box, key) {
   el = document.createElement("div");
   el.className = "lane guest";
   el.dataset.guest = key;
-  el.innerHTML = "<div><h2></h2><div class=endpoint></div></div>" +
-                 "<div><div class=figs></div><div class=why></div></div>";
+  el.innerHTML = "<div><h2></h2></div>" +
+                 "<div><div class=endpoint></div><div class=figs></div><div class=why></div></div>";
   box.appendChild(el);
   return el;
 }
@@ -73,8 +81,7 @@ export function drawGuests(doorEl, box, door, guests, tr, fmt) {
     const el = card(box, key);
     el.classList.toggle("missing", g.state === "gone");
     el.querySelector("h2").textContent = title(g, tr);
-    el.querySelector(".endpoint").textContent =
-      tr("guest.endpoint", { endpoint: g.endpoint, flow: g.flow || UNKNOWN, relay: g.relay });
+    el.querySelector(".endpoint").textContent = path(g, door, tr);
     el.querySelector(".figs").innerHTML = "";
     for (const line of figures(g, tr, fmt)) {
       const div = document.createElement("div");

@@ -586,7 +586,7 @@ void live_door_json(FILE *f, const struct live_snapshot *s)
         fprintf(f, "%s\"%s\":", i ? "," : "", door[i][0]);
         json_str(f, door[i][1]);
     }
-    fputs("},\"guests\":[", f);
+    fprintf(f, ",\"proxy\":%s},\"guests\":[", s->ip_mode ? "false" : "true");
     for (size_t k = 0; k < s->n_guests; k++) {
         fputs(k ? "," : "", f);
         guest_json(f, &s->guests[k]);

@@ -17,7 +17,10 @@
  * is gone. A lesson killed outright leaves nothing either. Without the
  * rights for namespaces (unshare --user), one line says what is missing
  * and how to get it, the streams' lanes are listed as missing and the
- * datagram lanes run through the UDP proxy; there a request naming another
+ * datagram lanes run through the UDP proxy, and so does the door for a
+ * program of one's own (over UDP only: the line and the page say why
+ * not TCP, and the docs' Python player joins through it); there a request
+ * naming another
  * Host (a DNS-rebinding page) gets 421 and leaves the model as it was,
  * localhost is served. Refused options say so in one line. With
  * RICOCHET_SHOT_UPDATE=1 the screenshot goes to docs/lesson-page.png. */
@@ -465,8 +468,9 @@ static void nothing_left(const struct run_facts *f)
     assert_true(gone); /* the relay, netsim, both namespaces and so netsim's devices */
 }
 
-static const char *const live_args[] = {"--port", "0", "--rate", RATE, "--duration", "20",
-                                        "--grace", GRACE, "--seed", "3", NULL};
+static const char *const live_args[] = {"--port", "0", "--door-port", "0", "--rate", RATE,
+                                        "--duration", "20", "--grace", GRACE, "--seed", "3",
+                                        NULL};
 
 static void the_page_teaches(void **state)
 {
@@ -548,6 +552,44 @@ static void a_crash_leaves_nothing(void **state)
         unlink(files[i]);
 }
 
+/* Without IP mode the door is UDP's alone, through netsim's proxy of the
+ * udp edge: the line and live.json say so; the docs' Python player joins
+ * through it and netsim carries its states. */
+static void door_through_the_proxy(const struct lesson *l)
+{
+    char *out = spawn_read_stdout(&l->proc), port[8], err[256];
+    const char *at = out ? strstr(out, "through the same network: udp://127.0.0.1:") : NULL;
+    assert_non_null(at);
+    assert_non_null(strstr(at, ", not TCP: no IP mode here"));
+    snprintf(port, sizeof port, "%d", atoi(at + strlen("through the same network: udp://127.0.0.1:")));
+    free(out);
+    struct spawn_proc py;
+    const char *args[] = {"examples/sockets/udp_player.py", "127.0.0.1", port, "3", NULL};
+    assert_int_equal(spawn_start(&py, "/usr/bin", "python3", args, err, sizeof err), 0);
+    assert_int_equal(spawn_stop(&py, 0, 15000), 0);
+    spawn_free(&py);
+    cJSON *j = NULL;
+    const cJSON *g = NULL;
+    uint64_t deadline = clock_now_ms() + 10000;
+    do { /* netsim's drop log read a publish later */
+        cJSON_Delete(j);
+        clock_sleep_ms(300);
+        j = lesson_get_json(l, "/live.json");
+        g = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "guests"), 0);
+    } while (!(g && num(g, "fwd_up", NULL) >= 40) && clock_now_ms() < deadline);
+    const cJSON *door = cJSON_GetObjectItem(j, "door");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(door, "proxy")));
+    assert_string_equal(text(door, "tcp", NULL), "");
+    assert_non_null(strstr(text(door, "why", NULL), "IP mode"));
+    assert_non_null(g);
+    print_message("the door without IP mode: %s joined from %s, %.0f states, netsim carried "
+                  "%.0f\n", text(g, "name", NULL), text(g, "endpoint", NULL),
+                  num(g, "states_up", NULL), num(g, "fwd_up", NULL));
+    assert_string_equal(text(g, "room", NULL), "lobby");
+    assert_true(num(g, "id", NULL) > 0 && num(g, "fwd_up", NULL) >= 40);
+    cJSON_Delete(j);
+}
+
 /* In a user namespace of its own without a mapping the lesson may make no
  * namespace: one line says which lanes are missing and how to get them;
  * the page lists them with why; the datagram lanes run through netsim's
@@ -558,8 +600,8 @@ static void without_namespaces(void **state)
     struct lesson l;
     char lesson[512];
     snprintf(lesson, sizeof lesson, "%s/ricochet-lesson", harness_bin_dir());
-    const char *args[] = {"--user", lesson, "--port", "0", "--rate", RATE, "--duration", "5",
-                          NULL};
+    const char *args[] = {"--user", lesson, "--port", "0", "--door-port", "0", "--rate", RATE,
+                          "--duration", "5", NULL};
     lesson_start(&l, "/usr/bin", "unshare", args);
     if (!lanes_running(&l, WAIT_MS))
         fail_msg("the datagram lanes never ran");
@@ -588,6 +630,7 @@ static void without_namespaces(void **state)
     }
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(st, "netsim_metrics")), 4);
     cJSON_Delete(j);
+    door_through_the_proxy(&l);
     refuses_a_foreign_host(&l);
     assert_int_equal(spawn_stop(&l.proc, SIGINT, 15000), 0);
     char *err = spawn_read_stderr(&l.proc);

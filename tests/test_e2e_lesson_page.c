@@ -42,8 +42,9 @@
 static const char *const langs[] = {"en", "id", "ko", "vi"};
 
 /* ricochet-lesson as the test starts it: 5% loss and 40 ms end to end. */
-static const char *const lesson_args[] = {"--port", "0", "--rate", "10", "--duration", "5",
-                                          "--path-loss", "5", "--path-delay", "40", NULL};
+static const char *const lesson_args[] = {"--port", "0", "--door-port", "0", "--rate", "10",
+                                          "--duration", "5", "--path-loss", "5", "--path-delay",
+                                          "40", NULL};
 
 /* GET /model's in_force, once netsim has said it. */
 static cJSON *in_force(const struct lesson *l)
