@@ -15,7 +15,9 @@
  * (plain UDP), and its TCP twin, each appear as a lane labelled with its
  * endpoint (its port, the door's socket, the relay's address) and the
  * figures the lesson can honestly give; garbage gets a line saying what
- * was wrong, whether the relay answered (not_joined, too_big) or not. */
+ * was wrong, whether the relay answered (not_joined, too_big) or not.
+ * With RICOCHET_SHOT_UPDATE=1 their screenshot goes to
+ * docs/lesson-own-program.png. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,6 +403,12 @@ static void programs_of_ones_own(void **state)
     const char *framing[] = {"the relay answered too_big", "its stream began with 5 bytes",
                              "68 65 6c 6c 6f", NULL};
     card_says(b, framing, "a garbled stream had no line on the page");
+    bool update = getenv("RICOCHET_SHOT_UPDATE") && !strcmp(getenv("RICOCHET_SHOT_UPDATE"), "1");
+    char png[160];
+    snprintf(png, sizeof png, "%s/own.png", dir);
+    cJSON_Delete(browser_eval(b, "document.getElementById('door').scrollIntoView()"));
+    print_message("screenshot: %ld bytes\n",
+                  browser_screenshot(b, update ? "docs/lesson-own-program.png" : png));
     for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) { /* every word in each */
         char path[32], expr[160];
         snprintf(path, sizeof path, "/?lang=%s", langs[i]);
