@@ -51,6 +51,8 @@ struct bench_config {
     char drop_log_dir[256];  /* keep netsim's drop log of each run here ("": a temporary
                                 file, removed once read) */
     long per_host;           /* ENet clients per shared host (swarm_config.per_host) */
+    bool enet_hosts;         /* ENet clients on ENet hosts, not speaking ENet's wire from
+                                wire hubs (swarm_config.wire_hubs) */
     bool payload_check;      /* each state's payload a pattern keyed by its seq, every
                                 delivered one checked (audit.payload_corrupt) */
     bool encrypt;            /* sealed sessions: the bench's relay runs with --encrypt and

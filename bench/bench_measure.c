@@ -299,6 +299,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .payload = (size_t)run->params->payload,
                               .payload_check = run->cfg->payload_check,
                               .per_host = (size_t)run->cfg->per_host,
+                              .wire_hubs = !run->cfg->enet_hosts,
                               .tickets = run->tickets.list,
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
                               .n_ports = run_fleet_entries(run),

@@ -36,6 +36,10 @@ static const struct option_def options[] = {
      SWARM_PER_HOST_MAX, NULL,
      "ENet clients sharing one socket (one ENet host) in a generator, and with --aoi udp "
      "clients (each from its own loopback address); 1 = each its own"},
+    {"enet-hosts", OPTION_BOOL, offsetof(struct bench_options, enet_hosts), "false", 0, 0, NULL,
+     "the ENet clients of a generator share ENet hosts (libenet, --per-host a host), as "
+     "games' clients do; by default they speak ENet's wire themselves from shared sockets "
+     "(--per-host a socket), a generator lighter than the relay it measures"},
     {"rate", OPTION_DOUBLE, offsetof(struct bench_options, rate), "60", 0.1, 10000, NULL,
      "states per second per client (constant rate)"},
     {"payload", OPTION_INT, offsetof(struct bench_options, payload), "40", 40, 1200, NULL,
@@ -367,6 +371,7 @@ static void bench_config_from(const struct bench_options *c, struct bench_config
     cfg->procs = c->procs;
     snprintf(cfg->drop_log_dir, sizeof cfg->drop_log_dir, "%s", c->drop_log_dir);
     cfg->per_host = c->per_host;
+    cfg->enet_hosts = c->enet_hosts;
     cfg->fleet = c->fleet;
     cfg->fleet_event = c->fleet_event;
     cfg->event_at_ms = (long)(c->event_at * 1000);

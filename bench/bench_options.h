@@ -18,6 +18,7 @@ struct bench_options {
     long room_size;
     long procs;
     long per_host;
+    bool enet_hosts;
     double rate;
     long payload;
     double duration, warmup, grace, setup_timeout; /* seconds */

@@ -345,6 +345,7 @@ static struct swarm *world_swarm(const struct bench_config *cfg, const struct be
                                .payload_check = cfg->payload_check,
                                .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
                                .per_host = (size_t)cfg->per_host,
+                               .wire_hubs = !cfg->enet_hosts,
                                .udp_hubs = true /* one relay on loopback, no netsim */ };
     struct swarm_hooks hooks = { .ctx = wd, .fill = fill, .event = event };
     struct swarm *sw = swarm_create(&sc, &hooks, err, sizeof err);

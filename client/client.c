@@ -3,7 +3,7 @@
  * entry points of tests and fuzz targets (client_test.h). What it does
  * between is in the files below it, which never call back up:
  *   client_enet.c, client_udp.c, client_tcp.c, client_ws.c, client_webrtc.c,
- *   client_quic.c,
+ *   client_quic.c, client_wire.c (ENet's wire from a shared socket),
  *   client_detached.c the transports, behind struct client_transport_ops
  *                     (client_internal.h); client_offer.c, WebRTC's signalling
  *   client_step.c     where the buffered transports read (tcp, ws, webrtc,
@@ -55,6 +55,8 @@ static const struct client_transport_ops *client_transport_for(const struct clie
     if (cfg->transport == RICOCHET_TRANSPORT_QUIC ||
         cfg->transport == RICOCHET_TRANSPORT_WEBTRANSPORT)
         return &client_quic_ops; /* WebTransport: over HTTP/3 (client_wt.c) */
+    if (cfg->wire_hub && (client_wire_ops.caps.modes & (1u << cfg->mode)))
+        return &client_wire_ops; /* ENet's wire from a shared socket, no ENetHost */
     size_t n = sizeof client_transports / sizeof client_transports[0];
     for (size_t i = 0; i < n; i++)
         if (client_transports[i]->caps.modes & (1u << cfg->mode))

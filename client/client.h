@@ -61,6 +61,8 @@ struct client_config {
                                host and socket); ignored in udp mode */
     struct client_udp_hub *udp_hub; /* udp mode: send and receive through this shared
                                socket, from an address of my own (NULL: my own socket) */
+    struct client_wire_hub *wire_hub; /* ENet modes: speak ENet's wire from this shared
+                               socket, with no ENetHost (NULL: hub or my own host) */
     void *user;          /* handed back with my events by client_hub_service */
     bool no_histograms;  /* keep no latency or round-trip histogram (220 KB): a swarm
                             keeps its own; ricochet_latency and _rtt then say count 0 */
@@ -200,6 +202,47 @@ int client_udp_hub_fd(const struct client_udp_hub *hub);
 
 /* The hub's wire figures (all its clients'); theirs count none of them. */
 void client_udp_hub_netinfo(const struct client_udp_hub *hub, struct client_netinfo *info);
+
+/* ---- wire hubs: many ENet clients on one socket, with no ENetHost ----
+ *
+ * A wire hub is one socket for up to max_clients (1..4095) clients of ENet
+ * modes, which speak ENet 1.3.17's wire themselves (client_wire.c): the
+ * relay sees ordinary ENet peers from one address and port, told apart by
+ * the peer id in each datagram's header, as on a hub; but one recvmmsg
+ * reads and one sendmmsg sends for all of them, and nothing walks ENet's
+ * peer slots. A client's ricochet_poll reads nothing: it runs its own
+ * timers (ENet's resends, pings and timeout; the join deadline, clock
+ * pings) and returns its DISCONNECTED event. Sends must fit one datagram
+ * (no fragments on the way up); every relay's datagram to a client it
+ * does not know, or not from its relay, is counted (stray) and dropped. */
+struct client_wire_hub;
+
+/* A socket for up to max_clients clients. Returns NULL with a one-line
+ * message in err. */
+struct client_wire_hub *client_wire_hub_create(size_t max_clients, char *err, size_t err_cap);
+
+/* Sends what is queued (the goodbyes) and frees the socket; close its
+ * clients first. */
+void client_wire_hub_destroy(struct client_wire_hub *hub);
+
+/* Reads what the socket holds (recvmmsg), without waiting, and hands every
+ * event of every client on the hub to fn (with the client's cfg.user), in
+ * order per client; then sends the acknowledgements and what they queued.
+ * Returns the datagrams read, or -1 if the socket failed. */
+int client_wire_hub_service(struct client_wire_hub *hub, client_hub_fn fn, void *ctx);
+
+/* Sends every client's queued commands now, a datagram each, in one
+ * sendmmsg (or a few). */
+void client_wire_hub_flush(struct client_wire_hub *hub);
+
+int client_wire_hub_fd(const struct client_wire_hub *hub);
+
+/* The hub's wire figures (all its clients'); theirs count none of them. */
+void client_wire_hub_netinfo(const struct client_wire_hub *hub, struct client_netinfo *info);
+
+/* Datagrams the hub dropped: for no client of its own, or not from its
+ * relay. */
+uint64_t client_wire_hub_stray(const struct client_wire_hub *hub);
 
 /* Sends my state in the current mode, as ricochet_send_state (send_us is
  * the caller's: the intended send time), padded: datagram_len pads the

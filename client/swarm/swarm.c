@@ -50,7 +50,9 @@ struct swarm {
     struct epoll_event ready[256];
     struct client_hub **hubs;    /* ENet clients, per_host to a hub (client i: i / per_host) */
     struct client_udp_hub **udp_hubs; /* udp clients of a relay on loopback, the same way */
+    struct client_wire_hub **wire_hubs; /* ENet clients speaking ENet's wire (cfg.wire_hubs) */
     bool udp_hubs_ok;            /* the relay is on 127.0.0.0/8: udp clients share hubs */
+    bool wire_ok;                /* cfg.wire_hubs, not in a fleet (a hop has no hub) */
     bool *hub_dirty;             /* sends queued since its last flush */
     size_t n_hubs, per_host;
     size_t n_own;                /* clients with their own socket, or on a udp hub: none
@@ -163,13 +165,16 @@ static int hub_of(struct swarm *sw, size_t i, struct client_config *cc, char *er
 {
     size_t h = i / sw->per_host;
     bool udp = cc->mode == PROTO_MODE_UDP;
-    if (!sw->hubs[h] && !sw->udp_hubs[h]) {
+    if (!sw->hubs[h] && !sw->udp_hubs[h] && !sw->wire_hubs[h]) {
         size_t left = sw->cfg.clients - h * sw->per_host;
         size_t n = left < sw->per_host ? left : sw->per_host;
-        if (udp ? !(sw->udp_hubs[h] = client_udp_hub_create(n, err, err_cap))
-                : !(sw->hubs[h] = client_hub_create(n, err, err_cap)))
+        if (udp             ? !(sw->udp_hubs[h] = client_udp_hub_create(n, err, err_cap))
+            : sw->wire_ok ? !(sw->wire_hubs[h] = client_wire_hub_create(n, err, err_cap))
+                          : !(sw->hubs[h] = client_hub_create(n, err, err_cap)))
             return -1;
-        int fd = udp ? client_udp_hub_fd(sw->udp_hubs[h]) : client_hub_fd(sw->hubs[h]);
+        int fd = udp           ? client_udp_hub_fd(sw->udp_hubs[h])
+                 : sw->wire_ok ? client_wire_hub_fd(sw->wire_hubs[h])
+                               : client_hub_fd(sw->hubs[h]);
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = HUB_TAG | h};
         if (epoll_ctl(sw->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
             snprintf(err, err_cap, "epoll_ctl: %s", strerror(errno));
@@ -178,10 +183,10 @@ static int hub_of(struct swarm *sw, size_t i, struct client_config *cc, char *er
     }
     cc->hub = sw->hubs[h];
     cc->udp_hub = sw->udp_hubs[h];
+    cc->wire_hub = sw->wire_hubs[h];
     return 0;
 }
 
-/* Creates client i (on its hub, or with its own watched socket). */
 /* cfg's pin as client_config takes it (64 lowercase hex digits), into
  * out; NULL without one or if it does not read (the client then takes any
  * certificate: callers check the pin first). */
@@ -231,7 +236,7 @@ static int member_create(struct swarm *sw, size_t i, char *err, size_t err_cap)
         snprintf(why, sizeof why, "epoll_ctl: %s", strerror(errno));
         goto fail;
     }
-    sw->n_own += own || cc.udp_hub;
+    sw->n_own += own || cc.udp_hub || cc.wire_hub; /* none needs ENet's 5 ms */
     return 0;
 fail:
     snprintf(err, err_cap, "%s: %s", m->name, why);
@@ -260,14 +265,16 @@ struct swarm *swarm_create(const struct swarm_config *cfg, const struct swarm_ho
     sw->cfg = *cfg;
     sw->per_host = per_host;
     sw->udp_hubs_ok = udp_ok;
+    sw->wire_ok = cfg->wire_hubs && !cfg->n_ports && !cfg->rejoin_ms;
     sw->n_hubs = (cfg->clients + per_host - 1) / per_host;
     sw->n = cfg->clients;
     sw->cap = cfg->clients ? cfg->clients : 1;
     sw->m = calloc(sw->cap, sizeof *sw->m);
     sw->hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hubs);
     sw->udp_hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->udp_hubs);
+    sw->wire_hubs = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->wire_hubs);
     sw->hub_dirty = calloc(sw->n_hubs ? sw->n_hubs : 1, sizeof *sw->hub_dirty);
-    if (!sw->m || !sw->hubs || !sw->udp_hubs || !sw->hub_dirty) {
+    if (!sw->m || !sw->hubs || !sw->udp_hubs || !sw->wire_hubs || !sw->hub_dirty) {
         snprintf(err, err_cap, "out of memory");
         swarm_destroy(sw);
         return NULL;
@@ -303,15 +310,17 @@ void swarm_destroy(struct swarm *sw)
         return;
     for (size_t i = 0; sw->m && i < sw->n; i++)
         ricochet_close(sw->m[i].c);
-    for (size_t h = 0; sw->hubs && h < sw->n_hubs; h++)
+    for (size_t h = 0; sw->hubs && sw->udp_hubs && sw->wire_hubs && h < sw->n_hubs; h++) {
         client_hub_destroy(sw->hubs[h]); /* after its clients: sends their goodbyes */
-    for (size_t h = 0; sw->udp_hubs && h < sw->n_hubs; h++)
         client_udp_hub_destroy(sw->udp_hubs[h]);
+        client_wire_hub_destroy(sw->wire_hubs[h]);
+    }
     if (sw->ep >= 0)
         close(sw->ep);
     free(sw->m);
     free(sw->hubs);
     free(sw->udp_hubs);
+    free(sw->wire_hubs);
     free(sw->hub_dirty);
     free(sw);
 }
@@ -379,6 +388,8 @@ void swarm_wire(const struct swarm *sw, struct client_netinfo *total)
             client_hub_netinfo(sw->hubs[k - sw->n], &ni);
         else if (sw->udp_hubs[k - sw->n])
             client_udp_hub_netinfo(sw->udp_hubs[k - sw->n], &ni);
+        else if (sw->wire_hubs[k - sw->n])
+            client_wire_hub_netinfo(sw->wire_hubs[k - sw->n], &ni);
         else
             continue;
         total->bytes_sent += ni.bytes_sent;
@@ -430,7 +441,8 @@ static void on_hub_event(void *ctx, struct ricochet *c, void *user, const struct
 static void service_hub(struct swarm *sw, size_t h)
 {
     if ((sw->hubs[h] && client_hub_service(sw->hubs[h], on_hub_event, sw) >= 0) ||
-        (sw->udp_hubs[h] && client_udp_hub_service(sw->udp_hubs[h], on_hub_event, sw) >= 0))
+        (sw->udp_hubs[h] && client_udp_hub_service(sw->udp_hubs[h], on_hub_event, sw) >= 0) ||
+        (sw->wire_hubs[h] && client_wire_hub_service(sw->wire_hubs[h], on_hub_event, sw) >= 0))
         sw->hub_dirty[h] = false; /* a service sends what was queued */
 }
 
@@ -630,6 +642,8 @@ static uint64_t send_all_due(struct swarm *sw, uint64_t now, uint64_t end_us)
         if (sw->hub_dirty[h]) {
             if (sw->udp_hubs[h])
                 client_udp_hub_flush(sw->udp_hubs[h]);
+            else if (sw->wire_hubs[h])
+                client_wire_hub_flush(sw->wire_hubs[h]);
             else
                 client_hub_flush(sw->hubs[h]);
             sw->hub_dirty[h] = false;

@@ -13,7 +13,10 @@
  * ENet clients share hosts (client.h, hubs): clients i / per_host alike are
  * peers of one host, one socket and one local port, so the relay sees
  * per_host ENet peers per client address:port, told apart by ENet's peer
- * ids. udp clients share sockets the same way if asked (udp_hubs, a relay
+ * ids. With wire_hubs they share a wire hub instead (client.h): the
+ * same socket and peer ids, but the clients speak ENet's wire themselves,
+ * a recvmmsg and a sendmmsg for all of them, with no ENetHost to walk: a
+ * generator far lighter than the relay it measures. udp clients share sockets the same way if asked (udp_hubs, a relay
  * on loopback: each sends from an address of its own); otherwise udp and
  * tcp clients have a socket each (the wire has no peer id).
  *
@@ -66,6 +69,10 @@ struct swarm_config {
     bool udp_hubs;         /* udp clients share sockets too, per_host to a udp hub, each
                               sending from an address of its own in 127.0.0.0/8: only
                               to a relay on loopback, straight (no netsim between) */
+    bool wire_hubs;        /* ENet clients on a hub speak ENet's wire from its socket
+                              themselves (client_wire_hub: recvmmsg and sendmmsg, no
+                              ENetHost), not through a shared ENet host; not in a fleet
+                              (ports, rejoin_ms), where they share ENet hosts as before */
     bool client_histograms; /* each made client keeps its latency and round-trip
                                histograms (ricochet_latency, _rtt): 220 KB a client;
                                false: only the swarm's own latency histogram */

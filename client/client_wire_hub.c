@@ -1,0 +1,224 @@
+/* client_wire_hub.c: a wire hub's socket (client.h): one UDP socket for up
+ * to 4095 clients that speak ENet's wire themselves (client_wire.c). One
+ * recvmmsg reads a batch for all of them, each datagram handed to the
+ * client whose peer id its header carries; one sendmmsg sends the
+ * datagrams every client gathered since the last flush (and the goodbyes
+ * of those that left). As the udp hubs do for plain UDP, it puts the
+ * system calls of thousands of clients into a few; unlike a hub of ENet
+ * clients, nothing walks ENet's peer slots on every service. */
+#include "client_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../proto/enet/enet_wire.h"
+#include "../sys/clock.h"
+#include "../sys/log.h"
+#include "../sys/netaddr.h"
+
+#define HUB_BATCH 64                /* datagrams per recvmmsg */
+#define HUB_RECV_MAX ENET_PROTOCOL_MAXIMUM_MTU /* the longest datagram ENet sends */
+#define HUB_ROUNDS 16               /* recvmmsg calls per service, at most */
+#define HUB_SEND_BATCH 256          /* datagrams queued per sendmmsg */
+#define HUB_SOCKET_BUFFER (4 << 20) /* bursts for all its clients */
+
+struct wire_hub_io {
+    struct mmsghdr rmsg[HUB_BATCH];
+    struct iovec riov[HUB_BATCH];
+    union netaddr rfrom[HUB_BATCH];
+    uint8_t rbuf[HUB_BATCH][HUB_RECV_MAX];
+    unsigned nsend;
+    struct mmsghdr smsg[HUB_SEND_BATCH];
+    struct iovec siov[HUB_SEND_BATCH];
+    union netaddr sto[HUB_SEND_BATCH];
+    uint8_t sbuf[HUB_SEND_BATCH][CLIENT_WIRE_MTU];
+};
+
+struct client_wire_hub *client_wire_hub_create(size_t max_clients, char *err, size_t err_cap)
+{
+    if (max_clients == 0 || max_clients > ENET_WIRE_PEERS_MAX) {
+        snprintf(err, err_cap, "client: a wire hub holds 1 to %d clients", ENET_WIRE_PEERS_MAX);
+        return NULL;
+    }
+    struct client_wire_hub *hub = calloc(1, sizeof *hub);
+    if (!hub || !(hub->slot = calloc(max_clients, sizeof *hub->slot)) ||
+        !(hub->dirty = calloc(max_clients, sizeof *hub->dirty)) ||
+        !(hub->io = calloc(1, sizeof *hub->io))) {
+        snprintf(err, err_cap, "client: out of memory");
+        if (hub) {
+            free(hub->slot);
+            free(hub->dirty);
+        }
+        free(hub);
+        return NULL;
+    }
+    hub->cap = max_clients;
+    int size = HUB_SOCKET_BUFFER;
+    struct sockaddr_in any = {.sin_family = AF_INET};
+    hub->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (hub->fd < 0 || bind(hub->fd, (struct sockaddr *)&any, sizeof any) != 0) {
+        snprintf(err, err_cap, "client: wire hub socket: %s", strerror(errno));
+        client_wire_hub_destroy(hub);
+        return NULL;
+    }
+    setsockopt(hub->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    setsockopt(hub->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    return hub;
+}
+
+void client_wire_hub_destroy(struct client_wire_hub *hub)
+{
+    if (!hub)
+        return;
+    if (hub->fd >= 0) {
+        client_wire_hub_flush(hub); /* the goodbyes */
+        close(hub->fd);
+    }
+    for (size_t i = 0; i < hub->n_parting; i++)
+        free(hub->parting[i].bytes);
+    free(hub->parting);
+    free(hub->slot);
+    free(hub->dirty);
+    free(hub->io);
+    free(hub);
+}
+
+/* sendmmsg of what is queued. */
+static void send_queued(struct client_wire_hub *hub)
+{
+    struct wire_hub_io *io = hub->io;
+    for (unsigned off = 0; off < io->nsend;) {
+        int n = sendmmsg(hub->fd, io->smsg + off, io->nsend - off, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) { /* a full buffer, or this one refused: UDP's loss (resends repair) */
+            log_debug("client: wire hub sendmmsg: %s", n < 0 ? strerror(errno) : "none sent");
+            off += n < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? 1 : io->nsend - off;
+            continue;
+        }
+        for (int i = 0; i < n; i++)
+            hub->bytes_sent += io->smsg[off + (unsigned)i].msg_len;
+        hub->dgrams_sent += (uint64_t)n;
+        off += (unsigned)n;
+    }
+    io->nsend = 0;
+}
+
+/* Queues one datagram (a header and its commands) to to. */
+static void queue(void *ctx, const union netaddr *to, const uint8_t *h, size_t hn,
+                  const uint8_t *body, size_t n)
+{
+    struct client_wire_hub *hub = ctx;
+    struct wire_hub_io *io = hub->io;
+    if (hn + n > sizeof io->sbuf[0])
+        return; /* cannot happen: a client gathers at most an MTU */
+    if (io->nsend == HUB_SEND_BATCH)
+        send_queued(hub);
+    unsigned k = io->nsend++;
+    memcpy(io->sbuf[k], h, hn);
+    if (n)
+        memcpy(io->sbuf[k] + hn, body, n);
+    io->siov[k] = (struct iovec){.iov_base = io->sbuf[k], .iov_len = hn + n};
+    io->sto[k] = *to;
+    io->smsg[k] = (struct mmsghdr){
+        .msg_hdr = {.msg_name = &io->sto[k], .msg_namelen = netaddr_len(&io->sto[k]),
+                    .msg_iov = &io->siov[k], .msg_iovlen = 1}};
+}
+
+void client_wire_hub_flush(struct client_wire_hub *hub)
+{
+    for (size_t i = 0; i < hub->n_dirty; i++) {
+        struct ricochet *c = hub->slot[hub->dirty[i]];
+        if (c && c->tp)
+            client_wire_take(c, queue, hub);
+    }
+    hub->n_dirty = 0;
+    for (size_t i = 0; i < hub->n_parting; i++) {
+        struct wire_parting *p = &hub->parting[i];
+        queue(hub, &p->to, p->bytes, p->len, NULL, 0);
+        free(p->bytes);
+    }
+    hub->n_parting = 0;
+    send_queued(hub);
+}
+
+/* The client a datagram is for: the peer id in its header is the slot the
+ * client asked the relay to use. */
+static struct ricochet *client_of(struct client_wire_hub *hub, const uint8_t *d, size_t len)
+{
+    struct enet_wire_header h;
+    if (enet_wire_header(d, len, 0, &h) != 0 || h.peer_id >= hub->cap)
+        return NULL;
+    return hub->slot[h.peer_id];
+}
+
+/* Hands the n datagrams read to their clients. */
+static void dispatch(struct client_wire_hub *hub, int n, client_hub_fn fn, void *ctx)
+{
+    struct wire_hub_io *io = hub->io;
+    uint64_t now = clock_now_us();
+    for (int k = 0; k < n; k++) {
+        size_t len = io->rmsg[k].msg_len;
+        hub->bytes_received += len;
+        hub->dgrams_received++;
+        struct ricochet *c = client_of(hub, io->rbuf[k], len);
+        if (!c || c->phase == PHASE_DEAD || (io->rmsg[k].msg_hdr.msg_flags & MSG_TRUNC) ||
+            !netaddr_equal(&io->rfrom[k], &c->relay)) {
+            hub->stray++;
+            continue;
+        }
+        client_wire_datagram(c, io->rbuf[k], len, now, fn, ctx);
+    }
+}
+
+int client_wire_hub_service(struct client_wire_hub *hub, client_hub_fn fn, void *ctx)
+{
+    struct wire_hub_io *io = hub->io;
+    int handled = 0;
+    for (int round = 0; round < HUB_ROUNDS; round++) {
+        for (unsigned k = 0; k < HUB_BATCH; k++) {
+            io->riov[k] = (struct iovec){.iov_base = io->rbuf[k], .iov_len = HUB_RECV_MAX};
+            io->rmsg[k].msg_hdr = (struct msghdr){
+                .msg_name = &io->rfrom[k], .msg_namelen = sizeof io->rfrom[k],
+                .msg_iov = &io->riov[k], .msg_iovlen = 1};
+        }
+        int n = recvmmsg(hub->fd, io->rmsg, HUB_BATCH, MSG_DONTWAIT, NULL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED) {
+            log_debug("client: wire hub recvmmsg: %s", strerror(errno));
+            client_wire_hub_flush(hub);
+            return -1;
+        }
+        dispatch(hub, n, fn, ctx);
+        handled += n > 0 ? n : 0;
+        if (n < HUB_BATCH)
+            break;
+    }
+    client_wire_hub_flush(hub); /* the acknowledgements and what the clients answered */
+    return handled;
+}
+
+int client_wire_hub_fd(const struct client_wire_hub *hub)
+{
+    return hub->fd;
+}
+
+void client_wire_hub_netinfo(const struct client_wire_hub *hub, struct client_netinfo *info)
+{
+    memset(info, 0, sizeof *info);
+    info->bytes_sent = hub->bytes_sent;
+    info->bytes_received = hub->bytes_received;
+    info->datagrams_sent = hub->dgrams_sent;
+    info->datagrams_received = hub->dgrams_received;
+    info->enet_peer_out = info->enet_peer_in = -1;
+}
+
+uint64_t client_wire_hub_stray(const struct client_wire_hub *hub)
+{
+    return hub->stray;
+}
