@@ -31,6 +31,16 @@ bool poll_head(struct relay_poll *t, uint32_t ci, int status, const char *extra,
     return n > 0 && (size_t)n < sizeof h && stream_append(&t->s, ci, h, (size_t)n);
 }
 
+/* A GET's answer: len bytes of frames (then appended) after this head,
+ * the same whether they are some or none. */
+static bool get_head(struct relay_poll *t, uint32_t ci, size_t len, const char *cors, bool keep)
+{
+    char extra[64 + HTTP_CORS_MAX];
+    snprintf(extra, sizeof extra, "Content-Type: application/octet-stream\r\n"
+                                  "Cache-Control: no-store\r\n%s", cors);
+    return poll_head(t, ci, 200, extra, len, keep);
+}
+
 /* Connection ci's GET was answered: a request it sent behind it, already
  * read, is taken at the next service (not from inside this answer, which
  * may itself be another request's doing). */
@@ -75,7 +85,7 @@ void poll_session_free(struct relay_poll *t, uint32_t si, uint64_t now_us)
     if (ci != POLL_NONE) {
         bool keep = t->conns[ci].keep;
         poll_unhold(t, ci);
-        if (!poll_head(t, ci, 200, t->conns[ci].cors, 0, keep))
+        if (!get_head(t, ci, 0, t->conns[ci].cors, keep))
             poll_count(t, RELAY_DROP_SEND_FAILED);
         if (!keep)
             stream_close(&t->s, ci, now_us);
@@ -256,16 +266,13 @@ struct relay_transport poll_core(void *ctx, uint32_t base)
 /* Answers connection ci's GET for session si with what waits (one
  * answer's worth); a closing session whose queue is all taken is freed. */
 void poll_answer_now(struct relay_poll *t, uint32_t ci, uint32_t si, const char *cors,
-                              bool keep, uint64_t now_us)
+                     bool keep, uint64_t now_us)
 {
     struct poll_session *s = &t->sessions[si];
     if (s->n_held && s->out_len < POLL_ANSWER_MAX)
         release_held(t, s);
     size_t take = poll_frames_fit(s->out, s->out_len, POLL_ANSWER_MAX);
-    char extra[64 + HTTP_CORS_MAX];
-    snprintf(extra, sizeof extra, "Content-Type: application/octet-stream\r\n"
-                                  "Cache-Control: no-store\r\n%s", cors);
-    if (!poll_head(t, ci, 200, extra, take, keep) || (take && !stream_append(&t->s, ci, s->out, take)))
+    if (!get_head(t, ci, take, cors, keep) || (take && !stream_append(&t->s, ci, s->out, take)))
         poll_count(t, RELAY_DROP_SEND_FAILED);
     if (take) {
         memmove(s->out, s->out + take, s->out_len - take);
