@@ -32,7 +32,7 @@
  *
  * Reading is bounded (QUIC_EDGE_READS recvmmsg batches a service), so is
  * the work of timers a service does (QUIC_EDGE_EXPIRIES); what connections
- * write leaves in one sendmmsg (transport_quic_out.c). The loop's due is
+ * write leaves in one sendmmsg (transport_quic_udp_out.c). The loop's due is
  * the earliest of ngtcp2's expiries (quic_timers.c). */
 #include "transport_quic.h"
 

@@ -11,14 +11,16 @@
  *                           its control stream's first message came,
  *                           messages into the core, acknowledgements,
  *                           connection IDs, paths
- *   transport_quic_write.c  the packets a connection writes: datagrams,
- *                           then streams, coalesced
- *   transport_quic_send.c   what the core sends: control messages and
- *                           reliable states on the control stream, a
- *                           stream per sender for a streams member,
- *                           unreliable states in datagrams (in batches
- *                           when asked, the newest of each sender while
- *                           congestion control holds them back)
+ *   transport_quic_packets.c  a connection's packets, ngtcp2 writing
+ *                           them from its queues: datagrams, then
+ *                           streams, coalesced
+ *   transport_quic_send.c   the core's sends, queued per connection:
+ *                           control messages and reliable states on the
+ *                           control stream, a stream per sender for a
+ *                           streams member, unreliable states in
+ *                           datagrams (in batches when asked, the newest
+ *                           of each sender while congestion control
+ *                           holds them back)
  *   transport_quic_h3.c     a WebTransport session (ALPN h3): HTTP/3's
  *                           streams read (settings, one extended CONNECT,
  *                           its ticket's pass), the answer, the session's
@@ -27,8 +29,9 @@
  *                           its fingerprint logged), the ALPNs the edge
  *                           takes (the transport parameters of each),
  *                           GnuTLS's session for a connection
- *   transport_quic_out.c    datagrams out (queued, one sendmmsg), the
- *                           connections to write next
+ *   transport_quic_udp_out.c  UDP datagrams out of the socket (queued,
+ *                           one sendmmsg), the connections marked to
+ *                           write next
  *   quic_cids.c             connection IDs to slots (pure)
  *   quic_timers.c           each connection's next expiry, the earliest
  *                           first (pure)
@@ -394,7 +397,7 @@ ngtcp2_conn *transport_quic_get_conn(ngtcp2_crypto_conn_ref *ref);
  * or the ID is another's). */
 int transport_quic_cid_add(struct relay_quic *t, struct quic_conn *c, const ngtcp2_cid *cid);
 
-/* ---- transport_quic_write.c ---- */
+/* ---- transport_quic_packets.c ---- */
 
 /* Writes c's packets (handshake, acknowledgements, datagrams, streams)
  * into the edge's queue, QUIC_EDGE_WRITE_PKTS at most, then its timer.
@@ -564,7 +567,7 @@ enum quic_app transport_quic_tls_app(const struct quic_conn *c);
  * (96 bytes). Returns out. */
 char *transport_quic_fingerprint(const uint8_t *der, size_t len, char *out);
 
-/* ---- transport_quic_out.c ---- */
+/* ---- transport_quic_udp_out.c ---- */
 
 /* Puts c in the list of connections the next write pass writes. */
 void transport_quic_mark(struct relay_quic *t, struct quic_conn *c);

@@ -33,7 +33,7 @@
  * ngtcp2's calls are never made from inside its own callbacks
  * (transport_quic_in.c hands messages to the core, which queues:
  * transport_quic_send.c); packets are written after ngtcp2's call returns
- * (transport_quic_write.c). */
+ * (transport_quic_packets.c). */
 #include "transport_quic.h"
 
 #include <ngtcp2/ngtcp2_crypto.h>
@@ -185,7 +185,7 @@ static void params_for(const struct relay_quic *t, const ngtcp2_pkt_hd *hd,
     p->initial_max_data = QUIC_EDGE_CONN_WINDOW;
     p->max_idle_timeout = (ngtcp2_duration)t->cfg.timeout_ms * NGTCP2_MILLISECONDS;
     /* a tick's acknowledgements wait for the member's fan-out
-     * (transport_quic_write.c): the client must not take them for lost */
+     * (transport_quic_packets.c): the client must not take them for lost */
     uint32_t tick_us = t->relay ? relay_tick_us(t->relay) : 0;
     if (tick_us)
         p->max_ack_delay = (tick_us + QUIC_EDGE_ACK_RIDE_US) * NGTCP2_MICROSECONDS +

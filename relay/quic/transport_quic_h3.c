@@ -30,7 +30,7 @@
  *     another session is dropped, counted.
  *
  * Nothing here calls ngtcp2: what the relay answers is queued for the next
- * write (transport_quic_write.c). */
+ * write (transport_quic_packets.c). */
 #include "transport_quic.h"
 
 #include <stdlib.h>

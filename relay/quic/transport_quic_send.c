@@ -1,6 +1,6 @@
-/* transport_quic_send.c: what the core sends through the QUIC edge
- * (PROTOCOL.md, "QUIC"), queued here and written by the connection's next
- * write (transport_quic_conn.c):
+/* transport_quic_send.c: the core's sends to a QUIC connection (its
+ * relay_transport; PROTOCOL.md, "QUIC"), queued per connection here, then
+ * put in packets by its next write (transport_quic_packets.c):
  *
  *   - control messages and a reliable state go on the control stream, the
  *     bidirectional stream the client opened, each in a frame; for a

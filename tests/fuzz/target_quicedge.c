@@ -417,7 +417,7 @@ static void fqe_datagram(struct fqe_conn *m, const uint8_t *p, size_t n)
 /* ---- the client's side: what it reads ---------------------------------------------- */
 
 /* The bytes of o not yet handed over, as the edge's write hands them to
- * ngtcp2 (transport_quic_write.c), into fn; then acknowledged, as ngtcp2
+ * ngtcp2 (transport_quic_packets.c), into fn; then acknowledged, as ngtcp2
  * reports it (acked_stream_data_offset). */
 static void fqe_take(struct quic_conn *c, int64_t sid, struct quicmsg_out *o,
                      void (*read_fn)(struct fqe_conn *, void *, const uint8_t *, size_t), void *ctx,

@@ -1,7 +1,7 @@
-/* transport_quic_write.c: the packets a QUIC connection of the relay's
- * quic edge writes (ngtcp2 builds them into the edge's queue of datagrams,
- * transport_quic_out.c): in each, datagrams first (the freshest states),
- * then the control stream, then senders' streams in turn, coalesced with
+/* transport_quic_packets.c: a QUIC connection's packets, as ngtcp2 builds
+ * them from what transport_quic_send.c queued to it, each into a slot of
+ * the edge's UDP queue (transport_quic_udp_out.c): in each, datagrams
+ * first (the freshest states), then the control stream, then senders' streams in turn, coalesced with
  * ngtcp2's "more" flags; what congestion or flow control holds back waits
  * for the next write, and a connection whose output stays held is a slow
  * reader's sign. Streams of senders' own waiting for credit are opened

@@ -1,5 +1,5 @@
-/* transport_quic_out.c: the QUIC edge's datagrams out, and the
- * connections it writes next. ngtcp2 writes each packet into a buffer of
+/* transport_quic_udp_out.c: the QUIC edge's UDP datagrams out of its
+ * socket, and the connections marked to write next. ngtcp2 writes each packet into a buffer of
  * the caller's: the edge gives it a slot of one queue, and the queue
  * leaves in one sendmmsg() at the end of the batch, the flush or the tick,
  * or sooner when it is full. A connection the core queued something to,
