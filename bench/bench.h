@@ -53,6 +53,7 @@ struct bench_config {
     long per_host;           /* ENet clients per shared host (swarm_config.per_host) */
     bool enet_hosts;         /* ENet clients on ENet hosts, not speaking ENet's wire from
                                 wire hubs (swarm_config.wire_hubs) */
+    uint32_t send_grain_us;  /* swarm_config.send_grain_us */
     bool payload_check;      /* each state's payload a pattern keyed by its seq, every
                                 delivered one checked (audit.payload_corrupt) */
     bool encrypt;            /* sealed sessions: the bench's relay runs with --encrypt and

@@ -300,6 +300,7 @@ int run_setup_clients(struct run *run, const char *host, int port)
                               .payload_check = run->cfg->payload_check,
                               .per_host = (size_t)run->cfg->per_host,
                               .wire_hubs = !run->cfg->enet_hosts,
+                              .send_grain_us = run->cfg->send_grain_us,
                               .tickets = run->tickets.list,
                               .ports = run->n_fleet ? run->fleet_ports : NULL,
                               .n_ports = run_fleet_entries(run),

@@ -19,6 +19,7 @@ struct bench_options {
     long procs;
     long per_host;
     bool enet_hosts;
+    double send_grain; /* ms */
     double rate;
     long payload;
     double duration, warmup, grace, setup_timeout; /* seconds */

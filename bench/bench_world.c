@@ -346,6 +346,7 @@ static struct swarm *world_swarm(const struct bench_config *cfg, const struct be
                                .timeout_ms = (uint32_t)cfg->setup_timeout_ms,
                                .per_host = (size_t)cfg->per_host,
                                .wire_hubs = !cfg->enet_hosts,
+                               .send_grain_us = cfg->send_grain_us,
                                .udp_hubs = true /* one relay on loopback, no netsim */ };
     struct swarm_hooks hooks = { .ctx = wd, .fill = fill, .event = event };
     struct swarm *sw = swarm_create(&sc, &hooks, err, sizeof err);

@@ -2,7 +2,8 @@
  * for many clients, each speaking ENet's wire itself: client_wire.c)
  * against the real relay on 127.0.0.1, through ricochet-bench: every
  * state of every ENet mode delivered, none lost, no client disconnected;
- * the same with --enet-hosts (clients on shared ENet hosts, as before);
+ * the same with --enet-hosts (clients on shared ENet hosts, as before)
+ * and with --send-grain (sends due within a grain leaving together);
  * and the generator costing no more CPU per client-second than the relay
  * it measures, in the same run (a ratio, not a timing: both share the
  * machine and its noise). */
@@ -63,6 +64,18 @@ static void enet_hosts_deliver_every_state(void **state)
     every_state_delivered(results, "reliable", 16);
 }
 
+static void send_grain_keeps_every_state(void **state)
+{
+    (void)state;
+    const char *args[] = {"--clients", "16", "--room-size", "8", "--rate", "50",
+                          "--duration", "1", "--warmup", "0.5", "--grace", "1",
+                          "--send-grain", "2", "--modes", "unsequenced,reliable",
+                          "--json-file", "-", "--quiet", NULL};
+    const cJSON *results = bj_results(args);
+    every_state_delivered(results, "unsequenced", 16);
+    every_state_delivered(results, "reliable", 16);
+}
+
 static void generator_lighter_than_relay(void **state)
 {
     (void)state;
@@ -87,6 +100,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(wire_hubs_deliver_every_state),
         cmocka_unit_test(enet_hosts_deliver_every_state),
+        cmocka_unit_test(send_grain_keeps_every_state),
         cmocka_unit_test(generator_lighter_than_relay),
     };
     return cmocka_run_group_tests(tests, NULL, bj_free);

@@ -668,8 +668,8 @@ uint64_t swarm_step(struct swarm *sw, uint64_t end_us)
     uint64_t earliest = send_all_due(sw, clock_now_us(), end_us);
     uint64_t now = clock_now_us();
     uint64_t wait = earliest > now ? earliest - now : 0;
-    if (wait > MAX_WAIT_US)
-        wait = MAX_WAIT_US;
+    wait = wait < sw->cfg.send_grain_us ? sw->cfg.send_grain_us
+           : wait > MAX_WAIT_US         ? MAX_WAIT_US : wait;
     swarm_service(sw, wait);
     return earliest;
 }

@@ -73,6 +73,11 @@ struct swarm_config {
                               themselves (client_wire_hub: recvmmsg and sendmmsg, no
                               ENetHost), not through a shared ENet host; not in a fleet
                               (ports, rejoin_ms), where they share ENet hosts as before */
+    uint32_t send_grain_us; /* swarm_step waits at least this long for its next send
+                              (data still ends the wait): the sends due meanwhile leave
+                              together, up to this late, which their latency and lateness
+                              count as any other; fewer wake-ups, a lighter generator (0:
+                              each at its time; at most 5000) */
     bool client_histograms; /* each made client keeps its latency and round-trip
                                histograms (ricochet_latency, _rtt): 220 KB a client;
                                false: only the swarm's own latency histogram */
