@@ -163,10 +163,13 @@ struct live_guest_snap {
     double max_gap_ms;              /* the longest gap between its states netsim forwarded */
     char error_code[32], error_message[160]; /* the relay's last error to it */
     uint64_t error_us;
-    char sent_hex[52];              /* the program's message before the error (its first
-                                       16 bytes, hex), and its length */
-    size_t sent_len;
-    bool sent_raw;                  /* ... no whole message yet: a stream's first bytes */
+    struct live_sent {
+        char hex[52];               /* a message's first 16 bytes, hex */
+        size_t len;                 /* ... its length */
+        bool raw;                   /* no whole message yet: a stream's first bytes */
+    } sent;                         /* what the error answered: the program's last message
+                                       that was no state, if one went shortly before it,
+                                       else its last; no error, its last */
     bool unanswered;                /* it has not joined and the relay answered none of it */
     char end[160];                  /* gone: why, in words */
 };
@@ -214,6 +217,8 @@ struct live_guest {
     uint16_t target_port;           /* fd's destination port (a relay started again: another) */
     unsigned char from[32];         /* UDP: the program's endpoint (union netaddr) */
     unsigned char raw[16];          /* TCP: its stream's first bytes */
+    struct live_sent last, odd;     /* its last message, and its last that was no state */
+    uint64_t odd_us;                /* ... when it went */
     uint64_t last_us, last_sent_us, gone_us;
     bool answered;                  /* the relay has sent it something */
     struct live_frame_reader rd[2]; /* TCP: up (the program's), down (the relay's) */

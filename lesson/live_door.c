@@ -37,6 +37,8 @@
 #define GONE_KEEP_US 15000000u  /* a program gone stays on the page this long */
 #define SILENT_US 30000000u     /* a UDP program silent this long is gone */
 #define UNANSWERED_US 1000000u  /* no answer this long after its message: said */
+#define ODD_RECENT_US 2000000u  /* a message that was no state, this recent: what an error
+                                   answered */
 #define DATAGRAM_MAX 2048
 
 /* The relay's port for edge name (0: none). */
@@ -113,24 +115,28 @@ int live_door_open(struct live *lv, char *err, size_t err_cap)
 
 /* ---- a program's messages, read on the way ---- */
 
-/* The first 16 bytes of m, in hex, as the program's last words. */
-static void keep_sent(struct live_guest *g, const unsigned char *m, size_t len)
+/* A message (whole bytes, m its first len) as the program's words. */
+static void keep_sent(struct live_sent *k, const unsigned char *m, size_t len, size_t whole,
+                      bool raw)
 {
-    g->s.sent_hex[0] = '\0';
+    k->hex[0] = '\0';
     for (size_t i = 0; i < len && i < 16; i++)
-        snprintf(g->s.sent_hex + (i ? 3 * i - 1 : 0), sizeof g->s.sent_hex - 3 * i, "%s%02x",
-                 i ? " " : "", m[i]);
+        snprintf(k->hex + (i ? 3 * i - 1 : 0), sizeof k->hex - 3 * i, "%s%02x", i ? " " : "",
+                 m[i]);
+    k->len = whole;
+    k->raw = raw;
 }
 
 /* A stream's bytes before its first whole message: its first ones kept. */
-static void raw_start(struct live_guest *g, const unsigned char *p, size_t n)
+static void raw_start(struct live_guest *g, const unsigned char *p, size_t n, uint64_t now_us)
 {
-    size_t had = g->s.sent_len;
-    g->s.sent_raw = true;
-    g->s.sent_len += n;
+    size_t had = g->last.len;
     for (size_t i = 0; had + i < sizeof g->raw && i < n; i++)
         g->raw[had + i] = p[i];
-    keep_sent(g, g->raw, g->s.sent_len < sizeof g->raw ? g->s.sent_len : sizeof g->raw);
+    keep_sent(&g->last, g->raw, had + n < sizeof g->raw ? had + n : sizeof g->raw, had + n,
+              true);
+    g->odd = g->last;
+    g->odd_us = now_us;
 }
 
 /* A message the program sent: its join, its leave, a state; kept as the
@@ -140,13 +146,13 @@ static void read_up(struct live_guest *g, const unsigned char *m, size_t len, si
 {
     g->s.messages_up++;
     g->last_sent_us = now_us;
-    g->s.sent_len = whole;
-    g->s.sent_raw = false;
-    keep_sent(g, m, len);
+    keep_sent(&g->last, m, len, whole, false);
     if (whole >= 40 && m[0] == 1 && m[1] == 1) {
         g->s.states_up++;
         return;
     }
+    g->odd = g->last;
+    g->odd_us = now_us;
     cJSON *o = len && m[0] == '{' ? cJSON_ParseWithLength((const char *)m, len) : NULL;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
     const cJSON *room = cJSON_GetObjectItemCaseSensitive(o, "room");
@@ -183,6 +189,9 @@ static void read_down(struct live_guest *g, const unsigned char *m, size_t len, 
         snprintf(g->s.error_message, sizeof g->s.error_message, "%s",
                  cJSON_IsString(message) ? message->valuestring : "");
         g->s.error_us = now_us;
+        /* what it answered: a message that was no state, if one went shortly before (the
+           states sent since passed), else the last */
+        g->s.sent = g->odd_us && now_us - g->odd_us < ODD_RECENT_US ? g->odd : g->last;
     }
     cJSON_Delete(o);
 }
@@ -379,7 +388,7 @@ static int tcp_pass(struct live_guest *g, int dir, short revents, uint64_t now_u
             return -1;
         }
         if (n > 0 && !dir && !g->s.messages_up) /* what a garbled stream began with */
-            raw_start(g, g->pend[0] + g->pend_n[0], (size_t)n);
+            raw_start(g, g->pend[0] + g->pend_n[0], (size_t)n, now_us);
         if (n > 0) {
             read_frames(g, dir, g->pend[dir] + g->pend_n[dir], (size_t)n, now_us);
             g->pend_n[dir] += (size_t)n;
@@ -531,6 +540,8 @@ void live_door_snap(struct live *lv, struct live_snapshot *s, uint64_t now_us)
         }
         g->s.unanswered = !g->answered && g->s.messages_up &&
                           now_us - g->last_sent_us > UNANSWERED_US;
+        if (!g->s.error_code[0])
+            g->s.sent = g->last;
         g->s.max_gap_ms = max_gap_ms(g, now_us > span ? now_us - span : 0);
         s->guests[s->n_guests++] = g->s;
     }
@@ -551,7 +562,7 @@ static void guest_json(FILE *f, const struct live_guest_snap *g)
     const char *text[][2] = {{"state", g->state}, {"endpoint", g->endpoint},
                              {"flow", g->flow}, {"relay", g->relay}, {"room", g->room},
                              {"name", g->name}, {"error_code", g->error_code},
-                             {"error_message", g->error_message}, {"sent_hex", g->sent_hex},
+                             {"error_message", g->error_message}, {"sent_hex", g->sent.hex},
                              {"end", g->end}};
     fprintf(f, "{\"proto\":\"%s\",\"id\":%u", g->tcp ? "tcp" : "udp", g->id);
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
@@ -559,7 +570,7 @@ static void guest_json(FILE *f, const struct live_guest_snap *g)
         json_str(f, text[i][1]);
     }
     const uint64_t n[] = {g->messages_up, g->states_up, g->states_down, g->fwd_up,
-                          g->dropped_up, g->fwd_down, g->dropped_down, g->sent_len};
+                          g->dropped_up, g->fwd_down, g->dropped_down, g->sent.len};
     const char *names[] = {"messages_up", "states_up", "states_down", "fwd_up",
                            "dropped_up", "fwd_down", "dropped_down", "sent_len"};
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
@@ -573,7 +584,7 @@ static void guest_json(FILE *f, const struct live_guest_snap *g)
     else
         fputs(",\"bytes_per_state\":null", f);
     fprintf(f, ",\"max_gap_ms\":%.1f,\"unanswered\":%s,\"sent_raw\":%s}", g->max_gap_ms,
-            g->unanswered ? "true" : "false", g->sent_raw ? "true" : "false");
+            g->unanswered ? "true" : "false", g->sent.raw ? "true" : "false");
 }
 
 void live_door_json(FILE *f, const struct live_snapshot *s)
