@@ -48,6 +48,8 @@
 #include "fuzz/target_droplog.c"
 #include "fuzz/target_flowscan.c"
 #include "fuzz/target_quicclient.c"
+#include "fuzz/target_pollwire.c"
+#include "fuzz/target_poll.c"
 
 #define SMOKE_MAX_INPUT 70000 /* above PROTO_CONTROL_MAX, to hit the length check */
 
@@ -83,6 +85,8 @@ static const struct smoke_target smoke_targets[] = {
     { "droplog", fuzz_target_droplog, 8192, 0, 3000 },
     { "flowscan", fuzz_target_flowscan, 8192, 0, 10000 },
     { "quicclient", fuzz_target_quicclient, 4096, 0, 10000 },
+    { "pollwire", fuzz_target_pollwire, 4096, 0, 50000 },
+    { "poll", fuzz_target_poll, 8192, 0, 2000 },
 };
 
 struct smoke_seed {

@@ -47,7 +47,9 @@ localhttp:4096
 keylog:4096
 droplog:8192
 flowscan:8192
-quicclient:4096"
+quicclient:4096
+pollwire:4096
+poll:8192"
 
 want() {
     [ -z "$selected" ] && return 0

@@ -164,4 +164,15 @@ int fuzz_target_flowscan(const uint8_t *data, size_t size);
  * answer's framing and close codes, no peer kept (target_wsframes.c). */
 int fuzz_target_wsframes(const uint8_t *data, size_t size);
 
+/* What the HTTP polling edge reads without I/O (relay/poll/poll_wire.c):
+ * a request's query, taken or refused, read back the same; a body's
+ * frames counted and fitted whole (target_pollwire.c). */
+int fuzz_target_pollwire(const uint8_t *data, size_t size);
+
+/* The relay's HTTP polling edge on its connections (target_poll.c): two
+ * keep-alive connections' requests, cut and pipelined anyhow, naming the
+ * sessions the input's joins opened; the answers' framing, no GET held
+ * and no peer kept once the client is gone. */
+int fuzz_target_poll(const uint8_t *data, size_t size);
+
 #endif
