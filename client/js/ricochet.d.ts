@@ -233,6 +233,8 @@ export interface Distribution {
 export const TIMEOUT_MS: 5000;
 /** rejoinAfterMs's default (the C library's too). */
 export const REJOIN_AFTER_MS: 1500;
+/** pollWaitMs's default. */
+export const POLL_WAIT_MS: 20000;
 
 /** Bad options throw at once: a TypeError (a name, a route, a mode, a url), a RangeError (a
  * time). Names and rooms are 1 to 32 of A-Z a-z 0-9 _ . - */
@@ -240,10 +242,19 @@ export interface SessionOptions {
   room?: string;
   name?: string;
   /** "ws" (a WebSocket; in Node the `ws` package's where there is no global one), "webrtc"
-   * (browsers) or "wt" (WebTransport: browsers that speak HTTP/3). */
-  route?: "ws" | "webrtc" | "wt";
-  /** The relay's ws:// or wss:// address (needed outside a page). */
+   * (browsers), "wt" (WebTransport: browsers that speak HTTP/3) or "poll" (HTTP polling with
+   * fetch, the relay's poll edge: where nothing but plain HTTP requests gets through). */
+  route?: "ws" | "webrtc" | "wt" | "poll";
+  /** The relay's ws:// or wss:// address (needed outside a page); over route "poll" its
+   * poll edge's http:// or https:// address (--listen poll://HOST:PORT; /poll is added
+   * unless the path ends so; default this page's origin + "/poll"). */
   url?: string;
+  /** Route "poll": how long the relay may hold a GET while nothing waits (long polling;
+   * default 20000, 1..25000). */
+  pollWaitMs?: number;
+  /** Route "poll": short polling instead, a GET answered at once and the next this many ms
+   * after (default 0: long polling; 0..60000). */
+  pollIntervalMs?: number;
   rtcUrl?: string;
   /** Where the relay says how to open a WebTransport session (default this page's origin +
    * "/wt"; read again at every start). */
@@ -318,7 +329,7 @@ export interface SessionEvents {
 
 export class Session extends EventTarget {
   constructor(options: SessionOptions);
-  readonly route: "ws" | "webrtc" | "wt";
+  readonly route: "ws" | "webrtc" | "wt" | "poll";
   readonly phase: "connecting" | "joining" | "joined" | "closed";
   readonly id: number;
   readonly room: string;

@@ -107,4 +107,4 @@ export { encodeControl, decodeControl } from "./ricochet_control.js";
 export { RecvStats, percentile, ClockSync, clockLatency } from "./ricochet_figures.js";
 export { InterpBuffer } from "./ricochet_interp.js";
 export { readTicket } from "./ricochet_ticket.js";
-export { TIMEOUT_MS, REJOIN_AFTER_MS, Session } from "./ricochet_session.js";
+export { TIMEOUT_MS, REJOIN_AFTER_MS, POLL_WAIT_MS, Session } from "./ricochet_session.js";

@@ -17,6 +17,8 @@ const REFUSED_HINTS = {
     "and a webrtc edge (--listen webrtc://HOST:PORT)",
   wt: "check wtUrl, and that ricochet-relay runs there with a quic edge (--listen " +
     "quic://HOST:PORT) and a ws edge that answers GET /wt",
+  poll: "check the url, and that ricochet-relay runs there with a poll edge (--listen " +
+    "poll://HOST:PORT; a page of another origin also needs its --allow-origin)",
 };
 
 /* What to do after an end, by its code: the relay's (PROTOCOL.md's error

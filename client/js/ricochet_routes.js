@@ -1,9 +1,11 @@
 /* ricochet_routes.js: how a session reaches its relay: a WebSocket (route
- * ws), WebRTC data channels (webrtc, the offer POSTed to the relay's /rtc)
- * or a WebTransport session (wt: GET /wt says where, then datagrams and
- * streams in 2-byte frames); bytes sent the route's way, and the route
- * hung up. Functions of a Session: they keep its route's objects (_ws,
- * _pc, _channels, _wt, _wtWriters) and when it last sent, and call back
+ * ws), WebRTC data channels (webrtc, the offer POSTed to the relay's /rtc),
+ * a WebTransport session (wt: GET /wt says where, then datagrams and
+ * streams in 2-byte frames) or HTTP polling (poll: fetch, for a network
+ * that passes plain HTTP requests and nothing else); bytes sent the
+ * route's way, and the route hung up. Functions of a Session: they keep
+ * its route's objects (_ws, _pc, _channels, _wt, _wtWriters, _poll) and
+ * when it last sent, and call back
  * only its _joinNow, _receive, _badMessage, _end and _stale, so a route
  * knows nothing of rooms or members. In Node without a global WebSocket, the `ws`
  * package's is imported here, and only here.
@@ -250,8 +252,303 @@ function sendWt(session, bytes, way) {
   return true;
 }
 
+/* ---- HTTP polling (PROTOCOL.md, "HTTP polling") ----
+ * The join POSTed alone, its answer the session's id; then one GET out at
+ * a time (held up to pollWaitMs, or at once every pollIntervalMs), each
+ * answer's frames handed on in order; what the session sends queued and
+ * POSTed once per turn of the event loop (one request a burst, one POST
+ * out at a time, so the relay takes them in order); DELETE at the end. */
+
+const POLL_FRAME_MAX = 65535;          /* a frame's 2-byte length */
+const POLL_POST_MAX = 16384;           /* a POST's body the relay takes whatever its settings */
+const POLL_BODY_MAX = 65536 + 2 + POLL_FRAME_MAX; /* a GET's answer: 64 KiB of whole frames, or
+                                                      one frame alone past it */
+const POLL_ID_MAX = 64;                /* the join's answer: 40 hex digits (and a line end) */
+const POLL_TEXT_MAX = 4096;            /* an error's text, as much as is read of it */
+const POLL_CLOSE_MS = 2000;            /* the last POST and the DELETE, each at most */
+
+/* The messages of a body of frames (2 bytes of length, big-endian, 1 to
+ * 65535, then the message, back to back), or a ProtocolError: nothing of a
+ * body that is not whole frames is handed on. */
+function pollFrames(body) {
+  const out = [];
+  let at = 0;
+  while (at < body.length) {
+    if (body.length - at < 2)
+      throw new ProtocolError("bad_state", `a poll answer cut in a frame's length at byte ${at}`);
+    const n = body[at] << 8 | body[at + 1];
+    if (n === 0) throw new ProtocolError("bad_state", `an empty frame at byte ${at} of a poll answer`);
+    if (body.length - at - 2 < n)
+      throw new ProtocolError("bad_state", `a poll answer's frame of ${n} bytes cut after ` +
+                              `${body.length - at - 2}`);
+    out.push(body.subarray(at + 2, at + 2 + n));
+    at += 2 + n;
+  }
+  return out;
+}
+
+/* An HTTP answer that is not the one the request wants. */
+class PollAnswer extends Error {
+  constructor(method, url, status, text) {
+    super(`${method} ${url} answered ${status}${text ? ": " + text : ""}`);
+    this.status = status;
+  }
+}
+
+/* No answer within the request's time. */
+class PollTimeout extends Error {}
+
+/* A body, at most max bytes (past it a ProtocolError, the rest not read). */
+async function readBody(res, max) {
+  const declared = Number(res.headers.get("content-length"));
+  if (declared > max) {
+    if (res.body) res.body.cancel().catch(() => {});
+    throw new ProtocolError("bad_state", `a poll answer of ${declared} bytes, ${max} at most`);
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader(), parts = [];
+  let n = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    n += value.length;
+    if (n > max) {
+      reader.cancel().catch(() => {});
+      throw new ProtocolError("bad_state", `a poll answer longer than ${max} bytes`);
+    }
+    parts.push(value);
+  }
+  const body = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    body.set(p, at);
+    at += p.length;
+  }
+  return body;
+}
+
+/* An error answer's one line of text ("" if it has none or it cannot be read). */
+async function shortText(res) {
+  try {
+    const t = new TextDecoder().decode(await readBody(res, POLL_TEXT_MAX));
+    return t.replace(/\s+/g, " ").trim().slice(0, 160);
+  } catch (e) {
+    return "";
+  }
+}
+
+/* One request, its answer read by read(res), all within ms (else a
+ * PollTimeout); a GET can be cut short by the session's end (p.gets). */
+async function pollRequest(p, url, init, ms, read) {
+  const ac = new AbortController();
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    ac.abort();
+  }, ms);
+  if (init.method === "GET") p.gets.add(ac);
+  try {
+    return await read(await fetch(url, Object.assign({ signal: ac.signal }, init)));
+  } catch (e) {
+    throw late ? new PollTimeout(`no answer to ${init.method} ${url} in ${ms} ms`) : e;
+  } finally {
+    clearTimeout(timer);
+    p.gets.delete(ac);
+  }
+}
+
+const drain = async (res) => {
+  if (res.body) await res.body.cancel().catch(() => {});
+  return res.status;
+};
+
+/* What a failed fetch says, in words: Node's undici names the cause. */
+function fetchFailure(e, url) {
+  const cause = e && e.cause;
+  const code = cause && cause.code;
+  const msg = String(cause && cause.message || e && e.message || e);
+  if (code === "ECONNREFUSED") return `nothing listens at ${url} (${msg})`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `the host of ${url} is not found (${msg})`;
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET")
+    return `${url} closed the connection (${msg}): is it the relay's poll edge?`;
+  return `no answer from ${url} (${msg}; a page of another site needs the relay's ` +
+    "--allow-origin)";
+}
+
+/* What to do about an HTTP refusal of the join, where the status says more
+ * than the route's own hint. */
+const POLL_STATUS_HINTS = {
+  429: "the relay holds as many sessions from this address as it allows (--max-per-address): " +
+    "close one, or try later",
+  503: "the relay is full: try again later, or another relay",
+  404: "the url is not the relay's poll edge (--listen poll://HOST:PORT; the path is /poll)",
+  405: "the url is not the relay's poll edge (--listen poll://HOST:PORT; the path is /poll)",
+};
+
+/* A request that failed: the session ends with what happened, unless it
+ * has ended already (whatever its requests say after is not heard). */
+function pollFailed(session, p, e) {
+  if (p.closed || session._stale(p.attempt)) return;
+  if (e instanceof PollTimeout) {
+    session._end("timeout", e.message);
+  } else if (e instanceof PollAnswer) {
+    if (!p.id) session._end("refused", e.message, POLL_STATUS_HINTS[e.status]);
+    else if (e.status === 410 || e.status === 404)
+      session._end("disconnected", `the relay ended this polling session (${e.message})`);
+    else session._end("disconnected", e.message);
+  } else if (!p.id) {
+    session._end("refused", fetchFailure(e, p.url));
+  } else {
+    session._end("disconnected", `the relay's poll edge stopped answering: ${fetchFailure(e, p.url)}`);
+  }
+}
+
+/* The relay's poll edge's url: the one given, its path /poll unless it
+ * names it already (a proxy's prefix kept), no query. */
+function pollUrl(url) {
+  const u = new URL(url);
+  if (!/\/poll$/.test(u.pathname)) u.pathname = u.pathname.replace(/\/?$/, "/poll");
+  u.search = "";
+  u.hash = "";
+  return u.href;
+}
+
+function openPoll(session, attempt) {
+  if (typeof fetch !== "function") {
+    session._end("refused", "no fetch here: Node 18 or later, or a browser, has it");
+    return;
+  }
+  let url = session._url;
+  if (!url && typeof location !== "undefined") url = location.origin + "/poll";
+  session._poll = { url: pollUrl(url), id: "", attempt, queue: [], queued: 0, posting: null,
+                    flushing: false, closed: false, gets: new Set(), pause: 0 };
+  session._joinNow(attempt); /* queued: the first POST carries it */
+}
+
+/* The frames queued, as one body of at most POLL_POST_MAX bytes (a frame
+ * longer than that alone); taken off the queue. */
+function takeBody(p) {
+  let n = 0, k = 0;
+  while (k < p.queue.length && (k === 0 || n + p.queue[k].length <= POLL_POST_MAX))
+    n += p.queue[k++].length;
+  const body = new Uint8Array(n);
+  let at = 0;
+  for (const f of p.queue.splice(0, k)) {
+    body.set(f, at);
+    at += f.length;
+  }
+  p.queued -= n;
+  return body;
+}
+
+/* A message queued for the next POST, sent when this turn of the event
+ * loop is over; false if the queue holds WS_BUFFERED_MAX already (the
+ * relay takes them slower than they come) or the session is over. */
+function sendPoll(session, bytes) {
+  const p = session._poll;
+  if (!p || p.closed || bytes.length > POLL_FRAME_MAX) return false;
+  if (p.queued + 2 + bytes.length > WS_BUFFERED_MAX) return false;
+  const f = new Uint8Array(2 + bytes.length);
+  f[0] = bytes.length >> 8;
+  f[1] = bytes.length & 255;
+  f.set(bytes, 2);
+  p.queue.push(f);
+  p.queued += f.length;
+  if (!p.flushing) {
+    p.flushing = true;
+    queueMicrotask(() => {
+      p.flushing = false;
+      flushPoll(session, p);
+    });
+  }
+  return true;
+}
+
+/* POSTs what is queued, if no POST is out: the first is the join, whose
+ * answer is the id (then the GETs start). */
+function flushPoll(session, p) {
+  if (p.posting || p.closed || !p.queue.length) return;
+  const joining = !p.id;
+  const url = joining ? p.url : `${p.url}?s=${p.id}`;
+  const body = takeBody(p);
+  const ms = session.options.timeoutMs;
+  p.posting = pollRequest(p, url, { method: "POST", body,
+                                    headers: { "Content-Type": "application/octet-stream" } }, ms,
+    async (res) => {
+      if (res.status !== (joining ? 200 : 204))
+        throw new PollAnswer("POST", url, res.status, await shortText(res));
+      if (!joining) return drain(res);
+      let id = "";
+      try {
+        id = new TextDecoder().decode(await readBody(res, POLL_ID_MAX)).trim();
+      } catch (e) { /* said below */ }
+      if (!/^[0-9a-fA-F]{40}$/.test(id))
+        throw new PollAnswer("POST", url, res.status, "not a session id: is it the relay's poll edge?");
+      p.id = id; /* even if the session has ended: its DELETE needs it */
+      if (!p.closed && !session._stale(p.attempt)) pollLoop(session, p);
+    })
+    .catch((e) => pollFailed(session, p, e))
+    .finally(() => {
+      p.posting = null;
+      flushPoll(session, p);
+    });
+}
+
+/* The GETs, one at a time, for the session's life. */
+async function pollLoop(session, p) {
+  const o = session.options;
+  while (!p.closed && !session._stale(p.attempt)) {
+    const wait = o.pollIntervalMs ? 0 : o.pollWaitMs;
+    const url = `${p.url}?s=${p.id}${wait ? `&wait=${wait}` : ""}`;
+    let body;
+    try {
+      body = await pollRequest(p, url, { method: "GET" }, wait + o.timeoutMs, async (res) => {
+        if (res.status !== 200) throw new PollAnswer("GET", url, res.status, await shortText(res));
+        return readBody(res, POLL_BODY_MAX);
+      });
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) return pollFailed(session, p, e);
+      body = e; /* an answer too long: counted, and the next GET */
+    }
+    if (p.closed || session._stale(p.attempt)) return;
+    let frames = [];
+    try {
+      if (body instanceof Error) throw body;
+      frames = pollFrames(body);
+    } catch (e) {
+      session._badMessage(e);
+    }
+    for (const f of frames) {
+      if (p.closed || session._stale(p.attempt)) return;
+      session._receive(f, "tcp");
+    }
+    if (o.pollIntervalMs)
+      await new Promise((done) => { p.pause = setTimeout(done, o.pollIntervalMs); });
+  }
+}
+
+/* The end: the GET cut short, what is queued POSTed after the POST out,
+ * then the DELETE (the room told the session left, reason quit). Nothing
+ * of it is heard: the session has ended already. */
+function endPoll(p) {
+  p.closed = true;
+  clearTimeout(p.pause);
+  for (const ac of p.gets) ac.abort();
+  (async () => {
+    if (p.posting) await p.posting;
+    if (!p.id) return;
+    const url = `${p.url}?s=${p.id}`;
+    while (p.queue.length)
+      await pollRequest(p, url, { method: "POST", body: takeBody(p) }, POLL_CLOSE_MS, drain);
+    await pollRequest(p, url, { method: "DELETE" }, POLL_CLOSE_MS, drain);
+  })().catch(() => { /* the relay drops the session after --timeout-ms anyway */ });
+}
+
 function sendBytes(session, bytes, label) {
-  if (session.route === "wt") {
+  if (session.route === "poll") {
+    if (!sendPoll(session, typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes))
+      return false;
+  } else if (session.route === "wt") {
     if (!sendWt(session, typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes,
                 label === "control" ? "control" : label))
       return false;
@@ -298,8 +595,14 @@ function hangUp(session) {
     session._pc = null;
   }
   session._channels = {};
+  if (session._poll) {
+    const p = session._poll;
+    session._poll = null;
+    endPoll(p);
+  }
 }
 
 export { /* to the other modules, not the API */
-  WS_BUFFERED_MAX, hangUp, openWebRtc, openWebSocket, openWebTransport, sendBytes,
+  WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport, pollFrames,
+  sendBytes,
 };

@@ -12,7 +12,7 @@ import { encodeControl } from "./ricochet_control.js";
 import { ClockSync, TimeDistribution } from "./ricochet_figures.js";
 import { readTicket } from "./ricochet_ticket.js";
 import { describeEnd } from "./ricochet_ends.js";
-import { WS_BUFFERED_MAX, hangUp, openWebRtc, openWebSocket, openWebTransport,
+import { WS_BUFFERED_MAX, hangUp, openPoll, openWebRtc, openWebSocket, openWebTransport,
          sendBytes } from "./ricochet_routes.js";
 import { memberView, receive } from "./ricochet_receive.js";
 
@@ -33,6 +33,9 @@ const REJOIN_PAUSE_MS = 250;   /* between attempts to rejoin: a refusal comes fa
 const HOPS_MAX = 2;            /* a fleet's moved followed at most this often per join */
 export const TIMEOUT_MS = 5000;      /* timeoutMs's default */
 export const REJOIN_AFTER_MS = 1500; /* rejoinAfterMs's default (the C library's too) */
+export const POLL_WAIT_MS = 20000;   /* pollWaitMs's default: under the relay's 25 s, and under
+                                        what proxies allow an idle request */
+const POLL_WAIT_MAX_MS = 25000;      /* the relay holds a GET no longer (PROTOCOL.md) */
 
 /* The codes of a relay lost, not of a refusal: a session with a rejoin
  * window joins again (client/client_phase.c's relay_lost). */
@@ -61,11 +64,20 @@ function urlAt(url, host, port) {
 
 /* Session: one session with a relay; an EventTarget.
  *
- *   new Session({room, name, route: "ws" | "webrtc" | "wt", url, rtcUrl,
- *                wtUrl, wtPort, mode, reflect, batch, ticket, any, aoi, timeoutMs,
- *                rejoinMs, rejoinAfterMs, iceServers})
+ *   new Session({room, name, route: "ws" | "webrtc" | "wt" | "poll", url,
+ *                rtcUrl, wtUrl, wtPort, mode, reflect, batch, ticket, any, aoi,
+ *                timeoutMs, rejoinMs, rejoinAfterMs, pollWaitMs, pollIntervalMs,
+ *                iceServers})
  *     url: the WebSocket (default ws(s)://this page's host/; outside a page
- *     it must be given); rtcUrl: where the WebRTC offer is POSTed (default
+ *     it must be given); over route poll the relay's poll edge, http(s)://
+ *     HOST:PORT (its path /poll added unless it ends so; default this
+ *     page's origin + "/poll"; a page of another origin needs the relay's
+ *     --allow-origin);
+ *     pollWaitMs: route poll, how long the relay may hold a GET when
+ *     nothing waits (long polling; default 20000, 1..25000);
+ *     pollIntervalMs: route poll, short polling instead: a GET answered at
+ *     once, the next this many ms after (default 0: long polling;
+ *     0..60000); rtcUrl: where the WebRTC offer is POSTed (default
  *     this page's origin + "/rtc");
  *     wtUrl: where the relay says how to open a WebTransport session (its
  *     port, path and certificate hashes; default this page's origin +
@@ -157,9 +169,10 @@ export class Session extends EventTarget {
     super();
     const o = Object.assign({ route: "ws", mode: "unsequenced", reflect: false, batch: false,
                               timeoutMs: TIMEOUT_MS, rejoinMs: 0, rejoinAfterMs: REJOIN_AFTER_MS,
-                              iceServers: [] }, options);
-    if (o.route !== "ws" && o.route !== "webrtc" && o.route !== "wt")
-      throw new TypeError(`route ${JSON.stringify(o.route)}: ws, webrtc or wt`);
+                              pollWaitMs: POLL_WAIT_MS, pollIntervalMs: 0, iceServers: [] },
+                            options);
+    if (o.route !== "ws" && o.route !== "webrtc" && o.route !== "wt" && o.route !== "poll")
+      throw new TypeError(`route ${JSON.stringify(o.route)}: ws, webrtc, wt or poll`);
     for (const k of ["room", "name"])
       if ((o.ticket === undefined || o[k] !== undefined) && !validName(o[k]))
         throw new TypeError(`${k} ${JSON.stringify(o[k])}: 1 to 32 of A-Z a-z 0-9 _ . - ` +
@@ -180,6 +193,16 @@ export class Session extends EventTarget {
         throw new TypeError(`url ${JSON.stringify(o.url)}: the relay's ws:// or wss:// address, ` +
                             "such as ws://127.0.0.1:7780/");
     }
+    if (o.route === "poll") {
+      let u = null;
+      try {
+        u = new URL(o.url === undefined && typeof location !== "undefined" ? location.href : o.url);
+      } catch (e) { /* said below */ }
+      if (!u || (u.protocol !== "http:" && u.protocol !== "https:"))
+        throw new TypeError(`url ${JSON.stringify(o.url)}: the relay's poll edge, its http:// or ` +
+                            "https:// address (--listen poll://HOST:PORT), such as " +
+                            "http://127.0.0.1:7781/");
+    }
     if (o.any !== undefined && typeof o.any !== "boolean")
       throw new TypeError("any: true or false");
     if (o.any && o.ticket === undefined && o.room.length > ANY_PREFIX_MAX)
@@ -188,13 +211,15 @@ export class Session extends EventTarget {
     checkMs(o, "timeoutMs", 1, 3600000);
     checkMs(o, "rejoinMs", 0, 3600000);
     checkMs(o, "rejoinAfterMs", 100, 3600000);
+    checkMs(o, "pollWaitMs", 1, POLL_WAIT_MAX_MS);
+    checkMs(o, "pollIntervalMs", 0, 60000);
     /* a whole ticket: its pass goes, its room and name are mine */
     const ticket = o.ticket === undefined ? null : readTicket(o.ticket);
     if (ticket) o.ticket = ticket.pass;
     this.options = o;
     this.ticket = ticket;
     this.route = o.route;
-    this.mode = o.route === "ws" ? "ws" : o.mode;
+    this.mode = o.route === "ws" ? "ws" : o.route === "poll" ? "tcp" : o.mode; /* poll: the edge's */
     this.phase = "connecting";
     this.id = 0;
     this.room = ticket ? ticket.room : o.room || "";
@@ -242,11 +267,13 @@ export class Session extends EventTarget {
     this._channels = {};
     this._wt = null;
     this._wtWriters = {};
+    this._poll = null;
   }
 
   /* The relay's host:port now (for a page's default, its host). */
   get where() {
-    let url = this.route === "ws" ? this._url : this.route === "webrtc" ? this._rtcUrl
+    let url = this.route === "ws" || this.route === "poll" ? this._url
+      : this.route === "webrtc" ? this._rtcUrl
       : this.options.wtUrl;
     if (!url && typeof location !== "undefined") url = location.href;
     try {
@@ -275,6 +302,7 @@ export class Session extends EventTarget {
     Promise.resolve().then(() => {
       if (this.phase === "closed" || attempt !== this._attempt) return;
       if (this.route === "ws") openWebSocket(this, attempt);
+      else if (this.route === "poll") openPoll(this, attempt);
       else if (this.route === "wt") return openWebTransport(this, attempt);
       else return openWebRtc(this, attempt);
     }).catch(failed);
@@ -317,7 +345,7 @@ export class Session extends EventTarget {
       join.room = this.room;
       if (this._anyPending()) join.any = true;
     }
-    if (this.route !== "ws") join.mode = this.mode; /* a stream edge has its own */
+    if (this.route !== "ws" && this.route !== "poll") join.mode = this.mode; /* a stream edge has its own */
     if (this._joinEpoch) join.epoch = this._joinEpoch;
     if (this._reportLost) join.lost = true;
     return join;
@@ -363,7 +391,8 @@ export class Session extends EventTarget {
     const seq = this._seq;
     const bytes = encodeState({ seq, send_us: nowUs(), x: st.x, y: st.y, vx: st.vx || 0,
                                 vy: st.vy || 0, heading: st.heading || 0 }, extra);
-    const way = this.route === "ws" ? null : this.route === "wt" ? MODES[this.mode].wt
+    const way = this.route === "ws" || this.route === "poll" ? null
+      : this.route === "wt" ? MODES[this.mode].wt
       : MODES[this.mode].channel;
     if (!sendBytes(this, bytes, way)) {
       this.skipped++;
@@ -421,7 +450,8 @@ export class Session extends EventTarget {
 
   close() {
     if (this.phase === "closed") return;
-    if (this.route !== "ws") this._sendControl({ type: "leave" });
+    /* a WebSocket's close, or poll's DELETE, says it: the relay tells the room */
+    if (this.route !== "ws" && this.route !== "poll") this._sendControl({ type: "leave" });
     this._end("closed", "close() was called");
   }
 
@@ -528,7 +558,7 @@ export class Session extends EventTarget {
   _rejoin(code) {
     const o = this.options, now = nowUs();
     if (!o.rejoinMs || !(this._wasJoined || this._lostUs) || !RELAY_LOST.includes(code) ||
-        (code === "moved" && this.route === "wt") ||
+        (code === "moved" && (this.route === "wt" || this.route === "poll")) ||
         (this._lostUs && now - this._lostUs > o.rejoinMs * 1000))
       return false;
     if (!this._lostUs) this._lostUs = now;
@@ -541,9 +571,9 @@ export class Session extends EventTarget {
    * at most HOPS_MAX times a join and never back to a relay of this join. */
   _follow(m) {
     const to = hostPort(m.host, m.port);
-    if (this.route === "wt") {
-      this._end("moved", `the room lives at ${to} (${m.transport}), and a WebTransport session ` +
-                "does not follow a fleet");
+    if (this.route === "wt" || this.route === "poll") {
+      this._end("moved", `the room lives at ${to} (${m.transport}), and a ` +
+                `${this.route === "wt" ? "WebTransport" : "polling"} session does not follow a fleet`);
       return;
     }
     this._visited.push(this.where);
